@@ -1,0 +1,35 @@
+# Every install step lives here: CI (.ci/run) starts from a clean clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+# torch==2.13.0 first: it installs from a local CPU wheel; a looser spec
+# would pull a multi-GB CUDA build. Then the package, pinned by constraints.txt.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[all,dev]"
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/hiddenlayers demo
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+bench: install
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_predict.py
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

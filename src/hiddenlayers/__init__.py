@@ -1,0 +1,56 @@
+"""hiddenlayers: build, train, look inside and right-size the hidden layers of neural networks.
+
+Public names are imported lazily on first use, so ``import hiddenlayers``
+(and the CLI's ``--help``) stays fast: PyTorch loads only when a name that
+needs it is touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "MLPClassifier": ".estimators",
+    "MLPRegressor": ".estimators",
+    "Network": ".network",
+    "DenseLayer": ".layers",
+    "ACTIVATIONS": ".layers",
+    "activation_names": ".layers",
+    "Spec": ".spec",
+    "Dense": ".spec",
+    "train": ".training",
+    "History": ".stopping",
+    "Callback": ".stopping",
+    "StoppingRule": ".stopping",
+    "MaxEpochs": ".stopping",
+    "LossBelow": ".stopping",
+    "NoImprovement": ".stopping",
+    "TimeLimit": ".stopping",
+    "load": ".modelfile",
+    "save": ".modelfile",
+    "HiddenLayersError": ".exceptions",
+    "SpecError": ".exceptions",
+    "NotFittedError": ".exceptions",
+    "ModelFileError": ".exceptions",
+    "DataError": ".exceptions",
+    "DivergedWarning": ".exceptions",
+    "InterruptedWarning": ".exceptions",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hiddenlayers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

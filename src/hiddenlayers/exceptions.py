@@ -1,0 +1,48 @@
+"""The small exception and warning tree of hiddenlayers.
+
+Every error a user can cause derives from :class:`HiddenLayersError`, so a
+caller (or the CLI) can catch ours without catching programming errors.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+
+class HiddenLayersError(Exception):
+    """Base class of every error raised on purpose by hiddenlayers."""
+
+
+class SpecError(HiddenLayersError, ValueError):
+    """A hidden-layer spec (text, JSON or objects) is not valid."""
+
+
+class NotFittedError(HiddenLayersError, _SklearnNotFittedError):
+    """A model was used before ``fit``; also scikit-learn's NotFittedError."""
+
+
+class ModelFileError(HiddenLayersError, ValueError):
+    """A model file is missing, truncated, foreign, tampered with or too new."""
+
+
+class DataError(HiddenLayersError, ValueError):
+    """Input data cannot be used: wrong shape, non-finite values, unknown columns."""
+
+
+class DivergedWarning(UserWarning):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+class InterruptedWarning(UserWarning):
+    """Training stopped because the user pressed Ctrl-C (KeyboardInterrupt)."""
+
+
+__all__ = [
+    "DataError",
+    "DivergedWarning",
+    "HiddenLayersError",
+    "InterruptedWarning",
+    "ModelFileError",
+    "NotFittedError",
+    "SpecError",
+]

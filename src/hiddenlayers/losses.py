@@ -1,0 +1,94 @@
+"""Losses paired with their output activation, in scikit-learn's conventions.
+
+Each loss takes raw head outputs ``z`` of shape ``(B, k)`` and targets ``Y``
+of the same shape (one-hot for softmax, 0/1 for logistic, values for
+regression) and returns the **sum over the batch** of per-sample losses, so
+epoch losses accumulate on the device without a host sync. ``grad`` returns
+``dL/dz`` for the per-sample loss (the caller divides by the batch size):
+for every pair here it is ``output_activation(z) - Y``, the canonical link.
+
+For several regression outputs the per-sample loss sums over outputs
+(``0.5 · Σ_k (z_k - y_k)²``); scikit-learn reports the mean over outputs but
+steps along the sum's gradient, so the training dynamics are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _softmax_ce(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
+    if w is None:
+        return F.cross_entropy(z, y, reduction="sum")
+    return torch.dot(F.cross_entropy(z, y, reduction="none"), w)
+
+
+def _binary_ce(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
+    if w is None:
+        return F.binary_cross_entropy_with_logits(z, y, reduction="sum")
+    return torch.dot(F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(1), w)
+
+
+def _squared(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
+    d = z - y
+    if w is None:
+        return 0.5 * torch.dot(d.reshape(-1), d.reshape(-1))
+    return 0.5 * torch.dot((d * d).sum(1), w)
+
+
+def _poisson(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
+    # half Poisson deviance with log link: exp(z) - y·z + (y·log y - y)
+    per = (torch.exp(z) - y * z + torch.special.xlogy(y, y) - y).sum(1)
+    return per.sum() if w is None else torch.dot(per, w)
+
+
+def _np_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def _np_logistic(z: np.ndarray) -> np.ndarray:
+    from .layers import _np_sigmoid
+
+    return _np_sigmoid(z)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``)."""
+
+    name: str
+    out_activation: str
+    value: Callable[[Tensor, Tensor, Tensor | None], Tensor]
+    output: Callable[[Tensor], Tensor]
+    np_output: Callable[[np.ndarray], np.ndarray]
+
+    def grad(self, z: Tensor, y: Tensor) -> Tensor:
+        """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y``."""
+        return self.output(z).sub_(y)
+
+
+LOSSES: dict[str, Loss] = {
+    "log_loss": Loss("log_loss", "softmax", _softmax_ce, lambda z: torch.softmax(z, 1), _np_softmax),
+    "binary_log_loss": Loss("binary_log_loss", "logistic", _binary_ce, torch.sigmoid, _np_logistic),
+    "squared_error": Loss("squared_error", "identity", _squared, lambda z: z.clone(), lambda z: z),
+    "poisson": Loss("poisson", "exp", _poisson, torch.exp, np.exp),
+}
+
+
+def get_loss(name: str) -> Loss:
+    """The loss called ``name``; an unknown name lists the valid ones."""
+    if name not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={name!r}.")
+    return LOSSES[name]
+
+
+__all__ = ["LOSSES", "Loss", "get_loss"]

@@ -1,0 +1,215 @@
+"""Model files: one ``.safetensors`` file, configuration as JSON metadata.
+
+The tensors are the network's ``state_dict``; the metadata key
+``hiddenlayers`` holds one JSON document with the format version, library
+version, estimator class and parameters, network config, classes, fitted
+attributes, training history and (when present) the preprocessing. Loading
+parses JSON and raw tensors only: it never runs code or unpickles anything.
+Writes go to a temporary file in the same folder, then ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .exceptions import ModelFileError
+
+FORMAT = "hiddenlayers"
+FORMAT_VERSION = 1
+_META_KEY = "hiddenlayers"
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+_FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return repr(value)  # "inf", "-inf", "nan": JSON has no literal for these
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _unjson(value: Any) -> Any:
+    if value in ("inf", "-inf", "nan"):
+        return float(value)
+    if isinstance(value, list):
+        return [_unjson(v) for v in value]
+    return value
+
+
+def _params(est: Any) -> dict[str, Any]:
+    from .spec import Spec
+
+    params = est.get_params(deep=False)
+    params.pop("callbacks", None)
+    params["hidden_layer_sizes"] = Spec.parse(params["hidden_layer_sizes"]).to_list()
+    rs = params.get("random_state")
+    if rs is not None and not isinstance(rs, (int, np.integer)):
+        params["random_state"] = None
+    return _jsonable(params)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | None = None) -> None:
+    """Save a fitted estimator to ``path`` (one ``.safetensors`` file, atomic)."""
+    from safetensors.torch import save as st_save
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import __version__
+
+    name = type(model).__name__
+    if name not in _ESTIMATORS:
+        raise TypeError(f"save() takes a fitted MLPClassifier or MLPRegressor. Received: {name}.")
+    check_is_fitted(model)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
+    fitted: dict[str, Any] = {k: getattr(model, k) for k in _FITTED_SCALARS if hasattr(model, k)}
+    fitted["n_features_in_"] = int(model.n_features_in_)
+    if hasattr(model, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(c) for c in model.feature_names_in_]
+    fitted["loss_curve_"] = list(getattr(model, "loss_curve_", []))
+    fitted["validation_scores_"] = getattr(model, "validation_scores_", None)
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "estimator": name,
+        "params": _params(model),
+        "network": model.network_.config(),
+        "fitted": fitted,
+        "history": model.history_.to_dict(),
+    }
+    if hasattr(model, "classes_"):
+        classes = np.asarray(model.classes_)
+        meta["classes"] = {"values": classes.tolist(), "dtype": classes.dtype.str if classes.dtype != object else "object", "y_type": model._label_binarizer.y_type_}
+    if getattr(model, "preprocessing_", None) is not None:
+        meta["preprocessing"] = model.preprocessing_
+    if extra:
+        meta["extra"] = extra
+    blob = st_save(tensors, metadata={_META_KEY: json.dumps(_jsonable(meta), allow_nan=False)})
+    atomic_write_bytes(path, blob)
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON metadata of a model file, validated, without loading tensors."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model file '{path}' does not exist: check the path, or train one with `hiddenlayers train`.")
+    if path.is_dir():
+        raise ModelFileError(f"'{path}' is a folder, not a model file: give the path of a .safetensors file.")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            raw = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise ModelFileError(
+            f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format."
+        ) from None
+    if _META_KEY not in raw:
+        raise ModelFileError(f"'{path}' is a safetensors file but not a hiddenlayers model (no '{_META_KEY}' metadata).")
+    try:
+        meta = json.loads(raw[_META_KEY])
+    except json.JSONDecodeError:
+        raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"'{path}' metadata is not in the hiddenlayers format.")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers."
+        )
+    if meta.get("estimator") not in _ESTIMATORS:
+        raise ModelFileError(f"'{path}' holds an unknown model kind {meta.get('estimator')!r}.")
+    return meta
+
+
+def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
+    """Load a model saved by :func:`save`; predictions match the saved model exactly.
+
+    Never executes code from the file. Raises :class:`ModelFileError` for a
+    missing, truncated, foreign, tampered or newer-format file.
+    """
+    from safetensors.torch import load_file
+    from sklearn.preprocessing import LabelBinarizer
+
+    from . import estimators
+    from .network import Network, resolve_device
+    from .stopping import History
+
+    meta = read_metadata(path)
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:
+        raise ModelFileError(f"'{path}' has unreadable tensor data ({type(exc).__name__}): the file is truncated or corrupt.") from None
+    cls = getattr(estimators, meta["estimator"])
+    try:
+        params = dict(meta["params"])
+        if device is not None:
+            params["device"] = device
+        model = cls(**params)
+        net = Network.from_config(meta["network"])
+        missing, unexpected = net.load_state_dict(tensors, strict=False)
+        if missing or unexpected:
+            raise ModelFileError(
+                f"'{path}' tensors do not match its architecture (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}): the file was altered."
+            )
+        import torch
+
+        model._device = resolve_device(model.device)
+        model.network_ = net.to(dtype={"float32": torch.float32, "float64": torch.float64}[model.dtype], device=model._device).eval()
+        fitted = meta["fitted"]
+        for k, v in fitted.items():
+            if k == "feature_names_in_":
+                setattr(model, k, np.asarray(v, dtype=object))
+            else:
+                setattr(model, k, _unjson(v))
+        model.history_ = History.from_dict(meta["history"])
+        model._optimizer_state = None
+        if "classes" in meta:
+            c = meta["classes"]
+            classes = np.asarray(c["values"], dtype=object if c["dtype"] == "object" else np.dtype(c["dtype"]))
+            lb = LabelBinarizer()
+            if c["y_type"] == "multilabel-indicator":
+                lb.fit(np.vstack([np.zeros(len(classes), int), np.ones(len(classes), int)]))
+            else:
+                lb.fit(classes)
+            model._label_binarizer = lb
+            model.classes_ = lb.classes_
+        model.preprocessing_ = meta.get("preprocessing")
+        model._cache_weights()
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+    return model
+
+
+__all__ = ["FORMAT_VERSION", "atomic_write_bytes", "load", "read_metadata", "save"]

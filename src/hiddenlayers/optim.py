@@ -1,0 +1,259 @@
+"""Optimizers and learning-rate schedules that update one flat parameter buffer.
+
+Every trainable tensor of a network is re-homed into a single contiguous
+buffer (:class:`FlatParams`) with a matching gradient buffer, so an optimizer
+step is a handful of fused element-wise ops however many layers there are,
+and never touches ``torch.optim`` (whose first use imports ``torch._dynamo``,
+about a second of start-up). The update rules follow scikit-learn's MLP
+(``sgd`` with momentum/Nesterov, ``adam`` with its bias correction), plus
+``adamw`` (decoupled weight decay) and ``rmsprop``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
+SCHEDULES = ("constant", "invscaling", "adaptive", "cosine", "plateau")
+
+
+class FlatParams:
+    """All trainable parameters of ``module`` as views of one flat buffer.
+
+    ``data`` and ``grad`` are 1-D tensors; each parameter's ``.data`` and
+    ``.grad`` become views into them. ``decay_mask`` is 1 on the weights of
+    linear layers (the L2 penalty ``alpha`` applies to those only, as in
+    scikit-learn) and 0 on biases and norm parameters. Call :meth:`release`
+    to give each parameter its own storage again (before pickling).
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        self.params = [p for p in module.parameters() if p.requires_grad]
+        if not self.params:
+            raise ValueError("the network has no trainable parameters")
+        ref = self.params[0]
+        n = sum(p.numel() for p in self.params)
+        self.data = torch.empty(n, dtype=ref.dtype, device=ref.device)
+        self.grad = torch.zeros_like(self.data)
+        self.decay_mask = torch.zeros_like(self.data)
+        linear_weights = {id(m.weight) for m in module.modules() if isinstance(m, nn.Linear)}
+        offset = 0
+        for p in self.params:
+            k = p.numel()
+            self.data[offset : offset + k].copy_(p.data.reshape(-1))
+            p.data = self.data[offset : offset + k].view_as(p)
+            p.grad = self.grad[offset : offset + k].view_as(p)
+            if id(p) in linear_weights:
+                self.decay_mask[offset : offset + k] = 1.0
+            offset += k
+
+    def release(self) -> None:
+        """Give every parameter its own contiguous storage and drop ``.grad``."""
+        for p in self.params:
+            p.data = p.data.clone()
+            p.grad = None
+
+    def l2(self) -> Tensor:
+        """Sum of squared linear weights (a 0-d tensor; no host sync)."""
+        return torch.dot(self.data * self.decay_mask, self.data)
+
+
+class Optimizer:
+    """Base: ``step(lr)`` updates ``flat.data`` from ``flat.grad`` in place."""
+
+    name = "base"
+
+    def __init__(self, flat: FlatParams) -> None:
+        self.flat = flat
+        self.t = 0
+
+    def step(self, lr: float) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "flat"}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            cur = getattr(self, k, None)
+            if isinstance(cur, Tensor) and isinstance(v, Tensor) and cur.shape == v.shape:
+                cur.copy_(v)
+            elif not isinstance(cur, Tensor):
+                setattr(self, k, v)
+
+
+class SGD(Optimizer):
+    """scikit-learn's SGD: ``v = momentum·v - lr·g``; ``p += v`` (Nesterov: ``p += momentum·v - lr·g``)."""
+
+    name = "sgd"
+
+    def __init__(self, flat: FlatParams, momentum: float = 0.9, nesterov: bool = True) -> None:
+        super().__init__(flat)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocity = torch.zeros_like(flat.data)
+
+    def step(self, lr: float) -> None:
+        self.t += 1
+        p, g = self.flat.data, self.flat.grad
+        if self.momentum == 0:
+            p.add_(g, alpha=-lr)
+            return
+        self.velocity.mul_(self.momentum).add_(g, alpha=-lr)
+        if self.nesterov:
+            p.add_(self.velocity, alpha=self.momentum).add_(g, alpha=-lr)
+        else:
+            p.add_(self.velocity)
+
+
+class Adam(Optimizer):
+    """Adam as in scikit-learn: ``p -= lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + ε)``.
+
+    With ``weight_decay > 0`` it is AdamW: linear weights also shrink by
+    ``lr·weight_decay·p`` each step, decoupled from the gradient.
+    """
+
+    name = "adam"
+
+    def __init__(
+        self,
+        flat: FlatParams,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(flat)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.weight_decay = float(weight_decay)
+        self.m = torch.zeros_like(flat.data)
+        self.v = torch.zeros_like(flat.data)
+        self._denom = torch.empty_like(flat.data)
+
+    def step(self, lr: float) -> None:
+        self.t += 1
+        p, g = self.flat.data, self.flat.grad
+        if self.weight_decay:
+            p.addcmul_(self.flat.decay_mask, p, value=-lr * self.weight_decay)
+        self.m.lerp_(g, 1.0 - self.beta_1)
+        self.v.mul_(self.beta_2).addcmul_(g, g, value=1.0 - self.beta_2)
+        lr_t = lr * math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
+        torch.sqrt(self.v, out=self._denom)
+        self._denom.add_(self.epsilon)
+        p.addcdiv_(self.m, self._denom, value=-lr_t)
+
+    def state(self) -> dict[str, Any]:
+        s = super().state()
+        s.pop("_denom", None)
+        return s
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``v = ρ·v + (1-ρ)·g²``; ``p -= lr · g / (sqrt(v) + ε)`` with ρ = 0.99."""
+
+    name = "rmsprop"
+
+    def __init__(self, flat: FlatParams, rho: float = 0.99, epsilon: float = 1e-8) -> None:
+        super().__init__(flat)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.v = torch.zeros_like(flat.data)
+        self._denom = torch.empty_like(flat.data)
+
+    def step(self, lr: float) -> None:
+        self.t += 1
+        g = self.flat.grad
+        self.v.mul_(self.rho).addcmul_(g, g, value=1.0 - self.rho)
+        torch.sqrt(self.v, out=self._denom)
+        self._denom.add_(self.epsilon)
+        self.flat.data.addcdiv_(g, self._denom, value=-lr)
+
+    def state(self) -> dict[str, Any]:
+        s = super().state()
+        s.pop("_denom", None)
+        return s
+
+
+def make_optimizer(
+    solver: str,
+    flat: FlatParams,
+    *,
+    momentum: float = 0.9,
+    nesterov: bool = True,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+    weight_decay: float = 0.0,
+) -> Optimizer:
+    """The optimizer for ``solver`` (one of ``sgd``, ``adam``, ``adamw``, ``rmsprop``)."""
+    if solver == "sgd":
+        return SGD(flat, momentum, nesterov)
+    if solver == "adam":
+        return Adam(flat, beta_1, beta_2, epsilon)
+    if solver == "adamw":
+        return Adam(flat, beta_1, beta_2, epsilon, weight_decay=weight_decay)
+    if solver == "rmsprop":
+        return RMSprop(flat, epsilon=epsilon)
+    raise ValueError(f"solver must be one of {', '.join(SOLVERS)}. Received: solver={solver!r}.")
+
+
+class Schedule:
+    """Learning rate per epoch, with scikit-learn's ``invscaling``/``adaptive`` semantics.
+
+    * ``constant``: ``lr0`` throughout.
+    * ``invscaling``: ``lr0 / (t + 1) ** power_t`` after each epoch, ``t`` = samples seen.
+    * ``adaptive``: when the no-improvement rule fires, divide by 5 instead of
+      stopping, until the rate is below 1e-6.
+    * ``cosine``: ``lr0 · (1 + cos(π · epoch / max_epochs)) / 2``.
+    * ``plateau``: divide by 10 after ``patience`` epochs without improvement;
+      training still stops by the no-improvement rule.
+    """
+
+    def __init__(self, kind: str, lr0: float, *, power_t: float = 0.5, max_epochs: int = 200, patience: int = 5) -> None:
+        if kind not in SCHEDULES:
+            raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}. Received: {kind!r}.")
+        self.kind, self.lr0, self.lr = kind, float(lr0), float(lr0)
+        self.power_t, self.max_epochs, self.patience = power_t, max(1, int(max_epochs)), max(1, int(patience))
+        self._bad = 0
+
+    def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
+        """Update the rate after ``epoch`` (1-based) given whether the monitor improved."""
+        if self.kind == "invscaling":
+            self.lr = self.lr0 / (samples_seen + 1) ** self.power_t
+        elif self.kind == "cosine":
+            self.lr = self.lr0 * 0.5 * (1.0 + math.cos(math.pi * min(epoch, self.max_epochs) / self.max_epochs))
+        elif self.kind == "plateau":
+            self._bad = 0 if improved else self._bad + 1
+            if self._bad >= self.patience:
+                self.lr /= 10.0
+                self._bad = 0
+
+    def on_no_improvement(self) -> bool:
+        """Called when training would stop for no improvement; True means "keep going"."""
+        if self.kind == "adaptive" and self.lr > 1e-6:
+            self.lr /= 5.0
+            return True
+        return False
+
+
+def clip_grad_norm_(flat: FlatParams, max_norm: float) -> None:
+    """Scale the whole gradient so its L2 norm is at most ``max_norm`` (no host sync)."""
+    norm = torch.linalg.vector_norm(flat.grad)
+    flat.grad.mul_(torch.clamp(max_norm / (norm + 1e-12), max=1.0))
+
+
+__all__ = [
+    "SCHEDULES",
+    "SGD",
+    "SOLVERS",
+    "Adam",
+    "FlatParams",
+    "Optimizer",
+    "RMSprop",
+    "Schedule",
+    "clip_grad_norm_",
+    "make_optimizer",
+]

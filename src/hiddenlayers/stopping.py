@@ -1,0 +1,223 @@
+"""Stopping conditions and callbacks for the fit loop.
+
+A stopping rule is a small object: after each epoch it looks at the
+:class:`History` and returns a reason string to stop, or ``None``. Rules
+combine with ``|`` (stop when any fires). Callbacks have do-nothing hooks
+that take ``**kwargs``; they stop training by setting
+``state.stop_training = True``, never by raising.
+
+>>> rule = MaxEpochs(100) | LossBelow(0.01) | NoImprovement(patience=10)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+# Reasons recorded in History.stop_reason (and estimators' stop_reason_).
+STOP_REASONS = {
+    "max_epochs": "reached the maximum number of epochs",
+    "loss_below": "training loss fell below the threshold",
+    "no_improvement_train_loss": "training loss stopped improving",
+    "no_improvement_validation_score": "validation score stopped improving",
+    "time_limit": "reached the time limit",
+    "diverged": "the loss became NaN or infinite; best weights restored",
+    "interrupted": "interrupted by the user (Ctrl-C); best weights restored",
+    "callback": "a callback asked to stop",
+    "converged": "the optimizer converged (L-BFGS)",
+    "partial_fit": "one epoch of partial_fit",
+}
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run, JSON-able through :meth:`to_dict`.
+
+    ``time`` is seconds since training started; ``val_score`` is accuracy for
+    classifiers and R² for regressors; ``extra`` holds per-epoch records of
+    callbacks (e.g. gradient flow).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_score: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+    stop_reason: str | None = None
+    stop_message: str = ""
+    best_epoch: int | None = None
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+
+class StoppingRule:
+    """Base class; ``__call__(history)`` returns a reason to stop or ``None``."""
+
+    def reset(self) -> None:
+        """Forget state before a new training run."""
+
+    def __call__(self, history: History) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __or__(self, other: StoppingRule) -> AnyOf:
+        return AnyOf(self, other)
+
+
+class AnyOf(StoppingRule):
+    """Stop when any of ``rules`` fires (first one in order wins)."""
+
+    def __init__(self, *rules: StoppingRule) -> None:
+        flat: list[StoppingRule] = []
+        for r in rules:
+            flat.extend(r.rules if isinstance(r, AnyOf) else [r])
+        self.rules = flat
+
+    def reset(self) -> None:
+        for r in self.rules:
+            r.reset()
+
+    def __call__(self, history: History) -> str | None:
+        for r in self.rules:
+            reason = r(history)
+            if reason:
+                return reason
+        return None
+
+    def __repr__(self) -> str:
+        return " | ".join(map(repr, self.rules))
+
+
+class MaxEpochs(StoppingRule):
+    """Stop after ``n`` epochs."""
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+
+    def __call__(self, history: History) -> str | None:
+        return "max_epochs" if history.epoch and history.epoch[-1] >= self.n else None
+
+    def __repr__(self) -> str:
+        return f"MaxEpochs({self.n})"
+
+
+class LossBelow(StoppingRule):
+    """Stop once the training loss (or ``monitor``) is below ``threshold``."""
+
+    def __init__(self, threshold: float, monitor: str = "train_loss") -> None:
+        self.threshold, self.monitor = float(threshold), monitor
+
+    def __call__(self, history: History) -> str | None:
+        values = getattr(history, self.monitor)
+        return "loss_below" if values and values[-1] < self.threshold else None
+
+    def __repr__(self) -> str:
+        return f"LossBelow({self.threshold})"
+
+
+class NoImprovement(StoppingRule):
+    """scikit-learn's rule: stop when ``monitor`` has not improved by ``tol``
+    for more than ``patience`` consecutive epochs.
+
+    ``monitor="train_loss"`` (lower is better) or ``"val_score"`` (higher is better).
+    """
+
+    def __init__(self, monitor: str = "train_loss", tol: float = 1e-4, patience: int = 10) -> None:
+        if monitor not in ("train_loss", "val_score", "val_loss"):
+            raise ValueError(f"monitor must be 'train_loss', 'val_score' or 'val_loss'. Received: {monitor!r}.")
+        self.monitor, self.tol, self.patience = monitor, float(tol), int(patience)
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = float("inf") if self.monitor != "val_score" else -float("inf")
+        self.count = 0
+
+    def update(self, value: float) -> bool:
+        """Feed one epoch's value; True when it is a new best (improved at all)."""
+        if self.monitor == "val_score":
+            self.count = self.count + 1 if value < self.best + self.tol else 0
+            better = value > self.best
+        else:
+            self.count = self.count + 1 if value > self.best - self.tol else 0
+            better = value < self.best
+        if better:
+            self.best = value
+        return better
+
+    def __call__(self, history: History) -> str | None:
+        if self.count > self.patience:
+            return "no_improvement_validation_score" if self.monitor == "val_score" else "no_improvement_train_loss"
+        return None
+
+    def __repr__(self) -> str:
+        return f"NoImprovement(monitor={self.monitor!r}, tol={self.tol}, patience={self.patience})"
+
+
+class TimeLimit(StoppingRule):
+    """Stop after ``seconds`` of wall time (checked at the end of each epoch)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = float(seconds)
+
+    def __call__(self, history: History) -> str | None:
+        return "time_limit" if history.time and history.time[-1] >= self.seconds else None
+
+    def __repr__(self) -> str:
+        return f"TimeLimit({self.seconds})"
+
+
+@dataclass
+class TrainState:
+    """Mutable state a callback may read, and the flag it sets to stop."""
+
+    epoch: int = 0
+    stop_training: bool = False
+    start_time: float = field(default_factory=time.perf_counter)
+
+
+class Callback:
+    """Base callback: every hook does nothing and accepts ``**kwargs``.
+
+    Hooks receive ``network``, ``history``, ``state`` and, at epoch end,
+    ``logs`` (the epoch's numbers). Set ``state.stop_training = True`` to stop.
+    """
+
+    def on_train_begin(self, **kwargs: Any) -> None:
+        pass
+
+    def on_epoch_begin(self, **kwargs: Any) -> None:
+        pass
+
+    def on_batch_end(self, **kwargs: Any) -> None:
+        pass
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        pass
+
+    def on_train_end(self, **kwargs: Any) -> None:
+        pass
+
+
+__all__ = [
+    "STOP_REASONS",
+    "AnyOf",
+    "Callback",
+    "History",
+    "LossBelow",
+    "MaxEpochs",
+    "NoImprovement",
+    "StoppingRule",
+    "TimeLimit",
+    "TrainState",
+]

@@ -1,0 +1,207 @@
+"""The fit loop: forward, loss, backward, step, callbacks, stopping checks.
+
+:func:`train` is written out in one readable function. Data in memory is
+batched by tensor slicing after one permutation per epoch (no DataLoader);
+the epoch's loss accumulates on the device and is read once per epoch, so a
+step never waits on the host. A non-finite loss or Ctrl-C stops training,
+restores the best weights seen and records why in ``History.stop_reason``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from ._engine import make_step
+from .exceptions import DivergedWarning, InterruptedWarning
+from .losses import Loss
+from .optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
+from .stopping import STOP_REASONS, AnyOf, Callback, History, NoImprovement, StoppingRule, TrainState
+
+Validator = Callable[[], tuple[float, float]]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` hands back besides the trained network."""
+
+    history: History
+    optimizer: Optimizer
+    samples_seen: int
+    steps: int
+
+
+def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) -> Tensor:
+    if isinstance(X, Tensor):
+        return X[sl]
+    block = X[sl] if isinstance(sl, slice) else X[sl.cpu().numpy()]
+    return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+def train(
+    network: torch.nn.Module,
+    X: Tensor | sp.spmatrix,
+    Y: Tensor,
+    *,
+    loss: Loss,
+    solver: str = "adam",
+    learning_rate_init: float = 1e-3,
+    schedule: Schedule | None = None,
+    batch_size: int = 200,
+    max_epochs: int = 200,
+    shuffle: bool = True,
+    sample_weight: Tensor | None = None,
+    alpha: float = 0.0,
+    validate: Validator | None = None,
+    stopping: StoppingRule | None = None,
+    no_improvement: NoImprovement | None = None,
+    callbacks: Sequence[Callback] = (),
+    clip_grad_norm: float | None = None,
+    generator: torch.Generator | None = None,
+    engine: str = "auto",
+    optimizer_kwargs: dict[str, Any] | None = None,
+    optimizer_state: dict[str, Any] | None = None,
+    history: History | None = None,
+    restore_best: bool = False,
+    samples_seen: int = 0,
+    device: torch.device | None = None,
+) -> TrainResult:
+    """Train ``network`` on ``(X, Y)`` in place and return its history.
+
+    ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
+    batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form. ``validate``
+    returns ``(val_loss, val_score)`` and is called after every epoch.
+    ``no_improvement`` is the rule whose counter also drives "best weights"
+    and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
+    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...).
+    """
+    device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
+    n = X.shape[0]
+    batch_size = max(1, min(int(batch_size), n))
+    schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
+    history = history if history is not None else History()
+    rules = [r for r in (no_improvement, stopping) if r is not None]
+    rule: StoppingRule | None = AnyOf(*rules) if rules else None
+    flat = FlatParams(network)
+    opt_kwargs = dict(optimizer_kwargs or {})
+    optimizer = make_optimizer(solver, flat, **opt_kwargs)
+    if optimizer_state:
+        optimizer.load_state(optimizer_state)
+    stepper = make_step(network, loss, flat, 0.0 if solver == "adamw" else alpha, engine)
+    dtype = flat.data.dtype
+    sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
+    n_batches = math.ceil(n / batch_size)
+    state = TrainState()
+    batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+    best = flat.data.clone()
+    t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
+    start_epoch = history.epoch[-1] if history.epoch else 0
+    reason: str | None = None
+    steps = 0
+    for cb in callbacks:
+        cb.on_train_begin(network=network, history=history, state=state)
+    try:
+        epoch = start_epoch
+        while True:
+            epoch += 1
+            state.epoch = epoch
+            network.train()
+            for cb in callbacks:
+                cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
+            if shuffle:
+                perm = torch.randperm(n, generator=generator).to(device)
+                Xs = X[perm] if isinstance(X, Tensor) else X[perm.cpu().numpy()]
+                Ys = Y[perm]
+                Ws = sample_weight[perm] if sample_weight is not None else None
+            else:
+                Xs, Ys, Ws = X, Y, sample_weight
+            total = torch.zeros((), dtype=dtype, device=device)
+            for start in range(0, n, batch_size):
+                sl = slice(start, start + batch_size)
+                xb = _rows(Xs, sl, device, dtype)
+                wb = Ws[sl] if Ws is not None else None
+                total += stepper.step(xb, Ys[sl], wb)
+                if clip_grad_norm:
+                    clip_grad_norm_(flat, clip_grad_norm)
+                optimizer.step(schedule.lr)
+                steps += 1
+                for cb in batch_cbs:
+                    cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
+            samples_seen += n
+            penalty = 0.5 * alpha * float(flat.l2()) * n_batches / n if alpha and solver != "adamw" else 0.0
+            train_loss = float(total) / sw_total + penalty
+            val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
+            history.epoch.append(epoch)
+            history.train_loss.append(train_loss)
+            history.val_loss.append(val_loss)
+            history.val_score.append(val_score)
+            history.lr.append(schedule.lr)
+            history.time.append(time.perf_counter() - t0)
+            if not math.isfinite(train_loss):
+                reason = "diverged"
+                break
+            if no_improvement is not None:
+                value = {"train_loss": train_loss, "val_score": val_score, "val_loss": val_loss}[no_improvement.monitor]
+                improved = no_improvement.update(value)
+            else:
+                improved = not history.best_epoch or train_loss < min(history.train_loss[:-1])
+            if improved:
+                best.copy_(flat.data)
+                history.best_epoch = epoch
+            schedule.epoch_end(epoch, samples_seen, improved)
+            logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_score": val_score, "lr": schedule.lr}
+            for cb in callbacks:
+                cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
+            reason = "callback" if state.stop_training else (rule(history) if rule else None)
+            if reason and reason.startswith("no_improvement") and schedule.on_no_improvement():
+                assert no_improvement is not None
+                no_improvement.count = 0
+                reason = rule(history) if rule else None
+            if reason:
+                break
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    if reason in ("diverged", "interrupted"):
+        flat.data.copy_(best)
+        where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
+        if reason == "diverged":
+            warnings.warn(
+                f"training diverged at epoch {epoch}: the loss became {history.train_loss[-1]}; "
+                f"restored the weights of {where}. Lower learning_rate_init (now {learning_rate_init}), "
+                "scale the inputs, or set clip_grad_norm.",
+                DivergedWarning,
+                stacklevel=3,
+            )
+        else:
+            warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=3)
+    elif restore_best and history.best_epoch:
+        flat.data.copy_(best)
+    history.stop_reason = reason
+    history.stop_message = STOP_REASONS.get(reason or "", "")
+    network.eval()
+    for cb in callbacks:
+        cb.on_train_end(network=network, history=history, state=state)
+    flat.release()
+    optimizer.flat = None  # type: ignore[assignment]
+    return TrainResult(history=history, optimizer=optimizer, samples_seen=samples_seen, steps=steps)
+
+
+def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A contiguous tensor of ``dtype`` on ``device`` (no copy when already right)."""
+    return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+
+
+__all__ = ["TrainResult", "Validator", "to_tensor", "train"]
