@@ -4,7 +4,8 @@ Each loss takes raw head outputs ``z`` of shape ``(B, k)`` and targets ``Y``
 of the same shape (one-hot for softmax, 0/1 for logistic, values for
 regression) and returns the **sum over the batch** of per-sample losses, so
 epoch losses accumulate on the device without a host sync. ``grad`` returns
-``dL/dz`` for the per-sample loss (the caller divides by the batch size):
+``dL/dz`` for the per-sample loss; ``np_value_grad`` computes both in NumPy
+for the CPU engine (the caller divides by the batch size):
 for every pair here it is ``output_activation(z) - Y``, the canonical link.
 
 For several regression outputs the per-sample loss sums over outputs
@@ -48,6 +49,38 @@ def _poisson(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
     return per.sum() if w is None else torch.dot(per, w)
 
 
+def _np_softmax_ce_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    s = e.sum(axis=1, keepdims=True)
+    per = (np.log(s) + m).ravel() - np.einsum("ij,ij->i", z, y)  # -log softmax(z)[y]
+    e /= s
+    e -= y
+    return float(per.sum() if w is None else per @ w), e
+
+
+def _np_binary_ce_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
+    per = (np.logaddexp(0.0, z) - z * y).sum(axis=1)
+    dz = _np_logistic(z)
+    dz -= y
+    return float(per.sum() if w is None else per @ w), dz
+
+
+def _np_squared_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
+    d = z - y
+    per = 0.5 * np.einsum("ij,ij->i", d, d)
+    return float(per.sum() if w is None else per @ w), d
+
+
+def _np_poisson_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
+    from scipy.special import xlogy
+
+    ez = np.exp(z)
+    per = (ez - y * z + xlogy(y, y) - y).sum(axis=1)
+    ez -= y
+    return float(per.sum() if w is None else per @ w), ez
+
+
 def _np_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
@@ -70,6 +103,7 @@ class Loss:
     value: Callable[[Tensor, Tensor, Tensor | None], Tensor]
     output: Callable[[Tensor], Tensor]
     np_output: Callable[[np.ndarray], np.ndarray]
+    np_value_grad: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[float, np.ndarray]]
 
     def grad(self, z: Tensor, y: Tensor) -> Tensor:
         """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y``."""
@@ -77,10 +111,10 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    "log_loss": Loss("log_loss", "softmax", _softmax_ce, lambda z: torch.softmax(z, 1), _np_softmax),
-    "binary_log_loss": Loss("binary_log_loss", "logistic", _binary_ce, torch.sigmoid, _np_logistic),
-    "squared_error": Loss("squared_error", "identity", _squared, lambda z: z.clone(), lambda z: z),
-    "poisson": Loss("poisson", "exp", _poisson, torch.exp, np.exp),
+    "log_loss": Loss("log_loss", "softmax", _softmax_ce, lambda z: torch.softmax(z, 1), _np_softmax, _np_softmax_ce_vg),
+    "binary_log_loss": Loss("binary_log_loss", "logistic", _binary_ce, torch.sigmoid, _np_logistic, _np_binary_ce_vg),
+    "squared_error": Loss("squared_error", "identity", _squared, lambda z: z.clone(), lambda z: z, _np_squared_vg),
+    "poisson": Loss("poisson", "exp", _poisson, torch.exp, np.exp, _np_poisson_vg),
 }
 
 

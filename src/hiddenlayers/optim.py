@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -63,51 +64,72 @@ class FlatParams:
 
 
 class Optimizer:
-    """Base: ``step(lr)`` updates ``flat.data`` from ``flat.grad`` in place."""
+    """Base: ``step(lr)`` updates the flat parameters from the flat gradient in place.
+
+    The update is written with in-place operators that NumPy arrays and
+    PyTorch tensors share, so one definition runs on NumPy views of the
+    buffers on the CPU (cheap per op) and on tensors on a GPU.
+    """
 
     name = "base"
+    _state_keys: tuple[str, ...] = ()
 
     def __init__(self, flat: FlatParams) -> None:
         self.flat = flat
         self.t = 0
+        self.xp: Any = np if flat.data.device.type == "cpu" else torch
+        if self.xp is np:
+            self.p, self.g, self.mask = flat.data.numpy(), flat.grad.numpy(), flat.decay_mask.numpy()
+        else:
+            self.p, self.g, self.mask = flat.data, flat.grad, flat.decay_mask
+
+    def _zeros(self) -> Any:
+        return self.xp.zeros_like(self.p)
 
     def step(self, lr: float) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def state(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k != "flat"}
+        """Moments and step count as CPU tensors (picklable, device-independent)."""
+        out: dict[str, Any] = {"t": self.t}
+        for k in self._state_keys:
+            v = getattr(self, k)
+            out[k] = torch.as_tensor(v).detach().cpu().clone()
+        return out
 
     def load_state(self, state: dict[str, Any]) -> None:
-        for k, v in state.items():
-            cur = getattr(self, k, None)
-            if isinstance(cur, Tensor) and isinstance(v, Tensor) and cur.shape == v.shape:
-                cur.copy_(v)
-            elif not isinstance(cur, Tensor):
-                setattr(self, k, v)
+        self.t = int(state.get("t", 0))
+        for k in self._state_keys:
+            v = state.get(k)
+            cur = getattr(self, k)
+            if v is not None and tuple(v.shape) == tuple(cur.shape):
+                cur[...] = v.numpy() if self.xp is np else v.to(cur.device)
 
 
 class SGD(Optimizer):
     """scikit-learn's SGD: ``v = momentum·v - lr·g``; ``p += v`` (Nesterov: ``p += momentum·v - lr·g``)."""
 
     name = "sgd"
+    _state_keys = ("velocity",)
 
     def __init__(self, flat: FlatParams, momentum: float = 0.9, nesterov: bool = True) -> None:
         super().__init__(flat)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
-        self.velocity = torch.zeros_like(flat.data)
+        self.velocity = self._zeros()
 
     def step(self, lr: float) -> None:
         self.t += 1
-        p, g = self.flat.data, self.flat.grad
+        p, g, v = self.p, self.g, self.velocity
         if self.momentum == 0:
-            p.add_(g, alpha=-lr)
+            p -= lr * g
             return
-        self.velocity.mul_(self.momentum).add_(g, alpha=-lr)
+        v *= self.momentum
+        v -= lr * g
         if self.nesterov:
-            p.add_(self.velocity, alpha=self.momentum).add_(g, alpha=-lr)
+            p += self.momentum * v - lr * g
         else:
-            p.add_(self.velocity)
+            p += v
 
 
 class Adam(Optimizer):
@@ -118,6 +140,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    _state_keys = ("m", "v")
 
     def __init__(
         self,
@@ -130,51 +153,45 @@ class Adam(Optimizer):
         super().__init__(flat)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.weight_decay = float(weight_decay)
-        self.m = torch.zeros_like(flat.data)
-        self.v = torch.zeros_like(flat.data)
-        self._denom = torch.empty_like(flat.data)
+        self.m = self._zeros()
+        self.v = self._zeros()
+        self._denom = self._zeros()
 
     def step(self, lr: float) -> None:
         self.t += 1
-        p, g = self.flat.data, self.flat.grad
+        p, g, m, v, d = self.p, self.g, self.m, self.v, self._denom
         if self.weight_decay:
-            p.addcmul_(self.flat.decay_mask, p, value=-lr * self.weight_decay)
-        self.m.lerp_(g, 1.0 - self.beta_1)
-        self.v.mul_(self.beta_2).addcmul_(g, g, value=1.0 - self.beta_2)
+            p -= (lr * self.weight_decay) * self.mask * p
+        m *= self.beta_1
+        m += (1.0 - self.beta_1) * g
+        v *= self.beta_2
+        v += (1.0 - self.beta_2) * (g * g)
         lr_t = lr * math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
-        torch.sqrt(self.v, out=self._denom)
-        self._denom.add_(self.epsilon)
-        p.addcdiv_(self.m, self._denom, value=-lr_t)
-
-    def state(self) -> dict[str, Any]:
-        s = super().state()
-        s.pop("_denom", None)
-        return s
+        self.xp.sqrt(v, out=d)
+        d += self.epsilon
+        p -= lr_t * m / d
 
 
 class RMSprop(Optimizer):
     """RMSprop: ``v = ρ·v + (1-ρ)·g²``; ``p -= lr · g / (sqrt(v) + ε)`` with ρ = 0.99."""
 
     name = "rmsprop"
+    _state_keys = ("v",)
 
     def __init__(self, flat: FlatParams, rho: float = 0.99, epsilon: float = 1e-8) -> None:
         super().__init__(flat)
         self.rho, self.epsilon = float(rho), float(epsilon)
-        self.v = torch.zeros_like(flat.data)
-        self._denom = torch.empty_like(flat.data)
+        self.v = self._zeros()
+        self._denom = self._zeros()
 
     def step(self, lr: float) -> None:
         self.t += 1
-        g = self.flat.grad
-        self.v.mul_(self.rho).addcmul_(g, g, value=1.0 - self.rho)
-        torch.sqrt(self.v, out=self._denom)
-        self._denom.add_(self.epsilon)
-        self.flat.data.addcdiv_(g, self._denom, value=-lr)
-
-    def state(self) -> dict[str, Any]:
-        s = super().state()
-        s.pop("_denom", None)
-        return s
+        g, v, d = self.g, self.v, self._denom
+        v *= self.rho
+        v += (1.0 - self.rho) * (g * g)
+        self.xp.sqrt(v, out=d)
+        d += self.epsilon
+        self.p -= lr * g / d
 
 
 def make_optimizer(
@@ -241,8 +258,9 @@ class Schedule:
 
 def clip_grad_norm_(flat: FlatParams, max_norm: float) -> None:
     """Scale the whole gradient so its L2 norm is at most ``max_norm`` (no host sync)."""
-    norm = torch.linalg.vector_norm(flat.grad)
-    flat.grad.mul_(torch.clamp(max_norm / (norm + 1e-12), max=1.0))
+    with torch.no_grad():
+        norm = torch.linalg.vector_norm(flat.grad)
+        flat.grad.mul_(torch.clamp(max_norm / (norm + 1e-12), max=1.0))
 
 
 __all__ = [

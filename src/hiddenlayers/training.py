@@ -47,6 +47,24 @@ def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) 
     return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
 
 
+def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch.device) -> Any:
+    """Run small CPU matmuls on one BLAS thread.
+
+    For a batch of a small network the threads' hand-offs cost more than the
+    arithmetic they share (a 200x64x64 product runs faster on one core), and
+    on a busy machine spinning BLAS threads steal time from the main one.
+    """
+    if device.type != "cpu":
+        return None
+    widths = [m.weight.shape for m in network.modules() if isinstance(m, torch.nn.Linear)]
+    largest = max((o * i for o, i in widths), default=0)
+    if batch_size * largest >= 1 << 22:
+        return None
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _overrides(cb: Callback, hook: str) -> bool:
     return getattr(type(cb), hook) is not getattr(Callback, hook)
 
@@ -101,6 +119,7 @@ def train(
     if optimizer_state:
         optimizer.load_state(optimizer_state)
     stepper = make_step(network, loss, flat, 0.0 if solver == "adamw" else alpha, engine)
+    cv = stepper.convert
     dtype = flat.data.dtype
     sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
     n_batches = math.ceil(n / batch_size)
@@ -113,6 +132,7 @@ def train(
     steps = 0
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
+    blas = _limit_blas_threads(network, batch_size, device)
     try:
         epoch = start_epoch
         while True:
@@ -128,12 +148,14 @@ def train(
                 Ws = sample_weight[perm] if sample_weight is not None else None
             else:
                 Xs, Ys, Ws = X, Y, sample_weight
-            total = torch.zeros((), dtype=dtype, device=device)
+            total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
+            Yc, Wc = cv(Ys), (cv(Ws) if Ws is not None else None)
+            dense_x = isinstance(Xs, Tensor)
+            Xc = cv(Xs) if dense_x else Xs
             for start in range(0, n, batch_size):
                 sl = slice(start, start + batch_size)
-                xb = _rows(Xs, sl, device, dtype)
-                wb = Ws[sl] if Ws is not None else None
-                total += stepper.step(xb, Ys[sl], wb)
+                xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
+                total = total + stepper.step(xb, Yc[sl], Wc[sl] if Wc is not None else None)
                 if clip_grad_norm:
                     clip_grad_norm_(flat, clip_grad_norm)
                 optimizer.step(schedule.lr)
@@ -174,6 +196,9 @@ def train(
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
+    finally:
+        if blas is not None:
+            blas.restore_original_limits()
     if reason in ("diverged", "interrupted"):
         flat.data.copy_(best)
         where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
