@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 import warnings
@@ -25,6 +24,7 @@ from sklearn.neural_network import MLPClassifier as SkMLP
 import hiddenlayers as hl
 
 warnings.simplefilter("ignore", ConvergenceWarning)
+warnings.filterwarnings("ignore", message=".*TracerWarning.*|.*Converting a tensor to a Python boolean.*")
 
 
 def latency(fn, calls):
@@ -64,19 +64,19 @@ def main() -> None:
         x = X[:rows].copy()
         xt = torch.from_numpy(x)
 
-        def eager():
+        def eager(xt=xt):
             with torch.inference_mode():
                 return net(xt).argmax(1)
 
-        def onnx():
+        def onnx(x=x):
             return sess.run(None, {"x": x})[0].argmax(1)
 
         calls = args.calls if rows == 1 else max(50, args.calls // 100)
         res = {
-            "hiddenlayers predict": latency(lambda: ours.predict(x), calls),
+            "hiddenlayers predict": latency(lambda x=x: ours.predict(x), calls),
             "ONNX Runtime (1 thread)": latency(onnx, calls),
             "torch eager inference_mode": latency(eager, calls),
-            "sklearn predict": latency(lambda: sk.predict(x), calls),
+            "sklearn predict": latency(lambda x=x: sk.predict(x), calls),
         }
         base = res["hiddenlayers predict"][0]
         print(f"\n## batch {rows}: {calls} calls")

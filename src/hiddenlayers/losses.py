@@ -15,8 +15,8 @@ steps along the sum's gradient, so the training dynamics are the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
