@@ -28,6 +28,12 @@ from .network import Network
 from .optim import FlatParams
 
 
+def _grad(p: Tensor) -> Tensor:
+    if p.grad is None:  # FlatParams gives every parameter a gradient view
+        raise ValueError("parameters must be re-homed by FlatParams before a step")
+    return p.grad
+
+
 class _NumpyOps:
     """Primitives on NumPy arrays (CPU)."""
 
@@ -123,8 +129,8 @@ class DenseEngine:
         linears = network.linears()
         self.W = [cv(lin.weight.data) for lin in linears]  # (out, in) views of flat.data
         self.b = [cv(lin.bias.data) for lin in linears]
-        self.gW = [cv(lin.weight.grad) for lin in linears]  # views of flat.grad
-        self.gb = [cv(lin.bias.grad) for lin in linears]
+        self.gW = [cv(_grad(lin.weight)) for lin in linears]  # views of flat.grad
+        self.gb = [cv(_grad(lin.bias)) for lin in linears]
         self.acts = [get_activation(name) for name in network.activation_names()]
         self.relu = [a.name == "relu" for a in self.acts]
 
@@ -193,7 +199,7 @@ class AutogradStep:
         if self.alpha:
             with torch.no_grad():
                 for W in self.linear_weights:
-                    W.grad.add_(W * (self.alpha / denom))
+                    _grad(W).add_(W * (self.alpha / denom))
         return loss_sum.detach()
 
 

@@ -78,6 +78,9 @@ class Optimizer:
         self.flat = flat
         self.t = 0
         self.xp: Any = np if flat.data.device.type == "cpu" else torch
+        self.p: Any
+        self.g: Any
+        self.mask: Any
         if self.xp is np:
             self.p, self.g, self.mask = flat.data.numpy(), flat.grad.numpy(), flat.decay_mask.numpy()
         else:
