@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench lint clean
+.PHONY: install system-deps demo test bench lint clean
 
 install: $(STAMP)
 
@@ -20,7 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: install
 	$(VENV)/bin/hiddenlayers demo
 
-test: install
+# System packages some tests need (Chromium for the report, PostgreSQL for
+# the shared search): installed by the project, idempotent.
+system-deps:
+	bash .ci/system-deps.sh
+
+test: install system-deps
 	$(PY) -m pytest -n 2 -q
 
 bench: install

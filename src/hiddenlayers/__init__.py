@@ -38,12 +38,26 @@ _EXPORTS = {
     "DataError": ".exceptions",
     "DivergedWarning": ".exceptions",
     "InterruptedWarning": ".exceptions",
+    "explain": ".explain",
+    "Explanation": ".explain",
+    "TablePreprocessor": ".preprocessing",
+    "load_table": ".data",
+    "cost": ".cost",
+    "CostReport": ".cost",
+    "export_onnx": ".export",
+    "ExportReport": ".export",
+    "prune": ".compress",
+    "PruneReport": ".compress",
+    "search": ".search",
+    "SearchResult": ".search",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "lens":  # subpackage, imported on first use (hl.lens.record, hl.lens.report, ...)
+        return importlib.import_module(".lens", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hiddenlayers' has no attribute {name!r}")

@@ -1,0 +1,298 @@
+"""The `hiddenlayers` command: every command, every user error (exit 2, one line), the entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from hiddenlayers.cli import app
+
+runner = CliRunner()
+COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_user_error(result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory) -> Path:
+    """A small mixed table: numeric, categorical with missing values, text labels."""
+    rng = np.random.default_rng(0)
+    n = 120
+    a = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n).astype(object)
+    color[:5] = None
+    label = np.where(a + (color == "red") > 0.3, "yes", "no")
+    path = tmp_path_factory.mktemp("data") / "t.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(table, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "m.safetensors"
+    result = runner.invoke(app, ["train", str(table), "--target", "label", "--hidden", "8", "--epochs", "30", "--lr", "0.01", "-q", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Example: hiddenlayers" in result.output
+
+
+def test_no_arguments_shows_help():
+    result = run()
+    assert result.exit_code == 0 and "Commands" in result.output
+
+
+def test_train_json_summary(table, tmp_path):
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "8:tanh", "--epochs", "20", "--json", "-o", out, "--set", "momentum=0.5")
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.stdout)
+    assert s["task"] == "classification" and s["epochs"] >= 1 and s["stop_reason"]
+    assert 0 <= s["test_metrics"]["accuracy"] <= 1 and s["parameters"] > 0 and out.exists()
+
+
+def test_train_bundled_dataset_learns(tmp_path):
+    out = tmp_path / "iris.safetensors"
+    result = run("train", "iris", "--hidden", "16", "--epochs", "300", "--lr", "0.01", "--json", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["test_metrics"]["accuracy"] >= 0.85
+
+
+def test_train_regression(tmp_path):
+    out = tmp_path / "d.safetensors"
+    result = run("train", "diabetes", "--hidden", "8", "--epochs", "5", "--json", "-o", out)
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.stdout)
+    assert s["task"] == "regression" and set(s["test_metrics"]) == {"r2", "mae", "rmse"}
+
+
+def test_train_table_output(table, tmp_path):
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "3", "-q", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0
+    for word in ["held-out accuracy", "epochs", "stop reason", "parameters", "time", "saved to"]:
+        assert word in result.stdout
+
+
+def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
+    import hiddenlayers._cli_train as ct
+
+    real = ct.fit_model
+
+    def interrupted(model, X, y):
+        real(model, X, y)
+        model.stop_reason_ = "interrupted"
+        return model
+
+    monkeypatch.setattr(ct, "fit_model", interrupted)
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", out)
+    assert result.exit_code == 0 and out.exists()
+    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+
+
+def test_info(model):
+    result = run("info", model, "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["estimator"] == "MLPClassifier" and info["target"] == "label"
+    assert [r["layer"] for r in info["layers"]] == ["hidden1", "head"]
+    assert info["layers"][0]["parameters"] == info["inputs"] * 8 + 8
+    assert {r["column"] for r in info["preprocessing"]} == {"a", "b", "color"}
+    text = run("info", model).stdout
+    assert "layers" in text and "preprocessing" in text and "hidden1" in text
+
+
+def test_info_metadata_agrees_with_modelfile(model):
+    from hiddenlayers import modelfile
+    from hiddenlayers._cli_info import FORMAT_VERSION, read_header_metadata
+
+    assert FORMAT_VERSION == modelfile.FORMAT_VERSION
+    assert read_header_metadata(str(model)) == modelfile.read_metadata(model)
+
+
+def test_predict_stdout_and_file(model, table, tmp_path):
+    result = run("predict", model, table, "--proba")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "predicted_label,proba_no,proba_yes" and len(lines) == 121
+    # columns in another order plus an extra column: a note, same predictions
+    frame = pd.read_csv(table)[["color", "b", "a"]].assign(extra=1)
+    other = tmp_path / "other.csv"
+    frame.to_csv(other, index=False)
+    out = tmp_path / "p.parquet"
+    result2 = run("predict", model, other, "-o", out)
+    assert result2.exit_code == 0, result2.output
+    assert "ignored 1 column(s)" in result2.stderr
+    got = pd.read_parquet(out)["predicted_label"].tolist()
+    assert got == [ln.split(",")[0] for ln in lines[1:]]
+
+
+def test_evaluate(model, table):
+    result = run("evaluate", model, table, "--json")
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.stdout)["metrics"]
+    assert set(m) == {"accuracy", "balanced_accuracy", "f1_macro", "confusion_matrix"}
+    assert np.sum(m["confusion_matrix"]["matrix"]) == 120 and m["accuracy"] > 0.6
+    text = run("evaluate", model, table).stdout
+    assert "confusion matrix" in text and "balanced accuracy" in text
+
+
+def test_datasets():
+    result = run("datasets", "--json")
+    names = {d["name"] for d in json.loads(result.stdout)}
+    assert {"digits", "iris", "wine", "breast_cancer", "diabetes"} <= names
+    assert "digits" in run("datasets").stdout
+
+
+def test_explain():
+    result = run("explain", "--json", "--activation", "relu", "--input", "0.5,-1")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["max_abs_diff"] < 1e-7 and d["loss_after"] < d["loss"] and d["x"] == [0.5, -1.0]
+    assert "Check against PyTorch autograd" in run("explain").stdout
+
+
+def test_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--epochs", "3", "--json")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert Path(d["model"]).exists() and d["model"].startswith("out")
+    assert 0 < d["hiddenlayers"]["accuracy"] <= 1 and 0 < d["sklearn"]["accuracy"] <= 1
+    assert d["report"] is None or Path(d["report"]).exists()
+    # the demo's own default output may be replaced on a re-run; a user's path may not
+    (tmp_path / "mine.safetensors").write_text("precious")
+    assert_user_error(run("demo", "--epochs", "1", "-o", "mine.safetensors"), "'mine.safetensors' already exists: pass --force")
+
+
+# ------------------------------------------------------------------ errors
+def test_error_missing_file():
+    assert_user_error(run("train", "nope.csv", "-t", "y"), "'nope.csv' is neither a file nor a bundled dataset")
+
+
+def test_error_empty_file(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    assert_user_error(run("train", tmp_path / "e.csv", "-t", "y", "-o", tmp_path / "m"), "is empty")
+
+
+def test_error_unknown_target(table, tmp_path):
+    assert_user_error(run("train", table, "-t", "lable", "-o", tmp_path / "m"), "unknown target column 'lable'")
+
+
+def test_error_no_target(table, tmp_path):
+    assert_user_error(run("train", table, "-o", tmp_path / "m"), "no target column given: pass --target COLUMN")
+
+
+def test_error_one_class(tmp_path):
+    pd.DataFrame({"a": [1, 2, 3], "y": ["k", "k", "k"]}).to_csv(tmp_path / "one.csv", index=False)
+    assert_user_error(run("train", tmp_path / "one.csv", "-t", "y", "-o", tmp_path / "m"), "target 'y' has only one class ('k')")
+
+
+def test_error_text_in_numeric_column(tmp_path):
+    pd.DataFrame({"a": [str(i) for i in range(19)] + ["oops"], "y": [0, 1] * 10}).to_csv(tmp_path / "t.csv", index=False)
+    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m"), "column 'a' is numeric but holds text in 1 row(s)")
+
+
+def test_error_corrupt_model(tmp_path, table):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 50)
+    assert_user_error(run("info", bad), "is not a readable safetensors model file")
+    assert_user_error(run("predict", bad, table), "is not a readable safetensors model file")
+    assert_user_error(run("info", tmp_path / "none.safetensors"), "does not exist")
+
+
+def test_error_bad_spec(table, tmp_path):
+    assert_user_error(run("train", table, "-t", "label", "--hidden", "12x", "-o", tmp_path / "m"), "layer '12x'")
+
+
+def test_error_bad_option_values(table, tmp_path):
+    assert_user_error(run("train", table, "-t", "label", "--epochs", "abc"), "Invalid value for '--epochs'")
+    assert_user_error(run("train", table, "-t", "label", "--epochs", "0", "-o", tmp_path / "m"), "max_iter must be an integer >= 1")
+    assert_user_error(run("train", table, "-t", "label", "--solver", "magic", "-o", tmp_path / "m"), "solver must be one of")
+    assert_user_error(run("train", table, "-t", "label", "--set", "momentumm=1", "-o", tmp_path / "m"), "unknown estimator parameter 'momentumm'")
+    assert_user_error(run("train", table, "-t", "label", "--task", "cluster", "-o", tmp_path / "m"), "--task must be one of")
+    assert_user_error(run("explain", "--sizes", "2"), "sizes needs at least 3 positive integers")
+    assert_user_error(run("train", table, "--nope"), "No such option")
+
+
+def test_error_overwrite_needs_force(model, table):
+    assert_user_error(run("train", table, "-t", "label", "-o", model), "already exists: pass --force")
+
+
+def test_error_predict_missing_columns(model, tmp_path):
+    pd.DataFrame({"a": [1.0]}).to_csv(tmp_path / "p.csv", index=False)
+    assert_user_error(run("predict", model, tmp_path / "p.csv"), "the data lacks column(s) 'b', 'color'")
+
+
+def test_error_proba_on_regressor(tmp_path):
+    out = tmp_path / "r.safetensors"
+    assert run("train", "diabetes", "--hidden", "4", "--epochs", "2", "-q", "-o", out).exit_code == 0
+    assert_user_error(run("predict", out, "diabetes", "--proba"), "--proba needs a classifier")
+
+
+def test_debug_shows_traceback(tmp_path):
+    result = run("--debug", "info", tmp_path / "none.safetensors")
+    assert result.exit_code == 2 and "Traceback" in result.stderr
+    result = run("info", tmp_path / "none.safetensors", "--debug")
+    assert result.exit_code == 2 and "Traceback" in result.stderr
+
+
+# -------------------------------------------------- property-based garbage
+garbage_cell = st.one_of(st.text(alphabet="ab,\"\n 1.-e;x", max_size=4), st.integers(-3, 3), st.just(""))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(garbage_cell, min_size=0, max_size=4), min_size=0, max_size=6), st.booleans())
+def test_garbage_tables_never_traceback(tmp_path, rows, header):
+    path = tmp_path / "g.csv"
+    lines = ([",".join(["c0", "c1", "c2", "y"])] if header else []) + [",".join(str(c) for c in r) for r in rows]
+    path.write_text("\n".join(lines))
+    result = run("train", path, "-t", "y", "--hidden", "2", "--epochs", "1", "-q", "--force", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert_user_error(result, "")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=12))
+def test_garbage_spec_strings_never_traceback(tmp_path, spec):
+    result = run("train", "iris", "--hidden", spec, "--epochs", "1", "-q", "--force", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert_user_error(result, "")
+
+
+# -------------------------------------------------------------- entry point
+def test_installed_entry_point(model):
+    exe = Path(sys.executable).parent / "hiddenlayers"
+    result = subprocess.run([str(exe), "info", str(model), "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["estimator"] == "MLPClassifier"
+    bad = subprocess.run([str(exe), "info", "missing.safetensors"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ")
