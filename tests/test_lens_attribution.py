@@ -1,0 +1,54 @@
+"""Attribution with Captum: known answers on linear models."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens import attribute, feature_importance, layer_attribution, neuron_attribution
+
+
+def test_integrated_gradients_of_a_linear_model_is_weight_times_input(rng):
+    lin = nn.Linear(4, 3)
+    X = rng.normal(size=(6, 4)).astype(np.float32)
+    for k in range(3):
+        a = attribute(lin, X, target=k)
+        np.testing.assert_allclose(a, lin.weight.detach().numpy()[k] * X, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="pass target="):
+        attribute(lin, X)
+
+
+def test_layer_conductance_is_complete_and_neuron_ig_of_a_linear_unit(rng):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    X = rng.normal(size=(5, 3)).astype(np.float32)
+    cond = layer_attribution(net, X, "1", n_steps=200)
+    with torch.no_grad():
+        gap = (net(torch.from_numpy(X)) - net(torch.zeros(1, 3))).numpy()[:, 0]
+    np.testing.assert_allclose(cond.sum(1), gap, rtol=1e-2, atol=1e-3)  # completeness
+    nia = neuron_attribution(net, X, "0", 2)  # unit 2 of a linear layer: w[2] * x
+    np.testing.assert_allclose(nia, net[0].weight.detach().numpy()[2] * X, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="unit must be in 0..3"):
+        neuron_attribution(net, X, "0", 9)
+
+
+def test_estimator_targets_by_class_label():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8,), max_iter=30, random_state=0).fit(X, names)
+    a = attribute(clf, X[:4], target="virginica")
+    b = attribute(clf, X[:4], target=2)
+    np.testing.assert_allclose(a, b)
+    assert layer_attribution(clf, X[:4], "hidden1", target="setosa").shape == (4, 8)
+    assert feature_importance(clf, X).shape == (4,)
+    with pytest.raises(ValueError, match="is not a class of this model"):
+        attribute(clf, X[:2], target="rose")

@@ -1,0 +1,51 @@
+"""Gradient-flow callback: records per layer per epoch, kept in history_ and the model file."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import hiddenlayers as hl
+from hiddenlayers.lens import GradientFlow, gradient_flow_table
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_records_every_epoch_and_survives_save_load(tmp_path, engine):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8, 4), max_iter=4, random_state=0, engine=engine, callbacks=[GradientFlow(X[:50])]).fit(X, y)
+    recs = clf.history_.extra["gradient_flow"]
+    assert [r["epoch"] for r in recs] == [1, 2, 3, 4]
+    row = recs[-1]["layers"]["hidden1"]
+    assert row["grad_norm"] > 0 and row["weight_norm"] > 0 and 0 < row["update_ratio"] < 1
+    assert row["units"] == 8 and 0 <= row["fraction_active"] <= 1
+    expected = float(np.linalg.norm(clf.coefs_[0]))
+    assert row["weight_norm"] == pytest.approx(expected, rel=1e-5)
+    path = tmp_path / "m.safetensors"
+    clf.save(path)
+    loaded = hl.load(path)
+    assert loaded.history_.extra["gradient_flow"] == recs
+    table = gradient_flow_table(loaded.history_)
+    assert table["hidden2"]["grad_norm"].shape == (4,)
+
+
+def test_without_data_only_gradients_and_every():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((5,), max_iter=4, random_state=0, callbacks=[GradientFlow(every=2)]).fit(X, y)
+    recs = clf.history_.extra["gradient_flow"]
+    assert [r["epoch"] for r in recs] == [2, 4]
+    assert "fraction_active" not in recs[0]["layers"]["hidden1"]
+    t = gradient_flow_table(clf.history_)
+    assert math.isnan(t["hidden1"]["fraction_active"][0])
+    with pytest.raises(ValueError, match="every must be"):
+        GradientFlow(every=0)

@@ -1,0 +1,138 @@
+"""Recording hidden activations: hooks, layer selection, shapes, batching, streaming."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens import record, recording, select_layers
+
+
+def _hook_count(module: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in module.modules())
+
+
+@pytest.fixture(scope="module")
+def clf():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((8, 6), max_iter=30, random_state=0).fit(X, y), X
+
+
+def test_estimator_records_every_hidden_layer_post_and_pre_activation(clf):
+    model, X = clf
+    acts = record(model, X)
+    assert list(acts) == ["hidden1", "hidden2"]
+    assert acts["hidden1"].shape == (150, 8) and acts["hidden2"].shape == (150, 6)
+    np.testing.assert_allclose(acts["hidden2"], model.transform(X, layer=2), rtol=1e-5, atol=1e-6)
+    # pre-activations: relu(z) is the recorded output
+    np.testing.assert_allclose(np.maximum(acts.pre["hidden1"], 0), acts["hidden1"], atol=1e-6)
+    assert acts.kinds == {"hidden1": "dense", "hidden2": "dense"}
+    assert acts.activations["hidden1"] == "relu"
+
+
+def test_batched_equals_one_batch_and_streaming_stats_match(clf):
+    model, X = clf
+    full = record(model, X, batch_size=1000)
+    small = record(model, X, batch_size=7)
+    np.testing.assert_allclose(full["hidden1"], small["hidden1"], rtol=1e-6)
+    streamed = record(model, X, batch_size=16, stream=True, sample=10)
+    assert streamed["hidden1"].shape == (10, 8)  # only the sample is kept
+    a, b = full.stats["hidden1"], streamed.stats["hidden1"]
+    assert b.samples == 150
+    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-6)
+    np.testing.assert_allclose(a.std, b.std, rtol=1e-5, atol=1e-7)
+    assert a.effective_rank == pytest.approx(b.effective_rank, rel=1e-6)
+
+
+def test_no_hook_left_behind_also_after_error():
+    net = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
+    before = _hook_count(net)
+    record(net, np.zeros((3, 4), np.float32))
+    assert _hook_count(net) == before
+    with pytest.raises(RuntimeError):
+        with recording(net, nn.Linear) as rec:
+            assert _hook_count(net) == before + 2
+            net(torch.zeros(3, 7))  # wrong width: the forward pass raises inside the block
+    assert rec.handles == []
+    assert _hook_count(net) == before
+    with pytest.raises(RuntimeError):
+        record(net, np.zeros((3, 7), np.float32))
+    assert _hook_count(net) == before
+
+
+def test_no_match_lists_the_layer_names():
+    net = nn.Sequential(nn.Linear(4, 5), nn.ReLU())
+    with pytest.raises(ValueError, match=r"matched no layer of Sequential; its layers are: 0 \(Linear\), 1 \(ReLU\)\."):
+        select_layers(net, "encoder*")
+    with pytest.raises(ValueError, match="matched no layer"):
+        select_layers(net, nn.Conv2d)
+    with pytest.raises(TypeError, match="layers must be"):
+        select_layers(net, 3.5)  # type: ignore[arg-type]
+
+
+def test_selection_by_pattern_type_list_and_predicate():
+    net = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3), nn.ReLU(), nn.Dropout(0.1))
+    assert list(select_layers(net, None)) == ["0", "1", "2", "3"]  # leaves, dropout skipped
+    assert list(select_layers(net, nn.Linear)) == ["0", "2"]
+    assert list(select_layers(net, ["1", "3"])) == ["1", "3"]
+    assert list(select_layers(net, lambda n, m: isinstance(m, nn.Tanh))) == ["1"]
+    acts = record(net, np.ones((5, 4), np.float32), "[13]")
+    assert acts.activations == {"1": "tanh", "3": "relu"}
+
+
+def test_conv_and_recurrent_outputs_give_per_channel_and_per_unit_stats():
+    conv = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2))
+    acts = record(conv, torch.randn(10, 1, 6, 6), ["0", "1", "3"])
+    assert acts["1"].shape == (10, 3, 4, 4) and acts.kinds["1"] == "conv"
+    assert acts.stats["1"].units == 3 and acts.stats["1"].samples == 10 * 16
+    assert acts.features("1").shape == (10, 3)
+    assert acts.units("1").shape == (160, 3)
+    assert acts.kinds["3"] == "dense"
+
+    lstm = nn.LSTM(4, 5)  # batch_first=False: (T, N, U) is turned into (N, T, U)
+    acts = record(lstm, torch.randn(7, 3, 4), batch_size=100)
+    # a bare module is its own layer; its rows are dimension 0 of the input
+    assert acts["lstm"].shape == (3, 7, 5) and acts.kinds["lstm"] == "recurrent"
+    assert acts.stats["lstm"].units == 5 and acts.stats["lstm"].samples == 21
+
+
+def test_errors_for_bad_input(clf):
+    model, X = clf
+    with pytest.raises(hl.NotFittedError, match="not fitted yet"):
+        record(hl.MLPClassifier(), X)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        record(object(), X)
+    with pytest.raises(ValueError, match="batch_size must be"):
+        record(model, X, batch_size=0)
+    with pytest.raises(ValueError, match="0 rows"):
+        record(nn.Linear(2, 2), np.zeros((0, 2), np.float32))
+
+
+def test_layers_not_on_the_forward_path_are_reported():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.used, self.unused = nn.Linear(2, 2), nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.used(x)
+
+    with pytest.raises(ValueError, match="unused were selected but never ran"):
+        record(Net(), np.zeros((2, 2), np.float32))
+
+
+def test_hl_lens_is_lazy_subpackage():
+    import subprocess
+    import sys
+
+    code = "import sys, hiddenlayers as hl; assert 'torch' not in sys.modules; assert callable(hl.lens.record)"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,84 @@
+"""The HTML report: every section present, self-contained, written atomically; neurons and projections."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens import neuron_maps, project, report, top_activating
+from hiddenlayers.lens.report import SECTIONS
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((16, 8), max_iter=15, random_state=0, callbacks=[hl.lens.GradientFlow(X[:50])]).fit(X, y)
+    return clf, X, y
+
+
+def test_report_has_every_section_and_no_network_references(fitted, tmp_path):
+    clf, X, y = fitted
+    rep = report(clf, X, y)
+    path = tmp_path / "report.html"
+    rep.save(path)
+    text = path.read_text(encoding="utf-8")
+    for sid in SECTIONS:
+        assert f'<section id="{sid}">' in text
+    assert "Not available" not in text  # everything computable here was computed
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)  # no CDN, no remote assets
+    assert text.count("data:image/png;base64,") >= 8
+    assert "Stopped after 15 epochs" in text
+    assert list(tmp_path.iterdir()) == [path]  # no temp file left behind
+
+
+def test_report_on_any_module_without_labels_says_what_is_missing(rng, tmp_path):
+    net = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 2))
+    rep = report(net, rng.normal(size=(200, 3)).astype(np.float32), layers=["1"])
+    html = rep.html
+    assert "pass y (one label per row) to probe the layers." in html
+    assert "no training history" in html
+    assert "only one hidden layer" in html
+    with pytest.raises(ValueError, match="is a folder"):
+        rep.save(tmp_path)
+
+
+def test_report_warns_in_plain_words_about_dead_units(rng):
+    net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    import torch
+
+    with torch.no_grad():
+        net[0].bias.copy_(torch.tensor([-100.0, -100.0, 0.0, 0.0]))
+    rep = report(net, rng.normal(size=(100, 2)).astype(np.float32), layers=["1"])
+    assert rep.warnings == ["1: 2 of 4 ReLU units are dead on this data (never active)."]
+    with pytest.raises(ValueError, match="one label per row"):
+        report(net, np.zeros((5, 2), np.float32), np.zeros(4))
+
+
+def test_top_activating_and_neuron_maps_and_projection(fitted, rng):
+    acts = np.array([[0.0, 5.0], [3.0, 1.0], [2.0, 9.0]])
+    assert top_activating(acts, 2).tolist() == [[1, 2], [2, 0]]
+    with pytest.raises(ValueError, match="k must be"):
+        top_activating(acts, 0)
+    clf, X, y = fitted
+    nm = neuron_maps(clf, X, resolution=10)
+    assert nm.maps["hidden1"].shape == (16, 10, 10) and nm.axes == ("PC1", "PC2")
+    assert nm.points.shape == (150, 2)
+    # 2-D input: the grid is the input plane itself; a linear unit is a plane over it
+    lin = nn.Sequential(nn.Linear(2, 1))
+    m = neuron_maps(lin, rng.uniform(size=(50, 2)).astype(np.float32), layers=["0"], resolution=5)
+    assert m.axes == ("x1", "x2")
+    grid = m.maps["0"][0]
+    np.testing.assert_allclose(np.diff(grid, axis=1), np.diff(grid, axis=1)[0, 0], atol=1e-5)
+    pts = project(clf, X, method="pca")
+    assert pts["hidden2"].shape == (150, 2)
+    with pytest.raises(ValueError, match="method must be one of pca, tsne"):
+        project(clf, X, method="umap")

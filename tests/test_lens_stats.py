@@ -1,0 +1,79 @@
+"""Activation statistics against known answers (hand-set weights)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from hiddenlayers import Network
+from hiddenlayers.lens import layer_stats, record, summary
+
+
+def _net() -> Network:
+    """2 inputs in [0, 1] -> hidden1: 4 ReLU units (units 0 and 3 dead) -> hidden2: 3 tanh units (unit 1 saturated)."""
+    net = Network(2, "4:relu,3:tanh", 1)
+    with torch.no_grad():
+        net.hidden1.linear.weight.copy_(torch.tensor([[-1.0, -1.0], [1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]))
+        net.hidden1.linear.bias.copy_(torch.tensor([-0.1, 0.0, 0.0, -5.0]))
+        net.hidden2.linear.weight.copy_(torch.tensor([[1.0, -1.0, 0.0, 0.0], [0.0, 10.0, 0.0, 0.0], [0.2, 0.2, 0.0, 0.0]]))
+        net.hidden2.linear.bias.copy_(torch.tensor([0.0, 6.0, 0.0]))
+    return net
+
+
+def test_hand_set_dead_and_saturated_units(rng):
+    X = rng.uniform(0.0, 1.0, size=(500, 2)).astype(np.float32)
+    acts = record(_net(), X)
+    s1, s2 = acts.stats["hidden1"], acts.stats["hidden2"]
+    assert s1.dead.tolist() == [True, False, False, True]
+    assert s1.n_dead == 2 and s1.n_saturated == 0
+    assert s1.fraction_active[0] == 0.0 and s1.fraction_active[1] > 0.99
+    assert s1.sparsity == pytest.approx(float((acts["hidden1"] == 0).mean()))
+    # hidden2 unit 1 = tanh(10*x1 + 6) >= tanh(6) = 0.99999: stuck at the upper limit on every row
+    assert s2.saturated.tolist() == [False, True, False]
+    assert s2.n_dead == 0
+    assert "hidden2: 1 of 3 tanh units is saturated (stuck near a limit); scale the inputs or lower the learning rate." in s2.warnings()
+    assert "hidden1: 2 of 4 ReLU units are dead on this data (never active)." in s1.warnings()
+
+
+def test_saturated_but_varying_tanh_units_are_flagged(rng):
+    z = rng.normal(size=(1000, 3)) * np.array([0.3, 100.0, 1.0]) + np.array([0.0, 0.0, 0.0])
+    s = layer_stats(np.tanh(z), "tanh", name="h")
+    assert s.saturated.tolist() == [False, True, False]
+    assert s.n_dead == 0
+    assert s.fraction_saturated is not None and s.fraction_saturated[1] > 0.95
+    assert any("1 of 3 tanh units is saturated" in w for w in s.warnings())
+    sig = layer_stats(1 / (1 + np.exp(-z)), "logistic")
+    assert sig.saturated.tolist() == [False, True, False]
+    assert sig.fraction_active[0] == pytest.approx((z[:, 0] > 0).mean())  # logistic: active = output above 0.5
+
+
+def test_effective_rank_known_answers(rng):
+    iso = rng.normal(size=(20000, 8))
+    assert layer_stats(iso).effective_rank == pytest.approx(8.0, rel=0.02)
+    rank1 = np.outer(rng.normal(size=5000), rng.normal(size=6))
+    assert layer_stats(rank1).effective_rank == pytest.approx(1.0, abs=1e-6)
+    two = np.hstack([rng.normal(size=(5000, 2)), np.zeros((5000, 3))])
+    assert layer_stats(two).effective_rank == pytest.approx(2.0, rel=0.05)
+
+
+def test_mean_std_match_numpy(rng):
+    h = rng.normal(loc=2.0, size=(300, 4))
+    s = layer_stats(h, "identity")
+    np.testing.assert_allclose(s.mean, h.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(s.std, h.std(0), rtol=1e-8)
+    with pytest.raises(ValueError, match=r"\(samples, units\) matrix"):
+        layer_stats(np.zeros(3))
+
+
+def test_summary_prints_a_table_with_warnings(rng):
+    from rich.console import Console
+
+    buf = io.StringIO()
+    stats = summary(_net(), rng.uniform(size=(200, 2)).astype(np.float32), console=Console(file=buf, width=140))
+    text = buf.getvalue()
+    assert [s.name for s in stats] == ["hidden1", "hidden2"]
+    assert "hidden1" in text and "eff. rank" in text and "saturated" in text
+    assert "2 of 4 ReLU units are dead" in text
