@@ -6,6 +6,7 @@ autograd) as stochastic training, on the whole data set at once.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ def fit_lbfgs(
     max_fun: int,
     tol: float,
     history: History,
+    engine: str = "auto",
 ) -> tuple[History, OptimizeResult]:
     """Minimise the penalised mean loss over all of ``(X, Y)``; one history row per iteration."""
     ref = next(network.parameters())
@@ -41,13 +43,17 @@ def fit_lbfgs(
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     denom = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
     flat = FlatParams(network)
-    stepper = make_step(network, loss, flat, alpha)
+    stepper = make_step(network, loss, flat, alpha, engine)
+    # The engine's own array type (NumPy views on the CPU); converted once, not per call.
+    cv = getattr(stepper, "convert", lambda t: t)
+    xs, ys, ws = cv(Xt), cv(Yt), None if Wt is None else cv(Wt)
     network.train()
     last = {"loss": float("nan")}
+    t0 = time.perf_counter()
 
     def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
         flat.data.copy_(torch.from_numpy(theta))
-        loss_sum = stepper.step(Xt, Yt, Wt)
+        loss_sum = stepper.step(xs, ys, ws)
         value = float(loss_sum) / denom + 0.5 * alpha * float(flat.l2()) / denom
         last["loss"] = value
         return value, flat.grad.detach().cpu().double().numpy().copy()
@@ -58,7 +64,7 @@ def fit_lbfgs(
         history.val_loss.append(float("nan"))
         history.val_score.append(float("nan"))
         history.lr.append(float("nan"))
-        history.time.append(0.0)
+        history.time.append(time.perf_counter() - t0)
 
     x0 = flat.data.detach().cpu().double().numpy().copy()
     res = minimize(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import re
 import warnings
 from typing import Any
 
@@ -27,9 +28,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401  (documented constraints)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
-from .exceptions import NotFittedError
+from .exceptions import DataError, NotFittedError
 from .layers import get_activation, sklearn_init_
 from .losses import Loss, get_loss
 from .network import Network, count_parameters, resolve_device
@@ -44,6 +45,27 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 def _check(cond: bool, name: str, allowed: str, value: Any) -> None:
     if not cond:
         raise ValueError(f"{name} must be {allowed}. Received: {name}={value!r}.")
+
+
+def _validate(est: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
+    """``validate_data`` with one clear error for text in ``X`` (sklearn's names a value only)."""
+    try:
+        return validate_data(est, X, *args, **kwargs)
+    except ValueError as exc:
+        msg = str(exc)
+        if not msg.startswith("could not convert string to float") or sp.issparse(X):
+            raise
+        detail = re.sub(r"np\.str_\((.*)\)", r"\1", msg)
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise DataError(
+                f"X has non-numeric values ({detail}): encode text or category columns as numbers first, "
+                "e.g. with sklearn's OneHotEncoder."
+            ) from None
+        raise DataError(
+            f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."
+        ) from None
 
 
 class _BaseMLP(BaseEstimator):
@@ -156,9 +178,21 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
+    def _require_fitted(self) -> None:
+        """Raise :class:`NotFittedError` (ours, also scikit-learn's) before ``fit``."""
+        if not hasattr(self, "network_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
+            )
+
     def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import TransformerTags
+
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # ``transform(X, layer=k)`` makes this a transformer too (hidden
+        # activations as features); outputs follow ``dtype``, not X's dtype.
+        tags.transformer_tags = TransformerTags(preserves_dtype=[])
         return tags
 
     # ------------------------------------------------------------- fitting
@@ -325,7 +359,7 @@ class _BaseMLP(BaseEstimator):
 
         hist, res = fit_lbfgs(
             self.network_, X, Y, loss=self._loss(), alpha=self.alpha, sample_weight=sample_weight,
-            max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol, history=History(),
+            max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol, history=History(), engine=self.engine,
         )
         self.history_ = hist
         self.n_iter_ = int(res.nit)
@@ -348,10 +382,7 @@ class _BaseMLP(BaseEstimator):
         self._np_dtype = dt
 
     def _check_X(self, X: Any) -> Any:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
-            )
+        self._require_fitted()
         if (
             type(X) is np.ndarray
             and X.ndim == 2
@@ -362,7 +393,7 @@ class _BaseMLP(BaseEstimator):
             and np.isfinite(X.sum())
         ):
             return X
-        return validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+        return _validate(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
 
     def _raw_output(self, X: Any) -> np.ndarray:
         """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy."""
@@ -404,10 +435,14 @@ class _BaseMLP(BaseEstimator):
         idx = layer - 1 if layer > 0 else n_hidden + layer
         return self._torch_forward(X, layer=idx)[1][0]
 
+    def fit_transform(self, X: Any, y: Any, sample_weight: Any = None, layer: int = -1) -> np.ndarray:
+        """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X``."""
+        return self.fit(X, y, sample_weight=sample_weight).transform(X, layer=layer)  # type: ignore[attr-defined, no-any-return]
+
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` as in scikit-learn."""
-        check_is_fitted(self)
+        self._require_fitted()
         return [lin.weight.detach().cpu().numpy().T.copy() for lin in self.network_.linears()]
 
     @coefs_.setter
@@ -420,7 +455,7 @@ class _BaseMLP(BaseEstimator):
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``."""
-        check_is_fitted(self)
+        self._require_fitted()
         return [lin.bias.detach().cpu().numpy().copy() for lin in self.network_.linears()]
 
     @intercepts_.setter
@@ -433,7 +468,7 @@ class _BaseMLP(BaseEstimator):
     @property
     def n_parameters_(self) -> int:
         """Number of trainable parameters of the fitted network."""
-        check_is_fitted(self)
+        self._require_fitted()
         return count_parameters(self.network_)
 
     def save(self, path: Any) -> None:
@@ -470,9 +505,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return get_loss("binary_log_loss")
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype=(np.float64, np.float32), reset=reset)
+        X, y = _validate(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        target = type_of_target(y)
+        if target in ("continuous", "continuous-multioutput"):
+            raise ValueError(
+                f"Unknown label type: {target!r}. MLPClassifier needs class labels (integers, strings or booleans); "
+                "for real-valued targets use MLPRegressor."
+            )
+        if target not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"Unknown label type: {target!r}. MLPClassifier takes one column of class labels, or a 0/1 indicator "
+                "matrix for multi-label; for several multi-class columns use sklearn.multioutput.MultiOutputClassifier."
+            )
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
@@ -570,11 +616,24 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return get_loss(self.loss)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        X, y = _validate(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss not in ("squared_error", "poisson"):
-            raise ValueError(f"loss must be 'squared_error' or 'poisson'. Received: loss={self.loss!r}.")
+            hint = ""
+            if not isinstance(self.loss, str):
+                hint = " MLPRegressor's first positional argument is loss, as in scikit-learn: pass hidden_layer_sizes=... by keyword."
+            raise ValueError(f"loss must be 'squared_error' or 'poisson'. Received: loss={self.loss!r}.{hint}")
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype(np.float64)
+            except (ValueError, TypeError) as exc:
+                detail = re.sub(r"np\.str_\((.*)\)", r"\1", str(exc))
+                raise DataError(
+                    f"y has non-numeric values ({detail}): {type(self).__name__} needs numeric targets; for class labels use MLPClassifier."
+                ) from None
+            if not np.all(np.isfinite(y)):
+                raise ValueError("Input y contains NaN or infinity.")
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' needs y >= 0 (counts or rates). Received negative targets.")
         return X, y

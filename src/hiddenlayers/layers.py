@@ -94,7 +94,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "leaky_relu", lambda: nn.LeakyReLU(LEAKY_SLOPE),
             lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE),
-            lambda z, h: torch.where(z > 0, 1.0, LEAKY_SLOPE).to(z.dtype),
+            lambda z, h: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE)),
             lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
             lambda z, h: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
             init="he", gain=math.sqrt(2.0 / (1 + LEAKY_SLOPE**2)),

@@ -11,6 +11,7 @@ Writes go to a temporary file in the same folder, then ``os.replace``.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import tempfile
 from pathlib import Path
@@ -44,6 +45,8 @@ def _unjson(value: Any) -> Any:
         return float(value)
     if isinstance(value, list):
         return [_unjson(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unjson(v) for k, v in value.items()}
     return value
 
 
@@ -52,11 +55,30 @@ def _params(est: Any) -> dict[str, Any]:
 
     params = est.get_params(deep=False)
     params.pop("callbacks", None)
-    params["hidden_layer_sizes"] = Spec.parse(params["hidden_layer_sizes"]).to_list()
+    sizes = params["hidden_layer_sizes"]
+    spec = Spec.parse(sizes).to_list()  # validates, and is what the network was built from
+    if isinstance(sizes, (str, numbers.Integral)) and not isinstance(sizes, bool):
+        params["hidden_layer_sizes"] = {"as": "text" if isinstance(sizes, str) else "int", "value": sizes, "spec": spec}
+    elif isinstance(sizes, (tuple, list)) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in sizes):
+        params["hidden_layer_sizes"] = {"as": type(sizes).__name__, "value": [int(u) for u in sizes], "spec": spec}
+    else:
+        params["hidden_layer_sizes"] = {"as": "spec", "value": spec, "spec": spec}
     rs = params.get("random_state")
     if rs is not None and not isinstance(rs, (int, np.integer)):
         params["random_state"] = None
     return _jsonable(params)
+
+
+def _restore_sizes(stored: Any) -> Any:
+    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list."""
+    if not isinstance(stored, dict):
+        return stored
+    kind, value = stored["as"], stored["value"]
+    if kind == "tuple":
+        return tuple(value)
+    if kind in ("list", "int", "text", "spec"):
+        return value
+    raise ValueError(f"unknown hidden_layer_sizes form {kind!r}")
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -81,14 +103,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | None = None) -> None:
     """Save a fitted estimator to ``path`` (one ``.safetensors`` file, atomic)."""
     from safetensors.torch import save as st_save
-    from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
 
     name = type(model).__name__
     if name not in _ESTIMATORS:
         raise TypeError(f"save() takes a fitted MLPClassifier or MLPRegressor. Received: {name}.")
-    check_is_fitted(model)
+    model._require_fitted()
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
     fitted: dict[str, Any] = {k: getattr(model, k) for k in _FITTED_SCALARS if hasattr(model, k)}
     fitted["n_features_in_"] = int(model.n_features_in_)
@@ -172,26 +193,37 @@ def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
     cls = getattr(estimators, meta["estimator"])
     try:
         params = dict(meta["params"])
+        params["hidden_layer_sizes"] = _restore_sizes(params["hidden_layer_sizes"])
         if device is not None:
             params["device"] = device
         model = cls(**params)
-        net = Network.from_config(meta["network"])
+        import torch
+
+        # Cast before loading so float64 weights are not rounded through float32.
+        dtype = {"float32": torch.float32, "float64": torch.float64}[model.dtype]
+        net = Network.from_config(meta["network"]).to(dtype=dtype)
+        expected = net.state_dict()
+        for key, want in expected.items():  # in layer order, so the first mismatch named is the first layer's
+            tensor = tensors.get(key)
+            if tensor is not None and tuple(tensor.shape) != tuple(want.shape):
+                raise ModelFileError(
+                    f"'{path}' tensor {key!r} has shape {tuple(tensor.shape)} but its architecture needs "
+                    f"{tuple(want.shape)}: the file was altered."
+                )
         missing, unexpected = net.load_state_dict(tensors, strict=False)
         if missing or unexpected:
             raise ModelFileError(
                 f"'{path}' tensors do not match its architecture (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}): the file was altered."
             )
-        import torch
-
         model._device = resolve_device(model.device)
-        model.network_ = net.to(dtype={"float32": torch.float32, "float64": torch.float64}[model.dtype], device=model._device).eval()
+        model.network_ = net.to(device=model._device).eval()
         fitted = meta["fitted"]
         for k, v in fitted.items():
             if k == "feature_names_in_":
                 setattr(model, k, np.asarray(v, dtype=object))
             else:
                 setattr(model, k, _unjson(v))
-        model.history_ = History.from_dict(meta["history"])
+        model.history_ = History.from_dict(_unjson(meta["history"]))
         model._optimizer_state = None
         if "classes" in meta:
             c = meta["classes"]

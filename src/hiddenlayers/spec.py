@@ -46,7 +46,7 @@ class Dense:
     def __post_init__(self) -> None:
         units = self.units
         if isinstance(units, bool) or not isinstance(units, int):
-            if isinstance(units, float) and units.is_integer():
+            if isinstance(units, float) and float(units).is_integer():
                 units = int(units)
             else:
                 try:
@@ -74,6 +74,8 @@ class Dense:
         object.__setattr__(self, "dropout", dropout)
         norm = self.norm
         if norm is not None:
+            if not isinstance(norm, str):
+                raise SpecError(f"norm must be 'batch', 'layer' or None. Received: norm={self.norm!r}.")
             norm = {"batchnorm": "batch", "layernorm": "layer", "bn": "batch", "ln": "layer"}.get(norm, norm)
             if norm not in ("batch", "layer"):
                 raise SpecError(f"norm must be 'batch', 'layer' or None. Received: norm={self.norm!r}.")
@@ -92,14 +94,14 @@ class Dense:
     @classmethod
     def from_text(cls, token: str) -> Dense:
         head, *opts = token.split(":")
-        try:
-            units = int(head)
-        except ValueError:
-            raise SpecError(f"{_TEXT_HELP}. Received: {token!r}.") from None
+        head = head.strip()
+        if not (head.isascii() and head.isdigit()):
+            raise SpecError(f"layer {token!r} does not start with a number of units: {_TEXT_HELP}.")
+        units = int(head)
         kwargs: dict[str, Any] = {}
         for opt in opts:
             key, sep, value = opt.partition("=")
-            key = key.strip().lower()
+            key, value = key.strip().lower(), value.strip()
             if not sep:
                 if key in ("batchnorm", "layernorm", "bn", "ln"):
                     key, value = "norm", key
@@ -121,7 +123,7 @@ class Dense:
         return cls(units, **kwargs)
 
 
-LayerSpec = Union[Dense]
+LayerSpec = Union[Dense]  # noqa: UP007  (grows to Union[Dense, Conv, ...] as kinds join)
 LAYER_KINDS: dict[str, type] = {"dense": Dense}
 
 
@@ -129,7 +131,7 @@ def _layer_from_dict(d: dict[str, Any]) -> LayerSpec:
     if not isinstance(d, dict):
         raise SpecError(f"each layer in a JSON spec must be an object. Received: {d!r}.")
     kind = d.get("kind", "dense")
-    if kind not in LAYER_KINDS:
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:
         raise SpecError(f"unknown layer kind {kind!r}: use one of {', '.join(LAYER_KINDS)}.")
     cls = LAYER_KINDS[kind]
     names = {f.name for f in dataclasses.fields(cls)}
@@ -150,7 +152,7 @@ def _layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
 
 def _coerce_layer(item: Any, position: int) -> LayerSpec:
     if isinstance(item, tuple(LAYER_KINDS.values())):
-        return item  # type: ignore[no-any-return]
+        return item  # type: ignore[return-value]
     if isinstance(item, dict):
         return _layer_from_dict(item)
     if isinstance(item, str):
@@ -180,9 +182,11 @@ class Spec:
         """
         if isinstance(value, Spec):
             return value
+        if isinstance(value, (bytes, bytearray)):
+            raise SpecError(f"hidden layers must be text, not bytes: decode it first. Received: {value!r}.")
         if isinstance(value, str):
             text = value.strip()
-            if text.startswith("["):
+            if text.startswith(("[", "{")):
                 return cls.from_json(text)
             if not text:
                 return cls(())
@@ -205,6 +209,10 @@ class Spec:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"spec JSON is not valid JSON ({exc.msg} at char {exc.pos}).") from None
+        except RecursionError:
+            raise SpecError("spec JSON is nested too deeply: give a flat list of layer objects.") from None
+        if isinstance(data, dict):
+            data = [data]  # one layer object
         if not isinstance(data, list):
             raise SpecError(f"spec JSON must be a list of layer objects. Received: {type(data).__name__}.")
         return cls(tuple(_layer_from_dict(d) for d in data))
