@@ -14,14 +14,16 @@ HIDDEN = "128,64"
 
 
 def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: bool) -> dict[str, Any]:
-    """Train on digits (progress bar), compare with scikit-learn's MLP, save the model and the lens report."""
+    """Train on digits (progress bar, gradient flow recorded), compare with scikit-learn's MLP, save the model and the lens report."""
     # The demo may replace its own default output on a re-run; a path the user names is protected.
     path = DEFAULT_OUT if out is None else check_output(out, force=force, what="--out")
+    if out is None:
+        DEFAULT_OUT.parent.mkdir(exist_ok=True)  # the demo's own folder; a user's --out folder must exist
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier as SkMLP
 
-    from ._cli_train import fit_model, make_estimator, metrics
+    from ._cli_train import fit_model, gradient_flow_callback, make_estimator, metrics
     from .data import load_table
     from .preprocessing import TablePreprocessor
     from .stopping import STOP_REASONS
@@ -34,6 +36,8 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
 
     params = {"hidden_layer_sizes": HIDDEN, "max_iter": epochs, "early_stopping": True, "n_iter_no_change": 10}
     model = make_estimator("classification", params, seed, quiet=as_json)
+    # Gradient flow per epoch (one forward pass on 512 rows each): the report's gradient-flow section shows it.
+    model.set_params(callbacks=[gradient_flow_callback(A_tr, seed)])
     start = time.perf_counter()
     fit_model(model, A_tr, y_tr)
     ours_s = time.perf_counter() - start

@@ -263,12 +263,10 @@ class _BaseMLP(BaseEstimator):
             if X_val.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
         n = X.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
+        batch_size = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
         if batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
-        Xt = X if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
-        if sp.issparse(Xt):
-            Xt = Xt.tocsr()
+        Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
         Yt = torch.as_tensor(Y, dtype=dtype, device=device)
         Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
 
@@ -308,6 +306,7 @@ class _BaseMLP(BaseEstimator):
 
             callbacks.append(ProgressBar(max_epochs, type(self).__name__))
         gen = torch.Generator().manual_seed(int(self._random_state.randint(np.iinfo(np.int32).max)))
+        epochs_before = len(self.history_)
         result = train(
             self.network_, Xt, Yt,
             loss=self._loss(), solver=self.solver, learning_rate_init=self.learning_rate_init, schedule=schedule,
@@ -319,10 +318,7 @@ class _BaseMLP(BaseEstimator):
         )
         hist = result.history
         self._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
-        start = len(self.loss_curve_) if hasattr(self, "loss_curve_") and not (not self.warm_start and not incremental) else 0
-        self.n_iter_ = len(hist) - (self._epochs_before if hasattr(self, "_epochs_before") and (self.warm_start or incremental) else 0)
-        self._epochs_before = len(hist)
-        del start
+        self.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
         self.t_ = result.samples_seen
         self.loss_curve_ = list(hist.train_loss)
         self.loss_ = hist.train_loss[-1]

@@ -6,7 +6,7 @@ caller (or the CLI) can catch ours without catching programming errors.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from typing import TYPE_CHECKING, Any
 
 
 class HiddenLayersError(Exception):
@@ -17,8 +17,30 @@ class SpecError(HiddenLayersError, ValueError):
     """A hidden-layer spec (text, JSON or objects) is not valid."""
 
 
-class NotFittedError(HiddenLayersError, _SklearnNotFittedError):
-    """A model was used before ``fit``; also scikit-learn's NotFittedError."""
+if TYPE_CHECKING:
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+    class NotFittedError(HiddenLayersError, _SklearnNotFittedError):
+        """A model was used before ``fit``; also scikit-learn's NotFittedError."""
+
+_lazy: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError subclasses scikit-learn's, whose import costs ~1 s; build it
+    # on first use so the CLI's start-up (which needs only HiddenLayersError) stays fast.
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _lazy:
+        from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+        class NotFittedError(HiddenLayersError, _SklearnNotFittedError):  # type: ignore[no-redef]
+            """A model was used before ``fit``; also scikit-learn's NotFittedError."""
+
+        NotFittedError.__module__ = __name__
+        NotFittedError.__qualname__ = "NotFittedError"
+        _lazy[name] = NotFittedError
+    return _lazy[name]
 
 
 class ModelFileError(HiddenLayersError, ValueError):
