@@ -134,9 +134,13 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) ->
 
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
-    test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool,
+    test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
 ) -> dict[str, Any]:
-    """Load, preprocess, fit, save; print a summary table (or JSON). Returns the summary."""
+    """Load, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
+
+    ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
+    the training rows, so the saved history carries per-layer gradient records.
+    """
     out_path = check_output(out, force=force, inputs=(data,), what="--out")
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
@@ -150,9 +154,13 @@ def run_train(
     A_tr = pre.transform(X_tr)
     for msg in A_tr.notes:
         note(msg)
+    if gradient_flow:
+        model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
     start = time.perf_counter()
     model = fit_model(model, A_tr.matrix, y_tr)
     elapsed = time.perf_counter() - start
+    if gradient_flow and not model.history_.extra.get("gradient_flow"):
+        note(f"--gradient-flow recorded nothing: solver '{model.solver}' runs no per-epoch callbacks; use --solver adam or sgd.")
     model.preprocessing_ = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
     model.save(out_path)
     summary = _summary(model, prep, pre, X_te, y_te, elapsed, out_path)
@@ -160,6 +168,14 @@ def run_train(
         sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     _show_summary(summary, as_json)
     return summary
+
+
+def gradient_flow_callback(A: np.ndarray, seed: int, rows: int = 512) -> Any:
+    """A :class:`hiddenlayers.lens.GradientFlow` whose activation statistics use ``rows`` random rows of ``A``."""
+    from .lens import GradientFlow
+
+    idx = np.random.default_rng(seed).permutation(A.shape[0])[:rows]
+    return GradientFlow(A[np.sort(idx)], max_rows=rows)
 
 
 def fit_model(model: Any, X: np.ndarray, y: np.ndarray) -> Any:
@@ -186,6 +202,9 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
         "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "stop_message": STOP_REASONS.get(model.stop_reason_ or "", ""),
         "parameters": int(model.n_parameters_), "seconds": round(elapsed, 3),
     }
+    flow = model.history_.extra.get("gradient_flow")
+    if flow:
+        s["gradient_flow_epochs"] = len(flow)
     if X_te is not None:
         m = metrics(model, pre.transform(X_te).matrix, y_te)
         s["test_rows"] = len(y_te)
@@ -212,6 +231,8 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     t.add_row("epochs", str(s["epochs"]))
     t.add_row("stop reason", f"{s['stop_reason']} ({s['stop_message']})" if s["stop_message"] else str(s["stop_reason"]))
     t.add_row("parameters", f"{s['parameters']:,}")
+    if "gradient_flow_epochs" in s:
+        t.add_row("gradient flow", f"recorded for {s['gradient_flow_epochs']} epochs (see `hiddenlayers inspect`)")
     t.add_row("time", f"{s['seconds']:.2f} s")
     t.add_row("saved to", s["model"])
     Console().print(t)

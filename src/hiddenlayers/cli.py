@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, predict, evaluate, info, datasets, explain, demo.
+"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -120,6 +120,7 @@ def train(
     test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none).")] = 0.2,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed (split, initial weights, shuffling).")] = 0,
+    gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     force: Force = False,
     json: Json = False,
@@ -138,7 +139,7 @@ def train(
     )
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
-        max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json,
+        max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
     )
 
 
@@ -173,6 +174,24 @@ def evaluate(
     from ._cli_train import run_evaluate
 
     run_evaluate(model, data, target=target, as_json=json)
+
+
+@app.command()
+def inspect(
+    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train`.")],
+    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (read with the model's stored preprocessing).")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Label column for probes and colours (default: the one used in training, if present).")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="HTML report to write.")] = "report.html",
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Look inside a saved model: write the one-page HTML report and list dead or saturated units.
+
+    Example: hiddenlayers inspect model.safetensors data.csv --out report.html
+    """
+    from ._cli_inspect import run_inspect
+
+    run_inspect(model, data, target=target, out=out, force=force, as_json=json)
 
 
 @app.command()

@@ -39,10 +39,26 @@ def _is_classification(y: np.ndarray) -> bool:
     return type_of_target(y) in ("binary", "multiclass")
 
 
+def model_task(model: Any) -> str | None:
+    """``"classification"``/``"regression"`` for scikit-learn-style estimators, ``None`` when unknown."""
+    if hasattr(model, "classes_"):
+        return "classification"
+    if hasattr(model, "get_params"):
+        from sklearn.base import is_regressor
+
+        return "regression" if is_regressor(model) else None
+    return None
+
+
 def probe_features(
-    features: dict[str, np.ndarray], y: Any, *, test_size: float = 0.3, random_state: int = 0, max_iter: int = 500
+    features: dict[str, np.ndarray], y: Any, *, test_size: float = 0.3, random_state: int = 0, max_iter: int = 500,
+    task: str | None = None,
 ) -> ProbeResult:
-    """Fit and score one linear probe per ``(n, d)`` feature matrix in ``features``."""
+    """Fit and score one linear probe per ``(n, d)`` feature matrix in ``features``.
+
+    ``task``: ``"classification"`` or ``"regression"``; ``None`` infers it from
+    ``y`` (whole-number targets then count as classes, so pass it for a regressor).
+    """
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
@@ -57,7 +73,9 @@ def probe_features(
     for name, f in features.items():
         if f.shape[0] != n:
             raise ValueError(f"{name} has {f.shape[0]} rows but y has {n}: pass one label per row of X.")
-    clf = _is_classification(y)
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None. Received: task={task!r}.")
+    clf = _is_classification(y) if task is None else task == "classification"
     idx = np.arange(n)
     strat = y if clf and np.unique(y, return_counts=True)[1].min() >= 2 else None
     tr, te = train_test_split(idx, test_size=test_size, random_state=random_state, stratify=strat)
@@ -103,7 +121,7 @@ def probe(
         arr = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp.detach().cpu() if hasattr(Xp, "detach") else Xp)
         feats["input"] = arr.reshape(arr.shape[0], -1)
     feats.update({n: rec.features(n) for n in rec})
-    return probe_features(feats, y, test_size=test_size, random_state=random_state)
+    return probe_features(feats, y, test_size=test_size, random_state=random_state, task=model_task(model))
 
 
-__all__ = ["ProbeResult", "probe", "probe_features"]
+__all__ = ["ProbeResult", "model_task", "probe", "probe_features"]

@@ -104,7 +104,7 @@ def select_layers(module: nn.Module, layers: Selector, default: list[str] | None
         chosen = {n: m for n, m in named.items() if fnmatch.fnmatchcase(n, layers)}
     elif isinstance(layers, type) or (isinstance(layers, tuple) and all(isinstance(t, type) for t in layers)):
         chosen = {n: m for n, m in named.items() if isinstance(m, layers)}
-    elif isinstance(layers, list):
+    elif isinstance(layers, (list, tuple)):
         chosen = {}
         for pat in layers:
             if not isinstance(pat, str):

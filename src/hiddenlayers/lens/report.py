@@ -136,7 +136,7 @@ def report(
     from ._plots import bars, heatmap, histograms, neuron_grid, probes, scatter_grid
     from .attribution import feature_importance
     from .neurons import neuron_maps, top_activating
-    from .probes import probe_features
+    from .probes import model_task, probe_features
     from .projection import project_2d
     from .record import _prepare_X, as_target, record
     from .similarity import cka_matrix
@@ -180,7 +180,7 @@ def report(
         Xa = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp)
         pr_feats = {"input": Xa.reshape(Xa.shape[0], -1), **feats}
         cap = min(Xa.shape[0], 5000)
-        pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap])
+        pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap], task=model_task(model))
         rows = [[n, f"{a:.3f}", f"{b:.3f}"] for n, a, b in zip(pr.layers, pr.train_score, pr.test_score)]
         body = H.figure_html(probes(pr.layers, pr.train_score, pr.test_score, pr.chance, pr.metric)) + H.table_html(["layer", f"train {pr.metric}", f"held-out {pr.metric}"], rows)
         lead = f"Held-out {pr.metric} of a linear model on each layer: how the label information grows with depth (best: {pr.best()})."

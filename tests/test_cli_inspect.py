@@ -1,0 +1,183 @@
+"""`hiddenlayers inspect`: the lens report of a saved model on a data file; every user error (exit 2, one line)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hiddenlayers.cli import app
+from hiddenlayers.lens.report import SECTIONS
+
+runner = CliRunner()
+TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "Layer similarity",
+          "Linear probes", "Projections", "Neurons", "Top features"]
+
+
+def run(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_user_error(result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory) -> Path:
+    """Mixed table: two numeric columns, a categorical one with gaps, text labels."""
+    rng = np.random.default_rng(0)
+    n = 150
+    a = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n).astype(object)
+    color[:4] = None
+    label = np.where(a + (color == "red") > 0.3, "yes", "no")
+    path = tmp_path_factory.mktemp("data") / "t.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(table, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "8,4:tanh", "--epochs", "20", "--lr", "0.01", "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def section_titles(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<section id="([^"]+)"><h2>([^<]+)</h2>', html))
+
+
+def test_inspect_writes_report_with_every_section(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert section_titles(html) == dict(zip(SECTIONS, TITLES))
+    assert f"report written to {out}" in result.stdout
+    for word in ["hidden1", "hidden2", "tanh", "dead", "saturated", "(labels: label)"]:
+        assert word in result.stdout
+    assert "gradient flow: not recorded" in result.stdout
+    # labels were found (the model's stored target), so the probes ran on every layer
+    assert "pass y (one label per row)" not in html and "Held-out accuracy of a linear model" in html
+
+
+def test_inspect_json(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["report"] == str(out) and out.exists()
+    assert d["rows"] == 150 and d["target"] == "label" and d["gradient_flow_epochs"] == 0
+    assert [la["name"] for la in d["layers"]] == ["hidden1", "hidden2"]
+    assert [la["units"] for la in d["layers"]] == [8, 4] and d["layers"][1]["activation"] == "tanh"
+    for la in d["layers"]:
+        assert 0 <= la["fraction_active"] <= 1 and 0 <= la["dead"] <= la["units"] and la["effective_rank"] > 0
+    assert isinstance(d["warnings"], list) and all(w.startswith("hidden") for w in d["warnings"])
+
+
+def test_inspect_without_labels_notes_it(model, table, tmp_path):
+    unlabelled = tmp_path / "x.csv"
+    pd.read_csv(table).drop(columns=["label"]).sample(frac=1, axis=1, random_state=0).to_csv(unlabelled, index=False)
+    out = tmp_path / "r.html"
+    result = run("inspect", model, unlabelled, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert "note: the data has no 'label' column (the model's target)" in result.stderr
+    assert json.loads(result.stdout)["target"] is None
+    html = out.read_text(encoding="utf-8")
+    assert "pass y (one label per row) to probe the layers." in html and len(section_titles(html)) == len(SECTIONS)
+
+
+def test_inspect_bundled_dataset_regressor(tmp_path):
+    m = tmp_path / "d.safetensors"
+    assert run("train", "diabetes", "--hidden", "8", "--epochs", "3", "-q", "-o", m).exit_code == 0
+    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["rows"] == 442 and d["target"] == "target"
+    assert "Held-out r2 of a linear model" in (tmp_path / "d.html").read_text(encoding="utf-8")
+
+
+def test_inspect_force_overwrites(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("old")
+    assert run("inspect", model, table, "-o", out, "--force").exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_inspect_too_few_rows_to_probe_goes_on_without_labels(model, table, tmp_path):
+    frame = pd.read_csv(table)
+    two = tmp_path / "two.csv"
+    pd.concat([frame[frame.label == "yes"].head(1), frame[frame.label == "no"].head(1)]).to_csv(two, index=False)
+    out = tmp_path / "r.html"
+    result = run("inspect", model, two, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "note: built the report without labels (the probe's training split holds a single class" in result.stderr
+    assert len(section_titles(out.read_text(encoding="utf-8"))) == len(SECTIONS)
+
+
+# ------------------------------------------------------------------ errors
+def test_error_missing_model(table, tmp_path):
+    assert_user_error(run("inspect", tmp_path / "nope.safetensors", table, "-o", tmp_path / "r.html"), "nope.safetensors' does not exist")
+
+
+def test_error_corrupt_model(table, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 40)
+    assert_user_error(run("inspect", bad, table, "-o", tmp_path / "r.html"), "is not a readable safetensors model file")
+
+
+def test_error_missing_data(model, tmp_path):
+    assert_user_error(run("inspect", model, "nope.csv", "-o", tmp_path / "r.html"), "'nope.csv' is neither a file nor a bundled dataset")
+
+
+def test_error_report_exists(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("precious")
+    assert_user_error(run("inspect", model, table, "-o", out), f"'{out}' already exists: pass --force to overwrite it")
+    assert out.read_text() == "precious"
+
+
+def test_error_out_not_html(model, table, tmp_path):
+    assert_user_error(run("inspect", model, table, "-o", tmp_path / "r.csv"), "--out must end in .html (the report is one HTML page)")
+
+
+def test_error_out_is_folder(model, table, tmp_path):
+    (tmp_path / "dir.html").mkdir()
+    assert_user_error(run("inspect", model, table, "-o", tmp_path / "dir.html"), "is a folder")
+
+
+def test_error_unknown_target(model, table, tmp_path):
+    assert_user_error(run("inspect", model, table, "-t", "labl", "-o", tmp_path / "r.html"), "unknown target column 'labl'")
+
+
+def test_error_missing_feature_columns(model, table, tmp_path):
+    partial = tmp_path / "p.csv"
+    pd.read_csv(table).drop(columns=["color"]).to_csv(partial, index=False)
+    assert_user_error(run("inspect", model, partial, "-o", tmp_path / "r.html"), "the data lacks column(s) 'color' that the model was trained on")
+
+
+def test_error_empty_target(model, table, tmp_path):
+    empty = tmp_path / "e.csv"
+    pd.read_csv(table).assign(label=np.nan).to_csv(empty, index=False)
+    assert_user_error(run("inspect", model, empty, "-o", tmp_path / "r.html"), "the target column 'label' is empty")
+
+
+def test_error_too_few_rows(model, table, tmp_path):
+    one = tmp_path / "one.csv"
+    pd.read_csv(table).head(1).to_csv(one, index=False)
+    assert_user_error(run("inspect", model, one, "-o", tmp_path / "r.html"), "the report needs at least 2")
+
+
+def test_help_has_an_example():
+    result = run("inspect", "--help")
+    assert result.exit_code == 0 and "Example: hiddenlayers inspect" in result.output
