@@ -31,7 +31,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
 from .exceptions import DataError, NotFittedError
-from .layers import get_activation, sklearn_init_
+from .layers import get_activation, init_dense_, sklearn_init_
 from .losses import Loss, get_loss
 from .network import Network, count_parameters, resolve_device
 from .optim import SCHEDULES, SOLVERS, Schedule
@@ -200,16 +200,16 @@ class _BaseMLP(BaseEstimator):
         return get_loss(self._loss_name)
 
     def _build(self, spec: Spec, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
-        net = Network(n_features, spec, n_outputs, activation=self.activation, init="auto" if self.init == "auto" else "none")
+        net = Network(n_features, spec, n_outputs, activation=self.activation, init="none")
+        # The head gets the estimator-level activation's init, as in scikit-learn.
+        acts = [*net.activation_names(), self.activation]
         if self.init == "sklearn":
-            for lin, act in zip(net.linears(), [*net.activation_names(), net.activation_names()[-1] if net.hidden_names else self.activation]):
-                sklearn_init_(lin, self.activation if act is None else act, rng)
+            for lin, act in zip(net.linears(), acts):
+                sklearn_init_(lin, act, rng)  # same draws as sklearn for this random_state
         else:
-            torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-            for layer in net.hidden_layers:
-                from .layers import init_dense_
-
-                init_dense_(layer.linear, layer.activation_name)
+            gen = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+            for lin, act in zip(net.linears(), acts):
+                init_dense_(lin, act, generator=gen)
         self.network_ = net.to(dtype=_DTYPES[self.dtype], device=self._device)
         self._optimizer_state: dict[str, Any] | None = None
         self.history_ = History()
