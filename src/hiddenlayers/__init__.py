@@ -21,6 +21,15 @@ _EXPORTS = {
     "activation_names": ".layers",
     "Spec": ".spec",
     "Dense": ".spec",
+    "Conv": ".spec",
+    "Pool": ".spec",
+    "Flatten": ".spec",
+    "GlobalPool": ".spec",
+    "Recurrent": ".spec",
+    "Embed": ".spec",
+    "ImageClassifier": ".apps",
+    "load_fashion_mnist": ".datasets_images",
+    "load_image_folder": ".datasets_images",
     "train": ".training",
     "History": ".stopping",
     "Callback": ".stopping",
@@ -50,6 +59,10 @@ _EXPORTS = {
     "PruneReport": ".compress",
     "search": ".search",
     "SearchResult": ".search",
+    "Autoencoder": ".apps",
+    "Forecaster": ".apps",
+    "Recommender": ".apps",
+    "DQNAgent": ".apps",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -25,6 +25,8 @@ FORMAT = "hiddenlayers"
 FORMAT_VERSION = 1
 _META_KEY = "hiddenlayers"
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+# Application models (hiddenlayers.apps) share the file layout and load through their own class.
+_APPS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier")
 _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_")
 
 
@@ -171,7 +173,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(
             f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers."
         )
-    if meta.get("estimator") not in _ESTIMATORS:
+    if meta.get("estimator") not in _ESTIMATORS + _APPS:
         raise ModelFileError(f"'{path}' holds an unknown model kind {meta.get('estimator')!r}.")
     return meta
 
@@ -190,6 +192,10 @@ def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
     from .stopping import History
 
     meta = read_metadata(path)
+    if meta["estimator"] in _APPS:
+        from . import apps
+
+        return getattr(apps, meta["estimator"]).load(path)
     try:
         tensors = load_file(str(path))
     except Exception as exc:

@@ -21,6 +21,7 @@ STOP_REASONS = {
     "loss_below": "training loss fell below the threshold",
     "no_improvement_train_loss": "training loss stopped improving",
     "no_improvement_validation_score": "validation score stopped improving",
+    "no_improvement_validation_loss": "validation loss stopped improving",
     "time_limit": "reached the time limit",
     "diverged": "the loss became NaN or infinite; best weights restored",
     "interrupted": "interrupted by the user (Ctrl-C); best weights restored",
@@ -157,7 +158,10 @@ class NoImprovement(StoppingRule):
 
     def __call__(self, history: History) -> str | None:
         if self.count > self.patience:
-            return "no_improvement_validation_score" if self.monitor == "val_score" else "no_improvement_train_loss"
+            return {
+                "val_score": "no_improvement_validation_score",
+                "val_loss": "no_improvement_validation_loss",
+            }.get(self.monitor, "no_improvement_train_loss")
         return None
 
     def __repr__(self) -> str:

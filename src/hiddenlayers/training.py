@@ -58,11 +58,29 @@ def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch
         return None
     widths = [m.weight.shape for m in network.modules() if isinstance(m, torch.nn.Linear)]
     largest = max((o * i for o, i in widths), default=0)
-    if batch_size * largest >= 1 << 22:
-        return None
-    from threadpoolctl import threadpool_limits
+    dense_only = all(
+        isinstance(m, (torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.LayerNorm))
+        for m in network.modules()
+        if next(m.parameters(recurse=False), None) is not None
+    )
+    if not dense_only or batch_size * largest >= 1 << 22:
+        return None  # big products, or conv/recurrent layers whose cost the widths don't show
+    return _OneThread()
 
-    return threadpool_limits(limits=1, user_api="blas")
+
+class _OneThread:
+    """BLAS and torch intra-op threads set to 1 until :meth:`restore_original_limits`."""
+
+    def __init__(self) -> None:
+        from threadpoolctl import threadpool_limits
+
+        self._blas = threadpool_limits(limits=1, user_api="blas")
+        self._torch = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def restore_original_limits(self) -> None:
+        self._blas.restore_original_limits()
+        torch.set_num_threads(self._torch)
 
 
 def _overrides(cb: Callback, hook: str) -> bool:

@@ -1,0 +1,50 @@
+"""One-step forecasts of yearly sunspots and monthly Mauna Loa CO2 (statsmodels' data sets).
+
+The last stretch of each series is held out (sunspots 1960-2008, CO2 the
+last 60 months). Each model sees the true history before every forecast
+(rolling one-step). Baselines: naive (last value) and AutoReg with the lag
+order chosen by AIC on the training part. The hiddenlayers number is the
+average forecast of 5 Forecasters (seeds 0-4); the single models' mean and
+spread are printed too.
+
+Run: python examples/forecast_sunspots.py
+"""
+
+import time
+
+import numpy as np
+import torch
+from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+
+import hiddenlayers as hl
+from hiddenlayers.datasets_real import load_co2, load_sunspots
+
+torch.set_num_threads(1)  # small networks: one thread is fastest, and the machine is shared
+
+
+def rmse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+t0 = time.perf_counter()
+cases = [
+    ("sunspots (yearly)", load_sunspots().to_numpy(), 49, dict(window=10, hidden_layer_sizes=(32,), target="delta")),
+    ("co2 (monthly ppm)", load_co2().to_numpy(), 60, dict(window=24, hidden_layer_sizes=(64,), target="delta")),
+]
+for name, s, n_test, cfg in cases:
+    t = time.perf_counter()
+    train, test = s[:-n_test], s[-n_test:]
+    naive = rmse(s[-n_test - 1 : -1], test)
+    lags = ar_select_order(train, maxlag=30, ic="aic").ar_lags
+    p = max(lags) if lags else 1
+    ar = AutoReg(train, lags=p).fit().apply(s).predict(start=len(train), end=len(s) - 1)
+    preds = []
+    for seed in range(5):
+        f = hl.Forecaster(random_state=seed, **cfg).fit(train)
+        preds.append(f.predict(s[len(train) - f.window :])[:-1, 0])  # one-step forecasts of the test values
+    single = [rmse(pr, test) for pr in preds]
+    print(f"{name}: train {len(train)}, test {n_test} one-step RMSE")
+    print(f"  naive (last value)        {naive:.3f}")
+    print(f"  AutoReg({p}) (AIC)         {rmse(ar, test):.3f}")
+    print(f"  Forecaster x5 (mean)      {rmse(np.mean(preds, 0), test):.3f}   single models {np.mean(single):.3f} ± {np.std(single):.3f}  ({time.perf_counter() - t:.1f} s)")
+print(f"wall time {time.perf_counter() - t0:.1f} s")

@@ -1,0 +1,95 @@
+"""Save and load the application models: one ``.safetensors`` file, JSON metadata.
+
+Same layout as :mod:`hiddenlayers.modelfile` (tensors = ``state_dict`` plus
+named arrays; metadata key ``hiddenlayers`` holds one JSON document with
+``format``, ``format_version``, ``estimator``, ``params`` and ``state``).
+Loading parses JSON and raw tensors only; it never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..exceptions import ModelFileError
+from ..modelfile import _jsonable, _unjson, atomic_write_bytes
+
+FORMAT = "hiddenlayers"
+FORMAT_VERSION = 1
+_META_KEY = "hiddenlayers"
+
+
+def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any], state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+    """Write ``tensors`` and the JSON metadata to ``path`` atomically."""
+    from safetensors.torch import save as st_save
+
+    from .. import __version__
+
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "estimator": estimator,
+        "params": _jsonable(params),
+        "state": _jsonable(state),
+    }
+    blob = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={_META_KEY: json.dumps(_jsonable(meta), allow_nan=False)})
+    atomic_write_bytes(path, blob)
+
+
+def load_app(path: str | os.PathLike[str], estimator: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
+    """Read ``(params, state, tensors)`` written by :func:`save_app` for ``estimator``."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file '{path}' does not exist or is not a file: check the path, or fit and save a {estimator} first.")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            raw = fh.metadata() or {}
+        tensors = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+    try:
+        meta = json.loads(raw[_META_KEY])
+    except (KeyError, json.JSONDecodeError):
+        raise ModelFileError(f"'{path}' is a safetensors file but has no valid hiddenlayers metadata.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"'{path}' metadata is not in the hiddenlayers format.")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
+    if meta.get("estimator") != estimator:
+        raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
+    return dict(meta.get("params", {})), {k: _unjson(v) for k, v in meta.get("state", {}).items()}, tensors
+
+
+def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors whose name starts with ``prefix + '.'``, with the prefix removed."""
+    n = len(prefix) + 1
+    return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def as_array(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float64)
+
+
+
+
+def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
+    """Load ``tensors`` into ``module`` exactly; a mismatch means the file was altered."""
+    try:
+        module.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise ModelFileError(f"'{path}' tensors do not match its architecture ({first}): the file was altered or is damaged.") from None
+    module.eval()
+
+
+__all__ = ["FORMAT_VERSION", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]

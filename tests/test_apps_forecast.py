@@ -1,0 +1,73 @@
+"""Forecaster: beats the naive forecast on a sine wave, shapes, save/load, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers import Forecaster, NotFittedError
+from hiddenlayers.exceptions import DataError
+
+WAVE = np.sin(np.arange(400) * 2 * np.pi / 25) + 0.02 * np.random.default_rng(0).normal(size=400)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Forecaster:
+    return Forecaster(window=25, horizon=3, hidden_layer_sizes=(32,), max_iter=150, random_state=0).fit(WAVE[:300])
+
+
+def test_beats_naive_on_sine(fitted: Forecaster) -> None:
+    test = WAVE[300:]
+    one_step = fitted.predict(WAVE[300 - 25 :])[:-1, 0]
+    rmse = np.sqrt(np.mean((one_step - test) ** 2))
+    naive = np.sqrt(np.mean((WAVE[299:-1] - test) ** 2))
+    assert rmse < 0.5 * naive
+    assert fitted.score(WAVE[300 - 25 :]) > 0.9
+
+
+def test_forecast_direct_and_recursive(fitted: Forecaster) -> None:
+    assert fitted.predict(3).shape == (3,)
+    np.testing.assert_allclose(fitted.forecast(3), fitted.predict(WAVE[275:300])[-1])
+    long = fitted.forecast(10, series=WAVE[:300])
+    assert long.shape == (10,)
+    assert np.sqrt(np.mean((long - WAVE[300:310]) ** 2)) < 0.3
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(25, 80))
+def test_rolling_shape(fitted: Forecaster, n: int) -> None:
+    assert fitted.predict(WAVE[:n]).shape == (n - 25 + 1, 3)
+
+
+def test_delta_target_handles_trend() -> None:
+    t = np.arange(300, dtype=float)
+    series = 0.05 * t + np.sin(t / 4)
+    f = Forecaster(window=16, target="delta", max_iter=80, random_state=0).fit(series[:240])
+    pred = f.predict(series[240 - 16 :])[:-1, 0]
+    assert np.sqrt(np.mean((pred - series[240:]) ** 2)) < np.sqrt(np.mean((series[239:-1] - series[240:]) ** 2))
+
+
+def test_save_load(fitted: Forecaster, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "f.safetensors")
+    again = Forecaster.load(tmp_path / "f.safetensors")
+    np.testing.assert_array_equal(again.predict(WAVE[:60]), fitted.predict(WAVE[:60]))
+    np.testing.assert_array_equal(again.forecast(5), fitted.forecast(5))
+
+
+def test_errors(fitted: Forecaster) -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        Forecaster().predict(3)
+    with pytest.raises(DataError, match="series has 10 values; window=24 and horizon=1 need at least 26"):
+        Forecaster().fit(np.arange(10.0))
+    with pytest.raises(DataError, match="missing or non-finite values"):
+        Forecaster().fit(np.r_[np.arange(40.0), np.nan])
+    with pytest.raises(DataError, match=r"must be 1-D \(one value per time step\). Received shape \(30, 2\)"):
+        Forecaster().fit(np.zeros((30, 2)))
+    with pytest.raises(ValueError, match="target must be one of level, delta. Received: target='diff'"):
+        Forecaster(target="diff").fit(np.arange(40.0))
+    with pytest.raises(DataError, match="each forecast needs window=25 past values"):
+        fitted.predict(WAVE[:10])
