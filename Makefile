@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench lint clean
+.PHONY: install system-deps demo test bench examples lint clean
 
 install: $(STAMP)
 
@@ -31,6 +31,16 @@ test: install system-deps
 bench: install
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_startup.py
+	$(PY) benchmarks/bench_lens.py
+	$(PY) benchmarks/bench_rightsize.py
+
+# The applications on real data (examples/RESULTS.md): Debian data packages,
+# then each example script in turn.
+EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist
+examples: install
+	bash .ci/system-deps.sh dataset-fashion-mnist
+	for e in $(EXAMPLES); do echo "== $$e"; $(PY) examples/$$e.py || exit 1; done
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
