@@ -121,7 +121,7 @@ def test_sklearn_style_sizes(value: object, expected: tuple[int, ...]) -> None:
         ('{"units": 0}', "dense layer units must be a positive integer. Received: units=0."),
         ('"12"', f"layer '\"12\"' does not start with a number of units: {_TEXT_HELP}."),
         ('[{"units": 3, "size": 2}]', "unknown key(s) size in a dense layer: use activation, dropout, norm, units."),
-        ('[{"kind": "conv", "units": 3}]', "unknown layer kind 'conv': use one of dense."),
+        ('[{"kind": "attention", "units": 3}]', "unknown layer kind 'attention': use one of dense, conv, pool, flatten, globalpool, recurrent, embed."),
         ("[3]", "each layer in a JSON spec must be an object. Received: 3."),
         (None, "hidden layers must be an int, a sequence such as (128, 64), or text such as '256:gelu:dropout=0.1,128'. Received: None."),
         (b"12", "hidden layers must be text, not bytes: decode it first. Received: b'12'."),

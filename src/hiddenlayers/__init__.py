@@ -59,6 +59,7 @@ _EXPORTS = {
     "PruneReport": ".compress",
     "search": ".search",
     "SearchResult": ".search",
+    "SearchSpace": ".search",
     "Autoencoder": ".apps",
     "Forecaster": ".apps",
     "Recommender": ".apps",

@@ -1,0 +1,199 @@
+"""Right-sizing benchmarks, one run: search vs GridSearchCV, pruning vs Torch-Pruning, ONNX latency.
+
+    .venv/bin/python benchmarks/bench_rightsize.py            # full (minutes)
+    .venv/bin/python benchmarks/bench_rightsize.py --quick    # smaller grid and budgets
+
+a. hiddenlayers.search (TPE, hopeless-trial stopping) vs scikit-learn's
+   GridSearchCV over MLPClassifier(hidden_layer_sizes=...) on digits, same
+   space of hidden layers: wall time and held-out test accuracy.
+b. hiddenlayers.prune on a 64->256->128->10 MLP trained on digits, beside
+   Torch-Pruning (magnitude importance) at the same share of units removed,
+   before and after the same fine-tuning budget; latency at batch 1 and 4096.
+c. batch-1 latency of the same network: ONNX Runtime vs eager PyTorch vs
+   hiddenlayers predict vs scikit-learn's predict (same weights copied in).
+
+Medians of repeated timings; ratios printed. Shared or busy CPUs make timings
+noisy: compare numbers from one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import os
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+
+import hiddenlayers as hl  # noqa: E402
+from hiddenlayers.compress import _activations, _fine_tune, shrink, unit_scores  # noqa: E402
+from hiddenlayers.cost import time_calls  # noqa: E402
+from hiddenlayers.search import SearchSpace, search  # noqa: E402
+
+warnings.filterwarnings("ignore")
+
+
+def med_us(fn, calls: int) -> float:
+    return float(np.median(time_calls(fn, calls))) * 1e6
+
+
+def data():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.25, random_state=0, stratify=y)
+
+
+# ----------------------------------------------------------------------- a
+def bench_search(quick: bool) -> None:
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    Xtr, Xte, ytr, yte = data()
+    widths = (16, 64, 256) if quick else (16, 32, 64, 128, 256)
+    layers = 2 if quick else 3
+    grid = [c for n in range(1, layers + 1) for c in itertools.product(widths, repeat=n)]
+    print(f"\n== a. search vs GridSearchCV: digits, {len(grid)} hidden-layer configs (1-{layers} layers x {widths})")
+    t0 = time.perf_counter()
+    gs = GridSearchCV(SkMLP(max_iter=200, random_state=0), {"hidden_layer_sizes": grid}, cv=3, n_jobs=1).fit(Xtr, ytr)
+    t_grid = time.perf_counter() - t0
+    s_grid = gs.score(Xte, yte)
+    print(f"GridSearchCV      : {t_grid:8.1f} s  test accuracy {s_grid:.4f}  best {gs.best_params_['hidden_layer_sizes']}")
+    space = SearchSpace(layers=(1, layers), widths=widths)
+    trials = 30 if quick else 60
+    t0 = time.perf_counter()
+    found = search(Xtr, ytr, trials=trials, space=space, max_epochs=100, random_state=0)
+    t_search = time.perf_counter() - t0
+    s_search = found.best_model.score(Xte, yte)
+    print(f"hiddenlayers.search: {t_search:8.1f} s  test accuracy {s_search:.4f}  best {found.best['hidden']} "
+          f"({found.n_complete} complete, {found.n_pruned} stopped early of {trials} trials)")
+    verdict = "equal or better" if s_search >= s_grid else f"worse by {s_grid - s_search:.4f}"
+    print(f"ratio search/grid wall time: {t_search / t_grid:.3f} (target <= 0.2); test accuracy {verdict}")
+
+
+# ----------------------------------------------------------------------- b
+def latency_pair(model, X) -> tuple[float, float]:
+    x1 = np.ascontiguousarray(X[:1])
+    xb = np.ascontiguousarray(np.tile(X, (10, 1))[:4096])
+    from threadpoolctl import threadpool_limits
+
+    b1 = med_us(lambda: model.predict(x1), 3000)
+    with threadpool_limits(1):  # one BLAS thread: multi-threaded BLAS on busy shared cores times the scheduler, not the model
+        big = float(np.median(time_calls(lambda: model.predict(xb), 30, warmup=3))) * 1e3
+    return b1, big
+
+
+def torch_pruning_baseline(clf, Xtr, ytr, Xv, yv, Xte, yte, ratio: float, epochs: int) -> None:
+    try:
+        import torch_pruning as tp
+    except ImportError:
+        print("Torch-Pruning: not installed (pip install torch-pruning) - comparison skipped")
+        return
+    model = copy.deepcopy(clf)
+    net = model.network_
+    Pruner = getattr(tp.pruner, "MetaPruner", None) or tp.pruner.BasePruner
+    pruner = Pruner(net, torch.randn(1, net.in_features), importance=tp.importance.MagnitudeImportance(p=2),
+                    pruning_ratio=ratio, ignored_layers=[net.head])
+    pruner.step()
+    widths = [layer.linear.out_features for layer in net.hidden_layers]
+    model.hidden_layer_sizes = tuple(widths)
+    model._optimizer_state = None
+    model._cache_weights()
+    before_ft = model.score(Xte, yte)
+    model, _ = _fine_tune(model, Xtr, ytr, Xv, yv, epochs)
+    print(f"Torch-Pruning (magnitude, ratio {ratio}): units {widths}  test accuracy {before_ft:.4f} right after pruning, "
+          f"{model.score(Xte, yte):.4f} after {epochs} fine-tune epochs")
+
+
+def bench_prune(quick: bool) -> None:
+    Xtr, Xte, ytr, yte = data()
+    print("\n== b. prune a 64->256->128->10 MLP on digits")
+    clf = hl.MLPClassifier((256, 128), max_iter=200, random_state=0).fit(Xtr, ytr)
+    base = clf.score(Xte, yte)
+    t0 = time.perf_counter()
+    small = hl.prune(clf, Xtr, ytr, max_drop=0.005, fine_tune_epochs=10, latency_calls=300 if quick else 1000)
+    t_prune = time.perf_counter() - t0
+    r = small.prune_report_
+    after = small.score(Xte, yte)
+    print(f"hiddenlayers.prune: units {r.units_before} -> {r.units_after} ({100 * r.units_removed_fraction:.1f}% removed), "
+          f"params {r.params_before:,} -> {r.params_after:,}, {t_prune:.1f} s")
+    print(f"test accuracy {base:.4f} -> {after:.4f} (lost {100 * (base - after):.2f} points; target <= 0.5 with >= 50% removed)")
+    b1a, bba = latency_pair(clf, Xte)
+    b1b, bbb = latency_pair(small, Xte)
+    print(f"predict latency batch 1   : {b1a:7.1f} -> {b1b:7.1f} µs (x{b1a / b1b:.2f} faster)")
+    print(f"predict latency batch 4096: {bba:7.2f} -> {bbb:7.2f} ms (x{bba / bbb:.2f} faster, 1 BLAS thread)")
+    # same share at ratio 0.5, before fine-tuning: what the ranking alone preserves
+    from sklearn.model_selection import train_test_split as split
+
+    Xt, Xv, yt, yv = split(Xtr, ytr, test_size=0.2, random_state=0, stratify=ytr)
+    H = _activations(clf, Xt)
+    lins = clf.network_.linears()
+    keep = [np.argsort(-unit_scores(H[i], lins[i + 1].weight.detach().double().numpy()))[: H[i].shape[1] // 2] for i in range(len(H))]
+    half = shrink(clf, keep, H)
+    half_ft, _ = _fine_tune(copy.deepcopy(half), Xt, yt, Xv, yv, 10)
+    print(f"hiddenlayers ranking + folding at ratio 0.5: test accuracy {half.score(Xte, yte):.4f} right after pruning, "
+          f"{half_ft.score(Xte, yte):.4f} after 10 fine-tune epochs")
+    torch_pruning_baseline(clf, Xt, yt, Xv, yv, Xte, yte, 0.5, 10)
+
+
+# ----------------------------------------------------------------------- c
+def bench_latency(quick: bool) -> None:
+    import onnxruntime as ort
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    Xtr, Xte, ytr, yte = data()
+    print("\n== c. batch-1 latency of one network (64->256->128->10), median of many calls")
+    clf = hl.MLPClassifier((256, 128), max_iter=50, random_state=0).fit(Xtr, ytr)
+    sk = SkMLP((256, 128), max_iter=1, random_state=0).fit(Xtr, ytr)
+    sk.coefs_, sk.intercepts_ = clf.coefs_, clf.intercepts_
+    assert (sk.predict(Xte) == clf.predict(Xte)).mean() > 0.99
+    calls = 2000 if quick else 10000
+    x1 = np.ascontiguousarray(Xte[:1])
+    x1f = x1.astype(np.float32)
+    with tempfile.TemporaryDirectory() as d:
+        rep = hl.export_onnx(clf, os.path.join(d, "m.onnx"), X=Xte, y=yte, quantize=True)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        sess = ort.InferenceSession(rep.path, opts, providers=["CPUExecutionProvider"])
+        qsess = ort.InferenceSession(rep.quantized_path, opts, providers=["CPUExecutionProvider"])
+        net = clf.network_.eval()
+        xt = torch.as_tensor(x1f)
+
+        def eager():
+            with torch.inference_mode():
+                return net(xt)
+
+        rows = {
+            "onnxruntime float32 (1 thread)": med_us(lambda: sess.run(None, {"X": x1f}), calls),
+            "onnxruntime int8 (1 thread)": med_us(lambda: qsess.run(None, {"X": x1f}), calls),
+            "eager PyTorch forward": med_us(eager, calls),
+            "hiddenlayers predict": med_us(lambda: clf.predict(x1), calls),
+            "scikit-learn predict": med_us(lambda: sk.predict(x1), calls),
+        }
+    print(f"ONNX parity: largest |onnx - torch| = {rep.max_abs_diff:.2g}; int8 accuracy {rep.score_before:.4f} -> {rep.score_after:.4f}")
+    ref = rows["scikit-learn predict"]
+    for name, us in rows.items():
+        print(f"{name:32s} {us:8.1f} µs   (x{ref / us:.2f} vs scikit-learn)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller grid and budgets")
+    ap.add_argument("--only", choices=("search", "prune", "latency"), help="run one part")
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU(s)")
+    parts = {"search": bench_search, "prune": bench_prune, "latency": bench_latency}
+    for name, fn in parts.items():
+        if args.only in (None, name):
+            fn(args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""Hidden-layer configuration search on Optuna: accuracy against cost.
+
+The number of hidden layers and every layer's width are **one** categorical
+variable, ``hidden`` (e.g. ``"128,64"``): a trial never carries leftover
+per-layer values from deeper trials, and specs over ``max_params`` are never
+offered. Activation, learning rate, L2 ``alpha``, dropout and batch size are
+searched beside it. One objective uses TPE; several (``score`` plus any of
+``params``, ``flops``, ``latency``) use NSGA-II and return the Pareto front.
+Hopeless trials stop early from their per-epoch validation scores, in
+multi-objective mode too (see :class:`~hiddenlayers._search_run.HopelessStop`).
+
+A ``storage`` (journal file, SQLite, PostgreSQL) makes the search resumable
+and shareable: ``workers=N`` runs N local processes on it, and other machines
+can join with the same ``storage`` and ``study_name``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._search_run import COST_OBJECTIVES, TrialSetup, build_estimator, create_or_load, make_sampler, make_storage, params_of, run_worker
+
+OBJECTIVES = ("score", *COST_OBJECTIVES)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What :func:`search` may try. Ranges are ``(low, high)``; equal ends fix a value.
+
+    ``layers``: min and max number of hidden layers; ``widths``: the widths a
+    layer may take; ``funnel=True`` keeps only non-increasing widths (the
+    usual shape, and a much smaller space).
+    """
+
+    layers: tuple[int, int] = (1, 3)
+    widths: tuple[int, ...] = (16, 32, 64, 128, 256)
+    funnel: bool = False
+    activations: tuple[str, ...] = ("relu", "tanh")
+    learning_rate_init: tuple[float, float] = (1e-4, 3e-2)
+    alpha: tuple[float, float] = (1e-6, 1e-2)
+    dropout: tuple[float, float] = (0.0, 0.0)
+    batch_sizes: tuple[int, ...] = (32, 64, 128, 256)
+
+    def hidden_choices(self, n_in: int, n_out: int, max_params: int | None = None, max_flops: int | None = None) -> list[str]:
+        """Every allowed hidden-layer spec as text ("64,32"), within the budgets."""
+        lo, hi = self.layers
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 8):
+            raise ValueError(f"layers must be (min, max) with 1 <= min <= max <= 8. Received: layers={self.layers!r}.")
+        if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive integers. Received: widths={self.widths!r}.")
+        out = []
+        for n in range(lo, hi + 1):
+            for combo in itertools.product(sorted(set(self.widths), reverse=True), repeat=n):
+                if self.funnel and any(a < b for a, b in zip(combo, combo[1:])):
+                    continue
+                dims = [n_in, *combo, n_out]
+                if max_params is not None and params_of(n_in, list(combo), n_out) > max_params:
+                    continue
+                if max_flops is not None and sum(2 * a * b for a, b in zip(dims[:-1], dims[1:])) > max_flops:
+                    continue
+                out.append(",".join(map(str, combo)))
+        if len(out) > 50_000:
+            raise ValueError(f"the space holds {len(out):,} hidden-layer specs: use fewer widths, fewer layers or funnel=True.")
+        return out
+
+
+@dataclass
+class SearchResult:
+    """The outcome of :func:`search`: best trial(s), the study, saved model files.
+
+    ``rows``: one dict per best configuration (the Pareto front when several
+    objectives), sorted by score; ``models``: the refitted estimators of those
+    rows; ``paths``: their model files when ``save_dir`` was given.
+    """
+
+    objectives: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    n_trials: int
+    n_complete: int
+    n_pruned: int
+    study_name: str
+    storage: str | None
+    models: list[Any] = field(default_factory=list, repr=False)
+    paths: list[str] = field(default_factory=list)
+    study: Any = field(default=None, repr=False)
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """The highest-scoring row (the best config for one objective)."""
+        return self.rows[0]
+
+    @property
+    def best_model(self) -> Any:
+        return self.models[0] if self.models else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
+            "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
+        }
+
+    def table(self) -> Any:
+        from rich.table import Table
+
+        title = "best configuration" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
+        t = Table(title=f"{title} — {self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials")
+        cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch", *self.objectives]
+        for c in cols:
+            t.add_column(c, justify="left" if c in ("hidden", "activation") else "right")
+        for r in self.rows:
+            vals = [str(r["trial"]), r["hidden"], r["activation"], f"{r['learning_rate_init']:.2g}", f"{r['alpha']:.2g}",
+                    f"{r['dropout']:.2f}", str(r["batch_size"])]
+            for o in self.objectives:
+                v = r[o]
+                vals.append(f"{v:.4f}" if o == "score" else f"{v:.1f} µs" if o == "latency" else f"{int(v):,}")
+            t.add_row(*vals)
+        return t
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+    def save_html(self, path: str | os.PathLike[str]) -> None:
+        """One self-contained HTML page: the table and a plot (inline SVG) of every trial, best ones marked."""
+        import html
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .modelfile import atomic_write_bytes
+
+        done = [t for t in (self.study.get_trials(deepcopy=False) if self.study is not None else []) if t.values]
+        best = {r["trial"] for r in self.rows}
+        x_name = self.objectives[1] if len(self.objectives) > 1 else "trial"
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for mark, group in (("o", [t for t in done if t.number not in best]), ("*", [t for t in done if t.number in best])):
+            xs = [t.values[1] if x_name != "trial" else t.number for t in group]
+            ax.scatter(xs, [t.values[0] for t in group], marker=mark, s=90 if mark == "*" else 25,
+                       c="tab:red" if mark == "*" else "tab:gray", label="best / Pareto front" if mark == "*" else "other trials")
+        if x_name in ("params", "flops"):
+            ax.set_xscale("log")
+        ax.set_xlabel(x_name + (" (µs)" if x_name == "latency" else ""))
+        ax.set_ylabel("validation score")
+        ax.legend()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+        plt.close(fig)
+        head = ["trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", *self.objectives]
+        cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(h)))}</td>" for h in head) + "</tr>" for r in self.rows)
+        page = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>hiddenlayers search</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style></head><body>"
+            f"<h1>Search: {html.escape(self.study_name)}</h1><p>{self.n_trials} trials, {self.n_complete} complete, "
+            f"{self.n_pruned} stopped early; objectives: {', '.join(self.objectives)}</p>{buf.getvalue()}"
+            "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{cells}</table></body></html>"
+        )
+        atomic_write_bytes(path, page.encode())
+
+
+def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_latency_us: Any) -> tuple[str, ...]:
+    if isinstance(objectives, str):
+        objectives = (objectives,)
+    objectives = tuple(o.lower() for o in objectives)
+    if not objectives or objectives[0] != "score" or any(o not in OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
+        raise ValueError(
+            f"objectives must start with 'score' followed by any of {', '.join(COST_OBJECTIVES)} (no repeats). "
+            f"Received: objectives={objectives!r}."
+        )
+    for name, v in (("trials", trials), ("workers", workers)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1. Received: {name}={v!r}.")
+    if max_params is not None and (isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1):
+        raise ValueError(f"max_params must be a positive integer or None. Received: max_params={max_params!r}.")
+    if max_latency_us is not None and not (isinstance(max_latency_us, (int, float)) and max_latency_us > 0):
+        raise ValueError(f"max_latency_us must be a positive number of microseconds or None. Received: max_latency_us={max_latency_us!r}.")
+    return objectives
+
+
+def search(
+    X: Any,
+    y: Any,
+    *,
+    objectives: Any = ("score",),
+    trials: int = 30,
+    space: SearchSpace | None = None,
+    task: str = "auto",
+    max_params: int | None = None,
+    max_flops: int | None = None,
+    max_latency_us: float | None = None,
+    max_epochs: int = 100,
+    validation_fraction: float = 0.2,
+    storage: Any = None,
+    study_name: str = "hiddenlayers",
+    workers: int = 1,
+    timeout: float | None = None,
+    random_state: int = 0,
+    warmup_epochs: int = 5,
+    min_peers: int = 4,
+    save_dir: str | os.PathLike[str] | None = None,
+    max_saved: int = 10,
+    refit: bool = True,
+    progress: bool = False,
+) -> SearchResult:
+    """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
+
+    ``objectives``: ``"score"`` (validation accuracy or R², maximised) then
+    any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50
+    µs), minimised. ``trials``: total trials in the study (a resumed study
+    counts its earlier ones; parallel workers may overshoot by workers - 1).
+    ``max_params``/``max_flops`` remove specs from the space;
+    ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
+    :func:`~hiddenlayers._search_run.make_storage`; ``workers>1`` starts local
+    processes on it (a temporary journal file when no storage is given).
+    Chosen configurations are refitted on all data (``refit``) and saved
+    under ``save_dir`` as model files.
+
+    >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
+    >>> found.table()  # doctest: +SKIP
+    """
+    import optuna
+    from sklearn.utils.multiclass import type_of_target
+    from sklearn.utils.validation import check_X_y
+
+    objectives = _check(objectives, trials, workers, max_params, max_latency_us)
+    X, y = check_X_y(X, y, dtype=(np.float64, np.float32), y_numeric=task == "regression")
+    kind = type_of_target(y)
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
+    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
+    space = space or SearchSpace()
+    n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
+    choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
+    if not choices:
+        raise ValueError(f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths.")
+    setup = TrialSetup(
+        X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
+        validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
+        random_state=random_state, latency_calls=300,
+    )
+    directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
+    tmpdir = None
+    if workers > 1 and storage is None:
+        tmpdir = tempfile.mkdtemp(prefix="hl-search-")
+        storage = os.path.join(tmpdir, "search.log")
+    store = make_storage(storage) if storage is not None else optuna.storages.InMemoryStorage()
+    constrained = max_latency_us is not None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = create_or_load(store, study_name, directions, make_sampler(len(objectives), random_state, constrained))
+    if workers == 1:
+        callbacks = [_ProgressCallback(trials)] if progress else []
+        run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None, callbacks=callbacks)
+    else:
+        _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+    return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit)
+
+
+class _ProgressCallback:
+    def __init__(self, total: int) -> None:
+        from rich.progress import Progress
+
+        self.progress = Progress(transient=True)
+        self.task = self.progress.add_task("search", total=total)
+        self.progress.start()
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        done = len(study.get_trials(deepcopy=False))
+        self.progress.update(self.task, completed=done)
+        if done >= (self.progress.tasks[0].total or 0):
+            self.progress.stop()
+
+
+def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int,
+                   timeout: float | None, workers: int, progress: bool, study: Any) -> None:
+    """Start ``workers`` fresh Python processes on the shared storage and wait for them."""
+    import subprocess
+    import sys
+    import time
+
+    from ._search_run import write_job
+
+    if not isinstance(storage, (str, os.PathLike)):
+        raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
+    with tempfile.TemporaryDirectory(prefix="hl-search-job-") as folder:
+        job = write_job(setup, folder, os.fspath(storage), name, directions, trials, timeout)
+        logs = [open(os.path.join(folder, f"worker{i}.log"), "w+") for i in range(workers)]
+        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers._search_run", job, str(seed + i)], stdout=log, stderr=log)
+                 for i, log in enumerate(logs)]
+        bar = _ProgressCallback(trials) if progress else None
+        try:
+            while any(p.poll() is None for p in procs):
+                if bar is not None:
+                    bar(study, None)
+                time.sleep(0.2)
+        except BaseException:
+            for p in procs:
+                p.terminate()
+            raise
+        finally:
+            if bar is not None:
+                bar.progress.stop()
+        failed = []
+        for p, log in zip(procs, logs):
+            if p.returncode != 0:
+                log.seek(0)
+                tail = log.read().strip().splitlines()[-1:] or ["(no output)"]
+                failed.append(f"exit {p.returncode}: {tail[0]}")
+            log.close()
+    if failed:
+        raise RuntimeError(f"{len(failed)} search worker process(es) failed ({'; '.join(failed)}); completed trials are kept in the storage.")
+
+
+def _best_epoch(t: Any) -> int | None:
+    curve = [v if v is not None else -np.inf for v in t.user_attrs.get("curve", [])]
+    return int(np.argmax(curve)) + 1 if curve else None
+
+
+def _row(t: Any) -> dict[str, Any]:
+    p = t.params
+    return {
+        "trial": t.number, "hidden": p["hidden"], "activation": p["activation"],
+        "learning_rate_init": p.get("learning_rate_init"), "alpha": p.get("alpha"), "dropout": p.get("dropout", 0.0),
+        "batch_size": p["batch_size"], "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
+        "latency": t.user_attrs.get("latency_us"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
+        "score": t.values[0],
+    }
+
+
+def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage: Any, name: str,
+            save_dir: Any, max_saved: int, refit: bool) -> SearchResult:
+    import optuna
+
+    S = optuna.trial.TrialState
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == S.COMPLETE]
+    feasible = [t for t in complete if all(c <= 0 for c in t.user_attrs.get("constraints", [0.0]))]
+    if not feasible:
+        raise RuntimeError(f"no feasible trial finished ({len(complete)} complete of {len(trials)}): raise the constraints or run more trials.")
+    if len(objectives) == 1:
+        best = [max(feasible, key=lambda t: t.values[0])]
+    else:
+        best = [t for t in study.best_trials if t in feasible] or feasible
+    rows = sorted((_row(t) for t in best), key=lambda r: -r["score"])
+    for r in rows:
+        for o in objectives:
+            r.setdefault(o, None)
+    result = SearchResult(
+        objectives=objectives, rows=rows, n_trials=len(trials), n_complete=len(complete),
+        n_pruned=sum(t.state == S.PRUNED for t in trials), study_name=name,
+        storage=None if storage is None else str(storage), study=study,
+    )
+    if refit:
+        import warnings
+
+        for r in rows[:max_saved]:
+            model = build_estimator(r, setup, None)
+            if r["best_epoch"]:
+                # all the data for as many epochs as the trial needed to peak on its validation split
+                model.set_params(early_stopping=False, max_iter=int(r["best_epoch"]), n_iter_no_change=10**6)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(setup.X, setup.y)
+            result.models.append(model)
+            if save_dir is not None:
+                path = Path(save_dir) / f"{name}-trial{r['trial']}.safetensors"
+                model.save(path)
+                result.paths.append(str(path))
+    return result
+
+
+__all__ = ["OBJECTIVES", "SearchResult", "SearchSpace", "search"]
