@@ -54,14 +54,13 @@ def test_garbage_parses_or_raises_spec_error(text: str) -> None:
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["units", "activation", "dropout", "norm", "kind", "x"]), inner, max_size=4),
                     max_leaves=8))
 def test_garbage_objects_parse_or_raise_spec_error(value: object) -> None:
-    try:
-        Spec.parse(value)
-    except SpecError:
-        pass
-    try:
-        Spec.parse(json.dumps([value]))
-    except (SpecError, ValueError):  # json.dumps of nan gives NaN which json accepts
-        pass
+    for candidate in (value, json.dumps([value])):
+        try:
+            parsed = Spec.parse(candidate)
+        except (SpecError, ValueError):  # json.dumps of nan gives NaN, which json accepts
+            continue
+        assert isinstance(parsed, Spec)
+        assert Spec.parse(parsed.to_text()) == parsed
 
 
 def test_examples() -> None:
