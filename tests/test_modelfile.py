@@ -246,3 +246,20 @@ def test_load_never_unpickles(saved: Path, iris: tuple[np.ndarray, np.ndarray], 
 def test_save_rejects_other_objects(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"^save\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: dict\.$"):
         hl.save({}, tmp_path / "x.safetensors")
+
+
+def test_atomic_write_keeps_the_usual_file_mode(tmp_path: Path) -> None:
+    """A new file gets 0666 less the umask (not mkstemp's 0600); a replaced file keeps its mode."""
+    old_umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.bin"
+        atomic_write_bytes(fresh, b"x")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        shared = tmp_path / "shared.bin"
+        shared.write_bytes(b"old")
+        shared.chmod(0o664)
+        atomic_write_bytes(shared, b"new")
+        assert shared.stat().st_mode & 0o777 == 0o664
+        assert shared.read_bytes() == b"new"
+    finally:
+        os.umask(old_umask)

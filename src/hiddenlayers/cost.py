@@ -17,6 +17,7 @@ import copy
 import glob
 import os
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -133,14 +134,15 @@ def _fmt_bytes(n: int) -> str:
 
 
 # ----------------------------------------------------------------- energy meters
-class _Meter:
+class _Meter(ABC):
     """Reads a cumulative energy counter in joules; ``method`` describes it."""
 
     measured = False
     method = ""
 
-    def read(self) -> float:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def read(self) -> float:
+        """Joules counted so far (only differences between reads mean anything)."""
 
 
 class _RaplMeter(_Meter):

@@ -266,7 +266,9 @@ class _BaseMLP(BaseEstimator):
         batch_size = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
         if batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
-        Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
+        with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
         Yt = torch.as_tensor(Y, dtype=dtype, device=device)
         Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
 

@@ -83,6 +83,16 @@ def _restore_sizes(stored: Any) -> Any:
     raise ValueError(f"unknown hidden_layer_sizes form {kind!r}")
 
 
+def _file_mode(path: Path) -> int:
+    """The mode a plain ``open(path, "w")`` would leave: the old file's, else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
 
@@ -93,6 +103,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise FileNotFoundError(2, f"folder '{path.parent}' does not exist: create it first or choose another output path", str(path.parent))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode(path))  # mkstemp makes 0600; keep what open() would give
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -12,6 +12,7 @@ about a second of start-up). The update rules follow scikit-learn's MLP
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,7 @@ class FlatParams:
         return torch.dot(self.data * self.decay_mask, self.data)
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base: ``step(lr)`` updates the flat parameters from the flat gradient in place.
 
     The update is written with in-place operators that NumPy arrays and
@@ -89,8 +90,9 @@ class Optimizer:
     def _zeros(self) -> Any:
         return self.xp.zeros_like(self.p)
 
-    def step(self, lr: float) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def step(self, lr: float) -> None:
+        """Update ``flat.data`` in place from ``flat.grad`` at learning rate ``lr``."""
 
     def state(self) -> dict[str, Any]:
         """Moments and step count as CPU tensors (picklable, device-independent)."""

@@ -12,6 +12,7 @@ that take ``**kwargs``; they stop training by setting
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,14 +64,15 @@ class History:
         return cls(**known)
 
 
-class StoppingRule:
+class StoppingRule(ABC):
     """Base class; ``__call__(history)`` returns a reason to stop or ``None``."""
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 - an optional hook: stateless rules keep this no-op
         """Forget state before a new training run."""
 
-    def __call__(self, history: History) -> str | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, history: History) -> str | None:
+        """The reason to stop after the last epoch of ``history``, or ``None`` to go on."""
 
     def __or__(self, other: StoppingRule) -> AnyOf:
         return AnyOf(self, other)
