@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -22,3 +24,18 @@ def seed() -> int:
 def rng() -> np.random.Generator:
     """A fresh seeded NumPy generator for test data."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small mixed CSV for the CLI tests: numeric columns ``a``, ``b``, a
+    categorical ``color`` with missing values, and text labels ``label``."""
+    rng = np.random.default_rng(0)
+    n = 150
+    a = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n).astype(object)
+    color[:5] = None
+    label = np.where(a + (color == "red") > 0.3, "yes", "no")
+    path = tmp_path_factory.mktemp("data") / "t.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
+    return path

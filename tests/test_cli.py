@@ -33,20 +33,6 @@ def assert_user_error(result, message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory) -> Path:
-    """A small mixed table: numeric, categorical with missing values, text labels."""
-    rng = np.random.default_rng(0)
-    n = 120
-    a = rng.normal(size=n)
-    color = rng.choice(["red", "green", "blue"], size=n).astype(object)
-    color[:5] = None
-    label = np.where(a + (color == "red") > 0.3, "yes", "no")
-    path = tmp_path_factory.mktemp("data") / "t.csv"
-    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
 def model(table, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("models") / "m.safetensors"
     result = runner.invoke(app, ["train", str(table), "--target", "label", "--hidden", "8", "--epochs", "30", "--lr", "0.01", "-q", "--out", str(out)])
@@ -138,7 +124,7 @@ def test_predict_stdout_and_file(model, table, tmp_path):
     result = run("predict", model, table, "--proba")
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == "predicted_label,proba_no,proba_yes" and len(lines) == 121
+    assert lines[0] == "predicted_label,proba_no,proba_yes" and len(lines) == 151
     # columns in another order plus an extra column: a note, same predictions
     frame = pd.read_csv(table)[["color", "b", "a"]].assign(extra=1)
     other = tmp_path / "other.csv"
@@ -156,7 +142,7 @@ def test_evaluate(model, table):
     assert result.exit_code == 0, result.output
     m = json.loads(result.stdout)["metrics"]
     assert set(m) == {"accuracy", "balanced_accuracy", "f1_macro", "confusion_matrix"}
-    assert np.sum(m["confusion_matrix"]["matrix"]) == 120 and m["accuracy"] > 0.6
+    assert np.sum(m["confusion_matrix"]["matrix"]) == 150 and m["accuracy"] > 0.6
     text = run("evaluate", model, table).stdout
     assert "confusion matrix" in text and "balanced accuracy" in text
 

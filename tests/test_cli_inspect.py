@@ -32,20 +32,6 @@ def assert_user_error(result, message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory) -> Path:
-    """Mixed table: two numeric columns, a categorical one with gaps, text labels."""
-    rng = np.random.default_rng(0)
-    n = 150
-    a = rng.normal(size=n)
-    color = rng.choice(["red", "green", "blue"], size=n).astype(object)
-    color[:4] = None
-    label = np.where(a + (color == "red") > 0.3, "yes", "no")
-    path = tmp_path_factory.mktemp("data") / "t.csv"
-    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
 def model(table, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("models") / "m.safetensors"
     result = run("train", table, "-t", "label", "--hidden", "8,4:tanh", "--epochs", "20", "--lr", "0.01", "-q", "-o", out)
