@@ -79,13 +79,72 @@ def test_regressor_with_numeric_preprocessing_in_graph(tmp_path) -> None:
     assert r.metric == "r2" and r.score_before is not None
 
 
-def test_categorical_preprocessing_is_refused_clearly(tmp_path) -> None:
-    clf = hl.MLPClassifier()
-    clf.network_ = object()
-    clf.preprocessing_ = {"kind": "table", "version": 1, "columns": [{"name": "city", "kind": "categorical"}]}
-    with pytest.raises(hl.DataError, match="categorical column\\(s\\) city cannot be folded into the ONNX graph yet"):
-        export_onnx(clf, tmp_path / "x.onnx")
-    assert not (tmp_path / "x.onnx").exists()
+def _categorical_model(max_categories: int = 3, numeric: bool = True):
+    from hiddenlayers.preprocessing import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    n = 240
+    color = rng.choice(["red", "green", "blue", "teal", ""], size=n).astype(object)  # "" is a real category here
+    color[::11] = None
+    size = rng.choice(["S", "M", "L"], size=n).astype(object)
+    cols = {"color": color, "size": size}
+    if numeric:
+        a = rng.normal(10, 3, n)
+        a[::7] = np.nan
+        cols = {"a": a, **cols}
+    frame = pd.DataFrame(cols)
+    y = np.where((color == "red") | (size == "S"), "hit", "miss")
+    pre = TablePreprocessor(max_categories=max_categories).fit(frame)
+    clf = _fit(hl.MLPClassifier((8,), max_iter=60, random_state=0, engine="autograd"), pre.transform(frame).matrix, y)
+    clf.preprocessing_ = {**pre.to_dict(), "target": "y", "task": "classification"}
+    return clf, pre, frame, y
+
+
+def test_categorical_one_hot_runs_in_the_graph(tmp_path) -> None:
+    """String input C: categories, <other>, unseen and missing values encoded as TablePreprocessor does."""
+    from hiddenlayers._onnx_run import OnnxModel
+
+    clf, pre, frame, y = _categorical_model()
+    path = tmp_path / "cat.onnx"
+    r = export_onnx(clf, path, X=frame, y=y)
+    assert r.max_abs_diff < 1e-5 and r.string_input_columns == ["color", "size"] and r.n_inputs == 1
+    assert r.missing_token == "<missing>"  # "" is taken by a real category
+    new = frame.copy()
+    new.loc[:9, "color"] = ["purple", None, "", "red", "teal", "blue", "green", None, "x", "red"]  # unseen, missing, rare (-> <other>)
+    new.loc[:3, "size"] = ["XL", None, "S", "M"]  # size has no <other> bucket and had no missing values: unseen -> no column
+    new.loc[:2, "a"] = [np.nan, 1e3, -5.0]
+    model = OnnxModel(path)
+    P, notes = model.run(new.assign(y="ignored", extra=0)[["extra", "size", "y", "color", "a"]])
+    np.testing.assert_allclose(P, clf.predict_proba(pre.transform(new).matrix), atol=1e-5)
+    assert (model.predict(new) == clf.predict(pre.transform(new).matrix)).all()
+    assert any("unseen in training" in n for n in notes) and any("ignored 1 column(s)" in n for n in notes)
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    spec = json.loads(props["hiddenlayers_inputs"])
+    assert spec["numeric"] == ["a"] and [c["name"] for c in spec["categorical"]] == ["color", "size"]
+    assert json.loads(props["target"]) == "y" and json.loads(props["classes"]) == ["hit", "miss"]
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type) for i in sess.get_inputs()] == [("X", "tensor(float)"), ("C", "tensor(string)")]
+
+
+def test_categorical_only_model_with_int8(tmp_path) -> None:
+    from hiddenlayers._onnx_run import OnnxModel
+
+    clf, pre, frame, y = _categorical_model(max_categories=20, numeric=False)
+    r = export_onnx(clf, tmp_path / "c.onnx", quantize=True)  # random parity rows: every category, unseen and missing
+    assert r.n_inputs == 0 and r.parity_rows == 256 and r.max_abs_diff < 1e-5 and r.quantized_max_abs_diff < 0.2
+    sess = ort.InferenceSession(str(tmp_path / "c.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["C"]
+    np.testing.assert_allclose(OnnxModel(tmp_path / "c.onnx").predict_proba(frame), clf.predict_proba(pre.transform(frame).matrix), atol=1e-5)
+
+
+def test_onnx_model_errors(tmp_path) -> None:
+    from hiddenlayers._onnx_run import OnnxModel
+
+    with pytest.raises(hl.ModelFileError, match="does not exist: check the path"):
+        OnnxModel(tmp_path / "none.onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"garbage")
+    with pytest.raises(hl.ModelFileError, match="is not a readable ONNX model"):
+        OnnxModel(tmp_path / "bad.onnx")
 
 
 def test_errors_and_failed_parity_leave_no_file(tmp_path) -> None:

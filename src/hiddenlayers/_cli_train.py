@@ -299,6 +299,24 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         suffix = Path(out).suffix.lower()
         if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
+    if Path(model_path).suffix.lower() == ".onnx":
+        from ._cli_rightsize import predict_onnx
+
+        result = predict_onnx(model_path, data, proba=proba)
+    else:
+        result = _predict_frame(model_path, data, proba)
+    if out is None:
+        try:
+            result.to_csv(sys.stdout, index=False)
+        except BrokenPipeError:  # e.g. `| head`: the reader left, nothing more to do
+            sys.stderr.close()
+        return
+    _write_table(result, Path(out))
+    note(f"wrote {len(result)} predictions to {out}")
+
+
+def _predict_frame(model_path: str, data: str, proba: bool) -> pd.DataFrame:
+    """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame."""
     model = load_model(model_path)
     if proba and not hasattr(model, "classes_"):
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
@@ -312,14 +330,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         P = model.predict_proba(A)
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
-    if out is None:
-        try:
-            result.to_csv(sys.stdout, index=False)
-        except BrokenPipeError:  # e.g. `| head`: the reader left, nothing more to do
-            sys.stderr.close()
-        return
-    _write_table(result, Path(out))
-    note(f"wrote {len(result)} predictions to {out}")
+    return result
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:

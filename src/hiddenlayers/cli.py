@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo.
+"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -145,13 +145,15 @@ def train(
 
 @app.command()
 def predict(
-    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train`.")],
+    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
+
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
@@ -263,6 +265,102 @@ def demo(
     from ._cli_demo import run_demo
 
     run_demo(out=out, epochs=epochs, seed=seed, force=force, as_json=json)
+
+
+@app.command()
+def cost(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`.")],
+    batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
+    calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up).")] = 2000,
+    watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
+    json: Json = False,
+) -> None:
+    """Parameters, FLOPs, memory, latency p50/p99, throughput and energy, per hidden layer and in total.
+
+    Energy is measured where RAPL (CPU) or NVML (GPU) counters can be read, and otherwise estimated; the note says which.
+
+    Example: hiddenlayers cost model.safetensors --calls 5000
+    """
+    from ._cli_rightsize import run_cost
+
+    run_cost(model, batch=batch, calls=calls, watts=watts, as_json=json)
+
+
+@app.command()
+def search(
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    objectives: Annotated[str, typer.Option(help="accuracy (r2 for regression) then any of params, flops, latency; several give a Pareto front.")] = "accuracy",
+    trials: Annotated[int, typer.Option(help="Trials in the study (a resumed study counts its earlier ones).")] = 30,
+    timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
+    storage: Annotated[str | None, typer.Option(help="Share/resume the search: journal file (*.log), SQLite file (*.db) or postgresql://... URL.")] = None,
+    study: Annotated[str, typer.Option(help="Study name in the storage (also the model files' prefix).")] = "hiddenlayers",
+    workers: Annotated[int, typer.Option(help="Local worker processes (more than 1 shares a journal file, or --storage).")] = 1,
+    max_params: Annotated[int | None, typer.Option(help="Only configurations with at most this many parameters.")] = None,
+    max_latency_us: Annotated[float | None, typer.Option(help="Constraint: batch-1 predict latency (p50) at most this many microseconds.")] = None,
+    layers: Annotated[str, typer.Option(help="Number of hidden layers: a range like 1-3, or one count.")] = "1-3",
+    widths: Annotated[str, typer.Option(help="Widths a hidden layer may take, comma-separated.")] = "16,32,64,128,256",
+    activations: Annotated[str, typer.Option(help="Activations to try, comma-separated.")] = "relu,tanh",
+    epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
+    max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed (sampler, splits, initial weights).")] = 0,
+    out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
+    html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing model files / HTML page.")] = False,
+    json: Json = False,
+) -> None:
+    """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
+
+    Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
+    """
+    from ._cli_rightsize import run_search
+
+    run_search(
+        data, target=target, features=features, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study,
+        workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
+        epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
+    )
+
+
+@app.command()
+def prune(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to prune.")],
+    data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name (read with the model's stored preprocessing).")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
+    max_drop: Annotated[float, typer.Option("--max-drop", help="Largest held-out score drop allowed (0.005 = half a point of accuracy).")] = 0.005,
+    out: Annotated[str, typer.Option("--out", "-o", help="Pruned model file to write.")] = "pruned.safetensors",
+    epochs: Annotated[int, typer.Option("--epochs", help="Fine-tuning epochs after each cut.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Remove hidden units structurally while the held-out score stays within --max-drop; report units, parameters, latency.
+
+    Example: hiddenlayers prune model.safetensors data.csv --max-drop 0.005 --out small.safetensors
+    """
+    from ._cli_rightsize import run_prune
+
+    run_prune(model, data, target=target, max_drop=max_drop, out=out, epochs=epochs, seed=seed, force=force, as_json=json)
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export.")],
+    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
+    int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Write the model as ONNX (dynamic batch, preprocessing inside), checked against PyTorch with onnxruntime.
+
+    Example: hiddenlayers export model.safetensors test.csv --out model.onnx --int8
+    """
+    from ._cli_rightsize import run_export
+
+    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json)
 
 
 def main() -> None:

@@ -5,9 +5,14 @@
 what the estimator's own API returns: ``probabilities`` for classifiers (the
 columns of ``predict_proba``, in ``classes_`` order) and ``predictions`` for
 regressors. A model with a stored table ``preprocessing_`` takes the raw
-numeric columns instead (missing = NaN): the median fill, missing-value
-indicators and standardisation run inside the graph. The file is checked
-against the PyTorch model with onnxruntime and can be quantised to int8.
+columns instead: numeric ones as ``X`` (missing = NaN), where the median
+fill, missing-value indicators and standardisation run inside the graph, and
+categorical ones as the string tensor ``C`` (missing = an empty string),
+one-hot encoded inside the graph with the ``<other>`` bucket for values
+unseen in training. The column names, classes and target travel as JSON
+``metadata_props``; :class:`hiddenlayers._onnx_run.OnnxModel` runs the file on
+a raw table. The file is checked against the PyTorch model with onnxruntime
+and can be quantised to int8.
 """
 
 from __future__ import annotations
@@ -24,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from torch import Tensor, nn
 
+from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 from .exceptions import DataError, NotFittedError
 
 
@@ -43,6 +47,8 @@ class ExportReport:
     bytes: int
     max_abs_diff: float
     parity_rows: int
+    string_input_columns: list[str] | None = None
+    missing_token: str | None = None
     quantized_path: str | None = None
     quantized_bytes: int | None = None
     quantized_max_abs_diff: float | None = None
@@ -61,7 +67,10 @@ class ExportReport:
         t.add_column("what")
         t.add_column("value")
         t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
-        t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
+        if self.n_inputs or not self.string_input_columns:
+            t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
+        if self.string_input_columns:
+            t.add_row("input", f"C: (batch, {len(self.string_input_columns)}) string ({', '.join(self.string_input_columns[:5])})")
         t.add_row("output", self.output_name)
         t.add_row("parity", f"largest |onnx - torch| = {self.max_abs_diff:.3g} over {self.parity_rows} rows")
         if self.quantized_path:
@@ -77,48 +86,70 @@ class ExportReport:
         return self.table()
 
 
-class _Exportable(nn.Module):
-    """Preprocessing + network + output activation as one traceable module."""
+def _exportable(network: Any, out_activation: str, binary: bool, columns: list[dict[str, Any]] | None) -> Any:
+    """Preprocessing + network + output activation as one traceable module.
 
-    fill: Tensor
-    mean: Tensor
-    scale: Tensor
+    Input: ``(N, n_numeric + n_onehot)`` float32, the raw numeric columns (NaN
+    = missing) then the one-hot blocks of the categorical columns (which the
+    ONNX graph builds from strings, see :func:`_add_string_inputs`); without
+    ``columns``, the matrix the network reads.
+    """
+    import torch
+    from torch import Tensor, nn
 
-    def __init__(self, network: nn.Module, out_activation: str, binary: bool, columns: list[dict[str, Any]] | None) -> None:
-        super().__init__()
-        self.network = network
-        self.out_activation = out_activation
-        self.binary = binary
-        self.columns = columns
-        if columns is not None:
-            self.register_buffer("fill", torch.tensor([c["fill"] for c in columns], dtype=torch.float32))
-            self.register_buffer("mean", torch.tensor([c["mean"] for c in columns], dtype=torch.float32))
-            self.register_buffer("scale", torch.tensor([c["scale"] for c in columns], dtype=torch.float32))
-            self.indicator = [i for i, c in enumerate(columns) if c["missing_indicator"]]
+    numeric = [c for c in columns or [] if c["kind"] == "numeric"]
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.columns is not None:
-            isnan = torch.isnan(x)  # (N, n_columns)
-            z = (torch.where(isnan, self.fill, x) - self.mean) / self.scale
-            if self.indicator:
-                # interleave each column with its indicator, in the preprocessing's order
-                parts = []
-                for i in range(z.shape[1]):
-                    parts.append(z[:, i : i + 1])
-                    if i in self.indicator:
-                        parts.append(isnan[:, i : i + 1].to(z.dtype))
-                z = torch.cat(parts, dim=1)
-            x = z
-        out = self.network(x.to(next(self.network.parameters()).dtype))
-        if self.out_activation == "softmax":
-            out = torch.softmax(out, dim=1)
-        elif self.out_activation == "logistic":
-            out = torch.sigmoid(out)
-            if self.binary:
-                out = torch.cat([1.0 - out, out], dim=1)
-        elif self.out_activation == "exp":
-            out = torch.exp(out)
-        return out.to(torch.float32)
+    class _Exportable(nn.Module):
+        fill: Tensor
+        mean: Tensor
+        scale: Tensor
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+            if numeric:
+                self.register_buffer("fill", torch.tensor([c["fill"] for c in numeric], dtype=torch.float32))
+                self.register_buffer("mean", torch.tensor([c["mean"] for c in numeric], dtype=torch.float32))
+                self.register_buffer("scale", torch.tensor([c["scale"] for c in numeric], dtype=torch.float32))
+
+        def forward(self, x: Tensor) -> Tensor:
+            if columns is not None:
+                n_num = len(numeric)
+                if n_num:
+                    raw = x[:, :n_num]
+                    isnan = torch.isnan(raw)  # (N, n_numeric)
+                    z = (torch.where(isnan, self.fill, raw) - self.mean) / self.scale
+                parts, i, off = [], 0, n_num
+                for c in columns:  # in the preprocessing's column order
+                    if c["kind"] == "numeric":
+                        parts.append(z[:, i : i + 1])
+                        if c["missing_indicator"]:
+                            parts.append(isnan[:, i : i + 1].to(z.dtype))
+                        i += 1
+                    else:
+                        w = _width(c)
+                        parts.append(x[:, off : off + w])
+                        off += w
+                x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+            out = self.network(x.to(next(self.network.parameters()).dtype))
+            if out_activation == "softmax":
+                out = torch.softmax(out, dim=1)
+            elif out_activation == "logistic":
+                out = torch.sigmoid(out)
+                if binary:
+                    out = torch.cat([1.0 - out, out], dim=1)
+            elif out_activation == "exp":
+                out = torch.exp(out)
+            return out.to(torch.float32)
+
+    return _Exportable().eval()
+
+
+def _width(c: dict[str, Any]) -> int:
+    """Matrix columns of one preprocessing column."""
+    if c["kind"] == "numeric":
+        return 1 + int(bool(c["missing_indicator"]))
+    return len(c["categories"]) + int(bool(c["other"])) + int(bool(c["missing_indicator"]))
 
 
 def _columns(model: Any) -> list[dict[str, Any]] | None:
@@ -127,13 +158,58 @@ def _columns(model: Any) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(pre, dict) or pre.get("kind") != "table" or not isinstance(pre.get("columns"), list):
         raise DataError("the model's preprocessing_ is not a table preprocessing dict (TablePreprocessor.to_dict()): refit or export with include_preprocessing=False.")
-    cats = [c["name"] for c in pre["columns"] if c.get("kind") != "numeric"]
-    if cats:
-        raise DataError(
-            f"categorical column(s) {', '.join(cats[:5])} cannot be folded into the ONNX graph yet: "
-            "export with include_preprocessing=False and one-hot encode before calling the ONNX model."
-        )
-    return [dict(c) for c in pre["columns"]]
+    from .preprocessing import TablePreprocessor
+
+    return [dict(c) for c in TablePreprocessor.from_dict(pre).columns]
+
+
+def _add_string_inputs(proto: Any, columns: list[dict[str, Any]], token: str) -> None:
+    """Replace the graph input ``_hl_features`` by ``X`` (numeric, float) and ``C`` (categorical, string).
+
+    Per categorical column: its text -> ``LabelEncoder`` (category -> one-hot
+    position; unseen -> ``<other>`` or nowhere; ``token`` -> ``<missing>`` or
+    nowhere) -> ``Equal`` against ``0..width-1`` -> float one-hot block.
+    """
+    from onnx import TensorProto, helper
+
+    g = proto.graph
+    feat = next(i for i in g.input if i.name == _FEATURES)
+    g.input.remove(feat)
+    numeric = [c for c in columns if c["kind"] == "numeric"]
+    cats = [c for c in columns if c["kind"] != "numeric"]
+    if numeric:
+        g.input.append(helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", len(numeric)]))
+    g.input.append(helper.make_tensor_value_info("C", TensorProto.STRING, ["batch", len(cats)]))
+    nodes, blocks = [], ["X"] if numeric else []
+    for j, c in enumerate(cats):
+        k, w = len(c["categories"]), _width(c)
+        keys, values = [str(v) for v in c["categories"]], list(range(k))
+        if token not in keys:  # missing text: its indicator column, else no column
+            keys.append(token)
+            values.append(w - 1 if c["missing_indicator"] else w)
+        p = f"_hl_cat{j}"
+        nodes += [
+            helper.make_node("Constant", [], [f"{p}_col"], value=helper.make_tensor(f"{p}_colv", TensorProto.INT64, [1], [j])),
+            helper.make_node("Gather", ["C", f"{p}_col"], [f"{p}_text"], axis=1),  # (N, 1) string
+            helper.make_node("LabelEncoder", [f"{p}_text"], [f"{p}_code"], domain="ai.onnx.ml", keys_strings=keys,
+                             values_int64s=values, default_int64=k if c["other"] else w),  # (N, 1) int64
+            helper.make_node("Constant", [], [f"{p}_range"], value=helper.make_tensor(f"{p}_rangev", TensorProto.INT64, [w], list(range(w)))),
+            helper.make_node("Equal", [f"{p}_code", f"{p}_range"], [f"{p}_hot"]),  # (N, w) bool
+            helper.make_node("Cast", [f"{p}_hot"], [f"{p}_block"], to=TensorProto.FLOAT),
+        ]
+        blocks.append(f"{p}_block")
+    nodes.append(helper.make_node("Concat", blocks, [_FEATURES], axis=1))
+    old = list(g.node)
+    del g.node[:]
+    g.node.extend(nodes + old)
+    ml = [o for o in proto.opset_import if o.domain == "ai.onnx.ml"]
+    if ml:
+        ml[0].version = max(ml[0].version, 2)  # LabelEncoder's string -> int64 form starts at version 2
+    else:
+        proto.opset_import.append(helper.make_opsetid("ai.onnx.ml", 2))
+
+
+_FEATURES = "_hl_features"
 
 
 @contextlib.contextmanager
@@ -165,25 +241,69 @@ def _session(data: bytes) -> Any:
     return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
 
 
-def _parity_data(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: Any) -> np.ndarray:
-    if X is not None:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or X.shape[1] != n_inputs:
-            raise ValueError(f"X must be (n_rows, {n_inputs}) for this model's ONNX input. Received shape {X.shape}.")
-        return X
+def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: Any, token: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The parity rows as (ONNX feeds, the traced module's float input)."""
+    import pandas as pd
+
+    if columns is None or not any(c["kind"] != "numeric" for c in columns):
+        if isinstance(X, pd.DataFrame) and columns is not None:
+            X = feeds_from_frame(X, input_spec(columns, token))[0]["X"]
+        if X is not None:
+            X = np.asarray(X, dtype=np.float32)
+            if X.ndim != 2 or X.shape[1] != n_inputs:
+                raise ValueError(f"X must be (n_rows, {n_inputs}) for this model's ONNX input. Received shape {X.shape}.")
+            return {"X": X}, X
+        rng = np.random.default_rng(0)
+        Z = rng.standard_normal((256, n_inputs)).astype(np.float32)
+        if columns is not None:
+            Z = Z * np.array([c["scale"] for c in columns], dtype=np.float32) + np.array([c["mean"] for c in columns], dtype=np.float32)
+            Z[::17, 0] = np.nan  # exercise the missing-value path
+        return {"X": Z}, Z
+    names = [c["name"] for c in columns]
+    if X is None:
+        frame = _random_frame(columns)
+    elif isinstance(X, pd.DataFrame):
+        frame = X.rename(columns=str)
+    else:
+        X = np.asarray(X, dtype=object)
+        if X.ndim != 2 or X.shape[1] != len(names):
+            raise ValueError(f"X must be a table with columns {names} (a DataFrame, or an array in that order). Received shape {X.shape}.")
+        frame = pd.DataFrame(X, columns=names)
+    feeds, _ = feeds_from_frame(frame, input_spec(columns, token))
+    from .preprocessing import TablePreprocessor
+
+    pre = TablePreprocessor()
+    pre.columns = columns
+    matrix = pre.transform(frame[names]).matrix  # the encoding the model was trained with
+    starts = np.cumsum([0] + [_width(c) for c in columns])
+    hot = [matrix[:, starts[i] : starts[i + 1]] for i, c in enumerate(columns) if c["kind"] != "numeric"]
+    parts = ([feeds["X"]] if "X" in feeds else []) + hot
+    return feeds, np.hstack(parts).astype(np.float32)
+
+
+def _random_frame(columns: list[dict[str, Any]], n: int = 256) -> Any:
+    """Rows like the training data: numeric values around their mean, every category, unseen and missing ones."""
+    import pandas as pd
+
     rng = np.random.default_rng(0)
-    Z = rng.standard_normal((256, n_inputs)).astype(np.float32)
-    if columns is not None:
-        Z = Z * np.array([c["scale"] for c in columns], dtype=np.float32) + np.array([c["mean"] for c in columns], dtype=np.float32)
-        Z[::17, 0] = np.nan  # exercise the missing-value path
-    return Z
+    data: dict[str, Any] = {}
+    for c in columns:
+        if c["kind"] == "numeric":
+            v = rng.standard_normal(n) * c["scale"] + c["mean"]
+            v[:: 17] = np.nan
+            data[c["name"]] = v
+        else:
+            pool = np.array([*c["categories"], "<a value unseen in training>", None], dtype=object)
+            data[c["name"]] = pool[rng.integers(0, len(pool), n)]
+    return pd.DataFrame(data)
 
 
-def _reference(model: Any, module: _Exportable, X: np.ndarray) -> np.ndarray:
-    """What the estimator's own API returns for raw rows ``X`` (through PyTorch)."""
-    module.eval()
+def _reference(module: Any, features: np.ndarray) -> np.ndarray:
+    """What the estimator's own API returns for these rows (through PyTorch)."""
+    import torch
+
     with torch.inference_mode():
-        return module(torch.as_tensor(X)).cpu().numpy().astype(np.float64)
+        return module(torch.as_tensor(features)).cpu().numpy().astype(np.float64)
 
 
 def _score(model: Any, out: np.ndarray, y: Any) -> tuple[str, float]:
@@ -194,6 +314,24 @@ def _score(model: Any, out: np.ndarray, y: Any) -> tuple[str, float]:
             return "accuracy", float(accuracy_score(y, (out > 0.5).astype(int)))
         return "accuracy", float(accuracy_score(y, model.classes_[out.argmax(1)]))
     return "r2", float(r2_score(y, out.ravel() if out.shape[1] == 1 else out))
+
+
+def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, token: str) -> dict[str, str]:
+    """``metadata_props`` of the file: JSON strings that `hiddenlayers predict` reads (never pickles)."""
+    meta = {"hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": out_name}
+    if hasattr(model, "classes_"):
+        meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
+        meta["label_type"] = json.dumps(str(model._label_binarizer.y_type_))
+    if columns is not None:
+        meta["input_columns"] = json.dumps([c["name"] for c in columns])
+        meta[INPUTS_KEY] = json.dumps(input_spec(columns, token))
+        pre = model.preprocessing_
+        for key in ("target", "task"):
+            if isinstance(pre.get(key), str):
+                meta[key] = json.dumps(pre[key])
+    elif hasattr(model, "feature_names_in_"):
+        meta["input_columns"] = json.dumps([str(c) for c in model.feature_names_in_])
+    return meta
 
 
 def export_onnx(
@@ -210,10 +348,11 @@ def export_onnx(
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
 
-    ``X``: rows for the parity check (raw columns when the model has
-    preprocessing; random rows when omitted); ``y``: labels/targets for the
-    score before/after int8 quantisation. ``quantize=True`` also writes an
-    int8 dynamically-quantised copy to ``quantized_path`` (default
+    ``X``: rows for the parity check (with stored preprocessing: a raw
+    DataFrame, or an array of the raw columns in order; random rows with every
+    category, unseen and missing values when omitted); ``y``: labels/targets
+    for the score before/after int8 quantisation. ``quantize=True`` also
+    writes an int8 dynamically-quantised copy to ``quantized_path`` (default
     ``<path stem>.int8.onnx``). Raises ``ValueError`` when the parity check's
     largest difference exceeds ``tolerance``. Files are written atomically.
 
@@ -222,6 +361,7 @@ def export_onnx(
     True
     """
     import onnx
+    import torch
 
     if not hasattr(model, "network_"):
         if hasattr(model, "hidden_layer_sizes"):
@@ -233,43 +373,42 @@ def export_onnx(
         raise ValueError("y was given without X: pass the rows X that y labels.")
     path = Path(path)
     columns = _columns(model) if include_preprocessing else None
-    n_inputs = len(columns) if columns is not None else int(model.n_features_in_)
+    numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
+    n_inputs = len(numeric) if numeric is not None else int(model.n_features_in_)
+    categorical = [c for c in columns or [] if c["kind"] != "numeric"]
+    token = choose_missing_token(columns or [])
     if columns is not None:
-        expect = n_inputs + sum(bool(c["missing_indicator"]) for c in columns)
+        expect = sum(_width(c) for c in columns)
         if expect != model.network_.in_features:
             raise DataError(f"the preprocessing produces {expect} features but the network reads {model.network_.in_features}: the model is inconsistent.")
     is_clf = hasattr(model, "classes_")
     out_act = model._loss().out_activation
     binary = is_clf and model._label_binarizer.y_type_ == "binary"
-    net = _cpu_copy(model.network_)
-    module = _Exportable(net, out_act, binary, columns).eval()
+    module = _exportable(_cpu_copy(model.network_), out_act, binary, columns)
     out_name = "probabilities" if is_clf else "predictions"
-    sample = torch.zeros(2, n_inputs, dtype=torch.float32)
-    Xp = _parity_data(model, columns, n_inputs, X)
+    width = n_inputs + sum(_width(c) for c in categorical)
+    sample = torch.zeros(2, width, dtype=torch.float32)
+    feeds, features = _parity(model, columns, n_inputs, X, token)
 
     tmp = _atomic_path(path)
     try:
         with _quiet():
             torch.onnx.export(
-                module, (sample,), tmp, input_names=["X"], output_names=[out_name], opset_version=opset,
+                module, (sample,), tmp, input_names=[_FEATURES if categorical else "X"], output_names=[out_name], opset_version=opset,
                 dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
             )
         proto = onnx.load(tmp)
-        meta = {"hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": out_name}
-        if is_clf:
-            meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
-        if columns is not None:
-            meta["input_columns"] = json.dumps([c["name"] for c in columns])
-        elif hasattr(model, "feature_names_in_"):
-            meta["input_columns"] = json.dumps([str(c) for c in model.feature_names_in_])
-        onnx.helper.set_model_props(proto, meta)
+        if categorical:
+            _add_string_inputs(proto, columns or [], token)
+            onnx.checker.check_model(proto)
+        onnx.helper.set_model_props(proto, _metadata(model, columns, out_name, token))
         data = proto.SerializeToString()
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        ref = _reference(model, module, Xp)
-        got = _session(data).run(None, {"X": Xp})[0].astype(np.float64)
+        ref = _reference(module, features)
+        got = _session(data).run(None, feeds)[0].astype(np.float64)
         diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
         if not diff <= tolerance:
             raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
@@ -281,24 +420,27 @@ def export_onnx(
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
         input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,
-        bytes=len(data), max_abs_diff=diff, parity_rows=int(Xp.shape[0]),
+        bytes=len(data), max_abs_diff=diff, parity_rows=int(features.shape[0]),
+        string_input_columns=[c["name"] for c in categorical] or None, missing_token=token if categorical else None,
     )
-    if columns is not None:
-        report.notes.append("input is the raw numeric columns (NaN = missing); fill, indicators and standardisation are in the graph")
+    if categorical:
+        report.notes.append(f"input C is the raw categorical columns as text (missing = {token!r}); one-hot encoding, <other> and unseen values are in the graph")
+    if numeric:
+        report.notes.append("input X is the raw numeric columns (NaN = missing); fill, indicators and standardisation are in the graph")
     if quantize:
-        _quantize(report, path, quantized_path, Xp, ref, model, got, y)
+        _quantize(report, path, quantized_path, feeds, ref, model, got, y)
     elif y is not None:
         report.metric, report.score_before = _score(model, got, y)
     return report
 
 
-def _cpu_copy(network: nn.Module) -> nn.Module:
+def _cpu_copy(network: Any) -> Any:
     import copy
 
     return copy.deepcopy(network).to(device="cpu").eval()
 
 
-def _quantize(report: ExportReport, path: Path, qpath: Any, Xp: np.ndarray, ref: np.ndarray, model: Any, got: np.ndarray, y: Any) -> None:
+def _quantize(report: ExportReport, path: Path, qpath: Any, feeds: dict[str, np.ndarray], ref: np.ndarray, model: Any, got: np.ndarray, y: Any) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     qpath = Path(qpath) if qpath is not None else path.with_name(path.stem + ".int8.onnx")
@@ -308,7 +450,7 @@ def _quantize(report: ExportReport, path: Path, qpath: Any, Xp: np.ndarray, ref:
             quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8)
         with open(tmp, "rb") as fh:
             qdata = fh.read()
-        qgot = _session(qdata).run(None, {"X": Xp})[0].astype(np.float64)
+        qgot = _session(qdata).run(None, feeds)[0].astype(np.float64)
         os.replace(tmp, qpath)
     except BaseException:
         if os.path.exists(tmp):

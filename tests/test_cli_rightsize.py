@@ -1,0 +1,243 @@
+"""The right-sizing commands: cost, search, prune, export, and predict on an .onnx file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from hiddenlayers._cli_common import UserError
+from hiddenlayers._cli_rightsize import parse_layers, parse_objectives, parse_widths
+from hiddenlayers.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def ok(*args: object):
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def assert_user_error(result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Path:
+    """Numeric columns (one with gaps), a categorical one with gaps and a rare value, text labels."""
+    rng = np.random.default_rng(1)
+    n = 200
+    a = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue", "teal"], size=n, p=[0.4, 0.3, 0.25, 0.05]).astype(object)
+    label = np.where(a + (color == "red") > 0.3, "yes", "no")
+    a[::11] = np.nan
+    color[::13] = None
+    path = tmp_path_factory.mktemp("rs") / "mixed.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(mixed) -> Path:
+    out = mixed.parent / "m.safetensors"
+    ok("train", mixed, "-t", "label", "--hidden", "12,6", "--epochs", "40", "--lr", "0.01", "--max-categories", "3", "-q", "-o", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def onnx_file(model, mixed) -> tuple[Path, dict]:
+    out = model.parent / "m.onnx"
+    report = json.loads(ok("export", model, mixed, "--out", out, "--int8", "--json").stdout)
+    return out, report
+
+
+@pytest.mark.parametrize("command", ["cost", "search", "prune", "export"])
+def test_help_has_an_example(command):
+    assert "Example: hiddenlayers" in ok(command, "--help").output
+
+
+def test_cost_json_and_table(model):
+    r = json.loads(ok("cost", model, "--calls", "20", "--batch", "32", "--json").stdout)
+    assert [lc["name"] for lc in r["layers"]] == ["hidden1", "hidden2", "head"]
+    assert r["params"] == sum(lc["params"] for lc in r["layers"]) and r["batch_size"] == 32 and r["n_calls"] == 20
+    assert r["latency_predict_p50_us"] > 0 and r["latency_predict_p99_us"] >= r["latency_predict_p50_us"] and r["throughput_per_s"] > 0
+    assert r["energy_method"].startswith("measured" if r["energy_measured"] else "ESTIMATE")
+    text = ok("cost", model, "--calls", "20", "--watts", "15").stdout
+    assert "hidden1" in text and "total" in text and "energy (ESTIMATE)" in text and "15 W assumed" in text
+
+
+def test_cost_errors(model, onnx_file):
+    assert_user_error(run("cost", model, "--calls", "5"), "--calls must be an integer >= 10 (timed batch-1 calls). Received: 5.")
+    assert_user_error(run("cost", model, "--watts", "-1"), "--watts must be a positive power in watts. Received: -1.0.")
+    assert_user_error(run("cost", onnx_file[0]), "is an ONNX file: this command needs the .safetensors model file it was exported from.")
+    assert_user_error(run("cost", model, "--batch", "0"), "--batch must be an integer >= 1. Received: 0.")
+    assert_user_error(run("cost", "nope.safetensors"), "model file 'nope.safetensors' does not exist")
+
+
+def test_export_parity_int8_and_metadata(onnx_file):
+    import onnx
+
+    path, r = onnx_file
+    assert path.exists() and r["max_abs_diff"] < 1e-5 and r["parity_rows"] == 200
+    assert r["input_columns"] == ["a", "b", "color"] and r["string_input_columns"] == ["color"] and r["n_inputs"] == 2
+    assert r["metric"] == "accuracy" and r["score_after"] >= r["score_before"] - 0.05
+    assert Path(r["quantized_path"]).exists() and r["quantized_path"].endswith("m.int8.onnx")
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(props["classes"]) == ["no", "yes"] and json.loads(props["target"]) == "label"
+    spec = json.loads(props["hiddenlayers_inputs"])
+    assert spec["numeric"] == ["a", "b"] and spec["categorical"][0]["name"] == "color" and spec["missing_token"] == ""
+
+
+def test_predict_onnx_equals_safetensors(model, onnx_file, mixed, tmp_path):
+    """numeric + categorical + missing + unseen values: the .onnx file predicts what the .safetensors file does."""
+    frame = pd.read_csv(mixed).sample(frac=1.0, random_state=0)
+    frame.loc[frame.index[:4], "color"] = "purple"  # unseen in training
+    frame.loc[frame.index[4:8], "b"] = np.nan  # missing where training had none
+    frame = frame[["label", "color", "b", "a"]].assign(extra=1)  # other order, an extra column
+    data = tmp_path / "new.csv"
+    frame.to_csv(data, index=False)
+    via_onnx = ok("predict", onnx_file[0], data, "--proba")
+    via_st = ok("predict", model, data, "--proba")
+    a = pd.read_csv(__import__("io").StringIO(via_onnx.stdout))
+    b = pd.read_csv(__import__("io").StringIO(via_st.stdout))
+    assert list(a.columns) == list(b.columns) == ["predicted_label", "proba_no", "proba_yes"]
+    assert (a["predicted_label"] == b["predicted_label"]).all()
+    np.testing.assert_allclose(a[["proba_no", "proba_yes"]], b[["proba_no", "proba_yes"]], atol=1e-5)
+    assert via_onnx.stderr == via_st.stderr  # the same notes: ignored column, values sent to <other>
+    assert "ignored 1 column(s) the model does not use: extra" in via_onnx.stderr and "(color: " in via_onnx.stderr
+    out = tmp_path / "p.jsonl"
+    ok("predict", onnx_file[0], data, "-o", out)
+    assert len(out.read_text().splitlines()) == len(frame)
+
+
+def test_predict_onnx_regressor_and_errors(tmp_path, mixed):
+    m = tmp_path / "d.safetensors"
+    ok("train", "diabetes", "--hidden", "8", "--epochs", "5", "-q", "-o", m)
+    o = tmp_path / "d.onnx"
+    ok("export", m, "--out", o)
+    a = ok("predict", o, "diabetes").stdout.splitlines()
+    b = ok("predict", m, "diabetes").stdout.splitlines()
+    assert a[0] == b[0] == "predicted_target" and len(a) == len(b) == 443
+    np.testing.assert_allclose(np.array(a[1:], float), np.array(b[1:], float), rtol=1e-4, atol=1e-3)
+    assert_user_error(run("predict", o, "diabetes", "--proba"), "--proba needs a classifier; this model is a regressor: drop --proba.")
+    assert_user_error(run("predict", o, mixed), "the data lacks column(s) 'age', 'sex', 'bmi'")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx file")
+    assert_user_error(run("predict", bad, mixed), "'" + str(bad) + "' is not a readable ONNX model")
+    assert_user_error(run("predict", tmp_path / "none.onnx", mixed), "does not exist: check the path, or write one with `hiddenlayers export`.")
+
+
+def test_export_errors(model, mixed, onnx_file):
+    assert_user_error(run("export", model, "--out", "m.txt"), "--out must end in .onnx. Received: 'm.txt'.")
+    assert_user_error(run("export", model, "--out", onnx_file[0]), "already exists: pass --force to overwrite it")
+    assert_user_error(run("export", model, "--target", "label", "--out", onnx_file[0].parent / "z.onnx"), "--target needs DATA")
+    assert_user_error(run("export", onnx_file[0], "--out", onnx_file[0].parent / "z.onnx"), "is an ONNX file")
+
+
+def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path):
+    out = tmp_path / "small.safetensors"
+    r = json.loads(ok("prune", model, mixed, "--max-drop", "0.05", "--epochs", "2", "--out", out, "--json").stdout)
+    assert r["units_before"] == [12, 6] and sum(r["units_after"]) <= 18 and r["params_after"] <= r["params_before"]
+    assert r["score_after"] >= r["score_before"] - 0.05 - 1e-9
+    assert r["latency_b1_before_us"] > 0 and r["latency_b1_after_us"] > 0 and r["model"] == str(out)
+    info = json.loads(ok("info", out, "--json").stdout)
+    assert info["target"] == "label" and {p["column"] for p in info["preprocessing"]} == {"a", "b", "color"}
+    assert [layer["units"] for layer in info["layers"][:-1]] == r["units_after"]
+    assert ok("predict", out, mixed).stdout.startswith("predicted_label\n")
+    assert_user_error(run("prune", model, mixed, "--out", out), "already exists: pass --force to overwrite it")
+    assert_user_error(run("prune", model, mixed, "--out", tmp_path / "x.safetensors", "--max-drop", "2"), "--max-drop must be a score drop in [0, 1)")
+    assert_user_error(run("prune", model, mixed, "-t", "nope", "--out", tmp_path / "x.safetensors"), "nope")
+    text = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force").stdout
+    assert "hidden units" in text and "parameters" in text and "predict batch 1" in text
+
+
+def test_search_saves_models_that_predict(tmp_path):
+    folder = tmp_path / "found"
+    html = tmp_path / "s.html"
+    r = json.loads(ok("search", "iris", "--trials", "3", "--epochs", "15", "--layers", "1-2", "--widths", "8,16",
+                      "--objectives", "accuracy,params", "--out-dir", folder, "--html", html, "--study", "irs", "--json").stdout)
+    assert r["objectives"] == ["score", "params"] and r["n_trials"] == 3 and 1 <= len(r["rows"]) <= 3
+    assert all(set(row["hidden"].split(",")) <= {"8", "16"} for row in r["rows"])
+    assert len(r["paths"]) == len(r["rows"]) and all(Path(p).name.startswith("irs-trial") for p in r["paths"])
+    assert html.read_text().startswith("<!doctype html>") and "<svg" in html.read_text()
+    pred = ok("predict", r["paths"][0], "iris").stdout.splitlines()
+    assert pred[0] == "predicted_target" and len(pred) == 151 and pred[1] in ("setosa", "versicolor", "virginica")
+    assert_user_error(run("search", "iris", "--trials", "1", "--out-dir", folder, "--study", "irs"), "already exists: pass --force to overwrite the model files of study 'irs'")
+
+
+def test_search_table_output(table, tmp_path):
+    text = ok("search", table, "-t", "label", "--trials", "2", "--epochs", "5", "--widths", "4", "--layers", "1",
+              "--out-dir", tmp_path, "--max-params", "1000").stdout
+    assert "best configuration" in text and "saved " in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--layers", "0-2"], "--layers must be MIN-MAX with 1 <= MIN <= MAX <= 8. Received: '0-2'."),
+    (["--layers", "3-1"], "--layers must be MIN-MAX with 1 <= MIN <= MAX <= 8. Received: '3-1'."),
+    (["--layers", "two"], "--layers takes a count or a range like 1-3. Received: 'two'."),
+    (["--widths", "16,x"], "--widths takes comma-separated whole numbers like 16,32,64. Received: '16,x'."),
+    (["--widths", "0,16"], "--widths must be between 1 and 65536. Received: '0,16'."),
+    (["--activations", "relu,tahn"], "--activations: unknown activation 'tahn'"),
+    (["--objectives", "accuracy,energy"], "--objectives: unknown objective 'energy'; choose from accuracy (or r2), params, flops, latency"),
+    (["--trials", "0"], "--trials must be an integer >= 1. Received: 0."),
+    (["--max-latency-us", "0"], "--max-latency-us must be a positive number of microseconds. Received: 0.0."),
+    (["--storage", "foo.txt"], "storage must be a journal file"),
+    (["--max-params", "10"], "no hidden-layer spec of the space fits max_params=10"),
+])
+def test_search_option_errors(args, message, tmp_path):
+    assert_user_error(run("search", "iris", "--trials", "1", "--epochs", "2", "--out-dir", tmp_path, *args), message)
+
+
+def test_parse_objectives():
+    assert parse_objectives("params, Accuracy,latency") == ("score", "params", "latency")
+    assert parse_objectives("r2") == ("score",) and parse_objectives("latency") == ("score", "latency")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12))
+def test_parse_layers_garbage_is_clean(text):
+    try:
+        lo, hi = parse_layers(text)
+    except UserError as exc:
+        assert str(exc).startswith("--layers ") and "Received:" in str(exc)
+    else:
+        assert 1 <= lo <= hi <= 8
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8), st.integers(0, 7))
+def test_parse_layers_round_trip(lo, extra):
+    hi = min(8, lo + extra)
+    assert parse_layers(f"{lo}-{hi}") == (lo, hi) and parse_layers(str(lo)) == (lo, lo)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=20), st.lists(st.integers(-5, 70000), max_size=6).map(lambda v: ",".join(map(str, v)))))
+def test_parse_widths_garbage_is_clean(text):
+    try:
+        widths = parse_widths(text)
+    except UserError as exc:
+        assert str(exc).startswith("--widths ") and "Received:" in str(exc)
+    else:
+        assert widths and list(widths) == sorted(set(widths)) and all(1 <= w <= 65536 for w in widths)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 65536), min_size=1, max_size=8))
+def test_parse_widths_round_trip(values):
+    assert parse_widths(" , ".join(map(str, values))) == tuple(sorted(set(values)))
