@@ -117,7 +117,7 @@ def test_categorical_one_hot_runs_in_the_graph(tmp_path) -> None:
     P, notes = model.run(new.assign(y="ignored", extra=0)[["extra", "size", "y", "color", "a"]])
     np.testing.assert_allclose(P, clf.predict_proba(pre.transform(new).matrix), atol=1e-5)
     assert (model.predict(new) == clf.predict(pre.transform(new).matrix)).all()
-    assert any("unseen in training" in n for n in notes) and any("ignored 1 column(s)" in n for n in notes)
+    assert any("outside the categories kept in training" in n for n in notes) and any("ignored 1 column(s)" in n for n in notes)
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     spec = json.loads(props["hiddenlayers_inputs"])
     assert spec["numeric"] == ["a"] and [c["name"] for c in spec["categorical"]] == ["color", "size"]

@@ -46,7 +46,7 @@ def test_extra_missing_and_unseen():
     res = pre.transform(new)
     assert res.unseen == {"city": 1}
     assert any("ignored 1 column(s)" in n and "extra" in n for n in res.notes)
-    assert any("1 value(s) in categories unseen" in n for n in res.notes)
+    assert any("1 value(s) outside the categories kept in training" in n for n in res.notes)
     assert res.matrix[0, 2:5].sum() == 0.0
     with pytest.raises(DataError, match=r"lacks column\(s\) 'city', 'ok' that the model was trained on"):
         pre.transform(pd.DataFrame({"age": [1.0]}))

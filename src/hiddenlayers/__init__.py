@@ -28,6 +28,8 @@ _EXPORTS = {
     "Recurrent": ".spec",
     "Embed": ".spec",
     "ImageClassifier": ".apps",
+    "SequenceClassifier": ".apps",
+    "TextClassifier": ".apps",
     "load_fashion_mnist": ".datasets_images",
     "load_image_folder": ".datasets_images",
     "load_movie_reviews": ".datasets_text",

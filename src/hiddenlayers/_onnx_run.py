@@ -106,7 +106,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
         feeds["C"] = C
         if unseen:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
-            notes.append(f"{sum(unseen.values())} value(s) in categories unseen in training ({parts}) were encoded as unknown")
+            notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
     return feeds, notes
 
 

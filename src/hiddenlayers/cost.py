@@ -207,7 +207,7 @@ class _EstimateMeter(_Meter):
             self.watts = ASSUMED_WATTS_PER_CPU_THREAD * threads if watts is None else watts
             how = (f"{self.watts:g} W assumed" if watts is not None
                    else f"{ASSUMED_WATTS_PER_CPU_THREAD:g} W assumed per busy CPU thread x {threads} thread(s)")
-        self.method = f"ESTIMATE, not a measurement ({why}): measured wall time x {how}; pass watts=... to change"
+        self.method = f"ESTIMATE, not a measurement ({why}): measured wall time x {how}; pass watts=... (CLI: --watts) to change"
         self._t0 = time.perf_counter()
 
     def read(self) -> float:

@@ -218,7 +218,7 @@ class TablePreprocessor:
                 blocks.append(block)
         if unseen:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
-            notes.append(f"{sum(unseen.values())} value(s) in categories unseen in training ({parts}) were encoded as unknown")
+            notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
         matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
         return Transformed(matrix=matrix, notes=notes, unseen=unseen)
 

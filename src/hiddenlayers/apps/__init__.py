@@ -5,6 +5,8 @@
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
+* :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
+* :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
 
 Each saves to and loads from one ``.safetensors`` file (``save`` / ``Cls.load``).
 """
@@ -20,6 +22,8 @@ _EXPORTS = {
     "Recommender": ".recommend",
     "DQNAgent": ".agent",
     "ImageClassifier": ".image",
+    "SequenceClassifier": ".sequence",
+    "TextClassifier": ".text",
 }
 
 __all__ = sorted(_EXPORTS)

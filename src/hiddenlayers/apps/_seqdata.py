@@ -1,0 +1,113 @@
+"""Sequence inputs: parse the accepted forms of ``X`` and pad them into one array.
+
+Accepted: a 3-D numeric array ``(N, T, F)``; a 2-D integer array ``(N, T)``
+of token ids; or a list (tuple, object array, pandas Series) whose items are
+all 2-D float arrays ``(T_i, F)`` (e.g. MFCC frames) or all 1-D integer
+arrays ``(T_i,)`` of token ids >= 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError
+
+IDS, FRAMES = "ids", "features"
+
+
+def _items(X: Any) -> list[Any] | np.ndarray:
+    if hasattr(X, "to_numpy"):
+        X = X.to_numpy()
+    if isinstance(X, (str, bytes)):
+        raise TypeError("X must be sequences (arrays), not a string: for texts use TextClassifier.")
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        return X
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(f"X must be a 3-D array (N, T, F), a 2-D integer array of token ids, or a list of per-sample arrays. Received: {type(X).__name__}.") from None
+    return items
+
+
+def as_sequences(X: Any, max_len: int | None = None) -> tuple[str, list[np.ndarray]]:
+    """``(kind, sequences)``: kind ``"ids"`` (1-D int64 arrays) or ``"features"`` (2-D float32 arrays).
+
+    Sequences longer than ``max_len`` keep their first ``max_len`` steps.
+    Raises :class:`DataError` naming the first bad sample.
+    """
+    items = _items(X)
+    if isinstance(items, np.ndarray):
+        a = items
+        if a.dtype.kind not in "iufb":
+            raise DataError(f"X must be numeric. Received dtype {a.dtype}: for texts use TextClassifier.")
+        if a.ndim == 3:
+            seqs = list(a.astype(np.float32, copy=False))
+        elif a.ndim == 2 and a.dtype.kind in "iu":
+            seqs = list(a.astype(np.int64, copy=False))
+        elif a.ndim == 2:
+            raise DataError(
+                f"X is a 2-D float array {a.shape}: pass X[:, :, None] for one feature per step, "
+                "or an integer array for token ids."
+            )
+        else:
+            raise DataError(f"X must be 3-D (N, T, F) or 2-D integer token ids (N, T). Received an array of shape {a.shape}.")
+    else:
+        seqs = [np.asarray(item) for item in items]
+    if not seqs:
+        raise DataError("X has 0 sequences: pass at least one.")
+    first = seqs[0]
+    kind = IDS if first.ndim == 1 and first.dtype.kind in "iu" else FRAMES
+    out: list[np.ndarray] = []
+    for i, s in enumerate(seqs):
+        if s.dtype.kind not in "iufb":
+            raise DataError(f"sequence {i} has dtype {s.dtype}: every sample must be a numeric array.")
+        if kind == IDS:
+            if s.ndim != 1 or s.dtype.kind not in "iu":
+                raise DataError(f"sequence {i} has shape {s.shape} and dtype {s.dtype}, but sequence 0 is 1-D token ids: pass all samples as 1-D integer arrays.")
+            s = s.astype(np.int64, copy=False)
+            if s.size and s.min() < 0:
+                raise DataError(f"sequence {i} has a negative token id ({s.min()}): ids must be >= 0.")
+        else:
+            if s.ndim == 1:
+                raise DataError(f"sequence {i} is a 1-D {s.dtype} array: for token ids pass integers; for one feature per step reshape it to (T, 1).")
+            if s.ndim != 2:
+                raise DataError(f"sequence {i} has shape {s.shape}: each sample must be (steps, features).")
+            if s.shape[1] != first.shape[1]:
+                raise DataError(f"sequence {i} has {s.shape[1]} features per step but sequence 0 has {first.shape[1]}: every step needs the same features.")
+            s = s.astype(np.float32, copy=False)
+            if not np.isfinite(s).all():
+                raise DataError(f"sequence {i} contains NaN or infinity: clean or impute it first.")
+        if s.shape[0] == 0:
+            raise DataError(f"sequence {i} is empty (0 steps): drop it or give it at least one step.")
+        out.append(s if max_len is None else s[:max_len])
+    return kind, out
+
+
+def lengths_of(seqs: list[np.ndarray]) -> np.ndarray:
+    return np.fromiter((s.shape[0] for s in seqs), dtype=np.int64, count=len(seqs))
+
+
+def pad_ids(seqs: list[np.ndarray], steps: int) -> np.ndarray:
+    """``(N, steps)`` int64, id 0 after each sequence's end."""
+    out = np.zeros((len(seqs), steps), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        out[i, : s.shape[0]] = s
+    return out
+
+
+def pad_frames(seqs: list[np.ndarray], steps: int, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(N, steps, F)`` float32 standardised with ``mean``/``scale``, whole NaN steps after each end."""
+    n_features = seqs[0].shape[1]
+    m, sc = mean.astype(np.float32), scale.astype(np.float32)
+    lengths = lengths_of(seqs)
+    if (lengths == steps).all():
+        return (np.stack(seqs) - m) / sc
+    out = np.full((len(seqs), steps, n_features), np.nan, dtype=np.float32)
+    for i, s in enumerate(seqs):
+        out[i, : s.shape[0]] = (s - m) / sc
+    return out
+
+
+__all__ = ["FRAMES", "IDS", "as_sequences", "lengths_of", "pad_frames", "pad_ids"]
