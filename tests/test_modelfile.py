@@ -263,3 +263,16 @@ def test_atomic_write_keeps_the_usual_file_mode(tmp_path: Path) -> None:
         assert shared.read_bytes() == b"new"
     finally:
         os.umask(old_umask)
+
+
+def test_strings_that_spell_nonfinite_floats_stay_strings(tmp_path: Path) -> None:
+    """Labels "nan"/"inf" are strings after load; a non-finite float (best_validation_score_) stays a float."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]] * 10)
+    y = np.array(["nan", "inf", "nan", "inf"] * 10, dtype=object)
+    clf = hl.MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+    clf.best_loss_ = float("inf")
+    clf.save(tmp_path / "m.safetensors")
+    back = hl.load(tmp_path / "m.safetensors")
+    assert list(back.classes_) == ["inf", "nan"] and all(isinstance(c, str) for c in back.classes_)
+    assert back.best_loss_ == float("inf")
+    assert list(back.predict(X)) == list(clf.predict(X))

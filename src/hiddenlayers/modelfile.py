@@ -26,15 +26,18 @@ FORMAT_VERSION = 1
 _META_KEY = "hiddenlayers"
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 # Application models (hiddenlayers.apps) share the file layout and load through their own class.
-_APPS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier", "SequenceClassifier", "TextClassifier")
+_APPS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator")
 _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_")
+
+
+_NONFINITE = "__nonfinite_float__"
 
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, float) and not np.isfinite(value):
-        return repr(value)  # "inf", "-inf", "nan": JSON has no literal for these
+        return {_NONFINITE: repr(value)}  # JSON has no literal for inf/nan; tagged, so a string "nan" stays a string
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -43,8 +46,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _unjson(value: Any) -> Any:
-    if value in ("inf", "-inf", "nan"):
-        return float(value)
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(_NONFINITE), str):
+        return float(value[_NONFINITE])
     if isinstance(value, list):
         return [_unjson(v) for v in value]
     if isinstance(value, dict):
