@@ -4,11 +4,14 @@ Training stops once a 10-episode greedy evaluation scores 500 (or after
 150,000 steps), keeping the best evaluated weights; the agent is then
 scored on 100 fresh greedy episodes (goal: average >= 475). Baseline: a
 random policy on the same 100 episode seeds. Seeded (random_state=0).
+The lens report of the Q-network, on the states of 3 greedy episodes
+labelled with the action taken, is written to examples/reports/cartpole_agent.html.
 
 Run: python examples/cartpole_agent.py
 """
 
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -35,4 +38,11 @@ returns = agent.evaluate("CartPole-v1", episodes=100, seed=10_000)
 print(f"CartPole-v1: trained {h.steps} steps, {len(h.episode_returns)} episodes in {h.seconds:.0f} s; evaluations {[(s, round(r, 1)) for s, r in zip(h.eval_steps, h.eval_returns)]}")
 print(f"  random policy   average return {np.mean(random_returns):.1f} over 100 episodes")
 print(f"  DQNAgent        average return {returns.mean():.1f} over 100 episodes (min {returns.min():.0f}; goal >= 475)")
+t = time.perf_counter()
+states, actions = agent.rollout("CartPole-v1", episodes=3, seed=20_000)  # the states the agent visits
+report_path = Path(__file__).parent / "reports" / "cartpole_agent.html"
+report_path.parent.mkdir(exist_ok=True)
+names = ["cart position", "cart velocity", "pole angle", "pole angular velocity"]
+hl.lens.report(agent, states, actions, title="Inside the CartPole Q-network (label: action, 0 = left, 1 = right)", feature_names=names).save(report_path)
+print(f"lens report: {report_path} ({len(states)} states, {time.perf_counter() - t:.1f} s)")
 print(f"wall time {time.perf_counter() - t0:.1f} s")

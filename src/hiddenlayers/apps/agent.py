@@ -146,6 +146,14 @@ class DQNAgent:
         x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
         return self.q_network_(x.reshape(-1, self.obs_dim_)).numpy().reshape(*x.shape[:-1], self.n_actions_)
 
+    def network_input(self, obs: Any) -> np.ndarray:
+        """Observations as the Q-network reads them: float32 ``(n, obs_dim)`` (the lens uses this)."""
+        self._require_fitted()
+        x = np.asarray(obs, dtype=np.float32)
+        if x.size % self.obs_dim_ or x.size == 0:
+            raise DataError(f"observations must have {self.obs_dim_} values each, e.g. shape (n, {self.obs_dim_}). Received shape {x.shape}.")
+        return x.reshape(-1, self.obs_dim_)
+
     def act(self, obs: Any, epsilon: float = 0.0, rng: np.random.Generator | None = None) -> int:
         """Greedy action for ``obs`` (random with probability ``epsilon``)."""
         if epsilon > 0 and (rng or np.random.default_rng()).random() < epsilon:
@@ -167,6 +175,26 @@ class DQNAgent:
                     done = term or trunc
                 out.append(total)
         return np.asarray(out)
+
+    def rollout(self, env: Any, episodes: int = 5, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+        """Play ``episodes`` greedy episodes; return every observation seen ``(n, obs_dim)`` and the action taken ``(n,)``.
+
+        The states the agent actually visits: what to look inside its Q-network with (``hl.lens.report(agent, states, actions)``).
+        """
+        self._require_fitted()
+        env = _make_env(env)
+        states, actions = [], []
+        with one_thread():
+            for k in range(check_positive_int(episodes, "episodes")):
+                obs, _ = env.reset(seed=seed + k)
+                done = False
+                while not done:
+                    a = self.act(obs)
+                    states.append(np.asarray(obs, np.float32).reshape(-1))
+                    actions.append(a)
+                    obs, _, term, trunc, _ = env.step(a)
+                    done = term or trunc
+        return np.stack(states), np.asarray(actions, dtype=np.int64)
 
     # ----------------------------------------------------------- learning
     def fit(

@@ -40,6 +40,12 @@ class AutoencoderNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.decoder(self.encoder(x))  # (N, d) -> (N, k) -> (N, d)
 
+    @property
+    def lens_layers(self) -> list[str]:
+        """Layers the lens records by default: encoder hidden layers, the bottleneck (``encoder.head``), decoder hidden layers."""
+        enc = [f"encoder.{n}" for n in self.encoder.hidden_names]
+        return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
+
 
 class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
@@ -143,6 +149,10 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         if X.shape[1] != self.n_features_in_:
             raise DataError(f"X has {X.shape[1]} features, but this Autoencoder was fitted with {self.n_features_in_}: pass the same columns as in fit.")
         return X
+
+    def network_input(self, X: Any) -> np.ndarray:
+        """``X`` (n, n_features) as the network reads it: standardized float32 rows (the lens uses this)."""
+        return self._scaled(self._input(X)).numpy()
 
     # -------------------------------------------------------- transforming
     def transform(self, X: Any) -> np.ndarray:

@@ -159,6 +159,20 @@ class Forecaster(BaseEstimator):
         out = forward_batches(self.network_, torch.as_tensor(X, dtype=torch.float32)).numpy().astype(np.float64)
         return (out + anchor[:, None]) * self.scale_ + self.mean_  # (m, horizon) in series units
 
+    def network_input(self, series: Any) -> np.ndarray:
+        """Every lag window of ``series`` as the network reads it: float32 ``(len(series) - window + 1, window)``.
+
+        Row ``i`` (standardized, and relative to its last value when
+        ``target="delta"``) forecasts ``series[window + i :]``; the lens uses this.
+        """
+        self._require_fitted()
+        if isinstance(series, (int, np.integer)):
+            raise DataError(f"network_input needs a series (1-D values), not a number of steps. Received: {series!r}.")
+        s = _as_series(series)
+        if len(s) < self.window:
+            raise DataError(f"series has {len(s)} values but each window needs window={self.window}: pass a longer series.")
+        return self._windows(s, with_targets=False)[0].astype(np.float32)
+
     # --------------------------------------------------------- predicting
     def forecast(self, steps: int, series: Any = None) -> np.ndarray:
         """The next ``steps`` values after ``series`` (default: the training series), shape ``(steps,)``.

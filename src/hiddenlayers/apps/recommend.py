@@ -49,6 +49,11 @@ class RecommenderNet(nn.Module):
             for emb in (self.user_bias, self.item_bias):
                 nn.init.zeros_(emb.weight)
 
+    @property
+    def lens_layers(self) -> list[str]:
+        """Layers the lens records by default: the user and item embeddings, then the MLP's hidden layers."""
+        return ["user", "item", *(f"mlp.{n}" for n in self.mlp.hidden_names)]
+
     def forward(self, x: Tensor) -> Tensor:
         u, i = x[:, 0].long(), x[:, 1].long()  # (B,), (B,)
         pair = self.dropout(torch.cat([self.user(u), self.item(i)], dim=1))  # (B, 2·n_factors)
@@ -261,6 +266,20 @@ class Recommender(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         return np.clip(out, *self.clip) if self.clip is not None else out
+
+    def network_input(self, X: Any) -> np.ndarray:
+        """``(n, 2)`` int64 (user, item) codes as the network reads them (the lens uses this).
+
+        Every user and item must have been seen in ``fit``: unseen ones have no embedding.
+        """
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
+        users, items = _pairs(X)
+        codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1).astype(np.int64)
+        unseen = int((codes < 0).any(axis=1).sum())
+        if unseen:
+            raise DataError(f"{unseen} of {len(codes)} rows have a user or item not seen in fit, which has no embedding: pass rows of known users and items (e.g. training rows).")
+        return codes
 
     def rmse(self, X: Any, y: Any) -> float:
         """Root mean squared error of :meth:`predict` against ratings ``y``."""

@@ -72,6 +72,11 @@ def na_html(reason: str) -> str:
     return f'<p class="na">Not available: {esc(reason)}</p>'
 
 
+def note_html(text: str) -> str:
+    """A one-line remark in the muted style (something left out of a section that is otherwise there)."""
+    return f'<p class="na">{esc(text)}</p>'
+
+
 def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str, str]]) -> str:
     """The whole document; ``sections`` = (id, title, lead sentence, body HTML)."""
     nav = "".join(f'<a href="#{esc(sid)}">{esc(t)}</a>' for sid, t, _, _ in sections)

@@ -150,3 +150,20 @@ def histograms(arrays: dict[str, np.ndarray]) -> Any:
         ax.set_yscale("log")
         ax.set_title(name, fontsize=10)
     return fig
+
+
+def returns_curve(history: Any) -> Any:
+    """An agent's return per training episode (line) and its greedy evaluations (dots, at their step's episode)."""
+    fig = new_figure(7, 3.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ret = np.asarray(history.episode_returns, dtype=float)
+    ax.plot(np.arange(1, ret.size + 1), ret, color="#2f6fde", lw=1, label="training episode")
+    steps, evals = list(getattr(history, "eval_steps", [])), list(getattr(history, "eval_returns", []))
+    total = int(getattr(history, "steps", 0) or 0)
+    if steps and evals and total:
+        x = np.asarray(steps, dtype=float) / float(total) * ret.size  # evaluation step -> approximate episode index
+        ax.plot(x, evals, "o", color="#c05621", ms=4, label="greedy evaluation")
+    ax.set_xlabel("episode")
+    ax.set_ylabel("return")
+    ax.legend(frameon=False, fontsize=8)
+    return fig

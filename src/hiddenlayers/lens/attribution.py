@@ -17,11 +17,11 @@ import numpy as np
 import torch
 
 
-def _setup(model: Any, X: Any, baseline: Any) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
-    from .record import _prepare_X, as_target
+def _setup(model: Any, X: Any, baseline: Any, *, prepared: bool = False) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    from .record import as_target
 
     target = as_target(model)
-    Xp = _prepare_X(target, X)
+    Xp = X if prepared else target.prepared(X)
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
@@ -108,10 +108,10 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     """
     from captum.attr import IntegratedGradients
 
-    from .record import _prepare_X, as_target
+    from .record import as_target
 
-    Xp = _prepare_X(as_target(model), X)[:max_rows]
-    module, x, base = _setup(model, Xp, baseline)
+    Xp = as_target(model).prepared(X)[:max_rows]
+    module, x, base = _setup(model, Xp, baseline, prepared=True)
     with torch.no_grad():
         out = module(x)
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)

@@ -46,14 +46,17 @@ class NeuronMaps:
 
 def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int = 5000) -> NeuronMaps:
     """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc)."""
-    from .record import _prepare_X, as_target, record
+    from .record import as_target, record_prepared
 
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2. Received: resolution={resolution!r}.")
-    Xp = _prepare_X(as_target(model), X)
+    target = as_target(model)
+    Xp = target.prepared(X)
     Xa = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp)
     if Xa.ndim != 2:
         raise ValueError(f"neuron maps need tabular X of shape (n_rows, n_features). Received shape {Xa.shape}.")
+    if Xa.dtype.kind != "f":
+        raise ValueError(f"neuron maps need real-valued inputs; this model reads {Xa.dtype} values (ids), which have no plane between them.")
     Xa = Xa[:max_rows].astype(np.float64)
     if Xa.shape[1] == 2:
         pts, mean, basis, axes = Xa, np.zeros(2), np.eye(2), ("x1", "x2")
@@ -71,7 +74,7 @@ def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40,
     b = np.linspace(lo[1], hi[1], resolution)
     A, B = np.meshgrid(a, b)  # (res, res); row = b, column = a
     grid = mean + np.stack([A.ravel(), B.ravel()], 1) @ basis  # (res², features)
-    rec = record(model, grid.astype(np.float32), layers)
+    rec = record_prepared(target, grid.astype(np.float32), layers)
     maps = {n: rec.features(n).T.reshape(-1, resolution, resolution) for n in rec}
     return NeuronMaps(maps, (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])), axes, pts)
 

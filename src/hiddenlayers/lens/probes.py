@@ -39,13 +39,19 @@ def _is_classification(y: np.ndarray) -> bool:
     return type_of_target(y) in ("binary", "multiclass")
 
 
+def _is_float(X: Any) -> bool:
+    """Whether rows are real-valued features (worth probing as ``input``), not integer ids."""
+    dtype = getattr(X, "dtype", None)
+    return dtype is None or getattr(dtype, "is_floating_point", False) or getattr(dtype, "kind", "f") == "f"
+
+
 def model_task(model: Any) -> str | None:
     """``"classification"``/``"regression"`` for scikit-learn-style estimators, ``None`` when unknown."""
     if hasattr(model, "classes_"):
         return "classification"
-    if hasattr(model, "get_params"):
-        from sklearn.base import is_regressor
+    from sklearn.base import BaseEstimator, is_regressor
 
+    if isinstance(model, BaseEstimator):  # is_regressor reads scikit-learn tags, which other objects lack
         return "regression" if is_regressor(model) else None
     return None
 
@@ -107,17 +113,18 @@ def probe(
 
     >>> probe(clf, X, y).test_score   # accuracy by depth: input, hidden1, hidden2, ...
     """
-    from .record import _prepare_X, as_target, record
+    from .record import as_target, record_prepared
 
     y = np.asarray(y)
-    Xp = _prepare_X(as_target(model), X)
+    target = as_target(model)
+    Xp = target.prepared(X)
     if Xp.shape[0] != y.shape[0]:
         raise ValueError(f"X has {Xp.shape[0]} rows but y has {y.shape[0]}: pass one label per row.")
     if max_rows and Xp.shape[0] > max_rows:
         Xp, y = Xp[:max_rows], y[:max_rows]
-    rec = record(model, Xp, layers)
+    rec = record_prepared(target, Xp, layers)
     feats: dict[str, np.ndarray] = {}
-    if include_input:
+    if include_input and _is_float(Xp) and bool(np.isfinite(np.asarray(Xp.toarray() if hasattr(Xp, "toarray") else Xp, dtype=float)).all()):
         arr = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp.detach().cpu() if hasattr(Xp, "detach") else Xp)
         feats["input"] = arr.reshape(arr.shape[0], -1)
     feats.update({n: rec.features(n) for n in rec})

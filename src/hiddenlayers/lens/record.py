@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._target import Target, as_target, default_layers, prepare_X
 from .stats import LayerStats, UnitAccumulator
 
 Selector = str | type | tuple | list | Callable[[str, nn.Module], bool] | None
@@ -30,59 +31,10 @@ Selector = str | type | tuple | list | Callable[[str, nn.Module], bool] | None
 _ACT_TYPES: dict[type, str] = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
     nn.Tanh: "tanh", nn.Sigmoid: "logistic", nn.Softplus: "softplus", nn.Identity: "identity",
+    nn.Linear: "identity",  # a bare linear layer (e.g. a bottleneck or a head): no activation after it
+    nn.Embedding: "identity",  # looked-up vectors: any sign is "active"
 }
 _SKIP_DEFAULT = (nn.Dropout, nn.Identity, nn.Flatten)
-
-
-@dataclass
-class Target:
-    """What to run: the module, how to turn rows into tensors, and defaults."""
-
-    module: nn.Module
-    to_tensor: Callable[[Any], Tensor]
-    default_layers: list[str] | None
-    estimator: Any = None
-
-
-def _is_estimator(model: Any) -> bool:
-    return hasattr(model, "network_") or (hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes"))
-
-
-def as_target(model: Any) -> Target:
-    """Resolve an estimator, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
-    if _is_estimator(model):
-        if not hasattr(model, "network_"):
-            from ..exceptions import NotFittedError
-
-            raise NotFittedError(f"This {type(model).__name__} instance is not fitted yet: call fit(X, y) before looking inside it.")
-        net = model.network_
-        param = next(net.parameters())
-
-        def est_tensor(block: Any) -> Tensor:
-            block = block.toarray() if hasattr(block, "toarray") else block
-            return torch.as_tensor(np.ascontiguousarray(block), dtype=param.dtype, device=param.device)
-
-        return Target(net, est_tensor, list(net.hidden_names), model)
-    if not isinstance(model, nn.Module):
-        raise TypeError(
-            f"model must be a fitted MLPClassifier/MLPRegressor or a torch.nn.Module. Received: {type(model).__name__}."
-        )
-    try:
-        param = next(model.parameters())
-        dtype, device = param.dtype, param.device
-    except StopIteration:
-        dtype, device = torch.get_default_dtype(), torch.device("cpu")
-
-    def mod_tensor(block: Any) -> Tensor:
-        if isinstance(block, Tensor):
-            t = block.to(device)
-            return t.to(dtype) if t.is_floating_point() else t
-        arr = np.asarray(block)
-        t = torch.as_tensor(np.ascontiguousarray(arr), device=device)
-        return t.to(dtype) if t.is_floating_point() else t
-
-    names = list(getattr(model, "hidden_names", [])) or None
-    return Target(model, mod_tensor, names, None)
 
 
 def select_layers(module: nn.Module, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
@@ -233,8 +185,7 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
     ...     net(x)
     >>> rec.outputs["hidden1"][0].shape   # (N, units)
     """
-    default = list(getattr(module, "hidden_names", [])) or None
-    rec = Recorder(select_layers(module, layers, default), keep=keep, pre=pre, stream=stream)
+    rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream)
     try:
         rec.attach()
         yield rec
@@ -292,11 +243,7 @@ def _n_rows(X: Any) -> int:
 
 
 def _prepare_X(target: Target, X: Any) -> Any:
-    if target.estimator is not None:
-        return target.estimator._check_X(X)
-    if hasattr(X, "to_numpy"):
-        return X.to_numpy()
-    return X
+    return prepare_X(target, X)
 
 
 def record(
@@ -321,12 +268,26 @@ def record(
     >>> acts["hidden2"].shape
     (1000, 64)
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
-    if sample is not None and (not isinstance(sample, int) or sample < 1):
-        raise ValueError(f"sample must be None or an integer >= 1. Received: sample={sample!r}.")
     target = as_target(model)
-    X = _prepare_X(target, X)
+    return record_prepared(target, target.prepared(X), layers, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
+
+
+def record_prepared(
+    target: Target,
+    X: Any,
+    layers: Selector = None,
+    *,
+    batch_size: int = 1024,
+    stream: bool = False,
+    sample: int | None = None,
+    pre: bool = True,
+    keep_output: bool = False,
+) -> Recording:
+    """:func:`record` on rows that are already the network's input (``target.prepared(X)``)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+        raise ValueError(f"sample must be None or an integer >= 1. Received: sample={sample!r}.")
     n = _n_rows(X)
     if n == 0:
         raise ValueError("X has 0 rows: pass at least one row to record.")
@@ -380,4 +341,4 @@ def record(
     )
 
 
-__all__ = ["Recorder", "Recording", "as_target", "as_units", "record", "recording", "select_layers"]
+__all__ = ["Recorder", "Recording", "Target", "as_target", "as_units", "record", "record_prepared", "recording", "select_layers"]

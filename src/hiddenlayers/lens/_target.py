@@ -1,0 +1,149 @@
+"""What the lens runs: the network inside a model, how rows become its input, and its default layers.
+
+The lens looks at one ``nn.Module``. A model hands it over in one of these ways:
+
+- a fitted estimator or application: its network is ``network_`` (or
+  ``q_network_`` for :class:`~hiddenlayers.apps.DQNAgent`); rows are turned
+  into what that network reads by ``model.network_input(X)`` when the model
+  has it (an Autoencoder's standardised rows, a Forecaster's lag windows, a
+  Recommender's (user, item) codes), else by ``model._check_X(X)``
+  (scikit-learn-style validation);
+- any ``torch.nn.Module``: rows are used as they are.
+
+Default layers: a module's ``lens_layers`` (a list of names) when it has
+one, else a :class:`~hiddenlayers.Network`'s ``hidden_names``, else the
+hidden layers of every Network nested inside (``"mlp.hidden1"``), else every
+leaf module except dropout, identity and flatten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+NETWORK_ATTRS = ("network_", "q_network_")
+
+
+@dataclass
+class Target:
+    """What to run: the module, how to turn (prepared) rows into tensors, and defaults.
+
+    ``prepare`` maps the user's rows to the module's input rows (``(n, ...)``);
+    ``to_tensor`` maps a block of prepared rows to a tensor on the module's
+    device (floating point in the module's dtype; integer ids kept as int64).
+    """
+
+    module: nn.Module
+    to_tensor: Callable[[Any], Tensor]
+    default_layers: list[str] | None
+    estimator: Any = None
+    prepare: Callable[[Any], Any] | None = None
+
+    def prepared(self, X: Any) -> Any:
+        """``X`` as rows of the network's input (validated, scaled, windowed: whatever the model does)."""
+        if self.prepare is not None:
+            return self.prepare(X)
+        if hasattr(X, "to_numpy") and not isinstance(X, Tensor):
+            return X.to_numpy()
+        return X
+
+    @property
+    def as_module(self) -> Target:
+        """The same network with no preparation step: for rows that are already prepared."""
+        return Target(self.module, self.to_tensor, self.default_layers, None, None)
+
+
+def _network_of(model: Any) -> nn.Module | None:
+    for attr in NETWORK_ATTRS:
+        net = getattr(model, attr, None)
+        if isinstance(net, nn.Module):
+            return net
+    return None
+
+
+def _is_estimator(model: Any) -> bool:
+    if isinstance(model, nn.Module):
+        return False
+    return _network_of(model) is not None or (hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes"))
+
+
+def _looks_fitted(model: Any) -> bool:
+    """scikit-learn's rule: a fitted estimator has attributes ending in one underscore."""
+    return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
+
+
+def default_layers(module: nn.Module) -> list[str] | None:
+    """The layers the lens records when none are named (see the module docstring); None = every leaf."""
+    listed = getattr(module, "lens_layers", None)
+    if isinstance(listed, (list, tuple)) and listed:
+        return [str(n) for n in listed]
+    own = getattr(module, "hidden_names", None)
+    if isinstance(own, (list, tuple)) and own:
+        return [str(n) for n in own]
+    found: list[str] = []
+    covered: list[str] = []
+    for name, sub in module.named_modules():
+        if not name or any(name.startswith(c + ".") for c in covered):
+            continue
+        names = getattr(sub, "hidden_names", None)
+        if isinstance(names, (list, tuple)) and names:
+            found.extend(f"{name}.{h}" for h in names)
+            covered.append(name)
+    return found or None
+
+
+def _tensor_fn(module: nn.Module) -> Callable[[Any], Tensor]:
+    try:
+        param = next(module.parameters())
+        dtype, device = param.dtype, param.device
+    except StopIteration:
+        dtype, device = torch.get_default_dtype(), torch.device("cpu")
+
+    def to_tensor(block: Any) -> Tensor:
+        if hasattr(block, "toarray"):  # scipy sparse rows
+            block = block.toarray()
+        t = block.to(device) if isinstance(block, Tensor) else torch.as_tensor(np.ascontiguousarray(np.asarray(block)), device=device)
+        return t.to(dtype) if t.is_floating_point() or t.dtype == torch.bool else t
+
+    return to_tensor
+
+
+def as_target(model: Any) -> Target:
+    """Resolve an estimator or application, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
+    if _is_estimator(model):
+        net = _network_of(model)
+        if net is None and _looks_fitted(model):
+            raise TypeError(
+                f"{type(model).__name__} has no single-input network (network_) that the lens can run on X: "
+                "wrap your own forward call in hl.lens.recording(module, layers) to record its layers."
+            )
+        if net is None:
+            from ..exceptions import NotFittedError
+
+            raise NotFittedError(f"This {type(model).__name__} instance is not fitted yet: call fit(X, y) before looking inside it.")
+        prepare = getattr(model, "network_input", None) or getattr(model, "_check_X", None)
+        return Target(net, _tensor_fn(net), default_layers(net), model, prepare)
+    if not isinstance(model, nn.Module):
+        if hasattr(model, "get_params") and _looks_fitted(model):
+            raise TypeError(
+                f"{type(model).__name__} has no single-input network (network_) that the lens can run on X: "
+                "wrap your own forward call in hl.lens.recording(module, layers) to record its layers."
+            )
+        raise TypeError(
+            "model must be a fitted estimator or application of hiddenlayers (MLPClassifier, Autoencoder, Forecaster, ...) "
+            f"or a torch.nn.Module. Received: {type(model).__name__}."
+        )
+    return Target(model, _tensor_fn(model), default_layers(model), None, None)
+
+
+def prepare_X(target: Target, X: Any) -> Any:
+    """The rows ``target.module`` reads (see :meth:`Target.prepared`)."""
+    return target.prepared(X)
+
+
+__all__ = ["NETWORK_ATTRS", "Target", "as_target", "default_layers", "prepare_X"]
