@@ -42,7 +42,7 @@ def esc(text: Any) -> str:
 def figure_html(fig: Any, caption: str = "", *, dpi: int = 90) -> str:
     """A Matplotlib figure as an inline base64 PNG ``<figure>`` (no external files)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the contents: no second, "tight" draw
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
     alt = esc(caption or "figure")
