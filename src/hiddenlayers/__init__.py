@@ -70,6 +70,7 @@ _EXPORTS = {
     "Forecaster": ".apps",
     "Recommender": ".apps",
     "DQNAgent": ".apps",
+    "Translator": ".apps",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -7,6 +7,7 @@
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
 * :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
+* :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU).
 
 Each saves to and loads from one ``.safetensors`` file (``save`` / ``Cls.load``).
 """
@@ -24,6 +25,7 @@ _EXPORTS = {
     "ImageClassifier": ".image",
     "SequenceClassifier": ".sequence",
     "TextClassifier": ".text",
+    "Translator": ".translate",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,281 @@
+"""Translator: learns a made-up language, decodes greedy/beam, ignores padding, round-trips files."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hiddenlayers as hl
+from hiddenlayers.apps import Translator
+from hiddenlayers.apps._seq2seq import beam_decode, greedy_decode, pad_batch
+from hiddenlayers.apps._translate_text import SPECIALS, Vocab, detokenize, tokenize
+from hiddenlayers.exceptions import ModelFileError, NotFittedError
+
+# A fixed word-to-word dictionary; the target language also reverses word order.
+SOURCE_WORDS = "zero one two three four five red blue green cat dog bird runs eats big small".split()
+TARGET_WORDS = "cero uno dos tres cuatro cinco rojo azul verde gato perro pajaro corre come grande chico".split()
+
+
+def make_pairs(n: int, seed: int, low: int = 3, high: int = 7) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    sources, targets = [], []
+    for _ in range(n):
+        idx = rng.integers(0, len(SOURCE_WORDS), rng.integers(low, high))
+        sources.append(" ".join(SOURCE_WORDS[i] for i in idx).capitalize() + ".")
+        targets.append(" ".join(TARGET_WORDS[i] for i in idx[::-1]).capitalize() + ".")
+    return sources, targets
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, list[str]]:
+    S, T = make_pairs(1000, seed=1)
+    St, Tt = make_pairs(100, seed=2)
+    return {"S": S, "T": T, "St": St, "Tt": Tt}
+
+
+@pytest.fixture(scope="module")
+def trained(data: dict[str, list[str]]) -> Translator:
+    return Translator(hidden_size=64, embed_dim=32, batch_size=32, max_iter=8, random_state=0).fit(data["S"], data["T"])
+
+
+@pytest.fixture(scope="module")
+def rough(data: dict[str, list[str]]) -> Translator:
+    """One epoch only: uncertain enough that beam search has something to find."""
+    return Translator(hidden_size=32, embed_dim=16, batch_size=32, max_iter=1, early_stopping=False, random_state=0).fit(
+        data["S"][:400], data["T"][:400]
+    )
+
+
+# -- learning -------------------------------------------------------------
+def test_learns_dictionary_with_reversal(trained: Translator, data: dict[str, list[str]]) -> None:
+    bleu = trained.score(data["St"], data["Tt"])
+    assert bleu >= 90.0, bleu
+    assert trained.score(data["St"], data["Tt"], beam_size=4) >= 90.0
+    assert trained.predict(["Red cat runs."]) == ["corre gato rojo."]
+    assert trained.n_iter_ == len(trained.loss_curve_) <= 8
+    assert trained.loss_curve_[-1] < trained.loss_curve_[0] / 5
+    assert trained.stop_reason_ in ("max_epochs", "no_improvement_validation_loss")
+    assert trained.validation_scores_ is not None and trained.validation_scores_[-1] > 0.95  # token accuracy
+
+
+def test_lstm_luong_learns(data: dict[str, list[str]]) -> None:
+    tr = Translator(
+        hidden_size=64, embed_dim=32, cell="lstm", attention="luong", teacher_forcing=0.9, batch_size=32, max_iter=8, random_state=0
+    ).fit(data["S"][:800], data["T"][:800])
+    assert tr.score(data["St"], data["Tt"]) >= 80.0
+    assert tr.transform(data["St"][:3]).shape == (3, 128)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_same_seed_same_model_two_layers_one_direction(data: dict[str, list[str]], cell: str) -> None:
+    kw = dict(hidden_size=16, embed_dim=8, cell=cell, num_layers=2, bidirectional=False, dropout=0.2, max_iter=2, random_state=3)
+    a = Translator(**kw).fit(data["S"][:100], data["T"][:100])
+    b = Translator(**kw).fit(data["S"][:100], data["T"][:100])
+    assert a.loss_curve_ == b.loss_curve_ and a.n_iter_ == 2
+    assert a.predict(data["St"][:10]) == b.predict(data["St"][:10])
+    assert a.transform(data["St"][:3]).shape == (3, 16)
+
+
+def test_max_time_stops_training(data: dict[str, list[str]]) -> None:
+    tr = Translator(hidden_size=8, embed_dim=4, max_iter=5, max_time=1e-9, random_state=0).fit(data["S"][:50], data["T"][:50])
+    assert tr.n_iter_ == 1 and tr.stop_reason_ == "time_limit"
+
+
+# -- decoding -------------------------------------------------------------
+def test_beam_of_one_is_greedy(rough: Translator, data: dict[str, list[str]]) -> None:
+    src = rough._source_ids(data["St"][:20])
+    for ids in src:
+        s, lengths = pad_batch([ids])
+        g_ids, g_score, _ = greedy_decode(rough.model_, s, lengths, 20)
+        b_ids, b_score, _ = beam_decode(rough.model_, s, lengths, 1, 20)
+        assert b_ids == g_ids[0]
+        assert b_score == pytest.approx(g_score[0], abs=1e-4)
+
+
+def test_beam_finds_more_probable_translations(rough: Translator, data: dict[str, list[str]]) -> None:
+    sources = data["St"][:60]
+    greedy = np.array([d[1] for d in rough._decode(sources, 1, None, 1.0)])
+    beam = np.array([d[1] for d in rough._decode(sources, 5, None, 0.0)])
+    assert beam.mean() >= greedy.mean()
+    assert (beam >= greedy - 1e-6).mean() >= 0.9
+
+
+def test_decoder_scores_match_teacher_forced_log_probability(trained: Translator, data: dict[str, list[str]]) -> None:
+    sources = data["St"][:20]
+    decoded = trained._decode(sources, 3, None, 1.0)
+    texts = [trained._text(d[0]) for d in decoded]
+    np.testing.assert_allclose(trained.log_probability(sources, texts), [d[1] for d in decoded], atol=1e-4)
+    assert (trained.log_probability(sources, data["Tt"][:20]) <= 0).all()
+
+
+def test_padding_does_not_change_results(trained: Translator) -> None:
+    short = "Cat runs."
+    long = " ".join(SOURCE_WORDS * 2) + "."
+    alone = trained.predict([short])
+    assert trained.predict([short, long, long, short]) == alone + trained.predict([long]) * 2 + alone
+    assert trained.predict([short, long], beam_size=3)[0] == trained.predict([short], beam_size=3)[0]
+    np.testing.assert_allclose(trained.transform([short, long])[0], trained.transform([short])[0], atol=1e-6)
+    np.testing.assert_allclose(
+        trained.log_probability([short, long], ["corre gato.", "gato"])[0], trained.log_probability([short], ["corre gato."])[0], atol=1e-5
+    )
+    # the raw network: the short sentence's encoder states are the same alone or padded in a batch
+    model = trained.model_
+    ids = trained._source_ids([short, long])
+    one, one_len = pad_batch(ids[:1])
+    both, both_len = pad_batch(ids)
+    with torch.no_grad():
+        a, b = model.encode(one, one_len), model.encode(both, both_len)
+    n = len(ids[0])
+    torch.testing.assert_close(b.memory[0, :n], a.memory[0], atol=1e-6, rtol=0)
+    assert float(b.memory[0, n:].abs().max()) == 0.0
+
+
+def test_attention_map(trained: Translator) -> None:
+    att = trained.attention_map("Red cat runs.")
+    assert att.translation == "corre gato rojo."
+    assert att.source_tokens == ["red", "cat", "runs", ".", "<eos>"]
+    assert att.target_tokens == ["corre", "gato", "rojo", ".", "<eos>"]
+    assert att.weights.shape == (5, 5)
+    np.testing.assert_allclose(att.weights.sum(1), 1.0, atol=1e-5)
+    # reversal: the first target word looks mostly at the last source word ("runs"), the third at the first ("red")
+    assert att.weights[0].argmax() == 2 and att.weights[2].argmax() == 0
+    assert list(att.to_frame().columns) == att.source_tokens
+
+
+def test_unknown_and_empty_sources(trained: Translator) -> None:
+    out = trained.predict(["", "Zebra cat."])
+    assert len(out) == 2 and all(isinstance(o, str) for o in out)
+    assert trained.predict(["Red cat runs."], max_len=1) == ["corre"]
+
+
+def test_copy_unknown_replaces_unk_by_attended_source_word(trained: Translator, monkeypatch: pytest.MonkeyPatch) -> None:
+    unk, gato = trained.target_vocab_.index("<unk>"), trained.target_vocab_.index("gato")
+    # decoder output "<unk> gato <unk>" attending to source positions 0, 1 and 3 (3 = the source's EOS)
+    monkeypatch.setattr(trained, "_decode", lambda texts, *a: [([unk, gato, unk], -1.0, [0, 1, 3])] * len(texts))
+    assert trained.predict(["Moses cat runs"]) == ["moses gato"]
+    assert trained.predict(["Moses cat runs"], copy_unknown=False) == ["<unk> gato <unk>"]
+
+
+# -- files ----------------------------------------------------------------
+def test_save_load_gives_identical_translations(trained: Translator, data: dict[str, list[str]], tmp_path) -> None:
+    path = tmp_path / "translator.safetensors"
+    trained.save(path)
+    for loaded in (Translator.load(path), hl.load(path)):
+        assert isinstance(loaded, Translator)
+        assert loaded.predict(data["St"][:20]) == trained.predict(data["St"][:20])
+        assert loaded.predict(data["St"][:5], beam_size=3) == trained.predict(data["St"][:5], beam_size=3)
+        assert loaded.source_vocab_ == trained.source_vocab_ and loaded.target_vocab_ == trained.target_vocab_
+        assert loaded.loss_curve_ == trained.loss_curve_ and loaded.stop_reason_ == trained.stop_reason_
+        assert loaded.get_params() == trained.get_params()
+    meta = hl.modelfile.read_metadata(path) if hasattr(hl.modelfile, "read_metadata") else None
+    if meta is not None:
+        assert meta["estimator"] == "Translator"
+    with pytest.raises(ModelFileError, match="holds a 'Translator' model, not a Autoencoder"):
+        hl.Autoencoder.load(path)
+
+
+def test_pickle_round_trip(trained: Translator, data: dict[str, list[str]]) -> None:
+    copy = pickle.loads(pickle.dumps(trained))
+    assert copy.predict(data["St"][:20]) == trained.predict(data["St"][:20])
+
+
+def test_char_tokenizer_fits_and_saves(tmp_path) -> None:
+    tr = Translator(tokenizer="char", hidden_size=16, embed_dim=8, max_iter=1, early_stopping=False, random_state=0)
+    tr.fit(["ab", "ba", "abba"], ["12", "21", "1221"])
+    assert set(tr.target_vocab_) == set(SPECIALS) | {"1", "2"}
+    tr.save(tmp_path / "c.safetensors")
+    assert Translator.load(tmp_path / "c.safetensors").predict(["ab"]) == tr.predict(["ab"])
+
+
+# -- tokenizer --------------------------------------------------------------
+def test_word_tokenizer() -> None:
+    assert tokenize("Hello, World! It's (¿qué?) 3.5") == [
+        "hello",
+        ",",
+        "world",
+        "!",
+        "it",
+        "'",
+        "s",
+        "(",
+        "¿",
+        "qué",
+        "?",
+        ")",
+        "3",
+        ".",
+        "5",
+    ]
+    assert detokenize(["hello", ",", "world", "!", "it", "'", "s", "(", "¿", "qué", "?", ")"]) == "hello, world! it's (¿qué?)"
+    assert tokenize("  Ab  c ", kind="char") == ["a", "b", " ", "c"]
+    vocab = Vocab.build([["b", "a", "b"], ["c", "a", "d"]], max_size=6, min_freq=1)
+    assert vocab.itos == list(SPECIALS) + ["a", "b"]
+    assert vocab.encode(["a", "zzz"]) == [4, 1]
+    assert Vocab.build([["b", "a", "b"], ["c"]], max_size=None, min_freq=2).itos == list(SPECIALS) + ["b"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.sampled_from(["word", "char"]))
+def test_detokenize_keeps_tokens(text: str, kind: str) -> None:
+    tokens = tokenize(text, kind, lowercase=False)
+    assert tokenize(detokenize(tokens, kind), kind, lowercase=False) == tokens
+
+
+# -- errors ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sources", "targets", "exc", "message"),
+    [
+        (["a b"], ["x", "y"], ValueError, "sources and targets must pair up one to one: got 1 sources and 2 targets."),
+        ([], [], ValueError, "sources is empty: pass at least one sentence."),
+        ("a b", ["x"], TypeError, r"sources must be a list of strings, not a single string: wrap it as \[sources\]."),
+        (["a", 3], ["x", "y"], TypeError, r"sources\[1\] is int \(3\), not str: every sentence must be a string."),
+        (["a"], [None], TypeError, r"targets\[0\] is NoneType \(None\), not str"),
+        (5, ["x"], TypeError, "sources must be a list of strings. Received: int."),
+        (["a"], ["x"], ValueError, "1 sentence pairs are too few for early_stopping with validation_fraction=0.1"),
+    ],
+)
+def test_fit_errors(sources, targets, exc, message) -> None:
+    with pytest.raises(exc, match=message):
+        Translator().fit(sources, targets)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"cell": "rnn"}, "cell must be one of 'gru', 'lstm'. Received: cell='rnn'."),
+        ({"attention": "dot"}, "attention must be one of 'bahdanau', 'luong'. Received: attention='dot'."),
+        ({"tokenizer": "bpe"}, "tokenizer must be one of 'word', 'char'. Received: tokenizer='bpe'."),
+        ({"hidden_size": 0}, "hidden_size must be an integer >= 1. Received: hidden_size=0."),
+        ({"max_len": 1}, "max_len must be an integer >= 2. Received: max_len=1."),
+        ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\). Received: dropout=1.0."),
+        ({"teacher_forcing": 1.5}, r"teacher_forcing must be a probability in \[0, 1\]. Received: teacher_forcing=1.5."),
+        ({"learning_rate_init": 0}, "learning_rate_init must be a number > 0. Received: learning_rate_init=0."),
+        ({"max_vocab": 3}, "max_vocab must be an integer >= 5. Received: max_vocab=3."),
+        ({"max_time": 0}, "max_time must be a number > 0. Received: max_time=0."),
+    ],
+)
+def test_param_errors(params, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        Translator(**params).fit(["a b", "c d"], ["x", "y"])
+
+
+def test_use_errors(rough: Translator) -> None:
+    with pytest.raises(NotFittedError, match=r"This Translator instance is not fitted yet: call fit\(sources, targets\)"):
+        Translator().predict(["a"])
+    with pytest.raises(NotFittedError):
+        Translator().save("never.safetensors")
+    with pytest.raises(ValueError, match="beam_size must be an integer >= 1. Received: beam_size=0."):
+        rough.predict(["a"], beam_size=0)
+    with pytest.raises(ValueError, match="length_penalty must be a number >= 0. Received: length_penalty=-1."):
+        rough.predict(["a"], beam_size=2, length_penalty=-1)
+    with pytest.raises(TypeError, match=r"source must be one sentence \(str\). Received: list; use predict\(\) for lists."):
+        rough.attention_map(["a"])
+    with pytest.raises(TypeError, match="sources must be a list of strings, not a single string"):
+        rough.predict("red cat")
+    with pytest.raises(ValueError, match="sources and targets must pair up one to one: got 1 sources and 2 targets."):
+        rough.score(["a"], ["x", "y"])
