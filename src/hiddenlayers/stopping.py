@@ -81,6 +81,8 @@ class StoppingRule(ABC):
 class AnyOf(StoppingRule):
     """Stop when any of ``rules`` fires (first one in order wins)."""
 
+    rules: list[StoppingRule]
+
     def __init__(self, *rules: StoppingRule) -> None:
         flat: list[StoppingRule] = []
         for r in rules:
