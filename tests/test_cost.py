@@ -98,8 +98,10 @@ def test_estimate_meter_grows_with_time() -> None:
 def test_errors(clf: hl.MLPClassifier) -> None:
     with pytest.raises(hl.NotFittedError, match=r"cost\(\) needs a fitted model: call MLPClassifier.fit"):
         cost(hl.MLPClassifier())
-    with pytest.raises(TypeError, match="cost\\(\\) takes a fitted MLPClassifier/MLPRegressor or a hiddenlayers Network. Received: str"):
+    with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network\. Received: str\.$"):
         cost("model.safetensors")
+    with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
+        cost(clf, X=np.zeros((0, 4)), n_calls=10)
     with pytest.raises(ValueError, match="n_calls must be an integer >= 10. Received: n_calls=3"):
         cost(clf, n_calls=3)
     with pytest.raises(ValueError, match="watts must be a positive number"):
@@ -123,3 +125,28 @@ def test_structured_network_conv() -> None:
     assert r.layers[0].out_features == 4 * 6 * 6 and r.layers[0].flops_per_prediction == 2 * 4 * 9 * 36
     assert r.params == sum(p.numel() for p in net.parameters())
     assert r.energy_per_epoch_j is not None and r.energy_per_epoch_j > 0
+
+
+def test_applications_are_measured_on_their_own_inputs() -> None:
+    """Images and variable-length sequences: FLOPs from the network, predict timed on X when given."""
+    from hiddenlayers.apps import Autoencoder, ImageClassifier, SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 12, 12)).astype(np.float32)
+    img = ImageClassifier(hidden_layers="conv4k3,pool2,8", max_iter=1, random_state=0).fit(images, rng.integers(0, 2, 40))
+    r = cost(img, n_calls=20, throughput_batch=32, per_layer_latency=False)
+    conv = r.layers[0]
+    assert conv.flops_per_prediction == 2 * 4 * 9 * 10 * 10  # 4 channels x 3x3 kernel x 10x10 outputs, multiply-add
+    assert r.latency_predict_p50_us is None and any("pass X=" in n for n in r.notes)
+    r = cost(img, X=images[:5], n_calls=20, throughput_batch=32, per_layer_latency=False)
+    assert r.latency_predict_p50_us is not None and r.latency_predict_p50_us > 0
+
+    seqs = [rng.standard_normal((int(rng.integers(3, 9)), 5)).astype(np.float32) for _ in range(30)]
+    seq = SequenceClassifier(hidden_layer_sizes="gru6", max_iter=1, random_state=0).fit(seqs, rng.integers(0, 2, 30))
+    r = cost(seq, X=seqs[:4], n_calls=20, throughput_batch=16, per_layer_latency=False)
+    assert r.params == sum(p.numel() for p in seq.network_.parameters())
+    assert r.latency_predict_p50_us is not None and r.flops_per_prediction > 0
+
+    ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))
+    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: pass one of the Networks inside it instead\.$"):
+        cost(ae)

@@ -273,18 +273,43 @@ def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier:
 
 
 def _unwrap(model: Any) -> tuple[Any, Any]:
+    """``(estimator or None, its Network)``; clear errors for what cost() cannot measure."""
     from .network import Network
 
     if isinstance(model, Network):
         return None, model
     net = getattr(model, "network_", None)
+    if net is None:
+        net = getattr(model, "q_network_", None)
     if isinstance(net, Network):
         return model, net
-    if hasattr(model, "hidden_layer_sizes"):
+    if net is not None:
+        raise TypeError(
+            f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is a "
+            f"{type(net).__name__}: pass one of the Networks inside it instead."
+        )
+    if hasattr(model, "hidden_layer_sizes") or hasattr(model, "hidden_layers"):
         from .exceptions import NotFittedError
 
-        raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
-    raise TypeError(f"cost() takes a fitted MLPClassifier/MLPRegressor or a hiddenlayers Network. Received: {type(model).__name__}.")
+        raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")
+    raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network. Received: {type(model).__name__}.")
+
+
+def _is_table_model(est: Any, net: Any) -> bool:
+    """An estimator whose ``predict`` takes flat rows of ``n_features_in_`` numbers (the MLPs)."""
+    return est is not None and hasattr(est, "n_features_in_") and not getattr(net, "vocab_size", None) and len(net.input_shape) == 1 \
+        and not hasattr(est, "network_input") and type(est).__name__ in ("MLPClassifier", "MLPRegressor")
+
+
+def _cycle_rows(X: Any, n: int) -> Any:
+    """``n`` rows of ``X`` (repeated from the start when it has fewer), in X's own container."""
+    m = len(X)
+    idx = np.arange(n) % m
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    return np.asarray(X)[idx] if not hasattr(X, "tocsr") else X.tocsr()[idx]
 
 
 def cost(
@@ -297,6 +322,7 @@ def cost(
     epoch_samples: int | None = None,
     watts: float | None = None,
     per_layer_latency: bool = True,
+    X: Any = None,
 ) -> CostReport:
     """Measure what ``model`` costs, per hidden layer and in total.
 
@@ -307,6 +333,10 @@ def cost(
     of one training step (default: the model's own); ``epoch_samples``: rows
     per epoch for energy per epoch (default: what the model was trained on);
     ``watts``: force an energy *estimate* at this power instead of a counter.
+    ``X``: a few real inputs in the form ``model.predict`` takes (rows, images,
+    sequences, texts). With it, the network is timed on those inputs and
+    ``predict`` is timed too; without it, random inputs of the network's
+    shape are used, and ``predict`` is timed only for the table MLPs.
 
     >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
@@ -323,8 +353,21 @@ def cost(
     in_shape = tuple(getattr(net, "input_shape", (net.in_features,)))
     vocab = getattr(net, "vocab_size", None)
 
+    prepared = None
+    if X is not None:
+        if est is None:
+            raise ValueError("X is for an estimator or application: with a bare Network, omit X (random inputs of its shape are used).")
+        if len(X) == 0:
+            raise ValueError("X is empty: pass at least one input to time the model on.")
+        from .lens._target import as_target
+
+        target = as_target(est)
+        prepared, to_tensor = target.prepared(X), target.to_tensor
+
     def example(n: int) -> torch.Tensor:
-        """``n`` input samples of the network's shape: ids when it embeds, else floats."""
+        """``n`` input samples for the network: from X when given, else random of its shape (ids when it embeds)."""
+        if prepared is not None:
+            return to_tensor(_cycle_rows(prepared, n))
         if vocab:
             return torch.randint(0, int(vocab), (n, *in_shape), device=device)
         return torch.randn(n, *in_shape, dtype=dtype, device=device)
@@ -376,11 +419,23 @@ def cost(
         lc.energy_share = lc.flops_per_prediction / total_pred if total_pred else 1.0 / len(layers)
 
     # latency at batch 1: through predict (NumPy fast path or torch) and a raw forward
-    n_flat = int(getattr(est, "n_features_in_", 0) or np.prod(in_shape))
-    x_np = np.random.default_rng(0).standard_normal((1, n_flat)).astype(np.float32 if dtype == torch.float32 else np.float64)
-    lat_pred = None
-    if est is not None:
-        lat_pred = time_calls(lambda: est.predict(x_np), n_calls) * 1e6
+    notes = []
+    predict_one = predict_big = None
+    if X is not None:
+        x1_user, xb_user = _cycle_rows(X, 1), _cycle_rows(X, throughput_batch)
+        try:
+            est.predict(x1_user)
+            predict_one, predict_big = (lambda: est.predict(x1_user)), (lambda: est.predict(xb_user))
+        except Exception as exc:  # e.g. a Forecaster predicts from a whole series, not from rows
+            notes.append(f"predict not timed: {type(est).__name__}.predict does not take rows of X ({exc})")
+    elif _is_table_model(est, net):
+        n_flat = int(est.n_features_in_)
+        x_np = np.random.default_rng(0).standard_normal((1, n_flat)).astype(np.float32 if dtype == torch.float32 else np.float64)
+        xb_np = np.random.default_rng(1).standard_normal((throughput_batch, n_flat)).astype(x_np.dtype)
+        predict_one, predict_big = (lambda: est.predict(x_np)), (lambda: est.predict(xb_np))
+    elif est is not None:
+        notes.append(f"predict not timed: pass X= (a few real inputs) to time {type(est).__name__}.predict")
+    lat_pred = None if predict_one is None else time_calls(predict_one, n_calls) * 1e6
 
     def raw() -> None:
         with torch.inference_mode():
@@ -389,15 +444,13 @@ def cost(
     lat_fwd = time_calls(raw, n_calls, device=device) * 1e6
 
     # throughput and energy per prediction at a large batch
-    xb_np = np.random.default_rng(1).standard_normal((throughput_batch, n_flat)).astype(x_np.dtype)
     xb = example(throughput_batch)
-    if est is not None:
-        def big() -> None:
-            est.predict(xb_np)
+    if predict_big is not None:
+        big = predict_big
     else:
-        def big() -> None:
+        def big() -> Any:
             with torch.inference_mode():
-                net(xb)
+                return net(xb)
     big()
     meter = _meter(device, watts)
     reps, e0, t0 = 0, meter.read(), time.perf_counter()
@@ -412,7 +465,6 @@ def cost(
     e_epoch = None
     if epoch_samples:
         e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype)
-    notes = []
     if device.type == "cpu":
         notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
     return CostReport(
