@@ -3,7 +3,10 @@
 Data: Debian's public-domain SWORD Bibles (``sword-text-web``, ``sword-text-sparv``,
 exported with ``mod2imp`` from ``libsword-utils``) through
 :func:`hiddenlayers.datasets_bible.load_bible_pairs`. Verses of at most 20 words
-on both sides; 400 of them, drawn at random, are held out for BLEU.
+on both sides (12.5k of the 31k verses): short enough that an epoch over all of
+them takes about a minute on one core, long enough to keep 40 % of the Bible; in
+tuning, more training pairs beat more epochs over fewer pairs. 400 of them, a
+fixed random draw (seed 0), are held out for BLEU; the rest train.
 
 Baseline, computed here from the same training pairs: word-by-word translation
 with a dictionary that maps each English word to the Spanish word with the
@@ -12,9 +15,14 @@ unknown words are copied (names). The Translator copies the source word its atte
 picks for each output <unk> in the same way. BLEU is sacrebleu's corpus BLEU, lowercased,
 13a tokenization, for both systems.
 
-The Translator: bi-directional GRU encoder, GRU decoder with Bahdanau attention,
-early stopping on the validation loss, training capped at 5.5 minutes so the whole
-run fits in 10 minutes on 2 cores; greedy and beam-5 decoding.
+The Translator: bi-directional GRU encoder, GRU decoder with Luong attention without
+input feeding (teacher-forced training runs the decoder over whole sentences in
+one call, several times faster than step by step), output layer tied to the
+target embeddings (on 5k pairs and equal time: validation loss 3.56 against 4.30
+untied, greedy BLEU 6.9 against 0.2), a 4000-token vocabulary per side with
+<unk> copying. Early stopping on the validation loss; training stops before an
+epoch that would end past 7 minutes, so the whole run fits in 9 minutes on 2
+shared cores; greedy and beam-5 decoding.
 
 Run: python examples/translate_bible.py [--smoke]
 """
@@ -83,10 +91,20 @@ word_by_word = [detokenize([dictionary.get(w, w) for w in tokenize(s)]) for s in
 print(f"  word-by-word (Dice dictionary, {len(dictionary)} words)   BLEU {bleu(word_by_word):5.2f}  ({time.perf_counter() - t:.1f} s)")
 
 t = time.perf_counter()
-params = dict(hidden_size=160, embed_dim=128, max_vocab=4000, min_freq=2, max_iter=15, max_time=330.0)
+params = dict(hidden_size=128, embed_dim=128, max_vocab=4000, min_freq=2, max_iter=30, max_time=420.0)
 if args.smoke:
-    params = dict(hidden_size=32, embed_dim=16, max_vocab=2000, min_freq=1, max_iter=2, max_time=None)
-tr = Translator(**params, max_len=40, dropout=0.2, n_iter_no_change=2, random_state=0, verbose=True)
+    params = dict(hidden_size=32, embed_dim=16, max_vocab=2000, min_freq=1, max_iter=2, max_time=None, batch_size=16)
+tr = Translator(
+    **params,
+    attention="luong",
+    input_feeding=False,
+    tie_embeddings=True,
+    max_len=40,
+    dropout=0.2,
+    n_iter_no_change=2,
+    random_state=0,
+    verbose=True,
+)
 tr.fit(src_train, tgt_train)
 fit_s = time.perf_counter() - t
 print(
@@ -99,6 +117,10 @@ print(f"  Translator greedy                            BLEU {bleu(greedy):5.2f} 
 t = time.perf_counter()
 beam = tr.predict(src_test, beam_size=5)
 print(f"  Translator beam 5                            BLEU {bleu(beam):5.2f}  ({time.perf_counter() - t:.1f} s)")
+print(
+    f"summary: word-by-word BLEU {bleu(word_by_word):.2f} | Translator greedy {bleu(greedy):.2f}, beam 5 {bleu(beam):.2f} | "
+    f"{tr.n_iter_} epochs, training {fit_s:.0f} s"
+)
 
 print("examples (reference / word-by-word / beam 5):")
 for i in range(3):

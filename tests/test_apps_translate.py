@@ -262,6 +262,8 @@ def test_fit_errors(sources, targets, exc, message) -> None:
 def test_param_errors(params, message) -> None:
     with pytest.raises(ValueError, match=message):
         Translator(**params).fit(["a b", "c d"], ["x", "y"])
+    with pytest.raises(TypeError, match="tie_embeddings must be True or False. Received: tie_embeddings='yes'."):
+        Translator(tie_embeddings="yes").fit(["a b", "c d"], ["x", "y"])
 
 
 def test_use_errors(rough: Translator) -> None:
@@ -279,3 +281,89 @@ def test_use_errors(rough: Translator) -> None:
         rough.predict("red cat")
     with pytest.raises(ValueError, match="sources and targets must pair up one to one: got 1 sources and 2 targets."):
         rough.score(["a"], ["x", "y"])
+
+
+# -- fast teacher-forced path and tied embeddings ----------------------------
+@pytest.mark.parametrize(("cell", "tie", "embed"), [("gru", False, 8), ("lstm", True, 8), ("gru", True, 12)])
+def test_parallel_path_equals_step_by_step(cell: str, tie: bool, embed: int) -> None:
+    """Luong without input feeding: one RNN call + batched attention gives the step function's logits."""
+    from hiddenlayers.apps._seq2seq import Seq2Seq
+
+    torch.manual_seed(0)
+    model = Seq2Seq(
+        30,
+        25,
+        embed_dim=embed,
+        hidden_size=12,
+        cell=cell,
+        num_layers=2,
+        bidirectional=True,
+        attention="luong",
+        dropout=0.3,
+        input_feeding=False,
+        tie_embeddings=tie,
+    ).eval()
+    assert model.parallel_ok
+    src, lengths = pad_batch([[5, 6, 7, 3], [8, 3], [9, 10, 11, 12, 13, 3]])
+    tgt_in, _ = pad_batch([[2, 4, 5, 6], [2, 7], [2, 8, 9, 10, 11, 12]])
+    mask = tgt_in != 0
+    with torch.no_grad():
+        fast = model(src, lengths, tgt_in, mask=mask)
+        enc = model.encode(src, lengths)
+        state, feed, steps = enc.state, model.initial_feed(enc), []
+        for t in range(tgt_in.shape[1]):
+            logits, state, feed, _ = model.step(tgt_in[:, t], state, feed, enc)
+            steps.append(logits)
+        slow = torch.stack(steps, 1)[mask]
+        full = model.parallel(tgt_in, enc)  # no mask: every position, (B, T, V)
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=0)
+    torch.testing.assert_close(full[mask], slow, atol=1e-5, rtol=0)
+    # teacher_forcing < 1 takes the step path, which with all-true inputs is the same
+    model.train()
+    assert model(src, lengths, tgt_in, teacher_forcing=0.5, mask=mask).shape == fast.shape
+
+
+def test_input_feeding_and_bahdanau_keep_the_step_path() -> None:
+    from hiddenlayers.apps._seq2seq import Seq2Seq
+
+    kw = dict(embed_dim=8, hidden_size=8, cell="gru", num_layers=1, bidirectional=False, dropout=0.0)
+    assert not Seq2Seq(10, 10, attention="luong", input_feeding=True, **kw).parallel_ok
+    assert not Seq2Seq(10, 10, attention="bahdanau", input_feeding=False, **kw).parallel_ok
+
+
+def test_tied_embeddings_learn_and_round_trip(data: dict[str, list[str]], tmp_path) -> None:
+    tr = Translator(hidden_size=48, embed_dim=24, tie_embeddings=True, batch_size=32, max_iter=8, random_state=0)
+    tr.fit(data["S"][:800], data["T"][:800])
+    names = dict(tr.model_.named_parameters())
+    assert "out.weight" not in names and "out_bias" in names and names["project.weight"].shape == (24, 48)
+    assert tr.score(data["St"], data["Tt"]) >= 80.0
+    path = tmp_path / "tied.safetensors"
+    tr.save(path)
+    loaded = Translator.load(path)
+    assert loaded.get_params()["tie_embeddings"] is True
+    assert loaded.predict(data["St"][:20]) == tr.predict(data["St"][:20])
+    np.testing.assert_allclose(loaded.log_probability(data["St"][:5], data["Tt"][:5]), tr.log_probability(data["St"][:5], data["Tt"][:5]))
+
+
+def test_input_feeding_untied_luong_learns_and_round_trips(data: dict[str, list[str]], tmp_path) -> None:
+    tr = Translator(
+        hidden_size=48, embed_dim=24, attention="luong", input_feeding=True, tie_embeddings=False, batch_size=32, max_iter=6, random_state=0
+    )
+    assert tr.fit(data["S"][:600], data["T"][:600]).score(data["St"], data["Tt"]) >= 60.0
+    assert "out.weight" in dict(tr.model_.named_parameters())
+    tr.save(tmp_path / "feed.safetensors")
+    assert Translator.load(tmp_path / "feed.safetensors").predict(data["St"][:10]) == tr.predict(data["St"][:10])
+
+
+def test_max_time_stops_before_an_epoch_that_would_overrun(data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import hiddenlayers.apps.translate as module
+
+    clock = iter(range(1000))  # each reading of the clock: one second later
+    monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    tr = Translator(hidden_size=8, embed_dim=4, max_iter=5, max_time=1.5, random_state=0).fit(data["S"][:50], data["T"][:50])
+    assert tr.n_iter_ == 1 and tr.stop_reason_ == "time_limit"  # 1 s used, and another 1 s epoch would end past 1.5 s
+    clock = iter(range(1000))
+    tr = Translator(hidden_size=8, embed_dim=4, max_iter=5, max_time=2.5, random_state=0).fit(data["S"][:50], data["T"][:50])
+    assert tr.n_iter_ == 2 and tr.stop_reason_ == "time_limit"

@@ -4,6 +4,12 @@ encoder-decoder, and greedy / beam decoding.
 The encoder is a (bi-directional) GRU or LSTM over packed sequences, so
 padding never reaches its states; attention masks the padded positions, so a
 sentence gets the same translation alone or in a batch of longer ones.
+
+Luong attention without input feeding makes the decoder RNN's input the
+previous word alone, so with teacher forcing the whole target sequence goes
+through one ``nn.GRU``/``nn.LSTM`` call and attention for all steps is one
+batched matmul (``Seq2Seq.parallel``); the step function used by greedy and
+beam decoding computes the same function one position at a time.
 """
 
 from __future__ import annotations
@@ -58,6 +64,12 @@ class Attention(nn.Module):
             self.query = nn.Linear(hidden_size, hidden_size)
             self.v = nn.Linear(hidden_size, 1, bias=False)
 
+    def all_steps(self, queries: Tensor, enc: Encoded) -> tuple[Tensor, Tensor]:
+        """Luong attention for every step at once: ``queries (B, T, H)`` -> ``(context (B, T, D), weights (B, T, S))``."""
+        scores = torch.bmm(queries, enc.keys.transpose(1, 2)).masked_fill(~enc.mask.unsqueeze(1), float("-inf"))
+        weights = torch.softmax(scores, dim=2)
+        return torch.bmm(weights, enc.memory), weights
+
     def forward(self, query: Tensor, enc: Encoded) -> tuple[Tensor, Tensor]:
         """``query (B, H)`` -> ``(context (B, D), weights (B, S))``; padded positions get weight 0."""
         if self.kind == "bahdanau":
@@ -73,8 +85,11 @@ class Seq2Seq(nn.Module):
 
     Bahdanau: the previous decoder state queries the source before the RNN
     step and the context is part of the RNN input. Luong: the new state
-    queries after the step, and the previous attentional vector is fed back
-    (input feeding).
+    queries after the step; with ``input_feeding`` the previous attentional
+    vector is fed back, without it teacher-forced training runs all steps at
+    once (:meth:`parallel`). ``tie_embeddings``: the output layer reuses the
+    target embedding matrix (after a linear map to ``embed_dim`` when it differs
+    from ``hidden_size``).
     """
 
     def __init__(
@@ -89,6 +104,8 @@ class Seq2Seq(nn.Module):
         bidirectional: bool,
         attention: str,
         dropout: float,
+        input_feeding: bool = True,
+        tie_embeddings: bool = False,
     ) -> None:
         super().__init__()
         rnn = nn.GRU if cell == "gru" else nn.LSTM
@@ -102,11 +119,31 @@ class Seq2Seq(nn.Module):
         self.bridge = nn.Linear(self.enc_dim, hidden_size)
         self.bridge_cell = nn.Linear(self.enc_dim, hidden_size) if cell == "lstm" else None
         self.attn = Attention(attention, hidden_size, self.enc_dim)
-        feed = self.enc_dim if attention == "bahdanau" else hidden_size
+        self.input_feeding = attention == "luong" and input_feeding
+        feed = self.enc_dim if attention == "bahdanau" else hidden_size if self.input_feeding else 0
         self.decoder = rnn(embed_dim + feed, hidden_size, num_layers, batch_first=True, dropout=between)
         self.combine = nn.Linear(hidden_size + self.enc_dim, hidden_size)
-        self.out = nn.Linear(hidden_size, n_tgt)
+        self.tie_embeddings = tie_embeddings
+        if tie_embeddings:  # logits = E (P a) + b with E the target embedding: no separate (V, H) matrix
+            self.project = nn.Linear(hidden_size, embed_dim, bias=False) if embed_dim != hidden_size else None
+            self.out_bias = nn.Parameter(torch.zeros(n_tgt))
+        else:
+            self.out = nn.Linear(hidden_size, n_tgt)
         self.drop = nn.Dropout(dropout)
+
+    @property
+    def parallel_ok(self) -> bool:
+        """True when teacher-forced training can run all decoder steps at once (Luong, no input feeding)."""
+        return self.attention_kind == "luong" and not self.input_feeding
+
+    def logits(self, attentional: Tensor) -> Tensor:
+        """Output layer: attentional vectors ``(..., H)`` -> vocabulary logits ``(..., V)`` (dropout first)."""
+        x = self.drop(attentional)
+        if not self.tie_embeddings:
+            return self.out(x)
+        if self.project is not None:
+            x = self.project(x)
+        return nn.functional.linear(x, self.tgt_embed.weight, self.out_bias)
 
     def _bridge(self, h: Tensor, layer: nn.Linear) -> Tensor:
         # h: (L * dirs, B, H) -> (L, B, dirs * H) -> (L, B, H)
@@ -139,7 +176,7 @@ class Seq2Seq(nn.Module):
             out, state = self.decoder(torch.cat([emb, context], 1).unsqueeze(1), state)
             s = out[:, 0]
         else:
-            out, state = self.decoder(torch.cat([emb, feed], 1).unsqueeze(1), state)
+            out, state = self.decoder((torch.cat([emb, feed], 1) if self.input_feeding else emb).unsqueeze(1), state)
             s = out[:, 0]
             context, weights = self.attn(s, enc)
         return state, torch.tanh(self.combine(torch.cat([s, context], 1))), weights
@@ -147,7 +184,21 @@ class Seq2Seq(nn.Module):
     def step(self, prev: Tensor, state: Any, feed: Tensor, enc: Encoded) -> tuple[Tensor, Any, Tensor, Tensor]:
         """One decoder step: ``prev (B,)`` ids -> ``(logits (B, V), state, attentional (B, H), weights (B, S))``."""
         state, attentional, weights = self.attend(prev, state, feed, enc)
-        return self.out(self.drop(attentional)), state, attentional, weights
+        return self.logits(attentional), state, attentional, weights
+
+    def parallel(self, tgt_in: Tensor, enc: Encoded, mask: Tensor | None = None) -> Tensor:
+        """Teacher-forced logits for all steps at once (Luong without input feeding only).
+
+        One RNN call over ``tgt_in (B, T)`` (padding sits after each target, so it
+        never reaches an earlier step), attention scores ``(B, T, S)`` by batched
+        matmul, then the output layer on the positions where ``mask`` is True.
+        Same function as calling :meth:`step` T times.
+        """
+        states, _ = self.decoder(self.drop(self.tgt_embed(tgt_in)), enc.state)  # (B, T, H)
+        context, _ = self.attn.all_steps(states, enc)  # (B, T, D)
+        if mask is not None:
+            states, context = states[mask], context[mask]
+        return self.logits(torch.tanh(self.combine(torch.cat([states, context], -1))))
 
     def forward(self, src: Tensor, lengths: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0, mask: Tensor | None = None) -> Tensor:
         """Logits ``(B, T, V)`` for ``tgt_in (B, T)`` (BOS + target), or ``(mask.sum(), V)`` for the
@@ -155,6 +206,8 @@ class Seq2Seq(nn.Module):
         With ``teacher_forcing < 1`` each step feeds, per sentence, the model's own previous guess
         with probability ``1 - teacher_forcing``."""
         enc = self.encode(src, lengths)
+        if teacher_forcing >= 1.0 and self.parallel_ok:
+            return self.parallel(tgt_in, enc, mask)
         state, feed = enc.state, self.initial_feed(enc)
         if teacher_forcing >= 1.0:  # inputs known in advance: one output-layer matmul for all steps
             feeds = []
@@ -162,7 +215,7 @@ class Seq2Seq(nn.Module):
                 state, feed, _ = self.attend(tgt_in[:, t], state, feed, enc)
                 feeds.append(feed)
             stacked = torch.stack(feeds, 1)
-            return self.out(self.drop(stacked if mask is None else stacked[mask]))
+            return self.logits(stacked if mask is None else stacked[mask])
         prev, steps = tgt_in[:, 0], []
         for t in range(tgt_in.shape[1]):
             logits, state, feed, _ = self.step(prev, state, feed, enc)
