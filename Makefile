@@ -45,7 +45,7 @@ bench: install
 
 # The applications on real data (examples/RESULTS.md): Debian data packages,
 # then each example script in turn.
-EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist translate_bible
+EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist translate_bible text_movie_reviews speech_digits genes_dna
 examples: install
 	bash .ci/system-deps.sh dataset-fashion-mnist $(BIBLE_DEBS)
 	for e in $(EXAMPLES); do echo "== $$e"; $(PY) examples/$$e.py || exit 1; done
