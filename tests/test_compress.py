@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.model_selection import train_test_split
 
 import hiddenlayers as hl
-from hiddenlayers.compress import _activations, prune, shrink, unit_scores
+from hiddenlayers.compress import _activations, interleaved_latency, prune, shrink, unit_scores
 
 
 def _fit(est, X, y):
@@ -72,8 +72,12 @@ def test_prune_digits_removes_half_the_units_within_max_drop(digits, tmp_path) -
     assert small.score(Xte, yte) >= before - 0.02  # real held-out test set
     assert clf.network_.hidden1.out_features == 128
     assert r.latency_b1_before_us > 0 and r.latency_big_after_ms > 0 and r.tried
+    assert r.latency_calls == 100 and r.latency_threads == 1
+    # >= half the units gone: the big batch, where the matrix products dominate, must be faster (timed interleaved)
+    assert r.speedup_big > 1.0
     d = r.to_dict()
     assert d["units_removed_fraction"] == pytest.approx(r.units_removed_fraction)
+    assert d["speedup_big"] == pytest.approx(r.speedup_big) and d["latency_big_before_ms"] == r.latency_big_before_ms
     small.save(tmp_path / "small.safetensors")  # a normal model: saves and loads
     again = hl.load(tmp_path / "small.safetensors")
     np.testing.assert_array_equal(again.predict(Xte), small.predict(Xte))
@@ -90,6 +94,21 @@ def test_prune_report_table_renders(digits) -> None:
     assert "hidden units" in console.export_text()
 
 
+def test_interleaved_latency_times_every_model_at_both_batch_sizes(digits) -> None:
+    Xtr, _, ytr, _ = digits
+    wide = _fit(hl.MLPClassifier((256, 256), max_iter=2, random_state=0), Xtr, ytr)
+    narrow = _fit(hl.MLPClassifier((8,), max_iter=2, random_state=0), Xtr, ytr)
+    (b1_w, big_w), (b1_n, big_n) = interleaved_latency([wide, narrow], Xtr, big_batch=1024, calls=200, rounds=4)
+    assert 0 < b1_n and 0 < b1_w and 0 < big_n < big_w  # ~70x fewer FLOPs per row: clearly faster at a big batch
+
+
+def test_latency_can_be_skipped(digits) -> None:
+    Xtr, _, ytr, _ = digits
+    clf = _fit(hl.MLPClassifier((16,), max_iter=5, random_state=0), Xtr, ytr)
+    r = prune(clf, Xtr, ytr, max_drop=0.5, fine_tune_epochs=0, search_steps=1, latency_calls=0).prune_report_
+    assert np.isnan(r.latency_b1_after_us) and np.isnan(r.speedup_b1) and r.latency_calls == 0
+
+
 def test_errors(digits) -> None:
     Xtr, _, ytr, _ = digits
     with pytest.raises(hl.NotFittedError, match=r"prune\(\) needs a fitted model"):
@@ -103,6 +122,12 @@ def test_errors(digits) -> None:
         prune(clf, Xtr[:, :3], ytr)
     with pytest.raises(ValueError, match="X and y have different numbers of rows"):
         prune(clf, Xtr, ytr[:5])
+    with pytest.raises(ValueError, match="latency_calls must be an integer >= 0. Received: latency_calls=-1"):
+        prune(clf, Xtr, ytr, latency_calls=-1)
+    with pytest.raises(ValueError, match="big_batch must be an integer >= 1. Received: big_batch=0"):
+        prune(clf, Xtr, ytr, big_batch=0)
+    with pytest.raises(ValueError, match="latency_threads must be a number of BLAS threads >= 1, or None"):
+        prune(clf, Xtr, ytr, latency_threads=0)
 
 
 def test_prune_refuses_non_dense_layers(digits) -> None:

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
-from hiddenlayers._search_run import HopelessStop, create_or_load, make_storage, params_of
+from hiddenlayers._search_run import HopelessStop, TrialSetup, create_or_load, make_folds, make_storage, mean_curve, params_of, write_job
+from hiddenlayers._search_storage import fail_dead_local_trials
 from hiddenlayers.search import SearchSpace, search
 
 TINY = SearchSpace(layers=(1, 2), widths=(4, 8, 16), batch_sizes=(16, 32), learning_rate_init=(3e-3, 3e-2))
@@ -56,6 +57,12 @@ def test_single_objective_one_typed_variable_and_refit(iris, tmp_path) -> None:
         # exactly one hidden-layer variable: no per-layer leftovers
         assert set(t.params) == {"hidden", "activation", "learning_rate_init", "alpha", "batch_size"}
         assert t.user_attrs["spec"] == t.params["hidden"]
+        if t.state == optuna.trial.TrialState.COMPLETE:  # scored by 3-fold CV (iris: 150 rows -> cv="auto" = 3)
+            assert len(t.user_attrs["fold_scores"]) == 3
+            assert t.values[0] == pytest.approx(max(t.user_attrs["cv_curve"]))
+            assert t.user_attrs["best_epoch"] == int(np.argmax(t.user_attrs["cv_curve"])) + 1
+    # the refit trains on all rows for the epochs the mean fold curve peaked at
+    assert r.best_model.n_iter_ == r.best["best_epoch"]
     assert r.best_model.hidden_layer_sizes == tuple(int(w) for w in r.best["hidden"].split(","))
     loaded = hl.load(r.paths[0])
     np.testing.assert_array_equal(loaded.predict(X), r.best_model.predict(X))
@@ -217,6 +224,86 @@ def test_two_worker_processes_share_one_postgresql_study(iris, postgres_url) -> 
     assert r.n_complete == len(trials) and r.storage == postgres_url
 
 
+def test_folds_are_stratified_deterministic_and_cover_every_row(iris) -> None:
+    X, y = iris
+    setup = TrialSetup(X=X, y=y, classifier=True, objectives=("score",), choices=["4"], space=TINY, max_epochs=5,
+                       validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=4, random_state=0, latency_calls=1, cv=3)
+    folds = make_folds(setup)
+    assert len(folds) == 3
+    held = np.concatenate([va for _, va in folds])
+    assert sorted(held) == list(range(len(y)))  # each row held out exactly once
+    for tr, va in folds:
+        assert np.ptp(np.bincount(y[va])) <= 1  # stratified: each class evenly spread
+        assert not set(tr) & set(va)
+    again = make_folds(setup)
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))  # same folds for every trial: paired comparisons
+    single = make_folds(TrialSetup(**{**vars(setup), "cv": 1}))
+    assert len(single) == 1 and len(single[0][1]) == 30
+
+
+def test_mean_curve_pads_folds_that_stopped_early_with_their_last_score() -> None:
+    assert mean_curve([[0.5, 0.7, 0.6], [0.6, 0.8]]) == pytest.approx([0.55, 0.75, 0.7])
+    assert mean_curve([[float("nan"), 0.5], [0.5, 0.5]])[0] == -np.inf
+
+
+def test_table_input_is_taken_as_the_estimators_take_it(iris) -> None:
+    import pandas as pd
+
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    r = search(frame, labels, trials=2, space=TINY, max_epochs=5, random_state=0)
+    assert list(r.best_model.feature_names_in_) == ["sl", "sw", "pl", "pw"]  # the refit saw the DataFrame
+    assert set(r.best_model.predict(frame)) <= set(labels)
+    text = frame.assign(colour=["red", "blue", "green"] * 50)
+    with pytest.raises(hl.DataError, match="X has non-numeric values .*encode text or category columns as numbers first"):
+        search(text, labels, trials=1)
+    with pytest.raises(hl.DataError, match="X has non-numeric values"):
+        hl.MLPClassifier().fit(text, labels)  # the same refusal as the estimator's
+
+
+def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
+    """SIGKILL a worker process mid-trial; resuming fails that trial and completes the rest, numbers unique."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    X, y = iris
+    storage = str(tmp_path / "kill.log")
+    # a trial that runs for long: thousands of epochs without a stop rule firing
+    setup = TrialSetup(X=X, y=y, classifier=True, objectives=("score",), choices=TINY.hidden_choices(4, 3), space=TINY,
+                       max_epochs=100_000, validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=100,
+                       random_state=0, latency_calls=1, cv=1, patience=100_000)
+    job = write_job(setup, str(tmp_path), storage, "killed", ["maximize"], 5, None)
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers._search_run", job, "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        running: list = []
+        while not running:
+            assert time.monotonic() < deadline, "the worker never started a trial"
+            time.sleep(0.2)
+            try:
+                trials = optuna.load_study(study_name="killed", storage=make_storage(storage)).get_trials()
+            except KeyError:  # the worker has not created the study yet
+                continue
+            running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "worker" in t.user_attrs]
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    study = optuna.load_study(study_name="killed", storage=make_storage(storage))
+    assert [t.state for t in study.get_trials()] == [optuna.trial.TrialState.RUNNING]  # left running by the dead worker
+    r = search(X, y, trials=4, space=TINY, max_epochs=5, storage=storage, study_name="killed", min_peers=100, refit=False)
+    trials = optuna.load_study(study_name="killed", storage=make_storage(storage)).get_trials()
+    assert [t.number for t in trials] == list(range(len(trials))) and len(trials) == 4
+    assert trials[0].state == optuna.trial.TrialState.FAIL and "died" in trials[0].user_attrs["failed_because"]
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials[1:])
+    assert r.n_complete == 3
+    assert fail_dead_local_trials(study) == []  # nothing left to fail; live trials are never touched
+
+
 def test_errors(iris) -> None:
     X, y = iris
     with pytest.raises(ValueError, match="objectives must start with 'score' followed by any of params, flops, latency"):
@@ -227,5 +314,9 @@ def test_errors(iris) -> None:
         search(X, y, max_params=5)
     with pytest.raises(ValueError, match="storage must be a journal file"):
         search(X, y, storage="ftp://x")
+    with pytest.raises(ValueError, match="cv must be 'auto' or a number of folds from 1 \\(one validation split\\) to 20. Received: cv=0"):
+        search(X, y, cv=0)
+    with pytest.raises(ValueError, match="patience must be an integer >= 1. Received: patience=0"):
+        search(X, y, patience=0)
     with pytest.raises(ValueError, match="layers must be \\(min, max\\)"):
         SearchSpace(layers=(0, 2)).hidden_choices(4, 3)

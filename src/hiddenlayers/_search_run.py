@@ -1,129 +1,31 @@
-"""Internals of :func:`hiddenlayers.search`: storage, the trial objective, workers.
+"""Internals of :func:`hiddenlayers.search`: the trial objective and the workers that run it.
 
-Kept apart from ``search.py`` (the public surface) so each file holds one idea:
-this one runs trials; that one describes the space and the result.
+Kept apart from ``search.py`` (the public surface) and ``_search_storage.py``
+(storages) so each file holds one idea: this one runs trials.
+
+A trial is scored by ``cv``-fold cross-validation: the configuration is
+trained on every fold's training part while a :class:`FoldScore` callback
+scores the held-out part after each epoch (and stops the fold after
+``patience`` epochs without improvement). The trial's score is the peak of
+the *mean* fold curve and its epoch is the one the refit on all the data
+trains for: one 20% split of a small data set is too noisy to choose by.
+The first fold doubles as the screen of :class:`HopelessStop`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import random
-import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._search_storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 from .stopping import Callback
 
 COST_OBJECTIVES = ("params", "flops", "latency")
-
-
-# ------------------------------------------------------------------ storage
-def make_storage(storage: Any) -> Any:
-    """An Optuna storage from a URL or path; ``None`` -> in memory.
-
-    ``*.log``/``*.journal``/``journal:PATH`` -> journal file (safe for many
-    local processes, no server); ``sqlite:///F``, ``*.db``/``*.sqlite`` ->
-    SQLite; ``postgresql://...`` -> PostgreSQL. RDB storages get a heartbeat,
-    so a killed worker's running trial is marked failed, not left running.
-    """
-    import optuna
-
-    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
-        return storage
-    if not isinstance(storage, (str, os.PathLike)):
-        raise TypeError(f"storage must be a URL or file path string. Received: {type(storage).__name__}.")
-    text = os.fspath(storage)
-    if text.startswith("journal:"):
-        text = text[len("journal:"):]
-        return _journal(text)
-    if text.endswith((".log", ".journal", ".jsonl")):
-        return _journal(text)
-    if text.endswith((".db", ".sqlite", ".sqlite3")) and "://" not in text:
-        text = f"sqlite:///{os.path.abspath(text)}"
-    if text.startswith(("sqlite:", "postgresql", "postgres:", "mysql")):
-        if text.startswith("postgres:"):
-            text = "postgresql:" + text[len("postgres:"):]
-        if text.startswith("postgresql://"):
-            text = _pg_driver(text)
-        kwargs: dict[str, Any] = {}
-        if text.startswith("sqlite:"):
-            kwargs["connect_args"] = {"timeout": 60}
-        return _rdb(text, kwargs)
-    raise ValueError(
-        "storage must be a journal file (*.log, *.journal or journal:PATH), a SQLite file or URL "
-        f"(*.db, sqlite:///F), or a PostgreSQL URL (postgresql://user@host/db). Received: storage={text!r}."
-    )
-
-
-def _pg_driver(url: str) -> str:
-    """SQLAlchemy 2.1 maps ``postgresql://`` to psycopg 3; use psycopg2 when only it is installed."""
-    import importlib.util
-
-    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
-        return "postgresql+psycopg2://" + url[len("postgresql://"):]
-    return url
-
-
-def _rdb(url: str, engine_kwargs: dict[str, Any]) -> Any:
-    """An RDB storage; several processes creating its tables at once race, so retry."""
-    import optuna
-    from sqlalchemy.exc import DBAPIError
-
-    for attempt in range(8):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=30, grace_period=120)
-        except DBAPIError:  # "table already exists", unique version row, locked: another process creates the schema
-            if attempt == 7:
-                raise
-            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _journal(path: str) -> Any:
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
-
-
-def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any) -> Any:
-    """Create the study if it does not exist, else load it, surviving the creation race.
-
-    Several processes creating one brand-new study at once can collide inside
-    the RDB storage (a duplicate-key error instead of "already exists"): the
-    losers wait a moment and load the winner's study.
-    """
-    import optuna
-
-    last: Exception | None = None
-    for attempt in range(8):
-        try:
-            study = optuna.create_study(storage=storage, study_name=name, directions=list(directions), sampler=sampler,  # type: ignore[arg-type]
-                                        load_if_exists=True)
-            break
-        except Exception as exc:  # DuplicatedStudyError, IntegrityError, OperationalError (sqlite locked)
-            last = exc
-            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
-            try:
-                study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
-                break
-            except Exception as exc2:  # not created yet by the winner: retry
-                last = exc2
-    else:
-        raise RuntimeError(f"could not create or load study {name!r}: {type(last).__name__}: {last}") from last
-    if [d.name.lower() for d in study.directions] != directions:
-        raise ValueError(
-            f"study {name!r} in this storage has directions {[d.name.lower() for d in study.directions]}, "
-            f"but these objectives need {directions}: use another study_name."
-        )
-    return study
 
 
 # ------------------------------------------------------------ hopeless trials
@@ -172,7 +74,11 @@ class HopelessStop(Callback):
 # ---------------------------------------------------------------- objective
 @dataclass
 class TrialSetup:
-    """Everything a worker needs to run trials (picklable for spawned processes)."""
+    """Everything a worker needs to run trials (picklable for spawned processes).
+
+    ``cv``: folds per trial (1 = one ``validation_fraction`` split);
+    ``patience``: epochs without a better held-out score before a fold stops.
+    """
 
     X: Any
     y: Any
@@ -187,6 +93,57 @@ class TrialSetup:
     min_peers: int
     random_state: int
     latency_calls: int
+    cv: int = 1
+    patience: int = 10
+
+
+def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train rows, held-out rows)`` per fold; stratified for classes; the same for every trial."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+    y = np.asarray(setup.y)
+    rows = np.arange(len(y))
+    counts = np.unique(y, return_counts=True)[1] if setup.classifier else np.array([0])
+    if setup.cv == 1:
+        strat = y if setup.classifier and counts.min() >= 2 else None
+        tr, va = train_test_split(rows, test_size=setup.validation_fraction, random_state=setup.random_state, stratify=strat)
+        return [(np.sort(tr), np.sort(va))]
+    if setup.classifier and counts.min() >= setup.cv:
+        return list(StratifiedKFold(setup.cv, shuffle=True, random_state=setup.random_state).split(rows, y))
+    return list(KFold(setup.cv, shuffle=True, random_state=setup.random_state).split(rows))
+
+
+class FoldScore(Callback):
+    """Score the held-out rows after every epoch (the estimator's own ``score``) and stop after ``patience`` flat epochs.
+
+    Writes the score into the epoch's ``logs["val_score"]`` so callbacks after
+    it (:class:`HopelessStop`) read it. ``model`` is set before ``fit``.
+    """
+
+    def __init__(self, X: Any, y: Any, patience: int) -> None:
+        self.X, self.y, self.patience = X, y, patience
+        self.model: Any = None
+        self.curve: list[float] = []
+        self.best, self.flat = -math.inf, 0
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        self.model._cache_weights()  # predict reads the cached NumPy weights
+        score = float(self.model.score(self.X, self.y))
+        kwargs["logs"]["val_score"] = score
+        self.curve.append(score)
+        if score > self.best + 1e-12:
+            self.best, self.flat = score, 0
+        else:
+            self.flat += 1
+            if self.flat >= self.patience:
+                kwargs["state"].stop_training = True
+
+
+def mean_curve(curves: list[list[float]]) -> list[float]:
+    """Per-epoch mean of fold curves; a fold that stopped early keeps its last score (NaN counts as -inf)."""
+    n = max(len(c) for c in curves)
+    grid = np.array([[v if v == v else -np.inf for v in c] + [c[-1] if c[-1] == c[-1] else -np.inf] * (n - len(c)) for c in curves])
+    return [float(v) for v in grid.mean(axis=0)]
 
 
 def flops_of(n_in: int, widths: list[int], n_out: int) -> int:
@@ -215,7 +172,14 @@ def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
     return cfg
 
 
-def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any] | None) -> Any:
+def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any] | None, epochs: int | None = None) -> Any:
+    """The estimator of one configuration: ``epochs`` fixed (a refit), else up to ``max_epochs`` under the callbacks' stop.
+
+    A refit anneals the learning rate to 0 over its epochs (cosine): at a
+    constant rate the last epoch's weights land wherever the step noise leaves
+    them (one digits configuration: held-out accuracy 0.93-0.97 over four seeds), annealed
+    they settle (0.978-0.982 over the same four seeds).
+    """
     from .estimators import MLPClassifier, MLPRegressor
 
     widths = [int(w) for w in cfg["hidden"].split(",")]
@@ -224,9 +188,9 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
     cls = MLPClassifier if setup.classifier else MLPRegressor
     return cls(
         hidden_layer_sizes=hidden, activation=cfg["activation"], learning_rate_init=cfg["learning_rate_init"],
-        alpha=cfg["alpha"], batch_size=int(cfg["batch_size"]), max_iter=setup.max_epochs, early_stopping=True,
-        validation_fraction=setup.validation_fraction, n_iter_no_change=10, random_state=setup.random_state,
-        callbacks=callbacks, device="cpu",
+        alpha=cfg["alpha"], batch_size=int(cfg["batch_size"]), max_iter=epochs or setup.max_epochs, early_stopping=False,
+        learning_rate="cosine" if epochs else "constant",
+        n_iter_no_change=10**6 if epochs else setup.patience, random_state=setup.random_state, callbacks=callbacks, device="cpu",
     )
 
 
@@ -238,9 +202,10 @@ def measure_latency(model: Any, X: Any, calls: int) -> float:
 
 
 def objective(trial: Any, setup: TrialSetup) -> Any:
-    """Train one configuration; return the objective values (score first)."""
+    """Train one configuration on every fold; return the objective values (score first)."""
     import optuna
 
+    trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
     cfg = suggest(trial, setup)
     widths = [int(w) for w in cfg["hidden"].split(",")]
     n_in = setup.X.shape[1]
@@ -254,17 +219,31 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     cost_aware = any(o in COST_OBJECTIVES for o in setup.objectives)
     done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     peers = [t.user_attrs.get("curve", []) for t in done if not cost_aware or t.user_attrs.get("params", 0) <= params]
-    stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial)
-    model = build_estimator(cfg, setup, [stop])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(setup.X, setup.y)
-    trial.set_user_attr("curve", [float(v) if v == v else None for v in stop.curve])
-    trial.set_user_attr("epochs", len(stop.curve))
-    if stop.stopped_at is not None:
-        trial.set_user_attr("stopped_early", f"below the median of {len(stop.peers)} peer(s) at epoch {stop.stopped_at}")
-        raise optuna.TrialPruned(f"hopeless at epoch {stop.stopped_at}")
-    score = float(model.best_validation_score_)
+    curves, model = [], None
+    for i, (tr, va) in enumerate(make_folds(setup)):
+        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience)
+        stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial) if i == 0 else None
+        model = build_estimator(cfg, setup, [scorer] + ([stop] if stop else []))
+        scorer.model = model
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(setup.X[tr], setup.y[tr])
+        curves.append(scorer.curve)
+        if stop is not None:  # the first fold screens: peers compare against it
+            trial.set_user_attr("curve", [float(v) if v == v else None for v in scorer.curve])
+            if stop.stopped_at is not None:
+                trial.set_user_attr("epochs", len(scorer.curve))
+                trial.set_user_attr("stopped_early", f"below the median of {len(stop.peers)} peer(s) at epoch {stop.stopped_at}")
+                raise optuna.TrialPruned(f"hopeless at epoch {stop.stopped_at}")
+    mean = mean_curve(curves)
+    best_epoch = int(np.argmax(mean)) + 1
+    score = mean[best_epoch - 1]
+    if not math.isfinite(score):
+        raise FloatingPointError(f"configuration {cfg['hidden']} diverged on every fold")
+    trial.set_user_attr("cv_curve", mean)
+    trial.set_user_attr("fold_scores", [float(max(c)) for c in curves])
+    trial.set_user_attr("best_epoch", best_epoch)
+    trial.set_user_attr("epochs", len(mean))
     latency = None
     if "latency" in setup.objectives or setup.max_latency_us is not None:
         latency = measure_latency(model, setup.X, setup.latency_calls)
@@ -301,12 +280,14 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     storage = make_storage(storage)
     sampler = make_sampler(len(directions), seed, setup.max_latency_us is not None)
     study = create_or_load(storage, name, directions, sampler)
+    fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
     stop = optuna.study.MaxTrialsCallback(trials, states=None)
     study.optimize(lambda t: objective(t, setup), n_trials=trials, timeout=timeout, callbacks=[stop, *(callbacks or [])],
                    catch=(ValueError, FloatingPointError), gc_after_trial=False)
 
 
-__all__ = ["COST_OBJECTIVES", "HopelessStop", "TrialSetup", "create_or_load", "make_storage", "objective", "run_worker"]
+__all__ = ["COST_OBJECTIVES", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
+           "make_storage", "objective", "run_worker"]
 
 
 # ------------------------------------------------------- worker processes

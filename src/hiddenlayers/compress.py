@@ -22,6 +22,7 @@ held-out score stays within ``max_drop`` of the original's.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -39,7 +40,9 @@ class PruneReport:
 
     Scores are the estimator's ``score`` (accuracy or R²) on the held-out
     split; latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
-    ``big_batch`` (p50, ms).
+    ``big_batch`` (p50, ms), before and after timed in alternating rounds
+    (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
+    a busy machine slows both alike.
     """
 
     units_before: list[int]
@@ -58,14 +61,27 @@ class PruneReport:
     latency_big_after_ms: float
     fine_tune_epochs: int
     tried: list[dict[str, Any]] = field(default_factory=list)
+    latency_calls: int = 0
+    latency_threads: int | None = None
 
     @property
     def units_removed_fraction(self) -> float:
         return 1.0 - sum(self.units_after) / max(1, sum(self.units_before))
 
+    @property
+    def speedup_b1(self) -> float:
+        """Batch-1 ``predict`` latency before / after (> 1: the pruned model is faster)."""
+        return self.latency_b1_before_us / self.latency_b1_after_us if self.latency_b1_after_us else math.nan
+
+    @property
+    def speedup_big(self) -> float:
+        """``big_batch`` ``predict`` latency before / after."""
+        return self.latency_big_before_ms / self.latency_big_after_ms if self.latency_big_after_ms else math.nan
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["units_removed_fraction"] = self.units_removed_fraction
+        d["speedup_b1"], d["speedup_big"] = self.speedup_b1, self.speedup_big
         return d
 
     def table(self) -> Any:
@@ -76,7 +92,7 @@ class PruneReport:
             t.add_column(col, justify="left" if not col else "right")
 
         def row(name: str, a: float, b: float, fmt: str) -> None:
-            change = f"{100 * (b - a) / a:+.1f}%" if a else ""
+            change = f"{100 * (b - a) / a:+.1f}%" if a and a == a and b == b else ""
             t.add_row(name, format(a, fmt), format(b, fmt), change)
 
         t.add_row("hidden units", ",".join(map(str, self.units_before)), ",".join(map(str, self.units_after)), "")
@@ -84,8 +100,10 @@ class PruneReport:
         row("held-out score", self.score_before, self.score_after, ".4f")
         row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
         row(f"predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
+        threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
         t.caption = (f"max_drop={self.max_drop} on {self.validation_rows} held-out rows; "
-                     f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each")
+                     f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
+                     f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}")
         return t
 
     def __rich__(self) -> Any:
@@ -218,15 +236,46 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.
     return model, best_score
 
 
-def _latency(model: Any, X: np.ndarray, big_batch: int, calls: int) -> tuple[float, float]:
+def _predict(model: Any, X: np.ndarray) -> Any:
+    return model.predict(X)
+
+
+def interleaved_latency(models: list[Any], X: np.ndarray, *, big_batch: int = 4096, calls: int = 1000,
+                        rounds: int = 10, threads: int | None = 1) -> list[tuple[float, float]]:
+    """``predict`` latency of each model at batch 1 (p50, µs) and at ``big_batch`` rows (p50, ms).
+
+    The models take turns: ``rounds`` rounds, each timing ``calls / rounds``
+    batch-1 calls (and a few big-batch calls) of every model in a row, so
+    load from other processes lands on all of them alike; the median of all
+    calls is reported. ``threads`` caps BLAS threads while timing (``None``:
+    leave as is). ``X``: rows like the training data (tiled up to ``big_batch``).
+    """
+    from threadpoolctl import threadpool_limits
+
     from .cost import time_calls
 
     x1 = np.ascontiguousarray(X[:1])
-    reps = -(-big_batch // X.shape[0])
-    xb = np.ascontiguousarray(np.tile(X, (reps, 1))[:big_batch])
-    b1 = float(np.median(time_calls(lambda: model.predict(x1), calls))) * 1e6
-    big = float(np.median(time_calls(lambda: model.predict(xb), max(5, calls // 200), warmup=2))) * 1e3
-    return b1, big
+    xb = np.ascontiguousarray(np.tile(X, (-(-big_batch // X.shape[0]), 1))[:big_batch])
+    per_round = max(1, calls // rounds)
+    big_per_round = max(2, calls // (50 * rounds))
+    small_t: list[list[np.ndarray]] = [[] for _ in models]
+    big_t: list[list[np.ndarray]] = [[] for _ in models]
+    limits = threadpool_limits(threads) if threads else None
+    try:
+        calls_b1 = [functools.partial(_predict, m, x1) for m in models]
+        calls_big = [functools.partial(_predict, m, xb) for m in models]
+        for f1, fb in zip(calls_b1, calls_big):  # warm-up: caches, lazy weights, BLAS thread pools
+            time_calls(f1, 1, warmup=20)
+            time_calls(fb, 1, warmup=1)
+        for r in range(rounds):
+            order = list(range(len(models))) if r % 2 == 0 else list(reversed(range(len(models))))  # neither always goes first
+            for i in order:
+                small_t[i].append(time_calls(calls_b1[i], per_round, warmup=3))
+                big_t[i].append(time_calls(calls_big[i], big_per_round, warmup=0))
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
+    return [(float(np.median(np.concatenate(s))) * 1e6, float(np.median(np.concatenate(b))) * 1e3) for s, b in zip(small_t, big_t)]
 
 
 def prune(
@@ -242,6 +291,7 @@ def prune(
     latency_calls: int = 1000,
     big_batch: int = 4096,
     random_state: int | None = 0,
+    latency_threads: int | None = 1,
 ) -> Any:
     """Remove as many hidden units as ``max_drop`` allows; return a new fitted estimator.
 
@@ -250,7 +300,10 @@ def prune(
     candidate; the rest ranks units, folds removed units into kept ones and
     fine-tunes (``fine_tune_epochs`` passes of ``partial_fit``). The share of
     units removed from every hidden layer is binary-searched in
-    ``[0, max_ratio]`` over ``search_steps`` steps. ``model`` is not changed;
+    ``[0, max_ratio]`` over ``search_steps`` steps. Latency before and after
+    is timed interleaved (:func:`interleaved_latency`, ``latency_calls``
+    batch-1 calls per model, ``latency_threads`` BLAS threads; 0 skips
+    timing and reports NaN). ``model`` is not changed;
     the result has smaller ``hidden_layer_sizes`` and ``prune_report_`` (a
     :class:`PruneReport`).
 
@@ -270,6 +323,11 @@ def prune(
         raise ValueError(f"validation_fraction must be a float in (0, 1). Received: validation_fraction={validation_fraction!r}.")
     if not isinstance(max_ratio, float) or not 0 < max_ratio < 1:
         raise ValueError(f"max_ratio must be a float in (0, 1). Received: max_ratio={max_ratio!r}.")
+    for name, v, low in (("latency_calls", latency_calls, 0), ("big_batch", big_batch, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={v!r}.")
+    if latency_threads is not None and (isinstance(latency_threads, bool) or not isinstance(latency_threads, int) or latency_threads < 1):
+        raise ValueError(f"latency_threads must be a number of BLAS threads >= 1, or None to leave them as they are. Received: latency_threads={latency_threads!r}.")
     if not model.network_.hidden_names:
         raise ValueError("this model has no hidden layers to prune.")
     _dense_specs(model.network_)
@@ -311,16 +369,20 @@ def prune(
             hi = ratio
     if best_model is None:
         best_model = copy.deepcopy(model)
-    b1_before, big_before = _latency(model, X, big_batch, latency_calls)
-    b1_after, big_after = _latency(best_model, X, big_batch, latency_calls)
+    if latency_calls > 0:
+        (b1_before, big_before), (b1_after, big_after) = interleaved_latency(
+            [model, best_model], X, big_batch=big_batch, calls=latency_calls, threads=latency_threads)
+    else:
+        b1_before = big_before = b1_after = big_after = math.nan
     best_model.prune_report_ = PruneReport(
         units_before=widths, units_after=[layer.out_features for layer in best_model.network_.hidden_layers],
         params_before=int(model.n_parameters_), params_after=int(best_model.n_parameters_),
         score_before=base, score_after=best_score, max_drop=float(max_drop), ratio=best_ratio,
         validation_rows=int(Xv.shape[0]), latency_b1_before_us=b1_before, latency_b1_after_us=b1_after, big_batch=big_batch,
         latency_big_before_ms=big_before, latency_big_after_ms=big_after, fine_tune_epochs=fine_tune_epochs, tried=tried,
+        latency_calls=int(latency_calls), latency_threads=latency_threads,
     )
     return best_model
 
 
-__all__ = ["PruneReport", "prune", "shrink", "unit_scores"]
+__all__ = ["PruneReport", "interleaved_latency", "prune", "shrink", "unit_scores"]

@@ -6,8 +6,12 @@ per-layer values from deeper trials, and specs over ``max_params`` are never
 offered. Activation, learning rate, L2 ``alpha``, dropout and batch size are
 searched beside it. One objective uses TPE; several (``score`` plus any of
 ``params``, ``flops``, ``latency``) use NSGA-II and return the Pareto front.
-Hopeless trials stop early from their per-epoch validation scores, in
-multi-objective mode too (see :class:`~hiddenlayers._search_run.HopelessStop`).
+Each trial is scored by ``cv``-fold cross-validation (3 folds on data up to
+20,000 rows by default): the mean fold curve gives both the score and the
+number of epochs; the chosen configuration is then refitted on all the data
+for that many epochs. Hopeless trials stop early from their first fold's
+per-epoch scores, in multi-objective mode too (see
+:class:`~hiddenlayers._search_run.HopelessStop`).
 
 A ``storage`` (journal file, SQLite, PostgreSQL) makes the search resumable
 and shareable: ``workers=N`` runs N local processes on it, and other machines
@@ -16,18 +20,22 @@ can join with the same ``storage`` and ``study_name``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._search_run import COST_OBJECTIVES, TrialSetup, build_estimator, create_or_load, make_sampler, make_storage, params_of, run_worker
+from ._search_run import COST_OBJECTIVES, TrialSetup, build_estimator, make_sampler, params_of, run_worker
+from ._search_storage import create_or_load, fail_dead_local_trials, make_storage
 
 OBJECTIVES = ("score", *COST_OBJECTIVES)
+AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class SearchSpace:
     widths: tuple[int, ...] = (16, 32, 64, 128, 256)
     funnel: bool = False
     activations: tuple[str, ...] = ("relu", "tanh")
-    learning_rate_init: tuple[float, float] = (1e-4, 3e-2)
+    learning_rate_init: tuple[float, float] = (3e-4, 3e-2)  # Adam: slower rates rarely finish in time
     alpha: tuple[float, float] = (1e-6, 1e-2)
     dropout: tuple[float, float] = (0.0, 0.0)
     batch_sizes: tuple[int, ...] = (32, 64, 128, 256)
@@ -166,7 +174,8 @@ class SearchResult:
         atomic_write_bytes(path, page.encode())
 
 
-def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_latency_us: Any) -> tuple[str, ...]:
+def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_latency_us: Any, cv: Any, patience: Any,
+           threads: Any) -> tuple[str, ...]:
     if isinstance(objectives, str):
         objectives = (objectives,)
     objectives = tuple(o.lower() for o in objectives)
@@ -175,9 +184,11 @@ def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_late
             f"objectives must start with 'score' followed by any of {', '.join(COST_OBJECTIVES)} (no repeats). "
             f"Received: objectives={objectives!r}."
         )
-    for name, v in (("trials", trials), ("workers", workers)):
+    for name, v in (("trials", trials), ("workers", workers), ("patience", patience), ("threads", 1 if threads is None else threads)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1. Received: {name}={v!r}.")
+    if cv != "auto" and (isinstance(cv, bool) or not isinstance(cv, int) or not 1 <= cv <= 20):
+        raise ValueError(f"cv must be 'auto' or a number of folds from 1 (one validation split) to 20. Received: cv={cv!r}.")
     if max_params is not None and (isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1):
         raise ValueError(f"max_params must be a positive integer or None. Received: max_params={max_params!r}.")
     if max_latency_us is not None and not (isinstance(max_latency_us, (int, float)) and max_latency_us > 0):
@@ -209,6 +220,9 @@ def search(
     max_saved: int = 10,
     refit: bool = True,
     progress: bool = False,
+    cv: int | str = "auto",
+    patience: int = 10,
+    threads: int | None = None,
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
@@ -218,24 +232,33 @@ def search(
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
     ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
-    :func:`~hiddenlayers._search_run.make_storage`; ``workers>1`` starts local
+    :func:`~hiddenlayers._search_storage.make_storage`; ``workers>1`` starts local
     processes on it (a temporary journal file when no storage is given).
-    Chosen configurations are refitted on all data (``refit``) and saved
-    under ``save_dir`` as model files.
+    ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
+    one ``validation_fraction`` split); ``patience``: epochs without a better
+    held-out score before a fold stops. Chosen configurations are refitted on
+    all data for the epochs their mean fold curve peaked at (``refit``) and
+    saved under ``save_dir`` as model files. ``threads``: torch and BLAS
+    threads of an in-process search and the refit (``None``: 1 up to
+    20,000 rows, where the models are small and spare threads only spin;
+    else as they are); worker processes always use one. ``X`` is taken as the estimators
+    take it (arrays, numeric DataFrames whose column names the refitted models
+    keep, sparse matrices); text columns must be encoded first.
 
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """
     import optuna
     from sklearn.utils.multiclass import type_of_target
-    from sklearn.utils.validation import check_X_y
 
-    objectives = _check(objectives, trials, workers, max_params, max_latency_us)
-    X, y = check_X_y(X, y, dtype=(np.float64, np.float32), y_numeric=task == "regression")
-    kind = type_of_target(y)
+    objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads)
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
+    X_in, y_in = X, y
+    X, y = _inputs(X, y, task)
+    kind = type_of_target(y)
     classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
+    folds = (3 if X.shape[0] <= AUTO_CV_ROWS else 1) if cv == "auto" else int(cv)
     space = space or SearchSpace()
     n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
@@ -244,7 +267,7 @@ def search(
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
-        random_state=random_state, latency_calls=300,
+        random_state=random_state, latency_calls=300, cv=folds, patience=patience,
     )
     directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
     tmpdir = None
@@ -255,12 +278,53 @@ def search(
     constrained = max_latency_us is not None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = create_or_load(store, study_name, directions, make_sampler(len(objectives), random_state, constrained))
-    if workers == 1:
-        callbacks = [_ProgressCallback(trials)] if progress else []
-        run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None, callbacks=callbacks)
-    else:
-        _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
-    return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit)
+    fail_dead_local_trials(study)  # resuming after a killed worker: its running trial is lost, not left RUNNING
+    if threads is None and X.shape[0] <= AUTO_CV_ROWS:
+        threads = 1
+    with _threads(threads):
+        if workers == 1:
+            callbacks = [_ProgressCallback(trials)] if progress else []
+            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None, callbacks=callbacks)
+        else:
+            _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """torch intra-op and BLAS threads set to ``n`` inside the block (``None``: unchanged), restored after."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` checked as the estimators check them (same errors), as dense float arrays for the trials."""
+    import scipy.sparse as sp
+    from sklearn.utils.multiclass import type_of_target
+
+    from .estimators import MLPClassifier, MLPRegressor
+
+    yy = np.asarray(y)
+    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
+    est = MLPRegressor() if regression else MLPClassifier()
+    X, y = est._validate_input(X, y, incremental=False, reset=True)  # DataError for text columns, as in fit
+    if sp.issparse(X):
+        if X.shape[0] * X.shape[1] > 50_000_000:
+            raise ValueError(f"search() trains on dense arrays and X is a {X.shape[0]} x {X.shape[1]} sparse matrix: "
+                             "reduce the columns (e.g. TruncatedSVD) or search on a sample of rows.")
+        X = X.toarray()
+    return np.asarray(X), np.asarray(y)
 
 
 class _ProgressCallback:
@@ -319,6 +383,8 @@ def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[
 
 
 def _best_epoch(t: Any) -> int | None:
+    if t.user_attrs.get("best_epoch"):
+        return int(t.user_attrs["best_epoch"])
     curve = [v if v is not None else -np.inf for v in t.user_attrs.get("curve", [])]
     return int(np.argmax(curve)) + 1 if curve else None
 
@@ -335,7 +401,7 @@ def _row(t: Any) -> dict[str, Any]:
 
 
 def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage: Any, name: str,
-            save_dir: Any, max_saved: int, refit: bool) -> SearchResult:
+            save_dir: Any, max_saved: int, refit: bool, data: tuple[Any, Any]) -> SearchResult:
     import optuna
 
     S = optuna.trial.TrialState
@@ -345,7 +411,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
     if not feasible:
         raise RuntimeError(f"no feasible trial finished ({len(complete)} complete of {len(trials)}): raise the constraints or run more trials.")
     if len(objectives) == 1:
-        best = [max(feasible, key=lambda t: t.values[0])]
+        best = [max(feasible, key=lambda t: (t.values[0], -t.user_attrs.get("params", 0)))]  # ties: the smaller network
     else:
         best = [t for t in study.best_trials if t in feasible] or feasible
     rows = sorted((_row(t) for t in best), key=lambda r: -r["score"])
@@ -361,13 +427,11 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         import warnings
 
         for r in rows[:max_saved]:
-            model = build_estimator(r, setup, None)
-            if r["best_epoch"]:
-                # all the data for as many epochs as the trial needed to peak on its validation split
-                model.set_params(early_stopping=False, max_iter=int(r["best_epoch"]), n_iter_no_change=10**6)
+            # all the data, for as many epochs as the trial's mean fold curve needed to peak
+            model = build_estimator(r, setup, None, epochs=r["best_epoch"] or setup.max_epochs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model.fit(setup.X, setup.y)
+                model.fit(*data)
             result.models.append(model)
             if save_dir is not None:
                 path = Path(save_dir) / f"{name}-trial{r['trial']}.safetensors"

@@ -1,0 +1,188 @@
+"""Optuna storages for :func:`hiddenlayers.search`: open, create-or-load, recover dead workers.
+
+Kept apart from ``_search_run.py`` (which runs trials): this module only
+knows storages and studies. A killed worker leaves its trial ``RUNNING``;
+RDB storages fail it by heartbeat (after ``grace_period``), and every storage
+(the journal file too, which has no heartbeat in Optuna 5) gets
+:func:`fail_dead_local_trials`, run whenever a worker starts or a search
+resumes: a running trial whose recorded local worker process is gone is
+marked ``FAIL`` at once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+import warnings
+from typing import Any
+
+
+# ------------------------------------------------------------------ storage
+def make_storage(storage: Any) -> Any:
+    """An Optuna storage from a URL or path; ``None`` -> in memory.
+
+    ``*.log``/``*.journal``/``journal:PATH`` -> journal file (safe for many
+    local processes, no server); ``sqlite:///F``, ``*.db``/``*.sqlite`` ->
+    SQLite; ``postgresql://...`` -> PostgreSQL. RDB storages get a heartbeat,
+    so a killed worker's running trial is marked failed, not left running.
+    """
+    import optuna
+
+    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    if not isinstance(storage, (str, os.PathLike)):
+        raise TypeError(f"storage must be a URL or file path string. Received: {type(storage).__name__}.")
+    text = os.fspath(storage)
+    if text.startswith("journal:"):
+        text = text[len("journal:"):]
+        return _journal(text)
+    if text.endswith((".log", ".journal", ".jsonl")):
+        return _journal(text)
+    if text.endswith((".db", ".sqlite", ".sqlite3")) and "://" not in text:
+        text = f"sqlite:///{os.path.abspath(text)}"
+    if text.startswith(("sqlite:", "postgresql", "postgres:", "mysql")):
+        if text.startswith("postgres:"):
+            text = "postgresql:" + text[len("postgres:"):]
+        if text.startswith("postgresql://"):
+            text = _pg_driver(text)
+        kwargs: dict[str, Any] = {}
+        if text.startswith("sqlite:"):
+            kwargs["connect_args"] = {"timeout": 60}
+        return _rdb(text, kwargs)
+    raise ValueError(
+        "storage must be a journal file (*.log, *.journal or journal:PATH), a SQLite file or URL "
+        f"(*.db, sqlite:///F), or a PostgreSQL URL (postgresql://user@host/db). Received: storage={text!r}."
+    )
+
+
+def _pg_driver(url: str) -> str:
+    """SQLAlchemy 2.1 maps ``postgresql://`` to psycopg 3; use psycopg2 when only it is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return url
+
+
+def _rdb(url: str, engine_kwargs: dict[str, Any]) -> Any:
+    """An RDB storage; several processes creating its tables at once race, so retry."""
+    import optuna
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(8):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=30, grace_period=120)
+        except DBAPIError:  # "table already exists", unique version row, locked: another process creates the schema
+            if attempt == 7:
+                raise
+            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _journal(path: str) -> Any:
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+
+
+def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any) -> Any:
+    """Create the study if it does not exist, else load it, surviving the creation race.
+
+    Several processes creating one brand-new study at once can collide inside
+    the RDB storage (a duplicate-key error instead of "already exists"): the
+    losers wait a moment and load the winner's study.
+    """
+    import optuna
+
+    last: Exception | None = None
+    for attempt in range(8):
+        try:
+            study = optuna.create_study(storage=storage, study_name=name, directions=list(directions), sampler=sampler,  # type: ignore[arg-type]
+                                        load_if_exists=True)
+            break
+        except Exception as exc:  # DuplicatedStudyError, IntegrityError, OperationalError (sqlite locked)
+            last = exc
+            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
+            try:
+                study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+                break
+            except Exception as exc2:  # not created yet by the winner: retry
+                last = exc2
+    else:
+        raise RuntimeError(f"could not create or load study {name!r}: {type(last).__name__}: {last}") from last
+    if [d.name.lower() for d in study.directions] != directions:
+        raise ValueError(
+            f"study {name!r} in this storage has directions {[d.name.lower() for d in study.directions]}, "
+            f"but these objectives need {directions}: use another study_name."
+        )
+    return study
+
+
+# ------------------------------------------------------------ dead workers
+WORKER_ATTR = "worker"
+
+
+def _start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux ``/proc``), to tell a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # field 22 (starttime) counted after the ")" that closes the command name, which may hold spaces
+    return int(stat[stat.rindex(b")") + 2:].split()[19])
+
+
+def this_worker() -> dict[str, Any]:
+    """Who runs a trial: host name, pid and process start time (stored as the trial's ``worker`` attribute)."""
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "start": _start_ticks(pid)}
+
+
+def _alive(worker: dict[str, Any]) -> bool:
+    """Whether the local process ``worker`` describes still runs (unknown hosts count as alive)."""
+    if worker.get("host") != socket.gethostname():
+        return True
+    pid = worker.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        pass
+    start = worker.get("start")
+    return start is None or _start_ticks(pid) in (None, start)
+
+
+def fail_dead_local_trials(study: Any) -> list[int]:
+    """Mark ``FAIL`` every running trial whose worker process on this host has died; return their numbers.
+
+    Works on every storage (Optuna's heartbeat covers RDB storages only, and
+    only after its grace period). Trials of other hosts are left to them.
+    """
+    import optuna
+
+    S = optuna.trial.TrialState
+    failed = []
+    for t in study.get_trials(deepcopy=False, states=(S.RUNNING,)):
+        worker = t.user_attrs.get(WORKER_ATTR)
+        if not isinstance(worker, dict) or _alive(worker):
+            continue
+        try:
+            study._storage.set_trial_user_attr(t._trial_id, "failed_because", f"worker process {worker.get('pid')} died")
+            if study._storage.set_trial_state_values(t._trial_id, state=S.FAIL):
+                failed.append(t.number)
+        except optuna.exceptions.UpdateFinishedTrialError:  # another process failed it first
+            pass
+    return failed
+
+
+__all__ = ["WORKER_ATTR", "create_or_load", "fail_dead_local_trials", "make_storage", "this_worker"]
