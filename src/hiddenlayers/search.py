@@ -329,9 +329,12 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
 
 class _ProgressCallback:
     def __init__(self, total: int) -> None:
+        import sys
+
+        from rich.console import Console
         from rich.progress import Progress
 
-        self.progress = Progress(transient=True)
+        self.progress = Progress(console=Console(file=sys.stderr), transient=True)  # stdout stays clean for pipes
         self.task = self.progress.add_task("search", total=total)
         self.progress.start()
 
