@@ -7,12 +7,6 @@ l, ``z_l = h_{l-1} W_lᵀ + b_l``, ``h_l = act(z_l)``; backwards
 ``dW_l = dz_lᵀ h_{l-1}``, ``db_l = Σ_batch dz_l``,
 ``dz_{l-1} = (dz_l W_l) ⊙ act'(z_{l-1})``.
 
-With ``workers=2`` (CPU, big enough steps) a batch is split in two halves
-whose forward and backward run at once on two threads with one BLAS thread
-each (NumPy releases the GIL in its kernels); the halves' gradients are then
-summed. On two cores this beats one two-threaded BLAS call per product,
-whose hand-offs dominate at these sizes.
-
 It is written once over a tiny backend: NumPy views of the flat PyTorch
 buffers on the CPU (a NumPy op costs ~1 µs where a PyTorch op costs 3–20 µs,
 which dominates the step of a small network), PyTorch tensors on a GPU. It
@@ -123,7 +117,7 @@ class DenseEngine:
     Inputs to :meth:`step` are arrays of that backend (see :meth:`convert`).
     """
 
-    def __init__(self, network: Network, loss: Loss, flat: FlatParams, alpha: float, backend: str = "auto", workers: int = 1) -> None:
+    def __init__(self, network: Network, loss: Loss, flat: FlatParams, alpha: float, backend: str = "auto") -> None:
         if not network.is_plain_dense():
             raise ValueError("the hand-written engine needs dense layers without norm or dropout")
         if backend == "auto":
@@ -139,13 +133,6 @@ class DenseEngine:
         self.gb = [cv(_grad(lin.bias)) for lin in linears]
         self.acts = [get_activation(name) for name in network.activation_names()]
         self.relu = [a.name == "relu" for a in self.acts]
-        if workers not in (1, 2):
-            raise ValueError(f"workers must be 1 or 2. Received: workers={workers!r}.")
-        self.workers = workers if self.ops is _NumpyOps else 1
-        self._pool: Any = None
-        if self.workers == 2:  # the second half's gradients, summed into flat.grad after each step
-            self._gW2 = [np.empty_like(g) for g in self.gW]
-            self._gb2 = [np.empty_like(g) for g in self.gb]
 
     def convert(self, t: Tensor) -> Any:
         """A tensor as this engine's array type (a view on the CPU, no copy)."""
@@ -158,37 +145,7 @@ class DenseEngine:
                 return self._step(x, y, w)
         return self._step(x, y, w)
 
-    def close(self) -> None:
-        """Stop the second worker thread (if any); the engine still works, on one thread."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
     def _step(self, x: Any, y: Any, w: Any) -> Any:
-        n_rows = x.shape[0]
-        denom = n_rows if w is None else w.sum()
-        if self.workers == 2 and n_rows >= 2:
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiddenlayers-engine")
-            half = n_rows // 2
-            other = self._pool.submit(self._backprop, x[half:], y[half:], None if w is None else w[half:], denom, self._gW2, self._gb2)
-            loss_sum = self._backprop(x[:half], y[:half], None if w is None else w[:half], denom, self.gW, self.gb)
-            loss_sum = loss_sum + other.result()
-            for g, g2 in zip(self.gW, self._gW2):
-                g += g2
-            for g, g2 in zip(self.gb, self._gb2):
-                g += g2
-        else:
-            loss_sum = self._backprop(x, y, w, denom, self.gW, self.gb)
-        if self.alpha:
-            for gW, W in zip(self.gW, self.W):
-                gW += (self.alpha / denom) * W
-        return loss_sum
-
-    def _backprop(self, x: Any, y: Any, w: Any, denom: Any, gW: list[Any], gb: list[Any]) -> Any:
-        """Forward and backward of rows ``x``; writes ``dL/dθ`` of (their summed loss / ``denom``) into ``gW``, ``gb``."""
         ops = self.ops
         hs = [x]  # h_0 = x: (B, in_features)
         zs: list[Any] = []
@@ -201,13 +158,17 @@ class DenseEngine:
         z_out = hs[-1] @ self.W[-1].T  # (B, n_outputs)
         z_out += self.b[-1]
         loss_sum, dz = ops.value_grad(self.loss, z_out, y, w)  # dz: per-sample dL/dz
+        n_rows = x.shape[0]
+        denom = n_rows if w is None else w.sum()
         if w is None:
-            dz *= 1.0 / denom
+            dz *= 1.0 / n_rows
         else:
             dz *= (w / denom)[:, None]
         for layer in range(len(self.W) - 1, -1, -1):
-            ops.mm_into(dz.T, hs[layer], gW[layer])  # (out, in)
-            ops.colsum_into(dz, gb[layer])
+            ops.mm_into(dz.T, hs[layer], self.gW[layer])  # (out, in)
+            ops.colsum_into(dz, self.gb[layer])
+            if self.alpha:
+                self.gW[layer] += (self.alpha / denom) * self.W[layer]
             if layer == 0:
                 break
             dh = dz @ self.W[layer]  # (B, in) = dL/dh_layer
@@ -249,7 +210,6 @@ def make_step(
     alpha: float,
     engine: str = "auto",
     backend: str = "auto",
-    workers: int = 1,
 ) -> DenseEngine | AutogradStep:
     """Pick the hand-written engine when it applies (``engine="auto"``), else autograd.
 
@@ -260,7 +220,7 @@ def make_step(
         raise ValueError(f"engine must be 'auto', 'dense' or 'autograd'. Received: engine={engine!r}.")
     plain = isinstance(network, Network) and network.is_plain_dense()
     if engine == "dense" or (engine == "auto" and plain):
-        return DenseEngine(network, loss, flat, alpha, backend, workers)  # type: ignore[arg-type]
+        return DenseEngine(network, loss, flat, alpha, backend)  # type: ignore[arg-type]
     return AutogradStep(network, loss, flat, alpha)
 
 

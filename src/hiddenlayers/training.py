@@ -10,7 +10,6 @@ restores the best weights seen and records why in ``History.stop_reason``.
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,7 +24,6 @@ from torch import Tensor
 from ._engine import make_step
 from .exceptions import DivergedWarning, InterruptedWarning
 from .losses import Loss
-from .network import Network
 from .optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
 from .stopping import STOP_REASONS, AnyOf, Callback, History, NoImprovement, StoppingRule, TrainState
 
@@ -49,44 +47,25 @@ def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) 
     return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
 
 
-# Multiply-adds per dense step (batch x sum of weight sizes) from which the CPU
-# engine splits a batch over two threads (see _engine.DenseEngine). Below it,
-# one thread: a small step is done before a second thread would have started.
-SPLIT_MIN_MACS = 1 << 22
+def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch.device) -> Any:
+    """Run small CPU matmuls on one BLAS thread.
 
-
-def _cpu_threads() -> int:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return min(cores, torch.get_num_threads())
-
-
-def _thread_plan(network: torch.nn.Module, batch_size: int, device: torch.device, plain_dense: bool) -> tuple[bool, int]:
-    """``(one_blas_thread, engine_workers)`` for a CPU fit.
-
-    Plain dense stacks (the hand-written engine) always run their products on
-    one BLAS thread: for small steps a second thread's hand-offs cost more
-    than the arithmetic it shares (a 200x64x64 product runs faster on one
-    core), and for big ones the engine splits the batch over two threads
-    instead, which keeps both cores busy with no hand-off inside a product.
-    Other networks keep every thread for large products (conv and recurrent
-    layers' cost does not show in their widths).
+    For a batch of a small network the threads' hand-offs cost more than the
+    arithmetic they share (a 200x64x64 product runs faster on one core), and
+    on a busy machine spinning BLAS threads steal time from the main one.
     """
     if device.type != "cpu":
-        return False, 1
+        return None
     widths = [m.weight.shape for m in network.modules() if isinstance(m, torch.nn.Linear)]
-    macs = batch_size * sum(o * i for o, i in widths)
-    if plain_dense:
-        return True, 2 if macs >= SPLIT_MIN_MACS and batch_size >= 64 and _cpu_threads() >= 2 else 1
     largest = max((o * i for o, i in widths), default=0)
     dense_only = all(
         isinstance(m, (torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.LayerNorm))
         for m in network.modules()
         if next(m.parameters(recurse=False), None) is not None
     )
-    return dense_only and batch_size * largest < 1 << 22, 1
+    if not dense_only or batch_size * largest >= 1 << 22:
+        return None  # big products, or conv/recurrent layers whose cost the widths don't show
+    return _OneThread()
 
 
 class _OneThread:
@@ -157,9 +136,7 @@ def train(
     optimizer = make_optimizer(solver, flat, **opt_kwargs)
     if optimizer_state:
         optimizer.load_state(optimizer_state)
-    plain = engine != "autograd" and isinstance(network, Network) and network.is_plain_dense()
-    one_blas_thread, workers = _thread_plan(network, batch_size, device, plain)
-    stepper = make_step(network, loss, flat, 0.0 if solver == "adamw" else alpha, engine, workers=workers)
+    stepper = make_step(network, loss, flat, 0.0 if solver == "adamw" else alpha, engine)
     cv = stepper.convert
     dtype = flat.data.dtype
     sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
@@ -173,7 +150,7 @@ def train(
     steps = 0
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
-    blas = _OneThread() if one_blas_thread else None
+    blas = _limit_blas_threads(network, batch_size, device)
     try:
         epoch = start_epoch
         while True:
@@ -240,9 +217,6 @@ def train(
     finally:
         if blas is not None:
             blas.restore_original_limits()
-        close = getattr(stepper, "close", None)
-        if close is not None:
-            close()
     if reason in ("diverged", "interrupted"):
         flat.data.copy_(best)
         where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
