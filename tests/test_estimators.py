@@ -299,3 +299,22 @@ def test_not_fitted(iris: tuple[np.ndarray, np.ndarray], method: str) -> None:
         hl.MLPRegressor().coefs_  # noqa: B018
     with pytest.raises(hl.NotFittedError):
         hl.MLPRegressor().save("never.safetensors")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_random_state_repeats_dropout_without_touching_global_rng() -> None:
+    """Dropout masks come from random_state; torch's global generator is left as it was."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 6))
+    y = (X[:, 0] > 0).astype(int)
+    kw = dict(hidden_layer_sizes="16:dropout=0.5", max_iter=5, random_state=3)
+    torch.manual_seed(123)
+    a = hl.MLPClassifier(**kw).fit(X, y)
+    after_a = torch.rand(1)
+    torch.manual_seed(999)
+    b = hl.MLPClassifier(**kw).fit(X, y)
+    assert a.loss_curve_ == b.loss_curve_
+    torch.manual_seed(123)
+    assert torch.equal(torch.rand(1), after_a)  # the fit did not consume or reset the global stream

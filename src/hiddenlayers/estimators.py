@@ -236,7 +236,8 @@ class _BaseMLP(BaseEstimator):
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self.n_outputs_ = n_outputs
-            self._build(spec, X.shape[1], n_outputs, self._random_state)
+            with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
+                self._build(spec, X.shape[1], n_outputs, self._random_state)
         elif n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
         self.n_layers_ = len(self.network_.hidden_names) + 2
@@ -307,17 +308,22 @@ class _BaseMLP(BaseEstimator):
             from ._progress import ProgressBar
 
             callbacks.append(ProgressBar(max_epochs, type(self).__name__))
-        gen = torch.Generator().manual_seed(int(self._random_state.randint(np.iinfo(np.int32).max)))
+        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+        gen = torch.Generator().manual_seed(seed)
         epochs_before = len(self.history_)
-        result = train(
-            self.network_, Xt, Yt,
-            loss=self._loss(), solver=self.solver, learning_rate_init=self.learning_rate_init, schedule=schedule,
-            batch_size=batch_size, max_epochs=max_epochs, shuffle=self.shuffle, sample_weight=Wt, alpha=self.alpha,
-            validate=validate, stopping=stopping, no_improvement=no_imp, callbacks=callbacks,
-            clip_grad_norm=self.clip_grad_norm, generator=gen, engine=self.engine,
-            optimizer_kwargs=self._optimizer_kwargs(), optimizer_state=self._optimizer_state,
-            history=self.history_, restore_best=self.early_stopping, samples_seen=self.t_, device=device,
-        )
+        # Dropout draws from torch's global generator: seed it from random_state for this fit
+        # only, so results repeat without changing the caller's global random state.
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            result = train(
+                self.network_, Xt, Yt,
+                loss=self._loss(), solver=self.solver, learning_rate_init=self.learning_rate_init, schedule=schedule,
+                batch_size=batch_size, max_epochs=max_epochs, shuffle=self.shuffle, sample_weight=Wt, alpha=self.alpha,
+                validate=validate, stopping=stopping, no_improvement=no_imp, callbacks=callbacks,
+                clip_grad_norm=self.clip_grad_norm, generator=gen, engine=self.engine,
+                optimizer_kwargs=self._optimizer_kwargs(), optimizer_state=self._optimizer_state,
+                history=self.history_, restore_best=self.early_stopping, samples_seen=self.t_, device=device,
+            )
         hist = result.history
         self._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
         self.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
