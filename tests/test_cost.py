@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
-from hiddenlayers.cost import _EstimateMeter, _RaplMeter, cost
+from hiddenlayers.cost import _energy_per_call, _EstimateMeter, _Meter, _RaplMeter, cost
 from hiddenlayers.network import Network
 
 
@@ -93,6 +94,37 @@ def test_estimate_meter_grows_with_time() -> None:
     m = _EstimateMeter(torch.device("cpu"), 100.0, "test")
     a = m.read()
     assert m.read() >= a >= 0
+
+
+class _SteppedMeter(_Meter):
+    """A counter that, like NVML's, moves only every ``step`` seconds (by ``joules`` each time)."""
+
+    measured = True
+
+    def __init__(self, step: float, joules: float, min_window_s: float) -> None:
+        self.step, self.joules, self.min_window_s = step, joules, min_window_s
+        self.t0 = time.perf_counter()
+
+    def read(self) -> float:
+        return (time.perf_counter() - self.t0) // self.step * self.joules
+
+
+def test_energy_of_a_short_span_waits_for_a_stepped_counter() -> None:
+    import torch
+
+    calls = []
+    meter = _SteppedMeter(step=0.08, joules=2.0, min_window_s=0.05)
+    per_call, n, elapsed = _energy_per_call(lambda: calls.append(1), meter, torch.device("cpu"), min_calls=3, min_seconds=0.01)
+    assert per_call > 0 and n == len(calls) >= 3 and elapsed >= 0.05  # never 0 J from a counter that had not ticked
+    assert per_call * n == pytest.approx(2.0 * (elapsed // 0.08), abs=2.0)
+
+
+def test_energy_of_a_counter_that_never_moves_ends_and_reads_zero() -> None:
+    import torch
+
+    meter = _SteppedMeter(step=1e9, joules=1.0, min_window_s=0.01)
+    per_call, n, elapsed = _energy_per_call(lambda: None, meter, torch.device("cpu"), min_calls=1, min_seconds=0.01)
+    assert per_call == 0.0 and 0.1 <= elapsed < 2.0 and n >= 1  # gave it ten windows, then stopped
 
 
 def test_errors(clf: hl.MLPClassifier) -> None:

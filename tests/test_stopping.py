@@ -121,7 +121,7 @@ def test_ctrl_c_keeps_best_weights(iris: tuple[np.ndarray, np.ndarray]) -> None:
 
     class CtrlC(hl.Callback):
         def on_epoch_end(self, *, network: Any, logs: dict, **kwargs: Any) -> None:
-            snapshots.append(network.hidden1.linear.weight.detach().clone().numpy())
+            snapshots.append(network.hidden1.linear.weight.detach().cpu().numpy().copy())
             if logs["epoch"] == 3:
                 raise KeyboardInterrupt
 

@@ -139,6 +139,8 @@ class _Meter(ABC):
 
     measured = False
     method = ""
+    #: shortest span (s) worth reading: counters that update in steps need spans of several steps
+    min_window_s = 0.0
 
     @abstractmethod
     def read(self) -> float:
@@ -147,6 +149,7 @@ class _Meter(ABC):
 
 class _RaplMeter(_Meter):
     measured = True
+    min_window_s = 0.05  # RAPL updates about every millisecond
 
     def __init__(self, files: list[str]) -> None:
         self.files = files
@@ -183,6 +186,7 @@ class _RaplMeter(_Meter):
 
 class _NvmlMeter(_Meter):
     measured = True
+    min_window_s = 0.5  # the NVML counter moves in steps tens of milliseconds apart; shorter spans read 0
 
     def __init__(self, index: int) -> None:
         import pynvml
@@ -453,13 +457,8 @@ def cost(
                 return net(xb)
     big()
     meter = _meter(device, watts)
-    reps, e0, t0 = 0, meter.read(), time.perf_counter()
-    while reps < 3 or time.perf_counter() - t0 < 0.3:
-        big()
-        reps += 1
-    _sync(device)
-    elapsed = time.perf_counter() - t0
-    e_pred = (meter.read() - e0) / (reps * throughput_batch) * 1000.0
+    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
+    e_pred = e_call / throughput_batch * 1000.0
 
     # energy per epoch from timed training steps (forward, backward, SGD step) on a copy
     e_epoch = None
@@ -502,12 +501,28 @@ def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter:
     for _ in range(3):
         step()
     _sync(device)
+    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min(steps_per_epoch, 5), min_seconds=0.2)
+    return e_step * steps_per_epoch
+
+
+def _energy_per_call(fn: Callable[[], Any], meter: _Meter, device: torch.device, *, min_calls: int, min_seconds: float) -> tuple[float, int, float]:
+    """Joules per call of ``fn``, with the number of calls and the seconds they took (device work included).
+
+    Calls ``fn`` at least ``min_calls`` times and for at least ``min_seconds`` or
+    the meter's ``min_window_s``; a counter that has not moved by then is given
+    up to ten times longer, so a short span never reads as zero energy.
+    """
+    window = max(min_seconds, meter.min_window_s)
     n, e0, t0 = 0, meter.read(), time.perf_counter()
-    while n < min(steps_per_epoch, 5) or (time.perf_counter() - t0 < 0.2 and n < steps_per_epoch):
-        step()
+    while True:
+        fn()
         n += 1
-    _sync(device)
-    return (meter.read() - e0) / n * steps_per_epoch
+        if n < min_calls or time.perf_counter() - t0 < window:
+            continue
+        _sync(device)
+        elapsed, joules = time.perf_counter() - t0, meter.read() - e0
+        if joules > 0 or elapsed > 10 * window:
+            return joules / n, n, elapsed
 
 
 __all__ = ["CostReport", "LayerCost", "cost", "time_calls"]

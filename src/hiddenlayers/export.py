@@ -398,9 +398,13 @@ def export_onnx(
                 dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
             )
         proto = onnx.load(tmp)
+        # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
+        # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
+        del proto.graph.value_info[:]
         if categorical:
             _add_string_inputs(proto, columns or [], token)
             onnx.checker.check_model(proto)
+        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
         onnx.helper.set_model_props(proto, _metadata(model, columns, out_name, token))
         data = proto.SerializeToString()
         with open(tmp, "wb") as fh:

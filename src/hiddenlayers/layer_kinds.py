@@ -12,6 +12,8 @@ and the lens treats the last axis as the units.
 from __future__ import annotations
 
 import math
+import warnings
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -139,8 +141,18 @@ class RecurrentLayer(nn.Module):
         )
         self.dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else None
 
+    def run_rnn(self, x: Any) -> Any:
+        """``self.rnn(x)``. During training on a GPU the weights are views of the optimizer's one flat
+        buffer (``FlatParams`` marks the module) rather than cuDNN's packed copy, so cuDNN repacks them
+        per call and warns; that note is silenced then. Training ends by re-packing them."""
+        if getattr(self.rnn, "in_flat_buffer", False) and x.is_cuda:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous chunk")
+                return self.rnn(x)
+        return self.rnn(x)
+
     def forward(self, x: Tensor) -> Tensor:
-        out, state = self.rnn(x)  # out: (N, steps, units * directions)
+        out, state = self.run_rnn(x)  # out: (N, steps, units * directions)
         if self.sequence:
             h = out
         else:

@@ -35,6 +35,9 @@ class FlatParams:
 
     def __init__(self, module: nn.Module) -> None:
         self.params = [p for p in module.parameters() if p.requires_grad]
+        self._rnns = [m for m in module.modules() if isinstance(m, nn.RNNBase)]
+        for rnn in self._rnns:
+            rnn.in_flat_buffer = True  # type: ignore[assignment]  # read by RecurrentLayer.run_rnn
         if not self.params:
             raise ValueError("the network has no trainable parameters")
         ref = self.params[0]
@@ -58,6 +61,9 @@ class FlatParams:
         for p in self.params:
             p.data = p.data.clone()
             p.grad = None
+        for rnn in self._rnns:  # on a GPU: back into cuDNN's packed layout (a no-op on the CPU)
+            rnn.in_flat_buffer = False  # type: ignore[assignment]
+            rnn.flatten_parameters()
 
     def l2(self) -> Tensor:
         """Sum of squared linear weights (a 0-d tensor; no host sync)."""

@@ -92,14 +92,14 @@ class PackedRecurrent(RecurrentLayer):
             return super().forward(x)
         if self.bidirectional:
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, state = self.rnn(packed)
+            out, state = self.run_rnn(packed)
             if self.sequence:
                 h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # zeros past each end
             else:
                 h_n = state[0] if self.cell == "lstm" else state  # (layers * 2, N, units)
                 h = torch.cat((h_n[-2], h_n[-1]), dim=1)
         else:
-            out, _ = self.rnn(x)  # (N, T, units): the top layer's state after every step
+            out, _ = self.run_rnn(x)  # (N, T, units): the top layer's state after every step
             if self.sequence:
                 h = zero_padding(out, lengths)
             else:

@@ -1,0 +1,130 @@
+"""The CUDA paths: fit, predict, save/load across devices, cost, export, prune, lens and apps on a GPU.
+
+Skipped, with the reason shown, where no CUDA GPU is present (as in CI); the
+rest of the suite also runs on the GPU there, since ``device="auto"`` picks it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+import hiddenlayers as hl
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.25, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    Xtr, Xte, ytr, yte = digits
+    return hl.MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=60, random_state=0, device="auto").fit(Xtr, ytr)
+
+
+def test_auto_picks_cuda_and_learns(fitted, digits):
+    _, Xte, _, yte = digits
+    assert next(fitted.network_.parameters()).device.type == "cuda"
+    assert fitted.score(Xte, yte) >= 0.95
+    assert fitted.predict_proba(Xte).shape == (len(Xte), 10)
+    assert fitted.transform(Xte, layer=1).shape == (len(Xte), 64)
+    assert all(isinstance(c, np.ndarray) for c in fitted.coefs_)
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_engines_and_solvers_on_cuda(digits, engine, solver):
+    Xtr, Xte, ytr, yte = digits
+    lr = 0.05 if solver == "sgd" else 0.001
+    clf = hl.MLPClassifier(hidden_layer_sizes=(32,), solver=solver, learning_rate_init=lr, max_iter=80, random_state=0, device="cuda", engine=engine)
+    assert clf.fit(Xtr, ytr).score(Xte, yte) >= 0.9
+
+
+def test_cuda_and_cpu_runs_agree(digits):
+    Xtr, Xte, ytr, yte = digits
+    kw = dict(hidden_layer_sizes=(32,), max_iter=30, random_state=0, dtype="float64", tol=0.0, n_iter_no_change=10**6)
+    a = hl.MLPClassifier(**kw, device="cuda").fit(Xtr, ytr)
+    b = hl.MLPClassifier(**kw, device="cpu").fit(Xtr, ytr)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-6)
+
+
+def test_saved_on_cuda_loads_on_cpu(fitted, digits, tmp_path):
+    _, Xte, _, _ = digits
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    cpu = hl.load(path, device="cpu")
+    assert next(cpu.network_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(cpu.predict_proba(Xte), fitted.predict_proba(Xte), atol=1e-5)
+    gpu = hl.load(path)
+    np.testing.assert_array_equal(gpu.predict(Xte), fitted.predict(Xte))
+
+
+def test_partial_fit_and_sparse_on_cuda(digits):
+    import scipy.sparse as sp
+
+    Xtr, Xte, ytr, yte = digits
+    clf = hl.MLPClassifier(hidden_layer_sizes=(32,), random_state=0, device="cuda")
+    for _ in range(40):
+        clf.partial_fit(sp.csr_matrix(Xtr), ytr, classes=np.arange(10))
+    assert clf.score(sp.csr_matrix(Xte), yte) >= 0.9
+
+
+def test_cost_on_cuda_measures_with_nvml_or_says_why(fitted):
+    report = hl.cost(fitted, n_calls=200, throughput_batch=1024)
+    assert report.latency_predict_p50_us > 0
+    assert report.energy_per_1000_predictions_j > 0
+    assert ("NVML" in report.energy_method) == report.energy_measured or "estimate" in report.energy_method.lower()
+
+
+def test_export_from_cuda_model(fitted, digits, tmp_path):
+    pytest.importorskip("onnxruntime")
+    _, Xte, _, yte = digits
+    report = hl.export_onnx(fitted, tmp_path / "m.onnx", X=Xte, y=yte)
+    assert report.max_abs_diff < 1e-4
+
+
+def test_prune_on_cuda(fitted, digits):
+    Xtr, Xte, ytr, yte = digits
+    result = hl.prune(fitted, Xtr, ytr, max_drop=0.01, fine_tune_epochs=3, search_steps=3, latency_calls=100, big_batch=512)
+    pruned = result.model if hasattr(result, "model") else result
+    assert pruned.score(Xte, yte) >= 0.9
+
+
+def test_lens_on_cuda(fitted, digits):
+    _, Xte, _, yte = digits
+    rec = hl.lens.record(fitted, Xte)
+    assert len(rec) >= 2
+    assert hl.lens.layer_similarity(fitted, Xte).matrix.shape == (2, 2)
+    html = hl.lens.report(fitted, Xte, yte).html
+    assert "hidden1" in html
+
+
+def test_gradflow_callback_on_cuda(digits):
+    Xtr, _, ytr, _ = digits
+    from hiddenlayers.lens import GradientFlow
+
+    for engine in ("dense", "autograd"):
+        clf = hl.MLPClassifier((32, 16), max_iter=5, random_state=0, device="cuda", engine=engine, callbacks=[GradientFlow(Xtr[:100])])
+        recs = clf.fit(Xtr, ytr).history_.extra["gradient_flow"]
+        assert len(recs) == 5
+
+
+def test_apps_on_cuda(digits):
+    Xtr, Xte, ytr, yte = digits
+    img = hl.ImageClassifier(hidden_layers="conv16k3,pool2,64", max_iter=15, random_state=0, device="cuda")
+    assert img.fit(Xtr.reshape(-1, 8, 8), ytr).score(Xte.reshape(-1, 8, 8), yte) >= 0.85
+    texts = ["good fine great", "bad awful poor", "great good", "poor bad"] * 25
+    labels = [1, 0, 1, 0] * 25
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # cuDNN's "weights are not contiguous" note included
+        txt = hl.TextClassifier(max_iter=10, random_state=0, device="cuda").fit(texts, labels)
+        assert txt.score(texts, labels) >= 0.9  # after fit the weights are back in cuDNN's packed layout
