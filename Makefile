@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench examples lint clean
+.PHONY: install system-deps demo test bench bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ bench: install
 	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_lens.py
 	$(PY) benchmarks/bench_rightsize.py
+
+bench-gpu: install  # needs a CUDA GPU
+	$(PY) benchmarks/bench_gpu.py
 
 # The applications on real data (examples/RESULTS.md): Debian data packages,
 # then each example script in turn.
