@@ -65,8 +65,16 @@ class FlatParams:
             rnn.in_flat_buffer = False  # type: ignore[assignment]
             rnn.flatten_parameters()
 
-    def l2(self) -> Tensor:
-        """Sum of squared linear weights (a 0-d tensor; no host sync)."""
+    def l2(self) -> Tensor | float:
+        """Sum of squared linear weights: a 0-d tensor on a GPU (no host sync), a float on the CPU.
+
+        On the CPU it is computed in NumPy: a torch op between NumPy BLAS calls
+        wakes torch's own thread pool while BLAS's threads still spin, and the
+        two pools then fight over the cores (this dot took ~10 ms instead of ~0.1).
+        """
+        if self.data.device.type == "cpu":
+            d = self.data.numpy()
+            return float(np.dot(d * self.decay_mask.numpy(), d))
         return torch.dot(self.data * self.decay_mask, self.data)
 
 
@@ -75,7 +83,10 @@ class Optimizer(ABC):
 
     The update is written with in-place operators that NumPy arrays and
     PyTorch tensors share, so one definition runs on NumPy views of the
-    buffers on the CPU (cheap per op) and on tensors on a GPU.
+    buffers on the CPU (cheap per op) and on tensors on a GPU. Intermediate
+    results go to a preallocated scratch buffer (``out=``): a fresh array per
+    operation cost more than the arithmetic (Adam: 440 µs -> 80 µs a step
+    for 60k parameters), and the arithmetic, so the result, is unchanged.
     """
 
     name = "base"
@@ -95,6 +106,13 @@ class Optimizer(ABC):
 
     def _zeros(self) -> Any:
         return self.xp.zeros_like(self.p)
+
+    @property
+    def _scratch(self) -> Any:
+        buf = self.__dict__.get("_tmp")
+        if buf is None:
+            buf = self.__dict__["_tmp"] = self._zeros()
+        return buf
 
     @abstractmethod
     def step(self, lr: float) -> None:
@@ -128,17 +146,22 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.velocity = self._zeros()
+        self._denom = self._zeros() if self.nesterov and self.momentum else None
 
     def step(self, lr: float) -> None:
         self.t += 1
-        p, g, v = self.p, self.g, self.velocity
+        p, g, v, t = self.p, self.g, self.velocity, self._scratch
+        self.xp.multiply(g, lr, out=t)  # t = lr·g
         if self.momentum == 0:
-            p -= lr * g
+            p -= t
             return
         v *= self.momentum
-        v -= lr * g
+        v -= t
         if self.nesterov:
-            p += self.momentum * v - lr * g
+            self.xp.multiply(v, self.momentum, out=t)
+            self.xp.multiply(g, lr, out=self._denom)
+            t -= self._denom
+            p += t
         else:
             p += v
 
@@ -170,17 +193,24 @@ class Adam(Optimizer):
 
     def step(self, lr: float) -> None:
         self.t += 1
-        p, g, m, v, d = self.p, self.g, self.m, self.v, self._denom
+        p, g, m, v, d, t, xp = self.p, self.g, self.m, self.v, self._denom, self._scratch, self.xp
         if self.weight_decay:
-            p -= (lr * self.weight_decay) * self.mask * p
+            xp.multiply(self.mask, lr * self.weight_decay, out=t)
+            t *= p
+            p -= t
         m *= self.beta_1
-        m += (1.0 - self.beta_1) * g
+        xp.multiply(g, 1.0 - self.beta_1, out=t)
+        m += t
         v *= self.beta_2
-        v += (1.0 - self.beta_2) * (g * g)
+        xp.multiply(g, g, out=t)
+        t *= 1.0 - self.beta_2
+        v += t
         lr_t = lr * math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
-        self.xp.sqrt(v, out=d)
+        xp.sqrt(v, out=d)
         d += self.epsilon
-        p -= lr_t * m / d
+        xp.multiply(m, lr_t, out=t)
+        t /= d
+        p -= t
 
 
 class RMSprop(Optimizer):
@@ -197,12 +227,16 @@ class RMSprop(Optimizer):
 
     def step(self, lr: float) -> None:
         self.t += 1
-        g, v, d = self.g, self.v, self._denom
+        g, v, d, t, xp = self.g, self.v, self._denom, self._scratch, self.xp
         v *= self.rho
-        v += (1.0 - self.rho) * (g * g)
-        self.xp.sqrt(v, out=d)
+        xp.multiply(g, g, out=t)
+        t *= 1.0 - self.rho
+        v += t
+        xp.sqrt(v, out=d)
         d += self.epsilon
-        self.p -= lr * g / d
+        xp.multiply(g, lr, out=t)
+        t /= d
+        self.p -= t
 
 
 def make_optimizer(

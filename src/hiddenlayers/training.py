@@ -144,6 +144,13 @@ def train(
     state = TrainState()
     batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
     best = flat.data.clone()
+    # CPU NumPy engine: the per-epoch shuffle and weight copies run in NumPy too, into buffers kept
+    # across epochs (see FlatParams.l2 for why no torch op runs between the engine's BLAS calls)
+    on_numpy = isinstance(cv(flat.data[:1]), np.ndarray)
+    Xn = cv(X) if on_numpy and isinstance(X, Tensor) else None
+    Yn: Any = cv(Y) if Xn is not None else None
+    Wn: Any = cv(sample_weight) if Xn is not None and sample_weight is not None else None
+    shuffled: tuple[Any, Any, Any] | None = None
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     start_epoch = history.epoch[-1] if history.epoch else 0
     reason: str | None = None
@@ -159,17 +166,30 @@ def train(
             network.train()
             for cb in callbacks:
                 cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
-            if shuffle:
-                perm = torch.randperm(n, generator=generator).to(device)
-                Xs = X[perm] if isinstance(X, Tensor) else X[perm.cpu().numpy()]
-                Ys = Y[perm]
-                Ws = sample_weight[perm] if sample_weight is not None else None
+            dense_x = isinstance(X, Tensor)
+            Xc: Any
+            Yc: Any
+            Wc: Any
+            if shuffle and Xn is not None:
+                perm_np = torch.randperm(n, generator=generator).numpy()
+                if shuffled is None:
+                    shuffled = (np.empty_like(Xn), np.empty_like(Yn), None if Wn is None else np.empty_like(Wn))
+                Xc, Yc, Wc = shuffled
+                np.take(Xn, perm_np, axis=0, out=Xc)
+                np.take(Yn, perm_np, axis=0, out=Yc)
+                if Wn is not None:
+                    np.take(Wn, perm_np, axis=0, out=Wc)
             else:
-                Xs, Ys, Ws = X, Y, sample_weight
+                if shuffle:
+                    perm = torch.randperm(n, generator=generator).to(device)
+                    Xs = X[perm] if dense_x else X[perm.cpu().numpy()]
+                    Ys = Y[perm]
+                    Ws = sample_weight[perm] if sample_weight is not None else None
+                else:
+                    Xs, Ys, Ws = X, Y, sample_weight
+                Yc, Wc = cv(Ys), (cv(Ws) if Ws is not None else None)
+                Xc = cv(Xs) if dense_x else Xs
             total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
-            Yc, Wc = cv(Ys), (cv(Ws) if Ws is not None else None)
-            dense_x = isinstance(Xs, Tensor)
-            Xc = cv(Xs) if dense_x else Xs
             for start in range(0, n, batch_size):
                 sl = slice(start, start + batch_size)
                 xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
@@ -199,7 +219,10 @@ def train(
             else:
                 improved = not history.best_epoch or train_loss < min(history.train_loss[:-1])
             if improved:
-                best.copy_(flat.data)
+                if on_numpy:
+                    np.copyto(best.numpy(), flat.data.numpy())
+                else:
+                    best.copy_(flat.data)
                 history.best_epoch = epoch
             schedule.epoch_end(epoch, samples_seen, improved)
             logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_score": val_score, "lr": schedule.lr}
