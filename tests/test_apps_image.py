@@ -63,6 +63,27 @@ def test_save_load_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray,
     with safe_open(str(path), framework="pt") as fh:
         meta = json.loads(fh.metadata()["hiddenlayers"])
     assert meta["estimator"] == "ImageClassifier" and meta["state"]["network"]["in_features"] == [1, 8, 8]
+    assert meta["params"]["hidden_layer_sizes"] == fitted.hidden_layer_sizes
+
+
+def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """Files written while the spec parameter was called ``hidden_layers`` still load."""
+    from safetensors.torch import load_file, save_file
+
+    X, _ = digits
+    path = tmp_path / "cnn.safetensors"
+    fitted.save(path)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        metadata = fh.metadata()
+    meta = json.loads(metadata["hiddenlayers"])
+    meta["params"]["hidden_layers"] = meta["params"].pop("hidden_layer_sizes")
+    old = tmp_path / "old.safetensors"
+    save_file(load_file(str(path)), str(old), metadata={**metadata, "hiddenlayers": json.dumps(meta)})
+    again = ImageClassifier.load(old)
+    assert again.hidden_layer_sizes == fitted.hidden_layer_sizes
+    np.testing.assert_array_equal(again.predict(X[:20]), fitted.predict(X[:20]))
 
 
 def test_folder_of_images(tmp_path: Path, digits: tuple[np.ndarray, np.ndarray]) -> None:

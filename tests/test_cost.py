@@ -165,7 +165,7 @@ def test_applications_are_measured_on_their_own_inputs() -> None:
 
     rng = np.random.default_rng(0)
     images = rng.random((40, 12, 12)).astype(np.float32)
-    img = ImageClassifier(hidden_layers="conv4k3,pool2,8", max_iter=1, random_state=0).fit(images, rng.integers(0, 2, 40))
+    img = ImageClassifier(hidden_layer_sizes="conv4k3,pool2,8", max_iter=1, random_state=0).fit(images, rng.integers(0, 2, 40))
     r = cost(img, n_calls=20, throughput_batch=32, per_layer_latency=False)
     conv = r.layers[0]
     assert conv.flops_per_prediction == 2 * 4 * 9 * 10 * 10  # 4 channels x 3x3 kernel x 10x10 outputs, multiply-add

@@ -120,7 +120,7 @@ def test_gradflow_callback_on_cuda(digits):
 
 def test_apps_on_cuda(digits):
     Xtr, Xte, ytr, yte = digits
-    img = hl.ImageClassifier(hidden_layers="conv16k3,pool2,64", max_iter=15, random_state=0, device="cuda")
+    img = hl.ImageClassifier(hidden_layer_sizes="conv16k3,pool2,64", max_iter=15, random_state=0, device="cuda")
     assert img.fit(Xtr.reshape(-1, 8, 8), ytr).score(Xte.reshape(-1, 8, 8), yte) >= 0.85
     texts = ["good fine great", "bad awful poor", "great good", "poor bad"] * 25
     labels = [1, 0, 1, 0] * 25

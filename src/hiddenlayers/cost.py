@@ -292,7 +292,7 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
             f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is a "
             f"{type(net).__name__}: pass one of the Networks inside it instead."
         )
-    if hasattr(model, "hidden_layer_sizes") or hasattr(model, "hidden_layers"):
+    if hasattr(model, "hidden_layer_sizes"):
         from .exceptions import NotFittedError
 
         raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")

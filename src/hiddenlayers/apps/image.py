@@ -41,7 +41,7 @@ def _is_path(X: Any) -> bool:
 class ImageClassifier(ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
-    ``hidden_layers`` is a spec such as ``"conv32k3,pool2,conv64k3,pool2,128"``;
+    ``hidden_layer_sizes`` is a spec such as ``"conv32k3,pool2,conv64k3,pool2,128"``;
     ``learning_rate`` is a schedule: ``constant``, ``cosine``, ``invscaling``, ``adaptive``, ``plateau``;
     fitted attributes follow scikit-learn: ``classes_``, ``network_``,
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
@@ -50,7 +50,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layers: Any = DEFAULT_SPEC,
+        hidden_layer_sizes: Any = DEFAULT_SPEC,
         *,
         activation: str = "relu",
         solver: str = "adam",
@@ -68,7 +68,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         random_state: int | None = None,
         verbose: bool = False,
     ) -> None:
-        self.hidden_layers = hidden_layers
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
         self.learning_rate = learning_rate
@@ -138,7 +138,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"learning_rate_init must be a number > 0. Received: learning_rate_init={self.learning_rate_init!r}.")
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha < 0:
             raise ValueError(f"alpha must be a number >= 0. Received: alpha={self.alpha!r}.")
-        return Spec.parse(self.hidden_layers)
+        return Spec.parse(self.hidden_layer_sizes)
 
     def fit(self, X: Any, y: Any = None) -> ImageClassifier:
         """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names)."""
@@ -276,6 +276,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__)
+        if "hidden_layers" in params:  # files written before the name matched the other estimators'
+            params["hidden_layer_sizes"] = params.pop("hidden_layers")
         if device is not None:
             params["device"] = device
         model = cls(**params)

@@ -56,7 +56,7 @@ def _params_line(model: Any) -> str:
         p = get(deep=False)
     except TypeError:  # get_params() without scikit-learn's `deep` argument (DQNAgent)
         p = get()
-    keys = ("hidden_layer_sizes", "hidden_layers", "n_components", "window", "horizon", "target", "n_factors", "activation",
+    keys = ("hidden_layer_sizes", "n_components", "window", "horizon", "target", "n_factors", "activation",
             "solver", "alpha", "batch_size", "learning_rate_init", "learning_rate", "max_iter", "early_stopping")
     return '<p class="mono">' + H.esc(", ".join(f"{k}={p[k]!r}" for k in keys if k in p)) + "</p>"
 
