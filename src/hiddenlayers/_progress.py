@@ -23,7 +23,7 @@ class ProgressBar(Callback):
 
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=20),  # the whole line fits 80 columns (pipes, CI logs, small terminals)
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"),
             TextColumn("val {task.fields[val]}"),
@@ -48,7 +48,9 @@ class ProgressBar(Callback):
     def on_train_end(self, **kwargs: Any) -> None:
         if self._progress is not None:
             history = kwargs.get("history")
-            if history is not None and history.stop_reason:
-                self._progress.update(self._task, description=f"{self.description} ({history.stop_reason})")
             self._progress.stop()
+            if history is not None and history.stop_reason:
+                epochs = history.epoch[-1] if history.epoch else 0
+                why = f"{history.stop_message} ({history.stop_reason})" if history.stop_message else history.stop_reason
+                self._progress.console.print(f"{self.description} stopped after epoch {epochs}: {why}", highlight=False, soft_wrap=True)
             self._progress = None

@@ -1,0 +1,30 @@
+"""The verbose progress bar: one bar on stderr that fits 80 columns, then why training stopped."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.datasets import load_iris
+
+import hiddenlayers as hl
+
+
+def test_bar_fits_80_columns_and_names_the_stop_reason(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    X, y = load_iris(return_X_y=True)
+    clf = hl.MLPClassifier((8,), max_iter=7, tol=0.0, n_iter_no_change=10**6, random_state=0, verbose=True)
+    clf.fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == ""  # progress goes to stderr, keeping stdout for results and pipes
+    lines = [line for line in out.err.splitlines() if line.strip()]
+    bar = [line for line in lines if "7/7" in line]
+    assert bar and all(len(line) <= 80 for line in bar)
+    assert "loss " in bar[-1] and "val -" in bar[-1]
+    assert lines[-1] == f"MLPClassifier stopped after epoch 7: {clf.history_.stop_message} (max_epochs)"
+    assert clf.stop_reason_ == "max_epochs"
+
+
+def test_quiet_by_default(capsys) -> None:
+    X, y = load_iris(return_X_y=True)
+    hl.MLPClassifier((4,), max_iter=3, random_state=0).fit(X, np.asarray(y))
+    out = capsys.readouterr()
+    assert "stopped after" not in out.err and out.out == ""
