@@ -37,6 +37,7 @@ test: install system-deps
 	$(PY) -m pytest -n 2 -q
 
 bench: install
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"  # the peers the benchmarks compare with
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_predict.py
 	$(PY) benchmarks/bench_startup.py

@@ -152,6 +152,49 @@ def bench_cka() -> None:
     for unbiased in (False, True):
         t = median_time(lambda u=unbiased: cka(At, Bt, unbiased=u), 30, 3)
         print(f"  {'unbiased' if unbiased else 'biased  '}  {t * 1e3:8.3f} ms")
+    _bench_cka_peer()
+
+
+def _bench_cka_peer() -> None:
+    """Every hidden layer against every other on one model: ours vs torch-cka, same data, same estimator."""
+    try:
+        from torch_cka import CKA
+    except ImportError:
+        print("  (torch-cka not installed: pip install 'hiddenlayers[bench]' to compare with it)")
+        return
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from hiddenlayers import Network
+    from hiddenlayers.lens import layer_similarity
+
+    torch.manual_seed(0)
+    net = Network(100, "256,128,64", 10).eval()
+    x = torch.randn(1000, 100)
+    names = list(LAYERS)
+    loader = DataLoader(TensorDataset(x), batch_size=len(x))  # one batch: torch-cka's estimate is then the full-data one
+
+    def peer() -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "identical model names", "no second dataloader"
+            c = CKA(net, net, model1_layers=names, model2_layers=names)
+            import contextlib
+            import io
+
+            with contextlib.redirect_stderr(io.StringIO()):  # its tqdm bar
+                c.compare(loader)
+            for m in net.modules():  # it never removes its hooks; keep the model clean for the next round
+                m._forward_hooks.clear()
+        return c.hsic_matrix.numpy()
+
+    def ours() -> np.ndarray:
+        return layer_similarity(net, x, layers=names, unbiased=True).matrix
+
+    diff = float(np.max(np.abs(peer() - ours())))
+    rounds = [(median_time(ours, 10, 2), median_time(peer, 10, 2)) for _ in range(3)]
+    t_ours, t_peer = min(r[0] for r in rounds), min(r[1] for r in rounds)
+    print(f"every hidden layer vs every other (3x3, unbiased), 1,000 rows, {' -> '.join(['100', '256', '128', '64'])}:")
+    print(f"  hiddenlayers layer_similarity  {t_ours * 1e3:8.2f} ms")
+    print(f"  torch-cka CKA.compare          {t_peer * 1e3:8.2f} ms   x{t_peer / t_ours:.1f} ours; largest difference {diff:.1e}")
 
 
 def bench_report() -> None:
