@@ -11,7 +11,8 @@ import pytest
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
-from hiddenlayers.cost import _energy_per_call, _EstimateMeter, _Meter, _RaplMeter, cost
+from hiddenlayers._energy import _energy_per_call, _EstimateMeter, _Meter, _RaplMeter
+from hiddenlayers.cost import cost
 from hiddenlayers.network import Network
 
 

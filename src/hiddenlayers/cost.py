@@ -8,16 +8,14 @@ batch 1 through the estimator's ``predict`` and through a raw forward, as
 p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD
 RAPL counters (``/sys/class/powercap/intel-rapl*/energy_uj``) or NVIDIA NVML
 when they can be read, and otherwise **estimated** as measured time x an
-assumed power; ``energy_method`` says which and how.
+assumed power; ``energy_method`` says which and how (the meters live in
+:mod:`hiddenlayers._energy`).
 """
 
 from __future__ import annotations
 
 import copy
-import glob
-import os
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,8 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-ASSUMED_WATTS_PER_CPU_THREAD = 10.0  # a busy server core under a dense matmul load, roughly TDP / cores
-ASSUMED_GPU_WATTS = 300.0
+from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
+from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
+from ._energy import _energy_per_call, _epoch_energy, _meter, _sync
 
 
 @dataclass
@@ -133,114 +132,7 @@ def _fmt_bytes(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-# ----------------------------------------------------------------- energy meters
-class _Meter(ABC):
-    """Reads a cumulative energy counter in joules; ``method`` describes it."""
-
-    measured = False
-    method = ""
-    #: shortest span (s) worth reading: counters that update in steps need spans of several steps
-    min_window_s = 0.0
-
-    @abstractmethod
-    def read(self) -> float:
-        """Joules counted so far (only differences between reads mean anything)."""
-
-
-class _RaplMeter(_Meter):
-    measured = True
-    min_window_s = 0.05  # RAPL updates about every millisecond
-
-    def __init__(self, files: list[str]) -> None:
-        self.files = files
-        self.ranges = []
-        for f in files:
-            rng = os.path.join(os.path.dirname(f), "max_energy_range_uj")
-            try:
-                with open(rng) as fh:
-                    self.ranges.append(float(fh.read()))
-            except OSError:
-                self.ranges.append(float("inf"))
-        self.method = (
-            f"measured: RAPL package counters ({', '.join(os.path.dirname(f).rsplit('/', 1)[-1] for f in files)}); "
-            "they include everything else the CPU package ran meanwhile"
-        )
-        self._last = [self._raw(f) for f in files]
-        self._total = 0.0
-
-    @staticmethod
-    def _raw(f: str) -> float:
-        with open(f) as fh:
-            return float(fh.read())
-
-    def read(self) -> float:
-        for i, f in enumerate(self.files):
-            now = self._raw(f)
-            delta = now - self._last[i]
-            if delta < 0:  # the counter wrapped around
-                delta += self.ranges[i]
-            self._total += delta
-            self._last[i] = now
-        return self._total * 1e-6
-
-
-class _NvmlMeter(_Meter):
-    measured = True
-    min_window_s = 0.5  # the NVML counter moves in steps tens of milliseconds apart; shorter spans read 0
-
-    def __init__(self, index: int) -> None:
-        import pynvml
-
-        pynvml.nvmlInit()
-        self._nvml = pynvml
-        self._handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-        self.read()
-        self.method = f"measured: NVML total energy counter of GPU {index}"
-
-    def read(self) -> float:
-        return float(self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle)) * 1e-3
-
-
-class _EstimateMeter(_Meter):
-    def __init__(self, device: torch.device, watts: float | None, why: str) -> None:
-        if device.type == "cuda":
-            self.watts = ASSUMED_GPU_WATTS if watts is None else watts
-            how = f"{self.watts:g} W assumed for the GPU"
-        else:
-            threads = torch.get_num_threads()
-            self.watts = ASSUMED_WATTS_PER_CPU_THREAD * threads if watts is None else watts
-            how = (f"{self.watts:g} W assumed" if watts is not None
-                   else f"{ASSUMED_WATTS_PER_CPU_THREAD:g} W assumed per busy CPU thread x {threads} thread(s)")
-        self.method = f"ESTIMATE, not a measurement ({why}): measured wall time x {how}; pass watts=... (CLI: --watts) to change"
-        self._t0 = time.perf_counter()
-
-    def read(self) -> float:
-        return (time.perf_counter() - self._t0) * self.watts
-
-
-def _meter(device: torch.device, watts: float | None) -> _Meter:
-    if watts is not None:
-        return _EstimateMeter(device, watts, "watts given by the caller")
-    if device.type == "cuda":
-        try:
-            return _NvmlMeter(device.index or 0)
-        except Exception as exc:  # no pynvml, or the driver refuses: fall back, saying why
-            return _EstimateMeter(device, None, f"NVML unavailable: {type(exc).__name__}")
-    files = sorted(f for f in glob.glob("/sys/class/powercap/intel-rapl:*/energy_uj") if f.count(":") == 1)
-    if not files:
-        return _EstimateMeter(device, None, "no RAPL counters under /sys/class/powercap")
-    try:
-        return _RaplMeter(files)
-    except OSError as exc:
-        return _EstimateMeter(device, None, f"RAPL counters not readable: {exc.strerror or exc}")
-
-
 # --------------------------------------------------------------------- timing
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None, device: torch.device | None = None) -> np.ndarray:
     """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call."""
     dev = device or torch.device("cpu")
@@ -479,50 +371,6 @@ def cost(
         energy_per_1000_predictions_j=float(e_pred), energy_per_epoch_j=e_epoch, epoch_samples=epoch_samples,
         energy_measured=meter.measured, energy_method=meter.method, n_calls=n_calls, notes=notes,
     )
-
-
-def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype) -> float:
-    """Joules for one epoch: energy of a few timed steps x steps per epoch."""
-    steps_per_epoch = -(-samples // batch)
-    shape = tuple(getattr(net, "input_shape", (net.in_features,)))
-    vocab = getattr(net, "vocab_size", None)
-    rows = min(batch, samples)
-    x = torch.randint(0, int(vocab), (rows, *shape), device=device) if vocab else torch.randn(rows, *shape, dtype=dtype, device=device)
-    opt = torch.optim.SGD(net.parameters(), lr=1e-6)
-    net.train()
-
-    def step() -> None:
-        opt.zero_grad(set_to_none=True)
-        out = net(x)
-        loss = out.logsumexp(1).sum() if is_clf else (out * out).sum()
-        loss.backward()
-        opt.step()
-
-    for _ in range(3):
-        step()
-    _sync(device)
-    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min(steps_per_epoch, 5), min_seconds=0.2)
-    return e_step * steps_per_epoch
-
-
-def _energy_per_call(fn: Callable[[], Any], meter: _Meter, device: torch.device, *, min_calls: int, min_seconds: float) -> tuple[float, int, float]:
-    """Joules per call of ``fn``, with the number of calls and the seconds they took (device work included).
-
-    Calls ``fn`` at least ``min_calls`` times and for at least ``min_seconds`` or
-    the meter's ``min_window_s``; a counter that has not moved by then is given
-    up to ten times longer, so a short span never reads as zero energy.
-    """
-    window = max(min_seconds, meter.min_window_s)
-    n, e0, t0 = 0, meter.read(), time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        if n < min_calls or time.perf_counter() - t0 < window:
-            continue
-        _sync(device)
-        elapsed, joules = time.perf_counter() - t0, meter.read() - e0
-        if joules > 0 or elapsed > 10 * window:
-            return joules / n, n, elapsed
 
 
 __all__ = ["CostReport", "LayerCost", "cost", "time_calls"]

@@ -1,0 +1,172 @@
+"""Energy of a running model: counters read in joules, and joules per call.
+
+Reads Intel/AMD RAPL counters (``/sys/class/powercap``) or NVIDIA NVML when it
+can, else estimates measured wall time x an assumed power (and says so). Used
+by :func:`hiddenlayers.cost.cost` for energy per prediction and per epoch.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+ASSUMED_WATTS_PER_CPU_THREAD = 10.0  # a busy server core under a dense matmul load, roughly TDP / cores
+ASSUMED_GPU_WATTS = 300.0
+
+
+class _Meter(ABC):
+    """Reads a cumulative energy counter in joules; ``method`` describes it."""
+
+    measured = False
+    method = ""
+    #: shortest span (s) worth reading: counters that update in steps need spans of several steps
+    min_window_s = 0.0
+
+    @abstractmethod
+    def read(self) -> float:
+        """Joules counted so far (only differences between reads mean anything)."""
+
+
+class _RaplMeter(_Meter):
+    measured = True
+    min_window_s = 0.05  # RAPL updates about every millisecond
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = files
+        self.ranges = []
+        for f in files:
+            rng = os.path.join(os.path.dirname(f), "max_energy_range_uj")
+            try:
+                with open(rng) as fh:
+                    self.ranges.append(float(fh.read()))
+            except OSError:
+                self.ranges.append(float("inf"))
+        self.method = (
+            f"measured: RAPL package counters ({', '.join(os.path.dirname(f).rsplit('/', 1)[-1] for f in files)}); "
+            "they include everything else the CPU package ran meanwhile"
+        )
+        self._last = [self._raw(f) for f in files]
+        self._total = 0.0
+
+    @staticmethod
+    def _raw(f: str) -> float:
+        with open(f) as fh:
+            return float(fh.read())
+
+    def read(self) -> float:
+        for i, f in enumerate(self.files):
+            now = self._raw(f)
+            delta = now - self._last[i]
+            if delta < 0:  # the counter wrapped around
+                delta += self.ranges[i]
+            self._total += delta
+            self._last[i] = now
+        return self._total * 1e-6
+
+
+class _NvmlMeter(_Meter):
+    measured = True
+    min_window_s = 0.5  # the NVML counter moves in steps tens of milliseconds apart; shorter spans read 0
+
+    def __init__(self, index: int) -> None:
+        import pynvml
+
+        pynvml.nvmlInit()
+        self._nvml = pynvml
+        self._handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+        self.read()
+        self.method = f"measured: NVML total energy counter of GPU {index}"
+
+    def read(self) -> float:
+        return float(self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle)) * 1e-3
+
+
+class _EstimateMeter(_Meter):
+    def __init__(self, device: torch.device, watts: float | None, why: str) -> None:
+        if device.type == "cuda":
+            self.watts = ASSUMED_GPU_WATTS if watts is None else watts
+            how = f"{self.watts:g} W assumed for the GPU"
+        else:
+            threads = torch.get_num_threads()
+            self.watts = ASSUMED_WATTS_PER_CPU_THREAD * threads if watts is None else watts
+            how = (f"{self.watts:g} W assumed" if watts is not None
+                   else f"{ASSUMED_WATTS_PER_CPU_THREAD:g} W assumed per busy CPU thread x {threads} thread(s)")
+        self.method = f"ESTIMATE, not a measurement ({why}): measured wall time x {how}; pass watts=... (CLI: --watts) to change"
+        self._t0 = time.perf_counter()
+
+    def read(self) -> float:
+        return (time.perf_counter() - self._t0) * self.watts
+
+
+def _meter(device: torch.device, watts: float | None) -> _Meter:
+    if watts is not None:
+        return _EstimateMeter(device, watts, "watts given by the caller")
+    if device.type == "cuda":
+        try:
+            return _NvmlMeter(device.index or 0)
+        except Exception as exc:  # no pynvml, or the driver refuses: fall back, saying why
+            return _EstimateMeter(device, None, f"NVML unavailable: {type(exc).__name__}")
+    files = sorted(f for f in glob.glob("/sys/class/powercap/intel-rapl:*/energy_uj") if f.count(":") == 1)
+    if not files:
+        return _EstimateMeter(device, None, "no RAPL counters under /sys/class/powercap")
+    try:
+        return _RaplMeter(files)
+    except OSError as exc:
+        return _EstimateMeter(device, None, f"RAPL counters not readable: {exc.strerror or exc}")
+
+
+def _sync(device: torch.device) -> None:
+    """Wait for the device's queued work, so timings and counter reads include it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype) -> float:
+    """Joules for one epoch: energy of a few timed steps x steps per epoch."""
+    steps_per_epoch = -(-samples // batch)
+    shape = tuple(getattr(net, "input_shape", (net.in_features,)))
+    vocab = getattr(net, "vocab_size", None)
+    rows = min(batch, samples)
+    x = torch.randint(0, int(vocab), (rows, *shape), device=device) if vocab else torch.randn(rows, *shape, dtype=dtype, device=device)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-6)
+    net.train()
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        out = net(x)
+        loss = out.logsumexp(1).sum() if is_clf else (out * out).sum()
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    _sync(device)
+    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min(steps_per_epoch, 5), min_seconds=0.2)
+    return e_step * steps_per_epoch
+
+
+def _energy_per_call(fn: Callable[[], Any], meter: _Meter, device: torch.device, *, min_calls: int, min_seconds: float) -> tuple[float, int, float]:
+    """Joules per call of ``fn``, with the number of calls and the seconds they took (device work included).
+
+    Calls ``fn`` at least ``min_calls`` times and for at least ``min_seconds`` or
+    the meter's ``min_window_s``; a counter that has not moved by then is given
+    up to ten times longer, so a short span never reads as zero energy.
+    """
+    window = max(min_seconds, meter.min_window_s)
+    n, e0, t0 = 0, meter.read(), time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        if n < min_calls or time.perf_counter() - t0 < window:
+            continue
+        _sync(device)
+        elapsed, joules = time.perf_counter() - t0, meter.read() - e0
+        if joules > 0 or elapsed > 10 * window:
+            return joules / n, n, elapsed
