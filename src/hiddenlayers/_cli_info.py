@@ -4,6 +4,8 @@
 file's JSON header directly (the safetensors layout: an 8-byte little-endian
 header length, then the JSON header) and never imports PyTorch, NumPy or
 scikit-learn. It applies the same checks as :func:`hiddenlayers.modelfile.read_metadata`.
+An ``.onnx`` file from ``hiddenlayers export`` is read with the ``onnx``
+package (:func:`hiddenlayers._onnx_run.describe_onnx`), still without PyTorch.
 """
 
 from __future__ import annotations
@@ -123,6 +125,12 @@ def _num(v: Any) -> Any:
 
 
 def run_info(path: str, *, as_json: bool) -> None:
+    if path.lower().endswith(".onnx"):
+        from ._onnx_run import describe_onnx
+
+        onnx_info = clean(describe_onnx(path))
+        print_json(onnx_info) if as_json else _show_onnx(onnx_info)
+        return
     info = model_info(path)
     if as_json:
         print_json(info)
@@ -161,6 +169,57 @@ def run_info(path: str, *, as_json: bool) -> None:
         con.print(p)
     else:
         con.print("preprocessing: none stored (the model reads numeric columns as given)")
+
+
+def _show_onnx(info: dict[str, Any]) -> None:
+    """``info`` of an ONNX file as text: a summary line, the graph's inputs and outputs, its dense layers, the metadata."""
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    opsets = ", ".join(f"{k} {v}" for k, v in info["opset_imports"].items())
+    written = f"hiddenlayers {info['library_version']}" if info["library_version"] else "hiddenlayers (version not recorded)"
+    con.print(f"[bold]{info['file']}[/]: ONNX (opset {opsets}), {info['bytes']:,} bytes, {info['estimator'] or 'model'}"
+              f"{', int8-quantised' if info['quantized'] else ''}; written by {written}, producer {info['producer'] or 'unknown'}")
+    io = Table(title="graph inputs and outputs", title_justify="left")
+    for col in ("", "name", "type", "shape"):
+        io.add_column(col)
+    for kind, rows in (("input", info["graph_inputs"]), ("output", info["graph_outputs"])):
+        for r in rows:
+            shape = "(" + ", ".join("?" if d is None else str(d) for d in r["shape"]) + ")" if r["shape"] is not None else "unknown"
+            io.add_row(kind, r["name"], r["type"], shape)
+    con.print(io)
+    if info["layers"]:
+        t = Table(title="dense layers found in the graph", title_justify="left")
+        for col in ("layer", "op", "inputs", "units", "weights", "bias", "followed by", "parameters"):
+            t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
+        for r in info["layers"]:
+            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), r["weight_type"], "yes" if r["bias"] else "no", r["followed_by"] or "-", f"{r['parameters']:,}")
+        con.print(t)
+        con.print(f"{info['parameters']:,} parameters in these layers")
+    else:
+        con.print("layers: no dense (Gemm/MatMul) node with stored weights found in the graph")
+    s = Table(title="metadata (written by hiddenlayers export)", title_justify="left", show_header=False)
+    s.add_column("", style="bold")
+    s.add_column("")
+    s.add_row("output", str(info["output"]))
+    if info["target"]:
+        s.add_row("target", f"{info['target']} ({info['task']})")
+    if info["classes"] is not None:
+        cl = info["classes"]
+        s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
+    if info["numeric_columns"] is not None:
+        s.add_row("numeric columns (X)", ", ".join(info["numeric_columns"]) or "-")
+        for c in info["categorical_columns"]:
+            cats = c["categories"]
+            s.add_row(f"categorical column (C): {c['name']}", ", ".join(map(str, cats[:6])) + (f" ... ({len(cats)})" if len(cats) > 6 else ""))
+        if info["missing_token"] is not None:
+            s.add_row("missing text in C", repr(info["missing_token"]))
+    elif info["input_columns"]:
+        s.add_row("input columns (X)", ", ".join(info["input_columns"]))
+    else:
+        s.add_row("preprocessing", "none stored (X is the numeric matrix the network reads)")
+    con.print(s)
 
 
 def run_datasets(*, as_json: bool) -> None:

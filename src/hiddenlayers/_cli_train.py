@@ -240,13 +240,17 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
 
 def metrics(model: Any, A: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Classifier: accuracy, balanced accuracy, F1 (macro), confusion matrix; regressor: R², MAE, RMSE."""
+    return prediction_metrics(model.predict(A), y, getattr(model, "classes_", None))
+
+
+def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None) -> dict[str, Any]:
+    """:func:`metrics` from predictions: ``classes`` (a classifier's ``classes_``) picks the classification metrics."""
     from sklearn import metrics as M
 
-    pred = model.predict(A)
-    if hasattr(model, "classes_"):
+    if classes is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            labels = list(model.classes_)
+            labels = list(classes)
             return {
                 "accuracy": float(M.accuracy_score(y, pred)),
                 "balanced_accuracy": float(M.balanced_accuracy_score(y, pred)),
@@ -367,14 +371,21 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
     y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
     m = metrics(model, A, y)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression", "metrics": m}
+    show_evaluation(result, as_json)
+    return result
+
+
+def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
+    """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables."""
     if as_json:
         print_json(clean(result))
-        return result
+        return
+    m = result["metrics"]
     from rich.console import Console
     from rich.table import Table
 
     con = Console()
-    t = Table(title=f"{result['task']} metrics on {len(y)} rows", title_justify="left")
+    t = Table(title=f"{result['task']} metrics on {result['rows']} rows", title_justify="left")
     t.add_column("metric")
     t.add_column("value", justify="right")
     for k, v in m.items():
@@ -390,4 +401,3 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
         for lab, row in zip(cm["labels"], cm["matrix"]):
             c.add_row(lab, *(str(v) for v in row))
         con.print(c)
-    return result

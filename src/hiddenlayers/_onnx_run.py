@@ -110,6 +110,39 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     return feeds, notes
 
 
+REQUIRED_KEY = "hiddenlayers_output"
+
+
+def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
+    """The hiddenlayers part of an ONNX file's ``metadata_props`` (JSON strings), decoded and checked.
+
+    Keys: ``output``, ``estimator``, ``classes`` (list or None), ``label_type``,
+    ``target``, ``task``, ``spec`` (see :func:`input_spec`, or None),
+    ``input_columns`` and ``library_version`` (None when not recorded). A file
+    without our metadata, or with metadata that does not decode, is a
+    :class:`ModelFileError`.
+    """
+    if REQUIRED_KEY not in meta:
+        raise ModelFileError(f"'{path}' is an ONNX model but not one written by hiddenlayers (no '{REQUIRED_KEY}' metadata): export it with `hiddenlayers export`.")
+
+    def get(key: str) -> Any:
+        return json.loads(meta[key]) if key in meta else None
+
+    try:
+        out = {
+            "output": meta[REQUIRED_KEY], "estimator": meta.get("hiddenlayers_estimator", ""), "library_version": meta.get("hiddenlayers_version"),
+            "classes": get("classes"), "label_type": get("label_type"), "target": get("target"), "task": get("task"),
+            "spec": get(INPUTS_KEY), "input_columns": get("input_columns"),
+        }
+        if out["classes"] is not None and not isinstance(out["classes"], list):
+            raise TypeError("classes is not a list")
+        if out["spec"] is not None and not (isinstance(out["spec"].get("numeric"), list) and isinstance(out["spec"].get("categorical"), list)):
+            raise TypeError("input spec lacks its column lists")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
+    return out
+
+
 class OnnxModel:
     """An ONNX file from :func:`hiddenlayers.export_onnx`, run with onnxruntime on raw tables.
 
@@ -131,23 +164,15 @@ class OnnxModel:
             self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for any bad file
             raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
-        meta = dict(self.session.get_modelmeta().custom_metadata_map)
-        if "hiddenlayers_output" not in meta:
-            raise ModelFileError(f"'{p}' is an ONNX model but not one written by hiddenlayers (no 'hiddenlayers_output' metadata): export it with `hiddenlayers export`.")
-        try:
-            self.output = meta["hiddenlayers_output"]
-            self.estimator = meta.get("hiddenlayers_estimator", "")
-            self.classes_ = np.asarray(json.loads(meta["classes"])) if "classes" in meta else None
-            self.multilabel = json.loads(meta.get("label_type", '""')) == "multilabel-indicator"
-            self.target = json.loads(meta["target"]) if "target" in meta else None
-            self.task = json.loads(meta["task"]) if "task" in meta else None
-            if INPUTS_KEY in meta:
-                self.spec: dict[str, Any] | None = json.loads(meta[INPUTS_KEY])
-            else:
-                self.spec = None
-            self.columns = json.loads(meta["input_columns"]) if "input_columns" in meta else None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ModelFileError(f"'{p}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
+        m = parse_metadata(dict(self.session.get_modelmeta().custom_metadata_map), p)
+        self.output: str = m["output"]
+        self.estimator: str = m["estimator"]
+        self.classes_ = np.asarray(m["classes"]) if m["classes"] is not None else None
+        self.multilabel = m["label_type"] == "multilabel-indicator"
+        self.target: str | None = m["target"]
+        self.task: str | None = m["task"]
+        self.spec: dict[str, Any] | None = m["spec"]
+        self.columns: list[str] | None = m["input_columns"]
         self.path = str(p)
         self.n_inputs = int(self.session.get_inputs()[0].shape[1]) if self.spec is None else len(self.spec["numeric"])
 
@@ -193,4 +218,123 @@ class OnnxModel:
         return self.classes_[out.argmax(1)]
 
 
-__all__ = ["INPUTS_KEY", "OnnxModel", "choose_missing_token", "feeds_from_frame", "input_spec"]
+
+# ------------------------------------------------------------------ what a file holds (for `hiddenlayers info`)
+_DENSE_OPS = ("Gemm", "MatMul", "MatMulInteger")
+_QUANT_OPS = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QLinearConv"}
+_PASS_THROUGH = {"Cast", "Mul"}  # between an int8 MatMulInteger and its bias Add (rescaling)
+
+
+def describe_onnx(path: str | Path) -> dict[str, Any]:
+    """What an ONNX file from :func:`hiddenlayers.export_onnx` holds, read from the file alone (no onnxruntime, no PyTorch).
+
+    The file (opset, size in bytes, producer), the graph's inputs and outputs
+    with element types and shapes (a dimension is an int or its symbolic
+    name), our metadata (see :func:`parse_metadata`), whether it is int8
+    quantised, and one row per dense layer found in the graph: a
+    ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an initializer
+    gives ``inputs`` x ``units``, its bias (``Gemm``'s C or the next ``Add``)
+    and the op that consumes its output. Bad or foreign files raise
+    :class:`ModelFileError`.
+    """
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
+    if p.is_dir():
+        raise ModelFileError(f"'{p}' is a folder, not a model file: give the path of a .onnx file.")
+    bad = f"'{p}' is not a readable ONNX model: it may be truncated, corrupt or of another format."
+    try:
+        proto = onnx.load(str(p), load_external_data=False)
+    except (DecodeError, ValueError, OSError, RuntimeError):
+        raise ModelFileError(bad) from None
+    if proto.ir_version == 0 or not proto.graph.node:
+        raise ModelFileError(bad)
+    meta = parse_metadata({m.key: m.value for m in proto.metadata_props}, p)
+    g = proto.graph
+    opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
+    weight_types = {init.name: init.data_type for init in g.initializer}
+    layers = _dense_layers(g)
+    quantized = any(n.op_type in _QUANT_OPS for n in g.node) or any(r["weight_type"] in ("int8", "uint8") for r in layers)
+    spec = meta["spec"]
+    return {
+        "file": str(p), "format": "onnx", "bytes": p.stat().st_size, "ir_version": int(proto.ir_version),
+        "opset": opsets.get("ai.onnx"), "opset_imports": opsets,
+        "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None,
+        "library_version": meta["library_version"], "estimator": meta["estimator"], "task": meta["task"], "target": meta["target"],
+        "output": meta["output"], "classes": meta["classes"], "label_type": meta["label_type"],
+        "graph_inputs": [_value_info(v) for v in g.input if v.name not in weight_types],
+        "graph_outputs": [_value_info(v) for v in g.output],
+        "input_columns": meta["input_columns"],
+        "numeric_columns": list(spec["numeric"]) if spec else None,
+        "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
+        "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,
+        "quantized": quantized,
+        "inputs": layers[0]["inputs"] if layers else None, "outputs": layers[-1]["units"] if layers else None,
+        "layers": layers, "parameters": sum(r["parameters"] for r in layers) if layers else None,
+    }
+
+
+def _type_name(elem_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        return TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:
+        return f"type {elem_type}"
+
+
+def _value_info(v: Any) -> dict[str, Any]:
+    """``{"name", "type", "shape"}`` of a graph input/output; a dimension is its size or its symbolic name."""
+    t = v.type.tensor_type
+    dims: list[int | str | None] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in t.shape.dim]
+    return {"name": v.name, "type": _type_name(t.elem_type), "shape": dims if t.HasField("shape") else None}
+
+
+def _dense_layers(g: Any) -> list[dict[str, Any]]:
+    """One row per dense node (graph order) whose weight is an initializer: inputs, units, bias, next op, parameters."""
+    inits = {i.name: i for i in g.initializer}
+    consumers: dict[str, list[Any]] = {}
+    for n in g.node:
+        for name in n.input:
+            consumers.setdefault(name, []).append(n)
+    rows: list[dict[str, Any]] = []
+    for n in g.node:
+        if n.op_type not in _DENSE_OPS or len(n.input) < 2 or n.input[1] not in inits:
+            continue
+        w = inits[n.input[1]]
+        if len(w.dims) != 2:
+            continue
+        trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0) if n.op_type == "Gemm" else 0
+        n_in, units = (int(w.dims[1]), int(w.dims[0])) if trans_b else (int(w.dims[0]), int(w.dims[1]))
+        bias, out = None, n.output[0]
+        if n.op_type == "Gemm" and len(n.input) > 2 and n.input[2] in inits:
+            bias = inits[n.input[2]]
+        else:  # MatMul (+ Cast/Mul rescaling for int8) then Add(bias)
+            nxt = consumers.get(out, [])
+            while len(nxt) == 1 and nxt[0].op_type in _PASS_THROUGH:
+                out = nxt[0].output[0]
+                nxt = consumers.get(out, [])
+            if len(nxt) == 1 and nxt[0].op_type == "Add":
+                other = [i for i in nxt[0].input if i != out]
+                if other and other[0] in inits:
+                    bias, out = inits[other[0]], nxt[0].output[0]
+        after = consumers.get(out, [])
+        n_bias = int(np.prod(bias.dims)) if bias is not None else 0
+        rows.append({
+            "layer": _layer_name(w.name, len(rows) + 1), "op": n.op_type, "inputs": n_in, "units": units,
+            "weight_type": _type_name(w.data_type), "bias": bias is not None,
+            "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": n_in * units + n_bias,
+        })
+    return rows
+
+
+def _layer_name(weight: str, i: int) -> str:
+    """``network.hidden1.linear.weight`` -> ``hidden1``; ``network.head.weight...`` -> ``head``; otherwise ``dense{i}``."""
+    parts = weight.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "network" else f"dense{i}"
+
+
+__all__ = ["INPUTS_KEY", "OnnxModel", "choose_missing_token", "describe_onnx", "feeds_from_frame", "input_spec", "parse_metadata"]

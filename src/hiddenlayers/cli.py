@@ -164,15 +164,22 @@ def predict(
 
 @app.command()
 def evaluate(
-    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train`.")],
+    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
+    if model.lower().endswith(".onnx"):
+        from ._cli_onnx import run_evaluate_onnx
+
+        run_evaluate_onnx(model, data, target=target, as_json=json)
+        return
     from ._cli_train import run_evaluate
 
     run_evaluate(model, data, target=target, as_json=json)
@@ -198,10 +205,12 @@ def inspect(
 
 @app.command()
 def info(
-    model: Annotated[str, typer.Argument(help="Model file.")],
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors), or an .onnx file written by `hiddenlayers export`.")],
     json: Json = False,
 ) -> None:
     """Spec, layer table, training summary and preprocessing of a model file (reads only its header).
+
+    For an .onnx file: opset, size, graph inputs and outputs, columns, classes, int8 or not, and the dense layers found in the graph.
 
     Example: hiddenlayers info model.safetensors
     """

@@ -1,0 +1,48 @@
+"""``evaluate`` on an ``.onnx`` file from ``hiddenlayers export``: onnxruntime, pandas and scikit-learn's metrics, never PyTorch.
+
+The metrics and their tables are the ones ``evaluate`` shows for a
+``.safetensors`` model (:func:`hiddenlayers._cli_train.prediction_metrics`,
+:func:`hiddenlayers._cli_train.show_evaluation`); only the predictions come
+from the ONNX graph, whose preprocessing is inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._cli_common import UserError, note
+
+
+def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
+    """Metrics of an exported ONNX model on labelled ``data``; printed as tables or JSON. Returns the result.
+
+    The target column is ``target``, else the one the file records (exported
+    from a model trained by ``hiddenlayers train``), else ``target`` for a
+    bundled dataset; without any of them, a :class:`UserError` asks for ``--target``.
+    """
+    from ._cli_train import _regression_target, coerce_labels, prediction_metrics, show_evaluation
+    from ._onnx_run import OnnxModel
+    from .data import default_target, load_table, resolve_column
+    from .exceptions import DataError
+
+    model = OnnxModel(model_path)
+    frame = load_table(data)
+    name = target or model.target or default_target(data, frame)
+    if name is None:
+        raise UserError(f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN.")
+    name = resolve_column(name, list(frame.columns))
+    frame = frame[frame[name].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise DataError(f"the target column '{name}' is empty (every value is missing).")
+    out, notes = model.run(frame.drop(columns=[name]))  # (n, classes) probabilities or (n, outputs) predictions
+    for msg in notes:
+        note(msg)
+    classes = model.classes_
+    y = coerce_labels(frame[name], classes) if classes is not None else _regression_target(frame[name], name)
+    m = prediction_metrics(model.decode(out), y, classes)
+    result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression", "metrics": m}
+    show_evaluation(result, as_json)
+    return result
+
+
+__all__ = ["run_evaluate_onnx"]
