@@ -1,4 +1,4 @@
-"""Autoencoder: shapes, outlier scores on injected outliers, save/load, errors."""
+"""Autoencoder: shapes, outlier scores on injected outliers, save/load, errors, device."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from hiddenlayers import Autoencoder, ModelFileError, NotFittedError
@@ -82,3 +84,44 @@ def test_errors(fitted: Autoencoder) -> None:
         Autoencoder(activation="relux").fit(np.zeros((10, 2)))
     with pytest.raises(ValueError, match="n_components must be an integer >= 1. Received: n_components=0"):
         Autoencoder(n_components=0).fit(np.zeros((10, 2)))
+
+
+# ------------------------------------------------------------------ device
+NO_GPU = pytest.mark.skipif(
+    torch.cuda.is_available() or torch.backends.mps.is_available(), reason="device='auto' picks a GPU here, so it need not equal 'cpu' bit for bit"
+)
+
+
+@NO_GPU
+def test_device_cpu_equals_default_on_a_cpu_machine(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    X = data[1][:200]
+    a = Autoencoder((8,), n_components=2, max_iter=5, random_state=0).fit(X)
+    b = Autoencoder((8,), n_components=2, max_iter=5, random_state=0, device="cpu").fit(X)
+    assert next(b.network_.parameters()).device.type == "cpu"
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+def test_device_errors(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'. Received: device='gpu'"):
+        Autoencoder(device="gpu").fit(data[0])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_missing_cuda_is_a_clear_error(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    with pytest.raises(ValueError, match=r"device='cuda' but this machine has no CUDA GPU: use device='auto'"):
+        Autoencoder(device="cuda").fit(data[0])
+
+
+def test_load_onto_cpu_and_params(fitted: Autoencoder, data: tuple[np.ndarray, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    assert fitted.get_params()["device"] == "auto" and clone(Autoencoder(device="cpu")).device == "cpu"
+    path = tmp_path / "ae.safetensors"
+    fitted.save(path)
+    cpu = Autoencoder.load(path, device="cpu")
+    assert cpu.device == "cpu" and next(cpu.network_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(cpu.score_samples(data[1]), fitted.score_samples(data[1]), rtol=0, atol=1e-5)  # exact on a CPU; float32 kernels differ on a GPU
+    cpu.save(path)
+    assert Autoencoder.load(path).device == "cpu"  # the parameter travels in the file
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu'.*Received: device='gpu'"):
+        Autoencoder.load(path, device="gpu")

@@ -1,4 +1,4 @@
-"""Forecaster: beats the naive forecast on a sine wave, shapes, save/load, errors."""
+"""Forecaster: beats the naive forecast on a sine wave, shapes, save/load, errors, device."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 
 from hiddenlayers import Forecaster, NotFittedError
 from hiddenlayers.exceptions import DataError
@@ -71,3 +73,34 @@ def test_errors(fitted: Forecaster) -> None:
         Forecaster(target="diff").fit(np.arange(40.0))
     with pytest.raises(DataError, match="each forecast needs window=25 past values"):
         fitted.predict(WAVE[:10])
+
+
+# ------------------------------------------------------------------ device
+@pytest.mark.skipif(torch.cuda.is_available() or torch.backends.mps.is_available(), reason="device='auto' picks a GPU here")
+def test_device_cpu_equals_default_on_a_cpu_machine() -> None:
+    a = Forecaster(window=10, horizon=2, max_iter=5, random_state=0).fit(WAVE[:150])
+    b = Forecaster(window=10, horizon=2, max_iter=5, random_state=0, device="cpu").fit(WAVE[:150])
+    assert next(b.network_.parameters()).device.type == "cpu"
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.predict(WAVE[:60]), b.predict(WAVE[:60]))
+    np.testing.assert_array_equal(a.forecast(5), b.forecast(5))
+
+
+def test_device_errors() -> None:
+    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'. Received: device='gpu'"):
+        Forecaster(device="gpu").fit(WAVE)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda:0' but this machine has no CUDA GPU: use device='auto'"):
+            Forecaster(device="cuda:0").fit(WAVE)
+
+
+def test_load_onto_cpu_and_params(fitted: Forecaster, tmp_path: Path) -> None:
+    assert fitted.get_params()["device"] == "auto" and clone(Forecaster(device="cpu")).device == "cpu"
+    path = tmp_path / "f.safetensors"
+    fitted.save(path)
+    cpu = Forecaster.load(path, device="cpu")
+    assert cpu.device == "cpu" and next(cpu.network_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(cpu.predict(WAVE[:60]), fitted.predict(WAVE[:60]), rtol=0, atol=1e-5)  # exact on a CPU; float32 kernels differ on a GPU
+    np.testing.assert_allclose(cpu.forecast(5), fitted.forecast(5), rtol=0, atol=1e-5)  # exact on a CPU; float32 kernels differ on a GPU
+    with pytest.raises(ValueError, match="Received: device='gpu'"):
+        Forecaster.load(path, device="gpu")

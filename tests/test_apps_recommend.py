@@ -1,4 +1,4 @@
-"""Recommender: beats the global mean on synthetic low-rank ratings, unseen ids, save/load, errors."""
+"""Recommender: beats the global mean on synthetic low-rank ratings, unseen ids, save/load, errors, device."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from sklearn.base import clone
 
 from hiddenlayers import NotFittedError, Recommender
 from hiddenlayers.exceptions import DataError
@@ -79,3 +81,33 @@ def test_errors() -> None:
         Recommender().fit(pd.DataFrame({"a": [1], "b": [2], "c": [3]}), [1])
     with pytest.raises(ValueError, match="reg must be a number >= 0. Received: reg=-1"):
         Recommender(reg=-1).fit(([1, 2], [1, 2]), [1, 2])
+
+
+# ------------------------------------------------------------------ device
+@pytest.mark.skipif(torch.cuda.is_available() or torch.backends.mps.is_available(), reason="device='auto' picks a GPU here")
+def test_device_cpu_equals_default_on_a_cpu_machine() -> None:
+    df = _ratings(1).iloc[:800]
+    kw = dict(n_factors=4, hidden_layer_sizes=(8,), dropout=0.1, max_iter=4, random_state=0)
+    a = Recommender(**kw).fit(df[["user", "item"]], df.rating)
+    b = Recommender(**kw, device="cpu").fit(df[["user", "item"]], df.rating)
+    assert next(b.network_.parameters()).device.type == "cpu" and b.network_.mean.device.type == "cpu"
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.predict(df[["user", "item"]]), b.predict(df[["user", "item"]]))
+
+
+def test_device_errors() -> None:
+    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'. Received: device='gpu'"):
+        Recommender(device="gpu").fit(([1, 2], [1, 2]), [1, 2])
+
+
+def test_load_onto_cpu_and_params(split: tuple[pd.DataFrame, pd.DataFrame, Recommender], tmp_path: Path) -> None:
+    tr, _, rec = split
+    assert rec.get_params()["device"] == "auto" and clone(Recommender(device="cpu")).device == "cpu"
+    path = tmp_path / "r.safetensors"
+    rec.save(path)
+    cpu = Recommender.load(path, device="cpu")
+    assert cpu.device == "cpu" and {t.device.type for t in cpu.network_.state_dict().values()} == {"cpu"}
+    rows = tr.iloc[:50][["user", "item"]]
+    np.testing.assert_allclose(cpu.predict(rows), rec.predict(rows), rtol=0, atol=1e-5)  # exact on a CPU; float32 kernels differ on a GPU
+    with pytest.raises(ValueError, match="Received: device='gpu'"):
+        Recommender.load(path, device="gpu")

@@ -128,3 +128,22 @@ def test_apps_on_cuda(digits):
         warnings.simplefilter("error", UserWarning)  # cuDNN's "weights are not contiguous" note included
         txt = hl.TextClassifier(max_iter=10, random_state=0, device="cuda").fit(texts, labels)
         assert txt.score(texts, labels) >= 0.9  # after fit the weights are back in cuDNN's packed layout
+
+
+def test_dense_apps_on_cuda_load_on_cpu(digits, tmp_path):
+    Xtr = digits[0]
+    ae = hl.Autoencoder((32,), n_components=4, max_iter=10, random_state=0, device="cuda").fit(Xtr)
+    assert next(ae.network_.parameters()).device.type == "cuda"
+    ae.save(tmp_path / "a.safetensors")
+    cpu_ae = hl.load(tmp_path / "a.safetensors", device="cpu")
+    np.testing.assert_allclose(cpu_ae.score_samples(Xtr), ae.score_samples(Xtr), atol=1e-5)
+    y = np.sin(np.arange(300) / 4)
+    f = hl.Forecaster(window=16, horizon=2, max_iter=30, random_state=0, device="cuda").fit(y)
+    f.save(tmp_path / "f.safetensors")
+    assert f.score(y) > 0.9
+    np.testing.assert_allclose(hl.Forecaster.load(tmp_path / "f.safetensors", device="cpu").predict(y), f.predict(y), atol=1e-5)
+    u, i = np.arange(600) % 30, np.arange(600) % 40
+    rec = hl.Recommender(n_factors=4, max_iter=5, random_state=0, device="cuda").fit((u, i), 3.0 + (u % 3))
+    rec.save(tmp_path / "r.safetensors")
+    assert rec.network_.mean.device.type == "cuda"
+    np.testing.assert_allclose(hl.Recommender.load(tmp_path / "r.safetensors", device="cpu").predict((u, i)), rec.predict((u, i)), atol=1e-5)

@@ -120,8 +120,8 @@ def test_forecaster_lens_sees_the_lag_windows(forecaster) -> None:
     np.testing.assert_allclose(windows[:, -1], 0.0, atol=1e-6)  # target="delta": relative to the last value
     rec = hl.lens.record(f, s)
     with torch.no_grad():
-        _, hidden = f.network_(torch.as_tensor(windows), return_hidden=True)
-    np.testing.assert_allclose(rec["hidden2"], hidden[1].numpy(), rtol=1e-6)
+        _, hidden = f.network_(torch.as_tensor(windows, device=next(f.network_.parameters()).device), return_hidden=True)
+    np.testing.assert_allclose(rec["hidden2"], hidden[1].cpu().numpy(), rtol=1e-6)
     assert quiet_summary(f, s) == ["hidden1", "hidden2"]
     with pytest.raises(DataError, match="network_input needs a series"):
         f.network_input(5)

@@ -276,3 +276,16 @@ def test_strings_that_spell_nonfinite_floats_stay_strings(tmp_path: Path) -> Non
     assert list(back.classes_) == ["inf", "nan"] and all(isinstance(c, str) for c in back.classes_)
     assert back.best_loss_ == float("inf")
     assert list(back.predict(X)) == list(clf.predict(X))
+
+
+def test_load_passes_device_to_applications(tmp_path) -> None:
+    import numpy as np
+
+    series = np.sin(np.arange(120) / 5)
+    f = hl.Forecaster(window=8, max_iter=3, random_state=0).fit(series)
+    f.save(tmp_path / "f.safetensors")
+    again = hl.load(tmp_path / "f.safetensors", device="cpu")
+    assert again.device == "cpu" and next(again.network_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(again.predict(series), f.predict(series), atol=1e-6)
+    with pytest.raises(ValueError, match="Received: device='gpu'"):
+        hl.load(tmp_path / "f.safetensors", device="gpu")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -75,3 +76,24 @@ def test_resolve_device() -> None:
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
     with pytest.raises(ValueError, match=r"^device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'\. Received: device='gpu7'\.$"):
         resolve_device("gpu7")
+
+
+def test_a_device_this_machine_lacks_fails_before_any_work() -> None:
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    found = f"{n} CUDA GPU(s)" if n else "no CUDA GPU"
+    with pytest.raises(ValueError, match=rf"^device='cuda:{n}' but this machine has {found}: use device='auto'"):
+        resolve_device(f"cuda:{n}")
+    mps = getattr(torch.backends, "mps", None)
+    if not (mps is not None and mps.is_available()):
+        with pytest.raises(ValueError, match=r"^device='mps' but Apple MPS is not available on this machine"):
+            resolve_device("mps")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_estimators_refuse_a_missing_gpu_at_fit() -> None:
+    import hiddenlayers as hl
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    for est in (hl.MLPClassifier(device="cuda"), hl.ImageClassifier(device="cuda")):
+        with pytest.raises(ValueError, match=r"^device='cuda' but this machine has no CUDA GPU"):
+            est.fit(X if isinstance(est, hl.MLPClassifier) else X.reshape(20, 1, 3), y)

@@ -10,6 +10,7 @@ Writes go to a temporary file in the same folder, then ``os.replace``.
 
 from __future__ import annotations
 
+import inspect
 import json
 import numbers
 import os
@@ -209,7 +210,12 @@ def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
     if meta["estimator"] in _APPS:
         from . import apps
 
-        return getattr(apps, meta["estimator"]).load(path)
+        app_load = getattr(apps, meta["estimator"]).load
+        if device is not None and "device" in inspect.signature(app_load).parameters:
+            return app_load(path, device=device)
+        if device is not None and resolve_device(device).type != "cpu":
+            raise ValueError(f"{meta['estimator']} runs on the CPU only: load it without device= (or with device='cpu').")
+        return app_load(path)
     try:
         tensors = load_file(str(path))
     except Exception as exc:

@@ -216,7 +216,7 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU."""
+    """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU; an explicit device must exist here."""
     if device is None or device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -225,11 +225,19 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     try:
-        return torch.device(device)
+        dev = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'. Received: device={device!r}."
         ) from None
+    # a device this machine lacks fails here, before any work, not deep inside PyTorch mid-fit
+    if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+        found = f"{torch.cuda.device_count()} CUDA GPU(s)" if torch.cuda.is_available() else "no CUDA GPU"
+        raise ValueError(f"device={device!r} but this machine has {found}: use device='auto' (GPU when present, else CPU) or 'cpu'.")
+    mps = getattr(torch.backends, "mps", None)
+    if dev.type == "mps" and not (mps is not None and mps.is_available()):
+        raise ValueError(f"device={device!r} but Apple MPS is not available on this machine: use device='auto' or 'cpu'.")
+    return dev
 
 
 __all__ = ["Network", "count_parameters", "resolve_device"]

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..losses import get_loss
+from ..network import resolve_device
 from ..spec import Spec
 from ..stopping import History, MaxEpochs, NoImprovement
 from ..training import train
@@ -37,8 +38,29 @@ def check_fraction(value: Any, name: str, low: float = 0.0, high: float = 1.0) -
     return float(value)
 
 
+def check_device(device: Any) -> torch.device:
+    """Resolve ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``); a bad name or a
+    GPU this machine lacks raises :func:`~hiddenlayers.network.resolve_device`'s ValueError."""
+    return resolve_device(device)
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """The device ``module``'s parameters live on (CPU for a module without parameters)."""
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def float_tensor(a: Any, device: torch.device) -> Tensor:
+    """``a`` as a float32 tensor on ``device`` (the applications' networks are float32)."""
+    return torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)
+
+
 def seed_everything(random_state: int | None) -> torch.Generator:
-    """Seed PyTorch's global generator (weight init) and return a generator for shuffling."""
+    """Seed PyTorch's global generators (weight init, dropout; CUDA's too) and return a CPU generator for shuffling.
+
+    The shuffling generator stays on the CPU whatever the device, so a given
+    ``random_state`` visits the rows in the same order on every device.
+    """
     seed = int(np.random.SeedSequence(random_state).generate_state(1)[0] & 0x7FFFFFFF)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed + 1)
@@ -61,7 +83,7 @@ def one_thread() -> Iterator[None]:
 
 @torch.no_grad()
 def forward_batches(module: nn.Module, X: Tensor, batch_size: int = 8192) -> Tensor:
-    """``module(X)`` in eval mode, ``batch_size`` rows at a time (bounded memory)."""
+    """``module(X)`` in eval mode, ``batch_size`` rows at a time (bounded memory); the result stays on X's device."""
     module.eval()
     with one_thread():
         return torch.cat([module(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]) if X.shape[0] else module(X)
@@ -83,6 +105,7 @@ def fit_squared_error(
 ) -> History:
     """Train ``module`` to map ``X`` to ``Y`` with half squared error; return its History.
 
+    ``module``, ``X``, ``Y`` and ``validation`` must be on one device (training runs there).
     With ``validation=(X_val, Y_val)`` training stops after ``patience`` epochs
     without the validation loss (mean squared error per row) improving by
     ``tol`` and the best weights are restored; otherwise the training loss is
@@ -103,6 +126,7 @@ def fit_squared_error(
             module, X, Y, loss=get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate, stopping=MaxEpochs(max_epochs),
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
+            device=Y.device,
         )
     module.eval()
     if not math.isfinite(result.history.train_loss[-1] if result.history.train_loss else 0.0) and result.history.best_epoch == 0:
@@ -110,4 +134,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["check_fraction", "check_positive_int", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["check_device", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

@@ -25,7 +25,17 @@ from ..layers import activation_names
 from ..network import Network
 from ..stopping import History
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
-from ._fit import check_fraction, check_positive_int, fit_squared_error, forward_batches, hidden_spec, seed_everything
+from ._fit import (
+    check_device,
+    check_fraction,
+    check_positive_int,
+    device_of,
+    fit_squared_error,
+    float_tensor,
+    forward_batches,
+    hidden_spec,
+    seed_everything,
+)
 
 
 class AutoencoderNet(nn.Module):
@@ -57,6 +67,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
     contamination : expected fraction of outliers in the training data; sets ``offset_``.
     standardize : scale each feature to zero mean, unit variance before encoding (stored in the file).
     early_stopping : hold out ``validation_fraction`` of rows and stop when their error stops falling.
+    device : ``"auto"`` (CUDA, else Apple MPS, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
 
     Example
     -------
@@ -83,6 +94,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         n_iter_no_change: int = 10,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
+        device: str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -98,6 +110,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------ fitting
@@ -109,6 +122,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         check_positive_int(self.n_iter_no_change, "n_iter_no_change")
         check_fraction(self.contamination, "contamination", 0.0, 0.5 + 1e-12)
         check_fraction(self.validation_fraction, "validation_fraction")
+        check_device(self.device)
         if self.activation not in activation_names():
             raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
 
@@ -122,13 +136,17 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         self.mean_ = X.mean(0) if self.standardize else np.zeros(X.shape[1])
         scale = X.std(0) if self.standardize else np.ones(X.shape[1])
         self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        device = check_device(self.device)
         gen = seed_everything(self.random_state)
-        self.network_ = AutoencoderNet(self.n_features_in_, self.hidden_layer_sizes, self.n_components, self.activation)
-        Z = self._scaled(X)
+        # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+        self.network_ = AutoencoderNet(self.n_features_in_, self.hidden_layer_sizes, self.n_components, self.activation).to(device)
+        Zn = (X - self.mean_) / self.scale_
         validation = None
         if self.early_stopping and X.shape[0] >= 20:
-            Z, Zv = train_test_split(Z, test_size=self.validation_fraction, random_state=self.random_state)
+            Zn, Zvn = train_test_split(Zn, test_size=self.validation_fraction, random_state=self.random_state)
+            Zv = float_tensor(Zvn, device)
             validation = (Zv, Zv)
+        Z = float_tensor(Zn, device)
         self.history_: History = fit_squared_error(
             self.network_, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
@@ -139,8 +157,9 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         self.offset_ = float(np.percentile(self.score_samples(X), 100.0 * self.contamination))
         return self
 
-    def _scaled(self, X: np.ndarray) -> Tensor:
-        return torch.as_tensor((X - self.mean_) / self.scale_, dtype=torch.float32)
+    def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
+        """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""
+        return float_tensor((X - self.mean_) / self.scale_, device_of(self.network_) if device is None else device)
 
     def _input(self, X: Any) -> np.ndarray:
         if not hasattr(self, "network_"):
@@ -152,12 +171,12 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
 
     def network_input(self, X: Any) -> np.ndarray:
         """``X`` (n, n_features) as the network reads it: standardized float32 rows (the lens uses this)."""
-        return self._scaled(self._input(X)).numpy()
+        return self._scaled(self._input(X), torch.device("cpu")).numpy()
 
     # -------------------------------------------------------- transforming
     def transform(self, X: Any) -> np.ndarray:
         """Encode ``X`` (n, n_features) to the bottleneck codes (n, n_components)."""
-        return forward_batches(self.network_.encoder, self._scaled(self._input(X))).numpy().astype(np.float64)
+        return forward_batches(self.network_.encoder, self._scaled(self._input(X))).cpu().numpy().astype(np.float64)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
@@ -165,13 +184,13 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         codes = check_array(X, dtype=np.float64)
         if codes.shape[1] != self.n_components:
             raise DataError(f"codes have {codes.shape[1]} columns, but n_components={self.n_components}: pass the output of transform().")
-        out = forward_batches(self.network_.decoder, torch.as_tensor(codes, dtype=torch.float32)).numpy().astype(np.float64)
+        out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)
         return out * self.scale_ + self.mean_
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared reconstruction error of each row, in standardized units: shape (n,)."""
         Z = self._scaled(self._input(X))
-        return ((forward_batches(self.network_, Z) - Z) ** 2).mean(1).numpy().astype(np.float64)
+        return ((forward_batches(self.network_, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
 
     # ----------------------------------------------------- outlier detector
     def score_samples(self, X: Any) -> np.ndarray:
@@ -197,12 +216,15 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         save_app(path, "Autoencoder", params, state, tensors)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Autoencoder:
-        """Read a model written by :meth:`save`; its scores match the saved model exactly."""
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
+        """Read a model written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter); its scores match exactly."""
         params, state, tensors = load_app(path, "Autoencoder")
+        if device is not None:
+            params["device"] = device
         model = cls(**params)
-        model.network_ = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")
-        restore_state(model.network_, split_prefix(tensors, "net"), path)
+        net = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")
+        restore_state(net, split_prefix(tensors, "net"), path)
+        model.network_ = net.to(check_device(model.device))
         model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
         for k, v in state.items():
             setattr(model, k, v)

@@ -25,8 +25,18 @@ from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
 from ..network import Network
 from ..stopping import History
-from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_fraction, check_positive_int, fit_squared_error, forward_batches, hidden_spec, seed_everything
+from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
+from ._fit import (
+    check_device,
+    check_fraction,
+    check_positive_int,
+    device_of,
+    fit_squared_error,
+    float_tensor,
+    forward_batches,
+    hidden_spec,
+    seed_everything,
+)
 
 TARGETS = ("level", "delta")
 
@@ -56,6 +66,9 @@ class Forecaster(BaseEstimator):
     ``window`` values before it (so ``[:-1, 0]`` are the one-step forecasts
     of ``series[window:]``).
 
+    ``device``: ``"auto"`` (CUDA, else Apple MPS, else CPU), ``"cpu"``,
+    ``"cuda"``, ``"cuda:N"`` or ``"mps"``; the windows are made there.
+
     Example
     -------
     >>> import numpy as np, hiddenlayers as hl
@@ -81,6 +94,7 @@ class Forecaster(BaseEstimator):
         n_iter_no_change: int = 20,
         early_stopping: bool = True,
         validation_fraction: float = 0.15,
+        device: str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.window = window
@@ -96,6 +110,7 @@ class Forecaster(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.device = device
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -103,6 +118,7 @@ class Forecaster(BaseEstimator):
         for name in ("window", "horizon", "batch_size", "max_iter", "n_iter_no_change"):
             check_positive_int(getattr(self, name), name)
         check_fraction(self.validation_fraction, "validation_fraction")
+        check_device(self.device)
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}. Received: target={self.target!r}.")
         if self.activation not in activation_names():
@@ -132,9 +148,11 @@ class Forecaster(BaseEstimator):
         self.scale_ = std if std > 1e-12 else 1.0
         X, Y, _ = self._windows(s, with_targets=True)
         assert Y is not None
+        device = check_device(self.device)
         gen = seed_everything(self.random_state)
-        self.network_ = Network(self.window, hidden_spec(self.hidden_layer_sizes), self.horizon, activation=self.activation)
-        Xt, Yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(Y, dtype=torch.float32)
+        # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+        self.network_ = Network(self.window, hidden_spec(self.hidden_layer_sizes), self.horizon, activation=self.activation).to(device)
+        Xt, Yt = float_tensor(X, device), float_tensor(Y, device)  # (m, window), (m, horizon)
         validation = None
         n_val = int(round(len(X) * self.validation_fraction)) if self.early_stopping else 0
         if n_val >= 2 and len(X) - n_val >= 2:  # chronological split: validate on the latest windows
@@ -156,7 +174,7 @@ class Forecaster(BaseEstimator):
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:
         X, _, anchor = self._windows(s, with_targets=False)
-        out = forward_batches(self.network_, torch.as_tensor(X, dtype=torch.float32)).numpy().astype(np.float64)
+        out = forward_batches(self.network_, float_tensor(X, device_of(self.network_))).cpu().numpy().astype(np.float64)
         return (out + anchor[:, None]) * self.scale_ + self.mean_  # (m, horizon) in series units
 
     def network_input(self, series: Any) -> np.ndarray:
@@ -225,13 +243,16 @@ class Forecaster(BaseEstimator):
         save_app(path, "Forecaster", params, state, tensors)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Read a forecaster written by :meth:`save`."""
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
+        """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Forecaster")
+        if device is not None:
+            params["device"] = device
         model = cls(**params)
-        model.network_ = Network(params["window"], params["hidden_layer_sizes"], params["horizon"], activation=params["activation"], init="none")
-        restore_state(model.network_, split_prefix(tensors, "net"), path)
-        model.last_window_ = tensors["last_window"].numpy().astype(np.float64)
+        net = Network(params["window"], params["hidden_layer_sizes"], params["horizon"], activation=params["activation"], init="none")
+        restore_state(net, split_prefix(tensors, "net"), path)
+        model.network_ = net.to(check_device(model.device))
+        model.last_window_ = as_array(tensors["last_window"])
         for k, v in state.items():
             setattr(model, k, v)
         return model

@@ -28,7 +28,7 @@ from ..network import Network
 from ..optim import FlatParams, make_optimizer
 from ..stopping import History, NoImprovement
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_fraction, check_positive_int, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fit import check_device, check_fraction, check_positive_int, device_of, forward_batches, hidden_spec, one_thread, seed_everything
 
 
 class RecommenderNet(nn.Module):
@@ -96,13 +96,15 @@ def _fit_penalized(est: Recommender, X: Tensor, Y: Tensor, validation: tuple[Ten
     user's and item's vectors, so rarely-rated items stay near zero. It needs
     the batch's ids, which :func:`hiddenlayers.training.train` does not pass
     to a loss; hence this short loop. Early stopping on ``validation`` restores
-    the best weights.
+    the best weights. ``net``, ``X``, ``Y`` and ``validation`` share one device.
     """
     net = est.network_
+    device = X.device
     with torch.no_grad():  # start from the damped-bias model: the hidden layers learn what biases miss
-        bu, bi = damped_biases(X[:, 0].numpy(), X[:, 1].numpy(), Y[:, 0].double().numpy() - est.global_mean_, net.user_bias.num_embeddings, net.item_bias.num_embeddings, est.bias_reg)
-        net.user_bias.weight[:, 0] = torch.as_tensor(bu)
-        net.item_bias.weight[:, 0] = torch.as_tensor(bi)
+        codes, ratings = X.cpu().numpy(), Y[:, 0].cpu().double().numpy()
+        bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - est.global_mean_, net.user_bias.num_embeddings, net.item_bias.num_embeddings, est.bias_reg)
+        net.user_bias.weight[:, 0] = torch.as_tensor(bu, device=device)
+        net.item_bias.weight[:, 0] = torch.as_tensor(bi, device=device)
         net.mlp.head.weight.zero_()
         net.mlp.head.bias.zero_()
     flat = FlatParams(net)
@@ -110,11 +112,14 @@ def _fit_penalized(est: Recommender, X: Tensor, Y: Tensor, validation: tuple[Ten
     hist, best = History(), flat.data.clone()
     stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
     n = X.shape[0]
+    # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
+    acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
         stop.update(float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
     for epoch in range(1, est.max_iter + 1):
         net.train()
-        perm, total = torch.randperm(n, generator=gen), 0.0
+        perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
+        total = torch.zeros((), dtype=acc_dtype, device=device)
         for start in range(0, n, est.batch_size):
             idx = perm[start : start + est.batch_size]
             xb, yb = X[idx], Y[idx]
@@ -124,14 +129,15 @@ def _fit_penalized(est: Recommender, X: Tensor, Y: Tensor, validation: tuple[Ten
             emb = net.user(u).pow(2).sum() + net.item(i).pow(2).sum() + net.user_bias(u).pow(2).sum() + net.item_bias(i).pow(2).sum()
             ((sq + est.reg * emb) / len(idx)).backward()
             opt.step(est.learning_rate_init)
-            total += float(sq.detach())
+            total += sq.detach().to(acc_dtype)
+        train_loss = float(total) / n
         hist.epoch.append(epoch)
-        hist.train_loss.append(total / n)
+        hist.train_loss.append(train_loss)
         val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
         hist.val_loss.append(val)
         hist.val_score.append(-val)
         hist.lr.append(est.learning_rate_init)
-        if stop.update(val if validation is not None else total / n):
+        if stop.update(val if validation is not None else train_loss):
             best.copy_(flat.data)
             hist.best_epoch = epoch
         if stop(hist):
@@ -151,7 +157,8 @@ class Recommender(RegressorMixin, BaseEstimator):
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
     ``(n, 2)`` array, or a ``(users, items)`` tuple. ``score`` is R²
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
-    recommender metric.
+    recommender metric. ``device``: ``"auto"`` (CUDA, else Apple MPS, else
+    CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
 
     Example
     -------
@@ -179,6 +186,7 @@ class Recommender(RegressorMixin, BaseEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         clip: tuple[float, float] | None = None,
+        device: str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.n_factors = n_factors
@@ -196,6 +204,7 @@ class Recommender(RegressorMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.clip = clip
+        self.device = device
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -203,6 +212,7 @@ class Recommender(RegressorMixin, BaseEstimator):
         for name in ("n_factors", "batch_size", "max_iter", "n_iter_no_change"):
             check_positive_int(getattr(self, name), name)
         check_fraction(self.validation_fraction, "validation_fraction")
+        check_device(self.device)
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1). Received: dropout={self.dropout!r}.")
         for name in ("reg", "bias_reg"):
@@ -227,14 +237,20 @@ class Recommender(RegressorMixin, BaseEstimator):
         self.items_ = pd.Index(pd.unique(items))
         self.global_mean_ = float(ratings.mean())
         codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1)
+        device = check_device(self.device)
         gen = seed_everything(self.random_state)
+        # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
+        # the same initial weights on every device
         self.network_ = RecommenderNet(len(self.users_), len(self.items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, self.global_mean_)
-        Xt, Yt = torch.as_tensor(codes), torch.as_tensor(ratings[:, None], dtype=torch.float32)
+        self.network_.to(device)
+        Xt = torch.as_tensor(codes, dtype=torch.int64, device=device)  # (n, 2) user and item codes
+        Yt = torch.as_tensor(ratings[:, None], dtype=torch.float32, device=device)  # (n, 1)
         validation = None
         if self.early_stopping and len(ratings) >= 20:
             tr, va = train_test_split(np.arange(len(ratings)), test_size=self.validation_fraction, random_state=self.random_state)
-            validation = (Xt[va], Yt[va])
-            Xt, Yt = Xt[tr], Yt[tr]
+            tr_idx, va_idx = torch.as_tensor(tr, device=device), torch.as_tensor(va, device=device)
+            validation = (Xt[va_idx], Yt[va_idx])
+            Xt, Yt = Xt[tr_idx], Yt[tr_idx]
         with one_thread():
             self.history_ = _fit_penalized(self, Xt, Yt, validation, gen)
         self.n_iter_ = len(self.history_)
@@ -251,12 +267,12 @@ class Recommender(RegressorMixin, BaseEstimator):
         known = (u >= 0) & (i >= 0)
         out = np.full(len(u), self.global_mean_)
         if known.any():
-            pairs = torch.as_tensor(np.stack([u[known], i[known]], axis=1))
-            out[known] = forward_batches(self.network_, pairs).numpy()[:, 0]
+            pairs = torch.as_tensor(np.stack([u[known], i[known]], axis=1), dtype=torch.int64, device=device_of(self.network_))
+            out[known] = forward_batches(self.network_, pairs).cpu().numpy()[:, 0]
         if not known.all():
             with torch.no_grad():
-                ub = self.network_.user_bias.weight[:, 0].numpy().astype(np.float64)
-                ib = self.network_.item_bias.weight[:, 0].numpy().astype(np.float64)
+                ub = self.network_.user_bias.weight[:, 0].cpu().numpy().astype(np.float64)
+                ib = self.network_.item_bias.weight[:, 0].cpu().numpy().astype(np.float64)
             out[~known] += np.where(u[~known] >= 0, ub[u[~known]], 0.0) + np.where(i[~known] >= 0, ib[i[~known]], 0.0)
             n_users, n_items = int((u < 0).sum()), int((i < 0).sum())
             warnings.warn(
@@ -300,9 +316,11 @@ class Recommender(RegressorMixin, BaseEstimator):
         save_app(path, "Recommender", params, state, tensors)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Recommender:
-        """Read a recommender written by :meth:`save`."""
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
+        """Read a recommender written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Recommender")
+        if device is not None:
+            params["device"] = device
         if params.get("clip") is not None:
             params["clip"] = tuple(params["clip"])
         model = cls(**params)
@@ -311,6 +329,7 @@ class Recommender(RegressorMixin, BaseEstimator):
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
         )
         restore_state(model.network_, split_prefix(tensors, "net"), path)
+        model.network_.to(check_device(model.device))
         for k, v in state.items():
             setattr(model, k, v)
         return model
