@@ -289,3 +289,23 @@ def test_load_passes_device_to_applications(tmp_path) -> None:
     np.testing.assert_allclose(again.predict(series), f.predict(series), atol=1e-6)
     with pytest.raises(ValueError, match="Received: device='gpu'"):
         hl.load(tmp_path / "f.safetensors", device="gpu")
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_model_saved_for_a_gpu_loads_on_a_machine_without_one(tmp_path) -> None:
+    import numpy as np
+
+    X, y = np.random.default_rng(0).normal(size=(60, 4)), np.arange(60) % 3
+    clf = hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    clf.set_params(device="cuda")  # as if trained on a GPU machine
+    clf.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match=r"saved with device='cuda', which this machine lacks; loaded on cpu instead \(pass device= to choose\)"):
+        again = hl.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match=r"^device='cuda' but this machine has no CUDA GPU"):
+        hl.load(tmp_path / "m.safetensors", device="cuda")  # asked for explicitly: no fallback
+    f = hl.Forecaster(window=8, max_iter=3, random_state=0).fit(np.sin(np.arange(80) / 5))
+    f.set_params(device="cuda")
+    f.save(tmp_path / "f.safetensors")
+    with pytest.warns(UserWarning, match="which this machine lacks"):
+        assert hl.load(tmp_path / "f.safetensors").predict(np.sin(np.arange(80) / 5)).shape[0] > 0

@@ -203,10 +203,12 @@ def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
     from sklearn.preprocessing import LabelBinarizer
 
     from . import estimators
-    from .network import Network, resolve_device
+    from .network import Network, load_device, resolve_device
     from .stopping import History
 
     meta = read_metadata(path)
+    if device is not None:
+        resolve_device(device)  # a bad or missing device is the caller's error, not the file's
     if meta["estimator"] in _APPS:
         from . import apps
 
@@ -245,7 +247,7 @@ def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
             raise ModelFileError(
                 f"'{path}' tensors do not match its architecture (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}): the file was altered."
             )
-        model._device = resolve_device(model.device)
+        model._device = load_device(model.device, device)
         model.network_ = net.to(device=model._device).eval()
         fitted = meta["fitted"]
         for k, v in fitted.items():

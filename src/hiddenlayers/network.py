@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from typing import Any
 
 import torch
@@ -240,4 +241,20 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
-__all__ = ["Network", "count_parameters", "resolve_device"]
+def load_device(saved: Any, requested: Any = None) -> torch.device:
+    """Where a loaded model goes: ``requested`` when given (it must exist here); else the saved ``device``
+    parameter, or, when this machine lacks that device (a model trained on a GPU, loaded on a laptop),
+    ``"auto"``'s choice with a warning, so the file still loads."""
+    if requested is not None:
+        return resolve_device(requested)
+    try:
+        return resolve_device(saved)
+    except ValueError as exc:
+        if "this machine" not in str(exc):
+            raise
+        dev = resolve_device("auto")
+        warnings.warn(f"the model was saved with device={saved!r}, which this machine lacks; loaded on {dev} instead (pass device= to choose).", UserWarning, stacklevel=3)
+        return dev
+
+
+__all__ = ["Network", "count_parameters", "load_device", "resolve_device"]

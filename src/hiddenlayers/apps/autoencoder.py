@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network
+from ..network import Network, load_device
 from ..stopping import History
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
 from ._fit import (
@@ -224,7 +224,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         model = cls(**params)
         net = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")
         restore_state(net, split_prefix(tensors, "net"), path)
-        model.network_ = net.to(check_device(model.device))
+        model.network_ = net.to(load_device(model.device, device))
         model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
         for k, v in state.items():
             setattr(model, k, v)

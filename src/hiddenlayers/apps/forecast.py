@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network
+from ..network import Network, load_device
 from ..stopping import History
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
 from ._fit import (
@@ -251,7 +251,7 @@ class Forecaster(BaseEstimator):
         model = cls(**params)
         net = Network(params["window"], params["hidden_layer_sizes"], params["horizon"], activation=params["activation"], init="none")
         restore_state(net, split_prefix(tensors, "net"), path)
-        model.network_ = net.to(check_device(model.device))
+        model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])
         for k, v in state.items():
             setattr(model, k, v)

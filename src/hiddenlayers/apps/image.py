@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..exceptions import DataError, NotFittedError
 from ..losses import get_loss
-from ..network import Network, resolve_device
+from ..network import Network, load_device, resolve_device
 from ..optim import Schedule
 from ..spec import Spec
 from ..stopping import History, MaxEpochs, NoImprovement
@@ -285,7 +285,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         model.image_shape_ = tuple(int(d) for d in state["image_shape"])
         model.mean_ = np.asarray(state["mean"], dtype=np.float64)
         model.scale_ = np.asarray(state["scale"], dtype=np.float64)
-        model._device = resolve_device(model.device)
+        model._device = load_device(model.device, device)
         net = Network.from_config(state["network"])
         restore_state(net, split_prefix(tensors, "network"), path)
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)

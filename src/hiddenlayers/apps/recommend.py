@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network
+from ..network import Network, load_device
 from ..optim import FlatParams, make_optimizer
 from ..stopping import History, NoImprovement
 from ._appfile import load_app, restore_state, save_app, split_prefix
@@ -329,7 +329,7 @@ class Recommender(RegressorMixin, BaseEstimator):
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
         )
         restore_state(model.network_, split_prefix(tensors, "net"), path)
-        model.network_.to(check_device(model.device))
+        model.network_.to(load_device(model.device, device))
         for k, v in state.items():
             setattr(model, k, v)
         return model

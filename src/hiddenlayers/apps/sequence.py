@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..exceptions import DataError, NotFittedError
 from ..losses import get_loss
-from ..network import resolve_device
+from ..network import load_device, resolve_device
 from ..optim import Schedule
 from ..spec import Embed, Spec
 from ..stopping import History, MaxEpochs, NoImprovement
@@ -357,7 +357,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             params["device"] = device
         model = cls(**params)
         model._restore(state)
-        model._device = resolve_device(model.device)
+        model._device = load_device(model.device, device)
         with one_thread():
             net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))
         restore_state(net, split_prefix(tensors, "network"), path)

@@ -29,7 +29,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..exceptions import NotFittedError
-from ..network import resolve_device
+from ..network import load_device, resolve_device
 from ..stopping import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
 from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._fit import check_fraction, check_positive_int, seed_everything
@@ -435,7 +435,7 @@ class Translator(BaseEstimator):
         model = cls(**params)
         model._src_vocab, model._tgt_vocab = Vocab(state["source_vocab"]), Vocab(state["target_vocab"])
         model.source_vocab_, model.target_vocab_ = model._src_vocab.itos, model._tgt_vocab.itos
-        model._device = resolve_device(model.device)
+        model._device = load_device(model.device, device)
         net = model._build()
         restore_state(net, split_prefix(tensors, "model"), path)
         model.model_ = net.to(model._device)
