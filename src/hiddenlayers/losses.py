@@ -52,12 +52,18 @@ def _poisson(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
 
 def _np_softmax_ce_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
     m = z.max(axis=1, keepdims=True)
-    e = np.exp(z - m)
+    e = np.subtract(z, m)
+    np.exp(e, out=e)
     s = e.sum(axis=1, keepdims=True)
-    per = (np.log(s) + m).ravel() - np.einsum("ij,ij->i", z, y)  # -log softmax(z)[y]
+    lse = np.log(s)
+    lse += m  # (B, 1) log-sum-exp; -log softmax(z)[y] = lse - z·y per row
+    if w is None:
+        value = float(lse.sum()) - float(np.vdot(z, y))  # one BLAS dot instead of a per-row einsum
+    else:
+        value = float(lse.ravel() @ w) - float(np.einsum("ij,ij->i", z, y) @ w)
     e /= s
     e -= y
-    return float(per.sum() if w is None else per @ w), e
+    return value, e
 
 
 def _np_binary_ce_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
