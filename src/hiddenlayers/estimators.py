@@ -11,61 +11,27 @@ schedules, ``loss_threshold``/``max_time`` stopping, ``device``, ``history_``,
 from __future__ import annotations
 
 import inspect
-import math
 import numbers
-import re
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401  (documented constraints)
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
+from sklearn.utils.validation import _check_sample_weight
 
-from .exceptions import DataError, NotFittedError
-from .layers import get_activation, init_dense_, sklearn_init_
+from ._estimator_checks import _DTYPES, _validate, classifier_input, regressor_input, validate_params
+from ._estimator_fit import build, fit_lbfgs, fit_stochastic
+from .exceptions import NotFittedError
+from .layers import get_activation
 from .losses import Loss, get_loss
-from .network import Network, count_parameters, resolve_device
-from .optim import SCHEDULES, SOLVERS, Schedule
+from .network import count_parameters, resolve_device
 from .spec import Spec
-from .stopping import History, LossBelow, MaxEpochs, NoImprovement, StoppingRule, TimeLimit
-from .training import train
-
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def _check(cond: bool, name: str, allowed: str, value: Any) -> None:
-    if not cond:
-        raise ValueError(f"{name} must be {allowed}. Received: {name}={value!r}.")
-
-
-def _validate(est: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
-    """``validate_data`` with one clear error for text in ``X`` (sklearn's names a value only)."""
-    try:
-        return validate_data(est, X, *args, **kwargs)
-    except ValueError as exc:
-        msg = str(exc)
-        if not msg.startswith("could not convert string to float") or sp.issparse(X):
-            raise
-        detail = re.sub(r"np\.str_\((.*)\)", r"\1", msg)
-        try:
-            np.asarray(X, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise DataError(
-                f"X has non-numeric values ({detail}): encode text or category columns as numbers first, "
-                "e.g. with sklearn's OneHotEncoder."
-            ) from None
-        raise DataError(
-            f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."
-        ) from None
 
 
 class _BaseMLP(BaseEstimator):
@@ -142,38 +108,7 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]
-        spec = Spec.parse(self.hidden_layer_sizes)
-        get_activation(self.activation)
-        _check(self.solver in SOLVERS, "solver", f"one of {', '.join(SOLVERS)}", self.solver)
-        _check(self.learning_rate in SCHEDULES, "learning_rate", f"one of {', '.join(SCHEDULES)}", self.learning_rate)
-        num = numbers.Real
-        _check(isinstance(self.alpha, num) and self.alpha >= 0, "alpha", "a number >= 0", self.alpha)
-        _check(
-            self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1),
-            "batch_size", "'auto' or an integer >= 1", self.batch_size,
-        )
-        _check(isinstance(self.learning_rate_init, num) and self.learning_rate_init > 0, "learning_rate_init", "a number > 0", self.learning_rate_init)
-        _check(isinstance(self.power_t, num) and self.power_t >= 0, "power_t", "a number >= 0", self.power_t)
-        _check(isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1, "max_iter", "an integer >= 1", self.max_iter)
-        _check(isinstance(self.tol, num) and self.tol >= 0, "tol", "a number >= 0", self.tol)
-        _check(isinstance(self.momentum, num) and 0 <= self.momentum <= 1, "momentum", "a number in [0, 1]", self.momentum)
-        _check(isinstance(self.validation_fraction, num) and 0 < self.validation_fraction < 1, "validation_fraction", "a number in (0, 1)", self.validation_fraction)
-        _check(isinstance(self.beta_1, num) and 0 <= self.beta_1 < 1, "beta_1", "a number in [0, 1)", self.beta_1)
-        _check(isinstance(self.beta_2, num) and 0 <= self.beta_2 < 1, "beta_2", "a number in [0, 1)", self.beta_2)
-        _check(isinstance(self.epsilon, num) and self.epsilon > 0, "epsilon", "a number > 0", self.epsilon)
-        _check(
-            (isinstance(self.n_iter_no_change, numbers.Integral) and self.n_iter_no_change >= 1) or self.n_iter_no_change == np.inf,
-            "n_iter_no_change", "an integer >= 1 or numpy.inf", self.n_iter_no_change,
-        )
-        _check(isinstance(self.max_fun, numbers.Integral) and self.max_fun >= 1, "max_fun", "an integer >= 1", self.max_fun)
-        _check(self.loss_threshold is None or (isinstance(self.loss_threshold, num) and self.loss_threshold >= 0), "loss_threshold", "None or a number >= 0", self.loss_threshold)
-        _check(self.max_time is None or (isinstance(self.max_time, num) and self.max_time > 0), "max_time", "None or a number of seconds > 0", self.max_time)
-        _check(self.clip_grad_norm is None or (isinstance(self.clip_grad_norm, num) and self.clip_grad_norm > 0), "clip_grad_norm", "None or a number > 0", self.clip_grad_norm)
-        _check(self.dtype in _DTYPES, "dtype", "'float32' or 'float64'", self.dtype)
-        _check(self.init in ("sklearn", "auto"), "init", "'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)", self.init)
-        _check(self.engine in ("auto", "dense", "autograd"), "engine", "'auto', 'dense' or 'autograd'", self.engine)
-        resolve_device(self.device)
-        return spec
+        return validate_params(self)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -199,26 +134,6 @@ class _BaseMLP(BaseEstimator):
     def _loss(self) -> Loss:
         return get_loss(self._loss_name)
 
-    def _build(self, spec: Spec, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
-        net = Network(n_features, spec, n_outputs, activation=self.activation, init="none")
-        # The head gets the estimator-level activation's init, as in scikit-learn.
-        acts = [*net.activation_names(), self.activation]
-        if self.init == "sklearn":
-            for lin, act in zip(net.linears(), acts):
-                sklearn_init_(lin, act, rng)  # same draws as sklearn for this random_state
-        else:
-            gen = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-            for lin, act in zip(net.linears(), acts):
-                init_dense_(lin, act, generator=gen)
-        self.network_ = net.to(dtype=_DTYPES[self.dtype], device=self._device)
-        self._optimizer_state: dict[str, Any] | None = None
-        self.history_ = History()
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.best_loss_: float | None = np.inf
-        self.validation_scores_: list[float] | None = [] if self.early_stopping else None
-        self.best_validation_score_: float | None = -np.inf if self.early_stopping else None
-
     def _targets(self, y: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -237,7 +152,7 @@ class _BaseMLP(BaseEstimator):
         if first_pass:
             self.n_outputs_ = n_outputs
             with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
-                self._build(spec, X.shape[1], n_outputs, self._random_state)
+                build(self, spec, X.shape[1], n_outputs, self._random_state)
         elif n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
         self.n_layers_ = len(self.network_.hidden_names) + 2
@@ -245,133 +160,11 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, sample_weight)
+            fit_lbfgs(self, X, Y, sample_weight)
         else:
-            self._fit_stochastic(X, Y, y, sample_weight, incremental)
+            fit_stochastic(self, X, Y, y, sample_weight, incremental)
         self._cache_weights()
         return self
-
-    def _fit_stochastic(self, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool) -> None:
-        dtype, device = _DTYPES[self.dtype], self._device
-        w_val = None
-        if self.early_stopping:
-            stratify = y if is_classifier(self) and self.n_outputs_ == 1 and y.ndim == 1 else None
-            arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
-            parts = train_test_split(*arrays, random_state=self._random_state, test_size=self.validation_fraction, stratify=stratify)
-            X, X_val, Y, _, _, y_val = parts[:6]
-            if sample_weight is not None:
-                sample_weight, w_val = parts[6], parts[7]
-            if X_val.shape[0] < 2:
-                raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
-        n = X.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
-        if batch_size > n:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
-        with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
-        Yt = torch.as_tensor(Y, dtype=dtype, device=device)
-        Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
-
-        validate = None
-        if self.early_stopping:
-            def validate() -> tuple[float, float]:
-                self._cache_weights()
-                score = self._score(X_val, y_val, sample_weight=w_val)
-                return math.nan, float(score)
-
-        no_imp: NoImprovement | None = None
-        rules: list[StoppingRule] = []
-        max_epochs = 1 if incremental else self.max_iter
-        if not incremental:
-            patience = self.n_iter_no_change if self.n_iter_no_change != np.inf else 10**12
-            no_imp = NoImprovement("val_score" if self.early_stopping else "train_loss", self.tol, int(patience))
-            if self.early_stopping and self.best_validation_score_ is not None and np.isfinite(self.best_validation_score_):
-                no_imp.best = self.best_validation_score_
-            elif not self.early_stopping and self.best_loss_ is not None and np.isfinite(self.best_loss_):
-                no_imp.best = self.best_loss_
-            if self.loss_threshold is not None:
-                rules.append(LossBelow(self.loss_threshold))
-            if self.max_time is not None:
-                rules.append(TimeLimit(self.max_time))
-        rules.append(MaxEpochs(len(self.history_) + max_epochs))
-        stopping = rules[0]
-        for r in rules[1:]:
-            stopping = stopping | r
-        lr_now = self._optimizer_state.get("lr") if (self._optimizer_state and self.learning_rate != "constant") else None
-        schedule_kind = self.learning_rate if (self.solver == "sgd" or self.learning_rate in ("cosine", "plateau")) else "constant"
-        schedule = Schedule(schedule_kind, self.learning_rate_init, power_t=self.power_t, max_epochs=self.max_iter, patience=max(1, int(min(self.n_iter_no_change, 10**6)) // 2))
-        if lr_now is not None:
-            schedule.lr = lr_now
-        callbacks = list(self.callbacks or [])
-        if self.verbose:
-            from ._progress import ProgressBar
-
-            callbacks.append(ProgressBar(max_epochs, type(self).__name__))
-        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
-        gen = torch.Generator().manual_seed(seed)
-        epochs_before = len(self.history_)
-        # Dropout draws from torch's global generator: seed it from random_state for this fit
-        # only, so results repeat without changing the caller's global random state.
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            result = train(
-                self.network_, Xt, Yt,
-                loss=self._loss(), solver=self.solver, learning_rate_init=self.learning_rate_init, schedule=schedule,
-                batch_size=batch_size, max_epochs=max_epochs, shuffle=self.shuffle, sample_weight=Wt, alpha=self.alpha,
-                validate=validate, stopping=stopping, no_improvement=no_imp, callbacks=callbacks,
-                clip_grad_norm=self.clip_grad_norm, generator=gen, engine=self.engine,
-                optimizer_kwargs=self._optimizer_kwargs(), optimizer_state=self._optimizer_state,
-                history=self.history_, restore_best=self.early_stopping, samples_seen=self.t_, device=device,
-            )
-        hist = result.history
-        self._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
-        self.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
-        self.t_ = result.samples_seen
-        self.loss_curve_ = list(hist.train_loss)
-        self.loss_ = hist.train_loss[-1]
-        self.stop_reason_ = hist.stop_reason
-        if self.early_stopping:
-            self.validation_scores_ = list(hist.val_score)
-            finite = [s for s in hist.val_score if np.isfinite(s)]
-            self.best_validation_score_ = max(finite) if finite else -np.inf
-            self.best_loss_ = None
-        else:
-            finite = [v for v in hist.train_loss if np.isfinite(v)]
-            self.best_loss_ = min(finite) if finite else np.inf
-        if hist.stop_reason == "max_epochs" and not incremental:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        if incremental:
-            self.stop_reason_ = "partial_fit"
-
-    def _optimizer_kwargs(self) -> dict[str, Any]:
-        if self.solver == "sgd":
-            return {"momentum": self.momentum, "nesterov": self.nesterovs_momentum}
-        if self.solver in ("adam", "adamw"):
-            kw: dict[str, Any] = {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-            if self.solver == "adamw":
-                kw["weight_decay"] = self.alpha
-            return kw
-        return {"epsilon": self.epsilon}
-
-    def _fit_lbfgs(self, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
-        from ._lbfgs import fit_lbfgs
-
-        hist, res = fit_lbfgs(
-            self.network_, X, Y, loss=self._loss(), alpha=self.alpha, sample_weight=sample_weight,
-            max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol, history=History(), engine=self.engine,
-        )
-        self.history_ = hist
-        self.n_iter_ = int(res.nit)
-        self.loss_ = float(res.fun)
-        self.loss_curve_ = list(hist.train_loss)
-        self.best_loss_ = min(hist.train_loss) if hist.train_loss else self.loss_
-        self.stop_reason_ = hist.stop_reason
-        self.t_ = X.shape[0] * self.n_iter_
 
     # ----------------------------------------------------------- inference
     def _cache_weights(self) -> None:
@@ -509,35 +302,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return get_loss("binary_log_loss")
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
-        X, y = _validate(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype=(np.float64, np.float32), reset=reset)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        target = type_of_target(y)
-        if target in ("continuous", "continuous-multioutput"):
-            raise ValueError(
-                f"Unknown label type: {target!r}. MLPClassifier needs class labels (integers, strings or booleans); "
-                "for real-valued targets use MLPRegressor."
-            )
-        if target not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(
-                f"Unknown label type: {target!r}. MLPClassifier takes one column of class labels, or a 0/1 indicator "
-                "matrix for multi-label; for several multi-class columns use sklearn.multioutput.MultiOutputClassifier."
-            )
-        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
-            self.classes_ = self._label_binarizer.classes_
-        else:
-            classes = unique_labels(y)
-            if self.warm_start:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same classes as in the previous call to fit. "
-                        f"Previously got {self.classes_}, `y` has {classes}"
-                    )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {classes}.")
-        return X, y
+        return classifier_input(self, X, y, incremental, reset)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return self._label_binarizer.transform(y).astype(np.float32)
@@ -620,27 +385,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return get_loss(self.loss)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
-        X, y = _validate(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if self.loss not in ("squared_error", "poisson"):
-            hint = ""
-            if not isinstance(self.loss, str):
-                hint = " MLPRegressor's first positional argument is loss, as in scikit-learn: pass hidden_layer_sizes=... by keyword."
-            raise ValueError(f"loss must be 'squared_error' or 'poisson'. Received: loss={self.loss!r}.{hint}")
-        if y.dtype.kind not in "biuf":
-            try:
-                y = y.astype(np.float64)
-            except (ValueError, TypeError) as exc:
-                detail = re.sub(r"np\.str_\((.*)\)", r"\1", str(exc))
-                raise DataError(
-                    f"y has non-numeric values ({detail}): {type(self).__name__} needs numeric targets; for class labels use MLPClassifier."
-                ) from None
-            if not np.all(np.isfinite(y)):
-                raise ValueError("Input y contains NaN or infinity.")
-        if self.loss == "poisson" and np.any(y < 0):
-            raise ValueError("loss='poisson' needs y >= 0 (counts or rates). Received negative targets.")
-        return X, y
+        return regressor_input(self, X, y, incremental, reset)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)

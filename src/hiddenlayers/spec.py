@@ -23,27 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
+from . import _spec_text as _text
+from ._spec_check import _NORM_ALIASES, _as_int, _check_dropout, _choice, _flag, _positive_int, _set
+from ._spec_text import _TEXT_HELP, ACTIVATION_NAMES  # noqa: F401  (re-exported: spec._TEXT_HELP, spec.ACTIVATION_NAMES)
 from .exceptions import SpecError
-from .layers import activation_names, canonical_activation
-
-_TEXT_HELP = "expected UNITS[:ACTIVATION][:dropout=P][:norm=batch|layer], e.g. '128' or '256:gelu:dropout=0.1'"
-ACTIVATION_NAMES = frozenset(activation_names())
-_NORM_ALIASES = {"batchnorm": "batch", "layernorm": "layer", "bn": "batch", "ln": "layer"}
-
-
-def _check_dropout(dropout: Any) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-        raise SpecError(f"dropout must be a number in [0, 1). Received: dropout={dropout!r}.")
-    dropout = float(dropout)
-    if not (0.0 <= dropout < 1.0) or math.isnan(dropout):
-        raise SpecError(f"dropout must be in [0, 1). Received: dropout={dropout}.")
-    return dropout
+from .layers import canonical_activation
 
 
 @dataclass(frozen=True)
@@ -93,130 +82,11 @@ class Dense:
         object.__setattr__(self, "norm", norm)
 
     def to_text(self) -> str:
-        parts = [str(self.units)]
-        if self.activation is not None:
-            parts.append(self.activation)
-        if self.norm is not None:
-            parts.append(f"norm={self.norm}")
-        if self.dropout:
-            parts.append(f"dropout={self.dropout!r}")
-        return ":".join(parts)
+        return _text.dense_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Dense:
-        head, *opts = token.split(":")
-        head = head.strip()
-        if not (head.isascii() and head.isdigit()):
-            raise SpecError(f"layer {token!r} does not start with a number of units: {_TEXT_HELP}.")
-        units = int(head)
-        kwargs: dict[str, Any] = {}
-        for opt in opts:
-            key, sep, value = opt.partition("=")
-            key, value = key.strip().lower(), value.strip()
-            if not sep:
-                if key in ("batchnorm", "layernorm", "bn", "ln"):
-                    key, value = "norm", key
-                else:
-                    key, value = "activation", key
-            if key in ("act", "activation"):
-                kwargs["activation"] = value
-            elif key == "dropout":
-                try:
-                    kwargs["dropout"] = float(value)
-                except ValueError:
-                    raise SpecError(f"dropout must be a number in [0, 1). Received: {opt!r} in {token!r}.") from None
-            elif key == "norm":
-                kwargs["norm"] = value
-            else:
-                raise SpecError(
-                    f"unknown option {key!r} in layer {token!r}: use activation, dropout or norm; {_TEXT_HELP}."
-                )
-        return cls(units, **kwargs)
-
-
-
-
-def _as_int(value: Any) -> int | None:
-    """``value`` as a Python int when it is integral (int, NumPy int, 3.0), else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return int(value)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    return None
-
-
-def _positive_int(value: Any, kind: str, name: str, minimum: int = 1) -> int:
-    number = _as_int(value)
-    if number is None:
-        raise SpecError(f"{kind} layer {name} must be an integer >= {minimum}. Received: {name}={value!r}.")
-    if number < minimum:
-        raise SpecError(f"{kind} layer {name} must be an integer >= {minimum}. Received: {name}={number}.")
-    return number
-
-
-def _flag(value: Any, kind: str, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(f"{kind} layer {name} must be true or false. Received: {name}={value!r}.")
-    return value
-
-
-def _choice(value: Any, kind: str, name: str, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise SpecError(f"{kind} layer {name} must be one of {', '.join(map(repr, allowed))}. Received: {name}={value!r}.")
-    return value
-
-
-def _set(obj: Any, name: str, value: Any) -> None:
-    object.__setattr__(obj, name, value)
-
-
-def _common_option(kwargs: dict[str, Any], token: str, key: str, value: str | None, allowed: tuple[str, ...]) -> bool:
-    """Handle activation / dropout / norm options shared by several kinds; False if ``key`` is none of them."""
-    if value is None and key in ("batchnorm", "bn") and "norm" in allowed:
-        kwargs["norm"] = "batch"
-    elif value is None and key in ACTIVATION_NAMES and "activation" in allowed:
-        kwargs["activation"] = key
-    elif key in ("act", "activation") and value is not None and "activation" in allowed:
-        kwargs["activation"] = value
-    elif key == "dropout" and value is not None and "dropout" in allowed:
-        try:
-            kwargs["dropout"] = float(value)
-        except ValueError:
-            raise SpecError(f"dropout must be a number in [0, 1). Received: 'dropout={value}' in {token!r}.") from None
-    elif key == "norm" and value is not None and "norm" in allowed:
-        kwargs["norm"] = value
-    else:
-        return False
-    return True
-
-
-def _unknown(token: str, key: str, value: str | None, allowed: str) -> SpecError:
-    opt = key if value is None else f"{key}={value}"
-    return SpecError(f"unknown option {opt!r} in layer {token!r}: use {allowed}.")
-
-
-def _split(token: str) -> tuple[str, list[tuple[str, str | None]]]:
-    head, *opts = token.split(":")
-    pairs = []
-    for opt in opts:
-        key, sep, value = opt.partition("=")
-        pairs.append((key.strip().lower(), value.strip() if sep else None))
-    return head.strip().lower(), pairs
-
-
-def _text_int(text: str, token: str, name: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise SpecError(f"{name} in layer {token!r} must be a whole number. Received: {text!r}.")
-    return int(text)
+        return _text.dense_from_text(cls, token)
 
 
 @dataclass(frozen=True)
@@ -261,39 +131,11 @@ class Conv:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
-        parts = [f"conv{'' if self.dims is None else f'{self.dims}d'}{self.filters}k{self.kernel}"]
-        if self.stride != 1:
-            parts.append(f"s{self.stride}")
-        if self.padding == "same":
-            parts.append("same")
-        elif self.padding:
-            parts.append(f"p{self.padding}")
-        parts += [self.activation] if self.activation else []
-        parts += [f"norm={self.norm}"] if self.norm else []
-        parts += [f"dropout={self.dropout!r}"] if self.dropout else []
-        return ":".join(parts)
+        return _text.conv_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Conv:
-        head, opts = _split(token)
-        m = re.fullmatch(r"conv(?:([12])d)?([0-9]+)k([0-9]+)", head, re.ASCII)
-        if m is None:
-            raise SpecError(f"layer {token!r} is not a convolution: expected conv[1d|2d]FILTERSkKERNEL such as 'conv32k3'.")
-        kwargs: dict[str, Any] = {"dims": int(m.group(1)) if m.group(1) else None}
-        for key, value in opts:
-            if value is None and key in ("same", "valid"):
-                kwargs["padding"] = key
-            elif value is None and re.fullmatch(r"s[0-9]+", key, re.ASCII):
-                kwargs["stride"] = int(key[1:])
-            elif value is None and re.fullmatch(r"p[0-9]+", key, re.ASCII):
-                kwargs["padding"] = int(key[1:])
-            elif key == "stride" and value is not None:
-                kwargs["stride"] = _text_int(value, token, "stride")
-            elif key == "padding" and value is not None:
-                kwargs["padding"] = value.lower() if value.lower() in ("same", "valid") else _text_int(value, token, "padding")
-            elif not _common_option(kwargs, token, key, value, ("activation", "norm", "dropout")):
-                raise _unknown(token, key, value, "sN (stride), pN or same (padding), an activation, norm=batch or dropout=P")
-        return cls(int(m.group(2)), int(m.group(3)), **kwargs)
+        return _text.conv_from_text(cls, token)
 
 
 @dataclass(frozen=True)
@@ -315,24 +157,11 @@ class Pool:
         _set(self, "stride", None if stride == self.size else stride)
 
     def to_text(self) -> str:
-        text = f"{'avg' if self.op == 'avg' else ''}pool{self.size}"
-        return text + (f":s{self.stride}" if self.stride is not None else "")
+        return _text.pool_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Pool:
-        head, opts = _split(token)
-        m = re.fullmatch(r"(max|avg)?pool([0-9]+)", head, re.ASCII)
-        if m is None:
-            raise SpecError(f"layer {token!r} is not a pooling layer: expected poolN, maxpoolN or avgpoolN such as 'pool2'.")
-        kwargs: dict[str, Any] = {"op": m.group(1) or "max"}
-        for key, value in opts:
-            if value is None and re.fullmatch(r"s[0-9]+", key, re.ASCII):
-                kwargs["stride"] = int(key[1:])
-            elif key == "stride" and value is not None:
-                kwargs["stride"] = _text_int(value, token, "stride")
-            else:
-                raise _unknown(token, key, value, "sN (stride)")
-        return cls(int(m.group(2)), **kwargs)
+        return _text.pool_from_text(cls, token)
 
 
 @dataclass(frozen=True)
@@ -342,14 +171,11 @@ class Flatten:
     kind: ClassVar[str] = "flatten"
 
     def to_text(self) -> str:
-        return "flatten"
+        return _text.flatten_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Flatten:
-        head, opts = _split(token)
-        if head != "flatten" or opts:
-            raise SpecError(f"layer {token!r}: flatten takes no options; write 'flatten'.")
-        return cls()
+        return _text.flatten_from_text(cls, token)
 
 
 @dataclass(frozen=True)
@@ -363,14 +189,11 @@ class GlobalPool:
         _set(self, "op", _choice(self.op, "globalpool", "op", ("avg", "max")))
 
     def to_text(self) -> str:
-        return "gap" if self.op == "avg" else "gmp"
+        return _text.global_pool_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> GlobalPool:
-        head, opts = _split(token)
-        if head not in ("gap", "gmp") or opts:
-            raise SpecError(f"layer {token!r} is not global pooling: write 'gap' (average) or 'gmp' (max), with no options.")
-        return cls("avg" if head == "gap" else "max")
+        return _text.global_pool_from_text(cls, token)
 
 
 @dataclass(frozen=True)
@@ -399,32 +222,11 @@ class Recurrent:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
-        parts = [f"{self.cell}{self.units}"]
-        parts += ["bi"] if self.bidirectional else []
-        parts += ["seq"] if self.sequence else []
-        parts += [f"layers={self.layers}"] if self.layers != 1 else []
-        parts += [f"dropout={self.dropout!r}"] if self.dropout else []
-        return ":".join(parts)
+        return _text.recurrent_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Recurrent:
-        head, opts = _split(token)
-        m = re.fullmatch(r"(lstm|gru)([0-9]+)", head, re.ASCII)
-        if m is None:
-            raise SpecError(f"layer {token!r} is not recurrent: expected lstmUNITS or gruUNITS such as 'lstm128'.")
-        kwargs: dict[str, Any] = {}
-        for key, value in opts:
-            if value is None and key in ("bi", "bidirectional"):
-                kwargs["bidirectional"] = True
-            elif value is None and key in ("seq", "sequence"):
-                kwargs["sequence"] = True
-            elif value is None and key == "last":
-                kwargs["sequence"] = False
-            elif key == "layers" and value is not None:
-                kwargs["layers"] = _text_int(value, token, "layers")
-            elif not _common_option(kwargs, token, key, value, ("dropout",)):
-                raise _unknown(token, key, value, "bi, seq, last, layers=N or dropout=P")
-        return cls(int(m.group(2)), m.group(1), **kwargs)
+        return _text.recurrent_from_text(cls, token)
 
 
 @dataclass(frozen=True)
@@ -444,19 +246,11 @@ class Embed:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
-        return f"embed{self.dim}" + (f":dropout={self.dropout!r}" if self.dropout else "")
+        return _text.embed_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Embed:
-        head, opts = _split(token)
-        m = re.fullmatch(r"embed([0-9]+)", head, re.ASCII)
-        if m is None:
-            raise SpecError(f"layer {token!r} is not an embedding: expected embedDIM such as 'embed64'.")
-        kwargs: dict[str, Any] = {}
-        for key, value in opts:
-            if not _common_option(kwargs, token, key, value, ("dropout",)):
-                raise _unknown(token, key, value, "dropout=P")
-        return cls(int(m.group(1)), **kwargs)
+        return _text.embed_from_text(cls, token)
 
 
 _TOKEN_KINDS: tuple[tuple[str, Any], ...] = (
