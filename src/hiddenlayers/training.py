@@ -158,6 +158,11 @@ def train(
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
     blas = _limit_blas_threads(network, batch_size, device)
+    torch_threads = torch.get_num_threads()
+    if on_numpy and blas is None:
+        # NumPy's BLAS keeps both cores; the few torch ops in the loop (fused Adam, shuffle) run on
+        # this thread: a second pool waking between BLAS calls fights BLAS's spinning threads
+        torch.set_num_threads(1)
     try:
         epoch = start_epoch
         while True:
@@ -240,6 +245,8 @@ def train(
     finally:
         if blas is not None:
             blas.restore_original_limits()
+        elif torch.get_num_threads() != torch_threads:
+            torch.set_num_threads(torch_threads)
     if reason in ("diverged", "interrupted"):
         flat.data.copy_(best)
         where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
