@@ -140,3 +140,25 @@ def test_unknown_solver_message() -> None:
     _, flat = _flat()
     with pytest.raises(ValueError, match=r"solver must be one of sgd, adam, adamw, rmsprop, lbfgs\. Received: solver='adagrad'"):
         make_optimizer("adagrad", flat)
+
+
+def test_adam_falls_back_when_the_fused_kernel_is_unusable(monkeypatch) -> None:
+    """The CPU fast path calls a private PyTorch kernel; if another torch version changes it, the update stays right."""
+    ref_net, ref_flat = _flat(1)
+    ref = make_optimizer("adam", ref_flat)
+    net, flat = _flat(1)
+    opt = make_optimizer("adam", flat)
+
+    def broken(*args, **kwargs):
+        raise TypeError("_fused_adam_() got an unexpected keyword argument")
+
+    monkeypatch.setattr(torch, "_fused_adam_", broken)
+    for _ in range(3):
+        for f in (ref_flat, flat):
+            f.grad.copy_(torch.linspace(-1, 1, f.grad.numel(), dtype=f.grad.dtype))
+        monkeypatch.undo()
+        ref.step(0.01)
+        monkeypatch.setattr(torch, "_fused_adam_", broken)
+        opt.step(0.01)
+    assert not opt._fused
+    np.testing.assert_allclose(flat.data.numpy(), ref_flat.data.numpy(), rtol=1e-10, atol=1e-12)

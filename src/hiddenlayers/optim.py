@@ -203,12 +203,15 @@ class Adam(Optimizer):
         self.t += 1
         if self._fused:
             self._step_t.fill_(self.t)
-            torch._fused_adam_(
-                [self.flat.data], [self.flat.grad], [self._m_t], [self._v_t], [], [self._step_t],
-                amsgrad=False, lr=lr, beta1=self.beta_1, beta2=self.beta_2, weight_decay=0.0,
-                eps=self.epsilon / math.sqrt(1.0 - self.beta_2**self.t), maximize=False,
-            )
-            return
+            try:
+                torch._fused_adam_(
+                    [self.flat.data], [self.flat.grad], [self._m_t], [self._v_t], [], [self._step_t],
+                    amsgrad=False, lr=lr, beta1=self.beta_1, beta2=self.beta_2, weight_decay=0.0,
+                    eps=self.epsilon / math.sqrt(1.0 - self.beta_2**self.t), maximize=False,
+                )
+                return
+            except (TypeError, RuntimeError):  # a private kernel: another torch version may change it
+                self._fused = False  # it raised before writing anything: the NumPy update below does this step
         p, g, m, v, d, t, xp = self.p, self.g, self.m, self.v, self._denom, self._scratch, self.xp
         if self.weight_decay:
             xp.multiply(self.mask, lr * self.weight_decay, out=t)
