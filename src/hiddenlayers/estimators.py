@@ -15,7 +15,6 @@ import numbers
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
@@ -25,10 +24,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
-from ._estimator_checks import _DTYPES, _validate, classifier_input, regressor_input, validate_params
+from ._estimator_checks import classifier_input, regressor_input, validate_params
 from ._estimator_fit import build, fit_lbfgs, fit_stochastic
+from ._estimator_predict import cache_weights, check_X, raw_output, torch_forward
 from .exceptions import NotFittedError
-from .layers import get_activation
 from .losses import Loss, get_loss
 from .network import count_parameters, resolve_device
 from .spec import Spec
@@ -168,58 +167,11 @@ class _BaseMLP(BaseEstimator):
 
     # ----------------------------------------------------------- inference
     def _cache_weights(self) -> None:
-        net = self.network_
-        self._np_ok = net.is_plain_dense() and self._device.type == "cpu"
-        dt = np.float32 if self.dtype == "float32" else np.float64
-        self._np_layers = [
-            (lin.weight.detach().cpu().numpy().T.astype(dt), lin.bias.detach().cpu().numpy().astype(dt))
-            for lin in net.linears()
-        ]
-        self._np_acts = [get_activation(a).np_forward for a in net.activation_names()]
-        self._np_dtype = dt
+        """Refresh the NumPy weight copies ``predict`` uses (after any change to ``network_``)."""
+        cache_weights(self)
 
     def _check_X(self, X: Any) -> Any:
-        self._require_fitted()
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype.kind == "f"
-            and X.shape[1] == self.n_features_in_
-            and X.shape[0] > 0
-            and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X.sum())
-        ):
-            return X
-        return _validate(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
-
-    def _raw_output(self, X: Any) -> np.ndarray:
-        """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy."""
-        X = self._check_X(X)
-        if getattr(self, "_np_ok", False) and not sp.issparse(X):
-            h = X.astype(self._np_dtype, copy=False)
-            layers = self._np_layers
-            for (W, b), act in zip(layers[:-1], self._np_acts):
-                h = act(h @ W + b)
-            W, b = layers[-1]
-            return h @ W + b
-        return self._torch_forward(X)[0]
-
-    def _torch_forward(self, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
-        dtype = _DTYPES[self.dtype]
-        outs, hiddens = [], []
-        self.network_.eval()
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], 8192):
-                block = X[start : start + 8192]
-                block = block.toarray() if sp.issparse(block) else block
-                xt = torch.as_tensor(np.ascontiguousarray(block), dtype=dtype, device=self._device)
-                out, hidden = self.network_(xt, return_hidden=True)
-                outs.append(out.cpu().numpy())
-                if layer is not None:
-                    hiddens.append(hidden[layer].cpu().numpy())
-        n_out = self.network_.out_features
-        raw = np.concatenate(outs) if outs else np.zeros((0, n_out))
-        return raw, ([np.concatenate(hiddens)] if hiddens else [])
+        return check_X(self, X)
 
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """Activations of hidden layer ``layer`` (1-based; ``-1`` = last), shape ``(n, units)``."""
@@ -230,7 +182,7 @@ class _BaseMLP(BaseEstimator):
         if not isinstance(layer, numbers.Integral) or layer == 0 or not (-n_hidden <= layer <= n_hidden):
             raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
         idx = layer - 1 if layer > 0 else n_hidden + layer
-        return self._torch_forward(X, layer=idx)[1][0]
+        return torch_forward(self, X, layer=idx)[1][0]
 
     def fit_transform(self, X: Any, y: Any, sample_weight: Any = None, layer: int = -1) -> np.ndarray:
         """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X``."""
@@ -340,11 +292,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label)."""
-        return self._decode(self._raw_output(X))
+        return self._decode(raw_output(self, X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_``."""
-        z = self._raw_output(X)
+        z = raw_output(self, X)
         p = self._loss().np_output(np.array(z, dtype=np.float64))
         if self._label_binarizer.y_type_ == "binary" or (z.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator"):
             p = np.hstack([1.0 - p, p])
@@ -406,7 +358,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
-        z = self._raw_output(X)
+        z = raw_output(self, X)
         y = self._loss().np_output(z)
         return y.ravel() if y.shape[1] == 1 else y
 

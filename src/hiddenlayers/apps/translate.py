@@ -17,8 +17,6 @@ normalisation; :meth:`Translator.score` is corpus BLEU from ``sacrebleu``.
 
 from __future__ import annotations
 
-import copy
-import math
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -30,10 +28,11 @@ from sklearn.base import BaseEstimator
 
 from ..exceptions import NotFittedError
 from ..network import load_device, resolve_device
-from ..stopping import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
+from ..stopping import History
 from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._fit import check_fraction, check_positive_int, seed_everything
 from ._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
+from ._translate_fit import train
 from ._translate_text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
 
 _CHOICES = {"cell": ("gru", "lstm"), "attention": ("bahdanau", "luong"), "tokenizer": ("word", "char")}
@@ -220,7 +219,7 @@ class Translator(BaseEstimator):
         src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
         tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
         self.model_ = self._build().to(self._device)
-        self._set_history(self._train(src, tgt, train_idx, val_idx, rng))
+        self._set_history(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter))
         return self
 
     def _build(self) -> Seq2Seq:
@@ -237,78 +236,6 @@ class Translator(BaseEstimator):
             input_feeding=bool(self.input_feeding),
             tie_embeddings=bool(self.tie_embeddings),
         )
-
-    def _train(
-        self, src: list[list[int]], tgt: list[list[int]], train_idx: np.ndarray, val_idx: np.ndarray | None, rng: np.random.Generator
-    ) -> History:
-        """The fit loop: forward, loss per target token, backward, clip, Adam step; then validation and stopping."""
-        model, history = self.model_, History()
-        optimizer = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate_init))
-        monitor = NoImprovement("val_loss" if val_idx is not None else "train_loss", self.tol, self.n_iter_no_change)
-        rule = monitor | MaxEpochs(self.max_iter)
-        if self.max_time is not None:
-            rule = rule | TimeLimit(float(self.max_time))
-        best = copy.deepcopy(model.state_dict())
-        t0, reason = time.perf_counter(), None
-        tr_lengths = [len(src[i]) for i in train_idx]
-        for epoch in range(1, self.max_iter + 1):
-            model.train()
-            total, tokens = 0.0, 0
-            for b in self._batches(tr_lengths, shuffle=True, rng=rng):
-                s, lengths, t_in, t_out = self._tensors(src, tgt, train_idx[b])
-                mask = t_out != PAD
-                logits = model(s, lengths, t_in, float(self.teacher_forcing), mask=mask)
-                loss = torch.nn.functional.cross_entropy(logits, t_out[mask], reduction="sum")
-                n_tok = int(mask.sum())
-                optimizer.zero_grad(set_to_none=True)
-                (loss / n_tok).backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), float(self.max_grad_norm))
-                optimizer.step()
-                total, tokens = total + loss.item(), tokens + n_tok
-            train_loss = total / tokens
-            val_loss, val_acc = self._evaluate(src, tgt, val_idx) if val_idx is not None else (math.nan, math.nan)
-            for key, value in (
-                ("epoch", epoch),
-                ("train_loss", train_loss),
-                ("val_loss", val_loss),
-                ("val_score", val_acc),
-                ("lr", float(self.learning_rate_init)),
-                ("time", time.perf_counter() - t0),
-            ):
-                getattr(history, key).append(value)
-            if self.verbose:
-                print(f"epoch {epoch}: loss {train_loss:.4f}, validation loss {val_loss:.4f}, token accuracy {val_acc:.4f}", flush=True)
-            if not math.isfinite(train_loss):
-                reason = "diverged"
-                break
-            if monitor.update(val_loss if val_idx is not None else train_loss):
-                best, history.best_epoch = copy.deepcopy(model.state_dict()), epoch
-            reason = rule(history)
-            if not reason and self.max_time is not None:
-                last = history.time[-1] - (history.time[-2] if len(history.time) > 1 else 0.0)
-                if history.time[-1] + last > float(self.max_time):  # another epoch like the last would overrun
-                    reason = "time_limit"
-            if reason:
-                break
-        if reason == "diverged" or (val_idx is not None and history.best_epoch):
-            model.load_state_dict(best)
-        history.stop_reason, history.stop_message = reason, STOP_REASONS.get(reason or "", "")
-        model.eval()
-        return history
-
-    @torch.no_grad()
-    def _evaluate(self, src: list[list[int]], tgt: list[list[int]], idx: np.ndarray) -> tuple[float, float]:
-        """(cross-entropy per target token, token accuracy) with teacher forcing."""
-        self.model_.eval()
-        total, correct, tokens = 0.0, 0, 0
-        for b in self._batches([len(src[i]) for i in idx], shuffle=False):
-            s, lengths, t_in, t_out = self._tensors(src, tgt, idx[b])
-            mask = t_out != PAD
-            logits, truth = self.model_(s, lengths, t_in, mask=mask), t_out[mask]
-            total += float(torch.nn.functional.cross_entropy(logits, truth, reduction="sum"))
-            correct += int((logits.argmax(1) == truth).sum())
-            tokens += int(mask.sum())
-        return total / tokens, correct / tokens
 
     def _set_history(self, history: History) -> None:
         self.history_ = history

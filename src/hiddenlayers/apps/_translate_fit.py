@@ -1,0 +1,104 @@
+"""The ``Translator`` training loop: teacher-forced epochs, validation and early stopping.
+
+Functions of the translator (``tr``): :func:`train` runs the epochs over length-sorted
+batches and returns the :class:`History`; :func:`evaluate` scores held-out pairs.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from ..stopping import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
+from ._translate_text import PAD
+
+if TYPE_CHECKING:
+    from .translate import Translator
+
+
+def train(
+    tr: Translator,
+    src: list[list[int]],
+    tgt: list[list[int]],
+    train_idx: np.ndarray,
+    val_idx: np.ndarray | None,
+    rng: np.random.Generator,
+    *,
+    clock: Callable[[], float],
+) -> History:
+    """The fit loop: forward, loss per target token, backward, clip, Adam step; then validation and stopping.
+
+    ``clock`` reads seconds (``time.perf_counter``, passed by ``Translator.fit``) for ``max_time``."""
+    model, history = tr.model_, History()
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(tr.learning_rate_init))
+    monitor = NoImprovement("val_loss" if val_idx is not None else "train_loss", tr.tol, tr.n_iter_no_change)
+    rule = monitor | MaxEpochs(tr.max_iter)
+    if tr.max_time is not None:
+        rule = rule | TimeLimit(float(tr.max_time))
+    best = copy.deepcopy(model.state_dict())
+    t0, reason = clock(), None
+    tr_lengths = [len(src[i]) for i in train_idx]
+    for epoch in range(1, tr.max_iter + 1):
+        model.train()
+        total, tokens = 0.0, 0
+        for b in tr._batches(tr_lengths, shuffle=True, rng=rng):
+            s, lengths, t_in, t_out = tr._tensors(src, tgt, train_idx[b])
+            mask = t_out != PAD
+            logits = model(s, lengths, t_in, float(tr.teacher_forcing), mask=mask)
+            loss = torch.nn.functional.cross_entropy(logits, t_out[mask], reduction="sum")
+            n_tok = int(mask.sum())
+            optimizer.zero_grad(set_to_none=True)
+            (loss / n_tok).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr.max_grad_norm))
+            optimizer.step()
+            total, tokens = total + loss.item(), tokens + n_tok
+        train_loss = total / tokens
+        val_loss, val_acc = evaluate(tr, src, tgt, val_idx) if val_idx is not None else (math.nan, math.nan)
+        for key, value in (
+            ("epoch", epoch),
+            ("train_loss", train_loss),
+            ("val_loss", val_loss),
+            ("val_score", val_acc),
+            ("lr", float(tr.learning_rate_init)),
+            ("time", clock() - t0),
+        ):
+            getattr(history, key).append(value)
+        if tr.verbose:
+            print(f"epoch {epoch}: loss {train_loss:.4f}, validation loss {val_loss:.4f}, token accuracy {val_acc:.4f}", flush=True)
+        if not math.isfinite(train_loss):
+            reason = "diverged"
+            break
+        if monitor.update(val_loss if val_idx is not None else train_loss):
+            best, history.best_epoch = copy.deepcopy(model.state_dict()), epoch
+        reason = rule(history)
+        if not reason and tr.max_time is not None:
+            last = history.time[-1] - (history.time[-2] if len(history.time) > 1 else 0.0)
+            if history.time[-1] + last > float(tr.max_time):  # another epoch like the last would overrun
+                reason = "time_limit"
+        if reason:
+            break
+    if reason == "diverged" or (val_idx is not None and history.best_epoch):
+        model.load_state_dict(best)
+    history.stop_reason, history.stop_message = reason, STOP_REASONS.get(reason or "", "")
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def evaluate(tr: Translator, src: list[list[int]], tgt: list[list[int]], idx: np.ndarray) -> tuple[float, float]:
+    """(cross-entropy per target token, token accuracy) with teacher forcing."""
+    tr.model_.eval()
+    total, correct, tokens = 0.0, 0, 0
+    for b in tr._batches([len(src[i]) for i in idx], shuffle=False):
+        s, lengths, t_in, t_out = tr._tensors(src, tgt, idx[b])
+        mask = t_out != PAD
+        logits, truth = tr.model_(s, lengths, t_in, mask=mask), t_out[mask]
+        total += float(torch.nn.functional.cross_entropy(logits, truth, reduction="sum"))
+        correct += int((logits.argmax(1) == truth).sum())
+        tokens += int(mask.sum())
+    return total / tokens, correct / tokens
