@@ -10,17 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 import hiddenlayers as hl
-from hiddenlayers.cli import app
+from cli_helpers import run
 
-runner = CliRunner()
 EPOCHS = 6
-
-
-def run(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def gradflow_section(html: str) -> str:

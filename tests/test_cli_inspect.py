@@ -9,26 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from hiddenlayers.cli import app
+from cli_helpers import assert_user_error, run
 from hiddenlayers.lens.report import SECTIONS
 
-runner = CliRunner()
 TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "Layer similarity",
           "Linear probes", "Projections", "Neurons", "Top features"]
-
-
-def run(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result, message: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert message in lines[0], lines[0]
-    assert "Traceback" not in result.output
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,30 @@
+"""Shared helpers for the command-line tests: run a command in-process and check its outcome."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from hiddenlayers.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: object):
+    """Invoke ``hiddenlayers ARGS...`` in this process; arguments are turned into strings."""
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def ok(*args: object):
+    """Like :func:`run`, asserting exit status 0 (the output is shown when it is not)."""
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def assert_user_error(result, message: str) -> None:
+    """A user mistake: exit status 2, one ``error: ...`` line on stderr containing ``message``, no traceback."""
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in result.output
