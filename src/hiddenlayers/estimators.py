@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ from .network import count_parameters, resolve_device
 from .spec import Spec
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
@@ -133,8 +134,9 @@ class _BaseMLP(BaseEstimator):
     def _loss(self) -> Loss:
         return get_loss(self._loss_name)
 
-    def _targets(self, y: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
         spec = self._validate_params()
