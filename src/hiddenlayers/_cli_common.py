@@ -84,3 +84,24 @@ def stderr_console() -> Any:
 def note(message: str) -> None:
     """A one-line note for the user on stderr (never mixed into piped output)."""
     sys.stderr.write(f"note: {message}\n")
+
+
+def read_labelled(data: str, target: str | None, stored: str | None, missing: str) -> tuple[Any, Any, str]:
+    """(feature table, target column, its name) of labelled ``data`` for ``evaluate``/``prune``.
+
+    The target is ``target``, else ``stored`` (what the model file records),
+    else a bundled dataset's own; with none of them, :class:`UserError` with
+    ``missing``. Rows without a target value are dropped; none left is a DataError.
+    """
+    from .data import default_target, load_table, resolve_column
+    from .exceptions import DataError
+
+    frame = load_table(data)
+    name = target or stored or default_target(data, frame)
+    if name is None:
+        raise UserError(missing)
+    name = resolve_column(name, list(frame.columns))
+    frame = frame[frame[name].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise DataError(f"the target column '{name}' is empty (every value is missing).")
+    return frame.drop(columns=[name]), frame[name], name

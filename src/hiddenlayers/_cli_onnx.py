@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._cli_common import UserError, note
+from ._cli_common import note, read_labelled
 
 
 def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
@@ -22,23 +22,15 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     """
     from ._cli_train import _regression_target, coerce_labels, prediction_metrics, show_evaluation
     from ._onnx_run import OnnxModel
-    from .data import default_target, load_table, resolve_column
-    from .exceptions import DataError
 
     model = OnnxModel(model_path)
-    frame = load_table(data)
-    name = target or model.target or default_target(data, frame)
-    if name is None:
-        raise UserError(f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN.")
-    name = resolve_column(name, list(frame.columns))
-    frame = frame[frame[name].notna()].reset_index(drop=True)
-    if frame.empty:
-        raise DataError(f"the target column '{name}' is empty (every value is missing).")
-    out, notes = model.run(frame.drop(columns=[name]))  # (n, classes) probabilities or (n, outputs) predictions
+    missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
+    raw, y_raw, name = read_labelled(data, target, model.target, missing)
+    out, notes = model.run(raw)  # (n, classes) probabilities or (n, outputs) predictions
     for msg in notes:
         note(msg)
     classes = model.classes_
-    y = coerce_labels(frame[name], classes) if classes is not None else _regression_target(frame[name], name)
+    y = coerce_labels(y_raw, classes) if classes is not None else _regression_target(y_raw, name)
     m = prediction_metrics(model.decode(out), y, classes)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression", "metrics": m}
     show_evaluation(result, as_json)

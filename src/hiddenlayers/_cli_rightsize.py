@@ -80,27 +80,6 @@ def _load_estimator(path: str) -> Any:
     return model
 
 
-def _labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
-    """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
-    from ._cli_train import _regression_target, coerce_labels, model_inputs
-    from .data import default_target, load_table, resolve_column
-    from .exceptions import DataError
-
-    frame = load_table(data)
-    state = getattr(model, "preprocessing_", None) or {}
-    name = target or state.get("target") or default_target(data, frame)
-    if name is None:
-        raise UserError("this model file does not record its target column: pass --target COLUMN.")
-    name = resolve_column(name, list(frame.columns))
-    frame = frame[frame[name].notna()].reset_index(drop=True)
-    if frame.empty:
-        raise DataError(f"the target column '{name}' is empty (every value is missing).")
-    raw = frame.drop(columns=[name])
-    A = model_inputs(model, raw)
-    y = coerce_labels(frame[name], model.classes_) if hasattr(model, "classes_") else _regression_target(frame[name], name)
-    return raw, A, y
-
-
 def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     if as_json:
         print_json(clean({**report.to_dict(), **(extra or {})}))
@@ -146,7 +125,9 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     if epochs < 0:
         raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
     model = _load_estimator(model_path)
-    _, A, y = _labelled(model, data, target)
+    from ._cli_train import labelled
+
+    _, A, y = labelled(model, data, target)
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
     from .compress import prune
@@ -178,7 +159,9 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
     model = _load_estimator(model_path)
     X = y = None
     if data is not None:
-        raw, A, y = _labelled(model, data, target)
+        from ._cli_train import labelled
+
+        raw, A, y = labelled(model, data, target)
         X = raw if getattr(model, "preprocessing_", None) else A
     from .export import export_onnx
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._cli_common import UserError, check_output, clean, note, one_line, print_json
+from ._cli_common import UserError, check_output, clean, note, one_line, print_json, read_labelled
 from .data import default_target, infer_task, load_table, resolve_column, split_target
 from .exceptions import DataError, HiddenLayersError
 from .preprocessing import TablePreprocessor
@@ -354,21 +354,18 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, data)
 
 
+def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
+    """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
+    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    raw, y_raw, name = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
+    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
+    return raw, model_inputs(model, raw), y
+
+
 def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
     """Metrics of a saved model on labelled ``data``; printed as tables or JSON."""
     model = load_model(model_path)
-    frame = load_table(data)
-    state = getattr(model, "preprocessing_", None) or {}
-    name = target or state.get("target") or default_target(data, frame)
-    if name is None:
-        raise UserError("this model file does not record its target column: pass --target COLUMN.")
-    name = resolve_column(name, list(frame.columns))
-    frame = frame[frame[name].notna()].reset_index(drop=True)
-    if frame.empty:
-        raise DataError(f"the target column '{name}' is empty (every value is missing).")
-    y_raw = frame[name]
-    A = model_inputs(model, frame.drop(columns=[name]))
-    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
+    _, A, y = labelled(model, data, target)
     m = metrics(model, A, y)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression", "metrics": m}
     show_evaluation(result, as_json)
