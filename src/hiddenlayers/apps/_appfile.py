@@ -92,4 +92,21 @@ def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], pat
     module.eval()
 
 
-__all__ = ["FORMAT_VERSION", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]
+class DevicePickle:
+    """Pickling for models that keep their resolved ``_device``: it is left out (a device of the
+    pickling machine) and read back from the fitted network's parameters. ``_net_attr`` names that network."""
+
+    _net_attr = "network_"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_device", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._net_attr in state:
+            self._device = next(state[self._net_attr].parameters()).device
+
+
+__all__ = ["FORMAT_VERSION", "DevicePickle", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]

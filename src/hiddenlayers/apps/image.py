@@ -27,7 +27,7 @@ from ..optim import Schedule
 from ..spec import Spec
 from ..stopping import History, MaxEpochs, NoImprovement
 from ..training import train
-from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from ._fit import check_fraction, check_positive_int, seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
@@ -38,7 +38,7 @@ def _is_path(X: Any) -> bool:
     return isinstance(X, (str, os.PathLike))
 
 
-class ImageClassifier(ClassifierMixin, BaseEstimator):
+class ImageClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
     ``hidden_layer_sizes`` is a spec such as ``"conv32k3,pool2,conv64k3,pool2,128"``;
@@ -291,16 +291,6 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         return model
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_device", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if "network_" in state:
-            self._device = next(self.network_.parameters()).device
 
 
 __all__ = ["DEFAULT_SPEC", "ImageClassifier"]

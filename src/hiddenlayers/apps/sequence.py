@@ -29,7 +29,7 @@ from ..optim import Schedule
 from ..spec import Embed, Spec
 from ..stopping import History, MaxEpochs, NoImprovement
 from ..training import train
-from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from ._seqnet import SequenceNetwork
@@ -39,7 +39,7 @@ DEFAULT_EMBED = 32  # width of the embedding put first when token ids meet a spe
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-class SequenceClassifier(ClassifierMixin, BaseEstimator):
+class SequenceClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
     ``hidden_layer_sizes`` is a spec such as ``"lstm64,32"``, ``"gru64:bi,32"``
@@ -364,16 +364,6 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         return model
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_device", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if "network_" in state:
-            self._device = next(self.network_.parameters()).device
 
 
 __all__ = ["DEFAULT_SPEC", "SequenceClassifier"]

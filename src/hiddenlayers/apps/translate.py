@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator
 from ..exceptions import NotFittedError
 from ..network import load_device, resolve_device
 from ..stopping import History
-from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from ._fit import check_fraction, check_positive_int, seed_everything
 from ._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from ._translate_fit import train
@@ -38,7 +38,7 @@ from ._translate_text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, de
 _CHOICES = {"cell": ("gru", "lstm"), "attention": ("bahdanau", "luong"), "tokenizer": ("word", "char")}
 
 
-class Translator(BaseEstimator):
+class Translator(DevicePickle, BaseEstimator):
     """Encoder-decoder translator with attention (fit on parallel sentences, predict strings).
 
     ``cell`` ``gru``/``lstm``; ``attention`` ``bahdanau``/``luong``; ``tokenizer``
@@ -57,6 +57,8 @@ class Translator(BaseEstimator):
     Beyond fit/predict/score/transform: :meth:`attention_map` (where each output
     word looked) and :meth:`log_probability` (how likely a given translation is).
     """
+
+    _net_attr = "model_"  # the fitted network, for DevicePickle
 
     def __init__(
         self,
@@ -368,16 +370,6 @@ class Translator(BaseEstimator):
         model.model_ = net.to(model._device)
         model._set_history(History.from_dict(state["history"]))
         return model
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_device", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if "model_" in state:
-            self._device = next(self.model_.parameters()).device
 
 
 __all__ = ["AttentionMap", "Translator", "detokenize", "tokenize"]
