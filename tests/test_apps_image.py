@@ -149,3 +149,12 @@ def test_fashion_mnist_subsample() -> None:
     clf = ImageClassifier("conv8k3,pool2,32", max_iter=3, batch_size=32, learning_rate_init=3e-3, early_stopping=False, random_state=0)
     clf.fit(X_train[:1500], y_train[:1500])
     assert clf.score(X_test[:500], y_test[:500]) >= 0.7  # chance: 0.1
+
+
+def test_pickle_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    import pickle
+
+    X, _ = digits
+    again = pickle.loads(pickle.dumps(fitted))
+    assert again._device == fitted._device
+    np.testing.assert_array_equal(again.predict_proba(X[:20]), fitted.predict_proba(X[:20]))
