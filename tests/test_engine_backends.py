@@ -12,16 +12,7 @@ from hiddenlayers.layers import ACTIVATIONS
 from hiddenlayers.losses import LOSSES, get_loss
 from hiddenlayers.network import Network
 from hiddenlayers.optim import FlatParams
-
-
-def _targets(loss: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
-    if loss == "log_loss":
-        return np.eye(k)[rng.integers(0, k, n)]
-    if loss == "binary_log_loss":
-        return rng.integers(0, 2, (n, k)).astype(float)
-    if loss == "poisson":
-        return rng.poisson(2.0, (n, k)).astype(float)
-    return rng.standard_normal((n, k))
+from loss_helpers import targets
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
@@ -34,7 +25,7 @@ def test_engine_equals_autograd(loss: str, activation: str, backend: str, weight
     n, d, k = 7, 4, 3
     net = Network(d, (5, 4), k, activation=activation).double()
     X = torch.from_numpy(rng.standard_normal((n, d)))
-    Y = torch.from_numpy(_targets(loss, n, k, rng))
+    Y = torch.from_numpy(targets(loss, n, k, rng))
     W = torch.from_numpy(rng.uniform(0.5, 2.0, n)) if weighted else None
     flat = FlatParams(net)
     auto = AutogradStep(net, get_loss(loss), flat, alpha=0.1)

@@ -16,13 +16,13 @@ autograd. A test checks both against finite differences.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from ._np_const import filled as _filled
 from .layers import get_activation
 from .losses import Loss
 from .network import Network
@@ -33,14 +33,6 @@ def _grad(p: Tensor) -> Tensor:
     if p.grad is None:  # FlatParams gives every parameter a gradient view
         raise ValueError("parameters must be re-homed by FlatParams before a step")
     return p.grad
-
-
-@functools.lru_cache(maxsize=64)
-def _filled(n: int, value: float, dtype: np.dtype) -> np.ndarray:
-    """A read-only length-``n`` vector of ``value`` (cached: one per width and dtype)."""
-    a = np.full(n, value, dtype=dtype)
-    a.flags.writeable = False
-    return a
 
 
 class _NumpyOps:

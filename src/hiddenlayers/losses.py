@@ -15,13 +15,21 @@ steps along the sum's gradient, so the training dynamics are the same.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from ._np_const import filled
+
+# a row sum of exp(z - batch max) below this means the row's largest logit is > ~40 below the
+# batch's: its smaller terms would underflow in float32 (exp(-87)), so shift that batch per row
+_FAR_BELOW = math.exp(-40.0)
 
 
 def _softmax_ce(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
@@ -51,17 +59,27 @@ def _poisson(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
 
 
 def _np_softmax_ce_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
-    m = z.max(axis=1, keepdims=True)
-    e = np.subtract(z, m)
+    # exp(z - shift) with one shift for the whole batch: NumPy's per-row max along a short
+    # axis is slow (12 µs of 28 for 256 x 10). One shift is exact unless some row lies far
+    # below the batch's largest logit, where its exp would underflow: then shift per row.
+    ones = filled(z.shape[1], 1.0, z.dtype)
+    shift: Any = z.max()
+    e = np.subtract(z, shift)
     np.exp(e, out=e)
-    s = e.sum(axis=1, keepdims=True)
+    s = e @ ones  # (B,) row sums as one BLAS product
+    if not s.min() >= _FAR_BELOW:  # also when z holds NaN: the per-row form gives the same NaN
+        shift = z.max(axis=1)
+        np.subtract(z, shift[:, None], out=e)
+        np.exp(e, out=e)
+        s = e @ ones
     lse = np.log(s)
-    lse += m  # (B, 1) log-sum-exp; -log softmax(z)[y] = lse - z·y per row
+    lse += shift  # (B,) log-sum-exp; -log softmax(z)[y] = lse - z·y per row
     if w is None:
         value = float(lse.sum()) - float(np.vdot(z, y))  # one BLAS dot instead of a per-row einsum
     else:
-        value = float(lse.ravel() @ w) - float(np.einsum("ij,ij->i", z, y) @ w)
-    e /= s
+        value = float(lse @ w) - float(np.einsum("ij,ij->i", z, y) @ w)
+    np.reciprocal(s, out=s)
+    e *= s[:, None]
     e -= y
     return value, e
 
