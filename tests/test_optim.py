@@ -162,3 +162,24 @@ def test_adam_falls_back_when_the_fused_kernel_is_unusable(monkeypatch) -> None:
         opt.step(0.01)
     assert not opt._fused
     np.testing.assert_allclose(flat.data.numpy(), ref_flat.data.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver, fused", [("sgd", False), ("rmsprop", False), ("adam", True), ("adam", False)])
+def test_step_with_l2_equals_adding_the_penalty_gradient_first(solver: str, fused: bool) -> None:
+    """``step(lr, l2=c)`` is ``grad += c·W`` on linear weights only (not biases), then ``step(lr)``."""
+    ref_net, ref_flat = _flat(3)
+    ref = make_optimizer(solver, ref_flat)
+    net, flat = _flat(3)
+    opt = make_optimizer(solver, flat)
+    if solver == "adam" and not fused:
+        opt._fused = False  # the NumPy update, as when the private kernel is unusable
+    assert opt.folds_l2 == fused
+    rng = np.random.default_rng(3)
+    for step in range(5):
+        g = torch.from_numpy(rng.standard_normal(flat.grad.numel()))
+        c = 0.01 * (step + 1)
+        flat.grad.copy_(g)
+        ref_flat.grad.copy_(g + c * ref_flat.decay_mask * ref_flat.data)
+        opt.step(0.05, l2=c)
+        ref.step(0.05)
+    np.testing.assert_allclose(flat.data.numpy(), ref_flat.data.numpy(), rtol=1e-12, atol=1e-14)

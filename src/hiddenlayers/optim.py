@@ -114,9 +114,23 @@ class Optimizer(ABC):
             buf = self.__dict__["_tmp"] = self._zeros()
         return buf
 
+    #: True where ``step(lr, l2=...)`` adds the L2 gradient inside its own pass over the buffers,
+    #: cheaper than the gradient step adding it (two more passes over the weights)
+    folds_l2 = False
+
     @abstractmethod
-    def step(self, lr: float) -> None:
-        """Update ``flat.data`` in place from ``flat.grad`` at learning rate ``lr``."""
+    def step(self, lr: float, l2: float = 0.0) -> None:
+        """Update ``flat.data`` in place from ``flat.grad`` at learning rate ``lr``.
+
+        ``l2 > 0`` first adds ``l2 · W`` to the linear weights' gradient (the L2
+        penalty's gradient, ``alpha / batch size``), as if the gradient step had.
+        """
+
+    def _add_l2(self, l2: float) -> None:
+        t = self._scratch
+        self.xp.multiply(self.p, self.mask, out=t)
+        t *= l2
+        self.g += t
 
     def state(self) -> dict[str, Any]:
         """Moments and step count as CPU tensors (picklable, device-independent)."""
@@ -148,8 +162,10 @@ class SGD(Optimizer):
         self.velocity = self._zeros()
         self._denom = self._zeros() if self.nesterov and self.momentum else None
 
-    def step(self, lr: float) -> None:
+    def step(self, lr: float, l2: float = 0.0) -> None:
         self.t += 1
+        if l2:
+            self._add_l2(l2)
         p, g, v, t = self.p, self.g, self.velocity, self._scratch
         self.xp.multiply(g, lr, out=t)  # t = lr·g
         if self.momentum == 0:
@@ -198,20 +214,50 @@ class Adam(Optimizer):
         if self._fused:
             self._m_t, self._v_t = torch.from_numpy(self.m), torch.from_numpy(self.v)  # views: state() and load_state() see them
             self._step_t = torch.zeros((), dtype=torch.float64 if self.flat.data.dtype == torch.float64 else torch.float32)
+            # the kernel's weight_decay adds wd·p to the gradient (L2, not AdamW's decay): with the
+            # linear weights and the other parameters as two lists, it applies alpha's penalty
+            self._groups = [self._tensor_lists(weights) for weights in (True, False)]
+            self._whole = [[b] for b in (self.flat.data, self.flat.grad, self._m_t, self._v_t, self._step_t)]
 
-    def step(self, lr: float) -> None:
+    @property
+    def folds_l2(self) -> bool:  # type: ignore[override]
+        return self._fused
+
+    def _fused_step(self, lists: list[list[Tensor]], lr: float, eps: float, l2: float) -> None:
+        p, g, m, v, steps = lists
+        torch._fused_adam_(
+            p, g, m, v, [], steps, amsgrad=False, lr=lr, beta1=self.beta_1, beta2=self.beta_2,
+            weight_decay=l2, eps=eps, maximize=False,
+        )
+
+    def _tensor_lists(self, weights: bool) -> list[list[Tensor]]:
+        """``[params, grads, m, v, steps]`` views over the runs of the buffer that are (not) linear weights."""
+        mask = self.mask != 0
+        edges = [0, *(np.flatnonzero(mask[1:] != mask[:-1]) + 1).tolist(), len(mask)]
+        runs = [(a, b) for a, b in zip(edges, edges[1:]) if bool(mask[a]) == weights]
+        bufs = (self.flat.data, self.flat.grad, self._m_t, self._v_t)
+        return [[buf[a:b] for a, b in runs] for buf in bufs] + [[self._step_t] * len(runs)]
+
+    def step(self, lr: float, l2: float = 0.0) -> None:
         self.t += 1
         if self._fused:
             self._step_t.fill_(self.t)
+            eps = self.epsilon / math.sqrt(1.0 - self.beta_2**self.t)
+            weights, others = self._groups
             try:
-                torch._fused_adam_(
-                    [self.flat.data], [self.flat.grad], [self._m_t], [self._v_t], [], [self._step_t],
-                    amsgrad=False, lr=lr, beta1=self.beta_1, beta2=self.beta_2, weight_decay=0.0,
-                    eps=self.epsilon / math.sqrt(1.0 - self.beta_2**self.t), maximize=False,
-                )
-                return
+                if l2 and weights[0]:
+                    self._fused_step(weights, lr, eps, l2)
+                else:
+                    self._fused_step(self._whole, lr, eps, 0.0)
+                    return
             except (TypeError, RuntimeError):  # a private kernel: another torch version may change it
                 self._fused = False  # it raised before writing anything: the NumPy update below does this step
+            else:
+                if others[0]:  # the same call just worked on the weights
+                    self._fused_step(others, lr, eps, 0.0)
+                return
+        if l2:
+            self._add_l2(l2)
         p, g, m, v, d, t, xp = self.p, self.g, self.m, self.v, self._denom, self._scratch, self.xp
         if self.weight_decay:
             xp.multiply(self.mask, lr * self.weight_decay, out=t)
@@ -244,8 +290,10 @@ class RMSprop(Optimizer):
         self.v = self._zeros()
         self._denom = self._zeros()
 
-    def step(self, lr: float) -> None:
+    def step(self, lr: float, l2: float = 0.0) -> None:
         self.t += 1
+        if l2:
+            self._add_l2(l2)
         g, v, d, t, xp = self.g, self.v, self._denom, self._scratch, self.xp
         v *= self.rho
         xp.multiply(g, g, out=t)

@@ -1,7 +1,8 @@
 """The fit loop: forward, loss, backward, step, callbacks, stopping checks.
 
 :func:`train` is written out in one readable function. Data in memory is
-batched by tensor slicing after one permutation per epoch (no DataLoader);
+batched by tensor slicing after one permutation per epoch (no DataLoader;
+the NumPy engine gathers each batch's rows into a kept buffer instead);
 the epoch's loss accumulates on the device and is read once per epoch, so a
 step never waits on the host. A non-finite loss or Ctrl-C stops training,
 restores the best weights seen and records why in ``History.stop_reason``.
@@ -45,6 +46,18 @@ def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) 
         return X[sl]
     block = X[sl] if isinstance(sl, slice) else X[sl.cpu().numpy()]
     return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
+
+
+def _gathered(src: np.ndarray, idx: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """Rows ``idx`` of ``src`` copied into the first ``len(idx)`` rows of ``buf``.
+
+    The NumPy engine gathers each shuffled batch when its step needs it: the
+    batch (256 x 100 float32 is 100 kB) is still in cache for the products,
+    where a whole-epoch shuffled copy writes the data set out and reads it
+    back. ``mode="clip"`` because ``mode="raise"`` buffers ``out`` (the
+    indices come from a permutation, so none is out of range).
+    """
+    return np.take(src, idx, axis=0, out=buf[: len(idx)], mode="clip")
 
 
 def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch.device) -> Any:
@@ -136,21 +149,29 @@ def train(
     optimizer = make_optimizer(solver, flat, **opt_kwargs)
     if optimizer_state:
         optimizer.load_state(optimizer_state)
-    stepper = make_step(network, loss, flat, 0.0 if solver == "adamw" else alpha, engine)
+    batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+    # the L2 gradient goes into the optimizer's pass when that is cheaper, unless something reads
+    # the gradient between backward and update (clipping, batch callbacks): they must see it whole
+    l2 = alpha if solver != "adamw" else 0.0
+    fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs
+    stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine)
     cv = stepper.convert
     dtype = flat.data.dtype
     sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
     n_batches = math.ceil(n / batch_size)
     state = TrainState()
-    batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
     best = flat.data.clone()
-    # CPU NumPy engine: the per-epoch shuffle and weight copies run in NumPy too, into buffers kept
-    # across epochs (see FlatParams.l2 for why no torch op runs between the engine's BLAS calls)
+    # CPU NumPy engine: each shuffled batch is gathered and the best weights copied in NumPy, into
+    # buffers kept across steps (see FlatParams.l2 for why no torch op runs between BLAS calls)
     on_numpy = isinstance(cv(flat.data[:1]), np.ndarray)
     Xn = cv(X) if on_numpy and isinstance(X, Tensor) else None
     Yn: Any = cv(Y) if Xn is not None else None
     Wn: Any = cv(sample_weight) if Xn is not None and sample_weight is not None else None
-    shuffled: tuple[Any, Any, Any] | None = None
+    gather_bufs: tuple[Any, Any, Any] | None = None
+    if Xn is not None and shuffle:
+        rows = min(batch_size, n)
+        bx, by = np.empty((rows, *Xn.shape[1:]), Xn.dtype), np.empty((rows, *Yn.shape[1:]), Yn.dtype)
+        gather_bufs = (bx, by, None if Wn is None else np.empty(rows, Wn.dtype))
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     start_epoch = history.epoch[-1] if history.epoch else 0
     reason: str | None = None
@@ -175,15 +196,10 @@ def train(
             Xc: Any
             Yc: Any
             Wc: Any
-            if shuffle and Xn is not None:
+            perm_np: np.ndarray | None = None
+            if gather_bufs is not None:
                 perm_np = torch.randperm(n, generator=generator).numpy()
-                if shuffled is None:
-                    shuffled = (np.empty_like(Xn), np.empty_like(Yn), None if Wn is None else np.empty_like(Wn))
-                Xc, Yc, Wc = shuffled
-                np.take(Xn, perm_np, axis=0, out=Xc)
-                np.take(Yn, perm_np, axis=0, out=Yc)
-                if Wn is not None:
-                    np.take(Wn, perm_np, axis=0, out=Wc)
+                Xc, Yc, Wc = Xn, Yn, Wn
             else:
                 if shuffle:
                     perm = torch.randperm(n, generator=generator).to(device)
@@ -195,13 +211,26 @@ def train(
                 Yc, Wc = cv(Ys), (cv(Ws) if Ws is not None else None)
                 Xc = cv(Xs) if dense_x else Xs
             total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
+            xb: Any
+            yb: Any
+            wb: Any
             for start in range(0, n, batch_size):
                 sl = slice(start, start + batch_size)
-                xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
-                total = total + stepper.step(xb, Yc[sl], Wc[sl] if Wc is not None else None)
+                if perm_np is not None and gather_bufs is not None:
+                    idx = perm_np[sl]
+                    bx, by, bw = gather_bufs
+                    xb, yb = _gathered(Xc, idx, bx), _gathered(Yc, idx, by)
+                    wb = _gathered(Wc, idx, bw) if Wc is not None else None
+                else:
+                    xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
+                    yb, wb = Yc[sl], (Wc[sl] if Wc is not None else None)
+                total = total + stepper.step(xb, yb, wb)
                 if clip_grad_norm:
                     clip_grad_norm_(flat, clip_grad_norm)
-                optimizer.step(schedule.lr)
+                if fold_l2:
+                    optimizer.step(schedule.lr, l2=l2 / (xb.shape[0] if wb is None else float(wb.sum())))
+                else:
+                    optimizer.step(schedule.lr)
                 steps += 1
                 for cb in batch_cbs:
                     cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
