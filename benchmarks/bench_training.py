@@ -65,6 +65,9 @@ def interleaved(peers, repeats, each_round=None):
             model = fit(seed)
             times[name].append(time.perf_counter() - t0)
             scores[name].append(score(model))
+    print("seconds per round (this host's slow spells show here):")
+    for name in peers:
+        print(f"  {name:30s} " + " ".join(f"{t:6.2f}" for t in times[name]))
     return {name: (statistics.median(times[name]), float(np.mean(scores[name]))) for name in peers}
 
 
