@@ -44,10 +44,12 @@ def timed(fn, repeats):
     return statistics.median(times), out
 
 
-def interleaved(peers, repeats, each_round=None, raw=None):
+def interleaved(peers, repeats, each_round=None, raw=None, around=None):
     """``{name: (median seconds, mean score)}`` for ``peers = {name: (fit, score)}``, run round-robin.
 
-    ``raw``, a dict if given, receives every round's seconds per peer.
+    ``raw``, a dict if given, receives every round's seconds per peer;
+    ``around = {name: fn}`` calls ``fn()`` right before and right after that
+    peer's fit, outside its timing.
 
     Each repeat uses another seed, so "equal accuracy" compares means over
     initialisations and batch orders, not one lucky or unlucky draw.
@@ -63,9 +65,14 @@ def interleaved(peers, repeats, each_round=None, raw=None):
         if each_round is not None:
             each_round()
         for name, (fit, score) in peers.items():
+            hook = (around or {}).get(name)
+            if hook:
+                hook()
             t0 = time.perf_counter()
             model = fit(seed)
             times[name].append(time.perf_counter() - t0)
+            if hook:
+                hook()
             scores[name].append(score(model))
     if raw is not None:
         raw.update(times)
@@ -130,6 +137,7 @@ def bench_large(repeats, quick):
     common = dict(hidden_layer_sizes=(256, 128), solver="adam", batch_size=256, max_iter=10, tol=0.0,
                   n_iter_no_change=10**6)
     peaks = []  # the peak is measured in every round too: this host's speed drifts within a run
+    beside = []  # and right before and after each of our float32 fits
     raw = {}
     rows = interleaved({
         "sklearn float64": (lambda s: SkMLP(**common, random_state=s).fit(Xtr, ytr), lambda m: m.score(Xte, yte)),
@@ -137,12 +145,16 @@ def bench_large(repeats, quick):
         "hiddenlayers (float64 input)": (lambda s: hl.MLPClassifier(**common, random_state=s).fit(Xtr, ytr), lambda m: m.score(Xte, yte)),
         "hiddenlayers (float32 input)": (lambda s: hl.MLPClassifier(**common, random_state=s).fit(Xtr32, ytr), lambda m: m.score(Xte32, yte)),
         "plain PyTorch loop": (lambda s: torch_loop(Xtr32, ytr, (256, 128), 10, 256, seed=s), lambda m: torch_accuracy(m, Xte32, yte)),
-    }, repeats, each_round=lambda: peaks.append(matmul_peak()), raw=raw)
+    }, repeats, each_round=lambda: peaks.append(matmul_peak()), raw=raw,
+       around={"hiddenlayers (float32 input)": lambda: beside.append(matmul_peak())})
     flops_per_sample = 2 * (100 * 256 + 256 * 128 + 128 * 10)
     step_flops = 3 * flops_per_sample * Xtr.shape[0] * 10  # forward + 2x backward, 10 epochs
-    # each round's fit paired with the peak measured just before it
-    fractions = [step_flops / t / 1e9 / p for t, p in zip(raw["hiddenlayers (float32 input)"], peaks)]
-    print("b: share of the peak per round: " + " ".join(f"{f:.0%}" for f in fractions))
+    # each round's fit paired with the mean of the peaks measured right before and right after it:
+    # the round's first peak comes ~20 s earlier, and this host's slow spells last about that long
+    around_fit = [(a + b) / 2 for a, b in zip(beside[::2], beside[1::2])]
+    fractions = [step_flops / t / 1e9 / p for t, p in zip(raw["hiddenlayers (float32 input)"], around_fit)]
+    print("b: peak beside each fit (GFLOP/s): " + " ".join(f"{a:.0f}|{b:.0f}" for a, b in zip(beside[::2], beside[1::2])))
+    print("b: share of that peak per round:    " + " ".join(f"{f:.0%}" for f in fractions))
     return rows, step_flops, statistics.median(peaks), fractions
 
 
