@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError
 from ..losses import get_loss
 from ..network import Network, load_device, resolve_device
 from ..optim import Schedule
@@ -28,6 +28,7 @@ from ..spec import Spec
 from ..stopping import History, MaxEpochs, NoImprovement
 from ..training import train
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from ._classify import ClassifierFitting
 from ._fit import check_fraction, check_positive_int, seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
@@ -38,7 +39,7 @@ def _is_path(X: Any) -> bool:
     return isinstance(X, (str, os.PathLike))
 
 
-class ImageClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
+class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
     ``hidden_layer_sizes`` is a spec such as ``"conv32k3,pool2,conv64k3,pool2,128"``;
@@ -47,6 +48,8 @@ class ImageClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
     ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)``.
     """
+
+    _samples = "images"
 
     def __init__(
         self,
@@ -191,48 +194,8 @@ class ImageClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
         self._set_history(result.history)
         return self
 
-    def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        n = y_idx.shape[0]
-        if not self.early_stopping:
-            return np.arange(n), None
-        from sklearn.model_selection import train_test_split
-
-        n_val = max(1, int(round(self.validation_fraction * n)))
-        if n - n_val < 1:
-            raise ValueError(f"{n} images are too few for early_stopping with validation_fraction={self.validation_fraction}: pass more images or early_stopping=False.")
-        counts = np.bincount(y_idx)
-        stratify = y_idx if counts.min() >= 2 and n_val >= len(counts) else None
-        train_idx, val_idx = train_test_split(np.arange(n), test_size=n_val, stratify=stratify, random_state=self.random_state)
-        return np.sort(train_idx), np.sort(val_idx)
-
-    def _callbacks(self) -> list[Any]:
-        if not self.verbose:
-            return []
-        from ..stopping import Callback
-
-        class _Print(Callback):
-            def on_epoch_end(self, **kwargs: Any) -> None:
-                logs = kwargs["logs"]
-                print(f"epoch {logs['epoch']}: loss {logs['train_loss']:.4f}, validation accuracy {logs['val_score']:.4f}", flush=True)
-
-        return [_Print()]
-
-    def _set_history(self, history: History) -> None:
-        self.history_ = history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(history.train_loss)
-        self.validation_scores_ = list(history.val_score) if self.early_stopping else None
-        self.best_validation_score_ = max(history.val_score) if self.early_stopping and history.val_score else None
-        self.stop_reason_ = history.stop_reason
 
     # -- predict ----------------------------------------------------------
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "network_")
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit(X, y) before using it.")
-
     @torch.inference_mode()
     def _logits(self, X: torch.Tensor, layer: int | None = None, batch: int = 1024) -> torch.Tensor:
         self.network_.eval()

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError
 from ..losses import get_loss
 from ..network import load_device, resolve_device
 from ..optim import Schedule
@@ -30,6 +30,7 @@ from ..spec import Embed, Spec
 from ..stopping import History, MaxEpochs, NoImprovement
 from ..training import train
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from ._classify import ClassifierFitting
 from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from ._seqnet import SequenceNetwork
@@ -39,7 +40,7 @@ DEFAULT_EMBED = 32  # width of the embedding put first when token ids meet a spe
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-class SequenceClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
+class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
     ``hidden_layer_sizes`` is a spec such as ``"lstm64,32"``, ``"gru64:bi,32"``
@@ -51,6 +52,8 @@ class SequenceClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
     ``input_kind_`` (``"features"`` or ``"ids"``), ``n_features_in_``
     (features per step) or ``vocab_size_``, and ``max_len_`` (longest step count seen in fit).
     """
+
+    _samples = "sequences"
 
     _id_shift = 1  # user ids 0.. become 1.. so that 0 can mean padding
 
@@ -229,48 +232,8 @@ class SequenceClassifier(DevicePickle, ClassifierMixin, BaseEstimator):
         self.network_.eval()
         self._set_history(result.history)
 
-    def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        n = y_idx.shape[0]
-        if not self.early_stopping:
-            return np.arange(n), None
-        from sklearn.model_selection import train_test_split
-
-        n_val = max(1, int(round(self.validation_fraction * n)))
-        if n - n_val < 1:
-            raise ValueError(f"{n} sequences are too few for early_stopping with validation_fraction={self.validation_fraction}: pass more or early_stopping=False.")
-        counts = np.bincount(y_idx)
-        stratify = y_idx if counts.min() >= 2 and n_val >= len(counts) else None
-        train_idx, val_idx = train_test_split(np.arange(n), test_size=n_val, stratify=stratify, random_state=self.random_state)
-        return np.sort(train_idx), np.sort(val_idx)
-
-    def _callbacks(self) -> list[Any]:
-        if not self.verbose:
-            return []
-        from ..stopping import Callback
-
-        class _Print(Callback):
-            def on_epoch_end(self, **kwargs: Any) -> None:
-                logs = kwargs["logs"]
-                print(f"epoch {logs['epoch']}: loss {logs['train_loss']:.4f}, validation accuracy {logs['val_score']:.4f}", flush=True)
-
-        return [_Print()]
-
-    def _set_history(self, history: History) -> None:
-        self.history_ = history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(history.train_loss)
-        self.validation_scores_ = list(history.val_score) if self.early_stopping else None
-        self.best_validation_score_ = max(history.val_score) if self.early_stopping and history.val_score else None
-        self.stop_reason_ = history.stop_reason
 
     # -- predict ------------------------------------------------------------------
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "network_")
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit(X, y) before using it.")
-
     @torch.inference_mode()
     def _forward(self, X: torch.Tensor, lengths: np.ndarray, layer: int | None = None, batch: int = 256) -> torch.Tensor:
         """Logits (or hidden layer ``layer``'s output) for padded ``X``, in batches of similar lengths."""

@@ -1,0 +1,75 @@
+"""What the image and sequence classifiers share around their fit loops.
+
+Both hold out a stratified validation split for early stopping, print one
+line per epoch when ``verbose``, copy the training ``History`` into
+scikit-learn's fitted attributes and refuse to predict before ``fit``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import NotFittedError
+from ..stopping import Callback, History
+
+
+class _EpochPrinter(Callback):
+    """``verbose``: one line per epoch with the loss and validation accuracy."""
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        logs = kwargs["logs"]
+        print(f"epoch {logs['epoch']}: loss {logs['train_loss']:.4f}, validation accuracy {logs['val_score']:.4f}", flush=True)
+
+
+class ClassifierFitting:
+    """Mixin for classifiers with ``early_stopping``, ``validation_fraction``, ``verbose`` and ``network_``.
+
+    ``_samples`` names what one row is ("images", "sequences") in messages.
+    """
+
+    _samples = "samples"
+    early_stopping: bool
+    validation_fraction: float
+    random_state: int | None
+    verbose: bool
+
+    def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sorted train and validation row indices; stratified when every class can give a row."""
+        n = y_idx.shape[0]
+        if not self.early_stopping:
+            return np.arange(n), None
+        from sklearn.model_selection import train_test_split
+
+        n_val = max(1, int(round(self.validation_fraction * n)))
+        if n - n_val < 1:
+            raise ValueError(
+                f"{n} {self._samples} are too few for early_stopping with validation_fraction={self.validation_fraction}: "
+                f"pass more {self._samples} or early_stopping=False."
+            )
+        counts = np.bincount(y_idx)
+        stratify = y_idx if counts.min() >= 2 and n_val >= len(counts) else None
+        train_idx, val_idx = train_test_split(np.arange(n), test_size=n_val, stratify=stratify, random_state=self.random_state)
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _callbacks(self) -> list[Callback]:
+        return [_EpochPrinter()] if self.verbose else []
+
+    def _set_history(self, history: History) -> None:
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history.train_loss)
+        self.validation_scores_ = list(history.val_score) if self.early_stopping else None
+        self.best_validation_score_ = max(history.val_score) if self.early_stopping and history.val_score else None
+        self.stop_reason_ = history.stop_reason
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "network_")
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit(X, y) before using it.")
+
+
+__all__ = ["ClassifierFitting"]
