@@ -320,18 +320,21 @@ def test_random_state_repeats_dropout_without_touching_global_rng() -> None:
     assert torch.equal(torch.rand(1), after_a)  # the fit did not consume or reset the global stream
 
 
-def test_l2_folded_into_fused_adam_gives_the_same_fit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """On the CPU, Adam adds alpha's gradient inside its fused pass; the fit must equal the engine adding it."""
+@pytest.mark.parametrize("weighted", [False, True])
+def test_l2_folded_into_fused_adam_gives_the_same_fit(monkeypatch, weighted: bool) -> None:  # type: ignore[no-untyped-def]
+    """On the CPU, Adam adds alpha's gradient inside its fused pass; the fit must equal the engine adding it
+    (alpha over the batch's row count, or over its weight sum with sample_weight)."""
     X, y = load_digits(return_X_y=True)
+    w = np.random.default_rng(1).uniform(0.2, 3.0, len(y)) if weighted else None
     kw = dict(hidden_layer_sizes=(32, 16), alpha=0.5, max_iter=5, batch_size=100, random_state=0, dtype="float64")
-    folded = _quiet_fit(hl.MLPClassifier(**kw), X / 16, y)
+    folded = _quiet_fit(hl.MLPClassifier(**kw), X / 16, y, sample_weight=w)
     monkeypatch.setattr(hl.optim.Adam, "folds_l2", property(lambda self: False))
-    plain = _quiet_fit(hl.MLPClassifier(**kw), X / 16, y)
+    plain = _quiet_fit(hl.MLPClassifier(**kw), X / 16, y, sample_weight=w)
     np.testing.assert_allclose(folded.loss_curve_, plain.loss_curve_, rtol=1e-12)
     for a, b in zip(folded.coefs_ + folded.intercepts_, plain.coefs_ + plain.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     # and alpha matters at all here, so the comparison above can fail
-    none = _quiet_fit(hl.MLPClassifier(**{**kw, "alpha": 0.0}), X / 16, y)
+    none = _quiet_fit(hl.MLPClassifier(**{**kw, "alpha": 0.0}), X / 16, y, sample_weight=w)
     assert abs(none.coefs_[0] - plain.coefs_[0]).max() > 1e-3
 
 
