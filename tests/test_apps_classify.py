@@ -40,3 +40,14 @@ def test_verbose_prints_one_line_per_epoch_and_history_fills_attributes(make, da
     assert clf.n_iter_ == 3 == len(clf.loss_curve_) == len(clf.validation_scores_)
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert clf.stop_reason_ == clf.history_.stop_reason
+
+
+@pytest.mark.parametrize("make, data, noun", CASES, ids=["image", "sequence"])
+def test_load_with_device_replaces_the_saved_device(make, data, noun, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = data(20)
+    clf = make(max_iter=1, random_state=0).fit(X, y)  # device="auto" is what the file records
+    clf.save(tmp_path / "m.safetensors")
+    assert hl.load(tmp_path / "m.safetensors").device == "auto"
+    again = hl.load(tmp_path / "m.safetensors", device="cpu")
+    assert again.device == "cpu"
+    np.testing.assert_array_equal(again.predict(X), clf.predict(X))

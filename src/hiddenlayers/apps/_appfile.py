@@ -42,8 +42,13 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
     atomic_write_bytes(path, blob)
 
 
-def load_app(path: str | os.PathLike[str], estimator: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
-    """Read ``(params, state, tensors)`` written by :func:`save_app` for ``estimator``."""
+def load_app(
+    path: str | os.PathLike[str], estimator: str, device: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
+    """Read ``(params, state, tensors)`` written by :func:`save_app` for ``estimator``.
+
+    ``device``, when given, replaces the saved ``device`` parameter (``load(path, device=...)``).
+    """
     from safetensors import safe_open
     from safetensors.torch import load_file
 
@@ -67,7 +72,10 @@ def load_app(path: str | os.PathLike[str], estimator: str) -> tuple[dict[str, An
         raise ModelFileError(f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
     if meta.get("estimator") != estimator:
         raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
-    return dict(meta.get("params", {})), {k: _unjson(v) for k, v in meta.get("state", {}).items()}, tensors
+    params = dict(meta.get("params", {}))
+    if device is not None:
+        params["device"] = device
+    return params, {k: _unjson(v) for k, v in meta.get("state", {}).items()}, tensors
 
 
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -218,9 +218,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
         """Read a model written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter); its scores match exactly."""
-        params, state, tensors = load_app(path, "Autoencoder")
-        if device is not None:
-            params["device"] = device
+        params, state, tensors = load_app(path, "Autoencoder", device)
         model = cls(**params)
         net = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")
         restore_state(net, split_prefix(tensors, "net"), path)

@@ -245,9 +245,7 @@ class Forecaster(BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
         """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
-        params, state, tensors = load_app(path, "Forecaster")
-        if device is not None:
-            params["device"] = device
+        params, state, tensors = load_app(path, "Forecaster", device)
         model = cls(**params)
         net = Network(params["window"], params["hidden_layer_sizes"], params["horizon"], activation=params["activation"], init="none")
         restore_state(net, split_prefix(tensors, "net"), path)

@@ -238,11 +238,9 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
         """Read a model written by :meth:`save`."""
-        params, state, tensors = load_app(path, cls.__name__)
+        params, state, tensors = load_app(path, cls.__name__, device)
         if "hidden_layers" in params:  # files written before the name matched the other estimators'
             params["hidden_layer_sizes"] = params.pop("hidden_layers")
-        if device is not None:
-            params["device"] = device
         model = cls(**params)
         model.classes_ = np.asarray(state["classes"])
         model.image_shape_ = tuple(int(d) for d in state["image_shape"])

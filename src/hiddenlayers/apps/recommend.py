@@ -318,9 +318,7 @@ class Recommender(RegressorMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
         """Read a recommender written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
-        params, state, tensors = load_app(path, "Recommender")
-        if device is not None:
-            params["device"] = device
+        params, state, tensors = load_app(path, "Recommender", device)
         if params.get("clip") is not None:
             params["clip"] = tuple(params["clip"])
         model = cls(**params)

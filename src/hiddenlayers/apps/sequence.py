@@ -315,9 +315,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
         """Read a model written by :meth:`save`."""
-        params, state, tensors = load_app(path, cls.__name__)
-        if device is not None:
-            params["device"] = device
+        params, state, tensors = load_app(path, cls.__name__, device)
         model = cls(**params)
         model._restore(state)
         model._device = load_device(model.device, device)

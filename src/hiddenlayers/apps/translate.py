@@ -356,11 +356,9 @@ class Translator(DevicePickle, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
         """Read a model written by :meth:`save`."""
-        params, state, tensors = load_app(path, cls.__name__)
+        params, state, tensors = load_app(path, cls.__name__, device)
         params.setdefault("input_feeding", True)  # files written before these options existed: Luong fed its
         params.setdefault("tie_embeddings", False)  # vector back, and the output layer had its own weights
-        if device is not None:
-            params["device"] = device
         model = cls(**params)
         model._src_vocab, model._tgt_vocab = Vocab(state["source_vocab"]), Vocab(state["target_vocab"])
         model.source_vocab_, model.target_vocab_ = model._src_vocab.itos, model._tgt_vocab.itos
