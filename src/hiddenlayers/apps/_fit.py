@@ -12,7 +12,6 @@ import torch
 from torch import Tensor, nn
 
 from ..losses import get_loss
-from ..network import resolve_device
 from ..spec import Spec
 from ..stopping import History, MaxEpochs, NoImprovement
 from ..training import train
@@ -36,12 +35,6 @@ def check_fraction(value: Any, name: str, low: float = 0.0, high: float = 1.0) -
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (low < value < high):
         raise ValueError(f"{name} must be a number strictly between {low} and {high}. Received: {name}={value!r}.")
     return float(value)
-
-
-def check_device(device: Any) -> torch.device:
-    """Resolve ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``); a bad name or a
-    GPU this machine lacks raises :func:`~hiddenlayers.network.resolve_device`'s ValueError."""
-    return resolve_device(device)
 
 
 def device_of(module: nn.Module) -> torch.device:
@@ -134,4 +127,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["check_device", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

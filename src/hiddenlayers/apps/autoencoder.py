@@ -22,11 +22,10 @@ from torch import Tensor, nn
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network, load_device
+from ..network import Network, load_device, resolve_device
 from ..stopping import History
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
 from ._fit import (
-    check_device,
     check_fraction,
     check_positive_int,
     device_of,
@@ -114,7 +113,8 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------ fitting
-    def _check_params(self) -> None:
+    def _check_params(self) -> torch.device:
+        """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         hidden_spec(self.hidden_layer_sizes)
         check_positive_int(self.n_components, "n_components")
         check_positive_int(self.batch_size, "batch_size")
@@ -122,13 +122,13 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         check_positive_int(self.n_iter_no_change, "n_iter_no_change")
         check_fraction(self.contamination, "contamination", 0.0, 0.5 + 1e-12)
         check_fraction(self.validation_fraction, "validation_fraction")
-        check_device(self.device)
         if self.activation not in activation_names():
             raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any = None) -> Autoencoder:
         """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised)."""
-        self._check_params()
+        device = self._check_params()
         X = check_array(X, dtype=np.float64)
         if X.shape[0] < 2:
             raise DataError(f"Autoencoder.fit needs at least 2 rows. Received: {X.shape[0]}.")
@@ -136,7 +136,6 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
         self.mean_ = X.mean(0) if self.standardize else np.zeros(X.shape[1])
         scale = X.std(0) if self.standardize else np.ones(X.shape[1])
         self.scale_ = np.where(scale > 1e-12, scale, 1.0)
-        device = check_device(self.device)
         gen = seed_everything(self.random_state)
         # built on the CPU, then moved: the same random_state gives the same initial weights on every device
         self.network_ = AutoencoderNet(self.n_features_in_, self.hidden_layer_sizes, self.n_components, self.activation).to(device)

@@ -23,11 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network, load_device
+from ..network import Network, load_device, resolve_device
 from ..stopping import History
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
 from ._fit import (
-    check_device,
     check_fraction,
     check_positive_int,
     device_of,
@@ -113,16 +112,17 @@ class Forecaster(BaseEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> torch.device:
+        """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         hidden_spec(self.hidden_layer_sizes)
         for name in ("window", "horizon", "batch_size", "max_iter", "n_iter_no_change"):
             check_positive_int(getattr(self, name), name)
         check_fraction(self.validation_fraction, "validation_fraction")
-        check_device(self.device)
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}. Received: target={self.target!r}.")
         if self.activation not in activation_names():
             raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        return resolve_device(self.device)
 
     # ----------------------------------------------------------- windows
     def _windows(self, s: np.ndarray, with_targets: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -138,7 +138,7 @@ class Forecaster(BaseEstimator):
 
     def fit(self, series: Any, y: Any = None) -> Forecaster:
         """Learn from all windows of ``series`` (1-D, oldest first); ``y`` is ignored."""
-        self._check_params()
+        device = self._check_params()
         s = _as_series(series)
         need = self.window + self.horizon + 1
         if len(s) < need:
@@ -148,7 +148,6 @@ class Forecaster(BaseEstimator):
         self.scale_ = std if std > 1e-12 else 1.0
         X, Y, _ = self._windows(s, with_targets=True)
         assert Y is not None
-        device = check_device(self.device)
         gen = seed_everything(self.random_state)
         # built on the CPU, then moved: the same random_state gives the same initial weights on every device
         self.network_ = Network(self.window, hidden_spec(self.hidden_layer_sizes), self.horizon, activation=self.activation).to(device)

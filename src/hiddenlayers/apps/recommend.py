@@ -24,11 +24,11 @@ from torch import Tensor, nn
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network, load_device
+from ..network import Network, load_device, resolve_device
 from ..optim import FlatParams, make_optimizer
 from ..stopping import History, NoImprovement
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_device, check_fraction, check_positive_int, device_of, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fit import check_fraction, check_positive_int, device_of, forward_batches, hidden_spec, one_thread, seed_everything
 
 
 class RecommenderNet(nn.Module):
@@ -207,12 +207,12 @@ class Recommender(RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> torch.device:
+        """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         hidden_spec(self.hidden_layer_sizes)
         for name in ("n_factors", "batch_size", "max_iter", "n_iter_no_change"):
             check_positive_int(getattr(self, name), name)
         check_fraction(self.validation_fraction, "validation_fraction")
-        check_device(self.device)
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1). Received: dropout={self.dropout!r}.")
         for name in ("reg", "bias_reg"):
@@ -223,10 +223,11 @@ class Recommender(RegressorMixin, BaseEstimator):
             raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
         if self.clip is not None and (len(self.clip) != 2 or not self.clip[0] < self.clip[1]):
             raise ValueError(f"clip must be None or (low, high) with low < high, e.g. (0.5, 5.0). Received: clip={self.clip!r}.")
+        return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any) -> Recommender:
         """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``."""
-        self._check_params()
+        device = self._check_params()
         users, items = _pairs(X)
         ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
         if ratings.shape[0] != users.shape[0]:
@@ -237,7 +238,6 @@ class Recommender(RegressorMixin, BaseEstimator):
         self.items_ = pd.Index(pd.unique(items))
         self.global_mean_ = float(ratings.mean())
         codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1)
-        device = check_device(self.device)
         gen = seed_everything(self.random_state)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
         # the same initial weights on every device
