@@ -89,6 +89,19 @@ def test_save_load_acts_the_same(trained: DQNAgent, tmp_path: Path) -> None:
         Forecaster.load(tmp_path / "agent.safetensors")
 
 
+def test_load_takes_only_the_cpu(trained: DQNAgent, tmp_path: Path) -> None:
+    import hiddenlayers as hl
+
+    trained.save(tmp_path / "agent.safetensors")
+    obs = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
+    for again in (DQNAgent.load(tmp_path / "agent.safetensors", device="cpu"), hl.load(tmp_path / "agent.safetensors", device="cpu")):
+        np.testing.assert_array_equal(again.q_values(obs), trained.q_values(obs))
+    # any device other than the CPU ("meta" exists on every machine) is refused by name
+    for load in (DQNAgent.load, hl.load):
+        with pytest.raises(ValueError, match=r"^DQNAgent runs on the CPU only: load it without device= \(or with device='cpu'\)\.$"):
+            load(tmp_path / "agent.safetensors", device="meta")
+
+
 def test_errors() -> None:
     with pytest.raises(NotFittedError, match="not trained yet"):
         DQNAgent().act(np.zeros(4))

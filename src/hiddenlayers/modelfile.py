@@ -10,7 +10,6 @@ Writes go to a temporary file in the same folder, then ``os.replace``.
 
 from __future__ import annotations
 
-import inspect
 import json
 import numbers
 import os
@@ -212,12 +211,7 @@ def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
     if meta["estimator"] in _APPS:
         from . import apps
 
-        app_load = getattr(apps, meta["estimator"]).load
-        if device is not None and "device" in inspect.signature(app_load).parameters:
-            return app_load(path, device=device)
-        if device is not None and resolve_device(device).type != "cpu":
-            raise ValueError(f"{meta['estimator']} runs on the CPU only: load it without device= (or with device='cpu').")
-        return app_load(path)
+        return getattr(apps, meta["estimator"]).load(path, device=device)
     try:
         tensors = load_file(str(path))
     except Exception as exc:

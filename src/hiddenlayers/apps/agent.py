@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..exceptions import DataError, NotFittedError
 from ..layers import activation_names
-from ..network import Network
+from ..network import Network, resolve_device
 from ..optim import FlatParams, clip_grad_norm_, make_optimizer
 from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
@@ -304,8 +304,13 @@ class DQNAgent:
         save_app(path, "DQNAgent", params, state, {f"q.{k}": v for k, v in self.q_network_.state_dict().items()})
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> DQNAgent:
-        """Read an agent written by :meth:`save`; it acts exactly as the saved one."""
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> DQNAgent:
+        """Read an agent written by :meth:`save`; it acts exactly as the saved one.
+
+        The agent runs on the CPU only: ``device`` may be None or ``"cpu"``.
+        """
+        if device is not None and resolve_device(device).type != "cpu":
+            raise ValueError("DQNAgent runs on the CPU only: load it without device= (or with device='cpu').")
         params, state, tensors = load_app(path, "DQNAgent")
         agent = cls(**params)
         agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
