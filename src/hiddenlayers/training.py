@@ -48,16 +48,25 @@ def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) 
     return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
 
 
-def _gathered(src: np.ndarray, idx: np.ndarray, buf: np.ndarray) -> np.ndarray:
-    """Rows ``idx`` of ``src`` copied into the first ``len(idx)`` rows of ``buf``.
+class _BatchGather:
+    """Shuffled batches for the NumPy engine, each gathered when its step needs it.
 
-    The NumPy engine gathers each shuffled batch when its step needs it: the
-    batch (256 x 100 float32 is 100 kB) is still in cache for the products,
-    where a whole-epoch shuffled copy writes the data set out and reads it
-    back. ``mode="clip"`` because ``mode="raise"`` buffers ``out`` (the
-    indices come from a permutation, so none is out of range).
+    The rows of a batch are copied into buffers kept across steps: the batch
+    (256 x 100 float32 is 100 kB) is still in cache for the products, where a
+    whole-epoch shuffled copy writes the data set out and reads it back, and
+    holds a second copy of X. ``mode="clip"`` because ``mode="raise"``
+    buffers ``out`` (the indices come from a permutation: none is out of range).
     """
-    return np.take(src, idx, axis=0, out=buf[: len(idx)], mode="clip")
+
+    def __init__(self, X: Any, Y: Any, W: Any, rows: int) -> None:
+        """``X``, ``Y``, ``W`` (or None): NumPy arrays with one row per sample; ``rows``: the batch size."""
+        self.src = (X, Y, W)
+        self.buf: tuple[Any, ...] = tuple(None if a is None else np.empty((rows, *a.shape[1:]), a.dtype) for a in self.src)
+
+    def __call__(self, idx: np.ndarray) -> tuple[Any, Any, Any]:
+        """``(x, y, w)`` of rows ``idx`` (``w`` None without sample weights)."""
+        x, y, w = (None if a is None else np.take(a, idx, axis=0, out=b[: len(idx)], mode="clip") for a, b in zip(self.src, self.buf))
+        return x, y, w
 
 
 def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch.device) -> Any:
@@ -164,14 +173,9 @@ def train(
     # CPU NumPy engine: each shuffled batch is gathered and the best weights copied in NumPy, into
     # buffers kept across steps (see FlatParams.l2 for why no torch op runs between BLAS calls)
     on_numpy = isinstance(cv(flat.data[:1]), np.ndarray)
-    Xn = cv(X) if on_numpy and isinstance(X, Tensor) else None
-    Yn: Any = cv(Y) if Xn is not None else None
-    Wn: Any = cv(sample_weight) if Xn is not None and sample_weight is not None else None
-    gather_bufs: tuple[Any, Any, Any] | None = None
-    if Xn is not None and shuffle:
-        rows = min(batch_size, n)
-        bx, by = np.empty((rows, *Xn.shape[1:]), Xn.dtype), np.empty((rows, *Yn.shape[1:]), Yn.dtype)
-        gather_bufs = (bx, by, None if Wn is None else np.empty(rows, Wn.dtype))
+    gather = None
+    if on_numpy and shuffle and isinstance(X, Tensor):
+        gather = _BatchGather(cv(X), cv(Y), None if sample_weight is None else cv(sample_weight), min(batch_size, n))
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     start_epoch = history.epoch[-1] if history.epoch else 0
     reason: str | None = None
@@ -196,10 +200,8 @@ def train(
             Xc: Any
             Yc: Any
             Wc: Any
-            perm_np: np.ndarray | None = None
-            if gather_bufs is not None:
+            if gather is not None:
                 perm_np = torch.randperm(n, generator=generator).numpy()
-                Xc, Yc, Wc = Xn, Yn, Wn
             else:
                 if shuffle:
                     perm = torch.randperm(n, generator=generator).to(device)
@@ -216,11 +218,8 @@ def train(
             wb: Any
             for start in range(0, n, batch_size):
                 sl = slice(start, start + batch_size)
-                if perm_np is not None and gather_bufs is not None:
-                    idx = perm_np[sl]
-                    bx, by, bw = gather_bufs
-                    xb, yb = _gathered(Xc, idx, bx), _gathered(Yc, idx, by)
-                    wb = _gathered(Wc, idx, bw) if Wc is not None else None
+                if gather is not None:
+                    xb, yb, wb = gather(perm_np[sl])
                 else:
                     xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
                     yb, wb = Yc[sl], (Wc[sl] if Wc is not None else None)
