@@ -160,23 +160,23 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.velocity = self._zeros()
-        self._denom = self._zeros() if self.nesterov and self.momentum else None
+        self._lg = self._zeros()  # lr·g, read twice by a Nesterov step
 
     def step(self, lr: float, l2: float = 0.0) -> None:
         self.t += 1
         if l2:
             self._add_l2(l2)
-        p, g, v, t = self.p, self.g, self.velocity, self._scratch
-        self.xp.multiply(g, lr, out=t)  # t = lr·g
+        p, v, lg = self.p, self.velocity, self._lg
+        self.xp.multiply(self.g, lr, out=lg)
         if self.momentum == 0:
-            p -= t
+            p -= lg
             return
         v *= self.momentum
-        v -= t
+        v -= lg
         if self.nesterov:
+            t = self._scratch
             self.xp.multiply(v, self.momentum, out=t)
-            self.xp.multiply(g, lr, out=self._denom)
-            t -= self._denom
+            t -= lg
             p += t
         else:
             p += v
