@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import torch
+from bench_training import show, torch_accuracy, torch_loop  # the same plain loop, on the GPU here
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -31,36 +32,6 @@ from sklearn.preprocessing import StandardScaler
 import hiddenlayers as hl
 
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def cuda_loop(Xtr, ytr, hidden, epochs, batch, seed, lr=1e-3, alpha=1e-4):
-    """The plain loop a PyTorch user writes, data and model on the GPU, no host sync per step."""
-    dev = torch.device("cuda")
-    torch.manual_seed(seed)
-    layers, width = [], Xtr.shape[1]
-    for h in hidden:
-        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
-        width = h
-    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, int(ytr.max()) + 1)).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=alpha / batch)
-    X = torch.as_tensor(Xtr, dtype=torch.float32, device=dev)
-    y = torch.as_tensor(ytr, dtype=torch.long, device=dev)
-    n = X.shape[0]
-    for _ in range(epochs):
-        perm = torch.randperm(n, device=dev)
-        for s in range(0, n, batch):
-            idx = perm[s : s + batch]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
-            opt.step()
-    torch.cuda.synchronize()
-    return model
-
-
-def cuda_accuracy(model, X, y):
-    with torch.inference_mode():
-        out = model(torch.as_tensor(X, dtype=torch.float32, device="cuda"))
-    return float((out.argmax(1).cpu().numpy() == y).mean())
 
 
 def timed_seeds(fit, score, repeats):
@@ -76,13 +47,6 @@ def timed_seeds(fit, score, repeats):
     return statistics.median(times), float(np.mean(scores))
 
 
-def show(title, rows, ours):
-    print(f"\n## {title}")
-    print(f"{'implementation':32s} {'median s':>9s} {'mean acc':>9s} {'time / ours':>12s}")
-    for name, (t, acc) in rows.items():
-        print(f"{name:32s} {t:9.3f} {acc:9.4f} {t / rows[ours][0]:12.2f}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
@@ -95,12 +59,12 @@ def main() -> None:
     Xtr, Xte, ytr, yte = train_test_split(X / 16.0, y, test_size=0.25, random_state=0)
     common = dict(hidden_layer_sizes=(64,), solver="adam", max_iter=200, device="cuda")
     hl.MLPClassifier(**{**common, "max_iter": 2}).fit(Xtr, ytr)  # CUDA context and kernels warm
-    cuda_loop(Xtr, ytr, (64,), 2, 200, 0)
+    torch_loop(Xtr, ytr, (64,), 2, 200, device="cuda")
     rows = {
         "hiddenlayers (cuda)": timed_seeds(lambda s: hl.MLPClassifier(**common, random_state=s).fit(Xtr, ytr),
                                            lambda m: m.score(Xte, yte), args.repeats),
-        "plain PyTorch loop (cuda)": timed_seeds(lambda s: cuda_loop(Xtr, ytr, (64,), 200, 200, s),
-                                                 lambda m: cuda_accuracy(m, Xte, yte), args.repeats),
+        "plain PyTorch loop (cuda)": timed_seeds(lambda s: torch_loop(Xtr, ytr, (64,), 200, 200, seed=s, device="cuda"),
+                                                 lambda m: torch_accuracy(m, Xte, yte, device="cuda"), args.repeats),
     }
     show("c. digits, (64,), adam, 200 epochs, on the GPU", rows, "hiddenlayers (cuda)")
 
@@ -113,8 +77,8 @@ def main() -> None:
     rows = {
         "hiddenlayers (cuda)": timed_seeds(lambda s: hl.MLPClassifier(**common, random_state=s).fit(Xtr, ytr),
                                            lambda m: m.score(Xte, yte), args.repeats),
-        "plain PyTorch loop (cuda)": timed_seeds(lambda s: cuda_loop(Xtr, ytr, (256, 128), 10, 256, s),
-                                                 lambda m: cuda_accuracy(m, Xte, yte), args.repeats),
+        "plain PyTorch loop (cuda)": timed_seeds(lambda s: torch_loop(Xtr, ytr, (256, 128), 10, 256, seed=s, device="cuda"),
+                                                 lambda m: torch_accuracy(m, Xte, yte, device="cuda"), args.repeats),
     }
     show("a/b. 100k x 100, (256, 128), adam, batch 256, 10 epochs, on the GPU", rows, "hiddenlayers (cuda)")
     steps = 10 * -(-Xtr.shape[0] // 256)
