@@ -39,9 +39,9 @@ from sklearn.model_selection import train_test_split
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 import hiddenlayers as hl  # noqa: E402
-from hiddenlayers.compress import _activations, _fine_tune, interleaved_latency, shrink, unit_scores  # noqa: E402
-from hiddenlayers.cost import time_calls  # noqa: E402
-from hiddenlayers.search import SearchSpace, search  # noqa: E402
+from hiddenlayers.rightsize._cost import time_calls  # noqa: E402
+from hiddenlayers.rightsize._prune import _activations, _fine_tune, interleaved_latency, shrink, unit_scores  # noqa: E402
+from hiddenlayers.rightsize._search import SearchSpace, search  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -82,7 +82,7 @@ def bench_search(quick: bool, repeat: int = 1) -> None:
         s_search = found.best_model.score(Xte, yte)
         runs.append((t_grid, s_grid, t_search, s_search))
         print(f"run {run + 1}: GridSearchCV {t_grid:7.1f} s  test {s_grid:.4f}  best {gs.best_params_['hidden_layer_sizes']} | "
-              f"hiddenlayers.search {t_search:6.1f} s  test {s_search:.4f}  best {found.best['hidden']} "
+              f"hiddenlayers.rightsize._search {t_search:6.1f} s  test {s_search:.4f}  best {found.best['hidden']} "
               f"({found.n_complete} complete, {found.n_pruned} stopped early; cv score {found.best['score']:.4f}, "
               f"refit {found.best['best_epoch']} epochs) | time ratio {t_search / t_grid:.3f}")
     t_grid, s_grid, t_search, s_search = (float(np.median(col)) for col in zip(*runs))

@@ -90,7 +90,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from threadpoolctl import threadpool_limits
 
 import hiddenlayers as hl
-from hiddenlayers.datasets_text import GENE_FAMILIES, load_gene_families
+from hiddenlayers.data._text import GENE_FAMILIES, load_gene_families
 
 torch.set_num_threads(1)  # the machine is shared; with it and the seeds below, every run prints the same numbers
 threadpool_limits(limits=1, user_api="blas")  # lbfgs's small vector products: a 2nd OpenBLAS thread spins, 15x slower on a busy machine

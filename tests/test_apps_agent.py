@@ -10,11 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from hiddenlayers import DQNAgent, ModelFileError, NotFittedError
+from hiddenlayers.apps._agent import ReplayBuffer
 from hiddenlayers.apps._fit import one_thread
-from hiddenlayers.apps.agent import ReplayBuffer
 from hiddenlayers.exceptions import DataError
-from hiddenlayers.network import Network
-from hiddenlayers.optim import FlatParams, make_optimizer
+from hiddenlayers.network._network import Network
+from hiddenlayers.training._optim import FlatParams, make_optimizer
 
 gym = pytest.importorskip("gymnasium")
 

@@ -12,8 +12,8 @@ from sklearn.datasets import load_digits
 
 import hiddenlayers as hl
 from hiddenlayers import DataError, NotFittedError
-from hiddenlayers.apps.image import ImageClassifier
-from hiddenlayers.datasets_images import FASHION_MNIST_DIR, load_fashion_mnist
+from hiddenlayers.apps._image import ImageClassifier
+from hiddenlayers.data._images import FASHION_MNIST_DIR, load_fashion_mnist
 
 SMALL = "conv8k3:same,pool2,32"
 

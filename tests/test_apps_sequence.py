@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 import hiddenlayers as hl
 from hiddenlayers import DataError, NotFittedError
-from hiddenlayers.apps.sequence import SequenceClassifier
+from hiddenlayers.apps._sequence import SequenceClassifier
 
 
 def running_sum_data(n: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:

@@ -172,9 +172,7 @@ def test_save_load_gives_identical_translations(trained: Translator, data: dict[
         assert loaded.source_vocab_ == trained.source_vocab_ and loaded.target_vocab_ == trained.target_vocab_
         assert loaded.loss_curve_ == trained.loss_curve_ and loaded.stop_reason_ == trained.stop_reason_
         assert loaded.get_params() == trained.get_params()
-    meta = hl.modelfile.read_metadata(path) if hasattr(hl.modelfile, "read_metadata") else None
-    if meta is not None:
-        assert meta["estimator"] == "Translator"
+    assert hl.ship.read_metadata(path)["estimator"] == "Translator"
     with pytest.raises(ModelFileError, match="holds a 'Translator' model, not a Autoencoder"):
         hl.Autoencoder.load(path)
 
@@ -358,7 +356,7 @@ def test_input_feeding_untied_luong_learns_and_round_trips(data: dict[str, list[
 def test_max_time_stops_before_an_epoch_that_would_overrun(data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     import types
 
-    import hiddenlayers.apps.translate as module
+    import hiddenlayers.apps._translate as module
 
     clock = iter(range(1000))  # each reading of the clock: one second later
     monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=lambda: float(next(clock))))

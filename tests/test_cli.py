@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, run, runner
-from hiddenlayers.cli import app
+from hiddenlayers.cli._app import app
 
 COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
 
@@ -71,7 +71,7 @@ def test_train_table_output(table, tmp_path):
 
 
 def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
-    import hiddenlayers._cli_train as ct
+    import hiddenlayers.cli._train as ct
 
     real = ct.fit_model
 
@@ -101,7 +101,7 @@ def test_info(model):
 
 def test_info_metadata_agrees_with_modelfile(model):
     from hiddenlayers import modelfile
-    from hiddenlayers._cli_info import FORMAT_VERSION, read_header_metadata
+    from hiddenlayers.cli._info import FORMAT_VERSION, read_header_metadata
 
     assert FORMAT_VERSION == modelfile.FORMAT_VERSION
     assert read_header_metadata(str(model)) == modelfile.read_metadata(model)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cli_helpers import assert_user_error, run
-from hiddenlayers.lens.report import SECTIONS
+from hiddenlayers.lens._report import SECTIONS
 
 TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "Layer similarity",
           "Linear probes", "Projections", "Neurons", "Top features"]

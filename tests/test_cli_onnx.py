@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import hiddenlayers
 from cli_helpers import assert_user_error, ok, run
-from hiddenlayers._onnx_run import describe_onnx
 from hiddenlayers.exceptions import ModelFileError
+from hiddenlayers.ship._onnx_run import describe_onnx
 
 
 @pytest.fixture(scope="module")

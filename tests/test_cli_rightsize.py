@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, ok, run
-from hiddenlayers._cli_common import UserError
-from hiddenlayers._cli_rightsize import parse_layers, parse_objectives, parse_widths
+from hiddenlayers.cli._common import UserError
+from hiddenlayers.cli._rightsize import parse_layers, parse_objectives, parse_widths
 
 
 @pytest.fixture(scope="module")

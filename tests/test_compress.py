@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.model_selection import train_test_split
 
 import hiddenlayers as hl
-from hiddenlayers.compress import _activations, interleaved_latency, prune, shrink, unit_scores
+from hiddenlayers.rightsize._prune import _activations, interleaved_latency, prune, shrink, unit_scores
 
 
 def _fit(est, X, y):
@@ -133,7 +133,7 @@ def test_errors(digits) -> None:
 
 
 def test_prune_refuses_non_dense_layers(digits) -> None:
-    from hiddenlayers.network import Network
+    from hiddenlayers.network._network import Network
 
     Xtr, _, ytr, _ = digits
     clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), Xtr, ytr)

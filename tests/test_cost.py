@@ -11,9 +11,9 @@ import pytest
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
-from hiddenlayers._energy import _energy_per_call, _EstimateMeter, _Meter, _RaplMeter
-from hiddenlayers.cost import cost
-from hiddenlayers.network import Network
+from hiddenlayers.network._network import Network
+from hiddenlayers.rightsize._cost import cost
+from hiddenlayers.rightsize._energy import _energy_per_call, _EstimateMeter, _Meter, _RaplMeter
 
 
 @pytest.fixture(scope="module")

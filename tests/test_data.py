@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hiddenlayers.data import DATASETS, default_target, find_dataset, infer_task, load_table, split_target
+from hiddenlayers.data._table import DATASETS, default_target, find_dataset, infer_task, load_table, split_target
 from hiddenlayers.exceptions import DataError
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"], "y": [0, 1, 0]})

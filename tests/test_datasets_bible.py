@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hiddenlayers.datasets_bible import (
+from hiddenlayers.data._bible import (
     PAIR_COLUMNS,
     align_verses,
     default_cache_dir,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hiddenlayers import DataError
-from hiddenlayers.datasets_images import load_fashion_mnist, load_image_folder, read_idx
+from hiddenlayers.data._images import load_fashion_mnist, load_image_folder, read_idx
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fashion_mnist"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiddenlayers.datasets_real import _package_dir, load_co2, load_movielens, load_shuttle, load_sunspots, parse_series_csv, parse_shuttle
+from hiddenlayers.data._real import _package_dir, load_co2, load_movielens, load_shuttle, load_sunspots, parse_series_csv, parse_shuttle
 from hiddenlayers.exceptions import DataError
 
 FIX = Path(__file__).parent / "fixtures"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiddenlayers.datasets_speech import N_MFCC, load_spoken_digits, parse_spoken_digits
+from hiddenlayers.data._speech import N_MFCC, load_spoken_digits, parse_spoken_digits
 from hiddenlayers.exceptions import DataError
 
 

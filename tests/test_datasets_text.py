@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiddenlayers.datasets_text import (
+from hiddenlayers.data._text import (
     GENE_FAMILIES,
     MOVIE_REVIEW_CLASSES,
     load_gene_families,

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from hiddenlayers._engine import AutogradStep, DenseEngine
-from hiddenlayers.layers import ACTIVATIONS
-from hiddenlayers.losses import LOSSES, get_loss
-from hiddenlayers.network import Network
-from hiddenlayers.optim import FlatParams
+from hiddenlayers.network._layers import ACTIVATIONS
+from hiddenlayers.network._network import Network
+from hiddenlayers.training._engine import AutogradStep, DenseEngine
+from hiddenlayers.training._losses import LOSSES, get_loss
+from hiddenlayers.training._optim import FlatParams
 from loss_helpers import targets
 
 

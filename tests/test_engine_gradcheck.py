@@ -12,10 +12,10 @@ import inspect
 import pytest
 import torch
 
-from hiddenlayers._engine import make_step
-from hiddenlayers.losses import LOSSES
-from hiddenlayers.network import Network
-from hiddenlayers.optim import FlatParams
+from hiddenlayers.network._network import Network
+from hiddenlayers.training._engine import make_step
+from hiddenlayers.training._losses import LOSSES
+from hiddenlayers.training._optim import FlatParams
 
 N, D = 7, 4
 # The dense engine may run on NumPy views (CPU) or on PyTorch tensors; check every backend it has.

@@ -14,6 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import hiddenlayers as hl
+from hiddenlayers.training._optim import Adam
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +329,7 @@ def test_l2_folded_into_fused_adam_gives_the_same_fit(monkeypatch, weighted: boo
     w = np.random.default_rng(1).uniform(0.2, 3.0, len(y)) if weighted else None
     kw = dict(hidden_layer_sizes=(32, 16), alpha=0.5, max_iter=5, batch_size=100, random_state=0, dtype="float64")
     folded = _quiet_fit(hl.MLPClassifier(**kw), X / 16, y, sample_weight=w)
-    monkeypatch.setattr(hl.optim.Adam, "folds_l2", property(lambda self: False))
+    monkeypatch.setattr(Adam, "folds_l2", property(lambda self: False))
     plain = _quiet_fit(hl.MLPClassifier(**kw), X / 16, y, sample_weight=w)
     np.testing.assert_allclose(folded.loss_curve_, plain.loss_curve_, rtol=1e-12)
     for a, b in zip(folded.coefs_ + folded.intercepts_, plain.coefs_ + plain.intercepts_):

@@ -42,7 +42,7 @@ def needs_fashion_mnist() -> str | None:
 
 def needs_bibles() -> str | None:
     """The two SWORD modules and ``mod2imp`` that :mod:`hiddenlayers.datasets_bible` reads, and sacrebleu."""
-    from hiddenlayers.datasets_bible import resolve_module
+    from hiddenlayers.data._bible import resolve_module
     from hiddenlayers.exceptions import DataError
 
     if importlib.util.find_spec("sacrebleu") is None:

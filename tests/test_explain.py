@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from hiddenlayers.explain import explain, parse_sizes
-from hiddenlayers.layers import ACTIVATIONS
+from hiddenlayers.network._layers import ACTIVATIONS
+from hiddenlayers.training._explain import explain, parse_sizes
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))

@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
 
 import hiddenlayers as hl
-from hiddenlayers.export import export_onnx
+from hiddenlayers.ship._export import export_onnx
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -62,7 +62,7 @@ def test_binary_classifier_gives_two_columns(tmp_path) -> None:
 
 
 def test_regressor_with_numeric_preprocessing_in_graph(tmp_path) -> None:
-    from hiddenlayers.preprocessing import TablePreprocessor
+    from hiddenlayers.data._preprocessing import TablePreprocessor
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(100, 20, 200), "b": rng.normal(-3, 0.1, 200)})
@@ -80,7 +80,7 @@ def test_regressor_with_numeric_preprocessing_in_graph(tmp_path) -> None:
 
 
 def _categorical_model(max_categories: int = 3, numeric: bool = True):
-    from hiddenlayers.preprocessing import TablePreprocessor
+    from hiddenlayers.data._preprocessing import TablePreprocessor
 
     rng = np.random.default_rng(0)
     n = 240
@@ -102,7 +102,7 @@ def _categorical_model(max_categories: int = 3, numeric: bool = True):
 
 def test_categorical_one_hot_runs_in_the_graph(tmp_path) -> None:
     """String input C: categories, <other>, unseen and missing values encoded as TablePreprocessor does."""
-    from hiddenlayers._onnx_run import OnnxModel
+    from hiddenlayers.ship._onnx_run import OnnxModel
 
     clf, pre, frame, y = _categorical_model()
     path = tmp_path / "cat.onnx"
@@ -127,7 +127,7 @@ def test_categorical_one_hot_runs_in_the_graph(tmp_path) -> None:
 
 
 def test_categorical_only_model_with_int8(tmp_path) -> None:
-    from hiddenlayers._onnx_run import OnnxModel
+    from hiddenlayers.ship._onnx_run import OnnxModel
 
     clf, pre, frame, y = _categorical_model(max_categories=20, numeric=False)
     r = export_onnx(clf, tmp_path / "c.onnx", quantize=True)  # random parity rows: every category, unseen and missing
@@ -138,7 +138,7 @@ def test_categorical_only_model_with_int8(tmp_path) -> None:
 
 
 def test_onnx_model_errors(tmp_path) -> None:
-    from hiddenlayers._onnx_run import OnnxModel
+    from hiddenlayers.ship._onnx_run import OnnxModel
 
     with pytest.raises(hl.ModelFileError, match="does not exist: check the path"):
         OnnxModel(tmp_path / "none.onnx")

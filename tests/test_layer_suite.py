@@ -11,8 +11,8 @@ from safetensors.torch import load_file, save_file
 
 import hiddenlayers as hl
 from hiddenlayers import Network, SpecError
-from hiddenlayers.layer_kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer
-from hiddenlayers.layers import DenseLayer
+from hiddenlayers.network._kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer
+from hiddenlayers.network._layers import DenseLayer
 
 # (spec, per-sample input shape or int, vocab_size, module type of hidden1)
 CASES = [
@@ -168,11 +168,11 @@ def test_vocab_size_errors() -> None:
 
 
 def test_structured_network_trains_through_autograd() -> None:
-    from hiddenlayers._engine import AutogradStep, make_step
-    from hiddenlayers.losses import get_loss
-    from hiddenlayers.optim import FlatParams
-    from hiddenlayers.stopping import MaxEpochs
-    from hiddenlayers.training import train
+    from hiddenlayers.training._engine import AutogradStep, make_step
+    from hiddenlayers.training._loop import train
+    from hiddenlayers.training._losses import get_loss
+    from hiddenlayers.training._optim import FlatParams
+    from hiddenlayers.training._stopping import MaxEpochs
 
     torch.manual_seed(0)
     x = torch.randn(48, 1, 6, 6)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hiddenlayers import SpecError
-from hiddenlayers.layers import (
+from hiddenlayers.network._layers import (
     ACTIVATIONS,
     ALIASES,
     DenseLayer,

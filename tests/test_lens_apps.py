@@ -23,7 +23,7 @@ from rich.console import Console
 import hiddenlayers as hl
 from hiddenlayers.apps import Autoencoder, DQNAgent, Forecaster, ImageClassifier, Recommender
 from hiddenlayers.exceptions import DataError
-from hiddenlayers.lens.report import SECTIONS
+from hiddenlayers.lens._report import SECTIONS
 
 VOID = {"meta", "link", "img", "br", "hr", "input", "col", "area", "base", "source", "wbr"}
 
@@ -242,7 +242,7 @@ def test_a_fitted_model_without_a_single_input_network_is_named() -> None:
 
 # ---------------------------------------------- sequence and text classifiers (apps/sequence.py, apps/text.py)
 def test_sequence_classifier_records_its_recurrent_layer(tmp_path: Path) -> None:
-    seq = pytest.importorskip("hiddenlayers.apps.sequence")
+    seq = pytest.importorskip("hiddenlayers.apps._sequence")
     rng = np.random.default_rng(0)
     seqs = [rng.normal(size=(int(rng.integers(5, 12)), 3)).astype(np.float32) for _ in range(90)]  # varying lengths
     y = np.array([int(s[:, 0].mean() > 0) for s in seqs])
@@ -259,7 +259,7 @@ def test_sequence_classifier_records_its_recurrent_layer(tmp_path: Path) -> None
 
 
 def test_text_classifier_records_embedding_over_time_and_lstm() -> None:
-    text = pytest.importorskip("hiddenlayers.apps.text")
+    text = pytest.importorskip("hiddenlayers.apps._text")
     texts = ["good movie great fun", "bad boring awful", "great acting good plot", "awful bad film"] * 15
     y = np.array([1, 0, 1, 0] * 15)
     clf = text.TextClassifier("embed8,lstm8,6", max_iter=2, early_stopping=False, random_state=0).fit(texts, y)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import hiddenlayers as hl
-from hiddenlayers.lens.report import SECTIONS
+from hiddenlayers.lens._report import SECTIONS
 
 _FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",

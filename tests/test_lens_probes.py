@@ -7,7 +7,7 @@ import pytest
 from torch import nn
 
 from hiddenlayers.lens import probe
-from hiddenlayers.lens.probes import probe_features
+from hiddenlayers.lens._probes import probe_features
 
 
 def test_separable_labels_score_near_one_and_shuffled_near_chance(rng):

@@ -11,7 +11,7 @@ from torch import nn
 
 import hiddenlayers as hl
 from hiddenlayers.lens import neuron_maps, project, report, top_activating
-from hiddenlayers.lens.report import SECTIONS
+from hiddenlayers.lens._report import SECTIONS
 
 
 @pytest.fixture(scope="module")

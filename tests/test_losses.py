@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hiddenlayers.losses import LOSSES, get_loss
+from hiddenlayers.training._losses import LOSSES, get_loss
 from loss_helpers import targets
 
 

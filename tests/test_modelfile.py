@@ -21,7 +21,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 import hiddenlayers as hl
-from hiddenlayers.modelfile import FORMAT_VERSION, atomic_write_bytes, read_metadata
+from hiddenlayers._files import atomic_write_bytes
+from hiddenlayers.ship._modelfile import FORMAT_VERSION, read_metadata
 
 
 @pytest.fixture(scope="module")

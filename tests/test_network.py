@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from hiddenlayers import Network, Spec
-from hiddenlayers.network import count_parameters, resolve_device
+from hiddenlayers.network._network import count_parameters, resolve_device
 
 
 def test_children_are_named_hidden1_to_head() -> None:

@@ -9,8 +9,8 @@ import pytest
 import torch
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from hiddenlayers.network import Network
-from hiddenlayers.optim import FlatParams, Schedule, clip_grad_norm_, make_optimizer
+from hiddenlayers.network._network import Network
+from hiddenlayers.training._optim import FlatParams, Schedule, clip_grad_norm_, make_optimizer
 
 
 def _flat(seed: int = 0) -> tuple[Network, FlatParams]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hiddenlayers.data._preprocessing import TablePreprocessor
 from hiddenlayers.exceptions import DataError
-from hiddenlayers.preprocessing import TablePreprocessor
 
 
 def _frame():

@@ -13,9 +13,18 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
-from hiddenlayers._search_run import HopelessStop, TrialSetup, create_or_load, make_folds, make_storage, mean_curve, params_of, write_job
-from hiddenlayers._search_storage import fail_dead_local_trials
-from hiddenlayers.search import SearchSpace, search
+from hiddenlayers.rightsize._search import SearchSpace, search
+from hiddenlayers.rightsize._search_run import (
+    HopelessStop,
+    TrialSetup,
+    create_or_load,
+    make_folds,
+    make_storage,
+    mean_curve,
+    params_of,
+    write_job,
+)
+from hiddenlayers.rightsize._search_storage import fail_dead_local_trials
 
 TINY = SearchSpace(layers=(1, 2), widths=(4, 8, 16), batch_sizes=(16, 32), learning_rate_init=(3e-3, 3e-2))
 
@@ -276,7 +285,7 @@ def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
                        max_epochs=100_000, validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=100,
                        random_state=0, latency_calls=1, cv=1, patience=100_000)
     job = write_job(setup, str(tmp_path), storage, "killed", ["maximize"], 5, None)
-    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers._search_run", job, "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search_run", job, "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hiddenlayers import Dense, Spec, SpecError
-from hiddenlayers.layers import ACTIVATIONS
-from hiddenlayers.spec import _TEXT_HELP
+from hiddenlayers.network._layers import ACTIVATIONS
+from hiddenlayers.network._spec import _TEXT_HELP
 
 dense = st.builds(
     Dense,

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hiddenlayers import SpecError
-from hiddenlayers.layers import ACTIVATIONS
-from hiddenlayers.spec import LAYER_KINDS, Conv, Dense, Embed, Flatten, GlobalPool, Pool, Recurrent, Spec
+from hiddenlayers.network._layers import ACTIVATIONS
+from hiddenlayers.network._spec import LAYER_KINDS, Conv, Dense, Embed, Flatten, GlobalPool, Pool, Recurrent, Spec
 
 dropouts = st.one_of(st.just(0.0), st.floats(0.0, 1.0, exclude_max=True, allow_nan=False))
 activations = st.one_of(st.none(), st.sampled_from(sorted(ACTIVATIONS)))

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 import hiddenlayers as hl
-from hiddenlayers.stopping import STOP_REASONS, History, LossBelow, MaxEpochs, NoImprovement, TimeLimit
+from hiddenlayers.training._stopping import STOP_REASONS, History, LossBelow, MaxEpochs, NoImprovement, TimeLimit
 
 
 @pytest.fixture(scope="module")

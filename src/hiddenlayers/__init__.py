@@ -10,42 +10,44 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _compat
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "MLPClassifier": ".estimators",
     "MLPRegressor": ".estimators",
     "Network": ".network",
-    "DenseLayer": ".layers",
-    "ACTIVATIONS": ".layers",
-    "activation_names": ".layers",
-    "Spec": ".spec",
-    "Dense": ".spec",
-    "Conv": ".spec",
-    "Pool": ".spec",
-    "Flatten": ".spec",
-    "GlobalPool": ".spec",
-    "Recurrent": ".spec",
-    "Embed": ".spec",
+    "DenseLayer": ".network",
+    "ACTIVATIONS": ".network",
+    "activation_names": ".network",
+    "Spec": ".network",
+    "Dense": ".network",
+    "Conv": ".network",
+    "Pool": ".network",
+    "Flatten": ".network",
+    "GlobalPool": ".network",
+    "Recurrent": ".network",
+    "Embed": ".network",
     "ImageClassifier": ".apps",
     "SequenceClassifier": ".apps",
     "TextClassifier": ".apps",
-    "load_fashion_mnist": ".datasets_images",
-    "load_image_folder": ".datasets_images",
-    "load_movie_reviews": ".datasets_text",
-    "load_gene_families": ".datasets_text",
-    "load_spoken_digits": ".datasets_speech",
-    "load_bible_pairs": ".datasets_bible",
+    "load_fashion_mnist": ".data",
+    "load_image_folder": ".data",
+    "load_movie_reviews": ".data",
+    "load_gene_families": ".data",
+    "load_spoken_digits": ".data",
+    "load_bible_pairs": ".data",
     "train": ".training",
-    "History": ".stopping",
-    "Callback": ".stopping",
-    "StoppingRule": ".stopping",
-    "MaxEpochs": ".stopping",
-    "LossBelow": ".stopping",
-    "NoImprovement": ".stopping",
-    "TimeLimit": ".stopping",
-    "load": ".modelfile",
-    "save": ".modelfile",
+    "History": ".training",
+    "Callback": ".training",
+    "StoppingRule": ".training",
+    "MaxEpochs": ".training",
+    "LossBelow": ".training",
+    "NoImprovement": ".training",
+    "TimeLimit": ".training",
+    "load": ".ship",
+    "save": ".ship",
     "HiddenLayersError": ".exceptions",
     "SpecError": ".exceptions",
     "NotFittedError": ".exceptions",
@@ -53,19 +55,19 @@ _EXPORTS = {
     "DataError": ".exceptions",
     "DivergedWarning": ".exceptions",
     "InterruptedWarning": ".exceptions",
-    "explain": ".explain",
-    "Explanation": ".explain",
-    "TablePreprocessor": ".preprocessing",
+    "explain": ".training",
+    "Explanation": ".training",
+    "TablePreprocessor": ".data",
     "load_table": ".data",
-    "cost": ".cost",
-    "CostReport": ".cost",
-    "export_onnx": ".export",
-    "ExportReport": ".export",
-    "prune": ".compress",
-    "PruneReport": ".compress",
-    "search": ".search",
-    "SearchResult": ".search",
-    "SearchSpace": ".search",
+    "cost": ".rightsize",
+    "CostReport": ".rightsize",
+    "export_onnx": ".ship",
+    "ExportReport": ".ship",
+    "prune": ".rightsize",
+    "PruneReport": ".rightsize",
+    "search": ".rightsize",
+    "SearchResult": ".rightsize",
+    "SearchSpace": ".rightsize",
     "Autoencoder": ".apps",
     "Forecaster": ".apps",
     "Recommender": ".apps",
@@ -73,12 +75,17 @@ _EXPORTS = {
     "Translator": ".apps",
 }
 
+# Stage packages, imported on first touch: hl.lens.record, hl.data.load_table, ...
+_SUBPACKAGES = ("apps", "data", "estimators", "lens", "network", "rightsize", "ship", "training")
+
 __all__ = sorted(_EXPORTS) + ["__version__"]
+
+_compat.install()  # old module paths (pickles, old imports) keep working
 
 
 def __getattr__(name: str) -> Any:
-    if name == "lens":  # subpackage, imported on first use (hl.lens.record, hl.lens.report, ...)
-        return importlib.import_module(".lens", __name__)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hiddenlayers' has no attribute {name!r}")

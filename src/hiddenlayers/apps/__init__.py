@@ -14,31 +14,17 @@ Each saves to and loads from one ``.safetensors`` file (``save`` / ``Cls.load``)
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "Autoencoder": ".autoencoder",
-    "Forecaster": ".forecast",
-    "Recommender": ".recommend",
-    "DQNAgent": ".agent",
-    "ImageClassifier": ".image",
-    "SequenceClassifier": ".sequence",
-    "TextClassifier": ".text",
-    "Translator": ".translate",
+    "Autoencoder": "._autoencoder",
+    "Forecaster": "._forecast",
+    "Recommender": "._recommend",
+    "DQNAgent": "._agent",
+    "ImageClassifier": "._image",
+    "SequenceClassifier": "._sequence",
+    "TextClassifier": "._text",
+    "Translator": "._translate",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hiddenlayers.apps' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._files import atomic_write_bytes, jsonable, unjson
 from ..exceptions import ModelFileError
-from ..modelfile import _jsonable, _unjson, atomic_write_bytes
 
 FORMAT = "hiddenlayers"
 FORMAT_VERSION = 1
@@ -35,10 +35,10 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": estimator,
-        "params": _jsonable(params),
-        "state": _jsonable(state),
+        "params": jsonable(params),
+        "state": jsonable(state),
     }
-    blob = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={_META_KEY: json.dumps(_jsonable(meta), allow_nan=False)})
+    blob = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={_META_KEY: json.dumps(jsonable(meta), allow_nan=False)})
     atomic_write_bytes(path, blob)
 
 
@@ -75,7 +75,7 @@ def load_app(
     params = dict(meta.get("params", {}))
     if device is not None:
         params["device"] = device
-    return params, {k: _unjson(v) for k, v in meta.get("state", {}).items()}, tensors
+    return params, {k: unjson(v) for k, v in meta.get("state", {}).items()}, tensors
 
 
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

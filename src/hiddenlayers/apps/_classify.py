@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import NotFittedError
-from ..stopping import Callback, History
+from ..training import Callback, History
 
 
 class _EpochPrinter(Callback):

@@ -11,10 +11,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..losses import get_loss
-from ..spec import Spec
-from ..stopping import History, MaxEpochs, NoImprovement
-from ..training import train
+from ..network import Spec
+from ..training import History, MaxEpochs, NoImprovement, get_loss, train
 
 
 def hidden_spec(hidden_layer_sizes: Any, name: str = "hidden_layer_sizes") -> Spec:

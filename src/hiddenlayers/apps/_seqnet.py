@@ -25,9 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..layer_kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer
-from ..network import Network
-from ..spec import LayerSpec
+from ..network import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, LayerSpec, Network, PoolLayer, RecurrentLayer
 
 
 def _first(v: Any) -> int:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ..stopping import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
+from ..training import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
 from ._translate_text import PAD
 
 if TYPE_CHECKING:
-    from .translate import Translator
+    from ._translate import Translator
 
 
 def train(

@@ -8,18 +8,21 @@
 
 from __future__ import annotations
 
-from .attribution import attribute, feature_importance, layer_attribution, neuron_attribution
-from .gradflow import GradientFlow, gradient_flow_table
-from .neurons import NeuronMaps, neuron_maps, top_activating
-from .probes import ProbeResult, probe
-from .projection import project, project_2d
-from .record import Recording, record, recording, select_layers
-from .report import Report, report
-from .similarity import CKAResult, cka, cka_matrix, layer_similarity
-from .stats import LayerStats, layer_stats
-from .summary import summary
+from ._attribution import attribute, feature_importance, layer_attribution, neuron_attribution
+from ._gradflow import KEY as GRADIENT_FLOW_KEY
+from ._gradflow import GradientFlow, gradient_flow_table
+from ._neurons import NeuronMaps, neuron_maps, top_activating
+from ._probes import ProbeResult, probe
+from ._projection import project, project_2d
+from ._record import Recording, record, recording, select_layers
+from ._report import Report, report
+from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
+from ._stats import LayerStats, layer_stats
+from ._summary import summary
+from ._target import Target, as_target
 
 __all__ = [
+    "GRADIENT_FLOW_KEY",
     "CKAResult",
     "GradientFlow",
     "LayerStats",
@@ -27,6 +30,8 @@ __all__ = [
     "ProbeResult",
     "Recording",
     "Report",
+    "Target",
+    "as_target",
     "attribute",
     "cka",
     "cka_matrix",

@@ -1,0 +1,61 @@
+"""Old module paths of the flat layout, kept importable.
+
+Pickles name the module of each class they hold (``hiddenlayers.layers.DenseLayer``,
+``hiddenlayers.apps.image.ImageClassifier``, ...), and user code may import
+``hiddenlayers.modelfile``. The move into stage packages kept every class, so a
+small import hook maps each old path to its new module: old pickles unpickle
+and old imports work (``tests/test_legacy_files.py``).
+
+Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
+``lens`` modules. Importing a submodule sets an attribute of its package, and
+those old names are public functions (``hl.cost``, ``hl.lens.record``), which an
+alias module would replace.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+_MOVED = {
+    "_cli_common": "cli._common", "_engine": "training._engine", "_lbfgs": "training._lbfgs", "_np_const": "training._np_const",
+    "_onnx_graph": "ship._onnx_graph", "_onnx_run": "ship._onnx_run", "_progress": "training._progress",
+    "_spec_check": "network._spec_check", "_spec_text": "network._spec_text", "_energy": "rightsize._energy",
+    "_estimator_checks": "estimators._checks", "_estimator_fit": "estimators._fit", "_estimator_predict": "estimators._predict",
+    "_search_result": "rightsize._search_result", "_search_run": "rightsize._search_run", "_search_storage": "rightsize._search_storage",
+    "datasets_bible": "data._bible", "datasets_images": "data._images", "datasets_real": "data._real",
+    "datasets_speech": "data._speech", "datasets_text": "data._text", "layer_kinds": "network._kinds", "layers": "network._layers",
+    "losses": "training._losses", "modelfile": "ship._modelfile", "optim": "training._optim", "preprocessing": "data._preprocessing",
+    "spec": "network._spec", "stopping": "training._stopping",
+    "apps.agent": "apps._agent", "apps.autoencoder": "apps._autoencoder", "apps.forecast": "apps._forecast",
+    "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._sequence",
+    "apps.text": "apps._text", "apps.translate": "apps._translate",
+}
+ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds an old module path and hands back the module that lives at the new one."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
+        if fullname not in ALIASES:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: Any) -> ModuleType:
+        module = importlib.import_module(ALIASES[spec.name])
+        self._real_spec = module.__spec__  # the import system sets __spec__ to the alias's; put it back below
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self._real_spec
+
+
+def install() -> None:
+    """Put the finder on ``sys.meta_path`` once (idempotent)."""
+    if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
+        sys.meta_path.append(_AliasFinder())

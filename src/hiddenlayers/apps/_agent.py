@@ -1,0 +1,321 @@
+"""``DQNAgent``: a Q-network of dense hidden layers learning a gymnasium game.
+
+Deep Q-learning (Mnih et al. 2015) with the two pieces that make it stable,
+experience replay and a target network, plus double-DQN targets (van Hasselt
+et al. 2016): the online network picks the next action, the target network
+values it. The Q-network is a :class:`~hiddenlayers.Network` (observation ->
+hidden layers -> one Q-value per action) trained with the flat-buffer
+optimizers of :mod:`hiddenlayers.optim` in a plain loop, written out below.
+Greedy evaluations during training keep the best weights seen (model
+selection, since DQN is known to forget a solved task and re-learn it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..exceptions import DataError, NotFittedError
+from ..network import Network, activation_names, resolve_device
+from ..training import FlatParams, clip_grad_norm_, make_optimizer
+from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
+
+
+def _make_env(env: Any) -> Any:
+    if isinstance(env, str):
+        try:
+            import gymnasium as gym
+        except ImportError:
+            raise DataError("DQNAgent needs the 'gymnasium' package for environments: run `pip install gymnasium`.") from None
+        return gym.make(env)
+    if not (hasattr(env, "reset") and hasattr(env, "step") and hasattr(env, "action_space")):
+        raise TypeError(f"env must be a gymnasium environment or its id (e.g. 'CartPole-v1'). Received: {type(env).__name__}.")
+    return env
+
+
+class ReplayBuffer:
+    """Fixed-size circular store of transitions ``(s, a, r, s', terminated)`` in NumPy arrays."""
+
+    def __init__(self, capacity: int, obs_dim: int) -> None:
+        self.s = np.zeros((capacity, obs_dim), np.float32)
+        self.s2 = np.zeros((capacity, obs_dim), np.float32)
+        self.a = np.zeros(capacity, np.int64)
+        self.r = np.zeros(capacity, np.float32)
+        self.done = np.zeros(capacity, np.float32)
+        self.capacity, self.size, self.pos = capacity, 0, 0
+
+    def add(self, s: np.ndarray, a: int, r: float, s2: np.ndarray, terminated: bool) -> None:
+        i = self.pos
+        self.s[i], self.a[i], self.r[i], self.s2[i], self.done[i] = s, a, r, s2, float(terminated)
+        self.pos = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, rng: np.random.Generator, batch_size: int) -> tuple[torch.Tensor, ...]:
+        idx = rng.integers(0, self.size, batch_size)
+        return tuple(torch.from_numpy(arr[idx]) for arr in (self.s, self.a, self.r, self.s2, self.done))
+
+
+@dataclass
+class AgentHistory:
+    """Per-episode training returns and the periodic greedy evaluations."""
+
+    episode_returns: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    eval_returns: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)  # mean TD loss per 1,000 updates
+    best_eval: float = -np.inf
+    steps: int = 0
+    seconds: float = 0.0
+
+
+class DQNAgent:
+    """Double DQN with experience replay and a periodically copied target network.
+
+    Example
+    -------
+    >>> agent = DQNAgent((64, 64), random_state=0)  # doctest: +SKIP
+    >>> agent.fit("CartPole-v1", total_steps=60_000, target_return=500)  # doctest: +SKIP
+    >>> agent.evaluate("CartPole-v1", episodes=100).mean()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (128, 128),
+        *,
+        activation: str = "relu",
+        gamma: float = 0.99,
+        learning_rate: float = 5e-4,
+        batch_size: int = 64,
+        buffer_size: int = 50_000,
+        learning_starts: int = 1_000,
+        target_update: int = 500,
+        epsilon_start: float = 1.0,
+        epsilon_end: float = 0.05,
+        epsilon_decay_steps: int = 10_000,
+        double: bool = True,
+        max_grad_norm: float = 10.0,
+        random_state: int | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.gamma = gamma
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.buffer_size = buffer_size
+        self.learning_starts = learning_starts
+        self.target_update = target_update
+        self.epsilon_start = epsilon_start
+        self.epsilon_end = epsilon_end
+        self.epsilon_decay_steps = epsilon_decay_steps
+        self.double = double
+        self.max_grad_norm = max_grad_norm
+        self.random_state = random_state
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments (as scikit-learn's ``get_params``)."""
+        import inspect
+
+        return {k: getattr(self, k) for k in inspect.signature(DQNAgent.__init__).parameters if k != "self"}
+
+    def _check_params(self) -> None:
+        hidden_spec(self.hidden_layer_sizes)
+        for name in ("batch_size", "buffer_size", "target_update", "epsilon_decay_steps"):
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.learning_starts, "learning_starts", 0)
+        check_fraction(self.gamma, "gamma")
+        if self.activation not in activation_names():
+            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+
+    # ------------------------------------------------------------- acting
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "q_network_"):
+            raise NotFittedError("This DQNAgent is not trained yet. Call 'fit' with an environment before acting.")
+
+    @torch.no_grad()
+    def q_values(self, obs: Any) -> np.ndarray:
+        """Q-values of each action: ``(n_actions,)`` for one observation, ``(n, n_actions)`` for a batch."""
+        self._require_fitted()
+        x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
+        return self.q_network_(x.reshape(-1, self.obs_dim_)).numpy().reshape(*x.shape[:-1], self.n_actions_)
+
+    def network_input(self, obs: Any) -> np.ndarray:
+        """Observations as the Q-network reads them: float32 ``(n, obs_dim)`` (the lens uses this)."""
+        self._require_fitted()
+        x = np.asarray(obs, dtype=np.float32)
+        if x.size % self.obs_dim_ or x.size == 0:
+            raise DataError(f"observations must have {self.obs_dim_} values each, e.g. shape (n, {self.obs_dim_}). Received shape {x.shape}.")
+        return x.reshape(-1, self.obs_dim_)
+
+    def act(self, obs: Any, epsilon: float = 0.0, rng: np.random.Generator | None = None) -> int:
+        """Greedy action for ``obs`` (random with probability ``epsilon``)."""
+        if epsilon > 0 and (rng or np.random.default_rng()).random() < epsilon:
+            return int((rng or np.random.default_rng()).integers(self.n_actions_))
+        return int(np.argmax(self.q_values(obs)))
+
+    def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000) -> np.ndarray:
+        """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``."""
+        self._require_fitted()
+        env = _make_env(env)
+        out = []
+        with one_thread():
+            for k in range(check_positive_int(episodes, "episodes")):
+                obs, _ = env.reset(seed=seed + k)
+                total, done = 0.0, False
+                while not done:
+                    obs, r, term, trunc, _ = env.step(self.act(obs))
+                    total += float(r)
+                    done = term or trunc
+                out.append(total)
+        return np.asarray(out)
+
+    def rollout(self, env: Any, episodes: int = 5, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+        """Play ``episodes`` greedy episodes; return every observation seen ``(n, obs_dim)`` and the action taken ``(n,)``.
+
+        The states the agent actually visits: what to look inside its Q-network with (``hl.lens.report(agent, states, actions)``).
+        """
+        self._require_fitted()
+        env = _make_env(env)
+        states, actions = [], []
+        with one_thread():
+            for k in range(check_positive_int(episodes, "episodes")):
+                obs, _ = env.reset(seed=seed + k)
+                done = False
+                while not done:
+                    a = self.act(obs)
+                    states.append(np.asarray(obs, np.float32).reshape(-1))
+                    actions.append(a)
+                    obs, _, term, trunc, _ = env.step(a)
+                    done = term or trunc
+        return np.stack(states), np.asarray(actions, dtype=np.int64)
+
+    # ----------------------------------------------------------- learning
+    def fit(
+        self,
+        env: Any,
+        total_steps: int = 100_000,
+        *,
+        eval_every: int = 5_000,
+        eval_episodes: int = 10,
+        target_return: float | None = None,
+        max_time: float | None = None,
+    ) -> DQNAgent:
+        """Learn from ``total_steps`` environment steps (fewer once ``target_return`` is reached in evaluation).
+
+        Every ``eval_every`` steps the greedy policy plays ``eval_episodes``
+        episodes on a separate copy of the environment; the best-scoring
+        weights are kept and restored at the end.
+        """
+        self._check_params()
+        check_positive_int(total_steps, "total_steps")
+        with one_thread():
+            return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time)
+
+    def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None) -> DQNAgent:
+        env = _make_env(env)
+        eval_env = _make_env(env.spec.id) if getattr(env, "spec", None) is not None else env
+        if not hasattr(env.action_space, "n"):
+            raise DataError(f"DQNAgent needs a discrete action space; this environment has {env.action_space}.")
+        self.obs_dim_ = int(np.prod(env.observation_space.shape))
+        self.n_actions_ = int(env.action_space.n)
+        gen_seed = seed_everything(self.random_state).initial_seed()
+        rng = np.random.default_rng(gen_seed)
+        spec = hidden_spec(self.hidden_layer_sizes)
+        online = Network(self.obs_dim_, spec, self.n_actions_, activation=self.activation)
+        target = Network(self.obs_dim_, spec, self.n_actions_, activation=self.activation, init="none")
+        target.load_state_dict(online.state_dict())
+        target.eval()
+        self.q_network_ = online
+        flat = FlatParams(online)
+        opt = make_optimizer("adam", flat)
+        buffer = ReplayBuffer(self.buffer_size, self.obs_dim_)
+        hist = AgentHistory()
+        best = flat.data.clone()
+        t0 = time.perf_counter()
+        obs, _ = env.reset(seed=int(gen_seed % 2**31))
+        ep_return, loss_sum, n_updates = 0.0, 0.0, 0
+        for step in range(1, total_steps + 1):
+            frac = min(1.0, step / self.epsilon_decay_steps)
+            eps = self.epsilon_start + frac * (self.epsilon_end - self.epsilon_start)
+            online.eval()
+            action = self.act(obs, eps, rng)
+            nxt, r, term, trunc, _ = env.step(action)
+            buffer.add(np.asarray(obs, np.float32).reshape(-1), action, float(r), np.asarray(nxt, np.float32).reshape(-1), bool(term))
+            obs, ep_return = nxt, ep_return + float(r)
+            if term or trunc:  # a time-limit truncation is not a terminal state: its target still bootstraps
+                hist.episode_returns.append(ep_return)
+                obs, _ = env.reset()
+                ep_return = 0.0
+            if step > self.learning_starts and buffer.size >= self.batch_size:
+                loss_sum += self._update(online, target, flat, opt, buffer, rng)
+                n_updates += 1
+                if n_updates % 1000 == 0:
+                    hist.losses.append(loss_sum / 1000)
+                    loss_sum = 0.0
+            if step % self.target_update == 0:
+                target.load_state_dict(online.state_dict())
+            if step % eval_every == 0 or step == total_steps:
+                score = float(self.evaluate(eval_env, eval_episodes, seed=100_000 + step).mean())
+                hist.eval_steps.append(step)
+                hist.eval_returns.append(score)
+                if score > hist.best_eval:
+                    hist.best_eval = score
+                    best.copy_(flat.data)
+                if target_return is not None and score >= target_return:
+                    break
+            if max_time is not None and time.perf_counter() - t0 > max_time:
+                break
+        flat.data.copy_(best)
+        flat.release()
+        online.eval()
+        hist.steps, hist.seconds = step, time.perf_counter() - t0
+        self.history_ = hist
+        return self
+
+    def _update(self, online: Network, target: Network, flat: FlatParams, opt: Any, buffer: ReplayBuffer, rng: np.random.Generator) -> float:
+        """One gradient step on a replayed batch; returns its Huber TD loss."""
+        s, a, r, s2, done = buffer.sample(rng, self.batch_size)  # (B, d), (B,), (B,), (B, d), (B,)
+        with torch.no_grad():
+            q_next = target(s2)  # (B, A)
+            a2 = online(s2).argmax(1) if self.double else q_next.argmax(1)
+            y = r + self.gamma * (1.0 - done) * q_next.gather(1, a2[:, None])[:, 0]  # (B,) TD targets
+        online.train()
+        flat.grad.zero_()
+        q = online(s).gather(1, a[:, None])[:, 0]  # (B,) Q of the actions taken
+        loss = F.smooth_l1_loss(q, y)
+        loss.backward()
+        clip_grad_norm_(flat, self.max_grad_norm)
+        opt.step(self.learning_rate)
+        return float(loss.detach())
+
+    # --------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the Q-network and settings to one ``.safetensors`` file (atomic; no pickle)."""
+        self._require_fitted()
+        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        state = {"obs_dim_": self.obs_dim_, "n_actions_": self.n_actions_}
+        save_app(path, "DQNAgent", params, state, {f"q.{k}": v for k, v in self.q_network_.state_dict().items()})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> DQNAgent:
+        """Read an agent written by :meth:`save`; it acts exactly as the saved one.
+
+        The agent runs on the CPU only: ``device`` may be None or ``"cpu"``.
+        """
+        if device is not None and resolve_device(device).type != "cpu":
+            raise ValueError("DQNAgent runs on the CPU only: load it without device= (or with device='cpu').")
+        params, state, tensors = load_app(path, "DQNAgent")
+        agent = cls(**params)
+        agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
+        agent.q_network_ = Network(agent.obs_dim_, params["hidden_layer_sizes"], agent.n_actions_, activation=params["activation"], init="none")
+        restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
+        return agent
+
+
+__all__ = ["AgentHistory", "DQNAgent", "ReplayBuffer"]

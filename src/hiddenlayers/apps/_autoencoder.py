@@ -1,0 +1,230 @@
+"""``Autoencoder``: dense encoder -> bottleneck -> mirrored decoder, with the scikit-learn API.
+
+``transform`` encodes to the bottleneck, ``inverse_transform`` decodes, and
+``score_samples`` is the negative mean squared reconstruction error per row
+(in standardized units), so, as with scikit-learn's outlier detectors, a
+higher score means "more normal". ``predict`` returns +1 (inlier) / -1
+(outlier) using the threshold that flags a ``contamination`` fraction of
+the training rows.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_array, check_is_fitted
+from torch import Tensor, nn
+
+from ..exceptions import DataError, NotFittedError
+from ..network import Network, activation_names, load_device, resolve_device
+from ..training import History
+from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
+from ._fit import (
+    check_fraction,
+    check_positive_int,
+    device_of,
+    fit_squared_error,
+    float_tensor,
+    forward_batches,
+    hidden_spec,
+    seed_everything,
+)
+
+
+class AutoencoderNet(nn.Module):
+    """``encoder`` (``Network(d, spec, k)``) then ``decoder`` (``Network(k, reversed spec, d)``)."""
+
+    def __init__(self, n_features: int, spec: Any, n_components: int, activation: str, init: str = "auto") -> None:
+        super().__init__()
+        parsed = hidden_spec(spec)
+        self.encoder = Network(n_features, parsed, n_components, activation=activation, init=init)
+        self.decoder = Network(n_components, parsed.to_list()[::-1], n_features, activation=activation, init=init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decoder(self.encoder(x))  # (N, d) -> (N, k) -> (N, d)
+
+    @property
+    def lens_layers(self) -> list[str]:
+        """Layers the lens records by default: encoder hidden layers, the bottleneck (``encoder.head``), decoder hidden layers."""
+        enc = [f"encoder.{n}" for n in self.encoder.hidden_names]
+        return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
+
+
+class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
+    """Dense autoencoder for representation learning and anomaly detection.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : encoder hidden layers, e.g. ``(64, 32)``; the decoder mirrors them.
+    n_components : width of the linear bottleneck (the code ``transform`` returns).
+    contamination : expected fraction of outliers in the training data; sets ``offset_``.
+    standardize : scale each feature to zero mean, unit variance before encoding (stored in the file).
+    early_stopping : hold out ``validation_fraction`` of rows and stop when their error stops falling.
+    device : ``"auto"`` (CUDA, else Apple MPS, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Example
+    -------
+    >>> import numpy as np, hiddenlayers as hl
+    >>> X = np.random.default_rng(0).normal(size=(500, 6))
+    >>> ae = hl.Autoencoder((16,), n_components=3, max_iter=20, random_state=0).fit(X)
+    >>> ae.transform(X).shape, ae.predict(X[:3]).tolist()  # doctest: +SKIP
+    ((500, 3), [1, 1, 1])
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (64, 32),
+        n_components: int = 8,
+        *,
+        activation: str = "relu",
+        contamination: float = 0.1,
+        standardize: bool = True,
+        alpha: float = 1e-4,
+        learning_rate_init: float = 1e-3,
+        batch_size: int = 256,
+        max_iter: int = 200,
+        tol: float = 1e-5,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        device: str = "auto",
+        random_state: int | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_components = n_components
+        self.activation = activation
+        self.contamination = contamination
+        self.standardize = standardize
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+
+    # ------------------------------------------------------------ fitting
+    def _check_params(self) -> torch.device:
+        """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
+        hidden_spec(self.hidden_layer_sizes)
+        check_positive_int(self.n_components, "n_components")
+        check_positive_int(self.batch_size, "batch_size")
+        check_positive_int(self.max_iter, "max_iter")
+        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        check_fraction(self.contamination, "contamination", 0.0, 0.5 + 1e-12)
+        check_fraction(self.validation_fraction, "validation_fraction")
+        if self.activation not in activation_names():
+            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        return resolve_device(self.device)
+
+    def fit(self, X: Any, y: Any = None) -> Autoencoder:
+        """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised)."""
+        device = self._check_params()
+        X = check_array(X, dtype=np.float64)
+        if X.shape[0] < 2:
+            raise DataError(f"Autoencoder.fit needs at least 2 rows. Received: {X.shape[0]}.")
+        self.n_features_in_ = X.shape[1]
+        self.mean_ = X.mean(0) if self.standardize else np.zeros(X.shape[1])
+        scale = X.std(0) if self.standardize else np.ones(X.shape[1])
+        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        gen = seed_everything(self.random_state)
+        # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+        self.network_ = AutoencoderNet(self.n_features_in_, self.hidden_layer_sizes, self.n_components, self.activation).to(device)
+        Zn = (X - self.mean_) / self.scale_
+        validation = None
+        if self.early_stopping and X.shape[0] >= 20:
+            Zn, Zvn = train_test_split(Zn, test_size=self.validation_fraction, random_state=self.random_state)
+            Zv = float_tensor(Zvn, device)
+            validation = (Zv, Zv)
+        Z = float_tensor(Zn, device)
+        self.history_: History = fit_squared_error(
+            self.network_, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
+            max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
+        )
+        self.n_iter_ = len(self.history_)
+        self.loss_curve_ = list(self.history_.train_loss)
+        self.stop_reason_ = self.history_.stop_reason
+        self.offset_ = float(np.percentile(self.score_samples(X), 100.0 * self.contamination))
+        return self
+
+    def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
+        """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""
+        return float_tensor((X - self.mean_) / self.scale_, device_of(self.network_) if device is None else device)
+
+    def _input(self, X: Any) -> np.ndarray:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
+        X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise DataError(f"X has {X.shape[1]} features, but this Autoencoder was fitted with {self.n_features_in_}: pass the same columns as in fit.")
+        return X
+
+    def network_input(self, X: Any) -> np.ndarray:
+        """``X`` (n, n_features) as the network reads it: standardized float32 rows (the lens uses this)."""
+        return self._scaled(self._input(X), torch.device("cpu")).numpy()
+
+    # -------------------------------------------------------- transforming
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode ``X`` (n, n_features) to the bottleneck codes (n, n_components)."""
+        return forward_batches(self.network_.encoder, self._scaled(self._input(X))).cpu().numpy().astype(np.float64)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
+        check_is_fitted(self, "network_")
+        codes = check_array(X, dtype=np.float64)
+        if codes.shape[1] != self.n_components:
+            raise DataError(f"codes have {codes.shape[1]} columns, but n_components={self.n_components}: pass the output of transform().")
+        out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)
+        return out * self.scale_ + self.mean_
+
+    def reconstruction_error(self, X: Any) -> np.ndarray:
+        """Mean squared reconstruction error of each row, in standardized units: shape (n,)."""
+        Z = self._scaled(self._input(X))
+        return ((forward_batches(self.network_, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
+
+    # ----------------------------------------------------- outlier detector
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Negative reconstruction error: higher is more normal (scikit-learn's convention)."""
+        return -self.reconstruction_error(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``score_samples(X) - offset_``: negative for outliers."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """+1 for inliers, -1 for outliers (the ``contamination`` share of training rows is flagged)."""
+        return np.where(self.decision_function(X) >= 0, 1, -1)
+
+    # --------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to one ``.safetensors`` file (atomic; no pickle)."""
+        check_is_fitted(self, "network_")
+        tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
+        tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
+        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
+        save_app(path, "Autoencoder", params, state, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
+        """Read a model written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter); its scores match exactly."""
+        params, state, tensors = load_app(path, "Autoencoder", device)
+        model = cls(**params)
+        net = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")
+        restore_state(net, split_prefix(tensors, "net"), path)
+        model.network_ = net.to(load_device(model.device, device))
+        model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
+        for k, v in state.items():
+            setattr(model, k, v)
+        return model
+
+
+__all__ = ["Autoencoder", "AutoencoderNet"]

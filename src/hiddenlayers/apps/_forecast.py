@@ -1,0 +1,257 @@
+"""``Forecaster``: time-series forecasting from lag windows through dense hidden layers.
+
+The series is standardized, cut into sliding windows of ``window`` past
+values, and a :class:`~hiddenlayers.Network` maps each window to the next
+``horizon`` values at once (direct multi-step output). With
+``target="delta"`` the inputs and outputs are taken relative to the last
+observed value, which makes the model translation-invariant: the choice for
+trending series (CO2) whose test values lie above everything seen in
+training. ``target="level"`` keeps absolute levels (cyclic series such as
+sunspots, where the level itself carries information).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import DataError, NotFittedError
+from ..network import Network, activation_names, load_device, resolve_device
+from ..training import History
+from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
+from ._fit import (
+    check_fraction,
+    check_positive_int,
+    device_of,
+    fit_squared_error,
+    float_tensor,
+    forward_batches,
+    hidden_spec,
+    seed_everything,
+)
+
+TARGETS = ("level", "delta")
+
+
+def _as_series(series: Any, name: str = "series") -> np.ndarray:
+    try:
+        s = np.asarray(series, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be a 1-D sequence of numbers (list, NumPy array or pandas Series). Received: {type(series).__name__}.") from None
+    if s.ndim == 2 and 1 in s.shape:
+        s = s.reshape(-1)
+    if s.ndim != 1:
+        raise DataError(f"{name} must be 1-D (one value per time step). Received shape {s.shape}.")
+    if not np.isfinite(s).all():
+        raise DataError(f"{name} has missing or non-finite values: fill them first (e.g. pandas' Series.interpolate()).")
+    return s
+
+
+class Forecaster(BaseEstimator):
+    """Forecast the next ``horizon`` values of a series from its last ``window`` values.
+
+    ``fit(series)`` learns from every window of one series. ``predict(steps)``
+    (an int) forecasts ``steps`` values after the training series;
+    ``predict(series)`` gives the rolling forecasts over another stretch of
+    the same process: row ``i`` of the ``(len(series) - window + 1, horizon)``
+    result forecasts ``series[window + i : window + i + horizon]`` from the
+    ``window`` values before it (so ``[:-1, 0]`` are the one-step forecasts
+    of ``series[window:]``).
+
+    ``device``: ``"auto"`` (CUDA, else Apple MPS, else CPU), ``"cpu"``,
+    ``"cuda"``, ``"cuda:N"`` or ``"mps"``; the windows are made there.
+
+    Example
+    -------
+    >>> import numpy as np, hiddenlayers as hl
+    >>> y = np.sin(np.arange(300) / 5)
+    >>> f = hl.Forecaster(window=20, horizon=3, max_iter=50, random_state=0).fit(y)
+    >>> f.predict(5).shape
+    (5,)
+    """
+
+    def __init__(
+        self,
+        window: int = 24,
+        horizon: int = 1,
+        hidden_layer_sizes: Any = (64,),
+        *,
+        activation: str = "relu",
+        target: str = "level",
+        alpha: float = 1e-4,
+        learning_rate_init: float = 1e-3,
+        batch_size: int = 32,
+        max_iter: int = 500,
+        tol: float = 1e-6,
+        n_iter_no_change: int = 20,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.15,
+        device: str = "auto",
+        random_state: int | None = None,
+    ) -> None:
+        self.window = window
+        self.horizon = horizon
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.target = target
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self) -> torch.device:
+        """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
+        hidden_spec(self.hidden_layer_sizes)
+        for name in ("window", "horizon", "batch_size", "max_iter", "n_iter_no_change"):
+            check_positive_int(getattr(self, name), name)
+        check_fraction(self.validation_fraction, "validation_fraction")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}. Received: target={self.target!r}.")
+        if self.activation not in activation_names():
+            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        return resolve_device(self.device)
+
+    # ----------------------------------------------------------- windows
+    def _windows(self, s: np.ndarray, with_targets: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Model inputs ``(m, window)``, targets ``(m, horizon)`` or None, and each window's anchor (m,)."""
+        z = (s - self.mean_) / self.scale_
+        span = self.window + (self.horizon if with_targets else 0)
+        blocks = sliding_window_view(z, span)  # (m, span)
+        X = blocks[:, : self.window]
+        anchor = X[:, -1].copy() if self.target == "delta" else np.zeros(len(X))
+        X = X - anchor[:, None]
+        Y = blocks[:, self.window :] - anchor[:, None] if with_targets else None
+        return np.ascontiguousarray(X), Y, anchor
+
+    def fit(self, series: Any, y: Any = None) -> Forecaster:
+        """Learn from all windows of ``series`` (1-D, oldest first); ``y`` is ignored."""
+        device = self._check_params()
+        s = _as_series(series)
+        need = self.window + self.horizon + 1
+        if len(s) < need:
+            raise DataError(f"series has {len(s)} values; window={self.window} and horizon={self.horizon} need at least {need}: shorten the window or pass a longer series.")
+        self.mean_ = float(s.mean())
+        std = float(s.std())
+        self.scale_ = std if std > 1e-12 else 1.0
+        X, Y, _ = self._windows(s, with_targets=True)
+        assert Y is not None
+        gen = seed_everything(self.random_state)
+        # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+        self.network_ = Network(self.window, hidden_spec(self.hidden_layer_sizes), self.horizon, activation=self.activation).to(device)
+        Xt, Yt = float_tensor(X, device), float_tensor(Y, device)  # (m, window), (m, horizon)
+        validation = None
+        n_val = int(round(len(X) * self.validation_fraction)) if self.early_stopping else 0
+        if n_val >= 2 and len(X) - n_val >= 2:  # chronological split: validate on the latest windows
+            validation = (Xt[-n_val:], Yt[-n_val:])
+            Xt, Yt = Xt[:-n_val], Yt[:-n_val]
+        self.history_: History = fit_squared_error(
+            self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
+            max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
+        )
+        self.n_iter_ = len(self.history_)
+        self.loss_curve_ = list(self.history_.train_loss)
+        self.stop_reason_ = self.history_.stop_reason
+        self.last_window_ = s[-self.window :].copy()
+        return self
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
+
+    def _predict_windows(self, s: np.ndarray) -> np.ndarray:
+        X, _, anchor = self._windows(s, with_targets=False)
+        out = forward_batches(self.network_, float_tensor(X, device_of(self.network_))).cpu().numpy().astype(np.float64)
+        return (out + anchor[:, None]) * self.scale_ + self.mean_  # (m, horizon) in series units
+
+    def network_input(self, series: Any) -> np.ndarray:
+        """Every lag window of ``series`` as the network reads it: float32 ``(len(series) - window + 1, window)``.
+
+        Row ``i`` (standardized, and relative to its last value when
+        ``target="delta"``) forecasts ``series[window + i :]``; the lens uses this.
+        """
+        self._require_fitted()
+        if isinstance(series, (int, np.integer)):
+            raise DataError(f"network_input needs a series (1-D values), not a number of steps. Received: {series!r}.")
+        s = _as_series(series)
+        if len(s) < self.window:
+            raise DataError(f"series has {len(s)} values but each window needs window={self.window}: pass a longer series.")
+        return self._windows(s, with_targets=False)[0].astype(np.float32)
+
+    # --------------------------------------------------------- predicting
+    def forecast(self, steps: int, series: Any = None) -> np.ndarray:
+        """The next ``steps`` values after ``series`` (default: the training series), shape ``(steps,)``.
+
+        Up to ``horizon`` steps come from one direct prediction; beyond that
+        the forecasts are fed back as inputs (recursive).
+        """
+        self._require_fitted()
+        steps = check_positive_int(steps, "steps")
+        past = self.last_window_ if series is None else _as_series(series)
+        if len(past) < self.window:
+            raise DataError(f"series has {len(past)} values but the model needs the last window={self.window}: pass a longer series.")
+        hist = list(past[-self.window :])
+        out: list[float] = []
+        while len(out) < steps:
+            block = self._predict_windows(np.asarray(hist[-self.window :]))[0]
+            out.extend(block.tolist())
+            hist.extend(block.tolist())
+        return np.asarray(out[:steps])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``."""
+        self._require_fitted()
+        if isinstance(X, (int, np.integer)) and not isinstance(X, bool):
+            return self.forecast(int(X))
+        s = _as_series(X)
+        if len(s) < self.window:
+            raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
+        return self._predict_windows(s)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``."""
+        s = _as_series(X)
+        if len(s) < self.window + self.horizon:
+            raise DataError(f"series needs at least window + horizon = {self.window + self.horizon} values to score.")
+        pred = self.predict(s)[: len(s) - self.window - self.horizon + 1]
+        truth = sliding_window_view(s[self.window :], self.horizon)
+        ss_res = float(((truth - pred) ** 2).sum())
+        ss_tot = float(((truth - truth.mean()) ** 2).sum())
+        return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+
+    # --------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted forecaster (weights, scaling, last window) to one ``.safetensors`` file."""
+        check_is_fitted(self, "network_")
+        tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
+        tensors["last_window"] = torch.as_tensor(self.last_window_)
+        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
+        save_app(path, "Forecaster", params, state, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
+        """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
+        params, state, tensors = load_app(path, "Forecaster", device)
+        model = cls(**params)
+        net = Network(params["window"], params["hidden_layer_sizes"], params["horizon"], activation=params["activation"], init="none")
+        restore_state(net, split_prefix(tensors, "net"), path)
+        model.network_ = net.to(load_device(model.device, device))
+        model.last_window_ = as_array(tensors["last_window"])
+        for k, v in state.items():
+            setattr(model, k, v)
+        return model
+
+
+__all__ = ["Forecaster", "TARGETS"]

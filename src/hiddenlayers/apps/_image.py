@@ -1,0 +1,253 @@
+"""``ImageClassifier``: a convolutional network with the scikit-learn API.
+
+Input: arrays ``(N, H, W)`` or ``(N, H, W, C)`` (``uint8`` 0-255 or float),
+or a folder with one sub-folder of images per class (read with Pillow).
+Pixels are scaled to [0, 1] (``uint8``) and standardised per channel with the
+training set's mean and standard deviation, which live in the model file.
+Training is :func:`hiddenlayers.training.train` (autograd, flat-buffer
+optimizers) with early stopping on a stratified validation split.
+
+>>> clf = ImageClassifier(max_iter=5).fit(X_train, y_train)   # (N, 28, 28) uint8
+>>> clf.score(X_test, y_test)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..exceptions import DataError
+from ..network import Network, Spec, load_device, resolve_device
+from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
+from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from ._classify import ClassifierFitting
+from ._fit import check_fraction, check_positive_int, seed_everything
+
+DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _is_path(X: Any) -> bool:
+    return isinstance(X, (str, os.PathLike))
+
+
+class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+    """Image classification with convolutional hidden layers (default: a small CNN).
+
+    ``hidden_layer_sizes`` is a spec such as ``"conv32k3,pool2,conv64k3,pool2,128"``;
+    ``learning_rate`` is a schedule: ``constant``, ``cosine``, ``invscaling``, ``adaptive``, ``plateau``;
+    fitted attributes follow scikit-learn: ``classes_``, ``network_``,
+    ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
+    ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)``.
+    """
+
+    _samples = "images"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = DEFAULT_SPEC,
+        *,
+        activation: str = "relu",
+        solver: str = "adam",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 1e-3,
+        alpha: float = 0.0,
+        batch_size: int = 128,
+        max_iter: int = 20,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 3,
+        tol: float = 1e-4,
+        dtype: str = "float32",
+        device: str = "auto",
+        random_state: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- data -------------------------------------------------------------
+    def _pixels(self, X: Any) -> np.ndarray:
+        """Any accepted input as ``float`` ``(N, C, H, W)`` before standardisation."""
+        if _is_path(X):
+            from ..data import load_image_folder
+
+            fitted = getattr(self, "image_shape_", None)
+            mode = None if fitted is None else ("L" if fitted[0] == 1 else "RGB")
+            X, _, _ = load_image_folder(X, size=None if fitted is None else fitted[1:], mode=mode)
+        if hasattr(X, "to_numpy"):
+            X = X.to_numpy()
+        a = np.asarray(X)
+        if a.dtype == object or not (a.dtype.kind in "uif" or a.dtype == bool):
+            raise DataError(f"images must be a numeric array (N, H, W) or (N, H, W, C), or a folder path. Received dtype {a.dtype}.")
+        if a.ndim == 3:
+            a = a[:, None]  # (N, H, W) -> (N, 1, H, W)
+        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4):
+            a = a.transpose(0, 3, 1, 2)  # channels-last -> (N, C, H, W)
+        elif not (a.ndim == 4 and a.shape[1] in (1, 3, 4)):
+            raise DataError(
+                f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: "
+                "for flat rows of pixels reshape them, e.g. X.reshape(-1, 28, 28)."
+            )
+        if a.shape[0] == 0:
+            raise DataError("X has 0 images: pass at least one.")
+        scaled = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+        if not np.isfinite(scaled).all():
+            raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
+        return scaled
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        """Standardised ``(N, C, H, W)`` float32 array, as the network reads it (the lens uses this)."""
+        self._require_fitted()
+        a = self._pixels(X)
+        if a.shape[1:] != tuple(self.image_shape_):
+            raise DataError(f"images have shape {a.shape[1:]} (C, H, W) but the model was fitted on {tuple(self.image_shape_)}: resize them.")
+        return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
+
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=_DTYPES[self.dtype], device=self._device)
+
+    # -- fit --------------------------------------------------------------
+    def _validate_params(self) -> Spec:  # type: ignore[override]
+        check_positive_int(self.batch_size, "batch_size")
+        check_positive_int(self.max_iter, "max_iter")
+        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        check_fraction(self.validation_fraction, "validation_fraction")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={self.dtype!r}.")
+        if isinstance(self.learning_rate_init, bool) or not isinstance(self.learning_rate_init, (int, float)) or not self.learning_rate_init > 0:
+            raise ValueError(f"learning_rate_init must be a number > 0. Received: learning_rate_init={self.learning_rate_init!r}.")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha < 0:
+            raise ValueError(f"alpha must be a number >= 0. Received: alpha={self.alpha!r}.")
+        return Spec.parse(self.hidden_layer_sizes)
+
+    def fit(self, X: Any, y: Any = None) -> ImageClassifier:
+        """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names)."""
+        spec = self._validate_params()
+        if _is_path(X):
+            from ..data import load_image_folder
+
+            X, folder_y, _ = load_image_folder(X)
+            y = folder_y if y is None else y
+        if y is None:
+            raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
+        for attr in ("image_shape_", "mean_", "scale_"):
+            self.__dict__.pop(attr, None)
+        pixels = self._pixels(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != pixels.shape[0]:
+            raise ValueError(f"y must hold one label per image: X has {pixels.shape[0]} images, y has shape {y.shape}.")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has a single class {self.classes_[0].item()!r}: a classifier needs at least two.")
+        self.image_shape_ = tuple(int(d) for d in pixels.shape[1:])
+        self.mean_ = pixels.mean(axis=(0, 2, 3)).astype(np.float64)
+        self.scale_ = np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
+        Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
+        self._device = resolve_device(self.device)
+        generator = seed_everything(self.random_state)
+        train_idx, val_idx = self._split(y_idx)
+        self.network_ = Network(self.image_shape_, spec, len(self.classes_), activation=self.activation)
+        self.network_.to(dtype=_DTYPES[self.dtype], device=self._device)
+        Xt, Yt = self._tensor(Xs[train_idx]), self._tensor(np.eye(len(self.classes_))[y_idx[train_idx]])
+        validate = None
+        if val_idx is not None:
+            Xv, yv = self._tensor(Xs[val_idx]), torch.as_tensor(y_idx[val_idx], device=self._device)
+
+            def validate() -> tuple[float, float]:
+                logits = self._logits(Xv)
+                self.network_.train()
+                loss = torch.nn.functional.cross_entropy(logits, yv).item()
+                return loss, (logits.argmax(1) == yv).float().mean().item()
+
+        monitor = "val_score" if validate is not None else "train_loss"
+        result = train(
+            self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+            schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
+            batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
+            stopping=MaxEpochs(self.max_iter), no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
+            generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+        )
+        self.network_.eval()
+        self._set_history(result.history)
+        return self
+
+
+    # -- predict ----------------------------------------------------------
+    @torch.inference_mode()
+    def _logits(self, X: torch.Tensor, layer: int | None = None, batch: int = 1024) -> torch.Tensor:
+        self.network_.eval()
+        parts = []
+        for start in range(0, X.shape[0], batch):
+            out, hidden = self.network_(X[start : start + batch], return_hidden=True)
+            parts.append(out if layer is None else hidden[layer].flatten(1))
+        return torch.cat(parts)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
+        logits = self._logits(self._tensor(self._check_X(X)))
+        return torch.softmax(logits.double(), dim=1).cpu().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class label per image."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
+        """Hidden layer ``layer``'s output (1-based; ``-1`` = last), flattened to ``(N, features)``."""
+        Xc = self._check_X(X)
+        n_hidden = len(self.network_.hidden_names)
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
+            raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
+        idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
+        return self._logits(self._tensor(Xc), layer=idx).cpu().numpy().astype(np.float64)
+
+    # -- files ------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
+        self._require_fitted()
+        state = {
+            "classes": self.classes_.tolist(), "image_shape": list(self.image_shape_), "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(), "network": self.network_.config(), "history": self.history_.to_dict(),
+        }
+        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
+        """Read a model written by :meth:`save`."""
+        params, state, tensors = load_app(path, cls.__name__, device)
+        if "hidden_layers" in params:  # files written before the name matched the other estimators'
+            params["hidden_layer_sizes"] = params.pop("hidden_layers")
+        model = cls(**params)
+        model.classes_ = np.asarray(state["classes"])
+        model.image_shape_ = tuple(int(d) for d in state["image_shape"])
+        model.mean_ = np.asarray(state["mean"], dtype=np.float64)
+        model.scale_ = np.asarray(state["scale"], dtype=np.float64)
+        model._device = load_device(model.device, device)
+        net = Network.from_config(state["network"])
+        restore_state(net, split_prefix(tensors, "network"), path)
+        model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
+        model._set_history(History.from_dict(state["history"]))
+        return model
+
+
+__all__ = ["DEFAULT_SPEC", "ImageClassifier"]

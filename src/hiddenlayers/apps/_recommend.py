@@ -1,0 +1,334 @@
+"""``Recommender``: user and item embeddings through dense hidden layers, predicting ratings.
+
+``rating ≈ μ + b_user + b_item + MLP([e_user, e_item])``: ``μ`` is the
+training mean, ``b`` learned biases (one-wide embeddings), ``e`` the learned
+user and item vectors (``nn.Embedding``), and the MLP a
+:class:`~hiddenlayers.Network` whose hidden layers model the interaction.
+Rows whose user or item was not seen in ``fit`` fall back to ``μ`` plus
+the bias of whichever side is known, and one warning counts them.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+from torch import Tensor, nn
+
+from ..exceptions import DataError, NotFittedError
+from ..network import Network, activation_names, load_device, resolve_device
+from ..training import FlatParams, History, NoImprovement, make_optimizer
+from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._fit import check_fraction, check_positive_int, device_of, forward_batches, hidden_spec, one_thread, seed_everything
+
+
+class RecommenderNet(nn.Module):
+    """Maps ``(B, 2)`` integer (user, item) codes to ``(B, 1)`` predicted ratings."""
+
+    def __init__(self, n_users: int, n_items: int, n_factors: int, spec: Any, activation: str, dropout: float, mean: float, init: str = "auto") -> None:
+        super().__init__()
+        self.user = nn.Embedding(n_users, n_factors)
+        self.item = nn.Embedding(n_items, n_factors)
+        self.user_bias = nn.Embedding(n_users, 1)
+        self.item_bias = nn.Embedding(n_items, 1)
+        self.dropout = nn.Dropout(dropout)
+        self.mlp = Network(2 * n_factors, hidden_spec(spec), 1, activation=activation, init=init)
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        if init != "none":
+            for emb in (self.user, self.item):
+                nn.init.normal_(emb.weight, std=0.1)
+            for emb in (self.user_bias, self.item_bias):
+                nn.init.zeros_(emb.weight)
+
+    @property
+    def lens_layers(self) -> list[str]:
+        """Layers the lens records by default: the user and item embeddings, then the MLP's hidden layers."""
+        return ["user", "item", *(f"mlp.{n}" for n in self.mlp.hidden_names)]
+
+    def forward(self, x: Tensor) -> Tensor:
+        u, i = x[:, 0].long(), x[:, 1].long()  # (B,), (B,)
+        pair = self.dropout(torch.cat([self.user(u), self.item(i)], dim=1))  # (B, 2·n_factors)
+        return self.mean + self.user_bias(u) + self.item_bias(i) + self.mlp(pair)  # (B, 1)
+
+
+def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Users and items from a 2-column frame/array or a ``(users, items)`` tuple."""
+    if isinstance(X, tuple) and len(X) == 2:
+        users, items = np.asarray(X[0]), np.asarray(X[1])
+    elif isinstance(X, pd.DataFrame):
+        if X.shape[1] != 2:
+            raise DataError(f"X must have exactly 2 columns (user, item). Received columns {list(X.columns)}: select them, e.g. df[['userId', 'movieId']].")
+        users, items = X.iloc[:, 0].to_numpy(), X.iloc[:, 1].to_numpy()
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise DataError(f"X must be (n, 2) pairs of (user, item) ids or a (users, items) tuple. Received shape {arr.shape}.")
+        users, items = arr[:, 0], arr[:, 1]
+    if users.ndim != 1 or users.shape != items.shape:
+        raise DataError(f"users and items must be 1-D and the same length. Received {users.shape} and {items.shape}.")
+    return users, items
+
+
+def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_users: int, n_items: int, lam: float, iters: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """User and item biases of ``residual ≈ b_u + b_i`` by alternating ridge means (shrunk by ``lam``)."""
+    bu, bi = np.zeros(n_users), np.zeros(n_items)
+    cu = np.bincount(users, minlength=n_users) + lam
+    ci = np.bincount(items, minlength=n_items) + lam
+    for _ in range(iters):
+        bi = np.bincount(items, residual - bu[users], minlength=n_items) / ci
+        bu = np.bincount(users, residual - bi[items], minlength=n_users) / cu
+    return bu, bi
+
+
+def _fit_penalized(est: Recommender, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator) -> History:
+    """Mini-batch Adam on squared error + ``reg`` · (squared norms of the batch's embeddings and biases).
+
+    Matrix factorization's usual penalty: each rating pulls only on its own
+    user's and item's vectors, so rarely-rated items stay near zero. It needs
+    the batch's ids, which :func:`hiddenlayers.training.train` does not pass
+    to a loss; hence this short loop. Early stopping on ``validation`` restores
+    the best weights. ``net``, ``X``, ``Y`` and ``validation`` share one device.
+    """
+    net = est.network_
+    device = X.device
+    with torch.no_grad():  # start from the damped-bias model: the hidden layers learn what biases miss
+        codes, ratings = X.cpu().numpy(), Y[:, 0].cpu().double().numpy()
+        bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - est.global_mean_, net.user_bias.num_embeddings, net.item_bias.num_embeddings, est.bias_reg)
+        net.user_bias.weight[:, 0] = torch.as_tensor(bu, device=device)
+        net.item_bias.weight[:, 0] = torch.as_tensor(bi, device=device)
+        net.mlp.head.weight.zero_()
+        net.mlp.head.bias.zero_()
+    flat = FlatParams(net)
+    opt = make_optimizer("adamw", flat, weight_decay=est.alpha)  # decoupled decay on the MLP's linear weights
+    hist, best = History(), flat.data.clone()
+    stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
+    n = X.shape[0]
+    # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
+    acc_dtype = torch.float32 if device.type == "mps" else torch.float64
+    if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
+        stop.update(float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
+    for epoch in range(1, est.max_iter + 1):
+        net.train()
+        perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
+        total = torch.zeros((), dtype=acc_dtype, device=device)
+        for start in range(0, n, est.batch_size):
+            idx = perm[start : start + est.batch_size]
+            xb, yb = X[idx], Y[idx]
+            u, i = xb[:, 0], xb[:, 1]
+            flat.grad.zero_()
+            sq = ((net(xb) - yb) ** 2).sum()
+            emb = net.user(u).pow(2).sum() + net.item(i).pow(2).sum() + net.user_bias(u).pow(2).sum() + net.item_bias(i).pow(2).sum()
+            ((sq + est.reg * emb) / len(idx)).backward()
+            opt.step(est.learning_rate_init)
+            total += sq.detach().to(acc_dtype)
+        train_loss = float(total) / n
+        hist.epoch.append(epoch)
+        hist.train_loss.append(train_loss)
+        val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
+        hist.val_loss.append(val)
+        hist.val_score.append(-val)
+        hist.lr.append(est.learning_rate_init)
+        if stop.update(val if validation is not None else train_loss):
+            best.copy_(flat.data)
+            hist.best_epoch = epoch
+        if stop(hist):
+            hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
+            break
+    else:
+        hist.stop_reason = "max_epochs"
+    flat.data.copy_(best)
+    flat.release()
+    net.eval()
+    return hist
+
+
+class Recommender(RegressorMixin, BaseEstimator):
+    """Rating predictor from user and item ids (any hashable ids: ints or strings).
+
+    ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
+    ``(n, 2)`` array, or a ``(users, items)`` tuple. ``score`` is R²
+    (scikit-learn regressors' convention); use :meth:`rmse` for the usual
+    recommender metric. ``device``: ``"auto"`` (CUDA, else Apple MPS, else
+    CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Example
+    -------
+    >>> import hiddenlayers as hl
+    >>> rec = hl.Recommender(n_factors=8, max_iter=5, random_state=0)
+    >>> rec.fit(([1, 1, 2, 2], ["a", "b", "a", "c"]), [5, 3, 4, 1]).predict(([1], ["c"])).shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        n_factors: int = 32,
+        hidden_layer_sizes: Any = (64,),
+        *,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        reg: float = 0.05,
+        bias_reg: float = 5.0,
+        alpha: float = 1e-4,
+        learning_rate_init: float = 1e-3,
+        batch_size: int = 256,
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 3,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        clip: tuple[float, float] | None = None,
+        device: str = "auto",
+        random_state: int | None = None,
+    ) -> None:
+        self.n_factors = n_factors
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.reg = reg
+        self.bias_reg = bias_reg
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.clip = clip
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self) -> torch.device:
+        """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
+        hidden_spec(self.hidden_layer_sizes)
+        for name in ("n_factors", "batch_size", "max_iter", "n_iter_no_change"):
+            check_positive_int(getattr(self, name), name)
+        check_fraction(self.validation_fraction, "validation_fraction")
+        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
+            raise ValueError(f"dropout must be a number in [0, 1). Received: dropout={self.dropout!r}.")
+        for name in ("reg", "bias_reg"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0. Received: {name}={value!r}.")
+        if self.activation not in activation_names():
+            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        if self.clip is not None and (len(self.clip) != 2 or not self.clip[0] < self.clip[1]):
+            raise ValueError(f"clip must be None or (low, high) with low < high, e.g. (0.5, 5.0). Received: clip={self.clip!r}.")
+        return resolve_device(self.device)
+
+    def fit(self, X: Any, y: Any) -> Recommender:
+        """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``."""
+        device = self._check_params()
+        users, items = _pairs(X)
+        ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
+        if ratings.shape[0] != users.shape[0]:
+            raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
+        if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
+            raise DataError("y must hold at least 2 finite ratings (no NaN or infinity).")
+        self.users_ = pd.Index(pd.unique(users))
+        self.items_ = pd.Index(pd.unique(items))
+        self.global_mean_ = float(ratings.mean())
+        codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1)
+        gen = seed_everything(self.random_state)
+        # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
+        # the same initial weights on every device
+        self.network_ = RecommenderNet(len(self.users_), len(self.items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, self.global_mean_)
+        self.network_.to(device)
+        Xt = torch.as_tensor(codes, dtype=torch.int64, device=device)  # (n, 2) user and item codes
+        Yt = torch.as_tensor(ratings[:, None], dtype=torch.float32, device=device)  # (n, 1)
+        validation = None
+        if self.early_stopping and len(ratings) >= 20:
+            tr, va = train_test_split(np.arange(len(ratings)), test_size=self.validation_fraction, random_state=self.random_state)
+            tr_idx, va_idx = torch.as_tensor(tr, device=device), torch.as_tensor(va, device=device)
+            validation = (Xt[va_idx], Yt[va_idx])
+            Xt, Yt = Xt[tr_idx], Yt[tr_idx]
+        with one_thread():
+            self.history_ = _fit_penalized(self, Xt, Yt, validation, gen)
+        self.n_iter_ = len(self.history_)
+        self.loss_curve_ = list(self.history_.train_loss)
+        self.stop_reason_ = self.history_.stop_reason
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean."""
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
+        users, items = _pairs(X)
+        u, i = self.users_.get_indexer(users), self.items_.get_indexer(items)
+        known = (u >= 0) & (i >= 0)
+        out = np.full(len(u), self.global_mean_)
+        if known.any():
+            pairs = torch.as_tensor(np.stack([u[known], i[known]], axis=1), dtype=torch.int64, device=device_of(self.network_))
+            out[known] = forward_batches(self.network_, pairs).cpu().numpy()[:, 0]
+        if not known.all():
+            with torch.no_grad():
+                ub = self.network_.user_bias.weight[:, 0].cpu().numpy().astype(np.float64)
+                ib = self.network_.item_bias.weight[:, 0].cpu().numpy().astype(np.float64)
+            out[~known] += np.where(u[~known] >= 0, ub[u[~known]], 0.0) + np.where(i[~known] >= 0, ib[i[~known]], 0.0)
+            n_users, n_items = int((u < 0).sum()), int((i < 0).sum())
+            warnings.warn(
+                f"{int((~known).sum())} of {len(u)} rows have a user ({n_users}) or item ({n_items}) not seen in fit: "
+                "predicted from the global mean plus the known side's bias.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return np.clip(out, *self.clip) if self.clip is not None else out
+
+    def network_input(self, X: Any) -> np.ndarray:
+        """``(n, 2)`` int64 (user, item) codes as the network reads them (the lens uses this).
+
+        Every user and item must have been seen in ``fit``: unseen ones have no embedding.
+        """
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
+        users, items = _pairs(X)
+        codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1).astype(np.int64)
+        unseen = int((codes < 0).any(axis=1).sum())
+        if unseen:
+            raise DataError(f"{unseen} of {len(codes)} rows have a user or item not seen in fit, which has no embedding: pass rows of known users and items (e.g. training rows).")
+        return codes
+
+    def rmse(self, X: Any, y: Any) -> float:
+        """Root mean squared error of :meth:`predict` against ratings ``y``."""
+        return float(np.sqrt(np.mean((self.predict(X) - np.asarray(y, dtype=np.float64)) ** 2)))
+
+    # --------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write weights and the user/item vocabularies (as JSON) to one ``.safetensors`` file."""
+        check_is_fitted(self, "network_")
+        tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
+        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        if params["clip"] is not None:
+            params["clip"] = [float(c) for c in params["clip"]]
+        state = {
+            "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
+            "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
+        }
+        save_app(path, "Recommender", params, state, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
+        """Read a recommender written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
+        params, state, tensors = load_app(path, "Recommender", device)
+        if params.get("clip") is not None:
+            params["clip"] = tuple(params["clip"])
+        model = cls(**params)
+        model.users_, model.items_ = pd.Index(state.pop("users_")), pd.Index(state.pop("items_"))
+        model.network_ = RecommenderNet(
+            len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
+        )
+        restore_state(model.network_, split_prefix(tensors, "net"), path)
+        model.network_.to(load_device(model.device, device))
+        for k, v in state.items():
+            setattr(model, k, v)
+        return model
+
+
+__all__ = ["Recommender", "RecommenderNet"]

@@ -1,0 +1,326 @@
+"""``SequenceClassifier``: recurrent / 1-D convolutional hidden layers with the scikit-learn API.
+
+Input ``X``: a 3-D array ``(N, T, F)``; a list of ``(T_i, F)`` float arrays
+of any lengths (e.g. MFCC frames); or token ids -- a list of 1-D integer
+arrays or a 2-D integer array. Feature frames are standardised per feature
+with the training set's mean and standard deviation (kept in the model
+file). Sequences are padded to the longest in each batch and each layer
+reads only its own sample's steps (packed sequences for LSTM/GRU, masking
+for convolution and pooling), so padding never changes a prediction.
+
+>>> clf = SequenceClassifier("lstm64,32", max_iter=20).fit(frames, labels)
+>>> clf.predict(frames[:5])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, cast
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..exceptions import DataError
+from ..network import Embed, Spec, load_device, resolve_device
+from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
+from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from ._classify import ClassifierFitting
+from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
+from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
+from ._seqnet import SequenceNetwork
+
+DEFAULT_SPEC = "lstm64,32"
+DEFAULT_EMBED = 32  # width of the embedding put first when token ids meet a spec without one
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+    """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
+
+    ``hidden_layer_sizes`` is a spec such as ``"lstm64,32"``, ``"gru64:bi,32"``
+    or ``"conv32k5:same,gmp,32"``; with token ids and a spec that does not
+    start with ``embedD``, an ``embed32`` layer goes first. ``max_len`` keeps
+    the first ``max_len`` steps of longer sequences. Fitted attributes follow
+    scikit-learn (``classes_``, ``network_``, ``history_``, ``loss_curve_``,
+    ``validation_scores_``, ``n_iter_``, ``stop_reason_``) plus
+    ``input_kind_`` (``"features"`` or ``"ids"``), ``n_features_in_``
+    (features per step) or ``vocab_size_``, and ``max_len_`` (longest step count seen in fit).
+    """
+
+    _samples = "sequences"
+
+    _id_shift = 1  # user ids 0.. become 1.. so that 0 can mean padding
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = DEFAULT_SPEC,
+        *,
+        activation: str = "relu",
+        solver: str = "adam",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 3e-3,
+        alpha: float = 0.0,
+        batch_size: int = 64,
+        max_iter: int = 30,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        tol: float = 1e-4,
+        clip_grad_norm: float | None = 5.0,
+        max_len: int | None = None,
+        dtype: str = "float32",
+        device: str = "auto",
+        random_state: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.clip_grad_norm = clip_grad_norm
+        self.max_len = max_len
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- data (TextClassifier overrides _sequences and _fit_vocab) ------------------
+    def _sequences(self, X: Any, fitting: bool) -> tuple[str, list[np.ndarray]]:
+        """``(kind, sequences)`` with ids already shifted so that 0 is free for padding."""
+        kind, seqs = as_sequences(X, self.max_len)
+        if kind == IDS:
+            seqs = [s + self._id_shift for s in seqs]
+        return kind, seqs
+
+    def _fit_vocab(self, seqs: list[np.ndarray]) -> int:
+        return int(max(int(s.max()) for s in seqs)) + 1
+
+    def _pad(self, kind: str, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The padded array the network reads, and each sample's length."""
+        lengths = lengths_of(seqs)
+        if kind != self.input_kind_:
+            what = {IDS: "token ids", FRAMES: "feature frames (T, F)"}
+            raise DataError(f"X holds {what[kind]} but the model was fitted on {what[self.input_kind_]}: pass the same kind of input.")
+        short = np.flatnonzero(lengths < self.min_length_)
+        if short.size:
+            i = int(short[0])
+            raise DataError(f"sequence {i} has {lengths[i]} steps, too few for the spec's convolution/pooling layers: each needs at least {self.min_length_}.")
+        if self.network_.fixed_length:
+            bad = np.flatnonzero(lengths != self.max_len_)
+            if bad.size:
+                i = int(bad[0])
+                raise DataError(
+                    f"sequence {i} has {lengths[i]} steps but this spec flattens the time axis, so every sequence needs {self.max_len_} "
+                    "like in fit: end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp) to take any length."
+                )
+        steps = int(lengths.max())
+        if kind == IDS:
+            top = max(int(s.max()) for s in seqs)
+            if top >= self.vocab_size_:
+                raise DataError(f"token id {top - self._id_shift} is larger than any id seen in fit ({self.vocab_size_ - 1 - self._id_shift}): map unseen tokens to an id seen in fit.")
+            return pad_ids(seqs, steps), lengths
+        if seqs[0].shape[1] != self.n_features_in_:
+            raise DataError(f"X has {seqs[0].shape[1]} features per step but the model was fitted on {self.n_features_in_}: pass the same features.")
+        return pad_frames(seqs, steps, self.mean_, self.scale_), lengths
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        """The padded array ``(N, T)`` ids / ``(N, T, F)`` standardised frames the network reads (the lens uses this)."""
+        self._require_fitted()
+        return self._pad(*self._sequences(X, fitting=False))[0]
+
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        dtype = torch.long if a.dtype.kind in "iu" else _DTYPES[self.dtype]
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=self._device)
+
+    # -- fit ----------------------------------------------------------------------
+    def _validate_params(self) -> Spec:
+        check_positive_int(self.batch_size, "batch_size")
+        check_positive_int(self.max_iter, "max_iter")
+        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        check_fraction(self.validation_fraction, "validation_fraction")
+        if self.max_len is not None:
+            check_positive_int(self.max_len, "max_len")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={self.dtype!r}.")
+        for name in ("learning_rate_init", "clip_grad_norm"):
+            value = getattr(self, name)
+            if (value is not None or name == "learning_rate_init") and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+                raise ValueError(f"{name} must be a number > 0{' or None' if name == 'clip_grad_norm' else ''}. Received: {name}={value!r}.")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha < 0:
+            raise ValueError(f"alpha must be a number >= 0. Received: alpha={self.alpha!r}.")
+        return hidden_spec(self.hidden_layer_sizes)
+
+    def fit(self, X: Any, y: Any) -> SequenceClassifier:
+        """Train on sequences ``X`` with one label per sequence ``y``."""
+        spec = self._validate_params()
+        kind, seqs = self._sequences(X, fitting=True)
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != len(seqs):
+            raise ValueError(f"y must hold one label per sequence: X has {len(seqs)} sequences, y has shape {y.shape}.")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has a single class {self.classes_[0].item()!r}: a classifier needs at least two.")
+        for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_"):
+            self.__dict__.pop(attr, None)
+        self.input_kind_ = kind
+        lengths = lengths_of(seqs)
+        self.max_len_ = int(lengths.max())
+        vocab = None
+        if kind == IDS:
+            if not (len(spec) and isinstance(spec[0], Embed)):
+                spec = Spec((Embed(DEFAULT_EMBED), *spec.layers))
+            self.vocab_size_ = vocab = self._fit_vocab(seqs)
+        else:
+            if len(spec) and isinstance(spec[0], Embed):
+                raise ValueError(f"the spec starts with an embedding ({spec[0].to_text()}), which reads integer token ids, but X holds float feature frames: drop it or pass ids.")
+            frames = np.concatenate(seqs)  # (total steps, F)
+            self.n_features_in_ = int(frames.shape[1])
+            self.mean_ = frames.mean(0).astype(np.float64)
+            self.scale_ = np.maximum(frames.std(0), 1e-6).astype(np.float64)
+        self._device = resolve_device(self.device)
+        generator = seed_everything(self.random_state)
+        in_features: Any = self.max_len_ if kind == IDS else (self.max_len_, self.n_features_in_)
+        with one_thread():  # the build's dry run of a recurrent layer stalls when two threads must meet on a busy machine
+            self.network_ = SequenceNetwork(in_features, spec, len(self.classes_), activation=self.activation, vocab_size=vocab)
+        self.network_.to(dtype=_DTYPES[self.dtype], device=self._device)
+        self.min_length_ = self.network_.min_length(self.max_len_)
+        if self.network_.fixed_length and (lengths != self.max_len_).any():
+            raise DataError(
+                f"this spec flattens the time axis, so every sequence needs the same length, but X has lengths {lengths.min()} to {lengths.max()}: "
+                "end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp), or pad X yourself."
+            )
+        padded, lengths = self._pad(kind, seqs)
+        self._train(padded, lengths, y_idx, generator)
+        return self
+
+    def _train(self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, generator: torch.Generator) -> None:
+        train_idx, val_idx = self._split(y_idx)
+        Xt, Yt = self._tensor(padded[train_idx]), self._tensor(np.eye(len(self.classes_))[y_idx[train_idx]])
+        validate = None
+        if val_idx is not None:
+            Xv, lv, yv = self._tensor(padded[val_idx]), lengths[val_idx], torch.as_tensor(y_idx[val_idx], device=self._device)
+
+            def validate() -> tuple[float, float]:
+                logits = self._forward(Xv, lv)
+                self.network_.train()
+                return torch.nn.functional.cross_entropy(logits, yv).item(), (logits.argmax(1) == yv).float().mean().item()
+
+        monitor = "val_score" if validate is not None else "train_loss"
+        with one_thread():  # small recurrent steps: a second thread costs more in hand-offs than it gives
+            result = train(
+                self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+                schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
+                batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
+                stopping=MaxEpochs(self.max_iter), no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
+                clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
+                generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+            )
+        self.network_.eval()
+        self._set_history(result.history)
+
+
+    # -- predict ------------------------------------------------------------------
+    @torch.inference_mode()
+    def _forward(self, X: torch.Tensor, lengths: np.ndarray, layer: int | None = None, batch: int = 256) -> torch.Tensor:
+        """Logits (or hidden layer ``layer``'s output) for padded ``X``, in batches of similar lengths."""
+        self.network_.eval()
+        order = np.argsort(lengths, kind="stable")
+        parts: list[torch.Tensor] = []
+        with one_thread():
+            for start in range(0, len(order), batch):
+                idx = order[start : start + batch]
+                xb = X[torch.as_tensor(idx, device=X.device)]
+                if not self.network_.fixed_length:
+                    xb = xb[:, : int(lengths[idx].max())]  # only the steps this batch uses
+                parts.append(self.network_(xb) if layer is None else self.network_(xb, return_hidden=True)[1][layer])
+        if parts[0].ndim == 3:  # a sequence-shaped hidden layer: pad every part to the longest
+            steps = max(p.shape[1] for p in parts)
+            parts = [torch.nn.functional.pad(p, (0, 0, 0, steps - p.shape[1])) for p in parts]
+        result = torch.empty((len(order), *parts[0].shape[1:]), dtype=parts[0].dtype, device=parts[0].device)
+        result[torch.as_tensor(order, device=result.device)] = torch.cat(parts)
+        return result
+
+    def _padded(self, X: Any) -> tuple[torch.Tensor, np.ndarray]:
+        self._require_fitted()
+        padded, lengths = self._pad(*self._sequences(X, fitting=False))
+        return self._tensor(padded), lengths
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
+        logits = self._forward(*self._padded(X))
+        return torch.softmax(logits.double(), dim=1).cpu().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class label per sequence."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
+        """Hidden layer ``layer``'s output (1-based; ``-1`` = last).
+
+        ``(N, units)`` for a layer that summarises the sequence (recurrent last
+        state, global pooling, dense); ``(N, T, units)`` for a sequence-shaped
+        layer, zero past each sample's end (``T`` = the longest in ``X``).
+        """
+        self._require_fitted()
+        n_hidden = len(self.network_.hidden_names)
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
+            raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
+        idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
+        return self._forward(*self._padded(X), layer=idx).cpu().numpy().astype(np.float64)
+
+    # -- files --------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "classes": json.dumps(self.classes_.tolist()),  # JSON text: labels such as "nan" stay strings
+            "input_kind": self.input_kind_, "max_len": self.max_len_, "min_length": self.min_length_,
+            "network": self.network_.config(), "history": self.history_.to_dict(),
+        }
+        if self.input_kind_ == IDS:
+            state["vocab_size"] = self.vocab_size_
+        else:
+            state.update(n_features=self.n_features_in_, mean=self.mean_.tolist(), scale=self.scale_.tolist())
+        return state
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.classes_ = np.asarray(json.loads(state["classes"]))
+        self.input_kind_, self.max_len_, self.min_length_ = state["input_kind"], int(state["max_len"]), int(state["min_length"])
+        if self.input_kind_ == IDS:
+            self.vocab_size_ = int(state["vocab_size"])
+        else:
+            self.n_features_in_ = int(state["n_features"])
+            self.mean_ = np.asarray(state["mean"], dtype=np.float64)
+            self.scale_ = np.asarray(state["scale"], dtype=np.float64)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
+        self._require_fitted()
+        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        save_app(path, type(self).__name__, self.get_params(deep=False), self._state(), tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
+        """Read a model written by :meth:`save`."""
+        params, state, tensors = load_app(path, cls.__name__, device)
+        model = cls(**params)
+        model._restore(state)
+        model._device = load_device(model.device, device)
+        with one_thread():
+            net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))
+        restore_state(net, split_prefix(tensors, "network"), path)
+        model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
+        model._set_history(History.from_dict(state["history"]))
+        return model
+
+
+__all__ = ["DEFAULT_SPEC", "SequenceClassifier"]

@@ -1,0 +1,380 @@
+"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export.
+
+Start-up is kept fast: this module imports only Typer and the standard
+library; each command imports PyTorch, scikit-learn or pandas when it runs.
+Every user mistake ends as one ``error: ...`` line and exit status 2 (with
+``--debug``, the traceback too); internal errors exit with status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from ._common import UserError, is_user_error, one_line
+
+EXIT_USER = 2
+EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
+
+
+class _Group(TyperGroup):
+    """Runs Typer without its own exit handling so every failure gets our one-line form."""
+
+    def main(  # type: ignore[override]  # we always exit, with our own error handling
+        self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        from typer import Abort, Exit
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or bool(os.environ.get("HIDDENLAYERS_DEBUG"))
+        argv = [a for a in argv if a != "--debug"]
+        code: int = 0
+        try:
+            rv = super().main(args=argv, prog_name=prog_name or "hiddenlayers", complete_var=complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except NoArgsIsHelpError as exc:
+            sys.stdout.write(exc.ctx.get_help() + "\n") if exc.ctx else None
+            code = 0
+        except UsageError as exc:
+            cmd = exc.ctx.command_path if exc.ctx else "hiddenlayers"
+            code = _fail(f"{exc.format_message().strip()} (see `{cmd} --help`)", EXIT_USER, exc if debug else None)
+        except Exit as exc:
+            code = int(exc.exit_code or 0)
+        except (Abort, KeyboardInterrupt):
+            sys.stderr.write("interrupted\n")
+            code = EXIT_INTERRUPTED
+        except Exception as exc:
+            if is_user_error(exc):
+                code = _fail(one_line(exc), EXIT_USER, exc if debug else None)
+            else:
+                code = _fail(
+                    f"internal error {type(exc).__name__}: {one_line(exc)} (rerun with --debug for the traceback, and please report it)",
+                    EXIT_INTERNAL, exc if debug else None,
+                )
+        sys.exit(code)
+
+
+def _fail(message: str, code: int, exc: BaseException | None) -> int:
+    if exc is not None:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    sys.stderr.write(f"error: {message}\n")
+    return code
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="hiddenlayers",
+    help="Build, train, look inside and right-size the hidden layers of neural networks.\n\n"
+    "Example: hiddenlayers train digits --hidden 128,64 --out digits.safetensors",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error (works anywhere on the line).")] = False,
+) -> None:
+    """Build, train, look inside and right-size the hidden layers of neural networks."""
+
+
+Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
+    hidden: Annotated[str, typer.Option("--hidden", help="Hidden layers, e.g. '128,64' or '256:gelu:dropout=0.1,64'.")] = "100",
+    activation: Annotated[str, typer.Option(help="Default activation of hidden layers (relu, tanh, logistic, gelu, ...).")] = "relu",
+    task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
+    solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
+    alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
+    batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto'.")] = "auto",
+    learning_rate: Annotated[str, typer.Option(help="Learning-rate schedule: constant, invscaling, adaptive, ...")] = "constant",
+    learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
+    max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
+    early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows).", show_default=False)] = None,
+    validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping.")] = 0.1,
+    n_iter_no_change: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 10,
+    tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
+    loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
+    dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
+    test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none).")] = 0.2,
+    max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed (split, initial weights, shuffling).")] = 0,
+    gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Train a network on a table and save it as one model file.
+
+    Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
+    """
+    from ._train import run_train
+
+    params: dict[str, Any] = dict(
+        hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size,
+        learning_rate=learning_rate, learning_rate_init=learning_rate_init, max_iter=max_iter, early_stopping=early_stopping,
+        validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
+        max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype,
+    )
+    run_train(
+        data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
+        max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
+    )
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
+    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored).")],
+    proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    force: Force = False,
+) -> None:
+    """Predict with a saved model; CSV on stdout by default (pipe-friendly).
+
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+
+    Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
+    """
+    from ._train import run_predict
+
+    run_predict(model, data, proba=proba, out=out, force=force)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
+    data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
+    json: Json = False,
+) -> None:
+    """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
+
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+
+    Example: hiddenlayers evaluate model.safetensors test.csv
+    """
+    if model.lower().endswith(".onnx"):
+        from ._onnx import run_evaluate_onnx
+
+        run_evaluate_onnx(model, data, target=target, as_json=json)
+        return
+    from ._train import run_evaluate
+
+    run_evaluate(model, data, target=target, as_json=json)
+
+
+@app.command()
+def inspect(
+    model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train`.")],
+    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (read with the model's stored preprocessing).")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Label column for probes and colours (default: the one used in training, if present).")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="HTML report to write.")] = "report.html",
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Look inside a saved model: write the one-page HTML report and list dead or saturated units.
+
+    Example: hiddenlayers inspect model.safetensors data.csv --out report.html
+    """
+    from ._inspect import run_inspect
+
+    run_inspect(model, data, target=target, out=out, force=force, as_json=json)
+
+
+@app.command()
+def info(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors), or an .onnx file written by `hiddenlayers export`.")],
+    json: Json = False,
+) -> None:
+    """Spec, layer table, training summary and preprocessing of a model file (reads only its header).
+
+    For an .onnx file: opset, size, graph inputs and outputs, columns, classes, int8 or not, and the dense layers found in the graph.
+
+    Example: hiddenlayers info model.safetensors
+    """
+    from ._info import run_info
+
+    run_info(model, as_json=json)
+
+
+@app.command()
+def datasets(json: Json = False) -> None:
+    """List the real datasets bundled with installed packages (usable wherever a file path is).
+
+    Example: hiddenlayers datasets
+    """
+    from ._info import run_datasets
+
+    run_datasets(as_json=json)
+
+
+@app.command()
+def explain(
+    sizes: Annotated[str, typer.Option(help="Layer widths: inputs, hidden..., outputs.")] = "2,3,2",
+    activation: Annotated[str, typer.Option(help="Hidden activation (tanh, relu, logistic, gelu, ...).")] = "tanh",
+    input_: Annotated[str | None, typer.Option("--input", help="Input values, comma-separated (default: random).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target values, comma-separated (default: one-hot first class).")] = None,
+    loss: Annotated[str, typer.Option(help="squared_error or cross_entropy.")] = "squared_error",
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one gradient-descent step.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the weights and default input.")] = 0,
+    json: Json = False,
+) -> None:
+    """One forward and backward pass of a tiny network by hand, checked against PyTorch autograd.
+
+    Example: hiddenlayers explain --sizes 2,3,2 --activation relu --input 0.5,-1
+    """
+    from ..training import explain as run
+
+    try:
+        result = run(sizes, activation=activation, x=input_, target=target, loss=loss, learning_rate=lr, seed=seed)
+    except ValueError as exc:
+        raise UserError(one_line(exc)) from exc
+    if json:
+        from ._common import print_json
+
+        print_json(result.to_dict())
+    else:
+        result.render()
+
+
+@app.command()
+def demo(
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Model file (default out/demo-digits.safetensors).")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Train on the bundled digits data, compare with scikit-learn's MLP, save the model and the report.
+
+    Example: hiddenlayers demo
+    """
+    from ._demo import run_demo
+
+    run_demo(out=out, epochs=epochs, seed=seed, force=force, as_json=json)
+
+
+@app.command()
+def cost(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`.")],
+    batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
+    calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up).")] = 2000,
+    watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
+    json: Json = False,
+) -> None:
+    """Parameters, FLOPs, memory, latency p50/p99, throughput and energy, per hidden layer and in total.
+
+    Energy is measured where RAPL (CPU) or NVML (GPU) counters can be read, and otherwise estimated; the note says which.
+
+    Example: hiddenlayers cost model.safetensors --calls 5000
+    """
+    from ._rightsize import run_cost
+
+    run_cost(model, batch=batch, calls=calls, watts=watts, as_json=json)
+
+
+@app.command()
+def search(
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    objectives: Annotated[str, typer.Option(help="accuracy (r2 for regression) then any of params, flops, latency; several give a Pareto front.")] = "accuracy",
+    trials: Annotated[int, typer.Option(help="Trials in the study (a resumed study counts its earlier ones).")] = 30,
+    timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
+    storage: Annotated[str | None, typer.Option(help="Share/resume the search: journal file (*.log), SQLite file (*.db) or postgresql://... URL.")] = None,
+    study: Annotated[str, typer.Option(help="Study name in the storage (also the model files' prefix).")] = "hiddenlayers",
+    workers: Annotated[int, typer.Option(help="Local worker processes (more than 1 shares a journal file, or --storage).")] = 1,
+    max_params: Annotated[int | None, typer.Option(help="Only configurations with at most this many parameters.")] = None,
+    max_latency_us: Annotated[float | None, typer.Option(help="Constraint: batch-1 predict latency (p50) at most this many microseconds.")] = None,
+    layers: Annotated[str, typer.Option(help="Number of hidden layers: a range like 1-3, or one count.")] = "1-3",
+    widths: Annotated[str, typer.Option(help="Widths a hidden layer may take, comma-separated.")] = "16,32,64,128,256",
+    activations: Annotated[str, typer.Option(help="Activations to try, comma-separated.")] = "relu,tanh",
+    epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
+    max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed (sampler, splits, initial weights).")] = 0,
+    out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
+    html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing model files / HTML page.")] = False,
+    json: Json = False,
+) -> None:
+    """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
+
+    Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
+    """
+    from ._rightsize import run_search
+
+    run_search(
+        data, target=target, features=features, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study,
+        workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
+        epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
+    )
+
+
+@app.command()
+def prune(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to prune.")],
+    data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name (read with the model's stored preprocessing).")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
+    max_drop: Annotated[float, typer.Option("--max-drop", help="Largest held-out score drop allowed (0.005 = half a point of accuracy).")] = 0.005,
+    out: Annotated[str, typer.Option("--out", "-o", help="Pruned model file to write.")] = "pruned.safetensors",
+    epochs: Annotated[int, typer.Option("--epochs", help="Fine-tuning epochs after each cut.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Remove hidden units structurally while the held-out score stays within --max-drop; report units, parameters, latency.
+
+    Example: hiddenlayers prune model.safetensors data.csv --max-drop 0.005 --out small.safetensors
+    """
+    from ._rightsize import run_prune
+
+    run_prune(model, data, target=target, max_drop=max_drop, out=out, epochs=epochs, seed=seed, force=force, as_json=json)
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export.")],
+    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
+    int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Write the model as ONNX (dynamic batch, preprocessing inside), checked against PyTorch with onnxruntime.
+
+    Example: hiddenlayers export model.safetensors test.csv --out model.onnx --int8
+    """
+    from ._rightsize import run_export
+
+    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json)
+
+
+def main() -> None:
+    """Entry point of the ``hiddenlayers`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,107 @@
+"""Small helpers shared by the CLI commands; imports nothing heavy (start-up time)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed as one ``error: ...`` line, exit status 2."""
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """True for errors caused by input (ours, and hiddenlayers' own exception tree)."""
+    if isinstance(exc, (UserError, FileNotFoundError, IsADirectoryError, PermissionError)):
+        return True
+    exceptions = sys.modules.get("hiddenlayers.exceptions")  # loaded only if a command needed it
+    return exceptions is not None and isinstance(exc, exceptions.HiddenLayersError)
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception's message on one line (first line, trimmed)."""
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)) and exc.filename:
+        text = f"{exc.strerror or type(exc).__name__}: '{exc.filename}'"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return " ".join(lines)[:500]
+
+
+def check_output(out: str | os.PathLike[str], *, force: bool, inputs: tuple[str, ...] = (), what: str = "output") -> Path:
+    """Refuse to overwrite an existing file unless ``force`` or it is one of the user's ``inputs``."""
+    path = Path(out)
+    if path.is_dir():
+        raise UserError(f"{what} path '{path}' is a folder: give a file name, e.g. '{path / 'model.safetensors'}'.")
+    if path.exists() and not force:
+        same = any(_same_file(path, Path(i)) for i in inputs if i)
+        if not same:
+            raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as JSON on stdout (for ``--json``)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_default, allow_nan=False) + "\n")
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def clean(value: Any) -> Any:
+    """``value`` with non-finite floats replaced by ``None`` (valid JSON)."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not hasattr(value, "__len__"):
+        return clean(value.item())
+    return value
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def note(message: str) -> None:
+    """A one-line note for the user on stderr (never mixed into piped output)."""
+    sys.stderr.write(f"note: {message}\n")
+
+
+def read_labelled(data: str, target: str | None, stored: str | None, missing: str) -> tuple[Any, Any, str]:
+    """(feature table, target column, its name) of labelled ``data`` for ``evaluate``/``prune``.
+
+    The target is ``target``, else ``stored`` (what the model file records),
+    else a bundled dataset's own; with none of them, :class:`UserError` with
+    ``missing``. Rows without a target value are dropped; none left is a DataError.
+    """
+    from ..data import default_target, load_table, resolve_column
+    from ..exceptions import DataError
+
+    frame = load_table(data)
+    name = target or stored or default_target(data, frame)
+    if name is None:
+        raise UserError(missing)
+    name = resolve_column(name, list(frame.columns))
+    frame = frame[frame[name].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise DataError(f"the target column '{name}' is empty (every value is missing).")
+    return frame.drop(columns=[name]), frame[name], name

@@ -1,0 +1,240 @@
+"""The ``info`` and ``datasets`` commands.
+
+``info`` must answer in well under half a second, so it reads the model
+file's JSON header directly (the safetensors layout: an 8-byte little-endian
+header length, then the JSON header) and never imports PyTorch, NumPy or
+scikit-learn. It applies the same checks as :func:`hiddenlayers.modelfile.read_metadata`.
+An ``.onnx`` file from ``hiddenlayers export`` is read with the ``onnx``
+package (:func:`hiddenlayers._onnx_run.describe_onnx`), still without PyTorch.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+from ._common import UserError, clean, print_json
+
+FORMAT = "hiddenlayers"
+FORMAT_VERSION = 1  # keep equal to modelfile.FORMAT_VERSION (checked in tests)
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+def read_header_metadata(path: str) -> dict[str, Any]:
+    """The hiddenlayers metadata of a model file, validated, from the header alone."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"model file '{p}' does not exist: check the path, or train one with `hiddenlayers train`.")
+    if p.is_dir():
+        raise UserError(f"'{p}' is a folder, not a model file: give the path of a .safetensors file.")
+    bad = f"'{p}' is not a readable safetensors model file: it may be truncated, corrupt or of another format."
+    with p.open("rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise UserError(bad)
+        (n,) = struct.unpack("<Q", head)
+        if n == 0 or n > _MAX_HEADER or n > p.stat().st_size - 8:
+            raise UserError(bad)
+        raw = fh.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UserError(bad) from None
+    meta_raw = (header.get("__metadata__") or {}).get(FORMAT) if isinstance(header, dict) else None
+    if meta_raw is None:
+        raise UserError(f"'{p}' is a safetensors file but not a hiddenlayers model (no '{FORMAT}' metadata).")
+    try:
+        meta = json.loads(meta_raw)
+    except (TypeError, json.JSONDecodeError):
+        raise UserError(f"'{p}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise UserError(f"'{p}' metadata is not in the hiddenlayers format.")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise UserError(f"'{p}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
+    if meta.get("estimator") not in ("MLPClassifier", "MLPRegressor"):
+        raise UserError(f"'{p}' holds an unknown model kind {meta.get('estimator')!r}.")
+    return meta
+
+
+def layer_table(network: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per layer (hidden layers, then the head): units, activation, parameters."""
+    rows = []
+    width = int(network["in_features"])
+    default = network.get("activation", "relu")
+    for i, layer in enumerate(network.get("spec", []), start=1):
+        units = int(layer["units"])
+        params = width * units + units + (2 * units if layer.get("norm") else 0)
+        extra = ", ".join(x for x in [f"dropout {layer['dropout']}" if layer.get("dropout") else "", f"{layer['norm']} norm" if layer.get("norm") else ""] if x)
+        rows.append({"layer": f"hidden{i}", "inputs": width, "units": units, "activation": layer.get("activation") or default, "parameters": params, "extra": extra})
+        width = units
+    out = int(network["out_features"])
+    rows.append({"layer": "head", "inputs": width, "units": out, "activation": "(output)", "parameters": width * out + out, "extra": ""})
+    return rows
+
+
+def describe_preprocessing(state: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per input column of the stored preprocessing: name, kind, detail."""
+    rows = []
+    for c in (state or {}).get("columns", []):
+        if c.get("kind") == "numeric":
+            detail = f"standardised (mean {c['mean']:.4g}, scale {c['scale']:.4g})"
+            if c.get("missing_indicator"):
+                detail += f"; missing -> {c['fill']:.4g} + indicator"
+        else:
+            cats = c.get("categories", [])
+            shown = ", ".join(str(x) for x in cats[:4]) + (", ..." if len(cats) > 4 else "")
+            detail = f"one-hot {len(cats)}: {shown}" + (" + <other>" if c.get("other") else "") + (" + <missing>" if c.get("missing_indicator") else "")
+        rows.append({"column": c.get("name"), "kind": c.get("kind"), "detail": detail})
+    return rows
+
+
+def model_info(path: str) -> dict[str, Any]:
+    """Everything ``info`` shows, as a JSON-able dict."""
+    meta = read_header_metadata(path)
+    try:
+        layers = layer_table(meta["network"])
+        fitted = meta.get("fitted", {})
+        history = meta.get("history", {})
+        times = history.get("time") or []
+        pre = meta.get("preprocessing")
+        return clean({
+            "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
+            "spec": ",".join(f"{r['units']}:{r['activation']}" for r in layers[:-1]),
+            "inputs": meta["network"]["in_features"], "outputs": meta["network"]["out_features"],
+            "layers": layers, "parameters": sum(r["parameters"] for r in layers),
+            "training": {
+                "epochs": fitted.get("n_iter_"), "stop_reason": fitted.get("stop_reason_"), "final_loss": _num(fitted.get("loss_")),
+                "best_validation_score": _num(fitted.get("best_validation_score_")), "seconds": times[-1] if times else None,
+                "solver": meta.get("params", {}).get("solver"), "learning_rate_init": meta.get("params", {}).get("learning_rate_init"),
+            },
+            "classes": (meta.get("classes") or {}).get("values"),
+            "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
+            "preprocessing": describe_preprocessing(pre),
+        })
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"'{path}' has inconsistent metadata ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, str) and v in ("inf", "-inf", "nan"):
+        return None
+    return v
+
+
+def run_info(path: str, *, as_json: bool) -> None:
+    if path.lower().endswith(".onnx"):
+        from ..ship import describe_onnx
+
+        onnx_info = clean(describe_onnx(path))
+        print_json(onnx_info) if as_json else _show_onnx(onnx_info)
+        return
+    info = model_info(path)
+    if as_json:
+        print_json(info)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    tr = info["training"]
+    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {info['outputs']} outputs, "
+              f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
+    t = Table(title="layers", title_justify="left")
+    for col in ("layer", "inputs", "units", "activation", "parameters", "extra"):
+        t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
+    for r in info["layers"]:
+        t.add_row(r["layer"], str(r["inputs"]), str(r["units"]), r["activation"], f"{r['parameters']:,}", r["extra"])
+    con.print(t)
+    s = Table(title="training", title_justify="left", show_header=False)
+    s.add_column("", style="bold")
+    s.add_column("")
+    for k, v in tr.items():
+        if v is not None:
+            s.add_row(k.replace("_", " "), f"{v:.4g}" if isinstance(v, float) else str(v))
+    if info["classes"] is not None:
+        cl = info["classes"]
+        s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
+    if info["target"]:
+        s.add_row("target", f"{info['target']} ({info['task']})")
+    con.print(s)
+    if info["preprocessing"]:
+        p = Table(title="preprocessing (stored in the file)", title_justify="left")
+        for col in ("column", "kind", "detail"):
+            p.add_column(col)
+        for r in info["preprocessing"]:
+            p.add_row(str(r["column"]), str(r["kind"]), r["detail"])
+        con.print(p)
+    else:
+        con.print("preprocessing: none stored (the model reads numeric columns as given)")
+
+
+def _show_onnx(info: dict[str, Any]) -> None:
+    """``info`` of an ONNX file as text: a summary line, the graph's inputs and outputs, its dense layers, the metadata."""
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    opsets = ", ".join(f"{k} {v}" for k, v in info["opset_imports"].items())
+    written = f"hiddenlayers {info['library_version']}" if info["library_version"] else "hiddenlayers (version not recorded)"
+    con.print(f"[bold]{info['file']}[/]: ONNX (opset {opsets}), {info['bytes']:,} bytes, {info['estimator'] or 'model'}"
+              f"{', int8-quantised' if info['quantized'] else ''}; written by {written}, producer {info['producer'] or 'unknown'}")
+    io = Table(title="graph inputs and outputs", title_justify="left")
+    for col in ("", "name", "type", "shape"):
+        io.add_column(col)
+    for kind, rows in (("input", info["graph_inputs"]), ("output", info["graph_outputs"])):
+        for r in rows:
+            shape = "(" + ", ".join("?" if d is None else str(d) for d in r["shape"]) + ")" if r["shape"] is not None else "unknown"
+            io.add_row(kind, r["name"], r["type"], shape)
+    con.print(io)
+    if info["layers"]:
+        t = Table(title="dense layers found in the graph", title_justify="left")
+        for col in ("layer", "op", "inputs", "units", "weights", "bias", "followed by", "parameters"):
+            t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
+        for r in info["layers"]:
+            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), r["weight_type"], "yes" if r["bias"] else "no", r["followed_by"] or "-", f"{r['parameters']:,}")
+        con.print(t)
+        con.print(f"{info['parameters']:,} parameters in these layers")
+    else:
+        con.print("layers: no dense (Gemm/MatMul) node with stored weights found in the graph")
+    s = Table(title="metadata (written by hiddenlayers export)", title_justify="left", show_header=False)
+    s.add_column("", style="bold")
+    s.add_column("")
+    s.add_row("output", str(info["output"]))
+    if info["target"]:
+        s.add_row("target", f"{info['target']} ({info['task']})")
+    if info["classes"] is not None:
+        cl = info["classes"]
+        s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
+    if info["numeric_columns"] is not None:
+        s.add_row("numeric columns (X)", ", ".join(info["numeric_columns"]) or "-")
+        for c in info["categorical_columns"]:
+            cats = c["categories"]
+            s.add_row(f"categorical column (C): {c['name']}", ", ".join(map(str, cats[:6])) + (f" ... ({len(cats)})" if len(cats) > 6 else ""))
+        if info["missing_token"] is not None:
+            s.add_row("missing text in C", repr(info["missing_token"]))
+    elif info["input_columns"]:
+        s.add_row("input columns (X)", ", ".join(info["input_columns"]))
+    else:
+        s.add_row("preprocessing", "none stored (X is the numeric matrix the network reads)")
+    con.print(s)
+
+
+def run_datasets(*, as_json: bool) -> None:
+    from ..data import DATASET_TARGET, DATASETS
+
+    rows = [{"name": d.name, "task": d.task, "target": DATASET_TARGET, "description": d.description, "source": f"sklearn.datasets.{d.loader}"} for d in DATASETS.values()]
+    if as_json:
+        print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="bundled datasets (use the name wherever a data file goes, e.g. `hiddenlayers train digits`)", title_justify="left")
+    for col in ("name", "task", "description", "source"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["name"], r["task"], r["description"], r["source"])
+    Console().print(t)

@@ -1,0 +1,135 @@
+"""The ``inspect`` command: the lens report of a saved model on a data file.
+
+The data goes through the model's stored preprocessing exactly as in
+``predict``/``evaluate``; the labels (the target column recorded in the model
+file, or ``--target``) enable the linear probes and colour the projections.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data import default_target, load_table, resolve_column
+from ..exceptions import DataError
+from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._train import _regression_target, coerce_labels, load_model, model_inputs
+
+MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
+REPORT_SUFFIXES = (".html", ".htm")
+
+
+def _check_out(out: str, *, force: bool) -> Path:
+    """The report path: an .html file (so never the model or data file), not overwritten without --force."""
+    if Path(out).suffix.lower() not in REPORT_SUFFIXES:
+        raise UserError(f"--out must end in .html (the report is one HTML page). Received: {out!r}.")
+    return check_output(out, force=force, what="--out")
+
+
+def _labels(model: Any, data: str, frame: Any, target: str | None) -> tuple[Any, np.ndarray | None, str | None]:
+    """``(features frame, labels or None, target name or None)``.
+
+    An explicit ``--target`` must exist; the target stored in the model file is
+    used when the data has it, and otherwise the report is built without labels.
+    """
+    state = getattr(model, "preprocessing_", None) or {}
+    name = target or state.get("target") or default_target(data, frame)
+    if name is None:
+        return frame, None, None
+    if target is None and name not in frame.columns:
+        note(f"the data has no '{name}' column (the model's target): the report is built without labels, so no probes.")
+        return frame, None, None
+    name = resolve_column(name, [str(c) for c in frame.columns])
+    frame = frame[frame[name].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise DataError(f"the target column '{name}' is empty (every value is missing).")
+    y_raw = frame[name]
+    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
+    return frame.drop(columns=[name]), y, name
+
+
+def _sample(A: np.ndarray, y: np.ndarray | None, max_rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """At most ``max_rows`` rows, drawn at random (files are often sorted by label or time)."""
+    if A.shape[0] <= max_rows:
+        return A, y
+    idx = np.sort(np.random.default_rng(seed).choice(A.shape[0], size=max_rows, replace=False))
+    note(f"the data has {A.shape[0]:,} rows: the report uses a random sample of {max_rows:,}.")
+    return A[idx], None if y is None else y[idx]
+
+
+def run_inspect(model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool) -> dict[str, Any]:
+    """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings."""
+    out_path = _check_out(out, force=force)
+    model = load_model(model_path)
+    frame = load_table(data)
+    features, y, name = _labels(model, data, frame, target)
+    A, y = _sample(model_inputs(model, features), y, MAX_ROWS)
+    if A.shape[0] < 2:
+        raise DataError(f"the data has {A.shape[0]} usable row(s): the report needs at least 2.")
+    if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
+        note("the labels hold a single class: the report is built without probes.")
+        y = None
+
+    from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
+    from ..lens import record, report
+
+    names = _output_names(model) if getattr(model, "preprocessing_", None) else None
+    start = time.perf_counter()
+    title = f"Inside {Path(model_path).name}"
+    try:
+        stats = record(model, A, stream=True, sample=1).stats
+        try:
+            rep = report(model, A, y, title=title, feature_names=names)
+        except ValueError as exc:
+            if y is None:
+                raise
+            # The labels only feed the probes and colours (e.g. too few rows per class to probe): go on without them.
+            note(f"built the report without labels ({one_line(exc)})")
+            rep = report(model, A, None, title=title, feature_names=names)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"could not build the report: {one_line(exc)}") from None
+    rep.save(out_path)
+    history = getattr(model, "history_", None)
+    result = clean({
+        "report": str(out_path), "model": model_path, "data": data, "rows": int(A.shape[0]), "target": name,
+        "seconds": round(time.perf_counter() - start, 2),
+        "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADFLOW, [])),
+        "layers": [s.to_dict() for s in stats.values()],
+        "warnings": list(rep.warnings),
+    })
+    _show(result, as_json)
+    return result
+
+
+def _output_names(model: Any) -> list[str]:
+    from ..data import TablePreprocessor
+
+    return [str(n) for n in TablePreprocessor.from_dict(model.preprocessing_).output_names]
+
+
+def _show(r: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(r)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    t = Table(title=f"hidden layers on {r['rows']:,} rows" + (f" (labels: {r['target']})" if r["target"] else " (no labels)"), title_justify="left")
+    for col in ("layer", "activation", "units", "active", "dead", "saturated", "eff. rank"):
+        t.add_column(col, justify="left" if col in ("layer", "activation") else "right")
+    for s in r["layers"]:
+        t.add_row(s["name"], s["activation"] or "-", str(s["units"]), f"{s['fraction_active']:.0%}",
+                  f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
+                  f"{s['effective_rank']:.1f}")
+    con.print(t)
+    for w in r["warnings"]:
+        con.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+    if not r["warnings"]:
+        con.print("no dead or saturated units on this data.")
+    if not r["gradient_flow_epochs"]:
+        con.print("gradient flow: not recorded (train with `hiddenlayers train --gradient-flow` to see it).")
+    con.print(f"report written to {r['report']}", highlight=False, soft_wrap=True)

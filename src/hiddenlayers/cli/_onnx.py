@@ -1,0 +1,40 @@
+"""``evaluate`` on an ``.onnx`` file from ``hiddenlayers export``: onnxruntime, pandas and scikit-learn's metrics, never PyTorch.
+
+The metrics and their tables are the ones ``evaluate`` shows for a
+``.safetensors`` model (:func:`hiddenlayers._cli_train.prediction_metrics`,
+:func:`hiddenlayers._cli_train.show_evaluation`); only the predictions come
+from the ONNX graph, whose preprocessing is inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._common import note, read_labelled
+
+
+def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
+    """Metrics of an exported ONNX model on labelled ``data``; printed as tables or JSON. Returns the result.
+
+    The target column is ``target``, else the one the file records (exported
+    from a model trained by ``hiddenlayers train``), else ``target`` for a
+    bundled dataset; without any of them, a :class:`UserError` asks for ``--target``.
+    """
+    from ..ship import OnnxModel
+    from ._train import _regression_target, coerce_labels, prediction_metrics, show_evaluation
+
+    model = OnnxModel(model_path)
+    missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
+    raw, y_raw, name = read_labelled(data, target, model.target, missing)
+    out, notes = model.run(raw)  # (n, classes) probabilities or (n, outputs) predictions
+    for msg in notes:
+        note(msg)
+    classes = model.classes_
+    y = coerce_labels(y_raw, classes) if classes is not None else _regression_target(y_raw, name)
+    m = prediction_metrics(model.decode(out), y, classes)
+    result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression", "metrics": m}
+    show_evaluation(result, as_json)
+    return result
+
+
+__all__ = ["run_evaluate_onnx"]

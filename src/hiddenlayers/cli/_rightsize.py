@@ -1,0 +1,275 @@
+"""The right-sizing commands: ``cost``, ``search``, ``prune``, ``export``, and ``predict`` on an ``.onnx`` file.
+
+Heavy imports (PyTorch, Optuna, onnxruntime) happen inside each function, so
+``cli.py`` stays fast to import. Every user mistake becomes a :class:`UserError`.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+from typing import Any
+
+from ._common import UserError, check_output, clean, note, one_line, print_json
+
+OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
+                     "flops": "flops", "latency": "latency"}
+MAX_LAYERS = 8
+
+
+# ------------------------------------------------------------------ parsers
+def parse_layers(text: str) -> tuple[int, int]:
+    """``"1-3"`` -> ``(1, 3)``; ``"2"`` -> ``(2, 2)``; bounds within 1..8."""
+    m = re.fullmatch(r"\s*(\d{1,3})\s*(?:-\s*(\d{1,3})\s*)?", text or "")
+    if not m:
+        raise UserError(f"--layers takes a count or a range like 1-3. Received: {text!r}.")
+    lo = int(m.group(1))
+    hi = int(m.group(2)) if m.group(2) is not None else lo
+    if not 1 <= lo <= hi <= MAX_LAYERS:
+        raise UserError(f"--layers must be MIN-MAX with 1 <= MIN <= MAX <= {MAX_LAYERS}. Received: {text!r}.")
+    return lo, hi
+
+
+def parse_widths(text: str) -> tuple[int, ...]:
+    """``"16,32,64"`` -> ``(16, 32, 64)`` (sorted, unique); every width an integer in 1..65536."""
+    parts = [p.strip() for p in (text or "").split(",")]
+    if not parts or any(not re.fullmatch(r"\d{1,6}", p) for p in parts):
+        raise UserError(f"--widths takes comma-separated whole numbers like 16,32,64. Received: {text!r}.")
+    widths = sorted({int(p) for p in parts})
+    if widths[0] < 1 or widths[-1] > 65536:
+        raise UserError(f"--widths must be between 1 and 65536. Received: {text!r}.")
+    return tuple(widths)
+
+
+def parse_activations(text: str) -> tuple[str, ...]:
+    """``"relu,tanh"`` -> ``("relu", "tanh")``, each checked against the activation table."""
+    from ..network import canonical_activation
+
+    names = [p.strip().lower() for p in (text or "").split(",") if p.strip()]
+    if not names:
+        raise UserError(f"--activations takes comma-separated names like relu,tanh. Received: {text!r}.")
+    out = []
+    for n in names:
+        try:
+            out.append(canonical_activation(n))
+        except ValueError as exc:
+            raise UserError(f"--activations: {one_line(exc)}") from None
+    return tuple(dict.fromkeys(out))
+
+
+def parse_objectives(text: str) -> tuple[str, ...]:
+    """``"accuracy,params,latency"`` -> ``("score", "params", "latency")``; the score always comes first."""
+    names = [p.strip().lower() for p in (text or "").split(",") if p.strip()]
+    bad = [n for n in names if n not in OBJECTIVE_ALIASES]
+    if not names or bad:
+        raise UserError(f"--objectives: unknown objective {bad[0] if bad else text!r}; choose from accuracy (or r2), params, flops, latency, e.g. accuracy,latency.")
+    out = tuple(dict.fromkeys(OBJECTIVE_ALIASES[n] for n in names))
+    return ("score", *(o for o in out if o != "score"))
+
+
+# ------------------------------------------------------------------ shared
+def _load_estimator(path: str) -> Any:
+    if Path(path).suffix.lower() == ".onnx":
+        raise UserError(f"'{path}' is an ONNX file: this command needs the .safetensors model file it was exported from.")
+    from ._train import load_model
+
+    model = load_model(path)
+    if not hasattr(model, "network_") or type(model).__name__ not in ("MLPClassifier", "MLPRegressor"):
+        raise UserError(f"'{path}' holds a {type(model).__name__}; this command takes a model trained by `hiddenlayers train`.")
+    return model
+
+
+def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    if as_json:
+        print_json(clean({**report.to_dict(), **(extra or {})}))
+        return
+    _console().print(report.table())
+
+
+def _console() -> Any:
+    """Rich console on stdout; when piped (no terminal to fit), wide enough for the cost table's ten columns."""
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=160)
+
+
+# ------------------------------------------------------------------ cost
+def run_cost(model_path: str, *, batch: int, calls: int, watts: float | None, as_json: bool) -> dict[str, Any]:
+    """Measure a model file's cost; print the per-layer table (or JSON)."""
+    if batch < 1:
+        raise UserError(f"--batch must be an integer >= 1. Received: {batch}.")
+    if calls < 10:
+        raise UserError(f"--calls must be an integer >= 10 (timed batch-1 calls). Received: {calls}.")
+    if watts is not None and not watts > 0:
+        raise UserError(f"--watts must be a positive power in watts. Received: {watts}.")
+    model = _load_estimator(model_path)
+    from ..rightsize import cost
+
+    try:
+        report = cost(model, batch_size=batch, n_calls=calls, watts=watts)
+    except ValueError as exc:
+        raise UserError(one_line(exc)) from None
+    _show(report, as_json, {"model": model_path})
+    return report.to_dict()
+
+
+# ------------------------------------------------------------------ prune
+def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float, out: str, epochs: int, seed: int,
+              force: bool, as_json: bool) -> dict[str, Any]:
+    """Prune hidden units within ``max_drop``; save the smaller model with the same preprocessing."""
+    out_path = check_output(out, force=force, inputs=(data,), what="--out")
+    if not 0 <= max_drop < 1:
+        raise UserError(f"--max-drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: {max_drop}.")
+    if epochs < 0:
+        raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
+    model = _load_estimator(model_path)
+    from ._train import labelled
+
+    _, A, y = labelled(model, data, target)
+    if len(y) < 10:
+        raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
+    from ..rightsize import prune
+
+    try:
+        small = prune(model, A, y, max_drop=max_drop, fine_tune_epochs=epochs, random_state=seed)
+    except ValueError as exc:
+        raise UserError(one_line(exc)) from None
+    small.preprocessing_ = getattr(model, "preprocessing_", None)
+    small.save(out_path)
+    report = small.prune_report_
+    _show(report, as_json, {"model": str(out_path)})
+    if not as_json:
+        note(f"saved the pruned model to {out_path}")
+    return report.to_dict()
+
+
+# ------------------------------------------------------------------ export
+def run_export(model_path: str, data: str | None, *, target: str | None, out: str, int8: bool, force: bool, as_json: bool) -> dict[str, Any]:
+    """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8."""
+    if Path(out).suffix.lower() != ".onnx":
+        raise UserError(f"--out must end in .onnx. Received: {out!r}.")
+    out_path = check_output(out, force=force, what="--out")
+    qpath = out_path.with_name(out_path.stem + ".int8.onnx")
+    if int8:
+        check_output(qpath, force=force, what="int8 output")
+    if target is not None and data is None:
+        raise UserError("--target needs DATA: give the labelled data file after the model, e.g. `hiddenlayers export model.safetensors test.csv --target label`.")
+    model = _load_estimator(model_path)
+    X = y = None
+    if data is not None:
+        from ._train import labelled
+
+        raw, A, y = labelled(model, data, target)
+        X = raw if getattr(model, "preprocessing_", None) else A
+    from ..ship import export_onnx
+
+    try:
+        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None)
+    except ValueError as exc:
+        raise UserError(one_line(exc)) from None
+    _show(report, as_json, {"model": model_path})
+    return report.to_dict()
+
+
+# ------------------------------------------------------------------ predict (.onnx)
+def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
+    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame."""
+    import numpy as np
+    import pandas as pd
+
+    from ..data import load_table
+    from ..ship import OnnxModel
+
+    model = OnnxModel(model_path)
+    if proba and model.classes_ is None:
+        raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
+    frame = load_table(data)
+    out, notes = model.run(frame)
+    for msg in notes:
+        note(msg)
+    pred = model.decode(out)
+    col = f"predicted_{model.target or 'value'}"
+    result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
+    if proba and model.classes_ is not None:
+        for i, c in enumerate(model.classes_):
+            result[f"proba_{c}"] = out[:, i]
+    return result
+
+
+# ------------------------------------------------------------------ search
+def run_search(data: str, *, target: str | None, features: str | None, objectives: str, trials: int, timeout: float | None,
+               storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
+               layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
+               html: str | None, force: bool, as_json: bool) -> dict[str, Any]:
+    """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files."""
+    objs = parse_objectives(objectives)
+    lo_hi, ws, acts = parse_layers(layers), parse_widths(widths), parse_activations(activations)
+    for name, v in (("--trials", trials), ("--workers", workers), ("--epochs", epochs)):
+        if v < 1:
+            raise UserError(f"{name} must be an integer >= 1. Received: {v}.")
+    if max_params is not None and max_params < 1:
+        raise UserError(f"--max-params must be a positive integer. Received: {max_params}.")
+    if max_latency_us is not None and not max_latency_us > 0:
+        raise UserError(f"--max-latency-us must be a positive number of microseconds. Received: {max_latency_us}.")
+    if timeout is not None and not timeout > 0:
+        raise UserError(f"--timeout must be a positive number of seconds. Received: {timeout}.")
+    if max_categories < 2:
+        raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
+    old = sorted(folder.glob(f"{glob.escape(study)}-trial*.safetensors")) if folder.is_dir() else []
+    if old and not force:
+        raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
+    if html is not None:
+        check_output(html, force=force, inputs=(data,), what="--html")
+    from ..data import TablePreprocessor
+    from ..rightsize import SearchSpace, search
+    from ._train import prepare
+
+    prep = prepare(data, target, features, "auto", max_categories)
+    pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
+    t = pre.transform(prep["X"])
+    for msg in t.notes:
+        note(msg)
+    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
+    try:
+        found = search(
+            t.matrix, prep["y"], objectives=objs, trials=trials, space=space, task=prep["task"], max_params=max_params,
+            max_latency_us=max_latency_us, max_epochs=epochs, storage=storage, study_name=study, workers=workers,
+            timeout=timeout, random_state=seed, save_dir=None, refit=True, progress=not as_json,
+        )
+    except (ValueError, TypeError) as exc:
+        raise UserError(one_line(exc)) from None
+    except RuntimeError as exc:
+        if "no feasible trial" in str(exc):
+            raise UserError(one_line(exc)) from None
+        raise
+    state = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
+    paths = []
+    for row, model in zip(found.rows, found.models):
+        path = folder / f"{study}-trial{row['trial']}.safetensors"
+        folder.mkdir(parents=True, exist_ok=True)
+        model.preprocessing_ = state
+        model.save(path)
+        paths.append(str(path))
+    found.paths = paths
+    if html is not None:
+        found.save_html(html)
+    summary = {**found.to_dict(), "html": html}
+    if as_json:
+        print_json(clean(summary))
+        return summary
+    con = _console()
+    con.print(found.table())
+    for p in paths:
+        con.print(f"saved {p}")
+    if html is not None:
+        con.print(f"wrote {html}")
+    return summary
+
+
+__all__ = ["parse_activations", "parse_layers", "parse_objectives", "parse_widths", "predict_onnx", "run_cost", "run_export",
+           "run_prune", "run_search"]

@@ -1,0 +1,30 @@
+"""Data: reading tables, the preprocessing stored in model files, and loaders
+for real datasets that ship inside installed packages (never downloaded)."""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "DATASETS": "._table",
+    "DATASET_TARGET": "._table",
+    "default_target": "._table",
+    "infer_task": "._table",
+    "load_table": "._table",
+    "resolve_column": "._table",
+    "split_target": "._table",
+    "TablePreprocessor": "._preprocessing",
+    "is_missing": "._preprocessing",
+    "load_shuttle": "._real",
+    "load_sunspots": "._real",
+    "load_co2": "._real",
+    "load_movielens": "._real",
+    "load_fashion_mnist": "._images",
+    "load_image_folder": "._images",
+    "load_movie_reviews": "._text",
+    "load_gene_families": "._text",
+    "load_spoken_digits": "._speech",
+    "load_bible_pairs": "._bible",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

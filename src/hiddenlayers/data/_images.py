@@ -1,0 +1,122 @@
+"""Image data: IDX files (Fashion-MNIST from the Debian package) and folders of images.
+
+Nothing is downloaded: Fashion-MNIST comes from the Debian package
+``dataset-fashion-mnist`` (files in ``/usr/share/datasets/fashion-mnist``),
+other images from the user's folders, read with Pillow.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import DataError
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+# IDX type codes -> big-endian NumPy dtypes (http://yann.lecun.com/exdb/mnist/ format)
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read one IDX file (gzip-compressed or raw) into an array of its shape and type.
+
+    Layout: two zero bytes, a type code, the number of dimensions, each
+    dimension as a big-endian int32, then the data.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"'{path}' is a damaged gzip file ({exc}): reinstall the data or replace the file.") from None
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
+        raise DataError(f"'{path}' is not an IDX file (bad magic number {raw[:4].hex() or 'empty'}): give an IDX file such as train-images-idx3-ubyte.gz.")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise DataError(f"'{path}' has a truncated IDX header: the file is damaged.")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DataError(f"'{path}' holds {len(raw) - header} data bytes but its header {shape} says {expected}: the file is truncated or damaged.")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def load_fashion_mnist(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``.
+
+    Images are ``uint8`` arrays ``(N, 28, 28)`` (60,000 train, 10,000 test),
+    labels ``int64`` 0-9 (names in :data:`FASHION_MNIST_CLASSES`). ``path``
+    defaults to the Debian package's folder.
+
+    >>> X_train, y_train, X_test, y_test = load_fashion_mnist()
+    """
+    folder = Path(path) if path is not None else FASHION_MNIST_DIR
+    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    files = []
+    for name in names:
+        found = [folder / f"{name}{ext}" for ext in (".gz", "") if (folder / f"{name}{ext}").is_file()]
+        if not found:
+            raise FileNotFoundError(
+                f"Fashion-MNIST file {name}.gz not found in '{folder}': install the Debian package dataset-fashion-mnist "
+                "(apt-get install dataset-fashion-mnist) or pass path= to a folder holding the four IDX files."
+            )
+        files.append(found[0])
+    X_train, y_train, X_test, y_test = (read_idx(f) for f in files)
+    for X, y, part in ((X_train, y_train, "train"), (X_test, y_test, "test")):
+        if X.ndim != 3 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+            raise DataError(f"Fashion-MNIST {part} files disagree: images {X.shape}, labels {y.shape}; the files are damaged.")
+    return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
+
+
+def load_image_folder(
+    path: str | os.PathLike[str], *, size: tuple[int, int] | None = None, mode: str | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read a folder of images: ``(X, y, files)``.
+
+    One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the
+    sub-folder name; images directly in ``path`` get the label ``""``. ``X``
+    is ``uint8`` ``(N, H, W, C)``; every image is converted to ``mode``
+    (default: ``"L"`` when all are grayscale, else ``"RGB"``) and resized to
+    ``size = (H, W)`` (default: the first image's size).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder '{root}' does not exist or is not a folder: give a folder with one sub-folder of images per class.")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found in '{root}': put one sub-folder of images per class there.")
+    images: list[Image.Image] = []
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.load()
+                images.append(im.copy())
+        except (UnidentifiedImageError, OSError) as exc:
+            raise DataError(f"cannot read image '{f}' ({type(exc).__name__}): remove or replace the file.") from None
+    if mode is None:
+        mode = "L" if all(im.mode in ("L", "1", "I", "I;16", "F") for im in images) else "RGB"
+    if size is None:
+        size = (images[0].height, images[0].width)
+    arrays = []
+    for picture in images:
+        img = picture.convert(mode)
+        if (img.height, img.width) != tuple(size):
+            img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        a = np.asarray(img, dtype=np.uint8)
+        arrays.append(a[:, :, None] if a.ndim == 2 else a)
+    labels = np.array([f.relative_to(root).parts[0] if len(f.relative_to(root).parts) > 1 else "" for f in files])
+    return np.stack(arrays), labels, [str(f) for f in files]
+
+
+__all__ = ["FASHION_MNIST_CLASSES", "FASHION_MNIST_DIR", "load_fashion_mnist", "load_image_folder", "read_idx"]

@@ -1,0 +1,273 @@
+"""Tabular preprocessing that lives in the model file as plain JSON.
+
+:class:`TablePreprocessor` turns a raw table (a DataFrame, columns in any
+order) into the float matrix a network reads:
+
+* numeric columns: missing values filled with the training median, then
+  standardised ``(x - mean) / scale``; a ``COL=missing`` indicator column is
+  added when the column had missing values in training;
+* categorical columns (text, bool-as-text, few-valued objects): one-hot, the
+  ``max_categories - 1`` most frequent values kept and the rest sent to a
+  ``COL=<other>`` bucket; missing values get their own ``COL=<missing>`` column.
+
+Its whole state is :meth:`to_dict` (JSON types only), so a saved model needs
+no pickle. Labels are not encoded here: the estimator's ``classes_`` does it.
+
+>>> import pandas as pd
+>>> pre = TablePreprocessor().fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["x", "y", "x"]}))
+>>> pre.transform(pd.DataFrame({"c": ["y"], "a": [2.0]})).matrix.round(3).tolist()
+[[0.0, 0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError
+
+FORMAT_VERSION = 1
+MISSING = "<missing>"
+OTHER = "<other>"
+
+
+@dataclass
+class Transformed:
+    """The result of :meth:`TablePreprocessor.transform`.
+
+    ``matrix`` is ``(n_rows, n_outputs)`` float64; ``notes`` are one-line
+    messages for the user (ignored extra columns, unseen categories).
+    """
+
+    matrix: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    unseen: dict[str, int] = field(default_factory=dict)
+
+
+def _numeric_or_none(col: Any) -> Any:
+    """``col`` as float64 if it is numeric (or numeric text), else ``None``."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(col):
+        return None
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(np.float64)
+    return None
+
+
+class TablePreprocessor:
+    """Fit on a training table, then transform any table with the same columns.
+
+    ``max_categories`` caps the one-hot columns of one categorical feature
+    (the rest share an ``<other>`` column); ``numeric_text_ratio`` is the share
+    of number-like values above which a text column is taken as a numeric
+    column with typos (an error naming the bad values, not silent one-hot).
+    """
+
+    def __init__(self, max_categories: int = 20, numeric_text_ratio: float = 0.9) -> None:
+        if not isinstance(max_categories, int) or max_categories < 2:
+            raise ValueError(f"max_categories must be an integer >= 2. Received: max_categories={max_categories!r}.")
+        self.max_categories = max_categories
+        self.numeric_text_ratio = numeric_text_ratio
+        self.columns: list[dict[str, Any]] = []
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, frame: Any) -> TablePreprocessor:
+        """Learn column kinds, medians, means, scales and categories from ``frame``."""
+        import pandas as pd
+
+        if frame.shape[1] == 0:
+            raise DataError("the table has no feature columns.")
+        if frame.shape[0] == 0:
+            raise DataError("the table has no rows to learn from.")
+        self.columns = []
+        for name in frame.columns:
+            col = frame[name]
+            num = _numeric_or_none(col)
+            if num is None and not pd.api.types.is_bool_dtype(col):
+                self._check_numeric_text(str(name), col)
+            if num is not None:
+                values = num.to_numpy()
+                if np.isinf(values).any():
+                    raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+                finite = values[~np.isnan(values)]
+                if finite.size == 0:
+                    raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
+                median = float(np.median(finite))
+                filled = np.where(np.isnan(values), median, values)
+                std = float(filled.std())
+                self.columns.append({
+                    "name": str(name), "kind": "numeric", "fill": median, "mean": float(filled.mean()),
+                    "scale": std if std > 1e-12 else 1.0, "missing_indicator": bool(np.isnan(values).any()),
+                })
+            else:
+                text = col.map(lambda v: None if is_missing(v) else str(v))
+                counts = text.value_counts(dropna=True)
+                # most frequent first, ties in sorted order, so the result is deterministic
+                ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                keep = [k for k, _ in ordered]
+                other = len(keep) > self.max_categories
+                if other:
+                    keep = keep[: self.max_categories - 1]
+                self.columns.append({
+                    "name": str(name), "kind": "categorical", "categories": keep, "other": other,
+                    "missing_indicator": bool(text.isna().any()),
+                })
+        return self
+
+    def _check_numeric_text(self, name: str, col: Any) -> None:
+        import pandas as pd
+
+        present = col[~col.map(is_missing)]
+        if present.empty:
+            raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
+        parsed = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+        ok = parsed.notna()
+        if ok.mean() >= self.numeric_text_ratio and not ok.all():
+            bad = present[~ok]
+            examples = ", ".join(repr(str(v)) for v in bad.unique()[:3])
+            raise DataError(
+                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at row {int(bad.index[0]) + 1}): "
+                "fix those cells or leave them empty for missing."
+            )
+
+    # ----------------------------------------------------------- transform
+    @property
+    def feature_names(self) -> list[str]:
+        """Input column names, in the order the model was trained on."""
+        return [c["name"] for c in self.columns]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the matrix columns :meth:`transform` returns."""
+        out: list[str] = []
+        for c in self.columns:
+            if c["kind"] == "numeric":
+                out.append(c["name"])
+                if c["missing_indicator"]:
+                    out.append(f"{c['name']}={MISSING}")
+            else:
+                out.extend(f"{c['name']}={v}" for v in c["categories"])
+                if c["other"]:
+                    out.append(f"{c['name']}={OTHER}")
+                if c["missing_indicator"]:
+                    out.append(f"{c['name']}={MISSING}")
+        return out
+
+    def transform(self, frame: Any) -> Transformed:
+        """``frame`` (columns in any order, extras ignored) -> :class:`Transformed`."""
+        import pandas as pd
+
+        if not self.columns:
+            raise DataError("the preprocessing is not fitted: call fit first.")
+        names = self.feature_names
+        have = {str(c) for c in frame.columns}
+        missing = [n for n in names if n not in have]
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            raise DataError(f"the data lacks column(s) {shown} that the model was trained on: add them (values may be empty).")
+        notes: list[str] = []
+        extra = [c for c in frame.columns if str(c) not in set(names)]
+        if extra:
+            notes.append(f"ignored {len(extra)} column(s) the model does not use: {', '.join(str(e) for e in extra[:5])}{' ...' if len(extra) > 5 else ''}")
+        frame = frame.rename(columns=str)
+        n = frame.shape[0]
+        blocks: list[np.ndarray] = []
+        unseen: dict[str, int] = {}
+        for c in self.columns:
+            col = frame[c["name"]]
+            if c["kind"] == "numeric":
+                if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                    values = col.to_numpy(dtype=np.float64)
+                else:
+                    present = ~col.map(is_missing)
+                    parsed = pd.to_numeric(col.where(present).astype(object).map(lambda v: v if v is None else str(v).strip()), errors="coerce")
+                    bad = present & parsed.isna()
+                    if bad.any():
+                        row = int(np.flatnonzero(bad.to_numpy())[0])
+                        raise DataError(
+                            f"column '{c['name']}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty."
+                        )
+                    values = parsed.to_numpy(dtype=np.float64)
+                if np.isinf(values).any():
+                    raise DataError(f"column '{c['name']}' holds infinite values: replace them with numbers or leave the cells empty.")
+                isnan = np.isnan(values)
+                filled = np.where(isnan, c["fill"], values)
+                blocks.append(((filled - c["mean"]) / c["scale"]).reshape(n, 1))
+                if c["missing_indicator"]:
+                    blocks.append(isnan.astype(np.float64).reshape(n, 1))
+            else:
+                text = col.map(lambda v: None if is_missing(v) else str(v))
+                k = len(c["categories"])
+                width = k + int(c["other"]) + int(c["missing_indicator"])
+                codes = pd.Index(c["categories"], dtype=object).get_indexer(text.to_numpy(dtype=object))  # -1: unseen or missing
+                isna = text.isna().to_numpy()
+                new = (codes < 0) & ~isna
+                block = np.zeros((n, width))
+                rows = np.flatnonzero(codes >= 0)
+                block[rows, codes[rows]] = 1.0
+                if c["other"]:
+                    block[new, k] = 1.0
+                if c["missing_indicator"]:
+                    block[isna, width - 1] = 1.0
+                n_unseen = int(new.sum())
+                if n_unseen:
+                    unseen[c["name"]] = n_unseen
+                blocks.append(block)
+        if unseen:
+            parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
+            notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+        matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
+        return Transformed(matrix=matrix, notes=notes, unseen=unseen)
+
+    def fit_transform(self, frame: Any) -> Transformed:
+        """:meth:`fit` then :meth:`transform` on the same table."""
+        return self.fit(frame).transform(frame)
+
+    # ------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """The complete state as JSON types (stored in the model file)."""
+        return {
+            "kind": "table", "version": FORMAT_VERSION, "max_categories": self.max_categories,
+            "columns": [dict(c) for c in self.columns],
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> TablePreprocessor:
+        """Rebuild from :meth:`to_dict`'s output; a damaged state is a :class:`DataError`."""
+        try:
+            if state.get("kind") != "table" or int(state["version"]) > FORMAT_VERSION:
+                raise DataError(f"unsupported preprocessing format {state.get('kind')!r} v{state.get('version')!r}: upgrade hiddenlayers.")
+            pre = cls(max_categories=int(state["max_categories"]))
+            cols = [dict(c) for c in state["columns"]]
+            for c in cols:
+                if c["kind"] == "numeric":
+                    float(c["fill"]), float(c["mean"]), float(c["scale"]), bool(c["missing_indicator"])
+                elif c["kind"] == "categorical":
+                    list(c["categories"]), bool(c["other"]), bool(c["missing_indicator"])
+                else:
+                    raise DataError(f"unknown preprocessing column kind {c['kind']!r}.")
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DataError(f"the stored preprocessing is damaged ({type(exc).__name__}: {exc}).") from None
+        pre.columns = cols
+        return pre
+
+
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+__all__ = ["MISSING", "OTHER", "TablePreprocessor", "Transformed"]

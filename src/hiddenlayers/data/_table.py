@@ -1,0 +1,246 @@
+"""Tables in: files (CSV, TSV, Parquet, JSON lines, ``.npy``/``.npz``) and bundled datasets.
+
+Everything is read into a :class:`pandas.DataFrame` so the preprocessing
+sees one shape of input. NumPy files are read with ``allow_pickle=False``;
+nothing is ever unpickled. Bundled datasets are the real ones that ship inside
+scikit-learn (no download): a dataset name works wherever a file path does.
+
+>>> frame = load_table("iris")
+>>> frame.shape
+(150, 5)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import DataError
+
+#: File suffixes this module reads, and the reader each one uses.
+SUFFIXES = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+    ".npy": "npy", ".npz": "npz",
+}
+
+
+@dataclass(frozen=True)
+class BundledDataset:
+    """A real dataset shipped inside an installed package."""
+
+    name: str
+    loader: str  # function name in sklearn.datasets
+    task: str  # "classification" or "regression"
+    description: str
+
+    def load(self) -> Any:
+        """The dataset as a DataFrame: feature columns plus a ``target`` column."""
+        import sklearn.datasets
+
+        bunch = getattr(sklearn.datasets, self.loader)(as_frame=True)
+        frame = bunch.frame.copy()
+        if self.task == "classification" and hasattr(bunch, "target_names") and bunch.target_names is not None:
+            names = list(bunch.target_names)
+            # digits' target names are the digits themselves: keep the integers
+            if not all(str(n) == str(i) for i, n in enumerate(names)):
+                frame["target"] = [str(names[int(v)]) for v in frame["target"]]
+        return frame
+
+
+DATASETS: dict[str, BundledDataset] = {
+    d.name: d
+    for d in [
+        BundledDataset("digits", "load_digits", "classification", "8x8 images of handwritten digits 0-9 (1797 rows, 64 pixel columns)"),
+        BundledDataset("iris", "load_iris", "classification", "iris flowers, 3 species (150 rows, 4 measurements)"),
+        BundledDataset("wine", "load_wine", "classification", "wines from 3 cultivars (178 rows, 13 chemical measurements)"),
+        BundledDataset("breast_cancer", "load_breast_cancer", "classification", "breast tumours, malignant or benign (569 rows, 30 features)"),
+        BundledDataset("diabetes", "load_diabetes", "regression", "diabetes progression after one year (442 rows, 10 features)"),
+    ]
+}
+#: A numeric target of whole numbers with at most this many values is taken as classes.
+MAX_CLASSES_GUESS = 20
+#: The target column of every bundled dataset.
+DATASET_TARGET = "target"
+
+
+def find_dataset(name: str) -> BundledDataset | None:
+    """The bundled dataset called ``name`` (case and ``-``/``_`` insensitive), else ``None``."""
+    key = name.strip().lower().replace("-", "_")
+    return DATASETS.get(key)
+
+
+def load_table(source: str | os.PathLike[str]) -> Any:
+    """Read ``source`` (a file path or a bundled dataset name) into a DataFrame.
+
+    Raises :class:`DataError` with a one-line fix for a missing, empty,
+    unreadable or unsupported file.
+    """
+    import pandas as pd
+
+    text = os.fspath(source)
+    path = Path(text)
+    if not path.exists():
+        ds = find_dataset(text)
+        if ds is not None:
+            return ds.load()
+        names = ", ".join(DATASETS)
+        raise DataError(f"'{text}' is neither a file nor a bundled dataset: check the path, or use one of {names}.")
+    if path.is_dir():
+        raise DataError(f"'{text}' is a folder: give a data file (CSV, TSV, Parquet, JSON lines, .npy or .npz).")
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"'{text}' has an unsupported file type '{path.suffix or '(none)'}': use one of {', '.join(sorted(SUFFIXES))}."
+        )
+    if path.stat().st_size == 0:
+        raise DataError(f"'{text}' is empty: give a file with a header row and at least one row of data.")
+    try:
+        if kind in ("csv", "tsv"):
+            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", skipinitialspace=True)
+        elif kind == "parquet":
+            frame = pd.read_parquet(path)
+        elif kind == "jsonl":
+            frame = pd.read_json(path, lines=True)
+        elif kind == "json":
+            try:
+                frame = pd.read_json(path, lines=True)
+            except ValueError:
+                frame = pd.read_json(path)
+        else:
+            frame = _read_numpy(path, kind)
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"'{text}' has no columns: give a file with a header row and at least one row of data.") from None
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, ImportError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read '{text}' as {kind}: {reason[:200]}. Check the file's format and suffix.") from None
+    except Exception as exc:  # pyarrow raises its own error classes for corrupt Parquet
+        raise DataError(f"cannot read '{text}' as {kind} ({type(exc).__name__}): the file may be corrupt.") from None
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"'{text}' does not hold a table: give rows of records with named columns.")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise DataError(f"'{text}' has no data rows: give a file with a header row and at least one row of data.")
+    frame.columns = [str(c) for c in frame.columns]
+    if frame.columns.duplicated().any():
+        dup = frame.columns[frame.columns.duplicated()][0]
+        raise DataError(f"'{text}' has the column '{dup}' twice: give every column a unique name.")
+    return frame
+
+
+def _read_numpy(path: Path, kind: str) -> Any:
+    """A ``.npy`` (2-D: columns ``x0..``) or ``.npz`` (``X`` + ``y``, or one array) as a DataFrame."""
+    import numpy as np
+    import pandas as pd
+
+    if kind == "npy":
+        arr = np.load(path, allow_pickle=False)
+        return _array_frame(arr, path)
+    with np.load(path, allow_pickle=False) as npz:
+        keys = list(npz.files)
+        lower = {k.lower(): k for k in keys}
+        xkey = next((lower[k] for k in ("x", "data", "features") if k in lower), None)
+        ykey = next((lower[k] for k in ("y", "target", "labels", "label") if k in lower), None)
+        if xkey is None and len(keys) == 1:
+            xkey = keys[0]
+        if xkey is None:
+            raise DataError(f"'{path}' holds arrays {keys}: name the features 'X' and the target 'y' (np.savez(path, X=X, y=y)).")
+        frame = _array_frame(npz[xkey], path)
+        if ykey is not None:
+            y = npz[ykey]
+            if y.ndim != 1 or y.shape[0] != frame.shape[0]:
+                raise DataError(f"'{path}': '{ykey}' has shape {y.shape}, expected ({frame.shape[0]},) to match '{xkey}'.")
+            frame[DATASET_TARGET if DATASET_TARGET not in frame.columns else "y"] = pd.Series(y)
+    return frame
+
+
+def _array_frame(arr: Any, path: Path) -> Any:
+    import pandas as pd
+
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise DataError(f"'{path}' holds an array of shape {arr.shape}: give a 2-D table (rows, columns).")
+    if arr.dtype.kind not in "biufUS":
+        raise DataError(f"'{path}' holds an array of dtype {arr.dtype}: give numbers or strings.")
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def default_target(source: str, frame: Any) -> str | None:
+    """The target to use when the user gave none: ``target`` for bundled data and ``.npz`` with ``y``."""
+    if DATASET_TARGET in frame.columns and (find_dataset(source) is not None or source.lower().endswith(".npz")):
+        return DATASET_TARGET
+    return None
+
+
+def split_target(frame: Any, target: str | None, features: list[str] | None = None) -> tuple[Any, Any]:
+    """Split ``frame`` into the feature table and the target Series.
+
+    ``target`` is a column name, or an integer position (``-1`` = last
+    column); ``features`` picks feature columns (default: all others). Rows
+    whose target is missing are dropped.
+    """
+    columns = list(frame.columns)
+    if target is None:
+        raise DataError(f"no target column given: pass --target COLUMN, one of {_preview(columns)}.")
+    name = resolve_column(target, columns)
+    if features:
+        unknown = [f for f in features if f not in columns]
+        if unknown:
+            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {_preview(columns)}.")
+        if name in features:
+            raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
+        X = frame[list(features)]
+    else:
+        X = frame.drop(columns=[name])
+    if X.shape[1] == 0:
+        raise DataError(f"no feature columns left besides the target '{name}': the table needs at least one more column.")
+    y = frame[name]
+    keep = y.notna().to_numpy()
+    if not keep.any():
+        raise DataError(f"the target column '{name}' is empty (every value is missing).")
+    return X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
+
+
+def resolve_column(target: str, columns: list[str]) -> str:
+    """``target`` as a column name; an integer string is a position if no column has that name."""
+    if target in columns:
+        return target
+    try:
+        pos = int(target)
+    except ValueError:
+        pos = None
+    if pos is not None and -len(columns) <= pos < len(columns):
+        return columns[pos]
+    import difflib
+
+    close = difflib.get_close_matches(target, columns, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise DataError(f"unknown target column '{target}': the table has {_preview(columns)}.{hint}")
+
+
+def _preview(columns: list[str], n: int = 8) -> str:
+    shown = ", ".join(repr(c) for c in columns[:n])
+    return shown + (f", ... ({len(columns)} columns)" if len(columns) > n else "")
+
+
+def infer_task(y: Any) -> str:
+    """``"classification"`` for text/bool/few-integer targets, else ``"regression"``."""
+    import numpy as np
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    values = y.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        return "regression"
+    integral = np.all(values == np.round(values))
+    n_unique = len(np.unique(values))
+    return "classification" if integral and n_unique <= MAX_CLASSES_GUESS else "regression"
+
+
+__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "find_dataset", "infer_task", "load_table", "split_target"]

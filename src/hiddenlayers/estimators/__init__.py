@@ -1,0 +1,13 @@
+"""scikit-learn drop-ins: ``MLPClassifier`` and ``MLPRegressor``, with
+scikit-learn's parameters and fitted attributes over ``Network`` + ``train``."""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "MLPClassifier": "._mlp",
+    "MLPRegressor": "._mlp",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

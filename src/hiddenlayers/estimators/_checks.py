@@ -1,0 +1,147 @@
+"""Parameter and data checks for the MLP estimators in :mod:`hiddenlayers.estimators`.
+
+Each bad constructor parameter or input gets one clear error naming it and the fix;
+the classes keep thin ``_validate_params`` / ``_validate_input`` methods that call here.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ..exceptions import DataError
+from ..network import Spec, get_activation, resolve_device
+from ..training import SCHEDULES, SOLVERS
+
+if TYPE_CHECKING:
+    from ._mlp import _BaseMLP
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _check(cond: bool, name: str, allowed: str, value: Any) -> None:
+    if not cond:
+        raise ValueError(f"{name} must be {allowed}. Received: {name}={value!r}.")
+
+
+def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
+    """``validate_data`` with one clear error for text in ``X`` (sklearn's names a value only)."""
+    try:
+        return validate_data(est, X, *args, **kwargs)
+    except ValueError as exc:
+        msg = str(exc)
+        if not msg.startswith("could not convert string to float") or sp.issparse(X):
+            raise
+        detail = re.sub(r"np\.str_\((.*)\)", r"\1", msg)
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise DataError(
+                f"X has non-numeric values ({detail}): encode text or category columns as numbers first, "
+                "e.g. with sklearn's OneHotEncoder."
+            ) from None
+        raise DataError(
+            f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."
+        ) from None
+
+
+def validate_params(est: _BaseMLP) -> Spec:
+    """Check every constructor parameter of an MLP estimator (one clear ValueError each); return the parsed spec."""
+    spec = Spec.parse(est.hidden_layer_sizes)
+    get_activation(est.activation)
+    _check(est.solver in SOLVERS, "solver", f"one of {', '.join(SOLVERS)}", est.solver)
+    _check(est.learning_rate in SCHEDULES, "learning_rate", f"one of {', '.join(SCHEDULES)}", est.learning_rate)
+    num = numbers.Real
+    _check(isinstance(est.alpha, num) and est.alpha >= 0, "alpha", "a number >= 0", est.alpha)
+    _check(
+        est.batch_size == "auto" or (isinstance(est.batch_size, numbers.Integral) and est.batch_size >= 1),
+        "batch_size", "'auto' or an integer >= 1", est.batch_size,
+    )
+    _check(isinstance(est.learning_rate_init, num) and est.learning_rate_init > 0, "learning_rate_init", "a number > 0", est.learning_rate_init)
+    _check(isinstance(est.power_t, num) and est.power_t >= 0, "power_t", "a number >= 0", est.power_t)
+    _check(isinstance(est.max_iter, numbers.Integral) and est.max_iter >= 1, "max_iter", "an integer >= 1", est.max_iter)
+    _check(isinstance(est.tol, num) and est.tol >= 0, "tol", "a number >= 0", est.tol)
+    _check(isinstance(est.momentum, num) and 0 <= est.momentum <= 1, "momentum", "a number in [0, 1]", est.momentum)
+    _check(isinstance(est.validation_fraction, num) and 0 < est.validation_fraction < 1, "validation_fraction", "a number in (0, 1)", est.validation_fraction)
+    _check(isinstance(est.beta_1, num) and 0 <= est.beta_1 < 1, "beta_1", "a number in [0, 1)", est.beta_1)
+    _check(isinstance(est.beta_2, num) and 0 <= est.beta_2 < 1, "beta_2", "a number in [0, 1)", est.beta_2)
+    _check(isinstance(est.epsilon, num) and est.epsilon > 0, "epsilon", "a number > 0", est.epsilon)
+    _check(
+        (isinstance(est.n_iter_no_change, numbers.Integral) and est.n_iter_no_change >= 1) or est.n_iter_no_change == np.inf,
+        "n_iter_no_change", "an integer >= 1 or numpy.inf", est.n_iter_no_change,
+    )
+    _check(isinstance(est.max_fun, numbers.Integral) and est.max_fun >= 1, "max_fun", "an integer >= 1", est.max_fun)
+    _check(est.loss_threshold is None or (isinstance(est.loss_threshold, num) and est.loss_threshold >= 0), "loss_threshold", "None or a number >= 0", est.loss_threshold)
+    _check(est.max_time is None or (isinstance(est.max_time, num) and est.max_time > 0), "max_time", "None or a number of seconds > 0", est.max_time)
+    _check(est.clip_grad_norm is None or (isinstance(est.clip_grad_norm, num) and est.clip_grad_norm > 0), "clip_grad_norm", "None or a number > 0", est.clip_grad_norm)
+    _check(est.dtype in _DTYPES, "dtype", "'float32' or 'float64'", est.dtype)
+    _check(est.init in ("sklearn", "auto"), "init", "'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)", est.init)
+    _check(est.engine in ("auto", "dense", "autograd"), "engine", "'auto', 'dense' or 'autograd'", est.engine)
+    resolve_device(est.device)
+    return spec
+
+
+def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
+    """Validate ``(X, y)`` for ``MLPClassifier`` and (re)fit its label binarizer; returns ``(X, y)``."""
+    X, y = _validate(est, X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype=(np.float64, np.float32), reset=reset)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    target = type_of_target(y)
+    if target in ("continuous", "continuous-multioutput"):
+        raise ValueError(
+            f"Unknown label type: {target!r}. MLPClassifier needs class labels (integers, strings or booleans); "
+            "for real-valued targets use MLPRegressor."
+        )
+    if target not in ("binary", "multiclass", "multilabel-indicator"):
+        raise ValueError(
+            f"Unknown label type: {target!r}. MLPClassifier takes one column of class labels, or a 0/1 indicator "
+            "matrix for multi-label; for several multi-class columns use sklearn.multioutput.MultiOutputClassifier."
+        )
+    if (not hasattr(est, "classes_")) or (not est.warm_start and not incremental):
+        est._label_binarizer = LabelBinarizer()
+        est._label_binarizer.fit(y)
+        est.classes_ = est._label_binarizer.classes_
+    else:
+        classes = unique_labels(y)
+        if est.warm_start:
+            if set(classes) != set(est.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the previous call to fit. "
+                    f"Previously got {est.classes_}, `y` has {classes}"
+                )
+        elif len(np.setdiff1d(classes, est.classes_, assume_unique=True)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {est.classes_}. 'y' has {classes}.")
+    return X, y
+
+
+def regressor_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
+    """Validate ``(X, y)`` and ``loss`` for ``MLPRegressor``; returns ``(X, y)`` with numeric ``y``."""
+    X, y = _validate(est, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if est.loss not in ("squared_error", "poisson"):
+        hint = ""
+        if not isinstance(est.loss, str):
+            hint = " MLPRegressor's first positional argument is loss, as in scikit-learn: pass hidden_layer_sizes=... by keyword."
+        raise ValueError(f"loss must be 'squared_error' or 'poisson'. Received: loss={est.loss!r}.{hint}")
+    if y.dtype.kind not in "biuf":
+        try:
+            y = y.astype(np.float64)
+        except (ValueError, TypeError) as exc:
+            detail = re.sub(r"np\.str_\((.*)\)", r"\1", str(exc))
+            raise DataError(
+                f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."
+            ) from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+    if est.loss == "poisson" and np.any(y < 0):
+        raise ValueError("loss='poisson' needs y >= 0 (counts or rates). Received negative targets.")
+    return X, y

@@ -1,0 +1,175 @@
+"""Fitting the MLP estimators: build the network, then the stochastic or L-BFGS path.
+
+Functions of the estimator (``est``) that set scikit-learn's fitted attributes
+(``network_``, ``loss_curve_``, ``n_iter_``, ...); ``_BaseMLP._fit`` chooses the path.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from ..network import Network, Spec, init_dense_, sklearn_init_
+from ..training import History, LossBelow, MaxEpochs, NoImprovement, Schedule, StoppingRule, TimeLimit, train
+from ._checks import _DTYPES
+
+if TYPE_CHECKING:
+    from ._mlp import _BaseMLP
+
+
+def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
+    """Make ``est.network_`` (initialised as scikit-learn or He/Glorot) and reset the fit bookkeeping."""
+    net = Network(n_features, spec, n_outputs, activation=est.activation, init="none")
+    # The head gets the estimator-level activation's init, as in scikit-learn.
+    acts = [*net.activation_names(), est.activation]
+    if est.init == "sklearn":
+        for lin, act in zip(net.linears(), acts):
+            sklearn_init_(lin, act, rng)  # same draws as sklearn for this random_state
+    else:
+        gen = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        for lin, act in zip(net.linears(), acts):
+            init_dense_(lin, act, generator=gen)
+    est.network_ = net.to(dtype=_DTYPES[est.dtype], device=est._device)
+    est._optimizer_state = None
+    est.history_ = History()
+    est.n_iter_ = 0
+    est.t_ = 0
+    est.best_loss_ = np.inf
+    est.validation_scores_ = [] if est.early_stopping else None
+    est.best_validation_score_ = -np.inf if est.early_stopping else None
+
+
+def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool) -> None:
+    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes."""
+    dtype, device = _DTYPES[est.dtype], est._device
+    w_val = None
+    if est.early_stopping:
+        stratify = y if is_classifier(est) and est.n_outputs_ == 1 and y.ndim == 1 else None
+        arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
+        parts = train_test_split(*arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify)
+        X, X_val, Y, _, _, y_val = parts[:6]
+        if sample_weight is not None:
+            sample_weight, w_val = parts[6], parts[7]
+        if X_val.shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
+    n = X.shape[0]
+    batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
+    if batch_size > n:
+        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
+    with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
+    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
+    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
+
+    validate = None
+    if est.early_stopping:
+        def validate() -> tuple[float, float]:
+            est._cache_weights()
+            score = est._score(X_val, y_val, sample_weight=w_val)
+            return math.nan, float(score)
+
+    no_imp: NoImprovement | None = None
+    rules: list[StoppingRule] = []
+    max_epochs = 1 if incremental else est.max_iter
+    if not incremental:
+        patience = est.n_iter_no_change if est.n_iter_no_change != np.inf else 10**12
+        no_imp = NoImprovement("val_score" if est.early_stopping else "train_loss", est.tol, int(patience))
+        if est.early_stopping and est.best_validation_score_ is not None and np.isfinite(est.best_validation_score_):
+            no_imp.best = est.best_validation_score_
+        elif not est.early_stopping and est.best_loss_ is not None and np.isfinite(est.best_loss_):
+            no_imp.best = est.best_loss_
+        if est.loss_threshold is not None:
+            rules.append(LossBelow(est.loss_threshold))
+        if est.max_time is not None:
+            rules.append(TimeLimit(est.max_time))
+    rules.append(MaxEpochs(len(est.history_) + max_epochs))
+    stopping = rules[0]
+    for r in rules[1:]:
+        stopping = stopping | r
+    lr_now = est._optimizer_state.get("lr") if (est._optimizer_state and est.learning_rate != "constant") else None
+    schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate in ("cosine", "plateau")) else "constant"
+    schedule = Schedule(schedule_kind, est.learning_rate_init, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
+    if lr_now is not None:
+        schedule.lr = lr_now
+    callbacks = list(est.callbacks or [])
+    if est.verbose:
+        from ..training import ProgressBar
+
+        callbacks.append(ProgressBar(max_epochs, type(est).__name__))
+    seed = int(est._random_state.randint(np.iinfo(np.int32).max))
+    gen = torch.Generator().manual_seed(seed)
+    epochs_before = len(est.history_)
+    # Dropout draws from torch's global generator: seed it from random_state for this fit
+    # only, so results repeat without changing the caller's global random state.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        result = train(
+            est.network_, Xt, Yt,
+            loss=est._loss(), solver=est.solver, learning_rate_init=est.learning_rate_init, schedule=schedule,
+            batch_size=batch_size, max_epochs=max_epochs, shuffle=est.shuffle, sample_weight=Wt, alpha=est.alpha,
+            validate=validate, stopping=stopping, no_improvement=no_imp, callbacks=callbacks,
+            clip_grad_norm=est.clip_grad_norm, generator=gen, engine=est.engine,
+            optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
+            history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
+        )
+    hist = result.history
+    est._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
+    est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
+    est.t_ = result.samples_seen
+    est.loss_curve_ = list(hist.train_loss)
+    est.loss_ = hist.train_loss[-1]
+    est.stop_reason_ = hist.stop_reason
+    if est.early_stopping:
+        est.validation_scores_ = list(hist.val_score)
+        finite = [s for s in hist.val_score if np.isfinite(s)]
+        est.best_validation_score_ = max(finite) if finite else -np.inf
+        est.best_loss_ = None
+    else:
+        finite = [v for v in hist.train_loss if np.isfinite(v)]
+        est.best_loss_ = min(finite) if finite else np.inf
+    if hist.stop_reason == "max_epochs" and not incremental:
+        warnings.warn(
+            f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    if incremental:
+        est.stop_reason_ = "partial_fit"
+
+
+def optimizer_kwargs(est: _BaseMLP) -> dict[str, Any]:
+    """The solver's own settings from the estimator's sklearn parameters."""
+    if est.solver == "sgd":
+        return {"momentum": est.momentum, "nesterov": est.nesterovs_momentum}
+    if est.solver in ("adam", "adamw"):
+        kw: dict[str, Any] = {"beta_1": est.beta_1, "beta_2": est.beta_2, "epsilon": est.epsilon}
+        if est.solver == "adamw":
+            kw["weight_decay"] = est.alpha
+        return kw
+    return {"epsilon": est.epsilon}
+
+
+def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
+    """Full-batch L-BFGS fit (``solver='lbfgs'``); sets sklearn's fitted attributes."""
+    from ..training import fit_lbfgs
+
+    hist, res = fit_lbfgs(
+        est.network_, X, Y, loss=est._loss(), alpha=est.alpha, sample_weight=sample_weight,
+        max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol, history=History(), engine=est.engine,
+    )
+    est.history_ = hist
+    est.n_iter_ = int(res.nit)
+    est.loss_ = float(res.fun)
+    est.loss_curve_ = list(hist.train_loss)
+    est.best_loss_ = min(hist.train_loss) if hist.train_loss else est.loss_
+    est.stop_reason_ = hist.stop_reason
+    est.t_ = X.shape[0] * est.n_iter_

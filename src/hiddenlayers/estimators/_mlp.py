@@ -1,0 +1,383 @@
+"""scikit-learn drop-in estimators: ``MLPClassifier`` and ``MLPRegressor``.
+
+Same constructor parameters (names, meanings, defaults) and fitted attributes
+as ``sklearn.neural_network``'s, over a PyTorch :class:`Network` trained by
+:func:`hiddenlayers.training.train`. Extras keep sklearn's behaviour by
+default: per-layer specs in ``hidden_layer_sizes``, more solvers and
+schedules, ``loss_threshold``/``max_time`` stopping, ``device``, ``history_``,
+``stop_reason_`` and ``transform(X, layer=k)`` for hidden activations.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401  (documented constraints)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
+from sklearn.utils.validation import _check_sample_weight
+
+from ..exceptions import NotFittedError
+from ..network import Spec, count_parameters, resolve_device
+from ..training import Loss, get_loss
+from ._checks import classifier_input, regressor_input, validate_params
+from ._fit import build, fit_lbfgs, fit_stochastic
+from ._predict import cache_weights, check_X, raw_output, torch_forward
+
+
+class _BaseMLP(BaseEstimator, ABC):
+    """Shared machinery of the two estimators (not public)."""
+
+    _loss_name = "squared_error"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        loss_threshold: float | None = None,
+        max_time: float | None = None,
+        clip_grad_norm: float | None = None,
+        callbacks: Any = None,
+        device: str = "auto",
+        dtype: str = "float32",
+        init: str = "sklearn",
+        engine: str = "auto",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.loss_threshold = loss_threshold
+        self.max_time = max_time
+        self.clip_grad_norm = clip_grad_norm
+        self.callbacks = callbacks
+        self.device = device
+        self.dtype = dtype
+        self.init = init
+        self.engine = engine
+
+    # ------------------------------------------------------------------ checks
+    def _validate_params(self) -> Spec:  # type: ignore[override]
+        return validate_params(self)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "network_")
+
+    def _require_fitted(self) -> None:
+        """Raise :class:`NotFittedError` (ours, also scikit-learn's) before ``fit``."""
+        if not hasattr(self, "network_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
+            )
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        # ``transform(X, layer=k)`` makes this a transformer too (hidden
+        # activations as features); outputs follow ``dtype``, not X's dtype.
+        tags.transformer_tags = TransformerTags(preserves_dtype=[])
+        return tags
+
+    # ------------------------------------------------------------- fitting
+    def _loss(self) -> Loss:
+        return get_loss(self._loss_name)
+
+    @abstractmethod
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
+        spec = self._validate_params()
+        self._device = resolve_device(self.device)
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if X.shape[0] == 0:
+            raise ValueError("X has 0 samples: at least one sample is required to fit.")
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        Y = self._targets(y)
+        n_outputs = Y.shape[1]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self.n_outputs_ = n_outputs
+            with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
+                build(self, spec, X.shape[1], n_outputs, self._random_state)
+        elif n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
+        self.n_layers_ = len(self.network_.hidden_names) + 2
+        self.out_activation_ = self._loss().out_activation
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.solver == "lbfgs":
+            fit_lbfgs(self, X, Y, sample_weight)
+        else:
+            fit_stochastic(self, X, Y, y, sample_weight, incremental)
+        self._cache_weights()
+        return self
+
+    # ----------------------------------------------------------- inference
+    def _cache_weights(self) -> None:
+        """Refresh the NumPy weight copies ``predict`` uses (after any change to ``network_``)."""
+        cache_weights(self)
+
+    def _check_X(self, X: Any) -> Any:
+        return check_X(self, X)
+
+    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
+        """Activations of hidden layer ``layer`` (1-based; ``-1`` = last), shape ``(n, units)``."""
+        X = self._check_X(X)
+        n_hidden = len(self.network_.hidden_names)
+        if n_hidden == 0:
+            raise ValueError("this model has no hidden layers to transform with")
+        if not isinstance(layer, numbers.Integral) or layer == 0 or not (-n_hidden <= layer <= n_hidden):
+            raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
+        idx = layer - 1 if layer > 0 else n_hidden + layer
+        return torch_forward(self, X, layer=idx)[1][0]
+
+    def fit_transform(self, X: Any, y: Any, sample_weight: Any = None, layer: int = -1) -> np.ndarray:
+        """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X``."""
+        return self.fit(X, y, sample_weight=sample_weight).transform(X, layer=layer)  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` as in scikit-learn."""
+        self._require_fitted()
+        return [lin.weight.detach().cpu().numpy().T.copy() for lin in self.network_.linears()]
+
+    @coefs_.setter
+    def coefs_(self, value: list[np.ndarray]) -> None:
+        with torch.no_grad():
+            for lin, w in zip(self.network_.linears(), value):
+                lin.weight.copy_(torch.as_tensor(np.asarray(w).T))
+        self._cache_weights()
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``."""
+        self._require_fitted()
+        return [lin.bias.detach().cpu().numpy().copy() for lin in self.network_.linears()]
+
+    @intercepts_.setter
+    def intercepts_(self, value: list[np.ndarray]) -> None:
+        with torch.no_grad():
+            for lin, b in zip(self.network_.linears(), value):
+                lin.bias.copy_(torch.as_tensor(np.asarray(b)))
+        self._cache_weights()
+
+    @property
+    def n_parameters_(self) -> int:
+        """Number of trainable parameters of the fitted network."""
+        self._require_fitted()
+        return count_parameters(self.network_)
+
+    def save(self, path: Any) -> None:
+        """Write the fitted model to one ``.safetensors`` file (atomically)."""
+        from ..ship import save
+
+        save(self, path)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for key in ("_np_layers", "_np_acts"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "network_" in state:
+            self._cache_weights()
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier: scikit-learn's API, PyTorch inside.
+
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, y)
+    >>> clf.stop_reason_ in {"max_epochs", "no_improvement_train_loss"}
+    True
+    """
+
+    def _loss(self) -> Loss:
+        if self._label_binarizer.y_type_ == "multiclass":
+            return get_loss("log_loss")
+        return get_loss("binary_log_loss")
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
+        return classifier_input(self, X, y, incremental, reset)
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        return self._label_binarizer.transform(y).astype(np.float32)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
+
+    def _check_solver(self) -> bool:
+        if self.solver == "lbfgs":
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
+        return True
+
+    @available_if(_check_solver)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``(X, y)``; ``classes`` is required on the first call."""
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
+
+    def _decode(self, z: np.ndarray) -> np.ndarray:
+        lb = self._label_binarizer
+        if lb.y_type_ == "multiclass":
+            return self.classes_[z.argmax(axis=1)]
+        if lb.y_type_ == "multilabel-indicator":
+            return (z > 0).astype(int)
+        pos = z[:, 0] > 0
+        if len(self.classes_) == 1:
+            return np.repeat(self.classes_, z.shape[0])
+        return self.classes_[pos.astype(np.intp)]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label)."""
+        return self._decode(raw_output(self, X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_``."""
+        z = raw_output(self, X)
+        p = self._loss().np_output(np.array(z, dtype=np.float64))
+        if self._label_binarizer.y_type_ == "binary" or (z.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator"):
+            p = np.hstack([1.0 - p, p])
+        return p
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``."""
+        p = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(p, out=p)
+
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor (``loss="squared_error"`` or ``"poisson"``).
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=50, random_state=0).fit(X, y / 100)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,), activation: str = "relu", **kwargs: Any) -> None:
+        super().__init__(hidden_layer_sizes, activation, **kwargs)
+        self.loss = loss
+
+    def _loss(self) -> Loss:
+        return get_loss(self.loss)
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
+        return regressor_input(self, X, y, incremental, reset)
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y``."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
+
+    def _check_solver(self) -> bool:
+        if self.solver == "lbfgs":
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
+        return True
+
+    @available_if(_check_solver)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``(X, y)``."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
+        z = raw_output(self, X)
+        y = self._loss().np_output(z)
+        return y.ravel() if y.shape[1] == 1 else y
+
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+
+def _regressor_signature() -> inspect.Signature:
+    # scikit-learn reads parameter names from the signature: derive the
+    # regressor's from the shared one (plus ``loss`` first, as in sklearn).
+    base = inspect.signature(_BaseMLP.__init__)
+    params = list(base.parameters.values())
+    loss = inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="squared_error")
+    return base.replace(parameters=[params[0], loss, *params[1:]])
+
+
+MLPRegressor.__init__.__signature__ = _regressor_signature()  # type: ignore[attr-defined]
+
+__all__ = ["MLPClassifier", "MLPRegressor"]

@@ -1,0 +1,78 @@
+"""Predicting with the MLP estimators: NumPy copies of the weights and the forward passes.
+
+Functions of the fitted estimator (``est``): plain dense networks on the CPU run as
+NumPy matrix products on cached weights (fast for small batches); others, sparse
+input and hidden activations go through the PyTorch network in blocks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ..network import get_activation
+from ._checks import _DTYPES, _validate
+
+if TYPE_CHECKING:
+    from ._mlp import _BaseMLP
+
+
+def cache_weights(est: _BaseMLP) -> None:
+    """Copy the network's weights to NumPy (``est._np_layers``) for :func:`raw_output`."""
+    net = est.network_
+    est._np_ok = net.is_plain_dense() and est._device.type == "cpu"
+    dt = np.float32 if est.dtype == "float32" else np.float64
+    est._np_layers = [(lin.weight.detach().cpu().numpy().T.astype(dt), lin.bias.detach().cpu().numpy().astype(dt)) for lin in net.linears()]
+    est._np_acts = [get_activation(a).np_forward for a in net.activation_names()]
+    est._np_dtype = dt
+
+
+def check_X(est: _BaseMLP, X: Any) -> Any:
+    """``X`` ready for the network: a clean float ndarray passes as is, else scikit-learn's checks."""
+    est._require_fitted()
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype.kind == "f"
+        and X.shape[1] == est.n_features_in_
+        and X.shape[0] > 0
+        and not hasattr(est, "feature_names_in_")
+        and np.isfinite(X.sum())
+    ):
+        return X
+    return _validate(est, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+
+
+def raw_output(est: _BaseMLP, X: Any) -> np.ndarray:
+    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy."""
+    X = check_X(est, X)
+    if getattr(est, "_np_ok", False) and not sp.issparse(X):
+        h = X.astype(est._np_dtype, copy=False)
+        layers = est._np_layers
+        for (W, b), act in zip(layers[:-1], est._np_acts):
+            h = act(h @ W + b)
+        W, b = layers[-1]
+        return h @ W + b
+    return torch_forward(est, X)[0]
+
+
+def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Head outputs and (for ``layer``, 0-based) ``[hidden activations]`` through PyTorch, 8192 rows at a time."""
+    dtype = _DTYPES[est.dtype]
+    outs, hiddens = [], []
+    est.network_.eval()
+    with torch.inference_mode():
+        for start in range(0, X.shape[0], 8192):
+            block = X[start : start + 8192]
+            block = block.toarray() if sp.issparse(block) else block
+            xt = torch.as_tensor(np.ascontiguousarray(block), dtype=dtype, device=est._device)
+            out, hidden = est.network_(xt, return_hidden=True)
+            outs.append(out.cpu().numpy())
+            if layer is not None:
+                hiddens.append(hidden[layer].cpu().numpy())
+    n_out = est.network_.out_features
+    raw = np.concatenate(outs) if outs else np.zeros((0, n_out))
+    return raw, ([np.concatenate(hiddens)] if hiddens else [])

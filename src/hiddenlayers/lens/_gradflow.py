@@ -1,0 +1,124 @@
+"""Gradient flow during training: a callback for the fit loop.
+
+After every epoch it records, per hidden layer: the gradient norm of the last
+batch (``.grad`` is still populated when ``on_epoch_end`` runs), the weight
+norm, the update/weight ratio (``‖W_end − W_start‖ / ‖W_start‖`` over the
+epoch) and, when a data sample is given, activation statistics (mean, std,
+fraction active, dead and saturated units). Records go to
+``history.extra["gradient_flow"]`` (one JSON-able dict per epoch), so they
+land in the estimator's ``history_`` and in its model file.
+
+>>> clf = MLPClassifier(callbacks=[GradientFlow(X[:512])]).fit(X, y)
+>>> clf.history_.extra["gradient_flow"][-1]["layers"]["hidden1"]["grad_norm"]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..training import Callback
+
+KEY = "gradient_flow"
+
+
+def _weight(layer: nn.Module) -> torch.Tensor | None:
+    lin = getattr(layer, "linear", None)
+    w = getattr(lin, "weight", None) if lin is not None else getattr(layer, "weight", None)
+    return w if isinstance(w, torch.Tensor) else None
+
+
+def _hidden(network: nn.Module) -> dict[str, nn.Module]:
+    names = getattr(network, "hidden_names", None)
+    if names:
+        return {n: getattr(network, n) for n in names}
+    return {n: m for n, m in network.named_modules() if n and isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))}
+
+
+class GradientFlow(Callback):
+    """Record per-layer gradient norm, weight norm, update ratio and activation stats each epoch.
+
+    ``X``: optional ``(n, features)`` sample (at most ``max_rows`` rows used)
+    for activation statistics; without it only gradients and weights are kept.
+    ``every``: record every k-th epoch (cost: one forward pass on the sample).
+    """
+
+    def __init__(self, X: Any = None, *, every: int = 1, max_rows: int = 1024) -> None:
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
+        self.X, self.every, self.max_rows = X, every, max_rows
+        self._start: dict[str, torch.Tensor] = {}
+
+    def on_epoch_begin(self, **kwargs: Any) -> None:
+        network = kwargs.get("network")
+        epoch = int(kwargs.get("epoch", 0))
+        if network is None or epoch % self.every:
+            self._start = {}
+            return
+        self._start = {n: w.detach().clone() for n, m in _hidden(network).items() if (w := _weight(m)) is not None}
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        network, history = kwargs.get("network"), kwargs.get("history")
+        if network is None or history is None or not history.epoch:
+            return
+        epoch = int(history.epoch[-1])
+        if epoch % self.every:
+            return
+        layers: dict[str, dict[str, Any]] = {}
+        for name, mod in _hidden(network).items():
+            w = _weight(mod)
+            if w is None:
+                continue
+            wn = float(w.detach().norm())
+            g = w.grad
+            row: dict[str, Any] = {"weight_norm": wn, "grad_norm": float(g.norm()) if g is not None else math.nan}
+            start = self._start.get(name)
+            if start is not None and start.shape == w.shape:
+                base = float(start.norm())
+                row["update_ratio"] = float((w.detach() - start).norm()) / base if base > 0 else math.nan
+            layers[name] = row
+        if self.X is not None:
+            self._activation_stats(network, layers)
+        history.extra.setdefault(KEY, []).append({"epoch": epoch, "layers": layers})
+
+    def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
+        from ._record import record
+
+        X = self.X[: self.max_rows]
+        names = [n for n in layers if n in dict(network.named_modules())]
+        if not names:
+            return
+        rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), names, stream=True, sample=1, pre=False)
+        for name, s in rec.stats.items():
+            layers[name].update(
+                act_mean=float(s.mean.mean()), act_std=float(s.std.mean()), fraction_active=float(s.fraction_active.mean()),
+                dead=s.n_dead, saturated=s.n_saturated, units=s.units,
+            )
+
+
+def gradient_flow_table(history: Any) -> dict[str, dict[str, np.ndarray]]:
+    """``{layer: {metric: (epochs,) array}}`` from ``history.extra["gradient_flow"]`` (missing -> NaN)."""
+    records = (getattr(history, "extra", None) or {}).get(KEY, [])
+    names: list[str] = []
+    for r in records:
+        for n in r["layers"]:
+            if n not in names:
+                names.append(n)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for n in names:
+        metrics: dict[str, list[float]] = {}
+        for r in records:
+            row = r["layers"].get(n, {})
+            for k in ("grad_norm", "weight_norm", "update_ratio", "fraction_active", "dead", "saturated", "act_std"):
+                v = row.get(k, math.nan)
+                metrics.setdefault(k, []).append(float(v) if v is not None else math.nan)
+        out[n] = {k: np.asarray(v, dtype=float) for k, v in metrics.items()}
+        out[n]["epoch"] = np.asarray([r["epoch"] for r in records], dtype=float)
+    return out
+
+
+__all__ = ["GradientFlow", "gradient_flow_table"]

@@ -1,0 +1,82 @@
+"""What each hidden unit responds to: top-activating rows and maps over the input plane.
+
+``neuron_maps`` evaluates every unit on a grid over the input plane
+(Playground-style): the plane of the two input features when the input is
+2-D, otherwise the plane through the data mean spanned by the first two
+principal components (``x = mean + a·pc1 + b·pc2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
+    """Row indices of the ``k`` strongest activations per unit: ``(units, k)``, strongest first.
+
+    ``acts``: ``(n, units)`` per-example activations (e.g. ``record(m, X)["hidden1"]``).
+    """
+    a = np.asarray(acts)
+    if a.ndim != 2:
+        raise ValueError(f"acts must be (n_rows, units). Received shape {a.shape}; use Recording.features(name) for conv/recurrent layers.")
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be an integer >= 1. Received: k={k!r}.")
+    k = min(k, a.shape[0])
+    part = np.argpartition(-a, k - 1, axis=0)[:k]  # (k, units), unordered
+    order = np.take_along_axis(-a, part, axis=0).argsort(axis=0, kind="stable")
+    return np.take_along_axis(part, order, axis=0).T
+
+
+@dataclass
+class NeuronMaps:
+    """Unit outputs on a ``resolution x resolution`` grid: ``maps[layer]`` is ``(units, res, res)``.
+
+    ``extent`` = (a_min, a_max, b_min, b_max) of the plane; ``axes`` names the
+    two axes; ``points`` = the data's ``(n, 2)`` coordinates in that plane.
+    """
+
+    maps: dict[str, np.ndarray]
+    extent: tuple[float, float, float, float]
+    axes: tuple[str, str]
+    points: np.ndarray
+
+
+def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int = 5000) -> NeuronMaps:
+    """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc)."""
+    from ._record import as_target, record_prepared
+
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2. Received: resolution={resolution!r}.")
+    target = as_target(model)
+    Xp = target.prepared(X)
+    Xa = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp)
+    if Xa.ndim != 2:
+        raise ValueError(f"neuron maps need tabular X of shape (n_rows, n_features). Received shape {Xa.shape}.")
+    if Xa.dtype.kind != "f":
+        raise ValueError(f"neuron maps need real-valued inputs; this model reads {Xa.dtype} values (ids), which have no plane between them.")
+    Xa = Xa[:max_rows].astype(np.float64)
+    if Xa.shape[1] == 2:
+        pts, mean, basis, axes = Xa, np.zeros(2), np.eye(2), ("x1", "x2")
+    elif Xa.shape[1] == 1:
+        raise ValueError("neuron maps need at least 2 input features; this model takes 1.")
+    else:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2).fit(Xa)
+        pts, mean, basis, axes = pca.transform(Xa), pca.mean_, pca.components_, ("PC1", "PC2")
+    lo, hi = pts.min(0), pts.max(0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - pad, hi + pad
+    a = np.linspace(lo[0], hi[0], resolution)
+    b = np.linspace(lo[1], hi[1], resolution)
+    A, B = np.meshgrid(a, b)  # (res, res); row = b, column = a
+    grid = mean + np.stack([A.ravel(), B.ravel()], 1) @ basis  # (res², features)
+    rec = record_prepared(target, grid.astype(np.float32), layers)
+    maps = {n: rec.features(n).T.reshape(-1, resolution, resolution) for n in rec}
+    return NeuronMaps(maps, (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])), axes, pts)
+
+
+__all__ = ["NeuronMaps", "neuron_maps", "top_activating"]

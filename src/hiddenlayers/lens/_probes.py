@@ -1,0 +1,134 @@
+"""Linear probes: how well each hidden layer's representation predicts the labels.
+
+A probe is a linear model fitted on one layer's activations (train split) and
+scored on held-out rows. Classification: accuracy of a standardised
+``LogisticRegression`` (chance = share of the most frequent class).
+Regression: R² of ``RidgeCV`` (chance = 0). The input itself is probed too
+(``"input"``, depth 0), so the curve shows what each layer adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class ProbeResult:
+    """Held-out probe scores by depth; ``layers[0]`` is ``"input"`` when included."""
+
+    layers: list[str]
+    train_score: list[float]
+    test_score: list[float]
+    chance: float
+    metric: str  # "accuracy" or "r2"
+
+    def best(self) -> str:
+        return self.layers[int(np.argmax(self.test_score))]
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{n}={s:.3f}" for n, s in zip(self.layers, self.test_score))
+        return f"ProbeResult({self.metric}: {body}; chance={self.chance:.3f})"
+
+
+def _is_classification(y: np.ndarray) -> bool:
+    from sklearn.utils.multiclass import type_of_target
+
+    return type_of_target(y) in ("binary", "multiclass")
+
+
+def _is_float(X: Any) -> bool:
+    """Whether rows are real-valued features (worth probing as ``input``), not integer ids."""
+    dtype = getattr(X, "dtype", None)
+    return dtype is None or getattr(dtype, "is_floating_point", False) or getattr(dtype, "kind", "f") == "f"
+
+
+def model_task(model: Any) -> str | None:
+    """``"classification"``/``"regression"`` for scikit-learn-style estimators, ``None`` when unknown."""
+    if hasattr(model, "classes_"):
+        return "classification"
+    from sklearn.base import BaseEstimator, is_regressor
+
+    if isinstance(model, BaseEstimator):  # is_regressor reads scikit-learn tags, which other objects lack
+        return "regression" if is_regressor(model) else None
+    return None
+
+
+def probe_features(
+    features: dict[str, np.ndarray], y: Any, *, test_size: float = 0.3, random_state: int = 0, max_iter: int = 500,
+    task: str | None = None,
+) -> ProbeResult:
+    """Fit and score one linear probe per ``(n, d)`` feature matrix in ``features``.
+
+    ``task``: ``"classification"`` or ``"regression"``; ``None`` infers it from
+    ``y`` (whole-number targets then count as classes, so pass it for a regressor).
+    """
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D labels or targets, one per row. Received shape {y.shape}.")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be in (0, 1). Received: test_size={test_size!r}.")
+    n = y.shape[0]
+    for name, f in features.items():
+        if f.shape[0] != n:
+            raise ValueError(f"{name} has {f.shape[0]} rows but y has {n}: pass one label per row of X.")
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None. Received: task={task!r}.")
+    clf = _is_classification(y) if task is None else task == "classification"
+    idx = np.arange(n)
+    strat = y if clf and np.unique(y, return_counts=True)[1].min() >= 2 else None
+    tr, te = train_test_split(idx, test_size=test_size, random_state=random_state, stratify=strat)
+    if clf and np.unique(y[tr]).size < 2:
+        raise ValueError("the probe's training split holds a single class: pass more rows or more than one class.")
+    train_s, test_s = [], []
+    for f in features.values():
+        f2 = f.reshape(n, -1).astype(np.float64)
+        if clf:
+            est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+        else:
+            est = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 7)))
+        est.fit(f2[tr], y[tr])
+        train_s.append(float(est.score(f2[tr], y[tr])))
+        test_s.append(float(est.score(f2[te], y[te])))
+    if clf:
+        _, counts = np.unique(y[te], return_counts=True)
+        chance = float(counts.max() / counts.sum())
+    else:
+        chance = 0.0
+    return ProbeResult(list(features), train_s, test_s, chance, "accuracy" if clf else "r2")
+
+
+def probe(
+    model: Any, X: Any, y: Any, *, layers: Any = None, include_input: bool = True, test_size: float = 0.3,
+    random_state: int = 0, max_rows: int | None = 20000,
+) -> ProbeResult:
+    """Held-out linear-probe score of every hidden layer of ``model`` on ``(X, y)``.
+
+    >>> probe(clf, X, y).test_score   # accuracy by depth: input, hidden1, hidden2, ...
+    """
+    from ._record import as_target, record_prepared
+
+    y = np.asarray(y)
+    target = as_target(model)
+    Xp = target.prepared(X)
+    if Xp.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {Xp.shape[0]} rows but y has {y.shape[0]}: pass one label per row.")
+    if max_rows and Xp.shape[0] > max_rows:
+        Xp, y = Xp[:max_rows], y[:max_rows]
+    rec = record_prepared(target, Xp, layers)
+    feats: dict[str, np.ndarray] = {}
+    if include_input and _is_float(Xp) and bool(np.isfinite(np.asarray(Xp.toarray() if hasattr(Xp, "toarray") else Xp, dtype=float)).all()):
+        arr = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp.detach().cpu() if hasattr(Xp, "detach") else Xp)
+        feats["input"] = arr.reshape(arr.shape[0], -1)
+    feats.update({n: rec.features(n) for n in rec})
+    return probe_features(feats, y, test_size=test_size, random_state=random_state, task=model_task(model))
+
+
+__all__ = ["ProbeResult", "model_task", "probe", "probe_features"]

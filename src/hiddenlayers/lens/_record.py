@@ -1,0 +1,344 @@
+"""Record hidden activations of any ``torch.nn.Module`` (or a fitted estimator).
+
+Forward hooks are registered inside a context manager on the layers a
+selector picks (name pattern, module type, list, or predicate) and removed in
+``finally`` — also when the forward pass raises. Outputs are classified as
+``dense`` ``(N, units)``, ``conv`` ``(N, C, H, W)`` (units = channels) or
+``recurrent`` ``(N, T, units)`` (units over time), so statistics always see a
+``(samples, units)`` matrix.
+
+>>> acts = record(clf, X)            # {"hidden1": (N, 64) array, ...}
+>>> acts.stats["hidden1"].n_dead
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ._stats import LayerStats, UnitAccumulator
+from ._target import Target, as_target, default_layers, prepare_X
+
+Selector = str | type | tuple | list | Callable[[str, nn.Module], bool] | None
+
+_ACT_TYPES: dict[type, str] = {
+    nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
+    nn.Tanh: "tanh", nn.Sigmoid: "logistic", nn.Softplus: "softplus", nn.Identity: "identity",
+    nn.Linear: "identity",  # a bare linear layer (e.g. a bottleneck or a head): no activation after it
+    nn.Embedding: "identity",  # looked-up vectors: any sign is "active"
+}
+_SKIP_DEFAULT = (nn.Dropout, nn.Identity, nn.Flatten)
+
+
+def select_layers(module: nn.Module, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
+    """Named submodules picked by ``layers``; no match raises and lists the names.
+
+    ``layers``: ``None`` (the hidden layers of a Network, else every leaf
+    module except dropout/identity/flatten), a glob pattern (``"hidden*"``,
+    ``"encoder.*"``), a module type or tuple of types (``nn.Conv2d``), a list
+    of names/patterns, or a predicate ``f(name, module) -> bool``.
+    """
+    named = {n: m for n, m in module.named_modules() if n}
+    if not named:  # a single leaf module (e.g. a bare nn.GRU) is its own only layer
+        named = {type(module).__name__.lower(): module}
+    if layers is None:
+        if default:
+            return {n: named[n] for n in default}
+        chosen = {n: m for n, m in named.items() if not list(m.children()) and not isinstance(m, _SKIP_DEFAULT)}
+    elif isinstance(layers, str):
+        chosen = {n: m for n, m in named.items() if fnmatch.fnmatchcase(n, layers)}
+    elif isinstance(layers, type) or (isinstance(layers, tuple) and all(isinstance(t, type) for t in layers)):
+        chosen = {n: m for n, m in named.items() if isinstance(m, layers)}
+    elif isinstance(layers, (list, tuple)):
+        chosen = {}
+        for pat in layers:
+            if not isinstance(pat, str):
+                raise TypeError(f"layers list must hold names or glob patterns (str). Received: {pat!r}.")
+            hits = {n: m for n, m in named.items() if fnmatch.fnmatchcase(n, pat)}
+            if not hits:
+                chosen = {}
+                break
+            chosen.update(hits)
+    elif callable(layers):
+        chosen = {n: m for n, m in named.items() if layers(n, m)}
+    else:
+        raise TypeError(f"layers must be a name pattern, a module type, a list of names or a predicate. Received: {layers!r}.")
+    if not chosen:
+        listing = ", ".join(f"{n} ({type(m).__name__})" for n, m in named.items()) or "(none)"
+        raise ValueError(f"layers={layers!r} matched no layer of {type(module).__name__}; its layers are: {listing}.")
+    return chosen
+
+
+def activation_of(module: nn.Module) -> str | None:
+    """The activation name a module's output passes through, when known."""
+    name = getattr(module, "activation_name", None)
+    if isinstance(name, str):
+        return name
+    for t, act in _ACT_TYPES.items():
+        if type(module) is t:
+            return act
+    children = list(module.children())
+    return activation_of(children[-1]) if children else None
+
+
+def _kind(module: nn.Module, out: Tensor) -> str:
+    if out.ndim <= 2:
+        return "dense"
+    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d)) or (
+        out.ndim == 4 and not isinstance(module, nn.RNNBase)
+    ):
+        return "conv"
+    return "recurrent"
+
+
+def _first_tensor(out: Any) -> Tensor | None:
+    if isinstance(out, Tensor):
+        return out
+    if isinstance(out, (tuple, list)) and out:
+        return _first_tensor(out[0])
+    return None  # e.g. a PackedSequence: not recorded
+
+
+def as_units(x: Tensor, kind: str) -> Tensor:
+    """``(samples, units)`` view of one layer output: channels or last axis are the units."""
+    if kind == "dense":
+        return x.reshape(x.shape[0], -1) if x.ndim != 2 else x
+    if kind == "conv":
+        return x.movedim(1, -1).reshape(-1, x.shape[1])  # (N*H*W, C)
+    return x.reshape(-1, x.shape[-1])  # (N*T, units)
+
+
+class Recorder:
+    """Hook bookkeeping; use through :func:`recording`.
+
+    ``outputs[name]`` is a list of per-batch tensors (post-activation),
+    ``pre[name]`` the pre-activations where cheap (our DenseLayer), and
+    ``kinds[name]`` is ``dense``/``conv``/``recurrent``.
+    """
+
+    def __init__(self, layers: dict[str, nn.Module], *, keep: bool = True, pre: bool = True, stream: bool = False) -> None:
+        self.layers = layers
+        self.keep, self.want_pre, self.stream = keep, pre, stream
+        self.outputs: dict[str, list[Tensor]] = {n: [] for n in layers}
+        self.pre: dict[str, list[Tensor]] = {}
+        self.kinds: dict[str, str] = {}
+        self.acts: dict[str, str | None] = {n: activation_of(m) for n, m in layers.items()}
+        self.acc: dict[str, UnitAccumulator] = {}
+        self.handles: list[Any] = []
+
+    def _batch_first(self, name: str, out: Tensor) -> Tensor:
+        mod = self.layers[name]
+        if isinstance(mod, nn.RNNBase) and not mod.batch_first and out.ndim == 3:
+            return out.transpose(0, 1)  # (T, N, U) -> (N, T, U)
+        return out
+
+    def _take(self, name: str, out: Any) -> None:
+        t = _first_tensor(out)
+        if t is None:
+            return
+        t = self._batch_first(name, t.detach())
+        if name not in self.kinds:
+            self.kinds[name] = _kind(self.layers[name], t)
+        if self.stream:
+            acc = self.acc.get(name)
+            if acc is None:
+                acc = self.acc[name] = UnitAccumulator(self.acts[name])
+            acc.update(as_units(t, self.kinds[name]))
+        if self.keep:
+            self.outputs[name].append(t)
+
+    def attach(self) -> None:
+        for name, mod in self.layers.items():
+            act = getattr(mod, "act", None)
+            if self.want_pre and isinstance(act, nn.Module) and hasattr(mod, "activation_name"):
+                # DenseLayer: the act module's input is the pre-activation, its output the activation.
+                self.pre[name] = []
+
+                def dense_hook(_m: nn.Module, inp: tuple, out: Any, name: str = name) -> None:
+                    if self.keep:
+                        self.pre[name].append(inp[0].detach())
+
+                self.handles.append(act.register_forward_hook(dense_hook))
+
+            def hook(_m: nn.Module, _inp: tuple, out: Any, name: str = name) -> None:
+                self._take(name, out)
+
+            self.handles.append(mod.register_forward_hook(hook))
+
+    def detach(self) -> None:
+        while self.handles:
+            self.handles.pop().remove()
+
+
+@contextmanager
+def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
+    """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
+
+    >>> with recording(net, "hidden*") as rec:
+    ...     net(x)
+    >>> rec.outputs["hidden1"][0].shape   # (N, units)
+    """
+    rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream)
+    try:
+        rec.attach()
+        yield rec
+    finally:
+        rec.detach()
+
+
+@dataclass
+class Recording(Mapping):
+    """``{layer name: activations}`` as NumPy arrays, plus what was learned on the way.
+
+    ``kinds``: dense/conv/recurrent per layer; ``pre``: pre-activations (our
+    dense layers only); ``activations``: activation name per layer or None;
+    ``stats``: :class:`~hiddenlayers.lens.stats.LayerStats` per layer;
+    ``n_rows``: rows seen. With ``stream=True`` only the first ``sample``
+    rows are kept as arrays; statistics cover every row.
+    """
+
+    arrays: dict[str, np.ndarray]
+    kinds: dict[str, str]
+    activations: dict[str, str | None]
+    stats: dict[str, LayerStats]
+    n_rows: int
+    pre: dict[str, np.ndarray] = field(default_factory=dict)
+    output: np.ndarray | None = None
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    def units(self, name: str) -> np.ndarray:
+        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per step)."""
+        return as_units(torch.from_numpy(self.arrays[name]), self.kinds[name]).numpy()
+
+    def features(self, name: str) -> np.ndarray:
+        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time."""
+        a = self.arrays[name]
+        if self.kinds[name] == "dense":
+            return a.reshape(a.shape[0], -1)
+        if self.kinds[name] == "conv":
+            return a.reshape(a.shape[0], a.shape[1], -1).mean(axis=2)
+        return a.mean(axis=1)
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) == 0:
+        raise TypeError(f"X must be an array, tensor or DataFrame with rows. Received: {type(X).__name__}.")
+    return int(shape[0])
+
+
+def _prepare_X(target: Target, X: Any) -> Any:
+    return prepare_X(target, X)
+
+
+def record(
+    model: Any,
+    X: Any,
+    layers: Selector = None,
+    *,
+    batch_size: int = 1024,
+    stream: bool = False,
+    sample: int | None = None,
+    pre: bool = True,
+    keep_output: bool = False,
+) -> Recording:
+    """Run ``X`` through ``model`` in batches and return the hidden activations.
+
+    ``model``: a fitted estimator, a :class:`~hiddenlayers.Network` or any
+    ``nn.Module``. ``X``: ``(N, ...)`` array/tensor/DataFrame. ``stream=True``
+    keeps per-unit statistics over all rows but arrays only for the first
+    ``sample`` rows (default 2,000): bounded memory on big data.
+
+    >>> acts = record(clf, X)
+    >>> acts["hidden2"].shape
+    (1000, 64)
+    """
+    target = as_target(model)
+    return record_prepared(target, target.prepared(X), layers, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
+
+
+def record_prepared(
+    target: Target,
+    X: Any,
+    layers: Selector = None,
+    *,
+    batch_size: int = 1024,
+    stream: bool = False,
+    sample: int | None = None,
+    pre: bool = True,
+    keep_output: bool = False,
+) -> Recording:
+    """:func:`record` on rows that are already the network's input (``target.prepared(X)``)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+        raise ValueError(f"sample must be None or an integer >= 1. Received: sample={sample!r}.")
+    n = _n_rows(X)
+    if n == 0:
+        raise ValueError("X has 0 rows: pass at least one row to record.")
+    cap = (sample or 2000) if stream else (sample or n)
+    module = target.module
+    was_training = module.training
+    module.eval()
+    arrays: dict[str, list[np.ndarray]] = {}
+    pres: dict[str, list[np.ndarray]] = {}
+    outs: list[np.ndarray] = []
+    kept = 0
+    try:
+        with torch.inference_mode(), recording(module, layers if layers is not None else target.default_layers, pre=pre, stream=stream) as rec:
+            for start in range(0, n, batch_size):
+                xb = target.to_tensor(X[start : start + batch_size])
+                rec.keep = kept < cap
+                out = module(xb)
+                if rec.keep:
+                    take = min(cap - kept, xb.shape[0])
+                    for name, lst in rec.outputs.items():
+                        if lst:
+                            arrays.setdefault(name, []).append(lst.pop()[:take].cpu().numpy())
+                    for name, lst in rec.pre.items():
+                        if lst:
+                            pres.setdefault(name, []).append(lst.pop()[:take].cpu().numpy())
+                    if keep_output and isinstance(_first_tensor(out), Tensor):
+                        outs.append(_first_tensor(out)[:take].cpu().numpy())  # type: ignore[index]
+                    kept += take
+    finally:
+        module.train(was_training)
+    missing = [name for name in rec.layers if name not in arrays and name not in rec.acc]
+    if missing:
+        raise ValueError(f"layers {', '.join(missing)} were selected but never ran in forward(): pick layers on the forward path.")
+    full = {name: np.concatenate(parts) for name, parts in arrays.items()}
+    if stream:
+        stats = {name: acc.result(name) for name, acc in rec.acc.items()}
+    else:
+        stats = {}
+        for name, a in full.items():
+            acc = UnitAccumulator(rec.acts[name])
+            acc.update(as_units(torch.from_numpy(a), rec.kinds[name]))
+            stats[name] = acc.result(name)
+    return Recording(
+        arrays=full,
+        kinds=dict(rec.kinds),
+        activations=dict(rec.acts),
+        stats=stats,
+        n_rows=n,
+        pre={name: np.concatenate(p) for name, p in pres.items() if p},
+        output=np.concatenate(outs) if outs else None,
+    )
+
+
+__all__ = ["Recorder", "Recording", "Target", "as_target", "as_units", "record", "record_prepared", "recording", "select_layers"]

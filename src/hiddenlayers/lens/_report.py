@@ -1,0 +1,332 @@
+"""``report(model, X, y).save("report.html")``: one self-contained HTML page.
+
+Sections (each always present; one that cannot be computed says why):
+architecture, training, gradient flow, layers (table + plain-word warnings),
+activations, similarity (CKA), probes, projections, neurons (maps + top
+rows), features (attribution). Figures are inline PNGs made with
+Matplotlib's Agg backend; nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _html as H
+
+SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "features")
+
+
+@dataclass
+class Report:
+    """A rendered report; ``html`` is the page, ``warnings`` the plain-word findings."""
+
+    title: str
+    sections: list[tuple[str, str, str, str]]
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def html(self) -> str:
+        subtitle = f"{len(self.warnings)} warning(s) · generated {time.strftime('%Y-%m-%d %H:%M')}"
+        return H.page(self.title, subtitle, self.sections)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the page atomically (temp file in the same folder, then rename)."""
+        from .._files import atomic_write_bytes
+
+        if os.path.isdir(path):
+            raise ValueError(f"'{path}' is a folder: give a file path such as report.html.")
+        atomic_write_bytes(path, self.html.encode("utf-8"))
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return self.html
+
+
+def _params_line(model: Any) -> str:
+    get = getattr(model, "get_params", None)
+    if get is None:
+        return ""
+    try:
+        p = get(deep=False)
+    except TypeError:  # get_params() without scikit-learn's `deep` argument (DQNAgent)
+        p = get()
+    keys = ("hidden_layer_sizes", "n_components", "window", "horizon", "target", "n_factors", "activation",
+            "solver", "alpha", "batch_size", "learning_rate_init", "learning_rate", "max_iter", "early_stopping")
+    return '<p class="mono">' + H.esc(", ".join(f"{k}={p[k]!r}" for k in keys if k in p)) + "</p>"
+
+
+def _architecture(model: Any, module: torch.nn.Module, rec: Any, in_shape: tuple[int, ...], in_dtype: str) -> str:
+    """One row per recorded layer (with its output shape per example) plus the input and output heads."""
+    from ..network import count_parameters
+
+    names = list(rec)
+    rows = [["input", in_dtype, " × ".join(map(str, in_shape)) or "1", "", ""]]
+    heads = [n for n, _ in module.named_modules() if (n == "head" or n.endswith(".head")) and n not in names]
+    for name in names + heads:
+        mod = module.get_submodule(name)
+        if name in rec.arrays:
+            shape = " × ".join(map(str, rec.arrays[name].shape[1:]))
+            act = rec.activations.get(name) or ""
+        else:
+            shape, act = str(getattr(mod, "out_features", "")), "(output)"
+        extra = ", ".join(x for x in (getattr(mod, "norm", None) and "norm", getattr(mod, "dropout", None) and "dropout") if x)
+        rows.append([name, type(mod).__name__, shape, act, f"{count_parameters(mod):,}" + (f" ({extra})" if extra else "")])
+    body = H.table_html(["layer", "kind", "output per example", "activation", "parameters"], rows)
+    total = f"<p>Total trainable parameters: <b>{count_parameters(module):,}</b>.</p>"
+    if model is not module:
+        total += _params_line(model)
+    return total + body
+
+
+def _training(history: Any) -> tuple[str, str]:
+    from ..training import STOP_REASONS
+    from ._plots import training_curves
+
+    if history is not None and getattr(history, "episode_returns", None):  # an agent: returns, not losses
+        from ._plots import returns_curve
+
+        ret = np.asarray(history.episode_returns, dtype=float)
+        lead = f"{len(ret)} training episodes over {getattr(history, 'steps', 0):,} steps; best greedy evaluation {getattr(history, 'best_eval', float('nan')):.4g}."
+        return lead, H.figure_html(returns_curve(history), "return of each training episode; dots: greedy evaluations (the best weights are kept)")
+    if history is None or not hasattr(history, "train_loss") or not len(history.train_loss):
+        return "", H.na_html("no training history (the model was not trained with hiddenlayers' fit loop).")
+    reason = history.stop_reason or "unknown"
+    msg = history.stop_message or STOP_REASONS.get(reason, "")
+    lead = f"Stopped after {history.epoch[-1]} epochs: {msg or reason}."
+    last = f"Final training loss {history.train_loss[-1]:.4g}"
+    if history.best_epoch:
+        last += f"; best epoch {history.best_epoch}"
+    return lead, f"<p>{H.esc(last)}.</p>" + H.figure_html(training_curves(history), "loss by epoch; right: validation score (or learning rate)")
+
+
+def _gradflow(model: Any, history: Any) -> tuple[str, str]:
+    from ._gradflow import KEY, gradient_flow_table
+    from ._plots import gradient_flow
+
+    if history is None or not (getattr(history, "extra", None) or {}).get(KEY):
+        if model is not None and not hasattr(model, "callbacks"):
+            why = f"{type(model).__name__}'s fit loop takes no callbacks, so gradient flow was not recorded."
+        else:
+            why = "train with callbacks=[hl.lens.GradientFlow(X_sample)] to record gradient flow per epoch."
+        return "", H.na_html(why)
+    table = gradient_flow_table(history)
+    notes = []
+    for name, m in table.items():
+        g = m["grad_norm"][np.isfinite(m["grad_norm"])]
+        if g.size and g[-1] < 1e-6:
+            notes.append(f"{name}: the gradient has vanished (norm {g[-1]:.1e} in the last epoch).")
+        if g.size and g[-1] > 1e3:
+            notes.append(f"{name}: the gradient is exploding (norm {g[-1]:.1e}); lower the learning rate or set clip_grad_norm.")
+    return "Per epoch and hidden layer: gradient norm, size of the update relative to the weights, and the share of active units.", (
+        H.figure_html(gradient_flow(table), "log scale; flat near zero = vanishing, very large = exploding") + H.warnings_html(notes)
+    )
+
+
+def _layers_table(rec: Any) -> tuple[str, list[str]]:
+    rows, classes, warns = [], [], []
+    for name, s in rec.stats.items():
+        rows.append([name, rec.kinds.get(name, ""), s.activation or "-", s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
+                     f"{s.fraction_active.mean():.0%}", s.n_dead, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
+        classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead else "", "warn" if s.n_saturated else "", "", ""])
+        warns.extend(s.warnings())
+    header = ["layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "effective rank"]
+    return H.table_html(header, rows, classes) + H.warnings_html(warns, "No dead or saturated units on this data."), warns
+
+
+def _guarded(reason_prefix: str, fn: Any, *args: Any) -> tuple[str, str]:
+    """Run one analysis section; a model it cannot apply to yields a visible one-line reason, not a crash."""
+    try:
+        return fn(*args)
+    except (ValueError, TypeError, RuntimeError, IndexError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return reason_prefix, H.na_html(f"could not be computed for this model: {msg}")
+
+
+def _task(model: Any, yv: np.ndarray) -> str | None:
+    from ._probes import model_task
+
+    task = model_task(model)
+    if task is None and yv.dtype.kind == "f" and np.unique(yv).size > 20:
+        return "regression"  # many distinct real values (e.g. a series' next value): not classes
+    return task
+
+
+def _to_array(Xp: Any) -> np.ndarray:
+    if hasattr(Xp, "toarray"):
+        return Xp.toarray()
+    if isinstance(Xp, torch.Tensor):
+        return Xp.detach().cpu().numpy()
+    return np.asarray(Xp)
+
+
+def report(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    layers: Any = None,
+    title: str | None = None,
+    max_rows: int = 10000,
+    plot_rows: int = 2000,
+    tsne: bool = False,
+    units_per_layer: int = 8,
+    feature_names: list[str] | None = None,
+) -> Report:
+    """Build the report on (at most ``max_rows`` rows of) ``X``; ``y`` enables probes and colours.
+
+    ``X`` is what the model itself takes (a table, images, a series for a
+    Forecaster, (user, item) pairs for a Recommender, observations for a
+    DQNAgent); the lens turns it into the rows its network reads
+    (``model.network_input(X)``), and ``y`` holds one label per such row
+    (a Forecaster: one per lag window). Sections that cannot apply to a
+    model (attribution over integer ids, neuron maps over images, ...) say
+    why in one line.
+
+    >>> report(clf, X, y).save("report.html")
+    """
+    from ._plots import heatmap, histograms, probes, scatter_grid
+    from ._projection import project_2d
+    from ._record import as_target, record_prepared
+    from ._similarity import cka_matrix
+
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    target = as_target(model)
+    Xp = target.prepared(X)
+    yv = None if y is None else np.asarray(y)
+    n_in = Xp.shape[0]
+    if yv is not None and (yv.ndim == 0 or yv.shape[0] != n_in):
+        got = "a scalar" if yv.ndim == 0 else str(yv.shape[0])
+        what = " rows" if target.estimator is None or not hasattr(target.estimator, "network_input") else f" network-input rows ({type(model).__name__}.network_input(X))"
+        raise ValueError(f"X gives {n_in}{what} but y has {got}: pass one label per row.")
+    if n_in > max_rows:
+        Xp, yv = Xp[:max_rows], (None if yv is None else yv[:max_rows])
+    rec = record_prepared(target, Xp, layers)
+    names = list(rec)
+    Xa = _to_array(Xp)
+    t["record"] = time.perf_counter() - t0
+    history = getattr(model, "history_", None)
+    sections: list[tuple[str, str, str, str]] = []
+    in_dtype = "ids" if Xa.dtype.kind in "iu" else "values"
+    sections.append(("architecture", "Architecture", "The layers, their output shapes and activations.", _architecture(model, target.module, rec, tuple(Xa.shape[1:]), in_dtype)))
+    lead, body = _training(history)
+    sections.append(("training", "Training", lead or "How the loss moved while training.", body))
+    lead, body = _gradflow(target.estimator, history)
+    sections.append(("gradient-flow", "Gradient flow", lead or "Gradient norms per layer during training.", body))
+    table, warns = _layers_table(rec)
+    sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
+    sample = {n: rec[n][:plot_rows] for n in names}
+    sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
+    t["stats"] = time.perf_counter() - t0
+
+    feats = {n: rec.features(n) for n in names}
+
+    def similarity() -> tuple[str, str]:
+        if len(names) < 2:
+            return "Layer similarity.", H.na_html("only one hidden layer; nothing to compare.")
+        sim = cka_matrix(feats, unbiased=False)
+        return "How similar the layers' representations are (linear CKA).", H.figure_html(
+            heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), "1 = the same geometry up to rotation and scale")
+
+    lead, body = _guarded("Layer similarity.", similarity)
+    sections.append(("similarity", "Layer similarity", lead, body))
+    t["cka"] = time.perf_counter() - t0
+
+    def probe_section() -> tuple[str, str]:
+        from ._probes import probe_features
+
+        if yv is None or yv.ndim != 1:
+            return "Linear probes.", H.na_html("pass y (one label per row) to probe the layers.")
+        if np.unique(yv).size < 2:
+            return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
+        cap = min(Xa.shape[0], 5000)
+        real = Xa.dtype.kind == "f" and bool(np.isfinite(Xa[:cap]).all())  # padded sequences hold NaN steps
+        pr_feats = ({"input": Xa.reshape(Xa.shape[0], -1)} if real else {}) | feats
+        pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap], task=_task(model, yv))
+        rows = [[n, f"{a:.3f}", f"{b:.3f}"] for n, a, b in zip(pr.layers, pr.train_score, pr.test_score)]
+        body = H.figure_html(probes(pr.layers, pr.train_score, pr.test_score, pr.chance, pr.metric)) + H.table_html(["layer", f"train {pr.metric}", f"held-out {pr.metric}"], rows)
+        if Xa.dtype.kind != "f":
+            body = H.note_html("The input itself is not probed: it is integer ids, not features.") + body
+        elif not real:
+            body = H.note_html("The input itself is not probed: its padded steps (NaN) are not features.") + body
+        return f"Held-out {pr.metric} of a linear model on each layer: how the label information grows with depth (best: {pr.best()}).", body
+
+    lead, body = probe_section()  # a y that cannot be probed (one class in the split, ...) is the caller's error: it raises
+    sections.append(("probes", "Linear probes", lead, body))
+    t["probes"] = time.perf_counter() - t0
+
+    method = "tsne" if tsne else "pca"
+
+    def projections() -> tuple[str, str]:
+        pts = {n: project_2d(feats[n][:plot_rows], method=method) for n in names}
+        return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(scatter_grid(pts, yv, method))
+
+    lead, body = _guarded("Projections.", projections)
+    sections.append(("projections", "Projections", lead, body))
+    t["projections"] = time.perf_counter() - t0
+
+    lead, body = _guarded("What each hidden unit responds to.", lambda: ("What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer)))
+    sections.append(("neurons", "Neurons", lead, body))
+    t["neurons"] = time.perf_counter() - t0
+
+    lead, body = _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)
+    sections.append(("features", "Top features", lead, body))
+    t["features"] = time.perf_counter() - t0
+    return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
+
+
+def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names: list[str] | None) -> tuple[str, str]:
+    from ._attribution import feature_importance
+    from ._plots import bars
+
+    if Xa.dtype.kind != "f":
+        return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
+    if Xa.ndim != 2:
+        return "Input attribution.", H.na_html(f"attribution is summarised per tabular feature; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example.")
+    imp = feature_importance(module, Xa[:300])
+    known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
+    fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
+    body = H.figure_html(bars(imp, fnames, "mean |integrated gradients|, all outputs"), "top input features")
+    return "Which input features drive the outputs (integrated gradients, Captum).", body
+
+
+def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int) -> str:
+    from ._neurons import neuron_maps, top_activating
+    from ._plots import neuron_grid
+
+    parts = []
+    kinds = {rec.kinds[n] for n in names}
+    if Xa.ndim != 2 or Xa.shape[1] < 2:
+        why = "neuron maps need tabular inputs with two or more features"
+        parts.append(H.na_html(why + (f"; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example." if Xa.ndim != 2 else ".")))
+    elif Xa.dtype.kind != "f":
+        parts.append(H.na_html("neuron maps need real-valued inputs; this model reads integer ids, which have no plane between them."))
+    elif kinds != {"dense"}:
+        parts.append(H.na_html(f"neuron maps are drawn for dense layers only; this model has {', '.join(sorted(kinds - {'dense'}))} layers."))
+    else:
+        nm = neuron_maps(module, Xa, layers=names, resolution=40, max_rows=2000)
+        for n in names:
+            m = nm.maps[n]
+            units = [int(u) for u in np.argsort(-m.reshape(m.shape[0], -1).std(1))[:k]]
+            parts.append(H.figure_html(neuron_grid(m, sorted(units), nm.extent, nm.points, yv, n, nm.axes),
+                                       f"{n}: the {len(units)} most varying units; red = high output, dots = data"))
+    rows = []
+    for n in names:
+        f = rec.features(n)
+        top = top_activating(f, 3)
+        order = np.argsort(-f.std(0))[: min(k, f.shape[1])]
+        for u in order:
+            r = top[u]
+            lab = "" if yv is None else ", ".join(str(yv[i]) for i in r)
+            rows.append([n, int(u), ", ".join(str(int(i)) for i in r), f"{f[r[0], u]:.3g}", lab])
+    parts.append("<h3>Rows that activate each unit most</h3>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
+    return "".join(parts)
+
+
+__all__ = ["SECTIONS", "Report", "report"]

@@ -1,0 +1,148 @@
+"""Linear CKA (centered kernel alignment) between representations.
+
+Both estimators are computed in feature space, ``O(n·d²)`` instead of the
+``O(n²)`` Gram matrices:
+
+- **biased** (Kornblith et al. 2019): ``‖YcᵀXc‖²_F / (‖XcᵀXc‖_F ‖YcᵀYc‖_F)``
+  on column-centred ``Xc, Yc``. Exactly 1 for a representation with itself;
+  invariant to orthogonal transforms and isotropic scaling; biased upwards for
+  few rows and many features (two random matrices score > 0).
+- **unbiased**: the same ratio built from the unbiased HSIC estimator of Song
+  et al. (2012), which is near 0 for independent representations even when
+  features outnumber rows. Needs at least 4 rows.
+
+Rows must correspond: row ``i`` of ``X`` and ``Y`` is the same example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def _mat(a: Any, name: str) -> Tensor:
+    t = a.detach() if isinstance(a, Tensor) else torch.as_tensor(np.asarray(a))
+    if t.ndim < 2:
+        raise ValueError(f"{name} must have shape (n_rows, n_features). Received shape {tuple(t.shape)}.")
+    t = t.reshape(t.shape[0], -1).to(torch.float64)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} holds NaN or infinite values: clean the data or check the model for divergence.")
+    return t
+
+
+def _hsic_biased(X: Tensor, Y: Tensor) -> Tensor:
+    return (Y.T @ X).square().sum()
+
+
+def _hsic_unbiased(X: Tensor, Y: Tensor) -> Tensor:
+    # Song et al. (2012), written with K = XXᵀ, L = YYᵀ and zeroed diagonals, in feature space.
+    n = X.shape[0]
+    k = X.square().sum(1)  # diag(K), (n,)
+    l_ = Y.square().sum(1)  # diag(L), (n,)
+    tr_kl = (Y.T @ X).square().sum() - (k * l_).sum()
+    k1 = X @ X.sum(0) - k  # K̃·1, (n,)
+    l1 = Y @ Y.sum(0) - l_  # L̃·1, (n,)
+    sum_k, sum_l = k1.sum(), l1.sum()
+    return (tr_kl + sum_k * sum_l / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * (k1 @ l1)) / (n * (n - 3))
+
+
+def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
+    """Linear CKA between ``X (n, d1)`` and ``Y (n, d2)``, a number in [0, 1] (unbiased: may dip below 0).
+
+    >>> cka(h1, h1)
+    1.0
+    """
+    Xt, Yt = _mat(X, "X"), _mat(Y, "Y")
+    if Xt.shape[0] != Yt.shape[0]:
+        raise ValueError(
+            f"X and Y must have the same rows (the same examples in the same order). Received {Xt.shape[0]} and {Yt.shape[0]} rows."
+        )
+    n = Xt.shape[0]
+    if unbiased and n < 4:
+        raise ValueError(f"the unbiased CKA estimator needs at least 4 rows. Received {n}; use unbiased=False or more rows.")
+    if n < 2:
+        raise ValueError("CKA needs at least 2 rows.")
+    if unbiased:
+        hsic = _hsic_unbiased
+    else:
+        Xt, Yt = Xt - Xt.mean(0), Yt - Yt.mean(0)
+        hsic = _hsic_biased
+    xy, xx, yy = hsic(Xt, Yt), hsic(Xt, Xt), hsic(Yt, Yt)
+    denom = torch.sqrt(torch.clamp(xx, min=0.0) * torch.clamp(yy, min=0.0))
+    if float(denom) <= 1e-300:
+        return 0.0  # a constant representation carries no similarity structure
+    return float(xy / denom)
+
+
+@dataclass
+class CKAResult:
+    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``)."""
+
+    rows: list[str]
+    cols: list[str]
+    matrix: np.ndarray
+    unbiased: bool
+
+    def __repr__(self) -> str:
+        return f"CKAResult({len(self.rows)}x{len(self.cols)}, unbiased={self.unbiased})"
+
+
+def cka_matrix(A: dict[str, Any], B: dict[str, Any] | None = None, *, unbiased: bool = False) -> CKAResult:
+    """CKA between every representation of ``A`` and of ``B`` (``B=None``: ``A`` with itself)."""
+    same = B is None
+    B = A if B is None else B
+    ra, rb = list(A), list(B)
+    M = np.zeros((len(ra), len(rb)))
+    for i, a in enumerate(ra):
+        for j, b in enumerate(rb):
+            if same and j < i:
+                M[i, j] = M[j, i]
+            else:
+                M[i, j] = cka(A[a], B[b], unbiased=unbiased)
+    return CKAResult(ra, rb, M, unbiased)
+
+
+def layer_similarity(
+    model: Any,
+    X: Any,
+    other: Any = None,
+    X_other: Any = None,
+    *,
+    layers: Any = None,
+    unbiased: bool = False,
+    max_rows: int | None = 5000,
+) -> CKAResult:
+    """CKA between hidden layers: of one model, of two models, or of one model on two datasets.
+
+    - ``layer_similarity(m, X)``: every layer of ``m`` against every other.
+    - ``layer_similarity(m, X, other=m2)``: layers of ``m`` (rows) vs ``m2`` (columns) on ``X``.
+    - ``layer_similarity(m, X, X_other=X2)``: layers of ``m`` on ``X`` vs on ``X2``; the
+      rows of ``X2`` must be the same examples as ``X`` (e.g. shifted, noised or
+      re-encoded), so the diagonal says how much each layer's geometry survives the shift.
+    ``max_rows`` caps the rows used (the first ones), keeping memory and time bounded.
+    """
+    from ._record import record
+
+    X_use = X[:max_rows] if max_rows else X
+    rec_a = record(model, X_use, layers)
+    feats_a = {n: rec_a.features(n) for n in rec_a}
+    if other is None and X_other is None:
+        return cka_matrix(feats_a, unbiased=unbiased)
+    if X_other is not None:
+        n_a, n_b = int(X.shape[0]), int(X_other.shape[0])
+        if n_a != n_b:
+            raise ValueError(
+                f"X_other must hold the same examples as X, row for row (CKA compares paired rows). Received {n_a} and {n_b} rows; "
+                "for unrelated datasets compare layer_similarity(model, X) with layer_similarity(model, X_other)."
+            )
+    X_b = X_other[:max_rows] if X_other is not None and max_rows else (X_other if X_other is not None else X_use)
+    rec_b = record(other if other is not None else model, X_b, layers)
+    feats_b = {n: rec_b.features(n) for n in rec_b}
+    return cka_matrix(feats_a, feats_b, unbiased=unbiased)
+
+
+__all__ = ["CKAResult", "cka", "cka_matrix", "layer_similarity"]

@@ -1,0 +1,174 @@
+"""Per-layer and per-unit activation statistics, accumulated in one streaming pass.
+
+Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
+
+- **active**: ``h > f(0)``, i.e. the pre-activation is positive (ReLU: ``h > 0``;
+  logistic: ``h > 0.5``).
+- **dead unit**: never active on the data (ReLU-like activations: it gets no
+  gradient either), or for any activation an output that does not vary at all.
+- **saturated unit**: for bounded activations (tanh, logistic), the output is
+  within ``margin`` x range of a limit on at least ``stuck`` of the rows.
+- **sparsity**: fraction of outputs that are exactly zero (|h| <= 1e-7).
+- **effective rank**: participation ratio ``(sum λ)² / sum λ²`` of the
+  covariance eigenvalues — 1 when one direction carries all variance, ``units``
+  when variance is spread evenly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..network import get_activation
+
+_ZERO = 1e-7
+# ReLU-like: a unit that is never active passes no (or almost no) gradient.
+_RELU_LIKE = {"relu", "leaky_relu", "elu", "gelu", "silu", "softplus", None}
+
+
+@dataclass
+class LayerStats:
+    """Statistics of one layer; per-unit arrays have shape ``(units,)``."""
+
+    name: str
+    activation: str | None
+    units: int
+    samples: int
+    mean: np.ndarray
+    std: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    fraction_active: np.ndarray
+    fraction_saturated: np.ndarray | None
+    dead: np.ndarray
+    saturated: np.ndarray
+    sparsity: float
+    effective_rank: float
+
+    @property
+    def n_dead(self) -> int:
+        return int(self.dead.sum())
+
+    @property
+    def n_saturated(self) -> int:
+        return int(self.saturated.sum())
+
+    def warnings(self) -> list[str]:
+        """Plain-word findings, e.g. ``"hidden2: 31 of 64 ReLU units are dead on this data"``."""
+        out = []
+        label = _label(self.activation)
+        if self.n_dead:
+            verb = "is" if self.n_dead == 1 else "are"
+            why = "never active" if self.activation in _RELU_LIKE else "constant"
+            out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} dead on this data ({why}).")
+        if self.n_saturated:
+            verb = "is" if self.n_saturated == 1 else "are"
+            out.append(
+                f"{self.name}: {self.n_saturated} of {self.units} {label}units {verb} saturated (stuck near a limit); "
+                "scale the inputs or lower the learning rate."
+            )
+        if self.units > 1 and self.effective_rank < max(1.5, 0.05 * self.units):
+            out.append(
+                f"{self.name}: the representation is nearly one-dimensional (effective rank {self.effective_rank:.1f} of {self.units})."
+            )
+        return out
+
+    def to_dict(self) -> dict[str, float | int | str | None]:
+        """Layer-level numbers only (JSON-able)."""
+        return {
+            "name": self.name, "activation": self.activation, "units": self.units, "samples": self.samples,
+            "mean": float(self.mean.mean()), "std": float(self.std.mean()),
+            "fraction_active": float(self.fraction_active.mean()), "dead": self.n_dead,
+            "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
+        }
+
+
+def _label(activation: str | None) -> str:
+    names = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU",
+             "tanh": "tanh", "logistic": "logistic", "softplus": "softplus", "identity": "linear"}
+    return f"{names[activation]} " if activation in names else ""
+
+
+class UnitAccumulator:
+    """Streaming sums over ``(samples, units)`` batches; float64 on the host side.
+
+    Memory is ``O(units²)`` (for the covariance that gives the effective rank),
+    independent of the number of rows.
+    """
+
+    def __init__(self, activation: str | None = None, *, margin: float = 0.02, stuck: float = 0.95) -> None:
+        self.activation = activation
+        act = get_activation(activation) if activation else None
+        self.threshold = float(act.np_forward(np.zeros(1))[0]) if act is not None else 0.0
+        self.bounds = act.saturation if act is not None else None
+        self.margin, self.stuck = margin, stuck
+        self.n = 0
+        self.sum: Tensor | None = None
+
+    def update(self, h: Tensor) -> None:
+        """Add one batch ``h`` of shape ``(samples, units)``."""
+        h = h.detach().to(torch.float64)
+        if self.sum is None:
+            u = h.shape[1]
+            z = torch.zeros(u, dtype=torch.float64, device=h.device)
+            self.sum, self.gram = z.clone(), torch.zeros(u, u, dtype=torch.float64, device=h.device)
+            self.active, self.zero, self.sat = z.clone(), z.clone(), z.clone()
+            self.lo = torch.full_like(z, float("inf"))
+            self.hi = torch.full_like(z, float("-inf"))
+        if h.shape[0] == 0:
+            return
+        self.n += h.shape[0]
+        self.sum += h.sum(0)
+        self.gram += h.T @ h  # (units, units)
+        self.active += (h > self.threshold).sum(0)
+        self.zero += (h.abs() <= _ZERO).sum(0)
+        self.lo = torch.minimum(self.lo, h.min(0).values)
+        self.hi = torch.maximum(self.hi, h.max(0).values)
+        if self.bounds is not None:
+            a, b = self.bounds
+            eps = self.margin * (b - a)
+            self.sat += ((h <= a + eps) | (h >= b - eps)).sum(0)
+
+    def result(self, name: str) -> LayerStats:
+        """Finish: per-unit arrays and the layer's effective rank."""
+        if self.sum is None or self.n == 0:
+            raise ValueError(f"layer {name!r} produced no rows: record at least one row before reading statistics.")
+        n = float(self.n)
+        mean = self.sum / n
+        cov = self.gram / n - torch.outer(mean, mean)
+        var = torch.clamp(torch.diagonal(cov), min=0.0)
+        # Participation ratio without an eigendecomposition: for symmetric cov,
+        # sum(λ) = trace and sum(λ²) = squared Frobenius norm (eigvalsh cost ~10 ms
+        # per 128-unit layer on a busy 2-core machine, every GradientFlow epoch).
+        total = float(var.sum())
+        pr = (total**2 / float((cov * cov).sum())) if total > 1e-12 else 0.0
+        frac_active = (self.active / n).cpu().numpy()
+        lo, hi = self.lo.cpu().numpy(), self.hi.cpu().numpy()
+        scale = np.maximum(np.abs(lo), np.abs(hi))
+        constant = (hi - lo) <= 1e-6 * (1.0 + scale)
+        dead = constant | ((frac_active == 0) if self.activation in _RELU_LIKE else np.zeros_like(constant))
+        frac_sat = (self.sat / n).cpu().numpy() if self.bounds is not None else None
+        saturated = (frac_sat >= self.stuck) if frac_sat is not None else np.zeros_like(dead)
+        return LayerStats(
+            name=name, activation=self.activation, units=int(mean.shape[0]), samples=self.n,
+            mean=mean.cpu().numpy(), std=np.sqrt(var.cpu().numpy()), min=lo, max=hi,
+            fraction_active=frac_active, fraction_saturated=frac_sat, dead=dead.astype(bool),
+            saturated=saturated.astype(bool) & ~dead, sparsity=float(self.zero.sum() / (n * mean.shape[0])),
+            effective_rank=float(pr),
+        )
+
+
+def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str = "layer") -> LayerStats:
+    """Statistics of one ``(samples, units)`` activation matrix."""
+    t = torch.as_tensor(np.asarray(h)) if not isinstance(h, Tensor) else h
+    if t.ndim != 2:
+        raise ValueError(f"h must be a (samples, units) matrix. Received shape {tuple(t.shape)}.")
+    acc = UnitAccumulator(activation)
+    acc.update(t)
+    return acc.result(name)
+
+
+__all__ = ["LayerStats", "UnitAccumulator", "layer_stats"]

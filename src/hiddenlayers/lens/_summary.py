@@ -1,0 +1,42 @@
+"""``summary(model, X)``: one Rich table of every hidden layer's health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._stats import LayerStats
+
+
+def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stream: bool = True) -> list[LayerStats]:
+    """Print a per-layer table (units, mean, std, active, dead, saturated, sparsity, effective rank).
+
+    Returns the :class:`LayerStats` per layer; warnings in plain words follow the table.
+
+    >>> summary(clf, X)
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from ._record import record
+
+    rec = record(model, X, layers, stream=stream, sample=1)
+    stats = list(rec.stats.values())
+    table = Table(title=f"hidden layers on {rec.n_rows} rows", title_justify="left")
+    for col in ("layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "eff. rank"):
+        table.add_column(col, justify="left" if col in ("layer", "kind", "activation") else "right")
+    for s in stats:
+        dead = f"[red]{s.n_dead}[/red]" if s.n_dead else "0"
+        sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
+        table.add_row(
+            s.name, rec.kinds.get(s.name, "?"), s.activation or "-", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
+            f"{s.fraction_active.mean():.0%}", dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
+        )
+    console = console or Console()
+    console.print(table)
+    for s in stats:
+        for w in s.warnings():
+            console.print(f"[yellow]warning:[/yellow] {w}")
+    return stats
+
+
+__all__ = ["summary"]

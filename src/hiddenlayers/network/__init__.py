@@ -1,0 +1,40 @@
+"""Build: activations, the dense hidden layer, the other layer kinds, the
+hidden-layer spec (objects <-> JSON <-> text) and the ``Network`` they make."""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "ACTIVATIONS": "._layers",
+    "Activation": "._layers",
+    "DenseLayer": "._layers",
+    "activation_names": "._layers",
+    "canonical_activation": "._layers",
+    "get_activation": "._layers",
+    "init_dense_": "._layers",
+    "np_sigmoid": "._layers",
+    "sklearn_init_": "._layers",
+    "ConvLayer": "._kinds",
+    "EmbedLayer": "._kinds",
+    "FlatDense": "._kinds",
+    "GlobalPoolLayer": "._kinds",
+    "PoolLayer": "._kinds",
+    "RecurrentLayer": "._kinds",
+    "Spec": "._spec",
+    "LayerSpec": "._spec",
+    "LAYER_KINDS": "._spec",
+    "Dense": "._spec",
+    "Conv": "._spec",
+    "Pool": "._spec",
+    "Flatten": "._spec",
+    "GlobalPool": "._spec",
+    "Recurrent": "._spec",
+    "Embed": "._spec",
+    "Network": "._network",
+    "count_parameters": "._network",
+    "load_device": "._network",
+    "resolve_device": "._network",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

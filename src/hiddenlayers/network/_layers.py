@@ -1,0 +1,270 @@
+"""Hidden layer kinds and the activation table.
+
+One registry, :data:`ACTIVATIONS`, turns an activation name into everything
+the rest of the library needs: the ``torch`` module (autograd path), the
+function and its derivative in PyTorch (the hand-written training engine) and
+in NumPy (fast CPU inference and ``explain``), the weight initialisation that
+suits it, and the range a unit saturates at (for the lens).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..exceptions import SpecError
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+LEAKY_SLOPE = 0.01
+
+
+def np_sigmoid(z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def _np_erf(z: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return erf(z)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One row of the activation table.
+
+    ``grad(z, h)`` is dh/dz given the pre-activation ``z`` and the output ``h``;
+    ``saturation`` is the open interval the output lives in (``None`` when
+    unbounded), used to flag units stuck near a limit; ``init`` is the weight
+    initialisation that keeps the signal's variance: ``"he"`` or ``"glorot"``.
+    """
+
+    name: str
+    module: Callable[[], nn.Module]
+    forward: Callable[[Tensor], Tensor]
+    grad: Callable[[Tensor, Tensor], Tensor]
+    np_forward: Callable[[np.ndarray], np.ndarray]
+    np_grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    init: str
+    saturation: tuple[float, float] | None = None
+    gain: float = 1.0
+
+
+def _gelu_grad(z: Tensor, h: Tensor) -> Tensor:
+    return 0.5 * (1.0 + torch.erf(z * _SQRT1_2)) + z * torch.exp(-0.5 * z * z) * _INV_SQRT_2PI
+
+
+def _np_gelu_grad(z: np.ndarray, h: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + _np_erf(z * _SQRT1_2)) + z * np.exp(-0.5 * z * z) * _INV_SQRT_2PI
+
+
+def _silu_grad(z: Tensor, h: Tensor) -> Tensor:
+    s = torch.sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
+def _np_silu_grad(z: np.ndarray, h: np.ndarray) -> np.ndarray:
+    s = np_sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation(
+            "identity", nn.Identity, lambda z: z, lambda z, h: torch.ones_like(z),
+            lambda z: z, lambda z, h: np.ones_like(z), init="glorot",
+        ),
+        Activation(
+            "relu", nn.ReLU, torch.relu, lambda z, h: (z > 0).to(z.dtype),
+            lambda z: np.maximum(z, 0), lambda z, h: (z > 0).astype(z.dtype),
+            init="he", gain=math.sqrt(2.0),
+        ),
+        Activation(
+            "leaky_relu", lambda: nn.LeakyReLU(LEAKY_SLOPE),
+            lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE),
+            lambda z, h: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE)),
+            lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+            lambda z, h: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
+            init="he", gain=math.sqrt(2.0 / (1 + LEAKY_SLOPE**2)),
+        ),
+        Activation(
+            "elu", nn.ELU, torch.nn.functional.elu,
+            lambda z, h: torch.where(z > 0, torch.ones_like(z), h + 1.0),
+            lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+            lambda z, h: np.where(z > 0, 1.0, h + 1.0).astype(z.dtype),
+            init="he", gain=math.sqrt(2.0),
+        ),
+        Activation(
+            "gelu", nn.GELU, torch.nn.functional.gelu, _gelu_grad,
+            lambda z: 0.5 * z * (1.0 + _np_erf(z * _SQRT1_2)), _np_gelu_grad,
+            init="he", gain=math.sqrt(2.0),
+        ),
+        Activation(
+            "silu", nn.SiLU, torch.nn.functional.silu, _silu_grad,
+            lambda z: z * np_sigmoid(z), _np_silu_grad, init="he", gain=math.sqrt(2.0),
+        ),
+        Activation(
+            "tanh", nn.Tanh, torch.tanh, lambda z, h: 1.0 - h * h,
+            np.tanh, lambda z, h: 1.0 - h * h, init="glorot", saturation=(-1.0, 1.0),
+            gain=5.0 / 3.0,
+        ),
+        Activation(
+            "logistic", nn.Sigmoid, torch.sigmoid, lambda z, h: h * (1.0 - h),
+            np_sigmoid, lambda z, h: h * (1.0 - h), init="glorot", saturation=(0.0, 1.0),
+        ),
+        Activation(
+            "softplus", nn.Softplus, torch.nn.functional.softplus,
+            lambda z, h: torch.sigmoid(z),
+            lambda z: np.logaddexp(0.0, z), lambda z, h: np_sigmoid(z),
+            init="he", gain=math.sqrt(2.0),
+        ),
+    ]
+}
+ALIASES = {"sigmoid": "logistic", "linear": "identity", "swish": "silu", "none": "identity"}
+
+
+def activation_names() -> list[str]:
+    """All accepted activation names, canonical ones first, then aliases."""
+    return [*ACTIVATIONS, *ALIASES]
+
+
+def get_activation(name: str) -> Activation:
+    """Return the table row for ``name`` (aliases such as ``sigmoid`` accepted).
+
+    An unknown name raises :class:`SpecError` that lists the valid names and
+    suggests the closest one.
+    """
+    if not isinstance(name, str):
+        raise SpecError(
+            f"activation must be a string, one of {', '.join(activation_names())}. "
+            f"Received: {name!r}."
+        )
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key in ACTIVATIONS:
+        return ACTIVATIONS[key]
+    close = difflib.get_close_matches(key, activation_names(), n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise SpecError(
+        f"unknown activation '{name}': use one of {', '.join(activation_names())}.{hint}"
+    )
+
+
+def canonical_activation(name: str) -> str:
+    """The canonical table name for ``name`` (``"sigmoid"`` -> ``"logistic"``)."""
+    return get_activation(name).name
+
+
+NORMS = ("batch", "layer")
+
+
+class DenseLayer(nn.Module):
+    """A dense hidden layer: ``h = dropout(activation(norm(W·x + b)))``.
+
+    Shapes: input ``(N, in_features)``, output ``(N, out_features)``. The
+    weights are initialised to suit the activation (He for the ReLU family,
+    Glorot for tanh/logistic/identity) unless ``init="none"``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        activation: str = "relu",
+        *,
+        dropout: float = 0.0,
+        norm: str | None = None,
+        bias: bool = True,
+        init: str = "auto",
+    ) -> None:
+        super().__init__()
+        self.activation_name = canonical_activation(activation)
+        self.linear = nn.Linear(in_features, out_features, bias=bias)
+        if norm is None:
+            self.norm: nn.Module | None = None
+        elif norm == "batch":
+            self.norm = nn.BatchNorm1d(out_features)
+        elif norm == "layer":
+            self.norm = nn.LayerNorm(out_features)
+        else:
+            raise SpecError(f"unknown norm '{norm}': use 'batch', 'layer' or None.")
+        self.act = get_activation(self.activation_name).module()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        if init == "auto":
+            init_dense_(self.linear, self.activation_name)
+
+    @property
+    def in_features(self) -> int:
+        return self.linear.in_features
+
+    @property
+    def out_features(self) -> int:
+        return self.linear.out_features
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = self.linear(x)  # (N, out_features)
+        if self.norm is not None:
+            z = self.norm(z)
+        h = self.act(z)
+        if self.dropout is not None:
+            h = self.dropout(h)
+        return h
+
+    def extra_repr(self) -> str:
+        return f"activation={self.activation_name!r}"
+
+
+def init_dense_(linear: nn.Linear, activation: str, generator: torch.Generator | None = None) -> None:
+    """Initialise ``linear`` in place for ``activation``: He-uniform or Glorot-uniform."""
+    act = get_activation(activation)
+    fan_out, fan_in = linear.weight.shape
+    with torch.no_grad():
+        if act.init == "he":
+            bound = act.gain * math.sqrt(3.0 / fan_in)
+        else:
+            bound = act.gain * math.sqrt(6.0 / (fan_in + fan_out))
+        linear.weight.uniform_(-bound, bound, generator=generator)
+        if linear.bias is not None:
+            linear.bias.zero_()
+
+
+def sklearn_init_(linear: nn.Linear, activation: str, rng: np.random.RandomState) -> None:
+    """scikit-learn's MLP initialisation, drawn from the same NumPy generator.
+
+    Weights and biases ~ U(-b, b), ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2
+    for logistic), in the same draw order as sklearn, so a seed gives sklearn's
+    starting weights.
+    """
+    fan_out, fan_in = linear.weight.shape
+    factor = 2.0 if canonical_activation(activation) == "logistic" else 6.0
+    bound = math.sqrt(factor / (fan_in + fan_out))
+    w = rng.uniform(-bound, bound, (fan_in, fan_out))
+    b = rng.uniform(-bound, bound, fan_out)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(w.T.copy()))
+        if linear.bias is not None:
+            linear.bias.copy_(torch.from_numpy(b))
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "DenseLayer",
+    "activation_names",
+    "canonical_activation",
+    "get_activation",
+    "init_dense_",
+    "sklearn_init_",
+]

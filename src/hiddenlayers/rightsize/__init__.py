@@ -1,0 +1,20 @@
+"""Right-size: what a network costs (parameters, FLOPs, latency, energy), the
+search for the smallest hidden layers that meet a target (Optuna), and pruning."""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "CostReport": "._cost",
+    "LayerCost": "._cost",
+    "cost": "._cost",
+    "time_calls": "._cost",
+    "PruneReport": "._prune",
+    "prune": "._prune",
+    "SearchSpace": "._search",
+    "search": "._search",
+    "SearchResult": "._search_result",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

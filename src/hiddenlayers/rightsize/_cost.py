@@ -1,0 +1,376 @@
+"""What a hidden-layer network costs: parameters, FLOPs, memory, latency, energy.
+
+:func:`cost` measures a fitted estimator (or a bare :class:`Network`) per
+hidden layer and in total. FLOPs come from PyTorch's own
+``torch.utils.flop_counter.FlopCounterMode`` (2 FLOPs per multiply-add;
+element-wise activations are not counted by it). Latency is measured at
+batch 1 through the estimator's ``predict`` and through a raw forward, as
+p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD
+RAPL counters (``/sys/class/powercap/intel-rapl*/energy_uj``) or NVIDIA NVML
+when they can be read, and otherwise **estimated** as measured time x an
+assumed power; ``energy_method`` says which and how (the meters live in
+:mod:`hiddenlayers._energy`).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
+from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
+from ._energy import _energy_per_call, _epoch_energy, _meter, _sync
+
+
+@dataclass
+class LayerCost:
+    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``."""
+
+    name: str
+    in_features: int
+    out_features: int
+    activation: str
+    params: int
+    flops_per_prediction: int
+    flops_per_train_step: int
+    weight_bytes: int
+    activation_bytes: int
+    latency_p50_us: float | None = None
+    energy_share: float = 0.0
+
+
+@dataclass
+class CostReport:
+    """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
+
+    Units: bytes, FLOPs, microseconds, predictions per second, joules.
+    ``activation_bytes`` is what one forward pass at ``batch_size`` produces
+    (every layer's output plus the input), i.e. what training keeps for backward.
+    """
+
+    layers: list[LayerCost]
+    params: int
+    flops_per_prediction: int
+    flops_per_train_step: int
+    train_batch_size: int
+    weight_bytes: int
+    activation_bytes: int
+    batch_size: int
+    device: str
+    threads: int
+    latency_predict_p50_us: float | None
+    latency_predict_p99_us: float | None
+    latency_forward_p50_us: float
+    latency_forward_p99_us: float
+    throughput_batch: int
+    throughput_per_s: float
+    energy_per_1000_predictions_j: float
+    energy_per_epoch_j: float | None
+    epoch_samples: int | None
+    energy_measured: bool
+    energy_method: str
+    n_calls: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (for ``--json``)."""
+        return asdict(self)
+
+    def table(self) -> Any:
+        """A Rich table: one row per layer, then the total, then the measurements."""
+        from rich.table import Table
+
+        t = Table(title=f"cost on {self.device} ({self.threads} thread(s))", show_footer=False)
+        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "energy %"):
+            t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
+        for lc in self.layers:
+            t.add_row(
+                lc.name, f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
+                f"{lc.flops_per_prediction:,}", f"{lc.flops_per_train_step:,}", _fmt_bytes(lc.weight_bytes),
+                _fmt_bytes(lc.activation_bytes), "" if lc.latency_p50_us is None else f"{lc.latency_p50_us:.1f}",
+                f"{100 * lc.energy_share:.0f}%",
+            )
+        t.add_section()
+        t.add_row(
+            "total", "", "", f"{self.params:,}", f"{self.flops_per_prediction:,}", f"{self.flops_per_train_step:,}",
+            _fmt_bytes(self.weight_bytes), _fmt_bytes(self.activation_bytes), f"{self.latency_forward_p50_us:.1f}", "100%",
+        )
+        t.caption = self.summary()
+        return t
+
+    def summary(self) -> str:
+        lines = []
+        if self.latency_predict_p50_us is not None:
+            lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")
+        lines.append(f"raw forward batch 1: p50 {self.latency_forward_p50_us:.1f} µs, p99 {self.latency_forward_p99_us:.1f} µs ({self.n_calls} calls)")
+        lines.append(f"throughput at batch {self.throughput_batch}: {self.throughput_per_s:,.0f} predictions/s")
+        kind = "measured" if self.energy_measured else "ESTIMATE"
+        e = f"energy ({kind}): {self.energy_per_1000_predictions_j:.4g} J per 1,000 predictions"
+        if self.energy_per_epoch_j is not None:
+            e += f", {self.energy_per_epoch_j:.4g} J per epoch of {self.epoch_samples} samples"
+        lines.append(e)
+        lines.append(self.energy_method)
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+# --------------------------------------------------------------------- timing
+def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None, device: torch.device | None = None) -> np.ndarray:
+    """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call."""
+    dev = device or torch.device("cpu")
+    for _ in range(max(10, n_calls // 10) if warmup is None else warmup):
+        fn()
+    _sync(dev)
+    out = np.empty(n_calls)
+    clock = time.perf_counter
+    for i in range(n_calls):
+        t = clock()
+        fn()
+        _sync(dev)
+        out[i] = clock() - t
+    return out
+
+
+def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
+    """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = network.training
+    network.train(train_step)
+    with FlopCounterMode(display=False) as counter:
+        if train_step:
+            out = network(x)
+            loss = out.logsumexp(1).sum() if is_classifier else (out * out).sum()
+            loss.backward()
+        else:
+            with torch.no_grad():
+                network(x)
+    network.train(was_training)
+    network.zero_grad(set_to_none=True)
+    return {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
+
+
+def _unwrap(model: Any) -> tuple[Any, Any]:
+    """``(estimator or None, its Network)``; clear errors for what cost() cannot measure."""
+    from ..network import Network
+
+    if isinstance(model, Network):
+        return None, model
+    net = getattr(model, "network_", None)
+    if net is None:
+        net = getattr(model, "q_network_", None)
+    if isinstance(net, Network):
+        return model, net
+    if net is not None:
+        raise TypeError(
+            f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is a "
+            f"{type(net).__name__}: pass one of the Networks inside it instead."
+        )
+    if hasattr(model, "hidden_layer_sizes"):
+        from ..exceptions import NotFittedError
+
+        raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")
+    raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network. Received: {type(model).__name__}.")
+
+
+def _is_table_model(est: Any, net: Any) -> bool:
+    """An estimator whose ``predict`` takes flat rows of ``n_features_in_`` numbers (the MLPs)."""
+    return est is not None and hasattr(est, "n_features_in_") and not getattr(net, "vocab_size", None) and len(net.input_shape) == 1 \
+        and not hasattr(est, "network_input") and type(est).__name__ in ("MLPClassifier", "MLPRegressor")
+
+
+def _cycle_rows(X: Any, n: int) -> Any:
+    """``n`` rows of ``X`` (repeated from the start when it has fewer), in X's own container."""
+    m = len(X)
+    idx = np.arange(n) % m
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    return np.asarray(X)[idx] if not hasattr(X, "tocsr") else X.tocsr()[idx]
+
+
+def cost(
+    model: Any,
+    *,
+    batch_size: int = 256,
+    n_calls: int = 2000,
+    throughput_batch: int = 4096,
+    train_batch_size: int | None = None,
+    epoch_samples: int | None = None,
+    watts: float | None = None,
+    per_layer_latency: bool = True,
+    X: Any = None,
+) -> CostReport:
+    """Measure what ``model`` costs, per hidden layer and in total.
+
+    ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``).
+    ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
+    batch-1 calls for p50/p99 latency (after ``n_calls // 10`` warm-up calls);
+    ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
+    of one training step (default: the model's own); ``epoch_samples``: rows
+    per epoch for energy per epoch (default: what the model was trained on);
+    ``watts``: force an energy *estimate* at this power instead of a counter.
+    ``X``: a few real inputs in the form ``model.predict`` takes (rows, images,
+    sequences, texts). With it, the network is timed on those inputs and
+    ``predict`` is timed too; without it, random inputs of the network's
+    shape are used, and ``predict`` is timed only for the table MLPs.
+
+    >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
+    >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
+    """
+    for name, value, low in (("batch_size", batch_size, 1), ("n_calls", n_calls, 10), ("throughput_batch", throughput_batch, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}.")
+    if watts is not None and not (isinstance(watts, (int, float)) and watts > 0):
+        raise ValueError(f"watts must be a positive number of watts or None. Received: watts={watts!r}.")
+    est, net = _unwrap(model)
+    param = next(net.parameters())
+    device, dtype = param.device, param.dtype
+    itemsize = param.element_size()
+    in_shape = tuple(getattr(net, "input_shape", (net.in_features,)))
+    vocab = getattr(net, "vocab_size", None)
+
+    prepared = None
+    if X is not None:
+        if est is None:
+            raise ValueError("X is for an estimator or application: with a bare Network, omit X (random inputs of its shape are used).")
+        if len(X) == 0:
+            raise ValueError("X is empty: pass at least one input to time the model on.")
+        from ..lens import as_target
+
+        target = as_target(est)
+        prepared, to_tensor = target.prepared(X), target.to_tensor
+
+    def example(n: int) -> torch.Tensor:
+        """``n`` input samples for the network: from X when given, else random of its shape (ids when it embeds)."""
+        if prepared is not None:
+            return to_tensor(_cycle_rows(prepared, n))
+        if vocab:
+            return torch.randint(0, int(vocab), (n, *in_shape), device=device)
+        return torch.randn(n, *in_shape, dtype=dtype, device=device)
+
+    is_clf = est is not None and hasattr(est, "classes_")
+    if train_batch_size is None:
+        bs: Any = getattr(est, "batch_size", "auto")
+        train_batch_size = 200 if bs == "auto" or bs is None else int(bs)
+    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
+        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
+
+    # FLOPs: measured on a copy so the user's gradients and mode are untouched
+    probe = copy.deepcopy(net)
+    f_pred = _flops(probe, example(1), False, is_clf)
+    f_train = _flops(probe, example(train_batch_size), True, is_clf)
+    top = type(net).__name__
+
+    names = list(net.hidden_names) + ["head"]
+    modules = [getattr(net, n) for n in names]
+    layers: list[LayerCost] = []
+    x1 = example(1)
+    h = x1
+    net.eval()
+    for name, mod in zip(names, modules):
+        if name == "head" and h.ndim > 2:
+            h = h.flatten(1)
+        with torch.inference_mode():
+            out = mod(h)
+        lat = None
+        if per_layer_latency:
+            inp = h
+
+            def call(m: nn.Module = mod, i: torch.Tensor = inp) -> None:
+                with torch.inference_mode():
+                    m(i)
+
+            lat = float(np.median(time_calls(call, max(50, n_calls // 4), device=device)) * 1e6)
+        p = sum(q.numel() for q in mod.parameters())
+        n_out = int(np.prod(out.shape[1:]))
+        layers.append(LayerCost(
+            name=name, in_features=int(np.prod(h.shape[1:])), out_features=n_out,
+            activation=getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__), params=p,
+            flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
+            weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
+        ))
+        h = out
+    total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
+    for lc in layers:
+        lc.energy_share = lc.flops_per_prediction / total_pred if total_pred else 1.0 / len(layers)
+
+    # latency at batch 1: through predict (NumPy fast path or torch) and a raw forward
+    notes = []
+    predict_one = predict_big = None
+    if X is not None:
+        x1_user, xb_user = _cycle_rows(X, 1), _cycle_rows(X, throughput_batch)
+        try:
+            est.predict(x1_user)
+            predict_one, predict_big = (lambda: est.predict(x1_user)), (lambda: est.predict(xb_user))
+        except Exception as exc:  # e.g. a Forecaster predicts from a whole series, not from rows
+            notes.append(f"predict not timed: {type(est).__name__}.predict does not take rows of X ({exc})")
+    elif _is_table_model(est, net):
+        n_flat = int(est.n_features_in_)
+        x_np = np.random.default_rng(0).standard_normal((1, n_flat)).astype(np.float32 if dtype == torch.float32 else np.float64)
+        xb_np = np.random.default_rng(1).standard_normal((throughput_batch, n_flat)).astype(x_np.dtype)
+        predict_one, predict_big = (lambda: est.predict(x_np)), (lambda: est.predict(xb_np))
+    elif est is not None:
+        notes.append(f"predict not timed: pass X= (a few real inputs) to time {type(est).__name__}.predict")
+    lat_pred = None if predict_one is None else time_calls(predict_one, n_calls) * 1e6
+
+    def raw() -> None:
+        with torch.inference_mode():
+            net(x1)
+
+    lat_fwd = time_calls(raw, n_calls, device=device) * 1e6
+
+    # throughput and energy per prediction at a large batch
+    xb = example(throughput_batch)
+    if predict_big is not None:
+        big = predict_big
+    else:
+        def big() -> Any:
+            with torch.inference_mode():
+                return net(xb)
+    big()
+    meter = _meter(device, watts)
+    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
+    e_pred = e_call / throughput_batch * 1000.0
+
+    # energy per epoch from timed training steps (forward, backward, SGD step) on a copy
+    e_epoch = None
+    if epoch_samples:
+        e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype)
+    if device.type == "cpu":
+        notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
+    return CostReport(
+        layers=layers, params=sum(lc.params for lc in layers), flops_per_prediction=int(total_pred),
+        flops_per_train_step=int(f_train.get("Global", 0)), train_batch_size=train_batch_size,
+        weight_bytes=sum(lc.weight_bytes for lc in layers),
+        activation_bytes=batch_size * itemsize * (int(np.prod(in_shape)) + sum(lc.out_features for lc in layers)), batch_size=batch_size,
+        device=str(device), threads=torch.get_num_threads(),
+        latency_predict_p50_us=None if lat_pred is None else float(np.percentile(lat_pred, 50)),
+        latency_predict_p99_us=None if lat_pred is None else float(np.percentile(lat_pred, 99)),
+        latency_forward_p50_us=float(np.percentile(lat_fwd, 50)), latency_forward_p99_us=float(np.percentile(lat_fwd, 99)),
+        throughput_batch=throughput_batch, throughput_per_s=reps * throughput_batch / elapsed,
+        energy_per_1000_predictions_j=float(e_pred), energy_per_epoch_j=e_epoch, epoch_samples=epoch_samples,
+        energy_measured=meter.measured, energy_method=meter.method, n_calls=n_calls, notes=notes,
+    )
+
+
+__all__ = ["CostReport", "LayerCost", "cost", "time_calls"]

@@ -1,0 +1,386 @@
+"""Structural pruning of hidden units, guided by what the data shows.
+
+:func:`prune` removes whole hidden units: layer ``l``'s weight matrix loses
+rows, layer ``l+1``'s loses the matching columns, so the pruned model is a
+plain smaller network (fewer FLOPs *and* less wall-clock time). Units are
+ranked from their activations on the data:
+
+* **contribution** ``std(h_j) · ||W_next[:, j]||`` — how much signal the unit
+  actually sends onward (dead and constant units score 0);
+* **redundancy** — that score is scaled by ``sqrt(1 - r²)``, where ``r`` is the
+  unit's largest correlation with a higher-ranked unit of its layer.
+
+Before fine-tuning, what the removed units carried is folded into the kept
+ones: the removed activations are regressed on the kept ones
+(``h_R ≈ A·h_K + c``, least squares on the data) and the next layer absorbs
+``A`` and ``c``. Dead or constant units are thereby removed exactly. Then a
+few epochs of fine-tuning (the estimator's ``partial_fit``) recover the rest.
+A binary search over the share of units removed keeps the largest share whose
+held-out score stays within ``max_drop`` of the original's.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..exceptions import NotFittedError
+
+
+@dataclass
+class PruneReport:
+    """Before/after figures of :func:`prune`; ``to_dict()`` for JSON, ``table()`` for Rich.
+
+    Scores are the estimator's ``score`` (accuracy or R²) on the held-out
+    split; latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
+    ``big_batch`` (p50, ms), before and after timed in alternating rounds
+    (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
+    a busy machine slows both alike.
+    """
+
+    units_before: list[int]
+    units_after: list[int]
+    params_before: int
+    params_after: int
+    score_before: float
+    score_after: float
+    max_drop: float
+    ratio: float
+    validation_rows: int
+    latency_b1_before_us: float
+    latency_b1_after_us: float
+    big_batch: int
+    latency_big_before_ms: float
+    latency_big_after_ms: float
+    fine_tune_epochs: int
+    tried: list[dict[str, Any]] = field(default_factory=list)
+    latency_calls: int = 0
+    latency_threads: int | None = None
+
+    @property
+    def units_removed_fraction(self) -> float:
+        return 1.0 - sum(self.units_after) / max(1, sum(self.units_before))
+
+    @property
+    def speedup_b1(self) -> float:
+        """Batch-1 ``predict`` latency before / after (> 1: the pruned model is faster)."""
+        return self.latency_b1_before_us / self.latency_b1_after_us if self.latency_b1_after_us else math.nan
+
+    @property
+    def speedup_big(self) -> float:
+        """``big_batch`` ``predict`` latency before / after."""
+        return self.latency_big_before_ms / self.latency_big_after_ms if self.latency_big_after_ms else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["units_removed_fraction"] = self.units_removed_fraction
+        d["speedup_b1"], d["speedup_big"] = self.speedup_b1, self.speedup_big
+        return d
+
+    def table(self) -> Any:
+        from rich.table import Table
+
+        t = Table(title=f"pruned {100 * self.units_removed_fraction:.1f}% of hidden units")
+        for col in ("", "before", "after", "change"):
+            t.add_column(col, justify="left" if not col else "right")
+
+        def row(name: str, a: float, b: float, fmt: str) -> None:
+            change = f"{100 * (b - a) / a:+.1f}%" if a and a == a and b == b else ""
+            t.add_row(name, format(a, fmt), format(b, fmt), change)
+
+        t.add_row("hidden units", ",".join(map(str, self.units_before)), ",".join(map(str, self.units_after)), "")
+        row("parameters", self.params_before, self.params_after, ",")
+        row("held-out score", self.score_before, self.score_after, ".4f")
+        row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
+        row(f"predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
+        threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
+        t.caption = (f"max_drop={self.max_drop} on {self.validation_rows} held-out rows; "
+                     f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
+                     f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}")
+        return t
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+
+def unit_scores(H: np.ndarray, W_next: np.ndarray) -> np.ndarray:
+    """Importance of each unit: contribution x (1 - redundancy²)^½.
+
+    ``H``: ``(n_samples, units)`` activations; ``W_next``: ``(next_out, units)``
+    the weights that read them. Returns ``(units,)`` scores, higher = keep.
+    """
+    std = H.std(axis=0)
+    contrib = std * np.linalg.norm(W_next, axis=0)
+    order = np.argsort(-contrib, kind="stable")
+    alive = std > 1e-12
+    Hc = (H - H.mean(0)) / np.where(alive, std, 1.0)
+    corr = np.abs(Hc.T @ Hc) / H.shape[0]  # (units, units); dead units give 0
+    score = contrib.copy()
+    for rank, j in enumerate(order[1:], start=1):
+        if alive[j]:
+            r = float(min(1.0, corr[j, order[:rank]].max()))
+            score[j] = contrib[j] * math.sqrt(max(0.0, 1.0 - r * r))
+    return score
+
+
+def _fold(H: np.ndarray, keep: np.ndarray, drop: np.ndarray, W_next: np.ndarray, b_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Next layer's weights over the kept units, with the dropped units' signal folded in."""
+    W, b = W_next[:, keep].copy(), b_next.copy()
+    if drop.size == 0:
+        return W, b
+    K = np.hstack([H[:, keep], np.ones((H.shape[0], 1))])  # (n, |K|+1)
+    KtK = K.T @ K
+    ridge = 1e-6 * np.trace(KtK) / KtK.shape[0] * np.eye(KtK.shape[0])  # tiny: keeps the solve stable with dead units
+    ridge[-1, -1] = 0.0
+    coef = np.linalg.solve(KtK + ridge, K.T @ H[:, drop])  # (|K|+1, |R|): h_R ≈ h_K·A + c
+    W += W_next[:, drop] @ coef[:-1].T
+    b += W_next[:, drop] @ coef[-1]
+    return W, b
+
+
+def _dense_specs(net: Any) -> list[Any]:
+    """The network's layer specs, after checking every hidden layer is a plain dense one."""
+    from ..network import Dense, DenseLayer
+
+    others = sorted({type(m).__name__ for m in net.hidden_layers if type(m) is not DenseLayer})
+    if others or getattr(net, "vocab_size", None) or not all(isinstance(layer, Dense) for layer in net.spec):
+        raise ValueError(
+            f"prune() removes units of dense hidden layers on table inputs only; this network has {', '.join(others) or 'an embedding'}: "
+            "prune a dense-only model (e.g. hidden_layer_sizes=(256, 128))."
+        )
+    return list(net.spec)
+
+
+def _activations(model: Any, X: np.ndarray) -> list[np.ndarray]:
+    net = model.network_
+    dtype = next(net.parameters()).dtype
+    net.eval()
+    with torch.inference_mode():
+        _, hidden = net(torch.as_tensor(X, dtype=dtype, device=next(net.parameters()).device), return_hidden=True)
+    return [h.double().cpu().numpy() for h in hidden]
+
+
+def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
+    """A deep copy of ``model`` whose hidden layer ``l`` keeps only units ``keep[l]``.
+
+    ``H[l]`` are layer ``l``'s activations on training rows, used to fold the
+    removed units' signal into the next layer. Norm parameters are sliced too.
+    """
+    from ..network import Dense, Network, Spec
+
+    net = model.network_
+    state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    names = list(net.hidden_names)
+    widths = [len(k) for k in keep]
+    for i, name in enumerate(names):
+        idx = torch.as_tensor(np.sort(keep[i]), dtype=torch.long)
+        width = net.hidden_layers[i].out_features
+        drop = np.setdiff1d(np.arange(width), keep[i])
+        nxt = names[i + 1] + ".linear" if i + 1 < len(names) else "head"
+        Wn = state[f"{nxt}.weight"].double().cpu().numpy()
+        bn = state[f"{nxt}.bias"].double().cpu().numpy()
+        W, b = _fold(H[i], np.sort(keep[i]), drop, Wn, bn)
+        like = state[f"{nxt}.weight"]
+        state[f"{nxt}.weight"] = torch.as_tensor(W, dtype=like.dtype, device=like.device)
+        state[f"{nxt}.bias"] = torch.as_tensor(b, dtype=like.dtype, device=like.device)
+        for key in [k for k in state if k.startswith(name + ".")]:
+            t = state[key]
+            if t.ndim >= 1 and t.shape[0] == width:  # linear rows, bias, norm weight/bias/running stats
+                state[key] = t.index_select(0, idx.to(t.device))
+    layers = [Dense(w, layer.activation, layer.dropout, layer.norm) for layer, w in zip(_dense_specs(net), widths)]
+    spec = Spec(tuple(layers))
+    new_net = Network(net.in_features, spec, net.out_features, activation=net.default_activation, init="none")
+    param = next(net.parameters())
+    new_net = new_net.to(dtype=param.dtype, device=param.device)
+    new_net.load_state_dict(state)
+    out = copy.deepcopy(model)
+    out.network_ = new_net.eval()
+    plain = all(layer.activation is None and not layer.dropout and layer.norm is None for layer in layers)
+    out.hidden_layer_sizes = tuple(widths) if plain else spec.to_text()
+    out._optimizer_state = None
+    out._cache_weights()
+    return out
+
+
+def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, epochs: int) -> tuple[Any, float]:
+    """Up to ``epochs`` passes of ``partial_fit``; returns the model at its best held-out score."""
+    best_score = float(model.score(Xv, yv))
+    if epochs <= 0:
+        return model, best_score
+    saved = {k: getattr(model, k) for k in ("early_stopping", "verbose", "solver", "callbacks", "warm_start")}
+    model.set_params(early_stopping=False, verbose=False, callbacks=None, warm_start=False,
+                     solver=saved["solver"] if saved["solver"] != "lbfgs" else "adam")
+    best = {k: v.clone() for k, v in model.network_.state_dict().items()}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(epochs):
+                model.partial_fit(X, y)
+                s = float(model.score(Xv, yv))
+                if s > best_score:
+                    best_score, best = s, {k: v.clone() for k, v in model.network_.state_dict().items()}
+    finally:
+        model.set_params(**saved)
+    model.network_.load_state_dict(best)
+    model._optimizer_state = None
+    model._cache_weights()
+    return model, best_score
+
+
+def _predict(model: Any, X: np.ndarray) -> Any:
+    return model.predict(X)
+
+
+def interleaved_latency(models: list[Any], X: np.ndarray, *, big_batch: int = 4096, calls: int = 1000,
+                        rounds: int = 10, threads: int | None = 1) -> list[tuple[float, float]]:
+    """``predict`` latency of each model at batch 1 (p50, µs) and at ``big_batch`` rows (p50, ms).
+
+    The models take turns: ``rounds`` rounds, each timing ``calls / rounds``
+    batch-1 calls (and a few big-batch calls) of every model in a row, so
+    load from other processes lands on all of them alike; the median of all
+    calls is reported. ``threads`` caps BLAS threads while timing (``None``:
+    leave as is). ``X``: rows like the training data (tiled up to ``big_batch``).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from ._cost import time_calls
+
+    x1 = np.ascontiguousarray(X[:1])
+    xb = np.ascontiguousarray(np.tile(X, (-(-big_batch // X.shape[0]), 1))[:big_batch])
+    per_round = max(1, calls // rounds)
+    big_per_round = max(2, calls // (50 * rounds))
+    small_t: list[list[np.ndarray]] = [[] for _ in models]
+    big_t: list[list[np.ndarray]] = [[] for _ in models]
+    limits = threadpool_limits(threads) if threads else None
+    try:
+        calls_b1 = [functools.partial(_predict, m, x1) for m in models]
+        calls_big = [functools.partial(_predict, m, xb) for m in models]
+        for f1, fb in zip(calls_b1, calls_big):  # warm-up: caches, lazy weights, BLAS thread pools
+            time_calls(f1, 1, warmup=20)
+            time_calls(fb, 1, warmup=1)
+        for r in range(rounds):
+            order = list(range(len(models))) if r % 2 == 0 else list(reversed(range(len(models))))  # neither always goes first
+            for i in order:
+                small_t[i].append(time_calls(calls_b1[i], per_round, warmup=3))
+                big_t[i].append(time_calls(calls_big[i], big_per_round, warmup=0))
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
+    return [(float(np.median(np.concatenate(s))) * 1e6, float(np.median(np.concatenate(b))) * 1e3) for s, b in zip(small_t, big_t)]
+
+
+def prune(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    max_drop: float = 0.005,
+    validation_fraction: float = 0.2,
+    fine_tune_epochs: int = 10,
+    max_ratio: float = 0.95,
+    search_steps: int = 6,
+    latency_calls: int = 1000,
+    big_batch: int = 4096,
+    random_state: int | None = 0,
+    latency_threads: int | None = 1,
+) -> Any:
+    """Remove as many hidden units as ``max_drop`` allows; return a new fitted estimator.
+
+    ``X``, ``y``: data like the training data (the matrix the network reads).
+    A stratified ``validation_fraction`` of it is held out to judge each
+    candidate; the rest ranks units, folds removed units into kept ones and
+    fine-tunes (``fine_tune_epochs`` passes of ``partial_fit``). The share of
+    units removed from every hidden layer is binary-searched in
+    ``[0, max_ratio]`` over ``search_steps`` steps. Latency before and after
+    is timed interleaved (:func:`interleaved_latency`, ``latency_calls``
+    batch-1 calls per model, ``latency_threads`` BLAS threads; 0 skips
+    timing and reports NaN). ``model`` is not changed;
+    the result has smaller ``hidden_layer_sizes`` and ``prune_report_`` (a
+    :class:`PruneReport`).
+
+    >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
+    >>> small.prune_report_.units_after            # doctest: +SKIP
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils.validation import check_array
+
+    if not hasattr(model, "network_"):
+        if hasattr(model, "hidden_layer_sizes"):
+            raise NotFittedError(f"prune() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
+        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
+    if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
+        raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
+    if not isinstance(validation_fraction, float) or not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be a float in (0, 1). Received: validation_fraction={validation_fraction!r}.")
+    if not isinstance(max_ratio, float) or not 0 < max_ratio < 1:
+        raise ValueError(f"max_ratio must be a float in (0, 1). Received: max_ratio={max_ratio!r}.")
+    for name, v, low in (("latency_calls", latency_calls, 0), ("big_batch", big_batch, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={v!r}.")
+    if latency_threads is not None and (isinstance(latency_threads, bool) or not isinstance(latency_threads, int) or latency_threads < 1):
+        raise ValueError(f"latency_threads must be a number of BLAS threads >= 1, or None to leave them as they are. Received: latency_threads={latency_threads!r}.")
+    if not model.network_.hidden_names:
+        raise ValueError("this model has no hidden layers to prune.")
+    _dense_specs(model.network_)
+    X = check_array(X, dtype=(np.float64, np.float32))
+    y = np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}.")
+    if X.shape[1] != model.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features but the model reads {model.n_features_in_}: pass the same columns it was trained on.")
+    stratify = y if hasattr(model, "classes_") and y.ndim == 1 else None
+    Xt, Xv, yt, yv = train_test_split(X, y, test_size=validation_fraction, random_state=random_state, stratify=stratify)
+
+    base = float(model.score(Xv, yv))
+    target = base - max_drop
+    H = _activations(model, Xt)
+    linears = model.network_.linears()
+    scores = [unit_scores(H[i], linears[i + 1].weight.detach().double().cpu().numpy()) for i in range(len(H))]
+    ranked = [np.argsort(-s, kind="stable") for s in scores]
+    widths = [h.shape[1] for h in H]
+
+    def candidate(ratio: float) -> tuple[Any, float]:
+        keep = [r[: max(1, int(round((1 - ratio) * w)))] for r, w in zip(ranked, widths)]
+        small = shrink(model, keep, H)
+        return _fine_tune(small, Xt, yt, Xv, yv, fine_tune_epochs)
+
+    best_model, best_score, best_ratio = None, base, 0.0
+    tried: list[dict[str, Any]] = []
+    lo, hi = 0.0, max_ratio
+    for step in range(search_steps):
+        ratio = hi if step == 0 else (lo + hi) / 2  # try the most aggressive first: often it is enough
+        small, s = candidate(ratio)
+        ok = s >= target
+        tried.append({"ratio": round(ratio, 4), "units": [layer.out_features for layer in small.network_.hidden_layers], "score": s, "accepted": ok})
+        if ok:
+            best_model, best_score, best_ratio, lo = small, s, ratio, ratio
+            if step == 0:
+                break
+        else:
+            hi = ratio
+    if best_model is None:
+        best_model = copy.deepcopy(model)
+    if latency_calls > 0:
+        (b1_before, big_before), (b1_after, big_after) = interleaved_latency(
+            [model, best_model], X, big_batch=big_batch, calls=latency_calls, threads=latency_threads)
+    else:
+        b1_before = big_before = b1_after = big_after = math.nan
+    best_model.prune_report_ = PruneReport(
+        units_before=widths, units_after=[layer.out_features for layer in best_model.network_.hidden_layers],
+        params_before=int(model.n_parameters_), params_after=int(best_model.n_parameters_),
+        score_before=base, score_after=best_score, max_drop=float(max_drop), ratio=best_ratio,
+        validation_rows=int(Xv.shape[0]), latency_b1_before_us=b1_before, latency_b1_after_us=b1_after, big_batch=big_batch,
+        latency_big_before_ms=big_before, latency_big_after_ms=big_after, fine_tune_epochs=fine_tune_epochs, tried=tried,
+        latency_calls=int(latency_calls), latency_threads=latency_threads,
+    )
+    return best_model
+
+
+__all__ = ["PruneReport", "interleaved_latency", "prune", "shrink", "unit_scores"]

@@ -1,0 +1,295 @@
+"""Hidden-layer configuration search on Optuna: accuracy against cost.
+
+The number of hidden layers and every layer's width are **one** categorical
+variable, ``hidden`` (e.g. ``"128,64"``): a trial never carries leftover
+per-layer values from deeper trials, and specs over ``max_params`` are never
+offered. Activation, learning rate, L2 ``alpha``, dropout and batch size are
+searched beside it. One objective uses TPE; several (``score`` plus any of
+``params``, ``flops``, ``latency``) use NSGA-II and return the Pareto front.
+Each trial is scored by ``cv``-fold cross-validation (3 folds on data up to
+20,000 rows by default): the mean fold curve gives both the score and the
+number of epochs; the chosen configuration is then refitted on all the data
+for that many epochs. Hopeless trials stop early from their first fold's
+per-epoch scores, in multi-objective mode too (see
+:class:`~hiddenlayers._search_run.HopelessStop`).
+The chosen rows, refits and their table / HTML page are
+:class:`~hiddenlayers._search_result.SearchResult`.
+
+A ``storage`` (journal file, SQLite, PostgreSQL) makes the search resumable
+and shareable: ``workers=N`` runs N local processes on it, and other machines
+can join with the same ``storage`` and ``study_name``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._search_result import SearchResult, _result
+from ._search_run import COST_OBJECTIVES, TrialSetup, make_sampler, params_of, run_worker
+from ._search_storage import create_or_load, fail_dead_local_trials, make_storage
+
+OBJECTIVES = ("score", *COST_OBJECTIVES)
+AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What :func:`search` may try. Ranges are ``(low, high)``; equal ends fix a value.
+
+    ``layers``: min and max number of hidden layers; ``widths``: the widths a
+    layer may take; ``funnel=True`` keeps only non-increasing widths (the
+    usual shape, and a much smaller space).
+    """
+
+    layers: tuple[int, int] = (1, 3)
+    widths: tuple[int, ...] = (16, 32, 64, 128, 256)
+    funnel: bool = False
+    activations: tuple[str, ...] = ("relu", "tanh")
+    learning_rate_init: tuple[float, float] = (3e-4, 3e-2)  # Adam: slower rates rarely finish in time
+    alpha: tuple[float, float] = (1e-6, 1e-2)
+    dropout: tuple[float, float] = (0.0, 0.0)
+    batch_sizes: tuple[int, ...] = (32, 64, 128, 256)
+
+    def hidden_choices(self, n_in: int, n_out: int, max_params: int | None = None, max_flops: int | None = None) -> list[str]:
+        """Every allowed hidden-layer spec as text ("64,32"), within the budgets."""
+        lo, hi = self.layers
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 8):
+            raise ValueError(f"layers must be (min, max) with 1 <= min <= max <= 8. Received: layers={self.layers!r}.")
+        if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive integers. Received: widths={self.widths!r}.")
+        out = []
+        for n in range(lo, hi + 1):
+            for combo in itertools.product(sorted(set(self.widths), reverse=True), repeat=n):
+                if self.funnel and any(a < b for a, b in zip(combo, combo[1:])):
+                    continue
+                dims = [n_in, *combo, n_out]
+                if max_params is not None and params_of(n_in, list(combo), n_out) > max_params:
+                    continue
+                if max_flops is not None and sum(2 * a * b for a, b in zip(dims[:-1], dims[1:])) > max_flops:
+                    continue
+                out.append(",".join(map(str, combo)))
+        if len(out) > 50_000:
+            raise ValueError(f"the space holds {len(out):,} hidden-layer specs: use fewer widths, fewer layers or funnel=True.")
+        return out
+
+
+def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_latency_us: Any, cv: Any, patience: Any,
+           threads: Any) -> tuple[str, ...]:
+    if isinstance(objectives, str):
+        objectives = (objectives,)
+    objectives = tuple(o.lower() for o in objectives)
+    if not objectives or objectives[0] != "score" or any(o not in OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
+        raise ValueError(
+            f"objectives must start with 'score' followed by any of {', '.join(COST_OBJECTIVES)} (no repeats). "
+            f"Received: objectives={objectives!r}."
+        )
+    for name, v in (("trials", trials), ("workers", workers), ("patience", patience), ("threads", 1 if threads is None else threads)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1. Received: {name}={v!r}.")
+    if cv != "auto" and (isinstance(cv, bool) or not isinstance(cv, int) or not 1 <= cv <= 20):
+        raise ValueError(f"cv must be 'auto' or a number of folds from 1 (one validation split) to 20. Received: cv={cv!r}.")
+    if max_params is not None and (isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1):
+        raise ValueError(f"max_params must be a positive integer or None. Received: max_params={max_params!r}.")
+    if max_latency_us is not None and not (isinstance(max_latency_us, (int, float)) and max_latency_us > 0):
+        raise ValueError(f"max_latency_us must be a positive number of microseconds or None. Received: max_latency_us={max_latency_us!r}.")
+    return objectives
+
+
+def search(
+    X: Any,
+    y: Any,
+    *,
+    objectives: Any = ("score",),
+    trials: int = 30,
+    space: SearchSpace | None = None,
+    task: str = "auto",
+    max_params: int | None = None,
+    max_flops: int | None = None,
+    max_latency_us: float | None = None,
+    max_epochs: int = 100,
+    validation_fraction: float = 0.2,
+    storage: Any = None,
+    study_name: str = "hiddenlayers",
+    workers: int = 1,
+    timeout: float | None = None,
+    random_state: int = 0,
+    warmup_epochs: int = 5,
+    min_peers: int = 4,
+    save_dir: str | os.PathLike[str] | None = None,
+    max_saved: int = 10,
+    refit: bool = True,
+    progress: bool = False,
+    cv: int | str = "auto",
+    patience: int = 10,
+    threads: int | None = None,
+) -> SearchResult:
+    """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
+
+    ``objectives``: ``"score"`` (validation accuracy or R², maximised) then
+    any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50
+    µs), minimised. ``trials``: total trials in the study (a resumed study
+    counts its earlier ones; parallel workers may overshoot by workers - 1).
+    ``max_params``/``max_flops`` remove specs from the space;
+    ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
+    :func:`~hiddenlayers._search_storage.make_storage`; ``workers>1`` starts local
+    processes on it (a temporary journal file when no storage is given).
+    ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
+    one ``validation_fraction`` split); ``patience``: epochs without a better
+    held-out score before a fold stops. Chosen configurations are refitted on
+    all data for the epochs their mean fold curve peaked at (``refit``) and
+    saved under ``save_dir`` as model files. ``threads``: torch and BLAS
+    threads of an in-process search and the refit (``None``: 1 up to
+    20,000 rows, where the models are small and spare threads only spin;
+    else as they are); worker processes always use one. ``X`` is taken as the estimators
+    take it (arrays, numeric DataFrames whose column names the refitted models
+    keep, sparse matrices); text columns must be encoded first.
+
+    >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
+    >>> found.table()  # doctest: +SKIP
+    """
+    import optuna
+    from sklearn.utils.multiclass import type_of_target
+
+    objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads)
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
+    X_in, y_in = X, y
+    X, y = _inputs(X, y, task)
+    kind = type_of_target(y)
+    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
+    folds = (3 if X.shape[0] <= AUTO_CV_ROWS else 1) if cv == "auto" else int(cv)
+    space = space or SearchSpace()
+    n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
+    choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
+    if not choices:
+        raise ValueError(f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths.")
+    setup = TrialSetup(
+        X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
+        validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
+        random_state=random_state, latency_calls=300, cv=folds, patience=patience,
+    )
+    directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
+    tmpdir = None
+    if workers > 1 and storage is None:
+        tmpdir = tempfile.mkdtemp(prefix="hl-search-")
+        storage = os.path.join(tmpdir, "search.log")
+    store = make_storage(storage) if storage is not None else optuna.storages.InMemoryStorage()
+    constrained = max_latency_us is not None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = create_or_load(store, study_name, directions, make_sampler(len(objectives), random_state, constrained))
+    fail_dead_local_trials(study)  # resuming after a killed worker: its running trial is lost, not left RUNNING
+    if threads is None and X.shape[0] <= AUTO_CV_ROWS:
+        threads = 1
+    with _threads(threads):
+        if workers == 1:
+            callbacks = [_ProgressCallback(trials)] if progress else []
+            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None, callbacks=callbacks)
+        else:
+            _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """torch intra-op and BLAS threads set to ``n`` inside the block (``None``: unchanged), restored after."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` checked as the estimators check them (same errors), as dense float arrays for the trials."""
+    import scipy.sparse as sp
+    from sklearn.utils.multiclass import type_of_target
+
+    from ..estimators import MLPClassifier, MLPRegressor
+
+    yy = np.asarray(y)
+    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
+    est = MLPRegressor() if regression else MLPClassifier()
+    X, y = est._validate_input(X, y, incremental=False, reset=True)  # DataError for text columns, as in fit
+    if sp.issparse(X):
+        if X.shape[0] * X.shape[1] > 50_000_000:
+            raise ValueError(f"search() trains on dense arrays and X is a {X.shape[0]} x {X.shape[1]} sparse matrix: "
+                             "reduce the columns (e.g. TruncatedSVD) or search on a sample of rows.")
+        X = X.toarray()
+    return np.asarray(X), np.asarray(y)
+
+
+class _ProgressCallback:
+    def __init__(self, total: int) -> None:
+        import sys
+
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.progress = Progress(console=Console(file=sys.stderr), transient=True)  # stdout stays clean for pipes
+        self.task = self.progress.add_task("search", total=total)
+        self.progress.start()
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        done = len(study.get_trials(deepcopy=False))
+        self.progress.update(self.task, completed=done)
+        if done >= (self.progress.tasks[0].total or 0):
+            self.progress.stop()
+
+
+def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int,
+                   timeout: float | None, workers: int, progress: bool, study: Any) -> None:
+    """Start ``workers`` fresh Python processes on the shared storage and wait for them."""
+    import subprocess
+    import sys
+    import time
+
+    from ._search_run import write_job
+
+    if not isinstance(storage, (str, os.PathLike)):
+        raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
+    with tempfile.TemporaryDirectory(prefix="hl-search-job-") as folder:
+        job = write_job(setup, folder, os.fspath(storage), name, directions, trials, timeout)
+        logs = [open(os.path.join(folder, f"worker{i}.log"), "w+") for i in range(workers)]
+        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search_run", job, str(seed + i)], stdout=log, stderr=log)
+                 for i, log in enumerate(logs)]
+        bar = _ProgressCallback(trials) if progress else None
+        try:
+            while any(p.poll() is None for p in procs):
+                if bar is not None:
+                    bar(study, None)
+                time.sleep(0.2)
+        except BaseException:
+            for p in procs:
+                p.terminate()
+            raise
+        finally:
+            if bar is not None:
+                bar.progress.stop()
+        failed = []
+        for p, log in zip(procs, logs):
+            if p.returncode != 0:
+                log.seek(0)
+                tail = log.read().strip().splitlines()[-1:] or ["(no output)"]
+                failed.append(f"exit {p.returncode}: {tail[0]}")
+            log.close()
+    if failed:
+        raise RuntimeError(f"{len(failed)} search worker process(es) failed ({'; '.join(failed)}); completed trials are kept in the storage.")
+
+
+__all__ = ["OBJECTIVES", "SearchResult", "SearchSpace", "search"]

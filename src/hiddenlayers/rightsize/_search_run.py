@@ -1,0 +1,337 @@
+"""Internals of :func:`hiddenlayers.search`: the trial objective and the workers that run it.
+
+Kept apart from ``search.py`` (the public surface) and ``_search_storage.py``
+(storages) so each file holds one idea: this one runs trials.
+
+A trial is scored by ``cv``-fold cross-validation: the configuration is
+trained on every fold's training part while a :class:`FoldScore` callback
+scores the held-out part after each epoch (and stops the fold after
+``patience`` epochs without improvement). The trial's score is the peak of
+the *mean* fold curve and its epoch is the one the refit on all the data
+trains for: one 20% split of a small data set is too noisy to choose by.
+The first fold doubles as the screen of :class:`HopelessStop`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..training import Callback
+from ._search_storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
+
+COST_OBJECTIVES = ("params", "flops", "latency")
+
+
+# ------------------------------------------------------------ hopeless trials
+def best_so_far(curve: list[float]) -> list[float]:
+    out, best = [], -math.inf
+    for v in curve:
+        if v == v:  # skip NaN
+            best = max(best, v)
+        out.append(best)
+    return out
+
+
+class HopelessStop(Callback):
+    """Stop a trial whose validation score is below the median of its peers at the same epoch.
+
+    Peers are completed trials that are *no more expensive* (parameters) when a
+    cost is among the objectives, else all completed trials: a trial that is
+    worse than cheaper finished ones at equal training time is heading to be
+    dominated, which is the multi-objective form of Optuna's median rule.
+    Needs ``min_peers`` peers and ``warmup`` epochs before it may stop anything.
+    """
+
+    def __init__(self, peers: list[list[float]], warmup: int, min_peers: int, trial: Any = None) -> None:
+        self.peers = [best_so_far(c) for c in peers if c]
+        self.warmup = warmup
+        self.min_peers = min_peers
+        self.trial = trial  # single-objective: report each epoch to Optuna too (dashboards)
+        self.curve: list[float] = []
+        self.stopped_at: int | None = None
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        logs = kwargs["logs"]
+        score = float(logs["val_score"])
+        self.curve.append(score)
+        epoch = len(self.curve)
+        if self.trial is not None and score == score:
+            self.trial.report(score, epoch)
+        if epoch < self.warmup or len(self.peers) < self.min_peers:
+            return
+        at = [c[min(epoch, len(c)) - 1] for c in self.peers]
+        if best_so_far(self.curve)[-1] < float(np.median(at)):
+            self.stopped_at = epoch
+            kwargs["state"].stop_training = True
+
+
+# ---------------------------------------------------------------- objective
+@dataclass
+class TrialSetup:
+    """Everything a worker needs to run trials (picklable for spawned processes).
+
+    ``cv``: folds per trial (1 = one ``validation_fraction`` split);
+    ``patience``: epochs without a better held-out score before a fold stops.
+    """
+
+    X: Any
+    y: Any
+    classifier: bool
+    objectives: tuple[str, ...]
+    choices: list[str]
+    space: Any
+    max_epochs: int
+    validation_fraction: float
+    max_latency_us: float | None
+    warmup: int
+    min_peers: int
+    random_state: int
+    latency_calls: int
+    cv: int = 1
+    patience: int = 10
+
+
+def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train rows, held-out rows)`` per fold; stratified for classes; the same for every trial."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+    y = np.asarray(setup.y)
+    rows = np.arange(len(y))
+    counts = np.unique(y, return_counts=True)[1] if setup.classifier else np.array([0])
+    if setup.cv == 1:
+        strat = y if setup.classifier and counts.min() >= 2 else None
+        tr, va = train_test_split(rows, test_size=setup.validation_fraction, random_state=setup.random_state, stratify=strat)
+        return [(np.sort(tr), np.sort(va))]
+    if setup.classifier and counts.min() >= setup.cv:
+        return list(StratifiedKFold(setup.cv, shuffle=True, random_state=setup.random_state).split(rows, y))
+    return list(KFold(setup.cv, shuffle=True, random_state=setup.random_state).split(rows))
+
+
+class FoldScore(Callback):
+    """Score the held-out rows after every epoch (the estimator's own ``score``) and stop after ``patience`` flat epochs.
+
+    Writes the score into the epoch's ``logs["val_score"]`` so callbacks after
+    it (:class:`HopelessStop`) read it. ``model`` is set before ``fit``.
+    """
+
+    def __init__(self, X: Any, y: Any, patience: int) -> None:
+        self.X, self.y, self.patience = X, y, patience
+        self.model: Any = None
+        self.curve: list[float] = []
+        self.best, self.flat = -math.inf, 0
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        self.model._cache_weights()  # predict reads the cached NumPy weights
+        score = float(self.model.score(self.X, self.y))
+        kwargs["logs"]["val_score"] = score
+        self.curve.append(score)
+        if score > self.best + 1e-12:
+            self.best, self.flat = score, 0
+        else:
+            self.flat += 1
+            if self.flat >= self.patience:
+                kwargs["state"].stop_training = True
+
+
+def mean_curve(curves: list[list[float]]) -> list[float]:
+    """Per-epoch mean of fold curves; a fold that stopped early keeps its last score (NaN counts as -inf)."""
+    n = max(len(c) for c in curves)
+    grid = np.array([[v if v == v else -np.inf for v in c] + [c[-1] if c[-1] == c[-1] else -np.inf] * (n - len(c)) for c in curves])
+    return [float(v) for v in grid.mean(axis=0)]
+
+
+def flops_of(n_in: int, widths: list[int], n_out: int) -> int:
+    """FLOPs of one prediction of a dense stack: 2 per multiply-add (as torch's counter)."""
+    dims = [n_in, *widths, n_out]
+    return int(sum(2 * a * b for a, b in zip(dims[:-1], dims[1:])))
+
+
+def params_of(n_in: int, widths: list[int], n_out: int) -> int:
+    dims = [n_in, *widths, n_out]
+    return int(sum(a * b + b for a, b in zip(dims[:-1], dims[1:])))
+
+
+def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
+    """Sample one configuration; the hidden layers are ONE categorical ``hidden`` value."""
+    sp = setup.space
+    cfg: dict[str, Any] = {"hidden": trial.suggest_categorical("hidden", setup.choices)}
+    cfg["activation"] = trial.suggest_categorical("activation", list(sp.activations))
+    lo, hi = sp.learning_rate_init
+    cfg["learning_rate_init"] = trial.suggest_float("learning_rate_init", lo, hi, log=True) if lo < hi else lo
+    lo, hi = sp.alpha
+    cfg["alpha"] = trial.suggest_float("alpha", lo, hi, log=True) if lo < hi else lo
+    lo, hi = sp.dropout
+    cfg["dropout"] = trial.suggest_float("dropout", lo, hi) if lo < hi else lo
+    cfg["batch_size"] = trial.suggest_categorical("batch_size", list(sp.batch_sizes))
+    return cfg
+
+
+def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any] | None, epochs: int | None = None) -> Any:
+    """The estimator of one configuration: ``epochs`` fixed (a refit), else up to ``max_epochs`` under the callbacks' stop.
+
+    A refit anneals the learning rate to 0 over its epochs (cosine): at a
+    constant rate the last epoch's weights land wherever the step noise leaves
+    them (one digits configuration: held-out accuracy 0.93-0.97 over four seeds), annealed
+    they settle (0.978-0.982 over the same four seeds).
+    """
+    from ..estimators import MLPClassifier, MLPRegressor
+
+    widths = [int(w) for w in cfg["hidden"].split(",")]
+    drop = float(cfg["dropout"])
+    hidden: Any = tuple(widths) if drop == 0 else ",".join(f"{w}:dropout={drop!r}" for w in widths)
+    cls = MLPClassifier if setup.classifier else MLPRegressor
+    return cls(
+        hidden_layer_sizes=hidden, activation=cfg["activation"], learning_rate_init=cfg["learning_rate_init"],
+        alpha=cfg["alpha"], batch_size=int(cfg["batch_size"]), max_iter=epochs or setup.max_epochs, early_stopping=False,
+        learning_rate="cosine" if epochs else "constant",
+        n_iter_no_change=10**6 if epochs else setup.patience, random_state=setup.random_state, callbacks=callbacks, device="cpu",
+    )
+
+
+def measure_latency(model: Any, X: Any, calls: int) -> float:
+    from ._cost import time_calls
+
+    x1 = np.ascontiguousarray(np.asarray(X[:1], dtype=np.float32))
+    return float(np.median(time_calls(lambda: model.predict(x1), calls))) * 1e6
+
+
+def objective(trial: Any, setup: TrialSetup) -> Any:
+    """Train one configuration on every fold; return the objective values (score first)."""
+    import optuna
+
+    trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
+    cfg = suggest(trial, setup)
+    widths = [int(w) for w in cfg["hidden"].split(",")]
+    n_in = setup.X.shape[1]
+    n_out = len(np.unique(setup.y)) if setup.classifier else (1 if np.ndim(setup.y) == 1 else setup.y.shape[1])
+    n_out = 1 if setup.classifier and n_out == 2 else n_out
+    params = params_of(n_in, widths, n_out)
+    trial.set_user_attr("spec", cfg["hidden"])
+    trial.set_user_attr("params", params)
+    trial.set_user_attr("flops", flops_of(n_in, widths, n_out))
+    multi = len(setup.objectives) > 1
+    cost_aware = any(o in COST_OBJECTIVES for o in setup.objectives)
+    done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    peers = [t.user_attrs.get("curve", []) for t in done if not cost_aware or t.user_attrs.get("params", 0) <= params]
+    curves, model = [], None
+    for i, (tr, va) in enumerate(make_folds(setup)):
+        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience)
+        stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial) if i == 0 else None
+        model = build_estimator(cfg, setup, [scorer] + ([stop] if stop else []))
+        scorer.model = model
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(setup.X[tr], setup.y[tr])
+        curves.append(scorer.curve)
+        if stop is not None:  # the first fold screens: peers compare against it
+            trial.set_user_attr("curve", [float(v) if v == v else None for v in scorer.curve])
+            if stop.stopped_at is not None:
+                trial.set_user_attr("epochs", len(scorer.curve))
+                trial.set_user_attr("stopped_early", f"below the median of {len(stop.peers)} peer(s) at epoch {stop.stopped_at}")
+                raise optuna.TrialPruned(f"hopeless at epoch {stop.stopped_at}")
+    mean = mean_curve(curves)
+    best_epoch = int(np.argmax(mean)) + 1
+    score = mean[best_epoch - 1]
+    if not math.isfinite(score):
+        raise FloatingPointError(f"configuration {cfg['hidden']} diverged on every fold")
+    trial.set_user_attr("cv_curve", mean)
+    trial.set_user_attr("fold_scores", [float(max(c)) for c in curves])
+    trial.set_user_attr("best_epoch", best_epoch)
+    trial.set_user_attr("epochs", len(mean))
+    latency = None
+    if "latency" in setup.objectives or setup.max_latency_us is not None:
+        latency = measure_latency(model, setup.X, setup.latency_calls)
+        trial.set_user_attr("latency_us", latency)
+    if setup.max_latency_us is not None and latency is not None:
+        trial.set_user_attr("constraints", [latency - setup.max_latency_us])
+    values = {"score": score, "params": params, "flops": trial.user_attrs["flops"], "latency": latency}
+    out = [values[o] for o in setup.objectives]
+    return out if multi else out[0]
+
+
+def constraints_func(trial: Any) -> list[float]:
+    return list(trial.user_attrs.get("constraints", [0.0]))
+
+
+def make_sampler(n_objectives: int, seed: int | None, constrained: bool) -> Any:
+    import optuna
+
+    cf = constraints_func if constrained else None
+    if n_objectives == 1:
+        return optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
+    return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
+
+
+def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int | None,
+               timeout: float | None, threads: int | None = 1, callbacks: list[Any] | None = None) -> None:
+    """Run trials on study ``name`` until the study holds ``trials`` trials (all states)."""
+    import optuna
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = make_storage(storage)
+    sampler = make_sampler(len(directions), seed, setup.max_latency_us is not None)
+    study = create_or_load(storage, name, directions, sampler)
+    fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
+    stop = optuna.study.MaxTrialsCallback(trials, states=None)
+    study.optimize(lambda t: objective(t, setup), n_trials=trials, timeout=timeout, callbacks=[stop, *(callbacks or [])],
+                   catch=(ValueError, FloatingPointError), gc_after_trial=False)
+
+
+__all__ = ["COST_OBJECTIVES", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
+           "make_storage", "objective", "run_worker"]
+
+
+# ------------------------------------------------------- worker processes
+def write_job(setup: TrialSetup, folder: str, storage: str, name: str, directions: list[str], trials: int,
+              timeout: float | None) -> str:
+    """Write what a worker process needs (data as .npz, the rest as JSON); return the JSON path."""
+    import dataclasses
+    import json
+
+    y = np.asarray(setup.y)
+    if y.dtype == object:
+        y = y.astype(str)
+    np.savez(os.path.join(folder, "data.npz"), X=np.asarray(setup.X), y=y)
+    job = {k: v for k, v in vars(setup).items() if k not in ("X", "y", "space")}
+    job["objectives"] = list(setup.objectives)
+    job["space"] = dataclasses.asdict(setup.space)
+    job.update(storage=storage, name=name, directions=directions, trials=trials, timeout=timeout,
+               data=os.path.join(folder, "data.npz"))
+    path = os.path.join(folder, "job.json")
+    with open(path, "w") as fh:
+        json.dump(job, fh)
+    return path
+
+
+def worker_main(job_path: str, seed: int) -> None:
+    """Entry point of ``python -m hiddenlayers._search_run JOB.json SEED``."""
+    import json
+
+    from ._search import SearchSpace
+
+    with open(job_path) as fh:
+        job = json.load(fh)
+    with np.load(job.pop("data"), allow_pickle=False) as data:
+        X, y = data["X"], data["y"]
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in job.pop("space").items()}
+    space = SearchSpace(**fields)
+    storage, name, directions = job.pop("storage"), job.pop("name"), job.pop("directions")
+    trials, timeout = job.pop("trials"), job.pop("timeout")
+    job["objectives"] = tuple(job["objectives"])
+    setup = TrialSetup(X=X, y=y, space=space, **job)
+    run_worker(setup, storage, name, directions, trials, seed, timeout, threads=1)
+
+
+if __name__ == "__main__":  # pragma: no cover - run in worker processes
+    import sys
+
+    worker_main(sys.argv[1], int(sys.argv[2]))

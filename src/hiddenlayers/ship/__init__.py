@@ -1,0 +1,19 @@
+"""Ship: model files (safetensors + JSON metadata; loading never runs code),
+ONNX export with the preprocessing in the graph, and the PyTorch-free ONNX runner."""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "FORMAT_VERSION": "._modelfile",
+    "load": "._modelfile",
+    "read_metadata": "._modelfile",
+    "save": "._modelfile",
+    "ExportReport": "._export",
+    "export_onnx": "._export",
+    "OnnxModel": "._onnx_run",
+    "describe_onnx": "._onnx_run",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,343 @@
+"""ONNX export of a fitted estimator, preprocessing included, parity-checked.
+
+:func:`export_onnx` writes one ``.onnx`` file whose input ``X`` is
+``(batch, n_inputs)`` float32 with a dynamic batch size and whose output is
+what the estimator's own API returns: ``probabilities`` for classifiers (the
+columns of ``predict_proba``, in ``classes_`` order) and ``predictions`` for
+regressors. A model with a stored table ``preprocessing_`` takes the raw
+columns instead: numeric ones as ``X`` (missing = NaN), where the median
+fill, missing-value indicators and standardisation run inside the graph, and
+categorical ones as the string tensor ``C`` (missing = an empty string),
+one-hot encoded inside the graph with the ``<other>`` bucket for values
+unseen in training (the graph is built in :mod:`hiddenlayers._onnx_graph`).
+The column names, classes and target travel as JSON ``metadata_props``;
+:class:`hiddenlayers._onnx_run.OnnxModel` runs the file on a raw table. The
+file is checked against the PyTorch model with onnxruntime and can be
+quantised to int8.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError, NotFittedError
+from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
+from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
+
+
+@dataclass
+class ExportReport:
+    """What :func:`export_onnx` wrote and how closely it matches PyTorch."""
+
+    path: str
+    input_name: str
+    output_name: str
+    n_inputs: int
+    input_columns: list[str] | None
+    opset: int
+    bytes: int
+    max_abs_diff: float
+    parity_rows: int
+    string_input_columns: list[str] | None = None
+    missing_token: str | None = None
+    quantized_path: str | None = None
+    quantized_bytes: int | None = None
+    quantized_max_abs_diff: float | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    metric: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def table(self) -> Any:
+        from rich.table import Table
+
+        t = Table(title="ONNX export", show_header=False)
+        t.add_column("what")
+        t.add_column("value")
+        t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
+        if self.n_inputs or not self.string_input_columns:
+            t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
+        if self.string_input_columns:
+            t.add_row("input", f"C: (batch, {len(self.string_input_columns)}) string ({', '.join(self.string_input_columns[:5])})")
+        t.add_row("output", self.output_name)
+        t.add_row("parity", f"largest |onnx - torch| = {self.max_abs_diff:.3g} over {self.parity_rows} rows")
+        if self.quantized_path:
+            t.add_row("int8 file", f"{self.quantized_path} ({self.quantized_bytes:,} bytes)")
+            t.add_row("int8 parity", f"largest |int8 - torch| = {self.quantized_max_abs_diff:.3g}")
+        if self.score_before is not None:
+            t.add_row(self.metric or "score", f"{self.score_before:.4f} (float) -> {self.score_after:.4f} (int8)")
+        for note in self.notes:
+            t.add_row("note", note)
+        return t
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporter's and quantiser's log chatter (torchvision notes, tips)."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+
+
+def _atomic_path(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return tmp
+
+
+def _session(data: bytes) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+
+
+def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: Any, token: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The parity rows as (ONNX feeds, the traced module's float input)."""
+    import pandas as pd
+
+    if columns is None or not any(c["kind"] != "numeric" for c in columns):
+        if isinstance(X, pd.DataFrame) and columns is not None:
+            X = feeds_from_frame(X, input_spec(columns, token))[0]["X"]
+        if X is not None:
+            X = np.asarray(X, dtype=np.float32)
+            if X.ndim != 2 or X.shape[1] != n_inputs:
+                raise ValueError(f"X must be (n_rows, {n_inputs}) for this model's ONNX input. Received shape {X.shape}.")
+            return {"X": X}, X
+        rng = np.random.default_rng(0)
+        Z = rng.standard_normal((256, n_inputs)).astype(np.float32)
+        if columns is not None:
+            Z = Z * np.array([c["scale"] for c in columns], dtype=np.float32) + np.array([c["mean"] for c in columns], dtype=np.float32)
+            Z[::17, 0] = np.nan  # exercise the missing-value path
+        return {"X": Z}, Z
+    names = [c["name"] for c in columns]
+    if X is None:
+        frame = _random_frame(columns)
+    elif isinstance(X, pd.DataFrame):
+        frame = X.rename(columns=str)
+    else:
+        X = np.asarray(X, dtype=object)
+        if X.ndim != 2 or X.shape[1] != len(names):
+            raise ValueError(f"X must be a table with columns {names} (a DataFrame, or an array in that order). Received shape {X.shape}.")
+        frame = pd.DataFrame(X, columns=names)
+    feeds, _ = feeds_from_frame(frame, input_spec(columns, token))
+    from ..data import TablePreprocessor
+
+    pre = TablePreprocessor()
+    pre.columns = columns
+    matrix = pre.transform(frame[names]).matrix  # the encoding the model was trained with
+    starts = np.cumsum([0] + [_width(c) for c in columns])
+    hot = [matrix[:, starts[i] : starts[i + 1]] for i, c in enumerate(columns) if c["kind"] != "numeric"]
+    parts = ([feeds["X"]] if "X" in feeds else []) + hot
+    return feeds, np.hstack(parts).astype(np.float32)
+
+
+def _random_frame(columns: list[dict[str, Any]], n: int = 256) -> Any:
+    """Rows like the training data: numeric values around their mean, every category, unseen and missing ones."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    data: dict[str, Any] = {}
+    for c in columns:
+        if c["kind"] == "numeric":
+            v = rng.standard_normal(n) * c["scale"] + c["mean"]
+            v[:: 17] = np.nan
+            data[c["name"]] = v
+        else:
+            pool = np.array([*c["categories"], "<a value unseen in training>", None], dtype=object)
+            data[c["name"]] = pool[rng.integers(0, len(pool), n)]
+    return pd.DataFrame(data)
+
+
+def _reference(module: Any, features: np.ndarray) -> np.ndarray:
+    """What the estimator's own API returns for these rows (through PyTorch)."""
+    import torch
+
+    with torch.inference_mode():
+        return module(torch.as_tensor(features)).cpu().numpy().astype(np.float64)
+
+
+def _score(model: Any, out: np.ndarray, y: Any) -> tuple[str, float]:
+    from sklearn.metrics import accuracy_score, r2_score
+
+    if hasattr(model, "classes_"):
+        if model._label_binarizer.y_type_ == "multilabel-indicator":
+            return "accuracy", float(accuracy_score(y, (out > 0.5).astype(int)))
+        return "accuracy", float(accuracy_score(y, model.classes_[out.argmax(1)]))
+    return "r2", float(r2_score(y, out.ravel() if out.shape[1] == 1 else out))
+
+
+def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, token: str) -> dict[str, str]:
+    """``metadata_props`` of the file: JSON strings that `hiddenlayers predict`, `evaluate` and `info` read (never pickles); the version is plain text."""
+    from .. import __version__
+
+    meta = {"hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": out_name, "hiddenlayers_version": __version__}
+    if hasattr(model, "classes_"):
+        meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
+        meta["label_type"] = json.dumps(str(model._label_binarizer.y_type_))
+    if columns is not None:
+        meta["input_columns"] = json.dumps([c["name"] for c in columns])
+        meta[INPUTS_KEY] = json.dumps(input_spec(columns, token))
+        pre = model.preprocessing_
+        for key in ("target", "task"):
+            if isinstance(pre.get(key), str):
+                meta[key] = json.dumps(pre[key])
+    elif hasattr(model, "feature_names_in_"):
+        meta["input_columns"] = json.dumps([str(c) for c in model.feature_names_in_])
+    return meta
+
+
+def export_onnx(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    include_preprocessing: bool = True,
+    X: Any = None,
+    y: Any = None,
+    quantize: bool = False,
+    quantized_path: str | os.PathLike[str] | None = None,
+    opset: int = 18,
+    tolerance: float = 1e-4,
+) -> ExportReport:
+    """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
+
+    ``X``: rows for the parity check (with stored preprocessing: a raw
+    DataFrame, or an array of the raw columns in order; random rows with every
+    category, unseen and missing values when omitted); ``y``: labels/targets
+    for the score before/after int8 quantisation. ``quantize=True`` also
+    writes an int8 dynamically-quantised copy to ``quantized_path`` (default
+    ``<path stem>.int8.onnx``). Raises ``ValueError`` when the parity check's
+    largest difference exceeds ``tolerance``. Files are written atomically.
+
+    >>> report = export_onnx(clf, "model.onnx", quantize=True, X=X_test, y=y_test)  # doctest: +SKIP
+    >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
+    True
+    """
+    import onnx
+    import torch
+
+    if not hasattr(model, "network_"):
+        if hasattr(model, "hidden_layer_sizes"):
+            raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
+        raise TypeError(f"export_onnx() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
+    if quantize is False and quantized_path is not None:
+        raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")
+    if y is not None and X is None:
+        raise ValueError("y was given without X: pass the rows X that y labels.")
+    path = Path(path)
+    columns = _columns(model) if include_preprocessing else None
+    numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
+    n_inputs = len(numeric) if numeric is not None else int(model.n_features_in_)
+    categorical = [c for c in columns or [] if c["kind"] != "numeric"]
+    token = choose_missing_token(columns or [])
+    if columns is not None:
+        expect = sum(_width(c) for c in columns)
+        if expect != model.network_.in_features:
+            raise DataError(f"the preprocessing produces {expect} features but the network reads {model.network_.in_features}: the model is inconsistent.")
+    is_clf = hasattr(model, "classes_")
+    out_act = model._loss().out_activation
+    binary = is_clf and model._label_binarizer.y_type_ == "binary"
+    module = _exportable(_cpu_copy(model.network_), out_act, binary, columns)
+    out_name = "probabilities" if is_clf else "predictions"
+    width = n_inputs + sum(_width(c) for c in categorical)
+    sample = torch.zeros(2, width, dtype=torch.float32)
+    feeds, features = _parity(model, columns, n_inputs, X, token)
+
+    tmp = _atomic_path(path)
+    try:
+        with _quiet():
+            torch.onnx.export(
+                module, (sample,), tmp, input_names=[_FEATURES if categorical else "X"], output_names=[out_name], opset_version=opset,
+                dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
+            )
+        proto = onnx.load(tmp)
+        # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
+        # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
+        del proto.graph.value_info[:]
+        if categorical:
+            _add_string_inputs(proto, columns or [], token)
+            onnx.checker.check_model(proto)
+        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
+        onnx.helper.set_model_props(proto, _metadata(model, columns, out_name, token))
+        data = proto.SerializeToString()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        ref = _reference(module, features)
+        got = _session(data).run(None, feeds)[0].astype(np.float64)
+        diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
+        if not diff <= tolerance:
+            raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    report = ExportReport(
+        path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
+        input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,
+        bytes=len(data), max_abs_diff=diff, parity_rows=int(features.shape[0]),
+        string_input_columns=[c["name"] for c in categorical] or None, missing_token=token if categorical else None,
+    )
+    if categorical:
+        report.notes.append(f"input C is the raw categorical columns as text (missing = {token!r}); one-hot encoding, <other> and unseen values are in the graph")
+    if numeric:
+        report.notes.append("input X is the raw numeric columns (NaN = missing); fill, indicators and standardisation are in the graph")
+    if quantize:
+        _quantize(report, path, quantized_path, feeds, ref, model, got, y)
+    elif y is not None:
+        report.metric, report.score_before = _score(model, got, y)
+    return report
+
+
+def _quantize(report: ExportReport, path: Path, qpath: Any, feeds: dict[str, np.ndarray], ref: np.ndarray, model: Any, got: np.ndarray, y: Any) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    qpath = Path(qpath) if qpath is not None else path.with_name(path.stem + ".int8.onnx")
+    tmp = _atomic_path(qpath)
+    try:
+        with _quiet():
+            quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8)
+        with open(tmp, "rb") as fh:
+            qdata = fh.read()
+        qgot = _session(qdata).run(None, feeds)[0].astype(np.float64)
+        os.replace(tmp, qpath)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    report.quantized_path = str(qpath)
+    report.quantized_bytes = len(qdata)
+    report.quantized_max_abs_diff = float(np.max(np.abs(qgot - ref))) if qgot.size else 0.0
+    if y is not None:
+        report.metric, report.score_before = _score(model, got, y)
+        report.score_after = _score(model, qgot, y)[1]
+
+
+__all__ = ["ExportReport", "export_onnx"]

@@ -1,0 +1,340 @@
+"""Run an ONNX file written by :func:`hiddenlayers.export_onnx` on a raw table.
+
+Kept apart from ``export.py`` so that predicting with an ``.onnx`` file needs
+onnxruntime, NumPy and pandas but never PyTorch (start-up time). The file's
+``metadata_props`` (JSON strings, never pickles) say which raw columns feed
+which graph input:
+
+* ``X``: ``(batch, n_numeric)`` float32, the numeric columns, NaN = missing;
+* ``C``: ``(batch, n_categorical)`` string, the categorical columns as text,
+  a missing cell given as ``missing_token`` (present only when the model has
+  categorical columns; their one-hot encoding, ``<other>`` bucket included,
+  runs inside the graph).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError, ModelFileError
+
+INPUTS_KEY = "hiddenlayers_inputs"
+
+
+def input_spec(columns: list[dict[str, Any]], missing_token: str) -> dict[str, Any]:
+    """The JSON-able description of the graph inputs for table ``columns`` (preprocessing order)."""
+    return {
+        "numeric": [c["name"] for c in columns if c["kind"] == "numeric"],
+        "categorical": [{"name": c["name"], "categories": list(c["categories"])} for c in columns if c["kind"] != "numeric"],
+        "missing_token": missing_token,
+    }
+
+
+def choose_missing_token(columns: list[dict[str, Any]]) -> str:
+    """``""`` (an empty cell) stands for missing text, unless it is a real category; then ``<missing>``, ``<missing>_``, ..."""
+    used = {str(v) for c in columns if c["kind"] != "numeric" for v in c["categories"]}
+    token = ""
+    if token in used:
+        token = "<missing>"
+        while token in used:
+            token += "_"
+    return token
+
+
+def _text(value: Any) -> str | None:
+    """A cell as the text the preprocessing compares (``None`` when missing), as ``TablePreprocessor`` does."""
+    from ..data import is_missing
+
+    return None if is_missing(value) else str(value)
+
+
+def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Graph inputs from a raw table (columns in any order, extras ignored); also one-line notes.
+
+    Missing columns are a :class:`DataError` naming them; text in a numeric
+    column is a :class:`DataError` naming the row; unseen categories are counted
+    in a note (the graph sends them to ``<other>``, or to no column).
+    """
+    import pandas as pd
+
+    frame = frame.rename(columns=str)
+    numeric, cats = list(spec["numeric"]), list(spec["categorical"])
+    names = numeric + [c["name"] for c in cats]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise DataError(f"the data lacks column(s) {shown} that the model was trained on: add them (values may be empty).")
+    notes: list[str] = []
+    extra = [c for c in frame.columns if c not in set(names)]
+    if extra:
+        notes.append(f"ignored {len(extra)} column(s) the model does not use: {', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
+    n = frame.shape[0]
+    feeds: dict[str, np.ndarray] = {}
+    if numeric:
+        X = np.empty((n, len(numeric)), dtype=np.float32)
+        for j, name in enumerate(numeric):
+            col = frame[name]
+            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                values = col.to_numpy(dtype=np.float64)
+            else:
+                text = col.map(_text)
+                parsed = pd.to_numeric(text.map(lambda v: v if v is None else v.strip()), errors="coerce")
+                bad = text.notna() & parsed.isna()
+                if bad.any():
+                    row = int(np.flatnonzero(bad.to_numpy())[0])
+                    raise DataError(f"column '{name}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty.")
+                values = parsed.to_numpy(dtype=np.float64)
+            if np.isinf(values).any():
+                raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+            X[:, j] = values
+        feeds["X"] = X
+    if cats:
+        token = str(spec["missing_token"])
+        C = np.empty((n, len(cats)), dtype=object)
+        unseen: dict[str, int] = {}
+        for j, c in enumerate(cats):
+            text = [_text(v) for v in frame[c["name"]].to_numpy(dtype=object)]  # not Series.map: it turns None into NaN
+            known = set(c["categories"])
+            new = int(sum(1 for v in text if v is not None and v not in known))
+            if new:
+                unseen[c["name"]] = new
+            C[:, j] = [token if v is None else v for v in text]
+        feeds["C"] = C
+        if unseen:
+            parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
+            notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+    return feeds, notes
+
+
+REQUIRED_KEY = "hiddenlayers_output"
+
+
+def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
+    """The hiddenlayers part of an ONNX file's ``metadata_props`` (JSON strings), decoded and checked.
+
+    Keys: ``output``, ``estimator``, ``classes`` (list or None), ``label_type``,
+    ``target``, ``task``, ``spec`` (see :func:`input_spec`, or None),
+    ``input_columns`` and ``library_version`` (None when not recorded). A file
+    without our metadata, or with metadata that does not decode, is a
+    :class:`ModelFileError`.
+    """
+    if REQUIRED_KEY not in meta:
+        raise ModelFileError(f"'{path}' is an ONNX model but not one written by hiddenlayers (no '{REQUIRED_KEY}' metadata): export it with `hiddenlayers export`.")
+
+    def get(key: str) -> Any:
+        return json.loads(meta[key]) if key in meta else None
+
+    try:
+        out = {
+            "output": meta[REQUIRED_KEY], "estimator": meta.get("hiddenlayers_estimator", ""), "library_version": meta.get("hiddenlayers_version"),
+            "classes": get("classes"), "label_type": get("label_type"), "target": get("target"), "task": get("task"),
+            "spec": get(INPUTS_KEY), "input_columns": get("input_columns"),
+        }
+        if out["classes"] is not None and not isinstance(out["classes"], list):
+            raise TypeError("classes is not a list")
+        if out["spec"] is not None and not (isinstance(out["spec"].get("numeric"), list) and isinstance(out["spec"].get("categorical"), list)):
+            raise TypeError("input spec lacks its column lists")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
+    return out
+
+
+class OnnxModel:
+    """An ONNX file from :func:`hiddenlayers.export_onnx`, run with onnxruntime on raw tables.
+
+    ``classes_`` (classifiers), ``target`` and ``task`` come from the file's
+    metadata; :meth:`predict` and :meth:`predict_proba` take a DataFrame.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        import onnxruntime as ort
+
+        p = Path(path)
+        if not p.exists():
+            raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
+        if p.is_dir():
+            raise ModelFileError(f"'{p}' is a folder, not a model file: give the path of a .onnx file.")
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for any bad file
+            raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+        m = parse_metadata(dict(self.session.get_modelmeta().custom_metadata_map), p)
+        self.output: str = m["output"]
+        self.estimator: str = m["estimator"]
+        self.classes_ = np.asarray(m["classes"]) if m["classes"] is not None else None
+        self.multilabel = m["label_type"] == "multilabel-indicator"
+        self.target: str | None = m["target"]
+        self.task: str | None = m["task"]
+        self.spec: dict[str, Any] | None = m["spec"]
+        self.columns: list[str] | None = m["input_columns"]
+        self.path = str(p)
+        self.n_inputs = int(self.session.get_inputs()[0].shape[1]) if self.spec is None else len(self.spec["numeric"])
+
+    def feeds(self, frame: Any) -> tuple[dict[str, np.ndarray], list[str]]:
+        """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`)."""
+        if self.spec is not None:
+            return feeds_from_frame(frame, self.spec)
+        notes: list[str] = []
+        if self.columns:  # no stored preprocessing: the named numeric columns, as they are
+            missing = [c for c in self.columns if c not in frame.columns]
+            if missing:
+                raise DataError(f"the data lacks column(s) {', '.join(map(repr, missing[:10]))} that the model was trained on.")
+            frame = frame[self.columns]
+        if frame.shape[1] != self.n_inputs:
+            raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
+        try:
+            return {"X": frame.to_numpy(dtype=np.float32)}, notes
+        except (ValueError, TypeError):
+            raise DataError("this model has no stored preprocessing, so every column must be numeric: convert text columns first.") from None
+
+    def run(self, frame: Any) -> tuple[np.ndarray, list[str]]:
+        """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes."""
+        if self.target is not None and self.target in frame.columns:
+            frame = frame.drop(columns=[self.target])
+        feeds, notes = self.feeds(frame)
+        return self.session.run(None, feeds)[0], notes
+
+    def predict_proba(self, frame: Any) -> np.ndarray:
+        if self.classes_ is None:
+            raise DataError("predict_proba needs a classifier; this ONNX model is a regressor.")
+        return self.run(frame)[0]
+
+    def predict(self, frame: Any) -> np.ndarray:
+        out = self.run(frame)[0]
+        return self.decode(out)
+
+    def decode(self, out: np.ndarray) -> np.ndarray:
+        """Graph output -> predictions: class labels for classifiers, values for regressors."""
+        if self.classes_ is None:
+            return out.ravel() if out.shape[1] == 1 else out
+        if self.multilabel:
+            return (out > 0.5).astype(np.int64)
+        return self.classes_[out.argmax(1)]
+
+
+
+# ------------------------------------------------------------------ what a file holds (for `hiddenlayers info`)
+_DENSE_OPS = ("Gemm", "MatMul", "MatMulInteger")
+_QUANT_OPS = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QLinearConv"}
+_PASS_THROUGH = {"Cast", "Mul"}  # between an int8 MatMulInteger and its bias Add (rescaling)
+
+
+def describe_onnx(path: str | Path) -> dict[str, Any]:
+    """What an ONNX file from :func:`hiddenlayers.export_onnx` holds, read from the file alone (no onnxruntime, no PyTorch).
+
+    The file (opset, size in bytes, producer), the graph's inputs and outputs
+    with element types and shapes (a dimension is an int or its symbolic
+    name), our metadata (see :func:`parse_metadata`), whether it is int8
+    quantised, and one row per dense layer found in the graph: a
+    ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an initializer
+    gives ``inputs`` x ``units``, its bias (``Gemm``'s C or the next ``Add``)
+    and the op that consumes its output. Bad or foreign files raise
+    :class:`ModelFileError`.
+    """
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
+    if p.is_dir():
+        raise ModelFileError(f"'{p}' is a folder, not a model file: give the path of a .onnx file.")
+    bad = f"'{p}' is not a readable ONNX model: it may be truncated, corrupt or of another format."
+    try:
+        proto = onnx.load(str(p), load_external_data=False)
+    except (DecodeError, ValueError, OSError, RuntimeError):
+        raise ModelFileError(bad) from None
+    if proto.ir_version == 0 or not proto.graph.node:
+        raise ModelFileError(bad)
+    meta = parse_metadata({m.key: m.value for m in proto.metadata_props}, p)
+    g = proto.graph
+    opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
+    weight_types = {init.name: init.data_type for init in g.initializer}
+    layers = _dense_layers(g)
+    quantized = any(n.op_type in _QUANT_OPS for n in g.node) or any(r["weight_type"] in ("int8", "uint8") for r in layers)
+    spec = meta["spec"]
+    return {
+        "file": str(p), "format": "onnx", "bytes": p.stat().st_size, "ir_version": int(proto.ir_version),
+        "opset": opsets.get("ai.onnx"), "opset_imports": opsets,
+        "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None,
+        "library_version": meta["library_version"], "estimator": meta["estimator"], "task": meta["task"], "target": meta["target"],
+        "output": meta["output"], "classes": meta["classes"], "label_type": meta["label_type"],
+        "graph_inputs": [_value_info(v) for v in g.input if v.name not in weight_types],
+        "graph_outputs": [_value_info(v) for v in g.output],
+        "input_columns": meta["input_columns"],
+        "numeric_columns": list(spec["numeric"]) if spec else None,
+        "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
+        "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,
+        "quantized": quantized,
+        "inputs": layers[0]["inputs"] if layers else None, "outputs": layers[-1]["units"] if layers else None,
+        "layers": layers, "parameters": sum(r["parameters"] for r in layers) if layers else None,
+    }
+
+
+def _type_name(elem_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        return TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:
+        return f"type {elem_type}"
+
+
+def _value_info(v: Any) -> dict[str, Any]:
+    """``{"name", "type", "shape"}`` of a graph input/output; a dimension is its size or its symbolic name."""
+    t = v.type.tensor_type
+    dims: list[int | str | None] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in t.shape.dim]
+    return {"name": v.name, "type": _type_name(t.elem_type), "shape": dims if t.HasField("shape") else None}
+
+
+def _dense_layers(g: Any) -> list[dict[str, Any]]:
+    """One row per dense node (graph order) whose weight is an initializer: inputs, units, bias, next op, parameters."""
+    inits = {i.name: i for i in g.initializer}
+    consumers: dict[str, list[Any]] = {}
+    for n in g.node:
+        for name in n.input:
+            consumers.setdefault(name, []).append(n)
+    rows: list[dict[str, Any]] = []
+    for n in g.node:
+        if n.op_type not in _DENSE_OPS or len(n.input) < 2 or n.input[1] not in inits:
+            continue
+        w = inits[n.input[1]]
+        if len(w.dims) != 2:
+            continue
+        trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0) if n.op_type == "Gemm" else 0
+        n_in, units = (int(w.dims[1]), int(w.dims[0])) if trans_b else (int(w.dims[0]), int(w.dims[1]))
+        bias, out = None, n.output[0]
+        if n.op_type == "Gemm" and len(n.input) > 2 and n.input[2] in inits:
+            bias = inits[n.input[2]]
+        else:  # MatMul (+ Cast/Mul rescaling for int8) then Add(bias)
+            nxt = consumers.get(out, [])
+            while len(nxt) == 1 and nxt[0].op_type in _PASS_THROUGH:
+                out = nxt[0].output[0]
+                nxt = consumers.get(out, [])
+            if len(nxt) == 1 and nxt[0].op_type == "Add":
+                other = [i for i in nxt[0].input if i != out]
+                if other and other[0] in inits:
+                    bias, out = inits[other[0]], nxt[0].output[0]
+        after = consumers.get(out, [])
+        n_bias = int(np.prod(bias.dims)) if bias is not None else 0
+        rows.append({
+            "layer": _layer_name(w.name, len(rows) + 1), "op": n.op_type, "inputs": n_in, "units": units,
+            "weight_type": _type_name(w.data_type), "bias": bias is not None,
+            "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": n_in * units + n_bias,
+        })
+    return rows
+
+
+def _layer_name(weight: str, i: int) -> str:
+    """``network.hidden1.linear.weight`` -> ``hidden1``; ``network.head.weight...`` -> ``head``; otherwise ``dense{i}``."""
+    parts = weight.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "network" else f"dense{i}"
+
+
+__all__ = ["INPUTS_KEY", "OnnxModel", "choose_missing_token", "describe_onnx", "feeds_from_frame", "input_spec", "parse_metadata"]

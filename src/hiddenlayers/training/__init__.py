@@ -1,0 +1,39 @@
+"""Train: the fit loop, the hand-written back-propagation engine, optimizers,
+losses, stopping rules and callbacks, L-BFGS, the progress bar, and
+``explain`` (one forward and backward pass written out with real numbers)."""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "train": "._loop",
+    "TrainResult": "._loop",
+    "to_tensor": "._loop",
+    "Loss": "._losses",
+    "LOSSES": "._losses",
+    "get_loss": "._losses",
+    "FlatParams": "._optim",
+    "Optimizer": "._optim",
+    "Schedule": "._optim",
+    "SCHEDULES": "._optim",
+    "SOLVERS": "._optim",
+    "clip_grad_norm_": "._optim",
+    "make_optimizer": "._optim",
+    "fit_lbfgs": "._lbfgs",
+    "ProgressBar": "._progress",
+    "STOP_REASONS": "._stopping",
+    "AnyOf": "._stopping",
+    "Callback": "._stopping",
+    "History": "._stopping",
+    "LossBelow": "._stopping",
+    "MaxEpochs": "._stopping",
+    "NoImprovement": "._stopping",
+    "StoppingRule": "._stopping",
+    "TimeLimit": "._stopping",
+    "TrainState": "._stopping",
+    "Explanation": "._explain",
+    "explain": "._explain",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,233 @@
+"""Gradient steps: the hand-written dense engine and the autograd fallback.
+
+Both compute, for one batch, the summed loss and write ``dL/dθ`` of the
+batch-mean loss plus the L2 penalty into the flat gradient buffer. The
+engine is the textbook back-propagation that ``explain`` prints — for layer
+l, ``z_l = h_{l-1} W_lᵀ + b_l``, ``h_l = act(z_l)``; backwards
+``dW_l = dz_lᵀ h_{l-1}``, ``db_l = Σ_batch dz_l``,
+``dz_{l-1} = (dz_l W_l) ⊙ act'(z_{l-1})``.
+
+It is written once over a tiny backend: NumPy views of the flat PyTorch
+buffers on the CPU (a NumPy op costs ~1 µs where a PyTorch op costs 3–20 µs,
+which dominates the step of a small network), PyTorch tensors on a GPU. It
+runs only on plain dense stacks (no norm, no dropout); anything else uses
+autograd. A test checks both against finite differences.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..network import Network, get_activation
+from ._losses import Loss
+from ._np_const import filled as _filled
+from ._optim import FlatParams
+
+
+def _grad(p: Tensor) -> Tensor:
+    if p.grad is None:  # FlatParams gives every parameter a gradient view
+        raise ValueError("parameters must be re-homed by FlatParams before a step")
+    return p.grad
+
+
+class _NumpyOps:
+    """Primitives on NumPy arrays (CPU).
+
+    Two forms are chosen for speed, measured on (256, 256) float32 arrays:
+    ReLU as ``maximum`` with a zero *row* (11 µs; a scalar 0 takes NumPy's
+    slower scalar path, 25 µs) and column sums as ``ones @ a``, one BLAS
+    matrix-vector product (3.4 µs against 9.4 µs for ``sum(axis=0)``).
+    """
+
+    name = "numpy"
+
+    @staticmethod
+    def convert(t: Tensor) -> Any:
+        return t.detach().numpy()
+
+    @staticmethod
+    def relu_(z: Any) -> Any:
+        return np.maximum(z, _filled(z.shape[-1], 0.0, z.dtype), out=z)
+
+    @staticmethod
+    def relu_grad_(dh: Any, h: Any) -> Any:
+        return np.multiply(dh, h > 0, out=dh)
+
+    @staticmethod
+    def mm_into(a: Any, b: Any, out: Any) -> None:
+        np.matmul(a, b, out=out)
+
+    @staticmethod
+    def colsum_into(a: Any, out: Any) -> None:
+        np.matmul(_filled(a.shape[0], 1.0, a.dtype), a, out=out)
+
+    @staticmethod
+    def act_forward(act: Any, z: Any) -> Any:
+        return act.np_forward(z)
+
+    @staticmethod
+    def act_grad(act: Any, z: Any, h: Any) -> Any:
+        return act.np_grad(z, h)
+
+    @staticmethod
+    def value_grad(loss: Loss, z: Any, y: Any, w: Any) -> tuple[Any, Any]:
+        return loss.np_value_grad(z, y, w)
+
+
+class _TorchOps:
+    """Primitives on PyTorch tensors (GPU, or CPU when asked)."""
+
+    name = "torch"
+
+    @staticmethod
+    def convert(t: Tensor) -> Any:
+        return t.detach()
+
+    @staticmethod
+    def relu_(z: Any) -> Any:
+        return z.clamp_(min=0.0)
+
+    @staticmethod
+    def relu_grad_(dh: Any, h: Any) -> Any:
+        return dh.masked_fill_(h <= 0, 0.0)
+
+    @staticmethod
+    def mm_into(a: Any, b: Any, out: Any) -> None:
+        torch.mm(a, b, out=out)
+
+    @staticmethod
+    def colsum_into(a: Any, out: Any) -> None:
+        torch.sum(a, 0, out=out)
+
+    @staticmethod
+    def act_forward(act: Any, z: Any) -> Any:
+        return act.forward(z)
+
+    @staticmethod
+    def act_grad(act: Any, z: Any, h: Any) -> Any:
+        return act.grad(z, h)
+
+    @staticmethod
+    def value_grad(loss: Loss, z: Any, y: Any, w: Any) -> tuple[Any, Any]:
+        return loss.value(z, y, w), loss.grad(z, y)
+
+
+class DenseEngine:
+    """Forward + backward by hand for a plain dense :class:`Network`.
+
+    ``backend="auto"`` uses NumPy for CPU tensors and PyTorch otherwise.
+    Inputs to :meth:`step` are arrays of that backend (see :meth:`convert`).
+    """
+
+    def __init__(self, network: Network, loss: Loss, flat: FlatParams, alpha: float, backend: str = "auto") -> None:
+        if not network.is_plain_dense():
+            raise ValueError("the hand-written engine needs dense layers without norm or dropout")
+        if backend == "auto":
+            backend = "numpy" if flat.data.device.type == "cpu" else "torch"
+        self.ops = _NumpyOps if backend == "numpy" else _TorchOps
+        self.loss = loss
+        self.alpha = float(alpha)
+        cv = self.ops.convert
+        linears = network.linears()
+        self.W = [cv(lin.weight.data) for lin in linears]  # (out, in) views of flat.data
+        self.b = [cv(lin.bias.data) for lin in linears]
+        self.gW = [cv(_grad(lin.weight)) for lin in linears]  # views of flat.grad
+        self.gb = [cv(_grad(lin.bias)) for lin in linears]
+        self.acts = [get_activation(name) for name in network.activation_names()]
+        self.relu = [a.name == "relu" for a in self.acts]
+
+    def convert(self, t: Tensor) -> Any:
+        """A tensor as this engine's array type (a view on the CPU, no copy)."""
+        return self.ops.convert(t)
+
+    def step(self, x: Any, y: Any, w: Any) -> Any:
+        """Summed batch loss; gradients of the mean loss written into ``flat.grad``."""
+        if self.ops is _TorchOps:
+            with torch.no_grad():
+                return self._step(x, y, w)
+        return self._step(x, y, w)
+
+    def _step(self, x: Any, y: Any, w: Any) -> Any:
+        ops = self.ops
+        hs = [x]  # h_0 = x: (B, in_features)
+        zs: list[Any] = []
+        for W, b, act, relu in zip(self.W, self.b, self.acts, self.relu):
+            z = hs[-1] @ W.T  # (B, units)
+            z += b
+            h = ops.relu_(z) if relu else ops.act_forward(act, z)  # relu' needs only h: overwrite z
+            zs.append(z)
+            hs.append(h)
+        z_out = hs[-1] @ self.W[-1].T  # (B, n_outputs)
+        z_out += self.b[-1]
+        loss_sum, dz = ops.value_grad(self.loss, z_out, y, w)  # dz: per-sample dL/dz
+        n_rows = x.shape[0]
+        denom = n_rows if w is None else w.sum()
+        if w is None:
+            dz *= 1.0 / n_rows
+        else:
+            dz *= (w / denom)[:, None]
+        for layer in range(len(self.W) - 1, -1, -1):
+            ops.mm_into(dz.T, hs[layer], self.gW[layer])  # (out, in)
+            ops.colsum_into(dz, self.gb[layer])
+            if self.alpha:
+                self.gW[layer] += (self.alpha / denom) * self.W[layer]
+            if layer == 0:
+                break
+            dh = dz @ self.W[layer]  # (B, in) = dL/dh_layer
+            if self.relu[layer - 1]:
+                dz = ops.relu_grad_(dh, hs[layer])
+            else:
+                dh *= ops.act_grad(self.acts[layer - 1], zs[layer - 1], hs[layer])
+                dz = dh
+        return loss_sum
+
+
+class AutogradStep:
+    """The same contract through ``loss.backward()``, for any network."""
+
+    def __init__(self, network: torch.nn.Module, loss: Loss, flat: FlatParams, alpha: float) -> None:
+        self.network, self.loss, self.flat, self.alpha = network, loss, flat, float(alpha)
+        self.linear_weights = [m.weight for m in network.modules() if isinstance(m, torch.nn.Linear)]
+
+    def convert(self, t: Tensor) -> Tensor:
+        return t
+
+    def step(self, x: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
+        self.flat.grad.zero_()
+        z_out = self.network(x)
+        loss_sum = self.loss.value(z_out, y, w)
+        denom = x.shape[0] if w is None else w.sum()
+        (loss_sum / denom).backward()
+        if self.alpha:
+            with torch.no_grad():
+                for W in self.linear_weights:
+                    _grad(W).add_(W * (self.alpha / denom))
+        return loss_sum.detach()
+
+
+def make_step(
+    network: Network | torch.nn.Module,
+    loss: Loss,
+    flat: FlatParams,
+    alpha: float,
+    engine: str = "auto",
+    backend: str = "auto",
+) -> DenseEngine | AutogradStep:
+    """Pick the hand-written engine when it applies (``engine="auto"``), else autograd.
+
+    Pass batches through ``stepper.convert(tensor)`` first: the CPU engine
+    works on NumPy views of the tensors.
+    """
+    if engine not in ("auto", "dense", "autograd"):
+        raise ValueError(f"engine must be 'auto', 'dense' or 'autograd'. Received: engine={engine!r}.")
+    plain = isinstance(network, Network) and network.is_plain_dense()
+    if engine == "dense" or (engine == "auto" and plain):
+        return DenseEngine(network, loss, flat, alpha, backend)  # type: ignore[arg-type]
+    return AutogradStep(network, loss, flat, alpha)
+
+
+__all__ = ["AutogradStep", "DenseEngine", "make_step"]
