@@ -77,8 +77,8 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "lens":  # subpackage, imported on first use (hl.lens.record, hl.lens.report, ...)
-        return importlib.import_module(".lens", __name__)
+    if name in ("lens", "apps"):  # subpackages, imported on first use (hl.lens.record, hl.apps.DQNAgent, ...)
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hiddenlayers' has no attribute {name!r}")
