@@ -183,3 +183,14 @@ def test_one_member_class_error_names_other_labels_as_given() -> None:
     X = np.random.RandomState(0).randn(20, 3)
     with pytest.raises(ValueError, match=re.escape("Classes with too few members are: ['cat']")):
         hl.MLPClassifier(early_stopping=True, max_iter=2).fit(X, np.array(["cat"] + ["dog"] * 19))
+
+
+def test_model_file_keeps_the_fit_dtype(iris, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0, dtype="float64").fit(X.astype(np.float32), y.astype(np.float32))
+    reg.save(tmp_path / "m.safetensors")
+    again = hl.load(tmp_path / "m.safetensors")
+    assert again.coefs_[0].dtype == np.float32 and again.predict(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))

@@ -51,9 +51,9 @@ class SklearnLines(Callback):
         logs = kwargs.get("logs", {})
         self._report_rate_cut()
         self._epochs += 1
-        print("Iteration %d, loss = %.8f" % (self._epochs, logs.get("train_loss", float("nan"))))
+        print(f"Iteration {self._epochs}, loss = {logs.get('train_loss', float('nan')):.8f}")  # sklearn's "%d ... %.8f"
         if self.early_stopping:
-            print("Validation score: %f" % logs.get("val_score", float("nan")))
+            print(f"Validation score: {logs.get('val_score', float('nan')):f}")
 
     def on_train_end(self, **kwargs: Any) -> None:
         self._report_rate_cut()

@@ -4,7 +4,7 @@ Same constructor parameters (names, meanings, defaults) and fitted attributes
 as ``sklearn.neural_network``'s, over a PyTorch :class:`Network` trained by
 :func:`hiddenlayers.training.train`. Extras keep sklearn's behaviour by
 default: per-layer specs in ``hidden_layer_sizes``, more solvers and
-schedules, ``loss_threshold``/``max_time`` stopping, ``device``, ``history_``,
+schedules, ``loss_threshold``/``max_time`` stopping, ``progress_bar``, ``device``, ``history_``,
 ``stop_reason_`` and ``transform(X, layer=k)`` for hidden activations.
 """
 
@@ -274,6 +274,11 @@ class _BaseMLP(BaseEstimator, ABC):
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier: scikit-learn's API, PyTorch inside.
 
+    ``verbose=True`` prints scikit-learn's lines on stdout (``Iteration 1, loss = ...``,
+    ``Validation score: ...``, why it stopped); ``progress_bar=True`` shows a Rich
+    progress bar on stderr instead (or as well). Differences from scikit-learn are
+    listed in the README.
+
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, y)
@@ -358,6 +363,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor (``loss="squared_error"`` or ``"poisson"``).
+
+    ``verbose=True`` prints scikit-learn's lines on stdout; ``progress_bar=True`` shows
+    a Rich progress bar on stderr. Predictions come in ``X``'s float dtype, as sklearn's.
 
     >>> from sklearn.datasets import load_diabetes
     >>> X, y = load_diabetes(return_X_y=True)
