@@ -1,4 +1,4 @@
-"""The verbose progress bar: one bar on stderr that fits 80 columns, then why training stopped."""
+"""The opt-in progress bar (progress_bar=True): one bar on stderr that fits 80 columns, then why training stopped."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import hiddenlayers as hl
 def test_bar_fits_80_columns_and_names_the_stop_reason(capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     X, y = load_iris(return_X_y=True)
-    clf = hl.MLPClassifier((8,), max_iter=7, tol=0.0, n_iter_no_change=10**6, random_state=0, verbose=True)
+    clf = hl.MLPClassifier((8,), max_iter=7, tol=0.0, n_iter_no_change=10**6, random_state=0, progress_bar=True)
     clf.fit(X, y)
     out = capsys.readouterr()
     assert out.out == ""  # progress goes to stderr, keeping stdout for results and pipes

@@ -214,3 +214,22 @@ def test_same_params_as_sklearn() -> None:
         mine = inspect.signature(ours).parameters
         assert list(mine)[: len(sk)] == list(sk)
         assert {k: p.default for k, p in sk.items()} == {k: mine[k].default for k in sk}
+
+
+_ESTIMATOR_NAMES = ["MLPClassifier", "MLPRegressor"]
+_APP_NAMES = ["ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator", "Forecaster", "Autoencoder", "Recommender", "DQNAgent"]
+
+
+@pytest.mark.parametrize("name", _ESTIMATOR_NAMES + _APP_NAMES)
+def test_every_estimator_and_app_clones_and_sets_params_like_sklearn(name: str) -> None:
+    cls = getattr(hl, name) if name in _ESTIMATOR_NAMES else getattr(hl.apps, name)
+    est = cls(random_state=7)
+    params = est.get_params(deep=True)
+    assert params == est.get_params(deep=False) and params["random_state"] == 7  # stored unchanged, nothing nested
+    twin = clone(est)  # sklearn's clone also checks the constructor stored every argument as given
+    assert twin is not est and twin.get_params(deep=False) == params
+    assert twin.set_params(random_state=3) is twin and twin.get_params()["random_state"] == 3
+    twin.set_params(**params)
+    assert twin.get_params() == params
+    with pytest.raises(ValueError, match=rf"Invalid parameter 'no_such_param' for estimator {name}\("):
+        twin.set_params(no_such_param=1)

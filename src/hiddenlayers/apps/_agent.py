@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.base import BaseEstimator
 
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, activation_names, resolve_device
@@ -75,7 +76,7 @@ class AgentHistory:
     seconds: float = 0.0
 
 
-class DQNAgent:
+class DQNAgent(BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
     Example
@@ -117,12 +118,6 @@ class DQNAgent:
         self.double = double
         self.max_grad_norm = max_grad_norm
         self.random_state = random_state
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments (as scikit-learn's ``get_params``)."""
-        import inspect
-
-        return {k: getattr(self, k) for k in inspect.signature(DQNAgent.__init__).parameters if k != "self"}
 
     def _check_params(self) -> None:
         hidden_spec(self.hidden_layer_sizes)

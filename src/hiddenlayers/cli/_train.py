@@ -123,7 +123,7 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) ->
 
         close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
         raise UserError(f"unknown estimator parameter '{unknown[0]}'{f' (did you mean {close[0]!r}?)' if close else ''}: see `hiddenlayers train --help`.")
-    model = cls(random_state=seed, verbose=not quiet, **params)
+    model = cls(random_state=seed, progress_bar=not quiet, **params)
     try:
         model._validate_params()
     except (ValueError, TypeError) as exc:

@@ -82,6 +82,7 @@ def validate_params(est: _BaseMLP) -> Spec:
     _check(est.loss_threshold is None or (isinstance(est.loss_threshold, num) and est.loss_threshold >= 0), "loss_threshold", "None or a number >= 0", est.loss_threshold)
     _check(est.max_time is None or (isinstance(est.max_time, num) and est.max_time > 0), "max_time", "None or a number of seconds > 0", est.max_time)
     _check(est.clip_grad_norm is None or (isinstance(est.clip_grad_norm, num) and est.clip_grad_norm > 0), "clip_grad_norm", "None or a number > 0", est.clip_grad_norm)
+    _check(isinstance(est.progress_bar, (bool, np.bool_)), "progress_bar", "True or False (the Rich progress bar on stderr)", est.progress_bar)
     _check(est.dtype in _DTYPES, "dtype", "'float32' or 'float64'", est.dtype)
     _check(est.init in ("sklearn", "auto"), "init", "'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)", est.init)
     _check(est.engine in ("auto", "dense", "autograd"), "engine", "'auto', 'dense' or 'autograd'", est.engine)

@@ -53,6 +53,8 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
     w_val = None
     if est.early_stopping:
         stratify = y if is_classifier(est) and est.n_outputs_ == 1 and y.ndim == 1 else None
+        if stratify is not None:
+            _check_stratifiable(stratify)
         arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
         parts = train_test_split(*arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify)
         X, X_val, Y, _, _, y_val = parts[:6]
@@ -74,6 +76,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
     if est.early_stopping:
         def validate() -> tuple[float, float]:
             est._cache_weights()
+            # X_val is validated already: scored without input checks (and their feature-name warning)
             score = est._score(X_val, y_val, sample_weight=w_val)
             return math.nan, float(score)
 
@@ -101,7 +104,11 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
     if lr_now is not None:
         schedule.lr = lr_now
     callbacks = list(est.callbacks or [])
-    if est.verbose:
+    if est.verbose:  # scikit-learn's lines on stdout
+        from ..training import SklearnLines
+
+        callbacks.append(SklearnLines(schedule, early_stopping=est.early_stopping, tol=est.tol, n_iter_no_change=est.n_iter_no_change))
+    if est.progress_bar:  # the Rich bar on stderr, opt-in
         from ..training import ProgressBar
 
         callbacks.append(ProgressBar(max_epochs, type(est).__name__))
@@ -120,8 +127,13 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
             clip_grad_norm=est.clip_grad_norm, generator=gen, engine=est.engine,
             optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
             history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
+            warn_if_diverged_at_start=est.early_stopping,
         )
     hist = result.history
+    if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping:
+        # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
+        # the initial weights instead, and so do we, with a DivergedWarning)
+        raise ValueError(NON_FINITE)
     est._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
     est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
     est.t_ = result.samples_seen
@@ -144,6 +156,24 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
         )
     if incremental:
         est.stop_reason_ = "partial_fit"
+
+
+NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
+
+
+def _check_stratifiable(y: np.ndarray) -> None:
+    """scikit-learn's error for a class too small to split, naming the classes as given (``['True']``).
+
+    sklearn stratifies on its 0/1 indicator column and so names ``'True'``/``'False'``
+    whatever the labels; the split is the same either way (classes sorted alike).
+    """
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        too_few = [str(c) for c in classes[counts < 2]]
+        raise ValueError(
+            "The least populated classes in y have only 1 member, which is too few. The minimum number of groups "
+            f"for any class cannot be less than 2. Classes with too few members are: {too_few}"
+        )
 
 
 def optimizer_kwargs(est: _BaseMLP) -> dict[str, Any]:

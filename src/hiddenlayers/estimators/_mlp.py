@@ -4,13 +4,14 @@ Same constructor parameters (names, meanings, defaults) and fitted attributes
 as ``sklearn.neural_network``'s, over a PyTorch :class:`Network` trained by
 :func:`hiddenlayers.training.train`. Extras keep sklearn's behaviour by
 default: per-layer specs in ``hidden_layer_sizes``, more solvers and
-schedules, ``loss_threshold``/``max_time`` stopping, ``device``, ``history_``,
+schedules, ``loss_threshold``/``max_time`` stopping, ``progress_bar``, ``device``, ``history_``,
 ``stop_reason_`` and ``transform(X, layer=k)`` for hidden activations.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from abc import ABC, abstractmethod
 from typing import Any
@@ -29,8 +30,8 @@ from ..exceptions import NotFittedError
 from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
-from ._fit import build, fit_lbfgs, fit_stochastic
-from ._predict import cache_weights, check_X, raw_output, torch_forward
+from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
+from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
 
 
 class _BaseMLP(BaseEstimator, ABC):
@@ -68,6 +69,7 @@ class _BaseMLP(BaseEstimator, ABC):
         max_time: float | None = None,
         clip_grad_norm: float | None = None,
         callbacks: Any = None,
+        progress_bar: bool = False,
         device: str = "auto",
         dtype: str = "float32",
         init: str = "sklearn",
@@ -100,6 +102,7 @@ class _BaseMLP(BaseEstimator, ABC):
         self.max_time = max_time
         self.clip_grad_norm = clip_grad_norm
         self.callbacks = callbacks
+        self.progress_bar = progress_bar
         self.device = device
         self.dtype = dtype
         self.init = init
@@ -134,6 +137,14 @@ class _BaseMLP(BaseEstimator, ABC):
         return get_loss(self._loss_name)
 
     @abstractmethod
+    def _predict_validated(self, X: Any) -> np.ndarray:
+        """``predict`` of an ``X`` that has passed :func:`check_X` already."""
+
+    @abstractmethod
+    def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
+        """The metric of ``score`` (accuracy or R²)."""
+
+    @abstractmethod
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
@@ -151,6 +162,7 @@ class _BaseMLP(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self.n_outputs_ = n_outputs
+            self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
             with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
                 build(self, spec, X.shape[1], n_outputs, self._random_state)
         elif n_outputs != self.n_outputs_:
@@ -163,8 +175,21 @@ class _BaseMLP(BaseEstimator, ABC):
             fit_lbfgs(self, X, Y, sample_weight)
         else:
             fit_stochastic(self, X, Y, y, sample_weight, incremental)
+        if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
+            raise ValueError(NON_FINITE)
         self._cache_weights()
         return self
+
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Score on an already validated ``X`` (the early-stopping split), as scikit-learn's ``_score``.
+
+        No input checks (so no feature-name warning for the split of a DataFrame),
+        and NaN, not an error, when a diverging network predicts non-finite values.
+        """
+        y_pred = self._predict_validated(X)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return math.nan
+        return float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     # ----------------------------------------------------------- inference
     def _cache_weights(self) -> None:
@@ -189,11 +214,16 @@ class _BaseMLP(BaseEstimator, ABC):
         """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X``."""
         return self.fit(X, y, sample_weight=sample_weight).transform(X, layer=layer)  # type: ignore[attr-defined, no-any-return]
 
+    def _coef_dtype(self) -> np.dtype:
+        # the fit input's float dtype (float64 for a model file saved before it was recorded)
+        return np.dtype(getattr(self, "_fit_dtype", "float64"))
+
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` as in scikit-learn."""
+        """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` as in scikit-learn, in the fit input's float dtype."""
         self._require_fitted()
-        return [lin.weight.detach().cpu().numpy().T.copy() for lin in self.network_.linears()]
+        dt = self._coef_dtype()
+        return [lin.weight.detach().cpu().numpy().T.astype(dt) for lin in self.network_.linears()]
 
     @coefs_.setter
     def coefs_(self, value: list[np.ndarray]) -> None:
@@ -204,9 +234,10 @@ class _BaseMLP(BaseEstimator, ABC):
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``."""
+        """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``, in the fit input's float dtype."""
         self._require_fitted()
-        return [lin.bias.detach().cpu().numpy().copy() for lin in self.network_.linears()]
+        dt = self._coef_dtype()
+        return [lin.bias.detach().cpu().numpy().astype(dt) for lin in self.network_.linears()]
 
     @intercepts_.setter
     def intercepts_(self, value: list[np.ndarray]) -> None:
@@ -241,6 +272,11 @@ class _BaseMLP(BaseEstimator, ABC):
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier: scikit-learn's API, PyTorch inside.
+
+    ``verbose=True`` prints scikit-learn's lines on stdout (``Iteration 1, loss = ...``,
+    ``Validation score: ...``, why it stopped); ``progress_bar=True`` shows a Rich
+    progress bar on stderr instead (or as well). Differences from scikit-learn are
+    listed in the README.
 
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -293,26 +329,30 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label)."""
-        return self._decode(raw_output(self, X))
+        return self._predict_validated(check_X(self, X))
+
+    def _predict_validated(self, X: Any) -> np.ndarray:
+        return self._decode(raw_output(self, X, check_input=False))
+
+    def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_``."""
-        z = raw_output(self, X)
+        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn)."""
+        X = check_X(self, X)
+        z = raw_output(self, X, check_input=False)
         p = self._loss().np_output(np.array(z, dtype=np.float64))
         if self._label_binarizer.y_type_ == "binary" or (z.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator"):
             p = np.hstack([1.0 - p, p])
-        return p
+        return p.astype(output_dtype(self, X), copy=False)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log(predict_proba(X))``."""
         p = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(p, out=p)
-
-    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        from sklearn.metrics import accuracy_score
-
-        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -322,6 +362,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor (``loss="squared_error"`` or ``"poisson"``).
+
+    ``verbose=True`` prints scikit-learn's lines on stdout; ``progress_bar=True`` shows
+    a Rich progress bar on stderr. Predictions come in ``X``'s float dtype, as sklearn's.
 
     >>> from sklearn.datasets import load_diabetes
     >>> X, y = load_diabetes(return_X_y=True)
@@ -358,15 +401,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
-        z = raw_output(self, X)
-        y = self._loss().np_output(z)
+        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``, in ``X``'s float dtype (as sklearn)."""
+        return self._predict_validated(check_X(self, X))
+
+    def _predict_validated(self, X: Any) -> np.ndarray:
+        y = self._loss().np_output(raw_output(self, X, check_input=False)).astype(output_dtype(self, X), copy=False)
         return y.ravel() if y.shape[1] == 1 else y
 
-    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+    def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         from sklearn.metrics import r2_score
 
-        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+        return float(r2_score(y, y_pred, sample_weight=sample_weight))
 
 
 def _regressor_signature() -> inspect.Signature:

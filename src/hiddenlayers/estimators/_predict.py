@@ -46,9 +46,15 @@ def check_X(est: _BaseMLP, X: Any) -> Any:
     return _validate(est, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
 
 
-def raw_output(est: _BaseMLP, X: Any) -> np.ndarray:
-    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy."""
-    X = check_X(est, X)
+def output_dtype(est: _BaseMLP, X: Any) -> np.dtype:
+    """The dtype of predictions for ``X``: scikit-learn's ``X @ coefs_`` promotion (float32 only when both are)."""
+    return np.result_type(X.dtype, getattr(est, "_fit_dtype", "float64"))
+
+
+def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
+    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy, in the network's dtype."""
+    if check_input:
+        X = check_X(est, X)
     if getattr(est, "_np_ok", False) and not sp.issparse(X):
         h = X.astype(est._np_dtype, copy=False)
         layers = est._np_layers

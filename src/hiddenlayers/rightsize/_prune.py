@@ -214,8 +214,8 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.
     best_score = float(model.score(Xv, yv))
     if epochs <= 0:
         return model, best_score
-    saved = {k: getattr(model, k) for k in ("early_stopping", "verbose", "solver", "callbacks", "warm_start")}
-    model.set_params(early_stopping=False, verbose=False, callbacks=None, warm_start=False,
+    saved = {k: getattr(model, k) for k in ("early_stopping", "verbose", "progress_bar", "solver", "callbacks", "warm_start")}
+    model.set_params(early_stopping=False, verbose=False, progress_bar=False, callbacks=None, warm_start=False,
                      solver=saved["solver"] if saved["solver"] != "lbfgs" else "adam")
     best = {k: v.clone() for k, v in model.network_.state_dict().items()}
     try:

@@ -27,7 +27,8 @@ _META_KEY = "hiddenlayers"
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 # Application models (hiddenlayers.apps) share the file layout and load through their own class.
 _APPS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator")
-_FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_")
+_FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
+                   "_fit_dtype")
 
 
 def _params(est: Any) -> dict[str, Any]:

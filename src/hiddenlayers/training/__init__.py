@@ -22,6 +22,7 @@ _EXPORTS = {
     "make_optimizer": "._optim",
     "fit_lbfgs": "._lbfgs",
     "ProgressBar": "._progress",
+    "SklearnLines": "._progress",
     "STOP_REASONS": "._stopping",
     "AnyOf": "._stopping",
     "Callback": "._stopping",

@@ -136,6 +136,7 @@ def train(
     restore_best: bool = False,
     samples_seen: int = 0,
     device: torch.device | None = None,
+    warn_if_diverged_at_start: bool = True,
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
@@ -145,6 +146,9 @@ def train(
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
     (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...).
+    ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
+    divergence before any good epoch (the starting weights are restored either
+    way) for a caller that raises its own error then, as the estimators do.
     """
     device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
     n = X.shape[0]
@@ -278,7 +282,7 @@ def train(
     if reason in ("diverged", "interrupted"):
         flat.data.copy_(best)
         where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
-        if reason == "diverged":
+        if reason == "diverged" and (history.best_epoch or warn_if_diverged_at_start):
             warnings.warn(
                 f"training diverged at epoch {epoch}: the loss became {history.train_loss[-1]}; "
                 f"restored the weights of {where}. Lower learning_rate_init (now {learning_rate_init}), "
@@ -286,7 +290,7 @@ def train(
                 DivergedWarning,
                 stacklevel=3,
             )
-        else:
+        elif reason == "interrupted":
             warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=3)
     elif restore_best and history.best_epoch:
         flat.data.copy_(best)

@@ -1,15 +1,70 @@
-"""A Rich progress bar as a fit-loop callback (epoch, loss, validation score, ETA)."""
+"""Fit-loop callbacks that report progress: scikit-learn's ``verbose`` lines and a Rich progress bar.
+
+:class:`SklearnLines` prints exactly what scikit-learn's MLP prints with
+``verbose=True`` (stdout); :class:`ProgressBar` is the opt-in Rich bar
+(``progress_bar=True``, stderr).
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._stopping import Callback
 
+if TYPE_CHECKING:
+    from ._optim import Schedule
+
+
+class SklearnLines(Callback):
+    """Print scikit-learn's ``verbose`` lines to stdout, word for word.
+
+    Per epoch ``Iteration 3, loss = 0.69314718`` (epochs of this call, as
+    sklearn's ``n_iter_``), then with early stopping ``Validation score: 0.933333``;
+    when the no-improvement rule fires, sklearn's message ending in ``Stopping.``
+    (or, for ``learning_rate="adaptive"``, ``Setting learning rate to ...``).
+    ``schedule`` is the fit's :class:`~hiddenlayers.optim.Schedule`, read to see
+    adaptive rate cuts, which happen after the epoch's callbacks have run.
+    """
+
+    def __init__(self, schedule: Schedule, *, early_stopping: bool, tol: float, n_iter_no_change: float) -> None:
+        self.schedule = schedule
+        self.early_stopping = early_stopping
+        what = "Validation score" if early_stopping else "Training loss"
+        patience = int(n_iter_no_change) if n_iter_no_change != float("inf") else n_iter_no_change
+        self.message = f"{what} did not improve more than tol={tol:f} for {patience} consecutive epochs."
+        self._epochs = 0
+        self._lr: float | None = None
+
+    def _report_rate_cut(self) -> None:
+        # sklearn prints the cut inside the epoch that caused it; printing it here, before the next
+        # epoch's line (or at the end), gives the same text in the same order
+        if self.schedule.kind == "adaptive" and self._lr is not None and self.schedule.lr < self._lr:
+            print(f"{self.message} Setting learning rate to {self.schedule.lr:f}")
+        self._lr = self.schedule.lr
+
+    def on_train_begin(self, **kwargs: Any) -> None:
+        self._epochs = 0
+        self._lr = self.schedule.lr
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        logs = kwargs.get("logs", {})
+        self._report_rate_cut()
+        self._epochs += 1
+        print(f"Iteration {self._epochs}, loss = {logs.get('train_loss', float('nan')):.8f}")  # sklearn's "%d ... %.8f"
+        if self.early_stopping:
+            print(f"Validation score: {logs.get('val_score', float('nan')):f}")
+
+    def on_train_end(self, **kwargs: Any) -> None:
+        self._report_rate_cut()
+        history = kwargs.get("history")
+        if history is not None and (history.stop_reason or "").startswith("no_improvement"):
+            tail = " Learning rate too small. Stopping." if self.schedule.kind == "adaptive" else " Stopping."
+            print(self.message + tail)
+
 
 class ProgressBar(Callback):
-    """Show one Rich progress bar over epochs on stderr while training runs."""
+    """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``)."""
 
     def __init__(self, total_epochs: int, description: str = "training") -> None:
         self.total_epochs = int(total_epochs)
