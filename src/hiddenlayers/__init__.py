@@ -71,6 +71,7 @@ _EXPORTS = {
     "Recommender": ".apps",
     "DQNAgent": ".apps",
     "Translator": ".apps",
+    "serve": ".ship._serve",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
