@@ -90,7 +90,7 @@ def start(cmd: list[str], port: int, pin: str | None, env: dict) -> subprocess.P
             return proc
         except Exception:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}") from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start in 60 s")
@@ -198,7 +198,7 @@ def main() -> None:
         print("\nthroughput ratio over naive (same connections):")
         for name in ("ours .safetensors", "ours .onnx"):
             print(f"  {name:18s} " + "  ".join(f"c={c}: {results[name][c]['rps'] / naive[c]['rps']:.2f}x" for c in conns))
-        print(f"\nlone request (wrk, 1 connection) p50: " + ", ".join(f"{k} {v:.3f} ms" for k, v in lone.items()))
+        print("\nlone request (wrk, 1 connection) p50: " + ", ".join(f"{k} {v:.3f} ms" for k, v in lone.items()))
         print(f"in-process ONNX Runtime p50 on the same row: {ort:.4f} ms; overhead of ours .onnx: {lone['ours .onnx'] - ort:.3f} ms (goal <= 1 ms)")
 
 

@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -249,6 +250,10 @@ def _arrow_rows(body: bytes, model: ServedModel, max_rows: int) -> list[list[Any
     return model.rows({"columns": table.to_pydict()}, max_rows)
 
 
+def _ignore(signum: int, frame: Any) -> None:
+    """SIGTERM after uvicorn's drain: nothing left to do."""
+
+
 def make_app(cfg: ServeConfig, model: Any = None) -> Any:
     """The Starlette app serving ``model`` (a path, a fitted estimator, or ``cfg.model``'s file)."""
     return _Server(cfg, model).app()
@@ -291,7 +296,14 @@ def serve(
                               "timeout_graceful_shutdown": int(max(1, drain_timeout)), "server_header": False}
     if workers == 1:
         app = make_app(cfg, model if not path else None)  # load (and fail) before binding the port
-        uvicorn.run(app, **common)
+        # uvicorn drains on SIGTERM, then raises the signal again under the handler it found: a
+        # no-op one makes that drained shutdown end as a normal return (exit status 0), not a kill.
+        previous = signal.signal(signal.SIGTERM, _ignore) if threading.current_thread() is threading.main_thread() else None
+        try:
+            uvicorn.run(app, **common)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         return
     if not path:
         raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it and pass the path.")
