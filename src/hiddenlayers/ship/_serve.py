@@ -134,7 +134,7 @@ class _Server:
                 raise RequestError(400, "/predict_proba needs a classifier; this model is a regressor: use /predict.")
             rows = await self._rows(request, model)
             result = await self.batcher.submit(model, rows, proba)
-            answer = {"probabilities": result, "classes": model.classes} if proba else {"predictions": result}
+            answer: dict[str, Any] = {"probabilities": result, "classes": model.classes} if proba else {"predictions": result}
             answer["model_version"] = model.version
             resp = Response(_json(answer), media_type="application/json")
         except RequestError as exc:

@@ -122,8 +122,8 @@ class ServedModel:
         self.columns = [c["name"] for c in cols]
         self._index = {n: i for i, n in enumerate(self.columns)}
         self._numeric = np.array([c["kind"] == "numeric" for c in cols])
-        self._num_idx = np.flatnonzero(self._numeric)
-        self._cat_idx = np.flatnonzero(~self._numeric)
+        self._num_idx: list[int] = np.flatnonzero(self._numeric).tolist()  # plain ints: indexing Python lists with them is faster
+        self._cat_idx: list[int] = np.flatnonzero(~self._numeric).tolist()
         if self.pre is not None:
             self._plan()
 
@@ -135,7 +135,9 @@ class ServedModel:
         for c in self.pre:
             if c["kind"] == "numeric":
                 num.append(pos)
-                fill.append(float(c["fill"])), mean.append(float(c["mean"])), scale.append(float(c["scale"]))
+                fill.append(float(c["fill"]))
+                mean.append(float(c["mean"]))
+                scale.append(float(c["scale"]))
                 pos += 1
                 if c["missing_indicator"]:
                     ind_pos.append(pos)
