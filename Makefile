@@ -43,6 +43,8 @@ bench: install
 	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_lens.py
 	$(PY) benchmarks/bench_rightsize.py
+	bash .ci/system-deps.sh wrk  # the load generator of bench_serve.py
+	$(PY) benchmarks/bench_serve.py
 
 bench-gpu: install  # needs a CUDA GPU
 	$(PY) benchmarks/bench_gpu.py

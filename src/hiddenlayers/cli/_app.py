@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export.
+"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -370,6 +370,11 @@ def export(
     from ._rightsize import run_export
 
     run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json)
+
+
+from ._cli_serve import serve as _serve  # noqa: E402  (imports only Typer)
+
+app.command(name="serve")(_serve)
 
 
 def main() -> None:

@@ -1,0 +1,63 @@
+"""The ``serve`` command: a model behind HTTP (see :mod:`hiddenlayers.ship._serve`).
+
+Only Typer at import time, so ``hiddenlayers --help`` stays fast; uvicorn,
+Starlette and the model load when the command runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._cli_common import UserError
+
+
+def serve(
+    model: Annotated[str, typer.Argument(help="Model file: .safetensors (from `hiddenlayers train`) or .onnx (from `hiddenlayers export`: PyTorch is not imported).")],
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each loads the model; SIGHUP to the main process replaces them one by one).")] = 1,
+    max_batch: Annotated[int, typer.Option("--max-batch", help="Most rows in one forward pass.")] = 256,
+    max_wait_us: Annotated[int, typer.Option("--max-wait-us", help="Under load, wait up to this many microseconds for a batch to fill (0: never wait).")] = 0,
+    max_queue: Annotated[int, typer.Option("--max-queue", help="Most requests waiting for a forward pass; more get 503 at once.")] = 2048,
+    max_body: Annotated[int, typer.Option("--max-body", help="Largest request body in bytes (413 above).")] = 16 * 1024 * 1024,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Most rows in one request (413 above).")] = 10_000,
+    read_timeout: Annotated[float, typer.Option("--read-timeout", help="Seconds a client has to send its whole body (408 after).")] = 10.0,
+    drain_timeout: Annotated[float, typer.Option("--drain-timeout", help="On SIGTERM, seconds to finish accepted requests before closing.")] = 30.0,
+    reload_token: Annotated[str | None, typer.Option("--reload-token", envvar="HIDDENLAYERS_RELOAD_TOKEN", help="Enables POST /reload for callers sending 'Authorization: Bearer TOKEN' (default: off; SIGHUP always reloads).")] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level (critical, error, warning, info, debug).")] = "info",
+) -> None:
+    """Serve a model over HTTP: POST /predict and /predict_proba (JSON rows by column name), GET /health, /ready, /metadata, /metrics.
+
+    Requests that arrive together share one forward pass (micro-batching); a lone request never waits.
+    SIGHUP (or POST /reload with --reload-token) swaps in the model file again; SIGTERM drains and exits 0.
+
+    Example: hiddenlayers serve model.safetensors --port 8000
+    """
+    checks = [(workers >= 1, f"--workers must be >= 1. Received: {workers}."), (0 <= port <= 65535, f"--port must be in 0..65535. Received: {port}."),
+              (max_batch >= 1, f"--max-batch must be >= 1. Received: {max_batch}."), (max_wait_us >= 0, f"--max-wait-us must be >= 0. Received: {max_wait_us}."),
+              (max_queue >= 1, f"--max-queue must be >= 1. Received: {max_queue}."), (max_body >= 1024, f"--max-body must be >= 1024 bytes. Received: {max_body}."),
+              (max_rows >= 1, f"--max-rows must be >= 1. Received: {max_rows}."), (read_timeout > 0, f"--read-timeout must be > 0 seconds. Received: {read_timeout}."),
+              (drain_timeout > 0, f"--drain-timeout must be > 0 seconds. Received: {drain_timeout}."),
+              (log_level in ("critical", "error", "warning", "info", "debug"), f"--log-level must be one of critical, error, warning, info, debug. Received: {log_level!r}.")]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+    p = Path(model)
+    if not p.is_file():
+        raise UserError(f"model file '{model}' does not exist: check the path, or write one with `hiddenlayers train` / `hiddenlayers export`.")
+    if p.suffix.lower() not in (".safetensors", ".onnx"):
+        raise UserError(f"the model must be a .safetensors or .onnx file. Received: '{model}'.")
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UserError("serving needs uvicorn and starlette: pip install 'hiddenlayers[serve]'.") from None
+    from .ship._serve import serve as run
+
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    run(str(p), host=host, port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
+        max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, reload_token=reload_token, log_level=log_level)

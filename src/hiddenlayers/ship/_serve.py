@@ -1,0 +1,315 @@
+"""``hl.serve`` / ``hiddenlayers serve``: a model behind HTTP, with micro-batching, hot reload and a clean drain.
+
+Starlette routes, uvicorn runs it (several worker processes on request).
+Endpoints:
+
+* ``POST /predict``, ``POST /predict_proba``: JSON ``{"rows": [{col: value}, ...]}``
+  (or rows as lists in ``/metadata`` column order, or ``{"columns": {col: [...]}}``),
+  or an Arrow IPC stream (``Content-Type: application/vnd.apache.arrow.stream``)
+  for bulk rows; the stored preprocessing is applied; answers
+  ``{"predictions": [...]}`` / ``{"probabilities": [[...]], "classes": [...]}``
+  with ``model_version``;
+* ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
+  the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
+* ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
+  TOKEN`` where the server was started with a reload token (otherwise 403);
+  ``SIGHUP`` does the same. The new model is loaded in a thread and swapped
+  in with one assignment; queued and running requests finish on the model
+  they were accepted with.
+
+Every refused request is a 4xx whose body is one JSON line ``{"error": ...}``.
+SIGTERM (uvicorn's handler) stops accepting, answers what was accepted, then
+the lifespan hook drains the batcher and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ._batcher import MicroBatcher, Overloaded
+from ._serve_metrics import Metrics
+from ._serve_model import RequestError, ServedModel
+
+log = logging.getLogger("hiddenlayers.serve")
+ARROW = "application/vnd.apache.arrow.stream"
+CONFIG_ENV = "HIDDENLAYERS_SERVE_CONFIG"
+
+
+@dataclass
+class ServeConfig:
+    """Everything a server process needs (JSON-able, so worker processes get it through the environment)."""
+
+    model: str
+    max_batch: int = 256
+    max_wait_us: int = 0
+    max_queue: int = 2048
+    max_body: int = 16 * 1024 * 1024
+    max_rows: int = 10_000
+    read_timeout: float = 10.0
+    reload_token: str | None = None
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _error(status: int, message: str) -> Any:
+    from starlette.responses import Response
+
+    return Response(_json({"error": message}) + b"\n", status_code=status, media_type="application/json")
+
+
+class _Server:
+    """The state one process serves from: the current model, the batcher, the metrics."""
+
+    def __init__(self, cfg: ServeConfig, model: Any = None) -> None:
+        self.cfg = cfg
+        self.model: ServedModel = model if isinstance(model, ServedModel) else ServedModel(model if model is not None else cfg.model)
+        self.batcher = MicroBatcher(max_batch=cfg.max_batch, max_wait_us=cfg.max_wait_us, max_queue=cfg.max_queue)
+        self.metrics = Metrics(lambda: self.batcher.depth, lambda: self.model.version)
+        self.batcher.on_batch = self.metrics.batch
+        self._reload_lock: asyncio.Lock | None = None
+
+    # ------------------------------------------------------------ request body
+    async def _body(self, request: Any) -> bytes:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.cfg.max_body:
+            raise RequestError(413, f"the body is {int(length)} bytes, over the limit of {self.cfg.max_body}: split the rows, or start the server with a larger --max-body.")
+        chunks, size = [], 0
+
+        async def read() -> None:
+            nonlocal size
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.cfg.max_body:
+                    raise RequestError(413, f"the body is over the limit of {self.cfg.max_body} bytes: split the rows, or start the server with a larger --max-body.")
+                chunks.append(chunk)
+
+        try:
+            await asyncio.wait_for(read(), self.cfg.read_timeout)
+        except TimeoutError:
+            raise RequestError(408, f"the body did not arrive within {self.cfg.read_timeout:g} s: send it at once (the limit is --read-timeout).") from None
+        body = b"".join(chunks)
+        if not body.strip():
+            raise RequestError(400, 'the body is empty: send {"rows": [{"column": value, ...}]}.')
+        return body
+
+    async def _rows(self, request: Any, model: ServedModel) -> list[list[Any]]:
+        body = await self._body(request)
+        if request.headers.get("content-type", "").split(";")[0].strip() == ARROW:
+            return await asyncio.to_thread(_arrow_rows, body, model, self.cfg.max_rows)
+        try:
+            data = json.loads(body) if len(body) < 65536 else await asyncio.to_thread(json.loads, body)
+        except (ValueError, RecursionError) as exc:
+            raise RequestError(400, f"the body is not valid JSON ({str(exc).splitlines()[0][:120]}).") from None
+        if len(body) < 65536:
+            return model.rows(data, self.cfg.max_rows)
+        return await asyncio.to_thread(model.rows, data, self.cfg.max_rows)
+
+    # ------------------------------------------------------------ endpoints
+    async def predict(self, request: Any) -> Any:
+        return await self._predict(request, proba=False)
+
+    async def predict_proba(self, request: Any) -> Any:
+        return await self._predict(request, proba=True)
+
+    async def _predict(self, request: Any, proba: bool) -> Any:
+        from starlette.responses import Response
+
+        t0 = time.perf_counter()
+        model = self.model  # the model this request is answered with, whatever reloads happen meanwhile
+        path = "/predict_proba" if proba else "/predict"
+        try:
+            if proba and model.classes is None:
+                raise RequestError(400, "/predict_proba needs a classifier; this model is a regressor: use /predict.")
+            rows = await self._rows(request, model)
+            result = await self.batcher.submit(model, rows, proba)
+            answer: dict[str, Any] = {"probabilities": result, "classes": model.classes} if proba else {"predictions": result}
+            answer["model_version"] = model.version
+            resp = Response(_json(answer), media_type="application/json")
+        except RequestError as exc:
+            resp = _error(exc.status, str(exc))
+        except Overloaded as exc:
+            resp = _error(503, str(exc))
+        self.metrics.request(path, resp.status_code, time.perf_counter() - t0)
+        return resp
+
+    async def health(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def ready(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        if self.batcher.closing:
+            return _error(503, "the server is shutting down.")
+        return Response(_json({"status": "ready", "model_version": self.model.version}), media_type="application/json")
+
+    async def metadata(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        return Response(_json(self.model.metadata()), media_type="application/json")
+
+    async def metrics_text(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def reload_endpoint(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        token = self.cfg.reload_token
+        if not token:
+            resp = _error(403, "reload by HTTP is off: start the server with --reload-token (or send SIGHUP to its process).")
+        else:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                resp = _error(401, "reload needs the header 'Authorization: Bearer TOKEN' with the server's --reload-token.")
+            else:
+                try:
+                    version = await self.reload()
+                    resp = Response(_json({"status": "reloaded", "model_version": version}), media_type="application/json")
+                except Exception as exc:  # the old model keeps serving
+                    resp = _error(409, f"reload failed, still serving version {self.model.version}: {str(exc).splitlines()[0]}")
+        self.metrics.request("/reload", resp.status_code, 0.0)
+        return resp
+
+    async def reload(self) -> int:
+        """Load the model file again in a thread and swap it in; returns the new version (errors keep the old model)."""
+        if self._reload_lock is None:
+            self._reload_lock = asyncio.Lock()
+        async with self._reload_lock:  # one reload at a time
+            old = self.model
+            try:
+                new = await asyncio.to_thread(ServedModel, old.path or self.cfg.model, old.version + 1)
+            except Exception:
+                self.metrics.reloads["failed"] += 1
+                raise
+            self.model = new  # one assignment: a request reads either the old or the new model
+            self.metrics.reloads["ok"] += 1
+            log.info("reloaded %s (version %d, sha256 %s)", new.path, new.version, (new.sha256 or "")[:12])
+            return new.version
+
+    def _on_sighup(self) -> None:
+        async def run() -> None:
+            try:
+                await self.reload()
+            except Exception as exc:
+                log.error("reload on SIGHUP failed, still serving version %d: %s", self.model.version, exc)
+
+        asyncio.get_running_loop().create_task(run())
+
+    # ------------------------------------------------------------ the ASGI app
+    def app(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.exceptions import HTTPException
+        from starlette.routing import Route
+
+        @asynccontextmanager
+        async def lifespan(app: Any) -> Any:
+            self.batcher.start()
+            loop = asyncio.get_running_loop()
+            try:
+                loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+            except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # not the main thread, or no SIGHUP here
+                pass
+            yield
+            await self.batcher.drain()
+
+        async def http_error(request: Any, exc: Any) -> Any:
+            return _error(exc.status_code, f"{request.method} {request.url.path}: {exc.detail}; endpoints: POST /predict, /predict_proba, /reload; GET /health, /ready, /metadata, /metrics.")
+
+        routes = [
+            Route("/predict", self.predict, methods=["POST"]), Route("/predict_proba", self.predict_proba, methods=["POST"]),
+            Route("/health", self.health, methods=["GET"]), Route("/ready", self.ready, methods=["GET"]),
+            Route("/metadata", self.metadata, methods=["GET"]), Route("/metrics", self.metrics_text, methods=["GET"]),
+            Route("/reload", self.reload_endpoint, methods=["POST"]),
+        ]
+        return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
+
+
+def _arrow_rows(body: bytes, model: ServedModel, max_rows: int) -> list[list[Any]]:
+    """Rows of an Arrow IPC stream body, checked like JSON rows."""
+    import pyarrow as pa
+
+    try:
+        table = pa.ipc.open_stream(body).read_all()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RequestError(400, f"the body is not a valid Arrow IPC stream ({str(exc).splitlines()[0][:120]}).") from None
+    return model.rows({"columns": table.to_pydict()}, max_rows)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """SIGTERM after uvicorn's drain: nothing left to do."""
+
+
+def make_app(cfg: ServeConfig, model: Any = None) -> Any:
+    """The Starlette app serving ``model`` (a path, a fitted estimator, or ``cfg.model``'s file)."""
+    return _Server(cfg, model).app()
+
+
+def app_from_env() -> Any:
+    """uvicorn's factory in each worker process: the config comes as JSON in ``HIDDENLAYERS_SERVE_CONFIG``."""
+    return make_app(ServeConfig(**json.loads(os.environ[CONFIG_ENV])))
+
+
+def serve(
+    model: Any, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, max_batch: int = 256, max_wait_us: int = 0,
+    max_queue: int = 2048, max_body: int = 16 * 1024 * 1024, max_rows: int = 10_000, read_timeout: float = 10.0,
+    drain_timeout: float = 30.0, reload_token: str | None = None, log_level: str = "warning",
+) -> None:
+    """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
+
+    ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
+    imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker).
+    Requests that arrive together share one forward pass of at most
+    ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
+    wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and
+    ``drain_timeout`` in seconds. See the module docstring for the endpoints.
+
+    Example
+    -------
+    >>> import hiddenlayers as hl
+    >>> hl.serve("model.safetensors", port=8000)  # doctest: +SKIP
+    """
+    import uvicorn
+
+    path = str(model) if isinstance(model, (str, os.PathLike)) else ""
+    cfg = ServeConfig(model=path, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
+                      max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1. Received: {workers}.")
+    if not (0 <= port <= 65535):
+        raise ValueError(f"port must be in 0..65535. Received: {port}.")
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False,
+                              "timeout_graceful_shutdown": int(max(1, drain_timeout)), "server_header": False}
+    if workers == 1:
+        app = make_app(cfg, model if not path else None)  # load (and fail) before binding the port
+        # uvicorn drains on SIGTERM, then raises the signal again under the handler it found: a
+        # no-op one makes that drained shutdown end as a normal return (exit status 0), not a kill.
+        previous = signal.signal(signal.SIGTERM, _ignore) if threading.current_thread() is threading.main_thread() else None
+        try:
+            uvicorn.run(app, **common)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        return
+    if not path:
+        raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it and pass the path.")
+    ServedModel(path)  # a bad file fails here, once, not in every worker
+    os.environ[CONFIG_ENV] = json.dumps(asdict(cfg))
+    uvicorn.run("hiddenlayers.ship._serve:app_from_env", factory=True, workers=workers, **common)
+
+
+__all__ = ["ServeConfig", "make_app", "serve"]

@@ -1,0 +1,329 @@
+"""The model a server answers with: load, check request rows, encode a batch, predict.
+
+A :class:`ServedModel` wraps a ``.safetensors`` file (read with
+:func:`hiddenlayers.load`), an ``.onnx`` file (run by
+:class:`hiddenlayers._onnx_run.OnnxModel`, so PyTorch is never imported), or a
+fitted estimator given in Python. Requests are checked row by row *before*
+they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
+4xx and never fails the batch it would have joined. Checked rows are plain
+Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
+missing), categories as ``str`` (``None`` = missing).
+
+A batch is encoded without pandas: the stored preprocessing (fill, mean,
+scale, one-hot) is applied to the whole batch at once, which gives the same
+bits as :class:`hiddenlayers.preprocessing.TablePreprocessor` (tested) at
+about a hundredth of its cost for one row of 100 columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError, ModelFileError
+
+
+class RequestError(ValueError):
+    """A request the server refuses: ``status`` is the HTTP status (4xx), the message one line."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ServedModel:
+    """A loaded model plus what the server needs to check and encode rows for it.
+
+    Parameters
+    ----------
+    source
+        Path of a ``.safetensors`` or ``.onnx`` file, or a fitted
+        MLPClassifier / MLPRegressor.
+    version
+        A counter the server raises on each reload (shown in answers).
+    """
+
+    def __init__(self, source: Any, version: int = 1) -> None:
+        self.version = version
+        self.loaded_at = time.time()
+        self.path: str | None = None
+        self.sha256: str | None = None
+        self.onnx = None
+        self.estimator: Any = None
+        if isinstance(source, (str, Path)):
+            p = Path(source)
+            if not p.is_file():
+                raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers train`.")
+            self.path, self.sha256 = str(p.resolve()), _sha256(p)
+            if p.suffix.lower() == ".onnx":
+                from .._onnx_run import OnnxModel
+
+                self.onnx = OnnxModel(p)
+            else:
+                from ..modelfile import load
+
+                self.estimator = load(p)
+        elif type(source).__name__ in ("MLPClassifier", "MLPRegressor"):
+            source._require_fitted()
+            self.estimator = source
+        else:
+            raise TypeError(f"serve() takes a model file path or a fitted MLPClassifier/MLPRegressor. Received: {type(source).__name__}.")
+        self._describe()
+
+    # ------------------------------------------------------------ what the model reads
+    def _describe(self) -> None:
+        """Columns (name, kind, categories), classes, target and task, from the file's stored preprocessing."""
+        self.impute = True
+        if self.onnx is not None:
+            m = self.onnx
+            spec = m.spec
+            self.classes = None if m.classes_ is None else m.classes_.tolist()
+            self.multilabel = m.multilabel
+            self.target, self.task, self.kind = m.target, m.task, "onnx"
+            if spec is not None:
+                cols = [{"name": n, "kind": "numeric"} for n in spec["numeric"]]
+                cols += [{"name": c["name"], "kind": "categorical", "categories": list(c["categories"])} for c in spec["categorical"]]
+                self._missing_token = str(spec["missing_token"])
+            else:
+                names = m.columns or [f"x{i}" for i in range(m.n_inputs)]
+                cols = [{"name": n, "kind": "numeric"} for n in names]
+                self.impute = False
+            self.pre: list[dict[str, Any]] | None = None
+        else:
+            est = self.estimator
+            self.kind = "safetensors" if self.path else "estimator"
+            self.classes = est.classes_.tolist() if hasattr(est, "classes_") else None
+            self.multilabel = getattr(getattr(est, "_label_binarizer", None), "y_type_", "") == "multilabel-indicator"
+            state = getattr(est, "preprocessing_", None) or {}
+            self.target, self.task = state.get("target"), state.get("task") or ("classification" if self.classes is not None else "regression")
+            if state.get("columns"):
+                from ..preprocessing import TablePreprocessor
+
+                self.pre = TablePreprocessor.from_dict(state).columns
+                cols = [{k: c[k] for k in ("name", "kind")} | ({"categories": list(c["categories"])} if c["kind"] != "numeric" else {}) for c in self.pre]
+            else:
+                names = [str(n) for n in getattr(est, "feature_names_in_", [])] or [f"x{i}" for i in range(int(est.n_features_in_))]
+                cols = [{"name": n, "kind": "numeric"} for n in names]
+                self.pre, self.impute = None, False
+        self.column_info = cols
+        self.columns = [c["name"] for c in cols]
+        self._index = {n: i for i, n in enumerate(self.columns)}
+        self._numeric = np.array([c["kind"] == "numeric" for c in cols])
+        self._num_idx: list[int] = np.flatnonzero(self._numeric).tolist()  # plain ints: indexing Python lists with them is faster
+        self._cat_idx: list[int] = np.flatnonzero(~self._numeric).tolist()
+        if self.pre is not None:
+            self._plan()
+
+    def _plan(self) -> None:
+        """Where each stored-preprocessing output lands in the encoded matrix (in TablePreprocessor's order)."""
+        assert self.pre is not None
+        pos, num, ind_pos, ind_src, cats = 0, [], [], [], []
+        fill, mean, scale = [], [], []
+        for c in self.pre:
+            if c["kind"] == "numeric":
+                num.append(pos)
+                fill.append(float(c["fill"]))
+                mean.append(float(c["mean"]))
+                scale.append(float(c["scale"]))
+                pos += 1
+                if c["missing_indicator"]:
+                    ind_pos.append(pos)
+                    ind_src.append(len(num) - 1)
+                    pos += 1
+            else:
+                k = len(c["categories"])
+                codes = {str(v): i for i, v in enumerate(c["categories"])}
+                other = pos + k if c["other"] else -1
+                missing = pos + k + int(c["other"]) if c["missing_indicator"] else -1
+                cats.append((pos, codes, other, missing))
+                pos += k + int(c["other"]) + int(c["missing_indicator"])
+        self._width = pos
+        self._num_pos, self._ind_pos, self._ind_src = np.array(num, dtype=np.intp), np.array(ind_pos, dtype=np.intp), np.array(ind_src, dtype=np.intp)
+        self._fill, self._mean, self._scale = np.array(fill), np.array(mean), np.array(scale)
+        self._cats = cats
+
+    # ------------------------------------------------------------ checking one request
+    def rows(self, body: Any, max_rows: int) -> list[list[Any]]:
+        """Checked rows of a decoded JSON body ``{"rows": [...]}`` or ``{"columns": {...}}``.
+
+        A row is an object by column name or a list in :attr:`columns` order.
+        Every problem is a :class:`RequestError` (400 for the shape of the
+        body, 413 for too many rows, 422 for a value) naming the row and column.
+        """
+        if not isinstance(body, dict) or not ({"rows", "columns"} & body.keys()):
+            raise RequestError(400, 'the body must be a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists).')
+        if "rows" in body:
+            raw = body["rows"]
+            if not isinstance(raw, list):
+                raise RequestError(400, f'"rows" must be a list of rows. Received: {type(raw).__name__}.')
+            self._check_count(len(raw), max_rows)
+            return [self._row(r, i) for i, r in enumerate(raw)]
+        cols = body["columns"]
+        if not isinstance(cols, dict):
+            raise RequestError(400, f'"columns" must be an object mapping column names to lists of values. Received: {type(cols).__name__}.')
+        self._check_missing(cols.keys(), "")
+        lengths = {len(cols[n]) if isinstance(cols[n], list) else -1 for n in self.columns}
+        if -1 in lengths:
+            bad = next(n for n in self.columns if not isinstance(cols[n], list))
+            raise RequestError(400, f"column '{bad}' must be a list of values, one per row.")
+        if len(lengths) > 1:
+            raise RequestError(400, f'the lists in "columns" must all have the same length. Received lengths {sorted(lengths)}.')
+        n = lengths.pop()
+        self._check_count(n, max_rows)
+        ordered = [cols[name] for name in self.columns]
+        return [self._values([c[i] for c in ordered], i) for i in range(n)]
+
+    @staticmethod
+    def _check_count(n: int, max_rows: int) -> None:
+        if n == 0:
+            raise RequestError(400, "the request holds no rows: send at least one.")
+        if n > max_rows:
+            raise RequestError(413, f"the request holds {n} rows, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.")
+
+    def _check_missing(self, have: Any, where: str) -> None:
+        missing = [n for n in self.columns if n not in have]
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            raise RequestError(422, f"{where}missing column(s) {shown} that the model was trained on: add them (null for a missing value).")
+
+    def _row(self, r: Any, i: int) -> list[Any]:
+        if isinstance(r, dict):
+            if len(r) < len(self.columns) or any(n not in r for n in self.columns):
+                self._check_missing(r.keys(), f"row {i + 1}: ")
+            return self._values([r[n] for n in self.columns], i)
+        if isinstance(r, list):
+            if len(r) != len(self.columns):
+                raise RequestError(422, f"row {i + 1} is a list of {len(r)} values; the model reads {len(self.columns)} (see GET /metadata for their order).")
+            return self._values(r, i)
+        raise RequestError(400, f"row {i + 1} must be an object (column -> value) or a list of values. Received: {type(r).__name__}.")
+
+    def _values(self, values: list[Any], i: int) -> list[Any]:
+        """One row's values, checked and normalised (float with NaN for missing numbers, str or None for categories)."""
+        out = list(values)
+        for j in self._num_idx:
+            v = out[j]
+            if type(v) is float or type(v) is int:
+                if v != v or math.isinf(v):
+                    out[j] = self._number(v, i, j)
+                continue
+            out[j] = self._number(v, i, j)
+        for j in self._cat_idx:
+            v = out[j]
+            if v is None or type(v) is str:
+                continue
+            if isinstance(v, (dict, list)):
+                raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")
+            out[j] = None if isinstance(v, float) and v != v else str(v)
+        if not self.impute:
+            for j in self._num_idx:
+                if out[j] != out[j]:
+                    raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' is missing (null or NaN), and this model has no stored preprocessing to fill it: send a number.")
+        return out
+
+    def _number(self, v: Any, i: int, j: int) -> float:
+        name = self.columns[j]
+        if v is None:
+            return math.nan
+        if isinstance(v, bool) or isinstance(v, (dict, list)):
+            raise RequestError(422, f"row {i + 1}, column '{name}' must be a number or null. Received: {type(v).__name__} {v!r:.40}.")
+        if isinstance(v, str):
+            text = v.strip()
+            if not text:
+                return math.nan
+            try:
+                v = float(text)
+            except ValueError:
+                raise RequestError(422, f"row {i + 1}, column '{name}' must be numeric but holds {v!r:.40}: send a number, or null for missing.") from None
+        v = float(v)
+        if math.isinf(v):
+            raise RequestError(422, f"row {i + 1}, column '{name}' is infinite: send a finite number, or null for missing.")
+        return v
+
+    # ------------------------------------------------------------ one batch
+    def encode(self, rows: list[list[Any]]) -> Any:
+        """The model's input for checked ``rows``: the float matrix, or the ONNX graph feeds."""
+        n = len(rows)
+        if self.onnx is not None and self.onnx.spec is not None:
+            feeds: dict[str, np.ndarray] = {}
+            if len(self._num_idx):
+                feeds["X"] = np.array([[r[j] for j in self._num_idx] for r in rows], dtype=np.float32).reshape(n, -1)
+            if len(self._cat_idx):
+                tok = self._missing_token
+                feeds["C"] = np.array([[tok if r[j] is None else r[j] for j in self._cat_idx] for r in rows], dtype=object).reshape(n, -1)
+            return feeds
+        if self.pre is None:
+            X = np.array(rows, dtype=np.float64).reshape(n, -1)
+            return {"X": X.astype(np.float32)} if self.onnx is not None else X
+        out = np.zeros((n, self._width))
+        if len(self._num_idx):
+            X = np.array([[r[j] for j in self._num_idx] for r in rows], dtype=np.float64).reshape(n, -1)
+            isnan = np.isnan(X)
+            out[:, self._num_pos] = (np.where(isnan, self._fill, X) - self._mean) / self._scale
+            if len(self._ind_pos):
+                out[:, self._ind_pos] = isnan[:, self._ind_src]
+        for (start, codes, other, missing), j in zip(self._cats, self._cat_idx):
+            for i, r in enumerate(rows):
+                v = r[j]
+                if v is None:
+                    if missing >= 0:
+                        out[i, missing] = 1.0
+                    continue
+                code = codes.get(v)
+                if code is not None:
+                    out[i, start + code] = 1.0
+                elif other >= 0:
+                    out[i, other] = 1.0
+        return out
+
+    def predict(self, rows: list[list[Any]], proba: bool) -> list[Any]:
+        """Predictions (labels or values) or class probabilities for ``rows``, as JSON-able lists."""
+        if proba and self.classes is None:
+            raise RequestError(400, "/predict_proba needs a classifier; this model is a regressor: use /predict.")
+        x = self.encode(rows)
+        if self.onnx is not None:
+            out = self.onnx.session.run(None, x)[0]
+            return (out if proba else self.onnx.decode(out)).tolist()  # type: ignore[no-any-return]
+        if self.pre is None and hasattr(self.estimator, "feature_names_in_"):
+            import pandas as pd
+
+            x = pd.DataFrame(x, columns=self.columns)  # the names it was fitted with, so scikit-learn does not warn
+        try:
+            res = self.estimator.predict_proba(x) if proba else self.estimator.predict(x)
+        except (ValueError, DataError) as exc:
+            raise RequestError(422, str(exc).splitlines()[0]) from None
+        return res.tolist()  # type: ignore[no-any-return]
+
+    def metadata(self) -> dict[str, Any]:
+        """What ``GET /metadata`` shows: columns, classes, target, task, source file, versions."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        from .. import __version__
+
+        engines: dict[str, str | None] = {}
+        for pkg in ("onnxruntime",) if self.onnx is not None else ("torch", "numpy"):
+            try:
+                engines[pkg] = version(pkg)
+            except PackageNotFoundError:
+                engines[pkg] = None
+        return {
+            "format": self.kind, "path": self.path, "sha256": self.sha256, "model_version": self.version, "loaded_at": self.loaded_at,
+            "estimator": self.onnx.estimator if self.onnx is not None else type(self.estimator).__name__,
+            "task": self.task, "target": self.target, "classes": self.classes, "columns": self.column_info,
+            "versions": {"hiddenlayers": __version__, **engines},
+        }
+
+
+__all__ = ["RequestError", "ServedModel"]
