@@ -61,8 +61,9 @@ def free_port() -> int:
 
 
 def make_models(folder: str) -> tuple[str, str, dict]:
-    import hiddenlayers as hl
     from hiddenlayers.preprocessing import TablePreprocessor
+
+    import hiddenlayers as hl
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(4000, 100))

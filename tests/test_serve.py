@@ -22,7 +22,7 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
 
 import hiddenlayers as hl  # noqa: E402
-from hiddenlayers.preprocessing import TablePreprocessor  # noqa: E402
+from hiddenlayers.data import TablePreprocessor  # noqa: E402
 from hiddenlayers.ship._serve_model import RequestError, ServedModel  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -190,7 +190,7 @@ def test_concurrent_requests_get_the_offline_predictions(server: Server, models:
 
 
 def test_onnx_server_matches_offline(models: dict) -> None:
-    from hiddenlayers._onnx_run import OnnxModel
+    from hiddenlayers.ship import OnnxModel
 
     s = Server(models["dir"] / "a.onnx")
     try:

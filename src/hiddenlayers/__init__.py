@@ -73,7 +73,7 @@ _EXPORTS = {
     "Recommender": ".apps",
     "DQNAgent": ".apps",
     "Translator": ".apps",
-    "serve": ".ship._serve",
+    "serve": ".ship",
 }
 
 # Stage packages, imported on first touch: hl.lens.record, hl.data.load_table, ...

@@ -372,7 +372,7 @@ def export(
     run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json)
 
 
-from ._cli_serve import serve as _serve  # noqa: E402  (imports only Typer)
+from ._serve import serve as _serve  # noqa: E402  (imports only Typer)
 
 app.command(name="serve")(_serve)
 

@@ -1,5 +1,6 @@
 """Ship: model files (safetensors + JSON metadata; loading never runs code),
-ONNX export with the preprocessing in the graph, and the PyTorch-free ONNX runner."""
+ONNX export with the preprocessing in the graph, the PyTorch-free ONNX runner,
+and the model server (micro-batching, hot reload, graceful drain)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ _EXPORTS = {
     "export_onnx": "._export",
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
+    "serve": "._serve",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

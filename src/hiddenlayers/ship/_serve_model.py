@@ -2,7 +2,7 @@
 
 A :class:`ServedModel` wraps a ``.safetensors`` file (read with
 :func:`hiddenlayers.load`), an ``.onnx`` file (run by
-:class:`hiddenlayers._onnx_run.OnnxModel`, so PyTorch is never imported), or a
+:class:`hiddenlayers.ship.OnnxModel`, so PyTorch is never imported), or a
 fitted estimator given in Python. Requests are checked row by row *before*
 they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 4xx and never fails the batch it would have joined. Checked rows are plain
@@ -11,7 +11,7 @@ missing), categories as ``str`` (``None`` = missing).
 
 A batch is encoded without pandas: the stored preprocessing (fill, mean,
 scale, one-hot) is applied to the whole batch at once, which gives the same
-bits as :class:`hiddenlayers.preprocessing.TablePreprocessor` (tested) at
+bits as :class:`hiddenlayers.data.TablePreprocessor` (tested) at
 about a hundredth of its cost for one row of 100 columns.
 """
 
@@ -69,11 +69,11 @@ class ServedModel:
                 raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers train`.")
             self.path, self.sha256 = str(p.resolve()), _sha256(p)
             if p.suffix.lower() == ".onnx":
-                from .._onnx_run import OnnxModel
+                from ._onnx_run import OnnxModel
 
                 self.onnx = OnnxModel(p)
             else:
-                from ..modelfile import load
+                from ._modelfile import load
 
                 self.estimator = load(p)
         elif type(source).__name__ in ("MLPClassifier", "MLPRegressor"):
@@ -110,7 +110,7 @@ class ServedModel:
             state = getattr(est, "preprocessing_", None) or {}
             self.target, self.task = state.get("target"), state.get("task") or ("classification" if self.classes is not None else "regression")
             if state.get("columns"):
-                from ..preprocessing import TablePreprocessor
+                from ..data import TablePreprocessor
 
                 self.pre = TablePreprocessor.from_dict(state).columns
                 cols = [{k: c[k] for k in ("name", "kind")} | ({"categories": list(c["categories"])} if c["kind"] != "numeric" else {}) for c in self.pre]

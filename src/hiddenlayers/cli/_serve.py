@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ._cli_common import UserError
+from ._common import UserError
 
 
 def serve(
@@ -56,7 +56,7 @@ def serve(
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("serving needs uvicorn and starlette: pip install 'hiddenlayers[serve]'.") from None
-    from .ship._serve import serve as run
+    from ..ship import serve as run
 
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     run(str(p), host=host, port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
