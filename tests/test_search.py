@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
-from hiddenlayers.rightsize._search import SearchSpace, search
+from hiddenlayers.rightsize import SearchSpace, search
 from hiddenlayers.rightsize._search_run import (
     HopelessStop,
     TrialSetup,

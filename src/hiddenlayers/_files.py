@@ -1,4 +1,5 @@
-"""Files every stage writes: atomic writes, and JSON that keeps non-finite floats.
+"""Files every stage writes: atomic writes, JSON that keeps non-finite floats, and
+the model-file container (safetensors tensors + one JSON metadata document).
 
 Low in the import order on purpose: data loaders, the lens report, the search
 result, model files and the CLI all write through :func:`atomic_write_bytes`,
@@ -7,12 +8,22 @@ so a crash or Ctrl-C never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .exceptions import ModelFileError
+
+FORMAT = "hiddenlayers"
+FORMAT_VERSION = 1
+META_KEY = "hiddenlayers"
+# Every kind of model a file may hold: the two estimators and the applications.
+MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier",
+               "SequenceClassifier", "TextClassifier", "Translator")
 
 _NONFINITE = "__nonfinite_float__"
 
@@ -73,3 +84,49 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[str, Any], tensors: dict[str, Any]) -> None:
+    """Write ``tensors`` (name -> torch tensor) and one JSON document (the format
+    header, ``estimator`` and ``body``) to ``path`` as safetensors, atomically."""
+    from safetensors.torch import save as st_save
+
+    from . import __version__
+
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "library_version": __version__, "estimator": estimator, **body}
+    blob = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={META_KEY: json.dumps(jsonable(meta), allow_nan=False)})
+    atomic_write_bytes(path, blob)
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON metadata of a model file, validated, without loading tensors."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model file '{path}' does not exist: check the path, or train one with `hiddenlayers train`.")
+    if path.is_dir():
+        raise ModelFileError(f"'{path}' is a folder, not a model file: give the path of a .safetensors file.")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            raw = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise ModelFileError(
+            f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format."
+        ) from None
+    if META_KEY not in raw:
+        raise ModelFileError(f"'{path}' is a safetensors file but not a hiddenlayers model (no '{META_KEY}' metadata).")
+    try:
+        meta = json.loads(raw[META_KEY])
+    except json.JSONDecodeError:
+        raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"'{path}' metadata is not in the hiddenlayers format.")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers."
+        )
+    if meta.get("estimator") not in MODEL_KINDS:
+        raise ModelFileError(f"'{path}' holds an unknown model kind {meta.get('estimator')!r}.")
+    return meta

@@ -1,6 +1,6 @@
 """Save and load the application models: one ``.safetensors`` file, JSON metadata.
 
-Same layout as :mod:`hiddenlayers.modelfile` (tensors = ``state_dict`` plus
+Same layout as :mod:`hiddenlayers._files` (tensors = ``state_dict`` plus
 named arrays; metadata key ``hiddenlayers`` holds one JSON document with
 ``format``, ``format_version``, ``estimator``, ``params`` and ``state``).
 Loading parses JSON and raw tensors only; it never unpickles anything.
@@ -16,30 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._files import atomic_write_bytes, jsonable, unjson
+from .._files import FORMAT, FORMAT_VERSION, META_KEY, jsonable, unjson, write_model_file
 from ..exceptions import ModelFileError
-
-FORMAT = "hiddenlayers"
-FORMAT_VERSION = 1
-_META_KEY = "hiddenlayers"
 
 
 def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any], state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
     """Write ``tensors`` and the JSON metadata to ``path`` atomically."""
-    from safetensors.torch import save as st_save
-
-    from .. import __version__
-
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": __version__,
-        "estimator": estimator,
-        "params": jsonable(params),
-        "state": jsonable(state),
-    }
-    blob = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={_META_KEY: json.dumps(jsonable(meta), allow_nan=False)})
-    atomic_write_bytes(path, blob)
+    write_model_file(path, estimator, {"params": jsonable(params), "state": jsonable(state)}, tensors)
 
 
 def load_app(
@@ -62,7 +45,7 @@ def load_app(
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
     try:
-        meta = json.loads(raw[_META_KEY])
+        meta = json.loads(raw[META_KEY])
     except (KeyError, json.JSONDecodeError):
         raise ModelFileError(f"'{path}' is a safetensors file but has no valid hiddenlayers metadata.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:

@@ -252,11 +252,18 @@ class _BaseMLP(BaseEstimator, ABC):
         self._require_fitted()
         return count_parameters(self.network_)
 
-    def save(self, path: Any) -> None:
-        """Write the fitted model to one ``.safetensors`` file (atomically)."""
-        from ..ship import save
+    def save(self, path: Any, *, extra: dict[str, Any] | None = None) -> None:
+        """Write the fitted model to one ``.safetensors`` file (atomically); ``extra`` is stored JSON."""
+        from ._file import to_file
 
-        save(self, path)
+        to_file(self, path, extra)
+
+    @classmethod
+    def load(cls, path: Any, *, device: str | None = None) -> Any:
+        """The model saved in ``path``; ``device`` replaces the saved device (``"cpu"``, ``"cuda"``, ``"auto"``)."""
+        from ._file import from_file
+
+        return from_file(cls, path, device)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

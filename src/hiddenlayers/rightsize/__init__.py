@@ -12,7 +12,7 @@ _EXPORTS = {
     "time_calls": "._cost",
     "PruneReport": "._prune",
     "prune": "._prune",
-    "SearchSpace": "._search",
+    "SearchSpace": "._search_space",
     "search": "._search",
     "SearchResult": "._search_result",
 }

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..training import Callback
+from ._search_space import flops_of, params_of
 from ._search_storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 
 COST_OBJECTIVES = ("params", "flops", "latency")
@@ -144,17 +145,6 @@ def mean_curve(curves: list[list[float]]) -> list[float]:
     n = max(len(c) for c in curves)
     grid = np.array([[v if v == v else -np.inf for v in c] + [c[-1] if c[-1] == c[-1] else -np.inf] * (n - len(c)) for c in curves])
     return [float(v) for v in grid.mean(axis=0)]
-
-
-def flops_of(n_in: int, widths: list[int], n_out: int) -> int:
-    """FLOPs of one prediction of a dense stack: 2 per multiply-add (as torch's counter)."""
-    dims = [n_in, *widths, n_out]
-    return int(sum(2 * a * b for a, b in zip(dims[:-1], dims[1:])))
-
-
-def params_of(n_in: int, widths: list[int], n_out: int) -> int:
-    dims = [n_in, *widths, n_out]
-    return int(sum(a * b + b for a, b in zip(dims[:-1], dims[1:])))
 
 
 def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
@@ -316,7 +306,7 @@ def worker_main(job_path: str, seed: int) -> None:
     """Entry point of ``python -m hiddenlayers._search_run JOB.json SEED``."""
     import json
 
-    from ._search import SearchSpace
+    from ._search_space import SearchSpace
 
     with open(job_path) as fh:
         job = json.load(fh)

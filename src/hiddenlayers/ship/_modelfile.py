@@ -1,215 +1,52 @@
 """Model files: one ``.safetensors`` file, configuration as JSON metadata.
 
-The tensors are the network's ``state_dict``; the metadata key
-``hiddenlayers`` holds one JSON document with the format version, library
-version, estimator class and parameters, network config, classes, fitted
-attributes, training history and (when present) the preprocessing. Loading
-parses JSON and raw tensors only: it never runs code or unpickles anything.
-Writes go to a temporary file in the same folder, then ``os.replace``.
+Every estimator and application writes itself (``model.save(path)``) into the
+one container of :mod:`hiddenlayers._files`; this module is the front door that
+needs no class: :func:`save` any fitted model, :func:`read_metadata` without
+loading tensors, and :func:`load` whatever a file holds. Loading parses JSON and
+raw tensors only: it never runs code or unpickles anything. Writes are atomic.
 """
 
 from __future__ import annotations
 
-import json
-import numbers
 import os
-from pathlib import Path
 from typing import Any
 
-import numpy as np
+from .._files import FORMAT_VERSION, MODEL_KINDS, read_metadata
 
-from .._files import atomic_write_bytes, jsonable, unjson
-from ..exceptions import ModelFileError
-
-FORMAT = "hiddenlayers"
-FORMAT_VERSION = 1
-_META_KEY = "hiddenlayers"
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
-# Application models (hiddenlayers.apps) share the file layout and load through their own class.
-_APPS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator")
-_FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
-                   "_fit_dtype")
-
-
-def _params(est: Any) -> dict[str, Any]:
-    from ..network import Spec
-
-    params = est.get_params(deep=False)
-    params.pop("callbacks", None)
-    sizes = params["hidden_layer_sizes"]
-    spec = Spec.parse(sizes).to_list()  # validates, and is what the network was built from
-    if isinstance(sizes, (str, numbers.Integral)) and not isinstance(sizes, bool):
-        params["hidden_layer_sizes"] = {"as": "text" if isinstance(sizes, str) else "int", "value": sizes, "spec": spec}
-    elif isinstance(sizes, (tuple, list)) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in sizes):
-        params["hidden_layer_sizes"] = {"as": type(sizes).__name__, "value": [int(u) for u in sizes], "spec": spec}
-    else:
-        params["hidden_layer_sizes"] = {"as": "spec", "value": spec, "spec": spec}
-    rs = params.get("random_state")
-    if rs is not None and not isinstance(rs, (int, np.integer)):
-        params["random_state"] = None
-    return jsonable(params)
-
-
-def _restore_sizes(stored: Any) -> Any:
-    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list."""
-    if not isinstance(stored, dict):
-        return stored
-    kind, value = stored["as"], stored["value"]
-    if kind == "tuple":
-        return tuple(value)
-    if kind in ("list", "int", "text", "spec"):
-        return value
-    raise ValueError(f"unknown hidden_layer_sizes form {kind!r}")
 
 
 def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | None = None) -> None:
-    """Save a fitted estimator to ``path`` (one ``.safetensors`` file, atomic)."""
-    from safetensors.torch import save as st_save
+    """Save a fitted estimator or application to ``path`` (one ``.safetensors`` file, atomic).
 
-    from .. import __version__
-
+    ``extra`` (JSON-able) is stored with an MLP estimator and read back by :func:`read_metadata`.
+    """
     name = type(model).__name__
-    if name not in _ESTIMATORS:
-        raise TypeError(f"save() takes a fitted MLPClassifier or MLPRegressor. Received: {name}.")
-    model._require_fitted()
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
-    fitted: dict[str, Any] = {k: getattr(model, k) for k in _FITTED_SCALARS if hasattr(model, k)}
-    fitted["n_features_in_"] = int(model.n_features_in_)
-    if hasattr(model, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(c) for c in model.feature_names_in_]
-    fitted["loss_curve_"] = list(getattr(model, "loss_curve_", []))
-    fitted["validation_scores_"] = getattr(model, "validation_scores_", None)
-    meta: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": __version__,
-        "estimator": name,
-        "params": _params(model),
-        "network": model.network_.config(),
-        "fitted": fitted,
-        "history": model.history_.to_dict(),
-    }
-    if hasattr(model, "classes_"):
-        classes = np.asarray(model.classes_)
-        meta["classes"] = {"values": classes.tolist(), "dtype": classes.dtype.str if classes.dtype != object else "object", "y_type": model._label_binarizer.y_type_}
-    if getattr(model, "preprocessing_", None) is not None:
-        meta["preprocessing"] = model.preprocessing_
-    if extra:
-        meta["extra"] = extra
-    blob = st_save(tensors, metadata={_META_KEY: json.dumps(jsonable(meta), allow_nan=False)})
-    atomic_write_bytes(path, blob)
-
-
-def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON metadata of a model file, validated, without loading tensors."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"model file '{path}' does not exist: check the path, or train one with `hiddenlayers train`.")
-    if path.is_dir():
-        raise ModelFileError(f"'{path}' is a folder, not a model file: give the path of a .safetensors file.")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = fh.metadata() or {}
-    except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise ModelFileError(
-            f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format."
-        ) from None
-    if _META_KEY not in raw:
-        raise ModelFileError(f"'{path}' is a safetensors file but not a hiddenlayers model (no '{_META_KEY}' metadata).")
-    try:
-        meta = json.loads(raw[_META_KEY])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"'{path}' metadata is not in the hiddenlayers format.")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers."
-        )
-    if meta.get("estimator") not in _ESTIMATORS + _APPS:
-        raise ModelFileError(f"'{path}' holds an unknown model kind {meta.get('estimator')!r}.")
-    return meta
+    if name not in MODEL_KINDS:
+        raise TypeError(f"save() takes a fitted hiddenlayers estimator or application. Received: {name}.")
+    if name in _ESTIMATORS:
+        model.save(path, extra=extra)
+    elif extra is not None:
+        raise TypeError(f"extra= is stored only with MLPClassifier and MLPRegressor. Received a {name}.")
+    else:
+        model.save(path)
 
 
 def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
-    """Load a model saved by :func:`save`; predictions match the saved model exactly.
+    """Load any model saved by hiddenlayers; predictions match the saved model exactly.
 
     Never executes code from the file. Raises :class:`ModelFileError` for a
     missing, truncated, foreign, tampered or newer-format file.
     """
-    from safetensors.torch import load_file
-    from sklearn.preprocessing import LabelBinarizer
-
-    from .. import estimators
-    from ..network import Network, load_device, resolve_device
-    from ..training import History
+    from .. import apps, estimators
+    from ..network import resolve_device
 
     meta = read_metadata(path)
     if device is not None:
         resolve_device(device)  # a bad or missing device is the caller's error, not the file's
-    if meta["estimator"] in _APPS:
-        from .. import apps
-
-        return getattr(apps, meta["estimator"]).load(path, device=device)
-    try:
-        tensors = load_file(str(path))
-    except Exception as exc:
-        raise ModelFileError(f"'{path}' has unreadable tensor data ({type(exc).__name__}): the file is truncated or corrupt.") from None
-    cls = getattr(estimators, meta["estimator"])
-    try:
-        params = dict(meta["params"])
-        params["hidden_layer_sizes"] = _restore_sizes(params["hidden_layer_sizes"])
-        if device is not None:
-            params["device"] = device
-        model = cls(**params)
-        import torch
-
-        # Cast before loading so float64 weights are not rounded through float32.
-        dtype = {"float32": torch.float32, "float64": torch.float64}[model.dtype]
-        net = Network.from_config(meta["network"]).to(dtype=dtype)
-        expected = net.state_dict()
-        for key, want in expected.items():  # in layer order, so the first mismatch named is the first layer's
-            tensor = tensors.get(key)
-            if tensor is not None and tuple(tensor.shape) != tuple(want.shape):
-                raise ModelFileError(
-                    f"'{path}' tensor {key!r} has shape {tuple(tensor.shape)} but its architecture needs "
-                    f"{tuple(want.shape)}: the file was altered."
-                )
-        missing, unexpected = net.load_state_dict(tensors, strict=False)
-        if missing or unexpected:
-            raise ModelFileError(
-                f"'{path}' tensors do not match its architecture (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}): the file was altered."
-            )
-        model._device = load_device(model.device, device)
-        model.network_ = net.to(device=model._device).eval()
-        fitted = meta["fitted"]
-        for k, v in fitted.items():
-            if k == "feature_names_in_":
-                setattr(model, k, np.asarray(v, dtype=object))
-            else:
-                setattr(model, k, unjson(v))
-        model.history_ = History.from_dict(unjson(meta["history"]))
-        model._optimizer_state = None
-        if "classes" in meta:
-            c = meta["classes"]
-            classes = np.asarray(c["values"], dtype=object if c["dtype"] == "object" else np.dtype(c["dtype"]))
-            lb = LabelBinarizer()
-            if c["y_type"] == "multilabel-indicator":
-                lb.fit(np.vstack([np.zeros(len(classes), int), np.ones(len(classes), int)]))
-            else:
-                lb.fit(classes)
-            model._label_binarizer = lb
-            model.classes_ = lb.classes_
-        model.preprocessing_ = meta.get("preprocessing")
-        model._cache_weights()
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
-    return model
+    package = estimators if meta["estimator"] in _ESTIMATORS else apps
+    return getattr(package, meta["estimator"]).load(path, device=device)
 
 
-__all__ = ["FORMAT_VERSION", "atomic_write_bytes", "load", "read_metadata", "save"]
+__all__ = ["FORMAT_VERSION", "load", "read_metadata", "save"]

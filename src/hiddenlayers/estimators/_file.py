@@ -1,0 +1,155 @@
+"""Model files of the MLP estimators: what :meth:`MLPClassifier.save` writes and
+:meth:`MLPClassifier.load` reads (the container itself is :mod:`hiddenlayers._files`).
+
+The tensors are the network's ``state_dict``; the JSON document holds the
+estimator class and parameters, network config, classes, fitted attributes,
+training history and (when present) the preprocessing. Loading parses JSON and
+raw tensors only: it never runs code or unpickles anything.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+
+from .._files import jsonable, read_metadata, unjson, write_model_file
+from ..exceptions import ModelFileError
+
+_FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
+                   "_fit_dtype")
+
+
+def _params(est: Any) -> dict[str, Any]:
+    from ..network import Spec
+
+    params = est.get_params(deep=False)
+    params.pop("callbacks", None)
+    sizes = params["hidden_layer_sizes"]
+    spec = Spec.parse(sizes).to_list()  # validates, and is what the network was built from
+    if isinstance(sizes, (str, numbers.Integral)) and not isinstance(sizes, bool):
+        params["hidden_layer_sizes"] = {"as": "text" if isinstance(sizes, str) else "int", "value": sizes, "spec": spec}
+    elif isinstance(sizes, (tuple, list)) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in sizes):
+        params["hidden_layer_sizes"] = {"as": type(sizes).__name__, "value": [int(u) for u in sizes], "spec": spec}
+    else:
+        params["hidden_layer_sizes"] = {"as": "spec", "value": spec, "spec": spec}
+    rs = params.get("random_state")
+    if rs is not None and not isinstance(rs, (int, np.integer)):
+        params["random_state"] = None
+    return jsonable(params)
+
+
+def _restore_sizes(stored: Any) -> Any:
+    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list."""
+    if not isinstance(stored, dict):
+        return stored
+    kind, value = stored["as"], stored["value"]
+    if kind == "tuple":
+        return tuple(value)
+    if kind in ("list", "int", "text", "spec"):
+        return value
+    raise ValueError(f"unknown hidden_layer_sizes form {kind!r}")
+
+
+def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+    """Write the fitted estimator ``model`` to ``path`` (one ``.safetensors`` file, atomic)."""
+    name = type(model).__name__
+    model._require_fitted()
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
+    fitted: dict[str, Any] = {k: getattr(model, k) for k in _FITTED_SCALARS if hasattr(model, k)}
+    fitted["n_features_in_"] = int(model.n_features_in_)
+    if hasattr(model, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(c) for c in model.feature_names_in_]
+    fitted["loss_curve_"] = list(getattr(model, "loss_curve_", []))
+    fitted["validation_scores_"] = getattr(model, "validation_scores_", None)
+    meta: dict[str, Any] = {
+        "params": _params(model),
+        "network": model.network_.config(),
+        "fitted": fitted,
+        "history": model.history_.to_dict(),
+    }
+    if hasattr(model, "classes_"):
+        classes = np.asarray(model.classes_)
+        meta["classes"] = {"values": classes.tolist(), "dtype": classes.dtype.str if classes.dtype != object else "object", "y_type": model._label_binarizer.y_type_}
+    if getattr(model, "preprocessing_", None) is not None:
+        meta["preprocessing"] = model.preprocessing_
+    if extra:
+        meta["extra"] = extra
+    write_model_file(path, name, meta, tensors)
+
+
+def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None) -> Any:
+    """The ``cls`` estimator saved in ``path`` by :func:`to_file`; predictions match the saved model exactly.
+
+    Never executes code from the file. Raises :class:`ModelFileError` for a
+    missing, truncated, foreign, tampered or newer-format file, or one that
+    holds another kind of model.
+    """
+    from safetensors.torch import load_file
+    from sklearn.preprocessing import LabelBinarizer
+
+    from ..network import Network, load_device, resolve_device
+    from ..training import History
+
+    meta = read_metadata(path)
+    if device is not None:
+        resolve_device(device)  # a bad or missing device is the caller's error, not the file's
+    if meta["estimator"] != cls.__name__:
+        raise ModelFileError(f"'{path}' holds a {meta['estimator']!r} model, not a {cls.__name__}: load it with hiddenlayers.load(path).")
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:
+        raise ModelFileError(f"'{path}' has unreadable tensor data ({type(exc).__name__}): the file is truncated or corrupt.") from None
+    try:
+        params = dict(meta["params"])
+        params["hidden_layer_sizes"] = _restore_sizes(params["hidden_layer_sizes"])
+        if device is not None:
+            params["device"] = device
+        model = cls(**params)
+        import torch
+
+        # Cast before loading so float64 weights are not rounded through float32.
+        dtype = {"float32": torch.float32, "float64": torch.float64}[model.dtype]
+        net = Network.from_config(meta["network"]).to(dtype=dtype)
+        expected = net.state_dict()
+        for key, want in expected.items():  # in layer order, so the first mismatch named is the first layer's
+            tensor = tensors.get(key)
+            if tensor is not None and tuple(tensor.shape) != tuple(want.shape):
+                raise ModelFileError(
+                    f"'{path}' tensor {key!r} has shape {tuple(tensor.shape)} but its architecture needs "
+                    f"{tuple(want.shape)}: the file was altered."
+                )
+        missing, unexpected = net.load_state_dict(tensors, strict=False)
+        if missing or unexpected:
+            raise ModelFileError(
+                f"'{path}' tensors do not match its architecture (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}): the file was altered."
+            )
+        model._device = load_device(model.device, device)
+        model.network_ = net.to(device=model._device).eval()
+        fitted = meta["fitted"]
+        for k, v in fitted.items():
+            if k == "feature_names_in_":
+                setattr(model, k, np.asarray(v, dtype=object))
+            else:
+                setattr(model, k, unjson(v))
+        model.history_ = History.from_dict(unjson(meta["history"]))
+        model._optimizer_state = None
+        if "classes" in meta:
+            c = meta["classes"]
+            classes = np.asarray(c["values"], dtype=object if c["dtype"] == "object" else np.dtype(c["dtype"]))
+            lb = LabelBinarizer()
+            if c["y_type"] == "multilabel-indicator":
+                lb.fit(np.vstack([np.zeros(len(classes), int), np.ones(len(classes), int)]))
+            else:
+                lb.fit(classes)
+            model._label_binarizer = lb
+            model.classes_ = lb.classes_
+        model.preprocessing_ = meta.get("preprocessing")
+        model._cache_weights()
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+    return model

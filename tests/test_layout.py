@@ -1,0 +1,117 @@
+"""The stage layout holds (issue 13): read every ``import`` in src/ (module
+level and inside functions alike) and check that lower stages never import
+higher ones, that no package reaches into another's private modules, and
+that no two modules import each other, directly or through others."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+# The import order of the stage packages: data flows left to right. The
+# applications sit right after the estimators (they are built from the same
+# network and training pieces), so the lens can look inside them, and search,
+# prune and model files can take them.
+STAGES = ["data", "network", "training", "estimators", "apps", "lens", "rightsize", "ship", "cli"]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> list[tuple[str, str, int]]:
+    """(importing module, imported module, line) for every hiddenlayers import."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        mod = _module_name(path)
+        package = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
+        tree = ast.parse(path.read_text(), str(path))
+        # Imports under `if TYPE_CHECKING:` are for type hints only (a helper module
+        # naming the class it serves); they never run, so they make no circle.
+        typing_only = {id(n) for block in ast.walk(tree) if _is_type_checking(block) for n in ast.walk(block)}
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                if target.startswith("hiddenlayers"):
+                    # "from . import x": x may itself be a module
+                    subs = [f"{target}.{a.name}" for a in node.names]
+                    found += [(mod, s if _exists(s) else target, node.lineno) for s in subs]
+            elif isinstance(node, ast.Import):
+                found += [(mod, a.name, node.lineno) for a in node.names if a.name.startswith("hiddenlayers")]
+    return found
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def _exists(module: str) -> bool:
+    path = SRC.joinpath(*module.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def test_lower_stages_never_import_higher_ones() -> None:
+    upward = [
+        f"{a}:{line} imports {b}"
+        for a, b, line in _imports()
+        if _stage(a) and _stage(b) and STAGES.index(_stage(b)) > STAGES.index(_stage(a))  # type: ignore[arg-type]
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_no_package_imports_another_packages_private_modules() -> None:
+    private = [
+        f"{a}:{line} imports {b}: import the public name from hiddenlayers.{_stage(b)} instead"
+        for a, b, line in _imports()
+        if _stage(b) and _stage(a) != _stage(b) and len(b.split(".")) > 2
+    ]
+    assert not private, "\n".join(private)
+
+
+def test_no_import_circles() -> None:
+    graph: dict[str, set[str]] = {}
+    for a, b, _ in _imports():
+        if a != b and _exists(b):
+            graph.setdefault(a, set()).add(b)
+    # A package's __init__ only names where its public objects live; follow through it
+    # to those modules, so "a -> pkg -> pkg._b -> a" counts as the circle it is.
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_is_a_package_with_a_docstring(stage: str) -> None:
+    init = SRC / "hiddenlayers" / stage / "__init__.py"
+    assert init.is_file() and ast.get_docstring(ast.parse(init.read_text()))

@@ -1,0 +1,74 @@
+"""Public names cannot break: after every submodule is imported, each name in
+``hiddenlayers.__all__`` (and in every stage package's) is still the function
+or class it documents, never a module that shadowed it (issue 12: ``hl.prune``
+then ``hl.cost`` used to raise "'module' object is not callable")."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import pkgutil
+import subprocess
+import sys
+import types
+
+import pytest
+
+import hiddenlayers as hl
+
+PACKAGES = ["hiddenlayers", *(f"hiddenlayers.{p}" for p in hl._SUBPACKAGES)]
+
+
+def _import_everything() -> None:
+    for info in pkgutil.walk_packages(hl.__path__, "hiddenlayers."):
+        importlib.import_module(info.name)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_public_name_is_an_object_not_a_module(package: str) -> None:
+    _import_everything()
+    mod = importlib.import_module(package)
+    assert mod.__all__, f"{package} exports nothing"
+    for name in mod.__all__:
+        value = getattr(mod, name)
+        assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module"
+
+
+def test_prune_then_cost_in_a_fresh_process() -> None:
+    # The issue's own sequence, where import order used to decide the answer.
+    code = (
+        "import numpy as np, hiddenlayers as hl, types\n"
+        "from sklearn.datasets import load_iris\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "m = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)\n"
+        "import hiddenlayers.rightsize._prune, hiddenlayers.rightsize._cost, hiddenlayers.training._explain\n"
+        "assert callable(hl.cost) and callable(hl.search) and callable(hl.explain) and callable(hl.prune)\n"
+        "print(type(hl.cost(m, n_calls=10)).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "CostReport"
+
+
+def test_no_public_name_is_a_submodule_name() -> None:
+    for package in PACKAGES:
+        mod = importlib.import_module(package)
+        subs = {info.name for info in pkgutil.iter_modules(mod.__path__)}
+        assert not subs & set(mod.__all__), f"{package}: {sorted(subs & set(mod.__all__))} are both modules and public names"
+        public = {s for s in subs if not s.startswith("_") and f"{package}.{s}" not in PACKAGES}
+        assert public <= {"cli", "exceptions"}, f"{package} has public modules {sorted(public)}: make them private (_name)"
+
+
+def test_unknown_name_is_an_attribute_error_naming_it() -> None:
+    with pytest.raises(AttributeError, match="module 'hiddenlayers.rightsize' has no attribute 'costs'"):
+        hl.rightsize.costs  # noqa: B018
+
+
+def test_old_module_paths_still_import_for_pickles() -> None:
+    from hiddenlayers.network import DenseLayer
+
+    layer = pickle.loads(pickle.dumps(DenseLayer(3, 2)))
+    assert type(layer) is DenseLayer
+    old = importlib.import_module("hiddenlayers.layers")  # where pickles of the flat layout look
+    assert old.DenseLayer is DenseLayer and old.__spec__.name == "hiddenlayers.network._layers"
+    assert callable(hl.cost)  # the aliases never shadow a public function
