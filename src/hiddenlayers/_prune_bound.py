@@ -65,20 +65,20 @@ def drop_interval(d: np.ndarray, confidence: float, classifier: bool) -> tuple[f
     """``(estimate, low, high)`` of ``mean(d)``: a two-sided ``confidence`` interval.
 
     Classifier: Agresti-Min adjusted Wald (0.5 added to each of the four cells
-    of the paired 2x2 table; ``n`` grows by 2). Regressor: Student t with
-    ``n - 1`` degrees of freedom.
+    of the paired 2x2 table; ``n`` grows by 2), clipped to [-1, 1]. Regressor:
+    Student t with ``n - 1`` degrees of freedom (infinite below 2 rows).
     """
     n = int(d.size)
     est = float(d.mean()) if n else math.nan
-    if n < 2:
-        return est, -math.inf, math.inf
     if classifier:
         z = float(stats.norm.ppf(0.5 + confidence / 2))
         m = n + 2.0
         p10, p01 = (np.sum(d > 0) + 0.5) / m, (np.sum(d < 0) + 0.5) / m
         centre = p10 - p01
         half = z * math.sqrt(max(0.0, p10 + p01 - centre**2) / m)
-        return est, float(centre - half), float(centre + half)
+        return est, max(-1.0, float(centre - half)), min(1.0, float(centre + half))  # a drop of accuracy is in [-1, 1]
+    if n < 2:
+        return est, -math.inf, math.inf
     t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
     half = t * float(d.std(ddof=1)) / math.sqrt(n)
     return est, float(est - half), float(est + half)
@@ -133,3 +133,29 @@ def cross_fitted_drop(folds: list[tuple[Any, np.ndarray, np.ndarray]], cut: Call
     est, low, high = drop_interval(d, confidence, classifier)
     return DropEstimate(est, low, high, 1.0 - float(before.mean()), 1.0 - float(after.mean()), int(d.size),
                         int(np.count_nonzero(d)))
+
+
+def search_ratio(evaluate: Callable[[float], DropEstimate], max_drop: float, max_ratio: float,
+                 steps: int) -> tuple[float, DropEstimate | None, list[dict[str, Any]]]:
+    """Binary search for the largest share of units removed whose ``evaluate(ratio).high <= max_drop``.
+
+    Tries ``max_ratio`` first (often it is enough), then halves the interval
+    ``steps - 1`` times. Returns ``(ratio, its estimate, tried)``; ``(0.0, None, tried)``
+    when no share passed. Each candidate is judged at the interval's confidence.
+    """
+    best_ratio, best = 0.0, None
+    tried: list[dict[str, Any]] = []
+    lo, hi = 0.0, max_ratio
+    for step in range(steps):
+        ratio = hi if step == 0 else (lo + hi) / 2
+        e = evaluate(ratio)
+        ok = e.high <= max_drop
+        tried.append({"ratio": round(ratio, 4), "drop": e.drop, "drop_low": e.low, "drop_high": e.high,
+                      "score": e.score_after, "changed_rows": e.changed_rows, "accepted": ok})
+        if ok:
+            best_ratio, best, lo = ratio, e, ratio
+            if step == 0:
+                break
+        else:
+            hi = ratio
+    return best_ratio, best, tried

@@ -362,7 +362,7 @@ def prune(
     """
     from sklearn.utils.validation import check_array
 
-    from ._prune_bound import cross_fitted_drop, fold_models, resolution
+    from ._prune_bound import cross_fitted_drop, fold_models, resolution, search_ratio
 
     if not hasattr(model, "network_"):
         if hasattr(model, "hidden_layer_sizes"):
@@ -397,31 +397,19 @@ def prune(
     widths = [layer.out_features for layer in model.network_.hidden_layers]
     floor = resolution(X.shape[0], confidence, classifier)
     tried: list[dict[str, Any]] = []
-    best_ratio, best_est, resolved = 0.0, None, True
+    best_ratio, best_est, resolved, before = 0.0, None, True, math.nan
     if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
         resolved = False
         warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
                       f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
                       UserWarning, stacklevel=2)
-        est = None
     else:
         folds = fold_models(model, X, y, cv, random_state)
         ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
-        est = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier)  # ratio 0: drop 0, scores before
-        lo, hi = 0.0, max_ratio
-        for step in range(search_steps):
-            ratio = hi if step == 0 else (lo + hi) / 2  # try the most aggressive first: often it is enough
-            e = cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], ratio, fine_tune_epochs),
-                                  X, y, confidence, classifier)
-            ok = e.high <= max_drop
-            tried.append({"ratio": round(ratio, 4), "drop": e.drop, "drop_low": e.low, "drop_high": e.high,
-                          "score": e.score_after, "changed_rows": e.changed_rows, "accepted": bool(ok)})
-            if ok:
-                best_ratio, best_est, lo = ratio, e, ratio
-                if step == 0:
-                    break
-            else:
-                hi = ratio
+        before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
+        best_ratio, best_est, tried = search_ratio(
+            lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs),
+                                        X, y, confidence, classifier), max_drop, max_ratio, search_steps)
         if best_est is None and any(t["drop"] <= max_drop for t in tried):
             resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
             warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm any cut within max_drop={max_drop} at {100 * confidence:g}% "
@@ -430,21 +418,15 @@ def prune(
     if best_est is not None:
         H, ranked = _ranked_units(model, X)
         best_model = _cut(model, X, y, H, ranked, best_ratio, fine_tune_epochs)
-        est = best_est
-    else:
+        drop, scores = (best_est.drop, best_est.low, best_est.high), (best_est.score_before, best_est.score_after)
+    else:  # nothing cut: the result is the model, its drop exactly 0
+        drop, scores = (0.0, 0.0, 0.0), (before, before)
         best_model = copy.deepcopy(model)
     if latency_calls > 0:
         (b1_before, big_before), (b1_after, big_after) = interleaved_latency(
             [model, best_model], X, big_batch=big_batch, calls=latency_calls, threads=latency_threads)
     else:
         b1_before = big_before = b1_after = big_after = math.nan
-    if est is None or best_est is None:  # nothing cut: the result is the model, its drop exactly 0
-        before = est.score_before if est is not None else math.nan
-        drop = (0.0, 0.0, 0.0)
-        scores = (before, before)
-    else:
-        drop = (est.drop, est.low, est.high)
-        scores = (est.score_before, est.score_after)
     best_model.prune_report_ = PruneReport(
         units_before=widths, units_after=[layer.out_features for layer in best_model.network_.hidden_layers],
         params_before=int(model.n_parameters_), params_after=int(best_model.n_parameters_),
