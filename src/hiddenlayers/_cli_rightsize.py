@@ -130,9 +130,9 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     _, A, y = labelled(model, data, target)
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
-    from .compress import prune
-
     import warnings
+
+    from .compress import prune
 
     try:
         with warnings.catch_warnings(record=True) as caught:
