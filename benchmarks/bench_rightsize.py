@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_rightsize.py            # full (minutes)
     .venv/bin/python benchmarks/bench_rightsize.py --quick    # smaller grid and budgets
     .venv/bin/python benchmarks/bench_rightsize.py --only search --repeat 3   # medians of 3 runs
+    .venv/bin/python benchmarks/bench_rightsize.py --only heldout             # prune's max_drop on unseen rows
 
 a. hiddenlayers.search (TPE, 3-fold CV per trial, hopeless-trial stopping,
    refit on all training rows) vs scikit-learn's GridSearchCV (cv=3) over
@@ -15,6 +16,11 @@ b. hiddenlayers.prune on a 64->256->128->10 MLP trained on digits, beside
    repeated measurements here).
 c. batch-1 latency of the same network: ONNX Runtime vs eager PyTorch vs
    hiddenlayers predict vs scikit-learn's predict (same weights copied in).
+d. does prune's max_drop hold on rows it never saw? digits, breast cancer and
+   wine, five seeds each: a 256,128 MLP fitted on 70%, pruned with the same
+   70% (max_drop=0.005), scored on the other 30%; per dataset the median and
+   worst held-out drop, the share of units removed and the time, beside
+   Torch-Pruning (magnitude) cut at the same ratio with the same fine-tuning.
 
 Medians of repeated timings; ratios printed. Shared or busy CPUs make timings
 noisy: compare numbers from one run only.
@@ -93,12 +99,12 @@ def bench_search(quick: bool, repeat: int = 1) -> None:
 
 
 # ----------------------------------------------------------------------- b
-def torch_pruning_baseline(clf, Xtr, ytr, Xv, yv, Xte, yte, ratio: float, epochs: int) -> None:
+def tp_prune(clf, ratio: float):
+    """A copy of ``clf`` cut by Torch-Pruning (L2 magnitude) at ``ratio`` of each hidden layer; None without it."""
     try:
         import torch_pruning as tp
     except ImportError:
-        print("Torch-Pruning: not installed (pip install torch-pruning) - comparison skipped")
-        return
+        return None
     model = copy.deepcopy(clf)
     net = model.network_
     Pruner = getattr(tp.pruner, "MetaPruner", None) or tp.pruner.BasePruner
@@ -109,6 +115,15 @@ def torch_pruning_baseline(clf, Xtr, ytr, Xv, yv, Xte, yte, ratio: float, epochs
     model.hidden_layer_sizes = tuple(widths)
     model._optimizer_state = None
     model._cache_weights()
+    return model
+
+
+def torch_pruning_baseline(clf, Xtr, ytr, Xv, yv, Xte, yte, ratio: float, epochs: int) -> None:
+    model = tp_prune(clf, ratio)
+    if model is None:
+        print("Torch-Pruning: not installed (pip install torch-pruning) - comparison skipped")
+        return
+    widths = [layer.out_features for layer in model.network_.hidden_layers]
     before_ft = model.score(Xte, yte)
     model, _ = _fine_tune(model, Xtr, ytr, Xv, yv, epochs)
     print(f"Torch-Pruning (magnitude, ratio {ratio}): units {widths}  test accuracy {before_ft:.4f} right after pruning, "
@@ -193,14 +208,61 @@ def bench_latency(quick: bool) -> None:
         print(f"{name:32s} {us:8.1f} µs   (x{ref / us:.2f} vs scikit-learn)")
 
 
+# ----------------------------------------------------------------------- d
+def bench_heldout(quick: bool, seeds: int = 5) -> None:
+    from sklearn.datasets import load_breast_cancer, load_wine
+    from sklearn.preprocessing import StandardScaler
+
+    seeds = 2 if quick else seeds
+    max_drop = 0.005
+    print(f"\n== d. held-out drop of prune(max_drop={max_drop}): 256,128 MLP fitted on 70%, pruned with the same 70%, "
+          f"scored on the other 30%; {seeds} seed(s); Torch-Pruning (magnitude) cut at the same ratio, same 10 fine-tune epochs")
+    for name, loader in (("digits", load_digits), ("breast cancer", load_breast_cancer), ("wine", load_wine)):
+        X, y = loader(return_X_y=True)
+        rows = []
+        for seed in range(seeds):
+            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
+            if name == "digits":
+                Xtr, Xte = Xtr / 16.0, Xte / 16.0  # pixel intensities 0..16, as in parts a-c
+            else:
+                scaler = StandardScaler().fit(Xtr)  # fitted on the 70% only
+                Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
+            clf = hl.MLPClassifier((256, 128), max_iter=200, random_state=seed).fit(Xtr, ytr)
+            base = clf.score(Xte, yte)
+            t0 = time.perf_counter()
+            small = hl.prune(clf, Xtr, ytr, max_drop=max_drop, latency_calls=0, random_state=seed)
+            t = time.perf_counter() - t0
+            r = small.prune_report_
+            tp_drop = float("nan")
+            if r.ratio > 0:
+                tpm = tp_prune(clf, r.ratio)
+                if tpm is not None:
+                    tpm, _ = _fine_tune(tpm, Xtr, ytr, None, None, r.fine_tune_epochs)
+                    tp_drop = base - tpm.score(Xte, yte)
+            else:
+                tp_drop = 0.0  # nothing cut: both keep the model
+            rows.append((base - small.score(Xte, yte), r.units_removed_fraction, t, tp_drop))
+            print(f"  {name} seed {seed}: units {r.units_before} -> {r.units_after}; held-out {base:.4f} -> {small.score(Xte, yte):.4f} "
+                  f"(drop {100 * rows[-1][0]:+.2f} points); estimated {100 * r.drop:+.2f}, {100 * r.confidence:g}% interval "
+                  f"[{100 * r.drop_low:+.2f}, {100 * r.drop_high:+.2f}] points on {r.validation_rows} rows"
+                  f"{'' if r.resolved else ' (rows too few to confirm max_drop: nothing cut)'}; {t:.1f} s; "
+                  f"Torch-Pruning same ratio: drop {100 * tp_drop:+.2f} points")
+        drops, removed, times, tp = (np.array(c) for c in zip(*rows))
+        ok = np.median(drops) <= max_drop and drops.max() <= 2 * max_drop
+        print(f"{name:14s} held-out drop median {100 * np.median(drops):+.2f} worst {100 * drops.max():+.2f} points "
+              f"(goal <= {100 * max_drop:.1f} / {200 * max_drop:.1f}: {'met' if ok else 'NOT met'}); units removed median "
+              f"{100 * np.median(removed):.1f}% (min {100 * removed.min():.1f}%); prune {np.median(times):.1f} s median | "
+              f"Torch-Pruning at the same ratio: median {100 * np.nanmedian(tp):+.2f} worst {100 * np.nanmax(tp):+.2f} points")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller grid and budgets")
-    ap.add_argument("--only", choices=("search", "prune", "latency"), help="run one part")
+    ap.add_argument("--only", choices=("search", "prune", "latency", "heldout"), help="run one part")
     ap.add_argument("--repeat", type=int, default=1, help="runs of the search comparison (medians printed)")
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU(s)")
-    parts = {"search": lambda q: bench_search(q, args.repeat), "prune": bench_prune, "latency": bench_latency}
+    parts = {"search": lambda q: bench_search(q, args.repeat), "prune": bench_prune, "latency": bench_latency, "heldout": bench_heldout}
     for name, fn in parts.items():
         if args.only in (None, name):
             fn(args.quick)

@@ -133,6 +133,8 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     r = json.loads(ok("prune", model, mixed, "--max-drop", "0.05", "--epochs", "2", "--out", out, "--json").stdout)
     assert r["units_before"] == [12, 6] and sum(r["units_after"]) <= 18 and r["params_after"] <= r["params_before"]
     assert r["score_after"] >= r["score_before"] - 0.05 - 1e-9
+    assert r["drop_low"] <= r["drop"] <= r["drop_high"] <= 0.05 and r["confidence"] == 0.9 and r["cv"] == 5
+    assert r["resolved"] is True and r["validation_rows"] == 200
     assert r["latency_b1_before_us"] > 0 and r["latency_b1_after_us"] > 0 and r["model"] == str(out)
     info = json.loads(ok("info", out, "--json").stdout)
     assert info["target"] == "label" and {p["column"] for p in info["preprocessing"]} == {"a", "b", "color"}
@@ -141,8 +143,13 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert_user_error(run("prune", model, mixed, "--out", out), "already exists: pass --force to overwrite it")
     assert_user_error(run("prune", model, mixed, "--out", tmp_path / "x.safetensors", "--max-drop", "2"), "--max-drop must be a score drop in [0, 1)")
     assert_user_error(run("prune", model, mixed, "-t", "nope", "--out", tmp_path / "x.safetensors"), "nope")
-    text = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force").stdout
-    assert "hidden units" in text and "parameters" in text and "predict batch 1" in text
+    res = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force")  # 200 rows cannot confirm the default 0.005
+    assert "hidden units" in res.stdout and "parameters" in res.stdout and "predict batch 1" in res.stdout
+    assert "score drop (90% interval)" in res.stdout and "[+0.0000, +0.0000]" in res.stdout
+    assert ("note: prune(): 200 rows cannot confirm a drop within max_drop=0.005 at 90% confidence (the smallest they can is 0.0081); "
+            "nothing was cut. Pass more rows or a larger max_drop.\n") in res.stderr
+    assert "Traceback" not in res.stderr and "UserWarning" not in res.stderr
+    assert "note: estimated score drop +0.0000, 90% interval [+0.0000, +0.0000]" in res.stderr
 
 
 def test_search_saves_models_that_predict(tmp_path):

@@ -130,17 +130,26 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     _, A, y = labelled(model, data, target)
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
+    import warnings
+
     from ..rightsize import prune
 
     try:
-        small = prune(model, A, y, max_drop=max_drop, fine_tune_epochs=epochs, random_state=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            small = prune(model, A, y, max_drop=max_drop, fine_tune_epochs=epochs, random_state=seed)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
+    for w in caught:  # e.g. too few rows to confirm max_drop: one line each, not Python's warning format
+        if str(w.message).startswith("prune()"):
+            note(one_line(str(w.message)))
     small.preprocessing_ = getattr(model, "preprocessing_", None)
     small.save(out_path)
     report = small.prune_report_
     _show(report, as_json, {"model": str(out_path)})
     if not as_json:
+        note(f"estimated score drop {report.drop:+.4f}, {100 * report.confidence:g}% interval "
+             f"[{report.drop_low:+.4f}, {report.drop_high:+.4f}] (cut kept only when its upper end <= {report.max_drop})")
         note(f"saved the pruned model to {out_path}")
     return report.to_dict()
 

@@ -16,7 +16,10 @@ ones: the removed activations are regressed on the kept ones
 ``A`` and ``c``. Dead or constant units are thereby removed exactly. Then a
 few epochs of fine-tuning (the estimator's ``partial_fit``) recover the rest.
 A binary search over the share of units removed keeps the largest share whose
-held-out score stays within ``max_drop`` of the original's.
+score drop is shown to stay within ``max_drop``: the model is refitted on
+cross-validation folds, each refit is cut the same way, and the paired drop on
+the left-out rows gets a confidence interval (:mod:`._prune_bound`); a cut is
+kept only when the interval's upper end is within ``max_drop``.
 """
 
 from __future__ import annotations
@@ -38,8 +41,15 @@ from ..exceptions import NotFittedError
 class PruneReport:
     """Before/after figures of :func:`prune`; ``to_dict()`` for JSON, ``table()`` for Rich.
 
-    Scores are the estimator's ``score`` (accuracy or R²) on the held-out
-    split; latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
+    Scores are the estimator's ``score`` (accuracy or R²) on rows the scoring
+    model never saw, pooled over ``cv`` folds (``validation_rows`` in all):
+    ``score_before`` of the folds' refits, ``score_after`` of the same refits
+    cut as the result was. ``drop`` is their paired difference and
+    ``[drop_low, drop_high]`` its two-sided ``confidence`` interval; a cut is
+    kept only when ``drop_high <= max_drop``. ``resolution`` is the smallest
+    accuracy drop the rows could confirm (NaN for R²); ``resolved`` is False
+    when the rows were too few to confirm ``max_drop`` (then nothing is cut
+    and ``prune`` warns). Latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
     ``big_batch`` (p50, ms), before and after timed in alternating rounds
     (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
     a busy machine slows both alike.
@@ -63,6 +73,13 @@ class PruneReport:
     tried: list[dict[str, Any]] = field(default_factory=list)
     latency_calls: int = 0
     latency_threads: int | None = None
+    drop: float = math.nan
+    drop_low: float = math.nan
+    drop_high: float = math.nan
+    confidence: float = math.nan
+    cv: int = 0
+    resolution: float = math.nan
+    resolved: bool = True
 
     @property
     def units_removed_fraction(self) -> float:
@@ -97,11 +114,16 @@ class PruneReport:
 
         t.add_row("hidden units", ",".join(map(str, self.units_before)), ",".join(map(str, self.units_after)), "")
         row("parameters", self.params_before, self.params_after, ",")
-        row("held-out score", self.score_before, self.score_after, ".4f")
+        row("held-out score (cross-fitted)", self.score_before, self.score_after, ".4f")
+        t.add_row(f"score drop ({100 * self.confidence:g}% interval)", "", f"{self.drop:+.4f}",
+                  f"[{self.drop_low:+.4f}, {self.drop_high:+.4f}]")
         row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
         row(f"predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
         threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
-        t.caption = (f"max_drop={self.max_drop} on {self.validation_rows} held-out rows; "
+        unresolved = "" if self.resolved else (
+            f"; these rows cannot confirm a drop within max_drop (smallest they can: {self.resolution:.4f}), so nothing was cut")
+        t.caption = (f"max_drop={self.max_drop}: a cut is kept when its interval's upper end is within it; "
+                     f"{self.validation_rows} rows, each left out of one of {self.cv} refits{unresolved}; "
                      f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
                      f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}")
         return t
@@ -209,9 +231,13 @@ def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
     return out
 
 
-def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, epochs: int) -> tuple[Any, float]:
-    """Up to ``epochs`` passes of ``partial_fit``; returns the model at its best held-out score."""
-    best_score = float(model.score(Xv, yv))
+def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, yv: np.ndarray | None,
+               epochs: int) -> tuple[Any, float]:
+    """Up to ``epochs`` passes of ``partial_fit``; returns the model at its best score on ``Xv``, ``yv``.
+
+    Without ``Xv`` (``None``): exactly ``epochs`` passes, the last kept, score NaN.
+    """
+    best_score = float(model.score(Xv, yv)) if Xv is not None else math.nan
     if epochs <= 0:
         return model, best_score
     saved = {k: getattr(model, k) for k in ("early_stopping", "verbose", "progress_bar", "solver", "callbacks", "warm_start")}
@@ -223,6 +249,9 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.
             warnings.simplefilter("ignore")
             for _ in range(epochs):
                 model.partial_fit(X, y)
+                if Xv is None:
+                    best = model.network_.state_dict()
+                    continue
                 s = float(model.score(Xv, yv))
                 if s > best_score:
                     best_score, best = s, {k: v.clone() for k, v in model.network_.state_dict().items()}
@@ -276,13 +305,29 @@ def interleaved_latency(models: list[Any], X: np.ndarray, *, big_batch: int = 40
     return [(float(np.median(np.concatenate(s))) * 1e6, float(np.median(np.concatenate(b))) * 1e3) for s, b in zip(small_t, big_t)]
 
 
+def _ranked_units(model: Any, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Activations on ``X`` per hidden layer and each layer's units, best first."""
+    H = _activations(model, X)
+    linears = model.network_.linears()
+    scores = [unit_scores(H[i], linears[i + 1].weight.detach().double().cpu().numpy()) for i in range(len(H))]
+    return H, [np.argsort(-s, kind="stable") for s in scores]
+
+
+def _cut(model: Any, X: np.ndarray, y: np.ndarray, H: list[np.ndarray], ranked: list[np.ndarray], ratio: float,
+         epochs: int) -> Any:
+    """``model`` with the ``ratio`` share of each layer's lowest-ranked units removed, then fine-tuned on ``X``, ``y``."""
+    keep = [r[: max(1, int(round((1 - ratio) * r.size)))] for r in ranked]
+    return _fine_tune(shrink(model, keep, H), X, y, None, None, epochs)[0]
+
+
 def prune(
     model: Any,
     X: Any,
     y: Any,
     *,
     max_drop: float = 0.005,
-    validation_fraction: float = 0.2,
+    cv: int = 5,
+    confidence: float = 0.9,
     fine_tune_epochs: int = 10,
     max_ratio: float = 0.95,
     search_steps: int = 6,
@@ -293,23 +338,29 @@ def prune(
 ) -> Any:
     """Remove as many hidden units as ``max_drop`` allows; return a new fitted estimator.
 
-    ``X``, ``y``: data like the training data (the matrix the network reads).
-    A stratified ``validation_fraction`` of it is held out to judge each
-    candidate; the rest ranks units, folds removed units into kept ones and
-    fine-tunes (``fine_tune_epochs`` passes of ``partial_fit``). The share of
-    units removed from every hidden layer is binary-searched in
-    ``[0, max_ratio]`` over ``search_steps`` steps. Latency before and after
-    is timed interleaved (:func:`interleaved_latency`, ``latency_calls``
-    batch-1 calls per model, ``latency_threads`` BLAS threads; 0 skips
-    timing and reports NaN). ``model`` is not changed;
-    the result has smaller ``hidden_layer_sizes`` and ``prune_report_`` (a
-    :class:`PruneReport`).
+    ``X``, ``y``: the data ``model`` was fitted on (the matrix the network
+    reads). Those rows are memorised, so they cannot show what a cut costs on
+    new data: ``model``'s parameters are refitted on ``cv`` folds, each refit
+    is cut and fine-tuned as the result will be, and pruned and unpruned are
+    compared row by row on the left-out fold. A cut is kept when the upper end
+    of the ``confidence`` interval of that paired score drop is within
+    ``max_drop``; when the rows are too few for any cut to show that, nothing
+    is cut and a warning says so. The share of units removed from every hidden
+    layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps;
+    the chosen share is then cut from ``model`` itself (units ranked on all
+    rows, ``fine_tune_epochs`` passes of ``partial_fit``). Latency before and
+    after is timed interleaved (:func:`interleaved_latency`, ``latency_calls``
+    batch-1 calls per model, ``latency_threads`` BLAS threads; 0 skips timing
+    and reports NaN). ``model`` is not changed; the result has smaller
+    ``hidden_layer_sizes`` and ``prune_report_`` (a :class:`PruneReport`).
+    Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
 
     >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
-    >>> small.prune_report_.units_after            # doctest: +SKIP
+    >>> small.prune_report_.drop_high             # doctest: +SKIP
     """
-    from sklearn.model_selection import train_test_split
     from sklearn.utils.validation import check_array
+
+    from ._prune_bound import cross_fitted_drop, fold_models, resolution, search_ratio
 
     if not hasattr(model, "network_"):
         if hasattr(model, "hidden_layer_sizes"):
@@ -317,11 +368,14 @@ def prune(
         raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
     if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
         raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
-    if not isinstance(validation_fraction, float) or not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be a float in (0, 1). Received: validation_fraction={validation_fraction!r}.")
+    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
+        raise ValueError(f"cv must be a number of folds >= 2, e.g. 5. Received: cv={cv!r}.")
+    if not isinstance(confidence, float) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a float in (0, 1), e.g. 0.9 for a 90% interval. Received: confidence={confidence!r}.")
     if not isinstance(max_ratio, float) or not 0 < max_ratio < 1:
         raise ValueError(f"max_ratio must be a float in (0, 1). Received: max_ratio={max_ratio!r}.")
-    for name, v, low in (("latency_calls", latency_calls, 0), ("big_batch", big_batch, 1)):
+    for name, v, low in (("latency_calls", latency_calls, 0), ("big_batch", big_batch, 1), ("search_steps", search_steps, 1),
+                         ("fine_tune_epochs", fine_tune_epochs, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={v!r}.")
     if latency_threads is not None and (isinstance(latency_threads, bool) or not isinstance(latency_threads, int) or latency_threads < 1):
@@ -335,37 +389,36 @@ def prune(
         raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}.")
     if X.shape[1] != model.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features but the model reads {model.n_features_in_}: pass the same columns it was trained on.")
-    stratify = y if hasattr(model, "classes_") and y.ndim == 1 else None
-    Xt, Xv, yt, yv = train_test_split(X, y, test_size=validation_fraction, random_state=random_state, stratify=stratify)
-
-    base = float(model.score(Xv, yv))
-    target = base - max_drop
-    H = _activations(model, Xt)
-    linears = model.network_.linears()
-    scores = [unit_scores(H[i], linears[i + 1].weight.detach().double().cpu().numpy()) for i in range(len(H))]
-    ranked = [np.argsort(-s, kind="stable") for s in scores]
-    widths = [h.shape[1] for h in H]
-
-    def candidate(ratio: float) -> tuple[Any, float]:
-        keep = [r[: max(1, int(round((1 - ratio) * w)))] for r, w in zip(ranked, widths)]
-        small = shrink(model, keep, H)
-        return _fine_tune(small, Xt, yt, Xv, yv, fine_tune_epochs)
-
-    best_model, best_score, best_ratio = None, base, 0.0
+    if X.shape[0] < 2 * cv:
+        raise ValueError(f"prune() needs at least 2 rows per fold to estimate the drop: {X.shape[0]} rows for cv={cv}; pass more rows or a smaller cv.")
+    classifier = hasattr(model, "classes_")
+    widths = [layer.out_features for layer in model.network_.hidden_layers]
+    floor = resolution(X.shape[0], confidence, classifier)
     tried: list[dict[str, Any]] = []
-    lo, hi = 0.0, max_ratio
-    for step in range(search_steps):
-        ratio = hi if step == 0 else (lo + hi) / 2  # try the most aggressive first: often it is enough
-        small, s = candidate(ratio)
-        ok = s >= target
-        tried.append({"ratio": round(ratio, 4), "units": [layer.out_features for layer in small.network_.hidden_layers], "score": s, "accepted": ok})
-        if ok:
-            best_model, best_score, best_ratio, lo = small, s, ratio, ratio
-            if step == 0:
-                break
-        else:
-            hi = ratio
-    if best_model is None:
+    best_ratio, best_est, resolved, before = 0.0, None, True, math.nan
+    if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
+        resolved = False
+        warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
+                      f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
+                      UserWarning, stacklevel=2)
+    else:
+        folds = fold_models(model, X, y, cv, random_state)
+        ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
+        before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
+        best_ratio, best_est, tried = search_ratio(
+            lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs),
+                                        X, y, confidence, classifier), max_drop, max_ratio, search_steps)
+        if best_est is None and any(t["drop"] <= max_drop for t in tried):
+            resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
+            warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm any cut within max_drop={max_drop} at {100 * confidence:g}% "
+                          "confidence (some cut's estimate was within it, its interval was not); nothing was cut. "
+                          "Pass more rows or a larger max_drop.", UserWarning, stacklevel=2)
+    if best_est is not None:
+        H, ranked = _ranked_units(model, X)
+        best_model = _cut(model, X, y, H, ranked, best_ratio, fine_tune_epochs)
+        drop, scores = (best_est.drop, best_est.low, best_est.high), (best_est.score_before, best_est.score_after)
+    else:  # nothing cut: the result is the model, its drop exactly 0
+        drop, scores = (0.0, 0.0, 0.0), (before, before)
         best_model = copy.deepcopy(model)
     if latency_calls > 0:
         (b1_before, big_before), (b1_after, big_after) = interleaved_latency(
@@ -375,10 +428,11 @@ def prune(
     best_model.prune_report_ = PruneReport(
         units_before=widths, units_after=[layer.out_features for layer in best_model.network_.hidden_layers],
         params_before=int(model.n_parameters_), params_after=int(best_model.n_parameters_),
-        score_before=base, score_after=best_score, max_drop=float(max_drop), ratio=best_ratio,
-        validation_rows=int(Xv.shape[0]), latency_b1_before_us=b1_before, latency_b1_after_us=b1_after, big_batch=big_batch,
+        score_before=scores[0], score_after=scores[1], max_drop=float(max_drop), ratio=best_ratio,
+        validation_rows=int(X.shape[0]), latency_b1_before_us=b1_before, latency_b1_after_us=b1_after, big_batch=big_batch,
         latency_big_before_ms=big_before, latency_big_after_ms=big_after, fine_tune_epochs=fine_tune_epochs, tried=tried,
-        latency_calls=int(latency_calls), latency_threads=latency_threads,
+        latency_calls=int(latency_calls), latency_threads=latency_threads, drop=drop[0], drop_low=drop[1], drop_high=drop[2],
+        confidence=confidence, cv=cv, resolution=floor, resolved=resolved,
     )
     return best_model
 
