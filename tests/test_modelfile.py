@@ -245,7 +245,7 @@ def test_load_never_unpickles(saved: Path, iris: tuple[np.ndarray, np.ndarray], 
 
 
 def test_save_rejects_other_objects(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: dict\.$"):
+    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted hiddenlayers estimator or application\. Received: dict\.$"):
         hl.save({}, tmp_path / "x.safetensors")
 
 
@@ -310,3 +310,16 @@ def test_a_model_saved_for_a_gpu_loads_on_a_machine_without_one(tmp_path) -> Non
     f.save(tmp_path / "f.safetensors")
     with pytest.warns(UserWarning, match="which this machine lacks"):
         assert hl.load(tmp_path / "f.safetensors").predict(np.sin(np.arange(80) / 5)).shape[0] > 0
+
+
+def test_save_and_load_take_applications_and_refuse_the_wrong_class(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    ae = hl.Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(X)
+    hl.save(ae, tmp_path / "ae.safetensors")
+    np.testing.assert_allclose(hl.load(tmp_path / "ae.safetensors").score_samples(X), ae.score_samples(X), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"^extra= is stored only with MLPClassifier and MLPRegressor\. Received a Autoencoder\.$"):
+        hl.save(ae, tmp_path / "ae2.safetensors", extra={"a": 1})
+    clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, X[:, 0] > 0)
+    clf.save(tmp_path / "clf.safetensors")
+    with pytest.raises(hl.ModelFileError, match=r"holds a 'MLPClassifier' model, not a MLPRegressor: load it with hiddenlayers\.load\(path\)\.$"):
+        hl.MLPRegressor.load(tmp_path / "clf.safetensors")
