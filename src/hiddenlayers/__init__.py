@@ -57,6 +57,7 @@ _EXPORTS = {
     "Explanation": ".explain",
     "TablePreprocessor": ".preprocessing",
     "load_table": ".data",
+    "read_table": ".data",
     "cost": ".cost",
     "CostReport": ".cost",
     "export_onnx": ".export",

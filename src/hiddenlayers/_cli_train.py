@@ -12,12 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._cli_common import UserError, check_output, clean, note, one_line, print_json, read_labelled
-from .data import default_target, infer_task, load_table, resolve_column, split_target
+from ._cli_common import UserError, check_output, clean, labelled_table, note, one_line, print_json, read_labelled
+from .data import infer_task, load_table, split_target
 from .exceptions import DataError, HiddenLayersError
 from .preprocessing import TablePreprocessor
 
 TASKS = ("auto", "classification", "regression")
+#: Fewer usable rows than this (after dropping ragged and unlabelled ones) cannot be trained on.
+MIN_TRAIN_ROWS = 2
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -67,21 +69,26 @@ def _regression_target(y: pd.Series, name: str) -> np.ndarray:
     return values
 
 
+def _no_target(columns: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in columns[:8]) + (f", ... ({len(columns)} columns)" if len(columns) > 8 else "")
+    return f"no target column given: pass --target COLUMN, one of {shown}."
+
+
 def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int) -> dict[str, Any]:
     """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs."""
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    frame = load_table(data)
-    target = target if target is not None else default_target(data, frame)
+    frame, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    X, y = split_target(frame, target, feats)
-    name = resolve_column(target, list(frame.columns)) if target is not None else ""
+    X, y = split_target(frame, name, feats)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
         labels = coerce_labels(y)
         classes = np.unique(labels.astype(str)) if labels.dtype == object else np.unique(labels)
         if len(classes) < 2:
-            raise DataError(f"target '{name}' has only one class ('{classes[0]}'): classification needs at least 2 different values.")
+            raise DataError(
+                f"target '{name}' has only one class ('{classes[0]}') in {len(labels)} usable rows: classification needs at least 2 different values."
+            )
         yv: np.ndarray = labels
     else:
         yv = _regression_target(y, name)
