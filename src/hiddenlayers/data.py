@@ -227,7 +227,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
 
     import pandas as pd
 
-    from ._csv_rows import scan
+    from ._csv_rows import first_row_is_ragged, scan
 
     options = {"sep": sep, "skipinitialspace": True, "index_col": False}
     try:
@@ -236,7 +236,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(path, **options)
         # A short row is padded with NaN, so a clean file has no NaN in its last column.
-        maybe_ragged = frame.shape[1] > 0 and bool(frame.iloc[:, -1].isna().any())
+        maybe_ragged = frame.shape[1] > 0 and bool(frame.iloc[:, -1].isna().any()) or first_row_is_ragged(path, sep)
     except (pd.errors.ParserError, pd.errors.ParserWarning):  # a long row past the first, or a quoting problem
         maybe_ragged = True
     if not maybe_ragged:
