@@ -91,21 +91,24 @@ def read_labelled(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
 ) -> tuple[Any, Any, str]:
     """(feature table, target column, its name) of labelled ``data``; see :func:`labelled_table`."""
-    frame, name = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
+    frame, name, dropped = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
+    if dropped:
+        note(dropped)
     return frame.drop(columns=[name]), frame[name], name
 
 
 def labelled_table(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
-) -> tuple[Any, str]:
-    """(table with its target column, the target's name) of labelled ``data``, for every command that reads labels.
+) -> tuple[Any, str, str]:
+    """(table with its target column, the target's name, what was dropped) of labelled ``data``, for every command that reads labels.
 
     The target is ``target``, else ``stored`` (what the model file records),
     else a bundled dataset's own; with none of them, :class:`UserError` with
     ``missing`` (or ``missing(columns)``). Rows with too few or too many fields
-    and rows without a target value are dropped, and a note says how many, why
-    and on which lines. Fewer than ``min_rows`` rows left is a DataError that
-    names ``purpose`` and the dropped lines (one line, so no note before it).
+    and rows without a target value are dropped; the third item says how many,
+    why and on which lines (empty if none), for the caller to :func:`note`
+    once its own checks pass (an error is one line, with no note before it).
+    Fewer than ``min_rows`` rows left is a DataError naming ``purpose`` and the dropped lines.
     """
     from .data import default_target, read_table, resolve_column
     from .exceptions import DataError
@@ -127,6 +130,4 @@ def labelled_table(
         if summary:
             raise DataError(f"{purpose} needs at least {min_rows} rows but {have}: {summary}. Fix those lines or add rows.")
         raise DataError(f"{purpose} needs at least {min_rows} rows but '{data}' has {n}: add rows.")
-    if summary:
-        note(summary)
-    return table.frame, name
+    return table.frame, name, summary

@@ -125,11 +125,8 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
     from rich.table import Table
 
     con = Console()
-    t = Table(
-        title=f"digits: MLPClassifier, hidden layers {r['hidden']}, {r['solver']}, early stopping, at most {r['max_epochs']} epochs",
-        caption=f"accuracy on {r['test_rows']} held-out images; trained on {r['train_rows']}",
-        title_justify="left", caption_justify="left",
-    )
+    con.print(f"digits: MLPClassifier, hidden layers {r['hidden']}, {r['solver']}, early stopping, at most {r['max_epochs']} epochs")
+    t = Table()
     for col in ("library", "device", "accuracy", "epochs", "fit seconds", "ms per epoch"):
         t.add_column(col, justify="left" if col in ("library", "device") else "right")
     for name, key in (("hiddenlayers", "hiddenlayers"), ("scikit-learn", "sklearn")):
@@ -137,6 +134,7 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
         per_epoch = 1000 * m["seconds"] / max(m["epochs"], 1)
         t.add_row(name, m["device"], f"{m['accuracy']:.4f}", str(m["epochs"]), f"{m['seconds']:.2f}", f"{per_epoch:.1f}")
     con.print(t)
+    con.print(f"accuracy on {r['test_rows']} held-out images; trained on {r['train_rows']}")
     ratio = f"; hiddenlayers took {r['time_ratio']:.2f}x scikit-learn's time" if r["time_ratio"] is not None else ""
     con.print(f"fit seconds: {r['timing']}{ratio}.")
     x = r["extras"]

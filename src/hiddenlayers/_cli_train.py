@@ -78,7 +78,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs."""
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    frame, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
+    frame, name, dropped = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     X, y = split_target(frame, name, feats)
     kind = infer_task(y) if task == "auto" else task
@@ -87,11 +87,14 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
         classes = np.unique(labels.astype(str)) if labels.dtype == object else np.unique(labels)
         if len(classes) < 2:
             raise DataError(
-                f"target '{name}' has only one class ('{classes[0]}') in {len(labels)} usable rows: classification needs at least 2 different values."
+                f"target '{name}' has only one class ('{classes[0]}') in {len(labels)} usable rows: classification needs at least 2 different values"
+                + (f" ({dropped})." if dropped else ".")
             )
         yv: np.ndarray = labels
     else:
         yv = _regression_target(y, name)
+    if dropped:
+        note(dropped)
     return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv)}
 
 
