@@ -89,12 +89,10 @@ def note(message: str) -> None:
 
 def read_labelled(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
-) -> tuple[Any, Any, str]:
-    """(feature table, target column, its name) of labelled ``data``; see :func:`labelled_table`."""
+) -> tuple[Any, Any, str, str]:
+    """(feature table, target column, its name, what was dropped) of labelled ``data``; see :func:`labelled_table`."""
     frame, name, dropped = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
-    if dropped:
-        note(dropped)
-    return frame.drop(columns=[name]), frame[name], name
+    return frame.drop(columns=[name]), frame[name], name, dropped
 
 
 def labelled_table(

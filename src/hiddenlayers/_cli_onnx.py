@@ -25,9 +25,9 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
 
     model = OnnxModel(model_path)
     missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
-    raw, y_raw, name = read_labelled(data, target, model.target, missing)
+    raw, y_raw, name, dropped = read_labelled(data, target, model.target, missing)
     out, notes = model.run(raw)  # (n, classes) probabilities or (n, outputs) predictions
-    for msg in notes:
+    for msg in [dropped, *notes] if dropped else notes:
         note(msg)
     classes = model.classes_
     y = coerce_labels(y_raw, classes) if classes is not None else _regression_target(y_raw, name)

@@ -75,7 +75,11 @@ def _no_target(columns: list[str]) -> str:
 
 
 def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int) -> dict[str, Any]:
-    """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs."""
+    """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
+
+    ``"dropped"`` says which rows were dropped while reading (empty if none): the
+    caller notes it once its own checks pass, so an error stays one line.
+    """
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
     frame, name, dropped = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
@@ -93,9 +97,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
         yv: np.ndarray = labels
     else:
         yv = _regression_target(y, name)
-    if dropped:
-        note(dropped)
-    return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv)}
+    return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv), "dropped": dropped}
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
@@ -162,7 +164,7 @@ def run_train(
     model = make_estimator(prep["task"], params, seed, quiet)
     pre = TablePreprocessor(max_categories=max_categories).fit(X_tr)
     A_tr = pre.transform(X_tr)
-    for msg in A_tr.notes:
+    for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
@@ -367,9 +369,12 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
     """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
     stored = (getattr(model, "preprocessing_", None) or {}).get("target")
-    raw, y_raw, name = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
+    raw, y_raw, name, dropped = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
     y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
-    return raw, model_inputs(model, raw), y
+    A = model_inputs(model, raw)
+    if dropped:  # after the checks above: an error stays the only line on stderr
+        note(dropped)
+    return raw, A, y
 
 
 def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
