@@ -222,31 +222,37 @@ def read_table(source: str | os.PathLike[str]) -> Table:
 
 def _read_delimited(path: Path, sep: str, text: str) -> Table:
     """A CSV/TSV file as a Table; rows of the wrong width are dropped and recorded (see :mod:`._csv_rows`)."""
-    import io
     import warnings
 
+    import numpy as np
     import pandas as pd
 
     from ._csv_rows import first_row_is_ragged, scan
 
     options = {"sep": sep, "skipinitialspace": True, "index_col": False}
+    frame, suspects = None, None
     try:
         with warnings.catch_warnings():
             # pandas truncates a long first row with only a ParserWarning: treat it as ragged.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(path, **options)
-        # A short row is padded with NaN, so a clean file has no NaN in its last column.
-        maybe_ragged = frame.shape[1] > 0 and bool(frame.iloc[:, -1].isna().any()) or first_row_is_ragged(path, sep)
+        # pandas pads a short row with NaN: only rows with a missing last value may be short.
+        suspects = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy()) if frame.shape[1] > 0 else np.zeros(0, dtype=np.int64)
+        if first_row_is_ragged(path, sep):
+            suspects = None  # its extra fields were dropped without a NaN: count every record
     except (pd.errors.ParserError, pd.errors.ParserWarning):  # a long row past the first, or a quoting problem
-        maybe_ragged = True
-    if not maybe_ragged:
-        return Table(frame, text, len(frame), unit="line", _scan=lambda: scan(path, sep))
-    rec = scan(path, sep)
-    if rec.header_end == 0:
+        pass
+    if suspects is not None and suspects.size == 0:
+        return Table(frame, text, len(frame), unit="line", _scan=lambda: scan(path, sep, suspects))
+    rec = scan(path, sep, suspects)
+    if suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree on the records: count all
+        rec = scan(path, sep)
+    if rec.width == 0:
         raise pd.errors.EmptyDataError
     few, many = rec.fields < rec.width, rec.fields > rec.width
     keep = ~(few | many)
-    frame = pd.read_csv(io.StringIO(rec.text(keep)), **options)
+    if frame is None or not keep.all():  # else pandas' own read was right: only missing values, no ragged row
+        frame = pd.read_csv(rec.kept(keep), **options)
     if len(frame) != int(keep.sum()):  # the csv module and pandas split the records differently
         raise DataError(f"cannot match the rows of '{text}' to its lines (odd quoting?): check the file's quotes and line ends.")
     dropped = {}
