@@ -160,6 +160,7 @@ def test_demo(tmp_path, monkeypatch):
     # like with like: bare fits on both sides, three each, the same epoch limit; the extras timed apart
     assert d["timing"].startswith("bare fit vs bare fit (same split and settings, no callbacks, no progress bar,")
     assert len(d["hiddenlayers"]["runs"]) == len(d["sklearn"]["runs"]) == 3
+    assert d["threads"] == 1 and d["hiddenlayers"]["device"] in ("cpu", "cuda") and d["sklearn"]["device"] == "cpu"
     assert d["hiddenlayers"]["seconds"] == sorted(d["hiddenlayers"]["runs"])[1] and d["sklearn"]["seconds"] == sorted(d["sklearn"]["runs"])[1]
     assert d["hiddenlayers"]["epochs"] <= 3 and d["sklearn"]["epochs"] <= 3 and d["max_epochs"] == 3
     assert set(d["extras"]) == {"fit_as_shown_seconds", "progress_and_gradient_flow_seconds", "save_seconds", "report_seconds"}
@@ -192,7 +193,7 @@ def test_demo_first_screen(tmp_path, monkeypatch):
     rest = lines[lines.index(next(ln for ln in lines if ln.startswith("└"))) + 1:]
     assert rest[0] == "accuracy on 450 held-out images; trained on 1347"
     assert rest[1].startswith("fit seconds: bare fit vs bare fit (same split and settings, no callbacks, no progress bar, ")
-    assert "CPU threads each), median of 3 runs; hiddenlayers took " in rest[1] and rest[1].endswith("x scikit-learn's time.")
+    assert rest[1].split(", no progress bar, ")[1].startswith("1 CPU thread each), median of 3 runs; hiddenlayers took ") and rest[1].endswith("x scikit-learn's time.")
     assert rest[2].startswith("extras, not in the comparison: progress bar + gradient-flow recording ")
     assert ", writing the report " in rest[2]
     assert rest[3].startswith("stop reason: max_epochs")

@@ -15,7 +15,10 @@ DEFAULT_OUT = Path("out") / "demo-digits.safetensors"
 HIDDEN = "128,64"
 #: Bare fits per library for the speed comparison (the median is shown): a few, so the demo stays short.
 REPEATS = 3
-TIMING = "bare fit vs bare fit (same split and settings, no callbacks, no progress bar, {threads} CPU threads each), median of {n} runs"
+#: CPU threads each library gets for the timed fits. One: digits' matrices (batch 200 x 128) gain little from more,
+#: and a multi-threaded BLAS on a busy machine can stall (scikit-learn's fit here: 7.7 s on 2 threads, 0.36 s on 1).
+TIMING_THREADS = 1
+TIMING = "bare fit vs bare fit (same split and settings, no callbacks, no progress bar, {threads} CPU thread{s} each), median of {n} runs"
 
 
 def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: bool) -> dict[str, Any]:
@@ -23,9 +26,10 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
 
     The model the user watches train (progress bar, gradient flow recorded
     for the report) is the one saved. The speed comparison times *bare* fits
-    on both sides (same split, hidden sizes, solver, early stopping and
-    epoch limit; median of :data:`REPEATS`); what the extras cost (progress
-    bar with gradient-flow recording, writing the report) is shown apart.
+    on both sides (same split, hidden sizes, solver, early stopping, epoch
+    limit and :data:`TIMING_THREADS` CPU threads; median of :data:`REPEATS`);
+    what the extras cost (progress bar with gradient-flow recording, writing
+    the report) is shown apart.
     """
     # The demo may replace its own default output on a re-run; a path the user names is protected.
     path = DEFAULT_OUT if out is None else check_output(out, force=force, what="--out")
@@ -53,22 +57,25 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
     # Every setting the two libraries share, written once: both sides get exactly these.
     shared = {"hidden_layer_sizes": (128, 64), "solver": "adam", "max_iter": epochs, "early_stopping": True, "n_iter_no_change": 10}
 
-    # The fit the user watches: progress bar, and gradient flow per epoch (one forward pass on 512 rows) for the report.
-    model = make_estimator("classification", shared, seed, quiet=as_json)
-    model.set_params(callbacks=[gradient_flow_callback(A_tr, seed)])
-    shown_s = _timed(lambda: fit_model(model, A_tr, y_tr))
-
     ours_s: list[float] = []
     sk_s: list[float] = []
-    threads = torch.get_num_threads()
-    # Same CPU thread budget on both sides: PyTorch's intra-op pool, and the BLAS pool scikit-learn's MLP runs on.
-    with threadpool_limits(limits=threads, user_api="blas"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(REPEATS):  # alternate the two so drifting machine load hits both alike
-            bare = make_estimator("classification", shared, seed, quiet=True)
-            ours_s.append(_timed(lambda: fit_model(bare, A_tr, y_tr)))
-            sk = SkMLP(**shared, random_state=seed)
-            sk_s.append(_timed(lambda: sk.fit(A_tr, y_tr)))
+    threads, before = TIMING_THREADS, torch.get_num_threads()
+    # Every timed fit gets the same CPU thread budget: PyTorch's intra-op pool, and the BLAS pool scikit-learn's MLP runs on.
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads, user_api="blas"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # The fit the user watches: progress bar, and gradient flow per epoch (one forward pass on 512 rows) for the report.
+            model = make_estimator("classification", shared, seed, quiet=as_json)
+            model.set_params(callbacks=[gradient_flow_callback(A_tr, seed)])
+            shown_s = _timed(lambda: fit_model(model, A_tr, y_tr))
+            for _ in range(REPEATS):  # alternate the two so drifting machine load hits both alike
+                bare = make_estimator("classification", shared, seed, quiet=True)
+                ours_s.append(_timed(lambda: fit_model(bare, A_tr, y_tr)))
+                sk = SkMLP(**shared, random_state=seed)
+                sk_s.append(_timed(lambda: sk.fit(A_tr, y_tr)))
+    finally:
+        torch.set_num_threads(before)
     bare_acc = metrics(bare, A_te, y_te)["accuracy"]
     ours = metrics(model, A_te, y_te)["accuracy"]
     sk_acc = float((sk.predict(A_te) == y_te).mean())
@@ -81,7 +88,7 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
     ours_med, sk_med = statistics.median(ours_s), statistics.median(sk_s)
     result = clean({
         "dataset": "digits", "train_rows": len(y_tr), "test_rows": len(y_te), "hidden": HIDDEN, "solver": "adam",
-        "max_epochs": epochs, "timing": TIMING.format(threads=threads, n=REPEATS), "threads": threads,
+        "max_epochs": epochs, "timing": TIMING.format(threads=threads, s="" if threads == 1 else "s", n=REPEATS), "threads": threads,
         "hiddenlayers": {
             "accuracy": ours, "seconds": round(ours_med, 3), "epochs": int(bare.n_iter_), "runs": [round(t, 3) for t in ours_s],
             "device": next(model.network_.parameters()).device.type, "bare_accuracy": bare_acc,
