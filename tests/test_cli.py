@@ -356,3 +356,12 @@ def test_every_labelled_command_reports_dropped_rows(model, table, tmp_path):
     assert result.stderr.startswith(expected) and json.loads(result.stdout)["rows"] == len(lines) - 3
     # predict writes one row per input row, so it refuses rather than drop
     assert_user_error(run("predict", model, bad), "1 with fewer fields than the 4 header columns (line 4); 1 with more fields than the 4 header columns (line 7): fix those lines")
+
+
+def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("a,y\n1,0.5\n\n2,\n3,abc\n4,1.5\n")
+    assert_user_error(
+        run("train", "r.csv", "--target", "y", "--task", "regression", "-q", "-o", "m.safetensors"),
+        "regression target 'y' must be numeric but holds 'abc' (line 5): fix it, or use --task classification.",
+    )

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class UserError(Exception):
@@ -87,25 +87,38 @@ def note(message: str) -> None:
     sys.stderr.write(f"note: {message}\n")
 
 
+class Labelled(NamedTuple):
+    """Labelled data as the commands use it: features, target, and the :class:`hiddenlayers.data.Table` it came from."""
+
+    X: Any
+    y: Any
+    name: str
+    table: Any  # its drop_summary() for the note, lines() to name a bad row's line
+
+    def where(self, row: int) -> str:
+        """``"line 7"`` (CSV/TSV) or ``"row 6"``: where row ``row`` (0-based, of ``y``) is in the user's file."""
+        return f"{self.table.unit} {int(self.table.lines()[row])}"
+
+
 def read_labelled(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
-) -> tuple[Any, Any, str, str]:
-    """(feature table, target column, its name, what was dropped) of labelled ``data``; see :func:`labelled_table`."""
-    frame, name, dropped = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
-    return frame.drop(columns=[name]), frame[name], name, dropped
+) -> Labelled:
+    """The features and target of labelled ``data``; see :func:`labelled_table`."""
+    table, name = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
+    return Labelled(table.frame.drop(columns=[name]), table.frame[name], name, table)
 
 
 def labelled_table(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
-) -> tuple[Any, str, str]:
-    """(table with its target column, the target's name, what was dropped) of labelled ``data``, for every command that reads labels.
+) -> tuple[Any, str]:
+    """(:class:`hiddenlayers.data.Table` with its target column, the target's name) of labelled ``data``, for every command that reads labels.
 
     The target is ``target``, else ``stored`` (what the model file records),
     else a bundled dataset's own; with none of them, :class:`UserError` with
     ``missing`` (or ``missing(columns)``). Rows with too few or too many fields
-    and rows without a target value are dropped; the third item says how many,
-    why and on which lines (empty if none), for the caller to :func:`note`
-    once its own checks pass (an error is one line, with no note before it).
+    and rows without a target value are dropped; the table's ``drop_summary()``
+    says how many, why and on which lines (empty if none), for the caller to
+    :func:`note` once its own checks pass (an error is one line, no note before it).
     Fewer than ``min_rows`` rows left is a DataError naming ``purpose`` and the dropped lines.
     """
     from .data import default_target, read_table, resolve_column
@@ -128,4 +141,4 @@ def labelled_table(
         if summary:
             raise DataError(f"{purpose} needs at least {min_rows} rows but {have}: {summary}. Fix those lines or add rows.")
         raise DataError(f"{purpose} needs at least {min_rows} rows but '{data}' has {n}: add rows.")
-    return table.frame, name, summary
+    return table, name

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,14 @@ def coerce_labels(y: pd.Series, classes: np.ndarray | None = None) -> np.ndarray
     return y.map(str).to_numpy(dtype=object)
 
 
-def _regression_target(y: pd.Series, name: str) -> np.ndarray:
+def _regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
+    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row."""
     num = pd.to_numeric(y, errors="coerce")
     bad = num.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} (row {row + 1}): fix it, or use --task classification.")
+        at = where(row) if where is not None else f"row {row + 1}"
+        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or use --task classification.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise DataError(f"regression target '{name}' holds infinite values: replace them.")
@@ -82,7 +85,8 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     """
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    frame, name, dropped = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
+    table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
+    frame, dropped = table.frame, table.drop_summary()
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     X, y = split_target(frame, name, feats)
     kind = infer_task(y) if task == "auto" else task
@@ -96,7 +100,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
             )
         yv: np.ndarray = labels
     else:
-        yv = _regression_target(y, name)
+        yv = _regression_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}")
     return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv), "dropped": dropped}
 
 
@@ -369,12 +373,12 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
     """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
     stored = (getattr(model, "preprocessing_", None) or {}).get("target")
-    raw, y_raw, name, dropped = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
-    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
-    A = model_inputs(model, raw)
-    if dropped:  # after the checks above: an error stays the only line on stderr
-        note(dropped)
-    return raw, A, y
+    lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
+    y = coerce_labels(lab.y, model.classes_) if hasattr(model, "classes_") else _regression_target(lab.y, lab.name, lab.where)
+    A = model_inputs(model, lab.X)
+    if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
+        note(lab.table.drop_summary())
+    return lab.X, A, y
 
 
 def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
