@@ -242,10 +242,10 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
             suspects = None  # its extra fields were dropped without a NaN: count every record
     except (pd.errors.ParserError, pd.errors.ParserWarning):  # a long row past the first, or a quoting problem
         pass
-    if suspects is not None and suspects.size == 0:
+    if frame is not None and suspects is not None and suspects.size == 0:
         return Table(frame, text, len(frame), unit="line", _scan=lambda: scan(path, sep, suspects))
     rec = scan(path, sep, suspects)
-    if suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree on the records: count all
+    if frame is not None and suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree: count all
         rec = scan(path, sep)
     if rec.width == 0:
         raise pd.errors.EmptyDataError
