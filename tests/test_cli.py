@@ -355,7 +355,7 @@ def test_every_labelled_command_reports_dropped_rows(model, table, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith(expected) and json.loads(result.stdout)["rows"] == len(lines) - 3
     # predict writes one row per input row, so it refuses rather than drop
-    assert_user_error(run("predict", model, bad), "1 with fewer fields than the 4 header columns (line 4); 1 with more fields than the 4 header columns (line 7): fix those lines")
+    assert_user_error(run("predict", model, bad), "1 with fewer fields than the 4 header columns (line 4); 1 with more fields than the 4 header columns (line 7). Fix those lines")
 
 
 def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypatch):

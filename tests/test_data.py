@@ -155,7 +155,7 @@ def test_ragged_rows_errors(tmp_path):
     with pytest.raises(DataError, match=r"no usable rows: dropped 2 of 2 data rows of .*: 2 with fewer fields than the 3 header columns \(lines 2, 3\)"):
         read_table(_csv(tmp_path, "a,b,y\n1,2\n3\n"))
     # load_table keeps every row or none (predict writes one row per input row)
-    with pytest.raises(DataError, match=r"1 with fewer fields than the 2 header columns \(line 3\): fix those lines"):
+    with pytest.raises(DataError, match=r"has 1 of 3 data rows that do not fit its header: 1 with fewer fields than the 2 header columns \(line 3\)\. Fix those lines"):
         load_table(_csv(tmp_path, "a,y\n1,2\n3\n4,5\n"))
     many = "a,y\n" + "".join(f"{i}\n" for i in range(8))
     with pytest.raises(DataError, match=r"\(lines 2, 3, 4, 5, 6, \.\.\.\)"):

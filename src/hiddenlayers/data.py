@@ -108,7 +108,9 @@ class Table:
 
         if self._lines is None:
             starts = self._scan().start if self._scan is not None else None
-            self._lines = starts if starts is not None and len(starts) == len(self.frame) else np.arange(1, len(self.frame) + 1)
+            if starts is None or len(starts) != len(self.frame):  # no lines to be had: number the rows
+                starts, self.unit = np.arange(1, len(self.frame) + 1), "row"
+            self._lines = starts
         return self._lines
 
     def drop_missing(self, column: str, reason: str) -> Table:
@@ -126,11 +128,15 @@ class Table:
         """``"dropped 2 of 4 data rows of 't.csv': 1 with fewer fields than the 3 header columns (line 5); ..."``; empty if none was dropped."""
         if not self.n_dropped:
             return ""
+        return f"dropped {self.n_dropped} of {self.data_rows} data rows of '{self.source}': {self.drop_reasons()}"
+
+    def drop_reasons(self) -> str:
+        """``"1 with fewer fields than the 3 header columns (line 5); 2 with ... (lines 7, 9)"``: why, and where."""
         parts = []
         for reason, where in self.dropped.items():
             shown = ", ".join(str(v) for v in where[:SHOW_LINES]) + (", ..." if len(where) > SHOW_LINES else "")
             parts.append(f"{len(where)} with {reason} ({self.unit}{'s' if len(where) > 1 else ''} {shown})")
-        return f"dropped {self.n_dropped} of {self.data_rows} data rows of '{self.source}': {'; '.join(parts)}"
+        return "; ".join(parts)
 
 
 def load_table(source: str | os.PathLike[str]) -> Any:
@@ -144,7 +150,10 @@ def load_table(source: str | os.PathLike[str]) -> Any:
     """
     table = read_table(source)
     if table.n_dropped:
-        raise DataError(f"{table.drop_summary()}: fix those lines, every row needs one value per header column.")
+        raise DataError(
+            f"'{table.source}' has {table.n_dropped} of {table.data_rows} data rows that do not fit its header: {table.drop_reasons()}. "
+            "Fix those lines: every row needs one value per header column."
+        )
     return table.frame
 
 
