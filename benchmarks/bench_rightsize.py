@@ -45,9 +45,12 @@ from sklearn.model_selection import train_test_split
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 import hiddenlayers as hl  # noqa: E402
-from hiddenlayers.rightsize import time_calls  # noqa: E402
+from hiddenlayers.rightsize import (  # noqa: E402
+    SearchSpace,
+    search,
+    time_calls,  # noqa: E402
+)
 from hiddenlayers.rightsize._prune import _activations, _fine_tune, interleaved_latency, shrink, unit_scores  # noqa: E402
-from hiddenlayers.rightsize import SearchSpace, search  # noqa: E402
 
 warnings.filterwarnings("ignore")
 

@@ -41,7 +41,7 @@ NAIVE = '''
 import pandas as pd
 from fastapi import FastAPI
 import hiddenlayers as hl
-from hiddenlayers.preprocessing import TablePreprocessor
+from hiddenlayers.data import TablePreprocessor
 
 model = hl.load({path!r})
 pre = TablePreprocessor.from_dict(model.preprocessing_)
@@ -61,7 +61,7 @@ def free_port() -> int:
 
 
 def make_models(folder: str) -> tuple[str, str, dict]:
-    from hiddenlayers.preprocessing import TablePreprocessor
+    from hiddenlayers.data import TablePreprocessor
 
     import hiddenlayers as hl
 

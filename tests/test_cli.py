@@ -157,9 +157,50 @@ def test_demo(tmp_path, monkeypatch):
     assert Path(d["model"]).exists() and d["model"].startswith("out")
     assert 0 < d["hiddenlayers"]["accuracy"] <= 1 and 0 < d["sklearn"]["accuracy"] <= 1
     assert d["report"] is None or Path(d["report"]).exists()
+    # like with like: bare fits on both sides, three each, the same epoch limit; the extras timed apart
+    assert d["timing"].startswith("bare fit vs bare fit (same split and settings, no callbacks, no progress bar,")
+    assert len(d["hiddenlayers"]["runs"]) == len(d["sklearn"]["runs"]) == 3
+    assert d["threads"] == 1 and d["hiddenlayers"]["device"] in ("cpu", "cuda") and d["sklearn"]["device"] == "cpu"
+    assert d["hiddenlayers"]["seconds"] == sorted(d["hiddenlayers"]["runs"])[1] and d["sklearn"]["seconds"] == sorted(d["sklearn"]["runs"])[1]
+    assert d["hiddenlayers"]["epochs"] <= 3 and d["sklearn"]["epochs"] <= 3 and d["max_epochs"] == 3
+    assert set(d["extras"]) == {"fit_as_shown_seconds", "progress_and_gradient_flow_seconds", "save_seconds", "report_seconds"}
     # the demo's own default output may be replaced on a re-run; a user's path may not
     (tmp_path / "mine.safetensors").write_text("precious")
     assert_user_error(run("demo", "--epochs", "1", "-o", "mine.safetensors"), "'mine.safetensors' already exists: pass --force")
+    assert_user_error(run("demo", "--epochs", "0"), "--epochs must be an integer >= 1. Received: 0.")
+
+
+def test_demo_first_screen(tmp_path, monkeypatch):
+    """What a newcomer reads first: the like-with-like table, what the timing means, the extras, where the files are."""
+    import hiddenlayers.cli._demo as demo
+
+    def tiny_report(model, X, y, path):  # the real report is covered by test_demo; this test pins the screen
+        path.write_text("<html></html>")
+        return str(path)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "250")  # one table row, one sentence per line
+    monkeypatch.setattr(demo, "_write_report", tiny_report)
+    result = run("demo", "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    lines = [ln.strip() for ln in result.stdout.splitlines() if ln.strip()]
+    assert lines[0] == "digits: MLPClassifier, hidden layers 128,64, adam, early stopping, at most 2 epochs"
+    header = next(ln for ln in lines if "library" in ln)
+    assert [c.strip() for c in header.strip("┃").split("┃")] == ["library", "device", "accuracy", "epochs", "fit seconds", "ms per epoch"]
+    rows = [ln for ln in lines if ln.startswith("│")]
+    assert [r.split("│")[1].strip() for r in rows] == ["hiddenlayers", "scikit-learn"]
+    assert all(r.split("│")[4].strip() == "2" for r in rows)  # both ran the same 2 epochs
+    rest = lines[lines.index(next(ln for ln in lines if ln.startswith("└"))) + 1:]
+    assert rest[0] == "accuracy on 450 held-out images; trained on 1347"
+    assert rest[1].startswith("fit seconds: bare fit vs bare fit (same split and settings, no callbacks, no progress bar, ")
+    assert rest[1].split(", no progress bar, ")[1].startswith("1 CPU thread each), median of 3 runs; hiddenlayers took ") and rest[1].endswith("x scikit-learn's time.")
+    assert rest[2].startswith("extras, not in the comparison: progress bar + gradient-flow recording ")
+    assert ", writing the report " in rest[2]
+    assert rest[3].startswith("stop reason: max_epochs")
+    assert rest[4:] == [
+        "model saved to out/demo-digits.safetensors  (try: hiddenlayers info out/demo-digits.safetensors)",
+        "report written to out/demo-digits.html  (open it in a web browser)",
+    ]
 
 
 # ------------------------------------------------------------------ errors
@@ -271,3 +312,56 @@ def test_installed_entry_point(model):
     assert json.loads(result.stdout)["estimator"] == "MLPClassifier"
     bad = subprocess.run([str(exe), "info", "missing.safetensors"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ")
+
+
+# ------------------------------------------------------------------ rows dropped while reading (issue 12, section 5)
+ISSUE_TABLE = "a,b,y\n1,x,0\n3,4,1\n,,\n5,6\n"
+
+
+def test_train_says_which_rows_it_dropped_and_why(tmp_path):
+    (tmp_path / "t.csv").write_text(ISSUE_TABLE)
+    result = run("train", tmp_path / "t.csv", "--target", "y", "--epochs", "2", "-q", "--json", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"note: dropped 2 of 4 data rows of '{tmp_path / 't.csv'}': 1 with fewer fields than the 3 header columns (line 5); "
+        "1 with no value in the target column 'y' (line 4)"
+    ]
+    assert json.loads(result.stdout)["rows"] == 2
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a,b,y\n1,x,0\n3,4\n,,\n5,6\n", "training needs at least 2 rows but 1 row is left: dropped 3 of 4 data rows of "),
+    ("a,b,y\n1,2\n3\n", "no usable rows: dropped 2 of 2 data rows of "),
+    ("a,b,y\n1,2,\n3,4,\n", "the target column 'y' is empty (every value is missing)."),
+    ("a,y\n1,0\n2,0\n3,\n", "target 'y' has only one class ('0') in 2 usable rows: classification needs at least 2 different values "
+     "(dropped 1 of 3 data rows of 't.csv': 1 with no value in the target column 'y' (line 4))."),
+    ("a,y\n1,0\n", "training needs at least 2 rows but 't.csv' has 1: add rows."),
+])
+def test_train_refuses_too_little_data(tmp_path, monkeypatch, text, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.csv").write_text(text)
+    assert_user_error(run("train", "t.csv", "--target", "y", "-q", "-o", "m.safetensors"), message)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_every_labelled_command_reports_dropped_rows(model, table, tmp_path):
+    lines = table.read_text().splitlines()
+    lines[3] = ",".join(lines[3].split(",")[:-1])  # line 4: the label is cut off (too few fields)
+    lines[6] += ",extra"  # line 7: one field too many
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    expected = f"note: dropped 2 of {len(lines) - 1} data rows of '{bad}': 1 with fewer fields than the 4 header columns (line 4); 1 with more fields"
+    result = run("evaluate", model, bad, "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(expected) and json.loads(result.stdout)["rows"] == len(lines) - 3
+    # predict writes one row per input row, so it refuses rather than drop
+    assert_user_error(run("predict", model, bad), "1 with fewer fields than the 4 header columns (line 4); 1 with more fields than the 4 header columns (line 7). Fix those lines")
+
+
+def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("a,y\n1,0.5\n\n2,\n3,abc\n4,1.5\n")
+    assert_user_error(
+        run("train", "r.csv", "--target", "y", "--task", "regression", "-q", "-o", "m.safetensors"),
+        "regression target 'y' must be numeric but holds 'abc' (line 5): fix it, or use --task classification.",
+    )

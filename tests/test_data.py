@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from hiddenlayers.data._table import DATASETS, default_target, find_dataset, infer_task, load_table, split_target
+from hiddenlayers.data import DATASETS, default_target, find_dataset, infer_task, load_table, read_table, split_target
 from hiddenlayers.exceptions import DataError
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"], "y": [0, 1, 0]})
@@ -99,3 +101,90 @@ def test_infer_task():
     assert infer_task(pd.Series([0, 1, 2, 1])) == "classification"
     assert infer_task(pd.Series([0.5, 1.2, 3.3])) == "regression"
     assert infer_task(pd.Series(np.arange(100))) == "regression"
+
+
+# ------------------------------------------------------------------ ragged rows (read_table)
+def _csv(tmp_path, text: str, name: str = "t.csv"):
+    path = tmp_path / name
+    path.write_text(text, newline="")
+    return path
+
+
+def test_read_table_drops_ragged_rows_with_their_lines(tmp_path):
+    t = read_table(_csv(tmp_path, "a,b,y\n1,x,0\n3,4,1\n,,\n5,6\n7,8,1,9\n"))
+    assert t.frame.values.tolist()[:2] == [[1.0, "x", 0.0], [3.0, "4", 1.0]] and len(t.frame) == 3
+    assert t.data_rows == 5 and t.unit == "line"
+    assert t.dropped == {"fewer fields than the 3 header columns": [5], "more fields than the 3 header columns": [6]}
+    assert t.lines().tolist() == [2, 3, 4]
+    t = t.drop_missing("y", "no value in the target column 'y'")
+    assert t.drop_summary() == (
+        f"dropped 3 of 5 data rows of '{tmp_path / 't.csv'}': 1 with fewer fields than the 3 header columns (line 5); "
+        "1 with more fields than the 3 header columns (line 6); 1 with no value in the target column 'y' (line 4)"
+    )
+
+
+def test_read_table_long_first_row_is_dropped_not_truncated(tmp_path):
+    # pandas alone would truncate it (with index_col=False) or shift every column (by default)
+    t = read_table(_csv(tmp_path, "a,b,y\n1,2,0,7\n3,4,1\n5,6,1\n"))
+    assert t.frame.values.tolist() == [[3, 4, 1], [5, 6, 1]]
+    assert t.dropped == {"more fields than the 3 header columns": [2]}
+
+
+def test_line_numbers_count_blank_lines_and_quoted_newlines(tmp_path):
+    # clean file: pandas' fast path; the line numbers are found only when asked for
+    t = read_table(_csv(tmp_path, 'a,y\n1,0\n   \n\n"x\ny",\n5,1\n'))
+    assert t.dropped == {} and t.data_rows == 3
+    assert t.lines().tolist() == [2, 5, 7]
+    t = t.drop_missing("y", "no label")
+    assert t.dropped == {"no label": [5]} and t.lines().tolist() == [2, 7]
+    # ragged file: the scan's own line numbers; TSV; Windows line ends
+    t = read_table(_csv(tmp_path, "a\tb\r\n1\t2\r\n\r\n3\r\n4\t5\r\n", "t.tsv"))
+    assert t.frame.values.tolist() == [[1, 2], [4, 5]] and t.lines().tolist() == [2, 5]
+    assert t.dropped == {"fewer fields than the 2 header columns": [4]}
+
+
+def test_read_table_other_formats_number_rows(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [1.0, None, 0.0]}).to_parquet(path)
+    t = read_table(path).drop_missing("y", "no label")
+    assert t.unit == "row" and t.dropped == {"no label": [2]} and "(row 2)" in t.drop_summary()
+    assert read_table("iris").n_dropped == 0
+
+
+def test_ragged_rows_errors(tmp_path):
+    with pytest.raises(DataError, match=r"no usable rows: dropped 2 of 2 data rows of .*: 2 with fewer fields than the 3 header columns \(lines 2, 3\)"):
+        read_table(_csv(tmp_path, "a,b,y\n1,2\n3\n"))
+    # load_table keeps every row or none (predict writes one row per input row)
+    with pytest.raises(DataError, match=r"has 1 of 3 data rows that do not fit its header: 1 with fewer fields than the 2 header columns \(line 3\)\. Fix those lines"):
+        load_table(_csv(tmp_path, "a,y\n1,2\n3\n4,5\n"))
+    many = "a,y\n" + "".join(f"{i}\n" for i in range(8))
+    with pytest.raises(DataError, match=r"\(lines 2, 3, 4, 5, 6, \.\.\.\)"):
+        read_table(_csv(tmp_path, many))
+
+
+FIELD = st.sampled_from(["", " ", "1", "2.5 ", "-3", "x", "a b", '"q,1"', '"two\nlines"', '" sp"', '"a""b"', "nan"])
+ROW = st.lists(FIELD, min_size=0, max_size=5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(width=st.integers(1, 4), rows=st.lists(ROW, min_size=1, max_size=12), end=st.sampled_from(["\n", "\r\n", "\r"]), plain=st.booleans())
+def test_random_ragged_csv_never_crashes_and_accounts_for_every_row(tmp_path, width, rows, end, plain):
+    # plain: no quote characters, so read_table's byte-level scan runs; otherwise the csv module's
+    text, line, expected_kept, expected_dropped = ",".join(f"c{i}" for i in range(width)) + end, 2, [], []
+    for fields in rows:
+        fields = [f for f in fields if not plain or '"' not in f]
+        body = ",".join(fields)
+        if body.strip():  # a blank line is no data row, for pandas and for read_table
+            (expected_kept if len(fields) == width else expected_dropped).append(line)
+        text += body + end
+        line += 1 + body.count("\n")
+    path = _csv(tmp_path, text)
+    try:
+        t = read_table(path)
+    except DataError as exc:  # the only allowed failure: nothing usable left
+        assert not expected_kept and "no usable rows" in str(exc) or not expected_kept and not expected_dropped, str(exc)
+        return
+    assert t.data_rows == len(expected_kept) + len(expected_dropped)
+    assert len(t.frame) + t.n_dropped == t.data_rows
+    assert t.lines().tolist() == expected_kept
+    assert sorted(v for lines in t.dropped.values() for v in lines) == expected_dropped

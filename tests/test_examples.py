@@ -41,7 +41,7 @@ def needs_fashion_mnist() -> str | None:
 
 
 def needs_bibles() -> str | None:
-    """The two SWORD modules and ``mod2imp`` that :mod:`hiddenlayers.datasets_bible` reads, and sacrebleu."""
+    """The two SWORD modules and ``mod2imp`` that :mod:`hiddenlayers.data` (the Bible loader) reads, and sacrebleu."""
     from hiddenlayers.data._bible import resolve_module
     from hiddenlayers.exceptions import DataError
 

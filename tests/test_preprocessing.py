@@ -1,4 +1,4 @@
-"""JSON-serialisable tabular preprocessing (hiddenlayers.preprocessing)."""
+"""JSON-serialisable tabular preprocessing (hiddenlayers.data.TablePreprocessor)."""
 
 from __future__ import annotations
 

@@ -59,6 +59,7 @@ _EXPORTS = {
     "Explanation": ".training",
     "TablePreprocessor": ".data",
     "load_table": ".data",
+    "read_table": ".data",
     "cost": ".rightsize",
     "CostReport": ".rightsize",
     "export_onnx": ".ship",

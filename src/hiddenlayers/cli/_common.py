@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class UserError(Exception):
@@ -86,22 +87,58 @@ def note(message: str) -> None:
     sys.stderr.write(f"note: {message}\n")
 
 
-def read_labelled(data: str, target: str | None, stored: str | None, missing: str) -> tuple[Any, Any, str]:
-    """(feature table, target column, its name) of labelled ``data`` for ``evaluate``/``prune``.
+class Labelled(NamedTuple):
+    """Labelled data as the commands use it: features, target, and the :class:`hiddenlayers.data.Table` it came from."""
+
+    X: Any
+    y: Any
+    name: str
+    table: Any  # its drop_summary() for the note, lines() to name a bad row's line
+
+    def where(self, row: int) -> str:
+        """``"line 7"`` (CSV/TSV) or ``"row 6"``: where row ``row`` (0-based, of ``y``) is in the user's file."""
+        return f"{self.table.unit} {int(self.table.lines()[row])}"
+
+
+def read_labelled(
+    data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
+) -> Labelled:
+    """The features and target of labelled ``data``; see :func:`labelled_table`."""
+    table, name = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
+    return Labelled(table.frame.drop(columns=[name]), table.frame[name], name, table)
+
+
+def labelled_table(
+    data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
+) -> tuple[Any, str]:
+    """(:class:`hiddenlayers.data.Table` with its target column, the target's name) of labelled ``data``, for every command that reads labels.
 
     The target is ``target``, else ``stored`` (what the model file records),
     else a bundled dataset's own; with none of them, :class:`UserError` with
-    ``missing``. Rows without a target value are dropped; none left is a DataError.
+    ``missing`` (or ``missing(columns)``). Rows with too few or too many fields
+    and rows without a target value are dropped; the table's ``drop_summary()``
+    says how many, why and on which lines (empty if none), for the caller to
+    :func:`note` once its own checks pass (an error is one line, no note before it).
+    Fewer than ``min_rows`` rows left is a DataError naming ``purpose`` and the dropped lines.
     """
-    from ..data import default_target, load_table, resolve_column
+    from ..data import default_target, read_table, resolve_column
     from ..exceptions import DataError
 
-    frame = load_table(data)
-    name = target or stored or default_target(data, frame)
+    table = read_table(data)
+    columns = [str(c) for c in table.frame.columns]
+    name = target or stored or default_target(data, table.frame)
     if name is None:
-        raise UserError(missing)
-    name = resolve_column(name, list(frame.columns))
-    frame = frame[frame[name].notna()].reset_index(drop=True)
-    if frame.empty:
+        raise UserError(missing(columns) if callable(missing) else missing)
+    name = resolve_column(name, columns)
+    table = table.drop_missing(name, f"no value in the target column '{name}'")
+    n, summary = len(table.frame), table.drop_summary()
+    if n == 0 and table.dropped.get(f"no value in the target column '{name}'") and len(table.dropped) == 1:
         raise DataError(f"the target column '{name}' is empty (every value is missing).")
-    return frame.drop(columns=[name]), frame[name], name
+    if n < min_rows:
+        if n == 0:
+            raise DataError(f"no usable rows left: {summary}. Fix those lines.")
+        have = f"{n} {'row is' if n == 1 else 'rows are'} left"
+        if summary:
+            raise DataError(f"{purpose} needs at least {min_rows} rows but {have}: {summary}. Fix those lines or add rows.")
+        raise DataError(f"{purpose} needs at least {min_rows} rows but '{data}' has {n}: add rows.")
+    return table, name

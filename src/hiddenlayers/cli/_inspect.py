@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import default_target, load_table, resolve_column
+from ..data import Table, default_target, read_table, resolve_column
 from ..exceptions import DataError
 from ._common import UserError, check_output, clean, note, one_line, print_json
 from ._train import _regression_target, coerce_labels, load_model, model_inputs
@@ -29,23 +29,30 @@ def _check_out(out: str, *, force: bool) -> Path:
     return check_output(out, force=force, what="--out")
 
 
-def _labels(model: Any, data: str, frame: Any, target: str | None) -> tuple[Any, np.ndarray | None, str | None]:
+def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None]:
     """``(features frame, labels or None, target name or None)``.
 
     An explicit ``--target`` must exist; the target stored in the model file is
     used when the data has it, and otherwise the report is built without labels.
+    Rows dropped while reading (ragged, or without a label) are noted.
     """
+    frame = table.frame
     state = getattr(model, "preprocessing_", None) or {}
     name = target or state.get("target") or default_target(data, frame)
-    if name is None:
-        return frame, None, None
-    if target is None and name not in frame.columns:
+    if name is not None and target is None and name not in frame.columns:
         note(f"the data has no '{name}' column (the model's target): the report is built without labels, so no probes.")
+        name = None
+    if name is None:
+        if table.n_dropped:
+            note(table.drop_summary())
         return frame, None, None
     name = resolve_column(name, [str(c) for c in frame.columns])
-    frame = frame[frame[name].notna()].reset_index(drop=True)
+    table = table.drop_missing(name, f"no value in the target column '{name}'")
+    frame = table.frame
     if frame.empty:
         raise DataError(f"the target column '{name}' is empty (every value is missing).")
+    if table.n_dropped:
+        note(table.drop_summary())
     y_raw = frame[name]
     y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
     return frame.drop(columns=[name]), y, name
@@ -64,8 +71,7 @@ def run_inspect(model_path: str, data: str, *, target: str | None, out: str, for
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings."""
     out_path = _check_out(out, force=force)
     model = load_model(model_path)
-    frame = load_table(data)
-    features, y, name = _labels(model, data, frame, target)
+    features, y, name = _labels(model, data, read_table(data), target)
     A, y = _sample(model_inputs(model, features), y, MAX_ROWS)
     if A.shape[0] < 2:
         raise DataError(f"the data has {A.shape[0]} usable row(s): the report needs at least 2.")

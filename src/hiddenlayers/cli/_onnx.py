@@ -25,12 +25,12 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
 
     model = OnnxModel(model_path)
     missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
-    raw, y_raw, name = read_labelled(data, target, model.target, missing)
-    out, notes = model.run(raw)  # (n, classes) probabilities or (n, outputs) predictions
-    for msg in notes:
-        note(msg)
+    lab = read_labelled(data, target, model.target, missing)
+    out, notes = model.run(lab.X)  # (n, classes) probabilities or (n, outputs) predictions
     classes = model.classes_
-    y = coerce_labels(y_raw, classes) if classes is not None else _regression_target(y_raw, name)
+    y = coerce_labels(lab.y, classes) if classes is not None else _regression_target(lab.y, lab.name, lab.where)
+    for msg in [lab.table.drop_summary(), *notes] if lab.table.n_dropped else notes:
+        note(msg)
     m = prediction_metrics(model.decode(out), y, classes)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression", "metrics": m}
     show_evaluation(result, as_json)

@@ -241,7 +241,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     prep = prepare(data, target, features, "auto", max_categories)
     pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
     t = pre.transform(prep["X"])
-    for msg in t.notes:
+    for msg in [prep["dropped"], *t.notes] if prep["dropped"] else t.notes:
         note(msg)
     space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
     try:

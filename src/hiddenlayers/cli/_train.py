@@ -6,17 +6,20 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..data import TablePreprocessor, default_target, infer_task, load_table, resolve_column, split_target
+from ..data import TablePreprocessor, infer_task, load_table, split_target
 from ..exceptions import DataError, HiddenLayersError
-from ._common import UserError, check_output, clean, note, one_line, print_json, read_labelled
+from ._common import UserError, check_output, clean, labelled_table, note, one_line, print_json, read_labelled
 
 TASKS = ("auto", "classification", "regression")
+#: Fewer usable rows than this (after dropping ragged and unlabelled ones) cannot be trained on.
+MIN_TRAIN_ROWS = 2
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -54,37 +57,50 @@ def coerce_labels(y: pd.Series, classes: np.ndarray | None = None) -> np.ndarray
     return y.map(str).to_numpy(dtype=object)
 
 
-def _regression_target(y: pd.Series, name: str) -> np.ndarray:
+def _regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
+    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row."""
     num = pd.to_numeric(y, errors="coerce")
     bad = num.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} (row {row + 1}): fix it, or use --task classification.")
+        at = where(row) if where is not None else f"row {row + 1}"
+        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or use --task classification.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise DataError(f"regression target '{name}' holds infinite values: replace them.")
     return values
 
 
+def _no_target(columns: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in columns[:8]) + (f", ... ({len(columns)} columns)" if len(columns) > 8 else "")
+    return f"no target column given: pass --target COLUMN, one of {shown}."
+
+
 def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int) -> dict[str, Any]:
-    """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs."""
+    """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
+
+    ``"dropped"`` says which rows were dropped while reading (empty if none): the
+    caller notes it once its own checks pass, so an error stays one line.
+    """
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    frame = load_table(data)
-    target = target if target is not None else default_target(data, frame)
+    table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
+    frame, dropped = table.frame, table.drop_summary()
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    X, y = split_target(frame, target, feats)
-    name = resolve_column(target, list(frame.columns)) if target is not None else ""
+    X, y = split_target(frame, name, feats)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
         labels = coerce_labels(y)
         classes = np.unique(labels.astype(str)) if labels.dtype == object else np.unique(labels)
         if len(classes) < 2:
-            raise DataError(f"target '{name}' has only one class ('{classes[0]}'): classification needs at least 2 different values.")
+            raise DataError(
+                f"target '{name}' has only one class ('{classes[0]}') in {len(labels)} usable rows: classification needs at least 2 different values"
+                + (f" ({dropped})." if dropped else ".")
+            )
         yv: np.ndarray = labels
     else:
-        yv = _regression_target(y, name)
-    return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv)}
+        yv = _regression_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}")
+    return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv), "dropped": dropped}
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
@@ -151,7 +167,7 @@ def run_train(
     model = make_estimator(prep["task"], params, seed, quiet)
     pre = TablePreprocessor(max_categories=max_categories).fit(X_tr)
     A_tr = pre.transform(X_tr)
-    for msg in A_tr.notes:
+    for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
@@ -356,9 +372,12 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
     """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
     stored = (getattr(model, "preprocessing_", None) or {}).get("target")
-    raw, y_raw, name = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
-    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
-    return raw, model_inputs(model, raw), y
+    lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
+    y = coerce_labels(lab.y, model.classes_) if hasattr(model, "classes_") else _regression_target(lab.y, lab.name, lab.where)
+    A = model_inputs(model, lab.X)
+    if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
+        note(lab.table.drop_summary())
+    return lab.X, A, y
 
 
 def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:

@@ -13,7 +13,7 @@ scikit-learn (no download): a dataset name works wherever a file path does.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +73,102 @@ def find_dataset(name: str) -> BundledDataset | None:
     return DATASETS.get(key)
 
 
-def load_table(source: str | os.PathLike[str]) -> Any:
-    """Read ``source`` (a file path or a bundled dataset name) into a DataFrame.
+#: Reasons a row is dropped while reading (with the header's width in the message).
+TOO_FEW, TOO_MANY = "fewer fields", "more fields"
+#: How many line numbers a drop message lists before "...".
+SHOW_LINES = 5
 
-    Raises :class:`DataError` with a one-line fix for a missing, empty,
-    unreadable or unsupported file.
+
+@dataclass
+class Table:
+    """A table read by :func:`read_table`, with the rows dropped on the way and why.
+
+    ``frame`` holds the kept rows; ``data_rows`` counts every data record the
+    source held (blank lines aside), so ``len(frame) + sum of dropped = data_rows``.
+    ``dropped`` maps a reason to the 1-based file line numbers (CSV/TSV; the
+    header is line 1) or data-row numbers (other formats) of the rows it removed.
+    """
+
+    frame: Any
+    source: str
+    data_rows: int
+    dropped: dict[str, list[int]] = field(default_factory=dict)
+    unit: str = "row"  # "line" for CSV/TSV
+    _lines: Any = field(default=None, repr=False)
+    _scan: Any = field(default=None, repr=False)
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped for any reason."""
+        return sum(len(v) for v in self.dropped.values())
+
+    def lines(self) -> Any:
+        """1-based file line (CSV/TSV) or data-row number of each row of ``frame``, as an int64 array."""
+        import numpy as np
+
+        if self._lines is None:
+            starts = self._scan().start if self._scan is not None else None
+            if starts is None or len(starts) != len(self.frame):  # no lines to be had: number the rows
+                starts, self.unit = np.arange(1, len(self.frame) + 1), "row"
+            self._lines = starts
+        return self._lines
+
+    def drop_missing(self, column: str, reason: str) -> Table:
+        """A new Table without the rows whose ``column`` is missing; they are recorded under ``reason``."""
+        missing = self.frame[column].isna().to_numpy()
+        if not missing.any():
+            return self
+        lines = self.lines()
+        return Table(
+            self.frame[~missing].reset_index(drop=True), self.source, self.data_rows,
+            {**self.dropped, reason: [int(v) for v in lines[missing]]}, self.unit, lines[~missing],
+        )
+
+    def drop_summary(self) -> str:
+        """``"dropped 2 of 4 data rows of 't.csv': 1 with fewer fields than the 3 header columns (line 5); ..."``; empty if none was dropped."""
+        if not self.n_dropped:
+            return ""
+        return f"dropped {self.n_dropped} of {self.data_rows} data rows of '{self.source}': {self.drop_reasons()}"
+
+    def drop_reasons(self) -> str:
+        """``"1 with fewer fields than the 3 header columns (line 5); 2 with ... (lines 7, 9)"``: why, and where."""
+        parts = []
+        for reason, where in self.dropped.items():
+            shown = ", ".join(str(v) for v in where[:SHOW_LINES]) + (", ..." if len(where) > SHOW_LINES else "")
+            parts.append(f"{len(where)} with {reason} ({self.unit}{'s' if len(where) > 1 else ''} {shown})")
+        return "; ".join(parts)
+
+
+def load_table(source: str | os.PathLike[str]) -> Any:
+    """Read ``source`` (a file path or a bundled dataset name) into a DataFrame, every data row kept.
+
+    For commands that keep one output row per input row (``predict``): a CSV
+    row with too few or too many fields raises :class:`DataError` naming its
+    line, where :func:`read_table` would drop it. Also raises
+    :class:`DataError` with a one-line fix for a missing, empty, unreadable or
+    unsupported file.
+    """
+    table = read_table(source)
+    if table.n_dropped:
+        raise DataError(
+            f"'{table.source}' has {table.n_dropped} of {table.data_rows} data rows that do not fit its header: {table.drop_reasons()}. "
+            "Fix those lines: every row needs one value per header column."
+        )
+    return table.frame
+
+
+def read_table(source: str | os.PathLike[str]) -> Table:
+    """Read ``source`` (a file path or a bundled dataset name) into a :class:`Table`.
+
+    CSV/TSV rows with fewer or more fields than the header are dropped and
+    recorded with their line numbers (pandas alone would pad short rows with
+    NaN in silence). A clean file is read by pandas' fast reader alone; the
+    record-by-record scan runs only when pandas' result shows a possibly
+    ragged row. Raises :class:`DataError` with a one-line fix for a missing,
+    empty, unreadable or unsupported file, or one with no data rows left.
+
+    >>> read_table("iris").frame.shape
+    (150, 5)
     """
     import pandas as pd
 
@@ -86,7 +177,8 @@ def load_table(source: str | os.PathLike[str]) -> Any:
     if not path.exists():
         ds = find_dataset(text)
         if ds is not None:
-            return ds.load()
+            frame = ds.load()
+            return Table(frame, text, len(frame))
         names = ", ".join(DATASETS)
         raise DataError(f"'{text}' is neither a file nor a bundled dataset: check the path, or use one of {names}.")
     if path.is_dir():
@@ -100,18 +192,20 @@ def load_table(source: str | os.PathLike[str]) -> Any:
         raise DataError(f"'{text}' is empty: give a file with a header row and at least one row of data.")
     try:
         if kind in ("csv", "tsv"):
-            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", skipinitialspace=True)
-        elif kind == "parquet":
-            frame = pd.read_parquet(path)
-        elif kind == "jsonl":
-            frame = pd.read_json(path, lines=True)
-        elif kind == "json":
-            try:
-                frame = pd.read_json(path, lines=True)
-            except ValueError:
-                frame = pd.read_json(path)
+            table = _read_delimited(path, "\t" if kind == "tsv" else ",", text)
         else:
-            frame = _read_numpy(path, kind)
+            if kind == "parquet":
+                frame = pd.read_parquet(path)
+            elif kind == "jsonl":
+                frame = pd.read_json(path, lines=True)
+            elif kind == "json":
+                try:
+                    frame = pd.read_json(path, lines=True)
+                except ValueError:
+                    frame = pd.read_json(path)
+            else:
+                frame = _read_numpy(path, kind)
+            table = Table(frame, text, len(frame) if isinstance(frame, pd.DataFrame) else 0)
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -121,15 +215,60 @@ def load_table(source: str | os.PathLike[str]) -> Any:
         raise DataError(f"cannot read '{text}' as {kind}: {reason[:200]}. Check the file's format and suffix.") from None
     except Exception as exc:  # pyarrow raises its own error classes for corrupt Parquet
         raise DataError(f"cannot read '{text}' as {kind} ({type(exc).__name__}): the file may be corrupt.") from None
+    frame = table.frame
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"'{text}' does not hold a table: give rows of records with named columns.")
+    if frame.shape[0] == 0 and table.n_dropped:
+        raise DataError(f"no usable rows: {table.drop_summary()}. Fix those lines: every row needs one value per header column.")
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"'{text}' has no data rows: give a file with a header row and at least one row of data.")
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
         raise DataError(f"'{text}' has the column '{dup}' twice: give every column a unique name.")
-    return frame
+    return table
+
+
+def _read_delimited(path: Path, sep: str, text: str) -> Table:
+    """A CSV/TSV file as a Table; rows of the wrong width are dropped and recorded (see :mod:`._csv_rows`)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from ._csv_rows import first_row_is_ragged, scan
+
+    options = {"sep": sep, "skipinitialspace": True, "index_col": False}
+    frame, suspects = None, None
+    try:
+        with warnings.catch_warnings():
+            # pandas truncates a long first row with only a ParserWarning: treat it as ragged.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, **options)
+        # pandas pads a short row with NaN: only rows with a missing last value may be short.
+        suspects = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy()) if frame.shape[1] > 0 else np.zeros(0, dtype=np.int64)
+        if first_row_is_ragged(path, sep):
+            suspects = None  # its extra fields were dropped without a NaN: count every record
+    except (pd.errors.ParserError, pd.errors.ParserWarning):  # a long row past the first, or a quoting problem
+        pass
+    if frame is not None and suspects is not None and suspects.size == 0:
+        return Table(frame, text, len(frame), unit="line", _scan=lambda: scan(path, sep, suspects))
+    rec = scan(path, sep, suspects)
+    if frame is not None and suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree: count all
+        rec = scan(path, sep)
+    if rec.width == 0:
+        raise pd.errors.EmptyDataError
+    few, many = rec.fields < rec.width, rec.fields > rec.width
+    keep = ~(few | many)
+    if frame is None or not keep.all():  # else pandas' own read was right: only missing values, no ragged row
+        frame = pd.read_csv(rec.kept(keep), **options)
+    if len(frame) != int(keep.sum()):  # the csv module and pandas split the records differently
+        raise DataError(f"cannot match the rows of '{text}' to its lines (odd quoting?): check the file's quotes and line ends.")
+    dropped = {}
+    for mask, reason in ((few, TOO_FEW), (many, TOO_MANY)):
+        if mask.any():
+            dropped[f"{reason} than the {rec.width} header columns"] = [int(v) for v in rec.start[mask]]
+    return Table(frame, text, len(rec.start), dropped, "line", rec.start[keep])
 
 
 def _read_numpy(path: Path, kind: str) -> Any:
@@ -243,4 +382,4 @@ def infer_task(y: Any) -> str:
     return "classification" if integral and n_unique <= MAX_CLASSES_GUESS else "regression"
 
 
-__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "find_dataset", "infer_task", "load_table", "split_target"]
+__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "find_dataset", "infer_task", "load_table", "read_table", "split_target", "Table"]

@@ -1,0 +1,141 @@
+"""CSV/TSV records with their file line numbers and field counts, for :func:`hiddenlayers.data.read_table`.
+
+pandas' fast reader pads a short row with NaN and, when the first data row
+is long, silently truncates it: neither can be reported. This module reads
+the file with the :mod:`csv` module (the same quoting rules as pandas) to
+learn, for every record, where it starts and how many fields it has, so rows
+of the wrong width can be dropped *and named*. It is slower than pandas, so
+:func:`hiddenlayers.data.read_table` calls it only when pandas' own result
+shows a ragged row may exist, or when line numbers are asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+#: Lines :func:`first_row_is_ragged` reads; a header plus first record longer than this goes to the exact scan.
+HEAD_LINES = 200
+
+
+@dataclass(frozen=True)
+class Records:
+    """Every non-blank record of a delimited file after its header.
+
+    ``start``: 1-based file line on which each record begins (header = line 1);
+    ``fields``: its number of fields; ``width``: the header's field count (0
+    for a file of blank lines). Blank lines (only spaces, or tabs when the
+    delimiter is a comma) are skipped, as pandas skips them.
+    """
+
+    width: int
+    start: np.ndarray
+    fields: np.ndarray
+    keep_only: Callable[[np.ndarray], IO[Any]]
+
+    def kept(self, keep: np.ndarray) -> IO[Any]:
+        """The header plus the records where ``keep`` (bool, one per record) is true, as a file for pandas."""
+        return self.keep_only(keep)
+
+
+def _records(lines: list[str], sep: str) -> Iterator[tuple[int, int, int]]:
+    """``(first, end, fields)`` of each non-blank record in ``lines`` (0-based line slice), header included."""
+    reader = csv.reader(lines, delimiter=sep, skipinitialspace=True, strict=False)
+    blank_chars = " \t\r\n".replace(sep, "")
+    first = 0
+    try:
+        for row in reader:
+            end = reader.line_num  # lines consumed so far: this record is lines[first:end]
+            if not (end - first == 1 and not lines[first].strip(blank_chars)):
+                yield first, end, len(row)
+            first = end
+    except csv.Error as exc:
+        raise ValueError(f"line {reader.line_num}: {exc}") from None
+
+
+def scan(path: Path, sep: str, suspects: np.ndarray | None = None) -> Records:
+    """Read ``path`` record by record. Raises ``ValueError`` (with a one-line reason) on text the csv module cannot parse.
+
+    Without quote characters or bare ``\\r`` line ends, a record is one line
+    and its fields are its delimiters plus one: NumPy finds the lines on the
+    bytes (several times faster than the csv module, which handles the rest).
+    ``suspects`` (data-record positions) limits the field count to those
+    records, the others taken as full: for a file pandas read without error,
+    where only rows with a missing last value can be short.
+    """
+    data = path.read_bytes()
+    if b'"' not in data and data.count(b"\r") == data.count(b"\r\n"):
+        return _scan_plain(data, sep, suspects)
+    return _scan_quoted(data.decode("utf-8-sig"), sep)
+
+
+def _scan_plain(data: bytes, sep: str, suspects: np.ndarray | None) -> Records:
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == ord("\n")) + 1  # exclusive end of each line, its newline included
+    if ends.size == 0 or ends[-1] != buf.size:
+        ends = np.append(ends, buf.size)
+    starts = np.r_[0, ends[:-1]]
+    blank_chars = " \t\r\n".replace(sep, "").encode()
+    # Only a line that starts with a blank character can be blank; check those one by one.
+    first = buf[np.minimum(starts, max(buf.size - 1, 0))] if buf.size else np.zeros(starts.size, dtype=np.uint8)
+    nonblank = ~np.isin(first, np.frombuffer(blank_chars, dtype=np.uint8))
+    for i in np.flatnonzero(~nonblank):
+        nonblank[i] = bool(data[starts[i]:ends[i]].strip(blank_chars))
+    rows = np.flatnonzero(nonblank)
+    if rows.size == 0:
+        return Records(0, rows, rows, lambda keep: io.BytesIO(b""))
+    header, rows = rows[0], rows[1:]
+    width = data[starts[header]:ends[header]].count(sep.encode()) + 1
+    if suspects is None:
+        delims = np.flatnonzero(buf == ord(sep))
+        fields = np.searchsorted(delims, ends[rows]) - np.searchsorted(delims, starts[rows]) + 1
+    else:
+        fields = np.full(rows.size, width, dtype=np.int64)
+        for i in suspects:
+            fields[i] = data[starts[rows[i]]:ends[rows[i]]].count(sep.encode()) + 1
+
+    def keep_only(keep: np.ndarray) -> IO[Any]:
+        line_kept = np.zeros(starts.size, dtype=bool)
+        line_kept[header] = True
+        line_kept[rows[keep]] = True
+        return io.BytesIO(buf[np.repeat(line_kept, ends - starts)].tobytes())
+
+    return Records(width, rows + 1, fields, keep_only)
+
+
+def _scan_quoted(text: str, sep: str) -> Records:
+    lines = list(io.StringIO(text, newline=""))  # split on \n, \r\n or \r; kept verbatim
+    records = _records(lines, sep)
+    _, header_end, width = next(records, (0, 0, 0))
+    rows = np.asarray(list(records), dtype=np.int64).reshape(-1, 3)
+
+    def keep_only(keep: np.ndarray) -> IO[Any]:
+        parts = lines[:header_end]
+        for first, end in rows[keep, :2]:
+            parts.extend(lines[first:end])
+        return io.StringIO("".join(parts))
+
+    return Records(width, rows[:, 0] + 1, rows[:, 2], keep_only)
+
+
+def first_row_is_ragged(path: Path, sep: str) -> bool:
+    """Whether the first data record's field count differs from the header's.
+
+    pandas (with ``index_col=False``) drops the extra fields of the *first*
+    data row without a word when they are empty (``1,2,`` under ``a,b``), so
+    its result alone cannot show it; reading two records costs next to nothing.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        lines = list(itertools.islice(f, HEAD_LINES))
+        at_end = not f.readline()
+    found = list(itertools.islice(_records(lines, sep), 2))
+    if len(found) < 2:
+        return not at_end  # no complete first record in the first lines: let the exact scan decide
+    return found[1][1] == len(lines) and not at_end or found[0][2] != found[1][2]
