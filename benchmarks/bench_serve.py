@@ -61,9 +61,8 @@ def free_port() -> int:
 
 
 def make_models(folder: str) -> tuple[str, str, dict]:
-    from hiddenlayers.data import TablePreprocessor
-
     import hiddenlayers as hl
+    from hiddenlayers.data import TablePreprocessor
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(4000, 100))
