@@ -45,7 +45,8 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
 
     from ..data import TablePreprocessor, load_table
     from ..training import STOP_REASONS
-    from ._train import fit_model, gradient_flow_callback, make_estimator, metrics
+    from ._data import metrics
+    from ._train import fit_model, gradient_flow_callback, make_estimator
 
     frame = load_table("digits")
     X, y = frame.drop(columns=["target"]), frame["target"].to_numpy()

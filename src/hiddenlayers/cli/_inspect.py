@@ -16,7 +16,7 @@ import numpy as np
 from ..data import Table, default_target, read_table, resolve_column
 from ..exceptions import DataError
 from ._common import UserError, check_output, clean, note, one_line, print_json
-from ._train import _regression_target, coerce_labels, load_model, model_inputs
+from ._data import coerce_labels, load_model, model_inputs, regression_target
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 REPORT_SUFFIXES = (".html", ".htm")
@@ -54,7 +54,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if table.n_dropped:
         note(table.drop_summary())
     y_raw = frame[name]
-    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else _regression_target(y_raw, name)
+    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else regression_target(y_raw, name)
     return frame.drop(columns=[name]), y, name
 
 

@@ -72,7 +72,7 @@ def parse_objectives(text: str) -> tuple[str, ...]:
 def _load_estimator(path: str) -> Any:
     if Path(path).suffix.lower() == ".onnx":
         raise UserError(f"'{path}' is an ONNX file: this command needs the .safetensors model file it was exported from.")
-    from ._train import load_model
+    from ._data import load_model
 
     model = load_model(path)
     if not hasattr(model, "network_") or type(model).__name__ not in ("MLPClassifier", "MLPRegressor"):
@@ -125,7 +125,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     if epochs < 0:
         raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
     model = _load_estimator(model_path)
-    from ._train import labelled
+    from ._data import labelled
 
     _, A, y = labelled(model, data, target)
     if len(y) < 10:
@@ -168,7 +168,7 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
     model = _load_estimator(model_path)
     X = y = None
     if data is not None:
-        from ._train import labelled
+        from ._data import labelled
 
         raw, A, y = labelled(model, data, target)
         X = raw if getattr(model, "preprocessing_", None) else A
@@ -183,28 +183,6 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
 
 
 # ------------------------------------------------------------------ predict (.onnx)
-def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
-    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame."""
-    import numpy as np
-    import pandas as pd
-
-    from ..data import load_table
-    from ..ship import OnnxModel
-
-    model = OnnxModel(model_path)
-    if proba and model.classes_ is None:
-        raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
-    frame = load_table(data)
-    out, notes = model.run(frame)
-    for msg in notes:
-        note(msg)
-    pred = model.decode(out)
-    col = f"predicted_{model.target or 'value'}"
-    result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
-    if proba and model.classes_ is not None:
-        for i, c in enumerate(model.classes_):
-            result[f"proba_{c}"] = out[:, i]
-    return result
 
 
 # ------------------------------------------------------------------ search
@@ -236,7 +214,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         check_output(html, force=force, inputs=(data,), what="--html")
     from ..data import TablePreprocessor
     from ..rightsize import SearchSpace, search
-    from ._train import prepare
+    from ._data import prepare
 
     prep = prepare(data, target, features, "auto", max_categories)
     pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
@@ -280,5 +258,5 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     return summary
 
 
-__all__ = ["parse_activations", "parse_layers", "parse_objectives", "parse_widths", "predict_onnx", "run_cost", "run_export",
+__all__ = ["parse_activations", "parse_layers", "parse_objectives", "parse_widths", "run_cost", "run_export",
            "run_prune", "run_search"]

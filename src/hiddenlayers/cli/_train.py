@@ -6,20 +6,16 @@ import json
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..data import TablePreprocessor, infer_task, load_table, split_target
-from ..exceptions import DataError, HiddenLayersError
-from ._common import UserError, check_output, clean, labelled_table, note, one_line, print_json, read_labelled
-
-TASKS = ("auto", "classification", "regression")
-#: Fewer usable rows than this (after dropping ragged and unlabelled ones) cannot be trained on.
-MIN_TRAIN_ROWS = 2
+from ..data import TablePreprocessor, load_table
+from ..exceptions import HiddenLayersError
+from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._data import labelled, load_model, metrics, model_inputs, prepare, show_evaluation
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -36,71 +32,6 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
             value = raw.strip()
         out[key] = value
     return out
-
-
-def coerce_labels(y: pd.Series, classes: np.ndarray | None = None) -> np.ndarray:
-    """Target labels as a clean 1-D array: whole numbers as int64, anything else as text.
-
-    With ``classes`` (a fitted model's ``classes_``), labels follow their type.
-    """
-    if classes is not None and np.asarray(classes).dtype.kind in "OUS":
-        return y.map(str).to_numpy(dtype=object)
-    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
-        values = y.to_numpy(dtype=np.float64)
-        if np.all(values == np.round(values)):
-            return values.astype(np.int64)
-        return values
-    if classes is not None:
-        num = pd.to_numeric(y, errors="coerce")
-        if num.notna().all():
-            return coerce_labels(num, classes)
-    return y.map(str).to_numpy(dtype=object)
-
-
-def _regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
-    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row."""
-    num = pd.to_numeric(y, errors="coerce")
-    bad = num.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        at = where(row) if where is not None else f"row {row + 1}"
-        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or use --task classification.")
-    values = num.to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(values)):
-        raise DataError(f"regression target '{name}' holds infinite values: replace them.")
-    return values
-
-
-def _no_target(columns: list[str]) -> str:
-    shown = ", ".join(repr(c) for c in columns[:8]) + (f", ... ({len(columns)} columns)" if len(columns) > 8 else "")
-    return f"no target column given: pass --target COLUMN, one of {shown}."
-
-
-def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int) -> dict[str, Any]:
-    """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
-
-    ``"dropped"`` says which rows were dropped while reading (empty if none): the
-    caller notes it once its own checks pass, so an error stays one line.
-    """
-    if task not in TASKS:
-        raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
-    frame, dropped = table.frame, table.drop_summary()
-    feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    X, y = split_target(frame, name, feats)
-    kind = infer_task(y) if task == "auto" else task
-    if kind == "classification":
-        labels = coerce_labels(y)
-        classes = np.unique(labels.astype(str)) if labels.dtype == object else np.unique(labels)
-        if len(classes) < 2:
-            raise DataError(
-                f"target '{name}' has only one class ('{classes[0]}') in {len(labels)} usable rows: classification needs at least 2 different values"
-                + (f" ({dropped})." if dropped else ".")
-            )
-        yv: np.ndarray = labels
-    else:
-        yv = _regression_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}")
-    return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv), "dropped": dropped}
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
@@ -253,64 +184,6 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     Console().print(t)
 
 
-def metrics(model: Any, A: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Classifier: accuracy, balanced accuracy, F1 (macro), confusion matrix; regressor: R², MAE, RMSE."""
-    return prediction_metrics(model.predict(A), y, getattr(model, "classes_", None))
-
-
-def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None) -> dict[str, Any]:
-    """:func:`metrics` from predictions: ``classes`` (a classifier's ``classes_``) picks the classification metrics."""
-    from sklearn import metrics as M
-
-    if classes is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            labels = list(classes)
-            return {
-                "accuracy": float(M.accuracy_score(y, pred)),
-                "balanced_accuracy": float(M.balanced_accuracy_score(y, pred)),
-                "f1_macro": float(M.f1_score(y, pred, average="macro", labels=labels, zero_division=0)),
-                "confusion_matrix": {"labels": [str(c) for c in labels], "matrix": M.confusion_matrix(y, pred, labels=labels).tolist()},
-            }
-    return {
-        "r2": float(M.r2_score(y, pred)) if len(y) > 1 else float("nan"),
-        "mae": float(M.mean_absolute_error(y, pred)),
-        "rmse": float(np.sqrt(M.mean_squared_error(y, pred))),
-    }
-
-
-def load_model(path: str) -> Any:
-    from ..ship import load
-
-    return load(path)
-
-
-def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
-    """The matrix ``model`` reads, from a raw table (its stored preprocessing, or plain numeric columns)."""
-    state = getattr(model, "preprocessing_", None)
-    if state:
-        pre = TablePreprocessor.from_dict(state)
-        target = state.get("target")
-        if target in frame.columns and target not in pre.feature_names:
-            frame = frame.drop(columns=[target])
-        res = pre.transform(frame)
-        for msg in res.notes:
-            note(msg)
-        return res.matrix
-    names = [str(n) for n in getattr(model, "feature_names_in_", [])]
-    if names:
-        missing = [n for n in names if n not in frame.columns]
-        if missing:
-            raise DataError(f"the data lacks column(s) {', '.join(map(repr, missing[:10]))} that the model was trained on.")
-        frame = frame[names]
-    if frame.shape[1] != model.n_features_in_:
-        raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-    try:
-        return frame.to_numpy(dtype=np.float64)
-    except (ValueError, TypeError):
-        raise DataError("this model has no stored preprocessing, so every column must be numeric: convert text columns first.") from None
-
-
 def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool) -> None:
     """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix."""
     if out is not None:
@@ -319,7 +192,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
     if Path(model_path).suffix.lower() == ".onnx":
-        from ._rightsize import predict_onnx
+        from ._data import predict_onnx
 
         result = predict_onnx(model_path, data, proba=proba)
     else:
@@ -369,17 +242,6 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, data)
 
 
-def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
-    """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
-    lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
-    y = coerce_labels(lab.y, model.classes_) if hasattr(model, "classes_") else _regression_target(lab.y, lab.name, lab.where)
-    A = model_inputs(model, lab.X)
-    if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
-        note(lab.table.drop_summary())
-    return lab.X, A, y
-
-
 def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
     """Metrics of a saved model on labelled ``data``; printed as tables or JSON."""
     model = load_model(model_path)
@@ -390,29 +252,3 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
     return result
 
 
-def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
-    """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables."""
-    if as_json:
-        print_json(clean(result))
-        return
-    m = result["metrics"]
-    from rich.console import Console
-    from rich.table import Table
-
-    con = Console()
-    t = Table(title=f"{result['task']} metrics on {result['rows']} rows", title_justify="left")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
-    for k, v in m.items():
-        if k != "confusion_matrix":
-            t.add_row(k.replace("_", " "), f"{v:.4f}")
-    con.print(t)
-    if "confusion_matrix" in m:
-        cm = m["confusion_matrix"]
-        c = Table(title="confusion matrix (rows: true, columns: predicted)", title_justify="left")
-        c.add_column("")
-        for lab in cm["labels"]:
-            c.add_column(lab, justify="right")
-        for lab, row in zip(cm["labels"], cm["matrix"]):
-            c.add_row(lab, *(str(v) for v in row))
-        con.print(c)
