@@ -30,6 +30,7 @@ class Constraint:
 
     text: str = "a valid value"
     type: str = "object"
+    error: type[Exception] = ValueError  # TypeError where a table keeps an older TypeError
 
     def allows(self, value: Any) -> bool:
         raise NotImplementedError
@@ -37,7 +38,7 @@ class Constraint:
     def check(self, name: str, value: Any) -> None:
         """Raise ``ValueError("<name> must be <text>. Received: <name>=<value!r>.")`` unless allowed."""
         if not self.allows(value):
-            raise ValueError(f"{name} must be {self.text}. Received: {name}={value!r}.")
+            raise self.error(f"{name} must be {self.text}. Received: {name}={value!r}.")
 
 
 def _is_bool(value: Any) -> bool:
@@ -117,8 +118,8 @@ class Bool(Constraint):
 
     type = "bool"
 
-    def __init__(self, *, text: str = "True or False") -> None:
-        self.text = text
+    def __init__(self, *, text: str = "True or False", error: type[Exception] = ValueError) -> None:
+        self.text, self.error = text, error
 
     def allows(self, value: Any) -> bool:
         return _is_bool(value)
@@ -221,6 +222,8 @@ def document(table: Sequence[Param]) -> Callable[[T], T]:
             tail = tail[end:]
         if tail and tail[0].lstrip().startswith(">>>"):
             tail = ["Examples", "--------", *tail]
+        elif tail and tail[0].strip() == "Example":  # numpydoc's name for the section
+            tail = ["Examples", "--------", *tail[2:]]
         while head and not head[-1].strip():
             head.pop()
         parts = ["\n".join(head), parameters_section(table)]
