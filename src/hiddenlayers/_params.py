@@ -91,7 +91,7 @@ class Options(Constraint):
 
     def __init__(self, values: Iterable[Any], *, text: str | None = None, type: str | None = None) -> None:
         self.values = tuple(values)
-        self.text = text or "one of " + ", ".join(map(repr, self.values))
+        self.text = text or (repr(self.values[0]) if len(self.values) == 1 else "one of " + ", ".join(map(repr, self.values)))
         self.type = type or "{" + ", ".join(map(repr, self.values)) + "}"
 
     def allows(self, value: Any) -> bool:

@@ -7,8 +7,12 @@ training set's mean and standard deviation, which live in the model file.
 Training is :func:`hiddenlayers.training.train` (autograd, flat-buffer
 optimizers) with early stopping on a stratified validation split.
 
->>> clf = ImageClassifier(max_iter=5).fit(X_train, y_train)   # (N, 28, 28) uint8
->>> clf.score(X_test, y_test)
+>>> import numpy as np
+>>> X = np.random.default_rng(0).integers(0, 256, size=(40, 8, 8), dtype=np.uint8)  # (N, H, W) uint8
+>>> y = np.repeat(["shirt", "shoe"], 20)
+>>> clf = ImageClassifier("conv4k3,pool2,8", max_iter=2, early_stopping=False, random_state=0).fit(X, y)
+>>> clf.predict(X[:3]).shape, 0 <= clf.score(X, y) <= 1
+((3,), True)
 """
 
 from __future__ import annotations

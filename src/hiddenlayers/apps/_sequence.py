@@ -8,8 +8,13 @@ file). Sequences are padded to the longest in each batch and each layer
 reads only its own sample's steps (packed sequences for LSTM/GRU, masking
 for convolution and pooling), so padding never changes a prediction.
 
->>> clf = SequenceClassifier("lstm64,32", max_iter=20).fit(frames, labels)
->>> clf.predict(frames[:5])
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> frames = [rng.normal(size=(int(t), 3)) for t in rng.integers(5, 10, size=30)]  # (T, F) each
+>>> labels = np.tile([0, 1], 15)
+>>> clf = SequenceClassifier("lstm8,4", max_iter=2, early_stopping=False, random_state=0).fit(frames, labels)
+>>> clf.predict(frames[:5]).shape
+(5,)
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ characters) fitted on the training texts turns each text into ids; its
 vocabulary is saved in the model file as JSON, and words never seen in
 ``fit`` map to the "unknown" id at predict time.
 
->>> clf = TextClassifier(max_iter=10).fit(["a fine film", "a dull mess", ...], [1, 0, ...])
->>> clf.predict(["what a fine mess"])
+>>> texts = ["a fine film", "a dull mess", "fine acting", "a dull plot"] * 5
+>>> clf = TextClassifier("embed8,gru8", max_iter=3, early_stopping=False, random_state=0).fit(texts, [1, 0, 1, 0] * 5)
+>>> clf.predict(["what a fine mess"]).shape
+(1,)
 """
 
 from __future__ import annotations

@@ -10,9 +10,13 @@ tied to the target embeddings, trains the decoder over whole sentences at once
 (about 2x faster per epoch than step-by-step Bahdanau) and learns in fewer epochs. Decoding is greedy (``beam_size=1``) or beam search with length
 normalisation; :meth:`Translator.score` is corpus BLEU from ``sacrebleu``.
 
->>> tr = Translator(hidden_size=128, random_state=0).fit(english, spanish)
->>> tr.predict(["in the beginning"], beam_size=5)
->>> tr.score(test_english, test_spanish)          # BLEU, 0-100
+>>> english = ["the cat sleeps", "the dog sleeps", "the cat eats", "the dog eats"] * 4
+>>> spanish = ["el gato duerme", "el perro duerme", "el gato come", "el perro come"] * 4
+>>> tr = Translator(hidden_size=16, embed_dim=8, max_iter=2, early_stopping=False, random_state=0).fit(english, spanish)
+>>> type(tr.predict(["the cat sleeps"], beam_size=2)[0])
+<class 'str'>
+>>> 0 <= tr.score(english, spanish) <= 100          # corpus BLEU
+True
 """
 
 from __future__ import annotations
