@@ -5,7 +5,7 @@ experience replay and a target network, plus double-DQN targets (van Hasselt
 et al. 2016): the online network picks the next action, the target network
 values it. The Q-network is a :class:`~hiddenlayers.Network` (observation ->
 hidden layers -> one Q-value per action) trained with the flat-buffer
-optimizers of :mod:`hiddenlayers.optim` in a plain loop, written out below.
+optimizers of :mod:`hiddenlayers.training` in a plain loop, written out below.
 Greedy evaluations during training keep the best weights seen (model
 selection, since DQN is known to forget a solved task and re-learn it).
 """

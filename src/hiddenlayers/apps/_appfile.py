@@ -1,6 +1,6 @@
 """Save and load the application models: one ``.safetensors`` file, JSON metadata.
 
-Same layout as :mod:`hiddenlayers.modelfile` (tensors = ``state_dict`` plus
+Same layout as :mod:`hiddenlayers.ship._modelfile` (tensors = ``state_dict`` plus
 named arrays; metadata key ``hiddenlayers`` holds one JSON document with
 ``format``, ``format_version``, ``estimator``, ``params`` and ``state``).
 Loading parses JSON and raw tensors only; it never unpickles anything.

@@ -1,6 +1,6 @@
 """``TextClassifier``: texts -> token ids -> embedding + recurrent hidden layers, scikit-learn API.
 
-A :class:`~hiddenlayers.apps.sequence.SequenceClassifier` whose input is
+A :class:`~hiddenlayers.apps.SequenceClassifier` whose input is
 text: a :class:`~hiddenlayers.apps._tokenize.Tokenizer` (words or
 characters) fitted on the training texts turns each text into ids; its
 vocabulary is saved in the model file as JSON, and words never seen in

@@ -210,7 +210,7 @@ class Recording(Mapping):
 
     ``kinds``: dense/conv/recurrent per layer; ``pre``: pre-activations (our
     dense layers only); ``activations``: activation name per layer or None;
-    ``stats``: :class:`~hiddenlayers.lens.stats.LayerStats` per layer;
+    ``stats``: :class:`~hiddenlayers.lens.LayerStats` per layer;
     ``n_rows``: rows seen. With ``stream=True`` only the first ``sample``
     rows are kept as arrays; statistics cover every row.
     """
