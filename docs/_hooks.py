@@ -71,7 +71,6 @@ def _reference_page(page: str, module_name: str, note: str) -> str:
 
 
 def _cli_page() -> str:
-    import click
     import typer
     from typer.testing import CliRunner
 
@@ -82,16 +81,16 @@ def _cli_page() -> str:
     env = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
     lines = ["# CLI reference", "", "Generated at build time from the `hiddenlayers` command's own `--help` (Typer).", ""]
 
-    def add(path: list[str], command: click.Command) -> None:
+    def add(path: list[str], command: Any) -> None:
         result = runner.invoke(app, [*path, "--help"], env=env)
         if result.exit_code != 0:
             raise RuntimeError(f"hiddenlayers {' '.join(path)} --help failed: {result.output}")
         title = " ".join(["hiddenlayers", *path])
         lines.extend([f"## `{title}`" if path else "## `hiddenlayers`", "", "```text", result.output.rstrip(), "```", ""])
-        if isinstance(command, click.Group):
-            for name in sorted(command.commands):
-                if not command.commands[name].hidden:
-                    add([*path, name], command.commands[name])
+        subcommands = getattr(command, "commands", {})  # a group (Typer may bring its own click)
+        for name in subcommands:  # in --help's order
+            if not getattr(subcommands[name], "hidden", False):
+                add([*path, name], subcommands[name])
 
     add([], group)
     return "\n".join(lines)
