@@ -13,8 +13,8 @@ scikit-learn's ``sklearn.utils._param_validation`` vocabulary (``Interval``,
 
 from __future__ import annotations
 
+import builtins
 import inspect
-import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ class Constraint:
 
     text: str = "a valid value"
     type: str = "object"
-    error: type[Exception] = ValueError  # TypeError where a table keeps an older TypeError
+    error: builtins.type[Exception] = ValueError  # TypeError where a table keeps an older TypeError
 
     def allows(self, value: Any) -> bool:
         raise NotImplementedError
@@ -79,11 +79,12 @@ class Interval(Constraint):
     def allows(self, value: Any) -> bool:
         if not isinstance(value, self.kind) or (not self.bools and _is_bool(value)):
             return False
-        if isinstance(value, numbers.Real) and math.isnan(value):
+        x: Any = value  # a Real (isinstance narrowed it to object)
+        if x != x:  # NaN (of any float type)
             return False
-        if self.left is not None and (value < self.left or (value == self.left and self.closed in ("right", "neither"))):
+        if self.left is not None and (x < self.left or (x == self.left and self.closed in ("right", "neither"))):
             return False
-        return not (self.right is not None and (value > self.right or (value == self.right and self.closed in ("left", "neither"))))
+        return not (self.right is not None and (x > self.right or (x == self.right and self.closed in ("left", "neither"))))
 
 
 class Options(Constraint):
@@ -118,7 +119,7 @@ class Bool(Constraint):
 
     type = "bool"
 
-    def __init__(self, *, text: str = "True or False", error: type[Exception] = ValueError) -> None:
+    def __init__(self, *, text: str = "True or False", error: builtins.type[Exception] = ValueError) -> None:
         self.text, self.error = text, error
 
     def allows(self, value: Any) -> bool:
