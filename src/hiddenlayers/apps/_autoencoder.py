@@ -20,13 +20,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import Tensor, nn
 
+from .._params import Bool, Param, document, validate
 from ..exceptions import DataError, NotFittedError
-from ..network import Network, activation_names, load_device, resolve_device
+from ..network import Network, load_device, resolve_device
 from ..training import History
+from ._app_params import fraction, positive_int, row
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
 from ._fit import (
-    check_fraction,
-    check_positive_int,
     device_of,
     fit_squared_error,
     float_tensor,
@@ -55,17 +55,31 @@ class AutoencoderNet(nn.Module):
         return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
 
 
+AUTOENCODER_PARAMS: tuple[Param, ...] = (
+    row("hidden_layer_sizes", (64, 32), "Encoder hidden layers, e.g. (64, 32); the decoder mirrors them"),
+    Param("n_components", positive_int(), 8, "Width of the linear bottleneck (the code transform returns)"),
+    row("activation", "relu"),
+    Param("contamination", fraction(0.0, 0.5 + 1e-12), 0.1, "Expected fraction of outliers in the training data; sets offset_"),
+    Param("standardize", Bool(), True, "Scale each feature to zero mean, unit variance before encoding (stored in the file)", check=False),
+    row("alpha", 1e-4),
+    row("learning_rate_init", 1e-3),
+    row("batch_size", 256),
+    row("max_iter", 200),
+    row("tol", 1e-5),
+    row("n_iter_no_change", 10),
+    row("early_stopping", True, "Hold out validation_fraction of the rows and stop when their reconstruction error stops falling"),
+    row("validation_fraction", 0.1),
+    row("device", "auto"),
+    row("random_state", None),
+)
+
+
+@document(AUTOENCODER_PARAMS)
 class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
 
-    Parameters
-    ----------
-    hidden_layer_sizes : encoder hidden layers, e.g. ``(64, 32)``; the decoder mirrors them.
-    n_components : width of the linear bottleneck (the code ``transform`` returns).
-    contamination : expected fraction of outliers in the training data; sets ``offset_``.
-    standardize : scale each feature to zero mean, unit variance before encoding (stored in the file).
-    early_stopping : hold out ``validation_fraction`` of rows and stop when their error stops falling.
-    device : ``"auto"`` (CUDA, else Apple MPS, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    ``transform`` returns the bottleneck code; ``score_samples`` the negative
+    reconstruction error; ``predict`` 1 for inliers and -1 for outliers.
 
     Example
     -------
@@ -114,15 +128,7 @@ class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------ fitting
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
-        hidden_spec(self.hidden_layer_sizes)
-        check_positive_int(self.n_components, "n_components")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
-        check_fraction(self.contamination, "contamination", 0.0, 0.5 + 1e-12)
-        check_fraction(self.validation_fraction, "validation_fraction")
-        if self.activation not in activation_names():
-            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        validate(self, AUTOENCODER_PARAMS)
         return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any = None) -> Autoencoder:

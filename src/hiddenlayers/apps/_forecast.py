@@ -21,12 +21,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._params import Param, StrOptions, document, validate
 from ..exceptions import DataError, NotFittedError
-from ..network import Network, activation_names, load_device, resolve_device
+from ..network import Network, load_device, resolve_device
 from ..training import History
+from ._app_params import positive_int, row
 from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
 from ._fit import (
-    check_fraction,
     check_positive_int,
     device_of,
     fit_squared_error,
@@ -53,6 +54,27 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+FORECASTER_PARAMS: tuple[Param, ...] = (
+    Param("window", positive_int(), 24, "Past values each forecast reads"),
+    Param("horizon", positive_int(), 1, "Future values each forecast gives"),
+    row("hidden_layer_sizes", (64,)),
+    row("activation", "relu"),
+    Param("target", StrOptions(TARGETS, text=f"one of {', '.join(TARGETS)}"), "level",
+          "What the network predicts: the next values ('level') or their changes from the last value ('delta')"),
+    row("alpha", 1e-4),
+    row("learning_rate_init", 1e-3),
+    row("batch_size", 32),
+    row("max_iter", 500),
+    row("tol", 1e-6),
+    row("n_iter_no_change", 20),
+    row("early_stopping", True, "Hold out the last validation_fraction of the windows and stop when their error stops falling"),
+    row("validation_fraction", 0.15),
+    row("device", "auto"),
+    row("random_state", None),
+)
+
+
+@document(FORECASTER_PARAMS)
 class Forecaster(BaseEstimator):
     """Forecast the next ``horizon`` values of a series from its last ``window`` values.
 
@@ -64,8 +86,7 @@ class Forecaster(BaseEstimator):
     ``window`` values before it (so ``[:-1, 0]`` are the one-step forecasts
     of ``series[window:]``).
 
-    ``device``: ``"auto"`` (CUDA, else Apple MPS, else CPU), ``"cpu"``,
-    ``"cuda"``, ``"cuda:N"`` or ``"mps"``; the windows are made there.
+    The windows are made on ``device``.
 
     Example
     -------
@@ -113,14 +134,7 @@ class Forecaster(BaseEstimator):
 
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
-        hidden_spec(self.hidden_layer_sizes)
-        for name in ("window", "horizon", "batch_size", "max_iter", "n_iter_no_change"):
-            check_positive_int(getattr(self, name), name)
-        check_fraction(self.validation_fraction, "validation_fraction")
-        if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(TARGETS)}. Received: target={self.target!r}.")
-        if self.activation not in activation_names():
-            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
+        validate(self, FORECASTER_PARAMS)
         return resolve_device(self.device)
 
     # ----------------------------------------------------------- windows

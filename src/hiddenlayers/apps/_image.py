@@ -7,8 +7,12 @@ training set's mean and standard deviation, which live in the model file.
 Training is :func:`hiddenlayers.training.train` (autograd, flat-buffer
 optimizers) with early stopping on a stratified validation split.
 
->>> clf = ImageClassifier(max_iter=5).fit(X_train, y_train)   # (N, 28, 28) uint8
->>> clf.score(X_test, y_test)
+>>> import numpy as np
+>>> X = np.random.default_rng(0).integers(0, 256, size=(40, 8, 8), dtype=np.uint8)  # (N, H, W) uint8
+>>> y = np.repeat(["shirt", "shoe"], 20)
+>>> clf = ImageClassifier("conv4k3,pool2,8", max_iter=2, early_stopping=False, random_state=0).fit(X, y)
+>>> clf.predict(X[:3]).shape, 0 <= clf.score(X, y) <= 1
+((3,), True)
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .._params import Checked, Param, document, validate
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
 from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
+from ._app_params import row
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import check_fraction, check_positive_int, seed_everything
+from ._fit import seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -35,12 +41,32 @@ def _is_path(X: Any) -> bool:
     return isinstance(X, (str, os.PathLike))
 
 
+IMAGE_PARAMS: tuple[Param, ...] = (
+    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'conv32k3,pool2,conv64k3,pool2,128'",
+        constraint=Checked(Spec.parse, text="a hidden-layer spec such as 'conv32k3,pool2,128'", type="str or list of layer specs")),
+    row("activation", "relu", check=False),  # checked, with the nearest valid name, when the network is built
+    row("solver", "adam"),
+    row("learning_rate", "constant"),
+    row("learning_rate_init", 1e-3),
+    row("alpha", 0.0),
+    row("batch_size", 128),
+    row("max_iter", 20),
+    row("early_stopping", True, "Hold out a stratified validation_fraction of the images and stop when their loss stops improving"),
+    row("validation_fraction", 0.1),
+    row("n_iter_no_change", 3),
+    row("tol", 1e-4),
+    row("dtype", "float32"),
+    row("device", "auto", check=False),  # resolved by fit
+    row("random_state", None),
+    row("verbose", False),
+)
+
+
+@document(IMAGE_PARAMS)
 class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
-    ``hidden_layer_sizes`` is a spec such as ``"conv32k3,pool2,conv64k3,pool2,128"``;
-    ``learning_rate`` is a schedule: ``constant``, ``cosine``, ``invscaling``, ``adaptive``, ``plateau``;
-    fitted attributes follow scikit-learn: ``classes_``, ``network_``,
+    Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
     ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)``.
     """
@@ -127,16 +153,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
 
     # -- fit --------------------------------------------------------------
     def _validate_params(self) -> Spec:  # type: ignore[override]
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
-        check_fraction(self.validation_fraction, "validation_fraction")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={self.dtype!r}.")
-        if isinstance(self.learning_rate_init, bool) or not isinstance(self.learning_rate_init, (int, float)) or not self.learning_rate_init > 0:
-            raise ValueError(f"learning_rate_init must be a number > 0. Received: learning_rate_init={self.learning_rate_init!r}.")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha < 0:
-            raise ValueError(f"alpha must be a number >= 0. Received: alpha={self.alpha!r}.")
+        validate(self, IMAGE_PARAMS)
         return Spec.parse(self.hidden_layer_sizes)
 
     def fit(self, X: Any, y: Any = None) -> ImageClassifier:

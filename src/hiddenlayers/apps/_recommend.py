@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -22,11 +23,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
+from .._params import Checked, Interval, Param, document, validate
 from ..exceptions import DataError, NotFittedError
-from ..network import Network, activation_names, load_device, resolve_device
+from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, make_optimizer
+from ._app_params import number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_fraction, check_positive_int, device_of, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fit import device_of, forward_batches, hidden_spec, one_thread, seed_everything
 
 
 class RecommenderNet(nn.Module):
@@ -149,14 +152,41 @@ def _fit_penalized(est: Recommender, X: Tensor, Y: Tensor, validation: tuple[Ten
     return hist
 
 
+def _check_clip(clip: Any) -> None:
+    if clip is not None and (len(clip) != 2 or not clip[0] < clip[1]):
+        raise ValueError(f"clip must be None or (low, high) with low < high, e.g. (0.5, 5.0). Received: clip={clip!r}.")
+
+
+RECOMMENDER_PARAMS: tuple[Param, ...] = (
+    Param("n_factors", positive_int(), 32, "Width of each user and item embedding"),
+    row("hidden_layer_sizes", (64,), "Hidden layers over the concatenated user and item embeddings"),
+    row("activation", "relu"),
+    Param("dropout", Interval(Real, 0, 1, closed="left"), 0.0, "Dropout on the hidden layers while training"),
+    Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings"),
+    Param("bias_reg", number(0, strict=False), 5.0, "L2 penalty on the user and item biases (shrinks rarely rated ones to the mean)"),
+    row("alpha", 1e-4),
+    row("learning_rate_init", 1e-3),
+    row("batch_size", 256),
+    row("max_iter", 100),
+    row("tol", 1e-4),
+    row("n_iter_no_change", 3),
+    row("early_stopping", True, "Hold out validation_fraction of the ratings and stop when their error stops falling"),
+    row("validation_fraction", 0.1),
+    Param("clip", Checked(_check_clip, text="None or (low, high) with low < high", type="tuple of float or None"), None,
+          "Clip predictions to the rating scale, e.g. (0.5, 5.0); None: no clipping"),
+    row("device", "auto"),
+    row("random_state", None),
+)
+
+
+@document(RECOMMENDER_PARAMS)
 class Recommender(RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
     ``(n, 2)`` array, or a ``(users, items)`` tuple. ``score`` is R²
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
-    recommender metric. ``device``: ``"auto"`` (CUDA, else Apple MPS, else
-    CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    recommender metric.
 
     Example
     -------
@@ -207,20 +237,7 @@ class Recommender(RegressorMixin, BaseEstimator):
 
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
-        hidden_spec(self.hidden_layer_sizes)
-        for name in ("n_factors", "batch_size", "max_iter", "n_iter_no_change"):
-            check_positive_int(getattr(self, name), name)
-        check_fraction(self.validation_fraction, "validation_fraction")
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
-            raise ValueError(f"dropout must be a number in [0, 1). Received: dropout={self.dropout!r}.")
-        for name in ("reg", "bias_reg"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0. Received: {name}={value!r}.")
-        if self.activation not in activation_names():
-            raise ValueError(f"activation must be one of {', '.join(activation_names())}. Received: activation={self.activation!r}.")
-        if self.clip is not None and (len(self.clip) != 2 or not self.clip[0] < self.clip[1]):
-            raise ValueError(f"clip must be None or (low, high) with low < high, e.g. (0.5, 5.0). Received: clip={self.clip!r}.")
+        validate(self, RECOMMENDER_PARAMS)
         return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any) -> Recommender:

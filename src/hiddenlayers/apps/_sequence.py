@@ -8,8 +8,13 @@ file). Sequences are padded to the longest in each batch and each layer
 reads only its own sample's steps (packed sequences for LSTM/GRU, masking
 for convolution and pooling), so padding never changes a prediction.
 
->>> clf = SequenceClassifier("lstm64,32", max_iter=20).fit(frames, labels)
->>> clf.predict(frames[:5])
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> frames = [rng.normal(size=(int(t), 3)) for t in rng.integers(5, 10, size=30)]  # (T, F) each
+>>> labels = np.tile([0, 1], 15)
+>>> clf = SequenceClassifier("lstm8,4", max_iter=2, early_stopping=False, random_state=0).fit(frames, labels)
+>>> clf.predict(frames[:5]).shape
+(5,)
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .._params import Param, document, validate
 from ..exceptions import DataError
 from ..network import Embed, Spec, load_device, resolve_device
 from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
+from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import check_fraction, check_positive_int, hidden_spec, one_thread, seed_everything
+from ._fit import hidden_spec, one_thread, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from ._seqnet import SequenceNetwork
 
@@ -36,13 +43,34 @@ DEFAULT_EMBED = 32  # width of the embedding put first when token ids meet a spe
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
+SEQUENCE_PARAMS: tuple[Param, ...] = (
+    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'lstm64,32', 'gru64:bi,32' or 'conv32k5:same,gmp,32'"),
+    row("activation", "relu", check=False),  # checked, with the nearest valid name, when the network is built
+    row("solver", "adam"),
+    row("learning_rate", "constant"),
+    row("learning_rate_init", 3e-3),
+    row("alpha", 0.0),
+    row("batch_size", 64),
+    row("max_iter", 30),
+    row("early_stopping", True, "Hold out a stratified validation_fraction of the sequences and stop when their loss stops improving"),
+    row("validation_fraction", 0.1),
+    row("n_iter_no_change", 5),
+    row("tol", 1e-4),
+    row("clip_grad_norm", 5.0),
+    Param("max_len", positive_int(none=True, text="an integer >= 1"), None, "Keep the first max_len steps of longer sequences; None keeps all"),
+    row("dtype", "float32"),
+    row("device", "auto", check=False),  # resolved by fit
+    row("random_state", None),
+    row("verbose", False),
+)
+
+
+@document(SEQUENCE_PARAMS)
 class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
-    ``hidden_layer_sizes`` is a spec such as ``"lstm64,32"``, ``"gru64:bi,32"``
-    or ``"conv32k5:same,gmp,32"``; with token ids and a spec that does not
-    start with ``embedD``, an ``embed32`` layer goes first. ``max_len`` keeps
-    the first ``max_len`` steps of longer sequences. Fitted attributes follow
+    With token ids and a spec that does not start with ``embedD``, an ``embed32``
+    layer goes first. Fitted attributes follow
     scikit-learn (``classes_``, ``network_``, ``history_``, ``loss_curve_``,
     ``validation_scores_``, ``n_iter_``, ``stop_reason_``) plus
     ``input_kind_`` (``"features"`` or ``"ids"``), ``n_features_in_``
@@ -50,6 +78,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
     """
 
     _samples = "sequences"
+    _param_table: tuple[Param, ...] = SEQUENCE_PARAMS
 
     _id_shift = 1  # user ids 0.. become 1.. so that 0 can mean padding
 
@@ -144,20 +173,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
 
     # -- fit ----------------------------------------------------------------------
     def _validate_params(self) -> Spec:
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
-        check_fraction(self.validation_fraction, "validation_fraction")
-        if self.max_len is not None:
-            check_positive_int(self.max_len, "max_len")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={self.dtype!r}.")
-        for name in ("learning_rate_init", "clip_grad_norm"):
-            value = getattr(self, name)
-            if (value is not None or name == "learning_rate_init") and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
-                raise ValueError(f"{name} must be a number > 0{' or None' if name == 'clip_grad_norm' else ''}. Received: {name}={value!r}.")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha < 0:
-            raise ValueError(f"alpha must be a number >= 0. Received: alpha={self.alpha!r}.")
+        validate(self, self._param_table)
         return hidden_spec(self.hidden_layer_sizes)
 
     def fit(self, X: Any, y: Any) -> SequenceClassifier:

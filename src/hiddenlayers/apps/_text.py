@@ -1,40 +1,58 @@
 """``TextClassifier``: texts -> token ids -> embedding + recurrent hidden layers, scikit-learn API.
 
-A :class:`~hiddenlayers.apps.sequence.SequenceClassifier` whose input is
+A :class:`~hiddenlayers.apps.SequenceClassifier` whose input is
 text: a :class:`~hiddenlayers.apps._tokenize.Tokenizer` (words or
 characters) fitted on the training texts turns each text into ids; its
 vocabulary is saved in the model file as JSON, and words never seen in
 ``fit`` map to the "unknown" id at predict time.
 
->>> clf = TextClassifier(max_iter=10).fit(["a fine film", "a dull mess", ...], [1, 0, ...])
->>> clf.predict(["what a fine mess"])
+>>> texts = ["a fine film", "a dull mess", "fine acting", "a dull plot"] * 5
+>>> clf = TextClassifier("embed8,gru8", max_iter=3, early_stopping=False, random_state=0).fit(texts, [1, 0, 1, 0] * 5)
+>>> clf.predict(["what a fine mess"]).shape
+(1,)
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from .._params import Bool, Param, StrOptions, document
+from ._app_params import positive_int, row
 from ._seqdata import IDS
-from ._sequence import SequenceClassifier
+from ._sequence import SEQUENCE_PARAMS, SequenceClassifier
 from ._tokenize import UNKNOWN_ID, Tokenizer, as_texts
 
 DEFAULT_SPEC = "embed64,gru64"
 
 
+_SEQ = {p.name: p for p in SEQUENCE_PARAMS}
+
+TEXT_PARAMS: tuple[Param, ...] = (
+    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'embed64,gru64' or 'embed64,conv64k5,gmp'"),
+    Param("tokenizer", StrOptions(("word", "char"), text="'word' or 'char'"), "word", "Split texts into words (and punctuation) or characters"),
+    Param("max_vocab", positive_int(none=True), 20000, "Keep the most frequent tokens; None keeps all"),
+    Param("min_freq", positive_int(), 1, "Drop tokens seen fewer times than this in fit"),
+    Param("lowercase", Bool(), True, "Fold case before tokenizing"),
+    replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
+    *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter",
+                               "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
+                               "device", "random_state", "verbose")),
+)
+
+
+@document(TEXT_PARAMS)
 class TextClassifier(SequenceClassifier):
     """Classify texts with an embedding and recurrent (or 1-D conv) hidden layers.
 
-    ``tokenizer``: ``"word"`` or ``"char"``; ``max_vocab``: keep the most
-    frequent tokens (``None`` = all); ``min_freq``: drop rarer tokens;
-    ``lowercase``: fold case; ``max_len``: keep each text's first
-    ``max_len`` tokens. A text with no tokens reads as one unknown token.
-    The other parameters and the fitted attributes are those of
-    :class:`SequenceClassifier`, plus ``tokenizer_`` (the fitted :class:`Tokenizer`).
+    A text with no tokens reads as one unknown token. The fitted attributes are
+    those of :class:`SequenceClassifier`, plus ``tokenizer_`` (the fitted ``Tokenizer``).
     """
 
     _id_shift = 0  # the tokenizer already keeps id 0 for padding
+    _param_table = TEXT_PARAMS
 
     def __init__(
         self,

@@ -10,9 +10,13 @@ tied to the target embeddings, trains the decoder over whole sentences at once
 (about 2x faster per epoch than step-by-step Bahdanau) and learns in fewer epochs. Decoding is greedy (``beam_size=1``) or beam search with length
 normalisation; :meth:`Translator.score` is corpus BLEU from ``sacrebleu``.
 
->>> tr = Translator(hidden_size=128, random_state=0).fit(english, spanish)
->>> tr.predict(["in the beginning"], beam_size=5)
->>> tr.score(test_english, test_spanish)          # BLEU, 0-100
+>>> english = ["the cat sleeps", "the dog sleeps", "the cat eats", "the dog eats"] * 4
+>>> spanish = ["el gato duerme", "el perro duerme", "el gato come", "el perro come"] * 4
+>>> tr = Translator(hidden_size=16, embed_dim=8, max_iter=2, early_stopping=False, random_state=0).fit(english, spanish)
+>>> type(tr.predict(["the cat sleeps"], beam_size=2)[0])
+<class 'str'>
+>>> 0 <= tr.score(english, spanish) <= 100          # corpus BLEU
+True
 """
 
 from __future__ import annotations
@@ -20,38 +24,67 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from .._params import Bool, Interval, Param, StrOptions, document, validate
 from ..exceptions import NotFittedError
 from ..network import load_device, resolve_device
 from ..training import History
+from ._app_params import number, positive_int, row
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
-from ._fit import check_fraction, check_positive_int, seed_everything
+from ._fit import check_positive_int, seed_everything
 from ._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from ._translate_fit import train
 from ._translate_text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
 
-_CHOICES = {"cell": ("gru", "lstm"), "attention": ("bahdanau", "luong"), "tokenizer": ("word", "char")}
+_FLAG = Bool(error=TypeError)
+
+TRANSLATOR_PARAMS: tuple[Param, ...] = (
+    Param("hidden_size", positive_int(), 128, "Units of each recurrent layer (per direction in the encoder)"),
+    Param("embed_dim", positive_int(), 64, "Width of the source and target word embeddings"),
+    Param("cell", StrOptions(("gru", "lstm")), "gru", "Recurrent cell of the encoder and decoder"),
+    Param("num_layers", positive_int(), 1, "Stacked recurrent layers in the encoder and the decoder"),
+    Param("bidirectional", _FLAG, True, "Read the source both ways"),
+    Param("attention", StrOptions(("bahdanau", "luong")), "luong", "Attention: additive 'bahdanau' or multiplicative 'luong'"),
+    Param("input_feeding", _FLAG, False, "Feed the last attention vector into the next decoder step (step-by-step training, slower)"),
+    Param("tie_embeddings", _FLAG, True, "The output layer shares the target embedding matrix (fewer weights, faster learning on small corpora)"),
+    Param("tokenizer", StrOptions(("word", "char")), "word", "Split sentences into words (and punctuation) or characters"),
+    Param("lowercase", _FLAG, True, "Fold case before tokenizing"),
+    Param("max_vocab", positive_int(5, none=True, text="an integer >= 5"), 10000, "Most tokens in each vocabulary (rarer ones become <unk>); None keeps all"),
+    Param("min_freq", positive_int(), 1, "Drop tokens seen fewer times than this (they become <unk>)"),
+    Param("max_len", positive_int(2), 50, "Tokens kept per sentence, and the default length of a translation"),
+    Param("dropout", Interval(Real, 0, 1, closed="left", bools=False), 0.1, "Dropout on embeddings and recurrent outputs while training"),
+    Param("teacher_forcing", Interval(Real, 0, 1, bools=False, text="a probability in [0, 1]"), 1.0,
+          "Probability of feeding the true previous word (not the predicted one) while training"),
+    row("learning_rate_init", 2e-3),
+    Param("max_grad_norm", number(0, strict=True), 5.0, "Clip the gradients' global L2 norm to this"),
+    row("batch_size", 64, "Sentence pairs per minibatch"),
+    row("max_iter", 30),
+    Param("max_time", number(0, strict=True, none=True, text="a number > 0"), None,
+          "Seconds of training: stops at the end of the epoch once the time used, or it plus the last epoch's duration, reaches it"),
+    row("early_stopping", True, "Hold out validation_fraction of the pairs and stop when their token accuracy stops improving",
+        constraint=_FLAG, check=True),
+    row("validation_fraction", 0.1),
+    row("n_iter_no_change", 3),
+    row("tol", 1e-4),
+    row("device", "cpu", check=False),  # resolved by fit
+    row("random_state", None),
+    row("verbose", False),
+)
 
 
+@document(TRANSLATOR_PARAMS)
 class Translator(DevicePickle, BaseEstimator):
     """Encoder-decoder translator with attention (fit on parallel sentences, predict strings).
 
-    ``cell`` ``gru``/``lstm``; ``attention`` ``bahdanau``/``luong``; ``tokenizer``
-    ``word``/``char``; ``max_vocab``/``min_freq`` bound each vocabulary (rarer
-    tokens become ``<unk>``); ``max_len`` caps the tokens kept per sentence and the
-    default length of a translation; ``teacher_forcing`` is the probability of
-    feeding the true previous word while training; ``max_time`` (seconds) bounds the
-    training time: training stops at the end of an epoch once the time used, or that
-    time plus the last epoch's duration, reaches it. ``attention="luong"`` with
-    ``input_feeding=False`` (the default) trains all decoder steps at once, several
-    times faster than ``bahdanau`` or input feeding, which run step by step;
-    ``tie_embeddings`` makes the output layer share the target embedding matrix
-    (fewer weights, faster learning on small corpora). Fitted: ``model_``,
+    ``attention="luong"`` with ``input_feeding=False`` (the default) trains all
+    decoder steps at once, several times faster than ``bahdanau`` or input feeding,
+    which run step by step. Fitted: ``model_``,
     ``source_vocab_``, ``target_vocab_`` (lists of tokens), ``history_``,
     ``loss_curve_``, ``validation_scores_`` (token accuracy), ``n_iter_``, ``stop_reason_``.
     Beyond fit/predict/score/transform: :meth:`attention_map` (where each output
@@ -121,30 +154,7 @@ class Translator(DevicePickle, BaseEstimator):
 
     # -- checks -----------------------------------------------------------
     def _validate_params(self) -> None:
-        for name, allowed in _CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}. Received: {name}={getattr(self, name)!r}.")
-        for name in ("hidden_size", "embed_dim", "num_layers", "min_freq", "batch_size", "max_iter", "n_iter_no_change"):
-            check_positive_int(getattr(self, name), name)
-        check_positive_int(self.max_len, "max_len", minimum=2)
-        if self.max_vocab is not None:
-            check_positive_int(self.max_vocab, "max_vocab", minimum=5)
-        check_fraction(self.validation_fraction, "validation_fraction")
-        for name in ("bidirectional", "input_feeding", "tie_embeddings", "early_stopping", "lowercase"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False. Received: {name}={getattr(self, name)!r}.")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be a number in [0, 1). Received: dropout={self.dropout!r}.")
-        if (
-            isinstance(self.teacher_forcing, bool)
-            or not isinstance(self.teacher_forcing, (int, float))
-            or not 0 <= self.teacher_forcing <= 1
-        ):
-            raise ValueError(f"teacher_forcing must be a probability in [0, 1]. Received: teacher_forcing={self.teacher_forcing!r}.")
-        for name in ("learning_rate_init", "max_grad_norm") + (("max_time",) if self.max_time is not None else ()):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a number > 0. Received: {name}={value!r}.")
+        validate(self, TRANSLATOR_PARAMS)
 
     def _require_fitted(self) -> None:
         if not hasattr(self, "model_"):

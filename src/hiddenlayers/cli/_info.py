@@ -3,9 +3,9 @@
 ``info`` must answer in well under half a second, so it reads the model
 file's JSON header directly (the safetensors layout: an 8-byte little-endian
 header length, then the JSON header) and never imports PyTorch, NumPy or
-scikit-learn. It applies the same checks as :func:`hiddenlayers.modelfile.read_metadata`.
+scikit-learn. It applies the same checks as :func:`hiddenlayers.ship.read_metadata`.
 An ``.onnx`` file from ``hiddenlayers export`` is read with the ``onnx``
-package (:func:`hiddenlayers._onnx_run.describe_onnx`), still without PyTorch.
+package (:func:`hiddenlayers.ship.describe_onnx`), still without PyTorch.
 """
 
 from __future__ import annotations

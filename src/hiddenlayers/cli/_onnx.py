@@ -1,8 +1,8 @@
 """``evaluate`` on an ``.onnx`` file from ``hiddenlayers export``: onnxruntime, pandas and scikit-learn's metrics, never PyTorch.
 
 The metrics and their tables are the ones ``evaluate`` shows for a
-``.safetensors`` model (:func:`hiddenlayers._cli_train.prediction_metrics`,
-:func:`hiddenlayers._cli_train.show_evaluation`); only the predictions come
+``.safetensors`` model (:func:`hiddenlayers.cli._train.prediction_metrics`,
+:func:`hiddenlayers.cli._train.show_evaluation`); only the predictions come
 from the ONNX graph, whose preprocessing is inside it.
 """
 

@@ -57,7 +57,7 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None) -> tuple[np.n
     labels ``int64`` 0-9 (names in :data:`FASHION_MNIST_CLASSES`). ``path``
     defaults to the Debian package's folder.
 
-    >>> X_train, y_train, X_test, y_test = load_fashion_mnist()
+    >>> X_train, y_train, X_test, y_test = load_fashion_mnist()  # needs dataset-fashion-mnist  # doctest: +SKIP
     """
     folder = Path(path) if path is not None else FASHION_MNIST_DIR
     names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

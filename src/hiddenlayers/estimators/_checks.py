@@ -6,7 +6,6 @@ the classes keep thin ``_validate_params`` / ``_validate_input`` methods that ca
 
 from __future__ import annotations
 
-import numbers
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -17,19 +16,15 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from .._params import validate
 from ..exceptions import DataError
-from ..network import Spec, get_activation, resolve_device
-from ..training import SCHEDULES, SOLVERS
+from ..network import Spec
 
 if TYPE_CHECKING:
     from ._mlp import _BaseMLP
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-
-def _check(cond: bool, name: str, allowed: str, value: Any) -> None:
-    if not cond:
-        raise ValueError(f"{name} must be {allowed}. Received: {name}={value!r}.")
 
 
 def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
@@ -54,40 +49,9 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def validate_params(est: _BaseMLP) -> Spec:
-    """Check every constructor parameter of an MLP estimator (one clear ValueError each); return the parsed spec."""
-    spec = Spec.parse(est.hidden_layer_sizes)
-    get_activation(est.activation)
-    _check(est.solver in SOLVERS, "solver", f"one of {', '.join(SOLVERS)}", est.solver)
-    _check(est.learning_rate in SCHEDULES, "learning_rate", f"one of {', '.join(SCHEDULES)}", est.learning_rate)
-    num = numbers.Real
-    _check(isinstance(est.alpha, num) and est.alpha >= 0, "alpha", "a number >= 0", est.alpha)
-    _check(
-        est.batch_size == "auto" or (isinstance(est.batch_size, numbers.Integral) and est.batch_size >= 1),
-        "batch_size", "'auto' or an integer >= 1", est.batch_size,
-    )
-    _check(isinstance(est.learning_rate_init, num) and est.learning_rate_init > 0, "learning_rate_init", "a number > 0", est.learning_rate_init)
-    _check(isinstance(est.power_t, num) and est.power_t >= 0, "power_t", "a number >= 0", est.power_t)
-    _check(isinstance(est.max_iter, numbers.Integral) and est.max_iter >= 1, "max_iter", "an integer >= 1", est.max_iter)
-    _check(isinstance(est.tol, num) and est.tol >= 0, "tol", "a number >= 0", est.tol)
-    _check(isinstance(est.momentum, num) and 0 <= est.momentum <= 1, "momentum", "a number in [0, 1]", est.momentum)
-    _check(isinstance(est.validation_fraction, num) and 0 < est.validation_fraction < 1, "validation_fraction", "a number in (0, 1)", est.validation_fraction)
-    _check(isinstance(est.beta_1, num) and 0 <= est.beta_1 < 1, "beta_1", "a number in [0, 1)", est.beta_1)
-    _check(isinstance(est.beta_2, num) and 0 <= est.beta_2 < 1, "beta_2", "a number in [0, 1)", est.beta_2)
-    _check(isinstance(est.epsilon, num) and est.epsilon > 0, "epsilon", "a number > 0", est.epsilon)
-    _check(
-        (isinstance(est.n_iter_no_change, numbers.Integral) and est.n_iter_no_change >= 1) or est.n_iter_no_change == np.inf,
-        "n_iter_no_change", "an integer >= 1 or numpy.inf", est.n_iter_no_change,
-    )
-    _check(isinstance(est.max_fun, numbers.Integral) and est.max_fun >= 1, "max_fun", "an integer >= 1", est.max_fun)
-    _check(est.loss_threshold is None or (isinstance(est.loss_threshold, num) and est.loss_threshold >= 0), "loss_threshold", "None or a number >= 0", est.loss_threshold)
-    _check(est.max_time is None or (isinstance(est.max_time, num) and est.max_time > 0), "max_time", "None or a number of seconds > 0", est.max_time)
-    _check(est.clip_grad_norm is None or (isinstance(est.clip_grad_norm, num) and est.clip_grad_norm > 0), "clip_grad_norm", "None or a number > 0", est.clip_grad_norm)
-    _check(isinstance(est.progress_bar, (bool, np.bool_)), "progress_bar", "True or False (the Rich progress bar on stderr)", est.progress_bar)
-    _check(est.dtype in _DTYPES, "dtype", "'float32' or 'float64'", est.dtype)
-    _check(est.init in ("sklearn", "auto"), "init", "'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)", est.init)
-    _check(est.engine in ("auto", "dense", "autograd"), "engine", "'auto', 'dense' or 'autograd'", est.engine)
-    resolve_device(est.device)
-    return spec
+    """Check every constructor parameter of an MLP estimator against its table (one clear ValueError each); return the parsed spec."""
+    validate(est, est._param_table)
+    return Spec.parse(est.hidden_layer_sizes)
 
 
 def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:

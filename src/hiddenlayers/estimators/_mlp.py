@@ -26,11 +26,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
+from .._params import Param, document
 from ..exceptions import NotFittedError
 from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
+from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
 
 
@@ -38,6 +40,7 @@ class _BaseMLP(BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
+    _param_table: tuple[Param, ...] = CLASSIFIER_PARAMS  # each parameter's constraint, default and meaning
 
     def __init__(
         self,
@@ -277,6 +280,7 @@ class _BaseMLP(BaseEstimator, ABC):
             self._cache_weights()
 
 
+@document(CLASSIFIER_PARAMS)
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier: scikit-learn's API, PyTorch inside.
 
@@ -367,6 +371,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return tags
 
 
+@document(REGRESSOR_PARAMS)
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor (``loss="squared_error"`` or ``"poisson"``).
 
@@ -379,6 +384,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     >>> reg.predict(X[:2]).shape
     (2,)
     """
+
+    _param_table = REGRESSOR_PARAMS
 
     def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,), activation: str = "relu", **kwargs: Any) -> None:
         super().__init__(hidden_layer_sizes, activation, **kwargs)

@@ -1,9 +1,14 @@
 """Look inside hidden layers: recording, statistics, CKA, probes, neurons, attribution, report.
 
 >>> import hiddenlayers as hl
+>>> from sklearn.datasets import load_iris
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = hl.MLPClassifier((16, 8), max_iter=100, random_state=0).fit(X, y)
 >>> acts = hl.lens.record(clf, X)          # {"hidden1": (N, units), ...}
->>> hl.lens.summary(clf, X)                # Rich table: dead / saturated units, effective rank
->>> hl.lens.report(clf, X, y).save("report.html")
+>>> acts["hidden1"].shape
+(150, 16)
+>>> hl.lens.summary(clf, X)                # prints a Rich table: dead / saturated units, effective rank  # doctest: +SKIP
+>>> hl.lens.report(clf, X, y).save("report.html")  # writes one self-contained page  # doctest: +SKIP
 """
 
 from __future__ import annotations

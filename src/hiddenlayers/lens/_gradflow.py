@@ -8,8 +8,12 @@ fraction active, dead and saturated units). Records go to
 ``history.extra["gradient_flow"]`` (one JSON-able dict per epoch), so they
 land in the estimator's ``history_`` and in its model file.
 
->>> clf = MLPClassifier(callbacks=[GradientFlow(X[:512])]).fit(X, y)
->>> clf.history_.extra["gradient_flow"][-1]["layers"]["hidden1"]["grad_norm"]
+>>> import hiddenlayers as hl
+>>> from sklearn.datasets import load_iris
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = hl.MLPClassifier((8,), max_iter=5, callbacks=[GradientFlow(X[:512])], random_state=0).fit(X, y)
+>>> clf.history_.extra["gradient_flow"][-1]["layers"]["hidden1"]["grad_norm"] > 0
+True
 """
 
 from __future__ import annotations

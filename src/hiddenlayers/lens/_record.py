@@ -7,8 +7,15 @@ selector picks (name pattern, module type, list, or predicate) and removed in
 ``recurrent`` ``(N, T, units)`` (units over time), so statistics always see a
 ``(samples, units)`` matrix.
 
+>>> import hiddenlayers as hl
+>>> from sklearn.datasets import load_iris
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = hl.MLPClassifier((64,), max_iter=100, random_state=0).fit(X, y)
 >>> acts = record(clf, X)            # {"hidden1": (N, 64) array, ...}
->>> acts.stats["hidden1"].n_dead
+>>> acts["hidden1"].shape
+(150, 64)
+>>> 0 <= acts.stats["hidden1"].n_dead <= 64
+True
 """
 
 from __future__ import annotations
@@ -181,9 +188,13 @@ class Recorder:
 def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
     """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
 
+    >>> import torch
+    >>> from hiddenlayers import Network
+    >>> net, x = Network(4, (8, 8), 3), torch.randn(5, 4)
     >>> with recording(net, "hidden*") as rec:
-    ...     net(x)
+    ...     _ = net(x)
     >>> rec.outputs["hidden1"][0].shape   # (N, units)
+    torch.Size([5, 8])
     """
     rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream)
     try:
@@ -199,7 +210,7 @@ class Recording(Mapping):
 
     ``kinds``: dense/conv/recurrent per layer; ``pre``: pre-activations (our
     dense layers only); ``activations``: activation name per layer or None;
-    ``stats``: :class:`~hiddenlayers.lens.stats.LayerStats` per layer;
+    ``stats``: :class:`~hiddenlayers.lens.LayerStats` per layer;
     ``n_rows``: rows seen. With ``stream=True`` only the first ``sample``
     rows are kept as arrays; statistics cover every row.
     """
@@ -264,9 +275,13 @@ def record(
     keeps per-unit statistics over all rows but arrays only for the first
     ``sample`` rows (default 2,000): bounded memory on big data.
 
+    >>> import hiddenlayers as hl
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = hl.MLPClassifier((32, 64), max_iter=100, random_state=0).fit(X, y)
     >>> acts = record(clf, X)
     >>> acts["hidden2"].shape
-    (1000, 64)
+    (150, 64)
     """
     target = as_target(model)
     return record_prepared(target, target.prepared(X), layers, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)

@@ -188,7 +188,7 @@ def report(
     model (attribution over integer ids, neuron maps over images, ...) say
     why in one line.
 
-    >>> report(clf, X, y).save("report.html")
+    >>> report(clf, X, y).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._plots import heatmap, histograms, probes, scatter_grid
     from ._projection import project_2d

@@ -53,7 +53,9 @@ def _hsic_unbiased(X: Tensor, Y: Tensor) -> Tensor:
 def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
     """Linear CKA between ``X (n, d1)`` and ``Y (n, d2)``, a number in [0, 1] (unbiased: may dip below 0).
 
-    >>> cka(h1, h1)
+    >>> import numpy as np
+    >>> h1 = np.random.default_rng(0).normal(size=(50, 4))
+    >>> round(cka(h1, h1), 6)
     1.0
     """
     Xt, Yt = _mat(X, "X"), _mat(Y, "Y")

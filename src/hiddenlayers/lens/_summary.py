@@ -12,7 +12,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
 
     Returns the :class:`LayerStats` per layer; warnings in plain words follow the table.
 
-    >>> summary(clf, X)
+    >>> summary(clf, X)  # a fitted model; prints the table  # doctest: +SKIP
     """
     from rich.console import Console
     from rich.table import Table

@@ -1,6 +1,6 @@
 """Structured hidden layers: convolution, pooling, flatten, global pooling, recurrence, embedding.
 
-Each module is built from its spec object (:mod:`hiddenlayers.spec`) and the
+Each module is built from its spec object (:mod:`hiddenlayers.network._spec`) and the
 shape of its input, which :class:`~hiddenlayers.Network` infers. Layouts:
 images are channels-first ``(N, C, H, W)`` (PyTorch's convention, and the
 lens reads 4-D outputs that way); 1-D signals and sequences are

@@ -57,8 +57,11 @@ class Network(nn.Module):
     ids per sample (a sequence length; recurrent layers also take other
     lengths), and the spec starts with ``embedD``:
 
-    >>> Network((1, 28, 28), "conv32k3,pool2,conv64k3,pool2,128", 10)
-    >>> Network(50, "embed64,lstm128,64", 2, vocab_size=5000)
+    >>> import torch
+    >>> Network((1, 28, 28), "conv32k3,pool2,conv64k3,pool2,128", 10)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+    >>> Network(50, "embed64,lstm128,64", 2, vocab_size=5000)(torch.zeros(2, 50, dtype=torch.long)).shape
+    torch.Size([2, 2])
     """
 
     def __init__(

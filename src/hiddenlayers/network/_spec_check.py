@@ -1,4 +1,4 @@
-"""Field checks for the layer-spec dataclasses in :mod:`hiddenlayers.spec`.
+"""Field checks for the layer-spec dataclasses in :mod:`hiddenlayers.network._spec`.
 
 Each helper coerces one constructor argument (integral numbers, flags, choices,
 dropout) or raises a one-line :class:`SpecError` naming the field and the fix.

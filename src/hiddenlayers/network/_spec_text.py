@@ -1,7 +1,7 @@
 """The text form of layer specs: each kind's token parser and printer.
 
 One ``KIND_to_text(layer)`` and ``KIND_from_text(cls, token)`` pair per kind in
-:mod:`hiddenlayers.spec` (whose classes delegate here), plus the shared option helpers.
+:mod:`hiddenlayers.network._spec` (whose classes delegate here), plus the shared option helpers.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD
 RAPL counters (``/sys/class/powercap/intel-rapl*/energy_uj``) or NVIDIA NVML
 when they can be read, and otherwise **estimated** as measured time x an
 assumed power; ``energy_method`` says which and how (the meters live in
-:mod:`hiddenlayers._energy`).
+:mod:`hiddenlayers.rightsize._energy`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Reads Intel/AMD RAPL counters (``/sys/class/powercap``) or NVIDIA NVML when it
 can, else estimates measured wall time x an assumed power (and says so). Used
-by :func:`hiddenlayers.cost.cost` for energy per prediction and per epoch.
+by :func:`hiddenlayers.rightsize.cost` for energy per prediction and per epoch.
 """
 
 from __future__ import annotations

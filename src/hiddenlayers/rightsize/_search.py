@@ -11,9 +11,9 @@ Each trial is scored by ``cv``-fold cross-validation (3 folds on data up to
 number of epochs; the chosen configuration is then refitted on all the data
 for that many epochs. Hopeless trials stop early from their first fold's
 per-epoch scores, in multi-objective mode too (see
-:class:`~hiddenlayers._search_run.HopelessStop`).
+:class:`~hiddenlayers.rightsize._search_run.HopelessStop`).
 The chosen rows, refits and their table / HTML page are
-:class:`~hiddenlayers._search_result.SearchResult`.
+:class:`~hiddenlayers.rightsize.SearchResult`.
 
 A ``storage`` (journal file, SQLite, PostgreSQL) makes the search resumable
 and shareable: ``workers=N`` runs N local processes on it, and other machines
@@ -97,7 +97,7 @@ def search(
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
     ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
-    :func:`~hiddenlayers._search_storage.make_storage`; ``workers>1`` starts local
+    :func:`~hiddenlayers.rightsize._search_storage.make_storage`; ``workers>1`` starts local
     processes on it (a temporary journal file when no storage is given).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split); ``patience``: epochs without a better

@@ -19,7 +19,7 @@ from ._search_run import TrialSetup, build_estimator
 
 @dataclass
 class SearchResult:
-    """The outcome of :func:`~hiddenlayers.search.search`: best trial(s), the study, saved model files.
+    """The outcome of :func:`~hiddenlayers.rightsize.search`: best trial(s), the study, saved model files.
 
     ``rows``: one dict per best configuration (the Pareto front when several
     objectives), sorted by score; ``models``: the refitted estimators of those

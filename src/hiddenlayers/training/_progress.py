@@ -23,7 +23,7 @@ class SklearnLines(Callback):
     sklearn's ``n_iter_``), then with early stopping ``Validation score: 0.933333``;
     when the no-improvement rule fires, sklearn's message ending in ``Stopping.``
     (or, for ``learning_rate="adaptive"``, ``Setting learning rate to ...``).
-    ``schedule`` is the fit's :class:`~hiddenlayers.optim.Schedule`, read to see
+    ``schedule`` is the fit's :class:`~hiddenlayers.training.Schedule`, read to see
     adaptive rate cuts, which happen after the epoch's callbacks have run.
     """
 

@@ -1,0 +1,71 @@
+"""Parameter-table rows the applications share: each common parameter's constraint and meaning, once.
+
+``row("max_iter", 200)`` is the shared row with that application's default; each
+application's module builds its own table from these rows and its own. The error
+texts are the ones the applications always raised (``tests/test_apps_*.py`` pin them).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
+from ..network import activation_names, resolve_device
+from ..training import SCHEDULES, SOLVERS
+from ._fit import hidden_spec
+
+
+def positive_int(minimum: int = 1, *, none: bool = False, text: str | None = None) -> Constraint:
+    """An integer >= ``minimum`` (booleans refused), or also None; ``text`` replaces the error's phrase."""
+    interval = Interval(Integral, minimum, None, closed="left", bools=False)
+    if not none:
+        return interval
+    return AnyOf(Options((None,)), interval, text=text or f"{interval.text} or None", type="int or None")
+
+
+def fraction(low: float = 0.0, high: float = 1.0) -> Interval:
+    """A number strictly between ``low`` and ``high``."""
+    return Interval(Real, low, high, closed="neither", bools=False, text=f"a number strictly between {low} and {high}")
+
+
+def number(low: float, *, strict: bool, none: bool = False, text: str | None = None) -> Constraint:
+    """A number > ``low`` (``strict``) or >= ``low`` (booleans refused), or also None."""
+    interval = Interval(Real, low, None, closed="neither" if strict else "left", bools=False, text=text)
+    if not none:
+        return interval
+    return AnyOf(Options((None,)), interval, text=text or f"{interval.text} or None", type="float or None")
+
+
+ACTIVATION = StrOptions(activation_names(), text=f"one of {', '.join(activation_names())}", type="str")
+DEVICE = Checked(resolve_device, text="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", type="str")
+
+# name -> (constraint, one line of meaning, checked by the table?)
+_SHARED: dict[str, tuple[Constraint, str, bool]] = {
+    "hidden_layer_sizes": (Checked(hidden_spec, text="a hidden-layer spec such as (64, 32) or '64,32'", type="tuple of int or str"),
+                           "The hidden layers, as a spec: widths (64, 32) or per-layer text such as 'lstm64,32'", True),
+    "activation": (ACTIVATION, "Activation of the hidden layers whose spec names none", True),
+    "solver": (StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "Optimizer (checked by fit)", False),
+    "learning_rate": (StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}"), "Step-size schedule (checked by fit)", False),
+    "learning_rate_init": (number(0, strict=True), "Initial step size", True),
+    "alpha": (number(0, strict=False), "Strength of the L2 penalty on the weights", True),
+    "batch_size": (positive_int(), "Rows per minibatch", True),
+    "max_iter": (positive_int(), "Most epochs", True),
+    "tol": (number(0, strict=False), "Least improvement of the validation (or training) loss that counts as progress", True),
+    "n_iter_no_change": (positive_int(), "Epochs without tol improvement before stopping", True),
+    "early_stopping": (Bool(), "Hold out validation_fraction of the rows and stop when their loss stops improving", False),
+    "validation_fraction": (fraction(), "Share of the training rows held out for early stopping", True),
+    "clip_grad_norm": (number(0, strict=True, none=True, text="a number > 0 or None"), "Clip the gradients' global L2 norm to this; None: no clipping", True),
+    "dtype": (StrOptions(("float32", "float64"), text="'float32' or 'float64'"), "Float type of the weights and training", True),
+    "device": (DEVICE, "Where to train: 'auto' picks CUDA, then Apple MPS, then the CPU", True),
+    "random_state": (AnyOf(Options((None,)), Interval(Integral, None, None), text="None or an integer", type="int or None"),
+                     "Seed of the weight init, shuffling and splits; an int gives repeatable fits (checked by fit)", False),
+    "verbose": (Bool(), "Print one line per epoch (checked by fit)", False),
+}
+
+
+def row(name: str, default: Any, doc: str | None = None, *, check: bool | None = None, constraint: Constraint | None = None) -> Param:
+    """The shared row for ``name`` with this application's ``default`` (optionally its own meaning,
+    constraint, or ``check=False`` where the value is checked later, where it is used)."""
+    shared, meaning, checked = _SHARED[name]
+    return Param(name, constraint or shared, default, doc or meaning, check=checked if check is None else check)

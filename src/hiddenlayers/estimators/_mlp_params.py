@@ -1,0 +1,83 @@
+"""The parameter tables of ``MLPClassifier`` and ``MLPRegressor``: each parameter once.
+
+Each row names a constructor parameter, what it accepts, its default (equal to the
+``__init__`` signature's; ``tests/test_params.py`` checks) and one line of meaning.
+:func:`hiddenlayers._params.validate` checks the table in ``fit``; the classes'
+docstrings get their "Parameters" section from it.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+from sklearn.utils import check_random_state
+
+from .._params import AnyOf, Bool, Checked, Interval, Options, Param, StrOptions
+from ..network import Spec, get_activation, resolve_device
+from ..training import SCHEDULES, SOLVERS
+
+
+def _none_or(interval: Interval, text: str) -> AnyOf:
+    return AnyOf(Options((None,)), interval, text=text, type=f"{interval.type} or None")
+
+
+
+# Parameters shared by both estimators, in the signature's order.
+SHARED: tuple[Param, ...] = (
+    Param("hidden_layer_sizes", Checked(Spec.parse, text="a hidden-layer spec", type="tuple of int, str or list of layer specs"), (100,),
+          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2' or 'conv(16,3)' also work"),
+    Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
+          "Activation of every hidden layer whose spec names none ('identity', 'logistic', 'tanh', 'relu', 'gelu', ...)"),
+    Param("solver", StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "adam",
+          "Optimizer: scikit-learn's 'sgd', 'adam', 'lbfgs', plus 'adamw' and 'rmsprop'"),
+    Param("alpha", Interval(Real, 0, None, closed="left"), 0.0001, "Strength of the L2 penalty on the weights (as scikit-learn's, divided by n_samples)"),
+    Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left"), text="'auto' or an integer >= 1", type="int or 'auto'"),
+          "auto", "Rows per minibatch; 'auto' is min(200, n_samples)"),
+    Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}"), "constant",
+          "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau')"),
+    Param("learning_rate_init", Interval(Real, 0, None, closed="neither"), 0.001, "Initial step size"),
+    Param("power_t", Interval(Real, 0, None, closed="left"), 0.5, "Exponent of the 'invscaling' schedule"),
+    Param("max_iter", Interval(Integral, 1, None, closed="left"), 200, "Most epochs (or L-BFGS iterations)"),
+    Param("shuffle", Bool(), True, "Shuffle the rows every epoch (stochastic solvers)"),
+    Param("random_state", Checked(check_random_state, text="None, an int or a numpy RandomState", type="int, RandomState or None"), None,
+          "Seed of the weight init, shuffling and the early-stopping split; an int gives repeatable fits"),
+    Param("tol", Interval(Real, 0, None, closed="left"), 1e-4, "Least improvement of the loss (or score) that counts as progress"),
+    Param("verbose", AnyOf(Bool(), Interval(Integral, 0, None, closed="left"), text="True, False or an integer >= 0", type="bool"), False,
+          "Print scikit-learn's progress lines on stdout"),
+    Param("warm_start", Bool(), False, "Start fit from the previous solution instead of new weights"),
+    Param("momentum", Interval(Real, 0, 1), 0.9, "Momentum of 'sgd'"),
+    Param("nesterovs_momentum", Bool(), True, "Use Nesterov's momentum with 'sgd'"),
+    Param("early_stopping", Bool(), False, "Hold out validation_fraction of the rows and stop when their score stops improving"),
+    Param("validation_fraction", Interval(Real, 0, 1, closed="neither"), 0.1, "Share of the training rows held out by early_stopping"),
+    Param("beta_1", Interval(Real, 0, 1, closed="left"), 0.9, "Decay of Adam's first-moment estimate"),
+    Param("beta_2", Interval(Real, 0, 1, closed="left"), 0.999, "Decay of Adam's second-moment estimate"),
+    Param("epsilon", Interval(Real, 0, None, closed="neither"), 1e-8, "Adam's numerical-stability term"),
+    Param("n_iter_no_change", AnyOf(Interval(Integral, 1, None, closed="left"), Options((math.inf,)), text="an integer >= 1 or numpy.inf", type="int"),
+          10, "Epochs without tol improvement before stopping"),
+    Param("max_fun", Interval(Integral, 1, None, closed="left"), 15000, "Most loss evaluations of 'lbfgs'"),
+    Param("loss_threshold", _none_or(Interval(Real, 0, None, closed="left"), "None or a number >= 0"), None, "Stop once the training loss falls below this"),
+    Param("max_time", _none_or(Interval(Real, 0, None, closed="neither"), "None or a number of seconds > 0"), None,
+          "Stop after this many seconds of training (wall clock)"),
+    Param("clip_grad_norm", _none_or(Interval(Real, 0, None, closed="neither"), "None or a number > 0"), None,
+          "Clip the gradients' global L2 norm to this before each step"),
+    Param("callbacks", Options((None,), text="None or a list of hl.Callback objects"), None, "Callback objects (hl.Callback) called each epoch; checked by fit", check=False,
+          type="list of Callback or None"),
+    Param("progress_bar", Bool(text="True or False (the Rich progress bar on stderr)"), False, "Show a Rich progress bar on stderr while fitting"),
+    Param("device", Checked(resolve_device, text="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", type="str"), "auto",
+          "Where to train: 'auto' picks CUDA, then Apple MPS, then the CPU"),
+    Param("dtype", StrOptions(("float32", "float64"), text="'float32' or 'float64'"), "float32", "Float type of the weights and training"),
+    Param("init", StrOptions(("sklearn", "auto"), text="'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)"), "sklearn",
+          "Weight initialisation"),
+    Param("engine", StrOptions(("auto", "dense", "autograd"), text="'auto', 'dense' or 'autograd'"), "auto",
+          "Back-propagation engine: the hand-written dense one, PyTorch autograd, or 'auto' (dense where it applies)"),
+)
+
+CLASSIFIER_PARAMS: tuple[Param, ...] = SHARED
+
+# ``loss`` is checked with the data (its message adds a hint on positional arguments), as scikit-learn's.
+REGRESSOR_PARAMS: tuple[Param, ...] = (
+    Param("loss", StrOptions(("squared_error", "poisson"), text="'squared_error' or 'poisson'"), "squared_error",
+          "Loss to minimise: 'squared_error', or 'poisson' for counts and rates (y >= 0)", check=False),
+    *SHARED,
+)

@@ -1,0 +1,154 @@
+"""Parameter tables: each estimator's and application's parameters documented and checked once."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import pydoc
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hiddenlayers as hl
+from hiddenlayers._params import AnyOf, Bool, Interval, Options, Param, StrOptions, defaults_of, document, validate
+
+CLASSES = ["MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Recommender", "DQNAgent",
+           "ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator"]
+
+
+def _table(cls: type) -> tuple[Param, ...]:
+    import importlib
+
+    module = importlib.import_module(cls.__module__)
+    tables = [v for k, v in vars(module).items() if k.endswith("_PARAMS") and isinstance(v, tuple)]
+    own = getattr(cls, "_param_table", None)
+    if own is not None:
+        return own  # type: ignore[no-any-return]
+    assert len(tables) == 1, f"{cls.__name__}: expected one *_PARAMS table in {cls.__module__}"
+    return tables[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_table_matches_signature(name: str) -> None:
+    cls = getattr(hl, name)
+    table = _table(cls)
+    defaults = defaults_of(cls)
+    assert [p.name for p in table] == list(defaults), "the table lists the signature's parameters, in its order"
+    for p in table:
+        assert p.default == defaults[p.name] and type(p.default) is type(defaults[p.name]), p.name
+        if p.check:  # the default itself passes the table
+            p.constraint.check(p.name, p.default)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_help_lists_every_parameter(name: str) -> None:
+    cls = getattr(hl, name)
+    text = pydoc.render_doc(cls, renderer=pydoc.plaintext)
+    doc = cls.__doc__
+    assert doc.count("\nParameters\n----------\n") == 1
+    for p in _table(cls):
+        assert f"\n{p.name} : " in doc, p.name
+        assert f"{p.name} : " in text, p.name
+
+
+def test_mlp_classifier_documents_all_32() -> None:
+    # scikit-learn's 23 parameters plus ours, progress_bar included
+    text = pydoc.render_doc(hl.MLPClassifier, renderer=pydoc.plaintext)
+    names = [p.name for p in _table(hl.MLPClassifier)]
+    assert len(names) == 32 and "progress_bar" in names
+    assert "progress_bar : bool, default=False" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("MLPClassifier", {"alpha": -1.0}, "alpha must be a number >= 0. Received: alpha=-1.0."),
+        ("MLPClassifier", {"shuffle": "yes"}, "shuffle must be True or False. Received: shuffle='yes'."),
+        ("MLPRegressor", {"momentum": 1.5}, "momentum must be a number in [0, 1]. Received: momentum=1.5."),
+        ("Autoencoder", {"tol": -1.0}, "tol must be a number >= 0. Received: tol=-1.0."),
+        ("Forecaster", {"window": 0}, "window must be an integer >= 1. Received: window=0."),
+        ("Recommender", {"dropout": 1.0}, "dropout must be a number in [0, 1). Received: dropout=1.0."),
+        ("DQNAgent", {"epsilon_end": 2.0}, "epsilon_end must be a number in [0, 1]. Received: epsilon_end=2.0."),
+        ("SequenceClassifier", {"tol": -1.0}, "tol must be a number >= 0. Received: tol=-1.0."),
+        ("TextClassifier", {"min_freq": 0}, "min_freq must be an integer >= 1. Received: min_freq=0."),
+    ],
+)
+def test_one_error_shape(name: str, params: dict, message: str) -> None:
+    est = getattr(hl, name)(**params)
+    with pytest.raises(ValueError) as info:
+        validate(est, _table(type(est)))
+    assert str(info.value) == message
+
+
+def test_translator_flags_keep_their_type_error() -> None:
+    with pytest.raises(TypeError, match=r"^bidirectional must be True or False\. Received: bidirectional=1\.$"):
+        validate(hl.Translator(bidirectional=1), _table(hl.Translator))
+
+
+def test_fit_checks_the_table_before_the_data() -> None:
+    with pytest.raises(ValueError, match=r"^beta_2 must be a number in \[0, 1\)\. Received: beta_2=1\.$"):
+        hl.MLPClassifier(beta_2=1).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+# ---------------------------------------------------------------- constraints
+_NOT_A_NUMBER = st.one_of(st.text(max_size=5), st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
+
+
+@given(st.one_of(st.floats(allow_nan=True), st.integers(-10, 10), _NOT_A_NUMBER))
+def test_interval_real_open_right(value: object) -> None:
+    c = Interval(numbers.Real, 0, 1, closed="left", bools=False)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value) and 0 <= value < 1
+    assert c.allows(value) == ok
+    if not ok:
+        with pytest.raises(ValueError, match=r"^x must be a number in \[0, 1\)\. Received: x="):
+            c.check("x", value)
+
+
+@given(st.one_of(st.integers(-5, 5), st.floats(allow_nan=False), _NOT_A_NUMBER))
+def test_positive_integer_or_none(value: object) -> None:
+    c = AnyOf(Options((None,)), Interval(numbers.Integral, 1, None, closed="left", bools=False))
+    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+    assert c.allows(value) == ok
+    if not ok:
+        with pytest.raises(ValueError, match=r"^n must be None or an integer >= 1\. Received: n="):
+            c.check("n", value)
+
+
+@given(st.one_of(st.text(max_size=6), st.sampled_from(["adam", "sgd"]), st.integers(), st.none()))
+def test_str_options(value: object) -> None:
+    c = StrOptions(("adam", "sgd"))
+    assert c.allows(value) == (value in ("adam", "sgd") and isinstance(value, str))
+    assert c.text == "one of 'adam', 'sgd'"
+
+
+def test_bool_refuses_numbers_and_strings() -> None:
+    assert Bool().allows(True) and Bool().allows(np.bool_(False))
+    assert not any(Bool().allows(v) for v in (0, 1, "True", None))
+
+
+def test_document_replaces_the_parameters_section_and_keeps_examples() -> None:
+    table = (Param("k", Interval(numbers.Integral, 1, None, closed="left"), 3, "Neighbours."),)
+
+    @document(table)
+    class Thing:
+        """Summary line.
+
+        Parameters
+        ----------
+        old : stale, hand-written
+
+        Example
+        -------
+        >>> 1 + 1
+        2
+        """
+
+        def __init__(self, k: int = 3) -> None:
+            self.k = k
+
+    assert Thing.__doc__ == (
+        "Summary line.\n\nParameters\n----------\nk : int, default=3\n    Neighbours. Must be an integer >= 1.\n\n"
+        "Examples\n--------\n>>> 1 + 1\n2\n"
+    )
