@@ -19,7 +19,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ..exceptions import DataError
 from ..network import Spec, get_activation, resolve_device
-from ..training import SCHEDULES, SOLVERS
+from ..training import PRECISIONS, SCHEDULES, SOLVERS, check_precision
 
 if TYPE_CHECKING:
     from ._mlp import _BaseMLP
@@ -86,7 +86,11 @@ def validate_params(est: _BaseMLP) -> Spec:
     _check(est.dtype in _DTYPES, "dtype", "'float32' or 'float64'", est.dtype)
     _check(est.init in ("sklearn", "auto"), "init", "'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)", est.init)
     _check(est.engine in ("auto", "dense", "autograd"), "engine", "'auto', 'dense' or 'autograd'", est.engine)
-    resolve_device(est.device)
+    device = resolve_device(est.device)
+    _check(est.precision in PRECISIONS, "precision", "'fp32', 'tf32' or 'bf16'", est.precision)
+    if est.precision != "fp32" and est.solver == "lbfgs":
+        raise ValueError(f"precision={est.precision!r} applies to the stochastic solvers; solver='lbfgs' runs in 'fp32'. Use precision='fp32' or another solver.")
+    check_precision(est.precision, device, _DTYPES[est.dtype])
     return spec
 
 
