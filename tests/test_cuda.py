@@ -147,3 +147,74 @@ def test_dense_apps_on_cuda_load_on_cpu(digits, tmp_path):
     rec.save(tmp_path / "r.safetensors")
     assert rec.network_.mean.device.type == "cuda"
     np.testing.assert_allclose(hl.Recommender.load(tmp_path / "r.safetensors", device="cpu").predict((u, i)), rec.predict((u, i)), atol=1e-5)
+
+
+def _train_digits(digits, *, cuda_graphs, solver="adam", sample_weight=False, **kw):
+    from hiddenlayers.network import Network
+    from hiddenlayers.training import get_loss, train
+
+    Xtr, _, ytr, _ = digits
+    torch.manual_seed(0)
+    net = Network(64, "32,16", 10).cuda()
+    X = torch.tensor(Xtr, dtype=torch.float32, device="cuda")
+    Y = torch.nn.functional.one_hot(torch.tensor(ytr, device="cuda"), 10).float()
+    W = torch.linspace(0.5, 1.5, len(Xtr), device="cuda") if sample_weight else None
+    res = train(net, X, Y, loss=get_loss("log_loss"), solver=solver, batch_size=64, max_epochs=5, alpha=1e-3,
+                sample_weight=W, generator=torch.Generator().manual_seed(1), cuda_graphs=cuda_graphs, **kw)
+    return res, torch.cat([p.detach().reshape(-1) for p in net.parameters()]).cpu()
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop", "adamw"])
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_cuda_graph_fit_equals_eager_fit(digits, solver, sample_weight):
+    eager, w_eager = _train_digits(digits, cuda_graphs=False, solver=solver, sample_weight=sample_weight)
+    graph, w_graph = _train_digits(digits, cuda_graphs=True, solver=solver, sample_weight=sample_weight)
+    assert graph.steps == eager.steps and graph.optimizer.t == eager.optimizer.t
+    np.testing.assert_allclose(graph.history.train_loss, eager.history.train_loss, rtol=1e-4)
+    torch.testing.assert_close(w_graph, w_eager, rtol=1e-4, atol=1e-5)
+
+
+def test_cuda_graph_is_used_and_skipped_for_batch_callbacks(digits, monkeypatch):
+    from hiddenlayers.training import Callback, _cuda_graph
+
+    made = []
+    real = _cuda_graph.GraphEpochs.run_epoch
+    monkeypatch.setattr(_cuda_graph.GraphEpochs, "run_epoch", lambda self, *a: made.append(1) or real(self, *a))
+    _train_digits(digits, cuda_graphs=True)
+    assert len(made) == 5
+
+    class PerBatch(Callback):
+        def on_batch_end(self, **kw):
+            pass
+
+    made.clear()
+    _train_digits(digits, cuda_graphs=True, callbacks=[PerBatch()])
+    assert made == []
+
+
+@pytest.mark.parametrize("precision", ["tf32", "bf16"])
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_precision_accuracy_close_to_fp32_and_settings_restored(digits, precision, engine):
+    Xtr, Xte, ytr, yte = digits
+    before = torch.get_float32_matmul_precision()
+    kw = dict(hidden_layer_sizes=(128, 64), max_iter=80, random_state=0, device="cuda", engine=engine)
+    ref = hl.MLPClassifier(**kw).fit(Xtr, ytr).score(Xte, yte)
+    low = hl.MLPClassifier(**kw, precision=precision).fit(Xtr, ytr)
+    assert torch.get_float32_matmul_precision() == before
+    assert next(low.network_.parameters()).dtype == torch.float32
+    assert low.score(Xte, yte) >= ref - 0.002 - 1 / len(yte)  # 0.2 points, and one test row of slack for 450 rows
+
+
+def test_tf32_setting_restored_after_a_failing_fit(digits):
+    from hiddenlayers.training import Callback
+
+    class Boom(Callback):
+        def on_epoch_end(self, **kw):
+            assert torch.get_float32_matmul_precision() == "high"  # TF32 inside the fit
+            raise RuntimeError("boom")
+
+    Xtr, _, ytr, _ = digits
+    torch.set_float32_matmul_precision("highest")
+    with pytest.raises(RuntimeError, match="boom"):
+        hl.MLPClassifier(precision="tf32", device="cuda", max_iter=2, callbacks=[Boom()]).fit(Xtr, ytr)
+    assert torch.get_float32_matmul_precision() == "highest"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import pydoc
@@ -53,11 +54,12 @@ def test_help_lists_every_parameter(name: str) -> None:
         assert f"{p.name} : " in text, p.name
 
 
-def test_mlp_classifier_documents_all_32() -> None:
-    # scikit-learn's 23 parameters plus ours, progress_bar included
+def test_mlp_classifier_documents_every_parameter() -> None:
+    # scikit-learn's 23 parameters plus ours (progress_bar, precision, ...): help() shows each
     text = pydoc.render_doc(hl.MLPClassifier, renderer=pydoc.plaintext)
     names = [p.name for p in _table(hl.MLPClassifier)]
-    assert len(names) == 32 and "progress_bar" in names
+    signature = list(inspect.signature(hl.MLPClassifier).parameters)
+    assert names == signature and len(names) >= 33 and {"progress_bar", "precision"} <= set(names)
     assert "progress_bar : bool, default=False" in text
 
 

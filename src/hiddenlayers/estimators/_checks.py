@@ -18,7 +18,8 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._params import validate
 from ..exceptions import DataError
-from ..network import Spec
+from ..network import Spec, resolve_device
+from ..training import check_precision
 
 if TYPE_CHECKING:
     from ._mlp import _BaseMLP
@@ -51,7 +52,11 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
 def validate_params(est: _BaseMLP) -> Spec:
     """Check every constructor parameter of an MLP estimator against its table (one clear ValueError each); return the parsed spec."""
     validate(est, est._param_table)
-    return Spec.parse(est.hidden_layer_sizes)
+    spec = Spec.parse(est.hidden_layer_sizes)
+    if est.precision != "fp32" and est.solver == "lbfgs":
+        raise ValueError(f"precision={est.precision!r} applies to the stochastic solvers; solver='lbfgs' runs in 'fp32'. Use precision='fp32' or another solver.")
+    check_precision(est.precision, resolve_device(est.device), _DTYPES[est.dtype])
+    return spec
 
 
 def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:

@@ -127,7 +127,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
             clip_grad_norm=est.clip_grad_norm, generator=gen, engine=est.engine,
             optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
             history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
-            warn_if_diverged_at_start=est.early_stopping,
+            warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
         )
     hist = result.history
     if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping:

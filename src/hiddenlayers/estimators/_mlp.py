@@ -77,6 +77,7 @@ class _BaseMLP(BaseEstimator, ABC):
         dtype: str = "float32",
         init: str = "sklearn",
         engine: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -110,6 +111,7 @@ class _BaseMLP(BaseEstimator, ABC):
         self.dtype = dtype
         self.init = init
         self.engine = engine
+        self.precision = precision
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]

@@ -71,6 +71,8 @@ SHARED: tuple[Param, ...] = (
           "Weight initialisation"),
     Param("engine", StrOptions(("auto", "dense", "autograd"), text="'auto', 'dense' or 'autograd'"), "auto",
           "Back-propagation engine: the hand-written dense one, PyTorch autograd, or 'auto' (dense where it applies)"),
+    Param("precision", StrOptions(("fp32", "tf32", "bf16"), text="'fp32', 'tf32' or 'bf16'"), "fp32",
+          "Matmul precision on CUDA: 'tf32' (TF32 matmuls) or 'bf16' (bf16 matmuls, fp32 weights and optimizer state); the CPU trains in 'fp32'"),
 )
 
 CLASSIFIER_PARAMS: tuple[Param, ...] = SHARED

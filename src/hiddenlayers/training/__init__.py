@@ -33,6 +33,8 @@ _EXPORTS = {
     "StoppingRule": "._stopping",
     "TimeLimit": "._stopping",
     "TrainState": "._stopping",
+    "PRECISIONS": "._precision",
+    "check_precision": "._precision",
     "Explanation": "._explain",
     "explain": "._explain",
 }

@@ -66,6 +66,12 @@ class _NumpyOps:
         np.matmul(_filled(a.shape[0], 1.0, a.dtype), a, out=out)
 
     @staticmethod
+    def linear(h: Any, W: Any, b: Any) -> Any:
+        z = h @ W.T
+        z += b
+        return z
+
+    @staticmethod
     def act_forward(act: Any, z: Any) -> Any:
         return act.np_forward(z)
 
@@ -93,7 +99,8 @@ class _TorchOps:
 
     @staticmethod
     def relu_grad_(dh: Any, h: Any) -> Any:
-        return dh.masked_fill_(h <= 0, 0.0)
+        # one pass (autograd's own ReLU backward kernel) where masked_fill_(h <= 0) takes two
+        return torch.ops.aten.threshold_backward.grad_input(dh, h, 0.0, grad_input=dh)
 
     @staticmethod
     def mm_into(a: Any, b: Any, out: Any) -> None:
@@ -101,7 +108,11 @@ class _TorchOps:
 
     @staticmethod
     def colsum_into(a: Any, out: Any) -> None:
-        torch.sum(a, 0, out=out)
+        torch.sum(a, 0, dtype=out.dtype, out=out)  # bf16 rows summed into a float32 gradient
+
+    @staticmethod
+    def linear(h: Any, W: Any, b: Any) -> Any:
+        return torch.addmm(b, h, W.T)  # the bias added in the matmul's epilogue, not a second pass
 
     @staticmethod
     def act_forward(act: Any, z: Any) -> Any:
@@ -121,16 +132,24 @@ class DenseEngine:
 
     ``backend="auto"`` uses NumPy for CPU tensors and PyTorch otherwise.
     Inputs to :meth:`step` are arrays of that backend (see :meth:`convert`).
+    ``low=torch.bfloat16`` (PyTorch backend only) runs the matmuls in that
+    dtype from a copy of the weights cast once per step, as autocast would;
+    the weights, gradients and optimizer state stay in the buffer's dtype.
     """
 
-    def __init__(self, network: Network, loss: Loss, flat: FlatParams, alpha: float, backend: str = "auto") -> None:
+    def __init__(
+        self, network: Network, loss: Loss, flat: FlatParams, alpha: float, backend: str = "auto", low: torch.dtype | None = None
+    ) -> None:
         if not network.is_plain_dense():
             raise ValueError("the hand-written engine needs dense layers without norm or dropout")
         if backend == "auto":
             backend = "numpy" if flat.data.device.type == "cpu" else "torch"
         self.ops = _NumpyOps if backend == "numpy" else _TorchOps
+        if low is not None and self.ops is not _TorchOps:
+            raise ValueError("low-precision matmuls need the PyTorch backend (a CUDA device)")
         self.loss = loss
         self.alpha = float(alpha)
+        self.flat = flat
         cv = self.ops.convert
         linears = network.linears()
         self.W = [cv(lin.weight.data) for lin in linears]  # (out, in) views of flat.data
@@ -139,6 +158,13 @@ class DenseEngine:
         self.gb = [cv(_grad(lin.bias)) for lin in linears]
         self.acts = [get_activation(name) for name in network.activation_names()]
         self.relu = [a.name == "relu" for a in self.acts]
+        self.low = low
+        self.Wc, self.bc = self.W, self.b  # the weights the matmuls read
+        if low is not None:
+            self._flat_low = torch.empty(flat.data.shape, dtype=low, device=flat.data.device)
+            base = flat.data.storage_offset()
+            same = lambda t: self._flat_low.as_strided(t.shape, t.stride(), t.storage_offset() - base)  # noqa: E731
+            self.Wc, self.bc = [same(W) for W in self.W], [same(b) for b in self.b]
 
     def convert(self, t: Tensor) -> Any:
         """A tensor as this engine's array type (a view on the CPU, no copy)."""
@@ -152,17 +178,20 @@ class DenseEngine:
         return self._step(x, y, w)
 
     def _step(self, x: Any, y: Any, w: Any) -> Any:
-        ops = self.ops
+        ops, low = self.ops, self.low
+        if low is not None:
+            self._flat_low.copy_(self.flat.data)  # one cast for every layer's weights and biases
+            x = x.to(low)
         hs = [x]  # h_0 = x: (B, in_features)
         zs: list[Any] = []
-        for W, b, act, relu in zip(self.W, self.b, self.acts, self.relu):
-            z = hs[-1] @ W.T  # (B, units)
-            z += b
+        for W, b, act, relu in zip(self.Wc, self.bc, self.acts, self.relu):
+            z = ops.linear(hs[-1], W, b)  # (B, units)
             h = ops.relu_(z) if relu else ops.act_forward(act, z)  # relu' needs only h: overwrite z
             zs.append(z)
             hs.append(h)
-        z_out = hs[-1] @ self.W[-1].T  # (B, n_outputs)
-        z_out += self.b[-1]
+        z_out = ops.linear(hs[-1], self.Wc[-1], self.bc[-1])  # (B, n_outputs)
+        if low is not None:
+            z_out = z_out.float()  # the loss and its gradient in float32, as autocast does
         loss_sum, dz = ops.value_grad(self.loss, z_out, y, w)  # dz: per-sample dL/dz
         n_rows = x.shape[0]
         denom = n_rows if w is None else w.sum()
@@ -170,14 +199,19 @@ class DenseEngine:
             dz *= 1.0 / n_rows
         else:
             dz *= (w / denom)[:, None]
+        if low is not None:
+            dz = dz.to(low)
         for layer in range(len(self.W) - 1, -1, -1):
-            ops.mm_into(dz.T, hs[layer], self.gW[layer])  # (out, in)
+            if low is None:
+                ops.mm_into(dz.T, hs[layer], self.gW[layer])  # (out, in)
+            else:
+                self.gW[layer].copy_(torch.mm(dz.T, hs[layer]))
             ops.colsum_into(dz, self.gb[layer])
             if self.alpha:
                 self.gW[layer] += (self.alpha / denom) * self.W[layer]
             if layer == 0:
                 break
-            dh = dz @ self.W[layer]  # (B, in) = dL/dh_layer
+            dh = dz @ self.Wc[layer]  # (B, in) = dL/dh_layer
             if self.relu[layer - 1]:
                 dz = ops.relu_grad_(dh, hs[layer])
             else:
@@ -189,8 +223,9 @@ class DenseEngine:
 class AutogradStep:
     """The same contract through ``loss.backward()``, for any network."""
 
-    def __init__(self, network: torch.nn.Module, loss: Loss, flat: FlatParams, alpha: float) -> None:
+    def __init__(self, network: torch.nn.Module, loss: Loss, flat: FlatParams, alpha: float, low: torch.dtype | None = None) -> None:
         self.network, self.loss, self.flat, self.alpha = network, loss, flat, float(alpha)
+        self.low = low  # autocast dtype of the forward (and so the backward) matmuls, None for none
         self.linear_weights = [m.weight for m in network.modules() if isinstance(m, torch.nn.Linear)]
 
     def convert(self, t: Tensor) -> Tensor:
@@ -198,7 +233,12 @@ class AutogradStep:
 
     def step(self, x: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
         self.flat.grad.zero_()
-        z_out = self.network(x)
+        if self.low is None:
+            z_out = self.network(x)
+        else:
+            with torch.autocast(x.device.type, dtype=self.low):
+                z_out = self.network(x)
+            z_out = z_out.float()
         loss_sum = self.loss.value(z_out, y, w)
         denom = x.shape[0] if w is None else w.sum()
         (loss_sum / denom).backward()
@@ -216,18 +256,20 @@ def make_step(
     alpha: float,
     engine: str = "auto",
     backend: str = "auto",
+    low: torch.dtype | None = None,
 ) -> DenseEngine | AutogradStep:
     """Pick the hand-written engine when it applies (``engine="auto"``), else autograd.
 
     Pass batches through ``stepper.convert(tensor)`` first: the CPU engine
-    works on NumPy views of the tensors.
+    works on NumPy views of the tensors. ``low``: the matmul dtype of
+    ``precision="bf16"`` (None: the weights' own).
     """
     if engine not in ("auto", "dense", "autograd"):
         raise ValueError(f"engine must be 'auto', 'dense' or 'autograd'. Received: engine={engine!r}.")
     plain = isinstance(network, Network) and network.is_plain_dense()
     if engine == "dense" or (engine == "auto" and plain):
-        return DenseEngine(network, loss, flat, alpha, backend)  # type: ignore[arg-type]
-    return AutogradStep(network, loss, flat, alpha)
+        return DenseEngine(network, loss, flat, alpha, backend, low)  # type: ignore[arg-type]
+    return AutogradStep(network, loss, flat, alpha, low)
 
 
 __all__ = ["AutogradStep", "DenseEngine", "make_step"]

@@ -23,9 +23,11 @@ import torch
 from torch import Tensor
 
 from ..exceptions import DivergedWarning, InterruptedWarning
+from ._cuda_graph import GraphEpochs
 from ._engine import make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
+from ._precision import check_precision, compute_dtype, precision_scope
 from ._stopping import STOP_REASONS, AnyOf, Callback, History, NoImprovement, StoppingRule, TrainState
 
 Validator = Callable[[], tuple[float, float]]
@@ -137,6 +139,8 @@ def train(
     samples_seen: int = 0,
     device: torch.device | None = None,
     warn_if_diverged_at_start: bool = True,
+    precision: str = "fp32",
+    cuda_graphs: bool = True,
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
@@ -149,8 +153,13 @@ def train(
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
     divergence before any good epoch (the starting weights are restored either
     way) for a caller that raises its own error then, as the estimators do.
+    ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see
+    ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
+    batches as CUDA graphs on a GPU where nothing reads per-batch values
+    (no batch callbacks); False keeps every step eager.
     """
     device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
+    precision = check_precision(precision, device, next(network.parameters()).dtype)
     n = X.shape[0]
     batch_size = max(1, min(int(batch_size), n))
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
@@ -167,11 +176,19 @@ def train(
     # the gradient between backward and update (clipping, batch callbacks): they must see it whole
     l2 = alpha if solver != "adamw" else 0.0
     fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs
-    stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine)
+    stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
     cv = stepper.convert
     dtype = flat.data.dtype
     sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
     n_batches = math.ceil(n / batch_size)
+    runner = None
+    total_t: Any = None
+    if (
+        cuda_graphs and device.type == "cuda" and getattr(getattr(stepper, "ops", None), "name", "") == "torch"
+        and isinstance(X, Tensor) and not batch_cbs and not fold_l2 and n // batch_size >= 4
+        and type(optimizer).device_step is not Optimizer.device_step
+    ):
+        runner = GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm)
     state = TrainState()
     best = flat.data.clone()
     # CPU NumPy engine: each shuffled batch is gathered and the best weights copied in NumPy, into
@@ -192,6 +209,8 @@ def train(
         # NumPy's BLAS keeps both cores; the few torch ops in the loop (fused Adam, shuffle) run on
         # this thread: a second pool waking between BLAS calls fights BLAS's spinning threads
         torch.set_num_threads(1)
+    scope = precision_scope(precision)
+    scope.__enter__()
     try:
         epoch = start_epoch
         while True:
@@ -200,11 +219,17 @@ def train(
             network.train()
             for cb in callbacks:
                 cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
+            if runner is not None:
+                perm = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
+                total_t = runner.run_epoch(perm, schedule.lr)
+                steps += n_batches
             dense_x = isinstance(X, Tensor)
             Xc: Any
             Yc: Any
             Wc: Any
-            if gather is not None:
+            if runner is not None:
+                pass  # the epoch ran above
+            elif gather is not None:
                 perm_np = torch.randperm(n, generator=generator).numpy()
             else:
                 if shuffle:
@@ -216,11 +241,11 @@ def train(
                     Xs, Ys, Ws = X, Y, sample_weight
                 Yc, Wc = cv(Ys), (cv(Ws) if Ws is not None else None)
                 Xc = cv(Xs) if dense_x else Xs
-            total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
+            total: Any = total_t if runner is not None else 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
             xb: Any
             yb: Any
             wb: Any
-            for start in range(0, n, batch_size):
+            for start in range(0, n if runner is None else 0, batch_size):
                 sl = slice(start, start + batch_size)
                 if gather is not None:
                     xb, yb, wb = gather(perm_np[sl])
@@ -275,6 +300,7 @@ def train(
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
+        scope.__exit__(None, None, None)
         if blas is not None:
             blas.restore_original_limits()
         elif torch.get_num_threads() != torch_threads:

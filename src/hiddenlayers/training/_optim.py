@@ -126,6 +126,29 @@ class Optimizer(ABC):
         penalty's gradient, ``alpha / batch size``), as if the gradient step had.
         """
 
+    def prepare_device_step(self) -> None:
+        """Keep the learning rate and step count in device tensors, for :meth:`device_step`.
+
+        Only on a GPU buffer: a CUDA graph replays kernels with the values they
+        were captured with, so nothing a step reads may be a host number.
+        """
+        if self.xp is np:
+            raise ValueError("device steps need the parameters on a GPU")
+        self._lr_dev = torch.zeros((), dtype=torch.float64, device=self.p.device)  # cast per op, as a Python float is
+        self._t_dev = torch.full((), float(self.t), dtype=torch.float64, device=self.p.device)
+
+    def set_lr(self, lr: float) -> None:
+        """The rate :meth:`device_step` uses from now on (a device write, no host sync)."""
+        self._lr_dev.fill_(lr)
+
+    def device_step(self) -> None:
+        """:meth:`step` at the rate of :meth:`set_lr`, reading no host value; ``t`` is the caller's to advance.
+
+        The arithmetic is :meth:`step`'s with the rate as a float tensor, so it
+        rounds the same way up to the last bit of the bias correction.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no device step")
+
     def _add_l2(self, l2: float) -> None:
         t = self._scratch
         self.xp.multiply(self.p, self.mask, out=t)
@@ -176,6 +199,22 @@ class SGD(Optimizer):
         if self.nesterov:
             t = self._scratch
             self.xp.multiply(v, self.momentum, out=t)
+            t -= lg
+            p += t
+        else:
+            p += v
+
+    def device_step(self) -> None:
+        p, v, lg = self.p, self.velocity, self._lg
+        torch.mul(self.g, self._lr_dev, out=lg)
+        if self.momentum == 0:
+            p -= lg
+            return
+        v *= self.momentum
+        v -= lg
+        if self.nesterov:
+            t = self._scratch
+            torch.mul(v, self.momentum, out=t)
             t -= lg
             p += t
         else:
@@ -277,6 +316,29 @@ class Adam(Optimizer):
         t /= d
         p -= t
 
+    def device_step(self) -> None:
+        p, g, m, v, d, t = self.p, self.g, self.m, self.v, self._denom, self._scratch
+        self._t_dev += 1.0
+        if self.weight_decay:
+            torch.mul(self.mask, self._lr_dev, out=t)
+            t *= self.weight_decay
+            t *= p
+            p -= t
+        m *= self.beta_1
+        torch.mul(g, 1.0 - self.beta_1, out=t)
+        m += t
+        v *= self.beta_2
+        torch.mul(g, g, out=t)
+        t *= 1.0 - self.beta_2
+        v += t
+        # lr·sqrt(1-β2^t)/(1-β1^t) in float64 on the device, as the host computes it
+        lr_t = self._lr_dev * torch.sqrt(1.0 - torch.pow(self.beta_2, self._t_dev)) / (1.0 - torch.pow(self.beta_1, self._t_dev))
+        torch.sqrt(v, out=d)
+        d += self.epsilon
+        torch.mul(m, lr_t.to(m.dtype), out=t)
+        t /= d
+        p -= t
+
 
 class RMSprop(Optimizer):
     """RMSprop: ``v = ρ·v + (1-ρ)·g²``; ``p -= lr · g / (sqrt(v) + ε)`` with ρ = 0.99."""
@@ -302,6 +364,18 @@ class RMSprop(Optimizer):
         xp.sqrt(v, out=d)
         d += self.epsilon
         xp.multiply(g, lr, out=t)
+        t /= d
+        self.p -= t
+
+    def device_step(self) -> None:
+        g, v, d, t = self.g, self.v, self._denom, self._scratch
+        v *= self.rho
+        torch.mul(g, g, out=t)
+        t *= 1.0 - self.rho
+        v += t
+        torch.sqrt(v, out=d)
+        d += self.epsilon
+        torch.mul(g, self._lr_dev, out=t)
         t /= d
         self.p -= t
 

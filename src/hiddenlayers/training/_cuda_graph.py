@@ -1,0 +1,104 @@
+"""Training steps replayed as CUDA graphs, for the dense engine on a GPU.
+
+A small network's GPU step is bound by the host: each of its ~50 kernels
+costs a few microseconds to launch from Python, more than it runs. A CUDA
+graph records the kernels of several steps once and replays them with one
+launch. What a replay reads must sit at fixed addresses, so:
+
+- a chunk's row indices are copied into one index buffer before each
+  replay, and the graph gathers its batches from the data with them (the
+  data stay where they are; no shuffled copy of the epoch is made);
+- the learning rate and the step count live in device tensors
+  (:meth:`Optimizer.device_step`), set once per epoch, never read back;
+- the epoch's summed loss accumulates in a device tensor read once per epoch.
+
+Full batches run in graphs of up to ``chunk`` steps; the last, partial batch
+runs eagerly through the same code. The first two steps run eagerly on a
+side stream before any capture, as PyTorch's graph notes ask (cuBLAS
+handles and workspaces are made then).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ._optim import FlatParams, Optimizer, clip_grad_norm_
+
+
+class GraphEpochs:
+    """Runs whole epochs of one fit, full batches replayed as CUDA graphs.
+
+    ``X``, ``Y`` (and ``W``, or None): the fit's tensors on the GPU, one row per
+    sample, unchanged for the runner's lifetime. ``stepper``: a dense engine on
+    PyTorch tensors; ``optimizer``: one with a :meth:`~Optimizer.device_step`.
+    """
+
+    def __init__(
+        self, stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Tensor, Y: Tensor, W: Tensor | None,
+        batch_size: int, clip_grad_norm: float | None = None, chunk: int = 16,
+    ) -> None:
+        self.stepper, self.opt, self.flat = stepper, optimizer, flat
+        self.X, self.Y, self.W = X, Y, W
+        self.B = int(batch_size)
+        self.n = X.shape[0]
+        self.n_full = self.n // self.B
+        self.chunk = max(1, min(int(chunk), self.n_full))
+        self.clip = clip_grad_norm
+        self.idx = torch.zeros(self.chunk * self.B, dtype=torch.long, device=X.device)
+        self.total = torch.zeros((), dtype=flat.data.dtype, device=X.device)
+        self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
+        self._warm = False
+        optimizer.prepare_device_step()
+
+    def _one(self, rows: Tensor) -> None:
+        """One training step on the rows ``rows`` (a device index tensor)."""
+        wb = None if self.W is None else self.W.index_select(0, rows)
+        loss = self.stepper.step(self.X.index_select(0, rows), self.Y.index_select(0, rows), wb)
+        if self.clip:
+            clip_grad_norm_(self.flat, self.clip)
+        self.opt.device_step()
+        self.total += loss
+
+    def _graph(self, k: int) -> torch.cuda.CUDAGraph:
+        """The graph of ``k`` steps over the batches in ``idx[: k * B]`` (captured on first use)."""
+        g = self.graphs.get(k)
+        if g is None:
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g):
+                for j in range(k):
+                    self._one(self.idx[j * self.B : (j + 1) * self.B])
+            self.graphs[k] = g
+        return g
+
+    def run_epoch(self, perm: Tensor, lr: float) -> Tensor:
+        """Train one epoch over the rows in ``perm`` (device) at rate ``lr``; its summed loss (0-d device tensor)."""
+        B, end = self.B, self.n_full * self.B
+        self.opt.set_lr(lr)
+        self.total.zero_()
+        pos = 0
+        if not self._warm:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(min(2, self.n_full)):
+                    self._one(perm[pos : pos + B])
+                    pos += B
+                    self.opt.t += 1
+            torch.cuda.current_stream().wait_stream(side)
+            self._warm = True
+        while pos < end:
+            k = min(self.chunk, (end - pos) // B)
+            self.idx[: k * B].copy_(perm[pos : pos + k * B])
+            self._graph(k).replay()
+            pos += k * B
+            self.opt.t += k
+        if pos < self.n:  # the last, partial batch: eagerly
+            self._one(perm[pos:])
+            self.opt.t += 1
+        return self.total
+
+
+__all__ = ["GraphEpochs"]
