@@ -297,18 +297,12 @@ class Adam(Optimizer):
                 return
         if l2:
             self._add_l2(l2)
-        p, g, m, v, d, t, xp = self.p, self.g, self.m, self.v, self._denom, self._scratch, self.xp
+        p, m, v, d, t, xp = self.p, self.m, self.v, self._denom, self._scratch, self.xp
         if self.weight_decay:
             xp.multiply(self.mask, lr * self.weight_decay, out=t)
             t *= p
             p -= t
-        m *= self.beta_1
-        xp.multiply(g, 1.0 - self.beta_1, out=t)
-        m += t
-        v *= self.beta_2
-        xp.multiply(g, g, out=t)
-        t *= 1.0 - self.beta_2
-        v += t
+        self._update_moments(xp)
         lr_t = lr * math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
         xp.sqrt(v, out=d)
         d += self.epsilon
@@ -316,21 +310,26 @@ class Adam(Optimizer):
         t /= d
         p -= t
 
+    def _update_moments(self, xp: Any) -> None:
+        """m, v <- the decayed first and second moments of the gradient (``xp``: numpy or torch; scratch: t)."""
+        g, m, v, t = self.g, self.m, self.v, self._scratch
+        m *= self.beta_1
+        xp.multiply(g, 1.0 - self.beta_1, out=t)
+        m += t
+        v *= self.beta_2
+        xp.multiply(g, g, out=t)
+        t *= 1.0 - self.beta_2
+        v += t
+
     def device_step(self) -> None:
-        p, g, m, v, d, t = self.p, self.g, self.m, self.v, self._denom, self._scratch
+        p, m, v, d, t = self.p, self.m, self.v, self._denom, self._scratch
         self._t_dev += 1.0
         if self.weight_decay:
             torch.mul(self.mask, self._lr_dev, out=t)
             t *= self.weight_decay
             t *= p
             p -= t
-        m *= self.beta_1
-        torch.mul(g, 1.0 - self.beta_1, out=t)
-        m += t
-        v *= self.beta_2
-        torch.mul(g, g, out=t)
-        t *= 1.0 - self.beta_2
-        v += t
+        self._update_moments(torch)
         # lr·sqrt(1-β2^t)/(1-β1^t) in float64 on the device, as the host computes it
         lr_t = self._lr_dev * torch.sqrt(1.0 - torch.pow(self.beta_2, self._t_dev)) / (1.0 - torch.pow(self.beta_1, self._t_dev))
         torch.sqrt(v, out=d)
