@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from ..exceptions import DivergedWarning, InterruptedWarning
+from ._distributed import gradient_sync
 from ._engine import make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
@@ -165,7 +166,8 @@ def train(
     batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
     # the L2 gradient goes into the optimizer's pass when that is cheaper, unless something reads
     # the gradient between backward and update (clipping, batch callbacks): they must see it whole
-    l2 = alpha if solver != "adamw" else 0.0
+    sync = gradient_sync()  # None in one process; else the gradient all-reduce of each step
+    l2 = (alpha if solver != "adamw" else 0.0) / (sync.world if sync else 1)  # the L2 of the global batch
     fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs
     stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine)
     cv = stepper.convert
@@ -228,6 +230,8 @@ def train(
                     xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
                     yb, wb = Yc[sl], (Wc[sl] if Wc is not None else None)
                 total = total + stepper.step(xb, yb, wb)
+                if sync is not None:
+                    sync(flat.grad)
                 if clip_grad_norm:
                     clip_grad_norm_(flat, clip_grad_norm)
                 if fold_l2:
