@@ -75,6 +75,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         loss_sum = rows = 0.0
         order = None if not est.shuffle else seed + 1000 * epoch + rank
         with _one_epoch_settings(est, batch):
+            if hasattr(est, "network_"):
+                est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
             for X, y in src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit):
                 est.partial_fit(X, y, **kw)
                 loss_sum += float(est.loss_) * len(y)
