@@ -7,12 +7,15 @@ With ``early_stopping`` whole units are held out and scored after each epoch.
 Under a ``torch.distributed`` process group each rank reads units
 ``rank::world`` and the fit loop all-reduces the gradients; every rank reads
 the same number of rows, so every rank takes the same number of steps.
+When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
+each epoch and a new run resumes from it (``torchrun --max-restarts``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +28,13 @@ if TYPE_CHECKING:
     from ..data import ParquetSource
     from ._mlp import _BaseMLP
 
+CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # a file: written each epoch (rank 0), resumed from when present
 CHUNK_BATCHES = 256  # batches per partial_fit call: big enough that the call's set-up is noise
 
 
 def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
     """``est.fit(src)`` (``max_iter`` epochs, early stopping on held-out units) or ``est.partial_fit(src)`` (one epoch)."""
-    from ..training import distributed_world, reduce_sum
+    from ..training import distributed_world, load_checkpoint, reduce_sum, save_checkpoint
 
     rank, world = distributed_world()
     scan = src.scan()
@@ -70,7 +74,20 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     best_state: dict[str, Any] | None = None
     rows_per_chunk = batch * CHUNK_BATCHES
     seed = _seed(est)
-    for _ in range(epochs):
+    target_epochs = len(history) + epochs
+    ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
+    saved = load_checkpoint(ckpt) if ckpt else None
+    if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
+        with _one_epoch_settings(est, batch):
+            X, y = next(src.chunks(shards[rank], rows=batch, limit=batch))
+            est.partial_fit(X, y, **kw)
+        est.network_.load_state_dict(saved["network"])
+        est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
+        history = History.from_dict(saved["history"])
+        no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
+        best_state = saved["best"]
+        est._cache_weights()
+    while len(history) < target_epochs:
         epoch = len(history) + 1
         loss_sum = rows = 0.0
         order = None if not est.shuffle else seed + 1000 * epoch + rank
@@ -95,6 +112,11 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             if val_units:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
         reason = no_imp(history) if not incremental else None
+        if ckpt:
+            save_checkpoint(ckpt, {
+                "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
+                "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count)], "best": best_state,
+            })
         if reason:
             history.stop_reason = reason
             break

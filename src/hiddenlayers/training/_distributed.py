@@ -82,6 +82,23 @@ class GradientSync:
         grad.div_(self.world)
 
 
+    def check_steps(self, steps: int) -> None:
+        """Raise a one-line error unless every rank takes ``steps`` steps an epoch (else the all-reduces would hang)."""
+        import torch.distributed as dist
+
+        t = torch.tensor([steps, -steps], dtype=torch.int64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        if int(t[0]) != -int(t[1]):
+            raise ValueError(
+                f"the ranks take {-int(t[1])} to {int(t[0])} steps an epoch: give every rank the same number of rows "
+                "(or train from a ParquetSource, which shares the rows out evenly)."
+            )
+
+    def agree(self, *values: float) -> list[float]:
+        """``values`` averaged over the ranks, so that every rank takes the same stopping and schedule decisions."""
+        return [v / self.world for v in reduce_sum(values)]
+
+
 def gradient_sync() -> GradientSync | None:
     """The all-reduce for the fit loop, or ``None`` without a process group of 2 or more ranks."""
     _, world = distributed_world()

@@ -174,6 +174,8 @@ def train(
     dtype = flat.data.dtype
     sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
     n_batches = math.ceil(n / batch_size)
+    if sync is not None:
+        sync.check_steps(n_batches)
     state = TrainState()
     best = flat.data.clone()
     # CPU NumPy engine: each shuffled batch is gathered and the best weights copied in NumPy, into
@@ -245,6 +247,8 @@ def train(
             penalty = 0.5 * alpha * float(flat.l2()) * n_batches / n if alpha and solver != "adamw" else 0.0
             train_loss = float(total) / sw_total + penalty
             val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
+            if sync is not None:  # the same figures on every rank: the same stopping and schedule
+                train_loss, val_loss, val_score = sync.agree(train_loss, val_loss, val_score)
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.val_loss.append(val_loss)
