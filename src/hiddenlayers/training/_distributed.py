@@ -49,15 +49,44 @@ def init_from_env(timeout_s: float = 60.0) -> bool:
         return False
     addr, port = os.environ.get("MASTER_ADDR", "?"), os.environ.get("MASTER_PORT", "?")
     backend = "nccl" if torch.cuda.is_available() and os.environ.get("HIDDENLAYERS_BACKEND", "") != "gloo" else "gloo"
+    timeout = datetime.timedelta(seconds=timeout_s)
+    quiet = _QuietStderr()  # c10d logs every retry on stderr from C++: keep it for a failure's cause only
     try:
-        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
-    except Exception as exc:  # c10d raises RuntimeError / DistNetworkError / ValueError
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        # torchrun's agent hosts the store; a restarted run finds the last attempt's keys there,
+        # so each attempt gets its own prefix (else the ranks dial the dead attempt's addresses)
+        agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+        base = dist.TCPStore(addr, int(port), world_size=world, is_master=rank == 0 and not agent, timeout=timeout, wait_for_workers=False)
+        store = dist.PrefixStore(f"hiddenlayers/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}", base)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    except Exception as exc:
+        quiet.restore()  # c10d raises RuntimeError / DistNetworkError / ValueError
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise DistributedError(
             f"cannot form the process group at {addr}:{port} within {timeout_s:.0f} s ({first}): "
             "check --master-addr/--master-port and that every worker started."
         ) from None
+    quiet.restore()
     return True
+
+
+class _QuietStderr:
+    """File descriptor 2 sent to /dev/null until :meth:`restore` (C++ writes there, not to ``sys.stderr``)."""
+
+    def __init__(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+
+    def restore(self) -> None:
+        if self._saved >= 0:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            self._saved = -1
 
 
 def shutdown_distributed() -> None:

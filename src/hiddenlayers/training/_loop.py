@@ -168,7 +168,7 @@ def train(
     # the gradient between backward and update (clipping, batch callbacks): they must see it whole
     sync = gradient_sync()  # None in one process; else the gradient all-reduce of each step
     l2 = (alpha if solver != "adamw" else 0.0) / (sync.world if sync else 1)  # the L2 of the global batch
-    fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs
+    fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs and sync is None  # same path on all ranks
     stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine)
     cv = stepper.convert
     dtype = flat.data.dtype
@@ -244,7 +244,7 @@ def train(
                 for cb in batch_cbs:
                     cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
             samples_seen += n
-            penalty = 0.5 * alpha * float(flat.l2()) * n_batches / n if alpha and solver != "adamw" else 0.0
+            penalty = 0.5 * l2 * float(flat.l2()) * n_batches / n if l2 else 0.0  # l2: this rank's share of alpha
             train_loss = float(total) / sw_total + penalty
             val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
             if sync is not None:  # the same figures on every rank: the same stopping and schedule
