@@ -148,7 +148,7 @@ def at_scale(repeats):
         loops = []
         rows[f"hiddenlayers {precision}"] = timed_seeds(
             lambda s, p=precision: hl.MLPClassifier(**common, precision=p, random_state=s).fit(Xtr, ytr),
-            lambda m: loops.append(m.history_.time[-1]) or m.score(Xte, yte), repeats)
+            lambda m, loops=loops: loops.append(m.history_.time[-1]) or m.score(Xte, yte), repeats)
         rows[f"hiddenlayers {precision}, loop only"] = (statistics.median(loops), rows[f"hiddenlayers {precision}"][1])
         rows[f"plain fused-Adam loop {precision}"] = timed_seeds(
             lambda s, p=precision: plain_fused_loop(Xtr, ytr, hidden, epochs, batch, p, seed=s),

@@ -122,14 +122,23 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.")] = 1,
+    max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.")] = 0,
+    join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.")] = 60.0,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Train a network on a table and save it as one model file.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
+    A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
     """
     from ._train import run_train
+    from ._train_stream import is_stream_input, launch_workers, run_train_stream
+
+    if workers > 1:
+        launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
+        return
 
     params: dict[str, Any] = dict(
         hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -137,6 +146,14 @@ def train(
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype,
     )
+    if is_stream_input(data):
+        from ._train import _parse_set
+
+        run_train_stream(
+            data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
+            max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout,
+        )
+        return
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
         max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,

@@ -18,6 +18,8 @@ _EXPORTS = {
     "split_target": "._table",
     "TablePreprocessor": "._preprocessing",
     "is_missing": "._preprocessing",
+    "ParquetSource": "._stream",
+    "is_source": "._stream",
     "load_shuttle": "._real",
     "load_sunspots": "._real",
     "load_co2": "._real",

@@ -72,6 +72,7 @@ class TablePreprocessor:
         self.max_categories = max_categories
         self.numeric_text_ratio = numeric_text_ratio
         self.columns: list[dict[str, Any]] = []
+        self._stream: dict[str, dict[str, Any]] = {}  # partial_fit's running sums, by column
 
     # ---------------------------------------------------------------- fit
     def fit(self, frame: Any) -> TablePreprocessor:
@@ -83,6 +84,7 @@ class TablePreprocessor:
         if frame.shape[0] == 0:
             raise DataError("the table has no rows to learn from.")
         self.columns = []
+        self._stream = {}
         for name in frame.columns:
             col = frame[name]
             num = _numeric_or_none(col)
@@ -116,6 +118,70 @@ class TablePreprocessor:
                     "missing_indicator": bool(text.isna().any()),
                 })
         return self
+
+    def partial_fit(self, frame: Any) -> TablePreprocessor:
+        """Learn the same state as :meth:`fit` from one more chunk of a table too big for memory.
+
+        Call it on each chunk in turn (one streaming pass); after every call the
+        preprocessor is usable. Means and variances are merged exactly (Chan et
+        al.), category counts summed; the one difference from :meth:`fit` is the
+        fill value of a missing number: the streamed mean, since an exact median
+        needs all values at once. The column kinds come from the first chunk.
+        """
+        import pandas as pd
+
+        if frame.shape[1] == 0:
+            raise DataError("the table has no feature columns.")
+        acc = self._stream
+        if acc and list(acc) != [str(c) for c in frame.columns]:
+            raise DataError(f"a chunk has columns {[str(c) for c in frame.columns]} but the first had {list(acc)}: every file must have the same columns.")
+        for name in frame.columns:
+            col = frame[name]
+            st = acc.get(str(name))
+            num = _numeric_or_none(col)
+            if st is None:
+                st = acc[str(name)] = {"kind": "numeric" if num is not None else "categorical", "n": 0, "mean": 0.0, "m2": 0.0, "missing": 0, "counts": {}}
+            if st["kind"] == "numeric":
+                if num is None:
+                    num = pd.to_numeric(col, errors="coerce") if not pd.api.types.is_bool_dtype(col) else None
+                    if num is None or bool((num.isna() & ~col.map(is_missing)).any()):
+                        raise DataError(f"column '{name}' is numeric in the first chunk but holds text later: fix those cells or leave them empty.")
+                values = num.to_numpy(dtype=np.float64)
+                if np.isinf(values).any():
+                    raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+                nan = np.isnan(values)
+                finite = values[~nan]
+                st["missing"] += int(nan.sum())
+                if finite.size:  # Chan et al.'s merge of (n, mean, M2)
+                    n_b, mean_b = finite.size, float(finite.mean())
+                    m2_b = float(((finite - mean_b) ** 2).sum())
+                    n = st["n"] + n_b
+                    delta = mean_b - st["mean"]
+                    st["mean"] += delta * n_b / n
+                    st["m2"] += m2_b + delta * delta * st["n"] * n_b / n
+                    st["n"] = n
+            else:
+                text = col.map(lambda v: None if is_missing(v) else str(v))
+                st["missing"] += int(text.isna().sum())
+                for k, v in text.value_counts(dropna=True).items():
+                    st["counts"][k] = st["counts"].get(k, 0) + int(v)
+        self.columns = [self._stream_column(name, st) for name, st in acc.items()]
+        return self
+
+    def _stream_column(self, name: str, st: dict[str, Any]) -> dict[str, Any]:
+        """One column's :meth:`fit`-style state from the streamed accumulators."""
+        if st["kind"] == "numeric":
+            if st["n"] == 0:
+                raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
+            # missing values are filled with the mean: they add rows but no spread
+            std = float(np.sqrt(st["m2"] / (st["n"] + st["missing"])))
+            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": std if std > 1e-12 else 1.0, "missing_indicator": st["missing"] > 0}
+        ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
+        keep = [k for k, _ in ordered]
+        other = len(keep) > self.max_categories
+        if other:
+            keep = keep[: self.max_categories - 1]
+        return {"name": name, "kind": "categorical", "categories": keep, "other": other, "missing_indicator": st["missing"] > 0}
 
     def _check_numeric_text(self, name: str, col: Any) -> None:
         import pandas as pd

@@ -27,11 +27,13 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import _check_sample_weight
 
 from .._params import Param, document
+from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
+from ._fit_stream import fit_source
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
 
@@ -154,6 +156,8 @@ class _BaseMLP(BaseEstimator, ABC):
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
+        if is_source(X):  # a table streamed from files: y is its target column
+            return fit_source(self, X, incremental)
         spec = self._validate_params()
         self._device = resolve_device(self.device)
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
@@ -309,8 +313,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return self._label_binarizer.transform(y).astype(np.float32)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPClassifier:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
 
     def _check_solver(self) -> bool:
@@ -319,8 +323,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return True
 
     @available_if(_check_solver)
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``(X, y)``; ``classes`` is required on the first call."""
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``(X, y)`` (or a :class:`~hiddenlayers.data.ParquetSource`); ``classes`` is required on the first call."""
+        if is_source(X):
+            return self._fit(X, None, incremental=True)  # type: ignore[no-any-return]
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -402,7 +408,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPRegressor:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y``."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
 
@@ -412,7 +418,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return True
 
     @available_if(_check_solver)
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``(X, y)``."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 

@@ -37,6 +37,15 @@ _EXPORTS = {
     "check_precision": "._precision",
     "Explanation": "._explain",
     "explain": "._explain",
+    "DistributedError": "._distributed",
+    "distributed_world": "._distributed",
+    "gradient_sync": "._distributed",
+    "init_from_env": "._distributed",
+    "is_writer": "._distributed",
+    "load_checkpoint": "._distributed",
+    "reduce_sum": "._distributed",
+    "save_checkpoint": "._distributed",
+    "shutdown_distributed": "._distributed",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ._cuda_graph import GraphEpochs
+from ._distributed import gradient_sync
 from ._engine import make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
@@ -174,8 +175,9 @@ def train(
     batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
     # the L2 gradient goes into the optimizer's pass when that is cheaper, unless something reads
     # the gradient between backward and update (clipping, batch callbacks): they must see it whole
-    l2 = alpha if solver != "adamw" else 0.0
-    fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs
+    sync = gradient_sync()  # None in one process; else the gradient all-reduce of each step
+    l2 = (alpha if solver != "adamw" else 0.0) / (sync.world if sync else 1)  # the L2 of the global batch
+    fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs and sync is None  # same path on all ranks
     stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
     cv = stepper.convert
     dtype = flat.data.dtype
@@ -186,9 +188,11 @@ def train(
     if (
         cuda_graphs and device.type == "cuda" and getattr(getattr(stepper, "ops", None), "name", "") == "torch"
         and isinstance(X, Tensor) and not batch_cbs and not fold_l2 and n // batch_size >= 4
-        and type(optimizer).device_step is not Optimizer.device_step
+        and type(optimizer).device_step is not Optimizer.device_step and sync is None
     ):
         runner = GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm)
+    if sync is not None:
+        sync.check_steps(n_batches)
     state = TrainState()
     best = flat.data.clone()
     # CPU NumPy engine: each shuffled batch is gathered and the best weights copied in NumPy, into
@@ -253,6 +257,8 @@ def train(
                     xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
                     yb, wb = Yc[sl], (Wc[sl] if Wc is not None else None)
                 total = total + stepper.step(xb, yb, wb)
+                if sync is not None:
+                    sync(flat.grad)
                 if clip_grad_norm:
                     clip_grad_norm_(flat, clip_grad_norm)
                 if fold_l2:
@@ -263,9 +269,11 @@ def train(
                 for cb in batch_cbs:
                     cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
             samples_seen += n
-            penalty = 0.5 * alpha * float(flat.l2()) * n_batches / n if alpha and solver != "adamw" else 0.0
+            penalty = 0.5 * l2 * float(flat.l2()) * n_batches / n if l2 else 0.0  # l2: this rank's share of alpha
             train_loss = float(total) / sw_total + penalty
             val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
+            if sync is not None:  # the same figures on every rank: the same stopping and schedule
+                train_loss, val_loss, val_score = sync.agree(train_loss, val_loss, val_score)
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.val_loss.append(val_loss)

@@ -1,0 +1,124 @@
+"""``hiddenlayers train`` on files larger than memory, in one process or several (``--workers``).
+
+A directory or glob of Parquet/CSV files is streamed (:class:`hiddenlayers.data.ParquetSource`).
+``--workers N`` starts ``N`` processes with ``torch.distributed.run`` (each runs this
+same command); under ``torchrun`` the command joins the process group itself. Only
+rank 0 writes the model file and the per-epoch checkpoint (``OUT.ckpt``), from
+which a restarted run (``--max-restarts``) resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+from typing import Any
+
+from ..exceptions import HiddenLayersError
+from ._common import UserError, check_output, note, one_line, print_json
+
+
+def is_stream_input(data: str) -> bool:
+    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path)."""
+    return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
+    """Run this command in ``workers`` processes on this machine via ``torch.distributed.run``; its exit status."""
+    if workers < 1:
+        raise UserError(f"--workers must be >= 1. Received: {workers}.")
+    if max_restarts < 0:
+        raise UserError(f"--max-restarts must be >= 0. Received: {max_restarts}.")
+    args = _without_option(argv, "--workers")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={workers}",
+           f"--max-restarts={max_restarts}", "-m", "hiddenlayers", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo")}
+    proc = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    for ln in proc.stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
+        if ln.startswith(("note:", "warning:")):
+            sys.stderr.write(ln + "\n")
+    if proc.returncode:
+        # torchrun's own report is pages long: show the workers' one-line errors instead
+        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
+        shown = sorted({ln[ln.index("error:"):] for ln in lines})
+        raise UserError(shown[0][len("error: "):] if shown else f"the {workers} workers failed (exit {proc.returncode}); rerun with --workers 1 to see why.")
+    return 0
+
+
+def _without_option(argv: list[str], name: str) -> list[str]:
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == name:
+            skip = True
+        elif not a.startswith(name + "="):
+            out.append(a)
+    return out
+
+
+def run_train_stream(
+    data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
+    max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float,
+) -> dict[str, Any] | None:
+    """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0."""
+    from ..data import ParquetSource
+    from ..training import init_from_env, is_writer, shutdown_distributed
+
+    if target is None:
+        raise UserError("--target is required when training from a directory of files: name the column to predict.")
+    resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+    out_path = check_output(out, force=force or resume, what="--out")
+    model = None
+    try:
+        init_from_env(join_timeout)
+        src = ParquetSource(data, target=target, features=features.split(",") if features else None, max_categories=max_categories)
+        scan = src.scan()
+        if task == "auto":
+            integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
+            task = "classification" if integral else "regression"
+        from ._train import make_estimator
+
+        if params.get("early_stopping") is None:
+            params = {**params, "early_stopping": len(src.units) >= 4}
+        model = make_estimator(task, params, seed, quiet=True)
+        os.environ.setdefault("HIDDENLAYERS_CHECKPOINT", f"{out_path}.ckpt")
+        start = time.perf_counter()
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            try:
+                model.fit(src)
+            except HiddenLayersError:
+                raise
+            except (ValueError, TypeError) as exc:
+                raise UserError(f"training failed: {one_line(exc)}") from None
+        elapsed = time.perf_counter() - start
+        if not is_writer():
+            return None
+        model.save(out_path)
+        ckpt = os.environ["HIDDENLAYERS_CHECKPOINT"]
+        if os.path.exists(ckpt):
+            os.remove(ckpt)
+        summary = {
+            "model": str(out_path), "task": task, "target": target, "rows": scan.n_rows, "row_groups": len(src.units),
+            "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
+            "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
+            "processes": int(os.environ.get("WORLD_SIZE", "1")),
+        }
+        if as_json:
+            print_json(summary)
+        else:
+            note(f"trained on {scan.n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
+                 f"({summary['processes']} process(es)): {model.n_iter_} epochs, {model.stop_reason_}, loss {model.loss_:.4g}")
+            note(f"saved {out_path}")
+        return summary
+    finally:
+        del model  # gloo can abort at exit unless the model is freed before the group is destroyed
+        shutdown_distributed()
+
+
+__all__ = ["is_stream_input", "launch_workers", "run_train_stream"]

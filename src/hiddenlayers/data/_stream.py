@@ -1,0 +1,226 @@
+"""Tables larger than memory: Parquet or CSV files streamed with ``pyarrow.dataset``.
+
+:class:`ParquetSource` names the files and the target column; the estimators'
+``fit`` and ``partial_fit`` take it in place of ``(X, y)``. A source is cut
+into *units* (a Parquet row group, or a whole CSV file): one streaming pass
+learns the preprocessing (:meth:`TablePreprocessor.partial_fit`), the target's
+classes and each unit's row count; each epoch then reads the units in a
+shuffled order through a bounded shuffle buffer, so memory holds one buffer,
+never the table. Units are what early stopping holds out and what the ranks of
+a distributed run share out (unit ``i`` to rank ``i % world``).
+
+>>> import pandas as pd, tempfile, os
+>>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]}).to_parquet(os.path.join(d, "t.parquet"))
+>>> src = ParquetSource(d, target="y"); src.scan().n_rows
+4
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError
+from ._preprocessing import TablePreprocessor
+
+
+@dataclass
+class Scan:
+    """What one streaming pass learned: the preprocessing, the classes and the row counts.
+
+    ``units[i]`` holds ``units_rows[i]`` rows; ``classes`` is the sorted set of
+    target values (``None`` for a numeric target read as regression).
+    """
+
+    preprocessor: TablePreprocessor
+    units_rows: list[int]
+    classes: np.ndarray | None
+    target_numeric: bool
+    n_rows: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.n_rows = int(sum(self.units_rows))
+
+
+class ParquetSource:
+    """A directory or glob of Parquet (or CSV) files with a ``target`` column, read in chunks.
+
+    Parameters
+    ----------
+    path : str
+        A directory, a file, or a glob such as ``"big/*.parquet"``.
+    target : str
+        The column to predict; every other column is a feature unless ``features`` names them.
+    features : sequence of str, optional
+        The feature columns (default: all but the target).
+    format : {"auto", "parquet", "csv"}
+        ``"auto"`` goes by the files' extension.
+    shuffle_buffer : int
+        Rows shuffled together (the memory bound: about ``shuffle_buffer x columns x 8`` bytes).
+    read_rows : int
+        Rows per Arrow record batch read from disk.
+    max_categories : int
+        One-hot columns per categorical feature, as :class:`TablePreprocessor`.
+    """
+
+    def __init__(
+        self, path: str, target: str, *, features: Sequence[str] | None = None, format: str = "auto",
+        shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20,
+    ) -> None:
+        if format not in ("auto", "parquet", "csv"):
+            raise ValueError(f"format must be 'auto', 'parquet' or 'csv'. Received: format={format!r}.")
+        if not isinstance(shuffle_buffer, int) or shuffle_buffer < 1:
+            raise ValueError(f"shuffle_buffer must be a positive integer. Received: shuffle_buffer={shuffle_buffer!r}.")
+        if not isinstance(read_rows, int) or read_rows < 1:
+            raise ValueError(f"read_rows must be a positive integer. Received: read_rows={read_rows!r}.")
+        self.path = str(path)
+        self.target = target
+        self.features = list(features) if features is not None else None
+        self.format = format
+        self.shuffle_buffer = shuffle_buffer
+        self.read_rows = read_rows
+        self.max_categories = max_categories
+        self.files = _find_files(self.path, format)
+        self.file_format = format if format != "auto" else ("csv" if self.files[0].lower().endswith((".csv", ".csv.gz")) else "parquet")
+        self._dataset = self._open()
+        names = list(self._dataset.schema.names)
+        if target not in names:
+            raise DataError(f"no target column {target!r} in {self.path}: choose one of {', '.join(names[:10])}.")
+        if self.features is None:
+            self.features = [n for n in names if n != target]
+        lacking = [f for f in self.features if f not in names]
+        if lacking:
+            raise DataError(f"feature column(s) {lacking} are not in {self.path}: check --features.")
+        if not self.features:
+            raise DataError(f"{self.path} has no feature columns besides the target {target!r}.")
+        self.units = self._units()
+        self._scan: Scan | None = None
+
+    def __repr__(self) -> str:
+        return f"ParquetSource({self.path!r}, target={self.target!r}, files={len(self.files)}, units={len(self.units)})"
+
+    # ------------------------------------------------------------ reading
+    def _open(self) -> Any:
+        import pyarrow.dataset as ds
+
+        try:
+            return ds.dataset(self.files, format=self.file_format)
+        except Exception as exc:  # pyarrow raises its own types for unreadable files
+            raise DataError(f"cannot read {self.path} as {self.file_format}: {str(exc).splitlines()[0]}") from None
+
+    def _units(self) -> list[Any]:
+        """Parquet row groups (one fragment each), or whole CSV files."""
+        frags = list(self._dataset.get_fragments())
+        if self.file_format != "parquet":
+            return frags
+        return [rg for f in frags for rg in f.split_by_row_group()]
+
+    def read_unit(self, i: int) -> Iterator[Any]:
+        """The record batches of unit ``i`` as pandas DataFrames (features and target)."""
+        cols = [*self.features, self.target]  # type: ignore[misc]
+        for batch in self.units[i].to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
+            if batch.num_rows:
+                yield batch.to_pandas()
+
+    def scan(self) -> Scan:
+        """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows."""
+        if self._scan is not None:
+            return self._scan
+        import pandas as pd
+
+        pre = TablePreprocessor(max_categories=self.max_categories)
+        rows: list[int] = []
+        seen: set[Any] = set()
+        numeric = True
+        for i in range(len(self.units)):
+            n = 0
+            for frame in self.read_unit(i):
+                y = frame.pop(self.target)
+                if y.isna().any():
+                    raise DataError(f"the target column {self.target!r} has missing values in {self.units[i].path}: drop those rows.")
+                pre.partial_fit(frame)
+                numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+                if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
+                    seen.update(y.unique().tolist())
+                n += len(frame)
+            rows.append(n)
+        if sum(rows) == 0:
+            raise DataError(f"{self.path} has no rows to learn from.")
+        classes = np.array(sorted(seen)) if len(seen) <= 1000 else None
+        self._scan = Scan(pre, rows, classes, numeric)
+        return self._scan
+
+    def chunks(
+        self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,
+        preprocessor: TablePreprocessor | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(X, y)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``.
+
+        ``seed`` shuffles the unit order and the rows inside each shuffle buffer
+        (``None``: file order); ``limit`` stops after that many rows. ``X`` is the
+        float32 matrix of the preprocessing (the scan's unless given), ``y`` the raw target.
+        """
+        pre = preprocessor or self.scan().preprocessor
+        rng = np.random.default_rng(seed) if seed is not None else None
+        order = list(units) if rng is None else [units[i] for i in rng.permutation(len(units))]
+        budget = np.inf if limit is None else int(limit)
+        xs: list[np.ndarray] = []
+        ys: list[np.ndarray] = []
+        held = 0
+
+        def flush(final: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            nonlocal xs, ys, held
+            X, y = np.concatenate(xs), np.concatenate(ys)
+            if rng is not None:
+                p = rng.permutation(len(y))
+                X, y = X[p], y[p]
+            cut = len(y) if final else len(y) - len(y) % rows
+            for s in range(0, cut, rows):
+                yield X[s : s + rows], y[s : s + rows]
+            xs, ys, held = ([X[cut:]], [y[cut:]], len(y) - cut) if cut < len(y) else ([], [], 0)
+
+        for i in order:
+            for frame in self.read_unit(i):
+                if budget <= 0:
+                    break
+                frame = frame.iloc[: int(min(len(frame), budget))]
+                budget -= len(frame)
+                y = frame.pop(self.target).to_numpy()
+                xs.append(pre.transform(frame).matrix.astype(np.float32))
+                ys.append(y)
+                held += len(y)
+                if held >= max(self.shuffle_buffer, rows):
+                    yield from flush(final=False)
+        if held:
+            yield from flush(final=True)
+
+
+def is_source(obj: Any) -> bool:
+    """Whether ``obj`` is a streamed table (it has the :class:`ParquetSource` interface)."""
+    return isinstance(obj, ParquetSource)
+
+
+def _find_files(path: str, format: str) -> list[str]:
+    exts = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}[format]
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(exts))
+    elif any(ch in path for ch in "*?["):
+        files = sorted(glob.glob(path))
+    elif os.path.isfile(path):
+        files = [path]
+    else:
+        raise DataError(f"no such file or directory: {path}")
+    if not files:
+        raise DataError(f"no {'/'.join(exts)} files in {path}: give a directory of Parquet or CSV files, or a glob.")
+    kinds = {"csv" if f.lower().endswith((".csv", ".csv.gz")) else "parquet" for f in files}
+    if len(kinds) > 1:
+        raise DataError(f"{path} mixes Parquet and CSV files: keep one format per source (or pass format=).")
+    return files
+
+
+__all__ = ["ParquetSource", "Scan", "is_source"]

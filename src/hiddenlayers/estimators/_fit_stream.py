@@ -1,0 +1,176 @@
+"""Fitting the MLP estimators on a streamed table (:class:`hiddenlayers.data.ParquetSource`).
+
+An epoch is one pass over the source's training units, chunk by chunk; each
+chunk is one ``partial_fit`` (the same fit loop as in memory, the optimizer
+state carried over). The epoch's loss is the row-weighted mean of the chunks'.
+With ``early_stopping`` whole units are held out and scored after each epoch.
+Under a ``torch.distributed`` process group each rank reads units
+``rank::world`` and the fit loop all-reduces the gradients; every rank reads
+the same number of rows, so every rank takes the same number of steps.
+When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
+each epoch and a new run resumes from it (``torchrun --max-restarts``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.base import is_classifier
+
+from ..training import History, NoImprovement
+
+if TYPE_CHECKING:
+    from ..data import ParquetSource
+    from ._mlp import _BaseMLP
+
+CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # a file: written each epoch (rank 0), resumed from when present
+CHUNK_BATCHES = 256  # batches per partial_fit call: big enough that the call's set-up is noise
+
+
+def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
+    """``est.fit(src)`` (``max_iter`` epochs, early stopping on held-out units) or ``est.partial_fit(src)`` (one epoch)."""
+    from ..training import distributed_world, load_checkpoint, reduce_sum, save_checkpoint
+
+    rank, world = distributed_world()
+    scan = src.scan()
+    classifier = is_classifier(est)
+    if classifier and scan.classes is None:
+        raise ValueError(f"the target {src.target!r} has more than 1000 distinct values: use MLPRegressor for a numeric target.")
+    if not classifier and not scan.target_numeric:
+        raise ValueError(f"the target {src.target!r} is not numeric: use MLPClassifier for labels.")
+    fresh = not hasattr(est, "network_") or (not est.warm_start and not incremental)
+    if fresh:
+        for attr in ("network_", "classes_", "_label_binarizer"):
+            if hasattr(est, attr):
+                delattr(est, attr)
+    units = list(range(len(src.units)))
+    val_units: list[int] = []
+    if est.early_stopping and not incremental:
+        k = max(1, round(est.validation_fraction * len(units)))
+        if k >= len(units):
+            raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")
+        val_units = sorted(np.random.RandomState(_seed(est)).permutation(len(units))[:k].tolist())
+    train_units = [u for u in units if u not in set(val_units)]
+    shards = [train_units[r::world] for r in range(world)]
+    global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
+    if global_batch % world:
+        raise ValueError(f"batch_size={global_batch} must be a multiple of the {world} processes: each takes an equal share.")
+    batch = global_batch // world
+    limit = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
+    if world > 1:
+        limit -= limit % batch
+    if limit < 1:
+        raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
+    kw = {"classes": scan.classes} if classifier else {}
+    epochs = 1 if incremental else est.max_iter
+    history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
+    patience = int(min(est.n_iter_no_change, 10**12))
+    no_imp = NoImprovement("val_score" if val_units else "train_loss", est.tol, patience)
+    best_state: dict[str, Any] | None = None
+    rows_per_chunk = batch * CHUNK_BATCHES
+    seed = _seed(est)
+    target_epochs = len(history) + epochs
+    ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
+    saved = load_checkpoint(ckpt) if ckpt else None
+    if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
+        with _one_epoch_settings(est, batch):
+            X, y = next(src.chunks(shards[rank], rows=batch, limit=batch))
+            est.partial_fit(X, y, **kw)
+        est.network_.load_state_dict(saved["network"])
+        est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
+        history = History.from_dict(saved["history"])
+        no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
+        best_state = saved["best"]
+        est._cache_weights()
+    while len(history) < target_epochs:
+        epoch = len(history) + 1
+        loss_sum = rows = 0.0
+        order = None if not est.shuffle else seed + 1000 * epoch + rank
+        with _one_epoch_settings(est, batch):
+            if hasattr(est, "network_"):
+                est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
+            for X, y in src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit):
+                est.partial_fit(X, y, **kw)
+                loss_sum += float(est.loss_) * len(y)
+                rows += len(y)
+        loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
+        train_loss = loss_sum / rows
+        val_score = _stream_score(est, src, val_units) if val_units else math.nan
+        history.epoch.append(epoch)
+        history.train_loss.append(train_loss)
+        history.val_loss.append(math.nan)
+        history.val_score.append(val_score)
+        history.lr.append(float(est.learning_rate_init))
+        history.time.append(math.nan)
+        if no_imp.update(val_score if val_units else train_loss):
+            history.best_epoch = epoch
+            if val_units:
+                best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
+        reason = no_imp(history) if not incremental else None
+        if ckpt:
+            save_checkpoint(ckpt, {
+                "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
+                "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count)], "best": best_state,
+            })
+        if reason:
+            history.stop_reason = reason
+            break
+    else:
+        history.stop_reason = "partial_fit" if incremental else "max_epochs"
+    if best_state is not None:
+        est.network_.load_state_dict(best_state)
+        est._cache_weights()
+    est.history_ = history
+    est.loss_curve_ = list(history.train_loss)
+    est.loss_ = history.train_loss[-1]
+    est.n_iter_ = len(history.train_loss)
+    est.stop_reason_ = history.stop_reason
+    est.validation_scores_ = list(history.val_score) if val_units else None
+    est.best_validation_score_ = max(history.val_score) if val_units else None
+    est.best_loss_ = None if val_units else min(history.train_loss)
+    est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
+    return est
+
+
+def _seed(est: _BaseMLP) -> int:
+    rs = est.random_state
+    return int(rs) if isinstance(rs, (int, np.integer)) else 0
+
+
+@contextlib.contextmanager
+def _one_epoch_settings(est: _BaseMLP, batch: int) -> Iterator[None]:
+    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines."""
+    keep = {k: getattr(est, k) for k in ("batch_size", "early_stopping", "verbose", "progress_bar")}
+    est.batch_size, est.early_stopping, est.verbose, est.progress_bar = batch, False, False, False
+    try:
+        yield
+    finally:
+        for k, v in keep.items():
+            setattr(est, k, v)
+
+
+def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:
+    """Accuracy (classifier) or R² (regressor) over ``units``, summed chunk by chunk."""
+    n = hits = sse = s1 = s2 = 0.0
+    for X, y in src.chunks(units, rows=65_536):
+        pred = est._predict_validated(X)
+        n += len(y)
+        if is_classifier(est):
+            hits += float((pred == y).sum())
+        else:
+            yv = y.astype(np.float64)
+            sse += float(((pred.reshape(yv.shape) - yv) ** 2).sum())
+            s1 += float(yv.sum())
+            s2 += float((yv**2).sum())
+    if is_classifier(est):
+        return hits / n
+    sst = s2 - s1 * s1 / n
+    return 1.0 - sse / sst if sst > 0 else 0.0
+
+
+__all__ = ["fit_source"]

@@ -1,0 +1,185 @@
+"""Several processes with ``torch.distributed`` (DDP's all-reduce; gloo on CPU, NCCL on GPU).
+
+The fit loop asks :func:`gradient_sync` once per fit: ``None`` in a single
+process, else a callable that averages the flat gradient buffer over the ranks
+with one ``all_reduce`` per step (the hand-written engine and autograd both
+write their gradients there). :func:`reduce_sum` agrees epoch figures (loss,
+rows) so that early stopping, the schedule and ``history_`` are the same on
+every rank. :func:`init_from_env` joins the group that ``torchrun`` describes
+in the environment, with a timeout and one-line errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from ..exceptions import HiddenLayersError
+
+
+class DistributedError(HiddenLayersError):
+    """The process group could not be formed (bad address, a rank that never joined)."""
+
+
+def distributed_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of the current process group, ``(0, 1)`` when there is none."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_from_env(timeout_s: float = 60.0) -> bool:
+    """Join the process group ``torchrun`` describes (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...).
+
+    Returns whether a group is in place. A master address that does not resolve,
+    or a rank that does not join within ``timeout_s`` seconds, is a
+    :class:`DistributedError` with one line, not a hang.
+    """
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        return True
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    addr, port = os.environ.get("MASTER_ADDR", "?"), os.environ.get("MASTER_PORT", "?")
+    backend = "nccl" if torch.cuda.is_available() and os.environ.get("HIDDENLAYERS_BACKEND", "") != "gloo" else "gloo"
+    timeout = datetime.timedelta(seconds=timeout_s)
+    quiet = _QuietStderr()  # c10d logs every retry on stderr from C++: keep it for a failure's cause only
+    try:
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        # torchrun's agent hosts the store; a restarted run finds the last attempt's keys there,
+        # so each attempt gets its own prefix (else the ranks dial the dead attempt's addresses)
+        agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+        base = dist.TCPStore(addr, int(port), world_size=world, is_master=rank == 0 and not agent, timeout=timeout, wait_for_workers=False)
+        store = dist.PrefixStore(f"hiddenlayers/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}", base)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    except Exception as exc:
+        quiet.restore()  # c10d raises RuntimeError / DistNetworkError / ValueError
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise DistributedError(
+            f"cannot form the process group at {addr}:{port} within {timeout_s:.0f} s ({first}): "
+            "check --master-addr/--master-port and that every worker started."
+        ) from None
+    quiet.restore()
+    return True
+
+
+class _QuietStderr:
+    """File descriptor 2 sent to /dev/null until :meth:`restore` (C++ writes there, not to ``sys.stderr``)."""
+
+    def __init__(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+
+    def restore(self) -> None:
+        if self._saved >= 0:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            self._saved = -1
+
+
+def shutdown_distributed() -> None:
+    """Destroy the process group (before exit: gloo can abort at exit otherwise)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+class GradientSync:
+    """Average a flat gradient buffer over the ranks: one ``all_reduce`` per step."""
+
+    def __init__(self, world: int) -> None:
+        self.world = world
+
+    def __call__(self, grad: torch.Tensor) -> None:
+        """Replace ``grad`` (this rank's batch-mean gradient) by the mean over the ranks."""
+        import torch.distributed as dist
+
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        grad.div_(self.world)
+
+
+    def check_steps(self, steps: int) -> None:
+        """Raise a one-line error unless every rank takes ``steps`` steps an epoch (else the all-reduces would hang)."""
+        import torch.distributed as dist
+
+        t = torch.tensor([steps, -steps], dtype=torch.int64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        if int(t[0]) != -int(t[1]):
+            raise ValueError(
+                f"the ranks take {-int(t[1])} to {int(t[0])} steps an epoch: give every rank the same number of rows "
+                "(or train from a ParquetSource, which shares the rows out evenly)."
+            )
+
+    def agree(self, *values: float) -> list[float]:
+        """``values`` averaged over the ranks, so that every rank takes the same stopping and schedule decisions."""
+        return [v / self.world for v in reduce_sum(values)]
+
+
+def gradient_sync() -> GradientSync | None:
+    """The all-reduce for the fit loop, or ``None`` without a process group of 2 or more ranks."""
+    _, world = distributed_world()
+    return GradientSync(world) if world > 1 else None
+
+
+def reduce_sum(values: Sequence[float]) -> list[float]:
+    """``values`` summed over the ranks (unchanged in one process), in float64."""
+    _, world = distributed_world()
+    if world == 1:
+        return [float(v) for v in values]
+    import torch.distributed as dist
+
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64)
+    dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t.tolist()
+
+
+def is_writer() -> bool:
+    """Whether this process writes files (rank 0, or no process group)."""
+    return distributed_world()[0] == 0
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op in one process)."""
+    import torch.distributed as dist
+
+    if distributed_world()[1] > 1:
+        dist.barrier()
+
+
+def save_checkpoint(path: str, payload: dict[str, Any]) -> None:
+    """Rank 0 writes ``payload`` (tensors, numbers, lists, text) to ``path`` atomically; others wait."""
+    import io
+
+    from .._files import atomic_write_bytes
+
+    if is_writer():
+        buf = io.BytesIO()
+        torch.save(payload, buf)
+        atomic_write_bytes(path, buf.getvalue())
+    barrier()
+
+
+def load_checkpoint(path: str) -> dict[str, Any] | None:
+    """A checkpoint written by :func:`save_checkpoint` (``weights_only``: loading runs no code), or ``None``."""
+    if not os.path.exists(path):
+        return None
+    return torch.load(path, weights_only=True)  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "DistributedError", "GradientSync", "barrier", "distributed_world", "gradient_sync", "init_from_env",
+    "is_writer", "load_checkpoint", "reduce_sum", "save_checkpoint", "shutdown_distributed",
+]
