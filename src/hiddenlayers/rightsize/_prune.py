@@ -276,6 +276,76 @@ def interleaved_latency(models: list[Any], X: np.ndarray, *, big_batch: int = 40
     return [(float(np.median(np.concatenate(s))) * 1e6, float(np.median(np.concatenate(b))) * 1e3) for s, b in zip(small_t, big_t)]
 
 
+def _check_prune_args(
+    model: Any, max_drop: float, validation_fraction: float, max_ratio: float, latency_calls: int, big_batch: int, latency_threads: int | None
+) -> None:
+    """One-line errors for what :func:`prune` cannot work with (an unfitted model, out-of-range settings)."""
+    if not hasattr(model, "network_"):
+        if hasattr(model, "hidden_layer_sizes"):
+            raise NotFittedError(f"prune() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
+        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
+    if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
+        raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
+    if not isinstance(validation_fraction, float) or not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be a float in (0, 1). Received: validation_fraction={validation_fraction!r}.")
+    if not isinstance(max_ratio, float) or not 0 < max_ratio < 1:
+        raise ValueError(f"max_ratio must be a float in (0, 1). Received: max_ratio={max_ratio!r}.")
+    for name, v, low in (("latency_calls", latency_calls, 0), ("big_batch", big_batch, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={v!r}.")
+    if latency_threads is not None and (isinstance(latency_threads, bool) or not isinstance(latency_threads, int) or latency_threads < 1):
+        raise ValueError(f"latency_threads must be a number of BLAS threads >= 1, or None to leave them as they are. Received: latency_threads={latency_threads!r}.")
+    if not model.network_.hidden_names:
+        raise ValueError("this model has no hidden layers to prune.")
+
+
+def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` as arrays, checked against each other and against the model's inputs."""
+    from sklearn.utils.validation import check_array
+
+    X = check_array(X, dtype=(np.float64, np.float32))
+    y = np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}.")
+    if X.shape[1] != model.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features but the model reads {model.n_features_in_}: pass the same columns it was trained on.")
+    return X, y
+
+
+def _search_ratio(
+    model: Any, ranked: list[np.ndarray], widths: list[int], H: list[np.ndarray], data: tuple[Any, Any, Any, Any],
+    *, base: float, target: float, max_ratio: float, search_steps: int, fine_tune_epochs: int,
+) -> tuple[Any, float, float, list[dict[str, Any]]]:
+    """Binary-search the share of units to remove: ``(best model or None, its score, its ratio, every try)``.
+
+    ``data`` is ``(Xt, yt, Xv, yv)``; a candidate is accepted when its
+    fine-tuned validation score is at least ``target``. The most aggressive
+    ratio is tried first: when it passes, the search stops there.
+    """
+    Xt, yt, Xv, yv = data
+
+    def candidate(ratio: float) -> tuple[Any, float]:
+        keep = [r[: max(1, int(round((1 - ratio) * w)))] for r, w in zip(ranked, widths)]
+        small = shrink(model, keep, H)
+        return _fine_tune(small, Xt, yt, Xv, yv, fine_tune_epochs)
+
+    best_model, best_score, best_ratio = None, base, 0.0
+    tried: list[dict[str, Any]] = []
+    lo, hi = 0.0, max_ratio
+    for step in range(search_steps):
+        ratio = hi if step == 0 else (lo + hi) / 2  # try the most aggressive first: often it is enough
+        small, s = candidate(ratio)
+        ok = s >= target
+        tried.append({"ratio": round(ratio, 4), "units": [layer.out_features for layer in small.network_.hidden_layers], "score": s, "accepted": ok})
+        if ok:
+            best_model, best_score, best_ratio, lo = small, s, ratio, ratio
+            if step == 0:
+                break
+        else:
+            hi = ratio
+    return best_model, best_score, best_ratio, tried
+
+
 def prune(
     model: Any,
     X: Any,
@@ -309,32 +379,10 @@ def prune(
     >>> small.prune_report_.units_after            # doctest: +SKIP
     """
     from sklearn.model_selection import train_test_split
-    from sklearn.utils.validation import check_array
 
-    if not hasattr(model, "network_"):
-        if hasattr(model, "hidden_layer_sizes"):
-            raise NotFittedError(f"prune() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
-        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
-    if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
-        raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
-    if not isinstance(validation_fraction, float) or not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be a float in (0, 1). Received: validation_fraction={validation_fraction!r}.")
-    if not isinstance(max_ratio, float) or not 0 < max_ratio < 1:
-        raise ValueError(f"max_ratio must be a float in (0, 1). Received: max_ratio={max_ratio!r}.")
-    for name, v, low in (("latency_calls", latency_calls, 0), ("big_batch", big_batch, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={v!r}.")
-    if latency_threads is not None and (isinstance(latency_threads, bool) or not isinstance(latency_threads, int) or latency_threads < 1):
-        raise ValueError(f"latency_threads must be a number of BLAS threads >= 1, or None to leave them as they are. Received: latency_threads={latency_threads!r}.")
-    if not model.network_.hidden_names:
-        raise ValueError("this model has no hidden layers to prune.")
+    _check_prune_args(model, max_drop, validation_fraction, max_ratio, latency_calls, big_batch, latency_threads)
     _dense_specs(model.network_)
-    X = check_array(X, dtype=(np.float64, np.float32))
-    y = np.asarray(y)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}.")
-    if X.shape[1] != model.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features but the model reads {model.n_features_in_}: pass the same columns it was trained on.")
+    X, y = _check_data(model, X, y)
     stratify = y if hasattr(model, "classes_") and y.ndim == 1 else None
     Xt, Xv, yt, yv = train_test_split(X, y, test_size=validation_fraction, random_state=random_state, stratify=stratify)
 
@@ -346,25 +394,9 @@ def prune(
     ranked = [np.argsort(-s, kind="stable") for s in scores]
     widths = [h.shape[1] for h in H]
 
-    def candidate(ratio: float) -> tuple[Any, float]:
-        keep = [r[: max(1, int(round((1 - ratio) * w)))] for r, w in zip(ranked, widths)]
-        small = shrink(model, keep, H)
-        return _fine_tune(small, Xt, yt, Xv, yv, fine_tune_epochs)
-
-    best_model, best_score, best_ratio = None, base, 0.0
-    tried: list[dict[str, Any]] = []
-    lo, hi = 0.0, max_ratio
-    for step in range(search_steps):
-        ratio = hi if step == 0 else (lo + hi) / 2  # try the most aggressive first: often it is enough
-        small, s = candidate(ratio)
-        ok = s >= target
-        tried.append({"ratio": round(ratio, 4), "units": [layer.out_features for layer in small.network_.hidden_layers], "score": s, "accepted": ok})
-        if ok:
-            best_model, best_score, best_ratio, lo = small, s, ratio, ratio
-            if step == 0:
-                break
-        else:
-            hi = ratio
+    best_model, best_score, best_ratio, tried = _search_ratio(
+        model, ranked, widths, H, (Xt, yt, Xv, yv), base=base, target=target, max_ratio=max_ratio,
+        search_steps=search_steps, fine_tune_epochs=fine_tune_epochs)
     if best_model is None:
         best_model = copy.deepcopy(model)
     if latency_calls > 0:
