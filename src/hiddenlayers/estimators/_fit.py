@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
-from ..training import History, LossBelow, MaxEpochs, NoImprovement, Schedule, StoppingRule, TimeLimit, train
+from ..training import History, LossBelow, MaxEpochs, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, train
 from ._checks import _DTYPES
 
 if TYPE_CHECKING:
@@ -47,39 +48,42 @@ def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.ra
     est.best_validation_score_ = -np.inf if est.early_stopping else None
 
 
-def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool) -> None:
-    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes."""
-    dtype, device = _DTYPES[est.dtype], est._device
+def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
+    """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
+
+    The split is scikit-learn's (stratified for one-output classifiers, from
+    ``est._random_state``); ``validate()`` returns ``(nan, score)`` on the held-out part.
+    Without early stopping the data comes back whole and ``validate`` is None.
+    """
+    if not est.early_stopping:
+        return X, Y, sample_weight, None
     w_val = None
-    if est.early_stopping:
-        stratify = y if is_classifier(est) and est.n_outputs_ == 1 and y.ndim == 1 else None
-        if stratify is not None:
-            _check_stratifiable(stratify)
-        arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
-        parts = train_test_split(*arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify)
-        X, X_val, Y, _, _, y_val = parts[:6]
-        if sample_weight is not None:
-            sample_weight, w_val = parts[6], parts[7]
-        if X_val.shape[0] < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
-    n = X.shape[0]
-    batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
-    if batch_size > n:
-        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
-    with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
-    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
-    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
+    stratify = y if is_classifier(est) and est.n_outputs_ == 1 and y.ndim == 1 else None
+    if stratify is not None:
+        _check_stratifiable(stratify)
+    arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
+    parts = train_test_split(*arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify)
+    X, X_val, Y, _, _, y_val = parts[:6]
+    if sample_weight is not None:
+        sample_weight, w_val = parts[6], parts[7]
+    if X_val.shape[0] < 2:
+        raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
 
-    validate = None
-    if est.early_stopping:
-        def validate() -> tuple[float, float]:
-            est._cache_weights()
-            # X_val is validated already: scored without input checks (and their feature-name warning)
-            score = est._score(X_val, y_val, sample_weight=w_val)
-            return math.nan, float(score)
+    def validate() -> tuple[float, float]:
+        est._cache_weights()
+        # X_val is validated already: scored without input checks (and their feature-name warning)
+        score = est._score(X_val, y_val, sample_weight=w_val)
+        return math.nan, float(score)
 
+    return X, Y, sample_weight, validate
+
+
+def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | None, StoppingRule, int]:
+    """``(no_improvement, stopping, max_epochs)`` from sklearn's parameters; ``partial_fit`` runs one epoch, no other rule.
+
+    The no-improvement rule carries on from the best score or loss of earlier
+    fits (``warm_start``), as scikit-learn's ``_no_improvement_count`` does.
+    """
     no_imp: NoImprovement | None = None
     rules: list[StoppingRule] = []
     max_epochs = 1 if incremental else est.max_iter
@@ -98,11 +102,21 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
     stopping = rules[0]
     for r in rules[1:]:
         stopping = stopping | r
+    return no_imp, stopping, max_epochs
+
+
+def _schedule(est: _BaseMLP) -> Schedule:
+    """The learning-rate schedule, resumed at the rate a previous fit left (``warm_start``, ``partial_fit``)."""
     lr_now = est._optimizer_state.get("lr") if (est._optimizer_state and est.learning_rate != "constant") else None
     schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate in ("cosine", "plateau")) else "constant"
     schedule = Schedule(schedule_kind, est.learning_rate_init, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
     if lr_now is not None:
         schedule.lr = lr_now
+    return schedule
+
+
+def _callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
+    """The user's callbacks, then scikit-learn's verbose lines (stdout) and the Rich bar (stderr) when asked."""
     callbacks = list(est.callbacks or [])
     if est.verbose:  # scikit-learn's lines on stdout
         from ..training import SklearnLines
@@ -112,6 +126,44 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
         from ..training import ProgressBar
 
         callbacks.append(ProgressBar(max_epochs, type(est).__name__))
+    return callbacks
+
+
+def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_before: int) -> None:
+    """scikit-learn's fitted attributes from a :func:`train` run (``loss_curve_``, ``n_iter_``, ``t_``, best scores)."""
+    hist = result.history
+    est._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
+    est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
+    est.t_ = result.samples_seen
+    est.loss_curve_ = list(hist.train_loss)
+    est.loss_ = hist.train_loss[-1]
+    est.stop_reason_ = hist.stop_reason
+    if est.early_stopping:
+        est.validation_scores_ = list(hist.val_score)
+        finite = [s for s in hist.val_score if np.isfinite(s)]
+        est.best_validation_score_ = max(finite) if finite else -np.inf
+        est.best_loss_ = None
+    else:
+        finite = [v for v in hist.train_loss if np.isfinite(v)]
+        est.best_loss_ = min(finite) if finite else np.inf
+
+
+def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool) -> None:
+    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes."""
+    dtype, device = _DTYPES[est.dtype], est._device
+    X, Y, sample_weight, validate = _split_validation(est, X, Y, y, sample_weight)
+    n = X.shape[0]
+    batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
+    if batch_size > n:
+        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
+    with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
+    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
+    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
+    no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
+    schedule = _schedule(est)
+    callbacks = _callbacks(est, schedule, max_epochs)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)
     epochs_before = len(est.history_)
@@ -134,20 +186,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
         # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
         # the initial weights instead, and so do we, with a DivergedWarning)
         raise ValueError(NON_FINITE)
-    est._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
-    est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
-    est.t_ = result.samples_seen
-    est.loss_curve_ = list(hist.train_loss)
-    est.loss_ = hist.train_loss[-1]
-    est.stop_reason_ = hist.stop_reason
-    if est.early_stopping:
-        est.validation_scores_ = list(hist.val_score)
-        finite = [s for s in hist.val_score if np.isfinite(s)]
-        est.best_validation_score_ = max(finite) if finite else -np.inf
-        est.best_loss_ = None
-    else:
-        finite = [v for v in hist.train_loss if np.isfinite(v)]
-        est.best_loss_ = min(finite) if finite else np.inf
+    _set_fitted(est, result, schedule, epochs_before)
     if hist.stop_reason == "max_epochs" and not incremental:
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the optimization hasn't converged yet.",

@@ -165,6 +165,66 @@ def _to_array(Xp: Any) -> np.ndarray:
     return np.asarray(Xp)
 
 
+def _prepare(model: Any, X: Any, y: Any, max_rows: int) -> tuple[Any, Any, np.ndarray | None]:
+    """``(target, network-input rows, labels)``, at most ``max_rows`` of each; ``y`` must give one label per row."""
+    from ._record import as_target
+
+    target = as_target(model)
+    Xp = target.prepared(X)
+    yv = None if y is None else np.asarray(y)
+    n_in = Xp.shape[0]
+    if yv is not None and (yv.ndim == 0 or yv.shape[0] != n_in):
+        got = "a scalar" if yv.ndim == 0 else str(yv.shape[0])
+        what = " rows" if target.estimator is None or not hasattr(target.estimator, "network_input") else f" network-input rows ({type(model).__name__}.network_input(X))"
+        raise ValueError(f"X gives {n_in}{what} but y has {got}: pass one label per row.")
+    if n_in > max_rows:
+        Xp, yv = Xp[:max_rows], (None if yv is None else yv[:max_rows])
+    return target, Xp, yv
+
+
+def _similarity(names: list[str], feats: dict[str, np.ndarray]) -> tuple[str, str]:
+    """The layer-similarity section: linear CKA between every pair of layers."""
+    from ._plots import heatmap
+    from ._similarity import cka_matrix
+
+    if len(names) < 2:
+        return "Layer similarity.", H.na_html("only one hidden layer; nothing to compare.")
+    sim = cka_matrix(feats, unbiased=False)
+    return "How similar the layers' representations are (linear CKA).", H.figure_html(
+        heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), "1 = the same geometry up to rotation and scale")
+
+
+def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dict[str, np.ndarray]) -> tuple[str, str]:
+    """The linear-probes section: a held-out linear model on the input and on each layer (needs one label per row)."""
+    from ._plots import probes
+    from ._probes import probe_features
+
+    if yv is None or yv.ndim != 1:
+        return "Linear probes.", H.na_html("pass y (one label per row) to probe the layers.")
+    if np.unique(yv).size < 2:
+        return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
+    cap = min(Xa.shape[0], 5000)
+    real = Xa.dtype.kind == "f" and bool(np.isfinite(Xa[:cap]).all())  # padded sequences hold NaN steps
+    pr_feats = ({"input": Xa.reshape(Xa.shape[0], -1)} if real else {}) | feats
+    pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap], task=_task(model, yv))
+    rows = [[n, f"{a:.3f}", f"{b:.3f}"] for n, a, b in zip(pr.layers, pr.train_score, pr.test_score)]
+    body = H.figure_html(probes(pr.layers, pr.train_score, pr.test_score, pr.chance, pr.metric)) + H.table_html(["layer", f"train {pr.metric}", f"held-out {pr.metric}"], rows)
+    if Xa.dtype.kind != "f":
+        body = H.note_html("The input itself is not probed: it is integer ids, not features.") + body
+    elif not real:
+        body = H.note_html("The input itself is not probed: its padded steps (NaN) are not features.") + body
+    return f"Held-out {pr.metric} of a linear model on each layer: how the label information grows with depth (best: {pr.best()}).", body
+
+
+def _projections(feats: dict[str, np.ndarray], yv: np.ndarray | None, plot_rows: int, method: str) -> tuple[str, str]:
+    """The projections section: each layer's first ``plot_rows`` rows in 2-D (PCA or t-SNE), coloured by label."""
+    from ._plots import scatter_grid
+    from ._projection import project_2d
+
+    pts = {n: project_2d(f[:plot_rows], method=method) for n, f in feats.items()}
+    return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(scatter_grid(pts, yv, method))
+
+
 def report(
     model: Any,
     X: Any,
@@ -190,23 +250,12 @@ def report(
 
     >>> report(clf, X, y).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
-    from ._plots import heatmap, histograms, probes, scatter_grid
-    from ._projection import project_2d
-    from ._record import as_target, record_prepared
-    from ._similarity import cka_matrix
+    from ._plots import histograms
+    from ._record import record_prepared
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()
-    target = as_target(model)
-    Xp = target.prepared(X)
-    yv = None if y is None else np.asarray(y)
-    n_in = Xp.shape[0]
-    if yv is not None and (yv.ndim == 0 or yv.shape[0] != n_in):
-        got = "a scalar" if yv.ndim == 0 else str(yv.shape[0])
-        what = " rows" if target.estimator is None or not hasattr(target.estimator, "network_input") else f" network-input rows ({type(model).__name__}.network_input(X))"
-        raise ValueError(f"X gives {n_in}{what} but y has {got}: pass one label per row.")
-    if n_in > max_rows:
-        Xp, yv = Xp[:max_rows], (None if yv is None else yv[:max_rows])
+    target, Xp, yv = _prepare(model, X, y, max_rows)
     rec = record_prepared(target, Xp, layers)
     names = list(rec)
     Xa = _to_array(Xp)
@@ -227,47 +276,17 @@ def report(
 
     feats = {n: rec.features(n) for n in names}
 
-    def similarity() -> tuple[str, str]:
-        if len(names) < 2:
-            return "Layer similarity.", H.na_html("only one hidden layer; nothing to compare.")
-        sim = cka_matrix(feats, unbiased=False)
-        return "How similar the layers' representations are (linear CKA).", H.figure_html(
-            heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), "1 = the same geometry up to rotation and scale")
-
-    lead, body = _guarded("Layer similarity.", similarity)
+    lead, body = _guarded("Layer similarity.", _similarity, names, feats)
     sections.append(("similarity", "Layer similarity", lead, body))
     t["cka"] = time.perf_counter() - t0
 
-    def probe_section() -> tuple[str, str]:
-        from ._probes import probe_features
-
-        if yv is None or yv.ndim != 1:
-            return "Linear probes.", H.na_html("pass y (one label per row) to probe the layers.")
-        if np.unique(yv).size < 2:
-            return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
-        cap = min(Xa.shape[0], 5000)
-        real = Xa.dtype.kind == "f" and bool(np.isfinite(Xa[:cap]).all())  # padded sequences hold NaN steps
-        pr_feats = ({"input": Xa.reshape(Xa.shape[0], -1)} if real else {}) | feats
-        pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap], task=_task(model, yv))
-        rows = [[n, f"{a:.3f}", f"{b:.3f}"] for n, a, b in zip(pr.layers, pr.train_score, pr.test_score)]
-        body = H.figure_html(probes(pr.layers, pr.train_score, pr.test_score, pr.chance, pr.metric)) + H.table_html(["layer", f"train {pr.metric}", f"held-out {pr.metric}"], rows)
-        if Xa.dtype.kind != "f":
-            body = H.note_html("The input itself is not probed: it is integer ids, not features.") + body
-        elif not real:
-            body = H.note_html("The input itself is not probed: its padded steps (NaN) are not features.") + body
-        return f"Held-out {pr.metric} of a linear model on each layer: how the label information grows with depth (best: {pr.best()}).", body
-
-    lead, body = probe_section()  # a y that cannot be probed (one class in the split, ...) is the caller's error: it raises
+    lead, body = _probe_section(model, Xa, yv, feats)  # a y that cannot be probed (one class in the split, ...) is the caller's error: it raises
     sections.append(("probes", "Linear probes", lead, body))
     t["probes"] = time.perf_counter() - t0
 
     method = "tsne" if tsne else "pca"
 
-    def projections() -> tuple[str, str]:
-        pts = {n: project_2d(feats[n][:plot_rows], method=method) for n in names}
-        return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(scatter_grid(pts, yv, method))
-
-    lead, body = _guarded("Projections.", projections)
+    lead, body = _guarded("Projections.", _projections, feats, yv, plot_rows, method)
     sections.append(("projections", "Projections", lead, body))
     t["projections"] = time.perf_counter() - t0
 

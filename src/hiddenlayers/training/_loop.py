@@ -1,9 +1,11 @@
 """The fit loop: forward, loss, backward, step, callbacks, stopping checks.
 
-:func:`train` is written out in one readable function. Data in memory is
-batched by tensor slicing after one permutation per epoch (no DataLoader;
-the NumPy engine gathers each batch's rows into a kept buffer instead);
-the epoch's loss accumulates on the device and is read once per epoch, so a
+:func:`train` reads top to bottom: setup, the loop, finish. Named helpers
+carry the rest: :class:`~._batches.Batches` (the batches of an epoch, three
+ways of holding data behind one iterator), :func:`thread_limits` (a context
+manager), end-of-epoch bookkeeping (``_epoch_loss``, ``_record_epoch``,
+``_improved``, ``_stop_reason``) and the finish (``_restore``, ``_finish``).
+The epoch's loss accumulates on the device and is read once per epoch, so a
 step never waits on the host. A non-finite loss or Ctrl-C stops training,
 restores the best weights seen and records why in ``History.stop_reason``.
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +26,9 @@ import torch
 from torch import Tensor
 
 from ..exceptions import DivergedWarning, InterruptedWarning
+from ._batches import Batches
 from ._cuda_graph import GraphEpochs
-from ._distributed import gradient_sync
+from ._distributed import GradientSync, gradient_sync
 from ._engine import make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
@@ -44,43 +48,38 @@ class TrainResult:
     steps: int
 
 
-def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) -> Tensor:
-    if isinstance(X, Tensor):
-        return X[sl]
-    block = X[sl] if isinstance(sl, slice) else X[sl.cpu().numpy()]
-    return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
+class _BestWeights:
+    """The flat weights of the best epoch so far: restored on divergence, Ctrl-C or early stopping.
 
-
-class _BatchGather:
-    """Shuffled batches for the NumPy engine, each gathered when its step needs it.
-
-    The rows of a batch are copied into buffers kept across steps: the batch
-    (256 x 100 float32 is 100 kB) is still in cache for the products, where a
-    whole-epoch shuffled copy writes the data set out and reads it back, and
-    holds a second copy of X. ``mode="clip"`` because ``mode="raise"``
-    buffers ``out`` (the indices come from a permutation: none is out of range).
+    On the NumPy engine the copy is made in NumPy, into the buffer kept
+    across epochs (see ``FlatParams.l2`` for why no torch op runs between BLAS calls).
     """
 
-    def __init__(self, X: Any, Y: Any, W: Any, rows: int) -> None:
-        """``X``, ``Y``, ``W`` (or None): NumPy arrays with one row per sample; ``rows``: the batch size."""
-        self.src = (X, Y, W)
-        self.buf: tuple[Any, ...] = tuple(None if a is None else np.empty((rows, *a.shape[1:]), a.dtype) for a in self.src)
+    def __init__(self, flat: FlatParams, numpy_engine: bool) -> None:
+        self.flat, self.numpy_engine = flat, numpy_engine
+        self.data = flat.data.clone()
 
-    def __call__(self, idx: np.ndarray) -> tuple[Any, Any, Any]:
-        """``(x, y, w)`` of rows ``idx`` (``w`` None without sample weights)."""
-        x, y, w = (None if a is None else np.take(a, idx, axis=0, out=b[: len(idx)], mode="clip") for a, b in zip(self.src, self.buf))
-        return x, y, w
+    def save(self) -> None:
+        """Keep the current weights as the best."""
+        if self.numpy_engine:
+            np.copyto(self.data.numpy(), self.flat.data.numpy())
+        else:
+            self.data.copy_(self.flat.data)
+
+    def restore(self) -> None:
+        """Put the best weights back into the network."""
+        self.flat.data.copy_(self.data)
 
 
-def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch.device) -> Any:
-    """Run small CPU matmuls on one BLAS thread.
+def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.device) -> bool:
+    """Whether small CPU matmuls run faster on one BLAS thread.
 
     For a batch of a small network the threads' hand-offs cost more than the
     arithmetic they share (a 200x64x64 product runs faster on one core), and
     on a busy machine spinning BLAS threads steal time from the main one.
     """
     if device.type != "cpu":
-        return None
+        return False
     widths = [m.weight.shape for m in network.modules() if isinstance(m, torch.nn.Linear)]
     largest = max((o * i for o, i in widths), default=0)
     dense_only = all(
@@ -88,30 +87,160 @@ def _limit_blas_threads(network: torch.nn.Module, batch_size: int, device: torch
         for m in network.modules()
         if next(m.parameters(recurse=False), None) is not None
     )
-    if not dense_only or batch_size * largest >= 1 << 22:
-        return None  # big products, or conv/recurrent layers whose cost the widths don't show
-    return _OneThread()
+    # big products, or conv/recurrent layers whose cost the widths don't show: keep every thread
+    return dense_only and batch_size * largest < 1 << 22
 
 
-class _OneThread:
-    """BLAS and torch intra-op threads set to 1 until :meth:`restore_original_limits`."""
+@contextmanager
+def thread_limits(network: torch.nn.Module, batch_size: int, device: torch.device, *, numpy_engine: bool) -> Iterator[None]:
+    """Limit BLAS and torch intra-op threads for the fit, and restore them after (exceptions too).
 
-    def __init__(self) -> None:
+    Small dense networks on the CPU run on one BLAS and one torch thread (see
+    :func:`_one_thread_pays`). Otherwise, on the NumPy engine, NumPy's BLAS
+    keeps every core while torch gets one: the few torch ops in the loop
+    (fused Adam, shuffle) run on this thread, and a second pool waking
+    between BLAS calls fights BLAS's spinning threads.
+    """
+    torch_threads = torch.get_num_threads()
+    blas = None
+    if _one_thread_pays(network, batch_size, device):
         from threadpoolctl import threadpool_limits
 
-        self._blas = threadpool_limits(limits=1, user_api="blas")
-        self._torch = torch.get_num_threads()
+        blas = threadpool_limits(limits=1, user_api="blas")
         torch.set_num_threads(1)
-
-    def restore_original_limits(self) -> None:
-        self._blas.restore_original_limits()
-        torch.set_num_threads(self._torch)
+    elif numpy_engine:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if blas is not None:
+            blas.restore_original_limits()
+        if torch.get_num_threads() != torch_threads:
+            torch.set_num_threads(torch_threads)
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
     return getattr(type(cb), hook) is not getattr(Callback, hook)
 
 
+def _l2_plan(solver: str, alpha: float, optimizer: Optimizer, clip_grad_norm: float | None, batch_cbs: list[Callback],
+             sync: GradientSync | None) -> tuple[float, bool]:
+    """``(l2, fold)``: the L2 strength the loop applies, and whether the optimizer folds it into its pass.
+
+    AdamW decays weights itself (``l2 = 0``). The L2 gradient goes into the
+    optimizer's pass when that is cheaper, unless something reads the gradient
+    between backward and update (clipping, batch callbacks): they must see it whole.
+    Under DDP each rank adds its share of the global batch's L2, and every rank
+    takes the same (unfolded) path.
+    """
+    l2 = (alpha if solver != "adamw" else 0.0) / (sync.world if sync else 1)
+    return l2, bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs and sync is None
+
+
+def _graph_runner(stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Any, Y: Tensor, sample_weight: Tensor | None, batch_size: int,
+                  clip_grad_norm: float | None, *, enabled: bool, device: torch.device, batch_cbs: list[Callback], fold_l2: bool,
+                  sync: GradientSync | None) -> GraphEpochs | None:
+    """The CUDA-graph runner of the dense engine's epochs, where it applies: on a GPU, with the
+    torch engine, dense data, at least 4 full batches, an optimizer with a device step, and nothing
+    that reads per-batch values (batch callbacks), folds L2 or all-reduces between steps."""
+    if not (
+        enabled and device.type == "cuda" and getattr(getattr(stepper, "ops", None), "name", "") == "torch"
+        and isinstance(X, Tensor) and not batch_cbs and not fold_l2 and X.shape[0] // batch_size >= 4
+        and type(optimizer).device_step is not Optimizer.device_step and sync is None
+    ):
+        return None
+    return GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm)
+
+
+def _order(n: int, shuffle: bool, generator: torch.Generator | None, device: torch.device) -> Tensor:
+    """This epoch's row order on ``device``: a permutation, or ``0..n-1`` without shuffling."""
+    return torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
+
+
+def _batch_weight(xb: Any, wb: Any) -> float:
+    """A batch's rows, or its summed sample weights: what a folded L2 step divides by."""
+    return xb.shape[0] if wb is None else float(wb.sum())
+
+
+def _epoch_loss(total: Any, sw_total: float, flat: FlatParams, l2: float, n_batches: int, n: int) -> float:
+    """Mean training loss of an epoch: the (weighted) data loss plus the L2 penalty as scikit-learn counts it."""
+    penalty = 0.5 * l2 * float(flat.l2()) * n_batches / n if l2 else 0.0
+    return float(total) / sw_total + penalty
+
+
+def _record_epoch(history: History, epoch: int, train_loss: float, validate: Validator | None, lr: float, t0: float,
+                  sync: GradientSync | None = None) -> dict[str, Any]:
+    """Validate, append the epoch's numbers to ``history`` and return them as the callbacks' ``logs``.
+
+    Under DDP the figures are agreed across ranks first: the same stopping and schedule everywhere.
+    """
+    val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
+    if sync is not None:
+        train_loss, val_loss, val_score = sync.agree(train_loss, val_loss, val_score)
+    history.epoch.append(epoch)
+    history.train_loss.append(train_loss)
+    history.val_loss.append(val_loss)
+    history.val_score.append(val_score)
+    history.lr.append(lr)
+    history.time.append(time.perf_counter() - t0)
+    return {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_score": val_score}
+
+
+def _improved(no_improvement: NoImprovement | None, history: History, logs: dict[str, Any]) -> bool:
+    """Whether this epoch is the best so far: by the no-improvement rule's monitor, else by training loss."""
+    if no_improvement is not None:
+        return no_improvement.update(logs[no_improvement.monitor])
+    return not history.best_epoch or logs["train_loss"] < min(history.train_loss[:-1])
+
+
+def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History, schedule: Schedule, no_improvement: NoImprovement | None) -> str | None:
+    """Why training stops after this epoch, or None to go on.
+
+    A callback's ``state.stop_training`` wins; then the rules. A stall gives
+    the schedule a chance first (``adaptive``/``plateau`` lower the rate and
+    the stall count starts over).
+    """
+    reason = "callback" if state.stop_training else (rule(history) if rule else None)
+    if reason and reason.startswith("no_improvement") and schedule.on_no_improvement():
+        assert no_improvement is not None
+        no_improvement.count = 0
+        reason = rule(history) if rule else None
+    return reason
+
+
+def _restore(reason: str | None, best: _BestWeights, history: History, *, restore_best: bool, warn_at_start: bool, learning_rate_init: float, epoch: int) -> None:
+    """Put the best weights back after a divergence or Ctrl-C (with a warning), or when ``restore_best`` asks."""
+    if reason in ("diverged", "interrupted"):
+        best.restore()
+        where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
+        if reason == "diverged" and (history.best_epoch or warn_at_start):
+            warnings.warn(
+                f"training diverged at epoch {epoch}: the loss became {history.train_loss[-1]}; "
+                f"restored the weights of {where}. Lower learning_rate_init (now {learning_rate_init}), "
+                "scale the inputs, or set clip_grad_norm.",
+                DivergedWarning,
+                stacklevel=4,  # the frame train's stacklevel=3 pointed at: train's caller's caller
+            )
+        elif reason == "interrupted":
+            warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=4)
+    elif restore_best and history.best_epoch:
+        best.restore()
+
+
+def _finish(
+    reason: str | None, network: torch.nn.Module, history: History, state: TrainState, callbacks: Sequence[Callback], flat: FlatParams, optimizer: Optimizer
+) -> None:
+    """Record why training stopped, switch to eval mode, tell the callbacks, and let go of the flat buffer."""
+    history.stop_reason = reason
+    history.stop_message = STOP_REASONS.get(reason or "", "")
+    network.eval()
+    for cb in callbacks:
+        cb.on_train_end(network=network, history=history, state=state)
+    flat.release()
+    optimizer.flat = None  # type: ignore[assignment]
+
+
+# Over 80 lines only through its signature (25 parameters, kept as they were) and docstring: the code is ~70 lines.
 def train(
     network: torch.nn.Module,
     X: Tensor | sp.spmatrix,
@@ -157,8 +286,10 @@ def train(
     ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see
     ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
     batches as CUDA graphs on a GPU where nothing reads per-batch values
-    (no batch callbacks); False keeps every step eager.
+    (no batch callbacks); False keeps every step eager. Under ``torchrun``
+    (a process group is up) each step's gradient is all-reduced (``_distributed``).
     """
+    # -- setup: the optimizer over one flat parameter buffer, the step function, the batches
     device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
     precision = check_precision(precision, device, next(network.parameters()).dtype)
     n = X.shape[0]
@@ -168,173 +299,78 @@ def train(
     rules = [r for r in (no_improvement, stopping) if r is not None]
     rule: StoppingRule | None = AnyOf(*rules) if rules else None
     flat = FlatParams(network)
-    opt_kwargs = dict(optimizer_kwargs or {})
-    optimizer = make_optimizer(solver, flat, **opt_kwargs)
+    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
     if optimizer_state:
         optimizer.load_state(optimizer_state)
     batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
-    # the L2 gradient goes into the optimizer's pass when that is cheaper, unless something reads
-    # the gradient between backward and update (clipping, batch callbacks): they must see it whole
     sync = gradient_sync()  # None in one process; else the gradient all-reduce of each step
-    l2 = (alpha if solver != "adamw" else 0.0) / (sync.world if sync else 1)  # the L2 of the global batch
-    fold_l2 = bool(l2) and optimizer.folds_l2 and not clip_grad_norm and not batch_cbs and sync is None  # same path on all ranks
+    l2, fold_l2 = _l2_plan(solver, alpha, optimizer, clip_grad_norm, batch_cbs, sync)
     stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
-    cv = stepper.convert
-    dtype = flat.data.dtype
-    sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
-    n_batches = math.ceil(n / batch_size)
-    runner = None
-    total_t: Any = None
-    if (
-        cuda_graphs and device.type == "cuda" and getattr(getattr(stepper, "ops", None), "name", "") == "torch"
-        and isinstance(X, Tensor) and not batch_cbs and not fold_l2 and n // batch_size >= 4
-        and type(optimizer).device_step is not Optimizer.device_step and sync is None
-    ):
-        runner = GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm)
+    on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
+    batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
+                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype)
+    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs,
+                           device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync)
     if sync is not None:
-        sync.check_steps(n_batches)
+        sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
+    sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
+    best = _BestWeights(flat, on_numpy)
     state = TrainState()
-    best = flat.data.clone()
-    # CPU NumPy engine: each shuffled batch is gathered and the best weights copied in NumPy, into
-    # buffers kept across steps (see FlatParams.l2 for why no torch op runs between BLAS calls)
-    on_numpy = isinstance(cv(flat.data[:1]), np.ndarray)
-    gather = None
-    if on_numpy and shuffle and isinstance(X, Tensor):
-        gather = _BatchGather(cv(X), cv(Y), None if sample_weight is None else cv(sample_weight), min(batch_size, n))
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
-    start_epoch = history.epoch[-1] if history.epoch else 0
+    epoch = history.epoch[-1] if history.epoch else 0
     reason: str | None = None
     steps = 0
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
-    blas = _limit_blas_threads(network, batch_size, device)
-    torch_threads = torch.get_num_threads()
-    if on_numpy and blas is None:
-        # NumPy's BLAS keeps both cores; the few torch ops in the loop (fused Adam, shuffle) run on
-        # this thread: a second pool waking between BLAS calls fights BLAS's spinning threads
-        torch.set_num_threads(1)
-    scope = precision_scope(precision)
-    scope.__enter__()
-    try:
-        epoch = start_epoch
-        while True:
-            epoch += 1
-            state.epoch = epoch
-            network.train()
-            for cb in callbacks:
-                cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
-            if runner is not None:
-                perm = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
-                total_t = runner.run_epoch(perm, schedule.lr)
-                steps += n_batches
-            dense_x = isinstance(X, Tensor)
-            Xc: Any
-            Yc: Any
-            Wc: Any
-            if runner is not None:
-                pass  # the epoch ran above
-            elif gather is not None:
-                perm_np = torch.randperm(n, generator=generator).numpy()
-            else:
-                if shuffle:
-                    perm = torch.randperm(n, generator=generator).to(device)
-                    Xs = X[perm] if dense_x else X[perm.cpu().numpy()]
-                    Ys = Y[perm]
-                    Ws = sample_weight[perm] if sample_weight is not None else None
-                else:
-                    Xs, Ys, Ws = X, Y, sample_weight
-                Yc, Wc = cv(Ys), (cv(Ws) if Ws is not None else None)
-                Xc = cv(Xs) if dense_x else Xs
-            total: Any = total_t if runner is not None else 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
-            xb: Any
-            yb: Any
-            wb: Any
-            for start in range(0, n if runner is None else 0, batch_size):
-                sl = slice(start, start + batch_size)
-                if gather is not None:
-                    xb, yb, wb = gather(perm_np[sl])
-                else:
-                    xb = Xc[sl] if dense_x else cv(_rows(Xc, sl, device, dtype))
-                    yb, wb = Yc[sl], (Wc[sl] if Wc is not None else None)
-                total = total + stepper.step(xb, yb, wb)
-                if sync is not None:
-                    sync(flat.grad)
-                if clip_grad_norm:
-                    clip_grad_norm_(flat, clip_grad_norm)
-                if fold_l2:
-                    optimizer.step(schedule.lr, l2=l2 / (xb.shape[0] if wb is None else float(wb.sum())))
-                else:
-                    optimizer.step(schedule.lr)
-                steps += 1
-                for cb in batch_cbs:
-                    cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
-            samples_seen += n
-            penalty = 0.5 * l2 * float(flat.l2()) * n_batches / n if l2 else 0.0  # l2: this rank's share of alpha
-            train_loss = float(total) / sw_total + penalty
-            val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
-            if sync is not None:  # the same figures on every rank: the same stopping and schedule
-                train_loss, val_loss, val_score = sync.agree(train_loss, val_loss, val_score)
-            history.epoch.append(epoch)
-            history.train_loss.append(train_loss)
-            history.val_loss.append(val_loss)
-            history.val_score.append(val_score)
-            history.lr.append(schedule.lr)
-            history.time.append(time.perf_counter() - t0)
-            if not math.isfinite(train_loss):
-                reason = "diverged"
-                break
-            if no_improvement is not None:
-                value = {"train_loss": train_loss, "val_score": val_score, "val_loss": val_loss}[no_improvement.monitor]
-                improved = no_improvement.update(value)
-            else:
-                improved = not history.best_epoch or train_loss < min(history.train_loss[:-1])
-            if improved:
-                if on_numpy:
-                    np.copyto(best.numpy(), flat.data.numpy())
-                else:
-                    best.copy_(flat.data)
-                history.best_epoch = epoch
-            schedule.epoch_end(epoch, samples_seen, improved)
-            logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_score": val_score, "lr": schedule.lr}
-            for cb in callbacks:
-                cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
-            reason = "callback" if state.stop_training else (rule(history) if rule else None)
-            if reason and reason.startswith("no_improvement") and schedule.on_no_improvement():
-                assert no_improvement is not None
-                no_improvement.count = 0
-                reason = rule(history) if rule else None
-            if reason:
-                break
-    except KeyboardInterrupt:
-        reason = "interrupted"
-    finally:
-        scope.__exit__(None, None, None)
-        if blas is not None:
-            blas.restore_original_limits()
-        elif torch.get_num_threads() != torch_threads:
-            torch.set_num_threads(torch_threads)
-    if reason in ("diverged", "interrupted"):
-        flat.data.copy_(best)
-        where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
-        if reason == "diverged" and (history.best_epoch or warn_if_diverged_at_start):
-            warnings.warn(
-                f"training diverged at epoch {epoch}: the loss became {history.train_loss[-1]}; "
-                f"restored the weights of {where}. Lower learning_rate_init (now {learning_rate_init}), "
-                "scale the inputs, or set clip_grad_norm.",
-                DivergedWarning,
-                stacklevel=3,
-            )
-        elif reason == "interrupted":
-            warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=3)
-    elif restore_best and history.best_epoch:
-        flat.data.copy_(best)
-    history.stop_reason = reason
-    history.stop_message = STOP_REASONS.get(reason or "", "")
-    network.eval()
-    for cb in callbacks:
-        cb.on_train_end(network=network, history=history, state=state)
-    flat.release()
-    optimizer.flat = None  # type: ignore[assignment]
+
+    # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
+    with thread_limits(network, batch_size, device, numpy_engine=on_numpy), precision_scope(precision):
+        try:
+            while not reason:
+                epoch += 1
+                state.epoch = epoch
+                network.train()
+                for cb in callbacks:
+                    cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
+                total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
+                if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as below
+                    total = runner.run_epoch(_order(n, shuffle, generator, device), schedule.lr)
+                    steps += len(batches)
+                for xb, yb, wb in batches if runner is None else ():
+                    total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
+                    if sync is not None:
+                        sync(flat.grad)  # DDP: the gradient averaged over the ranks
+                    if clip_grad_norm:
+                        clip_grad_norm_(flat, clip_grad_norm)
+                    if fold_l2:
+                        optimizer.step(schedule.lr, l2=l2 / _batch_weight(xb, wb))
+                    else:
+                        optimizer.step(schedule.lr)
+                    steps += 1
+                    for cb in batch_cbs:
+                        cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
+                samples_seen += n
+                train_loss = _epoch_loss(total, sw_total, flat, l2, len(batches), n)
+                logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
+                if not math.isfinite(train_loss):
+                    reason = "diverged"
+                    break
+                improved = _improved(no_improvement, history, logs)
+                if improved:
+                    best.save()
+                    history.best_epoch = epoch
+                schedule.epoch_end(epoch, samples_seen, improved)
+                logs["lr"] = schedule.lr
+                for cb in callbacks:
+                    cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
+                reason = _stop_reason(state, rule, history, schedule, no_improvement)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+
+    # -- finish: best weights back where asked, stop reason recorded, callbacks told
+    _restore(reason, best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
+             learning_rate_init=learning_rate_init, epoch=epoch)
+    _finish(reason, network, history, state, callbacks, flat, optimizer)
     return TrainResult(history=history, optimizer=optimizer, samples_seen=samples_seen, steps=steps)
 
 

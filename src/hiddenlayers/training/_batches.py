@@ -1,0 +1,121 @@
+"""The batches of one epoch for the fit loop, whichever way the data is held.
+
+:class:`Batches` hides three paths behind one iterator of ``(x, y, w)``:
+
+- **gather** (NumPy engine, shuffled dense data): each batch's rows are
+  gathered from one permutation into buffers kept across steps;
+- **permuted copy** (torch engine, or sparse ``X``): the epoch's data is
+  permuted once, then sliced;
+- **in order** (``shuffle=False``): the data is sliced as it is.
+
+Sparse ``X`` is densified one batch at a time. ``w`` is None without sample
+weights. A streaming source can stand in for :class:`Batches`: the loop
+only iterates it once per epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+Batch = tuple[Any, Any, Any]
+
+
+def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) -> Tensor:
+    if isinstance(X, Tensor):
+        return X[sl]
+    block = X[sl] if isinstance(sl, slice) else X[sl.cpu().numpy()]
+    return torch.as_tensor(block.toarray(), dtype=dtype, device=device)
+
+
+class _BatchGather:
+    """Shuffled batches for the NumPy engine, each gathered when its step needs it.
+
+    The rows of a batch are copied into buffers kept across steps: the batch
+    (256 x 100 float32 is 100 kB) is still in cache for the products, where a
+    whole-epoch shuffled copy writes the data set out and reads it back, and
+    holds a second copy of X. ``mode="clip"`` because ``mode="raise"``
+    buffers ``out`` (the indices come from a permutation: none is out of range).
+    """
+
+    def __init__(self, X: Any, Y: Any, W: Any, rows: int) -> None:
+        """``X``, ``Y``, ``W`` (or None): NumPy arrays with one row per sample; ``rows``: the batch size."""
+        self.src = (X, Y, W)
+        self.buf: tuple[Any, ...] = tuple(None if a is None else np.empty((rows, *a.shape[1:]), a.dtype) for a in self.src)
+
+    def __call__(self, idx: np.ndarray) -> Batch:
+        """``(x, y, w)`` of rows ``idx`` (``w`` None without sample weights)."""
+        x, y, w = (None if a is None else np.take(a, idx, axis=0, out=b[: len(idx)], mode="clip") for a, b in zip(self.src, self.buf))
+        return x, y, w
+
+
+class Batches:
+    """Iterate once per epoch for that epoch's ``(x, y, w)`` batches, in the engine's array type.
+
+    ``X``: ``(n, in_features)`` tensor or SciPy sparse matrix; ``Y``: ``(n,
+    n_outputs)`` tensor; ``sample_weight``: ``(n,)`` tensor or None.
+    ``convert`` is the engine's tensor -> array conversion (``stepper.convert``);
+    ``numpy_engine`` says whether it yields NumPy arrays. Each shuffled epoch
+    draws one ``torch.randperm`` from ``generator`` when iteration starts.
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        Y: Tensor,
+        sample_weight: Tensor | None,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        generator: torch.Generator | None,
+        convert: Callable[[Tensor], Any],
+        numpy_engine: bool,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> None:
+        self.X, self.Y, self.W = X, Y, sample_weight
+        self.n = int(X.shape[0])
+        self.batch_size = batch_size
+        self.shuffle, self.generator = shuffle, generator
+        self.convert, self.device, self.dtype = convert, device, dtype
+        self.dense = isinstance(X, Tensor)
+        self.gather = None
+        if numpy_engine and shuffle and self.dense:
+            cv = convert
+            self.gather = _BatchGather(cv(X), cv(Y), None if sample_weight is None else cv(sample_weight), min(batch_size, self.n))
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        """The batches of one epoch (a fresh permutation when shuffling)."""
+        if self.gather is not None:
+            perm = torch.randperm(self.n, generator=self.generator).numpy()
+            for start in range(0, self.n, self.batch_size):
+                yield self.gather(perm[start : start + self.batch_size])
+            return
+        X, Y, W = self._epoch_order()
+        cv = self.convert
+        for start in range(0, self.n, self.batch_size):
+            sl = slice(start, start + self.batch_size)
+            xb = X[sl] if self.dense else cv(_rows(X, sl, self.device, self.dtype))
+            yield xb, Y[sl], (W[sl] if W is not None else None)
+
+    def _epoch_order(self) -> Batch:
+        """``(X, Y, W)`` of this epoch: permuted copies when shuffling, converted (sparse X stays sparse)."""
+        X, Y, W = self.X, self.Y, self.W
+        if self.shuffle:
+            perm = torch.randperm(self.n, generator=self.generator).to(self.device)
+            X = X[perm] if self.dense else X[perm.cpu().numpy()]
+            Y = Y[perm]
+            W = W[perm] if W is not None else None
+        cv = self.convert
+        return (cv(X) if self.dense else X), cv(Y), (cv(W) if W is not None else None)
+
+
+__all__ = ["Batch", "Batches"]
