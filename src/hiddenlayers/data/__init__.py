@@ -1,5 +1,6 @@
-"""Data: reading tables, the preprocessing stored in model files, and loaders
-for real datasets that ship inside installed packages (never downloaded)."""
+"""Data: reading tables, the preprocessing stored in model files, loaders
+for real datasets that ship inside installed packages (never downloaded), and
+the data checks (``check`` -> ``DataReport``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ _EXPORTS = {
     "load_gene_families": "._text",
     "load_spoken_digits": "._speech",
     "load_bible_pairs": "._bible",
+    "check": "._check",
+    "DataReport": "._check_report",
+    "Finding": "._check_common",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,168 @@
+"""Checks of single columns: missing values (and whether missingness predicts the
+target), constant and near-constant columns, ID-like columns, and target
+leakage (one feature alone predicts the target almost perfectly)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._check_common import Finding, preview
+
+
+def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Finding]:
+    """Missing values per column and per row, and columns whose missingness predicts the target (chi² / Mann-Whitney)."""
+    out: list[Finding] = []
+    n = len(frame)
+    if n == 0 or frame.shape[1] == 0:
+        return out
+    M = frame.isna().to_numpy()
+    frac = M.mean(axis=0)
+    cols = [(str(c), f) for c, f in zip(frame.columns, frac) if 0 < f < 1]
+    if cols:
+        many = [c for c, f in cols if f >= 0.5]
+        desc = preview([f"{c} {f:.0%}" for c, f in sorted(cols, key=lambda cf: -cf[1])])
+        out.append(Finding("missing_values", "warning" if many else "info", f"{len(cols)} column(s) have missing values: {desc}",
+                           "they are imputed (mean / most frequent) with an indicator column; drop columns that are mostly empty",
+                           columns=tuple(c for c, _ in cols)))
+    if frame.shape[1] >= 2:
+        row_frac = M.mean(axis=1)
+        bad = np.flatnonzero(row_frac >= 0.5)
+        if bad.size:
+            out.append(Finding("missing_rows", "warning", f"{bad.size} row(s) miss at least half their values: rows {preview(bad)}",
+                               "drop or complete these rows", rows=tuple(int(r) for r in bad)))
+    if y is not None and task is not None and n >= 20:
+        out += _missing_predicts(frame, M, frac, y, task)
+    return out
+
+
+def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray, task: str) -> list[Finding]:
+    from scipy import stats
+
+    hits = []
+    for j, c in enumerate(frame.columns):
+        if not 0.01 <= frac[j] <= 0.99:
+            continue
+        m = M[:, j]
+        try:
+            if task == "classification":
+                labels, codes = np.unique(y.astype(str), return_inverse=True)
+                if labels.size < 2:
+                    continue
+                table = np.stack([np.bincount(codes[m], minlength=labels.size), np.bincount(codes[~m], minlength=labels.size)])
+                table = table[:, table.sum(axis=0) > 0]
+                p = stats.chi2_contingency(table)[1]
+                effect = float(np.abs(table[0] / table[0].sum() - table[1] / table[1].sum()).max())
+            else:
+                p = stats.mannwhitneyu(y[m], y[~m]).pvalue
+                effect = float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
+        except ValueError:
+            continue
+        if p < 1e-3 and effect >= 0.1:
+            hits.append((str(c), float(p), effect))
+    if not hits:
+        return []
+    return [Finding("missing_predicts_target", "warning",
+                    f"whether {preview([h[0] for h in hits])} is missing predicts the target (p < 0.001)",
+                    "keep the missing-value indicator if this is real signal; if missingness was caused by the outcome, it is a leak: fix the data collection",
+                    columns=tuple(h[0] for h in hits), details={"p_values": {h[0]: h[1] for h in hits}})]
+
+
+def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
+    """Constant columns (one value) and near-constant ones (one value in ``near`` of the rows or more)."""
+    out: list[Finding] = []
+    if len(frame) < 2:
+        return out
+    const, almost = [], []
+    for c in frame.columns:
+        col = frame[c].dropna()
+        if col.empty:
+            continue  # reported as an empty column
+        counts = col.value_counts(sort=True)
+        if counts.size == 1:
+            const.append(str(c))
+        elif counts.iloc[0] / len(frame) >= near:
+            almost.append(str(c))
+    if const:
+        out.append(Finding("constant_columns", "warning", f"{len(const)} column(s) hold a single value: {preview(const)}",
+                           "drop them: a constant carries no information", columns=tuple(const)))
+    if almost:
+        out.append(Finding("near_constant_columns", "info", f"{len(almost)} column(s) hold one value in {near:.0%}+ of rows: {preview(almost)}",
+                           "check they are meant to be that way; consider dropping them", columns=tuple(almost)))
+    return out
+
+
+def check_id_like(frame: Any) -> list[Finding]:
+    """Integer or text columns with a different value in every row (IDs, names, timestamps as text)."""
+    import pandas as pd
+
+    n = len(frame)
+    if n < 20:
+        return []
+    ids = []
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
+            continue
+        if s.nunique() == n:
+            ids.append(str(c))
+    if not ids:
+        return []
+    return [Finding("id_columns", "warning", f"{len(ids)} column(s) look like IDs (a different value in every row): {preview(ids)}",
+                    "drop them (--features, or X.drop(columns=...)): a network memorises IDs and learns nothing general", columns=tuple(ids))]
+
+
+def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: set[str] = frozenset(), bins: int = 16) -> list[Finding]:
+    """Columns that alone predict the target almost perfectly (a leak, or a trivial problem).
+
+    Each column is cut into at most ``bins`` quantile bins (categories as they
+    are, when there are few); the score is the accuracy of predicting each bin's
+    majority label (classification) or the R² of its mean (regression). A score
+    of 0.99 or more, well above the majority-class baseline, is flagged.
+    """
+    import pandas as pd
+
+    if y is None or task is None or len(frame) < 30:
+        return []
+    n = len(frame)
+    hits = []
+    ycodes = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else None
+    baseline = np.bincount(ycodes).max() / n if ycodes is not None else 0.0
+    if ycodes is not None and baseline >= 0.95:
+        return []
+    yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
+    for c in frame.columns:
+        if str(c) in skip:
+            continue
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.nunique() > bins:
+            ranks = s.rank(method="min", pct=True).to_numpy()
+            b = np.where(np.isnan(ranks), bins, np.minimum((ranks * bins).astype(np.int64), bins - 1))
+        else:
+            codes = pd.factorize(s, use_na_sentinel=False)[0]
+            if codes.max(initial=0) + 1 > max(bins, n // 20):
+                continue  # too many categories to judge from counts
+            b = codes
+        nb = int(b.max()) + 1
+        if ycodes is not None:
+            joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
+            np.add.at(joint, (b, ycodes), 1)
+            score = joint.max(axis=1).sum() / n
+            if score >= 0.99:
+                hits.append((str(c), float(score)))
+        else:
+            cnt = np.bincount(b, minlength=nb)
+            means = np.bincount(b, weights=yv, minlength=nb) / np.maximum(cnt, 1)
+            var = yv.var()
+            if var > 0:
+                r2 = 1 - ((yv - means[b]) ** 2).mean() / var
+                if r2 >= 0.99:
+                    hits.append((str(c), float(r2)))
+    if not hits:
+        return []
+    metric = "accuracy" if ycodes is not None else "R²"
+    desc = ", ".join(f"{c} ({metric} {s:.3f})" for c, s in hits[:5])
+    return [Finding("leakage", "warning", f"{len(hits)} column(s) alone predict the target almost perfectly: {desc}",
+                    "check these are known before the target is: if not, drop them (a leak inflates every score)",
+                    columns=tuple(h[0] for h in hits), details={"scores": dict(hits)})]
