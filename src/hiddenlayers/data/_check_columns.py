@@ -116,10 +116,12 @@ def check_id_like(frame: Any) -> list[Finding]:
 def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: set[str] = frozenset(), bins: int = 16) -> list[Finding]:
     """Columns that alone predict the target almost perfectly (a leak, or a trivial problem).
 
-    Each column is cut into at most ``bins`` quantile bins (categories as they
-    are, when there are few); the score is the accuracy of predicting each bin's
-    majority label (classification) or the R² of its mean (regression). A score
-    of 0.99 or more, well above the majority-class baseline, is flagged.
+    A column with at most ``bins`` values (or categories) is scored by the
+    accuracy of predicting each value's majority label (R² of its mean target
+    for regression). A column with more distinct numbers is sorted and scored
+    by how rarely the label changes between neighbours beyond the k-1 changes
+    that k classes need (regression: ``1 - mean((y[i+1]-y[i])²) / (2 var y)``).
+    A score of 0.99 or more is flagged; targets where one class holds 95%+ are skipped.
     """
     import pandas as pd
 
@@ -128,37 +130,46 @@ def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: set[
     n = len(frame)
     hits = []
     ycodes = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else None
-    baseline = np.bincount(ycodes).max() / n if ycodes is not None else 0.0
-    if ycodes is not None and baseline >= 0.95:
+    if ycodes is not None and np.bincount(ycodes).max() / n >= 0.95:
         return []
     yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
+    if yv is not None and not yv.var() > 0:
+        return []
+    rng = np.random.default_rng(0)
     for c in frame.columns:
         if str(c) in skip:
             continue
         s = frame[c]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.nunique() > bins:
-            ranks = s.rank(method="min", pct=True).to_numpy()
-            b = np.where(np.isnan(ranks), bins, np.minimum((ranks * bins).astype(np.int64), bins - 1))
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if numeric and s.nunique() > bins:
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            ok = np.isfinite(v)
+            if ok.sum() < 30:
+                continue
+            order = np.lexsort((rng.random(int(ok.sum())), v[ok]))  # ties in random order
+            if ycodes is not None:
+                ys = ycodes[ok][order]
+                k = np.unique(ys).size
+                changes = int(np.count_nonzero(ys[1:] != ys[:-1]))
+                score = 1 - max(changes - (k - 1), 0) / max(len(ys) - 1, 1)
+            else:
+                ys = yv[ok][order]
+                score = 1 - np.mean(np.diff(ys) ** 2) / (2 * ys.var()) if ys.var() > 0 else 0.0
         else:
-            codes = pd.factorize(s, use_na_sentinel=False)[0]
-            if codes.max(initial=0) + 1 > max(bins, n // 20):
-                continue  # too many categories to judge from counts
-            b = codes
-        nb = int(b.max()) + 1
-        if ycodes is not None:
-            joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
-            np.add.at(joint, (b, ycodes), 1)
-            score = joint.max(axis=1).sum() / n
-            if score >= 0.99:
-                hits.append((str(c), float(score)))
-        else:
-            cnt = np.bincount(b, minlength=nb)
-            means = np.bincount(b, weights=yv, minlength=nb) / np.maximum(cnt, 1)
-            var = yv.var()
-            if var > 0:
-                r2 = 1 - ((yv - means[b]) ** 2).mean() / var
-                if r2 >= 0.99:
-                    hits.append((str(c), float(r2)))
+            b = pd.factorize(s, use_na_sentinel=False)[0]
+            nb = int(b.max(initial=0)) + 1
+            if nb > max(bins, n // 20) or nb < 2:
+                continue  # too many categories to judge from counts, or one value
+            if ycodes is not None:
+                joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
+                np.add.at(joint, (b, ycodes), 1)
+                score = joint.max(axis=1).sum() / n
+            else:
+                cnt = np.bincount(b, minlength=nb)
+                means = np.bincount(b, weights=yv, minlength=nb) / np.maximum(cnt, 1)
+                score = 1 - ((yv - means[b]) ** 2).mean() / yv.var()
+        if score >= 0.99:
+            hits.append((str(c), float(score)))
     if not hits:
         return []
     metric = "accuracy" if ycodes is not None else "R²"

@@ -90,12 +90,13 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
 
     out: list[Finding] = []
     n = len(frame)
-    empty = [c for c in frame.columns if n == 0 or frame[c].isna().all() or (frame[c].dtype == object and frame[c].astype(str).str.strip().eq("").all())]
+    text_cols = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) or pd.api.types.is_datetime64_any_dtype(frame[c]))]
+    empty = [c for c in frame.columns if n == 0 or frame[c].isna().all() or (c in text_cols and frame[c].astype(str).str.strip().eq("").all())]
     if empty:
         out.append(Finding("empty_columns", "warning", f"{len(empty)} column(s) hold no values at all: {preview(empty)}",
                            "drop them: they carry no information", columns=tuple(map(str, empty))))
     for c in frame.columns:
-        if c in empty or frame[c].dtype != object:
+        if c in empty or c not in text_cols:
             continue
         col = frame[c].dropna()
         col = col.iloc[:sample] if len(col) > sample else col
