@@ -37,5 +37,5 @@ def check(X: Any, y: Any = None, X_new: Any = None, *, task: str = "auto", fast:
 
     model = label_model if label_model is not None else fast_mlp(seed)
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*(converge|Maximum iterations).*")
+        warnings.filterwarnings("ignore", message=".*(converge|Maximum iterations|batch_size).*")
         return _data_check(X, y, X_new, task=task, fast=fast, label_model=model, source=source, seed=seed)

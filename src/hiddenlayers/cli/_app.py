@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve.
+"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve, check.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -122,10 +122,14 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Train a network on a table and save it as one model file.
+
+    The fast data checks run first and print a short summary; only fatal
+    findings (e.g. fewer rows than classes) stop training.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
     """
@@ -140,6 +144,7 @@ def train(
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
         max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
+        check=not no_check,
     )
 
 
@@ -375,6 +380,10 @@ def export(
 from ._serve import serve as _serve  # noqa: E402  (imports only Typer)
 
 app.command(name="serve")(_serve)
+
+from ._check import check_command as _check  # noqa: E402  (imports only Typer)
+
+app.command(name="check")(_check)
 
 
 def main() -> None:

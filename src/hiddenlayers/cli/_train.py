@@ -66,11 +66,11 @@ def _regression_target(y: pd.Series, name: str) -> np.ndarray:
     return values
 
 
-def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int) -> dict[str, Any]:
-    """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs."""
+def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, frame: Any = None) -> dict[str, Any]:
+    """Load ``data`` (unless ``frame`` is it, already read) and split out the target; decide the task. Returns the pieces ``train`` needs."""
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    frame = load_table(data)
+    frame = load_table(data) if frame is None else frame
     target = target if target is not None else default_target(data, frame)
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     X, y = split_target(frame, target, feats)
@@ -134,8 +134,12 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) ->
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
+    check: bool = True,
 ) -> dict[str, Any]:
-    """Load, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
+    """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
+
+    ``check`` runs the fast data checks first (a short summary on stderr); a
+    fatal finding that the preparation itself does not already refuse stops here.
 
     ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
     the training rows, so the saved history carries per-layer gradient records.
@@ -144,7 +148,17 @@ def run_train(
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
-    prep = prepare(data, target, features, task, max_categories)
+    frame, fatal = None, []
+    if check:
+        from ._check import fast_check_for_train, read_checked
+
+        if task not in TASKS:
+            raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
+        frame, found = read_checked(data)
+        fatal = fast_check_for_train(frame, found, data, target, features, task)
+    prep = prepare(data, target, features, task, max_categories, frame)
+    if fatal:
+        raise UserError(f"data check: {fatal[0].message}: {fatal[0].fix} (see `hiddenlayers check`).")
     X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000

@@ -58,7 +58,7 @@ def _target(frame: Any, y: Any) -> tuple[Any, Any, str | None]:
     if isinstance(y, str):
         if y not in frame.columns:
             raise DataError(f"y={y!r} is not a column of X: pass the labels, or one of {list(frame.columns)[:8]}.")
-        return frame.drop(columns=[y]), frame[y].reset_index(drop=True), y
+        return frame.drop(columns=[y]), _whole_numbers(frame[y].reset_index(drop=True)), y
     ys = y.reset_index(drop=True) if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object).ravel() if np.ndim(y) > 1 else np.asarray(y))
     if len(ys) != len(frame):
         raise ValueError(f"X has {len(frame)} rows but y has {len(ys)}: pass one label per row.")
@@ -66,7 +66,19 @@ def _target(frame: Any, y: Any) -> tuple[Any, Any, str | None]:
         num = pd.to_numeric(ys, errors="coerce")
         if num.notna().sum() == ys.notna().sum():
             ys = num
+    ys = _whole_numbers(ys)
     return frame, ys, str(getattr(y, "name", None) or "y")
+
+
+def _whole_numbers(ys: Any) -> Any:
+    """A float target whose values are all whole numbers (floats only because some are missing) as integers with missing values."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(ys) and ys.notna().any():
+        v = ys.dropna().to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(v)) and np.all(v == np.round(v)) and ys.isna().any():
+            return ys.astype("Int64")
+    return ys
 
 
 def check(
@@ -114,6 +126,8 @@ def check(
     new = None if X_new is None else _frame(X_new, "X_new")
     if new is not None and isinstance(y, str) and y in new.columns:
         new = new.drop(columns=[y])
+    if new is not None and not set(new.columns) & set(frame.columns):
+        raise DataError(f"X_new shares no column with X (X has {list(frame.columns)[:5]}, X_new {list(new.columns)[:5]}): pass new data with the same columns.")
     found: list[Finding] = []
 
     def run(key: str, fn: Callable[..., list[Finding]], *args: Any, **kw: Any) -> None:

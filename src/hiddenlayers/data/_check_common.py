@@ -64,7 +64,7 @@ def numeric_columns(frame: Any) -> list[str]:
     """Columns whose dtype is numeric (bool excluded)."""
     import pandas as pd
 
-    return [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    return [c for c, t in zip(frame.columns, frame.dtypes) if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)]
 
 
 def scaled_matrix(frame: Any, columns: list[str] | None = None) -> np.ndarray:
@@ -94,6 +94,11 @@ def row_hashes(frame: Any) -> np.ndarray:
 
     if frame.shape[1] == 0:
         return np.zeros(len(frame), dtype=np.uint64)
+    if len(numeric_columns(frame)) == frame.shape[1]:  # one hash of each row's bytes: far faster on wide tables
+        A = np.array(frame.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, order="C")
+        A[np.isnan(A)] = np.nan  # one NaN bit pattern
+        A += 0.0  # -0.0 -> 0.0
+        return pd.util.hash_array(A.view(np.dtype((np.void, A.itemsize * A.shape[1]))).ravel())
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 

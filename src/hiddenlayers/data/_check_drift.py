@@ -40,14 +40,15 @@ def feature_drift(train: Any, new: Any, max_rows: int = 50000, seed: int = 0) ->
     nb = new if len(new) <= max_rows else new.iloc[rng.choice(len(new), max_rows, replace=False)]
     num = set(numeric_columns(train)) & set(numeric_columns(new))
     out = []
-    for c in [c for c in train.columns if c in set(new.columns)]:
+    new_cols = set(new.columns)
+    for c in [c for c in train.columns if c in new_cols]:
         if c in num:
             a = ta[c].to_numpy(dtype=np.float64, na_value=np.nan)
             b = nb[c].to_numpy(dtype=np.float64, na_value=np.nan)
             a, b = a[np.isfinite(a)], b[np.isfinite(b)]
             if a.size < 2 or b.size < 2:
                 continue
-            r = stats.ks_2samp(a, b)
+            r = stats.ks_2samp(a, b, method="asymp")
             stat, p = float(r.statistic), float(r.pvalue)
             out.append({"column": str(c), "test": "ks", "statistic": stat, "p_value": p, "psi": psi(a, b), "drifted": p < 1e-3 and stat >= 0.1})
         else:
@@ -72,7 +73,8 @@ def domain_auc(train: Any, new: Any, max_rows: int = 5000, seed: int = 0) -> tup
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import cross_val_predict
 
-    cols = [c for c in train.columns if c in set(new.columns)]
+    new_cols = set(new.columns)
+    cols = [c for c in train.columns if c in new_cols]
     rng = np.random.default_rng(seed)
     ta = train[cols] if len(train) <= max_rows else train[cols].iloc[rng.choice(len(train), max_rows, replace=False)]
     nb = new[cols] if len(new) <= max_rows else new[cols].iloc[rng.choice(len(new), max_rows, replace=False)]

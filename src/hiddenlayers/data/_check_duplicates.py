@@ -79,7 +79,8 @@ def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> lis
 
 def check_shared_rows(frame: Any, new: Any) -> list[Finding]:
     """Rows of the new data that also appear (exactly, on the shared columns) in the training data: a train/test leak."""
-    cols = [c for c in frame.columns if c in set(new.columns)]
+    new_cols = set(new.columns)
+    cols = [c for c in frame.columns if c in new_cols]
     if not cols or len(new) == 0 or len(frame) == 0:
         return []
     a = row_hashes(frame[cols])

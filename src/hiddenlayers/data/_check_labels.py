@@ -41,7 +41,7 @@ def check_target(y_raw: Any, n_features: int, task: str | None) -> list[Finding]
     if task == "classification":
         labels, counts = np.unique(np.asarray(y_raw)[~miss].astype(str), return_counts=True)
         if labels.size < 2:
-            out.append(Finding("single_class", "fatal", f"the target has only one class ({labels[0]!r})",
+            out.append(Finding("single_class", "fatal", f"the target has only one class ('{labels[0]}')",
                                "classification needs at least 2 different labels: check the target column"))
         elif (~miss).sum() < labels.size:
             out.append(Finding("too_few_rows", "fatal", f"{int((~miss).sum())} labelled row(s) for {labels.size} classes",
@@ -62,12 +62,13 @@ def check_classes(y: np.ndarray, validation_fraction: float = 0.1) -> list[Findi
                            "judge the model by balanced accuracy or F1, and consider class weights or resampling",
                            details={"counts": dict(zip(labels.tolist(), counts.tolist()))}))
     need = int(np.ceil(2 / validation_fraction))
-    rare = [(lab, int(c)) for lab, c in zip(labels, counts) if c < need]
+    rare = [(str(lab), int(c)) for lab, c in zip(labels, counts) if c < need]
     if rare:
+        shown = preview([f"'{lab}' ({c})" for lab, c in rare])
         out.append(Finding("rare_classes", "warning",
-                           f"{len(rare)} class(es) have fewer than {need} rows, too few to appear in a {validation_fraction:.0%} validation split: {preview([f'{lab!r} ({c})' for lab, c in rare])}",
+                           f"{len(rare)} class(es) have fewer than {need} rows, too few to appear in a {validation_fraction:.0%} validation split: {shown}",
                            "collect more rows of these classes, or merge them with a related class",
-                           details={"classes": dict(rare)}))
+                           details={"classes": {str(k): v for k, v in rare}}))
     return out
 
 
