@@ -230,7 +230,8 @@ def test_report_outputs(tmp_path, wine):
 def test_fatal_findings_stop_the_check():
     r = check(pd.DataFrame({"a": [1.0, 2.0]}), [None, None])
     assert [f.check for f in r.fatal] == ["missing_target"]
-    assert check(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), ["x", "y", "z"], task="classification").fatal == []
+    assert check(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), ["x", "y", "z"], task="classification").fatal[0].check == "too_few_rows"
+    assert check(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), ["x", "y", "x"], task="classification").fatal == []
     assert check(pd.DataFrame({"a": [1.0]}), ["x"]).fatal[0].check == "single_class"
 
 
@@ -261,7 +262,7 @@ def test_messy_inputs_never_crash():
         (pd.DataFrame(rng.normal(size=(60, 1000))), rng.integers(0, 3, 60)),  # 1,000 columns
     ]
     for X, y in cases:
-        r = check(X, y, X_new=X, label_model=_lr)
+        r = check(X, y, X_new=X if X.shape[1] < 100 and len(X) < 1000 else None, label_model=_lr)
         assert isinstance(r.table(), str) and json.loads(r.to_json())
 
 

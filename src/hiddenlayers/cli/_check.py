@@ -22,10 +22,15 @@ def read_checked(data: str) -> tuple[Any, list[Any]]:
     found = scan_file(data) if Path(data).is_file() else []
     try:
         frame = load_table(data)
-    except DataError:
+    except DataError as exc:
         if not any(f.check == "ragged_rows" for f in found):
             raise
-        frame = read_ragged(data)
+        try:
+            frame = read_ragged(data)
+        except Exception:  # still unreadable without the long rows (e.g. an unclosed quote): the reader's own message says why
+            raise exc from None
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise DataError(f"'{data}' has no readable data rows besides its ragged lines: fix those lines.")
     return frame, found
 
 
@@ -88,19 +93,22 @@ def _against(f: Any) -> Any:
     return replace(f, check=f"against_{f.check}", message=f"--against file: {f.message}")
 
 
-def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str) -> list[Any]:
-    """Run the fast checks before ``train``; print a short summary on stderr; return the fatal findings."""
+def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str) -> Any:
+    """The fast checks ``train`` runs before training: a :class:`DataReport`, or None without a target."""
     from ..data import check
 
     X, y, _ = _split(frame, data, target, features)
     if y is None:
-        return []
-    report = _with_file(check(X, y, task=task, fast=True), found)
+        return None
+    return _with_file(check(X, y, task=task, fast=True), found)
+
+
+def print_check_summary(report: Any) -> None:
+    """The short summary on stderr: one line, then one per warning (info findings are only counted)."""
     shown = [f for f in report.findings if f.severity != "info"]
     sys.stderr.write(f"data check: {report.summary()}{' (details: hiddenlayers check)' if shown else ''}\n")
     for f in shown:
         sys.stderr.write(f"  {f.severity} {f.check}: {f.message}\n")
-    return report.fatal
 
 
 def check_command(
@@ -127,4 +135,4 @@ def check_command(
         raise typer.Exit(code)
 
 
-__all__ = ["check_command", "fast_check_for_train", "read_checked", "run_check"]
+__all__ = ["check_command", "fast_check_for_train", "print_check_summary", "read_checked", "run_check"]

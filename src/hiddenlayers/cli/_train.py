@@ -148,17 +148,17 @@ def run_train(
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
-    frame, fatal = None, []
-    if check:
+    frame, checked = None, None
+    if check:  # the summary is printed just before training, so an earlier error stays one line
         from ._check import fast_check_for_train, read_checked
 
         if task not in TASKS:
             raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
         frame, found = read_checked(data)
-        fatal = fast_check_for_train(frame, found, data, target, features, task)
+        checked = fast_check_for_train(frame, found, data, target, features, task)
     prep = prepare(data, target, features, task, max_categories, frame)
-    if fatal:
-        raise UserError(f"data check: {fatal[0].message}: {fatal[0].fix} (see `hiddenlayers check`).")
+    if checked is not None and checked.fatal:
+        raise UserError(f"data check: {checked.fatal[0].message}: {checked.fatal[0].fix} (see `hiddenlayers check`).")
     X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000
@@ -167,6 +167,10 @@ def run_train(
     A_tr = pre.transform(X_tr)
     for msg in A_tr.notes:
         note(msg)
+    if checked is not None:
+        from ._check import print_check_summary
+
+        print_check_summary(checked)
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
     start = time.perf_counter()

@@ -145,7 +145,7 @@ def check(
         present = ys.dropna()
         kind = (_table.infer_task(present) if len(present) else "classification") if task == "auto" else task
         run("target", check_target, ys.to_numpy(), frame.shape[1], kind)
-        keep = ys.notna().to_numpy()
+        keep = ys.notna().to_numpy().copy()
         if kind == "regression":
             import pandas as pd
 
@@ -155,7 +155,7 @@ def check(
                                      "fix those values, or treat the target as classes (task='classification')"))
                 kind = None
             ys = num
-            keep &= np.isfinite(ys.to_numpy(dtype=np.float64, na_value=np.nan))
+            keep = keep & np.isfinite(ys.to_numpy(dtype=np.float64, na_value=np.nan))
         yv = ys[keep].to_numpy()
     if any(f.severity == "fatal" for f in found):
         return DataReport(found, len(frame), frame.shape[1], kind, name, t)

@@ -43,9 +43,9 @@ def check_target(y_raw: Any, n_features: int, task: str | None) -> list[Finding]
         if labels.size < 2:
             out.append(Finding("single_class", "fatal", f"the target has only one class ('{labels[0]}')",
                                "classification needs at least 2 different labels: check the target column"))
-        elif (~miss).sum() < labels.size:
-            out.append(Finding("too_few_rows", "fatal", f"{int((~miss).sum())} labelled row(s) for {labels.size} classes",
-                               "give at least one row per class (better: dozens)"))
+        elif (~miss).sum() <= labels.size:  # each class a single row: nothing to generalise from
+            out.append(Finding("too_few_rows", "fatal", f"{int((~miss).sum())} labelled row(s) for {labels.size} classes, one row per class",
+                               "give several rows per class (better: dozens)"))
     return out
 
 
