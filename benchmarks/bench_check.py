@@ -136,9 +136,10 @@ def planted() -> None:
     import tempfile
     from pathlib import Path
 
+    from sklearn.datasets import load_breast_cancer
+
     import hiddenlayers as hl
     from hiddenlayers.data._check_table import scan_file
-    from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     y = y.to_numpy()

@@ -8,7 +8,8 @@ each fold.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .data import DataReport
 from .data import check as _data_check

@@ -30,7 +30,7 @@ def read_checked(data: str) -> tuple[Any, list[Any]]:
         except Exception:  # still unreadable without the long rows (e.g. an unclosed quote): the reader's own message says why
             raise exc from None
         if frame.shape[0] == 0 or frame.shape[1] == 0:
-            raise DataError(f"'{data}' has no readable data rows besides its ragged lines: fix those lines.")
+            raise DataError(f"'{data}' has no readable data rows besides its ragged lines: fix those lines.") from None
     return frame, found
 
 

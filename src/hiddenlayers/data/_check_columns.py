@@ -74,11 +74,27 @@ def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
     out: list[Finding] = []
     if len(frame) < 2:
         return out
+    import pandas as pd
+
     const, almost = [], []
     for c in frame.columns:
-        col = frame[c].dropna()
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            v = v[~np.isnan(v)]
+            if v.size == 0:
+                continue  # reported as an empty column
+            # a value held by more than half the rows is the median: O(rows), no sort or hash
+            top = np.partition(v, v.size // 2)[v.size // 2]
+            share_top, n_top = np.count_nonzero(v == top) / len(frame), np.count_nonzero(v == top)
+            if n_top == v.size:
+                const.append(str(c))
+            elif share_top >= near:
+                almost.append(str(c))
+            continue
+        col = s.dropna()
         if col.empty:
-            continue  # reported as an empty column
+            continue
         counts = col.value_counts(sort=True)
         if counts.size == 1:
             const.append(str(c))
@@ -113,7 +129,7 @@ def check_id_like(frame: Any) -> list[Finding]:
                     "drop them (--features, or X.drop(columns=...)): a network memorises IDs and learns nothing general", columns=tuple(ids))]
 
 
-def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: set[str] = frozenset(), bins: int = 16) -> list[Finding]:
+def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: frozenset[str] | set[str] = frozenset(), bins: int = 16) -> list[Finding]:
     """Columns that alone predict the target almost perfectly (a leak, or a trivial problem).
 
     A column with at most ``bins`` values (or categories) is scored by the
@@ -135,25 +151,26 @@ def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: set[
     yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
     if yv is not None and not yv.var() > 0:
         return []
-    rng = np.random.default_rng(0)
+    perm = np.random.default_rng(0).permutation(n)  # ties fall in random order
     for c in frame.columns:
         if str(c) in skip:
             continue
         s = frame[c]
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        if numeric and s.nunique() > bins:
-            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-            ok = np.isfinite(v)
-            if ok.sum() < 30:
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)[perm] if numeric else None
+        order = np.argsort(v, kind="stable") if v is not None else None
+        if v is not None and order is not None and np.count_nonzero(np.diff(v[order]) > 0) + 1 > bins:
+            ok = np.isfinite(v[order])
+            order = order[ok]
+            if order.size < 30:
                 continue
-            order = np.lexsort((rng.random(int(ok.sum())), v[ok]))  # ties in random order
             if ycodes is not None:
-                ys = ycodes[ok][order]
+                ys = ycodes[perm][order]
                 k = np.unique(ys).size
                 changes = int(np.count_nonzero(ys[1:] != ys[:-1]))
                 score = 1 - max(changes - (k - 1), 0) / max(len(ys) - 1, 1)
             else:
-                ys = yv[ok][order]
+                ys = np.asarray(yv)[perm][order]
                 score = 1 - np.mean(np.diff(ys) ** 2) / (2 * ys.var()) if ys.var() > 0 else 0.0
         else:
             b = pd.factorize(s, use_na_sentinel=False)[0]
@@ -166,8 +183,9 @@ def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: set[
                 score = joint.max(axis=1).sum() / n
             else:
                 cnt = np.bincount(b, minlength=nb)
-                means = np.bincount(b, weights=yv, minlength=nb) / np.maximum(cnt, 1)
-                score = 1 - ((yv - means[b]) ** 2).mean() / yv.var()
+                yr = np.asarray(yv)
+                means = np.bincount(b, weights=yr, minlength=nb) / np.maximum(cnt, 1)
+                score = 1 - ((yr - means[b]) ** 2).mean() / yr.var()
         if score >= 0.99:
             hits.append((str(c), float(score)))
     if not hits:

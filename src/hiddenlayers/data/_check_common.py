@@ -94,12 +94,24 @@ def row_hashes(frame: Any) -> np.ndarray:
 
     if frame.shape[1] == 0:
         return np.zeros(len(frame), dtype=np.uint64)
-    if len(numeric_columns(frame)) == frame.shape[1]:  # one hash of each row's bytes: far faster on wide tables
+    if len(numeric_columns(frame)) == frame.shape[1]:  # vectorised over rows: far faster than pandas' per-cell hashing
         A = np.array(frame.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, order="C")
         A[np.isnan(A)] = np.nan  # one NaN bit pattern
         A += 0.0  # -0.0 -> 0.0
-        return pd.util.hash_array(A.view(np.dtype((np.void, A.itemsize * A.shape[1]))).ravel())
+        return combine_columns(A.view(np.uint64))
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def combine_columns(U: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row of a (rows, columns) uint64 matrix: each column mixed in (xor, multiply by a large odd constant)."""
+    import pandas as pd
+
+    h = np.full(U.shape[0], np.uint64(0xCBF29CE484222325))
+    prime = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        for j in range(U.shape[1]):
+            h = (h ^ pd.util.hash_array(U[:, j])) * prime
+    return h
 
 
 def model_matrix(frame: Any, max_categories: int = 20) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding, numeric_columns, preview, row_hashes, scaled_matrix
+from ._check_common import Finding, combine_columns, numeric_columns, preview, row_hashes, scaled_matrix
 
 
 def _groups(h: np.ndarray) -> list[np.ndarray]:
@@ -25,11 +25,10 @@ def _groups(h: np.ndarray) -> list[np.ndarray]:
 
 
 def _grid_hash(Z: np.ndarray, other: np.ndarray, tol: float, offset: float) -> np.ndarray:
-    import pandas as pd
-
     cells = np.floor(Z / tol + offset).astype(np.int64)
-    h = pd.util.hash_array(np.ascontiguousarray(cells).view(np.dtype((np.void, cells.dtype.itemsize * cells.shape[1]))).ravel()) if cells.shape[1] else np.zeros(len(Z), np.uint64)
-    return h ^ (other * np.uint64(0x9E3779B97F4A7C15))
+    h = combine_columns(np.ascontiguousarray(cells).view(np.uint64)) if cells.shape[1] else np.zeros(len(Z), np.uint64)
+    with np.errstate(over="ignore"):
+        return h ^ (other * np.uint64(0x9E3779B97F4A7C15))
 
 
 def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> list[Finding]:

@@ -11,7 +11,8 @@ rows are ranked by how little probability their own label gets.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
