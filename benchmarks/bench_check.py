@@ -161,8 +161,6 @@ def planted() -> None:
     P = Xtr.copy()
     yP = ytr.copy()
     P["const"] = 1.0
-    P["row_id"] = np.arange(len(P))
-    P["leak"] = yP * 3.0 + rng.normal(0, 0.01, len(P))
     P["empty"] = np.nan
     P["mixed"] = [1.5 if i % 2 else "a" for i in range(len(P))]
     P["num_text"] = [str(v) for v in rng.normal(size=len(P))]
@@ -178,8 +176,10 @@ def planted() -> None:
     conflict = P.iloc[[5]].copy()
     P = pd.concat([P, dup, near, conflict], ignore_index=True)
     yP = np.r_[yP, yP[3], yP[4], 1 - yP[5]]
-    new = pd.concat([Xte, Xtr.iloc[[0, 1]]], ignore_index=True)
-    new["mean radius"] *= 1.5
+    P["row_id"] = np.arange(len(P))
+    P["leak"] = yP * 3.0 + rng.normal(0, 0.01, len(P))
+    shifted = Xte.assign(**{"mean radius": Xte["mean radius"] * 1.5})
+    new = pd.concat([shifted, P[list(Xte.columns)].iloc[[0, 1]]], ignore_index=True)
     rare = np.r_[yP[:-3], yP[-3:]]
     r = hl.check(P, rare, X_new=new)
     with tempfile.TemporaryDirectory() as d:

@@ -279,3 +279,12 @@ def test_messy_tables_never_crash(data):
     r = check(X, y, X_new=X.iloc[::-1], label_model=_lr)
     assert r.n_rows == len(X)
     json.loads(r.to_json())
+
+
+def test_one_wild_value_among_many_columns_is_an_outlier():
+    X, _ = load_breast_cancer(return_X_y=True, as_frame=True)
+    A = ((X - X.mean()) / X.std()).to_numpy()
+    assert check_outliers(A) == []  # skewed real columns (robust z up to ~40) stay quiet
+    A = A.copy()
+    A[11, 3] = A[:, 3].max() * 50  # a unit mix-up in one of 30 columns
+    assert check_outliers(A)[0].rows[0] == 11

@@ -74,7 +74,7 @@ def check_classes(y: np.ndarray, validation_fraction: float = 0.1) -> list[Findi
 
 
 def out_of_fold_proba(A: np.ndarray, codes: np.ndarray, make_model: Callable[[], Any], folds: int = 5,
-                      max_train: int = 20000, seed: int = 0) -> np.ndarray:
+                      max_train: int = 10000, seed: int = 0) -> np.ndarray:
     """Class probabilities of each row from a model fit on the other folds; shape (rows, classes).
 
     Each fold's model trains on at most ``max_train`` rows of the other folds
