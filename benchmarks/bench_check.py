@@ -131,6 +131,26 @@ def whole_check(rows: int = 100_000, cols: int = 50) -> None:
         print(f"{'fast checks' if fast else 'all checks':12} {total:6.2f} s  ({parts})  -> {r.summary()}")
 
 
+def deepchecks_suites(rows: int = 100_000, cols: int = 50) -> None:
+    """deepchecks' data_integrity and train_test_validation on the same table, where deepchecks imports."""
+    try:
+        from deepchecks.tabular import Dataset
+        from deepchecks.tabular.suites import data_integrity, train_test_validation
+    except Exception as exc:  # not installed, or broken against our pins
+        print(f"deepchecks: not run ({type(exc).__name__}: {str(exc)[:150]})")
+        return
+    train, y, new = _big(rows, cols)
+    t = time.perf_counter()
+    ds = Dataset(train.assign(label=y), label="label", cat_features=[])
+    data_integrity().run(ds)
+    t1 = time.perf_counter() - t
+    t = time.perf_counter()
+    new_ds = Dataset(new.assign(label=y[: len(new)]), label="label", cat_features=[])
+    train_test_validation().run(ds, new_ds)
+    t2 = time.perf_counter() - t
+    print(f"deepchecks data_integrity {t1:.2f} s, train_test_validation {t2:.2f} s (together {t1 + t2:.2f} s)")
+
+
 def planted() -> None:
     """Breast cancer with one planted fault of each kind; then the clean original."""
     import tempfile
@@ -202,15 +222,16 @@ def planted() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=("labels", "whole", "deepchecks", "planted"), help="run one part")
     args = ap.parse_args()
     import os
     import platform
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs while this ran)")
-    label_errors(args.quick)
-    if not args.quick:
-        whole_check()
-        planted()
+    parts = {"labels": lambda: label_errors(args.quick), "whole": whole_check, "deepchecks": deepchecks_suites, "planted": planted}
+    for name, fn in parts.items():
+        if (args.only is None and (name == "labels" or not args.quick)) or args.only == name:
+            fn()
 
 
 if __name__ == "__main__":
