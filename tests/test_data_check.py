@@ -288,3 +288,20 @@ def test_one_wild_value_among_many_columns_is_an_outlier():
     A = A.copy()
     A[11, 3] = A[:, 3].max() * 50  # a unit mix-up in one of 30 columns
     assert check_outliers(A)[0].rows[0] == 11
+
+
+def test_duplicates_ignore_id_columns_and_label_check_ignores_leaks(wine):
+    X, y = wine
+    Xd = pd.concat([X, X.iloc[[3]]], ignore_index=True)
+    yd = np.r_[y, y[3]]
+    Xd["row_id"] = np.arange(len(Xd))
+    r = check(Xd, yd, label_model=_lr)
+    assert r["duplicates"].rows == (len(X),) and r["id_columns"].columns == ("row_id",)
+    rng = np.random.default_rng(1)
+    flip = rng.choice(len(y), 8, replace=False)
+    noisy = y.copy()
+    noisy[flip] = (noisy[flip] + 1) % 3
+    leaky = X.assign(leak=noisy * 5.0)
+    r = check(leaky, noisy, label_model=_lr)
+    assert r["leakage"].columns == ("leak",)
+    assert len(set(r["label_issues"].rows) & set(flip.tolist())) >= 4  # with the leak in the model, none would be found

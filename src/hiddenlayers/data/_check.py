@@ -170,15 +170,17 @@ def check(
     found.extend(ids)
     skip = {c for f in ids for c in f.columns}
     run("leakage", check_leakage, sub, yv, kind, skip)
+    leaky = {c for f in found if f.check == "leakage" for c in f.columns}
+    plain = frame.drop(columns=sorted(skip)) if skip else frame  # IDs make every row unique: compare records without them
     labels_full = None
     if ys is not None and kind is not None:
         labels_full = np.where(keep, ys.astype(str).to_numpy(), None)
-    run("duplicates", check_duplicates, frame, labels_full)
+    run("duplicates", check_duplicates, plain, labels_full)
     if new is not None:
         run("shared_rows", check_shared_rows, frame, new)
     if fast:
         return DataReport(found, len(frame), frame.shape[1], kind, name, {**t, "total": time.perf_counter() - t0})
-    A = model_matrix(frame)
+    A = model_matrix(plain.drop(columns=sorted(leaky)) if leaky else plain)  # a leak or an ID would hide label errors
     run("outliers", check_outliers, A, seed=seed)
     if kind == "classification" and yv is not None:
         if label_model is None:
