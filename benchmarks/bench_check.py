@@ -190,6 +190,7 @@ def planted() -> None:
     flip = rng.choice(len(P), 20, replace=False)
     yP[flip] = 1 - yP[flip]
     P.loc[11, "mean area"] = P["mean area"].max() * 50  # outlier
+    P["leak"] = yP * 3.0 + rng.normal(0, 0.01, len(P))  # known only after the label: copied with the duplicated records
     dup = P.iloc[[3]].copy()
     near = P.iloc[[4]].copy()
     near["mean radius"] += 1e-6
@@ -197,7 +198,6 @@ def planted() -> None:
     P = pd.concat([P, dup, near, conflict], ignore_index=True)
     yP = np.r_[yP, yP[3], yP[4], 1 - yP[5]]
     P["row_id"] = np.arange(len(P))
-    P["leak"] = yP * 3.0 + rng.normal(0, 0.01, len(P))
     shifted = Xte.assign(**{"mean radius": Xte["mean radius"] * 1.5})
     new = pd.concat([shifted, P[list(Xte.columns)].iloc[[0, 1]]], ignore_index=True)
     rare = np.r_[yP[:-3], yP[-3:]]
