@@ -48,13 +48,17 @@ def test_report_renders_in_headless_chromium(tmp_path):
         warnings.simplefilter("ignore")
         clf = hl.MLPClassifier((16, 8), max_iter=20, random_state=0, callbacks=[hl.lens.GradientFlow(X[:64])]).fit(X, y)
     page = tmp_path / "report.html"
-    hl.lens.report(clf, X, y).save(page)
+    import numpy as np
+
+    checked = hl.data.check(np.vstack([X, X[:1]]), np.r_[y, y[:1]], fast=True)  # one planted duplicate for the Data section
+    hl.lens.report(clf, X, y, data_report=checked).save(page)
     profile = tmp_path / "profile"
     url = page.as_uri()
     dom = subprocess.run([exe, *_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     for sid in SECTIONS:
         assert f'id="{sid}"' in dom.stdout, f"section {sid} missing from the rendered DOM"
+    assert "duplicates" in dom.stdout.split('id="data"')[1]  # the Data section shows the check's findings
     console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln or "Refused" in ln]
     assert console == [], "\n".join(console)
     errors = [ln for ln in dom.stderr.splitlines() if ":ERROR:" in ln and not _NOISE.search(ln)]

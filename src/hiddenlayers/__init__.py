@@ -75,6 +75,9 @@ _EXPORTS = {
     "DQNAgent": ".apps",
     "Translator": ".apps",
     "serve": ".ship",
+    "check": "._check",
+    "DataReport": ".data",
+    "Finding": ".data",
 }
 
 # Stage packages, imported on first touch: hl.lens.record, hl.data.load_table, ...

@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve.
+"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve, check.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -125,10 +125,14 @@ def train(
     workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.")] = 1,
     max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.")] = 0,
     join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.")] = 60.0,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Train a network on a table and save it as one model file.
+
+    The fast data checks run first and print a short summary; only fatal
+    findings (e.g. fewer rows than classes) stop training.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
     A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
@@ -157,6 +161,7 @@ def train(
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
         max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
+        check=not no_check,
     )
 
 
@@ -392,6 +397,10 @@ def export(
 from ._serve import serve as _serve  # noqa: E402  (imports only Typer)
 
 app.command(name="serve")(_serve)
+
+from ._check import check_command as _check  # noqa: E402  (imports only Typer)
+
+app.command(name="check")(_check)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from ..data import TablePreprocessor, load_table
 from ..exceptions import HiddenLayersError
 from ._common import UserError, check_output, clean, note, one_line, print_json
-from ._data import labelled, load_model, metrics, model_inputs, prepare, show_evaluation
+from ._data import TASKS, labelled, load_model, metrics, model_inputs, prepare, show_evaluation
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -81,8 +81,12 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) ->
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
+    check: bool = True,
 ) -> dict[str, Any]:
-    """Load, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
+    """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
+
+    ``check`` runs the fast data checks first (a short summary on stderr); a
+    fatal finding that the preparation itself does not already refuse stops here.
 
     ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
     the training rows, so the saved history carries per-layer gradient records.
@@ -91,7 +95,17 @@ def run_train(
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    checked = None
+    if check:  # the summary is printed just before training, so an earlier error stays one line
+        from ._check import fast_check_for_train, read_checked
+
+        if task not in TASKS:
+            raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
+        frame, found = read_checked(data)
+        checked = fast_check_for_train(frame, found, data, target, features, task)
     prep = prepare(data, target, features, task, max_categories)
+    if checked is not None and checked.fatal:
+        raise UserError(f"data check: {checked.fatal[0].message}: {checked.fatal[0].fix} (see `hiddenlayers check`).")
     X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000
@@ -100,6 +114,10 @@ def run_train(
     A_tr = pre.transform(X_tr)
     for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
+    if checked is not None:
+        from ._check import print_check_summary
+
+        print_check_summary(checked)
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
     start = time.perf_counter()

@@ -1,11 +1,14 @@
-"""Data: reading tables, the preprocessing stored in model files, and loaders
-for real datasets that ship inside installed packages (never downloaded)."""
+"""Data: reading tables, the preprocessing stored in model files, loaders
+for real datasets that ship inside installed packages (never downloaded), and
+the data checks (``check`` -> ``DataReport``)."""
 
 from __future__ import annotations
 
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "read_ragged": "._check_table",
+    "scan_file": "._check_table",
     "DATASETS": "._table",
     "DATASET_TARGET": "._table",
     "default_target": "._table",
@@ -30,6 +33,9 @@ _EXPORTS = {
     "load_gene_families": "._text",
     "load_spoken_digits": "._speech",
     "load_bible_pairs": "._bible",
+    "check": "._check",
+    "DataReport": "._check_report",
+    "Finding": "._check_common",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

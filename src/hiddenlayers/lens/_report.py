@@ -3,7 +3,7 @@
 Sections (each always present; one that cannot be computed says why):
 architecture, training, gradient flow, layers (table + plain-word warnings),
 activations, similarity (CKA), probes, projections, neurons (maps + top
-rows), features (attribution). Figures are inline PNGs made with
+rows), features (attribution), data (the findings of ``hiddenlayers.check``). Figures are inline PNGs made with
 Matplotlib's Agg backend; nothing is fetched from the network.
 """
 
@@ -19,7 +19,7 @@ import torch
 
 from . import _html as H
 
-SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "features")
+SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "features", "data")
 
 
 @dataclass
@@ -237,6 +237,7 @@ def report(
     tsne: bool = False,
     units_per_layer: int = 8,
     feature_names: list[str] | None = None,
+    data_report: Any = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows of) ``X``; ``y`` enables probes and colours.
 
@@ -246,9 +247,11 @@ def report(
     (``model.network_input(X)``), and ``y`` holds one label per such row
     (a Forecaster: one per lag window). Sections that cannot apply to a
     model (attribution over integer ids, neuron maps over images, ...) say
-    why in one line.
+    why in one line. The "Data" section shows ``data_report`` (a
+    :class:`~hiddenlayers.DataReport`); without one, the fast data checks run
+    on ``X`` and ``y`` when they are a table.
 
-    >>> report(clf, X, y).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
+    >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._plots import histograms
     from ._record import record_prepared
@@ -297,7 +300,23 @@ def report(
     lead, body = _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)
     sections.append(("features", "Top features", lead, body))
     t["features"] = time.perf_counter() - t0
+    lead, body = _guarded("Data checks.", _data_section, data_report, X, y)
+    sections.append(("data", "Data", lead, body))
+    t["data"] = time.perf_counter() - t0
     return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
+
+
+def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
+    """The "Data" section: the given report, else the fast checks on a 2-D table ``X``."""
+    from ..data import check
+
+    lead = "What the data checks found before training (hiddenlayers.check)."
+    if data_report is None:
+        if isinstance(X, (torch.Tensor, list)) or np.ndim(X) != 2 or hasattr(X, "toarray"):
+            return lead, H.na_html("the input is not a table; pass data_report=hl.check(...) for the data it came from.")
+        data_report = check(X, y, fast=True)
+        lead = "The fast data checks on the rows given to the report (hl.check(X, y) runs them all)."
+    return lead, data_report.html_section()
 
 
 def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names: list[str] | None) -> tuple[str, str]:

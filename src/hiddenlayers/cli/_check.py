@@ -1,0 +1,138 @@
+"""The ``check`` command, and the fast data checks ``train`` runs first (heavy imports inside the functions)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import UserError, check_output, note
+
+EXIT_FATAL = 2
+
+
+def read_checked(data: str) -> tuple[Any, list[Any]]:
+    """(table, file findings) of ``data``: ragged CSV lines are found in the raw file; long ones are skipped to read the rest."""
+    from ..data import load_table
+    from ..data import read_ragged, scan_file
+    from ..exceptions import DataError
+
+    found = scan_file(data) if Path(data).is_file() else []
+    try:
+        frame = load_table(data)
+    except DataError as exc:
+        if not any(f.check == "ragged_rows" for f in found):
+            raise
+        try:
+            frame = read_ragged(data)
+        except Exception:  # still unreadable without the long rows (e.g. an unclosed quote): the reader's own message says why
+            raise exc from None
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise DataError(f"'{data}' has no readable data rows besides its ragged lines: fix those lines.") from None
+    return frame, found
+
+
+def _split(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
+    from ..data import default_target, resolve_column
+    from ..exceptions import DataError
+
+    name = target if target is not None else default_target(data, frame)
+    name = resolve_column(name, list(frame.columns)) if name is not None else None
+    X = frame.drop(columns=[name]) if name is not None else frame
+    if features:
+        feats = [f.strip() for f in features.split(",") if f.strip()]
+        unknown = [f for f in feats if f not in X.columns]
+        if unknown:
+            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.")
+        X = X[feats]
+    return X, (frame[name] if name is not None else None), name
+
+
+def _with_file(report: Any, found: list[Any]) -> Any:
+    from ..data import DataReport
+
+    return DataReport(found + report.findings, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
+
+
+def run_check(data: str, *, target: str | None, features: str | None, against: str | None, task: str, fast: bool,
+              as_json: bool, html: str | None, force: bool, seed: int) -> int:
+    """Check ``data`` (and ``against``); print the report; return the exit status (2 when a finding is fatal)."""
+    from .._check import check
+
+    if task not in ("auto", "classification", "regression"):
+        raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
+    html_path = check_output(html, force=force, inputs=(), what="--html") if html else None
+    if html_path is not None and html_path.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"--html must end in .html. Received: {html!r}.")
+    frame, found = read_checked(data)
+    X, y, name = _split(frame, data, target, features)
+    if y is None:
+        note("no --target given: checking the features only (no label, leakage or label-error checks)")
+    new = None
+    if against is not None:
+        new, new_found = read_checked(against)
+        found += [_against(f) for f in new_found]
+        if name is not None and name in new.columns:
+            new = new.drop(columns=[name])
+    report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found)
+    if html_path is not None:
+        report.save(html_path)
+        note(f"wrote {html_path}")
+    if as_json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        sys.stdout.write(report.table() + "\n")
+    return EXIT_FATAL if report.fatal else 0
+
+
+def _against(f: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(f, check=f"against_{f.check}", message=f"--against file: {f.message}")
+
+
+def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str) -> Any:
+    """The fast checks ``train`` runs before training: a :class:`DataReport`, or None without a target."""
+    from ..data import check
+
+    X, y, _ = _split(frame, data, target, features)
+    if y is None:
+        return None
+    return _with_file(check(X, y, task=task, fast=True), found)
+
+
+def print_check_summary(report: Any) -> None:
+    """The short summary on stderr: one line, then one per warning (info findings are only counted)."""
+    shown = [f for f in report.findings if f.severity != "info"]
+    sys.stderr.write(f"data check: {report.summary()}{' (details: hiddenlayers check)' if shown else ''}\n")
+    for f in shown:
+        sys.stderr.write(f"  {f.severity} {f.check}: {f.message}\n")
+
+
+def check_command(
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked.")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,
+    task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
+    fast: Annotated[bool, typer.Option("--fast", help="Only the fast checks (no label errors, outliers or domain classifier), as `train` runs them.")] = False,
+    html: Annotated[str | None, typer.Option("--html", help="Also write the report as one HTML page here.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the folds and forests.")] = 0,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing --html file.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for scripts).")] = False,
+) -> None:
+    """Check a table before training: ragged rows, bad numbers, missing values, constant/ID/leaky columns, duplicates, class balance, label errors, outliers, drift.
+
+    Exit status 0 when the data can be trained on (warnings are printed), 2 when a finding is fatal.
+
+    Example: hiddenlayers check data.csv --target label --against new.csv --html data.html
+    """
+    code = run_check(data, target=target, features=features, against=against, task=task, fast=fast, as_json=json, html=html,
+                     force=force, seed=seed)
+    if code:
+        raise typer.Exit(code)
+
+
+__all__ = ["check_command", "fast_check_for_train", "print_check_summary", "read_checked", "run_check"]

@@ -1,0 +1,212 @@
+"""``check(X, y, X_new=None)``: run every data check and gather a :class:`DataReport`.
+
+This module is in ``data/``, the lowest stage, so it does not import our MLP:
+the label-error check takes ``label_model`` (a factory of scikit-learn-style
+classifiers). ``hiddenlayers.check`` (top level, above every stage) passes our
+fast :class:`~hiddenlayers.MLPClassifier`; ``hiddenlayers.data.check`` alone
+skips that one check and says so.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError
+from ._check_columns import check_constant, check_id_like, check_leakage, check_missing
+from ._check_common import Finding, model_matrix
+from ._check_drift import check_drift
+from ._check_duplicates import check_duplicates, check_shared_rows
+from ._check_labels import check_classes, check_label_errors, check_target
+from ._check_outliers import check_outliers
+from ._check_report import DataReport
+from ._check_table import check_columns_shape, scan_file
+
+FAST_CHECKS = ("table", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "shared_rows")
+SLOW_CHECKS = ("label_errors", "outliers", "drift")
+
+
+def _frame(X: Any, what: str) -> Any:
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        frame = X.copy(deep=False)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame.reset_index(drop=True)
+    if isinstance(X, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a table (DataFrame, array), not a path: read it first with hl.load_table({os.fspath(X)!r}).")
+    try:
+        A = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{what} must be a 2-D table (DataFrame or array): {exc}") from None
+    if A.ndim == 1:
+        A = A.reshape(-1, 1)
+    if A.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (rows x columns). Received an array of shape {A.shape}: reshape it first.")
+    return pd.DataFrame(A, columns=[f"x{i}" for i in range(A.shape[1])])
+
+
+def _target(frame: Any, y: Any) -> tuple[Any, Any, str | None]:
+    """(features, target Series or None, target name) from ``y`` (array-like, or the name of a column of ``X``)."""
+    import pandas as pd
+
+    if y is None:
+        return frame, None, None
+    if isinstance(y, str):
+        if y not in frame.columns:
+            raise DataError(f"y={y!r} is not a column of X: pass the labels, or one of {list(frame.columns)[:8]}.")
+        return frame.drop(columns=[y]), _whole_numbers(frame[y].reset_index(drop=True)), y
+    ys = y.reset_index(drop=True) if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object).ravel() if np.ndim(y) > 1 else np.asarray(y))
+    if len(ys) != len(frame):
+        raise ValueError(f"X has {len(frame)} rows but y has {len(ys)}: pass one label per row.")
+    if ys.dtype == object:
+        num = pd.to_numeric(ys, errors="coerce")
+        if num.notna().sum() == ys.notna().sum():
+            ys = num
+    ys = _whole_numbers(ys)
+    return frame, ys, str(getattr(y, "name", None) or "y")
+
+
+def _whole_numbers(ys: Any) -> Any:
+    """A float target whose values are all whole numbers (floats only because some are missing) as integers with missing values."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(ys) and ys.notna().any():
+        v = ys.dropna().to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(v)) and np.all(v == np.round(v)) and ys.isna().any():
+            return ys.astype("Int64")
+    return ys
+
+
+def check(
+    X: Any,
+    y: Any = None,
+    X_new: Any = None,
+    *,
+    task: str = "auto",
+    label_model: Callable[[], Any] | None = None,
+    fast: bool = False,
+    source: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+) -> DataReport:
+    """Check a table before training: each finding has a severity, rows, columns and a fix.
+
+    Parameters
+    ----------
+    X : DataFrame or array of shape (rows, columns)
+        The training features (never modified).
+    y : array-like of shape (rows,), str, or None
+        The target, or the name of its column in ``X``; None skips the target checks.
+    X_new : DataFrame or array, optional
+        New data (test or production): adds train/new overlap and drift checks.
+    task : {"auto", "classification", "regression"}
+        What ``y`` is; "auto" guesses as ``hiddenlayers train`` does.
+    label_model : callable returning a classifier, optional
+        Model for the out-of-fold probabilities of the label-error check;
+        None skips that check (``hiddenlayers.check`` passes our fast MLP).
+    fast : bool
+        Only the fast checks (``FAST_CHECKS``): what ``hiddenlayers train`` runs.
+    source : path, optional
+        The CSV/TSV file ``X`` was read from: adds ragged and empty lines.
+    seed : int
+        Seed of the folds, forests and samples.
+
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> report = check(X[::2], y[::2], X_new=X[1::2])  # no label_model: that one check is skipped, and says so
+    >>> report.fatal
+    []
+    """
+    from . import _table
+
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    frame, ys, name = _target(_frame(X, "X"), y)
+    new = None if X_new is None else _frame(X_new, "X_new")
+    if new is not None and isinstance(y, str) and y in new.columns:
+        new = new.drop(columns=[y])
+    if new is not None and not set(new.columns) & set(frame.columns):
+        raise DataError(f"X_new shares no column with X (X has {list(frame.columns)[:5]}, X_new {list(new.columns)[:5]}): pass new data with the same columns.")
+    found: list[Finding] = []
+
+    def run(key: str, fn: Callable[..., list[Finding]], *args: Any, **kw: Any) -> None:
+        start = time.perf_counter()
+        found.extend(fn(*args, **kw))
+        t[key] = time.perf_counter() - start
+
+    if source is not None:
+        run("file", scan_file, source)
+    run("table", check_columns_shape, frame)
+    kind = None
+    yv = None
+    keep = np.ones(len(frame), dtype=bool)
+    if ys is not None:
+        present = ys.dropna()
+        kind = (_table.infer_task(present) if len(present) else "classification") if task == "auto" else task
+        run("target", check_target, ys.to_numpy(), frame.shape[1], kind)
+        keep = ys.notna().to_numpy().copy()
+        if kind == "regression":
+            import pandas as pd
+
+            num = pd.to_numeric(ys, errors="coerce")
+            if (num.notna() != ys.notna()).any():
+                found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
+                                     "fix those values, or treat the target as classes (task='classification')"))
+                kind = None
+            ys = num
+            keep = keep & np.isfinite(ys.to_numpy(dtype=np.float64, na_value=np.nan))
+        yv = ys[keep].to_numpy()
+    if any(f.severity == "fatal" for f in found):
+        return DataReport(found, len(frame), frame.shape[1], kind, name, t)
+    sub = frame[keep].reset_index(drop=True) if not keep.all() else frame
+    pos = np.flatnonzero(keep)
+    if kind == "classification" and yv is not None:
+        run("classes", check_classes, yv)
+    run("missing", check_missing, sub, yv, kind)
+    run("constant", check_constant, frame)
+    ids = check_id_like(frame)
+    found.extend(ids)
+    skip = {c for f in ids for c in f.columns}
+    run("leakage", check_leakage, sub, yv, kind, skip)
+    leaky = {c for f in found if f.check == "leakage" for c in f.columns}
+    plain = frame.drop(columns=sorted(skip)) if skip else frame  # IDs make every row unique: compare records without them
+    labels_full = None
+    if ys is not None and kind is not None:
+        labels_full = np.where(keep, ys.astype(str).to_numpy(), None)
+    run("duplicates", check_duplicates, plain, labels_full)
+    if new is not None:
+        run("shared_rows", check_shared_rows, frame, new)
+    if fast:
+        return DataReport(found, len(frame), frame.shape[1], kind, name, {**t, "total": time.perf_counter() - t0})
+    A = model_matrix(plain.drop(columns=sorted(leaky)) if leaky else plain)  # a leak or an ID would hide label errors
+    run("outliers", check_outliers, A, seed=seed)
+    if kind == "classification" and yv is not None:
+        if label_model is None:
+            found.append(Finding("label_issues_skipped", "info", "label errors were not checked: no label_model was given",
+                                 "use hiddenlayers.check (it passes our MLP), or pass label_model=lambda: SomeClassifier()"))
+        else:
+            start = time.perf_counter()
+            for f in check_label_errors(A[keep], yv, label_model, seed=seed):
+                found.append(_remap(f, pos))
+            t["label_errors"] = time.perf_counter() - start
+    if new is not None:
+        run("drift", check_drift, frame, new, seed=seed)
+    t["total"] = time.perf_counter() - t0
+    return DataReport(found, len(frame), frame.shape[1], kind, name, t)
+
+
+def _remap(f: Finding, pos: np.ndarray) -> Finding:
+    """``f`` with its rows (positions among labelled rows) turned into positions in X."""
+    from dataclasses import replace
+
+    from ._check_common import preview
+
+    rows = tuple(int(pos[r]) for r in f.rows)
+    msg = f.message.replace(preview(f.rows), preview(rows)) if rows != f.rows else f.message
+    return replace(f, rows=rows, message=msg)

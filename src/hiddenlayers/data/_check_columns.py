@@ -1,0 +1,197 @@
+"""Checks of single columns: missing values (and whether missingness predicts the
+target), constant and near-constant columns, ID-like columns, and target
+leakage (one feature alone predicts the target almost perfectly)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._check_common import Finding, preview
+
+
+def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Finding]:
+    """Missing values per column and per row, and columns whose missingness predicts the target (chi² / Mann-Whitney)."""
+    out: list[Finding] = []
+    n = len(frame)
+    if n == 0 or frame.shape[1] == 0:
+        return out
+    M = frame.isna().to_numpy()
+    frac = M.mean(axis=0)
+    cols = [(str(c), f) for c, f in zip(frame.columns, frac) if 0 < f < 1]
+    if cols:
+        many = [c for c, f in cols if f >= 0.5]
+        desc = preview([f"{c} {f:.0%}" for c, f in sorted(cols, key=lambda cf: -cf[1])])
+        out.append(Finding("missing_values", "warning" if many else "info", f"{len(cols)} column(s) have missing values: {desc}",
+                           "they are imputed (mean / most frequent) with an indicator column; drop columns that are mostly empty",
+                           columns=tuple(c for c, _ in cols)))
+    if frame.shape[1] >= 2:
+        row_frac = M.mean(axis=1)
+        bad = np.flatnonzero(row_frac >= 0.5)
+        if bad.size:
+            out.append(Finding("missing_rows", "warning", f"{bad.size} row(s) miss at least half their values: rows {preview(bad)}",
+                               "drop or complete these rows", rows=tuple(int(r) for r in bad)))
+    if y is not None and task is not None and n >= 20:
+        out += _missing_predicts(frame, M, frac, y, task)
+    return out
+
+
+def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray, task: str) -> list[Finding]:
+    from scipy import stats
+
+    hits = []
+    for j, c in enumerate(frame.columns):
+        if not 0.01 <= frac[j] <= 0.99:
+            continue
+        m = M[:, j]
+        try:
+            if task == "classification":
+                labels, codes = np.unique(y.astype(str), return_inverse=True)
+                if labels.size < 2:
+                    continue
+                table = np.stack([np.bincount(codes[m], minlength=labels.size), np.bincount(codes[~m], minlength=labels.size)])
+                table = table[:, table.sum(axis=0) > 0]
+                p = stats.chi2_contingency(table)[1]
+                effect = float(np.abs(table[0] / table[0].sum() - table[1] / table[1].sum()).max())
+            else:
+                p = stats.mannwhitneyu(y[m], y[~m]).pvalue
+                effect = float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
+        except ValueError:
+            continue
+        if p < 1e-3 and effect >= 0.1:
+            hits.append((str(c), float(p), effect))
+    if not hits:
+        return []
+    return [Finding("missing_predicts_target", "warning",
+                    f"whether {preview([h[0] for h in hits])} is missing predicts the target (p < 0.001)",
+                    "keep the missing-value indicator if this is real signal; if missingness was caused by the outcome, it is a leak: fix the data collection",
+                    columns=tuple(h[0] for h in hits), details={"p_values": {h[0]: h[1] for h in hits}})]
+
+
+def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
+    """Constant columns (one value) and near-constant ones (one value in ``near`` of the rows or more)."""
+    out: list[Finding] = []
+    if len(frame) < 2:
+        return out
+    import pandas as pd
+
+    const, almost = [], []
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            v = v[~np.isnan(v)]
+            if v.size == 0:
+                continue  # reported as an empty column
+            # a value held by more than half the rows is the median: O(rows), no sort or hash
+            top = np.partition(v, v.size // 2)[v.size // 2]
+            share_top, n_top = np.count_nonzero(v == top) / len(frame), np.count_nonzero(v == top)
+            if n_top == v.size:
+                const.append(str(c))
+            elif share_top >= near:
+                almost.append(str(c))
+            continue
+        col = s.dropna()
+        if col.empty:
+            continue
+        counts = col.value_counts(sort=True)
+        if counts.size == 1:
+            const.append(str(c))
+        elif counts.iloc[0] / len(frame) >= near:
+            almost.append(str(c))
+    if const:
+        out.append(Finding("constant_columns", "warning", f"{len(const)} column(s) hold a single value: {preview(const)}",
+                           "drop them: a constant carries no information", columns=tuple(const)))
+    if almost:
+        out.append(Finding("near_constant_columns", "info", f"{len(almost)} column(s) hold one value in {near:.0%}+ of rows: {preview(almost)}",
+                           "check they are meant to be that way; consider dropping them", columns=tuple(almost)))
+    return out
+
+
+def check_id_like(frame: Any) -> list[Finding]:
+    """Integer or text columns with a different value in every row (IDs, names, timestamps as text)."""
+    import pandas as pd
+
+    n = len(frame)
+    if n < 20:
+        return []
+    ids = []
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
+            continue
+        if s.nunique() == n:
+            ids.append(str(c))
+    if not ids:
+        return []
+    return [Finding("id_columns", "warning", f"{len(ids)} column(s) look like IDs (a different value in every row): {preview(ids)}",
+                    "drop them (--features, or X.drop(columns=...)): a network memorises IDs and learns nothing general", columns=tuple(ids))]
+
+
+def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: frozenset[str] | set[str] = frozenset(), bins: int = 16) -> list[Finding]:
+    """Columns that alone predict the target almost perfectly (a leak, or a trivial problem).
+
+    A column with at most ``bins`` values (or categories) is scored by the
+    accuracy of predicting each value's majority label (R² of its mean target
+    for regression). A column with more distinct numbers is sorted and scored
+    by how rarely the label changes between neighbours beyond the k-1 changes
+    that k classes need (regression: ``1 - mean((y[i+1]-y[i])²) / (2 var y)``).
+    A score of 0.99 or more is flagged; targets where one class holds 95%+ are skipped.
+    """
+    import pandas as pd
+
+    if y is None or task is None or len(frame) < 30:
+        return []
+    n = len(frame)
+    hits = []
+    ycodes = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else None
+    if ycodes is not None and np.bincount(ycodes).max() / n >= 0.95:
+        return []
+    yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
+    if yv is not None and not yv.var() > 0:
+        return []
+    perm = np.random.default_rng(0).permutation(n)  # ties fall in random order
+    for c in frame.columns:
+        if str(c) in skip:
+            continue
+        s = frame[c]
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)[perm] if numeric else None
+        order = np.argsort(v, kind="stable") if v is not None else None
+        if v is not None and order is not None and np.count_nonzero(np.diff(v[order]) > 0) + 1 > bins:
+            ok = np.isfinite(v[order])
+            order = order[ok]
+            if order.size < 30:
+                continue
+            if ycodes is not None:
+                ys = ycodes[perm][order]
+                k = np.unique(ys).size
+                changes = int(np.count_nonzero(ys[1:] != ys[:-1]))
+                score = 1 - max(changes - (k - 1), 0) / max(len(ys) - 1, 1)
+            else:
+                ys = np.asarray(yv)[perm][order]
+                score = 1 - np.mean(np.diff(ys) ** 2) / (2 * ys.var()) if ys.var() > 0 else 0.0
+        else:
+            b = pd.factorize(s, use_na_sentinel=False)[0]
+            nb = int(b.max(initial=0)) + 1
+            if nb > max(bins, n // 20) or nb < 2:
+                continue  # too many categories to judge from counts, or one value
+            if ycodes is not None:
+                joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
+                np.add.at(joint, (b, ycodes), 1)
+                score = joint.max(axis=1).sum() / n
+            else:
+                cnt = np.bincount(b, minlength=nb)
+                yr = np.asarray(yv)
+                means = np.bincount(b, weights=yr, minlength=nb) / np.maximum(cnt, 1)
+                score = 1 - ((yr - means[b]) ** 2).mean() / yr.var()
+        if score >= 0.99:
+            hits.append((str(c), float(score)))
+    if not hits:
+        return []
+    metric = "accuracy" if ycodes is not None else "R²"
+    desc = ", ".join(f"{c} ({metric} {s:.3f})" for c, s in hits[:5])
+    return [Finding("leakage", "warning", f"{len(hits)} column(s) alone predict the target almost perfectly: {desc}",
+                    "check these are known before the target is: if not, drop them (a leak inflates every score)",
+                    columns=tuple(h[0] for h in hits), details={"scores": dict(hits)})]

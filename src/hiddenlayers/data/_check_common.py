@@ -1,0 +1,133 @@
+"""What every data check shares: the :class:`Finding` record and the numeric view of a table.
+
+A check is a plain function ``(frame, ...) -> list[Finding]``; it never raises
+on odd data (all-NaN columns, one row, text in numeric columns): what it cannot
+judge it leaves out, so a report is always produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SEVERITIES = ("fatal", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in the data.
+
+    Attributes
+    ----------
+    check : str
+        Which check found it (``"duplicates"``, ``"label_issues"``, ...); ``clean(drop=...)`` uses these names.
+    severity : str
+        ``"fatal"`` (training is refused), ``"warning"`` or ``"info"``.
+    message : str
+        What is wrong, in one line.
+    fix : str
+        How to fix it, in one line.
+    rows : tuple of int
+        0-based positions of the rows concerned (file line numbers for ``ragged_rows``), worst first.
+    columns : tuple of str
+        Columns concerned.
+    """
+
+    check: str
+    severity: str
+    message: str
+    fix: str
+    rows: tuple[int, ...] = ()
+    columns: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}. Received: {self.severity!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``rows`` in full)."""
+        return {"check": self.check, "severity": self.severity, "message": self.message, "fix": self.fix,
+                "rows": [int(r) for r in self.rows], "columns": [str(c) for c in self.columns], "details": self.details}
+
+
+def preview(items: Any, n: int = 5) -> str:
+    """``"3, 7, 9 (+12 more)"``: the first ``n`` items of a list for a one-line message."""
+    items = list(items)
+    head = ", ".join(str(i) for i in items[:n])
+    return head + (f" (+{len(items) - n} more)" if len(items) > n else "")
+
+
+def numeric_columns(frame: Any) -> list[str]:
+    """Columns whose dtype is numeric (bool excluded)."""
+    import pandas as pd
+
+    return [c for c, t in zip(frame.columns, frame.dtypes) if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)]
+
+
+def scaled_matrix(frame: Any, columns: list[str] | None = None) -> np.ndarray:
+    """Numeric columns standardised to mean 0, SD 1 (float32, missing -> 0, constant columns -> 0); shape (rows, columns)."""
+    cols = numeric_columns(frame) if columns is None else columns
+    if not cols:
+        return np.zeros((len(frame), 0), dtype=np.float32)
+    A = np.array(frame[cols].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, copy=True)
+    A[~np.isfinite(A)] = np.nan
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(A, axis=0)
+            sd = np.nanstd(A, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    Z = (A - mean) / sd
+    Z[np.isnan(Z)] = 0.0
+    return Z.astype(np.float32)
+
+
+def row_hashes(frame: Any) -> np.ndarray:
+    """One 64-bit hash per row of ``frame`` (equal rows, equal hashes; NaN equals NaN)."""
+    import pandas as pd
+
+    if frame.shape[1] == 0:
+        return np.zeros(len(frame), dtype=np.uint64)
+    if len(numeric_columns(frame)) == frame.shape[1]:  # vectorised over rows: far faster than pandas' per-cell hashing
+        A = np.array(frame.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, order="C")
+        A[np.isnan(A)] = np.nan  # one NaN bit pattern
+        A += 0.0  # -0.0 -> 0.0
+        return combine_columns(A.view(np.uint64))
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def combine_columns(U: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row of a (rows, columns) uint64 matrix: each column mixed in (xor, multiply by a large odd constant)."""
+    import pandas as pd
+
+    h = np.full(U.shape[0], np.uint64(0xCBF29CE484222325))
+    prime = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        for j in range(U.shape[1]):
+            h = (h ^ pd.util.hash_array(U[:, j])) * prime
+    return h
+
+
+def model_matrix(frame: Any, max_categories: int = 20) -> np.ndarray:
+    """The table as a float32 matrix for the checks' models: standardised numbers, then one-hot text columns
+    with at most ``max_categories`` values (others dropped); shape (rows, features)."""
+    import pandas as pd
+
+    num = numeric_columns(frame)
+    parts = [scaled_matrix(frame, num)]
+    for c in frame.columns:
+        if c in num:
+            continue
+        codes, uniques = pd.factorize(frame[c])
+        if 0 < len(uniques) <= max_categories:
+            onehot = np.zeros((len(frame), len(uniques)), dtype=np.float32)
+            ok = codes >= 0
+            onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+            parts.append(onehot)
+    return np.hstack(parts) if len(parts) > 1 else parts[0]

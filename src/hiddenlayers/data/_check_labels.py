@@ -1,0 +1,127 @@
+"""Checks of the target: fatal problems (no target, one class, fewer rows than
+classes), class imbalance and classes too rare for a validation split, and
+likely label errors found by confident learning on out-of-fold probabilities.
+
+Label errors (Northcutt et al., "Confident Learning", 2021): each row gets
+class probabilities from a model that did not see it (K-fold). The threshold
+of class j is the mean probability of j over rows labelled j. A row labelled
+i whose most probable class j != i clears j's threshold is a likely error;
+rows are ranked by how little probability their own label gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._check_common import Finding, preview
+
+
+def check_target(y_raw: Any, n_features: int, task: str | None) -> list[Finding]:
+    """Fatal problems that make training impossible, and rows without a target."""
+    import pandas as pd
+
+    out: list[Finding] = []
+    n = len(y_raw)
+    if n_features == 0:
+        out.append(Finding("no_features", "fatal", "the table has no feature columns besides the target",
+                           "give at least one feature column"))
+    if n == 0:
+        out.append(Finding("no_rows", "fatal", "the table has no rows", "give data with at least one row"))
+        return out
+    miss = pd.isna(pd.Series(y_raw)).to_numpy()
+    if miss.all():
+        out.append(Finding("missing_target", "fatal", "the target is missing in every row", "fill the target column, or choose another --target"))
+        return out
+    if miss.any():
+        rows = np.flatnonzero(miss)
+        out.append(Finding("missing_target", "warning", f"the target is missing in {rows.size} row(s): rows {preview(rows)}",
+                           "these rows cannot be learned from and are dropped; fill them if you can", rows=tuple(int(r) for r in rows)))
+    if task == "classification":
+        labels, counts = np.unique(np.asarray(y_raw)[~miss].astype(str), return_counts=True)
+        if labels.size < 2:
+            out.append(Finding("single_class", "fatal", f"the target has only one class ('{labels[0]}')",
+                               "classification needs at least 2 different labels: check the target column"))
+        elif (~miss).sum() <= labels.size:  # each class a single row: nothing to generalise from
+            out.append(Finding("too_few_rows", "fatal", f"{int((~miss).sum())} labelled row(s) for {labels.size} classes, one row per class",
+                               "give several rows per class (better: dozens)"))
+    return out
+
+
+def check_classes(y: np.ndarray, validation_fraction: float = 0.1) -> list[Finding]:
+    """Class imbalance (smallest class under a tenth of the largest) and classes too rare for a validation split."""
+    labels, counts = np.unique(y.astype(str), return_counts=True)
+    if labels.size < 2:
+        return []
+    out = []
+    ratio = counts.min() / counts.max()
+    if ratio < 0.1:
+        out.append(Finding("class_imbalance", "warning",
+                           f"classes are imbalanced: '{labels[counts.argmin()]}' has {counts.min()} rows, '{labels[counts.argmax()]}' {counts.max()} (ratio 1:{counts.max() / counts.min():.0f})",
+                           "judge the model by balanced accuracy or F1, and consider class weights or resampling",
+                           details={"counts": dict(zip(labels.tolist(), counts.tolist()))}))
+    need = int(np.ceil(2 / validation_fraction))
+    rare = [(str(lab), int(c)) for lab, c in zip(labels, counts) if c < need]
+    if rare:
+        shown = preview([f"'{lab}' ({c})" for lab, c in rare])
+        out.append(Finding("rare_classes", "warning",
+                           f"{len(rare)} class(es) have fewer than {need} rows, too few to appear in a {validation_fraction:.0%} validation split: {shown}",
+                           "collect more rows of these classes, or merge them with a related class",
+                           details={"classes": {str(k): v for k, v in rare}}))
+    return out
+
+
+def out_of_fold_proba(A: np.ndarray, codes: np.ndarray, make_model: Callable[[], Any], folds: int = 5,
+                      max_train: int = 10000, seed: int = 0) -> np.ndarray:
+    """Class probabilities of each row from a model fit on the other folds; shape (rows, classes).
+
+    Each fold's model trains on at most ``max_train`` rows of the other folds
+    (so the cost stays bounded on large tables) and predicts its whole fold.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    k = int(codes.max()) + 1
+    P = np.zeros((len(codes), k), dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    n_splits = int(min(folds, np.bincount(codes).min()))
+    if n_splits < 2:
+        raise ValueError("every class needs at least 2 rows for out-of-fold probabilities")
+    for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(A, codes):
+        if tr.size > max_train:
+            tr = rng.choice(tr, max_train, replace=False)
+        model = make_model()
+        model.fit(A[tr], codes[tr])
+        seen = np.asarray(model.classes_, dtype=np.int64)
+        P[np.ix_(te, seen)] = model.predict_proba(A[te])
+    return P
+
+
+def find_label_issues(P: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Rows whose label is likely wrong (confident learning, see the module docstring), most likely first."""
+    k = P.shape[1]
+    thresholds = np.array([P[codes == j, j].mean() if np.any(codes == j) else 1.0 for j in range(k)])
+    above = P >= thresholds[None, :]
+    confident = np.where(above, P, -1.0).argmax(axis=1)
+    has = above.any(axis=1)
+    issue = has & (confident != codes) & (P.argmax(axis=1) != codes)
+    rows = np.flatnonzero(issue)
+    return rows[np.argsort(P[rows, codes[rows]], kind="stable")]
+
+
+def check_label_errors(A: np.ndarray, y: np.ndarray, make_model: Callable[[], Any], folds: int = 5, seed: int = 0) -> list[Finding]:
+    """Likely label errors of a classification target, ranked (see the module docstring)."""
+    labels, codes = np.unique(y.astype(str), return_inverse=True)
+    if labels.size < 2 or A.shape[1] == 0 or np.bincount(codes).min() < 2 or len(y) < 20:
+        return []
+    P = out_of_fold_proba(A, codes, make_model, folds=folds, seed=seed)
+    rows = find_label_issues(P, codes)
+    if rows.size == 0:
+        return []
+    suggested = labels[P[rows].argmax(axis=1)]
+    return [Finding("label_issues", "warning",
+                    f"{rows.size} row(s) ({rows.size / len(y):.1%}) look mislabelled (out-of-fold probabilities disagree confidently): rows {preview(rows)}",
+                    "review these labels, most suspicious first; or drop them (report.clean(X, y, drop=('label_issues',)))",
+                    rows=tuple(int(r) for r in rows),
+                    details={"suggested": [str(s) for s in suggested[:100]], "given_label_probability": [round(float(P[r, codes[r]]), 4) for r in rows[:100]]})]

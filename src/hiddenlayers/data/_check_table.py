@@ -1,0 +1,122 @@
+"""Checks of the table itself: ragged and empty lines in a CSV file, unparseable
+numbers, mixed types in a column, empty and all-missing columns."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._check_common import Finding, preview
+
+_MAX_SCAN_BYTES = 2_000_000_000
+
+
+def scan_file(path: str | os.PathLike[str]) -> list[Finding]:
+    """Ragged rows (a field count unlike the header's) and empty lines of a CSV/TSV file, with 1-based line numbers.
+
+    pandas silently pads short rows with missing values and skips blank lines,
+    so only the raw file shows them. Other file types return no findings.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".tsv") or not p.is_file() or p.stat().st_size > _MAX_SCAN_BYTES:
+        return []
+    sep = "\t" if p.suffix.lower() == ".tsv" else ","
+    short: list[int] = []
+    long: list[int] = []
+    empty: list[int] = []
+    width = None
+    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not f.strip() for f in row):
+                if width is not None:
+                    empty.append(line)
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) < width:
+                short.append(line)
+            elif len(row) > width:
+                long.append(line)
+    out = []
+    if short or long:
+        lines = sorted(short + long)
+        parts = [f"{len(short)} short" if short else "", f"{len(long)} long" if long else ""]
+        out.append(Finding(
+            "ragged_rows", "warning",
+            f"{len(lines)} row(s) ({', '.join(x for x in parts if x)}) do not have the header's {width} fields: line(s) {preview(lines)}",
+            "fix or delete those lines: short rows are read with missing values, long rows are skipped",
+            rows=tuple(lines), details={"short": short, "long": long, "fields": width}))
+    if empty:
+        out.append(Finding("empty_rows", "info", f"{len(empty)} empty line(s) in the file: line(s) {preview(empty)}",
+                           "delete them (they are skipped when reading)", rows=tuple(empty)))
+    return out
+
+
+def read_ragged(path: str | os.PathLike[str]) -> Any:
+    """Read a CSV/TSV whose long rows make the normal reader fail: long rows are skipped (``scan_file`` reports them)."""
+    import pandas as pd
+
+    p = Path(path)
+    frame = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",", skipinitialspace=True, on_bad_lines="skip")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _kinds(values: Any) -> dict[str, int]:
+    """Count of each Python kind (number, text, bool, other) among non-missing values of an object column."""
+    counts: dict[str, int] = {}
+    for v in values:
+        if isinstance(v, (bool, np.bool_)):
+            k = "bool"
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            k = "number"
+        elif isinstance(v, str):
+            k = "text"
+        else:
+            k = type(v).__name__
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
+    """Unparseable numbers, mixed types, and empty or all-missing columns of ``frame``."""
+    import pandas as pd
+
+    out: list[Finding] = []
+    n = len(frame)
+    text_cols = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) or pd.api.types.is_datetime64_any_dtype(frame[c]))]
+    empty = [c for c in frame.columns if n == 0 or frame[c].isna().all() or (c in text_cols and frame[c].astype(str).str.strip().eq("").all())]
+    if empty:
+        out.append(Finding("empty_columns", "warning", f"{len(empty)} column(s) hold no values at all: {preview(empty)}",
+                           "drop them: they carry no information", columns=tuple(map(str, empty))))
+    for c in frame.columns:
+        if c in empty or c not in text_cols:
+            continue
+        col = frame[c].dropna()
+        col = col.iloc[:sample] if len(col) > sample else col
+        kinds = _kinds(col.to_numpy())
+        if len(kinds) > 1:
+            desc = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+            out.append(Finding("mixed_types", "warning", f"column '{c}' mixes value types ({desc})",
+                               f"convert '{c}' to one type before training", columns=(str(c),)))
+            continue
+        text = col.astype(str).str.strip()
+        num = pd.to_numeric(text, errors="coerce")
+        ok = num.notna().to_numpy()
+        if 0 < (~ok).sum() and ok.mean() >= 0.8:
+            full = frame[c].astype(str).str.strip()
+            bad_mask = frame[c].notna().to_numpy() & pd.to_numeric(full, errors="coerce").isna().to_numpy()
+            bad_rows = np.flatnonzero(bad_mask)
+            examples = list(dict.fromkeys(full.iloc[bad_rows[:50]].tolist()))[:3]
+            out.append(Finding(
+                "unparseable_numbers", "warning",
+                f"column '{c}' is numeric except {len(bad_rows)} value(s) that do not parse as numbers, e.g. {', '.join(map(repr, examples))} (rows {preview(bad_rows)})",
+                f"fix those values or make them empty: as it is, '{c}' is read as text (categories)",
+                rows=tuple(int(r) for r in bad_rows), columns=(str(c),)))
+    return out

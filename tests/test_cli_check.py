@@ -1,0 +1,104 @@
+"""`hiddenlayers check` and the fast checks inside `hiddenlayers train`: output and exit codes pinned."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import assert_user_error, ok, run
+
+
+@pytest.fixture()
+def messy(tmp_path):
+    p = tmp_path / "messy.csv"
+    p.write_text("a,b,y\n1,2,0\n3,4\n\n5,6,1\n7,8,1\n2,2,0\n3,1,1\n")
+    return p
+
+
+def test_check_text_output_is_pinned(messy):
+    result = ok("check", messy, "--target", "y")
+    assert result.stdout.splitlines() == [
+        "data check: 6 rows x 2 columns: 3 warning, 1 info",
+        "WARNING  ragged_rows: 1 row(s) (1 short) do not have the header's 3 fields: line(s) 3",
+        "           fix: fix or delete those lines: short rows are read with missing values, long rows are skipped",
+        "WARNING  missing_target: the target is missing in 1 row(s): rows 1",
+        "           fix: these rows cannot be learned from and are dropped; fill them if you can",
+        "WARNING  rare_classes: 2 class(es) have fewer than 20 rows, too few to appear in a 10% validation split: '0' (2), '1' (3)",
+        "           fix: collect more rows of these classes, or merge them with a related class",
+        "INFO     empty_rows: 1 empty line(s) in the file: line(s) 4",
+        "           fix: delete them (they are skipped when reading)",
+    ]
+
+
+def test_check_json_and_html(messy, tmp_path):
+    page = tmp_path / "data.html"
+    result = ok("check", messy, "--target", "y", "--json", "--html", page)
+    data = json.loads(result.stdout)
+    assert [f["check"] for f in data["findings"]] == ["ragged_rows", "missing_target", "rare_classes", "empty_rows"]
+    assert data["findings"][0]["rows"] == [3] and data["rows"] == 6
+    assert "ragged_rows" in page.read_text() and "note: wrote" in result.stderr
+    assert_user_error(run("check", messy, "--target", "y", "--html", page), "already exists: pass --force")
+
+
+def test_check_long_rows_are_skipped_and_reported(tmp_path):
+    p = tmp_path / "long.csv"
+    p.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)) + "1,2,3,4\n")
+    data = json.loads(ok("check", p, "--target", "y", "--json", "--fast").stdout)
+    assert data["rows"] == 30 and data["findings"][0]["message"].startswith("1 row(s) (1 long)")
+
+
+def test_check_against_finds_overlap_and_drift(tmp_path):
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+    new = pd.DataFrame({"a": rng.normal(3, 1, size=200), "b": rng.normal(size=200)})
+    new = pd.concat([new, train[["a", "b"]].iloc[:5]], ignore_index=True)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    data = json.loads(ok("check", tmp_path / "train.csv", "-t", "y", "--against", tmp_path / "new.csv", "--json").stdout)
+    found = {f["check"]: f for f in data["findings"]}
+    assert found["train_new_overlap"]["rows"] == [200, 201, 202, 203, 204]
+    assert found["feature_drift"]["columns"] == ["a"]
+    assert found["domain_drift"]["severity"] == "warning" and found["domain_drift"]["columns"][0] == "a"
+
+
+def test_check_fatal_exits_2(tmp_path):
+    p = tmp_path / "one.csv"
+    pd.DataFrame({"a": [1, 2, 3], "y": ["k", "k", "k"]}).to_csv(p, index=False)
+    result = run("check", p, "-t", "y")
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[1] == "FATAL    single_class: the target has only one class ('k')"
+
+
+def test_check_user_errors(messy, tmp_path):
+    assert_user_error(run("check", messy, "-t", "nope"), "unknown target column 'nope'")
+    assert_user_error(run("check", messy, "-t", "y", "--task", "x"), "--task must be one of auto, classification, regression")
+    assert_user_error(run("check", messy, "-t", "y", "--html", tmp_path / "x.txt"), "--html must end in .html")
+    assert_user_error(run("check", tmp_path / "none.csv"), "is neither a file nor a bundled dataset")
+
+
+def test_check_without_target_checks_features(tmp_path):
+    p = tmp_path / "f.csv"
+    pd.DataFrame({"a": range(40), "c": [1.0] * 40}).to_csv(p, index=False)
+    result = ok("check", p, "--fast")
+    assert "no --target given" in result.stderr
+    assert "WARNING  constant_columns: 1 column(s) hold a single value: c" in result.stdout
+
+
+def test_train_prints_the_fast_check_summary_and_no_check_skips_it(messy, tmp_path):
+    result = ok("train", messy, "-t", "y", "-q", "--epochs", "5", "-o", tmp_path / "m.safetensors")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("note: dropped 1 of 6 data rows of ") and lines[0].endswith("1 with fewer fields than the 3 header columns (line 3)")
+    at = lines.index("data check: 6 rows x 2 columns: 3 warning, 1 info (details: hiddenlayers check)")
+    assert lines[at + 1] == "  warning ragged_rows: 1 row(s) (1 short) do not have the header's 3 fields: line(s) 3"
+    result = ok("train", messy, "-t", "y", "-q", "--epochs", "5", "--no-check", "-o", tmp_path / "m2.safetensors")
+    assert "data check" not in result.stderr
+
+
+def test_train_refuses_only_fatal_findings(tmp_path):
+    p = tmp_path / "few.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}).to_csv(p, index=False)
+    assert_user_error(run("train", p, "-t", "y", "--task", "classification", "-q", "-o", tmp_path / "m"),
+                      "data check: 3 labelled row(s) for 3 classes, one row per class: give several rows per class (better: dozens)")

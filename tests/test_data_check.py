@@ -1,0 +1,307 @@
+"""hl.check: each check finds its planted fault and is quiet on clean data; messy tables never crash it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.linear_model import LogisticRegression
+
+import hiddenlayers as hl
+from hiddenlayers.data import DataReport, Finding, check
+from hiddenlayers.data._check_columns import check_constant, check_id_like, check_leakage, check_missing
+from hiddenlayers.data._check_drift import check_drift, psi
+from hiddenlayers.data._check_duplicates import check_duplicates, check_shared_rows
+from hiddenlayers.data._check_labels import check_classes, check_label_errors, check_target, find_label_issues
+from hiddenlayers.data._check_outliers import check_outliers
+from hiddenlayers.data._check_table import check_columns_shape, scan_file
+
+
+def _lr():
+    return LogisticRegression(max_iter=300)
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    return X, y.to_numpy()
+
+
+def _checks(findings):
+    return {f.check for f in findings}
+
+
+# --- the table itself -------------------------------------------------------
+
+def test_scan_file_reports_ragged_and_empty_lines_with_line_numbers(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("a,b,y\n1,2,0\n3,4\n\n5,6,1\n7,8,1,9\n")
+    found = {f.check: f for f in scan_file(p)}
+    assert found["ragged_rows"].rows == (3, 6)
+    assert "1 short, 1 long" in found["ragged_rows"].message
+    assert found["empty_rows"].rows == (4,)
+    clean = tmp_path / "c.csv"
+    clean.write_text("a,b,y\n1,2,0\n3,4,1\n")
+    assert scan_file(clean) == []
+
+
+def test_unparseable_numbers_mixed_types_and_empty_columns():
+    n = 50
+    frame = pd.DataFrame({
+        "num": [str(i) for i in range(n - 2)] + ["n/a?", "12,5"],
+        "mixed": [1] * 25 + ["one"] * 25,
+        "empty": [np.nan] * n,
+        "ok": np.arange(n, dtype=float),
+    })
+    found = {f.check: f for f in check_columns_shape(frame)}
+    assert found["unparseable_numbers"].rows == (48, 49) and found["unparseable_numbers"].columns == ("num",)
+    assert "'n/a?'" in found["unparseable_numbers"].message
+    assert found["mixed_types"].columns == ("mixed",)
+    assert found["empty_columns"].columns == ("empty",)
+    assert check_columns_shape(frame[["ok"]]) == []
+
+
+# --- columns ------------------------------------------------------------------
+
+def test_missing_values_and_missingness_that_predicts_the_target(wine):
+    X, y = wine
+    X = X.copy()
+    assert check_missing(X, y, "classification") == []
+    X.loc[y == 0, "alcohol"] = np.nan  # missing exactly in class 0
+    found = {f.check: f for f in check_missing(X, y, "classification")}
+    assert found["missing_values"].columns == ("alcohol",)
+    assert found["missing_predicts_target"].columns == ("alcohol",)
+
+
+def test_missing_rows():
+    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [1.0, np.nan, np.nan], "c": [1.0, 2.0, 3.0]})
+    found = {f.check: f for f in check_missing(frame, None, None)}
+    assert found["missing_rows"].rows == (1,)
+
+
+def test_constant_near_constant_and_id_columns(wine):
+    X, _ = wine
+    assert check_constant(X) == [] and check_id_like(X) == []
+    X = X.assign(const=1.0, rare=np.r_[np.ones(len(X) - 1), 2.0], row_id=np.arange(len(X)), name=[f"p{i}" for i in range(len(X))])
+    found = {f.check: f for f in check_constant(X)}
+    assert found["constant_columns"].columns == ("const",)
+    assert found["near_constant_columns"].columns == ("rare",)
+    assert check_id_like(X)[0].columns == ("row_id", "name")
+
+
+def test_leakage_one_feature_predicts_the_target(wine):
+    X, y = wine
+    assert check_leakage(X, y, "classification") == []
+    leaky = X.assign(leak=y * 10.0 + np.random.default_rng(0).normal(0, 0.1, len(y)))
+    f = check_leakage(leaky, y, "classification")[0]
+    assert f.check == "leakage" and f.columns == ("leak",)
+    yr = X["alcohol"].to_numpy() * 2
+    assert check_leakage(X.drop(columns=["alcohol"]), yr, "regression") == []
+    assert check_leakage(X, yr, "regression")[0].columns == ("alcohol",)
+
+
+# --- duplicates ---------------------------------------------------------------
+
+def test_exact_near_and_conflicting_duplicates(wine):
+    X, y = wine
+    assert check_duplicates(X, y.astype(str)) == []
+    near = X.iloc[[5]].copy()
+    near["alcohol"] += 1e-4
+    Xd = pd.concat([X, X.iloc[[3]], near], ignore_index=True)
+    yd = np.r_[y, (y[3] + 1) % 3, y[5]].astype(object)
+    found = {f.check: f for f in check_duplicates(Xd, yd)}
+    assert found["duplicates"].rows == (len(X),)
+    assert found["conflicting_labels"].rows == (3, len(X))
+    assert found["near_duplicates"].rows == (len(X) + 1,)
+
+
+def test_rows_shared_between_training_and_new_data(wine):
+    X, _ = wine
+    train, new = X.iloc[:100], X.iloc[100:]
+    assert check_shared_rows(train, new) == []
+    f = check_shared_rows(train, pd.concat([new, X.iloc[[7, 8]]], ignore_index=True))[0]
+    assert f.check == "train_new_overlap" and f.rows == (len(new), len(new) + 1)
+
+
+# --- labels -------------------------------------------------------------------
+
+def test_fatal_target_problems():
+    assert _checks(check_target(np.array([None, None], dtype=object), 3, "classification")) == {"missing_target"}
+    assert check_target(np.array([None, None], dtype=object), 3, "classification")[0].severity == "fatal"
+    assert check_target(np.array(["a", "a", "a"], dtype=object), 3, "classification")[0].check == "single_class"
+    assert check_target(np.array([], dtype=object), 0, "classification")[0].check == "no_features"
+    assert check_target(np.array([1, 2, 1]), 2, "classification") == []
+
+
+def test_imbalance_and_rare_classes():
+    y = np.array(["a"] * 200 + ["b"] * 5)
+    found = {f.check: f for f in check_classes(y)}
+    assert "1:40" in found["class_imbalance"].message
+    assert found["rare_classes"].details["classes"] == {"b": 5}
+    assert check_classes(np.array(["a"] * 50 + ["b"] * 40)) == []
+
+
+def test_find_label_issues_on_handmade_probabilities():
+    P = np.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.1, 0.9], [0.05, 0.95]])
+    codes = np.array([0, 0, 1, 1, 0])  # the last row's label disagrees with a confident 0.95
+    assert find_label_issues(P, codes).tolist() == [4]
+
+
+def test_label_errors_found_and_ranked_on_real_data():
+    X, y = load_breast_cancer(return_X_y=True)
+    A = (X - X.mean(0)) / X.std(0)
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(y), 25, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = 1 - noisy[flipped]
+    f = check_label_errors(A, noisy, _lr)[0]
+    hits = set(f.rows) & set(flipped.tolist())
+    assert len(hits) / len(flipped) >= 0.7  # recall
+    assert len(hits) / len(f.rows) >= 0.7  # precision
+    assert len(set(f.rows[:10]) & set(flipped.tolist())) >= 9  # the most suspicious first
+
+
+# --- outliers and drift -------------------------------------------------------
+
+def test_outliers(wine):
+    X, _ = wine
+    A = ((X - X.mean()) / X.std()).to_numpy()
+    assert check_outliers(A) == []
+    A = A.copy()
+    A[10] = 40.0
+    f = check_outliers(A)[0]
+    assert f.rows[0] == 10
+
+
+def test_drift_per_feature_and_domain_classifier(wine):
+    X, _ = wine
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(X))
+    a, b = X.iloc[idx[:89]].reset_index(drop=True), X.iloc[idx[89:]].reset_index(drop=True)
+    quiet = {f.check: f for f in check_drift(a, b)}
+    assert "feature_drift" not in quiet and quiet["domain_drift"].severity == "info"
+    b2 = b.assign(proline=b["proline"] * 2)
+    found = {f.check: f for f in check_drift(a, b2)}
+    assert found["feature_drift"].columns == ("proline",)
+    assert found["domain_drift"].severity == "warning" and found["domain_drift"].columns[0] == "proline"
+    assert psi(a["proline"].to_numpy(), a["proline"].to_numpy()) == pytest.approx(0.0)
+
+
+# --- the whole check and the report -----------------------------------------
+
+def test_check_report_on_clean_data_has_no_warnings(wine):
+    X, y = wine
+    r = hl.check(X, y)
+    assert [f for f in r.findings if f.severity != "info"] == [], r.table()
+    assert isinstance(r, DataReport) and r.task == "classification"
+
+
+def test_check_finds_planted_faults_and_clean_drops_them(wine):
+    X, y = wine
+    X2 = pd.concat([X, X.iloc[[0, 1]]], ignore_index=True).assign(const=1.0)
+    y2 = np.r_[y, y[0], y[1]]
+    before = X2.copy()
+    r = check(X2, y2, label_model=_lr)
+    assert {"duplicates", "constant_columns"} <= _checks(r.findings)
+    X3, y3 = out = r.clean(X2, y2, drop=("duplicates", "constant_columns"))
+    assert len(X3) == len(X) and "const" not in X3.columns and len(y3) == len(X)
+    assert out.summary == "dropped 2 row(s) and 1 column(s): column(s) const (constant_columns); 2 row(s) (duplicates)"
+    pd.testing.assert_frame_equal(X2, before)  # never changes the user's data
+    with pytest.raises(ValueError, match="drop holds unknown name"):
+        r.clean(X2, y2, drop=("dupes",))
+
+
+def test_report_outputs(tmp_path, wine):
+    X, y = wine
+    r = check(X.assign(const=0), y, label_model=_lr)
+    data = json.loads(r.to_json())
+    assert data["findings"][0]["check"] == "constant_columns" and data["rows"] == len(X)
+    assert r.table().splitlines()[0] == f"data check: {len(X)} rows x 14 columns: 1 warning"
+    r.save(tmp_path / "data.html")
+    assert "constant_columns" in (tmp_path / "data.html").read_text()
+    assert r["constant_columns"].fix.startswith("drop them")
+
+
+def test_fatal_findings_stop_the_check():
+    r = check(pd.DataFrame({"a": [1.0, 2.0]}), [None, None])
+    assert [f.check for f in r.fatal] == ["missing_target"]
+    assert check(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), ["x", "y", "z"], task="classification").fatal[0].check == "too_few_rows"
+    assert check(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), ["x", "y", "x"], task="classification").fatal == []
+    assert check(pd.DataFrame({"a": [1.0]}), ["x"]).fatal[0].check == "single_class"
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="X has 3 rows but y has 2: pass one label per row"):
+        check(np.zeros((3, 2)), [1, 2])
+    with pytest.raises(TypeError, match="not a path"):
+        check("data.csv")
+    with pytest.raises(ValueError, match="task must be"):
+        check(np.zeros((3, 2)), task="classify")
+    with pytest.raises(hl.DataError, match="is not a column of X"):
+        check(pd.DataFrame({"a": [1]}), "b")
+    with pytest.raises(ValueError, match="severity must be one of"):
+        Finding("x", "error", "m", "f")
+
+
+# --- messy inputs from the issue -----------------------------------------------
+
+def test_messy_inputs_never_crash():
+    rng = np.random.default_rng(0)
+    n = 200
+    cases = [
+        (pd.DataFrame({"a": [np.nan] * n, "b": rng.normal(size=n)}), rng.integers(0, 2, n)),  # all-NaN column
+        (pd.DataFrame({"a": [1.0], "b": ["x"]}), [1]),  # one row
+        (pd.DataFrame({"cat": [f"c{i % 10000}" for i in range(12000)], "v": rng.normal(size=12000)}), rng.integers(0, 2, 12000)),  # 10,000 categories
+        (pd.DataFrame({"a": rng.normal(size=n)}), np.zeros(n)),  # a single class
+        (pd.DataFrame({"a": [*rng.normal(size=n - 3).astype(str), "abc", "", "?"]}), rng.integers(0, 2, n)),  # strings in numbers
+        (pd.DataFrame(rng.normal(size=(60, 1000))), rng.integers(0, 3, 60)),  # 1,000 columns
+    ]
+    for X, y in cases:
+        r = check(X, y, X_new=X if X.shape[1] < 100 and len(X) < 1000 else None, label_model=_lr)
+        assert isinstance(r.table(), str) and json.loads(r.to_json())
+
+
+_cell = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5), st.text(max_size=3), st.booleans())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 12).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(_cell, min_size=n, max_size=n), min_size=1, max_size=4),
+    st.lists(st.one_of(st.none(), st.integers(0, 2), st.text(max_size=2)), min_size=n, max_size=n))))
+def test_messy_tables_never_crash(data):
+    cols, y = data
+    X = pd.DataFrame({f"c{i}": col for i, col in enumerate(cols)})
+    r = check(X, y, X_new=X.iloc[::-1], label_model=_lr)
+    assert r.n_rows == len(X)
+    json.loads(r.to_json())
+
+
+def test_one_wild_value_among_many_columns_is_an_outlier():
+    X, _ = load_breast_cancer(return_X_y=True, as_frame=True)
+    A = ((X - X.mean()) / X.std()).to_numpy()
+    assert check_outliers(A) == []  # skewed real columns (robust z up to ~40) stay quiet
+    A = A.copy()
+    A[11, 3] = A[:, 3].max() * 50  # a unit mix-up in one of 30 columns
+    assert check_outliers(A)[0].rows[0] == 11
+
+
+def test_duplicates_ignore_id_columns_and_label_check_ignores_leaks(wine):
+    X, y = wine
+    Xd = pd.concat([X, X.iloc[[3]]], ignore_index=True)
+    yd = np.r_[y, y[3]]
+    Xd["row_id"] = np.arange(len(Xd))
+    r = check(Xd, yd, label_model=_lr)
+    assert r["duplicates"].rows == (len(X),) and r["id_columns"].columns == ("row_id",)
+    rng = np.random.default_rng(1)
+    flip = rng.choice(len(y), 8, replace=False)
+    noisy = y.copy()
+    noisy[flip] = (noisy[flip] + 1) % 3
+    leaky = X.assign(leak=noisy * 5.0)
+    r = check(leaky, noisy, label_model=_lr)
+    assert r["leakage"].columns == ("leak",)
+    assert len(set(r["label_issues"].rows) & set(flip.tolist())) >= 4  # with the leak in the model, none would be found
