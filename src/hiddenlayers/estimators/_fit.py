@@ -47,8 +47,14 @@ def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.ra
     est.best_validation_score_ = -np.inf if est.early_stopping else None
 
 
-def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool) -> None:
-    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes."""
+def fit_stochastic(
+    est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool, learning_rate_init: float | None = None
+) -> None:
+    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes.
+
+    ``learning_rate_init`` overrides the estimator's (the second phase of ``freeze="head_first"``).
+    """
+    lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
     w_val = None
     if est.early_stopping:
@@ -100,7 +106,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
         stopping = stopping | r
     lr_now = est._optimizer_state.get("lr") if (est._optimizer_state and est.learning_rate != "constant") else None
     schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate in ("cosine", "plateau")) else "constant"
-    schedule = Schedule(schedule_kind, est.learning_rate_init, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
+    schedule = Schedule(schedule_kind, lr0, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
     if lr_now is not None:
         schedule.lr = lr_now
     callbacks = list(est.callbacks or [])
@@ -121,7 +127,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
         torch.manual_seed(seed)
         result = train(
             est.network_, Xt, Yt,
-            loss=est._loss(), solver=est.solver, learning_rate_init=est.learning_rate_init, schedule=schedule,
+            loss=est._loss(), solver=est.solver, learning_rate_init=lr0, schedule=schedule,
             batch_size=batch_size, max_epochs=max_epochs, shuffle=est.shuffle, sample_weight=Wt, alpha=est.alpha,
             validate=validate, stopping=stopping, no_improvement=no_imp, callbacks=callbacks,
             clip_grad_norm=est.clip_grad_norm, generator=gen, engine=est.engine,

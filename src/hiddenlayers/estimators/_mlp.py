@@ -31,6 +31,7 @@ from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
+from ._transfer import fit_frozen, start_from_source
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
 
 
@@ -74,6 +75,8 @@ class _BaseMLP(BaseEstimator, ABC):
         dtype: str = "float32",
         init: str = "sklearn",
         engine: str = "auto",
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -107,6 +110,8 @@ class _BaseMLP(BaseEstimator, ABC):
         self.dtype = dtype
         self.init = init
         self.engine = engine
+        self.init_from = init_from
+        self.freeze = freeze
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]
@@ -165,6 +170,7 @@ class _BaseMLP(BaseEstimator, ABC):
             self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
             with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
                 build(self, spec, X.shape[1], n_outputs, self._random_state)
+            start_from_source(self)  # init_from: copy the source's hidden layers
         elif n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
         self.n_layers_ = len(self.network_.hidden_names) + 2
@@ -172,9 +178,9 @@ class _BaseMLP(BaseEstimator, ABC):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.solver == "lbfgs":
-            fit_lbfgs(self, X, Y, sample_weight)
+            fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
         else:
-            fit_stochastic(self, X, Y, y, sample_weight, incremental)
+            fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr))
         if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
             raise ValueError(NON_FINITE)
         self._cache_weights()

@@ -1,0 +1,179 @@
+"""init_from / freeze: copy hidden layers from a source model, keep frozen layers fixed."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+import hiddenlayers as hl
+from hiddenlayers.network import Network
+from hiddenlayers.training import copy_hidden_layers, frozen
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def source(digits):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((24, 16), max_iter=15, random_state=0).fit(X[:600], y[:600])
+
+
+def _fit(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((24, 16), max_iter=5, random_state=1, **kw)
+
+
+@pytest.mark.parametrize("engine", ["auto", "autograd"])
+@pytest.mark.parametrize("solver,alpha", [("adam", 1e-3), ("sgd", 1e-2), ("adamw", 1e-2)])
+def test_frozen_layer_is_bit_identical(digits, source, engine, solver, alpha):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = hl.MLPClassifier((24, 16), max_iter=5, random_state=1, init_from=source, freeze=1, engine=engine, solver=solver, alpha=alpha).fit(X[600:800], y[600:800])
+    assert t.transferred_ == ["hidden1", "hidden2"]
+    assert t.frozen_ == ["hidden1"]
+    assert np.array_equal(t.coefs_[0], source.coefs_[0]) and np.array_equal(t.intercepts_[0], source.intercepts_[0])
+    assert not np.array_equal(t.coefs_[1], source.coefs_[1])  # the unfrozen copy trained on
+    assert all(p.requires_grad for p in t.network_.parameters())  # flags restored after fit
+
+
+def test_freeze_by_name_and_engines_agree(digits, source):
+    X, y = digits
+    fits = [_fit(init_from=source, freeze=["hidden2"], engine=e).fit(X[600:800], y[600:800]) for e in ("auto", "autograd")]
+    for t in fits:
+        assert t.frozen_ == ["hidden2"]
+        assert np.array_equal(t.coefs_[1], source.coefs_[1])
+        assert not np.array_equal(t.coefs_[0], source.coefs_[0])  # gradient still flows through the frozen layer
+    np.testing.assert_allclose(fits[0].coefs_[0], fits[1].coefs_[0], rtol=1e-4, atol=1e-5)
+
+
+def test_mismatched_layer_is_a_clear_error(digits, source):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"init_from: layer hidden2 does not match: source DenseLayer \(16, 24\) vs target DenseLayer \(20, 24\)"):
+        hl.MLPClassifier((24, 20), init_from=source).fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match=r"layer hidden1 does not match: source DenseLayer \(24, 64\) vs target DenseLayer \(24, 10\)"):
+        hl.MLPClassifier((24,), init_from=source).fit(X[:50, :10], y[:50])
+
+
+def test_deeper_target_copies_the_shared_layers_and_says_so(digits, source, capsys):
+    X, y = digits
+    t = _fit(init_from=source, verbose=True, freeze=2)
+    t.set_params(hidden_layer_sizes=(24, 16, 8)).fit(X[600:700], y[600:700])
+    assert t.transferred_ == ["hidden1", "hidden2"]
+    out = capsys.readouterr().out
+    assert "init_from MLPClassifier: copied hidden1, hidden2; new: hidden3" in out
+    assert "frozen: hidden1, hidden2" in out
+
+
+@pytest.mark.parametrize(
+    "freeze,err,msg",
+    [
+        (3, ValueError, r"freeze must be 0\.\.2 \(the number of hidden layers to keep fixed\)\. Received: freeze=3\."),
+        (["hidden9"], ValueError, r"freeze names unknown layer\(s\) \['hidden9'\]: the hidden layers are \['hidden1', 'hidden2'\]\."),
+        (1.5, TypeError, r"freeze must be an int"),
+    ],
+)
+def test_bad_freeze(digits, freeze, err, msg):
+    X, y = digits
+    with pytest.raises(err, match=msg):
+        _fit(freeze=freeze).fit(X[:50], y[:50])
+
+
+def test_bad_init_from(digits, tmp_path):
+    X, y = digits
+    with pytest.raises(TypeError, match="init_from must be a fitted model"):
+        _fit(init_from=hl.MLPClassifier()).fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="init_from: no model file at"):
+        _fit(init_from=str(tmp_path / "nope.safetensors")).fit(X[:50], y[:50])
+
+
+def test_columns_matched_by_name(digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    cols = [f"px{i}" for i in range(X.shape[1])]
+    src = _fit().fit(pd.DataFrame(X[:300], columns=cols), y[:300])
+    order = cols[::-1]
+    t = _fit(init_from=src, freeze=1).fit(pd.DataFrame(X[300:500], columns=cols)[order], y[300:500])
+    np.testing.assert_array_equal(t.coefs_[0], src.coefs_[0][::-1])  # rows of coefs_ follow the columns
+    with pytest.raises(ValueError, match=r"input column\(s\) \['extra'\] are not among the source model's columns"):
+        _fit(init_from=src).fit(pd.DataFrame(X[:50], columns=cols).assign(extra=1.0), y[:50])
+
+
+def test_model_file_source_records_provenance(digits, source, tmp_path):
+    import hashlib
+
+    X, y = digits
+    path = tmp_path / "src.safetensors"
+    source.save(path)
+    t = _fit(init_from=str(path), freeze=1).fit(X[600:700], y[600:700])
+    assert np.array_equal(t.coefs_[0], source.coefs_[0])
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert t.provenance_ == {"source": "src.safetensors", "source_sha256": sha, "transferred": ["hidden1", "hidden2"], "frozen": ["hidden1"]}
+    out = tmp_path / "tgt.safetensors"
+    t.save(out)
+    loaded = hl.load(out)
+    assert loaded.provenance_ == t.provenance_ and loaded.init_from is None
+    np.testing.assert_array_equal(loaded.predict(X[:20]), t.predict(X[:20]))
+
+
+def test_head_first_schedule(digits, source):
+    X, y = digits
+    t = _fit(init_from=source, freeze="head_first").fit(X[600:800], y[600:800])
+    assert t.frozen_ == []
+    assert not np.array_equal(t.coefs_[0], source.coefs_[0])  # phase 2 trained every layer
+    assert t.history_.lr[-1] == pytest.approx(t.learning_rate_init * 0.1)  # ... at the lower rate
+    assert len(t.history_) == 10  # 5 epochs head only, then 5 of everything
+
+
+def test_params_and_clone_keep_the_new_arguments(digits, source):
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = digits
+    est = hl.MLPClassifier(init_from=source, freeze=["hidden1"])
+    assert est.get_params()["init_from"] is source and est.get_params()["freeze"] == ["hidden1"]
+    with pytest.raises(TypeError, match="wrap it in sklearn.frozen.FrozenEstimator"):
+        clone(est).fit(X[:50], y[:50])  # clone unfits an estimator parameter: say how to keep it
+    c = clone(_fit(init_from=FrozenEstimator(source), freeze=["hidden1"]))
+    assert c.freeze == ["hidden1"]
+    c.fit(X[:100], y[:100])
+    assert np.array_equal(c.coefs_[0], source.coefs_[0])
+
+
+def test_regressor_freezes_too(digits, source):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = hl.MLPRegressor(hidden_layer_sizes=(24, 16), max_iter=5, random_state=0, init_from=source, freeze=2).fit(X[:200], y[:200] / 9.0)
+    assert np.array_equal(r.coefs_[1], source.coefs_[1])
+
+
+@pytest.mark.parametrize(
+    "in_shape,spec,vocab",
+    [((1, 8, 8), "conv4k3,pool2,16", None), (12, "embed8,lstm6,10", 30), ((12, 3), "conv5k3,gru4,8", None)],
+)
+def test_application_layers_copy_and_freeze(in_shape, spec, vocab):
+    torch.manual_seed(0)
+    src, tgt = (Network(in_shape, spec, n_out, vocab_size=vocab) for n_out in (3, 5))
+    copied = copy_hidden_layers(src, tgt)
+    assert copied == src.hidden_names
+    for a, b in zip(src.state_dict().items(), tgt.state_dict().items()):
+        if not a[0].startswith("head"):
+            assert torch.equal(a[1], b[1]), a[0]
+    with frozen(tgt, copied[:1]):
+        assert not any(p.requires_grad for p in getattr(tgt, copied[0]).parameters())
+    assert all(p.requires_grad for p in tgt.parameters())
+    other = Network(in_shape, spec.replace("8", "9", 1) if vocab else spec.replace("conv4", "conv3").replace("conv5", "conv2"), 3, vocab_size=vocab)
+    with pytest.raises(ValueError, match=r"init_from: layer hidden1 does not match"):
+        copy_hidden_layers(src, other)
