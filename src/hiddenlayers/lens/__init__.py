@@ -16,6 +16,7 @@ from ._probes import ProbeResult, probe
 from ._projection import project, project_2d
 from ._record import Recording, record, recording, select_layers
 from ._report import Report, report
+from ._shift import DomainShift, LayerShift, domain_shift
 from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._stats import LayerStats, layer_stats
 from ._summary import summary
@@ -24,7 +25,9 @@ from ._target import Target, as_target
 __all__ = [
     "GRADIENT_FLOW_KEY",
     "CKAResult",
+    "DomainShift",
     "GradientFlow",
+    "LayerShift",
     "LayerStats",
     "NeuronMaps",
     "ProbeResult",
@@ -38,6 +41,7 @@ __all__ = [
     "feature_importance",
     "gradient_flow_table",
     "layer_attribution",
+    "domain_shift",
     "layer_similarity",
     "layer_stats",
     "neuron_attribution",
