@@ -85,3 +85,21 @@ def test_bad_arguments(digits_model, kw, msg):
     model, X, _ = digits_model
     with pytest.raises(ValueError, match=msg):
         hl.lens.domain_shift(model, X[:50], X[50:100], **kw)
+
+
+def test_freeze_curve_on_few_target_rows(digits_model):
+    model, X, y = digits_model
+    Xt, yt = X[1000:1090], y[1000:1090]  # 9 labelled rows per class
+    curve = hl.lens.freeze_curve(model, Xt, yt, n_splits=2, params={"max_iter": 30})
+    assert curve.ks == [0, 1, 2] and curve.layers == ["hidden1", "hidden2"] and curve.metric == "accuracy"
+    assert len(curve.scores) == 3 and all(len(s) == 2 for s in curve.scores)
+    assert curve.best_k == int(np.argmax(curve.mean))
+    assert max(curve.mean) > curve.scratch_mean + 0.05  # the source's layers help on so few rows
+    assert curve.to_dict()["best_k"] == curve.best_k
+    assert "Freeze curve" == curve.html_section()[1]
+
+
+def test_freeze_curve_needs_an_mlp(digits_model):
+    _, X, y = digits_model
+    with pytest.raises(TypeError, match="freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: MLPClassifier."):
+        hl.lens.freeze_curve(hl.MLPClassifier(), X[:50], y[:50])

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from ._attribution import attribute, feature_importance, layer_attribution, neuron_attribution
+from ._freeze_curve import FreezeCurve, freeze_curve
 from ._gradflow import KEY as GRADIENT_FLOW_KEY
 from ._gradflow import GradientFlow, gradient_flow_table
 from ._neurons import NeuronMaps, neuron_maps, top_activating
@@ -26,6 +27,7 @@ __all__ = [
     "GRADIENT_FLOW_KEY",
     "CKAResult",
     "DomainShift",
+    "FreezeCurve",
     "GradientFlow",
     "LayerShift",
     "LayerStats",
@@ -39,6 +41,7 @@ __all__ = [
     "cka",
     "cka_matrix",
     "feature_importance",
+    "freeze_curve",
     "gradient_flow_table",
     "layer_attribution",
     "domain_shift",
