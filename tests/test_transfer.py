@@ -177,3 +177,46 @@ def test_application_layers_copy_and_freeze(in_shape, spec, vocab):
     other = Network(in_shape, spec.replace("8", "9", 1) if vocab else spec.replace("conv4", "conv3").replace("conv5", "conv2"), 3, vocab_size=vocab)
     with pytest.raises(ValueError, match=r"init_from: layer hidden1 does not match"):
         copy_hidden_layers(src, other)
+
+
+def test_gradient_reversal_against_a_hand_computation():
+    from hiddenlayers.training import dann_lambda, grad_reverse
+
+    torch.manual_seed(0)
+    h = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    w, b = torch.randn(3, dtype=torch.float64), 0.3
+    d = torch.tensor([0, 0, 0, 1, 1, 1], dtype=torch.float64)
+    lam = 0.7
+    z = grad_reverse(h, lam) @ w + b
+    assert torch.equal(grad_reverse(h, lam), h)  # identity forward
+    torch.nn.functional.binary_cross_entropy_with_logits(z, d).backward()
+    # by hand: dBCE/dz = (sigmoid(z) - d) / n, dz/dh = w; the reversal multiplies by -λ
+    zz = h.detach() @ w + b
+    want = -lam * ((torch.sigmoid(zz) - d) / 6)[:, None] * w[None, :]
+    torch.testing.assert_close(h.grad, want, rtol=1e-12, atol=1e-12)
+    assert dann_lambda(0.0) == 0.0 and dann_lambda(1.0) == pytest.approx(0.99991, abs=1e-5)
+
+
+def test_dann_fit_and_its_errors(digits, source):
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = hl.MLPClassifier((24, 16), max_iter=4, random_state=0, domain_adaptation="dann").fit(X[:300], y[:300], X_target=Xt)
+    assert d.n_iter_ == 4 and len(d.loss_curve_) == 4 and d.stop_reason_ == "max_epochs"
+    assert d.predict(Xt).shape == (200,)
+    assert all(p.grad is None for p in d.network_.parameters())  # the domain head's buffer is released
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = hl.MLPClassifier((24, 16), max_iter=2, random_state=0, domain_adaptation="dann", init_from=source, freeze=1).fit(X[:100], y[:100], X_target=Xt)
+    assert np.array_equal(f.coefs_[0], source.coefs_[0])  # freezing holds under DANN too
+    cases = [
+        ({}, {"X_target": Xt}, "X_target \\(unlabelled target rows\\) is used only with domain_adaptation='dann'"),
+        ({"domain_adaptation": "dann"}, {}, "domain_adaptation='dann' needs unlabelled target rows: call fit\\(X, y, X_target=...\\)"),
+        ({"domain_adaptation": "dann", "solver": "lbfgs"}, {"X_target": Xt}, "does not support solver='lbfgs'"),
+        ({"domain_adaptation": "coral"}, {"X_target": Xt}, "domain_adaptation must be None or 'dann'. Received: domain_adaptation='coral'."),
+        ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "X has 5 features"),
+    ]
+    for params, kw, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)

@@ -31,6 +31,7 @@ from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
+from ._dann import fit_dann
 from ._transfer import fit_frozen, start_from_source
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
 
@@ -77,6 +78,7 @@ class _BaseMLP(BaseEstimator, ABC):
         engine: str = "auto",
         init_from: Any = None,
         freeze: Any = None,
+        domain_adaptation: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -112,6 +114,7 @@ class _BaseMLP(BaseEstimator, ABC):
         self.engine = engine
         self.init_from = init_from
         self.freeze = freeze
+        self.domain_adaptation = domain_adaptation
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]
@@ -153,7 +156,7 @@ class _BaseMLP(BaseEstimator, ABC):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None) -> Any:
         spec = self._validate_params()
         self._device = resolve_device(self.device)
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
@@ -177,7 +180,9 @@ class _BaseMLP(BaseEstimator, ABC):
         self.out_activation_ = self._loss().out_activation
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if self.solver == "lbfgs":
+        if self.domain_adaptation is not None or X_target is not None:
+            fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
+        elif self.solver == "lbfgs":
             fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
         else:
             fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr))
@@ -302,9 +307,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return self._label_binarizer.transform(y).astype(np.float32)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, X_target: Any = None) -> MLPClassifier:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``.
+
+        ``X_target``: unlabelled rows of another domain, with ``domain_adaptation="dann"``.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":
@@ -392,9 +400,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y``."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, X_target: Any = None) -> MLPRegressor:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's)."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":
