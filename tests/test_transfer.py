@@ -220,3 +220,40 @@ def test_dann_fit_and_its_errors(digits, source):
     for params, kw, msg in cases:
         with pytest.raises(ValueError, match=msg):
             hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)
+
+
+@pytest.fixture(scope="module")
+def csvs(tmp_path_factory, digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    d = tmp_path_factory.mktemp("transfer_cli")
+    cols = [f"px{i}" for i in range(X.shape[1])]
+    pd.DataFrame(X[:400], columns=cols).assign(y=y[:400]).to_csv(d / "source.csv", index=False)
+    tgt = pd.DataFrame(X[400:600], columns=cols).assign(y=y[400:600])
+    tgt[cols[::-1] + ["y"]].to_csv(d / "target.csv", index=False)  # the same columns in another order
+    return d
+
+
+def test_cli_train_init_from_freeze_info_and_shift(csvs):
+    from cli_helpers import assert_user_error, ok, run
+
+    from hiddenlayers.ship import read_metadata
+
+    d = csvs
+    ok("train", d / "source.csv", "--target", "y", "--hidden", "16,8", "--epochs", "10", "--out", d / "src.safetensors", "-q")
+    ok("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "1", "--epochs", "5", "--out", d / "tgt.safetensors", "-q")
+    src, tgt = hl.load(d / "src.safetensors"), hl.load(d / "tgt.safetensors")
+    assert tgt.network_.spec.to_text() == src.network_.spec.to_text()  # --hidden defaults to the source's layers
+    np.testing.assert_array_equal(tgt.coefs_[0], src.coefs_[0])  # frozen, and read through the source's column order
+    prov = read_metadata(d / "tgt.safetensors")["provenance"]
+    assert prov["source"] == "src.safetensors" and prov["frozen"] == ["hidden1"] and len(prov["source_sha256"]) == 64
+    info = ok("info", d / "tgt.safetensors").output
+    assert "started from" in info and "src.safetensors" in info and "frozen layers" in info
+    res = ok("inspect", d / "src.safetensors", d / "target.csv", "--shift-from", d / "source.csv", "--out", d / "shift.html")
+    assert "domain shift per hidden layer" in res.output
+    assert "Domain shift" in (d / "shift.html").read_text()
+    assert_user_error(run("train", d / "target.csv", "--target", "y", "--freeze", "1", "--out", d / "x.safetensors"), "--freeze needs --init-from")
+    assert_user_error(
+        run("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "hidden7", "--out", d / "x.safetensors"),
+        "freeze names unknown layer(s) ['hidden7']",
+    )
