@@ -257,3 +257,30 @@ def test_cli_train_init_from_freeze_info_and_shift(csvs):
         run("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "hidden7", "--out", d / "x.safetensors"),
         "freeze names unknown layer(s) ['hidden7']",
     )
+
+
+def test_applications_take_init_from_and_freeze(digits):
+    X, y = digits
+    imgs = X[:300].reshape(-1, 1, 8, 8)
+    kw = dict(max_iter=2, early_stopping=False, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(imgs, y[:300])
+    tgt = hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze=1, **kw).fit(X[300:500].reshape(-1, 1, 8, 8), y[300:500] % 2)
+    assert tgt.transferred_ == ["hidden1", "hidden2", "hidden3"] and tgt.frozen_ == ["hidden1"]
+    assert torch.equal(tgt.network_.hidden1.state_dict()["conv.weight"] if "conv.weight" in tgt.network_.hidden1.state_dict() else next(iter(tgt.network_.hidden1.state_dict().values())),
+                       next(iter(src.network_.hidden1.state_dict().values())))
+    texts = ["good fine great film", "bad awful poor plot", "great acting good", "poor bad boring"] * 10
+    labels = [1, 0, 1, 0] * 10
+    tkw = dict(max_iter=2, early_stopping=False, random_state=0)
+    ts = hl.TextClassifier("embed8,gru6", **tkw).fit(texts, labels)
+    tt = hl.TextClassifier("embed8,gru6", init_from=ts, freeze=["hidden1"], **tkw).fit(["good plot", "awful film"] * 10, [1, 0] * 10)
+    assert tt.transferred_ == ["hidden1", "hidden2"] and tt.tokenizer_.to_json() == ts.tokenizer_.to_json()  # the source's vocabulary
+    assert torch.equal(tt.network_.hidden1.state_dict()["embedding.weight"] if "embedding.weight" in tt.network_.hidden1.state_dict() else next(iter(tt.network_.hidden1.state_dict().values())),
+                       next(iter(ts.network_.hidden1.state_dict().values())))
+    seqs = [np.random.default_rng(i).normal(size=(6, 3)) for i in range(40)]
+    ss = hl.SequenceClassifier("lstm5", **tkw).fit(seqs, [i % 2 for i in range(40)])
+    st = hl.SequenceClassifier("lstm5", init_from=ss, freeze=1, **tkw).fit(seqs[:20], [i % 3 for i in range(20)])
+    assert st.frozen_ == ["hidden1"]
+    for k, v in ss.network_.hidden1.state_dict().items():
+        assert torch.equal(v, st.network_.hidden1.state_dict()[k]), k
+    with pytest.raises(ValueError, match="freeze='head_first' is for MLPClassifier/MLPRegressor"):
+        hl.SequenceClassifier("lstm5", init_from=ss, freeze="head_first", **tkw).fit(seqs[:20], [i % 2 for i in range(20)])

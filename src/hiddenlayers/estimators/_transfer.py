@@ -11,6 +11,8 @@ tenth of ``learning_rate_init``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,4 +98,34 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
         print(f"frozen: {', '.join(est.frozen_)}")
 
 
-__all__ = ["HEAD_FIRST_LR", "fit_frozen", "start_from_source"]
+
+
+def load_source(init_from: Any) -> Any:
+    """The fitted model ``init_from`` names (a fitted model, a ``FrozenEstimator`` of one, or a model-file path)."""
+    return _load_source(init_from)[0]
+
+
+@contextmanager
+def reuse_layers(model: Any) -> Iterator[None]:
+    """For the applications' fit: copy ``model.init_from``'s hidden layers, keep ``model.freeze``'s fixed in the block.
+
+    ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``.
+    ``freeze`` takes a count or layer names (``"head_first"`` is the MLP estimators' only).
+    """
+    model.transferred_, model.provenance_ = [], None
+    if model.init_from is not None:
+        source, provenance = _load_source(model.init_from)
+        model.transferred_ = copy_hidden_layers(source.network_, model.network_)
+        model.provenance_ = {**provenance, "transferred": list(model.transferred_), "frozen": []}
+    if model.freeze == "head_first":
+        raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor; {type(model).__name__} takes a count or layer names.")
+    model.frozen_ = resolve_frozen(model.freeze, model.network_.hidden_names)
+    if model.provenance_ is not None:
+        model.provenance_["frozen"] = list(model.frozen_)
+    if getattr(model, "verbose", False) and model.transferred_:
+        print(f"init_from: copied {', '.join(model.transferred_)}; frozen: {', '.join(model.frozen_) or 'none'}")
+    with frozen(model.network_, model.frozen_):
+        yield
+
+
+__all__ = ["HEAD_FIRST_LR", "fit_frozen", "load_source", "reuse_layers", "start_from_source"]

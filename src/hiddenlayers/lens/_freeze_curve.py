@@ -77,7 +77,7 @@ def freeze_curve(
     """Target score of fine-tuning ``model`` with its first k hidden layers frozen, k = 0..depth.
 
     ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`
-    (its parameters are reused; ``params`` overrides some, e.g. ``{"max_iter": 100}``).
+    (its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``).
     Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
     ``test_size`` of them for scoring (accuracy or R²).
 
@@ -99,7 +99,8 @@ def freeze_curve(
     clf = is_classifier(model)
     splitter_cls = StratifiedShuffleSplit if clf and np.unique(y, return_counts=True)[1].min() >= 2 else ShuffleSplit
     splits = list(splitter_cls(n_splits=n_splits, test_size=test_size, random_state=random_state).split(np.zeros(len(y)), y))
-    base = {k: v for k, v in model.get_params(deep=False).items() if k not in ("init_from", "freeze", "verbose", "warm_start")}
+    base = {k: v for k, v in model.get_params(deep=False).items() if k not in ("init_from", "freeze", "verbose", "warm_start", "domain_adaptation")}
+    base["early_stopping"] = False  # few target rows: a validation split of them stops at noise (params may turn it on)
     base.update(params or {})
     names = list(model.network_.hidden_names)
     take = (lambda X, i: X.iloc[i]) if hasattr(X_target, "iloc") else (lambda X, i: X[i])
