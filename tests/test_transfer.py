@@ -236,7 +236,6 @@ def csvs(tmp_path_factory, digits):
 
 def test_cli_train_init_from_freeze_info_and_shift(csvs):
     from cli_helpers import assert_user_error, ok, run
-
     from hiddenlayers.ship import read_metadata
 
     d = csvs

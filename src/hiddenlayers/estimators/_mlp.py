@@ -30,10 +30,10 @@ from ..exceptions import NotFittedError
 from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
-from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
 from ._dann import fit_dann
-from ._transfer import fit_frozen, start_from_source
+from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
+from ._transfer import fit_frozen, start_from_source
 
 
 class _BaseMLP(BaseEstimator, ABC):

@@ -99,7 +99,7 @@ def train_dann(
     t0 = time.perf_counter()
     model.train()
     try:
-        for epoch in range(1, max_epochs + 1):
+        for _epoch in range(max_epochs):
             perm = torch.randperm(n, generator=generator).to(X.device)
             perm_t = torch.randperm(n_t, generator=generator).to(X.device)
             total = 0.0
