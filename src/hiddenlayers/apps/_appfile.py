@@ -101,3 +101,12 @@ class DevicePickle:
 
 
 __all__ = ["FORMAT_VERSION", "DevicePickle", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]
+
+
+def open_model_file(path: str) -> Any:
+    """Any model saved in ``path``, an application's or an MLP estimator's (what ``init_from=path`` reads)."""
+    from .. import apps, estimators
+    from .._files import read_metadata
+
+    kind = read_metadata(path)["estimator"]
+    return getattr(estimators if kind in ("MLPClassifier", "MLPRegressor") else apps, kind).load(path)

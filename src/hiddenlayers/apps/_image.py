@@ -25,11 +25,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
+from ..estimators import reuse_layers
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
 from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
 from ._app_params import row
-from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import seed_everything
 
@@ -59,6 +60,8 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
     row("verbose", False),
+    row("init_from", None),
+    row("freeze", None),
 )
 
 
@@ -92,7 +95,11 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         device: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
+        self.init_from = init_from
+        self.freeze = freeze
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -196,13 +203,14 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
                 return loss, (logits.argmax(1) == yv).float().mean().item()
 
         monitor = "val_score" if validate is not None else "train_loss"
-        result = train(
-            self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
-            schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
-            batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
-            stopping=MaxEpochs(self.max_iter), no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
-            generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
-        )
+        with reuse_layers(self, open_model_file):  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed
+            result = train(
+                self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+                schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
+                batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
+                stopping=MaxEpochs(self.max_iter), no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
+                generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+            )
         self.network_.eval()
         self._set_history(result.history)
         return self
@@ -246,7 +254,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
             "scale": self.scale_.tolist(), "network": self.network_.config(), "history": self.history_.to_dict(),
         }
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
+        save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:

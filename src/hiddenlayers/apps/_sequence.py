@@ -28,11 +28,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Param, document, validate
+from ..estimators import reuse_layers
 from ..exceptions import DataError
 from ..network import Embed, Spec, load_device, resolve_device
 from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
 from ._app_params import positive_int, row
-from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import hidden_spec, one_thread, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
@@ -62,6 +63,8 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
     row("verbose", False),
+    row("init_from", None),
+    row("freeze", None),
 )
 
 
@@ -103,7 +106,11 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         device: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
+        self.init_from = init_from
+        self.freeze = freeze
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -232,7 +239,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
                 return torch.nn.functional.cross_entropy(logits, yv).item(), (logits.argmax(1) == yv).float().mean().item()
 
         monitor = "val_score" if validate is not None else "train_loss"
-        with one_thread():  # small recurrent steps: a second thread costs more in hand-offs than it gives
+        with one_thread(), reuse_layers(self, open_model_file):  # small recurrent steps: one thread; init_from / freeze: the source's layers
             result = train(
                 self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
@@ -322,7 +329,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
         self._require_fitted()
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, self.get_params(deep=False), self._state(), tensors)
+        save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, self._state(), tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:

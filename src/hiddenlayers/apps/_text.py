@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from .._params import Bool, Param, StrOptions, document
+from ..estimators import load_source
 from ._app_params import positive_int, row
+from ._appfile import open_model_file
 from ._seqdata import IDS
 from ._sequence import SEQUENCE_PARAMS, SequenceClassifier
 from ._tokenize import UNKNOWN_ID, Tokenizer, as_texts
@@ -39,7 +41,7 @@ TEXT_PARAMS: tuple[Param, ...] = (
     replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
     *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
-                               "device", "random_state", "verbose")),
+                               "device", "random_state", "verbose", "init_from", "freeze")),
 )
 
 
@@ -79,13 +81,15 @@ class TextClassifier(SequenceClassifier):
         device: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation=activation, solver=solver, learning_rate=learning_rate,
             learning_rate_init=learning_rate_init, alpha=alpha, batch_size=batch_size, max_iter=max_iter,
             early_stopping=early_stopping, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             tol=tol, clip_grad_norm=clip_grad_norm, max_len=max_len, dtype=dtype, device=device,
-            random_state=random_state, verbose=verbose,
+            random_state=random_state, verbose=verbose, init_from=init_from, freeze=freeze,
         )
         self.tokenizer = tokenizer
         self.max_vocab = max_vocab
@@ -96,7 +100,9 @@ class TextClassifier(SequenceClassifier):
         texts = as_texts(X)
         if not texts:
             raise ValueError("X has 0 texts: pass at least one.")
-        if fitting:
+        if fitting and self.init_from is not None:  # the source's vocabulary: its embedding rows mean the same tokens
+            self.tokenizer_ = Tokenizer.from_json(load_source(self.init_from, open_model_file).tokenizer_.to_json())
+        elif fitting:
             self.tokenizer_ = Tokenizer(
                 self.tokenizer, lowercase=self.lowercase, max_vocab=self.max_vocab, min_freq=self.min_freq, max_len=self.max_len,
             ).fit(texts)

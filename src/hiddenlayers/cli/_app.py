@@ -98,7 +98,9 @@ def train(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
-    hidden: Annotated[str, typer.Option("--hidden", help="Hidden layers, e.g. '128,64' or '256:gelu:dropout=0.1,64'.")] = "100",
+    hidden: Annotated[str | None, typer.Option("--hidden", help="Hidden layers, e.g. '128,64' or '256:gelu:dropout=0.1,64' (default 100, or the --init-from model's).", show_default=False)] = None,
+    init_from: Annotated[str | None, typer.Option("--init-from", help="Model file whose hidden layers start this one (its stored preprocessing is reused).")] = None,
+    freeze: Annotated[str | None, typer.Option("--freeze", help="With --init-from: first K hidden layers fixed, layer names (hidden1,hidden2), or head_first.")] = None,
     activation: Annotated[str, typer.Option(help="Default activation of hidden layers (relu, tanh, logistic, gelu, ...).")] = "relu",
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
     solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
@@ -148,7 +150,7 @@ def train(
         hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size,
         learning_rate=learning_rate, learning_rate_init=learning_rate_init, max_iter=max_iter, early_stopping=early_stopping,
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
-        max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype,
+        max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
     )
     if is_stream_input(data):
         from ._train import _parse_set
@@ -213,6 +215,7 @@ def inspect(
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (read with the model's stored preprocessing).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Label column for probes and colours (default: the one used in training, if present).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="HTML report to write.")] = "report.html",
+    shift_from: Annotated[str | None, typer.Option("--shift-from", help="Source-domain data: add the per-layer domain shift (source vs DATA) to the report.")] = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -222,7 +225,7 @@ def inspect(
     """
     from ._inspect import run_inspect
 
-    run_inspect(model, data, target=target, out=out, force=force, as_json=json)
+    run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from)
 
 
 @app.command()

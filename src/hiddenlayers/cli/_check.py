@@ -15,8 +15,7 @@ EXIT_FATAL = 2
 
 def read_checked(data: str) -> tuple[Any, list[Any]]:
     """(table, file findings) of ``data``: ragged CSV lines are found in the raw file; long ones are skipped to read the rest."""
-    from ..data import load_table
-    from ..data import read_ragged, scan_file
+    from ..data import load_table, read_ragged, scan_file
     from ..exceptions import DataError
 
     found = scan_file(data) if Path(data).is_file() else []

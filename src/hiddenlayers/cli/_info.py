@@ -113,6 +113,7 @@ def model_info(path: str) -> dict[str, Any]:
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
             "preprocessing": describe_preprocessing(pre),
+            "provenance": meta.get("provenance"),
         })
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"'{path}' has inconsistent metadata ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
@@ -159,6 +160,12 @@ def run_info(path: str, *, as_json: bool) -> None:
         s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
     if info["target"]:
         s.add_row("target", f"{info['target']} ({info['task']})")
+    prov = info.get("provenance")
+    if prov:  # init_from / freeze: where the hidden layers came from
+        sha = prov.get("source_sha256")
+        s.add_row("started from", f"{prov.get('source')}" + (f" (sha256 {sha[:12]})" if sha else ""))
+        s.add_row("copied layers", ", ".join(prov.get("transferred") or []) or "none")
+        s.add_row("frozen layers", ", ".join(prov.get("frozen") or []) or "none")
     con.print(s)
     if info["preprocessing"]:
         p = Table(title="preprocessing (stored in the file)", title_justify="left")

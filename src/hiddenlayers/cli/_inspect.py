@@ -67,8 +67,13 @@ def _sample(A: np.ndarray, y: np.ndarray | None, max_rows: int, seed: int = 0) -
     return A[idx], None if y is None else y[idx]
 
 
-def run_inspect(model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool) -> dict[str, Any]:
-    """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings."""
+def run_inspect(
+    model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None
+) -> dict[str, Any]:
+    """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
+
+    ``shift_from``: source-domain rows; the report gains the per-layer domain-shift section (source vs ``data``).
+    """
     out_path = _check_out(out, force=force)
     model = load_model(model_path)
     features, y, name = _labels(model, data, read_table(data), target)
@@ -97,6 +102,9 @@ def run_inspect(model_path: str, data: str, *, target: str | None, out: str, for
             rep = report(model, A, None, title=title, feature_names=names)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
+    shift = _shift(model, shift_from, A, y, target) if shift_from else None
+    if shift is not None:
+        rep.sections.append(shift.html_section())
     rep.save(out_path)
     history = getattr(model, "history_", None)
     result = clean({
@@ -105,9 +113,27 @@ def run_inspect(model_path: str, data: str, *, target: str | None, out: str, for
         "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADFLOW, [])),
         "layers": [s.to_dict() for s in stats.values()],
         "warnings": list(rep.warnings),
+        "shift": None if shift is None else {"shifted": shift.shifted(), "layers": shift.to_dict()["rows"]},
     })
     _show(result, as_json)
+    if shift is not None and not as_json:
+        from rich.console import Console
+
+        Console().print(shift.table())
     return result
+
+
+def _shift(model: Any, shift_from: str, A_target: np.ndarray, y_target: Any, target: str | None) -> Any:
+    """``lens.domain_shift`` of the source rows in ``shift_from`` against the target matrix ``A_target``."""
+    from ..lens import domain_shift
+
+    features, _, _ = _labels(model, shift_from, read_table(shift_from), target)
+    A_source, _ = _sample(model_inputs(model, features), None, MAX_ROWS)
+    y_probe = y_target if y_target is not None and hasattr(model, "classes_") else None
+    try:
+        return domain_shift(model, A_source, A_target, y_target=y_probe)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"could not measure the domain shift: {one_line(exc)}") from None
 
 
 def _output_names(model: Any) -> list[str]:

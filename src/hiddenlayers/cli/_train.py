@@ -95,6 +95,7 @@ def run_train(
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    params, source_pre = _transfer_params(params)
     checked = None
     if check:  # the summary is printed just before training, so an earlier error stays one line
         from ._check import fast_check_for_train, read_checked
@@ -110,7 +111,8 @@ def run_train(
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000
     model = make_estimator(prep["task"], params, seed, quiet)
-    pre = TablePreprocessor(max_categories=max_categories).fit(X_tr)
+    # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
+    pre = TablePreprocessor.from_dict(source_pre) if source_pre else TablePreprocessor(max_categories=max_categories).fit(X_tr)
     A_tr = pre.transform(X_tr)
     for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
@@ -132,6 +134,38 @@ def run_train(
         sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     _show_summary(summary, as_json)
     return summary
+
+
+def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``--init-from``/``--freeze`` checked and parsed; the source's layers as the default ``--hidden``.
+
+    Returns the parameters and the source model's stored preprocessing (or None).
+    """
+    params = dict(params)
+    init_from, freeze = params.get("init_from"), params.get("freeze")
+    if freeze is not None:
+        if not init_from:
+            raise UserError("--freeze needs --init-from: freezing fresh random layers would only shrink the model.")
+        text = str(freeze).strip()
+        params["freeze"] = int(text) if text.isdigit() else text if text == "head_first" else [n.strip() for n in text.split(",") if n.strip()]
+    source_pre = None
+    if init_from:
+        from ..ship import read_metadata
+
+        meta = read_metadata(init_from)  # ModelFileError (one line, exit 2) for a missing or foreign file
+        source_pre = meta.get("preprocessing")
+        if params.get("hidden_layer_sizes") is None:
+            params["hidden_layer_sizes"] = meta["network"]["spec"]
+        names = [f"hidden{i}" for i in range(1, len(meta["network"]["spec"]) + 1)]
+        unknown = [n for n in params["freeze"] if n not in names] if isinstance(params.get("freeze"), list) else []
+        if unknown:  # said before the data is read and checked, so it is the one line the user sees
+            raise UserError(f"--freeze names unknown layer(s) {unknown}: the source's hidden layers are {names}.")
+    if params.get("hidden_layer_sizes") is None:
+        params["hidden_layer_sizes"] = "100"
+    if not init_from:
+        params.pop("init_from", None)
+        params.pop("freeze", None)
+    return params, source_pre
 
 
 def gradient_flow_callback(A: np.ndarray, seed: int, rows: int = 512) -> Any:

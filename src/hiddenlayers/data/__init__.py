@@ -28,6 +28,8 @@ _EXPORTS = {
     "load_co2": "._real",
     "load_movielens": "._real",
     "load_fashion_mnist": "._images",
+    "load_mnist_as_digits": "._mnist8",
+    "mnist_to_8x8": "._mnist8",
     "load_image_folder": "._images",
     "load_movie_reviews": "._text",
     "load_gene_families": "._text",

@@ -8,6 +8,8 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",
+    "load_source": "._transfer",
+    "reuse_layers": "._transfer",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

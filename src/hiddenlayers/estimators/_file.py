@@ -27,6 +27,8 @@ def _params(est: Any) -> dict[str, Any]:
 
     params = est.get_params(deep=False)
     params.pop("callbacks", None)
+    if "init_from" in params:
+        params["init_from"] = None  # where it came from is in the "provenance" record, not a parameter to redo
     sizes = params["hidden_layer_sizes"]
     spec = Spec.parse(sizes).to_list()  # validates, and is what the network was built from
     if isinstance(sizes, (str, numbers.Integral)) and not isinstance(sizes, bool):
@@ -75,6 +77,8 @@ def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | No
         meta["classes"] = {"values": classes.tolist(), "dtype": classes.dtype.str if classes.dtype != object else "object", "y_type": model._label_binarizer.y_type_}
     if getattr(model, "preprocessing_", None) is not None:
         meta["preprocessing"] = model.preprocessing_
+    if getattr(model, "provenance_", None) is not None:
+        meta["provenance"] = model.provenance_  # init_from's source file hash, copied and frozen layers
     if extra:
         meta["extra"] = extra
     write_model_file(path, name, meta, tensors)
@@ -147,6 +151,8 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
             model._label_binarizer = lb
             model.classes_ = lb.classes_
         model.preprocessing_ = meta.get("preprocessing")
+        if meta.get("provenance") is not None:
+            model.provenance_ = meta["provenance"]
         model._cache_weights()
     except ModelFileError:
         raise

@@ -105,11 +105,11 @@ def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | N
     return no_imp, stopping, max_epochs
 
 
-def _schedule(est: _BaseMLP) -> Schedule:
-    """The learning-rate schedule, resumed at the rate a previous fit left (``warm_start``, ``partial_fit``)."""
+def _schedule(est: _BaseMLP, lr0: float) -> Schedule:
+    """The learning-rate schedule from ``lr0``, resumed at the rate a previous fit left (``warm_start``, ``partial_fit``)."""
     lr_now = est._optimizer_state.get("lr") if (est._optimizer_state and est.learning_rate != "constant") else None
     schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate in ("cosine", "plateau")) else "constant"
-    schedule = Schedule(schedule_kind, est.learning_rate_init, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
+    schedule = Schedule(schedule_kind, lr0, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
     if lr_now is not None:
         schedule.lr = lr_now
     return schedule
@@ -148,8 +148,14 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
         est.best_loss_ = min(finite) if finite else np.inf
 
 
-def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool) -> None:
-    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes."""
+def fit_stochastic(
+    est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool, learning_rate_init: float | None = None
+) -> None:
+    """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes.
+
+    ``learning_rate_init`` overrides the estimator's (the second phase of ``freeze="head_first"``).
+    """
+    lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
     X, Y, sample_weight, validate = _split_validation(est, X, Y, y, sample_weight)
     n = X.shape[0]
@@ -162,7 +168,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
-    schedule = _schedule(est)
+    schedule = _schedule(est, lr0)
     callbacks = _callbacks(est, schedule, max_epochs)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)
@@ -173,7 +179,7 @@ def fit_stochastic(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_w
         torch.manual_seed(seed)
         result = train(
             est.network_, Xt, Yt,
-            loss=est._loss(), solver=est.solver, learning_rate_init=est.learning_rate_init, schedule=schedule,
+            loss=est._loss(), solver=est.solver, learning_rate_init=lr0, schedule=schedule,
             batch_size=batch_size, max_epochs=max_epochs, shuffle=est.shuffle, sample_weight=Wt, alpha=est.alpha,
             validate=validate, stopping=stopping, no_improvement=no_imp, callbacks=callbacks,
             clip_grad_norm=est.clip_grad_norm, generator=gen, engine=est.engine,

@@ -32,10 +32,12 @@ from ..exceptions import NotFittedError
 from ..network import Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
+from ._dann import fit_dann
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
 from ._fit_stream import fit_source
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
+from ._transfer import fit_frozen, start_from_source
 
 
 class _BaseMLP(BaseEstimator, ABC):
@@ -80,6 +82,9 @@ class _BaseMLP(BaseEstimator, ABC):
         init: str = "sklearn",
         engine: str = "auto",
         precision: str = "fp32",
+        init_from: Any = None,
+        freeze: Any = None,
+        domain_adaptation: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -114,6 +119,9 @@ class _BaseMLP(BaseEstimator, ABC):
         self.init = init
         self.engine = engine
         self.precision = precision
+        self.init_from = init_from
+        self.freeze = freeze
+        self.domain_adaptation = domain_adaptation
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]
@@ -155,7 +163,7 @@ class _BaseMLP(BaseEstimator, ABC):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None) -> Any:
         if is_source(X):  # a table streamed from files: y is its target column
             return fit_source(self, X, incremental)
         spec = self._validate_params()
@@ -174,16 +182,19 @@ class _BaseMLP(BaseEstimator, ABC):
             self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
             with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
                 build(self, spec, X.shape[1], n_outputs, self._random_state)
+            start_from_source(self)  # init_from: copy the source's hidden layers
         elif n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
         self.n_layers_ = len(self.network_.hidden_names) + 2
         self.out_activation_ = self._loss().out_activation
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if self.solver == "lbfgs":
-            fit_lbfgs(self, X, Y, sample_weight)
+        if self.domain_adaptation is not None or X_target is not None:
+            fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
+        elif self.solver == "lbfgs":
+            fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
         else:
-            fit_stochastic(self, X, Y, y, sample_weight, incremental)
+            fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr))
         if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
             raise ValueError(NON_FINITE)
         self._cache_weights()
@@ -313,9 +324,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return self._label_binarizer.transform(y).astype(np.float32)
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPClassifier:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPClassifier:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
+
+        ``X_target``: unlabelled rows of another domain, with ``domain_adaptation="dann"``.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":
@@ -408,9 +422,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPRegressor:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y``."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)  # type: ignore[no-any-return]
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPRegressor:
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's)."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":

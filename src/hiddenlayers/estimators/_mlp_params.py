@@ -73,6 +73,14 @@ SHARED: tuple[Param, ...] = (
           "Back-propagation engine: the hand-written dense one, PyTorch autograd, or 'auto' (dense where it applies)"),
     Param("precision", StrOptions(("fp32", "tf32", "bf16"), text="'fp32', 'tf32' or 'bf16'"), "fp32",
           "Matmul precision on CUDA: 'tf32' (TF32 matmuls) or 'bf16' (bf16 matmuls, fp32 weights and optimizer state); the CPU trains in 'fp32'"),
+    Param("init_from", Options((None,), text="None, a fitted model or a saved model file"), None,
+          "Start from this fitted model's hidden layers (a model, a FrozenEstimator of one, or a .safetensors path): those that match "
+          "by name are copied, a mismatch is an error; checked by fit", check=False, type="estimator, str or None"),
+    Param("freeze", Options((None,), text="None, a count, layer names or 'head_first'"), None,
+          "Hidden layers kept fixed: the first k, these names, or 'head_first' (the head alone, then every layer at 0.1 x "
+          "learning_rate_init); checked by fit", check=False, type="int, list of str, str or None"),
+    Param("domain_adaptation", Options((None, "dann"), text="None or 'dann'"), None,
+          "'dann': domain-adversarial training on fit's unlabelled X_target (a gradient-reversal layer and a domain head)"),
 )
 
 CLASSIFIER_PARAMS: tuple[Param, ...] = SHARED

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from ._attribution import attribute, feature_importance, layer_attribution, neuron_attribution
+from ._freeze_curve import FreezeCurve, freeze_curve
 from ._gradflow import KEY as GRADIENT_FLOW_KEY
 from ._gradflow import GradientFlow, gradient_flow_table
 from ._neurons import NeuronMaps, neuron_maps, top_activating
@@ -21,6 +22,7 @@ from ._probes import ProbeResult, probe
 from ._projection import project, project_2d
 from ._record import Recording, record, recording, select_layers
 from ._report import Report, report
+from ._shift import DomainShift, LayerShift, domain_shift
 from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._stats import LayerStats, layer_stats
 from ._summary import summary
@@ -29,7 +31,10 @@ from ._target import Target, as_target
 __all__ = [
     "GRADIENT_FLOW_KEY",
     "CKAResult",
+    "DomainShift",
+    "FreezeCurve",
     "GradientFlow",
+    "LayerShift",
     "LayerStats",
     "NeuronMaps",
     "ProbeResult",
@@ -41,8 +46,10 @@ __all__ = [
     "cka",
     "cka_matrix",
     "feature_importance",
+    "freeze_curve",
     "gradient_flow_table",
     "layer_attribution",
+    "domain_shift",
     "layer_similarity",
     "layer_stats",
     "neuron_attribution",

@@ -154,8 +154,11 @@ class DenseEngine:
         linears = network.linears()
         self.W = [cv(lin.weight.data) for lin in linears]  # (out, in) views of flat.data
         self.b = [cv(lin.bias.data) for lin in linears]
-        self.gW = [cv(_grad(lin.weight)) for lin in linears]  # views of flat.grad
-        self.gb = [cv(_grad(lin.bias)) for lin in linears]
+        # views of flat.grad; None for a frozen layer (requires_grad=False: not in the flat buffer)
+        self.gW = [cv(_grad(lin.weight)) if lin.weight.requires_grad else None for lin in linears]
+        self.gb = [cv(_grad(lin.bias)) if lin.bias.requires_grad else None for lin in linears]
+        # below the first trainable layer nothing needs a gradient: the backward pass stops there
+        self.first_trainable = next((i for i, g in enumerate(self.gW) if g is not None), len(linears))
         self.acts = [get_activation(name) for name in network.activation_names()]
         self.relu = [a.name == "relu" for a in self.acts]
         self.low = low
@@ -202,14 +205,17 @@ class DenseEngine:
         if low is not None:
             dz = dz.to(low)
         for layer in range(len(self.W) - 1, -1, -1):
-            if low is None:
-                ops.mm_into(dz.T, hs[layer], self.gW[layer])  # (out, in)
-            else:
-                self.gW[layer].copy_(torch.mm(dz.T, hs[layer]))
-            ops.colsum_into(dz, self.gb[layer])
-            if self.alpha:
-                self.gW[layer] += (self.alpha / denom) * self.W[layer]
-            if layer == 0:
+            gW, gb = self.gW[layer], self.gb[layer]
+            if gW is not None:
+                if low is None:
+                    ops.mm_into(dz.T, hs[layer], gW)  # (out, in)
+                else:
+                    gW.copy_(torch.mm(dz.T, hs[layer]))
+                if self.alpha:
+                    gW += (self.alpha / denom) * self.W[layer]
+            if gb is not None:
+                ops.colsum_into(dz, gb)
+            if layer <= self.first_trainable:
                 break
             dh = dz @ self.Wc[layer]  # (B, in) = dL/dh_layer
             if self.relu[layer - 1]:
@@ -226,7 +232,7 @@ class AutogradStep:
     def __init__(self, network: torch.nn.Module, loss: Loss, flat: FlatParams, alpha: float, low: torch.dtype | None = None) -> None:
         self.network, self.loss, self.flat, self.alpha = network, loss, flat, float(alpha)
         self.low = low  # autocast dtype of the forward (and so the backward) matmuls, None for none
-        self.linear_weights = [m.weight for m in network.modules() if isinstance(m, torch.nn.Linear)]
+        self.linear_weights = [m.weight for m in network.modules() if isinstance(m, torch.nn.Linear) and m.weight.requires_grad]
 
     def convert(self, t: Tensor) -> Tensor:
         return t

@@ -1,0 +1,69 @@
+"""``domain_adaptation="dann"``: the estimators' fit with unlabelled target rows.
+
+Checks the combination of parameters, then trains through
+:func:`hiddenlayers.training.train_dann` and sets scikit-learn's fitted
+attributes (``loss_curve_``, ``n_iter_``, ``loss_``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from ..training import train_dann
+from ._checks import _DTYPES, _validate
+from ._fit import NON_FINITE, optimizer_kwargs
+
+if TYPE_CHECKING:
+    from ._mlp import _BaseMLP
+
+DOMAIN_ADAPTATIONS = (None, "dann")
+
+
+def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target: Any, incremental: bool, learning_rate_init: float | None) -> None:
+    """Fit ``est.network_`` on ``(X, Y)`` and unlabelled ``X_target`` with a domain head (DANN)."""
+    if est.domain_adaptation not in DOMAIN_ADAPTATIONS:
+        raise ValueError(f"domain_adaptation must be None or 'dann'. Received: domain_adaptation={est.domain_adaptation!r}.")
+    if est.domain_adaptation is None:
+        raise ValueError("X_target (unlabelled target rows) is used only with domain_adaptation='dann': set it, or drop X_target.")
+    if X_target is None:
+        raise ValueError("domain_adaptation='dann' needs unlabelled target rows: call fit(X, y, X_target=...).")
+    for bad, why in (
+        (incremental, "partial_fit"),
+        (est.solver == "lbfgs", "solver='lbfgs' (use 'adam' or 'sgd')"),
+        (est.early_stopping, "early_stopping=True"),
+        (sample_weight is not None, "sample_weight"),
+    ):
+        if bad:
+            raise ValueError(f"domain_adaptation='dann' does not support {why}.")
+    Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False)
+    if Xt.shape[0] == 0:
+        raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    dtype, device = _DTYPES[est.dtype], est._device
+    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)  # noqa: E731
+    lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
+    batch_size = min(200, X.shape[0]) if est.batch_size == "auto" else int(est.batch_size)
+    seed = int(est._random_state.randint(np.iinfo(np.int32).max))
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        hist = train_dann(
+            est.network_, as_t(X), as_t(Y), as_t(Xt), loss=est._loss(), solver=est.solver, learning_rate_init=lr0,
+            batch_size=batch_size, max_epochs=est.max_iter, alpha=est.alpha if est.solver != "adamw" else 0.0,
+            generator=torch.Generator().manual_seed(seed), optimizer_kwargs=optimizer_kwargs(est), history=est.history_,
+        )
+    if hist.stop_reason == "diverged":
+        raise ValueError(NON_FINITE)
+    est._optimizer_state = None
+    est.n_iter_ = len(hist)
+    est.t_ = X.shape[0] * est.n_iter_
+    est.loss_curve_ = list(hist.train_loss)
+    est.loss_ = hist.train_loss[-1]
+    est.best_loss_ = min(hist.train_loss)
+    est.stop_reason_ = hist.stop_reason  # DANN runs max_iter epochs: its λ ramp is set by them
+
+
+__all__ = ["DOMAIN_ADAPTATIONS", "fit_dann"]

@@ -1,0 +1,141 @@
+"""``init_from`` and ``freeze`` of the MLP estimators: start from another model's hidden layers.
+
+:func:`start_from_source` runs after the network is built (first fit): it
+copies the source's hidden layers (input columns matched by name where both
+know them) and sets ``transferred_`` and ``provenance_``. :func:`fit_frozen`
+wraps the solver's fit: frozen layers are kept out of the update; with
+``freeze="head_first"`` the head trains alone first, then every layer at a
+tenth of ``learning_rate_init``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..training import copy_hidden_layers, file_sha256, frozen, resolve_frozen
+
+if TYPE_CHECKING:
+    from ._mlp import _BaseMLP
+
+#: the lower learning rate of the second phase of ``freeze="head_first"``, as a fraction of ``learning_rate_init``
+HEAD_FIRST_LR = 0.1
+
+
+def open_mlp_file(path: str) -> Any:
+    """The MLP estimator saved in ``path``; a file of an application is refused with what to do instead."""
+    from .. import estimators
+    from .._files import read_metadata
+
+    kind = read_metadata(path)["estimator"]
+    if kind not in ("MLPClassifier", "MLPRegressor"):
+        raise ValueError(f"init_from: '{path}' holds a {kind}, not an MLP estimator: load it with hiddenlayers.load(path) and pass the model.")
+    return getattr(estimators, kind).load(path)
+
+
+def _load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file) -> tuple[Any, dict[str, Any]]:
+    """The fitted source model and its provenance record; ``open_file`` reads a model-file path
+    (the applications pass theirs, which opens their own files too)."""
+    if isinstance(init_from, (str, os.PathLike)):
+        path = os.fspath(init_from)
+        if not os.path.exists(path):
+            raise ValueError(f"init_from: no model file at '{path}': give the path of a saved .safetensors model or a fitted model.")
+        return open_file(path), {"source": os.path.basename(path), "source_sha256": file_sha256(path)}
+    inner = getattr(init_from, "estimator", None) if type(init_from).__name__ == "FrozenEstimator" else init_from
+    if getattr(inner, "network_", None) is None:
+        raise TypeError(
+            "init_from must be a fitted model (estimator or application) or the path of a saved model file. "
+            f"Received: {type(inner).__name__} without a fitted network (call fit first; sklearn's clone, as in "
+            "GridSearchCV, unfits an estimator parameter: wrap it in sklearn.frozen.FrozenEstimator or pass a file path)."
+        )
+    return inner, {"source": type(inner).__name__, "source_sha256": None}
+
+
+def _input_columns(est: _BaseMLP, source: Any) -> np.ndarray | None:
+    """Indices of the target's columns among the source's, when both know column names."""
+    src_names = getattr(source, "feature_names_in_", None)
+    tgt_names = getattr(est, "feature_names_in_", None)
+    if src_names is None or tgt_names is None:
+        return None
+    where = {str(n): i for i, n in enumerate(src_names)}
+    missing = [str(n) for n in tgt_names if str(n) not in where]
+    if missing:
+        raise ValueError(f"init_from: input column(s) {missing[:5]} are not among the source model's columns; rename or drop them.")
+    idx = np.array([where[str(n)] for n in tgt_names], dtype=np.int64)
+    return None if len(idx) == len(src_names) and (idx == np.arange(len(idx))).all() else idx
+
+
+def start_from_source(est: _BaseMLP) -> None:
+    """Copy ``est.init_from``'s hidden layers into the freshly built ``est.network_``.
+
+    Sets ``transferred_`` (names of the copied layers) and ``provenance_``; no-op without ``init_from``.
+    """
+    est.transferred_ = []
+    if est.init_from is None:
+        est.provenance_ = None
+        return
+    source, provenance = _load_source(est.init_from)
+    columns = _input_columns(est, source)
+    est.transferred_ = copy_hidden_layers(source.network_, est.network_, input_columns=columns)
+    est.provenance_ = {**provenance, "transferred": list(est.transferred_), "frozen": []}
+    if est.verbose:
+        fresh = [n for n in est.network_.hidden_names if n not in est.transferred_]
+        print(f"init_from {provenance['source']}: copied {', '.join(est.transferred_)}" + (f"; new: {', '.join(fresh)}" if fresh else ""))
+
+
+def fit_frozen(est: _BaseMLP, fit: Any) -> None:
+    """Run ``fit(learning_rate_init)`` (the solver's fit) with ``est.freeze`` applied; sets ``frozen_``."""
+    names = est.network_.hidden_names
+    if est.freeze == "head_first":
+        est.frozen_ = []
+        with frozen(est.network_, names):
+            fit(None)  # phase 1: the head alone
+        est._optimizer_state = None  # the buffer's layout changes: fresh moments for phase 2
+        fit(est.learning_rate_init * HEAD_FIRST_LR)  # phase 2: every layer, at a lower rate
+    else:
+        est.frozen_ = resolve_frozen(est.freeze, names)
+        with frozen(est.network_, est.frozen_):
+            fit(None)
+    if getattr(est, "provenance_", None) is not None:
+        est.provenance_["frozen"] = list(est.frozen_)
+    elif est.frozen_:
+        est.provenance_ = {"source": None, "source_sha256": None, "transferred": [], "frozen": list(est.frozen_)}
+    if est.verbose and est.frozen_:
+        print(f"frozen: {', '.join(est.frozen_)}")
+
+
+
+
+def load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Any:
+    """The fitted model ``init_from`` names (a fitted model, a ``FrozenEstimator`` of one, or a model-file path)."""
+    return _load_source(init_from, open_file)[0]
+
+
+@contextmanager
+def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Iterator[None]:
+    """For the applications' fit: copy ``model.init_from``'s hidden layers, keep ``model.freeze``'s fixed in the block.
+
+    ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``.
+    ``freeze`` takes a count or layer names (``"head_first"`` is the MLP estimators' only).
+    """
+    model.transferred_, model.provenance_ = [], None
+    if model.init_from is not None:
+        source, provenance = _load_source(model.init_from, open_file)
+        model.transferred_ = copy_hidden_layers(source.network_, model.network_)
+        model.provenance_ = {**provenance, "transferred": list(model.transferred_), "frozen": []}
+    if model.freeze == "head_first":
+        raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor; {type(model).__name__} takes a count or layer names.")
+    model.frozen_ = resolve_frozen(model.freeze, model.network_.hidden_names)
+    if model.provenance_ is not None:
+        model.provenance_["frozen"] = list(model.frozen_)
+    if getattr(model, "verbose", False) and model.transferred_:
+        print(f"init_from: copied {', '.join(model.transferred_)}; frozen: {', '.join(model.frozen_) or 'none'}")
+    with frozen(model.network_, model.frozen_):
+        yield
+
+
+__all__ = ["HEAD_FIRST_LR", "fit_frozen", "load_source", "reuse_layers", "start_from_source"]

@@ -1,0 +1,127 @@
+"""``freeze_curve(model, X_target, y_target)``: Yosinski et al.'s (2014) transfer experiment as one call.
+
+For k = 0..depth, a copy of ``model`` (its parameters, its hidden layers via
+``init_from``) is fine-tuned on part of the target rows with the first k
+hidden layers frozen, and scored on the rest; over ``n_splits`` random splits
+(each its own seed). ``best_k`` is the k with the best mean score; a model
+trained from scratch on the same splits is the baseline row.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class FreezeCurve:
+    """Mean and spread of the target score for each number of frozen layers ``k``."""
+
+    ks: list[int]
+    layers: list[str]
+    mean: list[float]
+    std: list[float]
+    scores: list[list[float]]  # scores[k][split]
+    scratch_mean: float
+    scratch_std: float
+    metric: str
+
+    @property
+    def best_k(self) -> int:
+        """The number of first hidden layers to freeze for the best mean target score."""
+        return int(self.ks[int(np.argmax(self.mean))])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``best_k`` included)."""
+        return {**asdict(self), "best_k": self.best_k}
+
+    def table(self) -> Any:
+        """A Rich table: k, the frozen layers, mean ± std of the score; the best k marked."""
+        from rich.table import Table
+
+        t = Table(title=f"freeze curve: target {self.metric} by frozen layers (best k = {self.best_k})", title_justify="left")
+        for col in ("k", "frozen", self.metric, "± std"):
+            t.add_column(col, justify="left" if col == "frozen" else "right")
+        for k, m, s in zip(self.ks, self.mean, self.std):
+            frozen = ", ".join(self.layers[:k]) or "none"
+            mark = " *" if k == self.best_k else ""
+            t.add_row(str(k), frozen, f"{m:.4f}{mark}", f"{s:.4f}")
+        t.add_section()
+        t.add_row("-", "from scratch", f"{self.scratch_mean:.4f}", f"{self.scratch_std:.4f}")
+        return t
+
+    def html_section(self) -> tuple[str, str, str, str]:
+        """``(id, title, lead, body)`` for a lens report page."""
+        from . import _html as H
+
+        rows = [[k, ", ".join(self.layers[:k]) or "none", f"{m:.4f}", f"{s:.4f}"] for k, m, s in zip(self.ks, self.mean, self.std)]
+        rows.append(["-", "from scratch", f"{self.scratch_mean:.4f}", f"{self.scratch_std:.4f}"])
+        classes = [["ok" if r[0] == self.best_k else ""] * 4 for r in rows]
+        lead = f"Target {self.metric} after fine-tuning with the first k hidden layers frozen; best k = {self.best_k}."
+        return "freeze-curve", "Freeze curve", lead, H.table_html(["k", "frozen", self.metric, "± std"], rows, classes)
+
+
+def freeze_curve(
+    model: Any,
+    X_target: Any,
+    y_target: Any,
+    *,
+    n_splits: int = 3,
+    test_size: float = 0.3,
+    params: dict[str, Any] | None = None,
+    random_state: int = 0,
+) -> FreezeCurve:
+    """Target score of fine-tuning ``model`` with its first k hidden layers frozen, k = 0..depth.
+
+    ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`
+    (its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``).
+    Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
+    ``test_size`` of them for scoring (accuracy or R²).
+
+    >>> curve = freeze_curve(src, X_target, y_target)
+    >>> curve.best_k, curve.table()
+    """
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+    if not hasattr(model, "network_") or not hasattr(model, "set_params") or "freeze" not in model.get_params():
+        raise TypeError(f"freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
+    if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 1:
+        raise ValueError(f"n_splits must be an integer >= 1. Received: n_splits={n_splits!r}.")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be in (0, 1). Received: test_size={test_size!r}.")
+    y = np.asarray(y_target)
+    if y.shape[0] != X_target.shape[0]:
+        raise ValueError(f"X_target has {X_target.shape[0]} rows but y_target has {y.shape[0]}: pass one label per row.")
+    clf = is_classifier(model)
+    splitter_cls = StratifiedShuffleSplit if clf and np.unique(y, return_counts=True)[1].min() >= 2 else ShuffleSplit
+    splits = list(splitter_cls(n_splits=n_splits, test_size=test_size, random_state=random_state).split(np.zeros(len(y)), y))
+    base = {k: v for k, v in model.get_params(deep=False).items() if k not in ("init_from", "freeze", "verbose", "warm_start", "domain_adaptation")}
+    base["early_stopping"] = False  # few target rows: a validation split of them stops at noise (params may turn it on)
+    base.update(params or {})
+    names = list(model.network_.hidden_names)
+    take = (lambda X, i: X.iloc[i]) if hasattr(X_target, "iloc") else (lambda X, i: X[i])
+
+    def run(init_from: Any, freeze: Any) -> list[float]:
+        out = []
+        for seed, (tr, te) in enumerate(splits):
+            est = type(model)(**{**base, "random_state": random_state + seed, "init_from": init_from, "freeze": freeze})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a short fine-tune rarely "converges": not the point here
+                est.fit(take(X_target, tr), y[tr])
+            out.append(float(est.score(take(X_target, te), y[te])))
+        return out
+
+    scores = [run(model, k) for k in range(len(names) + 1)]
+    scratch = run(None, None)
+    return FreezeCurve(
+        ks=list(range(len(names) + 1)), layers=names,
+        mean=[float(np.mean(s)) for s in scores], std=[float(np.std(s)) for s in scores], scores=scores,
+        scratch_mean=float(np.mean(scratch)), scratch_std=float(np.std(scratch)), metric="accuracy" if clf else "r2",
+    )
+
+
+__all__ = ["FreezeCurve", "freeze_curve"]

@@ -1,0 +1,142 @@
+"""Domain-adversarial training (DANN, Ganin et al. 2016): adapt to a domain without its labels.
+
+A domain head reads the last hidden layer through a gradient-reversal layer
+(identity forward, ``-λ ·`` gradient backward) and learns to tell source rows
+from target rows; the reversed gradient pushes the hidden layers towards
+features the domain head cannot separate, while the task head keeps them
+useful on the labelled source rows. ``λ`` ramps up as ``2 / (1 + e^{-10 p}) - 1``
+over training progress ``p`` (Ganin's schedule), so the task is learned first.
+Trained through autograd on the project's flat-buffer optimizers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ._losses import Loss
+from ._optim import FlatParams, make_optimizer
+from ._stopping import History
+
+
+class GradientReversal(torch.autograd.Function):
+    """``forward(x, λ) = x``; ``backward(g) = -λ g`` (no gradient for ``λ``)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, lambd: float) -> Tensor:  # type: ignore[override]
+        ctx.lambd = float(lambd)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+        return -ctx.lambd * grad, None
+
+
+def grad_reverse(x: Tensor, lambd: float = 1.0) -> Tensor:
+    """``x`` unchanged, with its gradient multiplied by ``-lambd`` on the way back."""
+    return GradientReversal.apply(x, lambd)  # type: ignore[no-any-return]
+
+
+def dann_lambda(progress: float) -> float:
+    """Ganin's ramp ``2 / (1 + exp(-10 p)) - 1`` for training progress ``p`` in [0, 1]."""
+    return 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
+
+
+class _DANN(nn.Module):
+    """The network plus a domain head on its last hidden layer (one module: one flat buffer)."""
+
+    def __init__(self, network: nn.Module, units: int, width: int) -> None:
+        super().__init__()
+        self.network = network
+        self.domain = nn.Sequential(nn.Linear(units, width), nn.ReLU(), nn.Linear(width, 1))
+
+
+def train_dann(
+    network: nn.Module,
+    X: Tensor,
+    Y: Tensor,
+    X_target: Tensor,
+    *,
+    loss: Loss,
+    solver: str = "adam",
+    learning_rate_init: float = 1e-3,
+    batch_size: int = 200,
+    max_epochs: int = 200,
+    alpha: float = 0.0,
+    domain_weight: float = 1.0,
+    domain_width: int = 64,
+    generator: torch.Generator | None = None,
+    optimizer_kwargs: dict[str, Any] | None = None,
+    history: History | None = None,
+) -> History:
+    """Train ``network`` on labelled ``(X, Y)`` and unlabelled ``X_target`` in place (DANN).
+
+    ``network``: a :class:`~hiddenlayers.Network` (its ``forward(x, return_hidden=True)``
+    gives the hidden layers); each step pairs a source batch with a target batch
+    of the same size (the target rows cycle). The loss per step is the task loss
+    (batch mean, plus ``alpha/2 · |W|²`` per row) plus ``domain_weight`` times the
+    domain head's binary cross-entropy; ``history.train_loss`` records the task loss.
+    """
+    history = history if history is not None else History()
+    n, n_t = X.shape[0], X_target.shape[0]
+    if n_t < 1:
+        raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
+    batch_size = max(1, min(int(batch_size), n))
+    with torch.no_grad():
+        units = network(X[:2], return_hidden=True)[1][-1].flatten(1).shape[1]
+    model = _DANN(network, units, domain_width).to(dtype=X.dtype, device=X.device)
+    flat = FlatParams(model)
+    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
+    weights = [m.weight for m in network.modules() if isinstance(m, nn.Linear) and m.weight.requires_grad]
+    bce = nn.BCEWithLogitsLoss()
+    n_batches = math.ceil(n / batch_size)
+    total_steps = max(1, max_epochs * n_batches)
+    step = 0
+    t0 = time.perf_counter()
+    model.train()
+    try:
+        for _epoch in range(max_epochs):
+            perm = torch.randperm(n, generator=generator).to(X.device)
+            perm_t = torch.randperm(n_t, generator=generator).to(X.device)
+            total = 0.0
+            for b, start in enumerate(range(0, n, batch_size)):
+                idx = perm[start : start + batch_size]
+                tidx = perm_t[torch.arange(b * batch_size, b * batch_size + len(idx)) % n_t]
+                xb = torch.cat([X[idx], X_target[tidx]])
+                flat.grad.zero_()
+                out, hidden = network(xb, return_hidden=True)
+                m = len(idx)
+                task_sum = loss.value(out[:m], Y[idx], None)
+                lambd = dann_lambda(step / total_steps)
+                d_logit = model.domain(grad_reverse(hidden[-1].flatten(1), lambd)).squeeze(1)
+                d_label = torch.cat([torch.zeros(m), torch.ones(len(tidx))]).to(d_logit)
+                objective = task_sum / m + domain_weight * bce(d_logit, d_label)
+                if alpha:
+                    objective = objective + 0.5 * alpha / m * sum((W * W).sum() for W in weights)
+                objective.backward()
+                optimizer.step(learning_rate_init)
+                total += float(task_sum.detach())
+                step += 1
+            train_loss = total / n
+            history.epoch.append(len(history.epoch) + 1)
+            history.train_loss.append(train_loss)
+            history.val_loss.append(math.nan)
+            history.val_score.append(math.nan)
+            history.lr.append(learning_rate_init)
+            history.time.append(time.perf_counter() - t0)
+            if not math.isfinite(train_loss):
+                history.stop_reason = "diverged"
+                break
+        else:
+            history.stop_reason = "max_epochs"
+    finally:
+        model.eval()
+        flat.release()
+    return history
+
+
+__all__ = ["GradientReversal", "dann_lambda", "grad_reverse", "train_dann"]

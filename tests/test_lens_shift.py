@@ -1,0 +1,105 @@
+"""lens.domain_shift: MMD² with a permutation test, proxy A-distance, per hidden layer."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+import hiddenlayers as hl
+from hiddenlayers.lens._shift import mmd2_permutation, proxy_a_distance
+
+
+@pytest.fixture(scope="module")
+def digits_model():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    perm = np.random.default_rng(0).permutation(len(y))
+    X, y = X[perm], y[perm]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = hl.MLPClassifier((32, 16), max_iter=40, random_state=0).fit(X[:900], y[:900])
+    return model, X, y
+
+
+def test_mmd2_matches_the_formula():
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(5, 3)), rng.normal(size=(4, 3)) + 0.5
+    Z = np.vstack([A, B])
+    D = ((Z[:, None] - Z[None]) ** 2).sum(-1)
+    K = np.exp(-D / np.median(D[~np.eye(9, dtype=bool)]))
+    kss, ktt, kst = K[:5, :5], K[5:, 5:], K[:5, 5:]
+    want = (kss.sum() - 5) / 20 + (ktt.sum() - 4) / 12 - 2 * kst.mean()
+    got, p = mmd2_permutation(A, B, n_permutations=50, rng=np.random.default_rng(0))
+    assert got == pytest.approx(want, rel=1e-10)
+    assert 1 / 51 <= p <= 1.0
+
+
+def test_false_alarms_match_the_level_and_shift_grows():
+    rng = np.random.default_rng(2)
+    p_values = [mmd2_permutation(rng.normal(size=(30, 4)), rng.normal(size=(30, 4)), n_permutations=99, rng=rng)[1] for _ in range(40)]
+    rate = float(np.mean(np.array(p_values) < 0.05))
+    assert rate <= 0.15  # level 0.05; 40 draws: 0.15 is ~3 standard errors above it
+    A = rng.normal(size=(60, 4))
+    mmds = [mmd2_permutation(A, rng.normal(size=(60, 4)) + s, n_permutations=20, rng=rng)[0] for s in (0.0, 0.5, 1.0, 2.0)]
+    assert abs(mmds[0]) < 0.02 and mmds[0] < mmds[1] < mmds[2] < mmds[3]
+
+
+def test_proxy_a_distance_is_near_0_or_2():
+    rng = np.random.default_rng(3)
+    same = proxy_a_distance(rng.normal(size=(200, 3)), rng.normal(size=(200, 3)))
+    apart = proxy_a_distance(rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) + 5)
+    assert same < 0.5 and apart == pytest.approx(2.0)
+
+
+def test_planted_shift_is_seen_from_the_first_layer(digits_model):
+    model, X, y = digits_model
+    quiet = hl.lens.domain_shift(model, X[:400], X[400:800], n_permutations=99, max_rows=400)
+    assert [r.layer for r in quiet.rows] == ["hidden1", "hidden2"]
+    assert quiet.shifted() == []
+    Xt = X[900:1300].copy()
+    Xt[:, 26:30] = Xt[:, 26:30] * 2.0 + 0.5  # a few input features scaled and offset
+    loud = hl.lens.domain_shift(model, X[:400], Xt, y_target=y[900:1300], tuned=model, n_permutations=99, max_rows=400)
+    assert loud.shifted() == ["hidden1", "hidden2"]
+    assert loud.rows[0].mmd2 > 10 * max(quiet.rows[0].mmd2, 1e-4)
+    assert loud.rows[0].a_distance > quiet.rows[0].a_distance
+    assert all(r.cka_tuned == pytest.approx(1.0) for r in loud.rows)  # the "tuned" model is the source itself
+    assert all(0.5 < r.target_probe <= 1.0 for r in loud.rows)
+    sid, title, lead, body = loud.html_section()
+    assert sid == "domain-shift" and "hidden1, hidden2" in body and "<table>" in body
+    assert loud.html().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        ({"n_permutations": 0}, r"n_permutations must be an integer >= 1\. Received: n_permutations=0\."),
+        ({"max_rows": 2}, r"max_rows must be an integer >= 4\."),
+        ({"level": 1.5}, r"level must be in \(0, 1\)\."),
+        ({"y_target": [0, 1]}, r"X_target has 50 rows but y_target has 2: pass one label per target row\."),
+    ],
+)
+def test_bad_arguments(digits_model, kw, msg):
+    model, X, _ = digits_model
+    with pytest.raises(ValueError, match=msg):
+        hl.lens.domain_shift(model, X[:50], X[50:100], **kw)
+
+
+def test_freeze_curve_on_few_target_rows(digits_model):
+    model, X, y = digits_model
+    Xt, yt = X[1000:1090], y[1000:1090]  # 9 labelled rows per class
+    curve = hl.lens.freeze_curve(model, Xt, yt, n_splits=2, params={"max_iter": 30})
+    assert curve.ks == [0, 1, 2] and curve.layers == ["hidden1", "hidden2"] and curve.metric == "accuracy"
+    assert len(curve.scores) == 3 and all(len(s) == 2 for s in curve.scores)
+    assert curve.best_k == int(np.argmax(curve.mean))
+    assert max(curve.mean) > curve.scratch_mean + 0.05  # the source's layers help on so few rows
+    assert curve.to_dict()["best_k"] == curve.best_k
+    assert "Freeze curve" == curve.html_section()[1]
+
+
+def test_freeze_curve_needs_an_mlp(digits_model):
+    _, X, y = digits_model
+    with pytest.raises(TypeError, match="freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: MLPClassifier."):
+        hl.lens.freeze_curve(hl.MLPClassifier(), X[:50], y[:50])

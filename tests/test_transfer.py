@@ -1,0 +1,285 @@
+"""init_from / freeze: copy hidden layers from a source model, keep frozen layers fixed."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+import hiddenlayers as hl
+from hiddenlayers.network import Network
+from hiddenlayers.training import copy_hidden_layers, frozen
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def source(digits):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((24, 16), max_iter=15, random_state=0).fit(X[:600], y[:600])
+
+
+def _fit(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((24, 16), max_iter=5, random_state=1, **kw)
+
+
+@pytest.mark.parametrize("engine", ["auto", "autograd"])
+@pytest.mark.parametrize("solver,alpha", [("adam", 1e-3), ("sgd", 1e-2), ("adamw", 1e-2)])
+def test_frozen_layer_is_bit_identical(digits, source, engine, solver, alpha):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = hl.MLPClassifier((24, 16), max_iter=5, random_state=1, init_from=source, freeze=1, engine=engine, solver=solver, alpha=alpha).fit(X[600:800], y[600:800])
+    assert t.transferred_ == ["hidden1", "hidden2"]
+    assert t.frozen_ == ["hidden1"]
+    assert np.array_equal(t.coefs_[0], source.coefs_[0]) and np.array_equal(t.intercepts_[0], source.intercepts_[0])
+    assert not np.array_equal(t.coefs_[1], source.coefs_[1])  # the unfrozen copy trained on
+    assert all(p.requires_grad for p in t.network_.parameters())  # flags restored after fit
+
+
+def test_freeze_by_name_and_engines_agree(digits, source):
+    X, y = digits
+    fits = [_fit(init_from=source, freeze=["hidden2"], engine=e).fit(X[600:800], y[600:800]) for e in ("auto", "autograd")]
+    for t in fits:
+        assert t.frozen_ == ["hidden2"]
+        assert np.array_equal(t.coefs_[1], source.coefs_[1])
+        assert not np.array_equal(t.coefs_[0], source.coefs_[0])  # gradient still flows through the frozen layer
+    np.testing.assert_allclose(fits[0].coefs_[0], fits[1].coefs_[0], rtol=1e-4, atol=1e-5)
+
+
+def test_mismatched_layer_is_a_clear_error(digits, source):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"init_from: layer hidden2 does not match: source DenseLayer \(16, 24\) vs target DenseLayer \(20, 24\)"):
+        hl.MLPClassifier((24, 20), init_from=source).fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match=r"layer hidden1 does not match: source DenseLayer \(24, 64\) vs target DenseLayer \(24, 10\)"):
+        hl.MLPClassifier((24,), init_from=source).fit(X[:50, :10], y[:50])
+
+
+def test_deeper_target_copies_the_shared_layers_and_says_so(digits, source, capsys):
+    X, y = digits
+    t = _fit(init_from=source, verbose=True, freeze=2)
+    t.set_params(hidden_layer_sizes=(24, 16, 8)).fit(X[600:700], y[600:700])
+    assert t.transferred_ == ["hidden1", "hidden2"]
+    out = capsys.readouterr().out
+    assert "init_from MLPClassifier: copied hidden1, hidden2; new: hidden3" in out
+    assert "frozen: hidden1, hidden2" in out
+
+
+@pytest.mark.parametrize(
+    "freeze,err,msg",
+    [
+        (3, ValueError, r"freeze must be 0\.\.2 \(the number of hidden layers to keep fixed\)\. Received: freeze=3\."),
+        (["hidden9"], ValueError, r"freeze names unknown layer\(s\) \['hidden9'\]: the hidden layers are \['hidden1', 'hidden2'\]\."),
+        (1.5, TypeError, r"freeze must be an int"),
+    ],
+)
+def test_bad_freeze(digits, freeze, err, msg):
+    X, y = digits
+    with pytest.raises(err, match=msg):
+        _fit(freeze=freeze).fit(X[:50], y[:50])
+
+
+def test_bad_init_from(digits, tmp_path):
+    X, y = digits
+    with pytest.raises(TypeError, match="init_from must be a fitted model"):
+        _fit(init_from=hl.MLPClassifier()).fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="init_from: no model file at"):
+        _fit(init_from=str(tmp_path / "nope.safetensors")).fit(X[:50], y[:50])
+
+
+def test_columns_matched_by_name(digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    cols = [f"px{i}" for i in range(X.shape[1])]
+    src = _fit().fit(pd.DataFrame(X[:300], columns=cols), y[:300])
+    order = cols[::-1]
+    t = _fit(init_from=src, freeze=1).fit(pd.DataFrame(X[300:500], columns=cols)[order], y[300:500])
+    np.testing.assert_array_equal(t.coefs_[0], src.coefs_[0][::-1])  # rows of coefs_ follow the columns
+    with pytest.raises(ValueError, match=r"input column\(s\) \['extra'\] are not among the source model's columns"):
+        _fit(init_from=src).fit(pd.DataFrame(X[:50], columns=cols).assign(extra=1.0), y[:50])
+
+
+def test_model_file_source_records_provenance(digits, source, tmp_path):
+    import hashlib
+
+    X, y = digits
+    path = tmp_path / "src.safetensors"
+    source.save(path)
+    t = _fit(init_from=str(path), freeze=1).fit(X[600:700], y[600:700])
+    assert np.array_equal(t.coefs_[0], source.coefs_[0])
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert t.provenance_ == {"source": "src.safetensors", "source_sha256": sha, "transferred": ["hidden1", "hidden2"], "frozen": ["hidden1"]}
+    out = tmp_path / "tgt.safetensors"
+    t.save(out)
+    loaded = hl.load(out)
+    assert loaded.provenance_ == t.provenance_ and loaded.init_from is None
+    np.testing.assert_array_equal(loaded.predict(X[:20]), t.predict(X[:20]))
+
+
+def test_head_first_schedule(digits, source):
+    X, y = digits
+    t = _fit(init_from=source, freeze="head_first").fit(X[600:800], y[600:800])
+    assert t.frozen_ == []
+    assert not np.array_equal(t.coefs_[0], source.coefs_[0])  # phase 2 trained every layer
+    assert t.history_.lr[-1] == pytest.approx(t.learning_rate_init * 0.1)  # ... at the lower rate
+    assert len(t.history_) == 10  # 5 epochs head only, then 5 of everything
+
+
+def test_params_and_clone_keep_the_new_arguments(digits, source):
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = digits
+    est = hl.MLPClassifier(init_from=source, freeze=["hidden1"])
+    assert est.get_params()["init_from"] is source and est.get_params()["freeze"] == ["hidden1"]
+    with pytest.raises(TypeError, match="wrap it in sklearn.frozen.FrozenEstimator"):
+        clone(est).fit(X[:50], y[:50])  # clone unfits an estimator parameter: say how to keep it
+    c = clone(_fit(init_from=FrozenEstimator(source), freeze=["hidden1"]))
+    assert c.freeze == ["hidden1"]
+    c.fit(X[:100], y[:100])
+    assert np.array_equal(c.coefs_[0], source.coefs_[0])
+
+
+def test_regressor_freezes_too(digits, source):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = hl.MLPRegressor(hidden_layer_sizes=(24, 16), max_iter=5, random_state=0, init_from=source, freeze=2).fit(X[:200], y[:200] / 9.0)
+    assert np.array_equal(r.coefs_[1], source.coefs_[1])
+
+
+@pytest.mark.parametrize(
+    "in_shape,spec,vocab",
+    [((1, 8, 8), "conv4k3,pool2,16", None), (12, "embed8,lstm6,10", 30), ((12, 3), "conv5k3,gru4,8", None)],
+)
+def test_application_layers_copy_and_freeze(in_shape, spec, vocab):
+    torch.manual_seed(0)
+    src, tgt = (Network(in_shape, spec, n_out, vocab_size=vocab) for n_out in (3, 5))
+    copied = copy_hidden_layers(src, tgt)
+    assert copied == src.hidden_names
+    for a, b in zip(src.state_dict().items(), tgt.state_dict().items()):
+        if not a[0].startswith("head"):
+            assert torch.equal(a[1], b[1]), a[0]
+    with frozen(tgt, copied[:1]):
+        assert not any(p.requires_grad for p in getattr(tgt, copied[0]).parameters())
+    assert all(p.requires_grad for p in tgt.parameters())
+    other = Network(in_shape, spec.replace("8", "9", 1) if vocab else spec.replace("conv4", "conv3").replace("conv5", "conv2"), 3, vocab_size=vocab)
+    with pytest.raises(ValueError, match=r"init_from: layer hidden1 does not match"):
+        copy_hidden_layers(src, other)
+
+
+def test_gradient_reversal_against_a_hand_computation():
+    from hiddenlayers.training import dann_lambda, grad_reverse
+
+    torch.manual_seed(0)
+    h = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    w, b = torch.randn(3, dtype=torch.float64), 0.3
+    d = torch.tensor([0, 0, 0, 1, 1, 1], dtype=torch.float64)
+    lam = 0.7
+    z = grad_reverse(h, lam) @ w + b
+    assert torch.equal(grad_reverse(h, lam), h)  # identity forward
+    torch.nn.functional.binary_cross_entropy_with_logits(z, d).backward()
+    # by hand: dBCE/dz = (sigmoid(z) - d) / n, dz/dh = w; the reversal multiplies by -λ
+    zz = h.detach() @ w + b
+    want = -lam * ((torch.sigmoid(zz) - d) / 6)[:, None] * w[None, :]
+    torch.testing.assert_close(h.grad, want, rtol=1e-12, atol=1e-12)
+    assert dann_lambda(0.0) == 0.0 and dann_lambda(1.0) == pytest.approx(0.99991, abs=1e-5)
+
+
+def test_dann_fit_and_its_errors(digits, source):
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = hl.MLPClassifier((24, 16), max_iter=4, random_state=0, domain_adaptation="dann").fit(X[:300], y[:300], X_target=Xt)
+    assert d.n_iter_ == 4 and len(d.loss_curve_) == 4 and d.stop_reason_ == "max_epochs"
+    assert d.predict(Xt).shape == (200,)
+    assert all(p.grad is None for p in d.network_.parameters())  # the domain head's buffer is released
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = hl.MLPClassifier((24, 16), max_iter=2, random_state=0, domain_adaptation="dann", init_from=source, freeze=1).fit(X[:100], y[:100], X_target=Xt)
+    assert np.array_equal(f.coefs_[0], source.coefs_[0])  # freezing holds under DANN too
+    cases = [
+        ({}, {"X_target": Xt}, "X_target \\(unlabelled target rows\\) is used only with domain_adaptation='dann'"),
+        ({"domain_adaptation": "dann"}, {}, "domain_adaptation='dann' needs unlabelled target rows: call fit\\(X, y, X_target=...\\)"),
+        ({"domain_adaptation": "dann", "solver": "lbfgs"}, {"X_target": Xt}, "does not support solver='lbfgs'"),
+        ({"domain_adaptation": "coral"}, {"X_target": Xt}, "domain_adaptation must be None or 'dann'. Received: domain_adaptation='coral'."),
+        ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "X has 5 features"),
+    ]
+    for params, kw, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)
+
+
+@pytest.fixture(scope="module")
+def csvs(tmp_path_factory, digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    d = tmp_path_factory.mktemp("transfer_cli")
+    cols = [f"px{i}" for i in range(X.shape[1])]
+    pd.DataFrame(X[:400], columns=cols).assign(y=y[:400]).to_csv(d / "source.csv", index=False)
+    tgt = pd.DataFrame(X[400:600], columns=cols).assign(y=y[400:600])
+    tgt[cols[::-1] + ["y"]].to_csv(d / "target.csv", index=False)  # the same columns in another order
+    return d
+
+
+def test_cli_train_init_from_freeze_info_and_shift(csvs):
+    from cli_helpers import assert_user_error, ok, run
+    from hiddenlayers.ship import read_metadata
+
+    d = csvs
+    ok("train", d / "source.csv", "--target", "y", "--hidden", "16,8", "--epochs", "10", "--out", d / "src.safetensors", "-q")
+    ok("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "1", "--epochs", "5", "--out", d / "tgt.safetensors", "-q")
+    src, tgt = hl.load(d / "src.safetensors"), hl.load(d / "tgt.safetensors")
+    assert tgt.network_.spec.to_text() == src.network_.spec.to_text()  # --hidden defaults to the source's layers
+    np.testing.assert_array_equal(tgt.coefs_[0], src.coefs_[0])  # frozen, and read through the source's column order
+    prov = read_metadata(d / "tgt.safetensors")["provenance"]
+    assert prov["source"] == "src.safetensors" and prov["frozen"] == ["hidden1"] and len(prov["source_sha256"]) == 64
+    info = ok("info", d / "tgt.safetensors").output
+    assert "started from" in info and "src.safetensors" in info and "frozen layers" in info
+    res = ok("inspect", d / "src.safetensors", d / "target.csv", "--shift-from", d / "source.csv", "--out", d / "shift.html")
+    assert "domain shift per hidden layer" in res.output
+    assert "Domain shift" in (d / "shift.html").read_text()
+    assert_user_error(run("train", d / "target.csv", "--target", "y", "--freeze", "1", "--out", d / "x.safetensors"), "--freeze needs --init-from")
+    assert_user_error(
+        run("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "hidden7", "--out", d / "x.safetensors"),
+        "freeze names unknown layer(s) ['hidden7']",
+    )
+
+
+def test_applications_take_init_from_and_freeze(digits):
+    X, y = digits
+    imgs = X[:300].reshape(-1, 1, 8, 8)
+    kw = dict(max_iter=2, early_stopping=False, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(imgs, y[:300])
+    tgt = hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze=1, **kw).fit(X[300:500].reshape(-1, 1, 8, 8), y[300:500] % 2)
+    assert tgt.transferred_ == ["hidden1", "hidden2", "hidden3"] and tgt.frozen_ == ["hidden1"]
+    assert torch.equal(tgt.network_.hidden1.state_dict()["conv.weight"] if "conv.weight" in tgt.network_.hidden1.state_dict() else next(iter(tgt.network_.hidden1.state_dict().values())),
+                       next(iter(src.network_.hidden1.state_dict().values())))
+    texts = ["good fine great film", "bad awful poor plot", "great acting good", "poor bad boring"] * 10
+    labels = [1, 0, 1, 0] * 10
+    tkw = dict(max_iter=2, early_stopping=False, random_state=0)
+    ts = hl.TextClassifier("embed8,gru6", **tkw).fit(texts, labels)
+    tt = hl.TextClassifier("embed8,gru6", init_from=ts, freeze=["hidden1"], **tkw).fit(["good plot", "awful film"] * 10, [1, 0] * 10)
+    assert tt.transferred_ == ["hidden1", "hidden2"] and tt.tokenizer_.to_json() == ts.tokenizer_.to_json()  # the source's vocabulary
+    assert torch.equal(tt.network_.hidden1.state_dict()["embedding.weight"] if "embedding.weight" in tt.network_.hidden1.state_dict() else next(iter(tt.network_.hidden1.state_dict().values())),
+                       next(iter(ts.network_.hidden1.state_dict().values())))
+    seqs = [np.random.default_rng(i).normal(size=(6, 3)) for i in range(40)]
+    ss = hl.SequenceClassifier("lstm5", **tkw).fit(seqs, [i % 2 for i in range(40)])
+    st = hl.SequenceClassifier("lstm5", init_from=ss, freeze=1, **tkw).fit(seqs[:20], [i % 3 for i in range(20)])
+    assert st.frozen_ == ["hidden1"]
+    for k, v in ss.network_.hidden1.state_dict().items():
+        assert torch.equal(v, st.network_.hidden1.state_dict()[k]), k
+    with pytest.raises(ValueError, match="freeze='head_first' is for MLPClassifier/MLPRegressor"):
+        hl.SequenceClassifier("lstm5", init_from=ss, freeze="head_first", **tkw).fit(seqs[:20], [i % 2 for i in range(20)])
