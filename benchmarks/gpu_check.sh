@@ -5,6 +5,8 @@ set -o pipefail
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
 if [ -d .gpu_carry ]; then cp -r .gpu_carry/. . ; fi
+# wheels the device image lacks (captum, for the lens test), carried in .gpu_wheels/ (git-ignored)
+if [ -d .gpu_wheels ]; then python3 -m pip install --no-deps -q .gpu_wheels/*.whl 2>&1 | tail -1; fi
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}  # pip install -e fails there (no build deps offline)
 nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv | tee "$OUT/gpu.txt"
 timeout 150 python3 -m pytest tests/test_cuda.py tests/test_precision.py -q -p no:cacheprovider -n 0 2>&1 | tee "$OUT/tests.log" | tail -25
