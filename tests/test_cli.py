@@ -320,7 +320,11 @@ ISSUE_TABLE = "a,b,y\n1,x,0\n3,4,1\n,,\n5,6\n"
 
 def test_train_says_which_rows_it_dropped_and_why(tmp_path):
     (tmp_path / "t.csv").write_text(ISSUE_TABLE)
-    result = run("train", tmp_path / "t.csv", "--target", "y", "--epochs", "2", "-q", "--json", "-o", tmp_path / "m.safetensors")
+    # one row per class is left: the data checks refuse it, and say which rows went where
+    refused = run("train", tmp_path / "t.csv", "--target", "y", "--epochs", "2", "-q", "--json", "-o", tmp_path / "m.safetensors")
+    assert_user_error(refused, "data check: 2 labelled row(s) for 2 classes, one row per class")
+    assert "(dropped 2 of 4 data rows of " in refused.stderr and "(line 5); 1 with no value in the target column 'y' (line 4))" in refused.stderr
+    result = run("train", tmp_path / "t.csv", "--target", "y", "--epochs", "2", "-q", "--json", "--no-check", "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         f"note: dropped 2 of 4 data rows of '{tmp_path / 't.csv'}': 1 with fewer fields than the 3 header columns (line 5); "

@@ -106,7 +106,8 @@ def run_train(
         checked = fast_check_for_train(frame, found, data, target, features, task)
     prep = prepare(data, target, features, task, max_categories)
     if checked is not None and checked.fatal:
-        raise UserError(f"data check: {checked.fatal[0].message}: {checked.fatal[0].fix} (see `hiddenlayers check`).")
+        dropped = f" ({prep['dropped']})" if prep["dropped"] else ""
+        raise UserError(f"data check: {checked.fatal[0].message}: {checked.fatal[0].fix}{dropped} (see `hiddenlayers check`).")
     X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000

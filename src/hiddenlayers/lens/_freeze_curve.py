@@ -81,8 +81,13 @@ def freeze_curve(
     Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
     ``test_size`` of them for scoring (accuracy or R²).
 
-    >>> curve = freeze_curve(src, X_target, y_target)
-    >>> curve.best_k, curve.table()
+    >>> import hiddenlayers as hl
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> src = hl.MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=30, random_state=0).fit(X[:900] / 16, y[:900])
+    >>> curve = freeze_curve(src, X[900:1100] / 16, y[900:1100], n_splits=2, params={"max_iter": 20})
+    >>> curve.best_k in range(3)
+    True
     """
     from sklearn.base import is_classifier
     from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit

@@ -312,7 +312,7 @@ def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
 
     lead = "What the data checks found before training (hiddenlayers.check)."
     if data_report is None:
-        if isinstance(X, (torch.Tensor, list)) or np.ndim(X) != 2 or hasattr(X, "toarray"):
+        if isinstance(X, (torch.Tensor, list, tuple)) or np.ndim(X) != 2 or hasattr(X, "toarray"):  # ids, sequences, images, sparse
             return lead, H.na_html("the input is not a table; pass data_report=hl.check(...) for the data it came from.")
         data_report = check(X, y, fast=True)
         lead = "The fast data checks on the rows given to the report (hl.check(X, y) runs them all)."

@@ -189,8 +189,14 @@ def domain_shift(
     ``tuned`` (the model fine-tuned on the target, same layer names) adds the linear CKA
     between each source layer and its tuned self on the target rows.
 
-    >>> shift = domain_shift(src, X_source, X_target)
-    >>> shift.table(); shift.shifted()
+    >>> import numpy as np, hiddenlayers as hl
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 6)); y = (X[:, 0] > 0).astype(int)
+    >>> src = hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(X, y)
+    >>> X_new = X + np.array([3.0, 0, 0, 0, 0, 0])  # the first feature moved by 3 standard deviations
+    >>> shift = domain_shift(src, X[:200], X_new[200:], n_permutations=200)
+    >>> shift.shifted()
+    ['hidden1']
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) or n_permutations < 1:
         raise ValueError(f"n_permutations must be an integer >= 1. Received: n_permutations={n_permutations!r}.")
