@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, installed once (idempotent):
-# - chromium: renders the lens HTML report headlessly (tests/test_lens_browser.py);
+# - chromium: renders the lens HTML report headlessly (tests/lens/test_lens_browser.py);
 # - postgresql: server binaries (initdb, pg_ctl) for the shared-search test
-#   (tests/test_search.py), started and stopped by the test itself.
+#   (tests/rightsize/test_search.py), started and stopped by the test itself.
 # - wrk (passed by `make bench`): the HTTP load generator of benchmarks/bench_serve.py.
 # Extra packages can be named as arguments (`make examples` passes the data sets).
 # Never fails: without root or apt-get it says so, and the tests that need a

@@ -9,5 +9,5 @@ if [ -d .gpu_carry ]; then cp -r .gpu_carry/. . ; fi
 if [ -d .gpu_wheels ]; then python3 -m pip install --no-deps -q .gpu_wheels/*.whl 2>&1 | tail -1; fi
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}  # pip install -e fails there (no build deps offline)
 nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv | tee "$OUT/gpu.txt"
-timeout 150 python3 -m pytest tests/test_cuda.py tests/test_precision.py -q -p no:cacheprovider -n 0 2>&1 | tee "$OUT/tests.log" | tail -25
+timeout 240 python3 -m pytest tests/test_cuda.py tests/training/test_precision.py -q -p no:cacheprovider -n 0 2>&1 | tee "$OUT/tests.log" | tail -25
 cd benchmarks && timeout 235 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log"

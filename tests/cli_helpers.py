@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from hiddenlayers.cli._app import app
+from hiddenlayers.cli import app
 
 runner = CliRunner()
 

@@ -39,3 +39,21 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "t.csv"
     pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label}).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    """Iris, standardised (what most estimator tests fit on)."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="session")
+def iris_raw() -> tuple[np.ndarray, np.ndarray]:
+    """Iris as scikit-learn ships it (for side-by-side runs with scikit-learn's MLP)."""
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)

@@ -4,7 +4,7 @@ Pickles name the module of each class they hold (``hiddenlayers.layers.DenseLaye
 ``hiddenlayers.apps.image.ImageClassifier``, ...), and user code may import
 ``hiddenlayers.modelfile``. The move into stage packages kept every class, so a
 small import hook maps each old path to its new module: old pickles unpickle
-and old imports work (``tests/test_legacy_files.py``).
+and old imports work (``tests/ship/test_legacy_files.py``).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and

@@ -7,7 +7,7 @@ imports its siblings at import time, which rules out import circles.
 
 A public name is never the name of a submodule: importing a submodule sets an
 attribute of its package, which would replace a function of the same name
-(``tests/test_init.py`` walks every submodule to prove it cannot happen).
+(``tests/test_public_api.py`` walks every submodule to prove it cannot happen).
 """
 
 from __future__ import annotations

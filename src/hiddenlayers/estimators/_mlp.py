@@ -212,6 +212,18 @@ class _BaseMLP(BaseEstimator, ABC):
         return float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     # ----------------------------------------------------------- inference
+    def replace_network(self, network: torch.nn.Module) -> None:
+        """Make ``network`` (same inputs and outputs) this fitted model's network.
+
+        For tools that edit a fitted network in place or build a smaller one
+        (``hl.prune``): the optimizer state is reset (the next ``partial_fit``
+        starts a fresh one) and ``predict``'s cached weights are refreshed.
+        """
+        self._require_fitted()
+        self.network_ = network.eval()
+        self._optimizer_state = None
+        self._cache_weights()
+
     def _cache_weights(self) -> None:
         """Refresh the NumPy weight copies ``predict`` uses (after any change to ``network_``)."""
         cache_weights(self)
@@ -348,6 +360,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             else:
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
+
+    @property
+    def label_type_(self) -> str:
+        """What ``y`` was: ``"binary"``, ``"multiclass"`` or ``"multilabel-indicator"`` (scikit-learn's ``type_of_target``)."""
+        self._require_fitted()
+        return str(self._label_binarizer.y_type_)
 
     def _decode(self, z: np.ndarray) -> np.ndarray:
         lb = self._label_binarizer

@@ -1,7 +1,7 @@
 """The parameter tables of ``MLPClassifier`` and ``MLPRegressor``: each parameter once.
 
 Each row names a constructor parameter, what it accepts, its default (equal to the
-``__init__`` signature's; ``tests/test_params.py`` checks) and one line of meaning.
+``__init__`` signature's; ``tests/estimators/test_params.py`` checks) and one line of meaning.
 :func:`hiddenlayers._params.validate` checks the table in ``fit``; the classes'
 docstrings get their "Parameters" section from it.
 """

@@ -223,11 +223,9 @@ def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
     new_net = new_net.to(dtype=param.dtype, device=param.device)
     new_net.load_state_dict(state)
     out = copy.deepcopy(model)
-    out.network_ = new_net.eval()
     plain = all(layer.activation is None and not layer.dropout and layer.norm is None for layer in layers)
     out.hidden_layer_sizes = tuple(widths) if plain else spec.to_text()
-    out._optimizer_state = None
-    out._cache_weights()
+    out.replace_network(new_net)
     return out
 
 
@@ -258,8 +256,7 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
     finally:
         model.set_params(**saved)
     model.network_.load_state_dict(best)
-    model._optimizer_state = None
-    model._cache_weights()
+    model.replace_network(model.network_)
     return model, best_score
 
 

@@ -186,7 +186,7 @@ def _score(model: Any, out: np.ndarray, y: Any) -> tuple[str, float]:
     from sklearn.metrics import accuracy_score, r2_score
 
     if hasattr(model, "classes_"):
-        if model._label_binarizer.y_type_ == "multilabel-indicator":
+        if model.label_type_ == "multilabel-indicator":
             return "accuracy", float(accuracy_score(y, (out > 0.5).astype(int)))
         return "accuracy", float(accuracy_score(y, model.classes_[out.argmax(1)]))
     return "r2", float(r2_score(y, out.ravel() if out.shape[1] == 1 else out))
@@ -199,7 +199,7 @@ def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, t
     meta = {"hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": out_name, "hiddenlayers_version": __version__}
     if hasattr(model, "classes_"):
         meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
-        meta["label_type"] = json.dumps(str(model._label_binarizer.y_type_))
+        meta["label_type"] = json.dumps(str(model.label_type_))
     if columns is not None:
         meta["input_columns"] = json.dumps([c["name"] for c in columns])
         meta[INPUTS_KEY] = json.dumps(input_spec(columns, token))
@@ -312,8 +312,8 @@ def export_onnx(
         if expect != model.network_.in_features:
             raise DataError(f"the preprocessing produces {expect} features but the network reads {model.network_.in_features}: the model is inconsistent.")
     is_clf = hasattr(model, "classes_")
-    out_act = model._loss().out_activation
-    binary = is_clf and model._label_binarizer.y_type_ == "binary"
+    out_act = model.out_activation_
+    binary = is_clf and model.label_type_ == "binary"
     module = _exportable(_cpu_copy(model.network_), out_act, binary, columns)
     out_name = "probabilities" if is_clf else "predictions"
     width = n_inputs + sum(_width(c) for c in categorical)

@@ -1,0 +1,113 @@
+"""DQNAgent: the TD loss falls on replayed data, a short run plays episodes, save/load, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hiddenlayers import DQNAgent, ModelFileError, NotFittedError
+from hiddenlayers.apps._agent import ReplayBuffer
+from hiddenlayers.apps._fit import one_thread
+from hiddenlayers.exceptions import DataError
+from hiddenlayers.network import Network
+from hiddenlayers.training import FlatParams, make_optimizer
+
+gym = pytest.importorskip("gymnasium")
+
+
+@pytest.fixture(scope="module")
+def trained() -> DQNAgent:
+    agent = DQNAgent((32, 32), learning_starts=200, target_update=200, epsilon_decay_steps=1000, random_state=0)
+    return agent.fit("CartPole-v1", total_steps=1200, eval_every=600, eval_episodes=2)
+
+
+def test_replay_buffer_wraps_around() -> None:
+    buf = ReplayBuffer(3, 2)
+    for k in range(5):
+        buf.add(np.full(2, k), k % 2, float(k), np.full(2, k + 1), k == 4)
+    assert buf.size == 3 and buf.pos == 2
+    assert sorted(buf.r.tolist()) == [2.0, 3.0, 4.0]
+    s, a, r, s2, done = buf.sample(np.random.default_rng(0), 8)
+    assert s.shape == (8, 2) and a.dtype == torch.int64 and set(done.tolist()) <= {0.0, 1.0}
+    np.testing.assert_array_equal((s2 - s).numpy(), np.ones((8, 2)))
+
+
+def test_td_loss_decreases_on_replayed_batch() -> None:
+    torch.manual_seed(0)
+    env = gym.make("CartPole-v1")
+    buf = ReplayBuffer(512, 4)
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=0)
+    for _ in range(512):
+        a = int(rng.integers(2))
+        nxt, r, term, trunc, _ = env.step(a)
+        buf.add(obs, a, r, nxt, term)
+        obs = nxt if not (term or trunc) else env.reset()[0]
+    agent = DQNAgent((32,), batch_size=64, learning_rate=1e-3)
+    online, target = Network(4, "32", 2), Network(4, "32", 2)
+    target.load_state_dict(online.state_dict())
+    flat = FlatParams(online)
+    opt = make_optimizer("adam", flat)
+
+    def full_loss() -> float:
+        s, a, r, s2, d = (torch.from_numpy(x[: buf.size]) for x in (buf.s, buf.a, buf.r, buf.s2, buf.done))
+        with torch.no_grad():
+            y = r + 0.99 * (1 - d) * target(s2).gather(1, online(s2).argmax(1)[:, None])[:, 0]
+            return float(F.smooth_l1_loss(online(s).gather(1, a[:, None])[:, 0], y))
+
+    before = full_loss()
+    with one_thread():
+        for _ in range(150):
+            agent._update(online, target, flat, opt, buf, rng)
+    assert full_loss() < 0.5 * before
+
+
+def test_short_run_plays_episodes(trained: DQNAgent) -> None:
+    h = trained.history_
+    assert h.steps == 1200 and len(h.episode_returns) >= 5
+    assert h.eval_steps == [600, 1200] and h.best_eval == max(h.eval_returns)
+    assert len(h.losses) == 1 and np.isfinite(h.losses[0])
+    returns = trained.evaluate("CartPole-v1", episodes=3)
+    assert returns.shape == (3,) and (returns >= 8).all()
+    assert trained.q_values(np.zeros(4)).shape == (2,) and trained.q_values(np.zeros((5, 4))).shape == (5, 2)
+    assert trained.act(np.zeros(4)) in (0, 1)
+
+
+def test_save_load_acts_the_same(trained: DQNAgent, tmp_path: Path) -> None:
+    trained.save(tmp_path / "agent.safetensors")
+    again = DQNAgent.load(tmp_path / "agent.safetensors")
+    obs = np.random.default_rng(1).normal(size=(20, 4)).astype(np.float32)
+    np.testing.assert_array_equal(again.q_values(obs), trained.q_values(obs))
+    assert again.get_params()["gamma"] == trained.gamma
+    with pytest.raises(ModelFileError, match="holds a 'DQNAgent' model, not a Forecaster"):
+        from hiddenlayers import Forecaster
+
+        Forecaster.load(tmp_path / "agent.safetensors")
+
+
+def test_load_takes_only_the_cpu(trained: DQNAgent, tmp_path: Path) -> None:
+    import hiddenlayers as hl
+
+    trained.save(tmp_path / "agent.safetensors")
+    obs = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
+    for again in (DQNAgent.load(tmp_path / "agent.safetensors", device="cpu"), hl.load(tmp_path / "agent.safetensors", device="cpu")):
+        np.testing.assert_array_equal(again.q_values(obs), trained.q_values(obs))
+    # any device other than the CPU ("meta" exists on every machine) is refused by name
+    for load in (DQNAgent.load, hl.load):
+        with pytest.raises(ValueError, match=r"^DQNAgent runs on the CPU only: load it without device= \(or with device='cpu'\)\.$"):
+            load(tmp_path / "agent.safetensors", device="meta")
+
+
+def test_errors() -> None:
+    with pytest.raises(NotFittedError, match="not trained yet"):
+        DQNAgent().act(np.zeros(4))
+    with pytest.raises(DataError, match="needs a discrete action space"):
+        DQNAgent().fit("Pendulum-v1", total_steps=10)
+    with pytest.raises(TypeError, match="env must be a gymnasium environment or its id"):
+        DQNAgent().fit(42, total_steps=10)
+    with pytest.raises(ValueError, match="gamma must be a number strictly between 0.0 and 1.0. Received: gamma=1.5"):
+        DQNAgent(gamma=1.5).fit("CartPole-v1", total_steps=10)

@@ -1,0 +1,160 @@
+"""ImageClassifier: learns sklearn's bundled digits as images, reads folders, saves/loads, the lens sees inside."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+import hiddenlayers as hl
+from hiddenlayers import DataError, NotFittedError
+from hiddenlayers.apps import ImageClassifier
+from hiddenlayers.data._images import FASHION_MNIST_DIR, load_fashion_mnist
+
+SMALL = "conv8k3:same,pool2,32"
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    d = load_digits()
+    return (d.images * (255 / 16)).astype(np.uint8), d.target  # (1797, 8, 8) uint8 images
+
+
+@pytest.fixture(scope="module")
+def fitted(digits: tuple[np.ndarray, np.ndarray]) -> ImageClassifier:
+    X, y = digits
+    return ImageClassifier(SMALL, max_iter=15, learning_rate_init=3e-3, random_state=0).fit(X[:1200], y[:1200])
+
+
+def test_learns_digits(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits
+    assert fitted.score(X[1200:], y[1200:]) >= 0.85
+    assert fitted.image_shape_ == (1, 8, 8) and list(fitted.classes_) == list(range(10))
+    assert fitted.n_iter_ == len(fitted.loss_curve_) == len(fitted.validation_scores_) >= 2
+    assert fitted.stop_reason_ in ("max_epochs", "no_improvement_validation_score")
+    assert not fitted.network_.is_plain_dense()
+    proba = fitted.predict_proba(X[:5])
+    assert proba.shape == (5, 10) and np.allclose(proba.sum(1), 1.0)
+    assert fitted.transform(X[:4], layer=1).shape == (4, 8 * 8 * 8)
+    assert fitted.transform(X[:4]).shape == (4, 32)
+
+
+def test_channels_last_and_float_input(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    X, _ = digits
+    p = fitted.predict_proba(X[:6])
+    np.testing.assert_allclose(fitted.predict_proba(X[:6, :, :, None]), p, rtol=1e-6)
+    np.testing.assert_allclose(fitted.predict_proba(X[:6].astype(np.float32) / 255), p, rtol=1e-5, atol=1e-6)
+
+
+def test_save_load_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, _ = digits
+    path = tmp_path / "cnn.safetensors"
+    fitted.save(path)
+    again = ImageClassifier.load(path)
+    np.testing.assert_array_equal(again.predict_proba(X[:50]), fitted.predict_proba(X[:50]))
+    assert again.get_params() == fitted.get_params()
+    assert again.history_.train_loss == fitted.history_.train_loss
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    assert meta["estimator"] == "ImageClassifier" and meta["state"]["network"]["in_features"] == [1, 8, 8]
+    assert meta["params"]["hidden_layer_sizes"] == fitted.hidden_layer_sizes
+
+
+def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """Files written while the spec parameter was called ``hidden_layers`` still load."""
+    from safetensors.torch import load_file, save_file
+
+    X, _ = digits
+    path = tmp_path / "cnn.safetensors"
+    fitted.save(path)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        metadata = fh.metadata()
+    meta = json.loads(metadata["hiddenlayers"])
+    meta["params"]["hidden_layers"] = meta["params"].pop("hidden_layer_sizes")
+    old = tmp_path / "old.safetensors"
+    save_file(load_file(str(path)), str(old), metadata={**metadata, "hiddenlayers": json.dumps(meta)})
+    again = ImageClassifier.load(old)
+    assert again.hidden_layer_sizes == fitted.hidden_layer_sizes
+    np.testing.assert_array_equal(again.predict(X[:20]), fitted.predict(X[:20]))
+
+
+def test_folder_of_images(tmp_path: Path, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    from PIL import Image
+
+    X, y = digits
+    for i in range(120):
+        label = "even" if y[i] % 2 == 0 else "odd"
+        (tmp_path / label).mkdir(exist_ok=True)
+        Image.fromarray(X[i]).save(tmp_path / label / f"{i:03d}.png")
+    clf = ImageClassifier(SMALL, max_iter=2, early_stopping=False, random_state=0).fit(tmp_path)
+    assert list(clf.classes_) == ["even", "odd"]
+    assert clf.predict(tmp_path).shape == (120,)
+    assert set(clf.predict(X[:10])) <= {"even", "odd"}
+
+
+def test_lens_records_and_reports(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, y = digits
+    rec = hl.lens.record(fitted, X[:40])
+    assert rec.kinds == {"hidden1": "conv", "hidden2": "conv", "hidden3": "dense"}
+    assert rec["hidden1"].shape == (40, 8, 8, 8)
+    report = hl.lens.report(fitted, X[1200:1350], y[1200:1350])
+    report.save(tmp_path / "report.html")
+    assert "hidden1" in report.html and (tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_clone_and_params() -> None:
+    clf = ImageClassifier(SMALL, max_iter=3)
+    assert clone(clf).get_params() == clf.get_params()
+    with pytest.raises(NotFittedError, match=r"^This ImageClassifier instance is not fitted yet"):
+        clf.predict(np.zeros((1, 8, 8)))
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.zeros((4, 8)), [0, 1, 0, 1], r"^images must have shape \(N, H, W\) or \(N, H, W, C\) with C in 1, 3, 4\. Received shape \(4, 8\)"),
+        (np.full((4, 8, 8), np.nan), [0, 1, 0, 1], r"^images contain NaN or infinity"),
+        (np.zeros((4, 8, 8)), [0, 1, 0], r"^y must hold one label per image: X has 4 images, y has shape \(3,\)\.$"),
+        (np.zeros((4, 8, 8)), [1, 1, 1, 1], r"^y has a single class 1: a classifier needs at least two\.$"),
+        (np.array([["a"] * 8] * 8)[None], [0], r"^images must be a numeric array"),
+    ],
+)
+def test_bad_input(X: np.ndarray, y: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ImageClassifier(SMALL, max_iter=1).fit(X, y)
+
+
+def test_bad_params_and_shapes(fitted: ImageClassifier) -> None:
+    with pytest.raises(ValueError, match=r"^max_iter must be an integer >= 1\. Received: max_iter=0\.$"):
+        ImageClassifier(max_iter=0).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
+    with pytest.raises(DataError, match=r"^images have shape \(1, 9, 9\) \(C, H, W\) but the model was fitted on \(1, 8, 8\): resize them\.$"):
+        fitted.predict(np.zeros((2, 9, 9)))
+    with pytest.raises(ValueError, match=r"^layer must be 1\.\.3 \(or -1\.\.-3 from the end\)\. Received: layer=4\.$"):
+        fitted.transform(np.zeros((2, 8, 8)), layer=4)
+    with pytest.raises(ValueError, match=r"^y is required"):
+        ImageClassifier().fit(np.zeros((4, 8, 8)))
+
+
+@pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian package dataset-fashion-mnist is not installed")
+def test_fashion_mnist_subsample() -> None:
+    X_train, y_train, X_test, y_test = load_fashion_mnist()
+    clf = ImageClassifier("conv8k3,pool2,32", max_iter=3, batch_size=32, learning_rate_init=3e-3, early_stopping=False, random_state=0)
+    clf.fit(X_train[:1500], y_train[:1500])
+    assert clf.score(X_test[:500], y_test[:500]) >= 0.7  # chance: 0.1
+
+
+def test_pickle_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    import pickle
+
+    X, _ = digits
+    again = pickle.loads(pickle.dumps(fitted))
+    assert again._device == fitted._device
+    np.testing.assert_array_equal(again.predict_proba(X[:20]), fitted.predict_proba(X[:20]))

@@ -1,0 +1,371 @@
+"""The `hiddenlayers` command: every command, every user error (exit 2, one line), the entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cli_helpers import assert_user_error, run, runner
+from hiddenlayers.cli import app
+
+COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
+
+
+@pytest.fixture(scope="module")
+def model(table, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "m.safetensors"
+    result = runner.invoke(app, ["train", str(table), "--target", "label", "--hidden", "8", "--epochs", "30", "--lr", "0.01", "-q", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Example: hiddenlayers" in result.output
+
+
+def test_no_arguments_shows_help():
+    result = run()
+    assert result.exit_code == 0 and "Commands" in result.output
+
+
+def test_train_json_summary(table, tmp_path):
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "8:tanh", "--epochs", "20", "--json", "-o", out, "--set", "momentum=0.5")
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.stdout)
+    assert s["task"] == "classification" and s["epochs"] >= 1 and s["stop_reason"]
+    assert 0 <= s["test_metrics"]["accuracy"] <= 1 and s["parameters"] > 0 and out.exists()
+
+
+def test_train_bundled_dataset_learns(tmp_path):
+    out = tmp_path / "iris.safetensors"
+    result = run("train", "iris", "--hidden", "16", "--epochs", "300", "--lr", "0.01", "--json", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["test_metrics"]["accuracy"] >= 0.85
+
+
+def test_train_regression(tmp_path):
+    out = tmp_path / "d.safetensors"
+    result = run("train", "diabetes", "--hidden", "8", "--epochs", "5", "--json", "-o", out)
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.stdout)
+    assert s["task"] == "regression" and set(s["test_metrics"]) == {"r2", "mae", "rmse"}
+
+
+def test_train_table_output(table, tmp_path):
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "3", "-q", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0
+    for word in ["held-out accuracy", "epochs", "stop reason", "parameters", "time", "saved to"]:
+        assert word in result.stdout
+
+
+def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
+    import hiddenlayers.cli._train as ct
+
+    real = ct.fit_model
+
+    def interrupted(model, X, y):
+        real(model, X, y)
+        model.stop_reason_ = "interrupted"
+        return model
+
+    monkeypatch.setattr(ct, "fit_model", interrupted)
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", out)
+    assert result.exit_code == 0 and out.exists()
+    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+
+
+def test_info(model):
+    result = run("info", model, "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["estimator"] == "MLPClassifier" and info["target"] == "label"
+    assert [r["layer"] for r in info["layers"]] == ["hidden1", "head"]
+    assert info["layers"][0]["parameters"] == info["inputs"] * 8 + 8
+    assert {r["column"] for r in info["preprocessing"]} == {"a", "b", "color"}
+    text = run("info", model).stdout
+    assert "layers" in text and "preprocessing" in text and "hidden1" in text
+
+
+def test_info_metadata_agrees_with_modelfile(model):
+    from hiddenlayers import modelfile
+    from hiddenlayers.cli._info import FORMAT_VERSION, read_header_metadata
+
+    assert FORMAT_VERSION == modelfile.FORMAT_VERSION
+    assert read_header_metadata(str(model)) == modelfile.read_metadata(model)
+
+
+def test_predict_stdout_and_file(model, table, tmp_path):
+    result = run("predict", model, table, "--proba")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "predicted_label,proba_no,proba_yes" and len(lines) == 151
+    # columns in another order plus an extra column: a note, same predictions
+    frame = pd.read_csv(table)[["color", "b", "a"]].assign(extra=1)
+    other = tmp_path / "other.csv"
+    frame.to_csv(other, index=False)
+    out = tmp_path / "p.parquet"
+    result2 = run("predict", model, other, "-o", out)
+    assert result2.exit_code == 0, result2.output
+    assert "ignored 1 column(s)" in result2.stderr
+    got = pd.read_parquet(out)["predicted_label"].tolist()
+    assert got == [ln.split(",")[0] for ln in lines[1:]]
+
+
+def test_evaluate(model, table):
+    result = run("evaluate", model, table, "--json")
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.stdout)["metrics"]
+    assert set(m) == {"accuracy", "balanced_accuracy", "f1_macro", "confusion_matrix"}
+    assert np.sum(m["confusion_matrix"]["matrix"]) == 150 and m["accuracy"] > 0.6
+    text = run("evaluate", model, table).stdout
+    assert "confusion matrix" in text and "balanced accuracy" in text
+
+
+def test_datasets():
+    result = run("datasets", "--json")
+    names = {d["name"] for d in json.loads(result.stdout)}
+    assert {"digits", "iris", "wine", "breast_cancer", "diabetes"} <= names
+    assert "digits" in run("datasets").stdout
+
+
+def test_explain():
+    result = run("explain", "--json", "--activation", "relu", "--input", "0.5,-1")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["max_abs_diff"] < 1e-7 and d["loss_after"] < d["loss"] and d["x"] == [0.5, -1.0]
+    assert "Check against PyTorch autograd" in run("explain").stdout
+
+
+def test_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--epochs", "3", "--json")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert Path(d["model"]).exists() and d["model"].startswith("out")
+    assert 0 < d["hiddenlayers"]["accuracy"] <= 1 and 0 < d["sklearn"]["accuracy"] <= 1
+    assert d["report"] is None or Path(d["report"]).exists()
+    # like with like: bare fits on both sides, three each, the same epoch limit; the extras timed apart
+    assert d["timing"].startswith("bare fit vs bare fit (same split and settings, no callbacks, no progress bar,")
+    assert len(d["hiddenlayers"]["runs"]) == len(d["sklearn"]["runs"]) == 3
+    assert d["threads"] == 1 and d["hiddenlayers"]["device"] in ("cpu", "cuda") and d["sklearn"]["device"] == "cpu"
+    assert d["hiddenlayers"]["seconds"] == sorted(d["hiddenlayers"]["runs"])[1] and d["sklearn"]["seconds"] == sorted(d["sklearn"]["runs"])[1]
+    assert d["hiddenlayers"]["epochs"] <= 3 and d["sklearn"]["epochs"] <= 3 and d["max_epochs"] == 3
+    assert set(d["extras"]) == {"fit_as_shown_seconds", "progress_and_gradient_flow_seconds", "save_seconds", "report_seconds"}
+    # the demo's own default output may be replaced on a re-run; a user's path may not
+    (tmp_path / "mine.safetensors").write_text("precious")
+    assert_user_error(run("demo", "--epochs", "1", "-o", "mine.safetensors"), "'mine.safetensors' already exists: pass --force")
+    assert_user_error(run("demo", "--epochs", "0"), "--epochs must be an integer >= 1. Received: 0.")
+
+
+def test_demo_first_screen(tmp_path, monkeypatch):
+    """What a newcomer reads first: the like-with-like table, what the timing means, the extras, where the files are."""
+    import hiddenlayers.cli._demo as demo
+
+    def tiny_report(model, X, y, path):  # the real report is covered by test_demo; this test pins the screen
+        path.write_text("<html></html>")
+        return str(path)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "250")  # one table row, one sentence per line
+    monkeypatch.setattr(demo, "_write_report", tiny_report)
+    result = run("demo", "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    lines = [ln.strip() for ln in result.stdout.splitlines() if ln.strip()]
+    assert lines[0] == "digits: MLPClassifier, hidden layers 128,64, adam, early stopping, at most 2 epochs"
+    header = next(ln for ln in lines if "library" in ln)
+    assert [c.strip() for c in header.strip("┃").split("┃")] == ["library", "device", "accuracy", "epochs", "fit seconds", "ms per epoch"]
+    rows = [ln for ln in lines if ln.startswith("│")]
+    assert [r.split("│")[1].strip() for r in rows] == ["hiddenlayers", "scikit-learn"]
+    assert all(r.split("│")[4].strip() == "2" for r in rows)  # both ran the same 2 epochs
+    rest = lines[lines.index(next(ln for ln in lines if ln.startswith("└"))) + 1:]
+    assert rest[0] == "accuracy on 450 held-out images; trained on 1347"
+    assert rest[1].startswith("fit seconds: bare fit vs bare fit (same split and settings, no callbacks, no progress bar, ")
+    assert rest[1].split(", no progress bar, ")[1].startswith("1 CPU thread each), median of 3 runs; hiddenlayers took ") and rest[1].endswith("x scikit-learn's time.")
+    assert rest[2].startswith("extras, not in the comparison: progress bar + gradient-flow recording ")
+    assert ", writing the report " in rest[2]
+    assert rest[3].startswith("stop reason: max_epochs")
+    assert rest[4:] == [
+        "model saved to out/demo-digits.safetensors  (try: hiddenlayers info out/demo-digits.safetensors)",
+        "report written to out/demo-digits.html  (open it in a web browser)",
+    ]
+
+
+# ------------------------------------------------------------------ errors
+def test_error_missing_file():
+    assert_user_error(run("train", "nope.csv", "-t", "y"), "'nope.csv' is neither a file nor a bundled dataset")
+
+
+def test_error_empty_file(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    assert_user_error(run("train", tmp_path / "e.csv", "-t", "y", "-o", tmp_path / "m"), "is empty")
+
+
+def test_error_unknown_target(table, tmp_path):
+    assert_user_error(run("train", table, "-t", "lable", "-o", tmp_path / "m"), "unknown target column 'lable'")
+
+
+def test_error_no_target(table, tmp_path):
+    assert_user_error(run("train", table, "-o", tmp_path / "m"), "no target column given: pass --target COLUMN")
+
+
+def test_error_one_class(tmp_path):
+    pd.DataFrame({"a": [1, 2, 3], "y": ["k", "k", "k"]}).to_csv(tmp_path / "one.csv", index=False)
+    assert_user_error(run("train", tmp_path / "one.csv", "-t", "y", "-o", tmp_path / "m"), "target 'y' has only one class ('k')")
+
+
+def test_error_text_in_numeric_column(tmp_path):
+    pd.DataFrame({"a": [str(i) for i in range(19)] + ["oops"], "y": [0, 1] * 10}).to_csv(tmp_path / "t.csv", index=False)
+    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m"), "column 'a' is numeric but holds text in 1 row(s)")
+
+
+def test_error_corrupt_model(tmp_path, table):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 50)
+    assert_user_error(run("info", bad), "is not a readable safetensors model file")
+    assert_user_error(run("predict", bad, table), "is not a readable safetensors model file")
+    assert_user_error(run("info", tmp_path / "none.safetensors"), "does not exist")
+
+
+def test_error_bad_spec(table, tmp_path):
+    assert_user_error(run("train", table, "-t", "label", "--hidden", "12x", "-o", tmp_path / "m"), "layer '12x'")
+
+
+def test_error_bad_option_values(table, tmp_path):
+    assert_user_error(run("train", table, "-t", "label", "--epochs", "abc"), "Invalid value for '--epochs'")
+    assert_user_error(run("train", table, "-t", "label", "--epochs", "0", "-o", tmp_path / "m"), "max_iter must be an integer >= 1")
+    assert_user_error(run("train", table, "-t", "label", "--solver", "magic", "-o", tmp_path / "m"), "solver must be one of")
+    assert_user_error(run("train", table, "-t", "label", "--set", "momentumm=1", "-o", tmp_path / "m"), "unknown estimator parameter 'momentumm'")
+    assert_user_error(run("train", table, "-t", "label", "--task", "cluster", "-o", tmp_path / "m"), "--task must be one of")
+    assert_user_error(run("explain", "--sizes", "2"), "sizes needs at least 3 positive integers")
+    assert_user_error(run("train", table, "--nope"), "No such option")
+
+
+def test_error_overwrite_needs_force(model, table):
+    assert_user_error(run("train", table, "-t", "label", "-o", model), "already exists: pass --force")
+
+
+def test_error_predict_missing_columns(model, tmp_path):
+    pd.DataFrame({"a": [1.0]}).to_csv(tmp_path / "p.csv", index=False)
+    assert_user_error(run("predict", model, tmp_path / "p.csv"), "the data lacks column(s) 'b', 'color'")
+
+
+def test_error_proba_on_regressor(tmp_path):
+    out = tmp_path / "r.safetensors"
+    assert run("train", "diabetes", "--hidden", "4", "--epochs", "2", "-q", "-o", out).exit_code == 0
+    assert_user_error(run("predict", out, "diabetes", "--proba"), "--proba needs a classifier")
+
+
+def test_debug_shows_traceback(tmp_path):
+    result = run("--debug", "info", tmp_path / "none.safetensors")
+    assert result.exit_code == 2 and "Traceback" in result.stderr
+    result = run("info", tmp_path / "none.safetensors", "--debug")
+    assert result.exit_code == 2 and "Traceback" in result.stderr
+
+
+# -------------------------------------------------- property-based garbage
+garbage_cell = st.one_of(st.text(alphabet="ab,\"\n 1.-e;x", max_size=4), st.integers(-3, 3), st.just(""))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(garbage_cell, min_size=0, max_size=4), min_size=0, max_size=6), st.booleans())
+def test_garbage_tables_never_traceback(tmp_path, rows, header):
+    path = tmp_path / "g.csv"
+    lines = ([",".join(["c0", "c1", "c2", "y"])] if header else []) + [",".join(str(c) for c in r) for r in rows]
+    path.write_text("\n".join(lines))
+    result = run("train", path, "-t", "y", "--hidden", "2", "--epochs", "1", "-q", "--force", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert_user_error(result, "")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=12))
+def test_garbage_spec_strings_never_traceback(tmp_path, spec):
+    # "--hidden=SPEC": as a separate argument, the text "--debug" would be the --debug flag
+    # (honoured anywhere on the line), which asks for the traceback
+    result = run("train", "iris", f"--hidden={spec}", "--epochs", "1", "-q", "--force", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert_user_error(result, "")
+
+
+# -------------------------------------------------------------- entry point
+def test_installed_entry_point(model):
+    exe = Path(sys.executable).parent / "hiddenlayers"
+    result = subprocess.run([str(exe), "info", str(model), "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["estimator"] == "MLPClassifier"
+    bad = subprocess.run([str(exe), "info", "missing.safetensors"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ")
+
+
+# ------------------------------------------------------------------ rows dropped while reading (issue 12, section 5)
+ISSUE_TABLE = "a,b,y\n1,x,0\n3,4,1\n,,\n5,6\n"
+
+
+def test_train_says_which_rows_it_dropped_and_why(tmp_path):
+    (tmp_path / "t.csv").write_text(ISSUE_TABLE)
+    # one row per class is left: the data checks refuse it, and say which rows went where
+    refused = run("train", tmp_path / "t.csv", "--target", "y", "--epochs", "2", "-q", "--json", "-o", tmp_path / "m.safetensors")
+    assert_user_error(refused, "data check: 2 labelled row(s) for 2 classes, one row per class")
+    assert "(dropped 2 of 4 data rows of " in refused.stderr and "(line 5); 1 with no value in the target column 'y' (line 4))" in refused.stderr
+    result = run("train", tmp_path / "t.csv", "--target", "y", "--epochs", "2", "-q", "--json", "--no-check", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"note: dropped 2 of 4 data rows of '{tmp_path / 't.csv'}': 1 with fewer fields than the 3 header columns (line 5); "
+        "1 with no value in the target column 'y' (line 4)"
+    ]
+    assert json.loads(result.stdout)["rows"] == 2
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a,b,y\n1,x,0\n3,4\n,,\n5,6\n", "training needs at least 2 rows but 1 row is left: dropped 3 of 4 data rows of "),
+    ("a,b,y\n1,2\n3\n", "no usable rows: dropped 2 of 2 data rows of "),
+    ("a,b,y\n1,2,\n3,4,\n", "the target column 'y' is empty (every value is missing)."),
+    ("a,y\n1,0\n2,0\n3,\n", "target 'y' has only one class ('0') in 2 usable rows: classification needs at least 2 different values "
+     "(dropped 1 of 3 data rows of 't.csv': 1 with no value in the target column 'y' (line 4))."),
+    ("a,y\n1,0\n", "training needs at least 2 rows but 't.csv' has 1: add rows."),
+])
+def test_train_refuses_too_little_data(tmp_path, monkeypatch, text, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.csv").write_text(text)
+    assert_user_error(run("train", "t.csv", "--target", "y", "-q", "-o", "m.safetensors"), message)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_every_labelled_command_reports_dropped_rows(model, table, tmp_path):
+    lines = table.read_text().splitlines()
+    lines[3] = ",".join(lines[3].split(",")[:-1])  # line 4: the label is cut off (too few fields)
+    lines[6] += ",extra"  # line 7: one field too many
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    expected = f"note: dropped 2 of {len(lines) - 1} data rows of '{bad}': 1 with fewer fields than the 4 header columns (line 4); 1 with more fields"
+    result = run("evaluate", model, bad, "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(expected) and json.loads(result.stdout)["rows"] == len(lines) - 3
+    # predict writes one row per input row, so it refuses rather than drop
+    assert_user_error(run("predict", model, bad), "1 with fewer fields than the 4 header columns (line 4); 1 with more fields than the 4 header columns (line 7). Fix those lines")
+
+
+def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("a,y\n1,0.5\n\n2,\n3,abc\n4,1.5\n")
+    assert_user_error(
+        run("train", "r.csv", "--target", "y", "--task", "regression", "-q", "-o", "m.safetensors"),
+        "regression target 'y' must be numeric but holds 'abc' (line 5): fix it, or use --task classification.",
+    )

@@ -1,0 +1,75 @@
+"""Image data loaders: IDX files (a tiny Fashion-MNIST fixture) and folders of images."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hiddenlayers import DataError
+from hiddenlayers.data._images import load_fashion_mnist, load_image_folder, read_idx
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "fashion_mnist"
+
+
+def test_tiny_fixture_loads() -> None:
+    X_train, y_train, X_test, y_test = load_fashion_mnist(FIXTURE)
+    assert X_train.shape == (6, 28, 28) and X_test.shape == (3, 28, 28)
+    assert X_train.dtype == np.uint8 and y_train.dtype == np.int64
+    assert y_train.tolist() == [0, 1, 2, 9, 5, 3] and y_test.tolist() == [7, 8, 4]
+    assert X_train[0, 0, :4].tolist() == [0, 1, 2, 255]
+
+
+def test_raw_idx_and_other_types(tmp_path: Path) -> None:
+    data = np.arange(6, dtype=">i4").reshape(2, 3)
+    (tmp_path / "a.idx").write_bytes(bytes([0, 0, 0x0C, 2]) + np.array([2, 3], ">i4").tobytes() + data.tobytes())
+    out = read_idx(tmp_path / "a.idx")
+    assert out.tolist() == [[0, 1, 2], [3, 4, 5]] and out.dtype == np.int32
+
+
+def test_missing_package_names_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"install the Debian package dataset-fashion-mnist \(apt-get install dataset-fashion-mnist\)"):
+        load_fashion_mnist(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x89PNG....", r"is not an IDX file \(bad magic number 89504e47\)"),
+        (bytes([0, 0, 8, 1]) + np.array([5], ">i4").tobytes() + b"abc", r"holds 3 data bytes but its header \(5,\) says 5: the file is truncated or damaged\.$"),
+        (gzip.compress(bytes([0, 0, 8, 2]) + b"\x00", mtime=0), r"has a truncated IDX header"),
+        (b"\x1f\x8b\x08garbage", r"is a damaged gzip file"),
+    ],
+)
+def test_damaged_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.idx"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_idx(path)
+
+
+def test_image_folder(tmp_path: Path) -> None:
+    from PIL import Image
+
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "dog").mkdir()
+    Image.fromarray(np.full((4, 5), 10, np.uint8)).save(tmp_path / "cat" / "a.png")
+    Image.fromarray(np.full((8, 10), 200, np.uint8)).save(tmp_path / "dog" / "b.png")
+    (tmp_path / "notes.txt").write_text("ignored")
+    X, y, files = load_image_folder(tmp_path)
+    assert X.shape == (2, 4, 5, 1) and X.dtype == np.uint8
+    assert y.tolist() == ["cat", "dog"] and files[0].endswith("a.png")
+    X, _, _ = load_image_folder(tmp_path, size=(6, 6), mode="RGB")
+    assert X.shape == (2, 6, 6, 3)
+    (tmp_path / "dog" / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(DataError, match=r"^cannot read image .*bad\.png' \(UnidentifiedImageError\): remove or replace the file\.$"):
+        load_image_folder(tmp_path)
+
+
+def test_image_folder_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"does not exist or is not a folder"):
+        load_image_folder(tmp_path / "missing")
+    with pytest.raises(DataError, match=r"^no images .* found in"):
+        load_image_folder(tmp_path)

@@ -1,0 +1,190 @@
+"""Behaviour that a user's scikit-learn MLP code relies on, checked against scikit-learn itself.
+
+Each test runs scikit-learn's estimator and ours on the same data and compares
+what a user sees: the ``verbose`` lines, errors, dtypes, warnings.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import neural_network as sk
+from sklearn.exceptions import ConvergenceWarning
+
+import hiddenlayers as hl
+from hiddenlayers.exceptions import DivergedWarning
+
+NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
+
+
+def _lines(capsys: pytest.CaptureFixture[str], est, X, y) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
+    """stdout lines of ``est.fit(X, y)`` with the numbers that float32 and shuffling change masked; and stderr."""
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    out = capsys.readouterr()
+    masked = [re.sub(r"(loss = |Validation score: )\S+$", r"\1#", line) for line in out.out.splitlines()]
+    return masked, out.err
+
+
+VERBOSE_CASES = {
+    "max_iter": ("MLPClassifier", {"max_iter": 3}),
+    "validation_stop": ("MLPClassifier", {"early_stopping": True, "tol": 1.0, "n_iter_no_change": 2, "max_iter": 50}),
+    "train_loss_stop": ("MLPRegressor", {"tol": 100.0, "n_iter_no_change": 2, "max_iter": 50}),
+    "adaptive_sgd": ("MLPRegressor", {"solver": "sgd", "learning_rate": "adaptive", "tol": 100.0, "n_iter_no_change": 1, "max_iter": 60}),
+}
+
+
+@pytest.mark.parametrize("case", list(VERBOSE_CASES))
+def test_verbose_prints_sklearns_lines(case: str, iris_raw, capsys) -> None:  # type: ignore[no-untyped-def]
+    name, kw = VERBOSE_CASES[case]
+    X, y = iris_raw
+    y = y if name == "MLPClassifier" else y.astype(float)
+    theirs, _ = _lines(capsys, getattr(sk, name)(hidden_layer_sizes=(8,), random_state=0, verbose=True, **kw), X, y)
+    ours_est = getattr(hl, name)(hidden_layer_sizes=(8,), random_state=0, verbose=True, **kw)
+    ours, err = _lines(capsys, ours_est, X, y)
+    assert ours == theirs
+    assert err == ""  # no progress bar unless asked for
+    printed = [line for line in capsys.readouterr().out.splitlines()]
+    assert printed == []
+    assert theirs[0] == "Iteration 1, loss = #"
+
+
+def test_verbose_loss_is_the_loss_curve(iris_raw, capsys) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris_raw
+    clf = hl.MLPClassifier((8,), max_iter=4, random_state=0, verbose=True, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0::2] == [f"Iteration {i + 1}, loss = {v:.8f}" for i, v in enumerate(clf.loss_curve_)]
+    assert out[1::2] == [f"Validation score: {v:f}" for v in clf.validation_scores_]
+
+
+def test_progress_bar_is_an_explicit_opt_in(iris_raw, capsys) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris_raw
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hl.MLPClassifier((4,), max_iter=2, random_state=0, progress_bar=True).fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == "" and "MLPClassifier stopped after epoch 2" in out.err
+    assert hl.MLPClassifier().get_params()["progress_bar"] is False
+    with pytest.raises(ValueError, match=r"progress_bar must be True or False \(the Rich progress bar on stderr\)\. Received: progress_bar='yes'\."):
+        hl.MLPClassifier(progress_bar="yes").fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_non_finite_weights_raise_sklearns_error(name: str, solver: str) -> None:
+    X = np.full((10, 2), np.finfo(np.float64).max)
+    y = np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match=re.escape(NON_FINITE)):
+        getattr(sk, name)(solver=solver, max_iter=3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergedWarning)  # the error, not a warning first
+        with pytest.raises(ValueError, match=re.escape(NON_FINITE)):
+            getattr(hl, name)(solver=solver, max_iter=3).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_lbfgs_on_huge_inputs_stops_as_sklearns(name: str) -> None:
+    # L-BFGS refuses the first step (ABNORMAL): both keep the initial, finite weights and raise nothing
+    X = np.full((10, 2), np.finfo(np.float64).max)
+    y = np.array([0, 1] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = getattr(sk, name)(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+        ours = getattr(hl, name)(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+    assert ours.n_iter_ == ref.n_iter_ == 0
+    assert all(np.isfinite(c).all() for c in ours.coefs_ + ours.intercepts_)
+
+
+def test_divergence_after_a_good_epoch_restores_and_warns(iris_raw) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris_raw
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1, max_iter=20, random_state=0)
+    with pytest.warns(DivergedWarning, match="training diverged at epoch"):
+        reg.fit(X, y.astype(float))
+    assert reg.stop_reason_ == "diverged" and np.isfinite(reg.loss_curve_[0])
+    assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
+
+
+def test_diverging_early_stopping_fit_finishes(iris_raw) -> None:  # type: ignore[no-untyped-def]
+    # scikit-learn issue #29504: scoring a diverged network's validation split must not raise
+    X, y = iris_raw
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1, early_stopping=True, max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        reg.fit(X, y.astype(float))
+    assert np.isfinite(reg.validation_scores_[0]) and reg.best_validation_score_ == max(s for s in reg.validation_scores_ if np.isfinite(s))
+    assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
+    assert np.isfinite(reg.predict(X)).all()
+
+
+@pytest.mark.parametrize("net_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
+def test_fitted_weights_and_predictions_take_the_inputs_dtype(iris_raw, x_dtype, net_dtype: str) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris_raw
+    Xd = X.astype(x_dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0, dtype=net_dtype).fit(Xd, y.astype(x_dtype))
+        clf = hl.MLPClassifier((8,), max_iter=3, random_state=0, dtype=net_dtype).fit(Xd, y)
+        ref = sk.MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(Xd, y.astype(x_dtype))
+    for est in (reg, clf, ref):
+        assert {a.dtype for a in est.coefs_ + est.intercepts_} == {np.dtype(x_dtype)}
+    assert reg.predict(Xd).dtype == ref.predict(Xd).dtype == x_dtype
+    assert clf.predict_proba(Xd).dtype == x_dtype
+    # sklearn promotes as X @ coefs_ does: mixing float32 and float64 gives float64
+    other = np.float64 if x_dtype is np.float32 else np.float32
+    assert reg.predict(X.astype(other)).dtype == ref.predict(X.astype(other)).dtype == np.float64
+
+
+def test_dataframe_with_early_stopping_warns_nothing(iris_raw) -> None:  # type: ignore[no-untyped-def]
+    pd = pytest.importorskip("pandas")
+    X, y = iris_raw
+    df = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length", "petal width"])
+    ref = sk.MLPClassifier((8,), max_iter=3, early_stopping=True, random_state=0)
+    ours = hl.MLPClassifier((8,), max_iter=3, early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(df, y)
+        ours.fit(df, y)
+        ours.predict(df)
+    np.testing.assert_array_equal(ours.feature_names_in_, ref.feature_names_in_)
+    assert ours.feature_names_in_.dtype == ref.feature_names_in_.dtype == object
+    with pytest.warns(UserWarning, match="X does not have valid feature names, but MLPClassifier was fitted with feature names"):
+        ours.predict(X)
+
+
+@pytest.mark.parametrize("rare", [True, False])
+def test_one_member_class_error_names_it_as_sklearn_does(rare: bool) -> None:
+    X = np.random.RandomState(0).randn(20, 3)
+    y = np.array([rare] + [not rare] * 19)
+    with pytest.raises(ValueError) as theirs:
+        sk.MLPClassifier(early_stopping=True, max_iter=2).fit(X, y)
+    with pytest.raises(ValueError) as ours:
+        hl.MLPClassifier(early_stopping=True, max_iter=2).fit(X, y)
+    assert str(ours.value) == str(theirs.value)
+    assert str(ours.value).endswith(f"Classes with too few members are: ['{rare}']")
+
+
+def test_one_member_class_error_names_other_labels_as_given() -> None:
+    X = np.random.RandomState(0).randn(20, 3)
+    with pytest.raises(ValueError, match=re.escape("Classes with too few members are: ['cat']")):
+        hl.MLPClassifier(early_stopping=True, max_iter=2).fit(X, np.array(["cat"] + ["dog"] * 19))
+
+
+def test_model_file_keeps_the_fit_dtype(iris_raw, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris_raw
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0, dtype="float64").fit(X.astype(np.float32), y.astype(np.float32))
+    reg.save(tmp_path / "m.safetensors")
+    again = hl.load(tmp_path / "m.safetensors")
+    assert again.coefs_[0].dtype == np.float32 and again.predict(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))

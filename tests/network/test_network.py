@@ -1,0 +1,100 @@
+"""Network: named hidden layers, hidden outputs from one pass, config round trip."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from hiddenlayers import Network, Spec
+from hiddenlayers.network import count_parameters, resolve_device
+
+
+def test_children_are_named_hidden1_to_head() -> None:
+    net = Network(4, "16:tanh,8", 3)
+    assert [name for name, _ in net.named_children()] == ["hidden1", "hidden2", "head"]
+    assert net.hidden_names == ["hidden1", "hidden2"]
+    assert (net.hidden1.in_features, net.hidden1.out_features) == (4, 16)
+    assert (net.hidden2.in_features, net.hidden2.out_features) == (16, 8)
+    assert (net.head.in_features, net.head.out_features) == (8, 3)
+    assert net.activation_names() == ["tanh", "relu"]
+    assert count_parameters(net) == 4 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3
+
+
+def test_forward_and_return_hidden() -> None:
+    net = Network(5, (7, 6, 4), 2, activation="tanh")
+    x = torch.randn(9, 5)
+    out = net(x)
+    assert out.shape == (9, 2)
+    out2, hidden = net(x, return_hidden=True)
+    torch.testing.assert_close(out, out2)
+    assert [h.shape for h in hidden] == [(9, 7), (9, 6), (9, 4)]
+    # each hidden output is the layer applied to the previous one
+    torch.testing.assert_close(hidden[0], torch.tanh(net.hidden1.linear(x)))
+    torch.testing.assert_close(hidden[2], torch.tanh(net.hidden3.linear(hidden[1])))
+    torch.testing.assert_close(out, net.head(hidden[2]))
+
+
+def test_no_hidden_layers_is_a_linear_model() -> None:
+    net = Network(3, (), 2)
+    out, hidden = net(torch.randn(4, 3), return_hidden=True)
+    assert out.shape == (4, 2) and hidden == []
+    assert [name for name, _ in net.named_children()] == ["head"]
+
+
+def test_plain_dense_detection() -> None:
+    assert Network(3, "4,4", 1).is_plain_dense()
+    assert not Network(3, "4:dropout=0.2", 1).is_plain_dense()
+    assert not Network(3, "4:batchnorm", 1).is_plain_dense()
+    assert len(Network(3, "4,5", 1).linears()) == 3
+
+
+@pytest.mark.parametrize("spec", ["16:gelu:dropout=0.25,8:layernorm", "5", (3, 2), "4:batchnorm:sigmoid"])
+def test_config_round_trip(spec: object) -> None:
+    net = Network(6, spec, 3, activation="elu")
+    net.eval()
+    config = json.loads(json.dumps(net.config()))  # JSON-able
+    again = Network.from_config(config)
+    assert again.config() == net.config()
+    assert again.spec == net.spec == Spec.parse(spec)
+    assert [type(m) for m in again.modules()] == [type(m) for m in net.modules()]
+    again.load_state_dict(net.state_dict())
+    again.eval()
+    x = torch.randn(5, 6)
+    torch.testing.assert_close(again(x), net(x))
+
+
+def test_repr_shows_structure() -> None:
+    text = repr(Network(2, "3:tanh", 1))
+    assert "(hidden1): DenseLayer(" in text and "activation='tanh'" in text and "(head): Linear(in_features=3, out_features=1" in text
+
+
+def test_resolve_device() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match=r"^device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'\. Received: device='gpu7'\.$"):
+        resolve_device("gpu7")
+
+
+def test_a_device_this_machine_lacks_fails_before_any_work() -> None:
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    found = f"{n} CUDA GPU(s)" if n else "no CUDA GPU"
+    with pytest.raises(ValueError, match="^" + re.escape(f"device='cuda:{n}' but this machine has {found}: use device='auto'")):
+        resolve_device(f"cuda:{n}")
+    mps = getattr(torch.backends, "mps", None)
+    if not (mps is not None and mps.is_available()):
+        with pytest.raises(ValueError, match=r"^device='mps' but Apple MPS is not available on this machine"):
+            resolve_device("mps")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_estimators_refuse_a_missing_gpu_at_fit() -> None:
+    import hiddenlayers as hl
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    for est in (hl.MLPClassifier(device="cuda"), hl.ImageClassifier(device="cuda")):
+        with pytest.raises(ValueError, match=r"^device='cuda' but this machine has no CUDA GPU"):
+            est.fit(X if isinstance(est, hl.MLPClassifier) else X.reshape(20, 1, 3), y)

@@ -1,0 +1,149 @@
+"""The hidden-layer spec: text, JSON and objects round-trip exactly; bad specs get clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers import Dense, Spec, SpecError
+from hiddenlayers.network import ACTIVATIONS
+from hiddenlayers.network._spec import _TEXT_HELP
+
+dense = st.builds(
+    Dense,
+    units=st.integers(1, 100_000),
+    activation=st.one_of(st.none(), st.sampled_from(sorted(ACTIVATIONS))),
+    dropout=st.one_of(st.just(0.0), st.floats(0.0, 1.0, exclude_max=True, allow_nan=False)),
+    norm=st.sampled_from([None, "batch", "layer"]),
+)
+specs = st.lists(dense, max_size=6).map(lambda layers: Spec(tuple(layers)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(specs)
+def test_text_round_trip(spec: Spec) -> None:
+    assert Spec.parse(spec.to_text()) == spec
+
+
+@settings(max_examples=150, deadline=None)
+@given(specs)
+def test_json_round_trip(spec: Spec) -> None:
+    assert Spec.from_json(spec.to_json()) == spec
+    assert Spec.parse(spec.to_json()) == spec if len(spec) else True
+    assert Spec.parse(spec.to_list()) == spec
+    assert Spec.parse(spec) is spec
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789:,=.-e []{}\"abcdelnoprtuyz_")), max_size=40) | st.text(max_size=30))
+def test_garbage_parses_or_raises_spec_error(text: str) -> None:
+    try:
+        spec = Spec.parse(text)
+    except SpecError:
+        return
+    # Whatever parsed is a valid spec and round-trips.
+    assert Spec.parse(spec.to_text()) == spec
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["units", "activation", "dropout", "norm", "kind", "x"]), inner, max_size=4),
+                    max_leaves=8))
+def test_garbage_objects_parse_or_raise_spec_error(value: object) -> None:
+    for candidate in (value, json.dumps([value])):
+        try:
+            parsed = Spec.parse(candidate)
+        except (SpecError, ValueError):  # json.dumps of nan gives NaN, which json accepts
+            continue
+        assert isinstance(parsed, Spec)
+        assert Spec.parse(parsed.to_text()) == parsed
+
+
+def test_examples() -> None:
+    spec = Spec.parse("256:gelu:dropout=0.1,128:tanh")
+    assert spec == Spec((Dense(256, "gelu", dropout=0.1), Dense(128, "tanh")))
+    assert spec.to_text() == "256:gelu:dropout=0.1,128:tanh"
+    assert str(spec) == spec.to_text()
+    assert json.loads(spec.to_json()) == [
+        {"kind": "dense", "units": 256, "activation": "gelu", "dropout": 0.1, "norm": None},
+        {"kind": "dense", "units": 128, "activation": "tanh", "dropout": 0.0, "norm": None},
+    ]
+    assert Spec.parse(" 64 : ReLU : batchnorm , 32:layernorm ") == Spec((Dense(64, "relu", norm="batch"), Dense(32, norm="layer")))
+    assert Spec.parse("8:activation=sigmoid:norm=bn:dropout=0.5")[0] == Dense(8, "logistic", 0.5, "batch")
+    assert Spec.parse("") == Spec(())
+    assert Spec.parse('{"units": 3, "activation": "tanh"}') == Spec((Dense(3, "tanh"),))
+    assert len(Spec.parse("1,2,3")) == 3
+    assert [layer.units for layer in Spec.parse("1,2,3")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ((100,), (100,)),
+        ((128, 64), (128, 64)),
+        ([10, 5, 2], (10, 5, 2)),
+        (50, (50,)),
+        (np.int64(7), (7,)),
+        (np.array([4, 3]), (4, 3)),
+        ((), ()),
+        ((16.0,), (16,)),
+        (("32:tanh", {"units": 8}), (32, 8)),
+    ],
+)
+def test_sklearn_style_sizes(value: object, expected: tuple[int, ...]) -> None:
+    spec = Spec.parse(value)
+    assert tuple(layer.units for layer in spec) == expected
+    assert all(isinstance(layer.units, int) for layer in spec)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0", "dense layer units must be a positive integer. Received: units=0."),
+        ((-3,), "dense layer units must be a positive integer. Received: units=-3."),
+        ((2.5,), "dense layer units must be a positive integer. Received: units=2.5."),
+        ((True,), "dense layer units must be a positive integer. Received: units=True."),
+        ("abc", f"layer 'abc' does not start with a number of units: {_TEXT_HELP}."),
+        ("1_0", f"layer '1_0' does not start with a number of units: {_TEXT_HELP}."),
+        ("12:dropout=1.5", "dropout must be in [0, 1). Received: dropout=1.5."),
+        ("12:dropout=-0.1", "dropout must be in [0, 1). Received: dropout=-0.1."),
+        ("12:dropout=nan", "dropout must be in [0, 1). Received: dropout=nan."),
+        ("12:dropout=x", "dropout must be a number in [0, 1). Received: 'dropout=x' in '12:dropout=x'."),
+        ("12:norm=group", "norm must be 'batch', 'layer' or None. Received: norm='group'."),
+        ("12:foo=3", f"unknown option 'foo' in layer '12:foo=3': use activation, dropout or norm; {_TEXT_HELP}."),
+        ("12,,3", f"layer 2 of the spec is empty; {_TEXT_HELP}."),
+        ("[1", "spec JSON is not valid JSON (Expecting ',' delimiter at char 2)."),
+        ('{"units": 0}', "dense layer units must be a positive integer. Received: units=0."),
+        ('"12"', f"layer '\"12\"' does not start with a number of units: {_TEXT_HELP}."),
+        ('[{"units": 3, "size": 2}]', "unknown key(s) size in a dense layer: use activation, dropout, norm, units."),
+        ('[{"kind": "attention", "units": 3}]', "unknown layer kind 'attention': use one of dense, conv, pool, flatten, globalpool, recurrent, embed."),
+        ("[3]", "each layer in a JSON spec must be an object. Received: 3."),
+        (None, "hidden layers must be an int, a sequence such as (128, 64), or text such as '256:gelu:dropout=0.1,128'. Received: None."),
+        (b"12", "hidden layers must be text, not bytes: decode it first. Received: b'12'."),
+    ],
+)
+def test_bad_specs_have_clear_errors(value: object, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        Spec.parse(value)
+    assert str(info.value) == message
+
+
+def test_bad_activation_in_spec_suggests() -> None:
+    with pytest.raises(SpecError, match=r"unknown activation 'rleu': use one of .* Did you mean 'relu'\?$"):
+        Spec.parse("12:rleu")
+
+
+def test_bad_objects() -> None:
+    with pytest.raises(SpecError, match=r"^norm must be 'batch', 'layer' or None\. Received: norm=\[\]\.$"):
+        Dense(3, norm=[])  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match=r"^dropout must be a number in \[0, 1\)\. Received: dropout='0\.1'\.$"):
+        Dense(3, dropout="0.1")  # type: ignore[arg-type]
+
+
+def test_spec_errors_are_value_errors() -> None:
+    with pytest.raises(ValueError):
+        Spec.parse("x")

@@ -1,0 +1,185 @@
+"""cost(): parameters, FLOPs, memory, latency and energy, checked against hand counts."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import hiddenlayers as hl
+from hiddenlayers.network import Network
+from hiddenlayers.rightsize import cost
+from hiddenlayers.rightsize._energy import _energy_per_call, _EstimateMeter, _Meter, _RaplMeter
+
+
+@pytest.fixture(scope="module")
+def clf() -> hl.MLPClassifier:
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((16, 8), max_iter=5, batch_size=50, random_state=0, engine="autograd").fit(X, y)
+
+
+def test_counts_match_hand_arithmetic(clf: hl.MLPClassifier) -> None:
+    r = cost(clf, n_calls=50, throughput_batch=64, batch_size=10)
+    assert [lc.name for lc in r.layers] == ["hidden1", "hidden2", "head"]
+    assert [(lc.in_features, lc.out_features) for lc in r.layers] == [(4, 16), (16, 8), (8, 3)]
+    assert r.params == clf.n_parameters_ == (4 * 16 + 16) + (16 * 8 + 8) + (8 * 3 + 3)
+    # one multiply-add = 2 FLOPs at batch 1
+    assert [lc.flops_per_prediction for lc in r.layers] == [2 * 4 * 16, 2 * 16 * 8, 2 * 8 * 3]
+    assert r.flops_per_prediction == 2 * (4 * 16 + 16 * 8 + 8 * 3)
+    # training step at batch 50: forward + weight grads everywhere, input grads except the first layer
+    b = 50
+    fwd = 2 * b * (4 * 16 + 16 * 8 + 8 * 3)
+    assert r.train_batch_size == b
+    assert r.flops_per_train_step == fwd + fwd + 2 * b * (16 * 8 + 8 * 3)
+    assert r.weight_bytes == 4 * r.params  # float32
+    assert r.activation_bytes == 10 * 4 * (4 + 16 + 8 + 3)
+    assert r.epoch_samples == 150
+
+
+def test_latency_throughput_energy_are_positive_and_json(clf: hl.MLPClassifier) -> None:
+    r = cost(clf, n_calls=100, throughput_batch=256)
+    assert 0 < r.latency_predict_p50_us <= r.latency_predict_p99_us
+    assert 0 < r.latency_forward_p50_us <= r.latency_forward_p99_us
+    assert r.throughput_per_s > 0 and r.energy_per_1000_predictions_j > 0 and r.energy_per_epoch_j > 0
+    assert all(lc.latency_p50_us > 0 for lc in r.layers)
+    assert sum(lc.energy_share for lc in r.layers) == pytest.approx(1.0)
+    if not r.energy_measured:
+        assert r.energy_method.startswith("ESTIMATE, not a measurement")
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["params"] == r.params and len(d["layers"]) == 3
+
+
+def test_forced_watts_gives_an_estimate_that_says_so(clf: hl.MLPClassifier) -> None:
+    r = cost(clf, n_calls=20, throughput_batch=16, watts=5.0, per_layer_latency=False)
+    assert not r.energy_measured
+    assert "5 W assumed" in r.energy_method and "ESTIMATE" in r.energy_method
+
+
+def test_table_renders(clf: hl.MLPClassifier) -> None:
+    from rich.console import Console
+
+    r = cost(clf, n_calls=20, throughput_batch=16, per_layer_latency=False)
+    console = Console(width=200, record=True)
+    console.print(r)
+    text = console.export_text()
+    assert "hidden1" in text and "total" in text and "per 1,000 predictions" in text
+
+
+def test_bare_network() -> None:
+    net = Network(5, "7,3", 2)
+    r = cost(net, n_calls=20, throughput_batch=8, per_layer_latency=False)
+    assert r.latency_predict_p50_us is None and r.params == 5 * 7 + 7 + 7 * 3 + 3 + 3 * 2 + 2
+    assert r.energy_per_epoch_j is None
+
+
+def test_rapl_meter_reads_and_handles_wraparound(tmp_path) -> None:
+    d = tmp_path / "intel-rapl:0"
+    d.mkdir()
+    (d / "max_energy_range_uj").write_text("1000000\n")
+    (d / "energy_uj").write_text("999000\n")
+    m = _RaplMeter([str(d / "energy_uj")])
+    assert m.measured and "RAPL" in m.method
+    (d / "energy_uj").write_text("1000\n")  # wrapped: 1000 uJ to the top, then 1000 more
+    assert m.read() == pytest.approx(2000e-6)
+
+
+def test_estimate_meter_grows_with_time() -> None:
+    import torch
+
+    m = _EstimateMeter(torch.device("cpu"), 100.0, "test")
+    a = m.read()
+    assert m.read() >= a >= 0
+
+
+class _SteppedMeter(_Meter):
+    """A counter that, like NVML's, moves only every ``step`` seconds (by ``joules`` each time)."""
+
+    measured = True
+
+    def __init__(self, step: float, joules: float, min_window_s: float) -> None:
+        self.step, self.joules, self.min_window_s = step, joules, min_window_s
+        self.t0 = time.perf_counter()
+
+    def read(self) -> float:
+        return (time.perf_counter() - self.t0) // self.step * self.joules
+
+
+def test_energy_of_a_short_span_waits_for_a_stepped_counter() -> None:
+    import torch
+
+    calls = []
+    meter = _SteppedMeter(step=0.08, joules=2.0, min_window_s=0.05)
+    per_call, n, elapsed = _energy_per_call(lambda: calls.append(1), meter, torch.device("cpu"), min_calls=3, min_seconds=0.01)
+    assert per_call > 0 and n == len(calls) >= 3 and elapsed >= 0.05  # never 0 J from a counter that had not ticked
+    assert per_call * n == pytest.approx(2.0 * (elapsed // 0.08), abs=2.0)
+
+
+def test_energy_of_a_counter_that_never_moves_ends_and_reads_zero() -> None:
+    import torch
+
+    meter = _SteppedMeter(step=1e9, joules=1.0, min_window_s=0.01)
+    per_call, n, elapsed = _energy_per_call(lambda: None, meter, torch.device("cpu"), min_calls=1, min_seconds=0.01)
+    assert per_call == 0.0 and 0.1 <= elapsed < 2.0 and n >= 1  # gave it ten windows, then stopped
+
+
+def test_errors(clf: hl.MLPClassifier) -> None:
+    with pytest.raises(hl.NotFittedError, match=r"cost\(\) needs a fitted model: call MLPClassifier.fit"):
+        cost(hl.MLPClassifier())
+    with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network\. Received: str\.$"):
+        cost("model.safetensors")
+    with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
+        cost(clf, X=np.zeros((0, 4)), n_calls=10)
+    with pytest.raises(ValueError, match="n_calls must be an integer >= 10. Received: n_calls=3"):
+        cost(clf, n_calls=3)
+    with pytest.raises(ValueError, match="watts must be a positive number"):
+        cost(clf, watts=-1)
+
+
+def test_regressor() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, engine="autograd").fit(X, X.sum(1))
+    r = cost(reg, n_calls=20, throughput_batch=16, per_layer_latency=False)
+    assert r.flops_per_prediction == 2 * (3 * 4 + 4 * 1)
+
+
+def test_structured_network_conv() -> None:
+    net = Network((1, 8, 8), "conv4k3,pool2,16", 3)
+    r = cost(net, n_calls=20, throughput_batch=8, per_layer_latency=False, epoch_samples=32)
+    assert [lc.name for lc in r.layers] == ["hidden1", "hidden2", "hidden3", "head"]
+    assert r.layers[0].out_features == 4 * 6 * 6 and r.layers[0].flops_per_prediction == 2 * 4 * 9 * 36
+    assert r.params == sum(p.numel() for p in net.parameters())
+    assert r.energy_per_epoch_j is not None and r.energy_per_epoch_j > 0
+
+
+def test_applications_are_measured_on_their_own_inputs() -> None:
+    """Images and variable-length sequences: FLOPs from the network, predict timed on X when given."""
+    from hiddenlayers.apps import Autoencoder, ImageClassifier, SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 12, 12)).astype(np.float32)
+    img = ImageClassifier(hidden_layer_sizes="conv4k3,pool2,8", max_iter=1, random_state=0).fit(images, rng.integers(0, 2, 40))
+    r = cost(img, n_calls=20, throughput_batch=32, per_layer_latency=False)
+    conv = r.layers[0]
+    assert conv.flops_per_prediction == 2 * 4 * 9 * 10 * 10  # 4 channels x 3x3 kernel x 10x10 outputs, multiply-add
+    assert r.latency_predict_p50_us is None and any("pass X=" in n for n in r.notes)
+    r = cost(img, X=images[:5], n_calls=20, throughput_batch=32, per_layer_latency=False)
+    assert r.latency_predict_p50_us is not None and r.latency_predict_p50_us > 0
+
+    seqs = [rng.standard_normal((int(rng.integers(3, 9)), 5)).astype(np.float32) for _ in range(30)]
+    seq = SequenceClassifier(hidden_layer_sizes="gru6", max_iter=1, random_state=0).fit(seqs, rng.integers(0, 2, 30))
+    r = cost(seq, X=seqs[:4], n_calls=20, throughput_batch=16, per_layer_latency=False)
+    assert r.params == sum(p.numel() for p in seq.network_.parameters())
+    assert r.latency_predict_p50_us is not None and r.flops_per_prediction > 0
+
+    ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))
+    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: pass one of the Networks inside it instead\.$"):
+        cost(ae)

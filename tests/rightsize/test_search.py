@@ -1,0 +1,324 @@
+"""search(): one typed hidden-layer variable, TPE/NSGA-II, hopeless-trial stopping, shared storages."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import optuna
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hiddenlayers as hl
+from hiddenlayers.rightsize import SearchSpace, search
+from hiddenlayers.rightsize._search_run import (
+    HopelessStop,
+    TrialSetup,
+    create_or_load,
+    make_folds,
+    make_storage,
+    mean_curve,
+    params_of,
+    write_job,
+)
+from hiddenlayers.rightsize._search_storage import fail_dead_local_trials
+
+TINY = SearchSpace(layers=(1, 2), widths=(4, 8, 16), batch_sizes=(16, 32), learning_rate_init=(3e-3, 3e-2))
+
+
+def test_hidden_choices_counts_and_funnel() -> None:
+    assert len(SearchSpace().hidden_choices(64, 10)) == 5 + 25 + 125
+    funnel = SearchSpace(funnel=True).hidden_choices(64, 10)
+    assert "64,32" in funnel and "32,64" not in funnel and len(funnel) == 5 + 15 + 35
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 300), min_size=1, max_size=4, unique=True),
+    hi=st.integers(1, 3),
+    n_in=st.integers(1, 50),
+    budget=st.integers(10, 100_000),
+)
+def test_hidden_choices_respect_budget_and_space(widths, hi, n_in, budget) -> None:
+    space = SearchSpace(layers=(1, hi), widths=tuple(widths))
+    for text in space.hidden_choices(n_in, 3, max_params=budget):
+        units = [int(u) for u in text.split(",")]
+        assert 1 <= len(units) <= hi and set(units) <= set(widths)
+        assert params_of(n_in, units, 3) <= budget
+        assert hl.Spec.parse(text).to_text() == text  # every choice is a valid spec
+
+
+def test_single_objective_one_typed_variable_and_refit(iris, tmp_path) -> None:
+    X, y = iris
+    r = search(X, y, trials=6, space=TINY, max_epochs=15, random_state=0, save_dir=tmp_path)
+    assert r.objectives == ("score",) and len(r.rows) == 1 and r.n_trials == 6
+    assert r.best["score"] >= 0.8
+    for t in r.study.get_trials():
+        # exactly one hidden-layer variable: no per-layer leftovers
+        assert set(t.params) == {"hidden", "activation", "learning_rate_init", "alpha", "batch_size"}
+        assert t.user_attrs["spec"] == t.params["hidden"]
+        if t.state == optuna.trial.TrialState.COMPLETE:  # scored by 3-fold CV (iris: 150 rows -> cv="auto" = 3)
+            assert len(t.user_attrs["fold_scores"]) == 3
+            assert t.values[0] == pytest.approx(max(t.user_attrs["cv_curve"]))
+            assert t.user_attrs["best_epoch"] == int(np.argmax(t.user_attrs["cv_curve"])) + 1
+    # the refit trains on all rows for the epochs the mean fold curve peaked at
+    assert r.best_model.n_iter_ == r.best["best_epoch"]
+    assert r.best_model.hidden_layer_sizes == tuple(int(w) for w in r.best["hidden"].split(","))
+    loaded = hl.load(r.paths[0])
+    np.testing.assert_array_equal(loaded.predict(X), r.best_model.predict(X))
+    assert r.to_dict()["rows"][0]["hidden"] == r.best["hidden"]
+
+
+def test_multi_objective_pareto_front_is_non_dominated(iris, tmp_path) -> None:
+    from rich.console import Console
+
+    X, y = iris
+    r = search(X, y, objectives=("score", "params"), trials=8, space=TINY, max_epochs=10, max_params=200, refit=False)
+    assert r.rows and all(row["params"] <= 200 for row in r.rows)
+    pts = [(row["score"], row["params"]) for row in r.rows]
+    for a in pts:
+        assert not any(b != a and b[0] >= a[0] and b[1] <= a[1] for b in pts)
+    console = Console(width=200, record=True)
+    console.print(r)
+    assert "Pareto front" in console.export_text()
+    r.save_html(tmp_path / "search.html")
+    page = (tmp_path / "search.html").read_text()
+    assert "<svg" in page and "Pareto front" in page and r.rows[0]["hidden"] in page
+
+
+class _State:
+    stop_training = False
+
+
+def _epoch(cb: HopelessStop, score: float) -> _State:
+    state = _State()
+    cb.on_epoch_end(logs={"val_score": score}, state=state)
+    return state
+
+
+def test_hopeless_stop_uses_the_median_of_peers_after_warmup() -> None:
+    peers = [[0.5, 0.8, 0.9], [0.6, 0.85, 0.9], [0.4, 0.9], [0.7, 0.7, 0.95]]
+    cb = HopelessStop(peers, warmup=2, min_peers=4)
+    assert not _epoch(cb, 0.1).stop_training  # epoch 1: still warming up
+    assert _epoch(cb, 0.2).stop_training  # epoch 2: median of peers' best-so-far is 0.825
+    assert cb.stopped_at == 2
+    good = HopelessStop(peers, warmup=2, min_peers=4)
+    _epoch(good, 0.9)
+    assert not _epoch(good, 0.9).stop_training
+    few = HopelessStop(peers[:2], warmup=1, min_peers=4)
+    assert not _epoch(few, 0.0).stop_training  # too few peers to judge
+
+
+def test_hopeless_trials_are_pruned_in_a_real_search(iris) -> None:
+    X, y = iris
+    # a learning rate too small to learn in time: later trials fall below the median and stop
+    space = SearchSpace(layers=(1, 1), widths=(4, 8), batch_sizes=(32,), learning_rate_init=(1e-5, 3e-2))
+    r = search(X, y, trials=14, space=space, max_epochs=20, warmup_epochs=3, min_peers=2, refit=False, random_state=1)
+    pruned = [t for t in r.study.get_trials() if t.state == optuna.trial.TrialState.PRUNED]
+    assert r.n_pruned == len(pruned) >= 1
+    assert all("below the median" in t.user_attrs["stopped_early"] for t in pruned)
+
+
+def test_create_or_load_survives_concurrent_creation(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    ids, errors = [], []
+
+    def go() -> None:
+        try:
+            study = create_or_load(make_storage(url), "race", ["maximize"], None)
+            ids.append(study._study_id)
+        except Exception as exc:  # pragma: no cover - the failure this test guards against
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(ids)) == 1 and len(ids) == 6
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_two_worker_processes_share_one_storage(iris, tmp_path, kind) -> None:
+    X, y = iris
+    storage = str(tmp_path / "s.log") if kind == "journal" else f"sqlite:///{tmp_path / 's.db'}"
+    r = search(X, y, trials=6, space=TINY, max_epochs=5, storage=storage, study_name="shared", workers=2,
+               min_peers=100, refit=False)
+    study = optuna.load_study(study_name="shared", storage=make_storage(storage))
+    trials = study.get_trials()
+    numbers = [t.number for t in trials]
+    assert len(numbers) == len(set(numbers)) >= 6  # unique; at most workers-1 extra
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    assert all(t.values is not None and "hidden" in t.params for t in trials)
+    assert r.n_complete == len(trials)
+
+
+def _pg_bin(name: str) -> str | None:
+    import glob
+    import shutil
+
+    found = shutil.which(name)
+    if found:
+        return found
+    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return hits[-1] if hits else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A throwaway PostgreSQL server on a loopback port, run as the `postgres` user; stopped at the end."""
+    import pwd
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; see .ci/system-deps.sh)")
+    if os.geteuid() != 0:
+        pytest.skip("starting PostgreSQL as the postgres user needs root (runuser)")
+    try:
+        pw = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no 'postgres' system user (the Debian postgresql package creates it)")
+    data = tempfile.mkdtemp(prefix="hl-pg-")
+    os.chown(data, pw.pw_uid, pw.pw_gid)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def as_pg(*cmd: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True, timeout=120)
+
+    res = as_pg(initdb, "-D", f"{data}/db", "-A", "trust", "-U", "postgres")
+    if res.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        pytest.skip(f"initdb failed: {res.stderr.strip()[-200:]}")
+    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    res = as_pg(pg_ctl, "-D", f"{data}/db", "-o", opts, "-l", f"{data}/log", "-w", "start")
+    if res.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        pytest.skip(f"pg_ctl start failed: {res.stderr.strip()[-200:]}")
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        conn.cursor().execute("CREATE DATABASE hl")
+        conn.close()
+        yield f"postgresql://postgres@127.0.0.1:{port}/hl"
+    finally:
+        as_pg(pg_ctl, "-D", f"{data}/db", "-m", "fast", "-w", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_two_worker_processes_share_one_postgresql_study(iris, postgres_url) -> None:
+    X, y = iris
+    r = search(X, y, trials=6, space=TINY, max_epochs=5, storage=postgres_url, study_name="pg", workers=2,
+               min_peers=100, refit=False)
+    trials = optuna.load_study(study_name="pg", storage=make_storage(postgres_url)).get_trials()
+    numbers = [t.number for t in trials]
+    assert len(numbers) == len(set(numbers)) >= 6
+    assert all(t.state == optuna.trial.TrialState.COMPLETE and "hidden" in t.params for t in trials)
+    assert r.n_complete == len(trials) and r.storage == postgres_url
+
+
+def test_folds_are_stratified_deterministic_and_cover_every_row(iris) -> None:
+    X, y = iris
+    setup = TrialSetup(X=X, y=y, classifier=True, objectives=("score",), choices=["4"], space=TINY, max_epochs=5,
+                       validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=4, random_state=0, latency_calls=1, cv=3)
+    folds = make_folds(setup)
+    assert len(folds) == 3
+    held = np.concatenate([va for _, va in folds])
+    assert sorted(held) == list(range(len(y)))  # each row held out exactly once
+    for tr, va in folds:
+        assert np.ptp(np.bincount(y[va])) <= 1  # stratified: each class evenly spread
+        assert not set(tr) & set(va)
+    again = make_folds(setup)
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))  # same folds for every trial: paired comparisons
+    single = make_folds(TrialSetup(**{**vars(setup), "cv": 1}))
+    assert len(single) == 1 and len(single[0][1]) == 30
+
+
+def test_mean_curve_pads_folds_that_stopped_early_with_their_last_score() -> None:
+    assert mean_curve([[0.5, 0.7, 0.6], [0.6, 0.8]]) == pytest.approx([0.55, 0.75, 0.7])
+    assert mean_curve([[float("nan"), 0.5], [0.5, 0.5]])[0] == -np.inf
+
+
+def test_table_input_is_taken_as_the_estimators_take_it(iris) -> None:
+    import pandas as pd
+
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    r = search(frame, labels, trials=2, space=TINY, max_epochs=5, random_state=0)
+    assert list(r.best_model.feature_names_in_) == ["sl", "sw", "pl", "pw"]  # the refit saw the DataFrame
+    assert set(r.best_model.predict(frame)) <= set(labels)
+    text = frame.assign(colour=["red", "blue", "green"] * 50)
+    with pytest.raises(hl.DataError, match="X has non-numeric values .*encode text or category columns as numbers first"):
+        search(text, labels, trials=1)
+    with pytest.raises(hl.DataError, match="X has non-numeric values"):
+        hl.MLPClassifier().fit(text, labels)  # the same refusal as the estimator's
+
+
+def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
+    """SIGKILL a worker process mid-trial; resuming fails that trial and completes the rest, numbers unique."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    X, y = iris
+    storage = str(tmp_path / "kill.log")
+    # a trial that runs for long: thousands of epochs without a stop rule firing
+    setup = TrialSetup(X=X, y=y, classifier=True, objectives=("score",), choices=TINY.hidden_choices(4, 3), space=TINY,
+                       max_epochs=100_000, validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=100,
+                       random_state=0, latency_calls=1, cv=1, patience=100_000)
+    job = write_job(setup, str(tmp_path), storage, "killed", ["maximize"], 5, None)
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search_run", job, "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        running: list = []
+        while not running:
+            assert time.monotonic() < deadline, "the worker never started a trial"
+            time.sleep(0.2)
+            try:
+                trials = optuna.load_study(study_name="killed", storage=make_storage(storage)).get_trials()
+            except KeyError:  # the worker has not created the study yet
+                continue
+            running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "worker" in t.user_attrs]
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    study = optuna.load_study(study_name="killed", storage=make_storage(storage))
+    assert [t.state for t in study.get_trials()] == [optuna.trial.TrialState.RUNNING]  # left running by the dead worker
+    r = search(X, y, trials=4, space=TINY, max_epochs=5, storage=storage, study_name="killed", min_peers=100, refit=False)
+    trials = optuna.load_study(study_name="killed", storage=make_storage(storage)).get_trials()
+    assert [t.number for t in trials] == list(range(len(trials))) and len(trials) == 4
+    assert trials[0].state == optuna.trial.TrialState.FAIL and "died" in trials[0].user_attrs["failed_because"]
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials[1:])
+    assert r.n_complete == 3
+    assert fail_dead_local_trials(study) == []  # nothing left to fail; live trials are never touched
+
+
+def test_errors(iris) -> None:
+    X, y = iris
+    with pytest.raises(ValueError, match="objectives must start with 'score' followed by any of params, flops, latency"):
+        search(X, y, objectives=("params",))
+    with pytest.raises(ValueError, match="trials must be an integer >= 1. Received: trials=0"):
+        search(X, y, trials=0)
+    with pytest.raises(ValueError, match="no hidden-layer spec of the space fits max_params=5"):
+        search(X, y, max_params=5)
+    with pytest.raises(ValueError, match="storage must be a journal file"):
+        search(X, y, storage="ftp://x")
+    with pytest.raises(ValueError, match="cv must be 'auto' or a number of folds from 1 \\(one validation split\\) to 20. Received: cv=0"):
+        search(X, y, cv=0)
+    with pytest.raises(ValueError, match="patience must be an integer >= 1. Received: patience=0"):
+        search(X, y, patience=0)
+    with pytest.raises(ValueError, match="layers must be \\(min, max\\)"):
+        SearchSpace(layers=(0, 2)).hidden_choices(4, 3)

@@ -1,0 +1,165 @@
+"""export_onnx(): dynamic batch, output = the estimator's API, preprocessing in the graph, int8."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris
+
+import hiddenlayers as hl
+from hiddenlayers.ship import export_onnx
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(X, y)
+
+
+def _run(path, X):
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"X": np.asarray(X, dtype=np.float32)})[0]
+
+
+def test_multiclass_probabilities_dynamic_batch_and_int8(tmp_path) -> None:
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((16, 8), max_iter=300, random_state=0, engine="autograd"), X, y)
+    path = tmp_path / "iris.onnx"
+    r = export_onnx(clf, path, X=X, y=y, quantize=True)
+    assert path.exists() and r.bytes == path.stat().st_size
+    assert r.max_abs_diff < 1e-5 and r.parity_rows == 150
+    for n in (1, 7, 150):  # dynamic batch size
+        out = _run(path, X[:n])
+        assert out.shape == (n, 3)
+        np.testing.assert_allclose(out, clf.predict_proba(X[:n]), atol=1e-5)
+    model = onnx.load(str(path))
+    props = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(props["classes"]) == [0, 1, 2] and props["hiddenlayers_output"] == "probabilities"
+    # int8 copy next to it, with accuracy before and after
+    assert r.quantized_path == str(tmp_path / "iris.int8.onnx") and r.quantized_bytes > 0
+    assert r.metric == "accuracy" and r.score_before == pytest.approx(clf.score(X, y), abs=1e-6)
+    assert r.score_after >= r.score_before - 0.05
+    assert r.quantized_max_abs_diff < 0.2
+    assert json.loads(json.dumps(r.to_dict()))["path"] == str(path)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_binary_classifier_gives_two_columns(tmp_path) -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    clf = _fit(hl.MLPClassifier((8,), max_iter=20, random_state=0, engine="autograd"), X, y)
+    r = export_onnx(clf, tmp_path / "bc.onnx", X=X[:50])
+    out = _run(tmp_path / "bc.onnx", X[:50])
+    assert out.shape == (50, 2) and r.max_abs_diff < 1e-5
+    np.testing.assert_allclose(out, clf.predict_proba(X[:50]), atol=1e-5)
+
+
+def test_regressor_with_numeric_preprocessing_in_graph(tmp_path) -> None:
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(100, 20, 200), "b": rng.normal(-3, 0.1, 200)})
+    frame.loc[::9, "a"] = np.nan
+    target = np.nan_to_num(frame["a"].to_numpy(), nan=100.0) / 50 + frame["b"].to_numpy()
+    pre = TablePreprocessor().fit(frame)
+    reg = _fit(hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=50, random_state=0, engine="autograd"), pre.transform(frame).matrix, target)
+    reg.preprocessing_ = pre.to_dict()
+    r = export_onnx(reg, tmp_path / "reg.onnx", X=frame.to_numpy(), y=target)
+    assert r.input_columns == ["a", "b"] and r.n_inputs == 2 and r.output_name == "predictions"
+    out = _run(tmp_path / "reg.onnx", frame.to_numpy())
+    assert out.shape == (200, 1)
+    np.testing.assert_allclose(out.ravel(), reg.predict(pre.transform(frame).matrix), atol=1e-4)
+    assert r.metric == "r2" and r.score_before is not None
+
+
+def _categorical_model(max_categories: int = 3, numeric: bool = True):
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    n = 240
+    color = rng.choice(["red", "green", "blue", "teal", ""], size=n).astype(object)  # "" is a real category here
+    color[::11] = None
+    size = rng.choice(["S", "M", "L"], size=n).astype(object)
+    cols = {"color": color, "size": size}
+    if numeric:
+        a = rng.normal(10, 3, n)
+        a[::7] = np.nan
+        cols = {"a": a, **cols}
+    frame = pd.DataFrame(cols)
+    y = np.where((color == "red") | (size == "S"), "hit", "miss")
+    pre = TablePreprocessor(max_categories=max_categories).fit(frame)
+    clf = _fit(hl.MLPClassifier((8,), max_iter=60, random_state=0, engine="autograd"), pre.transform(frame).matrix, y)
+    clf.preprocessing_ = {**pre.to_dict(), "target": "y", "task": "classification"}
+    return clf, pre, frame, y
+
+
+def test_categorical_one_hot_runs_in_the_graph(tmp_path) -> None:
+    """String input C: categories, <other>, unseen and missing values encoded as TablePreprocessor does."""
+    from hiddenlayers.ship import OnnxModel
+
+    clf, pre, frame, y = _categorical_model()
+    path = tmp_path / "cat.onnx"
+    r = export_onnx(clf, path, X=frame, y=y)
+    assert r.max_abs_diff < 1e-5 and r.string_input_columns == ["color", "size"] and r.n_inputs == 1
+    assert r.missing_token == "<missing>"  # "" is taken by a real category
+    new = frame.copy()
+    new.loc[:9, "color"] = ["purple", None, "", "red", "teal", "blue", "green", None, "x", "red"]  # unseen, missing, rare (-> <other>)
+    new.loc[:3, "size"] = ["XL", None, "S", "M"]  # size has no <other> bucket and had no missing values: unseen -> no column
+    new.loc[:2, "a"] = [np.nan, 1e3, -5.0]
+    model = OnnxModel(path)
+    P, notes = model.run(new.assign(y="ignored", extra=0)[["extra", "size", "y", "color", "a"]])
+    np.testing.assert_allclose(P, clf.predict_proba(pre.transform(new).matrix), atol=1e-5)
+    assert (model.predict(new) == clf.predict(pre.transform(new).matrix)).all()
+    assert any("outside the categories kept in training" in n for n in notes) and any("ignored 1 column(s)" in n for n in notes)
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    spec = json.loads(props["hiddenlayers_inputs"])
+    assert spec["numeric"] == ["a"] and [c["name"] for c in spec["categorical"]] == ["color", "size"]
+    assert json.loads(props["target"]) == "y" and json.loads(props["classes"]) == ["hit", "miss"]
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type) for i in sess.get_inputs()] == [("X", "tensor(float)"), ("C", "tensor(string)")]
+
+
+def test_categorical_only_model_with_int8(tmp_path) -> None:
+    from hiddenlayers.ship import OnnxModel
+
+    clf, pre, frame, y = _categorical_model(max_categories=20, numeric=False)
+    r = export_onnx(clf, tmp_path / "c.onnx", quantize=True)  # random parity rows: every category, unseen and missing
+    assert r.n_inputs == 0 and r.parity_rows == 256 and r.max_abs_diff < 1e-5 and r.quantized_max_abs_diff < 0.2
+    sess = ort.InferenceSession(str(tmp_path / "c.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["C"]
+    np.testing.assert_allclose(OnnxModel(tmp_path / "c.onnx").predict_proba(frame), clf.predict_proba(pre.transform(frame).matrix), atol=1e-5)
+
+
+def test_onnx_model_errors(tmp_path) -> None:
+    from hiddenlayers.ship import OnnxModel
+
+    with pytest.raises(hl.ModelFileError, match="does not exist: check the path"):
+        OnnxModel(tmp_path / "none.onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"garbage")
+    with pytest.raises(hl.ModelFileError, match="is not a readable ONNX model"):
+        OnnxModel(tmp_path / "bad.onnx")
+
+
+def test_errors_and_failed_parity_leave_no_file(tmp_path) -> None:
+    with pytest.raises(hl.NotFittedError, match=r"export_onnx\(\) needs a fitted model"):
+        export_onnx(hl.MLPClassifier(), tmp_path / "a.onnx")
+    with pytest.raises(TypeError, match="export_onnx\\(\\) takes a fitted MLPClassifier or MLPRegressor. Received: int"):
+        export_onnx(3, tmp_path / "a.onnx")
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), X, y)
+    with pytest.raises(ValueError, match="quantized_path was given but quantize=False"):
+        export_onnx(clf, tmp_path / "a.onnx", quantized_path=tmp_path / "q.onnx")
+    with pytest.raises(ValueError, match="y was given without X"):
+        export_onnx(clf, tmp_path / "a.onnx", y=y)
+    with pytest.raises(ValueError, match=r"X must be \(n_rows, 4\)"):
+        export_onnx(clf, tmp_path / "a.onnx", X=X[:, :2])
+    with pytest.raises(ValueError, match="ONNX output differs from PyTorch by"):
+        export_onnx(clf, tmp_path / "a.onnx", tolerance=-1.0)
+    assert list(tmp_path.iterdir()) == []

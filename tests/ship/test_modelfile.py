@@ -1,0 +1,310 @@
+"""Model files: exact round trips, one clear error per kind of bad file, atomic writes, no pickle."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
+
+import hiddenlayers as hl
+from fit_helpers import quiet_fit as _fit
+from hiddenlayers._files import atomic_write_bytes
+from hiddenlayers.ship import FORMAT_VERSION, read_metadata
+
+
+@pytest.fixture
+def saved(iris: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> Path:
+    X, y = iris
+    path = tmp_path / "model.safetensors"
+    _fit(hl.MLPClassifier("8:tanh,4", max_iter=3, random_state=0), X, y).save(path)
+    return path
+
+
+def _rewrite(path: Path, out: Path, edit: Any) -> None:
+    """Copy a model file with its JSON metadata changed by ``edit(meta) -> meta``."""
+    with safe_open(str(path), framework="pt") as fh:
+        raw = fh.metadata()["hiddenlayers"]
+    text = edit(json.loads(raw))
+    out.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": text if isinstance(text, str) else json.dumps(text)}))
+
+
+# ------------------------------------------------------------------ round trips
+@pytest.mark.parametrize("labels", ["int", "str", "bool", "multilabel"])
+def test_classifier_round_trip(iris: tuple[np.ndarray, np.ndarray], tmp_path: Path, labels: str) -> None:
+    X, y = iris
+    target: Any = {
+        "int": y,
+        "str": np.array(["setosa", "versicolor", "virginica"])[y],
+        "bool": y == 1,
+        "multilabel": np.stack([y == 0, y == 1, y > 0], axis=1).astype(int),
+    }[labels]
+    clf = _fit(hl.MLPClassifier((6,), max_iter=5, early_stopping=labels == "int", random_state=0), X, target)
+    path = tmp_path / "c.safetensors"
+    clf.save(path)
+    again = hl.load(path)
+    assert type(again) is hl.MLPClassifier
+    np.testing.assert_array_equal(again.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(again.classes_, clf.classes_)
+    assert again.classes_.dtype == clf.classes_.dtype
+    assert again.get_params() == {**clf.get_params(), "callbacks": None}
+    for name in ("n_iter_", "t_", "loss_", "best_loss_", "loss_curve_", "validation_scores_", "best_validation_score_", "n_layers_", "n_outputs_", "out_activation_", "stop_reason_", "n_features_in_"):
+        assert getattr(again, name) == getattr(clf, name), name
+    assert json.dumps(again.history_.to_dict()) == json.dumps(clf.history_.to_dict())  # NaN-aware equality
+    assert all(isinstance(v, float) for v in again.history_.val_loss)
+    np.testing.assert_array_equal(again.transform(X, layer=1), clf.transform(X, layer=1))
+
+
+def test_regressor_round_trip_with_feature_names(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    Y = np.stack([df.a - df.b, df.c], axis=1)
+    reg = _fit(hl.MLPRegressor(hidden_layer_sizes="5:gelu:layernorm", max_iter=5, dtype="float64", random_state=0), df, Y)
+    reg.preprocessing_ = {"scale": [1.0, 2.0, 3.0]}
+    reg.save(tmp_path / "r.safetensors")
+    again = hl.load(tmp_path / "r.safetensors")
+    np.testing.assert_array_equal(again.predict(df), reg.predict(df))
+    np.testing.assert_array_equal(again.feature_names_in_, reg.feature_names_in_)
+    assert again.preprocessing_ == {"scale": [1.0, 2.0, 3.0]}
+    assert again.coefs_[0].dtype == np.float64
+    assert again.get_params()["hidden_layer_sizes"] == "5:gelu:layernorm"
+
+
+def test_file_is_safetensors_with_json_metadata(saved: Path) -> None:
+    with safe_open(str(saved), framework="pt") as fh:
+        keys = set(fh.keys())
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    assert keys == {"hidden1.linear.weight", "hidden1.linear.bias", "hidden2.linear.weight", "hidden2.linear.bias", "head.weight", "head.bias"}
+    assert meta["format"] == "hiddenlayers" and meta["format_version"] == FORMAT_VERSION
+    assert meta["library_version"] == hl.__version__ and meta["estimator"] == "MLPClassifier"
+    assert meta["network"]["spec"] == [
+        {"kind": "dense", "units": 8, "activation": "tanh", "dropout": 0.0, "norm": None},
+        {"kind": "dense", "units": 4, "activation": None, "dropout": 0.0, "norm": None},
+    ]
+    assert meta["classes"]["values"] == [0, 1, 2]
+    assert meta["history"]["stop_reason"] == "max_epochs"
+    assert read_metadata(saved) == meta
+
+
+# ------------------------------------------------------------------ bad files
+def test_missing_path_and_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.safetensors"
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(missing)
+    assert str(info.value) == f"model file '{missing}' does not exist: check the path, or train one with `hiddenlayers train`."
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(tmp_path)
+    assert str(info.value) == f"'{tmp_path}' is a folder, not a model file: give the path of a .safetensors file."
+
+
+@pytest.mark.parametrize("kind", ["truncated", "random", "empty", "text"])
+def test_unreadable_files(saved: Path, tmp_path: Path, kind: str) -> None:
+    bad = tmp_path / "bad.safetensors"
+    data = saved.read_bytes()
+    bad.write_bytes({"truncated": data[: len(data) // 2], "random": os.urandom(4096), "empty": b"", "text": b"hello, world\n" * 10}[kind])
+    with pytest.raises(hl.ModelFileError, match=r"^'.*bad\.safetensors' is not a readable safetensors model file \(\w+\): it may be truncated, corrupt or of another format\.$"):
+        hl.load(bad)
+
+
+def test_truncated_tensor_data(saved: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "short.safetensors"
+    bad.write_bytes(saved.read_bytes()[:-8])  # header intact, last tensor cut
+    with pytest.raises(hl.ModelFileError, match=r"^'.*short\.safetensors' is not a readable safetensors model file"):
+        hl.load(bad)
+
+
+def test_foreign_safetensors_file(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign.safetensors"
+    foreign.write_bytes(st_save({"w": torch.zeros(2, 2)}))
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(foreign)
+    assert str(info.value) == f"'{foreign}' is a safetensors file but not a hiddenlayers model (no 'hiddenlayers' metadata)."
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: "{not json", "has damaged hiddenlayers metadata (not valid JSON): the file was altered."),
+        (lambda m: "[1, 2]", "metadata is not in the hiddenlayers format."),
+        (lambda m: {**m, "format": "other"}, "metadata is not in the hiddenlayers format."),
+        (lambda m: {**m, "format_version": 99}, "uses model-file format 99, newer than this hiddenlayers reads (1): upgrade hiddenlayers."),
+        (lambda m: {**m, "format_version": "1"}, "uses model-file format '1', newer than this hiddenlayers reads (1): upgrade hiddenlayers."),
+        (lambda m: {**m, "estimator": "os.system"}, "holds an unknown model kind 'os.system'."),
+    ],
+    ids=["not-json", "not-object", "format", "newer", "version-type", "estimator"],
+)
+def test_tampered_metadata(saved: Path, tmp_path: Path, edit: Any, message: str) -> None:
+    bad = tmp_path / "t.safetensors"
+    _rewrite(saved, bad, edit)
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(bad)
+    assert str(info.value) == f"'{bad}' {message}"
+
+
+def test_tampered_architecture_and_params(saved: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "arch.safetensors"
+
+    def widen(m: dict) -> dict:
+        m["network"]["spec"][0]["units"] = 9
+        return m
+
+    _rewrite(saved, bad, widen)
+    with pytest.raises(hl.ModelFileError, match=r"^'.*arch\.safetensors' tensor 'hidden1\.linear\.weight' has shape \(8, 4\) but its architecture needs \(9, 4\): the file was altered\.$"):
+        hl.load(bad)
+
+    def drop_layer(m: dict) -> dict:
+        m["network"]["spec"] = m["network"]["spec"][:1]
+        return m
+
+    _rewrite(saved, bad, drop_layer)
+    with pytest.raises(hl.ModelFileError, match=re.escape("arch.safetensors' tensor 'head.weight' has shape (3, 4) but its architecture needs (3, 8): the file was altered.")):
+        hl.load(bad)
+
+    with safe_open(str(saved), framework="pt") as fh:
+        metadata = fh.metadata()
+    tensors = load_file(str(saved))
+    tensors["extra"] = tensors.pop("head.bias")
+    bad.write_bytes(st_save(tensors, metadata=metadata))
+    with pytest.raises(hl.ModelFileError, match=re.escape("arch.safetensors' tensors do not match its architecture (missing ['head.bias'], unexpected ['extra']): the file was altered.")):
+        hl.load(bad)
+
+    _rewrite(saved, bad, lambda m: {**m, "params": {**m["params"], "solver": 5}})
+    hl.load(bad)  # params are stored, not executed: a bad value only fails at the next fit
+
+    _rewrite(saved, bad, lambda m: {k: v for k, v in m.items() if k != "network"})
+    with pytest.raises(hl.ModelFileError, match=r"has inconsistent contents \(KeyError: 'network'\)"):
+        hl.load(bad)
+
+
+# ------------------------------------------------------------------ safety
+def test_write_is_atomic(saved: Path, iris: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = iris
+    before = saved.read_bytes()
+    other = _fit(hl.MLPClassifier((3,), max_iter=2, random_state=1), X, y)
+
+    def crash(fd: int) -> None:  # the new bytes are written, then the disk "fails" before the rename
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        other.save(saved)
+    monkeypatch.undo()
+    assert saved.read_bytes() == before
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model.safetensors"]
+
+    def no_rename(src: str, dst: str) -> None:
+        raise PermissionError("rename refused")
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    with pytest.raises(PermissionError):
+        atomic_write_bytes(saved, b"x" * 100)
+    monkeypatch.undo()
+    assert saved.read_bytes() == before
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model.safetensors"]
+    other.save(saved)
+    assert hl.load(saved).n_iter_ == 2
+
+
+def test_load_never_unpickles(saved: Path, iris: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    X, _ = iris
+
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("load() must not unpickle")
+
+    for mod, name in ((pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"), (torch, "load"), (np, "load")):
+        monkeypatch.setattr(mod, name, forbidden)
+    model = hl.load(saved)
+    assert model.predict(X).shape == (150,)
+
+
+def test_save_rejects_other_objects(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted hiddenlayers estimator or application\. Received: dict\.$"):
+        hl.save({}, tmp_path / "x.safetensors")
+
+
+def test_atomic_write_keeps_the_usual_file_mode(tmp_path: Path) -> None:
+    """A new file gets 0666 less the umask (not mkstemp's 0600); a replaced file keeps its mode."""
+    old_umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.bin"
+        atomic_write_bytes(fresh, b"x")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        shared = tmp_path / "shared.bin"
+        shared.write_bytes(b"old")
+        shared.chmod(0o664)
+        atomic_write_bytes(shared, b"new")
+        assert shared.stat().st_mode & 0o777 == 0o664
+        assert shared.read_bytes() == b"new"
+    finally:
+        os.umask(old_umask)
+
+
+def test_strings_that_spell_nonfinite_floats_stay_strings(tmp_path: Path) -> None:
+    """Labels "nan"/"inf" are strings after load; a non-finite float (best_validation_score_) stays a float."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]] * 10)
+    y = np.array(["nan", "inf", "nan", "inf"] * 10, dtype=object)
+    clf = hl.MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+    clf.best_loss_ = float("inf")
+    clf.save(tmp_path / "m.safetensors")
+    back = hl.load(tmp_path / "m.safetensors")
+    assert list(back.classes_) == ["inf", "nan"] and all(isinstance(c, str) for c in back.classes_)
+    assert back.best_loss_ == float("inf")
+    assert list(back.predict(X)) == list(clf.predict(X))
+
+
+def test_load_passes_device_to_applications(tmp_path) -> None:
+    import numpy as np
+
+    series = np.sin(np.arange(120) / 5)
+    f = hl.Forecaster(window=8, max_iter=3, random_state=0).fit(series)
+    f.save(tmp_path / "f.safetensors")
+    again = hl.load(tmp_path / "f.safetensors", device="cpu")
+    assert again.device == "cpu" and next(again.network_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(again.predict(series), f.predict(series), atol=1e-6)
+    with pytest.raises(ValueError, match="Received: device='gpu'"):
+        hl.load(tmp_path / "f.safetensors", device="gpu")
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_model_saved_for_a_gpu_loads_on_a_machine_without_one(tmp_path) -> None:
+    import numpy as np
+
+    X, y = np.random.default_rng(0).normal(size=(60, 4)), np.arange(60) % 3
+    clf = hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    clf.set_params(device="cuda")  # as if trained on a GPU machine
+    clf.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match=r"saved with device='cuda', which this machine lacks; loaded on cpu instead \(pass device= to choose\)"):
+        again = hl.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match=r"^device='cuda' but this machine has no CUDA GPU"):
+        hl.load(tmp_path / "m.safetensors", device="cuda")  # asked for explicitly: no fallback
+    f = hl.Forecaster(window=8, max_iter=3, random_state=0).fit(np.sin(np.arange(80) / 5))
+    f.set_params(device="cuda")
+    f.save(tmp_path / "f.safetensors")
+    with pytest.warns(UserWarning, match="which this machine lacks"):
+        assert hl.load(tmp_path / "f.safetensors").predict(np.sin(np.arange(80) / 5)).shape[0] > 0
+
+
+def test_save_and_load_take_applications_and_refuse_the_wrong_class(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    ae = hl.Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(X)
+    hl.save(ae, tmp_path / "ae.safetensors")
+    np.testing.assert_allclose(hl.load(tmp_path / "ae.safetensors").score_samples(X), ae.score_samples(X), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"^extra= is stored only with MLPClassifier and MLPRegressor\. Received a Autoencoder\.$"):
+        hl.save(ae, tmp_path / "ae2.safetensors", extra={"a": 1})
+    clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, X[:, 0] > 0)
+    clf.save(tmp_path / "clf.safetensors")
+    with pytest.raises(hl.ModelFileError, match=r"holds a 'MLPClassifier' model, not a MLPRegressor: load it with hiddenlayers\.load\(path\)\.$"):
+        hl.MLPRegressor.load(tmp_path / "clf.safetensors")

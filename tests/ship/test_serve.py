@@ -1,0 +1,334 @@
+"""`hiddenlayers serve`: the real server on a free loopback port (a subprocess), and its row encoding."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("uvicorn")
+pytest.importorskip("starlette")
+
+import hiddenlayers as hl  # noqa: E402
+from hiddenlayers.data import TablePreprocessor  # noqa: E402
+from hiddenlayers.ship._serve_model import RequestError, ServedModel  # noqa: E402
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def _table(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    f = pd.DataFrame({"age": rng.integers(18, 80, n).astype(float), "income": rng.normal(50000, 15000, n),
+                      "city": rng.choice(["Lyon", "Paris", "Nice", "Lille"], n), "score": rng.normal(size=n)})
+    f.loc[rng.random(n) < 0.1, "income"] = np.nan
+    f.loc[rng.random(n) < 0.1, "city"] = None
+    return f
+
+
+def _fit(seed: int) -> hl.MLPClassifier:
+    X = _table(400, 0)
+    y = np.where((X["age"] > 45) ^ (X["city"] == "Lyon"), "yes", "no")
+    pre = TablePreprocessor().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=seed).fit(pre.transform(X).matrix, y)
+    m.preprocessing_ = {**pre.to_dict(), "target": "label", "task": "classification"}
+    return m
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    d = tmp_path_factory.mktemp("serve")
+    a, b = _fit(0), _fit(1)
+    a.save(d / "a.safetensors")
+    b.save(d / "b.safetensors")
+    hl.export_onnx(a, d / "a.onnx")
+    return {"dir": d, "a": a, "b": b}
+
+
+def _rows(n: int, seed: int) -> list[dict]:
+    f = _table(n, seed).astype(object)
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in f.to_dict("records")]
+
+
+def _offline(model, rows: list[dict]) -> list:
+    A = TablePreprocessor.from_dict(model.preprocessing_).transform(pd.DataFrame(rows)).matrix
+    return model.predict(A).tolist()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, model: Path, *flags: str) -> None:
+        self.port = _free_port()
+        env = {**os.environ, "PYTHONPATH": SRC}
+        cmd = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve", str(model), "--port", str(self.port), "--log-level", "warning", *flags]
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if self.get("/ready")[0] == 200:
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stderr.read().decode()) from None
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 20) -> tuple[int, bytes]:
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self.request("GET", path, timeout=5)
+
+    def post(self, path: str, data: object) -> tuple[int, dict]:
+        status, body = self.request("POST", path, json.dumps(data).encode(), {"Content-Type": "application/json"})
+        return status, json.loads(body)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(models: dict):
+    s = Server(models["dir"] / "a.safetensors", "--read-timeout", "1", "--max-body", "2000000")
+    yield s
+    assert s.stop() == 0
+
+
+def _hammer(fn, threads: int, seconds: float, max_calls: int) -> list:
+    out: list = []
+    stop = time.time() + seconds
+
+    def work(k: int) -> None:
+        for i in range(max_calls):
+            if time.time() > stop:
+                break
+            out.append(fn(k, i))
+
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    return out
+
+
+# ---------------------------------------------------------------- encoding, in process
+def test_batch_encoding_equals_table_preprocessor(models: dict) -> None:
+    sm = ServedModel(models["dir"] / "a.safetensors")
+    rows = _rows(300, 7) + [{"age": 30, "income": None, "city": "Marseille", "score": 0.5}]  # an unseen city
+    checked = sm.rows({"rows": rows}, 10_000)
+    expected = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame(rows)).matrix
+    assert np.array_equal(sm.encode(checked), expected)
+
+
+def test_positional_and_column_bodies_give_the_same_rows(models: dict) -> None:
+    sm = ServedModel(models["dir"] / "a.safetensors")
+    rows = _rows(5, 3)
+    by_name = sm.rows({"rows": rows}, 100)
+    assert sm.rows({"rows": [[r[c] for c in sm.columns] for r in rows]}, 100) == by_name
+    assert sm.rows({"columns": {c: [r[c] for r in rows] for c in sm.columns}}, 100) == by_name
+
+
+def test_nan_refused_where_the_model_cannot_fill_it() -> None:
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5).fit(X, X.sum(1))
+    sm = ServedModel(m)
+    with pytest.raises(RequestError, match=r"row 1, column 'x1' is missing \(null or NaN\), and this model has no stored preprocessing") as e:
+        sm.rows({"rows": [[1.0, float("nan"), 2.0]]}, 10)
+    assert e.value.status == 422
+    with pytest.raises(RequestError, match="needs a classifier"):
+        sm.predict([[1.0, 2.0, 3.0]], proba=True)
+
+
+def test_onnx_path_does_not_import_torch(models: dict) -> None:
+    code = ("import sys; from hiddenlayers.ship._serve import make_app, ServeConfig; "
+            f"make_app(ServeConfig(model={str(models['dir'] / 'a.onnx')!r})); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+# ---------------------------------------------------------------- the real server
+def test_concurrent_requests_get_the_offline_predictions(server: Server, models: dict) -> None:
+    def call(k: int, i: int) -> tuple:
+        rows = _rows(1 + (i % 3), 1000 * k + i)
+        return rows, server.post("/predict", {"rows": rows}), server.post("/predict_proba", {"rows": rows})
+
+    results = _hammer(call, threads=8, seconds=8, max_calls=15)
+    assert len(results) >= 16
+    for rows, (s1, pred), (s2, proba) in results:
+        assert (s1, s2) == (200, 200)
+        assert pred["predictions"] == _offline(models["a"], rows)
+        A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame(rows)).matrix
+        np.testing.assert_allclose(proba["probabilities"], models["a"].predict_proba(A), rtol=1e-5, atol=1e-7)  # float32 weights: a batch and one row may round differently
+        assert proba["classes"] == ["no", "yes"]
+
+
+def test_onnx_server_matches_offline(models: dict) -> None:
+    from hiddenlayers.ship import OnnxModel
+
+    s = Server(models["dir"] / "a.onnx")
+    try:
+        rows = _rows(50, 11)
+        status, got = s.post("/predict", {"rows": rows})
+        assert status == 200
+        assert got["predictions"] == OnnxModel(models["dir"] / "a.onnx").predict(pd.DataFrame(rows)).tolist()
+        assert json.loads(s.get("/metadata")[1])["format"] == "onnx"
+    finally:
+        assert s.stop() == 0
+
+
+BAD = [
+    (b'{"rows": [', 400, "the body is not valid JSON"),
+    (b"", 400, "the body is empty"),
+    (b"[1, 2]", 400, 'the body must be a JSON object with "rows"'),
+    (b'{"rows": [{"age": 40, "income": 1, "score": 0}]}', 422, "row 1: missing column(s) 'city' that the model was trained on"),
+    (b'{"rows": [{"age": [40], "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: list"),
+    (b'{"rows": [{"age": "old", "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be numeric but holds 'old'"),
+    (b'{"rows": [{"age": true, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: bool"),
+    (b'{"rows": [{"age": Infinity, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' is infinite"),
+    (b'{"rows": []}', 400, "the request holds no rows"),
+    (b'{"rows": [[1, 2]]}', 422, "row 1 is a list of 2 values; the model reads 4"),
+    (b'{"columns": {"age": [1], "income": [1, 2], "city": ["a"], "score": [0]}}', 400, 'the lists in "columns" must all have the same length'),
+]
+
+
+@pytest.mark.parametrize("body,status,message", BAD)
+def test_bad_requests_get_a_4xx_and_one_json_line(server: Server, body: bytes, status: int, message: str) -> None:
+    got, text = server.request("POST", "/predict", body, {"Content-Type": "application/json"})
+    assert got == status
+    assert text.count(b"\n") <= 1 and message in json.loads(text)["error"]
+    assert server.post("/predict", {"rows": _rows(1, 0)})[0] == 200  # still serving
+
+
+def test_size_limits(server: Server, models: dict) -> None:
+    rows = _rows(10_000, 5)
+    status, got = server.post("/predict", {"rows": rows})
+    assert status == 200 and got["predictions"] == _offline(models["a"], rows)
+    status, got = server.post("/predict", {"rows": [[1, 2, "Lyon", 0]] * 10_001})
+    assert status == 413 and "10001 rows, more than the limit of 10000" in got["error"]
+    status, text = server.request("POST", "/predict", b'{"rows": [' + b"1," * 1_100_000 + b"1]}")
+    assert status == 413 and "over the limit of 2000000" in json.loads(text)["error"]
+
+
+def test_slow_client_gets_408_and_does_not_block_others(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
+        slow.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"rows\"")
+        t0 = time.time()
+        assert server.post("/predict", {"rows": _rows(1, 1)})[0] == 200
+        assert time.time() - t0 < 0.9
+        reply = b""
+        while not reply.endswith(b"}\n") and len(reply) < 4096:
+            chunk = slow.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in reply
+
+
+def test_endpoints_and_metrics_parse_as_prometheus_text(server: Server) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    assert server.get("/health") == (200, b'{"status":"ok"}')
+    meta = json.loads(server.get("/metadata")[1])
+    assert [c["name"] for c in meta["columns"]] == ["age", "income", "city", "score"] and meta["classes"] == ["no", "yes"]
+    assert server.request("POST", "/reload")[0] == 403
+    status, text = server.get("/metrics")
+    families = {f.name: f for f in text_string_to_metric_families(text.decode())}
+    assert {"hiddenlayers_requests", "hiddenlayers_request_seconds", "hiddenlayers_batch_rows", "hiddenlayers_queue_depth"} <= set(families)
+    ok = sum(s.value for s in families["hiddenlayers_requests"].samples if s.labels["status"] == "200" and s.labels["endpoint"] == "/predict")
+    count = next(s.value for s in families["hiddenlayers_request_seconds"].samples if s.name.endswith("_count"))
+    assert ok >= 1 and count >= ok
+
+
+def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
+    s = Server(path, "--reload-token", "s3cret")
+    try:
+        def call(k: int, i: int) -> tuple:
+            rows = _rows(2, 50 * k + i)
+            return rows, s.post("/predict", {"rows": rows})
+
+        done: list = []
+        t = threading.Thread(target=lambda: done.extend(_hammer(call, threads=6, seconds=5, max_calls=10_000)))
+        t.start()
+        time.sleep(1.0)
+        assert s.request("POST", "/reload", headers={"Authorization": "Bearer wrong"})[0] == 401
+        path.write_bytes((models["dir"] / "b.safetensors").read_bytes())
+        status, body = s.request("POST", "/reload", headers={"Authorization": "Bearer s3cret"})
+        assert (status, json.loads(body)["model_version"]) == (200, 2)
+        time.sleep(1.0)
+        s.proc.send_signal(signal.SIGHUP)  # the same, by signal
+        t.join()
+        versions = set()
+        for rows, (status, got) in done:
+            assert status == 200
+            versions.add(got["model_version"])
+            assert got["predictions"] == _offline(models["a"] if got["model_version"] == 1 else models["b"], rows)
+        assert {1, 2} <= versions
+        assert json.loads(s.get("/ready")[1])["model_version"] == 3
+    finally:
+        assert s.stop() == 0
+
+
+def test_sigterm_under_load_answers_every_accepted_request(models: dict) -> None:
+    s = Server(models["dir"] / "a.safetensors")
+    big = _rows(10_000, 9)
+    results: list = []
+
+    def bulk() -> None:
+        results.append(s.post("/predict", {"rows": big}))
+
+    def small(k: int, i: int) -> object:
+        try:
+            return s.post("/predict", {"rows": _rows(1, i)})[0]
+        except OSError:  # refused or reset after the server stopped accepting: never answered, never accepted
+            return "refused"
+
+    bulks = [threading.Thread(target=bulk) for _ in range(3)]
+    hammer = threading.Thread(target=lambda: results.extend(_hammer(small, threads=4, seconds=4, max_calls=200)))
+    hammer.start()
+    [t.start() for t in bulks]
+    time.sleep(0.3)  # the bulk requests are being read or computed now
+    s.proc.send_signal(signal.SIGTERM)
+    [t.join() for t in bulks]
+    hammer.join()
+    assert s.proc.wait(timeout=30) == 0
+    answered = [r for r in results if isinstance(r, tuple)]
+    assert len(answered) == 3 and all(st == 200 and len(b["predictions"]) == 10_000 for st, b in answered)
+    assert set(r for r in results if not isinstance(r, tuple)) <= {200, "refused"}
+
+
+def test_cli_refuses_bad_flags(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    run = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve"]
+    out = subprocess.run([*run, str(tmp_path / "none.safetensors")], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"error: model file '{tmp_path / 'none.safetensors'}' does not exist: check the path, or write one with `hiddenlayers train` / `hiddenlayers export`."]
+    out = subprocess.run([*run, "x.safetensors", "--max-batch", "0"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip() == "error: --max-batch must be >= 1. Received: 0."

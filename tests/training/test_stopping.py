@@ -1,0 +1,157 @@
+"""Every stopping rule stops for its reason; divergence and Ctrl-C keep the best weights."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import hiddenlayers as hl
+from fit_helpers import quiet_fit as _fit
+from hiddenlayers.training import STOP_REASONS, History, LossBelow, MaxEpochs, NoImprovement, TimeLimit
+
+
+def test_max_epochs(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+    clf = _fit(hl.MLPClassifier((8,), max_iter=4, random_state=0), X, y)
+    assert clf.stop_reason_ == "max_epochs" and clf.n_iter_ == 4 and len(clf.history_) == 4
+    assert clf.history_.stop_message == STOP_REASONS["max_epochs"]
+
+
+def test_loss_below_threshold(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+    clf = _fit(hl.MLPClassifier((16,), max_iter=500, learning_rate_init=0.01, loss_threshold=0.3, random_state=0), X, y)
+    assert clf.stop_reason_ == "loss_below"
+    assert clf.loss_curve_[-1] < 0.3 <= min(clf.loss_curve_[:-1])
+    assert clf.n_iter_ < 500
+
+
+def test_no_improvement_train_loss(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+    clf = _fit(hl.MLPClassifier((8,), max_iter=500, tol=0.05, n_iter_no_change=3, random_state=0), X, y)
+    assert clf.stop_reason_ == "no_improvement_train_loss"
+    # sklearn's rule: stop after more than n_iter_no_change epochs without a tol-sized gain
+    assert clf.n_iter_ == 5
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    assert _fit(SkMLP((8,), max_iter=500, tol=0.05, n_iter_no_change=3, random_state=0), X, y).n_iter_ == clf.n_iter_
+
+
+def test_no_improvement_validation_score_restores_best(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+    clf = _fit(hl.MLPClassifier((8,), max_iter=500, early_stopping=True, n_iter_no_change=5, learning_rate_init=0.01, random_state=0), X, y)
+    assert clf.stop_reason_ == "no_improvement_validation_score"
+    scores = clf.validation_scores_
+    assert len(scores) == clf.n_iter_ and clf.best_validation_score_ == max(scores)
+    best_epoch = clf.history_.best_epoch
+    assert scores[best_epoch - 1] == max(scores) and best_epoch < clf.n_iter_
+    # the restored weights are those of the best epoch: replay training up to it
+    replay = _fit(hl.MLPClassifier((8,), max_iter=best_epoch, early_stopping=True, n_iter_no_change=10**6, learning_rate_init=0.01, random_state=0), X, y)
+    np.testing.assert_array_equal(replay.predict_proba(X), clf.predict_proba(X))
+
+
+def test_time_limit(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+
+    class Slow(hl.Callback):
+        def on_epoch_end(self, **kwargs: Any) -> None:
+            time.sleep(0.02)
+
+    clf = _fit(hl.MLPClassifier((8,), max_iter=10_000, n_iter_no_change=10**6, max_time=0.1, callbacks=[Slow()], random_state=0), X, y)
+    assert clf.stop_reason_ == "time_limit"
+    assert 2 <= clf.n_iter_ <= 8
+    assert clf.history_.time[-1] >= 0.1
+
+
+def test_callback_stops_training(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+    seen: list[str] = []
+
+    class StopAt3(hl.Callback):
+        def on_train_begin(self, **kwargs: Any) -> None:
+            seen.append("begin")
+
+        def on_epoch_end(self, *, state: Any, logs: dict, **kwargs: Any) -> None:
+            seen.append(f"epoch{logs['epoch']}")
+            if logs["epoch"] == 3:
+                state.stop_training = True
+
+        def on_train_end(self, **kwargs: Any) -> None:
+            seen.append("end")
+
+    clf = _fit(hl.MLPClassifier((8,), max_iter=100, callbacks=[StopAt3()], random_state=0), X, y)
+    assert clf.stop_reason_ == "callback" and clf.n_iter_ == 3
+    assert seen == ["begin", "epoch1", "epoch2", "epoch3", "end"]
+
+
+def test_divergence_restores_finite_weights() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)) * 1000.0  # unscaled
+    y = X @ rng.normal(size=5)
+    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=1e6, max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow inside NumPy on the way to inf
+        with pytest.warns(hl.DivergedWarning, match=r"^training diverged at epoch \d+: the loss became (nan|inf); restored the weights of (epoch \d+|the start of this run)\. Lower learning_rate_init \(now 1000000\.0\), scale the inputs, or set clip_grad_norm\.$"):
+            reg.fit(X, y)
+    assert reg.stop_reason_ == "diverged"
+    assert all(np.all(np.isfinite(c)) for c in reg.coefs_)
+    assert np.all(np.isfinite(reg.predict(X)))
+
+
+def test_ctrl_c_keeps_best_weights(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = iris
+    snapshots: list[np.ndarray] = []
+
+    class CtrlC(hl.Callback):
+        def on_epoch_end(self, *, network: Any, logs: dict, **kwargs: Any) -> None:
+            snapshots.append(network.hidden1.linear.weight.detach().cpu().numpy().copy())
+            if logs["epoch"] == 3:
+                raise KeyboardInterrupt
+
+    clf = hl.MLPClassifier((8,), max_iter=100, callbacks=[CtrlC()], random_state=0, learning_rate_init=0.01)
+    with pytest.warns(hl.InterruptedWarning, match=r"^training interrupted by the user; restored the weights of epoch 3\.$"):
+        clf.fit(X, y)
+    assert clf.stop_reason_ == "interrupted" and clf.n_iter_ == 3
+    assert clf.history_.best_epoch == 3  # the loss fell every epoch
+    np.testing.assert_array_equal(clf.coefs_[0], snapshots[2].T)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+# ------------------------------------------------------------- the rule objects
+def _history(losses: list[float], times: list[float] | None = None) -> History:
+    h = History()
+    for i, v in enumerate(losses, start=1):
+        h.epoch.append(i)
+        h.train_loss.append(v)
+        h.time.append(times[i - 1] if times else float(i))
+    return h
+
+
+def test_rule_objects_and_combination() -> None:
+    assert MaxEpochs(3)(_history([1, 1])) is None
+    assert MaxEpochs(3)(_history([1, 1, 1])) == "max_epochs"
+    assert LossBelow(0.5)(_history([1, 0.6])) is None
+    assert LossBelow(0.5)(_history([1, 0.4])) == "loss_below"
+    assert TimeLimit(2.5)(_history([1, 1], [1.0, 2.0])) is None
+    assert TimeLimit(2.5)(_history([1, 1, 1], [1.0, 2.0, 3.0])) == "time_limit"
+    rule = MaxEpochs(10) | LossBelow(0.1) | TimeLimit(100)
+    assert repr(rule) == "MaxEpochs(10) | LossBelow(0.1) | TimeLimit(100.0)"
+    assert rule(_history([0.05])) == "loss_below"
+    assert rule(_history([1.0] * 10)) == "max_epochs"
+    ni = NoImprovement("train_loss", tol=0.1, patience=2)
+    for v in (1.0, 0.95, 0.93):
+        ni.update(v)
+    assert ni(_history([1.0])) is None
+    ni.update(0.92)
+    assert ni(_history([1.0])) == "no_improvement_train_loss"
+    with pytest.raises(ValueError, match=r"^monitor must be 'train_loss', 'val_score' or 'val_loss'\. Received: 'acc'\.$"):
+        NoImprovement("acc")
+
+
+def test_history_round_trip() -> None:
+    h = _history([1.0, 0.5])
+    h.stop_reason, h.best_epoch = "max_epochs", 2
+    assert History.from_dict(h.to_dict()) == h
