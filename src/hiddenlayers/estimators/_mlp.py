@@ -212,6 +212,12 @@ class _BaseMLP(BaseEstimator, ABC):
         return float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     # ----------------------------------------------------------- inference
+    def _check_solver(self) -> bool:
+        """``partial_fit`` exists for the stochastic solvers only (``available_if``), as in scikit-learn."""
+        if self.solver == "lbfgs":
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
+        return True
+
     def replace_network(self, network: torch.nn.Module) -> None:
         """Make ``network`` (same inputs and outputs) this fitted model's network.
 
@@ -343,12 +349,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
-    def _check_solver(self) -> bool:
-        if self.solver == "lbfgs":
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
-        return True
-
-    @available_if(_check_solver)
+    @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
         """One epoch over ``(X, y)`` (or a :class:`~hiddenlayers.data.ParquetSource`); ``classes`` is required on the first call."""
         if is_source(X):
@@ -444,12 +445,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
-    def _check_solver(self) -> bool:
-        if self.solver == "lbfgs":
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
-        return True
-
-    @available_if(_check_solver)
+    @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``(X, y)``."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]

@@ -189,24 +189,16 @@ class SGD(Optimizer):
         self.t += 1
         if l2:
             self._add_l2(l2)
-        p, v, lg = self.p, self.velocity, self._lg
-        self.xp.multiply(self.g, lr, out=lg)
-        if self.momentum == 0:
-            p -= lg
-            return
-        v *= self.momentum
-        v -= lg
-        if self.nesterov:
-            t = self._scratch
-            self.xp.multiply(v, self.momentum, out=t)
-            t -= lg
-            p += t
-        else:
-            p += v
+        self.xp.multiply(self.g, lr, out=self._lg)
+        self._move(self.xp)
 
     def device_step(self) -> None:
+        torch.mul(self.g, self._lr_dev, out=self._lg)
+        self._move(torch)
+
+    def _move(self, xp: Any) -> None:
+        """p <- p - lr·g, through the (Nesterov) momentum when there is one; ``_lg`` holds lr·g (``xp``: numpy or torch)."""
         p, v, lg = self.p, self.velocity, self._lg
-        torch.mul(self.g, self._lr_dev, out=lg)
         if self.momentum == 0:
             p -= lg
             return
@@ -214,7 +206,7 @@ class SGD(Optimizer):
         v -= lg
         if self.nesterov:
             t = self._scratch
-            torch.mul(v, self.momentum, out=t)
+            xp.multiply(v, self.momentum, out=t)
             t -= lg
             p += t
         else:
