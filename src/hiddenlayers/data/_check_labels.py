@@ -4,9 +4,13 @@ likely label errors found by confident learning on out-of-fold probabilities.
 
 Label errors (Northcutt et al., "Confident Learning", 2021): each row gets
 class probabilities from a model that did not see it (K-fold). The threshold
-of class j is the mean probability of j over rows labelled j. A row labelled
-i whose most probable class j != i clears j's threshold is a likely error;
-rows are ranked by how little probability their own label gets.
+of class j is the mean probability of j over rows labelled j; the confident
+joint counts rows labelled i whose most probable class above its threshold is
+j. Calibrated to the class counts, its off-diagonal entry (i, j) estimates how
+many rows labelled i really are j; those many rows labelled i with the widest
+margin p(j) - p(i) are flagged ("prune by noise rate"), when the model's best
+guess is not their label. Rows are ranked by how little probability their own
+label gets.
 """
 
 from __future__ import annotations
@@ -99,14 +103,30 @@ def out_of_fold_proba(A: np.ndarray, codes: np.ndarray, make_model: Callable[[],
 
 
 def find_label_issues(P: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Rows whose label is likely wrong (confident learning, see the module docstring), most likely first."""
+    """Rows whose label is likely wrong (confident learning, see the module docstring), most likely first.
+
+    ``P``: ``(n, k)`` out-of-fold class probabilities; ``codes``: ``(n,)`` given labels as 0..k-1.
+    """
     k = P.shape[1]
     thresholds = np.array([P[codes == j, j].mean() if np.any(codes == j) else 1.0 for j in range(k)])
     above = P >= thresholds[None, :]
     confident = np.where(above, P, -1.0).argmax(axis=1)
     has = above.any(axis=1)
-    issue = has & (confident != codes) & (P.argmax(axis=1) != codes)
-    rows = np.flatnonzero(issue)
+    joint = np.zeros((k, k))
+    np.add.at(joint, (codes[has], confident[has]), 1.0)
+    # calibrate: row i of the confident joint sums to the number of rows labelled i
+    counts = np.bincount(codes, minlength=k).astype(float)
+    joint *= (counts / np.maximum(joint.sum(axis=1), 1.0))[:, None]
+    flagged: list[np.ndarray] = []
+    for i in range(k):
+        given = np.flatnonzero(codes == i)
+        for j in range(k):
+            n_ij = int(round(joint[i, j])) if i != j else 0
+            if n_ij > 0:  # the n_ij rows labelled i that j beats by the widest margin
+                margin = P[given, j] - P[given, i]
+                flagged.append(given[np.argsort(-margin, kind="stable")[:n_ij]])
+    rows = np.unique(np.concatenate(flagged)) if flagged else np.empty(0, dtype=np.int64)
+    rows = rows[P[rows].argmax(axis=1) != codes[rows]]  # and the model's own best guess is another class
     return rows[np.argsort(P[rows, codes[rows]], kind="stable")]
 
 
