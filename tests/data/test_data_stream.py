@@ -129,3 +129,39 @@ def test_regressor_on_a_source(tmp_path) -> None:
     df.to_parquet(tmp_path / "r.parquet", row_group_size=250)
     reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(ParquetSource(str(tmp_path), target="t"))
     assert reg.best_validation_score_ > 0.95
+
+
+def test_read_ahead_keeps_order_raises_where_the_reader_failed_and_stops_with_the_consumer():
+    import threading
+
+    from hiddenlayers.data import read_ahead
+
+    assert list(read_ahead(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise OSError("disk gone")
+
+    got = []
+    with pytest.raises(OSError, match="^disk gone$"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    for item in read_ahead(endless(), depth=1):
+        if item == 3:
+            break
+    assert not any(t.name == "hiddenlayers-read-ahead" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 3 + 3  # stopped within a couple of items of the consumer
+    with pytest.raises(ValueError, match=r"^depth must be an integer >= 1\. Received: depth=0\.$"):
+        next(read_ahead([1], depth=0))

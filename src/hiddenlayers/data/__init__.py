@@ -7,6 +7,7 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "read_ahead": "._read_ahead",
     "read_ragged": "._check_table",
     "scan_file": "._check_table",
     "DATASETS": "._table",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
+from ..data import read_ahead
 from ..training import History, NoImprovement
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ._mlp import _BaseMLP
 
 CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # a file: written each epoch (rank 0), resumed from when present
-CHUNK_BATCHES = 256  # batches per partial_fit call: big enough that the call's set-up is noise
+CHUNK_BATCHES = 1024  # batches per partial_fit call: big enough that the call's set-up is noise
 
 
 def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
@@ -94,7 +95,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         with _one_epoch_settings(est, batch):
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
-            for X, y in src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit):
+            for X, y in read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1):  # the next chunk is read while this one trains
                 est.partial_fit(X, y, **kw)
                 loss_sum += float(est.loss_) * len(y)
                 rows += len(y)
