@@ -6,6 +6,7 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "check_training_data": "._training_data",
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",
     "load_source": "._transfer",

@@ -115,3 +115,4 @@ def regressor_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: boo
     if est.loss == "poisson" and np.any(y < 0):
         raise ValueError("loss='poisson' needs y >= 0 (counts or rates). Received negative targets.")
     return X, y
+

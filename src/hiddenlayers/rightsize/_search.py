@@ -179,12 +179,11 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     import scipy.sparse as sp
     from sklearn.utils.multiclass import type_of_target
 
-    from ..estimators import MLPClassifier, MLPRegressor
+    from ..estimators import check_training_data
 
     yy = np.asarray(y)
     regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
-    est = MLPRegressor() if regression else MLPClassifier()
-    X, y = est._validate_input(X, y, incremental=False, reset=True)  # DataError for text columns, as in fit
+    X, y = check_training_data(X, y, regression=regression)  # DataError for text columns, as in fit
     if sp.issparse(X):
         if X.shape[0] * X.shape[1] > 50_000_000:
             raise ValueError(f"search() trains on dense arrays and X is a {X.shape[0]} x {X.shape[1]} sparse matrix: "
