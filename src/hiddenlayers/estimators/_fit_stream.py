@@ -49,24 +49,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         for attr in ("network_", "classes_", "_label_binarizer"):
             if hasattr(est, attr):
                 delattr(est, attr)
-    units = list(range(len(src.units)))
-    val_units: list[int] = []
-    if est.early_stopping and not incremental:
-        k = max(1, round(est.validation_fraction * len(units)))
-        if k >= len(units):
-            raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")
-        val_units = sorted(np.random.RandomState(_seed(est)).permutation(len(units))[:k].tolist())
-    train_units = [u for u in units if u not in set(val_units)]
-    shards = [train_units[r::world] for r in range(world)]
-    global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
-    if global_batch % world:
-        raise ValueError(f"batch_size={global_batch} must be a multiple of the {world} processes: each takes an equal share.")
-    batch = global_batch // world
-    limit = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
-    if world > 1:
-        limit -= limit % batch
-    if limit < 1:
-        raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
+    val_units, shards, batch, limit = _plan(est, src, scan, incremental, world)
     kw = {"classes": scan.classes} if classifier else {}
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
@@ -126,16 +109,48 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
+    _set_fitted(est, history, bool(val_units))
+    est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
+    return est
+
+
+def _plan(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int) -> tuple[list[int], list[list[int]], int, int]:
+    """``(validation units, each rank's training units, per-rank batch, rows per rank per epoch)``.
+
+    Early stopping holds out whole units (row groups or CSV files); every rank
+    reads the same number of rows, cut to whole batches, so all take the same steps.
+    """
+    units = list(range(len(src.units)))
+    val_units: list[int] = []
+    if est.early_stopping and not incremental:
+        k = max(1, round(est.validation_fraction * len(units)))
+        if k >= len(units):
+            raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")
+        val_units = sorted(np.random.RandomState(_seed(est)).permutation(len(units))[:k].tolist())
+    train_units = [u for u in units if u not in set(val_units)]
+    shards = [train_units[r::world] for r in range(world)]
+    global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
+    if global_batch % world:
+        raise ValueError(f"batch_size={global_batch} must be a multiple of the {world} processes: each takes an equal share.")
+    batch = global_batch // world
+    limit = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
+    if world > 1:
+        limit -= limit % batch
+    if limit < 1:
+        raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
+    return val_units, shards, batch, limit
+
+
+def _set_fitted(est: _BaseMLP, history: History, held_out: bool) -> None:
+    """scikit-learn's fitted attributes from the epochs' ``history`` (``held_out``: early stopping on held-out units)."""
     est.history_ = history
     est.loss_curve_ = list(history.train_loss)
     est.loss_ = history.train_loss[-1]
     est.n_iter_ = len(history.train_loss)
     est.stop_reason_ = history.stop_reason
-    est.validation_scores_ = list(history.val_score) if val_units else None
-    est.best_validation_score_ = max(history.val_score) if val_units else None
-    est.best_loss_ = None if val_units else min(history.train_loss)
-    est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
-    return est
+    est.validation_scores_ = list(history.val_score) if held_out else None
+    est.best_validation_score_ = max(history.val_score) if held_out else None
+    est.best_loss_ = None if held_out else min(history.train_loss)
 
 
 def _seed(est: _BaseMLP) -> int:
