@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -25,15 +26,16 @@ __all__ = ["AnyOf", "Bool", "Checked", "Interval", "Options", "Param", "StrOptio
 T = TypeVar("T", bound=type)
 
 
-class Constraint:
+class Constraint(ABC):
     """What a parameter accepts: ``allows(value)``, a phrase for the error (``text``) and a numpydoc type (``type``)."""
 
     text: str = "a valid value"
     type: str = "object"
     error: builtins.type[Exception] = ValueError  # TypeError where a table keeps an older TypeError
 
+    @abstractmethod
     def allows(self, value: Any) -> bool:
-        raise NotImplementedError
+        """Whether ``value`` is accepted."""
 
     def check(self, name: str, value: Any) -> None:
         """Raise ``ValueError("<name> must be <text>. Received: <name>=<value!r>.")`` unless allowed."""

@@ -147,7 +147,7 @@ class Optimizer(ABC):
         The arithmetic is :meth:`step`'s with the rate as a float tensor, so it
         rounds the same way up to the last bit of the bias correction.
         """
-        raise NotImplementedError(f"{type(self).__name__} has no device step")
+        raise TypeError(f"{type(self).__name__} has no device step: train it without CUDA graphs (train(..., cuda_graphs=False))")
 
     def _add_l2(self, l2: float) -> None:
         t = self._scratch
