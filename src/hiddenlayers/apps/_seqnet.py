@@ -19,7 +19,7 @@ fitted length (:attr:`SequenceNetwork.fixed_length`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -171,7 +171,8 @@ class SequenceNetwork(Network):
         h = x  # (N, T) ids or (N, T, F) frames
         for layer in self.hidden_layers:
             if isinstance(layer, tuple(_LENGTH_AWARE.values())):
-                h, lengths = layer(h, lengths), step_lengths(layer, lengths)
+                aware = cast(nn.Module, layer)  # isinstance with a built tuple leaves mypy with object
+                h, lengths = aware(h, lengths), step_lengths(aware, lengths)
             else:
                 h = layer(h)
             if return_hidden:

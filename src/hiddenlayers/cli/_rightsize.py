@@ -142,7 +142,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
         raise UserError(one_line(exc)) from None
     for w in caught:  # e.g. too few rows to confirm max_drop: one line each, not Python's warning format
         if str(w.message).startswith("prune()"):
-            note(one_line(str(w.message)))
+            note(one_line(w.message) if isinstance(w.message, Warning) else str(w.message))
     small.preprocessing_ = getattr(model, "preprocessing_", None)
     small.save(out_path)
     report = small.prune_report_

@@ -29,7 +29,7 @@ from sklearn.utils.validation import _check_sample_weight
 from .._params import Param, document
 from ..data import is_source
 from ..exceptions import NotFittedError
-from ..network import Spec, count_parameters, resolve_device
+from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
@@ -45,6 +45,8 @@ class _BaseMLP(BaseEstimator, ABC):
 
     _loss_name = "squared_error"
     _param_table: tuple[Param, ...] = CLASSIFIER_PARAMS  # each parameter's constraint, default and meaning
+    network_: Network  # set by fit: input -> hidden1..N -> head
+    _optimizer_state: dict[str, Any] | None  # the optimizer's moments and rate, carried to warm_start and partial_fit
 
     def __init__(
         self,
@@ -218,7 +220,7 @@ class _BaseMLP(BaseEstimator, ABC):
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
         return True
 
-    def replace_network(self, network: torch.nn.Module) -> None:
+    def replace_network(self, network: Network) -> None:
         """Make ``network`` (same inputs and outputs) this fitted model's network.
 
         For tools that edit a fitted network in place or build a smaller one
