@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ._stats import LayerStats, UnitAccumulator
-from ._target import Target, as_target, default_layers, prepare_X
+from ._target import Target, as_target, default_layers
 
 Selector = str | type | tuple | list | Callable[[str, nn.Module], bool] | None
 
@@ -251,10 +251,6 @@ def _n_rows(X: Any) -> int:
     if shape is None or len(shape) == 0:
         raise TypeError(f"X must be an array, tensor or DataFrame with rows. Received: {type(X).__name__}.")
     return int(shape[0])
-
-
-def _prepare_X(target: Target, X: Any) -> Any:
-    return prepare_X(target, X)
 
 
 def record(
