@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# One prepared device run: the CUDA tests, then the GPU benchmark; logs under $OUT.
-# Run from the repository root; where the tree is the lead's checkout, the changed files come in .gpu_carry/.
+# One prepared device run: the CUDA-graph tests (watched: a stall is dumped with py-spy and
+# stopped), the GPU benchmark, then the other CUDA tests; logs under $OUT.
+# Run from the repository root. Wheels the device image lacks (captum for the lens test,
+# py-spy for the stall dump) come in .gpu_wheels/ (git-ignored; see RESULTS.md for the command).
 set -o pipefail
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
 if [ -d .gpu_carry ]; then cp -r .gpu_carry/. . ; fi
-# wheels the device image lacks (captum, for the lens test), carried in .gpu_wheels/ (git-ignored)
 if [ -d .gpu_wheels ]; then python3 -m pip install --no-deps -q .gpu_wheels/*.whl 2>&1 | tail -1; fi
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}  # pip install -e fails there (no build deps offline)
 nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv | tee "$OUT/gpu.txt"
-timeout 240 python3 -m pytest tests/test_cuda.py tests/training/test_precision.py -q -p no:cacheprovider -n 0 2>&1 | tee "$OUT/tests.log" | tail -25
-cd benchmarks && timeout 235 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log"
+PYTEST="python3 -m pytest -q -p no:cacheprovider -n 0 -o faulthandler_timeout=40"
+
+# 1. the graph tests, watched for 100 s
+$PYTEST tests/test_cuda.py -k "graph" >"$OUT/graph_tests.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do sleep 1; kill -0 $pid 2>/dev/null || break; done
+if kill -0 $pid 2>/dev/null; then
+    echo "graph tests still running after 100 s: dumping the stacks" | tee -a "$OUT/graph_tests.log"
+    py-spy dump --native --pid $pid >"$OUT/stall.txt" 2>&1 || true
+    kill -9 $pid
+fi
+tail -30 "$OUT/graph_tests.log"
+
+# 2. the benchmark
+(cd benchmarks && timeout 230 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log")
+
+# 3. every other CUDA test
+timeout 150 $PYTEST tests/test_cuda.py tests/training/test_precision.py -k "not graph" 2>&1 | tee "$OUT/tests.log" | tail -25

@@ -183,3 +183,39 @@ def test_step_with_l2_equals_adding_the_penalty_gradient_first(solver: str, fuse
         opt.step(0.05, l2=c)
         ref.step(0.05)
     np.testing.assert_allclose(flat.data.numpy(), ref_flat.data.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _on_torch(opt):
+    """The optimizer's buffers as torch views of the same memory: what it holds on a GPU, here on the CPU."""
+    opt.xp = torch
+    for k, v in list(vars(opt).items()):
+        if isinstance(v, np.ndarray):
+            setattr(opt, k, torch.from_numpy(v))
+    opt._fused = False
+    return opt
+
+
+@pytest.mark.parametrize(("solver", "kw"), [("adam", {}), ("adamw", {"weight_decay": 0.01}), ("sgd", {}),
+                                            ("sgd", {"nesterov": False}), ("rmsprop", {})])
+def test_device_step_equals_step(solver: str, kw: dict) -> None:
+    # the CUDA-graph step reads per-step numbers from device_scalars; it must follow step()
+    opts = [_on_torch(make_optimizer(solver, _flat(1)[1], **kw)) for _ in range(2)]
+    rng = np.random.default_rng(0)
+    for lr in [0.01, 0.003]:
+        s = torch.from_numpy(opts[1].device_scalars(lr, opts[1].t, 5))
+        assert s.shape == (5, 2)
+        for j in range(5):
+            g = torch.from_numpy(rng.standard_normal(opts[0].flat.grad.shape[0]))
+            for opt in opts:
+                opt.flat.grad.copy_(g)
+            opts[0].step(lr)
+            opts[1].device_step(s[j])
+        opts[1].t += 5
+    assert opts[0].t == opts[1].t == 10
+    torch.testing.assert_close(opts[1].flat.data, opts[0].flat.data, rtol=1e-12, atol=1e-14)
+
+
+def test_device_step_refused_on_cpu_buffers() -> None:
+    _, flat = _flat()
+    with pytest.raises(ValueError, match="on a GPU"):
+        make_optimizer("adam", flat).prepare_device_step()

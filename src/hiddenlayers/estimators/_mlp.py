@@ -31,7 +31,7 @@ from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
-from ._checks import classifier_input, regressor_input, validate_params
+from ._checks import binarize, classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
 from ._fit_stream import fit_source
@@ -342,7 +342,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return classifier_input(self, X, y, incremental, reset)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        return self._label_binarizer.transform(y).astype(np.float32)
+        return binarize(self._label_binarizer, y)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPClassifier:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.

@@ -8,8 +8,9 @@ launch. What a replay reads must sit at fixed addresses, so:
 - a chunk's row indices are copied into one index buffer before each
   replay, and the graph gathers its batches from the data with them (the
   data stay where they are; no shuffled copy of the epoch is made);
-- the learning rate and the step count live in device tensors
-  (:meth:`Optimizer.device_step`), set once per epoch, never read back;
+- each step's rate (with Adam's bias correction) is computed on the host for
+  the whole epoch (:meth:`Optimizer.device_scalars`), copied to the device once
+  per epoch, and into the graph's scalar buffer before each replay;
 - the epoch's summed loss accumulates in a device tensor read once per epoch.
 
 Full batches run in graphs of up to ``chunk`` steps; the last, partial batch
@@ -48,18 +49,19 @@ class GraphEpochs:
         self.chunk = max(1, min(int(chunk), self.n_full))
         self.clip = clip_grad_norm
         self.idx = torch.zeros(self.chunk * self.B, dtype=torch.long, device=X.device)
+        self.scal = torch.zeros((self.chunk, 2), dtype=flat.data.dtype, device=X.device)  # each step's rates
         self.total = torch.zeros((), dtype=flat.data.dtype, device=X.device)
         self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
         self._warm = False
         optimizer.prepare_device_step()
 
-    def _one(self, rows: Tensor) -> None:
-        """One training step on the rows ``rows`` (a device index tensor)."""
+    def _one(self, rows: Tensor, s: Tensor) -> None:
+        """One training step on the rows ``rows`` (a device index tensor), with the optimizer's numbers ``s``."""
         wb = None if self.W is None else self.W.index_select(0, rows)
         loss = self.stepper.step(self.X.index_select(0, rows), self.Y.index_select(0, rows), wb)
         if self.clip:
             clip_grad_norm_(self.flat, self.clip)
-        self.opt.device_step()
+        self.opt.device_step(s)
         self.total += loss
 
     def _graph(self, k: int) -> torch.cuda.CUDAGraph:
@@ -69,35 +71,36 @@ class GraphEpochs:
             g = torch.cuda.CUDAGraph()
             with torch.cuda.graph(g):
                 for j in range(k):
-                    self._one(self.idx[j * self.B : (j + 1) * self.B])
+                    self._one(self.idx[j * self.B : (j + 1) * self.B], self.scal[j])
             self.graphs[k] = g
         return g
 
     def run_epoch(self, perm: Tensor, lr: float) -> Tensor:
         """Train one epoch over the rows in ``perm`` (device) at rate ``lr``; its summed loss (0-d device tensor)."""
         B, end = self.B, self.n_full * self.B
-        self.opt.set_lr(lr)
+        n_steps = self.n_full + (end < self.n)
+        scal = torch.as_tensor(self.opt.device_scalars(lr, self.opt.t, n_steps), dtype=self.scal.dtype).to(self.X.device)
         self.total.zero_()
-        pos = 0
+        pos = step = 0
         if not self._warm:
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):
                 for _ in range(min(2, self.n_full)):
-                    self._one(perm[pos : pos + B])
-                    pos += B
-                    self.opt.t += 1
+                    self._one(perm[pos : pos + B], scal[step])
+                    pos, step = pos + B, step + 1
             torch.cuda.current_stream().wait_stream(side)
             self._warm = True
         while pos < end:
             k = min(self.chunk, (end - pos) // B)
             self.idx[: k * B].copy_(perm[pos : pos + k * B])
+            self.scal[:k].copy_(scal[step : step + k])
             self._graph(k).replay()
-            pos += k * B
-            self.opt.t += k
+            pos, step = pos + k * B, step + k
         if pos < self.n:  # the last, partial batch: eagerly
-            self._one(perm[pos:])
-            self.opt.t += 1
+            self._one(perm[pos:], scal[step])
+            step += 1
+        self.opt.t += step
         return self.total
 
 

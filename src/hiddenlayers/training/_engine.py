@@ -71,6 +71,16 @@ class _NumpyOps:
         z += b
         return z
 
+    @classmethod
+    def linear_relu(cls, h: Any, W: Any, b: Any) -> Any:
+        return cls.relu_(cls.linear(h, W, b))
+
+    @classmethod
+    def grad_w_into(cls, dz: Any, h: Any, W: Any, l2: Any, out: Any) -> None:
+        cls.mm_into(dz.T, h, out)  # (out, in)
+        if l2:
+            out += l2 * W
+
     @staticmethod
     def act_forward(act: Any, z: Any) -> Any:
         return act.np_forward(z)
@@ -115,6 +125,19 @@ class _TorchOps:
         return torch.addmm(b, h, W.T)  # the bias added in the matmul's epilogue, not a second pass
 
     @staticmethod
+    def linear_relu(h: Any, W: Any, b: Any) -> Any:
+        # bias and ReLU in the matmul's epilogue (cuBLASLt on a GPU): one kernel where three were
+        return torch._addmm_activation(b, h, W.T)
+
+    @staticmethod
+    def grad_w_into(dz: Any, h: Any, W: Any, l2: Any, out: Any) -> None:
+        if isinstance(l2, Tensor):  # alpha over a summed sample weight: not a host number
+            torch.mm(dz.T, h, out=out)
+            out += l2 * W
+        else:  # the L2 gradient l2·W as the matmul's beta term
+            torch.addmm(W, dz.T, h, beta=l2, out=out)
+
+    @staticmethod
     def act_forward(act: Any, z: Any) -> Any:
         return act.forward(z)
 
@@ -124,6 +147,11 @@ class _TorchOps:
 
     @staticmethod
     def value_grad(loss: Loss, z: Any, y: Any, w: Any) -> tuple[Any, Any]:
+        if loss.name == "log_loss" and w is None:
+            # from one log-softmax: the summed loss -Σ y·log p as one dot, and p - y (5 kernels, not 7)
+            ls = torch.log_softmax(z, 1)
+            value = -torch.dot(ls.reshape(-1), y.reshape(-1))
+            return value, ls.exp_().sub_(y)
         return loss.value(z, y, w), loss.grad(z, y)
 
 
@@ -188,8 +216,11 @@ class DenseEngine:
         hs = [x]  # h_0 = x: (B, in_features)
         zs: list[Any] = []
         for W, b, act, relu in zip(self.Wc, self.bc, self.acts, self.relu):
-            z = ops.linear(hs[-1], W, b)  # (B, units)
-            h = ops.relu_(z) if relu else ops.act_forward(act, z)  # relu' needs only h: overwrite z
+            if relu:  # relu' needs only h: no z kept
+                z = h = ops.linear_relu(hs[-1], W, b)  # (B, units)
+            else:
+                z = ops.linear(hs[-1], W, b)
+                h = ops.act_forward(act, z)
             zs.append(z)
             hs.append(h)
         z_out = ops.linear(hs[-1], self.Wc[-1], self.bc[-1])  # (B, n_outputs)
@@ -207,12 +238,13 @@ class DenseEngine:
         for layer in range(len(self.W) - 1, -1, -1):
             gW, gb = self.gW[layer], self.gb[layer]
             if gW is not None:
+                l2 = self.alpha / denom if self.alpha else 0.0
                 if low is None:
-                    ops.mm_into(dz.T, hs[layer], gW)  # (out, in)
+                    ops.grad_w_into(dz, hs[layer], self.W[layer], l2, gW)  # dz.T @ h + l2·W: (out, in)
                 else:
                     gW.copy_(torch.mm(dz.T, hs[layer]))
-                if self.alpha:
-                    gW += (self.alpha / denom) * self.W[layer]
+                    if self.alpha:
+                        gW += l2 * self.W[layer]
             if gb is not None:
                 ops.colsum_into(dz, gb)
             if layer <= self.first_trainable:

@@ -127,25 +127,26 @@ class Optimizer(ABC):
         """
 
     def prepare_device_step(self) -> None:
-        """Keep the learning rate and step count in device tensors, for :meth:`device_step`.
-
-        Only on a GPU buffer: a CUDA graph replays kernels with the values they
-        were captured with, so nothing a step reads may be a host number.
-        """
+        """Check that :meth:`device_step` can run: the buffers must sit on a GPU."""
         if self.xp is np:
             raise ValueError("device steps need the parameters on a GPU")
-        self._lr_dev = torch.zeros((), dtype=torch.float64, device=self.p.device)  # cast per op, as a Python float is
-        self._t_dev = torch.full((), float(self.t), dtype=torch.float64, device=self.p.device)
 
-    def set_lr(self, lr: float) -> None:
-        """The rate :meth:`device_step` uses from now on (a device write, no host sync)."""
-        self._lr_dev.fill_(lr)
+    def device_scalars(self, lr: float, t0: int, k: int) -> np.ndarray:
+        """The numbers steps ``t0 + 1 .. t0 + k`` read, one row each ``(k, 2)``, float64.
 
-    def device_step(self) -> None:
-        """:meth:`step` at the rate of :meth:`set_lr`, reading no host value; ``t`` is the caller's to advance.
+        A CUDA graph replays kernels with the values they were captured with, so
+        a step reads its rate from a device tensor: the caller copies these rows
+        there once per epoch. Column 0 is the step's rate (for Adam, with the
+        bias correction, computed on the host exactly as :meth:`step` does);
+        column 1 is ``lr · weight_decay`` where there is a decoupled decay.
+        """
+        return np.tile(np.array([lr, 0.0]), (k, 1))
 
-        The arithmetic is :meth:`step`'s with the rate as a float tensor, so it
-        rounds the same way up to the last bit of the bias correction.
+    def device_step(self, s: Tensor) -> None:
+        """:meth:`step` reading its numbers from the device row ``s`` of :meth:`device_scalars`, no host value.
+
+        Fewer, fused kernels than :meth:`step`, so the last bits may differ;
+        ``t`` is the caller's to advance.
         """
         raise TypeError(f"{type(self).__name__} has no device step: train it without CUDA graphs (train(..., cuda_graphs=False))")
 
@@ -192,8 +193,8 @@ class SGD(Optimizer):
         self.xp.multiply(self.g, lr, out=self._lg)
         self._move(self.xp)
 
-    def device_step(self) -> None:
-        torch.mul(self.g, self._lr_dev, out=self._lg)
+    def device_step(self, s: Tensor) -> None:
+        torch.mul(self.g, s[0], out=self._lg)
         self._move(torch)
 
     def _move(self, xp: Any) -> None:
@@ -313,22 +314,26 @@ class Adam(Optimizer):
         t *= 1.0 - self.beta_2
         v += t
 
-    def device_step(self) -> None:
-        p, m, v, d, t = self.p, self.m, self.v, self._denom, self._scratch
-        self._t_dev += 1.0
+    def device_scalars(self, lr: float, t0: int, k: int) -> np.ndarray:
+        out = np.empty((k, 2))
+        out[:, 0] = [lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t) for t in range(t0 + 1, t0 + k + 1)]
+        out[:, 1] = lr * self.weight_decay
+        return out
+
+    def device_step(self, s: Tensor) -> None:
+        # 8 kernels where step() takes 12 passes over the buffers (a small network's GPU step is
+        # bound by the kernel count): the moments as mul + add/addcmul, the update as div + addcmul
+        p, m, v, d, t, g = self.p, self.m, self.v, self._denom, self._scratch, self.g
         if self.weight_decay:
-            torch.mul(self.mask, self._lr_dev, out=t)
-            t *= self.weight_decay
+            torch.mul(self.mask, s[1], out=t)
             t *= p
             p -= t
-        self._update_moments(torch)
-        # lr·sqrt(1-β2^t)/(1-β1^t) in float64 on the device, as the host computes it
-        lr_t = self._lr_dev * torch.sqrt(1.0 - torch.pow(self.beta_2, self._t_dev)) / (1.0 - torch.pow(self.beta_1, self._t_dev))
+        m.mul_(self.beta_1).add_(g, alpha=1.0 - self.beta_1)
+        v.mul_(self.beta_2).addcmul_(g, g, value=1.0 - self.beta_2)
         torch.sqrt(v, out=d)
         d += self.epsilon
-        torch.mul(m, lr_t.to(m.dtype), out=t)
-        t /= d
-        p -= t
+        torch.div(m, d, out=t)
+        p.addcmul_(t, s[0], value=-1.0)
 
 
 class RMSprop(Optimizer):
@@ -358,17 +363,13 @@ class RMSprop(Optimizer):
         t /= d
         self.p -= t
 
-    def device_step(self) -> None:
+    def device_step(self, s: Tensor) -> None:
         g, v, d, t = self.g, self.v, self._denom, self._scratch
-        v *= self.rho
-        torch.mul(g, g, out=t)
-        t *= 1.0 - self.rho
-        v += t
+        v.mul_(self.rho).addcmul_(g, g, value=1.0 - self.rho)
         torch.sqrt(v, out=d)
         d += self.epsilon
-        torch.mul(g, self._lr_dev, out=t)
-        t /= d
-        self.p -= t
+        torch.div(g, d, out=t)
+        self.p.addcmul_(t, s[0], value=-1.0)
 
 
 def make_optimizer(
