@@ -23,8 +23,11 @@ if kill -0 $pid 2>/dev/null; then
 fi
 tail -30 "$OUT/graph_tests.log"
 
-# 2. the benchmark
+# 2. where the time goes (kernels of the big MLP's step; host side of a fit at scale)
+timeout 120 python3 benchmarks/profile_gpu.py >"$OUT/profile.log" 2>&1; head -32 "$OUT/profile.log"; grep -m1 "whole fit" "$OUT/profile.log"
+
+# 3. the benchmark
 (cd benchmarks && timeout 230 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log")
 
-# 3. every other CUDA test
+# 4. every other CUDA test
 timeout 150 $PYTEST tests/test_cuda.py tests/training/test_precision.py -k "not graph" 2>&1 | tee "$OUT/tests.log" | tail -25

@@ -212,6 +212,7 @@ def test_device_step_equals_step(solver: str, kw: dict) -> None:
             opts[1].device_step(s[j])
         opts[1].t += 5
     assert opts[0].t == opts[1].t == 10
+    assert opts[1].__dict__.get("_device_fused", True)  # adam: PyTorch's fused kernel took every step
     torch.testing.assert_close(opts[1].flat.data, opts[0].flat.data, rtol=1e-12, atol=1e-14)
 
 

@@ -155,3 +155,23 @@ def test_history_round_trip() -> None:
     h = _history([1.0, 0.5])
     h.stop_reason, h.best_epoch = "max_epochs", 2
     assert History.from_dict(h.to_dict()) == h
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.ndarray], resumed: bool) -> None:
+    # train() without any stopping rule used to loop for ever: max_epochs alone must bound the call
+    import torch
+
+    from hiddenlayers.network import Network
+    from hiddenlayers.training import get_loss, train
+
+    X, y = iris
+    net = Network(4, "8", 3)
+    Xt = torch.tensor(X, dtype=torch.float32)
+    Yt = torch.nn.functional.one_hot(torch.tensor(y), 3).float()
+    history = History()
+    if resumed:
+        train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=2, history=history)
+    res = train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=3, history=history)
+    assert res.history.epoch == list(range(1, 6 if resumed else 4))
+    assert res.history.stop_reason == "max_epochs"

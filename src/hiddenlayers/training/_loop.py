@@ -33,7 +33,7 @@ from ._engine import make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
-from ._stopping import STOP_REASONS, AnyOf, Callback, History, NoImprovement, StoppingRule, TrainState
+from ._stopping import STOP_REASONS, AnyOf, Callback, History, MaxEpochs, NoImprovement, StoppingRule, TrainState
 
 Validator = Callable[[], tuple[float, float]]
 
@@ -279,7 +279,8 @@ def train(
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
-    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...).
+    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); ``max_epochs`` always
+    bounds the epochs of this call, counted on from a resumed ``history``.
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
     divergence before any good epoch (the starting weights are restored either
     way) for a caller that raises its own error then, as the estimators do.
@@ -296,8 +297,10 @@ def train(
     batch_size = max(1, min(int(batch_size), n))
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
     history = history if history is not None else History()
+    # max_epochs bounds this call's epochs whatever else is asked (a resumed history counts on from its last epoch)
     rules = [r for r in (no_improvement, stopping) if r is not None]
-    rule: StoppingRule | None = AnyOf(*rules) if rules else None
+    rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + max(1, int(max_epochs))))
+    rule: StoppingRule | None = AnyOf(*rules)
     flat = FlatParams(network)
     optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
     if optimizer_state:
