@@ -320,6 +320,19 @@ class Adam(Optimizer):
         out[:, 1] = lr * self.weight_decay
         return out
 
+    def _device_pieces(self) -> list[list[Tensor]]:
+        """``[params, grads, m, v, [], steps]`` for the fused kernel: each buffer cut in up to 16 views.
+
+        The kernel gives each tensor's 64k-element chunks one block each, so a small network's
+        single buffer would run on one block (34 µs against 14 for 16 pieces, 59k parameters, H200).
+        Each piece's step count is 2^30, where both bias corrections are exactly 1.
+        """
+        n = self.p.shape[0]
+        size = max(2048, -(-n // 16))
+        cuts = [(a, min(a + size, n)) for a in range(0, n, size)]
+        steps = torch.full((len(cuts),), 2.0**30, dtype=torch.float32, device=self.p.device)
+        return [[buf[a:b] for a, b in cuts] for buf in (self.p, self.g, self.m, self.v)] + [[], list(steps.unbind())]
+
     def device_step(self, s: Tensor) -> None:
         # A small network's GPU step is bound by its kernel count. Without decoupled decay: PyTorch's
         # fused Adam, one kernel, reading the rate from the device. Given a step count so large that
@@ -327,11 +340,11 @@ class Adam(Optimizer):
         # class's update with the host-computed rate s[0] (ε outside the correction, as in sklearn).
         p, m, v, d, t, g = self.p, self.m, self.v, self._denom, self._scratch, self.g
         if not self.weight_decay and self.__dict__.get("_device_fused", hasattr(torch, "_fused_adam_")):
-            big = self.__dict__.get("_big_step")
-            if big is None:
-                big = self._big_step = torch.full((), 2.0**30, dtype=torch.float32, device=p.device)  # β^(2^30) = 0
+            lists = self.__dict__.get("_device_lists")
+            if lists is None:
+                lists = self._device_lists = self._device_pieces()
             try:
-                torch._fused_adam_([p], [g], [m], [v], [], [big], lr=s[0], beta1=self.beta_1, beta2=self.beta_2,
+                torch._fused_adam_(*lists, lr=s[0], beta1=self.beta_1, beta2=self.beta_2,
                                    weight_decay=0.0, eps=self.epsilon, amsgrad=False, maximize=False)
                 return
             except (TypeError, RuntimeError):  # a private kernel: another torch version may change it
