@@ -332,3 +332,38 @@ def test_cli_refuses_bad_flags(tmp_path: Path) -> None:
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"error: model file '{tmp_path / 'none.safetensors'}' does not exist: check the path, or write one with `hiddenlayers train` / `hiddenlayers export`."]
     out = subprocess.run([*run, "x.safetensors", "--max-batch", "0"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.strip() == "error: --max-batch must be >= 1. Received: 0."
+    out = subprocess.run([*run, "x.safetensors", "--threads", "0"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip() == "error: --threads must be >= 1. Received: 0."
+
+
+def test_thread_limits_apply_to_blas_torch_and_onnxruntime_and_are_undone(models: dict) -> None:
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from hiddenlayers.ship._serve import _limit_threads
+
+    before = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
+    restore = _limit_threads(1)
+    try:
+        assert torch.get_num_threads() == 1
+        assert all(p["num_threads"] == 1 for p in threadpool_info())
+    finally:
+        restore()
+    assert (torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]) == before
+    opts = ServedModel(models["dir"] / "a.onnx", threads=1).onnx.session.get_session_options()
+    assert opts.intra_op_num_threads == 1 and opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_freeze_heap_hides_the_long_lived_objects_from_the_collector() -> None:
+    import gc
+
+    from hiddenlayers.ship._serve import _freeze_heap
+
+    try:
+        _freeze_heap()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # the imports and the model: never scanned again
+        _freeze_heap()  # a reload: unfrozen, collected, frozen again
+        assert gc.get_freeze_count() >= frozen - 1000
+    finally:
+        gc.unfreeze()

@@ -29,6 +29,7 @@ def serve(
     drain_timeout: Annotated[float, typer.Option("--drain-timeout", help="On SIGTERM, seconds to finish accepted requests before closing.")] = 30.0,
     reload_token: Annotated[str | None, typer.Option("--reload-token", envvar="HIDDENLAYERS_RELOAD_TOKEN", help="Enables POST /reload for callers sending 'Authorization: Bearer TOKEN' (default: off; SIGHUP always reloads).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level (critical, error, warning, info, debug).")] = "info",
+    threads: Annotated[int, typer.Option("--threads", help="Threads per forward pass in each worker (micro-batches are small: use --workers for more cores).")] = 1,
 ) -> None:
     """Serve a model over HTTP: POST /predict and /predict_proba (JSON rows by column name), GET /health, /ready, /metadata, /metrics.
 
@@ -41,7 +42,7 @@ def serve(
               (max_batch >= 1, f"--max-batch must be >= 1. Received: {max_batch}."), (max_wait_us >= 0, f"--max-wait-us must be >= 0. Received: {max_wait_us}."),
               (max_queue >= 1, f"--max-queue must be >= 1. Received: {max_queue}."), (max_body >= 1024, f"--max-body must be >= 1024 bytes. Received: {max_body}."),
               (max_rows >= 1, f"--max-rows must be >= 1. Received: {max_rows}."), (read_timeout > 0, f"--read-timeout must be > 0 seconds. Received: {read_timeout}."),
-              (drain_timeout > 0, f"--drain-timeout must be > 0 seconds. Received: {drain_timeout}."),
+              (drain_timeout > 0, f"--drain-timeout must be > 0 seconds. Received: {drain_timeout}."), (threads >= 1, f"--threads must be >= 1. Received: {threads}."),
               (log_level in ("critical", "error", "warning", "info", "debug"), f"--log-level must be one of critical, error, warning, info, debug. Received: {log_level!r}.")]
     for ok, message in checks:
         if not ok:
@@ -60,4 +61,4 @@ def serve(
 
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     run(str(p), host=host, port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
-        max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, reload_token=reload_token, log_level=log_level)
+        max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, reload_token=reload_token, log_level=log_level, threads=threads)

@@ -148,9 +148,11 @@ class OnnxModel:
 
     ``classes_`` (classifiers), ``target`` and ``task`` come from the file's
     metadata; :meth:`predict` and :meth:`predict_proba` take a DataFrame.
+    ``threads``: onnxruntime's threads per run, without spin-waiting between
+    runs (None: onnxruntime's defaults, one spinning thread per core).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         p = Path(path)
@@ -160,6 +162,9 @@ class OnnxModel:
             raise ModelFileError(f"'{p}' is a folder, not a model file: give the path of a .onnx file.")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        if threads is not None:  # a server: its own threads per pass, none left spinning between passes
+            opts.intra_op_num_threads, opts.inter_op_num_threads = int(threads), 1
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for any bad file

@@ -25,6 +25,7 @@ the lifespan hook drains the batcher and the process exits 0.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -57,6 +58,7 @@ class ServeConfig:
     max_rows: int = 10_000
     read_timeout: float = 10.0
     reload_token: str | None = None
+    threads: int = 1
 
 
 def _json(data: Any) -> bytes:
@@ -74,7 +76,7 @@ class _Server:
 
     def __init__(self, cfg: ServeConfig, model: Any = None) -> None:
         self.cfg = cfg
-        self.model: ServedModel = model if isinstance(model, ServedModel) else ServedModel(model if model is not None else cfg.model)
+        self.model: ServedModel = model if isinstance(model, ServedModel) else ServedModel(model if model is not None else cfg.model, threads=cfg.threads)
         self.batcher = MicroBatcher(max_batch=cfg.max_batch, max_wait_us=cfg.max_wait_us, max_queue=cfg.max_queue)
         self.metrics = Metrics(lambda: self.batcher.depth, lambda: self.model.version)
         self.batcher.on_batch = self.metrics.batch
@@ -192,12 +194,13 @@ class _Server:
         async with self._reload_lock:  # one reload at a time
             old = self.model
             try:
-                new = await asyncio.to_thread(ServedModel, old.path or self.cfg.model, old.version + 1)
+                new = await asyncio.to_thread(ServedModel, old.path or self.cfg.model, old.version + 1, self.cfg.threads)
             except Exception:
                 self.metrics.reloads["failed"] += 1
                 raise
             self.model = new  # one assignment: a request reads either the old or the new model
             self.metrics.reloads["ok"] += 1
+            _freeze_heap()  # the new model's objects join the frozen heap; the old one's cycles are collected once
             log.info("reloaded %s (version %d, sha256 %s)", new.path, new.version, (new.sha256 or "")[:12])
             return new.version
 
@@ -219,13 +222,18 @@ class _Server:
         @asynccontextmanager
         async def lifespan(app: Any) -> Any:
             self.batcher.start()
+            restore = _limit_threads(self.cfg.threads)
+            _freeze_heap()
             loop = asyncio.get_running_loop()
             try:
                 loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
             except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # not the main thread, or no SIGHUP here
                 pass
-            yield
-            await self.batcher.drain()
+            try:
+                yield
+                await self.batcher.drain()
+            finally:
+                restore()
 
         async def http_error(request: Any, exc: Any) -> Any:
             return _error(exc.status_code, f"{request.method} {request.url.path}: {exc.detail}; endpoints: POST /predict, /predict_proba, /reload; GET /health, /ready, /metadata, /metrics.")
@@ -237,6 +245,45 @@ class _Server:
             Route("/reload", self.reload_endpoint, methods=["POST"]),
         ]
         return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
+
+
+def _limit_threads(threads: int) -> Any:
+    """Give NumPy's BLAS and PyTorch (when imported) ``threads`` threads a pass; returns the undo.
+
+    Micro-batches are small: one thread runs a pass in well under a millisecond,
+    and more threads only spin on the cores the event loop needs. Cores serve
+    more requests as worker processes (``--workers``).
+    """
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
+    limits = threadpool_limits(limits=threads)
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+    def restore() -> None:
+        limits.restore_original_limits()
+        if torch is not None and before is not None:
+            torch.set_num_threads(before)
+
+    return restore
+
+
+def _freeze_heap() -> None:
+    """Move every object alive now out of the garbage collector's sight (``gc.freeze``).
+
+    With PyTorch imported the heap holds ~170k objects, and each full collection,
+    which steady request traffic triggers every few seconds, pauses the event loop
+    for 60–130 ms: the served p99. The model, the imports and the app live as long
+    as the process, so the collector need never scan them; requests' own garbage is
+    still collected. A reload calls this again (one full collection then).
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _arrow_rows(body: bytes, model: ServedModel, max_rows: int) -> list[list[Any]]:
@@ -267,7 +314,7 @@ def app_from_env() -> Any:
 def serve(
     model: Any, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, max_batch: int = 256, max_wait_us: int = 0,
     max_queue: int = 2048, max_body: int = 16 * 1024 * 1024, max_rows: int = 10_000, read_timeout: float = 10.0,
-    drain_timeout: float = 30.0, reload_token: str | None = None, log_level: str = "warning",
+    drain_timeout: float = 30.0, reload_token: str | None = None, log_level: str = "warning", threads: int = 1,
 ) -> None:
     """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
 
@@ -276,7 +323,9 @@ def serve(
     Requests that arrive together share one forward pass of at most
     ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
     wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and
-    ``drain_timeout`` in seconds. See the module docstring for the endpoints.
+    ``drain_timeout`` in seconds. ``threads``: threads per forward pass in each
+    worker (BLAS, PyTorch, onnxruntime); use ``workers`` for more cores. See
+    the module docstring for the endpoints.
 
     Example
     -------
@@ -287,9 +336,11 @@ def serve(
 
     path = str(model) if isinstance(model, (str, os.PathLike)) else ""
     cfg = ServeConfig(model=path, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
-                      max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token)
+                      max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token, threads=threads)
     if workers < 1:
         raise ValueError(f"workers must be >= 1. Received: {workers}.")
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1. Received: {threads}.")
     if not (0 <= port <= 65535):
         raise ValueError(f"port must be in 0..65535. Received: {port}.")
     common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False,

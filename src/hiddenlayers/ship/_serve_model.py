@@ -54,9 +54,12 @@ class ServedModel:
         MLPClassifier / MLPRegressor.
     version
         A counter the server raises on each reload (shown in answers).
+    threads
+        Threads per forward pass for an ``.onnx`` file's session (None:
+        onnxruntime's defaults); the server limits NumPy's and PyTorch's itself.
     """
 
-    def __init__(self, source: Any, version: int = 1) -> None:
+    def __init__(self, source: Any, version: int = 1, threads: int | None = None) -> None:
         self.version = version
         self.loaded_at = time.time()
         self.path: str | None = None
@@ -71,7 +74,7 @@ class ServedModel:
             if p.suffix.lower() == ".onnx":
                 from ._onnx_run import OnnxModel
 
-                self.onnx = OnnxModel(p)
+                self.onnx = OnnxModel(p, threads=threads)
             else:
                 from ._modelfile import load
 
