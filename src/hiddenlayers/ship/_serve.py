@@ -258,16 +258,16 @@ def _limit_threads(threads: int) -> Any:
 
     from threadpoolctl import threadpool_limits
 
-    limits = threadpool_limits(limits=threads)
     torch = sys.modules.get("torch")
-    before = torch.get_num_threads() if torch is not None else None
+    before = torch.get_num_threads() if torch is not None else None  # read before threadpoolctl limits OpenMP
+    limits = threadpool_limits(limits=threads)
     if torch is not None:
         torch.set_num_threads(threads)
 
     def restore() -> None:
-        limits.restore_original_limits()
         if torch is not None and before is not None:
             torch.set_num_threads(before)
+        limits.restore_original_limits()  # last: torch's setter also touches the OpenMP pool
 
     return restore
 
