@@ -13,13 +13,13 @@ from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression
 
 import hiddenlayers as hl
-from hiddenlayers.data import DataReport, Finding, check
+from hiddenlayers.data import DataReport, Finding, check, read_table
 from hiddenlayers.data._check_columns import check_constant, check_id_like, check_leakage, check_missing
 from hiddenlayers.data._check_drift import check_drift, psi
 from hiddenlayers.data._check_duplicates import check_duplicates, check_shared_rows
 from hiddenlayers.data._check_labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
 from hiddenlayers.data._check_outliers import check_outliers
-from hiddenlayers.data._check_table import check_columns_shape, scan_file
+from hiddenlayers.data._check_table import check_columns_shape, file_findings, scan_file
 
 
 def _lr():
@@ -46,8 +46,19 @@ def test_scan_file_reports_ragged_and_empty_lines_with_line_numbers(tmp_path):
     assert "1 short, 1 long" in found["ragged_rows"].message
     assert found["empty_rows"].rows == (4,)
     clean = tmp_path / "c.csv"
-    clean.write_text("a,b,y\n1,2,0\n3,4,1\n")
+    clean.write_text("a,b,y\n1,2,0\n3,4,1\n,,\n")  # ',,' is a row of missing values, as read_table reads it: no empty line
     assert scan_file(clean) == []
+
+
+def test_file_findings_come_from_the_readers_own_scan(tmp_path):
+    p = tmp_path / "q.csv"
+    p.write_text('a,b,y\n"x\ny",2,0\n\n3,4\n5,6,1\n')  # quoted newline: the csv-module path
+    table = read_table(p)
+    found = {f.check: f for f in file_findings(table.records())}
+    assert table.dropped == {"fewer fields than the 3 header columns": [5]}
+    assert found["ragged_rows"].rows == (5,) and found["empty_rows"].rows == (4,)
+    assert [f.rows for f in scan_file(p)] == [(5,), (4,)]
+    assert read_table("iris").records() is None  # no file, no lines
 
 
 def test_unparseable_numbers_mixed_types_and_empty_columns():
