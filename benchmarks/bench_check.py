@@ -2,6 +2,7 @@
 
     python benchmarks/bench_check.py            # everything
     python benchmarks/bench_check.py --quick    # label errors on breast cancer and digits only
+    python benchmarks/bench_check.py --only parity   # our pruning and cleanlab's on the same probabilities
 
 Label errors: 5% of labels flipped at random (seeded) on digits, breast cancer
 and 20,000 rows of the shuttle table (river's ODDS copy, bundled); precision
@@ -106,6 +107,26 @@ def label_errors(quick: bool) -> None:
         if "ours" in times:
             ratios = ", ".join(f"{m} / ours = {v / times['ours']:.1f}x" for m, v in times.items() if m != "ours")
             print(f"{'':14} time: {ratios}")
+
+
+def parity(quick: bool) -> None:
+    """Our pruning and cleanlab's on the *same* out-of-fold probabilities: does a gap come from the model or the pruning?"""
+    from cleanlab.filter import find_label_issues as cleanlab_find
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.neural_network import MLPClassifier
+
+    from hiddenlayers._check import fast_mlp
+    from hiddenlayers.data._check_labels import find_label_issues, out_of_fold_proba
+
+    print("\n## label errors, same probabilities: our pruning / cleanlab's find_label_issues (precision / recall)")
+    for name, X, y in _datasets(quick):
+        noisy, truth = _flip(y, 0.05, 0)
+        codes = np.unique(noisy, return_inverse=True)[1]
+        sk = cross_val_predict(MLPClassifier((64,), max_iter=200, random_state=0), X, noisy, cv=5, method="predict_proba")
+        for source, P in (("skMLP probs", sk), ("our probs", out_of_fold_proba(X, codes, fast_mlp(0)))):
+            a, b = find_label_issues(P, codes), np.flatnonzero(cleanlab_find(codes, P))
+            cells = [f"{len(f):4d} {p:.3f} {r:.3f}" for f in (a, b) for p, r in [_pr(f, truth)]]
+            print(f"{name:14} {source:11}  ours {cells[0]}  cleanlab {cells[1]}")
 
 
 def _big(rows: int, cols: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
@@ -222,13 +243,14 @@ def planted() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=("labels", "whole", "deepchecks", "planted"), help="run one part")
+    ap.add_argument("--only", choices=("labels", "parity", "whole", "deepchecks", "planted"), help="run one part")
     args = ap.parse_args()
     import os
     import platform
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs while this ran)")
-    parts = {"labels": lambda: label_errors(args.quick), "whole": whole_check, "deepchecks": deepchecks_suites, "planted": planted}
+    parts = {"labels": lambda: label_errors(args.quick), "parity": lambda: parity(args.quick), "whole": whole_check,
+             "deepchecks": deepchecks_suites, "planted": planted}
     for name, fn in parts.items():
         if (args.only is None and (name == "labels" or not args.quick)) or args.only == name:
             fn()
