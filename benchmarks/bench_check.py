@@ -2,6 +2,8 @@
 
     python benchmarks/bench_check.py            # everything
     python benchmarks/bench_check.py --quick    # label errors on breast cancer and digits only
+    python benchmarks/bench_check.py --only parity   # our pruning and cleanlab's on the same probabilities
+    python benchmarks/bench_check.py --only labels --flip-seed 1   # other flips, same everything else
 
 Label errors: 5% of labels flipped at random (seeded) on digits, breast cancer
 and 20,000 rows of the shuttle table (river's ODDS copy, bundled); precision
@@ -83,15 +85,15 @@ def _datasets(quick: bool) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out
 
 
-def label_errors(quick: bool) -> None:
-    print("## label errors: 5% flipped (seed 0); precision / recall / seconds end-to-end")
+def label_errors(quick: bool, flip_seed: int = 0) -> None:
+    print(f"## label errors: 5% flipped (seed {flip_seed}); precision / recall / seconds end-to-end")
     print(f"{'dataset':14} {'method':9} {'flagged':>7} {'prec':>6} {'recall':>6} {'s':>7}")
     Xw = np.random.default_rng(0).normal(size=(100, 4))  # warm-up (imports: torch, cleanlab), untimed
     yw = (Xw[:, 0] > 0).astype(int)
     for fn in (_ours, _cleanlab_sk, _datalab):
         fn(Xw, yw)
     for name, X, y in _datasets(quick):
-        noisy, truth = _flip(y, 0.05, 0)
+        noisy, truth = _flip(y, 0.05, flip_seed)
         times = {}
         for method, fn in (("ours", _ours), ("cl+skMLP", _cleanlab_sk), ("Datalab", _datalab)):
             t = time.perf_counter()
@@ -106,6 +108,39 @@ def label_errors(quick: bool) -> None:
         if "ours" in times:
             ratios = ", ".join(f"{m} / ours = {v / times['ours']:.1f}x" for m, v in times.items() if m != "ours")
             print(f"{'':14} time: {ratios}")
+
+
+def _per_pair_counts(noise: np.ndarray) -> np.ndarray:
+    """The prune counts before the apportioned rounding: each (given, true) pair rounded on its own."""
+    return np.rint(np.clip(noise, 0.0, None)).astype(np.int64)
+
+
+def parity(quick: bool, flip_seed: int = 0) -> None:
+    """Our pruning and cleanlab's on the *same* out-of-fold probabilities: does a gap come from the model or the pruning?
+
+    Also our pruning with the earlier per-pair rounding of the counts, on our probabilities.
+    """
+    from unittest import mock
+
+    from cleanlab.filter import find_label_issues as cleanlab_find
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.neural_network import MLPClassifier
+
+    from hiddenlayers._check import fast_mlp
+    from hiddenlayers.data import _check_labels
+    from hiddenlayers.data._check_labels import find_label_issues, out_of_fold_proba
+
+    print(f"\n## label errors (flip seed {flip_seed}), same probabilities: flagged precision recall of each pruning")
+    for name, X, y in _datasets(quick):
+        noisy, truth = _flip(y, 0.05, flip_seed)
+        codes = np.unique(noisy, return_inverse=True)[1]
+        sk = cross_val_predict(MLPClassifier((64,), max_iter=200, random_state=0), X, noisy, cv=5, method="predict_proba")
+        for source, P in (("skMLP probs", sk), ("our probs", out_of_fold_proba(X, codes, fast_mlp(0)))):
+            found = {"ours": find_label_issues(P, codes), "cleanlab": np.flatnonzero(cleanlab_find(codes, P))}
+            with mock.patch.object(_check_labels, "prune_counts", _per_pair_counts):
+                found["ours, per-pair rounding"] = find_label_issues(P, codes)
+            cells = [f"{m} {len(f):4d} {p:.3f} {r:.3f}" for m, f in found.items() for p, r in [_pr(f, truth)]]
+            print(f"{name:14} {source:11}  " + "  |  ".join(cells))
 
 
 def _big(rows: int, cols: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
@@ -222,13 +257,15 @@ def planted() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=("labels", "whole", "deepchecks", "planted"), help="run one part")
+    ap.add_argument("--flip-seed", type=int, default=0, help="seed of the flipped labels (the figures in RESULTS use 0)")
+    ap.add_argument("--only", choices=("labels", "parity", "whole", "deepchecks", "planted"), help="run one part")
     args = ap.parse_args()
     import os
     import platform
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs while this ran)")
-    parts = {"labels": lambda: label_errors(args.quick), "whole": whole_check, "deepchecks": deepchecks_suites, "planted": planted}
+    parts = {"labels": lambda: label_errors(args.quick, args.flip_seed), "parity": lambda: parity(args.quick, args.flip_seed), "whole": whole_check,
+             "deepchecks": deepchecks_suites, "planted": planted}
     for name, fn in parts.items():
         if (args.only is None and (name == "labels" or not args.quick)) or args.only == name:
             fn()

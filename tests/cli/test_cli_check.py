@@ -21,11 +21,9 @@ def messy(tmp_path):
 def test_check_text_output_is_pinned(messy):
     result = ok("check", messy, "--target", "y")
     assert result.stdout.splitlines() == [
-        "data check: 6 rows x 2 columns: 3 warning, 1 info",
+        "data check: 5 rows x 2 columns: 2 warning, 1 info",
         "WARNING  ragged_rows: 1 row(s) (1 short) do not have the header's 3 fields: line(s) 3",
-        "           fix: fix or delete those lines: short rows are read with missing values, long rows are skipped",
-        "WARNING  missing_target: the target is missing in 1 row(s): rows 1",
-        "           fix: these rows cannot be learned from and are dropped; fill them if you can",
+        "           fix: fix or delete those lines: hiddenlayers drops rows of the wrong width when it reads the file",
         "WARNING  rare_classes: 2 class(es) have fewer than 20 rows, too few to appear in a 10% validation split: '0' (2), '1' (3)",
         "           fix: collect more rows of these classes, or merge them with a related class",
         "INFO     empty_rows: 1 empty line(s) in the file: line(s) 4",
@@ -37,8 +35,8 @@ def test_check_json_and_html(messy, tmp_path):
     page = tmp_path / "data.html"
     result = ok("check", messy, "--target", "y", "--json", "--html", page)
     data = json.loads(result.stdout)
-    assert [f["check"] for f in data["findings"]] == ["ragged_rows", "missing_target", "rare_classes", "empty_rows"]
-    assert data["findings"][0]["rows"] == [3] and data["rows"] == 6
+    assert [f["check"] for f in data["findings"]] == ["ragged_rows", "rare_classes", "empty_rows"]
+    assert data["findings"][0]["rows"] == [3] and data["rows"] == 5
     assert "ragged_rows" in page.read_text() and "note: wrote" in result.stderr
     assert_user_error(run("check", messy, "--target", "y", "--html", page), "already exists: pass --force")
 
@@ -91,10 +89,21 @@ def test_train_prints_the_fast_check_summary_and_no_check_skips_it(messy, tmp_pa
     result = ok("train", messy, "-t", "y", "-q", "--epochs", "5", "-o", tmp_path / "m.safetensors")
     lines = result.stderr.splitlines()
     assert lines[0].startswith("note: dropped 1 of 6 data rows of ") and lines[0].endswith("1 with fewer fields than the 3 header columns (line 3)")
-    at = lines.index("data check: 6 rows x 2 columns: 3 warning, 1 info (details: hiddenlayers check)")
-    assert lines[at + 1] == "  warning ragged_rows: 1 row(s) (1 short) do not have the header's 3 fields: line(s) 3"
+    at = lines.index("data check: 5 rows x 2 columns: 1 warning, 1 info (details: hiddenlayers check)")
+    assert lines[at + 1].startswith("  warning rare_classes: ")
+    assert sum("line 3" in line or "line(s) 3" in line for line in lines) == 1  # the drop note only: no ragged_rows finding again
     result = ok("train", messy, "-t", "y", "-q", "--epochs", "5", "--no-check", "-o", tmp_path / "m2.safetensors")
     assert "data check" not in result.stderr
+
+
+def test_train_reports_a_row_without_target_once(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(40)) + "7,\n")
+    lines = ok("train", p, "-t", "y", "-q", "--epochs", "2", "-o", tmp_path / "m.safetensors").stderr.splitlines()
+    assert lines[0].endswith("1 with no value in the target column 'y' (line 42)")
+    assert not any("missing_target" in line for line in lines)  # the check's finding for the same row is left to the note
+    # `check` itself still reports it
+    assert "WARNING  missing_target: the target is missing in 1 row(s): rows 40" in ok("check", p, "-t", "y", "--fast").stdout
 
 
 def test_train_refuses_only_fatal_findings(tmp_path):

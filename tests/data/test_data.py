@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hiddenlayers.data import DATASETS, default_target, find_dataset, infer_task, load_table, read_table, split_target
+from hiddenlayers.data import DATASETS, default_target, find_dataset, infer_task, load_table, read_table, scan_file, split_target
 from hiddenlayers.exceptions import DataError
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"], "y": [0, 1, 0]})
@@ -188,3 +188,5 @@ def test_random_ragged_csv_never_crashes_and_accounts_for_every_row(tmp_path, wi
     assert len(t.frame) + t.n_dropped == t.data_rows
     assert t.lines().tolist() == expected_kept
     assert sorted(v for lines in t.dropped.values() for v in lines) == expected_dropped
+    # one scanner: the check's ragged_rows finding names exactly the lines the reader dropped
+    assert [line for f in scan_file(path) if f.check == "ragged_rows" for line in f.rows] == expected_dropped

@@ -13,13 +13,13 @@ from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression
 
 import hiddenlayers as hl
-from hiddenlayers.data import DataReport, Finding, check
+from hiddenlayers.data import DataReport, Finding, check, read_table
 from hiddenlayers.data._check_columns import check_constant, check_id_like, check_leakage, check_missing
 from hiddenlayers.data._check_drift import check_drift, psi
 from hiddenlayers.data._check_duplicates import check_duplicates, check_shared_rows
-from hiddenlayers.data._check_labels import check_classes, check_label_errors, check_target, find_label_issues
+from hiddenlayers.data._check_labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
 from hiddenlayers.data._check_outliers import check_outliers
-from hiddenlayers.data._check_table import check_columns_shape, scan_file
+from hiddenlayers.data._check_table import check_columns_shape, file_findings, scan_file
 
 
 def _lr():
@@ -46,8 +46,19 @@ def test_scan_file_reports_ragged_and_empty_lines_with_line_numbers(tmp_path):
     assert "1 short, 1 long" in found["ragged_rows"].message
     assert found["empty_rows"].rows == (4,)
     clean = tmp_path / "c.csv"
-    clean.write_text("a,b,y\n1,2,0\n3,4,1\n")
+    clean.write_text("a,b,y\n1,2,0\n3,4,1\n,,\n")  # ',,' is a row of missing values, as read_table reads it: no empty line
     assert scan_file(clean) == []
+
+
+def test_file_findings_come_from_the_readers_own_scan(tmp_path):
+    p = tmp_path / "q.csv"
+    p.write_text('a,b,y\n"x\ny",2,0\n\n3,4\n5,6,1\n')  # quoted newline: the csv-module path
+    table = read_table(p)
+    found = {f.check: f for f in file_findings(table.records())}
+    assert table.dropped == {"fewer fields than the 3 header columns": [5]}
+    assert found["ragged_rows"].rows == (5,) and found["empty_rows"].rows == (4,)
+    assert [f.rows for f in scan_file(p)] == [(5,), (4,)]
+    assert read_table("iris").records() is None  # no file, no lines
 
 
 def test_unparseable_numbers_mixed_types_and_empty_columns():
@@ -150,6 +161,25 @@ def test_find_label_issues_on_handmade_probabilities():
     P = np.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.1, 0.9], [0.05, 0.95]])
     codes = np.array([0, 0, 1, 1, 0])  # the last row's label disagrees with a confident 0.95
     assert find_label_issues(P, codes).tolist() == [4]
+
+
+def test_apportion_rounds_each_value_down_or_up_and_keeps_the_total():
+    values = np.array([0.4, 0.4, 0.4, 1.7, 0.0])
+    out = apportion(values, 3)
+    assert out.tolist() == [1, 0, 0, 2, 0]  # floors 0,0,0,1,0; the two largest remainders (0.7, then the first 0.4) get the rest
+    assert np.all((out == np.floor(values)) | (out == np.ceil(values)))
+    with pytest.raises(ValueError, match=r"total=6 cannot be reached by rounding values that add up to 2.900"):
+        apportion(values, 6)
+
+
+def test_prune_counts_keep_the_estimated_total_when_every_pair_is_under_one_half():
+    noise = np.full((4, 4), 0.3)
+    np.fill_diagonal(noise, 0.0)  # 12 pairs of 0.3: per-pair rounding would flag nothing of an estimated 3.6 errors
+    counts = prune_counts(noise)
+    assert counts.sum() == 4 and np.diag(counts).sum() == 0
+    assert set(counts.sum(axis=1).tolist()) == {1}  # each class's 0.9 becomes 1
+    noise = np.array([[0.0, 2.6, 0.3], [0.2, 0.0, 0.2], [5.0, 0.4, 0.0]])
+    assert prune_counts(noise).tolist() == [[0, 3, 0], [0, 0, 0], [5, 1, 0]]  # total 8.7 -> 9: 2.9 -> 3, 0.4 -> 0, 5.4 -> 6
 
 
 def test_label_errors_found_and_ranked_on_real_data():

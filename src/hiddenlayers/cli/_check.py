@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,23 +13,16 @@ EXIT_FATAL = 2
 
 
 def read_checked(data: str) -> tuple[Any, list[Any]]:
-    """(table, file findings) of ``data``: ragged CSV lines are found in the raw file; long ones are skipped to read the rest."""
-    from ..data import load_table, read_ragged, scan_file
-    from ..exceptions import DataError
+    """(table, file findings) of ``data``, read by ``read_table`` as every command reads it.
 
-    found = scan_file(data) if Path(data).is_file() else []
-    try:
-        frame = load_table(data)
-    except DataError as exc:
-        if not any(f.check == "ragged_rows" for f in found):
-            raise
-        try:
-            frame = read_ragged(data)
-        except Exception:  # still unreadable without the long rows (e.g. an unclosed quote): the reader's own message says why
-            raise exc from None
-        if frame.shape[0] == 0 or frame.shape[1] == 0:
-            raise DataError(f"'{data}' has no readable data rows besides its ragged lines: fix those lines.") from None
-    return frame, found
+    Ragged CSV lines are dropped by the reader, and the ``ragged_rows`` and
+    ``empty_rows`` findings come from the same scan, so they name the lines it dropped.
+    """
+    from ..data import file_findings, read_table
+
+    table = read_table(data)
+    records = table.records()
+    return table.frame, (file_findings(records) if records is not None else [])
 
 
 def _split(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
@@ -49,10 +41,12 @@ def _split(frame: Any, data: str, target: str | None, features: str | None) -> t
     return X, (frame[name] if name is not None else None), name
 
 
-def _with_file(report: Any, found: list[Any]) -> Any:
+def _with_file(report: Any, found: list[Any], leave_out: tuple[str, ...] = ()) -> Any:
+    """``report`` with the file findings ``found`` first, and without the non-fatal findings named in ``leave_out``."""
     from ..data import DataReport
 
-    return DataReport(found + report.findings, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
+    kept = [f for f in found + report.findings if f.check not in leave_out or f.severity == "fatal"]
+    return DataReport(kept, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
 
 
 def run_check(data: str, *, target: str | None, features: str | None, against: str | None, task: str, fast: bool,
@@ -92,14 +86,22 @@ def _against(f: Any) -> Any:
     return replace(f, check=f"against_{f.check}", message=f"--against file: {f.message}")
 
 
+#: Findings ``train`` leaves out of its summary: its note on the rows dropped while reading names those lines already.
+IN_DROP_NOTE = ("ragged_rows", "missing_target")
+
+
 def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str) -> Any:
-    """The fast checks ``train`` runs before training: a :class:`DataReport`, or None without a target."""
+    """The fast checks ``train`` runs before training: a :class:`DataReport`, or None without a target.
+
+    Rows the reader drops (ragged, or without a target) are left to ``train``'s
+    drop note, so each line is reported once; fatal findings are always kept.
+    """
     from ..data import check
 
     X, y, _ = _split(frame, data, target, features)
     if y is None:
         return None
-    return _with_file(check(X, y, task=task, fast=True), found)
+    return _with_file(check(X, y, task=task, fast=True), found, leave_out=IN_DROP_NOTE)
 
 
 def print_check_summary(report: Any) -> None:

@@ -8,7 +8,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "read_ahead": "._read_ahead",
-    "read_ragged": "._check_table",
+    "file_findings": "._check_table",
     "scan_file": "._check_table",
     "DATASETS": "._table",
     "DATASET_TARGET": "._table",

@@ -11,6 +11,14 @@ many rows labelled i really are j; those many rows labelled i with the widest
 margin p(j) - p(i) are flagged ("prune by noise rate"), when the model's best
 guess is not their label. Rows are ranked by how little probability their own
 label gets.
+
+The estimates are fractional. Rounding each (i, j) on its own would drop every
+pair under one half, however many such pairs there are (rare classes lose all
+theirs), so the counts are apportioned by largest remainder (Hamilton's method)
+at two levels: the estimated total of errors is rounded once and shared among
+the given classes, then each class's share among its pairs. Every count is the
+floor or the ceiling of its estimate, and the totals are kept, as cleanlab's
+``round_preserving_row_totals`` keeps the row totals of its joint.
 """
 
 from __future__ import annotations
@@ -102,6 +110,34 @@ def out_of_fold_proba(A: np.ndarray, codes: np.ndarray, make_model: Callable[[],
     return P
 
 
+def apportion(values: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers, each the floor or the ceiling of its value, that add up to ``total``.
+
+    Largest remainder (Hamilton's method): every value gets its floor, and the
+    rows still missing go to the largest fractional parts (ties: the first).
+    ``total`` must lie between the sums of the floors and of the ceilings.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    floors = np.floor(values)
+    short = int(total - floors.sum())
+    if short < 0 or short > int(np.count_nonzero(values > floors)):  # past the sum of the ceilings
+        raise ValueError(f"total={total} cannot be reached by rounding values that add up to {values.sum():.3f}")
+    out = floors.astype(np.int64)
+    out[np.argsort(-(values - floors), kind="stable")[:short]] += 1
+    return out
+
+
+def prune_counts(noise: np.ndarray) -> np.ndarray:
+    """How many rows to flag per (given i, true j) pair, from the fractional estimates ``noise`` (k, k).
+
+    The total is rounded once and apportioned to the given classes, then each
+    class's count to its pairs (see the module docstring); the diagonal must be 0.
+    """
+    noise = np.clip(np.asarray(noise, dtype=np.float64), 0.0, None)
+    per_class = apportion(noise.sum(axis=1), int(np.floor(noise.sum() + 0.5)))
+    return np.stack([apportion(row, int(n)) for row, n in zip(noise, per_class)])
+
+
 def find_label_issues(P: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Rows whose label is likely wrong (confident learning, see the module docstring), most likely first.
 
@@ -117,11 +153,13 @@ def find_label_issues(P: np.ndarray, codes: np.ndarray) -> np.ndarray:
     # calibrate: row i of the confident joint sums to the number of rows labelled i
     counts = np.bincount(codes, minlength=k).astype(float)
     joint *= (counts / np.maximum(joint.sum(axis=1), 1.0))[:, None]
+    np.fill_diagonal(joint, 0.0)
+    prune = prune_counts(joint)
     flagged: list[np.ndarray] = []
     for i in range(k):
         given = np.flatnonzero(codes == i)
         for j in range(k):
-            n_ij = int(round(joint[i, j])) if i != j else 0
+            n_ij = int(prune[i, j])
             if n_ij > 0:  # the n_ij rows labelled i that j beats by the widest margin
                 margin = P[given, j] - P[given, i]
                 flagged.append(given[np.argsort(-margin, kind="stable")[:n_ij]])

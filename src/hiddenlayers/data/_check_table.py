@@ -3,7 +3,6 @@ numbers, mixed types in a column, empty and all-missing columns."""
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 from typing import Any
@@ -11,61 +10,54 @@ from typing import Any
 import numpy as np
 
 from ._check_common import Finding, preview
+from ._csv_rows import Records
 
 _MAX_SCAN_BYTES = 2_000_000_000
 
 
-def scan_file(path: str | os.PathLike[str]) -> list[Finding]:
-    """Ragged rows (a field count unlike the header's) and empty lines of a CSV/TSV file, with 1-based line numbers.
+def file_findings(records: Records) -> list[Finding]:
+    """Ragged rows (a field count unlike the header's) and empty lines, with 1-based line numbers.
 
-    pandas silently pads short rows with missing values and skips blank lines,
-    so only the raw file shows them. Other file types return no findings.
+    ``records``: the :class:`~._csv_rows.Records` of a CSV/TSV file, from
+    ``read_table(path).records()`` or :func:`scan_file`. They hold the one
+    rule for ragged rows, the one :func:`read_table` drops them by, so the
+    finding names exactly the lines every command drops.
     """
-    p = Path(path)
-    if p.suffix.lower() not in (".csv", ".tsv") or not p.is_file() or p.stat().st_size > _MAX_SCAN_BYTES:
-        return []
-    sep = "\t" if p.suffix.lower() == ".tsv" else ","
-    short: list[int] = []
-    long: list[int] = []
-    empty: list[int] = []
-    width = None
-    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not f.strip() for f in row):
-                if width is not None:
-                    empty.append(line)
-                continue
-            if width is None:
-                width = len(row)
-            elif len(row) < width:
-                short.append(line)
-            elif len(row) > width:
-                long.append(line)
+    short, long = records.start[records.short].tolist(), records.start[records.long].tolist()
     out = []
     if short or long:
         lines = sorted(short + long)
         parts = [f"{len(short)} short" if short else "", f"{len(long)} long" if long else ""]
         out.append(Finding(
             "ragged_rows", "warning",
-            f"{len(lines)} row(s) ({', '.join(x for x in parts if x)}) do not have the header's {width} fields: line(s) {preview(lines)}",
-            "fix or delete those lines: short rows are read with missing values, long rows are skipped",
-            rows=tuple(lines), details={"short": short, "long": long, "fields": width}))
+            f"{len(lines)} row(s) ({', '.join(x for x in parts if x)}) do not have the header's {records.width} fields: line(s) {preview(lines)}",
+            "fix or delete those lines: hiddenlayers drops rows of the wrong width when it reads the file",
+            rows=tuple(lines), details={"short": short, "long": long, "fields": records.width}))
+    empty = records.blank.tolist()
     if empty:
         out.append(Finding("empty_rows", "info", f"{len(empty)} empty line(s) in the file: line(s) {preview(empty)}",
                            "delete them (they are skipped when reading)", rows=tuple(empty)))
     return out
 
 
-def read_ragged(path: str | os.PathLike[str]) -> Any:
-    """Read a CSV/TSV whose long rows make the normal reader fail: long rows are skipped (``scan_file`` reports them)."""
-    import pandas as pd
+def scan_file(path: str | os.PathLike[str]) -> list[Finding]:
+    """:func:`file_findings` of a CSV/TSV file (by its suffix, as :func:`read_table` reads it); other files return none.
+
+    For a table read by other means (pandas pads short rows with missing values
+    and skips blank lines, so only the raw file shows them). A file the scanner
+    cannot parse, or one over 2 GB, returns none: reading it says why.
+    """
+    from ._csv_rows import scan
+    from ._table import SUFFIXES
 
     p = Path(path)
-    frame = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",", skipinitialspace=True, on_bad_lines="skip")
-    frame.columns = [str(c) for c in frame.columns]
-    return frame
+    kind = SUFFIXES.get(p.suffix.lower())
+    if kind not in ("csv", "tsv") or not p.is_file() or p.stat().st_size > _MAX_SCAN_BYTES:
+        return []
+    try:
+        return file_findings(scan(p, "\t" if kind == "tsv" else ","))
+    except ValueError:  # unparseable quoting or text that is not UTF-8
+        return []
 
 
 def _kinds(values: Any) -> dict[str, int]:

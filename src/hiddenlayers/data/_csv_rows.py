@@ -1,4 +1,8 @@
-"""CSV/TSV records with their file line numbers and field counts, for :func:`hiddenlayers.data.read_table`.
+"""CSV/TSV records with their file line numbers and field counts: the one scanner for ragged rows.
+
+:func:`hiddenlayers.data.read_table` (behind every command) drops the records
+it marks ragged, and the data check's ``ragged_rows`` and ``empty_rows``
+findings are made from the same :class:`Records`, so both name the same lines.
 
 pandas' fast reader pads a short row with NaN and, when the first data row
 is long, silently truncates it: neither can be reported. This module reads
@@ -31,22 +35,38 @@ class Records:
 
     ``start``: 1-based file line on which each record begins (header = line 1);
     ``fields``: its number of fields; ``width``: the header's field count (0
-    for a file of blank lines). Blank lines (only spaces, or tabs when the
-    delimiter is a comma) are skipped, as pandas skips them.
+    for a file of blank lines); ``blank``: 1-based lines after the header that
+    are blank (only spaces, or tabs when the delimiter is a comma), which are
+    no records, as pandas skips them. The rule for ragged records lives here:
+    :attr:`short` and :attr:`long`.
     """
 
     width: int
     start: np.ndarray
     fields: np.ndarray
     keep_only: Callable[[np.ndarray], IO[Any]]
+    blank: np.ndarray
+
+    @property
+    def short(self) -> np.ndarray:
+        """Records with fewer fields than the header (bool, one per record)."""
+        return self.fields < self.width
+
+    @property
+    def long(self) -> np.ndarray:
+        """Records with more fields than the header (bool, one per record)."""
+        return self.fields > self.width
 
     def kept(self, keep: np.ndarray) -> IO[Any]:
         """The header plus the records where ``keep`` (bool, one per record) is true, as a file for pandas."""
         return self.keep_only(keep)
 
 
-def _records(lines: list[str], sep: str) -> Iterator[tuple[int, int, int]]:
-    """``(first, end, fields)`` of each non-blank record in ``lines`` (0-based line slice), header included."""
+def _records(lines: list[str], sep: str, blank: list[int] | None = None) -> Iterator[tuple[int, int, int]]:
+    """``(first, end, fields)`` of each non-blank record in ``lines`` (0-based line slice), header included.
+
+    The 0-based index of each blank line is appended to ``blank`` when given.
+    """
     reader = csv.reader(lines, delimiter=sep, skipinitialspace=True, strict=False)
     blank_chars = " \t\r\n".replace(sep, "")
     first = 0
@@ -55,6 +75,8 @@ def _records(lines: list[str], sep: str) -> Iterator[tuple[int, int, int]]:
             end = reader.line_num  # lines consumed so far: this record is lines[first:end]
             if not (end - first == 1 and not lines[first].strip(blank_chars)):
                 yield first, end, len(row)
+            elif blank is not None:
+                blank.append(first)
             first = end
     except csv.Error as exc:
         raise ValueError(f"line {reader.line_num}: {exc}") from None
@@ -90,7 +112,7 @@ def _scan_plain(data: bytes, sep: str, suspects: np.ndarray | None) -> Records:
         nonblank[i] = bool(data[starts[i]:ends[i]].strip(blank_chars))
     rows = np.flatnonzero(nonblank)
     if rows.size == 0:
-        return Records(0, rows, rows, lambda keep: io.BytesIO(b""))
+        return Records(0, rows, rows, lambda keep: io.BytesIO(b""), rows)
     header, rows = rows[0], rows[1:]
     width = data[starts[header]:ends[header]].count(sep.encode()) + 1
     if suspects is None:
@@ -107,12 +129,14 @@ def _scan_plain(data: bytes, sep: str, suspects: np.ndarray | None) -> Records:
         line_kept[rows[keep]] = True
         return io.BytesIO(buf[np.repeat(line_kept, ends - starts)].tobytes())
 
-    return Records(width, rows + 1, fields, keep_only)
+    blank = np.flatnonzero(~nonblank)
+    return Records(width, rows + 1, fields, keep_only, blank[blank > header] + 1)
 
 
 def _scan_quoted(text: str, sep: str) -> Records:
     lines = list(io.StringIO(text, newline=""))  # split on \n, \r\n or \r; kept verbatim
-    records = _records(lines, sep)
+    blank: list[int] = []
+    records = _records(lines, sep, blank)
     _, header_end, width = next(records, (0, 0, 0))
     rows = np.asarray(list(records), dtype=np.int64).reshape(-1, 3)
 
@@ -122,7 +146,8 @@ def _scan_quoted(text: str, sep: str) -> Records:
             parts.extend(lines[first:end])
         return io.StringIO("".join(parts))
 
-    return Records(width, rows[:, 0] + 1, rows[:, 2], keep_only)
+    after = np.asarray(blank, dtype=np.int64)
+    return Records(width, rows[:, 0] + 1, rows[:, 2], keep_only, after[after >= header_end] + 1)
 
 
 def first_row_is_ragged(path: Path, sep: str) -> bool:

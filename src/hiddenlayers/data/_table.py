@@ -96,18 +96,29 @@ class Table:
     unit: str = "row"  # "line" for CSV/TSV
     _lines: Any = field(default=None, repr=False)
     _scan: Any = field(default=None, repr=False)
+    _records: Any = field(default=None, repr=False)
 
     @property
     def n_dropped(self) -> int:
         """Rows dropped for any reason."""
         return sum(len(v) for v in self.dropped.values())
 
+    def records(self) -> Any:
+        """The file's :class:`~._csv_rows.Records` (its lines, ragged and blank ones included) for CSV/TSV, else None.
+
+        Scanned on first use when pandas' own read needed no scan.
+        """
+        if self._records is None and self._scan is not None:
+            self._records = self._scan()
+        return self._records
+
     def lines(self) -> Any:
         """1-based file line (CSV/TSV) or data-row number of each row of ``frame``, as an int64 array."""
         import numpy as np
 
         if self._lines is None:
-            starts = self._scan().start if self._scan is not None else None
+            rec = self.records()
+            starts = rec.start if rec is not None else None
             if starts is None or len(starts) != len(self.frame):  # no lines to be had: number the rows
                 starts, self.unit = np.arange(1, len(self.frame) + 1), "row"
             self._lines = starts
@@ -121,7 +132,7 @@ class Table:
         lines = self.lines()
         return Table(
             self.frame[~missing].reset_index(drop=True), self.source, self.data_rows,
-            {**self.dropped, reason: [int(v) for v in lines[missing]]}, self.unit, lines[~missing],
+            {**self.dropped, reason: [int(v) for v in lines[missing]]}, self.unit, lines[~missing], self._scan, self._records,
         )
 
     def drop_summary(self) -> str:
@@ -258,7 +269,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         rec = scan(path, sep)
     if rec.width == 0:
         raise pd.errors.EmptyDataError
-    few, many = rec.fields < rec.width, rec.fields > rec.width
+    few, many = rec.short, rec.long
     keep = ~(few | many)
     if frame is None or not keep.all():  # else pandas' own read was right: only missing values, no ragged row
         frame = pd.read_csv(rec.kept(keep), **options)
@@ -268,7 +279,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
     for mask, reason in ((few, TOO_FEW), (many, TOO_MANY)):
         if mask.any():
             dropped[f"{reason} than the {rec.width} header columns"] = [int(v) for v in rec.start[mask]]
-    return Table(frame, text, len(rec.start), dropped, "line", rec.start[keep])
+    return Table(frame, text, len(rec.start), dropped, "line", rec.start[keep], _records=rec)
 
 
 def _read_numpy(path: Path, kind: str) -> Any:
