@@ -59,7 +59,9 @@ def test_deslant_makes_a_leaning_stroke_upright():
 
 
 def test_bad_shape_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"mnist_to_8x8 takes MNIST images shaped \(N, 784\) or \(N, 28, 28\)\. Received: shape \(3, 64\)\."):
+    with pytest.raises(
+        ValueError, match=r"mnist_to_8x8 takes MNIST images shaped \(N, 784\) or \(N, 28, 28\)\. Received: shape \(3, 64\)\."
+    ):
         mnist_to_8x8(np.zeros((3, 64)))
 
 

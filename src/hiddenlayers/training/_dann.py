@@ -61,6 +61,29 @@ class _DANN(nn.Module):
         self.network = network
         self.domain = nn.Sequential(nn.Linear(units, width), nn.ReLU(), nn.Linear(width, 1))
 
+    def objective(self, x: Tensor, y: Tensor, x_target: Tensor, loss: Loss, lambd: float, domain_weight: float) -> tuple[Tensor, Tensor]:
+        """``(objective, task-loss sum)`` of one source batch ``(x, y)`` paired with a target batch.
+
+        The objective is the task loss's batch mean plus ``domain_weight`` times the
+        domain head's binary cross-entropy (source 0, target 1) read through the reversal.
+        """
+        m = x.shape[0]
+        out, hidden = self.network(torch.cat([x, x_target]), return_hidden=True)
+        task_sum = loss.value(out[:m], y, None)
+        d_logit = self.domain(grad_reverse(hidden[-1].flatten(1), lambd)).squeeze(1)
+        d_label = torch.cat([torch.zeros(m), torch.ones(x_target.shape[0])]).to(d_logit)
+        return task_sum / m + domain_weight * nn.functional.binary_cross_entropy_with_logits(d_logit, d_label), task_sum
+
+
+def _record(history: History, train_loss: float, lr: float, seconds: float) -> None:
+    """One epoch's row in ``history`` (DANN has no validation split: its scores are NaN)."""
+    history.epoch.append(len(history.epoch) + 1)
+    history.train_loss.append(train_loss)
+    history.val_loss.append(math.nan)
+    history.val_score.append(math.nan)
+    history.lr.append(lr)
+    history.time.append(seconds)
+
 
 def train_dann(
     network: nn.Module,
@@ -100,7 +123,6 @@ def train_dann(
     flat = FlatParams(model)
     optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
     weights = [m.weight for m in network.modules() if isinstance(m, nn.Linear) and m.weight.requires_grad]
-    bce = nn.BCEWithLogitsLoss()
     n_batches = math.ceil(n / batch_size)
     total_steps = max(1, max_epochs * n_batches)
     step = 0
@@ -115,29 +137,17 @@ def train_dann(
             for b, start in enumerate(range(0, n, batch_size)):
                 idx = perm[start : start + batch_size]
                 tidx = perm_t[torch.arange(b * batch_size, b * batch_size + len(idx)) % n_t]
-                xb = torch.cat([X[idx], X_target[tidx]])
                 flat.grad.zero_()
-                out, hidden = network(xb, return_hidden=True)
-                m = len(idx)
-                task_sum = loss.value(out[:m], Y[idx], None)
-                lambd = dann_lambda(step / total_steps)
-                lr = dann_learning_rate(learning_rate_init, step / total_steps)
-                d_logit = model.domain(grad_reverse(hidden[-1].flatten(1), lambd)).squeeze(1)
-                d_label = torch.cat([torch.zeros(m), torch.ones(len(tidx))]).to(d_logit)
-                objective = task_sum / m + domain_weight * bce(d_logit, d_label)
+                lambd, lr = dann_lambda(step / total_steps), dann_learning_rate(learning_rate_init, step / total_steps)
+                objective, task_sum = model.objective(X[idx], Y[idx], X_target[tidx], loss, lambd, domain_weight)
                 if alpha:
-                    objective = objective + 0.5 * alpha / m * sum((W * W).sum() for W in weights)
+                    objective = objective + 0.5 * alpha / len(idx) * sum((W * W).sum() for W in weights)
                 objective.backward()
                 optimizer.step(lr)
                 total += float(task_sum.detach())
                 step += 1
             train_loss = total / n
-            history.epoch.append(len(history.epoch) + 1)
-            history.train_loss.append(train_loss)
-            history.val_loss.append(math.nan)
-            history.val_score.append(math.nan)
-            history.lr.append(lr)
-            history.time.append(time.perf_counter() - t0)
+            _record(history, train_loss, lr, time.perf_counter() - t0)
             if not math.isfinite(train_loss):
                 history.stop_reason = "diverged"
                 break
