@@ -159,7 +159,6 @@ def reuse(seeds: int, src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd:
     print(f"max gap {100 * max(curve_gap):.2f} points (goal <= 1)")
 
 
-
 def shifts(src: hl.MLPClassifier, Xs: np.ndarray, Xd: np.ndarray, yd: np.ndarray) -> None:
     """Planted shifts on digits (false alarms, detection), and the MNIST 8x8 vs digits shift per layer."""
     quiet = np.zeros(2)
@@ -180,7 +179,6 @@ def shifts(src: hl.MLPClassifier, Xs: np.ndarray, Xd: np.ndarray, yd: np.ndarray
           f"detection rate per layer (4 features x2 +0.5) {np.round(loud / n_rep, 3).tolist()}")
     shift = hl.lens.domain_shift(src, Xs, Xd, n_permutations=199)
     print("MNIST 8x8 vs digits: MMD² by layer", [round(r.mmd2, 4) for r in shift.rows], "A-distance", [round(r.a_distance, 2) for r in shift.rows])
-
 
 
 def dann(seeds: int, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, epochs: int = 30) -> None:
