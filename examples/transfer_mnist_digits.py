@@ -41,14 +41,16 @@ def main() -> None:
     Xd, yd = load_digits(return_X_y=True)
     Xd = (Xd / 16.0).astype(np.float32)
     src = hl.MLPClassifier(SIZES, max_iter=epochs, early_stopping=True, random_state=0).fit(Xs, ys)
-    scores: dict[str, list[float]] = {"no adaptation (source as is)": [], "from scratch": [], "init_from, k=0": [], "init_from, k=1": []}
+    arms = {"from scratch": {}, "init_from, k=0": {"freeze": 0}, "init_from, k=1": {"freeze": 1}, "init_from, head_first": {"freeze": "head_first"}}
+    scores: dict[str, list[float]] = {"no adaptation (source as is)": [], **{name: [] for name in arms}}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         tr = np.concatenate([rng.choice(np.flatnonzero(yd == c), 10, replace=False) for c in range(10)])
         te = np.setdiff1d(np.arange(len(yd)), tr)
         scores["no adaptation (source as is)"].append(src.score(Xd[te], yd[te]))
-        for name, kw in (("from scratch", {}), ("init_from, k=0", {"init_from": src, "freeze": 0}), ("init_from, k=1", {"init_from": src, "freeze": 1})):
-            m = hl.MLPClassifier(SIZES, max_iter=epochs, random_state=seed, **kw).fit(Xd[tr], yd[tr])
+        for name, kw in arms.items():
+            init = {} if name == "from scratch" else {"init_from": src}
+            m = hl.MLPClassifier(SIZES, max_iter=epochs, random_state=seed, **init, **kw).fit(Xd[tr], yd[tr])
             scores[name].append(m.score(Xd[te], yd[te]))
     dann_epochs = 5 if args.smoke else 30
     so = hl.MLPClassifier(SIZES, max_iter=dann_epochs, random_state=0).fit(Xs, ys)

