@@ -367,3 +367,38 @@ def test_freeze_heap_hides_the_long_lived_objects_from_the_collector() -> None:
         assert gc.get_freeze_count() >= frozen - 1000
     finally:
         gc.unfreeze()
+
+
+def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Path) -> None:
+    # --workers 2: SIGHUP to the main process replaces the workers one by one (uvicorn's supervisor);
+    # every request is answered by the old file's model or the new one's, none fails
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
+    s = Server(path, "--workers", "2")
+    try:
+        def call(k: int, i: int) -> tuple:
+            rows = _rows(2, 50 * k + i)
+            return rows, s.post("/predict", {"rows": rows})
+
+        done: list = []
+        t = threading.Thread(target=lambda: done.extend(_hammer(call, threads=4, seconds=8, max_calls=10_000)))
+        t.start()
+        time.sleep(1.0)
+        path.write_bytes((models["dir"] / "b.safetensors").read_bytes())
+        s.proc.send_signal(signal.SIGHUP)
+        t.join()
+        assert done and all(status == 200 for _, (status, _) in done)
+        expected = [(_offline(models["a"], rows), _offline(models["b"], rows), got["predictions"]) for rows, (_, got) in done]
+        assert all(got in (a, b) for a, b, got in expected)
+        deadline, streak, seed = time.time() + 120, 0, 1000  # once both workers are replaced, only the new model answers
+        while streak < 10 and time.time() < deadline:
+            seed += 1
+            rows = _rows(8, seed)
+            a, b = _offline(models["a"], rows), _offline(models["b"], rows)
+            if a == b:  # these rows cannot tell the two models apart
+                continue
+            streak = streak + 1 if s.post("/predict", {"rows": rows})[1]["predictions"] == b else 0
+            time.sleep(0.05)
+        assert streak == 10
+    finally:
+        assert s.stop() == 0

@@ -360,6 +360,12 @@ def serve(
         raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it and pass the path.")
     ServedModel(path)  # a bad file fails here, once, not in every worker
     os.environ[CONFIG_ENV] = json.dumps(asdict(cfg))
+    import inspect
+
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        # SIGHUP replaces the workers one by one, each new one serving before its old one drains;
+        # a worker importing PyTorch on a busy machine needs longer than uvicorn's 5 s to be ready
+        common["timeout_worker_healthcheck"] = 120
     uvicorn.run("hiddenlayers.ship._serve:app_from_env", factory=True, workers=workers, **common)
 
 
