@@ -39,20 +39,14 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
         DEFAULT_OUT.parent.mkdir(exist_ok=True)  # the demo's own folder; a user's --out folder must exist
     import torch
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier as SkMLP
     from threadpoolctl import threadpool_limits
 
-    from ..data import TablePreprocessor, load_table
     from ..training import STOP_REASONS
     from ._data import metrics
     from ._train import fit_model, gradient_flow_callback, make_estimator
 
-    frame = load_table("digits")
-    X, y = frame.drop(columns=["target"]), frame["target"].to_numpy()
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=y)
-    pre = TablePreprocessor().fit(X_tr)
-    A_tr, A_te = pre.transform(X_tr).matrix, pre.transform(X_te).matrix
+    pre, A_tr, A_te, y_tr, y_te = _digits_split(seed)
     # Every setting the two libraries share, written once: both sides get exactly these.
     shared = {"hidden_layer_sizes": (128, 64), "solver": "adam", "max_iter": epochs, "early_stopping": True, "n_iter_no_change": 10}
 
@@ -104,6 +98,19 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
     })
     _show(result, as_json)
     return result
+
+
+def _digits_split(seed: int) -> tuple[Any, Any, Any, Any, Any]:
+    """Digits as a table, split 75/25 stratified by ``seed``: (preprocessing, train matrix, test matrix, y_train, y_test)."""
+    from sklearn.model_selection import train_test_split
+
+    from ..data import TablePreprocessor, load_table
+
+    frame = load_table("digits")
+    X, y = frame.drop(columns=["target"]), frame["target"].to_numpy()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=y)
+    pre = TablePreprocessor().fit(X_tr)
+    return pre, pre.transform(X_tr).matrix, pre.transform(X_te).matrix, y_tr, y_te
 
 
 def _timed(fn: Callable[..., Any], *args: Any) -> float:
