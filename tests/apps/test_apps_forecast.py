@@ -134,3 +134,11 @@ def test_init_from_mismatch_and_bad_freeze_are_clear_errors() -> None:
         Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, init_from=src, freeze=3).fit(WAVE[:100])
     with pytest.raises(ValueError, match="freeze='head_first' is for MLPClassifier/MLPRegressor"):
         Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, init_from=src, freeze="head_first").fit(WAVE[:100])
+
+
+def test_a_pickle_from_before_init_from_gets_the_new_parameters() -> None:
+    import pickle
+
+    # our own fixture, written by this project's earlier code: unpickling it is the point
+    old = pickle.loads((Path(__file__).parents[1] / "fixtures" / "legacy" / "forecaster.pkl").read_bytes())  # noqa: S301
+    assert old.get_params()["init_from"] is None and old.get_params()["freeze"] is None

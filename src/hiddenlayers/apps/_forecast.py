@@ -141,6 +141,10 @@ class Forecaster(BaseEstimator):
         self.device = device
         self.random_state = random_state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a forecaster pickled before ``init_from``/``freeze`` existed gets their defaults (None)."""
+        super().__setstate__({"init_from": None, "freeze": None, **state})
+
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         validate(self, FORECASTER_PARAMS)
