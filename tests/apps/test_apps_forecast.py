@@ -121,7 +121,8 @@ def test_init_from_copies_and_freeze_keeps_layers_bit_identical(tmp_path: Path) 
     from_file = Forecaster(**kw, max_iter=2, init_from=str(tmp_path / "src.safetensors"), freeze=["hidden2"]).fit(WAVE[:80])
     assert from_file.frozen_ == ["hidden2"] and from_file.provenance_["source_sha256"] is not None
     from_file.save(tmp_path / "tgt.safetensors")
-    assert Forecaster.load(tmp_path / "tgt.safetensors").get_params()["freeze"] == ["hidden2"]
+    loaded = Forecaster.load(tmp_path / "tgt.safetensors")
+    assert loaded.get_params()["freeze"] == ["hidden2"] and loaded.provenance_ == from_file.provenance_  # where it came from, in the file
     assert tgt.get_params(deep=False)["init_from"] is src  # stored unchanged
 
 

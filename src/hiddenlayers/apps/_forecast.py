@@ -266,6 +266,8 @@ class Forecaster(BaseEstimator):
         tensors["last_window"] = torch.as_tensor(self.last_window_)
         params = {**self.get_params(deep=False), "init_from": None, "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
+        if getattr(self, "provenance_", None) is not None:
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
         save_app(path, "Forecaster", params, state, tensors)
 
     @classmethod
