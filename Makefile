@@ -51,13 +51,14 @@ bench: install
 	$(PY) benchmarks/bench_rightsize.py
 	bash .ci/system-deps.sh wrk  # the load generator of bench_serve.py
 	$(PY) benchmarks/bench_serve.py
+	$(PY) benchmarks/bench_transfer_pairs.py  # Fashion-MNIST from dataset-fashion-mnist (system-deps.sh)
 
 bench-gpu: install  # needs a CUDA GPU
 	$(PY) benchmarks/bench_gpu.py
 
 # The applications on real data (examples/RESULTS.md): Debian data packages,
 # then each example script in turn.
-EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist translate_bible text_movie_reviews speech_digits genes_dna
+EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist translate_bible text_movie_reviews speech_digits genes_dna transfer_fashion_mnist transfer_sunspots_co2
 examples: install
 	bash .ci/system-deps.sh dataset-fashion-mnist $(BIBLE_DEBS)
 	for e in $(EXAMPLES); do echo "== $$e"; $(PY) examples/$$e.py || exit 1; done

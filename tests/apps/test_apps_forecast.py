@@ -104,3 +104,42 @@ def test_load_onto_cpu_and_params(fitted: Forecaster, tmp_path: Path) -> None:
     np.testing.assert_allclose(cpu.forecast(5), fitted.forecast(5), rtol=0, atol=1e-5)  # exact on a CPU; float32 kernels differ on a GPU
     with pytest.raises(ValueError, match="Received: device='gpu'"):
         Forecaster.load(path, device="gpu")
+
+
+def test_init_from_copies_and_freeze_keeps_layers_bit_identical(tmp_path: Path) -> None:
+    src = Forecaster(window=25, hidden_layer_sizes=(16, 8), max_iter=20, random_state=0).fit(WAVE[:300])
+    before = {k: v.clone() for k, v in src.network_.hidden1.state_dict().items()}
+    kw = dict(window=25, hidden_layer_sizes=(16, 8))
+    tgt = Forecaster(**kw, max_iter=20, random_state=1, init_from=src, freeze=1).fit(2.0 * WAVE[100:250] + 5)
+    assert tgt.transferred_ == ["hidden1", "hidden2"] and tgt.frozen_ == ["hidden1"]
+    assert tgt.provenance_ == {"source": "Forecaster", "source_sha256": None, "transferred": ["hidden1", "hidden2"], "frozen": ["hidden1"]}
+    for k, v in before.items():  # the frozen layer: the source's weights, bit for bit, after fit
+        assert torch.equal(tgt.network_.hidden1.state_dict()[k], v), k
+    assert not torch.equal(tgt.network_.hidden2.linear.weight, src.network_.hidden2.linear.weight)  # the unfrozen one trained
+    assert all(p.requires_grad for p in tgt.network_.parameters())  # freezing lasts for the fit only
+    src.save(tmp_path / "src.safetensors")  # a model file is a source too, and a saved target loads back
+    from_file = Forecaster(**kw, max_iter=2, init_from=str(tmp_path / "src.safetensors"), freeze=["hidden2"]).fit(WAVE[:80])
+    assert from_file.frozen_ == ["hidden2"] and from_file.provenance_["source_sha256"] is not None
+    from_file.save(tmp_path / "tgt.safetensors")
+    loaded = Forecaster.load(tmp_path / "tgt.safetensors")
+    assert loaded.get_params()["freeze"] == ["hidden2"] and loaded.provenance_ == from_file.provenance_  # where it came from, in the file
+    assert tgt.get_params(deep=False)["init_from"] is src  # stored unchanged
+
+
+def test_init_from_mismatch_and_bad_freeze_are_clear_errors() -> None:
+    src = Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(WAVE[:100])
+    mismatch = r"init_from: layer hidden1 does not match: source DenseLayer \(16, 25\) vs target DenseLayer \(16, 12\)"
+    with pytest.raises(ValueError, match=mismatch):
+        Forecaster(window=12, hidden_layer_sizes=(16,), max_iter=2, init_from=src).fit(WAVE[:100])
+    with pytest.raises(ValueError, match=r"freeze must be 0\.\.1 \(the number of hidden layers to keep fixed\)\. Received: freeze=3\."):
+        Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, init_from=src, freeze=3).fit(WAVE[:100])
+    with pytest.raises(ValueError, match="freeze='head_first' is for MLPClassifier/MLPRegressor"):
+        Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, init_from=src, freeze="head_first").fit(WAVE[:100])
+
+
+def test_a_pickle_from_before_init_from_gets_the_new_parameters() -> None:
+    import pickle
+
+    # our own fixture, written by this project's earlier code: unpickling it is the point
+    old = pickle.loads((Path(__file__).parents[1] / "fixtures" / "legacy" / "forecaster.pkl").read_bytes())  # noqa: S301
+    assert old.get_params()["init_from"] is None and old.get_params()["freeze"] is None

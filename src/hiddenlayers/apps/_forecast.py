@@ -22,11 +22,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._params import Param, StrOptions, document, validate
+from ..estimators import reuse_layers
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
 from ..training import History
 from ._app_params import positive_int, row
-from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
+from ._appfile import as_array, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._fit import (
     check_positive_int,
     device_of,
@@ -71,6 +72,8 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
     row("validation_fraction", 0.15),
     row("device", "auto"),
     row("random_state", None),
+    row("init_from", None),
+    row("freeze", None),
 )
 
 
@@ -86,7 +89,9 @@ class Forecaster(BaseEstimator):
     ``window`` values before it (so ``[:-1, 0]`` are the one-step forecasts
     of ``series[window:]``).
 
-    The windows are made on ``device``.
+    The windows are made on ``device``. ``init_from`` starts the hidden layers
+    from another fitted forecaster (or model file) whose layers match in shape
+    (same ``window``); ``freeze`` keeps the first k (or the named) fixed.
 
     Example
     -------
@@ -115,7 +120,11 @@ class Forecaster(BaseEstimator):
         validation_fraction: float = 0.15,
         device: str = "auto",
         random_state: int | None = None,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
+        self.init_from = init_from
+        self.freeze = freeze
         self.window = window
         self.horizon = horizon
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -131,6 +140,10 @@ class Forecaster(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.device = device
         self.random_state = random_state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a forecaster pickled before ``init_from``/``freeze`` existed gets their defaults (None)."""
+        super().__setstate__({"init_from": None, "freeze": None, **state})
 
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
@@ -170,10 +183,11 @@ class Forecaster(BaseEstimator):
         if n_val >= 2 and len(X) - n_val >= 2:  # chronological split: validate on the latest windows
             validation = (Xt[-n_val:], Yt[-n_val:])
             Xt, Yt = Xt[:-n_val], Yt[:-n_val]
-        self.history_: History = fit_squared_error(
-            self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
-            max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-        )
+        with reuse_layers(self, open_model_file):  # init_from / freeze: the source's hidden layers, frozen ones kept fixed
+            self.history_: History = fit_squared_error(
+                self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
+                max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
+            )
         self.n_iter_ = len(self.history_)
         self.loss_curve_ = list(self.history_.train_loss)
         self.stop_reason_ = self.history_.stop_reason
@@ -250,8 +264,10 @@ class Forecaster(BaseEstimator):
         check_is_fitted(self, "network_")
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = {**self.get_params(deep=False), "init_from": None, "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
+        if getattr(self, "provenance_", None) is not None:
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
         save_app(path, "Forecaster", params, state, tensors)
 
     @classmethod
