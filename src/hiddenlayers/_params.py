@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-__all__ = ["AnyOf", "Bool", "Checked", "Interval", "Options", "Param", "StrOptions", "document", "validate"]
+__all__ = ["AnyOf", "Bool", "Checked", "DefaultsOnUnpickle", "Interval", "Options", "Param", "StrOptions", "document", "missing_defaults", "validate"]
 
 T = TypeVar("T", bound=type)
 
@@ -242,3 +242,26 @@ def defaults_of(cls: type) -> dict[str, Any]:
     """The defaults of ``cls.__init__``'s signature (the signature scikit-learn reads), name -> default."""
     sig = inspect.signature(cls.__init__)  # type: ignore[misc]
     return {n: p.default for n, p in sig.parameters.items() if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+
+
+def missing_defaults(cls: type, state: dict[str, Any]) -> dict[str, Any]:
+    """The constructor parameters of ``cls`` that ``state`` lacks, with their defaults.
+
+    An estimator pickled before a parameter existed has no attribute for it,
+    and scikit-learn's ``get_params``, ``clone`` and ``repr`` then fail.
+    """
+    init: Any = getattr(cls, "__init__")  # noqa: B009  (mypy refuses cls.__init__ on a plain type)
+    return {k: p.default for k, p in inspect.signature(init).parameters.items()
+            if k != "self" and p.default is not inspect.Parameter.empty and k not in state}
+
+
+class DefaultsOnUnpickle:
+    """Mixin (before ``BaseEstimator``): an older pickle gets the defaults of the parameters added since."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = {**missing_defaults(type(self), state), **state}
+        parent = super()
+        if hasattr(parent, "__setstate__"):
+            parent.__setstate__(state)
+        else:
+            self.__dict__.update(state)

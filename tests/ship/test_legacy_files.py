@@ -49,3 +49,9 @@ def test_legacy_pickle_unpickles_and_predicts_the_same(name: str) -> None:
     # Our own fixture, written by this project's code: unpickling it is the point.
     model = pickle.loads((LEGACY / f"{name}.pkl").read_bytes())  # noqa: S301
     _check(name, model)
+    # parameters added since (init_from, freeze, domain_adaptation, ...) take their defaults: scikit-learn's tools work
+    from sklearn.base import clone
+
+    params = model.get_params()
+    assert type(clone(model)) is type(model) and repr(model)
+    assert all(params[k] == v for k, v in type(model)().get_params().items() if k in ("init_from", "freeze", "domain_adaptation"))

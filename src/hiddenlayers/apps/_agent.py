@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
-from .._params import Bool, Interval, Param, document, validate
+from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, resolve_device
 from ..training import FlatParams, clip_grad_norm_, make_optimizer
@@ -98,7 +98,7 @@ AGENT_PARAMS: tuple[Param, ...] = (
 
 
 @document(AGENT_PARAMS)
-class DQNAgent(BaseEstimator):
+class DQNAgent(DefaultsOnUnpickle, BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
     Example

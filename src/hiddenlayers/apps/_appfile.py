@@ -95,7 +95,9 @@ class DevicePickle:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        from .._params import missing_defaults
+
+        self.__dict__.update({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
         if self._net_attr in state:
             self._device = next(state[self._net_attr].parameters()).device
 

@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import Tensor, nn
 
-from .._params import Bool, Param, document, validate
+from .._params import Bool, DefaultsOnUnpickle, Param, document, validate
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
 from ..training import History
@@ -75,7 +75,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
 
 
 @document(AUTOENCODER_PARAMS)
-class Autoencoder(OutlierMixin, TransformerMixin, BaseEstimator):
+class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
 
     ``transform`` returns the bottleneck code; ``score_samples`` the negative

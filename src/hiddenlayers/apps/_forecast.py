@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._params import Param, StrOptions, document, validate
+from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import reuse_layers
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
@@ -78,7 +78,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
 
 
 @document(FORECASTER_PARAMS)
-class Forecaster(BaseEstimator):
+class Forecaster(DefaultsOnUnpickle, BaseEstimator):
     """Forecast the next ``horizon`` values of a series from its last ``window`` values.
 
     ``fit(series)`` learns from every window of one series. ``predict(steps)``
@@ -140,10 +140,6 @@ class Forecaster(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.device = device
         self.random_state = random_state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Unpickle; a forecaster pickled before ``init_from``/``freeze`` existed gets their defaults (None)."""
-        super().__setstate__({"init_from": None, "freeze": None, **state})
 
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""

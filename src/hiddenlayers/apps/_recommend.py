@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
-from .._params import Checked, Interval, Param, document, validate
+from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, make_optimizer
@@ -180,7 +180,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
 
 
 @document(RECOMMENDER_PARAMS)
-class Recommender(RegressorMixin, BaseEstimator):
+class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an

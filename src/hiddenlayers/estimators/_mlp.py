@@ -26,7 +26,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
-from .._params import Param, document
+from .._params import Param, document, missing_defaults
 from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
@@ -312,7 +312,7 @@ class _BaseMLP(BaseEstimator, ABC):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
         if "network_" in state:
             self._cache_weights()
 
