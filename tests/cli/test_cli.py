@@ -107,6 +107,37 @@ def test_info_metadata_agrees_with_modelfile(model):
     assert read_header_metadata(str(model)) == modelfile.read_metadata(model)
 
 
+def test_info_kinds_agree_with_the_model_file_kinds():
+    from hiddenlayers._files import MODEL_KINDS
+    from hiddenlayers.cli._info import APP_KINDS, MLP_KINDS
+
+    assert set(MLP_KINDS + APP_KINDS) == set(MODEL_KINDS)
+
+
+def test_info_on_an_application_file_shows_its_layers_settings_and_provenance(tmp_path):
+    import numpy as np
+
+    from hiddenlayers.apps import Forecaster
+
+    t = np.arange(200, dtype=float)
+    series = np.sin(t / 5.0) + 0.01 * t
+    src = Forecaster(window=12, hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(series)
+    src.save(tmp_path / "src.safetensors")
+    tgt = Forecaster(window=12, hidden_layer_sizes=(16,), max_iter=5, random_state=0,
+                     init_from=str(tmp_path / "src.safetensors"), freeze=1).fit(series[:80])
+    tgt.save(tmp_path / "tgt.safetensors")
+    result = run("info", tmp_path / "tgt.safetensors", "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["estimator"] == "Forecaster" and info["settings"]["window"] == 12
+    assert [r["layer"] for r in info["layers"]][:2] == ["hidden1", "head"]
+    assert info["layers"][0]["parameters"] == 12 * 16 + 16
+    assert info["parameters"] == sum(r["parameters"] for r in info["layers"])
+    assert info["provenance"]["frozen"] == ["hidden1"] and info["provenance"]["source_sha256"]
+    text = run("info", tmp_path / "tgt.safetensors").stdout
+    assert "Forecaster" in text and "frozen layers" in text and "hidden1" in text
+
+
 def test_predict_stdout_and_file(model, table, tmp_path):
     result = run("predict", model, table, "--proba")
     assert result.exit_code == 0, result.output

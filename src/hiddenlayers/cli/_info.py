@@ -20,10 +20,18 @@ from ._common import UserError, clean, print_json
 FORMAT = "hiddenlayers"
 FORMAT_VERSION = 1  # keep equal to modelfile.FORMAT_VERSION (checked in tests)
 _MAX_HEADER = 100 * 1024 * 1024
+MLP_KINDS = ("MLPClassifier", "MLPRegressor")
+# the applications' model files (keep equal to _files.MODEL_KINDS less the MLPs: checked in tests)
+APP_KINDS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator")
 
 
 def read_header_metadata(path: str) -> dict[str, Any]:
     """The hiddenlayers metadata of a model file, validated, from the header alone."""
+    return read_header(path)[0]
+
+
+def read_header(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model file's validated hiddenlayers metadata and its tensors' ``{name: {"dtype", "shape"}}``, from the header alone."""
     p = Path(path)
     if not p.exists():
         raise UserError(f"model file '{p}' does not exist: check the path, or train one with `hiddenlayers train`.")
@@ -54,9 +62,39 @@ def read_header_metadata(path: str) -> dict[str, Any]:
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise UserError(f"'{p}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
-    if meta.get("estimator") not in ("MLPClassifier", "MLPRegressor"):
+    if meta.get("estimator") not in MLP_KINDS + APP_KINDS:
         raise UserError(f"'{p}' holds an unknown model kind {meta.get('estimator')!r}.")
-    return meta
+    tensors = {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    return meta, tensors
+
+
+def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[str, Any]:
+    """``info`` of an application's file: its layers from the stored tensors' names and shapes, its parameters, its provenance."""
+    layers: dict[str, dict[str, Any]] = {}
+    for name, t in sorted(tensors.items()):
+        parts = name.split(".")
+        layer, rest = (parts[1], ".".join(parts[2:])) if len(parts) > 2 else ("(state)", name)
+        row = layers.setdefault(layer, {"layer": layer, "tensors": [], "parameters": 0})
+        shape = [int(d) for d in t.get("shape", [])]
+        size = 1
+        for d in shape:
+            size *= d
+        row["tensors"].append(f"{rest} {tuple(shape)}")
+        row["parameters"] += size if layer != "(state)" else 0
+    rows = sorted(layers.values(), key=lambda r: (r["layer"] == "(state)", r["layer"] == "head", _layer_order(r["layer"])))
+    params = meta.get("params") or {}
+    state = meta.get("state") or {}
+    return clean({
+        "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
+        "layers": [{**r, "tensors": ", ".join(r["tensors"])} for r in rows], "parameters": sum(r["parameters"] for r in rows),
+        "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
+        "provenance": state.get("provenance_") or meta.get("provenance"),
+    })
+
+
+def _layer_order(name: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 0, name)
 
 
 def layer_table(network: dict[str, Any]) -> list[dict[str, Any]]:
@@ -93,7 +131,9 @@ def describe_preprocessing(state: dict[str, Any] | None) -> list[dict[str, Any]]
 
 def model_info(path: str) -> dict[str, Any]:
     """Everything ``info`` shows, as a JSON-able dict."""
-    meta = read_header_metadata(path)
+    meta, tensors = read_header(path)
+    if meta["estimator"] in APP_KINDS:
+        return app_info(path, meta, tensors)
     try:
         layers = layer_table(meta["network"])
         fitted = meta.get("fitted", {})
@@ -136,6 +176,9 @@ def run_info(path: str, *, as_json: bool) -> None:
     if as_json:
         print_json(info)
         return
+    if info["estimator"] in APP_KINDS:
+        _show_app(info)
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -176,6 +219,34 @@ def run_info(path: str, *, as_json: bool) -> None:
         con.print(p)
     else:
         con.print("preprocessing: none stored (the model reads numeric columns as given)")
+
+
+def _show_app(info: dict[str, Any]) -> None:
+    """``info`` of an application's file as text: a summary line, its layers' tensors, its settings and provenance."""
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
+    t = Table(title="layers (from the stored tensors)", title_justify="left")
+    for col in ("layer", "tensors", "parameters"):
+        t.add_column(col, justify="right" if col == "parameters" else "left")
+    for r in info["layers"]:
+        t.add_row(r["layer"], r["tensors"], f"{r['parameters']:,}" if r["layer"] != "(state)" else "-")
+    con.print(t)
+    s = Table(title="settings", title_justify="left", show_header=False)
+    s.add_column("", style="bold")
+    s.add_column("")
+    for k, v in info["settings"].items():
+        if v is not None:
+            s.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+    prov = info.get("provenance")
+    if prov:
+        sha = prov.get("source_sha256")
+        s.add_row("started from", f"{prov.get('source')}" + (f" (sha256 {sha[:12]})" if sha else ""))
+        s.add_row("copied layers", ", ".join(prov.get("transferred") or []) or "none")
+        s.add_row("frozen layers", ", ".join(prov.get("frozen") or []) or "none")
+    con.print(s)
 
 
 def _show_onnx(info: dict[str, Any]) -> None:
