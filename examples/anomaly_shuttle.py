@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 import hiddenlayers as hl
-from hiddenlayers.data._real import load_shuttle
+from hiddenlayers.data import load_shuttle
 
 REPORTS = Path(__file__).parent / "reports"
 

@@ -22,7 +22,7 @@ import torch
 from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 
 import hiddenlayers as hl
-from hiddenlayers.data._real import load_co2, load_sunspots
+from hiddenlayers.data import load_co2, load_sunspots
 
 REPORTS = Path(__file__).parent / "reports"
 

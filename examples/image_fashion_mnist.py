@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 
 import hiddenlayers as hl
-from hiddenlayers.apps._image import ImageClassifier
-from hiddenlayers.data._images import load_fashion_mnist
-from hiddenlayers.ship._modelfile import atomic_write_bytes
+from hiddenlayers._files import atomic_write_bytes  # the project's atomic file write (a private helper)
+from hiddenlayers.apps import ImageClassifier
+from hiddenlayers.data import load_fashion_mnist
 
 HERE = Path(__file__).parent
 CNN_SPEC = "conv32k3,pool2,conv64k3,pool2,128"

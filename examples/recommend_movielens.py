@@ -21,7 +21,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 import hiddenlayers as hl
-from hiddenlayers.data._real import load_movielens
+from hiddenlayers.data import load_movielens
 
 REPORTS = Path(__file__).parent / "reports"
 

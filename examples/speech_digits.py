@@ -36,7 +36,7 @@ from sklearn.preprocessing import StandardScaler
 
 import hiddenlayers as hl
 from hiddenlayers.apps import SequenceClassifier
-from hiddenlayers.data._speech import load_spoken_digits
+from hiddenlayers.data import load_spoken_digits
 
 torch.set_num_threads(1)  # small networks on short sequences: one thread is fastest, and the machine is shared
 SPEC = "conv64k3:same,conv64k3:same,gmp,64:dropout=0.3"

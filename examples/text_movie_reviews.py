@@ -43,7 +43,7 @@ from sklearn.pipeline import make_pipeline
 
 import hiddenlayers as hl
 from hiddenlayers.apps import TextClassifier
-from hiddenlayers.data._text import load_movie_reviews
+from hiddenlayers.data import load_movie_reviews
 
 torch.set_num_threads(1)  # small networks: one thread is fastest, and the machine is shared
 _TOKEN = re.compile(r"\w+|[^\w\s]")

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 import hiddenlayers as hl
-from hiddenlayers.data._real import load_co2, load_sunspots
+from hiddenlayers.data import load_co2, load_sunspots
 
 REPORTS = Path(__file__).parent / "reports"
 CONFIG = dict(window=12, hidden_layer_sizes=(32, 16), target="delta")

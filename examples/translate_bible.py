@@ -37,7 +37,7 @@ import torch
 
 from hiddenlayers.apps import Translator
 from hiddenlayers.apps._translate import detokenize, tokenize
-from hiddenlayers.data._bible import load_bible_pairs
+from hiddenlayers.data import load_bible_pairs
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--smoke", action="store_true", help="a tiny run (seconds) that checks the pipeline, not the quality")
