@@ -254,6 +254,10 @@ def cnn_cv(configs: list[tuple[str, object, int]], src: object, X: np.ndarray, y
 def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray) -> None:
     """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them."""
     t_start = time.perf_counter()
+    # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
+    # of 1.2 s (the intra-op pool waits on busy cores; training's thread_limits goes to one thread for small
+    # dense networks only). Speed is all it changes.
+    torch.set_num_threads(1)
     Is, Id = Xs.reshape(-1, 8, 8), Xd.reshape(-1, 8, 8)
     src = hl.ImageClassifier(CNN_SPEC, max_iter=30, n_iter_no_change=5, random_state=0).fit(Is, ys)
     print(f"\nCNN source {CNN_SPEC}: {src.n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation accuracy "
