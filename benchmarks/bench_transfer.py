@@ -56,10 +56,10 @@ SCRATCH_ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 #: full-resolution convolution (conv32k3:same twice) costs ~2.7x the multiply-adds: one seed took 12 min on the
 #: loaded 2-core box, too slow for 5 seeds. Hidden layers: hidden1, 3 conv; 2, 4 pool; 5 dense.
 CNN_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"
-#: the CNN arms' CV grids: scratch tries these L2 penalties, transfer these freeze choices (4: both convolutions
-#: and the pools fixed; 5: every hidden layer fixed, the head alone), each with these epoch counts
+#: the CNN arms' CV grids: scratch tries these L2 penalties, transfer the freeze choices 0, every layer but the
+#: dense one (both convolutions and the pools fixed), every hidden layer (the head alone) and head_first; each
+#: with these epoch counts
 CNN_ALPHAS = (1e-4, 1e-2, 1e-1, 1.0)
-CNN_FREEZES = (0, 4, 5, "head_first")
 CNN_EPOCHS = (30, 100)
 #: "source + target": the labelled target rows are repeated this many times in the mix with the source rows
 TARGET_REPEAT = 10
@@ -112,6 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--only", choices=["reuse", "shift", "dann", "cnn"], help="run one part (default: all)")
+    ap.add_argument("--cnn-spec", default=None, help=f"the CNN part's hidden layers (default {CNN_SPEC!r}; freeze grid: 0, every hidden layer but the last, all, head_first)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t_start = time.perf_counter()
@@ -129,7 +130,7 @@ def main() -> None:
     if args.only in (None, "dann"):
         dann(args.seeds, Xs, ys, Xd, yd)
     if args.only in (None, "cnn"):
-        cnn(args.seeds, src, Xs, ys, Xd, yd)
+        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
@@ -227,7 +228,7 @@ def dann(seeds: int, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndar
           f"{100 * (r[:, 2].mean() - r[:, 1].mean()):+.2f} points; DANN ahead of source-only in {(r[:, 2] > r[:, 0]).sum()} of {seeds} seeds")
 
 
-def cnn_arm(config: tuple[str, object, int], src: object, X: np.ndarray, y: np.ndarray, seed: int) -> hl.ImageClassifier:
+def cnn_arm(config: tuple[str, object, int], spec: str, src: object, X: np.ndarray, y: np.ndarray, seed: int) -> hl.ImageClassifier:
     """One CNN config fitted on labelled 8x8 images ``(X, y)``: ``("scratch", alpha, epochs)`` or ``("transfer", freeze, epochs)``.
 
     Mini-batches of 32, no early stopping (too few rows to hold some out: the epoch count is a CV choice instead).
@@ -235,23 +236,23 @@ def cnn_arm(config: tuple[str, object, int], src: object, X: np.ndarray, y: np.n
     kind, value, epochs = config
     kw = dict(max_iter=epochs, batch_size=32, early_stopping=False, n_iter_no_change=epochs, random_state=seed)
     if kind == "scratch":
-        return hl.ImageClassifier(CNN_SPEC, alpha=float(value), **kw).fit(X, y)
-    return hl.ImageClassifier(CNN_SPEC, alpha=1e-4, init_from=src, freeze=value, **kw).fit(X, y)
+        return hl.ImageClassifier(spec, alpha=float(value), **kw).fit(X, y)
+    return hl.ImageClassifier(spec, alpha=1e-4, init_from=src, freeze=value, **kw).fit(X, y)
 
 
-def cnn_cv(configs: list[tuple[str, object, int]], src: object, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[tuple[str, object, int], float]:
+def cnn_cv(configs: list[tuple[str, object, int]], spec: str, src: object, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[tuple[str, object, int], float]:
     """The config of best mean accuracy over the same stratified 5-fold CV of the labelled rows as :func:`cv_pick`."""
     from sklearn.model_selection import StratifiedKFold
 
     scores = dict.fromkeys(configs, 0.0)
     for fit_idx, val_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
         for c in configs:
-            scores[c] += cnn_arm(c, src, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / 5
+            scores[c] += cnn_arm(c, spec, src, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / 5
     best = max(configs, key=lambda c: scores[c])
     return best, scores[best]
 
 
-def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray) -> None:
+def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC) -> None:
     """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them."""
     t_start = time.perf_counter()
     # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
@@ -259,11 +260,13 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
     # dense networks only). Speed is all it changes.
     torch.set_num_threads(1)
     Is, Id = Xs.reshape(-1, 8, 8), Xd.reshape(-1, 8, 8)
-    src = hl.ImageClassifier(CNN_SPEC, max_iter=30, n_iter_no_change=5, random_state=0).fit(Is, ys)
-    print(f"\nCNN source {CNN_SPEC}: {src.n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation accuracy "
+    src = hl.ImageClassifier(spec, max_iter=30, n_iter_no_change=5, random_state=0).fit(Is, ys)
+    n_hidden = len(src.network_.hidden_names)
+    freezes = [0, n_hidden - 1, n_hidden, "head_first"]  # n_hidden - 1: every layer but the dense one fixed; n_hidden: the head alone
+    print(f"\nCNN source {spec}: {src.n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation accuracy "
           f"{src.best_validation_score_:.4f}; zero-shot accuracy on digits {src.score(Id, yd):.4f}", flush=True)
     scratch = [("scratch", a, e) for a in CNN_ALPHAS for e in CNN_EPOCHS]
-    transfer = [("transfer", f, e) for f in CNN_FREEZES for e in CNN_EPOCHS]
+    transfer = [("transfer", f, e) for f in freezes for e in CNN_EPOCHS]
     mlp_scratch = [f"scratch alpha={a:g}" for a in SCRATCH_ALPHAS]
     mlp_transfer = ["k=0", "k=1", "k=2", "head_first", "source+target"]
     acc: dict[str, list[float]] = {a: [] for a in ["CNN scratch (CV)", "CNN transfer (CV)", "MLP scratch (CV)", "MLP transfer (CV)"]}
@@ -272,9 +275,9 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
     for seed in range(seeds):
         tr, te = few_per_class(yd, 10, np.random.default_rng(seed))  # the same rows as reuse()
         for c in scratch + transfer:
-            held_all[c].append(cnn_arm(c, src, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
-        pick_s, cv_s = cnn_cv(scratch, src, Id[tr], yd[tr], seed)
-        pick_t, cv_t = cnn_cv(transfer, src, Id[tr], yd[tr], seed)
+            held_all[c].append(cnn_arm(c, spec, src, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
+        pick_s, cv_s = cnn_cv(scratch, spec, src, Id[tr], yd[tr], seed)
+        pick_t, cv_t = cnn_cv(transfer, spec, src, Id[tr], yd[tr], seed)
         acc["CNN scratch (CV)"].append(held_all[pick_s][-1])
         acc["CNN transfer (CV)"].append(held_all[pick_t][-1])
         for name, arms in (("MLP scratch (CV)", mlp_scratch), ("MLP transfer (CV)", mlp_transfer)):
