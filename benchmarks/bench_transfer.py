@@ -53,8 +53,8 @@ def few_per_class(y: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.n
 SCRATCH_ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 #: the CNN for 8x8 images: a 3x3 convolution at full resolution ('same' padding keeps the border strokes), pool to
 #: 4x4, a wider convolution, pool to 2x2 (8x8 leaves room for two 2x poolings only), one dense layer. A second
-#: full-resolution convolution (conv32k3:same twice) costs ~2.7x the multiply-adds: one seed took 12 min on the
-#: loaded 2-core box, too slow for 5 seeds. Hidden layers: hidden1, 3 conv; 2, 4 pool; 5 dense.
+#: full-resolution convolution (--cnn-spec "conv32k3:same,conv32k3:same,pool2,conv64k3:same,pool2,128") costs
+#: ~2.7x the multiply-adds. Hidden layers: hidden1, 3 conv; 2, 4 pool; 5 dense.
 CNN_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"
 #: the CNN arms' CV grids: scratch tries these L2 penalties, transfer the freeze choices 0, every layer but the
 #: dense one (both convolutions and the pools fixed), every hidden layer (the head alone) and head_first; each
