@@ -20,6 +20,11 @@ Run: ``.venv/bin/python benchmarks/bench_transfer.py [--seeds 5]``. Prints table
   epochs), accuracy on digits.
 * Peer: skorch's ``NeuralNetClassifier`` + ``Freezer("hidden1.*")`` on the same
   source weights (fresh head, Adam 1e-3, same epochs, full-batch) vs ours, freeze=1.
+* CNN (``--only cnn``): the reuse experiment with ``ImageClassifier`` on the 8x8
+  images (same seeds, same labelled rows). Source: ``CNN_SPEC`` on MNIST 8x8. Each
+  seed picks by 5-fold CV on its 100 labelled rows: scratch its ``alpha`` x epochs
+  (8 configs), transfer its freeze choice x epochs (8 configs); the MLP's CV-picked
+  scratch and transfer arms are run beside them on the same rows.
 """
 
 from __future__ import annotations
@@ -46,6 +51,16 @@ def few_per_class(y: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.n
 
 #: the scratch arm's L2 penalties tried by CV (as many candidates as the transfer arm has)
 SCRATCH_ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+#: the CNN for 8x8 images: a 3x3 convolution at full resolution ('same' padding keeps the border strokes), pool to
+#: 4x4, a wider convolution, pool to 2x2 (8x8 leaves room for two 2x poolings only), one dense layer. A second
+#: full-resolution convolution (--cnn-spec "conv32k3:same,conv32k3:same,pool2,conv64k3:same,pool2,128") costs
+#: ~2.7x the multiply-adds. Hidden layers: hidden1, 3 conv; 2, 4 pool; 5 dense.
+CNN_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"
+#: the CNN arms' CV grids: scratch tries these L2 penalties, transfer the freeze choices 0, every layer but the
+#: dense one (both convolutions and the pools fixed), every hidden layer (the head alone) and head_first; each
+#: with these epoch counts
+CNN_ALPHAS = (1e-4, 1e-2, 1e-1, 1.0)
+CNN_EPOCHS = (30, 100)
 #: "source + target": the labelled target rows are repeated this many times in the mix with the source rows
 TARGET_REPEAT = 10
 
@@ -96,7 +111,8 @@ def skorch_freezer(src: hl.MLPClassifier, X: np.ndarray, y: np.ndarray, seed: in
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--only", choices=["reuse", "shift", "dann"], help="run one part (default: all)")
+    ap.add_argument("--only", choices=["reuse", "shift", "dann", "cnn"], help="run one part (default: all)")
+    ap.add_argument("--cnn-spec", default=None, help=f"the CNN part's hidden layers (default {CNN_SPEC!r}; freeze grid: 0, every hidden layer but the last, all, head_first)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t_start = time.perf_counter()
@@ -113,6 +129,8 @@ def main() -> None:
         shifts(src, Xs, Xd, yd)
     if args.only in (None, "dann"):
         dann(args.seeds, Xs, ys, Xd, yd)
+    if args.only in (None, "cnn"):
+        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
@@ -208,6 +226,87 @@ def dann(seeds: int, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndar
     print(f"  source-only (plain fit) {r[:, 0].mean():.4f}; same loop, domain weight 0 {r[:, 1].mean():.4f}; DANN {r[:, 2].mean():.4f}")
     print(f"  DANN - source-only: {100 * (r[:, 2].mean() - r[:, 0].mean()):+.2f} points; DANN - same loop without the domain loss: "
           f"{100 * (r[:, 2].mean() - r[:, 1].mean()):+.2f} points; DANN ahead of source-only in {(r[:, 2] > r[:, 0]).sum()} of {seeds} seeds")
+
+
+def cnn_arm(config: tuple[str, object, int], spec: str, src: object, X: np.ndarray, y: np.ndarray, seed: int) -> hl.ImageClassifier:
+    """One CNN config fitted on labelled 8x8 images ``(X, y)``: ``("scratch", alpha, epochs)`` or ``("transfer", freeze, epochs)``.
+
+    Mini-batches of 32, no early stopping (too few rows to hold some out: the epoch count is a CV choice instead).
+    """
+    kind, value, epochs = config
+    kw = dict(max_iter=epochs, batch_size=32, early_stopping=False, n_iter_no_change=epochs, random_state=seed)
+    if kind == "scratch":
+        return hl.ImageClassifier(spec, alpha=float(value), **kw).fit(X, y)
+    return hl.ImageClassifier(spec, alpha=1e-4, init_from=src, freeze=value, **kw).fit(X, y)
+
+
+def cnn_cv(configs: list[tuple[str, object, int]], spec: str, src: object, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[tuple[str, object, int], float]:
+    """The config of best mean accuracy over the same stratified 5-fold CV of the labelled rows as :func:`cv_pick`."""
+    from sklearn.model_selection import StratifiedKFold
+
+    scores = dict.fromkeys(configs, 0.0)
+    for fit_idx, val_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
+        for c in configs:
+            scores[c] += cnn_arm(c, spec, src, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / 5
+    best = max(configs, key=lambda c: scores[c])
+    return best, scores[best]
+
+
+def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC) -> None:
+    """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them."""
+    t_start = time.perf_counter()
+    # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
+    # of 1.2 s (the intra-op pool waits on busy cores; training's thread_limits goes to one thread for small
+    # dense networks only). Speed is all it changes.
+    torch.set_num_threads(1)
+    Is, Id = Xs.reshape(-1, 8, 8), Xd.reshape(-1, 8, 8)
+    src = hl.ImageClassifier(spec, max_iter=30, n_iter_no_change=5, random_state=0).fit(Is, ys)
+    n_hidden = len(src.network_.hidden_names)
+    freezes = [0, n_hidden - 1, n_hidden, "head_first"]  # n_hidden - 1: every layer but the dense one fixed; n_hidden: the head alone
+    print(f"\nCNN source {spec}: {src.n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation accuracy "
+          f"{src.best_validation_score_:.4f}; zero-shot accuracy on digits {src.score(Id, yd):.4f}", flush=True)
+    scratch = [("scratch", a, e) for a in CNN_ALPHAS for e in CNN_EPOCHS]
+    transfer = [("transfer", f, e) for f in freezes for e in CNN_EPOCHS]
+    mlp_scratch = [f"scratch alpha={a:g}" for a in SCRATCH_ALPHAS]
+    mlp_transfer = ["k=0", "k=1", "k=2", "head_first", "source+target"]
+    acc: dict[str, list[float]] = {a: [] for a in ["CNN scratch (CV)", "CNN transfer (CV)", "MLP scratch (CV)", "MLP transfer (CV)"]}
+    held_all: dict[tuple[str, object, int], list[float]] = {c: [] for c in scratch + transfer}
+    picks = []
+    for seed in range(seeds):
+        tr, te = few_per_class(yd, 10, np.random.default_rng(seed))  # the same rows as reuse()
+        for c in scratch + transfer:
+            held_all[c].append(cnn_arm(c, spec, src, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
+        pick_s, cv_s = cnn_cv(scratch, spec, src, Id[tr], yd[tr], seed)
+        pick_t, cv_t = cnn_cv(transfer, spec, src, Id[tr], yd[tr], seed)
+        acc["CNN scratch (CV)"].append(held_all[pick_s][-1])
+        acc["CNN transfer (CV)"].append(held_all[pick_t][-1])
+        for name, arms in (("MLP scratch (CV)", mlp_scratch), ("MLP transfer (CV)", mlp_transfer)):
+            pick, _ = cv_pick(arms, mlp_src, Xs, ys, Xd[tr], yd[tr], seed)
+            acc[name].append(fit_arm(pick, mlp_src, Xs, ys, Xd[tr], yd[tr], seed).score(Xd[te], yd[te]))
+        picks.append((seed, pick_s[1:], round(cv_s, 3), pick_t[1:], round(cv_t, 3)))
+        print(f"seed {seed} ({time.perf_counter() - t_start:.0f} s): " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in acc.items()) + f"; picks {picks[-1][1:]}", flush=True)
+    cnn_report(acc, held_all, picks)
+
+
+def cnn_report(acc: dict[str, list[float]], held_all: dict[tuple[str, object, int], list[float]], picks: list[tuple]) -> None:
+    """The CNN section's tables: CV-picked arms, every config on the held-out rows, the picks and the two gaps."""
+    print("\n| arm | mean accuracy | per seed |\n|---|---|---|")
+    for name, v in acc.items():
+        print(f"| {name} | {np.mean(v):.4f} | {', '.join(f'{x:.3f}' for x in v)} |")
+    print("\nevery CNN config on the held-out rows (for reading only: the picks above never see these):")
+    print("| config (kind, alpha or freeze, epochs) | mean accuracy | per seed |\n|---|---|---|")
+    for c, v in held_all.items():
+        print(f"| {c} | {np.mean(v):.4f} | {', '.join(f'{x:.3f}' for x in v)} |")
+    print("\nCV picks (seed, CNN scratch (alpha, epochs), its CV accuracy, CNN transfer (freeze, epochs), its CV accuracy):")
+    for row in picks:
+        print("  ", row)
+    m = {k: float(np.mean(v)) for k, v in acc.items()}
+    best_scratch = max(("CNN scratch (CV)", "MLP scratch (CV)"), key=lambda k: m[k])
+    print(f"\nCNN transfer (CV) - CNN scratch (CV): {100 * (m['CNN transfer (CV)'] - m['CNN scratch (CV)']):+.2f} points (goal >= +5)")
+    print(f"CNN transfer (CV) - best scratch of any kind ({best_scratch}): {100 * (m['CNN transfer (CV)'] - m[best_scratch]):+.2f} points")
+    oracle = max((c for c in held_all if c[0] == "scratch"), key=lambda c: np.mean(held_all[c]))
+    print(f"CNN transfer (CV) - the best single CNN scratch config on the held-out rows {oracle[1:]} (favours scratch): "
+          f"{100 * (m['CNN transfer (CV)'] - np.mean(held_all[oracle])):+.2f} points")
 
 
 if __name__ == "__main__":

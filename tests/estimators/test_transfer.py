@@ -137,6 +137,32 @@ def test_head_first_schedule(digits, source):
     assert len(t.history_) == 10  # 5 epochs head only, then 5 of everything
 
 
+def test_image_classifier_head_first(digits, monkeypatch):
+    """ImageClassifier's head_first: phase 1 trains the head with every hidden layer fixed, phase 2 all at 0.1 x the rate."""
+    from hiddenlayers.apps import _image
+
+    X, y = digits
+    kw = dict(max_iter=3, early_stopping=False, n_iter_no_change=10, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(X[:300].reshape(-1, 8, 8), y[:300])
+    calls = []
+
+    def spy(network, *args, **kwargs):
+        calls.append((kwargs["learning_rate_init"], [p.requires_grad for p in network.parameters()]))
+        return real(network, *args, **kwargs)
+
+    real = _image.train
+    monkeypatch.setattr(_image, "train", spy)
+    t = hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze="head_first", **kw).fit(X[300:400].reshape(-1, 8, 8), y[300:400])
+    n_head = len(list(t.network_.head.parameters()))
+    assert len(calls) == 2
+    assert calls[0] == (1e-3, [False] * (len(calls[0][1]) - n_head) + [True] * n_head)  # phase 1: the head alone
+    assert calls[1] == (pytest.approx(1e-4), [True] * len(calls[1][1]))  # phase 2: every layer, at a tenth of the rate
+    assert t.history_.epoch == [1, 2, 3, 4, 5, 6] and t.history_.lr == pytest.approx([1e-3] * 3 + [1e-4] * 3)
+    assert t.frozen_ == [] and t.provenance_["frozen"] == [] and t.transferred_ == ["hidden1", "hidden2", "hidden3"]
+    assert not torch.equal(t.network_.hidden1.conv.weight, src.network_.hidden1.conv.weight)  # phase 2 moved the convolution
+    assert all(p.requires_grad for p in t.network_.parameters())  # the network is handed back unfrozen
+
+
 def test_params_and_clone_keep_the_new_arguments(digits, source):
     from sklearn.frozen import FrozenEstimator
 
@@ -281,5 +307,5 @@ def test_applications_take_init_from_and_freeze(digits):
     assert st.frozen_ == ["hidden1"]
     for k, v in ss.network_.hidden1.state_dict().items():
         assert torch.equal(v, st.network_.hidden1.state_dict()[k]), k
-    with pytest.raises(ValueError, match="freeze='head_first' is for MLPClassifier/MLPRegressor"):
+    with pytest.raises(ValueError, match="freeze=.head_first. is for MLPClassifier/MLPRegressor and ImageClassifier"):
         hl.SequenceClassifier("lstm5", init_from=ss, freeze="head_first", **tkw).fit(seqs[:20], [i % 2 for i in range(20)])

@@ -25,7 +25,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
-from ..estimators import reuse_layers
+from ..estimators import fit_reused
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
 from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
@@ -61,7 +61,8 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("random_state", None),
     row("verbose", False),
     row("init_from", None),
-    row("freeze", None),
+    row("freeze", None, "Hidden layers kept fixed during fit: the first k, these names, or 'head_first' (the head alone, "
+        "then every layer at 0.1 x learning_rate_init, up to max_iter epochs each; checked by fit)"),
 )
 
 
@@ -203,14 +204,19 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
                 return loss, (logits.argmax(1) == yv).float().mean().item()
 
         monitor = "val_score" if validate is not None else "train_loss"
-        with reuse_layers(self, open_model_file):  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed
-            result = train(
-                self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
-                schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
-                batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
-                stopping=MaxEpochs(self.max_iter), no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
-                generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+
+        def run(lr: float, history: History | None) -> Any:
+            done = len(history) if history is not None else 0  # the second phase of freeze="head_first" goes on
+            return train(
+                self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=lr,
+                schedule=Schedule(self.learning_rate, lr, max_epochs=self.max_iter), batch_size=self.batch_size,
+                max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate, stopping=MaxEpochs(done + self.max_iter),
+                no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,
+                restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
             )
+
+        # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
+        result = fit_reused(self, run, open_model_file)
         self.network_.eval()
         self._set_history(result.history)
         return self

@@ -11,6 +11,7 @@ _EXPORTS = {
     "MLPRegressor": "._mlp",
     "load_source": "._transfer",
     "reuse_layers": "._transfer",
+    "fit_reused": "._transfer",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -115,27 +115,57 @@ def load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file)
     return _load_source(init_from, open_file)[0]
 
 
-@contextmanager
-def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Iterator[None]:
-    """For the applications' fit: copy ``model.init_from``'s hidden layers, keep ``model.freeze``'s fixed in the block.
-
-    ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``.
-    ``freeze`` takes a count or layer names (``"head_first"`` is the MLP estimators' only).
-    """
+def _copy_source(model: Any, open_file: Callable[[str], Any]) -> None:
+    """Copy ``model.init_from``'s hidden layers into the built ``model.network_``; sets ``transferred_`` and ``provenance_``."""
     model.transferred_, model.provenance_ = [], None
     if model.init_from is not None:
         source, provenance = _load_source(model.init_from, open_file)
         model.transferred_ = copy_hidden_layers(source.network_, model.network_)
         model.provenance_ = {**provenance, "transferred": list(model.transferred_), "frozen": []}
-    if model.freeze == "head_first":
-        raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor; {type(model).__name__} takes a count or layer names.")
-    model.frozen_ = resolve_frozen(model.freeze, model.network_.hidden_names)
+
+
+def _record_frozen(model: Any) -> None:
     if model.provenance_ is not None:
         model.provenance_["frozen"] = list(model.frozen_)
     if getattr(model, "verbose", False) and model.transferred_:
         print(f"init_from: copied {', '.join(model.transferred_)}; frozen: {', '.join(model.frozen_) or 'none'}")
+
+
+@contextmanager
+def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Iterator[None]:
+    """For the applications' fit: copy ``model.init_from``'s hidden layers, keep ``model.freeze``'s fixed in the block.
+
+    ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``.
+    ``freeze`` takes a count or layer names (``"head_first"`` needs two training runs: see :func:`fit_reused`).
+    """
+    _copy_source(model, open_file)
+    if model.freeze == "head_first":
+        raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor and ImageClassifier; {type(model).__name__} takes a count or layer names.")
+    model.frozen_ = resolve_frozen(model.freeze, model.network_.hidden_names)
+    _record_frozen(model)
     with frozen(model.network_, model.frozen_):
         yield
 
 
-__all__ = ["HEAD_FIRST_LR", "fit_frozen", "load_source", "reuse_layers", "start_from_source"]
+def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable[[str], Any] = open_mlp_file) -> Any:
+    """An application's training with ``init_from``/``freeze`` applied, ``freeze="head_first"`` included.
+
+    ``run(learning_rate, history)`` trains ``model.network_`` once (continuing ``history``, a
+    :class:`~hiddenlayers.training.History` or None) and returns the training result. With
+    ``"head_first"`` the head trains alone at ``learning_rate_init``, then every layer at
+    ``HEAD_FIRST_LR`` times it (up to ``max_iter`` epochs each, one history); otherwise one run
+    with ``model.freeze``'s layers fixed. Sets ``transferred_``, ``frozen_`` and ``provenance_``.
+    """
+    lr = float(model.learning_rate_init)
+    if model.freeze != "head_first":
+        with reuse_layers(model, open_file):
+            return run(lr, None)
+    _copy_source(model, open_file)
+    model.frozen_ = []  # nothing stays fixed to the end
+    _record_frozen(model)
+    with frozen(model.network_, model.network_.hidden_names):
+        first = run(lr, None)  # phase 1: the head alone
+    return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
+
+
+__all__ = ["HEAD_FIRST_LR", "fit_frozen", "fit_reused", "load_source", "reuse_layers", "start_from_source"]
