@@ -70,7 +70,7 @@ def main() -> None:
     con.print(curve.table())
     args.out_dir.mkdir(exist_ok=True)
     hl.lens.Report("MNIST 8x8 -> digits", [shift.html_section(), curve.html_section()]).save(args.out_dir / "transfer_mnist_digits.html")
-    con.print(f"report: {args.out_dir / 'transfer_mnist_digits.html'}; {time.perf_counter() - t0:.0f} s")
+    con.print(f"report: {args.out_dir / 'transfer_mnist_digits.html'}; wall time {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
