@@ -163,6 +163,21 @@ def test_image_classifier_head_first(digits, monkeypatch):
     assert all(p.requires_grad for p in t.network_.parameters())  # the network is handed back unfrozen
 
 
+def test_image_classifier_reads_the_target_with_the_sources_normalisation(digits, tmp_path):
+    """The copied convolutions learned on inputs standardised by the source's mean and scale: the target keeps them."""
+    X, y = digits
+    kw = dict(max_iter=2, early_stopping=False, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(X[:300].reshape(-1, 8, 8), y[:300])
+    Xt = 3.0 * X[300:400].reshape(-1, 8, 8) + 5.0  # another scanner: brighter, more contrast
+    for init_from in (src, str(tmp_path / "src.safetensors")):
+        src.save(tmp_path / "src.safetensors")
+        t = hl.ImageClassifier("conv4k3,pool2,16", init_from=init_from, freeze=1, **kw).fit(Xt, y[300:400])
+        np.testing.assert_array_equal(t.mean_, src.mean_)
+        np.testing.assert_array_equal(t.scale_, src.scale_)
+    scratch = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(Xt, y[300:400])
+    np.testing.assert_allclose(scratch.mean_, [Xt.mean()], rtol=1e-6)  # without a source: its own
+
+
 def test_params_and_clone_keep_the_new_arguments(digits, source):
     from sklearn.frozen import FrozenEstimator
 

@@ -25,7 +25,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
-from ..estimators import fit_reused
+from ..estimators import fit_reused, load_source
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
 from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
@@ -60,7 +60,8 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
     row("verbose", False),
-    row("init_from", None),
+    row("init_from", None, "Start from this fitted model's hidden layers (those that match by name and shape); a source "
+        "ImageClassifier's per-channel mean and scale are kept too, since its layers learned on inputs standardised that way (checked by fit)"),
     row("freeze", None, "Hidden layers kept fixed during fit: the first k, these names, or 'head_first' (the head alone, "
         "then every layer at 0.1 x learning_rate_init, up to max_iter epochs each; checked by fit)"),
 )
@@ -164,6 +165,20 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         validate(self, IMAGE_PARAMS)
         return Spec.parse(self.hidden_layer_sizes)
 
+    def _input_scale(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel mean and scale the network reads its input with ``(channels,)`` each.
+
+        With ``init_from`` an ImageClassifier, the source's: its copied layers learned on inputs
+        standardised that way (as a pretrained network keeps its own normalisation). Otherwise
+        those of ``pixels`` ``(n, channels, height, width)``.
+        """
+        if self.init_from is not None:
+            source = load_source(self.init_from, open_model_file)
+            mean, scale = getattr(source, "mean_", None), getattr(source, "scale_", None)
+            if mean is not None and scale is not None and np.shape(mean) == (pixels.shape[1],):
+                return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
+        return pixels.mean(axis=(0, 2, 3)).astype(np.float64), np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
+
     def fit(self, X: Any, y: Any = None) -> ImageClassifier:
         """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names)."""
         spec = self._validate_params()
@@ -184,8 +199,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         if len(self.classes_) < 2:
             raise ValueError(f"y has a single class {self.classes_[0].item()!r}: a classifier needs at least two.")
         self.image_shape_ = tuple(int(d) for d in pixels.shape[1:])
-        self.mean_ = pixels.mean(axis=(0, 2, 3)).astype(np.float64)
-        self.scale_ = np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
+        self.mean_, self.scale_ = self._input_scale(pixels)
         Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
         self._device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
