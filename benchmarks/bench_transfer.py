@@ -44,6 +44,13 @@ from hiddenlayers.data import load_mnist_as_digits
 SIZES = (128, 64)
 
 
+def print_table(what: str, scores: dict, blank: bool = True) -> None:
+    """A Markdown table of ``scores`` (name -> per-seed accuracies): the mean, then each seed's."""
+    print(("\n" if blank else "") + f"| {what} | mean accuracy | per seed |\n|---|---|---|")
+    for name, v in scores.items():
+        print(f"| {name} | {np.mean(v):.4f} | {', '.join(f'{x:.3f}' for x in v)} |")
+
+
 def few_per_class(y: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     idx = np.concatenate([rng.choice(np.flatnonzero(y == c), k, replace=False) for c in np.unique(y)])
     return idx, np.setdiff1d(np.arange(len(y)), idx)
@@ -163,9 +170,7 @@ def reuse(seeds: int, src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd:
             curve_gap.append(best - by_k[curve.best_k])
             curve_rows.append((seed, curve.best_k, [round(v, 3) for v in curve.mean], max(by_k, key=by_k.get), round(100 * (best - by_k[curve.best_k]), 2)))
         print(f"seed {seed} done ({time.perf_counter() - t_start:.0f} s)", flush=True)
-    print("\n| arm | mean accuracy | per seed |\n|---|---|---|")
-    for name, v in acc.items():
-        print(f"| {name} | {np.mean(v):.4f} | {', '.join(f'{x:.3f}' for x in v)} |")
+    print_table("arm", acc)
     print("\nCV picks (seed, scratch pick, its CV accuracy, transfer pick, its CV accuracy):")
     for row in picks:
         print("  ", row)
@@ -290,13 +295,9 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
 
 def cnn_report(acc: dict[str, list[float]], held_all: dict[tuple[str, object, int], list[float]], picks: list[tuple]) -> None:
     """The CNN section's tables: CV-picked arms, every config on the held-out rows, the picks and the two gaps."""
-    print("\n| arm | mean accuracy | per seed |\n|---|---|---|")
-    for name, v in acc.items():
-        print(f"| {name} | {np.mean(v):.4f} | {', '.join(f'{x:.3f}' for x in v)} |")
+    print_table("arm", acc)
     print("\nevery CNN config on the held-out rows (for reading only: the picks above never see these):")
-    print("| config (kind, alpha or freeze, epochs) | mean accuracy | per seed |\n|---|---|---|")
-    for c, v in held_all.items():
-        print(f"| {c} | {np.mean(v):.4f} | {', '.join(f'{x:.3f}' for x in v)} |")
+    print_table("config (kind, alpha or freeze, epochs)", held_all, blank=False)
     print("\nCV picks (seed, CNN scratch (alpha, epochs), its CV accuracy, CNN transfer (freeze, epochs), its CV accuracy):")
     for row in picks:
         print("  ", row)

@@ -16,14 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ._meta import FORMAT, FORMAT_VERSION, META_KEY, parse_metadata
 from .exceptions import ModelFileError
-
-FORMAT = "hiddenlayers"
-FORMAT_VERSION = 1
-META_KEY = "hiddenlayers"
-# Every kind of model a file may hold: the two estimators and the applications.
-MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier",
-               "SequenceClassifier", "TextClassifier", "Translator")
 
 _NONFINITE = "__nonfinite_float__"
 
@@ -114,19 +108,4 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(
             f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format."
         ) from None
-    if META_KEY not in raw:
-        raise ModelFileError(f"'{path}' is a safetensors file but not a hiddenlayers model (no '{META_KEY}' metadata).")
-    try:
-        meta = json.loads(raw[META_KEY])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"'{path}' metadata is not in the hiddenlayers format.")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers."
-        )
-    if meta.get("estimator") not in MODEL_KINDS:
-        raise ModelFileError(f"'{path}' holds an unknown model kind {meta.get('estimator')!r}.")
-    return meta
+    return parse_metadata(raw.get(META_KEY), path, ModelFileError)

@@ -108,7 +108,7 @@ def test_info_metadata_agrees_with_modelfile(model):
 
 
 def test_info_kinds_agree_with_the_model_file_kinds():
-    from hiddenlayers._files import MODEL_KINDS
+    from hiddenlayers._meta import MODEL_KINDS
     from hiddenlayers.cli._info import APP_KINDS, MLP_KINDS
 
     assert set(MLP_KINDS + APP_KINDS) == set(MODEL_KINDS)

@@ -8,7 +8,6 @@ Loading parses JSON and raw tensors only; it never unpickles anything.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._files import FORMAT, FORMAT_VERSION, META_KEY, jsonable, unjson, write_model_file
+from .._files import jsonable, read_metadata, unjson, write_model_file
 from ..exceptions import ModelFileError
 
 
@@ -32,27 +31,16 @@ def load_app(
 
     ``device``, when given, replaces the saved ``device`` parameter (``load(path, device=...)``).
     """
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file '{path}' does not exist or is not a file: check the path, or fit and save a {estimator} first.")
+    meta = read_metadata(path)  # the container's checks: readable, hiddenlayers metadata, format, version, kind
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = fh.metadata() or {}
         tensors = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types for bad headers
+    except Exception as exc:  # safetensors raises its own error types for damaged tensor data
         raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
-    try:
-        meta = json.loads(raw[META_KEY])
-    except (KeyError, json.JSONDecodeError):
-        raise ModelFileError(f"'{path}' is a safetensors file but has no valid hiddenlayers metadata.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"'{path}' metadata is not in the hiddenlayers format.")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"'{path}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
     if meta.get("estimator") != estimator:
         raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
     params = dict(meta.get("params", {}))
@@ -102,7 +90,7 @@ class DevicePickle:
             self._device = next(state[self._net_attr].parameters()).device
 
 
-__all__ = ["FORMAT_VERSION", "DevicePickle", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]
+__all__ = ["DevicePickle", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]
 
 
 def open_model_file(path: str) -> Any:

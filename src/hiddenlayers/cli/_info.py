@@ -15,14 +15,13 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
+from .._meta import META_KEY, MODEL_KINDS, parse_metadata
 from ._common import UserError, clean, print_json
 
-FORMAT = "hiddenlayers"
-FORMAT_VERSION = 1  # keep equal to modelfile.FORMAT_VERSION (checked in tests)
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
-# the applications' model files (keep equal to _files.MODEL_KINDS less the MLPs: checked in tests)
-APP_KINDS = ("Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier", "SequenceClassifier", "TextClassifier", "Translator")
+APP_KINDS = tuple(k for k in MODEL_KINDS if k not in MLP_KINDS)  # the applications' model files
 
 
 def read_header_metadata(path: str) -> dict[str, Any]:
@@ -50,20 +49,8 @@ def read_header(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise UserError(bad) from None
-    meta_raw = (header.get("__metadata__") or {}).get(FORMAT) if isinstance(header, dict) else None
-    if meta_raw is None:
-        raise UserError(f"'{p}' is a safetensors file but not a hiddenlayers model (no '{FORMAT}' metadata).")
-    try:
-        meta = json.loads(meta_raw)
-    except (TypeError, json.JSONDecodeError):
-        raise UserError(f"'{p}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise UserError(f"'{p}' metadata is not in the hiddenlayers format.")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise UserError(f"'{p}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
-    if meta.get("estimator") not in MLP_KINDS + APP_KINDS:
-        raise UserError(f"'{p}' holds an unknown model kind {meta.get('estimator')!r}.")
+    meta_raw = (header.get("__metadata__") or {}).get(META_KEY) if isinstance(header, dict) else None
+    meta = parse_metadata(meta_raw, p, UserError)  # the same checks and messages as loading the file
     tensors = {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
     return meta, tensors
 
@@ -203,12 +190,7 @@ def run_info(path: str, *, as_json: bool) -> None:
         s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
     if info["target"]:
         s.add_row("target", f"{info['target']} ({info['task']})")
-    prov = info.get("provenance")
-    if prov:  # init_from / freeze: where the hidden layers came from
-        sha = prov.get("source_sha256")
-        s.add_row("started from", f"{prov.get('source')}" + (f" (sha256 {sha[:12]})" if sha else ""))
-        s.add_row("copied layers", ", ".join(prov.get("transferred") or []) or "none")
-        s.add_row("frozen layers", ", ".join(prov.get("frozen") or []) or "none")
+    _provenance_rows(s, info.get("provenance"))
     con.print(s)
     if info["preprocessing"]:
         p = Table(title="preprocessing (stored in the file)", title_justify="left")
@@ -219,6 +201,15 @@ def run_info(path: str, *, as_json: bool) -> None:
         con.print(p)
     else:
         con.print("preprocessing: none stored (the model reads numeric columns as given)")
+
+
+def _provenance_rows(table: Any, prov: dict[str, Any] | None) -> None:
+    """Where ``init_from``/``freeze`` took the hidden layers from, as rows of a Rich ``table`` (none without a source)."""
+    if prov:
+        sha = prov.get("source_sha256")
+        table.add_row("started from", f"{prov.get('source')}" + (f" (sha256 {sha[:12]})" if sha else ""))
+        table.add_row("copied layers", ", ".join(prov.get("transferred") or []) or "none")
+        table.add_row("frozen layers", ", ".join(prov.get("frozen") or []) or "none")
 
 
 def _show_app(info: dict[str, Any]) -> None:
@@ -240,12 +231,7 @@ def _show_app(info: dict[str, Any]) -> None:
     for k, v in info["settings"].items():
         if v is not None:
             s.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
-    prov = info.get("provenance")
-    if prov:
-        sha = prov.get("source_sha256")
-        s.add_row("started from", f"{prov.get('source')}" + (f" (sha256 {sha[:12]})" if sha else ""))
-        s.add_row("copied layers", ", ".join(prov.get("transferred") or []) or "none")
-        s.add_row("frozen layers", ", ".join(prov.get("frozen") or []) or "none")
+    _provenance_rows(s, info.get("provenance"))
     con.print(s)
 
 

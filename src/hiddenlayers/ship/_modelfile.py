@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._files import FORMAT_VERSION, MODEL_KINDS, read_metadata
+from .._files import read_metadata
+from .._meta import FORMAT_VERSION, MODEL_KINDS
 
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 

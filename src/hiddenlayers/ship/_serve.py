@@ -224,11 +224,9 @@ class _Server:
             self.batcher.start()
             restore = _limit_threads(self.cfg.threads)
             _freeze_heap()
-            loop = asyncio.get_running_loop()
-            try:
-                loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
-            except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # not the main thread, or no SIGHUP here
-                pass
+            if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+                # SIGHUP reloads; a server run in a thread (or on a platform without SIGHUP) reloads by /reload only
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
             try:
                 yield
                 await self.batcher.drain()
