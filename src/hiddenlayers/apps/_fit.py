@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec
-from ..training import History, MaxEpochs, NoImprovement, get_loss, train
+from ..training import History, NoImprovement, get_loss, train
 
 
 def hidden_spec(hidden_layer_sizes: Any, name: str = "hidden_layer_sizes") -> Spec:
@@ -115,7 +115,7 @@ def fit_squared_error(
     with one_thread():
         result = train(
             module, X, Y, loss=get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
-            max_epochs=max_epochs, alpha=alpha, validate=validate, stopping=MaxEpochs(max_epochs),
+            max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
             device=Y.device,
         )

@@ -28,7 +28,7 @@ from .._params import Checked, Param, document, validate
 from ..estimators import fit_reused, load_source
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
-from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
+from ..training import History, NoImprovement, Schedule, get_loss, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
@@ -219,12 +219,11 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
 
         monitor = "val_score" if validate is not None else "train_loss"
 
-        def run(lr: float, history: History | None) -> Any:
-            done = len(history) if history is not None else 0  # the second phase of freeze="head_first" goes on
+        def run(lr: float, history: History | None) -> Any:  # history: the second phase of freeze="head_first" goes on
             return train(
                 self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=lr,
                 schedule=Schedule(self.learning_rate, lr, max_epochs=self.max_iter), batch_size=self.batch_size,
-                max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate, stopping=MaxEpochs(done + self.max_iter),
+                max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
             )

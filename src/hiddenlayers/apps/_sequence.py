@@ -31,7 +31,7 @@ from .._params import Param, document, validate
 from ..estimators import reuse_layers
 from ..exceptions import DataError
 from ..network import Embed, Spec, load_device, resolve_device
-from ..training import History, MaxEpochs, NoImprovement, Schedule, get_loss, train
+from ..training import History, NoImprovement, Schedule, get_loss, train
 from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
@@ -244,7 +244,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
                 self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
                 batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
-                stopping=MaxEpochs(self.max_iter), no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
+                no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
             )

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
-from ..training import History, LossBelow, MaxEpochs, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, train
+from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, train
 from ._checks import _DTYPES
 
 if TYPE_CHECKING:
@@ -78,8 +78,10 @@ def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sampl
     return X, Y, sample_weight, validate
 
 
-def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | None, StoppingRule, int]:
+def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | None, StoppingRule | None, int]:
     """``(no_improvement, stopping, max_epochs)`` from sklearn's parameters; ``partial_fit`` runs one epoch, no other rule.
+
+    ``max_epochs`` counts from the epochs already in ``history_`` (:func:`train` bounds the call by it).
 
     The no-improvement rule carries on from the best score or loss of earlier
     fits (``warm_start``), as scikit-learn's ``_no_improvement_count`` does.
@@ -98,8 +100,7 @@ def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | N
             rules.append(LossBelow(est.loss_threshold))
         if est.max_time is not None:
             rules.append(TimeLimit(est.max_time))
-    rules.append(MaxEpochs(len(est.history_) + max_epochs))
-    stopping = rules[0]
+    stopping = rules[0] if rules else None
     for r in rules[1:]:
         stopping = stopping | r
     return no_imp, stopping, max_epochs
