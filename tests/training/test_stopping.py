@@ -175,3 +175,5 @@ def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.nd
     res = train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=3, history=history)
     assert res.history.epoch == list(range(1, 6 if resumed else 4))
     assert res.history.stop_reason == "max_epochs"
+    with pytest.raises(ValueError, match=r"^max_epochs must be an integer >= 1 \(the most epochs this call trains\)\. Received: 0\.$"):
+        train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=0)

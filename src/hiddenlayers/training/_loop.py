@@ -299,7 +299,9 @@ def train(
     history = history if history is not None else History()
     # max_epochs bounds this call's epochs whatever else is asked (a resumed history counts on from its last epoch)
     rules = [r for r in (no_improvement, stopping) if r is not None]
-    rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + max(1, int(max_epochs))))
+    if int(max_epochs) < 1:
+        raise ValueError(f"max_epochs must be an integer >= 1 (the most epochs this call trains). Received: {max_epochs}.")
+    rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + int(max_epochs)))
     rule: StoppingRule | None = AnyOf(*rules)
     flat = FlatParams(network)
     optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
