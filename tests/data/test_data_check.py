@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression
@@ -300,6 +300,7 @@ _cell = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(([[None] * 9 + [3.4028235677973366e38]], [None] * 7 + [0, 0, 1]))  # a finite value past float32's range (the drift forest)
 @given(st.integers(1, 12).flatmap(lambda n: st.tuples(
     st.lists(st.lists(_cell, min_size=n, max_size=n), min_size=1, max_size=4),
     st.lists(st.one_of(st.none(), st.integers(0, 2), st.text(max_size=2)), min_size=n, max_size=n))))

@@ -82,6 +82,8 @@ def domain_auc(train: Any, new: Any, max_rows: int = 5000, seed: int = 0) -> tup
     num = set(numeric_columns(both))
     A = np.column_stack([both[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in num else pd.factorize(both[c])[0].astype(np.float64) for c in cols])
     A[~np.isfinite(A)] = -1e9
+    big = float(np.finfo(np.float32).max)  # the forest's trees read float32: larger finite values would become inf
+    np.clip(A, -big, big, out=A)
     d = np.r_[np.zeros(len(ta)), np.ones(len(nb))]
     forest = RandomForestClassifier(n_estimators=50, max_depth=8, min_samples_leaf=5, random_state=seed, n_jobs=2)
     if len(d) > 3000:  # one held-out third is enough at this size; its forest also gives the importances
