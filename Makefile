@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test docs bench bench-gpu examples lint clean
+.PHONY: install system-deps demo test fuzz docs bench bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ system-deps:
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
 	$(MAKE) docs
+
+# The property-based tests with fresh random examples (make test draws the same ones every run).
+fuzz: install
+	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l '^from hypothesis' -r tests)
 
 # The user guide and API reference, offline, into site/ (mkdocs.yml; a warning fails the build).
 # docs/_hooks.py generates the reference pages from each package's public names and the CLI page from Typer.

@@ -9,6 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import settings
+
+# The suite is deterministic: hypothesis draws the same examples on every run,
+# so a red CI run is a real regression, not a new draw. `make fuzz` runs the
+# property tests with fresh random examples to look for new failures.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("fuzz", derandomize=False)
+settings.load_profile("default")
 
 
 @pytest.fixture(autouse=True)

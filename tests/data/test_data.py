@@ -162,6 +162,23 @@ def test_ragged_rows_errors(tmp_path):
         read_table(_csv(tmp_path, many))
 
 
+def test_bare_cr_blank_line_before_a_long_row_is_counted(tmp_path):
+    # pandas' tokenizer swallows the delimiter after a blank line ended by a bare \r and reads one row here
+    t = read_table(_csv(tmp_path, "c0\r1\r\r,\r"))
+    assert t.data_rows == 2 and t.lines().tolist() == [2] and t.dropped == {"more fields than the 1 header columns": [4]}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 20])
+def test_has_bare_cr_across_chunk_edges(tmp_path, chunk):
+    from hiddenlayers.data._csv_rows import has_bare_cr
+
+    cases = {b"a\r\nb\r\n": False, b"a\r\n": False, b"ab\r\nc": False, b"a\rb": True, b"a\r": True, b"a\r\rb": True, b"a\r\r\n": True}
+    for text, bare in cases.items():
+        path = tmp_path / "x.csv"
+        path.write_bytes(text)
+        assert has_bare_cr(path, chunk) is bare, text
+
+
 FIELD = st.sampled_from(["", " ", "1", "2.5 ", "-3", "x", "a b", '"q,1"', '"two\nlines"', '" sp"', '"a""b"', "nan"])
 ROW = st.lists(FIELD, min_size=0, max_size=5)
 

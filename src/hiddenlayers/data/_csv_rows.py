@@ -150,6 +150,24 @@ def _scan_quoted(text: str, sep: str) -> Records:
     return Records(width, rows[:, 0] + 1, rows[:, 2], keep_only, after[after >= header_end] + 1)
 
 
+def has_bare_cr(path: Path, chunk: int = 1 << 20) -> bool:
+    """Whether ``path`` has a ``\\r`` not followed by ``\\n`` (an old-Mac line end), read in chunks of ``chunk`` bytes.
+
+    pandas' C tokenizer can swallow the delimiter that follows a blank line
+    ended by a bare ``\\r`` (``c0\\r1\\r\\r,\\r`` reads as one row), so
+    such a file's rows are always counted by :func:`scan`.
+    """
+    with path.open("rb") as f:
+        prev_cr = False
+        while block := f.read(chunk):
+            if prev_cr and not block.startswith(b"\n"):
+                return True
+            if block.count(b"\r") - block.count(b"\r\n") - block.endswith(b"\r") > 0:
+                return True
+            prev_cr = block.endswith(b"\r")
+    return prev_cr
+
+
 def first_row_is_ragged(path: Path, sep: str) -> bool:
     """Whether the first data record's field count differs from the header's.
 

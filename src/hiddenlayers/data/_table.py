@@ -247,7 +247,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
     import numpy as np
     import pandas as pd
 
-    from ._csv_rows import first_row_is_ragged, scan
+    from ._csv_rows import first_row_is_ragged, has_bare_cr, scan
 
     options = {"sep": sep, "skipinitialspace": True, "index_col": False}
     frame, suspects = None, None
@@ -258,8 +258,8 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
             frame = pd.read_csv(path, **options)
         # pandas pads a short row with NaN: only rows with a missing last value may be short.
         suspects = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy()) if frame.shape[1] > 0 else np.zeros(0, dtype=np.int64)
-        if first_row_is_ragged(path, sep):
-            suspects = None  # its extra fields were dropped without a NaN: count every record
+        if first_row_is_ragged(path, sep) or has_bare_cr(path):
+            suspects = None  # fields dropped without a NaN (a long first row; pandas after a bare-\r blank line): count every record
     except (pd.errors.ParserError, pd.errors.ParserWarning):  # a long row past the first, or a quoting problem
         pass
     if frame is not None and suspects is not None and suspects.size == 0:
