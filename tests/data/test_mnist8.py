@@ -49,6 +49,19 @@ def test_counts_are_whole_block_counts_with_fixed_ink_in_the_20x32_box():
     assert np.array_equal(mnist_to_8x8(imgs.reshape(4, 784)), X)
 
 
+def test_pool_is_the_plain_resize_on_the_digits_scale():
+    img = np.zeros((28, 28))
+    img[2:5, 2:5] = 255.0  # the first 3x3 block inside the border, full ink
+    img[0, :] = 255.0  # the border is cropped away
+    img[25, 25] = 255.0  # one pixel of the last block: 1/9 of it
+    X = mnist_to_8x8(img[None], method="pool")
+    assert X.shape == (1, 64)
+    assert X[0, 0] == 16.0 and X[0, 63] == pytest.approx(16.0 / 9) and np.count_nonzero(X) == 2
+    assert np.array_equal(mnist_to_8x8(img.reshape(1, 784), method="pool"), X)
+    with pytest.raises(ValueError, match=r"method must be 'normalise' or 'pool'\. Received: method='resize'\."):
+        mnist_to_8x8(img[None], method="resize")
+
+
 def test_deslant_makes_a_leaning_stroke_upright():
     leaning = _bar(0.5) / 255.0
     assert _slope(leaning) == pytest.approx(0.5, abs=0.05)
