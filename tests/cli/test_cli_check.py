@@ -96,6 +96,17 @@ def test_train_prints_the_fast_check_summary_and_no_check_skips_it(messy, tmp_pa
     assert "data check" not in result.stderr
 
 
+def test_train_reads_the_file_once_with_or_without_checks(messy, tmp_path, monkeypatch):
+    import hiddenlayers.data as hl_data
+
+    reads = []
+    real = hl_data.read_table
+    monkeypatch.setattr(hl_data, "read_table", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    ok("train", messy, "-t", "y", "-q", "--epochs", "2", "-o", tmp_path / "m.safetensors")
+    ok("train", messy, "-t", "y", "-q", "--epochs", "2", "--no-check", "-o", tmp_path / "m2.safetensors")
+    assert reads == [str(messy), str(messy)]
+
+
 def test_train_reports_a_row_without_target_once(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(40)) + "7,\n")

@@ -13,16 +13,17 @@ EXIT_FATAL = 2
 
 
 def read_checked(data: str) -> tuple[Any, list[Any]]:
-    """(table, file findings) of ``data``, read by ``read_table`` as every command reads it.
+    """(:class:`hiddenlayers.data.Table`, file findings) of ``data``, read by ``read_table`` as every command reads it.
 
     Ragged CSV lines are dropped by the reader, and the ``ragged_rows`` and
-    ``empty_rows`` findings come from the same scan, so they name the lines it dropped.
+    ``empty_rows`` findings come from the same scan, so they name the lines it
+    dropped. ``train`` hands the same table on to its preparation (one read).
     """
     from ..data import file_findings, read_table
 
     table = read_table(data)
     records = table.records()
-    return table.frame, (file_findings(records) if records is not None else [])
+    return table, (file_findings(records) if records is not None else [])
 
 
 def _split(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
@@ -59,13 +60,15 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
     html_path = check_output(html, force=force, inputs=(), what="--html") if html else None
     if html_path is not None and html_path.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--html must end in .html. Received: {html!r}.")
-    frame, found = read_checked(data)
+    table, found = read_checked(data)
+    frame = table.frame
     X, y, name = _split(frame, data, target, features)
     if y is None:
         note("no --target given: checking the features only (no label, leakage or label-error checks)")
     new = None
     if against is not None:
-        new, new_found = read_checked(against)
+        new_table, new_found = read_checked(against)
+        new = new_table.frame
         found += [_against(f) for f in new_found]
         if name is not None and name in new.columns:
             new = new.drop(columns=[name])

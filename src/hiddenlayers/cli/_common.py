@@ -110,6 +110,7 @@ def read_labelled(
 
 def labelled_table(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
+    table: Any = None,
 ) -> tuple[Any, str]:
     """(:class:`hiddenlayers.data.Table` with its target column, the target's name) of labelled ``data``, for every command that reads labels.
 
@@ -120,11 +121,12 @@ def labelled_table(
     says how many, why and on which lines (empty if none), for the caller to
     :func:`note` once its own checks pass (an error is one line, no note before it).
     Fewer than ``min_rows`` rows left is a DataError naming ``purpose`` and the dropped lines.
+    ``table``: ``data`` as ``read_table`` already returned it (not read again).
     """
     from ..data import default_target, read_table, resolve_column
     from ..exceptions import DataError
 
-    table = read_table(data)
+    table = read_table(data) if table is None else table
     columns = [str(c) for c in table.frame.columns]
     name = target or stored or default_target(data, table.frame)
     if name is None:

@@ -62,15 +62,16 @@ def _no_target(columns: list[str]) -> str:
     return f"no target column given: pass --target COLUMN, one of {shown}."
 
 
-def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int) -> dict[str, Any]:
+def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, table: Any = None) -> dict[str, Any]:
     """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
 
     ``"dropped"`` says which rows were dropped while reading (empty if none): the
     caller notes it once its own checks pass, so an error stays one line.
+    ``table``: ``data`` already read by ``read_table`` (``train``'s checks read it first), else it is read here.
     """
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-    table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training")
+    table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training", table=table)
     frame, dropped = table.frame, table.drop_summary()
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     X, y = split_target(frame, name, feats)

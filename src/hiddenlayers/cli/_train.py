@@ -96,15 +96,15 @@ def run_train(
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     params, source_pre = _transfer_params(params)
-    checked = None
+    checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
         from ._check import fast_check_for_train, read_checked
 
         if task not in TASKS:
             raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
-        frame, found = read_checked(data)
-        checked = fast_check_for_train(frame, found, data, target, features, task)
-    prep = prepare(data, target, features, task, max_categories)
+        table, found = read_checked(data)
+        checked = fast_check_for_train(table.frame, found, data, target, features, task)
+    prep = prepare(data, target, features, task, max_categories, table=table)
     if checked is not None and checked.fatal:
         dropped = f" ({prep['dropped']})" if prep["dropped"] else ""
         raise UserError(f"data check: {checked.fatal[0].message}: {checked.fatal[0].fix}{dropped} (see `hiddenlayers check`).")
