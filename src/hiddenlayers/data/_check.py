@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,7 +82,6 @@ def _whole_numbers(ys: Any) -> Any:
     return ys
 
 
-# Over 80 lines through its documented parameters and example: the code itself is about 60 lines.
 def check(
     X: Any,
     y: Any = None,
@@ -122,74 +121,118 @@ def check(
     >>> report.fatal
     []
     """
-
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
-    t: dict[str, float] = {}
     t0 = time.perf_counter()
+    frame, ys, name, new = _tables(X, y, X_new)
+    run = _Run()
+    if source is not None:
+        run("file", scan_file, source)
+    run("table", check_columns_shape, frame)
+    target = _checked_target(ys, task, frame, run)
+    if any(f.severity == "fatal" for f in run.found):
+        return DataReport(run.found, len(frame), frame.shape[1], target.kind, name, run.seconds)
+    plain, leaky = _fast_checks(run, frame, new, target)
+    if not fast:
+        _slow_checks(run, frame, new, target, plain, leaky, label_model, seed)
+    return DataReport(run.found, len(frame), frame.shape[1], target.kind, name, {**run.seconds, "total": time.perf_counter() - t0})
+
+
+class _Run:
+    """The findings so far and each check's seconds: ``run(key, fn, *args)`` runs one check, keeps its findings, times it under ``key``.
+
+    One object instead of two loose accumulators, so the helpers below add to
+    the same report in the order the checks run (the order of the findings).
+    """
+
+    def __init__(self) -> None:
+        self.found: list[Finding] = []
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, key: str, fn: Callable[..., list[Finding]], *args: Any, **kw: Any) -> None:
+        start = time.perf_counter()
+        self.found.extend(fn(*args, **kw))
+        self.seconds[key] = time.perf_counter() - start
+
+
+class _Target(NamedTuple):
+    """The target as the checks need it: its task, values, which rows have a usable label, and those labels."""
+
+    kind: str | None  # "classification", "regression", or None (no target, or an unusable one)
+    values: Any  # Series of shape (rows,) or None
+    keep: np.ndarray  # bool, shape (rows,): the rows with a usable target
+    labelled: Any  # array of shape (keep.sum(),): the target on those rows, or None
+
+
+def _tables(X: Any, y: Any, X_new: Any) -> tuple[Any, Any, str | None, Any]:
+    """``(features, target, target name, new data)``: ``X`` and ``X_new`` as frames, the target column out of both.
+
+    Raises DataError when ``X_new`` shares no column with ``X`` (nothing to compare).
+    """
     frame, ys, name = _target(_frame(X, "X"), y)
     new = None if X_new is None else _frame(X_new, "X_new")
     if new is not None and isinstance(y, str) and y in new.columns:
         new = new.drop(columns=[y])
     if new is not None and not set(new.columns) & set(frame.columns):
         raise DataError(f"X_new shares no column with X (X has {list(frame.columns)[:5]}, X_new {list(new.columns)[:5]}): pass new data with the same columns.")
-    found: list[Finding] = []
+    return frame, ys, name, new
 
-    def run(key: str, fn: Callable[..., list[Finding]], *args: Any, **kw: Any) -> None:
-        start = time.perf_counter()
-        found.extend(fn(*args, **kw))
-        t[key] = time.perf_counter() - start
 
-    if source is not None:
-        run("file", scan_file, source)
-    run("table", check_columns_shape, frame)
-    kind, ys, keep, yv = _checked_target(ys, task, frame, run, found)
-    if any(f.severity == "fatal" for f in found):
-        return DataReport(found, len(frame), frame.shape[1], kind, name, t)
-    sub = frame[keep].reset_index(drop=True) if not keep.all() else frame
-    pos = np.flatnonzero(keep)
+def _fast_checks(run: _Run, frame: Any, new: Any, target: _Target) -> tuple[Any, set[str]]:
+    """Run the fast checks after the target's (classes to shared rows, ``FAST_CHECKS`` order) through ``run``.
+
+    Returns the features without ID-like columns and the leaky columns: the slow
+    checks leave both out, as a leak or an ID would hide label errors.
+    """
+    kind, yv = target.kind, target.labelled
+    sub = frame[target.keep].reset_index(drop=True) if not target.keep.all() else frame
     if kind == "classification" and yv is not None:
         run("classes", check_classes, yv)
     run("missing", check_missing, sub, yv, kind)
     run("constant", check_constant, frame)
     ids = check_id_like(frame)
-    found.extend(ids)
+    run.found.extend(ids)
     skip = {c for f in ids for c in f.columns}
     run("leakage", check_leakage, sub, yv, kind, skip)
-    leaky = {c for f in found if f.check == "leakage" for c in f.columns}
+    leaky = {c for f in run.found if f.check == "leakage" for c in f.columns}
     plain = frame.drop(columns=sorted(skip)) if skip else frame  # IDs make every row unique: compare records without them
     labels_full = None
-    if ys is not None and kind is not None:
-        labels_full = np.where(keep, ys.astype(str).to_numpy(), None)
+    if target.values is not None and kind is not None:
+        labels_full = np.where(target.keep, target.values.astype(str).to_numpy(), None)
     run("duplicates", check_duplicates, plain, labels_full)
     if new is not None:
         run("shared_rows", check_shared_rows, frame, new)
-    if fast:
-        return DataReport(found, len(frame), frame.shape[1], kind, name, {**t, "total": time.perf_counter() - t0})
+    return plain, leaky
+
+
+def _slow_checks(
+    run: _Run, frame: Any, new: Any, target: _Target, plain: Any, leaky: set[str], label_model: Callable[[], Any] | None, seed: int
+) -> None:
+    """Run the slow checks (outliers, label errors, drift) through ``run``, on ``plain`` without the ``leaky`` columns.
+
+    Label errors are found among the labelled rows and reported as rows of X;
+    without ``label_model`` that check is skipped with an info finding saying so.
+    """
     A = model_matrix(plain.drop(columns=sorted(leaky)) if leaky else plain)  # a leak or an ID would hide label errors
     run("outliers", check_outliers, A, seed=seed)
-    if kind == "classification" and yv is not None:
+    if target.kind == "classification" and target.labelled is not None:
         if label_model is None:
-            found.append(Finding("label_issues_skipped", "info", "label errors were not checked: no label_model was given",
-                                 "use hiddenlayers.check (it passes our MLP), or pass label_model=lambda: SomeClassifier()"))
+            run.found.append(Finding("label_issues_skipped", "info", "label errors were not checked: no label_model was given",
+                                     "use hiddenlayers.check (it passes our MLP), or pass label_model=lambda: SomeClassifier()"))
         else:
-            start = time.perf_counter()
-            for f in check_label_errors(A[keep], yv, label_model, seed=seed):
-                found.append(_remap(f, pos))
-            t["label_errors"] = time.perf_counter() - start
+            keep, pos = target.keep, np.flatnonzero(target.keep)
+            run("label_errors", lambda: [_remap(f, pos) for f in check_label_errors(A[keep], target.labelled, label_model, seed=seed)])
     if new is not None:
         run("drift", check_drift, frame, new, seed=seed)
-    t["total"] = time.perf_counter() - t0
-    return DataReport(found, len(frame), frame.shape[1], kind, name, t)
 
 
-def _checked_target(ys: Any, task: str, frame: Any, run: Callable[..., None], found: list[Finding]) -> tuple[str | None, Any, np.ndarray, Any]:
-    """``(task kind, target, rows with a usable target, their values)``, the target's findings added through ``run``/``found``."""
+def _checked_target(ys: Any, task: str, frame: Any, run: _Run) -> _Target:
+    """The target's task kind, values and usable rows, its findings added through ``run``."""
     from . import _table
 
     keep = np.ones(len(frame), dtype=bool)
     if ys is None:
-        return None, None, keep, None
+        return _Target(None, None, keep, None)
     present = ys.dropna()
     kind: str | None = (_table.infer_task(present) if len(present) else "classification") if task == "auto" else task
     run("target", check_target, ys.to_numpy(), frame.shape[1], kind)
@@ -199,12 +242,12 @@ def _checked_target(ys: Any, task: str, frame: Any, run: Callable[..., None], fo
 
         num = pd.to_numeric(ys, errors="coerce")
         if (num.notna() != ys.notna()).any():
-            found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
-                                 "fix those values, or treat the target as classes (task='classification')"))
+            run.found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
+                                     "fix those values, or treat the target as classes (task='classification')"))
             kind = None
         ys = num
         keep = keep & np.isfinite(ys.to_numpy(dtype=np.float64, na_value=np.nan))
-    return kind, ys, keep, ys[keep].to_numpy()
+    return _Target(kind, ys, keep, ys[keep].to_numpy())
 
 
 def _remap(f: Finding, pos: np.ndarray) -> Finding:
