@@ -1,10 +1,13 @@
 """The fit loop: forward, loss, backward, step, callbacks, stopping checks.
 
-:func:`train` reads top to bottom: setup, the loop, finish. Named helpers
-carry the rest: :class:`~._batches.Batches` (the batches of an epoch, three
-ways of holding data behind one iterator), :func:`thread_limits` (a context
-manager), end-of-epoch bookkeeping (``_epoch_loss``, ``_record_epoch``,
-``_improved``, ``_stop_reason``) and the finish (``_restore``, ``_finish``).
+:func:`train` reads top to bottom: setup, the loop, finish. The setup is
+``_stopping_rule`` (``max_epochs`` counted on from a resumed history) and
+``_plan`` (optimizer, step function, batches, L2 and CUDA-graph choices);
+the loop is written out in ``_run_epochs``. Named helpers carry the rest:
+:class:`~._batches.Batches` (the batches of an epoch, three ways of holding
+data behind one iterator), :func:`thread_limits` (a context manager),
+end-of-epoch bookkeeping (``_epoch_loss``, ``_record_epoch``, ``_improved``,
+``_stop_reason``) and the finish (``_restore``, ``_finish``).
 The epoch's loss accumulates on the device and is read once per epoch, so a
 step never waits on the host. A non-finite loss or Ctrl-C stops training,
 restores the best weights seen and records why in ``History.stop_reason``.
@@ -29,7 +32,7 @@ from ..exceptions import DivergedWarning, InterruptedWarning
 from ._batches import Batches
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
-from ._engine import make_step
+from ._engine import AutogradStep, DenseEngine, make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
@@ -240,7 +243,148 @@ def _finish(
     optimizer.flat = None  # type: ignore[assignment]
 
 
-# Over 80 lines only through its signature (25 parameters, kept as they were) and docstring: the code is ~70 lines.
+def _stopping_rule(no_improvement: NoImprovement | None, stopping: StoppingRule | None, max_epochs: int, history: History) -> StoppingRule:
+    """All the rules that stop this call: the given ones, plus ``max_epochs`` counted on from a resumed ``history``.
+
+    ``max_epochs`` always bounds this call's epochs, whatever else is asked, so
+    :func:`train` never loops for ever.
+    """
+    rules = [r for r in (no_improvement, stopping) if r is not None]
+    if int(max_epochs) < 1:
+        raise ValueError(f"max_epochs must be an integer >= 1 (the most epochs this call trains). Received: {max_epochs}.")
+    rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + int(max_epochs)))
+    return AnyOf(*rules)
+
+
+def _resumed_optimizer(solver: str, flat: FlatParams, optimizer_kwargs: dict[str, Any] | None,
+                       optimizer_state: dict[str, Any] | None) -> Optimizer:
+    """``solver``'s optimizer over ``flat``, its moments restored from ``optimizer_state`` when resuming a fit."""
+    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
+    if optimizer_state:
+        optimizer.load_state(optimizer_state)
+    return optimizer
+
+
+@dataclass
+class _Plan:
+    """How each step of one :func:`train` call runs, fixed before its first epoch (built by :func:`_plan`).
+
+    Held together so the epoch loop (:func:`_run_epochs`) takes one argument for
+    the step machinery instead of a dozen.
+    """
+
+    flat: FlatParams
+    optimizer: Optimizer
+    stepper: DenseEngine | AutogradStep  # forward, loss, zeroed gradients, backward of one batch
+    batches: Batches
+    runner: GraphEpochs | None  # CUDA-graph replay of whole epochs, where it applies
+    sync: GradientSync | None  # None in one process; else the gradient all-reduce of each step
+    batch_cbs: list[Callback]  # the callbacks that read each batch
+    l2: float  # the L2 strength the loop applies (see _l2_plan)
+    fold_l2: bool  # whether the optimizer adds the L2 gradient in its own pass
+    clip_grad_norm: float | None
+    on_numpy: bool  # the NumPy engine: thread limits and the best-weights copy depend on it
+    best: _BestWeights
+    sw_total: float  # the rows, or the summed sample weights: what the epoch's loss is divided by
+    n: int  # rows of X
+    shuffle: bool  # shuffle, generator, device: the CUDA-graph runner's row order (_order)
+    generator: torch.Generator | None
+    device: torch.device
+
+
+def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
+          batch_size: int, shuffle: bool, generator: torch.Generator | None, engine: str, optimizer_kwargs: dict[str, Any] | None,
+          optimizer_state: dict[str, Any] | None, clip_grad_norm: float | None, callbacks: Sequence[Callback], device: torch.device,
+          precision: str, cuda_graphs: bool) -> _Plan:
+    """Build the step machinery: the optimizer over one flat parameter buffer, the step function, the batches.
+
+    The arguments are :func:`train`'s. The L2 and CUDA-graph choices depend on
+    one another (see :func:`_l2_plan`, :func:`_graph_runner`), hence one place.
+    """
+    flat = FlatParams(network)
+    optimizer = _resumed_optimizer(solver, flat, optimizer_kwargs, optimizer_state)
+    batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+    sync = gradient_sync()
+    l2, fold_l2 = _l2_plan(solver, alpha, optimizer, clip_grad_norm, batch_cbs, sync)
+    stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
+    on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
+    batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
+                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype)
+    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs,
+                           device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync)
+    if sync is not None:
+        sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
+    n = X.shape[0]
+    sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
+    return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
+                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, best=_BestWeights(flat, on_numpy),
+                 sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device)
+
+
+def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callback], history: History, state: TrainState, *,
+                schedule: Schedule, rule: StoppingRule, no_improvement: NoImprovement | None, validate: Validator | None,
+                samples_seen: int, precision: str) -> tuple[str | None, int, int, int]:
+    """The fit loop, written out: each epoch's steps, then its bookkeeping and stopping checks.
+
+    Runs until a stopping rule, a callback, a non-finite loss or Ctrl-C stops
+    it, under :func:`thread_limits` and the ``precision`` scope. A resumed
+    ``history``'s epochs and clock run on. Returns ``(reason, last epoch,
+    steps taken, samples_seen)``.
+    """
+    stepper, optimizer, flat, batches, runner, sync = plan.stepper, plan.optimizer, plan.flat, plan.batches, plan.runner, plan.sync
+    n, l2, fold_l2, clip_grad_norm, batch_cbs = plan.n, plan.l2, plan.fold_l2, plan.clip_grad_norm, plan.batch_cbs
+    t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
+    epoch = history.epoch[-1] if history.epoch else 0
+    reason: str | None = None
+    steps = 0
+    for cb in callbacks:
+        cb.on_train_begin(network=network, history=history, state=state)
+
+    with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy), precision_scope(precision):
+        try:
+            while not reason:
+                epoch += 1
+                state.epoch = epoch
+                network.train()
+                for cb in callbacks:
+                    cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
+                total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
+                if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as below
+                    total = runner.run_epoch(_order(n, plan.shuffle, plan.generator, plan.device), schedule.lr)
+                    steps += len(batches)
+                for xb, yb, wb in batches if runner is None else ():
+                    total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
+                    if sync is not None:
+                        sync(flat.grad)  # DDP: the gradient averaged over the ranks
+                    if clip_grad_norm:
+                        clip_grad_norm_(flat, clip_grad_norm)
+                    if fold_l2:
+                        optimizer.step(schedule.lr, l2=l2 / _batch_weight(xb, wb))
+                    else:
+                        optimizer.step(schedule.lr)
+                    steps += 1
+                    for cb in batch_cbs:
+                        cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
+                samples_seen += n
+                train_loss = _epoch_loss(total, plan.sw_total, flat, l2, len(batches), n)
+                logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
+                if not math.isfinite(train_loss):
+                    reason = "diverged"
+                    break
+                improved = _improved(no_improvement, history, logs)
+                if improved:
+                    plan.best.save()
+                    history.best_epoch = epoch
+                schedule.epoch_end(epoch, samples_seen, improved)
+                logs["lr"] = schedule.lr
+                for cb in callbacks:
+                    cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
+                reason = _stop_reason(state, rule, history, schedule, no_improvement)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+    return reason, epoch, steps, samples_seen
+
+
 def train(
     network: torch.nn.Module,
     X: Tensor | sp.spmatrix,
@@ -290,93 +434,28 @@ def train(
     (no batch callbacks); False keeps every step eager. Under ``torchrun``
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
     """
-    # -- setup: the optimizer over one flat parameter buffer, the step function, the batches
+    # -- setup: device, precision, schedule and stopping rules; then the step machinery (_plan)
     device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
     precision = check_precision(precision, device, next(network.parameters()).dtype)
-    n = X.shape[0]
-    batch_size = max(1, min(int(batch_size), n))
+    batch_size = max(1, min(int(batch_size), X.shape[0]))
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
     history = history if history is not None else History()
-    # max_epochs bounds this call's epochs whatever else is asked (a resumed history counts on from its last epoch)
-    rules = [r for r in (no_improvement, stopping) if r is not None]
-    if int(max_epochs) < 1:
-        raise ValueError(f"max_epochs must be an integer >= 1 (the most epochs this call trains). Received: {max_epochs}.")
-    rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + int(max_epochs)))
-    rule: StoppingRule | None = AnyOf(*rules)
-    flat = FlatParams(network)
-    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
-    if optimizer_state:
-        optimizer.load_state(optimizer_state)
-    batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
-    sync = gradient_sync()  # None in one process; else the gradient all-reduce of each step
-    l2, fold_l2 = _l2_plan(solver, alpha, optimizer, clip_grad_norm, batch_cbs, sync)
-    stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
-    on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
-    batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
-                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype)
-    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs,
-                           device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync)
-    if sync is not None:
-        sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
-    sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
-    best = _BestWeights(flat, on_numpy)
+    rule = _stopping_rule(no_improvement, stopping, max_epochs, history)
+    plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
+                 generator=generator, engine=engine, optimizer_kwargs=optimizer_kwargs, optimizer_state=optimizer_state,
+                 clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs)
     state = TrainState()
-    t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
-    epoch = history.epoch[-1] if history.epoch else 0
-    reason: str | None = None
-    steps = 0
-    for cb in callbacks:
-        cb.on_train_begin(network=network, history=history, state=state)
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
-    with thread_limits(network, batch_size, device, numpy_engine=on_numpy), precision_scope(precision):
-        try:
-            while not reason:
-                epoch += 1
-                state.epoch = epoch
-                network.train()
-                for cb in callbacks:
-                    cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
-                total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
-                if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as below
-                    total = runner.run_epoch(_order(n, shuffle, generator, device), schedule.lr)
-                    steps += len(batches)
-                for xb, yb, wb in batches if runner is None else ():
-                    total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
-                    if sync is not None:
-                        sync(flat.grad)  # DDP: the gradient averaged over the ranks
-                    if clip_grad_norm:
-                        clip_grad_norm_(flat, clip_grad_norm)
-                    if fold_l2:
-                        optimizer.step(schedule.lr, l2=l2 / _batch_weight(xb, wb))
-                    else:
-                        optimizer.step(schedule.lr)
-                    steps += 1
-                    for cb in batch_cbs:
-                        cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
-                samples_seen += n
-                train_loss = _epoch_loss(total, sw_total, flat, l2, len(batches), n)
-                logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
-                if not math.isfinite(train_loss):
-                    reason = "diverged"
-                    break
-                improved = _improved(no_improvement, history, logs)
-                if improved:
-                    best.save()
-                    history.best_epoch = epoch
-                schedule.epoch_end(epoch, samples_seen, improved)
-                logs["lr"] = schedule.lr
-                for cb in callbacks:
-                    cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
-                reason = _stop_reason(state, rule, history, schedule, no_improvement)
-        except KeyboardInterrupt:
-            reason = "interrupted"
+    reason, epoch, steps, samples_seen = _run_epochs(plan, network, callbacks, history, state, schedule=schedule, rule=rule,
+                                                     no_improvement=no_improvement, validate=validate,
+                                                     samples_seen=samples_seen, precision=precision)
 
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
-    _restore(reason, best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
+    _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
              learning_rate_init=learning_rate_init, epoch=epoch)
-    _finish(reason, network, history, state, callbacks, flat, optimizer)
-    return TrainResult(history=history, optimizer=optimizer, samples_seen=samples_seen, steps=steps)
+    _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
+    return TrainResult(history=history, optimizer=plan.optimizer, samples_seen=samples_seen, steps=steps)
 
 
 def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:
