@@ -25,6 +25,10 @@ Run: ``.venv/bin/python benchmarks/bench_transfer.py [--seeds 5]``. Prints table
   seed picks by 5-fold CV on its 100 labelled rows: scratch its ``alpha`` x epochs
   (8 configs), transfer its freeze choice x epochs (8 configs); the MLP's CV-picked
   scratch and transfer arms are run beside them on the same rows.
+* ``--source-augment N``: the sources train on N extra copies of each MNIST
+  image, rotated, elastically distorted and normalised with varied ink and box
+  width (``load_mnist_as_digits(augment=N)``); the target side is unchanged
+  (its 8x8 counts cannot be re-rendered).
 """
 
 from __future__ import annotations
@@ -119,16 +123,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--only", choices=["reuse", "shift", "dann", "cnn"], help="run one part (default: all)")
+    ap.add_argument("--source-augment", type=int, default=0,
+                    help="extra augmented copies of each MNIST image for the sources (load_mnist_as_digits(augment=N); 0: none)")
     ap.add_argument("--cnn-spec", default=None, help=f"the CNN part's hidden layers (default {CNN_SPEC!r}; freeze grid: 0, every hidden layer but the last, all, head_first)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t_start = time.perf_counter()
-    Xs, ys = load_mnist_as_digits()
+    Xs, ys = load_mnist_as_digits(augment=args.source_augment)
     Xs = (Xs / 16.0).astype(np.float32)
     Xd, yd = load_digits(return_X_y=True)
     Xd = (Xd / 16.0).astype(np.float32)
     src = hl.MLPClassifier(SIZES, max_iter=200, early_stopping=True, random_state=0).fit(Xs, ys)
-    print(f"source: MNIST 8x8 ({len(ys)} rows), {src.n_iter_} epochs; zero-shot accuracy on digits {src.score(Xd, yd):.4f}")
+    print(f"source: MNIST 8x8 ({len(ys)} rows, {args.source_augment} augmented copies of each image), {src.n_iter_} epochs; zero-shot accuracy on digits {src.score(Xd, yd):.4f}")
 
     if args.only in (None, "reuse"):
         reuse(args.seeds, src, Xs, ys, Xd, yd)

