@@ -99,7 +99,7 @@ def test_augmented_copies_vary_the_writer_and_keep_the_counts():
     c = _augmented_8x8(imgs, np.random.default_rng(1))
     assert a.shape == (3, 64) and np.array_equal(a, b) and not np.array_equal(a, c)  # seeded, and the seed matters
     assert np.array_equal(a, np.round(a)) and a.min() >= 0 and a.max() <= 16
-    lo, hi = AUGMENT["ink"]
+    lo, hi = AUGMENT.ink
     ink = a.sum(axis=1) / 1024  # on-pixels: the drawn ink, not the fixed INK
     assert np.all((ink >= lo * INK - 1e-3) & (ink <= hi * INK + 1e-3)) and len(set(ink.tolist())) > 1
     assert not np.array_equal(a, mnist_to_8x8(imgs * 255.0))  # each copy differs from the plain conversion

@@ -34,6 +34,8 @@ domain adaptation has something to correct.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
@@ -113,9 +115,18 @@ def mnist_to_8x8(images: np.ndarray, method: str = "normalise") -> np.ndarray:
     return out
 
 
-#: the variations of one augmented copy: rotation (degrees, either way), elastic distortion (Simard et al. 2003:
-#: displacement scale alpha and smoothing sigma, in MNIST pixels), stroke ink (a factor of INK) and box width (pixels)
-AUGMENT = {"rotation": 12.0, "alpha": 34.0, "sigma": 4.0, "ink": (0.85, 1.15), "box_width": (16, 24)}
+class Augment(NamedTuple):
+    """The variations of one augmented copy (see :func:`load_mnist_as_digits`)."""
+
+    rotation: float  # degrees, either way
+    alpha: float  # elastic distortion (Simard et al. 2003): displacement scale, MNIST pixels
+    sigma: float  # and the smoothing of the displacement field, MNIST pixels
+    ink: tuple[float, float]  # stroke ink, a factor of INK
+    box_width: tuple[int, int]  # width of the box the digit is scaled into, pixels (both ends included)
+
+
+#: the ranges the augmented copies are drawn from
+AUGMENT = Augment(rotation=12.0, alpha=34.0, sigma=4.0, ink=(0.85, 1.15), box_width=(16, 24))
 
 
 def _elastic(img: np.ndarray, rng: np.random.Generator, alpha: float, sigma: float) -> np.ndarray:
@@ -140,9 +151,9 @@ def _augmented_8x8(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     a = AUGMENT
     out = np.empty((len(images), 64))
     for i, img in enumerate(images):
-        img = rotate(img, rng.uniform(-a["rotation"], a["rotation"]), reshape=False, order=1)
-        img = _elastic(img, rng, a["alpha"], a["sigma"])
-        bits = _bitmap32(img, INK * rng.uniform(*a["ink"]), int(rng.integers(a["box_width"][0], a["box_width"][1] + 1)))
+        img = rotate(img, rng.uniform(-a.rotation, a.rotation), reshape=False, order=1)
+        img = _elastic(img, rng, a.alpha, a.sigma)
+        bits = _bitmap32(img, INK * rng.uniform(*a.ink), int(rng.integers(a.box_width[0], a.box_width[1] + 1)))
         out[i] = bits.reshape(8, 4, 8, 4).sum(axis=(1, 3)).reshape(64)
     return out
 
@@ -177,4 +188,4 @@ def load_mnist_as_digits(method: str = "normalise", augment: int = 0, random_sta
     return np.concatenate([plain, *copies]), np.tile(labels, augment + 1)
 
 
-__all__ = ["AUGMENT", "BOX", "INK", "THRESHOLD", "load_mnist_as_digits", "mnist_to_8x8"]
+__all__ = ["AUGMENT", "BOX", "Augment", "INK", "THRESHOLD", "load_mnist_as_digits", "mnist_to_8x8"]
