@@ -146,16 +146,18 @@ def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     X, y = load_iris(return_X_y=True)  # 150 rows: with no row changed the 90% interval still reaches ~1.1 points
     clf = _fit(hl.MLPClassifier((16,), max_iter=50, random_state=0), X, y)
     with pytest.warns(UserWarning, match=r"prune\(\): 150 rows cannot confirm a drop within max_drop=0.005 at 90% confidence "
-                                         r"\(the smallest they can is 0.0108\); nothing was cut. Pass more rows or a larger max_drop."):
+                                         r"\(the smallest they can is 0.0108\); nothing was cut. Pass more rows or a larger max_drop.") as rec:
         small = prune(clf, X, y, max_drop=0.005, latency_calls=0)
+    assert {w.filename for w in rec if "cannot confirm" in str(w.message)} == {__file__}  # points at the caller of prune
     r = small.prune_report_
     assert not r.resolved and r.resolution == pytest.approx(0.0108, abs=1e-4) and r.units_after == [16] and r.tried == []
     assert (r.drop, r.drop_low, r.drop_high) == (0.0, 0.0, 0.0)
     np.testing.assert_array_equal(small.predict(X), clf.predict(X))
     # a looser max_drop these rows could confirm: the folds are refitted and cuts tried; this half-trained model
     # (~0.7 accuracy) changes many rows when cut, so a cut whose estimate is within max_drop is still not confirmed
-    with pytest.warns(UserWarning, match=r"150 rows cannot confirm any cut within max_drop=0.05 at 90% confidence \(some cut's estimate"):
+    with pytest.warns(UserWarning, match=r"150 rows cannot confirm any cut within max_drop=0.05 at 90% confidence \(some cut's estimate") as rec:
         r2 = prune(clf, X, y, max_drop=0.05, fine_tune_epochs=2, search_steps=2, latency_calls=0).prune_report_
+    assert {w.filename for w in rec if "cannot confirm" in str(w.message)} == {__file__}
     assert not r2.resolved and r2.units_after == [16] and len(r2.tried) == 2
     assert any(t["drop"] <= 0.05 < t["drop_high"] for t in r2.tried) and not any(t["accepted"] for t in r2.tried)
     assert r2.score_before == pytest.approx(0.7, abs=0.15)  # the cross-fitted score of the unpruned refits

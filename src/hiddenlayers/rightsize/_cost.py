@@ -26,7 +26,7 @@ from torch import nn
 
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
 from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
-from ._energy import _energy_per_call, _epoch_energy, _meter, _sync
+from ._energy import _energy_per_call, _epoch_energy, _Meter, _meter, _sync
 
 
 @dataclass
@@ -334,7 +334,43 @@ def _percentiles(times_us: np.ndarray | None) -> tuple[float | None, float | Non
     return float(np.percentile(times_us, 50)), float(np.percentile(times_us, 99))
 
 
-# Over 80 lines only through its signature and the docstring of its 9 parameters: the code is ~60 lines.
+def _forward_times_us(net: Any, x1: torch.Tensor, n_calls: int, device: torch.device) -> np.ndarray:
+    """Microseconds per raw forward of ``net`` on ``x1`` (batch 1), ``n_calls`` timed calls.
+
+    The PyTorch module alone, without ``predict``'s conversions, so the two
+    latencies side by side show what the estimator's wrapping costs.
+    """
+
+    def raw() -> None:
+        with torch.inference_mode():
+            net(x1)
+
+    return time_calls(raw, n_calls, device=device) * 1e6
+
+
+def _big_batch_energy(
+    net: Any, example: Callable[[int], torch.Tensor], predict_big: Callable[[], Any] | None, throughput_batch: int, device: torch.device,
+    watts: float | None,
+) -> tuple[_Meter, float, int, float]:
+    """``(meter, joules per call, calls, seconds)`` of repeated calls on ``throughput_batch`` inputs.
+
+    Through ``predict_big`` when ``predict`` can be timed, else a raw forward
+    on ``example(throughput_batch)``; one call first warms up. A large batch
+    gives both the throughput and an energy reading long enough to be measured.
+    """
+    xb = example(throughput_batch)
+    if predict_big is not None:
+        big = predict_big
+    else:
+        def big() -> Any:
+            with torch.inference_mode():
+                return net(xb)
+    big()
+    meter = _meter(device, watts)
+    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
+    return meter, e_call, reps, elapsed
+
+
 def cost(
     model: Any,
     *,
@@ -355,7 +391,8 @@ def cost(
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
     of one training step (default: the model's own); ``epoch_samples``: rows
     per epoch for energy per epoch (default: what the model was trained on);
-    ``watts``: force an energy *estimate* at this power instead of a counter.
+    ``watts``: force an energy *estimate* at this power instead of a counter;
+    ``per_layer_latency``: also time each layer alone (``LayerCost.latency_p50_us``).
     ``X``: a few real inputs in the form ``model.predict`` takes (rows, images,
     sequences, texts). With it, the network is timed on those inputs and
     ``predict`` is timed too; without it, random inputs of the network's
@@ -384,24 +421,10 @@ def cost(
     notes: list[str] = []
     predict_one, predict_big = _predict_calls(est, net, X, throughput_batch, notes)
     lat_pred = None if predict_one is None else time_calls(predict_one, n_calls) * 1e6
-
-    def raw() -> None:
-        with torch.inference_mode():
-            net(x1)
-
-    lat_fwd = time_calls(raw, n_calls, device=device) * 1e6
+    lat_fwd = _forward_times_us(net, x1, n_calls, device)
 
     # throughput and energy per prediction at a large batch
-    xb = example(throughput_batch)
-    if predict_big is not None:
-        big = predict_big
-    else:
-        def big() -> Any:
-            with torch.inference_mode():
-                return net(xb)
-    big()
-    meter = _meter(device, watts)
-    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
+    meter, e_call, reps, elapsed = _big_batch_energy(net, example, predict_big, throughput_batch, device, watts)
 
     # energy per epoch from timed training steps (forward, backward, SGD step) on a copy
     e_epoch = None

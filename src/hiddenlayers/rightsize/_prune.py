@@ -29,12 +29,15 @@ import functools
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from ..exceptions import NotFittedError
+
+if TYPE_CHECKING:
+    from ._prune_bound import DropEstimate
 
 
 @dataclass
@@ -355,7 +358,39 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-# Over 80 lines through its 14 documented parameters: the code itself is about 45 lines.
+def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max_drop: float, cv: int, confidence: float,
+                     max_ratio: float, search_steps: int, fine_tune_epochs: int, random_state: int | None,
+                     classifier: bool) -> tuple[float, DropEstimate | None, list[dict[str, Any]], bool, float]:
+    """The largest share of units whose cut is confirmed within ``max_drop``, searched on ``cv`` refits of ``model``.
+
+    Returns ``(ratio, its drop estimate, ratios tried, resolved, score before)``;
+    ``(0.0, None, ...)`` when no cut is confirmed. ``floor`` is the smallest drop
+    the rows can confirm: above ``max_drop`` no fold is fitted for nothing.
+    When the rows are too few to tell, it warns (``stacklevel=3``: at
+    :func:`prune`'s caller) and ``resolved`` is False.
+    """
+    from ._prune_bound import cross_fitted_drop, fold_models, search_ratio
+
+    if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
+        warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
+                      f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
+                      UserWarning, stacklevel=3)
+        return 0.0, None, [], False, math.nan
+    folds = fold_models(model, X, y, cv, random_state)
+    ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
+    before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
+    best_ratio, best_est, tried = search_ratio(
+        lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs),
+                                    X, y, confidence, classifier), max_drop, max_ratio, search_steps)
+    resolved = True
+    if best_est is None and any(t["drop"] <= max_drop for t in tried):
+        resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
+        warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm any cut within max_drop={max_drop} at {100 * confidence:g}% "
+                      "confidence (some cut's estimate was within it, its interval was not); nothing was cut. "
+                      "Pass more rows or a larger max_drop.", UserWarning, stacklevel=3)
+    return best_ratio, best_est, tried, resolved, before
+
+
 def prune(
     model: Any,
     X: Any,
@@ -382,12 +417,13 @@ def prune(
     of the ``confidence`` interval of that paired score drop is within
     ``max_drop``; when the rows are too few for any cut to show that, nothing
     is cut and a warning says so. The share of units removed from every hidden
-    layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps;
-    the chosen share is then cut from ``model`` itself (units ranked on all
-    rows, ``fine_tune_epochs`` passes of ``partial_fit``). Latency before and
-    after is timed interleaved (:func:`interleaved_latency`, ``latency_calls``
-    batch-1 calls per model, ``latency_threads`` BLAS threads; 0 skips timing
-    and reports NaN). ``model`` is not changed; the result has smaller
+    layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps
+    (``random_state`` seeds the folds); the chosen share is then cut from
+    ``model`` itself (units ranked on all rows, ``fine_tune_epochs`` passes of
+    ``partial_fit``). Latency before and after is timed interleaved
+    (:func:`interleaved_latency`, ``latency_calls`` batch-1 calls per model and
+    a few of ``big_batch`` rows, ``latency_threads`` BLAS threads; 0 calls skips
+    timing and reports NaN). ``model`` is not changed; the result has smaller
     ``hidden_layer_sizes`` and ``prune_report_`` (a :class:`PruneReport`).
     Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
 
@@ -395,7 +431,7 @@ def prune(
     >>> small.prune_report_.drop_high             # doctest: +SKIP
     """
 
-    from ._prune_bound import cross_fitted_drop, fold_models, resolution, search_ratio
+    from ._prune_bound import resolution
 
     _check_prune_args(model, max_drop, cv, confidence, max_ratio, latency_calls, big_batch, search_steps, fine_tune_epochs, latency_threads)
     _dense_specs(model.network_)
@@ -405,25 +441,8 @@ def prune(
     classifier = hasattr(model, "classes_")
     widths = [layer.out_features for layer in model.network_.hidden_layers]
     floor = resolution(X.shape[0], confidence, classifier)
-    tried: list[dict[str, Any]] = []
-    best_ratio, best_est, resolved, before = 0.0, None, True, math.nan
-    if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
-        resolved = False
-        warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
-                      f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
-                      UserWarning, stacklevel=2)
-    else:
-        folds = fold_models(model, X, y, cv, random_state)
-        ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
-        before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
-        best_ratio, best_est, tried = search_ratio(
-            lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs),
-                                        X, y, confidence, classifier), max_drop, max_ratio, search_steps)
-        if best_est is None and any(t["drop"] <= max_drop for t in tried):
-            resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
-            warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm any cut within max_drop={max_drop} at {100 * confidence:g}% "
-                          "confidence (some cut's estimate was within it, its interval was not); nothing was cut. "
-                          "Pass more rows or a larger max_drop.", UserWarning, stacklevel=2)
+    best_ratio, best_est, tried, resolved, before = _confirmed_ratio(
+        model, X, y, floor, max_drop, cv, confidence, max_ratio, search_steps, fine_tune_epochs, random_state, classifier)
     if best_est is not None:
         H, ranked = _ranked_units(model, X)
         best_model = _cut(model, X, y, H, ranked, best_ratio, fine_tune_epochs)

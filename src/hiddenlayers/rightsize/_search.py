@@ -40,7 +40,8 @@ AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation
 
 
 def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_latency_us: Any, cv: Any, patience: Any,
-           threads: Any) -> tuple[str, ...]:
+           threads: Any, task: Any) -> tuple[str, ...]:
+    """The objectives as a lower-case tuple, after one-line errors for :func:`search`'s settings (before any data is read)."""
     if isinstance(objectives, str):
         objectives = (objectives,)
     objectives = tuple(o.lower() for o in objectives)
@@ -58,10 +59,50 @@ def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_late
         raise ValueError(f"max_params must be a positive integer or None. Received: max_params={max_params!r}.")
     if max_latency_us is not None and not (isinstance(max_latency_us, (int, float)) and max_latency_us > 0):
         raise ValueError(f"max_latency_us must be a positive number of microseconds or None. Received: max_latency_us={max_latency_us!r}.")
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
     return objectives
 
 
-# Over 80 lines only through its signature (24 parameters) and their docstring: the code is ~40 lines.
+def _row_defaults(n_rows: int, cv: int | str, threads: int | None) -> tuple[int, int | None]:
+    """``(folds, threads)``: ``cv="auto"`` and ``threads=None`` resolved for ``n_rows`` rows of data.
+
+    Up to ``AUTO_CV_ROWS`` rows: 3 folds (one 20% split of a small data set is
+    too noisy to choose by) and 1 thread (the models are small; spare threads
+    only spin). Above: one validation split, threads left as they are.
+    """
+    folds = (3 if n_rows <= AUTO_CV_ROWS else 1) if cv == "auto" else int(cv)
+    if threads is None and n_rows <= AUTO_CV_ROWS:
+        threads = 1
+    return folds, threads
+
+
+def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace | None, max_params: int | None,
+                    max_flops: int | None) -> tuple[bool, SearchSpace, list[str]]:
+    """``(classifier, space, hidden specs)``: what the trials choose among, the specs over budget left out.
+
+    The budgets count the output layer, so they need the task: one output
+    for regression and binary classes, one per class otherwise.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    kind = type_of_target(y)
+    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
+    space = space or SearchSpace()
+    n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
+    choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
+    if not choices:
+        raise ValueError(f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths.")
+    return classifier, space, choices
+
+
+def _shared_storage(storage: Any, workers: int) -> Any:
+    """``storage``, or for ``workers > 1`` without one a journal file in a new temporary folder (processes share trials through it)."""
+    if workers > 1 and storage is None:
+        return os.path.join(tempfile.mkdtemp(prefix="hl-search-"), "search.log")
+    return storage
+
+
 def search(
     X: Any,
     y: Any,
@@ -115,38 +156,23 @@ def search(
     >>> found.table()  # doctest: +SKIP
     """
     import optuna
-    from sklearn.utils.multiclass import type_of_target
 
-    objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads)
-    if task not in ("auto", "classification", "regression"):
-        raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
+    objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads, task)
     X_in, y_in = X, y
     X, y = _inputs(X, y, task)
-    kind = type_of_target(y)
-    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
-    folds = (3 if X.shape[0] <= AUTO_CV_ROWS else 1) if cv == "auto" else int(cv)
-    space = space or SearchSpace()
-    n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
-    choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
-    if not choices:
-        raise ValueError(f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths.")
+    folds, threads = _row_defaults(X.shape[0], cv, threads)
+    classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience,
     )
     directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
-    tmpdir = None
-    if workers > 1 and storage is None:
-        tmpdir = tempfile.mkdtemp(prefix="hl-search-")
-        storage = os.path.join(tmpdir, "search.log")
+    storage = _shared_storage(storage, workers)
     store = make_storage(storage) if storage is not None else optuna.storages.InMemoryStorage()
-    constrained = max_latency_us is not None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = create_or_load(store, study_name, directions, make_sampler(len(objectives), random_state, constrained))
+    study = create_or_load(store, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
     fail_dead_local_trials(study)  # resuming after a killed worker: its running trial is lost, not left RUNNING
-    if threads is None and X.shape[0] <= AUTO_CV_ROWS:
-        threads = 1
     with _threads(threads):
         if workers == 1:
             callbacks = [_ProgressCallback(trials)] if progress else []
