@@ -150,12 +150,20 @@ def search(
     20,000 rows, where the models are small and spare threads only spin;
     else as they are); worker processes always use one. ``X`` is taken as the estimators
     take it (arrays, numeric DataFrames whose column names the refitted models
-    keep, sparse matrices); text columns must be encoded first.
+    keep, sparse matrices); text columns must be encoded first. ``task``:
+    ``"auto"``, ``"classification"`` or ``"regression"``; ``space``: the
+    :class:`SearchSpace` (default: its defaults); ``max_epochs``: per fold;
+    ``study_name``: the study in ``storage``, resumed when it exists;
+    ``timeout``: seconds after which no new trial starts; ``random_state``:
+    the sampler's and the models' seed; ``warmup_epochs``, ``min_peers``: a
+    trial may be stopped below its peers' median only after that many epochs
+    and peers; ``max_saved``: how many of the chosen configurations are
+    refitted and saved; ``progress``: a progress bar.
 
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """
-    import optuna
+    import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
     objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads, task)
     X_in, y_in = X, y
@@ -165,21 +173,31 @@ def search(
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
-        random_state=random_state, latency_calls=300, cv=folds, patience=patience,
-    )
+        random_state=random_state, latency_calls=300, cv=folds, patience=patience)
     directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
     storage = _shared_storage(storage, workers)
-    store = make_storage(storage) if storage is not None else optuna.storages.InMemoryStorage()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = create_or_load(store, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
-    fail_dead_local_trials(study)  # resuming after a killed worker: its running trial is lost, not left RUNNING
+    store, study = _open_study(storage, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
     with _threads(threads):
         if workers == 1:
-            callbacks = [_ProgressCallback(trials)] if progress else []
-            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None, callbacks=callbacks)
+            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
+                       callbacks=[_ProgressCallback(trials)] if progress else [])
         else:
             _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+
+
+def _open_study(storage: Any, name: str, directions: list[str], sampler: Any) -> tuple[Any, Any]:
+    """``(store, study)``: the Optuna storage for ``storage`` (in memory for ``None``) and the study ``name`` created or resumed in it.
+
+    A trial left RUNNING by a killed worker is marked failed, not left to block the resumed study.
+    """
+    import optuna
+
+    store = make_storage(storage) if storage is not None else optuna.storages.InMemoryStorage()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = create_or_load(store, name, directions, sampler)
+    fail_dead_local_trials(study)
+    return store, study
 
 
 @contextlib.contextmanager
