@@ -28,7 +28,9 @@ Run: ``.venv/bin/python benchmarks/bench_transfer.py [--seeds 5]``. Prints table
 * ``--source-augment N``: the sources train on N extra copies of each MNIST
   image, rotated, elastically distorted and normalised with varied ink and box
   width (``load_mnist_as_digits(augment=N)``); the target side is unchanged
-  (its 8x8 counts cannot be re-rendered).
+  (its 8x8 counts cannot be re-rendered). ``--cnn-source-augments 0,4,8``: one
+  CNN source per value, and the transfer arm's 5-fold CV on the labelled rows
+  picks the source too (3 x 8 configs against scratch's 8).
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["reuse", "shift", "dann", "cnn"], help="run one part (default: all)")
     ap.add_argument("--source-augment", type=int, default=0,
                     help="extra augmented copies of each MNIST image for the sources (load_mnist_as_digits(augment=N); 0: none)")
+    ap.add_argument("--cnn-source-augments", default=None,
+                    help="comma-separated numbers of augmented copies, one CNN source each, among which the transfer CV picks (default: --source-augment)")
     ap.add_argument("--cnn-spec", default=None, help=f"the CNN part's hidden layers (default {CNN_SPEC!r}; freeze grid: 0, every hidden layer but the last, all, head_first)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -143,7 +147,8 @@ def main() -> None:
     if args.only in (None, "dann"):
         dann(args.seeds, Xs, ys, Xd, yd)
     if args.only in (None, "cnn"):
-        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC)
+        augments = tuple(int(v) for v in args.cnn_source_augments.split(",")) if args.cnn_source_augments else (args.source_augment,)
+        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
@@ -239,45 +244,55 @@ def dann(seeds: int, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndar
           f"{100 * (r[:, 2].mean() - r[:, 1].mean()):+.2f} points; DANN ahead of source-only in {(r[:, 2] > r[:, 0]).sum()} of {seeds} seeds")
 
 
-def cnn_arm(config: tuple[str, object, int], spec: str, src: object, X: np.ndarray, y: np.ndarray, seed: int) -> hl.ImageClassifier:
-    """One CNN config fitted on labelled 8x8 images ``(X, y)``: ``("scratch", alpha, epochs)`` or ``("transfer", freeze, epochs)``.
+def cnn_arm(config: tuple[str, object, int], spec: str, srcs: dict[int, object], X: np.ndarray, y: np.ndarray, seed: int) -> hl.ImageClassifier:
+    """One CNN config fitted on labelled 8x8 images ``(X, y)``: ``("scratch", alpha, epochs)`` or ``("transfer", (augment, freeze), epochs)``.
 
-    Mini-batches of 32, no early stopping (too few rows to hold some out: the epoch count is a CV choice instead).
+    ``srcs``: the source models by their number of augmented copies. Mini-batches
+    of 32, no early stopping (too few rows to hold some out: the epoch count is a CV choice instead).
     """
     kind, value, epochs = config
     kw = dict(max_iter=epochs, batch_size=32, early_stopping=False, n_iter_no_change=epochs, random_state=seed)
     if kind == "scratch":
         return hl.ImageClassifier(spec, alpha=float(value), **kw).fit(X, y)
-    return hl.ImageClassifier(spec, alpha=1e-4, init_from=src, freeze=value, **kw).fit(X, y)
+    augment, freeze = value  # type: ignore[misc]
+    return hl.ImageClassifier(spec, alpha=1e-4, init_from=srcs[augment], freeze=freeze, **kw).fit(X, y)
 
 
-def cnn_cv(configs: list[tuple[str, object, int]], spec: str, src: object, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[tuple[str, object, int], float]:
+def cnn_cv(configs: list[tuple[str, object, int]], spec: str, srcs: dict[int, object], X: np.ndarray, y: np.ndarray, seed: int) -> tuple[tuple[str, object, int], float]:
     """The config of best mean accuracy over the same stratified 5-fold CV of the labelled rows as :func:`cv_pick`."""
     from sklearn.model_selection import StratifiedKFold
 
     scores = dict.fromkeys(configs, 0.0)
     for fit_idx, val_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
         for c in configs:
-            scores[c] += cnn_arm(c, spec, src, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / 5
+            scores[c] += cnn_arm(c, spec, srcs, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / 5
     best = max(configs, key=lambda c: scores[c])
     return best, scores[best]
 
 
-def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC) -> None:
-    """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them."""
+def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC,
+        augments: tuple[int, ...] = (0,)) -> None:
+    """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them.
+
+    ``augments``: one CNN source per number of augmented copies of each MNIST image; the transfer arm's CV picks among them too.
+    """
     t_start = time.perf_counter()
     # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
     # of 1.2 s (the intra-op pool waits on busy cores; training's thread_limits goes to one thread for small
     # dense networks only). Speed is all it changes.
     torch.set_num_threads(1)
-    Is, Id = Xs.reshape(-1, 8, 8), Xd.reshape(-1, 8, 8)
-    src = hl.ImageClassifier(spec, max_iter=30, n_iter_no_change=5, random_state=0).fit(Is, ys)
-    n_hidden = len(src.network_.hidden_names)
+    Id = Xd.reshape(-1, 8, 8)
+    Xa, ya = load_mnist_as_digits(augment=max(augments))  # the copies are drawn in order: augment=a is the first 5,000 * (1 + a) rows
+    srcs = {}
+    for a in augments:
+        rows = 5000 * (1 + a)
+        srcs[a] = hl.ImageClassifier(spec, max_iter=30, n_iter_no_change=5, random_state=0).fit((Xa[:rows] / 16.0).astype(np.float32).reshape(-1, 8, 8), ya[:rows])
+        print(f"\nCNN source {spec}, {a} augmented copies: {srcs[a].n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation "
+              f"accuracy {srcs[a].best_validation_score_:.4f}; zero-shot accuracy on digits {srcs[a].score(Id, yd):.4f}", flush=True)
+    n_hidden = len(srcs[augments[0]].network_.hidden_names)
     freezes = [0, n_hidden - 1, n_hidden, "head_first"]  # n_hidden - 1: every layer but the dense one fixed; n_hidden: the head alone
-    print(f"\nCNN source {spec}: {src.n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation accuracy "
-          f"{src.best_validation_score_:.4f}; zero-shot accuracy on digits {src.score(Id, yd):.4f}", flush=True)
     scratch = [("scratch", a, e) for a in CNN_ALPHAS for e in CNN_EPOCHS]
-    transfer = [("transfer", f, e) for f in freezes for e in CNN_EPOCHS]
+    transfer = [("transfer", (a, f), e) for a in augments for f in freezes for e in CNN_EPOCHS]
     mlp_scratch = [f"scratch alpha={a:g}" for a in SCRATCH_ALPHAS]
     mlp_transfer = ["k=0", "k=1", "k=2", "head_first", "source+target"]
     acc: dict[str, list[float]] = {a: [] for a in ["CNN scratch (CV)", "CNN transfer (CV)", "MLP scratch (CV)", "MLP transfer (CV)"]}
@@ -286,9 +301,9 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
     for seed in range(seeds):
         tr, te = few_per_class(yd, 10, np.random.default_rng(seed))  # the same rows as reuse()
         for c in scratch + transfer:
-            held_all[c].append(cnn_arm(c, spec, src, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
-        pick_s, cv_s = cnn_cv(scratch, spec, src, Id[tr], yd[tr], seed)
-        pick_t, cv_t = cnn_cv(transfer, spec, src, Id[tr], yd[tr], seed)
+            held_all[c].append(cnn_arm(c, spec, srcs, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
+        pick_s, cv_s = cnn_cv(scratch, spec, srcs, Id[tr], yd[tr], seed)
+        pick_t, cv_t = cnn_cv(transfer, spec, srcs, Id[tr], yd[tr], seed)
         acc["CNN scratch (CV)"].append(held_all[pick_s][-1])
         acc["CNN transfer (CV)"].append(held_all[pick_t][-1])
         for name, arms in (("MLP scratch (CV)", mlp_scratch), ("MLP transfer (CV)", mlp_transfer)):
@@ -303,8 +318,8 @@ def cnn_report(acc: dict[str, list[float]], held_all: dict[tuple[str, object, in
     """The CNN section's tables: CV-picked arms, every config on the held-out rows, the picks and the two gaps."""
     print_table("arm", acc)
     print("\nevery CNN config on the held-out rows (for reading only: the picks above never see these):")
-    print_table("config (kind, alpha or freeze, epochs)", held_all, blank=False)
-    print("\nCV picks (seed, CNN scratch (alpha, epochs), its CV accuracy, CNN transfer (freeze, epochs), its CV accuracy):")
+    print_table("config (kind, alpha or (augmented copies, freeze), epochs)", held_all, blank=False)
+    print("\nCV picks (seed, CNN scratch (alpha, epochs), its CV accuracy, CNN transfer ((augmented copies, freeze), epochs), its CV accuracy):")
     for row in picks:
         print("  ", row)
     m = {k: float(np.mean(v)) for k, v in acc.items()}
