@@ -3,11 +3,13 @@
     python benchmarks/bench_threads.py [--repeats 3]
 
 Each case trains the same network, seed and rows with torch set to 1 and to
-every core, first on an otherwise idle machine, then with one background
-process keeping one core busy (a shared machine: another user's job, a second
-fit). It prints the median seconds per fit, the ratio (all cores / 1 thread;
-above 1: one thread is faster) and the forward multiply-adds per batch, which
-is what ``training``'s thread rule reads.
+every core (``training``'s thread rule switched off), and as shipped (every
+core offered, the rule deciding), first on an otherwise idle machine, then
+with one background process keeping one core busy (a shared machine: another
+user's job, a second fit). It prints the median seconds per fit, the ratio
+all cores / 1 thread (above 1: one thread is faster) and the forward
+multiply-adds per batch, which is what the rule reads
+(``training._loop.SMALL_BATCH_MACS``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 
 import hiddenlayers as hl
+from hiddenlayers.training import _loop
 
 
 def _spin(stop: mp.synchronize.Event) -> None:
@@ -59,11 +62,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    repeats = args.repeats
     warnings.simplefilter("ignore")
     cores = os.cpu_count() or 1
     print(f"machine: {cores} CPUs, torch {torch.__version__}; median of {args.repeats} fits per cell")
-    print(f"| case | MACs per batch | idle: 1 thread s | idle: {cores} threads s | ratio | busy: 1 thread s | busy: {cores} threads s | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| case | MACs per batch | idle: 1 thread / {cores} threads / as shipped, s | ratio | busy: 1 thread / {cores} threads / as shipped, s | ratio |")
+    print("|---|---|---|---|---|---|")
+    rule = _loop._one_thread_pays
     for name, model, X, y in _cases():
         cells = []
         for busy in (False, True):
@@ -72,20 +77,24 @@ def main() -> None:
             if spinner is not None:
                 spinner.start()
             try:
-                for threads in (1, cores):
+                for threads, shipped in ((1, False), (cores, False), (cores, True)):
                     torch.set_num_threads(threads)
+                    _loop._one_thread_pays = rule if shipped else (lambda *a, **k: False)
                     times = []
-                    for _ in range(args.repeats):
+                    for _ in range(repeats):
                         t = time.perf_counter()
                         model.fit(X, y)  # type: ignore[attr-defined]
                         times.append(time.perf_counter() - t)
                     cells.append(float(np.median(times)))
             finally:
+                _loop._one_thread_pays = rule
                 if spinner is not None:
                     stop.set()
                     spinner.join()
         macs = _macs_per_batch(model, X)
-        print(f"| {name} | {macs / 1e6:.1f} M | {cells[0]:.2f} | {cells[1]:.2f} | {cells[1] / cells[0]:.2f} | {cells[2]:.2f} | {cells[3]:.2f} | {cells[3] / cells[2]:.2f} |", flush=True)
+        idle, busy_ = cells[:3], cells[3:]
+        print(f"| {name} | {macs / 1e6:.1f} M | {' / '.join(f'{v:.2f}' for v in idle)} | {idle[1] / idle[0]:.2f} | "
+              f"{' / '.join(f'{v:.2f}' for v in busy_)} | {busy_[1] / busy_[0]:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -74,12 +74,20 @@ class _BestWeights:
         self.flat.data.copy_(self.data)
 
 
-def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.device) -> bool:
-    """Whether small CPU matmuls run faster on one BLAS thread.
+#: forward multiply-adds per batch below which a convolutional or recurrent fit runs on one thread (benchmarks/bench_threads.py)
+SMALL_BATCH_MACS = 5e7
+
+
+def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.device, sample: Tensor | None = None) -> bool:
+    """Whether a small network's CPU fit runs faster on one BLAS and torch thread.
 
     For a batch of a small network the threads' hand-offs cost more than the
     arithmetic they share (a 200x64x64 product runs faster on one core), and
-    on a busy machine spinning BLAS threads steal time from the main one.
+    on a busy machine spinning threads steal time from the main one: a small
+    CNN's fit on 2 cores, one of them busy, took 3-4x longer on two threads
+    (``benchmarks/bench_threads.py``). Dense networks are sized by their widest
+    layer; convolutional and recurrent ones, whose cost the weights don't show,
+    by the forward multiply-adds of ``sample`` (one input row) times the batch.
     """
     if device.type != "cpu":
         return False
@@ -90,23 +98,40 @@ def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.de
         for m in network.modules()
         if next(m.parameters(recurse=False), None) is not None
     )
-    # big products, or conv/recurrent layers whose cost the widths don't show: keep every thread
-    return dense_only and batch_size * largest < 1 << 22
+    if dense_only:
+        return batch_size * largest < 1 << 22
+    return sample is not None and _forward_macs(network, sample) * batch_size < SMALL_BATCH_MACS
+
+
+def _forward_macs(network: torch.nn.Module, sample: Tensor) -> float:
+    """Multiply-adds of one forward pass of ``sample`` (``torch.utils.flop_counter``), in eval mode; the mode is restored."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = network.training
+    network.eval()  # batch norm cannot take one row in training mode, and its running stats must not move
+    try:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            network(sample)
+    finally:
+        network.train(was_training)
+    return counter.get_total_flops() / 2 / max(int(sample.shape[0]), 1)
 
 
 @contextmanager
-def thread_limits(network: torch.nn.Module, batch_size: int, device: torch.device, *, numpy_engine: bool) -> Iterator[None]:
+def thread_limits(network: torch.nn.Module, batch_size: int, device: torch.device, *, numpy_engine: bool,
+                  sample: Tensor | None = None) -> Iterator[None]:
     """Limit BLAS and torch intra-op threads for the fit, and restore them after (exceptions too).
 
-    Small dense networks on the CPU run on one BLAS and one torch thread (see
-    :func:`_one_thread_pays`). Otherwise, on the NumPy engine, NumPy's BLAS
+    Small networks on the CPU run on one BLAS and one torch thread (see
+    :func:`_one_thread_pays`; ``sample``: one input row, which sizes a
+    convolutional or recurrent network). Otherwise, on the NumPy engine, NumPy's BLAS
     keeps every core while torch gets one: the few torch ops in the loop
     (fused Adam, shuffle) run on this thread, and a second pool waking
     between BLAS calls fights BLAS's spinning threads.
     """
     torch_threads = torch.get_num_threads()
     blas = None
-    if _one_thread_pays(network, batch_size, device):
+    if _one_thread_pays(network, batch_size, device, sample):
         from threadpoolctl import threadpool_limits
 
         blas = threadpool_limits(limits=1, user_api="blas")
@@ -340,7 +365,8 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
-    with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy), precision_scope(precision):
+    sample = batches.X[:1] if batches.dense else None
+    with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy, sample=sample), precision_scope(precision):
         try:
             while not reason:
                 epoch += 1

@@ -1,0 +1,53 @@
+"""training's thread rule: small networks fit on one thread, sized by their widest layer or, for conv layers, their forward cost."""
+
+from __future__ import annotations
+
+import torch
+
+from hiddenlayers.training._loop import SMALL_BATCH_MACS, _forward_macs, _one_thread_pays, thread_limits
+
+CPU = torch.device("cpu")
+
+
+def _cnn(channels: int = 8) -> torch.nn.Module:
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, channels, 3, padding=1), torch.nn.BatchNorm2d(channels), torch.nn.ReLU(), torch.nn.Flatten(),
+        torch.nn.Linear(channels * 8 * 8, 10),
+    )
+
+
+def test_forward_macs_counts_the_convolution_and_the_dense_layer():
+    net = _cnn(8)
+    # conv: 8 x 8 positions x 8 channels x 9 taps; linear: 512 x 10 (batch norm and ReLU are not matmuls)
+    assert _forward_macs(net, torch.zeros(1, 1, 8, 8)) == 8 * 8 * 8 * 9 + 512 * 10
+    assert _forward_macs(net, torch.zeros(4, 1, 8, 8)) == 8 * 8 * 8 * 9 + 512 * 10  # per row
+
+
+def test_the_probe_leaves_training_mode_and_batch_norm_statistics_alone():
+    net = _cnn(8).train()
+    before = net[1].running_mean.clone(), int(net[1].num_batches_tracked)
+    _forward_macs(net, torch.randn(1, 1, 8, 8))
+    assert net.training and torch.equal(net[1].running_mean, before[0]) and int(net[1].num_batches_tracked) == before[1]
+
+
+def test_small_conv_fits_take_one_thread_big_ones_keep_every_thread():
+    small, big = _cnn(8), _cnn(256)
+    x = torch.zeros(1, 1, 8, 8)
+    assert _forward_macs(small, x) * 32 < SMALL_BATCH_MACS < _forward_macs(big, x) * 512
+    assert _one_thread_pays(small, 32, CPU, x)
+    assert not _one_thread_pays(big, 512, CPU, x)
+    assert not _one_thread_pays(small, 32, CPU, None)  # no sample (sparse input): the conv network's cost is unknown
+    assert not _one_thread_pays(small, 32, torch.device("meta"), x)  # not the CPU
+    dense = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    assert _one_thread_pays(dense, 200, CPU) and not _one_thread_pays(torch.nn.Linear(2048, 2048), 256, CPU)
+
+
+def test_thread_limits_restores_the_thread_count():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with thread_limits(_cnn(8), 32, CPU, numpy_engine=False, sample=torch.zeros(1, 1, 8, 8)):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
