@@ -124,6 +124,7 @@ def skorch_freezer(src: hl.MLPClassifier, X: np.ndarray, y: np.ndarray, seed: in
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="the CNN part's first seed (seeds first .. first + seeds - 1)")
     ap.add_argument("--only", choices=["reuse", "shift", "dann", "cnn"], help="run one part (default: all)")
     ap.add_argument("--source-augment", type=int, default=0,
                     help="extra augmented copies of each MNIST image for the sources (load_mnist_as_digits(augment=N); 0: none)")
@@ -148,7 +149,7 @@ def main() -> None:
         dann(args.seeds, Xs, ys, Xd, yd)
     if args.only in (None, "cnn"):
         augments = tuple(int(v) for v in args.cnn_source_augments.split(",")) if args.cnn_source_augments else (args.source_augment,)
-        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments)
+        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments, args.first_seed)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
@@ -271,10 +272,11 @@ def cnn_cv(configs: list[tuple[str, object, int]], spec: str, srcs: dict[int, ob
 
 
 def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC,
-        augments: tuple[int, ...] = (0,)) -> None:
+        augments: tuple[int, ...] = (0,), first_seed: int = 0) -> None:
     """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them.
 
     ``augments``: one CNN source per number of augmented copies of each MNIST image; the transfer arm's CV picks among them too.
+    Seeds ``first_seed`` .. ``first_seed + seeds - 1`` (each seed its own labelled and held-out rows).
     """
     t_start = time.perf_counter()
     # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
@@ -298,7 +300,7 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
     acc: dict[str, list[float]] = {a: [] for a in ["CNN scratch (CV)", "CNN transfer (CV)", "MLP scratch (CV)", "MLP transfer (CV)"]}
     held_all: dict[tuple[str, object, int], list[float]] = {c: [] for c in scratch + transfer}
     picks = []
-    for seed in range(seeds):
+    for seed in range(first_seed, first_seed + seeds):
         tr, te = few_per_class(yd, 10, np.random.default_rng(seed))  # the same rows as reuse()
         for c in scratch + transfer:
             held_all[c].append(cnn_arm(c, spec, srcs, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
