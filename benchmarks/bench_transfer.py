@@ -124,6 +124,8 @@ def skorch_freezer(src: hl.MLPClassifier, X: np.ndarray, y: np.ndarray, seed: in
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--cv-repeats", type=int, default=1, help="the CNN arms' picks by repeated 5-fold CV (fresh folds each repeat)")
+    ap.add_argument("--skip-mlp-transfer", action="store_true", help="the CNN part without its MLP transfer arm (slow on a big source)")
     ap.add_argument("--first-seed", type=int, default=0, help="the CNN part's first seed (seeds first .. first + seeds - 1)")
     ap.add_argument("--only", choices=["reuse", "shift", "dann", "cnn"], help="run one part (default: all)")
     ap.add_argument("--source-augment", type=int, default=0,
@@ -149,7 +151,7 @@ def main() -> None:
         dann(args.seeds, Xs, ys, Xd, yd)
     if args.only in (None, "cnn"):
         augments = tuple(int(v) for v in args.cnn_source_augments.split(",")) if args.cnn_source_augments else (args.source_augment,)
-        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments, args.first_seed)
+        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments, args.first_seed, args.cv_repeats, not args.skip_mlp_transfer)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
@@ -259,24 +261,30 @@ def cnn_arm(config: tuple[str, object, int], spec: str, srcs: dict[int, object],
     return hl.ImageClassifier(spec, alpha=1e-4, init_from=srcs[augment], freeze=freeze, **kw).fit(X, y)
 
 
-def cnn_cv(configs: list[tuple[str, object, int]], spec: str, srcs: dict[int, object], X: np.ndarray, y: np.ndarray, seed: int) -> tuple[tuple[str, object, int], float]:
-    """The config of best mean accuracy over the same stratified 5-fold CV of the labelled rows as :func:`cv_pick`."""
+def cnn_cv(configs: list[tuple[str, object, int]], spec: str, srcs: dict[int, object], X: np.ndarray, y: np.ndarray, seed: int,
+           repeats: int = 1) -> tuple[tuple[str, object, int], float]:
+    """The config of best mean accuracy over stratified 5-fold CV of the labelled rows, ``repeats`` times with fresh folds.
+
+    The first repeat's folds are :func:`cv_pick`'s; repeat r > 0 shuffles with ``seed + 1000 r``.
+    """
     from sklearn.model_selection import StratifiedKFold
 
     scores = dict.fromkeys(configs, 0.0)
-    for fit_idx, val_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
-        for c in configs:
-            scores[c] += cnn_arm(c, spec, srcs, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / 5
+    for r in range(repeats):
+        for fit_idx, val_idx in StratifiedKFold(5, shuffle=True, random_state=seed + 1000 * r).split(X, y):
+            for c in configs:
+                scores[c] += cnn_arm(c, spec, srcs, X[fit_idx], y[fit_idx], seed).score(X[val_idx], y[val_idx]) / (5 * repeats)
     best = max(configs, key=lambda c: scores[c])
     return best, scores[best]
 
 
 def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC,
-        augments: tuple[int, ...] = (0,), first_seed: int = 0) -> None:
+        augments: tuple[int, ...] = (0,), first_seed: int = 0, cv_repeats: int = 1, mlp_transfer_arm: bool = True) -> None:
     """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them.
 
     ``augments``: one CNN source per number of augmented copies of each MNIST image; the transfer arm's CV picks among them too.
     Seeds ``first_seed`` .. ``first_seed + seeds - 1`` (each seed its own labelled and held-out rows).
+    ``cv_repeats``: repeated 5-fold CV for both CNN arms' picks; ``mlp_transfer_arm=False`` skips the MLP transfer arm (slow on a big source).
     """
     t_start = time.perf_counter()
     # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
@@ -297,18 +305,19 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
     transfer = [("transfer", (a, f), e) for a in augments for f in freezes for e in CNN_EPOCHS]
     mlp_scratch = [f"scratch alpha={a:g}" for a in SCRATCH_ALPHAS]
     mlp_transfer = ["k=0", "k=1", "k=2", "head_first", "source+target"]
-    acc: dict[str, list[float]] = {a: [] for a in ["CNN scratch (CV)", "CNN transfer (CV)", "MLP scratch (CV)", "MLP transfer (CV)"]}
+    mlp_arms = ["MLP scratch (CV)", "MLP transfer (CV)"] if mlp_transfer_arm else ["MLP scratch (CV)"]
+    acc: dict[str, list[float]] = {a: [] for a in ["CNN scratch (CV)", "CNN transfer (CV)", *mlp_arms]}
     held_all: dict[tuple[str, object, int], list[float]] = {c: [] for c in scratch + transfer}
     picks = []
     for seed in range(first_seed, first_seed + seeds):
         tr, te = few_per_class(yd, 10, np.random.default_rng(seed))  # the same rows as reuse()
         for c in scratch + transfer:
             held_all[c].append(cnn_arm(c, spec, srcs, Id[tr], yd[tr], seed).score(Id[te], yd[te]))
-        pick_s, cv_s = cnn_cv(scratch, spec, srcs, Id[tr], yd[tr], seed)
-        pick_t, cv_t = cnn_cv(transfer, spec, srcs, Id[tr], yd[tr], seed)
+        pick_s, cv_s = cnn_cv(scratch, spec, srcs, Id[tr], yd[tr], seed, cv_repeats)
+        pick_t, cv_t = cnn_cv(transfer, spec, srcs, Id[tr], yd[tr], seed, cv_repeats)
         acc["CNN scratch (CV)"].append(held_all[pick_s][-1])
         acc["CNN transfer (CV)"].append(held_all[pick_t][-1])
-        for name, arms in (("MLP scratch (CV)", mlp_scratch), ("MLP transfer (CV)", mlp_transfer)):
+        for name, arms in (("MLP scratch (CV)", mlp_scratch), ("MLP transfer (CV)", mlp_transfer))[: len(mlp_arms)]:
             pick, _ = cv_pick(arms, mlp_src, Xs, ys, Xd[tr], yd[tr], seed)
             acc[name].append(fit_arm(pick, mlp_src, Xs, ys, Xd[tr], yd[tr], seed).score(Xd[te], yd[te]))
         picks.append((seed, pick_s[1:], round(cv_s, 3), pick_t[1:], round(cv_t, 3)))
