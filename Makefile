@@ -49,6 +49,7 @@ docs: install
 bench: install
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"  # the peers the benchmarks compare with
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_threads.py  # one thread or all for small convolutional fits, idle and busy
 	$(PY) benchmarks/bench_predict.py
 	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_lens.py
