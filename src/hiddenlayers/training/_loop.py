@@ -444,8 +444,21 @@ def train(
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
+    ``network``: the module whose parameters are trained (a plain dense
+    :class:`~hiddenlayers.network.Network` gets the hand-written engine,
+    others autograd; ``engine``: ``"auto"``, ``"dense"`` or ``"autograd"``).
     ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
-    batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form. ``validate``
+    batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
+    ``sample_weight``: ``(n,)`` or None. ``loss``: a ``Loss`` from
+    ``get_loss``. ``solver``: one of ``SOLVERS``, built with
+    ``optimizer_kwargs`` and resumed from ``optimizer_state``;
+    ``learning_rate_init`` and ``schedule`` (default: constant) set its step
+    size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
+    per step (capped at n); ``shuffle`` draws each epoch's order from
+    ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
+    gradient's global norm. ``history`` and ``samples_seen`` resume a fit;
+    ``restore_best`` puts back the best epoch's weights at the end. ``device``:
+    where training runs (default: ``Y``'s). ``validate``
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
