@@ -136,8 +136,11 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t_start = time.perf_counter()
-    Xs, ys = load_mnist_as_digits(augment=args.source_augment)
-    Xs = (Xs / 16.0).astype(np.float32)
+    augments = tuple(int(v) for v in args.cnn_source_augments.split(",")) if args.cnn_source_augments else (args.source_augment,)
+    # one load for every source: the copies are drawn in order, so augment=a is the first 5,000 * (1 + a) rows
+    X_all, y_all = load_mnist_as_digits(augment=max(args.source_augment, *augments))
+    X_all = (X_all / 16.0).astype(np.float32)
+    Xs, ys = X_all[: 5000 * (1 + args.source_augment)], y_all[: 5000 * (1 + args.source_augment)]
     Xd, yd = load_digits(return_X_y=True)
     Xd = (Xd / 16.0).astype(np.float32)
     src = hl.MLPClassifier(SIZES, max_iter=200, early_stopping=True, random_state=0).fit(Xs, ys)
@@ -150,8 +153,8 @@ def main() -> None:
     if args.only in (None, "dann"):
         dann(args.seeds, Xs, ys, Xd, yd)
     if args.only in (None, "cnn"):
-        augments = tuple(int(v) for v in args.cnn_source_augments.split(",")) if args.cnn_source_augments else (args.source_augment,)
-        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments, args.first_seed, args.cv_repeats, not args.skip_mlp_transfer)
+        cnn(args.seeds, src, Xs, ys, Xd, yd, args.cnn_spec or CNN_SPEC, augments, args.first_seed, args.cv_repeats, not args.skip_mlp_transfer,
+            (X_all, y_all))
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
@@ -279,12 +282,14 @@ def cnn_cv(configs: list[tuple[str, object, int]], spec: str, srcs: dict[int, ob
 
 
 def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, Xd: np.ndarray, yd: np.ndarray, spec: str = CNN_SPEC,
-        augments: tuple[int, ...] = (0,), first_seed: int = 0, cv_repeats: int = 1, mlp_transfer_arm: bool = True) -> None:
+        augments: tuple[int, ...] = (0,), first_seed: int = 0, cv_repeats: int = 1, mlp_transfer_arm: bool = True,
+        mnist_all: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """CNN scratch vs CNN transfer (each CV-picked on the 100 labelled rows), with the MLP's CV-picked arms beside them.
 
     ``augments``: one CNN source per number of augmented copies of each MNIST image; the transfer arm's CV picks among them too.
     Seeds ``first_seed`` .. ``first_seed + seeds - 1`` (each seed its own labelled and held-out rows).
     ``cv_repeats``: repeated 5-fold CV for both CNN arms' picks; ``mlp_transfer_arm=False`` skips the MLP transfer arm (slow on a big source).
+    ``mnist_all``: MNIST 8x8 (/ 16) with at least ``max(augments)`` copies, as ``main`` loaded it (else loaded here).
     """
     t_start = time.perf_counter()
     # One torch thread: on the shared 2-core box two threads made one 100-epoch target fit take 6-41 s instead
@@ -292,11 +297,14 @@ def cnn(seeds: int, mlp_src: hl.MLPClassifier, Xs: np.ndarray, ys: np.ndarray, X
     # dense networks only). Speed is all it changes.
     torch.set_num_threads(1)
     Id = Xd.reshape(-1, 8, 8)
-    Xa, ya = load_mnist_as_digits(augment=max(augments))  # the copies are drawn in order: augment=a is the first 5,000 * (1 + a) rows
+    if mnist_all is None:
+        raw, y_raw = load_mnist_as_digits(augment=max(augments))
+        mnist_all = ((raw / 16.0).astype(np.float32), y_raw)
+    Xa, ya = mnist_all  # the copies are drawn in order: augment=a is the first 5,000 * (1 + a) rows
     srcs = {}
     for a in augments:
         rows = 5000 * (1 + a)
-        srcs[a] = hl.ImageClassifier(spec, max_iter=30, n_iter_no_change=5, random_state=0).fit((Xa[:rows] / 16.0).astype(np.float32).reshape(-1, 8, 8), ya[:rows])
+        srcs[a] = hl.ImageClassifier(spec, max_iter=30, n_iter_no_change=5, random_state=0).fit(Xa[:rows].reshape(-1, 8, 8), ya[:rows])
         print(f"\nCNN source {spec}, {a} augmented copies: {srcs[a].n_iter_} epochs ({time.perf_counter() - t_start:.0f} s), MNIST validation "
               f"accuracy {srcs[a].best_validation_score_:.4f}; zero-shot accuracy on digits {srcs[a].score(Id, yd):.4f}", flush=True)
     n_hidden = len(srcs[augments[0]].network_.hidden_names)

@@ -36,16 +36,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from bench_transfer import few_per_class  # the same labelled rows per seed as bench_transfer.py
 from sklearn.datasets import load_digits
 
 import hiddenlayers as hl
 from hiddenlayers.data import load_mnist_as_digits
-
-
-def few_per_class(y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    tr = np.concatenate([rng.choice(np.flatnonzero(y == c), k, replace=False) for c in np.unique(y)])
-    return tr, np.setdiff1d(np.arange(len(y)), tr)
 
 
 def digits_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -78,7 +73,7 @@ def freeze_pick(name: str, pair: tuple, sizes: tuple[int, ...], src_epochs: int,
     print("| seed | CV mean by k (labelled rows) | recommended k | held-out by k | best k | gap (points) |\n|---|---|---|---|---|---|")
     held_all, rec_acc = [], []
     for seed in range(seeds):
-        tr, te = few_per_class(yt, 10, seed)
+        tr, te = few_per_class(yt, 10, np.random.default_rng(seed))
         curve = hl.lens.freeze_curve(src, Xt[tr], yt[tr], n_splits=3, params={"max_iter": epochs}, random_state=seed)
         held = [
             hl.MLPClassifier(sizes, max_iter=epochs, random_state=seed, init_from=src, freeze=k).fit(Xt[tr], yt[tr]).score(Xt[te], yt[te])

@@ -93,7 +93,7 @@ def scan(path: Path, sep: str, suspects: np.ndarray | None = None) -> Records:
     where only rows with a missing last value can be short.
     """
     data = path.read_bytes()
-    if b'"' not in data and data.count(b"\r") == data.count(b"\r\n"):
+    if b'"' not in data and not _bare_crs(data):
         return _scan_plain(data, sep, suspects)
     return _scan_quoted(data.decode("utf-8-sig"), sep)
 
@@ -150,6 +150,11 @@ def _scan_quoted(text: str, sep: str) -> Records:
     return Records(width, rows[:, 0] + 1, rows[:, 2], keep_only, after[after >= header_end] + 1)
 
 
+def _bare_crs(data: bytes) -> int:
+    """How many ``\\r`` in ``data`` are not followed by ``\\n``."""
+    return data.count(b"\r") - data.count(b"\r\n")
+
+
 def has_bare_cr(path: Path, chunk: int = 1 << 20) -> bool:
     """Whether ``path`` has a ``\\r`` not followed by ``\\n`` (an old-Mac line end), read in chunks of ``chunk`` bytes.
 
@@ -162,7 +167,7 @@ def has_bare_cr(path: Path, chunk: int = 1 << 20) -> bool:
         while block := f.read(chunk):
             if prev_cr and not block.startswith(b"\n"):
                 return True
-            if block.count(b"\r") - block.count(b"\r\n") - block.endswith(b"\r") > 0:
+            if _bare_crs(block) - block.endswith(b"\r") > 0:  # a \r at the end may pair with the next block's \n
                 return True
             prev_cr = block.endswith(b"\r")
     return prev_cr
