@@ -155,6 +155,17 @@ def test_two_worker_processes_share_one_storage(iris, tmp_path, kind) -> None:
     assert r.n_complete == len(trials)
 
 
+def test_workers_without_storage_leave_no_temporary_journal(iris, tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # mkdtemp's folder, for this test only
+    X, y = iris
+    r = search(X, y, trials=4, space=TINY, max_epochs=3, workers=2, min_peers=100, refit=False)
+    assert r.n_complete >= 4 and r.storage is None
+    assert len(r.study.get_trials()) == r.n_complete  # the trials stay readable after the journal is gone
+    assert list(tmp_path.iterdir()) == []
+
+
 def _pg_bin(name: str) -> str | None:
     import glob
     import shutil

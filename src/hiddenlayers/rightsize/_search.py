@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -140,7 +141,7 @@ def search(
     ``max_params``/``max_flops`` remove specs from the space;
     ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
     :func:`~hiddenlayers.rightsize._search_storage.make_storage`; ``workers>1`` starts local
-    processes on it (a temporary journal file when no storage is given).
+    processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split); ``patience``: epochs without a better
     held-out score before a fold stops. Chosen configurations are refitted on
@@ -175,15 +176,32 @@ def search(
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience)
     directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
+    temporary = workers > 1 and storage is None
     storage = _shared_storage(storage, workers)
-    store, study = _open_study(storage, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
-    with _threads(threads):
-        if workers == 1:
-            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
-                       callbacks=[_ProgressCallback(trials)] if progress else [])
-        else:
-            _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
-        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+    folder = os.path.dirname(storage) if temporary else None
+    try:
+        store, study = _open_study(storage, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
+        with _threads(threads):
+            if workers == 1:
+                run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
+                           callbacks=[_ProgressCallback(trials)] if progress else [])
+            else:
+                _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+            if temporary:  # the journal was ours: keep the trials in memory, remove the file below
+                study, storage = _in_memory(study, store), None
+            return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _in_memory(study: Any, store: Any) -> Any:
+    """A copy of ``study``, kept in ``store``, in Optuna's in-memory storage (its trials, directions and sampler)."""
+    import optuna
+
+    memory = optuna.storages.InMemoryStorage()
+    optuna.copy_study(from_study_name=study.study_name, from_storage=store, to_storage=memory)
+    return optuna.load_study(study_name=study.study_name, storage=memory, sampler=study.sampler)
 
 
 def _open_study(storage: Any, name: str, directions: list[str], sampler: Any) -> tuple[Any, Any]:
