@@ -104,14 +104,14 @@ def _other_datasets() -> list[tuple[str, np.ndarray, np.ndarray]]:
     return [(n, StandardScaler().fit_transform(X), y) for n, X, y in out]
 
 
-def label_seeds(quick: bool, seeds: int, other: bool) -> None:
-    """Ours against cl+skMLP over flip seeds 0..seeds-1: per-seed verdicts and mean precision / recall per dataset."""
+def label_seeds(quick: bool, seeds: int, other: bool, first: int = 0) -> None:
+    """Ours against cl+skMLP over flip seeds first..first+seeds-1: per-seed verdicts and mean precision / recall per dataset."""
     sets = _other_datasets() if other else _datasets(quick)
-    print(f"\n## label errors over flip seeds 0-{seeds - 1} ({'wine, Phishing, Bananas, ImageSegments' if other else 'the benchmark datasets'})")
+    print(f"\n## label errors over flip seeds {first}-{first + seeds - 1} ({'wine, Phishing, Bananas, ImageSegments' if other else 'the benchmark datasets'})")
     print(f"{'dataset':14} {'ours P / R':>13} {'cl+skMLP P / R':>15} {'goal met (R >= and P >=)':>26}")
     for name, X, y in sets:
         ours, cl = [], []
-        for seed in range(seeds):
+        for seed in range(first, first + seeds):
             noisy, truth = _flip(y, 0.05, seed)
             ours.append(_pr(_ours(X, noisy), truth))
             cl.append(_pr(_cleanlab_sk(X, noisy), truth))
@@ -293,9 +293,9 @@ def planted() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--flip-seed", type=int, default=0, help="seed of the flipped labels (the figures in RESULTS use 0)")
+    ap.add_argument("--flip-seed", type=int, default=0, help="seed of the flipped labels (the figures in RESULTS use 0); with --only seeds, the first of them")
     ap.add_argument("--only", choices=("labels", "parity", "seeds", "whole", "deepchecks", "planted"), help="run one part")
-    ap.add_argument("--seeds", type=int, default=4, help="--only seeds: flip seeds 0..N-1")
+    ap.add_argument("--seeds", type=int, default=4, help="--only seeds: N flip seeds from --flip-seed on")
     ap.add_argument("--other-datasets", action="store_true", help="--only seeds: on wine, Phishing, Bananas, ImageSegments instead")
     args = ap.parse_args()
     import os
@@ -303,7 +303,7 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs while this ran)")
     parts = {"labels": lambda: label_errors(args.quick, args.flip_seed), "parity": lambda: parity(args.quick, args.flip_seed),
-             "seeds": lambda: label_seeds(args.quick, args.seeds, args.other_datasets), "whole": whole_check,
+             "seeds": lambda: label_seeds(args.quick, args.seeds, args.other_datasets, args.flip_seed), "whole": whole_check,
              "deepchecks": deepchecks_suites, "planted": planted}
     for name, fn in parts.items():
         if (args.only is None and name != "seeds" and (name == "labels" or not args.quick)) or args.only == name:

@@ -30,12 +30,12 @@ from .._params import Param, document, missing_defaults
 from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
-from ..training import Loss, get_loss
+from ..training import Loss, generalized_cross_entropy, get_loss
 from ._checks import binarize, classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
 from ._fit_stream import fit_source
-from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
+from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS, SHARED
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
 from ._transfer import fit_frozen, start_from_source
 
@@ -44,7 +44,7 @@ class _BaseMLP(BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
-    _param_table: tuple[Param, ...] = CLASSIFIER_PARAMS  # each parameter's constraint, default and meaning
+    _param_table: tuple[Param, ...] = SHARED  # each parameter's constraint, default and meaning
     network_: Network  # set by fit: input -> hidden1..N -> head
     _optimizer_state: dict[str, Any] | None  # the optimizer's moments and rate, carried to warm_start and partial_fit
 
@@ -333,10 +333,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     True
     """
 
+    _param_table = CLASSIFIER_PARAMS
+
+    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, loss: str = "log_loss", gce_q: float = 0.7,
+                 **kwargs: Any) -> None:
+        super().__init__(hidden_layer_sizes, activation, **kwargs)
+        self.loss = loss
+        self.gce_q = gce_q
+
     def _loss(self) -> Loss:
-        if self._label_binarizer.y_type_ == "multiclass":
-            return get_loss("log_loss")
-        return get_loss("binary_log_loss")
+        binary = self._label_binarizer.y_type_ != "multiclass"
+        if self.loss == "gce":
+            return generalized_cross_entropy(float(self.gce_q), binary=binary)
+        return get_loss("binary_log_loss" if binary else "log_loss")
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
         return classifier_input(self, X, y, incremental, reset)
@@ -475,6 +484,15 @@ def _regressor_signature() -> inspect.Signature:
     return base.replace(parameters=[params[0], loss, *params[1:]])
 
 
+def _classifier_signature() -> inspect.Signature:
+    # the shared signature plus the classifier's keyword-only ``loss`` and ``gce_q`` at the end
+    base = inspect.signature(_BaseMLP.__init__)
+    extra = [inspect.Parameter("loss", inspect.Parameter.KEYWORD_ONLY, default="log_loss"),
+             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7)]
+    return base.replace(parameters=[*base.parameters.values(), *extra])
+
+
 MLPRegressor.__init__.__signature__ = _regressor_signature()  # type: ignore[attr-defined]
+MLPClassifier.__init__.__signature__ = _classifier_signature()  # type: ignore[attr-defined]
 
 __all__ = ["MLPClassifier", "MLPRegressor"]

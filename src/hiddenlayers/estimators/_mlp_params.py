@@ -83,7 +83,15 @@ SHARED: tuple[Param, ...] = (
           "'dann': domain-adversarial training on fit's unlabelled X_target (a gradient-reversal layer and a domain head)"),
 )
 
-CLASSIFIER_PARAMS: tuple[Param, ...] = SHARED
+# The classifier's own, after the shared ones (keyword arguments in practice).
+CLASSIFIER_PARAMS: tuple[Param, ...] = (
+    *SHARED,
+    Param("loss", StrOptions(("log_loss", "gce"), text="'log_loss' or 'gce'"), "log_loss",
+          "Loss to minimise: 'log_loss' (cross entropy, as scikit-learn's), or 'gce', the generalized cross entropy "
+          "(1 - p_y^q) / q, which is robust to wrong labels"),
+    Param("gce_q", Interval(Real, 0, 1, closed="right"), 0.7,
+          "q of loss='gce' in (0, 1]: towards 0 it is cross entropy, at 1 mean absolute error (0.7: Zhang & Sabuncu's choice)"),
+)
 
 # ``loss`` is checked with the data (its message adds a hint on positional arguments), as scikit-learn's.
 REGRESSOR_PARAMS: tuple[Param, ...] = (

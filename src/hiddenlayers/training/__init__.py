@@ -13,6 +13,7 @@ _EXPORTS = {
     "Loss": "._losses",
     "LOSSES": "._losses",
     "get_loss": "._losses",
+    "generalized_cross_entropy": "._losses",
     "FlatParams": "._optim",
     "Optimizer": "._optim",
     "Schedule": "._optim",

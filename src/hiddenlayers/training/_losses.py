@@ -7,6 +7,7 @@ epoch losses accumulate on the device without a host sync. ``grad`` returns
 ``dL/dz`` for the per-sample loss; ``np_value_grad`` computes both in NumPy
 for the CPU engine (the caller divides by the batch size):
 for every pair here it is ``output_activation(z) - Y``, the canonical link.
+:func:`generalized_cross_entropy` scales that gradient per sample by ``p_y^q``.
 
 For several regression outputs the per-sample loss sums over outputs
 (``0.5 · Σ_k (z_k - y_k)²``); scikit-learn reports the mean over outputs but
@@ -121,7 +122,10 @@ def _np_logistic(z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``)."""
+    """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``).
+
+    ``grad_fn``: the per-sample ``dL/dz`` when it is not the canonical ``output(z) - y``.
+    """
 
     name: str
     out_activation: str
@@ -129,9 +133,12 @@ class Loss:
     output: Callable[[Tensor], Tensor]
     np_output: Callable[[np.ndarray], np.ndarray]
     np_value_grad: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[float, np.ndarray]]
+    grad_fn: Callable[[Tensor, Tensor], Tensor] | None = None
 
     def grad(self, z: Tensor, y: Tensor) -> Tensor:
-        """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y``."""
+        """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y`` unless ``grad_fn`` says otherwise."""
+        if self.grad_fn is not None:
+            return self.grad_fn(z, y)
         return self.output(z).sub_(y)
 
 
@@ -143,6 +150,57 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+def _log_p_given(z: Tensor, y: Tensor, binary: bool) -> Tensor:
+    """log of the probability the model gives the labelled class: (B, 1) for softmax, (B, k) per logistic output."""
+    if binary:
+        return -F.binary_cross_entropy_with_logits(z, y, reduction="none")
+    return (y * torch.log_softmax(z, 1)).sum(1, keepdim=True)
+
+
+def _np_log_p_given(z: np.ndarray, y: np.ndarray, binary: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(log p_y, output(z))`` in NumPy, as :func:`_log_p_given` and the output activation."""
+    if binary:
+        return z * y - np.logaddexp(0.0, z), _np_logistic(z)
+    top = z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z - top).sum(axis=1, keepdims=True)) + top
+    return (z * y).sum(axis=1, keepdims=True) - lse, np.exp(z - lse)
+
+
+def generalized_cross_entropy(q: float, binary: bool = False) -> Loss:
+    """Zhang & Sabuncu's generalized cross entropy (NeurIPS 2018), ``(1 - p_y^q) / q`` per sample.
+
+    ``p_y`` is the probability given to the labelled class (softmax output), or
+    for ``binary=True`` to each labelled 0/1 output (logistic, summed over
+    outputs). ``q`` in (0, 1]: towards 0 it becomes cross entropy, at 1 the
+    noise-tolerant mean absolute error. Its gradient is cross entropy's
+    ``output(z) - y`` times ``p_y^q``, so rows the model finds implausible (often
+    wrong labels) pull less on the weights.
+    """
+    if not 0.0 < q <= 1.0:
+        raise ValueError(f"q must lie in (0, 1]. Received: q={q!r}.")
+
+    def value(z: Tensor, y: Tensor, w: Tensor | None) -> Tensor:
+        per = ((1.0 - torch.exp(q * _log_p_given(z, y, binary))) / q).sum(1)
+        return per.sum() if w is None else torch.dot(per, w)
+
+    def output(z: Tensor) -> Tensor:
+        return torch.sigmoid(z) if binary else torch.softmax(z, 1)
+
+    def grad(z: Tensor, y: Tensor) -> Tensor:
+        return (output(z) - y).mul_(torch.exp(q * _log_p_given(z, y, binary)))
+
+    def np_value_grad(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
+        log_p, out = _np_log_p_given(z, y, binary)
+        pq = np.exp(q * log_p)
+        per = ((1.0 - pq) / q).sum(axis=1)
+        out -= y
+        out *= pq
+        return float(per.sum() if w is None else per @ w), out
+
+    name = f"{'binary_' if binary else ''}gce(q={q:g})"
+    return Loss(name, "logistic" if binary else "softmax", value, output, _np_logistic if binary else _np_softmax, np_value_grad, grad)
+
+
 def get_loss(name: str) -> Loss:
     """The loss called ``name``; an unknown name lists the valid ones."""
     if name not in LOSSES:
@@ -150,4 +208,4 @@ def get_loss(name: str) -> Loss:
     return LOSSES[name]
 
 
-__all__ = ["LOSSES", "Loss", "get_loss"]
+__all__ = ["LOSSES", "Loss", "generalized_cross_entropy", "get_loss"]
