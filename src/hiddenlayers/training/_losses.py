@@ -16,6 +16,7 @@ steps along the sum's gradient, so the training dynamics are the same.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,6 +167,7 @@ def _np_log_p_given(z: np.ndarray, y: np.ndarray, binary: bool) -> tuple[np.ndar
     return (z * y).sum(axis=1, keepdims=True) - lse, np.exp(z - lse)
 
 
+@functools.lru_cache(maxsize=64)  # one Loss per (q, binary): predict_proba asks for it on every call
 def generalized_cross_entropy(q: float, binary: bool = False) -> Loss:
     """Zhang & Sabuncu's generalized cross entropy (NeurIPS 2018), ``(1 - p_y^q) / q`` per sample.
 
