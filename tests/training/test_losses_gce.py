@@ -7,6 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from hiddenlayers.training import generalized_cross_entropy, get_loss
 from loss_helpers import targets
@@ -70,3 +73,24 @@ def test_rows_the_model_finds_implausible_pull_less_than_under_cross_entropy() -
 def test_q_outside_zero_one_is_refused(q: float) -> None:
     with pytest.raises(ValueError, match="q must lie in"):
         generalized_cross_entropy(q)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    z=arrays(np.float64, st.tuples(st.integers(1, 9), st.integers(1, 6)), elements=st.floats(-60, 60)),
+    offsets=st.lists(st.floats(-300, 300), min_size=9, max_size=9),
+    q=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**16),
+)
+def test_value_and_grad_stay_finite_and_agree_for_any_spread_of_logits(z: np.ndarray, offsets: list[float], q: float, seed: int) -> None:
+    binary = z.shape[1] == 1  # one column: the logistic form; several: softmax
+    z = z + np.asarray(offsets[: z.shape[0]])[:, None]  # rows hundreds apart
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, z.shape).astype(float) if binary else np.eye(z.shape[1])[rng.integers(0, z.shape[1], z.shape[0])]
+    loss = generalized_cross_entropy(q, binary=binary)
+    zt, yt = torch.from_numpy(z), torch.from_numpy(y)
+    value, grad = loss.np_value_grad(z.astype(np.float32), y.astype(np.float32), None)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert 0.0 <= value <= z.shape[0] * (z.shape[1] if binary else 1) / q * (1 + 1e-6)  # each term lies in [0, 1/q]
+    assert value == pytest.approx(float(loss.value(zt, yt, None)), rel=1e-4, abs=1e-3)
+    np.testing.assert_allclose(grad, loss.grad(zt, yt).numpy(), atol=1e-5)
