@@ -97,11 +97,18 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace 
     return classifier, space, choices
 
 
-def _shared_storage(storage: Any, workers: int) -> Any:
-    """``storage``, or for ``workers > 1`` without one a journal file in a new temporary folder (processes share trials through it)."""
-    if workers > 1 and storage is None:
-        return os.path.join(tempfile.mkdtemp(prefix="hl-search-"), "search.log")
-    return storage
+@contextlib.contextmanager
+def _shared_storage(storage: Any, workers: int) -> Iterator[tuple[Any, bool]]:
+    """``(storage, temporary)``: ``storage`` as given, or for ``workers > 1`` without one a
+    journal file in a new temporary folder (processes share trials through it), removed on exit."""
+    if workers == 1 or storage is not None:
+        yield storage, False
+        return
+    folder = tempfile.mkdtemp(prefix="hl-search-")
+    try:
+        yield os.path.join(folder, "search.log"), True
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def search(
@@ -176,23 +183,16 @@ def search(
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience)
     directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
-    temporary = workers > 1 and storage is None
-    storage = _shared_storage(storage, workers)
-    folder = os.path.dirname(storage) if temporary else None
-    try:
+    with _shared_storage(storage, workers) as (storage, temporary), _threads(threads):
         store, study = _open_study(storage, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
-        with _threads(threads):
-            if workers == 1:
-                run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
-                           callbacks=[_ProgressCallback(trials)] if progress else [])
-            else:
-                _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
-            if temporary:  # the journal was ours: keep the trials in memory, remove the file below
-                study, storage = _in_memory(study, store), None
-            return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
-    finally:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        if workers == 1:
+            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
+                       callbacks=[_ProgressCallback(trials)] if progress else [])
+        else:
+            _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+        if temporary:  # the journal is ours and goes on exit: keep the trials in memory
+            study, storage = _in_memory(study, store), None
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
 
 
 def _in_memory(study: Any, store: Any) -> Any:
