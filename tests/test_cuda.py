@@ -57,6 +57,17 @@ def test_cuda_and_cpu_runs_agree(digits):
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-6)
 
 
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_gce_loss_on_cuda_agrees_with_the_cpu(digits, engine):
+    # the dense engine's full batches replay as CUDA graphs there: GCE's gradient must capture too
+    Xtr, _, ytr, _ = digits
+    kw = dict(hidden_layer_sizes=(32,), max_iter=20, batch_size=128, random_state=0, dtype="float64", tol=0.0,
+              n_iter_no_change=10**6, loss="gce", gce_q=0.3, engine=engine)
+    a = hl.MLPClassifier(**kw, device="cuda").fit(Xtr, ytr)
+    b = hl.MLPClassifier(**kw, device="cpu").fit(Xtr, ytr)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-6)
+
+
 def test_saved_on_cuda_loads_on_cpu(fitted, digits, tmp_path):
     _, Xte, _, _ = digits
     path = tmp_path / "m.safetensors"
