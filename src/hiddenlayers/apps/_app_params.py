@@ -65,6 +65,10 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
                   "Start from this fitted model's hidden layers (those that match by name and shape; checked by fit)", False),
     "freeze": (Options((None,), text="None, a count or layer names", type="int, list of str or None"),
                "Hidden layers kept fixed during fit: the first k, or these names (checked by fit)", False),
+    "loss": (StrOptions(("log_loss", "gce"), text="'log_loss' or 'gce'"),
+             "Training loss: 'log_loss' (cross entropy) or 'gce', the generalized cross entropy (1 - p_y^q) / q, robust to wrong "
+             "labels (the validation loss of early stopping stays cross entropy)", True),
+    "gce_q": (Interval(Real, 0, 1, closed="right"), "q of loss='gce' in (0, 1]: towards 0 it is cross entropy, at 1 mean absolute error", True),
 }
 
 

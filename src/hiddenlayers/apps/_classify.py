@@ -1,6 +1,7 @@
 """What the image and sequence classifiers share around their fit loops.
 
-Both hold out a stratified validation split for early stopping, print one
+Both train on cross entropy or, for ``loss="gce"``, the noise-robust generalized
+cross entropy; hold out a stratified validation split for early stopping, print one
 line per epoch when ``verbose``, copy the training ``History`` into
 scikit-learn's fitted attributes and refuse to predict before ``fit``.
 """
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import NotFittedError
-from ..training import Callback, History
+from ..training import Callback, History, Loss, generalized_cross_entropy, get_loss
 
 
 class _EpochPrinter(Callback):
@@ -34,6 +35,12 @@ class ClassifierFitting:
     validation_fraction: float
     random_state: int | None
     verbose: bool
+    loss: str
+    gce_q: float
+
+    def _train_loss(self) -> Loss:
+        """The loss the network is trained on: cross entropy, or the generalized cross entropy for ``loss="gce"``."""
+        return generalized_cross_entropy(float(self.gce_q)) if self.loss == "gce" else get_loss("log_loss")
 
     def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted train and validation row indices; stratified when every class can give a row."""

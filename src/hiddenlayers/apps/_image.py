@@ -28,7 +28,7 @@ from .._params import Checked, Param, document, validate
 from ..estimators import fit_reused, load_source
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, get_loss, train
+from ..training import History, NoImprovement, Schedule, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
@@ -64,6 +64,8 @@ IMAGE_PARAMS: tuple[Param, ...] = (
         "ImageClassifier's per-channel mean and scale are kept too, since its layers learned on inputs standardised that way (checked by fit)"),
     row("freeze", None, "Hidden layers kept fixed during fit: the first k, these names, or 'head_first' (the head alone, "
         "then every layer at 0.1 x learning_rate_init, up to max_iter epochs each; checked by fit)"),
+    row("loss", "log_loss"),
+    row("gce_q", 0.7),
 )
 
 
@@ -99,9 +101,13 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
+        loss: str = "log_loss",
+        gce_q: float = 0.7,
     ) -> None:
         self.init_from = init_from
         self.freeze = freeze
+        self.loss = loss
+        self.gce_q = gce_q
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -221,7 +227,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
 
         def run(lr: float, history: History | None) -> Any:  # history: the second phase of freeze="head_first" goes on
             return train(
-                self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=lr,
+                self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=lr,
                 schedule=Schedule(self.learning_rate, lr, max_epochs=self.max_iter), batch_size=self.batch_size,
                 max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,

@@ -31,7 +31,7 @@ from .._params import Param, document, validate
 from ..estimators import reuse_layers
 from ..exceptions import DataError
 from ..network import Embed, Spec, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, get_loss, train
+from ..training import History, NoImprovement, Schedule, train
 from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
@@ -65,6 +65,8 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("verbose", False),
     row("init_from", None),
     row("freeze", None),
+    row("loss", "log_loss"),
+    row("gce_q", 0.7),
 )
 
 
@@ -108,9 +110,13 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
+        loss: str = "log_loss",
+        gce_q: float = 0.7,
     ) -> None:
         self.init_from = init_from
         self.freeze = freeze
+        self.loss = loss
+        self.gce_q = gce_q
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -241,7 +247,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         monitor = "val_score" if validate is not None else "train_loss"
         with one_thread(), reuse_layers(self, open_model_file):  # small recurrent steps: one thread; init_from / freeze: the source's layers
             result = train(
-                self.network_, Xt, Yt, loss=get_loss("log_loss"), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+                self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
                 batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),

@@ -41,7 +41,7 @@ TEXT_PARAMS: tuple[Param, ...] = (
     replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
     *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
-                               "device", "random_state", "verbose", "init_from", "freeze")),
+                               "device", "random_state", "verbose", "init_from", "freeze", "loss", "gce_q")),
 )
 
 
@@ -83,13 +83,15 @@ class TextClassifier(SequenceClassifier):
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
+        loss: str = "log_loss",
+        gce_q: float = 0.7,
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation=activation, solver=solver, learning_rate=learning_rate,
             learning_rate_init=learning_rate_init, alpha=alpha, batch_size=batch_size, max_iter=max_iter,
             early_stopping=early_stopping, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             tol=tol, clip_grad_norm=clip_grad_norm, max_len=max_len, dtype=dtype, device=device,
-            random_state=random_state, verbose=verbose, init_from=init_from, freeze=freeze,
+            random_state=random_state, verbose=verbose, init_from=init_from, freeze=freeze, loss=loss, gce_q=gce_q,
         )
         self.tokenizer = tokenizer
         self.max_vocab = max_vocab
