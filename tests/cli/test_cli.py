@@ -95,8 +95,16 @@ def test_info(model):
     assert [r["layer"] for r in info["layers"]] == ["hidden1", "head"]
     assert info["layers"][0]["parameters"] == info["inputs"] * 8 + 8
     assert {r["column"] for r in info["preprocessing"]} == {"a", "b", "color"}
+    assert info["training"]["loss"] == "log_loss"
     text = run("info", model).stdout
     assert "layers" in text and "preprocessing" in text and "hidden1" in text
+
+
+def test_info_names_the_gce_loss_and_its_q(table, tmp_path):
+    out = tmp_path / "g.safetensors"
+    assert run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "--set", "loss=gce", "--set", "gce_q=0.3", "-q", "--no-check", "-o", out).exit_code == 0
+    assert json.loads(run("info", out, "--json").stdout)["training"]["loss"] == "gce (q=0.3)"
+    assert "gce (q=0.3)" in run("info", out).stdout
 
 
 def test_info_metadata_agrees_with_modelfile(model):

@@ -136,6 +136,7 @@ def model_info(path: str) -> dict[str, Any]:
                 "epochs": fitted.get("n_iter_"), "stop_reason": fitted.get("stop_reason_"), "final_loss": _num(fitted.get("loss_")),
                 "best_validation_score": _num(fitted.get("best_validation_score_")), "seconds": times[-1] if times else None,
                 "solver": meta.get("params", {}).get("solver"), "learning_rate_init": meta.get("params", {}).get("learning_rate_init"),
+                "loss": _loss_name(meta.get("params", {})),
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
@@ -144,6 +145,12 @@ def model_info(path: str) -> dict[str, Any]:
         })
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"'{path}' has inconsistent metadata ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+
+
+def _loss_name(params: dict[str, Any]) -> str | None:
+    """The training loss as saved (``"gce (q=0.2)"`` for the generalized cross entropy); None in files older than the parameter."""
+    loss = params.get("loss")
+    return f"gce (q={params.get('gce_q')})" if loss == "gce" else loss
 
 
 def _num(v: Any) -> Any:
