@@ -63,7 +63,7 @@ bench-gpu: install  # needs a CUDA GPU
 
 # The applications on real data (examples/RESULTS.md): Debian data packages,
 # then each example script in turn.
-EXAMPLES := medical_breast_cancer forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist translate_bible text_movie_reviews speech_digits genes_dna transfer_fashion_mnist transfer_sunspots_co2 transfer_mnist_digits
+EXAMPLES := medical_breast_cancer noisy_labels_digits forecast_sunspots anomaly_shuttle recommend_movielens cartpole_agent image_fashion_mnist translate_bible text_movie_reviews speech_digits genes_dna transfer_fashion_mnist transfer_sunspots_co2 transfer_mnist_digits
 examples: install
 	bash .ci/system-deps.sh dataset-fashion-mnist $(BIBLE_DEBS)
 	for e in $(EXAMPLES); do echo "== $$e"; $(PY) examples/$$e.py || exit 1; done

