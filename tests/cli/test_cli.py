@@ -102,9 +102,13 @@ def test_info(model):
 
 def test_info_names_the_gce_loss_and_its_q(table, tmp_path):
     out = tmp_path / "g.safetensors"
-    assert run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "--set", "loss=gce", "--set", "gce_q=0.3", "-q", "--no-check", "-o", out).exit_code == 0
+    assert run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "--loss", "gce", "--gce-q", "0.3", "-q", "--no-check", "-o", out).exit_code == 0
     assert json.loads(run("info", out, "--json").stdout)["training"]["loss"] == "gce (q=0.3)"
     assert "gce (q=0.3)" in run("info", out).stdout
+    assert_user_error(run("train", table, "-t", "label", "--loss", "hinge", "-q", "--no-check", "-o", tmp_path / "h.safetensors"),
+                      "loss must be 'log_loss' or 'gce'. Received: loss='hinge'.")
+    assert_user_error(run("train", table, "-t", "label", "--loss", "gce", "--gce-q", "2", "-q", "--no-check", "-o", tmp_path / "q.safetensors"),
+                      "gce_q must be a number in (0, 1]. Received: gce_q=2.0.")
 
 
 def test_info_metadata_agrees_with_modelfile(model):

@@ -116,6 +116,8 @@ def train(
     loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
     max_time: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
+    loss: Annotated[str | None, typer.Option(help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)] = None,
+    gce_q: Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -152,6 +154,7 @@ def train(
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
     )
+    params.update({k: v for k, v in (("loss", loss), ("gce_q", gce_q)) if v is not None})  # unset: the estimator's default
     if is_stream_input(data):
         from ._train import _parse_set
 
