@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import hiddenlayers as hl
+from fit_helpers import noisy_digits
 
 
 def _images(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,15 +55,8 @@ def test_load_with_device_replaces_the_saved_device(make, data, noun, tmp_path) 
 
 
 def test_image_classifier_with_gce_learns_through_wrong_labels_where_cross_entropy_memorises_them() -> None:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split((X / 16).reshape(-1, 8, 8), y, test_size=0.3, random_state=0, stratify=y)
-    rng = np.random.default_rng(0)
-    idx = rng.choice(len(ytr), int(0.4 * len(ytr)), replace=False)  # 40% of the training labels moved to another class
-    noisy = ytr.copy()
-    noisy[idx] = (noisy[idx] + rng.integers(1, 10, idx.size)) % 10
+    Xtr, Xte, noisy, yte = noisy_digits(0.4)  # 40% of the training labels moved to another class
+    Xtr, Xte = Xtr.reshape(-1, 8, 8), Xte.reshape(-1, 8, 8)
     kw = dict(max_iter=30, early_stopping=False, random_state=0, learning_rate_init=3e-3, batch_size=64)
     ce = hl.ImageClassifier("conv16k3:same,pool2,64", **kw).fit(Xtr, noisy).score(Xte, yte)
     gce = hl.ImageClassifier("conv16k3:same,pool2,64", loss="gce", **kw).fit(Xtr, noisy).score(Xte, yte)

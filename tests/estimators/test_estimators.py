@@ -12,6 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import hiddenlayers as hl
+from fit_helpers import noisy_digits
 from fit_helpers import quiet_fit as _quiet_fit
 from hiddenlayers.training._optim import Adam
 
@@ -340,13 +341,7 @@ def test_numpy_engine_batches_equal_autograd_batches(weighted: bool) -> None:
 
 
 def test_gce_loss_learns_through_wrong_labels_where_cross_entropy_memorises_them(tmp_path: Path) -> None:
-    # digits, 40% of the training labels moved to another class at random; the test labels are clean
-    X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X / 16, y, test_size=0.3, random_state=0, stratify=y)
-    rng = np.random.default_rng(0)
-    idx = rng.choice(len(ytr), int(0.4 * len(ytr)), replace=False)
-    noisy = ytr.copy()
-    noisy[idx] = (noisy[idx] + rng.integers(1, 10, idx.size)) % 10
+    Xtr, Xte, noisy, yte = noisy_digits(0.4)  # 40% of the training labels moved to another class; the test labels are clean
     kw = dict(hidden_layer_sizes=(64,), max_iter=100, batch_size=64, learning_rate_init=3e-3, random_state=0)
     ce = _quiet_fit(hl.MLPClassifier(**kw), Xtr, noisy)
     gce = _quiet_fit(hl.MLPClassifier(loss="gce", **kw), Xtr, noisy)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import NotFittedError
-from ..training import Callback, History, Loss, generalized_cross_entropy, get_loss
+from ..training import Callback, History, Loss, classification_loss
 
 
 class _EpochPrinter(Callback):
@@ -40,7 +40,7 @@ class ClassifierFitting:
 
     def _train_loss(self) -> Loss:
         """The loss the network is trained on: cross entropy, or the generalized cross entropy for ``loss="gce"``."""
-        return generalized_cross_entropy(float(self.gce_q)) if self.loss == "gce" else get_loss("log_loss")
+        return classification_loss(self.loss, self.gce_q)
 
     def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted train and validation row indices; stratified when every class can give a row."""

@@ -30,7 +30,7 @@ from .._params import Param, document, missing_defaults
 from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
-from ..training import Loss, generalized_cross_entropy, get_loss
+from ..training import Loss, classification_loss, get_loss
 from ._checks import binarize, classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
@@ -342,10 +342,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.gce_q = gce_q
 
     def _loss(self) -> Loss:
-        binary = self._label_binarizer.y_type_ != "multiclass"
-        if self.loss == "gce":
-            return generalized_cross_entropy(float(self.gce_q), binary=binary)
-        return get_loss("binary_log_loss" if binary else "log_loss")
+        return classification_loss(self.loss, self.gce_q, binary=self._label_binarizer.y_type_ != "multiclass")
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
         return classifier_input(self, X, y, incremental, reset)

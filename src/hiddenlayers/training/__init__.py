@@ -14,6 +14,7 @@ _EXPORTS = {
     "LOSSES": "._losses",
     "get_loss": "._losses",
     "generalized_cross_entropy": "._losses",
+    "classification_loss": "._losses",
     "FlatParams": "._optim",
     "Optimizer": "._optim",
     "Schedule": "._optim",

@@ -185,11 +185,10 @@ def generalized_cross_entropy(q: float, binary: bool = False) -> Loss:
         per = ((1.0 - torch.exp(q * _log_p_given(z, y, binary))) / q).sum(1)
         return per.sum() if w is None else torch.dot(per, w)
 
-    def output(z: Tensor) -> Tensor:
-        return torch.sigmoid(z) if binary else torch.softmax(z, 1)
+    base = LOSSES["binary_log_loss" if binary else "log_loss"]  # the same output activation as cross entropy's
 
     def grad(z: Tensor, y: Tensor) -> Tensor:
-        return (output(z) - y).mul_(torch.exp(q * _log_p_given(z, y, binary)))
+        return base.grad(z, y).mul_(torch.exp(q * _log_p_given(z, y, binary)))
 
     def np_value_grad(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:
         log_p, out = _np_log_p_given(z, y, binary)
@@ -200,7 +199,17 @@ def generalized_cross_entropy(q: float, binary: bool = False) -> Loss:
         return float(per.sum() if w is None else per @ w), out
 
     name = f"{'binary_' if binary else ''}gce(q={q:g})"
-    return Loss(name, "logistic" if binary else "softmax", value, output, _np_logistic if binary else _np_softmax, np_value_grad, grad)
+    return Loss(name, base.out_activation, value, base.output, base.np_output, np_value_grad, grad)
+
+
+def classification_loss(loss: str, gce_q: float, binary: bool = False) -> Loss:
+    """What a classifier trains on: cross entropy for ``loss="log_loss"``, the generalized cross entropy with ``gce_q`` for ``"gce"``.
+
+    ``binary``: one logistic output (or several, multi-label) instead of a softmax.
+    """
+    if loss == "gce":
+        return generalized_cross_entropy(float(gce_q), binary=binary)
+    return get_loss("binary_log_loss" if binary else "log_loss")
 
 
 def get_loss(name: str) -> Loss:
@@ -210,4 +219,4 @@ def get_loss(name: str) -> Loss:
     return LOSSES[name]
 
 
-__all__ = ["LOSSES", "Loss", "generalized_cross_entropy", "get_loss"]
+__all__ = ["LOSSES", "Loss", "classification_loss", "generalized_cross_entropy", "get_loss"]
