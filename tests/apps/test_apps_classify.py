@@ -75,3 +75,5 @@ def test_loss_and_gce_q_are_kept_by_save_and_checked_by_fit(make, data, noun, tm
         make(loss="gce", gce_q=1.5).fit(X, y)
     with pytest.raises(ValueError, match="loss must be 'log_loss' or 'gce'"):
         make(loss="hinge").fit(X, y)
+    with pytest.raises(ValueError, match=r"gce_q must be .*Received: gce_q=True"):  # as the apps' other numbers, no booleans
+        make(loss="gce", gce_q=True).fit(X, y)

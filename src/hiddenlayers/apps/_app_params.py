@@ -68,7 +68,7 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
     "loss": (StrOptions(("log_loss", "gce"), text="'log_loss' or 'gce'"),
              "Training loss: 'log_loss' (cross entropy) or 'gce', the generalized cross entropy (1 - p_y^q) / q, robust to wrong "
              "labels (the validation loss of early stopping stays cross entropy)", True),
-    "gce_q": (Interval(Real, 0, 1, closed="right"), "q of loss='gce' in (0, 1]: towards 0 it is cross entropy, at 1 mean absolute error", True),
+    "gce_q": (Interval(Real, 0, 1, closed="right", bools=False), "q of loss='gce' in (0, 1]: towards 0 it is cross entropy, at 1 mean absolute error", True),
 }
 
 
