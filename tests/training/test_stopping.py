@@ -177,3 +177,26 @@ def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.nd
     assert res.history.stop_reason == "max_epochs"
     with pytest.raises(ValueError, match=r"^max_epochs must be an integer >= 1 \(the most epochs this call trains\)\. Received: 0\.$"):
         train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=0)
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "message"),
+    [
+        ([object()], r"callbacks\[0\] is <object object"),
+        ([hl.Callback(), lambda **kw: None], r"callbacks\[1\] is <function"),
+        ("cb", r"must be a list of hl.Callback objects. Received: 'cb'"),
+        (hl.Callback(), r"wrap one in a list: callbacks=\[cb\]"),
+    ],
+)
+def test_callbacks_that_are_not_callback_objects_get_one_clear_error(iris: tuple[np.ndarray, np.ndarray], callbacks: Any, message: str) -> None:
+    """A function or duck-typed object in place of an hl.Callback: a TypeError naming it, from fit and from train()."""
+    X, y = iris
+    with pytest.raises(TypeError, match=message):
+        hl.MLPClassifier((4,), max_iter=2, callbacks=callbacks).fit(X, y)
+    import torch
+
+    from hiddenlayers.training import train
+
+    net = hl.Network(4, "4", 3)
+    with pytest.raises(TypeError, match=message):
+        train(net, torch.zeros(6, 4), torch.zeros(6, 3), loss="squared_error", callbacks=callbacks, max_epochs=1)

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
-from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, train
+from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, check_callbacks, train
 from ._checks import _DTYPES
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
     """Make ``est.network_`` (initialised as scikit-learn or He/Glorot) and reset the fit bookkeeping."""
-    net = Network(n_features, spec, n_outputs, activation=est.activation, init="none")
+    # in the fit's dtype before the draws, so float64 models start from scikit-learn's exact values
+    net = Network(n_features, spec, n_outputs, activation=est.activation, init="none").to(dtype=_DTYPES[est.dtype])
     # The head gets the estimator-level activation's init, as in scikit-learn.
     acts = [*net.activation_names(), est.activation]
     if est.init == "sklearn":
@@ -38,7 +39,7 @@ def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.ra
         gen = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         for lin, act in zip(net.linears(), acts):
             init_dense_(lin, act, generator=gen)
-    est.network_ = net.to(dtype=_DTYPES[est.dtype], device=est._device)
+    est.network_ = net.to(device=est._device)
     est._optimizer_state = None
     est.history_ = History()
     est.n_iter_ = 0
@@ -118,7 +119,7 @@ def _schedule(est: _BaseMLP, lr0: float) -> Schedule:
 
 def _callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
     """The user's callbacks, then scikit-learn's verbose lines (stdout) and the Rich bar (stderr) when asked."""
-    callbacks = list(est.callbacks or [])
+    callbacks = check_callbacks(est.callbacks)
     if est.verbose:  # scikit-learn's lines on stdout
         from ..training import SklearnLines
 

@@ -37,6 +37,7 @@ _EXPORTS = {
     "STOP_REASONS": "._stopping",
     "AnyOf": "._stopping",
     "Callback": "._stopping",
+    "check_callbacks": "._stopping",
     "History": "._stopping",
     "LossBelow": "._stopping",
     "MaxEpochs": "._stopping",

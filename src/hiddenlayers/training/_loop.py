@@ -36,7 +36,7 @@ from ._engine import AutogradStep, DenseEngine, make_step
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
-from ._stopping import STOP_REASONS, AnyOf, Callback, History, MaxEpochs, NoImprovement, StoppingRule, TrainState
+from ._stopping import STOP_REASONS, AnyOf, Callback, History, MaxEpochs, NoImprovement, StoppingRule, TrainState, check_callbacks
 
 Validator = Callable[[], tuple[float, float]]
 
@@ -476,6 +476,7 @@ def train(
     # -- setup: device, precision, schedule and stopping rules; then the step machinery (_plan)
     device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
     precision = check_precision(precision, device, next(network.parameters()).dtype)
+    callbacks = check_callbacks(callbacks)
     batch_size = max(1, min(int(batch_size), X.shape[0]))
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
     history = history if history is not None else History()

@@ -217,11 +217,32 @@ class Callback:
         pass
 
 
+def check_callbacks(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a list, each a :class:`Callback` (one clear TypeError otherwise).
+
+    The loop finds which hooks a callback overrides on its class, so a plain
+    function or duck-typed object cannot stand in for a subclass.
+    """
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, (str, bytes, Callback)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of hl.Callback objects. Received: {callbacks!r}; wrap one in a list: callbacks=[cb].")
+    out = list(callbacks)
+    for i, cb in enumerate(out):
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"callbacks[{i}] is {cb!r}, not an hl.Callback: subclass hiddenlayers.Callback and override the hooks you need "
+                "(on_train_begin, on_epoch_begin, on_batch_end, on_epoch_end, on_train_end)."
+            )
+    return out
+
+
 __all__ = [
     "STOP_REASONS",
     "AnyOf",
     "Callback",
     "History",
+    "check_callbacks",
     "LossBelow",
     "MaxEpochs",
     "NoImprovement",
