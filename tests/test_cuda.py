@@ -229,3 +229,25 @@ def test_tf32_setting_restored_after_a_failing_fit(digits):
     with pytest.raises(RuntimeError, match="boom"):
         hl.MLPClassifier(precision="tf32", device="cuda", max_iter=2, callbacks=[Boom()]).fit(Xtr, ytr)
     assert torch.get_float32_matmul_precision() == "highest"
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_checked_on_the_gpu_gives_scikit_learns_error_and_keeps_the_model(digits, bad):
+    """X's finite check runs as one sum of the CUDA tensor: scikit-learn's message, and a fitted model left as it was."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    Xtr, _, ytr, _ = digits
+    model = hl.MLPClassifier((16,), max_iter=3, random_state=0, device="cuda")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(Xtr, ytr)
+    before = [c.copy() for c in model.coefs_]
+    X = Xtr.copy()
+    X[-1, 5] = bad
+    with pytest.raises(ValueError) as ours:
+        model.fit(X, ytr)
+    with pytest.raises(ValueError) as theirs:
+        SkMLP((16,), max_iter=3).fit(X, ytr)
+    assert str(ours.value) == str(theirs.value)
+    for a, b in zip(before, model.coefs_):
+        np.testing.assert_array_equal(a, b)

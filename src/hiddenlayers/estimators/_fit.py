@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
 from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, check_callbacks, train
-from ._checks import _DTYPES
+from ._checks import _DTYPES, require_finite
 
 if TYPE_CHECKING:
     from ._mlp import _BaseMLP
@@ -150,12 +150,30 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
         est.best_loss_ = min(finite) if finite else np.inf
 
 
+def training_tensor(est: _BaseMLP, X: Any) -> Any:
+    """``X`` as the fit's training input: a float tensor ``(n, n_features)`` on ``est._device`` in the fit's dtype, or CSR if sparse."""
+    if sp.issparse(X):
+        return X.tocsr()
+    with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(np.ascontiguousarray(X), dtype=_DTYPES[est.dtype], device=est._device)
+
+
+def checked_training_tensor(est: _BaseMLP, X: np.ndarray) -> torch.Tensor:
+    """:func:`training_tensor` of a dense ``X`` whose NaN/inf check validation left out, made on the tensor (:func:`require_finite`)."""
+    Xt = training_tensor(est, X)
+    require_finite(est, X, Xt)
+    return Xt  # type: ignore[no-any-return]
+
+
 def fit_stochastic(
-    est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool, learning_rate_init: float | None = None
+    est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool, learning_rate_init: float | None = None,
+    Xt: torch.Tensor | None = None,
 ) -> None:
     """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes.
 
     ``learning_rate_init`` overrides the estimator's (the second phase of ``freeze="head_first"``).
+    ``Xt``: ``X`` already on the device (:func:`checked_training_tensor`), used when there is no early-stopping split.
     """
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
@@ -164,9 +182,8 @@ def fit_stochastic(
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
         warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
-    with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        Xt: Any = X.tocsr() if sp.issparse(X) else torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
+    if Xt is None or validate is not None:
+        Xt = training_tensor(est, X)
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
@@ -33,7 +34,7 @@ from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, classification_loss, get_loss
 from ._checks import binarize, classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
-from ._fit import NON_FINITE, build, fit_lbfgs, fit_stochastic
+from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic
 from ._fit_stream import fit_source
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS, SHARED
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
@@ -171,7 +172,12 @@ class _BaseMLP(BaseEstimator, ABC):
         spec = self._validate_params()
         self._device = resolve_device(self.device)
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        # A dense X going whole to the stochastic solvers is checked for NaN/inf as its training tensor (on a GPU one sum
+        # there, not a pass over the host array before the copy), made here, before anything of a fitted model changes
+        on_tensor = (self.solver != "lbfgs" and not self.early_stopping and self.domain_adaptation is None and X_target is None
+                     and not sp.issparse(X))
+        X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
+        Xt = checked_training_tensor(self, X) if on_tensor and X.shape[0] else None
         if X.shape[0] == 0:
             raise ValueError("X has 0 samples: at least one sample is required to fit.")
         if sample_weight is not None:
@@ -196,7 +202,7 @@ class _BaseMLP(BaseEstimator, ABC):
         elif self.solver == "lbfgs":
             fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
         else:
-            fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr))
+            fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr, Xt=Xt))
         if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
             raise ValueError(NON_FINITE)
         self._cache_weights()
@@ -344,8 +350,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _loss(self) -> Loss:
         return classification_loss(self.loss, self.gce_q, binary=self._label_binarizer.y_type_ != "multiclass")
 
-    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
-        return classifier_input(self, X, y, incremental, reset)
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:
+        return classifier_input(self, X, y, incremental, reset, check_finite)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return binarize(self._label_binarizer, y)
@@ -443,8 +449,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _loss(self) -> Loss:
         return get_loss(self.loss)
 
-    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
-        return regressor_input(self, X, y, incremental, reset)
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:
+        return regressor_input(self, X, y, incremental, reset, check_finite)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)

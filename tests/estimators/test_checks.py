@@ -1,0 +1,94 @@
+"""X's NaN/inf check made on the training tensor: the same errors as scikit-learn's validation, wherever the bad value sits."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+import hiddenlayers as hl
+from hiddenlayers.estimators._checks import require_finite
+
+
+def _error(fit) -> str:  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError) as info:
+            fit()
+    return str(info.value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(row=st.integers(0, 59), col=st.integers(0, 2), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+       dtype=st.sampled_from([np.float32, np.float64]), kind=st.sampled_from(["fit", "early_stopping", "partial_fit", "regressor", "sgd"]))
+def test_bad_value_anywhere_gives_scikit_learns_error(row: int, col: int, bad: float, dtype: type, kind: str) -> None:
+    """One NaN or inf in any row (in the training part or the held-out part): scikit-learn's message, word for word."""
+    X = np.random.default_rng(row).random((60, 3)).astype(dtype)
+    X[row, col] = bad
+    y = np.arange(60) % 3
+    kw: dict = {"max_iter": 2, "random_state": 0}
+    if kind == "early_stopping":
+        kw["early_stopping"] = True
+    if kind == "sgd":
+        kw["solver"] = "sgd"
+    if kind == "regressor":
+        ours, theirs = hl.MLPRegressor(hidden_layer_sizes=(4,), **kw), SkMLPRegressor(hidden_layer_sizes=(4,), **kw)
+        assert _error(lambda: ours.fit(X, y.astype(float))) == _error(lambda: theirs.fit(X, y.astype(float)))
+    elif kind == "partial_fit":
+        ours, theirs = hl.MLPClassifier((4,), **kw), SkMLPClassifier((4,), **kw)
+        assert _error(lambda: ours.partial_fit(X, y, classes=[0, 1, 2])) == _error(lambda: theirs.partial_fit(X, y, classes=[0, 1, 2]))
+    else:
+        ours, theirs = hl.MLPClassifier((4,), **kw), SkMLPClassifier((4,), **kw)
+        assert _error(lambda: ours.fit(X, y)) == _error(lambda: theirs.fit(X, y))
+    assert not hasattr(ours, "network_")
+
+
+@pytest.mark.parametrize("kw", [{}, {"warm_start": True}, {"early_stopping": True}])
+def test_a_refit_on_bad_data_leaves_the_fitted_model_as_it_was(kw: dict) -> None:
+    """The check comes before the network is rebuilt: the error loses nothing of the model fitted before."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 3)), np.arange(60) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = hl.MLPClassifier((4,), max_iter=3, random_state=0, **kw).fit(X, y)
+    before = [c.copy() for c in model.coefs_]
+    history = list(model.loss_curve_)
+    bad = X.copy()
+    bad[5, 1] = np.nan
+    for refit in (lambda: model.fit(bad, y), lambda: model.partial_fit(bad, y) if not kw else model.fit(bad, y)):
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            refit()
+        for a, b in zip(before, model.coefs_):
+            np.testing.assert_array_equal(a, b)
+        assert model.loss_curve_ == history
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_sparse_and_lbfgs_inputs_are_checked_by_validation(solver: str) -> None:
+    """The paths that never build a dense training tensor keep scikit-learn's check at validation."""
+    X = sp.random(30, 4, density=0.5, format="csr", random_state=0)
+    X.data[0] = np.nan
+    y = np.arange(30) % 2
+    assert "Input X contains NaN" in _error(lambda: hl.MLPClassifier((4,), solver=solver, max_iter=2).fit(X, y))
+    Xd = np.random.default_rng(0).random((30, 4))
+    Xd[3, 1] = np.inf
+    assert "Input X contains infinity" in _error(lambda: hl.MLPClassifier((4,), solver="lbfgs", max_iter=2).fit(Xd, y))
+
+
+def test_an_overflowing_sum_of_finite_values_passes() -> None:
+    """Large finite float32 values whose sum overflows are finite: scikit-learn's elementwise check decides, and passes."""
+    X = np.full((4, 2), 3e38, dtype=np.float32)
+    Xt = torch.as_tensor(X)
+    assert not torch.isfinite(Xt.sum())
+    require_finite(hl.MLPClassifier(), X, Xt)  # no error
+    X[1, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        require_finite(hl.MLPClassifier(), X, torch.as_tensor(X))
