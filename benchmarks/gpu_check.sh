@@ -26,6 +26,9 @@ tail -30 "$OUT/graph_tests.log"
 # 2. where the time goes (kernels of the big MLP's step; host side of a fit at scale)
 timeout 120 python3 benchmarks/profile_gpu.py >"$OUT/profile.log" 2>&1; head -32 "$OUT/profile.log"; grep -m1 "whole fit" "$OUT/profile.log"
 
+# 2b. the host work before the first step, ours beside a plain loop's
+timeout 60 python3 benchmarks/bench_fit_setup.py --device cuda --repeats 3 >"$OUT/setup.log" 2>&1; head -6 "$OUT/setup.log"
+
 # 3. the benchmark
 (cd benchmarks && timeout 230 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log")
 
