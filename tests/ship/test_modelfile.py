@@ -188,6 +188,37 @@ def test_tampered_architecture_and_params(saved: Path, tmp_path: Path) -> None:
         hl.load(bad)
 
 
+def _set(path: list[str], value: Any):  # type: ignore[no-untyped-def]
+    def edit(m: dict) -> dict:
+        node = m
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+        return m
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, problem",
+    [
+        (_set(["classes", "values"], [0, 1]), "2 classes need 1 output(s) but the network has 3"),
+        (_set(["classes", "values"], [0, 1, 2, 3]), "4 classes need 4 output(s) but the network has 3"),
+        (_set(["fitted", "n_features_in_"], 5), "n_features_in_ is 5 but the network reads 4 inputs"),
+        (_set(["fitted", "feature_names_in_"], ["a", "b"]), "2 feature names for 4 features"),
+        (_set(["fitted", "n_outputs_"], 2), "n_outputs_ is 2 but the network has 3 outputs"),
+    ],
+    ids=["fewer-classes", "more-classes", "n-features", "feature-names", "n-outputs"],
+)
+def test_records_that_disagree_with_the_network(saved: Path, tmp_path: Path, edit: Any, problem: str) -> None:
+    """An edited file whose classes or widths no longer fit its network: an error, not wrong labels."""
+    bad = tmp_path / "t.safetensors"
+    _rewrite(saved, bad, edit)
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(bad)
+    assert str(info.value) == f"'{bad}' does not agree with itself ({problem}): the file was altered or is damaged."
+
+
 # ------------------------------------------------------------------ safety
 def test_write_is_atomic(saved: Path, iris: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = iris

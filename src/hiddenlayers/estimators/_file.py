@@ -153,9 +153,35 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
         model.preprocessing_ = meta.get("preprocessing")
         if meta.get("provenance") is not None:
             model.provenance_ = meta["provenance"]
+        _check_consistent(path, model, net)
         model._cache_weights()
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
     return model
+
+
+def _check_consistent(path: str | os.PathLike[str], model: Any, net: Any) -> None:
+    """A :class:`ModelFileError` when the file's records disagree with its network (an edited file).
+
+    The network's input width must be ``n_features_in_`` (and the number of
+    feature names), and its outputs those the classes or ``n_outputs_`` need:
+    otherwise the model would load and predict wrong labels without an error.
+    """
+    problems = []
+    n_in, n_out = net.in_features, net.out_features
+    if isinstance(n_in, int) and model.n_features_in_ != n_in:
+        problems.append(f"n_features_in_ is {model.n_features_in_} but the network reads {n_in} inputs")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and len(names) != model.n_features_in_:
+        problems.append(f"{len(names)} feature names for {model.n_features_in_} features")
+    if hasattr(model, "classes_"):
+        k = len(model.classes_)
+        need = 1 if model._label_binarizer.y_type_ == "binary" else k  # one class (sklearn allows it) is 'binary' too
+        if need != n_out:
+            problems.append(f"{k} classes need {need} output(s) but the network has {n_out}")
+    if getattr(model, "n_outputs_", n_out) != n_out:
+        problems.append(f"n_outputs_ is {model.n_outputs_} but the network has {n_out} outputs")
+    if problems:
+        raise ModelFileError(f"'{path}' does not agree with itself ({'; '.join(problems)}): the file was altered or is damaged.")
