@@ -19,7 +19,7 @@ from hiddenlayers.data._check_drift import check_drift, psi
 from hiddenlayers.data._check_duplicates import check_duplicates, check_shared_rows
 from hiddenlayers.data._check_labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
 from hiddenlayers.data._check_outliers import check_outliers
-from hiddenlayers.data._check_table import check_columns_shape, file_findings, scan_file
+from hiddenlayers.data._check_table import check_columns_shape, check_new_columns, file_findings, scan_file
 
 
 def _lr():
@@ -137,6 +137,25 @@ def test_rows_shared_between_training_and_new_data(wine):
     assert check_shared_rows(train, new) == []
     f = check_shared_rows(train, pd.concat([new, X.iloc[[7, 8]]], ignore_index=True))[0]
     assert f.check == "train_new_overlap" and f.rows == (len(new), len(new) + 1)
+
+
+def test_new_data_with_other_columns(wine):
+    """Named columns: a finding says which columns X_new lacks or adds; positional columns: another count is an error."""
+    X, y = wine
+    assert check_new_columns(X, X.iloc[:5]) == []
+    lacking = check_new_columns(X, X.iloc[:5, 2:])[0]
+    assert lacking.check == "new_columns" and lacking.severity == "warning"
+    assert lacking.details["missing_from_new"] == list(X.columns[:2]) and lacking.details["only_in_new"] == []
+    assert "compare the 11 shared column(s) only" in lacking.message
+    extra = check_new_columns(X, X.iloc[:5].assign(batch=1))[0]
+    assert extra.severity == "info" and extra.columns == ("batch",)
+    report = check(X, y, X_new=X.iloc[:20, :5], fast=True)
+    assert "new_columns" in {f.check for f in report.findings}
+    A = X.to_numpy()
+    for cols in (A[:20, :5], np.c_[A[:20], A[:20]]):
+        with pytest.raises(hl.DataError, match=rf"^X_new has {cols.shape[1]} columns but X has 13: without column names they are matched by position"):
+            check(A, y, X_new=cols, fast=True)
+    assert "new_columns" not in {f.check for f in check(A, y, X_new=A[:20], fast=True).findings}
 
 
 # --- labels -------------------------------------------------------------------

@@ -24,9 +24,9 @@ from ._check_duplicates import check_duplicates, check_shared_rows
 from ._check_labels import check_classes, check_label_errors, check_target
 from ._check_outliers import check_outliers
 from ._check_report import DataReport
-from ._check_table import check_columns_shape, scan_file
+from ._check_table import check_columns_shape, check_new_columns, scan_file
 
-FAST_CHECKS = ("table", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "shared_rows")
+FAST_CHECKS = ("table", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
 SLOW_CHECKS = ("label_errors", "outliers", "drift")
 
 
@@ -167,10 +167,17 @@ class _Target(NamedTuple):
 def _tables(X: Any, y: Any, X_new: Any) -> tuple[Any, Any, str | None, Any]:
     """``(features, target, target name, new data)``: ``X`` and ``X_new`` as frames, the target column out of both.
 
-    Raises DataError when ``X_new`` shares no column with ``X`` (nothing to compare).
+    Raises DataError when ``X_new`` shares no column with ``X`` (nothing to compare), or,
+    both without column names, has another number of columns (they are matched by position).
     """
+    import pandas as pd
+
     frame, ys, name = _target(_frame(X, "X"), y)
     new = None if X_new is None else _frame(X_new, "X_new")
+    positional = not isinstance(X, pd.DataFrame) and not isinstance(X_new, pd.DataFrame)
+    if new is not None and positional and new.shape[1] != frame.shape[1]:
+        raise DataError(f"X_new has {new.shape[1]} columns but X has {frame.shape[1]}: without column names they are matched by position, "
+                        f"so new data needs X's {frame.shape[1]} columns in X's order.")
     if new is not None and isinstance(y, str) and y in new.columns:
         new = new.drop(columns=[y])
     if new is not None and not set(new.columns) & set(frame.columns):
@@ -201,6 +208,7 @@ def _fast_checks(run: _Run, frame: Any, new: Any, target: _Target) -> tuple[Any,
         labels_full = np.where(target.keep, target.values.astype(str).to_numpy(), None)
     run("duplicates", check_duplicates, plain, labels_full)
     if new is not None:
+        run("new_columns", check_new_columns, frame, new)
         run("shared_rows", check_shared_rows, frame, new)
     return plain, leaky
 

@@ -1,5 +1,6 @@
 """Checks of the table itself: ragged and empty lines in a CSV file, unparseable
-numbers, mixed types in a column, empty and all-missing columns."""
+numbers, mixed types in a column, empty and all-missing columns, and new data
+whose columns are not the training table's."""
 
 from __future__ import annotations
 
@@ -112,3 +113,27 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
                 f"fix those values or make them empty: as it is, '{c}' is read as text (categories)",
                 rows=tuple(int(r) for r in bad_rows), columns=(str(c),)))
     return out
+
+
+def check_new_columns(frame: Any, new: Any) -> list[Finding]:
+    """Columns of ``X`` missing from ``X_new`` (a warning: a model trained on ``X`` needs them) or only in ``X_new`` (info).
+
+    The overlap and drift checks compare the shared columns only; this
+    finding says which ones they leave out.
+    """
+    new_cols, old_cols = set(new.columns), set(frame.columns)
+    lacking = [str(c) for c in frame.columns if c not in new_cols]
+    extra = [str(c) for c in new.columns if c not in old_cols]
+    if not lacking and not extra:
+        return []
+    shared = len(frame.columns) - len(lacking)
+    parts = []
+    if lacking:
+        parts.append(f"X_new lacks {len(lacking)} of X's {len(frame.columns)} columns ({preview(lacking)})")
+    if extra:
+        parts.append(f"{'it' if lacking else 'X_new'} has {len(extra)} column(s) X does not ({preview(extra)})")
+    fix = ("give X_new every column of X (a model trained on X needs them to predict)" if lacking
+           else "drop the extra columns, or train on them too")
+    return [Finding("new_columns", "warning" if lacking else "info",
+                    f"{' and '.join(parts)}: overlap and drift compare the {shared} shared column(s) only", fix,
+                    columns=tuple(lacking + extra), details={"missing_from_new": lacking, "only_in_new": extra})]
