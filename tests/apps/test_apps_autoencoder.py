@@ -1,17 +1,30 @@
-"""Autoencoder: shapes, outlier scores on injected outliers, save/load, errors, device."""
+"""Autoencoder: shapes, outlier scores on injected outliers, save/load, errors, column names, failed refits, device."""
 
 from __future__ import annotations
 
+import json
+import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
+import sklearn.exceptions
 import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
+import hiddenlayers as hl
 from hiddenlayers import Autoencoder, ModelFileError, NotFittedError
 from hiddenlayers.exceptions import DataError
+
+LEGACY = Path(__file__).parents[1] / "fixtures" / "legacy"
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +138,147 @@ def test_load_onto_cpu_and_params(fitted: Autoencoder, data: tuple[np.ndarray, n
     assert Autoencoder.load(path).device == "cpu"  # the parameter travels in the file
     with pytest.raises(ValueError, match="device must be 'auto', 'cpu'.*Received: device='gpu'"):
         Autoencoder.load(path, device="gpu")
+
+
+# ------------------------------------------------------------------ before fit
+BEFORE_FIT: dict[str, Callable[[Autoencoder, Path], Any]] = {
+    "transform": lambda m, p: m.transform(np.zeros((2, 3))),
+    "inverse_transform": lambda m, p: m.inverse_transform(np.zeros((2, 2))),
+    "reconstruction_error": lambda m, p: m.reconstruction_error(np.zeros((2, 3))),
+    "score_samples": lambda m, p: m.score_samples(np.zeros((2, 3))),
+    "decision_function": lambda m, p: m.decision_function(np.zeros((2, 3))),
+    "predict": lambda m, p: m.predict(np.zeros((2, 3))),
+    "network_input": lambda m, p: m.network_input(np.zeros((2, 3))),
+    "save": lambda m, p: m.save(p),
+    "hl.save": lambda m, p: hl.save(m, p),
+}
+
+
+@pytest.mark.parametrize("method", list(BEFORE_FIT))
+def test_every_method_before_fit_raises_not_fitted(method: str, tmp_path: Path) -> None:
+    with pytest.raises(NotFittedError, match=r"^This Autoencoder instance is not fitted yet\. Call 'fit'") as info:
+        BEFORE_FIT[method](Autoencoder(), tmp_path / "ae.safetensors")
+    assert isinstance(info.value, sklearn.exceptions.NotFittedError)  # what sklearn's tools catch
+    assert not (tmp_path / "ae.safetensors").exists()
+
+
+# ------------------------------------------------------------------ column names
+@pytest.fixture(scope="module")
+def frame(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame(data[1], columns=[f"c{i}" for i in range(8)])
+
+
+@pytest.fixture(scope="module")
+def named(frame: pd.DataFrame) -> Autoencoder:
+    return Autoencoder((8,), n_components=2, max_iter=5, random_state=0).fit(frame)
+
+
+def test_fit_on_a_frame_records_column_names(named: Autoencoder, frame: pd.DataFrame) -> None:
+    assert named.feature_names_in_.dtype == object
+    assert named.feature_names_in_.tolist() == list(frame.columns) and named.n_features_in_ == 8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same names: no warning
+        named.score_samples(frame)
+
+
+def test_frame_and_array_give_the_same_scores(named: Autoencoder, frame: pd.DataFrame) -> None:
+    with pytest.warns(UserWarning, match="^X does not have valid feature names, but Autoencoder was fitted with feature names$"):
+        from_array = named.score_samples(frame.to_numpy())
+    np.testing.assert_array_equal(named.score_samples(frame), from_array)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [lambda f: f.rename(columns={"c0": "zz"}), lambda f: f[["c1", "c0", *f.columns[2:]]], lambda f: f.iloc[:, :7], lambda f: f.assign(extra=1.0)],
+    ids=["renamed", "reordered", "missing", "extra"],
+)
+@pytest.mark.parametrize("method", ["predict", "transform", "score_samples", "decision_function", "reconstruction_error", "network_input"])
+def test_other_column_names_raise(named: Autoencoder, frame: pd.DataFrame, edit: Callable[[pd.DataFrame], pd.DataFrame], method: str) -> None:
+    bad = edit(frame.iloc[:5])
+    fitted = str(list(frame.columns))
+    msg = (
+        f"The feature names should match those that were passed during fit: X has columns {list(bad.columns)}, "
+        f"Autoencoder was fitted on {fitted}. Pass X[{fitted}] (the same columns in the same order)."
+    )
+    with pytest.raises(DataError, match=f"^{re.escape(msg)}$") as info:
+        getattr(named, method)(bad)
+    assert isinstance(info.value, ValueError)  # scikit-learn raises a ValueError
+
+
+def test_fit_on_an_array_warns_for_a_frame(fitted: Autoencoder, frame: pd.DataFrame) -> None:
+    assert not hasattr(fitted, "feature_names_in_")
+    with pytest.warns(UserWarning, match="^X has feature names, but Autoencoder was fitted without feature names$"):
+        fitted.predict(frame.iloc[:5])
+
+
+def test_refit_on_an_array_forgets_the_names(frame: pd.DataFrame) -> None:
+    ae = Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(frame)
+    ae.fit(frame.to_numpy())
+    assert not hasattr(ae, "feature_names_in_")
+
+
+def test_names_survive_save_and_load(named: Autoencoder, frame: pd.DataFrame, tmp_path: Path) -> None:
+    for save, load in ((lambda m, p: m.save(p), Autoencoder.load), (hl.save, hl.load)):
+        path = tmp_path / "named.safetensors"
+        save(named, path)
+        again = load(path)
+        assert again.feature_names_in_.dtype == object and again.feature_names_in_.tolist() == named.feature_names_in_.tolist()
+        np.testing.assert_array_equal(again.score_samples(frame), named.score_samples(frame))
+        with pytest.raises(DataError, match="The feature names should match"):
+            again.predict(frame.rename(columns={"c0": "zz"}))
+
+
+def test_a_file_without_names_loads_as_fitted_on_an_array() -> None:
+    old = Autoencoder.load(LEGACY / "autoencoder.safetensors")  # written before the names were stored
+    assert not hasattr(old, "feature_names_in_")
+    X = np.load(LEGACY / "autoencoder.expected.npz")["X"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old.score_samples(X)
+
+
+def _rewrite_state(path: Path, out: Path, **state: Any) -> None:
+    with safe_open(str(path), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    meta["state"].update(state)
+    out.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": json.dumps(meta)}))
+
+
+@pytest.mark.parametrize("names", [["c0"], "c0", [1, 2, 3, 4, 5, 6, 7, 8]], ids=["too-few", "not-a-list", "not-strings"])
+def test_damaged_names_in_a_file_are_a_clear_error(named: Autoencoder, tmp_path: Path, names: Any) -> None:
+    named.save(tmp_path / "ok.safetensors")
+    _rewrite_state(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", feature_names_in_=names)
+    with pytest.raises(ModelFileError, match=r"bad\.safetensors' feature_names_in_ is not a list of 8 column names: the file was altered or is damaged\.$"):
+        Autoencoder.load(tmp_path / "bad.safetensors")
+
+
+# ------------------------------------------------------------------ a failed refit
+def _snapshot(model: Autoencoder, X: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "names": model.feature_names_in_.tolist(), "n_features_in_": model.n_features_in_, "offset_": model.offset_,
+        "n_iter_": model.n_iter_, "scores": model.score_samples(X), "codes": model.transform(X), "predict": model.predict(X),
+    }
+
+
+@pytest.mark.parametrize(
+    "refit",
+    [
+        lambda m, f: m.fit(f.to_numpy()[:1]),  # one row
+        lambda m, f: m.fit(f.assign(c3=np.nan)),  # NaN
+        lambda m, f: m.fit(f.assign(c3="text")),  # not numbers
+        lambda m, f: m.fit(np.zeros(5)),  # 1-D
+        lambda m, f: m.set_params(contamination=0.9).fit(f.to_numpy()[:, :3]),  # a bad parameter, other columns
+        lambda m, f: m.set_params(hidden_layer_sizes="8:nope").fit(f.to_numpy()[:, :3]),
+    ],
+    ids=["one-row", "nan", "text", "1d", "bad-param", "bad-spec"],
+)
+def test_a_failed_refit_leaves_the_model_as_it_was(frame: pd.DataFrame, refit: Callable[[Autoencoder, pd.DataFrame], Any]) -> None:
+    ae = Autoencoder((8,), n_components=2, max_iter=5, random_state=0).fit(frame)
+    before = _snapshot(ae, frame)
+    with pytest.raises(ValueError):  # DataError and SpecError are ValueErrors too
+        refit(ae, frame)
+    ae.set_params(contamination=0.1, hidden_layer_sizes=(8,))
+    after = _snapshot(ae, frame)
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)

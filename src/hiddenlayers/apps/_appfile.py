@@ -59,6 +59,23 @@ def as_array(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float64)
 
 
+def names_state(model: Any) -> dict[str, list[str]]:
+    """``{"feature_names_in_": [...]}`` for a model fitted on named columns, else ``{}``: what ``state`` stores of them."""
+    names = getattr(model, "feature_names_in_", None)
+    return {} if names is None else {"feature_names_in_": [str(c) for c in names]}
+
+
+def restore_names(model: Any, state: dict[str, Any], path: str | os.PathLike[str], n_columns: int) -> None:
+    """Take ``feature_names_in_`` out of a loaded ``state`` onto ``model`` as an object array (scikit-learn's type).
+
+    Files written before the names were stored have none: the model loads without them, as fitted on an array.
+    """
+    names = state.pop("feature_names_in_", None)
+    if names is None:
+        return
+    if not isinstance(names, list) or len(names) != n_columns or not all(isinstance(c, str) for c in names):
+        raise ModelFileError(f"'{path}' feature_names_in_ is not a list of {n_columns} column names: the file was altered or is damaged.")
+    model.feature_names_in_ = np.asarray(names, dtype=object)
 
 
 def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
@@ -90,7 +107,7 @@ class DevicePickle:
             self._device = next(state[self._net_attr].parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "load_app", "restore_state", "save_app", "split_prefix"]
+__all__ = ["DevicePickle", "as_array", "load_app", "names_state", "restore_names", "restore_state", "save_app", "split_prefix"]
 
 
 def open_model_file(path: str) -> Any:

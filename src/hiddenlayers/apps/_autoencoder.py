@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array
 from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Param, document, validate
@@ -25,7 +25,8 @@ from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
 from ..training import History
 from ._app_params import fraction, positive_int, row
-from ._appfile import as_array, load_app, restore_state, save_app, split_prefix
+from ._appfile import as_array, load_app, names_state, restore_names, restore_state, save_app, split_prefix
+from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import (
     device_of,
     fit_squared_error,
@@ -53,6 +54,11 @@ class AutoencoderNet(nn.Module):
         """Layers the lens records by default: encoder hidden layers, the bottleneck (``encoder.head``), decoder hidden layers."""
         enc = [f"encoder.{n}" for n in self.encoder.hidden_names]
         return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
+
+
+def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
+    """Mean squared error of ``net``'s reconstruction of each standardized row of ``Z`` (n, d): shape (n,)."""
+    return ((forward_batches(net, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
 
 
 AUTOENCODER_PARAMS: tuple[Param, ...] = (
@@ -132,43 +138,59 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
         return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any = None) -> Autoencoder:
-        """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised)."""
+        """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised).
+
+        A DataFrame's string column names become ``feature_names_in_``. Everything is
+        checked and trained before the model changes, so a failed refit leaves it as it was.
+        """
         device = self._check_params()
-        X = check_array(X, dtype=np.float64)
+        names = column_names(X)
+        X = check_array(X, dtype=np.float64, estimator=self)
         if X.shape[0] < 2:
             raise DataError(f"Autoencoder.fit needs at least 2 rows. Received: {X.shape[0]}.")
-        self.n_features_in_ = X.shape[1]
-        self.mean_ = X.mean(0) if self.standardize else np.zeros(X.shape[1])
+        mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
         scale = X.std(0) if self.standardize else np.ones(X.shape[1])
-        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
         gen = seed_everything(self.random_state)
         # built on the CPU, then moved: the same random_state gives the same initial weights on every device
-        self.network_ = AutoencoderNet(self.n_features_in_, self.hidden_layer_sizes, self.n_components, self.activation).to(device)
-        Zn = (X - self.mean_) / self.scale_
+        net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
+        history = self._train(net, (X - mean) / scale, device, gen)
+        errors = _reconstruction_error(net, float_tensor((X - mean) / scale, device))
+        self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
+        self.n_features_in_ = X.shape[1]
+        set_fitted_names(self, names)
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history.train_loss)
+        self.stop_reason_ = history.stop_reason
+        self.offset_ = float(np.percentile(-errors, 100.0 * self.contamination))
+        return self
+
+    def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
+        """Fit ``net`` to reproduce the standardized rows ``Zn``, holding out ``validation_fraction`` for early stopping."""
         validation = None
-        if self.early_stopping and X.shape[0] >= 20:
+        if self.early_stopping and Zn.shape[0] >= 20:
             Zn, Zvn = train_test_split(Zn, test_size=self.validation_fraction, random_state=self.random_state)
             Zv = float_tensor(Zvn, device)
             validation = (Zv, Zv)
         Z = float_tensor(Zn, device)
-        self.history_: History = fit_squared_error(
-            self.network_, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
+        return fit_squared_error(
+            net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
         )
-        self.n_iter_ = len(self.history_)
-        self.loss_curve_ = list(self.history_.train_loss)
-        self.stop_reason_ = self.history_.stop_reason
-        self.offset_ = float(np.percentile(self.score_samples(X), 100.0 * self.contamination))
-        return self
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
         """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""
         return float_tensor((X - self.mean_) / self.scale_, device_of(self.network_) if device is None else device)
 
     def _input(self, X: Any) -> np.ndarray:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
-        X = check_array(X, dtype=np.float64)
+        """``X`` checked against the fit: fitted model, column names (scikit-learn's rules), finite numbers, column count."""
+        self._require_fitted()
+        check_column_names(self, X)
+        X = check_array(X, dtype=np.float64, estimator=self)
         if X.shape[1] != self.n_features_in_:
             raise DataError(f"X has {X.shape[1]} features, but this Autoencoder was fitted with {self.n_features_in_}: pass the same columns as in fit.")
         return X
@@ -180,12 +202,13 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
     # -------------------------------------------------------- transforming
     def transform(self, X: Any) -> np.ndarray:
         """Encode ``X`` (n, n_features) to the bottleneck codes (n, n_components)."""
-        return forward_batches(self.network_.encoder, self._scaled(self._input(X))).cpu().numpy().astype(np.float64)
+        Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
+        return forward_batches(self.network_.encoder, Z).cpu().numpy().astype(np.float64)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
-        check_is_fitted(self, "network_")
-        codes = check_array(X, dtype=np.float64)
+        self._require_fitted()
+        codes = check_array(X, dtype=np.float64, estimator=self)
         if codes.shape[1] != self.n_components:
             raise DataError(f"codes have {codes.shape[1]} columns, but n_components={self.n_components}: pass the output of transform().")
         out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)
@@ -193,8 +216,8 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared reconstruction error of each row, in standardized units: shape (n,)."""
-        Z = self._scaled(self._input(X))
-        return ((forward_batches(self.network_, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
+        Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
+        return _reconstruction_error(self.network_, Z)
 
     # ----------------------------------------------------- outlier detector
     def score_samples(self, X: Any) -> np.ndarray:
@@ -211,12 +234,13 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the fitted model to one ``.safetensors`` file (atomic; no pickle)."""
-        check_is_fitted(self, "network_")
+        """Write the fitted model to one ``.safetensors`` file (atomic; no pickle), column names included."""
+        self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
         params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
-        state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
+        state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
+                 **names_state(self)}
         save_app(path, "Autoencoder", params, state, tensors)
 
     @classmethod
@@ -228,6 +252,7 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
         restore_state(net, split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
         model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
+        restore_names(model, state, path, state["n_features_in_"])
         for k, v in state.items():
             setattr(model, k, v)
         return model

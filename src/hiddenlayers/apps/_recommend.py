@@ -20,7 +20,6 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
@@ -28,7 +27,8 @@ from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, make_optimizer
 from ._app_params import number, positive_int, row
-from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
+from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, seed_everything
 
 
@@ -79,6 +79,45 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     return users, items
 
 
+def check_ids(side: str, ids: np.ndarray) -> None:
+    """Raise a DataError for ids that are missing (NaN, None, NA) or numbers that are not whole (inf, 1.5).
+
+    Ids are ints or strings: left in, every NaN would become one shared
+    "user" (``pd.unique`` keeps one NaN) and 1.5 an id no integer matches.
+    A float column of whole numbers (pandas' ints with a missing value) is fine.
+    """
+    missing = np.asarray(pd.isna(ids), dtype=bool)
+    if missing.any():
+        raise DataError(f"Missing {side} ids (NaN or None) in {_rows(missing)}: drop or fill those rows before fit, e.g. df.dropna().")
+    fractional = _not_whole(ids)
+    if fractional.any():
+        first = ids[np.flatnonzero(fractional)[0]]
+        first = first.item() if isinstance(first, np.generic) else first  # 1.5, not np.float64(1.5)
+        raise DataError(
+            f"{side.capitalize()} ids that are not whole numbers (first: {first!r}) in {_rows(fractional)}: "
+            "ids must be integers or strings; fix or drop those rows before fit."
+        )
+
+
+def _rows(bad: np.ndarray) -> str:
+    """``'3 of 100 rows (0-based: 4, 9, 17)'``: how many are flagged and the first five positions."""
+    where = ", ".join(str(i) for i in np.flatnonzero(bad)[:5])
+    more = ", ..." if bad.sum() > 5 else ""
+    return f"{int(bad.sum())} of {len(bad)} rows (0-based: {where}{more})"
+
+
+_NO_FLOATS = ("string", "bytes", "integer", "boolean", "empty")  # object ids pandas' fast scan proves hold no float
+
+
+def _not_whole(ids: np.ndarray) -> np.ndarray:
+    """Which numeric ids are infinite or have a fraction (ids without NaN); all False for ints and strings."""
+    if ids.dtype.kind == "f":
+        return ~np.isfinite(ids) | (ids != np.trunc(ids))
+    if ids.dtype.kind == "O" and pd.api.types.infer_dtype(ids, skipna=False) not in _NO_FLOATS:
+        return np.fromiter((isinstance(v, (float, np.floating)) and not float(v).is_integer() for v in ids), dtype=bool, count=len(ids))
+    return np.zeros(len(ids), dtype=bool)
+
+
 def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_users: int, n_items: int, lam: float, iters: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """User and item biases of ``residual ≈ b_u + b_i`` by alternating ridge means (shrunk by ``lam``)."""
     bu, bi = np.zeros(n_users), np.zeros(n_items)
@@ -90,20 +129,22 @@ def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_
     return bu, bi
 
 
-def _fit_penalized(est: Recommender, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator) -> History:
+def _fit_penalized(
+    est: Recommender, net: RecommenderNet, mean: float, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator
+) -> History:
     """Mini-batch Adam on squared error + ``reg`` · (squared norms of the batch's embeddings and biases).
 
     Matrix factorization's usual penalty: each rating pulls only on its own
     user's and item's vectors, so rarely-rated items stay near zero. It needs
     the batch's ids, which :func:`hiddenlayers.training.train` does not pass
     to a loss; hence this short loop. Early stopping on ``validation`` restores
-    the best weights. ``net``, ``X``, ``Y`` and ``validation`` share one device.
+    the best weights. ``mean`` is the training mean rating; ``net``, ``X``, ``Y``
+    and ``validation`` share one device. ``est`` gives the parameters only.
     """
-    net = est.network_
     device = X.device
     with torch.no_grad():  # start from the damped-bias model: the hidden layers learn what biases miss
         codes, ratings = X.cpu().numpy(), Y[:, 0].cpu().double().numpy()
-        bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - est.global_mean_, net.user_bias.num_embeddings, net.item_bias.num_embeddings, est.bias_reg)
+        bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - mean, net.user_bias.num_embeddings, net.item_bias.num_embeddings, est.bias_reg)
         net.user_bias.weight[:, 0] = torch.as_tensor(bu, device=device)
         net.item_bias.weight[:, 0] = torch.as_tensor(bi, device=device)
         net.mlp.head.weight.zero_()
@@ -184,7 +225,10 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
-    ``(n, 2)`` array, or a ``(users, items)`` tuple. ``score`` is R²
+    ``(n, 2)`` array, or a ``(users, items)`` tuple. Missing ids (NaN, None)
+    and numeric ids that are not whole numbers are a ``DataError``. A
+    DataFrame's column names are kept (``feature_names_in_``): later frames
+    must have them in the same order, as in scikit-learn. ``score`` is R²
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
     recommender metric.
 
@@ -241,23 +285,38 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
         return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any) -> Recommender:
-        """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``."""
+        """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``.
+
+        A DataFrame's string column names become ``feature_names_in_``. Everything is
+        checked and trained before the model changes, so a failed refit leaves it as it was.
+        """
         device = self._check_params()
+        names = None if isinstance(X, tuple) else column_names(X)
         users, items = _pairs(X)
         ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
         if ratings.shape[0] != users.shape[0]:
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
         if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
             raise DataError("y must hold at least 2 finite ratings (no NaN or infinity).")
-        self.users_ = pd.Index(pd.unique(users))
-        self.items_ = pd.Index(pd.unique(items))
-        self.global_mean_ = float(ratings.mean())
-        codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1)
+        check_ids("user", users)
+        check_ids("item", items)
+        users_, items_ = pd.Index(pd.unique(users)), pd.Index(pd.unique(items))
+        mean = float(ratings.mean())
+        codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
         gen = seed_everything(self.random_state)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
         # the same initial weights on every device
-        self.network_ = RecommenderNet(len(self.users_), len(self.items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, self.global_mean_)
-        self.network_.to(device)
+        net = RecommenderNet(len(users_), len(items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, mean).to(device)
+        history = self._train(net, mean, codes, ratings, device, gen)
+        self.network_, self.users_, self.items_, self.global_mean_, self.history_ = net, users_, items_, mean, history
+        set_fitted_names(self, names)
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history.train_loss)
+        self.stop_reason_ = history.stop_reason
+        return self
+
+    def _train(self, net: RecommenderNet, mean: float, codes: np.ndarray, ratings: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
+        """Fit ``net`` to ``ratings`` of the ``(n, 2)`` user and item ``codes``, holding out ``validation_fraction`` for early stopping."""
         Xt = torch.as_tensor(codes, dtype=torch.int64, device=device)  # (n, 2) user and item codes
         Yt = torch.as_tensor(ratings[:, None], dtype=torch.float32, device=device)  # (n, 1)
         validation = None
@@ -267,18 +326,27 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
             validation = (Xt[va_idx], Yt[va_idx])
             Xt, Yt = Xt[tr_idx], Yt[tr_idx]
         with one_thread():
-            self.history_ = _fit_penalized(self, Xt, Yt, validation, gen)
-        self.n_iter_ = len(self.history_)
-        self.loss_curve_ = list(self.history_.train_loss)
-        self.stop_reason_ = self.history_.stop_reason
-        return self
+            return _fit_penalized(self, net, mean, Xt, Yt, validation, gen)
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
+
+    def _codes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted vocabularies' codes of ``X``'s users and items (-1 for unseen), after scikit-learn's column-name check.
+
+        A DataFrame must have fit's column names in fit's order (its ids are read
+        by position); a ``(users, items)`` tuple is positional by definition.
+        """
+        self._require_fitted()
+        if not isinstance(X, tuple):
+            check_column_names(self, X)
+        users, items = _pairs(X)
+        return self.users_.get_indexer(users), self.items_.get_indexer(items)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean."""
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
-        users, items = _pairs(X)
-        u, i = self.users_.get_indexer(users), self.items_.get_indexer(items)
+        u, i = self._codes(X)
         known = (u >= 0) & (i >= 0)
         out = np.full(len(u), self.global_mean_)
         if known.any():
@@ -303,10 +371,7 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
 
         Every user and item must have been seen in ``fit``: unseen ones have no embedding.
         """
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
-        users, items = _pairs(X)
-        codes = np.stack([self.users_.get_indexer(users), self.items_.get_indexer(items)], axis=1).astype(np.int64)
+        codes = np.stack(self._codes(X), axis=1).astype(np.int64)
         unseen = int((codes < 0).any(axis=1).sum())
         if unseen:
             raise DataError(f"{unseen} of {len(codes)} rows have a user or item not seen in fit, which has no embedding: pass rows of known users and items (e.g. training rows).")
@@ -318,15 +383,15 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write weights and the user/item vocabularies (as JSON) to one ``.safetensors`` file."""
-        check_is_fitted(self, "network_")
+        """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
+        self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
         if params["clip"] is not None:
             params["clip"] = [float(c) for c in params["clip"]]
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
-            "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
+            "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
         }
         save_app(path, "Recommender", params, state, tensors)
 
@@ -338,6 +403,7 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
             params["clip"] = tuple(params["clip"])
         model = cls(**params)
         model.users_, model.items_ = pd.Index(state.pop("users_")), pd.Index(state.pop("items_"))
+        restore_names(model, state, path, 2)
         model.network_ = RecommenderNet(
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
         )
