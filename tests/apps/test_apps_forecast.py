@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,18 @@ def test_errors(fitted: Forecaster) -> None:
         Forecaster(target="diff").fit(np.arange(40.0))
     with pytest.raises(DataError, match="each forecast needs window=25 past values"):
         fitted.predict(WAVE[:10])
+
+
+@pytest.mark.parametrize(
+    "window, horizon, n, fix",
+    [(12, 400, 300, "shorten the horizon"), (400, 12, 300, "shorten the window"), (24, 1, 10, "shorten the window")],
+)
+def test_too_short_a_series_names_window_horizon_and_the_length_needed(window: int, horizon: int, n: int, fix: str) -> None:
+    need = window + horizon + 1
+    message = (f"series has {n} values; window={window} and horizon={horizon} need at least {need} (window + horizon + 1): "
+               f"pass a series of at least {need} values, or {fix}.")
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        Forecaster(window=window, horizon=horizon).fit(np.arange(float(n)))
 
 
 # ------------------------------------------------------------------ device

@@ -4,14 +4,22 @@ Both train on cross entropy or, for ``loss="gce"``, the noise-robust generalized
 cross entropy; hold out a stratified validation split for early stopping, print one
 line per epoch when ``verbose``, copy the training ``History`` into
 scikit-learn's fitted attributes and refuse to predict before ``fit``.
+
+A refit that fails leaves a fitted model as it was: ``fit`` checks the labels
+(:meth:`ClassifierFitting._classes`) and the data into locals before it assigns
+any fitted attribute, and :func:`restored_on_error` puts the old attributes back
+when a check that needs the new network (``init_from``, ``freeze``) or training fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from ..data import check_class_labels
 from ..exceptions import NotFittedError
 from ..training import Callback, History, Loss, classification_loss
 
@@ -22,6 +30,22 @@ class _EpochPrinter(Callback):
     def on_epoch_end(self, **kwargs: Any) -> None:
         logs = kwargs["logs"]
         print(f"epoch {logs['epoch']}: loss {logs['train_loss']:.4f}, validation accuracy {logs['val_score']:.4f}", flush=True)
+
+
+@contextmanager
+def restored_on_error(model: Any) -> Iterator[None]:
+    """Inside the block ``model``'s attributes may change; if it raises, they are put back as they were.
+
+    Fit assigns its new state (new objects: a new network, new arrays) in this block, so
+    a shallow copy of ``__dict__`` is the whole previous fitted state.
+    """
+    before = dict(model.__dict__)
+    try:
+        yield
+    except BaseException:
+        model.__dict__.clear()
+        model.__dict__.update(before)
+        raise
 
 
 class ClassifierFitting:
@@ -41,6 +65,20 @@ class ClassifierFitting:
     def _train_loss(self) -> Loss:
         """The loss the network is trained on: cross entropy, or the generalized cross entropy for ``loss="gce"``."""
         return classification_loss(self.loss, self.gce_q)
+
+    def _classes(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(classes, codes)`` of labels ``y`` for ``n`` samples, checked: one label each, class labels, two classes at least."""
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y must hold one label per {self._samples[:-1]}: X has {n} {self._samples}, y has shape {y.shape}.")
+        check_class_labels(y, type(self).__name__)
+        try:
+            classes, codes = np.unique(y, return_inverse=True)
+        except TypeError as exc:  # labels of one Python type that do not sort (e.g. dicts)
+            raise ValueError(f"y has labels that cannot be sorted into classes ({exc}): pass integers, strings or booleans.") from None
+        if len(classes) < 2:
+            raise ValueError(f"y has a single class {classes.tolist()[0]!r}: a classifier needs at least two.")
+        return classes, codes
 
     def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted train and validation row indices; stratified when every class can give a row."""

@@ -164,7 +164,11 @@ class Forecaster(DefaultsOnUnpickle, BaseEstimator):
         s = _as_series(series)
         need = self.window + self.horizon + 1
         if len(s) < need:
-            raise DataError(f"series has {len(s)} values; window={self.window} and horizon={self.horizon} need at least {need}: shorten the window or pass a longer series.")
+            longer = "horizon" if self.horizon > self.window else "window"
+            raise DataError(
+                f"series has {len(s)} values; window={self.window} and horizon={self.horizon} need at least {need} "
+                f"(window + horizon + 1): pass a series of at least {need} values, or shorten the {longer}."
+            )
         self.mean_ = float(s.mean())
         std = float(s.std())
         self.scale_ = std if std > 1e-12 else 1.0

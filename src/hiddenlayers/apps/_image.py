@@ -31,7 +31,7 @@ from ..network import Network, Spec, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
-from ._classify import ClassifierFitting
+from ._classify import ClassifierFitting, restored_on_error
 from ._fit import seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
@@ -186,7 +186,11 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         return pixels.mean(axis=(0, 2, 3)).astype(np.float64), np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
 
     def fit(self, X: Any, y: Any = None) -> ImageClassifier:
-        """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names)."""
+        """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names).
+
+        Every check of the new data and parameters runs before a fitted attribute changes, so a
+        refit that raises leaves a fitted model as it was (same attributes, same predictions).
+        """
         spec = self._validate_params()
         if _is_path(X):
             from ..data import load_image_folder
@@ -195,23 +199,23 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
-        for attr in ("image_shape_", "mean_", "scale_"):
-            self.__dict__.pop(attr, None)
         pixels = self._pixels(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != pixels.shape[0]:
-            raise ValueError(f"y must hold one label per image: X has {pixels.shape[0]} images, y has shape {y.shape}.")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has a single class {self.classes_[0].item()!r}: a classifier needs at least two.")
-        self.image_shape_ = tuple(int(d) for d in pixels.shape[1:])
-        self.mean_, self.scale_ = self._input_scale(pixels)
-        Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
-        self._device = resolve_device(self.device)
+        classes, y_idx = self._classes(y, pixels.shape[0])
+        image_shape = tuple(int(d) for d in pixels.shape[1:])
+        mean, scale = self._input_scale(pixels)
+        device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
         train_idx, val_idx = self._split(y_idx)
-        self.network_ = Network(self.image_shape_, spec, len(self.classes_), activation=self.activation)
-        self.network_.to(dtype=_DTYPES[self.dtype], device=self._device)
+        network = Network(image_shape, spec, len(classes), activation=self.activation).to(dtype=_DTYPES[self.dtype], device=device)
+        Xs = (pixels - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
+        with restored_on_error(self):  # init_from and freeze are checked against the new network, in fit_reused
+            self.classes_, self.image_shape_, self.mean_, self.scale_ = classes, image_shape, mean, scale
+            self._device, self.network_ = device, network
+            self._train(Xs, y_idx, train_idx, val_idx, generator)
+        return self
+
+    def _train(self, Xs: np.ndarray, y_idx: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray | None, generator: torch.Generator) -> None:
+        """Train ``network_`` on standardised images ``Xs`` ``(N, C, H, W)`` with class codes ``y_idx``; set the history."""
         Xt, Yt = self._tensor(Xs[train_idx]), self._tensor(np.eye(len(self.classes_))[y_idx[train_idx]])
         validate = None
         if val_idx is not None:
@@ -238,8 +242,6 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         result = fit_reused(self, run, open_model_file)
         self.network_.eval()
         self._set_history(result.history)
-        return self
-
 
     # -- predict ----------------------------------------------------------
     @torch.inference_mode()

@@ -34,7 +34,7 @@ from ..network import Embed, Spec, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, train
 from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
-from ._classify import ClassifierFitting
+from ._classify import ClassifierFitting, restored_on_error
 from ._fit import hidden_spec, one_thread, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from ._seqnet import SequenceNetwork
@@ -42,6 +42,38 @@ from ._seqnet import SequenceNetwork
 DEFAULT_SPEC = "lstm64,32"
 DEFAULT_EMBED = 32  # width of the embedding put first when token ids meet a spec without one
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _check_lengths(lengths: np.ndarray, min_length: int, fixed: int | None) -> None:
+    """Every sequence long enough for the spec's convolution/pooling, and ``fixed`` steps long when the spec flattens time."""
+    short = np.flatnonzero(lengths < min_length)
+    if short.size:
+        i = int(short[0])
+        raise DataError(f"sequence {i} has {lengths[i]} steps, too few for the spec's convolution/pooling layers: each needs at least {min_length}.")
+    if fixed is None:
+        return
+    bad = np.flatnonzero(lengths != fixed)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"sequence {i} has {lengths[i]} steps but this spec flattens the time axis, so every sequence needs {fixed} "
+            "like in fit: end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp) to take any length."
+        )
+
+
+def _frame_scale(seqs: list[np.ndarray]) -> dict[str, Any]:
+    """Fitted attributes of feature frames: ``n_features_in_`` and the per-feature ``mean_`` and ``scale_`` ``(F,)``."""
+    frames = np.concatenate(seqs)  # (total steps, F)
+    return {"n_features_in_": int(frames.shape[1]), "mean_": frames.mean(0).astype(np.float64),
+            "scale_": np.maximum(frames.std(0), 1e-6).astype(np.float64)}
+
+
+def _pad_array(kind: str, seqs: list[np.ndarray], lengths: np.ndarray, mean: np.ndarray | None, scale: np.ndarray | None) -> np.ndarray:
+    """``(N, T)`` ids, or ``(N, T, F)`` frames standardised with ``mean``/``scale``; ``T`` the longest of ``lengths``."""
+    steps = int(lengths.max())
+    if kind == IDS:
+        return pad_ids(seqs, steps)
+    return pad_frames(seqs, steps, cast(np.ndarray, mean), cast(np.ndarray, scale))  # frames always have both
 
 
 SEQUENCE_PARAMS: tuple[Param, ...] = (
@@ -136,16 +168,19 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- data (TextClassifier overrides _sequences and _fit_vocab) ------------------
-    def _sequences(self, X: Any, fitting: bool) -> tuple[str, list[np.ndarray]]:
+    # -- data (TextClassifier overrides _sequences and _fit_sequences) ---------------
+    def _sequences(self, X: Any) -> tuple[str, list[np.ndarray]]:
         """``(kind, sequences)`` with ids already shifted so that 0 is free for padding."""
         kind, seqs = as_sequences(X, self.max_len)
         if kind == IDS:
             seqs = [s + self._id_shift for s in seqs]
         return kind, seqs
 
-    def _fit_vocab(self, seqs: list[np.ndarray]) -> int:
-        return int(max(int(s.max()) for s in seqs)) + 1
+    def _fit_sequences(self, X: Any) -> tuple[str, list[np.ndarray], dict[str, Any]]:
+        """``(kind, sequences, state)`` for fit; ``state``: the input's fitted attributes (``vocab_size_`` for ids), not yet assigned."""
+        kind, seqs = self._sequences(X)
+        state = {"vocab_size_": int(max(int(s.max()) for s in seqs)) + 1} if kind == IDS else {}
+        return kind, seqs, state
 
     def _pad(self, kind: str, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The padded array the network reads, and each sample's length."""
@@ -153,32 +188,19 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         if kind != self.input_kind_:
             what = {IDS: "token ids", FRAMES: "feature frames (T, F)"}
             raise DataError(f"X holds {what[kind]} but the model was fitted on {what[self.input_kind_]}: pass the same kind of input.")
-        short = np.flatnonzero(lengths < self.min_length_)
-        if short.size:
-            i = int(short[0])
-            raise DataError(f"sequence {i} has {lengths[i]} steps, too few for the spec's convolution/pooling layers: each needs at least {self.min_length_}.")
-        if self.network_.fixed_length:
-            bad = np.flatnonzero(lengths != self.max_len_)
-            if bad.size:
-                i = int(bad[0])
-                raise DataError(
-                    f"sequence {i} has {lengths[i]} steps but this spec flattens the time axis, so every sequence needs {self.max_len_} "
-                    "like in fit: end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp) to take any length."
-                )
-        steps = int(lengths.max())
+        _check_lengths(lengths, self.min_length_, self.max_len_ if self.network_.fixed_length else None)
         if kind == IDS:
             top = max(int(s.max()) for s in seqs)
             if top >= self.vocab_size_:
                 raise DataError(f"token id {top - self._id_shift} is larger than any id seen in fit ({self.vocab_size_ - 1 - self._id_shift}): map unseen tokens to an id seen in fit.")
-            return pad_ids(seqs, steps), lengths
-        if seqs[0].shape[1] != self.n_features_in_:
+        elif seqs[0].shape[1] != self.n_features_in_:
             raise DataError(f"X has {seqs[0].shape[1]} features per step but the model was fitted on {self.n_features_in_}: pass the same features.")
-        return pad_frames(seqs, steps, self.mean_, self.scale_), lengths
+        return _pad_array(kind, seqs, lengths, getattr(self, "mean_", None), getattr(self, "scale_", None)), lengths
 
     def _check_X(self, X: Any) -> np.ndarray:
         """The padded array ``(N, T)`` ids / ``(N, T, F)`` standardised frames the network reads (the lens uses this)."""
         self._require_fitted()
-        return self._pad(*self._sequences(X, fitting=False))[0]
+        return self._pad(*self._sequences(X))[0]
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         dtype = torch.long if a.dtype.kind in "iu" else _DTYPES[self.dtype]
@@ -190,50 +212,53 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         return hidden_spec(self.hidden_layer_sizes)
 
     def fit(self, X: Any, y: Any) -> SequenceClassifier:
-        """Train on sequences ``X`` with one label per sequence ``y``."""
+        """Train on sequences ``X`` with one label per sequence ``y``.
+
+        Every check of the new data and parameters runs before a fitted attribute changes, so a
+        refit that raises leaves a fitted model as it was (same attributes, same predictions).
+        """
         spec = self._validate_params()
-        kind, seqs = self._sequences(X, fitting=True)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != len(seqs):
-            raise ValueError(f"y must hold one label per sequence: X has {len(seqs)} sequences, y has shape {y.shape}.")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has a single class {self.classes_[0].item()!r}: a classifier needs at least two.")
-        for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_"):
-            self.__dict__.pop(attr, None)
-        self.input_kind_ = kind
+        kind, seqs, state = self._fit_sequences(X)
+        classes, y_idx = self._classes(y, len(seqs))
         lengths = lengths_of(seqs)
-        self.max_len_ = int(lengths.max())
-        vocab = None
+        max_len = int(lengths.max())
         if kind == IDS:
             if not (len(spec) and isinstance(spec[0], Embed)):
                 spec = Spec((Embed(DEFAULT_EMBED), *spec.layers))
-            self.vocab_size_ = vocab = self._fit_vocab(seqs)
+            in_features: Any = max_len
         else:
             if len(spec) and isinstance(spec[0], Embed):
                 raise ValueError(f"the spec starts with an embedding ({spec[0].to_text()}), which reads integer token ids, but X holds float feature frames: drop it or pass ids.")
-            frames = np.concatenate(seqs)  # (total steps, F)
-            self.n_features_in_ = int(frames.shape[1])
-            self.mean_ = frames.mean(0).astype(np.float64)
-            self.scale_ = np.maximum(frames.std(0), 1e-6).astype(np.float64)
-        self._device = resolve_device(self.device)
+            state.update(_frame_scale(seqs))
+            in_features = (max_len, state["n_features_in_"])
+        device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
-        in_features: Any = self.max_len_ if kind == IDS else (self.max_len_, self.n_features_in_)
         with one_thread():  # the build's dry run of a recurrent layer stalls when two threads must meet on a busy machine
-            self.network_ = SequenceNetwork(in_features, spec, len(self.classes_), activation=self.activation, vocab_size=vocab)
-        self.network_.to(dtype=_DTYPES[self.dtype], device=self._device)
-        self.min_length_ = self.network_.min_length(self.max_len_)
-        if self.network_.fixed_length and (lengths != self.max_len_).any():
+            network = SequenceNetwork(in_features, spec, len(classes), activation=self.activation, vocab_size=state.get("vocab_size_"))
+        network.to(dtype=_DTYPES[self.dtype], device=device)
+        min_length = network.min_length(max_len)
+        if network.fixed_length and (lengths != max_len).any():
             raise DataError(
                 f"this spec flattens the time axis, so every sequence needs the same length, but X has lengths {lengths.min()} to {lengths.max()}: "
                 "end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp), or pad X yourself."
             )
-        padded, lengths = self._pad(kind, seqs)
-        self._train(padded, lengths, y_idx, generator)
+        _check_lengths(lengths, min_length, None)
+        padded = _pad_array(kind, seqs, lengths, state.get("mean_"), state.get("scale_"))
+        split = self._split(y_idx)
+        with restored_on_error(self):  # init_from and freeze are checked against the new network, in reuse_layers
+            for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_"):
+                self.__dict__.pop(attr, None)
+            self.__dict__.update(state)
+            self.classes_, self.input_kind_, self.max_len_, self.min_length_ = classes, kind, max_len, min_length
+            self._device, self.network_ = device, network
+            self._train(padded, lengths, y_idx, split, generator)
         return self
 
-    def _train(self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, generator: torch.Generator) -> None:
-        train_idx, val_idx = self._split(y_idx)
+    def _train(
+        self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None], generator: torch.Generator,
+    ) -> None:
+        """Train ``network_`` on ``padded`` sequences with class codes ``y_idx`` and ``split``'s (train, validation) rows."""
+        train_idx, val_idx = split
         Xt, Yt = self._tensor(padded[train_idx]), self._tensor(np.eye(len(self.classes_))[y_idx[train_idx]])
         validate = None
         if val_idx is not None:
@@ -281,7 +306,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
 
     def _padded(self, X: Any) -> tuple[torch.Tensor, np.ndarray]:
         self._require_fitted()
-        padded, lengths = self._pad(*self._sequences(X, fitting=False))
+        padded, lengths = self._pad(*self._sequences(X))
         return self._tensor(padded), lengths
 
     def predict_proba(self, X: Any) -> np.ndarray:

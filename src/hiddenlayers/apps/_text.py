@@ -32,6 +32,20 @@ DEFAULT_SPEC = "embed64,gru64"
 
 _SEQ = {p.name: p for p in SEQUENCE_PARAMS}
 
+
+def _texts(X: Any) -> list[str]:
+    texts = as_texts(X)
+    if not texts:
+        raise ValueError("X has 0 texts: pass at least one.")
+    return texts
+
+
+def _ids(texts: list[str], tokenizer: Tokenizer) -> list[np.ndarray]:
+    """Each text's token ids; a text with no tokens reads as one unknown token."""
+    unknown = np.array([UNKNOWN_ID], dtype=np.int64)
+    return [ids if ids.size else unknown for ids in tokenizer.encode(texts)]
+
+
 TEXT_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'embed64,gru64' or 'embed64,conv64k5,gmp'"),
     Param("tokenizer", StrOptions(("word", "char"), text="'word' or 'char'"), "word", "Split texts into words (and punctuation) or characters"),
@@ -98,21 +112,19 @@ class TextClassifier(SequenceClassifier):
         self.min_freq = min_freq
         self.lowercase = lowercase
 
-    def _sequences(self, X: Any, fitting: bool) -> tuple[str, list[np.ndarray]]:
-        texts = as_texts(X)
-        if not texts:
-            raise ValueError("X has 0 texts: pass at least one.")
-        if fitting and self.init_from is not None:  # the source's vocabulary: its embedding rows mean the same tokens
-            self.tokenizer_ = Tokenizer.from_json(load_source(self.init_from, open_model_file).tokenizer_.to_json())
-        elif fitting:
-            self.tokenizer_ = Tokenizer(
+    def _sequences(self, X: Any) -> tuple[str, list[np.ndarray]]:
+        return IDS, _ids(_texts(X), self.tokenizer_)
+
+    def _fit_sequences(self, X: Any) -> tuple[str, list[np.ndarray], dict[str, Any]]:
+        """The texts as ids by a new tokenizer, which ``state`` holds (``tokenizer_``, ``vocab_size_``) until fit assigns it."""
+        texts = _texts(X)
+        if self.init_from is not None:  # the source's vocabulary: its embedding rows mean the same tokens
+            tokenizer = Tokenizer.from_json(load_source(self.init_from, open_model_file).tokenizer_.to_json())
+        else:
+            tokenizer = Tokenizer(
                 self.tokenizer, lowercase=self.lowercase, max_vocab=self.max_vocab, min_freq=self.min_freq, max_len=self.max_len,
             ).fit(texts)
-        unknown = np.array([UNKNOWN_ID], dtype=np.int64)
-        return IDS, [ids if ids.size else unknown for ids in self.tokenizer_.encode(texts)]
-
-    def _fit_vocab(self, seqs: list[np.ndarray]) -> int:
-        return self.tokenizer_.vocab_size
+        return IDS, _ids(texts, tokenizer), {"tokenizer_": tokenizer, "vocab_size_": tokenizer.vocab_size}
 
     def _state(self) -> dict[str, Any]:
         return {**super()._state(), "tokenizer": self.tokenizer_.to_json()}

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import assert_all_finite, column_or_1d, validate_data
 
 from .._params import validate
+from ..data import check_class_labels
 from ..exceptions import DataError
 from ..network import Spec, resolve_device
 from ..training import check_precision
@@ -69,13 +70,10 @@ def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bo
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     classes = small_int_classes(y)
+    if classes is None:  # missing labels, mixed types, real values: the message every classifier gives
+        check_class_labels(y, "MLPClassifier", regressor="MLPRegressor")
     # 1-D integer labels are binary or multiclass by their count alone: no sort of y (type_of_target's)
     target = type_of_target(y) if classes is None else ("binary" if len(classes) <= 2 else "multiclass")
-    if target in ("continuous", "continuous-multioutput"):
-        raise ValueError(
-            f"Unknown label type: {target!r}. MLPClassifier needs class labels (integers, strings or booleans); "
-            "for real-valued targets use MLPRegressor."
-        )
     if target not in ("binary", "multiclass", "multilabel-indicator"):
         raise ValueError(
             f"Unknown label type: {target!r}. MLPClassifier takes one column of class labels, or a 0/1 indicator "
