@@ -156,3 +156,31 @@ def test_a_pickle_from_before_init_from_gets_the_new_parameters() -> None:
     # our own fixture, written by this project's earlier code: unpickling it is the point
     old = pickle.loads((Path(__file__).parents[1] / "fixtures" / "legacy" / "forecaster.pkl").read_bytes())  # noqa: S301
     assert old.get_params()["init_from"] is None and old.get_params()["freeze"] is None
+
+
+@pytest.mark.parametrize(
+    ("series", "params", "message"),
+    [
+        (WAVE[:300], {"hidden_layer_sizes": "conv4k3"}, "needs"),  # a spec the window cannot take
+        (WAVE[:300], {"freeze": 3, "init_from": "SOURCE"}, r"freeze must be 0\.\.1"),
+        (np.r_[WAVE[:299], np.nan], {}, "NaN|missing|finite"),
+        (WAVE[:20], {}, "series has 20 values"),
+    ],
+    ids=["spec", "freeze", "nan", "short"],
+)
+def test_a_failed_refit_leaves_the_fitted_forecaster_as_it_was(series: np.ndarray, params: dict, message: str) -> None:
+    """mean_/scale_ and the network are assigned only if the whole refit succeeds (review: a bad spec half-changed the model)."""
+    model = Forecaster(window=25, horizon=3, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(WAVE[:200])
+    if params.get("init_from") == "SOURCE":
+        params = {**params, "init_from": Forecaster(window=25, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(WAVE[:100])}
+    before, weights = dict(vars(model)), {k: v.clone() for k, v in model.network_.state_dict().items()}
+    forecast = model.forecast(5)
+    old = model.get_params()
+    model.set_params(**params)
+    with pytest.raises((ValueError, DataError), match=message):
+        model.fit(series)
+    model.set_params(**old)
+    assert [k for k, v in before.items() if vars(model).get(k) is not v] == [] and vars(model).keys() == before.keys()
+    for k, v in model.network_.state_dict().items():
+        assert torch.equal(v, weights[k]), k
+    np.testing.assert_array_equal(model.forecast(5), forecast)

@@ -7,14 +7,12 @@ scikit-learn's fitted attributes and refuse to predict before ``fit``.
 
 A refit that fails leaves a fitted model as it was: ``fit`` checks the labels
 (:meth:`ClassifierFitting._classes`) and the data into locals before it assigns
-any fitted attribute, and :func:`restored_on_error` puts the old attributes back
+any fitted attribute, and :func:`._fit.restored_on_error` puts the old attributes back
 when a check that needs the new network (``init_from``, ``freeze``) or training fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -30,22 +28,6 @@ class _EpochPrinter(Callback):
     def on_epoch_end(self, **kwargs: Any) -> None:
         logs = kwargs["logs"]
         print(f"epoch {logs['epoch']}: loss {logs['train_loss']:.4f}, validation accuracy {logs['val_score']:.4f}", flush=True)
-
-
-@contextmanager
-def restored_on_error(model: Any) -> Iterator[None]:
-    """Inside the block ``model``'s attributes may change; if it raises, they are put back as they were.
-
-    Fit assigns its new state (new objects: a new network, new arrays) in this block, so
-    a shallow copy of ``__dict__`` is the whole previous fitted state.
-    """
-    before = dict(model.__dict__)
-    try:
-        yield
-    except BaseException:
-        model.__dict__.clear()
-        model.__dict__.update(before)
-        raise
 
 
 class ClassifierFitting:

@@ -35,6 +35,7 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
+    restored_on_error,
     seed_everything,
 )
 
@@ -169,30 +170,37 @@ class Forecaster(DefaultsOnUnpickle, BaseEstimator):
                 f"series has {len(s)} values; window={self.window} and horizon={self.horizon} need at least {need} "
                 f"(window + horizon + 1): pass a series of at least {need} values, or shorten the {longer}."
             )
-        self.mean_ = float(s.mean())
-        std = float(s.std())
-        self.scale_ = std if std > 1e-12 else 1.0
-        X, Y, _ = self._windows(s, with_targets=True)
-        assert Y is not None
-        gen = seed_everything(self.random_state)
-        # built on the CPU, then moved: the same random_state gives the same initial weights on every device
-        self.network_ = Network(self.window, hidden_spec(self.hidden_layer_sizes), self.horizon, activation=self.activation).to(device)
-        Xt, Yt = float_tensor(X, device), float_tensor(Y, device)  # (m, window), (m, horizon)
+        spec = hidden_spec(self.hidden_layer_sizes)
+        # the new state is assigned and trained in this block; a failure (a bad spec or init_from, a diverging fit) puts the old back
+        with restored_on_error(self):
+            self.mean_ = float(s.mean())
+            std = float(s.std())
+            self.scale_ = std if std > 1e-12 else 1.0
+            X, Y, _ = self._windows(s, with_targets=True)
+            assert Y is not None
+            gen = seed_everything(self.random_state)
+            # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+            self.network_ = Network(self.window, spec, self.horizon, activation=self.activation).to(device)
+            self.history_: History = self._train(X, Y, device, gen)
+            self.n_iter_ = len(self.history_)
+            self.loss_curve_ = list(self.history_.train_loss)
+            self.stop_reason_ = self.history_.stop_reason
+            self.last_window_ = s[-self.window :].copy()
+        return self
+
+    def _train(self, X: np.ndarray, Y: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
+        """Fit ``network_`` to the windows ``X`` (m, window) -> ``Y`` (m, horizon), validating on the latest ones."""
+        Xt, Yt = float_tensor(X, device), float_tensor(Y, device)
         validation = None
         n_val = int(round(len(X) * self.validation_fraction)) if self.early_stopping else 0
         if n_val >= 2 and len(X) - n_val >= 2:  # chronological split: validate on the latest windows
             validation = (Xt[-n_val:], Yt[-n_val:])
             Xt, Yt = Xt[:-n_val], Yt[:-n_val]
         with reuse_layers(self, open_model_file):  # init_from / freeze: the source's hidden layers, frozen ones kept fixed
-            self.history_: History = fit_squared_error(
+            return fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
             )
-        self.n_iter_ = len(self.history_)
-        self.loss_curve_ = list(self.history_.train_loss)
-        self.stop_reason_ = self.history_.stop_reason
-        self.last_window_ = s[-self.window :].copy()
-        return self
 
     def _require_fitted(self) -> None:
         if not hasattr(self, "network_"):

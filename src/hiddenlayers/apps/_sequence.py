@@ -34,8 +34,8 @@ from ..network import Embed, Spec, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, train
 from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
-from ._classify import ClassifierFitting, restored_on_error
-from ._fit import hidden_spec, one_thread, seed_everything
+from ._classify import ClassifierFitting
+from ._fit import hidden_spec, one_thread, restored_on_error, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from ._seqnet import SequenceNetwork
 
