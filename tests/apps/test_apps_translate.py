@@ -365,3 +365,21 @@ def test_max_time_stops_before_an_epoch_that_would_overrun(data: dict[str, list[
     clock = iter(range(1000))
     tr = Translator(hidden_size=8, embed_dim=4, max_iter=5, max_time=2.5, random_state=0).fit(data["S"][:50], data["T"][:50])
     assert tr.n_iter_ == 2 and tr.stop_reason_ == "time_limit"
+
+
+def test_a_refit_that_fails_in_training_leaves_the_model_as_it_was(data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """New vocabularies and a new model are assigned in the fit; when training raises, the old ones come back."""
+    from hiddenlayers.apps import _translate
+
+    model = Translator(hidden_size=16, embed_dim=8, batch_size=32, max_iter=1, early_stopping=False, random_state=0).fit(data["S"][:100], data["T"][:100])
+    before = dict(vars(model))
+    out = model.predict(data["St"][:5])
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(_translate, "train", fails)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        model.fit(["other words entirely"] * 20, ["andere woerter"] * 20)
+    assert [k for k, v in before.items() if vars(model).get(k) is not v] == [] and vars(model).keys() == before.keys()
+    assert model.predict(data["St"][:5]) == out

@@ -37,7 +37,7 @@ from ..network import load_device, resolve_device
 from ..training import History
 from ._app_params import number, positive_int, row
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
-from ._fit import check_positive_int, seed_everything
+from ._fit import check_positive_int, restored_on_error, seed_everything
 from ._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from ._translate_fit import train
 from ._translate_text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
@@ -208,7 +208,7 @@ class Translator(DevicePickle, BaseEstimator):
         """Learn to translate each ``sources[i]`` into ``targets[i]`` (lists of strings)."""
         self._validate_params()
         src_text, tgt_text = self._pairs(sources, targets)
-        self._device = resolve_device(self.device)
+        device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         n = len(src_text)
@@ -225,13 +225,15 @@ class Translator(DevicePickle, BaseEstimator):
             train_idx = np.arange(n)
         src_tok = [self._tokens(s) for s in src_text]
         tgt_tok = [self._tokens(t) for t in tgt_text]
-        self._src_vocab = Vocab.build((src_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
-        self._tgt_vocab = Vocab.build((tgt_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
-        self.source_vocab_, self.target_vocab_ = self._src_vocab.itos, self._tgt_vocab.itos
-        src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
-        tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
-        self.model_ = self._build().to(self._device)
-        self._set_history(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter))
+        with restored_on_error(self):  # new vocabularies and model; a fit that fails puts the old ones back
+            self._device = device
+            self._src_vocab = Vocab.build((src_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
+            self._tgt_vocab = Vocab.build((tgt_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
+            self.source_vocab_, self.target_vocab_ = self._src_vocab.itos, self._tgt_vocab.itos
+            src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
+            tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
+            self.model_ = self._build().to(self._device)
+            self._set_history(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter))
         return self
 
     def _build(self) -> Seq2Seq:
