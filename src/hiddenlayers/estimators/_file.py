@@ -169,12 +169,13 @@ _SECTIONS = {"params": True, "network": True, "fitted": True, "history": True, "
 def _check_sections(meta: dict[str, Any]) -> None:
     """A ``TypeError`` naming the first section of ``meta`` that is missing or not a JSON object.
 
-    Required sections must be objects; optional ones (``classes``, ``preprocessing``,
-    ``provenance``) objects or absent/null. A hand-edited ``"fitted": null`` would
+    Required sections (and a classifier's ``classes``) must be objects; optional
+    ones (``preprocessing``, ``provenance``) objects or absent/null. A hand-edited ``"fitted": null`` would
     otherwise fail deep inside loading as an ``AttributeError``.
     """
     for key, required in _SECTIONS.items():
         value = meta.get(key)
+        required = required or (key == "classes" and meta.get("estimator") == "MLPClassifier")  # a classifier's labels
         if value is None and not required:
             continue
         if key not in meta:
