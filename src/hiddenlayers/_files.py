@@ -8,8 +8,10 @@ so a crash or Ctrl-C never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -56,28 +58,75 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
+def check_writable(path: str | os.PathLike[str], *, what: str = "the output") -> Path:
+    """``path`` as a :class:`~pathlib.Path` once it is somewhere a file can be written atomically.
 
-    The folder must exist (a mistyped folder is an error, not created).
+    Its folder must exist (a mistyped folder is an error, not created:
+    :class:`FileNotFoundError`), and anything already at ``path`` must be a
+    regular file: the atomic rename would replace a device node, FIFO or socket
+    (``/dev/null`` as root) with a plain file, so those are a
+    :class:`FileExistsError` (a folder: :class:`IsADirectoryError`). ``what`` names the path in the message (``"--out"``).
     """
     path = Path(path)
     if not path.parent.is_dir():
-        raise FileNotFoundError(2, f"folder '{path.parent}' does not exist: create it first or choose another output path", str(path.parent))
+        raise FileNotFoundError(errno.ENOENT, f"folder '{path.parent}' does not exist: create it first or choose another output path", str(path.parent))
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, f"'{path}' is a folder: give a file name for {what}.", str(path))
+    if not stat.S_ISREG(mode):
+        raise FileExistsError(errno.EEXIST, f"'{path}' is not a regular file (a device, FIFO or socket): choose a file path for {what}.", str(path))
+    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
+
+    The folder must exist and ``path``, if it exists, must be a regular file
+    (:func:`check_writable`).
+    """
+    atomic_write_files({path: data})
+
+
+def atomic_write_files(files: dict[str | os.PathLike[str], bytes]) -> None:
+    """Write several files together: every one to a temp file beside it, then all renamed into place.
+
+    Nothing is renamed until every temp file is written, so a failure (a full
+    disk, Ctrl-C) leaves every old file as it was and no temp file behind. New
+    files get the mode ``open(path, "w")`` would give them (the umask), and
+    replaced files keep theirs.
+    """
+    paths = {check_writable(p): data for p, data in files.items()}
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in paths.items():
+            staged.append((_write_temp(path, data), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+
+
+def _write_temp(path: Path, data: bytes) -> str:
+    """A synced temp file holding ``data`` in ``path``'s folder, with the mode ``path`` should get; its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _file_mode(path))  # mkstemp makes 0600; keep what open() would give
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), _file_mode(path))  # mkstemp makes 0600; keep what open() would give
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        os.unlink(tmp)
         raise
+    return tmp
 
 
 def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[str, Any], tensors: dict[str, Any]) -> None:

@@ -227,3 +227,64 @@ def test_parse_widths_garbage_is_clean(text):
 @given(st.lists(st.integers(1, 65536), min_size=1, max_size=8))
 def test_parse_widths_round_trip(values):
     assert parse_widths(" , ".join(map(str, values))) == tuple(sorted(set(values)))
+
+
+# ------------------------------------------------------------------ export: what it writes, and nothing when it fails
+def test_export_with_data_and_no_int8_reports_the_score_and_keeps_the_umask(model, mixed, tmp_path):
+    """Without --int8 the score is one figure (it crashed formatting the missing int8 one); new files get 0666 less the umask."""
+    import os
+
+    out = tmp_path / "e.onnx"
+    old = os.umask(0o022)
+    try:
+        table = ok("export", model, mixed, "--out", out).stdout
+        report = json.loads(ok("export", model, mixed, "--out", out, "-f", "--json").stdout)
+    finally:
+        os.umask(old)
+    assert report["metric"] == "accuracy" and report["score_before"] is not None and report["score_after"] is None
+    assert f"{report['score_before']:.4f}" in table and "(int8)" not in table
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.onnx"]
+
+
+def test_a_failing_export_leaves_the_old_file_and_nothing_else(model, mixed, tmp_path, monkeypatch):
+    """Every check runs before a file is written: a failure at the last step (here the score) changes no byte."""
+    from hiddenlayers.ship import _export
+
+    out = tmp_path / "e.onnx"
+    ok("export", model, "--out", out)
+    before = out.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise ValueError("scoring failed")
+
+    monkeypatch.setattr(_export, "_score", fail)
+    for flags in ((), ("--int8",)):
+        result = run("export", model, mixed, "--out", out, "-f", *flags)
+        assert result.exit_code == 2 and result.stderr.strip().splitlines()[-1] == "error: scoring failed", result.output  # after the data's note
+        assert out.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["e.onnx"]
+
+
+def test_export_refuses_a_missing_folder_and_a_fifo(model, tmp_path):
+    """Like every writer: a missing folder is not created, and a FIFO (or device) is never replaced by a plain file."""
+    import os
+    import stat
+
+    assert_user_error(run("export", model, "--out", tmp_path / "nodir" / "e.onnx"),
+                      f"folder '{tmp_path / 'nodir'}' does not exist: create it first or choose another output path")
+    assert not (tmp_path / "nodir").exists()
+    fifo = tmp_path / "f.onnx"
+    os.mkfifo(fifo)
+    for flags in ((), ("-f",)):
+        assert_user_error(run("export", model, "--out", fifo, *flags),
+                          f"'{fifo}' is not a regular file (a device, FIFO or socket): choose a file path for --out.")
+    int8_fifo = tmp_path / "g.int8.onnx"
+    os.mkfifo(int8_fifo)
+    assert_user_error(run("export", model, "--out", tmp_path / "g.onnx", "--int8", "-f"),
+                      f"'{int8_fifo}' is not a regular file (a device, FIFO or socket): choose a file path for int8 output.")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and stat.S_ISFIFO(int8_fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.onnx", "g.int8.onnx"]
+    folder = tmp_path / "x.onnx"
+    folder.mkdir()
+    assert_user_error(run("export", model, "--out", folder), f"--out path '{folder}' is a folder: give a file name, e.g. '{folder / 'model.onnx'}'.")

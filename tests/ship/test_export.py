@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -163,3 +165,19 @@ def test_errors_and_failed_parity_leave_no_file(tmp_path) -> None:
     with pytest.raises(ValueError, match="ONNX output differs from PyTorch by"):
         export_onnx(clf, tmp_path / "a.onnx", tolerance=-1.0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_onnx_refuses_a_fifo_and_a_missing_folder_before_any_work(tmp_path: Path) -> None:
+    """The Python API checks where it writes first: a FIFO stays a FIFO, no folder is created, nothing is left behind."""
+    import os
+    import stat
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    fifo = tmp_path / "f.onnx"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match=re.escape(f"'{fifo}' is not a regular file (a device, FIFO or socket): choose a file path for the ONNX file.")):
+        hl.export_onnx(clf, fifo)
+    with pytest.raises(FileNotFoundError, match=re.escape(f"folder '{tmp_path / 'nodir'}' does not exist")):
+        hl.export_onnx(clf, tmp_path / "nodir" / "e.onnx")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["f.onnx"]

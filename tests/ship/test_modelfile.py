@@ -339,3 +339,140 @@ def test_save_and_load_take_applications_and_refuse_the_wrong_class(tmp_path: Pa
     clf.save(tmp_path / "clf.safetensors")
     with pytest.raises(hl.ModelFileError, match=r"holds a 'MLPClassifier' model, not a MLPRegressor: load it with hiddenlayers\.load\(path\)\.$"):
         hl.MLPRegressor.load(tmp_path / "clf.safetensors")
+
+
+# ------------------------------------------------------------------ hand-edited metadata: ModelFileError, never another exception
+def _drop(key: str):  # type: ignore[no-untyped-def]
+    return lambda m: {k: v for k, v in m.items() if k != key}
+
+
+@pytest.mark.parametrize("section", ["params", "network", "fitted", "history", "classes"])
+@pytest.mark.parametrize("value", [None, "text", 3, [1, 2]], ids=["null", "string", "number", "list"])
+def test_a_section_that_is_not_an_object(saved: Path, tmp_path: Path, section: str, value: Any) -> None:
+    """``"fitted": null`` and the like: a ModelFileError naming the section (it was AttributeError 'NoneType' has no attribute 'items')."""
+    bad = tmp_path / "t.safetensors"
+    _rewrite(saved, bad, _set([section], value))
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(bad)
+    kind = "null" if value is None else type(value).__name__
+    assert str(info.value) == f"'{bad}' has inconsistent contents (TypeError: '{section}' is {kind}, not a JSON object); the file was altered or is damaged."
+
+
+@pytest.mark.parametrize("section", ["params", "fitted", "history", "classes"])
+def test_a_missing_section(saved: Path, tmp_path: Path, section: str) -> None:
+    bad = tmp_path / "t.safetensors"
+    _rewrite(saved, bad, _drop(section))
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(bad)
+    assert str(info.value) == f"'{bad}' has inconsistent contents (KeyError: '{section}'); the file was altered or is damaged."
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [_set(["fitted", "loss_curve_"], None), _set(["history", "loss"], None), _set(["fitted", "n_features_in_"], None),
+     _set(["network", "spec"], None), _set(["classes", "values"], None), _set(["params", "hidden_layer_sizes"], None)],
+    ids=["loss-curve", "history-loss", "n-features", "spec", "class-values", "sizes"],
+)
+def test_a_null_field_inside_a_section(saved: Path, tmp_path: Path, edit: Any) -> None:
+    """Nulls deeper down: loaded as they are where harmless, else a ModelFileError; never another exception."""
+    bad = tmp_path / "t.safetensors"
+    _rewrite(saved, bad, edit)
+    try:
+        hl.load(bad)
+    except hl.ModelFileError as exc:
+        assert str(exc).startswith(f"'{bad}' ") and str(exc).endswith("the file was altered or is damaged.")
+
+
+@pytest.fixture
+def with_preprocessing(iris: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> Path:
+    """An MLP file with table preprocessing of the 4 iris columns, as `hiddenlayers train` writes it."""
+    import pandas as pd
+
+    from hiddenlayers.data import TablePreprocessor
+
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    pre = TablePreprocessor().fit(frame)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), pre.transform(frame).matrix, y)
+    clf.preprocessing_ = {**pre.to_dict(), "target": "y", "task": "classification"}
+    path = tmp_path / "pre.safetensors"
+    clf.save(path)
+    return path
+
+
+def test_preprocessing_that_feeds_the_network_another_width(with_preprocessing: Path, tmp_path: Path) -> None:
+    """A column removed from the stored preprocessing: an error on load (it was ValueError 'X has 3 features' at predict)."""
+    hl.load(with_preprocessing)
+    bad = tmp_path / "t.safetensors"
+
+    def drop_column(m: dict) -> dict:
+        m["preprocessing"]["columns"] = m["preprocessing"]["columns"][:3]
+        return m
+
+    _rewrite(with_preprocessing, bad, drop_column)
+    with pytest.raises(hl.ModelFileError) as info:
+        hl.load(bad)
+    assert str(info.value) == f"'{bad}' does not agree with itself (the preprocessing produces 3 features but the network reads 4 inputs): the file was altered or is damaged."
+    _rewrite(with_preprocessing, bad, _set(["preprocessing", "columns"], None))
+    with pytest.raises(hl.ModelFileError, match=re.escape(f"'{bad}' has inconsistent contents (ValueError: the stored preprocessing is damaged (TypeError")):
+        hl.load(bad)
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every key/index path in a JSON document."""
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def test_any_edit_of_the_metadata_loads_or_is_a_model_file_error(with_preprocessing: Path, tmp_path: Path) -> None:
+    """Hypothesis: set any field (at any depth) to null or a value of another type, or remove it; loading either
+    succeeds or raises ModelFileError, never AttributeError, ValueError, IndexError, ..."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    with safe_open(str(with_preprocessing), framework="pt") as fh:
+        original = json.loads(fh.metadata()["hiddenlayers"])
+    paths = [p for p in _paths(original) if p[0] not in ("format", "format_version", "estimator", "library_version")]
+    tensors = load_file(str(with_preprocessing))
+    bad = tmp_path / "h.safetensors"
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(path=st.sampled_from(paths), value=st.sampled_from([None, "x", -1, 2.5, True, [], {}, [0], {"a": 1}, "__delete__"]))
+    def check(path: tuple, value: Any) -> None:
+        meta = json.loads(json.dumps(original))
+        node = meta
+        for key in path[:-1]:
+            node = node[key]
+        if value == "__delete__":
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+        bad.write_bytes(st_save(tensors, metadata={"hiddenlayers": json.dumps(meta)}))
+        try:
+            hl.load(bad)
+        except hl.ModelFileError:
+            pass
+
+    check()
+
+
+def test_save_refuses_a_fifo_and_leaves_it_alone(saved: Path, tmp_path: Path) -> None:
+    """The atomic rename would replace a FIFO or device (``/dev/null`` as root) with a plain file: refused instead."""
+    import stat
+
+    fifo = tmp_path / "f.safetensors"
+    os.mkfifo(fifo)
+    model = hl.load(saved)
+    message = f"'{fifo}' is not a regular file (a device, FIFO or socket): choose a file path for the output."
+    with pytest.raises(FileExistsError, match=re.escape(message)):
+        model.save(fifo)
+    with pytest.raises(FileExistsError, match=re.escape(message)):
+        atomic_write_bytes(fifo, b"x")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.safetensors", "model.safetensors"]

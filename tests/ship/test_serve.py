@@ -402,3 +402,35 @@ def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Pa
         assert streak == 10
     finally:
         assert s.stop() == 0
+
+
+def test_cli_names_a_folder_a_bad_host_and_a_busy_port(tmp_path: Path, models: dict) -> None:
+    """Checked before uvicorn starts: one line naming the option (uvicorn only logged '[Errno -2] Name or service not known')."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    run = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve"]
+    folder = tmp_path / "adir.safetensors"
+    folder.mkdir()
+    out = subprocess.run([*run, str(folder)], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"error: '{folder}' is a folder, not a model file: give the path of a .safetensors or .onnx file."]
+    model = str(models["dir"] / "a.safetensors")
+    out = subprocess.run([*run, model, "--host", "999.1.1.1", "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: --host '999.1.1.1' is not an address this machine can listen on (")
+    assert lines[0].endswith("): give one of its IP addresses or host names, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = subprocess.run([*run, model, "--port", str(port)], env=env, capture_output=True, text=True, timeout=60)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: --port {port} on 127.0.0.1 is in use ("), out.stderr
+    assert lines[0].endswith("): stop what listens there or choose another --port.")
+
+
+def test_check_listen_accepts_a_free_loopback_port_and_names_host_in_the_api() -> None:
+    from hiddenlayers.ship import check_listen
+
+    check_listen("127.0.0.1", _free_port())
+    with pytest.raises(ValueError, match=r"^host '999\.1\.1\.1' is not an address this machine can listen on"):
+        check_listen("999.1.1.1", _free_port())

@@ -16,26 +16,46 @@ class UserError(Exception):
 
 def is_user_error(exc: BaseException) -> bool:
     """True for errors caused by input (ours, and hiddenlayers' own exception tree)."""
-    if isinstance(exc, (UserError, FileNotFoundError, IsADirectoryError, PermissionError)):
+    if isinstance(exc, (UserError, FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError)):
         return True
     exceptions = sys.modules.get("hiddenlayers.exceptions")  # loaded only if a command needed it
     return exceptions is not None and isinstance(exc, exceptions.HiddenLayersError)
 
 
 def one_line(exc: BaseException) -> str:
-    """The exception's message on one line (first line, trimmed)."""
+    """The exception's message on one line (first line, trimmed).
+
+    An OS error names its file after the system's reason (``"Permission denied: 'x'"``);
+    one whose reason is already our sentence naming the file is that sentence alone.
+    """
     text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)) and exc.filename:
-        text = f"{exc.strerror or type(exc).__name__}: '{exc.filename}'"
+    if isinstance(exc, (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError)) and exc.filename:
+        reason = exc.strerror or type(exc).__name__
+        text = reason if f"'{exc.filename}'" in reason else f"{reason}: '{exc.filename}'"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return " ".join(lines)[:500]
 
 
-def check_output(out: str | os.PathLike[str], *, force: bool, inputs: tuple[str, ...] = (), what: str = "output") -> Path:
-    """Refuse to overwrite an existing file unless ``force`` or it is one of the user's ``inputs``."""
+def check_output(
+    out: str | os.PathLike[str], *, force: bool, inputs: tuple[str, ...] = (), what: str = "output", example: str | None = None,
+) -> Path:
+    """``out`` as a path that may be written, checked before any work is done.
+
+    Refused: a folder (suggesting ``out/example``, a name of the kind the
+    command writes: by default a report for ``--html``, else a model file), a missing folder, something that is not a regular file
+    (a device, FIFO or socket, which the atomic rename would replace), and an
+    existing file unless ``force`` or it is one of the user's ``inputs``.
+    """
+    from .._files import check_writable
+
     path = Path(out)
     if path.is_dir():
-        raise UserError(f"{what} path '{path}' is a folder: give a file name, e.g. '{path / 'model.safetensors'}'.")
+        example = example or ("report.html" if what == "--html" else "model.safetensors")
+        raise UserError(f"{what} path '{path}' is a folder: give a file name, e.g. '{path / example}'.")
+    try:
+        check_writable(path, what=what)
+    except OSError as exc:
+        raise UserError(one_line(exc)) from None
     if path.exists() and not force:
         same = any(_same_file(path, Path(i)) for i in inputs if i)
         if not same:

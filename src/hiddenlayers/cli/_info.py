@@ -122,11 +122,12 @@ def model_info(path: str) -> dict[str, Any]:
     if meta["estimator"] in APP_KINDS:
         return app_info(path, meta, tensors)
     try:
+        _check_sections(meta)
         layers = layer_table(meta["network"])
-        fitted = meta.get("fitted", {})
-        history = meta.get("history", {})
+        fitted, history, params = meta["fitted"], meta["history"], meta["params"]
         times = history.get("time") or []
         pre = meta.get("preprocessing")
+        _check_widths(path, meta["network"], pre)
         return clean({
             "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
             "spec": ",".join(f"{r['units']}:{r['activation']}" for r in layers[:-1]),
@@ -135,16 +136,45 @@ def model_info(path: str) -> dict[str, Any]:
             "training": {
                 "epochs": fitted.get("n_iter_"), "stop_reason": fitted.get("stop_reason_"), "final_loss": _num(fitted.get("loss_")),
                 "best_validation_score": _num(fitted.get("best_validation_score_")), "seconds": times[-1] if times else None,
-                "solver": meta.get("params", {}).get("solver"), "learning_rate_init": meta.get("params", {}).get("learning_rate_init"),
-                "loss": _loss_name(meta.get("params", {})),
+                "solver": params.get("solver"), "learning_rate_init": params.get("learning_rate_init"), "loss": _loss_name(params),
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
             "preprocessing": describe_preprocessing(pre),
             "provenance": meta.get("provenance"),
         })
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"'{path}' has inconsistent metadata ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
+        raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+
+
+_REQUIRED = ("params", "network", "fitted", "history")  # an MLP file's sections; classes, preprocessing, provenance are optional
+_OPTIONAL = ("classes", "preprocessing", "provenance")
+
+
+def _check_sections(meta: dict[str, Any]) -> None:
+    """A ``KeyError``/``TypeError`` naming the first section that is missing or not a JSON object (as loading checks them)."""
+    for key in _REQUIRED + _OPTIONAL:
+        value = meta.get(key)
+        if value is None and key in _OPTIONAL:
+            continue
+        if key not in meta:
+            raise KeyError(key)
+        if not isinstance(value, dict):
+            raise TypeError(f"{key!r} is {'null' if value is None else type(value).__name__}, not a JSON object")
+
+
+def _check_widths(path: str, network: dict[str, Any], pre: Any) -> None:
+    """The :class:`UserError` loading gives when the stored table preprocessing feeds the network another number of inputs."""
+    if not (isinstance(pre, dict) and pre.get("kind") == "table"):
+        return
+    width = 0
+    for c in pre["columns"]:
+        extra = int(bool(c["missing_indicator"]))
+        width += 1 + extra if c["kind"] == "numeric" else len(c["categories"]) + int(bool(c["other"])) + extra
+    n_in = network["in_features"]
+    if width != n_in:
+        raise UserError(f"'{path}' does not agree with itself (the preprocessing produces {width} features but the network reads {n_in} inputs): "
+                        "the file was altered or is damaged.")
 
 
 def _loss_name(params: dict[str, Any]) -> str | None:

@@ -26,7 +26,7 @@ def _check_out(out: str, *, force: bool) -> Path:
     """The report path: an .html file (so never the model or data file), not overwritten without --force."""
     if Path(out).suffix.lower() not in REPORT_SUFFIXES:
         raise UserError(f"--out must end in .html (the report is one HTML page). Received: {out!r}.")
-    return check_output(out, force=force, what="--out")
+    return check_output(out, force=force, what="--out", example="report.html")
 
 
 def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None]:

@@ -159,7 +159,7 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
     """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8."""
     if Path(out).suffix.lower() != ".onnx":
         raise UserError(f"--out must end in .onnx. Received: {out!r}.")
-    out_path = check_output(out, force=force, what="--out")
+    out_path = check_output(out, force=force, what="--out", example="model.onnx")
     qpath = out_path.with_name(out_path.stem + ".int8.onnx")
     if int8:
         check_output(qpath, force=force, what="int8 output")

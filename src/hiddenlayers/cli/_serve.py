@@ -48,6 +48,8 @@ def serve(
         if not ok:
             raise UserError(message)
     p = Path(model)
+    if p.is_dir():
+        raise UserError(f"'{model}' is a folder, not a model file: give the path of a .safetensors or .onnx file.")
     if not p.is_file():
         raise UserError(f"model file '{model}' does not exist: check the path, or write one with `hiddenlayers train` / `hiddenlayers export`.")
     if p.suffix.lower() not in (".safetensors", ".onnx"):
@@ -57,8 +59,13 @@ def serve(
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("serving needs uvicorn and starlette: pip install 'hiddenlayers[serve]'.") from None
+    from ..ship import check_listen
     from ..ship import serve as run
 
+    try:
+        check_listen(host, port, host_name="--host", port_name="--port")  # before uvicorn, whose failure names no option
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     run(str(p), host=host, port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
         max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, reload_token=reload_token, log_level=log_level, threads=threads)

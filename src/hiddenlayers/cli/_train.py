@@ -240,7 +240,7 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
 def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool) -> None:
     """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix."""
     if out is not None:
-        check_output(out, force=force, inputs=(data,), what="--out")
+        check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
         if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")

@@ -107,6 +107,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     except Exception as exc:
         raise ModelFileError(f"'{path}' has unreadable tensor data ({type(exc).__name__}): the file is truncated or corrupt.") from None
     try:
+        _check_sections(meta)
         params = dict(meta["params"])
         params["hidden_layer_sizes"] = _restore_sizes(params["hidden_layer_sizes"])
         if device is not None:
@@ -157,16 +158,53 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
         model._cache_weights()
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:  # any shape of edited JSON
         raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
     return model
+
+
+_SECTIONS = {"params": True, "network": True, "fitted": True, "history": True, "classes": False, "preprocessing": False, "provenance": False}
+
+
+def _check_sections(meta: dict[str, Any]) -> None:
+    """A ``TypeError`` naming the first section of ``meta`` that is missing or not a JSON object.
+
+    Required sections (and a classifier's ``classes``) must be objects; optional
+    ones (``preprocessing``, ``provenance``) objects or absent/null. A hand-edited ``"fitted": null`` would
+    otherwise fail deep inside loading as an ``AttributeError``.
+    """
+    for key, required in _SECTIONS.items():
+        value = meta.get(key)
+        required = required or (key == "classes" and meta.get("estimator") == "MLPClassifier")  # a classifier's labels
+        if value is None and not required:
+            continue
+        if key not in meta:
+            raise KeyError(key)
+        if not isinstance(value, dict):
+            raise TypeError(f"{key!r} is {'null' if value is None else type(value).__name__}, not a JSON object")
+
+
+def _preprocessing_width(state: dict[str, Any]) -> int:
+    """How many network inputs the stored table preprocessing produces (a damaged state: ``ValueError``).
+
+    Only the library's own table preprocessing (``"kind": "table"``) is checked; a
+    user's own ``preprocessing_`` record is stored as given and not interpreted.
+    """
+    from ..data import TablePreprocessor
+    from ..exceptions import DataError
+
+    try:
+        return len(TablePreprocessor.from_dict(state).output_names)
+    except (DataError, KeyError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _check_consistent(path: str | os.PathLike[str], model: Any, net: Any) -> None:
     """A :class:`ModelFileError` when the file's records disagree with its network (an edited file).
 
     The network's input width must be ``n_features_in_`` (and the number of
-    feature names), and its outputs those the classes or ``n_outputs_`` need:
+    feature names, and the columns the stored preprocessing produces), and its
+    outputs those the classes or ``n_outputs_`` need:
     otherwise the model would load and predict wrong labels without an error.
     """
     problems = []
@@ -181,6 +219,9 @@ def _check_consistent(path: str | os.PathLike[str], model: Any, net: Any) -> Non
         need = 1 if model._label_binarizer.y_type_ == "binary" else k  # one class (sklearn allows it) is 'binary' too
         if need != n_out:
             problems.append(f"{k} classes need {need} output(s) but the network has {n_out}")
+    pre = getattr(model, "preprocessing_", None)
+    if isinstance(pre, dict) and pre.get("kind") == "table" and isinstance(n_in, int) and (width := _preprocessing_width(pre)) != n_in:
+        problems.append(f"the preprocessing produces {width} features but the network reads {n_in} inputs")
     if getattr(model, "n_outputs_", n_out) != n_out:
         problems.append(f"n_outputs_ is {model.n_outputs_} but the network has {n_out} outputs")
     if problems:

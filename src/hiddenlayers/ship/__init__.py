@@ -16,6 +16,7 @@ _EXPORTS = {
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
     "serve": "._serve",
+    "check_listen": "._serve",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

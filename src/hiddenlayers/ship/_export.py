@@ -79,7 +79,8 @@ class ExportReport:
             t.add_row("int8 file", f"{self.quantized_path} ({self.quantized_bytes:,} bytes)")
             t.add_row("int8 parity", f"largest |int8 - torch| = {self.quantized_max_abs_diff:.3g}")
         if self.score_before is not None:
-            t.add_row(self.metric or "score", f"{self.score_before:.4f} (float) -> {self.score_after:.4f} (int8)")
+            after = f" (float) -> {self.score_after:.4f} (int8)" if self.score_after is not None else ""
+            t.add_row(self.metric or "score", f"{self.score_before:.4f}{after}")
         for note in self.notes:
             t.add_row("note", note)
         return t
@@ -101,11 +102,16 @@ def _quiet() -> Iterator[None]:
         logging.disable(previous)
 
 
-def _atomic_path(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return tmp
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """A private temporary folder for the exporter's and quantiser's files, removed afterwards.
+
+    They write to paths, not bytes; working outside the output's folder means a
+    failed export leaves nothing beside ``--out``, and the outputs themselves are
+    written only at the end (:func:`hiddenlayers._files.atomic_write_files`).
+    """
+    with tempfile.TemporaryDirectory(prefix="hiddenlayers-export-") as folder:
+        yield Path(folder)
 
 
 def _session(data: bytes) -> Any:
@@ -224,50 +230,40 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
         raise ValueError("y was given without X: pass the rows X that y labels.")
 
 
-def _write_verified(
-    module: Any, sample: Any, path: Path, *, input_name: str, out_name: str, opset: int, columns: list[dict[str, Any]] | None,
+def _verified_bytes(
+    module: Any, sample: Any, *, input_name: str, out_name: str, opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
 ) -> tuple[bytes, np.ndarray, np.ndarray, float]:
-    """Export ``module`` to ONNX at ``path`` (atomically) once its output matches PyTorch's on ``features``.
+    """``module`` as ONNX bytes, once its output matches PyTorch's on ``features``; nothing is written to the user's folders.
 
     Returns ``(file bytes, PyTorch reference, ONNX output, largest absolute difference)``.
-    Raises ``ValueError`` above ``tolerance``; nothing is left at ``path`` then.
+    Raises ``ValueError`` above ``tolerance``.
     """
     import onnx
     import torch
 
     categorical = [c for c in columns or [] if c["kind"] != "numeric"]
-    tmp = _atomic_path(path)
-    try:
-        with _quiet():
-            torch.onnx.export(
-                module, (sample,), tmp, input_names=[input_name], output_names=[out_name], opset_version=opset,
-                dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
-            )
-        proto = onnx.load(tmp)
-        # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
-        # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
-        del proto.graph.value_info[:]
-        if categorical:
-            _add_string_inputs(proto, columns or [], token)
-            onnx.checker.check_model(proto)
-        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
-        onnx.helper.set_model_props(proto, metadata)
-        data = proto.SerializeToString()
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        ref = _reference(module, features)
-        got = _session(data).run(None, feeds)[0].astype(np.float64)
-        diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
-        if not diff <= tolerance:
-            raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with _scratch() as folder, _quiet():
+        tmp = folder / "model.onnx"
+        torch.onnx.export(
+            module, (sample,), str(tmp), input_names=[input_name], output_names=[out_name], opset_version=opset,
+            dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
+        )
+        proto = onnx.load(str(tmp))
+    # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
+    # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
+    del proto.graph.value_info[:]
+    if categorical:
+        _add_string_inputs(proto, columns or [], token)
+        onnx.checker.check_model(proto)
+    onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
+    onnx.helper.set_model_props(proto, metadata)
+    data = proto.SerializeToString()
+    ref = _reference(module, features)
+    got = _session(data).run(None, feeds)[0].astype(np.float64)
+    diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
+    if not diff <= tolerance:
+        raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
     return data, ref, got, diff
 
 
@@ -300,8 +296,13 @@ def export_onnx(
     import onnx  # noqa: F401  (imported first, as before: a missing onnx fails before any work)
     import torch
 
+    from .._files import atomic_write_files, check_writable
+
     _check_export_args(model, quantize, quantized_path, X, y)
-    path = Path(path)
+    path = check_writable(path, what="the ONNX file")  # before any work: a missing folder or a device is refused at once
+    qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
+    if qpath is not None:
+        check_writable(qpath, what="the int8 ONNX file")
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
     n_inputs = len(numeric) if numeric is not None else int(model.n_features_in_)
@@ -320,8 +321,8 @@ def export_onnx(
     sample = torch.zeros(2, width, dtype=torch.float32)
     feeds, features = _parity(model, columns, n_inputs, X, token)
 
-    data, ref, got, diff = _write_verified(
-        module, sample, path, input_name=_FEATURES if categorical else "X", out_name=out_name, opset=opset, columns=columns,
+    data, ref, got, diff = _verified_bytes(
+        module, sample, input_name=_FEATURES if categorical else "X", out_name=out_name, opset=opset, columns=columns,
         token=token, metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
@@ -333,35 +334,32 @@ def export_onnx(
         report.notes.append(f"input C is the raw categorical columns as text (missing = {token!r}); one-hot encoding, <other> and unseen values are in the graph")
     if numeric:
         report.notes.append("input X is the raw numeric columns (NaN = missing); fill, indicators and standardisation are in the graph")
-    if quantize:
-        _quantize(report, path, quantized_path, feeds, ref, model, got, y)
-    elif y is not None:
+    files: dict[str | os.PathLike[str], bytes] = {path: data}
+    if y is not None:
         report.metric, report.score_before = _score(model, got, y)
+    if qpath is not None:
+        files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
+    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
     return report
 
 
-def _quantize(report: ExportReport, path: Path, qpath: Any, feeds: dict[str, np.ndarray], ref: np.ndarray, model: Any, got: np.ndarray, y: Any) -> None:
+def _quantize(report: ExportReport, qpath: Path, data: bytes, feeds: dict[str, np.ndarray], ref: np.ndarray, model: Any, y: Any) -> bytes:
+    """The int8 copy of the ONNX model ``data`` as bytes, its parity and (with ``y``) score recorded in ``report``."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    qpath = Path(qpath) if qpath is not None else path.with_name(path.stem + ".int8.onnx")
-    tmp = _atomic_path(qpath)
-    try:
+    with _scratch() as folder:
+        source, target = folder / "model.onnx", folder / "model.int8.onnx"
+        source.write_bytes(data)
         with _quiet():
-            quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8)
-        with open(tmp, "rb") as fh:
-            qdata = fh.read()
-        qgot = _session(qdata).run(None, feeds)[0].astype(np.float64)
-        os.replace(tmp, qpath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+            quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+        qdata = target.read_bytes()
+    qgot = _session(qdata).run(None, feeds)[0].astype(np.float64)
     report.quantized_path = str(qpath)
     report.quantized_bytes = len(qdata)
     report.quantized_max_abs_diff = float(np.max(np.abs(qgot - ref))) if qgot.size else 0.0
     if y is not None:
-        report.metric, report.score_before = _score(model, got, y)
         report.score_after = _score(model, qgot, y)[1]
+    return qdata
 
 
 __all__ = ["ExportReport", "export_onnx"]

@@ -309,6 +309,30 @@ def app_from_env() -> Any:
     return make_app(ServeConfig(**json.loads(os.environ[CONFIG_ENV])))
 
 
+def check_listen(host: str, port: int, *, host_name: str = "host", port_name: str = "port") -> None:
+    """A one-line ``ValueError`` naming ``host_name`` or ``port_name`` when the server could not listen on ``host:port``.
+
+    Binds (and closes) a socket as uvicorn does, before uvicorn starts: its own
+    failure is log lines and ``[Errno -2] Name or service not known`` that name no option.
+    """
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # uvicorn's rule
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except (OSError, UnicodeError, OverflowError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+                raise ValueError(f"{port_name} {port} on {host} is in use ({reason}): stop what listens there or choose another {port_name}.") from None
+            if isinstance(exc, OSError) and exc.errno == errno.EACCES:
+                raise ValueError(f"{port_name} {port} on {host} needs privileges ({reason}): choose a {port_name} above 1023.") from None
+            raise ValueError(f"{host_name} {host!r} is not an address this machine can listen on ({reason}): give one of its IP addresses or "
+                             f"host names, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).") from None
+
+
 def serve(
     model: Any, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, max_batch: int = 256, max_wait_us: int = 0,
     max_queue: int = 2048, max_body: int = 16 * 1024 * 1024, max_rows: int = 10_000, read_timeout: float = 10.0,
@@ -341,6 +365,7 @@ def serve(
         raise ValueError(f"threads must be >= 1. Received: {threads}.")
     if not (0 <= port <= 65535):
         raise ValueError(f"port must be in 0..65535. Received: {port}.")
+    check_listen(host, port)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False,
                               "timeout_graceful_shutdown": int(max(1, drain_timeout)), "server_header": False}
     if workers == 1:
@@ -367,4 +392,4 @@ def serve(
     uvicorn.run("hiddenlayers.ship._serve:app_from_env", factory=True, workers=workers, **common)
 
 
-__all__ = ["ServeConfig", "make_app", "serve"]
+__all__ = ["ServeConfig", "check_listen", "make_app", "serve"]

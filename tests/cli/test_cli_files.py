@@ -1,0 +1,79 @@
+"""What the commands write and read: output paths checked before any work, and hand-edited model files as one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from safetensors import safe_open
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
+
+from cli_helpers import assert_user_error, ok, run
+
+
+@pytest.fixture(scope="module")
+def model(table, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("files") / "keep.safetensors"
+    ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", out)
+    return out
+
+
+def _edited(model: Path, out: Path, edit: Any) -> Path:
+    """A copy of ``model`` whose metadata ``edit(meta)`` changed in place."""
+    with safe_open(str(model), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    edit(meta)
+    out.write_bytes(st_save(load_file(str(model)), metadata={"hiddenlayers": json.dumps(meta)}))
+    return out
+
+
+def _drop_column(meta: dict) -> None:
+    meta["preprocessing"]["columns"] = meta["preprocessing"]["columns"][:-1]
+
+
+@pytest.mark.parametrize(
+    "edit, problem",
+    [
+        (lambda m: m.update(fitted=None), "has inconsistent contents (TypeError: 'fitted' is null, not a JSON object)"),
+        (lambda m: m.update(history=None), "has inconsistent contents (TypeError: 'history' is null, not a JSON object)"),
+        (lambda m: m.update(params=[]), "has inconsistent contents (TypeError: 'params' is list, not a JSON object)"),
+        (lambda m: m.pop("fitted"), "has inconsistent contents (KeyError: 'fitted')"),
+        (_drop_column, "does not agree with itself (the preprocessing produces"),
+    ],
+    ids=["fitted-null", "history-null", "params-list", "fitted-missing", "preprocessing-width"],
+)
+@pytest.mark.parametrize("command", ["info", "predict", "evaluate"])
+def test_an_edited_model_file_is_one_line_in_every_command(model, table, tmp_path, edit, problem, command):
+    """info reads the header only, predict and evaluate load the model: the same error, never AttributeError or a feature-count ValueError."""
+    bad = _edited(model, tmp_path / "bad.safetensors", edit)
+    args = (bad,) if command == "info" else (bad, table)
+    result = run(command, *args)
+    assert_user_error(result, f"'{bad}' {problem}")
+    assert result.stderr.strip().endswith("the file was altered or is damaged.")
+
+
+def test_predict_into_a_folder_suggests_a_predictions_file(model, table, tmp_path):
+    folder = tmp_path / "adir.safetensors"
+    folder.mkdir()
+    assert_user_error(run("predict", model, table, "--out", folder), f"--out path '{folder}' is a folder: give a file name, e.g. '{folder / 'predictions.csv'}'.")
+
+
+@pytest.mark.parametrize("command", ["predict", "train"])
+def test_outputs_refuse_a_fifo_and_a_missing_folder(model, table, tmp_path, command):
+    """A FIFO (or device) is never replaced through the atomic rename, even with --force; a missing folder is refused before any work."""
+    fifo = tmp_path / ("p.csv" if command == "predict" else "m.safetensors")
+    os.mkfifo(fifo)
+    args = ("predict", model, table) if command == "predict" else ("train", table, "-t", "label", "--epochs", "1", "-q", "--no-check")
+    for flags in ((), ("--force",)):
+        assert_user_error(run(*args, "--out", fifo, *flags), f"'{fifo}' is not a regular file (a device, FIFO or socket): choose a file path for --out.")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    missing = tmp_path / "nodir" / fifo.name
+    result = run(*args, "--out", missing)
+    assert_user_error(result, "does not exist")
+    assert result.stderr.strip() == f"error: folder '{missing.parent}' does not exist: create it first or choose another output path"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fifo.name]
