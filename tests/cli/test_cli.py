@@ -476,3 +476,67 @@ def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypa
         run("train", "r.csv", "--target", "y", "--task", "regression", "-q", "-o", "m.safetensors"),
         "regression target 'y' must be numeric but holds 'abc' (line 5): fix it, or use --task classification.",
     )
+
+
+# --- labelled data against a fitted classifier ------------------------------------
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory):
+    """A 0/1 classifier on columns a, b, c (target y), and a writer of tables with other targets."""
+    folder = tmp_path_factory.mktemp("numbers")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    frame = pd.DataFrame(X, columns=list("abc")).assign(y=(X[:, 0] + X[:, 1] > 0).astype(int))
+    frame.to_csv(folder / "good.csv", index=False)
+    out = folder / "keep.safetensors"
+    assert run("train", folder / "good.csv", "-t", "y", "--hidden", "4", "--epochs", "2", "-q", "-o", out).exit_code == 0
+
+    def table(y, name):
+        path = folder / name
+        frame.assign(y=y).to_csv(path, index=False)
+        return path
+
+    return out, folder / "good.csv", table
+
+
+def _labelled_commands(model, data, tmp_path):
+    return {
+        "evaluate": ["evaluate", model, data],
+        "prune": ["prune", model, data, "-o", tmp_path / "p.safetensors", "--epochs", "1"],
+        "inspect": ["inspect", model, data, "-o", tmp_path / "r.html"],
+    }
+
+
+@pytest.mark.parametrize("command", ["evaluate", "prune", "inspect"])
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (lambda n: np.where(np.arange(n) % 2, 5, 6), "labels '5', '6' are not classes of the model (0, 1): check --target or the data."),
+        (lambda n: np.r_[["cat"], np.arange(n - 1) % 2].astype(object), "label 'cat' is not a class of the model (0, 1): check --target or the data."),
+        (lambda n: np.r_[[7], np.arange(n - 1) % 2], "label '7' is not a class of the model (0, 1): check --target or the data."),
+        (lambda n: np.linspace(0.05, 3.0, n), "target 'y' is continuous (e.g. 0.05) but the model is a classifier of the classes 0, 1: check --target or the data"),
+    ],
+    ids=["new-labels", "text-label", "one-new-number", "continuous"],
+)
+def test_labels_that_are_not_the_models_classes(numbers, tmp_path, command, labels, message):
+    model, _, table = numbers
+    data = table(labels(120), f"{command}.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert_user_error(run(*_labelled_commands(model, data, out)[command]), message)
+    assert list(out.iterdir()) == []  # no pruned model, no report
+
+
+@pytest.mark.parametrize("command", ["evaluate", "prune", "inspect"])
+def test_target_that_is_an_input_column(numbers, tmp_path, command):
+    model, good, _ = numbers
+    assert_user_error(run(*_labelled_commands(model, good, tmp_path)[command], "-t", "a"),
+                      "--target 'a' is one of the model's input columns, not a target: the model predicts 'y': pass --target y, or leave --target out.")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("check", [[], ["--no-check"]])
+def test_features_naming_the_target(numbers, tmp_path, check):
+    _, good, _ = numbers
+    assert_user_error(run("train", good, "-t", "y", "--features", "a,y", "-o", tmp_path / "m", *check),
+                      "the target 'y' is also listed in --features: remove it from --features.")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ._common import UserError, check_output, note
-from ._options import check_features, seed_option
+from ._options import check_features, parse_features, seed_option
 
 EXIT_FATAL = 2
 
@@ -34,8 +34,10 @@ def _split(frame: Any, data: str, target: str | None, features: str | None) -> t
     name = target if target is not None else default_target(data, frame)
     name = resolve_column(name, list(frame.columns)) if name is not None else None
     X = frame.drop(columns=[name]) if name is not None else frame
-    if features:
-        feats = [f.strip() for f in features.split(",") if f.strip()]
+    feats = parse_features(features)
+    if feats is not None:
+        if name is not None and name in feats:  # the same words as data.split_target, which train reaches after this check
+            raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         unknown = [f for f in feats if f not in X.columns]
         if unknown:
             raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.")
