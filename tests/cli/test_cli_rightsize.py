@@ -243,8 +243,8 @@ def small(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "option", "message"),
     [
-        ("nodir/x.db", None, "--storage", "folder '{d}/nodir' of --storage '{d}/nodir/x.db' does not exist: create it first"),
-        ("nodir/x.log", None, "--storage", "folder '{d}/nodir' of --storage '{d}/nodir/x.log' does not exist"),
+        ("nodir/x.db", None, "--storage", "--storage: folder '{d}/nodir' does not exist: create it first, or give a path in an existing folder."),
+        ("nodir/x.log", None, "--storage", "--storage: folder '{d}/nodir' does not exist: create it first"),
         ("random.db", bytes(range(256)) * 8, "--storage", "--storage: '{d}/random.db' is not an Optuna study database or journal: it is not a SQLite file."),
         ("random.log", bytes(range(256)) * 8, "--storage", "--storage: '{d}/random.log' is not an Optuna study database or journal: line 1 is not a JSON record."),
         ("notes.log", b'{"a": 1}\n', "--storage", "'{d}/notes.log' is not an Optuna study database or journal: line 1 is not an Optuna journal record."),
@@ -283,7 +283,7 @@ def test_search_refuses_a_foreign_sqlite_database(small, tmp_path):
 def test_storage_problem_never_raises_and_leaves_the_file(data):
     import tempfile
 
-    from hiddenlayers.rightsize._search_storage import storage_problem
+    from hiddenlayers.rightsize import storage_problem
 
     with tempfile.TemporaryDirectory() as d:
         for suffix in (".db", ".log"):

@@ -203,12 +203,9 @@ def _require_folder(path: str, option: str) -> None:
 
 def _check_storage(storage: str) -> None:
     """``--storage`` checked before any trial runs (read only): its folder exists and an existing file is an Optuna study store."""
-    from ..rightsize._search_storage import storage_file, storage_problem
+    from ..rightsize import storage_problem
 
-    found = storage_file(storage)
-    if found is not None:
-        _require_folder(found[0], "--storage")
-    problem = storage_problem(storage)
+    problem = storage_problem(storage, folder=True)
     if problem is not None:
         raise UserError(f"--storage: {problem}")
 

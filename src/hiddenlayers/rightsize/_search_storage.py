@@ -78,8 +78,11 @@ def storage_file(storage: str) -> tuple[str, str] | None:
     return None
 
 
-def storage_problem(storage: str) -> str | None:
+def storage_problem(storage: str, *, folder: bool = False) -> str | None:
     """Why the existing file ``storage`` names cannot be an Optuna study store, or None (no file, or a fine one).
+
+    ``folder=True`` also says so when the file's folder does not exist (the
+    command line refuses that; :func:`make_storage` creates a journal's folder).
 
     Read only, so a corrupt or foreign file is left exactly as it was: a SQLite
     file must carry SQLite's header and, if it holds tables, Optuna's
@@ -87,6 +90,8 @@ def storage_problem(storage: str) -> str | None:
     partly written by a running worker).
     """
     found = storage_file(storage)
+    if found is not None and folder and not os.path.isdir(os.path.dirname(os.path.abspath(found[0]))):
+        return f"folder '{os.path.dirname(found[0])}' does not exist: create it first, or give a path in an existing folder."
     if found is None or not os.path.isfile(found[0]) or os.path.getsize(found[0]) == 0:
         return None
     path, kind = found
