@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import math
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +52,9 @@ class Interval(Constraint):
     """A number in an interval: ``Interval(numbers.Real, 0, None, closed="left")`` is a number >= 0.
 
     ``bools=False`` rejects ``True``/``False`` (which Python counts as integers).
+    ``finite=False`` lets an open end take ``inf`` (e.g. a time limit); by default
+    infinities are refused, since a step size, penalty or tolerance of ``inf``
+    trains into NaN weights, or silently never or always stops.
     ``text`` replaces the phrase in the error message where a table wants its own words.
     """
 
@@ -62,9 +66,10 @@ class Interval(Constraint):
         *,
         closed: Literal["left", "right", "both", "neither"] = "both",
         bools: bool = True,
+        finite: bool = True,
         text: str | None = None,
     ) -> None:
-        self.kind, self.left, self.right, self.closed, self.bools = kind, left, right, closed, bools
+        self.kind, self.left, self.right, self.closed, self.bools, self.finite = kind, left, right, closed, bools, finite
         noun = "an integer" if kind is numbers.Integral else "a number"
         self.type = "int" if kind is numbers.Integral else "float"
         self.text = text or f"{noun} {self._bounds()}"
@@ -82,11 +87,26 @@ class Interval(Constraint):
         if not isinstance(value, self.kind) or (not self.bools and _is_bool(value)):
             return False
         x: Any = value  # a Real (isinstance narrowed it to object)
-        if x != x:  # NaN (of any float type)
+        if x != x or (self.finite and _is_infinite(x)):  # NaN (of any float type), inf
             return False
         if self.left is not None and (x < self.left or (x == self.left and self.closed in ("right", "neither"))):
             return False
         return not (self.right is not None and (x > self.right or (x == self.right and self.closed in ("left", "neither"))))
+
+
+    def check(self, name: str, value: Any) -> None:
+        """As :meth:`Constraint.check`; an infinity refused only for being infinite is said so."""
+        if self.finite and None in (self.left, self.right) and isinstance(value, self.kind) and _is_infinite(value):
+            raise self.error(f"{name} must be {self.text} and finite. Received: {name}={value!r}.")
+        super().check(name, value)
+
+
+def _is_infinite(x: Any) -> bool:
+    """True for ``inf``/``-inf`` of any float type (Python, NumPy)."""
+    try:
+        return bool(abs(x) == math.inf)
+    except (TypeError, OverflowError):
+        return False
 
 
 class Options(Constraint):

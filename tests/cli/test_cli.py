@@ -296,6 +296,70 @@ def test_error_bad_option_values(table, tmp_path):
     assert_user_error(run("train", table, "--nope"), "No such option")
 
 
+
+def test_test_size_that_leaves_no_training_rows(table, tmp_path):
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "--test-size", "0.999", "-q", "-o", out),
+                      "--test-size 0.999 holds out 150 of the 150 rows and leaves 0 to train on: choose a smaller --test-size (e.g. 0.2), or 0 to hold out none.")
+    assert not out.exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(10, 400), st.floats(0.0, 1.0, exclude_max=True))
+def test_test_size_rule_agrees_with_train_test_split(n, test_size):
+    from sklearn.model_selection import train_test_split
+
+    from hiddenlayers.cli._common import UserError
+    from hiddenlayers.cli._train import _check_train_rows
+
+    try:
+        train, _ = train_test_split(np.arange(n), test_size=test_size, random_state=0) if test_size > 0 else (np.arange(n), None)
+    except ValueError:
+        train = []
+    if len(train) >= 2:
+        _check_train_rows(n, test_size)
+    else:
+        with pytest.raises(UserError, match=r"^--test-size .* leaves [01] to train on: choose a smaller --test-size"):
+            _check_train_rows(n, test_size)
+
+
+@pytest.mark.parametrize(
+    ("item", "option"),
+    [("random_state=1", "--seed"), ("alpha=0.1", "--alpha"), ("learning-rate-init=0.1", "--lr"), ("max_iter=3", "--epochs"),
+     ("progress_bar=true", "--quiet"), ("hidden_layer_sizes=[3]", "--hidden"), ("gce_q=0.5", "--gce-q")],
+)
+def test_set_refuses_what_an_option_sets(table, tmp_path, item, option):
+    key = item.split("=")[0].replace("-", "_")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "--set", item, "-q", "-o", out), f"use {option} instead of --set {item}: {option} sets {key}.")
+    assert not out.exists()
+
+
+def test_every_parameter_an_option_sets_is_refused_by_set():
+    import inspect
+
+    from hiddenlayers.cli._app import train
+    from hiddenlayers.cli._train import DEDICATED
+
+    source = inspect.getsource(train)  # the params dict train builds from its options, by keyword
+    passed = {name for name in DEDICATED if f"{name}={name}" in source or f'("{name}", {name})' in source}
+    set_elsewhere = {"random_state", "progress_bar", "callbacks", "learning_rate_init", "max_iter", "hidden_layer_sizes"}  # --seed, --quiet, --gradient-flow, renamed options
+    assert passed | set_elsewhere == set(DEDICATED)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--lr", "inf"], "--lr: learning_rate_init must be a number > 0 and finite. Received: learning_rate_init=inf."),
+    (["--alpha", "inf"], "--alpha: alpha must be a number >= 0 and finite. Received: alpha=inf."),
+    (["--tol", "inf"], "--tol: tol must be a number >= 0 and finite. Received: tol=inf."),
+    (["--clip-grad-norm", "inf"], "--clip-grad-norm: clip_grad_norm must be None or a number > 0. Received: clip_grad_norm=inf."),
+    (["--lr", "nan"], "--lr: learning_rate_init must be a number > 0. Received: learning_rate_init=nan."),
+])
+def test_non_finite_training_options(table, tmp_path, args, message):
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "-q", "-o", out, *args)
+    assert_user_error(result, message)
+    assert "RuntimeWarning" not in result.output and not out.exists()
+
 def test_error_overwrite_needs_force(model, table):
     assert_user_error(run("train", table, "-t", "label", "-o", model), "already exists: pass --force")
 
@@ -412,3 +476,67 @@ def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypa
         run("train", "r.csv", "--target", "y", "--task", "regression", "-q", "-o", "m.safetensors"),
         "regression target 'y' must be numeric but holds 'abc' (line 5): fix it, or use --task classification.",
     )
+
+
+# --- labelled data against a fitted classifier ------------------------------------
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory):
+    """A 0/1 classifier on columns a, b, c (target y), and a writer of tables with other targets."""
+    folder = tmp_path_factory.mktemp("numbers")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    frame = pd.DataFrame(X, columns=list("abc")).assign(y=(X[:, 0] + X[:, 1] > 0).astype(int))
+    frame.to_csv(folder / "good.csv", index=False)
+    out = folder / "keep.safetensors"
+    assert run("train", folder / "good.csv", "-t", "y", "--hidden", "4", "--epochs", "2", "-q", "-o", out).exit_code == 0
+
+    def table(y, name):
+        path = folder / name
+        frame.assign(y=y).to_csv(path, index=False)
+        return path
+
+    return out, folder / "good.csv", table
+
+
+def _labelled_commands(model, data, tmp_path):
+    return {
+        "evaluate": ["evaluate", model, data],
+        "prune": ["prune", model, data, "-o", tmp_path / "p.safetensors", "--epochs", "1"],
+        "inspect": ["inspect", model, data, "-o", tmp_path / "r.html"],
+    }
+
+
+@pytest.mark.parametrize("command", ["evaluate", "prune", "inspect"])
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (lambda n: np.where(np.arange(n) % 2, 5, 6), "labels '5', '6' are not classes of the model (0, 1): check --target or the data."),
+        (lambda n: np.r_[["cat"], np.arange(n - 1) % 2].astype(object), "label 'cat' is not a class of the model (0, 1): check --target or the data."),
+        (lambda n: np.r_[[7], np.arange(n - 1) % 2], "label '7' is not a class of the model (0, 1): check --target or the data."),
+        (lambda n: np.linspace(0.05, 3.0, n), "target 'y' is continuous (e.g. 0.05) but the model is a classifier of the classes 0, 1: check --target or the data"),
+    ],
+    ids=["new-labels", "text-label", "one-new-number", "continuous"],
+)
+def test_labels_that_are_not_the_models_classes(numbers, tmp_path, command, labels, message):
+    model, _, table = numbers
+    data = table(labels(120), f"{command}.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert_user_error(run(*_labelled_commands(model, data, out)[command]), message)
+    assert list(out.iterdir()) == []  # no pruned model, no report
+
+
+@pytest.mark.parametrize("command", ["evaluate", "prune", "inspect"])
+def test_target_that_is_an_input_column(numbers, tmp_path, command):
+    model, good, _ = numbers
+    assert_user_error(run(*_labelled_commands(model, good, tmp_path)[command], "-t", "a"),
+                      "--target 'a' is one of the model's input columns, not a target: the model predicts 'y': pass --target y, or leave --target out.")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("check", [[], ["--no-check"]])
+def test_features_naming_the_target(numbers, tmp_path, check):
+    _, good, _ = numbers
+    assert_user_error(run("train", good, "-t", "y", "--features", "a,y", "-o", tmp_path / "m", *check),
+                      "the target 'y' is also listed in --features: remove it from --features.")

@@ -70,6 +70,21 @@ def test_check_fatal_exits_2(tmp_path):
     assert result.stdout.splitlines()[1] == "FATAL    single_class: the target has only one class ('k')"
 
 
+@pytest.mark.parametrize("cell", ["inf", "1e400", "-inf"])
+def test_check_and_train_refuse_infinite_values(tmp_path, cell):
+    p = tmp_path / "inf.csv"
+    rows = [f"{i % 7},{i % 3},{i % 2}" for i in range(30)]
+    rows[4] = f"{cell},1,0"
+    p.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    for args in ((), ("--fast",)):
+        result = run("check", p, "-t", "y", *args)
+        assert result.exit_code == 2, result.output
+        assert result.stdout.splitlines()[1] == "FATAL    infinite_values: 1 column(s) hold infinite values: a (rows 4)"
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", p, "-t", "y", "-q", "-o", out), "data check: 1 column(s) hold infinite values: a (rows 4): replace them")
+    assert not out.exists()
+
+
 def test_check_user_errors(messy, tmp_path):
     assert_user_error(run("check", messy, "-t", "nope"), "unknown target column 'nope'")
     assert_user_error(run("check", messy, "-t", "y", "--task", "x"), "--task must be one of auto, classification, regression")

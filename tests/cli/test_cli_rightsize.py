@@ -288,3 +288,68 @@ def test_export_refuses_a_missing_folder_and_a_fifo(model, tmp_path):
     folder = tmp_path / "x.onnx"
     folder.mkdir()
     assert_user_error(run("export", model, "--out", folder), f"--out path '{folder}' is a folder: give a file name, e.g. '{folder / 'model.onnx'}'.")
+
+
+# --- search: --storage and --html checked before any trial runs -----------------
+
+@pytest.fixture()
+def small(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    path = tmp_path / "good.csv"
+    pd.DataFrame(X, columns=list("abc")).assign(y=(X[:, 0] > 0).astype(int)).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "option", "message"),
+    [
+        ("nodir/x.db", None, "--storage", "--storage: folder '{d}/nodir' does not exist: create it first, or give a path in an existing folder."),
+        ("nodir/x.log", None, "--storage", "--storage: folder '{d}/nodir' does not exist: create it first"),
+        ("random.db", bytes(range(256)) * 8, "--storage", "--storage: '{d}/random.db' is not an Optuna study database or journal: it is not a SQLite file."),
+        ("random.log", bytes(range(256)) * 8, "--storage", "--storage: '{d}/random.log' is not an Optuna study database or journal: line 1 is not a JSON record."),
+        ("notes.log", b'{"a": 1}\n', "--storage", "'{d}/notes.log' is not an Optuna study database or journal: line 1 is not an Optuna journal record."),
+        ("nodir/x.html", None, "--html", "folder '{d}/nodir' of --html '{d}/nodir/x.html' does not exist"),
+        ("x.txt", None, "--html", "--html must end in .html. Received: '{d}/x.txt'."),
+    ],
+)
+def test_search_checks_storage_and_html_first(small, tmp_path, monkeypatch, name, content, option, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    import hiddenlayers.rightsize as rs
+
+    monkeypatch.setattr(rs, "search", lambda *a, **k: pytest.fail("the search ran"))
+    result = run("search", small, "-t", "y", "--trials", "1", "--epochs", "1", "--out-dir", tmp_path / "sd", option, path)
+    assert_user_error(result, message.format(d=tmp_path))
+    assert not (tmp_path / "sd").exists()
+    if content is not None:
+        assert path.read_bytes() == content  # left exactly as it was
+
+
+def test_search_refuses_a_foreign_sqlite_database(small, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE people (name TEXT)")
+    before = db.read_bytes()
+    assert_user_error(run("search", small, "-t", "y", "--trials", "1", "--out-dir", tmp_path / "sd", "--storage", db),
+                      "is not an Optuna study database or journal: it is a SQLite database with other tables (people).")
+    assert db.read_bytes() == before
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=64))
+def test_storage_problem_never_raises_and_leaves_the_file(data):
+    import tempfile
+
+    from hiddenlayers.rightsize import storage_problem
+
+    with tempfile.TemporaryDirectory() as d:
+        for suffix in (".db", ".log"):
+            path = Path(d) / f"s{suffix}"
+            path.write_bytes(data)
+            why = storage_problem(str(path))
+            assert why is None or why.startswith(f"'{path}' is not an Optuna study database or journal: ")
+            assert path.read_bytes() == data

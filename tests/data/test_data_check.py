@@ -19,7 +19,7 @@ from hiddenlayers.data._check_drift import check_drift, psi
 from hiddenlayers.data._check_duplicates import check_duplicates, check_shared_rows
 from hiddenlayers.data._check_labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
 from hiddenlayers.data._check_outliers import check_outliers
-from hiddenlayers.data._check_table import check_columns_shape, check_new_columns, file_findings, scan_file
+from hiddenlayers.data._check_table import check_columns_shape, check_infinite, check_new_columns, file_findings, scan_file
 
 
 def _lr():
@@ -75,6 +75,28 @@ def test_unparseable_numbers_mixed_types_and_empty_columns():
     assert found["mixed_types"].columns == ("mixed",)
     assert found["empty_columns"].columns == ("empty",)
     assert check_columns_shape(frame[["ok"]]) == []
+
+
+
+def test_infinite_values_are_fatal_and_named_by_column_and_row(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, np.inf, 3.0, 4.0], "b": [0.0, 1.0, -np.inf, np.nan], "t": ["x", "y", "z", "w"], "ok": [True, False] * 2})
+    (found,) = check_infinite(frame)
+    assert (found.check, found.severity, found.columns, found.rows) == ("infinite_values", "fatal", ("a", "b"), (1, 2))
+    assert found.message == "2 column(s) hold infinite values: a, b (rows 1, 2)"
+    assert check_infinite(frame[["t", "ok"]]) == [] and check_infinite(frame.iloc[[0, 3]]) == []
+    p = tmp_path / "inf.csv"  # as the CLI reads it: "inf" and 1e400 are both parsed as infinity
+    p.write_text("a,b,y\n1,inf,0\n2,3,1\n1e400,4,0\n5,6,1\n")
+    r = hl.check(read_table(p).frame.drop(columns=["y"]), read_table(p).frame["y"], fast=True)
+    assert [(f.check, f.columns, f.rows) for f in r.fatal] == [("infinite_values", ("a", "b"), (0, 2))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), min_size=1, max_size=30))
+def test_infinite_values_finding_matches_np_isinf(values):
+    col = pd.Series(values, dtype=np.float64)
+    found = check_infinite(pd.DataFrame({"v": col}))
+    expected = tuple(int(i) for i in np.flatnonzero(np.isinf(col.to_numpy())))
+    assert (found[0].rows if found else ()) == expected
 
 
 # --- columns ------------------------------------------------------------------

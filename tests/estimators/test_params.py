@@ -108,6 +108,39 @@ def test_interval_real_open_right(value: object) -> None:
             c.check("x", value)
 
 
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10), _NOT_A_NUMBER), st.booleans())
+def test_interval_open_end_refuses_infinity_unless_allowed(value: object, finite: bool) -> None:
+    c = Interval(numbers.Real, 0, None, closed="neither", bools=False, finite=finite)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    ok = number and value > 0 and (not finite or math.isfinite(value))  # type: ignore[operator, arg-type]
+    assert c.allows(value) == ok
+    if not ok:
+        infinite = finite and number and math.isinf(value)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"^x must be a number > 0%s\. Received: x=" % (" and finite" if infinite else "")):
+            c.check("x", value)
+
+
+NON_FINITE_REFUSED = [  # (class, parameter): inf trains into NaN weights or never/always stops
+    ("MLPClassifier", "learning_rate_init"), ("MLPClassifier", "alpha"), ("MLPRegressor", "tol"), ("MLPClassifier", "power_t"),
+    ("MLPClassifier", "epsilon"), ("MLPRegressor", "clip_grad_norm"), ("MLPClassifier", "loss_threshold"),
+    ("Autoencoder", "learning_rate_init"), ("SequenceClassifier", "clip_grad_norm"), ("Recommender", "reg"), ("DQNAgent", "max_grad_norm"),
+]
+
+
+@pytest.mark.parametrize(("name", "param"), NON_FINITE_REFUSED)
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, np.float32("inf")])
+def test_non_finite_numbers_are_refused(name: str, param: str, value: float) -> None:
+    with pytest.raises(ValueError, match=rf"^{param} must be .*\. Received: {param}="):
+        validate(getattr(hl, name)(**{param: value}), _table(getattr(hl, name)))
+
+
+def test_inf_stays_allowed_where_it_means_no_limit() -> None:
+    for est in (hl.MLPClassifier(n_iter_no_change=np.inf, max_time=math.inf), hl.Translator(max_time=math.inf)):
+        validate(est, _table(type(est)))
+    with pytest.raises(ValueError, match=r"^learning_rate_init must be a number > 0 and finite\. Received: learning_rate_init=inf\.$"):
+        validate(hl.MLPClassifier(learning_rate_init=math.inf), _table(hl.MLPClassifier))
+
+
 @given(st.one_of(st.integers(-5, 5), st.floats(allow_nan=False), _NOT_A_NUMBER))
 def test_positive_integer_or_none(value: object) -> None:
     c = AnyOf(Options((None,)), Interval(numbers.Integral, 1, None, closed="left", bools=False))

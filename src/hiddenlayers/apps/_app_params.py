@@ -29,9 +29,9 @@ def fraction(low: float = 0.0, high: float = 1.0) -> Interval:
     return Interval(Real, low, high, closed="neither", bools=False, text=f"a number strictly between {low} and {high}")
 
 
-def number(low: float, *, strict: bool, none: bool = False, text: str | None = None) -> Constraint:
-    """A number > ``low`` (``strict``) or >= ``low`` (booleans refused), or also None."""
-    interval = Interval(Real, low, None, closed="neither" if strict else "left", bools=False, text=text)
+def number(low: float, *, strict: bool, none: bool = False, text: str | None = None, finite: bool = True) -> Constraint:
+    """A number > ``low`` (``strict``) or >= ``low`` (booleans refused), or also None; ``inf`` only with ``finite=False``."""
+    interval = Interval(Real, low, None, closed="neither" if strict else "left", bools=False, finite=finite, text=text)
     if not none:
         return interval
     return AnyOf(Options((None,)), interval, text=text or f"{interval.text} or None", type="float or None")

@@ -65,7 +65,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     Param("max_grad_norm", number(0, strict=True), 5.0, "Clip the gradients' global L2 norm to this"),
     row("batch_size", 64, "Sentence pairs per minibatch"),
     row("max_iter", 30),
-    Param("max_time", number(0, strict=True, none=True, text="a number > 0"), None,
+    Param("max_time", number(0, strict=True, none=True, text="a number > 0", finite=False), None,
           "Seconds of training: stops at the end of the epoch once the time used, or it plus the last epoch's duration, reaches it"),
     row("early_stopping", True, "Hold out validation_fraction of the pairs and stop when their token accuracy stops improving",
         constraint=_FLAG, check=True),

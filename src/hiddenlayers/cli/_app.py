@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from ._common import UserError, is_user_error, one_line
+from ._options import at_least, check_features, positive_seconds, seed_option
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
@@ -96,7 +97,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (fo
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
-    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
     hidden: Annotated[str | None, typer.Option("--hidden", help="Hidden layers, e.g. '128,64' or '256:gelu:dropout=0.1,64' (default 100, or the --init-from model's).", show_default=False)] = None,
     init_from: Annotated[str | None, typer.Option("--init-from", help="Model file whose hidden layers start this one (its stored preprocessing is reused).")] = None,
@@ -123,12 +124,12 @@ def train(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none).")] = 0.2,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed (split, initial weights, shuffling).")] = 0,
+    seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.")] = 1,
-    max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.")] = 0,
-    join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.")] = 60.0,
+    workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.", callback=at_least("--workers", 1))] = 1,
+    max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
+    join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.", callback=positive_seconds("--join-timeout"))] = 60.0,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
     force: Force = False,
     json: Json = False,
@@ -266,7 +267,7 @@ def explain(
     target: Annotated[str | None, typer.Option(help="Target values, comma-separated (default: one-hot first class).")] = None,
     loss: Annotated[str, typer.Option(help="squared_error or cross_entropy.")] = "squared_error",
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one gradient-descent step.")] = 0.1,
-    seed: Annotated[int, typer.Option(help="Seed of the weights and default input.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the weights and default input.")] = 0,
     json: Json = False,
 ) -> None:
     """One forward and backward pass of a tiny network by hand, checked against PyTorch autograd.
@@ -291,7 +292,7 @@ def explain(
 def demo(
     out: Annotated[str | None, typer.Option("--out", "-o", help="Model file (default out/demo-digits.safetensors).")] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs.")] = 200,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, seed_option("Random seed.")] = 0,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -327,7 +328,7 @@ def cost(
 def search(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
-    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     objectives: Annotated[str, typer.Option(help="accuracy (r2 for regression) then any of params, flops, latency; several give a Pareto front.")] = "accuracy",
     trials: Annotated[int, typer.Option(help="Trials in the study (a resumed study counts its earlier ones).")] = 30,
     timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
@@ -341,7 +342,7 @@ def search(
     activations: Annotated[str, typer.Option(help="Activations to try, comma-separated.")] = "relu,tanh",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed (sampler, splits, initial weights).")] = 0,
+    seed: Annotated[int, seed_option("Random seed (sampler, splits, initial weights).")] = 0,
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing model files / HTML page.")] = False,
@@ -368,7 +369,7 @@ def prune(
     max_drop: Annotated[float, typer.Option("--max-drop", help="Largest held-out score drop allowed (0.005 = half a point of accuracy).")] = 0.005,
     out: Annotated[str, typer.Option("--out", "-o", help="Pruned model file to write.")] = "pruned.safetensors",
     epochs: Annotated[int, typer.Option("--epochs", help="Fine-tuning epochs after each cut.")] = 10,
-    seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the held-out split.")] = 0,
     force: Force = False,
     json: Json = False,
 ) -> None:

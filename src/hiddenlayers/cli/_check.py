@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ._common import UserError, check_output, note
+from ._options import check_features, parse_features, seed_option
 
 EXIT_FATAL = 2
 
@@ -33,8 +34,10 @@ def _split(frame: Any, data: str, target: str | None, features: str | None) -> t
     name = target if target is not None else default_target(data, frame)
     name = resolve_column(name, list(frame.columns)) if name is not None else None
     X = frame.drop(columns=[name]) if name is not None else frame
-    if features:
-        feats = [f.strip() for f in features.split(",") if f.strip()]
+    feats = parse_features(features)
+    if feats is not None:
+        if name is not None and name in feats:  # the same words as data.split_target, which train reaches after this check
+            raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         unknown = [f for f in feats if f not in X.columns]
         if unknown:
             raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.")
@@ -118,12 +121,12 @@ def print_check_summary(report: Any) -> None:
 def check_command(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked.")] = None,
-    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
     fast: Annotated[bool, typer.Option("--fast", help="Only the fast checks (no label errors, outliers or domain classifier), as `train` runs them.")] = False,
     html: Annotated[str | None, typer.Option("--html", help="Also write the report as one HTML page here.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the folds and forests.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the folds and forests.")] = 0,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing --html file.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for scripts).")] = False,
 ) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 from ..data import TablePreprocessor, infer_task, load_table, split_target
 from ..exceptions import DataError
 from ._common import UserError, clean, labelled_table, note, print_json, read_labelled
+from ._options import parse_features
 
 TASKS = ("auto", "classification", "regression")
 #: Fewer usable rows than this (after dropping ragged and unlabelled ones) cannot be trained on.
@@ -41,6 +42,55 @@ def coerce_labels(y: pd.Series, classes: np.ndarray | None = None) -> np.ndarray
         if num.notna().all():
             return coerce_labels(num, classes)
     return y.map(str).to_numpy(dtype=object)
+
+
+def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
+    """:func:`coerce_labels` of ``y`` for a fitted classifier; labels it cannot score are a DataError.
+
+    A continuous target (fractional numbers where the classes are not) and
+    labels outside ``classes`` (new values, or text among numeric classes)
+    would otherwise reach scikit-learn's metrics, which fail on them or count
+    them silently as errors, and ``prune`` would cut against them.
+    """
+    labels = coerce_labels(y, classes)
+    cls = np.asarray(classes)
+    shown = _preview([str(c) for c in cls], 10)
+    if labels.dtype.kind == "f" and cls.dtype.kind != "f":
+        example = labels[labels != np.round(labels)][0]
+        raise DataError(f"target '{name}' is continuous (e.g. {example:g}) but the model is a classifier of the classes {shown}: "
+                        "check --target or the data (a regressor is trained with --task regression).")
+    known = {str(c) for c in cls}
+    unknown = [str(u) for u in np.unique(labels) if str(u) not in known]
+    if unknown:
+        which = f"labels {_preview([repr(u) for u in unknown], 5)} are not classes" if len(unknown) > 1 else f"label {unknown[0]!r} is not a class"
+        raise DataError(f"{which} of the model ({shown}): check --target or the data.")
+    return labels
+
+
+def _preview(items: list[str], n: int) -> str:
+    """``"a, b, c (+4 more)"``."""
+    return ", ".join(items[:n]) + (f" (+{len(items) - n} more)" if len(items) > n else "")
+
+
+def input_columns(model: Any) -> list[str]:
+    """The table columns ``model`` reads: its stored preprocessing's features, else ``feature_names_in_`` (may be empty)."""
+    state = getattr(model, "preprocessing_", None)
+    if state:
+        return [str(n) for n in TablePreprocessor.from_dict(state).feature_names]
+    return [str(n) for n in getattr(model, "feature_names_in_", [])]
+
+
+def refuse_input_as_target(model: Any, target: str | None) -> None:
+    """A ``--target`` that names one of the model's input columns is a UserError naming the model's own target.
+
+    Otherwise the column is taken out of the features and the error would be
+    that the data "lacks" it, though it is right there.
+    """
+    if target is None or target not in input_columns(model):
+        return
+    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    fix = f"the model predicts '{stored}': pass --target {stored}, or leave --target out." if stored else "pass the column the model predicts."
+    raise UserError(f"--target '{target}' is one of the model's input columns, not a target: {fix}")
 
 
 def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
@@ -73,7 +123,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
     table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training", table=table)
     frame, dropped = table.frame, table.drop_summary()
-    feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    feats = parse_features(features)
     X, y = split_target(frame, name, feats)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
@@ -151,8 +201,9 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
 def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
     """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
     stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    refuse_input_as_target(model, target)
     lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
-    y = coerce_labels(lab.y, model.classes_) if hasattr(model, "classes_") else regression_target(lab.y, lab.name, lab.where)
+    y = class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_") else regression_target(lab.y, lab.name, lab.where)
     A = model_inputs(model, lab.X)
     if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
         note(lab.table.drop_summary())

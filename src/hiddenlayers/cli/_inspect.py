@@ -16,7 +16,7 @@ import numpy as np
 from ..data import Table, default_target, read_table, resolve_column
 from ..exceptions import DataError
 from ._common import UserError, check_output, clean, note, one_line, print_json
-from ._data import coerce_labels, load_model, model_inputs, regression_target
+from ._data import class_labels, coerce_labels, load_model, model_inputs, refuse_input_as_target, regression_target
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 REPORT_SUFFIXES = (".html", ".htm")
@@ -38,6 +38,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     """
     frame = table.frame
     state = getattr(model, "preprocessing_", None) or {}
+    refuse_input_as_target(model, target)
     name = target or state.get("target") or default_target(data, frame)
     if name is not None and target is None and name not in frame.columns:
         note(f"the data has no '{name}' column (the model's target): the report is built without labels, so no probes.")
@@ -54,7 +55,10 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if table.n_dropped:
         note(table.drop_summary())
     y_raw = frame[name]
-    y = coerce_labels(y_raw, model.classes_) if hasattr(model, "classes_") else regression_target(y_raw, name)
+    if hasattr(model, "classes_"):  # the model's own target must hold its classes; another column only feeds probes and colours
+        y = class_labels(y_raw, model.classes_, name) if name == state.get("target") else coerce_labels(y_raw, model.classes_)
+    else:
+        y = regression_target(y_raw, name)
     return frame.drop(columns=[name]), y, name
 
 

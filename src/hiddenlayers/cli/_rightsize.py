@@ -186,6 +186,30 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
 
 
 # ------------------------------------------------------------------ search
+def _check_html(html: str, *, force: bool, data: str) -> None:
+    """``--html`` checked before any trial runs: an .html name, in a folder that exists, not overwritten without --force."""
+    if Path(html).suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"--html must end in .html. Received: {html!r}.")
+    _require_folder(html, "--html")
+    check_output(html, force=force, inputs=(data,), what="--html")
+
+
+def _require_folder(path: str, option: str) -> None:
+    """A UserError unless the folder ``path`` would be written in exists."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UserError(f"folder '{folder}' of {option} '{path}' does not exist: create it first, or give a path in an existing folder.")
+
+
+def _check_storage(storage: str) -> None:
+    """``--storage`` checked before any trial runs (read only): its folder exists and an existing file is an Optuna study store."""
+    from ..rightsize import storage_problem
+
+    problem = storage_problem(storage, folder=True)
+    if problem is not None:
+        raise UserError(f"--storage: {problem}")
+
+
 def run_search(data: str, *, target: str | None, features: str | None, objectives: str, trials: int, timeout: float | None,
                storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
@@ -211,7 +235,9 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     if old and not force:
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
     if html is not None:
-        check_output(html, force=force, inputs=(data,), what="--html")
+        _check_html(html, force=force, data=data)
+    if storage is not None:
+        _check_storage(storage)
     from ..data import TablePreprocessor
     from ..rightsize import SearchSpace, search
     from ._data import prepare

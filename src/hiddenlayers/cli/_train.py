@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 import warnings
@@ -15,17 +16,33 @@ import pandas as pd
 from ..data import TablePreprocessor, load_table
 from ..exceptions import HiddenLayersError
 from ._common import UserError, check_output, clean, note, one_line, print_json
-from ._data import TASKS, labelled, load_model, metrics, model_inputs, prepare, show_evaluation
+from ._data import MIN_TRAIN_ROWS, TASKS, labelled, load_model, metrics, model_inputs, prepare, show_evaluation
+
+#: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
+#: (it would either clash, as ``random_state`` did, or silently override the option).
+DEDICATED = {
+    "hidden_layer_sizes": "--hidden", "activation": "--activation", "solver": "--solver", "alpha": "--alpha",
+    "batch_size": "--batch-size", "learning_rate": "--learning-rate", "learning_rate_init": "--lr", "max_iter": "--epochs",
+    "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--n-iter-no-change",
+    "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
+    "loss": "--loss", "gce_q": "--gce-q", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
+    "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow",
+}
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
-    """``["momentum=0.8", "shuffle=false"]`` -> ``{"momentum": 0.8, "shuffle": False}`` (JSON values, else text)."""
+    """``["momentum=0.8", "shuffle=false"]`` -> ``{"momentum": 0.8, "shuffle": False}`` (JSON values, else text).
+
+    A key that one of ``train``'s own options sets (:data:`DEDICATED`) is refused, naming that option.
+    """
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key.isidentifier():
             raise UserError(f"--set takes KEY=VALUE, e.g. --set momentum=0.8. Received: {item!r}.")
+        if key in DEDICATED:
+            raise UserError(f"use {DEDICATED[key]} instead of --set {item}: {DEDICATED[key]} sets {key}.")
         try:
             value = json.loads(raw.strip().lower() if raw.strip().lower() in ("true", "false", "null") else raw)
         except json.JSONDecodeError:
@@ -35,12 +52,14 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    """(X_train, X_test, y_train, y_test): ``test_size`` of the rows held out (stratified where every class allows), or none."""
     from sklearn.model_selection import train_test_split
 
     if not (0 <= test_size < 1):
         raise UserError(f"--test-size must be in [0, 1). Received: {test_size}.")
     if test_size == 0 or len(y) < 10:
         return X, None, y, None
+    _check_train_rows(len(y), test_size)
     strat = None
     if task == "classification":
         _, counts = np.unique(y.astype(str), return_counts=True)
@@ -49,6 +68,19 @@ def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: in
         return tuple(train_test_split(X, y, test_size=test_size, random_state=seed, stratify=strat))  # type: ignore[return-value]
     except ValueError:
         return tuple(train_test_split(X, y, test_size=test_size, random_state=seed))  # type: ignore[return-value]
+
+
+def _check_train_rows(n: int, test_size: float) -> None:
+    """Refuse a ``--test-size`` that leaves fewer than :data:`MIN_TRAIN_ROWS` of ``n`` rows to train on.
+
+    The counts are scikit-learn's (``train_test_split``: ``floor((1 - test_size) * n)`` rows to train on).
+    """
+    n_train = math.floor((1.0 - test_size) * n)
+    if n_train < MIN_TRAIN_ROWS:
+        raise UserError(
+            f"--test-size {test_size} holds out {n - n_train} of the {n} rows and leaves {n_train} to train on: "
+            "choose a smaller --test-size (e.g. 0.2), or 0 to hold out none."
+        )
 
 
 def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) -> Any:
@@ -74,8 +106,14 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) ->
     try:
         model._validate_params()
     except (ValueError, TypeError) as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_with_option(one_line(exc))) from None
     return model
+
+
+def _with_option(message: str) -> str:
+    """An estimator's parameter error, prefixed with the option that sets it (``--lr: learning_rate_init must be ...``)."""
+    name = message.split(" ", 1)[0]
+    return f"{DEDICATED[name]}: {message}" if name in DEDICATED and name != "progress_bar" else message
 
 
 def run_train(

@@ -24,9 +24,9 @@ from ._check_duplicates import check_duplicates, check_shared_rows
 from ._check_labels import check_classes, check_label_errors, check_target
 from ._check_outliers import check_outliers
 from ._check_report import DataReport
-from ._check_table import check_columns_shape, check_new_columns, scan_file
+from ._check_table import check_columns_shape, check_infinite, check_new_columns, scan_file
 
-FAST_CHECKS = ("table", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
+FAST_CHECKS = ("table", "infinite", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
 SLOW_CHECKS = ("label_errors", "outliers", "drift")
 
 
@@ -129,6 +129,7 @@ def check(
     if source is not None:
         run("file", scan_file, source)
     run("table", check_columns_shape, frame)
+    run("infinite", check_infinite, frame)
     target = _checked_target(ys, task, frame, run)
     if any(f.severity == "fatal" for f in run.found):
         return DataReport(run.found, len(frame), frame.shape[1], target.kind, name, run.seconds)

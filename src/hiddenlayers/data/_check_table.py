@@ -1,6 +1,6 @@
 """Checks of the table itself: ragged and empty lines in a CSV file, unparseable
-numbers, mixed types in a column, empty and all-missing columns, and new data
-whose columns are not the training table's."""
+numbers, infinite numbers, mixed types in a column, empty and all-missing
+columns, and new data whose columns are not the training table's."""
 
 from __future__ import annotations
 
@@ -113,6 +113,35 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
                 f"fix those values or make them empty: as it is, '{c}' is read as text (categories)",
                 rows=tuple(int(r) for r in bad_rows), columns=(str(c),)))
     return out
+
+
+def check_infinite(frame: Any) -> list[Finding]:
+    """A fatal finding naming the numeric columns that hold ``inf``/``-inf`` (``"inf"``, ``1e400`` in a CSV) and their rows.
+
+    Fatal because training refuses such a table (the preprocessing cannot scale
+    an infinite value), so the check says so before ``train`` is run. Boolean
+    columns are left out, as the preprocessing leaves them out.
+    """
+    import pandas as pd
+
+    columns: list[str] = []
+    rows: set[int] = set()
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        bad = np.isinf(col.to_numpy(dtype=np.float64, na_value=np.nan))
+        if bad.any():
+            columns.append(str(c))
+            rows.update(np.flatnonzero(bad).tolist())
+    if not columns:
+        return []
+    ordered = sorted(rows)
+    return [Finding(
+        "infinite_values", "fatal",
+        f"{len(columns)} column(s) hold infinite values: {preview(columns)} (rows {preview(ordered)})",
+        "replace them with numbers or leave the cells empty (missing values are imputed)",
+        rows=tuple(ordered), columns=tuple(columns))]
 
 
 def check_new_columns(frame: Any, new: Any) -> list[Finding]:

@@ -57,7 +57,7 @@ SHARED: tuple[Param, ...] = (
           10, "Epochs without tol improvement before stopping"),
     Param("max_fun", Interval(Integral, 1, None, closed="left"), 15000, "Most loss evaluations of 'lbfgs'"),
     Param("loss_threshold", _none_or(Interval(Real, 0, None, closed="left"), "None or a number >= 0"), None, "Stop once the training loss falls below this"),
-    Param("max_time", _none_or(Interval(Real, 0, None, closed="neither"), "None or a number of seconds > 0"), None,
+    Param("max_time", _none_or(Interval(Real, 0, None, closed="neither", finite=False), "None or a number of seconds > 0"), None,
           "Stop after this many seconds of training (wall clock)"),
     Param("clip_grad_norm", _none_or(Interval(Real, 0, None, closed="neither"), "None or a number > 0"), None,
           "Clip the gradients' global L2 norm to this before each step"),

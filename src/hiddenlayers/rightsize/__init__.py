@@ -14,6 +14,7 @@ _EXPORTS = {
     "prune": "._prune",
     "SearchSpace": "._search_space",
     "search": "._search",
+    "storage_problem": "._search_storage",
     "SearchResult": "._search_result",
 }
 

@@ -35,12 +35,15 @@ def make_storage(storage: Any) -> Any:
     if not isinstance(storage, (str, os.PathLike)):
         raise TypeError(f"storage must be a URL or file path string. Received: {type(storage).__name__}.")
     text = os.fspath(storage)
+    problem = storage_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
     if text.startswith("journal:"):
         text = text[len("journal:"):]
         return _journal(text)
-    if text.endswith((".log", ".journal", ".jsonl")):
+    if text.endswith(_JOURNAL_SUFFIXES):
         return _journal(text)
-    if text.endswith((".db", ".sqlite", ".sqlite3")) and "://" not in text:
+    if text.endswith(_SQLITE_SUFFIXES) and "://" not in text:
         text = f"sqlite:///{os.path.abspath(text)}"
     if text.startswith(("sqlite:", "postgresql", "postgres:", "mysql")):
         if text.startswith("postgres:"):
@@ -55,6 +58,77 @@ def make_storage(storage: Any) -> Any:
         "storage must be a journal file (*.log, *.journal or journal:PATH), a SQLite file or URL "
         f"(*.db, sqlite:///F), or a PostgreSQL URL (postgresql://user@host/db). Received: storage={text!r}."
     )
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def storage_file(storage: str) -> tuple[str, str] | None:
+    """``(path, "journal" or "sqlite")`` when ``storage`` names a local file (as :func:`make_storage` reads it), else None."""
+    if storage.startswith("journal:"):
+        return storage[len("journal:"):], "journal"
+    if storage.endswith(_JOURNAL_SUFFIXES):
+        return storage, "journal"
+    if storage.startswith("sqlite:///"):
+        return storage[len("sqlite:///"):], "sqlite"
+    if storage.endswith(_SQLITE_SUFFIXES) and "://" not in storage:
+        return storage, "sqlite"
+    return None
+
+
+def storage_problem(storage: str, *, folder: bool = False) -> str | None:
+    """Why the existing file ``storage`` names cannot be an Optuna study store, or None (no file, or a fine one).
+
+    ``folder=True`` also says so when the file's folder does not exist (the
+    command line refuses that; :func:`make_storage` creates a journal's folder).
+
+    Read only, so a corrupt or foreign file is left exactly as it was: a SQLite
+    file must carry SQLite's header and, if it holds tables, Optuna's
+    ``version_info``; a journal must be UTF-8 JSON lines (its last line may be
+    partly written by a running worker).
+    """
+    found = storage_file(storage)
+    if found is not None and folder and not os.path.isdir(os.path.dirname(os.path.abspath(found[0]))):
+        return f"folder '{os.path.dirname(found[0])}' does not exist: create it first, or give a path in an existing folder."
+    if found is None or not os.path.isfile(found[0]) or os.path.getsize(found[0]) == 0:
+        return None
+    path, kind = found
+    why = _sqlite_problem(path) if kind == "sqlite" else _journal_problem(path)
+    return None if why is None else f"'{path}' is not an Optuna study database or journal: {why}"
+
+
+def _sqlite_problem(path: str) -> str | None:
+    import sqlite3
+
+    with open(path, "rb") as fh:
+        if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            return "it is not a SQLite file. Give a new file name, or the .db file of an earlier search."
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        return f"SQLite cannot read it ({exc}). Give a new file name, or the .db file of an earlier search."
+    if tables and "version_info" not in tables:
+        return f"it is a SQLite database with other tables ({', '.join(sorted(tables)[:3])}). Give a new file name, or the .db file of an earlier search."
+    return None
+
+
+def _journal_problem(path: str) -> str | None:
+    import json
+
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.endswith(b"\n"):
+                break  # a record still being written
+            try:
+                record = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return f"line {number} is not a JSON record. Give a new file name, or the .log file of an earlier search."
+            if not isinstance(record, dict) or "op_code" not in record:
+                return f"line {number} is not an Optuna journal record. Give a new file name, or the .log file of an earlier search."
+    return None
 
 
 def _pg_driver(url: str) -> str:

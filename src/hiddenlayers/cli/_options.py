@@ -1,0 +1,77 @@
+"""Option checks shared by the commands, run by Typer while it parses the line (imports only Typer).
+
+A bad value stops the command before it reads any file or trains anything,
+with one line that names the option, what it takes and what it got: the
+same rule (and words) for ``--seed`` in every command, say, instead of each
+command's library raising its own error (or none) much later.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from ._common import UserError
+
+#: Seeds reach NumPy, scikit-learn and Optuna, which all take 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value: int) -> int:
+    """``--seed`` as every command takes it: an integer in 0..4294967295 (NumPy's and scikit-learn's range)."""
+    if not 0 <= value <= MAX_SEED:
+        raise UserError(f"--seed must be an integer in 0..{MAX_SEED}. Received: {value}.")
+    return value
+
+
+def seed_option(help: str) -> Any:
+    """A ``--seed`` option whose value :func:`check_seed` checks."""
+    return typer.Option("--seed", help=help, callback=check_seed)
+
+
+def at_least(option: str, low: int) -> Callable[[int], int]:
+    """A callback refusing integers below ``low``: ``--workers must be an integer >= 1. Received: 0.``"""
+
+    def check(value: int) -> int:
+        if value < low:
+            raise UserError(f"{option} must be an integer >= {low}. Received: {value}.")
+        return value
+
+    return check
+
+
+def positive_seconds(option: str) -> Callable[[float], float]:
+    """A callback refusing a number of seconds that is not finite and > 0."""
+
+    def check(value: float) -> float:
+        if not (value > 0 and math.isfinite(value)):
+            raise UserError(f"{option} must be a finite number of seconds > 0. Received: {value}.")
+        return value
+
+    return check
+
+
+def parse_features(text: str | None) -> list[str] | None:
+    """``--features`` as a list of column names; ``None`` (not given) means every other column.
+
+    An empty or blank value (``--features ""``, ``--features ,``) is an error rather
+    than "all columns": the user asked for a selection and named nothing.
+    """
+    if text is None:
+        return None
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    if not names:
+        raise UserError(f"--features names no column ({text!r}): give comma-separated column names, or leave --features out to use every other column.")
+    return names
+
+
+def check_features(value: str | None) -> str | None:
+    """Typer callback of ``--features``: :func:`parse_features` must find a name; the text is passed on unchanged."""
+    parse_features(value)
+    return value
+
+
+__all__ = ["MAX_SEED", "at_least", "check_features", "check_seed", "parse_features", "positive_seconds", "seed_option"]

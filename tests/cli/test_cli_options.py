@@ -1,0 +1,119 @@
+"""Option values every command checks the same way while the line is parsed (``cli/_options.py``): one line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cli_helpers import assert_user_error, run
+from hiddenlayers.cli._common import UserError
+from hiddenlayers.cli._options import MAX_SEED, at_least, check_seed, parse_features, positive_seconds
+
+SEED_MESSAGE = "--seed must be an integer in 0..4294967295. Received: {}."
+
+
+def _seed_commands(table, model, tmp_path):
+    """Every command with a --seed, its other arguments such that only the seed can be wrong."""
+    return {
+        "train": ["train", table, "-t", "label", "-q", "-o", tmp_path / "t.safetensors"],
+        "check": ["check", table, "-t", "label"],
+        "search": ["search", table, "-t", "label", "--trials", "1", "--epochs", "1", "--out-dir", tmp_path / "sd"],
+        "prune": ["prune", model, table, "-o", tmp_path / "p.safetensors"],
+        "demo": ["demo", "-o", tmp_path / "d.safetensors"],
+        "explain": ["explain"],
+    }
+
+
+@pytest.fixture(scope="module")
+def model(table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("command", ["train", "check", "search", "prune", "demo", "explain"])
+@pytest.mark.parametrize("seed", [-1, MAX_SEED + 1])
+def test_seed_out_of_range_is_one_rule_everywhere(command, seed, table, model, tmp_path):
+    args = _seed_commands(table, model, tmp_path)[command]
+    assert_user_error(run(*args, "--seed", seed), SEED_MESSAGE.format(seed))
+    assert list(tmp_path.iterdir()) == []  # nothing written, no search folder made
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-(2**40), 2**40) | st.sampled_from([-1, 0, MAX_SEED, MAX_SEED + 1]))
+def test_seed_range_matches_numpy(seed):
+    import numpy as np
+
+    try:
+        np.random.RandomState(seed)
+        numpy_ok = True
+    except ValueError:
+        numpy_ok = False
+    if numpy_ok:
+        assert check_seed(seed) == seed
+        # the command goes on past the seed: the missing data file is the error
+        assert_user_error(run("train", "no-such-file.csv", "-t", "y", "--seed", seed), "no-such-file.csv")
+    else:
+        with pytest.raises(UserError, match=f"^{SEED_MESSAGE.format(seed).replace('.', '[.]')}$"):
+            check_seed(seed)
+        assert_user_error(run("train", "no-such-file.csv", "-t", "y", "--seed", seed), SEED_MESSAGE.format(seed))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "0"], "--workers must be an integer >= 1. Received: 0."),
+        (["--workers", "-1"], "--workers must be an integer >= 1. Received: -1."),
+        (["--max-restarts", "-1"], "--max-restarts must be an integer >= 0. Received: -1."),
+        (["--join-timeout", "0"], "--join-timeout must be a finite number of seconds > 0. Received: 0.0."),
+        (["--join-timeout", "inf"], "--join-timeout must be a finite number of seconds > 0. Received: inf."),
+        (["--features", ""], "--features names no column (''): give comma-separated column names, or leave --features out to use every other column."),
+        (["--features", " , "], "--features names no column (' , '): give comma-separated column names"),
+    ],
+)
+def test_train_refuses_bad_process_and_feature_options(table, tmp_path, args, message):
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "-q", "-o", out, *args), message)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["check", "search"])
+def test_empty_features_refused_by_check_and_search(table, tmp_path, command):
+    assert_user_error(run(command, table, "-t", "label", "--features", ",", "--out-dir" if command == "search" else "--seed",
+                          tmp_path / "sd" if command == "search" else 0), "--features names no column (',')")
+
+
+@given(st.integers(-1000, 1000), st.integers(-5, 5))
+def test_at_least(value, low):
+    check = at_least("--n", low)
+    if value >= low:
+        assert check(value) == value
+    else:
+        with pytest.raises(UserError, match=rf"^--n must be an integer >= {low}\. Received: {value}\.$"):
+            check(value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_positive_seconds(value):
+    check = positive_seconds("--t")
+    if value > 0 and math.isfinite(value):
+        assert check(value) == value
+    else:
+        with pytest.raises(UserError, match=r"^--t must be a finite number of seconds > 0\. Received: "):
+            check(value)
+
+
+@given(st.lists(st.sampled_from(["a", "b", " c ", "", " ", "d_1"]), max_size=6))
+def test_parse_features_keeps_the_named_columns_in_order(parts):
+    text = ",".join(parts)
+    names = [p.strip() for p in parts if p.strip()]
+    if names:
+        assert parse_features(text) == names
+    else:
+        with pytest.raises(UserError, match="--features names no column"):
+            parse_features(text)
+    assert parse_features(None) is None
