@@ -217,3 +217,14 @@ def test_onnx_commands_do_not_import_torch(clf, data):
     out = subprocess.run([sys.executable, "-c", script, str(clf[1]), str(data)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "NO-TORCH [0, 0]", out.stdout[-500:] + out.stderr
+
+
+def test_evaluate_onnx_with_labels_the_model_does_not_know(clf, data, tmp_path):
+    """The .onnx path refuses unknown labels and a continuous target as the .safetensors path does, one line each."""
+    frame = pd.read_csv(data)
+    frame.loc[5, "label"] = "maybe"
+    unknown = tmp_path / "unknown.csv"
+    frame.to_csv(unknown, index=False)
+    for model in clf[:2]:
+        assert_user_error(run("evaluate", model, unknown), "label 'maybe' is not a class of the model (no, yes): check --target or the data.")
+        assert_user_error(run("evaluate", model, data, "--target", "value"), "target 'value' is continuous")

@@ -52,13 +52,15 @@ def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
     would otherwise reach scikit-learn's metrics, which fail on them or count
     them silently as errors, and ``prune`` would cut against them.
     """
-    labels = coerce_labels(y, classes)
     cls = np.asarray(classes)
     shown = _preview([str(c) for c in cls], 10)
-    if labels.dtype.kind == "f" and cls.dtype.kind != "f":
-        example = labels[labels != np.round(labels)][0]
+    raw = pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64) if y.dtype.kind in "biuf" else np.empty(0)
+    fractional = raw[np.isfinite(raw) & (raw != np.round(raw))]
+    if fractional.size and cls.dtype.kind != "f":  # whatever the classes' type: text classes too
+        example = fractional[0]
         raise DataError(f"target '{name}' is continuous (e.g. {example:g}) but the model is a classifier of the classes {shown}: "
                         "check --target or the data (a regressor is trained with --task regression).")
+    labels = coerce_labels(y, classes)
     known = {str(c) for c in cls}
     unknown = [str(u) for u in np.unique(labels) if str(u) not in known]
     if unknown:

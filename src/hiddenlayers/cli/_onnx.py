@@ -21,14 +21,14 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     bundled dataset; without any of them, a :class:`UserError` asks for ``--target``.
     """
     from ..ship import OnnxModel
-    from ._data import coerce_labels, prediction_metrics, regression_target, show_evaluation
+    from ._data import class_labels, prediction_metrics, regression_target, show_evaluation
 
     model = OnnxModel(model_path)
     missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
     lab = read_labelled(data, target, model.target, missing)
     out, notes = model.run(lab.X)  # (n, classes) probabilities or (n, outputs) predictions
     classes = model.classes_
-    y = coerce_labels(lab.y, classes) if classes is not None else regression_target(lab.y, lab.name, lab.where)
+    y = class_labels(lab.y, classes, lab.name) if classes is not None else regression_target(lab.y, lab.name, lab.where)
     for msg in [lab.table.drop_summary(), *notes] if lab.table.n_dropped else notes:
         note(msg)
     m = prediction_metrics(model.decode(out), y, classes)
