@@ -258,6 +258,7 @@ def test_endpoints_and_metrics_parse_as_prometheus_text(server: Server) -> None:
     meta = json.loads(server.get("/metadata")[1])
     assert [c["name"] for c in meta["columns"]] == ["age", "income", "city", "score"] and meta["classes"] == ["no", "yes"]
     assert server.request("POST", "/reload")[0] == 403
+    assert server.post("/predict", {"rows": _rows(1, 0)})[0] == 200  # at least one, whichever tests ran before on this server
     status, text = server.get("/metrics")
     families = {f.name: f for f in text_string_to_metric_families(text.decode())}
     assert {"hiddenlayers_requests", "hiddenlayers_request_seconds", "hiddenlayers_batch_rows", "hiddenlayers_queue_depth"} <= set(families)
