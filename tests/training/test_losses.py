@@ -70,3 +70,21 @@ def test_softmax_matches_log_softmax_for_any_spread_of_rows(z: np.ndarray, offse
     value, grad = get_loss("log_loss").np_value_grad(z.astype(np.float32), y.astype(np.float32), None)
     assert value == pytest.approx(want_value, rel=1e-4, abs=1e-3)
     np.testing.assert_allclose(grad, want_grad, atol=1e-5)
+
+
+def test_train_takes_a_loss_by_name() -> None:
+    """hl.train(network, X, Y, loss="log_loss") is train with get_loss("log_loss"); an unknown name lists the valid ones."""
+    import hiddenlayers as hl
+    from hiddenlayers.training import get_loss, train
+
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.standard_normal((40, 3)), dtype=torch.float32)
+    Y = torch.nn.functional.one_hot(torch.as_tensor(rng.integers(0, 3, 40)), 3).float()
+    runs = []
+    for loss in ("log_loss", get_loss("log_loss")):
+        torch.manual_seed(0)
+        net = hl.Network(3, "8", 3)
+        runs.append(train(net, X, Y, loss=loss, max_epochs=3, generator=torch.Generator().manual_seed(0)).history.train_loss)
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match=r"^loss must be one of .*Received: loss='hinge'\.$"):
+        train(hl.Network(3, "8", 3), X, Y, loss="hinge", max_epochs=1)

@@ -33,7 +33,7 @@ from ._batches import Batches
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
 from ._engine import AutogradStep, DenseEngine, make_step
-from ._losses import Loss
+from ._losses import Loss, get_loss
 from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
 from ._stopping import STOP_REASONS, AnyOf, Callback, History, MaxEpochs, NoImprovement, StoppingRule, TrainState, check_callbacks
@@ -416,7 +416,7 @@ def train(
     X: Tensor | sp.spmatrix,
     Y: Tensor,
     *,
-    loss: Loss,
+    loss: Loss | str,
     solver: str = "adam",
     learning_rate_init: float = 1e-3,
     schedule: Schedule | None = None,
@@ -450,7 +450,7 @@ def train(
     ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
     batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
     ``sample_weight``: ``(n,)`` or None. ``loss``: a ``Loss`` from
-    ``get_loss``. ``solver``: one of ``SOLVERS``, built with
+    ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...). ``solver``: one of ``SOLVERS``, built with
     ``optimizer_kwargs`` and resumed from ``optimizer_state``;
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step
     size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
@@ -477,6 +477,7 @@ def train(
     device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
     precision = check_precision(precision, device, next(network.parameters()).dtype)
     callbacks = check_callbacks(callbacks)
+    loss = get_loss(loss) if isinstance(loss, str) else loss
     batch_size = max(1, min(int(batch_size), X.shape[0]))
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
     history = history if history is not None else History()
