@@ -79,8 +79,9 @@ def run_train_stream(
         if task == "auto":
             integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
             task = "classification" if integral else "regression"
-        from ._train import make_estimator
+        from ._train import _transfer_params, make_estimator
 
+        params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True)
