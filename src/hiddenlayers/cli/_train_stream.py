@@ -76,6 +76,9 @@ def run_train_stream(
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, max_categories=max_categories)
         scan = src.scan()
+        if is_writer():
+            for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
+                note(msg)
         if task == "auto":
             integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
             task = "classification" if integral else "regression"
