@@ -165,3 +165,120 @@ def test_read_ahead_keeps_order_raises_where_the_reader_failed_and_stops_with_th
     assert len(produced) <= 3 + 3  # stopped within a couple of items of the consumer
     with pytest.raises(ValueError, match=r"^depth must be an integer >= 1\. Received: depth=0\.$"):
         next(read_ahead([1], depth=0))
+
+
+def _files(tmp_path, name: str, parts: list, kind: str = "parquet") -> str:
+    """A folder ``name`` of ``part0``, ``part1``, ... files: DataFrames written as ``kind``, bytes as they are."""
+    d = tmp_path / name
+    d.mkdir()
+    for i, part in enumerate(parts):
+        path = d / f"part{i}.{kind}"
+        if isinstance(part, bytes):
+            path.write_bytes(part)
+        elif kind == "parquet":
+            part.to_parquet(path)
+        else:
+            part.to_csv(path, index=False)
+    return str(d)
+
+
+def _frame(**columns) -> pd.DataFrame:
+    n = 300
+    return pd.DataFrame({c: (np.arange(n) % 2 if v is None else v) for c, v in columns.items()})
+
+
+A = np.arange(300.0)
+
+
+@pytest.mark.parametrize(("parts", "message"), [
+    ([_frame(a=A, b=A, y=None), _frame(a=A, y=None)],
+     "'{d}/part1.parquet' lacks column 'b' that '{d}/part0.parquet' has: write every file with the same columns, or leave 'b' out of features= (--features)."),
+    ([_frame(a=A, b=A, y=None), _frame(a=A, c=A, y=None)],  # a renamed column
+     "'{d}/part1.parquet' lacks column 'b' that '{d}/part0.parquet' has: write every file with the same columns, or leave 'b' out of features= (--features)."),
+    ([_frame(a=A, y=None), _frame(a=A, c=A, y=None)],
+     "'{d}/part1.parquet' has column 'c' that '{d}/part0.parquet' lacks: write every file with the same columns, or name the columns to use with features= (--features)."),
+    ([_frame(a=A, b=A, y=None), _frame(a=A, b=A)],
+     "'{d}/part1.parquet' has no column 'y' (the target; '{d}/part0.parquet' has it): add it to every file, or move '{d}/part1.parquet' out of {d}."),
+    ([_frame(a=A, b=A, c=A), _frame(a=A, b=A, y=None)],
+     "'{d}/part0.parquet' has no column 'y' (the target; '{d}/part1.parquet' has it): add it to every file, or move '{d}/part0.parquet' out of {d}."),
+    ([_frame(a=A, y=None), _frame(a=A, y=np.where(np.arange(300) % 2, "x", "z"))],
+     "'{d}/part1.parquet' column 'y' holds large_string where '{d}/part0.parquet' holds int64: write the column with one type in every file."),
+])
+def test_every_file_has_the_first_files_columns(tmp_path, parts, message) -> None:
+    d = _files(tmp_path, "d", parts)
+    with pytest.raises(DataError) as info:
+        ParquetSource(d, target="y")
+    assert str(info.value) == message.format(d=d)
+
+
+def test_named_features_need_only_those_columns_and_ints_read_as_floats(tmp_path) -> None:
+    d = _files(tmp_path, "d", [_frame(a=A, b=A, y=None), _frame(a=np.arange(300), c=A, y=None)])
+    src = ParquetSource(d, target="y", features=["a"])
+    assert src.scan().n_rows == 600 and src.features == ["a"]
+
+
+def _fit_error(d: str) -> str:
+    with pytest.raises(DataError) as info:
+        hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(ParquetSource(d, target="y"))
+    return str(info.value)
+
+
+def test_csv_values_that_do_not_read_are_named_by_file_and_line(tmp_path) -> None:
+    labels = _frame(a=A, y=np.where(np.arange(300) % 2, "x", "z"))
+    d = _files(tmp_path, "types", [_frame(a=A, y=None), labels], "csv")
+    assert _fit_error(d) == (
+        f"'{d}/part1.csv' line 2: column 'y' holds 'z', not a number as in '{d}/part0.csv': "
+        "fix the value (leave it empty if unknown), or write the column with one type in every file."
+    )
+    text = "a,y\n" + "".join(f"{i}.0,{i % 2}\n" for i in range(300))
+    d = _files(tmp_path, "oops", [_frame(a=A, y=None), text.replace("\n250.0,", "\noops,").encode()], "csv")
+    assert _fit_error(d) == (
+        f"'{d}/part1.csv' line 252: column 'a' holds 'oops', not a number as in '{d}/part0.csv': "
+        "fix the value (leave it empty if unknown), or write the column with one type in every file."
+    )
+
+
+@pytest.mark.parametrize("column", ["a", "y"])
+def test_a_csv_byte_that_is_not_utf8_is_named_by_line(tmp_path, column) -> None:
+    first = _frame(a=np.where(np.arange(300) % 2, "p", "q"), y=None) if column == "a" else _frame(a=A, y=None)
+    text = "a,y\n" + "".join(f"{'p' if column == 'a' else i},{i % 2}\n" for i in range(300))
+    bad = text.replace("\n7,1" if column == "y" else "\np,1", "\n7,K\xf6ln" if column == "y" else "\nK\xf6ln,1", 1).encode("latin1")
+    d = _files(tmp_path, "latin", [first, bad], "csv")
+    line = 9 if column == "y" else 3
+    assert _fit_error(d) == (
+        f"'{d}/part1.csv' is not UTF-8: line {line} has the byte 0xf6 (byte {2 if column == 'a' else 4} of the line); "
+        "save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8 part1.csv > utf8-part1.csv`)."
+    )
+
+
+def test_a_corrupt_parquet_file_is_named_when_the_source_is_made(tmp_path) -> None:
+    d = _files(tmp_path, "d", [_frame(a=A, y=None), b"PAR1 not really parquet"])
+    with pytest.raises(DataError) as info:
+        ParquetSource(d, target="y")
+    assert str(info.value).startswith(f"cannot read '{d}/part1.parquet' as Parquet: Parquet magic bytes not found in footer")
+    assert str(info.value).endswith(": the file is corrupt or not Parquet; rewrite it, or move it out of the source.")
+
+
+def test_ragged_csv_rows_are_dropped_and_noted_by_line(tmp_path) -> None:
+    d = _files(tmp_path, "d", [_frame(a=A, b=A, c=A, y=None), b"a,b,c,y\n1,2,3,0\n4,5\n6,7,8,1\n9,9,9,9,9\n"], "csv")
+    src = ParquetSource(d, target="y")
+    assert src.scan().n_rows == 302
+    assert src.drop_notes() == [
+        f"dropped 2 of 4 data rows of '{d}/part1.csv': 1 with fewer fields than the 4 header columns (line 3); "
+        "1 with more fields than the 4 header columns (line 5)"
+    ]
+
+
+def test_a_glob_that_matches_nothing_says_so(tmp_path) -> None:
+    with pytest.raises(DataError) as info:
+        ParquetSource(str(tmp_path / "nomatch" / "*.parquet"), target="y")
+    assert str(info.value) == (
+        f"the glob '{tmp_path}/nomatch/*.parquet' matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers)."
+    )
+
+
+def test_csv_headers_are_checked_as_read_table_checks_them(tmp_path) -> None:
+    d = _files(tmp_path, "d", [_frame(a=A, y=None), b"a,a,y\n1,2,0\n"], "csv")
+    with pytest.raises(DataError) as info:
+        ParquetSource(d, target="y")
+    assert str(info.value) == f"'{d}/part1.csv' has the column 'a' twice: rename one."

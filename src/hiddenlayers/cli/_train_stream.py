@@ -76,11 +76,15 @@ def run_train_stream(
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, max_categories=max_categories)
         scan = src.scan()
+        if is_writer():
+            for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
+                note(msg)
         if task == "auto":
             integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
             task = "classification" if integral else "regression"
-        from ._train import make_estimator
+        from ._train import _transfer_params, make_estimator
 
+        params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True)

@@ -62,6 +62,28 @@ class Records:
         return self.keep_only(keep)
 
 
+class OpenQuote(ValueError):
+    """A quote opened on line :attr:`line` (1-based) is never closed: the csv module reads the rest of the file into one field."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line} opens a quote that is never closed")
+        self.line = line
+
+
+def _check_last_record(lines: list[str], first: int, sep: str) -> None:
+    """Raise :class:`OpenQuote` if the record from 0-based line ``first`` to the end of ``lines`` ends inside a quote.
+
+    With ``strict=False`` the csv module ends such a field at the end of the
+    file without a word; parsed again strictly, it says "unexpected end of data".
+    """
+    try:
+        for _ in csv.reader(lines[first:], delimiter=sep, skipinitialspace=True, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise OpenQuote(first + 1) from None
+
+
 def _records(lines: list[str], sep: str, blank: list[int] | None = None) -> Iterator[tuple[int, int, int]]:
     """``(first, end, fields)`` of each non-blank record in ``lines`` (0-based line slice), header included.
 
@@ -83,7 +105,8 @@ def _records(lines: list[str], sep: str, blank: list[int] | None = None) -> Iter
 
 
 def scan(path: Path, sep: str, suspects: np.ndarray | None = None) -> Records:
-    """Read ``path`` record by record. Raises ``ValueError`` (with a one-line reason) on text the csv module cannot parse.
+    """Read ``path`` record by record. Raises ``ValueError`` (with a one-line reason) on text the csv module cannot parse,
+    :class:`OpenQuote` for a quote that runs to the end of the file.
 
     Without quote characters or bare ``\\r`` line ends, a record is one line
     and its fields are its delimiters plus one: NumPy finds the lines on the
@@ -139,6 +162,9 @@ def _scan_quoted(text: str, sep: str) -> Records:
     records = _records(lines, sep, blank)
     _, header_end, width = next(records, (0, 0, 0))
     rows = np.asarray(list(records), dtype=np.int64).reshape(-1, 3)
+    last = int(rows[-1, 0]) if len(rows) else 0
+    if len(rows) and '"' in "".join(lines[last:]):
+        _check_last_record(lines, last, sep)
 
     def keep_only(keep: np.ndarray) -> IO[Any]:
         parts = lines[:header_end]

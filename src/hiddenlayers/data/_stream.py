@@ -17,8 +17,6 @@ a distributed run share out (unit ``i`` to rank ``i % world``).
 
 from __future__ import annotations
 
-import glob
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +25,7 @@ import numpy as np
 
 from ..exceptions import DataError
 from ._preprocessing import TablePreprocessor
+from ._stream_files import check_columns, common_schema, file_columns, find_files, read_error
 
 
 @dataclass
@@ -66,6 +65,12 @@ class ParquetSource:
         Rows per Arrow record batch read from disk.
     max_categories : int
         One-hot columns per categorical feature, as :class:`TablePreprocessor`.
+
+    Every file's columns are checked against the first file's when the source
+    is made (see :mod:`._stream_files`): a file without the target, without a
+    used column or (with ``features=None``) with an extra one, or of another
+    type, is a :class:`DataError` naming it. A CSV row with too few or too many
+    fields is skipped, as :func:`read_table` drops it; :meth:`drop_notes` says which.
     """
 
     def __init__(
@@ -85,19 +90,9 @@ class ParquetSource:
         self.shuffle_buffer = shuffle_buffer
         self.read_rows = read_rows
         self.max_categories = max_categories
-        self.files = _find_files(self.path, format)
+        self.files = find_files(self.path, format)
         self.file_format = format if format != "auto" else ("csv" if self.files[0].lower().endswith((".csv", ".csv.gz")) else "parquet")
         self._dataset = self._open()
-        names = list(self._dataset.schema.names)
-        if target not in names:
-            raise DataError(f"no target column {target!r} in {self.path}: choose one of {', '.join(names[:10])}.")
-        if self.features is None:
-            self.features = [n for n in names if n != target]
-        lacking = [f for f in self.features if f not in names]
-        if lacking:
-            raise DataError(f"feature column(s) {lacking} are not in {self.path}: check --features.")
-        if not self.features:
-            raise DataError(f"{self.path} has no feature columns besides the target {target!r}.")
         self.units = self._units()
         self._scan: Scan | None = None
 
@@ -106,26 +101,76 @@ class ParquetSource:
 
     # ------------------------------------------------------------ reading
     def _open(self) -> Any:
+        """The dataset of the used columns, once every file's columns are checked against the first's (see :mod:`._stream_files`)."""
         import pyarrow.dataset as ds
 
+        listed = {f: file_columns(f, self.file_format) for f in self.files}
+        self.features = check_columns(self.path, {f: names for f, (names, _) in listed.items()}, self.target, self.features)
+        if not self.features:
+            raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
+        self._headers = {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {}
+        self._dropped: dict[str, dict[int, tuple[int, int]]] = {}  # CSV file -> line -> (fields, header fields)
+        used = [*self.features, self.target]
         try:
-            return ds.dataset(self.files, format=self.file_format)
+            if self.file_format == "parquet":
+                return ds.dataset(self.files, format="parquet", schema=common_schema({f: s for f, (_, s) in listed.items()}, used))
+            return ds.dataset(self.files[0], format=self._csv_format(self.files[0]))
+        except DataError:
+            raise
         except Exception as exc:  # pyarrow raises its own types for unreadable files
-            raise DataError(f"cannot read {self.path} as {self.file_format}: {str(exc).splitlines()[0]}") from None
+            raise read_error(exc, self.files[0], None, self._headers.get(self.files[0]), self.files[0]) from None
+
+    def _csv_format(self, file: str) -> Any:
+        """pyarrow's CSV format for ``file``: a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
+        import pyarrow.csv as pcsv
+        import pyarrow.dataset as ds
+
+        def skip(row: Any) -> str:
+            self._dropped.setdefault(file, {})[int(row.number or 0)] = (int(row.actual_columns), int(row.expected_columns))
+            return "skip"
+
+        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip))
 
     def _units(self) -> list[Any]:
-        """Parquet row groups (one fragment each), or whole CSV files."""
-        frags = list(self._dataset.get_fragments())
+        """Parquet row groups (one fragment each), or whole CSV files (each with its own row-skipping format)."""
+        import pyarrow.dataset as ds
+
         if self.file_format != "parquet":
-            return frags
-        return [rg for f in frags for rg in f.split_by_row_group()]
+            schema = self._dataset.schema
+            self._unit_files = list(self.files)
+            return [next(iter(ds.dataset(f, format=self._csv_format(f), schema=schema).get_fragments())) for f in self.files]
+        units = [rg for f in self._dataset.get_fragments() for rg in f.split_by_row_group()]
+        self._unit_files = [u.path for u in units]
+        return units
 
     def read_unit(self, i: int) -> Iterator[Any]:
-        """The record batches of unit ``i`` as pandas DataFrames (features and target)."""
+        """The record batches of unit ``i`` as pandas DataFrames (features and target); a failed read is a DataError naming the file."""
+        import pyarrow as pa
+
+        unit = self.units[i]
         cols = [*self.features, self.target]  # type: ignore[misc]
-        for batch in self.units[i].to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
-            if batch.num_rows:
-                yield batch.to_pandas()
+        try:
+            for batch in unit.to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
+                if batch.num_rows:
+                    yield batch.to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            row_group = unit.row_groups[0].id if self.file_format == "parquet" and unit.row_groups else None
+            file = self._unit_files[i]
+            raise read_error(exc, file, row_group, self._headers.get(file), self.files[0]) from None
+
+    def drop_notes(self) -> list[str]:
+        """One note per CSV file with rows of the wrong width skipped so far: ``"dropped 1 of 12 data rows of 'p1.csv': ..."``."""
+        from ._table import TOO_FEW, TOO_MANY, Table
+
+        notes = []
+        rows = dict(zip(self.files, self._scan.units_rows)) if self._scan is not None and self.file_format == "csv" else {}
+        for file, lines in sorted(self._dropped.items()):
+            reasons: dict[str, list[int]] = {}
+            for line, (fields, width) in sorted(lines.items()):
+                reasons.setdefault(f"{TOO_FEW if fields < width else TOO_MANY} than the {width} header columns", []).append(line)
+            kept = rows.get(file, 0)
+            notes.append(Table(None, file, kept + len(lines), reasons, "line").drop_summary())
+        return notes
 
     def scan(self) -> Scan:
         """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows."""
@@ -142,7 +187,7 @@ class ParquetSource:
             for frame in self.read_unit(i):
                 y = frame.pop(self.target)
                 if y.isna().any():
-                    raise DataError(f"the target column {self.target!r} has missing values in {self.units[i].path}: drop those rows.")
+                    raise DataError(f"the target column {self.target!r} has missing values in '{self._unit_files[i]}': drop those rows.")
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
@@ -203,24 +248,6 @@ class ParquetSource:
 def is_source(obj: Any) -> bool:
     """Whether ``obj`` is a streamed table (it has the :class:`ParquetSource` interface)."""
     return isinstance(obj, ParquetSource)
-
-
-def _find_files(path: str, format: str) -> list[str]:
-    exts = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}[format]
-    if os.path.isdir(path):
-        files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(exts))
-    elif any(ch in path for ch in "*?["):
-        files = sorted(glob.glob(path))
-    elif os.path.isfile(path):
-        files = [path]
-    else:
-        raise DataError(f"no such file or directory: {path}")
-    if not files:
-        raise DataError(f"no {'/'.join(exts)} files in {path}: give a directory of Parquet or CSV files, or a glob.")
-    kinds = {"csv" if f.lower().endswith((".csv", ".csv.gz")) else "parquet" for f in files}
-    if len(kinds) > 1:
-        raise DataError(f"{path} mixes Parquet and CSV files: keep one format per source (or pass format=).")
-    return files
 
 
 __all__ = ["ParquetSource", "Scan", "is_source"]

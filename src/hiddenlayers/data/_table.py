@@ -221,7 +221,9 @@ def read_table(source: str | os.PathLike[str]) -> Table:
         raise
     except pd.errors.EmptyDataError:
         raise DataError(f"'{text}' has no columns: give a file with a header row and at least one row of data.") from None
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, ImportError) as exc:
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path, text)) from None
+    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read '{text}' as {kind}: {reason[:200]}. Check the file's format and suffix.") from None
     except Exception as exc:  # pyarrow raises its own error classes for corrupt Parquet
@@ -247,8 +249,10 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
     import numpy as np
     import pandas as pd
 
-    from ._csv_rows import first_row_is_ragged, has_bare_cr, scan
+    from ._csv_rows import OpenQuote, first_row_is_ragged, has_bare_cr, scan
+    from ._csv_text import read_header
 
+    read_header(path, sep, text)  # a repeated or empty name, another separator: pandas would rename or merge in silence
     options = {"sep": sep, "skipinitialspace": True, "index_col": False}
     frame, suspects = None, None
     try:
@@ -264,9 +268,12 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         pass
     if frame is not None and suspects is not None and suspects.size == 0:
         return Table(frame, text, len(frame), unit="line", _scan=lambda: scan(path, sep, suspects))
-    rec = scan(path, sep, suspects)
-    if frame is not None and suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree: count all
-        rec = scan(path, sep)
+    try:
+        rec = scan(path, sep, suspects)
+        if frame is not None and suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree: count all
+            rec = scan(path, sep)
+    except OpenQuote as exc:
+        raise DataError(f"'{text}': {exc}, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value).") from None
     if rec.width == 0:
         raise pd.errors.EmptyDataError
     few, many = rec.short, rec.long
@@ -280,6 +287,13 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         if mask.any():
             dropped[f"{reason} than the {rec.width} header columns"] = [int(v) for v in rec.start[mask]]
     return Table(frame, text, len(rec.start), dropped, "line", rec.start[keep], _records=rec)
+
+
+def _not_utf8(path: Path, text: str) -> str:
+    """The one-line message for a text file that is not UTF-8: its first bad line and how to convert it."""
+    from ._csv_text import encoding_problem
+
+    return encoding_problem(path, text) or f"'{text}' is not UTF-8 text: save it as UTF-8."
 
 
 def _read_numpy(path: Path, kind: str) -> Any:

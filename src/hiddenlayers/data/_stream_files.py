@@ -1,0 +1,161 @@
+"""The files behind a :class:`~._stream.ParquetSource`: found, their columns checked, their read errors made one line.
+
+``pyarrow.dataset`` takes the schema of the first file and reads every other
+file into it: a column a later file lacks would read as all missing, a
+renamed or extra one would be ignored, and a later file of another type or a
+corrupt one fails mid-epoch with pyarrow's own error. So every file's columns
+are read when the source is made (Parquet footers, CSV header lines: cheap)
+and checked against the first file's, and a failed read names the file, the
+line or row group, and the fix.
+
+The rule: every file has the target. With ``features`` given, every file has
+those columns (others are ignored); without, every file has exactly the first
+file's columns, in any order. Parquet types may differ only as Arrow's
+permissive promotion allows (``int64`` and ``double`` read as ``double``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import DataError
+from ._csv_text import encoding_problem, read_header
+
+EXTENSIONS = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}
+_CSV_VALUE = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", re.S)
+_CSV_UTF8 = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid UTF8 data")
+_CSV_ROW = re.compile(r"Row #(\d+)")
+
+
+def find_files(path: str, format: str) -> list[str]:
+    """The files of ``path`` (a directory, a glob or a file), sorted; one format only."""
+    exts = EXTENSIONS[format]
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(exts))
+    elif any(ch in path for ch in "*?["):
+        files = sorted(glob.glob(path))
+        if not files:
+            raise DataError(f"the glob {path!r} matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers).")
+    elif os.path.isfile(path):
+        files = [path]
+    else:
+        raise DataError(f"no such file or directory: {path}")
+    if not files:
+        raise DataError(f"no {'/'.join(exts)} files in {path}: give a directory of Parquet or CSV files, or a glob.")
+    kinds = {"csv" if f.lower().endswith((".csv", ".csv.gz")) else "parquet" for f in files}
+    if len(kinds) > 1:
+        raise DataError(f"{path} mixes Parquet and CSV files: keep one format per source (or pass format=).")
+    return files
+
+
+def file_columns(file: str, kind: str) -> tuple[list[str], Any]:
+    """``(column names, Arrow schema or None)`` of one file: a Parquet footer or a CSV header line."""
+    if kind == "csv":
+        return read_header(Path(file), ",", file), None
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(file)
+    except Exception as exc:  # pyarrow's own error types for a file that is not Parquet
+        raise DataError(f"cannot read '{file}' as Parquet: {_first_line(exc)}: the file is corrupt or not Parquet; rewrite it, or move it out of the source.") from None
+    return list(schema.names), schema
+
+
+def check_columns(path: str, columns: dict[str, list[str]], target: str, features: Sequence[str] | None) -> list[str]:
+    """The feature columns, once every file (``columns``: file -> names) has the target and the same columns.
+
+    Raises :class:`DataError` naming the first file that differs from the first file, and the column.
+    """
+    files = list(columns)
+    first, names = files[0], columns[files[0]]
+    having = [f for f in files if target in columns[f]]
+    if not having:
+        raise DataError(f"no target column {target!r} in {path}: choose one of {', '.join(names[:10])}.")
+    if len(having) < len(files):
+        lacking = next(f for f in files if f not in having)
+        raise DataError(f"'{lacking}' has no column {target!r} (the target; '{having[0]}' has it): add it to every file, or move '{lacking}' out of {path}.")
+    if features is None:
+        used = [n for n in names if n != target]
+    else:
+        used = list(features)
+        absent = [c for c in used if c not in names]
+        if absent:
+            raise DataError(f"feature column(s) {absent} are not in {path}: check --features.")
+    for file in files[1:]:
+        have = set(columns[file])
+        missing = next((c for c in used if c not in have), None)
+        if missing is not None:
+            raise DataError(f"'{file}' lacks column {missing!r} that '{first}' has: write every file with the same columns, or leave {missing!r} out of features= (--features).")
+        extra = next((c for c in columns[file] if c not in set(names)), None) if features is None else None
+        if extra is not None:
+            raise DataError(f"'{file}' has column {extra!r} that '{first}' lacks: write every file with the same columns, or name the columns to use with features= (--features).")
+    return used
+
+
+def common_schema(schemas: dict[str, Any], used: list[str]) -> Any:
+    """One Arrow schema of the ``used`` columns every Parquet file reads into (int and float promote to float)."""
+    import pyarrow as pa
+
+    files = list(schemas)
+    out = pa.schema([schemas[files[0]].field(c) for c in used])
+    for file in files[1:]:
+        mine = pa.schema([schemas[file].field(c) for c in used])
+        try:
+            out = pa.unify_schemas([out, mine], promote_options="permissive")
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            col = next(c for c in used if not _promotes(out.field(c).type, mine.field(c).type))
+            raise DataError(
+                f"'{file}' column {col!r} holds {mine.field(col).type} where '{files[0]}' holds {out.field(col).type}: "
+                "write the column with one type in every file."
+            ) from None
+    return out
+
+
+def _promotes(a: Any, b: Any) -> bool:
+    import pyarrow as pa
+
+    try:
+        pa.unify_schemas([pa.schema([("c", a)]), pa.schema([("c", b)])], promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return False
+    return True
+
+
+def read_error(exc: BaseException, file: str, row_group: int | None, header: list[str] | None, first: str) -> DataError:
+    """pyarrow's error while reading ``file`` (its ``row_group``, or a CSV with ``header``) as one line with the fix."""
+    reason = _first_line(exc)
+    if header is not None:
+        if (m := _CSV_UTF8.search(reason)) is not None:
+            return DataError(encoding_problem(Path(file), file) or f"'{file}' line {m.group(2)} is not UTF-8 text: save the file as UTF-8.")
+        if (m := _CSV_VALUE.search(reason)) is not None:
+            col, row, kind, value = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+            if "\ufffd" in value:  # a byte that is not UTF-8, read as the replacement character
+                return DataError(encoding_problem(Path(file), file) or f"'{file}' line {row} is not UTF-8 text: save the file as UTF-8.")
+            name = header[col] if col < len(header) else f"#{col + 1}"
+            return DataError(
+                f"'{file}' line {row}: column {name!r} holds {value!r}, not {_kind(kind)} as in '{first}': "
+                "fix the value (leave it empty if unknown), or write the column with one type in every file."
+            )
+        line = _CSV_ROW.search(reason)
+        where = f" line {line.group(1)}" if line else ""
+        reason = re.sub(r"^.*?Invalid: ", "", reason)
+        return DataError(f"cannot read '{file}'{where} as CSV: {reason[:200]}: fix that line, or move the file out of the source.")
+    where = f"row group {row_group} of " if row_group is not None else ""
+    return DataError(f"cannot read {where}'{file}': {reason[:200]}: the file may be corrupt; rewrite it, or move it out of the source.")
+
+
+def _kind(arrow_type: str) -> str:
+    return "a number" if arrow_type.startswith(("int", "uint", "double", "float")) else f"a {arrow_type}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+
+
+__all__ = ["check_columns", "common_schema", "file_columns", "find_files", "read_error"]

@@ -1,0 +1,46 @@
+"""`hiddenlayers train DIR`: a folder of Parquet/CSV files streamed, with the in-memory path's defaults and one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import hiddenlayers as hl
+from cli_helpers import assert_user_error, ok, run
+
+
+def _folder(tmp_path, kind: str = "parquet"):
+    d = tmp_path / "good"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        a = rng.normal(size=200)
+        frame = pd.DataFrame({"a": a, "b": rng.normal(size=200), "y": (a > 0).astype(int)})
+        if kind == "parquet":
+            frame.to_parquet(d / f"part{i}.parquet", row_group_size=100)
+        else:
+            frame.to_csv(d / f"part{i}.csv", index=False)
+    return d
+
+
+def test_the_readme_command_works_as_written_with_the_default_hidden_layer(tmp_path):
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
+    assert hl.load(out).hidden_layer_sizes == "100"
+
+
+def test_a_file_without_the_target_is_one_line_exit_2(tmp_path):
+    d = _folder(tmp_path)
+    pd.DataFrame({"a": [1.0], "b": [2.0]}).to_parquet(d / "part2.parquet")
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
+                      f"'{d}/part2.parquet' has no column 'y' (the target; '{d}/part0.parquet' has it)")
+
+
+def test_a_bad_csv_value_is_one_line_exit_2_and_ragged_rows_are_noted(tmp_path):
+    d = _folder(tmp_path, "csv")
+    (d / "part2.csv").write_text("a,b,y\n1,2,0\n3\n4,5,1\n")
+    result = ok("train", d, "--target", "y", "--epochs", "1", "--out", tmp_path / "m.safetensors")
+    assert f"note: dropped 1 of 3 data rows of '{d}/part2.csv': 1 with fewer fields than the 3 header columns (line 3)" in result.stderr
+    (d / "part2.csv").write_text("a,b,y\n1,oops,0\n")
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m2.safetensors"),
+                      f"'{d}/part2.csv' line 2: column 'b' holds 'oops', not a number as in '{d}/part0.csv'")

@@ -1,0 +1,98 @@
+"""Delimited files checked before their rows are read: UTF-8 text, a header of unique names, the right separator."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers.data import read_table
+from hiddenlayers.exceptions import DataError
+
+
+def _write(tmp_path, name: str, data: str | bytes):
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def _error(path) -> str:
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    return str(info.value)
+
+
+def test_a_repeated_column_name_is_refused(tmp_path):
+    path = _write(tmp_path, "dup.csv", "a,a,y\n1,2,0\n3,4,1\n")
+    assert _error(path) == f"'{path}' has the column 'a' twice: rename one."
+
+
+def test_an_empty_column_name_is_refused_by_its_position(tmp_path):
+    path = _write(tmp_path, "empty.csv", "a,,y\n1,2,0\n3,4,1\n")
+    assert _error(path) == f"'{path}' has no name for column 2 of its header: name it (every column needs a unique name)."
+
+
+def test_a_semicolon_separated_csv_is_named(tmp_path):
+    path = _write(tmp_path, "semi.csv", "a;b;y\n1;2;0\n3;4;1\n")
+    assert _error(path) == (
+        f"'{path}' looks ';'-separated (its header is the one column 'a;b;y'), but is read as ','-separated: "
+        f"convert it to a comma-separated file, e.g. python -c \"import pandas as pd; pd.read_csv('{path}', sep=';').to_csv('converted.csv', index=False)\"."
+    )
+
+
+def test_a_tab_separated_csv_is_told_to_be_a_tsv(tmp_path):
+    path = _write(tmp_path, "tabs.csv", "a\tb\ty\n1\t2\t0\n")
+    assert _error(path) == (
+        f"'{path}' looks tab-separated (its header is the one column 'a\\tb\\ty'), but is read as ','-separated: "
+        "give it the suffix .tsv, which is read tab-separated."
+    )
+
+
+def test_a_latin1_byte_deep_in_the_file_is_named_by_its_line(tmp_path):
+    rows = ["a,b,y"] + [f"{i},{i},{i % 2}" for i in range(100_003)]
+    rows[100_001] = "1,K\xf6ln,0"
+    path = _write(tmp_path, "latin1_mid.csv", "\n".join(rows).encode("latin1"))
+    assert _error(path) == (
+        f"'{path}' is not UTF-8: line 100002 has the byte 0xf6 (byte 4 of the line); "
+        "save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8 latin1_mid.csv > utf8-latin1_mid.csv`)."
+    )
+
+
+def test_a_utf16_file_is_named(tmp_path):
+    path = _write(tmp_path, "u16.csv", "a,b,y\n1,2,0\n".encode("utf-16"))
+    assert _error(path) == f"'{path}' is UTF-16 text, not UTF-8: save it as UTF-8 (e.g. `iconv -f utf-16 -t utf-8 u16.csv > utf8-u16.csv`)."
+    path = _write(tmp_path, "u16be.csv", "a,b,y\n1,2,0\n".encode("utf-16-be"))  # no byte-order mark
+    assert "UTF-16 text?" in _error(path)
+
+
+def test_an_unclosed_quote_names_its_line(tmp_path):
+    path = _write(tmp_path, "quote.csv", 'a,b,y\n1,"x,0\n3,4,1\n')
+    assert _error(path) == (
+        f"'{path}': line 2 opens a quote that is never closed, so the rest of the file reads as one value: "
+        'close the quote (or double it, "", inside a quoted value).'
+    )
+
+
+def test_closed_quotes_across_lines_still_read(tmp_path):
+    path = _write(tmp_path, "ok.csv", 'a,b,y\n1,"x\ny",0\n3,"say ""hi""",1\n')
+    assert read_table(path).frame["b"].tolist() == ["x\ny", 'say "hi"']
+
+
+NAMES = st.text(alphabet="abcxyz_0123 ", min_size=0, max_size=4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(NAMES, min_size=2, max_size=5))
+def test_any_header_reads_with_exactly_its_names_or_is_refused_by_name(tmp_path, names):
+    path = _write(tmp_path, "h.csv", ",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    seen = [n.lstrip(" ") for n in names]  # leading spaces are skipped, as after every separator
+    try:
+        table = read_table(path)
+    except DataError as exc:
+        first = next(i for i, n in enumerate(seen) if not n.strip() or n in seen[:i])  # the first bad name is the one named
+        if not seen[first].strip():
+            assert str(exc).startswith(f"'{path}' has no name for column {first + 1} of its header")
+        else:
+            assert str(exc) == f"'{path}' has the column {seen[first]!r} twice: rename one."
+        return
+    assert list(table.frame.columns) == seen
