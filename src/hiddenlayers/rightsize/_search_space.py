@@ -113,7 +113,10 @@ class SearchSpace:
 
     ``layers``: min and max number of hidden layers; ``widths``: the widths a
     layer may take; ``funnel=True`` keeps only non-increasing widths (the
-    usual shape, and a much smaller space).
+    usual shape, and a much smaller space). ``learning_rate_init`` and
+    ``alpha`` ranges are searched on a log scale, so their ends must be > 0
+    (``alpha=(0.0, 0.0)`` fixes no L2 penalty); ``dropout`` lies in [0, 1).
+    :meth:`check` (run by :func:`search` before any trial) says which field is wrong.
     """
 
     layers: tuple[int, int] = (1, 3)
