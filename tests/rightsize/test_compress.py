@@ -227,3 +227,35 @@ def test_prune_refuses_non_dense_layers(digits) -> None:
     clf.network_ = Network((1, 8, 8), "conv2k3,4", 10)
     with pytest.raises(ValueError, match="prune\\(\\) removes units of dense hidden layers on table inputs only; this network has ConvLayer"):
         prune(clf, Xtr, ytr)
+
+
+def test_prune_refuses_labels_and_targets_the_model_was_not_fitted_on(monkeypatch) -> None:
+    """Bad y is one line naming the problem, raised before any refit (fold_models is never reached)."""
+    import re
+
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    import hiddenlayers.rightsize._prune_bound as bound
+
+    monkeypatch.setattr(bound, "fold_models", lambda *a, **k: pytest.fail("refits ran before y was checked"))
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    Xb = StandardScaler().fit_transform(Xb)
+    clf = _fit(hl.MLPClassifier((16, 8), max_iter=5, random_state=0), Xb, yb)
+    kw = dict(cv=3, search_steps=2, fine_tune_epochs=2, latency_calls=0)
+    with pytest.raises(ValueError, match="^" + re.escape("y holds labels not in model.classes_ (0, 1): 5, 6. Pass the labels the model was fitted on.")):
+        prune(clf, Xb, yb + 5, **kw)
+    with pytest.raises(ValueError, match=re.escape("y holds labels not in model.classes_ (0, 1): nan.")):
+        prune(clf, Xb, np.where(np.arange(yb.size) == 3, np.nan, yb), **kw)
+    with pytest.raises(ValueError, match=re.escape("y must be one label per row (1-D), as the model was fitted. Received shape (569, 2).")):
+        prune(clf, Xb, np.c_[yb, yb], **kw)
+    X, y = load_diabetes(return_X_y=True)
+    reg = _fit(hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, y / y.std())
+    with pytest.raises(ValueError, match="^y contains NaN or infinite values: drop or fill those rows first.$"):
+        prune(reg, X, np.where(np.arange(y.size) == 3, np.inf, y), **kw)
+    with pytest.raises(ValueError, match="^X and y have different numbers of rows: 442 and 5.$"):
+        prune(reg, X, y[:5], **kw)
+    with pytest.raises(ValueError, match=re.escape("y has 2 output(s) but the model predicts 1: pass the targets it was fitted on. Received shape (442, 2).")):
+        prune(reg, X, np.c_[y, y], **kw)
+    with pytest.raises(ValueError, match=re.escape("y must be numeric targets for a regressor. Received dtype <U1.")):
+        prune(reg, X, np.array(["a"] * y.size), **kw)

@@ -139,6 +139,12 @@ def test_errors(clf: hl.MLPClassifier) -> None:
         cost(clf, n_calls=3)
     with pytest.raises(ValueError, match="watts must be a positive number"):
         cost(clf, watts=-1)
+    with pytest.raises(ValueError, match=r"^train_batch_size must be an integer >= 1, or None for the model's own\. Received: train_batch_size=0\.$"):
+        cost(clf, train_batch_size=0)
+    with pytest.raises(ValueError, match=r"^epoch_samples must be an integer >= 1, or None for the model's own\. Received: epoch_samples=-5\.$"):
+        cost(clf, epoch_samples=-5)
+    with pytest.raises(ValueError, match=r"^train_batch_size must be an integer >= 1, or None for the model's own\. Received: train_batch_size=2\.5\.$"):
+        cost(clf, train_batch_size=2.5)
 
 
 def test_regressor() -> None:

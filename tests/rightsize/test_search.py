@@ -333,3 +333,121 @@ def test_errors(iris) -> None:
         search(X, y, patience=0)
     with pytest.raises(ValueError, match="layers must be \\(min, max\\)"):
         SearchSpace(layers=(0, 2)).hidden_choices(4, 3)
+
+
+def test_fixed_values_are_used_in_trials_rows_and_the_refit(iris) -> None:
+    """Equal ends fix a value: Optuna does not record it as a parameter, the trial, its row and the refit still use it."""
+    X, y = iris
+    sp = SearchSpace(layers=(1, 1), widths=(8,), activations=("relu",), learning_rate_init=(0.01, 0.01), alpha=(1e-4, 1e-4),
+                     dropout=(0.1, 0.1), batch_sizes=(32,))
+    r = search(X, y, trials=2, max_epochs=5, cv=1, space=sp, max_saved=1, random_state=0)
+    assert (r.best["learning_rate_init"], r.best["alpha"], r.best["dropout"]) == (0.01, 1e-4, 0.1)
+    model = r.best_model
+    assert (model.learning_rate_init, model.alpha) == (0.01, 1e-4) and model.hidden_layer_sizes == "8:dropout=0.1"
+    for t in r.study.get_trials():
+        assert t.user_attrs["fixed"] == {"learning_rate_init": 0.01, "alpha": 1e-4, "dropout": 0.1}
+        assert set(t.params) == {"hidden", "activation", "batch_size"}
+
+
+_BOUNDS = st.floats(1e-6, 1e-1)
+
+
+@st.composite
+def _valid_spaces(draw: st.DrawFn) -> SearchSpace:
+    lo = draw(st.integers(1, 3))
+    lr = sorted(draw(st.tuples(_BOUNDS, _BOUNDS)))
+    alpha = draw(st.sampled_from([(0.0, 0.0), tuple(sorted(draw(st.tuples(_BOUNDS, _BOUNDS))))]))
+    drop = sorted(draw(st.tuples(st.floats(0.0, 0.9), st.floats(0.0, 0.9))))
+    return SearchSpace(
+        layers=(lo, draw(st.integers(lo, 3))), widths=tuple(draw(st.lists(st.integers(1, 64), min_size=1, max_size=3))),
+        funnel=draw(st.booleans()), activations=tuple(draw(st.lists(st.sampled_from(hl.activation_names()), min_size=1, max_size=3))),
+        learning_rate_init=(lr[0], lr[1]), alpha=alpha, dropout=(drop[0], drop[1]),
+        batch_sizes=tuple(draw(st.lists(st.integers(1, 512), min_size=1, max_size=3))),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(space=_valid_spaces())
+def test_valid_spaces_pass_the_check(space: SearchSpace) -> None:
+    space.check()
+    assert set(space.fixed()) <= {"learning_rate_init", "alpha", "dropout"}
+
+
+# each kind of bad field, with the start of the one-line message that must name it
+BAD_FIELDS = {
+    "layers": [((0, 2), "layers must be (min, max) with 1 <= min <= max <= 8"), ((3, 1), "layers must be (min, max)")],
+    "widths": [((), "widths must be positive integers"), ((8, 0), "widths must be positive integers")],
+    "funnel": [("yes", "funnel must be True or False")],
+    "activations": [((), "activations must be a non-empty tuple of activation names (identity, relu"),
+                    (("bogus",), "activations must be activation names, each one of identity, relu"),
+                    (("rel",), "activations must be activation names, each one of identity, relu, leaky_relu, elu, gelu, silu, tanh, "
+                               "logistic, softplus, sigmoid, linear, swish, none. Did you mean 'relu'? Received: activations=('rel',).")],
+    "learning_rate_init": [((0.1, 0.001), "learning_rate_init must be (low, high) with low <= high (equal ends fix a value); both > 0 "
+                                          "(searched on a log scale), e.g. (3e-4, 3e-2). Received: learning_rate_init=(0.1, 0.001)."),
+                           ((-1, 0.01), "learning_rate_init must be (low, high) with both > 0 (searched on a log scale), e.g. (3e-4, 3e-2). "
+                                        "Received: learning_rate_init=(-1, 0.01)."),
+                           ((0.0, 0.0), "learning_rate_init must be (low, high) with both > 0"),
+                           ((0.01,), "learning_rate_init must be a (low, high) pair of numbers"),
+                           ((float("nan"), 0.1), "learning_rate_init must be a (low, high) pair of numbers")],
+    "alpha": [((0.0, 0.01), "alpha must be (low, high) with low <= high; a range is searched on a log scale, so its low must be > 0, "
+                            "e.g. (1e-6, 1e-2); (0.0, 0.0) fixes no L2 penalty. Received: alpha=(0.0, 0.01)."),
+              ((-1e-3, -1e-3), "alpha must be (low, high) with low <= high; a range is searched on a log scale"),
+              (("a", "b"), "alpha must be a (low, high) pair of numbers")],
+    "dropout": [((0.5, 1.5), "dropout must be (low, high) with both in [0, 1), e.g. (0.0, 0.3). Received: dropout=(0.5, 1.5)."),
+                ((-0.1, 0.2), "dropout must be (low, high) with both in [0, 1)"),
+                ((0.3, 0.1), "dropout must be (low, high) with low <= high (equal ends fix a value)")],
+    "batch_sizes": [((), "batch_sizes must be a non-empty tuple of positive integers, e.g. (32, 64). Received: batch_sizes=()."),
+                    ((0,), "batch_sizes must be a non-empty tuple of positive integers, e.g. (32, 64). Received: batch_sizes=(0,)."),
+                    ((32.5,), "batch_sizes must be a non-empty tuple of positive integers")],
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(space=_valid_spaces(), bad=st.sampled_from([(f, v, m) for f, cases in BAD_FIELDS.items() for v, m in cases]))
+def test_each_bad_field_raises_naming_it(space: SearchSpace, bad: tuple[str, object, str]) -> None:
+    import dataclasses
+    import re
+
+    field, value, message = bad
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        dataclasses.replace(space, **{field: value}).check()
+
+
+def test_bad_space_and_settings_fail_before_any_trial(iris, monkeypatch) -> None:
+    """Each bad setting is one ValueError naming it, raised before the data is read or any trial runs."""
+    import hiddenlayers.rightsize._search as search_module
+
+    monkeypatch.setattr(search_module, "_inputs", lambda *a: pytest.fail("the data was read before the settings were checked"))
+    X, y = iris
+    cases = [
+        (dict(space=SearchSpace(activations=("bogus",))), "activations must be activation names"),
+        (dict(space=SearchSpace(learning_rate_init=(0.1, 0.001))), "learning_rate_init must be (low, high) with low <= high"),
+        (dict(validation_fraction=2.0), "validation_fraction must be a share of rows in (0, 1), e.g. 0.2. Received: validation_fraction=2.0."),
+        (dict(max_epochs=0), "max_epochs must be an integer >= 1. Received: max_epochs=0."),
+        (dict(timeout=-1), "timeout must be a positive number of seconds or None. Received: timeout=-1."),
+        (dict(max_flops="abc"), "max_flops must be a positive integer (FLOPs of one prediction) or None. Received: max_flops='abc'."),
+        (dict(max_saved=-1), "max_saved must be an integer >= 1 (refit=False refits none). Received: max_saved=-1."),
+        (dict(warmup_epochs=-1), "warmup_epochs must be an integer >= 0. Received: warmup_epochs=-1."),
+        (dict(min_peers=-1), "min_peers must be an integer >= 0. Received: min_peers=-1."),
+        (dict(storage="sqlite:////nonexistent/dir/x.db"),
+         "storage: folder '/nonexistent/dir' does not exist: create it first, or give a path in an existing folder."),
+    ]
+    import re
+
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match="^" + re.escape(message)):
+            search(X, y, trials=2, **kwargs)
+    with pytest.raises(TypeError, match=r"^space must be a SearchSpace or None. Received: dict.$"):
+        search(X, y, space={"layers": (1, 2)})
+
+
+def test_a_sqlite_storage_in_a_missing_folder_fails_at_once(iris, tmp_path) -> None:
+    import time
+
+    X, y = iris
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=f"^storage: folder '{tmp_path / 'nodir'}' does not exist"):
+        search(X, y, trials=2, storage=f"sqlite:///{tmp_path / 'nodir' / 'x.db'}")
+    assert time.perf_counter() - start < 1.0 and list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match=f"^storage: folder '{tmp_path / 'nodir'}' does not exist"):
+        make_storage(str(tmp_path / "nodir" / "x.db"))

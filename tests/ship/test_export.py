@@ -14,6 +14,7 @@ from sklearn.datasets import load_breast_cancer, load_iris
 
 import hiddenlayers as hl
 from hiddenlayers.ship import export_onnx
+from hiddenlayers.ship._export import opset_range
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -149,7 +150,7 @@ def test_onnx_model_errors(tmp_path) -> None:
         OnnxModel(tmp_path / "bad.onnx")
 
 
-def test_errors_and_failed_parity_leave_no_file(tmp_path) -> None:
+def test_errors_and_failed_parity_leave_no_file(tmp_path, monkeypatch) -> None:
     with pytest.raises(hl.NotFittedError, match=r"export_onnx\(\) needs a fitted model"):
         export_onnx(hl.MLPClassifier(), tmp_path / "a.onnx")
     with pytest.raises(TypeError, match="export_onnx\\(\\) takes a fitted MLPClassifier or MLPRegressor. Received: int"):
@@ -162,8 +163,59 @@ def test_errors_and_failed_parity_leave_no_file(tmp_path) -> None:
         export_onnx(clf, tmp_path / "a.onnx", y=y)
     with pytest.raises(ValueError, match=r"X must be \(n_rows, 4\)"):
         export_onnx(clf, tmp_path / "a.onnx", X=X[:, :2])
-    with pytest.raises(ValueError, match="ONNX output differs from PyTorch by"):
-        export_onnx(clf, tmp_path / "a.onnx", tolerance=-1.0)
+    import hiddenlayers.ship._export as export_module
+
+    reference = export_module._reference
+    monkeypatch.setattr(export_module, "_reference", lambda module, features: reference(module, features) + 0.5)  # an unfaithful graph
+    with pytest.raises(ValueError, match=r"^ONNX output differs from PyTorch by 0.5 \(> tolerance=0.0001\): the export is not faithful"):
+        export_onnx(clf, tmp_path / "a.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_rows_and_settings_are_refused_before_any_export(tmp_path, monkeypatch) -> None:
+    """NaN rows, a wrong shape, a bad tolerance or opset: one line each, before torch's exporter runs; no file is left."""
+    import torch
+
+    monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: pytest.fail("the exporter ran before the arguments were checked"))
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    small = _fit(hl.MLPClassifier((8,), max_iter=2, random_state=0), Xb, yb)
+    lo, hi = opset_range()
+    cases = [
+        (dict(X=np.full((3, 30), np.nan)), "X contains NaN or infinite values: the parity check needs finite rows the model can predict; drop or fill those rows."),
+        (dict(X=np.full((3, 30), np.inf)), "X contains NaN or infinite values"),
+        (dict(X=np.zeros((3, 29))), "X must be (n_rows, 30) with at least one row for this model's ONNX input. Received shape (3, 29)."),
+        (dict(X=np.zeros((0, 30))), "X must be (n_rows, 30) with at least one row for this model's ONNX input. Received shape (0, 30)."),
+        (dict(X=[["a"] * 30]), "X must be numbers, (n_rows, 30), for this model's ONNX input: could not convert string to float: 'a'."),
+        (dict(X=Xb[:5], y=yb[:4]), "X and y have different numbers of rows: 5 and 4."),
+        (dict(tolerance=-1), "tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4. Received: tolerance=-1."),
+        (dict(tolerance=float("nan")), "tolerance must be a number >= 0"),
+        (dict(opset=5), f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset=5."),
+        (dict(opset=hi + 1), f"opset must be an integer from {lo} to {hi}"),
+        (dict(opset="18"), f"opset must be an integer from {lo} to {hi}"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match="^" + re.escape(message)):
+            export_onnx(small, tmp_path / "m.onnx", **kwargs)
+    assert lo == 16 and hi >= 18 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("opset", [17, 18, 21])
+def test_the_requested_opset_is_written_and_reported(tmp_path, opset) -> None:
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    small = _fit(hl.MLPClassifier((8,), max_iter=2, random_state=0), Xb, yb)
+    report = export_onnx(small, tmp_path / "m.onnx", opset=opset, X=Xb[:20])
+    written = {o.domain or "ai.onnx": o.version for o in onnx.load(str(tmp_path / "m.onnx")).opset_import}
+    assert written["ai.onnx"] == report.opset == opset and report.max_abs_diff < 1e-4
+
+
+def test_an_opset_the_model_cannot_be_converted_to_is_refused(tmp_path) -> None:
+    """LayerNormalization has no opset-16 form: the exporter would silently write 18; that is an error naming what works."""
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    ln = _fit(hl.MLPClassifier("8:norm=layer", max_iter=2, random_state=0), Xb, yb)
+    hi = opset_range()[1]
+    with pytest.raises(ValueError, match="^" + re.escape(f"opset=16 cannot be written for this model: the exporter could convert its operators "
+                                                         f"only to opset 18; pass opset=18 or higher (up to {hi}).")):
+        export_onnx(ln, tmp_path / "m.onnx", opset=16)
     assert list(tmp_path.iterdir()) == []
 
 

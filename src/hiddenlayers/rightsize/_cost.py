@@ -208,11 +208,15 @@ def _cycle_rows(X: Any, n: int) -> Any:
     return np.asarray(X)[idx] if not hasattr(X, "tocsr") else X.tocsr()[idx]
 
 
-def _check_args(batch_size: int, n_calls: int, throughput_batch: int, watts: float | None) -> None:
-    """One-line errors for :func:`cost`'s numeric arguments."""
+def _check_args(batch_size: int, n_calls: int, throughput_batch: int, watts: float | None, train_batch_size: int | None,
+                epoch_samples: int | None) -> None:
+    """One-line errors for :func:`cost`'s numeric arguments (``None``: the model's own training figure)."""
     for name, value, low in (("batch_size", batch_size, 1), ("n_calls", n_calls, 10), ("throughput_batch", throughput_batch, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}.")
+    for name, own in (("train_batch_size", train_batch_size), ("epoch_samples", epoch_samples)):
+        if own is not None and (isinstance(own, bool) or not isinstance(own, int) or own < 1):
+            raise ValueError(f"{name} must be an integer >= 1, or None for the model's own. Received: {name}={own!r}.")
     if watts is not None and not (isinstance(watts, (int, float)) and watts > 0):
         raise ValueError(f"watts must be a positive number of watts or None. Received: watts={watts!r}.")
 
@@ -401,7 +405,7 @@ def cost(
     >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
     """
-    _check_args(batch_size, n_calls, throughput_batch, watts)
+    _check_args(batch_size, n_calls, throughput_batch, watts, train_batch_size, epoch_samples)
     est, net = _unwrap(model)
     param = next(net.parameters())
     device, dtype, itemsize = param.device, param.dtype, param.element_size()

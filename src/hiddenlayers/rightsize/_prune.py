@@ -355,7 +355,47 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}.")
     if X.shape[1] != model.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features but the model reads {model.n_features_in_}: pass the same columns it was trained on.")
+    problem = _labels_problem(model, y) if hasattr(model, "classes_") else _targets_problem(model, y)
+    if problem is not None:
+        raise ValueError(problem)
     return X, y
+
+
+def _labels_problem(model: Any, y: np.ndarray) -> str | None:
+    """Why ``y`` cannot be scored by the classifier ``model`` (labels outside ``classes_``), or None.
+
+    The refits train on ``y``: unknown labels would become new classes there
+    and count as errors for the model itself, so the drop would be measured on
+    something the model never learned.
+    """
+    classes = np.asarray(model.classes_)
+    if getattr(model, "label_type_", None) == "multilabel-indicator":
+        if y.ndim != 2 or y.shape[1] != classes.size or not np.isin(y, (0, 1)).all():
+            return f"y must be a 0/1 indicator matrix with {classes.size} columns, as the model was fitted. Received shape {y.shape}."
+        return None
+    if y.ndim != 1:
+        return f"y must be one label per row (1-D), as the model was fitted. Received shape {y.shape}."
+    known = set(classes.tolist())
+    unknown = [v for v in dict.fromkeys(y.tolist()) if v not in known]  # first-seen order; NaN is never a class
+    if not unknown:
+        return None
+    shown = ", ".join(repr(v) for v in unknown[:5]) + (f" (+{len(unknown) - 5} more)" if len(unknown) > 5 else "")
+    return (f"y holds labels not in model.classes_ ({', '.join(repr(c) for c in classes.tolist()[:10])}"
+            f"{' ...' if classes.size > 10 else ''}): {shown}. Pass the labels the model was fitted on.")
+
+
+def _targets_problem(model: Any, y: np.ndarray) -> str | None:
+    """Why ``y`` cannot be the regressor ``model``'s targets (not numbers, NaN or infinite, wrong number of outputs), or None."""
+    try:
+        values = y.astype(np.float64)
+    except (TypeError, ValueError):
+        return f"y must be numeric targets for a regressor. Received dtype {y.dtype}."
+    if not np.isfinite(values).all():
+        return "y contains NaN or infinite values: drop or fill those rows first."
+    outputs = 1 if y.ndim == 1 else y.shape[1]
+    if y.ndim > 2 or outputs != getattr(model, "n_outputs_", outputs):
+        return f"y has {outputs} output(s) but the model predicts {model.n_outputs_}: pass the targets it was fitted on. Received shape {y.shape}."
+    return None
 
 
 def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max_drop: float, cv: int, confidence: float,

@@ -34,7 +34,7 @@ import numpy as np
 from ._search_result import SearchResult, _result
 from ._search_run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
 from ._search_space import SearchSpace
-from ._search_storage import create_or_load, fail_dead_local_trials, make_storage
+from ._search_storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
 
 OBJECTIVES = ("score", *COST_OBJECTIVES)
 AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
@@ -65,6 +65,27 @@ def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_late
     return objectives
 
 
+def _check_settings(space: SearchSpace, storage: Any, *, max_flops: Any, max_epochs: Any, validation_fraction: Any, timeout: Any,
+                    warmup_epochs: Any, min_peers: Any, max_saved: Any) -> None:
+    """One-line errors for the space, the storage file and :func:`search`'s other settings, before any trial runs."""
+    if not isinstance(space, SearchSpace):
+        raise TypeError(f"space must be a SearchSpace or None. Received: {type(space).__name__}.")
+    space.check()
+    if isinstance(storage, (str, os.PathLike)):
+        check_storage_file(os.fspath(storage))
+    if max_flops is not None and (isinstance(max_flops, bool) or not isinstance(max_flops, int) or max_flops < 1):
+        raise ValueError(f"max_flops must be a positive integer (FLOPs of one prediction) or None. Received: max_flops={max_flops!r}.")
+    for name, v, low in (("max_epochs", max_epochs, 1), ("warmup_epochs", warmup_epochs, 0), ("min_peers", min_peers, 0),
+                         ("max_saved", max_saved, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            hint = " (refit=False refits none)" if name == "max_saved" else ""
+            raise ValueError(f"{name} must be an integer >= {low}{hint}. Received: {name}={v!r}.")
+    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, (int, float)) or not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be a share of rows in (0, 1), e.g. 0.2. Received: validation_fraction={validation_fraction!r}.")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None. Received: timeout={timeout!r}.")
+
+
 def _row_defaults(n_rows: int, cv: int | str, threads: int | None) -> tuple[int, int | None]:
     """``(folds, threads)``: ``cv="auto"`` and ``threads=None`` resolved for ``n_rows`` rows of data.
 
@@ -78,7 +99,7 @@ def _row_defaults(n_rows: int, cv: int | str, threads: int | None) -> tuple[int,
     return folds, threads
 
 
-def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace | None, max_params: int | None,
+def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace, max_params: int | None,
                     max_flops: int | None) -> tuple[bool, SearchSpace, list[str]]:
     """``(classifier, space, hidden specs)``: what the trials choose among, the specs over budget left out.
 
@@ -89,7 +110,6 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace 
 
     kind = type_of_target(y)
     classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
-    space = space or SearchSpace()
     n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
@@ -174,6 +194,9 @@ def search(
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
     objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads, task)
+    space = space if space is not None else SearchSpace()
+    _check_settings(space, storage, max_flops=max_flops, max_epochs=max_epochs, validation_fraction=validation_fraction,
+                    timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved)
     X_in, y_in = X, y
     X, y = _inputs(X, y, task)
     folds, threads = _row_defaults(X.shape[0], cv, threads)

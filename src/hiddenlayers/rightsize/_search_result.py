@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._search_run import TrialSetup, build_estimator
+from ._search_run import FIXED_ATTR, TrialSetup, build_estimator
 
 
 @dataclass
@@ -119,11 +119,17 @@ def _best_epoch(t: Any) -> int | None:
     return int(np.argmax(curve)) + 1 if curve else None
 
 
-def _row(t: Any) -> dict[str, Any]:
-    p = t.params
+def _row(t: Any, space_fixed: dict[str, float]) -> dict[str, Any]:
+    """One result row: what trial ``t`` trained with (sampled and fixed settings) and what it scored.
+
+    Settings the space fixed are in the trial's ``fixed`` attribute; a trial
+    stored before that attribute existed gets those of ``space_fixed`` (this
+    search's space).
+    """
+    p = {**space_fixed, **t.user_attrs.get(FIXED_ATTR, {}), **t.params}
     return {
         "trial": t.number, "hidden": p["hidden"], "activation": p["activation"],
-        "learning_rate_init": p.get("learning_rate_init"), "alpha": p.get("alpha"), "dropout": p.get("dropout", 0.0),
+        "learning_rate_init": p["learning_rate_init"], "alpha": p["alpha"], "dropout": p.get("dropout", 0.0),
         "batch_size": p["batch_size"], "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
         "latency": t.user_attrs.get("latency_us"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
         "score": t.values[0],
@@ -144,7 +150,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         best = [max(feasible, key=lambda t: (t.values[0], -t.user_attrs.get("params", 0)))]  # ties: the smaller network
     else:
         best = [t for t in study.best_trials if t in feasible] or feasible
-    rows = sorted((_row(t) for t in best), key=lambda r: -r["score"])
+    rows = sorted((_row(t, setup.space.fixed()) for t in best), key=lambda r: -r["score"])
     for r in rows:
         for o in objectives:
             r.setdefault(o, None)

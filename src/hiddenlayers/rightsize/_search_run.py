@@ -147,17 +147,24 @@ def mean_curve(curves: list[list[float]]) -> list[float]:
     return [float(v) for v in grid.mean(axis=0)]
 
 
+FIXED_ATTR = "fixed"  # the trial's user attribute holding the settings the space fixed (equal ends), not sampled
+
+
 def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
-    """Sample one configuration; the hidden layers are ONE categorical ``hidden`` value."""
+    """Sample one configuration; the hidden layers are ONE categorical ``hidden`` value.
+
+    Float settings whose ends are equal are not sampled (Optuna would not record
+    them in ``trial.params``): they go in the trial's ``fixed`` attribute, so the
+    result rows and the refit read the values the trial trained with.
+    """
     sp = setup.space
+    fixed = sp.fixed()
+    trial.set_user_attr(FIXED_ATTR, fixed)
     cfg: dict[str, Any] = {"hidden": trial.suggest_categorical("hidden", setup.choices)}
     cfg["activation"] = trial.suggest_categorical("activation", list(sp.activations))
-    lo, hi = sp.learning_rate_init
-    cfg["learning_rate_init"] = trial.suggest_float("learning_rate_init", lo, hi, log=True) if lo < hi else lo
-    lo, hi = sp.alpha
-    cfg["alpha"] = trial.suggest_float("alpha", lo, hi, log=True) if lo < hi else lo
-    lo, hi = sp.dropout
-    cfg["dropout"] = trial.suggest_float("dropout", lo, hi) if lo < hi else lo
+    for name, log in (("learning_rate_init", True), ("alpha", True), ("dropout", False)):
+        lo, hi = getattr(sp, name)
+        cfg[name] = fixed[name] if name in fixed else trial.suggest_float(name, lo, hi, log=log)
     cfg["batch_size"] = trial.suggest_categorical("batch_size", list(sp.batch_sizes))
     return cfg
 
@@ -276,7 +283,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
                    catch=(ValueError, FloatingPointError), gc_after_trial=False)
 
 
-__all__ = ["COST_OBJECTIVES", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
+__all__ = ["COST_OBJECTIVES", "FIXED_ATTR", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
            "make_storage", "objective", "run_worker"]
 
 

@@ -7,8 +7,12 @@ Its own module because the search loop (``_search``) and the trial objective
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import math
+import numbers
 from dataclasses import dataclass
+from typing import Any
 
 
 def flops_of(n_in: int, widths: list[int], n_out: int) -> int:
@@ -22,6 +26,86 @@ def params_of(n_in: int, widths: list[int], n_out: int) -> int:
     return int(sum(a * b + b for a, b in zip(dims[:-1], dims[1:])))
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _range_error(name: str, value: Any, allowed: str) -> str | None:
+    """Why ``value`` is not a ``(low, high)`` pair of finite numbers with ``low <= high`` inside ``allowed``, or None."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_number(v) for v in value)):
+        return f"{name} must be a (low, high) pair of numbers; {allowed}. Received: {name}={value!r}."
+    if value[0] > value[1]:
+        return f"{name} must be (low, high) with low <= high (equal ends fix a value); {allowed}. Received: {name}={tuple(value)!r}."
+    return None
+
+
+def _activations_error(acts: Any) -> str | None:
+    """Why ``acts`` is not a non-empty tuple of activation names, or None (the nearest valid name suggested)."""
+    from ..network import activation_names
+
+    names = activation_names()
+    if not isinstance(acts, (tuple, list)) or not acts:
+        return f"activations must be a non-empty tuple of activation names ({', '.join(names)}). Received: activations={acts!r}."
+    bad = [a for a in acts if not isinstance(a, str) or a.strip().lower() not in names]
+    if not bad:
+        return None
+    close = difflib.get_close_matches(str(bad[0]).strip().lower(), names, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"activations must be activation names, each one of {', '.join(names)}.{hint} Received: activations={tuple(acts)!r}."
+
+
+def _layers_error(layers: Any, widths: Any) -> str | None:
+    lo, hi = layers if isinstance(layers, (tuple, list)) and len(layers) == 2 else (None, None)
+    if not (isinstance(lo, int) and isinstance(hi, int) and not isinstance(lo, bool) and not isinstance(hi, bool) and 1 <= lo <= hi <= 8):
+        return f"layers must be (min, max) with 1 <= min <= max <= 8. Received: layers={layers!r}."
+    if not isinstance(widths, (tuple, list)) or not widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
+        return f"widths must be positive integers. Received: widths={widths!r}."
+    return None
+
+
+def _learning_rate_error(lr: Any) -> str | None:
+    allowed = "both > 0 (searched on a log scale), e.g. (3e-4, 3e-2)"
+    problem = _range_error("learning_rate_init", lr, allowed)
+    if problem is None and lr[0] <= 0:
+        problem = f"learning_rate_init must be (low, high) with {allowed}. Received: learning_rate_init={tuple(lr)!r}."
+    return problem
+
+
+def _alpha_error(alpha: Any) -> str | None:
+    allowed = "a range is searched on a log scale, so its low must be > 0, e.g. (1e-6, 1e-2); (0.0, 0.0) fixes no L2 penalty"
+    problem = _range_error("alpha", alpha, allowed)
+    if problem is None and (alpha[0] < 0 or (alpha[0] == 0 and alpha[1] > 0)):
+        problem = f"alpha must be (low, high) with low <= high; {allowed}. Received: alpha={tuple(alpha)!r}."
+    return problem
+
+
+def _dropout_error(dropout: Any) -> str | None:
+    allowed = "both in [0, 1), e.g. (0.0, 0.3)"
+    problem = _range_error("dropout", dropout, allowed)
+    if problem is None and not (dropout[0] >= 0 and dropout[1] < 1):
+        problem = f"dropout must be (low, high) with {allowed}. Received: dropout={tuple(dropout)!r}."
+    return problem
+
+
+def _batch_sizes_error(sizes: Any) -> str | None:
+    if isinstance(sizes, (tuple, list)) and sizes and all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in sizes):
+        return None
+    return f"batch_sizes must be a non-empty tuple of positive integers, e.g. (32, 64). Received: batch_sizes={sizes!r}."
+
+
+def _space_errors(space: SearchSpace) -> list[str]:
+    """Every field of ``space`` that cannot be searched, one message each (empty when it is fine)."""
+    errors = [
+        _layers_error(space.layers, space.widths),
+        None if isinstance(space.funnel, bool) else f"funnel must be True or False. Received: funnel={space.funnel!r}.",
+        _activations_error(space.activations),
+        _learning_rate_error(space.learning_rate_init),
+        _alpha_error(space.alpha),
+        _dropout_error(space.dropout),
+        _batch_sizes_error(space.batch_sizes),
+    ]
+    return [e for e in errors if e is not None]
+
 
 @dataclass(frozen=True)
 class SearchSpace:
@@ -29,7 +113,10 @@ class SearchSpace:
 
     ``layers``: min and max number of hidden layers; ``widths``: the widths a
     layer may take; ``funnel=True`` keeps only non-increasing widths (the
-    usual shape, and a much smaller space).
+    usual shape, and a much smaller space). ``learning_rate_init`` and
+    ``alpha`` ranges are searched on a log scale, so their ends must be > 0
+    (``alpha=(0.0, 0.0)`` fixes no L2 penalty); ``dropout`` lies in [0, 1).
+    :meth:`check` (run by :func:`search` before any trial) says which field is wrong.
     """
 
     layers: tuple[int, int] = (1, 3)
@@ -41,13 +128,23 @@ class SearchSpace:
     dropout: tuple[float, float] = (0.0, 0.0)
     batch_sizes: tuple[int, ...] = (32, 64, 128, 256)
 
+    def check(self) -> None:
+        """Raise one ``ValueError`` naming the first field that cannot be searched (before any trial runs)."""
+        errors = _space_errors(self)
+        if errors:
+            raise ValueError(errors[0])
+
+    def fixed(self) -> dict[str, float]:
+        """The float settings whose ends are equal, by name: the trials use these values without sampling them."""
+        pairs = {"learning_rate_init": self.learning_rate_init, "alpha": self.alpha, "dropout": self.dropout}
+        return {name: float(lo) for name, (lo, hi) in pairs.items() if lo == hi}
+
     def hidden_choices(self, n_in: int, n_out: int, max_params: int | None = None, max_flops: int | None = None) -> list[str]:
         """Every allowed hidden-layer spec as text ("64,32"), within the budgets."""
+        problem = _layers_error(self.layers, self.widths)
+        if problem is not None:
+            raise ValueError(problem)
         lo, hi = self.layers
-        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 8):
-            raise ValueError(f"layers must be (min, max) with 1 <= min <= max <= 8. Received: layers={self.layers!r}.")
-        if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
-            raise ValueError(f"widths must be positive integers. Received: widths={self.widths!r}.")
         out = []
         for n in range(lo, hi + 1):
             for combo in itertools.product(sorted(set(self.widths), reverse=True), repeat=n):

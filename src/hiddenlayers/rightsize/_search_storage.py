@@ -35,9 +35,7 @@ def make_storage(storage: Any) -> Any:
     if not isinstance(storage, (str, os.PathLike)):
         raise TypeError(f"storage must be a URL or file path string. Received: {type(storage).__name__}.")
     text = os.fspath(storage)
-    problem = storage_problem(text)
-    if problem is not None:
-        raise ValueError(problem)
+    check_storage_file(text)
     if text.startswith("journal:"):
         text = text[len("journal:"):]
         return _journal(text)
@@ -76,6 +74,18 @@ def storage_file(storage: str) -> tuple[str, str] | None:
     if storage.endswith(_SQLITE_SUFFIXES) and "://" not in storage:
         return storage, "sqlite"
     return None
+
+
+def check_storage_file(storage: str) -> None:
+    """Raise ``ValueError`` (read only, before any study opens) when the file ``storage`` names cannot hold a study.
+
+    A SQLite file's folder must exist (SQLite cannot create it, and would fail
+    only after retries); a journal's folder is created by :func:`make_storage`.
+    """
+    found = storage_file(storage)
+    problem = storage_problem(storage, folder=found is not None and found[1] == "sqlite")
+    if problem is not None:
+        raise ValueError(f"storage: {problem}")
 
 
 def storage_problem(storage: str, *, folder: bool = False) -> str | None:
@@ -259,4 +269,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["WORKER_ATTR", "create_or_load", "fail_dead_local_trials", "make_storage", "this_worker"]
+__all__ = ["WORKER_ATTR", "check_storage_file", "create_or_load", "fail_dead_local_trials", "make_storage", "this_worker"]

@@ -131,9 +131,7 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
         if isinstance(X, pd.DataFrame) and columns is not None:
             X = feeds_from_frame(X, input_spec(columns, token))[0]["X"]
         if X is not None:
-            X = np.asarray(X, dtype=np.float32)
-            if X.ndim != 2 or X.shape[1] != n_inputs:
-                raise ValueError(f"X must be (n_rows, {n_inputs}) for this model's ONNX input. Received shape {X.shape}.")
+            X = _numeric_rows(X, n_inputs, missing_allowed=columns is not None)
             return {"X": X}, X
         rng = np.random.default_rng(0)
         Z = rng.standard_normal((256, n_inputs)).astype(np.float32)
@@ -161,6 +159,25 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
     hot = [matrix[:, starts[i] : starts[i + 1]] for i, c in enumerate(columns) if c["kind"] != "numeric"]
     parts = ([feeds["X"]] if "X" in feeds else []) + hot
     return feeds, np.hstack(parts).astype(np.float32)
+
+
+def _numeric_rows(X: Any, n_inputs: int, *, missing_allowed: bool) -> np.ndarray:
+    """``X`` as float32 parity rows, after one-line errors for its type, shape and values (NaN only where the graph fills missing values)."""
+    try:
+        rows = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X must be numbers, (n_rows, {n_inputs}), for this model's ONNX input: {exc}.") from None
+    if rows.ndim != 2 or rows.shape[1] != n_inputs or rows.shape[0] == 0:
+        raise ValueError(f"X must be (n_rows, {n_inputs}) with at least one row for this model's ONNX input. Received shape {rows.shape}.")
+    if np.isinf(rows).any() or (not missing_allowed and np.isnan(rows).any()):
+        what = "infinite values" if missing_allowed else "NaN or infinite values"
+        raise ValueError(f"X contains {what}: the parity check needs finite rows the model can predict; drop or fill those rows.")
+    return rows
+
+
+def _written_opset(proto: Any) -> int:
+    """The default-domain (``ai.onnx``) opset recorded in the model ``proto``."""
+    return next(int(o.version) for o in proto.opset_import if o.domain in ("", "ai.onnx"))
 
 
 def _random_frame(columns: list[dict[str, Any]], n: int = 256) -> Any:
@@ -218,8 +235,23 @@ def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, t
     return meta
 
 
-def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, y: Any) -> None:
+LOWEST_OPSET = 16  # torch's exporter writes 18; it converts down to 16 or 17 where the model's operators allow
+
+
+def opset_range() -> tuple[int, int]:
+    """``(lowest, highest)`` ONNX opset :func:`export_onnx` accepts: down-converted from 18 up to the newest the installed onnx knows."""
+    import onnx
+
+    return LOWEST_OPSET, int(onnx.defs.onnx_opset_version())
+
+
+def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, y: Any, opset: Any, tolerance: Any) -> None:
     """One-line errors for what :func:`export_onnx` cannot export or was asked inconsistently."""
+    lo, hi = opset_range()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not lo <= opset <= hi:
+        raise ValueError(f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset={opset!r}.")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+        raise ValueError(f"tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4. Received: tolerance={tolerance!r}.")
     if not hasattr(model, "network_"):
         if hasattr(model, "hidden_layer_sizes"):
             raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
@@ -250,6 +282,10 @@ def _verified_bytes(
             dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
         )
         proto = onnx.load(str(tmp))
+    written = _written_opset(proto)
+    if written != opset:  # the exporter falls back to its own opset when it cannot convert, silently
+        raise ValueError(f"opset={opset} cannot be written for this model: the exporter could convert its operators only to opset {written}; "
+                         f"pass opset={written} or higher (up to {opset_range()[1]}).")
     # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
     # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
     del proto.graph.value_info[:]
@@ -286,19 +322,22 @@ def export_onnx(
     category, unseen and missing values when omitted); ``y``: labels/targets
     for the score before/after int8 quantisation. ``quantize=True`` also
     writes an int8 dynamically-quantised copy to ``quantized_path`` (default
-    ``<path stem>.int8.onnx``). Raises ``ValueError`` when the parity check's
+    ``<path stem>.int8.onnx``). ``opset``: the ONNX opset to write, from 16 to
+    the newest the installed onnx knows (``opset_range()``; 16 and 17 only
+    where the model's operators convert down); the report's ``opset`` is read
+    back from the file. Raises ``ValueError`` when the parity check's
     largest difference exceeds ``tolerance``. Files are written atomically.
 
     >>> report = export_onnx(clf, "model.onnx", quantize=True, X=X_test, y=y_test)  # doctest: +SKIP
     >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
     True
     """
-    import onnx  # noqa: F401  (imported first, as before: a missing onnx fails before any work)
+    import onnx  # imported first, as before: a missing onnx fails before any work
     import torch
 
     from .._files import atomic_write_files, check_writable
 
-    _check_export_args(model, quantize, quantized_path, X, y)
+    _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance)
     path = check_writable(path, what="the ONNX file")  # before any work: a missing folder or a device is refused at once
     qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
     if qpath is not None:
@@ -312,6 +351,9 @@ def export_onnx(
         expect = sum(_width(c) for c in columns)
         if expect != model.network_.in_features:
             raise DataError(f"the preprocessing produces {expect} features but the network reads {model.network_.in_features}: the model is inconsistent.")
+    feeds, features = _parity(model, columns, n_inputs, X, token)  # before any export: bad rows are refused at once
+    if y is not None and len(y) != features.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows: {features.shape[0]} and {len(y)}.")
     is_clf = hasattr(model, "classes_")
     out_act = model.out_activation_
     binary = is_clf and model.label_type_ == "binary"
@@ -319,14 +361,13 @@ def export_onnx(
     out_name = "probabilities" if is_clf else "predictions"
     width = n_inputs + sum(_width(c) for c in categorical)
     sample = torch.zeros(2, width, dtype=torch.float32)
-    feeds, features = _parity(model, columns, n_inputs, X, token)
 
     data, ref, got, diff = _verified_bytes(
         module, sample, input_name=_FEATURES if categorical else "X", out_name=out_name, opset=opset, columns=columns,
         token=token, metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
-        input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,
+        input_columns=[c["name"] for c in columns] if columns is not None else None, opset=_written_opset(onnx.load_from_string(data)),
         bytes=len(data), max_abs_diff=diff, parity_rows=int(features.shape[0]),
         string_input_columns=[c["name"] for c in categorical] or None, missing_token=token if categorical else None,
     )
