@@ -189,3 +189,16 @@ def test_applications_are_measured_on_their_own_inputs() -> None:
     ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))
     with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: pass one of the Networks inside it instead\.$"):
         cost(ae)
+
+
+def test_print_shows_the_table() -> None:
+    """print(hl.cost(model)) shows the per-layer table and the measurements as plain text, no escape codes."""
+    import numpy as np
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    model = hl.MLPClassifier((6,), max_iter=3, random_state=0).fit(rng.random((30, 4)), np.arange(30) % 2)
+    text = str(hl.cost(model, n_calls=5))
+    assert "hidden1" in text and "head" in text and "total" in text and "raw forward batch 1" in text
+    assert "\x1b[" not in text

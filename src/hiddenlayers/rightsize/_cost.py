@@ -123,6 +123,16 @@ class CostReport:
     def __rich__(self) -> Any:
         return self.table()
 
+    def __str__(self) -> str:
+        """The table as plain text, so ``print(hl.cost(model))`` shows it (no colours, 140 columns)."""
+        import io
+
+        from rich.console import Console
+
+        buf = io.StringIO()
+        Console(file=buf, width=140, color_system=None, force_terminal=False).print(self.table())
+        return buf.getvalue().rstrip("\n")
+
 
 def _fmt_bytes(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
