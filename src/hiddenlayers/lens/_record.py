@@ -122,6 +122,10 @@ def as_units(x: Tensor, kind: str) -> Tensor:
     return x.reshape(-1, x.shape[-1])  # (N*T, units)
 
 
+class NonFiniteActivations(ValueError):
+    """A recorded layer produced NaN or inf from finite input: the network has diverged."""
+
+
 class Recorder:
     """Hook bookkeeping; use through :func:`recording`.
 
@@ -139,6 +143,7 @@ class Recorder:
         self.acts: dict[str, str | None] = {n: activation_of(m) for n, m in layers.items()}
         self.acc: dict[str, UnitAccumulator] = {}
         self.handles: list[Any] = []
+        self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
 
     def _batch_first(self, name: str, out: Tensor) -> Tensor:
         mod = self.layers[name]
@@ -151,6 +156,11 @@ class Recorder:
         if t is None:
             return
         t = self._batch_first(name, t.detach())
+        if self.finite and t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise NonFiniteActivations(
+                f"layer {name!r} produced NaN or infinite activations from finite input: the network has diverged "
+                "(or its input overflows its dtype); retrain it with a lower learning rate or scaled inputs before looking inside it."
+            )
         if name not in self.kinds:
             self.kinds[name] = _kind(self.layers[name], t)
         if self.stream:
@@ -294,7 +304,12 @@ def record_prepared(
     pre: bool = True,
     keep_output: bool = False,
 ) -> Recording:
-    """:func:`record` on rows that are already the network's input (``target.prepared(X)``)."""
+    """:func:`record` on rows that are already the network's input (``target.prepared(X)``).
+
+    ``target.prepared`` checked the user's X for NaN; the prepared rows are not
+    checked again, since a model may mark padding with NaN (a SequenceClassifier's
+    short sequences). A recorded layer that outputs NaN or inf raises.
+    """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
@@ -312,6 +327,7 @@ def record_prepared(
     kept = 0
     try:
         with torch.inference_mode(), recording(module, layers if layers is not None else target.default_layers, pre=pre, stream=stream) as rec:
+            rec.finite = True
             for start in range(0, n, batch_size):
                 xb = target.to_tensor(X[start : start + batch_size])
                 rec.keep = kept < cap
@@ -352,4 +368,4 @@ def record_prepared(
     )
 
 
-__all__ = ["Recorder", "Recording", "Target", "as_target", "as_units", "record", "record_prepared", "recording", "select_layers"]
+__all__ = ["NonFiniteActivations", "Recorder", "Recording", "Target", "as_target", "as_units", "record", "record_prepared", "recording", "select_layers"]

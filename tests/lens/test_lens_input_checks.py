@@ -1,0 +1,153 @@
+"""The lens refuses bad input with one-line messages, before any work is done: NaN/inf in X or in a layer's activations."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens import (
+    GradientFlow,
+    attribute,
+    domain_shift,
+    feature_importance,
+    layer_attribution,
+    layer_similarity,
+    layer_stats,
+    neuron_attribution,
+    neuron_maps,
+    probe,
+    project,
+    record,
+    summary,
+)
+
+FEW = settings(max_examples=25, deadline=None)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((16, 8), max_iter=100, random_state=0).fit(X, y)
+    return clf, X, y
+
+
+def _seq() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
+
+
+def _hook_count(module: nn.Module) -> int:
+    return sum(len(m._forward_hooks) for m in module.modules())
+
+
+def _nan_x(row: int) -> str:
+    return re.escape(f"X holds NaN or infinite values (first in row {row}): drop or impute those rows before looking inside the model.")
+
+
+# ----------------------------------------------------------------- 1. NaN and inf
+
+
+def test_nan_input_is_an_error_not_dead_units():
+    seq = _seq()
+    with pytest.raises(ValueError, match=_nan_x(0)):
+        record(seq, np.full((3, 4), np.nan, np.float32))
+    with pytest.raises(ValueError, match=_nan_x(0)):
+        summary(seq, np.full((3, 4), np.nan, np.float32))
+    assert _hook_count(seq) == 0
+
+
+def test_layer_stats_refuses_nan_and_inf():
+    msg = re.escape(
+        "h (the activations of 'layer') holds NaN or infinite values: check the network's input for NaN "
+        "and the network for divergence (retrain with a lower learning rate) before reading its statistics."
+    )
+    with pytest.raises(ValueError, match=msg):
+        layer_stats(np.array([[np.nan, 1.0], [2, 3]]), "relu")
+    with pytest.raises(ValueError, match="activations of 'hidden2'"):
+        layer_stats(torch.tensor([[1.0, float("inf")]]), "tanh", name="hidden2")
+
+
+def test_a_diverged_network_is_named_by_its_first_non_finite_layer():
+    seq = _seq()
+    with torch.no_grad():
+        seq[2].weight[0, 0] = float("nan")  # finite input, NaN from the last layer on
+    msg = re.escape(
+        "layer '2' produced NaN or infinite activations from finite input: the network has diverged "
+        "(or its input overflows its dtype); retrain it with a lower learning rate or scaled inputs before looking inside it."
+    )
+    with pytest.raises(ValueError, match=msg):
+        record(seq, np.ones((3, 4), np.float32))
+    with pytest.raises(ValueError, match=msg):
+        record(seq, np.ones((3, 4), np.float32), stream=True, sample=1)  # streamed statistics too
+    with pytest.raises(ValueError, match=msg):
+        summary(seq, np.ones((3, 4), np.float32))
+    assert _hook_count(seq) == 0 and seq.training  # hooks removed and mode restored after the error
+    assert record(seq, np.ones((3, 4), np.float32), "1").stats["1"].n_dead >= 0  # layers before it are still readable
+
+
+@given(
+    n_rows=st.integers(1, 30),
+    bad=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 3)), min_size=1, max_size=4),
+    value=st.sampled_from([np.nan, np.inf, -np.inf]),
+    batch_size=st.integers(1, 8),
+)
+@FEW
+def test_the_first_bad_row_is_named_whatever_the_batching(n_rows, bad, value, batch_size):
+    X = np.ones((n_rows, 4), np.float32)
+    cells = [(r % n_rows, c) for r, c in bad]
+    for r, c in cells:
+        X[r, c] = value
+    with pytest.raises(ValueError, match=_nan_x(min(r for r, _ in cells))):
+        record(_seq(), X, batch_size=batch_size)
+    with pytest.raises(ValueError, match=_nan_x(min(r for r, _ in cells))):
+        record(_seq(), torch.from_numpy(X), batch_size=batch_size)
+
+
+def test_every_entry_point_checks_x_first(iris):
+    clf, X, y = iris
+    Xn = X.copy()
+    Xn[7, 2] = np.nan
+    calls = [
+        lambda: record(clf, Xn),
+        lambda: record(clf, pd.DataFrame(Xn)),
+        lambda: summary(clf, Xn),
+        lambda: layer_similarity(clf, Xn),
+        lambda: layer_similarity(clf, X, X_other=Xn),
+        lambda: project(clf, Xn),
+        lambda: probe(clf, Xn, y),
+        lambda: neuron_maps(clf, Xn),
+        lambda: attribute(clf, Xn, target=0),
+        lambda: layer_attribution(clf, Xn, "hidden1", target=0),
+        lambda: neuron_attribution(clf, Xn, "hidden1", 0),
+        lambda: feature_importance(clf, Xn),
+        lambda: GradientFlow(Xn),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=_nan_x(7)):
+            call()
+    with pytest.raises(ValueError, match=re.escape("X_target holds NaN or infinite values (first in row 7)")):
+        domain_shift(clf, X, Xn, max_rows=10)  # checked in full, not only the sampled rows
+
+
+def test_gradient_flow_skips_activation_statistics_of_a_diverged_epoch(iris):
+    _, X, _ = iris
+    net = hl.Network(4, (8,), 3)
+    with torch.no_grad():
+        net.hidden1.linear.weight.fill_(float("nan"))
+    history = SimpleNamespace(epoch=[1], extra={})
+    GradientFlow(X[:10]).on_epoch_end(network=net, history=history)
+    row = history.extra["gradient_flow"][0]["layers"]["hidden1"]
+    assert "act_std" not in row and "weight_norm" in row  # training goes on; the table shows NaN there
