@@ -1,4 +1,7 @@
-"""The lens refuses bad input with one-line messages, before any work is done: NaN/inf in X or in a layer's activations."""
+"""The lens refuses bad input and bad arguments with one-line messages, before any work is done.
+
+NaN/inf in X or in a layer's activations, and layer selection by name or hidden-layer index.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from hiddenlayers.lens import (
     probe,
     project,
     record,
+    select_layers,
     summary,
 )
 
@@ -151,3 +155,63 @@ def test_gradient_flow_skips_activation_statistics_of_a_diverged_epoch(iris):
     GradientFlow(X[:10]).on_epoch_end(network=net, history=history)
     row = history.extra["gradient_flow"][0]["layers"]["hidden1"]
     assert "act_std" not in row and "weight_norm" in row  # training goes on; the table shows NaN there
+
+
+# ------------------------------------------------------------- 5. layer selection
+
+
+def test_hidden_layer_indices_select_as_transform_does(iris):
+    clf, X, _ = iris
+    assert list(record(clf, X, layers=1)) == ["hidden1"]
+    assert list(record(clf, X, layers=-1)) == ["hidden2"]
+    acts = record(clf, X, layers=[2, "hidden1"])
+    assert list(acts) == ["hidden2", "hidden1"]
+    np.testing.assert_allclose(acts["hidden2"], clf.transform(X, layer=2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layer_attribution(clf, X[:5], 1, target=0), layer_attribution(clf, X[:5], "hidden1", target=0))
+    np.testing.assert_allclose(neuron_attribution(clf, X[:5], 2, 3), neuron_attribution(clf, X[:5], "hidden2", 3))
+
+
+@given(index=st.integers().filter(lambda i: not -2 <= i <= 2 or i == 0))
+@FEW
+def test_a_hidden_layer_index_out_of_range_lists_the_layers(iris, index):
+    clf, X, _ = iris
+    msg = re.escape(f"layers={index!r} is not a hidden layer of Network: pass 1..2 (or -1..-2 from the end); 1=hidden1, 2=hidden2.")
+    with pytest.raises(ValueError, match=msg):
+        record(clf, X, layers=index)
+    with pytest.raises(ValueError, match=msg):
+        record(clf, X, layers=["hidden1", index])
+    with pytest.raises(ValueError, match=msg):
+        layer_attribution(clf, X[:5], index, target=0)
+
+
+def test_a_module_without_hidden_layers_asks_for_names():
+    msg = re.escape("layers=1 is a hidden-layer index, but Sequential names no hidden layers; pass layer names instead: 0 (Linear), 1 (ReLU), 2 (Linear).")
+    with pytest.raises(ValueError, match=msg):
+        select_layers(_seq(), 1)
+
+
+def test_unmatched_list_entries_are_named(iris):
+    clf, X, _ = iris
+    listing = (
+        "its layers are: hidden1 (DenseLayer), hidden1.linear (Linear), hidden1.act (ReLU), "
+        "hidden2 (DenseLayer), hidden2.linear (Linear), hidden2.act (ReLU), head (Linear)."
+    )
+    with pytest.raises(ValueError, match=re.escape(f"layers entry 'nope' matched no layer of Network; {listing}")):
+        record(clf, X, ["hidden1", "nope"])
+    with pytest.raises(ValueError, match=re.escape(f"layers entries 'nope', 'hiden2' matched no layer of Network; {listing} Did you mean 'hidden2'?")):
+        record(clf, X, ["nope", "hidden1", "hiden2"])
+    with pytest.raises(ValueError, match=re.escape(f"layers='nope' matched no layer of Network; {listing}")):
+        layer_attribution(clf, X[:5], "nope", target=0)
+    with pytest.raises(ValueError, match=re.escape("layer='hidden?' matched 2 layers (hidden1, hidden2): name one layer.")):
+        layer_attribution(clf, X[:5], "hidden?", target=0)
+
+
+@given(bad=st.one_of(st.floats(allow_nan=False), st.just(True), st.just(b"hidden1")))
+@FEW
+def test_other_selector_types_are_type_errors(bad):
+    forms = "a layer name or glob pattern, a 1-based hidden-layer index (int), a module type, a list of names and indices, or a predicate"
+    with pytest.raises(TypeError, match=re.escape(f"layers must be {forms}. Received: {bad!r}.")):
+        select_layers(_seq(), bad)
+    msg = f"each entry of a layers list must be a layer name, a glob pattern or a 1-based hidden-layer index. Received: {bad!r}."
+    with pytest.raises(TypeError, match=re.escape(msg)):
+        select_layers(_seq(), ["0", bad])

@@ -4,7 +4,8 @@
 - :func:`layer_attribution`: layer conductance — how much each hidden unit of a
   layer carries of an output's change from the baseline.
 - :func:`neuron_attribution`: integrated gradients of one hidden unit w.r.t. the inputs.
-Baseline: zeros (or the given ``(features,)`` / ``(n, features)`` array). For a
+Baseline: zeros (or the given ``(features,)`` / ``(n, features)`` array).
+``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
 """
@@ -63,29 +64,32 @@ def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n
     return attr.detach().cpu().numpy()
 
 
-def _layer(model: Any, module: torch.nn.Module, layer: str) -> torch.nn.Module:
-    from ._record import select_layers
+def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
+    """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
+    from ._select import select_layers
 
-    hits = select_layers(module, [layer])
+    hits = select_layers(module, layer)
+    if len(hits) > 1:
+        raise ValueError(f"layer={layer!r} matched {len(hits)} layers ({', '.join(hits)}): name one layer.")
     return next(iter(hits.values()))
 
 
-def layer_attribution(model: Any, X: Any, layer: str, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``."""
     from captum.attr import LayerConductance
 
     module, x, base = _setup(model, X, baseline)
     tgt = _out_target(module, x, _target(model, target))
-    attr = LayerConductance(module, _layer(model, module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
+    attr = LayerConductance(module, _layer(module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
     return attr.detach().cpu().numpy()
 
 
-def neuron_attribution(model: Any, X: Any, layer: str, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``."""
     from captum.attr import NeuronIntegratedGradients
 
     module, x, base = _setup(model, X, baseline)
-    mod = _layer(model, module, layer)
+    mod = _layer(module, layer)
     with torch.no_grad():
         width = None
         out: list[torch.Tensor] = []
