@@ -1,6 +1,7 @@
 """The lens refuses bad input and bad arguments with one-line messages, before any work is done.
 
-NaN/inf in X or in a layer's activations, and layer selection by name or hidden-layer index.
+NaN/inf in X or in a layer's activations, row caps, attribution targets,
+baselines and step counts, and layer selection by name or hidden-layer index.
 """
 
 from __future__ import annotations
@@ -155,6 +156,120 @@ def test_gradient_flow_skips_activation_statistics_of_a_diverged_epoch(iris):
     GradientFlow(X[:10]).on_epoch_end(network=net, history=history)
     row = history.extra["gradient_flow"][0]["layers"]["hidden1"]
     assert "act_std" not in row and "weight_norm" in row  # training goes on; the table shows NaN there
+
+
+# ------------------------------------------------------------------ 2. row caps
+
+
+@given(max_rows=st.integers(max_value=1))
+@FEW
+def test_layer_similarity_max_rows_below_two_is_refused(iris, max_rows):
+    clf, X, _ = iris
+    msg = f"max_rows must be None (every row) or an integer >= 2 (CKA needs at least 2 rows). Received: max_rows={max_rows!r}."
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        layer_similarity(clf, X, max_rows=max_rows)
+
+
+@pytest.mark.parametrize("max_rows", [2.5, "10", True])
+def test_layer_similarity_max_rows_must_be_an_integer(iris, max_rows):
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match=re.escape(f"Received: max_rows={max_rows!r}.")):
+        layer_similarity(clf, X, max_rows=max_rows)
+
+
+def test_layer_similarity_uses_exactly_max_rows_or_every_row(iris):
+    clf, X, _ = iris
+    from hiddenlayers.lens import cka
+
+    h = clf.transform(X, layer=1)
+    assert layer_similarity(clf, X, max_rows=None).matrix[0, 1] == pytest.approx(cka(h, clf.transform(X, layer=2)), abs=1e-5)
+    last_dropped = cka(h[:149], clf.transform(X[:149], layer=2))
+    assert layer_similarity(clf, X, max_rows=150).matrix[0, 1] != pytest.approx(last_dropped, abs=1e-9)
+
+
+@given(max_rows=st.integers(max_value=0))
+@FEW
+def test_other_row_caps_are_refused_below_their_minimum(iris, max_rows):
+    clf, X, _ = iris
+    msg = re.escape(f"max_rows must be None (every row) or an integer >= 1. Received: max_rows={max_rows!r}.")
+    with pytest.raises(ValueError, match=msg):
+        feature_importance(clf, X, max_rows=max_rows)
+    with pytest.raises(ValueError, match=msg):
+        project(clf, X, max_rows=max_rows)
+    with pytest.raises(ValueError, match=msg):
+        GradientFlow(X, max_rows=max_rows)
+    with pytest.raises(ValueError, match=re.escape("an integer >= 2 (the plane is fitted to at least 2 rows)")):
+        neuron_maps(clf, X, max_rows=max_rows)
+
+
+def test_feature_importance_takes_every_row_with_none(iris):
+    clf, X, _ = iris
+    assert feature_importance(clf, X[:20], max_rows=None, n_steps=4).shape == (4,)
+    np.testing.assert_allclose(feature_importance(clf, X[:20], max_rows=None, n_steps=4), feature_importance(clf, X[:20], max_rows=20, n_steps=4))
+
+
+# ------------------------------------------------------------ 3. attribution targets
+
+
+@given(target=st.integers().filter(lambda t: t not in (0, 1, 2)))
+@FEW
+def test_a_target_that_is_neither_a_class_nor_an_output_lists_both(iris, target):
+    clf, X, _ = iris
+    msg = re.escape(f"target {target!r} is not a class of this model; classes are [0, 1, 2] (output indices 0..2).")
+    with pytest.raises(ValueError, match=msg):
+        attribute(clf, X[:5], target=target)
+    with pytest.raises(ValueError, match=msg):
+        layer_attribution(clf, X[:5], "hidden1", target=target)
+
+
+def test_unknown_string_target_and_bare_module_targets(iris):
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match=re.escape("target 'rose' is not a class of this model; classes are [0, 1, 2] (output indices 0..2).")):
+        attribute(clf, X[:5], target="rose")
+    with pytest.raises(ValueError, match=re.escape("target 2 is not an output of this model; pass an output index 0..1.")):
+        attribute(_seq(), X[:5].astype(np.float32), target=2)
+    assert attribute(_seq(), X[:5].astype(np.float32), target=1).shape == (5, 4)
+
+
+# ------------------------------------------------------ 4. baseline, n_steps
+
+
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3).filter(lambda s: tuple(s) not in ((4,), (5, 4))))
+@FEW
+def test_a_baseline_of_another_shape_is_refused(iris, shape):
+    clf, X, _ = iris
+    msg = re.escape(
+        f"baseline must be a number, one row of X (shape (4,)) or X's shape (5, 4). Received shape {tuple(shape)}; "
+        "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
+    )
+    with pytest.raises(ValueError, match=msg):
+        attribute(clf, X[:5], target=1, baseline=np.zeros(shape))
+
+
+def test_baselines_that_fit_give_the_same_answer_and_nan_is_refused(iris):
+    clf, X, _ = iris
+    row = X.mean(axis=0)
+    a = attribute(clf, X[:5], target=1, baseline=row)
+    np.testing.assert_allclose(a, attribute(clf, X[:5], target=1, baseline=np.tile(row, (5, 1))), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(attribute(clf, X[:5], target=1, baseline=0.0), attribute(clf, X[:5], target=1), rtol=1e-5, atol=1e-6)
+    msg = re.escape("baseline holds NaN or infinite values: pass a finite reference input, e.g. np.zeros(X.shape[1]) or X.mean(axis=0).")
+    with pytest.raises(ValueError, match=msg):
+        attribute(clf, X[:5], target=1, baseline=[np.nan, 0, 0, 0])
+
+
+@given(n_steps=st.one_of(st.integers(max_value=0), st.just(True), st.just(2.5)))
+@FEW
+def test_n_steps_below_one_is_refused_by_every_attribution(iris, n_steps):
+    clf, X, _ = iris
+    msg = re.escape(f"n_steps must be an integer >= 1 (integration steps from the baseline to X). Received: n_steps={n_steps!r}.")
+    for call in (
+        lambda: attribute(clf, X[:5], target=1, n_steps=n_steps),
+        lambda: layer_attribution(clf, X[:5], "hidden1", target=1, n_steps=n_steps),
+        lambda: neuron_attribution(clf, X[:5], "hidden1", 0, n_steps=n_steps),
+        lambda: feature_importance(clf, X[:5], n_steps=n_steps),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            call()
 
 
 # ------------------------------------------------------------- 5. layer selection

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..training import Callback
-from ._target import require_finite
+from ._target import check_max_rows, require_finite
 
 KEY = "gradient_flow"
 
@@ -52,9 +52,10 @@ class GradientFlow(Callback):
     ``every``: record every k-th epoch (cost: one forward pass on the sample).
     """
 
-    def __init__(self, X: Any = None, *, every: int = 1, max_rows: int = 1024) -> None:
+    def __init__(self, X: Any = None, *, every: int = 1, max_rows: int | None = 1024) -> None:
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
+        check_max_rows(max_rows)
         if X is not None:
             require_finite(X)
         self.X, self.every, self.max_rows = X, every, max_rows

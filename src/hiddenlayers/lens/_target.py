@@ -18,6 +18,7 @@ leaf module except dropout, identity and flatten.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -183,9 +184,21 @@ def require_finite(values: Any, name: str = "X", *, offset: int = 0) -> None:
         )
 
 
+def check_max_rows(max_rows: Any, minimum: int = 1, why: str = "") -> None:
+    """``max_rows`` is None (every row) or an integer >= ``minimum``.
+
+    Why: ``X[:max_rows]`` reads 0 and negative numbers as "from the end", so a
+    bad cap would silently drop rows or take none.
+    """
+    if max_rows is None:
+        return
+    if isinstance(max_rows, bool) or not isinstance(max_rows, numbers.Integral) or max_rows < minimum:
+        raise ValueError(f"max_rows must be None (every row) or an integer >= {minimum}{why}. Received: max_rows={max_rows!r}.")
+
+
 def prepare_X(target: Target, X: Any) -> Any:
     """The rows ``target.module`` reads (see :meth:`Target.prepared`)."""
     return target.prepared(X)
 
 
-__all__ = ["NETWORK_ATTRS", "Target", "as_target", "default_layers", "first_bad_row", "prepare_X", "require_finite"]
+__all__ = ["NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite"]
