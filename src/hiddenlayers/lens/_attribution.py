@@ -4,50 +4,95 @@
 - :func:`layer_attribution`: layer conductance — how much each hidden unit of a
   layer carries of an output's change from the baseline.
 - :func:`neuron_attribution`: integrated gradients of one hidden unit w.r.t. the inputs.
-Baseline: zeros (or the given ``(features,)`` / ``(n, features)`` array). For a
+Baseline: zeros (or the given number, ``(features,)`` row or ``(n, features)`` array).
+``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
 
-def _setup(model: Any, X: Any, baseline: Any, *, prepared: bool = False) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
+    """``baseline`` (None = zeros, a number, one row of ``x``'s shape or ``x``'s shape) broadcast to ``x``."""
+    if baseline is None:
+        return torch.zeros_like(x)
+    b = baseline.detach() if isinstance(baseline, torch.Tensor) else torch.as_tensor(np.asarray(baseline, dtype=np.float64))
+    row, full = tuple(x.shape[1:]), tuple(x.shape)
+    if tuple(b.shape) not in ((), row, full):
+        raise ValueError(
+            f"baseline must be a number, one row of X (shape {row}) or X's shape {full}. Received shape {tuple(b.shape)}; "
+            "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
+        )
+    if b.is_floating_point() and not bool(torch.isfinite(b).all()):
+        raise ValueError("baseline holds NaN or infinite values: pass a finite reference input, e.g. np.zeros(X.shape[1]) or X.mean(axis=0).")
+    return b.to(dtype=x.dtype, device=x.device).expand_as(x)
+
+
+def _check_n_steps(n_steps: Any) -> None:
+    """Captum integrates in ``n_steps`` steps from the baseline to X: at least one is needed."""
+    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1:
+        raise ValueError(f"n_steps must be an integer >= 1 (integration steps from the baseline to X). Received: n_steps={n_steps!r}.")
+
+
+def _setup(
+    model: Any, X: Any, baseline: Any, n_steps: Any, *, prepared: bool = False
+) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """The module in eval mode, ``X`` as its input tensor and the baseline; every argument checked before Captum runs."""
     from ._record import as_target
 
+    _check_n_steps(n_steps)
     target = as_target(model)
     Xp = X if prepared else target.prepared(X)
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
-    base = torch.zeros_like(x) if baseline is None else torch.as_tensor(np.asarray(baseline), dtype=x.dtype, device=x.device).expand_as(x)
+    base = _baseline(baseline, x)
     target.module.eval()
     return target.module, x, base
 
 
-def _target(model: Any, target: Any) -> Any:
+def _labels(model: Any) -> list[Any] | None:
+    """The model's class labels as plain Python values (None for a regressor or a bare module)."""
     classes = getattr(model, "classes_", None)
-    if target is None or classes is None or isinstance(target, (int, np.integer)) and target not in list(classes):
-        return target
-    hits = np.flatnonzero(np.asarray(classes) == target)
-    if hits.size == 0:
-        raise ValueError(f"target {target!r} is not a class of this model; classes are {list(classes)}.")
-    return int(hits[0])
+    return None if classes is None else np.asarray(classes).tolist()
 
 
-def _out_target(module: torch.nn.Module, x: torch.Tensor, target: Any) -> Any:
+def _index(target: Any, labels: list[Any] | None, n_out: int) -> int | None:
+    """``target`` as an output index: a class label first, else an integer index; None when it is neither."""
+    if labels is not None:
+        hits = [i for i, c in enumerate(labels) if c == target]
+        if hits:
+            return hits[0]
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool) and 0 <= int(target) < n_out:
+        return int(target)
+    return None
+
+
+def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: Any) -> Any:
+    """The output Captum attributes: ``target`` (class label or output index) checked against the model's outputs."""
     with torch.no_grad():
         out = module(x[:1])
-    if out.ndim == 2 and out.shape[1] == 1:
-        return 0  # one output (regression, or a binary classifier's logit of the positive class)
-    if target is None and out.ndim == 2 and out.shape[1] > 1:
-        raise ValueError(f"the model has {out.shape[1]} outputs: pass target= (an output index or class label).")
-    return 0 if target is None and out.ndim == 2 else target
+    if out.ndim != 2:
+        return target  # outputs with more axes: Captum's own target forms (tuples) pass through
+    n_out = int(out.shape[1])
+    if target is None:
+        if n_out == 1:
+            return 0
+        raise ValueError(f"the model has {n_out} outputs: pass target= (an output index or class label).")
+    labels = _labels(model)
+    index = _index(target, labels, n_out)
+    if index is None:
+        if labels is not None:
+            raise ValueError(f"target {target!r} is not a class of this model; classes are {labels} (output indices 0..{n_out - 1}).")
+        raise ValueError(f"target {target!r} is not an output of this model; pass an output index 0..{n_out - 1}.")
+    return 0 if n_out == 1 else index  # one output (regression, or a binary classifier's positive-class logit)
 
 
 def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
@@ -57,35 +102,38 @@ def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n
     """
     from captum.attr import IntegratedGradients
 
-    module, x, base = _setup(model, X, baseline)
-    tgt = _out_target(module, x, _target(model, target))
+    module, x, base = _setup(model, X, baseline, n_steps)
+    tgt = _output_index(model, module, x, target)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
     return attr.detach().cpu().numpy()
 
 
-def _layer(model: Any, module: torch.nn.Module, layer: str) -> torch.nn.Module:
-    from ._record import select_layers
+def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
+    """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
+    from ._select import select_layers
 
-    hits = select_layers(module, [layer])
+    hits = select_layers(module, layer)
+    if len(hits) > 1:
+        raise ValueError(f"layer={layer!r} matched {len(hits)} layers ({', '.join(hits)}): name one layer.")
     return next(iter(hits.values()))
 
 
-def layer_attribution(model: Any, X: Any, layer: str, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``."""
     from captum.attr import LayerConductance
 
-    module, x, base = _setup(model, X, baseline)
-    tgt = _out_target(module, x, _target(model, target))
-    attr = LayerConductance(module, _layer(model, module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
+    module, x, base = _setup(model, X, baseline, n_steps)
+    tgt = _output_index(model, module, x, target)
+    attr = LayerConductance(module, _layer(module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
     return attr.detach().cpu().numpy()
 
 
-def neuron_attribution(model: Any, X: Any, layer: str, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``."""
     from captum.attr import NeuronIntegratedGradients
 
-    module, x, base = _setup(model, X, baseline)
-    mod = _layer(model, module, layer)
+    module, x, base = _setup(model, X, baseline, n_steps)
+    mod = _layer(module, layer)
     with torch.no_grad():
         width = None
         out: list[torch.Tensor] = []
@@ -101,17 +149,20 @@ def neuron_attribution(model: Any, X: Any, layer: str, unit: int, *, baseline: A
     return attr.detach().cpu().numpy()
 
 
-def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: int = 300, n_steps: int = 32) -> np.ndarray:
+def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: int | None = 300, n_steps: int = 32) -> np.ndarray:
     """Mean |integrated gradients| per input feature, each row for its own predicted output: ``(features,)``.
 
     One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
+    ``max_rows``: the first rows used (None: every row).
     """
     from captum.attr import IntegratedGradients
 
     from ._record import as_target
+    from ._target import check_max_rows
 
+    check_max_rows(max_rows)
     Xp = as_target(model).prepared(X)[:max_rows]
-    module, x, base = _setup(model, Xp, baseline, prepared=True)
+    module, x, base = _setup(model, Xp, baseline, n_steps, prepared=True)
     with torch.no_grad():
         out = module(x)
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)

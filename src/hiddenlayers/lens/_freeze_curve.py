@@ -92,12 +92,15 @@ def freeze_curve(
     from sklearn.base import is_classifier
     from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
+    from ._target import require_finite
+
     if not hasattr(model, "network_") or not hasattr(model, "set_params") or "freeze" not in model.get_params():
         raise TypeError(f"freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
     if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 1:
         raise ValueError(f"n_splits must be an integer >= 1. Received: n_splits={n_splits!r}.")
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be in (0, 1). Received: test_size={test_size!r}.")
+    require_finite(X_target, "X_target")
     y = np.asarray(y_target)
     if y.shape[0] != X_target.shape[0]:
         raise ValueError(f"X_target has {X_target.shape[0]} rows but y_target has {y.shape[0]}: pass one label per row.")

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ..training import Callback
+from ._target import check_max_rows, require_finite
 
 KEY = "gradient_flow"
 
@@ -51,9 +52,12 @@ class GradientFlow(Callback):
     ``every``: record every k-th epoch (cost: one forward pass on the sample).
     """
 
-    def __init__(self, X: Any = None, *, every: int = 1, max_rows: int = 1024) -> None:
+    def __init__(self, X: Any = None, *, every: int = 1, max_rows: int | None = 1024) -> None:
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
+        check_max_rows(max_rows)
+        if X is not None:
+            require_finite(X)
         self.X, self.every, self.max_rows = X, every, max_rows
         self._start: dict[str, torch.Tensor] = {}
 
@@ -90,13 +94,16 @@ class GradientFlow(Callback):
         history.extra.setdefault(KEY, []).append({"epoch": epoch, "layers": layers})
 
     def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
-        from ._record import record
+        from ._record import NonFiniteActivations, record
 
         X = self.X[: self.max_rows]
         names = [n for n in layers if n in dict(network.named_modules())]
         if not names:
             return
-        rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), names, stream=True, sample=1, pre=False)
+        try:
+            rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), names, stream=True, sample=1, pre=False)
+        except NonFiniteActivations:
+            return  # a diverged epoch: training reports it; its activation statistics are left missing (NaN in the table)
         for name, s in rec.stats.items():
             layers[name].update(
                 act_mean=float(s.mean.mean()), act_std=float(s.std.mean()), fraction_active=float(s.fraction_active.mean()),

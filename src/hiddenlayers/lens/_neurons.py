@@ -44,12 +44,14 @@ class NeuronMaps:
     points: np.ndarray
 
 
-def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int = 5000) -> NeuronMaps:
-    """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc)."""
+def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int | None = 5000) -> NeuronMaps:
+    """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc); ``max_rows`` None: every row."""
     from ._record import as_target, record_prepared
+    from ._target import check_max_rows
 
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2. Received: resolution={resolution!r}.")
+    check_max_rows(max_rows, 2, " (the plane is fitted to at least 2 rows)")
     target = as_target(model)
     Xp = target.prepared(X)
     Xa = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp)

@@ -29,11 +29,13 @@ def project_2d(features: np.ndarray, *, method: str = "pca", random_state: int =
 
 
 def project(
-    model: Any, X: Any, *, layers: Any = None, method: str = "pca", max_rows: int = 2000, random_state: int = 0
+    model: Any, X: Any, *, layers: Any = None, method: str = "pca", max_rows: int | None = 2000, random_state: int = 0
 ) -> dict[str, np.ndarray]:
-    """``{layer: (n, 2)}`` for the first ``max_rows`` rows of ``X`` (colour them by label when plotting)."""
+    """``{layer: (n, 2)}`` for the first ``max_rows`` rows of ``X`` (None: every row; colour them by label when plotting)."""
     from ._record import record
+    from ._target import check_max_rows
 
+    check_max_rows(max_rows)
     rec = record(model, X[:max_rows], layers)
     return {n: project_2d(rec.features(n), method=method, random_state=random_state) for n in rec}
 

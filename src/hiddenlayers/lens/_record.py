@@ -20,8 +20,7 @@ True
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +29,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._select import Selector, select_layers
 from ._stats import LayerStats, UnitAccumulator
 from ._target import Target, as_target, default_layers
-
-Selector = str | type | tuple | list | Callable[[str, nn.Module], bool] | None
 
 _ACT_TYPES: dict[type, str] = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
@@ -41,46 +39,6 @@ _ACT_TYPES: dict[type, str] = {
     nn.Linear: "identity",  # a bare linear layer (e.g. a bottleneck or a head): no activation after it
     nn.Embedding: "identity",  # looked-up vectors: any sign is "active"
 }
-_SKIP_DEFAULT = (nn.Dropout, nn.Identity, nn.Flatten)
-
-
-def select_layers(module: nn.Module, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
-    """Named submodules picked by ``layers``; no match raises and lists the names.
-
-    ``layers``: ``None`` (the hidden layers of a Network, else every leaf
-    module except dropout/identity/flatten), a glob pattern (``"hidden*"``,
-    ``"encoder.*"``), a module type or tuple of types (``nn.Conv2d``), a list
-    of names/patterns, or a predicate ``f(name, module) -> bool``.
-    """
-    named = {n: m for n, m in module.named_modules() if n}
-    if not named:  # a single leaf module (e.g. a bare nn.GRU) is its own only layer
-        named = {type(module).__name__.lower(): module}
-    if layers is None:
-        if default:
-            return {n: named[n] for n in default}
-        chosen = {n: m for n, m in named.items() if not list(m.children()) and not isinstance(m, _SKIP_DEFAULT)}
-    elif isinstance(layers, str):
-        chosen = {n: m for n, m in named.items() if fnmatch.fnmatchcase(n, layers)}
-    elif isinstance(layers, type) or (isinstance(layers, tuple) and all(isinstance(t, type) for t in layers)):
-        chosen = {n: m for n, m in named.items() if isinstance(m, layers)}
-    elif isinstance(layers, (list, tuple)):
-        chosen = {}
-        for pat in layers:
-            if not isinstance(pat, str):
-                raise TypeError(f"layers list must hold names or glob patterns (str). Received: {pat!r}.")
-            hits = {n: m for n, m in named.items() if fnmatch.fnmatchcase(n, pat)}
-            if not hits:
-                chosen = {}
-                break
-            chosen.update(hits)
-    elif callable(layers):
-        chosen = {n: m for n, m in named.items() if layers(n, m)}
-    else:
-        raise TypeError(f"layers must be a name pattern, a module type, a list of names or a predicate. Received: {layers!r}.")
-    if not chosen:
-        listing = ", ".join(f"{n} ({type(m).__name__})" for n, m in named.items()) or "(none)"
-        raise ValueError(f"layers={layers!r} matched no layer of {type(module).__name__}; its layers are: {listing}.")
-    return chosen
 
 
 def activation_of(module: nn.Module) -> str | None:
@@ -122,6 +80,10 @@ def as_units(x: Tensor, kind: str) -> Tensor:
     return x.reshape(-1, x.shape[-1])  # (N*T, units)
 
 
+class NonFiniteActivations(ValueError):
+    """A recorded layer produced NaN or inf from finite input: the network has diverged."""
+
+
 class Recorder:
     """Hook bookkeeping; use through :func:`recording`.
 
@@ -139,6 +101,7 @@ class Recorder:
         self.acts: dict[str, str | None] = {n: activation_of(m) for n, m in layers.items()}
         self.acc: dict[str, UnitAccumulator] = {}
         self.handles: list[Any] = []
+        self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
 
     def _batch_first(self, name: str, out: Tensor) -> Tensor:
         mod = self.layers[name]
@@ -151,6 +114,11 @@ class Recorder:
         if t is None:
             return
         t = self._batch_first(name, t.detach())
+        if self.finite and t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise NonFiniteActivations(
+                f"layer {name!r} produced NaN or infinite activations from finite input: the network has diverged "
+                "(or its input overflows its dtype); retrain it with a lower learning rate or scaled inputs before looking inside it."
+            )
         if name not in self.kinds:
             self.kinds[name] = _kind(self.layers[name], t)
         if self.stream:
@@ -294,7 +262,12 @@ def record_prepared(
     pre: bool = True,
     keep_output: bool = False,
 ) -> Recording:
-    """:func:`record` on rows that are already the network's input (``target.prepared(X)``)."""
+    """:func:`record` on rows that are already the network's input (``target.prepared(X)``).
+
+    ``target.prepared`` checked the user's X for NaN; the prepared rows are not
+    checked again, since a model may mark padding with NaN (a SequenceClassifier's
+    short sequences). A recorded layer that outputs NaN or inf raises.
+    """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
@@ -312,6 +285,7 @@ def record_prepared(
     kept = 0
     try:
         with torch.inference_mode(), recording(module, layers if layers is not None else target.default_layers, pre=pre, stream=stream) as rec:
+            rec.finite = True
             for start in range(0, n, batch_size):
                 xb = target.to_tensor(X[start : start + batch_size])
                 rec.keep = kept < cap
@@ -352,4 +326,4 @@ def record_prepared(
     )
 
 
-__all__ = ["Recorder", "Recording", "Target", "as_target", "as_units", "record", "record_prepared", "recording", "select_layers"]
+__all__ = ["NonFiniteActivations", "Recorder", "Recording", "Target", "as_target", "as_units", "record", "record_prepared", "recording", "select_layers"]

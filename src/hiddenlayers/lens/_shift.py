@@ -25,6 +25,7 @@ import torch
 from ._probes import model_task, probe_features
 from ._record import record
 from ._similarity import cka
+from ._target import require_finite
 
 
 @dataclass
@@ -204,6 +205,8 @@ def domain_shift(
         raise ValueError(f"max_rows must be an integer >= 4. Received: max_rows={max_rows!r}.")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1). Received: level={level!r}.")
+    require_finite(X_source, "X_source")  # every row, not only the sampled ones
+    require_finite(X_target, "X_target")
     rng = np.random.default_rng(random_state)
     Xs = _rows(X_source, max_rows, rng)
     if y_target is not None:

@@ -162,10 +162,19 @@ class UnitAccumulator:
 
 
 def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str = "layer") -> LayerStats:
-    """Statistics of one ``(samples, units)`` activation matrix."""
+    """Statistics of one ``(samples, units)`` activation matrix.
+
+    NaN or inf in ``h`` raises: compared with the threshold they read as
+    "never active", so a diverged layer would be reported as dead units.
+    """
     t = torch.as_tensor(np.asarray(h)) if not isinstance(h, Tensor) else h
     if t.ndim != 2:
         raise ValueError(f"h must be a (samples, units) matrix. Received shape {tuple(t.shape)}.")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(
+            f"h (the activations of {name!r}) holds NaN or infinite values: check the network's input for NaN "
+            "and the network for divergence (retrain with a lower learning rate) before reading its statistics."
+        )
     acc = UnitAccumulator(activation)
     acc.update(t)
     return acc.result(name)

@@ -18,6 +18,7 @@ leaf module except dropout, identity and flatten.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,13 @@ class Target:
     prepare: Callable[[Any], Any] | None = None
 
     def prepared(self, X: Any) -> Any:
-        """``X`` as rows of the network's input (validated, scaled, windowed: whatever the model does)."""
+        """``X`` as rows of the network's input (validated, scaled, windowed: whatever the model does).
+
+        Numeric ``X`` is checked for NaN and inf first, before the model's own
+        checks, so every model gives the same message: a NaN row would otherwise
+        run through the network and read as dead units.
+        """
+        require_finite(X)
         if self.prepare is not None:
             return self.prepare(X)
         if hasattr(X, "to_numpy") and not isinstance(X, Tensor):
@@ -141,9 +148,57 @@ def as_target(model: Any) -> Target:
     return Target(model, _tensor_fn(model), default_layers(model), None, None)
 
 
+def first_bad_row(values: Any) -> int | None:
+    """Index of the first row of ``values`` that holds NaN or inf; None when all are finite (or not numeric)."""
+    if isinstance(values, Tensor):
+        if not (values.is_floating_point() or values.is_complex()) or values.numel() == 0:
+            return None
+        bad_t = ~torch.isfinite(values.detach()).reshape(values.shape[0] if values.ndim else 1, -1).all(1)
+        return int(bad_t.nonzero()[0, 0]) if bool(bad_t.any()) else None
+    if hasattr(values, "select_dtypes"):  # a DataFrame: its numeric columns, rows by position
+        values = values.select_dtypes("number").to_numpy()
+    if hasattr(values, "tocsr"):  # scipy sparse: only the stored values can be non-finite
+        coo = values.tocoo()
+        bad_s = ~np.isfinite(coo.data)
+        return int(coo.row[bad_s].min()) if bad_s.any() else None
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):  # ragged lists: whatever reads them reports their shape
+        return None
+    if arr.dtype.kind not in "fc" or arr.size == 0:
+        return None  # ids, text and objects cannot hold NaN in a way the network reads
+    bad = ~np.isfinite(arr).reshape(arr.shape[0] if arr.ndim else 1, -1).all(1)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
+def require_finite(values: Any, name: str = "X", *, offset: int = 0) -> None:
+    """Raise ``ValueError`` when numeric ``values`` hold NaN or inf (``offset``: the row number of ``values[0]``).
+
+    Why: the lens would run them through the network and report NaN
+    activations as dead units, which is wrong rather than missing.
+    """
+    row = first_bad_row(values)
+    if row is not None:
+        raise ValueError(
+            f"{name} holds NaN or infinite values (first in row {offset + row}): drop or impute those rows before looking inside the model."
+        )
+
+
+def check_max_rows(max_rows: Any, minimum: int = 1, why: str = "") -> None:
+    """``max_rows`` is None (every row) or an integer >= ``minimum``.
+
+    Why: ``X[:max_rows]`` reads 0 and negative numbers as "from the end", so a
+    bad cap would silently drop rows or take none.
+    """
+    if max_rows is None:
+        return
+    if isinstance(max_rows, bool) or not isinstance(max_rows, numbers.Integral) or max_rows < minimum:
+        raise ValueError(f"max_rows must be None (every row) or an integer >= {minimum}{why}. Received: max_rows={max_rows!r}.")
+
+
 def prepare_X(target: Target, X: Any) -> Any:
     """The rows ``target.module`` reads (see :meth:`Target.prepared`)."""
     return target.prepared(X)
 
 
-__all__ = ["NETWORK_ATTRS", "Target", "as_target", "default_layers", "prepare_X"]
+__all__ = ["NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite"]

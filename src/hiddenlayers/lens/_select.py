@@ -1,0 +1,110 @@
+"""Which layers of a module the lens looks at: ``select_layers`` and the forms a selection takes.
+
+A selection is ``None`` (the default layers), a glob pattern (``"hidden*"``),
+a 1-based hidden-layer index (``1``, or ``-1`` for the last, as
+``clf.transform(X, layer=1)`` takes), a module type or tuple of types, a list
+of names, patterns and indices, or a predicate ``f(name, module) -> bool``.
+An entry that matches nothing is named in the error, with the layers there are.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import numbers
+from collections.abc import Callable
+
+from torch import nn
+
+from ._target import default_layers
+
+Selector = str | int | type | tuple | list | Callable[[str, nn.Module], bool] | None
+
+_SKIP_DEFAULT = (nn.Dropout, nn.Identity, nn.Flatten)
+_FORMS = "a layer name or glob pattern, a 1-based hidden-layer index (int), a module type, a list of names and indices, or a predicate"
+
+
+def _is_index(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _listing(module: nn.Module, named: dict[str, nn.Module]) -> str:
+    return ", ".join(f"{n} ({type(m).__name__})" for n, m in named.items()) or "(none)"
+
+
+def hidden_name(module: nn.Module, index: int, named: dict[str, nn.Module]) -> str:
+    """The name of hidden layer ``index`` (1-based; negative counts from the end, as ``transform`` does)."""
+    hidden = default_layers(module)
+    kind = type(module).__name__
+    if not hidden:
+        raise ValueError(
+            f"layers={index!r} is a hidden-layer index, but {kind} names no hidden layers; "
+            f"pass layer names instead: {_listing(module, named)}."
+        )
+    n = len(hidden)
+    if index == 0 or not -n <= index <= n:
+        numbered = ", ".join(f"{i}={name}" for i, name in enumerate(hidden, 1))
+        raise ValueError(f"layers={index!r} is not a hidden layer of {kind}: pass 1..{n} (or -1..-{n} from the end); {numbered}.")
+    return hidden[index - 1 if index > 0 else n + index]
+
+
+def _unmatched_error(module: nn.Module, named: dict[str, nn.Module], missing: list[str], *, single: bool) -> ValueError:
+    """One line naming each entry that matched nothing, the nearest names, and every layer."""
+    near = [c for pat in missing for c in difflib.get_close_matches(pat, list(named), n=1)]
+    hint = f" Did you mean {', '.join(repr(c) for c in near)}?" if near else ""
+    if single:
+        what = f"layers={missing[0]!r}"
+    else:
+        what = f"layers {'entry' if len(missing) == 1 else 'entries'} {', '.join(repr(p) for p in missing)}"
+    return ValueError(f"{what} matched no layer of {type(module).__name__}; its layers are: {_listing(module, named)}.{hint}")
+
+
+def _by_names(module: nn.Module, named: dict[str, nn.Module], entries: list | tuple, *, single: bool = False) -> dict[str, nn.Module]:
+    """Layers picked by a list of names, patterns and hidden-layer indices, in the list's order."""
+    chosen: dict[str, nn.Module] = {}
+    missing: list[str] = []
+    for entry in entries:
+        if _is_index(entry):
+            name = hidden_name(module, int(entry), named)
+            chosen[name] = named[name]
+            continue
+        if not isinstance(entry, str):
+            raise TypeError(f"each entry of a layers list must be a layer name, a glob pattern or a 1-based hidden-layer index. Received: {entry!r}.")
+        hits = {n: m for n, m in named.items() if fnmatch.fnmatchcase(n, entry)}
+        if not hits:
+            missing.append(entry)
+        chosen.update(hits)
+    if missing:
+        raise _unmatched_error(module, named, missing, single=single)
+    return chosen
+
+
+def select_layers(module: nn.Module, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
+    """Named submodules picked by ``layers`` (see the module docstring); no match raises and lists the names.
+
+    ``None`` picks ``default`` when given, else every leaf module except
+    dropout, identity and flatten.
+    """
+    named = {n: m for n, m in module.named_modules() if n}
+    if not named:  # a single leaf module (e.g. a bare nn.GRU) is its own only layer
+        named = {type(module).__name__.lower(): module}
+    if layers is None:
+        if default:
+            return {n: named[n] for n in default}
+        chosen = {n: m for n, m in named.items() if not list(m.children()) and not isinstance(m, _SKIP_DEFAULT)}
+    elif isinstance(layers, str) or _is_index(layers):
+        return _by_names(module, named, [layers], single=True)
+    elif isinstance(layers, type) or (isinstance(layers, tuple) and layers and all(isinstance(t, type) for t in layers)):
+        chosen = {n: m for n, m in named.items() if isinstance(m, layers)}
+    elif isinstance(layers, (list, tuple)):
+        chosen = _by_names(module, named, layers)
+    elif callable(layers):
+        chosen = {n: m for n, m in named.items() if layers(n, m)}
+    else:
+        raise TypeError(f"layers must be {_FORMS}. Received: {layers!r}.")
+    if not chosen:
+        raise ValueError(f"layers={layers!r} matched no layer of {type(module).__name__}; its layers are: {_listing(module, named)}.")
+    return chosen
+
+
+__all__ = ["Selector", "hidden_name", "select_layers"]

@@ -1,0 +1,332 @@
+"""The lens refuses bad input and bad arguments with one-line messages, before any work is done.
+
+NaN/inf in X or in a layer's activations, row caps, attribution targets,
+baselines and step counts, and layer selection by name or hidden-layer index.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens import (
+    GradientFlow,
+    attribute,
+    domain_shift,
+    feature_importance,
+    layer_attribution,
+    layer_similarity,
+    layer_stats,
+    neuron_attribution,
+    neuron_maps,
+    probe,
+    project,
+    record,
+    select_layers,
+    summary,
+)
+
+FEW = settings(max_examples=25, deadline=None)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((16, 8), max_iter=100, random_state=0).fit(X, y)
+    return clf, X, y
+
+
+def _seq() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
+
+
+def _hook_count(module: nn.Module) -> int:
+    return sum(len(m._forward_hooks) for m in module.modules())
+
+
+def _nan_x(row: int) -> str:
+    return re.escape(f"X holds NaN or infinite values (first in row {row}): drop or impute those rows before looking inside the model.")
+
+
+# ----------------------------------------------------------------- 1. NaN and inf
+
+
+def test_nan_input_is_an_error_not_dead_units():
+    seq = _seq()
+    with pytest.raises(ValueError, match=_nan_x(0)):
+        record(seq, np.full((3, 4), np.nan, np.float32))
+    with pytest.raises(ValueError, match=_nan_x(0)):
+        summary(seq, np.full((3, 4), np.nan, np.float32))
+    assert _hook_count(seq) == 0
+
+
+def test_layer_stats_refuses_nan_and_inf():
+    msg = re.escape(
+        "h (the activations of 'layer') holds NaN or infinite values: check the network's input for NaN "
+        "and the network for divergence (retrain with a lower learning rate) before reading its statistics."
+    )
+    with pytest.raises(ValueError, match=msg):
+        layer_stats(np.array([[np.nan, 1.0], [2, 3]]), "relu")
+    with pytest.raises(ValueError, match="activations of 'hidden2'"):
+        layer_stats(torch.tensor([[1.0, float("inf")]]), "tanh", name="hidden2")
+
+
+def test_a_diverged_network_is_named_by_its_first_non_finite_layer():
+    seq = _seq()
+    with torch.no_grad():
+        seq[2].weight[0, 0] = float("nan")  # finite input, NaN from the last layer on
+    msg = re.escape(
+        "layer '2' produced NaN or infinite activations from finite input: the network has diverged "
+        "(or its input overflows its dtype); retrain it with a lower learning rate or scaled inputs before looking inside it."
+    )
+    with pytest.raises(ValueError, match=msg):
+        record(seq, np.ones((3, 4), np.float32))
+    with pytest.raises(ValueError, match=msg):
+        record(seq, np.ones((3, 4), np.float32), stream=True, sample=1)  # streamed statistics too
+    with pytest.raises(ValueError, match=msg):
+        summary(seq, np.ones((3, 4), np.float32))
+    assert _hook_count(seq) == 0 and seq.training  # hooks removed and mode restored after the error
+    assert record(seq, np.ones((3, 4), np.float32), "1").stats["1"].n_dead >= 0  # layers before it are still readable
+
+
+@given(
+    n_rows=st.integers(1, 30),
+    bad=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 3)), min_size=1, max_size=4),
+    value=st.sampled_from([np.nan, np.inf, -np.inf]),
+    batch_size=st.integers(1, 8),
+)
+@FEW
+def test_the_first_bad_row_is_named_whatever_the_batching(n_rows, bad, value, batch_size):
+    X = np.ones((n_rows, 4), np.float32)
+    cells = [(r % n_rows, c) for r, c in bad]
+    for r, c in cells:
+        X[r, c] = value
+    with pytest.raises(ValueError, match=_nan_x(min(r for r, _ in cells))):
+        record(_seq(), X, batch_size=batch_size)
+    with pytest.raises(ValueError, match=_nan_x(min(r for r, _ in cells))):
+        record(_seq(), torch.from_numpy(X), batch_size=batch_size)
+
+
+def test_every_entry_point_checks_x_first(iris):
+    clf, X, y = iris
+    Xn = X.copy()
+    Xn[7, 2] = np.nan
+    calls = [
+        lambda: record(clf, Xn),
+        lambda: record(clf, pd.DataFrame(Xn)),
+        lambda: summary(clf, Xn),
+        lambda: layer_similarity(clf, Xn),
+        lambda: layer_similarity(clf, X, X_other=Xn),
+        lambda: project(clf, Xn),
+        lambda: probe(clf, Xn, y),
+        lambda: neuron_maps(clf, Xn),
+        lambda: attribute(clf, Xn, target=0),
+        lambda: layer_attribution(clf, Xn, "hidden1", target=0),
+        lambda: neuron_attribution(clf, Xn, "hidden1", 0),
+        lambda: feature_importance(clf, Xn),
+        lambda: GradientFlow(Xn),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=_nan_x(7)):
+            call()
+    with pytest.raises(ValueError, match=re.escape("X_target holds NaN or infinite values (first in row 7)")):
+        domain_shift(clf, X, Xn, max_rows=10)  # checked in full, not only the sampled rows
+
+
+def test_gradient_flow_skips_activation_statistics_of_a_diverged_epoch(iris):
+    _, X, _ = iris
+    net = hl.Network(4, (8,), 3)
+    with torch.no_grad():
+        net.hidden1.linear.weight.fill_(float("nan"))
+    history = SimpleNamespace(epoch=[1], extra={})
+    GradientFlow(X[:10]).on_epoch_end(network=net, history=history)
+    row = history.extra["gradient_flow"][0]["layers"]["hidden1"]
+    assert "act_std" not in row and "weight_norm" in row  # training goes on; the table shows NaN there
+
+
+# ------------------------------------------------------------------ 2. row caps
+
+
+@given(max_rows=st.integers(max_value=1))
+@FEW
+def test_layer_similarity_max_rows_below_two_is_refused(iris, max_rows):
+    clf, X, _ = iris
+    msg = f"max_rows must be None (every row) or an integer >= 2 (CKA needs at least 2 rows). Received: max_rows={max_rows!r}."
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        layer_similarity(clf, X, max_rows=max_rows)
+
+
+@pytest.mark.parametrize("max_rows", [2.5, "10", True])
+def test_layer_similarity_max_rows_must_be_an_integer(iris, max_rows):
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match=re.escape(f"Received: max_rows={max_rows!r}.")):
+        layer_similarity(clf, X, max_rows=max_rows)
+
+
+def test_layer_similarity_uses_exactly_max_rows_or_every_row(iris):
+    clf, X, _ = iris
+    from hiddenlayers.lens import cka
+
+    h = clf.transform(X, layer=1)
+    assert layer_similarity(clf, X, max_rows=None).matrix[0, 1] == pytest.approx(cka(h, clf.transform(X, layer=2)), abs=1e-5)
+    last_dropped = cka(h[:149], clf.transform(X[:149], layer=2))
+    assert layer_similarity(clf, X, max_rows=150).matrix[0, 1] != pytest.approx(last_dropped, abs=1e-9)
+
+
+@given(max_rows=st.integers(max_value=0))
+@FEW
+def test_other_row_caps_are_refused_below_their_minimum(iris, max_rows):
+    clf, X, _ = iris
+    msg = re.escape(f"max_rows must be None (every row) or an integer >= 1. Received: max_rows={max_rows!r}.")
+    with pytest.raises(ValueError, match=msg):
+        feature_importance(clf, X, max_rows=max_rows)
+    with pytest.raises(ValueError, match=msg):
+        project(clf, X, max_rows=max_rows)
+    with pytest.raises(ValueError, match=msg):
+        GradientFlow(X, max_rows=max_rows)
+    with pytest.raises(ValueError, match=re.escape("an integer >= 2 (the plane is fitted to at least 2 rows)")):
+        neuron_maps(clf, X, max_rows=max_rows)
+
+
+def test_feature_importance_takes_every_row_with_none(iris):
+    clf, X, _ = iris
+    assert feature_importance(clf, X[:20], max_rows=None, n_steps=4).shape == (4,)
+    np.testing.assert_allclose(feature_importance(clf, X[:20], max_rows=None, n_steps=4), feature_importance(clf, X[:20], max_rows=20, n_steps=4))
+
+
+# ------------------------------------------------------------ 3. attribution targets
+
+
+@given(target=st.integers().filter(lambda t: t not in (0, 1, 2)))
+@FEW
+def test_a_target_that_is_neither_a_class_nor_an_output_lists_both(iris, target):
+    clf, X, _ = iris
+    msg = re.escape(f"target {target!r} is not a class of this model; classes are [0, 1, 2] (output indices 0..2).")
+    with pytest.raises(ValueError, match=msg):
+        attribute(clf, X[:5], target=target)
+    with pytest.raises(ValueError, match=msg):
+        layer_attribution(clf, X[:5], "hidden1", target=target)
+
+
+def test_unknown_string_target_and_bare_module_targets(iris):
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match=re.escape("target 'rose' is not a class of this model; classes are [0, 1, 2] (output indices 0..2).")):
+        attribute(clf, X[:5], target="rose")
+    with pytest.raises(ValueError, match=re.escape("target 2 is not an output of this model; pass an output index 0..1.")):
+        attribute(_seq(), X[:5].astype(np.float32), target=2)
+    assert attribute(_seq(), X[:5].astype(np.float32), target=1).shape == (5, 4)
+
+
+# ------------------------------------------------------ 4. baseline, n_steps
+
+
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3).filter(lambda s: tuple(s) not in ((4,), (5, 4))))
+@FEW
+def test_a_baseline_of_another_shape_is_refused(iris, shape):
+    clf, X, _ = iris
+    msg = re.escape(
+        f"baseline must be a number, one row of X (shape (4,)) or X's shape (5, 4). Received shape {tuple(shape)}; "
+        "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
+    )
+    with pytest.raises(ValueError, match=msg):
+        attribute(clf, X[:5], target=1, baseline=np.zeros(shape))
+
+
+def test_baselines_that_fit_give_the_same_answer_and_nan_is_refused(iris):
+    clf, X, _ = iris
+    row = X.mean(axis=0)
+    a = attribute(clf, X[:5], target=1, baseline=row)
+    np.testing.assert_allclose(a, attribute(clf, X[:5], target=1, baseline=np.tile(row, (5, 1))), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(attribute(clf, X[:5], target=1, baseline=0.0), attribute(clf, X[:5], target=1), rtol=1e-5, atol=1e-6)
+    msg = re.escape("baseline holds NaN or infinite values: pass a finite reference input, e.g. np.zeros(X.shape[1]) or X.mean(axis=0).")
+    with pytest.raises(ValueError, match=msg):
+        attribute(clf, X[:5], target=1, baseline=[np.nan, 0, 0, 0])
+
+
+@given(n_steps=st.one_of(st.integers(max_value=0), st.just(True), st.just(2.5)))
+@FEW
+def test_n_steps_below_one_is_refused_by_every_attribution(iris, n_steps):
+    clf, X, _ = iris
+    msg = re.escape(f"n_steps must be an integer >= 1 (integration steps from the baseline to X). Received: n_steps={n_steps!r}.")
+    for call in (
+        lambda: attribute(clf, X[:5], target=1, n_steps=n_steps),
+        lambda: layer_attribution(clf, X[:5], "hidden1", target=1, n_steps=n_steps),
+        lambda: neuron_attribution(clf, X[:5], "hidden1", 0, n_steps=n_steps),
+        lambda: feature_importance(clf, X[:5], n_steps=n_steps),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            call()
+
+
+# ------------------------------------------------------------- 5. layer selection
+
+
+def test_hidden_layer_indices_select_as_transform_does(iris):
+    clf, X, _ = iris
+    assert list(record(clf, X, layers=1)) == ["hidden1"]
+    assert list(record(clf, X, layers=-1)) == ["hidden2"]
+    acts = record(clf, X, layers=[2, "hidden1"])
+    assert list(acts) == ["hidden2", "hidden1"]
+    np.testing.assert_allclose(acts["hidden2"], clf.transform(X, layer=2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layer_attribution(clf, X[:5], 1, target=0), layer_attribution(clf, X[:5], "hidden1", target=0))
+    np.testing.assert_allclose(neuron_attribution(clf, X[:5], 2, 3), neuron_attribution(clf, X[:5], "hidden2", 3))
+
+
+@given(index=st.integers().filter(lambda i: not -2 <= i <= 2 or i == 0))
+@FEW
+def test_a_hidden_layer_index_out_of_range_lists_the_layers(iris, index):
+    clf, X, _ = iris
+    msg = re.escape(f"layers={index!r} is not a hidden layer of Network: pass 1..2 (or -1..-2 from the end); 1=hidden1, 2=hidden2.")
+    with pytest.raises(ValueError, match=msg):
+        record(clf, X, layers=index)
+    with pytest.raises(ValueError, match=msg):
+        record(clf, X, layers=["hidden1", index])
+    with pytest.raises(ValueError, match=msg):
+        layer_attribution(clf, X[:5], index, target=0)
+
+
+def test_a_module_without_hidden_layers_asks_for_names():
+    msg = re.escape("layers=1 is a hidden-layer index, but Sequential names no hidden layers; pass layer names instead: 0 (Linear), 1 (ReLU), 2 (Linear).")
+    with pytest.raises(ValueError, match=msg):
+        select_layers(_seq(), 1)
+
+
+def test_unmatched_list_entries_are_named(iris):
+    clf, X, _ = iris
+    listing = (
+        "its layers are: hidden1 (DenseLayer), hidden1.linear (Linear), hidden1.act (ReLU), "
+        "hidden2 (DenseLayer), hidden2.linear (Linear), hidden2.act (ReLU), head (Linear)."
+    )
+    with pytest.raises(ValueError, match=re.escape(f"layers entry 'nope' matched no layer of Network; {listing}")):
+        record(clf, X, ["hidden1", "nope"])
+    with pytest.raises(ValueError, match=re.escape(f"layers entries 'nope', 'hiden2' matched no layer of Network; {listing} Did you mean 'hidden2'?")):
+        record(clf, X, ["nope", "hidden1", "hiden2"])
+    with pytest.raises(ValueError, match=re.escape(f"layers='nope' matched no layer of Network; {listing}")):
+        layer_attribution(clf, X[:5], "nope", target=0)
+    with pytest.raises(ValueError, match=re.escape("layer='hidden?' matched 2 layers (hidden1, hidden2): name one layer.")):
+        layer_attribution(clf, X[:5], "hidden?", target=0)
+
+
+@given(bad=st.one_of(st.floats(allow_nan=False), st.just(True), st.just(b"hidden1")))
+@FEW
+def test_other_selector_types_are_type_errors(bad):
+    forms = "a layer name or glob pattern, a 1-based hidden-layer index (int), a module type, a list of names and indices, or a predicate"
+    with pytest.raises(TypeError, match=re.escape(f"layers must be {forms}. Received: {bad!r}.")):
+        select_layers(_seq(), bad)
+    msg = f"each entry of a layers list must be a layer name, a glob pattern or a 1-based hidden-layer index. Received: {bad!r}."
+    with pytest.raises(TypeError, match=re.escape(msg)):
+        select_layers(_seq(), ["0", bad])
