@@ -199,6 +199,6 @@ def test_print_shows_the_table() -> None:
 
     rng = np.random.default_rng(0)
     model = hl.MLPClassifier((6,), max_iter=3, random_state=0).fit(rng.random((30, 4)), np.arange(30) % 2)
-    text = str(hl.cost(model, n_calls=5))
+    text = str(hl.cost(model, n_calls=10))
     assert "hidden1" in text and "head" in text and "total" in text and "raw forward batch 1" in text
     assert "\x1b[" not in text
