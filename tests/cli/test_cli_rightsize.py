@@ -353,3 +353,20 @@ def test_storage_problem_never_raises_and_leaves_the_file(data):
             why = storage_problem(str(path))
             assert why is None or why.startswith(f"'{path}' is not an Optuna study database or journal: ")
             assert path.read_bytes() == data
+
+
+def test_predict_refuses_values_beyond_float32(model, onnx_file, mixed, tmp_path):
+    """A value the network cannot hold in float32 is one error line (it printed empty probabilities and exited 0)."""
+    frame = pd.read_csv(mixed).head(5)
+    frame.loc[frame.index[1], "b"] = 1e308
+    data = tmp_path / "huge.csv"
+    frame.to_csv(data, index=False)
+    message = ("error: column 'b' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
+               "but row 2 holds 1e+308: fix the value or leave it empty.")
+    for flags in ((), ("--proba",)):
+        result = run("predict", model, data, *flags)
+        assert result.exit_code == 2 and result.stdout == "" and result.stderr.strip() == message
+    result = run("predict", onnx_file[0], data, "--proba")
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.strip() == (
+        "error: the model's output for row 2 is not finite (its values are so far from the training data that the network overflows): "
+        "fix that row's values.")

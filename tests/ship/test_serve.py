@@ -435,3 +435,191 @@ def test_check_listen_accepts_a_free_loopback_port_and_names_host_in_the_api() -
     check_listen("127.0.0.1", _free_port())
     with pytest.raises(ValueError, match=r"^host '999\.1\.1\.1' is not an address this machine can listen on"):
         check_listen("999.1.1.1", _free_port())
+
+
+# ---------------------------------------------------------------- values, names and statuses the reviewer found wrong
+MODEL_COLUMNS = "('age', 'income', 'city', 'score'; see GET /metadata)"
+HUGE = b"1" + b"0" * 400
+EXACT = [
+    (b'{"rows": [{"age": ' + HUGE + b', "income": 1, "city": "Lyon", "score": 0}]}', 422,
+     "row 1, column 'age' is out of range: an integer of 401 digits is beyond \u00b13.4e38, the float32 range the model computes in: "
+     "send a smaller number, or null for missing."),
+    (b'{"rows": [[-' + HUGE + b', 1, "Lyon", 0]]}', 422,
+     "row 1, column 'age' is out of range: a negative integer of 401 digits is beyond \u00b13.4e38, the float32 range the model computes in: "
+     "send a smaller number, or null for missing."),
+    (b'{"rows": [{"age": 40, "income": 1e308, "city": "Lyon", "score": 0}]}', 422,
+     "row 1, column 'income' is out of range: 1e+308 is beyond \u00b13.4e38, the float32 range the model computes in: "
+     "send a smaller number, or null for missing."),
+    (b'{"rows": [{"age": 40, "income": "1_000", "city": "Lyon", "score": 0}]}', 422,
+     "row 1, column 'income' must be numeric but holds '1_000': send a number, or null for missing."),
+    (b'{"rows": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}], "columns": {}}', 400, 'the body has both "rows" and "columns": send one of them.'),
+    (b'{"rows": [{"age": 40, "incme": 1, "city": "Lyon", "score": 0}]}', 422,
+     f"row 1: unknown column 'incme' (did you mean 'income'?): send only the columns the model reads {MODEL_COLUMNS}."),
+    (b'{"rows": [{"age": 40, "income": 1, "city": "Lyon", "score": 0, "id": 7}]}', 422,
+     f"row 1: unknown column 'id': send only the columns the model reads {MODEL_COLUMNS}."),
+    (b'{"rows": [{"age": 40, "income": 1, "city": "Lyon", "score": 0, "label": "yes"}]}', 422,
+     "row 1: column 'label' is the model's target, not an input: leave it out."),
+    (b'{"columns": {"age": [1], "income": [1], "city": ["a"], "score": [0], "extra": [1, 2]}}', 422,
+     f"unknown column 'extra': send only the columns the model reads {MODEL_COLUMNS}."),
+]
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict_proba"])
+@pytest.mark.parametrize("body,status,message", EXACT)
+def test_bad_values_and_names_get_their_exact_4xx(server: Server, path: str, body: bytes, status: int, message: str) -> None:
+    got, text = server.request("POST", path, body, {"Content-Type": "application/json"})
+    assert (got, json.loads(text)) == (status, {"error": message})
+
+
+def test_csv_missing_markers_are_missing_and_match_a_null(server: Server) -> None:
+    row = {"age": 40, "income": None, "city": "Lyon", "score": 0.5}
+    expected = server.post("/predict_proba", {"rows": [row]})
+    assert expected[0] == 200
+    for marker in ("NA", " nan ", "", "N/A", "null", "#N/A"):
+        assert server.post("/predict_proba", {"rows": [{**row, "income": marker}]}) == expected, marker
+
+
+def _arrow(table) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def test_arrow_bodies_need_unique_names_and_numeric_types(server: Server, models: dict) -> None:
+    import datetime
+
+    import pyarrow as pa
+
+    rows = _rows(3, 4)
+    cols = {c: [r[c] for r in rows] for c in ("age", "income", "city", "score")}
+    status, text = server.request("POST", "/predict", _arrow(pa.table(cols)), {"Content-Type": "application/vnd.apache.arrow.stream"})
+    assert status == 200 and json.loads(text)["predictions"] == _offline(models["a"], rows)
+    day, stamp = pa.array([datetime.date(2020, 1, 1)] * 3), pa.array([datetime.datetime(2020, 1, 1)] * 3)
+    for arr, kind in ((day, "date32[day]"), (stamp, "timestamp[us]"), (pa.array([True] * 3), "bool")):
+        status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "age": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
+        assert (status, json.loads(text)) == (422, {"error": f"column 'age' must be numeric but has the Arrow type {kind}: send integers, "
+                                                              "floats or decimals (or numbers as strings), null for missing."})
+    dup = pa.Table.from_arrays([pa.array(v) for v in cols.values()] + [pa.array([1.0] * 3)], names=[*cols, "age"])
+    status, text = server.request("POST", "/predict", _arrow(dup), {"Content-Type": "application/vnd.apache.arrow.stream"})
+    assert (status, json.loads(text)) == (422, {"error": "the Arrow stream has the column 'age' 2 times: give every column a unique name."})
+
+
+def test_trailing_slash_is_an_unknown_route_not_a_redirect(server: Server) -> None:
+    status, text = server.request("POST", "/predict/", json.dumps({"rows": _rows(1, 0)}).encode(), {"Content-Type": "application/json"})
+    assert (status, json.loads(text)) == (404, {"error": "POST /predict/: Not Found; endpoints: POST /predict, /predict_proba, /reload; "
+                                                         "GET /health, /ready, /metadata, /metrics."})
+    assert json.loads(server.request("GET", "/predict")[1])["error"].startswith("GET /predict: Method Not Allowed;")
+
+
+def _metric(server: Server, endpoint: str, status: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(server.get("/metrics")[1].decode())}
+    return sum(s.value for s in families["hiddenlayers_requests"].samples if s.labels["endpoint"] == endpoint and s.labels["status"] == status)
+
+
+def test_every_status_is_counted(server: Server) -> None:
+    before = _metric(server, "/predict", "422"), _metric(server, "other", "404"), _metric(server, "/predict", "405")
+    server.request("POST", "/predict", b'{"rows": [[1]]}')
+    server.request("POST", "/nowhere", b"{}")
+    server.request("GET", "/predict")
+    assert (_metric(server, "/predict", "422"), _metric(server, "other", "404"), _metric(server, "/predict", "405")) == tuple(b + 1 for b in before)
+
+
+BROKEN = """
+import sys, uvicorn
+from hiddenlayers.ship._serve import ServeConfig, make_app
+from hiddenlayers.ship._serve_model import ServedModel
+
+class Broken(ServedModel):
+    def predict(self, rows, proba):
+        raise RuntimeError("a bug with a secret /home/x/path")
+
+model = Broken(sys.argv[1])
+uvicorn.run(make_app(ServeConfig(model=sys.argv[1]), model), host="127.0.0.1", port=int(sys.argv[2]), log_level="critical")
+"""
+
+
+def test_an_unexpected_exception_is_a_counted_json_500_without_traceback(models: dict) -> None:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BROKEN, str(models["dir"] / "a.safetensors"), str(port)],
+                            env={**os.environ, "PYTHONPATH": SRC}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        s = Server.__new__(Server)
+        s.port, s.proc = port, proc
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                if s.get("/ready")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        status, text = s.request("POST", "/predict", json.dumps({"rows": _rows(1, 0)}).encode(), {"Content-Type": "application/json"})
+        assert (status, json.loads(text)) == (500, {"error": "POST /predict: the server failed to answer (its log has the details); "
+                                                             "the request may be retried, and reported if it keeps failing."})
+        assert b"secret" not in text and b"Traceback" not in text
+        assert _metric(s, "/predict", "500") == 1
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def _blown_up(models: dict, scale: float | None = None, weight: float = 1.0) -> ServedModel:
+    """The fixture's model with income's stored scale set to ``scale``, the first layer's weights multiplied by ``weight`` (in memory)."""
+    import copy
+
+    m = copy.deepcopy(models["a"])
+    m.preprocessing_ = copy.deepcopy(m.preprocessing_)
+    if scale is not None:
+        next(c for c in m.preprocessing_["columns"] if c["name"] == "income")["scale"] = scale
+    m.coefs_ = [m.coefs_[0] * weight, *m.coefs_[1:]]
+    return ServedModel(m)
+
+
+def test_values_scaled_beyond_float32_and_non_finite_outputs_are_422(models: dict) -> None:
+    row = [{"age": 40, "income": 1e30, "city": "Lyon", "score": 0.0}]
+    sm = _blown_up(models, scale=1e-12)
+    with pytest.raises(RequestError) as e:
+        sm.predict(sm.rows({"rows": row}, 10), proba=True)
+    assert (e.value.status, str(e.value)) == (422, "row 1, column 'income' is out of range for this model: 1e+30 becomes 1e+42 after the stored "
+                                                   "scaling, beyond \u00b13.4e38, the float32 range the model computes in: send a smaller number, or null for missing.")
+    sm = _blown_up(models, weight=1e20)  # rows 1-2 stay finite (about 1e21), row 3 overflows float32
+    rows = sm.rows({"rows": [{**row[0], "income": 1.0}] * 2 + row}, 10)
+    for proba in (True, False):
+        with pytest.raises(RequestError) as e, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sm.predict(rows, proba)
+        assert (e.value.status, str(e.value)) == (422, "row 3: the model's output is not finite for this row (its values are so far from the training "
+                                                       "data that the network overflows): send values of the size the model was trained on.")
+
+
+NUMBER_TEXT = ["12", " -3.5 ", ".5", "5.", "+1e5", "1E-3", "inf", "-Infinity", "INF", "NA", "nan", "-NaN", "None", "null", "", "  ",
+               "#N/A", "<NA>", "n/a", "1.#IND", "1_000", "0x10", "1 000", "\u0661\u0662", "1d5", "5e", "e5", "++5", "True", "nan5"]
+
+
+@pytest.mark.parametrize("text", NUMBER_TEXT)
+def test_text_numbers_follow_the_csv_reader(text: str) -> None:
+    """The server reads a numeric cell sent as text as ``hiddenlayers predict`` reads it in a CSV (pandas, then the preprocessing)."""
+    import io
+
+    from hiddenlayers.ship._serve_values import text_number
+
+    col = pd.read_csv(io.StringIO(f"x,y\n{text},1\n"), skipinitialspace=True, index_col=False)["x"]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        expected: float | None = float(col.iloc[0])
+    else:  # text: TablePreprocessor refuses it unless pandas' to_numeric reads it
+        parsed = pd.to_numeric(pd.Series([str(col.iloc[0]).strip()]), errors="coerce").iloc[0]
+        expected = None if parsed != parsed else float(parsed)
+    got = text_number(text)
+    assert got == expected or (got != got and expected != expected), (got, expected)
+
+
+def test_missing_markers_are_pandas_csv_defaults() -> None:
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    from hiddenlayers.ship._serve_values import MISSING_TEXT
+
+    assert MISSING_TEXT == STR_NA_VALUES

@@ -183,6 +183,7 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
         if target in frame.columns and target not in pre.feature_names:
             frame = frame.drop(columns=[target])
         res = pre.transform(frame)
+        check_float32(res.matrix, pre.output_names, frame)  # before the notes: an error stays the only line on stderr
         for msg in res.notes:
             note(msg)
         return res.matrix
@@ -195,9 +196,41 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
     if frame.shape[1] != model.n_features_in_:
         raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
     try:
-        return frame.to_numpy(dtype=np.float64)
+        A = frame.to_numpy(dtype=np.float64)
     except (ValueError, TypeError):
         raise DataError("this model has no stored preprocessing, so every column must be numeric: convert text columns first.") from None
+    check_float32(A, [str(c) for c in frame.columns], frame)
+    return A
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame) -> None:
+    """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
+
+    Such a value (a raw one, or one the stored scaling makes that large) turns
+    infinite inside the network, whose outputs are then NaN: empty
+    probabilities and an arbitrary label. ``names`` are ``A``'s columns,
+    ``frame`` the table they came from (its cell is what the message shows).
+    """
+    big = np.abs(A) > F32_MAX
+    if not big.any():
+        return
+    r, k = (int(a[0]) for a in np.nonzero(big))
+    raw = frame[names[k]].iloc[r] if names[k] in frame.columns else A[r, k]
+    shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
+    raise DataError(f"column '{names[k]}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
+                    f"but row {r + 1} holds {shown}: fix the value or leave it empty.")
+
+
+def check_finite_output(out: np.ndarray) -> None:
+    """A DataError naming the first row whose model output is NaN or infinite (values the network overflows on)."""
+    ok = np.isfinite(np.asarray(out, dtype=np.float64)).reshape(len(out), -1).all(axis=1)
+    if not ok.all():
+        r = int(np.flatnonzero(~ok)[0])
+        raise DataError(f"the model's output for row {r + 1} is not finite (its values are so far from the training data that the network "
+                        "overflows): fix that row's values.")
 
 
 def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
@@ -251,7 +284,9 @@ def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
     if proba and model.classes_ is None:
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
     frame = load_table(data)
-    out, notes = model.run(frame)
+    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
+        out, notes = model.run(frame)
+    check_finite_output(out)
     for msg in notes:
         note(msg)
     pred = model.decode(out)

@@ -16,7 +16,7 @@ import pandas as pd
 from ..data import TablePreprocessor, load_table
 from ..exceptions import HiddenLayersError
 from ._common import UserError, check_output, clean, note, one_line, print_json
-from ._data import MIN_TRAIN_ROWS, TASKS, labelled, load_model, metrics, model_inputs, prepare, show_evaluation
+from ._data import MIN_TRAIN_ROWS, TASKS, check_finite_output, labelled, load_model, metrics, model_inputs, prepare, show_evaluation
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
 #: (it would either clash, as ``random_state`` did, or silently override the option).
@@ -308,9 +308,10 @@ def _predict_frame(model_path: str, data: str, proba: bool) -> pd.DataFrame:
     state = getattr(model, "preprocessing_", None) or {}
     col = f"predicted_{state.get('target') or 'value'}"
     pred = model.predict(A)
+    P = model.predict_proba(A) if hasattr(model, "classes_") else None
+    check_finite_output(pred if P is None else P)  # a label hides the NaN outputs it was taken from
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
-    if proba:
-        P = model.predict_proba(A)
+    if proba and P is not None:
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
     return result

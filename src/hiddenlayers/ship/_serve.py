@@ -17,7 +17,9 @@ Endpoints:
   in with one assignment; queued and running requests finish on the model
   they were accepted with.
 
-Every refused request is a 4xx whose body is one JSON line ``{"error": ...}``.
+Every refused request is a 4xx whose body is one JSON line ``{"error": ...}``;
+a fault of the server is a 500 of the same shape (the traceback goes to the log,
+never to the client). ``/metrics`` counts every answer by endpoint and status.
 SIGTERM (uvicorn's handler) stops accepting, answers what was accepted, then
 the lifespan hook drains the batcher and the process exits 0.
 """
@@ -128,9 +130,7 @@ class _Server:
     async def _predict(self, request: Any, proba: bool) -> Any:
         from starlette.responses import Response
 
-        t0 = time.perf_counter()
         model = self.model  # the model this request is answered with, whatever reloads happen meanwhile
-        path = "/predict_proba" if proba else "/predict"
         try:
             if proba and model.classes is None:
                 raise RequestError(400, "/predict_proba needs a classifier; this model is a regressor: use /predict.")
@@ -143,7 +143,6 @@ class _Server:
             resp = _error(exc.status, str(exc))
         except Overloaded as exc:
             resp = _error(503, str(exc))
-        self.metrics.request(path, resp.status_code, time.perf_counter() - t0)
         return resp
 
     async def health(self, request: Any) -> Any:
@@ -184,7 +183,6 @@ class _Server:
                     resp = Response(_json({"status": "reloaded", "model_version": version}), media_type="application/json")
                 except Exception as exc:  # the old model keeps serving
                     resp = _error(409, f"reload failed, still serving version {self.model.version}: {str(exc).splitlines()[0]}")
-        self.metrics.request("/reload", resp.status_code, 0.0)
         return resp
 
     async def reload(self) -> int:
@@ -217,6 +215,7 @@ class _Server:
     def app(self) -> Any:
         from starlette.applications import Starlette
         from starlette.exceptions import HTTPException
+        from starlette.middleware import Middleware
         from starlette.routing import Route
 
         @asynccontextmanager
@@ -242,7 +241,47 @@ class _Server:
             Route("/metadata", self.metadata, methods=["GET"]), Route("/metrics", self.metrics_text, methods=["GET"]),
             Route("/reload", self.reload_endpoint, methods=["POST"]),
         ]
-        return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
+        app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error},
+                        middleware=[Middleware(_Counted, metrics=self.metrics, endpoints=frozenset(r.path for r in routes))])
+        app.router.redirect_slashes = False  # "/predict/" is an unknown route (JSON 404), not an empty 307 to follow
+        return app
+
+
+class _Counted:
+    """ASGI middleware: counts every HTTP answer by endpoint and status, and answers an unexpected exception with a JSON 500.
+
+    It sits outside the routes and their exception handlers, so 404s, 405s and
+    faults are counted as well as the endpoints' own answers. An unknown path is
+    counted as endpoint "other" (a scanner's paths must not grow the label set).
+    """
+
+    def __init__(self, app: Any, metrics: Metrics, endpoints: frozenset[str]) -> None:
+        self.app, self.metrics, self.endpoints = app, metrics, endpoints
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0, status = time.perf_counter(), 0
+
+        async def send_counted(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        except Exception:
+            log.exception("%s %s failed", scope.get("method"), scope.get("path"))
+            if status:  # the answer has begun: nothing more can be said on this connection
+                raise
+            status = 500
+            await _error(500, f"{scope.get('method')} {scope.get('path')}: the server failed to answer (its log has the details); "
+                              "the request may be retried, and reported if it keeps failing.")(scope, receive, send)
+        finally:
+            endpoint = scope["path"] if scope["path"] in self.endpoints else "other"
+            self.metrics.request(endpoint, status or 500, time.perf_counter() - t0)
 
 
 def _limit_threads(threads: int) -> Any:
@@ -292,7 +331,7 @@ def _arrow_rows(body: bytes, model: ServedModel, max_rows: int) -> list[list[Any
         table = pa.ipc.open_stream(body).read_all()
     except (pa.ArrowInvalid, OSError) as exc:
         raise RequestError(400, f"the body is not a valid Arrow IPC stream ({str(exc).splitlines()[0][:120]}).") from None
-    return model.rows({"columns": table.to_pydict()}, max_rows)
+    return model.arrow_rows(table, max_rows)
 
 
 def _ignore(signum: int, frame: Any) -> None:

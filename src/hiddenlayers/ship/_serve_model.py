@@ -7,7 +7,10 @@ fitted estimator given in Python. Requests are checked row by row *before*
 they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 4xx and never fails the batch it would have joined. Checked rows are plain
 Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
-missing), categories as ``str`` (``None`` = missing).
+missing; text read by the CSV reader's rule, values within float32's range, see
+:mod:`._serve_values`), categories as ``str`` (``None`` = missing). A column the
+model does not read is refused by name (with the nearest column it does read),
+never ignored: a misspelt name would otherwise send a missing value.
 
 A batch is encoded without pandas: the stored preprocessing (fill, mean,
 scale, one-hot) is applied to the whole batch at once, which gives the same
@@ -17,8 +20,8 @@ about a hundredth of its cost for one row of 100 columns.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, ModelFileError
+from ._serve_values import F32_MAX, F32_TEXT, number, shown
 
 
 class RequestError(ValueError):
@@ -168,6 +172,8 @@ class ServedModel:
         """
         if not isinstance(body, dict) or not ({"rows", "columns"} & body.keys()):
             raise RequestError(400, 'the body must be a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists).')
+        if "rows" in body and "columns" in body:
+            raise RequestError(400, 'the body has both "rows" and "columns": send one of them.')
         if "rows" in body:
             raw = body["rows"]
             if not isinstance(raw, list):
@@ -177,8 +183,8 @@ class ServedModel:
         cols = body["columns"]
         if not isinstance(cols, dict):
             raise RequestError(400, f'"columns" must be an object mapping column names to lists of values. Received: {type(cols).__name__}.')
-        self._check_missing(cols.keys(), "")
-        lengths = {len(cols[n]) if isinstance(cols[n], list) else -1 for n in self.columns}
+        self._check_names(cols.keys(), "")
+        lengths = {len(cols[n]) if isinstance(cols[n], list) else -1 for n in self.columns}  # the names are exactly the model's now
         if -1 in lengths:
             bad = next(n for n in self.columns if not isinstance(cols[n], list))
             raise RequestError(400, f"column '{bad}' must be a list of values, one per row.")
@@ -189,6 +195,20 @@ class ServedModel:
         ordered = [cols[name] for name in self.columns]
         return [self._values([c[i] for c in ordered], i) for i in range(n)]
 
+    def arrow_rows(self, table: Any, max_rows: int) -> list[list[Any]]:
+        """Checked rows of a ``pyarrow.Table``: unique column names, numeric Arrow types in numeric columns, then as JSON columns."""
+        import pyarrow as pa
+
+        names = table.column_names
+        dup = next((n for k, n in enumerate(names) if n in names[:k]), None)
+        if dup is not None:
+            raise RequestError(422, f"the Arrow stream has the column {dup!r} {names.count(dup)} times: give every column a unique name.")
+        for name, kind in zip(names, table.schema.types):
+            if name in self._index and self._numeric[self._index[name]] and not _arrow_numeric(pa, kind):
+                raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats or decimals "
+                                        "(or numbers as strings), null for missing.")
+        return self.rows({"columns": table.to_pydict()}, max_rows)
+
     @staticmethod
     def _check_count(n: int, max_rows: int) -> None:
         if n == 0:
@@ -196,16 +216,32 @@ class ServedModel:
         if n > max_rows:
             raise RequestError(413, f"the request holds {n} rows, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.")
 
-    def _check_missing(self, have: Any, where: str) -> None:
+    def _check_names(self, have: Any, where: str) -> None:
+        """422 for a column the model does not read (first, with the nearest name it does), then for a missing one."""
+        unknown = [n for n in have if n not in self._index]
+        if unknown:
+            raise RequestError(422, where + self._unknown_message(unknown, have))
         missing = [n for n in self.columns if n not in have]
         if missing:
             shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             raise RequestError(422, f"{where}missing column(s) {shown} that the model was trained on: add them (null for a missing value).")
 
+    def _unknown_message(self, unknown: list[Any], have: Any) -> str:
+        """'unknown column ...' with a did-you-mean among the columns not sent (else all); the target is named as such."""
+        name = unknown[0]
+        if name == self.target:
+            return f"column {name!r} is the model's target, not an input: leave it out."
+        pool = [n for n in self.columns if n not in have] or self.columns
+        close = difflib.get_close_matches(str(name), pool, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        model = ", ".join(repr(n) for n in self.columns[:10]) + (" ..." if len(self.columns) > 10 else "")
+        return f"unknown column {name!r}{hint}{more}: send only the columns the model reads ({model}; see GET /metadata)."
+
     def _row(self, r: Any, i: int) -> list[Any]:
         if isinstance(r, dict):
-            if len(r) < len(self.columns) or any(n not in r for n in self.columns):
-                self._check_missing(r.keys(), f"row {i + 1}: ")
+            if len(r) != len(self.columns) or any(n not in r for n in self.columns):
+                self._check_names(r.keys(), f"row {i + 1}: ")
             return self._values([r[n] for n in self.columns], i)
         if isinstance(r, list):
             if len(r) != len(self.columns):
@@ -218,9 +254,7 @@ class ServedModel:
         out = list(values)
         for j in self._num_idx:
             v = out[j]
-            if type(v) is float or type(v) is int:
-                if v != v or math.isinf(v):
-                    out[j] = self._number(v, i, j)
+            if (type(v) is float or type(v) is int) and -F32_MAX <= v <= F32_MAX:  # the common case; NaN fails the test
                 continue
             out[j] = self._number(v, i, j)
         for j in self._cat_idx:
@@ -237,23 +271,11 @@ class ServedModel:
         return out
 
     def _number(self, v: Any, i: int, j: int) -> float:
-        name = self.columns[j]
-        if v is None:
-            return math.nan
-        if isinstance(v, bool) or isinstance(v, (dict, list)):
-            raise RequestError(422, f"row {i + 1}, column '{name}' must be a number or null. Received: {type(v).__name__} {v!r:.40}.")
-        if isinstance(v, str):
-            text = v.strip()
-            if not text:
-                return math.nan
-            try:
-                v = float(text)
-            except ValueError:
-                raise RequestError(422, f"row {i + 1}, column '{name}' must be numeric but holds {v!r:.40}: send a number, or null for missing.") from None
-        v = float(v)
-        if math.isinf(v):
-            raise RequestError(422, f"row {i + 1}, column '{name}' is infinite: send a finite number, or null for missing.")
-        return v
+        """One numeric cell by :func:`._serve_values.number`; its ValueError becomes a 422."""
+        try:
+            return number(v, f"row {i + 1}, column '{self.columns[j]}'")
+        except ValueError as exc:
+            raise RequestError(422, str(exc)) from None
 
     # ------------------------------------------------------------ one batch
     def encode(self, rows: list[list[Any]]) -> Any:
@@ -298,16 +320,35 @@ class ServedModel:
         x = self.encode(rows)
         if self.onnx is not None:
             out = self.onnx.session.run(None, x)[0]
+            _require_finite(out)
             return (out if proba else self.onnx.decode(out)).tolist()  # type: ignore[no-any-return]
+        if self.pre is not None:
+            self._check_scaled(x, rows)
         if self.pre is None and hasattr(self.estimator, "feature_names_in_"):
             import pandas as pd
 
             x = pd.DataFrame(x, columns=self.columns)  # the names it was fitted with, so scikit-learn does not warn
         try:
-            res = self.estimator.predict_proba(x) if proba else self.estimator.predict(x)
+            if proba or self.classes is None:
+                res = self.estimator.predict_proba(x) if proba else self.estimator.predict(x)
+                _require_finite(res)
+            else:  # labels hide the outputs they come from: check the probabilities (one more pass)
+                _require_finite(self.estimator.predict_proba(x))
+                res = self.estimator.predict(x)
         except (ValueError, DataError) as exc:
             raise RequestError(422, str(exc).splitlines()[0]) from None
         return res.tolist()  # type: ignore[no-any-return]
+
+    def _check_scaled(self, x: np.ndarray, rows: list[list[Any]]) -> None:
+        """422 for a value the stored scaling takes beyond float32's range (a raw value within it, a tiny scale)."""
+        scaled = x[:, self._num_pos]
+        big = np.abs(scaled) > F32_MAX
+        if not big.any():
+            return
+        r, k = (int(a[0]) for a in np.nonzero(big))
+        j = self._num_idx[k]
+        raise RequestError(422, f"row {r + 1}, column '{self.columns[j]}' is out of range for this model: {shown(rows[r][j])} becomes "
+                                f"{shown(scaled[r, k])} after the stored scaling, beyond {F32_TEXT}: send a smaller number, or null for missing.")
 
     def metadata(self) -> dict[str, Any]:
         """What ``GET /metadata`` shows: columns, classes, target, task, source file, versions."""
@@ -327,6 +368,21 @@ class ServedModel:
             "task": self.task, "target": self.target, "classes": self.classes, "columns": self.column_info,
             "versions": {"hiddenlayers": __version__, **engines},
         }
+
+
+def _arrow_numeric(pa: Any, kind: Any) -> bool:
+    """Whether an Arrow type can hold a numeric column's values (numbers, numbers as text, nulls)."""
+    t = pa.types
+    return bool(t.is_integer(kind) or t.is_floating(kind) or t.is_decimal(kind) or t.is_null(kind) or t.is_string(kind) or t.is_large_string(kind))
+
+
+def _require_finite(out: np.ndarray) -> None:
+    """422 naming the first row whose output is NaN or infinite (never sent: JSON has no NaN, and a label from NaN is arbitrary)."""
+    ok = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if not ok.all():
+        r = int(np.flatnonzero(~ok)[0])
+        raise RequestError(422, f"row {r + 1}: the model's output is not finite for this row (its values are so far from the training data "
+                                "that the network overflows): send values of the size the model was trained on.")
 
 
 __all__ = ["RequestError", "ServedModel"]

@@ -1,0 +1,77 @@
+"""What a request's values mean: the server's number and missing-value rule, the CSV reader's.
+
+``hiddenlayers train`` and ``hiddenlayers predict`` read CSV through pandas: a
+cell in :data:`MISSING_TEXT` (after trimming spaces) is missing, a number is
+plain decimal notation (``12``, ``-3.5``, ``.5``, ``1e-3``; ``inf`` and
+``Infinity`` are numbers too, refused later as infinite), and anything else
+(``1_000``, ``0x10``, ``1,5``, ``١٢``) is text, which a numeric column refuses.
+The server reads text sent for a numeric column by the same rule, so a row
+posted as JSON gets the answer its CSV line would get (Python's ``float()``
+alone would take ``1_000`` and ``١٢`` and refuse ``NA``).
+
+The network computes in float32: a value beyond its range (:data:`F32_MAX`)
+would become infinite inside and come out as NaN, so it is refused by name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+# pandas' default ``na_values`` for read_csv (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree)
+MISSING_TEXT = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+    "NULL", "NaN", "None", "n/a", "nan", "null",
+})
+_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)", re.IGNORECASE)
+F32_MAX = 3.4028234663852886e38  # np.finfo(np.float32).max
+F32_TEXT = "±3.4e38, the float32 range the model computes in"
+
+
+def text_number(text: str) -> float | None:
+    """``text`` as a number by the CSV reader's rule: NaN when it means missing, None when it is not a number."""
+    text = text.strip()
+    if text in MISSING_TEXT:
+        return math.nan
+    if _NUMBER.fullmatch(text) is None:
+        return None
+    return float(text)
+
+
+def number(v: Any, where: str) -> float:
+    """One value sent for a numeric column, checked: a float (NaN = missing) within float32's range.
+
+    ``where`` names the cell ("row 2, column 'age'"). Raises :class:`ValueError`
+    with a one-line message naming it and the fix; the caller makes it a 422.
+    """
+    if v is None:
+        return math.nan
+    if isinstance(v, str):
+        parsed = text_number(v)
+        if parsed is None:
+            raise ValueError(f"{where} must be numeric but holds {v!r:.40}: send a number, or null for missing.")
+        v = parsed
+    elif isinstance(v, Decimal):
+        v = float(v)
+    elif isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{where} must be a number or null. Received: {type(v).__name__} {v!r:.40}.")
+    if v != v:
+        return math.nan
+    if isinstance(v, float) and math.isinf(v):
+        raise ValueError(f"{where} is infinite: send a finite number, or null for missing.")
+    if not -F32_MAX <= v <= F32_MAX:  # exact for Python ints of any size (no float conversion)
+        raise ValueError(f"{where} is out of range: {shown(v)} is beyond {F32_TEXT}: send a smaller number, or null for missing.")
+    return float(v)
+
+
+def shown(v: float | int) -> str:
+    """A number as a message shows it: 3 significant digits, or the digit count of an int too long for a float."""
+    try:
+        return f"{float(v):.3g}"
+    except OverflowError:
+        return f"{'a negative' if v < 0 else 'an'} integer of {len(str(abs(int(v))))} digits"
+
+
+__all__ = ["F32_MAX", "MISSING_TEXT", "number", "shown", "text_number"]
