@@ -623,3 +623,27 @@ def test_missing_markers_are_pandas_csv_defaults() -> None:
     from hiddenlayers.ship._serve_values import MISSING_TEXT
 
     assert MISSING_TEXT == STR_NA_VALUES
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "one-class", "strings"])
+def test_labels_from_probabilities_equal_predict(kind: str) -> None:
+    """/predict takes labels from the one probability pass it checks: they equal the classifier's own predict."""
+    import warnings
+
+    from hiddenlayers.ship._serve_model import _labels
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y: object = {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": rng.integers(0, 4, 300),
+        "multilabel": (rng.random((300, 3)) > 0.5).astype(int),
+        "one-class": np.zeros(300, int),
+        "strings": np.where(X[:, 1] > 0, "yes", "no"),
+    }[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    Xq = np.vstack([X, 50 * rng.normal(size=(100, 5))])
+    got = _labels(est.predict_proba(Xq), est.classes_, kind == "multilabel")
+    np.testing.assert_array_equal(got, est.predict(Xq))
