@@ -44,3 +44,36 @@ def test_a_bad_csv_value_is_one_line_exit_2_and_ragged_rows_are_noted(tmp_path):
     (d / "part2.csv").write_text("a,b,y\n1,oops,0\n")
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m2.safetensors"),
                       f"'{d}/part2.csv' line 2: column 'b' holds 'oops', not a number as in '{d}/part0.csv'")
+
+
+def test_the_checkpoint_path_does_not_outlive_the_command(tmp_path, monkeypatch):
+    """The CLI sets $HIDDENLAYERS_CHECKPOINT for its own fit only: a later fit in the same process must not resume from it."""
+    import os
+
+    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT", raising=False)
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    ok("train", d, "--target", "y", "--epochs", "1", "--hidden", "4", "--out", out)
+    assert "HIDDENLAYERS_CHECKPOINT" not in os.environ
+    mine = str(tmp_path / "mine.ckpt")
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", mine)
+    ok("train", d, "--target", "y", "--epochs", "1", "--hidden", "4", "--out", out, "--force")
+    assert os.environ["HIDDENLAYERS_CHECKPOINT"] == mine  # the user's (or torchrun's) value is kept
+
+
+def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
+    """A checkpoint left by a run of another network, or not a checkpoint at all: a clear error, never an internal one."""
+    import torch
+
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    ckpt = tmp_path / "model.safetensors.ckpt"
+    stale = {"network": {"hidden1.linear.weight": torch.zeros(9, 2)}, "optimizer": {}, "t": 0, "history": {}, "no_improvement": (0.0, 0), "best": None}
+    torch.save(stale, ckpt)
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
+                      f"checkpoint '{ckpt}' holds another network than this fit builds (hidden1.linear.weight: (9, 2) there, (4, 2) here)")
+    ckpt.write_bytes(b"not a checkpoint")
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
+                      f"checkpoint '{ckpt}' cannot be read (")
+    torch.save({"weights": torch.zeros(2)}, ckpt)
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
+                      f"checkpoint '{ckpt}' is not a hiddenlayers checkpoint")
+    assert not out.exists()

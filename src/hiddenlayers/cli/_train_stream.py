@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..exceptions import HiddenLayersError
@@ -88,11 +90,12 @@ def run_train_stream(
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True)
-        os.environ.setdefault("HIDDENLAYERS_CHECKPOINT", f"{out_path}.ckpt")
+        ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         start = time.perf_counter()
         from sklearn.exceptions import ConvergenceWarning
 
-        with warnings.catch_warnings():
+        # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
+        with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt):
             warnings.simplefilter("ignore", ConvergenceWarning)
             try:
                 model.fit(src)
@@ -104,7 +107,6 @@ def run_train_stream(
         if not is_writer():
             return None
         model.save(out_path)
-        ckpt = os.environ["HIDDENLAYERS_CHECKPOINT"]
         if os.path.exists(ckpt):
             os.remove(ckpt)
         summary = {
@@ -126,3 +128,17 @@ def run_train_stream(
 
 
 __all__ = ["is_stream_input", "launch_workers", "run_train_stream"]
+
+
+@contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """``os.environ[name] = value`` inside the block; the old value (or none) after it."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old

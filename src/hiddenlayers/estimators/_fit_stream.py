@@ -33,9 +33,39 @@ CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # a file: written each epoch (rank 0
 CHUNK_BATCHES = 1024  # batches per partial_fit call: big enough that the call's set-up is noise
 
 
+_CHECKPOINT_KEYS = ("network", "optimizer", "t", "history", "no_improvement", "best")
+
+
+def _read_checkpoint(path: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` (None when there is none), or one clear ValueError for a damaged or foreign file."""
+    from ..training import load_checkpoint
+
+    fix = "delete it to train from the start"
+    try:
+        saved = load_checkpoint(path)
+    except Exception as exc:  # torch.load's errors for a truncated or foreign file vary by version
+        raise ValueError(f"checkpoint '{path}' cannot be read ({type(exc).__name__}): it is damaged or not a hiddenlayers checkpoint; {fix}.") from None
+    if saved is not None and (not isinstance(saved, dict) or any(k not in saved for k in _CHECKPOINT_KEYS)):
+        raise ValueError(f"checkpoint '{path}' is not a hiddenlayers checkpoint (it lacks {', '.join(_CHECKPOINT_KEYS)}): {fix}.")
+    return saved
+
+
+def _load_network(net: Any, state: Any, path: str) -> None:
+    """Load a checkpoint's weights into ``net``, or a ValueError when they are another network's (a stale file)."""
+    want = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()} if isinstance(state, dict) else {}
+    if want != got:
+        diff = next((k for k in want if got.get(k) != want[k]), next(iter(got), "?"))
+        raise ValueError(
+            f"checkpoint '{path}' holds another network than this fit builds ({diff}: {got.get(diff)} there, {want.get(diff)} here): "
+            "it is left from another run; delete it to train from the start, or write to another --out."
+        )
+    net.load_state_dict(state)
+
+
 def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
     """``est.fit(src)`` (``max_iter`` epochs, early stopping on held-out units) or ``est.partial_fit(src)`` (one epoch)."""
-    from ..training import distributed_world, load_checkpoint, reduce_sum, save_checkpoint
+    from ..training import distributed_world, reduce_sum, save_checkpoint
 
     rank, world = distributed_world()
     scan = src.scan()
@@ -60,12 +90,12 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     seed = _seed(est)
     target_epochs = len(history) + epochs
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
-    saved = load_checkpoint(ckpt) if ckpt else None
+    saved = _read_checkpoint(ckpt) if ckpt else None
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with _one_epoch_settings(est, batch):
             X, y = next(src.chunks(shards[rank], rows=batch, limit=batch))
             est.partial_fit(X, y, **kw)
-        est.network_.load_state_dict(saved["network"])
+        _load_network(est.network_, saved["network"], str(ckpt))
         est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
         history = History.from_dict(saved["history"])
         no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
