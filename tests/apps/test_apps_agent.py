@@ -111,3 +111,36 @@ def test_errors() -> None:
         DQNAgent().fit(42, total_steps=10)
     with pytest.raises(ValueError, match="gamma must be a number strictly between 0.0 and 1.0. Received: gamma=1.5"):
         DQNAgent(gamma=1.5).fit("CartPole-v1", total_steps=10)
+
+
+class _StopsAt(gym.Wrapper):
+    """CartPole whose step() raises ``exc`` at step ``at``: an environment bug, or the user's Ctrl-C."""
+
+    def __init__(self, at: int, exc: BaseException) -> None:
+        super().__init__(gym.make("CartPole-v1"))
+        self.at, self.exc, self.n = at, exc, 0
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        self.n += 1
+        if self.n == self.at:
+            raise self.exc
+        return self.env.step(action)
+
+
+def test_an_environment_that_raises_leaves_a_fitted_agent_as_it_was(trained: DQNAgent) -> None:
+    obs = np.zeros((5, 4), np.float32) + 0.01
+    before = (dict(vars(trained)), trained.q_values(obs))
+    with pytest.raises(RuntimeError, match="simulator crashed"):
+        trained.fit(_StopsAt(50, RuntimeError("simulator crashed")), total_steps=300, eval_every=100, eval_episodes=1)
+    assert [k for k, v in before[0].items() if vars(trained).get(k) is not v] == [] and vars(trained).keys() == before[0].keys()
+    np.testing.assert_array_equal(trained.q_values(obs), before[1])
+
+
+def test_ctrl_c_keeps_the_best_evaluated_weights_with_a_warning() -> None:
+    from hiddenlayers.exceptions import InterruptedWarning
+
+    agent = DQNAgent((16,), learning_starts=50, random_state=0)
+    with pytest.warns(InterruptedWarning, match=r"training interrupted by the user at step 250; restored the weights of the best evaluation's \(step (100|200)\)"):
+        agent.fit(_StopsAt(250, KeyboardInterrupt()), total_steps=1000, eval_every=100, eval_episodes=1)
+    assert agent.history_.steps == 250 and agent.history_.eval_steps == [100, 200]
+    assert agent.q_values(np.zeros((2, 4), np.float32)).shape == (2, 2)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
@@ -24,12 +25,12 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError, InterruptedWarning, NotFittedError
 from ..network import Network, resolve_device
 from ..training import FlatParams, clip_grad_norm_, make_optimizer
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
+from ._fit import check_positive_int, hidden_spec, one_thread, restored_on_error, seed_everything
 
 
 def _make_env(env: Any) -> Any:
@@ -225,7 +226,7 @@ class DQNAgent(DefaultsOnUnpickle, BaseEstimator):
         """
         self._check_params()
         check_positive_int(total_steps, "total_steps")
-        with one_thread():
+        with one_thread(), restored_on_error(self):  # an environment that raises mid-fit leaves a fitted agent as it was
             return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time)
 
     def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None) -> DQNAgent:
@@ -251,37 +252,42 @@ class DQNAgent(DefaultsOnUnpickle, BaseEstimator):
         t0 = time.perf_counter()
         obs, _ = env.reset(seed=int(gen_seed % 2**31))
         ep_return, loss_sum, n_updates = 0.0, 0.0, 0
-        for step in range(1, total_steps + 1):
-            frac = min(1.0, step / self.epsilon_decay_steps)
-            eps = self.epsilon_start + frac * (self.epsilon_end - self.epsilon_start)
-            online.eval()
-            action = self.act(obs, eps, rng)
-            nxt, r, term, trunc, _ = env.step(action)
-            buffer.add(np.asarray(obs, np.float32).reshape(-1), action, float(r), np.asarray(nxt, np.float32).reshape(-1), bool(term))
-            obs, ep_return = nxt, ep_return + float(r)
-            if term or trunc:  # a time-limit truncation is not a terminal state: its target still bootstraps
-                hist.episode_returns.append(ep_return)
-                obs, _ = env.reset()
-                ep_return = 0.0
-            if step > self.learning_starts and buffer.size >= self.batch_size:
-                loss_sum += self._update(online, target, flat, opt, buffer, rng)
-                n_updates += 1
-                if n_updates % 1000 == 0:
-                    hist.losses.append(loss_sum / 1000)
-                    loss_sum = 0.0
-            if step % self.target_update == 0:
-                target.load_state_dict(online.state_dict())
-            if step % eval_every == 0 or step == total_steps:
-                score = float(self.evaluate(eval_env, eval_episodes, seed=100_000 + step).mean())
-                hist.eval_steps.append(step)
-                hist.eval_returns.append(score)
-                if score > hist.best_eval:
-                    hist.best_eval = score
-                    best.copy_(flat.data)
-                if target_return is not None and score >= target_return:
+        step = 0
+        try:
+            for step in range(1, total_steps + 1):
+                frac = min(1.0, step / self.epsilon_decay_steps)
+                eps = self.epsilon_start + frac * (self.epsilon_end - self.epsilon_start)
+                online.eval()
+                action = self.act(obs, eps, rng)
+                nxt, r, term, trunc, _ = env.step(action)
+                buffer.add(np.asarray(obs, np.float32).reshape(-1), action, float(r), np.asarray(nxt, np.float32).reshape(-1), bool(term))
+                obs, ep_return = nxt, ep_return + float(r)
+                if term or trunc:  # a time-limit truncation is not a terminal state: its target still bootstraps
+                    hist.episode_returns.append(ep_return)
+                    obs, _ = env.reset()
+                    ep_return = 0.0
+                if step > self.learning_starts and buffer.size >= self.batch_size:
+                    loss_sum += self._update(online, target, flat, opt, buffer, rng)
+                    n_updates += 1
+                    if n_updates % 1000 == 0:
+                        hist.losses.append(loss_sum / 1000)
+                        loss_sum = 0.0
+                if step % self.target_update == 0:
+                    target.load_state_dict(online.state_dict())
+                if step % eval_every == 0 or step == total_steps:
+                    score = float(self.evaluate(eval_env, eval_episodes, seed=100_000 + step).mean())
+                    hist.eval_steps.append(step)
+                    hist.eval_returns.append(score)
+                    if score > hist.best_eval:
+                        hist.best_eval = score
+                        best.copy_(flat.data)
+                    if target_return is not None and score >= target_return:
+                        break
+                if max_time is not None and time.perf_counter() - t0 > max_time:
                     break
-            if max_time is not None and time.perf_counter() - t0 > max_time:
-                break
+        except KeyboardInterrupt:  # Ctrl-C: stop here and keep the best evaluated weights, as the estimators do
+            kept = f"the best evaluation's (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]})" if hist.eval_steps else "the initial ones (no evaluation had run)"
+            warnings.warn(f"training interrupted by the user at step {step}; restored the weights of {kept}.", InterruptedWarning, stacklevel=3)
         flat.data.copy_(best)
         flat.release()
         online.eval()
