@@ -230,7 +230,8 @@ def _slow_checks(
                                      "use hiddenlayers.check (it passes our MLP), or pass label_model=lambda: SomeClassifier()"))
         else:
             keep, pos = target.keep, np.flatnonzero(target.keep)
-            run("label_errors", lambda: [_remap(f, pos) for f in check_label_errors(A[keep], target.labelled, label_model, seed=seed)])
+            left_out = tuple(sorted(leaky | (set(frame.columns) - set(plain.columns))))
+            run("label_errors", lambda: [_remap(f, pos) for f in check_label_errors(A[keep], target.labelled, label_model, seed=seed, left_out=left_out)])
     if new is not None:
         run("drift", check_drift, frame, new, seed=seed)
 

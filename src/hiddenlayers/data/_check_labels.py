@@ -168,12 +168,22 @@ def find_label_issues(P: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return rows[np.argsort(P[rows, codes[rows]], kind="stable")]
 
 
-def check_label_errors(A: np.ndarray, y: np.ndarray, make_model: Callable[[], Any], folds: int = 5, seed: int = 0) -> list[Finding]:
-    """Likely label errors of a classification target, ranked (see the module docstring)."""
+def check_label_errors(A: np.ndarray, y: np.ndarray, make_model: Callable[[], Any], folds: int = 5, seed: int = 0,
+                       left_out: tuple[str, ...] = ()) -> list[Finding]:
+    """Likely label errors of a classification target, ranked (see the module docstring).
+
+    Only when the out-of-fold model beats always guessing the commonest class
+    (by two standard errors): a model that learned nothing disagrees with half
+    the labels, which is no evidence against them (an info finding says so,
+    naming ``left_out``, the leaky or ID columns the model did not see).
+    """
     labels, codes = np.unique(y.astype(str), return_inverse=True)
     if labels.size < 2 or A.shape[1] == 0 or np.bincount(codes).min() < 2 or len(y) < 20:
         return []
     P = out_of_fold_proba(A, codes, make_model, folds=folds, seed=seed)
+    inconclusive = _no_better_than_chance(P, codes, left_out)
+    if inconclusive:
+        return inconclusive
     rows = find_label_issues(P, codes)
     if rows.size == 0:
         return []
@@ -183,3 +193,19 @@ def check_label_errors(A: np.ndarray, y: np.ndarray, make_model: Callable[[], An
                     "review these labels, most suspicious first; or drop them (report.clean(X, y, drop=('label_issues',)))",
                     rows=tuple(int(r) for r in rows),
                     details={"suggested": [str(s) for s in suggested[:100]], "given_label_probability": [round(float(P[r, codes[r]]), 4) for r in rows[:100]]})]
+
+
+def _no_better_than_chance(P: np.ndarray, codes: np.ndarray, left_out: tuple[str, ...]) -> list[Finding]:
+    """An info finding when the out-of-fold accuracy is within two standard errors of the commonest class's share."""
+    n = len(codes)
+    acc = float(np.mean(P.argmax(axis=1) == codes))
+    base = float(np.bincount(codes).max() / n)
+    if acc > base + 2.0 * np.sqrt(base * (1.0 - base) / n):
+        return []
+    without = f" without the column(s) {preview(list(left_out))} (leaky or ID-like, left out)" if left_out else ""
+    return [Finding("label_issues_inconclusive", "info",
+                    f"label errors not judged: the out-of-fold label model{without} predicts no better than always "
+                    f"guessing the commonest class (accuracy {acc:.3f} against {base:.3f}), so its disagreements say nothing about the labels",
+                    "look at the leaky columns first; where all the signal is in them, check the labels they contradict by hand"
+                    if left_out else "the features may not predict the target: check the target column and the features",
+                    details={"oof_accuracy": round(acc, 4), "majority_share": round(base, 4)})]
