@@ -377,3 +377,26 @@ def test_duplicates_ignore_id_columns_and_label_check_ignores_leaks(wine):
     r = check(leaky, noisy, label_model=_lr)
     assert r["leakage"].columns == ("leak",)
     assert len(set(r["label_issues"].rows) & set(flip.tolist())) >= 4  # with the leak in the model, none would be found
+
+
+def test_label_errors_are_not_judged_by_a_model_no_better_than_chance():
+    """One column holds all the signal and is left out as leaky: the rest cannot judge labels, and the report says so."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 6))
+    y = (X[:, 0] > 0).astype(int)
+    found = {f.check: f for f in hl.check(X, y).findings}  # hl.check: with our MLP as the label model
+    assert "label_issues" not in found and found["leakage"].columns == ("x0",)
+    f = found["label_issues_inconclusive"]
+    assert f.severity == "info" and "without the column(s) x0" in f.message and f.details["oof_accuracy"] < 0.6
+    noisy = np.where(rng.random(1000) < 0.1, 1 - y, y)  # with the signal visible, flips are still found
+    found = {f.check for f in hl.check(np.c_[X[:, 0] + 0.3 * rng.normal(size=1000), X[:, 1:]], noisy).findings}
+    assert "label_issues" in found and "label_issues_inconclusive" not in found
+
+
+def test_domain_auc_below_chance_is_not_read_as_no_drift():
+    """New rows copied from the training rows drive the held-out AUC under 0.5: reported as not judged, pointing at the overlap."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(600, 5)), columns=list("abcde"))
+    found = {f.check: f for f in check(X, (X.a > 0).astype(int), X_new=X.iloc[:200]).findings}
+    assert found["domain_drift"].message.startswith("drift not judged: a classifier tells training rows from new rows worse than chance")
+    assert "train_new_overlap" in found["domain_drift"].fix
