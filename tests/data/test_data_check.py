@@ -377,3 +377,17 @@ def test_duplicates_ignore_id_columns_and_label_check_ignores_leaks(wine):
     r = check(leaky, noisy, label_model=_lr)
     assert r["leakage"].columns == ("leak",)
     assert len(set(r["label_issues"].rows) & set(flip.tolist())) >= 4  # with the leak in the model, none would be found
+
+
+def test_report_page_has_the_shared_shell_and_wraps_long_cells(tmp_path):
+    """The data-check page uses the reports' one page shell: CSP, viewport, and cells that wrap a long unbroken string."""
+    long = "C" * 200
+    X = pd.DataFrame({"a": np.arange(40.0) % 7, "<b>x</b>": 1.0})
+    r = check(X, [long if i % 2 else "b" for i in range(40)], fast=True)
+    r.save(tmp_path / "data.html")
+    page = (tmp_path / "data.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "overflow-wrap:anywhere" in page and '<section id="findings">' in page and "constant_columns" in page
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page

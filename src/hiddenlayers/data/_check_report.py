@@ -113,12 +113,12 @@ class DataReport:
 
         if os.path.isdir(path):
             raise ValueError(f"'{path}' is a folder: give a file path such as data.html.")
-        page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Data check</title>"
-                "<style>body{font:15px/1.5 system-ui,sans-serif;margin:30px}table{border-collapse:collapse;width:100%}"
-                "td,th{border-bottom:1px solid #ddd;padding:6px 8px;vertical-align:top}td.bad{color:#c53030;font-weight:600}"
-                "td.warn{color:#b7791f;font-weight:600}p.ok{color:#2f855a}</style></head><body>"
-                f"<h1>Data check</h1>{self.html_section()}</body></html>\n")
-        atomic_write_bytes(path, page.encode("utf-8"))
+        from .._html import page
+
+        lead = "What the data checks found, most serious first; each finding says how to fix it."
+        text = page("Data check", self.summary(), [("findings", "Findings", lead, self.html_section())],
+                    footer="Written by hiddenlayers.check — one self-contained file, no network needed.")
+        atomic_write_bytes(path, text.encode("utf-8"))
 
     def clean(self, X: Any, y: Any = None, drop: tuple[str, ...] = ("duplicates", "conflicting_labels", "label_issues")) -> Cleaned:
         """Copies of ``X`` (and ``y``) without what the named checks found; the data passed in is never changed.
