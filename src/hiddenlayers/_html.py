@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,8 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 section h2 { margin:0 0 6px; font-size:20px; }
 section p.lead { margin:0 0 14px; color:var(--muted); }
 table { border-collapse:collapse; width:100%; font-size:14px; margin:8px 0; }
-th, td { text-align:right; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; max-width:40em; overflow-wrap:anywhere; }
+th, td { text-align:right; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; max-width:40em; overflow-wrap:break-word; }
+td.wrap { overflow-wrap:anywhere; } /* a long unbroken string (a 200-character label) may break anywhere, so the table fits the page */
 th:first-child, td:first-child { text-align:left; }
 th { background:#f5f7fa; font-weight:600; }
 td.bad { color:var(--bad); font-weight:600; } td.warn { color:var(--warn); font-weight:600; }
@@ -54,6 +56,17 @@ def figure_html(fig: Any, caption: str = "", *, dpi: int = 90, alt: str = "") ->
     return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{cap}</figure>'
 
 
+_LONG_WORD = re.compile(r"\S{25,}")
+
+
+def wrap_class(text: Any) -> str:
+    """``"wrap"`` for a cell holding an unbroken run of 25+ characters (it may then break anywhere), else ``""``.
+
+    Only such cells get ``overflow-wrap:anywhere``: on every cell, short words ("warning") would break too.
+    """
+    return "wrap" if _LONG_WORD.search(str(text)) else ""
+
+
 def table_html(header: Sequence[str], rows: Sequence[Sequence[Any]], classes: Sequence[Sequence[str]] | None = None) -> str:
     """A plain table; ``classes[i][j]`` optionally styles cell ``(i, j)`` (``"bad"``, ``"warn"``)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
@@ -61,7 +74,7 @@ def table_html(header: Sequence[str], rows: Sequence[Sequence[Any]], classes: Se
     for i, row in enumerate(rows):
         cells = []
         for j, v in enumerate(row):
-            cls = classes[i][j] if classes and classes[i][j] else ""
+            cls = " ".join(c for c in (classes[i][j] if classes else "", wrap_class(v)) if c)
             cells.append(f'<td class="{cls}">{esc(v)}</td>' if cls else f"<td>{esc(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -60,8 +60,8 @@ def test_report_with_dollar_long_and_cjk_names(rng):
     assert "Not available" not in features and "data:image/png;base64," in features
     assert html.escape("a_$\\frac$_b") in features and "price $x^$" in features  # in the chart's alt text
     # the long name is cut in the chart, so the full names are listed beside it
-    assert '<div class="side">' in features and f"<td>{LONG}</td>" in features and "<td>数据</td>" in features
-    assert "C" * 200 in section(page, "neurons")  # the long label is in the table; the CSS wraps it
+    assert '<div class="side">' in features and f'<td class="wrap">{LONG}</td>' in features and "<td>数据</td>" in features
+    assert '<td class="wrap">' in section(page, "neurons") and "C" * 200 in section(page, "neurons")  # the long label's cell may break anywhere
     assert "overflow-wrap:anywhere" in page and CSP in page and 'name="viewport"' in page
 
 
@@ -69,6 +69,7 @@ def test_short_plain_names_need_no_side_table(rng):
     clf, X = _fit(["a", "b", "c"], np.array(["x", "y"])[rng.integers(0, 2, 120)], rng)
     features = section(report(clf, X, clf.predict(X)).html, "features")
     assert '<div class="side">' not in features and "top input features, largest first:" in features
+    assert 'class="wrap"' not in features  # short words never break mid-word
 
 
 @pytest.mark.parametrize(("n_classes", "entries"), [(3, 3), (12, 12), (15, 12)])

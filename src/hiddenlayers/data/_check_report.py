@@ -96,14 +96,16 @@ class DataReport:
 
     def html_section(self) -> str:
         """The findings as an HTML table (no page shell): the lens report's "Data" section uses it."""
+        from .._html import wrap_class
+
         if not self.findings:
             return '<p class="ok">No problems found in the data.</p>'
         rows = []
         for f in self.findings:
             cls = {"fatal": "bad", "warning": "warn"}.get(f.severity, "")
             td = f'<td class="{cls}">' if cls else "<td>"
-            rows.append(f"<tr>{td}{html.escape(f.severity)}</td><td>{html.escape(f.check)}</td>"
-                        f'<td style="text-align:left">{html.escape(f.message)}</td><td style="text-align:left">{html.escape(f.fix)}</td></tr>')
+            text = "".join(f'<td{_class(wrap_class(t))} style="text-align:left">{html.escape(t)}</td>' for t in (f.message, f.fix))
+            rows.append(f"<tr>{td}{html.escape(f.severity)}</td><td>{html.escape(f.check)}</td>{text}</tr>")
         return (f"<p>{html.escape(self.summary())}</p><table><thead><tr><th>severity</th><th>check</th><th>finding</th><th>fix</th></tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>")
 
@@ -164,6 +166,10 @@ class DataReport:
         parts = [f"{v} row(s) ({k})" if isinstance(v, int) else f"column(s) {', '.join(v)} ({k})" for k, v in dropped.items()]
         summary = f"dropped {int((~keep).sum())} row(s) and {len(cols)} column(s): " + ("; ".join(parts) if parts else "nothing found to drop")
         return Cleaned(X2, y2, dropped, summary)
+
+
+def _class(name: str) -> str:
+    return f' class="{name}"' if name else ""
 
 
 def _finite(value: Any) -> Any:
