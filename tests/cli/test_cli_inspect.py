@@ -153,3 +153,27 @@ def test_error_too_few_rows(model, table, tmp_path):
 def test_help_has_an_example():
     result = run("inspect", "--help")
     assert result.exit_code == 0 and "Example: hiddenlayers inspect" in result.output
+
+
+def test_inspect_data_section_checks_the_files_columns(model, table, tmp_path):
+    """The Data section checks the CSV's own columns (names, counts), not the encoded model matrix (x0, x1, ...)."""
+    frame = pd.read_csv(table).assign(b=1.5)  # a constant column, named in the finding
+    data = tmp_path / "const.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    assert run("inspect", model, data, "-o", out).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    body = page[page.index('<section id="data">'):]
+    body = body[: body.index("</section>")]
+    assert f"{len(frame)} rows x 3 columns" in body and "1 column(s) hold a single value: b</td>" in body
+    assert not re.search(r"\bx\d+\b", body)
+
+
+def test_inspect_page_gives_the_cli_hint_for_gradient_flow(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out)
+    hint = "train with `hiddenlayers train --gradient-flow` to record gradient flow per epoch."
+    page = out.read_text(encoding="utf-8")
+    assert hint in page and "hl.lens.GradientFlow" not in page
+    assert hint in " ".join(result.stdout.split())  # the terminal says the same
+    assert "Content-Security-Policy" in page and "overflow-wrap:anywhere" in page

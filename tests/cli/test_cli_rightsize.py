@@ -160,7 +160,8 @@ def test_search_saves_models_that_predict(tmp_path):
     assert r["objectives"] == ["score", "params"] and r["n_trials"] == 3 and 1 <= len(r["rows"]) <= 3
     assert all(set(row["hidden"].split(",")) <= {"8", "16"} for row in r["rows"])
     assert len(r["paths"]) == len(r["rows"]) and all(Path(p).name.startswith("irs-trial") for p in r["paths"])
-    assert html.read_text().startswith("<!doctype html>") and "<svg" in html.read_text()
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<?xml" not in page and "Content-Security-Policy" in page
     pred = ok("predict", r["paths"][0], "iris").stdout.splitlines()
     assert pred[0] == "predicted_target" and len(pred) == 151 and pred[1] in ("setosa", "versicolor", "virginica")
     assert_user_error(run("search", "iris", "--trials", "1", "--out-dir", folder, "--study", "irs"), "already exists: pass --force to overwrite the model files of study 'irs'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -400,3 +401,19 @@ def test_domain_auc_below_chance_is_not_read_as_no_drift():
     found = {f.check: f for f in check(X, (X.a > 0).astype(int), X_new=X.iloc[:200]).findings}
     assert found["domain_drift"].message.startswith("drift not judged: a classifier tells training rows from new rows worse than chance")
     assert "train_new_overlap" in found["domain_drift"].fix
+
+
+def test_report_page_has_the_shared_shell_and_wraps_long_cells(tmp_path):
+    """The data-check page uses the reports' one page shell: CSP, viewport, and cells that wrap a long unbroken string."""
+    long = "C" * 200
+    X = pd.DataFrame({"a": np.arange(60.0) % 7, "<b>x</b>": 1.0})
+    r = check(X, [long if i % 15 == 0 else "b" for i in range(60)], fast=True)  # a rare class, named in a finding
+    r.save(tmp_path / "data.html")
+    page = (tmp_path / "data.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "overflow-wrap:anywhere" in page and '<section id="findings">' in page and "constant_columns" in page
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert re.search(f'<td class="wrap" style="text-align:left">[^<]*{long}', page)  # only cells with a long unbroken run may break anywhere
+    assert '<td class="" style' not in page and '<td class="wrap" style="text-align:left">drop them' not in page

@@ -84,8 +84,32 @@ def test_multi_objective_pareto_front_is_non_dominated(iris, tmp_path) -> None:
     console.print(r)
     assert "Pareto front" in console.export_text()
     r.save_html(tmp_path / "search.html")
-    page = (tmp_path / "search.html").read_text()
+    page = (tmp_path / "search.html").read_text(encoding="utf-8")
     assert "<svg" in page and "Pareto front" in page and r.rows[0]["hidden"] in page
+    _assert_search_page(page, r)
+
+
+def _assert_search_page(page: str, r) -> None:
+    """The search page: the reports' shared shell, the SVG without its XML prolog, the terminal's number formats."""
+    assert page.startswith("<!DOCTYPE html>") and "<?xml" not in page and "<!DOCTYPE svg" not in page and "http://" not in page.split("<svg")[0]
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert f"{len(r.rows)} of {r.n_trials} trials shown ({r.n_complete} complete, {r.n_pruned} stopped early of {r.n_trials} trials)" in page
+    assert "<th>params</th>" in page and f"<td>{r.rows[0]['params']:,}</td>" in page and "<th>flops</th>" in page
+    assert f"<td>{r.rows[0]['score']:.4g}</td>" in page and f"<td>{r.rows[0]['learning_rate_init']:.2g}</td>" in page
+
+
+def test_single_objective_page_says_best_trial(iris, tmp_path) -> None:
+    X, y = iris
+    r = search(X, y, objectives=("score", "latency"), trials=3, space=TINY, max_epochs=5, refit=False)
+    r.save_html(tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    _assert_search_page(page, r)
+    assert f"<td>{r.rows[0]['latency']:.4g} µs</td>" in page
+    r1 = search(X, y, trials=2, space=TINY, max_epochs=5, refit=False)
+    r1.save_html(tmp_path / "s1.html")
+    page = (tmp_path / "s1.html").read_text(encoding="utf-8")
+    assert "<h2>Best trial</h2>" in page and "Pareto front" not in page
 
 
 class _State:

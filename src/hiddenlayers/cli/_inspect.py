@@ -62,13 +62,16 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     return frame.drop(columns=[name]), y, name
 
 
-def _sample(A: np.ndarray, y: np.ndarray | None, max_rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-    """At most ``max_rows`` rows, drawn at random (files are often sorted by label or time)."""
-    if A.shape[0] <= max_rows:
-        return A, y
-    idx = np.sort(np.random.default_rng(seed).choice(A.shape[0], size=max_rows, replace=False))
-    note(f"the data has {A.shape[0]:,} rows: the report uses a random sample of {max_rows:,}.")
-    return A[idx], None if y is None else y[idx]
+def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
+    """The positions of at most ``max_rows`` of ``n`` rows, drawn at random (files are often sorted by label
+    or time); ``None`` when all rows fit."""
+    if n <= max_rows:
+        return None
+    note(f"the data has {n:,} rows: the report uses a random sample of {max_rows:,}.")
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
+
+
+GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record gradient flow per epoch."
 
 
 def run_inspect(
@@ -81,13 +84,17 @@ def run_inspect(
     out_path = _check_out(out, force=force)
     model = load_model(model_path)
     features, y, name = _labels(model, data, read_table(data), target)
-    A, y = _sample(model_inputs(model, features), y, MAX_ROWS)
+    A = model_inputs(model, features)
+    idx = _sample(A.shape[0], MAX_ROWS)
+    if idx is not None:
+        A, features, y = A[idx], features.iloc[idx], None if y is None else y[idx]
     if A.shape[0] < 2:
         raise DataError(f"the data has {A.shape[0]} usable row(s): the report needs at least 2.")
     if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
 
+    from ..data import check
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
     from ..lens import record, report
 
@@ -96,14 +103,16 @@ def run_inspect(
     title = f"Inside {Path(model_path).name}"
     try:
         stats = record(model, A, stream=True, sample=1).stats
+        # The Data section checks the file's own columns (names, raw values), not the encoded model matrix.
+        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": GRADIENT_FLOW_HINT}
         try:
-            rep = report(model, A, y, title=title, feature_names=names)
+            rep = report(model, A, y, data_report=check(features, y, fast=True), **options)
         except ValueError as exc:
             if y is None:
                 raise
             # The labels only feed the probes and colours (e.g. too few rows per class to probe): go on without them.
             note(f"built the report without labels ({one_line(exc)})")
-            rep = report(model, A, None, title=title, feature_names=names)
+            rep = report(model, A, None, data_report=check(features, fast=True), **options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     shift = _shift(model, shift_from, A, y, target) if shift_from else None
@@ -132,7 +141,9 @@ def _shift(model: Any, shift_from: str, A_target: np.ndarray, y_target: Any, tar
     from ..lens import domain_shift
 
     features, _, _ = _labels(model, shift_from, read_table(shift_from), target)
-    A_source, _ = _sample(model_inputs(model, features), None, MAX_ROWS)
+    A_source = model_inputs(model, features)
+    idx = _sample(A_source.shape[0], MAX_ROWS)
+    A_source = A_source if idx is None else A_source[idx]
     y_probe = y_target if y_target is not None and hasattr(model, "classes_") else None
     try:
         return domain_shift(model, A_source, A_target, y_target=y_probe)
@@ -167,5 +178,5 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
     if not r["warnings"]:
         con.print("no dead or saturated units on this data.")
     if not r["gradient_flow_epochs"]:
-        con.print("gradient flow: not recorded (train with `hiddenlayers train --gradient-flow` to see it).")
+        con.print(f"gradient flow: not recorded ({GRADIENT_FLOW_HINT})")
     con.print(f"report written to {r['report']}", highlight=False, soft_wrap=True)

@@ -96,14 +96,16 @@ class DataReport:
 
     def html_section(self) -> str:
         """The findings as an HTML table (no page shell): the lens report's "Data" section uses it."""
+        from .._html import wrap_class
+
         if not self.findings:
             return '<p class="ok">No problems found in the data.</p>'
         rows = []
         for f in self.findings:
             cls = {"fatal": "bad", "warning": "warn"}.get(f.severity, "")
             td = f'<td class="{cls}">' if cls else "<td>"
-            rows.append(f"<tr>{td}{html.escape(f.severity)}</td><td>{html.escape(f.check)}</td>"
-                        f'<td style="text-align:left">{html.escape(f.message)}</td><td style="text-align:left">{html.escape(f.fix)}</td></tr>')
+            text = "".join(f'<td{_class(wrap_class(t))} style="text-align:left">{html.escape(t)}</td>' for t in (f.message, f.fix))
+            rows.append(f"<tr>{td}{html.escape(f.severity)}</td><td>{html.escape(f.check)}</td>{text}</tr>")
         return (f"<p>{html.escape(self.summary())}</p><table><thead><tr><th>severity</th><th>check</th><th>finding</th><th>fix</th></tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>")
 
@@ -113,12 +115,12 @@ class DataReport:
 
         if os.path.isdir(path):
             raise ValueError(f"'{path}' is a folder: give a file path such as data.html.")
-        page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Data check</title>"
-                "<style>body{font:15px/1.5 system-ui,sans-serif;margin:30px}table{border-collapse:collapse;width:100%}"
-                "td,th{border-bottom:1px solid #ddd;padding:6px 8px;vertical-align:top}td.bad{color:#c53030;font-weight:600}"
-                "td.warn{color:#b7791f;font-weight:600}p.ok{color:#2f855a}</style></head><body>"
-                f"<h1>Data check</h1>{self.html_section()}</body></html>\n")
-        atomic_write_bytes(path, page.encode("utf-8"))
+        from .._html import page
+
+        lead = "What the data checks found, most serious first; each finding says how to fix it."
+        text = page("Data check", self.summary(), [("findings", "Findings", lead, self.html_section())],
+                    footer="Written by hiddenlayers.check — one self-contained file, no network needed.")
+        atomic_write_bytes(path, text.encode("utf-8"))
 
     def clean(self, X: Any, y: Any = None, drop: tuple[str, ...] = ("duplicates", "conflicting_labels", "label_issues")) -> Cleaned:
         """Copies of ``X`` (and ``y``) without what the named checks found; the data passed in is never changed.
@@ -164,6 +166,10 @@ class DataReport:
         parts = [f"{v} row(s) ({k})" if isinstance(v, int) else f"column(s) {', '.join(v)} ({k})" for k, v in dropped.items()]
         summary = f"dropped {int((~keep).sum())} row(s) and {len(cols)} column(s): " + ("; ".join(parts) if parts else "nothing found to drop")
         return Cleaned(X2, y2, dropped, summary)
+
+
+def _class(name: str) -> str:
+    return f' class="{name}"' if name else ""
 
 
 def _finite(value: Any) -> Any:

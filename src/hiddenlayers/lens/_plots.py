@@ -7,6 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from ._plot_text import font_families, label
+
+# Up to 12 classes get their own colour (tab10 without its grey, plus black, yellow and mint);
+# the rest are drawn in light grey as "other".
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+           "#1a1a1a", "#f2c500", "#7fe0b5")
+OTHER = "#c8c8c8"
+
 
 def new_figure(w: float, h: float) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -49,7 +57,7 @@ def gradient_flow(table: dict[str, dict[str, np.ndarray]]) -> Any:
     for i, (key, title) in enumerate(present, start=1):
         ax = fig.add_subplot(1, len(present), i)
         for name, m in table.items():
-            ax.plot(m["epoch"], m[key], label=name)
+            ax.plot(m["epoch"], m[key], label=label(name))
         if key != "fraction_active":
             ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
@@ -63,8 +71,8 @@ def heatmap(matrix: np.ndarray, rows: list[str], cols: list[str], title: str) ->
     fig = new_figure(max(3.5, 0.9 * m + 1.8), max(3.0, 0.7 * n + 1.2))
     ax = fig.add_subplot(1, 1, 1)
     im = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis")
-    ax.set_xticks(range(m), cols, rotation=30, ha="right", fontsize=9)
-    ax.set_yticks(range(n), rows, fontsize=9)
+    ax.set_xticks(range(m), [label(c) for c in cols], rotation=30, ha="right", fontsize=9)
+    ax.set_yticks(range(n), [label(r) for r in rows], fontsize=9)
     for i in range(n):
         for j in range(m):
             ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=8, color="white" if matrix[i, j] < 0.6 else "black")
@@ -80,34 +88,69 @@ def probes(layers: list[str], train: list[float], test: list[float], chance: flo
     ax.plot(x, test, "o-", color="#2f6fde", label="held-out")
     ax.plot(x, train, "o--", color="#a0aec0", label="train")
     ax.axhline(chance, color="#c53030", ls=":", lw=1, label=f"chance ({chance:.2f})")
-    ax.set_xticks(x, layers, fontsize=9)
+    ax.set_xticks(x, [label(n) for n in layers], fontsize=9)
     ax.set_ylabel(metric)
     ax.legend(frameon=False, fontsize=8)
     return fig
 
 
-def _colors(y: np.ndarray | None, n: int) -> tuple[Any, Any]:
-    if y is None:
-        return "#2f6fde", None
-    y = np.asarray(y)[:n]
-    if y.dtype.kind in "fc" and np.unique(y).size > 20:
-        return y, "viridis"
-    _, codes = np.unique(y, return_inverse=True)
-    return codes, "tab10"
+class _Colours:
+    """How points are coloured by ``y``: ``c``/``cmap`` for ``scatter``; ``classes`` = legend entries
+    (label, colour) for classes, ``continuous`` for a real-valued target (a colour bar)."""
+
+    def __init__(self, y: np.ndarray | None, n: int) -> None:
+        self.classes: list[tuple[str, str]] = []
+        self.continuous = False
+        self.cmap: str | None = None
+        if y is None:
+            self.c: Any = "#2f6fde"
+            return
+        y = np.asarray(y)[:n]
+        if y.dtype.kind in "fc" and np.unique(y).size > 20:
+            self.c, self.cmap, self.continuous = y.astype(float), "viridis", True
+            return
+        values, codes, counts = np.unique(y.astype(str) if y.dtype.kind == "O" else y, return_inverse=True, return_counts=True)
+        # most frequent classes first (ties in sorted order); beyond the palette they share "other"
+        rank = np.argsort(-counts, kind="stable")
+        own = rank[: len(PALETTE)] if values.size <= len(PALETTE) else rank[: len(PALETTE) - 1]
+        lookup = np.full(values.size, OTHER, dtype=object)
+        for k, cls in enumerate(sorted(own)):  # colours follow the classes' sorted order
+            lookup[cls] = PALETTE[k]
+            self.classes.append((str(values[cls]), PALETTE[k]))
+        if values.size > own.size:
+            self.classes.append((f"other ({values.size - own.size} classes)", OTHER))
+        self.c = lookup[codes.ravel()]
+
+    def head(self, k: int) -> Any:
+        return self.c if isinstance(self.c, str) else self.c[:k]
 
 
 def scatter_grid(points: dict[str, np.ndarray], y: np.ndarray | None, method: str) -> Any:
+    """Each layer's 2-D points, coloured by ``y``: a legend of the classes (at most 12, the rest
+    "other" in grey), or a colour bar for a real-valued target."""
+    from matplotlib.lines import Line2D
+
     k = len(points)
     cols = min(k, 4)
     rows = math.ceil(k / cols)
-    fig = new_figure(3.1 * cols, 3.0 * rows)
+    n = max(p.shape[0] for p in points.values())
+    colours = _Colours(y, n)
+    fig = new_figure(3.1 * cols + (1.8 if colours.classes or colours.continuous else 0), 3.0 * rows)
+    drawn = None
     for i, (name, p) in enumerate(points.items(), start=1):
         ax = fig.add_subplot(rows, cols, i)
-        c, cmap = _colors(y, p.shape[0])
-        ax.scatter(p[:, 0], p[:, 1], c=c, cmap=cmap, s=6, alpha=0.7, linewidths=0)
-        ax.set_title(f"{name} ({method.upper()})", fontsize=10)
+        drawn = ax.scatter(p[:, 0], p[:, 1], c=colours.head(p.shape[0]), cmap=colours.cmap, s=6, alpha=0.7, linewidths=0)
+        ax.set_title(f"{label(name)} ({method.upper()})", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
+    if colours.continuous and drawn is not None:
+        fig.colorbar(drawn, ax=fig.axes, shrink=0.8, label="target")
+    elif colours.classes:
+        names = [c for c, _ in colours.classes]
+        handles = [Line2D([], [], ls="", marker="o", color=col, label=label(c, 24)) for c, col in colours.classes]
+        families = font_families(names)
+        fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=8, title="label",
+                   prop={"size": 8, **({"family": families} if families else {})})
     return fig
 
 
@@ -115,24 +158,33 @@ def neuron_grid(maps: np.ndarray, units: list[int], extent: tuple[float, ...], p
     cols = min(len(units), 8)
     rows = math.ceil(len(units) / cols)
     fig = new_figure(1.6 * cols, 1.6 * rows + 0.3)
-    c, cmap = _colors(y, points.shape[0])
+    colours = _Colours(y, points.shape[0])
     for i, u in enumerate(units, start=1):
         ax = fig.add_subplot(rows, cols, i)
         ax.imshow(maps[u], origin="lower", extent=extent, aspect="auto", cmap="RdBu_r")
-        ax.scatter(points[:300, 0], points[:300, 1], c=c if cmap is None else c[:300], cmap=cmap, s=2, alpha=0.5, linewidths=0)
+        ax.scatter(points[:300, 0], points[:300, 1], c=colours.head(300), cmap=colours.cmap, s=2, alpha=0.5, linewidths=0)
         ax.set_title(f"unit {u}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"{layer}: unit output over the {axes[0]}–{axes[1]} plane", fontsize=10)
+    fig.suptitle(f"{label(layer)}: unit output over the {label(axes[0])}–{label(axes[1])} plane", fontsize=10)
     return fig
 
 
+def top_order(values: np.ndarray, k: int = 15) -> np.ndarray:
+    """Indices of the ``k`` largest values, largest first."""
+    return np.argsort(values, kind="stable")[::-1][:k]
+
+
 def bars(values: np.ndarray, names: list[str], title: str) -> Any:
-    order = np.argsort(values)[::-1][:15][::-1]
+    """The 15 largest ``values`` as horizontal bars, largest at the top; names over 30 characters are
+    shortened (the report lists them in full), ``$`` drawn literally, a fallback font used if one is installed."""
+    order = top_order(values)[::-1]
+    shown = [names[i] for i in order]
     fig = new_figure(6.5, 0.32 * len(order) + 1.0)
     ax = fig.add_subplot(1, 1, 1)
     ax.barh(range(len(order)), values[order], color="#2f6fde")
-    ax.set_yticks(range(len(order)), [names[i] for i in order], fontsize=9)
+    families = font_families(shown)
+    ax.set_yticks(range(len(order)), [label(n) for n in shown], fontsize=9, **({"fontfamily": families} if families else {}))
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -148,7 +200,7 @@ def histograms(arrays: dict[str, np.ndarray]) -> Any:
         v = v[np.isfinite(v)][:200000]
         ax.hist(v, bins=50, color="#718096")
         ax.set_yscale("log")
-        ax.set_title(name, fontsize=10)
+        ax.set_title(label(name), fontsize=10)
     return fig
 
 

@@ -34,7 +34,7 @@ class Report:
     @property
     def html(self) -> str:
         subtitle = f"{len(self.warnings)} warning(s) · generated {time.strftime('%Y-%m-%d %H:%M')}"
-        return H.page(self.title, subtitle, self.sections)
+        return H.page(self.title, subtitle, self.sections, footer="Written by hiddenlayers.lens — one self-contained file, no network needed.")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the page atomically (temp file in the same folder, then rename)."""
@@ -105,7 +105,10 @@ def _training(history: Any) -> tuple[str, str]:
     return lead, f"<p>{H.esc(last)}.</p>" + H.figure_html(training_curves(history), "loss by epoch; right: validation score (or learning rate)")
 
 
-def _gradflow(model: Any, history: Any) -> tuple[str, str]:
+GRADIENT_FLOW_HINT = "train with callbacks=[hl.lens.GradientFlow(X_sample)] to record gradient flow per epoch."
+
+
+def _gradflow(model: Any, history: Any, hint: str = GRADIENT_FLOW_HINT) -> tuple[str, str]:
     from ._gradflow import KEY, gradient_flow_table
     from ._plots import gradient_flow
 
@@ -113,7 +116,7 @@ def _gradflow(model: Any, history: Any) -> tuple[str, str]:
         if model is not None and not hasattr(model, "callbacks"):
             why = f"{type(model).__name__}'s fit loop takes no callbacks, so gradient flow was not recorded."
         else:
-            why = "train with callbacks=[hl.lens.GradientFlow(X_sample)] to record gradient flow per epoch."
+            why = hint
         return "", H.na_html(why)
     table = gradient_flow_table(history)
     notes = []
@@ -238,6 +241,7 @@ def report(
     units_per_layer: int = 8,
     feature_names: list[str] | None = None,
     data_report: Any = None,
+    gradient_flow_hint: str = GRADIENT_FLOW_HINT,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows of) ``X``; ``y`` enables probes and colours.
 
@@ -249,7 +253,9 @@ def report(
     model (attribution over integer ids, neuron maps over images, ...) say
     why in one line. The "Data" section shows ``data_report`` (a
     :class:`~hiddenlayers.DataReport`); without one, the fast data checks run
-    on ``X`` and ``y`` when they are a table.
+    on ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the
+    advice shown when no gradient flow was recorded (the CLI names its
+    ``--gradient-flow`` flag instead of the Python callback).
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
@@ -269,7 +275,7 @@ def report(
     sections.append(("architecture", "Architecture", "The layers, their output shapes and activations.", _architecture(model, target.module, rec, tuple(Xa.shape[1:]), in_dtype)))
     lead, body = _training(history)
     sections.append(("training", "Training", lead or "How the loss moved while training.", body))
-    lead, body = _gradflow(target.estimator, history)
+    lead, body = _gradflow(target.estimator, history, gradient_flow_hint)
     sections.append(("gradient-flow", "Gradient flow", lead or "Gradient norms per layer during training.", body))
     table, warns = _layers_table(rec)
     sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
@@ -321,7 +327,8 @@ def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
 
 def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names: list[str] | None) -> tuple[str, str]:
     from ._attribution import feature_importance
-    from ._plots import bars
+    from ._plot_text import font_families, shortened
+    from ._plots import bars, top_order
 
     if Xa.dtype.kind != "f":
         return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
@@ -330,7 +337,13 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
     imp = feature_importance(module, Xa[:300])
     known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
     fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
-    body = H.figure_html(bars(imp, fnames, "mean |integrated gradients|, all outputs"), "top input features")
+    top = [int(i) for i in top_order(imp)]
+    alt = "top input features, largest first: " + ", ".join(fnames[i] for i in top)
+    body = H.figure_html(bars(imp, fnames, "mean |integrated gradients|, all outputs"), "top input features", alt=alt)
+    if any(shortened(fnames[i]) for i in top) or font_families(fnames[i] for i in top) is None:
+        # the chart shortens long names and no installed font draws some characters: the full names as text
+        rows = [[fnames[i], f"{imp[i]:.3g}"] for i in top]
+        body = f'<div class="side">{body}{H.table_html(["feature (full name)", "mean |IG|"], rows)}</div>'
     return "Which input features drive the outputs (integrated gradients, Captum).", body
 
 

@@ -52,64 +52,90 @@ class SearchResult:
             "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
         }
 
+    def _title(self) -> str:
+        return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
+
+    def _counts(self) -> str:
+        return f"{self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials"
+
+    def _columns(self) -> list[str]:
+        """The table's columns: the settings, then the objectives, then params and FLOPs when the rows have them."""
+        cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch", *self.objectives]
+        cols += [c for c in ("params", "flops") if c not in cols and any(r.get(c) is not None for r in self.rows)]
+        return cols
+
     def table(self) -> Any:
         from rich.table import Table
 
-        title = "best configuration" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
-        t = Table(title=f"{title} — {self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials")
-        cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch", *self.objectives]
+        t = Table(title=f"{self._title()} — {self._counts()}")
+        cols = self._columns()
         for c in cols:
             t.add_column(c, justify="left" if c in ("hidden", "activation") else "right")
         for r in self.rows:
-            vals = [str(r["trial"]), r["hidden"], r["activation"], f"{r['learning_rate_init']:.2g}", f"{r['alpha']:.2g}",
-                    f"{r['dropout']:.2f}", str(r["batch_size"])]
-            for o in self.objectives:
-                v = r[o]
-                vals.append(f"{v:.4f}" if o == "score" else f"{v:.1f} µs" if o == "latency" else f"{int(v):,}")
-            t.add_row(*vals)
+            t.add_row(*(_cell(r, c) for c in cols))
         return t
 
     def __rich__(self) -> Any:
         return self.table()
 
     def save_html(self, path: str | os.PathLike[str]) -> None:
-        """One self-contained HTML page: the table and a plot (inline SVG) of every trial, best ones marked."""
-        import html
+        """One self-contained HTML page (the reports' shared shell): the table and a plot (inline SVG) of every trial, best ones marked."""
         import io
 
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
         from .._files import atomic_write_bytes
+        from .._html import page, table_html
 
         done = [t for t in (self.study.get_trials(deepcopy=False) if self.study is not None else []) if t.values]
         best = {r["trial"] for r in self.rows}
         x_name = self.objectives[1] if len(self.objectives) > 1 else "trial"
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        starred = "best trial" if len(self.objectives) == 1 else "Pareto front"
+        fig = Figure(figsize=(7, 4.5), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
         for mark, group in (("o", [t for t in done if t.number not in best]), ("*", [t for t in done if t.number in best])):
             xs = [t.values[1] if x_name != "trial" else t.number for t in group]
             ax.scatter(xs, [t.values[0] for t in group], marker=mark, s=90 if mark == "*" else 25,
-                       c="tab:red" if mark == "*" else "tab:gray", label="best / Pareto front" if mark == "*" else "other trials")
+                       c="tab:red" if mark == "*" else "tab:gray", label=starred if mark == "*" else "other trials")
         if x_name in ("params", "flops"):
             ax.set_xscale("log")
         ax.set_xlabel(x_name + (" (µs)" if x_name == "latency" else ""))
         ax.set_ylabel("validation score")
         ax.legend()
         buf = io.StringIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight")
-        plt.close(fig)
-        head = ["trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", *self.objectives]
-        cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(h)))}</td>" for h in head) + "</tr>" for r in self.rows)
-        page = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>hiddenlayers search</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style></head><body>"
-            f"<h1>Search: {html.escape(self.study_name)}</h1><p>{self.n_trials} trials, {self.n_complete} complete, "
-            f"{self.n_pruned} stopped early; objectives: {', '.join(self.objectives)}</p>{buf.getvalue()}"
-            "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{cells}</table></body></html>"
-        )
-        atomic_write_bytes(path, page.encode())
+        fig.savefig(buf, format="svg")
+        svg = buf.getvalue()
+        svg = svg[svg.index("<svg"):]  # the <svg> element only: no XML prolog or DOCTYPE (with its URL) inside the HTML body
+        cols = self._columns()
+        table = table_html(cols, [[_cell(r, c) for c in cols] for r in self.rows])
+        shown = f"{len(self.rows)} of {self.n_trials} trials shown ({self._counts()}); objectives: {', '.join(self.objectives)}."
+        lead = f"Every trial's validation score; stars mark the {starred}."
+        text = page(f"Search: {self.study_name}", shown, [
+            ("trials", "Trials", lead, f"<figure>{svg}</figure>"),
+            ("best", self._title()[0].upper() + self._title()[1:], shown, table),
+        ], footer="Written by hiddenlayers search — one self-contained file, no network needed.")
+        atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _cell(r: dict[str, Any], col: str) -> str:
+    """One row's value in column ``col``, formatted as in the terminal table (and the HTML page)."""
+    key = {"lr": "learning_rate_init", "batch": "batch_size"}.get(col, col)
+    v = r.get(key)
+    if v is None:
+        return "-"
+    if col in ("lr", "alpha"):
+        return f"{v:.2g}"
+    if col == "dropout":
+        return f"{v:.2f}"
+    if col == "score":
+        return f"{v:.4g}"
+    if col == "latency":
+        return f"{v:.4g} µs"
+    if col in ("params", "flops"):
+        return f"{int(v):,}"
+    return str(v)
 
 
 def _best_epoch(t: Any) -> int | None:
