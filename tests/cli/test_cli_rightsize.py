@@ -170,7 +170,7 @@ def test_search_saves_models_that_predict(tmp_path):
 def test_search_table_output(table, tmp_path):
     text = ok("search", table, "-t", "label", "--trials", "2", "--epochs", "5", "--widths", "4", "--layers", "1",
               "--out-dir", tmp_path, "--max-params", "1000").stdout
-    assert "best configuration" in text and "saved " in text
+    assert "best trial" in text and "saved " in text
 
 
 @pytest.mark.parametrize(("args", "message"), [
