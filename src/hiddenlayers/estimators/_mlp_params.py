@@ -26,7 +26,8 @@ def _none_or(interval: Interval, text: str) -> AnyOf:
 # Parameters shared by both estimators, in the signature's order.
 SHARED: tuple[Param, ...] = (
     Param("hidden_layer_sizes", Checked(Spec.parse, text="a hidden-layer spec", type="tuple of int, str or list of layer specs"), (100,),
-          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2' or 'conv(16,3)' also work"),
+          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2,32' also work; "
+          "X is a table, so layers are dense (convolutions such as 'conv16k3' need image or sequence input: hl.Network or hl.ImageClassifier)"),
     Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
           "Activation of every hidden layer whose spec names none ('identity', 'logistic', 'tanh', 'relu', 'gelu', ...)"),
     Param("solver", StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "adam",
