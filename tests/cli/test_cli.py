@@ -293,6 +293,9 @@ def test_error_bad_option_values(table, tmp_path):
     assert_user_error(run("train", table, "-t", "label", "--set", "momentumm=1", "-o", tmp_path / "m"), "unknown estimator parameter 'momentumm'")
     assert_user_error(run("train", table, "-t", "label", "--task", "cluster", "-o", tmp_path / "m"), "--task must be one of")
     assert_user_error(run("explain", "--sizes", "2"), "sizes needs at least 3 positive integers")
+    assert_user_error(run("explain", "--sizes", "2,3,1", "--loss", "cross_entropy"),
+                      "loss='cross_entropy' needs at least 2 outputs (a softmax over one output is always 1: loss and gradients 0); "
+                      "for one output use loss='binary_cross_entropy' (logistic), or end sizes with 2 or more. Received: sizes=2,3,1.")
     assert_user_error(run("train", table, "--nope"), "No such option")
 
 

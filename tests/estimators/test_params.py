@@ -6,6 +6,7 @@ import inspect
 import math
 import numbers
 import pydoc
+import re
 
 import numpy as np
 import pytest
@@ -187,3 +188,15 @@ def test_document_replaces_the_parameters_section_and_keeps_examples() -> None:
         "Summary line.\n\nParameters\n----------\nk : int, default=3\n    Neighbours. Must be an integer >= 1.\n\n"
         "Examples\n--------\n>>> 1 + 1\n2\n"
     )
+
+
+def test_spec_examples_in_the_docs_parse() -> None:
+    """Every spec written as an example in help() parses (the doc once showed 'conv(16,3)', not the grammar)."""
+    from hiddenlayers.estimators._mlp_params import SHARED
+
+    doc = next(p.doc for p in SHARED if p.name == "hidden_layer_sizes")
+    examples = [text for text in re.findall(r"'([^']+)'", doc) if re.match(r"[0-9]|conv", text)]
+    assert examples and "conv16k3" in examples
+    for text in examples:
+        hl.Spec.parse(text)
+    assert "conv(" not in (hl.MLPClassifier.__doc__ or "")

@@ -98,3 +98,27 @@ def test_estimators_refuse_a_missing_gpu_at_fit() -> None:
     for est in (hl.MLPClassifier(device="cuda"), hl.ImageClassifier(device="cuda")):
         with pytest.raises(ValueError, match=r"^device='cuda' but this machine has no CUDA GPU"):
             est.fit(X if isinstance(est, hl.MLPClassifier) else X.reshape(20, 1, 3), y)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"init": "bad"}, "init must be 'auto' (He/Glorot by activation) or 'none' (torch's defaults). Received: init='bad'."),
+        ({"init": None}, "init must be 'auto' (He/Glorot by activation) or 'none' (torch's defaults). Received: init=None."),
+        ({"out_features": 0}, "out_features must be an integer >= 1 (the number of outputs: classes or targets). Received: out_features=0."),
+        ({"out_features": -1}, "out_features must be an integer >= 1 (the number of outputs: classes or targets). Received: out_features=-1."),
+        ({"out_features": 2.5}, "out_features must be an integer >= 1 (the number of outputs: classes or targets). Received: out_features=2.5."),
+        ({"out_features": True}, "out_features must be an integer >= 1 (the number of outputs: classes or targets). Received: out_features=True."),
+        ({"out_features": "3"}, "out_features must be an integer >= 1 (the number of outputs: classes or targets). Received: out_features='3'."),
+    ],
+)
+def test_bad_network_arguments_are_one_line_value_errors(kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"out_features": 2, **kwargs}
+    with pytest.raises(ValueError) as info:
+        Network(4, (8,), **args)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_numpy_integer_out_features_is_accepted() -> None:
+    net = Network(4, (8,), np.int64(3), init="none")
+    assert net.out_features == 3 and type(net.out_features) is int

@@ -63,6 +63,33 @@ def test_garbage_objects_parse_or_raise_spec_error(value: object) -> None:
         assert Spec.parse(parsed.to_text()) == parsed
 
 
+_DENSE_OPTIONS = {
+    "activation": st.sampled_from(sorted(ACTIVATIONS)) | st.sampled_from(sorted(ACTIVATIONS)).map(lambda a: f"act={a}"),
+    "norm": st.sampled_from(["norm=batch", "norm=layer", "bn", "ln", "batchnorm", "layernorm"]),
+    "dropout": st.floats(0.0, 0.9, allow_nan=False).map(lambda p: f"dropout={p!r}"),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 1000), st.sampled_from(sorted(_DENSE_OPTIONS)), st.data())
+def test_any_dense_option_given_twice_is_refused(units: int, option: str, data: st.DataObject) -> None:
+    """Two values of one option never resolve to the last silently, whatever forms they are written in."""
+    first, second = data.draw(_DENSE_OPTIONS[option]), data.draw(_DENSE_OPTIONS[option])
+    others = [data.draw(_DENSE_OPTIONS[name]) for name in sorted(_DENSE_OPTIONS) if name != option and data.draw(st.booleans())]
+    parts = [first, *others, second]
+    token = ":".join([str(units), *data.draw(st.permutations(parts))])
+    with pytest.raises(SpecError) as info:
+        Spec.parse(token)
+    assert str(info.value) == f"{option} given twice in {token!r}: keep one."
+
+
+@settings(max_examples=100, deadline=None)
+@given(specs)
+def test_each_option_once_parses(spec: Spec) -> None:
+    """The refusal of repeats never touches a layer that names each option once (what to_text writes)."""
+    assert Spec.parse(spec.to_text()) == spec
+
+
 def test_examples() -> None:
     spec = Spec.parse("256:gelu:dropout=0.1,128:tanh")
     assert spec == Spec((Dense(256, "gelu", dropout=0.1), Dense(128, "tanh")))
@@ -124,6 +151,17 @@ def test_sklearn_style_sizes(value: object, expected: tuple[int, ...]) -> None:
         ("[3]", "each layer in a JSON spec must be an object. Received: 3."),
         (None, "hidden layers must be an int, a sequence such as (128, 64), or text such as '256:gelu:dropout=0.1,128'. Received: None."),
         (b"12", "hidden layers must be text, not bytes: decode it first. Received: b'12'."),
+        ("128:relu:tanh", "activation given twice in '128:relu:tanh': keep one."),
+        ("128:norm=layer:norm=batch", "norm given twice in '128:norm=layer:norm=batch': keep one."),
+        ("128:bn:ln", "norm given twice in '128:bn:ln': keep one."),
+        ("128:dropout=0.1:dropout=0.2", "dropout given twice in '128:dropout=0.1:dropout=0.2': keep one."),
+        ("conv16k3:relu:gelu", "activation given twice in 'conv16k3:relu:gelu': keep one."),
+        ("conv16k3:s2:stride=1", "stride given twice in 'conv16k3:s2:stride=1': keep one."),
+        ("conv16k3:same:p1", "padding given twice in 'conv16k3:same:p1': keep one."),
+        ("pool2:s2:s1", "stride given twice in 'pool2:s2:s1': keep one."),
+        ("lstm8:seq:last", "sequence given twice in 'lstm8:seq:last': keep one."),
+        ("lstm8:layers=2:layers=3", "layers given twice in 'lstm8:layers=2:layers=3': keep one."),
+        ("embed8:dropout=0.1:dropout=0.1", "dropout given twice in 'embed8:dropout=0.1:dropout=0.1': keep one."),
     ],
 )
 def test_bad_specs_have_clear_errors(value: object, message: str) -> None:

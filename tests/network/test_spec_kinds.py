@@ -77,7 +77,7 @@ def test_issue_examples() -> None:
         ("gmp", GlobalPool("max"), "gmp"),
         ("lstm128", Recurrent(128), "lstm128"),
         ("gru64:bidirectional:sequence:layers=2:dropout=0.25", Recurrent(64, "gru", True, True, 2, 0.25), "gru64:bi:seq:layers=2:dropout=0.25"),
-        ("lstm8:seq:last", Recurrent(8), "lstm8"),
+        ("lstm8:last", Recurrent(8), "lstm8"),
         ("embed64:dropout=0.1", Embed(64, 0.1), "embed64:dropout=0.1"),
     ],
 )

@@ -14,7 +14,7 @@ from hiddenlayers.training._explain import explain, parse_sizes
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("loss", ["squared_error", "cross_entropy"])
+@pytest.mark.parametrize("loss", ["squared_error", "cross_entropy", "binary_cross_entropy"])
 def test_matches_autograd_for_every_activation(activation, loss):
     ex = explain((3, 4, 3, 2), activation=activation, loss=loss, seed=1)
     assert ex.max_abs_diff < 1e-7
@@ -53,7 +53,8 @@ def test_to_dict_is_json_and_render_prints_every_step():
         ({"sizes": "2,99,2"}, "capped at 16 units"),
         ({"x": "1,2,3"}, "input must have 2 numbers"),
         ({"x": "1,b"}, "input must be 2 comma-separated numbers"),
-        ({"loss": "hinge"}, "loss must be one of squared_error, cross_entropy"),
+        ({"loss": "hinge"}, "loss must be one of squared_error, cross_entropy, binary_cross_entropy"),
+        ({"loss": "binary_cross_entropy", "target": "1.5,0"}, r"each target must be in \[0, 1\]"),
         ({"loss": "cross_entropy", "target": "2,0"}, "probabilities summing to 1"),
         ({"learning_rate": -1.0}, "learning_rate must be a number > 0"),
         ({"activation": "rleu"}, "unknown activation 'rleu'"),
@@ -67,3 +68,24 @@ def test_errors(kwargs, message):
 
 def test_parse_sizes():
     assert parse_sizes("2, 4,3 ,1") == [2, 4, 3, 1]
+
+
+CE_ONE_OUTPUT = (
+    "loss='cross_entropy' needs at least 2 outputs (a softmax over one output is always 1: loss and gradients 0); "
+    "for one output use loss='binary_cross_entropy' (logistic), or end sizes with 2 or more. Received: sizes=2,3,1."
+)
+
+
+def test_cross_entropy_over_one_output_is_refused():
+    with pytest.raises(ValueError) as info:
+        explain((2, 3, 1), loss="cross_entropy")
+    assert str(info.value) == CE_ONE_OUTPUT
+
+
+def test_binary_cross_entropy_is_the_one_output_loss():
+    ex = explain((2, 3, 1), loss="binary_cross_entropy", x="0.5,-1", target="1", seed=0)
+    z = ex.forward[-1].z
+    p = 1 / (1 + np.exp(-z))
+    assert ex.loss == pytest.approx(float(-np.log(p[0])))
+    np.testing.assert_allclose(ex.dL_dout, p - 1)
+    assert np.abs(ex.backward[0].dL_dW).max() > 0 and ex.max_abs_diff < 1e-12 and ex.loss_after < ex.loss

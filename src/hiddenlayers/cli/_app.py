@@ -265,7 +265,7 @@ def explain(
     activation: Annotated[str, typer.Option(help="Hidden activation (tanh, relu, logistic, gelu, ...).")] = "tanh",
     input_: Annotated[str | None, typer.Option("--input", help="Input values, comma-separated (default: random).")] = None,
     target: Annotated[str | None, typer.Option(help="Target values, comma-separated (default: one-hot first class).")] = None,
-    loss: Annotated[str, typer.Option(help="squared_error or cross_entropy.")] = "squared_error",
+    loss: Annotated[str, typer.Option(help="squared_error, cross_entropy (2+ outputs, softmax) or binary_cross_entropy (logistic per output).")] = "squared_error",
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one gradient-descent step.")] = 0.1,
     seed: Annotated[int, seed_option("Seed of the weights and default input.")] = 0,
     json: Json = False,

@@ -79,10 +79,28 @@ def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sampl
     return X, Y, sample_weight, validate
 
 
+class CallTimeLimit(TimeLimit):
+    """``max_time`` of one fit call: History's clock runs on over warm fits, so the limit counts from the call's start.
+
+    ``started`` is ``history.time[-1]`` when the call began (0 for a new history).
+    """
+
+    def __init__(self, seconds: float, started: float) -> None:
+        super().__init__(seconds)
+        self.started = float(started)
+
+    def __call__(self, history: History) -> str | None:
+        return "time_limit" if history.time and history.time[-1] - self.started >= self.seconds else None
+
+    def __repr__(self) -> str:
+        return f"CallTimeLimit({self.seconds}, started={self.started})"
+
+
 def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | None, StoppingRule | None, int]:
     """``(no_improvement, stopping, max_epochs)`` from sklearn's parameters; ``partial_fit`` runs one epoch, no other rule.
 
-    ``max_epochs`` counts from the epochs already in ``history_`` (:func:`train` bounds the call by it).
+    ``max_epochs`` counts from the epochs already in ``history_`` (:func:`train` bounds the call by it),
+    and ``max_time`` from the call's start (:class:`CallTimeLimit`).
 
     The no-improvement rule carries on from the best score or loss of earlier
     fits (``warm_start``), as scikit-learn's ``_no_improvement_count`` does.
@@ -100,17 +118,50 @@ def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | N
         if est.loss_threshold is not None:
             rules.append(LossBelow(est.loss_threshold))
         if est.max_time is not None:
-            rules.append(TimeLimit(est.max_time))
+            rules.append(CallTimeLimit(est.max_time, est.history_.time[-1] if est.history_.time else 0.0))
     stopping = rules[0] if rules else None
     for r in rules[1:]:
         stopping = stopping | r
     return no_imp, stopping, max_epochs
 
 
-def _schedule(est: _BaseMLP, lr0: float) -> Schedule:
-    """The learning-rate schedule from ``lr0``, resumed at the rate a previous fit left (``warm_start``, ``partial_fit``)."""
+class CallCosine(Schedule):
+    """The cosine schedule restarted at each fit call: epoch ``first_epoch + k`` of the history is the cycle's epoch ``k``.
+
+    :class:`Schedule` reads the history's epoch numbers, which run on over warm
+    fits; without the offset a second ``fit`` would start past the cycle's end, at 0.
+    """
+
+    def __init__(self, lr0: float, *, max_epochs: int, first_epoch: int, done: int) -> None:
+        super().__init__("cosine", lr0, max_epochs=max_epochs)
+        self.first_epoch = first_epoch
+        self.lr = self._rate(done - first_epoch)  # the rate of this call's first epoch
+
+    def _rate(self, k: int) -> float:
+        """The rate of the cycle's epoch ``k`` (0-based): ``lr0 · (1 + cos(π k / max_epochs)) / 2``."""
+        return self.lr0 * 0.5 * (1.0 + math.cos(math.pi * min(k, self.max_epochs) / self.max_epochs))
+
+    def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
+        super().epoch_end(epoch - self.first_epoch, samples_seen, improved)
+
+
+def _schedule(est: _BaseMLP, lr0: float, incremental: bool) -> Schedule:
+    """The learning-rate schedule of this call from ``lr0``.
+
+    ``cosine`` runs one cycle per call: ``fit`` (warm or not) anneals from
+    ``lr0`` to 0 over its ``max_iter`` epochs, like a cosine scheduler made
+    per ``model.fit`` in Keras or PyTorch; ``partial_fit`` calls (one epoch
+    each) walk a cycle of ``max_iter`` calls and restart at ``lr0`` after it
+    (PyTorch's ``CosineAnnealingWarmRestarts`` with ``T_0=max_iter``), the
+    position counted from the epochs in ``history_``. The other schedules
+    resume at the rate a previous fit left (``warm_start``, ``partial_fit``).
+    """
+    if est.learning_rate == "cosine":
+        done = len(est.history_)
+        position = done % max(1, est.max_iter) if incremental else 0
+        return CallCosine(lr0, max_epochs=est.max_iter, first_epoch=done - position, done=done)
     lr_now = est._optimizer_state.get("lr") if (est._optimizer_state and est.learning_rate != "constant") else None
-    schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate in ("cosine", "plateau")) else "constant"
+    schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate == "plateau") else "constant"
     schedule = Schedule(schedule_kind, lr0, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
     if lr_now is not None:
         schedule.lr = lr_now
@@ -187,7 +238,7 @@ def fit_stochastic(
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
-    schedule = _schedule(est, lr0)
+    schedule = _schedule(est, lr0, incremental)
     callbacks = _callbacks(est, schedule, max_epochs)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)

@@ -38,6 +38,7 @@ from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_sto
 from ._fit_stream import fit_source
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS, SHARED
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
+from ._restore import restored_on_error
 from ._transfer import fit_frozen, start_from_source
 
 
@@ -169,9 +170,15 @@ class _BaseMLP(BaseEstimator, ABC):
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None) -> Any:
         if is_source(X):  # a table streamed from files: y is its target column
             return fit_source(self, X, incremental)
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        # a call that raises (bad data, a callback's error at epoch 7 of a warm fit) leaves the fitted model as it was
+        with restored_on_error(self, weights=not first_pass):
+            return self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
+
+    def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool) -> Any:
+        """:meth:`_fit` on arrays: validate, build on the first pass, train by the solver's path, cache the weights."""
         spec = self._validate_params()
         self._device = resolve_device(self.device)
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         # A dense X going whole to the stochastic solvers is checked for NaN/inf as its training tensor (on a GPU one sum
         # there, not a pass over the host array before the copy), made here, before anything of a fitted model changes
         on_tensor = (self.solver != "lbfgs" and not self.early_stopping and self.domain_adaptation is None and X_target is None

@@ -26,7 +26,8 @@ def _none_or(interval: Interval, text: str) -> AnyOf:
 # Parameters shared by both estimators, in the signature's order.
 SHARED: tuple[Param, ...] = (
     Param("hidden_layer_sizes", Checked(Spec.parse, text="a hidden-layer spec", type="tuple of int, str or list of layer specs"), (100,),
-          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2' or 'conv(16,3)' also work"),
+          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2,32' also work; "
+          "X is a table, so layers are dense (convolutions such as 'conv16k3' need image or sequence input: hl.Network or hl.ImageClassifier)"),
     Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
           "Activation of every hidden layer whose spec names none ('identity', 'logistic', 'tanh', 'relu', 'gelu', ...)"),
     Param("solver", StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "adam",
@@ -35,7 +36,9 @@ SHARED: tuple[Param, ...] = (
     Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left"), text="'auto' or an integer >= 1", type="int or 'auto'"),
           "auto", "Rows per minibatch; 'auto' is min(200, n_samples)"),
     Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}"), "constant",
-          "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau')"),
+          "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau'); 'cosine' anneals from "
+          "learning_rate_init to 0 over each fit call's max_iter epochs (a warm fit starts a new cycle) and partial_fit "
+          "calls walk a cycle of max_iter calls, then restart at learning_rate_init"),
     Param("learning_rate_init", Interval(Real, 0, None, closed="neither"), 0.001, "Initial step size"),
     Param("power_t", Interval(Real, 0, None, closed="left"), 0.5, "Exponent of the 'invscaling' schedule"),
     Param("max_iter", Interval(Integral, 1, None, closed="left"), 200, "Most epochs (or L-BFGS iterations)"),
@@ -58,7 +61,7 @@ SHARED: tuple[Param, ...] = (
     Param("max_fun", Interval(Integral, 1, None, closed="left"), 15000, "Most loss evaluations of 'lbfgs'"),
     Param("loss_threshold", _none_or(Interval(Real, 0, None, closed="left"), "None or a number >= 0"), None, "Stop once the training loss falls below this"),
     Param("max_time", _none_or(Interval(Real, 0, None, closed="neither", finite=False), "None or a number of seconds > 0"), None,
-          "Stop after this many seconds of training (wall clock)"),
+          "Stop after this many seconds of training (wall clock) in each fit call; earlier warm fits do not count"),
     Param("clip_grad_norm", _none_or(Interval(Real, 0, None, closed="neither"), "None or a number > 0"), None,
           "Clip the gradients' global L2 norm to this before each step"),
     Param("callbacks", Options((None,), text="None or a list of hl.Callback objects"), None, "Callback objects (hl.Callback) called each epoch; checked by fit", check=False,

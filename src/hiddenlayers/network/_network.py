@@ -43,6 +43,29 @@ def _input_shape(in_features: Any) -> tuple[int, ...]:
     return shape
 
 
+def _check_init(init: Any) -> None:
+    """Refuse an ``init`` other than 'auto' or 'none': anything else used to fall back to torch's defaults silently."""
+    if not isinstance(init, str) or init not in ("auto", "none"):
+        raise ValueError(
+            "init must be 'auto' (He/Glorot by activation) or 'none' (torch's defaults). "
+            f"Received: init={init!r}."
+        )
+
+
+def _checked_out_features(out_features: Any) -> int:
+    """``out_features`` as an int >= 1; a bool, a float or a count below 1 is an error, not a torch warning or crash."""
+    try:
+        count = None if isinstance(out_features, bool) else operator.index(out_features)
+    except TypeError:
+        count = None
+    if count is None or count < 1:
+        raise ValueError(
+            "out_features must be an integer >= 1 (the number of outputs: classes or targets). "
+            f"Received: out_features={out_features!r}."
+        )
+    return count
+
+
 class Network(nn.Module):
     """A stack of hidden layers built from a :class:`~hiddenlayers.Spec`.
 
@@ -75,10 +98,11 @@ class Network(nn.Module):
         vocab_size: int | None = None,
     ) -> None:
         super().__init__()
+        _check_init(init)
         self.spec = Spec.parse(spec)
         self.input_shape = _input_shape(in_features)
         self.in_features: int | tuple[int, ...] = self.input_shape if isinstance(in_features, (tuple, list)) else self.input_shape[0]
-        self.out_features = int(out_features)
+        self.out_features = _checked_out_features(out_features)
         self.default_activation = activation
         if vocab_size is not None and (isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1):
             raise ValueError(f"vocab_size must be None or an integer >= 1 (the number of distinct ids). Received: vocab_size={vocab_size!r}.")

@@ -19,21 +19,29 @@ _TEXT_HELP = "expected UNITS[:ACTIVATION][:dropout=P][:norm=batch|layer], e.g. '
 ACTIVATION_NAMES = frozenset(activation_names())
 
 
+def _put(kwargs: dict[str, Any], token: str, name: str, value: Any) -> None:
+    """Set one option of a layer, refusing a second value: '128:relu:tanh' would otherwise keep the last silently."""
+    if name in kwargs:
+        raise SpecError(f"{name} given twice in {token!r}: keep one.")
+    kwargs[name] = value
+
+
 def _common_option(kwargs: dict[str, Any], token: str, key: str, value: str | None, allowed: tuple[str, ...]) -> bool:
     """Handle activation / dropout / norm options shared by several kinds; False if ``key`` is none of them."""
     if value is None and key in ("batchnorm", "bn") and "norm" in allowed:
-        kwargs["norm"] = "batch"
+        _put(kwargs, token, "norm", "batch")
     elif value is None and key in ACTIVATION_NAMES and "activation" in allowed:
-        kwargs["activation"] = key
+        _put(kwargs, token, "activation", key)
     elif key in ("act", "activation") and value is not None and "activation" in allowed:
-        kwargs["activation"] = value
+        _put(kwargs, token, "activation", value)
     elif key == "dropout" and value is not None and "dropout" in allowed:
         try:
-            kwargs["dropout"] = float(value)
+            dropout = float(value)
         except ValueError:
             raise SpecError(f"dropout must be a number in [0, 1). Received: 'dropout={value}' in {token!r}.") from None
+        _put(kwargs, token, "dropout", dropout)
     elif key == "norm" and value is not None and "norm" in allowed:
-        kwargs["norm"] = value
+        _put(kwargs, token, "norm", value)
     else:
         return False
     return True
@@ -86,14 +94,15 @@ def dense_from_text(cls: type[Dense], token: str) -> Dense:
             else:
                 key, value = "activation", key
         if key in ("act", "activation"):
-            kwargs["activation"] = value
+            _put(kwargs, token, "activation", value)
         elif key == "dropout":
             try:
-                kwargs["dropout"] = float(value)
+                dropout = float(value)
             except ValueError:
                 raise SpecError(f"dropout must be a number in [0, 1). Received: {opt!r} in {token!r}.") from None
+            _put(kwargs, token, "dropout", dropout)
         elif key == "norm":
-            kwargs["norm"] = value
+            _put(kwargs, token, "norm", value)
         else:
             raise SpecError(
                 f"unknown option {key!r} in layer {token!r}: use activation, dropout or norm; {_TEXT_HELP}."
@@ -123,15 +132,16 @@ def conv_from_text(cls: type[Conv], token: str) -> Conv:
     kwargs: dict[str, Any] = {"dims": int(m.group(1)) if m.group(1) else None}
     for key, value in opts:
         if value is None and key in ("same", "valid"):
-            kwargs["padding"] = key
+            _put(kwargs, token, "padding", key)
         elif value is None and re.fullmatch(r"s[0-9]+", key, re.ASCII):
-            kwargs["stride"] = int(key[1:])
+            _put(kwargs, token, "stride", int(key[1:]))
         elif value is None and re.fullmatch(r"p[0-9]+", key, re.ASCII):
-            kwargs["padding"] = int(key[1:])
+            _put(kwargs, token, "padding", int(key[1:]))
         elif key == "stride" and value is not None:
-            kwargs["stride"] = _text_int(value, token, "stride")
+            _put(kwargs, token, "stride", _text_int(value, token, "stride"))
         elif key == "padding" and value is not None:
-            kwargs["padding"] = value.lower() if value.lower() in ("same", "valid") else _text_int(value, token, "padding")
+            padding = value.lower() if value.lower() in ("same", "valid") else _text_int(value, token, "padding")
+            _put(kwargs, token, "padding", padding)
         elif not _common_option(kwargs, token, key, value, ("activation", "norm", "dropout")):
             raise _unknown(token, key, value, "sN (stride), pN or same (padding), an activation, norm=batch or dropout=P")
     return cls(int(m.group(2)), int(m.group(3)), **kwargs)
@@ -150,9 +160,9 @@ def pool_from_text(cls: type[Pool], token: str) -> Pool:
     kwargs: dict[str, Any] = {"op": m.group(1) or "max"}
     for key, value in opts:
         if value is None and re.fullmatch(r"s[0-9]+", key, re.ASCII):
-            kwargs["stride"] = int(key[1:])
+            _put(kwargs, token, "stride", int(key[1:]))
         elif key == "stride" and value is not None:
-            kwargs["stride"] = _text_int(value, token, "stride")
+            _put(kwargs, token, "stride", _text_int(value, token, "stride"))
         else:
             raise _unknown(token, key, value, "sN (stride)")
     return cls(int(m.group(2)), **kwargs)
@@ -197,13 +207,13 @@ def recurrent_from_text(cls: type[Recurrent], token: str) -> Recurrent:
     kwargs: dict[str, Any] = {}
     for key, value in opts:
         if value is None and key in ("bi", "bidirectional"):
-            kwargs["bidirectional"] = True
+            _put(kwargs, token, "bidirectional", True)
         elif value is None and key in ("seq", "sequence"):
-            kwargs["sequence"] = True
+            _put(kwargs, token, "sequence", True)
         elif value is None and key == "last":
-            kwargs["sequence"] = False
+            _put(kwargs, token, "sequence", False)
         elif key == "layers" and value is not None:
-            kwargs["layers"] = _text_int(value, token, "layers")
+            _put(kwargs, token, "layers", _text_int(value, token, "layers"))
         elif not _common_option(kwargs, token, key, value, ("dropout",)):
             raise _unknown(token, key, value, "bi, seq, last, layers=N or dropout=P")
     return cls(int(m.group(2)), m.group(1), **kwargs)

@@ -4,8 +4,8 @@
 ``(n_in, hidden..., n_out)``:
 
 * forward, layer by layer: ``z = W·h_prev + b``, ``h = activation(z)``; the
-  output layer is linear, then the loss (squared error, or softmax + cross
-  entropy);
+  output layer is linear, then the loss (squared error, softmax + cross
+  entropy, or logistic + binary cross entropy per output);
 * backward, from the output to the input: ``dL/dz``, ``dL/dW = dL/dz ⊗ h_prev``,
   ``dL/db = dL/dz``, ``dL/dh_prev = Wᵀ·dL/dz`` and, through the activation's
   derivative from the activation table, the previous layer's ``dL/dz``;
@@ -29,7 +29,7 @@ import numpy as np
 
 from ..network import get_activation
 
-LOSSES = ("squared_error", "cross_entropy")
+LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
 
 
 @dataclass
@@ -112,6 +112,8 @@ def _loss(z_out: np.ndarray, target: np.ndarray, loss_name: str) -> tuple[float,
     if loss_name == "squared_error":
         diff = z_out - target
         return float(0.5 * diff @ diff), z_out.copy(), diff
+    if loss_name == "binary_cross_entropy":  # a logistic per output: -Σ t·log p + (1 - t)·log(1 - p), written stably in z
+        return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), 1.0 / (1.0 + np.exp(-z_out)), 1.0 / (1.0 + np.exp(-z_out)) - target
     p = _softmax(z_out)
     return float(-(target * np.log(np.clip(p, 1e-300, None))).sum()), p, p - target
 
@@ -143,6 +145,17 @@ def parse_sizes(value: Any) -> list[int]:
     return sizes
 
 
+def _check_target(target: np.ndarray, loss: str, sizes: list[int]) -> None:
+    """Refuse a loss the output layer cannot carry: a softmax over one output is 1, so its loss and gradients are all 0."""
+    if loss == "cross_entropy" and sizes[-1] < 2:
+        raise ValueError(
+            "loss='cross_entropy' needs at least 2 outputs (a softmax over one output is always 1: loss and gradients 0); "
+            f"for one output use loss='binary_cross_entropy' (logistic), or end sizes with 2 or more. Received: sizes={','.join(map(str, sizes))}."
+        )
+    if loss == "binary_cross_entropy" and (np.any(target < 0) or np.any(target > 1)):
+        raise ValueError(f"with loss='binary_cross_entropy' each target must be in [0, 1] (e.g. '1' or '0.8'). Received: {target.tolist()}.")
+
+
 def explain(
     sizes: Any = (2, 3, 2),
     *,
@@ -160,7 +173,9 @@ def explain(
     follow; ``x`` defaults to random inputs, ``target`` to the first class
     (one-hot). ``loss`` is ``"squared_error"`` (``½·Σ(y - t)²``) or
     ``"cross_entropy"`` (softmax, then ``-Σ t·log p``; ``target`` must then be
-    probabilities, e.g. one-hot).
+    probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is
+    always 1) or ``"binary_cross_entropy"`` (a logistic per output, targets in
+    [0, 1]: the loss for one output).
     """
     sizes = parse_sizes(sizes)
     act = get_activation(activation)
@@ -175,6 +190,7 @@ def explain(
         t_arr[0] = 1.0
     else:
         t_arr = _parse_vector(target, sizes[-1], "target")
+    _check_target(t_arr, loss, sizes)
     if loss == "cross_entropy" and (np.any(t_arr < 0) or abs(t_arr.sum() - 1.0) > 1e-9):
         raise ValueError(f"with loss='cross_entropy' the target must be probabilities summing to 1 (e.g. one-hot '1,0'). Received: {t_arr.tolist()}.")
     weights = []
@@ -233,7 +249,12 @@ def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
         z = W @ h + b
         h = z if i == len(params) - 1 else fn(z)
     tt = torch.tensor(t, dtype=torch.float64)
-    L = 0.5 * ((h - tt) ** 2).sum() if loss == "squared_error" else -(tt * torch.log_softmax(h, dim=0)).sum()
+    if loss == "squared_error":
+        L = 0.5 * ((h - tt) ** 2).sum()
+    elif loss == "binary_cross_entropy":
+        L = torch.nn.functional.binary_cross_entropy_with_logits(h, tt, reduction="sum")
+    else:
+        L = -(tt * torch.log_softmax(h, dim=0)).sum()
     L.backward()
     diffs: dict[str, float] = {}
 

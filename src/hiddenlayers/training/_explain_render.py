@@ -51,12 +51,16 @@ def render(ex: Any, console: Any = None) -> None:
     if ex.loss_name == "squared_error":
         con.print(f"output y = {_vec(ex.output)}")
         con.print(f"loss L = ½·Σ(y - t)² = [bold]{ex.loss:.6f}[/]\n")
+    elif ex.loss_name == "binary_cross_entropy":
+        con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
+        con.print(f"loss L = -Σ [t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]\n")
     else:
         con.print(f"softmax probabilities p = {_vec(ex.output)}")
         con.print(f"loss L = -Σ t·log p = [bold]{ex.loss:.6f}[/]\n")
 
     con.rule("[bold]2. Backward pass (output → input), the chain rule")
-    start = "dL/dz = y - t" if ex.loss_name == "squared_error" else "dL/dz = p - t (softmax + cross entropy)"
+    start = {"squared_error": "dL/dz = y - t", "binary_cross_entropy": "dL/dz = p - t (logistic + binary cross entropy)"}.get(
+        ex.loss_name, "dL/dz = p - t (softmax + cross entropy)")
     con.print(f"At the output: {start} = {_vec(ex.dL_dout)}")
     con.print("For every layer: dL/dW = dL/dz ⊗ input, dL/db = dL/dz, dL/d(input) = Wᵀ·dL/dz.")
     con.print(f"Into the hidden layer below: dL/dz = dL/dh ⊙ act'(z), with {ex.activation}'(z) = {_DERIV.get(ex.activation, 'its derivative')}.\n")

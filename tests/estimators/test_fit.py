@@ -1,0 +1,136 @@
+"""The estimators' fit path across calls: cosine cycles per call, max_time per call, and a failed refit undone."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import hiddenlayers as hl
+from fit_helpers import quiet_fit
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    X = np.random.RandomState(0).rand(120, 5)
+    return X, (X[:, 0] + X[:, 1] > 1).astype(int)
+
+
+def _cosine(lr0: float, k: int, cycle: int) -> float:
+    return lr0 * 0.5 * (1 + math.cos(math.pi * k / cycle))
+
+
+def test_each_warm_fit_runs_its_own_cosine_cycle() -> None:
+    X, y = _data()
+    est = hl.MLPClassifier((32,), max_iter=5, warm_start=True, learning_rate="cosine", solver="sgd", learning_rate_init=0.1, random_state=0)
+    quiet_fit(est, X, y)
+    quiet_fit(est, X, y)
+    cycle = [_cosine(0.1, k, 5) for k in range(5)]
+    assert est.history_.lr == pytest.approx(cycle + cycle)
+    assert est.n_iter_ == 5
+
+
+def test_partial_fit_walks_a_cosine_cycle_of_max_iter_calls_then_restarts() -> None:
+    X, y = _data()
+    est = hl.MLPClassifier((32,), max_iter=3, learning_rate="cosine", solver="sgd", learning_rate_init=0.1, random_state=0)
+    for _ in range(7):
+        est.partial_fit(X, y, classes=[0, 1])
+    cycle = [_cosine(0.1, k, 3) for k in range(3)]
+    assert est.history_.lr == pytest.approx((cycle * 3)[:7])
+    assert min(est.history_.lr) > 0
+
+
+def test_other_schedules_still_resume_where_the_last_fit_left() -> None:
+    X, y = _data()
+    est = hl.MLPClassifier((8,), max_iter=3, warm_start=True, learning_rate="invscaling", solver="sgd", learning_rate_init=0.1, random_state=0)
+    quiet_fit(est, X, y)
+    last = est._optimizer_state["lr"]
+    quiet_fit(est, X, y)
+    assert est.history_.lr[3] == pytest.approx(last)
+
+
+class _SlowEpochs(hl.Callback):
+    """Each epoch takes at least ``seconds`` (slept at its start, so History's clock counts it)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_epoch_begin(self, **kwargs: Any) -> None:
+        time.sleep(self.seconds)
+
+
+def test_max_time_counts_each_fit_call_from_its_start() -> None:
+    X, y = _data()
+    est = hl.MLPClassifier((8,), max_iter=2, max_time=0.4, warm_start=True, callbacks=[_SlowEpochs(0.15)], random_state=0)
+    quiet_fit(est, X, y)  # 2 epochs, ~0.3 s: under the limit
+    assert est.stop_reason_ == "max_epochs"
+    est.set_params(max_iter=6)
+    quiet_fit(est, X, y)  # counted from the call's start: 3 epochs (~0.45 s), not 1 (~0.75 s since the first fit began)
+    assert est.stop_reason_ == "time_limit"
+    assert est.n_iter_ == 3
+    assert len(est.history_) == 5
+
+
+class _RaiseAt(hl.Callback):
+    """Raises at the end of this call's epoch ``at`` (counted from its train begin)."""
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def on_train_begin(self, **kwargs: Any) -> None:
+        self.seen = 0
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise RuntimeError(f"callback failed at epoch {self.seen}")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_warm_refit_that_raises_leaves_the_model_as_it_was(solver: str) -> None:
+    X, y = _data()
+    cb = _RaiseAt(None)
+    est = hl.MLPClassifier((8,), "tanh", solver=solver, max_iter=5, warm_start=True, callbacks=[cb], random_state=0)
+    quiet_fit(est, X, y)
+    before = {name: copy.deepcopy(getattr(est, name)) for name in ("loss_curve_", "n_iter_", "t_", "loss_", "best_loss_", "_optimizer_state")}
+    weights = [p.detach().clone() for p in est.network_.parameters()]
+    proba = est.predict_proba(X)
+    history = list(est.history_.train_loss)
+
+    cb.at = 3
+    with pytest.raises(RuntimeError, match=r"^callback failed at epoch 3$"):
+        est.fit(X, y)
+
+    assert est.history_.train_loss == history and len(est.history_) == 5
+    assert est.loss_curve_ == before["loss_curve_"] and est.n_iter_ == 5
+    assert (est.t_, est.loss_, est.best_loss_) == (before["t_"], before["loss_"], before["best_loss_"])
+    for key, value in before["_optimizer_state"].items():
+        got = est._optimizer_state[key]
+        assert torch.equal(got, value) if isinstance(value, torch.Tensor) else got == value, key
+    for p, w in zip(est.network_.parameters(), weights):
+        assert torch.equal(p, w)
+        assert p.grad is None
+        assert p.data.data_ptr() != 0 and p.data.numel() == p.data.untyped_storage().nbytes() // p.element_size()  # own storage
+    assert not est.network_.training
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+
+    cb.at = None  # the model trains on from where it was
+    quiet_fit(est, X, y)
+    assert len(est.history_) == 10 and est.n_iter_ == 5
+
+
+def test_a_new_fit_that_raises_keeps_the_previous_fitted_model() -> None:
+    X, y = _data()
+    cb = _RaiseAt(None)
+    est = hl.MLPClassifier((8,), max_iter=4, callbacks=[cb], random_state=0)
+    quiet_fit(est, X, y)
+    net, proba = est.network_, est.predict_proba(X)
+    cb.at = 2
+    with pytest.raises(RuntimeError, match=r"^callback failed at epoch 2$"):
+        est.fit(X, y)
+    assert est.network_ is net and len(est.history_) == 4 and est.n_iter_ == 4
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
