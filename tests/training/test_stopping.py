@@ -147,7 +147,7 @@ def test_rule_objects_and_combination() -> None:
     assert ni(_history([1.0])) is None
     ni.update(0.92)
     assert ni(_history([1.0])) == "no_improvement_train_loss"
-    with pytest.raises(ValueError, match=r"^monitor must be 'train_loss', 'val_score' or 'val_loss'\. Received: 'acc'\.$"):
+    with pytest.raises(ValueError, match=r"^NoImprovement monitor must be 'train_loss', 'val_score' or 'val_loss'\. Received: monitor='acc'\.$"):
         NoImprovement("acc")
 
 
@@ -175,7 +175,7 @@ def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.nd
     res = train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=3, history=history)
     assert res.history.epoch == list(range(1, 6 if resumed else 4))
     assert res.history.stop_reason == "max_epochs"
-    with pytest.raises(ValueError, match=r"^max_epochs must be an integer >= 1 \(the most epochs this call trains\)\. Received: 0\.$"):
+    with pytest.raises(ValueError, match=r"^max_epochs must be an integer >= 1 \(the most epochs this call trains\)\. Received: max_epochs=0\.$"):
         train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=0)
 
 
