@@ -471,8 +471,15 @@ def train(
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
-    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); ``max_epochs`` always
+    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement``
+    inside ``stopping`` is fed every epoch too (the first one takes the
+    ``no_improvement`` role when that is None). Rules start over unless
+    ``history`` resumes a fit. ``max_epochs`` always
     bounds the epochs of this call, counted on from a resumed ``history``.
+    NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
+    ``solver="adamw"`` takes ``alpha`` as its weight decay unless
+    ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
+    the first step, so a call that raises changes no weight and no ``history``.
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
     divergence before any good epoch (the starting weights are restored either
     way) for a caller that raises its own error then, as the estimators do.
