@@ -126,5 +126,5 @@ def test_auto_engine_choice_and_errors() -> None:
     assert type(make_step(normed, loss, FlatParams(normed), 0.0, "auto")).__name__ == "AutogradStep"
     with pytest.raises(ValueError, match=r"^engine must be 'auto', 'dense' or 'autograd'\. Received: engine='jit'\.$"):
         make_step(plain, loss, FlatParams(plain), 0.0, "jit")
-    with pytest.raises(ValueError, match="the hand-written engine needs dense layers without norm or dropout"):
+    with pytest.raises(ValueError, match=r"^the hand-written engine needs dense layers without norm or dropout: use engine='autograd' or 'auto' for this network\.$"):
         make_step(normed, loss, FlatParams(normed), 0.0, "dense")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from hiddenlayers.network import Network
 from hiddenlayers.training import FlatParams, Schedule, clip_grad_norm_, make_optimizer
+from hiddenlayers.training._optim import check_optimizer_kwargs
 
 
 def _flat(seed: int = 0) -> tuple[Network, FlatParams]:
@@ -220,3 +224,34 @@ def test_device_step_refused_on_cpu_buffers() -> None:
     _, flat = _flat()
     with pytest.raises(ValueError, match="on a GPU"):
         make_optimizer("adam", flat).prepare_device_step()
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "message"), [
+    ({"kind": "cosine", "lr0": -1}, ValueError, "Schedule lr0 must be a finite number > 0 (the starting learning rate). Received: lr0=-1."),
+    ({"kind": "cosine", "lr0": math.nan}, ValueError, "Schedule lr0 must be a finite number > 0 (the starting learning rate). Received: lr0=nan."),
+    ({"kind": "invscaling", "lr0": 0.1, "power_t": -1}, ValueError,
+     "Schedule power_t must be a finite number >= 0 (the exponent of 'invscaling'). Received: power_t=-1."),
+    ({"kind": "plateau", "lr0": 0.1, "patience": 0}, ValueError,
+     "Schedule patience must be an integer >= 1 (epochs without improvement before 'plateau' lowers the rate). Received: patience=0."),
+    ({"kind": "plateau", "lr0": 0.1, "patience": -3}, ValueError,
+     "Schedule patience must be an integer >= 1 (epochs without improvement before 'plateau' lowers the rate). Received: patience=-3."),
+    ({"kind": "cosine", "lr0": 0.1, "max_epochs": 0}, ValueError,
+     "Schedule max_epochs must be an integer >= 1 (the epochs of one cosine cycle). Received: max_epochs=0."),
+])
+def test_schedule_refuses_nonsense(kwargs: dict[str, object], exc: type[Exception], message: str) -> None:
+    kind, lr0 = kwargs.pop("kind"), kwargs.pop("lr0")
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        Schedule(kind, lr0, **kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_optimizer_kwargs_ranges(value: float) -> None:
+    """beta in [0, 1), epsilon > 0, momentum in [0, 1]: anything else is one ValueError naming the key."""
+    for key, ok in (("beta_1", 0 <= value < 1), ("epsilon", 0 < value < math.inf), ("momentum", 0 <= value <= 1)):
+        solver = "sgd" if key == "momentum" else "adam"
+        if ok:
+            assert check_optimizer_kwargs(solver, {key: value}) == {key: value}
+        else:
+            with pytest.raises(ValueError, match=rf"^optimizer_kwargs\['{key}'\] must be a finite number"):
+                check_optimizer_kwargs(solver, {key: value})

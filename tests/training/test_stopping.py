@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hiddenlayers as hl
 from fit_helpers import quiet_fit as _fit
@@ -147,7 +150,7 @@ def test_rule_objects_and_combination() -> None:
     assert ni(_history([1.0])) is None
     ni.update(0.92)
     assert ni(_history([1.0])) == "no_improvement_train_loss"
-    with pytest.raises(ValueError, match=r"^monitor must be 'train_loss', 'val_score' or 'val_loss'\. Received: 'acc'\.$"):
+    with pytest.raises(ValueError, match=r"^NoImprovement monitor must be 'train_loss', 'val_score' or 'val_loss'\. Received: monitor='acc'\.$"):
         NoImprovement("acc")
 
 
@@ -175,7 +178,7 @@ def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.nd
     res = train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=3, history=history)
     assert res.history.epoch == list(range(1, 6 if resumed else 4))
     assert res.history.stop_reason == "max_epochs"
-    with pytest.raises(ValueError, match=r"^max_epochs must be an integer >= 1 \(the most epochs this call trains\)\. Received: 0\.$"):
+    with pytest.raises(ValueError, match=r"^max_epochs must be an integer >= 1 \(the most epochs this call trains\)\. Received: max_epochs=0\.$"):
         train(net, Xt, Yt, loss=get_loss("log_loss"), max_epochs=0)
 
 
@@ -200,3 +203,42 @@ def test_callbacks_that_are_not_callback_objects_get_one_clear_error(iris: tuple
     net = hl.Network(4, "4", 3)
     with pytest.raises(TypeError, match=message):
         train(net, torch.zeros(6, 4), torch.zeros(6, 3), loss="squared_error", callbacks=callbacks, max_epochs=1)
+
+
+@pytest.mark.parametrize(("make", "exc", "message"), [
+    (lambda: MaxEpochs(0), ValueError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=0."),
+    (lambda: MaxEpochs(-1), ValueError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=-1."),
+    (lambda: MaxEpochs(2.7), TypeError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=2.7; pass a whole number."),
+    (lambda: TimeLimit(-1), ValueError, "TimeLimit seconds must be a number > 0 (wall time; inf for none). Received: seconds=-1."),
+    (lambda: TimeLimit(float("nan")), ValueError, "TimeLimit seconds must be a number > 0 (wall time; inf for none). Received: seconds=nan."),
+    (lambda: LossBelow(float("nan")), ValueError, "LossBelow threshold must be a number (the value to fall below). Received: threshold=nan."),
+    (lambda: LossBelow(0.1, monitor="val_los"), ValueError,
+     "LossBelow monitor must be 'train_loss', 'val_score' or 'val_loss'. Received: monitor='val_los'. Did you mean 'val_loss'?"),
+    (lambda: NoImprovement(patience=-1), ValueError,
+     "NoImprovement patience must be an integer >= 0 (epochs without progress before stopping). Received: patience=-1."),
+    (lambda: NoImprovement(tol=-1), ValueError,
+     "NoImprovement tol must be a finite number >= 0 (the least change that counts as progress). Received: tol=-1."),
+    (lambda: NoImprovement(tol=float("nan")), ValueError,
+     "NoImprovement tol must be a finite number >= 0 (the least change that counts as progress). Received: tol=nan."),
+    (lambda: MaxEpochs(3) | 5, TypeError, "each rule joined with | (AnyOf) must be a stopping rule (hl.MaxEpochs, hl.LossBelow, "
+     "hl.NoImprovement, hl.TimeLimit, or several joined with |). Received: 5; for a number of epochs pass hl.MaxEpochs(5)."),
+])
+def test_rule_constructors_refuse_nonsense(make: Any, exc: type[Exception], message: str) -> None:
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        make()
+
+
+def test_rule_values_the_estimators_pass_are_kept() -> None:
+    assert NoImprovement(tol=0, patience=10**12).patience == 10**12
+    assert NoImprovement(tol=0.0, patience=0).tol == 0.0
+    assert TimeLimit(float("inf")).seconds == float("inf") and MaxEpochs(2.0).n == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_no_improvement_tol_is_finite_and_not_negative(tol: float) -> None:
+    if tol >= 0 and tol != float("inf"):
+        assert NoImprovement(tol=tol).tol == tol
+    else:
+        with pytest.raises(ValueError, match=r"^NoImprovement tol must be a finite number >= 0 "):
+            NoImprovement(tol=tol)

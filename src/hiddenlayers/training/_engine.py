@@ -174,7 +174,7 @@ class DenseEngine:
         self, network: Network, loss: Loss, flat: FlatParams, alpha: float, backend: str = "auto", low: torch.dtype | None = None
     ) -> None:
         if not network.is_plain_dense():
-            raise ValueError("the hand-written engine needs dense layers without norm or dropout")
+            raise ValueError("the hand-written engine needs dense layers without norm or dropout: use engine='autograd' or 'auto' for this network.")
         if backend == "auto":
             backend = "numpy" if flat.data.device.type == "cpu" else "torch"
         self.ops = _NumpyOps if backend == "numpy" else _TorchOps

@@ -33,8 +33,9 @@ from ._batches import Batches
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
 from ._engine import AutogradStep, DenseEngine, make_step
+from ._inputs import as_tensor, check_lengths, check_numbers, check_rules, check_shapes, check_weights
 from ._losses import Loss, get_loss
-from ._optim import FlatParams, Optimizer, Schedule, clip_grad_norm_, make_optimizer
+from ._optim import FlatParams, Optimizer, Schedule, check_optimizer_kwargs, check_solver, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
 from ._stopping import STOP_REASONS, AnyOf, Callback, History, MaxEpochs, NoImprovement, StoppingRule, TrainState, check_callbacks
 
@@ -190,9 +191,14 @@ def _batch_weight(xb: Any, wb: Any) -> float:
     return xb.shape[0] if wb is None else float(wb.sum())
 
 
-def _epoch_loss(total: Any, sw_total: float, flat: FlatParams, l2: float, n_batches: int, n: int) -> float:
-    """Mean training loss of an epoch: the (weighted) data loss plus the L2 penalty as scikit-learn counts it."""
-    penalty = 0.5 * l2 * float(flat.l2()) * n_batches / n if l2 else 0.0
+def _epoch_loss(total: Any, sw_total: float, flat: FlatParams, l2: float, n_batches: int) -> float:
+    """Mean training loss of an epoch: the (weighted) data loss plus the L2 penalty as scikit-learn counts it.
+
+    Each batch adds ``0.5 · l2 · |W|²`` once; the sum is divided by the rows, or
+    by the summed sample weights, as the data loss is, so weights of 2 give the
+    loss of the same rows written out twice.
+    """
+    penalty = 0.5 * l2 * float(flat.l2()) * n_batches / sw_total if l2 else 0.0
     return float(total) / sw_total + penalty
 
 
@@ -214,14 +220,19 @@ def _record_epoch(history: History, epoch: int, train_loss: float, validate: Val
     return {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_score": val_score}
 
 
-def _improved(no_improvement: NoImprovement | None, history: History, logs: dict[str, Any]) -> bool:
-    """Whether this epoch is the best so far: by the no-improvement rule's monitor, else by training loss."""
-    if no_improvement is not None:
-        return no_improvement.update(logs[no_improvement.monitor])
+def _improved(monitors: list[NoImprovement], history: History, logs: dict[str, Any]) -> bool:
+    """Feed this epoch to every no-improvement rule; whether it is the best so far, by the first rule's monitor, else by training loss.
+
+    The rules inside ``stopping=`` are fed too (else they would never count an
+    epoch and never fire); the first (``no_improvement=``'s, or else the first
+    found in ``stopping=``) judges the best epoch.
+    """
+    if monitors:
+        return [m.update(logs[m.monitor]) for m in monitors][0]
     return not history.best_epoch or logs["train_loss"] < min(history.train_loss[:-1])
 
 
-def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History, schedule: Schedule, no_improvement: NoImprovement | None) -> str | None:
+def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History, schedule: Schedule, monitors: list[NoImprovement]) -> str | None:
     """Why training stops after this epoch, or None to go on.
 
     A callback's ``state.stop_training`` wins; then the rules. A stall gives
@@ -230,8 +241,9 @@ def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History,
     """
     reason = "callback" if state.stop_training else (rule(history) if rule else None)
     if reason and reason.startswith("no_improvement") and schedule.on_no_improvement():
-        assert no_improvement is not None
-        no_improvement.count = 0
+        for m in monitors:
+            if m(history):
+                m.count = 0
         reason = rule(history) if rule else None
     return reason
 
@@ -271,20 +283,18 @@ def _finish(
 def _stopping_rule(no_improvement: NoImprovement | None, stopping: StoppingRule | None, max_epochs: int, history: History) -> StoppingRule:
     """All the rules that stop this call: the given ones, plus ``max_epochs`` counted on from a resumed ``history``.
 
-    ``max_epochs`` always bounds this call's epochs, whatever else is asked, so
-    :func:`train` never loops for ever.
+    ``max_epochs`` (checked by ``check_numbers``) always bounds this call's
+    epochs, whatever else is asked, so :func:`train` never loops for ever.
     """
     rules = [r for r in (no_improvement, stopping) if r is not None]
-    if int(max_epochs) < 1:
-        raise ValueError(f"max_epochs must be an integer >= 1 (the most epochs this call trains). Received: {max_epochs}.")
     rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + int(max_epochs)))
     return AnyOf(*rules)
 
 
-def _resumed_optimizer(solver: str, flat: FlatParams, optimizer_kwargs: dict[str, Any] | None,
+def _resumed_optimizer(solver: str, flat: FlatParams, optimizer_kwargs: dict[str, Any],
                        optimizer_state: dict[str, Any] | None) -> Optimizer:
     """``solver``'s optimizer over ``flat``, its moments restored from ``optimizer_state`` when resuming a fit."""
-    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
+    optimizer = make_optimizer(solver, flat, **optimizer_kwargs)
     if optimizer_state:
         optimizer.load_state(optimizer_state)
     return optimizer
@@ -318,9 +328,9 @@ class _Plan:
 
 
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
-          batch_size: int, shuffle: bool, generator: torch.Generator | None, engine: str, optimizer_kwargs: dict[str, Any] | None,
+          batch_size: int, shuffle: bool, generator: torch.Generator | None, engine: str, optimizer_kwargs: dict[str, Any],
           optimizer_state: dict[str, Any] | None, clip_grad_norm: float | None, callbacks: Sequence[Callback], device: torch.device,
-          precision: str, cuda_graphs: bool) -> _Plan:
+          precision: str, cuda_graphs: bool, sw_total: float) -> _Plan:
     """Build the step machinery: the optimizer over one flat parameter buffer, the step function, the batches.
 
     The arguments are :func:`train`'s. The L2 and CUDA-graph choices depend on
@@ -340,14 +350,13 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     if sync is not None:
         sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
     n = X.shape[0]
-    sw_total = float(sample_weight.sum()) if sample_weight is not None else float(n)
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
                  l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, best=_BestWeights(flat, on_numpy),
                  sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device)
 
 
 def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callback], history: History, state: TrainState, *,
-                schedule: Schedule, rule: StoppingRule, no_improvement: NoImprovement | None, validate: Validator | None,
+                schedule: Schedule, rule: StoppingRule, monitors: list[NoImprovement], validate: Validator | None,
                 samples_seen: int, precision: str) -> tuple[str | None, int, int, int]:
     """The fit loop, written out: each epoch's steps, then its bookkeeping and stopping checks.
 
@@ -392,12 +401,12 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     for cb in batch_cbs:
                         cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
                 samples_seen += n
-                train_loss = _epoch_loss(total, plan.sw_total, flat, l2, len(batches), n)
+                train_loss = _epoch_loss(total, plan.sw_total, flat, l2, len(batches))
                 logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
                 if not math.isfinite(train_loss):
                     reason = "diverged"
                     break
-                improved = _improved(no_improvement, history, logs)
+                improved = _improved(monitors, history, logs)
                 if improved:
                     plan.best.save()
                     history.best_epoch = epoch
@@ -405,7 +414,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 logs["lr"] = schedule.lr
                 for cb in callbacks:
                     cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
-                reason = _stop_reason(state, rule, history, schedule, no_improvement)
+                reason = _stop_reason(state, rule, history, schedule, monitors)
         except KeyboardInterrupt:
             reason = "interrupted"
     return reason, epoch, steps, samples_seen
@@ -462,8 +471,15 @@ def train(
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
-    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); ``max_epochs`` always
+    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement``
+    inside ``stopping`` is fed every epoch too (the first one takes the
+    ``no_improvement`` role when that is None). Rules start over unless
+    ``history`` resumes a fit. ``max_epochs`` always
     bounds the epochs of this call, counted on from a resumed ``history``.
+    NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
+    ``solver="adamw"`` takes ``alpha`` as its weight decay unless
+    ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
+    the first step, so a call that raises changes no weight and no ``history``.
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
     divergence before any good epoch (the starting weights are restored either
     way) for a caller that raises its own error then, as the estimators do.
@@ -473,23 +489,36 @@ def train(
     (no batch callbacks); False keeps every step eager. Under ``torchrun``
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
     """
-    # -- setup: device, precision, schedule and stopping rules; then the step machinery (_plan)
-    device = device or (Y.device if isinstance(Y, Tensor) else torch.device("cpu"))
-    precision = check_precision(precision, device, next(network.parameters()).dtype)
+    # -- checks, all before the first step, so a bad call changes nothing (_inputs)
+    param = next(network.parameters())
+    device = device or (Y.device if isinstance(Y, Tensor) else param.device)
+    precision = check_precision(precision, device, param.dtype)
     callbacks = check_callbacks(callbacks)
     loss = get_loss(loss) if isinstance(loss, str) else loss
-    batch_size = max(1, min(int(batch_size), X.shape[0]))
+    solver = check_solver(solver)
+    check_numbers(batch_size=batch_size, learning_rate_init=learning_rate_init, alpha=alpha, max_epochs=max_epochs, clip_grad_norm=clip_grad_norm)
+    opt_kwargs = _optimizer_kwargs(solver, optimizer_kwargs, alpha)
+    X, Y, sample_weight, sw_total = _checked_data(network, X, Y, sample_weight, loss, device)
+    monitors = check_rules(stopping, no_improvement, validate)
+
+    # -- setup: schedule and stopping rules; then the step machinery (_plan)
+    batch_size = min(int(batch_size), X.shape[0])
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
-    history = history if history is not None else History()
-    rule = _stopping_rule(no_improvement, stopping, max_epochs, history)
+    if history is None:  # a fresh run: rules reused from an earlier call start over (a resumed one carries on)
+        history = History()
+        for r in (stopping, no_improvement):
+            if r is not None:
+                r.reset()
+    rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history)
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
-                 generator=generator, engine=engine, optimizer_kwargs=optimizer_kwargs, optimizer_state=optimizer_state,
-                 clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs)
+                 generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
+                 clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
+                 sw_total=sw_total)
     state = TrainState()
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
     reason, epoch, steps, samples_seen = _run_epochs(plan, network, callbacks, history, state, schedule=schedule, rule=rule,
-                                                     no_improvement=no_improvement, validate=validate,
+                                                     monitors=monitors, validate=validate,
                                                      samples_seen=samples_seen, precision=precision)
 
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
@@ -497,6 +526,31 @@ def train(
              learning_rate_init=learning_rate_init, epoch=epoch)
     _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
     return TrainResult(history=history, optimizer=plan.optimizer, samples_seen=samples_seen, steps=steps)
+
+
+def _optimizer_kwargs(solver: str, optimizer_kwargs: dict[str, Any] | None, alpha: float) -> dict[str, Any]:
+    """The checked ``optimizer_kwargs``; for AdamW, ``alpha`` is its decoupled weight decay unless they set one (as the estimators do)."""
+    kwargs = check_optimizer_kwargs(solver, optimizer_kwargs)
+    if solver == "adamw" and alpha and "weight_decay" not in kwargs:
+        kwargs["weight_decay"] = float(alpha)
+    return kwargs
+
+
+def _checked_data(network: torch.nn.Module, X: Any, Y: Any, sample_weight: Any, loss: Loss,
+                  device: torch.device) -> tuple[Any, Tensor, Tensor | None, float]:
+    """``(X, Y, sample_weight, weight total)`` as tensors, checked against each other and the network.
+
+    NumPy arrays become tensors of the network's dtype on ``device``; the total
+    is the rows, or the summed weights (what the epoch's loss is divided by).
+    """
+    dtype = next(network.parameters()).dtype
+    X = as_tensor("X", X, dtype, device, sparse_ok=True)
+    Y = as_tensor("Y", Y, dtype, device)
+    if sample_weight is not None:
+        sample_weight = as_tensor("sample_weight", sample_weight, dtype, device)
+    n = check_lengths(X, Y, sample_weight)
+    check_shapes(network, X, Y, loss)
+    return X, Y, sample_weight, (check_weights(sample_weight) if sample_weight is not None else float(n))
 
 
 def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:

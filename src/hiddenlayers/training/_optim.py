@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._numbers import real, whole
+
 SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
 SCHEDULES = ("constant", "invscaling", "adaptive", "cosine", "plateau")
 
@@ -421,6 +423,56 @@ def make_optimizer(
     raise ValueError(f"solver must be one of {', '.join(SOLVERS)}. Received: solver={solver!r}.")
 
 
+#: the settings each step-by-step solver takes through ``optimizer_kwargs``
+SOLVER_KEYS: dict[str, tuple[str, ...]] = {
+    "sgd": ("momentum", "nesterov"),
+    "adam": ("beta_1", "beta_2", "epsilon"),
+    "adamw": ("beta_1", "beta_2", "epsilon", "weight_decay"),
+    "rmsprop": ("epsilon",),
+}
+
+#: each setting's allowed range, as :func:`~._numbers.real` takes it
+_KEY_RANGES: dict[str, dict[str, Any]] = {
+    "momentum": {"low": 0, "high": 1},
+    "beta_1": {"low": 0, "high": 1, "high_open": True},
+    "beta_2": {"low": 0, "high": 1, "high_open": True},
+    "epsilon": {"low": 0, "low_open": True},
+    "weight_decay": {"low": 0},
+}
+
+
+def check_solver(solver: Any) -> str:
+    """``solver`` if :func:`~._loop.train` can step with it; L-BFGS gets its own function, so it is named."""
+    if solver == "lbfgs":
+        raise ValueError(
+            "solver='lbfgs' is not a step-by-step solver, so train() cannot run it: use hl.training.fit_lbfgs "
+            "(or an estimator's solver='lbfgs'), or one of sgd, adam, adamw, rmsprop here."
+        )
+    if solver not in SOLVER_KEYS:
+        raise ValueError(f"solver must be one of {', '.join(SOLVER_KEYS)}. Received: solver={solver!r}.")
+    return str(solver)
+
+
+def check_optimizer_kwargs(solver: str, kwargs: Any) -> dict[str, Any]:
+    """``kwargs`` as a dict whose keys ``solver`` takes and whose values lie in range (one clear error otherwise)."""
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict):
+        raise TypeError(f"optimizer_kwargs must be a dict or None. Received: optimizer_kwargs={kwargs!r}.")
+    valid = SOLVER_KEYS[solver]
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key not in valid:
+            raise ValueError(f"optimizer_kwargs has {key!r}, which solver={solver!r} does not take; its keys are {', '.join(valid)}.")
+        if key == "nesterov":
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"optimizer_kwargs['nesterov'] must be True or False. Received: {value!r}.")
+            out[key] = bool(value)
+        else:
+            out[key] = real(f"optimizer_kwargs['{key}']", value, **_KEY_RANGES[key])
+    return out
+
+
 class Schedule:
     """Learning rate per epoch, with scikit-learn's ``invscaling``/``adaptive`` semantics.
 
@@ -436,8 +488,11 @@ class Schedule:
     def __init__(self, kind: str, lr0: float, *, power_t: float = 0.5, max_epochs: int = 200, patience: int = 5) -> None:
         if kind not in SCHEDULES:
             raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}. Received: {kind!r}.")
-        self.kind, self.lr0, self.lr = kind, float(lr0), float(lr0)
-        self.power_t, self.max_epochs, self.patience = power_t, max(1, int(max_epochs)), max(1, int(patience))
+        self.lr0 = real("Schedule lr0", lr0, low=0, low_open=True, meaning="the starting learning rate")
+        self.kind, self.lr = kind, self.lr0
+        self.power_t = real("Schedule power_t", power_t, low=0, meaning="the exponent of 'invscaling'")
+        self.max_epochs = whole("Schedule max_epochs", max_epochs, 1, "the epochs of one cosine cycle")
+        self.patience = whole("Schedule patience", patience, 1, "epochs without improvement before 'plateau' lowers the rate")
         self._bad = 0
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
@@ -468,6 +523,9 @@ def clip_grad_norm_(flat: FlatParams, max_norm: float) -> None:
 
 
 __all__ = [
+    "SOLVER_KEYS",
+    "check_optimizer_kwargs",
+    "check_solver",
     "SCHEDULES",
     "SGD",
     "SOLVERS",

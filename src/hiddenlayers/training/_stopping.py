@@ -11,10 +11,16 @@ that take ``**kwargs``; they stop training by setting
 
 from __future__ import annotations
 
+import difflib
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._numbers import real, whole
+
+#: what LossBelow and NoImprovement can watch: History's per-epoch lists
+MONITORS = ("train_loss", "val_score", "val_loss")
 
 # Reasons recorded in History.stop_reason (and estimators' stop_reason_).
 STOP_REASONS = {
@@ -77,6 +83,29 @@ class StoppingRule(ABC):
     def __or__(self, other: StoppingRule) -> AnyOf:
         return AnyOf(self, other)
 
+    def leaves(self) -> list[StoppingRule]:
+        """The single rules this rule is made of (itself, unless it combines others)."""
+        return [self]
+
+
+def check_rule(name: str, rule: Any) -> None:
+    """One TypeError unless ``rule`` is a stopping rule (``MaxEpochs(3) | 5`` and ``stopping=5`` end here)."""
+    if not isinstance(rule, StoppingRule):
+        hint = f"; for a number of epochs pass hl.MaxEpochs({rule!r})" if isinstance(rule, int) and not isinstance(rule, bool) else ""
+        raise TypeError(
+            f"{name} must be a stopping rule (hl.MaxEpochs, hl.LossBelow, hl.NoImprovement, hl.TimeLimit, "
+            f"or several joined with |). Received: {rule!r}{hint}."
+        )
+
+
+def _check_monitor(rule: str, monitor: Any) -> str:
+    """``monitor`` if it names one of History's lists, else one ValueError with the nearest valid name."""
+    if monitor not in MONITORS:
+        near = difflib.get_close_matches(str(monitor), MONITORS, n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise ValueError(f"{rule} monitor must be 'train_loss', 'val_score' or 'val_loss'. Received: monitor={monitor!r}.{hint}")
+    return str(monitor)
+
 
 class AnyOf(StoppingRule):
     """Stop when any of ``rules`` fires (first one in order wins)."""
@@ -86,12 +115,16 @@ class AnyOf(StoppingRule):
     def __init__(self, *rules: StoppingRule) -> None:
         flat: list[StoppingRule] = []
         for r in rules:
+            check_rule("each rule joined with | (AnyOf)", r)
             flat.extend(r.rules if isinstance(r, AnyOf) else [r])
         self.rules = flat
 
     def reset(self) -> None:
         for r in self.rules:
             r.reset()
+
+    def leaves(self) -> list[StoppingRule]:
+        return [leaf for r in self.rules for leaf in r.leaves()]
 
     def __call__(self, history: History) -> str | None:
         for r in self.rules:
@@ -108,7 +141,7 @@ class MaxEpochs(StoppingRule):
     """Stop after ``n`` epochs."""
 
     def __init__(self, n: int) -> None:
-        self.n = int(n)
+        self.n = whole("MaxEpochs n", n, 1, "the epoch after which training stops")
 
     def __call__(self, history: History) -> str | None:
         return "max_epochs" if history.epoch and history.epoch[-1] >= self.n else None
@@ -121,7 +154,8 @@ class LossBelow(StoppingRule):
     """Stop once the training loss (or ``monitor``) is below ``threshold``."""
 
     def __init__(self, threshold: float, monitor: str = "train_loss") -> None:
-        self.threshold, self.monitor = float(threshold), monitor
+        self.threshold = real("LossBelow threshold", threshold, finite=False, meaning="the value to fall below")
+        self.monitor = _check_monitor("LossBelow", monitor)
 
     def __call__(self, history: History) -> str | None:
         values = getattr(history, self.monitor)
@@ -139,9 +173,9 @@ class NoImprovement(StoppingRule):
     """
 
     def __init__(self, monitor: str = "train_loss", tol: float = 1e-4, patience: int = 10) -> None:
-        if monitor not in ("train_loss", "val_score", "val_loss"):
-            raise ValueError(f"monitor must be 'train_loss', 'val_score' or 'val_loss'. Received: {monitor!r}.")
-        self.monitor, self.tol, self.patience = monitor, float(tol), int(patience)
+        self.monitor = _check_monitor("NoImprovement", monitor)
+        self.tol = real("NoImprovement tol", tol, low=0, meaning="the least change that counts as progress")
+        self.patience = whole("NoImprovement patience", patience, 0, "epochs without progress before stopping")
         self.reset()
 
     def reset(self) -> None:
@@ -176,7 +210,7 @@ class TimeLimit(StoppingRule):
     """Stop after ``seconds`` of wall time (checked at the end of each epoch)."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = float(seconds)
+        self.seconds = real("TimeLimit seconds", seconds, low=0, low_open=True, finite=False, meaning="wall time; inf for none")
 
     def __call__(self, history: History) -> str | None:
         return "time_limit" if history.time and history.time[-1] >= self.seconds else None

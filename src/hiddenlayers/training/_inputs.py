@@ -1,0 +1,119 @@
+"""What :func:`~._loop.train` checks before its first step: the data, the numbers, the stopping rules.
+
+Every check is O(1) or one pass (the sample weights' min and sum, read
+together), so the estimators, which pass valid inputs, pay nothing that
+shows. Each failure is one ``ValueError``/``TypeError`` line naming the
+parameter, what was received and the fix; since they all run before the
+flat buffer is made, a call that fails changes no weight and no ``History``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from ._losses import Loss
+from ._numbers import real, whole
+from ._stopping import LossBelow, NoImprovement, StoppingRule, check_rule
+
+
+def as_tensor(name: str, a: Any, dtype: torch.dtype, device: torch.device, *, sparse_ok: bool = False) -> Any:
+    """``a`` as a tensor: NumPy arrays are converted to ``dtype`` on ``device``; tensors (and, for X, SciPy sparse) pass."""
+    if isinstance(a, Tensor) or (sparse_ok and sp.issparse(a)):
+        return a
+    if isinstance(a, np.ndarray):
+        if not np.issubdtype(a.dtype, np.number) and a.dtype != np.bool_:
+            raise TypeError(f"{name} must hold numbers. Received: a NumPy array of dtype {a.dtype}; encode it as numbers first.")
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+    kinds = "a torch tensor, a NumPy array or a SciPy sparse matrix" if sparse_ok else "a torch tensor or a NumPy array"
+    raise TypeError(f"{name} must be {kinds}. Received: {type(a).__name__}; wrap it with np.asarray(...) or torch.as_tensor(...).")
+
+
+def check_lengths(X: Any, Y: Any, sample_weight: Any) -> int:
+    """The row count shared by ``X``, ``Y`` and ``sample_weight`` (clear errors for an empty X or a mismatch)."""
+    n = int(X.shape[0])
+    if n == 0:
+        raise ValueError("X has no rows: train needs at least one sample.")
+    if int(Y.shape[0]) != n:
+        raise ValueError(f"X has {n} rows but Y has {int(Y.shape[0])}: give one row of Y per row of X.")
+    if sample_weight is not None and (sample_weight.ndim != 1 or int(sample_weight.shape[0]) != n):
+        raise ValueError(
+            f"sample_weight must be ({n},), one weight per row of X. Received: shape {tuple(sample_weight.shape)}; "
+            "pass one weight per row, or sample_weight=None."
+        )
+    return n
+
+
+def check_shapes(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
+    """``X``'s and ``Y``'s widths against the network's ``input_shape`` and ``out_features``, where it states them.
+
+    Networks that do not state them (the applications' own modules) are
+    trusted: their inputs are made by code, not typed in by a user.
+    """
+    shape = getattr(network, "input_shape", None)
+    if shape is not None and tuple(X.shape[1:]) != tuple(shape):
+        want = ", ".join(["n", *map(str, shape)])
+        raise ValueError(f"X must be ({want}) for this network's in_features={getattr(network, 'in_features', shape)}; got {tuple(X.shape)}.")
+    k = getattr(network, "out_features", None)
+    if k is not None and (Y.ndim != 2 or int(Y.shape[1]) != k):
+        raise ValueError(f"Y must be (n, {k}) for this network's {k} output{'s' * (k != 1)} ({_y_form(loss, k)}); got {tuple(Y.shape)}.")
+
+
+def _y_form(loss: Loss, k: int) -> str:
+    """How ``Y`` is written for ``loss``: what the shape message adds."""
+    if loss.out_activation == "softmax":
+        return f"one-hot for {loss.name}"
+    if loss.out_activation == "logistic":
+        return f"0/1 per output for {loss.name}"
+    return f"one column per output for {loss.name}" + ("; reshape a 1-D Y with Y.reshape(-1, 1)" if k == 1 else "")
+
+
+def check_weights(sample_weight: Tensor) -> float:
+    """The sum of ``sample_weight``: finite, none negative, not all zero (one host read of its min and sum)."""
+    low, total = (float(v) for v in torch.stack([sample_weight.min(), sample_weight.sum()]).tolist())
+    if not (math.isfinite(low) and math.isfinite(total)):
+        raise ValueError("sample_weight holds NaN or infinite values: give every row a finite weight >= 0.")
+    if low < 0:
+        raise ValueError(f"sample_weight must be >= 0. Received: a weight of {low:g}; drop the row or give it weight 0.")
+    if total <= 0:
+        raise ValueError("sample_weight is all zeros: at least one row needs a weight > 0.")
+    return total
+
+
+def check_numbers(*, batch_size: Any, learning_rate_init: Any, alpha: Any, max_epochs: Any, clip_grad_norm: Any) -> None:
+    """:func:`~._loop.train`'s plain numbers, each in its range."""
+    whole("batch_size", batch_size, 1, "rows per step; capped at the rows of X")
+    real("learning_rate_init", learning_rate_init, low=0, low_open=True, meaning="the step size")
+    real("alpha", alpha, low=0, meaning="the L2 strength; 0 for none")
+    whole("max_epochs", max_epochs, 1, "the most epochs this call trains")
+    if clip_grad_norm is not None:
+        real("clip_grad_norm", clip_grad_norm, low=0, low_open=True, meaning="the largest gradient norm; None for no clipping")
+
+
+def check_rules(stopping: Any, no_improvement: Any, validate: Any) -> list[NoImprovement]:
+    """The no-improvement rules of this call, the ``no_improvement=`` one first, after checking every rule's type.
+
+    Rules that watch a validation figure need ``validate=``: without it the
+    figure is NaN every epoch and the rule would never fire.
+    """
+    leaves: list[StoppingRule] = []
+    if stopping is not None:
+        check_rule("stopping", stopping)
+        leaves = stopping.leaves()
+    if no_improvement is not None and not isinstance(no_improvement, NoImprovement):
+        raise TypeError(f"no_improvement must be an hl.NoImprovement or None. Received: {no_improvement!r}; put other rules in stopping=.")
+    monitors = [no_improvement] if no_improvement is not None else []
+    monitors += [r for r in leaves if isinstance(r, NoImprovement) and all(r is not m for m in monitors)]
+    if validate is None:
+        for r in [*monitors, *leaves]:
+            if isinstance(r, (NoImprovement, LossBelow)) and r.monitor != "train_loss":
+                raise ValueError(f"{type(r).__name__}(monitor={r.monitor!r}) needs validate=: pass a function returning (val_loss, val_score), or monitor='train_loss'.")
+    return monitors
+
+
+__all__: list[str] = []
