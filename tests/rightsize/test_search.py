@@ -475,3 +475,16 @@ def test_a_sqlite_storage_in_a_missing_folder_fails_at_once(iris, tmp_path) -> N
     assert time.perf_counter() - start < 1.0 and list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match=f"^storage: folder '{tmp_path / 'nodir'}' does not exist"):
         make_storage(str(tmp_path / "nodir" / "x.db"))
+
+
+def test_search_page_states_the_count_once(tmp_path) -> None:
+    """The 'N of M trials shown' line is the page's header, not repeated as the table's lead."""
+    from sklearn.datasets import load_iris
+
+    import hiddenlayers as hl
+
+    X, y = load_iris(return_X_y=True)
+    r = hl.search(X, y, trials=2, max_epochs=2, cv=1, max_saved=1)
+    r.save_html(tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text()
+    assert page.count(" trials shown (") == 1 and "The kept trials: settings" in page

@@ -316,7 +316,7 @@ def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
     """The "Data" section: the given report, else the fast checks on a 2-D table ``X``."""
     from ..data import check
 
-    lead = "What the data checks found before training (hiddenlayers.check)."
+    lead = "What the data checks (hiddenlayers.check) found in the data."
     if data_report is None:
         if isinstance(X, (torch.Tensor, list, tuple)) or np.ndim(X) != 2 or hasattr(X, "toarray"):  # ids, sequences, images, sparse
             return lead, H.na_html("the input is not a table; pass data_report=hl.check(...) for the data it came from.")

@@ -114,7 +114,7 @@ class SearchResult:
         lead = f"Every trial's validation score; stars mark the {starred}."
         text = page(f"Search: {self.study_name}", shown, [
             ("trials", "Trials", lead, f"<figure>{svg}</figure>"),
-            ("best", self._title()[0].upper() + self._title()[1:], shown, table),
+            ("best", self._title()[0].upper() + self._title()[1:], "The kept trials: settings, validation score and costs.", table),
         ], footer="Written by hiddenlayers search — one self-contained file, no network needed.")
         atomic_write_bytes(path, text.encode("utf-8"))
 
