@@ -154,8 +154,9 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
         gen = seed_everything(self.random_state)
         # built on the CPU, then moved: the same random_state gives the same initial weights on every device
         net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
-        history = self._train(net, (X - mean) / scale, device, gen)
-        errors = _reconstruction_error(net, float_tensor((X - mean) / scale, device))
+        Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
+        history = self._train(net, Zn, device, gen)
+        errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
         self.n_features_in_ = X.shape[1]
         set_fitted_names(self, names)

@@ -14,7 +14,7 @@ import csv
 import gzip
 import re
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 
 from ..exceptions import DataError
 
@@ -118,9 +118,4 @@ def read_header(path: Path, sep: str, shown: str) -> list[str]:
     return fields
 
 
-def bad_text(exc: Any) -> bool:
-    """Whether ``exc`` is a reader's complaint about the file's encoding (pandas or pyarrow)."""
-    return isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in str(exc) or "utf-8" in str(exc).lower() and "decode" in str(exc)
-
-
-__all__ = ["bad_text", "check_header", "encoding_problem", "header_fields", "read_header"]
+__all__ = ["check_header", "encoding_problem", "header_fields", "read_header"]

@@ -79,28 +79,11 @@ def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sampl
     return X, Y, sample_weight, validate
 
 
-class CallTimeLimit(TimeLimit):
-    """``max_time`` of one fit call: History's clock runs on over warm fits, so the limit counts from the call's start.
-
-    ``started`` is ``history.time[-1]`` when the call began (0 for a new history).
-    """
-
-    def __init__(self, seconds: float, started: float) -> None:
-        super().__init__(seconds)
-        self.started = float(started)
-
-    def __call__(self, history: History) -> str | None:
-        return "time_limit" if history.time and history.time[-1] - self.started >= self.seconds else None
-
-    def __repr__(self) -> str:
-        return f"CallTimeLimit({self.seconds}, started={self.started})"
-
-
 def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | None, StoppingRule | None, int]:
     """``(no_improvement, stopping, max_epochs)`` from sklearn's parameters; ``partial_fit`` runs one epoch, no other rule.
 
     ``max_epochs`` counts from the epochs already in ``history_`` (:func:`train` bounds the call by it),
-    and ``max_time`` from the call's start (:class:`CallTimeLimit`).
+    and ``max_time`` from the call's start (History's clock runs on over warm fits).
 
     The no-improvement rule carries on from the best score or loss of earlier
     fits (``warm_start``), as scikit-learn's ``_no_improvement_count`` does.
@@ -118,7 +101,8 @@ def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | N
         if est.loss_threshold is not None:
             rules.append(LossBelow(est.loss_threshold))
         if est.max_time is not None:
-            rules.append(CallTimeLimit(est.max_time, est.history_.time[-1] if est.history_.time else 0.0))
+            started = est.history_.time[-1] if est.history_.time else 0.0  # the clock runs on over warm fits: count from here
+            rules.append(TimeLimit(started + est.max_time))
     stopping = rules[0] if rules else None
     for r in rules[1:]:
         stopping = stopping | r
@@ -135,11 +119,7 @@ class CallCosine(Schedule):
     def __init__(self, lr0: float, *, max_epochs: int, first_epoch: int, done: int) -> None:
         super().__init__("cosine", lr0, max_epochs=max_epochs)
         self.first_epoch = first_epoch
-        self.lr = self._rate(done - first_epoch)  # the rate of this call's first epoch
-
-    def _rate(self, k: int) -> float:
-        """The rate of the cycle's epoch ``k`` (0-based): ``lr0 · (1 + cos(π k / max_epochs)) / 2``."""
-        return self.lr0 * 0.5 * (1.0 + math.cos(math.pi * min(k, self.max_epochs) / self.max_epochs))
+        super().epoch_end(done - first_epoch, 0, False)  # the rate of this call's first epoch (k = 0: lr0)
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
         super().epoch_end(epoch - self.first_epoch, samples_seen, improved)
@@ -233,7 +213,7 @@ def fit_stochastic(
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
         warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
-    if Xt is None or validate is not None:
+    if Xt is None:  # (given only without early stopping: the whole X, no split)
         Xt = training_tensor(est, X)
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)

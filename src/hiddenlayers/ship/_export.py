@@ -332,7 +332,7 @@ def export_onnx(
     >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
     True
     """
-    import onnx  # imported first, as before: a missing onnx fails before any work
+    import onnx  # noqa: F401  (imported first, as before: a missing onnx fails before any work)
     import torch
 
     from .._files import atomic_write_files, check_writable
@@ -367,7 +367,7 @@ def export_onnx(
         token=token, metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
-        input_columns=[c["name"] for c in columns] if columns is not None else None, opset=_written_opset(onnx.load_from_string(data)),
+        input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,  # _verified_bytes read the written opset back and refused any other
         bytes=len(data), max_abs_diff=diff, parity_rows=int(features.shape[0]),
         string_input_columns=[c["name"] for c in categorical] or None, missing_token=token if categorical else None,
     )

@@ -113,7 +113,8 @@ def _loss(z_out: np.ndarray, target: np.ndarray, loss_name: str) -> tuple[float,
         diff = z_out - target
         return float(0.5 * diff @ diff), z_out.copy(), diff
     if loss_name == "binary_cross_entropy":  # a logistic per output: -Σ t·log p + (1 - t)·log(1 - p), written stably in z
-        return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), 1.0 / (1.0 + np.exp(-z_out)), 1.0 / (1.0 + np.exp(-z_out)) - target
+        p = 1.0 / (1.0 + np.exp(-z_out))
+        return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), p, p - target
     p = _softmax(z_out)
     return float(-(target * np.log(np.clip(p, 1e-300, None))).sum()), p, p - target
 
