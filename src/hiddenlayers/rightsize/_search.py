@@ -234,7 +234,7 @@ def _open_study(storage: Any, name: str, directions: list[str], sampler: Any) ->
     """
     import optuna
 
-    store = make_storage(storage) if storage is not None else optuna.storages.InMemoryStorage()
+    store = make_storage(storage, check=False) if storage is not None else optuna.storages.InMemoryStorage()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = create_or_load(store, name, directions, sampler)
     fail_dead_local_trials(study)

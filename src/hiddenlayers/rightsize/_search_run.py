@@ -274,7 +274,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     if threads:
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = make_storage(storage)
+    storage = make_storage(storage, check=False)  # checked by search() before the workers started
     sampler = make_sampler(len(directions), seed, setup.max_latency_us is not None)
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running

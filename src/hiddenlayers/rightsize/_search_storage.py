@@ -20,13 +20,15 @@ from typing import Any
 
 
 # ------------------------------------------------------------------ storage
-def make_storage(storage: Any) -> Any:
+def make_storage(storage: Any, check: bool = True) -> Any:
     """An Optuna storage from a URL or path; ``None`` -> in memory.
 
     ``*.log``/``*.journal``/``journal:PATH`` -> journal file (safe for many
     local processes, no server); ``sqlite:///F``, ``*.db``/``*.sqlite`` ->
     SQLite; ``postgresql://...`` -> PostgreSQL. RDB storages get a heartbeat,
     so a killed worker's running trial is marked failed, not left running.
+    ``check=False`` skips :func:`check_storage_file` (a read of the whole file)
+    where ``search`` has checked it already: its own study and its workers.
     """
     import optuna
 
@@ -35,7 +37,8 @@ def make_storage(storage: Any) -> Any:
     if not isinstance(storage, (str, os.PathLike)):
         raise TypeError(f"storage must be a URL or file path string. Received: {type(storage).__name__}.")
     text = os.fspath(storage)
-    check_storage_file(text)
+    if check:
+        check_storage_file(text)
     if text.startswith("journal:"):
         text = text[len("journal:"):]
         return _journal(text)
