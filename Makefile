@@ -57,6 +57,12 @@ bench: install
 	bash .ci/system-deps.sh wrk  # the load generator of bench_serve.py
 	$(PY) benchmarks/bench_serve.py
 	$(PY) benchmarks/bench_transfer_pairs.py  # Fashion-MNIST from dataset-fashion-mnist (system-deps.sh)
+	$(PY) benchmarks/bench_transfer.py  # reuse, shift, DANN and the CNN scratch-vs-transfer arms
+	$(PY) benchmarks/bench_check.py  # the data checks beside cleanlab and deepchecks
+	$(PY) benchmarks/bench_read_table.py
+	$(PY) benchmarks/bench_fit_setup.py  # host work before the first step (1M x 256)
+	$(PY) benchmarks/bench_ddp.py  # 1 and 2 processes (gloo, loopback)
+	$(PY) benchmarks/bench_scale.py --repeats 2  # writes a 5 GB Parquet file under /tmp first
 
 bench-gpu: install  # needs a CUDA GPU
 	$(PY) benchmarks/bench_gpu.py
