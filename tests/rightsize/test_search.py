@@ -13,17 +13,9 @@ from hypothesis import strategies as st
 
 import hiddenlayers as hl
 from hiddenlayers.rightsize import SearchSpace, search
-from hiddenlayers.rightsize._search_run import (
-    HopelessStop,
-    TrialSetup,
-    create_or_load,
-    make_folds,
-    make_storage,
-    mean_curve,
-    params_of,
-    write_job,
-)
-from hiddenlayers.rightsize._search_storage import fail_dead_local_trials
+from hiddenlayers.rightsize._search.run import HopelessStop, TrialSetup, make_folds, mean_curve, write_job
+from hiddenlayers.rightsize._search.space import params_of
+from hiddenlayers.rightsize._search.storage import create_or_load, fail_dead_local_trials, make_storage
 
 TINY = SearchSpace(layers=(1, 2), widths=(4, 8, 16), batch_sizes=(16, 32), learning_rate_init=(3e-3, 3e-2))
 
@@ -177,6 +169,30 @@ def test_two_worker_processes_share_one_storage(iris, tmp_path, kind) -> None:
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert all(t.values is not None and "hidden" in t.params for t in trials)
     assert r.n_complete == len(trials)
+    if kind == "journal":  # records name no hiddenlayers module, so moving a module never breaks a resumed study
+        assert b"hiddenlayers." not in (tmp_path / "s.log").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("new", "old"),
+    [
+        ("hiddenlayers.rightsize._search.space", "hiddenlayers.rightsize._search_space"),
+        ("hiddenlayers.rightsize._search.result", "hiddenlayers.rightsize._search_result"),
+        ("hiddenlayers.rightsize._search.result", "hiddenlayers._search_result"),  # the flat layout's
+    ],
+)
+def test_pickles_naming_the_search_modules_old_paths_still_load(new: str, old: str) -> None:
+    import pickle
+
+    from hiddenlayers.rightsize import SearchResult
+
+    objects = {"space": TINY, "result": SearchResult(objectives=("score",), rows=[{"trial": 0, "score": 0.9}], n_trials=1,
+                                                     n_complete=1, n_pruned=0, study_name="s", storage=None)}
+    obj = objects[new.rsplit(".", 1)[1]]
+    data = pickle.dumps(obj, protocol=0)  # protocol 0 names the class's module as plain text
+    assert f"c{new}\n".encode() in data
+    back = pickle.loads(data.replace(f"c{new}\n".encode(), f"c{old}\n".encode()))
+    assert type(back) is type(obj) and back == obj
 
 
 def test_workers_without_storage_leave_no_temporary_journal(iris, tmp_path, monkeypatch) -> None:
@@ -313,7 +329,7 @@ def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
                        max_epochs=100_000, validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=100,
                        random_state=0, latency_calls=1, cv=1, patience=100_000)
     job = write_job(setup, str(tmp_path), storage, "killed", ["maximize"], 5, None)
-    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search_run", job, "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search.run", job, "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -439,7 +455,7 @@ def test_each_bad_field_raises_naming_it(space: SearchSpace, bad: tuple[str, obj
 
 def test_bad_space_and_settings_fail_before_any_trial(iris, monkeypatch) -> None:
     """Each bad setting is one ValueError naming it, raised before the data is read or any trial runs."""
-    import hiddenlayers.rightsize._search as search_module
+    import hiddenlayers.rightsize._search.search as search_module
 
     monkeypatch.setattr(search_module, "_inputs", lambda *a: pytest.fail("the data was read before the settings were checked"))
     X, y = iris

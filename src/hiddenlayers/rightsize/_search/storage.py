@@ -1,6 +1,6 @@
 """Optuna storages for :func:`hiddenlayers.search`: open, create-or-load, recover dead workers.
 
-Kept apart from ``_search_run.py`` (which runs trials): this module only
+Kept apart from ``run.py`` (which runs trials): this module only
 knows storages and studies. A killed worker leaves its trial ``RUNNING``;
 RDB storages fail it by heartbeat (after ``grace_period``), and every storage
 (the journal file too, which has no heartbeat in Optuna 5) gets

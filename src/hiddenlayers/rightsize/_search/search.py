@@ -11,7 +11,7 @@ Each trial is scored by ``cv``-fold cross-validation (3 folds on data up to
 number of epochs; the chosen configuration is then refitted on all the data
 for that many epochs. Hopeless trials stop early from their first fold's
 per-epoch scores, in multi-objective mode too (see
-:class:`~hiddenlayers.rightsize._search_run.HopelessStop`).
+:class:`~hiddenlayers.rightsize._search.run.HopelessStop`).
 The chosen rows, refits and their table / HTML page are
 :class:`~hiddenlayers.rightsize.SearchResult`.
 
@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from ._search_result import SearchResult, _result
-from ._search_run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
-from ._search_space import SearchSpace
-from ._search_storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
+from .result import SearchResult, _result
+from .run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
+from .space import SearchSpace
+from .storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
 
 OBJECTIVES = ("score", *COST_OBJECTIVES)
 AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
@@ -167,7 +167,7 @@ def search(
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
     ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
-    :func:`~hiddenlayers.rightsize._search_storage.make_storage`; ``workers>1`` starts local
+    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local
     processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split); ``patience``: epochs without a better
@@ -264,7 +264,7 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     import scipy.sparse as sp
     from sklearn.utils.multiclass import type_of_target
 
-    from ..estimators import check_training_data
+    from ...estimators import check_training_data
 
     yy = np.asarray(y)
     regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
@@ -302,14 +302,14 @@ def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[
     import sys
     import time
 
-    from ._search_run import write_job
+    from .run import write_job
 
     if not isinstance(storage, (str, os.PathLike)):
         raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
     with tempfile.TemporaryDirectory(prefix="hl-search-job-") as folder:
         job = write_job(setup, folder, os.fspath(storage), name, directions, trials, timeout)
         logs = [open(os.path.join(folder, f"worker{i}.log"), "w+") for i in range(workers)]
-        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search_run", job, str(seed + i)], stdout=log, stderr=log)
+        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search.run", job, str(seed + i)], stdout=log, stderr=log)
                  for i, log in enumerate(logs)]
         bar = _ProgressCallback(trials) if progress else None
         try:
