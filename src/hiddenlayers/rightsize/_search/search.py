@@ -197,7 +197,22 @@ def search(
     space = space if space is not None else SearchSpace()
     _check_settings(space, storage, max_flops=max_flops, max_epochs=max_epochs, validation_fraction=validation_fraction,
                     timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved)
-    X_in, y_in = X, y
+    setup, threads = _trial_setup(
+        X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
+        max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
+        warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience)
+    with _threads(threads):
+        study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
+                                    timeout=timeout, progress=progress)
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X, y))
+
+
+def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace, *, task: str, cv: int | str,
+                 threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
+                 validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
+                 random_state: int, patience: int) -> tuple[TrialSetup, int | None]:
+    """``(setup, threads)``: the checked data as dense arrays and what every trial needs, ``cv``
+    and ``threads`` resolved for the number of rows (:func:`_row_defaults`)."""
     X, y = _inputs(X, y, task)
     folds, threads = _row_defaults(X.shape[0], cv, threads)
     classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
@@ -205,17 +220,28 @@ def search(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience)
-    directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
-    with _shared_storage(storage, workers) as (storage, temporary), _threads(threads):
-        store, study = _open_study(storage, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
+    return setup, threads
+
+
+def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, workers: int, seed: int, timeout: float | None,
+               progress: bool) -> tuple[Any, Any]:
+    """``(study, storage)`` once study ``name`` holds ``trials`` trials, run in this process or in ``workers`` processes.
+
+    Without a ``storage``, several workers share a temporary journal file; its
+    trials are copied into memory before the file goes, and ``storage`` comes back None.
+    """
+    directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
+    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us is not None)
+    with _shared_storage(storage, workers) as (storage, temporary):
+        store, study = _open_study(storage, name, directions, sampler)
         if workers == 1:
-            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
+            run_worker(setup, store, name, directions, trials, seed, timeout, threads=None,
                        callbacks=[_ProgressCallback(trials)] if progress else [])
         else:
-            _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+            _run_processes(setup, storage, name, directions, trials, seed, timeout, workers, progress, study)
         if temporary:  # the journal is ours and goes on exit: keep the trials in memory
-            study, storage = _in_memory(study, store), None
-        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+            return _in_memory(study, store), None
+        return study, storage
 
 
 def _in_memory(study: Any, store: Any) -> Any:
