@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import optuna
@@ -504,3 +506,77 @@ def test_search_page_states_the_count_once(tmp_path) -> None:
     r.save_html(tmp_path / "s.html")
     page = (tmp_path / "s.html").read_text()
     assert page.count(" trials shown (") == 1 and "The kept trials: settings" in page
+
+
+# --- a storage path that cannot be written: one ValueError naming it, before any trial ---
+
+def test_a_journal_under_a_file_is_one_error_naming_it(iris, tmp_path) -> None:
+    X, y = iris
+    (tmp_path / "notes.txt").write_text("x")
+    for storage in (f"journal:{tmp_path / 'notes.txt' / 'runs' / 's.log'}", str(tmp_path / "notes.txt" / "s.log")):
+        folder = os.path.dirname(storage.removeprefix("journal:"))
+        with pytest.raises(ValueError, match=f"^storage: folder '{re.escape(folder)}' cannot be created: "
+                                             f"'{re.escape(str(tmp_path / 'notes.txt'))}' is a file. Give a path in a folder.$"):
+            search(X, y, trials=1, storage=storage)
+        with pytest.raises(ValueError, match="is a file. Give a path in a folder.$"):
+            make_storage(storage)
+    with pytest.raises(ValueError, match=f"^storage: '{re.escape(str(tmp_path))}' is a folder: give a file name"):
+        search(X, y, trials=1, storage=f"journal:{tmp_path}")
+    assert (tmp_path / "notes.txt").read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_make_storage_turns_a_failed_journal_open_into_one_error(tmp_path) -> None:
+    """What the read-only check cannot see (here: it is skipped) still fails as one ValueError naming the path."""
+    (tmp_path / "notes.txt").write_text("x")
+    path = tmp_path / "notes.txt" / "s.log"
+    with pytest.raises(ValueError, match=f"^storage: cannot open the journal '{re.escape(str(path))}' "
+                                         rf"\(File exists: '{re.escape(str(tmp_path / 'notes.txt'))}'\): give a path in a folder you can write to.$"):
+        make_storage(f"journal:{path}", check=False)
+
+
+def test_an_unwritable_journal_is_one_error_naming_it(iris, tmp_path) -> None:
+    from privilege_helpers import run_unprivileged
+
+    X, y = iris
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "rw").mkdir()
+    (tmp_path / "rw" / "old.log").write_bytes(b"")
+    (tmp_path / "rw" / "old.log").chmod(0o444)
+    (tmp_path / "ro").chmod(0o555)
+    (tmp_path / "rw").chmod(0o777)
+
+    def attempt(storage: str) -> Callable[[], str]:
+        return lambda: repr(search(X, y, trials=1, storage=storage))
+
+    cases = {
+        "ro/s.log": "ValueError: storage: folder 'ro' is not writable (the study writes its file and a lock file there): "
+                    "give a path in a folder you can write to.",
+        "journal:ro/runs/s.log": "ValueError: storage: folder 'ro/runs' cannot be created: 'ro' is not writable. "
+                                 "Give a path in a folder you can write to.",
+        "ro/s.db": "ValueError: storage: folder 'ro' is not writable",
+        "rw/old.log": "ValueError: storage: 'rw/old.log' is read-only: make it writable (chmod u+w) to add trials to it, "
+                      "or give a new file name.",
+    }
+    for storage, message in cases.items():
+        assert run_unprivileged(attempt(storage), tmp_path).startswith(message), storage
+    # the open itself fails the same way when the check is skipped
+    out = run_unprivileged(lambda: repr(make_storage("ro/s.log", check=False)), tmp_path)
+    assert out == "ValueError: storage: cannot open the journal 'ro/s.log' (Permission denied): give a path in a folder you can write to."
+    assert list((tmp_path / "ro").iterdir()) == [] and (tmp_path / "rw" / "old.log").read_bytes() == b""
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b b", "é", ".x", "sub"]), min_size=0, max_size=3), st.sampled_from(["s.log", "s.journal", "s.db"]))
+def test_a_storage_under_a_file_is_always_named_and_nothing_is_created(parts: list[str], name: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from hiddenlayers.rightsize import storage_problem
+
+    with tempfile.TemporaryDirectory() as d:
+        blocker = Path(d) / "file"
+        blocker.write_text("x")
+        path = blocker.joinpath(*parts, name)
+        why = storage_problem(str(path))
+        assert why == f"folder '{path.parent}' cannot be created: '{blocker}' is a file. Give a path in a folder."
+        assert [p.name for p in Path(d).iterdir()] == ["file"] and blocker.read_text() == "x"
