@@ -4,7 +4,9 @@ Pickles name the module of each class they hold (``hiddenlayers.layers.DenseLaye
 ``hiddenlayers.apps.image.ImageClassifier``, ...), and user code may import
 ``hiddenlayers.modelfile``. The move into stage packages kept every class, so a
 small import hook maps each old path to its new module: old pickles unpickle
-and old imports work (``tests/ship/test_legacy_files.py``).
+and old imports work (``tests/ship/test_legacy_files.py``). The same holds for
+the search modules that later moved into ``rightsize/_search/`` (a pickled
+``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -26,7 +28,7 @@ _MOVED = {
     "_onnx_graph": "ship._onnx_graph", "_onnx_run": "ship._onnx_run", "_progress": "training._progress",
     "_spec_check": "network._spec_check", "_spec_text": "network._spec_text", "_energy": "rightsize._energy",
     "_estimator_checks": "estimators._checks", "_estimator_fit": "estimators._fit", "_estimator_predict": "estimators._predict",
-    "_search_result": "rightsize._search_result", "_search_run": "rightsize._search_run", "_search_storage": "rightsize._search_storage",
+    "_search_result": "rightsize._search.result", "_search_run": "rightsize._search.run", "_search_storage": "rightsize._search.storage",
     "datasets_bible": "data._bible", "datasets_images": "data._images", "datasets_real": "data._real",
     "datasets_speech": "data._speech", "datasets_text": "data._text", "layer_kinds": "network._kinds", "layers": "network._layers",
     "losses": "training._losses", "modelfile": "ship._modelfile", "optim": "training._optim", "preprocessing": "data._preprocessing",
@@ -34,6 +36,9 @@ _MOVED = {
     "apps.agent": "apps._agent", "apps.autoencoder": "apps._autoencoder", "apps.forecast": "apps._forecast",
     "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._sequence",
     "apps.text": "apps._text", "apps.translate": "apps._translate",
+    # the search modules before they became the rightsize._search package
+    "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
+    "rightsize._search_space": "rightsize._search.space", "rightsize._search_storage": "rightsize._search.storage",
 }
 ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
 

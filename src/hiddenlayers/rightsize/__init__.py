@@ -12,10 +12,10 @@ _EXPORTS = {
     "time_calls": "._cost",
     "PruneReport": "._prune",
     "prune": "._prune",
-    "SearchSpace": "._search_space",
-    "search": "._search",
-    "storage_problem": "._search_storage",
-    "SearchResult": "._search_result",
+    "SearchSpace": "._search.space",
+    "search": "._search.search",
+    "storage_problem": "._search.storage",
+    "SearchResult": "._search.result",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,6 +1,6 @@
 """Optuna storages for :func:`hiddenlayers.search`: open, create-or-load, recover dead workers.
 
-Kept apart from ``_search_run.py`` (which runs trials): this module only
+Kept apart from ``run.py`` (which runs trials): this module only
 knows storages and studies. A killed worker leaves its trial ``RUNNING``;
 RDB storages fail it by heartbeat (after ``grace_period``), and every storage
 (the journal file too, which has no heartbeat in Optuna 5) gets
@@ -83,7 +83,9 @@ def check_storage_file(storage: str) -> None:
     """Raise ``ValueError`` (read only, before any study opens) when the file ``storage`` names cannot hold a study.
 
     A SQLite file's folder must exist (SQLite cannot create it, and would fail
-    only after retries); a journal's folder is created by :func:`make_storage`.
+    only after retries); a journal's folder is created by :func:`make_storage`,
+    so it must be creatable. Either way the folder (lock and journal files go
+    beside the study) and an existing file must be writable.
     """
     found = storage_file(storage)
     problem = storage_problem(storage, folder=found is not None and found[1] == "sqlite")
@@ -92,10 +94,12 @@ def check_storage_file(storage: str) -> None:
 
 
 def storage_problem(storage: str, *, folder: bool = False) -> str | None:
-    """Why the existing file ``storage`` names cannot be an Optuna study store, or None (no file, or a fine one).
+    """Why the local file ``storage`` names cannot be an Optuna study store, or None (a fine or a new file, or no file).
 
-    ``folder=True`` also says so when the file's folder does not exist (the
-    command line refuses that; :func:`make_storage` creates a journal's folder).
+    The file must be writable where it is: not a folder, its folder creatable
+    (no file in the way, a writable folder above it) and writable, an existing
+    file writable. ``folder=True`` also says so when the file's folder does not
+    exist (the command line refuses that; :func:`make_storage` creates a journal's folder).
 
     Read only, so a corrupt or foreign file is left exactly as it was: a SQLite
     file must carry SQLite's header and, if it holds tables, Optuna's
@@ -103,13 +107,40 @@ def storage_problem(storage: str, *, folder: bool = False) -> str | None:
     partly written by a running worker).
     """
     found = storage_file(storage)
-    if found is not None and folder and not os.path.isdir(os.path.dirname(os.path.abspath(found[0]))):
-        return f"folder '{os.path.dirname(found[0])}' does not exist: create it first, or give a path in an existing folder."
-    if found is None or not os.path.isfile(found[0]) or os.path.getsize(found[0]) == 0:
+    if found is None:
         return None
     path, kind = found
+    problem = _place_problem(path, folder=folder)
+    if problem is not None or not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return problem
     why = _sqlite_problem(path) if kind == "sqlite" else _journal_problem(path)
     return None if why is None else f"'{path}' is not an Optuna study database or journal: {why}"
+
+
+def _place_problem(path: str, *, folder: bool) -> str | None:
+    """Why a study file cannot be written at ``path`` (a folder there, its folder not creatable or not writable,
+    the file read only), or None. Looks only: creates nothing (``os.access``, so root passes the permission checks)."""
+    # paths as given, not made absolute: a relative path works where a folder above the current one is closed to this user
+    parent = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        return f"'{path}' is a folder: give a file name, e.g. '{os.path.join(path, 'search.log')}'."
+    existing = parent
+    while not os.path.exists(existing) and (os.path.dirname(existing) or ".") != existing:
+        existing = os.path.dirname(existing) or "."  # the nearest folder (or file) on the way that exists
+    if not os.path.isdir(existing):
+        return f"folder '{parent}' cannot be created: '{existing}' is a file. Give a path in a folder."
+    if existing != parent:
+        if folder:
+            return f"folder '{parent}' does not exist: create it first, or give a path in an existing folder."
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return f"folder '{parent}' cannot be created: '{existing}' is not writable. Give a path in a folder you can write to."
+        return None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return (f"folder '{parent}' is not writable (the study writes its file and a lock file there): "
+                "give a path in a folder you can write to.")
+    if os.path.isfile(path) and not os.access(path, os.W_OK):
+        return f"'{path}' is read-only: make it writable (chmod u+w) to add trials to it, or give a new file name."
+    return None
 
 
 def _sqlite_problem(path: str) -> str | None:
@@ -174,8 +205,15 @@ def _journal(path: str) -> Any:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+    # storage_problem said why beforehand; this catches what only the attempt shows (a read-only mount, ACLs, a race)
+    try:
+        if os.path.dirname(path):  # as given: a relative path needs no access to the folders above the current one
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        at = f": '{exc.filename}'" if exc.filename and os.fspath(exc.filename) != path else ""
+        raise ValueError(f"storage: cannot open the journal '{path}' ({why}{at}): give a path in a folder you can write to.") from exc
 
 
 def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any) -> Any:

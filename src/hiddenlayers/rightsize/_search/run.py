@@ -1,6 +1,6 @@
 """Internals of :func:`hiddenlayers.search`: the trial objective and the workers that run it.
 
-Kept apart from ``search.py`` (the public surface) and ``_search_storage.py``
+Kept apart from ``search.py`` (the public surface) and ``storage.py``
 (storages) so each file holds one idea: this one runs trials.
 
 A trial is scored by ``cv``-fold cross-validation: the configuration is
@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ..training import Callback
-from ._search_space import flops_of, params_of
-from ._search_storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
+from ...training import Callback
+from .space import flops_of, params_of
+from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 
 COST_OBJECTIVES = ("params", "flops", "latency")
 
@@ -177,7 +177,7 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
     them (one digits configuration: held-out accuracy 0.93-0.97 over four seeds), annealed
     they settle (0.978-0.982 over the same four seeds).
     """
-    from ..estimators import MLPClassifier, MLPRegressor
+    from ...estimators import MLPClassifier, MLPRegressor
 
     widths = [int(w) for w in cfg["hidden"].split(",")]
     drop = float(cfg["dropout"])
@@ -192,7 +192,7 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
 
 
 def measure_latency(model: Any, X: Any, calls: int) -> float:
-    from ._cost import time_calls
+    from .._cost import time_calls
 
     x1 = np.ascontiguousarray(np.asarray(X[:1], dtype=np.float32))
     return float(np.median(time_calls(lambda: model.predict(x1), calls))) * 1e6
@@ -310,10 +310,10 @@ def write_job(setup: TrialSetup, folder: str, storage: str, name: str, direction
 
 
 def worker_main(job_path: str, seed: int) -> None:
-    """Entry point of ``python -m hiddenlayers._search_run JOB.json SEED``."""
+    """Entry point of ``python -m hiddenlayers.rightsize._search.run JOB.json SEED``."""
     import json
 
-    from ._search_space import SearchSpace
+    from .space import SearchSpace
 
     with open(job_path) as fh:
         job = json.load(fh)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._search_run import FIXED_ATTR, TrialSetup, build_estimator
+from .run import FIXED_ATTR, TrialSetup, build_estimator
 
 
 @dataclass
@@ -85,8 +85,8 @@ class SearchResult:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        from .._files import atomic_write_bytes
-        from .._html import page, table_html
+        from ..._files import atomic_write_bytes
+        from ..._html import page, table_html
 
         done = [t for t in (self.study.get_trials(deepcopy=False) if self.study is not None else []) if t.values]
         best = {r["trial"] for r in self.rows}

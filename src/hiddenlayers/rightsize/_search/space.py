@@ -1,8 +1,8 @@
 """The space a search explores (depth, widths, activations, learning rates),
 and the parameter and FLOP counts its constraints use.
 
-Its own module because the search loop (``_search``) and the trial objective
-(``_search_run``) both read it, and neither should import the other.
+Its own module because the search loop (``search.py``) and the trial objective
+(``run.py``) both read it, and neither should import the other.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _range_error(name: str, value: Any, allowed: str) -> str | None:
 
 def _activations_error(acts: Any) -> str | None:
     """Why ``acts`` is not a non-empty tuple of activation names, or None (the nearest valid name suggested)."""
-    from ..network import activation_names
+    from ...network import activation_names
 
     names = activation_names()
     if not isinstance(acts, (tuple, list)) or not acts:

@@ -11,7 +11,7 @@ Each trial is scored by ``cv``-fold cross-validation (3 folds on data up to
 number of epochs; the chosen configuration is then refitted on all the data
 for that many epochs. Hopeless trials stop early from their first fold's
 per-epoch scores, in multi-objective mode too (see
-:class:`~hiddenlayers.rightsize._search_run.HopelessStop`).
+:class:`~hiddenlayers.rightsize._search.run.HopelessStop`).
 The chosen rows, refits and their table / HTML page are
 :class:`~hiddenlayers.rightsize.SearchResult`.
 
@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from ._search_result import SearchResult, _result
-from ._search_run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
-from ._search_space import SearchSpace
-from ._search_storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
+from .result import SearchResult, _result
+from .run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
+from .space import SearchSpace
+from .storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
 
 OBJECTIVES = ("score", *COST_OBJECTIVES)
 AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
@@ -167,7 +167,7 @@ def search(
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
     ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
-    :func:`~hiddenlayers.rightsize._search_storage.make_storage`; ``workers>1`` starts local
+    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local
     processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split); ``patience``: epochs without a better
@@ -197,7 +197,22 @@ def search(
     space = space if space is not None else SearchSpace()
     _check_settings(space, storage, max_flops=max_flops, max_epochs=max_epochs, validation_fraction=validation_fraction,
                     timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved)
-    X_in, y_in = X, y
+    setup, threads = _trial_setup(
+        X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
+        max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
+        warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience)
+    with _threads(threads):
+        study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
+                                    timeout=timeout, progress=progress)
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X, y))
+
+
+def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace, *, task: str, cv: int | str,
+                 threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
+                 validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
+                 random_state: int, patience: int) -> tuple[TrialSetup, int | None]:
+    """``(setup, threads)``: the checked data as dense arrays and what every trial needs, ``cv``
+    and ``threads`` resolved for the number of rows (:func:`_row_defaults`)."""
     X, y = _inputs(X, y, task)
     folds, threads = _row_defaults(X.shape[0], cv, threads)
     classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
@@ -205,17 +220,28 @@ def search(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience)
-    directions = ["maximize"] + ["minimize"] * (len(objectives) - 1)
-    with _shared_storage(storage, workers) as (storage, temporary), _threads(threads):
-        store, study = _open_study(storage, study_name, directions, make_sampler(len(objectives), random_state, max_latency_us is not None))
+    return setup, threads
+
+
+def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, workers: int, seed: int, timeout: float | None,
+               progress: bool) -> tuple[Any, Any]:
+    """``(study, storage)`` once study ``name`` holds ``trials`` trials, run in this process or in ``workers`` processes.
+
+    Without a ``storage``, several workers share a temporary journal file; its
+    trials are copied into memory before the file goes, and ``storage`` comes back None.
+    """
+    directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
+    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us is not None)
+    with _shared_storage(storage, workers) as (storage, temporary):
+        store, study = _open_study(storage, name, directions, sampler)
         if workers == 1:
-            run_worker(setup, store, study_name, directions, trials, random_state, timeout, threads=None,
+            run_worker(setup, store, name, directions, trials, seed, timeout, threads=None,
                        callbacks=[_ProgressCallback(trials)] if progress else [])
         else:
-            _run_processes(setup, storage, study_name, directions, trials, random_state, timeout, workers, progress, study)
+            _run_processes(setup, storage, name, directions, trials, seed, timeout, workers, progress, study)
         if temporary:  # the journal is ours and goes on exit: keep the trials in memory
-            study, storage = _in_memory(study, store), None
-        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X_in, y_in))
+            return _in_memory(study, store), None
+        return study, storage
 
 
 def _in_memory(study: Any, store: Any) -> Any:
@@ -264,7 +290,7 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     import scipy.sparse as sp
     from sklearn.utils.multiclass import type_of_target
 
-    from ..estimators import check_training_data
+    from ...estimators import check_training_data
 
     yy = np.asarray(y)
     regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
@@ -302,14 +328,14 @@ def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[
     import sys
     import time
 
-    from ._search_run import write_job
+    from .run import write_job
 
     if not isinstance(storage, (str, os.PathLike)):
         raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
     with tempfile.TemporaryDirectory(prefix="hl-search-job-") as folder:
         job = write_job(setup, folder, os.fspath(storage), name, directions, trials, timeout)
         logs = [open(os.path.join(folder, f"worker{i}.log"), "w+") for i in range(workers)]
-        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search_run", job, str(seed + i)], stdout=log, stderr=log)
+        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search.run", job, str(seed + i)], stdout=log, stderr=log)
                  for i, log in enumerate(logs)]
         bar = _ProgressCallback(trials) if progress else None
         try:

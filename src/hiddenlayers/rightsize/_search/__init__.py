@@ -1,0 +1,10 @@
+"""The hidden-layer search (Optuna), one idea per module.
+
+``search``: :func:`~hiddenlayers.rightsize.search`, its argument checks and its
+worker processes; ``space``: :class:`~hiddenlayers.rightsize.SearchSpace` and the
+parameter / FLOP counts; ``run``: the trial objective and the worker loop
+(``python -m hiddenlayers.rightsize._search.run``); ``storage``: Optuna
+storages, studies and dead-worker recovery; ``result``:
+:class:`~hiddenlayers.rightsize.SearchResult`. The public names are re-exported
+by :mod:`hiddenlayers.rightsize`; this package exports nothing itself.
+"""
