@@ -8,7 +8,8 @@ they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 4xx and never fails the batch it would have joined. Checked rows are plain
 Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
 missing; text read by the CSV reader's rule, values within float32's range, see
-:mod:`._serve_values`), categories as ``str`` (``None`` = missing). A column the
+:mod:`._serve_values`), categories as ``str`` (``None`` = missing: null, NaN, or
+a marker the CSV reader reads as missing, such as ``"NA"``). A column the
 model does not read is refused by name (with the nearest column it does read),
 never ignored: a misspelt name would otherwise send a missing value.
 
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, ModelFileError
-from ._serve_values import F32_MAX, F32_TEXT, number, shown
+from ._serve_values import F32_MAX, F32_TEXT, category, number, shown
 
 
 class RequestError(ValueError):
@@ -259,7 +260,10 @@ class ServedModel:
             out[j] = self._number(v, i, j)
         for j in self._cat_idx:
             v = out[j]
-            if v is None or type(v) is str:
+            if v is None:
+                continue
+            if type(v) is str:
+                out[j] = category(v)  # "NA" is missing here as in a CSV, never a category of its own
                 continue
             if isinstance(v, (dict, list)):
                 raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")
