@@ -273,7 +273,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         if frame is not None and suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree: count all
             rec = scan(path, sep)
     except OpenQuote as exc:
-        raise DataError(f"'{text}': {exc}, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value).") from None
+        raise DataError(exc.message(text)) from None
     if rec.width == 0:
         raise pd.errors.EmptyDataError
     few, many = rec.short, rec.long
