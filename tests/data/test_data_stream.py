@@ -282,3 +282,71 @@ def test_csv_headers_are_checked_as_read_table_checks_them(tmp_path) -> None:
     with pytest.raises(DataError) as info:
         ParquetSource(d, target="y")
     assert str(info.value) == f"'{d}/part1.csv' has the column 'a' twice: rename one."
+
+
+def _lines(n: int, start: int = 0) -> str:
+    return "".join(f"{i}.0,x{i % 3},{i % 2}\n" for i in range(start, start + n))
+
+
+OPEN = "opens a quote that is never closed, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value)."
+UNCLOSED = [  # (the second file's text, the line that opens the quote)
+    ("a,b,y\n" + _lines(5) + '9.0,"oops,1\n' + _lines(20, 5), 7),  # a short record: pyarrow would skip the rest of the file as one ragged row
+    ("a,b,y\n" + _lines(5) + '9.0,x0,"1\n' + _lines(20, 5), 7),  # the right width: the last value would hold the rest of the file
+    ("a,b,y\n" + _lines(5) + '"9.0,x0,1\n' + _lines(20, 5), 7),  # a quote that opens the record
+    ("a,b,y\n" + _lines(5) + '9.0,"oops,1\n' + _lines(150_000, 5), 7),  # past pyarrow's first read block: its chunker error
+]
+
+
+@pytest.mark.parametrize(("text", "line"), UNCLOSED)
+@pytest.mark.parametrize("which", [0, 1])
+def test_an_unclosed_csv_quote_is_refused_with_its_file_and_line(tmp_path, text: str, line: int, which: int) -> None:
+    """pyarrow reads the rest of the file after an unclosed quote as one value without a word; the source refuses it as read_table does."""
+    good = "a,b,y\n" + _lines(30)
+    parts = [text.encode(), good.encode()] if which == 0 else [good.encode(), text.encode()]
+    d = _files(tmp_path, "d", parts, "csv")
+    bad = f"{d}/part{which}.csv"
+    assert _fit_error(d) == f"'{bad}': line {line} {OPEN}"
+    with pytest.raises(DataError) as info:
+        hl.data.read_table(bad)
+    assert str(info.value) == f"'{bad}': line {line} {OPEN}"
+
+
+def test_an_unclosed_quote_in_a_gzipped_csv_is_named_too(tmp_path) -> None:
+    import gzip
+
+    d = tmp_path / "gz"
+    d.mkdir()
+    (d / "part0.csv.gz").write_bytes(gzip.compress(("a,b,y\n" + _lines(30)).encode()))
+    (d / "part1.csv.gz").write_bytes(gzip.compress(("a,b,y\n" + _lines(5) + '9.0,"oops,1\n' + _lines(20, 5)).encode()))
+    assert _fit_error(str(d)) == f"'{d}/part1.csv.gz': line 7 {OPEN}"
+
+
+def test_closed_quotes_doubled_quotes_and_line_breaks_in_values_still_read(tmp_path) -> None:
+    text = 'a,b,y\n1.0,"x, y",0\n2.0,"say ""hi""",1\n3.0,"two\nlines",0\n4.0,x"y,1\n'
+    d = _files(tmp_path, "d", [text.encode()], "csv")
+    src = ParquetSource(d, target="y")
+    assert src.scan().n_rows == 4 and src.drop_notes() == []
+    assert next(src.read_unit(0))["b"].tolist() == ["x, y", 'say "hi"', "two\nlines", 'x"y']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='a,"\n', max_size=30))
+def test_open_quote_line_follows_the_csv_quoting_rule(text: str) -> None:
+    """A quote is open at the end exactly when Python's csv module (strict, the same quoting rule) runs out of data inside one."""
+    import csv
+    import io
+
+    from hiddenlayers.data._csv_rows import open_quote_line
+
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        expected = False
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return  # text after a closing quote, which strict parsing refuses before the end: no verdict on the end
+        expected = True
+    line = open_quote_line(io.StringIO(text, newline=""))
+    assert (line is not None) == expected, (text, line)
+    if line is not None:
+        opened = text.split("\n")[line - 1]
+        assert '"' in opened

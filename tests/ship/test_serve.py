@@ -647,3 +647,64 @@ def test_labels_from_probabilities_equal_predict(kind: str) -> None:
     Xq = np.vstack([X, 50 * rng.normal(size=(100, 5))])
     got = _labels(est.predict_proba(Xq), est.classes_, kind == "multilabel")
     np.testing.assert_array_equal(got, est.predict(Xq))
+
+
+# ---------------------------------------------------------------- the server reads a row as `hiddenlayers predict` reads its CSV line
+CATEGORY_TEXT = ["NA", " NA", "  NA", "NA ", "\tNA", "na", "N/A", "n/a", "#N/A", "<NA>", "null", "NULL", "None", "nan", "NaN", "-nan",
+                 "", " ", "   ", "Lyon", " Lyon", "NA1", "none", "missing", "?"]
+
+
+@pytest.mark.parametrize("text", CATEGORY_TEXT)
+def test_category_text_follows_the_csv_reader(text: str) -> None:
+    """A categorical cell sent as text is missing exactly when the CSV reader reads that cell as missing (pandas' markers)."""
+    import io
+
+    from hiddenlayers.ship._serve_values import category
+
+    cell = pd.read_csv(io.StringIO(f"x,y\n{text},1\nLyon,2\n"), skipinitialspace=True, index_col=False, dtype=object)["x"].iloc[0]
+    assert (category(text) is None) == pd.isna(cell), (text, cell)
+    if category(text) is not None:
+        assert category(text) == text  # a value is kept as sent
+
+
+# Rows as a CSV would hold them: "NA", "null", "" and " N/A" in the city column mean missing, as does "NA" in income.
+CSV_ROWS = [["age", "income", "city", "score"],
+            ["40", "52000", "Lyon", "0.5"], ["61", "NA", "NA", "-1.2"], ["33", "", "null", "0.1"], ["55", "48000", "", "2.0"],
+            ["47", "61000", " N/A", "-0.3"], ["29", "39000", "Paris", "1.1"], ["70", "NA", "Nice", "0.0"]]
+
+
+def _csv_predictions(model: Path, tmp_path: Path) -> pd.DataFrame:
+    from cli_helpers import ok
+
+    data, out = tmp_path / "rows.csv", tmp_path / "pred.csv"
+    data.write_text("".join(",".join(r) + "\n" for r in CSV_ROWS))
+    ok("predict", model, data, "--proba", "--out", out)
+    return pd.read_csv(out)
+
+
+def test_served_rows_predict_as_their_csv_lines(server: Server, models: dict, tmp_path: Path) -> None:
+    """The same rows through `hiddenlayers predict rows.csv` and through the server (JSON and Arrow, cells sent as text) agree."""
+    import pyarrow as pa
+
+    expected = _csv_predictions(models["dir"] / "a.safetensors", tmp_path)
+    header, rows = CSV_ROWS[0], [dict(zip(CSV_ROWS[0], r)) for r in CSV_ROWS[1:]]
+    status, pred = server.post("/predict", {"rows": rows})
+    assert status == 200 and pred["predictions"] == expected["predicted_label"].tolist()
+    status, proba = server.post("/predict_proba", {"rows": rows})
+    assert status == 200
+    np.testing.assert_allclose(proba["probabilities"], expected[["proba_no", "proba_yes"]].to_numpy(), rtol=1e-5, atol=1e-7)
+    # a missing marker is a missing value, exactly as null is
+    nulls = [{**r, "city": r["city"] if r["city"] in ("Lyon", "Paris", "Nice") else None} for r in rows]
+    assert server.post("/predict_proba", {"rows": nulls}) == (status, proba)
+    arrow = _arrow(pa.table({c: [r[c] for r in rows] for c in header}))
+    status, text = server.request("POST", "/predict", arrow, {"Content-Type": "application/vnd.apache.arrow.stream"})
+    assert status == 200 and json.loads(text)["predictions"] == expected["predicted_label"].tolist()
+
+
+def test_served_onnx_rows_predict_as_their_csv_lines(models: dict, tmp_path: Path) -> None:
+    """The same for an .onnx file: its graph sees the missing token for "NA" from the server as for NA from the CSV."""
+    expected = _csv_predictions(models["dir"] / "a.onnx", tmp_path)
+    sm = ServedModel(models["dir"] / "a.onnx")
+    rows = sm.rows({"rows": [dict(zip(CSV_ROWS[0], r)) for r in CSV_ROWS[1:]]}, 100)
+    assert sm.predict(rows, proba=False) == expected["predicted_label"].tolist()
+    np.testing.assert_allclose(sm.predict(rows, proba=True), expected[["proba_no", "proba_yes"]].to_numpy(), rtol=1e-5, atol=1e-7)

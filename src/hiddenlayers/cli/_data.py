@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import TablePreprocessor, infer_task, load_table, split_target
+from ..data import TablePreprocessor, first_beyond_float32, first_non_finite_row, infer_task, load_table, preview, split_target
 from ..exceptions import DataError
 from ._common import UserError, clean, labelled_table, note, print_json, read_labelled
 from ._options import parse_features
@@ -53,7 +53,7 @@ def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
     them silently as errors, and ``prune`` would cut against them.
     """
     cls = np.asarray(classes)
-    shown = _preview([str(c) for c in cls], 10)
+    shown = preview([str(c) for c in cls], 10)
     raw = pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64) if y.dtype.kind in "biuf" else np.empty(0)
     fractional = raw[np.isfinite(raw) & (raw != np.round(raw))]
     if fractional.size and cls.dtype.kind != "f":  # whatever the classes' type: text classes too
@@ -64,14 +64,9 @@ def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
     known = {str(c) for c in cls}
     unknown = [str(u) for u in np.unique(labels) if str(u) not in known]
     if unknown:
-        which = f"labels {_preview([repr(u) for u in unknown], 5)} are not classes" if len(unknown) > 1 else f"label {unknown[0]!r} is not a class"
+        which = f"labels {preview([repr(u) for u in unknown], 5)} are not classes" if len(unknown) > 1 else f"label {unknown[0]!r} is not a class"
         raise DataError(f"{which} of the model ({shown}): check --target or the data.")
     return labels
-
-
-def _preview(items: list[str], n: int) -> str:
-    """``"a, b, c (+4 more)"``."""
-    return ", ".join(items[:n]) + (f" (+{len(items) - n} more)" if len(items) > n else "")
 
 
 def input_columns(model: Any) -> list[str]:
@@ -110,8 +105,7 @@ def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | Non
 
 
 def _no_target(columns: list[str]) -> str:
-    shown = ", ".join(repr(c) for c in columns[:8]) + (f", ... ({len(columns)} columns)" if len(columns) > 8 else "")
-    return f"no target column given: pass --target COLUMN, one of {shown}."
+    return f"no target column given: pass --target COLUMN, one of {preview([repr(c) for c in columns], 8)}."
 
 
 def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, table: Any = None) -> dict[str, Any]:
@@ -203,21 +197,17 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
     return A
 
 
-F32_MAX = float(np.finfo(np.float32).max)
-
-
 def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame) -> None:
     """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
 
     Such a value (a raw one, or one the stored scaling makes that large) turns
-    infinite inside the network, whose outputs are then NaN: empty
-    probabilities and an arbitrary label. ``names`` are ``A``'s columns,
-    ``frame`` the table they came from (its cell is what the message shows).
+    infinite inside the network (see :func:`hiddenlayers.data.first_beyond_float32`).
+    ``names`` are ``A``'s columns, ``frame`` the table they came from (its cell is what the message shows).
     """
-    big = np.abs(A) > F32_MAX
-    if not big.any():
+    found = first_beyond_float32(A)
+    if found is None:
         return
-    r, k = (int(a[0]) for a in np.nonzero(big))
+    r, k = found
     raw = frame[names[k]].iloc[r] if names[k] in frame.columns else A[r, k]
     shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
     raise DataError(f"column '{names[k]}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
@@ -226,9 +216,8 @@ def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame) -> None:
 
 def check_finite_output(out: np.ndarray) -> None:
     """A DataError naming the first row whose model output is NaN or infinite (values the network overflows on)."""
-    ok = np.isfinite(np.asarray(out, dtype=np.float64)).reshape(len(out), -1).all(axis=1)
-    if not ok.all():
-        r = int(np.flatnonzero(~ok)[0])
+    r = first_non_finite_row(out)
+    if r is not None:
         raise DataError(f"the model's output for row {r + 1} is not finite (its values are so far from the training data that the network "
                         "overflows): fix that row's values.")
 

@@ -40,6 +40,10 @@ _EXPORTS = {
     "check": "._check",
     "DataReport": "._check_report",
     "Finding": "._check_common",
+    "preview": "._check_common",
+    "F32_MAX": "._float32",
+    "first_beyond_float32": "._float32",
+    "first_non_finite_row": "._float32",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

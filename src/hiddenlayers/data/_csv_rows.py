@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -69,6 +69,10 @@ class OpenQuote(ValueError):
         super().__init__(f"line {line} opens a quote that is never closed")
         self.line = line
 
+    def message(self, shown: str) -> str:
+        """The one-line error for the file ``shown``: where the quote opens, what it did, and the fix."""
+        return f"'{shown}': {self}, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value)."
+
 
 def _check_last_record(lines: list[str], first: int, sep: str) -> None:
     """Raise :class:`OpenQuote` if the record from 0-based line ``first`` to the end of ``lines`` ends inside a quote.
@@ -82,6 +86,39 @@ def _check_last_record(lines: list[str], first: int, sep: str) -> None:
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             raise OpenQuote(first + 1) from None
+
+
+def open_quote_line(lines: Iterable[str], sep: str = ",") -> int | None:
+    """The 1-based line whose quote is still open at the end of ``lines``, else None.
+
+    A quote opens a value only at its start (after the separator or a line
+    end); inside one, ``""`` is a quote and a lone ``"`` closes it. Lines
+    without a quote are skipped whole, so a large file is cheap to check.
+    """
+    quoted, opened, start = False, 0, True
+    for n, line in enumerate(lines, 1):
+        if '"' not in line:
+            start = not quoted
+            continue
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if quoted:
+                if c == '"':
+                    if line.startswith('"', i + 1):
+                        i += 1  # a doubled quote inside the value
+                    else:
+                        quoted = False
+            elif c == '"' and start:
+                quoted, opened = True, n
+            start = not quoted and c in (sep, "\n", "\r")
+            i += 1
+    return opened if quoted else None
+
+
+def ends_in_quote(text: str) -> bool:
+    """Whether the CSV record ``text`` (pyarrow's raw text of one row) ends inside a quoted value."""
+    return '"' in text and open_quote_line(io.StringIO(text, newline="")) is not None
 
 
 def _records(lines: list[str], sep: str, blank: list[int] | None = None) -> Iterator[tuple[int, int, int]]:
@@ -101,6 +138,10 @@ def _records(lines: list[str], sep: str, blank: list[int] | None = None) -> Iter
                 blank.append(first)
             first = end
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # a quote that never closes, in a large file
+            opened = open_quote_line(lines[first:], sep)
+            if opened is not None:
+                raise OpenQuote(first + opened) from None
         raise ValueError(f"line {reader.line_num}: {exc}") from None
 
 

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
+from ._csv_rows import ends_in_quote
 from ._preprocessing import TablePreprocessor
-from ._stream_files import check_columns, common_schema, file_columns, find_files, read_error
+from ._stream_files import check_columns, common_schema, file_columns, find_files, open_quote_error, read_error
 
 
 @dataclass
@@ -71,6 +72,8 @@ class ParquetSource:
     used column or (with ``features=None``) with an extra one, or of another
     type, is a :class:`DataError` naming it. A CSV row with too few or too many
     fields is skipped, as :func:`read_table` drops it; :meth:`drop_notes` says which.
+    A CSV quote that is never closed is a :class:`DataError` naming its file and
+    line (pyarrow alone would read the rest of the file as one value).
     """
 
     def __init__(
@@ -110,6 +113,7 @@ class ParquetSource:
             raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
         self._headers = {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {}
         self._dropped: dict[str, dict[int, tuple[int, int]]] = {}  # CSV file -> line -> (fields, header fields)
+        self._open_quote: set[str] = set()  # CSV files with a refused row that ends inside a quote
         used = [*self.features, self.target]
         try:
             if self.file_format == "parquet":
@@ -118,7 +122,7 @@ class ParquetSource:
         except DataError:
             raise
         except Exception as exc:  # pyarrow raises its own types for unreadable files
-            raise read_error(exc, self.files[0], None, self._headers.get(self.files[0]), self.files[0]) from None
+            raise read_error(exc, self.files[0], None, self._headers.get(self.files[0]), self.files[0], self.files[0] in self._open_quote) from None
 
     def _csv_format(self, file: str) -> Any:
         """pyarrow's CSV format for ``file``: a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
@@ -126,6 +130,9 @@ class ParquetSource:
         import pyarrow.dataset as ds
 
         def skip(row: Any) -> str:
+            if ends_in_quote(row.text):  # an unclosed quote took the rest of the file: stop, read_error names its line
+                self._open_quote.add(file)
+                return "error"
             self._dropped.setdefault(file, {})[int(row.number or 0)] = (int(row.actual_columns), int(row.expected_columns))
             return "skip"
 
@@ -149,14 +156,17 @@ class ParquetSource:
 
         unit = self.units[i]
         cols = [*self.features, self.target]  # type: ignore[misc]
+        file = self._unit_files[i]
         try:
             for batch in unit.to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
                 if batch.num_rows:
-                    yield batch.to_pandas()
+                    frame = batch.to_pandas()
+                    if self.file_format == "csv":
+                        _refuse_open_quote(frame, file)
+                    yield frame
         except (pa.ArrowException, OSError) as exc:
             row_group = unit.row_groups[0].id if self.file_format == "parquet" and unit.row_groups else None
-            file = self._unit_files[i]
-            raise read_error(exc, file, row_group, self._headers.get(file), self.files[0]) from None
+            raise read_error(exc, file, row_group, self._headers.get(file), self.files[0], file in self._open_quote) from None
 
     def drop_notes(self) -> list[str]:
         """One note per CSV file with rows of the wrong width skipped so far: ``"dropped 1 of 12 data rows of 'p1.csv': ..."``."""
@@ -243,6 +253,20 @@ class ParquetSource:
                     yield from flush(final=False)
         if held:
             yield from flush(final=True)
+
+
+def _refuse_open_quote(frame: Any, file: str) -> None:
+    """A DataError if a batch's last row holds a line break in a text cell and ``file`` has a quote that never closes.
+
+    A record of the right width whose last value opens a quote takes the rest
+    of the file as that value, and pyarrow reads it without a word; it is
+    always the last row read, and a line break inside a value shows it.
+    """
+    last = frame.iloc[-1]
+    if any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last.tolist()):
+        found = open_quote_error(file)
+        if found is not None:
+            raise found
 
 
 def is_source(obj: Any) -> bool:

@@ -8,6 +8,12 @@ are read when the source is made (Parquet footers, CSV header lines: cheap)
 and checked against the first file's, and a failed read names the file, the
 line or row group, and the fix.
 
+An unclosed quote makes pyarrow read the rest of a CSV file (or of its read
+block) as one value, silently: a short record it skips, a record of the right
+width whose last cell holds the rest of the file, or an error about its
+chunker. Each of those is checked (:func:`open_quote_line`) and refused with
+the line that opens the quote, as :func:`~._table.read_table` refuses it.
+
 The rule: every file has the target. With ``features`` given, every file has
 those columns (others are ignored); without, every file has exactly the first
 file's columns, in any order. Parquet types may differ only as Arrow's
@@ -17,6 +23,7 @@ permissive promotion allows (``int64`` and ``double`` read as ``double``).
 from __future__ import annotations
 
 import glob
+import gzip
 import os
 import re
 from collections.abc import Sequence
@@ -24,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import DataError
+from ._csv_rows import OpenQuote, open_quote_line
 from ._csv_text import encoding_problem, read_header
 
 EXTENSIONS = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}
@@ -126,9 +134,27 @@ def _promotes(a: Any, b: Any) -> bool:
     return True
 
 
-def read_error(exc: BaseException, file: str, row_group: int | None, header: list[str] | None, first: str) -> DataError:
-    """pyarrow's error while reading ``file`` (its ``row_group``, or a CSV with ``header``) as one line with the fix."""
+def open_quote_error(file: str) -> DataError | None:
+    """The one-line error for a quote in ``file`` (CSV, or ``.csv.gz``) that is never closed, naming its line; None if all close."""
+    opener = gzip.open if file.lower().endswith(".gz") else open
+    with opener(file, "rt", encoding="utf-8", errors="replace", newline="") as f:
+        line = open_quote_line(f)
+    return None if line is None else DataError(OpenQuote(line).message(file))
+
+
+def read_error(exc: BaseException, file: str, row_group: int | None, header: list[str] | None, first: str, quote: bool = False) -> DataError:
+    """pyarrow's error while reading ``file`` (its ``row_group``, or a CSV with ``header``) as one line with the fix.
+
+    ``quote``: the row pyarrow refused ends inside a quoted value (see :func:`~._csv_rows.ends_in_quote`).
+    """
     reason = _first_line(exc)
+    if header is not None and (quote or "out of sync with chunker" in reason or "\n" in str(exc).strip()):  # a value with a line break
+        found = open_quote_error(file)
+        if found is not None:
+            return found
+        if not quote:  # a quoted value that spans lines, closed: pyarrow's streaming reader takes a record per line
+            return DataError(f"'{file}' has a quoted value that spans lines, which the streaming CSV reader cannot split: "
+                             "keep each record on one line (or write the files as Parquet).")
     if header is not None:
         if (m := _CSV_UTF8.search(reason)) is not None:
             return DataError(encoding_problem(Path(file), file) or f"'{file}' line {m.group(2)} is not UTF-8 text: save the file as UTF-8.")
@@ -158,4 +184,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
 
 
-__all__ = ["check_columns", "common_schema", "file_columns", "find_files", "read_error"]
+__all__ = ["check_columns", "common_schema", "file_columns", "find_files", "open_quote_error", "read_error"]

@@ -273,7 +273,7 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         if frame is not None and suspects is not None and len(rec.start) != len(frame):  # pandas and the scan disagree: count all
             rec = scan(path, sep)
     except OpenQuote as exc:
-        raise DataError(f"'{text}': {exc}, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value).") from None
+        raise DataError(exc.message(text)) from None
     if rec.width == 0:
         raise pd.errors.EmptyDataError
     few, many = rec.short, rec.long
@@ -348,14 +348,17 @@ def split_target(frame: Any, target: str | None, features: list[str] | None = No
     column); ``features`` picks feature columns (default: all others). Rows
     whose target is missing are dropped.
     """
+    from ._check_common import preview
+
     columns = list(frame.columns)
+    shown = preview([repr(c) for c in columns], 8)
     if target is None:
-        raise DataError(f"no target column given: pass --target COLUMN, one of {_preview(columns)}.")
+        raise DataError(f"no target column given: pass --target COLUMN, one of {shown}.")
     name = resolve_column(target, columns)
     if features:
         unknown = [f for f in features if f not in columns]
         if unknown:
-            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {_preview(columns)}.")
+            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {shown}.")
         if name in features:
             raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         X = frame[list(features)]
@@ -382,14 +385,11 @@ def resolve_column(target: str, columns: list[str]) -> str:
         return columns[pos]
     import difflib
 
+    from ._check_common import preview
+
     close = difflib.get_close_matches(target, columns, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise DataError(f"unknown target column '{target}': the table has {_preview(columns)}.{hint}")
-
-
-def _preview(columns: list[str], n: int = 8) -> str:
-    shown = ", ".join(repr(c) for c in columns[:n])
-    return shown + (f", ... ({len(columns)} columns)" if len(columns) > n else "")
+    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}.{hint}")
 
 
 def infer_task(y: Any) -> str:

@@ -8,7 +8,8 @@ they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 4xx and never fails the batch it would have joined. Checked rows are plain
 Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
 missing; text read by the CSV reader's rule, values within float32's range, see
-:mod:`._serve_values`), categories as ``str`` (``None`` = missing). A column the
+:mod:`._serve_values`), categories as ``str`` (``None`` = missing: null, NaN, or
+a marker the CSV reader reads as missing, such as ``"NA"``). A column the
 model does not read is refused by name (with the nearest column it does read),
 never ignored: a misspelt name would otherwise send a missing value.
 
@@ -28,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from ..data import F32_MAX, first_beyond_float32, first_non_finite_row
 from ..exceptions import DataError, ModelFileError
-from ._serve_values import F32_MAX, F32_TEXT, number, shown
+from ._serve_values import F32_TEXT, category, number, shown
 
 
 class RequestError(ValueError):
@@ -259,7 +261,10 @@ class ServedModel:
             out[j] = self._number(v, i, j)
         for j in self._cat_idx:
             v = out[j]
-            if v is None or type(v) is str:
+            if v is None:
+                continue
+            if type(v) is str:
+                out[j] = category(v)  # "NA" is missing here as in a CSV, never a category of its own
                 continue
             if isinstance(v, (dict, list)):
                 raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")
@@ -343,10 +348,10 @@ class ServedModel:
     def _check_scaled(self, x: np.ndarray, rows: list[list[Any]]) -> None:
         """422 for a value the stored scaling takes beyond float32's range (a raw value within it, a tiny scale)."""
         scaled = x[:, self._num_pos]
-        big = np.abs(scaled) > F32_MAX
-        if not big.any():
+        found = first_beyond_float32(scaled)
+        if found is None:
             return
-        r, k = (int(a[0]) for a in np.nonzero(big))
+        r, k = found
         j = self._num_idx[k]
         raise RequestError(422, f"row {r + 1}, column '{self.columns[j]}' is out of range for this model: {shown(rows[r][j])} becomes "
                                 f"{shown(scaled[r, k])} after the stored scaling, beyond {F32_TEXT}: send a smaller number, or null for missing.")
@@ -392,9 +397,8 @@ def _labels(p: np.ndarray, classes: np.ndarray, multilabel: bool) -> np.ndarray:
 
 def _require_finite(out: np.ndarray) -> None:
     """422 naming the first row whose output is NaN or infinite (never sent: JSON has no NaN, and a label from NaN is arbitrary)."""
-    ok = np.isfinite(out).reshape(len(out), -1).all(axis=1)
-    if not ok.all():
-        r = int(np.flatnonzero(~ok)[0])
+    r = first_non_finite_row(out)
+    if r is not None:
         raise RequestError(422, f"row {r + 1}: the model's output is not finite for this row (its values are so far from the training data "
                                 "that the network overflows): send values of the size the model was trained on.")
 

@@ -7,7 +7,9 @@ plain decimal notation (``12``, ``-3.5``, ``.5``, ``1e-3``; ``inf`` and
 (``1_000``, ``0x10``, ``1,5``, ``١٢``) is text, which a numeric column refuses.
 The server reads text sent for a numeric column by the same rule, so a row
 posted as JSON gets the answer its CSV line would get (Python's ``float()``
-alone would take ``1_000`` and ``١٢`` and refuse ``NA``).
+alone would take ``1_000`` and ``١٢`` and refuse ``NA``). Text sent for a
+categorical column is missing by the same markers (:func:`category`): ``"NA"``
+is a missing city in a CSV, so it is one in a request too, not a category.
 
 The network computes in float32: a value beyond its range (:data:`F32_MAX`)
 would become infinite inside and come out as NaN, so it is refused by name.
@@ -20,13 +22,14 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from ..data import F32_MAX
+
 # pandas' default ``na_values`` for read_csv (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree)
 MISSING_TEXT = frozenset({
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
     "NULL", "NaN", "None", "n/a", "nan", "null",
 })
 _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)", re.IGNORECASE)
-F32_MAX = 3.4028234663852886e38  # np.finfo(np.float32).max
 F32_TEXT = "±3.4e38, the float32 range the model computes in"
 
 
@@ -38,6 +41,17 @@ def text_number(text: str) -> float | None:
     if _NUMBER.fullmatch(text) is None:
         return None
     return float(text)
+
+
+def category(text: str) -> str | None:
+    """``text`` sent for a categorical column by the CSV reader's rule: None when it means missing, else itself.
+
+    The reader (pandas, ``skipinitialspace=True``) skips the spaces that open a
+    cell, then takes a cell in :data:`MISSING_TEXT` as missing: so ``" NA"`` and
+    ``"  "`` are missing, while ``"NA "``, ``"\\tNA"`` and ``"na"`` are text. Text that
+    means a value is kept exactly as sent.
+    """
+    return None if text.lstrip(" ") in MISSING_TEXT else text
 
 
 def number(v: Any, where: str) -> float:
@@ -74,4 +88,4 @@ def shown(v: float | int) -> str:
         return f"{'a negative' if v < 0 else 'an'} integer of {len(str(abs(int(v))))} digits"
 
 
-__all__ = ["F32_MAX", "MISSING_TEXT", "number", "shown", "text_number"]
+__all__ = ["F32_MAX", "MISSING_TEXT", "category", "number", "shown", "text_number"]
