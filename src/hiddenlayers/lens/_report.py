@@ -37,12 +37,8 @@ class Report:
         return H.page(self.title, subtitle, self.sections, footer="Written by hiddenlayers.lens — one self-contained file, no network needed.")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the page atomically (temp file in the same folder, then rename)."""
-        from .._files import atomic_write_bytes
-
-        if os.path.isdir(path):
-            raise ValueError(f"'{path}' is a folder: give a file path such as report.html.")
-        atomic_write_bytes(path, self.html.encode("utf-8"))
+        """Write the page atomically (temp file in the same folder, then rename); a folder is refused."""
+        H.write_page(path, self.html, example="report.html")
 
     def _repr_html_(self) -> str:  # Jupyter
         return self.html

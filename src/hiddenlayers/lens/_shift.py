@@ -109,10 +109,10 @@ class DomainShift:
         return H.page("Domain shift", f"{len(self.shifted())} layer(s) shifted", [self.html_section()])
 
     def save(self, path: Any) -> None:
-        """Write :meth:`html` atomically."""
-        from .._files import atomic_write_bytes
+        """Write :meth:`html` atomically; a folder is refused."""
+        from . import _html as H
 
-        atomic_write_bytes(path, self.html().encode("utf-8"))
+        H.write_page(path, self.html(), example="shift.html")
 
 
 def mmd2_permutation(A: np.ndarray, B: np.ndarray, *, n_permutations: int = 200, rng: np.random.Generator) -> tuple[float, float]:
