@@ -1,5 +1,5 @@
 """HTML building blocks of every self-contained report (lens, data check, search): escaping,
-tables, inline images and the one page shell with its Content-Security-Policy.
+tables, inline images, the one page shell with its Content-Security-Policy, and writing a page.
 
 It sits at the top level, below every stage, so ``data/`` may use it as well as ``lens/`` and ``rightsize/``.
 """
@@ -9,9 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
+
+#: the names a report page may have (the CLI refuses any other ``--html``/``--out``, so never a model or data file)
+HTML_SUFFIXES = (".html", ".htm")
 
 CSS = """
 :root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --accent:#2f6fde; --warn:#b7791f; --bad:#c53030; --bg:#fbfbfc; }
@@ -117,3 +121,16 @@ def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str, str]
         f"<header><h1>{esc(title)}</h1><p>{esc(subtitle)}</p></header><nav>{nav}</nav><main>{body}</main>"
         f"<footer>{esc(footer)}</footer></body></html>\n"
     )
+
+
+def write_page(path: str | os.PathLike[str], text: str, *, example: str = "report.html") -> None:
+    """Write the page ``text`` to ``path`` atomically (UTF-8; temp file in the same folder, then rename).
+
+    A folder is refused with a ``ValueError`` that suggests a file name like
+    ``example``; a missing folder or a device is refused by :func:`~hiddenlayers._files.check_writable`.
+    """
+    from ._files import atomic_write_bytes
+
+    if os.path.isdir(path):
+        raise ValueError(f"'{path}' is a folder: give a file path such as {example}.")
+    atomic_write_bytes(path, text.encode("utf-8"))

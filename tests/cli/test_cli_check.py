@@ -89,6 +89,9 @@ def test_check_user_errors(messy, tmp_path):
     assert_user_error(run("check", messy, "-t", "nope"), "unknown target column 'nope'")
     assert_user_error(run("check", messy, "-t", "y", "--task", "x"), "--task must be one of auto, classification, regression")
     assert_user_error(run("check", messy, "-t", "y", "--html", tmp_path / "x.txt"), "--html must end in .html")
+    missing = tmp_path / "nodir" / "x.html"
+    assert_user_error(run("check", messy, "-t", "y", "--html", missing),
+                      f"folder '{missing.parent}' of --html '{missing}' does not exist: create it first, or give a path in an existing folder.")
     assert_user_error(run("check", tmp_path / "none.csv"), "is neither a file nor a bundled dataset")
 
 

@@ -123,6 +123,12 @@ def test_error_out_not_html(model, table, tmp_path):
     assert_user_error(run("inspect", model, table, "-o", tmp_path / "r.csv"), "--out must end in .html (the report is one HTML page)")
 
 
+def test_error_out_in_a_missing_folder_names_the_option(model, table, tmp_path):
+    missing = tmp_path / "nodir" / "r.html"
+    assert_user_error(run("inspect", model, table, "-o", missing), f"folder '{missing.parent}' of --out '{missing}' does not exist")
+    assert not missing.parent.exists()
+
+
 def test_error_out_is_folder(model, table, tmp_path):
     (tmp_path / "dir.html").mkdir()
     assert_user_error(run("inspect", model, table, "-o", tmp_path / "dir.html"), "is a folder")

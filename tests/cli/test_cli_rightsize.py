@@ -311,7 +311,7 @@ def small(tmp_path):
         ("random.log", bytes(range(256)) * 8, "--storage", "--storage: '{d}/random.log' is not an Optuna study database or journal: line 1 is not a JSON record."),
         ("notes.log", b'{"a": 1}\n', "--storage", "'{d}/notes.log' is not an Optuna study database or journal: line 1 is not an Optuna journal record."),
         ("nodir/x.html", None, "--html", "folder '{d}/nodir' of --html '{d}/nodir/x.html' does not exist"),
-        ("x.txt", None, "--html", "--html must end in .html. Received: '{d}/x.txt'."),
+        ("x.txt", None, "--html", "--html must end in .html (the report is one HTML page). Received: '{d}/x.txt'."),
     ],
 )
 def test_search_checks_storage_and_html_first(small, tmp_path, monkeypatch, name, content, option, message):

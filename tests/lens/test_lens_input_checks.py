@@ -32,6 +32,7 @@ from hiddenlayers.lens import (
     probe,
     project,
     record,
+    recording,
     select_layers,
     summary,
 )
@@ -147,6 +148,32 @@ def test_every_entry_point_checks_x_first(iris):
         domain_shift(clf, X, Xn, max_rows=10)  # checked in full, not only the sampled rows
 
 
+def test_recording_refuses_nan_where_it_summarises():
+    """The user's own forward pass under recording(stream=True): a NaN layer is named, not counted as dead units."""
+    msg = re.escape(
+        "layer '0' produced NaN or infinite activations: check the input of the forward pass for NaN and the network "
+        "for divergence (retrain with a lower learning rate) before reading its statistics."
+    )
+    seq = _seq()
+    with pytest.raises(ValueError, match=msg):
+        with recording(seq, nn.Linear, stream=True):
+            seq(torch.full((3, 4), float("nan")))
+    assert _hook_count(seq) == 0
+    with torch.no_grad():
+        seq[2].weight[0, 0] = float("inf")  # finite input, inf from the last layer on
+    with pytest.raises(ValueError, match=re.escape("layer '2' produced NaN or infinite activations: check the input")):
+        with recording(seq, nn.Linear, stream=True):
+            seq(torch.ones(3, 4))
+    with recording(seq, nn.Linear, stream=True, keep=False) as rec:
+        seq[:2](torch.ones(3, 4))  # only the finite layer ran: its statistics are there
+    assert rec.acc["0"].result("0").samples == 3
+    with recording(seq, nn.Linear) as rec:  # raw outputs are kept as they are, NaN included: layer_stats checks them
+        seq(torch.full((3, 4), float("nan")))
+    assert torch.isnan(rec.outputs["0"][0]).all()
+    with pytest.raises(ValueError, match="activations of '0'"):
+        layer_stats(rec.outputs["0"][0], name="0")
+
+
 def test_gradient_flow_skips_activation_statistics_of_a_diverged_epoch(iris):
     _, X, _ = iris
     net = hl.Network(4, (8,), 3)
@@ -175,6 +202,56 @@ def test_layer_similarity_max_rows_must_be_an_integer(iris, max_rows):
     clf, X, _ = iris
     with pytest.raises(ValueError, match=re.escape(f"Received: max_rows={max_rows!r}.")):
         layer_similarity(clf, X, max_rows=max_rows)
+
+
+_SHIFT_MSG = "max_rows must be None (every row) or an integer >= 4 (each half of the domain probe needs 2 rows per domain). Received: max_rows={!r}."
+
+
+@given(bad=st.one_of(
+    st.integers(max_value=3),
+    st.floats().filter(lambda f: not (f.is_integer() and f >= 4)),  # fractions, NaN, inf, and whole numbers below 4
+    st.booleans(),
+    st.text(max_size=4),
+    st.just(np.float32(2.5)),
+))
+@FEW
+def test_domain_shift_max_rows_refuses_what_is_not_a_row_count(iris, bad):
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match=re.escape(_SHIFT_MSG.format(bad))):
+        domain_shift(clf, X[:50], X[50:100], max_rows=bad)
+
+
+@given(rows=st.integers(4, 10**12), as_float=st.booleans())
+@FEW
+def test_max_rows_takes_whole_numbers_as_ints(rows, as_float):
+    from hiddenlayers.lens._target import check_max_rows
+
+    value = float(rows) if as_float else np.int64(rows)
+    got = check_max_rows(value, 4)
+    assert got == int(value) and type(got) is int
+
+
+def test_domain_shift_max_rows_as_a_float_or_none(iris):
+    """1e5 is read as 100000, 20.0 as 20 (the same rows drawn), None as every row (the same as any cap above the data)."""
+    clf, X, _ = iris
+    Xt = X[50:110] + 0.5
+
+    def rows(**kw):
+        return [(r.layer, r.mmd2, r.p_value) for r in domain_shift(clf, X[:50], Xt, n_permutations=19, **kw).rows]
+
+    assert rows(max_rows=20.0) == rows(max_rows=20)
+    shift = domain_shift(clf, X[:50], Xt, n_permutations=19, max_rows=None)
+    assert (shift.n_source, shift.n_target) == (50, 60)
+    assert rows(max_rows=None) == rows(max_rows=1e5) == rows(max_rows=100_000)
+    with_labels = {"y_target": np.arange(60) % 2}
+    assert rows(max_rows=None, **with_labels) == rows(max_rows=10**9, **with_labels)
+
+
+def test_other_row_caps_take_integral_floats(iris):
+    clf, X, y = iris
+    assert project(clf, X, max_rows=30.0)["hidden1"].shape == (30, 2)
+    assert layer_similarity(clf, X, max_rows=1e2).matrix.shape == (2, 2)
+    assert GradientFlow(X, max_rows=64.0).max_rows == 64
 
 
 def test_layer_similarity_uses_exactly_max_rows_or_every_row(iris):

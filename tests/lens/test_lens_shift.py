@@ -76,7 +76,7 @@ def test_planted_shift_is_seen_from_the_first_layer(digits_model):
     "kw,msg",
     [
         ({"n_permutations": 0}, r"n_permutations must be an integer >= 1\. Received: n_permutations=0\."),
-        ({"max_rows": 2}, r"max_rows must be an integer >= 4\."),
+        ({"max_rows": 2}, r"max_rows must be None \(every row\) or an integer >= 4 \(each half of the domain probe needs 2 rows per domain\)\."),
         ({"level": 1.5}, r"level must be in \(0, 1\)\."),
         ({"y_target": [0, 1]}, r"X_target has 50 rows but y_target has 2: pass one label per target row\."),
     ],

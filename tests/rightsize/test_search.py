@@ -99,6 +99,8 @@ def test_single_objective_page_says_best_trial(iris, tmp_path) -> None:
     r.save_html(tmp_path / "s.html")
     page = (tmp_path / "s.html").read_text(encoding="utf-8")
     _assert_search_page(page, r)
+    with pytest.raises(ValueError, match="is a folder: give a file path such as search.html"):  # as every report page (write_page)
+        r.save_html(tmp_path)
     assert f"<td>{r.rows[0]['latency']:.4g} µs</td>" in page
     r1 = search(X, y, trials=2, space=TINY, max_epochs=5, refit=False)
     r1.save_html(tmp_path / "s1.html")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, check_output, note
+from ._common import UserError, check_report_output, note
 from ._options import check_features, parse_features, seed_option
 
 EXIT_FATAL = 2
@@ -60,9 +60,7 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
 
     if task not in ("auto", "classification", "regression"):
         raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
-    html_path = check_output(html, force=force, inputs=(), what="--html") if html else None
-    if html_path is not None and html_path.suffix.lower() not in (".html", ".htm"):
-        raise UserError(f"--html must end in .html. Received: {html!r}.")
+    html_path = check_report_output(html, force=force, what="--html") if html else None
     table, found = read_checked(data)
     frame = table.frame
     X, y, name = _split(frame, data, target, features)

@@ -63,6 +63,23 @@ def check_output(
     return path
 
 
+def check_report_output(out: str | os.PathLike[str], *, force: bool, what: str, inputs: tuple[str, ...] = ()) -> Path:
+    """An HTML report's path (``--html``, ``inspect --out``), checked before any work is done.
+
+    An ``.html``/``.htm`` name (so never the model or data file), in a folder
+    that exists (named with the option), then :func:`check_output`: not a
+    folder or device, not overwritten without ``force``.
+    """
+    from .._html import HTML_SUFFIXES
+
+    if Path(out).suffix.lower() not in HTML_SUFFIXES:
+        raise UserError(f"{what} must end in .html (the report is one HTML page). Received: {str(out)!r}.")
+    folder = Path(out).parent
+    if not folder.is_dir():
+        raise UserError(f"folder '{folder}' of {what} '{out}' does not exist: create it first, or give a path in an existing folder.")
+    return check_output(out, force=force, inputs=inputs, what=what, example="report.html")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return b.exists() and os.path.samefile(a, b)

@@ -15,18 +15,10 @@ import numpy as np
 
 from ..data import Table, default_target, read_table, resolve_column
 from ..exceptions import DataError
-from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._common import UserError, check_report_output, clean, note, one_line, print_json
 from ._data import class_labels, coerce_labels, load_model, model_inputs, refuse_input_as_target, regression_target
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
-REPORT_SUFFIXES = (".html", ".htm")
-
-
-def _check_out(out: str, *, force: bool) -> Path:
-    """The report path: an .html file (so never the model or data file), not overwritten without --force."""
-    if Path(out).suffix.lower() not in REPORT_SUFFIXES:
-        raise UserError(f"--out must end in .html (the report is one HTML page). Received: {out!r}.")
-    return check_output(out, force=force, what="--out", example="report.html")
 
 
 def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None]:
@@ -81,7 +73,7 @@ def run_inspect(
 
     ``shift_from``: source-domain rows; the report gains the per-layer domain-shift section (source vs ``data``).
     """
-    out_path = _check_out(out, force=force)
+    out_path = check_report_output(out, force=force, what="--out")
     model = load_model(model_path)
     features, y, name = _labels(model, data, read_table(data), target)
     A = model_inputs(model, features)

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._common import UserError, check_output, check_report_output, clean, note, one_line, print_json
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -186,21 +186,6 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
 
 
 # ------------------------------------------------------------------ search
-def _check_html(html: str, *, force: bool, data: str) -> None:
-    """``--html`` checked before any trial runs: an .html name, in a folder that exists, not overwritten without --force."""
-    if Path(html).suffix.lower() not in (".html", ".htm"):
-        raise UserError(f"--html must end in .html. Received: {html!r}.")
-    _require_folder(html, "--html")
-    check_output(html, force=force, inputs=(data,), what="--html")
-
-
-def _require_folder(path: str, option: str) -> None:
-    """A UserError unless the folder ``path`` would be written in exists."""
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise UserError(f"folder '{folder}' of {option} '{path}' does not exist: create it first, or give a path in an existing folder.")
-
-
 def _check_storage(storage: str) -> None:
     """``--storage`` checked before any trial runs (read only): its folder exists and an existing file is an Optuna study store."""
     from ..rightsize import storage_problem
@@ -235,7 +220,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     if old and not force:
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
     if html is not None:
-        _check_html(html, force=force, data=data)
+        check_report_output(html, force=force, inputs=(data,), what="--html")
     if storage is not None:
         _check_storage(storage)
     from ..data import TablePreprocessor

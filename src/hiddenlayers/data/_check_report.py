@@ -110,17 +110,13 @@ class DataReport:
                 f"<tbody>{''.join(rows)}</tbody></table>")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the report as one self-contained HTML page, atomically."""
-        from .._files import atomic_write_bytes
-
-        if os.path.isdir(path):
-            raise ValueError(f"'{path}' is a folder: give a file path such as data.html.")
-        from .._html import page
+        """Write the report as one self-contained HTML page, atomically; a folder is refused."""
+        from .._html import page, write_page
 
         lead = "What the data checks found, most serious first; each finding says how to fix it."
         text = page("Data check", self.summary(), [("findings", "Findings", lead, self.html_section())],
                     footer="Written by hiddenlayers.check — one self-contained file, no network needed.")
-        atomic_write_bytes(path, text.encode("utf-8"))
+        write_page(path, text, example="data.html")
 
     def clean(self, X: Any, y: Any = None, drop: tuple[str, ...] = ("duplicates", "conflicting_labels", "label_issues")) -> Cleaned:
         """Copies of ``X`` (and ``y``) without what the named checks found; the data passed in is never changed.

@@ -160,7 +160,7 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     from ._record import as_target
     from ._target import check_max_rows
 
-    check_max_rows(max_rows)
+    max_rows = check_max_rows(max_rows)
     Xp = as_target(model).prepared(X)[:max_rows]
     module, x, base = _setup(model, Xp, baseline, n_steps, prepared=True)
     with torch.no_grad():

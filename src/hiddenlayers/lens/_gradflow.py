@@ -55,10 +55,10 @@ class GradientFlow(Callback):
     def __init__(self, X: Any = None, *, every: int = 1, max_rows: int | None = 1024) -> None:
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
-        check_max_rows(max_rows)
+        rows = check_max_rows(max_rows)
         if X is not None:
             require_finite(X)
-        self.X, self.every, self.max_rows = X, every, max_rows
+        self.X, self.every, self.max_rows = X, every, rows
         self._start: dict[str, torch.Tensor] = {}
 
     def on_epoch_begin(self, **kwargs: Any) -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .._html import CSS, esc, figure_html, na_html, note_html, page, table_html, warnings_html
+from .._html import CSS, esc, figure_html, na_html, note_html, page, table_html, warnings_html, write_page
 
-__all__ = ["CSS", "esc", "figure_html", "na_html", "note_html", "page", "table_html", "warnings_html"]
+__all__ = ["CSS", "esc", "figure_html", "na_html", "note_html", "page", "table_html", "warnings_html", "write_page"]

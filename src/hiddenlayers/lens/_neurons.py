@@ -51,7 +51,7 @@ def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40,
 
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2. Received: resolution={resolution!r}.")
-    check_max_rows(max_rows, 2, " (the plane is fitted to at least 2 rows)")
+    max_rows = check_max_rows(max_rows, 2, " (the plane is fitted to at least 2 rows)")
     target = as_target(model)
     Xp = target.prepared(X)
     Xa = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp)

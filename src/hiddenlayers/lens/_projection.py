@@ -35,7 +35,7 @@ def project(
     from ._record import record
     from ._target import check_max_rows
 
-    check_max_rows(max_rows)
+    max_rows = check_max_rows(max_rows)
     rec = record(model, X[:max_rows], layers)
     return {n: project_2d(rec.features(n), method=method, random_state=random_state) for n in rec}
 

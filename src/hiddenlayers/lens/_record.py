@@ -109,16 +109,33 @@ class Recorder:
             return out.transpose(0, 1)  # (T, N, U) -> (N, T, U)
         return out
 
+    def _check_finite(self, name: str, t: Tensor) -> None:
+        """Raise :class:`NonFiniteActivations` naming the layer when ``t`` holds NaN or inf and it would be summarised.
+
+        Checked under :func:`record` (whose input was checked, so the network
+        diverged) and whenever statistics accumulate (``stream=True``): compared
+        with the threshold, NaN reads as "never active", so a diverged layer
+        would be reported as dead units. Kept raw outputs (``stream=False`` in
+        :func:`recording`) are the caller's; :func:`layer_stats` checks them.
+        """
+        if not (self.finite or self.stream) or not t.is_floating_point() or bool(torch.isfinite(t).all()):
+            return
+        if self.finite:
+            raise NonFiniteActivations(
+                f"layer {name!r} produced NaN or infinite activations from finite input: the network has diverged "
+                "(or its input overflows its dtype); retrain it with a lower learning rate or scaled inputs before looking inside it."
+            )
+        raise NonFiniteActivations(
+            f"layer {name!r} produced NaN or infinite activations: check the input of the forward pass for NaN and the network "
+            "for divergence (retrain with a lower learning rate) before reading its statistics."
+        )
+
     def _take(self, name: str, out: Any) -> None:
         t = _first_tensor(out)
         if t is None:
             return
         t = self._batch_first(name, t.detach())
-        if self.finite and t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise NonFiniteActivations(
-                f"layer {name!r} produced NaN or infinite activations from finite input: the network has diverged "
-                "(or its input overflows its dtype); retrain it with a lower learning rate or scaled inputs before looking inside it."
-            )
+        self._check_finite(name, t)
         if name not in self.kinds:
             self.kinds[name] = _kind(self.layers[name], t)
         if self.stream:
@@ -155,6 +172,13 @@ class Recorder:
 @contextmanager
 def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
     """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
+
+    ``keep``: keep each batch's outputs in ``rec.outputs`` (as they are, NaN
+    included); ``pre``: also the pre-activations of our dense layers;
+    ``stream=True``: accumulate per-unit statistics in ``rec.acc`` as batches
+    pass. A streamed layer that outputs NaN or inf raises
+    :class:`NonFiniteActivations` naming it (a ``ValueError``), out of the
+    forward call, rather than counting the NaN as dead units.
 
     >>> import torch
     >>> from hiddenlayers import Network

@@ -37,12 +37,8 @@ class Report:
         return H.page(self.title, subtitle, self.sections, footer="Written by hiddenlayers.lens — one self-contained file, no network needed.")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the page atomically (temp file in the same folder, then rename)."""
-        from .._files import atomic_write_bytes
-
-        if os.path.isdir(path):
-            raise ValueError(f"'{path}' is a folder: give a file path such as report.html.")
-        atomic_write_bytes(path, self.html.encode("utf-8"))
+        """Write the page atomically (temp file in the same folder, then rename); a folder is refused."""
+        H.write_page(path, self.html, example="report.html")
 
     def _repr_html_(self) -> str:  # Jupyter
         return self.html
@@ -259,16 +255,26 @@ def report(
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
-    from ._plots import histograms
     from ._record import record_prepared
 
-    t: dict[str, float] = {}
+    t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
     target, Xp, yv = _prepare(model, X, y, max_rows)
     rec = record_prepared(target, Xp, layers)
-    names = list(rec)
     Xa = _to_array(Xp)
     t["record"] = time.perf_counter() - t0
+    sections, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint)
+    t["stats"] = time.perf_counter() - t0
+    sections += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
+                                   feature_names=feature_names, data=(data_report, X, y))
+    return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
+
+
+def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows: int, gradient_flow_hint: str) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+    """The sections read off the model and its recording: architecture, training, gradient flow, layers, activations; and the layers' warnings."""
+    from ._plots import histograms
+
+    names = list(rec)
     history = getattr(model, "history_", None)
     sections: list[tuple[str, str, str, str]] = []
     in_dtype = "ids" if Xa.dtype.kind in "iu" else "values"
@@ -281,9 +287,19 @@ def report(
     sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
     sample = {n: rec[n][:plot_rows] for n in names}
     sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
-    t["stats"] = time.perf_counter() - t0
+    return sections, warns
 
+
+def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
+                       plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
+                       data: tuple[Any, Any, Any]) -> list[tuple[str, str, str, str]]:
+    """The sections computed from the layers' features: similarity, probes, projections, neurons, features, data.
+
+    Each stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section.
+    """
+    names = list(rec)
     feats = {n: rec.features(n) for n in names}
+    sections: list[tuple[str, str, str, str]] = []
 
     lead, body = _guarded("Layer similarity.", _similarity, names, feats)
     sections.append(("similarity", "Layer similarity", lead, body))
@@ -306,10 +322,10 @@ def report(
     lead, body = _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)
     sections.append(("features", "Top features", lead, body))
     t["features"] = time.perf_counter() - t0
-    lead, body = _guarded("Data checks.", _data_section, data_report, X, y)
+    lead, body = _guarded("Data checks.", _data_section, *data)
     sections.append(("data", "Data", lead, body))
     t["data"] = time.perf_counter() - t0
-    return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
+    return sections
 
 
 def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:

@@ -25,7 +25,7 @@ import torch
 from ._probes import model_task, probe_features
 from ._record import record
 from ._similarity import cka
-from ._target import require_finite
+from ._target import check_max_rows, require_finite
 
 
 @dataclass
@@ -109,10 +109,10 @@ class DomainShift:
         return H.page("Domain shift", f"{len(self.shifted())} layer(s) shifted", [self.html_section()])
 
     def save(self, path: Any) -> None:
-        """Write :meth:`html` atomically."""
-        from .._files import atomic_write_bytes
+        """Write :meth:`html` atomically; a folder is refused."""
+        from . import _html as H
 
-        atomic_write_bytes(path, self.html().encode("utf-8"))
+        H.write_page(path, self.html(), example="shift.html")
 
 
 def mmd2_permutation(A: np.ndarray, B: np.ndarray, *, n_permutations: int = 200, rng: np.random.Generator) -> tuple[float, float]:
@@ -178,7 +178,7 @@ def domain_shift(
     tuned: Any = None,
     layers: Any = None,
     n_permutations: int = 200,
-    max_rows: int = 500,
+    max_rows: int | None = 500,
     level: float = 0.05,
     random_state: int = 0,
 ) -> DomainShift:
@@ -186,7 +186,7 @@ def domain_shift(
 
     ``model``: a fitted estimator, application or ``nn.Module`` (what :func:`record` takes).
     ``X_source``/``X_target``: rows of the two domains (at most ``max_rows`` of each, drawn
-    at random, enter the kernel tests). ``y_target`` adds the target's linear-probe accuracy;
+    at random, enter the kernel tests; None: every row, an integral float such as ``1e5`` is read as an int). ``y_target`` adds the target's linear-probe accuracy;
     ``tuned`` (the model fine-tuned on the target, same layer names) adds the linear CKA
     between each source layer and its tuned self on the target rows.
 
@@ -201,23 +201,24 @@ def domain_shift(
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) or n_permutations < 1:
         raise ValueError(f"n_permutations must be an integer >= 1. Received: n_permutations={n_permutations!r}.")
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 4:
-        raise ValueError(f"max_rows must be an integer >= 4. Received: max_rows={max_rows!r}.")
+    cap = check_max_rows(max_rows, 4, " (each half of the domain probe needs 2 rows per domain)")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1). Received: level={level!r}.")
     require_finite(X_source, "X_source")  # every row, not only the sampled ones
     require_finite(X_target, "X_target")
+    if cap is None:  # every row: the same draws as a cap above both domains' sizes
+        cap = max(int(X_source.shape[0]), int(X_target.shape[0]))
     rng = np.random.default_rng(random_state)
-    Xs = _rows(X_source, max_rows, rng)
+    Xs = _rows(X_source, cap, rng)
     if y_target is not None:
         y_target = np.asarray(y_target)
         if y_target.shape[0] != X_target.shape[0]:
             raise ValueError(f"X_target has {X_target.shape[0]} rows but y_target has {y_target.shape[0]}: pass one label per target row.")
-        idx = np.sort(rng.choice(X_target.shape[0], size=min(max_rows, X_target.shape[0]), replace=False))
+        idx = np.sort(rng.choice(X_target.shape[0], size=min(cap, X_target.shape[0]), replace=False))
         Xt = X_target.iloc[idx] if hasattr(X_target, "iloc") else X_target[idx]
         y_t = y_target[idx]
     else:
-        Xt, y_t = _rows(X_target, max_rows, rng), None
+        Xt, y_t = _rows(X_target, cap, rng), None
     rec_s, rec_t = record(model, Xs, layers), record(model, Xt, layers)
     rec_tuned = record(tuned, Xt, layers) if tuned is not None else None
     notes: list[str] = []

@@ -131,7 +131,7 @@ def layer_similarity(
     from ._record import record
     from ._target import check_max_rows
 
-    check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
+    max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
     X_use = X[:max_rows] if max_rows is not None else X
     rec_a = record(model, X_use, layers)
     feats_a = {n: rec_a.features(n) for n in rec_a}

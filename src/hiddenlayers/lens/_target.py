@@ -184,16 +184,19 @@ def require_finite(values: Any, name: str = "X", *, offset: int = 0) -> None:
         )
 
 
-def check_max_rows(max_rows: Any, minimum: int = 1, why: str = "") -> None:
-    """``max_rows`` is None (every row) or an integer >= ``minimum``.
+def check_max_rows(max_rows: Any, minimum: int = 1, why: str = "") -> int | None:
+    """``max_rows`` as an int ``>= minimum``, or None (every row); a float with no fraction counts (``1e5`` is 100000).
 
     Why: ``X[:max_rows]`` reads 0 and negative numbers as "from the end", so a
-    bad cap would silently drop rows or take none.
+    bad cap would silently drop rows or take none; ``2.5``, NaN, inf, ``True``
+    and strings are refused too. ``why`` ends the message (the reason for ``minimum``).
     """
     if max_rows is None:
-        return
-    if isinstance(max_rows, bool) or not isinstance(max_rows, numbers.Integral) or max_rows < minimum:
+        return None
+    integral = isinstance(max_rows, numbers.Integral) or (isinstance(max_rows, numbers.Real) and float(max_rows).is_integer())
+    if isinstance(max_rows, bool) or not integral or int(max_rows) < minimum:
         raise ValueError(f"max_rows must be None (every row) or an integer >= {minimum}{why}. Received: max_rows={max_rows!r}.")
+    return int(max_rows)
 
 
 def prepare_X(target: Target, X: Any) -> Any:

@@ -1,6 +1,7 @@
 """The fit loop: forward, loss, backward, step, callbacks, stopping checks.
 
 :func:`train` reads top to bottom: setup, the loop, finish. The setup is
+``_start_history`` (a resumed history, or a fresh one whose rules start over),
 ``_stopping_rule`` (``max_epochs`` counted on from a resumed history) and
 ``_plan`` (optimizer, step function, batches, L2 and CUDA-graph choices);
 the loop is written out in ``_run_epochs``. Named helpers carry the rest:
@@ -336,6 +337,7 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     The arguments are :func:`train`'s. The L2 and CUDA-graph choices depend on
     one another (see :func:`_l2_plan`, :func:`_graph_runner`), hence one place.
     """
+    batch_size = min(int(batch_size), X.shape[0])  # a batch larger than the data is the whole data
     flat = FlatParams(network)
     optimizer = _resumed_optimizer(solver, flat, optimizer_kwargs, optimizer_state)
     batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
@@ -421,35 +423,13 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
 
 
 def train(
-    network: torch.nn.Module,
-    X: Tensor | sp.spmatrix,
-    Y: Tensor,
-    *,
-    loss: Loss | str,
-    solver: str = "adam",
-    learning_rate_init: float = 1e-3,
-    schedule: Schedule | None = None,
-    batch_size: int = 200,
-    max_epochs: int = 200,
-    shuffle: bool = True,
-    sample_weight: Tensor | None = None,
-    alpha: float = 0.0,
-    validate: Validator | None = None,
-    stopping: StoppingRule | None = None,
-    no_improvement: NoImprovement | None = None,
-    callbacks: Sequence[Callback] = (),
-    clip_grad_norm: float | None = None,
-    generator: torch.Generator | None = None,
-    engine: str = "auto",
-    optimizer_kwargs: dict[str, Any] | None = None,
-    optimizer_state: dict[str, Any] | None = None,
-    history: History | None = None,
-    restore_best: bool = False,
-    samples_seen: int = 0,
-    device: torch.device | None = None,
-    warn_if_diverged_at_start: bool = True,
-    precision: str = "fp32",
-    cuda_graphs: bool = True,
+    network: torch.nn.Module, X: Tensor | sp.spmatrix, Y: Tensor, *, loss: Loss | str, solver: str = "adam", learning_rate_init: float = 1e-3,
+    schedule: Schedule | None = None, batch_size: int = 200, max_epochs: int = 200, shuffle: bool = True, sample_weight: Tensor | None = None,
+    alpha: float = 0.0, validate: Validator | None = None, stopping: StoppingRule | None = None, no_improvement: NoImprovement | None = None,
+    callbacks: Sequence[Callback] = (), clip_grad_norm: float | None = None, generator: torch.Generator | None = None, engine: str = "auto",
+    optimizer_kwargs: dict[str, Any] | None = None, optimizer_state: dict[str, Any] | None = None, history: History | None = None,
+    restore_best: bool = False, samples_seen: int = 0, device: torch.device | None = None, warn_if_diverged_at_start: bool = True,
+    precision: str = "fp32", cuda_graphs: bool = True,
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
@@ -490,9 +470,7 @@ def train(
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
-    param = next(network.parameters())
-    device = device or (Y.device if isinstance(Y, Tensor) else param.device)
-    precision = check_precision(precision, device, param.dtype)
+    device, precision = _device_and_precision(network, Y, device, precision)
     callbacks = check_callbacks(callbacks)
     loss = get_loss(loss) if isinstance(loss, str) else loss
     solver = check_solver(solver)
@@ -502,13 +480,8 @@ def train(
     monitors = check_rules(stopping, no_improvement, validate)
 
     # -- setup: schedule and stopping rules; then the step machinery (_plan)
-    batch_size = min(int(batch_size), X.shape[0])
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
-    if history is None:  # a fresh run: rules reused from an earlier call start over (a resumed one carries on)
-        history = History()
-        for r in (stopping, no_improvement):
-            if r is not None:
-                r.reset()
+    history = _start_history(history, stopping, no_improvement)
     rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history)
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
@@ -526,6 +499,26 @@ def train(
              learning_rate_init=learning_rate_init, epoch=epoch)
     _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
     return TrainResult(history=history, optimizer=plan.optimizer, samples_seen=samples_seen, steps=steps)
+
+
+def _device_and_precision(network: torch.nn.Module, Y: Any, device: torch.device | None, precision: str) -> tuple[torch.device, str]:
+    """Where training runs (the given ``device``, else ``Y``'s, else the network's) and ``precision`` checked for it."""
+    param = next(network.parameters())
+    device = device or (Y.device if isinstance(Y, Tensor) else param.device)
+    return device, check_precision(precision, device, param.dtype)
+
+
+def _start_history(history: History | None, stopping: StoppingRule | None, no_improvement: NoImprovement | None) -> History:
+    """The history this call appends to: the resumed one, which carries on, or a fresh one.
+
+    A fresh run resets the rules, so rules reused from an earlier call start over.
+    """
+    if history is not None:
+        return history
+    for r in (stopping, no_improvement):
+        if r is not None:
+            r.reset()
+    return History()
 
 
 def _optimizer_kwargs(solver: str, optimizer_kwargs: dict[str, Any] | None, alpha: float) -> dict[str, Any]:

@@ -85,8 +85,7 @@ class SearchResult:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        from ..._files import atomic_write_bytes
-        from ..._html import page, table_html
+        from ..._html import page, table_html, write_page
 
         done = [t for t in (self.study.get_trials(deepcopy=False) if self.study is not None else []) if t.values]
         best = {r["trial"] for r in self.rows}
@@ -116,7 +115,7 @@ class SearchResult:
             ("trials", "Trials", lead, f"<figure>{svg}</figure>"),
             ("best", self._title()[0].upper() + self._title()[1:], "The kept trials: settings, validation score and costs.", table),
         ], footer="Written by hiddenlayers search — one self-contained file, no network needed.")
-        atomic_write_bytes(path, text.encode("utf-8"))
+        write_page(path, text, example="search.html")
 
 
 def _cell(r: dict[str, Any], col: str) -> str:
