@@ -77,3 +77,22 @@ def test_outputs_refuse_a_fifo_and_a_missing_folder(model, table, tmp_path, comm
     assert_user_error(result, "does not exist")
     assert result.stderr.strip() == f"error: folder '{missing.parent}' does not exist: create it first or choose another output path"
     assert sorted(p.name for p in tmp_path.iterdir()) == [fifo.name]
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "prune"])
+def test_an_output_on_the_data_file_is_refused_even_with_force(model, table, tmp_path, command):
+    """Writing the model or the predictions over the data the command reads would destroy it: refused before any work, --force or not."""
+    data = tmp_path / "data.csv"
+    data.write_bytes(Path(table).read_bytes())
+    link = tmp_path / "same.csv"
+    link.symlink_to(data)
+    args = {
+        "train": ("train", data, "-t", "label", "--epochs", "1", "-q", "--no-check"),
+        "predict": ("predict", model, data),
+        "prune": ("prune", model, data, "-t", "label"),
+    }[command]
+    before = data.read_bytes()
+    for out in (data, link):
+        for flags in ((), ("--force",)):
+            assert_user_error(run(*args, "--out", out, *flags), f"--out '{out}' is the data file this command reads: writing there would replace it")
+    assert data.read_bytes() == before

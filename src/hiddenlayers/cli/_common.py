@@ -43,8 +43,9 @@ def check_output(
 
     Refused: a folder (suggesting ``out/example``, a name of the kind the
     command writes: by default a report for ``--html``, else a model file), a missing folder, something that is not a regular file
-    (a device, FIFO or socket, which the atomic rename would replace), and an
-    existing file unless ``force`` or it is one of the user's ``inputs``.
+    (a device, FIFO or socket, which the atomic rename would replace), one of
+    the files the command reads (``inputs``: the user's data, even with
+    ``force``), and an existing file unless ``force``.
     """
     from .._files import check_writable
 
@@ -56,10 +57,10 @@ def check_output(
         check_writable(path, what=what)
     except OSError as exc:
         raise UserError(one_line(exc)) from None
+    if any(_same_file(path, Path(i)) for i in inputs if i):
+        raise UserError(f"{what} '{path}' is the data file this command reads: writing there would replace it; choose another {what} path.")
     if path.exists() and not force:
-        same = any(_same_file(path, Path(i)) for i in inputs if i)
-        if not same:
-            raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
+        raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
 
 
