@@ -167,6 +167,37 @@ def test_predict_stdout_and_file(model, table, tmp_path):
     assert got == [ln.split(",")[0] for ln in lines[1:]]
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+def test_predict_runs_the_network_once_with_the_two_pass_output(model, table, tmp_path, monkeypatch, classes):
+    """Labels and probabilities come from one forward pass; the CSV is what predict() plus predict_proba() wrote."""
+    import hiddenlayers.estimators._mlp as mlp
+    from hiddenlayers import load
+    from hiddenlayers.cli._data import model_inputs
+    from hiddenlayers.data import load_table
+
+    if classes == 3:
+        frame = pd.read_csv(table)
+        frame["label"] = np.array(["cat", "dog", "eel"])[np.digitize(frame["a"], [-0.4, 0.4])]
+        table = tmp_path / "three.csv"
+        frame.to_csv(table, index=False)
+        model = tmp_path / "three.safetensors"
+        ok = run("train", table, "--target", "label", "--hidden", "8", "--epochs", "30", "--lr", "0.01", "-q", "--out", model)
+        assert ok.exit_code == 0, ok.output
+    m = load(model)
+    A = model_inputs(m, load_table(str(table)))
+    old = pd.DataFrame({"predicted_label": m.predict(A)})
+    for i, c in enumerate(m.classes_):
+        old[f"proba_{c}"] = m.predict_proba(A)[:, i]
+    calls = []
+    real = mlp.raw_output
+    monkeypatch.setattr(mlp, "raw_output", lambda *a, **k: calls.append(1) or real(*a, **k))
+    result = run("predict", model, table, "--proba")
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    assert result.stdout == old.to_csv(index=False)
+    assert len(set(old["predicted_label"])) == classes
+
+
 def test_evaluate(model, table):
     result = run("evaluate", model, table, "--json")
     assert result.exit_code == 0, result.output

@@ -626,12 +626,8 @@ def test_missing_markers_are_pandas_csv_defaults() -> None:
 
 
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "one-class", "strings"])
-def test_labels_from_probabilities_equal_predict(kind: str) -> None:
-    """/predict takes labels from the one probability pass it checks: they equal the classifier's own predict."""
-    import warnings
-
-    from hiddenlayers.ship._serve_model import _labels
-
+def test_predict_labels_equal_the_classifiers_predict(kind: str) -> None:
+    """/predict takes labels and the probabilities it checks from one pass: the labels equal the classifier's own predict."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
     y: object = {
@@ -645,8 +641,26 @@ def test_labels_from_probabilities_equal_predict(kind: str) -> None:
         warnings.simplefilter("ignore")
         est = hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
     Xq = np.vstack([X, 50 * rng.normal(size=(100, 5))])
-    got = _labels(est.predict_proba(Xq), est.classes_, kind == "multilabel")
-    np.testing.assert_array_equal(got, est.predict(Xq))
+    got = ServedModel(est).predict(Xq.tolist(), proba=False)
+    np.testing.assert_array_equal(np.array(got), est.predict(Xq))
+
+
+def test_predict_labels_decide_on_outputs_not_rounded_probabilities() -> None:
+    """A logit of 1e-17 is class 1 for predict, though its probability rounds to exactly 0.5: /predict says class 1 too."""
+    import torch
+
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = hl.MLPClassifier((4,), max_iter=3, random_state=0).fit(X, np.where(X[:, 0] > 0, "b", "a"))
+    head = est.network_.linears()[-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.fill_(1e-17)
+    est.replace_network(est.network_)
+    assert est.predict(X[:2]).tolist() == ["b", "b"]
+    assert ServedModel(est).predict(X[:2].tolist(), proba=False) == ["b", "b"]
+
 
 
 # ---------------------------------------------------------------- the server reads a row as `hiddenlayers predict` reads its CSV line

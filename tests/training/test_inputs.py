@@ -124,3 +124,15 @@ def test_any_bad_batch_size_or_max_epochs_is_refused(value: float) -> None:
 def test_any_beta_outside_the_unit_interval_is_refused(beta: float) -> None:
     with pytest.raises(ValueError, match=r"^optimizer_kwargs\['beta_2'\] must be a finite number in \[0, 1\)\."):
         train(hl.Network(4, "8", 2), *_data(10), loss="log_loss", optimizer_kwargs={"beta_2": beta})
+
+
+def test_to_tensor_is_the_one_conversion_every_stage_uses() -> None:
+    """Contiguous, right dtype and device, no copy when already right; a reversed (negative-stride) array works."""
+    from hiddenlayers.apps._fit import float_tensor
+    from hiddenlayers.training import to_tensor
+
+    a = np.arange(12.0).reshape(4, 3)
+    t = to_tensor(a[::-1], torch.float32, torch.device("cpu"))
+    assert t.dtype == torch.float32 and t.is_contiguous() and t.tolist() == a[::-1].tolist()
+    assert to_tensor(a, torch.float64, torch.device("cpu")).data_ptr() == a.ctypes.data  # shares the array's memory
+    assert float_tensor(a[:, ::-1], torch.device("cpu")).tolist() == a[:, ::-1].tolist()  # the apps' float32 helper goes through it

@@ -25,12 +25,13 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
-from ..exceptions import DataError, InterruptedWarning, NotFittedError
+from ..exceptions import DataError, InterruptedWarning
 from ..network import Network, resolve_device
 from ..training import FlatParams, clip_grad_norm_, make_optimizer
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._fit import check_positive_int, hidden_spec, one_thread, restored_on_error, seed_everything
+from ._fitted import FitRequired
 
 
 def _make_env(env: Any) -> Any:
@@ -99,7 +100,7 @@ AGENT_PARAMS: tuple[Param, ...] = (
 
 
 @document(AGENT_PARAMS)
-class DQNAgent(DefaultsOnUnpickle, BaseEstimator):
+class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
     Example
@@ -108,6 +109,9 @@ class DQNAgent(DefaultsOnUnpickle, BaseEstimator):
     >>> agent.fit("CartPole-v1", total_steps=60_000, target_return=500)  # doctest: +SKIP
     >>> agent.evaluate("CartPole-v1", episodes=100).mean()  # doctest: +SKIP
     """
+
+    _fitted_attribute = "q_network_"
+    _not_fitted = "This {name} is not trained yet. Call 'fit' with an environment before acting."
 
     def __init__(
         self,
@@ -146,10 +150,6 @@ class DQNAgent(DefaultsOnUnpickle, BaseEstimator):
         validate(self, AGENT_PARAMS)
 
     # ------------------------------------------------------------- acting
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "q_network_"):
-            raise NotFittedError("This DQNAgent is not trained yet. Call 'fit' with an environment before acting.")
-
     @torch.no_grad()
     def q_values(self, obs: Any) -> np.ndarray:
         """Q-values of each action: ``(n_actions,)`` for one observation, ``(n, n_actions)`` for a batch."""

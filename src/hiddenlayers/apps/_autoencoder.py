@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_array
 from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Param, document, validate
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History
 from ._app_params import fraction, positive_int, row
@@ -35,6 +35,7 @@ from ._fit import (
     hidden_spec,
     seed_everything,
 )
+from ._fitted import FitRequired
 
 
 class AutoencoderNet(nn.Module):
@@ -81,7 +82,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
 
 
 @document(AUTOENCODER_PARAMS)
-class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstimator):
+class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
 
     ``transform`` returns the bottleneck code; ``score_samples`` the negative
@@ -178,10 +179,6 @@ class Autoencoder(DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstima
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
         )
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
         """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""

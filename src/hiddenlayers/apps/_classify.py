@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..data import check_class_labels
-from ..exceptions import NotFittedError
 from ..training import Callback, History, Loss, classification_loss
+from ._fitted import FitRequired
 
 
 class _EpochPrinter(Callback):
@@ -30,13 +30,14 @@ class _EpochPrinter(Callback):
         print(f"epoch {logs['epoch']}: loss {logs['train_loss']:.4f}, validation accuracy {logs['val_score']:.4f}", flush=True)
 
 
-class ClassifierFitting:
+class ClassifierFitting(FitRequired):
     """Mixin for classifiers with ``early_stopping``, ``validation_fraction``, ``verbose`` and ``network_``.
 
     ``_samples`` names what one row is ("images", "sequences") in messages.
     """
 
     _samples = "samples"
+    _not_fitted = "This {name} instance is not fitted yet: call fit(X, y) before using it."
     early_stopping: bool
     validation_fraction: float
     random_state: int | None
@@ -90,13 +91,6 @@ class ClassifierFitting:
         self.validation_scores_ = list(history.val_score) if self.early_stopping else None
         self.best_validation_score_ = max(history.val_score) if self.early_stopping and history.val_score else None
         self.stop_reason_ = history.stop_reason
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "network_")
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit(X, y) before using it.")
 
 
 __all__ = ["ClassifierFitting"]

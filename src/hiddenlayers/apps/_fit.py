@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec
-from ..training import History, NoImprovement, get_loss, train
+from ..training import History, NoImprovement, get_loss, to_tensor, train
 
 
 @contextmanager
@@ -61,7 +61,7 @@ def device_of(module: nn.Module) -> torch.device:
 
 def float_tensor(a: Any, device: torch.device) -> Tensor:
     """``a`` as a float32 tensor on ``device`` (the applications' networks are float32)."""
-    return torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)
+    return to_tensor(np.asarray(a), torch.float32, device)
 
 
 def seed_everything(random_state: int | None) -> torch.Generator:

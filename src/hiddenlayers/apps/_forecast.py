@@ -19,11 +19,10 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import reuse_layers
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History
 from ._app_params import positive_int, row
@@ -38,6 +37,7 @@ from ._fit import (
     restored_on_error,
     seed_everything,
 )
+from ._fitted import FitRequired
 
 TARGETS = ("level", "delta")
 
@@ -79,7 +79,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
 
 
 @document(FORECASTER_PARAMS)
-class Forecaster(DefaultsOnUnpickle, BaseEstimator):
+class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     """Forecast the next ``horizon`` values of a series from its last ``window`` values.
 
     ``fit(series)`` learns from every window of one series. ``predict(steps)``
@@ -202,10 +202,6 @@ class Forecaster(DefaultsOnUnpickle, BaseEstimator):
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
             )
 
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
-
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:
         X, _, anchor = self._windows(s, with_targets=False)
         out = forward_batches(self.network_, float_tensor(X, device_of(self.network_))).cpu().numpy().astype(np.float64)
@@ -269,7 +265,7 @@ class Forecaster(DefaultsOnUnpickle, BaseEstimator):
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fitted forecaster (weights, scaling, last window) to one ``.safetensors`` file."""
-        check_is_fitted(self, "network_")
+        self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
         params = {**self.get_params(deep=False), "init_from": None, "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}

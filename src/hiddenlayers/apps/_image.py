@@ -28,7 +28,7 @@ from .._params import Checked, Param, document, validate
 from ..estimators import fit_reused, load_source
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, train
+from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
@@ -164,7 +164,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(a), dtype=_DTYPES[self.dtype], device=self._device)
+        return to_tensor(a, _DTYPES[self.dtype], self._device)
 
     # -- fit --------------------------------------------------------------
     def _validate_params(self) -> Spec:  # type: ignore[override]

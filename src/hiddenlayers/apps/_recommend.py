@@ -23,13 +23,14 @@ from sklearn.model_selection import train_test_split
 from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, make_optimizer
 from ._app_params import number, positive_int, row
 from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fitted import FitRequired
 
 
 class RecommenderNet(nn.Module):
@@ -221,7 +222,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
 
 
 @document(RECOMMENDER_PARAMS)
-class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
+class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
@@ -327,10 +328,6 @@ class Recommender(DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
             Xt, Yt = Xt[tr_idx], Yt[tr_idx]
         with one_thread():
             return _fit_penalized(self, net, mean, Xt, Yt, validation, gen)
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
 
     def _codes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """The fitted vocabularies' codes of ``X``'s users and items (-1 for unseen), after scikit-learn's column-name check.

@@ -31,7 +31,7 @@ from .._params import Param, document, validate
 from ..estimators import reuse_layers
 from ..exceptions import DataError
 from ..network import Embed, Spec, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, train
+from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
@@ -204,7 +204,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         dtype = torch.long if a.dtype.kind in "iu" else _DTYPES[self.dtype]
-        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=self._device)
+        return to_tensor(a, dtype, self._device)
 
     # -- fit ----------------------------------------------------------------------
     def _validate_params(self) -> Spec:

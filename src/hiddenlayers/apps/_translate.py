@@ -32,12 +32,12 @@ import torch
 from sklearn.base import BaseEstimator
 
 from .._params import Bool, Interval, Param, StrOptions, document, validate
-from ..exceptions import NotFittedError
 from ..network import load_device, resolve_device
 from ..training import History
 from ._app_params import number, positive_int, row
 from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from ._fit import check_positive_int, restored_on_error, seed_everything
+from ._fitted import FitRequired
 from ._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from ._translate_fit import train
 from ._translate_text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
@@ -79,7 +79,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
 
 
 @document(TRANSLATOR_PARAMS)
-class Translator(DevicePickle, BaseEstimator):
+class Translator(FitRequired, DevicePickle, BaseEstimator):
     """Encoder-decoder translator with attention (fit on parallel sentences, predict strings).
 
     ``attention="luong"`` with ``input_feeding=False`` (the default) trains all
@@ -91,6 +91,8 @@ class Translator(DevicePickle, BaseEstimator):
     word looked) and :meth:`log_probability` (how likely a given translation is).
     """
 
+    _fitted_attribute = "model_"
+    _not_fitted = "This {name} instance is not fitted yet: call fit(sources, targets) before using it."
     _net_attr = "model_"  # the fitted network, for DevicePickle
 
     def __init__(
@@ -155,13 +157,6 @@ class Translator(DevicePickle, BaseEstimator):
     # -- checks -----------------------------------------------------------
     def _validate_params(self) -> None:
         validate(self, TRANSLATOR_PARAMS)
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit(sources, targets) before using it.")
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "model_")
 
     # -- text <-> ids -----------------------------------------------------
     def _tokens(self, text: str) -> list[str]:

@@ -307,14 +307,22 @@ def _predict_frame(model_path: str, data: str, proba: bool) -> pd.DataFrame:
     A = model_inputs(model, frame)
     state = getattr(model, "preprocessing_", None) or {}
     col = f"predicted_{state.get('target') or 'value'}"
-    pred = model.predict(A)
-    P = model.predict_proba(A) if hasattr(model, "classes_") else None
+    pred, P = _labels_and_proba(model, A)
     check_finite_output(pred if P is None else P)  # a label hides the NaN outputs it was taken from
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
     if proba and P is not None:
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
     return result
+
+
+def _labels_and_proba(model: Any, A: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(predict(A), predict_proba(A) or None for a regressor)``: one forward pass for an MLP classifier."""
+    from ..estimators import MLPClassifier
+
+    if isinstance(model, MLPClassifier):
+        return model.predict_with_proba(A)
+    return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:

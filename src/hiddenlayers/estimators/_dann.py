@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..training import train_dann
+from ..training import to_tensor, train_dann
 from ._checks import _DTYPES, _validate
 from ._fit import NON_FINITE, optimizer_kwargs
 
@@ -44,7 +44,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     if hasattr(X, "toarray"):
         X = X.toarray()
     dtype, device = _DTYPES[est.dtype], est._device
-    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)  # noqa: E731
+    as_t = lambda a: to_tensor(a, dtype, device)  # noqa: E731
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     batch_size = min(200, X.shape[0]) if est.batch_size == "auto" else int(est.batch_size)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))

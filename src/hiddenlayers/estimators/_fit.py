@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
-from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, check_callbacks, train
+from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, check_callbacks, to_tensor, train
 from ._checks import _DTYPES, require_finite
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def training_tensor(est: _BaseMLP, X: Any) -> Any:
         return X.tocsr()
     with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return torch.as_tensor(np.ascontiguousarray(X), dtype=_DTYPES[est.dtype], device=est._device)
+        return to_tensor(X, _DTYPES[est.dtype], est._device)
 
 
 def checked_training_tensor(est: _BaseMLP, X: np.ndarray) -> torch.Tensor:

@@ -415,7 +415,28 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn)."""
         X = check_X(self, X)
+        return self._proba(raw_output(self, X, check_input=False), X)
+
+    def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), predict_proba(X))`` from one forward pass: for callers that want both (``hiddenlayers predict``, serving).
+
+        The labels are decided on the head outputs exactly as :meth:`predict` decides
+        (argmax, or output > 0 per label), not re-derived from the probabilities, so
+        they equal ``predict(X)`` bit for bit, ties and non-finite outputs included.
+
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y)
+        >>> labels, proba = clf.predict_with_proba(X[:3])
+        >>> labels.shape, proba.shape
+        ((3,), (3, 3))
+        """
+        X = check_X(self, X)
         z = raw_output(self, X, check_input=False)
+        return self._decode(z), self._proba(z, X)
+
+    def _proba(self, z: np.ndarray, X: Any) -> np.ndarray:
+        """``predict_proba`` from head outputs ``z`` ``(n, n_outputs)`` of the checked ``X`` (which sets the dtype)."""
         p = self._loss().np_output(np.array(z, dtype=np.float64))
         if self._label_binarizer.y_type_ == "binary" or (z.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator"):
             p = np.hstack([1.0 - p, p])

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 import torch
 
 from ..network import get_activation
+from ..training import to_tensor
 from ._checks import _DTYPES, _validate
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.n
         for start in range(0, X.shape[0], 8192):
             block = X[start : start + 8192]
             block = block.toarray() if sp.issparse(block) else block
-            xt = torch.as_tensor(np.ascontiguousarray(block), dtype=dtype, device=est._device)
+            xt = to_tensor(block, dtype, est._device)
             out, hidden = est.network_(xt, return_hidden=True)
             outs.append(out.cpu().numpy())
             if layer is not None:

@@ -115,7 +115,7 @@ class ServedModel:
             est = self.estimator
             self.kind = "safetensors" if self.path else "estimator"
             self.classes = est.classes_.tolist() if hasattr(est, "classes_") else None
-            self.multilabel = getattr(getattr(est, "_label_binarizer", None), "y_type_", "") == "multilabel-indicator"
+            self.multilabel = getattr(est, "label_type_", "") == "multilabel-indicator"
             state = getattr(est, "preprocessing_", None) or {}
             self.target, self.task = state.get("target"), state.get("task") or ("classification" if self.classes is not None else "regression")
             if state.get("columns"):
@@ -337,10 +337,9 @@ class ServedModel:
             if proba or self.classes is None:
                 res = self.estimator.predict_proba(x) if proba else self.estimator.predict(x)
                 _require_finite(res)
-            else:  # labels hide the outputs they come from: one pass for the probabilities, checked, labels from them
-                p = self.estimator.predict_proba(x)
+            else:  # labels hide the outputs they come from: one pass gives both, the probabilities are checked
+                res, p = self.estimator.predict_with_proba(x)
                 _require_finite(p)
-                res = _labels(p, self.estimator.classes_, self.multilabel)
         except (ValueError, DataError) as exc:
             raise RequestError(422, str(exc).splitlines()[0]) from None
         return res.tolist()  # type: ignore[no-any-return]
@@ -380,19 +379,6 @@ def _arrow_numeric(pa: Any, kind: Any) -> bool:
     """Whether an Arrow type can hold a numeric column's values (numbers, numbers as text, nulls)."""
     t = pa.types
     return bool(t.is_integer(kind) or t.is_floating(kind) or t.is_decimal(kind) or t.is_null(kind) or t.is_string(kind) or t.is_large_string(kind))
-
-
-def _labels(p: np.ndarray, classes: np.ndarray, multilabel: bool) -> np.ndarray:
-    """The classifier's ``predict`` from its ``predict_proba`` ``p`` (n, classes): argmax, or p > 0.5 per label.
-
-    The probabilities are monotone in the logits ``predict`` decides on, so the
-    labels are the same (a logit within ~1e-16 of 0 is the one exception).
-    """
-    if multilabel:
-        return (p > 0.5).astype(int)
-    if len(classes) == 1:
-        return np.repeat(classes, len(p))
-    return classes[p.argmax(axis=1)]  # type: ignore[no-any-return]
 
 
 def _require_finite(out: np.ndarray) -> None:

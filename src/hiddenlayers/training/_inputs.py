@@ -22,6 +22,15 @@ from ._numbers import real, whole
 from ._stopping import LossBelow, NoImprovement, StoppingRule, check_rule
 
 
+def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``a`` ``(n, ...)`` as a contiguous tensor of ``dtype`` on ``device`` (no copy when already right).
+
+    The one NumPy-to-tensor conversion of every stage: ``np.ascontiguousarray`` first,
+    because ``torch.as_tensor`` refuses arrays with negative strides (``a[::-1]``).
+    """
+    return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+
+
 def as_tensor(name: str, a: Any, dtype: torch.dtype, device: torch.device, *, sparse_ok: bool = False) -> Any:
     """``a`` as a tensor: NumPy arrays are converted to ``dtype`` on ``device``; tensors (and, for X, SciPy sparse) pass."""
     if isinstance(a, Tensor) or (sparse_ok and sp.issparse(a)):
@@ -29,7 +38,7 @@ def as_tensor(name: str, a: Any, dtype: torch.dtype, device: torch.device, *, sp
     if isinstance(a, np.ndarray):
         if not np.issubdtype(a.dtype, np.number) and a.dtype != np.bool_:
             raise TypeError(f"{name} must hold numbers. Received: a NumPy array of dtype {a.dtype}; encode it as numbers first.")
-        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+        return to_tensor(a, dtype, device)
     kinds = "a torch tensor, a NumPy array or a SciPy sparse matrix" if sparse_ok else "a torch tensor or a NumPy array"
     raise TypeError(f"{name} must be {kinds}. Received: {type(a).__name__}; wrap it with np.asarray(...) or torch.as_tensor(...).")
 

@@ -15,6 +15,7 @@ import torch
 from scipy.optimize import OptimizeResult, minimize
 
 from ._engine import make_step
+from ._inputs import to_tensor
 from ._losses import Loss
 from ._optim import FlatParams
 from ._stopping import STOP_REASONS, History
@@ -38,7 +39,7 @@ def fit_lbfgs(
     ref = next(network.parameters())
     dtype, device = ref.dtype, ref.device
     Xd = X.toarray() if sp.issparse(X) else X
-    Xt = torch.as_tensor(np.ascontiguousarray(Xd), dtype=dtype, device=device)
+    Xt = to_tensor(Xd, dtype, device)
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     denom = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))

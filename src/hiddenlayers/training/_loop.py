@@ -546,9 +546,4 @@ def _checked_data(network: torch.nn.Module, X: Any, Y: Any, sample_weight: Any, 
     return X, Y, sample_weight, (check_weights(sample_weight) if sample_weight is not None else float(n))
 
 
-def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """A contiguous tensor of ``dtype`` on ``device`` (no copy when already right)."""
-    return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
-
-
-__all__ = ["TrainResult", "Validator", "to_tensor", "train"]
+__all__ = ["TrainResult", "Validator", "train"]
