@@ -169,7 +169,7 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
     est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
     est.t_ = result.samples_seen
     est.loss_curve_ = list(hist.train_loss)
-    est.loss_ = hist.train_loss[-1]
+    est.loss_ = hist.train_loss[-1] if hist.train_loss else math.nan  # NaN: Ctrl-C in a first fit's first epoch
     est.stop_reason_ = hist.stop_reason
     if est.early_stopping:
         est.validation_scores_ = list(hist.val_score)
