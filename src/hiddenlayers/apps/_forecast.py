@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import reuse_layers
+from ..estimators import restored_on_error, reuse_layers
 from ..exceptions import DataError, NotFittedError
 from ..network import Network, load_device, resolve_device
 from ..training import History
@@ -35,7 +35,6 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
-    restored_on_error,
     seed_everything,
 )
 

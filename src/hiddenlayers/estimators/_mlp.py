@@ -172,7 +172,7 @@ class _BaseMLP(BaseEstimator, ABC):
             return fit_source(self, X, incremental)
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         # a call that raises (bad data, a callback's error at epoch 7 of a warm fit) leaves the fitted model as it was
-        with restored_on_error(self, weights=not first_pass):
+        with restored_on_error(self):
             return self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
 
     def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool) -> Any:
