@@ -92,3 +92,60 @@ def test_an_overflowing_sum_of_finite_values_passes() -> None:
     X[1, 1] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         require_finite(hl.MLPClassifier(), X, torch.as_tensor(X))
+
+
+# ------------------------------------------------------------- sample_weight: none negative, for every solver
+_NEG = r"^sample_weight must be >= 0\. Received: sample_weight\[(\d+)\]=(\S+) \((\d+) negative\); a negative weight rewards mispredicting its row"
+
+
+@settings(max_examples=30, deadline=None)
+@given(weights=st.lists(st.floats(-5, 5, allow_nan=False, width=32), min_size=30, max_size=30),
+       solver=st.sampled_from(["adam", "sgd", "lbfgs"]), regressor=st.booleans())
+def test_negative_sample_weights_are_refused_by_every_solver_with_the_first_one_named(weights: list[float], solver: str, regressor: bool) -> None:
+    X = np.random.RandomState(0).rand(30, 3)
+    y = X[:, 0] if regressor else (X[:, 0] > 0.5).astype(int)
+    sw = np.asarray(weights)
+    est = (hl.MLPRegressor if regressor else hl.MLPClassifier)(hidden_layer_sizes=(4,), solver=solver, max_iter=1)
+    if (sw < 0).any():
+        with pytest.raises(ValueError, match=_NEG) as info:
+            est.fit(X, y, sample_weight=sw)
+        first = int(np.argmax(sw < 0))
+        assert info.value.args[0].startswith(f"sample_weight must be >= 0. Received: sample_weight[{first}]={sw[first]:g} ({int((sw < 0).sum())} negative);")
+        assert not hasattr(est, "network_")
+    elif (sw > 0).any():  # weights >= 0, not all zero: trains
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_negative_weight_leaves_a_fitted_model_as_it_was(solver: str) -> None:
+    # lbfgs trained on negative weights silently before; adam refused them inside train()
+    X = np.random.RandomState(0).rand(40, 3)
+    y = (X[:, 0] > 0.5).astype(int)
+    est = hl.MLPClassifier((4,), solver=solver, max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    proba, curve = est.predict_proba(X), list(est.loss_curve_)
+    sw = np.ones(40)
+    sw[7] = -0.5
+    with pytest.raises(ValueError, match=r"sample_weight\[7\]=-0\.5 \(1 negative\).*Drop those rows or give them weight 0\.$"):
+        est.fit(X, y, sample_weight=sw)
+    if solver != "lbfgs":
+        with pytest.raises(ValueError, match=r"sample_weight\[7\]=-0\.5"):
+            est.partial_fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+    assert est.loss_curve_ == curve
+
+
+def test_scikit_learn_s_mlp_accepts_negative_weights_which_we_refuse() -> None:
+    """The difference is deliberate (see check_sample_weight); this pins what sklearn does, so a change there shows."""
+    X = np.random.RandomState(0).rand(40, 3)
+    y = (X[:, 0] > 0.5).astype(int)
+    sw = np.ones(40)
+    sw[0] = -1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SkMLPClassifier((4,), max_iter=5, random_state=0).fit(X, y, sample_weight=sw)  # no error
+    assert "sample_weight" in _error(lambda: hl.MLPClassifier((4,), max_iter=5).fit(X, y, sample_weight=sw))

@@ -134,3 +134,85 @@ def test_a_new_fit_that_raises_keeps_the_previous_fitted_model() -> None:
         est.fit(X, y)
     assert est.network_ is net and len(est.history_) == 4 and est.n_iter_ == 4
     np.testing.assert_array_equal(est.predict_proba(X), proba)
+
+
+class _RaiseAtBatch(hl.Callback):
+    """Raises (``error``) at this call's batch ``at``: mid-epoch, after some steps and running-statistics updates."""
+
+    def __init__(self, at: int | None, error: type[BaseException] = RuntimeError) -> None:
+        self.at, self.seen, self.error = at, 0, error
+
+    def on_train_begin(self, **kwargs: Any) -> None:
+        self.seen = 0
+
+    def on_batch_end(self, **kwargs: Any) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise self.error(f"callback failed at batch {self.seen}")
+
+
+def _state(est: hl.MLPClassifier) -> dict[str, Any]:
+    """Everything a partial_fit may change, deep-copied for comparison."""
+    return {
+        "state_dict": {k: v.detach().clone() for k, v in est.network_.state_dict().items()},
+        "history": copy.deepcopy(est.history_.to_dict()),
+        "attrs": {k: copy.deepcopy(getattr(est, k)) for k in ("loss_curve_", "n_iter_", "t_", "loss_", "best_loss_", "stop_reason_")},
+        "optimizer": copy.deepcopy(est._optimizer_state),
+    }
+
+
+def _assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    for k, v in a["state_dict"].items():
+        assert torch.equal(v, b["state_dict"][k]), k
+    assert a["history"] == b["history"] and a["attrs"] == b["attrs"]
+    assert a["optimizer"].keys() == b["optimizer"].keys()
+    for k, v in a["optimizer"].items():
+        assert torch.equal(v, b["optimizer"][k]) if isinstance(v, torch.Tensor) else v == b["optimizer"][k], k
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt, ValueError])
+def test_a_partial_fit_that_raises_mid_epoch_leaves_the_model_exactly_as_it_was(error: type[BaseException]) -> None:
+    # batch norm (buffers moved in place), gradient flow (history_.extra appended to), several steps taken before the error
+    from hiddenlayers.lens import GradientFlow
+
+    X, y = _data()
+    cb = _RaiseAtBatch(None, error)
+    est = hl.MLPClassifier(["16:relu:norm=batch", 8], batch_size=20, callbacks=[GradientFlow(), cb], random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y, classes=[0, 1])
+    before, proba, history = _state(est), est.predict_proba(X), est.history_
+    assert before["history"]["extra"]["gradient_flow"] and before["state_dict"]["hidden1.norm.num_batches_tracked"] > 0
+
+    cb.at = 4
+    if error is KeyboardInterrupt:  # Ctrl-C mid-epoch: partial_fit stops like fit, keeps the weights before this epoch
+        with pytest.warns(hl.InterruptedWarning):
+            est.partial_fit(X, y)
+        assert est.stop_reason_ == "partial_fit"
+    else:
+        with pytest.raises(error, match=r"^callback failed at batch 4$"):
+            est.partial_fit(X, y)
+        _assert_same(_state(est), before)
+        assert est.history_ is history  # rolled back in place (cut to its length), not swapped for a deep copy
+        assert not est.network_.training and all(p.grad is None for p in est.network_.parameters())
+        np.testing.assert_array_equal(est.predict_proba(X), proba)
+    cb.at = None
+    est.partial_fit(X, y)  # trains on
+    assert len(est.history_) >= 4
+
+
+def test_a_partial_fit_never_writes_into_what_the_restore_keeps_by_reference() -> None:
+    """The promise that lets restored_on_error keep parameters and optimizer state by reference, not by copy."""
+    X, y = _data()
+    est = hl.MLPClassifier((8,), batch_size=30, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1])
+    params = [p.data for p in est.network_.parameters()]  # the storages a failed call would put back
+    values = [p.clone() for p in params]
+    opt, opt_values = est._optimizer_state, copy.deepcopy(est._optimizer_state)
+    history, rows = est.history_, est.history_.to_dict()
+    est.partial_fit(X, y)
+    assert all(torch.equal(p, v) for p, v in zip(params, values))  # training wrote into new storage
+    assert not any(torch.equal(p.data, v) for p, v in zip(est.network_.parameters(), values))  # and it did train
+    assert est._optimizer_state is not opt and opt.keys() == opt_values.keys()  # a new dict; the old one untouched
+    assert all(torch.equal(opt[k], v) if isinstance(v, torch.Tensor) else opt[k] == v for k, v in opt_values.items())
+    assert est.history_ is history and all(history.to_dict()[k][: len(v)] == v for k, v in rows.items() if isinstance(v, list))

@@ -123,6 +123,20 @@ def test_ctrl_c_keeps_best_weights(iris: tuple[np.ndarray, np.ndarray]) -> None:
     assert np.all(np.isfinite(clf.predict_proba(X)))
 
 
+def test_ctrl_c_in_the_first_epoch_leaves_a_fitted_model_at_its_start(iris) -> None:  # type: ignore[no-untyped-def]
+    X, y = iris
+
+    class CtrlCAtFirstBatch(hl.Callback):
+        def on_batch_end(self, **kwargs: Any) -> None:
+            raise KeyboardInterrupt
+
+    clf = hl.MLPClassifier((8,), max_iter=5, callbacks=[CtrlCAtFirstBatch()], random_state=0)
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
+        clf.fit(X, y)  # raised IndexError (loss_ of an empty history)
+    assert clf.stop_reason_ == "interrupted" and clf.n_iter_ == 0 and clf.loss_curve_ == [] and np.isnan(clf.loss_)
+    assert clf.predict(X).shape == y.shape
+
+
 # ------------------------------------------------------------- the rule objects
 def _history(losses: list[float], times: list[float] | None = None) -> History:
     h = History()

@@ -25,12 +25,13 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
+from ..estimators import restored_on_error
 from ..exceptions import DataError, InterruptedWarning
 from ..network import Network, resolve_device
 from ..training import FlatParams, clip_grad_norm_, make_optimizer
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._fit import check_positive_int, hidden_spec, one_thread, restored_on_error, seed_everything
+from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired
 
 

@@ -7,7 +7,7 @@ scikit-learn's fitted attributes and refuse to predict before ``fit``.
 
 A refit that fails leaves a fitted model as it was: ``fit`` checks the labels
 (:meth:`ClassifierFitting._classes`) and the data into locals before it assigns
-any fitted attribute, and :func:`._fit.restored_on_error` puts the old attributes back
+any fitted attribute, and :func:`hiddenlayers.estimators.restored_on_error` puts the old attributes back
 when a check that needs the new network (``init_from``, ``freeze``) or training fails.
 """
 

@@ -15,24 +15,6 @@ from ..network import Spec
 from ..training import History, NoImprovement, get_loss, to_tensor, train
 
 
-@contextmanager
-def restored_on_error(model: Any) -> Iterator[None]:
-    """Inside the block ``model``'s attributes may change; if it raises, they are put back as they were.
-
-    A fit assigns its new state (new objects: a new network, new arrays) in this
-    block, so a shallow copy of ``__dict__`` is the whole previous fitted state
-    and a refit that fails (bad data found late, a bad ``init_from``) leaves the
-    fitted model as it was.
-    """
-    before = dict(model.__dict__)
-    try:
-        yield
-    except BaseException:
-        model.__dict__.clear()
-        model.__dict__.update(before)
-        raise
-
-
 def hidden_spec(hidden_layer_sizes: Any, name: str = "hidden_layer_sizes") -> Spec:
     """Parse a hidden-layer spec (``(64, 32)``, ``"64,32"``, ``[]``) with a clear error."""
     try:

@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import reuse_layers
+from ..estimators import restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History
@@ -34,7 +34,6 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
-    restored_on_error,
     seed_everything,
 )
 from ._fitted import FitRequired

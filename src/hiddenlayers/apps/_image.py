@@ -25,14 +25,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
-from ..estimators import fit_reused, load_source
+from ..estimators import fit_reused, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import restored_on_error, seed_everything
+from ._fit import seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}

@@ -28,14 +28,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Param, document, validate
-from ..estimators import reuse_layers
+from ..estimators import restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Embed, Spec, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import positive_int, row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import hidden_spec, one_thread, restored_on_error, seed_everything
+from ._fit import hidden_spec, one_thread, seed_everything
 from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from ._seqnet import SequenceNetwork
 

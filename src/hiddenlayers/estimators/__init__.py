@@ -12,6 +12,7 @@ _EXPORTS = {
     "load_source": "._transfer",
     "reuse_layers": "._transfer",
     "fit_reused": "._transfer",
+    "restored_on_error": "._restore",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

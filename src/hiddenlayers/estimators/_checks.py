@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import assert_all_finite, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
 from .._params import validate
 from ..data import check_class_labels
@@ -121,6 +121,30 @@ def regressor_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: boo
     if est.loss == "poisson" and np.any(y < 0):
         raise ValueError("loss='poisson' needs y >= 0 (counts or rates). Received negative targets.")
     return X, y
+
+
+def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
+    """``sample_weight`` as a float array ``(n_samples,)``: scikit-learn's checks, and none negative (for every solver).
+
+    scikit-learn's MLP (1.7+) runs ``_check_sample_weight`` without
+    ``ensure_non_negative``: 1-D, one weight per row, finite, not all zero, and
+    negative weights pass. We refuse them, on purpose: the loss is the weighted
+    mean ``sum(w·loss) / sum(w)``, and a negative weight rewards the model for
+    mispredicting its row, so the squared error has no lower bound (predictions run
+    to infinity) and the log-loss is bounded only by probability clipping; a
+    ``sum(w) <= 0`` also flips the sign of the whole objective and of the L2
+    penalty (sklearn trains all ``-1`` weights exactly as all ``+1``).
+    """
+    sw = _check_sample_weight(sample_weight, X)
+    negative = sw < 0
+    if negative.any():
+        i = int(np.argmax(negative))
+        raise ValueError(
+            f"sample_weight must be >= 0. Received: sample_weight[{i}]={sw[i]:g} ({int(negative.sum())} negative); "
+            "a negative weight rewards mispredicting its row, so the loss has no lower bound (scikit-learn's MLP "
+            "accepts it unchecked; this one refuses it). Drop those rows or give them weight 0."
+        )
+    return sw  # type: ignore[no-any-return]
 
 
 def require_finite(est: _BaseMLP, X: np.ndarray, Xt: torch.Tensor) -> None:

@@ -169,7 +169,7 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
     est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
     est.t_ = result.samples_seen
     est.loss_curve_ = list(hist.train_loss)
-    est.loss_ = hist.train_loss[-1]
+    est.loss_ = hist.train_loss[-1] if hist.train_loss else math.nan  # NaN: Ctrl-C in a first fit's first epoch
     est.stop_reason_ = hist.stop_reason
     if est.early_stopping:
         est.validation_scores_ = list(hist.val_score)
@@ -284,7 +284,12 @@ def optimizer_kwargs(est: _BaseMLP) -> dict[str, Any]:
 
 
 def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
-    """Full-batch L-BFGS fit (``solver='lbfgs'``); sets sklearn's fitted attributes."""
+    """Full-batch L-BFGS fit (``solver='lbfgs'``); sets sklearn's fitted attributes.
+
+    Ctrl-C stops it as it stops the stochastic solvers (an ``InterruptedWarning``,
+    ``stop_reason_ == "interrupted"``): the model keeps the lowest-loss weights
+    evaluated, ``loss_`` is their loss and ``n_iter_`` counts the completed iterations.
+    """
     from ..training import fit_lbfgs
 
     hist, res = fit_lbfgs(
@@ -295,6 +300,7 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
     est.n_iter_ = int(res.nit)
     est.loss_ = float(res.fun)
     est.loss_curve_ = list(hist.train_loss)
-    est.best_loss_ = min(hist.train_loss) if hist.train_loss else est.loss_
+    finite = [v for v in (*hist.train_loss, est.loss_) if np.isfinite(v)]
+    est.best_loss_ = min(finite) if finite else est.loss_
     est.stop_reason_ = hist.stop_reason
     est.t_ = X.shape[0] * est.n_iter_

@@ -25,14 +25,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401  (documented constraints)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
-from sklearn.utils.validation import _check_sample_weight
 
 from .._params import Param, document, missing_defaults
 from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, classification_loss, get_loss
-from ._checks import binarize, classifier_input, regressor_input, validate_params
+from ._checks import binarize, check_sample_weight, classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic
 from ._fit_stream import fit_source
@@ -172,7 +171,7 @@ class _BaseMLP(BaseEstimator, ABC):
             return fit_source(self, X, incremental)
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         # a call that raises (bad data, a callback's error at epoch 7 of a warm fit) leaves the fitted model as it was
-        with restored_on_error(self, weights=not first_pass):
+        with restored_on_error(self):
             return self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
 
     def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool) -> Any:
@@ -188,7 +187,7 @@ class _BaseMLP(BaseEstimator, ABC):
         if X.shape[0] == 0:
             raise ValueError("X has 0 samples: at least one sample is required to fit.")
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
         Y = self._targets(y)
         n_outputs = Y.shape[1]
         self._random_state = check_random_state(self.random_state)
@@ -367,12 +366,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
 
         ``X_target``: unlabelled rows of another domain, with ``domain_adaptation="dann"``.
+        ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
+        mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
+        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
     @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``(X, y)`` (or a :class:`~hiddenlayers.data.ParquetSource`); ``classes`` is required on the first call."""
+        """One epoch over ``(X, y)`` (or a :class:`~hiddenlayers.data.ParquetSource`); ``classes`` is required on the first call.
+
+        ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
+        mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
+        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        """
         if is_source(X):
             return self._fit(X, None, incremental=True)  # type: ignore[no-any-return]
         if _check_partial_fit_first_call(self, classes):
@@ -484,12 +491,22 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPRegressor:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's)."""
+        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's).
+
+        ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
+        mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
+        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
 
     @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPRegressor:
-        """One epoch over ``(X, y)``."""
+        """One epoch over ``(X, y)``.
+
+        ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
+        mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
+        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 
     def predict(self, X: Any) -> np.ndarray:

@@ -1,62 +1,124 @@
-"""Put an estimator's fitted state back when a fit call raises.
+"""Put a fitted model (estimator or application) back as it was when a fit call raises.
 
-A warm fit changes the fitted model in place: the network's weights (views
-of the training loop's flat buffer while it runs, with ``.grad`` pointing into
-it), ``history_`` (appended to), the optimizer state. A callback that raises
-at epoch 7 would otherwise leave ``history_`` with 7 epochs while
-``loss_curve_`` and ``n_iter_`` say 5, and a network in train mode.
+A fit call changes the model in two ways. It rebinds attributes (a new
+``loss_curve_``, a new network on a fresh fit): a shallow copy of ``__dict__``
+undoes those. And it changes a few objects in place, which a shallow copy
+does not see: a kept network's parameters become views of the training loop's
+flat buffer (with ``.grad`` pointing into it) and its norm layers' running
+statistics move; ``history_`` is appended to; a dict attribute may gain keys.
+A callback that raises at epoch 7 of a warm fit would otherwise leave
+``history_`` with 7 more epochs while ``loss_curve_`` and ``n_iter_`` say none,
+and a network in train mode.
+
+What is saved is what the call can change, by reference where that is safe,
+so the guard costs about the same whatever the model's size or age (it sits
+on every ``partial_fit``, one per chunk of a streamed fit): a parameter's
+tensor by reference, because training never writes into a parameter's own
+storage (``FlatParams`` copies it into its buffer and ``release`` gives each
+parameter a new one); a History by the lengths of its lists, because fits
+only append to them. ``tests/estimators/test_fit.py`` checks both promises.
+Buffers (running statistics, updated in place) and dicts are small and copied.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import nn
 
+from ..training import History
+
+Undo = Callable[[], None]
+
 
 @contextmanager
-def restored_on_error(est: Any, *, weights: bool = True) -> Iterator[None]:
-    """Inside the block ``est`` may change; if it raises, its fitted state is put back as it was and the error re-raised.
+def restored_on_error(model: Any) -> Iterator[None]:
+    """Inside the block ``model`` may change; if it raises, its state is put back as it was and the error re-raised.
 
-    The attributes come back from a shallow copy of ``__dict__``, what is
-    changed in place (``history_``, ``_optimizer_state``) from deep copies,
-    and with ``weights`` the network's parameters and buffers from clones
-    (leave it False when the call builds a new network: the old one is not touched).
+    Attributes come back from a shallow copy of ``model.__dict__``; what a fit
+    changes in place is rolled back too: each ``nn.Module`` attribute's
+    parameters (in their own storage again, no ``.grad``), buffers and train/eval
+    mode, each :class:`~hiddenlayers.training.History`'s lists and fields, each
+    dict's items. Ctrl-C is an error here too; a solver that handles it itself
+    (keeping its best weights) returns normally, and nothing is undone.
     """
-    before = dict(est.__dict__)
-    mutable = {name: copy.deepcopy(before[name]) for name in ("history_", "_optimizer_state") if name in before}
-    net = before.get("network_") if weights else None
-    saved = _network_state(net) if net is not None else None
+    before = dict(model.__dict__)
+    undo = [u for u in map(_undo_for, before.values()) if u is not None]
     try:
         yield
     except BaseException:
-        est.__dict__.clear()
-        est.__dict__.update(before, **mutable)
-        if net is not None and saved is not None:
-            _put_back(net, *saved)
+        model.__dict__.clear()
+        model.__dict__.update(before)
+        for u in undo:
+            u()
         raise
 
 
-def _network_state(net: nn.Module) -> tuple[dict[str, torch.Tensor], bool]:
-    """Clones of ``net``'s parameters and buffers by name, and whether it was in train mode."""
-    return {name: t.detach().clone() for name, t in net.state_dict(keep_vars=True).items()}, net.training
+def _undo_for(value: Any) -> Undo | None:
+    """How to put back what a fit may change inside ``value`` (None: nothing it changes in place)."""
+    if isinstance(value, nn.Module):
+        return _network_undo(value)
+    if isinstance(value, History):
+        return _history_undo(value)
+    if isinstance(value, dict):
+        return _dict_undo(value)
+    return None
 
 
-def _put_back(net: nn.Module, state: dict[str, torch.Tensor], training: bool) -> None:
-    """``net`` as saved: each parameter in its own storage again (not a view of the loop's flat buffer), no ``.grad``."""
-    params = dict(net.named_parameters())
-    with torch.no_grad():
-        for name, value in state.items():
-            if name in params:
-                params[name].data = value
-                params[name].grad = None
-        net.load_state_dict({name: value for name, value in state.items() if name not in params}, strict=False)
-    for module in net.modules():
-        if isinstance(module, nn.RNNBase) and getattr(module, "in_flat_buffer", False):
-            module.in_flat_buffer = False  # type: ignore[assignment]  # its weights have their own storage again
-            module.flatten_parameters()
-    net.train(training)
+def _dict_undo(d: dict[Any, Any]) -> Undo:
+    """Put back ``d``'s items (a shallow copy: ``_optimizer_state``, ``provenance_`` are a few keys)."""
+    items = dict(d)
+
+    def undo() -> None:
+        d.clear()
+        d.update(items)
+
+    return undo
+
+
+def _network_undo(net: nn.Module) -> Undo:
+    """Put back ``net``'s parameters (by reference), buffers (cloned: updated in place) and train mode."""
+    params = {name: p.data for name, p in net.named_parameters()}
+    buffers = {name: b.detach().clone() for name, b in net.named_buffers()}
+    training = net.training
+
+    def undo() -> None:
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                if name in params:
+                    p.data = params[name]  # its own storage again, not a view of the loop's flat buffer
+                    p.grad = None
+            for name, b in net.named_buffers():
+                if name in buffers:
+                    b.copy_(buffers[name])
+        for module in net.modules():
+            if isinstance(module, nn.RNNBase) and getattr(module, "in_flat_buffer", False):
+                module.in_flat_buffer = False  # type: ignore[assignment]  # its weights have their own storage again
+                module.flatten_parameters()
+        net.train(training)
+
+    return undo
+
+
+def _history_undo(history: History) -> Undo:
+    """Put back ``history``'s fields, its lists (and ``extra``'s) cut to their lengths now: a fit only appends to them."""
+    fields = {f.name: getattr(history, f.name) for f in dataclasses.fields(history)}
+    lengths = {name: len(v) for name, v in fields.items() if isinstance(v, list)}
+    extra = {key: (v, len(v) if isinstance(v, list) else None) for key, v in history.extra.items()}
+
+    def undo() -> None:
+        for name, value in fields.items():
+            setattr(history, name, value)
+            if name in lengths:
+                del value[lengths[name]:]
+        history.extra.clear()
+        for key, (v, n) in extra.items():
+            if n is not None:
+                del v[n:]
+            history.extra[key] = v
+
+    return undo

@@ -6,6 +6,7 @@ autograd) as stochastic training, on the whole data set at once.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -18,7 +19,7 @@ from ._engine import make_step
 from ._inputs import to_tensor
 from ._losses import Loss
 from ._optim import FlatParams
-from ._stopping import STOP_REASONS, History
+from ._stopping import STOP_REASONS, History, warn_interrupted
 
 
 def fit_lbfgs(
@@ -35,7 +36,14 @@ def fit_lbfgs(
     history: History,
     engine: str = "auto",
 ) -> tuple[History, OptimizeResult]:
-    """Minimise the penalised mean loss over all of ``(X, Y)``; one history row per iteration."""
+    """Minimise the penalised mean loss over all of ``(X, Y)``; one history row per iteration.
+
+    Ctrl-C (``KeyboardInterrupt``) stops SciPy as it stops the stochastic solvers:
+    the network keeps the parameters of the lowest finite loss evaluated so far
+    (its starting ones if none), ``history.stop_reason`` is ``"interrupted"``, an
+    :class:`~hiddenlayers.exceptions.InterruptedWarning` says so, and the returned
+    result's ``fun`` is that loss, ``nit`` the iterations completed, ``status`` -1.
+    """
     ref = next(network.parameters())
     dtype, device = ref.dtype, ref.device
     Xd = X.toarray() if sp.issparse(X) else X
@@ -49,14 +57,14 @@ def fit_lbfgs(
     cv = getattr(stepper, "convert", lambda t: t)
     xs, ys, ws = cv(Xt), cv(Yt), None if Wt is None else cv(Wt)
     network.train()
-    last = {"loss": float("nan")}
+    kept = _Kept(flat.data.detach().cpu().double().numpy().copy())
     t0 = time.perf_counter()
 
     def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
         flat.data.copy_(torch.from_numpy(theta))
         loss_sum = stepper.step(xs, ys, ws)
         value = float(loss_sum) / denom + 0.5 * alpha * float(flat.l2()) / denom
-        last["loss"] = value
+        kept.offer(theta, value, len(history.epoch))
         return value, flat.grad.detach().cpu().double().numpy().copy()
 
     def on_iter(intermediate_result: OptimizeResult) -> None:
@@ -67,15 +75,20 @@ def fit_lbfgs(
         history.lr.append(float("nan"))
         history.time.append(time.perf_counter() - t0)
 
-    x0 = flat.data.detach().cpu().double().numpy().copy()
-    res = minimize(
-        fun, x0, method="L-BFGS-B", jac=True, callback=on_iter,
-        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-    )
+    try:
+        res = minimize(
+            fun, kept.x.copy(), method="L-BFGS-B", jac=True, callback=on_iter,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    except KeyboardInterrupt:  # Ctrl-C: stop with the best weights evaluated, as the stochastic solvers do
+        res = _interrupted(kept, history)
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
-    if res.status == 0:
+    if res.status == _INTERRUPTED:
+        reason = "interrupted"
+        warn_interrupted(kept.where(), stacklevel=4)
+    elif res.status == 0:
         reason = "converged"
     else:
         reason = "max_epochs"
@@ -93,3 +106,49 @@ def fit_lbfgs(
     history.stop_message = STOP_REASONS[reason]
     history.best_epoch = len(history.epoch) or None
     return history, res
+
+
+#: ``OptimizeResult.status`` of a run stopped by Ctrl-C (SciPy's own codes are 0..3)
+_INTERRUPTED = -1
+
+
+class _Kept:
+    """The parameters of the lowest finite loss SciPy has evaluated so far: what Ctrl-C keeps.
+
+    Starts at the initial parameters (``x``, float64), so an interrupt before the
+    first evaluation keeps the model as it was. L-BFGS's iterates only go down,
+    so the kept point is at least as good as the last completed iteration's.
+    """
+
+    def __init__(self, x0: np.ndarray) -> None:
+        self.x, self.fun, self.evaluations = x0, math.inf, 0
+        self.iteration, self.first = 0, True  # in which iteration the kept point was evaluated; whether it is the start
+
+    def offer(self, theta: np.ndarray, value: float, completed: int) -> None:
+        """Keep ``theta`` (copied: SciPy may reuse its array) when its loss ``value`` is finite and the lowest yet.
+
+        ``completed``: the iterations done before this evaluation (it is part of the next one).
+        """
+        self.evaluations += 1
+        if math.isfinite(value) and value < self.fun:
+            np.copyto(self.x, theta)
+            self.fun, self.iteration, self.first = value, completed + 1, self.evaluations == 1
+
+    def where(self) -> str:
+        """The kept weights in words, for the :class:`InterruptedWarning`."""
+        if self.first or not math.isfinite(self.fun):
+            return "the start of this run"
+        return f"the lowest loss evaluated ({self.fun:.6g}, in iteration {self.iteration})"
+
+
+def _interrupted(kept: _Kept, history: History) -> OptimizeResult:
+    """The result of a run stopped by Ctrl-C: the kept parameters and their loss (NaN if none was evaluated); ``nit`` the completed iterations.
+
+    Ctrl-C may land between two appends of ``on_iter``: the history's lists are
+    cut to their common length, so every row is whole.
+    """
+    rows = min(len(history.epoch), len(history.train_loss), len(history.val_loss), len(history.val_score), len(history.lr), len(history.time))
+    for values in (history.epoch, history.train_loss, history.val_loss, history.val_score, history.lr, history.time):
+        del values[rows:]
+    return OptimizeResult(x=kept.x, fun=kept.fun if math.isfinite(kept.fun) else math.nan, nit=rows, nfev=kept.evaluations, status=_INTERRUPTED, success=False,
+                          message="interrupted by the user (KeyboardInterrupt)")

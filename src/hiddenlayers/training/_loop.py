@@ -29,7 +29,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from ..exceptions import DivergedWarning, InterruptedWarning
+from ..exceptions import DivergedWarning
 from ._batches import Batches
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
@@ -38,7 +38,18 @@ from ._inputs import as_tensor, check_lengths, check_numbers, check_rules, check
 from ._losses import Loss, get_loss
 from ._optim import FlatParams, Optimizer, Schedule, check_optimizer_kwargs, check_solver, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
-from ._stopping import STOP_REASONS, AnyOf, Callback, History, MaxEpochs, NoImprovement, StoppingRule, TrainState, check_callbacks
+from ._stopping import (
+    STOP_REASONS,
+    AnyOf,
+    Callback,
+    History,
+    MaxEpochs,
+    NoImprovement,
+    StoppingRule,
+    TrainState,
+    check_callbacks,
+    warn_interrupted,
+)
 
 Validator = Callable[[], tuple[float, float]]
 
@@ -263,7 +274,7 @@ def _restore(reason: str | None, best: _BestWeights, history: History, *, restor
                 stacklevel=4,  # the frame train's stacklevel=3 pointed at: train's caller's caller
             )
         elif reason == "interrupted":
-            warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=4)
+            warn_interrupted(where, stacklevel=4)
     elif restore_best and history.best_epoch:
         best.restore()
 

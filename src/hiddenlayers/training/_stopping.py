@@ -38,6 +38,19 @@ STOP_REASONS = {
 }
 
 
+def warn_interrupted(where: str, stacklevel: int = 2) -> None:
+    """Warn (:class:`~hiddenlayers.exceptions.InterruptedWarning`) that Ctrl-C stopped training and whose weights were kept.
+
+    One message for every solver: ``where`` names the weights (``"epoch 3"``,
+    ``"the start of this run"``); ``stacklevel`` counts from the caller, as ``warnings.warn``'s.
+    """
+    import warnings
+
+    from ..exceptions import InterruptedWarning
+
+    warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=stacklevel + 1)
+
+
 @dataclass
 class History:
     """Per-epoch record of a training run, JSON-able through :meth:`to_dict`.
@@ -283,4 +296,5 @@ __all__ = [
     "StoppingRule",
     "TimeLimit",
     "TrainState",
+    "warn_interrupted",
 ]

@@ -1,0 +1,97 @@
+"""L-BFGS under Ctrl-C: stopped like the stochastic solvers, with the best weights evaluated and a warning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import hiddenlayers as hl
+from hiddenlayers.training import History, _lbfgs, fit_lbfgs, get_loss
+
+
+class _CtrlCAfter:
+    """Wrap the step ``make_step`` builds: its call number ``k + 1`` raises KeyboardInterrupt, as Ctrl-C inside SciPy would."""
+
+    def __init__(self, k: int) -> None:
+        self.k, self.calls, self.losses, self.thetas = k, 0, [], []
+
+    def __call__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = _lbfgs.make_step
+        spy = self
+
+        def make_step(network: Any, loss: Any, flat: Any, *args: Any, **kwargs: Any) -> Any:
+            stepper = real(network, loss, flat, *args, **kwargs)
+            step = stepper.step
+
+            def interrupted(*a: Any) -> Any:
+                if spy.calls == spy.k:
+                    raise KeyboardInterrupt
+                spy.calls += 1
+                spy.thetas.append(flat.data.detach().clone())
+                return step(*a)
+
+            stepper.step = interrupted
+            return stepper
+
+        monkeypatch.setattr(_lbfgs, "make_step", make_step)
+
+
+def _problem() -> tuple[hl.Network, np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(0)
+    X = rng.rand(80, 4)
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    net = hl.Network(4, hl.Spec.parse([6]), 2).double()
+    return net, X, np.eye(2)[y]
+
+
+def _loss_of(net: hl.Network, X: np.ndarray, Y: np.ndarray, alpha: float) -> float:
+    """The penalised mean loss fit_lbfgs minimises, computed here with autograd's pieces."""
+    with torch.no_grad():
+        p = torch.softmax(net(torch.as_tensor(X)), 1)
+        data = float(-(torch.as_tensor(Y) * torch.log(p)).sum()) / len(X)
+        l2 = sum(float((lin.weight**2).sum()) for lin in net.linears())
+    return data + 0.5 * alpha * l2 / len(X)
+
+
+@pytest.mark.parametrize("k", [0, 1, 12])
+def test_ctrl_c_keeps_the_lowest_loss_evaluated_and_warns(monkeypatch: pytest.MonkeyPatch, k: int) -> None:
+    net, X, Y = _problem()
+    start = [p.detach().clone() for p in net.parameters()]
+    ctrl_c = _CtrlCAfter(k)
+    ctrl_c(monkeypatch)
+    where = "the start of this run" if k <= 1 else r"the lowest loss evaluated \([0-9.e-]+, in iteration \d+\)"
+    with pytest.warns(hl.InterruptedWarning, match=rf"^training interrupted by the user; restored the weights of {where}\.$"):
+        history, res = fit_lbfgs(net, X, Y, loss=get_loss("log_loss"), alpha=1e-3, sample_weight=None,
+                                 max_iter=200, max_fun=15000, tol=1e-8, history=History())
+    assert history.stop_reason == "interrupted" and res.status == -1 and not res.success
+    assert res.nit == len(history) and all(len(v) == len(history) for v in (history.train_loss, history.time, history.lr))
+    assert not net.training and all(p.grad is None for p in net.parameters())
+    if k == 0:  # nothing evaluated: the model is as it was
+        assert np.isnan(res.fun)
+        assert all(torch.equal(p, s) for p, s in zip(net.parameters(), start))
+        return
+    assert res.fun == pytest.approx(_loss_of(net, X, Y, 1e-3), rel=1e-9)  # the kept weights are the ones whose loss is reported
+    assert res.fun <= min(history.train_loss, default=np.inf)  # at least as good as every completed iteration
+    flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+    assert any(torch.equal(flat, t) for t in ctrl_c.thetas)  # one of the points SciPy evaluated
+
+
+def test_an_estimator_interrupted_in_lbfgs_is_fitted_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.RandomState(0)
+    X = rng.rand(100, 5)
+    y = (X[:, 0] + X[:, 1] > 1).astype(int)
+    _CtrlCAfter(15)(monkeypatch)
+    est = hl.MLPClassifier((8,), solver="lbfgs", max_iter=200, random_state=0)
+    with pytest.warns(hl.InterruptedWarning, match=r"^training interrupted by the user; restored the weights of the lowest loss"):
+        est.fit(X, y)
+    assert est.stop_reason_ == "interrupted" and est.history_.stop_reason == "interrupted"
+    assert 0 < est.n_iter_ < 15 and len(est.loss_curve_) == est.n_iter_ == len(est.history_)
+    assert np.isfinite(est.loss_) and est.loss_ <= min(est.loss_curve_) and est.best_loss_ == est.loss_
+    assert est.t_ == X.shape[0] * est.n_iter_
+    assert est.predict_proba(X).shape == (100, 2) and est.score(X, y) > 0.5
+    monkeypatch.undo()  # a usable model: it trains on, and saves
+    est.set_params(warm_start=True).fit(X, y)
+    assert est.stop_reason_ in ("converged", "max_epochs")
