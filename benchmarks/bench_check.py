@@ -44,7 +44,7 @@ def _pr(flagged: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 def _ours(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     from hiddenlayers._check import fast_mlp
-    from hiddenlayers.data._check_labels import find_label_issues, out_of_fold_proba
+    from hiddenlayers.data._check.labels import find_label_issues, out_of_fold_proba
 
     codes = np.unique(y, return_inverse=True)[1]
     P = out_of_fold_proba(X, codes, fast_mlp(0))
@@ -163,8 +163,8 @@ def parity(quick: bool, flip_seed: int = 0) -> None:
     from sklearn.neural_network import MLPClassifier
 
     from hiddenlayers._check import fast_mlp
-    from hiddenlayers.data import _check_labels
-    from hiddenlayers.data._check_labels import find_label_issues, out_of_fold_proba
+    from hiddenlayers.data._check import labels as _check_labels
+    from hiddenlayers.data._check.labels import find_label_issues, out_of_fold_proba
 
     print(f"\n## label errors (flip seed {flip_seed}), same probabilities: flagged precision recall of each pruning")
     for name, X, y in _datasets(quick):
@@ -230,7 +230,7 @@ def planted() -> None:
     from sklearn.datasets import load_breast_cancer
 
     import hiddenlayers as hl
-    from hiddenlayers.data._check_table import scan_file
+    from hiddenlayers.data._check.table import scan_file
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     y = y.to_numpy()

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from bench_check import _cleanlab_sk, _datasets, _flip, _other_datasets, _pr
 
-from hiddenlayers.data._check_labels import find_label_issues
+from hiddenlayers.data._check.labels import find_label_issues
 
 BENCH = ("breast_cancer", "digits", "shuttle 20k")
 

@@ -6,7 +6,9 @@ Pickles name the module of each class they hold (``hiddenlayers.layers.DenseLaye
 small import hook maps each old path to its new module: old pickles unpickle
 and old imports work (``tests/ship/test_legacy_files.py``). The same holds for
 the search modules that later moved into ``rightsize/_search/`` (a pickled
-``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...).
+``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...) and
+the data checks that moved into ``data/_check/`` (a pickled ``DataReport`` names
+``data._check_report``).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -39,6 +41,11 @@ _MOVED = {
     # the search modules before they became the rightsize._search package
     "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
     "rightsize._search_space": "rightsize._search.space", "rightsize._search_storage": "rightsize._search.storage",
+    # the data checks before they became the data._check package (a pickled DataReport or Finding)
+    "data._check_columns": "data._check.columns", "data._check_common": "data._check.common",
+    "data._check_drift": "data._check.drift", "data._check_duplicates": "data._check.duplicates",
+    "data._check_labels": "data._check.labels", "data._check_outliers": "data._check.outliers",
+    "data._check_report": "data._check.report", "data._check_table": "data._check.table",
 }
 ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
 

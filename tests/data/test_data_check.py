@@ -15,12 +15,12 @@ from sklearn.linear_model import LogisticRegression
 
 import hiddenlayers as hl
 from hiddenlayers.data import DataReport, Finding, check, read_table
-from hiddenlayers.data._check_columns import check_constant, check_id_like, check_leakage, check_missing
-from hiddenlayers.data._check_drift import check_drift, psi
-from hiddenlayers.data._check_duplicates import check_duplicates, check_shared_rows
-from hiddenlayers.data._check_labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
-from hiddenlayers.data._check_outliers import check_outliers
-from hiddenlayers.data._check_table import check_columns_shape, check_infinite, check_new_columns, file_findings, scan_file
+from hiddenlayers.data._check.columns import check_constant, check_id_like, check_leakage, check_missing
+from hiddenlayers.data._check.drift import check_drift, psi
+from hiddenlayers.data._check.duplicates import check_duplicates, check_shared_rows
+from hiddenlayers.data._check.labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
+from hiddenlayers.data._check.outliers import check_outliers
+from hiddenlayers.data._check.table import check_columns_shape, check_infinite, check_new_columns, file_findings, scan_file
 
 
 def _lr():
@@ -297,6 +297,21 @@ def test_report_outputs(tmp_path, wine):
     r.save(tmp_path / "data.html")
     assert "constant_columns" in (tmp_path / "data.html").read_text()
     assert r["constant_columns"].fix.startswith("drop them")
+
+
+def test_pickles_naming_the_check_modules_old_paths_still_load() -> None:
+    """A DataReport (and its Findings) pickled before the checks moved into data/_check/ loads."""
+    import pickle
+
+    report = DataReport([Finding("constant_columns", "warning", "1 constant column", "drop them", columns=("c",))], n_rows=3,
+                        n_columns=2, task="classification", target="y")
+    data = pickle.dumps(report, protocol=0)  # protocol 0 names each class's module as plain text
+    for new, old in (("report", "_check_report"), ("common", "_check_common")):
+        assert f"chiddenlayers.data._check.{new}\n".encode() in data
+        data = data.replace(f"chiddenlayers.data._check.{new}\n".encode(), f"chiddenlayers.data.{old}\n".encode())
+    assert b"data._check." not in data
+    back = pickle.loads(data)  # noqa: S301 (made just above)
+    assert type(back) is DataReport and type(back.findings[0]) is Finding and back == report
 
 
 def test_fatal_findings_stop_the_check():

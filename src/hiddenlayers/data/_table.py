@@ -348,7 +348,7 @@ def split_target(frame: Any, target: str | None, features: list[str] | None = No
     column); ``features`` picks feature columns (default: all others). Rows
     whose target is missing are dropped.
     """
-    from ._check_common import preview
+    from ._check.common import preview
 
     columns = list(frame.columns)
     shown = preview([repr(c) for c in columns], 8)
@@ -385,7 +385,7 @@ def resolve_column(target: str, columns: list[str]) -> str:
         return columns[pos]
     import difflib
 
-    from ._check_common import preview
+    from ._check.common import preview
 
     close = difflib.get_close_matches(target, columns, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""

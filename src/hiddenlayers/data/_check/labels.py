@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding, preview
+from .common import Finding, preview
 
 
 def check_target(y_raw: Any, n_features: int, task: str | None) -> list[Finding]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding, combine_columns, numeric_columns, preview, row_hashes, scaled_matrix
+from .common import Finding, combine_columns, numeric_columns, preview, row_hashes, scaled_matrix
 
 
 def _groups(h: np.ndarray) -> list[np.ndarray]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding, numeric_columns, preview
+from .common import Finding, numeric_columns, preview
 
 
 def psi(a: np.ndarray, b: np.ndarray, bins: int = 10) -> float:

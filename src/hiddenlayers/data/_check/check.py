@@ -16,15 +16,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..exceptions import DataError
-from ._check_columns import check_constant, check_id_like, check_leakage, check_missing
-from ._check_common import Finding, model_matrix
-from ._check_drift import check_drift
-from ._check_duplicates import check_duplicates, check_shared_rows
-from ._check_labels import check_classes, check_label_errors, check_target
-from ._check_outliers import check_outliers
-from ._check_report import DataReport
-from ._check_table import check_columns_shape, check_infinite, check_new_columns, scan_file
+from ...exceptions import DataError
+from .columns import check_constant, check_id_like, check_leakage, check_missing
+from .common import Finding, model_matrix
+from .drift import check_drift
+from .duplicates import check_duplicates, check_shared_rows
+from .labels import check_classes, check_label_errors, check_target
+from .outliers import check_outliers
+from .report import DataReport
+from .table import check_columns_shape, check_infinite, check_new_columns, scan_file
 
 FAST_CHECKS = ("table", "infinite", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
 SLOW_CHECKS = ("label_errors", "outliers", "drift")
@@ -238,7 +238,7 @@ def _slow_checks(
 
 def _checked_target(ys: Any, task: str, frame: Any, run: _Run) -> _Target:
     """The target's task kind, values and usable rows, its findings added through ``run``."""
-    from . import _table
+    from .. import _table
 
     keep = np.ones(len(frame), dtype=bool)
     if ys is None:
@@ -264,7 +264,7 @@ def _remap(f: Finding, pos: np.ndarray) -> Finding:
     """``f`` with its rows (positions among labelled rows) turned into positions in X."""
     from dataclasses import replace
 
-    from ._check_common import preview
+    from .common import preview
 
     rows = tuple(int(pos[r]) for r in f.rows)
     msg = f.message.replace(preview(f.rows), preview(rows)) if rows != f.rows else f.message

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding, preview
-from ._csv_rows import Records
+from .._csv_rows import Records
+from .common import Finding, preview
 
 _MAX_SCAN_BYTES = 2_000_000_000
 
@@ -48,8 +48,8 @@ def scan_file(path: str | os.PathLike[str]) -> list[Finding]:
     and skips blank lines, so only the raw file shows them). A file the scanner
     cannot parse, or one over 2 GB, returns none: reading it says why.
     """
-    from ._csv_rows import scan
-    from ._table import SUFFIXES
+    from .._csv_rows import scan
+    from .._table import SUFFIXES
 
     p = Path(path)
     kind = SUFFIXES.get(p.suffix.lower())

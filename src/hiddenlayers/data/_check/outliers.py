@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check_common import Finding, preview
+from .common import Finding, preview
 
 
 def outlier_scores(A: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding
+from .common import Finding
 
 # drop=(...) names -> what they remove: rows (of X) or columns
 ROW_DROPS = ("duplicates", "near_duplicates", "conflicting_labels", "label_issues", "outliers", "missing_target", "missing_rows")
@@ -96,7 +96,7 @@ class DataReport:
 
     def html_section(self) -> str:
         """The findings as an HTML table (no page shell): the lens report's "Data" section uses it."""
-        from .._html import wrap_class
+        from ..._html import wrap_class
 
         if not self.findings:
             return '<p class="ok">No problems found in the data.</p>'
@@ -111,7 +111,7 @@ class DataReport:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the report as one self-contained HTML page, atomically; a folder is refused."""
-        from .._html import page, write_page
+        from ..._html import page, write_page
 
         lead = "What the data checks found, most serious first; each finding says how to fix it."
         text = page("Data check", self.summary(), [("findings", "Findings", lead, self.html_section())],

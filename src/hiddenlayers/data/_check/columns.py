@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check_common import Finding, preview
+from .common import Finding, preview
 
 
 def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Finding]:

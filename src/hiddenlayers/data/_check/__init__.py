@@ -1,0 +1,11 @@
+"""The data checks behind :func:`hiddenlayers.check`, one idea per module.
+
+``check``: :func:`~hiddenlayers.data.check`, which runs them and gathers the
+report; ``common``: the :class:`~hiddenlayers.data.Finding` record and helpers
+every check shares; ``table``: file findings, unparseable numbers, mixed types,
+empty columns, infinite values, new data's other columns; ``columns``: missing,
+constant, ID-like, leaky; ``duplicates``; ``labels``: fatal target problems,
+imbalance, confident-learning label errors; ``outliers``; ``drift``; ``report``:
+:class:`~hiddenlayers.data.DataReport`. The public names are re-exported by
+:mod:`hiddenlayers.data`; this package exports nothing itself.
+"""
