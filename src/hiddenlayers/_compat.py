@@ -7,8 +7,8 @@ small import hook maps each old path to its new module: old pickles unpickle
 and old imports work (``tests/ship/test_legacy_files.py``). The same holds for
 the search modules that later moved into ``rightsize/_search/`` (a pickled
 ``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...) and
-the data checks that moved into ``data/_check/`` (a pickled ``DataReport`` names
-``data._check_report``).
+the data checks and the server's modules that moved into ``data/_check/`` and
+``ship/_serve/`` (a pickled ``DataReport`` names ``data._check_report``).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -46,6 +46,9 @@ _MOVED = {
     "data._check_drift": "data._check.drift", "data._check_duplicates": "data._check.duplicates",
     "data._check_labels": "data._check.labels", "data._check_outliers": "data._check.outliers",
     "data._check_report": "data._check.report", "data._check_table": "data._check.table",
+    # the server's modules before they became the ship._serve package
+    "ship._serve_metrics": "ship._serve.metrics", "ship._serve_model": "ship._serve.model",
+    "ship._serve_values": "ship._serve.values",
 }
 ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
 

@@ -23,7 +23,7 @@ pytest.importorskip("starlette")
 
 import hiddenlayers as hl  # noqa: E402
 from hiddenlayers.data import TablePreprocessor  # noqa: E402
-from hiddenlayers.ship._serve_model import RequestError, ServedModel  # noqa: E402
+from hiddenlayers.ship._serve.model import RequestError, ServedModel  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -167,7 +167,7 @@ def test_nan_refused_where_the_model_cannot_fill_it() -> None:
 
 
 def test_onnx_path_does_not_import_torch(models: dict) -> None:
-    code = ("import sys; from hiddenlayers.ship._serve import make_app, ServeConfig; "
+    code = ("import sys; from hiddenlayers.ship._serve.serve import make_app, ServeConfig; "
             f"make_app(ServeConfig(model={str(models['dir'] / 'a.onnx')!r})); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
@@ -341,7 +341,7 @@ def test_thread_limits_apply_to_blas_torch_and_onnxruntime_and_are_undone(models
     import torch
     from threadpoolctl import threadpool_info
 
-    from hiddenlayers.ship._serve import _limit_threads
+    from hiddenlayers.ship._serve.serve import _limit_threads
 
     before = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
     restore = _limit_threads(1)
@@ -358,7 +358,7 @@ def test_thread_limits_apply_to_blas_torch_and_onnxruntime_and_are_undone(models
 def test_freeze_heap_hides_the_long_lived_objects_from_the_collector() -> None:
     import gc
 
-    from hiddenlayers.ship._serve import _freeze_heap
+    from hiddenlayers.ship._serve.serve import _freeze_heap
 
     try:
         _freeze_heap()
@@ -531,8 +531,8 @@ def test_every_status_is_counted(server: Server) -> None:
 
 BROKEN = """
 import sys, uvicorn
-from hiddenlayers.ship._serve import ServeConfig, make_app
-from hiddenlayers.ship._serve_model import ServedModel
+from hiddenlayers.ship._serve.serve import ServeConfig, make_app
+from hiddenlayers.ship._serve.model import ServedModel
 
 class Broken(ServedModel):
     def predict(self, rows, proba):
@@ -605,7 +605,7 @@ def test_text_numbers_follow_the_csv_reader(text: str) -> None:
     """The server reads a numeric cell sent as text as ``hiddenlayers predict`` reads it in a CSV (pandas, then the preprocessing)."""
     import io
 
-    from hiddenlayers.ship._serve_values import text_number
+    from hiddenlayers.ship._serve.values import text_number
 
     col = pd.read_csv(io.StringIO(f"x,y\n{text},1\n"), skipinitialspace=True, index_col=False)["x"]
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -620,7 +620,7 @@ def test_text_numbers_follow_the_csv_reader(text: str) -> None:
 def test_missing_markers_are_pandas_csv_defaults() -> None:
     from pandas._libs.parsers import STR_NA_VALUES
 
-    from hiddenlayers.ship._serve_values import MISSING_TEXT
+    from hiddenlayers.ship._serve.values import MISSING_TEXT
 
     assert MISSING_TEXT == STR_NA_VALUES
 
@@ -673,7 +673,7 @@ def test_category_text_follows_the_csv_reader(text: str) -> None:
     """A categorical cell sent as text is missing exactly when the CSV reader reads that cell as missing (pandas' markers)."""
     import io
 
-    from hiddenlayers.ship._serve_values import category
+    from hiddenlayers.ship._serve.values import category
 
     cell = pd.read_csv(io.StringIO(f"x,y\n{text},1\nLyon,2\n"), skipinitialspace=True, index_col=False, dtype=object)["x"].iloc[0]
     assert (category(text) is None) == pd.isna(cell), (text, cell)
@@ -722,3 +722,22 @@ def test_served_onnx_rows_predict_as_their_csv_lines(models: dict, tmp_path: Pat
     rows = sm.rows({"rows": [dict(zip(CSV_ROWS[0], r)) for r in CSV_ROWS[1:]]}, 100)
     assert sm.predict(rows, proba=False) == expected["predicted_label"].tolist()
     np.testing.assert_allclose(sm.predict(rows, proba=True), expected[["proba_no", "proba_yes"]].to_numpy(), rtol=1e-5, atol=1e-7)
+
+
+
+@pytest.mark.parametrize("name", ["model", "values", "metrics"])
+def test_the_servers_old_module_paths_import_as_the_new_modules(name: str) -> None:
+    # the modules moved from ship/_serve_*.py into ship/_serve/ (hiddenlayers._compat maps the old paths)
+    import importlib
+
+    old, new = importlib.import_module(f"hiddenlayers.ship._serve_{name}"), importlib.import_module(f"hiddenlayers.ship._serve.{name}")
+    assert old is new and old.__spec__.name == f"hiddenlayers.ship._serve.{name}"
+
+
+def test_a_pickle_naming_the_servers_old_module_path_loads() -> None:
+    import pickle
+
+    data = pickle.dumps(RequestError, protocol=0)  # a class pickles as its module and name, as plain text at protocol 0
+    assert b"hiddenlayers.ship._serve.model\n" in data
+    data = data.replace(b"hiddenlayers.ship._serve.model\n", b"hiddenlayers.ship._serve_model\n")
+    assert pickle.loads(data) is RequestError  # noqa: S301 (made just above)

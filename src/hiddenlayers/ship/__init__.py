@@ -15,8 +15,8 @@ _EXPORTS = {
     "export_onnx": "._export",
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
-    "serve": "._serve",
-    "check_listen": "._serve",
+    "serve": "._serve.serve",
+    "check_listen": "._serve.serve",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -22,7 +22,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ..data import F32_MAX
+from ...data import F32_MAX
 
 # pandas' default ``na_values`` for read_csv (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree)
 MISSING_TEXT = frozenset({

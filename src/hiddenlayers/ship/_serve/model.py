@@ -8,7 +8,7 @@ they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 4xx and never fails the batch it would have joined. Checked rows are plain
 Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
 missing; text read by the CSV reader's rule, values within float32's range, see
-:mod:`._serve_values`), categories as ``str`` (``None`` = missing: null, NaN, or
+:mod:`.values`), categories as ``str`` (``None`` = missing: null, NaN, or
 a marker the CSV reader reads as missing, such as ``"NA"``). A column the
 model does not read is refused by name (with the nearest column it does read),
 never ignored: a misspelt name would otherwise send a missing value.
@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data import F32_MAX, first_beyond_float32, first_non_finite_row
-from ..exceptions import DataError, ModelFileError
-from ._serve_values import F32_TEXT, category, number, shown
+from ...data import F32_MAX, first_beyond_float32, first_non_finite_row
+from ...exceptions import DataError, ModelFileError
+from .values import F32_TEXT, category, number, shown
 
 
 class RequestError(ValueError):
@@ -78,11 +78,11 @@ class ServedModel:
                 raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers train`.")
             self.path, self.sha256 = str(p.resolve()), _sha256(p)
             if p.suffix.lower() == ".onnx":
-                from ._onnx_run import OnnxModel
+                from .._onnx_run import OnnxModel
 
                 self.onnx = OnnxModel(p, threads=threads)
             else:
-                from ._modelfile import load
+                from .._modelfile import load
 
                 self.estimator = load(p)
         elif type(source).__name__ in ("MLPClassifier", "MLPRegressor"):
@@ -119,7 +119,7 @@ class ServedModel:
             state = getattr(est, "preprocessing_", None) or {}
             self.target, self.task = state.get("target"), state.get("task") or ("classification" if self.classes is not None else "regression")
             if state.get("columns"):
-                from ..data import TablePreprocessor
+                from ...data import TablePreprocessor
 
                 self.pre = TablePreprocessor.from_dict(state).columns
                 cols = [{k: c[k] for k in ("name", "kind")} | ({"categories": list(c["categories"])} if c["kind"] != "numeric" else {}) for c in self.pre]
@@ -276,7 +276,7 @@ class ServedModel:
         return out
 
     def _number(self, v: Any, i: int, j: int) -> float:
-        """One numeric cell by :func:`._serve_values.number`; its ValueError becomes a 422."""
+        """One numeric cell by :func:`.values.number`; its ValueError becomes a 422."""
         try:
             return number(v, f"row {i + 1}, column '{self.columns[j]}'")
         except ValueError as exc:
@@ -359,7 +359,7 @@ class ServedModel:
         """What ``GET /metadata`` shows: columns, classes, target, task, source file, versions."""
         from importlib.metadata import PackageNotFoundError, version
 
-        from .. import __version__
+        from ... import __version__
 
         engines: dict[str, str | None] = {}
         for pkg in ("onnxruntime",) if self.onnx is not None else ("torch", "numpy"):

@@ -39,9 +39,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ._batcher import MicroBatcher, Overloaded
-from ._serve_metrics import Metrics
-from ._serve_model import RequestError, ServedModel
+from .._batcher import MicroBatcher, Overloaded
+from .metrics import Metrics
+from .model import RequestError, ServedModel
 
 log = logging.getLogger("hiddenlayers.serve")
 ARROW = "application/vnd.apache.arrow.stream"
@@ -428,7 +428,7 @@ def serve(
         # SIGHUP replaces the workers one by one, each new one serving before its old one drains;
         # a worker importing PyTorch on a busy machine needs longer than uvicorn's 5 s to be ready
         common["timeout_worker_healthcheck"] = 120
-    uvicorn.run("hiddenlayers.ship._serve:app_from_env", factory=True, workers=workers, **common)
+    uvicorn.run("hiddenlayers.ship._serve.serve:app_from_env", factory=True, workers=workers, **common)
 
 
 __all__ = ["ServeConfig", "check_listen", "make_app", "serve"]

@@ -1,0 +1,10 @@
+"""The model server (Starlette on uvicorn), one idea per module.
+
+``serve``: :func:`~hiddenlayers.ship.serve`, the routes, reload and drain, and
+the worker processes (uvicorn imports ``hiddenlayers.ship._serve.serve:app_from_env``);
+``model``: ``ServedModel``, a loaded model file and its request rows; ``values``:
+the number and missing-value rule requests share with the CSV reader;
+``metrics``: the Prometheus text. The micro-batcher is ``ship/_batcher.py``.
+The public names are re-exported by :mod:`hiddenlayers.ship`; this package
+exports nothing itself.
+"""
