@@ -36,7 +36,7 @@ import scipy.sparse as sp
 import torch
 
 from hiddenlayers.apps import Translator
-from hiddenlayers.apps._translate import detokenize, tokenize
+from hiddenlayers.apps._translate.text import detokenize, tokenize
 from hiddenlayers.data import load_bible_pairs
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -7,8 +7,9 @@ small import hook maps each old path to its new module: old pickles unpickle
 and old imports work (``tests/ship/test_legacy_files.py``). The same holds for
 the search modules that later moved into ``rightsize/_search/`` (a pickled
 ``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...) and
-the data checks and the server's modules that moved into ``data/_check/`` and
-``ship/_serve/`` (a pickled ``DataReport`` names ``data._check_report``).
+the data checks, the server's and the translator's modules that moved into
+``data/_check/``, ``ship/_serve/`` and ``apps/_translate/`` (a pickled
+``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -37,7 +38,7 @@ _MOVED = {
     "spec": "network._spec", "stopping": "training._stopping",
     "apps.agent": "apps._agent", "apps.autoencoder": "apps._autoencoder", "apps.forecast": "apps._forecast",
     "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._sequence",
-    "apps.text": "apps._text", "apps.translate": "apps._translate",
+    "apps.text": "apps._text", "apps.translate": "apps._translate.translate",
     # the search modules before they became the rightsize._search package
     "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
     "rightsize._search_space": "rightsize._search.space", "rightsize._search_storage": "rightsize._search.storage",
@@ -49,6 +50,10 @@ _MOVED = {
     # the server's modules before they became the ship._serve package
     "ship._serve_metrics": "ship._serve.metrics", "ship._serve_model": "ship._serve.model",
     "ship._serve_values": "ship._serve.values",
+    # the translator's helpers before they joined it in the apps._translate package (a pickled Translator
+    # names apps._translate_text for its Vocab; its own old path, apps._translate, is the package, which
+    # finds Translator lazily)
+    "apps._translate_fit": "apps._translate.fit", "apps._translate_text": "apps._translate.text",
 }
 ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import hiddenlayers as hl
 from hiddenlayers.apps import Translator
 from hiddenlayers.apps._seq2seq import beam_decode, greedy_decode, pad_batch
-from hiddenlayers.apps._translate_text import SPECIALS, Vocab, detokenize, tokenize
+from hiddenlayers.apps._translate.text import SPECIALS, Vocab, detokenize, tokenize
 from hiddenlayers.exceptions import ModelFileError, NotFittedError
 
 # A fixed word-to-word dictionary; the target language also reverses word order.
@@ -180,6 +180,18 @@ def test_save_load_gives_identical_translations(trained: Translator, data: dict[
 def test_pickle_round_trip(trained: Translator, data: dict[str, list[str]]) -> None:
     copy = pickle.loads(pickle.dumps(trained))
     assert copy.predict(data["St"][:20]) == trained.predict(data["St"][:20])
+
+
+@pytest.mark.parametrize("old", ["hiddenlayers.apps._translate", "hiddenlayers.apps.translate"])  # before apps/_translate/; the flat layout's
+def test_a_pickle_naming_the_old_module_paths_loads(rough: Translator, data: dict[str, list[str]], old: str) -> None:
+    blob = pickle.dumps(rough, protocol=0)  # protocol 0 names each class's module as plain text
+    for new, was in ((b"hiddenlayers.apps._translate.translate\n", f"{old}\n".encode()),
+                     (b"hiddenlayers.apps._translate.text\n", b"hiddenlayers.apps._translate_text\n")):
+        assert new in blob
+        blob = blob.replace(new, was)
+    assert b"apps._translate." not in blob
+    copy = pickle.loads(blob)  # noqa: S301 (made just above)
+    assert type(copy) is Translator and copy.predict(data["St"][:20]) == rough.predict(data["St"][:20])
 
 
 def test_char_tokenizer_fits_and_saves(tmp_path) -> None:
@@ -356,7 +368,7 @@ def test_input_feeding_untied_luong_learns_and_round_trips(data: dict[str, list[
 def test_max_time_stops_before_an_epoch_that_would_overrun(data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     import types
 
-    import hiddenlayers.apps._translate as module
+    import hiddenlayers.apps._translate.translate as module
 
     clock = iter(range(1000))  # each reading of the clock: one second later
     monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=lambda: float(next(clock))))
@@ -369,7 +381,7 @@ def test_max_time_stops_before_an_epoch_that_would_overrun(data: dict[str, list[
 
 def test_a_refit_that_fails_in_training_leaves_the_model_as_it_was(data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     """New vocabularies and a new model are assigned in the fit; when training raises, the old ones come back."""
-    from hiddenlayers.apps import _translate
+    from hiddenlayers.apps._translate import translate as _translate
 
     model = Translator(hidden_size=16, embed_dim=8, batch_size=32, max_iter=1, early_stopping=False, random_state=0).fit(data["S"][:100], data["T"][:100])
     before = dict(vars(model))

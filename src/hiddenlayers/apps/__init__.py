@@ -24,7 +24,7 @@ _EXPORTS = {
     "ImageClassifier": "._image",
     "SequenceClassifier": "._sequence",
     "TextClassifier": "._text",
-    "Translator": "._translate",
+    "Translator": "._translate.translate",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

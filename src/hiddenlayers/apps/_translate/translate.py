@@ -31,17 +31,17 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from .._params import Bool, Interval, Param, StrOptions, document, validate
-from ..estimators import restored_on_error
-from ..network import load_device, resolve_device
-from ..training import History
-from ._app_params import number, positive_int, row
-from ._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
-from ._fit import check_positive_int, seed_everything
-from ._fitted import FitRequired
-from ._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
-from ._translate_fit import train
-from ._translate_text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
+from ..._params import Bool, Interval, Param, StrOptions, document, validate
+from ...estimators import restored_on_error
+from ...network import load_device, resolve_device
+from ...training import History
+from .._app_params import number, positive_int, row
+from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from .._fit import check_positive_int, seed_everything
+from .._fitted import FitRequired
+from .._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
+from .fit import train
+from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
 
 _FLAG = Bool(error=TypeError)
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ..training import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
-from ._translate_text import PAD
+from ...training import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
+from .text import PAD
 
 if TYPE_CHECKING:
-    from ._translate import Translator
+    from .translate import Translator
 
 
 def train(

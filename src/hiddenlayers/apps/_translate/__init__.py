@@ -1,0 +1,15 @@
+"""The :class:`~hiddenlayers.apps.Translator` application, one idea per module.
+
+``translate``: the ``Translator`` estimator (fit, decoding, BLEU, its model
+file); ``fit``: its training loop; ``text``: tokenizer, vocabulary, input checks
+and the attention map. The encoder-decoder network is ``apps/_seq2seq.py``.
+The public class is re-exported by :mod:`hiddenlayers.apps`; ``Translator`` is
+also found here, lazily, because pickles made before this package existed name
+its class ``hiddenlayers.apps._translate.Translator``.
+"""
+
+from __future__ import annotations
+
+from ..._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {"Translator": ".translate"})
