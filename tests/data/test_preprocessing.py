@@ -96,3 +96,19 @@ def test_random_tables_transform_or_raise_data_error(rows):
     assert np.all(np.isfinite(M))
     again = TablePreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
     np.testing.assert_array_equal(again.transform(frame).matrix, M)
+
+
+@pytest.mark.parametrize("marker", ["NA", " null", "", "N/A", "None"])
+def test_a_category_spelled_as_missing_warns_in_fit_and_partial_fit(marker):
+    """A DataFrame may hold the text "NA" as a value; the CSV reader and the server read it as missing, so the user is told at fit."""
+    import warnings
+
+    frame = pd.DataFrame({"region": ["EU", marker, "EU", "US"], "x": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.warns(UserWarning, match=rf"column 'region' has the category '{marker}', which a CSV file and the server read as a missing value"):
+        TablePreprocessor().fit(frame)
+    with pytest.warns(UserWarning, match="column 'region' has the category"):
+        TablePreprocessor().partial_fit(frame).transform(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TablePreprocessor().fit(frame.replace({marker: None}))  # a real missing value: no warning
+        TablePreprocessor().fit(frame.replace({marker: "NA "}))  # the CSV reader keeps "NA " as text

@@ -620,7 +620,7 @@ def test_text_numbers_follow_the_csv_reader(text: str) -> None:
 def test_missing_markers_are_pandas_csv_defaults() -> None:
     from pandas._libs.parsers import STR_NA_VALUES
 
-    from hiddenlayers.ship._serve.values import MISSING_TEXT
+    from hiddenlayers.data import MISSING_TEXT
 
     assert MISSING_TEXT == STR_NA_VALUES
 

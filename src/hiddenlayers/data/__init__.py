@@ -22,6 +22,7 @@ _EXPORTS = {
     "split_target": "._table",
     "TablePreprocessor": "._preprocessing",
     "is_missing": "._preprocessing",
+    "MISSING_TEXT": "._preprocessing",
     "check_class_labels": "._labels",
     "ParquetSource": "._stream",
     "is_source": "._stream",

@@ -21,12 +21,21 @@ no pickle. Labels are not encoded here: the estimator's ``classes_`` does it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import DataError
+
+# The text a CSV cell holds for a missing value: pandas' default ``na_values`` of read_csv
+# (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree). The server reads such text
+# in a request as missing too, so a category spelled so would be lost when served.
+MISSING_TEXT = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+    "NULL", "NaN", "None", "n/a", "nan", "null",
+})
 
 FORMAT_VERSION = 1
 MISSING = "<missing>"
@@ -110,6 +119,7 @@ class TablePreprocessor:
                 # most frequent first, ties in sorted order, so the result is deterministic
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 keep = [k for k, _ in ordered]
+                _warn_missing_markers(str(name), keep)
                 other = len(keep) > self.max_categories
                 if other:
                     keep = keep[: self.max_categories - 1]
@@ -178,6 +188,7 @@ class TablePreprocessor:
             return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": std if std > 1e-12 else 1.0, "missing_indicator": st["missing"] > 0}
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]
+        _warn_missing_markers(name, keep)
         other = len(keep) > self.max_categories
         if other:
             keep = keep[: self.max_categories - 1]
@@ -323,6 +334,23 @@ class TablePreprocessor:
         return pre
 
 
+def _warn_missing_markers(name: str, categories: list[str]) -> None:
+    """Warn when a category is spelled as a missing value ("NA", "null", "", ...).
+
+    In a DataFrame such text is a value, and the model learns it as a category;
+    the CSV reader and the server read the same text as missing, so the model
+    would meet that category only from Python.
+    """
+    marked = [c for c in categories if c.lstrip(" ") in MISSING_TEXT]
+    if marked:
+        shown = ", ".join(repr(c) for c in marked[:3]) + (f" (+{len(marked) - 3} more)" if len(marked) > 3 else "")
+        warnings.warn(
+            f"column '{name}' has the category {shown}, which a CSV file and the server read as a missing value, "
+            "so a served model or one given a CSV will not see it: rename the category (e.g. 'N.A.') or make those cells missing.",
+            UserWarning, stacklevel=3,
+        )
+
+
 def is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -336,4 +364,4 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-__all__ = ["MISSING", "OTHER", "TablePreprocessor", "Transformed"]
+__all__ = ["MISSING", "MISSING_TEXT", "OTHER", "TablePreprocessor", "Transformed"]

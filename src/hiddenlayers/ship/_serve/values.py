@@ -22,13 +22,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ...data import F32_MAX
+from ...data import F32_MAX, MISSING_TEXT
 
-# pandas' default ``na_values`` for read_csv (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree)
-MISSING_TEXT = frozenset({
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
-    "NULL", "NaN", "None", "n/a", "nan", "null",
-})
 _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)", re.IGNORECASE)
 F32_TEXT = "±3.4e38, the float32 range the model computes in"
 
