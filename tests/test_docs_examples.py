@@ -15,6 +15,11 @@ A block that cannot run on a machine like this one (it needs a GPU, a server lef
 download, several machines) says why in an HTML comment just before its fence, e.g.
 ``<!-- not run: needs a GPU -->``; the page's test skips that block alone, and
 :func:`test_block_not_run` reports each one as a skipped test, with its reason.
+
+A Python expression whose comment shows a value gives it: ``# '128:relu'`` (equal) or
+``# ~0.96`` (within 0.015). The other tests check what the text names without running it: every
+``hiddenlayers`` command and option, every `--option` named alone, every ``hl.`` name and every
+repository file exists, and README shows every command ``hiddenlayers --help`` lists.
 """
 
 from __future__ import annotations
@@ -154,7 +159,8 @@ def _run_python(block: Block, namespace: dict) -> None:
             kind, expected = shown
             line = block.line + stmt.lineno
             if kind == "~":
-                assert abs(float(value) - float(expected)) <= 0.015, f"{block.where}, line {line}: {value!r}, the page says ~{expected}"  # type: ignore[arg-type]
+                assert isinstance(expected, float)
+                assert abs(float(value) - expected) <= 0.015, f"{block.where}, line {line}: {value!r}, the page says ~{expected}"
             else:
                 assert value == expected, f"{block.where}, line {line}: {value!r}, the page says {expected!r}"
 
@@ -183,6 +189,9 @@ def test_pages_found() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in PAGES}
     assert {"README.md", "docs/index.md", "docs/guide/train.md"} <= names
     assert sum(len(blocks(p)) for p in PAGES) > 15
+    # a ```bash or ```py block would be left out silently: the pages use python, sh or none
+    fences = {m.group(1) for p in PAGES for m in re.finditer(r"^```(\w*)", p.read_text(encoding="utf-8"), re.M)}
+    assert fences <= {"python", "sh", ""}, fences
 
 
 def test_blocks_parsed(tmp_path: Path) -> None:
@@ -307,3 +316,17 @@ def test_shown_values_read() -> None:
     assert shown_value("clf.score(X, y)  # ~0.96") == ("~", 0.96)
     assert shown_value("clf.stop_reason_  # e.g. 'no_improvement'") is None
     assert shown_value("clf.fit(X, y)  # forward, loss") is None
+
+
+def test_named_files_exist() -> None:
+    """Every repository file a page names (`tests/...py`, `benchmarks/RESULTS.md`, `bench_lens.py`) is there."""
+    wrong = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for path in set(re.findall(r"\b((?:benchmarks|examples|tests|docs|src)/[\w./-]+\.(?:py|md))\b", text)):
+            if not (ROOT / path).exists():
+                wrong.append(f"{page.relative_to(ROOT)}: {path}")
+        for script in set(re.findall(r"\b(bench_\w+\.py)\b", text)):
+            if not (ROOT / "benchmarks" / script).exists():
+                wrong.append(f"{page.relative_to(ROOT)}: benchmarks/{script}")
+    assert not wrong, "\n".join(sorted(wrong))
