@@ -450,3 +450,12 @@ def test_record_lines_finds_where_each_record_starts(records) -> None:
     lines = io.StringIO(text, newline="").readlines()
     assert record_lines(lines, starts) == starts
     assert record_lines(lines, [len(records) + 1]) == {}  # past the last record: left out
+
+
+def test_open_quote_pickles() -> None:
+    import pickle
+
+    from hiddenlayers.data._csv_rows import OpenQuote
+
+    back = pickle.loads(pickle.dumps(OpenQuote(7)))  # noqa: S301 (made just above)
+    assert type(back) is OpenQuote and back.line == 7 and str(back) == "line 7 opens a quote that is never closed"

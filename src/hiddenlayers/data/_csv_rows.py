@@ -69,6 +69,9 @@ class OpenQuote(ValueError):
         super().__init__(f"line {line} opens a quote that is never closed")
         self.line = line
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.line,), self.__dict__  # pickle rebuilds from these, not from args (the message)
+
     def message(self, shown: str) -> str:
         """The one-line error for the file ``shown``: where the quote opens, what it did, and the fix."""
         return f"'{shown}': {self}, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value)."
