@@ -140,7 +140,18 @@ def test_ctrl_c_keeps_the_best_evaluated_weights_with_a_warning() -> None:
     from hiddenlayers.exceptions import InterruptedWarning
 
     agent = DQNAgent((16,), learning_starts=50, random_state=0)
-    with pytest.warns(InterruptedWarning, match=r"training interrupted by the user at step 250; restored the weights of the best evaluation's \(step (100|200)\)"):
+    with pytest.warns(InterruptedWarning, match=r"^training interrupted by the user; restored the weights of the best evaluation \(step (100|200)\); stopped at step 250\.$") as caught:
         agent.fit(_StopsAt(250, KeyboardInterrupt()), total_steps=1000, eval_every=100, eval_episodes=1)
+    assert caught[0].filename == __file__  # the warning points at the caller of fit
     assert agent.history_.steps == 250 and agent.history_.eval_steps == [100, 200]
     assert agent.q_values(np.zeros((2, 4), np.float32)).shape == (2, 2)
+
+
+def test_ctrl_c_before_the_first_evaluation_keeps_the_initial_weights_with_the_shared_message() -> None:
+    """The agent's Ctrl-C warning has the estimators' shape (training/_stopping.py's warn_interrupted), plus the step."""
+    from hiddenlayers.exceptions import InterruptedWarning
+
+    agent = DQNAgent((16,), learning_starts=10, random_state=0)
+    with pytest.warns(InterruptedWarning, match=r"^training interrupted by the user; restored the weights of the start of this run; stopped at step 30, before the first evaluation\.$"):
+        agent.fit(_StopsAt(30, KeyboardInterrupt()), total_steps=1000, eval_every=100, eval_episodes=1)
+    assert agent.history_.steps == 30 and agent.history_.eval_steps == []

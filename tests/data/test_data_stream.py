@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -350,3 +352,110 @@ def test_open_quote_line_follows_the_csv_quoting_rule(text: str) -> None:
     if line is not None:
         opened = text.split("\n")[line - 1]
         assert '"' in opened
+
+
+ENDS_OPEN = [  # (text, the line that opens the quote): the last line opens it and the file ends without a line end
+    ('a,b,y\n1.0,x,0\n9.0,x,"1', 3),
+    ('a,b,y\n1.0,x,0\n9.0,x,"', 3),
+    ('a,b,y\n1.0,x,0\n"9.0,x,1', 3),
+    ('a,b,y\n1.0,"two\nlines",0\n9.0,x,"1', 4),
+    ("a,b,y\n" + _lines(3000) + '9.0,x,"1', 3002),  # past the tail read from the end of the file
+    ("a,b,y\n" + _lines(3) + '9.0,x,"' + "1" * 70_000, 5),  # a last line longer than that tail
+]
+
+
+@pytest.mark.parametrize(("text", "line"), ENDS_OPEN)
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_quote_opened_on_the_last_line_without_a_line_end_is_refused_by_both_readers(tmp_path, text: str, line: int, gz: bool) -> None:
+    """pyarrow reads ``9,x,"1`` at the end of a file as ``1`` without a word; the source refuses it as read_table does, with the same line."""
+    import gzip
+
+    d = tmp_path / "d"
+    d.mkdir()
+    name = "part0.csv.gz" if gz else "part0.csv"
+    (d / name).write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    with pytest.raises(DataError) as streamed:
+        ParquetSource(str(d), target="y").scan()
+    assert str(streamed.value) == f"'{d}/{name}': line {line} {OPEN}"
+    if not gz:  # read_table takes no .gz
+        with pytest.raises(DataError) as read:
+            hl.data.read_table(d / name)
+        assert str(read.value) == f"'{d}/{name}': line {line} {OPEN}"
+
+
+@pytest.mark.parametrize("text", ['a,b,y\n1.0,"x\n",0', 'a,b,y\n1.0,"x\n,y",0', 'a,b,y\n1.0,x"y,0', 'a,b,y\n1.0,"x ""q""",0'])
+def test_a_last_line_without_a_line_end_whose_quotes_close_still_reads(tmp_path, text: str) -> None:
+    """The last line alone may look like it opens a quote (it closes one opened above): the full scan clears it."""
+    d = _files(tmp_path, "d", [text.encode()], "csv")
+    src = ParquetSource(d, target="y")
+    assert src.scan().n_rows == 1
+    assert next(src.read_unit(0))["b"].tolist() == hl.data.read_table(f"{d}/part0.csv").frame["b"].tolist()
+
+
+DROPS = [  # CSV texts with ragged rows where pyarrow's record number is not the file line
+    "a,b,y\n\n1,2,0\n\n\n3,4,1\n1,2\n5,6,0\n7,8,0,9\n",  # blank lines: pyarrow does not count them
+    "\n\na,b,y\n1,2,0\n1,2\n",  # blank lines before the header
+    'a,b,y\n1,"two\nlines",0\n1,2\n3,"x\n\ny",1\n4,5,6,7\n',  # quoted line breaks (one with a blank line inside the value)
+    "a,b,y\r\n1,2,0\r\n\r\n1,2\r\n5,6,0\r\n",  # CRLF line ends
+    "a,b,y\n1,2,0\n  \n\t\n3,4,1\n1,2\n",  # lines of spaces or tabs: blank to read_table, so neither dropped nor counted
+]
+
+
+@pytest.mark.parametrize("text", DROPS)
+def test_drop_notes_name_the_file_lines_read_table_names(tmp_path, text: str) -> None:
+    """The streamed reader's notes equal read_table's, line for line (they said pyarrow's record numbers, or 0)."""
+    d = _files(tmp_path, "d", [text.encode()], "csv")
+    file = f"{d}/part0.csv"
+    src = ParquetSource(d, target="y")
+    src.scan()
+    expected = hl.data.read_table(file).drop_summary()
+    assert expected and src.drop_notes() == [expected]
+
+
+def test_a_ragged_row_pyarrow_cannot_number_is_noted_at_an_unknown_line(tmp_path, monkeypatch) -> None:
+    """InvalidRow.number is None where pyarrow reads blocks in parallel: the note says so, never 'line 0'."""
+    import pyarrow.csv as pcsv
+
+    real = pcsv.ParseOptions
+
+    def unnumbered(*, invalid_row_handler, **kwargs):  # pyarrow handing the rows over without their numbers
+        return real(invalid_row_handler=lambda row: invalid_row_handler(row._replace(number=None)), **kwargs)
+
+    monkeypatch.setattr(pcsv, "ParseOptions", unnumbered)
+    d = _files(tmp_path, "d", [b"a,b,y\n1,2,0\n\n1,2\n5,6,7,8\n"], "csv")
+    file = f"{d}/part0.csv"
+    src = ParquetSource(d, target="y")
+    src.scan()
+    assert src.drop_notes() == [
+        f"dropped 2 of 3 data rows of '{file}': 1 with fewer fields than the 3 header columns (line unknown); "
+        "1 with more fields than the 3 header columns (line unknown)"
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.lists(st.sampled_from(["1", "x", '"a,b"', '"p\nq"', '"r\n\ns"', '"t""u"']), min_size=1, max_size=3)),
+                min_size=1, max_size=12))
+def test_record_lines_finds_where_each_record_starts(records) -> None:
+    """Records (some with quoted line breaks) after 0-2 blank lines each: record k starts on the line written down for it."""
+    from hiddenlayers.data._csv_rows import record_lines
+
+    text, starts, line = "", {}, 1
+    for k, (blanks, fields) in enumerate(records, 1):
+        text += "\n" * blanks
+        line += blanks
+        starts[k] = line
+        record = ",".join(fields) + "\n"
+        text += record
+        line += record.count("\n")
+    lines = io.StringIO(text, newline="").readlines()
+    assert record_lines(lines, starts) == starts
+    assert record_lines(lines, [len(records) + 1]) == {}  # past the last record: left out
+
+
+def test_open_quote_pickles() -> None:
+    import pickle
+
+    from hiddenlayers.data._csv_rows import OpenQuote
+
+    back = pickle.loads(pickle.dumps(OpenQuote(7)))  # noqa: S301 (made just above)
+    assert type(back) is OpenQuote and back.line == 7 and str(back) == "line 7 opens a quote that is never closed"

@@ -163,6 +163,95 @@ def test_image_classifier_head_first(digits, monkeypatch):
     assert all(p.requires_grad for p in t.network_.parameters())  # the network is handed back unfrozen
 
 
+class _CtrlCAtEpoch(hl.Callback):
+    """Ctrl-C at the end of epoch ``at`` of the first training run only (the head-alone phase)."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.fired = at, False
+
+    def on_epoch_end(self, *, logs, **kwargs):
+        if not self.fired and logs["epoch"] == self.at:
+            self.fired = True
+            raise KeyboardInterrupt
+
+
+def _ctrl_c_in_lbfgs(monkeypatch, after: int) -> None:
+    """L-BFGS's loss-and-gradient evaluation number ``after + 1`` of the first run raises KeyboardInterrupt."""
+    from hiddenlayers.training import _lbfgs
+
+    real, calls = _lbfgs.make_step, [0]
+
+    def make_step(*args, **kwargs):
+        stepper = real(*args, **kwargs)
+        step = stepper.step
+
+        def interrupted(*a):
+            calls[0] += 1
+            if calls[0] == after + 1:
+                raise KeyboardInterrupt
+            return step(*a)
+
+        stepper.step = interrupted
+        return stepper
+
+    monkeypatch.setattr(_lbfgs, "make_step", make_step)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "adamw", "lbfgs"])
+def test_ctrl_c_in_the_head_first_phase_ends_the_fit(digits, source, solver, monkeypatch):
+    """Ctrl-C while the head trains alone stops the whole fit: no second phase, one warning, the source's hidden layers."""
+    X, y = digits
+    callbacks = []
+    if solver == "lbfgs":
+        _ctrl_c_in_lbfgs(monkeypatch, after=4)
+    else:
+        callbacks = [_CtrlCAtEpoch(2)]
+    t = _fit(init_from=source, freeze="head_first", solver=solver, callbacks=callbacks)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t.fit(X[600:800], y[600:800])
+    interrupts = [w for w in caught if issubclass(w.category, hl.InterruptedWarning)]
+    assert len(interrupts) == 1, [str(w.message) for w in caught]
+    assert str(interrupts[0].message).startswith("training interrupted by the user; restored the weights of ")
+    assert t.stop_reason_ == "interrupted" and t.history_.stop_reason == "interrupted"
+    if solver != "lbfgs":
+        assert t.n_iter_ == 2 and len(t.history_) == 2 and t.history_.lr == pytest.approx([t.learning_rate_init] * 2)
+    for i in range(2):  # phase 2 never ran: the hidden layers are still the source's
+        assert np.array_equal(t.coefs_[i], source.coefs_[i]) and np.array_equal(t.intercepts_[i], source.intercepts_[i])
+    assert t.frozen_ == ["hidden1", "hidden2"] and t.provenance_["frozen"] == ["hidden1", "hidden2"]
+    assert all(p.requires_grad for p in t.network_.parameters())  # handed back unfrozen
+    assert t.predict(X[:20]).shape == (20,)
+
+
+def test_ctrl_c_in_the_image_classifiers_head_first_phase_ends_the_fit(digits, monkeypatch):
+    """fit_reused (the applications' head_first): Ctrl-C in phase 1 returns its result; phase 2 never runs."""
+    from hiddenlayers.apps import _image
+
+    X, y = digits
+    kw = dict(max_iter=3, early_stopping=False, n_iter_no_change=10, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(X[:300].reshape(-1, 8, 8), y[:300])
+    calls = []
+
+    def spy(network, *args, **kwargs):
+        calls.append(kwargs["learning_rate_init"])
+        if len(calls) == 1:
+            kwargs["callbacks"] = [*kwargs["callbacks"], _CtrlCAtEpoch(2)]
+        return real(network, *args, **kwargs)
+
+    real = _image.train
+    monkeypatch.setattr(_image, "train", spy)
+    t = hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze="head_first", **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t.fit(X[300:400].reshape(-1, 8, 8), y[300:400])
+    assert [w.category for w in caught if issubclass(w.category, hl.InterruptedWarning)] == [hl.InterruptedWarning]
+    assert calls == [1e-3]  # the second phase never started
+    assert t.stop_reason_ == "interrupted" and t.history_.epoch == [1, 2]
+    assert t.frozen_ == ["hidden1", "hidden2", "hidden3"] and t.provenance_["frozen"] == t.frozen_
+    assert torch.equal(t.network_.hidden1.conv.weight, src.network_.hidden1.conv.weight)
+    assert all(p.requires_grad for p in t.network_.parameters())
+
+
 def test_image_classifier_reads_the_target_with_the_sources_normalisation(digits, tmp_path):
     """The copied convolutions learned on inputs standardised by the source's mean and scale: the target keeps them."""
     X, y = digits

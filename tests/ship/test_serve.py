@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -735,9 +736,28 @@ def test_the_servers_old_module_paths_import_as_the_new_modules(name: str) -> No
 
 
 def test_a_pickle_naming_the_servers_old_module_path_loads() -> None:
-    import pickle
-
     data = pickle.dumps(RequestError, protocol=0)  # a class pickles as its module and name, as plain text at protocol 0
     assert b"hiddenlayers.ship._serve.model\n" in data
     data = data.replace(b"hiddenlayers.ship._serve.model\n", b"hiddenlayers.ship._serve_model\n")
     assert pickle.loads(data) is RequestError  # noqa: S301 (made just above)
+
+
+def test_serving_an_unfitted_estimator_is_one_not_fitted_error() -> None:
+    """ship asks scikit-learn's public check_is_fitted (not the estimator's private check); the error names the class."""
+    for unfitted in (hl.MLPClassifier(), hl.MLPRegressor()):
+        name = type(unfitted).__name__
+        with pytest.raises(hl.NotFittedError, match=rf"^serve\(\) needs a fitted model: this {name} instance is not fitted yet\. "
+                                                    r"Call fit first, or pass the path of a saved model file\.$") as e:
+            ServedModel(unfitted)
+        assert "\n" not in str(e.value)
+        assert isinstance(e.value, hl.HiddenLayersError)
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_request_error_pickles(protocol: int) -> None:
+    """Exceptions cross processes (multiprocessing, logging's queue handlers) by pickle: status and message survive."""
+    err = RequestError(422, "row 1, column 'x1' is missing")
+    err.extra = "kept"  # type: ignore[attr-defined]
+    back = pickle.loads(pickle.dumps(err, protocol=protocol))  # noqa: S301 (made just above)
+    assert type(back) is RequestError and back.status == 422 and str(back) == str(err) and back.args == err.args
+    assert back.extra == "kept"  # type: ignore[attr-defined]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
@@ -26,9 +25,9 @@ from sklearn.base import BaseEstimator
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..estimators import restored_on_error
-from ..exceptions import DataError, InterruptedWarning
+from ..exceptions import DataError
 from ..network import Network, resolve_device
-from ..training import FlatParams, clip_grad_norm_, make_optimizer
+from ..training import FlatParams, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
@@ -286,9 +285,12 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
                         break
                 if max_time is not None and time.perf_counter() - t0 > max_time:
                     break
-        except KeyboardInterrupt:  # Ctrl-C: stop here and keep the best evaluated weights, as the estimators do
-            kept = f"the best evaluation's (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]})" if hist.eval_steps else "the initial ones (no evaluation had run)"
-            warnings.warn(f"training interrupted by the user at step {step}; restored the weights of {kept}.", InterruptedWarning, stacklevel=3)
+        except KeyboardInterrupt:  # Ctrl-C: stop here and keep the best evaluated weights, as the estimators do (same warning)
+            if hist.eval_steps:
+                kept = f"the best evaluation (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]}); stopped at step {step}"
+            else:
+                kept = f"the start of this run; stopped at step {step}, before the first evaluation"
+            warn_interrupted(kept, stacklevel=3)  # points at fit's caller
         flat.data.copy_(best)
         flat.release()
         online.eval()

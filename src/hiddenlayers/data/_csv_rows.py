@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -69,6 +69,9 @@ class OpenQuote(ValueError):
         super().__init__(f"line {line} opens a quote that is never closed")
         self.line = line
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.line,), self.__dict__  # pickle rebuilds from these, not from args (the message)
+
     def message(self, shown: str) -> str:
         """The one-line error for the file ``shown``: where the quote opens, what it did, and the fix."""
         return f"'{shown}': {self}, so the rest of the file reads as one value: close the quote (or double it, \"\", inside a quoted value)."
@@ -97,23 +100,59 @@ def open_quote_line(lines: Iterable[str], sep: str = ",") -> int | None:
     """
     quoted, opened, start = False, 0, True
     for n, line in enumerate(lines, 1):
-        if '"' not in line:
-            start = not quoted
-            continue
-        i = 0
-        while i < len(line):
-            c = line[i]
-            if quoted:
-                if c == '"':
-                    if line.startswith('"', i + 1):
-                        i += 1  # a doubled quote inside the value
-                    else:
-                        quoted = False
-            elif c == '"' and start:
-                quoted, opened = True, n
-            start = not quoted and c in (sep, "\n", "\r")
-            i += 1
+        quoted, start, opens = _quotes(line, quoted, start, sep)
+        if opens:
+            opened = n
     return opened if quoted else None
+
+
+def _quotes(line: str, quoted: bool, start: bool, sep: str) -> tuple[bool, bool, bool]:
+    """The quote state after ``line``: ``(quoted, start, opens)`` from the state before it.
+
+    ``quoted``: inside a quoted value; ``start``: at the start of a value (a
+    quote there opens one); ``opens``: a quote opened on this line.
+    """
+    if '"' not in line:
+        return quoted, not quoted, False
+    opens = False
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quoted:
+            if c == '"':
+                if line.startswith('"', i + 1):
+                    i += 1  # a doubled quote inside the value
+                else:
+                    quoted = False
+        elif c == '"' and start:
+            quoted, opens = True, True
+        start = not quoted and c in (sep, "\n", "\r")
+        i += 1
+    return quoted, start, opens
+
+
+def record_lines(lines: Iterable[str], numbers: Collection[int], sep: str = ",") -> dict[int, int]:
+    """The 1-based file line on which each record of ``numbers`` starts, as pyarrow numbers records.
+
+    pyarrow's ``InvalidRow.number`` counts records from 1 (the header) and
+    skips empty lines, so after a blank line it is not the file line that
+    :func:`hiddenlayers.data.read_table` names; a record whose quoted value
+    holds a line break spans lines. ``lines`` keep their line ends (a file
+    opened with ``newline=""``); numbers past the last record are left out.
+    """
+    wanted, found = set(numbers), {}
+    record, quoted, start = 0, False, True
+    for n, line in enumerate(lines, 1):
+        if not quoted:  # a record starts here, unless the line is empty
+            if not line.rstrip("\r\n"):
+                continue
+            record += 1
+            if record in wanted:
+                found[record] = n
+                if len(found) == len(wanted):
+                    break
+        quoted, start, _ = _quotes(line, quoted, start, sep)
+    return found
 
 
 def ends_in_quote(text: str) -> bool:

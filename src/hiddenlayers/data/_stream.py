@@ -26,7 +26,16 @@ import numpy as np
 from ..exceptions import DataError
 from ._csv_rows import ends_in_quote
 from ._preprocessing import TablePreprocessor
-from ._stream_files import check_columns, common_schema, file_columns, find_files, open_quote_error, read_error
+from ._stream_files import (
+    check_columns,
+    common_schema,
+    file_columns,
+    file_lines,
+    find_files,
+    open_quote_at_end,
+    open_quote_error,
+    read_error,
+)
 
 
 @dataclass
@@ -112,7 +121,8 @@ class ParquetSource:
         if not self.features:
             raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
         self._headers = {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {}
-        self._dropped: dict[str, dict[int, tuple[int, int]]] = {}  # CSV file -> line -> (fields, header fields)
+        self._dropped: dict[str, dict[int | str, tuple[int, int]]] = {}  # CSV file -> pyarrow's record number (or text) -> (fields, header fields)
+        self._end_checked: set[str] = set()  # CSV files whose last line was checked for a quote that never closes
         self._open_quote: set[str] = set()  # CSV files with a refused row that ends inside a quote
         used = [*self.features, self.target]
         try:
@@ -133,7 +143,12 @@ class ParquetSource:
             if ends_in_quote(row.text):  # an unclosed quote took the rest of the file: stop, read_error names its line
                 self._open_quote.add(file)
                 return "error"
-            self._dropped.setdefault(file, {})[int(row.number or 0)] = (int(row.actual_columns), int(row.expected_columns))
+            if not row.text.strip(" \t\r\n"):  # spaces alone: a blank line to read_table, no dropped row
+                return "skip"
+            # pyarrow's record number (None where it reads blocks in parallel, which the dataset does not; keyed
+            # then by the text, as the first block is read twice); drop_notes turns it into the file line
+            key = row.text if row.number is None else int(row.number)
+            self._dropped.setdefault(file, {})[key] = (int(row.actual_columns), int(row.expected_columns))
             return "skip"
 
         return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip))
@@ -157,6 +172,10 @@ class ParquetSource:
         unit = self.units[i]
         cols = [*self.features, self.target]  # type: ignore[misc]
         file = self._unit_files[i]
+        if self.file_format == "csv" and file not in self._end_checked:
+            if (found := open_quote_at_end(file)) is not None:
+                raise found
+            self._end_checked.add(file)
         try:
             for batch in unit.to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
                 if batch.num_rows:
@@ -174,12 +193,18 @@ class ParquetSource:
 
         notes = []
         rows = dict(zip(self.files, self._scan.units_rows)) if self._scan is not None and self.file_format == "csv" else {}
-        for file, lines in sorted(self._dropped.items()):
-            reasons: dict[str, list[int]] = {}
-            for line, (fields, width) in sorted(lines.items()):
+        for file, records in sorted(self._dropped.items()):
+            numbered = sorted(k for k in records if isinstance(k, int))
+            at = file_lines(file, numbered)
+            # file lines in order, then any pyarrow could not number ("unknown", never 0)
+            found: list[tuple[int | str, int | str]] = sorted((at[k], k) for k in numbered if k in at)
+            found += [("unknown", k) for k in records if k not in at]
+            reasons: dict[str, list[Any]] = {}
+            for line, key in found:
+                fields, width = records[key]
                 reasons.setdefault(f"{TOO_FEW if fields < width else TOO_MANY} than the {width} header columns", []).append(line)
             kept = rows.get(file, 0)
-            notes.append(Table(None, file, kept + len(lines), reasons, "line").drop_summary())
+            notes.append(Table(None, file, kept + len(records), reasons, "line").drop_summary())
         return notes
 
     def scan(self) -> Scan:

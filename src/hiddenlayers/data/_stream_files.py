@@ -11,8 +11,12 @@ line or row group, and the fix.
 An unclosed quote makes pyarrow read the rest of a CSV file (or of its read
 block) as one value, silently: a short record it skips, a record of the right
 width whose last cell holds the rest of the file, or an error about its
-chunker. Each of those is checked (:func:`open_quote_line`) and refused with
+chunker; a quote opened on the last line of a file without a final line end
+ends at the end of the file, its value showing nothing (:func:`open_quote_at_end`).
+Each of those is checked (:func:`open_quote_line`) and refused with
 the line that opens the quote, as :func:`~._table.read_table` refuses it.
+pyarrow numbers a skipped row by record, blank lines left out: :func:`file_lines`
+turns those numbers into the file lines read_table names.
 
 The rule: every file has the target. With ``features`` given, every file has
 those columns (others are ignored); without, every file has exactly the first
@@ -26,12 +30,12 @@ import glob
 import gzip
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..exceptions import DataError
-from ._csv_rows import OpenQuote, open_quote_line
+from ._csv_rows import OpenQuote, open_quote_line, record_lines
 from ._csv_text import encoding_problem, read_header
 
 EXTENSIONS = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}
@@ -134,12 +138,67 @@ def _promotes(a: Any, b: Any) -> bool:
     return True
 
 
+def _text(file: str) -> IO[str]:
+    """``file`` (CSV, or ``.csv.gz``) opened as text with its line ends kept, as read_table splits lines."""
+    opener: Any = gzip.open if file.lower().endswith(".gz") else open
+    return opener(file, "rt", encoding="utf-8", errors="replace", newline="")  # type: ignore[no-any-return]
+
+
 def open_quote_error(file: str) -> DataError | None:
     """The one-line error for a quote in ``file`` (CSV, or ``.csv.gz``) that is never closed, naming its line; None if all close."""
-    opener = gzip.open if file.lower().endswith(".gz") else open
-    with opener(file, "rt", encoding="utf-8", errors="replace", newline="") as f:
+    with _text(file) as f:
         line = open_quote_line(f)
     return None if line is None else DataError(OpenQuote(line).message(file))
+
+
+def file_lines(file: str, rows: Collection[int]) -> dict[int, int]:
+    """The file line (1-based, header = line 1, blank lines counted, as read_table names lines) of each of pyarrow's CSV ``rows``.
+
+    One pass over ``file`` up to the last of ``rows``; see :func:`~._csv_rows.record_lines`.
+    """
+    if not rows:
+        return {}
+    with _text(file) as f:
+        return record_lines(f, rows)
+
+
+#: bytes read from the end of a CSV file to find its last line (a longer last line is checked by a full scan)
+TAIL_BYTES = 1 << 16
+
+
+def _tail(file: str) -> tuple[bytes, bool]:
+    """The last :data:`TAIL_BYTES` bytes of ``file`` (decompressed for ``.gz``), and whether they are the whole file."""
+    if file.lower().endswith(".gz"):  # no seeking to the end of a gzip stream: read it through
+        tail, whole = b"", True
+        with gzip.open(file, "rb") as g:
+            while chunk := g.read(1 << 20):
+                whole = whole and len(tail) + len(chunk) <= TAIL_BYTES
+                tail = (tail + chunk)[-TAIL_BYTES:]
+        return tail, whole
+    size = os.path.getsize(file)
+    with open(file, "rb") as f:
+        f.seek(max(0, size - TAIL_BYTES))
+        return f.read(), size <= TAIL_BYTES
+
+
+def open_quote_at_end(file: str) -> DataError | None:
+    """The one-line error for a quote that opens on the last line of ``file`` (CSV, or ``.csv.gz``) and is never closed.
+
+    pyarrow ends that value at the end of the file without a word (``9,x,"1``
+    reads as ``1``) and, with no line break in it, the value cannot show it.
+    Only a file whose last line has no line end can hide it; that line alone
+    is checked, and the whole file only when that line opens a quote.
+    """
+    tail, whole = _tail(file)
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    cut = max(tail.rfind(b"\n"), tail.rfind(b"\r"))
+    if cut < 0 and not whole:  # a last line longer than the tail: the full scan decides
+        return open_quote_error(file)
+    last = tail[cut + 1:].decode("utf-8", errors="replace")
+    if '"' not in last or open_quote_line([last]) is None:
+        return None
+    return open_quote_error(file)  # the quote state at that line's start, and the line, from the start of the file
 
 
 def read_error(exc: BaseException, file: str, row_group: int | None, header: list[str] | None, first: str, quote: bool = False) -> DataError:
@@ -184,4 +243,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
 
 
-__all__ = ["check_columns", "common_schema", "file_columns", "find_files", "open_quote_error", "read_error"]
+__all__ = ["check_columns", "common_schema", "file_columns", "file_lines", "find_files", "open_quote_at_end", "open_quote_error", "read_error"]

@@ -87,15 +87,28 @@ def start_from_source(est: _BaseMLP) -> None:
         print(f"init_from {provenance['source']}: copied {', '.join(est.transferred_)}" + (f"; new: {', '.join(fresh)}" if fresh else ""))
 
 
+def interrupted(history: Any) -> bool:
+    """Whether Ctrl-C stopped the training run ``history`` records (a :class:`~hiddenlayers.training.History`)."""
+    return getattr(history, "stop_reason", None) == "interrupted"
+
+
 def fit_frozen(est: _BaseMLP, fit: Any) -> None:
-    """Run ``fit(learning_rate_init)`` (the solver's fit) with ``est.freeze`` applied; sets ``frozen_``."""
+    """Run ``fit(learning_rate_init)`` (the solver's fit) with ``est.freeze`` applied; sets ``frozen_``.
+
+    With ``"head_first"``, Ctrl-C in the first phase ends the fit there (one
+    ``InterruptedWarning``, ``stop_reason_ == "interrupted"``): the second phase
+    does not run and ``frozen_`` names every hidden layer, as none was trained.
+    """
     names = est.network_.hidden_names
     if est.freeze == "head_first":
         est.frozen_ = []
         with frozen(est.network_, names):
             fit(None)  # phase 1: the head alone
-        est._optimizer_state = None  # the buffer's layout changes: fresh moments for phase 2
-        fit(est.learning_rate_init * HEAD_FIRST_LR)  # phase 2: every layer, at a lower rate
+        if interrupted(est.history_):  # Ctrl-C ends the whole fit: the hidden layers stayed fixed
+            est.frozen_ = list(names)
+        else:
+            est._optimizer_state = None  # the buffer's layout changes: fresh moments for phase 2
+            fit(est.learning_rate_init * HEAD_FIRST_LR)  # phase 2: every layer, at a lower rate
     else:
         est.frozen_ = resolve_frozen(est.freeze, names)
         with frozen(est.network_, est.frozen_):
@@ -155,6 +168,8 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     ``"head_first"`` the head trains alone at ``learning_rate_init``, then every layer at
     ``HEAD_FIRST_LR`` times it (up to ``max_iter`` epochs each, one history); otherwise one run
     with ``model.freeze``'s layers fixed. Sets ``transferred_``, ``frozen_`` and ``provenance_``.
+    Ctrl-C in the first phase ends the fit there (its result comes back, its
+    history's ``stop_reason`` is ``"interrupted"``, ``frozen_`` names every hidden layer).
     """
     lr = float(model.learning_rate_init)
     if model.freeze != "head_first":
@@ -165,6 +180,11 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     _record_frozen(model)
     with frozen(model.network_, model.network_.hidden_names):
         first = run(lr, None)  # phase 1: the head alone
+    if interrupted(first.history):  # Ctrl-C ends the whole fit: the hidden layers stayed fixed
+        model.frozen_ = list(model.network_.hidden_names)
+        if model.provenance_ is not None:
+            model.provenance_["frozen"] = list(model.frozen_)
+        return first
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 

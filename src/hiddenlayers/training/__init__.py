@@ -44,6 +44,7 @@ _EXPORTS = {
     "NoImprovement": "._stopping",
     "StoppingRule": "._stopping",
     "TimeLimit": "._stopping",
+    "warn_interrupted": "._stopping",
     "TrainState": "._stopping",
     "PRECISIONS": "._precision",
     "check_precision": "._precision",

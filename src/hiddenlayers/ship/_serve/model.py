@@ -41,6 +41,29 @@ class RequestError(ValueError):
         super().__init__(message)
         self.status = status
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle rebuilds an exception as cls(*self.args), and args holds the message alone: pass both
+        # (multiprocessing and logging handlers pickle exceptions)
+        return type(self), (self.status, str(self)), self.__dict__
+
+
+def _require_fitted(model: Any) -> None:
+    """Refuse an unfitted estimator with :class:`~hiddenlayers.NotFittedError` naming its class.
+
+    Asks scikit-learn's public ``check_is_fitted`` (which reads the estimator's
+    ``__sklearn_is_fitted__``), not the estimator's private checks: ship stays off estimators' internals.
+    """
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from ...exceptions import NotFittedError
+
+    try:
+        check_is_fitted(model)
+    except SklearnNotFittedError:
+        name = type(model).__name__
+        raise NotFittedError(f"serve() needs a fitted model: this {name} instance is not fitted yet. Call fit first, or pass the path of a saved model file.") from None
+
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
@@ -86,7 +109,7 @@ class ServedModel:
 
                 self.estimator = load(p)
         elif type(source).__name__ in ("MLPClassifier", "MLPRegressor"):
-            source._require_fitted()
+            _require_fitted(source)
             self.estimator = source
         else:
             raise TypeError(f"serve() takes a model file path or a fitted MLPClassifier/MLPRegressor. Received: {type(source).__name__}.")
