@@ -352,6 +352,40 @@ def test_dann_fit_and_its_errors(digits, source):
             hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)
 
 
+@pytest.mark.parametrize("stop_at", [2, 4])
+def test_ctrl_c_during_a_dann_fit_keeps_the_last_whole_epoch(digits, monkeypatch, stop_at):
+    """Ctrl-C in the first epoch keeps the start's weights, later the last whole epoch's; one InterruptedWarning, a usable model."""
+    from hiddenlayers.exceptions import InterruptedWarning
+    from hiddenlayers.training import _dann
+
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    est = hl.MLPClassifier((16,), max_iter=3, batch_size=100, random_state=0, domain_adaptation="dann")
+    real, calls = _dann._DANN.objective, []
+    snapshots = []
+
+    def objective(self, *args, **kwargs):  # three batches an epoch: call 2 is in the first epoch, call 4 opens the second
+        calls.append(1)
+        if len(calls) in (1, 4):  # the weights at the start, and after the first epoch
+            snapshots.append([p.detach().clone() for p in self.parameters()])
+        if len(calls) == stop_at:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_dann._DANN, "objective", objective)
+    with pytest.warns(InterruptedWarning) as caught:
+        est.fit(X[:300], y[:300], X_target=Xt)
+    assert len(caught) == 1
+    where = "the start of this run" if stop_at == 2 else "epoch 1"
+    assert f"restored the weights of {where}" in str(caught[0].message)
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == (0 if stop_at == 2 else 1) and len(est.loss_curve_) == est.n_iter_
+    kept = snapshots[-1]
+    got = [p.detach() for p in est.network_.parameters()]
+    for a, b in zip(got, kept):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert est.predict(Xt).shape == (200,)
+
+
 @pytest.fixture(scope="module")
 def csvs(tmp_path_factory, digits):
     pd = pytest.importorskip("pandas")

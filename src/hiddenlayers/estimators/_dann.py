@@ -61,9 +61,9 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     est.n_iter_ = len(hist)
     est.t_ = X.shape[0] * est.n_iter_
     est.loss_curve_ = list(hist.train_loss)
-    est.loss_ = hist.train_loss[-1]
-    est.best_loss_ = min(hist.train_loss)
-    est.stop_reason_ = hist.stop_reason  # DANN runs max_iter epochs: its λ ramp is set by them
+    est.loss_ = hist.train_loss[-1] if hist.train_loss else np.nan  # no loss when Ctrl-C came in the first epoch
+    est.best_loss_ = min(hist.train_loss) if hist.train_loss else np.nan
+    est.stop_reason_ = hist.stop_reason  # DANN runs max_iter epochs (its λ ramp is set by them), unless interrupted
 
 
 __all__ = ["DOMAIN_ADAPTATIONS", "fit_dann"]

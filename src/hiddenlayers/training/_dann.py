@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from ._losses import Loss
 from ._optim import FlatParams, make_optimizer
-from ._stopping import History
+from ._stopping import History, warn_interrupted
 
 
 class GradientReversal(torch.autograd.Function):
@@ -129,6 +129,7 @@ def train_dann(
     lr = learning_rate_init
     t0 = time.perf_counter()
     model.train()
+    kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's
     try:
         for _epoch in range(max_epochs):
             perm = torch.randperm(n, generator=generator).to(X.device)
@@ -151,8 +152,15 @@ def train_dann(
             if not math.isfinite(train_loss):
                 history.stop_reason = "diverged"
                 break
+            kept.copy_(flat.data)
+            kept_epoch = len(history)
         else:
             history.stop_reason = "max_epochs"
+    except KeyboardInterrupt:
+        with torch.no_grad():
+            flat.data.copy_(kept)
+        history.stop_reason = "interrupted"
+        warn_interrupted(f"epoch {kept_epoch}" if kept_epoch else "the start of this run", stacklevel=2)
     finally:
         model.eval()
         flat.release()
