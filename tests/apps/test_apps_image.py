@@ -63,7 +63,7 @@ def test_save_load_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray,
     with safe_open(str(path), framework="pt") as fh:
         meta = json.loads(fh.metadata()["hiddenlayers"])
     assert meta["estimator"] == "ImageClassifier" and meta["state"]["network"]["in_features"] == [1, 8, 8]
-    assert meta["params"]["hidden_layer_sizes"] == fitted.hidden_layer_sizes
+    assert meta["params"]["hidden_layer_sizes"]["value"] == fitted.hidden_layer_sizes  # the form given, with the parsed spec
 
 
 def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, d
     with safe_open(str(path), framework="pt") as fh:
         metadata = fh.metadata()
     meta = json.loads(metadata["hiddenlayers"])
-    meta["params"]["hidden_layers"] = meta["params"].pop("hidden_layer_sizes")
+    meta["params"]["hidden_layers"] = meta["params"].pop("hidden_layer_sizes")["value"]  # those files held the text as given
     old = tmp_path / "old.safetensors"
     save_file(load_file(str(path)), str(old), metadata={**metadata, "hiddenlayers": json.dumps(meta)})
     again = ImageClassifier.load(old)

@@ -316,7 +316,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the Q-network and settings to one ``.safetensors`` file (atomic; no pickle)."""
         self._require_fitted()
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = self.get_params()
         state = {"obs_dim_": self.obs_dim_, "n_actions_": self.n_actions_}
         save_app(path, "DQNAgent", params, state, {f"q.{k}": v for k, v in self.q_network_.state_dict().items()})
 
@@ -331,7 +331,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         params, state, tensors = load_app(path, "DQNAgent")
         agent = cls(**params)
         agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
-        agent.q_network_ = Network(agent.obs_dim_, params["hidden_layer_sizes"], agent.n_actions_, activation=params["activation"], init="none")
+        agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
         restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
         return agent
 

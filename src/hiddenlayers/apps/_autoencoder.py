@@ -236,7 +236,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixi
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = self.get_params()
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  **names_state(self)}
         save_app(path, "Autoencoder", params, state, tensors)

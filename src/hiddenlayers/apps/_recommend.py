@@ -383,7 +383,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = self.get_params()
         if params["clip"] is not None:
             params["clip"] = [float(c) for c in params["clip"]]
         state = {

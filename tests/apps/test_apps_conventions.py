@@ -1,0 +1,67 @@
+"""The applications as a scikit-learn user meets them: a saved and loaded model has the same
+parameters (``hidden_layer_sizes`` keeps its form)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+import hiddenlayers as hl
+from hiddenlayers.apps import Autoencoder, DQNAgent, Forecaster, Recommender
+
+RNG = np.random.default_rng(0)
+ROWS = RNG.normal(size=(60, 4))
+SERIES = np.sin(np.arange(80) / 4)
+PAIRS = pd.DataFrame({"user": RNG.integers(0, 6, 60), "item": RNG.integers(0, 8, 60)})
+RATINGS = RNG.integers(1, 6, 60).astype(float)
+
+
+def _agent(sizes: Any) -> DQNAgent:
+    pytest.importorskip("gymnasium")
+    return DQNAgent(sizes, learning_starts=10, batch_size=8, random_state=0).fit("CartPole-v1", total_steps=30, eval_every=30, eval_episodes=1)
+
+
+# name -> fit a model whose hidden_layer_sizes is ``sizes``
+FITS: dict[str, Callable[[Any], Any]] = {
+    "Autoencoder": lambda sizes: Autoencoder(sizes, n_components=2, max_iter=2, random_state=0).fit(ROWS),
+    "Forecaster": lambda sizes: Forecaster(window=5, hidden_layer_sizes=sizes, max_iter=2, random_state=0).fit(SERIES),
+    "Recommender": lambda sizes: Recommender(n_factors=2, hidden_layer_sizes=sizes, max_iter=2, random_state=0).fit(PAIRS, RATINGS),
+    "DQNAgent": _agent,
+}
+
+
+@pytest.mark.parametrize("name", list(FITS))
+@pytest.mark.parametrize("sizes", [(4,), [4, 3], "4,3"], ids=["tuple", "list", "text"])
+def test_a_loaded_model_has_the_saved_parameters(name: str, sizes: Any, tmp_path: Path) -> None:
+    """``load(save(m)).get_params() == m.get_params()``: a tuple stays a tuple (it came back as a list of layer dicts)."""
+    model = FITS[name](sizes)
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    again = hl.load(path)
+    assert again.get_params() == model.get_params()
+    assert type(again.hidden_layer_sizes) is type(sizes)
+    assert clone(again).get_params() == model.get_params()
+
+
+def test_files_that_stored_the_spec_list_still_load(tmp_path: Path) -> None:
+    """Files written before the form was kept hold the parsed spec list: they load as before, same scores."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    model = FITS["Autoencoder"]((4,))
+    path, old = tmp_path / "new.safetensors", tmp_path / "old.safetensors"
+    model.save(path)
+    with safe_open(str(path), framework="pt") as fh:
+        metadata = fh.metadata()
+    meta = json.loads(metadata["hiddenlayers"])
+    meta["params"]["hidden_layer_sizes"] = meta["params"]["hidden_layer_sizes"]["spec"]
+    save_file(load_file(str(path)), str(old), metadata={**metadata, "hiddenlayers": json.dumps(meta)})
+    again = Autoencoder.load(old)
+    np.testing.assert_array_equal(again.score_samples(ROWS), model.score_samples(ROWS))
