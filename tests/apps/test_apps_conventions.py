@@ -1,5 +1,6 @@
 """The applications as a scikit-learn user meets them: a saved and loaded model has the same
-parameters (``hidden_layer_sizes`` keeps its form)."""
+parameters (``hidden_layer_sizes`` keeps its form), and ``score`` with labels of another type than
+``classes_`` is one clear line."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from sklearn.base import clone
 
 import hiddenlayers as hl
-from hiddenlayers.apps import Autoencoder, DQNAgent, Forecaster, Recommender
+from hiddenlayers.apps import Autoencoder, DQNAgent, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
 
 RNG = np.random.default_rng(0)
 ROWS = RNG.normal(size=(60, 4))
@@ -65,3 +66,27 @@ def test_files_that_stored_the_spec_list_still_load(tmp_path: Path) -> None:
     save_file(load_file(str(path)), str(old), metadata={**metadata, "hiddenlayers": json.dumps(meta)})
     again = Autoencoder.load(old)
     np.testing.assert_array_equal(again.score_samples(ROWS), model.score_samples(ROWS))
+
+
+IMAGES = RNG.random((12, 6, 6))
+FRAMES = RNG.normal(size=(12, 4, 2))
+TEXTS = [f"text number {i}" for i in range(12)]
+CLASSIFIERS: dict[str, tuple[Callable[[], Any], Any]] = {
+    "ImageClassifier": (lambda: ImageClassifier("conv2k3,gap", max_iter=1, early_stopping=False, random_state=0), IMAGES),
+    "SequenceClassifier": (lambda: SequenceClassifier("gru2", max_iter=1, early_stopping=False, random_state=0), FRAMES),
+    "TextClassifier": (lambda: TextClassifier("embed2,gru2", max_iter=1, early_stopping=False, random_state=0), TEXTS),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+@pytest.mark.parametrize("fit_labels", [np.tile([0, 1, 2], 4), np.tile(["a", "b", "c"], 4)], ids=["ints", "strings"])
+def test_score_with_labels_of_another_type_is_one_clear_error(name: str, fit_labels: np.ndarray) -> None:
+    """Scoring a model fitted on 0/1/2 with "0"/"1"/"2" (or the reverse) names both types and the fix;
+    scikit-learn's accuracy stopped on "Mix of label input types (string and number)"."""
+    make, X = CLASSIFIERS[name]
+    model = make().fit(X, fit_labels)
+    other = fit_labels.astype(str) if fit_labels.dtype.kind in "iu" else np.tile([0, 1, 2], 4)
+    with pytest.raises(ValueError, match=r"^y has (str|number) labels \(first: .*\) but this \w+ was fitted on (number|str) labels \(classes_ \[.*\]\): pass y") as info:
+        model.score(X, other)
+    assert "\n" not in str(info.value)
+    assert 0.0 <= model.score(X, fit_labels) <= 1.0  # labels of fit's type still score
