@@ -1,10 +1,12 @@
 """The applications as a scikit-learn user meets them: a saved and loaded model has the same
-parameters (``hidden_layer_sizes`` keeps its form), and ``score`` with labels of another type than
-``classes_`` is one clear line."""
+parameters (``hidden_layer_sizes`` keeps its form), ``score`` with labels of another type, and
+bad input (images of mixed sizes or other channels, malformed observations, text ratings, NaN
+rows) each give one clear line, not a NumPy, PyTorch or scikit-learn error from deep inside."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 import hiddenlayers as hl
 from hiddenlayers.apps import Autoencoder, DQNAgent, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
+from hiddenlayers.exceptions import DataError
 
 RNG = np.random.default_rng(0)
 ROWS = RNG.normal(size=(60, 4))
@@ -90,3 +94,73 @@ def test_score_with_labels_of_another_type_is_one_clear_error(name: str, fit_lab
         model.score(X, other)
     assert "\n" not in str(info.value)
     assert 0.0 <= model.score(X, fit_labels) <= 1.0  # labels of fit's type still score
+
+
+def test_images_of_different_sizes_are_one_clear_error() -> None:
+    """A list of images of two sizes: NumPy's "inhomogeneous shape" error became ours, in fit and predict."""
+    ragged = [np.zeros((6, 6)), np.zeros((7, 7))]
+    with pytest.raises(DataError, match=r"^images have different shapes \(\(6, 6\), \(7, 7\)\): resize them to one size"):
+        ImageClassifier("conv2k3,gap", max_iter=1).fit(ragged, [0, 1])
+    model = CLASSIFIERS["ImageClassifier"][0]().fit(IMAGES, np.tile([0, 1], 6))
+    with pytest.raises(DataError, match=r"^images have different shapes"):
+        model.predict(ragged)
+
+
+def test_images_with_other_channels_say_to_convert_not_resize() -> None:
+    """RGB images for a grayscale model: the message says to convert them (it said "resize them")."""
+    model = CLASSIFIERS["ImageClassifier"][0]().fit(IMAGES, np.tile([0, 1], 6))
+    with pytest.raises(DataError, match=r"^images have 3 channel\(s\) but the model was fitted on 1 \(grayscale\): convert them to grayscale first, e\.g\. with PIL's Image\.convert\('L'\)\.$"):
+        model.predict(RNG.random((2, 6, 6, 3)))
+    with pytest.raises(DataError, match=r"resize them to 6 x 6 pixels\.$"):
+        model.predict(RNG.random((2, 7, 7)))
+
+
+@pytest.fixture(scope="module")
+def agent() -> DQNAgent:
+    return _agent((4,))
+
+
+@pytest.mark.parametrize("obs", [np.zeros((3, 5)), np.zeros((2, 8)), np.zeros(0), [[1.0, 2.0], [3.0]]], ids=["5 values", "8 values", "empty", "ragged"])
+def test_observations_of_another_size_are_one_clear_error(agent: DQNAgent, obs: Any) -> None:
+    """CartPole observations have 4 values: (3, 5) raised PyTorch's "shape '[-1, 4]' is invalid for input of size 15",
+    and (2, 8) was read as four observations."""
+    with pytest.raises(DataError, match=r"^observations must (have 4 values each|be numbers)"):
+        agent.q_values(obs)
+
+
+def test_non_finite_observations_are_refused(agent: DQNAgent) -> None:
+    """NaN in: the agent picked action 0 silently."""
+    with pytest.raises(DataError, match=r"^observations contain NaN or infinity"):
+        agent.act(np.array([0.0, np.nan, 0.0, 0.0]))
+    assert agent.q_values(np.zeros(4)).shape == (2,) and agent.q_values(np.zeros((3, 4))).shape == (3, 2)
+
+
+def test_text_ratings_are_one_clear_error() -> None:
+    """Ratings "good"/"bad": NumPy's "could not convert string to float" became a line that says what y must be."""
+    with pytest.raises(DataError, match=r"^y must hold numeric ratings .* values such as \['good', 'bad', 'good'\]: map them to numbers first\.$"):
+        Recommender(max_iter=1).fit(PAIRS, np.tile(["good", "bad"], 30))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_autoencoder_names_non_finite_rows(bad: float) -> None:
+    """scikit-learn's bare "Input contains NaN." now says how many rows, the first, and the fix."""
+    X = ROWS.copy()
+    X[7, 2] = bad
+    with pytest.raises(DataError, match=r"^X contains NaN or infinity in 1 of 60 rows \(first: row 7\): .*impute them"):
+        Autoencoder((4,), n_components=2, max_iter=1).fit(X)
+    model = FITS["Autoencoder"]((4,))
+    for method in (model.predict, model.transform, model.score_samples, model.inverse_transform):
+        with pytest.raises(DataError, match=r"^X contains NaN or infinity"):
+            method(X[:, 1:3] if method == model.inverse_transform else X)
+
+
+def test_autoencoder_feature_names_out_and_set_output() -> None:
+    """A scikit-learn transformer names its output columns: ``set_output(transform="pandas")`` raised AttributeError."""
+    model = FITS["Autoencoder"]((4,))
+    assert model.get_feature_names_out().tolist() == ["autoencoder0", "autoencoder1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        codes = clone(model).set_output(transform="pandas").fit(ROWS).transform(ROWS)
+    assert list(codes.columns) == ["autoencoder0", "autoencoder1"] and codes.shape == (60, 2)
+    with pytest.raises(NotFittedError):
+        Autoencoder().get_feature_names_out()

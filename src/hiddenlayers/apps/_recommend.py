@@ -294,7 +294,10 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         device = self._check_params()
         names = None if isinstance(X, tuple) else column_names(X)
         users, items = _pairs(X)
-        ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
+        try:
+            ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
+        except (TypeError, ValueError):
+            raise DataError(f"y must hold numeric ratings (e.g. 1 to 5 stars); it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
         if ratings.shape[0] != users.shape[0]:
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
         if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
