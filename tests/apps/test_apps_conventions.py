@@ -164,3 +164,18 @@ def test_autoencoder_feature_names_out_and_set_output() -> None:
     assert list(codes.columns) == ["autoencoder0", "autoencoder1"] and codes.shape == (60, 2)
     with pytest.raises(NotFittedError):
         Autoencoder().get_feature_names_out()
+
+
+@pytest.mark.parametrize("fit_as", [int, str], ids=["fitted on ints", "fitted on strings"])
+def test_ids_of_another_type_are_one_clear_error(fit_as: type) -> None:
+    """User ids read as text for a model fitted on integers (or the reverse) matched no user: every rating was the
+    global mean, with only a warning about unseen users. Now one line names the type and the conversion."""
+    model = Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(PAIRS.astype(fit_as), RATINGS)
+    other = str if fit_as is int else int
+    with pytest.raises(DataError, match=rf"^User ids are {'strings' if other is str else 'numbers'} \(first: .*\) but the model was fitted on "
+                                        rf"{'numbers' if fit_as is int else 'strings'} \(first: .*\), so none is known: convert them with \.astype\({fit_as.__name__}\) first\.$"):
+        model.predict(PAIRS.astype(other))
+    with pytest.raises(DataError, match=r"^Item ids are"):
+        model.predict(pd.DataFrame({"user": PAIRS["user"].astype(fit_as), "item": PAIRS["item"].astype(other)}))
+    with pytest.warns(UserWarning, match="not seen in fit"):  # ids of fit's type that are new still fall back, with the warning
+        assert model.predict(pd.DataFrame({"user": [fit_as(999)], "item": [PAIRS["item"].astype(fit_as)[0]]})).shape == (1,)

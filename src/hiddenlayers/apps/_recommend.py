@@ -119,6 +119,33 @@ def _not_whole(ids: np.ndarray) -> np.ndarray:
     return np.zeros(len(ids), dtype=bool)
 
 
+def _id_kind(ids: Any) -> str:
+    """``"number"`` or ``"text"`` when every id (missing ones aside) is of that kind, else ``"mixed"``."""
+    kind = pd.api.types.infer_dtype(ids, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal", "boolean"):
+        return "number"
+    return "text" if kind in ("string", "bytes") else "mixed"
+
+
+def check_id_kinds(side: str, ids: np.ndarray, codes: np.ndarray, fitted: pd.Index) -> None:
+    """Raise a DataError when no ``ids`` of this side was seen in fit and they are of another kind than fit's
+    (``"1"`` for a model fitted on ``1``): every row would fall back to the global mean; the cause is the type."""
+    if not len(ids) or (codes >= 0).any():
+        return
+    given, known = _id_kind(ids), _id_kind(fitted)
+    if "mixed" in (given, known) or given == known:
+        return
+    plural, cast = {"number": "numbers", "text": "strings"}, "int" if known == "number" else "str"
+    raise DataError(
+        f"{side.capitalize()} ids are {plural[given]} (first: {_plain(ids[0])!r}) but the model was fitted on {plural[known]} "
+        f"(first: {_plain(fitted[0])!r}), so none is known: convert them with .astype({cast}) first."
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_users: int, n_items: int, lam: float, iters: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """User and item biases of ``residual ≈ b_u + b_i`` by alternating ridge means (shrunk by ``lam``)."""
     bu, bi = np.zeros(n_users), np.zeros(n_items)
@@ -342,7 +369,10 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         if not isinstance(X, tuple):
             check_column_names(self, X)
         users, items = _pairs(X)
-        return self.users_.get_indexer(users), self.items_.get_indexer(items)
+        u, i = self.users_.get_indexer(users), self.items_.get_indexer(items)
+        check_id_kinds("user", users, u, self.users_)
+        check_id_kinds("item", items, i, self.items_)
+        return u, i
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean."""
