@@ -5,7 +5,8 @@ training mean, ``b`` learned biases (one-wide embeddings), ``e`` the learned
 user and item vectors (``nn.Embedding``), and the MLP a
 :class:`~hiddenlayers.Network` whose hidden layers model the interaction.
 Rows whose user or item was not seen in ``fit`` fall back to ``μ`` plus
-the bias of whichever side is known, and one warning counts them.
+the bias of whichever side is known, and one warning counts them; ids of
+another type than fit's (``"1"`` for ``1``) that match no known id are a ``DataError``.
 """
 
 from __future__ import annotations
