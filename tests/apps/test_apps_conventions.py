@@ -179,3 +179,13 @@ def test_ids_of_another_type_are_one_clear_error(fit_as: type) -> None:
         model.predict(pd.DataFrame({"user": PAIRS["user"].astype(fit_as), "item": PAIRS["item"].astype(other)}))
     with pytest.warns(UserWarning, match="not seen in fit"):  # ids of fit's type that are new still fall back, with the warning
         assert model.predict(pd.DataFrame({"user": [fit_as(999)], "item": [PAIRS["item"].astype(fit_as)[0]]})).shape == (1,)
+
+
+def test_one_image_or_flat_pixels_get_a_hint_with_the_fitted_size() -> None:
+    """An (H, W) array for a fitted model is one image: the message said to reshape to 28 x 28 whatever the model read."""
+    model = CLASSIFIERS["ImageClassifier"][0]().fit(IMAGES, np.tile([0, 1], 6))
+    with pytest.raises(DataError, match=r"Received shape \(6, 6\): this is one image: pass a batch of one, X\[None\]\.$"):
+        model.predict(IMAGES[0])
+    with pytest.raises(DataError, match=r"Received shape \(2, 36\): for flat rows of pixels reshape them to the fitted size, X\.reshape\(-1, 6, 6\)\.$"):
+        model.predict(IMAGES[:2].reshape(2, -1))
+    assert model.predict(IMAGES[0][None]).shape == (1,)

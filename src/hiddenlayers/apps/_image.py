@@ -152,16 +152,24 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         elif a.ndim == 4 and a.shape[-1] in (1, 3, 4):
             a = a.transpose(0, 3, 1, 2)  # channels-last -> (N, C, H, W)
         elif not (a.ndim == 4 and a.shape[1] in (1, 3, 4)):
-            raise DataError(
-                f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: "
-                "for flat rows of pixels reshape them, e.g. X.reshape(-1, 28, 28)."
-            )
+            raise DataError(f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
         if a.shape[0] == 0:
             raise DataError("X has 0 images: pass at least one.")
         scaled = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
         if not np.isfinite(scaled).all():
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
         return scaled
+
+    def _shape_hint(self, a: np.ndarray) -> str:
+        """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
+        fitted = getattr(self, "image_shape_", None)
+        if fitted is None:
+            return "for flat rows of pixels reshape them, e.g. X.reshape(-1, 28, 28)."
+        channels, height, width = fitted
+        one = (height, width) if channels == 1 else (height, width, channels)
+        if a.shape in (one, tuple(fitted)):
+            return "this is one image: pass a batch of one, X[None]."
+        return f"for flat rows of pixels reshape them to the fitted size, X.reshape(-1, {', '.join(map(str, one))})."
 
     def _check_X(self, X: Any) -> np.ndarray:
         """Standardised ``(N, C, H, W)`` float32 array, as the network reads it (the lens uses this)."""
