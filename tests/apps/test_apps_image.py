@@ -63,7 +63,7 @@ def test_save_load_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray,
     with safe_open(str(path), framework="pt") as fh:
         meta = json.loads(fh.metadata()["hiddenlayers"])
     assert meta["estimator"] == "ImageClassifier" and meta["state"]["network"]["in_features"] == [1, 8, 8]
-    assert meta["params"]["hidden_layer_sizes"] == fitted.hidden_layer_sizes
+    assert meta["params"]["hidden_layer_sizes"]["value"] == fitted.hidden_layer_sizes  # the form given, with the parsed spec
 
 
 def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, d
     with safe_open(str(path), framework="pt") as fh:
         metadata = fh.metadata()
     meta = json.loads(metadata["hiddenlayers"])
-    meta["params"]["hidden_layers"] = meta["params"].pop("hidden_layer_sizes")
+    meta["params"]["hidden_layers"] = meta["params"].pop("hidden_layer_sizes")["value"]  # those files held the text as given
     old = tmp_path / "old.safetensors"
     save_file(load_file(str(path)), str(old), metadata={**metadata, "hiddenlayers": json.dumps(meta)})
     again = ImageClassifier.load(old)
@@ -135,7 +135,7 @@ def test_bad_input(X: np.ndarray, y: list, message: str) -> None:
 def test_bad_params_and_shapes(fitted: ImageClassifier) -> None:
     with pytest.raises(ValueError, match=r"^max_iter must be an integer >= 1\. Received: max_iter=0\.$"):
         ImageClassifier(max_iter=0).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
-    with pytest.raises(DataError, match=r"^images have shape \(1, 9, 9\) \(C, H, W\) but the model was fitted on \(1, 8, 8\): resize them\.$"):
+    with pytest.raises(DataError, match=r"^images have shape \(1, 9, 9\) \(C, H, W\) but the model was fitted on \(1, 8, 8\): resize them to 8 x 8 pixels\.$"):
         fitted.predict(np.zeros((2, 9, 9)))
     with pytest.raises(ValueError, match=r"^layer must be 1\.\.3 \(or -1\.\.-3 from the end\)\. Received: layer=4\.$"):
         fitted.transform(np.zeros((2, 8, 8)), layer=4)

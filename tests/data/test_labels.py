@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.utils.multiclass import type_of_target
 
-from hiddenlayers.data import check_class_labels
+from hiddenlayers.data import check_class_labels, check_score_labels
 
 NAME = "SomeClassifier"
 CONTINUOUS = r"^Unknown label type: 'continuous'\. SomeClassifier needs class labels \(integers, strings or booleans\); "
@@ -85,3 +85,22 @@ def test_concrete_bad_labels(y: np.ndarray, message: str) -> None:
 def test_the_regressor_hint() -> None:
     with pytest.raises(ValueError, match=r"; for real-valued targets use SomeRegressor\.$"):
         check_class_labels(np.array([0.25, 0.5]), NAME, regressor="SomeRegressor")
+
+
+def _family(y: np.ndarray) -> str:
+    return "str" if y.dtype.kind == "U" or (y.dtype == object and isinstance(y.flat[0], str)) else "number"
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=labels_of_one_type, classes=labels_of_one_type)
+def test_score_labels_refused_exactly_when_their_family_differs_from_the_classes(y: np.ndarray, classes: np.ndarray) -> None:
+    """check_score_labels: strings against numbers (either way) is one line naming both families and the fix;
+    labels of the classes' family pass, whatever their values (unseen labels only score as wrong)."""
+    if _family(y) == _family(classes):
+        check_score_labels(y, classes, NAME)
+        return
+    with pytest.raises(ValueError, match=rf"^y has {_family(y)} labels \(first: .*\) but this {NAME} was fitted on {_family(classes)} labels") as info:
+        check_score_labels(y, classes, NAME)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="mixes label types"):  # fit's checks run first
+        check_score_labels(np.array([1, "a"], dtype=object), classes, NAME)

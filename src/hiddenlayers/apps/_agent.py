@@ -153,17 +153,29 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     @torch.no_grad()
     def q_values(self, obs: Any) -> np.ndarray:
         """Q-values of each action: ``(n_actions,)`` for one observation, ``(n, n_actions)`` for a batch."""
+        x = self._observations(obs)
+        q = self.q_network_(torch.as_tensor(x.reshape(-1, self.obs_dim_))).numpy()  # (n, n_actions)
+        if x.shape[-1] == self.obs_dim_:
+            return q.reshape(*x.shape[:-1], self.n_actions_)
+        return q[0] if x.size == self.obs_dim_ else q  # observations of a multi-dimensional space: one, or a batch
+
+    def _observations(self, obs: Any) -> np.ndarray:
+        """``obs`` as a float32 array, checked: numbers, ``obs_dim_`` values each, all finite."""
         self._require_fitted()
-        x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
-        return self.q_network_(x.reshape(-1, self.obs_dim_)).numpy().reshape(*x.shape[:-1], self.n_actions_)
+        try:
+            x = np.asarray(obs, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise DataError(f"observations must be numbers, {self.obs_dim_} per observation. Received: {type(obs).__name__}.") from None
+        trailing = np.cumprod(x.shape[::-1])  # values in the last 1, 2, ... axes: one of them must be one observation
+        if x.size == 0 or self.obs_dim_ not in trailing:
+            raise DataError(f"observations must have {self.obs_dim_} values each, e.g. shape (n, {self.obs_dim_}). Received shape {x.shape}.")
+        if not np.isfinite(x).all():
+            raise DataError("observations contain NaN or infinity: the Q-network needs finite values; check the environment's output.")
+        return x
 
     def network_input(self, obs: Any) -> np.ndarray:
         """Observations as the Q-network reads them: float32 ``(n, obs_dim)`` (the lens uses this)."""
-        self._require_fitted()
-        x = np.asarray(obs, dtype=np.float32)
-        if x.size % self.obs_dim_ or x.size == 0:
-            raise DataError(f"observations must have {self.obs_dim_} values each, e.g. shape (n, {self.obs_dim_}). Received shape {x.shape}.")
-        return x.reshape(-1, self.obs_dim_)
+        return self._observations(obs).reshape(-1, self.obs_dim_)
 
     def act(self, obs: Any, epsilon: float = 0.0, rng: np.random.Generator | None = None) -> int:
         """Greedy action for ``obs`` (random with probability ``epsilon``)."""
@@ -318,7 +330,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the Q-network and settings to one ``.safetensors`` file (atomic; no pickle)."""
         self._require_fitted()
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = self.get_params()
         state = {"obs_dim_": self.obs_dim_, "n_actions_": self.n_actions_}
         save_app(path, "DQNAgent", params, state, {f"q.{k}": v for k, v in self.q_network_.state_dict().items()})
 
@@ -333,7 +345,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         params, state, tensors = load_app(path, "DQNAgent")
         agent = cls(**params)
         agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
-        agent.q_network_ = Network(agent.obs_dim_, params["hidden_layer_sizes"], agent.n_actions_, activation=params["activation"], init="none")
+        agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
         restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
         return agent
 

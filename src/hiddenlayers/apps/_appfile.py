@@ -20,7 +20,15 @@ from ..exceptions import ModelFileError
 
 
 def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any], state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
-    """Write ``tensors`` and the JSON metadata to ``path`` atomically."""
+    """Write ``tensors`` and the JSON metadata to ``path`` atomically.
+
+    ``params["hidden_layer_sizes"]`` is stored in the form the user gave it (see
+    :func:`hiddenlayers.estimators.sizes_to_json`), so the loaded model's ``get_params()`` equals the saved one's.
+    """
+    from ..estimators import sizes_to_json
+
+    if "hidden_layer_sizes" in params:
+        params = {**params, "hidden_layer_sizes": sizes_to_json(params["hidden_layer_sizes"])}
     write_model_file(path, estimator, {"params": jsonable(params), "state": jsonable(state)}, tensors)
 
 
@@ -43,7 +51,14 @@ def load_app(
         raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
     if meta.get("estimator") != estimator:
         raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
+    from ..estimators import sizes_from_json
+
     params = dict(meta.get("params", {}))
+    if "hidden_layer_sizes" in params:
+        try:
+            params["hidden_layer_sizes"] = sizes_from_json(params["hidden_layer_sizes"])
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"'{path}' {exc}: the file was altered or written by a newer hiddenlayers.") from None
     if device is not None:
         params["device"] = device
     return params, {k: unjson(v) for k, v in meta.get("state", {}).items()}, tensors

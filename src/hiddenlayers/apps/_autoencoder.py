@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
 from torch import Tensor, nn
@@ -57,6 +57,18 @@ class AutoencoderNet(nn.Module):
         return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
 
 
+def _rows(X: Any, model: Any) -> np.ndarray:
+    """``X`` as float64 rows ``(n, n_features)`` by scikit-learn's ``check_array``; NaN or infinity is one ``DataError``."""
+    X = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
+    bad = ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        raise DataError(
+            f"X contains NaN or infinity in {int(bad.sum())} of {len(X)} rows (first: row {int(np.flatnonzero(bad)[0])}): "
+            "an autoencoder needs finite values; impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
+        )
+    return X
+
+
 def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
     """Mean squared error of ``net``'s reconstruction of each standardized row of ``Z`` (n, d): shape (n,)."""
     return ((forward_batches(net, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
@@ -82,7 +94,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
 
 
 @document(AUTOENCODER_PARAMS)
-class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixin, BaseEstimator):
+class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
 
     ``transform`` returns the bottleneck code; ``score_samples`` the negative
@@ -132,6 +144,12 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixi
         self.device = device
         self.random_state = random_state
 
+    @property
+    def _n_features_out(self) -> int:
+        """Columns of :meth:`transform`'s output; names ``autoencoder0`` ... from ``get_feature_names_out`` (``set_output`` works)."""
+        self._require_fitted()  # NotFittedError is an AttributeError: scikit-learn's fitted check reads this property
+        return int(self.n_components)
+
     # ------------------------------------------------------------ fitting
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
@@ -146,7 +164,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixi
         """
         device = self._check_params()
         names = column_names(X)
-        X = check_array(X, dtype=np.float64, estimator=self)
+        X = _rows(X, self)
         if X.shape[0] < 2:
             raise DataError(f"Autoencoder.fit needs at least 2 rows. Received: {X.shape[0]}.")
         mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
@@ -188,7 +206,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixi
         """``X`` checked against the fit: fitted model, column names (scikit-learn's rules), finite numbers, column count."""
         self._require_fitted()
         check_column_names(self, X)
-        X = check_array(X, dtype=np.float64, estimator=self)
+        X = _rows(X, self)
         if X.shape[1] != self.n_features_in_:
             raise DataError(f"X has {X.shape[1]} features, but this Autoencoder was fitted with {self.n_features_in_}: pass the same columns as in fit.")
         return X
@@ -206,7 +224,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixi
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
         self._require_fitted()
-        codes = check_array(X, dtype=np.float64, estimator=self)
+        codes = _rows(X, self)
         if codes.shape[1] != self.n_components:
             raise DataError(f"codes have {codes.shape[1]} columns, but n_components={self.n_components}: pass the output of transform().")
         out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)
@@ -236,7 +254,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, TransformerMixi
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = self.get_params()
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  **names_state(self)}
         save_app(path, "Autoencoder", params, state, tensors)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import check_class_labels
+from ..data import check_class_labels, check_score_labels
 from ..training import Callback, History, Loss, classification_loss
 from ._fitted import FitRequired
 
@@ -44,6 +44,7 @@ class ClassifierFitting(FitRequired):
     verbose: bool
     loss: str
     gce_q: float
+    classes_: np.ndarray
 
     def _train_loss(self) -> Loss:
         """The loss the network is trained on: cross entropy, or the generalized cross entropy for ``loss="gce"``."""
@@ -62,6 +63,16 @@ class ClassifierFitting(FitRequired):
         if len(classes) < 2:
             raise ValueError(f"y has a single class {classes.tolist()[0]!r}: a classifier needs at least two.")
         return classes, codes
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against labels ``y`` (scikit-learn's ``ClassifierMixin.score``).
+
+        Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``) raise one
+        ``ValueError`` saying so, before any prediction: no prediction could ever equal them.
+        """
+        self._require_fitted()
+        check_score_labels(y, self.classes_, type(self).__name__)
+        return float(super().score(X, y, sample_weight))  # type: ignore[misc]  # ClassifierMixin.score, later in the MRO
 
     def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted train and validation row indices; stratified when every class can give a row."""

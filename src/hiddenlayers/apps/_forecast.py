@@ -267,7 +267,7 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
-        params = {**self.get_params(deep=False), "init_from": None, "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = {**self.get_params(deep=False), "init_from": None}
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
         if getattr(self, "provenance_", None) is not None:
             state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
@@ -278,7 +278,7 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Forecaster", device)
         model = cls(**params)
-        net = Network(params["window"], params["hidden_layer_sizes"], params["horizon"], activation=params["activation"], init="none")
+        net = Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none")
         restore_state(net, split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])

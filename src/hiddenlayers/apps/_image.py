@@ -36,6 +36,7 @@ from ._fit import seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # channels -> (name, Pillow mode)
 
 
 def _is_path(X: Any) -> bool:
@@ -136,7 +137,14 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
             X, _, _ = load_image_folder(X, size=None if fitted is None else fitted[1:], mode=mode)
         if hasattr(X, "to_numpy"):
             X = X.to_numpy()
-        a = np.asarray(X)
+        try:
+            a = np.asarray(X)
+        except ValueError:  # a list of images of different sizes: NumPy cannot stack them
+            shapes = sorted({np.shape(x) for x in X})
+            raise DataError(
+                f"images have different shapes ({', '.join(map(str, shapes[:3]))}{', ...' if len(shapes) > 3 else ''}): "
+                "resize them to one size (H, W) and one channel count first, e.g. with PIL's Image.resize."
+            ) from None
         if a.dtype == object or not (a.dtype.kind in "uif" or a.dtype == bool):
             raise DataError(f"images must be a numeric array (N, H, W) or (N, H, W, C), or a folder path. Received dtype {a.dtype}.")
         if a.ndim == 3:
@@ -144,10 +152,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         elif a.ndim == 4 and a.shape[-1] in (1, 3, 4):
             a = a.transpose(0, 3, 1, 2)  # channels-last -> (N, C, H, W)
         elif not (a.ndim == 4 and a.shape[1] in (1, 3, 4)):
-            raise DataError(
-                f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: "
-                "for flat rows of pixels reshape them, e.g. X.reshape(-1, 28, 28)."
-            )
+            raise DataError(f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
         if a.shape[0] == 0:
             raise DataError("X has 0 images: pass at least one.")
         scaled = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
@@ -155,12 +160,30 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
         return scaled
 
+    def _shape_hint(self, a: np.ndarray) -> str:
+        """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
+        fitted = getattr(self, "image_shape_", None)
+        if fitted is None:
+            return "for flat rows of pixels reshape them, e.g. X.reshape(-1, 28, 28)."
+        channels, height, width = fitted
+        one = (height, width) if channels == 1 else (height, width, channels)
+        if a.shape in (one, tuple(fitted)):
+            return "this is one image: pass a batch of one, X[None]."
+        return f"for flat rows of pixels reshape them to the fitted size, X.reshape(-1, {', '.join(map(str, one))})."
+
     def _check_X(self, X: Any) -> np.ndarray:
         """Standardised ``(N, C, H, W)`` float32 array, as the network reads it (the lens uses this)."""
         self._require_fitted()
         a = self._pixels(X)
-        if a.shape[1:] != tuple(self.image_shape_):
-            raise DataError(f"images have shape {a.shape[1:]} (C, H, W) but the model was fitted on {tuple(self.image_shape_)}: resize them.")
+        fitted = tuple(self.image_shape_)
+        if a.shape[1] != fitted[0]:
+            name, mode = _MODES[fitted[0]]
+            raise DataError(
+                f"images have {a.shape[1]} channel(s) but the model was fitted on {fitted[0]} ({name}): "
+                f"convert them to {name} first, e.g. with PIL's Image.convert({mode!r})."
+            )
+        if a.shape[1:] != fitted:
+            raise DataError(f"images have shape {a.shape[1:]} (C, H, W) but the model was fitted on {fitted}: resize them to {fitted[1]} x {fitted[2]} pixels.")
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:

@@ -5,7 +5,8 @@ training mean, ``b`` learned biases (one-wide embeddings), ``e`` the learned
 user and item vectors (``nn.Embedding``), and the MLP a
 :class:`~hiddenlayers.Network` whose hidden layers model the interaction.
 Rows whose user or item was not seen in ``fit`` fall back to ``μ`` plus
-the bias of whichever side is known, and one warning counts them.
+the bias of whichever side is known, and one warning counts them; ids of
+another type than fit's (``"1"`` for ``1``) that match no known id are a ``DataError``.
 """
 
 from __future__ import annotations
@@ -117,6 +118,33 @@ def _not_whole(ids: np.ndarray) -> np.ndarray:
     if ids.dtype.kind == "O" and pd.api.types.infer_dtype(ids, skipna=False) not in _NO_FLOATS:
         return np.fromiter((isinstance(v, (float, np.floating)) and not float(v).is_integer() for v in ids), dtype=bool, count=len(ids))
     return np.zeros(len(ids), dtype=bool)
+
+
+def _id_kind(ids: Any) -> str:
+    """``"number"`` or ``"text"`` when every id (missing ones aside) is of that kind, else ``"mixed"``."""
+    kind = pd.api.types.infer_dtype(ids, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal", "boolean"):
+        return "number"
+    return "text" if kind in ("string", "bytes") else "mixed"
+
+
+def check_id_kinds(side: str, ids: np.ndarray, codes: np.ndarray, fitted: pd.Index) -> None:
+    """Raise a DataError when no ``ids`` of this side was seen in fit and they are of another kind than fit's
+    (``"1"`` for a model fitted on ``1``): every row would fall back to the global mean; the cause is the type."""
+    if not len(ids) or (codes >= 0).any():
+        return
+    given, known = _id_kind(ids), _id_kind(fitted)
+    if "mixed" in (given, known) or given == known:
+        return
+    plural, cast = {"number": "numbers", "text": "strings"}, "int" if known == "number" else "str"
+    raise DataError(
+        f"{side.capitalize()} ids are {plural[given]} (first: {_plain(ids[0])!r}) but the model was fitted on {plural[known]} "
+        f"(first: {_plain(fitted[0])!r}), so none is known: convert them with .astype({cast}) first."
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_users: int, n_items: int, lam: float, iters: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +322,10 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         device = self._check_params()
         names = None if isinstance(X, tuple) else column_names(X)
         users, items = _pairs(X)
-        ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
+        try:
+            ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
+        except (TypeError, ValueError):
+            raise DataError(f"y must hold numeric ratings (e.g. 1 to 5 stars); it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
         if ratings.shape[0] != users.shape[0]:
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
         if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
@@ -339,7 +370,10 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         if not isinstance(X, tuple):
             check_column_names(self, X)
         users, items = _pairs(X)
-        return self.users_.get_indexer(users), self.items_.get_indexer(items)
+        u, i = self.users_.get_indexer(users), self.items_.get_indexer(items)
+        check_id_kinds("user", users, u, self.users_)
+        check_id_kinds("item", items, i, self.items_)
+        return u, i
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean."""
@@ -383,7 +417,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
-        params = {**self.get_params(), "hidden_layer_sizes": hidden_spec(self.hidden_layer_sizes).to_list()}
+        params = self.get_params()
         if params["clip"] is not None:
             params["clip"] = [float(c) for c in params["clip"]]
         state = {

@@ -70,6 +70,13 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         row["parameters"] += size if layer != "(state)" else 0
     rows = sorted(layers.values(), key=lambda r: (r["layer"] == "(state)", r["layer"] == "head", _layer_order(r["layer"])))
     params = meta.get("params") or {}
+    if "hidden_layer_sizes" in params:  # stored with the form the user gave it: show that form
+        from ..estimators import sizes_from_json
+
+        try:
+            params = {**params, "hidden_layer_sizes": sizes_from_json(params["hidden_layer_sizes"])}
+        except (AttributeError, TypeError, ValueError):
+            pass  # an altered value: shown as stored, loading the file says what is wrong
     state = meta.get("state") or {}
     return clean({
         "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),

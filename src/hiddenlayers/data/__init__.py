@@ -24,6 +24,7 @@ _EXPORTS = {
     "is_missing": "._preprocessing",
     "MISSING_TEXT": "._preprocessing",
     "check_class_labels": "._labels",
+    "check_score_labels": "._labels",
     "ParquetSource": "._stream",
     "is_source": "._stream",
     "load_shuttle": "._real",

@@ -101,4 +101,38 @@ def check_class_labels(y: Any, estimator: str, *, regressor: str | None = None) 
     raise ValueError(f"Unknown label type: {target!r}. {estimator} needs class labels (integers, strings or booleans); {hint}.")
 
 
-__all__ = ["check_class_labels"]
+def _kinds(a: np.ndarray) -> set[str]:
+    """The label families in ``a`` (``"str"``, ``"number"``, or a type name), read from the dtype where it says."""
+    if a.dtype.kind in "US":
+        return {"str"}
+    if a.dtype.kind in "biuf":
+        return {"number"}
+    return {_kind_of(t) for t in set(map(type, a.reshape(-1)))}
+
+
+def check_score_labels(y: Any, classes: Any, estimator: str) -> None:
+    """Raise one ``ValueError`` when true labels ``y`` cannot be compared with a fitted classifier's ``classes``.
+
+    What :func:`check_class_labels` refuses in fit is refused here too, and labels of
+    another family than ``classes`` (strings against numbers or the reverse), which no
+    prediction can ever equal: scikit-learn's accuracy would stop on "Mix of label input types".
+
+    >>> check_score_labels(np.array(["0", "1"]), np.array([0, 1]), "ImageClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: y has str labels (first: '0') but this ImageClassifier was fitted on number labels (classes_ [0, 1]): pass y with labels of the type fit saw, e.g. y.astype(int) or y.astype(str).
+    """
+    check_class_labels(y, estimator)
+    a, fitted = np.asarray(y), np.asarray(classes)
+    given, known = _kinds(a), _kinds(fitted)
+    if not a.size or given == known or len(given) != 1 or len(known) != 1:
+        return
+    shown = fitted[:5].tolist()
+    more = ", ..." if fitted.size > 5 else ""
+    raise ValueError(
+        f"y has {given.pop()} labels (first: {_plain(a.reshape(-1)[0])!r}) but this {estimator} was fitted on {known.pop()} labels "
+        f"(classes_ {str(shown)[:-1]}{more}]): pass y with labels of the type fit saw, e.g. y.astype(int) or y.astype(str)."
+    )
+
+
+__all__ = ["check_class_labels", "check_score_labels"]

@@ -13,6 +13,8 @@ _EXPORTS = {
     "reuse_layers": "._transfer",
     "fit_reused": "._transfer",
     "restored_on_error": "._restore",
+    "sizes_to_json": "._file",
+    "sizes_from_json": "._file",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -22,37 +22,46 @@ _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_scor
                    "_fit_dtype")
 
 
-def _params(est: Any) -> dict[str, Any]:
+def sizes_to_json(sizes: Any) -> dict[str, Any]:
+    """``hidden_layer_sizes`` as stored in a model file: the form the user gave (tuple, list, int, text) and the parsed spec.
+
+    Keeping the form makes ``load(path).get_params()`` equal the saved model's (a tuple stays a
+    tuple), so ``clone`` and grid searches see the same parameters; :func:`sizes_from_json` reads it back.
+    """
     from ..network import Spec
 
+    spec = Spec.parse(list(sizes) if isinstance(sizes, tuple) else sizes).to_list()  # validates, and is what the network was built from
+    if isinstance(sizes, (str, numbers.Integral)) and not isinstance(sizes, bool):
+        return {"as": "text" if isinstance(sizes, str) else "int", "value": sizes, "spec": spec}
+    if isinstance(sizes, (tuple, list)) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in sizes):
+        return {"as": type(sizes).__name__, "value": [int(u) for u in sizes], "spec": spec}
+    return {"as": "spec", "value": spec, "spec": spec}
+
+
+def sizes_from_json(stored: Any) -> Any:
+    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list; files
+    written before the form was kept hold the spec list itself, returned as it is. A form this
+    version does not know is a ``ValueError``, which the file's reader turns into a ``ModelFileError`` naming the file."""
+    if not isinstance(stored, dict):
+        return stored
+    kind, value = stored.get("as"), stored.get("value")
+    if kind == "tuple" and isinstance(value, list):
+        return tuple(value)
+    if kind in ("list", "int", "text", "spec"):
+        return value
+    raise ValueError(f"hidden_layer_sizes is stored in an unknown form {kind!r}")  # the file's reader says which file
+
+
+def _params(est: Any) -> dict[str, Any]:
     params = est.get_params(deep=False)
     params.pop("callbacks", None)
     if "init_from" in params:
         params["init_from"] = None  # where it came from is in the "provenance" record, not a parameter to redo
-    sizes = params["hidden_layer_sizes"]
-    spec = Spec.parse(sizes).to_list()  # validates, and is what the network was built from
-    if isinstance(sizes, (str, numbers.Integral)) and not isinstance(sizes, bool):
-        params["hidden_layer_sizes"] = {"as": "text" if isinstance(sizes, str) else "int", "value": sizes, "spec": spec}
-    elif isinstance(sizes, (tuple, list)) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in sizes):
-        params["hidden_layer_sizes"] = {"as": type(sizes).__name__, "value": [int(u) for u in sizes], "spec": spec}
-    else:
-        params["hidden_layer_sizes"] = {"as": "spec", "value": spec, "spec": spec}
+    params["hidden_layer_sizes"] = sizes_to_json(params["hidden_layer_sizes"])
     rs = params.get("random_state")
     if rs is not None and not isinstance(rs, (int, np.integer)):
         params["random_state"] = None
     return jsonable(params)
-
-
-def _restore_sizes(stored: Any) -> Any:
-    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list."""
-    if not isinstance(stored, dict):
-        return stored
-    kind, value = stored["as"], stored["value"]
-    if kind == "tuple":
-        return tuple(value)
-    if kind in ("list", "int", "text", "spec"):
-        return value
-    raise ValueError(f"unknown hidden_layer_sizes form {kind!r}")
 
 
 def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
@@ -109,7 +118,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     try:
         _check_sections(meta)
         params = dict(meta["params"])
-        params["hidden_layer_sizes"] = _restore_sizes(params["hidden_layer_sizes"])
+        params["hidden_layer_sizes"] = sizes_from_json(params["hidden_layer_sizes"])
         if device is not None:
             params["device"] = device
         model = cls(**params)
