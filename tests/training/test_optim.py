@@ -255,3 +255,39 @@ def test_optimizer_kwargs_ranges(value: float) -> None:
         else:
             with pytest.raises(ValueError, match=rf"^optimizer_kwargs\['{key}'\] must be a finite number"):
                 check_optimizer_kwargs(solver, {key: value})
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop", "adamw"])
+def test_moments_carry_over_only_to_the_same_parameters(name):
+    """A warm fit continues the optimizer only on the same layout; after freeze changed which layers train
+    (here two layers of equal size, so the buffers have equal length), it starts afresh instead of applying
+    one layer's moments to another."""
+
+    def stepped(frozen: str):
+        torch.manual_seed(0)
+        net = Network(8, "8,8", 3)
+        for p in getattr(net, frozen).parameters():
+            p.requires_grad_(False)
+        flat = FlatParams(net)
+        opt = make_optimizer(name, flat)
+        flat.grad.normal_()
+        opt.step(0.01)
+        return flat, opt
+
+    def moments(opt) -> dict:
+        return {k: v for k, v in opt.state().items() if k not in ("t", "layout")}
+
+    flat1, opt1 = stepped("hidden1")
+    state = opt1.state()
+    assert opt1.t == 1 and any(v.abs().sum() > 0 for v in moments(opt1).values())
+    flat2, _ = stepped("hidden2")
+    assert flat1.data.numel() == flat2.data.numel() and flat1.layout != flat2.layout
+    other = make_optimizer(name, flat2)
+    other.load_state(state)  # another layout: nothing carried
+    assert other.t == 0 and all(v.abs().sum() == 0 for v in moments(other).values())
+    flat3, _ = stepped("hidden1")
+    same = make_optimizer(name, flat3)
+    same.load_state(state)  # the same layout: moments and step count carried
+    assert same.t == 1
+    for k, v in moments(same).items():
+        torch.testing.assert_close(v, moments(opt1)[k], rtol=0, atol=0)

@@ -36,7 +36,11 @@ class FlatParams:
     """
 
     def __init__(self, module: nn.Module) -> None:
-        self.params = [p for p in module.parameters() if p.requires_grad]
+        named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+        self.params = [p for _, p in named]
+        #: which parameters the buffer holds, in order, with their shapes: optimizer moments
+        #: carried from another fit apply only to the same layout (see Optimizer.load_state)
+        self.layout = [[name, list(p.shape)] for name, p in named]
         self._rnns = [m for m in module.modules() if isinstance(m, nn.RNNBase)]
         for rnn in self._rnns:
             rnn.in_flat_buffer = True  # type: ignore[assignment]  # read by RecurrentLayer.run_rnn
@@ -96,6 +100,7 @@ class Optimizer(ABC):
 
     def __init__(self, flat: FlatParams) -> None:
         self.flat = flat
+        self.layout = flat.layout  # kept after the buffer is let go: state() names what its moments belong to
         self.t = 0
         self.xp: Any = np if flat.data.device.type == "cpu" else torch
         self.p: Any
@@ -159,14 +164,24 @@ class Optimizer(ABC):
         self.g += t
 
     def state(self) -> dict[str, Any]:
-        """Moments and step count as CPU tensors (picklable, device-independent)."""
-        out: dict[str, Any] = {"t": self.t}
+        """Moments and step count as CPU tensors (picklable, device-independent), with the buffer's layout."""
+        out: dict[str, Any] = {"t": self.t, "layout": self.layout}
         for k in self._state_keys:
             v = getattr(self, k)
             out[k] = torch.as_tensor(v).detach().cpu().clone()
         return out
 
     def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state` of an earlier fit: moments and step count.
+
+        Only onto the same layout (the same trainable parameters, in the same
+        order and shapes): after ``freeze`` changed which layers train, the old
+        moments belong to other parameters, so the optimizer starts afresh
+        (``t = 0``, zero moments), as a new fit would.
+        """
+        layout = state.get("layout")
+        if layout is not None and [[str(n), [int(d) for d in shape]] for n, shape in layout] != self.layout:
+            return
         self.t = int(state.get("t", 0))
         for k in self._state_keys:
             v = state.get(k)
