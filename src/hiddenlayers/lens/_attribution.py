@@ -75,37 +75,49 @@ def _index(target: Any, labels: list[Any] | None, n_out: int) -> int | None:
     return None
 
 
-def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: Any) -> Any:
-    """The output Captum attributes: ``target`` (class label or output index) checked against the model's outputs."""
+def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: Any) -> tuple[Any, float]:
+    """The output Captum attributes and the sign to apply: ``target`` (class label or output index) checked.
+
+    A binary classifier has one logit ``z`` (the positive class, ``classes_[1]``); the
+    negative class's logit is ``-z`` (a two-way softmax over ``(0, z)`` seen from class 0),
+    so its attributions are the positive class's negated (integrated gradients and
+    conductance are linear in the attributed output). ``target`` 0/1 there means
+    ``classes_[0]``/``classes_[1]``, as the columns of ``predict_proba``.
+    """
     with torch.no_grad():
         out = module(x[:1])
     if out.ndim != 2:
-        return target  # outputs with more axes: Captum's own target forms (tuples) pass through
+        return target, 1.0  # outputs with more axes: Captum's own target forms (tuples) pass through
     n_out = int(out.shape[1])
     if target is None:
         if n_out == 1:
-            return 0
+            return 0, 1.0
         raise ValueError(f"the model has {n_out} outputs: pass target= (an output index or class label).")
     labels = _labels(model)
-    index = _index(target, labels, n_out)
+    binary = labels is not None and len(labels) == 2 and n_out == 1
+    index = _index(target, labels, 2 if binary else n_out)
     if index is None:
         if labels is not None:
-            raise ValueError(f"target {target!r} is not a class of this model; classes are {labels} (output indices 0..{n_out - 1}).")
+            n_idx = 2 if binary else n_out
+            raise ValueError(f"target {target!r} is not a class of this model; classes are {labels} (output indices 0..{n_idx - 1}).")
         raise ValueError(f"target {target!r} is not an output of this model; pass an output index 0..{n_out - 1}.")
-    return 0 if n_out == 1 else index  # one output (regression, or a binary classifier's positive-class logit)
+    if binary:
+        return 0, (-1.0 if index == 0 else 1.0)
+    return (0 if n_out == 1 else index), 1.0  # one output: a regressor's
 
 
 def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
     ``target``: class label (estimators) or output index; required when there is more than one output.
+    A binary classifier's negative class gets the positive class's attributions negated.
     """
     from captum.attr import IntegratedGradients
 
     module, x, base = _setup(model, X, baseline, n_steps)
-    tgt = _output_index(model, module, x, target)
+    tgt, sign = _output_index(model, module, x, target)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return attr.detach().cpu().numpy()
+    return sign * attr.detach().cpu().numpy()
 
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
@@ -123,9 +135,9 @@ def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = Non
     from captum.attr import LayerConductance
 
     module, x, base = _setup(model, X, baseline, n_steps)
-    tgt = _output_index(model, module, x, target)
+    tgt, sign = _output_index(model, module, x, target)
     attr = LayerConductance(module, _layer(module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return attr.detach().cpu().numpy()
+    return sign * attr.detach().cpu().numpy()
 
 
 def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
