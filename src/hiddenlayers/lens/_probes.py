@@ -2,7 +2,8 @@
 
 A probe is a linear model fitted on one layer's activations (train split) and
 scored on held-out rows. Classification: accuracy of a standardised
-``LogisticRegression`` (chance = share of the most frequent class).
+``LogisticRegression`` (chance = accuracy on the held-out rows of always
+answering the training split's most frequent class).
 Regression: R² of ``RidgeCV`` (chance = 0). The input itself is probed too
 (``"input"``, depth 0), so the curve shows what each layer adds.
 """
@@ -97,9 +98,9 @@ def probe_features(
         est.fit(f2[tr], y[tr])
         train_s.append(float(est.score(f2[tr], y[tr])))
         test_s.append(float(est.score(f2[te], y[te])))
-    if clf:
-        _, counts = np.unique(y[te], return_counts=True)
-        chance = float(counts.max() / counts.sum())
+    if clf:  # the training split's most frequent class, scored on the held-out rows (the test labels choose nothing)
+        classes, counts = np.unique(y[tr], return_counts=True)
+        chance = float(np.mean(y[te] == classes[np.argmax(counts)]))
     else:
         chance = 0.0
     return ProbeResult(list(features), train_s, test_s, chance, "accuracy" if clf else "r2")
@@ -111,6 +112,9 @@ def probe(
 ) -> ProbeResult:
     """Held-out linear-probe score of every hidden layer of ``model`` on ``(X, y)``.
 
+    ``max_rows``: at most this many rows, drawn at random (seeded by ``random_state``), not the
+    first ones (sorted data would hide classes); None uses every row.
+
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -120,14 +124,17 @@ def probe(
     (2, True)
     """
     from ._record import as_target, record_prepared
+    from ._target import check_max_rows, sample_index, take_rows
 
+    cap = check_max_rows(max_rows, 4, " (the probe needs rows to train and to test on)")
     y = np.asarray(y)
     target = as_target(model)
     Xp = target.prepared(X)
     if Xp.shape[0] != y.shape[0]:
         raise ValueError(f"X has {Xp.shape[0]} rows but y has {y.shape[0]}: pass one label per row.")
-    if max_rows and Xp.shape[0] > max_rows:
-        Xp, y = Xp[:max_rows], y[:max_rows]
+    idx = sample_index(int(Xp.shape[0]), cap, random_state)
+    if idx is not None:
+        Xp, y = take_rows(Xp, idx), y[idx]
     rec = record_prepared(target, Xp, layers)
     feats: dict[str, np.ndarray] = {}
     if include_input and _is_float(Xp) and bool(np.isfinite(np.asarray(Xp.toarray() if hasattr(Xp, "toarray") else Xp, dtype=float)).all()):

@@ -25,7 +25,7 @@ import torch
 from ._probes import model_task, probe_features
 from ._record import record
 from ._similarity import cka
-from ._target import check_max_rows, require_finite
+from ._target import check_max_rows, require_finite, sample_index, take_rows
 
 
 @dataclass
@@ -162,11 +162,7 @@ def proxy_a_distance(A: np.ndarray, B: np.ndarray, *, random_state: int = 0) -> 
 
 
 def _rows(X: Any, k: int, rng: np.random.Generator) -> Any:
-    n = X.shape[0]
-    if n <= k:
-        return X
-    idx = np.sort(rng.choice(n, size=k, replace=False))
-    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+    return take_rows(X, sample_index(int(X.shape[0]), k, rng))
 
 
 def domain_shift(

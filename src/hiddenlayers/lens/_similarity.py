@@ -147,14 +147,16 @@ def layer_similarity(
     - ``layer_similarity(m, X, X_other=X2)``: layers of ``m`` on ``X`` vs on ``X2``; the
       rows of ``X2`` must be the same examples as ``X`` (e.g. shifted, noised or
       re-encoded), so the diagonal says how much each layer's geometry survives the shift.
-    ``max_rows`` caps the rows used (the first ones), keeping memory and time bounded:
-    None (every row) or an integer >= 2.
+    ``max_rows`` caps the rows used, keeping memory and time bounded: None (every row) or an
+    integer >= 2; the rows are drawn at random (seed 0, the same rows of ``X`` and ``X_other``),
+    not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
-    from ._target import check_max_rows
+    from ._target import check_max_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
-    X_use = X[:max_rows] if max_rows is not None else X
+    idx = sample_index(int(X.shape[0]), max_rows, 0)
+    X_use = take_rows(X, idx)
     rec_a = record(model, X_use, layers)
     feats_a = {n: rec_a.features(n) for n in rec_a}
     if other is None and X_other is None:
@@ -166,7 +168,7 @@ def layer_similarity(
                 f"X_other must hold the same examples as X, row for row (CKA compares paired rows). Received {n_a} and {n_b} rows; "
                 "for unrelated datasets compare layer_similarity(model, X) with layer_similarity(model, X_other)."
             )
-    X_b = X_other[:max_rows] if X_other is not None and max_rows is not None else (X_other if X_other is not None else X_use)
+    X_b = take_rows(X_other, idx) if X_other is not None else X_use
     rec_b = record(other if other is not None else model, X_b, layers)
     feats_b = {n: rec_b.features(n) for n in rec_b}
     return cka_matrix(feats_a, feats_b, unbiased=unbiased)
