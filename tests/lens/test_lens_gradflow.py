@@ -49,3 +49,40 @@ def test_without_data_only_gradients_and_every():
     assert math.isnan(t["hidden1"]["fraction_active"][0])
     with pytest.raises(ValueError, match="every must be"):
         GradientFlow(every=0)
+
+
+def test_gradient_norm_and_update_ratio_match_autograd():
+    """One full batch per epoch: the recorded gradient is autograd's of the mean loss at the epoch's starting weights."""
+    import copy
+
+    import torch
+    from sklearn.datasets import load_iris
+
+    from hiddenlayers.training import Callback
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+
+    class Snapshot(Callback):
+        def __init__(self) -> None:
+            self.states: list[dict] = []
+
+        def on_epoch_begin(self, **kwargs):
+            self.states.append(copy.deepcopy(kwargs["network"].state_dict()))
+
+    snap = Snapshot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8, 4), max_iter=3, random_state=0, solver="sgd", batch_size=150, alpha=0.01,
+                               learning_rate_init=0.1, callbacks=[snap, GradientFlow()]).fit(X, y)
+    rec = clf.history_.extra["gradient_flow"][-1]["layers"]
+    net = copy.deepcopy(clf.network_)
+    net.load_state_dict(snap.states[-1])
+    out = net(torch.tensor(X, dtype=torch.float32))
+    l2 = 0.01 / (2 * 150) * sum((lin.weight ** 2).sum() for lin in net.linears())  # scikit-learn's penalty
+    (torch.nn.functional.cross_entropy(out, torch.tensor(y)) + l2).backward()
+    for name in ("hidden1", "hidden2"):
+        w_start = snap.states[-1][f"{name}.linear.weight"]
+        w_end = getattr(clf.network_, name).linear.weight.detach()
+        assert rec[name]["grad_norm"] == pytest.approx(float(getattr(net, name).linear.weight.grad.norm()), rel=1e-5)
+        assert rec[name]["update_ratio"] == pytest.approx(float((w_end - w_start).norm() / w_start.norm()), rel=1e-5)

@@ -103,3 +103,17 @@ def test_freeze_curve_needs_an_mlp(digits_model):
     _, X, y = digits_model
     with pytest.raises(TypeError, match="freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: MLPClassifier."):
         hl.lens.freeze_curve(hl.MLPClassifier(), X[:50], y[:50])
+
+
+def test_null_p_values_are_uniform_and_use_the_plus_one_correction():
+    """Two samples of one distribution: p-values ~ U(0, 1) (not merely "rarely small": a test that never
+    rejects would pass that); a clear shift: p is exactly (0 + 1) / (n_permutations + 1), never 0."""
+    from scipy.stats import kstest
+
+    rng = np.random.default_rng(7)
+    p = np.array([mmd2_permutation(rng.normal(size=(15, 3)), rng.normal(size=(15, 3)), n_permutations=99, rng=rng)[1] for _ in range(200)])
+    assert kstest(p, "uniform").pvalue > 0.01
+    assert 0.01 <= float(np.mean(p < 0.05)) <= 0.11 and 0.4 <= float(np.mean(p < 0.5)) <= 0.6
+    assert set(np.round(p * 100).astype(int)) <= set(range(1, 101))  # (b + 1) / 100 with b in 0..99
+    _, p_far = mmd2_permutation(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)) + 10, n_permutations=49, rng=rng)
+    assert p_far == 1 / 50
