@@ -86,3 +86,13 @@ def test_bad_row_caps_are_refused(sorted_iris, cap):
         probe(clf, X, y, max_rows=cap)
     with pytest.raises(ValueError, match=rf"max_rows must be None \(every row\) or an integer >= 2\. Received: max_rows={cap}\."):
         report(clf, X, y, max_rows=cap)
+
+
+def test_many_classes_on_few_rows_split_at_random_instead_of_failing(rng):
+    """Ten classes, two rows each: no stratified 30% test split exists (6 rows < 10 classes); scikit-learn raised."""
+    y = np.repeat(np.arange(10), 2)
+    res = probe_features({"f": rng.normal(size=(20, 3))}, y)
+    assert len(res.test_score) == 1 and 0.0 <= res.test_score[0] <= 1.0
+    # stratified where possible: 90/10 labels keep their shares in the held-out rows (27 and 3 of 30)
+    y = np.r_[np.zeros(90, int), np.ones(10, int)]
+    assert probe_features({"f": rng.normal(size=(100, 2))}, y).chance == pytest.approx(0.9)

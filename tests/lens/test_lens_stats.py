@@ -123,3 +123,15 @@ def test_bare_torch_layers_get_their_activation():
         "tanh", "tanh", "tanh", "relu"
     ]
     assert activation_of(nn.BatchNorm1d(3)) == activation_of(nn.LayerNorm(3)) == "identity"
+
+
+def test_all_zero_input():
+    """X = 0: hidden1 = relu(b) with b <= 0 (never active: dead); hidden2 = tanh(b2), constant on every row (dead, not saturated)."""
+    acts = record(_net(), np.zeros((20, 2), np.float32))
+    s1, s2 = acts.stats["hidden1"], acts.stats["hidden2"]
+    assert s1.dead.all() and s1.sparsity == 1.0 and s1.effective_rank == 0.0
+    assert s2.dead.all() and not s2.saturated.any()
+    assert s2.warnings() == [
+        "hidden2: 3 of 3 tanh units are dead on this data (constant).",
+        "hidden2: the representation does not vary on this data (every unit is constant).",
+    ]

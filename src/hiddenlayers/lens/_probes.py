@@ -57,6 +57,17 @@ def model_task(model: Any) -> str | None:
     return None
 
 
+def _can_stratify(y: np.ndarray, test_size: float) -> bool:
+    """Whether a stratified split exists: every class twice, and each side with room for one row per class.
+
+    Otherwise scikit-learn raises (e.g. "test_size = 6 should be greater or equal to the number of classes = 10");
+    the probe then splits at random, as scikit-learn would without ``stratify``.
+    """
+    counts = np.unique(y, return_counts=True)[1]
+    n_test = int(np.ceil(test_size * y.shape[0]))
+    return bool(counts.min() >= 2) and min(n_test, y.shape[0] - n_test) >= counts.size
+
+
 def probe_features(
     features: dict[str, np.ndarray], y: Any, *, test_size: float = 0.3, random_state: int = 0, max_iter: int = 500,
     task: str | None = None,
@@ -84,7 +95,7 @@ def probe_features(
         raise ValueError(f"task must be 'classification', 'regression' or None. Received: task={task!r}.")
     clf = _is_classification(y) if task is None else task == "classification"
     idx = np.arange(n)
-    strat = y if clf and np.unique(y, return_counts=True)[1].min() >= 2 else None
+    strat = y if clf and _can_stratify(y, test_size) else None
     tr, te = train_test_split(idx, test_size=test_size, random_state=random_state, stratify=strat)
     if clf and np.unique(y[tr]).size < 2:
         raise ValueError("the probe's training split holds a single class: pass more rows or more than one class.")
