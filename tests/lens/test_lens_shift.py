@@ -117,3 +117,14 @@ def test_null_p_values_are_uniform_and_use_the_plus_one_correction():
     assert set(np.round(p * 100).astype(int)) <= set(range(1, 101))  # (b + 1) / 100 with b in 0..99
     _, p_far = mmd2_permutation(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)) + 10, n_permutations=49, rng=rng)
     assert p_far == 1 / 50
+
+
+def test_proxy_a_distance_is_not_fooled_by_unequal_domain_sizes():
+    """400 vs 40 rows of one distribution: "always source" errs on 9% of rows (A-distance 1.6); its balanced error is 0.5."""
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(400, 3))
+    assert proxy_a_distance(A, rng.normal(size=(40, 3))) < 0.5
+    assert proxy_a_distance(A, rng.normal(size=(40, 3)) + 5) == pytest.approx(2.0)
+    # the formula: 2 (1 - 2 err) with err the held-out balanced error
+    near = proxy_a_distance(A, rng.normal(size=(400, 3)) + 1.0)
+    assert 0.8 < near < 1.4  # means √3 apart: Bayes error Φ(-√3 / 2) = 0.19, so at best 2 (1 - 2 · 0.19) = 1.23
