@@ -90,3 +90,19 @@ def test_the_negative_class_of_a_binary_classifier_gets_negated_attributions(can
     np.testing.assert_allclose(layer_attribution(clf, x, "hidden1", target="benign"), -layer_attribution(clf, x, "hidden1", target="malignant"), rtol=1e-6)
     with pytest.raises(ValueError, match=r"classes are \['benign', 'malignant'\] \(output indices 0..1\)"):
         attribute(clf, x, target=2)
+
+
+def test_a_baseline_is_in_the_units_of_X_for_a_model_that_rescales_its_input():
+    """An Autoencoder standardises rows: X.mean(axis=0) is its zero point, not raw numbers read as standardised values."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, _ = load_breast_cancer(return_X_y=True)  # raw units: some features in the hundreds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ae = hl.Autoencoder((8,), n_components=2, max_iter=5, random_state=0).fit(X)
+    at_mean = attribute(ae, X[:3], target=0)  # the default: zeros of the standardised input = the data's mean
+    np.testing.assert_allclose(attribute(ae, X[:3], target=0, baseline=X.mean(axis=0)), at_mean, atol=1e-6)
+    np.testing.assert_allclose(attribute(ae, X[:3], target=0, baseline=np.tile(X.mean(axis=0), (3, 1))), at_mean, atol=1e-6)
+    np.testing.assert_allclose(feature_importance(ae, X[:40], baseline=X.mean(axis=0)), feature_importance(ae, X[:40]), atol=1e-6)
+    zero_raw = attribute(ae, X[:3], target=0, baseline=0.0)  # a raw all-zero row, far from the mean
+    assert np.abs(zero_raw - at_mean).max() > 0.1
