@@ -128,3 +128,13 @@ def test_proxy_a_distance_is_not_fooled_by_unequal_domain_sizes():
     # the formula: 2 (1 - 2 err) with err the held-out balanced error
     near = proxy_a_distance(A, rng.normal(size=(400, 3)) + 1.0)
     assert 0.8 < near < 1.4  # means √3 apart: Bayes error Φ(-√3 / 2) = 0.19, so at best 2 (1 - 2 · 0.19) = 1.23
+
+
+def test_many_identical_rows_do_not_blind_the_kernel():
+    """Mostly all-zero rows (a ReLU layer dead on most inputs): the median squared distance is 0, and the kernel
+    exp(-d / 0) used to be constant, so MMD² = 0 and p = 1 whatever the target did."""
+    A, B = np.zeros((40, 2)), np.zeros((40, 2))
+    B[:12] = 1.0  # 30% of the target rows fire
+    mmd2, p = mmd2_permutation(A, B, n_permutations=199, rng=np.random.default_rng(0))
+    assert mmd2 > 0.05 and p < 0.05
+    assert mmd2_permutation(A, A.copy(), n_permutations=19, rng=np.random.default_rng(0)) == (0.0, 1.0)  # all equal: no shift

@@ -3,7 +3,7 @@
 One row per hidden layer:
 
 * ``mmd2``: the unbiased MMD² between source and target activations (RBF kernel,
-  bandwidth by the median heuristic on the pooled rows) and ``p_value`` from a
+  bandwidth by the median heuristic on the pooled rows' nonzero distances) and ``p_value`` from a
   permutation test (the domain labels shuffled; the bandwidth is computed on the
   pooled rows, so it is the same under every permutation and the test keeps its level);
 * ``a_distance``: the proxy A-distance ``2 (1 - 2 err)`` of a linear domain probe
@@ -119,7 +119,7 @@ class DomainShift:
 def mmd2_permutation(A: np.ndarray, B: np.ndarray, *, n_permutations: int = 200, rng: np.random.Generator) -> tuple[float, float]:
     """Unbiased MMD² of rows ``A (m, d)`` and ``B (n, d)`` under an RBF kernel, and its permutation p-value.
 
-    Bandwidth: the median of the pooled squared distances (``k(x, y) = exp(-|x-y|² / median)``).
+    Bandwidth: the median of the pooled nonzero squared distances (``k(x, y) = exp(-|x-y|² / median)``).
     The p-value is ``(1 + #{perm ≥ observed}) / (1 + n_permutations)``.
     """
     m, n = A.shape[0], B.shape[0]
@@ -128,6 +128,7 @@ def mmd2_permutation(A: np.ndarray, B: np.ndarray, *, n_permutations: int = 200,
     Z = torch.as_tensor(np.vstack([A, B]), dtype=torch.float64)
     D = torch.cdist(Z, Z).pow_(2)
     off = D[~torch.eye(m + n, dtype=torch.bool)]
+    off = off[off > 0]  # duplicate rows (dead ReLU layers: many all-zero rows) would make the median 0 and the kernel constant
     med = float(np.median(off.numpy())) if off.numel() else 0.0
     K = torch.exp(-D / med) if med > 0 else torch.ones_like(D)
     labels = torch.zeros((n_permutations + 1, m + n), dtype=torch.float64)
