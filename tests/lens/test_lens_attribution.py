@@ -52,3 +52,57 @@ def test_estimator_targets_by_class_label():
     assert feature_importance(clf, X).shape == (4,)
     with pytest.raises(ValueError, match="is not a class of this model"):
         attribute(clf, X[:2], target="rose")
+
+
+@pytest.fixture(scope="module")
+def cancer_clf():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    names = np.array(["malignant", "benign"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((16, 8), activation="tanh", max_iter=30, random_state=0).fit(X, names)
+    return clf, X
+
+
+def test_integrated_gradients_are_complete_on_a_trained_mlp(cancer_clf):
+    """Captum's completeness axiom: attributions sum to output(x) - output(baseline), for the logit attributed."""
+    clf, X = cancer_clf
+    x = X[:12]
+    a = attribute(clf, x, target="malignant", n_steps=300)  # classes_[1]: the network's one logit
+    with torch.no_grad():
+        gap = (clf.network_(torch.from_numpy(x)) - clf.network_(torch.zeros(1, 30))).numpy()[:, 0]
+    assert np.abs(gap).max() > 1.0
+    np.testing.assert_allclose(a.sum(1), gap, atol=2e-3 * np.abs(gap).max())
+
+
+def test_the_negative_class_of_a_binary_classifier_gets_negated_attributions(cancer_clf):
+    """One logit z scores classes_[1]; classes_[0]'s logit is -z: attributing "benign" used to return malignant's."""
+    clf, X = cancer_clf
+    assert clf.classes_.tolist() == ["benign", "malignant"]
+    x = X[:5]
+    pos, neg = attribute(clf, x, target="malignant"), attribute(clf, x, target="benign")
+    np.testing.assert_allclose(neg, -pos, rtol=1e-6)
+    np.testing.assert_allclose(attribute(clf, x, target=0), neg)  # 0/1 index the classes, as predict_proba's columns
+    np.testing.assert_allclose(attribute(clf, x, target=1), pos)
+    np.testing.assert_allclose(layer_attribution(clf, x, "hidden1", target="benign"), -layer_attribution(clf, x, "hidden1", target="malignant"), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"classes are \['benign', 'malignant'\] \(output indices 0..1\)"):
+        attribute(clf, x, target=2)
+
+
+def test_a_baseline_is_in_the_units_of_X_for_a_model_that_rescales_its_input():
+    """An Autoencoder standardises rows: X.mean(axis=0) is its zero point, not raw numbers read as standardised values."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, _ = load_breast_cancer(return_X_y=True)  # raw units: some features in the hundreds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ae = hl.Autoencoder((8,), n_components=2, max_iter=5, random_state=0).fit(X)
+    at_mean = attribute(ae, X[:3], target=0)  # the default: zeros of the standardised input = the data's mean
+    np.testing.assert_allclose(attribute(ae, X[:3], target=0, baseline=X.mean(axis=0)), at_mean, atol=1e-6)
+    np.testing.assert_allclose(attribute(ae, X[:3], target=0, baseline=np.tile(X.mean(axis=0), (3, 1))), at_mean, atol=1e-6)
+    np.testing.assert_allclose(feature_importance(ae, X[:40], baseline=X.mean(axis=0)), feature_importance(ae, X[:40]), atol=1e-6)
+    zero_raw = attribute(ae, X[:3], target=0, baseline=0.0)  # a raw all-zero row, far from the mean
+    assert np.abs(zero_raw - at_mean).max() > 0.1

@@ -49,3 +49,68 @@ def test_without_data_only_gradients_and_every():
     assert math.isnan(t["hidden1"]["fraction_active"][0])
     with pytest.raises(ValueError, match="every must be"):
         GradientFlow(every=0)
+
+
+def test_gradient_norm_and_update_ratio_match_autograd():
+    """One full batch per epoch: the recorded gradient is autograd's of the mean loss at the epoch's starting weights."""
+    import copy
+
+    import torch
+    from sklearn.datasets import load_iris
+
+    from hiddenlayers.training import Callback
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+
+    class Snapshot(Callback):
+        def __init__(self) -> None:
+            self.states: list[dict] = []
+
+        def on_epoch_begin(self, **kwargs):
+            self.states.append(copy.deepcopy(kwargs["network"].state_dict()))
+
+    snap = Snapshot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8, 4), max_iter=3, random_state=0, solver="sgd", batch_size=150, alpha=0.01,
+                               learning_rate_init=0.1, callbacks=[snap, GradientFlow()]).fit(X, y)
+    rec = clf.history_.extra["gradient_flow"][-1]["layers"]
+    net = copy.deepcopy(clf.network_)
+    net.load_state_dict(snap.states[-1])
+    out = net(torch.tensor(X, dtype=torch.float32))
+    l2 = 0.01 / (2 * 150) * sum((lin.weight ** 2).sum() for lin in net.linears())  # scikit-learn's penalty
+    (torch.nn.functional.cross_entropy(out, torch.tensor(y)) + l2).backward()
+    for name in ("hidden1", "hidden2"):
+        w_start = snap.states[-1][f"{name}.linear.weight"]
+        w_end = getattr(clf.network_, name).linear.weight.detach()
+        assert rec[name]["grad_norm"] == pytest.approx(float(getattr(net, name).linear.weight.grad.norm()), rel=1e-5)
+        assert rec[name]["update_ratio"] == pytest.approx(float((w_end - w_start).norm() / w_start.norm()), rel=1e-5)
+
+
+@pytest.mark.parametrize("spec,shape", [("conv3k3,pool2,5", (1, 6, 6)), ("lstm4,5", (5, 2))])
+def test_convolution_and_recurrent_layers_are_recorded(spec, shape):
+    """Their weights live in .conv / .rnn, not .linear: they used to get no row at all."""
+    import torch
+
+    from hiddenlayers import Network
+    from hiddenlayers.training import Callback, train
+
+    torch.manual_seed(0)
+    net = Network(shape, spec, 2)
+    X, Y = torch.randn(32, *shape), torch.randn(32, 2)
+    wanted = {n: [p for k, p in m.named_parameters() if k.rsplit(".", 1)[-1].startswith("weight")] for n, m in ((n, getattr(net, n)) for n in net.hidden_names)}
+    expected: list[dict[str, float]] = []
+
+    class Grads(Callback):  # runs after GradientFlow: the same .grad it read
+        def on_epoch_end(self, **kwargs):
+            expected.append({n: float(torch.sqrt(sum(p.grad.double().square().sum() for p in ps))) for n, ps in wanted.items() if ps})
+
+    result = train(net, X, Y, loss="squared_error", solver="sgd", batch_size=32, max_epochs=2, callbacks=[GradientFlow(X[:16].numpy()), Grads()])
+    recs = result.history.extra["gradient_flow"]
+    assert [sorted(r["layers"]) for r in recs] == [sorted(e) for e in expected] and "hidden1" in expected[0]
+    for rec, exp in zip(recs, expected):
+        for name, g in exp.items():
+            row = rec["layers"][name]
+            assert g > 0 and row["grad_norm"] == pytest.approx(g, rel=1e-6)
+            assert row["weight_norm"] > 0 and 0 < row["update_ratio"] < 1 and row["units"] > 0

@@ -39,3 +39,60 @@ def test_errors(rng):
         probe_features({"f": np.zeros((10, 2))}, np.arange(10) % 2, test_size=1.5)
     with pytest.raises(ValueError, match="1-D labels"):
         probe_features({"f": np.zeros((10, 2))}, np.zeros((10, 2)))
+
+
+def test_chance_is_the_training_majority_scored_on_held_out_rows():
+    """Chance must not peek at the test labels: the test split's own majority share is an upper bound no probe can be held to."""
+    y = np.random.default_rng(0).permutation(np.r_[np.zeros(21), np.ones(19), [2]]).astype(int)  # one singleton class: no stratification
+    res = probe_features({"f": np.zeros((y.size, 1))}, y)
+    # train split: 12 of class 0, 15 of class 1; test split: 9 of class 0, 4 of class 1 -> always "1" scores 4/13
+    assert res.chance == pytest.approx(4 / 13)
+
+
+@pytest.fixture(scope="module")
+def sorted_iris():
+    import warnings
+
+    from sklearn.datasets import load_iris
+
+    import hiddenlayers as hl
+
+    X, y = load_iris(return_X_y=True)  # sorted by class: 50 setosa, then 50 versicolor, then 50 virginica
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8,), max_iter=20, random_state=0).fit(X, y)
+    return clf, X, y
+
+
+def test_row_caps_draw_at_random_not_the_first_rows(sorted_iris):
+    """The first 100 rows of iris hold two classes: a probe or report on them would never see virginica."""
+    from hiddenlayers.lens._report import _prepare
+
+    clf, X, y = sorted_iris
+    res = probe(clf, X, y, max_rows=100)
+    assert res.chance < 0.45  # three classes (the first 100 rows: two, chance 0.5)
+    _, Xp, yv = _prepare(clf, X, y, 100)
+    assert Xp.shape == (100, 4) and yv is not None and set(yv.tolist()) == {0, 1, 2}
+    i = [np.flatnonzero((X == row).all(1))[0] for row in Xp[:5]]
+    assert yv[:5].tolist() == y[i].tolist()  # rows and labels stay paired
+
+
+@pytest.mark.parametrize("cap", [-5, 0, 2.5])
+def test_bad_row_caps_are_refused(sorted_iris, cap):
+    from hiddenlayers.lens import report
+
+    clf, X, y = sorted_iris
+    with pytest.raises(ValueError, match=rf"max_rows must be None \(every row\) or an integer >= 4 \(the probe needs rows to train and to test on\)\. Received: max_rows={cap}\."):
+        probe(clf, X, y, max_rows=cap)
+    with pytest.raises(ValueError, match=rf"max_rows must be None \(every row\) or an integer >= 2\. Received: max_rows={cap}\."):
+        report(clf, X, y, max_rows=cap)
+
+
+def test_many_classes_on_few_rows_split_at_random_instead_of_failing(rng):
+    """Ten classes, two rows each: no stratified 30% test split exists (6 rows < 10 classes); scikit-learn raised."""
+    y = np.repeat(np.arange(10), 2)
+    res = probe_features({"f": rng.normal(size=(20, 3))}, y)
+    assert len(res.test_score) == 1 and 0.0 <= res.test_score[0] <= 1.0
+    # stratified where possible: 90/10 labels keep their shares in the held-out rows (27 and 3 of 30)
+    y = np.r_[np.zeros(90, int), np.ones(10, int)]
+    assert probe_features({"f": rng.normal(size=(100, 2))}, y).chance == pytest.approx(0.9)

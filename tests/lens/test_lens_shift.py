@@ -103,3 +103,38 @@ def test_freeze_curve_needs_an_mlp(digits_model):
     _, X, y = digits_model
     with pytest.raises(TypeError, match="freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: MLPClassifier."):
         hl.lens.freeze_curve(hl.MLPClassifier(), X[:50], y[:50])
+
+
+def test_null_p_values_are_uniform_and_use_the_plus_one_correction():
+    """Two samples of one distribution: p-values ~ U(0, 1) (not merely "rarely small": a test that never
+    rejects would pass that); a clear shift: p is exactly (0 + 1) / (n_permutations + 1), never 0."""
+    from scipy.stats import kstest
+
+    rng = np.random.default_rng(7)
+    p = np.array([mmd2_permutation(rng.normal(size=(15, 3)), rng.normal(size=(15, 3)), n_permutations=99, rng=rng)[1] for _ in range(200)])
+    assert kstest(p, "uniform").pvalue > 0.01
+    assert 0.01 <= float(np.mean(p < 0.05)) <= 0.11 and 0.4 <= float(np.mean(p < 0.5)) <= 0.6
+    assert set(np.round(p * 100).astype(int)) <= set(range(1, 101))  # (b + 1) / 100 with b in 0..99
+    _, p_far = mmd2_permutation(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)) + 10, n_permutations=49, rng=rng)
+    assert p_far == 1 / 50
+
+
+def test_proxy_a_distance_is_not_fooled_by_unequal_domain_sizes():
+    """400 vs 40 rows of one distribution: "always source" errs on 9% of rows (A-distance 1.6); its balanced error is 0.5."""
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(400, 3))
+    assert proxy_a_distance(A, rng.normal(size=(40, 3))) < 0.5
+    assert proxy_a_distance(A, rng.normal(size=(40, 3)) + 5) == pytest.approx(2.0)
+    # the formula: 2 (1 - 2 err) with err the held-out balanced error
+    near = proxy_a_distance(A, rng.normal(size=(400, 3)) + 1.0)
+    assert 0.8 < near < 1.4  # means √3 apart: Bayes error Φ(-√3 / 2) = 0.19, so at best 2 (1 - 2 · 0.19) = 1.23
+
+
+def test_many_identical_rows_do_not_blind_the_kernel():
+    """Mostly all-zero rows (a ReLU layer dead on most inputs): the median squared distance is 0, and the kernel
+    exp(-d / 0) used to be constant, so MMD² = 0 and p = 1 whatever the target did."""
+    A, B = np.zeros((40, 2)), np.zeros((40, 2))
+    B[:12] = 1.0  # 30% of the target rows fire
+    mmd2, p = mmd2_permutation(A, B, n_permutations=199, rng=np.random.default_rng(0))
+    assert mmd2 > 0.05 and p < 0.05
+    assert mmd2_permutation(A, A.copy(), n_permutations=19, rng=np.random.default_rng(0)) == (0.0, 1.0)  # all equal: no shift

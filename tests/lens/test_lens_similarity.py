@@ -83,3 +83,50 @@ def test_layer_similarity_one_model_two_models_two_datasets():
         layer_similarity(a, X, X_other=X[:10])
     m = cka_matrix({"a": X}, {"b": X, "c": X @ ortho_group.rvs(4, random_state=0)})
     np.testing.assert_allclose(m.matrix, [[1.0, 1.0]])
+
+
+def _gram_cka_unbiased(X: np.ndarray, Y: np.ndarray) -> float:
+    """Reference: Song et al. (2012)'s unbiased HSIC on the Gram matrices, O(n²)."""
+
+    def hsic(K: np.ndarray, L: np.ndarray) -> float:
+        n = K.shape[0]
+        K, L = K - np.diag(np.diag(K)), L - np.diag(np.diag(L))
+        one = np.ones(n)
+        return float((np.trace(K @ L) + (one @ K @ one) * (one @ L @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * one @ K @ L @ one) / (n * (n - 3)))
+
+    K, L = X @ X.T, Y @ Y.T
+    return hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L))
+
+
+def test_unbiased_matches_the_gram_form_and_only_isotropic_maps_leave_cka_unchanged(rng):
+    X = rng.normal(size=(40, 30))
+    Y = X @ rng.normal(size=(30, 6)) + rng.normal(size=(40, 6))
+    assert cka(X, Y, unbiased=True) == pytest.approx(_gram_cka_unbiased(X, Y), rel=1e-9)
+    assert cka(X.astype(np.float32), Y.astype(np.float32)) == pytest.approx(cka(X.astype(np.float32).astype(np.float64), Y.astype(np.float32).astype(np.float64)), rel=1e-12)
+    # an invertible but anisotropic map changes CKA (Kornblith et al.: CKA is not invariant to it)
+    X2 = rng.normal(size=(200, 5))
+    Y2 = X2[:, :1] + 0.1 * rng.normal(size=(200, 1))
+    stretch = np.diag([0.1, 10.0, 10.0, 10.0, 10.0])
+    assert cka(X2, Y2) > 0.15 and cka(X2 @ stretch, Y2) < 0.01
+
+
+@pytest.mark.parametrize("unbiased", [False, True])
+def test_large_offsets_and_extreme_scales_do_not_change_cka(rng, unbiased):
+    X = rng.normal(size=(300, 8))
+    Y = X @ rng.normal(size=(8, 4)) + rng.normal(size=(300, 4))
+    base = cka(X, Y, unbiased=unbiased)
+    assert 0.3 < base < 1.0
+    # raw activations with a large mean and a small spread: the unbiased estimator used to cancel to 0
+    assert cka(1e4 + 1e-3 * X, Y, unbiased=unbiased) == pytest.approx(base, rel=1e-6)
+    for scale in (1e-90, 1e90):  # ‖YᵀX‖² used to underflow to "constant" (0.0) or overflow to NaN
+        assert cka(scale * X, scale * Y, unbiased=unbiased) == pytest.approx(base, rel=1e-10)
+
+
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 123.456])
+def test_a_constant_representation_scores_exactly_zero(rng, value):
+    X, Y = np.full((7, 2), value), rng.normal(size=(7, 3))
+    assert cka(X, Y) == 0.0 and cka(X, Y, unbiased=True) == 0.0  # rounding noise of the centring is not structure
+    mixed = np.hstack([np.full((50, 2), value), rng.normal(size=(50, 3))])  # constant columns drop out
+    Z = mixed[:, 2:] @ rng.normal(size=(3, 2)) + rng.normal(size=(50, 2))
+    for unbiased in (False, True):
+        assert cka(mixed, Z, unbiased=unbiased) == pytest.approx(cka(mixed[:, 2:], Z, unbiased=unbiased), rel=1e-12)

@@ -77,3 +77,61 @@ def test_summary_prints_a_table_with_warnings(rng):
     assert [s.name for s in stats] == ["hidden1", "hidden2"]
     assert "hidden1" in text and "eff. rank" in text and "saturated" in text
     assert "2 of 4 ReLU units are dead" in text
+
+
+def test_one_row_judges_activity_not_variation():
+    """One row cannot show that a unit is constant: a ReLU unit active on it is alive, a saturated tanh unit is saturated."""
+    s = layer_stats(np.array([[0.0, 1.0, 2.0, -1.0]]), "relu")
+    assert s.dead.tolist() == [True, False, False, True]
+    assert s.warnings() == ["layer: 2 of 4 ReLU units are dead on this data (never active)."]
+    t = layer_stats(np.tanh(np.array([[0.1, 5.0]])), "tanh")
+    assert t.dead.tolist() == [False, False] and t.saturated.tolist() == [False, True]
+
+
+def test_dead_means_never_active_for_relu_and_constant_otherwise():
+    # ReLU: a unit stuck at one positive value is active (and still learns); only "never > 0" is dead
+    s = layer_stats(np.tile([[0.0, 2.0, 3.0]], (5, 1)), "relu")
+    assert s.dead.tolist() == [True, False, False]
+    assert s.warnings() == [
+        "layer: 1 of 3 ReLU units is dead on this data (never active).",
+        "layer: the representation does not vary on this data (every unit is constant).",
+    ]
+    # tanh / linear: a constant output carries nothing, whatever its value
+    varying = np.linspace(-0.5, 0.5, 6)
+    t = layer_stats(np.column_stack([np.full(6, 0.3), varying, np.full(6, -0.2)]), "tanh")
+    assert t.dead.tolist() == [True, False, True]
+    assert "layer: 2 of 3 tanh units are dead on this data (constant)." in t.warnings()
+    lin = layer_stats(np.column_stack([-1.0 - varying ** 2, varying]), "identity")  # negative on every row, but varying
+    assert lin.n_dead == 0
+
+
+def test_bare_torch_layers_get_their_activation():
+    """Convolutions and normalisations are affine (a channel below 0 is not dead); LSTM/GRU/RNN outputs are tanh-like."""
+    from torch import nn
+
+    from hiddenlayers.lens._record import activation_of
+
+    conv = nn.Conv2d(1, 2, 3)
+    with torch.no_grad():
+        conv.weight.copy_(torch.stack([torch.randn(1, 3, 3), torch.ones(1, 3, 3)]))
+        conv.bias.copy_(torch.tensor([-50.0, 0.0]))  # channel 0 is below 0 everywhere, yet varies
+    X = np.random.default_rng(0).uniform(size=(8, 1, 5, 5)).astype(np.float32)
+    stats = record(nn.Sequential(conv, nn.ReLU()), X).stats
+    assert stats["0"].activation == "identity" and stats["0"].dead.tolist() == [False, False]
+    assert stats["1"].dead.tolist() == [True, False]  # after the ReLU, channel 0 is dead
+    assert [activation_of(m) for m in (nn.LSTM(2, 3), nn.GRU(2, 3), nn.RNN(2, 3), nn.RNN(2, 3, nonlinearity="relu"))] == [
+        "tanh", "tanh", "tanh", "relu"
+    ]
+    assert activation_of(nn.BatchNorm1d(3)) == activation_of(nn.LayerNorm(3)) == "identity"
+
+
+def test_all_zero_input():
+    """X = 0: hidden1 = relu(b) with b <= 0 (never active: dead); hidden2 = tanh(b2), constant on every row (dead, not saturated)."""
+    acts = record(_net(), np.zeros((20, 2), np.float32))
+    s1, s2 = acts.stats["hidden1"], acts.stats["hidden2"]
+    assert s1.dead.all() and s1.sparsity == 1.0 and s1.effective_rank == 0.0
+    assert s2.dead.all() and not s2.saturated.any()
+    assert s2.warnings() == [
+        "hidden2: 3 of 3 tanh units are dead on this data (constant).",
+        "hidden2: the representation does not vary on this data (every unit is constant).",
+    ]

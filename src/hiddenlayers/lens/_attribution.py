@@ -4,7 +4,9 @@
 - :func:`layer_attribution`: layer conductance — how much each hidden unit of a
   layer carries of an output's change from the baseline.
 - :func:`neuron_attribution`: integrated gradients of one hidden unit w.r.t. the inputs.
-Baseline: zeros (or the given number, ``(features,)`` row or ``(n, features)`` array).
+Baseline: zeros of the network's input (or the given number, ``(features,)`` row or
+``(n, features)`` array, in the units of ``X``: for a model whose ``network_input``
+rescales rows, such as an Autoencoder, the baseline is rescaled the same way).
 ``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
@@ -35,6 +37,30 @@ def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
     return b.to(dtype=x.dtype, device=x.device).expand_as(x)
 
 
+def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
+    """``baseline`` given in the units of ``X``, turned into network-input rows as ``X`` is.
+
+    Only for models whose ``network_input`` rescales or reshapes rows (an Autoencoder
+    standardises them, a Forecaster cuts standardised lag windows): ``X.mean(axis=0)``
+    must mean the data's mean there too, not "the mean's raw numbers, read as
+    standardised values". A number stands for every input value (a row full of it).
+    Other shapes pass through for :func:`_baseline` to check.
+    """
+    if baseline is None or target.estimator is None or not hasattr(target.estimator, "network_input"):
+        return baseline
+    b = np.asarray(baseline.detach().cpu() if isinstance(baseline, torch.Tensor) else baseline, dtype=np.float64)
+    shape = tuple(np.shape(X))
+    if b.ndim == 0:
+        b = np.full(shape, float(b))
+    if not bool(np.isfinite(b).all()):
+        return baseline  # _baseline names the problem
+    if tuple(b.shape) == shape:
+        return target.prepared(b)
+    if len(shape) == 2 and tuple(b.shape) == shape[1:]:
+        return target.prepared(b[None])[0]
+    return baseline
+
+
 def _check_n_steps(n_steps: Any) -> None:
     """Captum integrates in ``n_steps`` steps from the baseline to X: at least one is needed."""
     if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1:
@@ -53,6 +79,8 @@ def _setup(
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
+    if not prepared:
+        baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
     target.module.eval()
     return target.module, x, base
@@ -75,37 +103,49 @@ def _index(target: Any, labels: list[Any] | None, n_out: int) -> int | None:
     return None
 
 
-def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: Any) -> Any:
-    """The output Captum attributes: ``target`` (class label or output index) checked against the model's outputs."""
+def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: Any) -> tuple[Any, float]:
+    """The output Captum attributes and the sign to apply: ``target`` (class label or output index) checked.
+
+    A binary classifier has one logit ``z`` (the positive class, ``classes_[1]``); the
+    negative class's logit is ``-z`` (a two-way softmax over ``(0, z)`` seen from class 0),
+    so its attributions are the positive class's negated (integrated gradients and
+    conductance are linear in the attributed output). ``target`` 0/1 there means
+    ``classes_[0]``/``classes_[1]``, as the columns of ``predict_proba``.
+    """
     with torch.no_grad():
         out = module(x[:1])
     if out.ndim != 2:
-        return target  # outputs with more axes: Captum's own target forms (tuples) pass through
+        return target, 1.0  # outputs with more axes: Captum's own target forms (tuples) pass through
     n_out = int(out.shape[1])
     if target is None:
         if n_out == 1:
-            return 0
+            return 0, 1.0
         raise ValueError(f"the model has {n_out} outputs: pass target= (an output index or class label).")
     labels = _labels(model)
-    index = _index(target, labels, n_out)
+    binary = labels is not None and len(labels) == 2 and n_out == 1
+    index = _index(target, labels, 2 if binary else n_out)
     if index is None:
         if labels is not None:
-            raise ValueError(f"target {target!r} is not a class of this model; classes are {labels} (output indices 0..{n_out - 1}).")
+            n_idx = 2 if binary else n_out
+            raise ValueError(f"target {target!r} is not a class of this model; classes are {labels} (output indices 0..{n_idx - 1}).")
         raise ValueError(f"target {target!r} is not an output of this model; pass an output index 0..{n_out - 1}.")
-    return 0 if n_out == 1 else index  # one output (regression, or a binary classifier's positive-class logit)
+    if binary:
+        return 0, (-1.0 if index == 0 else 1.0)
+    return (0 if n_out == 1 else index), 1.0  # one output: a regressor's
 
 
 def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
     ``target``: class label (estimators) or output index; required when there is more than one output.
+    A binary classifier's negative class gets the positive class's attributions negated.
     """
     from captum.attr import IntegratedGradients
 
     module, x, base = _setup(model, X, baseline, n_steps)
-    tgt = _output_index(model, module, x, target)
+    tgt, sign = _output_index(model, module, x, target)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return attr.detach().cpu().numpy()
+    return sign * attr.detach().cpu().numpy()
 
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
@@ -123,9 +163,9 @@ def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = Non
     from captum.attr import LayerConductance
 
     module, x, base = _setup(model, X, baseline, n_steps)
-    tgt = _output_index(model, module, x, target)
+    tgt, sign = _output_index(model, module, x, target)
     attr = LayerConductance(module, _layer(module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return attr.detach().cpu().numpy()
+    return sign * attr.detach().cpu().numpy()
 
 
 def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
@@ -161,8 +201,12 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     from ._target import check_max_rows
 
     max_rows = check_max_rows(max_rows)
-    Xp = as_target(model).prepared(X)[:max_rows]
-    module, x, base = _setup(model, Xp, baseline, n_steps, prepared=True)
+    target = as_target(model)
+    Xp = target.prepared(X)
+    b = _baseline_in_network_units(target, X, baseline)
+    if b is not baseline and np.ndim(b) >= 1 and np.shape(b)[0] == Xp.shape[0] and np.ndim(b) == np.ndim(Xp):
+        b = b[:max_rows]  # a whole-X baseline follows X's rows
+    module, x, base = _setup(model, Xp[:max_rows], b, n_steps, prepared=True)
     with torch.no_grad():
         out = module(x)
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)

@@ -1,8 +1,9 @@
 """Gradient flow during training: a callback for the fit loop.
 
-After every epoch it records, per hidden layer: the gradient norm of the last
-batch (``.grad`` is still populated when ``on_epoch_end`` runs), the weight
-norm, the update/weight ratio (``‖W_end − W_start‖ / ‖W_start‖`` over the
+After every epoch it records, per hidden layer with weights (dense, convolution,
+LSTM/GRU: all its weight matrices taken as one vector; biases left out): the
+gradient norm of the last batch (``.grad`` is still populated when
+``on_epoch_end`` runs), the weight norm, the update/weight ratio (``‖W_end − W_start‖ / ‖W_start‖`` over the
 epoch) and, when a data sample is given, activation statistics (mean, std,
 fraction active, dead and saturated units). Records go to
 ``history.extra["gradient_flow"]`` (one JSON-able dict per epoch), so they
@@ -31,17 +32,38 @@ from ._target import check_max_rows, require_finite
 KEY = "gradient_flow"
 
 
-def _weight(layer: nn.Module) -> torch.Tensor | None:
+_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def _weights(layer: nn.Module) -> list[torch.Tensor]:
+    """The weight matrices (or kernels) of one hidden layer; biases and normalisation scales are left out.
+
+    A dense layer has one (``linear.weight``); a convolution its kernel; an LSTM/GRU its
+    ``weight_ih_l*`` and ``weight_hh_l*``; a pooling layer none.
+    """
     lin = getattr(layer, "linear", None)
-    w = getattr(lin, "weight", None) if lin is not None else getattr(layer, "weight", None)
-    return w if isinstance(w, torch.Tensor) else None
+    own = getattr(lin, "weight", None) if lin is not None else getattr(layer, "weight", None)
+    if isinstance(own, torch.Tensor):
+        return [own]
+    out: list[torch.Tensor] = []
+    for mod in layer.modules():
+        if isinstance(mod, _WEIGHTED):
+            out.append(mod.weight)
+        elif isinstance(mod, nn.RNNBase):
+            out.extend(p for n, p in mod.named_parameters() if n.startswith("weight"))
+    return out
+
+
+def _norm(ts: list[torch.Tensor]) -> float:
+    """The Frobenius norm of several tensors taken as one vector."""
+    return math.sqrt(sum(float(t.detach().double().square().sum()) for t in ts))
 
 
 def _hidden(network: nn.Module) -> dict[str, nn.Module]:
     names = getattr(network, "hidden_names", None)
     if names:
         return {n: getattr(network, n) for n in names}
-    return {n: m for n, m in network.named_modules() if n and isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))}
+    return {n: m for n, m in network.named_modules() if n and isinstance(m, (*_WEIGHTED, nn.RNNBase))}
 
 
 class GradientFlow(Callback):
@@ -59,7 +81,7 @@ class GradientFlow(Callback):
         if X is not None:
             require_finite(X)
         self.X, self.every, self.max_rows = X, every, rows
-        self._start: dict[str, torch.Tensor] = {}
+        self._start: dict[str, list[torch.Tensor]] = {}
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
         network = kwargs.get("network")
@@ -67,7 +89,7 @@ class GradientFlow(Callback):
         if network is None or epoch % self.every:
             self._start = {}
             return
-        self._start = {n: w.detach().clone() for n, m in _hidden(network).items() if (w := _weight(m)) is not None}
+        self._start = {n: [w.detach().clone() for w in ws] for n, m in _hidden(network).items() if (ws := _weights(m))}
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         network, history = kwargs.get("network"), kwargs.get("history")
@@ -78,16 +100,15 @@ class GradientFlow(Callback):
             return
         layers: dict[str, dict[str, Any]] = {}
         for name, mod in _hidden(network).items():
-            w = _weight(mod)
-            if w is None:
-                continue
-            wn = float(w.detach().norm())
-            g = w.grad
-            row: dict[str, Any] = {"weight_norm": wn, "grad_norm": float(g.norm()) if g is not None else math.nan}
+            ws = _weights(mod)
+            if not ws:
+                continue  # pooling, flatten: nothing learned
+            grads = [w.grad for w in ws if w.grad is not None]
+            row: dict[str, Any] = {"weight_norm": _norm(ws), "grad_norm": _norm(grads) if grads else math.nan}
             start = self._start.get(name)
-            if start is not None and start.shape == w.shape:
-                base = float(start.norm())
-                row["update_ratio"] = float((w.detach() - start).norm()) / base if base > 0 else math.nan
+            if start is not None and [t.shape for t in start] == [w.shape for w in ws]:
+                base = _norm(start)
+                row["update_ratio"] = _norm([w.detach() - s for w, s in zip(ws, start)]) / base if base > 0 else math.nan
             layers[name] = row
         if self.X is not None:
             self._activation_stats(network, layers)

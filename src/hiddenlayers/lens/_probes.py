@@ -2,7 +2,8 @@
 
 A probe is a linear model fitted on one layer's activations (train split) and
 scored on held-out rows. Classification: accuracy of a standardised
-``LogisticRegression`` (chance = share of the most frequent class).
+``LogisticRegression`` (chance = accuracy on the held-out rows of always
+answering the training split's most frequent class).
 Regression: R² of ``RidgeCV`` (chance = 0). The input itself is probed too
 (``"input"``, depth 0), so the curve shows what each layer adds.
 """
@@ -56,6 +57,17 @@ def model_task(model: Any) -> str | None:
     return None
 
 
+def _can_stratify(y: np.ndarray, test_size: float) -> bool:
+    """Whether a stratified split exists: every class twice, and each side with room for one row per class.
+
+    Otherwise scikit-learn raises (e.g. "test_size = 6 should be greater or equal to the number of classes = 10");
+    the probe then splits at random, as scikit-learn would without ``stratify``.
+    """
+    counts = np.unique(y, return_counts=True)[1]
+    n_test = int(np.ceil(test_size * y.shape[0]))
+    return bool(counts.min() >= 2) and min(n_test, y.shape[0] - n_test) >= counts.size
+
+
 def probe_features(
     features: dict[str, np.ndarray], y: Any, *, test_size: float = 0.3, random_state: int = 0, max_iter: int = 500,
     task: str | None = None,
@@ -83,7 +95,7 @@ def probe_features(
         raise ValueError(f"task must be 'classification', 'regression' or None. Received: task={task!r}.")
     clf = _is_classification(y) if task is None else task == "classification"
     idx = np.arange(n)
-    strat = y if clf and np.unique(y, return_counts=True)[1].min() >= 2 else None
+    strat = y if clf and _can_stratify(y, test_size) else None
     tr, te = train_test_split(idx, test_size=test_size, random_state=random_state, stratify=strat)
     if clf and np.unique(y[tr]).size < 2:
         raise ValueError("the probe's training split holds a single class: pass more rows or more than one class.")
@@ -97,9 +109,9 @@ def probe_features(
         est.fit(f2[tr], y[tr])
         train_s.append(float(est.score(f2[tr], y[tr])))
         test_s.append(float(est.score(f2[te], y[te])))
-    if clf:
-        _, counts = np.unique(y[te], return_counts=True)
-        chance = float(counts.max() / counts.sum())
+    if clf:  # the training split's most frequent class, scored on the held-out rows (the test labels choose nothing)
+        classes, counts = np.unique(y[tr], return_counts=True)
+        chance = float(np.mean(y[te] == classes[np.argmax(counts)]))
     else:
         chance = 0.0
     return ProbeResult(list(features), train_s, test_s, chance, "accuracy" if clf else "r2")
@@ -111,6 +123,9 @@ def probe(
 ) -> ProbeResult:
     """Held-out linear-probe score of every hidden layer of ``model`` on ``(X, y)``.
 
+    ``max_rows``: at most this many rows, drawn at random (seeded by ``random_state``), not the
+    first ones (sorted data would hide classes); None uses every row.
+
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -120,14 +135,17 @@ def probe(
     (2, True)
     """
     from ._record import as_target, record_prepared
+    from ._target import check_max_rows, sample_index, take_rows
 
+    cap = check_max_rows(max_rows, 4, " (the probe needs rows to train and to test on)")
     y = np.asarray(y)
     target = as_target(model)
     Xp = target.prepared(X)
     if Xp.shape[0] != y.shape[0]:
         raise ValueError(f"X has {Xp.shape[0]} rows but y has {y.shape[0]}: pass one label per row.")
-    if max_rows and Xp.shape[0] > max_rows:
-        Xp, y = Xp[:max_rows], y[:max_rows]
+    idx = sample_index(int(Xp.shape[0]), cap, random_state)
+    if idx is not None:
+        Xp, y = take_rows(Xp, idx), y[idx]
     rec = record_prepared(target, Xp, layers)
     feats: dict[str, np.ndarray] = {}
     if include_input and _is_float(Xp) and bool(np.isfinite(np.asarray(Xp.toarray() if hasattr(Xp, "toarray") else Xp, dtype=float)).all()):

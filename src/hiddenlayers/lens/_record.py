@@ -38,6 +38,10 @@ _ACT_TYPES: dict[type, str] = {
     nn.Tanh: "tanh", nn.Sigmoid: "logistic", nn.Softplus: "softplus", nn.Identity: "identity",
     nn.Linear: "identity",  # a bare linear layer (e.g. a bottleneck or a head): no activation after it
     nn.Embedding: "identity",  # looked-up vectors: any sign is "active"
+    # bare convolutions and normalisations are affine too: a channel below 0 on every row is not "dead"
+    nn.Conv1d: "identity", nn.Conv2d: "identity", nn.Conv3d: "identity",
+    nn.BatchNorm1d: "identity", nn.BatchNorm2d: "identity", nn.BatchNorm3d: "identity", nn.LayerNorm: "identity",
+    nn.LSTM: "tanh", nn.GRU: "tanh",  # outputs in (-1, 1), as the network's own RecurrentLayer says
 }
 
 
@@ -46,6 +50,8 @@ def activation_of(module: nn.Module) -> str | None:
     name = getattr(module, "activation_name", None)
     if isinstance(name, str):
         return name
+    if type(module) is nn.RNN:
+        return "relu" if module.nonlinearity == "relu" else "tanh"
     for t, act in _ACT_TYPES.items():
         if type(module) is t:
             return act

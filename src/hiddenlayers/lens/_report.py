@@ -164,10 +164,12 @@ def _to_array(Xp: Any) -> np.ndarray:
     return np.asarray(Xp)
 
 
-def _prepare(model: Any, X: Any, y: Any, max_rows: int) -> tuple[Any, Any, np.ndarray | None]:
+def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any, np.ndarray | None]:
     """``(target, network-input rows, labels)``, at most ``max_rows`` of each; ``y`` must give one label per row."""
     from ._record import as_target
+    from ._target import check_max_rows, sample_index, take_rows
 
+    cap = check_max_rows(max_rows, 2)  # X[:-5] used to drop the last rows silently
     target = as_target(model)
     Xp = target.prepared(X)
     yv = None if y is None else np.asarray(y)
@@ -176,8 +178,9 @@ def _prepare(model: Any, X: Any, y: Any, max_rows: int) -> tuple[Any, Any, np.nd
         got = "a scalar" if yv.ndim == 0 else str(yv.shape[0])
         what = " rows" if target.estimator is None or not hasattr(target.estimator, "network_input") else f" network-input rows ({type(model).__name__}.network_input(X))"
         raise ValueError(f"X gives {n_in}{what} but y has {got}: pass one label per row.")
-    if n_in > max_rows:
-        Xp, yv = Xp[:max_rows], (None if yv is None else yv[:max_rows])
+    idx = sample_index(int(n_in), cap, 0)  # at random, not the first rows: sorted data would hide classes
+    if idx is not None:
+        Xp, yv = take_rows(Xp, idx), (None if yv is None else yv[idx])
     return target, Xp, yv
 
 
@@ -231,7 +234,7 @@ def report(
     *,
     layers: Any = None,
     title: str | None = None,
-    max_rows: int = 10000,
+    max_rows: int | None = 10000,
     plot_rows: int = 2000,
     tsne: bool = False,
     units_per_layer: int = 8,
@@ -239,7 +242,7 @@ def report(
     data_report: Any = None,
     gradient_flow_hint: str = GRADIENT_FLOW_HINT,
 ) -> Report:
-    """Build the report on (at most ``max_rows`` rows of) ``X``; ``y`` enables probes and colours.
+    """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
     ``X`` is what the model itself takes (a table, images, a series for a
     Forecaster, (user, item) pairs for a Recommender, observations for a

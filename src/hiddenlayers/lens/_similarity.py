@@ -34,6 +34,26 @@ def _mat(a: Any, name: str) -> Tensor:
     return t
 
 
+def _centred(t: Tensor) -> Tensor | None:
+    """Column-centred ``t`` scaled to max |value| 1; None when every column is constant.
+
+    Why: the unbiased estimator is algebraically centring-invariant but, fed raw
+    activations with a large mean, cancels catastrophically (an offset of 1e4 on
+    a spread of 1e-3 read as CKA 0); scaling keeps ``‖YᵀX‖²`` from over- or
+    underflowing (values near 1e±90). A column whose centred values are within
+    rounding of zero (relative to its own magnitude) is constant: its rounding
+    noise must not read as structure.
+    """
+    c = t - t.mean(0)
+    spread = c.abs().amax(0)  # (d,)
+    size = t.abs().amax(0)
+    varies = spread > 1e-12 * size
+    if not bool(varies.any()):
+        return None
+    c = c[:, varies]
+    return c / c.abs().max()
+
+
 def _hsic_biased(X: Tensor, Y: Tensor) -> Tensor:
     return (Y.T @ X).square().sum()
 
@@ -53,6 +73,9 @@ def _hsic_unbiased(X: Tensor, Y: Tensor) -> Tensor:
 def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
     """Linear CKA between ``X (n, d1)`` and ``Y (n, d2)``, a number in [0, 1] (unbiased: may dip below 0).
 
+    Computed in float64 on column-centred data; 0.0 when either representation
+    is constant (it carries no similarity structure).
+
     >>> import numpy as np
     >>> h1 = np.random.default_rng(0).normal(size=(50, 4))
     >>> round(cka(h1, h1), 6)
@@ -68,15 +91,14 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
         raise ValueError(f"the unbiased CKA estimator needs at least 4 rows. Received {n}; use unbiased=False or more rows.")
     if n < 2:
         raise ValueError("CKA needs at least 2 rows.")
-    if unbiased:
-        hsic = _hsic_unbiased
-    else:
-        Xt, Yt = Xt - Xt.mean(0), Yt - Yt.mean(0)
-        hsic = _hsic_biased
-    xy, xx, yy = hsic(Xt, Yt), hsic(Xt, Xt), hsic(Yt, Yt)
-    denom = torch.sqrt(torch.clamp(xx, min=0.0) * torch.clamp(yy, min=0.0))
-    if float(denom) <= 1e-300:
+    Xc, Yc = _centred(Xt), _centred(Yt)
+    if Xc is None or Yc is None:
         return 0.0  # a constant representation carries no similarity structure
+    hsic = _hsic_unbiased if unbiased else _hsic_biased
+    xy, xx, yy = hsic(Xc, Yc), hsic(Xc, Xc), hsic(Yc, Yc)
+    denom = torch.sqrt(torch.clamp(xx, min=0.0) * torch.clamp(yy, min=0.0))
+    if float(denom) <= 0.0:
+        return 0.0  # unbiased, few rows: a self-HSIC estimate at or below 0
     return float(xy / denom)
 
 
@@ -125,14 +147,16 @@ def layer_similarity(
     - ``layer_similarity(m, X, X_other=X2)``: layers of ``m`` on ``X`` vs on ``X2``; the
       rows of ``X2`` must be the same examples as ``X`` (e.g. shifted, noised or
       re-encoded), so the diagonal says how much each layer's geometry survives the shift.
-    ``max_rows`` caps the rows used (the first ones), keeping memory and time bounded:
-    None (every row) or an integer >= 2.
+    ``max_rows`` caps the rows used, keeping memory and time bounded: None (every row) or an
+    integer >= 2; the rows are drawn at random (seed 0, the same rows of ``X`` and ``X_other``),
+    not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
-    from ._target import check_max_rows
+    from ._target import check_max_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
-    X_use = X[:max_rows] if max_rows is not None else X
+    idx = sample_index(int(X.shape[0]), max_rows, 0)
+    X_use = take_rows(X, idx)
     rec_a = record(model, X_use, layers)
     feats_a = {n: rec_a.features(n) for n in rec_a}
     if other is None and X_other is None:
@@ -144,7 +168,7 @@ def layer_similarity(
                 f"X_other must hold the same examples as X, row for row (CKA compares paired rows). Received {n_a} and {n_b} rows; "
                 "for unrelated datasets compare layer_similarity(model, X) with layer_similarity(model, X_other)."
             )
-    X_b = X_other[:max_rows] if X_other is not None and max_rows is not None else (X_other if X_other is not None else X_use)
+    X_b = take_rows(X_other, idx) if X_other is not None else X_use
     rec_b = record(other if other is not None else model, X_b, layers)
     feats_b = {n: rec_b.features(n) for n in rec_b}
     return cka_matrix(feats_a, feats_b, unbiased=unbiased)

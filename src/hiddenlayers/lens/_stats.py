@@ -4,8 +4,11 @@ Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
 
 - **active**: ``h > f(0)``, i.e. the pre-activation is positive (ReLU: ``h > 0``;
   logistic: ``h > 0.5``).
-- **dead unit**: never active on the data (ReLU-like activations: it gets no
-  gradient either), or for any activation an output that does not vary at all.
+- **dead unit**: for ReLU-like activations, never active on the data (it gets
+  no, or almost no, gradient either) — PyTorch's "dead ReLU"; a unit stuck at
+  one positive value is active and still learns, so it is not dead. For the
+  other activations (tanh, logistic, linear), an output that does not vary on
+  the data (at least 2 rows: one row cannot show variation).
 - **saturated unit**: for bounded activations (tanh, logistic), the output is
   within ``margin`` x range of a limit on at least ``stuck`` of the rows.
 - **sparsity**: fraction of outputs that are exactly zero (|h| <= 1e-7).
@@ -70,7 +73,9 @@ class LayerStats:
                 f"{self.name}: {self.n_saturated} of {self.units} {label}units {verb} saturated (stuck near a limit); "
                 "scale the inputs or lower the learning rate."
             )
-        if self.units > 1 and self.effective_rank < max(1.5, 0.05 * self.units):
+        if self.units > 1 and self.samples >= 2 and self.effective_rank == 0.0:
+            out.append(f"{self.name}: the representation does not vary on this data (every unit is constant).")
+        elif self.units > 1 and self.samples >= 2 and self.effective_rank < max(1.5, 0.05 * self.units):
             out.append(
                 f"{self.name}: the representation is nearly one-dimensional (effective rank {self.effective_rank:.1f} of {self.units})."
             )
@@ -148,8 +153,8 @@ class UnitAccumulator:
         frac_active = (self.active / n).cpu().numpy()
         lo, hi = self.lo.cpu().numpy(), self.hi.cpu().numpy()
         scale = np.maximum(np.abs(lo), np.abs(hi))
-        constant = (hi - lo) <= 1e-6 * (1.0 + scale)
-        dead = constant | ((frac_active == 0) if self.activation in _RELU_LIKE else np.zeros_like(constant))
+        constant = ((hi - lo) <= 1e-6 * (1.0 + scale)) & (self.n >= 2)
+        dead = (frac_active == 0) if self.activation in _RELU_LIKE else constant
         frac_sat = (self.sat / n).cpu().numpy() if self.bounds is not None else None
         saturated = (frac_sat >= self.stuck) if frac_sat is not None else np.zeros_like(dead)
         return LayerStats(

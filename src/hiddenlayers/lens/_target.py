@@ -199,9 +199,35 @@ def check_max_rows(max_rows: Any, minimum: int = 1, why: str = "") -> int | None
     return int(max_rows)
 
 
+def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) -> np.ndarray | None:
+    """Sorted indices of ``cap`` rows of ``n`` drawn at random, or None when every row fits under ``cap``.
+
+    Why not the first ``cap`` rows: data sorted by label or time (iris, a log
+    file) would then show the lens only its first classes or its first days.
+    """
+    if cap is None or n <= cap:
+        return None
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    return np.sort(gen.choice(n, size=cap, replace=False))
+
+
+def take_rows(X: Any, idx: np.ndarray | None) -> Any:
+    """Rows ``idx`` of ``X`` (an array, tensor, sparse matrix or DataFrame, by position); ``X`` itself for None."""
+    if idx is None:
+        return X
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, Tensor):
+        return X[torch.as_tensor(idx, device=X.device)]
+    return X[idx]
+
+
 def prepare_X(target: Target, X: Any) -> Any:
     """The rows ``target.module`` reads (see :meth:`Target.prepared`)."""
     return target.prepared(X)
 
 
-__all__ = ["NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite"]
+__all__ = [
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "sample_index", "take_rows",
+]
