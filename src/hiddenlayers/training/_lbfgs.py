@@ -85,27 +85,31 @@ def fit_lbfgs(
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
-    if res.status == _INTERRUPTED:
-        reason = "interrupted"
-        warn_interrupted(kept.where(), stacklevel=4)
-    elif res.status == 0:
-        reason = "converged"
-    else:
-        reason = "max_epochs"
-        import warnings
-
-        from sklearn.exceptions import ConvergenceWarning
-
-        warnings.warn(
-            f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): {res.message}. "
-            "Increase max_iter or max_fun, or scale the data.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+    reason = _stop_reason(res, kept)
     history.stop_reason = reason
     history.stop_message = STOP_REASONS[reason]
     history.best_epoch = len(history.epoch) or None
     return history, res
+
+
+def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
+    """Why SciPy stopped, warned about as the stochastic solvers warn (Ctrl-C, or no convergence, as scikit-learn)."""
+    if res.status == _INTERRUPTED:
+        warn_interrupted(kept.where(), stacklevel=5)
+        return "interrupted"
+    if res.status == 0:
+        return "converged"
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.warn(
+        f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): {res.message}. "
+        "Increase max_iter or max_fun, or scale the data.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+    return "max_epochs"
 
 
 #: ``OptimizeResult.status`` of a run stopped by Ctrl-C (SciPy's own codes are 0..3)
