@@ -11,9 +11,9 @@ Digits (standardised), the first 1,437 rows, ``hidden_layer_sizes=(64,)``, CPU, 
 Per case, median wall time of one call (``time.perf_counter``), ours and scikit-learn's
 ``MLPClassifier.partial_fit`` on the same data in the same process, calls alternating so
 the machine's load drifts over both alike; ``steps`` is the part of our call spent in the
-training loop itself (the epoch's entry in ``history_.time``: batches, forward, backward,
-optimizer steps), ``overhead`` = call - steps (input checks, tensors, plans, the restore guard,
-fitted attributes). ``--against`` runs this script ``--rounds`` times on each source tree,
+training loop itself (the epoch's entry in ``history_.time``: entering the loop's thread limits,
+batches, forward, backward, optimizer steps), ``overhead`` = call - steps (input checks, tensors,
+plans, the restore guard, fitted attributes). ``--against`` runs this script ``--rounds`` times on each source tree,
 alternating old and new processes, and prints the medians of the per-process medians.
 """
 
