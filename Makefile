@@ -61,6 +61,7 @@ bench: install
 	$(PY) benchmarks/bench_check.py  # the data checks beside cleanlab and deepchecks
 	$(PY) benchmarks/bench_read_table.py
 	$(PY) benchmarks/bench_fit_setup.py  # host work before the first step (1M x 256)
+	$(PY) benchmarks/bench_partial_fit.py  # per-call cost of partial_fit beside scikit-learn's (digits, 1,437 and 64 rows)
 	$(PY) benchmarks/bench_ddp.py  # 1 and 2 processes (gloo, loopback)
 	$(PY) benchmarks/bench_scale.py --repeats 2  # writes a 5 GB Parquet file under /tmp first
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,7 +20,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
-from ..training import History, LossBelow, NoImprovement, Schedule, StoppingRule, TimeLimit, TrainResult, check_callbacks, to_tensor, train
+from ..training import (
+    History,
+    LossBelow,
+    NoImprovement,
+    Schedule,
+    StoppingRule,
+    TimeLimit,
+    TrainResult,
+    check_callbacks,
+    thread_limits,
+    to_tensor,
+    train,
+)
 from ._checks import _DTYPES, require_finite
 
 if TYPE_CHECKING:
@@ -181,6 +194,21 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
         est.best_loss_ = min(finite) if finite else np.inf
 
 
+def setup_threads(est: _BaseMLP, n_rows: int, first_pass: bool) -> AbstractContextManager[None]:
+    """The thread scope of a stochastic fit call on a fitted network: training's rule (:func:`thread_limits`) over the whole call.
+
+    Training runs a small network's steps on one thread; the call's other tensor
+    work (``X`` to a tensor, its NaN/inf sum, the weights' finiteness check) ran on
+    all of torch's, where on a busy 2-core machine one 92k-element conversion took
+    20 ms instead of 0.02 (two threads waiting on each other; benchmarks/bench_partial_fit.py).
+    A first fit has no network to size yet and keeps the default threads.
+    """
+    if first_pass or not n_rows or est.solver == "lbfgs" or est.domain_adaptation is not None:
+        return nullcontext()
+    batch_size = min(200, n_rows) if est.batch_size == "auto" else min(int(est.batch_size), n_rows)
+    return thread_limits(est.network_, batch_size, est._device, numpy_engine=False)
+
+
 def training_tensor(est: _BaseMLP, X: Any) -> Any:
     """``X`` as the fit's training input: a float tensor ``(n, n_features)`` on ``est._device`` in the fit's dtype, or CSR if sparse."""
     if sp.issparse(X):
@@ -226,7 +254,7 @@ def fit_stochastic(
     # Dropout draws from torch's global generator: seed it from random_state for this fit
     # only, so results repeat without changing the caller's global random state.
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
+        seed_dropout(seed, device)
         result = train(
             est.network_, Xt, Yt,
             loss=est._loss(), solver=est.solver, learning_rate_init=lr0, schedule=schedule,
@@ -251,6 +279,19 @@ def fit_stochastic(
         )
     if incremental:
         est.stop_reason_ = "partial_fit"
+
+
+def seed_dropout(seed: int, device: torch.device) -> None:
+    """Seed the global generator dropout draws from on ``device`` (inside the caller's ``fork_rng``).
+
+    On the CPU only the CPU generator: ``torch.manual_seed`` would also queue a
+    seed for every CUDA and XPU device (outside the fork, so the caller's later CUDA
+    draws would change) and format a stack trace for each, 0.5 ms per ``partial_fit``.
+    """
+    if device.type == "cpu":
+        torch.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
 
 
 NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."

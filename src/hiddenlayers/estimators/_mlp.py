@@ -33,7 +33,7 @@ from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, classification_loss, get_loss
 from ._checks import binarize, check_sample_weight, classifier_input, regressor_input, validate_params
 from ._dann import fit_dann
-from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic
+from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, setup_threads
 from ._fit_stream import fit_source
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS, SHARED
 from ._predict import cache_weights, check_X, output_dtype, raw_output, torch_forward
@@ -183,35 +183,36 @@ class _BaseMLP(BaseEstimator, ABC):
         on_tensor = (self.solver != "lbfgs" and not self.early_stopping and self.domain_adaptation is None and X_target is None
                      and not sp.issparse(X))
         X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
-        Xt = checked_training_tensor(self, X) if on_tensor and X.shape[0] else None
-        if X.shape[0] == 0:
-            raise ValueError("X has 0 samples: at least one sample is required to fit.")
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
-        Y = self._targets(y)
-        n_outputs = Y.shape[1]
-        self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            self.n_outputs_ = n_outputs
-            self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
-            with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
-                build(self, spec, X.shape[1], n_outputs, self._random_state)
-            start_from_source(self)  # init_from: copy the source's hidden layers
-        elif n_outputs != self.n_outputs_:
-            raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
-        self.n_layers_ = len(self.network_.hidden_names) + 2
-        self.out_activation_ = self._loss().out_activation
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if self.domain_adaptation is not None or X_target is not None:
-            fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
-        elif self.solver == "lbfgs":
-            fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
-        else:
-            fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr, Xt=Xt))
-        if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
-            raise ValueError(NON_FINITE)
-        self._cache_weights()
+        with setup_threads(self, X.shape[0], first_pass):  # a small network's repeat call: its tensor work on one thread
+            Xt = checked_training_tensor(self, X) if on_tensor and X.shape[0] else None
+            if X.shape[0] == 0:
+                raise ValueError("X has 0 samples: at least one sample is required to fit.")
+            if sample_weight is not None:
+                sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
+            Y = self._targets(y)
+            n_outputs = Y.shape[1]
+            self._random_state = check_random_state(self.random_state)
+            if first_pass:
+                self.n_outputs_ = n_outputs
+                self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
+                with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
+                    build(self, spec, X.shape[1], n_outputs, self._random_state)
+                start_from_source(self)  # init_from: copy the source's hidden layers
+            elif n_outputs != self.n_outputs_:
+                raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
+            self.n_layers_ = len(self.network_.hidden_names) + 2
+            self.out_activation_ = self._loss().out_activation
+            if self.early_stopping and incremental:
+                raise ValueError("partial_fit does not support early_stopping=True")
+            if self.domain_adaptation is not None or X_target is not None:
+                fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
+            elif self.solver == "lbfgs":
+                fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
+            else:
+                fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr, Xt=Xt))
+            if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
+                raise ValueError(NON_FINITE)
+            self._cache_weights()
         return self
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

@@ -9,6 +9,7 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "train": "._loop",
     "TrainResult": "._loop",
+    "thread_limits": "._loop",
     "to_tensor": "._inputs",
     "Loss": "._losses",
     "LOSSES": "._losses",
