@@ -361,6 +361,17 @@ def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
     assert fail_dead_local_trials(study) == []  # nothing left to fail; live trials are never touched
 
 
+def test_a_resumed_study_counts_its_earlier_trials(iris, tmp_path) -> None:
+    """``trials`` is the study's total: resuming a study that already holds them runs none, and asking one more runs one."""
+    X, y = iris
+    storage = str(tmp_path / "resume.log")
+    kw = dict(space=TINY, max_epochs=3, refit=False, storage=storage, study_name="resume")
+    assert search(X, y, trials=2, **kw).n_trials == 2
+    assert search(X, y, trials=2, **kw).n_trials == 2  # was 3: Optuna's MaxTrialsCallback stops only after a trial
+    assert search(X, y, trials=3, **kw).n_trials == 3
+    assert [t.number for t in optuna.load_study(study_name="resume", storage=make_storage(storage)).get_trials()] == [0, 1, 2]
+
+
 def test_errors(iris) -> None:
     X, y = iris
     with pytest.raises(ValueError, match="objectives must start with 'score' followed by any of params, flops, latency"):

@@ -267,7 +267,12 @@ def make_sampler(n_objectives: int, seed: int | None, constrained: bool) -> Any:
 
 def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int | None,
                timeout: float | None, threads: int | None = 1, callbacks: list[Any] | None = None) -> None:
-    """Run trials on study ``name`` until the study holds ``trials`` trials (all states)."""
+    """Run trials on study ``name`` until the study holds ``trials`` trials (all states).
+
+    A resumed study counts its earlier trials: one that already holds
+    ``trials`` runs none (Optuna's ``MaxTrialsCallback`` alone stops only after
+    a trial, so every resume would add one).
+    """
     import optuna
     import torch
 
@@ -278,8 +283,11 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     sampler = make_sampler(len(directions), seed, setup.max_latency_us is not None)
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
-    stop = optuna.study.MaxTrialsCallback(trials, states=None)
-    study.optimize(lambda t: objective(t, setup), n_trials=trials, timeout=timeout, callbacks=[stop, *(callbacks or [])],
+    remaining = trials - len(study.get_trials(deepcopy=False))
+    if remaining <= 0:
+        return
+    stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
+    study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
                    catch=(ValueError, FloatingPointError), gc_after_trial=False)
 
 
