@@ -69,6 +69,8 @@ def test_table_renders(clf: hl.MLPClassifier) -> None:
     console.print(r)
     text = console.export_text()
     assert "hidden1" in text and "total" in text and "per 1,000 predictions" in text
+    # the per-layer split is the FLOPs share: never shown as a measured energy, even beside a measured total
+    assert "est. energy %" in text and "each layer's share of the FLOPs, not measured per layer" in text
 
 
 def test_bare_network() -> None:

@@ -32,7 +32,12 @@ from ._energy import _energy_per_call, _epoch_energy, _Meter, _meter, _sync
 
 @dataclass
 class LayerCost:
-    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``."""
+    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``.
+
+    ``energy_share`` is the layer's share of the prediction FLOPs: the total
+    energy apportioned by FLOPs, an estimate even when the total is measured
+    (no counter reads a single layer).
+    """
 
     name: str
     in_features: int
@@ -89,7 +94,7 @@ class CostReport:
         from rich.table import Table
 
         t = Table(title=f"cost on {self.device} ({self.threads} thread(s))", show_footer=False)
-        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "energy %"):
+        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:
             t.add_row(
@@ -118,6 +123,7 @@ class CostReport:
             e += f", {self.energy_per_epoch_j:.4g} J per epoch of {self.epoch_samples} samples"
         lines.append(e)
         lines.append(self.energy_method)
+        lines.append("est. energy %: each layer's share of the FLOPs, not measured per layer")
         lines.extend(self.notes)
         return "\n".join(lines)
 
