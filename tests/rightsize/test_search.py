@@ -372,6 +372,30 @@ def test_a_resumed_study_counts_its_earlier_trials(iris, tmp_path) -> None:
     assert [t.number for t in optuna.load_study(study_name="resume", storage=make_storage(storage)).get_trials()] == [0, 1, 2]
 
 
+def test_a_resumed_study_is_judged_by_this_search_s_latency_limit(iris, tmp_path) -> None:
+    """Feasibility comes from each trial's measured latency and the limit now given, not the constraint stored under an old one."""
+    X, y = iris
+    kw = dict(space=TINY, max_epochs=3, refit=False, storage=str(tmp_path / "limit.log"), study_name="limit", trials=2)
+    with pytest.raises(RuntimeError, match="no feasible trial finished"):
+        search(X, y, objectives=("score", "params"), max_latency_us=0.001, **kw)  # nothing predicts in a nanosecond
+    r = search(X, y, objectives=("score", "params"), max_latency_us=1e9, **kw)  # the same trials, a limit they all meet
+    assert r.n_trials == 2 and r.rows and all(row["latency"] is not None for row in r.rows)
+
+
+def test_pareto_front_keeps_ties_and_drops_the_dominated() -> None:
+    """Score maximised, costs minimised; equal points dominate neither."""
+    from types import SimpleNamespace
+
+    from hiddenlayers.rightsize._search.result import pareto_front
+
+    pts = {"a": (0.9, 100, 5.0), "a2": (0.9, 100, 5.0), "b": (0.95, 200, 5.0), "c": (0.9, 150, 5.0), "d": (0.8, 50, 9.0),
+           "e": (0.8, 60, 9.0), "f": (0.8, 50, 4.0), "g": (0.96, 300, 1.0)}
+    trials = [SimpleNamespace(name=k, values=list(v)) for k, v in pts.items()]
+    front = {t.name for t in pareto_front(trials)}
+    assert front == {"a", "a2", "b", "f", "g"}  # c: a is cheaper at the same score; d, e: f is as cheap and faster
+    assert {t.name for t in pareto_front([SimpleNamespace(name=k, values=[v[0]]) for k, v in pts.items()])} == {"g"}
+
+
 def test_errors(iris) -> None:
     X, y = iris
     with pytest.raises(ValueError, match="objectives must start with 'score' followed by any of params, flops, latency"):

@@ -166,7 +166,9 @@ def search(
     µs), minimised. ``trials``: total trials in the study (a resumed study
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
-    ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
+    ``max_latency_us`` is a constraint the sampler learns; the result keeps
+    the trials whose measured latency meets it (a resumed study's earlier
+    trials too, whatever limit they ran under). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local
     processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
