@@ -396,6 +396,27 @@ def test_pareto_front_keeps_ties_and_drops_the_dominated() -> None:
     assert {t.name for t in pareto_front([SimpleNamespace(name=k, values=[v[0]]) for k, v in pts.items()])} == {"g"}
 
 
+def test_budgets_count_every_output_of_two_column_targets() -> None:
+    """Two regression targets: the head has 2 outputs, so "8" (4·8+8 + 8·2+2 = 58 parameters) is over max_params=50."""
+    from hiddenlayers.rightsize._search.search import _hidden_choices
+
+    X, Y = np.zeros((10, 4)), np.c_[np.arange(10.0), np.arange(10.0) * 2]
+    space = SearchSpace(layers=(1, 1), widths=(4, 8))
+    assert _hidden_choices(X, Y, "auto", space, 50, None)[2] == ["4"]  # was ["8", "4"]: the budget counted one output
+    assert params_of(4, [4], 2) == 30 <= 50 < params_of(4, [8], 2) == 58
+
+
+def test_a_multilabel_indicator_is_searched_as_classification() -> None:
+    """A 0/1 label matrix: classifiers with one output per label, scored by accuracy (it was regressed, R² of 0/1 columns)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    Y = (X[:, :3] > 0).astype(int)
+    r = search(X, Y, trials=2, space=SearchSpace(layers=(1, 1), widths=(4, 8), batch_sizes=(16,)), max_epochs=3)
+    assert isinstance(r.best_model, hl.MLPClassifier) and 0 <= r.best["score"] <= 1
+    assert r.best["params"] == r.best_model.n_parameters_ and set(np.unique(r.best_model.predict(X))) <= {0, 1}
+    assert r.best_model.predict(X).shape == Y.shape
+
+
 def test_errors(iris) -> None:
     X, y = iris
     with pytest.raises(ValueError, match="objectives must start with 'score' followed by any of params, flops, latency"):
