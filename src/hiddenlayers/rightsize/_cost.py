@@ -462,7 +462,7 @@ def cost(
 
     ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``).
     ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
-    batch-1 calls for p50/p99 latency (after ``n_calls // 10`` warm-up calls);
+    batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
     of one training step (default: the model's own); ``epoch_samples``: rows
     per epoch for energy per epoch (default: what the model was trained on);
