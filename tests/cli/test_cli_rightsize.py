@@ -146,7 +146,7 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     res = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force")  # 200 rows cannot confirm the default 0.005
     assert "hidden units" in res.stdout and "parameters" in res.stdout and "predict batch 1" in res.stdout
     assert "score drop (90% interval)" in res.stdout and "[+0.0000, +0.0000]" in res.stdout
-    assert ("note: prune(): 200 rows cannot confirm a drop within max_drop=0.005 at 90% confidence (the smallest they can is 0.0081); "
+    assert ("note: prune(): 200 rows cannot confirm a drop within max_drop=0.005 at 90% confidence (the smallest they can is 0.0133); "
             "nothing was cut. Pass more rows or a larger max_drop.\n") in res.stderr
     assert "Traceback" not in res.stderr and "UserWarning" not in res.stderr
     assert "note: estimated score drop +0.0000, 90% interval [+0.0000, +0.0000]" in res.stderr

@@ -69,6 +69,8 @@ def test_table_renders(clf: hl.MLPClassifier) -> None:
     console.print(r)
     text = console.export_text()
     assert "hidden1" in text and "total" in text and "per 1,000 predictions" in text
+    # the per-layer split is the FLOPs share: never shown as a measured energy, even beside a measured total
+    assert "est. energy %" in text and "each layer's share of the FLOPs, not measured per layer" in text
 
 
 def test_bare_network() -> None:
@@ -164,6 +166,34 @@ def test_structured_network_conv() -> None:
     assert r.layers[0].out_features == 4 * 6 * 6 and r.layers[0].flops_per_prediction == 2 * 4 * 9 * 36
     assert r.params == sum(p.numel() for p in net.parameters())
     assert r.energy_per_epoch_j is not None and r.energy_per_epoch_j > 0
+
+
+def test_recurrent_layers_count_their_gate_products() -> None:
+    """An LSTM's FLOPs by hand: 4 gates x (input + state) x units per step, 2 per multiply-add (PyTorch's counter saw 0)."""
+    net = Network((12, 5), "lstm8,4", 2)
+    r = cost(net, n_calls=20, throughput_batch=8, per_layer_latency=False, train_batch_size=4)
+    lstm = 2 * 12 * 4 * 8 * (5 + 8)  # 12 steps; 4 gates of 8 units read 5 inputs + 8 state values
+    assert [lc.flops_per_prediction for lc in r.layers] == [lstm, 2 * 8 * 4, 2 * 4 * 2]
+    assert r.flops_per_prediction == lstm + 2 * (8 * 4 + 4 * 2)
+    # a training step of 4 rows: the backward is two products per forward product (the counter's convention)
+    assert r.layers[0].flops_per_train_step == 3 * 4 * lstm
+    assert r.flops_per_train_step == 3 * 4 * r.flops_per_prediction
+
+
+@pytest.mark.parametrize("layers, bidirectional", [(1, False), (2, True)])
+def test_rnn_flops_agrees_with_torch_where_its_counter_sees_the_products(layers: int, bidirectional: bool) -> None:
+    """The GRU runs as plain matrix products PyTorch counts: the hand count must give the same number."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from hiddenlayers.rightsize._cost import rnn_flops
+
+    gru, x = torch.nn.GRU(5, 8, num_layers=layers, bidirectional=bidirectional, batch_first=True), torch.randn(3, 12, 5)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        gru(x)
+    assert counter.get_total_flops() > 0 and rnn_flops(gru, x) == counter.get_total_flops()
+    assert rnn_flops(gru, x) == 2 * 3 * 12 * 3 * 8 * (5 + 8) * (2 if bidirectional else 1) + (
+        2 * 3 * 12 * 2 * 3 * 8 * (16 + 8) if layers == 2 else 0)
 
 
 def test_applications_are_measured_on_their_own_inputs() -> None:

@@ -361,6 +361,62 @@ def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
     assert fail_dead_local_trials(study) == []  # nothing left to fail; live trials are never touched
 
 
+def test_a_resumed_study_counts_its_earlier_trials(iris, tmp_path) -> None:
+    """``trials`` is the study's total: resuming a study that already holds them runs none, and asking one more runs one."""
+    X, y = iris
+    storage = str(tmp_path / "resume.log")
+    kw = dict(space=TINY, max_epochs=3, refit=False, storage=storage, study_name="resume")
+    assert search(X, y, trials=2, **kw).n_trials == 2
+    assert search(X, y, trials=2, **kw).n_trials == 2  # was 3: Optuna's MaxTrialsCallback stops only after a trial
+    assert search(X, y, trials=3, **kw).n_trials == 3
+    assert [t.number for t in optuna.load_study(study_name="resume", storage=make_storage(storage)).get_trials()] == [0, 1, 2]
+
+
+def test_a_resumed_study_is_judged_by_this_search_s_latency_limit(iris, tmp_path) -> None:
+    """Feasibility comes from each trial's measured latency and the limit now given, not the constraint stored under an old one."""
+    X, y = iris
+    kw = dict(space=TINY, max_epochs=3, refit=False, storage=str(tmp_path / "limit.log"), study_name="limit", trials=2)
+    with pytest.raises(RuntimeError, match="no feasible trial finished"):
+        search(X, y, objectives=("score", "params"), max_latency_us=0.001, **kw)  # nothing predicts in a nanosecond
+    r = search(X, y, objectives=("score", "params"), max_latency_us=1e9, **kw)  # the same trials, a limit they all meet
+    assert r.n_trials == 2 and r.rows and all(row["latency"] is not None for row in r.rows)
+
+
+def test_pareto_front_keeps_ties_and_drops_the_dominated() -> None:
+    """Score maximised, costs minimised; equal points dominate neither."""
+    from types import SimpleNamespace
+
+    from hiddenlayers.rightsize._search.result import pareto_front
+
+    pts = {"a": (0.9, 100, 5.0), "a2": (0.9, 100, 5.0), "b": (0.95, 200, 5.0), "c": (0.9, 150, 5.0), "d": (0.8, 50, 9.0),
+           "e": (0.8, 60, 9.0), "f": (0.8, 50, 4.0), "g": (0.96, 300, 1.0)}
+    trials = [SimpleNamespace(name=k, values=list(v)) for k, v in pts.items()]
+    front = {t.name for t in pareto_front(trials)}
+    assert front == {"a", "a2", "b", "f", "g"}  # c: a is cheaper at the same score; d, e: f is as cheap and faster
+    assert {t.name for t in pareto_front([SimpleNamespace(name=k, values=[v[0]]) for k, v in pts.items()])} == {"g"}
+
+
+def test_budgets_count_every_output_of_two_column_targets() -> None:
+    """Two regression targets: the head has 2 outputs, so "8" (4·8+8 + 8·2+2 = 58 parameters) is over max_params=50."""
+    from hiddenlayers.rightsize._search.search import _hidden_choices
+
+    X, Y = np.zeros((10, 4)), np.c_[np.arange(10.0), np.arange(10.0) * 2]
+    space = SearchSpace(layers=(1, 1), widths=(4, 8))
+    assert _hidden_choices(X, Y, "auto", space, 50, None)[2] == ["4"]  # was ["8", "4"]: the budget counted one output
+    assert params_of(4, [4], 2) == 30 <= 50 < params_of(4, [8], 2) == 58
+
+
+def test_a_multilabel_indicator_is_searched_as_classification() -> None:
+    """A 0/1 label matrix: classifiers with one output per label, scored by accuracy (it was regressed, R² of 0/1 columns)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    Y = (X[:, :3] > 0).astype(int)
+    r = search(X, Y, trials=2, space=SearchSpace(layers=(1, 1), widths=(4, 8), batch_sizes=(16,)), max_epochs=3)
+    assert isinstance(r.best_model, hl.MLPClassifier) and 0 <= r.best["score"] <= 1
+    assert r.best["params"] == r.best_model.n_parameters_ and set(np.unique(r.best_model.predict(X))) <= {0, 1}
+    assert r.best_model.predict(X).shape == Y.shape
+
+
 def test_errors(iris) -> None:
     X, y = iris
     with pytest.raises(ValueError, match="objectives must start with 'score' followed by any of params, flops, latency"):

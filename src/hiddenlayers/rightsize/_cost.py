@@ -3,7 +3,8 @@
 :func:`cost` measures a fitted estimator (or a bare :class:`Network`) per
 hidden layer and in total. FLOPs come from PyTorch's own
 ``torch.utils.flop_counter.FlopCounterMode`` (2 FLOPs per multiply-add;
-element-wise activations are not counted by it). Latency is measured at
+element-wise activations are not counted by it), and for the recurrent
+kernels it cannot see into (the CPU LSTM, cuDNN) from :func:`rnn_flops`. Latency is measured at
 batch 1 through the estimator's ``predict`` and through a raw forward, as
 p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD
 RAPL counters (``/sys/class/powercap/intel-rapl*/energy_uj``) or NVIDIA NVML
@@ -31,7 +32,12 @@ from ._energy import _energy_per_call, _epoch_energy, _Meter, _meter, _sync
 
 @dataclass
 class LayerCost:
-    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``."""
+    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``.
+
+    ``energy_share`` is the layer's share of the prediction FLOPs: the total
+    energy apportioned by FLOPs, an estimate even when the total is measured
+    (no counter reads a single layer).
+    """
 
     name: str
     in_features: int
@@ -88,7 +94,7 @@ class CostReport:
         from rich.table import Table
 
         t = Table(title=f"cost on {self.device} ({self.threads} thread(s))", show_footer=False)
-        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "energy %"):
+        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:
             t.add_row(
@@ -117,6 +123,7 @@ class CostReport:
             e += f", {self.energy_per_epoch_j:.4g} J per epoch of {self.epoch_samples} samples"
         lines.append(e)
         lines.append(self.energy_method)
+        lines.append("est. energy %: each layer's share of the FLOPs, not measured per layer")
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -159,23 +166,77 @@ def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None
     return out
 
 
+_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def rnn_flops(rnn: nn.RNNBase, x: Any) -> int:
+    """FLOPs of one forward of ``rnn`` on ``x``, by hand: 2 per multiply-add of its matrix products.
+
+    Per step, row and direction, a layer multiplies its input (``input_size``,
+    or the previous layer's output) and its state by every gate's weights
+    (LSTM 4 gates, GRU 3, plain RNN 1), plus an LSTM's projection. ``x``:
+    ``(N, steps, features)`` batch first, ``(steps, N, features)`` otherwise,
+    ``(steps, features)`` unbatched, or a ``PackedSequence``. Element-wise gate
+    arithmetic is not counted, as FlopCounterMode counts none elsewhere.
+    """
+    from torch.nn.utils.rnn import PackedSequence
+
+    data = x.data if isinstance(x, PackedSequence) else x
+    rows = int(data.shape[0]) if isinstance(x, PackedSequence) or data.ndim == 2 else int(data.shape[0] * data.shape[1])
+    gates, units, proj = _RNN_GATES[rnn.mode], rnn.hidden_size, getattr(rnn, "proj_size", 0)
+    state = proj or units
+    dirs = 2 if rnn.bidirectional else 1
+    macs = 0
+    for layer in range(rnn.num_layers):
+        n_in = rnn.input_size if layer == 0 else state * dirs
+        macs += dirs * (gates * units * (n_in + state) + units * proj)
+    return 2 * rows * macs
+
+
 def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
-    """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward)."""
+    """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward).
+
+    PyTorch's counter sees no FLOPs in a fused recurrent kernel (the CPU LSTM,
+    cuDNN): a recurrent module it counted nothing for gets :func:`rnn_flops`
+    instead, times 3 for a training step (the backward's two products per
+    forward product, the counter's own convention for matrix products).
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
+    top = type(network).__name__
+    rnns = {f"{top}.{name}": m for name, m in network.named_modules() if isinstance(m, nn.RNNBase) and name}
+    by_hand = dict.fromkeys(rnns, 0)
+
+    def record(key: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
+            by_hand[key] += rnn_flops(module, args[0])  # type: ignore[arg-type]
+        return hook
+
+    handles = [m.register_forward_hook(record(key)) for key, m in rnns.items()]
     was_training = network.training
     network.train(train_step)
-    with FlopCounterMode(display=False) as counter:
-        if train_step:
-            out = network(x)
-            loss = out.logsumexp(1).sum() if is_classifier else (out * out).sum()
-            loss.backward()
-        else:
-            with torch.no_grad():
-                network(x)
-    network.train(was_training)
-    network.zero_grad(set_to_none=True)
-    return {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
+    try:
+        with FlopCounterMode(display=False) as counter:
+            if train_step:
+                out = network(x)
+                loss = out.logsumexp(1).sum() if is_classifier else (out * out).sum()
+                loss.backward()
+            else:
+                with torch.no_grad():
+                    network(x)
+    finally:
+        for h in handles:
+            h.remove()
+        network.train(was_training)
+        network.zero_grad(set_to_none=True)
+    counts = {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
+    for key, flops in by_hand.items():
+        if flops and not counts.get(key):
+            add = flops * (3 if train_step else 1)
+            parts = key.split(".")
+            for scope in ["Global", *(".".join(parts[:i]) for i in range(1, len(parts) + 1))]:
+                counts[scope] = counts.get(scope, 0) + add
+    return counts
 
 
 def _unwrap(model: Any) -> tuple[Any, Any]:
@@ -401,7 +462,7 @@ def cost(
 
     ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``).
     ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
-    batch-1 calls for p50/p99 latency (after ``n_calls // 10`` warm-up calls);
+    batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
     of one training step (default: the model's own); ``epoch_samples``: rows
     per epoch for energy per epoch (default: what the model was trained on);

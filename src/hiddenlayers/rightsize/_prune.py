@@ -181,6 +181,13 @@ def _dense_specs(net: Any) -> list[Any]:
             f"prune() removes units of dense hidden layers on table inputs only; this network has {', '.join(others) or 'an embedding'}: "
             "prune a dense-only model (e.g. hidden_layer_sizes=(256, 128))."
         )
+    # LayerNorm normalises each row over all of a layer's units: removing some would change the kept ones' outputs
+    normed = [name for name, layer in zip(net.hidden_names, net.spec) if layer.norm == "layer"]
+    if normed:
+        raise ValueError(
+            f"prune() cannot remove units of a layer with norm='layer' ({', '.join(normed)}): it normalises over all the layer's "
+            "units, so removing some changes the kept ones; prune a model without layer norm (norm='batch' is per unit and prunes exactly)."
+        )
     return list(net.spec)
 
 

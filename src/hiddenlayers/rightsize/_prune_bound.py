@@ -11,10 +11,12 @@ left-out fold, which neither saw. Every row is left out once, so all rows count.
 The comparison is paired, row by row (``d_i`` = the row's score before minus
 after; the score drop is ``mean(d)``): most rows agree, so the interval is much
 tighter than for two independent scores. For accuracy ``d_i`` is -1, 0 or 1 and
-the interval is Agresti and Min's adjusted Wald interval for paired proportions
-(half a pseudo-row in each cell of the 2x2 table; it stays honest when no or
-few rows change, where a plain t interval collapses to zero width); for R² it
-is a Student t interval of ``d_i = (e_after² - e_before²) / var(y)``.
+the interval is Tango's score interval for paired proportions (it stays honest
+when no or few rows change, where a plain t interval collapses to zero width,
+and its upper end, the one ``max_drop`` is judged by, keeps its nominal error
+rate when a cut only loses rows, where Agresti and Min's adjusted Wald interval
+missed the true drop up to 12% of the time for a nominal 5%); for R² it is a
+Student t interval of ``d_i = (e_after² - e_before²) / var(y)``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 
 @dataclass(frozen=True)
@@ -61,22 +63,54 @@ def row_loss(y: np.ndarray, pred: np.ndarray, classifier: bool, var: np.ndarray 
     return (((y2 - np.asarray(pred, dtype=float).reshape(y2.shape)) ** 2) / var).mean(axis=1)
 
 
+def tango_statistic(delta: float, lost: int, gained: int, n: int) -> float:
+    """Tango's score statistic for a paired accuracy drop of ``delta``: about N(0, 1) when the true drop is ``delta``.
+
+    ``lost``/``gained``: rows right before and wrong after / the reverse, of
+    ``n``. The variance is taken at the restricted maximum-likelihood share of
+    gained rows ``q`` given the drop ``delta`` (Tango 1998, Stat Med 17:891).
+    """
+    num = lost - gained - n * delta
+    if num == 0:
+        return 0.0
+    b = -lost - gained + (2 * n - lost + gained) * delta
+    c = -gained * delta * (1 - delta)
+    q = (math.sqrt(max(0.0, b * b - 8 * n * c)) - b) / (4 * n)  # the root in [0, 1] of 2n q² + b q + c = 0
+    var = n * (2 * q + delta * (1 - delta))
+    return num / math.sqrt(var) if var > 0 else math.copysign(math.inf, num)
+
+
+def _tango_interval(lost: int, gained: int, n: int, confidence: float) -> tuple[float, float]:
+    """``(low, high)``: the drops whose Tango statistic is within ``±z`` (the statistic falls as the drop rises)."""
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    est, edge = (lost - gained) / n, 1.0 - 1e-12
+
+    def high_f(delta: float) -> float:
+        return tango_statistic(delta, lost, gained, n) + z
+
+    def low_f(delta: float) -> float:
+        return tango_statistic(delta, lost, gained, n) - z
+
+    high = 1.0 if high_f(edge) >= 0 else float(optimize.brentq(high_f, est, edge, xtol=1e-12))
+    low = -1.0 if low_f(-edge) <= 0 else float(optimize.brentq(low_f, -edge, est, xtol=1e-12))
+    return low, high
+
+
 def drop_interval(d: np.ndarray, confidence: float, classifier: bool) -> tuple[float, float, float]:
     """``(estimate, low, high)`` of ``mean(d)``: a two-sided ``confidence`` interval.
 
-    Classifier: Agresti-Min adjusted Wald (0.5 added to each of the four cells
-    of the paired 2x2 table; ``n`` grows by 2), clipped to [-1, 1]. Regressor:
-    Student t with ``n - 1`` degrees of freedom (infinite below 2 rows).
+    Classifier: Tango's score interval of a paired difference of proportions
+    (:func:`tango_statistic`), within [-1, 1]; with no row changed its upper
+    end is ``z² / (n + z²)``. Regressor: Student t with ``n - 1`` degrees of
+    freedom (infinite below 2 rows).
     """
     n = int(d.size)
     est = float(d.mean()) if n else math.nan
     if classifier:
-        z = float(stats.norm.ppf(0.5 + confidence / 2))
-        m = n + 2.0
-        p10, p01 = (np.sum(d > 0) + 0.5) / m, (np.sum(d < 0) + 0.5) / m
-        centre = p10 - p01
-        half = z * math.sqrt(max(0.0, p10 + p01 - centre**2) / m)
-        return est, max(-1.0, float(centre - half)), min(1.0, float(centre + half))  # a drop of accuracy is in [-1, 1]
+        if n == 0:
+            return est, -1.0, 1.0
+        low, high = _tango_interval(int(np.sum(d > 0)), int(np.sum(d < 0)), n, confidence)
+        return est, low, high
     if n < 2:
         return est, -math.inf, math.inf
     t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))

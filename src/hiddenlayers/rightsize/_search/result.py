@@ -161,6 +161,29 @@ def _row(t: Any, space_fixed: dict[str, float]) -> dict[str, Any]:
     }
 
 
+def pareto_front(trials: list[Any]) -> list[Any]:
+    """The trials no other trial dominates: score (``values[0]``) maximised, every other value minimised.
+
+    A trial dominates another when it is at least as good in every objective
+    and better in one; trials with equal values dominate neither and are all kept.
+    """
+    keys = [np.array([-t.values[0], *t.values[1:]], dtype=float) for t in trials]
+    return [t for t, a in zip(trials, keys) if not any(np.all(b <= a) and np.any(b < a) for b in keys)]
+
+
+def _feasible(t: Any, max_latency_us: float | None) -> bool:
+    """Whether trial ``t`` meets this search's latency limit, judged from its measured latency.
+
+    Not from the constraint stored with the trial: a resumed study may have been
+    run under another limit (or none), and its trials are judged by this one.
+    A trial without a measured latency cannot be shown to meet a limit.
+    """
+    if max_latency_us is None:
+        return True
+    latency = t.user_attrs.get("latency_us")
+    return latency is not None and latency <= max_latency_us
+
+
 def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage: Any, name: str,
             save_dir: Any, max_saved: int, refit: bool, data: tuple[Any, Any]) -> SearchResult:
     import optuna
@@ -168,13 +191,13 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
     S = optuna.trial.TrialState
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == S.COMPLETE]
-    feasible = [t for t in complete if all(c <= 0 for c in t.user_attrs.get("constraints", [0.0]))]
+    feasible = [t for t in complete if _feasible(t, setup.max_latency_us)]
     if not feasible:
         raise RuntimeError(f"no feasible trial finished ({len(complete)} complete of {len(trials)}): raise the constraints or run more trials.")
     if len(objectives) == 1:
         best = [max(feasible, key=lambda t: (t.values[0], -t.user_attrs.get("params", 0)))]  # ties: the smaller network
     else:
-        best = [t for t in study.best_trials if t in feasible] or feasible
+        best = pareto_front(feasible)
     rows = sorted((_row(t, setup.space.fixed()) for t in best), key=lambda r: -r["score"])
     for r in rows:
         for o in objectives:

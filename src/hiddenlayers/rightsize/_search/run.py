@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ...training import Callback
-from .space import flops_of, params_of
+from .space import flops_of, outputs_of, params_of
 from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 
 COST_OBJECTIVES = ("params", "flops", "latency")
@@ -104,7 +104,7 @@ def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
 
     y = np.asarray(setup.y)
     rows = np.arange(len(y))
-    counts = np.unique(y, return_counts=True)[1] if setup.classifier else np.array([0])
+    counts = np.unique(y, return_counts=True)[1] if setup.classifier and y.ndim == 1 else np.array([0])  # multilabel: not stratified
     if setup.cv == 1:
         strat = y if setup.classifier and counts.min() >= 2 else None
         tr, va = train_test_split(rows, test_size=setup.validation_fraction, random_state=setup.random_state, stratify=strat)
@@ -206,8 +206,7 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     cfg = suggest(trial, setup)
     widths = [int(w) for w in cfg["hidden"].split(",")]
     n_in = setup.X.shape[1]
-    n_out = len(np.unique(setup.y)) if setup.classifier else (1 if np.ndim(setup.y) == 1 else setup.y.shape[1])
-    n_out = 1 if setup.classifier and n_out == 2 else n_out
+    n_out = outputs_of(setup.y, setup.classifier)
     params = params_of(n_in, widths, n_out)
     trial.set_user_attr("spec", cfg["hidden"])
     trial.set_user_attr("params", params)
@@ -267,7 +266,12 @@ def make_sampler(n_objectives: int, seed: int | None, constrained: bool) -> Any:
 
 def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int | None,
                timeout: float | None, threads: int | None = 1, callbacks: list[Any] | None = None) -> None:
-    """Run trials on study ``name`` until the study holds ``trials`` trials (all states)."""
+    """Run trials on study ``name`` until the study holds ``trials`` trials (all states).
+
+    A resumed study counts its earlier trials: one that already holds
+    ``trials`` runs none (Optuna's ``MaxTrialsCallback`` alone stops only after
+    a trial, so every resume would add one).
+    """
     import optuna
     import torch
 
@@ -278,8 +282,11 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     sampler = make_sampler(len(directions), seed, setup.max_latency_us is not None)
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
-    stop = optuna.study.MaxTrialsCallback(trials, states=None)
-    study.optimize(lambda t: objective(t, setup), n_trials=trials, timeout=timeout, callbacks=[stop, *(callbacks or [])],
+    remaining = trials - len(study.get_trials(deepcopy=False))
+    if remaining <= 0:
+        return
+    stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
+    study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
                    catch=(ValueError, FloatingPointError), gc_after_trial=False)
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from .result import SearchResult, _result
 from .run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
-from .space import SearchSpace
+from .space import SearchSpace, outputs_of
 from .storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
 
 OBJECTIVES = ("score", *COST_OBJECTIVES)
@@ -103,14 +103,15 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
                     max_flops: int | None) -> tuple[bool, SearchSpace, list[str]]:
     """``(classifier, space, hidden specs)``: what the trials choose among, the specs over budget left out.
 
-    The budgets count the output layer, so they need the task: one output
-    for regression and binary classes, one per class otherwise.
+    The budgets count the output layer, so they need the task and the
+    outputs (:func:`~hiddenlayers.rightsize._search.space.outputs_of`): a
+    multilabel indicator is classification, one output per label.
     """
     from sklearn.utils.multiclass import type_of_target
 
     kind = type_of_target(y)
-    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass"))
-    n_out = (1 if len(np.unique(y)) == 2 else len(np.unique(y))) if classifier else 1
+    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass", "multilabel-indicator"))
+    n_out = outputs_of(y, classifier)
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
         raise ValueError(f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths.")
@@ -166,7 +167,9 @@ def search(
     µs), minimised. ``trials``: total trials in the study (a resumed study
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
-    ``max_latency_us`` is a constraint the sampler learns. ``storage``: see
+    ``max_latency_us`` is a constraint the sampler learns; the result keeps
+    the trials whose measured latency meets it (a resumed study's earlier
+    trials too, whatever limit they ran under). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local
     processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
@@ -179,7 +182,8 @@ def search(
     else as they are); worker processes always use one. ``X`` is taken as the estimators
     take it (arrays, numeric DataFrames whose column names the refitted models
     keep, sparse matrices); text columns must be encoded first. ``task``:
-    ``"auto"``, ``"classification"`` or ``"regression"``; ``space``: the
+    ``"auto"`` (labels and 0/1 label matrices are classification),
+    ``"classification"`` or ``"regression"``; ``space``: the
     :class:`SearchSpace` (default: its defaults); ``max_epochs``: per fold;
     ``study_name``: the study in ``storage``, resumed when it exists;
     ``timeout``: seconds after which no new trial starts; ``random_state``:

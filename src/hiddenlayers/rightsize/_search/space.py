@@ -14,11 +14,25 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 def flops_of(n_in: int, widths: list[int], n_out: int) -> int:
     """FLOPs of one prediction of a dense stack: 2 per multiply-add (as torch's counter)."""
     dims = [n_in, *widths, n_out]
     return int(sum(2 * a * b for a, b in zip(dims[:-1], dims[1:])))
+
+
+def outputs_of(y: Any, classifier: bool) -> int:
+    """The network's outputs for targets ``y``: one per column of a 2-D ``y`` (multilabel
+    indicator or regression targets), else one per class (one for two classes), one for a regression target."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return int(y.shape[1])
+    if classifier:
+        k = len(np.unique(y))
+        return 1 if k == 2 else k
+    return 1
 
 
 def params_of(n_in: int, widths: list[int], n_out: int) -> int:
