@@ -121,3 +121,54 @@ def test_max_iter_true_is_one_clear_error() -> None:
     X, y = _problem("binary", 0, 20)
     with pytest.raises(ValueError, match=r"^max_iter must be an integer >= 1\. Received: max_iter=True\.$"):
         hl.MLPClassifier(max_iter=True).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"solver": "sgd", "learning_rate": "adaptive", "learning_rate_init": 0.1, "tol": 10.0, "n_iter_no_change": 1},
+        {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.1, "power_t": 0.3},
+        {"solver": "adam", "tol": 10.0, "n_iter_no_change": 1, "alpha": 0.5, "batch_size": 9},
+    ],
+    ids=["adaptive", "invscaling", "adam"],
+)
+def test_partial_fit_matches_sklearn(kw: dict) -> None:
+    # scikit-learn counts the calls without tol progress across partial_fit: 'adaptive' divides the rate by 5
+    # after n_iter_no_change of them (the rate stayed at learning_rate_init before)
+    X, y = _problem("binary", 3, 40)
+    theirs = sk.MLPClassifier(hidden_layer_sizes=(5,), shuffle=False, random_state=1, **kw)
+    ours = hl.MLPClassifier(hidden_layer_sizes=(5,), shuffle=False, random_state=1, dtype="float64", **kw)
+    for _ in range(6):
+        theirs.partial_fit(X, y, classes=[0, 1])
+        ours.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    if kw["solver"] == "sgd":
+        assert ours._optimizer_state["lr"] == pytest.approx(theirs._optimizer.learning_rate, rel=1e-12)
+    assert ours.t_ == theirs.t_ and ours.n_iter_ == theirs.n_iter_ == 1
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_warm_fit_carries_the_no_improvement_count(early_stopping: bool) -> None:
+    # a warm fit of a model that stopped for lack of progress stops after one more such epoch, as sklearn's
+    # (the count started over before: n_iter_no_change + 1 more epochs)
+    X, y = _problem("binary", 5, 60)
+    kw = dict(hidden_layer_sizes=(5,), tol=10.0, n_iter_no_change=3, max_iter=50, warm_start=True, early_stopping=early_stopping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = sk.MLPClassifier(random_state=1, **kw)
+        ours = hl.MLPClassifier(random_state=1, **kw)
+        for _ in range(3):
+            theirs.fit(X, y)
+            ours.fit(X, y)
+            assert ours.n_iter_ == theirs.n_iter_
+    assert ours.n_iter_ == 1 and len(ours.loss_curve_) == 5 + 1 + 1  # 1 improvement on inf, n_iter_no_change + 1 stalls; then 1, 1
+
+
+def test_head_first_second_phase_has_its_own_patience() -> None:
+    X, y = _problem("binary", 5, 60)
+    clf = hl.MLPClassifier((5,), freeze="head_first", tol=10.0, n_iter_no_change=2, max_iter=50, random_state=0)
+    clf.fit(X, y)
+    # phase 1: an improvement on inf, then n_iter_no_change + 1 epochs without progress; phase 2 (best loss carried): those alone
+    assert len(clf.loss_curve_) == 4 + 3
