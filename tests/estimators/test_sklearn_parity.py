@@ -172,3 +172,20 @@ def test_head_first_second_phase_has_its_own_patience() -> None:
     clf.fit(X, y)
     # phase 1: an improvement on inf, then n_iter_no_change + 1 epochs without progress; phase 2 (best loss carried): those alone
     assert len(clf.loss_curve_) == 4 + 3
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("limits", [{"max_iter": 12}, {"max_iter": 300, "max_fun": 14}], ids=["max_iter", "max_fun"])
+def test_lbfgs_fit_matches_sklearn(kind: str, limits: dict) -> None:
+    # Early iterations match to rounding; near a flat region the last-digit differences of the
+    # matmuls can send L-BFGS's line search elsewhere (seen after 17 iterations here), so short runs
+    X, y = _problem(kind, 11, 40)
+    name = "MLPRegressor" if kind == "regression" else "MLPClassifier"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = getattr(sk, name)(hidden_layer_sizes=(5,), solver="lbfgs", alpha=0.01, random_state=2, **limits).fit(X, y)
+        ours = getattr(hl, name)(hidden_layer_sizes=(5,), solver="lbfgs", alpha=0.01, random_state=2, dtype="float64", **limits).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
