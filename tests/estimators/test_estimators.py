@@ -247,7 +247,7 @@ def test_string_features_and_bad_labels(iris: tuple[np.ndarray, np.ndarray]) -> 
         ({"max_iter": 0}, "max_iter must be an integer >= 1. Received: max_iter=0."),
         ({"learning_rate_init": 0}, "learning_rate_init must be a number > 0. Received: learning_rate_init=0."),
         ({"momentum": 2}, "momentum must be a number in [0, 1]. Received: momentum=2."),
-        ({"validation_fraction": 1.0}, "validation_fraction must be a number in (0, 1). Received: validation_fraction=1.0."),
+        ({"validation_fraction": 1.0}, "validation_fraction must be a number in [0, 1). Received: validation_fraction=1.0."),
         ({"beta_1": 1}, "beta_1 must be a number in [0, 1). Received: beta_1=1."),
         ({"n_iter_no_change": 0}, "n_iter_no_change must be an integer >= 1 or numpy.inf. Received: n_iter_no_change=0."),
         ({"loss_threshold": -1}, "loss_threshold must be None or a number >= 0. Received: loss_threshold=-1."),

@@ -53,6 +53,11 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
 def validate_params(est: _BaseMLP) -> Spec:
     """Check every constructor parameter of an MLP estimator against its table (one clear ValueError each); return the parsed spec."""
     validate(est, est._param_table)
+    if est.early_stopping and est.validation_fraction == 0:  # accepted alone, as scikit-learn's [0, 1): it holds out no rows
+        raise ValueError(
+            "validation_fraction=0 holds out no rows, but early_stopping=True scores a held-out share of them. "
+            "Set validation_fraction in (0, 1), e.g. 0.1, or early_stopping=False."
+        )
     spec = Spec.parse(est.hidden_layer_sizes)
     if est.precision != "fp32" and est.solver == "lbfgs":
         raise ValueError(f"precision={est.precision!r} applies to the stochastic solvers; solver='lbfgs' runs in 'fp32'. Use precision='fp32' or another solver.")

@@ -58,6 +58,7 @@ def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.ra
     est.n_iter_ = 0
     est.t_ = 0
     est.best_loss_ = np.inf
+    est._no_improvement_count = 0  # epochs without tol progress, carried over warm fits and partial_fit calls as sklearn's
     est.validation_scores_ = [] if est.early_stopping else None
     est.best_validation_score_ = -np.inf if est.early_stopping else None
 
@@ -92,25 +93,29 @@ def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sampl
     return X, Y, sample_weight, validate
 
 
-def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement | None, StoppingRule | None, int]:
+def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement, StoppingRule | None, int]:
     """``(no_improvement, stopping, max_epochs)`` from sklearn's parameters; ``partial_fit`` runs one epoch, no other rule.
 
     ``max_epochs`` counts from the epochs already in ``history_`` (:func:`train` bounds the call by it),
     and ``max_time`` from the call's start (History's clock runs on over warm fits).
 
-    The no-improvement rule carries on from the best score or loss of earlier
-    fits (``warm_start``), as scikit-learn's ``_no_improvement_count`` does.
+    The no-improvement rule carries on from the best score or loss and the count of
+    epochs without progress of earlier calls (``warm_start``, ``partial_fit``), as
+    scikit-learn's ``best_loss_`` and ``_no_improvement_count`` do: a warm fit of a
+    model that stopped for lack of progress stops after one more such epoch, and
+    ``partial_fit`` calls that stall lower the ``'adaptive'`` rate. (In a
+    ``partial_fit`` call the rule only counts: the call is one epoch anyway.)
     """
-    no_imp: NoImprovement | None = None
     rules: list[StoppingRule] = []
     max_epochs = 1 if incremental else est.max_iter
+    patience = est.n_iter_no_change if est.n_iter_no_change != np.inf else 10**12
+    no_imp = NoImprovement("val_score" if est.early_stopping else "train_loss", est.tol, int(patience))
+    if est.early_stopping and est.best_validation_score_ is not None and np.isfinite(est.best_validation_score_):
+        no_imp.best = est.best_validation_score_
+    elif not est.early_stopping and est.best_loss_ is not None and np.isfinite(est.best_loss_):
+        no_imp.best = est.best_loss_
+    no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 after build (and for a model saved before it was kept)
     if not incremental:
-        patience = est.n_iter_no_change if est.n_iter_no_change != np.inf else 10**12
-        no_imp = NoImprovement("val_score" if est.early_stopping else "train_loss", est.tol, int(patience))
-        if est.early_stopping and est.best_validation_score_ is not None and np.isfinite(est.best_validation_score_):
-            no_imp.best = est.best_validation_score_
-        elif not est.early_stopping and est.best_loss_ is not None and np.isfinite(est.best_loss_):
-            no_imp.best = est.best_loss_
         if est.loss_threshold is not None:
             rules.append(LossBelow(est.loss_threshold))
         if est.max_time is not None:
@@ -271,6 +276,7 @@ def fit_stochastic(
         # the initial weights instead, and so do we, with a DivergedWarning)
         raise ValueError(NON_FINITE)
     _set_fitted(est, result, schedule, epochs_before)
+    est._no_improvement_count = no_imp.count
     if hist.stop_reason == "max_epochs" and not incremental:
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the optimization hasn't converged yet.",

@@ -48,6 +48,7 @@ class _BaseMLP(BaseEstimator, ABC):
     _param_table: tuple[Param, ...] = SHARED  # each parameter's constraint, default and meaning
     network_: Network  # set by fit: input -> hidden1..N -> head
     _optimizer_state: dict[str, Any] | None  # the optimizer's moments and rate, carried to warm_start and partial_fit
+    _no_improvement_count: int  # epochs without tol progress so far (scikit-learn's), carried to warm_start and partial_fit
 
     def __init__(
         self,

@@ -108,6 +108,7 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
             est.frozen_ = list(names)
         else:
             est._optimizer_state = None  # the buffer's layout changes: fresh moments for phase 2
+            est._no_improvement_count = 0  # and its own patience: phase 1's stall must not end it at once
             fit(est.learning_rate_init * HEAD_FIRST_LR)  # phase 2: every layer, at a lower rate
     else:
         est.frozen_ = resolve_frozen(est.freeze, names)

@@ -11,7 +11,9 @@ launch. What a replay reads must sit at fixed addresses, so:
 - each step's rate (with Adam's bias correction) is computed on the host for
   the whole epoch (:meth:`Optimizer.device_scalars`), copied to the device once
   per epoch, and into the graph's scalar buffer before each replay;
-- the epoch's summed loss accumulates in a device tensor read once per epoch.
+- the epoch's summed loss (and, with ``track_l2``, the summed ``|W|²`` before
+  each step: the L2 penalty's share of the epoch loss) accumulates in device
+  tensors read once per epoch.
 
 Full batches run in graphs of up to ``chunk`` steps; the last, partial batch
 runs eagerly through the same code. The first two steps run eagerly on a
@@ -39,7 +41,7 @@ class GraphEpochs:
 
     def __init__(
         self, stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Tensor, Y: Tensor, W: Tensor | None,
-        batch_size: int, clip_grad_norm: float | None = None, chunk: int = 16,
+        batch_size: int, clip_grad_norm: float | None = None, chunk: int = 16, track_l2: bool = False,
     ) -> None:
         self.stepper, self.opt, self.flat = stepper, optimizer, flat
         self.X, self.Y, self.W = X, Y, W
@@ -51,6 +53,8 @@ class GraphEpochs:
         self.idx = torch.zeros(self.chunk * self.B, dtype=torch.long, device=X.device)
         self.scal = torch.zeros((self.chunk, 2), dtype=flat.data.dtype, device=X.device)  # each step's rates
         self.total = torch.zeros((), dtype=flat.data.dtype, device=X.device)
+        self.track_l2 = track_l2
+        self.l2_total = torch.zeros((), dtype=flat.data.dtype, device=X.device)  # sum of |W|² before each step
         self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
         self._warm = False
         optimizer.prepare_device_step()
@@ -58,6 +62,8 @@ class GraphEpochs:
     def _one(self, rows: Tensor, s: Tensor) -> None:
         """One training step on the rows ``rows`` (a device index tensor), with the optimizer's numbers ``s``."""
         wb = None if self.W is None else self.W.index_select(0, rows)
+        if self.track_l2:
+            self.l2_total += self.flat.l2()  # the weights this step's loss is computed with
         loss = self.stepper.step(self.X.index_select(0, rows), self.Y.index_select(0, rows), wb)
         if self.clip:
             clip_grad_norm_(self.flat, self.clip)
@@ -75,12 +81,16 @@ class GraphEpochs:
             self.graphs[k] = g
         return g
 
-    def run_epoch(self, perm: Tensor, lr: float) -> Tensor:
-        """Train one epoch over the rows in ``perm`` (device) at rate ``lr``; its summed loss (0-d device tensor)."""
+    def run_epoch(self, perm: Tensor, lr: float) -> tuple[Tensor, Tensor]:
+        """Train one epoch over the rows in ``perm`` (device) at rate ``lr``.
+
+        Returns ``(summed loss, summed |W|² before each step)``, 0-d device tensors (the second 0 without ``track_l2``).
+        """
         B, end = self.B, self.n_full * self.B
         n_steps = self.n_full + (end < self.n)
         scal = torch.as_tensor(self.opt.device_scalars(lr, self.opt.t, n_steps), dtype=self.scal.dtype).to(self.X.device)
         self.total.zero_()
+        self.l2_total.zero_()
         pos = step = 0
         if not self._warm:
             side = torch.cuda.Stream()
@@ -101,7 +111,7 @@ class GraphEpochs:
             self._one(perm[pos:], scal[step])
             step += 1
         self.opt.t += step
-        return self.total
+        return self.total, self.l2_total
 
 
 __all__ = ["GraphEpochs"]

@@ -195,7 +195,7 @@ def _l2_plan(solver: str, alpha: float, optimizer: Optimizer, clip_grad_norm: fl
 
 def _graph_runner(stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Any, Y: Tensor, sample_weight: Tensor | None, batch_size: int,
                   clip_grad_norm: float | None, *, enabled: bool, device: torch.device, batch_cbs: list[Callback], fold_l2: bool,
-                  sync: GradientSync | None) -> GraphEpochs | None:
+                  sync: GradientSync | None, l2: float = 0.0) -> GraphEpochs | None:
     """The CUDA-graph runner of the dense engine's epochs, where it applies: on a GPU, with the
     torch engine, dense data, at least 4 full batches, an optimizer with a device step, and nothing
     that reads per-batch values (batch callbacks), folds L2 or all-reduces between steps."""
@@ -205,7 +205,7 @@ def _graph_runner(stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Any, 
         and type(optimizer).device_step is not Optimizer.device_step and sync is None
     ):
         return None
-    return GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm)
+    return GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, track_l2=bool(l2))
 
 
 def _order(n: int, shuffle: bool, generator: torch.Generator | None, device: torch.device) -> Tensor:
@@ -218,14 +218,16 @@ def _batch_weight(xb: Any, wb: Any) -> float:
     return xb.shape[0] if wb is None else float(wb.sum())
 
 
-def _epoch_loss(total: Any, sw_total: float, flat: FlatParams, l2: float, n_batches: int) -> float:
+def _epoch_loss(total: Any, sw_total: float, l2_sum: Any, l2: float) -> float:
     """Mean training loss of an epoch: the (weighted) data loss plus the L2 penalty as scikit-learn counts it.
 
-    Each batch adds ``0.5 · l2 · |W|²`` once; the sum is divided by the rows, or
-    by the summed sample weights, as the data loss is, so weights of 2 give the
-    loss of the same rows written out twice.
+    ``l2_sum`` is the sum over the epoch's batches of ``|W|²`` at the weights
+    each batch's loss was computed with (before its step), as scikit-learn adds
+    each batch's penalty: each batch adds ``0.5 · l2 · |W|²`` once; the sum is
+    divided by the rows, or by the summed sample weights, as the data loss is,
+    so weights of 2 give the loss of the same rows written out twice.
     """
-    penalty = 0.5 * l2 * float(flat.l2()) * n_batches / sw_total if l2 else 0.0
+    penalty = 0.5 * l2 * float(l2_sum) / sw_total if l2 else 0.0
     return float(total) / sw_total + penalty
 
 
@@ -374,7 +376,7 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
                       numpy_engine=on_numpy, device=device, dtype=flat.data.dtype)
     runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs,
-                           device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync)
+                           device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync, l2=l2)
     if sync is not None:
         sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
     n = X.shape[0]
@@ -412,10 +414,13 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 for cb in callbacks:
                     cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
                 total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
+                l2_sum: Any = 0.0  # |W|² before each step, summed as total is (scikit-learn's per-batch penalty)
                 if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as below
-                    total = runner.run_epoch(_order(n, plan.shuffle, plan.generator, plan.device), schedule.lr)
+                    total, l2_sum = runner.run_epoch(_order(n, plan.shuffle, plan.generator, plan.device), schedule.lr)
                     steps += len(batches)
                 for xb, yb, wb in batches if runner is None else ():
+                    if l2:
+                        l2_sum = l2_sum + flat.l2()  # the weights this batch's loss is computed with
                     total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
                     if sync is not None:
                         sync(flat.grad)  # DDP: the gradient averaged over the ranks
@@ -429,7 +434,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     for cb in batch_cbs:
                         cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
                 samples_seen += n
-                train_loss = _epoch_loss(total, plan.sw_total, flat, l2, len(batches))
+                train_loss = _epoch_loss(total, plan.sw_total, l2_sum, l2)
                 logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
                 if not math.isfinite(train_loss):
                     reason = "diverged"

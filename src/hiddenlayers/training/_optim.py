@@ -52,6 +52,8 @@ class FlatParams:
         self.grad = torch.zeros_like(self.data)
         self.decay_mask = torch.zeros_like(self.data)
         linear_weights = {id(m.weight) for m in module.modules() if isinstance(m, nn.Linear)}
+        self._decayed: list[tuple[int, int]] = []  # the linear weights' [start, stop) in the buffer: l2() sums these
+        self._decayed_views: list[np.ndarray] | None = None  # their NumPy views (CPU), made by the first l2()
         offset = 0
         for p in self.params:
             k = p.numel()
@@ -60,6 +62,7 @@ class FlatParams:
             p.grad = self.grad[offset : offset + k].view_as(p)
             if id(p) in linear_weights:
                 self.decay_mask[offset : offset + k] = 1.0
+                self._decayed.append((offset, offset + k))
             offset += k
 
     def release(self) -> None:
@@ -78,9 +81,11 @@ class FlatParams:
         wakes torch's own thread pool while BLAS's threads still spin, and the
         two pools then fight over the cores (this dot took ~10 ms instead of ~0.1).
         """
-        if self.data.device.type == "cpu":
-            d = self.data.numpy()
-            return float(np.dot(d * self.decay_mask.numpy(), d))
+        if self.data.device.type == "cpu":  # one dot per weight matrix, on views made once: no copy (the loop calls it per batch)
+            if self._decayed_views is None:
+                d = self.data.numpy()
+                self._decayed_views = [d[a:b] for a, b in self._decayed]
+            return float(sum(np.dot(v, v) for v in self._decayed_views))
         return torch.dot(self.data * self.decay_mask, self.data)
 
 
