@@ -14,7 +14,7 @@ Before fine-tuning, what the removed units carried is folded into the kept
 ones: the removed activations are regressed on the kept ones
 (``h_R ≈ A·h_K + c``, least squares on the data) and the next layer absorbs
 ``A`` and ``c``. Dead or constant units are thereby removed exactly. Then a
-few epochs of fine-tuning (one warm ``fit`` of the estimator) recover the rest.
+few epochs of fine-tuning (the estimator's ``partial_fit``) recover the rest.
 A binary search over the share of units removed keeps the largest share whose
 score drop is shown to stay within ``max_drop``: the model is refitted on
 cross-validation folds, each refit is cut the same way, and the paired drop on
@@ -35,7 +35,6 @@ import numpy as np
 import torch
 
 from ..exceptions import NotFittedError
-from ..training import Callback
 
 if TYPE_CHECKING:
     from ._prune_bound import DropEstimate
@@ -240,68 +239,33 @@ def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
     return out
 
 
-#: what a fine-tuning run sets on the model for its duration (then puts back): one quiet warm fit of
-#: ``max_iter`` epochs that no rule stops early (partial_fit's epochs have no stopping rule either)
-_FINE_TUNE_PARAMS = ("early_stopping", "verbose", "progress_bar", "solver", "callbacks", "warm_start", "max_iter",
-                     "n_iter_no_change", "loss_threshold", "max_time")
-
-
-class _EpochWeights(Callback):
-    """A training callback that keeps each epoch's weights (``state_dict`` copies), so the best can be picked after the run."""
-
-    def __init__(self) -> None:
-        self.states: list[dict[str, torch.Tensor]] = []
-
-    def on_epoch_end(self, *, network: torch.nn.Module, **kwargs: Any) -> None:
-        self.states.append({k: v.detach().clone() for k, v in network.state_dict().items()})
-
-
-def _same_classes(model: Any, y: np.ndarray) -> bool:
-    """Whether a warm ``fit`` may train ``model`` on ``y``: a regressor, or ``y`` holds every class of ``classes_`` (scikit-learn's rule)."""
-    if not hasattr(model, "classes_") or getattr(model, "label_type_", None) == "multilabel-indicator":
-        return True
-    return set(np.unique(y).tolist()) == set(np.asarray(model.classes_).tolist())
-
-
 def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, yv: np.ndarray | None,
                epochs: int) -> tuple[Any, float]:
-    """``epochs`` passes over ``X``, ``y`` in one training run; returns the model at its best score on ``Xv``, ``yv``.
+    """Up to ``epochs`` passes of ``partial_fit``; returns the model at its best score on ``Xv``, ``yv``.
 
-    The run is the estimator's warm ``fit`` with ``max_iter=epochs`` and no early stop, which trains
-    as ``epochs`` calls of ``partial_fit`` would (same optimizer carried over the epochs) without
-    paying a call's checks and setup per epoch. With ``Xv``, a callback keeps each epoch's weights
-    and the model ends at the first epoch of the best score (the starting weights count as epoch 0);
-    without ``Xv`` (``None``): the last epoch's weights, score NaN. When ``y`` lacks one of the
-    model's classes a warm fit is refused (scikit-learn's rule), so each epoch is one ``partial_fit``.
+    Without ``Xv`` (``None``): exactly ``epochs`` passes, the last kept, score NaN.
     """
     best_score = float(model.score(Xv, yv)) if Xv is not None else math.nan
     if epochs <= 0:
         return model, best_score
-    saved = {k: getattr(model, k) for k in _FINE_TUNE_PARAMS}
-    kept = _EpochWeights() if Xv is not None else None
-    one_run = _same_classes(model, y)
-    best = {k: v.detach().clone() for k, v in model.network_.state_dict().items()}  # epoch 0: the starting weights
-    model.set_params(early_stopping=False, verbose=False, progress_bar=False, callbacks=[kept] if kept else None, warm_start=one_run,
-                     solver=saved["solver"] if saved["solver"] != "lbfgs" else "adam", max_iter=epochs,
-                     n_iter_no_change=math.inf, loss_threshold=None, max_time=None)
+    saved = {k: getattr(model, k) for k in ("early_stopping", "verbose", "progress_bar", "solver", "callbacks", "warm_start")}
+    model.set_params(early_stopping=False, verbose=False, progress_bar=False, callbacks=None, warm_start=False,
+                     solver=saved["solver"] if saved["solver"] != "lbfgs" else "adam")
+    best = {k: v.clone() for k, v in model.network_.state_dict().items()}
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the run ends at max_iter: that is the plan, not a convergence problem
-            if one_run:
-                model.fit(X, y)
-            else:
-                for _ in range(epochs):  # (the callback sees each of these epochs too)
-                    model.partial_fit(X, y)
+            warnings.simplefilter("ignore")
+            for _ in range(epochs):
+                model.partial_fit(X, y)
+                if Xv is None:
+                    best = model.network_.state_dict()
+                    continue
+                s = float(model.score(Xv, yv))
+                if s > best_score:
+                    best_score, best = s, {k: v.clone() for k, v in model.network_.state_dict().items()}
     finally:
         model.set_params(**saved)
-    if kept is not None:
-        for state in kept.states:
-            model.network_.load_state_dict(state)
-            model.replace_network(model.network_)  # predict's weight copies follow the loaded state
-            score = float(model.score(Xv, yv))
-            if score > best_score:
-                best_score, best = score, state
-        model.network_.load_state_dict(best)
+    model.network_.load_state_dict(best)
     model.replace_network(model.network_)
     return model, best_score
 
@@ -502,8 +466,8 @@ def prune(
     is cut and a warning says so. The share of units removed from every hidden
     layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps
     (``random_state`` seeds the folds); the chosen share is then cut from
-    ``model`` itself (units ranked on all rows, then ``fine_tune_epochs`` epochs
-    of one warm ``fit``). Latency before and after is timed interleaved
+    ``model`` itself (units ranked on all rows, ``fine_tune_epochs`` passes of
+    ``partial_fit``). Latency before and after is timed interleaved
     (:func:`interleaved_latency`, ``latency_calls`` batch-1 calls per model and
     a few of ``big_batch`` rows, ``latency_threads`` BLAS threads; 0 calls skips
     timing and reports NaN). ``model`` is not changed; the result has smaller
