@@ -135,3 +135,59 @@ def test_all_zero_input():
         "hidden2: 3 of 3 tanh units are dead on this data (constant).",
         "hidden2: the representation does not vary on this data (every unit is constant).",
     ]
+
+
+def test_unknown_activation_counts_constant_units_only():
+    """No activation given: a unit below 0 on every row is not "dead" by the ReLU rule; only a constant one is counted."""
+    from hiddenlayers.lens._stats import UNKNOWN_RULE
+
+    varying = np.linspace(-3.0, -1.0, 6)
+    s = layer_stats(np.column_stack([varying, np.full(6, -2.0), varying + 5.0]))
+    assert s.activation is None and s.dead_rule == UNKNOWN_RULE == "activation unknown: constant units only"
+    assert s.dead.tolist() == [False, True, False]
+    assert s.warnings()[0] == "layer: 1 of 3 units is constant on this data (activation unknown: constant units only)."
+    assert s.to_dict()["dead_rule"] == UNKNOWN_RULE
+    assert layer_stats(np.array([[-1.0, -2.0]])).n_dead == 0  # one row cannot show a constant unit
+    assert layer_stats(np.tile([[0.0, 2.0]], (4, 1)), "relu").dead_rule == "never active"
+
+
+class _Shift(torch.nn.Module):
+    """A custom leaf module: no children, no activation_name (its activation is unknown)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x - 10.0
+
+
+def test_maxpool_and_custom_module_are_not_judged_like_relu(rng):
+    from torch import nn
+
+    conv = nn.Conv2d(1, 3, 3)
+    with torch.no_grad():
+        conv.weight.copy_(torch.stack([torch.randn(1, 3, 3), torch.ones(1, 3, 3), torch.zeros(1, 3, 3)]))
+        conv.bias.copy_(torch.tensor([-50.0, 0.0, -1.0]))  # channel 0 below 0 everywhere; channel 2 constant -1
+    net = nn.Sequential(conv, nn.MaxPool2d(2), _Shift())
+    X = rng.uniform(size=(8, 1, 6, 6)).astype(np.float32)
+    stats = record(net, X).stats
+    pool, custom = stats["1"], stats["2"]
+    assert pool.activation is None and custom.activation is None
+    # ReLU rule would call channels 0 and 2 of the pool (and every channel of _Shift) dead
+    assert pool.dead.tolist() == [False, False, True]
+    assert custom.dead.tolist() == [False, False, True]
+    assert "1: 1 of 3 units is constant on this data (activation unknown: constant units only)." in pool.warnings()
+    buf = io.StringIO()
+    from rich.console import Console
+
+    summary(net, X, console=Console(file=buf, width=200))
+    text = buf.getvalue()
+    assert "unknown" in text
+    assert "note: 1, 2: activation unknown: constant units only (the dead column counts units that do not vary over >= 2 rows)." in text
+
+
+def test_report_says_which_dead_rule_it_applied(rng):
+    from torch import nn
+
+    from hiddenlayers.lens import report
+
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), _Shift())
+    html = report(net, rng.normal(size=(40, 4)).astype(np.float32)).html
+    assert "2: activation unknown: constant units only" in html

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from . import _html as H
+from ._stats import unknown_activation_note
 
 SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "features", "data")
 
@@ -130,12 +131,13 @@ def _gradflow(model: Any, history: Any, hint: str = GRADIENT_FLOW_HINT) -> tuple
 def _layers_table(rec: Any) -> tuple[str, list[str]]:
     rows, classes, warns = [], [], []
     for name, s in rec.stats.items():
-        rows.append([name, rec.kinds.get(name, ""), s.activation or "-", s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
+        rows.append([name, rec.kinds.get(name, ""), s.activation or "unknown", s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
                      f"{s.fraction_active.mean():.0%}", s.n_dead, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
         classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead else "", "warn" if s.n_saturated else "", "", ""])
         warns.extend(s.warnings())
     header = ["layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "effective rank"]
-    return H.table_html(header, rows, classes) + H.warnings_html(warns, "No dead or saturated units on this data."), warns
+    note = unknown_activation_note({n: s.dead_rule for n, s in rec.stats.items()})
+    return H.table_html(header, rows, classes) + (H.note_html(note) if note else "") + H.warnings_html(warns, "No dead or saturated units on this data."), warns
 
 
 def _guarded(reason_prefix: str, fn: Any, *args: Any) -> tuple[str, str]:

@@ -8,7 +8,11 @@ Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
   no, or almost no, gradient either) — PyTorch's "dead ReLU"; a unit stuck at
   one positive value is active and still learns, so it is not dead. For the
   other activations (tanh, logistic, linear), an output that does not vary on
-  the data (at least 2 rows: one row cannot show variation).
+  the data (at least 2 rows: one row cannot show variation). When the
+  activation is unknown (pooling, a custom module, ``layer_stats`` called
+  without one), only the second rule is safe — a max-pool channel below 0 on
+  every row still carries information — so only constant units are counted,
+  and ``LayerStats.dead_rule`` says so (``UNKNOWN_RULE``).
 - **saturated unit**: for bounded activations (tanh, logistic), the output is
   within ``margin`` x range of a limit on at least ``stuck`` of the rows.
 - **sparsity**: fraction of outputs that are exactly zero (|h| <= 1e-7).
@@ -29,7 +33,9 @@ from ..network import get_activation
 
 _ZERO = 1e-7
 # ReLU-like: a unit that is never active passes no (or almost no) gradient.
-_RELU_LIKE = {"relu", "leaky_relu", "elu", "gelu", "silu", "softplus", None}
+_RELU_LIKE = {"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"}
+# Shown wherever a layer's "dead" count was made without knowing its activation.
+UNKNOWN_RULE = "activation unknown: constant units only"
 
 
 @dataclass
@@ -59,14 +65,19 @@ class LayerStats:
     def n_saturated(self) -> int:
         return int(self.saturated.sum())
 
+    @property
+    def dead_rule(self) -> str:
+        """How ``dead`` was decided: ``"never active"``, ``"constant"`` or :data:`UNKNOWN_RULE`."""
+        return _dead_rule(self.activation)
+
     def warnings(self) -> list[str]:
         """Plain-word findings, e.g. ``"hidden2: 31 of 64 ReLU units are dead on this data"``."""
         out = []
         label = _label(self.activation)
         if self.n_dead:
             verb = "is" if self.n_dead == 1 else "are"
-            why = "never active" if self.activation in _RELU_LIKE else "constant"
-            out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} dead on this data ({why}).")
+            state = "constant" if self.activation is None else "dead"
+            out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} {state} on this data ({self.dead_rule}).")
         if self.n_saturated:
             verb = "is" if self.n_saturated == 1 else "are"
             out.append(
@@ -86,9 +97,23 @@ class LayerStats:
         return {
             "name": self.name, "activation": self.activation, "units": self.units, "samples": self.samples,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
-            "fraction_active": float(self.fraction_active.mean()), "dead": self.n_dead,
+            "fraction_active": float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
         }
+
+
+def _dead_rule(activation: str | None) -> str:
+    if activation is None:
+        return UNKNOWN_RULE
+    return "never active" if activation in _RELU_LIKE else "constant"
+
+
+def unknown_activation_note(rules: dict[str, str]) -> str | None:
+    """One line under a stats table naming the layers (``{name: dead_rule}``) judged without an activation."""
+    names = [n for n, rule in rules.items() if rule == UNKNOWN_RULE]
+    if not names:
+        return None
+    return f"{', '.join(names)}: {UNKNOWN_RULE} (the dead column counts units that do not vary over >= 2 rows)."
 
 
 def _label(activation: str | None) -> str:
@@ -169,6 +194,8 @@ class UnitAccumulator:
 def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str = "layer") -> LayerStats:
     """Statistics of one ``(samples, units)`` activation matrix.
 
+    ``activation``: the name ``h`` passed through (``"relu"``, ``"tanh"``...); None
+    (unknown) counts only constant units as dead (see the module doc).
     NaN or inf in ``h`` raises: compared with the threshold they read as
     "never active", so a diverged layer would be reported as dead units.
     """
@@ -185,4 +212,4 @@ def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str
     return acc.result(name)
 
 
-__all__ = ["LayerStats", "UnitAccumulator", "layer_stats"]
+__all__ = ["UNKNOWN_RULE", "LayerStats", "UnitAccumulator", "layer_stats", "unknown_activation_note"]

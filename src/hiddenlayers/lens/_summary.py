@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._stats import LayerStats
+from ._stats import LayerStats, unknown_activation_note
 
 
 def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stream: bool = True) -> list[LayerStats]:
@@ -28,11 +28,14 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
         dead = f"[red]{s.n_dead}[/red]" if s.n_dead else "0"
         sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
         table.add_row(
-            s.name, rec.kinds.get(s.name, "?"), s.activation or "-", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
+            s.name, rec.kinds.get(s.name, "?"), s.activation or "unknown", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
             f"{s.fraction_active.mean():.0%}", dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
         )
     console = console or Console()
     console.print(table)
+    note = unknown_activation_note({s.name: s.dead_rule for s in stats})
+    if note:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for s in stats:
         for w in s.warnings():
             console.print(f"[yellow]warning:[/yellow] {w}")
