@@ -459,3 +459,24 @@ def test_open_quote_pickles() -> None:
 
     back = pickle.loads(pickle.dumps(OpenQuote(7)))  # noqa: S301 (made just above)
     assert type(back) is OpenQuote and back.line == 7 and str(back) == "line 7 opens a quote that is never closed"
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_warm_streamed_fit_carries_the_no_improvement_count(tmp_path, early_stopping: bool) -> None:
+    """As the in-memory fit (and scikit-learn's _no_improvement_count): a warm fit of a model that stopped for
+    lack of progress stops after one more such epoch; before, each call started its patience over."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(400, 3)), columns=list("abc"))
+    df["y"] = (df["a"] > 0).astype(int)
+    df.to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(str(tmp_path), target="y")
+    # tol=10: no epoch counts as progress but the first (on inf), so a fresh fit runs 1 + (n_iter_no_change + 1) epochs
+    clf = hl.MLPClassifier(hidden_layer_sizes=(4,), tol=10.0, n_iter_no_change=2, max_iter=50, warm_start=True,
+                           early_stopping=early_stopping, random_state=0)
+    clf.fit(src)
+    assert len(clf.loss_curve_) == 4
+    before, best = clf.predict_proba(df[list("abc")].to_numpy()), clf.best_validation_score_
+    clf.fit(src)
+    assert len(clf.loss_curve_) == 5 and clf.stop_reason_.startswith("no_improvement")
+    if early_stopping and clf.best_validation_score_ == best:  # no better score: it ends on the best weights so far, not its last epoch's
+        assert np.array_equal(clf.predict_proba(df[list("abc")].to_numpy()), before)

@@ -188,3 +188,36 @@ def test_model_file_keeps_the_fit_dtype(iris_raw, tmp_path) -> None:  # type: ig
     again = hl.load(tmp_path / "m.safetensors")
     assert again.coefs_[0].dtype == np.float32 and again.predict(X.astype(np.float32)).dtype == np.float32
     np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+
+
+def _fitted_on(labels: np.ndarray) -> tuple[np.ndarray, hl.MLPClassifier]:
+    X = np.random.default_rng(0).random((40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return X, hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0, device="cpu").fit(X, labels)
+
+
+@pytest.mark.parametrize(("fit_labels", "score_labels", "given", "fitted"), [
+    (np.arange(40) % 3, (np.arange(40) % 3).astype(str), "str", "number"),
+    (np.where(np.arange(40) % 2, "yes", "no"), np.arange(40) % 2, "number", "str"),
+    (np.arange(40) % 2, list((np.arange(40) % 2).astype(str)), "str", "number"),
+])
+def test_score_with_labels_of_another_type_names_both_types(fit_labels, score_labels, given: str, fitted: str) -> None:  # type: ignore[no-untyped-def]
+    """Strings scored against a model fitted on ints (or the reverse): one line naming both types and the
+    conversion, the applications' message, where scikit-learn stops on "Mix of label input types"."""
+    X, clf = _fitted_on(fit_labels)
+    with pytest.raises(ValueError, match=f"y has {given} labels .* fitted on {fitted} labels .* y.astype") as info:
+        clf.score(X, score_labels)
+    assert "\n" not in str(info.value) and "Mix of label input types" not in str(info.value)
+
+
+@pytest.mark.parametrize("labels", [np.arange(40) % 3, np.where(np.arange(40) % 2, "yes", "no"), np.arange(40) % 2 == 1])
+def test_score_with_matching_labels_is_scikit_learns_accuracy(labels: np.ndarray) -> None:
+    """Labels of the fitted type: accuracy_score of predict(X), with sample_weight, as ClassifierMixin.score."""
+    from sklearn.metrics import accuracy_score
+
+    X, clf = _fitted_on(labels)
+    weights = np.random.default_rng(1).random(40)
+    assert clf.score(X, labels) == accuracy_score(labels, clf.predict(X))
+    assert clf.score(X, labels, sample_weight=weights) == accuracy_score(labels, clf.predict(X), sample_weight=weights)
+    assert clf.score(X, list(labels)) == accuracy_score(labels, clf.predict(X))

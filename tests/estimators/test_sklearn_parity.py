@@ -189,3 +189,41 @@ def test_lbfgs_fit_matches_sklearn(kind: str, limits: dict) -> None:
     assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+_WIDTHS = st.one_of(
+    st.integers(1, 6), st.integers(1, 6).map(np.int64), st.integers(1, 6).map(float), st.integers(1, 6).map(np.float32),
+    st.floats(0.5, 6.5).filter(lambda f: not f.is_integer()), st.booleans(),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(widths=st.lists(_WIDTHS, min_size=1, max_size=2), form=st.sampled_from(["tuple", "list", "array", "scalar"]))
+def test_hidden_layer_sizes_accepts_what_scikit_learn_accepts(widths: list, form: str) -> None:
+    """Ints and NumPy ints are widths; floats (even 5.0) and bools are a TypeError in both, ours one line naming the fix."""
+    value = {"tuple": tuple(widths), "list": list(widths), "array": np.array(widths), "scalar": widths[0]}[form]
+    X, y = _problem("binary", 0, 20)
+    outcomes = []
+    for est in (sk.MLPClassifier(hidden_layer_sizes=value, max_iter=1), hl.MLPClassifier(hidden_layer_sizes=value, max_iter=1, device="cpu")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            try:
+                est.fit(X, y)
+                outcomes.append(None)
+            except (TypeError, ValueError) as exc:  # scikit-learn's InvalidParameterError is both
+                outcomes.append(exc)
+    theirs, ours = outcomes
+    assert (theirs is None) == (ours is None), (value, theirs, ours)
+    if ours is not None:
+        assert isinstance(ours, hl.SpecError) and "\n" not in str(ours)
+        assert isinstance(ours, TypeError) or not isinstance(theirs, TypeError), (theirs, ours)  # the same class as theirs
+        assert str(ours).startswith("hidden_layer_sizes must be an int or a sequence of ints") or "units=0" in str(ours)  # np.array([1, False])
+
+
+@pytest.mark.parametrize("sizes", ["256:gelu,128", ("16:tanh", 8), [{"units": 4.0}], '[{"units": 4}]', np.array([5, 3])])
+def test_hidden_layer_sizes_specs_beyond_scikit_learn_still_work(sizes: object) -> None:
+    """Text specs, JSON and layer dicts (the project's extension) are not held to the int-only rule."""
+    X, y = _problem("binary", 0, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert hl.MLPClassifier(hidden_layer_sizes=sizes, max_iter=1, device="cpu").fit(X, y).n_layers_ >= 3

@@ -447,3 +447,19 @@ def test_applications_take_init_from_and_freeze(digits):
         assert torch.equal(v, st.network_.hidden1.state_dict()[k]), k
     with pytest.raises(ValueError, match="freeze=.head_first. is for MLPClassifier/MLPRegressor and ImageClassifier"):
         hl.SequenceClassifier("lstm5", init_from=ss, freeze="head_first", **tkw).fit(seqs[:20], [i % 2 for i in range(20)])
+
+
+def test_dann_keeps_the_no_improvement_count_for_the_next_warm_fit() -> None:
+    """DANN runs max_iter epochs whatever the loss does, but counts the stalled ones: a warm fit without DANN
+    after a DANN fit that stalled stops after one more such epoch, as after a stochastic fit (before: it started over)."""
+    rng = np.random.default_rng(0)
+    X, Xt = rng.normal(size=(60, 4)), rng.normal(size=(40, 4)) + 1.0
+    y = (X[:, 0] > 0).astype(int)
+    # tol=10: only the first epoch (on inf) counts as progress; 5 epochs leave 4 stalled ones, above n_iter_no_change=2
+    clf = hl.MLPClassifier((6,), tol=10.0, n_iter_no_change=2, max_iter=5, warm_start=True, random_state=0, domain_adaptation="dann")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y, X_target=Xt)
+        assert len(clf.loss_curve_) == 5
+        clf.set_params(domain_adaptation=None, max_iter=50).fit(X, y)
+    assert len(clf.loss_curve_) == 5 + 1 and clf.stop_reason_ == "no_improvement_train_loss"

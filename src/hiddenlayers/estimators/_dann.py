@@ -14,7 +14,7 @@ import torch
 
 from ..training import to_tensor, train_dann
 from ._checks import _DTYPES, _validate
-from ._fit import NON_FINITE, optimizer_kwargs
+from ._fit import NON_FINITE, _stopping_rules, optimizer_kwargs
 
 if TYPE_CHECKING:
     from ._mlp import _BaseMLP
@@ -23,7 +23,13 @@ DOMAIN_ADAPTATIONS = (None, "dann")
 
 
 def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target: Any, incremental: bool, learning_rate_init: float | None) -> None:
-    """Fit ``est.network_`` on ``(X, Y)`` and unlabelled ``X_target`` with a domain head (DANN)."""
+    """Fit ``est.network_`` on ``(X, Y)`` and unlabelled ``X_target`` with a domain head (DANN).
+
+    DANN runs ``max_iter`` epochs (its lambda ramp is set by them): no-improvement does not
+    stop it. It still keeps scikit-learn's count of epochs without ``tol`` progress of the
+    task loss, carried on from earlier calls, so a later warm fit or ``partial_fit`` without
+    DANN carries on from it as after any stochastic fit.
+    """
     if est.domain_adaptation not in DOMAIN_ADAPTATIONS:
         raise ValueError(f"domain_adaptation must be None or 'dann'. Received: domain_adaptation={est.domain_adaptation!r}.")
     if est.domain_adaptation is None:
@@ -47,6 +53,8 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     as_t = lambda a: to_tensor(a, dtype, device)  # noqa: E731
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     batch_size = min(200, X.shape[0]) if est.batch_size == "auto" else int(est.batch_size)
+    no_imp = _stopping_rules(est, incremental=False)[0]  # from the earlier calls' best loss and count
+    epochs_before = len(est.history_)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
@@ -58,6 +66,9 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     if hist.stop_reason == "diverged":
         raise ValueError(NON_FINITE)
     est._optimizer_state = None
+    for loss in hist.train_loss[epochs_before:]:
+        no_imp.update(loss)
+    est._no_improvement_count = no_imp.count
     est.n_iter_ = len(hist)
     est.t_ = X.shape[0] * est.n_iter_
     est.loss_curve_ = list(hist.train_loss)

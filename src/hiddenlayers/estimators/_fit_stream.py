@@ -9,6 +9,10 @@ Under a ``torch.distributed`` process group each rank reads units
 the same number of rows, so every rank takes the same number of steps.
 When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
 each epoch and a new run resumes from it (``torchrun --max-restarts``).
+A warm fit or ``partial_fit`` carries on the no-improvement rule from the best
+loss (or held-out score) and the count of epochs without ``tol`` progress of
+earlier calls, as the in-memory fit and scikit-learn's ``_no_improvement_count`` do:
+a warm fit of a model that stopped for lack of progress stops after one more such epoch.
 """
 
 from __future__ import annotations
@@ -86,6 +90,13 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     patience = int(min(est.n_iter_no_change, 10**12))
     no_imp = NoImprovement("val_score" if val_units else "train_loss", est.tol, patience)
     best_state: dict[str, Any] | None = None
+    if not fresh:  # carry on from earlier calls' best and stalled epochs, as the in-memory fit does (scikit-learn's)
+        carried = est.best_validation_score_ if val_units else est.best_loss_
+        if carried is not None and np.isfinite(carried):
+            no_imp.best = float(carried)
+            if val_units:  # every call ends on its best weights: the ones that scored ``carried``
+                best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
+        no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 for a model saved before it was kept
     rows_per_chunk = batch * CHUNK_BATCHES
     seed = _seed(est)
     target_epochs = len(history) + epochs
@@ -140,6 +151,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         est.network_.load_state_dict(best_state)
         est._cache_weights()
     _set_fitted(est, history, bool(val_units))
+    est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
     return est
 

@@ -27,7 +27,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
 
 from .._params import Param, document, missing_defaults
-from ..data import is_source
+from ..data import check_score_labels, is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, classification_loss, get_loss
@@ -415,6 +415,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _predict_validated(self, X: Any) -> np.ndarray:
         return self._decode(raw_output(self, X, check_input=False))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``ClassifierMixin.score``).
+
+        Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``, or the
+        reverse) raise one ``ValueError`` naming both types and the conversion, before any
+        prediction, where scikit-learn stops on "Mix of label input types"; the applications'
+        ``score`` uses the same check (:func:`hiddenlayers.data.check_score_labels`).
+        """
+        self._require_fitted()
+        if not sp.issparse(y):  # a sparse label-indicator matrix holds numbers, as multi-label classes_ do
+            check_score_labels(y, self.classes_, type(self).__name__)
+        return float(super().score(X, y, sample_weight))
 
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         from sklearn.metrics import accuracy_score

@@ -9,6 +9,7 @@ docstrings get their "Parameters" section from it.
 from __future__ import annotations
 
 import math
+import numbers
 from numbers import Integral, Real
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .._params import AnyOf, Bool, Checked, Interval, Options, Param, StrOptions
+from ..exceptions import SpecError
 from ..network import Spec, get_activation, resolve_device
 from ..training import SCHEDULES, SOLVERS
 
@@ -35,9 +37,41 @@ def _check_random_state(seed: Any) -> None:
     check_random_state(seed)
 
 
+class _WidthTypeError(SpecError, TypeError):
+    """A width of ``hidden_layer_sizes`` is a number but not an integer: a ``SpecError`` that is also
+    the ``TypeError`` scikit-learn raises for it (its ``InvalidParameterError`` is both too)."""
+
+
+def _check_hidden_layer_sizes(value: Any) -> None:
+    """Parse ``hidden_layer_sizes`` as a spec, after scikit-learn's rule for its numbers.
+
+    scikit-learn takes an int or an array-like of ints (NumPy ints included) and rejects floats
+    and bools, even whole ones such as ``5.0``; so do we, before the spec parser (which is lenient
+    with ``5.0`` for JSON written by other tools). Text specs, dicts and layer objects are ours and
+    go to :meth:`Spec.parse` as they are.
+    """
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__array__") and getattr(value, "ndim", 0) == 1):
+        items: Any = value
+    elif isinstance(value, (str, bytes, dict)):
+        items = ()
+    else:
+        items = (value,)
+    for i, width in enumerate(items, start=1):
+        is_bool = isinstance(width, (bool, np.bool_))
+        if isinstance(width, (numbers.Number, np.bool_)) and (is_bool or not isinstance(width, Integral)):
+            number = float(width) if isinstance(width, Real) and not is_bool else math.nan
+            fix = f"write {int(number)} instead of {width!r}" if number.is_integer() and number > 0 else "give a whole number of units such as 64"
+            where = "" if items is not value else f" (layer {i} is {width!r})"
+            raise _WidthTypeError(
+                f"hidden_layer_sizes must be an int or a sequence of ints, as in scikit-learn. "
+                f"Received: hidden_layer_sizes={value!r}{where}; {fix}."
+            )
+    Spec.parse(value)
+
+
 # Parameters shared by both estimators, in the signature's order.
 SHARED: tuple[Param, ...] = (
-    Param("hidden_layer_sizes", Checked(Spec.parse, text="a hidden-layer spec", type="tuple of int, str or list of layer specs"), (100,),
+    Param("hidden_layer_sizes", Checked(_check_hidden_layer_sizes, text="a hidden-layer spec", type="tuple of int, str or list of layer specs"), (100,),
           "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2,32' also work; "
           "X is a table, so layers are dense (convolutions such as 'conv16k3' need image or sequence input: hl.Network or hl.ImageClassifier)"),
     Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
