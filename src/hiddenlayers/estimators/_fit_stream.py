@@ -87,16 +87,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     kw = {"classes": scan.classes} if classifier else {}
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
-    patience = int(min(est.n_iter_no_change, 10**12))
-    no_imp = NoImprovement("val_score" if val_units else "train_loss", est.tol, patience)
-    best_state: dict[str, Any] | None = None
-    if not fresh:  # carry on from earlier calls' best and stalled epochs, as the in-memory fit does (scikit-learn's)
-        carried = est.best_validation_score_ if val_units else est.best_loss_
-        if carried is not None and np.isfinite(carried):
-            no_imp.best = float(carried)
-            if val_units:  # every call ends on its best weights: the ones that scored ``carried``
-                best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
-        no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 for a model saved before it was kept
+    no_imp, best_state = _no_improvement(est, bool(val_units), fresh)
     rows_per_chunk = batch * CHUNK_BATCHES
     seed = _seed(est)
     target_epochs = len(history) + epochs
@@ -126,12 +117,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
         val_score = _stream_score(est, src, val_units) if val_units else math.nan
-        history.epoch.append(epoch)
-        history.train_loss.append(train_loss)
-        history.val_loss.append(math.nan)
-        history.val_score.append(val_score)
-        history.lr.append(float(est.learning_rate_init))
-        history.time.append(math.nan)
+        _record(history, epoch, train_loss, val_score, float(est.learning_rate_init))
         if no_imp.update(val_score if val_units else train_loss):
             history.best_epoch = epoch
             if val_units:
@@ -154,6 +140,35 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
     return est
+
+
+def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImprovement, dict[str, Any] | None]:
+    """The epochs' no-improvement rule (on the held-out score, or the training loss) and the best weights so far.
+
+    A warm call carries on from earlier calls' best and stalled epochs, as the
+    in-memory fit does (scikit-learn's); with held-out units every call ended on
+    its best weights, so those are the model's weights now.
+    """
+    no_imp = NoImprovement("val_score" if held_out else "train_loss", est.tol, int(min(est.n_iter_no_change, 10**12)))
+    best_state: dict[str, Any] | None = None
+    if not fresh:
+        carried = est.best_validation_score_ if held_out else est.best_loss_
+        if carried is not None and np.isfinite(carried):
+            no_imp.best = float(carried)
+            if held_out:
+                best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
+        no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 for a model saved before it was kept
+    return no_imp, best_state
+
+
+def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float) -> None:
+    """One streamed epoch's row of ``history`` (no validation loss or time: NaN)."""
+    history.epoch.append(epoch)
+    history.train_loss.append(train_loss)
+    history.val_loss.append(math.nan)
+    history.val_score.append(val_score)
+    history.lr.append(lr)
+    history.time.append(math.nan)
 
 
 def _plan(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int) -> tuple[list[int], list[list[int]], int, int]:
