@@ -476,7 +476,9 @@ def test_a_warm_streamed_fit_carries_the_no_improvement_count(tmp_path, early_st
     clf.fit(src)
     assert len(clf.loss_curve_) == 4
     before, best = clf.predict_proba(df[list("abc")].to_numpy()), clf.best_validation_score_
+    assert clf.n_iter_ == 4
     clf.fit(src)
     assert len(clf.loss_curve_) == 5 and clf.stop_reason_.startswith("no_improvement")
+    assert clf.n_iter_ == 1  # this call's epochs, as scikit-learn counts a warm fit's (loss_curve_ keeps them all)
     if early_stopping and clf.best_validation_score_ == best:  # no better score: it ends on the best weights so far, not its last epoch's
         assert np.array_equal(clf.predict_proba(df[list("abc")].to_numpy()), before)

@@ -352,6 +352,18 @@ def test_dann_fit_and_its_errors(digits, source):
             hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)
 
 
+def test_a_warm_dann_fit_counts_its_own_epochs_and_all_samples(digits):
+    """n_iter_ is this call's epochs (scikit-learn's count for a warm fit), t_ the samples seen over both calls."""
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = hl.MLPClassifier((8,), max_iter=2, warm_start=True, random_state=0, domain_adaptation="dann").fit(X[:100], y[:100], X_target=Xt)
+        assert d.n_iter_ == 2 and d.t_ == 200
+        d.set_params(max_iter=3).fit(X[:100], y[:100], X_target=Xt)
+    assert d.n_iter_ == 3 and d.t_ == 500 and len(d.loss_curve_) == 5
+
+
 @pytest.mark.parametrize("stop_at", [2, 4])
 def test_ctrl_c_during_a_dann_fit_keeps_the_last_whole_epoch(digits, monkeypatch, stop_at):
     """Ctrl-C in the first epoch keeps the start's weights, later the last whole epoch's; one InterruptedWarning, a usable model."""

@@ -69,8 +69,8 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     for loss in hist.train_loss[epochs_before:]:
         no_imp.update(loss)
     est._no_improvement_count = no_imp.count
-    est.n_iter_ = len(hist)
-    est.t_ = X.shape[0] * est.n_iter_
+    est.n_iter_ = len(hist) - epochs_before  # this call's epochs, as scikit-learn counts a warm fit's
+    est.t_ = int(est.t_) + X.shape[0] * est.n_iter_  # samples seen, over warm fits too (build resets it)
     est.loss_curve_ = list(hist.train_loss)
     est.loss_ = hist.train_loss[-1] if hist.train_loss else np.nan  # no loss when Ctrl-C came in the first epoch
     est.best_loss_ = min(hist.train_loss) if hist.train_loss else np.nan

@@ -136,7 +136,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
-    _set_fitted(est, history, bool(val_units))
+    _set_fitted(est, history, bool(val_units), len(history) - (target_epochs - epochs))
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
     return est
@@ -198,12 +198,15 @@ def _plan(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world
     return val_units, shards, batch, limit
 
 
-def _set_fitted(est: _BaseMLP, history: History, held_out: bool) -> None:
-    """scikit-learn's fitted attributes from the epochs' ``history`` (``held_out``: early stopping on held-out units)."""
+def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int) -> None:
+    """scikit-learn's fitted attributes from the epochs' ``history`` (``held_out``: early stopping on held-out units).
+
+    ``n_iter``: the epochs of this call (a restarted run's included), as scikit-learn's ``n_iter_`` counts a warm fit's.
+    """
     est.history_ = history
     est.loss_curve_ = list(history.train_loss)
     est.loss_ = history.train_loss[-1]
-    est.n_iter_ = len(history.train_loss)
+    est.n_iter_ = n_iter
     est.stop_reason_ = history.stop_reason
     est.validation_scores_ = list(history.val_score) if held_out else None
     est.best_validation_score_ = max(history.val_score) if held_out else None
