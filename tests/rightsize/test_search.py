@@ -382,6 +382,23 @@ def test_a_resumed_study_is_judged_by_this_search_s_latency_limit(iris, tmp_path
     assert r.n_trials == 2 and r.rows and all(row["latency"] is not None for row in r.rows)
 
 
+@pytest.mark.parametrize("objectives", [("score",), ("score", "params")])
+def test_a_latency_limit_reaches_the_sampler_without_optunas_deprecated_constraints_func(iris, tmp_path, objectives) -> None:
+    """Optuna 5 deprecates samplers' constraints_func (a FutureWarning on every search): each trial sets its latency
+    constraint on itself instead, which TPE and NSGA-II read."""
+    import warnings
+
+    X, y = iris
+    storage = str(tmp_path / "c.log")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        search(X, y, objectives=objectives, max_latency_us=1e9, space=TINY, max_epochs=3, refit=False, trials=2,
+               storage=storage, study_name="c")
+    trials = optuna.load_study(study_name="c", storage=make_storage(storage)).get_trials()
+    if hasattr(trials[0], "constraints"):  # Optuna 5's FrozenTrial
+        assert all(set(t.constraints) == {"latency_us"} and t.constraints["latency_us"] < 0 for t in trials)
+
+
 def test_pareto_front_keeps_ties_and_drops_the_dominated() -> None:
     """Score maximised, costs minimised; equal points dominate neither."""
     from types import SimpleNamespace

@@ -14,6 +14,7 @@ The first fold doubles as the screen of :class:`HopelessStop`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -246,19 +247,35 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         trial.set_user_attr("latency_us", latency)
     if setup.max_latency_us is not None and latency is not None:
         trial.set_user_attr("constraints", [latency - setup.max_latency_us])
+        if _trial_constraints():  # Optuna >= 5: the samplers read it from the trial (constraints_func is deprecated)
+            trial.set_constraint("latency_us", latency - setup.max_latency_us)
     values = {"score": score, "params": params, "flops": trial.user_attrs["flops"], "latency": latency}
     out = [values[o] for o in setup.objectives]
     return out if multi else out[0]
 
 
+@functools.cache
+def _trial_constraints() -> bool:
+    """Whether this Optuna records constraints on the trial itself (``Trial.set_constraint``, Optuna 5)."""
+    import optuna
+
+    return hasattr(optuna.trial.Trial, "set_constraint")
+
+
 def constraints_func(trial: Any) -> list[float]:
+    """The latency constraint for Optuna < 5's samplers (``latency_us - max_latency_us``; <= 0 is feasible)."""
     return list(trial.user_attrs.get("constraints", [0.0]))
 
 
 def make_sampler(n_objectives: int, seed: int | None, constrained: bool) -> Any:
+    """TPE for one objective, NSGA-II for several; constrained by the trials' latency when ``constrained``.
+
+    Optuna 5 reads the constraint each trial sets (``set_constraint``), so the
+    sampler gets no ``constraints_func`` there (it is deprecated and warned about).
+    """
     import optuna
 
-    cf = constraints_func if constrained else None
+    cf = constraints_func if constrained and not _trial_constraints() else None
     if n_objectives == 1:
         return optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
     return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
