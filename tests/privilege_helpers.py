@@ -53,3 +53,13 @@ def run_unprivileged(fn: Callable[[], str], cwd: Path) -> str:
         out = fh.read().decode()
     os.waitpid(pid, 0)
     return out
+
+
+def read_only_places(root: Path) -> None:
+    """Under ``root``: ``ro/``, a folder nobody but root may write, and ``rw/old.log``, an empty read-only file in a folder anyone may write."""
+    (root / "ro").mkdir()
+    (root / "rw").mkdir()
+    (root / "rw" / "old.log").write_bytes(b"")
+    (root / "rw" / "old.log").chmod(0o444)
+    (root / "ro").chmod(0o555)
+    (root / "rw").chmod(0o777)

@@ -332,19 +332,14 @@ def test_search_checks_storage_and_html_first(small, tmp_path, monkeypatch, name
 def test_search_refuses_a_storage_it_cannot_write(small, tmp_path, monkeypatch):
     """Under a file, in a read-only folder, a read-only journal: exit 2 and one line naming the path (was a traceback)."""
     import hiddenlayers.rightsize as rs
-    from privilege_helpers import run_unprivileged
+    from privilege_helpers import read_only_places, run_unprivileged
 
     monkeypatch.setattr(rs, "search", lambda *a, **k: pytest.fail("the search ran"))
     (tmp_path / "notes.txt").write_text("x")
     for under in (tmp_path / "notes.txt" / "s.log", tmp_path / "notes.txt" / "runs" / "s.journal"):
         assert_user_error(run("search", small, "-t", "y", "--trials", "1", "--out-dir", tmp_path / "sd", "--storage", under),
                           f"--storage: folder '{under.parent}' cannot be created: '{tmp_path / 'notes.txt'}' is a file. Give a path in a folder.")
-    (tmp_path / "ro").mkdir()
-    (tmp_path / "rw").mkdir()
-    (tmp_path / "rw" / "old.log").write_bytes(b"")
-    (tmp_path / "rw" / "old.log").chmod(0o444)
-    (tmp_path / "ro").chmod(0o555)
-    (tmp_path / "rw").chmod(0o777)
+    read_only_places(tmp_path)
 
     def attempt(storage: str):
         def go() -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -13,31 +11,12 @@ from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import NotFittedError
 
 import hiddenlayers as hl
+from fit_helpers import labelled_classifier
 
 KINDS = ["binary", "multiclass", "multilabel", "one-class", "strings", "strings-3", "float32"]
 
 
-def _fitted(kind: str) -> tuple[hl.MLPClassifier, np.ndarray]:
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 5))
-    y: object = {
-        "binary": (X[:, 0] > 0).astype(int),
-        "multiclass": rng.integers(0, 4, 300),
-        "multilabel": (rng.random((300, 3)) > 0.5).astype(int),
-        "one-class": np.zeros(300, int),
-        "strings": np.where(X[:, 1] > 0, "yes", "no"),
-        "strings-3": np.array(["cat", "dog", "eel"])[rng.integers(0, 3, 300)],
-        "float32": rng.integers(0, 3, 300),
-    }[kind]
-    if kind == "float32":
-        X = X.astype(np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
-    return est, X
-
-
-MODELS = {kind: _fitted(kind) for kind in KINDS}
+MODELS = {kind: labelled_classifier(kind) for kind in KINDS}
 
 
 def _assert_same(est: hl.MLPClassifier, X: np.ndarray) -> None:
@@ -66,7 +45,7 @@ def test_equals_predict_on_any_finite_input(kind: str, X: np.ndarray) -> None:
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "strings-3"])
 def test_ties_and_nan_outputs_decide_as_predict(kind: str) -> None:
     """All-zero head outputs (exact ties, binary logit 0) and NaN outputs give predict's labels, not ones re-derived from probabilities."""
-    est, X = _fitted(kind)
+    est, X = labelled_classifier(kind)
     head = est.network_.linears()[-1]
     with torch.no_grad():
         head.weight.zero_()

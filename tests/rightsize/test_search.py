@@ -610,15 +610,10 @@ def test_make_storage_turns_a_failed_journal_open_into_one_error(tmp_path) -> No
 
 
 def test_an_unwritable_journal_is_one_error_naming_it(iris, tmp_path) -> None:
-    from privilege_helpers import run_unprivileged
+    from privilege_helpers import read_only_places, run_unprivileged
 
     X, y = iris
-    (tmp_path / "ro").mkdir()
-    (tmp_path / "rw").mkdir()
-    (tmp_path / "rw" / "old.log").write_bytes(b"")
-    (tmp_path / "rw" / "old.log").chmod(0o444)
-    (tmp_path / "ro").chmod(0o555)
-    (tmp_path / "rw").chmod(0o777)
+    read_only_places(tmp_path)
 
     def attempt(storage: str) -> Callable[[], str]:
         return lambda: repr(search(X, y, trials=1, storage=storage))

@@ -629,19 +629,10 @@ def test_missing_markers_are_pandas_csv_defaults() -> None:
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "one-class", "strings"])
 def test_predict_labels_equal_the_classifiers_predict(kind: str) -> None:
     """/predict takes labels and the probabilities it checks from one pass: the labels equal the classifier's own predict."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 5))
-    y: object = {
-        "binary": (X[:, 0] > 0).astype(int),
-        "multiclass": rng.integers(0, 4, 300),
-        "multilabel": (rng.random((300, 3)) > 0.5).astype(int),
-        "one-class": np.zeros(300, int),
-        "strings": np.where(X[:, 1] > 0, "yes", "no"),
-    }[kind]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
-    Xq = np.vstack([X, 50 * rng.normal(size=(100, 5))])
+    from fit_helpers import labelled_classifier
+
+    est, X = labelled_classifier(kind)
+    Xq = np.vstack([X, 50 * np.random.default_rng(1).normal(size=(100, 5))])
     got = ServedModel(est).predict(Xq.tolist(), proba=False)
     np.testing.assert_array_equal(np.array(got), est.predict(Xq))
 
