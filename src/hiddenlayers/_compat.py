@@ -7,9 +7,10 @@ small import hook maps each old path to its new module: old pickles unpickle
 and old imports work (``tests/ship/test_legacy_files.py``). The same holds for
 the search modules that later moved into ``rightsize/_search/`` (a pickled
 ``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...) and
-the data checks, the server's and the translator's modules that moved into
-``data/_check/``, ``ship/_serve/`` and ``apps/_translate/`` (a pickled
-``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``).
+the data checks, the server's, the translator's and the sequence classifier's modules that moved into
+``data/_check/``, ``ship/_serve/``, ``apps/_translate/`` and ``apps/_seq/`` (a pickled
+``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``,
+a ``SequenceClassifier`` ``apps._seqnet``).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -37,7 +38,7 @@ _MOVED = {
     "losses": "training._losses", "modelfile": "ship._modelfile", "optim": "training._optim", "preprocessing": "data._preprocessing",
     "spec": "network._spec", "stopping": "training._stopping",
     "apps.agent": "apps._agent", "apps.autoencoder": "apps._autoencoder", "apps.forecast": "apps._forecast",
-    "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._sequence",
+    "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._seq.sequence",
     "apps.text": "apps._text", "apps.translate": "apps._translate.translate",
     # the search modules before they became the rightsize._search package
     "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
@@ -54,6 +55,9 @@ _MOVED = {
     # names apps._translate_text for its Vocab; its own old path, apps._translate, is the package, which
     # finds Translator lazily)
     "apps._translate_fit": "apps._translate.fit", "apps._translate_text": "apps._translate.text",
+    # the sequence classifier's modules before they became the apps._seq package (a pickled SequenceClassifier
+    # or TextClassifier names apps._seqnet for its network)
+    "apps._sequence": "apps._seq.sequence", "apps._seqdata": "apps._seq.data", "apps._seqnet": "apps._seq.net",
 }
 ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
 
