@@ -12,6 +12,10 @@ the data checks, the server's, the translator's and the sequence classifier's mo
 ``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``,
 a ``SequenceClassifier`` ``apps._seqnet``).
 
+``python -m`` on an old path runs the new module as ``__main__`` (``get_code``
+below), so an old command line such as the search worker's
+``python -m hiddenlayers.rightsize._search_run JOB SEED`` still works.
+
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
 those old names are public functions (``hl.cost``, ``hl.lens.record``), which an
@@ -24,7 +28,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 _MOVED = {
@@ -77,6 +81,15 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         module.__spec__ = self._real_spec
+
+    def get_code(self, fullname: str) -> CodeType:
+        """What ``python -m <old path>`` runs: the new module, as ``__main__`` under its own name.
+
+        runpy asks the loader for code and runs it with the old name's package, which
+        would break the new module's relative imports; so the code is a redirect,
+        ``runpy.run_module(new, run_name="__main__", alter_sys=True)`` (arguments kept).
+        """
+        return compile(f"import runpy\nrunpy.run_module({ALIASES[fullname]!r}, run_name='__main__', alter_sys=True)\n", f"<alias of {ALIASES[fullname]}>", "exec")
 
 
 def install() -> None:
