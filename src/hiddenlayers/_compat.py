@@ -7,9 +7,14 @@ small import hook maps each old path to its new module: old pickles unpickle
 and old imports work (``tests/ship/test_legacy_files.py``). The same holds for
 the search modules that later moved into ``rightsize/_search/`` (a pickled
 ``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...) and
-the data checks, the server's and the translator's modules that moved into
-``data/_check/``, ``ship/_serve/`` and ``apps/_translate/`` (a pickled
-``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``).
+the data checks, the server's, the translator's and the sequence classifier's modules that moved into
+``data/_check/``, ``ship/_serve/``, ``apps/_translate/`` and ``apps/_seq/`` (a pickled
+``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``,
+a ``SequenceClassifier`` ``apps._seqnet``).
+
+``python -m`` on an old path runs the new module as ``__main__`` (``get_code``
+below), so an old command line such as the search worker's
+``python -m hiddenlayers.rightsize._search_run JOB SEED`` still works.
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -23,7 +28,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 _MOVED = {
@@ -37,7 +42,7 @@ _MOVED = {
     "losses": "training._losses", "modelfile": "ship._modelfile", "optim": "training._optim", "preprocessing": "data._preprocessing",
     "spec": "network._spec", "stopping": "training._stopping",
     "apps.agent": "apps._agent", "apps.autoencoder": "apps._autoencoder", "apps.forecast": "apps._forecast",
-    "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._sequence",
+    "apps.image": "apps._image", "apps.recommend": "apps._recommend", "apps.sequence": "apps._seq.sequence",
     "apps.text": "apps._text", "apps.translate": "apps._translate.translate",
     # the search modules before they became the rightsize._search package
     "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
@@ -54,6 +59,9 @@ _MOVED = {
     # names apps._translate_text for its Vocab; its own old path, apps._translate, is the package, which
     # finds Translator lazily)
     "apps._translate_fit": "apps._translate.fit", "apps._translate_text": "apps._translate.text",
+    # the sequence classifier's modules before they became the apps._seq package (a pickled SequenceClassifier
+    # or TextClassifier names apps._seqnet for its network)
+    "apps._sequence": "apps._seq.sequence", "apps._seqdata": "apps._seq.data", "apps._seqnet": "apps._seq.net",
 }
 ALIASES = {f"hiddenlayers.{old}": f"hiddenlayers.{new}" for old, new in _MOVED.items()}
 
@@ -73,6 +81,15 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         module.__spec__ = self._real_spec
+
+    def get_code(self, fullname: str) -> CodeType:
+        """What ``python -m <old path>`` runs: the new module, as ``__main__`` under its own name.
+
+        runpy asks the loader for code and runs it with the old name's package, which
+        would break the new module's relative imports; so the code is a redirect,
+        ``runpy.run_module(new, run_name="__main__", alter_sys=True)`` (arguments kept).
+        """
+        return compile(f"import runpy\nrunpy.run_module({ALIASES[fullname]!r}, run_name='__main__', alter_sys=True)\n", f"<alias of {ALIASES[fullname]}>", "exec")
 
 
 def install() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,37 @@ def test_errors() -> None:
         DQNAgent().fit(42, total_steps=10)
     with pytest.raises(ValueError, match="gamma must be a number strictly between 0.0 and 1.0. Received: gamma=1.5"):
         DQNAgent(gamma=1.5).fit("CartPole-v1", total_steps=10)
+
+
+@pytest.mark.parametrize(
+    ("env", "tail"),
+    [
+        ("CartPol-v1", "; close matches: 'CartPole-v1', 'CartPole-v0', 'phys2d/CartPole-v1'. Pass a registered id (gymnasium.registry) or an environment object."),
+        ("cartpole-v1", "; close matches: 'CartPole-v1', 'CartPole-v0', 'phys2d/CartPole-v1'. Pass a registered id (gymnasium.registry) or an environment object."),
+        ("NoSuchGame-v0", ": pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), or install and import the package that registers it."),
+        ("NoSuchSpace/Game-v0", ": pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), or install and import the package that registers it."),
+        ("no_such_module_xyz:Game-v0", ": its module 'no_such_module_xyz' cannot be imported; install the package that registers it."),
+    ],
+    ids=["typo", "case", "no-match", "namespace", "module"],
+)
+def test_an_unknown_environment_id_is_one_line_with_close_matches(trained: DQNAgent, env: str, tail: str) -> None:
+    msg = f"Unknown gymnasium environment id {env!r}{tail}"
+    before = trained.q_values(np.zeros(4))
+    for call in (lambda: DQNAgent().fit(env, total_steps=10), lambda: trained.fit(env, total_steps=10),
+                 lambda: trained.evaluate(env, episodes=1), lambda: trained.rollout(env, episodes=1)):
+        with pytest.raises(DataError, match=f"^{re.escape(msg)}$"):
+            call()
+    np.testing.assert_array_equal(trained.q_values(np.zeros(4)), before)  # a failed refit changes nothing
+
+
+def test_close_matches_come_from_the_registry() -> None:
+    from hiddenlayers.apps._agent import _unknown_env
+
+    registered = ["Alpha-v0", "Alpha-v1", "Beta-v0"]  # difflib orders equally close ones by its own rule
+    assert _unknown_env("alpha-v2", registered) == (
+        "Unknown gymnasium environment id 'alpha-v2'; close matches: 'Alpha-v1', 'Alpha-v0'. Pass a registered id (gymnasium.registry) or an environment object."
+    )
+    assert "close matches" not in _unknown_env("Zzz", registered)
 
 
 class _StopsAt(gym.Wrapper):

@@ -99,6 +99,22 @@ def test_errors(fitted: Autoencoder) -> None:
         Autoencoder(n_components=0).fit(np.zeros((10, 2)))
 
 
+ONE_D = r"must be 2-D \(n_samples, n_features\)\. Received shape \({shape}\): reshape it with {name}\.reshape\(-1, 1\) if it holds one feature, or {name}\.reshape\(1, -1\) if it is one sample\.$"
+
+
+@pytest.mark.parametrize("method", ["fit", "transform", "score_samples", "decision_function", "predict", "reconstruction_error", "network_input", "inverse_transform"])
+@pytest.mark.parametrize("form", ["array", "list", "series", "scalar"])
+def test_one_d_input_is_a_one_line_error_naming_shape_and_reshape(fitted: Autoencoder, method: str, form: str) -> None:
+    row = np.arange(8.0)
+    X = {"array": row, "list": row.tolist(), "series": pd.Series(row), "scalar": 3.0}[form]
+    shape = "" if form == "scalar" else "8,"
+    name = "codes" if method == "inverse_transform" else "X"
+    model = Autoencoder(max_iter=1) if method == "fit" else fitted
+    with pytest.raises(DataError, match=f"^{name} " + ONE_D.format(shape=shape, name=name)) as info:
+        getattr(model, method)(X)
+    assert "\n" not in str(info.value)
+
+
 # ------------------------------------------------------------------ device
 NO_GPU = pytest.mark.skipif(
     torch.cuda.is_available() or torch.backends.mps.is_available(), reason="device='auto' picks a GPU here, so it need not equal 'cpu' bit for bit"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import warnings
 from collections.abc import Callable
@@ -174,8 +175,62 @@ def test_nan_ids_are_a_data_error() -> None:  # the review's case: NaN became on
         _quick().fit(pd.DataFrame({"user": X[:, 0], "item": bad[:, 1]}), r)
     with pytest.raises(DataError, match=r"^Missing item ids \(NaN or None\) in 1 of 3 rows \(0-based: 1\):"):
         _quick().fit((["a", "b", "c"], ["x", None, "z"]), [1.0, 2.0, 3.0])
-    with pytest.raises(DataError, match=r"^Missing user ids \(NaN or None\) in 1 of 3 rows \(0-based: 2\):"):
+    with pytest.raises(DataError, match=r"^Missing user ids \(NaN or None\) in 1 of 3 rows \(0-based: 2\) of column 'user':"):
         _quick().fit(pd.DataFrame({"user": pd.array([1, 2, None], dtype="Int64"), "item": [1, 2, 3]}), [1.0, 2.0, 3.0])
+
+
+def test_fit_names_a_frames_id_column() -> None:
+    with pytest.raises(DataError, match=r"^Missing item ids \(NaN or None\) in 1 of 3 rows \(0-based: 1\) of column 'movieId': drop or fill those rows before fit, e\.g\. df\.dropna\(\)\.$"):
+        _quick().fit(pd.DataFrame({"userId": [1, 2, 3], "movieId": [4.0, np.nan, 6.0]}), [1.0, 2.0, 3.0])
+    with pytest.raises(DataError, match=r"^User ids that are not whole numbers \(first: 1\.5\) in 1 of 3 rows \(0-based: 0\) of column 'userId':"):
+        _quick().fit(pd.DataFrame({"userId": [1.5, 2, 3], "movieId": [4, 5, 6]}), [1.0, 2.0, 3.0])
+
+
+PREDICT_FIX = r"drop or fill those rows before predict, e\.g\. df\.dropna\(\); an id not seen in fit is predicted from the global mean, a missing one is refused\.$"
+
+
+@pytest.mark.parametrize("method", ["predict", "rmse", "score", "network_input"])
+def test_missing_ids_at_predict_are_refused_not_a_global_mean(method: str) -> None:
+    X, r = _small()
+    rec = _quick().fit(pd.DataFrame(X, columns=["userId", "movieId"]), r)
+    args = (np.ones(3),) if method in ("rmse", "score") else ()
+    frame = pd.DataFrame({"userId": [X[0, 0], np.nan, X[2, 0]], "movieId": X[:3, 1]})
+    with pytest.raises(DataError, match=rf"^Missing user ids \(NaN or None\) in 1 of 3 rows \(0-based: 1\) of column 'userId': {PREDICT_FIX}"):
+        getattr(rec, method)(frame, *args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fitted with names, given a tuple or an array: positional
+        with pytest.raises(DataError, match=rf"^Missing item ids \(NaN or None\) in 2 of 3 rows \(0-based: 0, 2\): {PREDICT_FIX}"):
+            getattr(rec, method)((X[:3, 0], [None, X[1, 1], None]), *args)
+        with pytest.raises(DataError, match=r"^User ids that are not whole numbers \(first: 2\.5\) in 1 of 3 rows \(0-based: 2\): ids must be integers or strings; fix or drop those rows before predict\.$"):
+            getattr(rec, method)(np.array([[X[0, 0], X[0, 1]], [X[1, 0], X[1, 1]], [2.5, X[2, 1]]]), *args)
+
+
+def test_unknown_ids_at_predict_still_fall_back() -> None:
+    X, r = _small()
+    rec = _quick().fit(X, r)
+    with pytest.warns(UserWarning, match=r"^1 of 2 rows have a user \(1\) or item \(0\) not seen in fit"):
+        pred = rec.predict(([X[0, 0], 10_000], [X[0, 1], X[0, 1]]))
+    assert np.isfinite(pred).all()
+
+
+def test_n_features_in_is_the_two_id_columns(tmp_path: Path) -> None:
+    X, r = _small()
+    for form in (X, (X[:, 0], X[:, 1]), pd.DataFrame(X, columns=["u", "i"])):
+        rec = _quick().fit(form, r)
+        assert rec.n_features_in_ == 2
+        assert hasattr(rec, "feature_names_in_") == isinstance(form, pd.DataFrame)
+    assert not hasattr(Recommender(), "n_features_in_")
+    rec.save(tmp_path / "r.safetensors")
+    assert Recommender.load(tmp_path / "r.safetensors").n_features_in_ == 2
+    assert hl.load(tmp_path / "r.safetensors").n_features_in_ == 2
+
+
+def test_a_file_and_a_pickle_from_before_n_features_in_have_it() -> None:
+    assert Recommender.load(LEGACY / "recommender.safetensors").n_features_in_ == 2
+    with (LEGACY / "recommender.pkl").open("rb") as fh:
+        old = pickle.load(fh)  # our own fixture, written by the old code
+    assert old.n_features_in_ == 2
+    assert not hasattr(pickle.loads(pickle.dumps(Recommender())), "n_features_in_")
 
 
 def test_numbers_that_are_not_whole_are_a_data_error() -> None:

@@ -242,7 +242,7 @@ def test_a_fitted_model_without_a_single_input_network_is_named() -> None:
 
 # ---------------------------------------------- sequence and text classifiers (apps/sequence.py, apps/text.py)
 def test_sequence_classifier_records_its_recurrent_layer(tmp_path: Path) -> None:
-    seq = pytest.importorskip("hiddenlayers.apps._sequence")
+    seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
     rng = np.random.default_rng(0)
     seqs = [rng.normal(size=(int(rng.integers(5, 12)), 3)).astype(np.float32) for _ in range(90)]  # varying lengths
     y = np.array([int(s[:, 0].mean() > 0) for s in seqs])

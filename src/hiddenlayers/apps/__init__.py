@@ -22,7 +22,7 @@ _EXPORTS = {
     "Recommender": "._recommend",
     "DQNAgent": "._agent",
     "ImageClassifier": "._image",
-    "SequenceClassifier": "._sequence",
+    "SequenceClassifier": "._seq.sequence",
     "TextClassifier": "._text",
     "Translator": "._translate.translate",
 }

@@ -12,6 +12,7 @@ selection, since DQN is known to forget a solved task and re-learn it).
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
 from dataclasses import dataclass, field
@@ -35,15 +36,33 @@ from ._fitted import FitRequired
 
 
 def _make_env(env: Any) -> Any:
+    """``env`` itself, or the gymnasium environment registered as ``env`` (a string); an unknown id is one DataError."""
     if isinstance(env, str):
         try:
             import gymnasium as gym
         except ImportError:
             raise DataError("DQNAgent needs the 'gymnasium' package for environments: run `pip install gymnasium`.") from None
-        return gym.make(env)
+        try:
+            return gym.make(env)
+        except gym.error.UnregisteredEnv:  # unknown name, version or namespace
+            raise DataError(_unknown_env(env, list(gym.registry))) from None
+        except ModuleNotFoundError as exc:  # "module:Env-v0" ids import the module that registers Env
+            if ":" not in env:
+                raise
+            raise DataError(f"Unknown gymnasium environment id {env!r}: its module {exc.name or env.split(':')[0]!r} cannot be imported; install the package that registers it.") from None
     if not (hasattr(env, "reset") and hasattr(env, "step") and hasattr(env, "action_space")):
         raise TypeError(f"env must be a gymnasium environment or its id (e.g. 'CartPole-v1'). Received: {type(env).__name__}.")
     return env
+
+
+def _unknown_env(env: str, registered: list[str]) -> str:
+    """The one-line message for an id gymnasium does not know, with up to 3 close registered ids (case ignored)."""
+    by_lower = {name.lower(): name for name in registered}
+    close = [by_lower[m] for m in difflib.get_close_matches(env.lower(), list(by_lower), n=3, cutoff=0.6)]
+    if close:
+        return f"Unknown gymnasium environment id {env!r}; close matches: {', '.join(repr(c) for c in close)}. Pass a registered id (gymnasium.registry) or an environment object."
+    return (f"Unknown gymnasium environment id {env!r}: pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), "
+            "or install and import the package that registers it.")
 
 
 class ReplayBuffer:

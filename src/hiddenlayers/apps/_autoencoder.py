@@ -57,8 +57,13 @@ class AutoencoderNet(nn.Module):
         return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
 
 
-def _rows(X: Any, model: Any) -> np.ndarray:
-    """``X`` as float64 rows ``(n, n_features)`` by scikit-learn's ``check_array``; NaN or infinity is one ``DataError``."""
+def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
+    """``X`` as float64 rows ``(n, n_features)`` by scikit-learn's ``check_array``; NaN or infinity is one ``DataError``.
+
+    A 1-D or scalar ``X`` is a one-line ``DataError`` naming its shape and both
+    reshapes, where scikit-learn's message spans lines and prints the values.
+    """
+    _require_2d(X, name)
     X = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
@@ -67,6 +72,19 @@ def _rows(X: Any, model: Any) -> np.ndarray:
             "an autoencoder needs finite values; impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
         )
     return X
+
+
+def _require_2d(X: Any, name: str) -> None:
+    """Raise a one-line DataError when ``X`` has fewer than 2 dimensions (ragged or odd inputs are left to ``check_array``)."""
+    try:
+        shape = tuple(np.shape(X))
+    except ValueError:  # a ragged list: check_array says so
+        return
+    if len(shape) < 2:
+        raise DataError(
+            f"{name} must be 2-D (n_samples, n_features). Received shape {shape}: reshape it with {name}.reshape(-1, 1) "
+            f"if it holds one feature, or {name}.reshape(1, -1) if it is one sample."
+        )
 
 
 def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
@@ -224,7 +242,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
         self._require_fitted()
-        codes = _rows(X, self)
+        codes = _rows(X, self, "codes")
         if codes.shape[1] != self.n_components:
             raise DataError(f"codes have {codes.shape[1]} columns, but n_components={self.n_components}: pass the output of transform().")
         out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)

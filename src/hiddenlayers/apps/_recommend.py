@@ -81,24 +81,41 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     return users, items
 
 
-def check_ids(side: str, ids: np.ndarray) -> None:
+_AT_PREDICT = "; an id not seen in fit is predicted from the global mean, a missing one is refused"
+
+
+def check_ids(side: str, ids: np.ndarray, column: Any = None, when: str = "fit") -> None:
     """Raise a DataError for ids that are missing (NaN, None, NA) or numbers that are not whole (inf, 1.5).
 
-    Ids are ints or strings: left in, every NaN would become one shared
-    "user" (``pd.unique`` keeps one NaN) and 1.5 an id no integer matches.
-    A float column of whole numbers (pandas' ints with a missing value) is fine.
+    Ids are ints or strings: left in at fit, every NaN would become one shared
+    "user" (``pd.unique`` keeps one NaN) and 1.5 an id no integer matches; at
+    predict (``when="predict"``) they would silently get the global mean, as
+    an unknown but valid id does. A float column of whole numbers (pandas'
+    ints with a missing value) is fine. ``column`` (a DataFrame's column
+    label) is named in the message.
     """
+    where = "" if column is None else f" of column {column!r}"
     missing = np.asarray(pd.isna(ids), dtype=bool)
     if missing.any():
-        raise DataError(f"Missing {side} ids (NaN or None) in {_rows(missing)}: drop or fill those rows before fit, e.g. df.dropna().")
+        raise DataError(
+            f"Missing {side} ids (NaN or None) in {_rows(missing)}{where}: drop or fill those rows before {when}, e.g. df.dropna()"
+            f"{_AT_PREDICT if when != 'fit' else ''}."
+        )
     fractional = _not_whole(ids)
     if fractional.any():
         first = ids[np.flatnonzero(fractional)[0]]
         first = first.item() if isinstance(first, np.generic) else first  # 1.5, not np.float64(1.5)
         raise DataError(
-            f"{side.capitalize()} ids that are not whole numbers (first: {first!r}) in {_rows(fractional)}: "
-            "ids must be integers or strings; fix or drop those rows before fit."
+            f"{side.capitalize()} ids that are not whole numbers (first: {first!r}) in {_rows(fractional)}{where}: "
+            f"ids must be integers or strings; fix or drop those rows before {when}."
         )
+
+
+def _check_pairs(X: Any, users: np.ndarray, items: np.ndarray, when: str) -> None:
+    """:func:`check_ids` on both sides, naming a DataFrame's user and item columns."""
+    columns = list(X.columns) if isinstance(X, pd.DataFrame) else [None, None]
+    check_ids("user", users, columns[0], when)
+    check_ids("item", items, columns[1], when)
 
 
 def _rows(bad: np.ndarray) -> str:
@@ -255,8 +272,10 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
     ``(n, 2)`` array, or a ``(users, items)`` tuple. Missing ids (NaN, None)
-    and numeric ids that are not whole numbers are a ``DataError``. A
-    DataFrame's column names are kept (``feature_names_in_``): later frames
+    and numeric ids that are not whole numbers are a ``DataError``, in
+    ``fit`` and in ``predict`` (where an unknown but valid id falls back to
+    the global mean). ``n_features_in_`` is 2 (the user and item columns);
+    a DataFrame's column names are kept (``feature_names_in_``): later frames
     must have them in the same order, as in scikit-learn. ``score`` is R²
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
     recommender metric.
@@ -330,8 +349,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
         if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
             raise DataError("y must hold at least 2 finite ratings (no NaN or infinity).")
-        check_ids("user", users)
-        check_ids("item", items)
+        _check_pairs(X, users, items, "fit")
         users_, items_ = pd.Index(pd.unique(users)), pd.Index(pd.unique(items))
         mean = float(ratings.mean())
         codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
@@ -342,6 +360,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         history = self._train(net, mean, codes, ratings, device, gen)
         self.network_, self.users_, self.items_, self.global_mean_, self.history_ = net, users_, items_, mean, history
         set_fitted_names(self, names)
+        self.n_features_in_ = 2  # the user and item id columns, whatever form X took
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
@@ -370,6 +389,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         if not isinstance(X, tuple):
             check_column_names(self, X)
         users, items = _pairs(X)
+        _check_pairs(X, users, items, "predict")
         u, i = self.users_.get_indexer(users), self.items_.get_indexer(items)
         check_id_kinds("user", users, u, self.users_)
         check_id_kinds("item", items, i, self.items_)
@@ -442,7 +462,14 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         model.network_.to(load_device(model.device, device))
         for k, v in state.items():
             setattr(model, k, v)
+        model.n_features_in_ = 2
         return model
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a fitted model pickled before ``n_features_in_`` existed gets it (always 2: user, item)."""
+        super().__setstate__(state)
+        if "network_" in self.__dict__:
+            self.__dict__.setdefault("n_features_in_", 2)
 
 
 __all__ = ["Recommender", "RecommenderNet"]

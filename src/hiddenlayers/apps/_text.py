@@ -23,8 +23,8 @@ from .._params import Bool, Param, StrOptions, document
 from ..estimators import load_source
 from ._app_params import positive_int, row
 from ._appfile import open_model_file
-from ._seqdata import IDS
-from ._sequence import SEQUENCE_PARAMS, SequenceClassifier
+from ._seq.data import IDS
+from ._seq.sequence import SEQUENCE_PARAMS, SequenceClassifier
 from ._tokenize import UNKNOWN_ID, Tokenizer, as_texts
 
 DEFAULT_SPEC = "embed64,gru64"

@@ -27,17 +27,17 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .._params import Param, document, validate
-from ..estimators import restored_on_error, reuse_layers
-from ..exceptions import DataError
-from ..network import Embed, Spec, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, to_tensor, train
-from ._app_params import positive_int, row
-from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
-from ._classify import ClassifierFitting
-from ._fit import hidden_spec, one_thread, seed_everything
-from ._seqdata import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
-from ._seqnet import SequenceNetwork
+from ..._params import Param, document, validate
+from ...estimators import restored_on_error, reuse_layers
+from ...exceptions import DataError
+from ...network import Embed, Spec, load_device, resolve_device
+from ...training import History, NoImprovement, Schedule, to_tensor, train
+from .._app_params import positive_int, row
+from .._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
+from .._classify import ClassifierFitting
+from .._fit import hidden_spec, one_thread, seed_everything
+from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
+from .net import SequenceNetwork
 
 DEFAULT_SPEC = "lstm64,32"
 DEFAULT_EMBED = 32  # width of the embedding put first when token ids meet a spec without one

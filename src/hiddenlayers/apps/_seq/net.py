@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..network import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, LayerSpec, Network, PoolLayer, RecurrentLayer
+from ...network import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, LayerSpec, Network, PoolLayer, RecurrentLayer
 
 
 def _first(v: Any) -> int:

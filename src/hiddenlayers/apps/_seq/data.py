@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import DataError
+from ...exceptions import DataError
 
 IDS, FRAMES = "ids", "features"
 
