@@ -382,6 +382,72 @@ def test_a_resumed_study_is_judged_by_this_search_s_latency_limit(iris, tmp_path
     assert r.n_trials == 2 and r.rows and all(row["latency"] is not None for row in r.rows)
 
 
+def _stored_latency_study(n_objectives: int, sampler: object, old_limit: float) -> optuna.Study:
+    """An in-memory study of 20 finished trials (latency 10..200 µs, the slower the better) whose constraints were stored under ``old_limit``."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    from hiddenlayers.rightsize._search.limit import constraint_attrs
+
+    study = optuna.create_study(directions=["maximize"] + ["minimize"] * (n_objectives - 1), sampler=sampler)  # type: ignore[arg-type]
+    dists = {"hidden": CategoricalDistribution(["4", "8"]), "alpha": FloatDistribution(1e-5, 1e-1, log=True)}
+    for i in range(1, 21):
+        system = {**constraint_attrs(10.0 * i, old_limit), "NSGAIISampler:generation": 0}
+        study.add_trial(optuna.trial.create_trial(
+            params={"hidden": "4" if i % 2 else "8", "alpha": 1e-4 * i}, distributions=dists, values=[i / 20, i][:n_objectives],
+            user_attrs={"latency_us": 10.0 * i}, system_attrs=system))
+    return study
+
+
+def _constraint(t: optuna.trial.FrozenTrial) -> float:
+    """The latency constraint a sampler reads from ``t`` (Optuna 5: ``constraints:latency_us``; Optuna 4: ``constraints``)."""
+    return t.system_attrs.get("constraints:latency_us", (t.system_attrs.get("constraints") or [None])[0])
+
+
+@pytest.mark.parametrize("n_objectives", [1, 2])
+def test_a_resumed_study_steers_the_sampler_by_the_new_latency_limit(monkeypatch, n_objectives) -> None:
+    """Trials stored under a 1000 µs limit, resumed under 55 µs: TPE (one objective) and NSGA-II (two) read each
+    trial's constraint as ``latency - 55``, not the stored ``latency - 1000``; the stored trials stay as they were."""
+    import optuna.samplers._tpe.sampler as tpe
+    import optuna.samplers.nsgaii._elite_population_selection_strategy as elite
+
+    from hiddenlayers.rightsize._search.run import make_sampler
+
+    seen: dict[int, float] = {}
+
+    def spy(module: object, name: str, position: int) -> None:
+        real = getattr(module, name)
+
+        def recorded(*args: object, **kwargs: object) -> object:
+            seen.update({t.number: _constraint(t) for t in args[position]})  # type: ignore[attr-defined]
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+
+    spy(tpe, "_split_trials", 1)
+    spy(elite, "_validate_constraints", 0)
+    study = _stored_latency_study(n_objectives, make_sampler(n_objectives, 0, 55.0), old_limit=1000.0)
+    trial = study.ask()
+    trial.suggest_categorical("hidden", ["4", "8"])
+    trial.suggest_float("alpha", 1e-5, 1e-1, log=True)
+    assert len(seen) == 20
+    assert seen == {t.number: t.user_attrs["latency_us"] - 55.0 for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))}
+    assert all(_constraint(t) == t.user_attrs["latency_us"] - 1000.0 for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)))
+
+
+def test_a_resumed_study_without_a_limit_steers_the_sampler_unconstrained(monkeypatch) -> None:
+    """The limit dropped on resume: TPE sees no constraint on the trials that ran under one."""
+    import optuna.samplers._tpe.sampler as tpe
+
+    from hiddenlayers.rightsize._search.run import make_sampler
+
+    seen: list[dict[str, object]] = []
+    real = tpe._split_trials
+    monkeypatch.setattr(tpe, "_split_trials", lambda study, trials, n: seen.extend(t.system_attrs for t in trials) or real(study, trials, n))
+    study = _stored_latency_study(1, make_sampler(1, 0, None), old_limit=55.0)
+    study.ask().suggest_float("alpha", 1e-5, 1e-1, log=True)
+    assert len(seen) == 20 and not any(k.startswith("constraints") for attrs in seen for k in attrs)
+
+
 @pytest.mark.parametrize("objectives", [("score",), ("score", "params")])
 def test_a_latency_limit_reaches_the_sampler_without_optunas_deprecated_constraints_func(iris, tmp_path, objectives) -> None:
     """Optuna 5 deprecates samplers' constraints_func (a FutureWarning on every search): each trial sets its latency
