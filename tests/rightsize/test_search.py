@@ -716,3 +716,98 @@ def test_a_storage_under_a_file_is_always_named_and_nothing_is_created(parts: li
         why = storage_problem(str(path))
         assert why == f"folder '{path.parent}' cannot be created: '{blocker}' is a file. Give a path in a folder."
         assert [p.name for p in Path(d).iterdir()] == ["file"] and blocker.read_text() == "x"
+
+
+def _optuna_db(path: object) -> bytes:
+    """A SQLite file holding one Optuna study; its bytes."""
+    optuna.create_study(storage=make_storage(f"sqlite:///{path}"), study_name="old")
+    with open(str(path), "rb") as fh:
+        return fh.read()
+
+
+def test_a_folder_in_the_place_of_sqlite_s_journal_is_one_error_naming_it(iris, tmp_path) -> None:
+    """SQLite writes ``NAME.db-journal`` beside the database: a folder there made every write a 'disk I/O error' after the check passed."""
+    X, y = iris
+    before = _optuna_db(tmp_path / "old.db")
+    for name in ("new.db", "old.db"):
+        (tmp_path / f"{name}-journal").mkdir()
+        message = (f"storage: '{tmp_path / name}-journal' is in the way: SQLite writes its journal file there while it writes the study. "
+                   "Remove it, or give another file name.")
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            search(X, y, trials=1, storage=str(tmp_path / name))
+    assert (tmp_path / "old.db").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db-journal", "old.db", "old.db-journal"]  # no probe left behind
+
+
+@pytest.mark.parametrize("content", [b"name,age\nann,3\n", b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_non_sqlite_file_given_as_sqlite_storage_is_one_error_and_left_as_it_was(iris, tmp_path, content) -> None:
+    X, y = iris
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"^storage: '{re.escape(str(path))}' is not an Optuna study database or journal: [^\n]*$"):
+        search(X, y, trials=1, storage=f"sqlite:///{path}")
+    assert path.read_bytes() == content and [p.name for p in tmp_path.iterdir()] == ["notes.db"]
+
+
+def test_the_storage_check_tries_writing_where_permissions_read_as_writable(monkeypatch) -> None:
+    """``os.access`` passes root on immutable files and says nothing of locks: the check tries a temporary file in the
+    folder, an append-open of an existing journal and a rolled-back write lock on an existing database instead.
+    Here ``os.access`` is made to say yes to everything (as it does for root) over places this user cannot write.
+    The folder is made under the system's temporary folder, not pytest's (closed to other users): SQLite opens
+    databases by absolute path, so every folder above must be open to the unprivileged user."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from privilege_helpers import read_only_places
+
+    tmp_path = Path(tempfile.mkdtemp())
+    try:
+        read_only_places(tmp_path)
+        _try_writing_where_permissions_read_as_writable(tmp_path, monkeypatch)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _try_writing_where_permissions_read_as_writable(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from hiddenlayers.rightsize import storage_problem
+    from privilege_helpers import run_unprivileged
+
+    assert isinstance(tmp_path, Path)
+    before = _optuna_db(tmp_path / "rw" / "old.db")
+    (tmp_path / "rw" / "old.db").chmod(0o444)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: True)
+    cases = {
+        "ro/s.log": "folder 'ro' is not writable (creating a file there failed: Permission denied): give a path in a folder you can write to.",
+        "ro/s.db": "folder 'ro' is not writable (creating a file there failed: Permission denied): give a path in a folder you can write to.",
+        "ro/runs/s.log": "folder 'ro' is not writable (creating a file there failed: Permission denied): give a path in a folder you can write to.",
+        "rw/old.log": "'rw/old.log' cannot be opened for writing (Permission denied): make it writable, or give a new file name.",
+        "rw/old.db": "'rw/old.db' cannot be opened for writing (Permission denied): make it writable, or give a new file name.",
+        "rw/new.db": "None",
+    }
+    for storage, message in cases.items():
+        assert run_unprivileged(lambda storage=storage: str(storage_problem(storage)), tmp_path) == message, storage
+    assert list((tmp_path / "ro").iterdir()) == [] and sorted(p.name for p in (tmp_path / "rw").iterdir()) == ["old.db", "old.log"]
+    assert (tmp_path / "rw" / "old.db").read_bytes() == before and (tmp_path / "rw" / "old.log").read_bytes() == b""
+
+
+def test_a_database_another_worker_is_writing_passes_the_check_at_once(tmp_path) -> None:
+    """The check's write lock is refused while another process writes (workers share the file): that is no problem, and no wait."""
+    import sqlite3
+    import time
+
+    from hiddenlayers.rightsize import storage_problem
+
+    before = _optuna_db(tmp_path / "s.db")
+    writer = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        start = time.perf_counter()
+        assert storage_problem(str(tmp_path / "s.db")) is None
+        assert time.perf_counter() - start < 1.0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (tmp_path / "s.db").read_bytes() == before
