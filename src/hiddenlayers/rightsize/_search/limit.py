@@ -82,14 +82,10 @@ class LimitSampler(BaseSampler):
     def __init__(self, sampler: BaseSampler, max_latency_us: float | None) -> None:
         self.sampler = sampler
         self.max_latency_us = max_latency_us
-        self._cache: dict[int, Any] = {}  # trial id -> judged finished trial (finished trials never change)
 
     def _judge(self, trial: Any) -> Any:
-        if not trial.state.is_finished():
-            return _judged(trial, self.max_latency_us)
-        if trial._trial_id not in self._cache:
-            self._cache[trial._trial_id] = _judged(trial, self.max_latency_us)
-        return self._cache[trial._trial_id]
+        # not cached: a trial is copied only where its stored constraint differs, and one sampler may serve several studies
+        return _judged(trial, self.max_latency_us)
 
     def _view(self, study: Any) -> Any:
         return _StudyView(study, self._judge)
