@@ -232,3 +232,23 @@ def test_print_shows_the_table() -> None:
     text = str(hl.cost(model, n_calls=10))
     assert "hidden1" in text and "head" in text and "total" in text and "raw forward batch 1" in text
     assert "\x1b[" not in text
+
+
+def test_the_report_says_the_blas_threads_the_latencies_ran_under(clf: hl.MLPClassifier) -> None:
+    """predict's NumPy path multiplies with NumPy's BLAS: its thread count is recorded beside PyTorch's, and shown."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if not any(i.get("user_api") == "blas" for i in threadpool_info()):
+        pytest.skip("no BLAS library loaded")
+    with threadpool_limits(limits=1, user_api="blas"):
+        r = cost(clf, n_calls=20, throughput_batch=16, per_layer_latency=False)
+    assert r.blas_threads == 1 and r.to_dict()["blas_threads"] == 1
+    assert f"cost on cpu ({r.threads} torch thread(s), 1 BLAS thread(s))" in str(r)
+
+
+def test_token_ids_count_at_the_dtype_the_network_is_fed() -> None:
+    """An embedding network is fed int64 ids (nn.Embedding's default): 8 bytes per input value, not the weights' 4."""
+    net = Network(6, "embed4,5", 2, vocab_size=20)
+    r = cost(net, n_calls=20, throughput_batch=8, per_layer_latency=False, batch_size=10)
+    outputs = sum(lc.out_features for lc in r.layers)
+    assert r.activation_bytes == 10 * (8 * 6 + 4 * outputs)

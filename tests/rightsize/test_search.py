@@ -382,6 +382,72 @@ def test_a_resumed_study_is_judged_by_this_search_s_latency_limit(iris, tmp_path
     assert r.n_trials == 2 and r.rows and all(row["latency"] is not None for row in r.rows)
 
 
+def _stored_latency_study(n_objectives: int, sampler: object, old_limit: float) -> optuna.Study:
+    """An in-memory study of 20 finished trials (latency 10..200 µs, the slower the better) whose constraints were stored under ``old_limit``."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    from hiddenlayers.rightsize._search.limit import constraint_attrs
+
+    study = optuna.create_study(directions=["maximize"] + ["minimize"] * (n_objectives - 1), sampler=sampler)  # type: ignore[arg-type]
+    dists = {"hidden": CategoricalDistribution(["4", "8"]), "alpha": FloatDistribution(1e-5, 1e-1, log=True)}
+    for i in range(1, 21):
+        system = {**constraint_attrs(10.0 * i, old_limit), "NSGAIISampler:generation": 0}
+        study.add_trial(optuna.trial.create_trial(
+            params={"hidden": "4" if i % 2 else "8", "alpha": 1e-4 * i}, distributions=dists, values=[i / 20, i][:n_objectives],
+            user_attrs={"latency_us": 10.0 * i}, system_attrs=system))
+    return study
+
+
+def _constraint(t: optuna.trial.FrozenTrial) -> float:
+    """The latency constraint a sampler reads from ``t`` (Optuna 5: ``constraints:latency_us``; Optuna 4: ``constraints``)."""
+    return t.system_attrs.get("constraints:latency_us", (t.system_attrs.get("constraints") or [None])[0])
+
+
+@pytest.mark.parametrize("n_objectives", [1, 2])
+def test_a_resumed_study_steers_the_sampler_by_the_new_latency_limit(monkeypatch, n_objectives) -> None:
+    """Trials stored under a 1000 µs limit, resumed under 55 µs: TPE (one objective) and NSGA-II (two) read each
+    trial's constraint as ``latency - 55``, not the stored ``latency - 1000``; the stored trials stay as they were."""
+    import optuna.samplers._tpe.sampler as tpe
+    import optuna.samplers.nsgaii._elite_population_selection_strategy as elite
+
+    from hiddenlayers.rightsize._search.run import make_sampler
+
+    seen: dict[int, float] = {}
+
+    def spy(module: object, name: str, position: int) -> None:
+        real = getattr(module, name)
+
+        def recorded(*args: object, **kwargs: object) -> object:
+            seen.update({t.number: _constraint(t) for t in args[position]})  # type: ignore[attr-defined]
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+
+    spy(tpe, "_split_trials", 1)
+    spy(elite, "_validate_constraints", 0)
+    study = _stored_latency_study(n_objectives, make_sampler(n_objectives, 0, 55.0), old_limit=1000.0)
+    trial = study.ask()
+    trial.suggest_categorical("hidden", ["4", "8"])
+    trial.suggest_float("alpha", 1e-5, 1e-1, log=True)
+    assert len(seen) == 20
+    assert seen == {t.number: t.user_attrs["latency_us"] - 55.0 for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))}
+    assert all(_constraint(t) == t.user_attrs["latency_us"] - 1000.0 for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)))
+
+
+def test_a_resumed_study_without_a_limit_steers_the_sampler_unconstrained(monkeypatch) -> None:
+    """The limit dropped on resume: TPE sees no constraint on the trials that ran under one."""
+    import optuna.samplers._tpe.sampler as tpe
+
+    from hiddenlayers.rightsize._search.run import make_sampler
+
+    seen: list[dict[str, object]] = []
+    real = tpe._split_trials
+    monkeypatch.setattr(tpe, "_split_trials", lambda study, trials, n: seen.extend(t.system_attrs for t in trials) or real(study, trials, n))
+    study = _stored_latency_study(1, make_sampler(1, 0, None), old_limit=55.0)
+    study.ask().suggest_float("alpha", 1e-5, 1e-1, log=True)
+    assert len(seen) == 20 and not any(k.startswith("constraints") for attrs in seen for k in attrs)
+
+
 @pytest.mark.parametrize("objectives", [("score",), ("score", "params")])
 def test_a_latency_limit_reaches_the_sampler_without_optunas_deprecated_constraints_func(iris, tmp_path, objectives) -> None:
     """Optuna 5 deprecates samplers' constraints_func (a FutureWarning on every search): each trial sets its latency
@@ -650,3 +716,98 @@ def test_a_storage_under_a_file_is_always_named_and_nothing_is_created(parts: li
         why = storage_problem(str(path))
         assert why == f"folder '{path.parent}' cannot be created: '{blocker}' is a file. Give a path in a folder."
         assert [p.name for p in Path(d).iterdir()] == ["file"] and blocker.read_text() == "x"
+
+
+def _optuna_db(path: object) -> bytes:
+    """A SQLite file holding one Optuna study; its bytes."""
+    optuna.create_study(storage=make_storage(f"sqlite:///{path}"), study_name="old")
+    with open(str(path), "rb") as fh:
+        return fh.read()
+
+
+def test_a_folder_in_the_place_of_sqlite_s_journal_is_one_error_naming_it(iris, tmp_path) -> None:
+    """SQLite writes ``NAME.db-journal`` beside the database: a folder there made every write a 'disk I/O error' after the check passed."""
+    X, y = iris
+    before = _optuna_db(tmp_path / "old.db")
+    for name in ("new.db", "old.db"):
+        (tmp_path / f"{name}-journal").mkdir()
+        message = (f"storage: '{tmp_path / name}-journal' is in the way: SQLite writes its journal file there while it writes the study. "
+                   "Remove it, or give another file name.")
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            search(X, y, trials=1, storage=str(tmp_path / name))
+    assert (tmp_path / "old.db").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db-journal", "old.db", "old.db-journal"]  # no probe left behind
+
+
+@pytest.mark.parametrize("content", [b"name,age\nann,3\n", b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_non_sqlite_file_given_as_sqlite_storage_is_one_error_and_left_as_it_was(iris, tmp_path, content) -> None:
+    X, y = iris
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"^storage: '{re.escape(str(path))}' is not an Optuna study database or journal: [^\n]*$"):
+        search(X, y, trials=1, storage=f"sqlite:///{path}")
+    assert path.read_bytes() == content and [p.name for p in tmp_path.iterdir()] == ["notes.db"]
+
+
+def test_the_storage_check_tries_writing_where_permissions_read_as_writable(monkeypatch) -> None:
+    """``os.access`` passes root on immutable files and says nothing of locks: the check tries a temporary file in the
+    folder, an append-open of an existing journal and a rolled-back write lock on an existing database instead.
+    Here ``os.access`` is made to say yes to everything (as it does for root) over places this user cannot write.
+    The folder is made under the system's temporary folder, not pytest's (closed to other users): SQLite opens
+    databases by absolute path, so every folder above must be open to the unprivileged user."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from privilege_helpers import read_only_places
+
+    tmp_path = Path(tempfile.mkdtemp())
+    try:
+        read_only_places(tmp_path)
+        _try_writing_where_permissions_read_as_writable(tmp_path, monkeypatch)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _try_writing_where_permissions_read_as_writable(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from hiddenlayers.rightsize import storage_problem
+    from privilege_helpers import run_unprivileged
+
+    assert isinstance(tmp_path, Path)
+    before = _optuna_db(tmp_path / "rw" / "old.db")
+    (tmp_path / "rw" / "old.db").chmod(0o444)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: True)
+    cases = {
+        "ro/s.log": "folder 'ro' is not writable (creating a file there failed: Permission denied): give a path in a folder you can write to.",
+        "ro/s.db": "folder 'ro' is not writable (creating a file there failed: Permission denied): give a path in a folder you can write to.",
+        "ro/runs/s.log": "folder 'ro' is not writable (creating a file there failed: Permission denied): give a path in a folder you can write to.",
+        "rw/old.log": "'rw/old.log' cannot be opened for writing (Permission denied): make it writable, or give a new file name.",
+        "rw/old.db": "'rw/old.db' cannot be opened for writing (Permission denied): make it writable, or give a new file name.",
+        "rw/new.db": "None",
+    }
+    for storage, message in cases.items():
+        assert run_unprivileged(lambda storage=storage: str(storage_problem(storage)), tmp_path) == message, storage
+    assert list((tmp_path / "ro").iterdir()) == [] and sorted(p.name for p in (tmp_path / "rw").iterdir()) == ["old.db", "old.log"]
+    assert (tmp_path / "rw" / "old.db").read_bytes() == before and (tmp_path / "rw" / "old.log").read_bytes() == b""
+
+
+def test_a_database_another_worker_is_writing_passes_the_check_at_once(tmp_path) -> None:
+    """The check's write lock is refused while another process writes (workers share the file): that is no problem, and no wait."""
+    import sqlite3
+    import time
+
+    from hiddenlayers.rightsize import storage_problem
+
+    before = _optuna_db(tmp_path / "s.db")
+    writer = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        start = time.perf_counter()
+        assert storage_problem(str(tmp_path / "s.db")) is None
+        assert time.perf_counter() - start < 1.0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (tmp_path / "s.db").read_bytes() == before

@@ -58,7 +58,11 @@ class CostReport:
 
     Units: bytes, FLOPs, microseconds, predictions per second, joules.
     ``activation_bytes`` is what one forward pass at ``batch_size`` produces
-    (every layer's output plus the input), i.e. what training keeps for backward.
+    (every layer's output plus the input, the input at the dtype the network
+    is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
+    ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
+    ``predict``'s NumPy path multiplies with; None when no BLAS is loaded) are
+    the conditions the latencies were measured under.
     """
 
     layers: list[LayerCost]
@@ -71,6 +75,7 @@ class CostReport:
     batch_size: int
     device: str
     threads: int
+    blas_threads: int | None
     latency_predict_p50_us: float | None
     latency_predict_p99_us: float | None
     latency_forward_p50_us: float
@@ -93,7 +98,8 @@ class CostReport:
         """A Rich table: one row per layer, then the total, then the measurements."""
         from rich.table import Table
 
-        t = Table(title=f"cost on {self.device} ({self.threads} thread(s))", show_footer=False)
+        blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
+        t = Table(title=f"cost on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
         for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:
@@ -150,6 +156,23 @@ def _fmt_bytes(n: int) -> str:
 
 
 # --------------------------------------------------------------------- timing
+def blas_threads() -> int | None:
+    """Threads of NumPy's BLAS now (threadpoolctl), the library ``predict``'s NumPy path multiplies with; None when none is loaded.
+
+    Several BLAS libraries may be loaded (PyTorch may bring its own): the ones
+    shipped with NumPy count, else the most threads of any.
+    """
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    here = os.path.dirname(os.path.realpath(np.__file__))  # numpy/ (and numpy.libs/ beside it)
+    own = [i for i in found if os.path.realpath(str(i.get("filepath", ""))).startswith(here)]
+    counts = [int(i["num_threads"]) for i in (own or found)]
+    return max(counts) if counts else None
+
+
 def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None, device: torch.device | None = None) -> np.ndarray:
     """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call."""
     dev = device or torch.device("cpu")
@@ -491,6 +514,7 @@ def cost(
     x1 = example(1)
     layers = _layer_costs(net, x1, f_pred, f_train, batch_size=batch_size, per_layer_latency=per_layer_latency, n_calls=n_calls)
     total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
+    torch_threads, numpy_threads = torch.get_num_threads(), blas_threads()  # what the timings below run under
 
     # latency at batch 1: through predict (NumPy fast path or torch) and a raw forward
     notes: list[str] = []
@@ -509,12 +533,13 @@ def cost(
         notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
     pred_p50, pred_p99 = _percentiles(lat_pred)
     in_size = int(np.prod(tuple(getattr(net, "input_shape", (net.in_features,)))))
+    in_itemsize = x1.element_size() if isinstance(x1, torch.Tensor) else itemsize  # ids: int64, what nn.Embedding is fed
     return CostReport(
         layers=layers, params=sum(lc.params for lc in layers), flops_per_prediction=int(total_pred),
         flops_per_train_step=int(f_train.get("Global", 0)), train_batch_size=train_batch_size,
         weight_bytes=sum(lc.weight_bytes for lc in layers),
-        activation_bytes=batch_size * itemsize * (in_size + sum(lc.out_features for lc in layers)), batch_size=batch_size,
-        device=str(device), threads=torch.get_num_threads(),
+        activation_bytes=batch_size * (in_itemsize * in_size + itemsize * sum(lc.out_features for lc in layers)), batch_size=batch_size,
+        device=str(device), threads=torch_threads, blas_threads=numpy_threads,
         latency_predict_p50_us=pred_p50, latency_predict_p99_us=pred_p99,
         latency_forward_p50_us=float(np.percentile(lat_fwd, 50)), latency_forward_p99_us=float(np.percentile(lat_fwd, 99)),
         throughput_batch=throughput_batch, throughput_per_s=reps * throughput_batch / elapsed,

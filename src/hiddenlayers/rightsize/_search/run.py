@@ -14,7 +14,6 @@ The first fold doubles as the screen of :class:`HopelessStop`.
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import warnings
@@ -203,6 +202,8 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     """Train one configuration on every fold; return the objective values (score first)."""
     import optuna
 
+    from .limit import CONSTRAINT_KEY, LATENCY_ATTR, trial_constraints
+
     trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
     cfg = suggest(trial, setup)
     widths = [int(w) for w in cfg["hidden"].split(",")]
@@ -244,22 +245,14 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     latency = None
     if "latency" in setup.objectives or setup.max_latency_us is not None:
         latency = measure_latency(model, setup.X, setup.latency_calls)
-        trial.set_user_attr("latency_us", latency)
+        trial.set_user_attr(LATENCY_ATTR, latency)  # a resumed search judges the trial by it, under its own limit (limit.py)
     if setup.max_latency_us is not None and latency is not None:
         trial.set_user_attr("constraints", [latency - setup.max_latency_us])
-        if _trial_constraints():  # Optuna >= 5: the samplers read it from the trial (constraints_func is deprecated)
-            trial.set_constraint("latency_us", latency - setup.max_latency_us)
+        if trial_constraints():  # Optuna >= 5: the samplers read it from the trial (constraints_func is deprecated)
+            trial.set_constraint(CONSTRAINT_KEY, latency - setup.max_latency_us)
     values = {"score": score, "params": params, "flops": trial.user_attrs["flops"], "latency": latency}
     out = [values[o] for o in setup.objectives]
     return out if multi else out[0]
-
-
-@functools.cache
-def _trial_constraints() -> bool:
-    """Whether this Optuna records constraints on the trial itself (``Trial.set_constraint``, Optuna 5)."""
-    import optuna
-
-    return hasattr(optuna.trial.Trial, "set_constraint")
 
 
 def constraints_func(trial: Any) -> list[float]:
@@ -267,18 +260,25 @@ def constraints_func(trial: Any) -> list[float]:
     return list(trial.user_attrs.get("constraints", [0.0]))
 
 
-def make_sampler(n_objectives: int, seed: int | None, constrained: bool) -> Any:
-    """TPE for one objective, NSGA-II for several; constrained by the trials' latency when ``constrained``.
+def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | None) -> Any:
+    """TPE for one objective, NSGA-II for several; constrained by the trials' latency under ``max_latency_us`` (µs) when given.
 
     Optuna 5 reads the constraint each trial sets (``set_constraint``), so the
     sampler gets no ``constraints_func`` there (it is deprecated and warned about).
+    Either way the sampler is wrapped in :class:`~hiddenlayers.rightsize._search.limit.LimitSampler`:
+    a resumed study's earlier trials count by their measured latency under
+    *this* limit, not by the constraint stored under the limit they ran with.
     """
     import optuna
 
-    cf = constraints_func if constrained and not _trial_constraints() else None
+    from .limit import LimitSampler, trial_constraints
+
+    cf = constraints_func if max_latency_us is not None and not trial_constraints() else None
     if n_objectives == 1:
-        return optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
-    return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
+        inner: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
+    else:
+        inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
+    return LimitSampler(inner, max_latency_us)
 
 
 def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int | None,
@@ -296,7 +296,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = make_storage(storage, check=False)  # checked by search() before the workers started
-    sampler = make_sampler(len(directions), seed, setup.max_latency_us is not None)
+    sampler = make_sampler(len(directions), seed, setup.max_latency_us)
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
     remaining = trials - len(study.get_trials(deepcopy=False))

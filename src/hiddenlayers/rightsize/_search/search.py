@@ -167,9 +167,10 @@ def search(
     µs), minimised. ``trials``: total trials in the study (a resumed study
     counts its earlier ones; parallel workers may overshoot by workers - 1).
     ``max_params``/``max_flops`` remove specs from the space;
-    ``max_latency_us`` is a constraint the sampler learns; the result keeps
-    the trials whose measured latency meets it (a resumed study's earlier
-    trials too, whatever limit they ran under). ``storage``: see
+    ``max_latency_us`` is a constraint the sampler learns; the sampler and
+    the result judge every trial by its measured latency under this limit (a
+    resumed study's earlier trials too, whatever limit they ran under; their
+    stored constraints are left as they are). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local
     processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
     ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
@@ -235,7 +236,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     trials are copied into memory before the file goes, and ``storage`` comes back None.
     """
     directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
-    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us is not None)
+    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
         if workers == 1:

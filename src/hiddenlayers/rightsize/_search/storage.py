@@ -11,6 +11,7 @@ marked ``FAIL`` at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -80,7 +81,7 @@ def storage_file(storage: str) -> tuple[str, str] | None:
 
 
 def check_storage_file(storage: str) -> None:
-    """Raise ``ValueError`` (read only, before any study opens) when the file ``storage`` names cannot hold a study.
+    """Raise ``ValueError`` (before any study opens; leaves nothing behind) when the file ``storage`` names cannot hold a study.
 
     A SQLite file's folder must exist (SQLite cannot create it, and would fail
     only after retries); a journal's folder is created by :func:`make_storage`,
@@ -101,7 +102,14 @@ def storage_problem(storage: str, *, folder: bool = False) -> str | None:
     file writable. ``folder=True`` also says so when the file's folder does not
     exist (the command line refuses that; :func:`make_storage` creates a journal's folder).
 
-    Read only, so a corrupt or foreign file is left exactly as it was: a SQLite
+    Permissions are not taken on trust (``os.access`` passes root everywhere,
+    and says nothing of immutable files or file systems without locks): a
+    temporary file is created and removed in the folder (for SQLite, a
+    temporary database written in a transaction, its journal and locks), an
+    existing file is opened for writing (nothing written) and an existing
+    SQLite file takes a write lock (``BEGIN IMMEDIATE``) that is rolled back.
+
+    The user's file is never written, so a corrupt or foreign file is left exactly as it was: a SQLite
     file must carry SQLite's header and, if it holds tables, Optuna's
     ``version_info``; a journal must be UTF-8 JSON lines (its last line may be
     partly written by a running worker).
@@ -110,11 +118,13 @@ def storage_problem(storage: str, *, folder: bool = False) -> str | None:
     if found is None:
         return None
     path, kind = found
-    problem = _place_problem(path, folder=folder)
+    problem = _place_problem(path, folder=folder) or _write_problem(path, kind)
     if problem is not None or not os.path.isfile(path) or os.path.getsize(path) == 0:
         return problem
     why = _sqlite_problem(path) if kind == "sqlite" else _journal_problem(path)
-    return None if why is None else f"'{path}' is not an Optuna study database or journal: {why}"
+    if why is not None:
+        return f"'{path}' is not an Optuna study database or journal: {why}"
+    return _sqlite_write_problem(path) if kind == "sqlite" else None
 
 
 def _place_problem(path: str, *, folder: bool) -> str | None:
@@ -140,6 +150,91 @@ def _place_problem(path: str, *, folder: bool) -> str | None:
                 "give a path in a folder you can write to.")
     if os.path.isfile(path) and not os.access(path, os.W_OK):
         return f"'{path}' is read-only: make it writable (chmod u+w) to add trials to it, or give a new file name."
+    return None
+
+
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")  # what SQLite creates beside a database while it writes
+
+
+def _write_problem(path: str, kind: str) -> str | None:
+    """Why writing at ``path`` fails when tried (after :func:`_place_problem`'s permission reading), or None.
+
+    Tries in the nearest existing folder what the study will do there, on
+    temporary names that are removed again: create a file (journal: also its
+    lock file), or create and write a SQLite database (its journal and locks).
+    An existing file is opened for writing; nothing is written to it.
+    """
+    import secrets
+
+    parent = os.path.dirname(path) or "."
+    existing = parent
+    while not os.path.isdir(existing) and (os.path.dirname(existing) or ".") != existing:
+        existing = os.path.dirname(existing) or "."
+    if kind == "sqlite":
+        for side in _SQLITE_SIDE_FILES:
+            if os.path.lexists(path + side) and not os.path.isfile(path + side):
+                return (f"'{path}{side}' is in the way: SQLite writes its {side[1:]} file there while it writes the study. "
+                        "Remove it, or give another file name.")
+    # paths as given (not tempfile's absolute ones): a relative path works where a folder above the current one is closed to this user
+    probe = os.path.join(existing, f".hl-storage-check-{os.getpid()}-{secrets.token_hex(4)}{'.db' if kind == 'sqlite' else '.log'}")
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        return (f"folder '{existing}' is not writable (creating a file there failed: {exc.strerror or exc}): "
+                "give a path in a folder you can write to.")
+    os.close(fd)
+    try:
+        if kind == "sqlite":
+            why = _sqlite_probe(probe)
+            if why is not None:
+                return f"SQLite cannot write a database in folder '{existing}' ({why}): give a path on a local disk you can write to."
+    finally:
+        for leftover in (probe, *(probe + side for side in _SQLITE_SIDE_FILES)):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(leftover)
+    if os.path.isfile(path):
+        try:
+            with open(path, "r+b"):  # neither created nor truncated; nothing is written
+                pass
+        except OSError as exc:
+            return f"'{path}' cannot be opened for writing ({exc.strerror or exc}): make it writable, or give a new file name."
+    return None
+
+
+def _sqlite_probe(probe: str) -> str | None:
+    """Write one table to the new, temporary SQLite file ``probe`` in a transaction; SQLite's error, or None."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(probe, timeout=2, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("CREATE TABLE probe (x INTEGER)")
+            con.execute("COMMIT")
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return str(exc)
+    return None
+
+
+def _sqlite_write_problem(path: str) -> str | None:
+    """Why SQLite cannot write the existing database ``path``, or None: opens it read-write and takes, then
+    rolls back, a write lock (``BEGIN IMMEDIATE`` writes no page). Busy (another worker writing) counts as fine."""
+    import sqlite3
+    import urllib.parse
+
+    try:
+        con = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, timeout=0, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return None
+        return f"SQLite cannot write '{path}' ({exc}): make it and its folder writable, or give a new file name."
     return None
 
 
