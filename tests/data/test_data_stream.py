@@ -482,3 +482,59 @@ def test_a_warm_streamed_fit_carries_the_no_improvement_count(tmp_path, early_st
     assert clf.n_iter_ == 1  # this call's epochs, as scikit-learn counts a warm fit's (loss_curve_ keeps them all)
     if early_stopping and clf.best_validation_score_ == best:  # no better score: it ends on the best weights so far, not its last epoch's
         assert np.array_equal(clf.predict_proba(df[list("abc")].to_numpy()), before)
+
+
+def _stalling_source(tmp_path) -> tuple[ParquetSource, np.ndarray, np.ndarray]:
+    """A 400-row source in 4 row groups, and its rows as the stream reads them (preprocessed, in order)."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(400, 3)), columns=list("abc"))
+    df["y"] = (df["a"] > 0).astype(int)
+    df.to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(str(tmp_path), target="y")
+    X, y = next(src.chunks(range(len(src.units)), rows=400))
+    return src, X, y
+
+
+def _adaptive(**kw) -> hl.MLPClassifier:
+    # tol=10: every epoch but the first (on inf) misses tol, so 'adaptive' cuts the rate every n_iter_no_change + 1 epochs
+    return hl.MLPClassifier(hidden_layer_sizes=(4,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, tol=10.0,
+                            n_iter_no_change=1, shuffle=False, batch_size=50, random_state=0, dtype="float64", **kw)
+
+
+def test_streamed_partial_fit_lowers_an_adaptive_rate_per_pass_as_in_memory_partial_fit(tmp_path, monkeypatch) -> None:
+    """One partial_fit(source) is one epoch (one pass, 8 chunks here): the adaptive rule counts passes, as scikit-learn
+    counts partial_fit calls; before, every chunk counted as an epoch and the rate fell 5x every other chunk."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # a chunk per batch: 8 chunks per pass
+    src, X, y = _stalling_source(tmp_path)
+    streamed, in_memory = _adaptive(), _adaptive()
+    rates, counts, losses = [], [], []
+    for _ in range(6):
+        streamed.partial_fit(src)
+        in_memory.partial_fit(X, y, classes=[0, 1])
+        rates.append((streamed._optimizer_state["lr"], in_memory._optimizer_state["lr"]))
+        counts.append((streamed._no_improvement_count, in_memory._no_improvement_count))
+        losses.append((streamed.loss_, in_memory.loss_))
+    assert [r for r, _ in rates] == [r for _, r in rates] == pytest.approx([0.1, 0.1, 0.02, 0.02, 0.004, 0.004])  # scikit-learn's
+    assert [c for c, _ in counts] == [c for _, c in counts] == [0, 1, 0, 1, 0, 1]
+    np.testing.assert_allclose(*zip(*losses), rtol=1e-9)  # the same steps on the same rows
+    np.testing.assert_allclose(streamed.predict_proba(X), in_memory.predict_proba(X), rtol=1e-9)
+
+
+def test_a_streamed_adaptive_fit_lowers_the_rate_instead_of_stopping_as_in_memory(tmp_path, monkeypatch) -> None:
+    """fit(source) with 'adaptive' goes on at a 5x lower rate after a stall, as the in-memory fit (and scikit-learn's);
+    before, the epochs' rule stopped it at the first stall, after the chunks had cut the rate on their own."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)
+    src, X, y = _stalling_source(tmp_path)
+    with pytest.warns(ConvergenceWarning):
+        in_memory = _adaptive(max_iter=6).fit(X, y)
+    streamed = _adaptive(max_iter=6).fit(src)
+    assert streamed.n_iter_ == in_memory.n_iter_ == 6 and streamed.stop_reason_ == in_memory.stop_reason_ == "max_epochs"
+    assert streamed.history_.lr == pytest.approx(in_memory.history_.lr) and in_memory.history_.lr == pytest.approx([0.1, 0.1, 0.1, 0.02, 0.02, 0.004])
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
+    assert streamed._no_improvement_count == in_memory._no_improvement_count

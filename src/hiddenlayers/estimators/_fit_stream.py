@@ -13,6 +13,12 @@ A warm fit or ``partial_fit`` carries on the no-improvement rule from the best
 loss (or held-out score) and the count of epochs without ``tol`` progress of
 earlier calls, as the in-memory fit and scikit-learn's ``_no_improvement_count`` do:
 a warm fit of a model that stopped for lack of progress stops after one more such epoch.
+That rule counts epochs, never chunks: a chunk's own ``partial_fit`` starts its count
+afresh, so it never fires, and after each epoch ``learning_rate="adaptive"`` (``sgd``)
+divides the rate by 5 once ``n_iter_no_change`` epochs in a row missed ``tol`` (instead
+of stopping, down to 1e-6), as scikit-learn does per epoch and per ``partial_fit`` call:
+``partial_fit(source)`` (one pass, one epoch) calls take the same rates as in-memory
+``partial_fit`` calls on the same rows.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from sklearn.base import is_classifier
 
 from ..data import read_ahead
 from ..training import History, NoImprovement
+from ._fit import _schedule
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
@@ -111,18 +118,24 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
             for X, y in read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1):  # the next chunk is read while this one trains
+                if hasattr(est, "network_"):  # a chunk is no epoch: its own stall count starts afresh and never fires
+                    est._no_improvement_count, est.best_loss_ = 0, np.inf
                 est.partial_fit(X, y, **kw)
                 loss_sum += float(est.loss_) * len(y)
                 rows += len(y)
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
         val_score = _stream_score(est, src, val_units) if val_units else math.nan
-        _record(history, epoch, train_loss, val_score, float(est.learning_rate_init))
+        _record(history, epoch, train_loss, val_score, float((est._optimizer_state or {}).get("lr", est.learning_rate_init)))
         if no_imp.update(val_score if val_units else train_loss):
             history.best_epoch = epoch
             if val_units:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
-        reason = no_imp(history) if not incremental else None
+        reason = no_imp(history)
+        if reason and _lower_rate(est):  # 'adaptive' takes the stall instead of stopping; the count starts over
+            no_imp.count, reason = 0, None
+        if incremental:
+            reason = None
         if ckpt:
             save_checkpoint(ckpt, {
                 "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
@@ -159,6 +172,19 @@ def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImpro
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
         no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 for a model saved before it was kept
     return no_imp, best_state
+
+
+def _lower_rate(est: _BaseMLP) -> bool:
+    """After an epoch that fired the no-improvement rule: True when the schedule lowered the rate instead of stopping.
+
+    The schedule is the in-memory fit's (:func:`~._fit._schedule`, at the rate the
+    chunks left): ``'adaptive'`` with ``sgd`` divides it by 5 until it is below 1e-6.
+    """
+    schedule = _schedule(est, est.learning_rate_init, incremental=False)
+    if not schedule.on_no_improvement():
+        return False
+    est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}
+    return True
 
 
 def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float) -> None:
