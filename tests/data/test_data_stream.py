@@ -538,3 +538,36 @@ def test_a_streamed_adaptive_fit_lowers_the_rate_instead_of_stopping_as_in_memor
     assert streamed.history_.lr == pytest.approx(in_memory.history_.lr) and in_memory.history_.lr == pytest.approx([0.1, 0.1, 0.1, 0.02, 0.02, 0.004])
     np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
     assert streamed._no_improvement_count == in_memory._no_improvement_count
+
+
+class _RaiseAtCall(hl.Callback):
+    """Raises at the ``at``-th training run it sees (a streamed fit's chunk), at that run's first epoch end."""
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def on_epoch_end(self, **kwargs) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise RuntimeError(f"callback failed at chunk {self.seen}")
+
+
+@pytest.mark.parametrize("warm_start", [True, False])
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_a_streamed_refit_that_raises_leaves_every_attribute_as_it_was(tmp_path, monkeypatch, warm_start: bool, call: str) -> None:
+    """A streamed fit that fails in a later chunk (a callback here; a bad row of a later file alike) leaves the fitted
+    model as it was; before, only the failing chunk was undone: history_ was the chunks' scratch, loss_curve_ one chunk's,
+    the network trained by the earlier chunks (and a cold refit had dropped network_ and classes_ first)."""
+    from fit_helpers import assert_same_state, model_state
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass
+    src, _, _ = _stalling_source(tmp_path)
+    cb = _RaiseAtCall(None)
+    est = hl.MLPClassifier((4,), max_iter=2, batch_size=50, random_state=0, warm_start=warm_start, callbacks=[cb])
+    est.fit(src)
+    before = model_state(est)
+    cb.at, cb.seen = (11 if call == "fit" else 3), 0  # the third chunk of the second pass (fit) or of the pass (partial_fit)
+    with pytest.raises(RuntimeError, match=rf"^callback failed at chunk {cb.at}$"):
+        getattr(est, call)(src)
+    assert_same_state(model_state(est), before)
