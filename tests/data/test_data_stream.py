@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -571,3 +572,50 @@ def test_a_streamed_refit_that_raises_leaves_every_attribute_as_it_was(tmp_path,
     with pytest.raises(RuntimeError, match=rf"^callback failed at chunk {cb.at}$"):
         getattr(est, call)(src)
     assert_same_state(model_state(est), before)
+
+
+class _CtrlCAtBatch(hl.Callback):
+    """Ctrl-C at the ``at``-th batch this callback sees (over every chunk's partial_fit)."""
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def on_batch_end(self, **kwargs) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path, monkeypatch, early_stopping: bool) -> None:
+    """Ctrl-C in the third chunk of epoch 2 stops the fit there, as in memory: one InterruptedWarning, no epoch 2 in the
+    history, the weights of epoch 1 (the best epoch's with held-out units); before, the chunk took it as its own
+    Ctrl-C and the fit read on to max_iter."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass (6 with a held-out row group)
+    src, X, y = _stalling_source(tmp_path)
+    kw = dict(hidden_layer_sizes=(4,), batch_size=50, random_state=0, early_stopping=early_stopping, validation_fraction=0.25)
+    one_epoch = hl.MLPClassifier(max_iter=1, **kw).fit(src)
+    per_pass = 6 if early_stopping else 8
+    cb = _CtrlCAtBatch(per_pass + 3)
+    est = hl.MLPClassifier(max_iter=5, callbacks=[cb], **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(src)
+    interrupts = [str(w.message) for w in caught if issubclass(w.category, hl.InterruptedWarning)]
+    assert interrupts == ["training interrupted by the user; restored the weights of epoch 1."]
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and len(est.history_) == 1 and cb.seen == per_pass + 3
+    np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
+
+
+def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeypatch) -> None:
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, _ = _stalling_source(tmp_path)
+    est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, max_iter=5, callbacks=[_CtrlCAtBatch(3)])
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the last whole chunk of epoch 1\.$"):
+        est.fit(src)
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 0 and len(est.history_) == 0 and np.isnan(est.loss_)
+    assert est.predict(X).shape == (400,)
