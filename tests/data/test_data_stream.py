@@ -619,3 +619,19 @@ def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeyp
         est.fit(src)
     assert est.stop_reason_ == "interrupted" and est.n_iter_ == 0 and len(est.history_) == 0 and np.isnan(est.loss_)
     assert est.predict(X).shape == (400,)
+
+
+def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) -> None:
+    """As an in-memory partial_fit: stop_reason_ stays 'partial_fit', history_ says 'interrupted', the weights are the pass's start."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, _ = _stalling_source(tmp_path)
+    cb = _CtrlCAtBatch(None)
+    est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, callbacks=[cb]).partial_fit(src)
+    proba = est.predict_proba(X)
+    cb.at, cb.seen = 3, 0
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
+        est.partial_fit(src)
+    assert est.stop_reason_ == "partial_fit" and est.history_.stop_reason == "interrupted" and len(est.history_) == 1
+    np.testing.assert_array_equal(est.predict_proba(X), proba)

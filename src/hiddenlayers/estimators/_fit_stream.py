@@ -155,6 +155,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         est.network_.load_state_dict(best_state)
         est._cache_weights()
     _set_fitted(est, history, bool(val_units), len(history) - (target_epochs - epochs))
+    if incremental:
+        est.stop_reason_ = "partial_fit"  # as in memory, after Ctrl-C too (history_.stop_reason says "interrupted")
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
     return est
