@@ -55,3 +55,51 @@ def labelled_classifier(kind: str) -> tuple[Any, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return hl.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y), X
+
+
+def model_state(model: Any) -> dict[str, Any]:
+    """Every attribute of ``model`` (its ``__dict__``), deep-copied for :func:`assert_same_state`; a network by its
+    ``state_dict`` and train mode, a History by ``to_dict``, a RandomState by its state, the ``callbacks`` by identity."""
+    import copy
+
+    import torch
+
+    from hiddenlayers.training import History
+
+    def snap(v: Any) -> Any:
+        if isinstance(v, torch.nn.Module):
+            return ("module", {k: t.detach().clone() for k, t in v.state_dict().items()}, v.training)
+        if isinstance(v, History):
+            return ("history", copy.deepcopy(v.to_dict()))
+        if isinstance(v, np.random.RandomState):
+            return ("random_state", v.get_state())
+        return copy.deepcopy(v)
+
+    return {k: (v if k == "callbacks" else snap(v)) for k, v in vars(model).items()}
+
+
+def assert_same_state(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """``got == want`` for two :func:`model_state` results: the same attributes, equal values (NaN equal to NaN)."""
+    import torch
+
+    assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+            if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.shape != b.shape or a.dtype != b.dtype:
+                return False
+            return bool(torch.equal(a, b)) or (a.is_floating_point() and bool(((a == b) | (a.isnan() & b.isnan())).all()))
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=np.asarray(a).dtype.kind == "f")
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(same(x, z) for x, z in zip(a, b))
+        if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+            return True
+        if hasattr(a, "__dict__") and type(a) is type(b) and not callable(a):
+            return same(vars(a), vars(b))
+        return bool(a == b) or a is b
+
+    for k in want:
+        assert same(got[k], want[k]), f"{k}: {got[k]!r} != {want[k]!r}"

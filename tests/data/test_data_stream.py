@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -482,3 +483,155 @@ def test_a_warm_streamed_fit_carries_the_no_improvement_count(tmp_path, early_st
     assert clf.n_iter_ == 1  # this call's epochs, as scikit-learn counts a warm fit's (loss_curve_ keeps them all)
     if early_stopping and clf.best_validation_score_ == best:  # no better score: it ends on the best weights so far, not its last epoch's
         assert np.array_equal(clf.predict_proba(df[list("abc")].to_numpy()), before)
+
+
+def _stalling_source(tmp_path) -> tuple[ParquetSource, np.ndarray, np.ndarray]:
+    """A 400-row source in 4 row groups, and its rows as the stream reads them (preprocessed, in order)."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(400, 3)), columns=list("abc"))
+    df["y"] = (df["a"] > 0).astype(int)
+    df.to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(str(tmp_path), target="y")
+    X, y = next(src.chunks(range(len(src.units)), rows=400))
+    return src, X, y
+
+
+def _adaptive(**kw) -> hl.MLPClassifier:
+    # tol=10: every epoch but the first (on inf) misses tol, so 'adaptive' cuts the rate every n_iter_no_change + 1 epochs
+    return hl.MLPClassifier(hidden_layer_sizes=(4,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, tol=10.0,
+                            n_iter_no_change=1, shuffle=False, batch_size=50, random_state=0, dtype="float64", **kw)
+
+
+def test_streamed_partial_fit_lowers_an_adaptive_rate_per_pass_as_in_memory_partial_fit(tmp_path, monkeypatch) -> None:
+    """One partial_fit(source) is one epoch (one pass, 8 chunks here): the adaptive rule counts passes, as scikit-learn
+    counts partial_fit calls; before, every chunk counted as an epoch and the rate fell 5x every other chunk."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # a chunk per batch: 8 chunks per pass
+    src, X, y = _stalling_source(tmp_path)
+    streamed, in_memory = _adaptive(), _adaptive()
+    rates, counts, losses = [], [], []
+    for _ in range(6):
+        streamed.partial_fit(src)
+        in_memory.partial_fit(X, y, classes=[0, 1])
+        rates.append((streamed._optimizer_state["lr"], in_memory._optimizer_state["lr"]))
+        counts.append((streamed._no_improvement_count, in_memory._no_improvement_count))
+        losses.append((streamed.loss_, in_memory.loss_))
+    assert [r for r, _ in rates] == [r for _, r in rates] == pytest.approx([0.1, 0.1, 0.02, 0.02, 0.004, 0.004])  # scikit-learn's
+    assert [c for c, _ in counts] == [c for _, c in counts] == [0, 1, 0, 1, 0, 1]
+    np.testing.assert_allclose(*zip(*losses), rtol=1e-9)  # the same steps on the same rows
+    np.testing.assert_allclose(streamed.predict_proba(X), in_memory.predict_proba(X), rtol=1e-9)
+
+
+def test_a_streamed_adaptive_fit_lowers_the_rate_instead_of_stopping_as_in_memory(tmp_path, monkeypatch) -> None:
+    """fit(source) with 'adaptive' goes on at a 5x lower rate after a stall, as the in-memory fit (and scikit-learn's);
+    before, the epochs' rule stopped it at the first stall, after the chunks had cut the rate on their own."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)
+    src, X, y = _stalling_source(tmp_path)
+    with pytest.warns(ConvergenceWarning):
+        in_memory = _adaptive(max_iter=6).fit(X, y)
+    streamed = _adaptive(max_iter=6).fit(src)
+    assert streamed.n_iter_ == in_memory.n_iter_ == 6 and streamed.stop_reason_ == in_memory.stop_reason_ == "max_epochs"
+    assert streamed.history_.lr == pytest.approx(in_memory.history_.lr) and in_memory.history_.lr == pytest.approx([0.1, 0.1, 0.1, 0.02, 0.02, 0.004])
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
+    assert streamed._no_improvement_count == in_memory._no_improvement_count
+
+
+class _RaiseAtCall(hl.Callback):
+    """Raises at the ``at``-th training run it sees (a streamed fit's chunk), at that run's first epoch end."""
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def on_epoch_end(self, **kwargs) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise RuntimeError(f"callback failed at chunk {self.seen}")
+
+
+@pytest.mark.parametrize("warm_start", [True, False])
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_a_streamed_refit_that_raises_leaves_every_attribute_as_it_was(tmp_path, monkeypatch, warm_start: bool, call: str) -> None:
+    """A streamed fit that fails in a later chunk (a callback here; a bad row of a later file alike) leaves the fitted
+    model as it was; before, only the failing chunk was undone: history_ was the chunks' scratch, loss_curve_ one chunk's,
+    the network trained by the earlier chunks (and a cold refit had dropped network_ and classes_ first)."""
+    from fit_helpers import assert_same_state, model_state
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass
+    src, _, _ = _stalling_source(tmp_path)
+    cb = _RaiseAtCall(None)
+    est = hl.MLPClassifier((4,), max_iter=2, batch_size=50, random_state=0, warm_start=warm_start, callbacks=[cb])
+    est.fit(src)
+    before = model_state(est)
+    cb.at, cb.seen = (11 if call == "fit" else 3), 0  # the third chunk of the second pass (fit) or of the pass (partial_fit)
+    with pytest.raises(RuntimeError, match=rf"^callback failed at chunk {cb.at}$"):
+        getattr(est, call)(src)
+    assert_same_state(model_state(est), before)
+
+
+class _CtrlCAtBatch(hl.Callback):
+    """Ctrl-C at the ``at``-th batch this callback sees (over every chunk's partial_fit)."""
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def on_batch_end(self, **kwargs) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path, monkeypatch, early_stopping: bool) -> None:
+    """Ctrl-C in the third chunk of epoch 2 stops the fit there, as in memory: one InterruptedWarning, no epoch 2 in the
+    history, the weights of epoch 1 (the best epoch's with held-out units); before, the chunk took it as its own
+    Ctrl-C and the fit read on to max_iter."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass (6 with a held-out row group)
+    src, X, y = _stalling_source(tmp_path)
+    kw = dict(hidden_layer_sizes=(4,), batch_size=50, random_state=0, early_stopping=early_stopping, validation_fraction=0.25)
+    one_epoch = hl.MLPClassifier(max_iter=1, **kw).fit(src)
+    per_pass = 6 if early_stopping else 8
+    cb = _CtrlCAtBatch(per_pass + 3)
+    est = hl.MLPClassifier(max_iter=5, callbacks=[cb], **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(src)
+    interrupts = [str(w.message) for w in caught if issubclass(w.category, hl.InterruptedWarning)]
+    assert interrupts == ["training interrupted by the user; restored the weights of epoch 1."]
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and len(est.history_) == 1 and cb.seen == per_pass + 3
+    np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
+
+
+def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeypatch) -> None:
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, _ = _stalling_source(tmp_path)
+    est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, max_iter=5, callbacks=[_CtrlCAtBatch(3)])
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the last whole chunk of epoch 1\.$"):
+        est.fit(src)
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 0 and len(est.history_) == 0 and np.isnan(est.loss_)
+    assert est.predict(X).shape == (400,)
+
+
+def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) -> None:
+    """As an in-memory partial_fit: stop_reason_ stays 'partial_fit', history_ says 'interrupted', the weights are the pass's start."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, _ = _stalling_source(tmp_path)
+    cb = _CtrlCAtBatch(None)
+    est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, callbacks=[cb]).partial_fit(src)
+    proba = est.predict_proba(X)
+    cb.at, cb.seen = 3, 0
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
+        est.partial_fit(src)
+    assert est.stop_reason_ == "partial_fit" and est.history_.stop_reason == "interrupted" and len(est.history_) == 1
+    np.testing.assert_array_equal(est.predict_proba(X), proba)

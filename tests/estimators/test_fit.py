@@ -216,3 +216,57 @@ def test_a_partial_fit_never_writes_into_what_the_restore_keeps_by_reference() -
     assert est._optimizer_state is not opt and opt.keys() == opt_values.keys()  # a new dict; the old one untouched
     assert all(torch.equal(opt[k], v) if isinstance(v, torch.Tensor) else opt[k] == v for k, v in opt_values.items())
     assert est.history_ is history and all(history.to_dict()[k][: len(v)] == v for k, v in rows.items() if isinstance(v, list))
+
+
+def test_a_first_partial_fit_that_raises_leaves_no_classes() -> None:
+    """partial_fit's first call set classes_ (and the label binarizer) before the guard: a call that failed on bad X left
+    them, and the next call with the corrected classes was refused as 'not the same as on last call'."""
+    from fit_helpers import assert_same_state, model_state
+
+    X, y = _data()
+    est = hl.MLPClassifier((8,), random_state=0)
+    before = model_state(est)
+    bad = X.copy()
+    bad[5, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.partial_fit(bad, y, classes=[0, 1, 2])
+    assert_same_state(model_state(est), before)
+    assert not hasattr(est, "classes_")
+    est.partial_fit(X, y, classes=[0, 1])  # the corrected classes
+    assert list(est.classes_) == [0, 1]
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_fit_that_raises_puts_a_given_random_state_back(early_stopping: bool) -> None:
+    """A RandomState given as random_state is drawn from (init, split, shuffling seed): a fit that raises late puts it
+    back, so fitting again gives the model a first successful fit gives; before, the failed fit had moved it on."""
+    from fit_helpers import assert_same_state, model_state
+
+    X, y = _data()
+    cb = _RaiseAt(3)
+    est = hl.MLPClassifier((8,), max_iter=5, random_state=np.random.RandomState(0), callbacks=[cb], early_stopping=early_stopping)
+    before = model_state(est)
+    with pytest.raises(RuntimeError, match=r"^callback failed at epoch 3$"):
+        est.fit(X, y)
+    assert_same_state(model_state(est), before)
+    cb.at = None
+    quiet_fit(est, X, y)
+    first = quiet_fit(hl.MLPClassifier((8,), max_iter=5, random_state=np.random.RandomState(0), early_stopping=early_stopping), X, y)
+    for a, b in zip(est.coefs_, first.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_a_refit_that_raises_late_leaves_every_attribute_as_it_was(warm_start: bool) -> None:
+    """Every attribute of a fitted model, compared after a fit that fails at epoch 3 (an int seed, early stopping)."""
+    from fit_helpers import assert_same_state, model_state
+
+    X, y = _data()
+    cb = _RaiseAt(None)
+    est = hl.MLPClassifier((8,), max_iter=4, random_state=0, callbacks=[cb], early_stopping=True, warm_start=warm_start)
+    quiet_fit(est, X, y)
+    before = model_state(est)
+    cb.at = 3
+    with pytest.raises(RuntimeError, match=r"^callback failed at epoch 3$"):
+        est.fit(X, y)
+    assert_same_state(model_state(est), before)

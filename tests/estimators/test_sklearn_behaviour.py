@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn import neural_network as sk
 from sklearn.exceptions import ConvergenceWarning
 
@@ -122,6 +123,25 @@ def test_diverging_early_stopping_fit_finishes(iris_raw) -> None:  # type: ignor
     assert np.isfinite(reg.validation_scores_[0]) and reg.best_validation_score_ == max(s for s in reg.validation_scores_ if np.isfinite(s))
     assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
     assert np.isfinite(reg.predict(X)).all()
+
+
+def test_a_warm_fit_after_a_divergence_starts_the_moments_afresh(iris_raw) -> None:  # type: ignore[no-untyped-def]
+    """A diverged fit keeps a good epoch's weights but not the diverged steps' moments (non-finite): a warm fit at a
+    lower rate trains from those weights; before, it took the NaN momentum and diverged again in its first epoch."""
+    X, y = iris_raw
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1, momentum=0.9,
+                          early_stopping=True, max_iter=20, random_state=0, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        reg.fit(X, y.astype(float))
+    assert reg.stop_reason_ == "diverged"
+    assert all(bool(torch.isfinite(v).all()) for v in reg._optimizer_state.values() if isinstance(v, torch.Tensor))
+    reg.set_params(learning_rate_init=1e-5)  # small enough for the first epoch's large weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", DivergedWarning)
+        reg.fit(X, y.astype(float))
+    assert reg.stop_reason_ != "diverged" and reg.n_iter_ > 1
 
 
 @pytest.mark.parametrize("net_dtype", ["float32", "float64"])

@@ -223,6 +223,42 @@ def test_ctrl_c_in_the_head_first_phase_ends_the_fit(digits, source, solver, mon
     assert t.predict(X[:20]).shape == (20,)
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_warm_fit_after_ctrl_c_in_the_head_first_phase_resumes_that_phase(digits, source, solver, monkeypatch):
+    """Ctrl-C in phase 1 keeps phase 1's optimizer state (the head's moments, its layout, its steps); the next warm fit's
+    phase 1 (the same layout) carries on from it, and phase 2 starts fresh moments for every layer at 0.1 x the rate."""
+    from hiddenlayers.estimators import _mlp
+
+    X, y = digits
+    t = _fit(init_from=source, freeze="head_first", solver=solver, callbacks=[_CtrlCAtEpoch(2)], warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.fit(X[600:800], y[600:800])  # 200 rows, batches of 200: one step an epoch
+    head = [["head.weight", [10, 16]], ["head.bias", [10]]]
+    kept = t._optimizer_state
+    assert kept["layout"] == head and kept["t"] == 2 and kept["lr"] == t.learning_rate_init
+    assert all(v.shape == (170,) and bool(torch.isfinite(v).all()) for k, v in kept.items() if isinstance(v, torch.Tensor))
+
+    phases, real = [], _mlp.fit_stochastic
+
+    def spy(est, *args, **kwargs):
+        before = est._optimizer_state
+        real(est, *args, **kwargs)
+        phases.append((before, est._optimizer_state, [p.requires_grad for p in est.network_.parameters()]))
+
+    monkeypatch.setattr(_mlp, "fit_stochastic", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.fit(X[600:800], y[600:800])
+    (before1, after1, trains1), (before2, after2, trains2) = phases
+    assert trains1 == [False] * 4 + [True] * 2 and trains2 == [True] * 6  # phase 1: the head alone; phase 2: all
+    assert before1 is kept and after1["layout"] == head and after1["t"] == 2 + 5  # phase 1 resumed its moments
+    assert before2 is None and len(after2["layout"]) == 6 and after2["t"] == 5  # phase 2: fresh, every layer
+    assert after2["lr"] == pytest.approx(0.1 * t.learning_rate_init)
+    assert t.frozen_ == [] and t.stop_reason_ == "max_epochs" and len(t.history_) == 2 + 5 + 5
+    assert not np.array_equal(t.coefs_[0], source.coefs_[0])
+
+
 def test_ctrl_c_in_the_image_classifiers_head_first_phase_ends_the_fit(digits, monkeypatch):
     """fit_reused (the applications' head_first): Ctrl-C in phase 1 returns its result; phase 2 never runs."""
     from hiddenlayers.apps import _image

@@ -183,7 +183,10 @@ def _callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
 def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_before: int) -> None:
     """scikit-learn's fitted attributes from a :func:`train` run (``loss_curve_``, ``n_iter_``, ``t_``, best scores)."""
     hist = result.history
-    est._optimizer_state = {**result.optimizer.state(), "lr": schedule.lr}
+    # After a divergence the weights are a good epoch's again, but the moments hold the diverged steps' (non-finite)
+    # values: the next warm fit or partial_fit starts them afresh (Optimizer.load_state), at the rate kept.
+    moments = result.optimizer.state() if hist.stop_reason != "diverged" else {}
+    est._optimizer_state = {**moments, "lr": schedule.lr}
     est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
     est.t_ = result.samples_seen
     est.loss_curve_ = list(hist.train_loss)

@@ -13,6 +13,15 @@ A warm fit or ``partial_fit`` carries on the no-improvement rule from the best
 loss (or held-out score) and the count of epochs without ``tol`` progress of
 earlier calls, as the in-memory fit and scikit-learn's ``_no_improvement_count`` do:
 a warm fit of a model that stopped for lack of progress stops after one more such epoch.
+That rule counts epochs, never chunks: a chunk's own ``partial_fit`` starts its count
+afresh, so it never fires, and after each epoch ``learning_rate="adaptive"`` (``sgd``)
+divides the rate by 5 once ``n_iter_no_change`` epochs in a row missed ``tol`` (instead
+of stopping, down to 1e-6), as scikit-learn does per epoch and per ``partial_fit`` call:
+``partial_fit(source)`` (one pass, one epoch) calls take the same rates as in-memory
+``partial_fit`` calls on the same rows.
+Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning``,
+``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
+epoch's weights with held-out units, else the last whole epoch's (one process only).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +37,10 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from ..data import read_ahead
-from ..training import History, NoImprovement
+from ..exceptions import InterruptedWarning
+from ..training import History, NoImprovement, warn_interrupted
+from ._fit import _schedule
+from ._transfer import interrupted
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
@@ -105,24 +118,29 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         est._cache_weights()
     while len(history) < target_epochs:
         epoch = len(history) + 1
-        loss_sum = rows = 0.0
         order = None if not est.shuffle else seed + 1000 * epoch + rank
+        start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and world == 1 else None
         with _one_epoch_settings(est, batch):
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
-            for X, y in read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1):  # the next chunk is read while this one trains
-                est.partial_fit(X, y, **kw)
-                loss_sum += float(est.loss_) * len(y)
-                rows += len(y)
+            chunks = read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1)  # the next is read while one trains
+            loss_sum, rows, stopped = _pass(est, chunks, kw, world)
+        if stopped:
+            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
+            break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
         val_score = _stream_score(est, src, val_units) if val_units else math.nan
-        _record(history, epoch, train_loss, val_score, float(est.learning_rate_init))
+        _record(history, epoch, train_loss, val_score, float((est._optimizer_state or {}).get("lr", est.learning_rate_init)))
         if no_imp.update(val_score if val_units else train_loss):
             history.best_epoch = epoch
             if val_units:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
-        reason = no_imp(history) if not incremental else None
+        reason = no_imp(history)
+        if reason and _lower_rate(est):  # 'adaptive' takes the stall instead of stopping; the count starts over
+            no_imp.count, reason = 0, None
+        if incremental:
+            reason = None
         if ckpt:
             save_checkpoint(ckpt, {
                 "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
@@ -137,9 +155,52 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         est.network_.load_state_dict(best_state)
         est._cache_weights()
     _set_fitted(est, history, bool(val_units), len(history) - (target_epochs - epochs))
+    if incremental:
+        est.stop_reason_ = "partial_fit"  # as in memory, after Ctrl-C too (history_.stop_reason says "interrupted")
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
     return est
+
+
+def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: dict[str, Any], world: int) -> tuple[float, float, bool]:
+    """One pass's chunks, a ``partial_fit`` each: ``(row-weighted loss sum, rows, whether Ctrl-C stopped it)``.
+
+    A chunk's Ctrl-C ends the pass, as it ends an in-memory fit; under ``torchrun`` every rank
+    must take the same steps, so there the pass goes on (each chunk warns on its own).
+    """
+    loss_sum = rows = 0.0
+    for X, y in chunks:
+        if hasattr(est, "network_"):  # a chunk is no epoch: its own stall count starts afresh and never fires
+            est._no_improvement_count, est.best_loss_ = 0, np.inf
+        with warnings.catch_warnings() if world == 1 else contextlib.nullcontext():
+            if world == 1:
+                warnings.simplefilter("ignore", InterruptedWarning)  # the streamed fit warns once, naming the weights it keeps
+            est.partial_fit(X, y, **kw)
+        if world == 1 and interrupted(est.history_):
+            getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected
+            return loss_sum, rows, True
+        loss_sum += float(est.loss_) * len(y)
+        rows += len(y)
+    return loss_sum, rows, False
+
+
+def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int) -> None:
+    """End a streamed fit on Ctrl-C, with one :class:`InterruptedWarning` naming the weights kept.
+
+    With held-out units the best epoch's (loaded by the caller); else those at the start of the
+    unfinished pass, i.e. the last whole epoch's (or the model's before this call); in a first fit's
+    first pass, which has no start to go back to, the last whole chunk's. ``first``: epochs before this call.
+    """
+    history.stop_reason = "interrupted"
+    if best_state is not None:
+        where = f"epoch {history.best_epoch}"
+    elif start is not None:
+        est.network_.load_state_dict(start)
+        est._cache_weights()
+        where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
+    else:
+        where = "the last whole chunk of epoch 1"
+    warn_interrupted(where, stacklevel=4)
 
 
 def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImprovement, dict[str, Any] | None]:
@@ -159,6 +220,19 @@ def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImpro
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
         no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 for a model saved before it was kept
     return no_imp, best_state
+
+
+def _lower_rate(est: _BaseMLP) -> bool:
+    """After an epoch that fired the no-improvement rule: True when the schedule lowered the rate instead of stopping.
+
+    The schedule is the in-memory fit's (:func:`~._fit._schedule`, at the rate the
+    chunks left): ``'adaptive'`` with ``sgd`` divides it by 5 until it is below 1e-6.
+    """
+    schedule = _schedule(est, est.learning_rate_init, incremental=False)
+    if not schedule.on_no_improvement():
+        return False
+    est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}
+    return True
 
 
 def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float) -> None:
@@ -205,12 +279,12 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int) ->
     """
     est.history_ = history
     est.loss_curve_ = list(history.train_loss)
-    est.loss_ = history.train_loss[-1]
+    est.loss_ = history.train_loss[-1] if history.train_loss else math.nan  # NaN: Ctrl-C in a first fit's first pass
     est.n_iter_ = n_iter
     est.stop_reason_ = history.stop_reason
     est.validation_scores_ = list(history.val_score) if held_out else None
-    est.best_validation_score_ = max(history.val_score) if held_out else None
-    est.best_loss_ = None if held_out else min(history.train_loss)
+    est.best_validation_score_ = max(history.val_score, default=-math.inf) if held_out else None
+    est.best_loss_ = None if held_out else min(history.train_loss, default=math.inf)
 
 
 def _seed(est: _BaseMLP) -> int:

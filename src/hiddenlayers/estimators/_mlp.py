@@ -14,6 +14,7 @@ import inspect
 import math
 import numbers
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -167,12 +168,19 @@ class _BaseMLP(BaseEstimator, ABC):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None) -> Any:
-        if is_source(X):  # a table streamed from files: y is its target column
-            return fit_source(self, X, incremental)
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-        # a call that raises (bad data, a callback's error at epoch 7 of a warm fit) leaves the fitted model as it was
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None,
+             setup: Callable[[], None] | None = None) -> Any:
+        """Fit on arrays or a streamed source; ``setup`` runs first, inside the same guard (``partial_fit``'s first-call classes).
+
+        A call that raises (bad data, a callback's error at epoch 7 of a warm fit, a bad row in a streamed
+        file's fifth chunk) leaves the model as it was: fitted as before, or unfitted (no ``classes_`` of a failed first call).
+        """
         with restored_on_error(self):
+            if setup is not None:
+                setup()
+            if is_source(X):  # a table streamed from files: y is its target column (each chunk's partial_fit is guarded too)
+                return fit_source(self, X, incremental)
+            first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
             return self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
 
     def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool) -> Any:
@@ -384,13 +392,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         if is_source(X):
             return self._fit(X, None, incremental=True)  # type: ignore[no-any-return]
-        if _check_partial_fit_first_call(self, classes):
-            self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
+
+        def first_call() -> None:  # sets classes_: inside the guard, so a first call that fails leaves none
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, setup=first_call)  # type: ignore[no-any-return]
 
     @property
     def label_type_(self) -> str:

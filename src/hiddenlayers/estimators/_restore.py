@@ -5,7 +5,10 @@ A fit call changes the model in two ways. It rebinds attributes (a new
 undoes those. And it changes a few objects in place, which a shallow copy
 does not see: a kept network's parameters become views of the training loop's
 flat buffer (with ``.grad`` pointing into it) and its norm layers' running
-statistics move; ``history_`` is appended to; a dict attribute may gain keys.
+statistics move; ``history_`` is appended to; a dict attribute may gain keys;
+a NumPy ``RandomState`` given as ``random_state`` is drawn from (the init, the
+early-stopping split, the shuffling seed), and a caller who fixes the data and
+fits again should get the model a first successful call would have given.
 A callback that raises at epoch 7 of a warm fit would otherwise leave
 ``history_`` with 7 more epochs while ``loss_curve_`` and ``n_iter_`` say none,
 and a network in train mode.
@@ -17,7 +20,12 @@ tensor by reference, because training never writes into a parameter's own
 storage (``FlatParams`` copies it into its buffer and ``release`` gives each
 parameter a new one); a History by the lengths of its lists, because fits
 only append to them. ``tests/estimators/test_fit.py`` checks both promises.
-Buffers (running statistics, updated in place) and dicts are small and copied.
+Buffers (running statistics, updated in place) and dicts are small and copied;
+a given ``random_state`` RandomState by its state (``get_state``, ~50 us, so
+only then: from an int seed each fit makes a new ``_random_state``).
+Lists (``loss_curve_``, ``validation_scores_``, ``transferred_``) and arrays
+(``classes_``; ``coefs_`` are read from the network) are rebound by a fit, never
+changed in place, and the shallow copy covers them.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,11 +52,15 @@ def restored_on_error(model: Any) -> Iterator[None]:
     changes in place is rolled back too: each ``nn.Module`` attribute's
     parameters (in their own storage again, no ``.grad``), buffers and train/eval
     mode, each :class:`~hiddenlayers.training.History`'s lists and fields, each
-    dict's items. Ctrl-C is an error here too; a solver that handles it itself
+    dict's items, and the state of a NumPy ``RandomState`` given as ``random_state``.
+    Ctrl-C is an error here too; a solver that handles it itself
     (keeping its best weights) returns normally, and nothing is undone.
     """
     before = dict(model.__dict__)
     undo = [u for u in map(_undo_for, before.values()) if u is not None]
+    given = before.get("random_state")
+    if isinstance(given, np.random.RandomState):  # only a given one: a fit makes its own _random_state from an int seed
+        undo.append(_random_state_undo(given))  # (get_state takes ~50 us: not paid by the usual int seed)
     try:
         yield
     except BaseException:
@@ -67,6 +80,12 @@ def _undo_for(value: Any) -> Undo | None:
     if isinstance(value, dict):
         return _dict_undo(value)
     return None
+
+
+def _random_state_undo(rs: np.random.RandomState) -> Undo:
+    """Put back ``rs``'s position in its stream (``random_state`` and ``_random_state`` may be the user's one object)."""
+    state = rs.get_state()
+    return lambda: rs.set_state(state)
 
 
 def _dict_undo(d: dict[Any, Any]) -> Undo:

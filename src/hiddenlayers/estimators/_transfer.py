@@ -98,6 +98,9 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
     With ``"head_first"``, Ctrl-C in the first phase ends the fit there (one
     ``InterruptedWarning``, ``stop_reason_ == "interrupted"``): the second phase
     does not run and ``frozen_`` names every hidden layer, as none was trained.
+    The optimizer state kept is phase 1's (the head's moments and steps, with their
+    layout): a warm fit's phase 1 trains the same parameters and carries on from it;
+    a fit that trains other layers starts fresh moments (``Optimizer.load_state``).
     """
     names = est.network_.hidden_names
     if est.freeze == "head_first":
