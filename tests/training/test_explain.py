@@ -157,3 +157,28 @@ def test_parse_sizes_refuses_fractions_instead_of_truncating():
     with pytest.raises(ValueError, match="sizes must be integers"):
         parse_sizes([2, 2.7, 2])
     assert parse_sizes([2, 3.0, 2]) == [2, 3, 2]
+
+
+def test_large_inputs_agree_with_autograd_to_rounding_not_to_an_absolute_1e_7():
+    """Inputs near 1e6 make gradients near 1e12: rounding alone differs by ~1e-4, which the check called DISAGREE."""
+    ex = explain((4, 16, 16, 16, 3), activation="identity", x="1e6,-1e6,5e5,-3e5", seed=0)
+    assert ex.max_abs_diff > 1e-7 and ex.agrees
+    assert max(ex.autograd_sizes.values()) > 1e9
+    buf = io.StringIO()
+    ex.render(Console(file=buf, width=200))
+    assert "DISAGREE" not in buf.getvalue() and "autograd agree" in buf.getvalue()
+
+
+def test_a_wrong_hand_gradient_is_still_caught():
+    ex = explain(seed=0)
+    ex.autograd_diffs["hidden1.W"] = 1e-6  # what a wrong derivative would leave, at this scale
+    assert not ex.agrees
+
+
+def test_binary_cross_entropy_of_a_very_negative_logit_warns_nothing():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex = explain((2, 3, 1), activation="identity", loss="binary_cross_entropy", x="-1e6,1e6", target="1", seed=1)
+    assert ex.forward[-1].z[0] < -800 and np.isfinite(ex.loss) and ex.agrees

@@ -42,6 +42,7 @@ from ._numbers import real, whole
 LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
 MAX_UNITS = 16  # per layer: wider tables stop being readable
 MAX_HIDDEN = 8  # hidden layers: a deeper walk-through is pages long
+AGREE_TOL = 1e-9  # hand vs autograd, relative to the gradient's size (float64 rounding is ~1e-16 per operation)
 MAX_VALUE = 1e6  # |input| and |target|: beyond it the tables lose their digits and float64 nears overflow
 
 
@@ -89,15 +90,25 @@ class Explanation:
     loss: float
     dL_dout: np.ndarray  # dL/dz of the output layer
     backward: list[BackwardStep]  # output layer first
-    autograd_diffs: dict[str, float]
+    autograd_diffs: dict[str, float]  # max |hand - autograd| per gradient
     learning_rate: float
     loss_after: float
     updated: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (W, b) after the step, input side first
+    autograd_sizes: dict[str, float] = field(default_factory=dict)  # max |autograd gradient| per gradient, the scale of each diff
 
     @property
     def max_abs_diff(self) -> float:
         """Largest absolute difference between the hand gradients and autograd's."""
         return max(self.autograd_diffs.values())
+
+    @property
+    def agrees(self) -> bool:
+        """Whether every hand gradient matches autograd's to float64 rounding: ``|diff| <= 1e-9·max(1, |gradient|)``.
+
+        Relative, not absolute: with inputs near 1e6 the gradients reach 1e12 and
+        rounding alone differs by 1e-4, which is agreement.
+        """
+        return all(d <= AGREE_TOL * max(1.0, self.autograd_sizes.get(k, 0.0)) for k, d in self.autograd_diffs.items())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (arrays as nested lists)."""
@@ -111,7 +122,7 @@ class Explanation:
             "output": arr(self.output), "loss": self.loss,
             "backward": [{"layer": s.name, "dL_dz": arr(s.dL_dz), "dL_dW": arr(s.dL_dW), "dL_db": arr(s.dL_db), "dL_dinput": arr(s.dL_dh_in),
                           "dL_dh": arr(s.dL_dh), "act_grad": arr(s.act_grad)} for s in self.backward],
-            "autograd_diffs": self.autograd_diffs, "max_abs_diff": self.max_abs_diff,
+            "autograd_diffs": self.autograd_diffs, "max_abs_diff": self.max_abs_diff, "autograd_sizes": self.autograd_sizes, "agrees": self.agrees,
             "learning_rate": self.learning_rate, "loss_after": self.loss_after,
             "updated": [{"layer": s.name, "W": arr(W), "b": arr(b)} for s, (W, b) in zip(self.forward, self.updated)],
         }
@@ -129,7 +140,7 @@ def _loss(z_out: np.ndarray, target: np.ndarray, loss_name: str) -> tuple[float,
         diff = z_out - target
         return float(0.5 * diff @ diff), z_out.copy(), diff
     if loss_name == "binary_cross_entropy":  # a logistic per output: -Σ t·log p + (1 - t)·log(1 - p), written stably in z
-        p = 1.0 / (1.0 + np.exp(-z_out))
+        p = np.exp(-np.logaddexp(0.0, -z_out))  # 1 / (1 + e^-z), with no overflow warning for z << 0
         return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), p, p - target
     log_p = z_out - (z_out.max() + np.log(np.exp(z_out - z_out.max()).sum()))  # log-softmax: exact where p underflows to 0
     p = np.exp(log_p)
@@ -245,7 +256,7 @@ def explain(
     forward, z_out = _forward(weights, x_arr, act)
     loss_value, output, dz = _loss(z_out, t_arr, loss)
     backward = _backward(weights, forward, dz, act)
-    diffs = _autograd_check(weights, x_arr, t_arr, act.name, loss, backward)
+    diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, act.name, loss, backward)
 
     stepped = [(W - learning_rate * s.dL_dW, b - learning_rate * s.dL_db) for (W, b), s in zip(weights, reversed(backward))]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -257,7 +268,7 @@ def explain(
     return Explanation(
         sizes=sizes, activation=act.name, loss_name=loss, x=x_arr, target=t_arr, forward=forward, output=output,
         loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate, loss_after=loss_after,
-        updated=stepped,
+        updated=stepped, autograd_sizes=sizes_of,
     )
 
 
@@ -289,8 +300,8 @@ def _backward(weights: list[tuple[np.ndarray, np.ndarray]], forward: list[Forwar
     return steps
 
 
-def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, act_name: str, loss: str, backward: list[BackwardStep]) -> dict[str, float]:
-    """Max |hand - autograd| per gradient, PyTorch float64."""
+def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, act_name: str, loss: str, backward: list[BackwardStep]) -> tuple[dict[str, float], dict[str, float]]:
+    """Max |hand - autograd| per gradient, and max |autograd gradient| (its scale), PyTorch float64."""
     import torch
 
     fn = get_activation(act_name).forward
@@ -309,15 +320,20 @@ def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
         L = -(tt * torch.log_softmax(h, dim=0)).sum()
     L.backward()
     diffs: dict[str, float] = {}
+    sizes: dict[str, float] = {}
 
     def grad(t: Any) -> np.ndarray:
         return t.grad.detach().numpy()  # set by L.backward()
 
+    pairs = {}
     for (W, b), s in zip(params, reversed(backward)):
-        diffs[f"{s.name}.W"] = float(np.abs(grad(W) - s.dL_dW).max())
-        diffs[f"{s.name}.b"] = float(np.abs(grad(b) - s.dL_db).max())
-    diffs["input"] = float(np.abs(grad(xt) - backward[-1].dL_dh_in).max())
-    return diffs
+        pairs[f"{s.name}.W"] = (grad(W), s.dL_dW)
+        pairs[f"{s.name}.b"] = (grad(b), s.dL_db)
+    pairs["input"] = (grad(xt), backward[-1].dL_dh_in)
+    for k, (auto, hand) in pairs.items():
+        diffs[k] = float(np.abs(auto - hand).max())
+        sizes[k] = float(np.abs(auto).max())
+    return diffs, sizes
 
 
 __all__ = ["BackwardStep", "Explanation", "ForwardStep", "explain", "parse_sizes"]
