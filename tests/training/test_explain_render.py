@@ -64,3 +64,9 @@ def test_shapes_are_stated_and_exact_zeros_print_without_a_sign_flip():
     text = rendered(ex, 100)
     assert "hidden1: z = W·x + b, h1 = relu(z)   (W: 3×2)" in text and "output: z = W·h1 + b" in text and "(W: 2×3)" in text
     assert "-0.0000" not in text
+
+
+@pytest.mark.parametrize("name", sorted(__import__("hiddenlayers.network", fromlist=["ACTIVATIONS"]).ACTIVATIONS))
+def test_every_activation_prints_its_derivative_formula(name):
+    text = rendered(explain((2, 2, 2), activation=name, seed=0), 200)
+    assert f"{name}'(z) = " in text and "its derivative" not in text
