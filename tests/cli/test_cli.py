@@ -223,6 +223,22 @@ def test_explain():
     assert "Check against PyTorch autograd" in run("explain").stdout
 
 
+def test_explain_reads_at_80_columns(monkeypatch):
+    """16 inputs used to print every number as '…' at 80 columns; now whole columns are left out, and it says so."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run("explain", "--sizes", "16,16,4")
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "left out to fit 80 columns; --json / to_dict() has them all" in result.stdout and "+0.…" not in result.stdout
+
+
+def test_explain_refuses_what_would_print_inf_or_run_for_minutes():
+    assert_user_error(run("explain", "--input", "1e300,1e300"), "input values must be within ±1e+06")
+    assert_user_error(run("explain", "--lr", "1e300"), "learning_rate=1e+300 is so large that the step overflows float64")
+    assert_user_error(run("explain", "--sizes", "2," + "3," * 3000 + "2"), "sizes allows at most 8 hidden layers")
+    assert_user_error(run("explain", "--loss", "cross-entropy"), "Did you mean 'cross_entropy'?")
+
+
 def test_demo(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("demo", "--epochs", "3", "--json")

@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from hiddenlayers.network import ACTIVATIONS
@@ -38,6 +40,8 @@ def test_to_dict_is_json_and_render_prints_every_step():
     ex = explain(seed=3)
     d = json.loads(json.dumps(ex.to_dict()))
     assert d["sizes"] == [2, 3, 2] and d["max_abs_diff"] < 1e-7
+    assert [u["layer"] for u in d["updated"]] == ["hidden1", "output"] and len(d["updated"][0]["W"]) == 3
+    assert d["backward"][0]["dL_dh"] is None and len(d["backward"][1]["act_grad"]) == 3  # the output layer has no activation
     buf = io.StringIO()
     ex.render(Console(file=buf, width=120))
     text = buf.getvalue()
@@ -56,7 +60,7 @@ def test_to_dict_is_json_and_render_prints_every_step():
         ({"loss": "hinge"}, "loss must be one of squared_error, cross_entropy, binary_cross_entropy"),
         ({"loss": "binary_cross_entropy", "target": "1.5,0"}, r"each target must be in \[0, 1\]"),
         ({"loss": "cross_entropy", "target": "2,0"}, "probabilities summing to 1"),
-        ({"learning_rate": -1.0}, "learning_rate must be a number > 0"),
+        ({"learning_rate": -1.0}, "learning_rate must be a finite number > 0"),
         ({"activation": "rleu"}, "unknown activation 'rleu'"),
     ],
 )
@@ -89,3 +93,92 @@ def test_binary_cross_entropy_is_the_one_output_loss():
     assert ex.loss == pytest.approx(float(-np.log(p[0])))
     np.testing.assert_allclose(ex.dL_dout, p - 1)
     assert np.abs(ex.backward[0].dL_dW).max() > 0 and ex.max_abs_diff < 1e-12 and ex.loss_after < ex.loss
+
+
+def test_cross_entropy_loss_is_exact_when_a_probability_underflows():
+    """Logits 1000s apart: p of the target class is 0 in float64, but the loss is the log-softmax, not log(clip(p))."""
+    import torch
+
+    ex = explain((2, 2, 2), activation="identity", loss="cross_entropy", x="20000,-20000", target="0,1", seed=0)
+    z = torch.tensor(ex.forward[-1].z)
+    exact = float(-torch.log_softmax(z, 0)[1])
+    assert exact > 1000  # the case in hand: exp(-exact) underflows
+    assert ex.loss == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"x": "1e300,1e300", "activation": "relu"},
+         "input values must be within ±1e+06, so every printed number keeps its digits and float64 does not overflow; "
+         "scale the values first (e.g. standardise the column). Received: [1e+300, 1e+300]."),
+        ({"target": "1e7,0"}, "target values must be within ±1e+06"),
+        ({"learning_rate": 1e300},
+         "learning_rate=1e+300 is so large that the step overflows float64 (the loss after it is inf): choose a smaller learning rate, e.g. 0.1."),
+        ({"loss": "cross-entropy"},
+         "loss must be one of squared_error, cross_entropy, binary_cross_entropy. Received: loss='cross-entropy'. Did you mean 'cross_entropy'?"),
+        ({"seed": -1}, "seed must be an integer >= 0 (the seed of the weights and the default input). Received: seed=-1."),
+    ],
+)
+def test_numbers_that_would_print_inf_or_a_foreign_error_are_refused(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        explain((2, 3, 2), **kwargs)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"seed": 1.5}, "seed must be an integer >= 0"), ({"learning_rate": True}, "learning_rate must be a number > 0")])
+def test_wrong_types_are_named(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        explain((2, 3, 2), **kwargs)
+
+
+def test_depth_is_capped_before_anything_is_built():
+    sizes = "2," + "16," * 3000 + "2"
+    with pytest.raises(ValueError) as info:
+        explain(sizes)
+    assert str(info.value) == ("sizes allows at most 8 hidden layers (10 numbers with the inputs and outputs) so the walk-through "
+                               "stays readable, e.g. '2,3,3,2'. Received: 3002 numbers.")
+    assert len(explain([2] + [3] * 8 + [2]).backward) == 9  # 8 hidden layers are fine
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-3, 20), min_size=0, max_size=12), st.booleans())
+def test_parse_sizes_accepts_exactly_the_documented_range(sizes, as_text):
+    value = ",".join(map(str, sizes)) if as_text else sizes
+    ok = 3 <= len(sizes) <= 10 and all(1 <= s <= 16 for s in sizes)
+    if ok:
+        assert parse_sizes(value) == sizes
+    else:
+        with pytest.raises(ValueError, match="^sizes "):
+            parse_sizes(value)
+
+
+def test_parse_sizes_refuses_fractions_instead_of_truncating():
+    with pytest.raises(ValueError, match="sizes must be integers"):
+        parse_sizes([2, 2.7, 2])
+    assert parse_sizes([2, 3.0, 2]) == [2, 3, 2]
+
+
+def test_large_inputs_agree_with_autograd_to_rounding_not_to_an_absolute_1e_7():
+    """Inputs near 1e6 make gradients near 1e12: rounding alone differs by ~1e-4, which the check called DISAGREE."""
+    ex = explain((4, 16, 16, 16, 3), activation="identity", x="1e6,-1e6,5e5,-3e5", seed=0)
+    assert ex.max_abs_diff > 1e-7 and ex.agrees
+    assert max(ex.autograd_sizes.values()) > 1e9
+    buf = io.StringIO()
+    ex.render(Console(file=buf, width=200))
+    assert "DISAGREE" not in buf.getvalue() and "autograd agree" in buf.getvalue()
+
+
+def test_a_wrong_hand_gradient_is_still_caught():
+    ex = explain(seed=0)
+    ex.autograd_diffs["hidden1.W"] = 1e-6  # what a wrong derivative would leave, at this scale
+    assert not ex.agrees
+
+
+def test_binary_cross_entropy_of_a_very_negative_logit_warns_nothing():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex = explain((2, 3, 1), activation="identity", loss="binary_cross_entropy", x="-1e6,1e6", target="1", seed=1)
+    assert ex.forward[-1].z[0] < -800 and np.isfinite(ex.loss) and ex.agrees

@@ -261,9 +261,9 @@ def datasets(json: Json = False) -> None:
 
 @app.command()
 def explain(
-    sizes: Annotated[str, typer.Option(help="Layer widths: inputs, hidden..., outputs.")] = "2,3,2",
+    sizes: Annotated[str, typer.Option(help="Layer widths: inputs, hidden..., outputs (at most 8 hidden layers, 16 units each).")] = "2,3,2",
     activation: Annotated[str, typer.Option(help="Hidden activation (tanh, relu, logistic, gelu, ...).")] = "tanh",
-    input_: Annotated[str | None, typer.Option("--input", help="Input values, comma-separated (default: random).")] = None,
+    input_: Annotated[str | None, typer.Option("--input", help="Input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
     target: Annotated[str | None, typer.Option(help="Target values, comma-separated (default: one-hot first class).")] = None,
     loss: Annotated[str, typer.Option(help="squared_error, cross_entropy (2+ outputs, softmax) or binary_cross_entropy (logistic per output).")] = "squared_error",
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one gradient-descent step.")] = 0.1,
@@ -271,6 +271,10 @@ def explain(
     json: Json = False,
 ) -> None:
     """One forward and backward pass of a tiny network by hand, checked against PyTorch autograd.
+
+    For one sample, float64: each layer's z and h, the loss, the backward pass factor by factor
+    (dL/dh, act'(z), dL/dz, dL/dW, dL/db), the autograd check and the weights after one step.
+    Weight columns that do not fit the terminal are left out, and it says so; --json has every number.
 
     Example: hiddenlayers explain --sizes 2,3,2 --activation relu --input 0.5,-1
     """

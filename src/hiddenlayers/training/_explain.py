@@ -8,9 +8,16 @@
   entropy, or logistic + binary cross entropy per output);
 * backward, from the output to the input: ``dL/dz``, ``dL/dW = dL/dz ⊗ h_prev``,
   ``dL/db = dL/dz``, ``dL/dh_prev = Wᵀ·dL/dz`` and, through the activation's
-  derivative from the activation table, the previous layer's ``dL/dz``;
+  derivative from the activation table, the previous layer's
+  ``dL/dz = dL/dh ⊙ act'(z)`` (both factors kept);
 * the same gradients from PyTorch autograd, and their largest difference;
-* one gradient-descent step ``W ← W - lr·dL/dW`` and the loss before and after.
+* one gradient-descent step ``W ← W - lr·dL/dW``, the new weights, and the loss
+  before and after.
+
+One sample, no batch: the loss is the sample's, summed over the outputs.
+Sizes are capped (16 units per layer, 8 hidden layers) and checked before
+anything is allocated; inputs or a learning rate so large that float64
+overflows are refused rather than printed as ``inf``/``nan``.
 
 The result is a plain :class:`Explanation` (``to_dict()`` for JSON) that
 :meth:`Explanation.render` prints as Rich tables.
@@ -22,14 +29,21 @@ True
 
 from __future__ import annotations
 
+import difflib
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..network import get_activation
+from ._numbers import real, whole
 
 LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
+MAX_UNITS = 16  # per layer: wider tables stop being readable
+MAX_HIDDEN = 8  # hidden layers: a deeper walk-through is pages long
+AGREE_TOL = 1e-9  # hand vs autograd, relative to the gradient's size (float64 rounding is ~1e-16 per operation)
+MAX_VALUE = 1e6  # |input| and |target|: beyond it the tables lose their digits and float64 nears overflow
 
 
 @dataclass
@@ -47,13 +61,19 @@ class ForwardStep:
 
 @dataclass
 class BackwardStep:
-    """One layer's backward pass: the loss's gradients w.r.t. its ``z``, ``W``, ``b`` and input."""
+    """One layer's backward pass: the loss's gradients w.r.t. its ``z``, ``W``, ``b`` and input.
+
+    For a hidden layer, ``dL_dz = dL_dh * act_grad`` (the chain rule's two
+    factors, ``dL/dh`` and ``act'(z)``); the output layer has ``None`` there.
+    """
 
     name: str
     dL_dz: np.ndarray
     dL_dW: np.ndarray
     dL_db: np.ndarray
     dL_dh_in: np.ndarray
+    dL_dh: np.ndarray | None = None
+    act_grad: np.ndarray | None = None
 
 
 @dataclass
@@ -70,29 +90,41 @@ class Explanation:
     loss: float
     dL_dout: np.ndarray  # dL/dz of the output layer
     backward: list[BackwardStep]  # output layer first
-    autograd_diffs: dict[str, float]
+    autograd_diffs: dict[str, float]  # max |hand - autograd| per gradient
     learning_rate: float
     loss_after: float
-    notes: list[str] = field(default_factory=list)
+    updated: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (W, b) after the step, input side first
+    autograd_sizes: dict[str, float] = field(default_factory=dict)  # max |autograd gradient| per gradient, the scale of each diff
 
     @property
     def max_abs_diff(self) -> float:
         """Largest absolute difference between the hand gradients and autograd's."""
         return max(self.autograd_diffs.values())
 
+    @property
+    def agrees(self) -> bool:
+        """Whether every hand gradient matches autograd's to float64 rounding: ``|diff| <= 1e-9·max(1, |gradient|)``.
+
+        Relative, not absolute: with inputs near 1e6 the gradients reach 1e12 and
+        rounding alone differs by 1e-4, which is agreement.
+        """
+        return all(d <= AGREE_TOL * max(1.0, self.autograd_sizes.get(k, 0.0)) for k, d in self.autograd_diffs.items())
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (arrays as nested lists)."""
-        def arr(a: np.ndarray) -> Any:
-            return np.asarray(a).tolist()
+        def arr(a: np.ndarray | None) -> Any:
+            return None if a is None else np.asarray(a).tolist()
 
         return {
             "sizes": self.sizes, "activation": self.activation, "loss_name": self.loss_name,
             "x": arr(self.x), "target": arr(self.target),
             "forward": [{"layer": s.name, "activation": s.activation, "W": arr(s.W), "b": arr(s.b), "z": arr(s.z), "h": arr(s.h)} for s in self.forward],
             "output": arr(self.output), "loss": self.loss,
-            "backward": [{"layer": s.name, "dL_dz": arr(s.dL_dz), "dL_dW": arr(s.dL_dW), "dL_db": arr(s.dL_db), "dL_dinput": arr(s.dL_dh_in)} for s in self.backward],
-            "autograd_diffs": self.autograd_diffs, "max_abs_diff": self.max_abs_diff,
+            "backward": [{"layer": s.name, "dL_dz": arr(s.dL_dz), "dL_dW": arr(s.dL_dW), "dL_db": arr(s.dL_db), "dL_dinput": arr(s.dL_dh_in),
+                          "dL_dh": arr(s.dL_dh), "act_grad": arr(s.act_grad)} for s in self.backward],
+            "autograd_diffs": self.autograd_diffs, "max_abs_diff": self.max_abs_diff, "autograd_sizes": self.autograd_sizes, "agrees": self.agrees,
             "learning_rate": self.learning_rate, "loss_after": self.loss_after,
+            "updated": [{"layer": s.name, "W": arr(W), "b": arr(b)} for s, (W, b) in zip(self.forward, self.updated)],
         }
 
     def render(self, console: Any = None) -> None:
@@ -102,21 +134,17 @@ class Explanation:
         render(self, console)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 def _loss(z_out: np.ndarray, target: np.ndarray, loss_name: str) -> tuple[float, np.ndarray, np.ndarray]:
     """(loss, network output, dL/dz_out) for the output layer's raw ``z_out``."""
     if loss_name == "squared_error":
         diff = z_out - target
         return float(0.5 * diff @ diff), z_out.copy(), diff
     if loss_name == "binary_cross_entropy":  # a logistic per output: -Σ t·log p + (1 - t)·log(1 - p), written stably in z
-        p = 1.0 / (1.0 + np.exp(-z_out))
+        p = np.exp(-np.logaddexp(0.0, -z_out))  # 1 / (1 + e^-z), with no overflow warning for z << 0
         return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), p, p - target
-    p = _softmax(z_out)
-    return float(-(target * np.log(np.clip(p, 1e-300, None))).sum()), p, p - target
+    log_p = z_out - (z_out.max() + np.log(np.exp(z_out - z_out.max()).sum()))  # log-softmax: exact where p underflows to 0
+    p = np.exp(log_p)
+    return float(-(target * log_p).sum()), p, p - target
 
 
 def _parse_vector(value: Any, n: int, what: str) -> np.ndarray:
@@ -130,20 +158,41 @@ def _parse_vector(value: Any, n: int, what: str) -> np.ndarray:
         raise ValueError(f"{what} must have {n} numbers (one per {'input' if what == 'input' else 'output'}). Received {arr.shape[0]}.")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{what} must be finite numbers. Received: {arr.tolist()}.")
+    if np.abs(arr).max() > MAX_VALUE:
+        raise ValueError(f"{what} values must be within ±{MAX_VALUE:g}, so every printed number keeps its digits and float64 does not overflow; "
+                         f"scale the values first (e.g. standardise the column). Received: {arr.tolist()}.")
     return arr
 
 
 def parse_sizes(value: Any) -> list[int]:
-    """``"2,3,2"`` (or a sequence) -> ``[2, 3, 2]``: inputs, hidden layer widths, outputs."""
+    """``"2,3,2"`` (or a sequence) -> ``[2, 3, 2]``: inputs, hidden layer widths, outputs.
+
+    At most :data:`MAX_HIDDEN` hidden layers and :data:`MAX_UNITS` units per
+    layer, checked here, before any weight is drawn.
+    """
+    def whole_number(v: Any) -> int:
+        if isinstance(v, bool) or not (isinstance(v, numbers.Integral) or (isinstance(v, float) and v.is_integer())):
+            raise TypeError
+        return int(v)
+
     try:
-        sizes = [int(v) for v in value.replace(" ", "").split(",")] if isinstance(value, str) else [int(v) for v in value]
+        sizes = [int(v) for v in value.replace(" ", "").split(",")] if isinstance(value, str) else [whole_number(v) for v in value]
     except (ValueError, TypeError):
-        raise ValueError(f"sizes must be integers separated by commas, inputs first and outputs last, e.g. '2,3,2'. Received: {value!r}.") from None
+        raise ValueError(f"sizes must be integers separated by commas, inputs first and outputs last, e.g. '2,3,2'. Received: {_short(value)}.") from None
+    if len(sizes) > MAX_HIDDEN + 2:
+        raise ValueError(f"sizes allows at most {MAX_HIDDEN} hidden layers ({MAX_HIDDEN + 2} numbers with the inputs and outputs) so the walk-through "
+                         f"stays readable, e.g. '2,3,3,2'. Received: {len(sizes)} numbers.")
     if len(sizes) < 3 or any(s < 1 for s in sizes):
-        raise ValueError(f"sizes needs at least 3 positive integers (inputs, one or more hidden layers, outputs), e.g. '2,3,2'. Received: {value!r}.")
-    if max(sizes) > 16:
-        raise ValueError(f"sizes are capped at 16 units per layer so the tables stay readable. Received: {value!r}.")
+        raise ValueError(f"sizes needs at least 3 positive integers (inputs, one or more hidden layers, outputs), e.g. '2,3,2'. Received: {_short(value)}.")
+    if max(sizes) > MAX_UNITS:
+        raise ValueError(f"sizes are capped at {MAX_UNITS} units per layer so the tables stay readable. Received: {_short(value)}.")
     return sizes
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters: a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_target(target: np.ndarray, loss: str, sizes: list[int]) -> None:
@@ -176,15 +225,20 @@ def explain(
     ``"cross_entropy"`` (softmax, then ``-Σ t·log p``; ``target`` must then be
     probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is
     always 1) or ``"binary_cross_entropy"`` (a logistic per output, targets in
-    [0, 1]: the loss for one output).
+    [0, 1]: the loss for one output). One sample: no batch, no mean.
+
+    At most 8 hidden layers of at most 16 units; inputs and targets within
+    ±1e6. The result keeps every number printed, the new weights after the
+    ``learning_rate`` step included (``updated``).
     """
     sizes = parse_sizes(sizes)
     act = get_activation(activation)
     if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.")
-    if not (isinstance(learning_rate, (int, float)) and np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a number > 0. Received: learning_rate={learning_rate!r}.")
-    rng = np.random.default_rng(seed)
+        close = difflib.get_close_matches(str(loss).strip().lower().replace("-", "_").replace(" ", "_"), LOSSES, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.{hint}")
+    learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
+    rng = np.random.default_rng(whole("seed", seed, 0, "the seed of the weights and the default input"))
     x_arr = np.round(rng.uniform(-1, 1, sizes[0]), 2) if x is None else _parse_vector(x, sizes[0], "input")
     if target is None:
         t_arr = np.zeros(sizes[-1])
@@ -202,14 +256,19 @@ def explain(
     forward, z_out = _forward(weights, x_arr, act)
     loss_value, output, dz = _loss(z_out, t_arr, loss)
     backward = _backward(weights, forward, dz, act)
-    diffs = _autograd_check(weights, x_arr, t_arr, act.name, loss, backward)
+    diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, act.name, loss, backward)
 
     stepped = [(W - learning_rate * s.dL_dW, b - learning_rate * s.dL_db) for (W, b), s in zip(weights, reversed(backward))]
-    _, z_after = _forward(stepped, x_arr, act)
-    loss_after = _loss(z_after, t_arr, loss)[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, z_after = _forward(stepped, x_arr, act)
+        loss_after = _loss(z_after, t_arr, loss)[0]
+    if not (np.isfinite(loss_after) and all(np.all(np.isfinite(W)) for W, _ in stepped)):
+        raise ValueError(f"learning_rate={learning_rate:g} is so large that the step overflows float64 (the loss after it is {loss_after}): "
+                         "choose a smaller learning rate, e.g. 0.1.")
     return Explanation(
         sizes=sizes, activation=act.name, loss_name=loss, x=x_arr, target=t_arr, forward=forward, output=output,
-        loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=float(learning_rate), loss_after=loss_after,
+        loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate, loss_after=loss_after,
+        updated=stepped, autograd_sizes=sizes_of,
     )
 
 
@@ -226,20 +285,23 @@ def _forward(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, act: A
 
 def _backward(weights: list[tuple[np.ndarray, np.ndarray]], forward: list[ForwardStep], dz: np.ndarray, act: Any) -> list[BackwardStep]:
     steps = []
+    dL_dh: np.ndarray | None = None  # the output layer has no activation: dL/dz comes from the loss
+    act_grad: np.ndarray | None = None
     for i in range(len(weights) - 1, -1, -1):
         W, _ = weights[i]
         s = forward[i]
         dW = np.outer(dz, s.h_in)  # (out, in)
         dh_in = W.T @ dz  # (in,)
-        steps.append(BackwardStep(s.name, dz, dW, dz.copy(), dh_in))
+        steps.append(BackwardStep(s.name, dz, dW, dz.copy(), dh_in, dL_dh, act_grad))
         if i > 0:
             prev = forward[i - 1]
-            dz = dh_in * act.np_grad(prev.z, prev.h)  # chain rule through the activation
+            dL_dh, act_grad = dh_in, act.np_grad(prev.z, prev.h)
+            dz = dL_dh * act_grad  # chain rule through the activation
     return steps
 
 
-def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, act_name: str, loss: str, backward: list[BackwardStep]) -> dict[str, float]:
-    """Max |hand - autograd| per gradient, PyTorch float64."""
+def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, act_name: str, loss: str, backward: list[BackwardStep]) -> tuple[dict[str, float], dict[str, float]]:
+    """Max |hand - autograd| per gradient, and max |autograd gradient| (its scale), PyTorch float64."""
     import torch
 
     fn = get_activation(act_name).forward
@@ -258,15 +320,20 @@ def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
         L = -(tt * torch.log_softmax(h, dim=0)).sum()
     L.backward()
     diffs: dict[str, float] = {}
+    sizes: dict[str, float] = {}
 
     def grad(t: Any) -> np.ndarray:
         return t.grad.detach().numpy()  # set by L.backward()
 
+    pairs = {}
     for (W, b), s in zip(params, reversed(backward)):
-        diffs[f"{s.name}.W"] = float(np.abs(grad(W) - s.dL_dW).max())
-        diffs[f"{s.name}.b"] = float(np.abs(grad(b) - s.dL_db).max())
-    diffs["input"] = float(np.abs(grad(xt) - backward[-1].dL_dh_in).max())
-    return diffs
+        pairs[f"{s.name}.W"] = (grad(W), s.dL_dW)
+        pairs[f"{s.name}.b"] = (grad(b), s.dL_db)
+    pairs["input"] = (grad(xt), backward[-1].dL_dh_in)
+    for k, (auto, hand) in pairs.items():
+        diffs[k] = float(np.abs(auto - hand).max())
+        sizes[k] = float(np.abs(auto).max())
+    return diffs, sizes
 
 
 __all__ = ["BackwardStep", "Explanation", "ForwardStep", "explain", "parse_sizes"]

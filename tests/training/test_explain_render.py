@@ -1,0 +1,72 @@
+"""What a student reads: `explain`'s tables at a real terminal width, the chain rule factor by factor, the new weights."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from hiddenlayers.training._explain import explain
+
+
+def rendered(ex, width: int) -> str:
+    buf = io.StringIO()
+    ex.render(Console(file=buf, width=width, color_system=None))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("sizes", [(2, 3, 2), (16, 16, 4), (3, 16, 16, 16, 2)])
+@pytest.mark.parametrize("width", [80, 120])
+def test_tables_fit_the_terminal_and_never_squeeze_a_number_to_an_ellipsis(sizes, width):
+    ex = explain(sizes, activation="tanh", seed=2)
+    text = rendered(ex, width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    # a number cut short by the terminal reads '+0.…' or '…'-only cells everywhere: only whole columns may be left out
+    assert not re.search(r"[+-][\d.]*…|d…|\[…|=…", text)
+    w = ex.forward[0].W
+    assert _f4(w[0, 0]) in text and _f4(ex.forward[0].z[-1]) in text  # the first W column and every z are shown
+    if max(sizes) == 16:  # columns were left out: it says which, and where they all are
+        assert re.search(rf"\(W columns \d+–16 left out to fit {width} columns; --json / to_dict\(\) has them all\)", text)
+    else:
+        assert "left out" not in text
+
+
+def _f4(v: float) -> str:
+    return f"{v + 0.0:+.4f}"
+
+
+def test_chain_rule_is_printed_factor_by_factor():
+    ex = explain((2, 3, 2), activation="logistic", x="0.5,-1", target="1,0", seed=0)
+    text = rendered(ex, 160)
+    assert "hidden1: dL/dz = dL/dh × logistic'(z)" in text and "logistic'(z) = h·(1 - h)" in text
+    hid = ex.backward[1]
+    h = ex.forward[0].h
+    np.testing.assert_allclose(hid.act_grad, h * (1 - h))
+    for j in range(3):  # each unit's row: dL/dh, act'(z), their product dL/dz
+        assert re.search(rf"│\s+{j + 1} │ {re.escape(_f4(hid.dL_dh[j]))} │\s+{re.escape(_f4(hid.act_grad[j]))} │ {re.escape(_f4(hid.dL_dz[j]))} │", text)
+    assert "dL/dW[j,k] = dL/dz[j]·input[k]" in text  # not eaten as Rich markup
+
+
+def test_the_step_prints_the_new_weights():
+    ex = explain((2, 3, 2), seed=0)
+    text = rendered(ex, 100)
+    assert "hidden1 after the step" in text and "output after the step" in text
+    W, b = ex.updated[1]
+    np.testing.assert_allclose(W, ex.forward[1].W - 0.1 * ex.backward[0].dL_dW)
+    assert all(_f4(v) in text for v in [*W.ravel(), *b])
+
+
+def test_shapes_are_stated_and_exact_zeros_print_without_a_sign_flip():
+    ex = explain((2, 3, 2), activation="relu", x="-1,-1", seed=0)
+    text = rendered(ex, 100)
+    assert "hidden1: z = W·x + b, h1 = relu(z)   (W: 3×2)" in text and "output: z = W·h1 + b" in text and "(W: 2×3)" in text
+    assert "-0.0000" not in text
+
+
+@pytest.mark.parametrize("name", sorted(__import__("hiddenlayers.network", fromlist=["ACTIVATIONS"]).ACTIVATIONS))
+def test_every_activation_prints_its_derivative_formula(name):
+    text = rendered(explain((2, 2, 2), activation=name, seed=0), 200)
+    assert f"{name}'(z) = " in text and "its derivative" not in text
