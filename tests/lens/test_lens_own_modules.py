@@ -12,6 +12,8 @@ from collections import namedtuple
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import hiddenlayers as hl
@@ -220,3 +222,16 @@ def test_attribution_of_a_sequence_output_asks_for_a_target():
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1, enable_nested_tensor=False)
     with pytest.raises(ValueError, match=r"output has shape \(5, 8\) per row: pass target="):
         hl.lens.attribute(enc, torch.randn(3, 5, 8))
+
+
+@settings(max_examples=25, deadline=None)
+@given(width=st.integers(1, 12).filter(lambda w: w != 4), rows=st.integers(1, 5), lead=st.lists(st.integers(1, 3), max_size=2))
+def test_any_wrong_width_names_the_expected_one(width, rows, lead):
+    """Whatever the wrong width or extra leading axes, the error is one line naming the shape received and the width expected."""
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    shape = (rows, *lead, width)
+    with pytest.raises(ValueError) as info:
+        record(net, np.zeros(shape, np.float32))
+    text = str(info.value)
+    assert "\n" not in text and f"a batch of shape {shape} (float32)" in text and "which expects (..., 4) float32 input" in text
+    assert _hooks(net) == 0 and net.training  # hooks removed, mode (train) kept
