@@ -173,6 +173,12 @@ def test_meta_and_mixed_dtype_models_get_one_line():
         record(mixed, np.zeros((2, 4), np.float32))
 
 
+def test_torchscript_module_points_to_the_eager_one():
+    scripted = torch.jit.script(nn.Sequential(nn.Linear(4, 2), nn.ReLU()))
+    with pytest.raises(TypeError, match=r"is a TorchScript module, which takes no hooks: look inside the eager nn.Module"):
+        record(scripted, np.zeros((2, 4), np.float32))
+
+
 def test_model_with_two_inputs_says_how_to_wrap_it():
     class Two(nn.Module):
         def __init__(self) -> None:

@@ -1,7 +1,7 @@
 """Can the lens run this module on one tensor per batch, and why not, in one line.
 
 :func:`~hiddenlayers.lens.record` calls ``module(x)`` with one ``(batch, ...)``
-tensor. A module that needs more inputs, has no values yet ('meta'
+tensor. A module that needs more inputs, is TorchScript (no hooks), has no values yet ('meta'
 parameters), mixes parameter dtypes, or gets an input of the wrong shape or
 dtype would otherwise fail deep inside PyTorch (``mat1 and mat2 shapes cannot
 be multiplied``); these checks say what the model expects and how to fix the call.
@@ -36,6 +36,11 @@ def _required_inputs(module: nn.Module) -> list[str]:
 def check_runnable(module: nn.Module) -> None:
     """Raise a one-line error when ``module`` cannot be run on one input tensor (see the module docstring)."""
     kind = type(module).__name__
+    if isinstance(module, torch.jit.ScriptModule):
+        raise TypeError(
+            f"{kind} is a TorchScript module, which takes no hooks: look inside the eager nn.Module it was scripted from "
+            "(the model before torch.jit.script/trace)."
+        )
     meta = next((n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta), None)
     if meta is not None:
         raise ValueError(
