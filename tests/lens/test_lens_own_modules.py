@@ -228,6 +228,8 @@ def test_attribution_of_a_sequence_output_asks_for_a_target():
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1, enable_nested_tensor=False)
     with pytest.raises(ValueError, match=r"output has shape \(5, 8\) per row: pass target="):
         hl.lens.attribute(enc, torch.randn(3, 5, 8))
+    with pytest.raises(ValueError, match=r"this model gives \(5, 8\) per row: pick the output to explain with hl.lens.attribute"):
+        hl.lens.feature_importance(enc, torch.randn(3, 5, 8), n_steps=2)
 
 
 @settings(max_examples=25, deadline=None)

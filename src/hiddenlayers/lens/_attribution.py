@@ -244,6 +244,11 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     module, x, base = _setup(model, Xp[:max_rows], b, n_steps, prepared=True)
     with torch.no_grad():
         out = module(x)
+    if out.ndim > 2:
+        raise ValueError(
+            f"feature_importance needs one score per output and row, (n, outputs); this model gives {tuple(out.shape[1:])} per row: "
+            "pick the output to explain with hl.lens.attribute(model, X, target=...) (a tuple index into it)."
+        )
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
     return attr.detach().abs().mean(0).cpu().numpy().astype(np.float64)
