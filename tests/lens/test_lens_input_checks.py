@@ -204,12 +204,12 @@ def test_layer_similarity_max_rows_must_be_an_integer(iris, max_rows):
         layer_similarity(clf, X, max_rows=max_rows)
 
 
-_SHIFT_MSG = "max_rows must be None (every row) or an integer >= 4 (each half of the domain probe needs 2 rows per domain). Received: max_rows={!r}."
+_SHIFT_MSG = "max_rows must be None (every row) or an integer >= 2 (MMD² and the domain probe need 2 rows per domain). Received: max_rows={!r}."
 
 
 @given(bad=st.one_of(
-    st.integers(max_value=3),
-    st.floats().filter(lambda f: not (f.is_integer() and f >= 4)),  # fractions, NaN, inf, and whole numbers below 4
+    st.integers(max_value=1),
+    st.floats().filter(lambda f: not (f.is_integer() and f >= 2)),  # fractions, NaN, inf, and whole numbers below 2
     st.booleans(),
     st.text(max_size=4),
     st.just(np.float32(2.5)),

@@ -76,7 +76,7 @@ def test_planted_shift_is_seen_from_the_first_layer(digits_model):
     "kw,msg",
     [
         ({"n_permutations": 0}, r"n_permutations must be an integer >= 1\. Received: n_permutations=0\."),
-        ({"max_rows": 2}, r"max_rows must be None \(every row\) or an integer >= 4 \(each half of the domain probe needs 2 rows per domain\)\."),
+        ({"max_rows": 1}, r"max_rows must be None \(every row\) or an integer >= 2 \(MMD² and the domain probe need 2 rows per domain\)\."),
         ({"level": 1.5}, r"level must be in \(0, 1\)\."),
         ({"y_target": [0, 1]}, r"X_target has 50 rows but y_target has 2: pass one label per target row\."),
     ],
@@ -128,6 +128,25 @@ def test_proxy_a_distance_is_not_fooled_by_unequal_domain_sizes():
     # the formula: 2 (1 - 2 err) with err the held-out balanced error
     near = proxy_a_distance(A, rng.normal(size=(400, 3)) + 1.0)
     assert 0.8 < near < 1.4  # means √3 apart: Bayes error Φ(-√3 / 2) = 0.19, so at best 2 (1 - 2 · 0.19) = 1.23
+
+
+def test_proxy_a_distance_is_cross_validated_so_the_seed_barely_moves_it():
+    """Every row scored once over 5 stratified folds: the spread over split seeds is less than half a held-out half's (0.15)."""
+    rng = np.random.default_rng(7)
+    A, B = rng.normal(size=(100, 3)), rng.normal(size=(100, 3)) + np.array([0.6, 0.0, 0.0])
+    moved = [proxy_a_distance(A, B, random_state=seed) for seed in range(30)]
+    assert np.std(moved) < 0.1 and 0.2 < np.mean(moved) < 0.8
+    same = [proxy_a_distance(A, rng.normal(size=(100, 3)), random_state=seed) for seed in range(30)]
+    assert np.mean(same) < 0.2 and max(same) < 0.5  # one distribution: ~0 (floored; 100 rows each still leave sampling noise)
+    apart = [proxy_a_distance(A, B + 10.0, random_state=seed) for seed in range(5)]
+    assert apart == [2.0] * 5  # disjoint: 2 under every split
+
+
+def test_proxy_a_distance_on_tiny_domains():
+    rng = np.random.default_rng(0)
+    assert proxy_a_distance(rng.normal(size=(2, 3)), rng.normal(size=(30, 3)) + 10.0) == 2.0  # 2 folds: each holds one source row
+    with pytest.raises(ValueError, match=r"needs at least 2 rows per domain\. Received 1 source and 30 target rows\."):
+        proxy_a_distance(rng.normal(size=(1, 3)), rng.normal(size=(30, 3)))
 
 
 def test_many_identical_rows_do_not_blind_the_kernel():

@@ -147,6 +147,7 @@ def test_unknown_activation_counts_constant_units_only():
     assert s.dead.tolist() == [False, True, False]
     assert s.warnings()[0] == "layer: 1 of 3 units is constant on this data (activation unknown: constant units only)."
     assert s.to_dict()["dead_rule"] == UNKNOWN_RULE
+    assert np.isnan(s.fraction_active).all() and s.to_dict()["fraction_active"] is None  # no threshold: not h > 0
     assert layer_stats(np.array([[-1.0, -2.0]])).n_dead == 0  # one row cannot show a constant unit
     assert layer_stats(np.tile([[0.0, 2.0]], (4, 1)), "relu").dead_rule == "never active"
 
@@ -180,7 +181,14 @@ def test_maxpool_and_custom_module_are_not_judged_like_relu(rng):
     summary(net, X, console=Console(file=buf, width=200))
     text = buf.getvalue()
     assert "unknown" in text
-    assert "note: 1, 2: activation unknown: constant units only (the dead column counts units that do not vary over >= 2 rows)." in text
+    assert "note: 1, 2: activation unknown: constant units only (the dead column counts units that do not vary over >= 2 rows; " in text
+    # the active column: a percentage where the activation defines "active", n/a for the pool and the custom module
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines() if line.count("│") > 2]
+    rows = {c[0]: c for c in cells}
+    assert rows["1"][6] == "n/a" and rows["2"][6] == "n/a" and rows["0"][6].endswith("%")
+    # every number about "active" says the same: not applicable, not the share above 0
+    assert np.isnan(pool.fraction_active).all() and pool.to_dict()["fraction_active"] is None and pool.active_text == "n/a"
+    assert stats["0"].activation == "identity" and stats["0"].active_text.endswith("%")
 
 
 def test_report_says_which_dead_rule_it_applied(rng):

@@ -14,11 +14,17 @@ exactly ``w ⊙ x``.
 
 from __future__ import annotations
 
+import functools
 import numbers
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
+
+from ._state import evaluating, module_of
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
@@ -70,7 +76,10 @@ def _check_n_steps(n_steps: Any) -> None:
 def _setup(
     model: Any, X: Any, baseline: Any, n_steps: Any, *, prepared: bool = False
 ) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
-    """The module in eval mode, ``X`` as its input tensor and the baseline; every argument checked before Captum runs."""
+    """The module, ``X`` as its input tensor and the baseline; every argument checked before Captum runs.
+
+    The public functions run under :func:`_in_eval_mode`, so the module is in eval mode here.
+    """
     from ._record import as_target
 
     _check_n_steps(n_steps)
@@ -82,8 +91,25 @@ def _setup(
     if not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
-    target.module.eval()
     return target.module, x, base
+
+
+def _in_eval_mode(fn: F) -> F:
+    """Run ``fn(model, ...)`` with the model's module in eval mode; every submodule's own mode is restored after.
+
+    Why: attributions of a model left in train mode would include dropout noise,
+    and setting ``eval()`` for good would change the user's model.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(model: Any, *args: Any, **kwargs: Any) -> Any:
+        module = module_of(model)
+        if module is None:
+            return fn(model, *args, **kwargs)  # not a model: fn raises the usual error
+        with evaluating(module):
+            return fn(model, *args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 def _labels(model: Any) -> list[Any] | None:
@@ -115,6 +141,11 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
     with torch.no_grad():
         out = module(x[:1])
     if out.ndim != 2:
+        if target is None and out[0].numel() > 1:
+            raise ValueError(
+                f"the model's output has shape {tuple(out.shape[1:])} per row: pass target= as an index into it, "
+                f"a tuple of {out.ndim - 1} ints as Captum takes (e.g. target={(0,) * (out.ndim - 1)})."
+            )
         return target, 1.0  # outputs with more axes: Captum's own target forms (tuples) pass through
     n_out = int(out.shape[1])
     if target is None:
@@ -134,6 +165,7 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
     return (0 if n_out == 1 else index), 1.0  # one output: a regressor's
 
 
+@_in_eval_mode
 def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
@@ -158,6 +190,7 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     return next(iter(hits.values()))
 
 
+@_in_eval_mode
 def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``."""
     from captum.attr import LayerConductance
@@ -168,6 +201,7 @@ def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = Non
     return sign * attr.detach().cpu().numpy()
 
 
+@_in_eval_mode
 def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``."""
     from captum.attr import NeuronIntegratedGradients
@@ -189,6 +223,7 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, basel
     return attr.detach().cpu().numpy()
 
 
+@_in_eval_mode
 def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: int | None = 300, n_steps: int = 32) -> np.ndarray:
     """Mean |integrated gradients| per input feature, each row for its own predicted output: ``(features,)``.
 
@@ -209,6 +244,11 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     module, x, base = _setup(model, Xp[:max_rows], b, n_steps, prepared=True)
     with torch.no_grad():
         out = module(x)
+    if out.ndim > 2:
+        raise ValueError(
+            f"feature_importance needs one score per output and row, (n, outputs); this model gives {tuple(out.shape[1:])} per row: "
+            "pick the output to explain with hl.lens.attribute(model, X, target=...) (a tuple index into it)."
+        )
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
     return attr.detach().abs().mean(0).cpu().numpy().astype(np.float64)

@@ -9,6 +9,8 @@ trained from scratch on the same splits is the baseline row.
 
 from __future__ import annotations
 
+import difflib
+import numbers
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -64,6 +66,27 @@ class FreezeCurve:
         return "freeze-curve", "Freeze curve", lead, H.table_html(["k", "frozen", self.metric, "± std"], rows, classes)
 
 
+_SET_BY_CURVE = ("init_from", "freeze", "random_state")
+
+
+def _check_params(model: Any, params: dict[str, Any]) -> None:
+    """Refuse ``params`` the curve sets itself (silently overridden otherwise) and names the estimator does not take."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of {type(model).__name__} parameters, e.g. {{'max_iter': 100}}. Received: {params!r}.")
+    taken = [k for k in params if k in _SET_BY_CURVE]
+    if taken:
+        raise ValueError(
+            f"params sets {', '.join(taken)}, which freeze_curve sets for each run (init_from=model, freeze=k, "
+            "random_state=random_state + split): drop them from params (pass freeze_curve(..., random_state=...) for the seed)."
+        )
+    valid = list(model.get_params(deep=False))
+    unknown = [k for k in params if k not in valid]
+    if unknown:
+        near = [c for k in unknown for c in difflib.get_close_matches(str(k), valid, n=1)]
+        hint = f" Did you mean {', '.join(repr(c) for c in near)}?" if near else ""
+        raise ValueError(f"params names {', '.join(repr(k) for k in unknown)}, not a parameter of {type(model).__name__}.{hint}")
+
+
 def freeze_curve(
     model: Any,
     X_target: Any,
@@ -77,7 +100,9 @@ def freeze_curve(
     """Target score of fine-tuning ``model`` with its first k hidden layers frozen, k = 0..depth.
 
     ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`
-    (its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``).
+    (its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``,
+    but not ``init_from``, ``freeze`` or ``random_state``, which the curve sets for each run).
+    ``X_target``: ``(n, features)`` rows with the source's columns; ``y_target``: one label or value per row.
     Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
     ``test_size`` of them for scoring (accuracy or R²).
 
@@ -98,9 +123,18 @@ def freeze_curve(
         raise TypeError(f"freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
     if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 1:
         raise ValueError(f"n_splits must be an integer >= 1. Received: n_splits={n_splits!r}.")
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1). Received: test_size={test_size!r}.")
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be a number in (0, 1), the share of target rows held out for scoring. Received: test_size={test_size!r}.")
+    _check_params(model, params or {})
+    if not hasattr(X_target, "shape"):
+        X_target = np.asarray(X_target)  # a list of rows, as scikit-learn takes
     require_finite(X_target, "X_target")
+    width = getattr(model, "n_features_in_", None)
+    if width is not None and (X_target.ndim != 2 or X_target.shape[1] != width):
+        raise ValueError(
+            f"X_target has shape {tuple(X_target.shape)} but the model was fitted on {width} columns: "
+            "pass the target rows with the source's columns, in the same order."
+        )
     y = np.asarray(y_target)
     if y.shape[0] != X_target.shape[0]:
         raise ValueError(f"X_target has {X_target.shape[0]} rows but y_target has {y.shape[0]}: pass one label per row.")

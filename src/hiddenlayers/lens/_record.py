@@ -29,7 +29,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._runnable import check_runnable, diagnosed
 from ._select import Selector, select_layers
+from ._state import evaluating
 from ._stats import LayerStats, UnitAccumulator
 from ._target import Target, as_target, default_layers
 
@@ -70,11 +72,25 @@ def _kind(module: nn.Module, out: Tensor) -> str:
 
 
 def _first_tensor(out: Any) -> Tensor | None:
+    """The tensor the lens records of a layer's output: the output itself, else the first tensor inside it.
+
+    A tuple, list or namedtuple gives its first item (``nn.MultiheadAttention``'s
+    ``(output, weights)``, an LSTM's ``(output, (h, c))``); a dict gives its first
+    tensor value in order (a Hugging Face ``ModelOutput``'s ``last_hidden_state``).
+    """
     if isinstance(out, Tensor):
         return out
+    if isinstance(out, Mapping):
+        return next((t for t in map(_first_tensor, out.values()) if t is not None), None)
     if isinstance(out, (tuple, list)) and out:
         return _first_tensor(out[0])
     return None  # e.g. a PackedSequence: not recorded
+
+
+def to_numpy(t: Tensor) -> np.ndarray:
+    """``t`` as a host NumPy array; bfloat16 (which NumPy has no type for) widened to float32."""
+    t = t.detach()
+    return (t.float() if t.dtype == torch.bfloat16 else t).cpu().numpy()
 
 
 def as_units(x: Tensor, kind: str) -> Tensor:
@@ -95,11 +111,17 @@ class Recorder:
 
     ``outputs[name]`` is a list of per-batch tensors (post-activation),
     ``pre[name]`` the pre-activations where cheap (our DenseLayer), and
-    ``kinds[name]`` is ``dense``/``conv``/``recurrent``.
+    ``kinds[name]`` is ``dense``/``conv``/``recurrent``. A layer called more
+    than once in one forward pass of ``root`` (one ``nn.ReLU`` shared by every
+    block, tied weights) is recorded once per call: ``name``, ``name#2``, ...;
+    ``ran`` holds the selected layers that were called at all.
     """
 
-    def __init__(self, layers: dict[str, nn.Module], *, keep: bool = True, pre: bool = True, stream: bool = False) -> None:
+    def __init__(
+        self, layers: dict[str, nn.Module], *, keep: bool = True, pre: bool = True, stream: bool = False, root: nn.Module | None = None
+    ) -> None:
         self.layers = layers
+        self.root = root
         self.keep, self.want_pre, self.stream = keep, pre, stream
         self.outputs: dict[str, list[Tensor]] = {n: [] for n in layers}
         self.pre: dict[str, list[Tensor]] = {}
@@ -107,7 +129,21 @@ class Recorder:
         self.acts: dict[str, str | None] = {n: activation_of(m) for n, m in layers.items()}
         self.acc: dict[str, UnitAccumulator] = {}
         self.handles: list[Any] = []
+        self.calls: dict[str, int] = {}  # calls of each layer in the current forward pass of root
+        self.ran: set[str] = set()
         self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
+
+    def _key(self, name: str) -> str:
+        """``name`` on a layer's first call in this forward pass, ``name#k`` on its k-th."""
+        k = self.calls[name] = self.calls.get(name, 0) + 1
+        self.ran.add(name)
+        if k == 1:
+            return name
+        key = f"{name}#{k}"
+        if key not in self.outputs:
+            self.outputs[key] = []
+            self.acts[key] = self.acts[name]
+        return key
 
     def _batch_first(self, name: str, out: Tensor) -> Tensor:
         mod = self.layers[name]
@@ -137,22 +173,25 @@ class Recorder:
         )
 
     def _take(self, name: str, out: Any) -> None:
+        key = self._key(name)
         t = _first_tensor(out)
         if t is None:
             return
         t = self._batch_first(name, t.detach())
-        self._check_finite(name, t)
-        if name not in self.kinds:
-            self.kinds[name] = _kind(self.layers[name], t)
+        self._check_finite(key, t)
+        if key not in self.kinds:
+            self.kinds[key] = _kind(self.layers[name], t)
         if self.stream:
-            acc = self.acc.get(name)
+            acc = self.acc.get(key)
             if acc is None:
-                acc = self.acc[name] = UnitAccumulator(self.acts[name])
-            acc.update(as_units(t, self.kinds[name]))
+                acc = self.acc[key] = UnitAccumulator(self.acts[key])
+            acc.update(as_units(t, self.kinds[key]))
         if self.keep:
-            self.outputs[name].append(t)
+            self.outputs[key].append(t)
 
     def attach(self) -> None:
+        if self.root is not None:
+            self.handles.append(self.root.register_forward_pre_hook(lambda *_: self.calls.clear()))
         for name, mod in self.layers.items():
             act = getattr(mod, "act", None)
             if self.want_pre and isinstance(act, nn.Module) and hasattr(mod, "activation_name"):
@@ -194,7 +233,7 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
     >>> rec.outputs["hidden1"][0].shape   # (N, units)
     torch.Size([5, 8])
     """
-    rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream)
+    rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream, root=module)
     try:
         rec.attach()
         yield rec
@@ -244,8 +283,45 @@ class Recording(Mapping):
         return a.mean(axis=1)
 
 
+def _check_ran(module: nn.Module, rec: Recorder, *, every_leaf: bool, got: set[str]) -> None:
+    """Raise when a selected layer was never called, or was called but returned no tensor.
+
+    With no selection at all (every leaf of a plain module), a leaf the forward
+    pass never calls is simply not recorded: ``nn.MultiheadAttention`` reads its
+    ``out_proj`` weights without calling it, and a model may hold an unused head.
+    """
+    never = [name for name in rec.layers if name not in rec.ran]
+    if never and every_leaf:
+        if len(never) == len(rec.layers):
+            raise ValueError(f"no layer of {type(module).__name__} ran in forward() ({', '.join(never)}): check that its forward() calls its submodules.")
+        for name in never:
+            rec.layers.pop(name)
+        never = []
+    if never:
+        raise ValueError(f"layers {', '.join(never)} were selected but never ran in forward(): pick layers on the forward path.")
+    empty = [name for name in rec.layers if name not in got]
+    if empty:
+        raise ValueError(
+            f"layers {', '.join(empty)} ran but returned no tensor to record (e.g. a PackedSequence): "
+            "select the submodule that computes the tensor you want, or a module that returns it."
+        )
+
+
 def _n_rows(X: Any) -> int:
     shape = getattr(X, "shape", None)
+    if isinstance(X, (tuple, list)) and X and all(hasattr(x, "shape") for x in X):
+        raise TypeError(
+            f"X is a {type(X).__name__} of {len(X)} arrays: the lens feeds one (N, ...) input per batch. For a model with "
+            "several inputs, wrap it in a module whose forward(x) takes one tensor, or run it inside hl.lens.recording(model, layers)."
+        )
+    if isinstance(X, list):
+        raise TypeError("X is a list: pass the rows as one (N, ...) array or tensor (np.asarray(X) or torch.stack(X)).")
+    if shape is None and hasattr(X, "__iter__") and not isinstance(X, (str, bytes, dict)):
+        raise TypeError(
+            f"X is a {type(X).__name__}, not rows: pass the inputs as one (N, ...) array or tensor "
+            "(e.g. torch.cat([xb for xb, _ in loader])), or run your own loop inside "
+            "`with hl.lens.recording(model, layers, stream=True) as rec:` for data that does not fit in memory."
+        )
     if shape is None or len(shape) == 0:
         raise TypeError(f"X must be an array, tensor or DataFrame with rows. Received: {type(X).__name__}.")
     return int(shape[0])
@@ -268,6 +344,14 @@ def record(
     ``nn.Module``. ``X``: ``(N, ...)`` array/tensor/DataFrame. ``stream=True``
     keeps per-unit statistics over all rows but arrays only for the first
     ``sample`` rows (default 2,000): bounded memory on big data.
+
+    The model runs in eval mode and is handed back as it was (each submodule's
+    mode, BatchNorm statistics), also when its forward pass raises. A layer's
+    output that is a tuple or dict is recorded as its first tensor; a layer
+    called k times in one forward pass (a shared activation, tied weights) as
+    ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor:
+    a model with several inputs, a DataLoader or a wrong input shape is
+    refused in one line that says what to pass.
 
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
@@ -307,35 +391,31 @@ def record_prepared(
         raise ValueError("X has 0 rows: pass at least one row to record.")
     cap = (sample or 2000) if stream else (sample or n)
     module = target.module
-    was_training = module.training
-    module.eval()
+    check_runnable(module)
+    selection = layers if layers is not None else target.default_layers
     arrays: dict[str, list[np.ndarray]] = {}
     pres: dict[str, list[np.ndarray]] = {}
     outs: list[np.ndarray] = []
     kept = 0
-    try:
-        with torch.inference_mode(), recording(module, layers if layers is not None else target.default_layers, pre=pre, stream=stream) as rec:
-            rec.finite = True
-            for start in range(0, n, batch_size):
-                xb = target.to_tensor(X[start : start + batch_size])
-                rec.keep = kept < cap
-                out = module(xb)
-                if rec.keep:
-                    take = min(cap - kept, xb.shape[0])
-                    for name, lst in rec.outputs.items():
-                        if lst:
-                            arrays.setdefault(name, []).append(lst.pop()[:take].cpu().numpy())
-                    for name, lst in rec.pre.items():
-                        if lst:
-                            pres.setdefault(name, []).append(lst.pop()[:take].cpu().numpy())
-                    if keep_output and isinstance(_first_tensor(out), Tensor):
-                        outs.append(_first_tensor(out)[:take].cpu().numpy())  # type: ignore[index]
-                    kept += take
-    finally:
-        module.train(was_training)
-    missing = [name for name in rec.layers if name not in arrays and name not in rec.acc]
-    if missing:
-        raise ValueError(f"layers {', '.join(missing)} were selected but never ran in forward(): pick layers on the forward path.")
+    with evaluating(module), torch.inference_mode(), diagnosed(module) as forward, recording(module, selection, pre=pre, stream=stream) as rec:
+        rec.finite = True
+        for start in range(0, n, batch_size):
+            xb = target.to_tensor(X[start : start + batch_size])
+            rec.keep = kept < cap
+            out = forward(xb)
+            if rec.keep:
+                take = min(cap - kept, xb.shape[0])
+                for name, lst in rec.outputs.items():
+                    if lst:
+                        arrays.setdefault(name, []).append(to_numpy(lst.pop()[:take]))
+                for name, lst in rec.pre.items():
+                    if lst:
+                        pres.setdefault(name, []).append(to_numpy(lst.pop()[:take]))
+                first = _first_tensor(out)
+                if keep_output and first is not None:
+                    outs.append(to_numpy(first[:take]))
+                kept += take
+    _check_ran(module, rec, every_leaf=selection is None, got=set(arrays) | set(rec.acc))
     full = {name: np.concatenate(parts) for name, parts in arrays.items()}
     if stream:
         stats = {name: acc.result(name) for name, acc in rec.acc.items()}

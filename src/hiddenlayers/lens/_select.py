@@ -79,11 +79,25 @@ def _by_names(module: nn.Module, named: dict[str, nn.Module], entries: list | tu
     return chosen
 
 
+def _leaves(named: dict[str, nn.Module]) -> dict[str, nn.Module]:
+    """Every leaf except dropout, identity and flatten; an ``nn.MultiheadAttention`` counts as one leaf.
+
+    Why: its forward reads ``out_proj``'s weights without calling it, so the
+    attention output is only seen on the attention module itself.
+    """
+    attn = [n for n, m in named.items() if isinstance(m, nn.MultiheadAttention)]
+    return {
+        n: m for n, m in named.items()
+        if (isinstance(m, nn.MultiheadAttention) or not list(m.children()))
+        and not isinstance(m, _SKIP_DEFAULT) and not any(n.startswith(a + ".") for a in attn)
+    }
+
+
 def select_layers(module: nn.Module, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
     """Named submodules picked by ``layers`` (see the module docstring); no match raises and lists the names.
 
     ``None`` picks ``default`` when given, else every leaf module except
-    dropout, identity and flatten.
+    dropout, identity and flatten (an attention module counts as a leaf).
     """
     named = {n: m for n, m in module.named_modules() if n}
     if not named:  # a single leaf module (e.g. a bare nn.GRU) is its own only layer
@@ -91,11 +105,11 @@ def select_layers(module: nn.Module, layers: Selector, default: list[str] | None
     if layers is None:
         if default:
             return {n: named[n] for n in default}
-        chosen = {n: m for n, m in named.items() if not list(m.children()) and not isinstance(m, _SKIP_DEFAULT)}
+        chosen = _leaves(named)
     elif isinstance(layers, str) or _is_index(layers):
         return _by_names(module, named, [layers], single=True)
     elif isinstance(layers, type) or (isinstance(layers, tuple) and layers and all(isinstance(t, type) for t in layers)):
-        chosen = {n: m for n, m in named.items() if isinstance(m, layers)}
+        chosen = {n: named[n] for n in named if isinstance(named[n], layers)}
     elif isinstance(layers, (list, tuple)):
         chosen = _by_names(module, named, layers)
     elif callable(layers):

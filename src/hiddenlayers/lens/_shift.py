@@ -7,8 +7,8 @@ One row per hidden layer:
   permutation test (the domain labels shuffled; the bandwidth is computed on the
   pooled rows, so it is the same under every permutation and the test keeps its level);
 * ``a_distance``: the proxy A-distance ``2 (1 - 2 err)`` of a linear domain probe
-  (logistic regression, balanced error on a held-out half, so unequal domain sizes
-  do not read as a shift; 0 = indistinguishable, 2 = separable);
+  (logistic regression, balanced error of 5-fold cross-validated predictions, so unequal
+  domain sizes do not read as a shift and every row is scored; 0 = indistinguishable, 2 = separable);
 * ``dead_source``/``dead_target`` and ``saturated_*``: unit rates per domain (from the lens stats);
 * ``target_probe``: held-out linear-probe accuracy on the target when ``y_target`` is given;
 * ``cka_tuned``: linear CKA between the source layer and the fine-tuned layer on target rows
@@ -148,24 +148,33 @@ def mmd2_permutation(A: np.ndarray, B: np.ndarray, *, n_permutations: int = 200,
     return observed, p
 
 
-def proxy_a_distance(A: np.ndarray, B: np.ndarray, *, random_state: int = 0) -> float:
-    """``2 (1 - 2 err)`` of a linear domain classifier on a held-out half, floored at 0.
+def proxy_a_distance(A: np.ndarray, B: np.ndarray, *, random_state: int = 0, n_splits: int = 5) -> float:
+    """``2 (1 - 2 err)`` of a linear domain classifier, floored at 0: 0 = indistinguishable, 2 = separable.
 
-    ``err`` is the balanced error (the mean of the two domains' error rates): with
-    unequal sizes the plain error of "always the larger domain" is small (400 vs 40
-    rows: 0.09, an A-distance of 1.6 for one distribution); balanced, it is 0.5.
+    ``err`` is the balanced error (the mean of the two domains' error rates) of
+    ``n_splits``-fold cross-validated predictions (stratified by domain, so each
+    fold holds both): every row is predicted once by a probe that did not see it.
+    One held-out half used half the rows to score, so the distance moved with the
+    split's seed; all rows halve that noise. Balanced, because with unequal sizes
+    the plain error of "always the larger domain" is small (400 vs 40 rows: 0.09,
+    an A-distance of 1.6 for one distribution); balanced, it is 0.5.
+    ``A (m, d)``, ``B (n, d)``: at least 2 rows each (fewer folds when a domain has
+    fewer than ``n_splits`` rows).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import balanced_accuracy_score
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    folds = min(n_splits, len(A), len(B))
+    if folds < 2:
+        raise ValueError(f"the proxy A-distance needs at least 2 rows per domain. Received {len(A)} source and {len(B)} target rows.")
     Z = np.vstack([A, B]).astype(np.float64)
     d = np.r_[np.zeros(len(A)), np.ones(len(B))]
-    tr, te = train_test_split(np.arange(len(d)), test_size=0.5, random_state=random_state, stratify=d)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, class_weight="balanced")).fit(Z[tr], d[tr])
-    err = 1.0 - float(balanced_accuracy_score(d[te], clf.predict(Z[te])))
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, class_weight="balanced"))
+    pred = cross_val_predict(probe, Z, d, cv=StratifiedKFold(folds, shuffle=True, random_state=random_state))
+    err = 1.0 - float(balanced_accuracy_score(d, pred))
     return max(0.0, 2.0 * (1.0 - 2.0 * err))
 
 
@@ -205,7 +214,7 @@ def domain_shift(
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) or n_permutations < 1:
         raise ValueError(f"n_permutations must be an integer >= 1. Received: n_permutations={n_permutations!r}.")
-    cap = check_max_rows(max_rows, 4, " (each half of the domain probe needs 2 rows per domain)")
+    cap = check_max_rows(max_rows, 2, " (MMD² and the domain probe need 2 rows per domain)")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1). Received: level={level!r}.")
     require_finite(X_source, "X_source")  # every row, not only the sampled ones

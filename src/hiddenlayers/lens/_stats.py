@@ -3,7 +3,9 @@
 Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
 
 - **active**: ``h > f(0)``, i.e. the pre-activation is positive (ReLU: ``h > 0``;
-  logistic: ``h > 0.5``).
+  logistic: ``h > 0.5``). Not applicable (NaN, shown as "n/a") when the
+  activation is unknown: a max-pool or custom output below 0 is not "off", so
+  there is no threshold to count; ``sparsity`` (exact zeros) is still reported.
 - **dead unit**: for ReLU-like activations, never active on the data (it gets
   no, or almost no, gradient either) — PyTorch's "dead ReLU"; a unit stuck at
   one positive value is active and still learns, so it is not dead. For the
@@ -50,7 +52,7 @@ class LayerStats:
     std: np.ndarray
     min: np.ndarray
     max: np.ndarray
-    fraction_active: np.ndarray
+    fraction_active: np.ndarray  # NaN per unit when the activation is unknown: no threshold defines "active"
     fraction_saturated: np.ndarray | None
     dead: np.ndarray
     saturated: np.ndarray
@@ -64,6 +66,11 @@ class LayerStats:
     @property
     def n_saturated(self) -> int:
         return int(self.saturated.sum())
+
+    @property
+    def active_text(self) -> str:
+        """The layer's mean active fraction for a table: ``"42%"``, or ``"n/a"`` when the activation is unknown."""
+        return "n/a" if self.activation is None else f"{float(self.fraction_active.mean()):.0%}"
 
     @property
     def dead_rule(self) -> str:
@@ -97,7 +104,7 @@ class LayerStats:
         return {
             "name": self.name, "activation": self.activation, "units": self.units, "samples": self.samples,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
-            "fraction_active": float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule,
+            "fraction_active": None if self.activation is None else float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
         }
 
@@ -113,7 +120,10 @@ def unknown_activation_note(rules: dict[str, str]) -> str | None:
     names = [n for n, rule in rules.items() if rule == UNKNOWN_RULE]
     if not names:
         return None
-    return f"{', '.join(names)}: {UNKNOWN_RULE} (the dead column counts units that do not vary over >= 2 rows)."
+    return (
+        f"{', '.join(names)}: {UNKNOWN_RULE} (the dead column counts units that do not vary over >= 2 rows; "
+        "active is n/a: with no known activation, no threshold says when a unit is on)."
+    )
 
 
 def _label(activation: str | None) -> str:
@@ -175,7 +185,7 @@ class UnitAccumulator:
         # per 128-unit layer on a busy 2-core machine, every GradientFlow epoch).
         total = float(var.sum())
         pr = (total**2 / float((cov * cov).sum())) if total > 1e-12 else 0.0
-        frac_active = (self.active / n).cpu().numpy()
+        frac_active = (self.active / n).cpu().numpy() if self.activation is not None else np.full(int(mean.shape[0]), np.nan)
         lo, hi = self.lo.cpu().numpy(), self.hi.cpu().numpy()
         scale = np.maximum(np.abs(lo), np.abs(hi))
         constant = ((hi - lo) <= 1e-6 * (1.0 + scale)) & (self.n >= 2)

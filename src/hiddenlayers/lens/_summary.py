@@ -29,7 +29,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
         sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
         table.add_row(
             s.name, rec.kinds.get(s.name, "?"), s.activation or "unknown", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
-            f"{s.fraction_active.mean():.0%}", dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
+            s.active_text, dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
         )
     console = console or Console()
     console.print(table)

@@ -1,0 +1,245 @@
+"""The lens on a researcher's own ``nn.Module``s: transformers, dict outputs, shared layers, odd dtypes, bad calls.
+
+Looking inside must leave the model exactly as it was (each submodule's mode,
+BatchNorm running statistics, ``requires_grad``, hooks), also when the forward
+pass raises; a model the lens cannot run gets one line saying how to call it.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens import record
+
+
+def _hooks(module: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in module.modules())
+
+
+def _state(module: nn.Module) -> tuple:
+    """Everything about ``module`` a look inside could change."""
+    return (
+        [m.training for m in module.modules()],
+        {k: v.clone() for k, v in module.state_dict().items()},
+        [p.requires_grad for p in module.parameters()],
+        _hooks(module),
+    )
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return a[0] == b[0] and a[2] == b[2] and a[3] == b[3] and all(torch.equal(a[1][k], b[1][k]) for k in a[1])
+
+
+def _bn_net() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2))
+
+
+def test_each_submodule_keeps_its_own_mode():
+    # eval model with one BatchNorm left training: model.train(False) afterwards would flip the BatchNorm too
+    net = _bn_net().eval()
+    net[1].train()
+    net[0].weight.requires_grad_(False)
+    before = _state(net)
+    record(net, np.random.randn(16, 4).astype(np.float32))
+    hl.lens.feature_importance(net, np.random.randn(16, 4).astype(np.float32), n_steps=4)
+    assert _same(before, _state(net))
+
+
+def test_train_mode_model_is_recorded_in_eval_mode_and_left_untouched():
+    net = _bn_net().train()
+    with torch.no_grad():
+        net[1].running_mean.fill_(3.0)
+    X = np.random.randn(32, 4).astype(np.float32)
+    before = _state(net)
+    a, b = record(net, X), record(net, X)
+    assert _same(before, _state(net))
+    np.testing.assert_array_equal(a["4"], b["4"])  # no dropout noise
+    with torch.no_grad():
+        expected = net.eval()(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(a["4"], expected, rtol=1e-6)  # BatchNorm read its running statistics
+
+
+def test_model_left_as_it_was_after_an_exception_mid_record():
+    class Boom(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn, self.calls = nn.BatchNorm1d(4), 0
+
+        def forward(self, x):
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("boom")
+            return self.bn(x)
+
+    net = Boom().train()
+    before = _state(net)
+    with pytest.raises(RuntimeError, match="boom"):
+        record(net, np.random.randn(20, 4).astype(np.float32), batch_size=10)
+    assert _same(before, _state(net))
+    assert int(net.bn.num_batches_tracked) == 0
+
+
+def test_transformer_encoder_records_attention_and_every_called_leaf():
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2, enable_nested_tensor=False)
+    X = torch.randn(6, 5, 16)
+    rec = record(enc, X)
+    assert "layers.0.self_attn" in rec and "layers.1.linear1" in rec
+    assert not any("out_proj" in n for n in rec)  # read by attention, never called: not a layer of the forward pass
+    assert rec["layers.0.self_attn"].shape == (6, 5, 16)  # the output, not the attention weights
+    with torch.no_grad():
+        attn = enc.layers[0].self_attn
+        expected = attn(X, X, X, need_weights=False)[0].numpy()
+    np.testing.assert_allclose(rec["layers.0.self_attn"], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="out_proj were selected but never ran"):
+        record(enc, X, "layers.0.self_attn.out_proj")  # asked for by name: said so
+
+
+def test_dict_and_namedtuple_outputs_record_their_first_tensor():
+    Pair = namedtuple("Pair", "hidden extra")
+
+    class Inner(nn.Module):
+        def __init__(self, as_dict: bool) -> None:
+            super().__init__()
+            self.lin, self.as_dict = nn.Linear(4, 3), as_dict
+
+        def forward(self, x):
+            h = self.lin(x)
+            return {"mask": None, "hidden": h, "x": x} if self.as_dict else Pair(h, x)
+
+    class Outer(nn.Module):
+        def __init__(self, as_dict: bool) -> None:
+            super().__init__()
+            self.inner = Inner(as_dict)
+
+        def forward(self, x):
+            out = self.inner(x)
+            return {"logits": out["hidden"] if isinstance(out, dict) else out.hidden}
+
+    X = torch.randn(5, 4)
+    for as_dict in (True, False):
+        net = Outer(as_dict)
+        rec = record(net, X, "inner", keep_output=True)
+        expected = net.inner.lin(X).detach().numpy()
+        np.testing.assert_allclose(rec["inner"], expected, rtol=1e-6)
+        np.testing.assert_allclose(rec.output, expected, rtol=1e-6)  # the top module's dict output too
+
+
+def test_a_module_called_twice_is_recorded_once_per_call():
+    class Tied(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin, self.act = nn.Linear(3, 3), nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.lin(self.act(self.lin(x))))
+
+    net, X = Tied(), torch.randn(7, 3)
+    rec = record(net, X, batch_size=3)
+    with torch.no_grad():
+        first = net.act(net.lin(X))
+        second = net.act(net.lin(first))
+    np.testing.assert_allclose(rec["act"], first.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(rec["act#2"], second.numpy(), rtol=1e-6)
+    assert rec["lin#2"].shape == (7, 3) and rec.stats["act#2"].activation == "relu"
+    assert set(record(net, X, stream=True).stats) == {"lin", "act", "lin#2", "act#2"}
+
+
+def test_low_precision_and_float64_models():
+    X = np.random.randn(10, 4)
+    for dtype in (torch.bfloat16, torch.float16, torch.float64):
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).to(dtype)
+        rec = record(net, X)
+        with torch.no_grad():
+            expected = net[1](net[0](torch.as_tensor(X, dtype=dtype))).float().numpy()
+        np.testing.assert_allclose(rec["1"].astype(np.float32), expected, rtol=1e-6)
+        assert rec.stats["1"].units == 8
+
+
+def test_meta_and_mixed_dtype_models_get_one_line():
+    with torch.device("meta"):
+        meta = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+    with pytest.raises(ValueError, match=r"'0.weight' is on the 'meta' device .* \(model.to_empty\(device='cpu'\) then"):
+        record(meta, np.zeros((2, 4), np.float32))
+    mixed = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2).double())
+    with pytest.raises(ValueError, match=r"mix dtypes \(float32 \('0.weight'\), float64 \('2.weight'\)\); cast the model to one dtype"):
+        record(mixed, np.zeros((2, 4), np.float32))
+
+
+def test_torchscript_module_points_to_the_eager_one():
+    scripted = torch.jit.script(nn.Sequential(nn.Linear(4, 2), nn.ReLU()))
+    with pytest.raises(TypeError, match=r"is a TorchScript module, which takes no hooks: look inside the eager nn.Module"):
+        record(scripted, np.zeros((2, 4), np.float32))
+
+
+def test_model_with_two_inputs_says_how_to_wrap_it():
+    class Two(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(4, 3), nn.Linear(2, 3)
+
+        def forward(self, x, z):
+            return self.a(x) + self.b(z)
+
+    with pytest.raises(TypeError, match=r"Two.forward takes 2 inputs \(x, z\) but the lens feeds one tensor per batch: wrap it"):
+        record(Two(), np.zeros((3, 4), np.float32))
+    with pytest.raises(TypeError, match="X is a tuple of 2 arrays"):
+        record(Two(), (np.zeros((3, 4)), np.zeros((3, 2))))
+
+
+def test_loaders_and_lists_are_refused_with_the_fix():
+    net = nn.Sequential(nn.Linear(4, 2))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(6, 4)), batch_size=2)
+    with pytest.raises(TypeError, match=r"X is a DataLoader, not rows: .*torch.cat"):
+        record(net, loader)
+    with pytest.raises(TypeError, match=r"X is a list: .*np.asarray\(X\)"):
+        record(net, [[0.0] * 4] * 3)
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.zeros((3, 5), np.float32), r"batch of shape \(3, 5\) \(float32\) in layer 'body.0' \(Linear\), which expects \(\.\.\., 4\) float32"),
+        (np.zeros((3, 4), np.int64), r"\(int64\) in layer 'body.0' .*X holds integers: pass floating-point rows"),
+    ],
+)
+def test_wrong_input_names_the_layer_and_what_it_expects(X, message):
+    net = nn.Sequential()
+    net.add_module("body", nn.Sequential(nn.Linear(4, 3), nn.ReLU()))
+    with pytest.raises(ValueError, match=message):
+        record(net, X)
+    assert _hooks(net) == 0
+
+
+def test_conv_input_of_the_wrong_rank_names_the_expected_shape():
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    with pytest.raises(ValueError, match=r"'0' \(Conv2d\), which expects \(N, 3, H, W\) float32 input"):
+        record(net, np.zeros((2, 5, 8, 8), np.float32))
+
+
+def test_attribution_of_a_sequence_output_asks_for_a_target():
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1, enable_nested_tensor=False)
+    with pytest.raises(ValueError, match=r"output has shape \(5, 8\) per row: pass target="):
+        hl.lens.attribute(enc, torch.randn(3, 5, 8))
+    with pytest.raises(ValueError, match=r"this model gives \(5, 8\) per row: pick the output to explain with hl.lens.attribute"):
+        hl.lens.feature_importance(enc, torch.randn(3, 5, 8), n_steps=2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(width=st.integers(1, 12).filter(lambda w: w != 4), rows=st.integers(1, 5), lead=st.lists(st.integers(1, 3), max_size=2))
+def test_any_wrong_width_names_the_expected_one(width, rows, lead):
+    """Whatever the wrong width or extra leading axes, the error is one line naming the shape received and the width expected."""
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    shape = (rows, *lead, width)
+    with pytest.raises(ValueError) as info:
+        record(net, np.zeros(shape, np.float32))
+    text = str(info.value)
+    assert "\n" not in text and f"a batch of shape {shape} (float32)" in text and "which expects (..., 4) float32 input" in text
+    assert _hooks(net) == 0 and net.training  # hooks removed, mode (train) kept
