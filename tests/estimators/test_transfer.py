@@ -49,6 +49,36 @@ def test_frozen_layer_is_bit_identical(digits, source, engine, solver, alpha):
     assert all(p.requires_grad for p in t.network_.parameters())  # flags restored after fit
 
 
+def test_a_frozen_layers_batch_norm_keeps_its_running_statistics(digits):
+    """A frozen layer computes after the fit what it computed before: its batch norm runs in inference mode, as Keras runs a layer with trainable=False."""
+    X, y = digits
+    Xs, hidden = X, "24:norm=batch,16"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src = hl.MLPClassifier(hidden, max_iter=3, random_state=0).fit(Xs[:600], y[:600])
+        before = {k: v.clone() for k, v in src.network_.hidden1.state_dict().items()}
+        t = hl.MLPClassifier(hidden, max_iter=3, random_state=1, init_from=src, freeze=1).fit(Xs[600:900] * 2 + 0.5, y[600:900])
+    after = t.network_.hidden1.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before), [k for k in before if not torch.equal(before[k], after[k])]
+    assert not t.network_.training and all(not m.training for m in t.network_.modules())
+    norm = t.network_.hidden1.norm
+    assert not norm._forward_hooks and not norm._forward_pre_hooks and "_hl_was_training" not in norm.__dict__
+    assert not np.array_equal(t.coefs_[-1], src.coefs_[-1])  # the head trained on
+
+
+@pytest.mark.parametrize("in_shape,spec,bad", [(4, "6:norm=batch", (3, 5)), ((1, 8, 8), "conv6k3:norm=batch,5", (3, 2, 8, 8))])
+def test_frozen_puts_the_batch_norm_mode_back_after_a_forward_that_raises(in_shape, spec, bad):
+    net = Network(in_shape, spec, 2).train()
+    shape = (3, in_shape) if isinstance(in_shape, int) else (3, *in_shape)
+    with frozen(net, ["hidden1"]):
+        net(torch.randn(shape) + 3.0)  # inference mode: running statistics unchanged
+        with pytest.raises(RuntimeError):
+            net(torch.zeros(bad))
+    assert net.hidden1.norm.training and torch.equal(net.hidden1.norm.running_mean, torch.zeros(6))
+    net(torch.randn(shape) + 3.0)  # outside the block it trains again
+    assert not torch.equal(net.hidden1.norm.running_mean, torch.zeros(6))
+
+
 def test_freeze_by_name_and_engines_agree(digits, source):
     X, y = digits
     fits = [_fit(init_from=source, freeze=["hidden2"], engine=e).fit(X[600:800], y[600:800]) for e in ("auto", "autograd")]

@@ -4,8 +4,12 @@ A frozen layer's parameters get ``requires_grad=False`` for the duration of a
 fit, so :class:`FlatParams` leaves them out of the flat buffer: no optimizer
 step, L2 term or weight decay can touch them (their weights stay
 bit-identical), and the hand-written engine stops its backward pass at the
-first trainable layer. Works for any network with ``hidden_names`` (dense
-stacks, convolutions, embeddings, recurrent layers).
+first trainable layer. A frozen layer's batch norm also runs in inference
+mode (its running mean and variance, as Keras does for a layer with
+``trainable=False``): in training mode it would normalise by each batch's
+statistics and move its running statistics, so the frozen layer would compute
+something else after the fit. Works for any network with ``hidden_names``
+(dense stacks, convolutions, embeddings, recurrent layers).
 """
 
 from __future__ import annotations
@@ -113,15 +117,41 @@ def frozen(network: nn.Module, names: Sequence[str]) -> Iterator[None]:
     a later fit see an ordinary network).
     """
     saved: list[tuple[nn.Parameter, bool]] = []
+    norms: list[nn.Module] = []
+    hooks: list[Any] = []
     try:
         for name in names:
             for p in getattr(network, name).parameters():
                 saved.append((p, p.requires_grad))
                 p.requires_grad_(False)
+            for norm in _running_stat_modules(getattr(network, name)):
+                norms.append(norm)
+                hooks.append(norm.register_forward_pre_hook(_inference_mode_in))
+                hooks.append(norm.register_forward_hook(_inference_mode_out))
         yield
     finally:
+        for handle in hooks:
+            handle.remove()
+        for norm in norms:  # a forward that raised between the two hooks
+            _inference_mode_out(norm, (), None)
         for p, flag in saved:
             p.requires_grad_(flag)
+
+
+def _running_stat_modules(layer: nn.Module) -> list[nn.Module]:
+    """The modules in ``layer`` that keep running statistics (batch norm, instance norm with ``track_running_stats``)."""
+    return [m for m in layer.modules() if getattr(m, "track_running_stats", False) and getattr(m, "running_mean", None) is not None]
+
+
+def _inference_mode_in(module: nn.Module, args: Any) -> None:
+    """Forward pre-hook: this call uses the running statistics and leaves them as they are (the mode is put back after it)."""
+    module.__dict__["_hl_was_training"] = module.training
+    module.training = False
+
+
+def _inference_mode_out(module: nn.Module, args: Any, output: Any) -> None:
+    """Forward hook: put the mode back as the fit loop set it."""
+    module.training = module.__dict__.pop("_hl_was_training", module.training)
 
 
 def file_sha256(path: Any) -> str:
