@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -747,6 +748,20 @@ def test_a_non_sqlite_file_given_as_sqlite_storage_is_one_error_and_left_as_it_w
     with pytest.raises(ValueError, match=f"^storage: '{re.escape(str(path))}' is not an Optuna study database or journal: [^\n]*$"):
         search(X, y, trials=1, storage=f"sqlite:///{path}")
     assert path.read_bytes() == content and [p.name for p in tmp_path.iterdir()] == ["notes.db"]
+
+
+@pytest.mark.parametrize("name", ["run#1.db", "what?.db"])
+def test_a_sqlite_file_name_with_uri_characters_is_checked_as_itself(tmp_path, name) -> None:
+    """SQLite reads ``file:`` URIs: an unquoted '#' or '?' cut the name, so the check read (and created) another file."""
+    import sqlite3
+
+    from hiddenlayers.rightsize._search.storage import storage_problem
+
+    foreign = tmp_path / name
+    with contextlib.closing(sqlite3.connect(foreign)) as con:
+        con.execute("CREATE TABLE people (name TEXT)")
+    assert "other tables (people)" in (storage_problem(f"sqlite:///{foreign}") or "")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
 def test_the_storage_check_tries_writing_where_permissions_read_as_writable(monkeypatch) -> None:

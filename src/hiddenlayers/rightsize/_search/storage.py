@@ -16,6 +16,7 @@ import os
 import random
 import socket
 import time
+import urllib.parse
 import warnings
 from typing import Any
 
@@ -222,7 +223,6 @@ def _sqlite_write_problem(path: str) -> str | None:
     """Why SQLite cannot write the existing database ``path``, or None: opens it read-write and takes, then
     rolls back, a write lock (``BEGIN IMMEDIATE`` writes no page). Busy (another worker writing) counts as fine."""
     import sqlite3
-    import urllib.parse
 
     try:
         con = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, timeout=0, isolation_level=None)
@@ -244,8 +244,8 @@ def _sqlite_problem(path: str) -> str | None:
     with open(path, "rb") as fh:
         if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             return "it is not a SQLite file. Give a new file name, or the .db file of an earlier search."
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+    try:  # the path quoted: '#' or '?' in a file name would cut the URI, and SQLite would read (and create) another file
+        with contextlib.closing(sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)) as con:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         return f"SQLite cannot read it ({exc}). Give a new file name, or the .db file of an earlier search."
