@@ -284,6 +284,7 @@ def explain(
     Columns and units that do not fit the terminal are left out, and it says so; --json has every number.
 
     Example: hiddenlayers explain --model model.safetensors --data data.csv --row 3
+
     Example: hiddenlayers explain --sizes 2,3,2 --activation relu --input 0.5,-1
     """
     if model is not None or data is not None:

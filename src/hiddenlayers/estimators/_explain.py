@@ -67,6 +67,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
     if any(layer.dropout is not None for layer in layers):
         notes.append("dropout is off here, as in predict (training drops units at random)")
+    if getattr(model, "freeze", None) is not None:
+        notes.append(f"the model's fits keep the layers of freeze={model.freeze!r} fixed; the step shown here updates every layer")
     if model.solver == "adamw":
         notes.append(f"the model's solver is adamw: its weight decay (alpha={model.alpha:g}) is part of its step, not of the loss, so no L2 term is added")
     source = {
