@@ -55,7 +55,7 @@ _EXPORTS = {
     "DataError": ".exceptions",
     "DivergedWarning": ".exceptions",
     "InterruptedWarning": ".exceptions",
-    "explain": ".training",
+    "explain": "._explain",
     "Explanation": ".training",
     "TablePreprocessor": ".data",
     "load_table": ".data",

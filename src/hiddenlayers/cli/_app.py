@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from ._common import UserError, is_user_error, one_line
-from ._options import at_least, check_features, positive_seconds, seed_option
+from ._options import at_least, check_features, check_seed, positive_seconds, seed_option
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
@@ -261,27 +261,47 @@ def datasets(json: Json = False) -> None:
 
 @app.command()
 def explain(
-    sizes: Annotated[str, typer.Option(help="Layer widths: inputs, hidden..., outputs (at most 8 hidden layers, 16 units each).")] = "2,3,2",
-    activation: Annotated[str, typer.Option(help="Hidden activation (tanh, relu, logistic, gelu, ...).")] = "tanh",
-    input_: Annotated[str | None, typer.Option("--input", help="Input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
-    target: Annotated[str | None, typer.Option(help="Target values, comma-separated (default: one-hot first class).")] = None,
-    loss: Annotated[str, typer.Option(help="squared_error, cross_entropy (2+ outputs, softmax) or binary_cross_entropy (logistic per output).")] = "squared_error",
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one gradient-descent step.")] = 0.1,
-    seed: Annotated[int, seed_option("Seed of the weights and default input.")] = 0,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A model file of MLPClassifier/MLPRegressor (.safetensors): explain it on --data's --row.")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="With --model: the table holding the row (CSV, Parquet, ...; raw columns, as for predict).")] = None,
+    row: Annotated[int, typer.Option("--row", help="With --model: the data row, 1 = the first after the header (as predict and evaluate count rows).")] = 1,
+    sizes: Annotated[str | None, typer.Option(help="Tiny network: layer widths, inputs, hidden..., outputs (at most 8 hidden layers, 16 units each). [default: 2,3,2]", show_default=False)] = None,
+    activation: Annotated[str | None, typer.Option(help="Tiny network: hidden activation (tanh, relu, logistic, gelu, ...). [default: tanh]", show_default=False)] = None,
+    input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
+    target: Annotated[str | None, typer.Option(help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
+    loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax) or binary_cross_entropy (logistic per output). [default: squared_error]", show_default=False)] = None,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one plain gradient-descent step shown (not the model's own optimizer).")] = 0.1,
+    seed: Annotated[int | None, typer.Option("--seed", help="Tiny network: seed of the weights and default input. [default: 0]", show_default=False,
+                                             callback=lambda v: v if v is None else check_seed(v))] = None,
     json: Json = False,
 ) -> None:
-    """One forward and backward pass of a tiny network by hand, checked against PyTorch autograd.
+    """One forward and backward pass by hand, checked against PyTorch autograd: of your saved model on one of your rows, or of a tiny drawn network.
 
     For one sample, float64: each layer's z and h, the loss, the backward pass factor by factor
-    (dL/dh, act'(z), dL/dz, dL/dW, dL/db), the autograd check and the weights after one step.
-    Weight columns that do not fit the terminal are left out, and it says so; --json has every number.
+    (dL/dh, act'(z), dL/dz, dL/dW, dL/db), the autograd check and the weights after one plain
+    gradient-descent step with --lr. With --model the weights, activations, loss and L2 term
+    (alpha, stated apart) are the model's, the row is shown raw and after the stored
+    preprocessing, and its label comes from the target column the file records.
+    Columns and units that do not fit the terminal are left out, and it says so; --json has every number.
+
+    Example: hiddenlayers explain --model model.safetensors --data data.csv --row 3
 
     Example: hiddenlayers explain --sizes 2,3,2 --activation relu --input 0.5,-1
     """
+    if model is not None or data is not None:
+        if model is None or data is None:
+            raise UserError("--model and --data go together: hiddenlayers explain --model model.safetensors --data table.csv --row N.")
+        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--seed", seed)) if v is not None]
+        if given:
+            raise UserError(f"{', '.join(given)} describe the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
+        from ._explain import run_explain_model
+
+        run_explain_model(model, data, row=row, target=target, learning_rate=lr, as_json=json)
+        return
     from ..training import explain as run
 
     try:
-        result = run(sizes, activation=activation, x=input_, target=target, loss=loss, learning_rate=lr, seed=seed)
+        result = run(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error", learning_rate=lr,
+                     seed=0 if seed is None else seed)
     except ValueError as exc:
         raise UserError(one_line(exc)) from exc
     if json:

@@ -15,6 +15,7 @@ _EXPORTS = {
     "restored_on_error": "._restore",
     "sizes_to_json": "._file",
     "sizes_from_json": "._file",
+    "explain_model": "._explain",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -51,6 +51,7 @@ _EXPORTS = {
     "check_precision": "._precision",
     "Explanation": "._explain",
     "explain": "._explain",
+    "explain_network": "._explain",
     "DistributedError": "._distributed",
     "distributed_world": "._distributed",
     "gradient_sync": "._distributed",

@@ -1,7 +1,9 @@
-"""One forward and one backward pass of a tiny network, by hand, with real numbers.
+"""One forward and one backward pass of a dense network, by hand, with real numbers.
 
-:func:`explain` computes in NumPy (float64), for a network of sizes
-``(n_in, hidden..., n_out)``:
+:func:`explain` draws a tiny network of sizes ``(n_in, hidden..., n_out)``;
+:func:`explain_network` takes given weights, one activation per hidden layer,
+a loss and an L2 strength (the estimators pass a fitted model's own). Both
+compute in NumPy (float64):
 
 * forward, layer by layer: ``z = W·h_prev + b``, ``h = activation(z)``; the
   output layer is linear, then the loss (squared error, softmax + cross
@@ -14,8 +16,11 @@
 * one gradient-descent step ``W ← W - lr·dL/dW``, the new weights, and the loss
   before and after.
 
-One sample, no batch: the loss is the sample's, summed over the outputs.
-Sizes are capped (16 units per layer, 8 hidden layers) and checked before
+One sample, no batch: the loss is the sample's, summed over the outputs (what
+the estimators' batch mean is for a batch of that one row). With ``alpha`` the
+L2 penalty ``½·alpha·Σ W²`` (weights, not biases: scikit-learn's, for a batch
+of one row) is stated apart: the chain-rule tables are the data loss's, and
+the step adds ``alpha·W``. :func:`explain`'s sizes are capped (16 units per layer, 8 hidden layers) and checked before
 anything is allocated; inputs or a learning rate so large that float64
 overflows are refused rather than printed as ``inf``/``nan``.
 
@@ -95,6 +100,12 @@ class Explanation:
     loss_after: float
     updated: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (W, b) after the step, input side first
     autograd_sizes: dict[str, float] = field(default_factory=dict)  # max |autograd gradient| per gradient, the scale of each diff
+    alpha: float = 0.0  # L2 strength: the step is W ← W - lr·(dL/dW + alpha·W)
+    penalty: float = 0.0  # ½·alpha·Σ W² before the step (not in ``loss``)
+    penalty_after: float = 0.0  # the same after the step
+    input_names: list[str] | None = None  # one name per input (e.g. the columns after preprocessing)
+    output_names: list[str] | None = None  # one name per output (e.g. a classifier's classes)
+    source: dict[str, Any] = field(default_factory=dict)  # where the row and the weights came from (model, row, raw values, label, optimizer)
 
     @property
     def max_abs_diff(self) -> float:
@@ -124,6 +135,8 @@ class Explanation:
                           "dL_dh": arr(s.dL_dh), "act_grad": arr(s.act_grad)} for s in self.backward],
             "autograd_diffs": self.autograd_diffs, "max_abs_diff": self.max_abs_diff, "autograd_sizes": self.autograd_sizes, "agrees": self.agrees,
             "learning_rate": self.learning_rate, "loss_after": self.loss_after,
+            "alpha": self.alpha, "l2_penalty": self.penalty, "l2_penalty_after": self.penalty_after,
+            "input_names": self.input_names, "output_names": self.output_names, "source": self.source,
             "updated": [{"layer": s.name, "W": arr(W), "b": arr(b)} for s, (W, b) in zip(self.forward, self.updated)],
         }
 
@@ -252,38 +265,102 @@ def explain(
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append((np.round(rng.uniform(-bound, bound, (fan_out, fan_in)), 2), np.round(rng.uniform(-0.5, 0.5, fan_out), 2)))
+    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0)
 
-    forward, z_out = _forward(weights, x_arr, act)
+
+def explain_network(
+    weights: Any,
+    activations: Any,
+    x: Any,
+    target: Any,
+    *,
+    loss: str,
+    learning_rate: float = 0.1,
+    alpha: float = 0.0,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+    source: dict[str, Any] | None = None,
+) -> Explanation:
+    """One forward + backward pass of the dense network ``weights``, by hand, checked against autograd.
+
+    ``weights``: ``[(W, b), ...]`` input side first, ``W`` of shape ``(out, in)``
+    (PyTorch's ``Linear.weight``), the last pair the linear output layer;
+    ``activations``: one activation name per hidden layer; ``x``: ``(n_in,)``;
+    ``target``: ``(n_out,)`` in the loss's form (one-hot for ``"cross_entropy"``,
+    0/1 per output for ``"binary_cross_entropy"``, values for ``"squared_error"``).
+    ``alpha``: the L2 strength, stated apart (``penalty``) and added to the step
+    ``W ← W - learning_rate·(dL/dW + alpha·W)``, one plain gradient-descent step.
+    No size cap: the renderer truncates wide layers and says so.
+
+    >>> W1, W2 = [[0.5, -0.5]], [[1.0]]
+    >>> ex = explain_network([(W1, [0.0]), (W2, [0.0])], ["relu"], [1.0, 0.0], [1.0], loss="squared_error")
+    >>> ex.loss, ex.agrees
+    (0.125, True)
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.")
+    pairs = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64).reshape(-1)) for W, b in weights]
+    if not pairs:
+        raise ValueError("weights must hold at least one (W, b) pair: the output layer.")
+    for i, (W, b) in enumerate(pairs):
+        n_in = pairs[i - 1][0].shape[0] if i else W.shape[-1]
+        if W.ndim != 2 or W.shape != (b.shape[0], n_in):
+            raise ValueError(f"weights[{i}] must be W of shape (out, in) = ({b.shape[0]}, {n_in}) and b of shape ({b.shape[0]},): "
+                             f"each layer's inputs are the layer before's outputs. Received: W {W.shape}, b {b.shape}.")
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"weights[{i}] holds NaN or infinite values: explain needs a finite network (refit the model).")
+    acts = [get_activation(a).name for a in activations]
+    if len(acts) != len(pairs) - 1:
+        raise ValueError(f"activations must name one activation per hidden layer ({len(pairs) - 1}). Received: {len(acts)}.")
+    x_arr = _parse_vector(x, pairs[0][0].shape[1], "input")
+    t_arr = _parse_vector(target, pairs[-1][0].shape[0], "target")
+    sizes = [pairs[0][0].shape[1]] + [W.shape[0] for W, _ in pairs]
+    _check_target(t_arr, loss, sizes)
+    learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
+    alpha = real("alpha", alpha, low=0, meaning="the L2 strength (scikit-learn's alpha)")
+    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {})
+
+
+def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: np.ndarray, t_arr: np.ndarray, loss: str, learning_rate: float,
+         alpha: float, input_names: list[str] | None = None, output_names: list[str] | None = None, source: dict[str, Any] | None = None) -> Explanation:
+    """The pass itself, on checked inputs: forward, loss, backward, autograd check, one step."""
+    sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
+    forward, z_out = _forward(weights, x_arr, acts)
     loss_value, output, dz = _loss(z_out, t_arr, loss)
-    backward = _backward(weights, forward, dz, act)
-    diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, act.name, loss, backward)
+    backward = _backward(weights, forward, dz, acts)
+    diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, acts, loss, backward)
 
-    stepped = [(W - learning_rate * s.dL_dW, b - learning_rate * s.dL_db) for (W, b), s in zip(weights, reversed(backward))]
+    stepped = [(W - learning_rate * (s.dL_dW + alpha * W), b - learning_rate * s.dL_db) for (W, b), s in zip(weights, reversed(backward))]
     with np.errstate(over="ignore", invalid="ignore"):
-        _, z_after = _forward(stepped, x_arr, act)
+        _, z_after = _forward(stepped, x_arr, acts)
         loss_after = _loss(z_after, t_arr, loss)[0]
     if not (np.isfinite(loss_after) and all(np.all(np.isfinite(W)) for W, _ in stepped)):
         raise ValueError(f"learning_rate={learning_rate:g} is so large that the step overflows float64 (the loss after it is {loss_after}): "
                          "choose a smaller learning rate, e.g. 0.1.")
+    def l2(ws: list[tuple[np.ndarray, np.ndarray]]) -> float:
+        return float(0.5 * alpha * sum(float(np.vdot(W, W)) for W, _ in ws)) if alpha else 0.0
+
+    hidden = sorted(set(acts), key=acts.index)
     return Explanation(
-        sizes=sizes, activation=act.name, loss_name=loss, x=x_arr, target=t_arr, forward=forward, output=output,
-        loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate, loss_after=loss_after,
-        updated=stepped, autograd_sizes=sizes_of,
+        sizes=sizes, activation=", ".join(hidden) if hidden else "identity", loss_name=loss, x=x_arr, target=t_arr, forward=forward,
+        output=output, loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate,
+        loss_after=loss_after, updated=stepped, autograd_sizes=sizes_of, alpha=alpha, penalty=l2(weights), penalty_after=l2(stepped),
+        input_names=input_names, output_names=output_names, source=dict(source or {}),
     )
 
 
-def _forward(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, act: Any) -> tuple[list[ForwardStep], np.ndarray]:
+def _forward(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, acts: list[str]) -> tuple[list[ForwardStep], np.ndarray]:
     steps, h = [], x
     for i, (W, b) in enumerate(weights):
         last = i == len(weights) - 1
         z = W @ h + b  # (out,)
-        out = z if last else act.np_forward(z)
-        steps.append(ForwardStep("output" if last else f"hidden{i + 1}", "identity" if last else act.name, W, b, h, z, out))
+        out = z if last else get_activation(acts[i]).np_forward(z)
+        steps.append(ForwardStep("output" if last else f"hidden{i + 1}", "identity" if last else acts[i], W, b, h, z, out))
         h = out
     return steps, h
 
 
-def _backward(weights: list[tuple[np.ndarray, np.ndarray]], forward: list[ForwardStep], dz: np.ndarray, act: Any) -> list[BackwardStep]:
+def _backward(weights: list[tuple[np.ndarray, np.ndarray]], forward: list[ForwardStep], dz: np.ndarray, acts: list[str]) -> list[BackwardStep]:
     steps = []
     dL_dh: np.ndarray | None = None  # the output layer has no activation: dL/dz comes from the loss
     act_grad: np.ndarray | None = None
@@ -295,22 +372,21 @@ def _backward(weights: list[tuple[np.ndarray, np.ndarray]], forward: list[Forwar
         steps.append(BackwardStep(s.name, dz, dW, dz.copy(), dh_in, dL_dh, act_grad))
         if i > 0:
             prev = forward[i - 1]
-            dL_dh, act_grad = dh_in, act.np_grad(prev.z, prev.h)
+            dL_dh, act_grad = dh_in, get_activation(acts[i - 1]).np_grad(prev.z, prev.h)
             dz = dL_dh * act_grad  # chain rule through the activation
     return steps
 
 
-def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, act_name: str, loss: str, backward: list[BackwardStep]) -> tuple[dict[str, float], dict[str, float]]:
+def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, acts: list[str], loss: str, backward: list[BackwardStep]) -> tuple[dict[str, float], dict[str, float]]:
     """Max |hand - autograd| per gradient, and max |autograd gradient| (its scale), PyTorch float64."""
     import torch
 
-    fn = get_activation(act_name).forward
     params = [(torch.tensor(W, dtype=torch.float64, requires_grad=True), torch.tensor(b, dtype=torch.float64, requires_grad=True)) for W, b in weights]
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     h = xt
     for i, (W, b) in enumerate(params):
         z = W @ h + b
-        h = z if i == len(params) - 1 else fn(z)
+        h = z if i == len(params) - 1 else get_activation(acts[i]).forward(z)
     tt = torch.tensor(t, dtype=torch.float64)
     if loss == "squared_error":
         L = 0.5 * ((h - tt) ** 2).sum()
@@ -336,4 +412,4 @@ def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
     return diffs, sizes
 
 
-__all__ = ["BackwardStep", "Explanation", "ForwardStep", "explain", "parse_sizes"]
+__all__ = ["BackwardStep", "Explanation", "ForwardStep", "explain", "explain_network", "parse_sizes"]

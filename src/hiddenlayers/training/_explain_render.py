@@ -18,8 +18,23 @@ def _f(v: float) -> str:
     return f"{v + 0.0:+.4f}"  # + 0.0: an exact -0.0 (a rounded weight, a gradient times relu' = 0) prints as +0.0000
 
 
+MAX_ROWS = 16  # units (table rows) shown per layer; the rest are counted in one line
+MAX_VEC = 12  # values shown of a printed vector (x, p, dL/dx)
+
+
 def _vec(a: np.ndarray) -> str:
-    return "[" + ", ".join(_f(v) for v in np.asarray(a).ravel()) + "]"
+    """``[+0.1000, ...]``; past :data:`MAX_VEC` values, the first ones and a count of the rest."""
+    v = np.asarray(a).ravel()
+    more = f", … {len(v) - MAX_VEC} more" if len(v) > MAX_VEC else ""
+    return "[" + ", ".join(_f(x) for x in v[:MAX_VEC]) + more + "]"
+
+
+def _rows(con: Any, n: int, what: str) -> int:
+    """How many of ``n`` units a table shows; says which were left out."""
+    if n <= MAX_ROWS:
+        return n
+    con.print(f"[dim]({what}: units {MAX_ROWS + 1}–{n} left out below; --json / to_dict() has them all)[/]")
+    return MAX_ROWS
 
 
 def _fitted(con: Any, build: Callable[[int], Any], n: int, what: str) -> None:
@@ -29,12 +44,18 @@ def _fitted(con: Any, build: Callable[[int], Any], n: int, what: str) -> None:
     (16 inputs at 80 columns printed no digit at all).
     """
     unbounded = con.options.update_width(1_000_000)  # measure the natural width, not one clamped to the console's
-    k = n
+    k = min(n, max(1, con.width // 9))  # a column of +0.1234 takes at least 9 characters: no need to measure wider tables
     while k > 1 and con.measure(build(k), options=unbounded).maximum > con.width:
         k -= 1
     con.print(build(k))
     if k < n:
         con.print(f"[dim]({what} columns {k + 1}–{n} left out to fit {con.width} columns; --json / to_dict() has them all)[/]")
+
+
+def _more_rows(t: Any, k: int, n: int) -> None:
+    """A last row ``…`` standing for the units left out."""
+    if k < n:
+        t.add_row("…", *(["…"] * (len(t.columns) - 1)))
 
 
 def _more(t: Any, k: int, n: int) -> None:
@@ -49,7 +70,9 @@ def render(ex: Any, console: Any = None) -> None:
 
     con = console or Console()
     arrow = " → ".join(str(s) for s in ex.sizes)
-    con.rule(f"[bold]A {arrow} network, {ex.activation} hidden units, {ex.loss_name.replace('_', ' ')} loss")
+    what = f"{ex.source['model']}: a" if ex.source.get("model") else "A"
+    con.rule(f"[bold]{what} {arrow} network, {ex.activation} hidden units, {ex.loss_name.replace('_', ' ')} loss")
+    _source(con, ex)
     con.print(f"input x = {_vec(ex.x)}    target t = {_vec(ex.target)}")
     con.print("Each layer computes z = W·(its input) + b, then a hidden layer applies the activation: h = act(z). "
               "W has one row per unit of the layer and one column per input (out × in). One sample, float64.\n")
@@ -57,6 +80,35 @@ def render(ex: Any, console: Any = None) -> None:
     _backward(con, ex)
     _check(con, ex)
     _step(con, ex)
+
+
+def _named(names: list[str], values: Any, raw: bool = False) -> str:
+    """``name=value`` pairs (``raw``: values as the user gave them), at most :data:`MAX_VEC`, then a count of the rest."""
+    pairs = [f"{n}={v!s}" if raw else f"{n}={_f(v)}" for n, v in zip(names, values)]
+    return ", ".join(pairs[:MAX_VEC]) + (f", … {len(pairs) - MAX_VEC} more" if len(pairs) > MAX_VEC else "")
+
+
+def _source(con: Any, ex: Any) -> None:
+    """Where the row and the weights came from: the model, the raw row, after preprocessing, the label."""
+    src = ex.source
+    if not src:
+        return
+    con.print(f"The fitted model's own weights (trained with solver={src.get('solver')}, loss={src.get('estimator_loss')}, alpha={src.get('alpha', 0):g}), "
+              "in float64." + (f" {src['where']}." if src.get("where") else ""))
+    if src.get("raw") is not None:
+        raw = src["raw"]
+        con.print(f"raw row: {_named(list(raw), list(raw.values()), raw=True)}")
+        con.print(f"after preprocessing (the network's input x): {_named(ex.input_names or [], ex.x)}")
+    elif ex.input_names:
+        con.print(f"features: {_named(ex.input_names, ex.x)}")
+    if ex.output_names:
+        outs = ", ".join(ex.output_names[:MAX_VEC]) + (" …" if len(ex.output_names) > MAX_VEC else "")
+        kind = "P(class " + ex.output_names[0] + ")" if ex.loss_name == "binary_cross_entropy" and len(ex.output_names) == 1 else "classes " + outs
+        con.print(f"label {src.get('label')!r} → target t below; outputs: {kind}")
+    elif "label" in src:
+        con.print(f"target value(s): {src['label']}")
+    for n in src.get("notes", []):
+        con.print(f"[dim]note: {n}[/]")
 
 
 def _forward(con: Any, ex: Any) -> None:
@@ -70,7 +122,9 @@ def _forward(con: Any, ex: Any) -> None:
         n_out, n_in = s.W.shape
         con.print(f"[bold]{s.name}[/]: z = W·{prev} + b, {how}   [dim](W: {n_out}×{n_in})[/]")
 
-        def table(k: int, s: Any = s, prev: str = prev, is_out: bool = is_out) -> Table:
+        rows = _rows(con, n_out, s.name)
+
+        def table(k: int, s: Any = s, prev: str = prev, is_out: bool = is_out, rows: int = rows, n_out: int = n_out) -> Table:
             t = Table()
             t.add_column("unit", justify="right")
             for c in range(k):
@@ -79,21 +133,27 @@ def _forward(con: Any, ex: Any) -> None:
             t.add_column("b", justify="right")
             t.add_column("z", justify="right", style="cyan")
             t.add_column("y" if is_out else "h", justify="right", style="green")
-            for j in range(s.W.shape[0]):
+            for j in range(rows):
                 t.add_row(str(j + 1), *(_f(w) for w in s.W[j, :k]), *(["…"] if k < s.W.shape[1] else []), _f(s.b[j]), _f(s.z[j]), _f(s.h[j]))
+            _more_rows(t, rows, n_out)
             return t
 
         _fitted(con, table, n_in, "W")
         prev = f"h{i + 1}"
     if ex.loss_name == "squared_error":
         con.print(f"output y = {_vec(ex.output)}")
-        con.print(f"loss L = ½·Σ(y - t)² = [bold]{ex.loss:.6f}[/]\n")
+        con.print(f"loss L = ½·Σ(y - t)² = [bold]{ex.loss:.6f}[/]" + (" (summed over the outputs; scikit-learn reports ½·mean over them "
+                  "but steps along this sum's gradient, as this model does)" if len(ex.output) > 1 and ex.source else ""))
     elif ex.loss_name == "binary_cross_entropy":
         con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
-        con.print(f"loss L = -Σ [t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]\n")
+        con.print(f"loss L = -Σ [t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")
     else:
         con.print(f"softmax probabilities p = e^z / Σ e^z = {_vec(ex.output)}")
-        con.print(f"loss L = -Σ t·log p = [bold]{ex.loss:.6f}[/]\n")
+        con.print(f"loss L = -Σ t·log p = [bold]{ex.loss:.6f}[/]")
+    if ex.alpha:
+        con.print(f"L2 term (alpha={ex.alpha:g}, for a batch of this one row): ½·alpha·Σ W² = {ex.penalty:.6f}, kept apart: "
+                  "the tables below are the gradients of L; the step adds alpha·W to dL/dW.")
+    con.print()
 
 
 def _backward(con: Any, ex: Any) -> None:
@@ -104,15 +164,21 @@ def _backward(con: Any, ex: Any) -> None:
         ex.loss_name, "dL/dz = p - t (softmax + cross entropy)")
     con.print(f"At the output: {start} = {_vec(ex.dL_dout)}")
     con.print("For every layer: dL/dW = dL/dz ⊗ input (dL/dW\\[j,k] = dL/dz\\[j]·input\\[k]), dL/db = dL/dz, dL/d(input) = Wᵀ·dL/dz.")
-    deriv = f"{ex.activation}'(z)"
-    con.print(f"Into the hidden layer below: dL/dz = dL/dh ⊙ {deriv}, unit by unit, with {deriv} = {_DERIV.get(ex.activation, 'its derivative')}.\n")
+    acts = {f.name: f.activation for f in ex.forward}
+    hidden_acts = sorted({a for n, a in acts.items() if n != "output"})
+    for a in hidden_acts:
+        con.print(f"Into a {a} hidden layer below: dL/dz = dL/dh ⊙ {a}'(z), unit by unit, with {a}'(z) = {_DERIV.get(a, 'its derivative')}.")
+    con.print()
     for s in ex.backward:
         hidden = s.dL_dh is not None
         n_out, n_in = s.dL_dW.shape
+        deriv = f"{acts.get(s.name)}'(z)"
         rule = f"dL/dz = dL/dh × {deriv}" if hidden else "dL/dz from the loss"
         con.print(f"[bold]{s.name}[/]: {rule}   [dim](dL/dW: {n_out}×{n_in}, as W)[/]")
 
-        def table(k: int, s: Any = s, hidden: bool = hidden) -> Table:
+        rows = _rows(con, n_out, s.name)
+
+        def table(k: int, s: Any = s, hidden: bool = hidden, deriv: str = deriv, rows: int = rows, n_out: int = n_out) -> Table:
             t = Table()
             t.add_column("unit", justify="right")
             if hidden:
@@ -123,10 +189,11 @@ def _backward(con: Any, ex: Any) -> None:
             for c in range(k):
                 t.add_column(f"dL/dW\n[·,{c + 1}]", justify="right")
             _more(t, k, s.dL_dW.shape[1])
-            for j in range(s.dL_dW.shape[0]):
+            for j in range(rows):
                 factors = [_f(s.dL_dh[j]), _f(s.act_grad[j])] if hidden else []
                 t.add_row(str(j + 1), *factors, _f(s.dL_dz[j]), _f(s.dL_db[j]), *(_f(v) for v in s.dL_dW[j, :k]),
                           *(["…"] if k < s.dL_dW.shape[1] else []))
+            _more_rows(t, rows, n_out)
             return t
 
         _fitted(con, table, n_in, "dL/dW")
@@ -155,21 +222,28 @@ def _step(con: Any, ex: Any) -> None:
 
     con.rule("[bold]4. One gradient-descent step")
     lr = f"{ex.learning_rate:g}"
-    con.print(f"W ← W - {lr}·dL/dW,  b ← b - {lr}·dL/db for every layer; the new weights:")
+    if ex.source.get("solver"):
+        con.print(f"One plain gradient-descent step with learning rate {lr} (--lr / learning_rate), on this row alone: not the model's own "
+                  f"optimizer ({ex.source['solver']}), whose step also depends on its running state and batch.")
+    decay = f" + {ex.alpha:g}·W" if ex.alpha else ""
+    con.print(f"W ← W - {lr}·(dL/dW{decay}),  b ← b - {lr}·dL/db for every layer; the new weights:")
     for s, (W, b) in zip(ex.forward, ex.updated):
         con.print(f"[bold]{s.name}[/] after the step")
+        rows = _rows(con, W.shape[0], s.name)
 
-        def table(k: int, W: np.ndarray = W, b: np.ndarray = b) -> Table:
+        def table(k: int, W: np.ndarray = W, b: np.ndarray = b, rows: int = rows) -> Table:
             t = Table()
             t.add_column("unit", justify="right")
             for c in range(k):
                 t.add_column(f"W[·,{c + 1}]", justify="right")
             _more(t, k, W.shape[1])
             t.add_column("b", justify="right")
-            for j in range(W.shape[0]):
+            for j in range(rows):
                 t.add_row(str(j + 1), *(_f(w) for w in W[j, :k]), *(["…"] if k < W.shape[1] else []), _f(b[j]))
+            _more_rows(t, rows, W.shape[0])
             return t
 
         _fitted(con, table, W.shape[1], "W")
     change = ex.loss_after - ex.loss
-    con.print(f"loss before [bold]{ex.loss:.6f}[/] → after [bold]{ex.loss_after:.6f}[/] ({change:+.6f})")
+    con.print(f"loss before [bold]{ex.loss:.6f}[/] → after [bold]{ex.loss_after:.6f}[/] ({change:+.6f})"
+              + (f"; L2 term {ex.penalty:.6f} → {ex.penalty_after:.6f}" if ex.alpha else ""))

@@ -1,0 +1,63 @@
+"""``hiddenlayers.explain``: one forward and backward pass written out, of a tiny drawn network or of a fitted model.
+
+``training`` cannot import the estimators (a lower stage), so this top-level
+function, like ``hl.check``, dispatches: a fitted ``MLPClassifier`` or
+``MLPRegressor`` goes to :func:`hiddenlayers.estimators.explain_model` (its
+own weights, activations, loss and ``alpha``, on one of the user's rows);
+anything else is the sizes of a tiny network for
+:func:`hiddenlayers.training.explain`, whose signature this keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .training import Explanation
+from .training import explain as _explain_tiny
+
+
+def explain(
+    sizes: Any = (2, 3, 2),
+    X_row: Any = None,
+    y_row: Any = None,
+    *,
+    activation: str = "tanh",
+    x: Any = None,
+    target: Any = None,
+    loss: str = "squared_error",
+    learning_rate: float = 0.1,
+    seed: int = 0,
+) -> Explanation:
+    """One forward + backward pass by hand, checked against autograd.
+
+    ``hl.explain(model, X_row, y_row)``: a fitted ``MLPClassifier``/``MLPRegressor``
+    on one row (raw columns for a model with stored table preprocessing, shown
+    before and after it) and its label or target; the loss and the L2 term are
+    the estimator's, and the new weights are those of one plain gradient-descent
+    step with ``learning_rate`` (not the estimator's optimizer). ``activation``,
+    ``x``, ``target``, ``loss`` and ``seed`` then do not apply.
+
+    ``hl.explain(sizes, ...)``: a tiny network drawn from ``seed`` (see
+    :func:`hiddenlayers.training.explain`).
+
+    >>> import hiddenlayers as hl
+    >>> hl.explain((2, 3, 2), seed=0).agrees
+    True
+    """
+    if hasattr(sizes, "fit") and hasattr(sizes, "get_params"):  # an estimator, fitted or not: its own checks say which
+        given = [n for n, v, d in (("activation", activation, "tanh"), ("x", x, None), ("target", target, None), ("loss", loss, "squared_error"),
+                                   ("seed", seed, 0)) if v != d]
+        if given:
+            raise TypeError(f"hl.explain(model, X_row, y_row) takes the network, its activations and loss from the model: drop {', '.join(given)}.")
+        if X_row is None or y_row is None:
+            raise TypeError("hl.explain(model, X_row, y_row) needs the row and its label or target, e.g. hl.explain(clf, X[0], y[0]).")
+        from .estimators import explain_model
+
+        return explain_model(sizes, X_row, y_row, learning_rate=learning_rate)
+    if X_row is not None or y_row is not None:
+        raise TypeError("X_row and y_row go with a fitted MLPClassifier/MLPRegressor, hl.explain(model, X_row, y_row); "
+                        "for the tiny network pass x= and target=.")
+    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=learning_rate, seed=seed)
+
+
+__all__ = ["explain"]

@@ -1,0 +1,65 @@
+"""``hiddenlayers explain --model FILE --data TABLE --row N``: one pass of a saved model on one of the user's rows.
+
+The row is read as ``predict`` and ``evaluate`` read a table (every data row
+kept in file order; ``--row 1`` is the first row after the header, as their
+messages count rows), its target from the column the model file records (or
+``--target``), and handed raw to :func:`hiddenlayers.estimators.explain_model`,
+which applies the stored preprocessing itself and shows both forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._common import UserError, clean, one_line, print_json
+
+SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors)"
+
+
+def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool) -> Any:
+    """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON."""
+    from ..data import read_table, resolve_column
+    from ..estimators import MLPClassifier, MLPRegressor, explain_model
+    from ..exceptions import DataError
+    from ._data import class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
+
+    if model_path.lower().endswith(".onnx"):
+        raise UserError(f"{SUPPORTED}; '{model_path}' is an ONNX export, which keeps no training loss: pass the .safetensors file it came from.")
+    model = load_model(model_path)
+    if not isinstance(model, (MLPClassifier, MLPRegressor)):
+        raise UserError(f"{SUPPORTED}; '{model_path}' holds a {type(model).__name__}.")
+    refuse_input_as_target(model, target)
+    table = read_table(data)
+    frame = table.frame
+    n = len(frame)
+    if not 1 <= row <= n:
+        raise UserError(f"--row must be between 1 and {n} (the data rows of '{data}', 1 = the first after the header). Received: {row}.")
+    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    name = target or stored
+    if name is None:
+        raise UserError("this model file does not record its target column: pass --target COLUMN.")
+    columns = [str(c) for c in frame.columns]
+    if target is None and name not in columns:
+        raise DataError(f"'{data}' has no column '{name}', the target the model was trained on (its columns: {', '.join(columns[:8])}"
+                        f"{', ...' if len(columns) > 8 else ''}): add it, or pass --target COLUMN.")
+    name = resolve_column(name, columns)
+    where = f"row {row} ({table.unit} {int(table.lines()[row - 1])} of '{data}')"
+    X = frame.iloc[[row - 1]].drop(columns=[name])
+    y = frame[name].iloc[[row - 1]]
+    if y.isna().iloc[0]:
+        raise DataError(f"{where} has no value in the target column '{name}': choose another row or fill it in.")
+    if isinstance(model, MLPClassifier):
+        label: Any = class_labels(y, model.classes_, name)[0]
+    else:
+        label = regression_target(y, name, lambda _: where)[0]
+    X_row = X if getattr(model, "preprocessing_", None) else model_inputs(model, X)[0]
+    try:
+        ex = explain_model(model, X_row, label, learning_rate=learning_rate)
+    except (TypeError, ValueError) as exc:
+        raise UserError(one_line(exc)) from exc
+    ex.source.update({"where": f"Data: {where}", "model_file": model_path, "row": row, "target_column": name})
+    if as_json:
+        print_json(clean(ex.to_dict()))
+    else:
+        ex.render()
+    return ex

@@ -1,0 +1,196 @@
+"""One forward and backward pass of a fitted ``MLPClassifier``/``MLPRegressor`` on one of the user's rows.
+
+:func:`explain_model` reads the estimator's own weights (float64 copies), its
+hidden layers' activations, the loss it trains on and its ``alpha``, turns the
+row into the network's input (the stored table preprocessing first, if the
+model has one) and the label into the loss's target (through ``classes_``),
+and hands them to :func:`hiddenlayers.training.explain_network`, which writes
+the pass out with real numbers and checks it against autograd.
+
+The loss is the estimator's for a batch of that one row: cross entropy over
+the softmax (multiclass), binary cross entropy per logistic output (two
+classes, multilabel), or ``½·Σ_k (y_k - t_k)²`` summed over the outputs (the
+regressor: scikit-learn reports ``½·mean`` over the outputs but steps along
+the sum's gradient, and so do we; for one output they agree). The L2 term
+``½·alpha·Σ W²`` is stated apart and its ``alpha·W`` added to the one step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..data import TablePreprocessor
+from ..network import DenseLayer
+
+if TYPE_CHECKING:
+    from ..training import Explanation
+    from ._mlp import _BaseMLP
+
+#: the estimator's loss name -> the name :func:`explain_network` writes out
+_LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error"}
+SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
+
+
+def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 0.1) -> Explanation:
+    """Explain one forward and backward pass of fitted ``model`` on one row.
+
+    ``X_row``: the row as the user has it: for a model with stored table
+    preprocessing (``hiddenlayers train``, ``preprocessing_``) a dict, a pandas
+    Series or a one-row DataFrame of the raw columns (categories as text),
+    shown before and after preprocessing; otherwise ``n_features_in_`` numbers.
+    ``y_row``: its label (one of ``classes_``; a 0/1 vector for multilabel) or
+    its target value(s). The step shown is one plain gradient-descent step with
+    ``learning_rate``, not the estimator's own optimizer (e.g. Adam).
+
+    >>> import numpy as np, hiddenlayers as hl
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    >>> clf = hl.MLPClassifier((3,), max_iter=5, random_state=0).fit(X, ["a", "b", "a", "b"])
+    >>> explain_model(clf, X[0], "a").agrees
+    True
+    """
+    from ..training import explain_network
+    from ._mlp import _BaseMLP
+
+    if not isinstance(model, _BaseMLP):
+        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}.")
+    model._require_fitted()
+    layers = _dense_layers(model)
+    x, input_names, raw, notes = _inputs(model, X_row)
+    target, output_names, label = _target(model, y_row)
+    loss_name = model._loss().name
+    if loss_name not in _LOSSES:
+        raise ValueError(f"{SUPPORTED} trained on log_loss or squared_error (cross entropy, binary cross entropy, squared error); "
+                         f"this model trains on {loss_name}: refit with the default loss to explain it.")
+    alpha = 0.0 if model.solver == "adamw" else float(model.alpha)  # AdamW decays weights in its step, not in the loss
+    weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
+    if any(layer.dropout is not None for layer in layers):
+        notes.append("dropout is off here, as in predict (training drops units at random)")
+    if getattr(model, "freeze", None) is not None:
+        notes.append(f"the model's fits keep the layers of freeze={model.freeze!r} fixed; the step shown here updates every layer")
+    if model.solver == "adamw":
+        notes.append(f"the model's solver is adamw: its weight decay (alpha={model.alpha:g}) is part of its step, not of the loss, so no L2 term is added")
+    source = {
+        "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
+        "raw": raw, "label": label, "notes": notes,
+    }
+    return explain_network(weights, model.network_.activation_names(), x, target, loss=_LOSSES[loss_name], learning_rate=learning_rate,
+                           alpha=alpha, input_names=input_names, output_names=output_names, source=source)
+
+
+def _dense_layers(model: _BaseMLP) -> list[DenseLayer]:
+    """The hidden layers, each a plain dense one (no norm); anything else is a ValueError naming the layer."""
+    network = model.network_
+    layers = []
+    for name, layer in zip(network.hidden_names, network.hidden_layers):
+        if type(layer) is not DenseLayer:
+            raise ValueError(f"{SUPPORTED}; layer '{name}' is a {type(layer).__name__} (see `hiddenlayers inspect` for such networks).")
+        if layer.norm is not None:
+            raise ValueError(f"{SUPPORTED} without norm; layer '{name}' normalises its z ({type(layer.norm).__name__}), which explain does not write out.")
+        layers.append(layer)
+    return layers
+
+
+def _inputs(model: _BaseMLP, X_row: Any) -> tuple[np.ndarray, list[str] | None, dict[str, Any] | None, list[str]]:
+    """(network input ``(n_features_in_,)``, input names, raw values by column or None, notes)."""
+    import pandas as pd
+
+    state = getattr(model, "preprocessing_", None)
+    if state:
+        pre = TablePreprocessor.from_dict(state)
+        if isinstance(X_row, dict):
+            X_row = pd.DataFrame([X_row])
+        elif isinstance(X_row, pd.Series):
+            X_row = X_row.to_frame().T
+        if not isinstance(X_row, pd.DataFrame):
+            raise TypeError(f"this model reads a table through its stored preprocessing: pass the row as a dict, a pandas Series or a one-row "
+                            f"DataFrame of its columns ({', '.join(pre.feature_names[:5])}{', ...' if len(pre.feature_names) > 5 else ''}). "
+                            f"Received: {type(X_row).__name__}.")
+        if len(X_row) != 1:
+            raise ValueError(f"X_row must be one row. Received: {len(X_row)} rows; pick one, e.g. frame.iloc[[3]].")
+        res = pre.transform(X_row)
+        raw = {n: _plain(X_row[n].iloc[0]) for n in pre.feature_names if n in X_row.columns}
+        return res.matrix[0], pre.output_names, raw, list(res.notes)
+    names = [str(n) for n in getattr(model, "feature_names_in_", [])] or None
+    if isinstance(X_row, pd.Series):
+        X_row = X_row.to_frame().T
+    if isinstance(X_row, pd.DataFrame):
+        if len(X_row) != 1:
+            raise ValueError(f"X_row must be one row. Received: {len(X_row)} rows; pick one, e.g. frame.iloc[[3]].")
+        if names:
+            missing = [n for n in names if n not in X_row.columns]
+            if missing:
+                raise ValueError(f"X_row lacks column(s) {', '.join(map(repr, missing[:5]))} that the model was trained on.")
+            X_row = X_row[names]
+        X_row = X_row.to_numpy()
+    try:
+        x = np.asarray(X_row, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"X_row must be {model.n_features_in_} numbers (this model has no stored preprocessing). Received: {_short(X_row)}.") from None
+    if x.shape[0] != model.n_features_in_:
+        raise ValueError(f"X_row must have {model.n_features_in_} values, one per feature the model was trained on. Received: {x.shape[0]}.")
+    return x, names, None, []
+
+
+def _target(model: _BaseMLP, y_row: Any) -> tuple[np.ndarray, list[str] | None, Any]:
+    """(the loss's target ``(n_outputs,)``, output names, the label as given)."""
+    from sklearn.base import is_classifier
+
+    if not is_classifier(model):
+        values = np.asarray(y_row, dtype=np.float64).reshape(-1) if _numeric(y_row) else None
+        if values is None or values.shape[0] != model.n_outputs_:
+            raise ValueError(f"y_row must be the row's target: {model.n_outputs_} number(s). Received: {_short(y_row)}.")
+        return values, None, _plain(y_row) if np.ndim(y_row) == 0 else values.tolist()
+    lb = model._label_binarizer
+    classes = np.asarray(model.classes_)
+    if lb.y_type_ == "multilabel-indicator":
+        y = np.asarray(y_row).reshape(1, -1)
+        if y.shape[1] != len(classes) or not np.isin(y, (0, 1)).all():
+            raise ValueError(f"y_row of this multilabel model must be {len(classes)} values of 0 or 1. Received: {_short(y_row)}.")
+        return lb.transform(y)[0].astype(np.float64), [str(c) for c in classes], y[0].tolist()
+    if np.ndim(y_row) != 0:
+        raise ValueError(f"y_row must be one label, one of the classes {_classes(classes)}. Received: {_short(y_row)}.")
+    hits = np.flatnonzero([_same_label(c, y_row) for c in classes])
+    if not hits.size:
+        raise ValueError(f"label {y_row!r} is not a class of the model ({_classes(classes)}): pass one of them.")
+    label = classes[hits[0]]
+    names = [str(classes[1])] if len(classes) == 2 else [str(c) for c in classes]  # two classes: one logistic output, P(classes_[1])
+    return lb.transform(np.asarray([label]))[0].astype(np.float64), names, _plain(label)
+
+
+def _same_label(c: Any, y: Any) -> bool:
+    """``y`` names class ``c``: equal values, or equal text where one of them is text (``"3"`` is class 3)."""
+    if isinstance(c, str) or isinstance(y, str):
+        return str(c) == str(y)
+    try:
+        return bool(c == y)
+    except (TypeError, ValueError):
+        return False
+
+
+def _numeric(v: Any) -> bool:
+    try:
+        return bool(np.all(np.isfinite(np.asarray(v, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(v: Any) -> Any:
+    """A NumPy/pandas scalar as a plain Python value (JSON-able); missing as None."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _classes(classes: np.ndarray) -> str:
+    shown = ", ".join(repr(_plain(c)) for c in classes[:10])
+    return shown + (", ..." if len(classes) > 10 else "")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+__all__ = ["explain_model"]

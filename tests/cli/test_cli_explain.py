@@ -1,0 +1,131 @@
+"""`hiddenlayers explain --model F --data T --row N`: a saved table model on one of the user's rows, every number checked."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hiddenlayers as hl
+from cli_helpers import assert_user_error, ok, run
+from hiddenlayers.data import TablePreprocessor
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A CSV with a numeric and a categorical column, a classifier and a (wide) regressor trained on it by `hiddenlayers train`."""
+    d = tmp_path_factory.mktemp("explain")
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame({"age": rng.normal(40, 10, n).round(1), "city": rng.choice(["paris", "rome", "oslo"], n), "income": rng.normal(50, 15, n).round(2)})
+    frame["label"] = np.where((frame["age"] > 40) ^ (frame["city"] == "rome"), "yes", "no")
+    frame["y"] = frame["age"] * 0.5 + (frame["city"] == "oslo") * 3
+    frame.drop(columns=["y"]).to_csv(d / "cls.csv", index=False)
+    frame.drop(columns=["label"]).to_csv(d / "reg.csv", index=False)
+    frame.drop(columns=["y"]).assign(label=["maybe"] + list(frame["label"].iloc[1:])).to_csv(d / "odd.csv", index=False)
+    ok("train", d / "cls.csv", "--target", "label", "--hidden", "6:tanh,4", "--alpha", "0.01", "--epochs", "20", "--out", d / "cls.safetensors", "-q", "--no-check")
+    ok("train", d / "reg.csv", "--target", "y", "--hidden", "128", "--epochs", "5", "--out", d / "reg.safetensors", "-q", "--no-check")
+    return {"dir": d, "cls": d / "cls.safetensors", "reg": d / "reg.safetensors", "cls_csv": d / "cls.csv", "reg_csv": d / "reg.csv", "odd": d / "odd.csv"}
+
+
+def _autograd(model, x: np.ndarray, Y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """d(loss + ½·alpha·Σ W²)/d(W, b) per layer through a float64 copy of the model's own network and loss, for a batch of this row."""
+    net = copy.deepcopy(model.network_).double()
+    z = net(torch.tensor(x[None, :]))
+    L = model._loss().value(z, torch.tensor(Y[None, :]), None) + 0.5 * model.alpha * sum((lin.weight**2).sum() for lin in net.linears())
+    L.backward()
+    return [(lin.weight.grad.numpy(), lin.bias.grad.numpy()) for lin in net.linears()]
+
+
+@pytest.mark.parametrize("kind", ["cls", "reg"])
+def test_json_numbers_are_the_models_own_gradients_on_that_row(files, kind):
+    data = files[f"{kind}_csv"]
+    d = json.loads(ok("explain", "--model", files[kind], "--data", data, "--row", 7, "--json").stdout)
+    model = hl.load(files[kind])
+    frame = pd.read_csv(data)
+    row = frame.iloc[[6]]  # --row 7: the seventh data row, file line 8
+    pre = TablePreprocessor.from_dict(model.preprocessing_)
+    x = pre.transform(row).matrix[0]
+    np.testing.assert_allclose(d["x"], x)
+    assert d["source"]["where"] == f"Data: row 7 (line 8 of '{data}')" and d["input_names"] == pre.output_names
+    assert d["source"]["raw"]["city"] == row["city"].iloc[0]
+    if kind == "cls":
+        Y = np.array([1.0 if row["label"].iloc[0] == "yes" else 0.0])  # two classes: one logistic output, P('yes')
+        assert d["loss_name"] == "binary_cross_entropy" and d["output_names"] == ["yes"] and d["alpha"] == 0.01
+    else:
+        Y = row["y"].to_numpy(dtype=np.float64)
+        assert d["loss_name"] == "squared_error" and len(d["forward"][0]["W"]) == 128
+    np.testing.assert_allclose(d["target"], Y)
+    grads = _autograd(model, x, Y)  # input side first, as "forward" and "updated"
+    for i, (fwd, step, new) in enumerate(zip(d["forward"], reversed(d["backward"]), d["updated"])):
+        W, gW, gb = np.asarray(fwd["W"]), *grads[i]
+        # the chain-rule table is the data loss's; the L2 term's alpha·W is added to the step, stated apart
+        np.testing.assert_allclose(np.asarray(step["dL_dW"]) + d["alpha"] * W, gW, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(step["dL_db"], gb, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(new["W"], W - 0.1 * gW, rtol=1e-12, atol=1e-14)
+    assert d["agrees"]
+
+
+def test_prints_the_row_raw_and_after_preprocessing_at_80_columns(files, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = ok("explain", "--model", files["reg"], "--data", files["reg_csv"], "--row", 2).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    flat = " ".join(out.split())
+    assert "raw row: age=" in flat and "after preprocessing (the network's input x):" in flat and "city=" in flat
+    assert "(hidden1: units 17–128 left out below; --json / to_dict() has them all)" in flat
+    assert "One plain gradient-descent step with learning rate 0.1 (--lr / learning_rate), on this row alone: not the model's own optimizer (adam)" in flat
+
+
+def test_bad_input_is_one_line(files, tmp_path):
+    m, csv = files["cls"], files["cls_csv"]
+    assert_user_error(run("explain", "--model", m, "--data", csv, "--row", 0), "--row must be between 1 and 120")
+    assert_user_error(run("explain", "--model", m, "--data", csv, "--row", 121), "--row must be between 1 and 120")
+    assert_user_error(run("explain", "--model", tmp_path / "none.safetensors", "--data", csv), "does not exist")
+    assert_user_error(run("explain", "--model", m, "--data", tmp_path / "none.csv"), "is neither a file nor a bundled dataset")
+    assert_user_error(run("explain", "--model", m, "--data", files["reg_csv"]), "has no column 'label', the target the model was trained on")
+    assert_user_error(run("explain", "--model", m, "--data", files["odd"], "--row", 1), "label 'maybe' is not a class of the model (no, yes)")
+    assert ok("explain", "--model", m, "--data", files["odd"], "--row", 2)  # another row's unknown label is no concern of row 2
+    assert_user_error(run("explain", "--model", m, "--data", csv, "--target", "age"), "--target 'age' is one of the model's input columns")
+    assert_user_error(run("explain", "--model", m), "--model and --data go together")
+    assert_user_error(run("explain", "--model", m, "--data", csv, "--sizes", "2,3,2"), "drop --sizes")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(m.read_bytes()[:300])
+    assert_user_error(run("explain", "--model", corrupt, "--data", csv), "is not a readable safetensors model file")
+    assert_user_error(run("explain", "--model", tmp_path / "m.onnx", "--data", csv), "explain supports MLPClassifier and MLPRegressor model files")
+    gap = tmp_path / "gap.csv"
+    pd.read_csv(csv).assign(label=[None] + ["yes"] * 119).to_csv(gap, index=False)
+    assert_user_error(run("explain", "--model", m, "--data", gap, "--row", 1), "row 1 (line 2 of")
+
+
+def test_application_file_is_refused(files, tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    path = tmp_path / "ae.safetensors"
+    hl.Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(X).save(path)
+    assert_user_error(run("explain", "--model", path, "--data", files["cls_csv"]),
+                      f"explain supports MLPClassifier and MLPRegressor model files (.safetensors); '{path}' holds a Autoencoder")
+
+
+def test_a_non_dense_model_is_refused(files, iris, tmp_path):
+    X, y = iris
+    path = tmp_path / "norm.safetensors"
+    hl.MLPClassifier("4:relu:norm=batch", max_iter=2, random_state=0).fit(X, y).save(path)
+    csv = tmp_path / "iris.csv"
+    pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]).assign(t=y).to_csv(csv, index=False)
+    assert_user_error(run("explain", "--model", path, "--data", csv, "--target", "t"), "explain supports MLPClassifier and MLPRegressor models with dense hidden layers")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(-1000, 1000))
+def test_any_row_outside_the_table_is_one_line(files, row):
+    result = run("explain", "--model", files["cls"], "--data", files["cls_csv"], "--row", row, "--json")
+    if 1 <= row <= 120:
+        assert result.exit_code == 0 and json.loads(result.stdout)["source"]["row"] == row
+    else:
+        assert_user_error(result, f"--row must be between 1 and 120 (the data rows of '{files['cls_csv']}', 1 = the first after the header). Received: {row}.")

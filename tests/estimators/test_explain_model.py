@@ -1,0 +1,210 @@
+"""hl.explain(model, X_row, y_row): every number against the estimator's own network and loss (autograd) and finite differences."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+import hiddenlayers as hl
+from hiddenlayers.estimators import explain_model
+from hiddenlayers.training import explain_network
+
+
+def _objective(est, x: np.ndarray, Y: np.ndarray, alpha: float):
+    """The estimator's own training objective for a batch of this one row, in float64 through a copy of its network.
+
+    The data loss is ``est._loss().value`` (what ``train`` steps on, summed over the batch: one row) and the
+    L2 term scikit-learn's ``½·alpha·Σ W² / n_rows`` with ``n_rows = 1``.
+    """
+    net = copy.deepcopy(est.network_).double().eval()
+    z = net(torch.tensor(x[None, :], dtype=torch.float64))
+    data = est._loss().value(z, torch.tensor(Y[None, :], dtype=torch.float64), None)
+    l2 = 0.5 * alpha * sum((lin.weight**2).sum() for lin in net.linears())
+    return net, data, l2
+
+
+def _check_against_estimator(est, ex, x: np.ndarray, Y: np.ndarray) -> None:
+    alpha = float(est.alpha)
+    net, data, l2 = _objective(est, x, Y, alpha)
+    assert ex.loss == pytest.approx(data.item(), rel=1e-12)
+    assert ex.penalty == pytest.approx(float(l2.detach()), rel=1e-12)
+    (data + l2).backward()
+    for lin, step, (W_new, b_new) in zip(net.linears(), reversed(ex.backward), ex.updated):
+        W = lin.weight.detach().numpy()
+        gW = lin.weight.grad.numpy()
+        # the chain-rule table is the data loss's gradient; the L2 term's alpha·W is added to the step, stated apart
+        np.testing.assert_allclose(step.dL_dW + alpha * W, gW, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(step.dL_db, lin.bias.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(W_new, W - ex.learning_rate * gW, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b_new, lin.bias.detach().numpy() - ex.learning_rate * lin.bias.grad.numpy(), rtol=1e-12, atol=1e-14)
+    # the float32 network the estimator predicts with gives the same forward pass
+    with torch.no_grad():
+        z32 = est.network_(torch.tensor(x[None, :], dtype=torch.float32)).double().numpy()[0]
+    np.testing.assert_allclose(ex.forward[-1].z, z32, rtol=1e-4, atol=1e-5)
+    assert ex.agrees
+
+
+def _finite_differences(est, ex, x: np.ndarray, Y: np.ndarray, eps: float = 1e-6) -> None:
+    """Central differences of the estimator's objective (data + L2) for every weight and bias."""
+    alpha = float(est.alpha)
+    net, _, _ = _objective(est, x, Y, alpha)
+    xt, Yt = torch.tensor(x[None, :], dtype=torch.float64), torch.tensor(Y[None, :], dtype=torch.float64)
+
+    def objective() -> float:
+        with torch.no_grad():
+            return float(est._loss().value(net(xt), Yt, None) + 0.5 * alpha * sum((lin.weight**2).sum() for lin in net.linears()))
+
+    for lin, step in zip(net.linears(), reversed(ex.backward)):
+        for param, hand in ((lin.weight, step.dL_dW + alpha * lin.weight.detach().numpy()), (lin.bias, step.dL_db)):
+            flat, numeric = param.data.view(-1), np.empty(param.numel())
+            for i in range(param.numel()):
+                old = float(flat[i])
+                flat[i] = old + eps
+                up = objective()
+                flat[i] = old - eps
+                down = objective()
+                flat[i] = old
+                numeric[i] = (up - down) / (2 * eps)
+            np.testing.assert_allclose(hand.reshape(-1), numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def classifier(iris):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = hl.MLPClassifier("6:tanh,5", activation="relu", alpha=0.01, max_iter=30, random_state=0).fit(X, labels)
+    return clf, X, labels
+
+
+def test_classifier_matches_its_own_network_loss_and_finite_differences(classifier):
+    clf, X, labels = classifier
+    ex = hl.explain(clf, X[60], labels[60], learning_rate=0.05)
+    Y = np.array([0.0, 1.0, 0.0])  # 'versicolor' through classes_
+    np.testing.assert_array_equal(ex.target, Y)
+    assert ex.loss_name == "cross_entropy" and ex.output_names == ["setosa", "versicolor", "virginica"]
+    assert [f.activation for f in ex.forward] == ["tanh", "relu", "identity"]
+    np.testing.assert_allclose(ex.output, clf.predict_proba(X[60:61])[0], rtol=1e-5)
+    _check_against_estimator(clf, ex, X[60], Y)
+    _finite_differences(clf, ex, X[60], Y)
+    assert ex.source["solver"] == "adam" and ex.alpha == 0.01
+
+
+def test_binary_classifier_uses_one_logistic_output(iris):
+    X, y = iris
+    clf = hl.MLPClassifier((4,), max_iter=20, random_state=0).fit(X, np.where(y == 2, "yes", "no"))
+    ex = explain_model(clf, X[120], "yes")
+    assert ex.loss_name == "binary_cross_entropy" and ex.output_names == ["yes"]
+    np.testing.assert_array_equal(ex.target, [1.0])
+    _check_against_estimator(clf, ex, X[120], np.array([1.0]))
+    _finite_differences(clf, ex, X[120], np.array([1.0]))
+
+
+def test_regressor_squared_error_is_half_the_sum_over_outputs(iris):
+    X, _ = iris
+    Yall = np.c_[X[:, 0] + X[:, 1], X[:, 2] * 2.0]
+    reg = hl.MLPRegressor(hidden_layer_sizes=(5, 4), activation="logistic", alpha=0.1, max_iter=30, random_state=0).fit(X[:, 2:], Yall)
+    ex = hl.explain(reg, X[7, 2:], Yall[7])
+    y_hat = reg.predict(X[7:8, 2:])[0]
+    # the estimator trains on ½·Σ over the outputs (scikit-learn reports ½·mean but steps along this sum's gradient)
+    assert ex.loss == pytest.approx(0.5 * ((y_hat - Yall[7]) ** 2).sum(), rel=1e-5)
+    _check_against_estimator(reg, ex, X[7, 2:], Yall[7])
+    _finite_differences(reg, ex, X[7, 2:], Yall[7])
+
+
+def test_table_model_applies_its_stored_preprocessing(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 80).round(1), "city": rng.choice(["paris", "rome", "oslo"], 80)})
+    frame["y"] = frame["age"] * 0.1 + (frame["city"] == "oslo") * 2.0
+    from hiddenlayers.data import TablePreprocessor
+
+    pre = TablePreprocessor().fit(frame[["age", "city"]])
+    reg = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=20, random_state=0).fit(pre.transform(frame[["age", "city"]]).matrix, frame["y"].to_numpy(copy=True))
+    reg.preprocessing_ = {**pre.to_dict(), "target": "y", "task": "regression"}
+    row = frame.iloc[[5]]
+    ex = hl.explain(reg, row[["age", "city"]], float(row["y"].iloc[0]))
+    x = pre.transform(row[["age", "city"]]).matrix[0]
+    np.testing.assert_allclose(ex.x, x)
+    assert ex.input_names == pre.output_names and ex.source["raw"] == {"age": row["age"].iloc[0], "city": row["city"].iloc[0]}
+    _check_against_estimator(reg, ex, x, np.array([float(row["y"].iloc[0])]))
+    # a dict or a Series of the raw columns is the same row
+    assert hl.explain(reg, row.iloc[0][["age", "city"]], 1.0).x.tolist() == x.tolist()
+    assert hl.explain(reg, {"age": row["age"].iloc[0], "city": row["city"].iloc[0]}, 1.0).x.tolist() == x.tolist()
+    with pytest.raises(TypeError, match="pass the row as a dict, a pandas Series or a one-row DataFrame"):
+        hl.explain(reg, x, 1.0)
+
+
+def test_refusals_name_the_problem_and_the_fix(classifier, iris):
+    clf, X, _ = classifier
+    with pytest.raises(ValueError, match=r"label 'rose' is not a class of the model \('setosa', 'versicolor', 'virginica'\)"):
+        hl.explain(clf, X[0], "rose")
+    with pytest.raises(ValueError, match="X_row must have 4 values"):
+        hl.explain(clf, X[0, :3], "setosa")
+    with pytest.raises(TypeError, match="drop activation"):
+        hl.explain(clf, X[0], "setosa", activation="relu")
+    with pytest.raises(TypeError, match="needs the row and its label"):
+        hl.explain(clf)
+    with pytest.raises(TypeError, match="X_row and y_row go with a fitted"):
+        hl.explain((2, 3, 2), [0.1, 0.2], [1.0, 0.0])
+    with pytest.raises(hl.NotFittedError):
+        hl.explain(hl.MLPClassifier(), X[0], 0)
+    Xi, y = iris
+    normed = hl.MLPClassifier("4:relu:norm=layer", max_iter=2, random_state=0).fit(Xi, y)
+    with pytest.raises(ValueError, match="layer 'hidden1' normalises its z"):
+        hl.explain(normed, Xi[0], 0)
+    gce = hl.MLPClassifier((3,), loss="gce", max_iter=2, random_state=0).fit(Xi, y)
+    with pytest.raises(ValueError, match=r"this model trains on gce\(q=0.7\)"):
+        hl.explain(gce, Xi[0], 0)
+
+
+def test_numeric_classes_accept_their_text_form(iris):
+    X, y = iris
+    clf = hl.MLPClassifier((3,), max_iter=2, random_state=0).fit(X, y)
+    assert hl.explain(clf, X[0], "2").target.tolist() == hl.explain(clf, X[0], 2).target.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_the_old_signature_still_draws_a_tiny_network():
+    ex = hl.explain((2, 3, 2), activation="relu", x="0.5,-1", seed=0)
+    assert ex.sizes == [2, 3, 2] and ex.agrees and ex.source == {} and ex.alpha == 0.0
+
+
+def test_wide_layers_stay_readable_at_80_columns(iris):
+    X, y = iris
+    clf = hl.MLPClassifier((128,), max_iter=2, random_state=0).fit(X, y)
+    ex = hl.explain(clf, X[0], 0)
+    buf = io.StringIO()
+    ex.render(Console(file=buf, width=80, color_system=None))
+    text = buf.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "(hidden1: units 17–128 left out below; --json / to_dict() has them all)" in text
+    flat = " ".join(text.split())
+    assert "One plain gradient-descent step with learning rate 0.1" in flat and "not the model's own optimizer (adam)" in flat
+    assert "L2 term (alpha=0.0001" in flat
+    assert len(ex.to_dict()["forward"][0]["W"]) == 128  # JSON keeps every unit
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=3, max_size=5), st.integers(0, 3), st.integers(-1, 1))
+def test_explain_network_refuses_weights_that_do_not_chain(sizes, broken, delta):
+    """Any layer whose W does not take the layer before's outputs is one ValueError naming it; chaining weights agree with autograd."""
+    rng = np.random.default_rng(0)
+    shapes = [(sizes[i + 1], sizes[i]) for i in range(len(sizes) - 1)]
+    broken = 1 + broken % (len(shapes) - 1)  # the first layer's inputs are x's: any later layer can break the chain
+    if delta:
+        out, n_in = shapes[broken]
+        shapes[broken] = (out, max(1, n_in + delta)) if max(1, n_in + delta) != n_in else (out, n_in + 1)
+    weights = [(rng.normal(size=s), rng.normal(size=s[0])) for s in shapes]
+    call = lambda: explain_network(weights, ["tanh"] * (len(shapes) - 1), np.ones(shapes[0][1]), np.zeros(shapes[-1][0]),  # noqa: E731
+                                   loss="squared_error")
+    if delta:
+        with pytest.raises(ValueError, match=rf"weights\[{broken}\] must be W of shape \(out, in\)"):
+            call()
+    else:
+        assert call().agrees
