@@ -9,7 +9,8 @@ the search modules that later moved into ``rightsize/_search/`` (a pickled
 ``SearchResult`` or ``SearchSpace`` names ``rightsize._search_result`` ...) and
 the data checks, the server's and the translator's modules that moved into
 ``data/_check/``, ``ship/_serve/`` and ``apps/_translate/`` (a pickled
-``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``).
+``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``), and prune's
+interval module that joined it in ``rightsize/_prune/`` (a ``DropEstimate`` names ``rightsize._prune_bound``).
 
 Left out on purpose: ``cost``, ``search``, ``explain``, ``compress`` and the
 ``lens`` modules. Importing a submodule sets an attribute of its package, and
@@ -42,6 +43,9 @@ _MOVED = {
     # the search modules before they became the rightsize._search package
     "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
     "rightsize._search_space": "rightsize._search.space", "rightsize._search_storage": "rightsize._search.storage",
+    # prune's interval module before it joined prune in the rightsize._prune package (a pickled DropEstimate;
+    # prune's own old path, rightsize._prune, is the package, which finds PruneReport lazily)
+    "rightsize._prune_bound": "rightsize._prune.bound",
     # the data checks before they became the data._check package (a pickled DataReport or Finding)
     "data._check_columns": "data._check.columns", "data._check_common": "data._check.common",
     "data._check_drift": "data._check.drift", "data._check_duplicates": "data._check.duplicates",

@@ -18,7 +18,7 @@ few epochs of fine-tuning (the estimator's ``partial_fit``) recover the rest.
 A binary search over the share of units removed keeps the largest share whose
 score drop is shown to stay within ``max_drop``: the model is refitted on
 cross-validation folds, each refit is cut the same way, and the paired drop on
-the left-out rows gets a confidence interval (:mod:`._prune_bound`); a cut is
+the left-out rows gets a confidence interval (:mod:`.bound`); a cut is
 kept only when the interval's upper end is within ``max_drop``.
 """
 
@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..exceptions import NotFittedError
+from ...exceptions import NotFittedError
 
 if TYPE_CHECKING:
-    from ._prune_bound import DropEstimate
+    from .bound import DropEstimate
 
 
 @dataclass
@@ -172,7 +172,7 @@ def _fold(H: np.ndarray, keep: np.ndarray, drop: np.ndarray, W_next: np.ndarray,
 
 def _dense_specs(net: Any) -> list[Any]:
     """The network's layer specs, after checking every hidden layer is a plain dense one."""
-    from ..network import Dense, DenseLayer
+    from ...network import Dense, DenseLayer
 
     others = sorted({type(m).__name__ for m in net.hidden_layers if type(m) is not DenseLayer})
     if others or getattr(net, "vocab_size", None) or not all(isinstance(layer, Dense) for layer in net.spec):
@@ -205,7 +205,7 @@ def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
     ``H[l]`` are layer ``l``'s activations on training rows, used to fold the
     removed units' signal into the next layer. Norm parameters are sliced too.
     """
-    from ..network import Dense, Network, Spec
+    from ...network import Dense, Network, Spec
 
     net = model.network_
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -286,7 +286,7 @@ def interleaved_latency(models: list[Any], X: np.ndarray, *, big_batch: int = 40
     """
     from threadpoolctl import threadpool_limits
 
-    from ._cost import time_calls
+    from .._cost import time_calls
 
     x1 = np.ascontiguousarray(X[:1])
     xb = np.ascontiguousarray(np.tile(X, (-(-big_batch // X.shape[0]), 1))[:big_batch])
@@ -416,7 +416,7 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     When the rows are too few to tell, it warns (``stacklevel=3``: at
     :func:`prune`'s caller) and ``resolved`` is False.
     """
-    from ._prune_bound import cross_fitted_drop, fold_models, search_ratio
+    from .bound import cross_fitted_drop, fold_models, search_ratio
 
     if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
         warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
@@ -478,7 +478,7 @@ def prune(
     >>> small.prune_report_.drop_high             # doctest: +SKIP
     """
 
-    from ._prune_bound import resolution
+    from .bound import resolution
 
     _check_prune_args(model, max_drop, cv, confidence, max_ratio, latency_calls, big_batch, search_steps, fine_tune_epochs, latency_threads)
     _dense_specs(model.network_)
