@@ -1,4 +1,4 @@
-"""prune's fine-tuning: one warm fit whose epochs all take the rows in one order, ending at the best epoch on validation rows when given."""
+"""prune's fine-tuning: one warm fit whose epochs all take the rows in one order (the weights of one partial_fit per epoch), ending at the best epoch on validation rows when given."""
 
 from __future__ import annotations
 
@@ -33,41 +33,49 @@ def _same(a, b):
     return all(np.array_equal(p, q) for p, q in zip(a, b))
 
 
-def _one_order_reference(clf, X, y, epochs, seed):
-    """``epochs`` calls of partial_fit, unshuffled, on the rows permuted once by ``seed``: every epoch in one order."""
-    ref = copy.deepcopy(clf).set_params(shuffle=False)
-    order = np.random.RandomState(seed).permutation(len(y))
+def _partial_fit_loop(clf, X, y, epochs):
+    """The old fine-tuning: ``epochs`` calls of partial_fit (each reseeds an int random_state: one order every epoch)."""
+    ref = copy.deepcopy(clf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(epochs):
-            ref.partial_fit(X[order], y[order])
+            ref.partial_fit(X, y)
     return ref
 
 
-def test_every_epoch_takes_the_rows_in_one_order_in_one_warm_fit(fitted, monkeypatch):
+def test_one_warm_fit_gives_the_weights_of_one_partial_fit_per_epoch(fitted, monkeypatch):
     clf, X, y = fitted
-    ref = _one_order_reference(clf, X[:600], y[:600], 5, seed=3)
+    ref = _partial_fit_loop(clf, X[:600], y[:600], 5)
     model = copy.deepcopy(clf)
     calls = []
     real = hl.MLPClassifier.partial_fit
     monkeypatch.setattr(hl.MLPClassifier, "partial_fit", lambda *a, **k: calls.append(1) or real(*a, **k))
-    out, score = _fine_tune(model, X[:600], y[:600], None, None, 5, 3)
+    out, score = _fine_tune(model, X[:600], y[:600], None, None, 5)
     assert calls == [] and math.isnan(score) and len(out.history_) == len(clf.history_) + 5
     assert _same(_weights(out), _weights(ref))
     # the settings it borrowed are put back
     assert (out.max_iter, out.warm_start, out.shuffle, out.n_iter_no_change, out.callbacks) == (3, False, True, 10, None)
 
 
-def test_the_result_does_not_depend_on_the_models_random_state(fitted):
-    # A model without a seed drew a new row order for each partial_fit call from NumPy's global stream:
-    # two fine-tunings of the same weights differed, and the new order each epoch cost cuts (RESULTS.md)
+def test_without_a_seed_every_epoch_still_takes_one_order(fitted):
+    # random_state=None: each partial_fit call drew a new order from NumPy's global stream, and a new order each
+    # epoch costs cuts (RESULTS.md). Now one draw, one order: as partial_fit calls that all reseed to that draw.
     clf, X, y = fitted
-    model = copy.deepcopy(clf).set_params(random_state=None)
-    a = _fine_tune(copy.deepcopy(model), X[:600], y[:600], None, None, 4)[0]
-    np.random.rand(5)  # the global stream moves on between the two
-    b = _fine_tune(copy.deepcopy(model), X[:600], y[:600], None, None, 4)[0]
-    assert _same(_weights(a), _weights(b))
-    assert _same(_weights(a), _weights(_one_order_reference(clf, X[:600], y[:600], 4, seed=0)))
+    np.random.seed(7)
+    out = _fine_tune(copy.deepcopy(clf).set_params(random_state=None), X[:600], y[:600], None, None, 4)[0]
+    ref = copy.deepcopy(clf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(4):
+            ref.set_params(random_state=np.random.RandomState(7)).partial_fit(X[:600], y[:600])
+    assert _same(_weights(out), _weights(ref))
+
+
+def test_a_model_that_does_not_shuffle_takes_the_rows_in_order(fitted):
+    clf, X, y = fitted
+    model = copy.deepcopy(clf).set_params(shuffle=False)
+    out = _fine_tune(copy.deepcopy(model), X[:600], y[:600], None, None, 3)[0]
+    assert _same(_weights(out), _weights(_partial_fit_loop(model, X[:600], y[:600], 3))) and out.shuffle is False
 
 
 def test_with_validation_rows_it_keeps_the_first_epoch_of_the_best_score(fitted):
@@ -75,7 +83,7 @@ def test_with_validation_rows_it_keeps_the_first_epoch_of_the_best_score(fitted)
     Xv, yv = X[600:900], y[600:900]
     epochs = 6
     # epoch k of one run equals a run of k epochs (same order, same optimizer): the reference for each epoch
-    after = [copy.deepcopy(clf)] + [_one_order_reference(clf, X[:600], y[:600], k, seed=0) for k in range(1, epochs + 1)]
+    after = [copy.deepcopy(clf)] + [_partial_fit_loop(clf, X[:600], y[:600], k) for k in range(1, epochs + 1)]
     scores = [m.score(Xv, yv) for m in after]
     best = int(np.argmax(scores))  # the first of the best
     out, score = _fine_tune(copy.deepcopy(clf), X[:600], y[:600], Xv, yv, epochs)
@@ -97,9 +105,9 @@ def test_the_starting_weights_win_when_no_epoch_beats_them(fitted):
 def test_rows_that_lack_a_class_take_one_partial_fit_per_epoch_in_the_same_order(fitted):
     clf, X, y = fitted
     rows = y[:600] != 9  # a warm fit is refused when y lacks one of classes_ (scikit-learn's rule)
-    out, _ = _fine_tune(copy.deepcopy(clf), X[:600][rows], y[:600][rows], None, None, 3, 1)
+    out, _ = _fine_tune(copy.deepcopy(clf), X[:600][rows], y[:600][rows], None, None, 3)
     assert len(out.history_) == len(clf.history_) + 3 and out.warm_start is False and out.shuffle is True
-    assert _same(_weights(out), _weights(_one_order_reference(clf, X[:600][rows], y[:600][rows], 3, seed=1)))
+    assert _same(_weights(out), _weights(_partial_fit_loop(clf, X[:600][rows], y[:600][rows], 3)))
 
 
 def test_no_epochs_leave_the_model_as_it_was(fitted):

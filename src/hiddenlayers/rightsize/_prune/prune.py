@@ -263,25 +263,44 @@ def _same_classes(model: Any, y: np.ndarray) -> bool:
     return set(np.unique(y).tolist()) == set(np.asarray(model.classes_).tolist())
 
 
+def _first_epoch_order(model: Any, n: int) -> np.ndarray:
+    """The row order ``(n,)`` of the model's next shuffled epoch: what one ``partial_fit`` would draw.
+
+    The estimator seeds each call's torch generator with the first draw of
+    ``check_random_state(random_state)`` and takes one ``torch.randperm`` per
+    epoch; an int seed therefore gives every call the same order. Rows in order
+    when the model does not shuffle.
+    """
+    from sklearn.utils import check_random_state
+
+    if not model.shuffle:
+        return np.arange(n)
+    seed = int(check_random_state(model.random_state).randint(np.iinfo(np.int32).max))
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+
+
 def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, yv: np.ndarray | None,
-               epochs: int, random_state: int | None = 0) -> tuple[Any, float]:
+               epochs: int) -> tuple[Any, float]:
     """``epochs`` passes over ``X``, ``y``, every pass in one row order; returns the model at its best score on ``Xv``, ``yv``.
 
-    The rows are permuted once (``random_state`` seeds the permutation) and every epoch takes
-    them in that order (``shuffle=False``): a new order each epoch moves the cut model further
+    Every epoch takes the rows in the order the model's first ``partial_fit`` would
+    (:func:`_first_epoch_order`), so a model with an int ``random_state`` gets exactly the
+    weights of ``epochs`` calls of ``partial_fit``, each of which reseeds and repeats that
+    order. That order must stay one order: a new one each epoch moves the cut model further
     from where it started (on digits it changed 1.3-4x as many left-out predictions at the same
     cut), so fewer cuts are confirmed within ``max_drop`` (benchmarks/RESULTS.md, prune's
-    fine-tuning). The passes are one warm ``fit`` with ``max_iter=epochs`` and no early stop
-    (the optimizer carried over the epochs, as ``epochs`` calls of ``partial_fit`` would, without
-    a call's checks and setup per epoch); when ``y`` lacks one of the model's classes a warm fit
-    is refused (scikit-learn's rule), so each epoch is one ``partial_fit``, in the same order.
-    With ``Xv``, the model ends at the first epoch of the best score (the starting weights count
-    as epoch 0); without ``Xv`` (``None``): the last epoch's weights, score NaN.
+    fine-tuning). The passes are one warm ``fit`` of the permuted rows with ``shuffle=False``,
+    ``max_iter=epochs`` and no early stop (the optimizer carried over the epochs, as over
+    ``partial_fit`` calls, without a call's checks and setup per epoch); when ``y`` lacks one
+    of the model's classes a warm fit is refused (scikit-learn's rule), so each epoch is one
+    ``partial_fit``, in the same order. With ``Xv``, the model ends at the first epoch of the
+    best score (the starting weights count as epoch 0); without ``Xv`` (``None``): the last
+    epoch's weights, score NaN.
     """
     best_score = float(model.score(Xv, yv)) if Xv is not None else math.nan
     if epochs <= 0:
         return model, best_score
-    order = np.random.RandomState(random_state).permutation(X.shape[0])
+    order = _first_epoch_order(model, X.shape[0])
     X, y = X[order], y[order]
     saved = {k: getattr(model, k) for k in _FINE_TUNE_PARAMS}
     kept = _EpochWeights() if Xv is not None else None
@@ -363,10 +382,10 @@ def _ranked_units(model: Any, X: np.ndarray) -> tuple[list[np.ndarray], list[np.
 
 
 def _cut(model: Any, X: np.ndarray, y: np.ndarray, H: list[np.ndarray], ranked: list[np.ndarray], ratio: float,
-         epochs: int, random_state: int | None) -> Any:
+         epochs: int) -> Any:
     """``model`` with the ``ratio`` share of each layer's lowest-ranked units removed, then fine-tuned on ``X``, ``y``."""
     keep = [r[: max(1, int(round((1 - ratio) * r.size)))] for r in ranked]
-    return _fine_tune(shrink(model, keep, H), X, y, None, None, epochs, random_state)[0]
+    return _fine_tune(shrink(model, keep, H), X, y, None, None, epochs)[0]
 
 
 def _check_prune_args(model: Any, max_drop: float, cv: int, confidence: float, max_ratio: float, latency_calls: int, big_batch: int,
@@ -469,8 +488,7 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
     before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
     best_ratio, best_est, tried = search_ratio(
-        lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs,
-                                                          random_state),
+        lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs),
                                     X, y, confidence, classifier), max_drop, max_ratio, search_steps)
     resolved = True
     if best_est is None and any(t["drop"] <= max_drop for t in tried):
@@ -510,8 +528,8 @@ def prune(
     layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps
     (``random_state`` seeds the folds); the chosen share is then cut from
     ``model`` itself (units ranked on all rows, then ``fine_tune_epochs`` epochs
-    of one warm ``fit``, each in the same row order, which ``random_state`` also
-    seeds). Latency before and after is timed interleaved
+    of one warm ``fit``, each in the row order of the model's first shuffled
+    epoch, as ``partial_fit`` calls would take them). Latency before and after is timed interleaved
     (:func:`interleaved_latency`, ``latency_calls`` batch-1 calls per model and
     a few of ``big_batch`` rows, ``latency_threads`` BLAS threads; 0 calls skips
     timing and reports NaN). ``model`` is not changed; the result has smaller
@@ -536,7 +554,7 @@ def prune(
         model, X, y, floor, max_drop, cv, confidence, max_ratio, search_steps, fine_tune_epochs, random_state, classifier)
     if best_est is not None:
         H, ranked = _ranked_units(model, X)
-        best_model = _cut(model, X, y, H, ranked, best_ratio, fine_tune_epochs, random_state)
+        best_model = _cut(model, X, y, H, ranked, best_ratio, fine_tune_epochs)
         drop, scores = (best_est.drop, best_est.low, best_est.high), (best_est.score_before, best_est.score_after)
     else:  # nothing cut: the result is the model, its drop exactly 0
         drop, scores = (0.0, 0.0, 0.0), (before, before)
