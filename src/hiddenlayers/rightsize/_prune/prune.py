@@ -286,10 +286,11 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
     Every epoch takes the rows in the order the model's first ``partial_fit`` would
     (:func:`_first_epoch_order`), so a model with an int ``random_state`` gets exactly the
     weights of ``epochs`` calls of ``partial_fit``, each of which reseeds and repeats that
-    order. That order must stay one order: a new one each epoch moves the cut model further
-    from where it started (on digits it changed 1.3-4x as many left-out predictions at the same
-    cut), so fewer cuts are confirmed within ``max_drop`` (benchmarks/RESULTS.md, prune's
-    fine-tuning). The passes are one warm ``fit`` of the permuted rows with ``shuffle=False``,
+    order (bit for bit without dropout at a constant rate, as tested; dropout masks, the
+    cosine cycle and the adaptive/plateau patience follow one fit, not ``epochs`` calls).
+    It must stay one order: a new one each epoch moves the cut model further from where it
+    started (on digits it changed 1.1-4x as many left-out predictions at the same cut), so
+    fewer cuts are confirmed within ``max_drop`` (benchmarks/RESULTS.md). The passes are one warm ``fit`` of the permuted rows with ``shuffle=False``,
     ``max_iter=epochs`` and no early stop (the optimizer carried over the epochs, as over
     ``partial_fit`` calls, without a call's checks and setup per epoch); when ``y`` lacks one
     of the model's classes a warm fit is refused (scikit-learn's rule), so each epoch is one
