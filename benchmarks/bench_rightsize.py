@@ -50,7 +50,7 @@ from hiddenlayers.rightsize import (  # noqa: E402
     search,
     time_calls,  # noqa: E402
 )
-from hiddenlayers.rightsize._prune import _activations, _fine_tune, interleaved_latency, shrink, unit_scores  # noqa: E402
+from hiddenlayers.rightsize._prune.prune import _activations, _fine_tune, interleaved_latency, shrink, unit_scores  # noqa: E402
 
 warnings.filterwarnings("ignore")
 

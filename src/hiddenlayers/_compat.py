@@ -10,7 +10,8 @@ the search modules that later moved into ``rightsize/_search/`` (a pickled
 the data checks, the server's, the translator's and the sequence classifier's modules that moved into
 ``data/_check/``, ``ship/_serve/``, ``apps/_translate/`` and ``apps/_seq/`` (a pickled
 ``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``,
-a ``SequenceClassifier`` ``apps._seqnet``).
+a ``SequenceClassifier`` ``apps._seqnet``), and prune's interval module that joined
+``rightsize/_prune/`` (a ``DropEstimate`` names ``rightsize._prune_bound``).
 
 ``python -m`` on an old path runs the new module as ``__main__`` (``get_code``
 below), so an old command line such as the search worker's
@@ -47,6 +48,9 @@ _MOVED = {
     # the search modules before they became the rightsize._search package
     "rightsize._search_result": "rightsize._search.result", "rightsize._search_run": "rightsize._search.run",
     "rightsize._search_space": "rightsize._search.space", "rightsize._search_storage": "rightsize._search.storage",
+    # prune's interval module before it joined prune in the rightsize._prune package (a pickled DropEstimate;
+    # prune's own old path, rightsize._prune, is the package, which finds PruneReport lazily)
+    "rightsize._prune_bound": "rightsize._prune.bound",
     # the data checks before they became the data._check package (a pickled DataReport or Finding)
     "data._check_columns": "data._check.columns", "data._check_common": "data._check.common",
     "data._check_drift": "data._check.drift", "data._check_duplicates": "data._check.duplicates",

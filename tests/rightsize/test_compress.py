@@ -13,8 +13,8 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.model_selection import train_test_split
 
 import hiddenlayers as hl
-from hiddenlayers.rightsize._prune import _activations, interleaved_latency, prune, shrink, unit_scores
-from hiddenlayers.rightsize._prune_bound import drop_interval, resolution, row_loss
+from hiddenlayers.rightsize._prune.bound import DropEstimate, drop_interval, resolution, row_loss
+from hiddenlayers.rightsize._prune.prune import PruneReport, _activations, interleaved_latency, prune, shrink, unit_scores
 
 
 def _fit(est, X, y):
@@ -290,7 +290,7 @@ def test_prune_refuses_labels_and_targets_the_model_was_not_fitted_on(monkeypatc
     from sklearn.datasets import load_breast_cancer, load_diabetes
     from sklearn.preprocessing import StandardScaler
 
-    import hiddenlayers.rightsize._prune_bound as bound
+    import hiddenlayers.rightsize._prune.bound as bound
 
     monkeypatch.setattr(bound, "fold_models", lambda *a, **k: pytest.fail("refits ran before y was checked"))
     Xb, yb = load_breast_cancer(return_X_y=True)
@@ -313,3 +313,27 @@ def test_prune_refuses_labels_and_targets_the_model_was_not_fitted_on(monkeypatc
         prune(reg, X, np.c_[y, y], **kw)
     with pytest.raises(ValueError, match=re.escape("y must be numeric targets for a regressor. Received dtype <U1.")):
         prune(reg, X, np.array(["a"] * y.size), **kw)
+
+
+@pytest.mark.parametrize(
+    ("new", "old"),
+    [
+        ("hiddenlayers.rightsize._prune.prune", "hiddenlayers.rightsize._prune"),  # the old module is the package now
+        ("hiddenlayers.rightsize._prune.bound", "hiddenlayers.rightsize._prune_bound"),
+    ],
+)
+def test_pickles_naming_the_prune_modules_old_paths_still_load(new: str, old: str) -> None:
+    import pickle
+
+    objects = {
+        "prune": PruneReport(units_before=[8], units_after=[4], params_before=50, params_after=26, score_before=0.9,
+                             score_after=0.89, max_drop=0.005, ratio=0.5, validation_rows=100, latency_b1_before_us=10.0,
+                             latency_b1_after_us=8.0, big_batch=64, latency_big_before_ms=1.0, latency_big_after_ms=0.5,
+                             fine_tune_epochs=10, drop=0.01, drop_low=0.0, drop_high=0.02, confidence=0.9, cv=5, resolution=0.003),
+        "bound": DropEstimate(0.01, 0.0, 0.02, 0.9, 0.89, 100, 3),
+    }
+    obj = objects[new.rsplit(".", 1)[1]]
+    data = pickle.dumps(obj, protocol=0)  # protocol 0 names the class's module as plain text
+    assert f"c{new}\n".encode() in data
+    back = pickle.loads(data.replace(f"c{new}\n".encode(), f"c{old}\n".encode()))
+    assert type(back) is type(obj) and back == obj

@@ -1,6 +1,6 @@
 """An honest estimate of the score a prune loses: cross-fitted, paired, with an interval.
 
-The rows :func:`~hiddenlayers.compress.prune` receives are the model's own
+The rows :func:`~hiddenlayers.rightsize.prune` receives are the model's own
 training rows, so the model has memorised them: comparing pruned and unpruned
 predictions there hides what pruning costs on new data (on digits a cut that
 changes none of those rows loses a point on unseen ones). So the model is

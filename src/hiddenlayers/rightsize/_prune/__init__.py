@@ -1,0 +1,16 @@
+"""Structural pruning (:func:`~hiddenlayers.rightsize.prune`), one idea per module.
+
+``prune``: ``prune()``, its unit ranking, the cut (``shrink``) and fine-tuning,
+its argument checks, ``PruneReport`` and the interleaved latency timing;
+``bound``: the cross-fitted paired drop of a cut, its interval and the binary
+search over the share of units removed. The public names are re-exported by
+:mod:`hiddenlayers.rightsize`; ``PruneReport`` is also found here, lazily,
+because pickles made before this package existed name its class
+``hiddenlayers.rightsize._prune.PruneReport``.
+"""
+
+from __future__ import annotations
+
+from ..._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {"PruneReport": ".prune"})
