@@ -168,6 +168,33 @@ class Optimizer(ABC):
         t *= l2
         self.g += t
 
+    def keep_state(self) -> None:
+        """Copy the moments and step count aside (into buffers made on the first call): :meth:`restore_kept` goes back to them.
+
+        The fit loop keeps them with the best epoch's weights, so weights put back after
+        Ctrl-C come with the moments and step count they were trained to.
+        """
+        kept = self.__dict__.get("_kept")
+        if kept is None:
+            kept = self.__dict__["_kept"] = {k: self.xp.empty_like(getattr(self, k)) for k in self._state_keys}
+        for k, buf in kept.items():
+            buf[...] = getattr(self, k)
+        self._kept_t = self.t
+
+    def restore_kept(self) -> None:
+        """Moments and step count back to :meth:`keep_state`'s copy."""
+        for k, buf in self.__dict__["_kept"].items():
+            getattr(self, k)[...] = buf
+        self.t = self._kept_t
+
+    def start_over(self, state: dict[str, Any] | None) -> None:
+        """Moments and step count back to where this optimizer began: zeros, then :meth:`load_state` of ``state`` if given."""
+        for k in self._state_keys:
+            getattr(self, k)[...] = 0
+        self.t = 0
+        if state:
+            self.load_state(state)
+
     def state(self) -> dict[str, Any]:
         """Moments and step count as CPU tensors (picklable, device-independent), with the buffer's layout."""
         out: dict[str, Any] = {"t": self.t, "layout": self.layout}
