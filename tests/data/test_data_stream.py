@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
@@ -597,7 +598,7 @@ def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path,
     monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass (6 with a held-out row group)
     src, X, y = _stalling_source(tmp_path)
     kw = dict(hidden_layer_sizes=(4,), batch_size=50, random_state=0, early_stopping=early_stopping, validation_fraction=0.25)
-    one_epoch = hl.MLPClassifier(max_iter=1, **kw).fit(src)
+    one_epoch = hl.MLPClassifier(max_iter=1, callbacks=[_CtrlCAtBatch(None)], **kw).fit(src)  # a batch hook: the same L2 path
     per_pass = 6 if early_stopping else 8
     cb = _CtrlCAtBatch(per_pass + 3)
     est = hl.MLPClassifier(max_iter=5, callbacks=[cb], **kw)
@@ -608,6 +609,10 @@ def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path,
     assert interrupts == ["training interrupted by the user; restored the weights of epoch 1."]
     assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and len(est.history_) == 1 and cb.seen == per_pass + 3
     np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
+    # and the optimizer state those weights were trained to (epoch 2's 2 whole chunks undone), at the rate the schedule is at
+    assert est._optimizer_state.keys() == one_epoch._optimizer_state.keys() and est._optimizer_state["t"] == per_pass
+    for k, v in one_epoch._optimizer_state.items():
+        assert torch.equal(est._optimizer_state[k], v) if isinstance(v, torch.Tensor) else est._optimizer_state[k] == v, k
 
 
 def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeypatch) -> None:
@@ -630,12 +635,13 @@ def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) 
     src, X, _ = _stalling_source(tmp_path)
     cb = _CtrlCAtBatch(None)
     est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, callbacks=[cb]).partial_fit(src)
-    proba = est.predict_proba(X)
+    proba, state = est.predict_proba(X), est._optimizer_state
     cb.at, cb.seen = 3, 0
     with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
         est.partial_fit(src)
     assert est.stop_reason_ == "partial_fit" and est.history_.stop_reason == "interrupted" and len(est.history_) == 1
     np.testing.assert_array_equal(est.predict_proba(X), proba)
+    assert est._optimizer_state["t"] == state["t"] and all(torch.equal(est._optimizer_state[k], state[k]) for k in ("m", "v"))
 
 
 def _scheduled(kind: str, **kw) -> hl.MLPClassifier:

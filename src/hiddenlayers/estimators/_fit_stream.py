@@ -26,7 +26,8 @@ same rows, and ``partial_fit(source)`` calls (one pass each) those of in-memory
 ``partial_fit`` calls. A fit that runs ``max_iter`` epochs warns (``ConvergenceWarning``) as in memory.
 Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning``,
 ``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
-epoch's weights with held-out units, else the last whole epoch's (one process only).
+epoch's weights with held-out units, else the last whole epoch's, with the optimizer
+state (moments, step count) they were trained to (one process only).
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
     no_imp, best_state = _no_improvement(est, bool(val_units), fresh)
+    # the optimizer states of the weights Ctrl-C may go back to: references suffice, as training never writes into one
+    best_opt = est._optimizer_state if best_state is not None else None
     rows_per_chunk = batch * CHUNK_BATCHES
     seed = _seed(est)
     target_epochs = len(history) + epochs
@@ -120,6 +123,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         history = History.from_dict(saved["history"])
         no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
         best_state = saved["best"]
+        best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only
         est._cache_weights()
     carried = est._optimizer_state if (saved is not None or not fresh) else None  # a fresh fit's stale state starts nothing
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
@@ -130,6 +134,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + rank
         start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and world == 1 else None
+        start_opt = getattr(est, "_optimizer_state", None)
         rate = schedule.lr  # every chunk of the pass trains at the epoch's rate
         with _one_epoch_settings(est, batch, rate):
             if hasattr(est, "network_"):
@@ -138,6 +143,9 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             loss_sum, rows, stopped = _pass(est, chunks, kw, world)
         if stopped:
             _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
+            kept = best_opt if best_state is not None else start_opt if start is not None else None  # else the chunk's own
+            if kept is not None:
+                est._optimizer_state = {**kept, "lr": schedule.lr}
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
@@ -148,6 +156,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             history.best_epoch = epoch
             if val_units:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
+                best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
         reason = no_imp(history)
         if reason and schedule.on_no_improvement():  # 'adaptive' takes the stall instead of stopping; the count starts over
