@@ -729,3 +729,31 @@ def test_a_streamed_fit_that_reaches_max_iter_warns_as_in_memory(tmp_path) -> No
     assert str(found[0].message) == str(found[1].message) == (
         "Stochastic Optimizer: Maximum iterations (3) reached and the optimization hasn't converged yet.")
     assert [w.filename for w in found] == [__file__] * 2
+
+
+class _CrashAtBatch(_CtrlCAtBatch):
+    def on_batch_end(self, **kwargs) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise RuntimeError("the process died")
+
+
+@pytest.mark.parametrize("kind", ["cosine", "plateau", "invscaling"])
+def test_a_resumed_streamed_fit_takes_the_rates_of_an_unbroken_one(tmp_path, monkeypatch, kind: str) -> None:
+    """$HIDDENLAYERS_CHECKPOINT: a run that dies in epoch 4 and starts again resumes the schedule where epoch 3 left it
+    (cosine's place in the call's cycle, plateau's epochs without progress, invscaling's t_), as if it had not died."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)  # 4 chunks, 8 batches a pass
+    src, _, _ = _stalling_source(tmp_path)
+    kw = {"max_iter": 6, "n_iter_no_change": 4} if kind == "plateau" else {"max_iter": 6}  # plateau: patience 2, a stall carried over
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unbroken = _scheduled(kind, callbacks=[_CrashAtBatch(None)], **kw).fit(src)
+        monkeypatch.setenv(_fit_stream.CHECKPOINT_ENV, str(tmp_path / "ckpt.pt"))
+        with pytest.raises(RuntimeError, match="the process died"):
+            _scheduled(kind, callbacks=[_CrashAtBatch(3 * 8 + 3)], **kw).fit(src)
+        resumed = _scheduled(kind, callbacks=[_CrashAtBatch(None)], **kw).fit(src)
+    assert resumed.history_.lr == pytest.approx(unbroken.history_.lr, rel=1e-12)
+    assert len(set(unbroken.history_.lr)) > 1  # the schedule moved
+    np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-9)
