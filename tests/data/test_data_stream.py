@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
@@ -534,7 +535,8 @@ def test_a_streamed_adaptive_fit_lowers_the_rate_instead_of_stopping_as_in_memor
     src, X, y = _stalling_source(tmp_path)
     with pytest.warns(ConvergenceWarning):
         in_memory = _adaptive(max_iter=6).fit(X, y)
-    streamed = _adaptive(max_iter=6).fit(src)
+    with pytest.warns(ConvergenceWarning):
+        streamed = _adaptive(max_iter=6).fit(src)
     assert streamed.n_iter_ == in_memory.n_iter_ == 6 and streamed.stop_reason_ == in_memory.stop_reason_ == "max_epochs"
     assert streamed.history_.lr == pytest.approx(in_memory.history_.lr) and in_memory.history_.lr == pytest.approx([0.1, 0.1, 0.1, 0.02, 0.02, 0.004])
     np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
@@ -596,7 +598,7 @@ def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path,
     monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass (6 with a held-out row group)
     src, X, y = _stalling_source(tmp_path)
     kw = dict(hidden_layer_sizes=(4,), batch_size=50, random_state=0, early_stopping=early_stopping, validation_fraction=0.25)
-    one_epoch = hl.MLPClassifier(max_iter=1, **kw).fit(src)
+    one_epoch = hl.MLPClassifier(max_iter=1, callbacks=[_CtrlCAtBatch(None)], **kw).fit(src)  # a batch hook: the same L2 path
     per_pass = 6 if early_stopping else 8
     cb = _CtrlCAtBatch(per_pass + 3)
     est = hl.MLPClassifier(max_iter=5, callbacks=[cb], **kw)
@@ -607,6 +609,10 @@ def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path,
     assert interrupts == ["training interrupted by the user; restored the weights of epoch 1."]
     assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and len(est.history_) == 1 and cb.seen == per_pass + 3
     np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
+    # and the optimizer state those weights were trained to (epoch 2's 2 whole chunks undone), at the rate the schedule is at
+    assert est._optimizer_state.keys() == one_epoch._optimizer_state.keys() and est._optimizer_state["t"] == per_pass
+    for k, v in one_epoch._optimizer_state.items():
+        assert torch.equal(est._optimizer_state[k], v) if isinstance(v, torch.Tensor) else est._optimizer_state[k] == v, k
 
 
 def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeypatch) -> None:
@@ -629,9 +635,125 @@ def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) 
     src, X, _ = _stalling_source(tmp_path)
     cb = _CtrlCAtBatch(None)
     est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, callbacks=[cb]).partial_fit(src)
-    proba = est.predict_proba(X)
+    proba, state = est.predict_proba(X), est._optimizer_state
     cb.at, cb.seen = 3, 0
     with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
         est.partial_fit(src)
     assert est.stop_reason_ == "partial_fit" and est.history_.stop_reason == "interrupted" and len(est.history_) == 1
     np.testing.assert_array_equal(est.predict_proba(X), proba)
+    assert est._optimizer_state["t"] == state["t"] and all(torch.equal(est._optimizer_state[k], state[k]) for k in ("m", "v"))
+
+
+def _scheduled(kind: str, **kw) -> hl.MLPClassifier:
+    # plateau: at rate 2 the loss rises at epochs 3 and 4, each a tenth after patience n_iter_no_change // 2 = 1 such epoch;
+    # the others never stall
+    settings = {"learning_rate_init": 2.0, "n_iter_no_change": 2} if kind == "plateau" else {"learning_rate_init": 0.1, "n_iter_no_change": 100}
+    return hl.MLPClassifier(hidden_layer_sizes=(4,), solver="sgd", learning_rate=kind, shuffle=False, batch_size=50, random_state=0,
+                            dtype="float64", **{**settings, **kw})
+
+
+_EPOCH_RATES = {  # what each schedule gives a 4-epoch fit on the 400 rows, epoch by epoch (scikit-learn's for invscaling)
+    "invscaling": [0.1 / (400 * k + 1) ** 0.5 for k in range(4)],
+    "cosine": [0.1 * (1 + np.cos(np.pi * k / 4)) / 2 for k in range(4)],
+    "plateau": [2.0, 2.0, 2.0, 0.2],
+}
+
+
+@pytest.mark.parametrize("kind", ["invscaling", "cosine", "plateau"])
+def test_a_streamed_fit_steps_its_schedule_per_pass_as_an_in_memory_fit(tmp_path, monkeypatch, kind: str) -> None:
+    """fit(source): the schedule moves after each pass, as after each epoch in memory on the same rows (4 chunks a pass
+    here); before, each chunk's partial_fit moved it (cosine walked its cycle per chunk, from the chunks' scratch history)."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)
+    src, X, y = _stalling_source(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        in_memory = _scheduled(kind, max_iter=4).fit(X, y)
+        streamed = _scheduled(kind, max_iter=4).fit(src)
+    assert in_memory.history_.lr == pytest.approx(_EPOCH_RATES[kind], rel=1e-12)
+    assert streamed.history_.lr == pytest.approx(in_memory.history_.lr, rel=1e-12)
+    assert streamed.n_iter_ == in_memory.n_iter_ == 4 and streamed.stop_reason_ == in_memory.stop_reason_
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)  # the same steps at the same rates
+    assert streamed._optimizer_state["lr"] == pytest.approx(in_memory._optimizer_state["lr"], rel=1e-12)  # what a warm fit resumes
+    assert streamed.t_ == in_memory.t_ == 1600
+
+
+@pytest.mark.parametrize("kind", ["invscaling", "cosine"])
+def test_streamed_partial_fit_calls_step_the_schedule_as_in_memory_partial_fit_calls(tmp_path, monkeypatch, kind: str) -> None:
+    """partial_fit(source) is one epoch: invscaling from t_, cosine a cycle of max_iter calls restarting after it, as
+    in-memory partial_fit; before, cosine's position was the chunk's in the pass and every chunk moved invscaling."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, y = _stalling_source(tmp_path)
+    streamed, in_memory = _scheduled(kind, max_iter=3), _scheduled(kind, max_iter=3)
+    for _ in range(5):
+        streamed.partial_fit(src)
+        in_memory.partial_fit(X, y, classes=[0, 1])
+        assert streamed._optimizer_state["lr"] == pytest.approx(in_memory._optimizer_state["lr"], rel=1e-12)
+    assert streamed.history_.lr == pytest.approx(in_memory.history_.lr, rel=1e-12)
+    if kind == "cosine":
+        assert in_memory.history_.lr == pytest.approx([0.1, 0.075, 0.025, 0.1, 0.075])
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
+
+
+def test_a_warm_streamed_fit_resumes_the_rate_as_in_memory(tmp_path, monkeypatch) -> None:
+    """A warm fit(source) carries on from the rate the last left (invscaling from t_), as a warm in-memory fit."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)
+    src, X, y = _stalling_source(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        in_memory = _scheduled("invscaling", max_iter=2, warm_start=True).fit(X, y).fit(X, y)
+        streamed = _scheduled("invscaling", max_iter=2, warm_start=True).fit(src).fit(src)
+    assert streamed.history_.lr == pytest.approx(in_memory.history_.lr, rel=1e-12) == _EPOCH_RATES["invscaling"]
+
+
+def test_a_streamed_fit_that_reaches_max_iter_warns_as_in_memory(tmp_path) -> None:
+    """scikit-learn's ConvergenceWarning, its message, pointing at the caller's line; none when it stops on its own
+    or for partial_fit. Before, a streamed fit never warned."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    src, X, y = _stalling_source(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _scheduled("constant", max_iter=3).fit(X, y)
+        _scheduled("constant", max_iter=3).fit(src)
+        _scheduled("constant", max_iter=3).partial_fit(src)
+        stalled = _scheduled("constant", max_iter=50, tol=10.0, n_iter_no_change=1).fit(src)  # tol=10: stops at its second stall
+    assert stalled.stop_reason_.startswith("no_improvement")
+    found = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(found) == 2, [str(w.message) for w in caught]
+    assert str(found[0].message) == str(found[1].message) == (
+        "Stochastic Optimizer: Maximum iterations (3) reached and the optimization hasn't converged yet.")
+    assert [w.filename for w in found] == [__file__] * 2
+
+
+class _CrashAtBatch(_CtrlCAtBatch):
+    def on_batch_end(self, **kwargs) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise RuntimeError("the process died")
+
+
+@pytest.mark.parametrize("kind", ["cosine", "plateau", "invscaling"])
+def test_a_resumed_streamed_fit_takes_the_rates_of_an_unbroken_one(tmp_path, monkeypatch, kind: str) -> None:
+    """$HIDDENLAYERS_CHECKPOINT: a run that dies in epoch 4 and starts again resumes the schedule where epoch 3 left it
+    (cosine's place in the call's cycle, plateau's epochs without progress, invscaling's t_), as if it had not died."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)  # 4 chunks, 8 batches a pass
+    src, _, _ = _stalling_source(tmp_path)
+    kw = {"max_iter": 6, "n_iter_no_change": 4} if kind == "plateau" else {"max_iter": 6}  # plateau: patience 2, a stall carried over
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unbroken = _scheduled(kind, callbacks=[_CrashAtBatch(None)], **kw).fit(src)
+        monkeypatch.setenv(_fit_stream.CHECKPOINT_ENV, str(tmp_path / "ckpt.pt"))
+        with pytest.raises(RuntimeError, match="the process died"):
+            _scheduled(kind, callbacks=[_CrashAtBatch(3 * 8 + 3)], **kw).fit(src)
+        resumed = _scheduled(kind, callbacks=[_CrashAtBatch(None)], **kw).fit(src)
+    assert resumed.history_.lr == pytest.approx(unbroken.history_.lr, rel=1e-12)
+    assert len(set(unbroken.history_.lr)) > 1  # the schedule moved
+    np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-9)

@@ -270,3 +270,62 @@ def test_a_refit_that_raises_late_leaves_every_attribute_as_it_was(warm_start: b
     with pytest.raises(RuntimeError, match=r"^callback failed at epoch 3$"):
         est.fit(X, y)
     assert_same_state(model_state(est), before)
+
+
+class _CtrlCAt(hl.Callback):
+    """Ctrl-C after batch ``batch`` of epoch ``epoch`` of the history (None: never; the same batch hook either way)."""
+
+    def __init__(self, epoch: int | None, batch: int = 2) -> None:
+        self.epoch, self.batch, self.seen = epoch, batch, 0
+
+    def on_epoch_begin(self, **kwargs: Any) -> None:
+        self.seen = 0
+
+    def on_batch_end(self, *, state: Any, **kwargs: Any) -> None:
+        self.seen += 1
+        if state.epoch == self.epoch and self.seen == self.batch:
+            raise KeyboardInterrupt
+
+
+def _same_optimizer_state(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys() and a["t"] == b["t"]
+    for k, v in a.items():
+        if isinstance(v, torch.Tensor):
+            assert torch.equal(v, b[k]), k
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+def test_ctrl_c_mid_epoch_keeps_the_optimizer_state_of_the_weights_it_keeps(solver: str) -> None:
+    """Ctrl-C in epoch 4 puts back epoch 3's weights (the best) and now its moments and step count too: the model is the
+    one a 3-epoch fit makes, and a warm fit resumes from a matching state. Before, the moments and step count kept the
+    undone steps of epoch 4."""
+    X, y = _data()
+    kw = dict(hidden_layer_sizes=(8,), solver=solver, batch_size=20, max_iter=10, n_iter_no_change=100, random_state=0)
+    three = quiet_fit(hl.MLPClassifier(**{**kw, "max_iter": 3}, callbacks=[_CtrlCAt(None)]), X, y)
+    assert three.history_.best_epoch == 3  # the loss fell every epoch: epoch 3 is the best
+    cut = hl.MLPClassifier(**kw, callbacks=[_CtrlCAt(4)])
+    with pytest.warns(hl.InterruptedWarning, match="restored the weights of epoch 3"):
+        cut.fit(X, y)
+    assert cut.n_iter_ == 3 and cut.stop_reason_ == "interrupted"
+    for a, b in zip(cut.coefs_ + cut.intercepts_, three.coefs_ + three.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert cut._optimizer_state["t"] == 3 * 6  # 6 steps an epoch: epoch 4's 2 undone
+    _same_optimizer_state(cut._optimizer_state, three._optimizer_state)
+
+
+def test_ctrl_c_before_any_better_epoch_puts_the_optimizer_state_back_to_the_calls_start() -> None:
+    """A partial_fit cut by Ctrl-C keeps the weights it began with, and now the optimizer state it began with too."""
+    X, y = _data()
+    cb = _CtrlCAt(None)
+    est = hl.MLPClassifier((8,), batch_size=20, callbacks=[cb], random_state=0)
+    for _ in range(2):
+        est.partial_fit(X, y, classes=[0, 1])
+    before = copy.deepcopy(est._optimizer_state)
+    cb.epoch = 3
+    with pytest.warns(hl.InterruptedWarning, match="epoch 2"):  # the weights this call began with
+        est.partial_fit(X, y)
+    _same_optimizer_state(est._optimizer_state, before)
+    first = hl.MLPClassifier((8,), batch_size=20, callbacks=[_CtrlCAt(1)], random_state=0)
+    with pytest.warns(hl.InterruptedWarning):
+        first.fit(X, y)  # a first fit's first epoch: fresh moments, no steps
+    assert first._optimizer_state["t"] == 0 and all(not v.any() for v in first._optimizer_state.values() if isinstance(v, torch.Tensor))

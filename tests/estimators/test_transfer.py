@@ -541,3 +541,42 @@ def test_dann_keeps_the_no_improvement_count_for_the_next_warm_fit() -> None:
         assert len(clf.loss_curve_) == 5
         clf.set_params(domain_adaptation=None, max_iter=50).fit(X, y)
     assert len(clf.loss_curve_) == 5 + 1 and clf.stop_reason_ == "no_improvement_train_loss"
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_head_first_counts_both_phases_in_n_iter_history_and_loss_curve(digits, source, solver):
+    """n_iter_ is the epochs (L-BFGS: iterations) of this fit call, both phases, as the applications' head_first counts
+    them and as history_ and loss_curve_ hold them; one ConvergenceWarning, the second phase's. Before, n_iter_ was
+    phase 2's alone (L-BFGS's history_ too), and phase 1 warned as well."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = digits
+    t = hl.MLPClassifier((24, 16), max_iter=5, random_state=1, init_from=source, freeze="head_first", solver=solver, warm_start=True)
+    for call in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.fit(X[600:800], y[600:800])
+        assert t.stop_reason_ == "max_epochs"
+        if solver == "lbfgs":  # each L-BFGS call starts its own history: both phases of this call
+            assert t.n_iter_ == len(t.history_) == len(t.loss_curve_) == 10 and t.history_.epoch == list(range(1, 11))
+            assert t.t_ == 200 * 10
+        else:  # the stochastic solvers' history runs on over warm fits, as scikit-learn's loss_curve_
+            assert t.n_iter_ == 10 and len(t.history_) == len(t.loss_curve_) == 10 * call
+            assert t.history_.epoch == list(range(1, 10 * call + 1)) and t.t_ == 200 * 10 * call
+        assert len([w for w in caught if issubclass(w.category, ConvergenceWarning)]) == 1
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive", "plateau"])
+def test_a_warm_head_first_fit_starts_its_first_phase_at_learning_rate_init(digits, source, schedule):
+    """A finished head_first fit leaves phase 2's rate (0.1 x, then lowered by the schedule): a warm fit's phase 1 starts
+    at learning_rate_init again and phase 2 at a tenth of it. Before, phase 1 took phase 2's lowered rate."""
+    X, y = digits
+    t = _fit(init_from=source, freeze="head_first", solver="sgd", learning_rate=schedule, learning_rate_init=0.05, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.fit(X[600:800], y[600:800])
+        assert t._optimizer_state["lr"] == pytest.approx(0.005) or t._optimizer_state["lr"] < 0.005  # phase 2's rate is kept
+        t.fit(X[600:800], y[600:800])
+    assert len(t.history_) == 20
+    assert t.history_.lr[0] == t.history_.lr[10] == 0.05  # each call's phase 1 starts at learning_rate_init
+    assert t.history_.lr[5] == t.history_.lr[15] == pytest.approx(0.005)  # and its phase 2 at a tenth of it

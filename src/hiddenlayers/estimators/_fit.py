@@ -154,11 +154,21 @@ def _schedule(est: _BaseMLP, lr0: float, incremental: bool) -> Schedule:
     position counted from the epochs in ``history_``. The other schedules
     resume at the rate a previous fit left (``warm_start``, ``partial_fit``).
     """
+    done = len(est.history_)
+    first_epoch = done - (done % max(1, est.max_iter) if incremental else 0)
+    return schedule_at(est, lr0, done=done, first_epoch=first_epoch, carried=est._optimizer_state)
+
+
+def schedule_at(est: _BaseMLP, lr0: float, *, done: int, first_epoch: int, carried: dict[str, Any] | None) -> Schedule:
+    """``est``'s schedule after ``done`` epochs of its history, this call's first being ``first_epoch + 1``.
+
+    ``carried``: the optimizer state of earlier calls, whose ``"lr"`` the non-cosine schedules
+    resume from (None: start at ``lr0``). :func:`_schedule` for arrays; the streamed fit
+    (``_fit_stream``) builds its epochs' schedule here too, so both step alike.
+    """
     if est.learning_rate == "cosine":
-        done = len(est.history_)
-        position = done % max(1, est.max_iter) if incremental else 0
-        return CallCosine(lr0, max_epochs=est.max_iter, first_epoch=done - position, done=done)
-    lr_now = est._optimizer_state.get("lr") if (est._optimizer_state and est.learning_rate != "constant") else None
+        return CallCosine(lr0, max_epochs=est.max_iter, first_epoch=first_epoch, done=done)
+    lr_now = carried.get("lr") if (carried and est.learning_rate != "constant") else None
     schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate == "plateau") else "constant"
     schedule = Schedule(schedule_kind, lr0, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
     if lr_now is not None:
@@ -281,13 +291,18 @@ def fit_stochastic(
     _set_fitted(est, result, schedule, epochs_before)
     est._no_improvement_count = no_imp.count
     if hist.stop_reason == "max_epochs" and not incremental:
-        warnings.warn(
-            f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the optimization hasn't converged yet.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+        warn_not_converged(est, stacklevel=7)  # through fit_frozen, _fit_arrays, _fit and fit: the user's call
     if incremental:
         est.stop_reason_ = "partial_fit"
+
+
+def warn_not_converged(est: _BaseMLP, stacklevel: int) -> None:
+    """scikit-learn's ``ConvergenceWarning`` for a stochastic fit that ran ``max_iter`` epochs (in memory or streamed)."""
+    warnings.warn(
+        f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the optimization hasn't converged yet.",
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def seed_dropout(seed: int, device: torch.device) -> None:

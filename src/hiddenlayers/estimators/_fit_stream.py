@@ -14,14 +14,20 @@ loss (or held-out score) and the count of epochs without ``tol`` progress of
 earlier calls, as the in-memory fit and scikit-learn's ``_no_improvement_count`` do:
 a warm fit of a model that stopped for lack of progress stops after one more such epoch.
 That rule counts epochs, never chunks: a chunk's own ``partial_fit`` starts its count
-afresh, so it never fires, and after each epoch ``learning_rate="adaptive"`` (``sgd``)
-divides the rate by 5 once ``n_iter_no_change`` epochs in a row missed ``tol`` (instead
-of stopping, down to 1e-6), as scikit-learn does per epoch and per ``partial_fit`` call:
-``partial_fit(source)`` (one pass, one epoch) calls take the same rates as in-memory
-``partial_fit`` calls on the same rows.
+afresh, so it never fires. The learning-rate schedule is the epochs' too: every chunk of a
+pass trains at one rate (its ``partial_fit`` at a constant rate), and after the pass the
+in-memory fit's schedule (:func:`~._fit.schedule_at`) moves it, as it does after an epoch
+on arrays: ``invscaling`` to ``lr0 / (t_ + 1) ** power_t`` with ``t_`` the samples seen
+(scikit-learn's, per epoch), ``cosine`` one step along the call's cycle, ``plateau`` a
+tenth after ``n_iter_no_change // 2`` epochs without progress, ``adaptive`` (``sgd``) a
+fifth once ``n_iter_no_change`` epochs in a row missed ``tol`` (instead of stopping, down
+to 1e-6). So a streamed fit takes, epoch by epoch, the rates of an in-memory fit on the
+same rows, and ``partial_fit(source)`` calls (one pass each) those of in-memory
+``partial_fit`` calls. A fit that runs ``max_iter`` epochs warns (``ConvergenceWarning``) as in memory.
 Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning``,
 ``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
-epoch's weights with held-out units, else the last whole epoch's (one process only).
+epoch's weights with held-out units, else the last whole epoch's, with the optimizer
+state (moments, step count) they were trained to (one process only).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import InterruptedWarning
 from ..training import History, NoImprovement, warn_interrupted
-from ._fit import _schedule
+from ._fit import schedule_at, warn_not_converged
 from ._transfer import interrupted
 
 if TYPE_CHECKING:
@@ -101,6 +107,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
     no_imp, best_state = _no_improvement(est, bool(val_units), fresh)
+    # the optimizer states of the weights Ctrl-C may go back to: references suffice, as training never writes into one
+    best_opt = est._optimizer_state if best_state is not None else None
     rows_per_chunk = batch * CHUNK_BATCHES
     seed = _seed(est)
     target_epochs = len(history) + epochs
@@ -115,42 +123,59 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         history = History.from_dict(saved["history"])
         no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
         best_state = saved["best"]
+        best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only
         est._cache_weights()
+    carried = est._optimizer_state if (saved is not None or not fresh) else None  # a fresh fit's stale state starts nothing
+    first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
+    schedule = schedule_at(est, est.learning_rate_init, done=len(history), first_epoch=first, carried=carried)
+    if saved is not None and len(saved["no_improvement"]) > 2:
+        schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + rank
         start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and world == 1 else None
-        with _one_epoch_settings(est, batch):
+        start_opt = getattr(est, "_optimizer_state", None)
+        rate = schedule.lr  # every chunk of the pass trains at the epoch's rate
+        with _one_epoch_settings(est, batch, rate):
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
             chunks = read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, kw, world)
         if stopped:
             _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
+            kept = best_opt if best_state is not None else start_opt if start is not None else None  # else the chunk's own
+            if kept is not None:
+                est._optimizer_state = {**kept, "lr": schedule.lr}
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
         val_score = _stream_score(est, src, val_units) if val_units else math.nan
-        _record(history, epoch, train_loss, val_score, float((est._optimizer_state or {}).get("lr", est.learning_rate_init)))
-        if no_imp.update(val_score if val_units else train_loss):
+        _record(history, epoch, train_loss, val_score, rate)
+        improved = no_imp.update(val_score if val_units else train_loss)
+        if improved:
             history.best_epoch = epoch
             if val_units:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
+                best_opt = est._optimizer_state
+        schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
         reason = no_imp(history)
-        if reason and _lower_rate(est):  # 'adaptive' takes the stall instead of stopping; the count starts over
+        if reason and schedule.on_no_improvement():  # 'adaptive' takes the stall instead of stopping; the count starts over
             no_imp.count, reason = 0, None
+        est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}  # the next epoch's (or call's) rate
         if incremental:
             reason = None
         if ckpt:
             save_checkpoint(ckpt, {
                 "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
-                "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count)], "best": best_state,
+                "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count), int(schedule.stalled)], "best": best_state,
             })
         if reason:
             history.stop_reason = reason
             break
     else:
         history.stop_reason = "partial_fit" if incremental else "max_epochs"
+        if not incremental:
+            warn_not_converged(est, stacklevel=4)  # the caller of est.fit(source), as in memory
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
@@ -222,19 +247,6 @@ def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImpro
     return no_imp, best_state
 
 
-def _lower_rate(est: _BaseMLP) -> bool:
-    """After an epoch that fired the no-improvement rule: True when the schedule lowered the rate instead of stopping.
-
-    The schedule is the in-memory fit's (:func:`~._fit._schedule`, at the rate the
-    chunks left): ``'adaptive'`` with ``sgd`` divides it by 5 until it is below 1e-6.
-    """
-    schedule = _schedule(est, est.learning_rate_init, incremental=False)
-    if not schedule.on_no_improvement():
-        return False
-    est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}
-    return True
-
-
 def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float) -> None:
     """One streamed epoch's row of ``history`` (no validation loss or time: NaN)."""
     history.epoch.append(epoch)
@@ -293,10 +305,14 @@ def _seed(est: _BaseMLP) -> int:
 
 
 @contextlib.contextmanager
-def _one_epoch_settings(est: _BaseMLP, batch: int) -> Iterator[None]:
-    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines."""
-    keep = {k: getattr(est, k) for k in ("batch_size", "early_stopping", "verbose", "progress_bar")}
+def _one_epoch_settings(est: _BaseMLP, batch: int, rate: float | None = None) -> Iterator[None]:
+    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines,
+    and (``rate`` given) the epoch's rate, constant: the schedule steps per pass, not per chunk."""
+    keys = ("batch_size", "early_stopping", "verbose", "progress_bar") + (("learning_rate", "learning_rate_init") if rate is not None else ())
+    keep = {k: getattr(est, k) for k in keys}
     est.batch_size, est.early_stopping, est.verbose, est.progress_bar = batch, False, False, False
+    if rate is not None:
+        est.learning_rate, est.learning_rate_init = "constant", rate
     try:
         yield
     finally:

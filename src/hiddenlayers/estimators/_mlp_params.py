@@ -127,8 +127,8 @@ SHARED: tuple[Param, ...] = (
           "Start from this fitted model's hidden layers (a model, a FrozenEstimator of one, or a .safetensors path): those that match "
           "by name are copied, a mismatch is an error; checked by fit", check=False, type="estimator, str or None"),
     Param("freeze", Options((None,), text="None, a count, layer names or 'head_first'"), None,
-          "Hidden layers kept fixed: the first k, these names, or 'head_first' (the head alone, then every layer at 0.1 x "
-          "learning_rate_init); checked by fit", check=False, type="int, list of str, str or None"),
+          "Hidden layers kept fixed: the first k, these names, or 'head_first' (the head alone from learning_rate_init, then every "
+          "layer at 0.1 x it, up to max_iter epochs each; n_iter_, history_ and loss_curve_ count both); checked by fit", check=False, type="int, list of str, str or None"),
     Param("domain_adaptation", Options((None, "dann"), text="None or 'dann'"), None,
           "'dann': domain-adversarial training on fit's unlabelled X_target (a gradient-reversal layer and a domain head)"),
 )

@@ -11,11 +11,13 @@ tenth of ``learning_rate_init``.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ..training import copy_hidden_layers, file_sha256, frozen, resolve_frozen
 
@@ -95,24 +97,39 @@ def interrupted(history: Any) -> bool:
 def fit_frozen(est: _BaseMLP, fit: Any) -> None:
     """Run ``fit(learning_rate_init)`` (the solver's fit) with ``est.freeze`` applied; sets ``frozen_``.
 
-    With ``"head_first"``, Ctrl-C in the first phase ends the fit there (one
+    With ``"head_first"`` one fit call runs two phases, the head alone from
+    ``learning_rate_init`` (a warm fit's too: the rate a finished fit left is
+    its second phase's), then every layer from a tenth of it (up to
+    ``max_iter`` epochs each). The call's attributes count both, as the
+    applications' ``head_first`` and scikit-learn's ``n_iter_`` (the epochs of
+    this call) do: ``n_iter_`` is both phases' epochs (L-BFGS: iterations),
+    ``history_`` and ``loss_curve_`` hold them in order (earlier calls' first),
+    ``stop_reason_`` is why the second phase stopped, and one
+    ``ConvergenceWarning`` at most (the second phase's: the first stops at
+    ``max_iter`` by design). Ctrl-C in the first phase ends the fit there (one
     ``InterruptedWarning``, ``stop_reason_ == "interrupted"``): the second phase
     does not run and ``frozen_`` names every hidden layer, as none was trained.
-    The optimizer state kept is phase 1's (the head's moments and steps, with their
-    layout): a warm fit's phase 1 trains the same parameters and carries on from it;
+    The optimizer state kept is phase 1's (the head's moments, steps and rate, with
+    their layout): a warm fit's phase 1 trains the same parameters and carries on from it;
     a fit that trains other layers starts fresh moments (``Optimizer.load_state``).
     """
     names = est.network_.hidden_names
     if est.freeze == "head_first":
+        head_alone_before = getattr(est, "frozen_", None) == list(names)  # the kept state is a head-alone run's (Ctrl-C in phase 1)
+        if est._optimizer_state and not head_alone_before:
+            est._optimizer_state = {k: v for k, v in est._optimizer_state.items() if k != "lr"}  # phase 1 starts at learning_rate_init
         est.frozen_ = []
-        with frozen(est.network_, names):
+        with frozen(est.network_, names), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # phase 1 runs to max_iter by design; phase 2 warns for the call
             fit(None)  # phase 1: the head alone
         if interrupted(est.history_):  # Ctrl-C ends the whole fit: the hidden layers stayed fixed
             est.frozen_ = list(names)
         else:
+            one = _phase_start(est)
             est._optimizer_state = None  # the buffer's layout changes: fresh moments for phase 2
             est._no_improvement_count = 0  # and its own patience: phase 1's stall must not end it at once
             fit(est.learning_rate_init * HEAD_FIRST_LR)  # phase 2: every layer, at a lower rate
+            _count_both_phases(est, one)
     else:
         est.frozen_ = resolve_frozen(est.freeze, names)
         with frozen(est.network_, est.frozen_):
@@ -125,6 +142,31 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
         print(f"frozen: {', '.join(est.frozen_)}")
 
 
+def _phase_start(est: _BaseMLP) -> tuple[Any, int, int]:
+    """``(history_, n_iter_, t_)`` after ``head_first``'s first phase (its ``n_iter_``: its own epochs)."""
+    return est.history_, int(est.n_iter_), int(est.t_)
+
+
+def _count_both_phases(est: _BaseMLP, one: tuple[Any, int, int]) -> None:
+    """After ``head_first``'s second phase: ``n_iter_`` (and L-BFGS's history and ``t_``) cover both phases of the call.
+
+    ``one``: :func:`_phase_start` after phase 1. The stochastic solvers carry ``history_`` and
+    ``t_`` on over phases; L-BFGS starts a history per run, so phase 2's rows are appended to
+    phase 1's (numbered on), and ``t_`` (its samples) adds phase 1's.
+    """
+    hist1 = one[0]
+    if est.history_ is not hist1:  # L-BFGS: phase 2 made its own history
+        hist2, offset = est.history_, len(hist1)
+        clock = hist1.time[-1] if hist1.time else 0.0
+        hist1.epoch.extend(offset + e for e in hist2.epoch)
+        hist1.time.extend(clock + t for t in hist2.time)
+        for key in ("train_loss", "val_loss", "val_score", "lr"):
+            getattr(hist1, key).extend(getattr(hist2, key))
+        hist1.stop_reason, hist1.stop_message = hist2.stop_reason, hist2.stop_message
+        hist1.best_epoch = offset + hist2.best_epoch if hist2.best_epoch else hist1.best_epoch
+        est.history_, est.loss_curve_ = hist1, list(hist1.train_loss)
+        est.t_ = one[2] + int(est.t_)
+    est.n_iter_ = one[1] + int(est.n_iter_)
 
 
 def load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Any:

@@ -65,26 +65,46 @@ class TrainResult:
 
 
 class _BestWeights:
-    """The flat weights of the best epoch so far: restored on divergence, Ctrl-C or early stopping.
+    """The flat weights of the best epoch so far, and the optimizer's moments and step count with them.
 
-    On the NumPy engine the copy is made in NumPy, into the buffer kept
-    across epochs (see ``FlatParams.l2`` for why no torch op runs between BLAS calls).
+    The weights are restored on divergence, Ctrl-C or early stopping; after Ctrl-C
+    the optimizer state too, so the state a warm fit resumes is the one those weights
+    were trained to, not one that counts the undone steps (after a divergence the
+    estimators drop the moments instead; early stopping keeps the last epoch's, as
+    scikit-learn does). The optimizer state is copied only when the next epoch is
+    about to step (:meth:`before_steps`): until then the optimizer holds it, so a run's
+    last epoch (a ``partial_fit``'s one) copies nothing. Before any improvement "best"
+    is the run's start, the optimizer state ``start`` it began from. On the NumPy
+    engine the weights' copy is made in NumPy, into the buffer kept across epochs
+    (see ``FlatParams.l2`` for why no torch op runs between BLAS calls).
     """
 
-    def __init__(self, flat: FlatParams, numpy_engine: bool) -> None:
-        self.flat, self.numpy_engine = flat, numpy_engine
+    def __init__(self, flat: FlatParams, numpy_engine: bool, optimizer: Optimizer, start: dict[str, Any] | None) -> None:
+        self.flat, self.numpy_engine, self.optimizer, self.start = flat, numpy_engine, optimizer, start
         self.data = flat.data.clone()
+        self.state_at = "start"  # where the best's optimizer state is: "start", "optimizer" (not stepped since), "kept"
 
     def save(self) -> None:
-        """Keep the current weights as the best."""
+        """Keep the current weights as the best (their optimizer state is the optimizer's own until the next step)."""
         if self.numpy_engine:
             np.copyto(self.data.numpy(), self.flat.data.numpy())
         else:
             self.data.copy_(self.flat.data)
+        self.state_at = "optimizer"
 
-    def restore(self) -> None:
-        """Put the best weights back into the network."""
+    def before_steps(self) -> None:
+        """Called before an epoch's first step: the best's optimizer state, still the optimizer's, is copied aside."""
+        if self.state_at == "optimizer":
+            self.optimizer.keep_state()
+            self.state_at = "kept"  # only once the copy is whole: Ctrl-C in it leaves the optimizer's, untouched
+
+    def restore(self, optimizer_too: bool = False) -> None:
+        """Put the best weights back into the network (``optimizer_too``: and the optimizer's moments and step count)."""
         self.flat.data.copy_(self.data)
+        if optimizer_too and self.state_at == "kept":
+            self.optimizer.restore_kept()
+        elif optimizer_too and self.state_at == "start":
+            self.optimizer.start_over(self.start)
 
 
 #: forward multiply-adds per batch below which a convolutional or recurrent fit runs on one thread (benchmarks/bench_threads.py)
@@ -280,7 +300,7 @@ def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History,
 def _restore(reason: str | None, best: _BestWeights, history: History, *, restore_best: bool, warn_at_start: bool, learning_rate_init: float, epoch: int) -> None:
     """Put the best weights back after a divergence or Ctrl-C (with a warning), or when ``restore_best`` asks."""
     if reason in ("diverged", "interrupted"):
-        best.restore()
+        best.restore(optimizer_too=reason == "interrupted")
         where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
         if reason == "diverged" and (history.best_epoch or warn_at_start):
             warnings.warn(
@@ -381,7 +401,7 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
         sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
     n = X.shape[0]
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
-                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, best=_BestWeights(flat, on_numpy),
+                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, best=_BestWeights(flat, on_numpy, optimizer, optimizer_state),
                  sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device)
 
 
@@ -413,6 +433,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 network.train()
                 for cb in callbacks:
                     cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
+                plan.best.before_steps()  # the best epoch's optimizer state, before this epoch's steps change it
                 total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
                 l2_sum: Any = 0.0  # |W|² before each step, summed as total is (scikit-learn's per-batch penalty)
                 if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as below

@@ -168,6 +168,33 @@ class Optimizer(ABC):
         t *= l2
         self.g += t
 
+    def keep_state(self) -> None:
+        """Copy the moments and step count aside (into buffers made on the first call): :meth:`restore_kept` goes back to them.
+
+        The fit loop keeps them with the best epoch's weights, so weights put back after
+        Ctrl-C come with the moments and step count they were trained to.
+        """
+        kept = self.__dict__.get("_kept")
+        if kept is None:
+            kept = self.__dict__["_kept"] = {k: self.xp.empty_like(getattr(self, k)) for k in self._state_keys}
+        for k, buf in kept.items():
+            buf[...] = getattr(self, k)
+        self._kept_t = self.t
+
+    def restore_kept(self) -> None:
+        """Moments and step count back to :meth:`keep_state`'s copy."""
+        for k, buf in self.__dict__["_kept"].items():
+            getattr(self, k)[...] = buf
+        self.t = self._kept_t
+
+    def start_over(self, state: dict[str, Any] | None) -> None:
+        """Moments and step count back to where this optimizer began: zeros, then :meth:`load_state` of ``state`` if given."""
+        for k in self._state_keys:
+            getattr(self, k)[...] = 0
+        self.t = 0
+        if state:
+            self.load_state(state)
+
     def state(self) -> dict[str, Any]:
         """Moments and step count as CPU tensors (picklable, device-independent), with the buffer's layout."""
         out: dict[str, Any] = {"t": self.t, "layout": self.layout}
@@ -503,6 +530,9 @@ class Schedule:
     * ``cosine``: ``lr0 · (1 + cos(π · epoch / max_epochs)) / 2``.
     * ``plateau``: divide by 10 after ``patience`` epochs without improvement;
       training still stops by the no-improvement rule.
+
+    ``lr`` is the rate of the next epoch; ``stalled`` counts ``plateau``'s epochs without
+    improvement since its last cut (kept in a streamed fit's checkpoint).
     """
 
     def __init__(self, kind: str, lr0: float, *, power_t: float = 0.5, max_epochs: int = 200, patience: int = 5) -> None:
@@ -513,7 +543,7 @@ class Schedule:
         self.power_t = real("Schedule power_t", power_t, low=0, meaning="the exponent of 'invscaling'")
         self.max_epochs = whole("Schedule max_epochs", max_epochs, 1, "the epochs of one cosine cycle")
         self.patience = whole("Schedule patience", patience, 1, "epochs without improvement before 'plateau' lowers the rate")
-        self._bad = 0
+        self.stalled = 0
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
         """Update the rate after ``epoch`` (1-based) given whether the monitor improved."""
@@ -522,10 +552,10 @@ class Schedule:
         elif self.kind == "cosine":
             self.lr = self.lr0 * 0.5 * (1.0 + math.cos(math.pi * min(epoch, self.max_epochs) / self.max_epochs))
         elif self.kind == "plateau":
-            self._bad = 0 if improved else self._bad + 1
-            if self._bad >= self.patience:
+            self.stalled = 0 if improved else self.stalled + 1
+            if self.stalled >= self.patience:
                 self.lr /= 10.0
-                self._bad = 0
+                self.stalled = 0
 
     def on_no_improvement(self) -> bool:
         """Called when training would stop for no improvement; True means "keep going"."""
