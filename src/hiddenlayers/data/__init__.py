@@ -26,6 +26,7 @@ _EXPORTS = {
     "category_lookup": "._cells",
     "check_column_names": "._cells",
     "check_readable": "._cells",
+    "unreadable_kind": "._cells",
     "MISSING_TEXT": "._preprocessing",
     "check_class_labels": "._labels",
     "check_score_labels": "._labels",

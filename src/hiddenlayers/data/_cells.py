@@ -52,10 +52,10 @@ def check_column_names(frame: Any, where: str = "the table") -> None:
 
 
 def unreadable_kind(col: Any) -> str | None:
-    """What ``col`` holds when the preprocessing cannot read it ("dates and times", ...), else ``None``."""
+    """What ``col`` (a column, or its dtype) holds when the preprocessing cannot read it ("dates and times", ...), else ``None``."""
     import pandas as pd
 
-    dtype = col.dtype
+    dtype = getattr(col, "dtype", col)
     if isinstance(dtype, pd.CategoricalDtype):
         dtype = dtype.categories.dtype
     if isinstance(dtype, pd.ArrowDtype):
