@@ -27,7 +27,10 @@ def test_a_date_column_in_parquet_is_one_line_naming_it(tmp_path: Path) -> None:
     f = _table().assign(when=pd.date_range("2021-01-01", periods=120))
     f.to_parquet(tmp_path / "t.parquet")
     res = run("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2)
+    assert_user_error(res, "data check: 1 column(s) hold dates and times, which the model cannot read: when: turn them into numbers")
+    res = run("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check")
     assert_user_error(res, "column 'when' holds dates and times (datetime64[")
+    assert run("check", tmp_path / "t.parquet", "--target", "y", "--fast").exit_code == 2
     assert not (tmp_path / "m.safetensors").exists()
     # trained on the CSV (dates as text), the Parquet file's dates are asked for as that text, not silently unseen
     f.to_csv(tmp_path / "t.csv", index=False)
