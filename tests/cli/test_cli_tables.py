@@ -54,3 +54,26 @@ def test_csv_and_parquet_rows_get_the_same_predictions(tmp_path: Path) -> None:
     assert "outside the categories" not in res.stderr  # before: every code read as 1.0/2.0 was an unseen category
     f.drop(columns=["num"]).to_parquet(tmp_path / "missing.parquet")
     assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "missing.parquet"), "the data lacks column(s) 'num'")
+
+
+def test_a_model_fitted_in_python_on_a_dataframe_predicts_a_parquet_file(tmp_path: Path) -> None:
+    # before: scikit-learn's "X does not have valid feature names" warning on stderr for every call, and a missing
+    # value an "internal error ValueError: Input X contains NaN ... please report it" (exit 1)
+    import warnings
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.integers(0, 5, 60).astype(float)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, X["a"] * 2).save(tmp_path / "m.safetensors")
+    X[["b", "a"]].to_parquet(tmp_path / "x.parquet")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        res = ok("predict", tmp_path / "m.safetensors", tmp_path / "x.parquet")
+    assert [str(w.message) for w in seen if "feature names" in str(w.message)] == []
+    assert res.stderr == "" and len(res.stdout.splitlines()) == 61
+    X.assign(b=pd.array([None, *X["b"].iloc[1:]], dtype="Float64")).to_parquet(tmp_path / "na.parquet")
+    assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "na.parquet"),
+                      "column 'b' has no value in row 1 (1 row(s) with a missing value), and this model has no stored preprocessing")
