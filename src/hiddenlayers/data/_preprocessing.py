@@ -207,16 +207,18 @@ class TablePreprocessor:
     def _check_numeric_text(self, name: str, col: Any) -> None:
         import pandas as pd
 
-        present = col[~col.map(is_missing)]
+        mask = ~col.map(is_missing).to_numpy(dtype=bool)
+        present = col[mask]
         if present.empty:
             raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
         parsed = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
-        ok = parsed.notna()
+        ok = parsed.notna().to_numpy()
         if ok.mean() >= self.numeric_text_ratio and not ok.all():
             bad = present[~ok]
             examples = ", ".join(repr(str(v)) for v in bad.unique()[:3])
+            row = int(np.flatnonzero(mask)[np.flatnonzero(~ok)[0]])  # a position, whatever the frame's index labels
             raise DataError(
-                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at row {int(bad.index[0]) + 1}): "
+                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at row {row + 1}): "
                 "fix those cells or leave them empty for missing."
             )
 
