@@ -503,6 +503,11 @@ def test_arrow_bodies_need_unique_names_and_numeric_types(server: Server, models
         status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "age": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
         assert (status, json.loads(text)) == (422, {"error": f"column 'age' must be numeric but has the Arrow type {kind}: send integers, "
                                                               "floats or decimals (or numbers as strings), null for missing."})
+    for arr, kind in ((day, "date32[day]"), (stamp, "timestamp[us]"), (pa.array([datetime.timedelta(1)] * 3), "duration[us]")):
+        # a categorical column: before, each timestamp became the text '2020-01-01 00:00:00', an unseen city, with no word said
+        status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "city": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
+        assert (status, json.loads(text)) == (422, {"error": f"column 'city' holds dates or times (Arrow type {kind}), but the model learned it "
+                                                              "as text: send it as strings spelled as in the training data."})
     dup = pa.Table.from_arrays([pa.array(v) for v in cols.values()] + [pa.array([1.0] * 3)], names=[*cols, "age"])
     status, text = server.request("POST", "/predict", _arrow(dup), {"Content-Type": "application/vnd.apache.arrow.stream"})
     assert (status, json.loads(text)) == (422, {"error": "the Arrow stream has the column 'age' 2 times: give every column a unique name."})

@@ -234,6 +234,10 @@ class ServedModel:
             if name in self._index and self._numeric[self._index[name]] and not _arrow_numeric(pa, kind):
                 raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats or decimals "
                                         "(or numbers as strings), null for missing.")
+            if name in self._index and not self._numeric[self._index[name]] and pa.types.is_temporal(kind):
+                # as text a timestamp would be '2021-01-01 00:00:00', never the '2021-01-01' a CSV gave in training: every row unseen
+                raise RequestError(422, f"column {name!r} holds dates or times (Arrow type {kind}), but the model learned it as text: "
+                                        "send it as strings spelled as in the training data.")
         return self.rows({"columns": table.to_pydict()}, max_rows)
 
     @staticmethod
