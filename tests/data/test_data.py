@@ -29,6 +29,26 @@ def test_round_trip_formats(tmp_path, suffix):
     pd.testing.assert_frame_equal(got, FRAME, check_dtype=False)
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_json_values_keep_their_json_types_as_a_csv_keeps_its_text(tmp_path, suffix):
+    # before: pandas' inference made a column named "date" or "created_at" datetimes (epoch integers too), and
+    # true/false/null 1.0/0.0/NaN: a numeric column here, a category in the same table as CSV or Parquet
+    frame = pd.DataFrame({"date": ["2021-01-01", None, "2021-01-03"], "created_at": [1609459200000, 1609459200001, 5],
+                          "ok": [True, None, False], "n": [1, None, 3]})
+    path = tmp_path / f"t{suffix}"
+    frame.to_json(path, orient="records", lines=suffix == ".jsonl")
+    got = load_table(path)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    csv = load_table(tmp_path / "t.csv")
+    assert got["created_at"].dtype == np.int64 and got["date"].tolist()[::2] == ["2021-01-01", "2021-01-03"]
+    assert got["ok"].tolist()[::2] == [True, False] and pd.isna(got["ok"][1])
+    from hiddenlayers.data import TablePreprocessor
+
+    pre = TablePreprocessor().fit(csv)
+    assert np.array_equal(pre.transform(got).matrix, pre.transform(csv).matrix)
+    assert [c["kind"] for c in TablePreprocessor().fit(got).columns] == [c["kind"] for c in pre.columns]
+
+
 def test_numpy_files(tmp_path):
     X = np.arange(12.0).reshape(4, 3)
     np.save(tmp_path / "x.npy", X)

@@ -79,6 +79,19 @@ def test_unparseable_numbers_mixed_types_and_empty_columns():
 
 
 
+def test_dates_and_durations_are_fatal_as_training_refuses_them():
+    # before: no finding at all; `check` passed a table that `train` then refused
+    n = 30
+    frame = pd.DataFrame({"x": np.arange(n, dtype=float), "when": pd.date_range("2020-01-01", periods=n, tz="UTC"),
+                          "took": pd.to_timedelta(np.arange(n), unit="s"), "t": ["a", "b", "c"] * 10})
+    found = [f for f in check_columns_shape(frame) if f.check == "unreadable_columns"]
+    assert [(f.severity, f.columns) for f in found] == [("fatal", ("when", "took"))]
+    assert found[0].message == "2 column(s) hold dates and times or durations, which the model cannot read: when, took"
+    r = hl.check(frame, np.arange(n) % 2, fast=True)
+    assert [f.check for f in r.fatal] == ["unreadable_columns"]
+    assert check_columns_shape(frame[["x", "t"]]) == []
+
+
 def test_infinite_values_are_fatal_and_named_by_column_and_row(tmp_path):
     frame = pd.DataFrame({"a": [1.0, np.inf, 3.0, 4.0], "b": [0.0, 1.0, -np.inf, np.nan], "t": ["x", "y", "z", "w"], "ok": [True, False] * 2})
     (found,) = check_infinite(frame)

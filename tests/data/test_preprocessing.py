@@ -112,3 +112,17 @@ def test_a_category_spelled_as_missing_warns_in_fit_and_partial_fit(marker):
         warnings.simplefilter("error")
         TablePreprocessor().fit(frame.replace({marker: None}))  # a real missing value: no warning
         TablePreprocessor().fit(frame.replace({marker: "NA "}))  # the CSV reader keeps "NA " as text
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 29), st.sampled_from(["range", "shifted", "text", "shuffled"]), st.integers(0, 3))
+def test_the_row_of_a_typo_in_a_numeric_column_is_its_position_whatever_the_index(bad: int, index: str, n_missing: int) -> None:
+    # before: the index label was taken as the row (a DataFrame indexed by text crashed with ValueError: invalid literal for int())
+    values: list = [str(i) for i in range(30)]
+    values[bad] = "oops"
+    for k in range(n_missing):
+        values[(bad + 1 + k) % 30] = None
+    labels = {"range": None, "shifted": list(range(100, 130)), "text": [f"r{i}" for i in range(30)], "shuffled": list(range(30))[::-1]}[index]
+    frame = pd.DataFrame({"a": values}, index=labels)
+    with pytest.raises(DataError, match=rf"^column 'a' is numeric but holds text in 1 row\(s\) \(e\.g\. 'oops' at row {bad + 1}\)"):
+        TablePreprocessor().fit(frame)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
@@ -149,3 +150,31 @@ def test_scikit_learn_s_mlp_accepts_negative_weights_which_we_refuse() -> None:
         warnings.simplefilter("ignore", ConvergenceWarning)
         SkMLPClassifier((4,), max_iter=5, random_state=0).fit(X, y, sample_weight=sw)  # no error
     assert "sample_weight" in _error(lambda: hl.MLPClassifier((4,), max_iter=5).fit(X, y, sample_weight=sw))
+
+
+@pytest.mark.parametrize(("col", "message"), [
+    (pd.date_range("2020-01-01", periods=20), r"^X's column 'c' holds dates and times \(datetime64\[.*\]\), which the network cannot read: turn it into real numbers first \(e\.g\. days since"),
+    (pd.date_range("2020-01-01", periods=20, tz="UTC"), r"^X's column 'c' holds dates and times \(datetime64\[.*, UTC\]\)"),
+    (pd.to_timedelta(np.arange(20), unit="s"), r"^X's column 'c' holds durations \(timedelta64\[.*\]\).*total_seconds\(\)"),
+    (np.arange(20) + 1j, r"^X's column 'c' holds complex numbers \(complex128\).*np\.abs"),
+    (pd.Series(["a", "b"] * 10, dtype="string[pyarrow]"), r"^X has non-numeric values \(could not convert string to float: 'a', in column 'c'\)"),
+    (pd.Categorical(["a", "b"] * 10), r"^X has non-numeric values \(could not convert string to float: 'a', in column 'c'\)"),
+])
+def test_a_dataframe_column_the_network_cannot_read_is_named(col: object, message: str) -> None:
+    # before: NumPy's DTypePromotionError (no column named), sklearn's "Complex data not supported", or a value without its column
+    X = pd.DataFrame({"x": np.arange(20.0), "c": col})
+    for est in (hl.MLPClassifier(max_iter=2), hl.MLPRegressor(max_iter=2)):
+        with pytest.raises(hl.DataError, match=message):
+            est.fit(X, np.arange(20) % 2)
+
+
+def test_nullable_and_bool_dataframe_columns_fit_as_numbers() -> None:
+    X = pd.DataFrame({"i": pd.array(range(20), dtype="Int64"), "f": pd.array(np.linspace(0, 1, 20), dtype="Float64"),
+                      "b": pd.array([True, False] * 10, dtype="boolean"), "flag": [True, False] * 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = hl.MLPClassifier(max_iter=3, random_state=0).fit(X, np.arange(20) % 2)
+    assert list(m.feature_names_in_) == ["i", "f", "b", "flag"]
+    assert np.array_equal(m.predict_proba(X), m.predict_proba(X.astype(np.float64)))
+    with pytest.raises(ValueError, match="Input X contains NaN"):  # pd.NA is missing, refused as NaN is (as scikit-learn does)
+        m.predict(X.assign(i=pd.array([None] + list(range(19)), dtype="Int64")))

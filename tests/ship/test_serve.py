@@ -503,6 +503,11 @@ def test_arrow_bodies_need_unique_names_and_numeric_types(server: Server, models
         status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "age": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
         assert (status, json.loads(text)) == (422, {"error": f"column 'age' must be numeric but has the Arrow type {kind}: send integers, "
                                                               "floats or decimals (or numbers as strings), null for missing."})
+    for arr, kind in ((day, "date32[day]"), (stamp, "timestamp[us]"), (pa.array([datetime.timedelta(1)] * 3), "duration[us]")):
+        # a categorical column: before, each timestamp became the text '2020-01-01 00:00:00', an unseen city, with no word said
+        status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "city": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
+        assert (status, json.loads(text)) == (422, {"error": f"column 'city' holds dates or times (Arrow type {kind}), but the model learned it "
+                                                              "as text: send it as strings spelled as in the training data."})
     dup = pa.Table.from_arrays([pa.array(v) for v in cols.values()] + [pa.array([1.0] * 3)], names=[*cols, "age"])
     status, text = server.request("POST", "/predict", _arrow(dup), {"Content-Type": "application/vnd.apache.arrow.stream"})
     assert (status, json.loads(text)) == (422, {"error": "the Arrow stream has the column 'age' 2 times: give every column a unique name."})
@@ -752,3 +757,27 @@ def test_request_error_pickles(protocol: int) -> None:
     back = pickle.loads(pickle.dumps(err, protocol=protocol))  # noqa: S301 (made just above)
     assert type(back) is RequestError and back.status == 422 and str(back) == str(err) and back.args == err.args
     assert back.extra == "kept"  # type: ignore[attr-defined]
+
+
+def test_whole_numbers_sent_for_a_category_match_its_text(tmp_path: Path) -> None:
+    # a category column of codes ("1", "2") and text: JSON 2.0, 2 and "2" are one category, in the server and the ONNX runner
+    # alike (before, 2.0 became "2.0", an unseen category)
+    from hiddenlayers.ship._onnx_run import feeds_from_frame
+
+    X = pd.DataFrame({"code": ["1", "2", "x"] * 20, "v": np.arange(60.0)})
+    pre = TablePreprocessor().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(pre.transform(X).matrix, np.arange(60.0))
+    m.preprocessing_ = {**pre.to_dict(), "target": "t", "task": "regression"}
+    m.save(tmp_path / "m.safetensors")
+    hl.export_onnx(m, tmp_path / "m.onnx")
+    sm = ServedModel(tmp_path / "m.safetensors")
+    rows = [{"code": 2.0, "v": 1.0}, {"code": 2, "v": 1.0}, {"code": "2", "v": 1.0}, {"code": 1.0, "v": 1.0}]
+    enc = sm.encode(sm.rows({"rows": rows}, 10))
+    assert np.array_equal(enc[:3], np.repeat(enc[2:3], 3, axis=0)) and not np.array_equal(enc[0], enc[3])
+    assert np.array_equal(enc, pre.transform(pd.DataFrame(rows)).matrix)
+    onnx = ServedModel(tmp_path / "m.onnx")
+    assert onnx.encode(onnx.rows({"rows": rows}, 10))["C"][:, 0].tolist() == ["2", "2", "2", "1"]
+    feeds, notes = feeds_from_frame(pd.DataFrame({"code": [2.0, np.nan, 1.0], "v": [1.0, 2.0, 3.0]}), onnx.onnx.spec)
+    assert feeds["C"][:, 0].tolist() == ["2", "", "1"] and notes == []

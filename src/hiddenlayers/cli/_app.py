@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +37,9 @@ class _Group(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or bool(os.environ.get("HIDDENLAYERS_DEBUG"))
         argv = [a for a in argv if a != "--debug"]
+        # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
+        # scikit-learn's warning that the matrix has no column names (a model fitted on a DataFrame) is noise on stderr
+        warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
         code: int = 0
         try:
             rv = super().main(args=argv, prog_name=prog_name or "hiddenlayers", complete_var=complete_var, standalone_mode=False, **extra)

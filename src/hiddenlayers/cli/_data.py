@@ -193,8 +193,24 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
         A = frame.to_numpy(dtype=np.float64)
     except (ValueError, TypeError):
         raise DataError("this model has no stored preprocessing, so every column must be numeric: convert text columns first.") from None
+    _refuse_missing(A, [str(c) for c in frame.columns])
     check_float32(A, [str(c) for c in frame.columns], frame)
     return A
+
+
+def _refuse_missing(A: np.ndarray, names: list[str]) -> None:
+    """A DataError naming the first missing cell of ``A``: a model without stored preprocessing has no value to fill it with.
+
+    The estimator's own check would say "Input X contains NaN" with no column or row (and the CLI would call it an internal error).
+    """
+    missing = np.isnan(A)
+    if not missing.any():
+        return
+    r, k = (int(v[0]) for v in np.nonzero(missing))
+    count = int(missing.any(axis=1).sum())
+    raise DataError(f"column '{names[k]}' has no value in row {r + 1} ({count} row(s) with a missing value), and this model has no stored "
+                    "preprocessing to fill one (it was fitted in Python on numbers): fill them first, or train with `hiddenlayers train`, "
+                    "which stores how to fill them.")
 
 
 def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame) -> None:

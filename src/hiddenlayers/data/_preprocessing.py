@@ -10,6 +10,11 @@ order) into the float matrix a network reads:
   ``max_categories - 1`` most frequent values kept and the rest sent to a
   ``COL=<other>`` bucket; missing values get their own ``COL=<missing>`` column.
 
+Columns of dates, durations, periods, intervals or complex numbers, repeated
+column names and a MultiIndex header are a :class:`DataError` naming them
+(see :mod:`._cells`); a whole float in a categorical column is compared as
+its integer's text (``2.0`` is category ``"2"``).
+
 Its whole state is :meth:`to_dict` (JSON types only), so a saved model needs
 no pickle. Labels are not encoded here: the estimator's ``classes_`` does it.
 
@@ -28,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
+from ._cells import category_lookup, category_text, check_column_names, check_readable
 
 # The text a CSV cell holds for a missing value: pandas' default ``na_values`` of read_csv
 # (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree). The server reads such text
@@ -92,10 +98,12 @@ class TablePreprocessor:
             raise DataError("the table has no feature columns.")
         if frame.shape[0] == 0:
             raise DataError("the table has no rows to learn from.")
+        check_column_names(frame)
         self.columns = []
         self._stream = {}
         for name in frame.columns:
             col = frame[name]
+            check_readable(str(name), col)
             num = _numeric_or_none(col)
             if num is None and not pd.api.types.is_bool_dtype(col):
                 self._check_numeric_text(str(name), col)
@@ -114,7 +122,7 @@ class TablePreprocessor:
                     "scale": std if std > 1e-12 else 1.0, "missing_indicator": bool(np.isnan(values).any()),
                 })
             else:
-                text = col.map(lambda v: None if is_missing(v) else str(v))
+                text = _category_texts(col)
                 counts = text.value_counts(dropna=True)
                 # most frequent first, ties in sorted order, so the result is deterministic
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -142,11 +150,13 @@ class TablePreprocessor:
 
         if frame.shape[1] == 0:
             raise DataError("the table has no feature columns.")
+        check_column_names(frame, "a chunk")
         acc = self._stream
         if acc and list(acc) != [str(c) for c in frame.columns]:
             raise DataError(f"a chunk has columns {[str(c) for c in frame.columns]} but the first had {list(acc)}: every file must have the same columns.")
         for name in frame.columns:
             col = frame[name]
+            check_readable(str(name), col)
             st = acc.get(str(name))
             num = _numeric_or_none(col)
             if st is None:
@@ -171,7 +181,7 @@ class TablePreprocessor:
                     st["m2"] += m2_b + delta * delta * st["n"] * n_b / n
                     st["n"] = n
             else:
-                text = col.map(lambda v: None if is_missing(v) else str(v))
+                text = _category_texts(col)
                 st["missing"] += int(text.isna().sum())
                 for k, v in text.value_counts(dropna=True).items():
                     st["counts"][k] = st["counts"].get(k, 0) + int(v)
@@ -197,16 +207,18 @@ class TablePreprocessor:
     def _check_numeric_text(self, name: str, col: Any) -> None:
         import pandas as pd
 
-        present = col[~col.map(is_missing)]
+        mask = ~col.map(is_missing).to_numpy(dtype=bool)
+        present = col[mask]
         if present.empty:
             raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
         parsed = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
-        ok = parsed.notna()
+        ok = parsed.notna().to_numpy()
         if ok.mean() >= self.numeric_text_ratio and not ok.all():
             bad = present[~ok]
             examples = ", ".join(repr(str(v)) for v in bad.unique()[:3])
+            row = int(np.flatnonzero(mask)[np.flatnonzero(~ok)[0]])  # a position, whatever the frame's index labels
             raise DataError(
-                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at row {int(bad.index[0]) + 1}): "
+                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at row {row + 1}): "
                 "fix those cells or leave them empty for missing."
             )
 
@@ -239,6 +251,7 @@ class TablePreprocessor:
 
         if not self.columns:
             raise DataError("the preprocessing is not fitted: call fit first.")
+        check_column_names(frame)
         names = self.feature_names
         have = {str(c) for c in frame.columns}
         missing = [n for n in names if n not in have]
@@ -255,6 +268,7 @@ class TablePreprocessor:
         unseen: dict[str, int] = {}
         for c in self.columns:
             col = frame[c["name"]]
+            check_readable(c["name"], col, c.get("categories"))
             if c["kind"] == "numeric":
                 if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
                     values = col.to_numpy(dtype=np.float64)
@@ -276,10 +290,11 @@ class TablePreprocessor:
                 if c["missing_indicator"]:
                     blocks.append(isnan.astype(np.float64).reshape(n, 1))
             else:
-                text = col.map(lambda v: None if is_missing(v) else str(v))
+                text = _category_texts(col)
                 k = len(c["categories"])
                 width = k + int(c["other"]) + int(c["missing_indicator"])
-                codes = pd.Index(c["categories"], dtype=object).get_indexer(text.to_numpy(dtype=object))  # -1: unseen or missing
+                lookup = category_lookup(c["categories"])
+                codes = pd.Series(text.to_numpy(dtype=object)).map(lookup).fillna(-1).to_numpy(dtype=np.intp)  # -1: unseen or missing
                 isna = text.isna().to_numpy()
                 new = (codes < 0) & ~isna
                 block = np.zeros((n, width))
@@ -349,6 +364,11 @@ def _warn_missing_markers(name: str, categories: list[str]) -> None:
             "so a served model or one given a CSV will not see it: rename the category (e.g. 'N.A.') or make those cells missing.",
             UserWarning, stacklevel=3,
         )
+
+
+def _category_texts(col: Any) -> Any:
+    """``col``'s cells as category text (:func:`category_text`), ``None`` where missing."""
+    return col.astype(object).map(lambda v: None if is_missing(v) else category_text(v))
 
 
 def is_missing(value: Any) -> bool:

@@ -1,7 +1,8 @@
 """Tables in: files (CSV, TSV, Parquet, JSON lines, ``.npy``/``.npz``) and bundled datasets.
 
 Everything is read into a :class:`pandas.DataFrame` so the preprocessing
-sees one shape of input. NumPy files are read with ``allow_pickle=False``;
+sees one shape of input. JSON values keep the types JSON gave them (no
+date guessing from column names), so a JSON lines file and its CSV encode alike. NumPy files are read with ``allow_pickle=False``;
 nothing is ever unpickled. Bundled datasets are the real ones that ship inside
 scikit-learn (no download): a dataset name works wherever a file path does.
 
@@ -207,13 +208,8 @@ def read_table(source: str | os.PathLike[str]) -> Table:
         else:
             if kind == "parquet":
                 frame = pd.read_parquet(path)
-            elif kind == "jsonl":
-                frame = pd.read_json(path, lines=True)
-            elif kind == "json":
-                try:
-                    frame = pd.read_json(path, lines=True)
-                except ValueError:
-                    frame = pd.read_json(path)
+            elif kind in ("jsonl", "json"):
+                frame = _read_json(path, kind)
             else:
                 frame = _read_numpy(path, kind)
             table = Table(frame, text, len(frame) if isinstance(frame, pd.DataFrame) else 0)
@@ -287,6 +283,27 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         if mask.any():
             dropped[f"{reason} than the {rec.width} header columns"] = [int(v) for v in rec.start[mask]]
     return Table(frame, text, len(rec.start), dropped, "line", rec.start[keep], _records=rec)
+
+
+def _read_json(path: Path, kind: str) -> Any:
+    """A JSON lines file, or a ``.json`` file of either shape: one record per line, or one array of records.
+
+    ``dtype=False``: values keep the types JSON gave them, as a CSV's cells are
+    read. pandas' own inference turns a column named ``date`` or ``*_at`` into
+    datetimes (epoch integers too) and ``true``/``false``/``null`` into 1.0/0.0/NaN.
+    """
+    import pandas as pd
+
+    if kind == "json":
+        with open(path, "rb") as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head.startswith(b"["):  # an array of records (``to_json(orient="records")``); read by lines it was one row of dicts
+            return pd.read_json(path, dtype=False)
+        try:
+            return pd.read_json(path, lines=True, dtype=False)
+        except ValueError:
+            return pd.read_json(path, dtype=False)
+    return pd.read_json(path, lines=True, dtype=False)
 
 
 def _not_utf8(path: Path, text: str) -> str:

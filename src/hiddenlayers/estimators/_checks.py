@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
 from .._params import validate
-from ..data import check_class_labels
+from ..data import check_class_labels, unreadable_kind
 from ..exceptions import DataError
 from ..network import Spec, resolve_device
 from ..training import check_precision
@@ -30,7 +30,8 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
-    """``validate_data`` with one clear error for text in ``X`` (sklearn's names a value only)."""
+    """``validate_data`` with one clear error for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
+    _refuse_unreadable_columns(X)
     try:
         return validate_data(est, X, *args, **kwargs)
     except ValueError as exc:
@@ -42,12 +43,45 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
             np.asarray(X, dtype=np.float64)
         except (ValueError, TypeError):
             raise DataError(
-                f"X has non-numeric values ({detail}): encode text or category columns as numbers first, "
+                f"X has non-numeric values ({detail}{_first_text_column(X)}): encode text or category columns as numbers first, "
                 "e.g. with sklearn's OneHotEncoder."
             ) from None
         raise DataError(
             f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."
         ) from None
+
+
+def _first_text_column(X: Any) -> str:
+    """``", in column 'city'"``: the first DataFrame column that is not numbers, for the message; else ``""``."""
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame):
+        return ""
+    for i, (name, dtype) in enumerate(X.dtypes.items()):
+        if pd.api.types.is_numeric_dtype(dtype):
+            continue
+        try:
+            np.asarray(X.iloc[:, i], dtype=np.float64)
+        except (ValueError, TypeError):
+            return f", in column '{name}'"
+    return ""
+
+
+def _refuse_unreadable_columns(X: Any) -> None:
+    """A DataFrame column of dates, durations, periods, intervals or complex numbers is a DataError naming it.
+
+    NumPy's own error (``DTypePromotionError``) names no column, and a complex
+    column would be cut to its real part.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns") or not hasattr(dtypes, "items"):
+        return
+    for name, dtype in dtypes.items():
+        what = unreadable_kind(dtype)
+        if what is not None:
+            fix = ("np.abs(df[c]) or df[c].to_numpy().real" if what == "complex numbers"
+                   else "days since a start date, df[c].dt.dayofweek, df[c].dt.total_seconds()")
+            raise DataError(f"X's column '{name}' holds {what} ({dtype}), which the network cannot read: turn it into real numbers first (e.g. {fix}).")
 
 
 def validate_params(est: _BaseMLP) -> Spec:

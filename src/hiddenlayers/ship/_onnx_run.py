@@ -47,9 +47,9 @@ def choose_missing_token(columns: list[dict[str, Any]]) -> str:
 
 def _text(value: Any) -> str | None:
     """A cell as the text the preprocessing compares (``None`` when missing), as ``TablePreprocessor`` does."""
-    from ..data import is_missing
+    from ..data import category_text, is_missing
 
-    return None if is_missing(value) else str(value)
+    return None if is_missing(value) else category_text(value)
 
 
 def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -61,6 +61,9 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     """
     import pandas as pd
 
+    from ..data import category_lookup, check_column_names, check_readable
+
+    check_column_names(frame)
     frame = frame.rename(columns=str)
     numeric, cats = list(spec["numeric"]), list(spec["categorical"])
     names = numeric + [c["name"] for c in cats]
@@ -78,6 +81,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
         X = np.empty((n, len(numeric)), dtype=np.float32)
         for j, name in enumerate(numeric):
             col = frame[name]
+            check_readable(name, col)
             if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
                 values = col.to_numpy(dtype=np.float64)
             else:
@@ -97,12 +101,14 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
         C = np.empty((n, len(cats)), dtype=object)
         unseen: dict[str, int] = {}
         for j, c in enumerate(cats):
+            check_readable(c["name"], frame[c["name"]], list(c["categories"]))
             text = [_text(v) for v in frame[c["name"]].to_numpy(dtype=object)]  # not Series.map: it turns None into NaN
-            known = set(c["categories"])
-            new = int(sum(1 for v in text if v is not None and v not in known))
+            # the stored spelling of each known text (a category stored as "2.0" by an older version is sent as "2.0")
+            stored = {t: str(c["categories"][i]) for t, i in category_lookup(c["categories"]).items()}
+            new = int(sum(1 for v in text if v is not None and v not in stored))
             if new:
                 unseen[c["name"]] = new
-            C[:, j] = [token if v is None else v for v in text]
+            C[:, j] = [token if v is None else stored.get(v, v) for v in text]
         feeds["C"] = C
         if unseen:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())

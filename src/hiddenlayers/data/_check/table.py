@@ -78,11 +78,20 @@ def _kinds(values: Any) -> dict[str, int]:
 
 
 def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
-    """Unparseable numbers, mixed types, and empty or all-missing columns of ``frame``."""
+    """Columns the model cannot read (fatal: dates, durations, ...), unparseable numbers, mixed types, and empty or all-missing columns of ``frame``."""
     import pandas as pd
+
+    from .._cells import unreadable_kind
 
     out: list[Finding] = []
     n = len(frame)
+    unreadable = {str(c): what for c, what in ((c, unreadable_kind(t)) for c, t in frame.dtypes.items()) if what is not None}
+    if unreadable:  # fatal as infinite values are: training refuses such a column (see data/_cells.py)
+        held = sorted(set(unreadable.values()))
+        out.append(Finding(
+            "unreadable_columns", "fatal", f"{len(unreadable)} column(s) hold {' or '.join(held)}, which the model cannot read: {preview(list(unreadable))}",
+            "turn them into numbers first (e.g. days since a start date, day of week, seconds) or leave them out (--features)",
+            columns=tuple(unreadable)))
     text_cols = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) or pd.api.types.is_datetime64_any_dtype(frame[c]))]
     empty = [c for c in frame.columns if n == 0 or frame[c].isna().all() or (c in text_cols and frame[c].astype(str).str.strip().eq("").all())]
     if empty:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ...data import F32_MAX, first_beyond_float32, first_non_finite_row
+from ...data import F32_MAX, category_lookup, category_text, first_beyond_float32, first_non_finite_row
 from ...exceptions import DataError, ModelFileError
 from .values import F32_TEXT, category, number, shown
 
@@ -129,6 +129,8 @@ class ServedModel:
                 cols = [{"name": n, "kind": "numeric"} for n in spec["numeric"]]
                 cols += [{"name": c["name"], "kind": "categorical", "categories": list(c["categories"])} for c in spec["categorical"]]
                 self._missing_token = str(spec["missing_token"])
+                # each known text in the spelling the graph stores (a category stored as "2.0" by an older version is sent as "2.0")
+                self._stored = [{t: str(c["categories"][i]) for t, i in category_lookup(c["categories"]).items()} for c in spec["categorical"]]
             else:
                 names = m.columns or [f"x{i}" for i in range(m.n_inputs)]
                 cols = [{"name": n, "kind": "numeric"} for n in names]
@@ -177,7 +179,7 @@ class ServedModel:
                     pos += 1
             else:
                 k = len(c["categories"])
-                codes = {str(v): i for i, v in enumerate(c["categories"])}
+                codes = category_lookup(c["categories"])
                 other = pos + k if c["other"] else -1
                 missing = pos + k + int(c["other"]) if c["missing_indicator"] else -1
                 cats.append((pos, codes, other, missing))
@@ -232,6 +234,10 @@ class ServedModel:
             if name in self._index and self._numeric[self._index[name]] and not _arrow_numeric(pa, kind):
                 raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats or decimals "
                                         "(or numbers as strings), null for missing.")
+            if name in self._index and not self._numeric[self._index[name]] and pa.types.is_temporal(kind):
+                # as text a timestamp would be '2021-01-01 00:00:00', never the '2021-01-01' a CSV gave in training: every row unseen
+                raise RequestError(422, f"column {name!r} holds dates or times (Arrow type {kind}), but the model learned it as text: "
+                                        "send it as strings spelled as in the training data.")
         return self.rows({"columns": table.to_pydict()}, max_rows)
 
     @staticmethod
@@ -291,7 +297,7 @@ class ServedModel:
                 continue
             if isinstance(v, (dict, list)):
                 raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")
-            out[j] = None if isinstance(v, float) and v != v else str(v)
+            out[j] = None if isinstance(v, float) and v != v else category_text(v)
         if not self.impute:
             for j in self._num_idx:
                 if out[j] != out[j]:
@@ -315,7 +321,8 @@ class ServedModel:
                 feeds["X"] = np.array([[r[j] for j in self._num_idx] for r in rows], dtype=np.float32).reshape(n, -1)
             if len(self._cat_idx):
                 tok = self._missing_token
-                feeds["C"] = np.array([[tok if r[j] is None else r[j] for j in self._cat_idx] for r in rows], dtype=object).reshape(n, -1)
+                pairs = list(zip(self._cat_idx, self._stored))
+                feeds["C"] = np.array([[tok if r[j] is None else st.get(r[j], r[j]) for j, st in pairs] for r in rows], dtype=object).reshape(n, -1)
             return feeds
         if self.pre is None:
             X = np.array(rows, dtype=np.float64).reshape(n, -1)

@@ -1,0 +1,79 @@
+"""Messy tables through `train` and `predict`: the same rows as CSV and as Parquet, and dtypes the model cannot read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cli_helpers import assert_user_error, ok, run
+
+
+def _table(n: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    f = pd.DataFrame({
+        "num": rng.normal(size=n),
+        "code": pd.Series(rng.choice(["1", "2", "x"], n)),
+        "s": pd.Series(rng.choice(["a", "b", "c"], n), dtype="string[pyarrow]"),
+        "i": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 5, n)), dtype="Int64"),
+        "b": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5), dtype="boolean"),
+    })
+    f["y"] = np.where(f["num"].to_numpy() + (f["s"] == "a").to_numpy(dtype=float) > 0.3, "yes", "no")
+    return f
+
+
+def test_a_date_column_in_parquet_is_one_line_naming_it(tmp_path: Path) -> None:
+    f = _table().assign(when=pd.date_range("2021-01-01", periods=120))
+    f.to_parquet(tmp_path / "t.parquet")
+    res = run("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2)
+    assert_user_error(res, "data check: 1 column(s) hold dates and times, which the model cannot read: when: turn them into numbers")
+    res = run("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check")
+    assert_user_error(res, "column 'when' holds dates and times (datetime64[")
+    assert run("check", tmp_path / "t.parquet", "--target", "y", "--fast").exit_code == 2
+    assert not (tmp_path / "m.safetensors").exists()
+    # trained on the CSV (dates as text), the Parquet file's dates are asked for as that text, not silently unseen
+    f.to_csv(tmp_path / "t.csv", index=False)
+    ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check")
+    assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "t.parquet"), "but the model learned it as text such as '2021-")
+
+
+def test_csv_and_parquet_rows_get_the_same_predictions(tmp_path: Path) -> None:
+    f = _table()
+    f.to_csv(tmp_path / "t.csv", index=False)
+    ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 5, "--no-check")
+    new = f.drop(columns=["y"]).iloc[:, ::-1].assign(extra=1)  # another order, an extra column, no target
+    new["code"] = pd.array(np.where(new["code"] == "x", None, new["code"]), dtype=object)
+    new["code"] = pd.to_numeric(new["code"])  # codes only: a file of numbers and blanks (floats) once 'x' is gone
+    new.to_csv(tmp_path / "new.csv", index=False)
+    new.to_parquet(tmp_path / "new.parquet")
+    a = ok("predict", tmp_path / "m.safetensors", tmp_path / "new.csv", "--proba").stdout
+    b = ok("predict", tmp_path / "m.safetensors", tmp_path / "new.parquet", "--proba").stdout
+    assert a == b
+    res = ok("predict", tmp_path / "m.safetensors", tmp_path / "new.parquet")
+    assert "outside the categories" not in res.stderr  # before: every code read as 1.0/2.0 was an unseen category
+    f.drop(columns=["num"]).to_parquet(tmp_path / "missing.parquet")
+    assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "missing.parquet"), "the data lacks column(s) 'num'")
+
+
+def test_a_model_fitted_in_python_on_a_dataframe_predicts_a_parquet_file(tmp_path: Path) -> None:
+    # before: scikit-learn's "X does not have valid feature names" warning on stderr for every call, and a missing
+    # value an "internal error ValueError: Input X contains NaN ... please report it" (exit 1)
+    import warnings
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.integers(0, 5, 60).astype(float)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, X["a"] * 2).save(tmp_path / "m.safetensors")
+    X[["b", "a"]].to_parquet(tmp_path / "x.parquet")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        res = ok("predict", tmp_path / "m.safetensors", tmp_path / "x.parquet")
+    assert [str(w.message) for w in seen if "feature names" in str(w.message)] == []
+    assert res.stderr == "" and len(res.stdout.splitlines()) == 61
+    X.assign(b=pd.array([None, *X["b"].iloc[1:]], dtype="Float64")).to_parquet(tmp_path / "na.parquet")
+    assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "na.parquet"),
+                      "column 'b' has no value in row 1 (1 row(s) with a missing value), and this model has no stored preprocessing")

@@ -1,0 +1,167 @@
+"""The rules every reader of the stored preprocessing shares (data/_cells.py): column names, refused dtypes, category text."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers.data import TablePreprocessor, category_lookup, category_text, load_table
+from hiddenlayers.exceptions import DataError
+
+N = 8
+
+
+def _frame(col: object) -> pd.DataFrame:
+    return pd.DataFrame({"c": col, "x": np.arange(N, dtype=float)})
+
+
+@pytest.mark.parametrize(("col", "what", "fix"), [
+    (pd.date_range("2020-01-01", periods=N), "dates and times (datetime64[", "df[c].dt.dayofweek"),
+    (pd.date_range("2020-01-01", periods=N, tz="Europe/Paris"), "dates and times (datetime64[", "days since a start date"),
+    (pd.to_timedelta(np.arange(N), unit="h"), "durations (timedelta64[", "total_seconds()"),
+    (pd.period_range("2020-01", periods=N, freq="M"), "periods (period[M])", "df[c].dt.month"),
+    (pd.Categorical(pd.date_range("2020-01-01", periods=N)), "dates and times (category)", "days since"),
+    (pd.interval_range(0, N), "intervals (interval[", "real numbers"),
+    (np.arange(N) + 1j, "complex numbers (complex128)", "real numbers"),
+])
+def test_dates_durations_and_complex_columns_are_refused_by_name(col: object, what: str, fix: str) -> None:
+    # before: dates were one-hot encoded as text (Parquet's '2020-01-01 00:00:00' never matches CSV's '2020-01-01'), complex lost its imaginary part
+    with pytest.raises(DataError, match=r"^column 'c' holds ") as e:
+        TablePreprocessor().fit(_frame(col))
+    assert what in str(e.value) and fix in str(e.value) and "--features" in str(e.value)
+    with pytest.raises(DataError, match=r"^column 'c' holds "):
+        TablePreprocessor().partial_fit(_frame(col))
+
+
+def test_dates_given_for_a_column_learned_as_text_ask_for_that_text() -> None:
+    text = pd.Series(pd.date_range("2021-01-01", periods=N)).astype(str)  # a CSV's date column
+    pre = TablePreprocessor().fit(_frame(text))
+    with pytest.raises(DataError, match=r"^column 'c' holds dates and times \(datetime64\[.*\]\), but the model learned it as text such as '2021-01-01': give"):
+        pre.transform(_frame(pd.date_range("2021-01-01", periods=N)))
+    assert pre.transform(_frame(text)).matrix[:, :N].trace() == N  # the same dates as text: each its own category
+
+
+@pytest.mark.parametrize(("columns", "message"), [
+    (["a", "a"], "the table has the column 'a' twice"),
+    ([1, "1"], "the table has the column '1' twice"),
+    (pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")]), "the table has a header of 2 levels (a MultiIndex)"),
+])
+def test_duplicate_and_multiindex_headers_are_one_line(columns: object, message: str) -> None:
+    # before: AttributeError ('DataFrame' object has no attribute 'str'), TypeError, KeyError
+    frame = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=columns)
+    with pytest.raises(DataError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        TablePreprocessor().fit(frame)
+    good = TablePreprocessor().fit(pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=["a", "1"]))
+    with pytest.raises(DataError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        good.transform(frame)
+
+
+def test_integer_column_names_are_read_as_text() -> None:
+    frame = pd.DataFrame([[1.0, 2.0], [3.0, 5.0]])
+    pre = TablePreprocessor().fit(frame)
+    assert pre.feature_names == ["0", "1"]
+    assert np.array_equal(pre.transform(frame[[1, 0]]).matrix, pre.transform(frame.rename(columns=str)).matrix)
+
+
+def test_whole_numbers_in_a_text_column_match_when_read_as_floats() -> None:
+    # a CSV column of codes and text trains as categories; a later file whose column holds only numbers and
+    # a blank is read as floats (2.0): before, '2.0' was an unseen category and the row silently lost its code
+    train = _frame(pd.Series(["1", "2", "x", "1", "2", "x", "1", "2"]))
+    pre = TablePreprocessor().fit(train)
+    later = _frame(pd.Series([1.0, 2.0, np.nan, 1.0, 2.0, 1.0, 1.0, 2.0]))
+    res = pre.transform(later)
+    assert res.unseen == {}
+    expected = pre.transform(_frame(pd.Series(["1", "2", None, "1", "2", "1", "1", "2"], dtype=object))).matrix
+    assert np.array_equal(res.matrix, expected)
+    nullable = _frame(pd.array([1, 2, None, 1, 2, 1, 1, 2], dtype="Int64"))
+    assert np.array_equal(pre.transform(nullable).matrix, expected)
+
+
+def test_categories_stored_as_whole_float_text_by_older_versions_still_match() -> None:
+    pre = TablePreprocessor().fit(_frame(pd.Series(["a", "b"] * 4)))
+    state = pre.to_dict()
+    state["columns"][0]["categories"] = ["1.0", "2.0"]  # what str(2.0) stored before
+    old = TablePreprocessor.from_dict(state)
+    res = old.transform(_frame(pd.Series([1.0, 2.0] * 4)))
+    assert res.unseen == {} and res.matrix[:, :2].sum() == N
+    assert category_lookup(["1.0", "1", "-3.0", "007"]) == {"1.0": 0, "1": 1, "-3.0": 2, "007": 3, "-3": 2}
+
+
+@given(st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1))
+def test_a_whole_float_is_written_as_its_integer(v: int) -> None:
+    assert category_text(float(v)) == category_text(v) == str(v)
+    assert category_text(np.float64(v)) == str(v)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f) or abs(f) >= 2**53))
+def test_other_floats_keep_their_text(v: float) -> None:
+    assert category_text(v) == str(v)
+
+
+def test_messy_dtypes_fit_and_missing_values_are_missing() -> None:
+    frame = pd.DataFrame({
+        "s": pd.Series(["a", "b", None, "a"] * 2, dtype="string[pyarrow]"),
+        "cat": pd.Categorical(["lo", "hi", None, "lo"] * 2, categories=["lo", "hi"], ordered=True),
+        "i": pd.array([1, None, 3, 4] * 2, dtype="Int64"),
+        "f": pd.array([1.5, None, 3.0, 4.0] * 2, dtype="Float64"),
+        "b": pd.array([True, None, False, True] * 2, dtype="boolean"),
+        "flag": [True, False] * 4,
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pre = TablePreprocessor().fit(frame)
+    assert pre.output_names == ["s=a", "s=b", "s=<missing>", "cat=lo", "cat=hi", "cat=<missing>", "i", "i=<missing>",
+                                "f", "f=<missing>", "b=True", "b=False", "b=<missing>", "flag=False", "flag=True"]
+    m = pre.transform(frame).matrix
+    assert np.isfinite(m).all()
+    # the same row as plain Python values (what a CSV or a JSON request gives) encodes the same
+    plain = frame.astype(object).where(frame.notna(), None)
+    assert np.array_equal(pre.transform(plain).matrix, m)
+    # a category unseen in training goes to no column (no <other> bucket: fewer than max_categories)
+    new = frame.assign(cat=pd.Categorical(["mid"] * N))
+    assert pre.transform(new).unseen == {"cat": N}
+
+
+@st.composite
+def _messy_frames(draw: st.DrawFn) -> pd.DataFrame:
+    """2-8 rows of nullable floats and integers, text (some of it numbers) and booleans, each column with a value."""
+    n = draw(st.integers(2, 8))
+
+    def cells(values: st.SearchStrategy) -> list:
+        return draw(st.lists(st.one_of(st.none(), values), min_size=n, max_size=n))
+
+    frame = pd.DataFrame({
+        "f": pd.array(cells(st.floats(-1e6, 1e6).map(lambda v: round(v, 3))), dtype="Float64"),
+        "i": pd.array(cells(st.integers(-1000, 1000)), dtype="Int64"),
+        "t": pd.Series(cells(st.sampled_from(["a", "b", "c d", "1", "2", "x-1"])), dtype="str"),
+        "b": pd.array(cells(st.booleans()), dtype="boolean"),
+    })
+    for name, value in {"f": 1.0, "i": 1, "t": "a", "b": True}.items():
+        if frame[name].isna().all():
+            frame.loc[0, name] = value
+    return frame
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_messy_frames())
+def test_a_dataframe_its_csv_and_its_parquet_encode_alike(frame: pd.DataFrame) -> None:
+    # whichever of the three the preprocessing learns from, the other two give the same matrix
+    # (before: a text column holding only "1" and a blank came back from CSV as floats, 1.0, an unseen category)
+    with tempfile.TemporaryDirectory() as d:
+        frame.to_csv(Path(d) / "t.csv", index=False)
+        frame.to_parquet(Path(d) / "t.parquet")
+        tables = [frame, load_table(Path(d) / "t.csv"), load_table(Path(d) / "t.parquet")]
+    for fit_on in tables:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pre = TablePreprocessor().fit(fit_on)
+        first, *others = (pre.transform(t).matrix for t in tables)
+        for m in others:
+            assert np.allclose(first, m)
