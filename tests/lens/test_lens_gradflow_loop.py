@@ -220,3 +220,15 @@ def test_aggregate_is_mean_and_max_of_the_steps_norms(steps):
     assert row["grad_norm"] == pytest.approx(np.mean(norms), rel=1e-5, abs=1e-5)
     assert row["grad_norm_max"] == pytest.approx(max(norms), rel=1e-5, abs=1e-5)
 
+
+
+def test_half_precision_gradients_are_summed_in_float32():
+    """A bfloat16 model: its norms are taken in float32 (its own square sum would round or overflow)."""
+    model, (X, y) = _model().to(torch.bfloat16), _data()
+    flow = GradientFlow(layers=["0", "4"])
+    with flow.epoch(model):
+        nn.functional.mse_loss(model(X.bfloat16()), y.bfloat16()).backward()
+        flow.step()
+    for name in ("0", "4"):
+        expected = float(model[int(name)].weight.grad.float().norm())
+        assert flow.records[0]["layers"][name]["grad_norm"] == pytest.approx(expected, rel=1e-5)

@@ -85,50 +85,56 @@ def _layers(module: nn.Module, layers: Selector, *, strict: bool) -> dict[str, l
 
 
 class _Epoch:
-    """One epoch being measured: the weights at its start and the per-step gradient norms so far (on the device)."""
+    """One epoch being measured: the weights at its start and each step's per-tensor gradient norms (on the device)."""
 
     def __init__(self, module: nn.Module, weights: dict[str, list[torch.Tensor]], number: int) -> None:
         self.module, self.weights, self.number = module, weights, number
         self.start = {n: [w.detach().clone() for w in ws] for n, ws in weights.items()}
-        self.total: torch.Tensor | None = None  # (layers,) sum of per-step norms
-        self.peak: torch.Tensor | None = None  # (layers,) largest per-step norm
+        self.flat = [w for ws in weights.values() for w in ws]  # every weight tensor, layer by layer
+        self.owner = [i for i, ws in enumerate(weights.values()) for _ in ws]  # its layer's index
+        self.norms: list[torch.Tensor] = []  # per step: (tensors,) float32 gradient norms, 0 where none
         self.count = [0] * len(weights)  # per layer: the steps in which it had a gradient
+        # float32 at least: a half-precision square sum overflows at 65504
+        self.fast = len({(w.dtype, w.device) for w in self.flat}) == 1 and self.flat[0].dtype in (torch.float32, torch.float64)
 
     def step(self) -> None:
-        """Add this step's gradient norm of every layer; raise when no selected weight has a gradient."""
-        norms: list[torch.Tensor] = []
-        missing = []
-        for i, (name, ws) in enumerate(self.weights.items()):
-            grads = [w.grad.detach() for w in ws if w.grad is not None]
-            if not grads:
-                missing.append(name)
-                norms.append(torch.zeros((), device=ws[0].device))
-                continue
-            self.count[i] += 1
-            # float32 at least (a half-precision square sum overflows), no copy of a float32 gradient
-            each = [torch.linalg.vector_norm(g, dtype=torch.promote_types(g.dtype, torch.float32)) for g in grads]
-            norms.append(each[0] if len(each) == 1 else torch.linalg.vector_norm(torch.stack(each)))
-        if len(missing) == len(self.weights):
-            raise RuntimeError(
-                f"GradientFlow.step() found no gradient on the weights of {', '.join(repr(n) for n in missing)}: "
-                "call it after loss.backward() and before optimizer.zero_grad()."
-            )
-        v = torch.stack([t.to(norms[0].device, torch.float32) for t in norms])  # (layers,), 0 where a layer had no gradient
-        if self.total is None or self.peak is None:
-            self.total, self.peak = v, v
+        """Keep this step's gradient norms; raise when no selected weight has a gradient. No host sync."""
+        grads = [w.grad for w in self.flat]
+        if all(g is not None for g in grads):
+            for i in range(len(self.count)):
+                self.count[i] += 1
+            if self.fast:  # one fused call for every tensor (what clip_grad_norm_ uses)
+                with torch.no_grad():
+                    self.norms.append(torch.stack(torch._foreach_norm([g for g in grads if g is not None])).float())
+                return
+            norms = [torch.linalg.vector_norm(g.detach(), dtype=torch.promote_types(g.dtype, torch.float32)) for g in grads if g is not None]
         else:
-            self.total, self.peak = self.total + v, torch.maximum(self.peak, v)
+            have = {self.owner[k] for k, g in enumerate(grads) if g is not None}
+            if not have:
+                raise RuntimeError(
+                    f"GradientFlow.step() found no gradient on the weights of {', '.join(repr(n) for n in self.weights)}: "
+                    "call it after loss.backward() and before optimizer.zero_grad()."
+                )
+            for i in have:
+                self.count[i] += 1
+            norms = [torch.linalg.vector_norm(g.detach(), dtype=torch.promote_types(g.dtype, torch.float32)) if g is not None
+                     else torch.zeros((), device=w.device) for g, w in zip(grads, self.flat)]
+        device = norms[0].device
+        self.norms.append(torch.stack([t.to(device, torch.float32) for t in norms]))
 
     def layers(self) -> dict[str, dict[str, Any]]:
-        """The epoch's record per layer (one host sync)."""
-        n = len(self.weights)
-        total = self.total.tolist() if self.total is not None else [0.0] * n
-        peak = self.peak.tolist() if self.peak is not None else [0.0] * n
+        """The epoch's record per layer (one host sync): mean and max over the steps of each layer's gradient norm."""
+        if self.norms:
+            per_tensor = torch.stack(self.norms).double().cpu().numpy()  # (steps, tensors)
+            per_layer = np.sqrt(np.stack([np.square(per_tensor[:, [k for k, o in enumerate(self.owner) if o == i]]).sum(1)
+                                          for i in range(len(self.weights))], axis=1))  # (steps, layers)
         out: dict[str, dict[str, Any]] = {}
         for i, (name, ws) in enumerate(self.weights.items()):
             k = self.count[i]
-            row: dict[str, Any] = {"weight_norm": _norm(ws), "grad_norm": total[i] / k if k else math.nan,
-                                   "grad_norm_max": peak[i] if k else math.nan, "steps": k}
+            col = per_layer[:, i] if k else None
+            # a step where the layer had no gradient holds 0: the sum and max over steps are unchanged by it
+            row: dict[str, Any] = {"weight_norm": _norm(ws), "grad_norm": float(col.sum()) / k if col is not None else math.nan,
+                                   "grad_norm_max": float(col.max()) if col is not None else math.nan, "steps": k}
             start = self.start.get(name)
             if start is not None and [t.shape for t in start] == [w.shape for w in ws]:
                 base = _norm(start)
