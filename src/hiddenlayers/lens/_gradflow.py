@@ -1,25 +1,43 @@
-"""Gradient flow during training: a callback for the fit loop.
+"""Gradient flow per hidden layer: a callback for the fit loop, or a tracker for your own PyTorch loop.
 
-After every epoch it records, per hidden layer with weights (dense, convolution,
-LSTM/GRU: all its weight matrices taken as one vector; biases left out): the
-gradient norm of the last batch (``.grad`` is still populated when
-``on_epoch_end`` runs), the weight norm, the update/weight ratio (``‖W_end − W_start‖ / ‖W_start‖`` over the
-epoch) and, when a data sample is given, activation statistics (mean, std,
-fraction active, dead and saturated units). Records go to
-``history.extra["gradient_flow"]`` (one JSON-able dict per epoch), so they
-land in the estimator's ``history_`` and in its model file.
+Per epoch and per layer with weights (dense, convolution, LSTM/GRU, attention:
+its weight matrices and kernels taken as one vector; biases and normalisation
+scales left out) it records:
 
->>> import hiddenlayers as hl
->>> from sklearn.datasets import load_iris
->>> X, y = load_iris(return_X_y=True)
->>> clf = hl.MLPClassifier((8,), max_iter=5, callbacks=[GradientFlow(X[:512])], random_state=0).fit(X, y)
->>> clf.history_.extra["gradient_flow"][-1]["layers"]["hidden1"]["grad_norm"] > 0
-True
+- ``grad_norm``: the mean over the epoch's optimizer steps of each step's
+  gradient norm ``‖∂L/∂W‖`` (the gradient the optimizer applies: L2 included,
+  after clipping); ``grad_norm_max`` its largest step, ``steps`` how many steps;
+- ``weight_norm`` ``‖W‖`` at the end of the epoch and ``update_ratio``
+  ``‖W_end − W_start‖ / ‖W_start‖`` over the epoch;
+- with a data sample ``X``: activation statistics on it after the epoch (mean,
+  std, fraction active, dead and saturated units).
+
+As a callback (``callbacks=[GradientFlow(X)]``) the records go to
+``history.extra["gradient_flow"]``, so they land in the estimator's
+``history_`` and in its model file. In your own loop, wrap each epoch in
+``with flow.epoch(model):`` and call ``flow.step()`` after ``loss.backward()``:
+
+>>> import torch, hiddenlayers as hl
+>>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+>>> X, y = torch.randn(64, 4), torch.randn(64, 1)
+>>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+>>> flow = hl.lens.GradientFlow(X, layers=torch.nn.Linear)
+>>> for _ in range(3):
+...     with flow.epoch(model):
+...         for i in range(0, 64, 16):
+...             opt.zero_grad()
+...             torch.nn.functional.mse_loss(model(X[i:i + 16]), y[i:i + 16]).backward()
+...             flow.step()
+...             opt.step()
+>>> [r["layers"]["0"]["steps"] for r in flow.records]
+[4, 4, 4]
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,31 +45,21 @@ import torch
 from torch import nn
 
 from ..training import Callback
-from ._target import check_max_rows, require_finite
+from ._select import Selector, select_layers
+from ._target import check_max_rows, default_layers, require_finite
 
 KEY = "gradient_flow"
-
-
-_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_METRICS = ("grad_norm", "grad_norm_max", "steps", "weight_norm", "update_ratio", "fraction_active", "dead", "saturated", "act_std")
 
 
 def _weights(layer: nn.Module) -> list[torch.Tensor]:
-    """The weight matrices (or kernels) of one hidden layer; biases and normalisation scales are left out.
+    """The weight matrices and kernels of one layer: parameters named ``*weight*`` with 2 or more dimensions.
 
-    A dense layer has one (``linear.weight``); a convolution its kernel; an LSTM/GRU its
-    ``weight_ih_l*`` and ``weight_hh_l*``; a pooling layer none.
+    A dense layer has one (``linear.weight``), a convolution its kernel, an
+    LSTM/GRU its ``weight_ih_l*``/``weight_hh_l*``, attention its projections;
+    biases and normalisation scales (1-D) are left out, a pooling layer has none.
     """
-    lin = getattr(layer, "linear", None)
-    own = getattr(lin, "weight", None) if lin is not None else getattr(layer, "weight", None)
-    if isinstance(own, torch.Tensor):
-        return [own]
-    out: list[torch.Tensor] = []
-    for mod in layer.modules():
-        if isinstance(mod, _WEIGHTED):
-            out.append(mod.weight)
-        elif isinstance(mod, nn.RNNBase):
-            out.extend(p for n, p in mod.named_parameters() if n.startswith("weight"))
-    return out
+    return [p for n, p in layer.named_parameters() if "weight" in n.rsplit(".", 1)[-1] and p.ndim >= 2]
 
 
 def _norm(ts: list[torch.Tensor]) -> float:
@@ -59,37 +67,154 @@ def _norm(ts: list[torch.Tensor]) -> float:
     return math.sqrt(sum(float(t.detach().double().square().sum()) for t in ts))
 
 
-def _hidden(network: nn.Module) -> dict[str, nn.Module]:
-    names = getattr(network, "hidden_names", None)
-    if names:
-        return {n: getattr(network, n) for n in names}
-    return {n: m for n, m in network.named_modules() if n and isinstance(m, (*_WEIGHTED, nn.RNNBase))}
+def _layers(module: nn.Module, layers: Selector, *, strict: bool) -> dict[str, list[torch.Tensor]]:
+    """``{name: weights}`` of the selected layers that hold weights (lens' selection rules, see ``select_layers``).
+
+    ``layers=None`` takes the module's default layers (a Network's hidden layers),
+    else every leaf with weights. ``strict``: none with weights raises, naming what was selected.
+    """
+    chosen = select_layers(module, layers, default_layers(module))
+    found = {n: ws for n, m in chosen.items() if (ws := _weights(m))}
+    if not found and strict:
+        listing = ", ".join(f"{n} ({type(m).__name__})" for n, m in chosen.items()) or "(none)"
+        raise ValueError(
+            f"GradientFlow found no weight matrices in the selected layers of {type(module).__name__}: {listing}; "
+            "select layers that hold weights (Linear, Conv, RNN, attention), e.g. layers=torch.nn.Linear."
+        )
+    return found
+
+
+class _Epoch:
+    """One epoch being measured: the weights at its start and each step's per-tensor gradient norms (on the device)."""
+
+    def __init__(self, module: nn.Module, weights: dict[str, list[torch.Tensor]], number: int) -> None:
+        self.module, self.weights, self.number = module, weights, number
+        self.start = {n: [w.detach().clone() for w in ws] for n, ws in weights.items()}
+        self.flat = [w for ws in weights.values() for w in ws]  # every weight tensor, layer by layer
+        self.owner = [i for i, ws in enumerate(weights.values()) for _ in ws]  # its layer's index
+        self.norms: list[torch.Tensor] = []  # per step: (tensors,) float32 gradient norms, 0 where none
+        self.count = [0] * len(weights)  # per layer: the steps in which it had a gradient
+        # float32 at least: a half-precision square sum overflows at 65504
+        self.fast = len({(w.dtype, w.device) for w in self.flat}) == 1 and self.flat[0].dtype in (torch.float32, torch.float64)
+
+    def step(self) -> None:
+        """Keep this step's gradient norms; raise when no selected weight has a gradient. No host sync."""
+        grads = [w.grad for w in self.flat]
+        if all(g is not None for g in grads):
+            for i in range(len(self.count)):
+                self.count[i] += 1
+            if self.fast:  # one fused call for every tensor (what clip_grad_norm_ uses)
+                with torch.no_grad():
+                    self.norms.append(torch.stack(torch._foreach_norm([g for g in grads if g is not None])).float())
+                return
+            norms = [torch.linalg.vector_norm(g.detach(), dtype=torch.promote_types(g.dtype, torch.float32)) for g in grads if g is not None]
+        else:
+            have = {self.owner[k] for k, g in enumerate(grads) if g is not None}
+            if not have:
+                raise RuntimeError(
+                    f"GradientFlow.step() found no gradient on the weights of {', '.join(repr(n) for n in self.weights)}: "
+                    "call it after loss.backward() and before optimizer.zero_grad()."
+                )
+            for i in have:
+                self.count[i] += 1
+            norms = [torch.linalg.vector_norm(g.detach(), dtype=torch.promote_types(g.dtype, torch.float32)) if g is not None
+                     else torch.zeros((), device=w.device) for g, w in zip(grads, self.flat)]
+        device = norms[0].device
+        self.norms.append(torch.stack([t.to(device, torch.float32) for t in norms]))
+
+    def layers(self) -> dict[str, dict[str, Any]]:
+        """The epoch's record per layer (one host sync): mean and max over the steps of each layer's gradient norm."""
+        if self.norms:
+            per_tensor = torch.stack(self.norms).double().cpu().numpy()  # (steps, tensors)
+            per_layer = np.sqrt(np.stack([np.square(per_tensor[:, [k for k, o in enumerate(self.owner) if o == i]]).sum(1)
+                                          for i in range(len(self.weights))], axis=1))  # (steps, layers)
+        out: dict[str, dict[str, Any]] = {}
+        for i, (name, ws) in enumerate(self.weights.items()):
+            k = self.count[i]
+            col = per_layer[:, i] if k else None
+            # a step where the layer had no gradient holds 0: the sum and max over steps are unchanged by it
+            row: dict[str, Any] = {"weight_norm": _norm(ws), "grad_norm": float(col.sum()) / k if col is not None else math.nan,
+                                   "grad_norm_max": float(col.max()) if col is not None else math.nan, "steps": k}
+            start = self.start.get(name)
+            if start is not None and [t.shape for t in start] == [w.shape for w in ws]:
+                base = _norm(start)
+                row["update_ratio"] = _norm([w.detach() - s for w, s in zip(ws, start)]) / base if base > 0 else math.nan
+            out[name] = row
+        return out
 
 
 class GradientFlow(Callback):
-    """Record per-layer gradient norm, weight norm, update ratio and activation stats each epoch.
+    """Per-layer gradient norm (mean and max over each epoch's steps), weight norm, update ratio and activation stats.
 
-    ``X``: optional ``(n, features)`` sample (at most ``max_rows`` rows used)
-    for activation statistics; without it only gradients and weights are kept.
+    ``X``: optional ``(n, ...)`` sample (at most ``max_rows`` rows used) for
+    activation statistics; without it only gradients and weights are kept.
+    ``layers``: which layers, as :func:`~hiddenlayers.lens.record` takes them
+    (names, glob patterns, hidden-layer indices, module types, a predicate);
+    ``None``: a Network's hidden layers, else every leaf module with weights.
     ``every``: record every k-th epoch (cost: one forward pass on the sample).
+
+    Use it as a training callback of the estimators, or in your own loop:
+    ``with flow.epoch(model):`` around each epoch and ``flow.step()`` after
+    each ``loss.backward()``. ``records`` holds one dict per measured epoch;
+    :meth:`to_frame`, :meth:`table` and :meth:`plot` show them, and
+    ``hl.lens.report(model, X, gradient_flow=flow)`` puts them in the report.
+    No hook is registered and nothing in the model is changed.
     """
 
-    def __init__(self, X: Any = None, *, every: int = 1, max_rows: int | None = 1024) -> None:
-        if not isinstance(every, int) or every < 1:
+    def __init__(self, X: Any = None, *, layers: Selector = None, every: int = 1, max_rows: int | None = 1024) -> None:
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
         rows = check_max_rows(max_rows)
         if X is not None:
             require_finite(X)
-        self.X, self.every, self.max_rows = X, every, rows
-        self._start: dict[str, list[torch.Tensor]] = {}
+        self.X, self.layers, self.every, self.max_rows = X, layers, every, rows
+        self.records: list[dict[str, Any]] = []
+        self._epoch: _Epoch | None = None
+
+    # ------------------------------------------------------------------ your own loop
+
+    @contextmanager
+    def epoch(self, model: nn.Module) -> Iterator[GradientFlow]:
+        """Measure one epoch of ``model``'s training: call :meth:`step` after each ``loss.backward()`` inside.
+
+        On a clean exit the epoch's record is appended to ``records`` (numbered
+        from 1); when the block raises, the partial epoch is dropped.
+        """
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"GradientFlow.epoch takes the torch.nn.Module being trained. Received: {type(model).__name__}.")
+        if self._epoch is not None:
+            raise RuntimeError("GradientFlow.epoch() is already open: epochs cannot nest; close the previous `with flow.epoch(model):` first.")
+        number = int(self.records[-1]["epoch"]) + 1 if self.records else 1
+        self._epoch = _Epoch(model, _layers(model, self.layers, strict=True), number)
+        try:
+            yield self
+            current, self._epoch = self._epoch, None
+            self.records.append(self._finish(current))
+        finally:
+            self._epoch = None
+
+    def step(self) -> None:
+        """Read the gradient of every selected layer now: after ``loss.backward()``, before ``zero_grad()``.
+
+        The norms stay on the model's device until the epoch ends (no sync per step).
+        """
+        if self._epoch is None:
+            raise RuntimeError("GradientFlow.step() was called outside an epoch: wrap each epoch's steps in `with flow.epoch(model):`.")
+        self._epoch.step()
+
+    # ------------------------------------------------------------------ the fit loop's callback hooks
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
         network = kwargs.get("network")
         epoch = int(kwargs.get("epoch", 0))
+        self._epoch = None
         if network is None or epoch % self.every:
-            self._start = {}
             return
-        self._start = {n: [w.detach().clone() for w in ws] for n, m in _hidden(network).items() if (ws := _weights(m))}
+        self._epoch = _Epoch(network, _layers(network, self.layers, strict=self.layers is not None), epoch)
+
+    def on_batch_end(self, **kwargs: Any) -> None:
+        if self._epoch is not None and self._epoch.weights:
+            self._epoch.step()
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         network, history = kwargs.get("network"), kwargs.get("history")
@@ -98,21 +223,23 @@ class GradientFlow(Callback):
         epoch = int(history.epoch[-1])
         if epoch % self.every:
             return
-        layers: dict[str, dict[str, Any]] = {}
-        for name, mod in _hidden(network).items():
-            ws = _weights(mod)
-            if not ws:
-                continue  # pooling, flatten: nothing learned
-            grads = [w.grad for w in ws if w.grad is not None]
-            row: dict[str, Any] = {"weight_norm": _norm(ws), "grad_norm": _norm(grads) if grads else math.nan}
-            start = self._start.get(name)
-            if start is not None and [t.shape for t in start] == [w.shape for w in ws]:
-                base = _norm(start)
-                row["update_ratio"] = _norm([w.detach() - s for w, s in zip(ws, start)]) / base if base > 0 else math.nan
-            layers[name] = row
+        current = self._epoch if self._epoch is not None and self._epoch.module is network else None
+        self._epoch = None
+        if current is None:  # called by hand without on_epoch_begin: no start weights, no steps
+            current = _Epoch(network, _layers(network, self.layers, strict=self.layers is not None), epoch)
+            current.start = {}
+        current.number = epoch
+        record = self._finish(current)
+        self.records.append(record)
+        history.extra.setdefault(KEY, []).append(record)
+
+    # ------------------------------------------------------------------ results
+
+    def _finish(self, ep: _Epoch) -> dict[str, Any]:
+        layers = ep.layers()
         if self.X is not None:
-            self._activation_stats(network, layers)
-        history.extra.setdefault(KEY, []).append({"epoch": epoch, "layers": layers})
+            self._activation_stats(ep.module, layers)
+        return {"epoch": ep.number, "layers": layers}
 
     def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
         from ._record import NonFiniteActivations, record
@@ -126,15 +253,50 @@ class GradientFlow(Callback):
         except NonFiniteActivations:
             return  # a diverged epoch: training reports it; its activation statistics are left missing (NaN in the table)
         for name, s in rec.stats.items():
-            layers[name].update(
-                act_mean=float(s.mean.mean()), act_std=float(s.std.mean()), fraction_active=float(s.fraction_active.mean()),
-                dead=s.n_dead, saturated=s.n_saturated, units=s.units,
-            )
+            if name in layers:
+                layers[name].update(
+                    act_mean=float(s.mean.mean()), act_std=float(s.std.mean()), fraction_active=float(s.fraction_active.mean()),
+                    dead=s.n_dead, saturated=s.n_saturated, units=s.units,
+                )
+
+    def table(self) -> dict[str, dict[str, np.ndarray]]:
+        """``{layer: {metric: (epochs,) array}}`` of :attr:`records` (see :func:`gradient_flow_table`)."""
+        return gradient_flow_table(self)
+
+    def to_frame(self) -> Any:
+        """:attr:`records` as a pandas DataFrame: one row per epoch and layer, one column per metric."""
+        return records_frame(self.records)
+
+    def plot(self) -> Any:
+        """The report's figure of :attr:`records`: gradient norm, update ratio, fraction active per epoch (a matplotlib Figure)."""
+        from ._plots import gradient_flow
+
+        if not self.records:
+            raise ValueError("GradientFlow has no records yet: train with it first (`with flow.epoch(model):` ... `flow.step()`).")
+        return gradient_flow(self.table())
+
+
+def flow_records(source: Any) -> list[dict[str, Any]]:
+    """The per-epoch records of a :class:`GradientFlow`, a training ``History`` or a list of records."""
+    if isinstance(source, GradientFlow):
+        return source.records
+    if isinstance(source, list):
+        return source
+    return list((getattr(source, "extra", None) or {}).get(KEY, []))
+
+
+def records_frame(records: list[dict[str, Any]]) -> Any:
+    """Records as a long DataFrame: columns ``epoch``, ``layer`` and the metrics (missing -> NaN)."""
+    import pandas as pd
+
+    rows = [{"epoch": r["epoch"], "layer": name, **{k: row.get(k, math.nan) for k in _METRICS}}
+            for r in records for name, row in r["layers"].items()]
+    return pd.DataFrame(rows, columns=["epoch", "layer", *_METRICS])
 
 
 def gradient_flow_table(history: Any) -> dict[str, dict[str, np.ndarray]]:
-    """``{layer: {metric: (epochs,) array}}`` from ``history.extra["gradient_flow"]`` (missing -> NaN)."""
-    records = (getattr(history, "extra", None) or {}).get(KEY, [])
+    """``{layer: {metric: (epochs,) array}}`` from a History's ``extra["gradient_flow"]`` or a :class:`GradientFlow` (missing -> NaN)."""
+    records = flow_records(history)
     names: list[str] = []
     for r in records:
         for n in r["layers"]:
@@ -145,7 +307,7 @@ def gradient_flow_table(history: Any) -> dict[str, dict[str, np.ndarray]]:
         metrics: dict[str, list[float]] = {}
         for r in records:
             row = r["layers"].get(n, {})
-            for k in ("grad_norm", "weight_norm", "update_ratio", "fraction_active", "dead", "saturated", "act_std"):
+            for k in _METRICS:
                 v = row.get(k, math.nan)
                 metrics.setdefault(k, []).append(float(v) if v is not None else math.nan)
         out[n] = {k: np.asarray(v, dtype=float) for k, v in metrics.items()}
@@ -153,4 +315,4 @@ def gradient_flow_table(history: Any) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-__all__ = ["GradientFlow", "gradient_flow_table"]
+__all__ = ["GradientFlow", "flow_records", "gradient_flow_table", "records_frame"]

@@ -51,7 +51,7 @@ def training_curves(history: Any) -> Any:
 
 
 def gradient_flow(table: dict[str, dict[str, np.ndarray]]) -> Any:
-    metrics = [("grad_norm", "gradient norm (last batch)"), ("update_ratio", "update / weight"), ("fraction_active", "fraction active")]
+    metrics = [("grad_norm", "gradient norm (mean of steps)"), ("update_ratio", "update / weight"), ("fraction_active", "fraction active")]
     present = [(k, t) for k, t in metrics if any(np.isfinite(v.get(k, np.array([np.nan]))).any() for v in table.values())]
     fig = new_figure(3.4 * len(present), 3.0)
     for i, (key, title) in enumerate(present, start=1):

@@ -106,12 +106,15 @@ GRADIENT_FLOW_HINT = "train with callbacks=[hl.lens.GradientFlow(X_sample)] to r
 
 
 def _gradflow(model: Any, history: Any, hint: str = GRADIENT_FLOW_HINT) -> tuple[str, str]:
-    from ._gradflow import KEY, gradient_flow_table
+    """The section's lead and body from ``history`` (a training History or a :class:`GradientFlow`)."""
+    from ._gradflow import flow_records, gradient_flow_table
     from ._plots import gradient_flow
 
-    if history is None or not (getattr(history, "extra", None) or {}).get(KEY):
+    if history is None or not flow_records(history):
         if model is not None and not hasattr(model, "callbacks"):
             why = f"{type(model).__name__}'s fit loop takes no callbacks, so gradient flow was not recorded."
+        elif model is None and hint == GRADIENT_FLOW_HINT:  # a torch module trained in its own loop
+            why = "measure your training loop with hl.lens.GradientFlow (`with flow.epoch(model):`, `flow.step()`) and pass gradient_flow=flow."
         else:
             why = hint
         return "", H.na_html(why)
@@ -123,7 +126,7 @@ def _gradflow(model: Any, history: Any, hint: str = GRADIENT_FLOW_HINT) -> tuple
             notes.append(f"{name}: the gradient has vanished (norm {g[-1]:.1e} in the last epoch).")
         if g.size and g[-1] > 1e3:
             notes.append(f"{name}: the gradient is exploding (norm {g[-1]:.1e}); lower the learning rate or set clip_grad_norm.")
-    return "Per epoch and hidden layer: gradient norm, size of the update relative to the weights, and the share of active units.", (
+    return "Per epoch and hidden layer: gradient norm (mean over the epoch's steps), size of the update relative to the weights, and the share of active units.", (
         H.figure_html(gradient_flow(table), "log scale; flat near zero = vanishing, very large = exploding") + H.warnings_html(notes)
     )
 
@@ -243,6 +246,7 @@ def report(
     feature_names: list[str] | None = None,
     data_report: Any = None,
     gradient_flow_hint: str = GRADIENT_FLOW_HINT,
+    gradient_flow: Any = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
@@ -256,7 +260,10 @@ def report(
     :class:`~hiddenlayers.DataReport`); without one, the fast data checks run
     on ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the
     advice shown when no gradient flow was recorded (the CLI names its
-    ``--gradient-flow`` flag instead of the Python callback).
+    ``--gradient-flow`` flag instead of the Python callback). ``gradient_flow``:
+    a :class:`~hiddenlayers.lens.GradientFlow` that measured your own training
+    loop; its records fill the "Gradient flow" section (instead of the model's
+    ``history_``).
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
@@ -268,14 +275,20 @@ def report(
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     t["record"] = time.perf_counter() - t0
-    sections, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint)
+    if gradient_flow is not None:
+        from ._gradflow import GradientFlow
+
+        if not isinstance(gradient_flow, GradientFlow):
+            raise TypeError(f"gradient_flow must be an hl.lens.GradientFlow that measured the training. Received: {type(gradient_flow).__name__}.")
+    sections, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow)
     t["stats"] = time.perf_counter() - t0
     sections += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
                                    feature_names=feature_names, data=(data_report, X, y))
     return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
 
 
-def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows: int, gradient_flow_hint: str) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows: int, gradient_flow_hint: str,
+                    flow: Any = None) -> tuple[list[tuple[str, str, str, str]], list[str]]:
     """The sections read off the model and its recording: architecture, training, gradient flow, layers, activations; and the layers' warnings."""
     from ._plots import histograms
 
@@ -286,7 +299,10 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
     sections.append(("architecture", "Architecture", "The layers, their output shapes and activations.", _architecture(model, target.module, rec, tuple(Xa.shape[1:]), in_dtype)))
     lead, body = _training(history)
     sections.append(("training", "Training", lead or "How the loss moved while training.", body))
-    lead, body = _gradflow(target.estimator, history, gradient_flow_hint)
+    if flow is not None:
+        lead, body = _gradflow(None, flow, gradient_flow_hint)
+    else:
+        lead, body = _gradflow(target.estimator, history, gradient_flow_hint)
     sections.append(("gradient-flow", "Gradient flow", lead or "Gradient norms per layer during training.", body))
     table, warns = _layers_table(rec)
     sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
