@@ -93,10 +93,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     rank, world = distributed_world()
     scan = src.scan()
     classifier = is_classifier(est)
-    if classifier and scan.classes is None:
-        raise ValueError(f"the target {src.target!r} has more than 1000 distinct values: use MLPRegressor for a numeric target.")
-    if not classifier and not scan.target_numeric:
-        raise ValueError(f"the target {src.target!r} is not numeric: use MLPClassifier for labels.")
+    _check_target(src, scan, classifier)
     fresh = not hasattr(est, "network_") or (not est.warm_start and not incremental)
     if fresh:
         for attr in ("network_", "classes_", "_label_binarizer"):
@@ -118,13 +115,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         with _one_epoch_settings(est, batch):
             X, y = next(src.chunks(shards[rank], rows=batch, limit=batch))
             est.partial_fit(X, y, **kw)
-        _load_network(est.network_, saved["network"], str(ckpt))
-        est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
-        history = History.from_dict(saved["history"])
-        no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
-        best_state = saved["best"]
+        history, best_state = _resume(est, saved, str(ckpt), no_imp)
         best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only
-        est._cache_weights()
     carried = est._optimizer_state if (saved is not None or not fresh) else None  # a fresh fit's stale state starts nothing
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
     schedule = schedule_at(est, est.learning_rate_init, done=len(history), first_epoch=first, carried=carried)
@@ -143,9 +135,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             loss_sum, rows, stopped = _pass(est, chunks, kw, world)
         if stopped:
             _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
-            kept = best_opt if best_state is not None else start_opt if start is not None else None  # else the chunk's own
-            if kept is not None:
-                est._optimizer_state = {**kept, "lr": schedule.lr}
+            _keep_optimizer(est, best_opt if best_state is not None else start_opt if start is not None else None, schedule.lr)
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
@@ -158,17 +148,9 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
                 best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
-        reason = no_imp(history)
-        if reason and schedule.on_no_improvement():  # 'adaptive' takes the stall instead of stopping; the count starts over
-            no_imp.count, reason = 0, None
-        est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}  # the next epoch's (or call's) rate
-        if incremental:
-            reason = None
+        reason = _stop_reason(est, history, no_imp, schedule, incremental)
         if ckpt:
-            save_checkpoint(ckpt, {
-                "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
-                "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count), int(schedule.stalled)], "best": best_state,
-            })
+            save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
         if reason:
             history.stop_reason = reason
             break
@@ -179,12 +161,53 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
-    _set_fitted(est, history, bool(val_units), len(history) - (target_epochs - epochs))
-    if incremental:
-        est.stop_reason_ = "partial_fit"  # as in memory, after Ctrl-C too (history_.stop_reason says "interrupted")
+    _set_fitted(est, history, bool(val_units), len(history) - (target_epochs - epochs), incremental)
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
     return est
+
+
+def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool) -> str | None:
+    """After an epoch: why the fit stops now, or None; the next epoch's (or call's) rate goes into the optimizer state.
+
+    'adaptive' takes a stall instead of stopping (its count starts over); a ``partial_fit`` never stops early.
+    """
+    reason = no_imp(history)
+    if reason and schedule.on_no_improvement():
+        no_imp.count, reason = 0, None
+    est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}
+    return None if incremental else reason
+
+
+def _keep_optimizer(est: _BaseMLP, kept: dict[str, Any] | None, lr: float) -> None:
+    """After Ctrl-C: the optimizer state that goes with the weights kept, at the schedule's rate (None: the last chunk's own)."""
+    if kept is not None:
+        est._optimizer_state = {**kept, "lr": lr}
+
+
+def _check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
+    """The source's target suits the estimator: at most 1000 labels for a classifier, numbers for a regressor."""
+    if classifier and scan.classes is None:
+        raise ValueError(f"the target {src.target!r} has more than 1000 distinct values: use MLPRegressor for a numeric target.")
+    if not classifier and not scan.target_numeric:
+        raise ValueError(f"the target {src.target!r} is not numeric: use MLPClassifier for labels.")
+
+
+def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tuple[History, Any]:
+    """Put a checkpoint's network, optimizer, samples seen and no-improvement count into ``est``: ``(history, best weights)``."""
+    _load_network(est.network_, saved["network"], path)
+    est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
+    no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
+    est._cache_weights()
+    return History.from_dict(saved["history"]), saved["best"]
+
+
+def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, best_state: Any) -> dict[str, Any]:
+    """What an epoch's checkpoint holds, so a restarted worker goes on from this epoch (plateau's stalled count included)."""
+    return {
+        "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
+        "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count), int(schedule.stalled)], "best": best_state,
+    }
 
 
 def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: dict[str, Any], world: int) -> tuple[float, float, bool]:
@@ -284,16 +307,18 @@ def _plan(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world
     return val_units, shards, batch, limit
 
 
-def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int) -> None:
+def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, incremental: bool) -> None:
     """scikit-learn's fitted attributes from the epochs' ``history`` (``held_out``: early stopping on held-out units).
 
     ``n_iter``: the epochs of this call (a restarted run's included), as scikit-learn's ``n_iter_`` counts a warm fit's.
+    ``incremental``: a ``partial_fit``, whose ``stop_reason_`` is "partial_fit" as in memory, after Ctrl-C too
+    (``history_.stop_reason`` says "interrupted").
     """
     est.history_ = history
     est.loss_curve_ = list(history.train_loss)
     est.loss_ = history.train_loss[-1] if history.train_loss else math.nan  # NaN: Ctrl-C in a first fit's first pass
     est.n_iter_ = n_iter
-    est.stop_reason_ = history.stop_reason
+    est.stop_reason_ = "partial_fit" if incremental else history.stop_reason
     est.validation_scores_ = list(history.val_score) if held_out else None
     est.best_validation_score_ = max(history.val_score, default=-math.inf) if held_out else None
     est.best_loss_ = None if held_out else min(history.train_loss, default=math.inf)
