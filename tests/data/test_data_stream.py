@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -611,6 +613,7 @@ def test_ctrl_c_ends_a_streamed_fit_with_the_last_whole_epochs_weights(tmp_path,
     np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
     # and the optimizer state those weights were trained to (epoch 2's 2 whole chunks undone), at the rate the schedule is at
     assert est._optimizer_state.keys() == one_epoch._optimizer_state.keys() and est._optimizer_state["t"] == per_pass
+    assert est.t_ == one_epoch.t_ == per_pass * 50  # and the samples seen: epoch 2's whole chunks undone (before: counted)
     for k, v in one_epoch._optimizer_state.items():
         assert torch.equal(est._optimizer_state[k], v) if isinstance(v, torch.Tensor) else est._optimizer_state[k] == v, k
 
@@ -757,3 +760,93 @@ def test_a_resumed_streamed_fit_takes_the_rates_of_an_unbroken_one(tmp_path, mon
     assert resumed.history_.lr == pytest.approx(unbroken.history_.lr, rel=1e-12)
     assert len(set(unbroken.history_.lr)) > 1  # the schedule moved
     np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-9)
+
+
+def _plateau_rates(losses: list[float], lr0: float, patience: int) -> list[float]:
+    """The rate of each epoch under 'plateau' from the epochs' losses: a tenth after ``patience`` epochs without a new best."""
+    rates, lr, best, stalled = [], lr0, math.inf, 0
+    for loss in losses:
+        rates.append(lr)
+        stalled = 0 if loss < best else stalled + 1
+        best = min(best, loss)
+        if stalled >= patience:
+            lr, stalled = lr / 10, 0
+    return rates
+
+
+def test_partial_fit_calls_that_stall_cut_a_plateau_rate_after_patience_calls_in_memory_and_streamed(tmp_path, monkeypatch) -> None:
+    """learning_rate='plateau' counts stalled partial_fit calls across calls (scikit-learn carries _no_improvement_count
+    for 'adaptive' so), in memory and streamed alike; before, each call began a new count, so with patience 2 the rate
+    never fell however long the loss stalled. A fresh fit starts the count over."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)
+    src, X, y = _stalling_source(tmp_path)
+    streamed, in_memory = _scheduled("plateau", n_iter_no_change=4), _scheduled("plateau", n_iter_no_change=4)  # patience 2
+    for _ in range(8):
+        streamed.partial_fit(src)
+        in_memory.partial_fit(X, y, classes=[0, 1])
+    assert in_memory.history_.lr == _plateau_rates(in_memory.loss_curve_, 2.0, 2)
+    assert streamed._optimizer_state["stalled"] == in_memory._optimizer_state["stalled"]
+    assert min(in_memory.history_.lr) < 2.0  # the rate fell
+    assert streamed.history_.lr == pytest.approx(in_memory.history_.lr, rel=1e-12)
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refit = in_memory.set_params(max_iter=1).fit(X, y)
+    assert refit._optimizer_state["stalled"] == 0 and refit.history_.lr == [2.0]
+
+
+class _SeesSettings(hl.Callback):
+    """Records the estimator's learning_rate and learning_rate_init at each epoch a callback sees (a chunk's, streamed)."""
+
+    def __init__(self) -> None:
+        self.est: Any = None
+        self.seen: list[tuple[str, float]] = []
+
+    def on_epoch_begin(self, **kwargs) -> None:
+        self.seen.append((self.est.learning_rate, self.est.learning_rate_init))
+
+
+@pytest.mark.parametrize("kind", ["invscaling", "plateau"])
+def test_callbacks_of_a_streamed_fit_see_the_users_learning_rate_settings(tmp_path, monkeypatch, kind: str) -> None:
+    """Each chunk trains at the pass's rate without borrowing the public settings: callbacks see the user's
+    learning_rate and learning_rate_init; before, they saw 'constant' and the pass's rate."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)  # 4 chunks a pass
+    src, _, _ = _stalling_source(tmp_path)
+    cb = _SeesSettings()
+    est = cb.est = _scheduled(kind, max_iter=3, callbacks=[cb])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(src)
+    user = (kind, est.learning_rate_init)
+    assert len(cb.seen) == 12 and set(cb.seen) == {user}
+    if kind == "invscaling":  # the passes still train at the schedule's rates
+        assert est.history_.lr == pytest.approx(_EPOCH_RATES["invscaling"][:3], rel=1e-12)
+    assert (est.learning_rate, est.learning_rate_init) == user
+
+
+@pytest.mark.parametrize("where", ["memory", "stream"])
+def test_ctrl_c_takes_t_and_the_schedule_back_to_the_best_epoch(tmp_path, monkeypatch, where: str) -> None:
+    """Ctrl-C in epoch 5 goes back to the best epoch (in memory: epoch 2 by training loss; streamed with held-out units:
+    epoch 1 by held-out score), and t_, the carried rate and plateau's stalled epochs go back with the weights: the
+    model is the one a fit that stopped there makes. Before, t_ and the rate counted the undone epochs (the tenth the
+    stalled epochs 3 and 4 had cut stayed, and t_ held them)."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)  # 4 chunks, 8 batches a pass (6 with a held-out row group)
+    src, X, y = _stalling_source(tmp_path)
+    data = (X, y) if where == "memory" else (src,)
+    kw = {"n_iter_no_change": 4} if where == "memory" else {"n_iter_no_change": 4, "early_stopping": True, "validation_fraction": 0.25}
+    per_pass = 8 if where == "memory" else 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cut = _scheduled("plateau", max_iter=8, callbacks=[_CtrlCAtBatch(4 * per_pass + 3)], **kw).fit(*data)
+        best = cut.history_.best_epoch
+        kept = _scheduled("plateau", max_iter=best, callbacks=[_CtrlCAtBatch(None)], **kw).fit(*data)
+    assert cut.stop_reason_ == "interrupted" and len(cut.history_) == 4 and best == (2 if where == "memory" else 1)
+    assert cut.t_ == kept.t_ == best * per_pass * 50
+    assert {k: cut._optimizer_state[k] for k in ("t", "lr", "stalled")} == {k: kept._optimizer_state[k] for k in ("t", "lr", "stalled")}
+    np.testing.assert_array_equal(cut.predict_proba(X), kept.predict_proba(X))

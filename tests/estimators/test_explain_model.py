@@ -208,3 +208,47 @@ def test_explain_network_refuses_weights_that_do_not_chain(sizes, broken, delta)
             call()
     else:
         assert call().agrees
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_the_step_of_a_model_fitted_with_freeze_leaves_its_frozen_layers_as_its_training_does(tmp_path, reload: bool) -> None:
+    """explain's step is the model's own one-row SGD step (no momentum, L2 on the trained weights only): the frozen layer
+    stays bit for bit, the others move, and the output says so; before, the step shown moved every layer (a note said so).
+    A model loaded from its file (no frozen_, its provenance names them) shows the same."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(60, 4, random_state=0)
+    kw = dict(hidden_layer_sizes=(3, 3), solver="sgd", momentum=0.0, alpha=0.01, batch_size=1, max_iter=3, random_state=0,
+              dtype="float64", freeze=1, shuffle=False)
+    with pytest.warns(Warning):  # max_iter reached
+        model = hl.MLPClassifier(**kw).fit(X, y)
+    model.save(tmp_path / "m.safetensors")
+    shown = hl.load(tmp_path / "m.safetensors") if reload else model
+    ex = explain_model(shown, X[0], y[0], learning_rate=0.05)
+    trained = copy.deepcopy(model).set_params(learning_rate_init=0.05).partial_fit(X[:1], y[:1])
+    assert trained.frozen_ == ["hidden1"] and ex.fixed == [0]
+    for (W, b), W_own, b_own in zip(ex.updated, trained.coefs_, trained.intercepts_):
+        np.testing.assert_allclose(W, W_own.T, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(b, b_own, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(ex.updated[0][0], ex.forward[0].W) and not np.array_equal(ex.updated[1][0], ex.forward[1].W)
+    assert ex.penalty == pytest.approx(0.005 * sum(float((W**2).sum()) for W in model.coefs_[1:]), rel=1e-12)  # trained weights only
+    assert ex.to_dict()["fixed"] == ["hidden1"]
+    assert any("layer hidden1 is frozen (freeze=1): the step shown leaves it unchanged" in n for n in ex.source["notes"])
+    out = io.StringIO()
+    ex.render(Console(file=out, width=200))
+    assert "for every layer but the frozen hidden1 (unchanged, as in the model's training)" in out.getvalue()
+    assert "hidden1 frozen: unchanged by the step" in out.getvalue()
+
+
+@settings(max_examples=40)
+@given(st.one_of(st.integers(-5, 8), st.booleans(), st.floats(allow_nan=True), st.text(max_size=3)))
+def test_explain_network_takes_fixed_hidden_layer_indices_only(value) -> None:
+    """fixed lists hidden layers (0-based): anything else is one ValueError naming the range; the output layer always trains."""
+    pairs = [([[0.5, -0.5]], [0.0]), ([[1.0]], [0.0]), ([[2.0]], [0.1])]  # two hidden layers
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2
+    if ok:
+        ex = explain_network(pairs, ["relu", "relu"], [1.0, 0.0], [1.0], loss="squared_error", fixed=[value])
+        assert ex.fixed == [value] and np.array_equal(ex.updated[value][0], ex.forward[value].W)
+    else:
+        with pytest.raises(ValueError, match=r"^fixed must list hidden-layer indices 0\.\.1 \(the output layer always trains\)\. Received: "):
+            explain_network(pairs, ["relu", "relu"], [1.0, 0.0], [1.0], loss="squared_error", fixed=[value])

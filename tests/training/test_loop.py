@@ -93,3 +93,40 @@ def test_weighted_loss_equals_the_loss_on_repeated_rows(engine: str, solver: str
     weighted = train(_net(dtype=torch.float64), X, Y, sample_weight=w, **kw).history.train_loss
     repeated = train(_net(dtype=torch.float64), X[rows], Y[rows], **kw).history.train_loss
     np.testing.assert_allclose(weighted, repeated, rtol=0, atol=1e-12)
+
+
+class _CtrlCInEpoch(hl.Callback):
+    """Ctrl-C at the first batch of epoch ``epoch`` (``at_end``: at the end of that epoch, after its bookkeeping)."""
+
+    def __init__(self, epoch: int, at_end: bool = False) -> None:
+        self.epoch, self.at_end = epoch, at_end
+
+    def on_batch_end(self, *, state: Any, **kwargs: Any) -> None:
+        if not self.at_end and state.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, *, logs: dict, **kwargs: Any) -> None:
+        if self.at_end and logs["epoch"] == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(("kind", "cut", "at_end", "best"), [
+    ("invscaling", 5, False, 2), ("plateau", 5, False, 2), ("invscaling", 2, True, 2), ("plateau", 1, False, 0),
+])
+def test_ctrl_c_takes_samples_seen_and_the_schedule_back_with_the_best_weights(kind: str, cut: int, at_end: bool, best: int) -> None:
+    """The held-out score peaks at epoch 2; Ctrl-C in epoch 5 (or at the end of epoch 2 itself, or in epoch 1: the start)
+    puts back that epoch's weights, and now samples_seen and the schedule's state (rate, plateau's stalled epochs) as
+    they were after it. Before, they counted the undone epochs 3 and 4 (invscaling's rate from 4 epochs' samples,
+    plateau's cut after 2 stalled epochs)."""
+    scores = iter([0.5, 0.9, 0.6, 0.7, 0.8, 0.85])
+    X, Y = _data()
+    schedule = hl.training.Schedule(kind, 0.1, patience=2)
+    res = train(_net(), X, Y, loss="log_loss", solver="sgd", schedule=schedule, max_epochs=6, samples_seen=7,
+                validate=lambda: (float("nan"), next(scores)), no_improvement=NoImprovement("val_score", patience=100),
+                callbacks=[_CtrlCInEpoch(cut, at_end)])
+    assert res.history.stop_reason == "interrupted" and (res.history.best_epoch or 0) == best
+    assert res.samples_seen == 7 + best * 100
+    want = hl.training.Schedule(kind, 0.1, patience=2)
+    for epoch in range(1, best + 1):  # epochs 1 and 2 both improved
+        want.epoch_end(epoch, 7 + epoch * 100, True)
+    assert schedule.state() == want.state() and schedule.stalled == 0

@@ -42,7 +42,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     shown before and after preprocessing; otherwise ``n_features_in_`` numbers.
     ``y_row``: its label (one of ``classes_``; a 0/1 vector for multilabel) or
     its target value(s). The step shown is one plain gradient-descent step with
-    ``learning_rate``, not the estimator's own optimizer (e.g. Adam).
+    ``learning_rate``, not the estimator's own optimizer (e.g. Adam); it leaves the
+    layers the model's fit kept frozen (``frozen_``) unchanged, as that fit did.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -67,8 +68,14 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
     if any(layer.dropout is not None for layer in layers):
         notes.append("dropout is off here, as in predict (training drops units at random)")
-    if getattr(model, "freeze", None) is not None:
-        notes.append(f"the model's fits keep the layers of freeze={model.freeze!r} fixed; the step shown here updates every layer")
+    frozen = _frozen(model)
+    fixed = [model.network_.hidden_names.index(name) for name in frozen]
+    if frozen:
+        are = "layers " + ", ".join(frozen) + " are" if len(frozen) > 1 else f"layer {frozen[0]} is"
+        notes.append(f"{are} frozen (freeze={model.freeze!r}): the step shown leaves {'them' if len(frozen) > 1 else 'it'} unchanged, as the model's "
+                     "training does" + (", and the L2 term counts the trained layers' weights only" if alpha else ""))
+    elif getattr(model, "freeze", None) == "head_first":
+        notes.append("freeze='head_first': the model's fit ended training every layer, as the step shown does")
     if model.solver == "adamw":
         notes.append(f"the model's solver is adamw: its weight decay (alpha={model.alpha:g}) is part of its step, not of the loss, so no L2 term is added")
     source = {
@@ -76,7 +83,15 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
         "raw": raw, "label": label, "notes": notes,
     }
     return explain_network(weights, model.network_.activation_names(), x, target, loss=_LOSSES[loss_name], learning_rate=learning_rate,
-                           alpha=alpha, input_names=input_names, output_names=output_names, source=source)
+                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed)
+
+
+def _frozen(model: _BaseMLP) -> list[str]:
+    """The hidden layers the model's last fit kept fixed: ``frozen_``, or a loaded model's provenance (its file keeps them there)."""
+    names = getattr(model, "frozen_", None)
+    if names is None:
+        names = (getattr(model, "provenance_", None) or {}).get("frozen") or []
+    return [str(n) for n in names if n in model.network_.hidden_names]
 
 
 def _dense_layers(model: _BaseMLP) -> list[DenseLayer]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -163,17 +163,42 @@ def schedule_at(est: _BaseMLP, lr0: float, *, done: int, first_epoch: int, carri
     """``est``'s schedule after ``done`` epochs of its history, this call's first being ``first_epoch + 1``.
 
     ``carried``: the optimizer state of earlier calls, whose ``"lr"`` the non-cosine schedules
-    resume from (None: start at ``lr0``). :func:`_schedule` for arrays; the streamed fit
-    (``_fit_stream``) builds its epochs' schedule here too, so both step alike.
+    resume from (None: start at ``lr0``), and ``"stalled"`` plateau's epochs without progress
+    (carried over ``partial_fit`` calls and warm fits as scikit-learn's ``_no_improvement_count``,
+    so ``partial_fit`` calls that stall cut the rate after ``patience`` of them). :func:`_schedule`
+    for arrays; the streamed fit (``_fit_stream``) builds its epochs' schedule here too, so both step alike.
     """
     if est.learning_rate == "cosine":
         return CallCosine(lr0, max_epochs=est.max_iter, first_epoch=first_epoch, done=done)
-    lr_now = carried.get("lr") if (carried and est.learning_rate != "constant") else None
     schedule_kind = est.learning_rate if (est.solver == "sgd" or est.learning_rate == "plateau") else "constant"
     schedule = Schedule(schedule_kind, lr0, power_t=est.power_t, max_epochs=est.max_iter, patience=max(1, int(min(est.n_iter_no_change, 10**6)) // 2))
-    if lr_now is not None:
-        schedule.lr = lr_now
+    if carried and est.learning_rate != "constant":
+        schedule.load_state({k: carried[k] for k in ("lr", "stalled") if carried.get(k) is not None})
     return schedule
+
+
+def _pass_schedule(est: _BaseMLP, lr0: float, incremental: bool) -> tuple[float, Schedule]:
+    """``(lr0, schedule)`` of this call: a streamed pass's chunk trains at the pass's rate, constant (:func:`at_pass_rate`).
+
+    The rate comes in by a private attribute, not by borrowing ``learning_rate``/``learning_rate_init``:
+    the user's callbacks, run by the chunk, see the estimator's own settings.
+    """
+    rate = est.__dict__.get("_pass_rate")
+    if rate is None:
+        return lr0, _schedule(est, lr0, incremental)
+    if lr0 != est.learning_rate_init:  # head_first's second phase: its share of the pass's rate
+        rate = rate * lr0 / est.learning_rate_init
+    return rate, Schedule("constant", rate, max_epochs=max(1, est.max_iter))
+
+
+@contextmanager
+def at_pass_rate(est: _BaseMLP, rate: float) -> Iterator[None]:
+    """Within: ``est``'s stochastic fit calls train at ``rate``, constant (a streamed pass's chunks; the schedule steps per pass)."""
+    est._pass_rate = rate
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_pass_rate", None)
 
 
 def _callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
@@ -196,7 +221,7 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
     # After a divergence the weights are a good epoch's again, but the moments hold the diverged steps' (non-finite)
     # values: the next warm fit or partial_fit starts them afresh (Optimizer.load_state), at the rate kept.
     moments = result.optimizer.state() if hist.stop_reason != "diverged" else {}
-    est._optimizer_state = {**moments, "lr": schedule.lr}
+    est._optimizer_state = {**moments, **schedule.state()}  # the rate and plateau's stalled epochs the next call goes on from
     est.n_iter_ = len(hist) - epochs_before  # epochs of this call, as sklearn counts
     est.t_ = result.samples_seen
     est.loss_curve_ = list(hist.train_loss)
@@ -264,7 +289,7 @@ def fit_stochastic(
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
-    schedule = _schedule(est, lr0, incremental)
+    lr0, schedule = _pass_schedule(est, lr0, incremental)
     callbacks = _callbacks(est, schedule, max_epochs)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)

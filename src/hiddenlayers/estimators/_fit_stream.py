@@ -27,7 +27,10 @@ same rows, and ``partial_fit(source)`` calls (one pass each) those of in-memory
 Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning``,
 ``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
 epoch's weights with held-out units, else the last whole epoch's, with the optimizer
-state (moments, step count) they were trained to (one process only).
+state (moments, step count), ``t_`` and learning rate (plateau's stalled epochs too) they
+went with (one process only). Each chunk trains at its pass's rate through a private
+override (:func:`~._fit.at_pass_rate`): callbacks see the user's ``learning_rate`` and
+``learning_rate_init``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import InterruptedWarning
 from ..training import History, NoImprovement, warn_interrupted
-from ._fit import schedule_at, warn_not_converged
+from ._fit import at_pass_rate, schedule_at, warn_not_converged
 from ._transfer import interrupted
 
 if TYPE_CHECKING:
@@ -116,26 +119,28 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             X, y = next(src.chunks(shards[rank], rows=batch, limit=batch))
             est.partial_fit(X, y, **kw)
         history, best_state = _resume(est, saved, str(ckpt), no_imp)
-        best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only
+        best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only (and t_, rate: the epoch's)
     carried = est._optimizer_state if (saved is not None or not fresh) else None  # a fresh fit's stale state starts nothing
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
     schedule = schedule_at(est, est.learning_rate_init, done=len(history), first_epoch=first, carried=carried)
     if saved is not None and len(saved["no_improvement"]) > 2:
         schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
+    best_at = (int(est.t_), schedule.state()) if best_state is not None else None  # t_ and the schedule with the best weights
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + rank
         start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and world == 1 else None
-        start_opt = getattr(est, "_optimizer_state", None)
+        start_opt, start_t = getattr(est, "_optimizer_state", None), getattr(est, "t_", 0)
         rate = schedule.lr  # every chunk of the pass trains at the epoch's rate
-        with _one_epoch_settings(est, batch, rate):
+        with _one_epoch_settings(est, batch), at_pass_rate(est, rate):
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
             chunks = read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, kw, world)
         if stopped:
             _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
-            _keep_optimizer(est, best_opt if best_state is not None else start_opt if start is not None else None, schedule.lr)
+            if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
+                _go_back(est, schedule, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None))))
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
@@ -149,6 +154,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
                 best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
         reason = _stop_reason(est, history, no_imp, schedule, incremental)
+        if improved and val_units:
+            best_at = (int(est.t_), schedule.state())
         if ckpt:
             save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
         if reason:
@@ -175,14 +182,21 @@ def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, in
     reason = no_imp(history)
     if reason and schedule.on_no_improvement():
         no_imp.count, reason = 0, None
-    est._optimizer_state = {**(est._optimizer_state or {}), "lr": schedule.lr}
+    est._optimizer_state = {**(est._optimizer_state or {}), **schedule.state()}
     return None if incremental else reason
 
 
-def _keep_optimizer(est: _BaseMLP, kept: dict[str, Any] | None, lr: float) -> None:
-    """After Ctrl-C: the optimizer state that goes with the weights kept, at the schedule's rate (None: the last chunk's own)."""
+def _go_back(est: _BaseMLP, schedule: Any, kept: dict[str, Any] | None, at: tuple[int, dict[str, Any] | None]) -> None:
+    """After Ctrl-C: ``t_``, the schedule and the optimizer state that go with the weights kept.
+
+    ``at``: ``(t_, schedule state)`` of those weights (None: the schedule's now, the pass's start);
+    ``kept``: their optimizer state (None: the last chunk's own, in a first fit's first pass).
+    """
+    est.t_ = at[0]
+    if at[1] is not None:
+        schedule.load_state(at[1])
     if kept is not None:
-        est._optimizer_state = {**kept, "lr": lr}
+        est._optimizer_state = {**kept, **schedule.state()}
 
 
 def _check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
@@ -330,14 +344,15 @@ def _seed(est: _BaseMLP) -> int:
 
 
 @contextlib.contextmanager
-def _one_epoch_settings(est: _BaseMLP, batch: int, rate: float | None = None) -> Iterator[None]:
-    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines,
-    and (``rate`` given) the epoch's rate, constant: the schedule steps per pass, not per chunk."""
-    keys = ("batch_size", "early_stopping", "verbose", "progress_bar") + (("learning_rate", "learning_rate_init") if rate is not None else ())
+def _one_epoch_settings(est: _BaseMLP, batch: int) -> Iterator[None]:
+    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines.
+
+    (The epoch's rate goes in by :func:`~._fit.at_pass_rate`, so callbacks see the user's
+    ``learning_rate`` and ``learning_rate_init``.)
+    """
+    keys = ("batch_size", "early_stopping", "verbose", "progress_bar")
     keep = {k: getattr(est, k) for k in keys}
     est.batch_size, est.early_stopping, est.verbose, est.progress_bar = batch, False, False, False
-    if rate is not None:
-        est.learning_rate, est.learning_rate_init = "constant", rate
     try:
         yield
     finally:

@@ -117,7 +117,7 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
     if est.freeze == "head_first":
         head_alone_before = getattr(est, "frozen_", None) == list(names)  # the kept state is a head-alone run's (Ctrl-C in phase 1)
         if est._optimizer_state and not head_alone_before:
-            est._optimizer_state = {k: v for k, v in est._optimizer_state.items() if k != "lr"}  # phase 1 starts at learning_rate_init
+            est._optimizer_state = {k: v for k, v in est._optimizer_state.items() if k not in ("lr", "stalled")}  # phase 1 starts at learning_rate_init
         est.frozen_ = []
         with frozen(est.network_, names), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # phase 1 runs to max_iter by design; phase 2 warns for the call

@@ -14,7 +14,8 @@ compute in NumPy (float64):
   ``dL/dz = dL/dh ⊙ act'(z)`` (both factors kept);
 * the same gradients from PyTorch autograd, and their largest difference;
 * one gradient-descent step ``W ← W - lr·dL/dW``, the new weights, and the loss
-  before and after.
+  before and after; layers given as ``fixed`` (a fitted model's frozen ones) keep
+  their weights, as the model's own training keeps them.
 
 One sample, no batch: the loss is the sample's, summed over the outputs (what
 the estimators' batch mean is for a batch of that one row). With ``alpha`` the
@@ -106,6 +107,7 @@ class Explanation:
     input_names: list[str] | None = None  # one name per input (e.g. the columns after preprocessing)
     output_names: list[str] | None = None  # one name per output (e.g. a classifier's classes)
     source: dict[str, Any] = field(default_factory=dict)  # where the row and the weights came from (model, row, raw values, label, optimizer)
+    fixed: list[int] = field(default_factory=list)  # the layers (0-based, input side first) the step leaves unchanged: a model's frozen ones
 
     @property
     def max_abs_diff(self) -> float:
@@ -138,6 +140,7 @@ class Explanation:
             "alpha": self.alpha, "l2_penalty": self.penalty, "l2_penalty_after": self.penalty_after,
             "input_names": self.input_names, "output_names": self.output_names, "source": self.source,
             "updated": [{"layer": s.name, "W": arr(W), "b": arr(b)} for s, (W, b) in zip(self.forward, self.updated)],
+            "fixed": [self.forward[i].name for i in self.fixed],
         }
 
     def render(self, console: Any = None) -> None:
@@ -280,6 +283,7 @@ def explain_network(
     input_names: list[str] | None = None,
     output_names: list[str] | None = None,
     source: dict[str, Any] | None = None,
+    fixed: Any = (),
 ) -> Explanation:
     """One forward + backward pass of the dense network ``weights``, by hand, checked against autograd.
 
@@ -290,6 +294,8 @@ def explain_network(
     0/1 per output for ``"binary_cross_entropy"``, values for ``"squared_error"``).
     ``alpha``: the L2 strength, stated apart (``penalty``) and added to the step
     ``W ← W - learning_rate·(dL/dW + alpha·W)``, one plain gradient-descent step.
+    ``fixed``: indices of hidden layers (0-based) the step leaves unchanged and the L2 term
+    leaves out, as training does with frozen layers (``requires_grad=False``: no step, no penalty).
     No size cap: the renderer truncates wide layers and says so.
 
     >>> W1, W2 = [[0.5, -0.5]], [[1.0]]
@@ -318,19 +324,32 @@ def explain_network(
     _check_target(t_arr, loss, sizes)
     learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
     alpha = real("alpha", alpha, low=0, meaning="the L2 strength (scikit-learn's alpha)")
-    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {})
+    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {}, _check_fixed(fixed, len(pairs) - 1))
+
+
+def _check_fixed(fixed: Any, n_hidden: int) -> list[int]:
+    """``fixed`` as sorted distinct hidden-layer indices in ``[0, n_hidden)``, or a ValueError naming the bad one."""
+    out: set[int] = set()
+    for i in fixed:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < n_hidden:
+            raise ValueError(f"fixed must list hidden-layer indices 0..{n_hidden - 1} (the output layer always trains). Received: {i!r}.")
+        out.add(int(i))
+    return sorted(out)
 
 
 def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: np.ndarray, t_arr: np.ndarray, loss: str, learning_rate: float,
-         alpha: float, input_names: list[str] | None = None, output_names: list[str] | None = None, source: dict[str, Any] | None = None) -> Explanation:
-    """The pass itself, on checked inputs: forward, loss, backward, autograd check, one step."""
+         alpha: float, input_names: list[str] | None = None, output_names: list[str] | None = None, source: dict[str, Any] | None = None,
+         fixed: list[int] | None = None) -> Explanation:
+    """The pass itself, on checked inputs: forward, loss, backward, autograd check, one step (``fixed`` layers kept as they are)."""
+    fixed = fixed or []
     sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
     forward, z_out = _forward(weights, x_arr, acts)
     loss_value, output, dz = _loss(z_out, t_arr, loss)
     backward = _backward(weights, forward, dz, acts)
     diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, acts, loss, backward)
 
-    stepped = [(W - learning_rate * (s.dL_dW + alpha * W), b - learning_rate * s.dL_db) for (W, b), s in zip(weights, reversed(backward))]
+    stepped = [(W, b) if i in fixed else (W - learning_rate * (s.dL_dW + alpha * W), b - learning_rate * s.dL_db)
+               for i, ((W, b), s) in enumerate(zip(weights, reversed(backward)))]
     with np.errstate(over="ignore", invalid="ignore"):
         _, z_after = _forward(stepped, x_arr, acts)
         loss_after = _loss(z_after, t_arr, loss)[0]
@@ -338,14 +357,14 @@ def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: n
         raise ValueError(f"learning_rate={learning_rate:g} is so large that the step overflows float64 (the loss after it is {loss_after}): "
                          "choose a smaller learning rate, e.g. 0.1.")
     def l2(ws: list[tuple[np.ndarray, np.ndarray]]) -> float:
-        return float(0.5 * alpha * sum(float(np.vdot(W, W)) for W, _ in ws)) if alpha else 0.0
+        return float(0.5 * alpha * sum(float(np.vdot(W, W)) for i, (W, _) in enumerate(ws) if i not in fixed)) if alpha else 0.0
 
     hidden = sorted(set(acts), key=acts.index)
     return Explanation(
         sizes=sizes, activation=", ".join(hidden) if hidden else "identity", loss_name=loss, x=x_arr, target=t_arr, forward=forward,
         output=output, loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate,
         loss_after=loss_after, updated=stepped, autograd_sizes=sizes_of, alpha=alpha, penalty=l2(weights), penalty_after=l2(stepped),
-        input_names=input_names, output_names=output_names, source=dict(source or {}),
+        input_names=input_names, output_names=output_names, source=dict(source or {}), fixed=fixed,
     )
 
 

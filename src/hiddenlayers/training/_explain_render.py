@@ -226,9 +226,11 @@ def _step(con: Any, ex: Any) -> None:
         con.print(f"One plain gradient-descent step with learning rate {lr} (--lr / learning_rate), on this row alone: not the model's own "
                   f"optimizer ({ex.source['solver']}), whose step also depends on its running state and batch.")
     decay = f" + {ex.alpha:g}·W" if ex.alpha else ""
-    con.print(f"W ← W - {lr}·(dL/dW{decay}),  b ← b - {lr}·dL/db for every layer; the new weights:")
-    for s, (W, b) in zip(ex.forward, ex.updated):
-        con.print(f"[bold]{s.name}[/] after the step")
+    fixed = [ex.forward[i].name for i in ex.fixed]
+    where = f"for every layer but the frozen {', '.join(fixed)} (unchanged, as in the model's training)" if fixed else "for every layer"
+    con.print(f"W ← W - {lr}·(dL/dW{decay}),  b ← b - {lr}·dL/db {where}; the new weights:")
+    for i, (s, (W, b)) in enumerate(zip(ex.forward, ex.updated)):
+        con.print(f"[bold]{s.name}[/] " + ("frozen: unchanged by the step" if i in ex.fixed else "after the step"))
         rows = _rows(con, W.shape[0], s.name)
 
         def table(k: int, W: np.ndarray = W, b: np.ndarray = b, rows: int = rows) -> Table:

@@ -68,7 +68,8 @@ class _BestWeights:
     """The flat weights of the best epoch so far, and the optimizer's moments and step count with them.
 
     The weights are restored on divergence, Ctrl-C or early stopping; after Ctrl-C
-    the optimizer state too, so the state a warm fit resumes is the one those weights
+    the optimizer state too (and the samples seen and the schedule's state, :meth:`settle`),
+    so the state a warm fit resumes is the one those weights
     were trained to, not one that counts the undone steps (after a divergence the
     estimators drop the moments instead; early stopping keeps the last epoch's, as
     scikit-learn does). The optimizer state is copied only when the next epoch is
@@ -83,6 +84,16 @@ class _BestWeights:
         self.flat, self.numpy_engine, self.optimizer, self.start = flat, numpy_engine, optimizer, start
         self.data = flat.data.clone()
         self.state_at = "start"  # where the best's optimizer state is: "start", "optimizer" (not stepped since), "kept"
+        self.samples_seen = 0  # the samples seen and the schedule's state after the best epoch (or at the start): see settle
+        self.schedule_state: dict[str, Any] = {}
+
+    def settle(self, samples_seen: int, schedule: Schedule) -> None:
+        """Keep the samples seen and the schedule's state (rate, stalled epochs) that go with the best weights.
+
+        Called at the start and after the best epoch's bookkeeping: Ctrl-C puts them back with the
+        weights (``t_`` and the carried rate then count no undone epoch).
+        """
+        self.samples_seen, self.schedule_state = samples_seen, schedule.state()
 
     def save(self) -> None:
         """Keep the current weights as the best (their optimizer state is the optimizer's own until the next step)."""
@@ -424,6 +435,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
+    plan.best.settle(samples_seen, schedule)  # "best" before any improvement: the run's start
     sample = batches.X[:1] if batches.dense else None
     with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy, sample=sample), precision_scope(precision):
         try:
@@ -465,10 +477,14 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     plan.best.save()
                     history.best_epoch = epoch
                 schedule.epoch_end(epoch, samples_seen, improved)
+                if improved:
+                    plan.best.settle(samples_seen, schedule)
                 logs["lr"] = schedule.lr
                 for cb in callbacks:
                     cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
                 reason = _stop_reason(state, rule, history, schedule, monitors)
+                if improved:  # an 'adaptive' cut the stall rule made after this best epoch goes with it
+                    plan.best.settle(samples_seen, schedule)
         except KeyboardInterrupt:
             reason = "interrupted"
     return reason, epoch, steps, samples_seen
@@ -498,7 +514,9 @@ def train(
     per step (capped at n); ``shuffle`` draws each epoch's order from
     ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
     gradient's global norm. ``history`` and ``samples_seen`` resume a fit;
-    ``restore_best`` puts back the best epoch's weights at the end. ``device``:
+    ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
+    the optimizer state, ``samples_seen`` and ``schedule``'s state (rate, stalled epochs) of that epoch
+    (or of the start, before any improvement). ``device``:
     where training runs (default: ``Y``'s). ``validate``
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
@@ -549,6 +567,9 @@ def train(
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
              learning_rate_init=learning_rate_init, epoch=epoch)
+    if reason == "interrupted":  # the samples seen and the schedule go back with the weights and the optimizer state
+        samples_seen = plan.best.samples_seen
+        schedule.load_state(plan.best.schedule_state)
     _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
     return TrainResult(history=history, optimizer=plan.optimizer, samples_seen=samples_seen, steps=steps)
 

@@ -532,7 +532,9 @@ class Schedule:
       training still stops by the no-improvement rule.
 
     ``lr`` is the rate of the next epoch; ``stalled`` counts ``plateau``'s epochs without
-    improvement since its last cut (kept in a streamed fit's checkpoint).
+    improvement since its last cut. :meth:`state` holds both: the estimators carry it over
+    ``partial_fit`` calls and warm fits (as scikit-learn carries ``_no_improvement_count``),
+    and a fit interrupted by Ctrl-C goes back to the best epoch's.
     """
 
     def __init__(self, kind: str, lr0: float, *, power_t: float = 0.5, max_epochs: int = 200, patience: int = 5) -> None:
@@ -556,6 +558,15 @@ class Schedule:
             if self.stalled >= self.patience:
                 self.lr /= 10.0
                 self.stalled = 0
+
+    def state(self) -> dict[str, Any]:
+        """Where the schedule stands: ``{"lr": next epoch's rate, "stalled": plateau's epochs without improvement}``."""
+        return {"lr": self.lr, "stalled": self.stalled}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Go on from :meth:`state` (a key left out keeps its value: a state saved before ``stalled`` was kept)."""
+        self.lr = float(state.get("lr", self.lr))
+        self.stalled = int(state.get("stalled", self.stalled))
 
     def on_no_improvement(self) -> bool:
         """Called when training would stop for no improvement; True means "keep going"."""
