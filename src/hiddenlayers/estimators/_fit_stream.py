@@ -97,11 +97,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     scan = src.scan()
     classifier = is_classifier(est)
     _check_target(src, scan, classifier)
-    fresh = not hasattr(est, "network_") or (not est.warm_start and not incremental)
-    if fresh:
-        for attr in ("network_", "classes_", "_label_binarizer"):
-            if hasattr(est, attr):
-                delattr(est, attr)
+    fresh = _forget_if_fresh(est, incremental)
     val_units, shards, batch, limit = _plan(est, src, scan, incremental, world)
     kw = {"classes": scan.classes} if classifier else {}
     epochs = 1 if incremental else est.max_iter
@@ -120,11 +116,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
             est.partial_fit(X, y, **kw)
         history, best_state = _resume(est, saved, str(ckpt), no_imp)
         best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only (and t_, rate: the epoch's)
-    carried = est._optimizer_state if (saved is not None or not fresh) else None  # a fresh fit's stale state starts nothing
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
-    schedule = schedule_at(est, est.learning_rate_init, done=len(history), first_epoch=first, carried=carried)
-    if saved is not None and len(saved["no_improvement"]) > 2:
-        schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
+    schedule = _schedule(est, saved, fresh, len(history), first)
     best_at = (int(est.t_), schedule.state()) if best_state is not None else None  # t_ and the schedule with the best weights
     while len(history) < target_epochs:
         epoch = len(history) + 1
@@ -197,6 +190,26 @@ def _go_back(est: _BaseMLP, schedule: Any, kept: dict[str, Any] | None, at: tupl
         schedule.load_state(at[1])
     if kept is not None:
         est._optimizer_state = {**kept, **schedule.state()}
+
+
+def _forget_if_fresh(est: _BaseMLP, incremental: bool) -> bool:
+    """Whether this call starts a new model (no network yet, or a cold ``fit``); if so, forget the old one's network and labels."""
+    fresh = not hasattr(est, "network_") or (not est.warm_start and not incremental)
+    if fresh:
+        for attr in ("network_", "classes_", "_label_binarizer"):
+            if hasattr(est, attr):
+                delattr(est, attr)
+    return fresh
+
+
+def _schedule(est: _BaseMLP, saved: dict[str, Any] | None, fresh: bool, done: int, first: int) -> Any:
+    """The call's learning-rate schedule after ``done`` epochs (``first``: its cycle's first epoch), going on from a
+    warm model's or a checkpoint's rate and plateau count; a fresh fit's stale optimizer state starts nothing."""
+    carried = est._optimizer_state if (saved is not None or not fresh) else None
+    schedule = schedule_at(est, est.learning_rate_init, done=done, first_epoch=first, carried=carried)
+    if saved is not None and len(saved["no_improvement"]) > 2:
+        schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
+    return schedule
 
 
 def _check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:

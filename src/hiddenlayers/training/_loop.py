@@ -567,11 +567,17 @@ def train(
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
              learning_rate_init=learning_rate_init, epoch=epoch)
-    if reason == "interrupted":  # the samples seen and the schedule go back with the weights and the optimizer state
-        samples_seen = plan.best.samples_seen
-        schedule.load_state(plan.best.schedule_state)
+    samples_seen = _rewound(reason, plan.best, schedule, samples_seen)
     _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
     return TrainResult(history=history, optimizer=plan.optimizer, samples_seen=samples_seen, steps=steps)
+
+
+def _rewound(reason: str | None, best: Any, schedule: Schedule, samples_seen: int) -> int:
+    """The samples seen after this call: on Ctrl-C they and ``schedule`` go back with the weights and optimizer state kept."""
+    if reason != "interrupted":
+        return samples_seen
+    schedule.load_state(best.schedule_state)
+    return int(best.samples_seen)
 
 
 def _device_and_precision(network: torch.nn.Module, Y: Any, device: torch.device | None, precision: str) -> tuple[torch.device, str]:
