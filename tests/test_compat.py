@@ -23,6 +23,13 @@ def test_the_sequence_classifiers_old_paths_are_its_new_modules(old: str, new: s
     assert moved.__spec__.name == f"hiddenlayers.{new}"
 
 
+def test_the_translators_old_network_path_is_its_new_module() -> None:
+    assert ALIASES["hiddenlayers.apps._seq2seq"] == "hiddenlayers.apps._translate.seq2seq"
+    moved = importlib.import_module("hiddenlayers.apps._seq2seq")
+    assert moved is importlib.import_module("hiddenlayers.apps._translate.seq2seq")
+    assert moved.Seq2Seq.__module__ == "hiddenlayers.apps._translate.seq2seq"
+
+
 def _run_module(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([sys.executable, "-m", name, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)

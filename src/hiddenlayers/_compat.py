@@ -10,7 +10,7 @@ the search modules that later moved into ``rightsize/_search/`` (a pickled
 the data checks, the server's, the translator's and the sequence classifier's modules that moved into
 ``data/_check/``, ``ship/_serve/``, ``apps/_translate/`` and ``apps/_seq/`` (a pickled
 ``DataReport`` names ``data._check_report``, a ``Translator`` ``apps._translate_text``,
-a ``SequenceClassifier`` ``apps._seqnet``), and prune's interval module that joined
+its ``Seq2Seq`` ``apps._seq2seq``, a ``SequenceClassifier`` ``apps._seqnet``), and prune's interval module that joined
 ``rightsize/_prune/`` (a ``DropEstimate`` names ``rightsize._prune_bound``).
 
 ``python -m`` on an old path runs the new module as ``__main__`` (``get_code``
@@ -63,6 +63,8 @@ _MOVED = {
     # names apps._translate_text for its Vocab; its own old path, apps._translate, is the package, which
     # finds Translator lazily)
     "apps._translate_fit": "apps._translate.fit", "apps._translate_text": "apps._translate.text",
+    # the translator's network, before it joined them (a pickled Translator names apps._seq2seq for its Seq2Seq)
+    "apps._seq2seq": "apps._translate.seq2seq",
     # the sequence classifier's modules before they became the apps._seq package (a pickled SequenceClassifier
     # or TextClassifier names apps._seqnet for its network)
     "apps._sequence": "apps._seq.sequence", "apps._seqdata": "apps._seq.data", "apps._seqnet": "apps._seq.net",

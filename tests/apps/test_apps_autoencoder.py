@@ -99,7 +99,7 @@ def test_errors(fitted: Autoencoder) -> None:
         Autoencoder(n_components=0).fit(np.zeros((10, 2)))
 
 
-ONE_D = r"must be 2-D \(n_samples, n_features\)\. Received shape \({shape}\): reshape it with {name}\.reshape\(-1, 1\) if it holds one feature, or {name}\.reshape\(1, -1\) if it is one sample\.$"
+ONE_D = r"must be 2-D \(n_samples, n_features\)\. Received shape \({shape}\)\. Reshape your data with {name}\.reshape\(-1, 1\) if it holds one feature, or {name}\.reshape\(1, -1\) if it is one sample\.$"
 
 
 @pytest.mark.parametrize("method", ["fit", "transform", "score_samples", "decision_function", "predict", "reconstruction_error", "network_input", "inverse_transform"])

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import hiddenlayers as hl
 from hiddenlayers.apps import Translator
-from hiddenlayers.apps._seq2seq import beam_decode, greedy_decode, pad_batch
+from hiddenlayers.apps._translate.seq2seq import beam_decode, greedy_decode, pad_batch
 from hiddenlayers.apps._translate.text import SPECIALS, Vocab, detokenize, tokenize
 from hiddenlayers.exceptions import ModelFileError, NotFittedError
 
@@ -186,7 +186,8 @@ def test_pickle_round_trip(trained: Translator, data: dict[str, list[str]]) -> N
 def test_a_pickle_naming_the_old_module_paths_loads(rough: Translator, data: dict[str, list[str]], old: str) -> None:
     blob = pickle.dumps(rough, protocol=0)  # protocol 0 names each class's module as plain text
     for new, was in ((b"hiddenlayers.apps._translate.translate\n", f"{old}\n".encode()),
-                     (b"hiddenlayers.apps._translate.text\n", b"hiddenlayers.apps._translate_text\n")):
+                     (b"hiddenlayers.apps._translate.text\n", b"hiddenlayers.apps._translate_text\n"),
+                     (b"hiddenlayers.apps._translate.seq2seq\n", b"hiddenlayers.apps._seq2seq\n")):
         assert new in blob
         blob = blob.replace(new, was)
     assert b"apps._translate." not in blob
@@ -297,7 +298,7 @@ def test_use_errors(rough: Translator) -> None:
 @pytest.mark.parametrize(("cell", "tie", "embed"), [("gru", False, 8), ("lstm", True, 8), ("gru", True, 12)])
 def test_parallel_path_equals_step_by_step(cell: str, tie: bool, embed: int) -> None:
     """Luong without input feeding: one RNN call + batched attention gives the step function's logits."""
-    from hiddenlayers.apps._seq2seq import Seq2Seq
+    from hiddenlayers.apps._translate.seq2seq import Seq2Seq
 
     torch.manual_seed(0)
     model = Seq2Seq(
@@ -334,7 +335,7 @@ def test_parallel_path_equals_step_by_step(cell: str, tie: bool, embed: int) -> 
 
 
 def test_input_feeding_and_bahdanau_keep_the_step_path() -> None:
-    from hiddenlayers.apps._seq2seq import Seq2Seq
+    from hiddenlayers.apps._translate.seq2seq import Seq2Seq
 
     kw = dict(embed_dim=8, hidden_size=8, cell="gru", num_layers=1, bidirectional=False, dropout=0.0)
     assert not Seq2Seq(10, 10, attention="luong", input_feeding=True, **kw).parallel_ok

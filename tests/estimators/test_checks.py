@@ -17,6 +17,7 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 import hiddenlayers as hl
 from hiddenlayers.estimators._checks import require_finite
+from hiddenlayers.exceptions import DataError
 
 
 def _error(fit) -> str:  # type: ignore[no-untyped-def]
@@ -178,3 +179,38 @@ def test_nullable_and_bool_dataframe_columns_fit_as_numbers() -> None:
     assert np.array_equal(m.predict_proba(X), m.predict_proba(X.astype(np.float64)))
     with pytest.raises(ValueError, match="Input X contains NaN"):  # pd.NA is missing, refused as NaN is (as scikit-learn does)
         m.predict(X.assign(i=pd.array([None] + list(range(19)), dtype="Int64")))
+
+
+ONE_D = (
+    "X must be 2-D (n_samples, n_features). Received shape (3,). Reshape your data with X.reshape(-1, 1) "
+    "if it holds one feature, or X.reshape(1, -1) if it is one sample."
+)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "predict", "predict_proba", "score"])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+@pytest.mark.parametrize("form", ["array", "list", "series"])
+def test_one_d_X_is_one_line_naming_the_shape_and_both_reshapes(method: str, kind: str, form: str) -> None:
+    """scikit-learn's message spans three lines and prints every value; ours is one line, still a ValueError."""
+    if kind == "regressor" and method == "predict_proba":
+        pytest.skip("a regressor has no predict_proba")
+    cls = hl.MLPClassifier if kind == "classifier" else hl.MLPRegressor
+    rng = np.random.default_rng(0)
+    row = np.array([0.25, 1.5, 7.125])
+    X = {"array": row, "list": row.tolist(), "series": pd.Series(row)}[form]
+    y = np.array([0, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = cls(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+        if method not in ("fit", "partial_fit"):
+            model.fit(rng.random((20, 3)), np.arange(20) % 2)
+        call = {
+            "fit": lambda: model.fit(X, y),
+            "partial_fit": lambda: model.partial_fit(X, y, classes=[0, 1]) if kind == "classifier" else model.partial_fit(X, y),
+            "predict": lambda: model.predict(X),
+            "predict_proba": lambda: model.predict_proba(X),
+            "score": lambda: model.score(X, y),
+        }[method]
+        with pytest.raises(DataError) as info:
+            call()
+    assert str(info.value) == ONE_D

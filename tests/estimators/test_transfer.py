@@ -412,6 +412,7 @@ def test_dann_fit_and_its_errors(digits, source):
         ({"domain_adaptation": "dann", "solver": "lbfgs"}, {"X_target": Xt}, "does not support solver='lbfgs'"),
         ({"domain_adaptation": "coral"}, {"X_target": Xt}, "domain_adaptation must be None or 'dann'. Received: domain_adaptation='coral'."),
         ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "X has 5 features"),
+        ({"domain_adaptation": "dann"}, {"X_target": Xt[0]}, "^X_target must be 2-D \\(n_samples, n_features\\). Received shape \\(64,\\)"),
     ]
     for params, kw, msg in cases:
         with pytest.raises(ValueError, match=msg):

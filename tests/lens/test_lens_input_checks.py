@@ -382,6 +382,27 @@ def test_a_module_without_hidden_layers_asks_for_names():
         select_layers(_seq(), 1)
 
 
+def test_an_unmatched_name_in_a_big_model_lists_ten_layers_and_how_to_list_all():
+    big = nn.Sequential(*(nn.Sequential(nn.Linear(4, 4), nn.ReLU()) for _ in range(100)))  # 300 named modules
+    with pytest.raises(ValueError) as info:
+        select_layers(big, "57.O")
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg) < 500, msg
+    assert msg.startswith("layers='57.O' matched no layer of Sequential; its layers are: 0 (Sequential), 0.0 (Linear), 0.1 (ReLU), 1 (Sequential), ")
+    assert "3 (Sequential), ... and 290 more (list them all with list(hl.lens.select_layers(model, '*')))." in msg
+    assert "99.1" not in msg
+    assert re.search(r"Did you mean '57\.[01]'\?$", msg), msg  # the near match is still suggested, though it is not listed
+    with pytest.raises(ValueError, match=re.escape("... and 290 more")):
+        select_layers(big, lambda name, module: False)
+    assert len(select_layers(big, "*")) == 300  # the way the message gives lists them all
+
+
+def test_select_layers_takes_a_fitted_estimator(iris):
+    clf, _, _ = iris
+    assert list(select_layers(clf, "hidden?")) == ["hidden1", "hidden2"]
+    assert len(select_layers(clf, "*")) == 7
+
+
 def test_unmatched_list_entries_are_named(iris):
     clf, X, _ = iris
     listing = (

@@ -7,6 +7,7 @@ pass raises; a model the lens cannot run gets one line saying how to call it.
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 
 import numpy as np
@@ -206,8 +207,8 @@ def test_loaders_and_lists_are_refused_with_the_fix():
 @pytest.mark.parametrize(
     ("X", "message"),
     [
-        (np.zeros((3, 5), np.float32), r"batch of shape \(3, 5\) \(float32\) in layer 'body.0' \(Linear\), which expects \(\.\.\., 4\) float32"),
-        (np.zeros((3, 4), np.int64), r"\(int64\) in layer 'body.0' .*X holds integers: pass floating-point rows"),
+        (np.zeros((3, 5), np.float32), r"X of shape \(3, 5\) \(fed as float32\) in layer 'body.0' \(Linear\), which expects \(\.\.\., 4\) float32"),
+        (np.zeros((3, 4), np.int64), r"\(fed as int64\) in layer 'body.0' .*X holds integers: pass floating-point rows"),
     ],
 )
 def test_wrong_input_names_the_layer_and_what_it_expects(X, message):
@@ -222,6 +223,19 @@ def test_conv_input_of_the_wrong_rank_names_the_expected_shape():
     net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
     with pytest.raises(ValueError, match=r"'0' \(Conv2d\), which expects \(N, 3, H, W\) float32 input"):
         record(net, np.zeros((2, 5, 8, 8), np.float32))
+
+
+def test_a_wrong_shape_error_gives_x_shape_and_the_batch_size_not_the_batch_shape():
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    with pytest.raises(ValueError) as info:
+        record(net, np.zeros((300, 7)), batch_size=64)
+    text = str(info.value)
+    assert text.startswith("Sequential failed on X of shape (300, 7) (fed as float32, in batches of 64 rows) in layer '0' (Linear), which expects (..., 4) float32 input")
+    assert "(64, 7)" not in text and "\n" not in text
+    with pytest.raises(ValueError, match=re.escape("failed on X of shape (3, 2, 5) (fed as float32) in layer '0'")):
+        record(net, torch.zeros(3, 2, 5), batch_size=3)  # batch_size >= rows: no batches to mention
+    with pytest.raises(ValueError, match=re.escape("failed on X of shape (3, 2, 5) (fed as float32, in batches of 2 rows) in layer '0'")):
+        record(net, torch.zeros(3, 2, 5), batch_size=2)
 
 
 def test_attribution_of_a_sequence_output_asks_for_a_target():
@@ -241,5 +255,5 @@ def test_any_wrong_width_names_the_expected_one(width, rows, lead):
     with pytest.raises(ValueError) as info:
         record(net, np.zeros(shape, np.float32))
     text = str(info.value)
-    assert "\n" not in text and f"a batch of shape {shape} (float32)" in text and "which expects (..., 4) float32 input" in text
+    assert "\n" not in text and f"X of shape {shape} (fed as float32)" in text and "which expects (..., 4) float32 input" in text
     assert _hooks(net) == 0 and net.training  # hooks removed, mode (train) kept

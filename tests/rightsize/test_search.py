@@ -109,6 +109,38 @@ def test_single_objective_page_says_best_trial(iris, tmp_path) -> None:
     assert "<h2>Best trial</h2>" in page and "Pareto front" not in page
 
 
+def test_each_latency_records_the_threads_it_was_measured_under(iris, tmp_path) -> None:
+    """torch's and BLAS's thread counts sit beside each measured latency: in the trial, the rows, to_dict, the table and the page."""
+    from rich.console import Console
+
+    from hiddenlayers.rightsize._cost import blas_threads
+    from hiddenlayers.rightsize._search.result import SearchResult
+
+    X, y = iris
+    r = search(X, y, objectives=("score", "latency"), trials=2, space=TINY, max_epochs=3, refit=False, threads=2)
+    done = r.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    blas = None if blas_threads() is None else 2  # search(threads=2) limits both while the trials run
+    assert done and all(t.user_attrs["torch_threads"] == 2 and t.user_attrs["blas_threads"] == blas for t in done)
+    row = r.to_dict()["rows"][0]
+    assert row["torch_threads"] == 2 and row["blas_threads"] == blas and row["latency"] > 0
+    console = Console(width=250, record=True)
+    console.print(r)
+    text = console.export_text()
+    shown = "2 torch" + ("" if blas is None else ", 2 BLAS")
+    assert "threads" in text and shown in text
+    r.save_html(tmp_path / "s.html")
+    assert "<th>threads</th>" in (page := (tmp_path / "s.html").read_text(encoding="utf-8")) and f"<td>{shown}</td>" in page
+    # a trial stored before the threads were recorded shows "-", and a search without latency has no threads column
+    old = SearchResult(("score", "latency"), [{**r.best, "torch_threads": None, "blas_threads": None}], 1, 1, 0, "s", None)
+    cols = old._columns()
+    assert cols[cols.index("latency") + 1] == "threads"
+    console = Console(width=250, record=True)
+    console.print(old)
+    assert re.search(r"µs\s*│\s*-\s*│", console.export_text())
+    plain = search(X, y, trials=1, space=TINY, max_epochs=2, refit=False)
+    assert "threads" not in plain._columns() and "torch_threads" not in plain.study.trials[0].user_attrs
+
+
 class _State:
     stop_training = False
 

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_array
 from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Param, document, validate
+from ..data import require_2d
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History
@@ -63,7 +64,7 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     A 1-D or scalar ``X`` is a one-line ``DataError`` naming its shape and both
     reshapes, where scikit-learn's message spans lines and prints the values.
     """
-    _require_2d(X, name)
+    require_2d(X, name)
     X = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
@@ -72,19 +73,6 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
             "an autoencoder needs finite values; impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
         )
     return X
-
-
-def _require_2d(X: Any, name: str) -> None:
-    """Raise a one-line DataError when ``X`` has fewer than 2 dimensions (ragged or odd inputs are left to ``check_array``)."""
-    try:
-        shape = tuple(np.shape(X))
-    except ValueError:  # a ragged list: check_array says so
-        return
-    if len(shape) < 2:
-        raise DataError(
-            f"{name} must be 2-D (n_samples, n_features). Received shape {shape}: reshape it with {name}.reshape(-1, 1) "
-            f"if it holds one feature, or {name}.reshape(1, -1) if it is one sample."
-        )
 
 
 def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:

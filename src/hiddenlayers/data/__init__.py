@@ -30,6 +30,7 @@ _EXPORTS = {
     "MISSING_TEXT": "._preprocessing",
     "check_class_labels": "._labels",
     "check_score_labels": "._labels",
+    "require_2d": "._shape",
     "ParquetSource": "._stream",
     "is_source": "._stream",
     "load_shuttle": "._real",

@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
 from .._params import validate
-from ..data import check_class_labels, unreadable_kind
+from ..data import check_class_labels, require_2d, unreadable_kind
 from ..exceptions import DataError
 from ..network import Spec, resolve_device
 from ..training import check_precision
@@ -30,7 +30,8 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
-    """``validate_data`` with one clear error for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
+    """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
+    require_2d(X)
     _refuse_unreadable_columns(X)
     try:
         return validate_data(est, X, *args, **kwargs)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..data import require_2d
 from ..training import to_tensor, train_dann
 from ._checks import _DTYPES, _validate
 from ._fit import NON_FINITE, _stopping_rules, optimizer_kwargs
@@ -44,6 +45,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     ):
         if bad:
             raise ValueError(f"domain_adaptation='dann' does not support {why}.")
+    require_2d(X_target, "X_target")
     Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False)
     if Xt.shape[0] == 0:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")

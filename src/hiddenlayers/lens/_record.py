@@ -397,7 +397,7 @@ def record_prepared(
     pres: dict[str, list[np.ndarray]] = {}
     outs: list[np.ndarray] = []
     kept = 0
-    with evaluating(module), torch.inference_mode(), diagnosed(module) as forward, recording(module, selection, pre=pre, stream=stream) as rec:
+    with evaluating(module), torch.inference_mode(), diagnosed(module, rows=n, batch_size=batch_size) as forward, recording(module, selection, pre=pre, stream=stream) as rec:
         rec.finite = True
         for start in range(0, n, batch_size):
             xb = target.to_tensor(X[start : start + batch_size])

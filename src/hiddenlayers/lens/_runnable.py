@@ -81,12 +81,14 @@ def _expects(layer: nn.Module) -> str:
 
 
 @contextmanager
-def diagnosed(module: nn.Module) -> Iterator[Callable[[Tensor], Any]]:
+def diagnosed(module: nn.Module, *, rows: int | None = None, batch_size: int | None = None) -> Iterator[Callable[[Tensor], Any]]:
     """A ``run(x)`` that calls ``module(x)`` and turns PyTorch's shape and dtype errors into one line naming the layer.
 
     Each submodule gets a pre-hook noting that the pass reached it, so the
     message names the last layer entered and what it expects; the hooks are
-    removed when the block ends, also on error.
+    removed when the block ends, also on error. ``rows`` (X's row count) and
+    ``batch_size`` let the message give X's shape, ``(rows, *x.shape[1:])``,
+    rather than the failing batch's, which the user never made.
     """
     names = {m: n for n, m in module.named_modules()}
     entered: list[nn.Module] = []
@@ -97,7 +99,7 @@ def diagnosed(module: nn.Module) -> Iterator[Callable[[Tensor], Any]]:
         try:
             return module(x)
         except RuntimeError as e:
-            why = _explain(module, names, entered, x, e)
+            why = _explain(module, names, entered, x, e, _received(x, rows, batch_size))
             if why is None:
                 raise  # not a shape or dtype mismatch at a layer we can describe: PyTorch's own error is the clearest
             raise ValueError(why) from e
@@ -112,9 +114,17 @@ def diagnosed(module: nn.Module) -> Iterator[Callable[[Tensor], Any]]:
 _MISMATCH = ("shape", "size", "dtype", "expected", "mat1", "channels", "dimension", "index out of range")
 
 
-def _explain(module: nn.Module, names: dict[nn.Module, str], entered: list[nn.Module], x: Tensor, err: RuntimeError) -> str | None:
-    """One line for a dtype or shape mismatch at a layer we can describe; None for any other error."""
-    got = f"a batch of shape {tuple(x.shape)} ({str(x.dtype).removeprefix('torch.')})"
+def _received(x: Tensor, rows: int | None, batch_size: int | None) -> str:
+    """What the module was given, in words: X's shape and the dtype fed, and the batch size when X was split."""
+    dtype = str(x.dtype).removeprefix("torch.")
+    if rows is None:
+        return f"an input of shape {tuple(x.shape)} ({dtype})"
+    batches = f", in batches of {batch_size} rows" if batch_size is not None and rows > batch_size else ""
+    return f"X of shape {(rows, *x.shape[1:])} (fed as {dtype}{batches})"
+
+
+def _explain(module: nn.Module, names: dict[nn.Module, str], entered: list[nn.Module], x: Tensor, err: RuntimeError, got: str) -> str | None:
+    """One line for a dtype or shape mismatch at a layer we can describe (``got``: what it was given); None for any other error."""
     torch_says = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if not any(word in torch_says.lower() for word in _MISMATCH):
         return None

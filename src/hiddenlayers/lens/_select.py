@@ -4,7 +4,8 @@ A selection is ``None`` (the default layers), a glob pattern (``"hidden*"``),
 a 1-based hidden-layer index (``1``, or ``-1`` for the last, as
 ``clf.transform(X, layer=1)`` takes), a module type or tuple of types, a list
 of names, patterns and indices, or a predicate ``f(name, module) -> bool``.
-An entry that matches nothing is named in the error, with the layers there are.
+An entry that matches nothing is named in the error, with the nearest names and
+the first :data:`LISTED` layers there are (a 12-layer transformer has hundreds).
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import difflib
 import fnmatch
 import numbers
 from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 
-from ._target import default_layers
+from ._target import as_target, default_layers
 
 Selector = str | int | type | tuple | list | Callable[[str, nn.Module], bool] | None
 
 _SKIP_DEFAULT = (nn.Dropout, nn.Identity, nn.Flatten)
+LISTED = 10  # layers an error lists before it says how many more there are
 _FORMS = "a layer name or glob pattern, a 1-based hidden-layer index (int), a module type, a list of names and indices, or a predicate"
 
 
@@ -29,7 +32,12 @@ def _is_index(value: object) -> bool:
 
 
 def _listing(module: nn.Module, named: dict[str, nn.Module]) -> str:
-    return ", ".join(f"{n} ({type(m).__name__})" for n, m in named.items()) or "(none)"
+    """The first ``LISTED`` layers as ``name (Type)``, then how many more and how to list them all."""
+    shown = ", ".join(f"{n} ({type(m).__name__})" for n, m in list(named.items())[:LISTED]) or "(none)"
+    more = len(named) - LISTED
+    if more <= 0:
+        return shown
+    return f"{shown}, ... and {more} more (list them all with list(hl.lens.select_layers(model, '*')))"
 
 
 def hidden_name(module: nn.Module, index: int, named: dict[str, nn.Module]) -> str:
@@ -93,12 +101,16 @@ def _leaves(named: dict[str, nn.Module]) -> dict[str, nn.Module]:
     }
 
 
-def select_layers(module: nn.Module, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
+def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
     """Named submodules picked by ``layers`` (see the module docstring); no match raises and lists the names.
 
-    ``None`` picks ``default`` when given, else every leaf module except
-    dropout, identity and flatten (an attention module counts as a leaf).
+    ``module`` is any ``nn.Module``, or a fitted estimator or application (its
+    network is used). ``None`` picks ``default`` when given, else every leaf
+    module except dropout, identity and flatten (an attention module counts as
+    a leaf). ``list(select_layers(model, "*"))`` lists every layer name.
     """
+    if not isinstance(module, nn.Module):
+        module = as_target(module).module
     named = {n: m for n, m in module.named_modules() if n}
     if not named:  # a single leaf module (e.g. a bare nn.GRU) is its own only layer
         named = {type(module).__name__.lower(): module}

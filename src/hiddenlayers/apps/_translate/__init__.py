@@ -2,7 +2,7 @@
 
 ``translate``: the ``Translator`` estimator (fit, decoding, BLEU, its model
 file); ``fit``: its training loop; ``text``: tokenizer, vocabulary, input checks
-and the attention map. The encoder-decoder network is ``apps/_seq2seq.py``.
+and the attention map; ``seq2seq``: the encoder-decoder network and decoding.
 The public class is re-exported by :mod:`hiddenlayers.apps`; ``Translator`` is
 also found here, lazily, because pickles made before this package existed name
 its class ``hiddenlayers.apps._translate.Translator``.

@@ -39,8 +39,8 @@ from .._app_params import number, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired
-from .._seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .fit import train
+from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
 
 _FLAG = Bool(error=TypeError)

@@ -22,7 +22,9 @@ class SearchResult:
     """The outcome of :func:`~hiddenlayers.rightsize.search`: best trial(s), the study, saved model files.
 
     ``rows``: one dict per best configuration (the Pareto front when several
-    objectives), sorted by score; ``models``: the refitted estimators of those
+    objectives), sorted by score; a measured ``latency`` (µs) comes with the
+    ``torch_threads`` and ``blas_threads`` it was measured under (None in
+    trials stored before they were recorded); ``models``: the refitted estimators of those
     rows; ``paths``: their model files when ``save_dir`` was given.
     """
 
@@ -62,6 +64,8 @@ class SearchResult:
         """The table's columns: the settings, then the objectives, then params and FLOPs when the rows have them."""
         cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch", *self.objectives]
         cols += [c for c in ("params", "flops") if c not in cols and any(r.get(c) is not None for r in self.rows)]
+        if "latency" in cols:  # a latency says what it was measured under
+            cols.insert(cols.index("latency") + 1, "threads")
         return cols
 
     def table(self) -> Any:
@@ -120,6 +124,8 @@ class SearchResult:
 
 def _cell(r: dict[str, Any], col: str) -> str:
     """One row's value in column ``col``, formatted as in the terminal table (and the HTML page)."""
+    if col == "threads":
+        return _threads_cell(r)
     key = {"lr": "learning_rate_init", "batch": "batch_size"}.get(col, col)
     v = r.get(key)
     if v is None:
@@ -135,6 +141,14 @@ def _cell(r: dict[str, Any], col: str) -> str:
     if col in ("params", "flops"):
         return f"{int(v):,}"
     return str(v)
+
+
+def _threads_cell(r: dict[str, Any]) -> str:
+    """``"4 torch, 1 BLAS"``: the threads a row's latency was measured under; ``"-"`` when not recorded."""
+    torch_threads, blas = r.get("torch_threads"), r.get("blas_threads")
+    if torch_threads is None:
+        return "-"
+    return f"{torch_threads} torch" + ("" if blas is None else f", {blas} BLAS")
 
 
 def _best_epoch(t: Any) -> int | None:
@@ -156,7 +170,8 @@ def _row(t: Any, space_fixed: dict[str, float]) -> dict[str, Any]:
         "trial": t.number, "hidden": p["hidden"], "activation": p["activation"],
         "learning_rate_init": p["learning_rate_init"], "alpha": p["alpha"], "dropout": p.get("dropout", 0.0),
         "batch_size": p["batch_size"], "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
-        "latency": t.user_attrs.get("latency_us"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
+        "latency": t.user_attrs.get("latency_us"), "torch_threads": t.user_attrs.get("torch_threads"),
+        "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
         "score": t.values[0],
     }
 

@@ -192,10 +192,25 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
 
 
 def measure_latency(model: Any, X: Any, calls: int) -> float:
+    """The median time of ``model.predict`` on one row (µs), over ``calls`` timed calls; see :func:`latency_conditions`."""
     from .._cost import time_calls
 
     x1 = np.ascontiguousarray(np.asarray(X[:1], dtype=np.float32))
     return float(np.median(time_calls(lambda: model.predict(x1), calls))) * 1e6
+
+
+def latency_conditions() -> dict[str, int | None]:
+    """The threads a latency is measured under: ``torch_threads`` and ``blas_threads`` (NumPy's BLAS; None when none is loaded).
+
+    Why: a latency in µs means little without them (4 threads against 1 can
+    halve it), and search workers or a resumed search may run under others;
+    :func:`~hiddenlayers.cost` reports the same two.
+    """
+    import torch
+
+    from .._cost import blas_threads
+
+    return {"torch_threads": torch.get_num_threads(), "blas_threads": blas_threads()}
 
 
 def objective(trial: Any, setup: TrialSetup) -> Any:
@@ -246,6 +261,8 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     if "latency" in setup.objectives or setup.max_latency_us is not None:
         latency = measure_latency(model, setup.X, setup.latency_calls)
         trial.set_user_attr(LATENCY_ATTR, latency)  # a resumed search judges the trial by it, under its own limit (limit.py)
+        for key, threads in latency_conditions().items():  # what the latency was measured under
+            trial.set_user_attr(key, threads)
     if setup.max_latency_us is not None and latency is not None:
         trial.set_user_attr("constraints", [latency - setup.max_latency_us])
         if trial_constraints():  # Optuna >= 5: the samplers read it from the trial (constraints_func is deprecated)

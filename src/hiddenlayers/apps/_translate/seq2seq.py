@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ._translate.text import BOS, EOS, PAD
+from .text import BOS, EOS, PAD
 
 
 def pad_batch(seqs: Sequence[Sequence[int]], device: torch.device | None = None) -> tuple[Tensor, Tensor]:

@@ -1,0 +1,47 @@
+"""One check of X's shape that every estimator shares (``MLPClassifier``, ``MLPRegressor`` and the applications).
+
+scikit-learn's ``check_array`` answers a 1-D X with a message over three lines
+that prints every value; this one is a single line naming the shape and both
+reshapes. It is still a ``ValueError`` (a :class:`~hiddenlayers.exceptions.DataError`)
+and still says "Reshape your data", as scikit-learn's ``check_estimator``
+requires of 1-D input. It lives in ``data/``, the lowest stage, so the
+estimators and the applications share it without one importing the other.
+
+>>> require_2d([[1.0, 2.0]])
+>>> require_2d([1.0, 2.0])
+Traceback (most recent call last):
+...
+hiddenlayers.exceptions.DataError: X must be 2-D (n_samples, n_features). Received shape (2,). Reshape your data with X.reshape(-1, 1) if it holds one feature, or X.reshape(1, -1) if it is one sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError
+
+
+def require_2d(X: Any, name: str = "X") -> None:
+    """Raise a one-line :class:`DataError` when ``X`` (array, list, DataFrame, Series, sparse matrix) has fewer than 2 axes.
+
+    ``name`` is what the message calls the input (``"X"``, ``"codes"``).
+    Inputs whose shape cannot be read (a ragged list) pass: ``check_array``
+    explains those. More than 2 axes is left to the caller, which may take them.
+    """
+    shape = getattr(X, "shape", None)  # arrays, frames, sparse matrices, tensors: no conversion
+    if not isinstance(shape, tuple):
+        try:  # lists, scalars, array-likes; np.asarray, as np.shape would refuse objects that only define __array__
+            shape = np.asarray(X).shape
+        except (ValueError, TypeError):  # a ragged list: check_array says so
+            return
+    shape = tuple(shape)  # torch.Size prints as torch.Size([n])
+    if len(shape) < 2:
+        raise DataError(
+            f"{name} must be 2-D (n_samples, n_features). Received shape {shape}. Reshape your data with {name}.reshape(-1, 1) "
+            f"if it holds one feature, or {name}.reshape(1, -1) if it is one sample."
+        )
+
+
+__all__ = ["require_2d"]
