@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
-from ._cells import category_lookup, category_text, check_column_names, check_readable
+from ._cells import category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
 
 # The text a CSV cell holds for a missing value: pandas' default ``na_values`` of read_csv
 # (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree). The server reads such text
@@ -270,20 +270,7 @@ class TablePreprocessor:
             col = frame[c["name"]]
             check_readable(c["name"], col, c.get("categories"))
             if c["kind"] == "numeric":
-                if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                    values = col.to_numpy(dtype=np.float64)
-                else:
-                    present = ~col.map(is_missing)
-                    parsed = pd.to_numeric(col.where(present).astype(object).map(lambda v: v if v is None else str(v).strip()), errors="coerce")
-                    bad = present & parsed.isna()
-                    if bad.any():
-                        row = int(np.flatnonzero(bad.to_numpy())[0])
-                        raise DataError(
-                            f"column '{c['name']}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty."
-                        )
-                    values = parsed.to_numpy(dtype=np.float64)
-                if np.isinf(values).any():
-                    raise DataError(f"column '{c['name']}' holds infinite values: replace them with numbers or leave the cells empty.")
+                values = numeric_values(c["name"], col)  # booleans as 1.0/0.0, text as numbers; the rule in _cells
                 isnan = np.isnan(values)
                 filled = np.where(isnan, c["fill"], values)
                 blocks.append(((filled - c["mean"]) / c["scale"]).reshape(n, 1))
@@ -369,19 +356,6 @@ def _warn_missing_markers(name: str, categories: list[str]) -> None:
 def _category_texts(col: Any) -> Any:
     """``col``'s cells as category text (:func:`category_text`), ``None`` where missing."""
     return col.astype(object).map(lambda v: None if is_missing(v) else category_text(v))
-
-
-def is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
-    except (TypeError, ValueError):
-        return False
 
 
 __all__ = ["MISSING", "MISSING_TEXT", "OTHER", "TablePreprocessor", "Transformed"]
