@@ -77,3 +77,31 @@ def test_a_model_fitted_in_python_on_a_dataframe_predicts_a_parquet_file(tmp_pat
     X.assign(b=pd.array([None, *X["b"].iloc[1:]], dtype="Float64")).to_parquet(tmp_path / "na.parquet")
     assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "na.parquet"),
                       "column 'b' has no value in row 1 (1 row(s) with a missing value), and this model has no stored preprocessing")
+
+
+def test_a_python_warning_in_a_command_is_one_note_line(tmp_path: Path) -> None:
+    """A JSON file keeps the text 'NA' as a category: the preprocessing's UserWarning about it is one note line
+    (was Python's 'file:line: UserWarning: ...' text and the source line under it); Python users still get the warning."""
+    import os
+    import subprocess
+    import sys
+    import warnings
+
+    import pytest
+
+    from hiddenlayers.data import TablePreprocessor
+
+    f = _table()[["num", "s", "y"]].assign(s=lambda d: d["s"].astype(object).where(d["s"] != "c", "NA"))
+    f.to_json(tmp_path / "t.json", orient="records")
+    cmd = [sys.executable, "-m", "hiddenlayers", "train", str(tmp_path / "t.json"), "--target", "y", "--out", str(tmp_path / "m.safetensors"),
+           "--quiet", "--epochs", "2", "--no-check"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    said = [ln for ln in res.stderr.splitlines() if "column 's' has the category 'NA'" in ln]
+    assert len(said) == 1 and said[0].startswith("note: column 's' has the category 'NA', which a CSV file"), res.stderr
+    assert "UserWarning" not in res.stderr and "warnings.warn" not in res.stderr and ".py:" not in res.stderr
+    ok("train", tmp_path / "t.json", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check", "--force")
+    assert warnings.showwarning is warnings._showwarning_orig  # type: ignore[attr-defined]  # put back after an in-process command
+    with pytest.warns(UserWarning, match="column 's' has the category 'NA'"):
+        TablePreprocessor().fit(f.drop(columns=["y"]))
