@@ -105,3 +105,21 @@ def test_a_python_warning_in_a_command_is_one_note_line(tmp_path: Path) -> None:
     assert warnings.showwarning is warnings._showwarning_orig  # type: ignore[attr-defined]  # put back after an in-process command
     with pytest.warns(UserWarning, match="column 's' has the category 'NA'"):
         TablePreprocessor().fit(f.drop(columns=["y"]))
+
+
+def test_an_id_column_and_dates_as_text_are_said_once(tmp_path: Path) -> None:
+    """train: the data check's findings name them; the preprocessing's own warning for the same columns is left out.
+    With --no-check the preprocessing's warnings are the one note each."""
+    f = _table()[["num", "s", "y"]]
+    f.insert(0, "user", [f"u{i:04d}" for i in range(len(f))])
+    f.insert(1, "day", pd.Series(pd.date_range("2021-01-01", periods=len(f) // 4)).dt.strftime("%Y-%m-%d").repeat(4).to_numpy())
+    f.to_csv(tmp_path / "t.csv", index=False)
+    res = ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2)
+    assert "warning id_columns: 1 column(s) look like IDs (a different value in every row): user" in res.stderr
+    assert "warning date_text_columns: 1 column(s) hold dates as text" in res.stderr
+    assert "column 'user'" not in res.stderr and "column 'day'" not in res.stderr, res.stderr
+    res = ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check", "--force")
+    notes = [ln for ln in res.stderr.splitlines() if ln.startswith("note: column")]
+    assert len(notes) == 2, res.stderr
+    assert notes[0].startswith("note: column 'user': every value is distinct (") and "an ID? drop it or pass it as a number" in notes[0]
+    assert notes[1].startswith("note: column 'day' holds dates as text (e.g. '2021-01-")
