@@ -95,7 +95,9 @@ def test_a_python_warning_in_a_command_is_one_note_line(tmp_path: Path) -> None:
     f.to_json(tmp_path / "t.json", orient="records")
     cmd = [sys.executable, "-m", "hiddenlayers", "train", str(tmp_path / "t.json"), "--target", "y", "--out", str(tmp_path / "m.safetensors"),
            "--quiet", "--epochs", "2", "--no-check"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    import hiddenlayers
+
+    env = {**os.environ, "PYTHONPATH": str(Path(hiddenlayers.__file__).resolve().parents[1])}  # the package this test imported
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     said = [ln for ln in res.stderr.splitlines() if "column 's' has the category 'NA'" in ln]
