@@ -53,6 +53,7 @@ _EXPORTS = {
     "NotFittedError": ".exceptions",
     "ModelFileError": ".exceptions",
     "DataError": ".exceptions",
+    "ColumnWarning": ".exceptions",
     "DivergedWarning": ".exceptions",
     "InterruptedWarning": ".exceptions",
     "explain": "._explain",

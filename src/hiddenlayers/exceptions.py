@@ -59,7 +59,24 @@ class InterruptedWarning(UserWarning):
     """Training stopped because the user pressed Ctrl-C (KeyboardInterrupt)."""
 
 
+class ColumnWarning(UserWarning):
+    """A text column the preprocessing reads as categories but that looks like something else.
+
+    ``column`` names it; ``reason`` is ``"id"`` (every value distinct) or
+    ``"dates"`` (every value an ISO date or timestamp). The CLI leaves out a
+    warning its data check already reported for the same column.
+    """
+
+    def __init__(self, message: str, column: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.column, self.reason = column, reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (str(self), self.column, self.reason)
+
+
 __all__ = [
+    "ColumnWarning",
     "DataError",
     "DivergedWarning",
     "HiddenLayersError",

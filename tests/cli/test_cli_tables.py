@@ -77,3 +77,51 @@ def test_a_model_fitted_in_python_on_a_dataframe_predicts_a_parquet_file(tmp_pat
     X.assign(b=pd.array([None, *X["b"].iloc[1:]], dtype="Float64")).to_parquet(tmp_path / "na.parquet")
     assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "na.parquet"),
                       "column 'b' has no value in row 1 (1 row(s) with a missing value), and this model has no stored preprocessing")
+
+
+def test_a_python_warning_in_a_command_is_one_note_line(tmp_path: Path) -> None:
+    """A JSON file keeps the text 'NA' as a category: the preprocessing's UserWarning about it is one note line
+    (was Python's 'file:line: UserWarning: ...' text and the source line under it); Python users still get the warning."""
+    import os
+    import subprocess
+    import sys
+    import warnings
+
+    import pytest
+
+    from hiddenlayers.data import TablePreprocessor
+
+    f = _table()[["num", "s", "y"]].assign(s=lambda d: d["s"].astype(object).where(d["s"] != "c", "NA"))
+    f.to_json(tmp_path / "t.json", orient="records")
+    cmd = [sys.executable, "-m", "hiddenlayers", "train", str(tmp_path / "t.json"), "--target", "y", "--out", str(tmp_path / "m.safetensors"),
+           "--quiet", "--epochs", "2", "--no-check"]
+    import hiddenlayers
+
+    env = {**os.environ, "PYTHONPATH": str(Path(hiddenlayers.__file__).resolve().parents[1])}  # the package this test imported
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    said = [ln for ln in res.stderr.splitlines() if "column 's' has the category 'NA'" in ln]
+    assert len(said) == 1 and said[0].startswith("note: column 's' has the category 'NA', which a CSV file"), res.stderr
+    assert "UserWarning" not in res.stderr and "warnings.warn" not in res.stderr and ".py:" not in res.stderr
+    ok("train", tmp_path / "t.json", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check", "--force")
+    assert warnings.showwarning is warnings._showwarning_orig  # type: ignore[attr-defined]  # put back after an in-process command
+    with pytest.warns(UserWarning, match="column 's' has the category 'NA'"):
+        TablePreprocessor().fit(f.drop(columns=["y"]))
+
+
+def test_an_id_column_and_dates_as_text_are_said_once(tmp_path: Path) -> None:
+    """train: the data check's findings name them; the preprocessing's own warning for the same columns is left out.
+    With --no-check the preprocessing's warnings are the one note each."""
+    f = _table()[["num", "s", "y"]]
+    f.insert(0, "user", [f"u{i:04d}" for i in range(len(f))])
+    f.insert(1, "day", pd.Series(pd.date_range("2021-01-01", periods=len(f) // 4)).dt.strftime("%Y-%m-%d").repeat(4).to_numpy())
+    f.to_csv(tmp_path / "t.csv", index=False)
+    res = ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2)
+    assert "warning id_columns: 1 column(s) look like IDs (a different value in every row): user" in res.stderr
+    assert "warning date_text_columns: 1 column(s) hold dates as text" in res.stderr
+    assert "column 'user'" not in res.stderr and "column 'day'" not in res.stderr, res.stderr
+    res = ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check", "--force")
+    notes = [ln for ln in res.stderr.splitlines() if ln.startswith("note: column")]
+    assert len(notes) == 2, res.stderr
+    assert notes[0].startswith("note: column 'user': every value is distinct (") and "an ID? drop it or pass it as a number" in notes[0]
+    assert notes[1].startswith("note: column 'day' holds dates as text (e.g. '2021-01-")

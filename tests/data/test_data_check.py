@@ -141,6 +141,17 @@ def test_constant_near_constant_and_id_columns(wine):
     assert check_id_like(X)[0].columns == ("row_id", "name")
 
 
+def test_dates_as_text_are_a_finding_whether_or_not_they_repeat(wine):
+    """The preprocessing reads them as unordered categories; repeated dates were not reported at all, unique ones as IDs."""
+    X, y = wine
+    days = pd.Series(pd.date_range("2021-01-01", periods=len(X))).dt.strftime("%Y-%m-%d")
+    X = X.assign(day=days.to_numpy(), week=days.str[:8].add("01").to_numpy(), code=np.where(np.arange(len(X)) % 2, "2021", "1999"))
+    found = {f.check: f for f in check_id_like(X)}
+    assert set(found) == {"date_text_columns"} and found["date_text_columns"].columns == ("day", "week")
+    assert found["date_text_columns"].message.startswith("2 column(s) hold dates as text, read as categories")
+    assert "days since a start date" in found["date_text_columns"].fix
+
+
 def test_leakage_one_feature_predicts_the_target(wine):
     X, y = wine
     assert check_leakage(X, y, "classification") == []

@@ -126,3 +126,65 @@ def test_the_row_of_a_typo_in_a_numeric_column_is_its_position_whatever_the_inde
     frame = pd.DataFrame({"a": values}, index=labels)
     with pytest.raises(DataError, match=rf"^column 'a' is numeric but holds text in 1 row\(s\) \(e\.g\. 'oops' at row {bad + 1}\)"):
         TablePreprocessor().fit(frame)
+
+
+def _column_warnings(fit, *args) -> list:
+    import warnings
+
+    from hiddenlayers.exceptions import ColumnWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(*args)
+    return [w for w in caught if issubclass(w.category, ColumnWarning)]
+
+
+def test_an_id_column_is_one_warning_naming_it() -> None:
+    """All-unique text was one-hot encoded into 19 arbitrary values plus '<other>' without a word."""
+    n = 60
+    frame = pd.DataFrame({"user": [f"u{i:03d}" for i in range(n)], "city": ["a", "b", "c"] * 20, "x": np.arange(n, dtype=float)})
+    got = _column_warnings(TablePreprocessor().fit, frame)
+    assert len(got) == 1 and (got[0].message.column, got[0].message.reason) == ("user", "id")
+    assert str(got[0].message).startswith("column 'user': every value is distinct (60 values): an ID? drop it or pass it as a number")
+    assert got[0].filename == __file__  # points at the caller's line
+    pre = TablePreprocessor()
+    got = _column_warnings(lambda: [pre.partial_fit(frame.iloc[k:k + 30]) for k in (0, 30)])
+    assert [(w.message.column, w.filename) for w in got] == [("user", __file__)]  # once over the chunks
+    # few distinct values (every one kept, no '<other>'), or a value repeated: no warning
+    assert _column_warnings(TablePreprocessor().fit, frame.iloc[:20]) == []
+    assert _column_warnings(TablePreprocessor().fit, frame.assign(user=frame["user"].where(frame.index != 5, "u000"))) == []
+
+
+def test_dates_as_text_are_one_warning_naming_the_column_and_the_fix() -> None:
+    """A CSV's dates are text; when they repeat, nothing said they were read as unordered categories."""
+    days = pd.Series(pd.date_range("2021-01-01", periods=10)).dt.strftime("%Y-%m-%d").tolist() * 6
+    stamps = ["2021-01-03T10:00:00", "2021-01-03 11:30", "2021-02-01T00:00:00Z", "2021-03-04"] * 15
+    frame = pd.DataFrame({"day": days, "at": stamps, "code": ["2021", "2022", "12-3"] * 20, "bad": ["2021-13-45", "2021-01-01"] * 30})
+    got = _column_warnings(TablePreprocessor().fit, frame)
+    assert [(w.message.column, w.message.reason) for w in got] == [("day", "dates"), ("at", "dates")]
+    assert str(got[0].message) == (
+        "column 'day' holds dates as text (e.g. '2021-01-01'), which the model reads as categories, one per date, unordered, a new date unknown: "
+        "turn it into numbers first (e.g. days since a start date, day of week, month), or drop it.")
+    unique = pd.DataFrame({"day": pd.Series(pd.date_range("2021-01-01", periods=60)).dt.strftime("%Y-%m-%d")})
+    assert [w.message.reason for w in _column_warnings(TablePreprocessor().fit, unique)] == ["dates"]  # dates, not also an ID
+
+
+@settings(max_examples=60)
+@given(st.lists(st.datetimes(min_value=pd.Timestamp("1700-01-01").to_pydatetime(), max_value=pd.Timestamp("2200-01-01").to_pydatetime()),
+                min_size=1, max_size=30),
+       st.sampled_from(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]), st.text(min_size=1, max_size=8))
+def test_dates_as_text_finds_iso_dates_and_nothing_else(stamps, fmt, word) -> None:
+    from hiddenlayers.data._column_hints import dates_as_text
+
+    texts = [d.strftime(fmt) for d in stamps]
+    assert dates_as_text(texts) == texts[0]
+    if pd.isna(pd.to_datetime(word.strip(), format="ISO8601", errors="coerce")):
+        assert dates_as_text([*texts, word]) is None and dates_as_text([word, *texts]) is None
+
+
+def test_ordered_categories_are_one_hot_and_documented() -> None:
+    """Their order is not used (documented, in the docstring and the data guide)."""
+    sizes = pd.Categorical(["low", "mid", "high"] * 4, categories=["low", "mid", "high"], ordered=True)
+    pre = TablePreprocessor().fit(pd.DataFrame({"size": sizes}))
+    assert pre.output_names == ["size=high", "size=low", "size=mid"]
+    assert "order is ignored" in (TablePreprocessor.__doc__ or "")

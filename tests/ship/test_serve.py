@@ -211,7 +211,7 @@ BAD = [
     (b'{"rows": [{"age": 40, "income": 1, "score": 0}]}', 422, "row 1: missing column(s) 'city' that the model was trained on"),
     (b'{"rows": [{"age": [40], "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: list"),
     (b'{"rows": [{"age": "old", "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be numeric but holds 'old'"),
-    (b'{"rows": [{"age": true, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: bool"),
+    (b'{"rows": [{"age": {"a": 1}, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: dict"),
     (b'{"rows": [{"age": Infinity, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' is infinite"),
     (b'{"rows": []}', 400, "the request holds no rows"),
     (b'{"rows": [[1, 2]]}', 422, "row 1 is a list of 2 values; the model reads 4"),
@@ -499,10 +499,10 @@ def test_arrow_bodies_need_unique_names_and_numeric_types(server: Server, models
     status, text = server.request("POST", "/predict", _arrow(pa.table(cols)), {"Content-Type": "application/vnd.apache.arrow.stream"})
     assert status == 200 and json.loads(text)["predictions"] == _offline(models["a"], rows)
     day, stamp = pa.array([datetime.date(2020, 1, 1)] * 3), pa.array([datetime.datetime(2020, 1, 1)] * 3)
-    for arr, kind in ((day, "date32[day]"), (stamp, "timestamp[us]"), (pa.array([True] * 3), "bool")):
+    for arr, kind in ((day, "date32[day]"), (stamp, "timestamp[us]")):
         status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "age": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
         assert (status, json.loads(text)) == (422, {"error": f"column 'age' must be numeric but has the Arrow type {kind}: send integers, "
-                                                              "floats or decimals (or numbers as strings), null for missing."})
+                                                              "floats, decimals or booleans (or numbers as strings), null for missing."})
     for arr, kind in ((day, "date32[day]"), (stamp, "timestamp[us]"), (pa.array([datetime.timedelta(1)] * 3), "duration[us]")):
         # a categorical column: before, each timestamp became the text '2020-01-01 00:00:00', an unseen city, with no word said
         status, text = server.request("POST", "/predict", _arrow(pa.table({**cols, "city": arr})), {"Content-Type": "application/vnd.apache.arrow.stream"})
@@ -603,7 +603,8 @@ def test_values_scaled_beyond_float32_and_non_finite_outputs_are_422(models: dic
 
 
 NUMBER_TEXT = ["12", " -3.5 ", ".5", "5.", "+1e5", "1E-3", "inf", "-Infinity", "INF", "NA", "nan", "-NaN", "None", "null", "", "  ",
-               "#N/A", "<NA>", "n/a", "1.#IND", "1_000", "0x10", "1 000", "\u0661\u0662", "1d5", "5e", "e5", "++5", "True", "nan5"]
+               "#N/A", "<NA>", "n/a", "1.#IND", "1_000", "0x10", "1 000", "\u0661\u0662", "1d5", "5e", "e5", "++5", "True", "nan5",
+               "false", "TRUE", "FALSE", "T", "yes", "tRUE", " fAlse", "t", "True1"]
 
 
 @pytest.mark.parametrize("text", NUMBER_TEXT)
@@ -614,10 +615,12 @@ def test_text_numbers_follow_the_csv_reader(text: str) -> None:
     from hiddenlayers.ship._serve.values import text_number
 
     col = pd.read_csv(io.StringIO(f"x,y\n{text},1\n"), skipinitialspace=True, index_col=False)["x"]
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+    if pd.api.types.is_numeric_dtype(col):  # a bool column ("True") is 1.0, as a DataFrame's bool column
         expected: float | None = float(col.iloc[0])
-    else:  # text: TablePreprocessor refuses it unless pandas' to_numeric reads it
-        parsed = pd.to_numeric(pd.Series([str(col.iloc[0]).strip()]), errors="coerce").iloc[0]
+    else:  # text: TablePreprocessor refuses it unless pandas' to_numeric reads it, or it is true/false in a column of numbers
+        mixed = pd.read_csv(io.StringIO(f"x,y\n{text},1\n2.5,1\n"), skipinitialspace=True, index_col=False)["x"]
+        cell = str(mixed.iloc[0]).strip()
+        parsed = {"true": 1.0, "false": 0.0}.get(cell.lower(), pd.to_numeric(pd.Series([cell]), errors="coerce").iloc[0])
         expected = None if parsed != parsed else float(parsed)
     got = text_number(text)
     assert got == expected or (got != got and expected != expected), (got, expected)
@@ -781,3 +784,50 @@ def test_whole_numbers_sent_for_a_category_match_its_text(tmp_path: Path) -> Non
     assert onnx.encode(onnx.rows({"rows": rows}, 10))["C"][:, 0].tolist() == ["2", "2", "2", "1"]
     feeds, notes = feeds_from_frame(pd.DataFrame({"code": [2.0, np.nan, 1.0], "v": [1.0, 2.0, 3.0]}), onnx.onnx.spec)
     assert feeds["C"][:, 0].tolist() == ["2", "", "1"] and notes == []
+
+
+def test_a_bool_column_is_one_and_zero_from_every_source(tmp_path: Path) -> None:
+    """A model fitted in Python on a DataFrame's bool column (NumPy reads it as 1.0/0.0) gives one row one answer
+    from a DataFrame, a CSV or Parquet file, the server's JSON (true/false) and Arrow, and an ONNX-backed server.
+    Before, the server refused JSON true and an Arrow bool ('must be a number or null. Received: bool')."""
+    import pyarrow as pa
+
+    from hiddenlayers.cli._data import model_inputs
+    from hiddenlayers.data import read_table
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"flag": rng.random(200) < 0.5, "x": rng.normal(size=200)})
+    y = np.where(X["flag"] ^ (X["x"] > 0), "a", "b")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=40, random_state=0).fit(X, y)
+    new = pd.DataFrame({"flag": [True, False, True, False], "x": [0.5, -1.0, -2.0, 1.5]})
+    expected = clf.predict_proba(new)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    new.to_parquet(tmp_path / "new.parquet")
+    text = pd.DataFrame({"flag": ["True", "false", "TRUE", "0"], "x": new["x"]})  # a CSV column mixing True with numbers is text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the matrix has no feature names (the CLI silences it)
+        for frame in (read_table(str(tmp_path / "new.csv")).frame, read_table(str(tmp_path / "new.parquet")).frame, text):
+            np.testing.assert_allclose(clf.predict_proba(model_inputs(clf, frame)), expected, rtol=1e-6)
+    hl.export_onnx(clf, tmp_path / "m.onnx")
+    json_rows = {"rows": [{"flag": bool(f), "x": float(v)} for f, v in zip(new["flag"], new["x"])]}
+    for sm in (ServedModel(clf), ServedModel(tmp_path / "m.onnx")):
+        np.testing.assert_allclose(sm.predict(sm.rows(json_rows, 10), proba=True), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(sm.predict(sm.arrow_rows(pa.Table.from_pandas(new), 10), proba=True), expected, rtol=1e-5, atol=1e-6)
+        text_rows = {"columns": {"flag": ["True", "false", "true", "FALSE"], "x": new["x"].tolist()}}
+        np.testing.assert_allclose(sm.predict(sm.rows(text_rows, 10), proba=True), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(RequestError, match="row 1, column 'flag' must be numeric but holds 'yes'"):
+        ServedModel(clf).rows({"rows": [{"flag": "yes", "x": 0.0}]}, 10)
+
+
+def test_a_bool_column_sent_for_a_stored_numeric_column_is_one_and_zero(models: dict) -> None:
+    """The stored preprocessing (``hiddenlayers train``) and the server read a bool in a numeric column alike (was a DataError)."""
+    rows = _rows(3, 7)
+    as_bool = pd.DataFrame(rows).assign(score=[True, False, True])
+    as_num = pd.DataFrame(rows).assign(score=[1.0, 0.0, 1.0])
+    pre = TablePreprocessor.from_dict(models["a"].preprocessing_)
+    np.testing.assert_array_equal(pre.transform(as_bool).matrix, pre.transform(as_num).matrix)
+    sm = ServedModel(models["a"])
+    sent = sm.rows({"rows": [{**r, "score": b} for r, b in zip(rows, [True, False, True])]}, 10)
+    np.testing.assert_allclose(sm.predict(sent, proba=True), models["a"].predict_proba(pre.transform(as_num).matrix), rtol=1e-5, atol=1e-7)

@@ -3,7 +3,10 @@
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
 Every user mistake ends as one ``error: ...`` line and exit status 2 (with
-``--debug``, the traceback too); internal errors exit with status 1.
+``--debug``, the traceback too); internal errors exit with status 1. A Python
+warning raised while a command runs (the preprocessing's, a library's) is one
+``note: ...`` line, as the commands' own notes, not Python's
+``file:line: UserWarning: ...`` text; Python users still get the warning itself.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from ._common import UserError, is_user_error, one_line
+from ._common import UserError, is_user_error, note, one_line
 from ._options import at_least, check_features, check_seed, positive_seconds, seed_option
 
 EXIT_USER = 2
@@ -37,12 +40,14 @@ class _Group(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or bool(os.environ.get("HIDDENLAYERS_DEBUG"))
         argv = [a for a in argv if a != "--debug"]
-        # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
-        # scikit-learn's warning that the matrix has no column names (a model fitted on a DataFrame) is noise on stderr
-        warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
         code: int = 0
         try:
-            rv = super().main(args=argv, prog_name=prog_name or "hiddenlayers", complete_var=complete_var, standalone_mode=False, **extra)
+            with warnings.catch_warnings():  # the command's warnings as notes; Python's own display is back after it
+                warnings.showwarning = _warning_note
+                # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
+                # scikit-learn's warning that the matrix has no column names (a model fitted on a DataFrame) is noise on stderr
+                warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+                rv = super().main(args=argv, prog_name=prog_name or "hiddenlayers", complete_var=complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except NoArgsIsHelpError as exc:
             sys.stdout.write(exc.ctx.get_help() + "\n") if exc.ctx else None
@@ -64,6 +69,11 @@ class _Group(TyperGroup):
                     EXIT_INTERNAL, exc if debug else None,
                 )
         sys.exit(code)
+
+
+def _warning_note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    """``warnings.showwarning`` inside a command: the warning's text as one ``note:`` line on stderr."""
+    note(one_line(message) if isinstance(message, Warning) else " ".join(str(message).split()))
 
 
 def _fail(message: str, code: int, exc: BaseException | None) -> int:

@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import TablePreprocessor, first_beyond_float32, first_non_finite_row, infer_task, load_table, preview, split_target
+from ..data import (
+    TablePreprocessor,
+    first_beyond_float32,
+    first_non_finite_row,
+    infer_task,
+    load_table,
+    numeric_matrix,
+    preview,
+    split_target,
+)
 from ..exceptions import DataError
 from ._common import UserError, clean, labelled_table, note, print_json, read_labelled
 from ._options import parse_features
@@ -189,10 +198,7 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
         frame = frame[names]
     if frame.shape[1] != model.n_features_in_:
         raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-    try:
-        A = frame.to_numpy(dtype=np.float64)
-    except (ValueError, TypeError):
-        raise DataError("this model has no stored preprocessing, so every column must be numeric: convert text columns first.") from None
+    A = numeric_matrix(frame)  # booleans as 1.0/0.0, as the server and the preprocessing read them
     _refuse_missing(A, [str(c) for c in frame.columns])
     check_float32(A, [str(c) for c in frame.columns], frame)
     return A

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 import warnings
@@ -116,6 +117,17 @@ def _with_option(message: str) -> str:
     return f"{DEDICATED[name]}: {message}" if name in DEDICATED and name != "progress_bar" else message
 
 
+def _fit_preprocessing(X: Any, max_categories: int, checked: Any) -> TablePreprocessor:
+    """The preprocessing fitted on ``X``; its warning about an ID or dates as text is left out for a column the data check named (said once)."""
+    from ..exceptions import ColumnWarning
+
+    said = {c for f in (checked.findings if checked is not None else []) if f.check in ("id_columns", "date_text_columns") for c in f.columns}
+    with warnings.catch_warnings():
+        for c in said:
+            warnings.filterwarnings("ignore", message="column '" + re.escape(c) + "'", category=ColumnWarning)
+        return TablePreprocessor(max_categories=max_categories).fit(X)
+
+
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
@@ -151,7 +163,7 @@ def run_train(
         params["early_stopping"] = len(y_tr) >= 1000
     model = make_estimator(prep["task"], params, seed, quiet)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
-    pre = TablePreprocessor.from_dict(source_pre) if source_pre else TablePreprocessor(max_categories=max_categories).fit(X_tr)
+    pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked)
     A_tr = pre.transform(X_tr)
     for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)

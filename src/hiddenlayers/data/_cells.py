@@ -13,7 +13,12 @@ or Parquet file and a JSON request:
 * a number in a categorical column is compared as text in one spelling: a
   whole float is written as an integer (``1.0`` -> ``"1"``), as a CSV column
   that is read as integers on one day and as floats (a blank cell) on another
-  gives it; categories stored by older versions as ``"1.0"`` still match.
+  gives it; categories stored by older versions as ``"1.0"`` still match;
+* a boolean in a numeric column is ``1.0`` / ``0.0``, whatever brings it: a
+  bool column of a DataFrame or Parquet file (as NumPy and scikit-learn read
+  it, so a model fitted in Python on one learned it so), JSON ``true``, an
+  Arrow bool, or the text pandas' CSV reader takes for one (:data:`BOOL_TEXT`;
+  a CSV column of ``True``/``False`` cells is a bool column).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ _FIXES = {
     "periods": "turn it into numbers first (e.g. df[c].dt.month) ",
 }
 _WHOLE_FLOAT_TEXT = re.compile(r"(-?[0-9]+)\.0")
+#: The text pandas' CSV reader reads as a boolean (true/false in any case), by its lower case, as a numeric column's number.
+BOOL_TEXT = {"true": 1.0, "false": 0.0}
 
 
 def check_column_names(frame: Any, where: str = "the table") -> None:
@@ -84,6 +91,79 @@ def check_readable(name: str, col: Any, categories: list[str] | None = None) -> 
     raise DataError(f"column '{name}' holds {what} ({col.dtype}), which the model cannot read: {fix}or drop the column (--features).")
 
 
+def is_missing(value: Any) -> bool:
+    """Whether one cell is missing (None, NaN, ``pd.NA``, ``NaT``); a list, tuple or dict is a value."""
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _number_cell(value: Any) -> Any:
+    """One cell of a numeric column before ``pd.to_numeric``: None when missing, a bool as 1.0/0.0, else its trimmed text."""
+    import numpy as np
+
+    if is_missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    text = str(value).strip()
+    return BOOL_TEXT.get(text.lower(), text)
+
+
+def numeric_values(name: str, col: Any) -> Any:
+    """Column ``name`` (a pandas Series) as the float64 array a numeric column reads, NaN where missing.
+
+    Numbers as they are; booleans (and :data:`BOOL_TEXT`) as 1.0/0.0; text by
+    ``pd.to_numeric`` after trimming spaces. Text that is no number, infinite
+    values and columns of dates (:func:`check_readable`) are a :class:`DataError`
+    naming the column (and the row, by position).
+    """
+    import numpy as np
+    import pandas as pd
+
+    check_readable(name, col)
+    if pd.api.types.is_bool_dtype(col):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif pd.api.types.is_numeric_dtype(col):
+        values = col.to_numpy(dtype=np.float64)
+    else:
+        cells = [_number_cell(v) for v in col.to_numpy(dtype=object)]
+        parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(parsed) & np.array([c is not None for c in cells], dtype=bool)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"column '{name}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty.")
+        values = parsed
+    if np.isinf(values).any():
+        raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+    return values
+
+
+def numeric_matrix(frame: Any) -> Any:
+    """``(n_rows, n_columns)`` float64 of a table whose columns are all numeric (a model without stored preprocessing).
+
+    Each column by :func:`numeric_values`' rule, so booleans (and ``True``/``false``
+    text) are 1.0/0.0, as scikit-learn read a DataFrame's bool column when such a
+    model was fitted; text that is no number is a :class:`DataError` naming the
+    column and row. Missing cells stay NaN (the caller decides).
+    """
+    import numpy as np
+
+    try:
+        return frame.to_numpy(dtype=np.float64)
+    except (ValueError, TypeError):  # text, True/False text, dates: the rule names the cell
+        pass
+    cols = [numeric_values(str(name), frame.iloc[:, k]) for k, name in enumerate(frame.columns)]
+    return np.column_stack(cols) if cols else np.zeros((frame.shape[0], 0))
+
+
 def category_text(value: Any) -> str:
     """A present cell of a categorical column as the text its category is stored as.
 
@@ -108,4 +188,4 @@ def category_lookup(categories: list[str]) -> dict[str, int]:
     return codes
 
 
-__all__ = ["category_lookup", "category_text", "check_column_names", "check_readable", "unreadable_kind"]
+__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "check_column_names", "check_readable", "is_missing", "numeric_matrix", "numeric_values", "unreadable_kind"]

@@ -9,6 +9,10 @@ order) into the float matrix a network reads:
 * categorical columns (text, bool-as-text, few-valued objects): one-hot, the
   ``max_categories - 1`` most frequent values kept and the rest sent to a
   ``COL=<other>`` bucket; missing values get their own ``COL=<missing>`` column.
+  An ordered pandas ``Categorical`` is one-hot encoded too: its order is not
+  used (give ``df[c].cat.codes`` as a numeric column to keep it). A text column
+  of ISO dates, or one whose values are all distinct (an ID), is a
+  :class:`~hiddenlayers.ColumnWarning` naming it (see :mod:`._column_hints`).
 
 Columns of dates, durations, periods, intervals or complex numbers, repeated
 column names and a MultiIndex header are a :class:`DataError` naming them
@@ -33,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
-from ._cells import category_lookup, category_text, check_column_names, check_readable
+from ._cells import category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
+from ._column_hints import warn_column_hints
 
 # The text a CSV cell holds for a missing value: pandas' default ``na_values`` of read_csv
 # (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree). The server reads such text
@@ -79,6 +84,13 @@ class TablePreprocessor:
     (the rest share an ``<other>`` column); ``numeric_text_ratio`` is the share
     of number-like values above which a text column is taken as a numeric
     column with typos (an error naming the bad values, not silent one-hot).
+
+    Ordered categories (``pd.Categorical(..., ordered=True)``) are one-hot
+    encoded like any text: their order is ignored, so ``low < mid < high``
+    are three unrelated columns. To keep the order, pass the codes as numbers
+    (``df[c].cat.codes.where(df[c].notna())``: -1 is a missing value). :meth:`fit` warns
+    (:class:`~hiddenlayers.ColumnWarning`) for a text column of ISO dates or
+    of all-distinct values (an ID).
     """
 
     def __init__(self, max_categories: int = 20, numeric_text_ratio: float = 0.9) -> None:
@@ -128,6 +140,7 @@ class TablePreprocessor:
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 keep = [k for k, _ in ordered]
                 _warn_missing_markers(str(name), keep)
+                warn_column_hints(str(name), keep, int(counts.sum()), self.max_categories)
                 other = len(keep) > self.max_categories
                 if other:
                     keep = keep[: self.max_categories - 1]
@@ -185,7 +198,10 @@ class TablePreprocessor:
                 st["missing"] += int(text.isna().sum())
                 for k, v in text.value_counts(dropna=True).items():
                     st["counts"][k] = st["counts"].get(k, 0) + int(v)
-        self.columns = [self._stream_column(name, st) for name, st in acc.items()]
+        columns = []
+        for name, st in acc.items():  # a loop, not a comprehension: its warnings' stacklevel reaches the caller on every Python
+            columns.append(self._stream_column(name, st))
+        self.columns = columns
         return self
 
     def _stream_column(self, name: str, st: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +215,8 @@ class TablePreprocessor:
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]
         _warn_missing_markers(name, keep)
+        if not st.get("hinted"):  # once per column, not once per chunk
+            st["hinted"] = warn_column_hints(name, keep, sum(st["counts"].values()), self.max_categories, stacklevel=4) is not None
         other = len(keep) > self.max_categories
         if other:
             keep = keep[: self.max_categories - 1]
@@ -270,20 +288,7 @@ class TablePreprocessor:
             col = frame[c["name"]]
             check_readable(c["name"], col, c.get("categories"))
             if c["kind"] == "numeric":
-                if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                    values = col.to_numpy(dtype=np.float64)
-                else:
-                    present = ~col.map(is_missing)
-                    parsed = pd.to_numeric(col.where(present).astype(object).map(lambda v: v if v is None else str(v).strip()), errors="coerce")
-                    bad = present & parsed.isna()
-                    if bad.any():
-                        row = int(np.flatnonzero(bad.to_numpy())[0])
-                        raise DataError(
-                            f"column '{c['name']}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty."
-                        )
-                    values = parsed.to_numpy(dtype=np.float64)
-                if np.isinf(values).any():
-                    raise DataError(f"column '{c['name']}' holds infinite values: replace them with numbers or leave the cells empty.")
+                values = numeric_values(c["name"], col)  # booleans as 1.0/0.0, text as numbers; the rule in _cells
                 isnan = np.isnan(values)
                 filled = np.where(isnan, c["fill"], values)
                 blocks.append(((filled - c["mean"]) / c["scale"]).reshape(n, 1))
@@ -369,19 +374,6 @@ def _warn_missing_markers(name: str, categories: list[str]) -> None:
 def _category_texts(col: Any) -> Any:
     """``col``'s cells as category text (:func:`category_text`), ``None`` where missing."""
     return col.astype(object).map(lambda v: None if is_missing(v) else category_text(v))
-
-
-def is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
-    except (TypeError, ValueError):
-        return False
 
 
 __all__ = ["MISSING", "MISSING_TEXT", "OTHER", "TablePreprocessor", "Transformed"]

@@ -59,9 +59,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     column is a :class:`DataError` naming the row; unseen categories are counted
     in a note (the graph sends them to ``<other>``, or to no column).
     """
-    import pandas as pd
-
-    from ..data import category_lookup, check_column_names, check_readable
+    from ..data import category_lookup, check_column_names, check_readable, numeric_values
 
     check_column_names(frame)
     frame = frame.rename(columns=str)
@@ -80,21 +78,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     if numeric:
         X = np.empty((n, len(numeric)), dtype=np.float32)
         for j, name in enumerate(numeric):
-            col = frame[name]
-            check_readable(name, col)
-            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                values = col.to_numpy(dtype=np.float64)
-            else:
-                text = col.map(_text)
-                parsed = pd.to_numeric(text.map(lambda v: v if v is None else v.strip()), errors="coerce")
-                bad = text.notna() & parsed.isna()
-                if bad.any():
-                    row = int(np.flatnonzero(bad.to_numpy())[0])
-                    raise DataError(f"column '{name}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty.")
-                values = parsed.to_numpy(dtype=np.float64)
-            if np.isinf(values).any():
-                raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
-            X[:, j] = values
+            X[:, j] = numeric_values(name, frame[name])  # as TablePreprocessor reads it: booleans as 1.0/0.0, text as numbers
         feeds["X"] = X
     if cats:
         token = str(spec["missing_token"])
@@ -199,10 +183,9 @@ class OnnxModel:
             frame = frame[self.columns]
         if frame.shape[1] != self.n_inputs:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-        try:
-            return {"X": frame.to_numpy(dtype=np.float32)}, notes
-        except (ValueError, TypeError):
-            raise DataError("this model has no stored preprocessing, so every column must be numeric: convert text columns first.") from None
+        from ..data import numeric_matrix
+
+        return {"X": numeric_matrix(frame).astype(np.float32)}, notes
 
     def run(self, frame: Any) -> tuple[np.ndarray, list[str]]:
         """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes."""

@@ -1,6 +1,6 @@
 """Checks of single columns: missing values (and whether missingness predicts the
-target), constant and near-constant columns, ID-like columns, and target
-leakage (one feature alone predicts the target almost perfectly)."""
+target), constant and near-constant columns, ID-like columns, dates as text, and
+target leakage (one feature alone predicts the target almost perfectly)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._column_hints import dates_as_text
 from .common import Finding, preview
 
 
@@ -110,23 +111,37 @@ def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
 
 
 def check_id_like(frame: Any) -> list[Finding]:
-    """Integer or text columns with a different value in every row (IDs, names, timestamps as text)."""
+    """Integer or text columns with a different value in every row (IDs, names), and text columns of ISO dates.
+
+    A text column of dates (``2021-01-03``) is reported as dates, not as an ID,
+    whether its values repeat or not (by the preprocessing's own test,
+    :func:`~.._column_hints.dates_as_text`): one-hot, each date is a category of its own.
+    """
     import pandas as pd
 
     n = len(frame)
-    if n < 20:
-        return []
-    ids = []
+    ids, dates = [], []
     for c in frame.columns:
         s = frame[c]
-        if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
+        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            present = s.dropna()
+            if not present.empty and dates_as_text(present.astype(str).value_counts().index.tolist()) is not None:
+                dates.append(str(c))
+                continue
+        if n < 20 or pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
             continue
         if s.nunique() == n:
             ids.append(str(c))
-    if not ids:
-        return []
-    return [Finding("id_columns", "warning", f"{len(ids)} column(s) look like IDs (a different value in every row): {preview(ids)}",
-                    "drop them (--features, or X.drop(columns=...)): a network memorises IDs and learns nothing general", columns=tuple(ids))]
+    out = []
+    if ids:
+        out.append(Finding("id_columns", "warning", f"{len(ids)} column(s) look like IDs (a different value in every row): {preview(ids)}",
+                           "drop them (--features, or X.drop(columns=...)): a network memorises IDs and learns nothing general", columns=tuple(ids)))
+    if dates:
+        out.append(Finding("date_text_columns", "warning", f"{len(dates)} column(s) hold dates as text, read as categories (one per date, "
+                           f"unordered, a new date unknown): {preview(dates)}",
+                           "turn them into numbers first (e.g. days since a start date, day of week, month) or drop them (--features)",
+                           columns=tuple(dates)))
+    return out
 
 
 def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: frozenset[str] | set[str] = frozenset(), bins: int = 16) -> list[Finding]:

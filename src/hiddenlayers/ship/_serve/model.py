@@ -232,8 +232,8 @@ class ServedModel:
             raise RequestError(422, f"the Arrow stream has the column {dup!r} {names.count(dup)} times: give every column a unique name.")
         for name, kind in zip(names, table.schema.types):
             if name in self._index and self._numeric[self._index[name]] and not _arrow_numeric(pa, kind):
-                raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats or decimals "
-                                        "(or numbers as strings), null for missing.")
+                raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats, decimals "
+                                        "or booleans (or numbers as strings), null for missing.")
             if name in self._index and not self._numeric[self._index[name]] and pa.types.is_temporal(kind):
                 # as text a timestamp would be '2021-01-01 00:00:00', never the '2021-01-01' a CSV gave in training: every row unseen
                 raise RequestError(422, f"column {name!r} holds dates or times (Arrow type {kind}), but the model learned it as text: "
@@ -406,9 +406,10 @@ class ServedModel:
 
 
 def _arrow_numeric(pa: Any, kind: Any) -> bool:
-    """Whether an Arrow type can hold a numeric column's values (numbers, numbers as text, nulls)."""
+    """Whether an Arrow type can hold a numeric column's values (numbers, booleans as 1/0, numbers as text, nulls)."""
     t = pa.types
-    return bool(t.is_integer(kind) or t.is_floating(kind) or t.is_decimal(kind) or t.is_null(kind) or t.is_string(kind) or t.is_large_string(kind))
+    return bool(t.is_integer(kind) or t.is_floating(kind) or t.is_decimal(kind) or t.is_boolean(kind) or t.is_null(kind) or t.is_string(kind)
+                or t.is_large_string(kind))
 
 
 def _require_finite(out: np.ndarray) -> None:

@@ -11,6 +11,12 @@ alone would take ``1_000`` and ``١٢`` and refuse ``NA``). Text sent for a
 categorical column is missing by the same markers (:func:`category`): ``"NA"``
 is a missing city in a CSV, so it is one in a request too, not a category.
 
+A boolean sent for a numeric column (JSON ``true``/``false``, an Arrow bool,
+or the text ``True``/``false`` a CSV reader takes for one) is ``1.0``/``0.0``,
+the one rule of :mod:`hiddenlayers.data` (``numeric_values``): a model fitted
+in Python on a DataFrame's bool column learned it so, and ``hiddenlayers
+predict`` reads a CSV or Parquet bool column so.
+
 The network computes in float32: a value beyond its range (:data:`F32_MAX`)
 would become infinite inside and come out as NaN, so it is refused by name.
 """
@@ -22,17 +28,22 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ...data import F32_MAX, MISSING_TEXT
+from ...data import BOOL_TEXT, F32_MAX, MISSING_TEXT
 
 _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)", re.IGNORECASE)
 F32_TEXT = "±3.4e38, the float32 range the model computes in"
 
 
 def text_number(text: str) -> float | None:
-    """``text`` as a number by the CSV reader's rule: NaN when it means missing, None when it is not a number."""
+    """``text`` as a number by the CSV reader's rule: NaN when it means missing, None when it is not a number.
+
+    ``True``/``false`` (:data:`~hiddenlayers.data.BOOL_TEXT`) are 1.0/0.0, as in a numeric column of a CSV file.
+    """
     text = text.strip()
     if text in MISSING_TEXT:
         return math.nan
+    if text.lower() in BOOL_TEXT:
+        return BOOL_TEXT[text.lower()]
     if _NUMBER.fullmatch(text) is None:
         return None
     return float(text)
@@ -50,7 +61,7 @@ def category(text: str) -> str | None:
 
 
 def number(v: Any, where: str) -> float:
-    """One value sent for a numeric column, checked: a float (NaN = missing) within float32's range.
+    """One value sent for a numeric column, checked: a float (NaN = missing) within float32's range; ``true``/``false`` are 1.0/0.0.
 
     ``where`` names the cell ("row 2, column 'age'"). Raises :class:`ValueError`
     with a one-line message naming it and the fix; the caller makes it a 422.
@@ -62,9 +73,9 @@ def number(v: Any, where: str) -> float:
         if parsed is None:
             raise ValueError(f"{where} must be numeric but holds {v!r:.40}: send a number, or null for missing.")
         v = parsed
-    elif isinstance(v, Decimal):
+    elif isinstance(v, (bool, Decimal)):  # true/false: 1.0/0.0, as a bool column of a DataFrame, CSV or Parquet file
         v = float(v)
-    elif isinstance(v, bool) or not isinstance(v, (int, float)):
+    elif not isinstance(v, (int, float)):
         raise ValueError(f"{where} must be a number or null. Received: {type(v).__name__} {v!r:.40}.")
     if v != v:
         return math.nan
