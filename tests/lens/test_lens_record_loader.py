@@ -205,3 +205,16 @@ def test_any_split_into_batches_records_the_concatenated_rows(sizes, cap):
     assert got.n_rows == want.shape[0]
     for k in ref:
         np.testing.assert_allclose(got[k], ref[k], rtol=1e-5, atol=1e-6)
+
+
+def test_summary_shares_records_input_path_and_reads_a_loader():
+    import io
+
+    from rich.console import Console
+
+    net, (X, y) = _net(), _data()
+    out = io.StringIO()
+    stats = hl.lens.summary(net, DataLoader(TensorDataset(X, y), batch_size=16), console=Console(file=out, width=200))
+    assert "hidden layers on 50 rows" in out.getvalue()
+    ref = hl.lens.summary(net, X, console=Console(file=io.StringIO()))
+    assert [s.n_dead for s in stats] == [s.n_dead for s in ref]
