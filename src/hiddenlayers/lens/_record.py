@@ -20,7 +20,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,11 +29,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._batches import is_batch_source, loader_batches
 from ._runnable import check_runnable, diagnosed
 from ._select import Selector, select_layers
 from ._state import evaluating
 from ._stats import LayerStats, UnitAccumulator
-from ._target import Target, as_target, default_layers
+from ._target import Target, as_target, check_max_rows, default_layers
 
 _ACT_TYPES: dict[type, str] = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
@@ -327,6 +328,13 @@ def _n_rows(X: Any) -> int:
     return int(shape[0])
 
 
+def _check_sizes(batch_size: Any, sample: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+        raise ValueError(f"sample must be None or an integer >= 1. Received: sample={sample!r}.")
+
+
 def record(
     model: Any,
     X: Any,
@@ -337,20 +345,30 @@ def record(
     sample: int | None = None,
     pre: bool = True,
     keep_output: bool = False,
+    max_rows: int | None = None,
+    input_key: Hashable | None = None,
 ) -> Recording:
     """Run ``X`` through ``model`` in batches and return the hidden activations.
 
     ``model``: a fitted estimator, a :class:`~hiddenlayers.Network` or any
-    ``nn.Module``. ``X``: ``(N, ...)`` array/tensor/DataFrame. ``stream=True``
-    keeps per-unit statistics over all rows but arrays only for the first
-    ``sample`` rows (default 2,000): bounded memory on big data.
+    ``nn.Module``. ``X``: ``(N, ...)`` array/tensor/DataFrame, or a
+    ``torch.utils.data.DataLoader`` (any iterable of batches, e.g. a
+    generator) whose batches are fed as they come (``batch_size`` is then
+    unused): each batch is the input tensor/array, a tuple or list whose first
+    item is the input (``(x, y)``), or a dict whose ``input_key`` item is the
+    input. Batches must share one feature shape; the result is the same as
+    recording ``torch.cat`` of their inputs. ``max_rows``: record only the
+    first rows (None: every row); a loader is not read past them.
+    ``stream=True`` keeps per-unit statistics over all rows but arrays only
+    for the first ``sample`` rows (default 2,000): bounded memory on big data.
 
-    The model runs in eval mode and is handed back as it was (each submodule's
-    mode, BatchNorm statistics), also when its forward pass raises. A layer's
+    The model runs in eval mode under ``torch.inference_mode`` and is handed
+    back as it was (each submodule's mode, BatchNorm statistics, no hooks left),
+    also when its forward pass or the loader raises. A layer's
     output that is a tuple or dict is recorded as its first tensor; a layer
     called k times in one forward pass (a shared activation, tied weights) as
     ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor:
-    a model with several inputs, a DataLoader or a wrong input shape is
+    a model with several inputs or a wrong input shape is
     refused in one line that says what to pass.
 
     >>> import hiddenlayers as hl
@@ -362,6 +380,15 @@ def record(
     (150, 64)
     """
     target = as_target(model)
+    max_rows = check_max_rows(max_rows)
+    if is_batch_source(X):
+        _check_sizes(batch_size, sample)
+        blocks = loader_batches(target, X, input_key=input_key, max_rows=max_rows)
+        return _record_blocks(target, blocks, layers, rows=None, batch_size=None, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
+    if input_key is not None:
+        raise TypeError(f"input_key={input_key!r} names the input in a DataLoader's dict batches, but X is a {type(X).__name__}: leave input_key out.")
+    if max_rows is not None and getattr(X, "shape", None) is not None:
+        X = X.iloc[:max_rows] if hasattr(X, "iloc") else X[:max_rows]
     return record_prepared(target, target.prepared(X), layers, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
 
 
@@ -382,29 +409,43 @@ def record_prepared(
     checked again, since a model may mark padding with NaN (a SequenceClassifier's
     short sequences). A recorded layer that outputs NaN or inf raises.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
-        raise ValueError(f"sample must be None or an integer >= 1. Received: sample={sample!r}.")
+    _check_sizes(batch_size, sample)
     n = _n_rows(X)
     if n == 0:
         raise ValueError("X has 0 rows: pass at least one row to record.")
-    cap = (sample or 2000) if stream else (sample or n)
+    blocks = (target.to_tensor(X[start : start + batch_size]) for start in range(0, n, batch_size))
+    return _record_blocks(target, blocks, layers, rows=n, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
+
+
+def _record_blocks(
+    target: Target,
+    blocks: Iterator[Tensor],
+    layers: Selector,
+    *,
+    rows: int | None,
+    batch_size: int | None,
+    stream: bool,
+    sample: int | None,
+    pre: bool,
+    keep_output: bool,
+) -> Recording:
+    """Feed each ``(B, ...)`` block to ``target.module`` and gather the recording; ``rows``: the total when known (for messages)."""
+    cap: float = (sample or 2000) if stream else (sample or float("inf"))
     module = target.module
     check_runnable(module)
     selection = layers if layers is not None else target.default_layers
     arrays: dict[str, list[np.ndarray]] = {}
     pres: dict[str, list[np.ndarray]] = {}
     outs: list[np.ndarray] = []
-    kept = 0
-    with evaluating(module), torch.inference_mode(), diagnosed(module, rows=n, batch_size=batch_size) as forward, recording(module, selection, pre=pre, stream=stream) as rec:
+    kept = n = 0
+    with evaluating(module), torch.inference_mode(), diagnosed(module, rows=rows, batch_size=batch_size) as forward, recording(module, selection, pre=pre, stream=stream) as rec:
         rec.finite = True
-        for start in range(0, n, batch_size):
-            xb = target.to_tensor(X[start : start + batch_size])
+        for xb in blocks:
             rec.keep = kept < cap
             out = forward(xb)
+            n += xb.shape[0]
             if rec.keep:
-                take = min(cap - kept, xb.shape[0])
+                take = int(min(cap - kept, xb.shape[0]))
                 for name, lst in rec.outputs.items():
                     if lst:
                         arrays.setdefault(name, []).append(to_numpy(lst.pop()[:take]))

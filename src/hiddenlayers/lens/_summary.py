@@ -11,6 +11,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
     """Print a per-layer table (units, mean, std, active, dead, saturated, sparsity, effective rank).
 
     Returns the :class:`LayerStats` per layer; warnings in plain words follow the table.
+    ``X`` is what :func:`~hiddenlayers.lens.record` reads: rows, or a DataLoader / iterable of batches.
 
     >>> summary(clf, X)  # a fitted model; prints the table  # doctest: +SKIP
     """

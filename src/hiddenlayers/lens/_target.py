@@ -45,14 +45,15 @@ class Target:
     estimator: Any = None
     prepare: Callable[[Any], Any] | None = None
 
-    def prepared(self, X: Any) -> Any:
+    def prepared(self, X: Any, *, offset: int = 0) -> Any:
         """``X`` as rows of the network's input (validated, scaled, windowed: whatever the model does).
 
         Numeric ``X`` is checked for NaN and inf first, before the model's own
         checks, so every model gives the same message: a NaN row would otherwise
-        run through the network and read as dead units.
+        run through the network and read as dead units. ``offset``: the row
+        number of ``X[0]`` in the message (a loader's later batches).
         """
-        require_finite(X)
+        require_finite(X, offset=offset)
         if self.prepare is not None:
             return self.prepare(X)
         if hasattr(X, "to_numpy") and not isinstance(X, Tensor):
