@@ -218,3 +218,19 @@ def test_summary_shares_records_input_path_and_reads_a_loader():
     assert "hidden layers on 50 rows" in out.getvalue()
     ref = hl.lens.summary(net, X, console=Console(file=io.StringIO()))
     assert [s.n_dead for s in stats] == [s.n_dead for s in ref]
+
+
+@pytest.mark.parametrize("call", ["layer_similarity", "probe", "domain_shift", "report"])
+def test_the_lens_functions_that_take_rows_refuse_a_loader_in_one_line(call: str) -> None:
+    """They draw rows at random, which a loader cannot give: one TypeError saying what to pass (was AttributeError: no 'shape')."""
+    X, y = _data()
+    loader = DataLoader(TensorDataset(X, y), batch_size=16)
+    net = _net()
+    calls = {
+        "layer_similarity": lambda: hl.lens.layer_similarity(net, loader),
+        "probe": lambda: hl.lens.probe(net, loader, y.numpy()),
+        "domain_shift": lambda: hl.lens.domain_shift(net, loader, loader),
+        "report": lambda: hl.lens.report(net, loader),
+    }
+    with pytest.raises(TypeError, match=r"^X is a DataLoader, not rows: pass the inputs as one \(N, \.\.\.\) array or tensor [^\n]*record[^\n]*$"):
+        calls[call]()

@@ -135,13 +135,13 @@ def probe(
     (2, True)
     """
     from ._record import as_target, record_prepared
-    from ._target import check_max_rows, sample_index, take_rows
+    from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     cap = check_max_rows(max_rows, 4, " (the probe needs rows to train and to test on)")
     y = np.asarray(y)
     target = as_target(model)
     Xp = target.prepared(X)
-    if Xp.shape[0] != y.shape[0]:
+    if n_rows(Xp) != y.shape[0]:
         raise ValueError(f"X has {Xp.shape[0]} rows but y has {y.shape[0]}: pass one label per row.")
     idx = sample_index(int(Xp.shape[0]), cap, random_state)
     if idx is not None:

@@ -34,7 +34,7 @@ from ._runnable import check_runnable, diagnosed
 from ._select import Selector, select_layers
 from ._state import evaluating
 from ._stats import LayerStats, UnitAccumulator
-from ._target import Target, as_target, check_max_rows, default_layers
+from ._target import Target, as_target, check_max_rows, default_layers, n_rows
 
 _ACT_TYPES: dict[type, str] = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
@@ -308,26 +308,6 @@ def _check_ran(module: nn.Module, rec: Recorder, *, every_leaf: bool, got: set[s
         )
 
 
-def _n_rows(X: Any) -> int:
-    shape = getattr(X, "shape", None)
-    if isinstance(X, (tuple, list)) and X and all(hasattr(x, "shape") for x in X):
-        raise TypeError(
-            f"X is a {type(X).__name__} of {len(X)} arrays: the lens feeds one (N, ...) input per batch. For a model with "
-            "several inputs, wrap it in a module whose forward(x) takes one tensor, or run it inside hl.lens.recording(model, layers)."
-        )
-    if isinstance(X, list):
-        raise TypeError("X is a list: pass the rows as one (N, ...) array or tensor (np.asarray(X) or torch.stack(X)).")
-    if shape is None and hasattr(X, "__iter__") and not isinstance(X, (str, bytes, dict)):
-        raise TypeError(
-            f"X is a {type(X).__name__}, not rows: pass the inputs as one (N, ...) array or tensor "
-            "(e.g. torch.cat([xb for xb, _ in loader])), or run your own loop inside "
-            "`with hl.lens.recording(model, layers, stream=True) as rec:` for data that does not fit in memory."
-        )
-    if shape is None or len(shape) == 0:
-        raise TypeError(f"X must be an array, tensor or DataFrame with rows. Received: {type(X).__name__}.")
-    return int(shape[0])
-
-
 def _check_sizes(batch_size: Any, sample: Any) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
@@ -410,7 +390,7 @@ def record_prepared(
     short sequences). A recorded layer that outputs NaN or inf raises.
     """
     _check_sizes(batch_size, sample)
-    n = _n_rows(X)
+    n = n_rows(X)
     if n == 0:
         raise ValueError("X has 0 rows: pass at least one row to record.")
     blocks = (target.to_tensor(X[start : start + batch_size]) for start in range(0, n, batch_size))

@@ -172,13 +172,13 @@ def _to_array(Xp: Any) -> np.ndarray:
 def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any, np.ndarray | None]:
     """``(target, network-input rows, labels)``, at most ``max_rows`` of each; ``y`` must give one label per row."""
     from ._record import as_target
-    from ._target import check_max_rows, sample_index, take_rows
+    from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     cap = check_max_rows(max_rows, 2)  # X[:-5] used to drop the last rows silently
     target = as_target(model)
     Xp = target.prepared(X)
     yv = None if y is None else np.asarray(y)
-    n_in = Xp.shape[0]
+    n_in = n_rows(Xp)
     if yv is not None and (yv.ndim == 0 or yv.shape[0] != n_in):
         got = "a scalar" if yv.ndim == 0 else str(yv.shape[0])
         what = " rows" if target.estimator is None or not hasattr(target.estimator, "network_input") else f" network-input rows ({type(model).__name__}.network_input(X))"

@@ -26,7 +26,7 @@ import torch
 from ._probes import model_task, probe_features
 from ._record import record
 from ._similarity import cka
-from ._target import check_max_rows, require_finite, sample_index, take_rows
+from ._target import check_max_rows, n_rows, require_finite, sample_index, take_rows
 
 
 @dataclass
@@ -179,7 +179,7 @@ def proxy_a_distance(A: np.ndarray, B: np.ndarray, *, random_state: int = 0, n_s
 
 
 def _rows(X: Any, k: int, rng: np.random.Generator) -> Any:
-    return take_rows(X, sample_index(int(X.shape[0]), k, rng))
+    return take_rows(X, sample_index(n_rows(X), k, rng))
 
 
 def domain_shift(

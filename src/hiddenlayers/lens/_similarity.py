@@ -152,10 +152,10 @@ def layer_similarity(
     not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
-    from ._target import check_max_rows, sample_index, take_rows
+    from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
-    idx = sample_index(int(X.shape[0]), max_rows, 0)
+    idx = sample_index(n_rows(X), max_rows, 0)
     X_use = take_rows(X, idx)
     rec_a = record(model, X_use, layers)
     feats_a = {n: rec_a.features(n) for n in rec_a}

@@ -200,6 +200,27 @@ def check_max_rows(max_rows: Any, minimum: int = 1, why: str = "") -> int | None
     return int(max_rows)
 
 
+def n_rows(X: Any) -> int:
+    """The rows of ``X`` (an array, tensor, sparse matrix or DataFrame); a loader, a list or several arrays is one TypeError saying what to pass."""
+    shape = getattr(X, "shape", None)
+    if isinstance(X, (tuple, list)) and X and all(hasattr(x, "shape") for x in X):
+        raise TypeError(
+            f"X is a {type(X).__name__} of {len(X)} arrays: the lens feeds one (N, ...) input per batch. For a model with "
+            "several inputs, wrap it in a module whose forward(x) takes one tensor, or run it inside hl.lens.recording(model, layers)."
+        )
+    if isinstance(X, list):
+        raise TypeError("X is a list: pass the rows as one (N, ...) array or tensor (np.asarray(X) or torch.stack(X)).")
+    if shape is None and hasattr(X, "__iter__") and not isinstance(X, (str, bytes, dict)):
+        raise TypeError(
+            f"X is a {type(X).__name__}, not rows: pass the inputs as one (N, ...) array or tensor "
+            "(e.g. torch.cat([xb for xb, _ in loader])); hl.lens.record and hl.lens.summary read a DataLoader; or run your own loop inside "
+            "`with hl.lens.recording(model, layers, stream=True) as rec:` for data that does not fit in memory."
+        )
+    if shape is None or len(shape) == 0:
+        raise TypeError(f"X must be an array, tensor or DataFrame with rows. Received: {type(X).__name__}.")
+    return int(shape[0])
+
+
 def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) -> np.ndarray | None:
     """Sorted indices of ``cap`` rows of ``n`` drawn at random, or None when every row fits under ``cap``.
 
