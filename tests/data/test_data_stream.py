@@ -833,7 +833,7 @@ def test_ctrl_c_takes_t_and_the_schedule_back_to_the_best_epoch(tmp_path, monkey
     """Ctrl-C in epoch 5 goes back to the best epoch (in memory: epoch 2 by training loss; streamed with held-out units:
     epoch 1 by held-out score), and t_, the carried rate and plateau's stalled epochs go back with the weights: the
     model is the one a fit that stopped there makes. Before, t_ and the rate counted the undone epochs (the tenth the
-    stalled epochs 3 and 4 had cut stayed, and t_ held them)."""
+    stalled epochs 3 and 4 had cut stayed, and t_ held them), and so did _no_improvement_count."""
     from hiddenlayers.estimators import _fit_stream
 
     monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)  # 4 chunks, 8 batches a pass (6 with a held-out row group)
@@ -850,3 +850,5 @@ def test_ctrl_c_takes_t_and_the_schedule_back_to_the_best_epoch(tmp_path, monkey
     assert cut.t_ == kept.t_ == best * per_pass * 50
     assert {k: cut._optimizer_state[k] for k in ("t", "lr", "stalled")} == {k: kept._optimizer_state[k] for k in ("t", "lr", "stalled")}
     np.testing.assert_array_equal(cut.predict_proba(X), kept.predict_proba(X))
+    # and the epochs without progress: the undone stalled epochs 3 and 4 no longer count (before: they did)
+    assert cut._no_improvement_count == kept._no_improvement_count

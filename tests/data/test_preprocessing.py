@@ -114,6 +114,27 @@ def test_a_category_spelled_as_missing_warns_in_fit_and_partial_fit(marker):
         TablePreprocessor().fit(frame.replace({marker: "NA "}))  # the CSV reader keeps "NA " as text
 
 
+def test_a_category_spelled_as_missing_warns_once_over_a_streamed_fit() -> None:
+    """partial_fit chunk by chunk: one warning per column, pointing at the caller's line, as the ID/date warning; before,
+    one per chunk. A column whose marker first shows in a later chunk warns then; a new preprocessor warns again."""
+    import warnings
+
+    frame = pd.DataFrame({"region": ["EU", "NA", "US", "EU"] * 3, "kind": ["a", "b", "c", "a"] * 2 + ["null", "a", "b", "c"]})
+
+    def markers(fit) -> list:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit()
+        return [w for w in caught if "read as a missing value" in str(w.message)]
+
+    pre = TablePreprocessor()
+    got = markers(lambda: [pre.partial_fit(frame.iloc[k:k + 4]) for k in (0, 4, 8)])
+    assert [str(w.message).split("'")[1] for w in got] == ["region", "kind"]  # kind's 'null' is in the third chunk only
+    assert all(w.filename == __file__ for w in got)
+    assert markers(lambda: pre.partial_fit(frame.iloc[:4])) == []  # the same preprocessor: said already
+    assert len(markers(lambda: TablePreprocessor().partial_fit(frame.iloc[:4]))) == 1
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.integers(0, 29), st.sampled_from(["range", "shifted", "text", "shuffled"]), st.integers(0, 3))
 def test_the_row_of_a_typo_in_a_numeric_column_is_its_position_whatever_the_index(bad: int, index: str, n_missing: int) -> None:

@@ -144,6 +144,22 @@ def test_a_warm_fit_after_a_divergence_starts_the_moments_afresh(iris_raw) -> No
     assert reg.stop_reason_ != "diverged" and reg.n_iter_ > 1
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_diverged_fit_takes_t_back_with_the_weights(iris_raw, early_stopping: bool) -> None:
+    """A divergence restores the best epoch's weights, and t_ (the samples seen) now goes back with them, as after
+    Ctrl-C; before, t_ counted the undone epochs, the diverged one included. The rate stays the diverged epoch's."""
+    X, y = iris_raw
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=0.01, momentum=0.9, max_iter=50,
+                          random_state=0, early_stopping=early_stopping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        reg.fit(X, y.astype(float))
+    rows = 135 if early_stopping else 150  # a tenth held out for early stopping
+    assert reg.stop_reason_ == "diverged" and len(reg.history_) > reg.history_.best_epoch + 1
+    assert reg.t_ == reg.history_.best_epoch * rows
+    assert reg._optimizer_state["lr"] == 0.01
+
+
 @pytest.mark.parametrize("net_dtype", ["float32", "float64"])
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
 def test_fitted_weights_and_predictions_take_the_inputs_dtype(iris_raw, x_dtype, net_dtype: str) -> None:  # type: ignore[no-untyped-def]

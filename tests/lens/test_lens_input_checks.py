@@ -415,8 +415,26 @@ def test_unmatched_list_entries_are_named(iris):
         record(clf, X, ["nope", "hidden1", "hiden2"])
     with pytest.raises(ValueError, match=re.escape(f"layers='nope' matched no layer of Network; {listing}")):
         layer_attribution(clf, X[:5], "nope", target=0)
-    with pytest.raises(ValueError, match=re.escape("layer='hidden?' matched 2 layers (hidden1, hidden2): name one layer.")):
+    with pytest.raises(ValueError, match=re.escape("layer='hidden?' matched 2 layers (hidden1 (DenseLayer), hidden2 (DenseLayer)): name one layer.")):
         layer_attribution(clf, X[:5], "hidden?", target=0)
+
+
+@pytest.mark.parametrize("attribution", ["layer", "neuron"])
+def test_a_pattern_matching_many_layers_lists_ten_and_how_to_list_them(attribution: str) -> None:
+    """A pattern that matches 100 layers of a big model names ten and how to list the matches, as an unmatched name's
+    listing does; before, the one-line error listed all 100."""
+    big = nn.Sequential(*(nn.Sequential(nn.Linear(4, 4), nn.ReLU()) for _ in range(100)))
+    X = np.ones((3, 4), dtype=np.float32)
+    with pytest.raises(ValueError) as info:
+        if attribution == "layer":
+            layer_attribution(big, X, "*.0", target=0)
+        else:
+            neuron_attribution(big, X, "*.0", 0)
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg) < 400, msg
+    assert msg.startswith("layer='*.0' matched 100 layers (0.0 (Linear), 1.0 (Linear), ")
+    assert msg.endswith("9.0 (Linear), ... and 90 more (list them all with list(hl.lens.select_layers(model, '*.0')))): name one layer.")
+    assert "10.0" not in msg and len(hl.lens.select_layers(big, "*.0")) == 100
 
 
 @given(bad=st.one_of(st.floats(allow_nan=False), st.just(True), st.just(b"hidden1")))

@@ -415,6 +415,24 @@ def test_a_resumed_study_is_judged_by_this_search_s_latency_limit(iris, tmp_path
     assert r.n_trials == 2 and r.rows and all(row["latency"] is not None for row in r.rows)
 
 
+def test_a_latency_limit_shows_the_latency_in_the_table_and_page(iris, tmp_path) -> None:
+    """With max_latency_us but latency no objective, the table and page show each row's latency and threads, which the
+    limit judged; before, they were only in rows and to_dict."""
+    from rich.console import Console
+
+    X, y = iris
+    r = search(X, y, max_latency_us=1e9, space=TINY, max_epochs=2, refit=False, trials=1)
+    assert r.objectives == ("score",) and r.best["latency"] > 0
+    cols = r._columns()
+    assert cols[-2:] == ["latency", "threads"]
+    console = Console(width=250, record=True)
+    console.print(r)
+    text = console.export_text()
+    assert re.search(r"latency\s*[│┃]\s*threads", text) and re.search(r"[0-9] µs\s*│\s*[0-9]+ torch", text)
+    r.save_html(tmp_path / "s.html")
+    assert "<th>latency</th>" in (tmp_path / "s.html").read_text(encoding="utf-8")
+
+
 def _stored_latency_study(n_objectives: int, sampler: object, old_limit: float) -> optuna.Study:
     """An in-memory study of 20 finished trials (latency 10..200 µs, the slower the better) whose constraints were stored under ``old_limit``."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution

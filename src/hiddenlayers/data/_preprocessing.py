@@ -214,7 +214,8 @@ class TablePreprocessor:
             return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": std if std > 1e-12 else 1.0, "missing_indicator": st["missing"] > 0}
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]
-        _warn_missing_markers(name, keep)
+        if not st.get("marked"):  # once per column, not once per chunk (as the hints below)
+            st["marked"] = _warn_missing_markers(name, keep, stacklevel=4)
         if not st.get("hinted"):  # once per column, not once per chunk
             st["hinted"] = warn_column_hints(name, keep, sum(st["counts"].values()), self.max_categories, stacklevel=4) is not None
         other = len(keep) > self.max_categories
@@ -354,12 +355,12 @@ class TablePreprocessor:
         return pre
 
 
-def _warn_missing_markers(name: str, categories: list[str]) -> None:
-    """Warn when a category is spelled as a missing value ("NA", "null", "", ...).
+def _warn_missing_markers(name: str, categories: list[str], stacklevel: int = 3) -> bool:
+    """Warn when a category is spelled as a missing value ("NA", "null", "", ...); whether it warned.
 
     In a DataFrame such text is a value, and the model learns it as a category;
     the CSV reader and the server read the same text as missing, so the model
-    would meet that category only from Python.
+    would meet that category only from Python. ``stacklevel`` points at the user's call.
     """
     marked = [c for c in categories if c.lstrip(" ") in MISSING_TEXT]
     if marked:
@@ -367,8 +368,9 @@ def _warn_missing_markers(name: str, categories: list[str]) -> None:
         warnings.warn(
             f"column '{name}' has the category {shown}, which a CSV file and the server read as a missing value, "
             "so a served model or one given a CSV will not see it: rename the category (e.g. 'N.A.') or make those cells missing.",
-            UserWarning, stacklevel=3,
+            UserWarning, stacklevel=stacklevel,
         )
+    return bool(marked)
 
 
 def _category_texts(col: Any) -> Any:

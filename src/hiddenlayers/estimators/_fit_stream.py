@@ -27,8 +27,8 @@ same rows, and ``partial_fit(source)`` calls (one pass each) those of in-memory
 Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning``,
 ``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
 epoch's weights with held-out units, else the last whole epoch's, with the optimizer
-state (moments, step count), ``t_`` and learning rate (plateau's stalled epochs too) they
-went with (one process only). Each chunk trains at its pass's rate through a private
+state (moments, step count), ``t_``, learning rate (plateau's stalled epochs too) and
+no-improvement count they went with (one process only). Each chunk trains at its pass's rate through a private
 override (:func:`~._fit.at_pass_rate`): callbacks see the user's ``learning_rate`` and
 ``learning_rate_init``.
 """
@@ -118,7 +118,8 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only (and t_, rate: the epoch's)
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
     schedule = _schedule(est, saved, fresh, len(history), first)
-    best_at = (int(est.t_), schedule.state()) if best_state is not None else None  # t_ and the schedule with the best weights
+    # t_, the schedule and the no-improvement count with the best weights
+    best_at = (int(est.t_), schedule.state(), no_imp.count) if best_state is not None else None
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + rank
@@ -133,7 +134,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         if stopped:
             _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
-                _go_back(est, schedule, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None))))
+                _go_back(est, schedule, no_imp, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None, no_imp.count))))
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
@@ -148,7 +149,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
         reason = _stop_reason(est, history, no_imp, schedule, incremental)
         if improved and val_units:
-            best_at = (int(est.t_), schedule.state())
+            best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
             save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
         if reason:
@@ -179,13 +180,13 @@ def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, in
     return None if incremental else reason
 
 
-def _go_back(est: _BaseMLP, schedule: Any, kept: dict[str, Any] | None, at: tuple[int, dict[str, Any] | None]) -> None:
-    """After Ctrl-C: ``t_``, the schedule and the optimizer state that go with the weights kept.
+def _go_back(est: _BaseMLP, schedule: Any, no_imp: Any, kept: dict[str, Any] | None, at: tuple[int, dict[str, Any] | None, int]) -> None:
+    """After Ctrl-C: ``t_``, the schedule, the no-improvement count and the optimizer state that go with the weights kept.
 
-    ``at``: ``(t_, schedule state)`` of those weights (None: the schedule's now, the pass's start);
-    ``kept``: their optimizer state (None: the last chunk's own, in a first fit's first pass).
+    ``at``: ``(t_, schedule state, epochs without progress)`` of those weights (schedule None: the schedule's
+    now, the pass's start); ``kept``: their optimizer state (None: the last chunk's own, in a first fit's first pass).
     """
-    est.t_ = at[0]
+    est.t_, no_imp.count = at[0], at[2]
     if at[1] is not None:
         schedule.load_state(at[1])
     if kept is not None:

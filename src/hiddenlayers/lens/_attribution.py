@@ -182,11 +182,12 @@ def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
-    from ._select import select_layers
+    from ._select import layer_listing, select_layers
 
     hits = select_layers(module, layer)
-    if len(hits) > 1:
-        raise ValueError(f"layer={layer!r} matched {len(hits)} layers ({', '.join(hits)}): name one layer.")
+    if len(hits) > 1:  # the matches capped as an unmatched name's listing is: a pattern may match hundreds
+        shown = layer_listing(module, hits, layer if isinstance(layer, str) else "*")
+        raise ValueError(f"layer={layer!r} matched {len(hits)} layers ({shown}): name one layer.")
     return next(iter(hits.values()))
 
 

@@ -31,13 +31,17 @@ def _is_index(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _listing(module: nn.Module, named: dict[str, nn.Module]) -> str:
-    """The first ``LISTED`` layers as ``name (Type)``, then how many more and how to list them all."""
+def layer_listing(module: nn.Module, named: dict[str, nn.Module], pattern: str = "*") -> str:
+    """The first ``LISTED`` layers as ``name (Type)``, then how many more and how to list them all.
+
+    ``named``: the layers to list (every layer, or those ``pattern`` matched, which the hint then lists).
+    """
     shown = ", ".join(f"{n} ({type(m).__name__})" for n, m in list(named.items())[:LISTED]) or "(none)"
     more = len(named) - LISTED
     if more <= 0:
         return shown
-    return f"{shown}, ... and {more} more (list them all with list(hl.lens.select_layers(model, '*')))"
+    return f"{shown}, ... and {more} more (list them all with list(hl.lens.select_layers(model, {pattern!r})))"
+
 
 
 def hidden_name(module: nn.Module, index: int, named: dict[str, nn.Module]) -> str:
@@ -47,7 +51,7 @@ def hidden_name(module: nn.Module, index: int, named: dict[str, nn.Module]) -> s
     if not hidden:
         raise ValueError(
             f"layers={index!r} is a hidden-layer index, but {kind} names no hidden layers; "
-            f"pass layer names instead: {_listing(module, named)}."
+            f"pass layer names instead: {layer_listing(module, named)}."
         )
     n = len(hidden)
     if index == 0 or not -n <= index <= n:
@@ -64,7 +68,7 @@ def _unmatched_error(module: nn.Module, named: dict[str, nn.Module], missing: li
         what = f"layers={missing[0]!r}"
     else:
         what = f"layers {'entry' if len(missing) == 1 else 'entries'} {', '.join(repr(p) for p in missing)}"
-    return ValueError(f"{what} matched no layer of {type(module).__name__}; its layers are: {_listing(module, named)}.{hint}")
+    return ValueError(f"{what} matched no layer of {type(module).__name__}; its layers are: {layer_listing(module, named)}.{hint}")
 
 
 def _by_names(module: nn.Module, named: dict[str, nn.Module], entries: list | tuple, *, single: bool = False) -> dict[str, nn.Module]:
@@ -129,7 +133,7 @@ def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] 
     else:
         raise TypeError(f"layers must be {_FORMS}. Received: {layers!r}.")
     if not chosen:
-        raise ValueError(f"layers={layers!r} matched no layer of {type(module).__name__}; its layers are: {_listing(module, named)}.")
+        raise ValueError(f"layers={layers!r} matched no layer of {type(module).__name__}; its layers are: {layer_listing(module, named)}.")
     return chosen
 
 

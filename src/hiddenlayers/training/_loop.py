@@ -68,7 +68,8 @@ class _BestWeights:
     """The flat weights of the best epoch so far, and the optimizer's moments and step count with them.
 
     The weights are restored on divergence, Ctrl-C or early stopping; after Ctrl-C
-    the optimizer state too (and the samples seen and the schedule's state, :meth:`settle`),
+    the optimizer state too (and the samples seen, the schedule's state and the no-improvement
+    rules' count, :meth:`settle`; after a divergence the samples seen),
     so the state a warm fit resumes is the one those weights
     were trained to, not one that counts the undone steps (after a divergence the
     estimators drop the moments instead; early stopping keeps the last epoch's, as
@@ -86,14 +87,22 @@ class _BestWeights:
         self.state_at = "start"  # where the best's optimizer state is: "start", "optimizer" (not stepped since), "kept"
         self.samples_seen = 0  # the samples seen and the schedule's state after the best epoch (or at the start): see settle
         self.schedule_state: dict[str, Any] = {}
+        self.rules: list[tuple[NoImprovement, float, int]] = []  # each no-improvement rule's (best, count) then
 
-    def settle(self, samples_seen: int, schedule: Schedule) -> None:
-        """Keep the samples seen and the schedule's state (rate, stalled epochs) that go with the best weights.
+    def settle(self, samples_seen: int, schedule: Schedule, monitors: Sequence[NoImprovement] = ()) -> None:
+        """Keep the samples seen, the schedule's state (rate, stalled epochs) and the no-improvement rules'
+        best and count that go with the best weights.
 
         Called at the start and after the best epoch's bookkeeping: Ctrl-C puts them back with the
-        weights (``t_`` and the carried rate then count no undone epoch).
+        weights (``t_``, the carried rate and ``_no_improvement_count`` then count no undone epoch).
         """
         self.samples_seen, self.schedule_state = samples_seen, schedule.state()
+        self.rules = [(m, m.best, m.count) for m in monitors]
+
+    def rewind_rules(self) -> None:
+        """Put the no-improvement rules' best and count back to those :meth:`settle` kept."""
+        for m, best, count in self.rules:
+            m.best, m.count = best, count
 
     def save(self) -> None:
         """Keep the current weights as the best (their optimizer state is the optimizer's own until the next step)."""
@@ -435,7 +444,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
-    plan.best.settle(samples_seen, schedule)  # "best" before any improvement: the run's start
+    plan.best.settle(samples_seen, schedule, monitors)  # "best" before any improvement: the run's start
     sample = batches.X[:1] if batches.dense else None
     with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy, sample=sample), precision_scope(precision):
         try:
@@ -478,13 +487,13 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     history.best_epoch = epoch
                 schedule.epoch_end(epoch, samples_seen, improved)
                 if improved:
-                    plan.best.settle(samples_seen, schedule)
+                    plan.best.settle(samples_seen, schedule, monitors)
                 logs["lr"] = schedule.lr
                 for cb in callbacks:
                     cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
                 reason = _stop_reason(state, rule, history, schedule, monitors)
                 if improved:  # an 'adaptive' cut the stall rule made after this best epoch goes with it
-                    plan.best.settle(samples_seen, schedule)
+                    plan.best.settle(samples_seen, schedule, monitors)
         except KeyboardInterrupt:
             reason = "interrupted"
     return reason, epoch, steps, samples_seen
@@ -515,8 +524,9 @@ def train(
     ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
     gradient's global norm. ``history`` and ``samples_seen`` resume a fit;
     ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
-    the optimizer state, ``samples_seen`` and ``schedule``'s state (rate, stalled epochs) of that epoch
-    (or of the start, before any improvement). ``device``:
+    the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
+    no-improvement rules' best and count of that epoch (or of the start, before any improvement);
+    after a divergence ``samples_seen`` goes back with the weights restored. ``device``:
     where training runs (default: ``Y``'s). ``validate``
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
@@ -573,10 +583,17 @@ def train(
 
 
 def _rewound(reason: str | None, best: Any, schedule: Schedule, samples_seen: int) -> int:
-    """The samples seen after this call: on Ctrl-C they and ``schedule`` go back with the weights and optimizer state kept."""
-    if reason != "interrupted":
+    """The samples seen after this call, which go back with the weights restored after Ctrl-C or a divergence.
+
+    On Ctrl-C ``schedule`` and the no-improvement rules (best, count) go back too, with the optimizer
+    state kept; after a divergence the rate stays the diverged epoch's (the estimators' rule: the
+    moments are dropped and the next call goes on at that rate).
+    """
+    if reason not in ("interrupted", "diverged"):
         return samples_seen
-    schedule.load_state(best.schedule_state)
+    if reason == "interrupted":
+        schedule.load_state(best.schedule_state)
+        best.rewind_rules()
     return int(best.samples_seen)
 
 

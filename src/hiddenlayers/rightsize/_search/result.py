@@ -61,9 +61,13 @@ class SearchResult:
         return f"{self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials"
 
     def _columns(self) -> list[str]:
-        """The table's columns: the settings, then the objectives, then params and FLOPs when the rows have them."""
+        """The table's columns: the settings, then the objectives, then params, FLOPs and latency when the rows have them.
+
+        Latency shows whenever it was measured, an objective or not: under ``max_latency_us`` alone it is
+        what made the other trials infeasible.
+        """
         cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch", *self.objectives]
-        cols += [c for c in ("params", "flops") if c not in cols and any(r.get(c) is not None for r in self.rows)]
+        cols += [c for c in ("params", "flops", "latency") if c not in cols and any(r.get(c) is not None for r in self.rows)]
         if "latency" in cols:  # a latency says what it was measured under
             cols.insert(cols.index("latency") + 1, "threads")
         return cols
