@@ -571,8 +571,7 @@ def train(
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
     reason, epoch, steps, samples_seen = _run_epochs(plan, network, callbacks, history, state, schedule=schedule, rule=rule,
-                                                     monitors=monitors, validate=validate,
-                                                     samples_seen=samples_seen, precision=precision)
+                                                     monitors=monitors, validate=validate, samples_seen=samples_seen, precision=precision)
 
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
