@@ -201,6 +201,10 @@ def test_lists_are_refused_with_the_fix_and_loaders_are_read():
     assert record(net, loader).n_rows == 6  # tests/lens/test_lens_record_loader.py covers loaders
     with pytest.raises(TypeError, match=r"X is a list: .*np.asarray\(X\)"):
         record(net, [[0.0] * 4] * 3)
+    batches = [torch.zeros(2, 4), torch.ones(2, 4)]
+    with pytest.raises(TypeError, match=r"^X is a list of 2 arrays: .*for a list of batches, pass torch.cat\(X\), or iter\(X\) to hl.lens.record\.$"):
+        record(net, batches)
+    assert np.array_equal(record(net, iter(batches))["0"], record(net, torch.cat(batches))["0"])
 
 
 @pytest.mark.parametrize(

@@ -206,7 +206,8 @@ def n_rows(X: Any) -> int:
     if isinstance(X, (tuple, list)) and X and all(hasattr(x, "shape") for x in X):
         raise TypeError(
             f"X is a {type(X).__name__} of {len(X)} arrays: the lens feeds one (N, ...) input per batch. For a model with "
-            "several inputs, wrap it in a module whose forward(x) takes one tensor, or run it inside hl.lens.recording(model, layers)."
+            "several inputs, wrap it in a module whose forward(x) takes one tensor, or run it inside hl.lens.recording(model, layers); "
+            "for a list of batches, pass torch.cat(X), or iter(X) to hl.lens.record."
         )
     if isinstance(X, list):
         raise TypeError("X is a list: pass the rows as one (N, ...) array or tensor (np.asarray(X) or torch.stack(X)).")
