@@ -433,6 +433,26 @@ def test_a_latency_limit_shows_the_latency_in_the_table_and_page(iris, tmp_path)
     assert "<th>latency</th>" in (tmp_path / "s.html").read_text(encoding="utf-8")
 
 
+def test_the_result_says_how_many_complete_trials_the_latency_limit_left_out(iris, tmp_path) -> None:
+    """Trials over max_latency_us are in no row, so the title and to_dict count them; before, they vanished without a word."""
+    from rich.console import Console
+
+    X, y = iris
+    kw = dict(space=TINY, max_epochs=2, refit=False, storage=str(tmp_path / "count.log"), study_name="count", trials=3)
+    r = search(X, y, max_latency_us=1e9, **kw)
+    assert (r.max_latency_us, r.n_infeasible) == (1e9, 0) and r.to_dict()["n_infeasible"] == 0
+    study = optuna.load_study(study_name="count", storage=make_storage(kw["storage"]))
+    latencies = sorted(t.user_attrs["latency_us"] for t in study.get_trials() if t.state == optuna.trial.TrialState.COMPLETE)
+    limit = latencies[-1] - 1e-3  # the slowest trial is over it
+    r = search(X, y, max_latency_us=limit, **kw)  # the same trials, judged again
+    assert r.n_infeasible == sum(v > limit for v in latencies) >= 1
+    assert all(row["latency"] <= limit for row in r.rows)
+    console = Console(width=250, record=True)
+    console.print(r)
+    assert f"{r.n_infeasible} over the latency limit of {limit:g} µs" in console.export_text()
+    assert "over the latency limit" not in search(X, y, **{**kw, "study_name": "free", "trials": 1})._counts()
+
+
 def _stored_latency_study(n_objectives: int, sampler: object, old_limit: float) -> optuna.Study:
     """An in-memory study of 20 finished trials (latency 10..200 µs, the slower the better) whose constraints were stored under ``old_limit``."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution

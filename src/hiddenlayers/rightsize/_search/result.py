@@ -25,7 +25,8 @@ class SearchResult:
     objectives), sorted by score; a measured ``latency`` (µs) comes with the
     ``torch_threads`` and ``blas_threads`` it was measured under (None in
     trials stored before they were recorded); ``models``: the refitted estimators of those
-    rows; ``paths``: their model files when ``save_dir`` was given.
+    rows; ``paths``: their model files when ``save_dir`` was given; ``max_latency_us``: the
+    latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it.
     """
 
     objectives: tuple[str, ...]
@@ -38,6 +39,8 @@ class SearchResult:
     models: list[Any] = field(default_factory=list, repr=False)
     paths: list[str] = field(default_factory=list)
     study: Any = field(default=None, repr=False)
+    max_latency_us: float | None = None
+    n_infeasible: int = 0
 
     @property
     def best(self) -> dict[str, Any]:
@@ -52,13 +55,17 @@ class SearchResult:
         return {
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
+            "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible,
         }
 
     def _title(self) -> str:
         return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
 
     def _counts(self) -> str:
-        return f"{self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials"
+        counts = f"{self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials"
+        if self.max_latency_us is not None:  # what the limit left out: those trials are in no row
+            counts += f"; {self.n_infeasible} over the latency limit of {self.max_latency_us:g} µs"
+        return counts
 
     def _columns(self) -> list[str]:
         """The table's columns: the settings, then the objectives, then params, FLOPs and latency when the rows have them.
@@ -225,6 +232,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         objectives=objectives, rows=rows, n_trials=len(trials), n_complete=len(complete),
         n_pruned=sum(t.state == S.PRUNED for t in trials), study_name=name,
         storage=None if storage is None else str(storage), study=study,
+        max_latency_us=setup.max_latency_us, n_infeasible=len(complete) - len(feasible),
     )
     if refit:
         import warnings
