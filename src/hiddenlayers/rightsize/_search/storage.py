@@ -135,9 +135,7 @@ def _place_problem(path: str, *, folder: bool) -> str | None:
     parent = os.path.dirname(path) or "."
     if os.path.isdir(path):
         return f"'{path}' is a folder: give a file name, e.g. '{os.path.join(path, 'search.log')}'."
-    existing = parent
-    while not os.path.exists(existing) and (os.path.dirname(existing) or ".") != existing:
-        existing = os.path.dirname(existing) or "."  # the nearest folder (or file) on the way that exists
+    existing = _nearest_existing(parent)
     if not os.path.isdir(existing):
         return f"folder '{parent}' cannot be created: '{existing}' is a file. Give a path in a folder."
     if existing != parent:
@@ -154,6 +152,20 @@ def _place_problem(path: str, *, folder: bool) -> str | None:
     return None
 
 
+def _nearest_existing(folder: str) -> str:
+    """``folder``, or the nearest folder (or file) above it that exists: where the study's folder would be created."""
+    existing = folder
+    while not os.path.exists(existing) and (os.path.dirname(existing) or ".") != existing:
+        existing = os.path.dirname(existing) or "."
+    return existing
+
+
+def _sqlite_uri(path: str, mode: str) -> str:
+    """SQLite's ``file:`` URI of ``path`` opened in ``mode`` ("ro", "rw"), the path quoted: '#' or '?' in a file name
+    would cut the URI, and SQLite would open (and create) another file."""
+    return f"file:{urllib.parse.quote(path)}?mode={mode}"
+
+
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")  # what SQLite creates beside a database while it writes
 
 
@@ -167,10 +179,7 @@ def _write_problem(path: str, kind: str) -> str | None:
     """
     import secrets
 
-    parent = os.path.dirname(path) or "."
-    existing = parent
-    while not os.path.isdir(existing) and (os.path.dirname(existing) or ".") != existing:
-        existing = os.path.dirname(existing) or "."
+    existing = _nearest_existing(os.path.dirname(path) or ".")  # a folder: _place_problem has said so
     if kind == "sqlite":
         for side in _SQLITE_SIDE_FILES:
             if os.path.lexists(path + side) and not os.path.isfile(path + side):
@@ -225,7 +234,7 @@ def _sqlite_write_problem(path: str) -> str | None:
     import sqlite3
 
     try:
-        con = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, timeout=0, isolation_level=None)
+        con = sqlite3.connect(_sqlite_uri(path, "rw"), uri=True, timeout=0, isolation_level=None)
         try:
             con.execute("BEGIN IMMEDIATE")
             con.execute("ROLLBACK")
@@ -244,8 +253,8 @@ def _sqlite_problem(path: str) -> str | None:
     with open(path, "rb") as fh:
         if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             return "it is not a SQLite file. Give a new file name, or the .db file of an earlier search."
-    try:  # the path quoted: '#' or '?' in a file name would cut the URI, and SQLite would read (and create) another file
-        with contextlib.closing(sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)) as con:
+    try:
+        with contextlib.closing(sqlite3.connect(_sqlite_uri(path, "ro"), uri=True)) as con:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         return f"SQLite cannot read it ({exc}). Give a new file name, or the .db file of an earlier search."
