@@ -1,31 +1,15 @@
-"""Run a user's module in eval mode and hand it back exactly as it was.
-
-``module.eval()`` followed by ``module.train(was_training)`` is not a restore:
-``train(flag)`` sets *every* submodule to ``flag``, so a model kept in eval
-with one BatchNorm left training (or a training model with a frozen, eval-mode
-backbone) comes back changed. The lens snapshots each submodule's own flag
-and puts it back, also when the forward pass raises.
+"""Run a user's module in eval mode and hand it back exactly as it was
+(``network.evaluating``: each submodule's own mode restored, also on error),
+and find the module the lens runs for a model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from torch import nn
 
-
-@contextmanager
-def evaluating(module: nn.Module) -> Iterator[nn.Module]:
-    """``module`` in eval mode (no dropout noise, BatchNorm running stats read, not updated) for the block; each submodule's mode restored after."""
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        yield module
-    finally:
-        for m, flag in modes:
-            m.training = flag  # the flag itself: m.train(flag) would recurse into the children again
+from ..network import evaluating
 
 
 def module_of(model: Any) -> nn.Module | None:

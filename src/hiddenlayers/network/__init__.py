@@ -31,6 +31,8 @@ _EXPORTS = {
     "GlobalPool": "._spec",
     "Recurrent": "._spec",
     "Embed": "._spec",
+    "evaluating": "._modes",
+    "in_mode": "._modes",
     "Network": "._network",
     "count_parameters": "._network",
     "load_device": "._network",

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from ..exceptions import SpecError
 from ._kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer, shape_error
 from ._layers import DenseLayer, init_dense_
+from ._modes import in_mode
 from ._spec import Conv, Dense, Embed, Flatten, GlobalPool, LayerSpec, Pool, Recurrent, Spec
 
 
@@ -163,10 +164,8 @@ class Network(nn.Module):
     def _dry_run(self, module: nn.Module, position: int, text: str, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Output shape of ``module`` per sample, from one pass on two zero samples."""
         dtype = torch.long if isinstance(module, EmbedLayer) else torch.get_default_dtype()
-        was_training = module.training
-        module.eval()
         try:
-            with torch.no_grad():
+            with in_mode(module, False), torch.no_grad():
                 out = module(torch.zeros((2, *shape), dtype=dtype))
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0]
@@ -174,8 +173,6 @@ class Network(nn.Module):
                 f"layer {position} ({text}) cannot take an input of shape {shape} per sample ({reason}): "
                 "use padding ('same'), a smaller kernel or stride, or fewer pooling layers."
             ) from None
-        finally:
-            module.train(was_training)
         if out.numel() == 0:
             raise SpecError(f"layer {position} ({text}) leaves nothing of an input of shape {shape}: use padding ('same') or fewer pooling layers.")
         return tuple(out.shape[1:])
