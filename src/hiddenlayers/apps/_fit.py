@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..network import Spec
+from ..network import Spec, evaluating
 from ..training import History, NoImprovement, get_loss, to_tensor, train
 
 
@@ -74,9 +74,8 @@ def one_thread() -> Iterator[None]:
 
 @torch.no_grad()
 def forward_batches(module: nn.Module, X: Tensor, batch_size: int = 8192) -> Tensor:
-    """``module(X)`` in eval mode, ``batch_size`` rows at a time (bounded memory); the result stays on X's device."""
-    module.eval()
-    with one_thread():
+    """``module(X)`` in eval mode (each submodule's own mode restored after), ``batch_size`` rows at a time (bounded memory); the result stays on X's device."""
+    with evaluating(module), one_thread():
         return torch.cat([module(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]) if X.shape[0] else module(X)
 
 

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from .._params import Checked, Param, document, validate
 from ..estimators import fit_reused, load_source, restored_on_error
 from ..exceptions import DataError
-from ..network import Network, Spec, load_device, resolve_device
+from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
@@ -269,11 +269,11 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
     # -- predict ----------------------------------------------------------
     @torch.inference_mode()
     def _logits(self, X: torch.Tensor, layer: int | None = None, batch: int = 1024) -> torch.Tensor:
-        self.network_.eval()
         parts = []
-        for start in range(0, X.shape[0], batch):
-            out, hidden = self.network_(X[start : start + batch], return_hidden=True)
-            parts.append(out if layer is None else hidden[layer].flatten(1))
+        with evaluating(self.network_):
+            for start in range(0, X.shape[0], batch):
+                out, hidden = self.network_(X[start : start + batch], return_hidden=True)
+                parts.append(out if layer is None else hidden[layer].flatten(1))
         return torch.cat(parts)
 
     def predict_proba(self, X: Any) -> np.ndarray:

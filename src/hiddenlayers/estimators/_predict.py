@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..network import get_activation
+from ..network import evaluating, get_activation
 from ..training import to_tensor
 from ._checks import _DTYPES, _validate
 
@@ -70,8 +70,7 @@ def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.n
     """Head outputs and (for ``layer``, 0-based) ``[hidden activations]`` through PyTorch, 8192 rows at a time."""
     dtype = _DTYPES[est.dtype]
     outs, hiddens = [], []
-    est.network_.eval()
-    with torch.inference_mode():
+    with evaluating(est.network_), torch.inference_mode():  # each submodule's own mode comes back after
         for start in range(0, X.shape[0], 8192):
             block = X[start : start + 8192]
             block = block.toarray() if sp.issparse(block) else block

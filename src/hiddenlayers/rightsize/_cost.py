@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..network import in_mode
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
 from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
 from ._energy import _energy_per_call, _epoch_energy, _Meter, _meter, _sync
@@ -236,10 +237,8 @@ def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier:
         return hook
 
     handles = [m.register_forward_hook(record(key)) for key, m in rnns.items()]
-    was_training = network.training
-    network.train(train_step)
     try:
-        with FlopCounterMode(display=False) as counter:
+        with in_mode(network, train_step), FlopCounterMode(display=False) as counter:
             if train_step:
                 out = network(x)
                 loss = out.logsumexp(1).sum() if is_classifier else (out * out).sum()
@@ -250,7 +249,6 @@ def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier:
     finally:
         for h in handles:
             h.remove()
-        network.train(was_training)
         network.zero_grad(set_to_none=True)
     counts = {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
     for key, flops in by_hand.items():
@@ -362,7 +360,8 @@ def _layer_costs(
     """One :class:`LayerCost` per hidden layer and the head, each fed the previous one's output on ``x1``.
 
     FLOPs come from the counts ``f_pred``/``f_train`` (keyed "Network.hidden1", ...);
-    energy shares are the layers' shares of the prediction FLOPs.
+    energy shares are the layers' shares of the prediction FLOPs. Runs
+    ``net`` in the mode it finds it in (:func:`cost` holds it in eval).
     """
     param = next(net.parameters())
     device, itemsize = param.device, param.element_size()
@@ -370,7 +369,6 @@ def _layer_costs(
     names = list(net.hidden_names) + ["head"]
     layers: list[LayerCost] = []
     h = x1
-    net.eval()
     for name in names:
         mod = getattr(net, name)
         if name == "head" and h.ndim > 2:
@@ -512,18 +510,20 @@ def cost(
     f_pred = _flops(probe, example(1), False, is_clf)
     f_train = _flops(probe, example(train_batch_size), True, is_clf)
     x1 = example(1)
-    layers = _layer_costs(net, x1, f_pred, f_train, batch_size=batch_size, per_layer_latency=per_layer_latency, n_calls=n_calls)
-    total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
-    torch_threads, numpy_threads = torch.get_num_threads(), blas_threads()  # what the timings below run under
-
-    # latency at batch 1: through predict (NumPy fast path or torch) and a raw forward
     notes: list[str] = []
-    predict_one, predict_big = _predict_calls(est, net, X, throughput_batch, notes)
-    lat_pred = None if predict_one is None else time_calls(predict_one, n_calls) * 1e6
-    lat_fwd = _forward_times_us(net, x1, n_calls, device)
+    # the user's network is timed in eval mode; every submodule's own mode comes back after, also on error
+    with in_mode(net, False):
+        layers = _layer_costs(net, x1, f_pred, f_train, batch_size=batch_size, per_layer_latency=per_layer_latency, n_calls=n_calls)
+        total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
+        torch_threads, numpy_threads = torch.get_num_threads(), blas_threads()  # what the timings below run under
 
-    # throughput and energy per prediction at a large batch
-    meter, e_call, reps, elapsed = _big_batch_energy(net, example, predict_big, throughput_batch, device, watts)
+        # latency at batch 1: through predict (NumPy fast path or torch) and a raw forward
+        predict_one, predict_big = _predict_calls(est, net, X, throughput_batch, notes)
+        lat_pred = None if predict_one is None else time_calls(predict_one, n_calls) * 1e6
+        lat_fwd = _forward_times_us(net, x1, n_calls, device)
+
+        # throughput and energy per prediction at a large batch
+        meter, e_call, reps, elapsed = _big_batch_energy(net, example, predict_big, throughput_batch, device, watts)
 
     # energy per epoch from timed training steps (forward, backward, SGD step) on a copy
     e_epoch = None

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from ..exceptions import DivergedWarning
+from ..network import in_mode
 from ._batches import Batches
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
@@ -157,16 +158,12 @@ def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.de
 
 
 def _forward_macs(network: torch.nn.Module, sample: Tensor) -> float:
-    """Multiply-adds of one forward pass of ``sample`` (``torch.utils.flop_counter``), in eval mode; the mode is restored."""
+    """Multiply-adds of one forward pass of ``sample`` (``torch.utils.flop_counter``), in eval mode; every submodule's mode is restored."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    was_training = network.training
-    network.eval()  # batch norm cannot take one row in training mode, and its running stats must not move
-    try:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            network(sample)
-    finally:
-        network.train(was_training)
+    # eval: batch norm cannot take one row in training mode, and its running stats must not move
+    with in_mode(network, False), FlopCounterMode(display=False) as counter, torch.no_grad():
+        network(sample)
     return counter.get_total_flops() / 2 / max(int(sample.shape[0]), 1)
 
 

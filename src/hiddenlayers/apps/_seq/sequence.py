@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..._params import Param, document, validate
 from ...estimators import restored_on_error, reuse_layers
 from ...exceptions import DataError
-from ...network import Embed, Spec, load_device, resolve_device
+from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
@@ -287,10 +287,9 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
     @torch.inference_mode()
     def _forward(self, X: torch.Tensor, lengths: np.ndarray, layer: int | None = None, batch: int = 256) -> torch.Tensor:
         """Logits (or hidden layer ``layer``'s output) for padded ``X``, in batches of similar lengths."""
-        self.network_.eval()
         order = np.argsort(lengths, kind="stable")
         parts: list[torch.Tensor] = []
-        with one_thread():
+        with evaluating(self.network_), one_thread():
             for start in range(0, len(order), batch):
                 idx = order[start : start + batch]
                 xb = X[torch.as_tensor(idx, device=X.device)]

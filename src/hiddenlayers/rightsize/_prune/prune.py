@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from ...exceptions import NotFittedError
+from ...network import evaluating
 from ...training import Callback
 
 if TYPE_CHECKING:
@@ -194,8 +195,7 @@ def _dense_specs(net: Any) -> list[Any]:
 def _activations(model: Any, X: np.ndarray) -> list[np.ndarray]:
     net = model.network_
     dtype = next(net.parameters()).dtype
-    net.eval()
-    with torch.inference_mode():
+    with evaluating(net), torch.inference_mode():  # the model's network comes back in the modes it had
         _, hidden = net(torch.as_tensor(X, dtype=dtype, device=next(net.parameters()).device), return_hidden=True)
     return [h.double().cpu().numpy() for h in hidden]
 
