@@ -123,6 +123,24 @@ def test_a_warm_refit_that_raises_leaves_the_model_as_it_was(solver: str) -> Non
     assert len(est.history_) == 10 and est.n_iter_ == 5
 
 
+@pytest.mark.parametrize("training", [False, True])
+def test_a_warm_refit_that_raises_gives_back_every_submodule_mode(training: bool) -> None:
+    X, y = _data()
+    cb = _RaiseAt(None)
+    est = hl.MLPClassifier(["16:relu:norm=batch", 8], max_iter=3, warm_start=True, callbacks=[cb], random_state=0)
+    quiet_fit(est, X, y)
+    est.network_.train(training)
+    if training:
+        est.network_.hidden1.eval()  # a training network with a frozen first layer
+    else:
+        est.network_.hidden1.norm.train()  # an eval network with its BatchNorm left training
+    before = {name: m.training for name, m in est.network_.named_modules()}
+    cb.at = 2
+    with pytest.raises(RuntimeError, match=r"^callback failed at epoch 2$"):
+        est.fit(X, y)
+    assert {name: m.training for name, m in est.network_.named_modules()} == before
+
+
 def test_a_new_fit_that_raises_keeps_the_previous_fitted_model() -> None:
     X, y = _data()
     cb = _RaiseAt(None)

@@ -48,3 +48,16 @@ def test_evaluating_is_eval_mode_and_lens_keeps_its_name() -> None:
     assert lens_evaluating is evaluating
 
 
+
+
+def test_snapshot_modes_puts_each_flag_back_later() -> None:
+    from hiddenlayers.network import snapshot_modes
+
+    model = _model().eval()
+    model[2][0].train()  # an eval model with its dropout left on
+    before = _modes(model)
+    restore = snapshot_modes(model)
+    model.train()
+    model[1].eval()
+    restore()
+    assert _modes(model) == before

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..network import snapshot_modes
 from ..training import History
 
 Undo = Callable[[], None]
@@ -50,8 +51,8 @@ def restored_on_error(model: Any) -> Iterator[None]:
 
     Attributes come back from a shallow copy of ``model.__dict__``; what a fit
     changes in place is rolled back too: each ``nn.Module`` attribute's
-    parameters (in their own storage again, no ``.grad``), buffers and train/eval
-    mode, each :class:`~hiddenlayers.training.History`'s lists and fields, each
+    parameters (in their own storage again, no ``.grad``), buffers and each
+    submodule's train/eval mode, each :class:`~hiddenlayers.training.History`'s lists and fields, each
     dict's items, and the state of a NumPy ``RandomState`` given as ``random_state``.
     Ctrl-C is an error here too; a solver that handles it itself
     (keeping its best weights) returns normally, and nothing is undone.
@@ -100,10 +101,10 @@ def _dict_undo(d: dict[Any, Any]) -> Undo:
 
 
 def _network_undo(net: nn.Module) -> Undo:
-    """Put back ``net``'s parameters (by reference), buffers (cloned: updated in place) and train mode."""
+    """Put back ``net``'s parameters (by reference), buffers (cloned: updated in place) and each submodule's train/eval mode."""
     params = {name: p.data for name, p in net.named_parameters()}
     buffers = {name: b.detach().clone() for name, b in net.named_buffers()}
-    training = net.training
+    restore_modes = snapshot_modes(net)  # each submodule's own flag: net.train(net.training) would flatten a frozen part
 
     def undo() -> None:
         with torch.no_grad():
@@ -118,7 +119,7 @@ def _network_undo(net: nn.Module) -> Undo:
             if isinstance(module, nn.RNNBase) and getattr(module, "in_flat_buffer", False):
                 module.in_flat_buffer = False  # type: ignore[assignment]  # its weights have their own storage again
                 module.flatten_parameters()
-        net.train(training)
+        restore_modes()
 
     return undo
 

@@ -33,6 +33,7 @@ _EXPORTS = {
     "Embed": "._spec",
     "evaluating": "._modes",
     "in_mode": "._modes",
+    "snapshot_modes": "._modes",
     "Network": "._network",
     "count_parameters": "._network",
     "load_device": "._network",

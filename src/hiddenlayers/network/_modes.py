@@ -5,15 +5,34 @@
 with one BatchNorm left training (or a training model with a frozen, eval-mode
 backbone) comes back changed. :func:`in_mode` snapshots each submodule's own
 flag and puts it back, also when the block raises. Every stage that runs a
-user's module (or an estimator's network) in a mode for a moment uses it.
+user's module (or an estimator's network) in a mode for a moment uses it;
+:func:`snapshot_modes` is the same record for code that restores later
+(a failed fit put back by ``estimators.restored_on_error``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from torch import nn
+
+
+def snapshot_modes(module: nn.Module) -> Callable[[], None]:
+    """Record the train/eval flag of ``module`` and of each of its submodules now; the returned function puts each one back.
+
+    Submodules added later keep their own flag; ones removed since still get theirs (harmless).
+
+    >>> restore = snapshot_modes(net)  # doctest: +SKIP
+    >>> net.eval(); restore()          # doctest: +SKIP  (net as it was, every submodule's own flag)
+    """
+    modes = [(m, m.training) for m in module.modules()]
+
+    def restore() -> None:
+        for m, flag in modes:
+            m.training = flag  # the flag itself: m.train(flag) would recurse into the children again
+
+    return restore
 
 
 @contextmanager
@@ -23,13 +42,12 @@ def in_mode(module: nn.Module, training: bool) -> Iterator[nn.Module]:
     >>> with in_mode(net, False):  # doctest: +SKIP
     ...     out = net(x)           # dropout off, BatchNorm reads its running stats
     """
-    modes = [(m, m.training) for m in module.modules()]
+    restore = snapshot_modes(module)
     module.train(bool(training))
     try:
         yield module
     finally:
-        for m, flag in modes:
-            m.training = flag  # the flag itself: m.train(flag) would recurse into the children again
+        restore()
 
 
 def evaluating(module: nn.Module) -> AbstractContextManager[nn.Module]:
@@ -37,4 +55,4 @@ def evaluating(module: nn.Module) -> AbstractContextManager[nn.Module]:
     return in_mode(module, False)
 
 
-__all__ = ["evaluating", "in_mode"]
+__all__ = ["evaluating", "in_mode", "snapshot_modes"]
