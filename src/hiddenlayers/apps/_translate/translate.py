@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ...estimators import restored_on_error
-from ...network import load_device, resolve_device
+from ...network import evaluating, load_device, resolve_device
 from ...training import History
 from .._app_params import number, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
@@ -284,19 +284,19 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or length_penalty < 0:
             raise ValueError(f"length_penalty must be a number >= 0. Received: length_penalty={length_penalty!r}.")
         src = self._source_ids(texts)
-        self.model_.eval()
         out: list[tuple[list[int], float, list[int]]] = [([], 0.0, [])] * len(src)
-        for b in self._batches([len(s) for s in src], shuffle=False):
-            s, lengths = pad_batch([src[i] for i in b], self._device)
-            if beam_size == 1:
-                ids, scores, maps = greedy_decode(self.model_, s, lengths, limit)
-                for i, row, sc, att in zip(b, ids, scores, maps):
-                    out[i] = (row, sc, att.argmax(1).tolist())
-            else:
-                for j, i in enumerate(b):
-                    out[i] = beam_decode(
-                        self.model_, s[j : j + 1, : int(lengths[j])], lengths[j : j + 1], int(beam_size), limit, float(length_penalty)
-                    )
+        with evaluating(self.model_):  # no dropout; each submodule's own mode back after
+            for b in self._batches([len(s) for s in src], shuffle=False):
+                s, lengths = pad_batch([src[i] for i in b], self._device)
+                if beam_size == 1:
+                    ids, scores, maps = greedy_decode(self.model_, s, lengths, limit)
+                    for i, row, sc, att in zip(b, ids, scores, maps):
+                        out[i] = (row, sc, att.argmax(1).tolist())
+                else:
+                    for j, i in enumerate(b):
+                        out[i] = beam_decode(
+                            self.model_, s[j : j + 1, : int(lengths[j])], lengths[j : j + 1], int(beam_size), limit, float(length_penalty)
+                        )
         return out
 
     @single_thread
@@ -306,13 +306,13 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         self._require_fitted()
         src_text, tgt_text = self._pairs(sources, targets)
         src, tgt = self._source_ids(src_text), self._target_ids(tgt_text)
-        self.model_.eval()
         out = np.zeros(len(src))
-        for b in self._batches([len(s) for s in src], shuffle=False):
-            s, lengths, t_in, t_out = self._tensors(src, tgt, b)
-            logp = torch.log_softmax(self.model_(s, lengths, t_in).double(), dim=2)
-            picked = logp.gather(2, t_out.unsqueeze(2)).squeeze(2).masked_fill(t_out == PAD, 0.0)
-            out[b] = picked.sum(1).cpu().numpy()
+        with evaluating(self.model_):
+            for b in self._batches([len(s) for s in src], shuffle=False):
+                s, lengths, t_in, t_out = self._tensors(src, tgt, b)
+                logp = torch.log_softmax(self.model_(s, lengths, t_in).double(), dim=2)
+                picked = logp.gather(2, t_out.unsqueeze(2)).squeeze(2).masked_fill(t_out == PAD, 0.0)
+                out[b] = picked.sum(1).cpu().numpy()
         return out
 
     def score(self, sources: Any, targets: Any, *, beam_size: int = 1) -> float:
@@ -333,8 +333,9 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
             raise TypeError(f"source must be one sentence (str). Received: {type(source).__name__}; use predict() for lists.")
         src = self._source_ids([source])
         s, lengths = pad_batch(src, self._device)
-        self.model_.eval()
-        ids, _, maps = greedy_decode(self.model_, s, lengths, check_positive_int(self.max_len if max_len is None else max_len, "max_len"))
+        limit = check_positive_int(self.max_len if max_len is None else max_len, "max_len")
+        with evaluating(self.model_):
+            ids, _, maps = greedy_decode(self.model_, s, lengths, limit)
         weights = maps[0].double().numpy()
         targets = self._tgt_vocab.decode(ids[0]) + (["<eos>"] if weights.shape[0] > len(ids[0]) else [])
         return AttentionMap(weights, self._src_vocab.decode(src[0]), targets, self._text(ids[0]))
@@ -345,12 +346,12 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         """Encoder states averaged over each sentence's tokens, ``(N, hidden_size * directions)``."""
         self._require_fitted()
         src = self._source_ids(check_texts(sources, "sources"))
-        self.model_.eval()
         out = np.zeros((len(src), self.model_.enc_dim))
-        for b in self._batches([len(s) for s in src], shuffle=False):
-            s, lengths = pad_batch([src[i] for i in b], self._device)
-            enc = self.model_.encode(s, lengths)
-            out[b] = (enc.memory.sum(1) / lengths.to(enc.memory.device)[:, None]).double().cpu().numpy()
+        with evaluating(self.model_):
+            for b in self._batches([len(s) for s in src], shuffle=False):
+                s, lengths = pad_batch([src[i] for i in b], self._device)
+                enc = self.model_.encode(s, lengths)
+                out[b] = (enc.memory.sum(1) / lengths.to(enc.memory.device)[:, None]).double().cpu().numpy()
         return out
 
     # -- files ------------------------------------------------------------
