@@ -103,3 +103,26 @@ def assert_same_state(got: dict[str, Any], want: dict[str, Any]) -> None:
 
     for k in want:
         assert same(got[k], want[k]), f"{k}: {got[k]!r} != {want[k]!r}"
+
+
+class FakeClock:
+    """The fit loop's clock, moved only by the test: ``max_time`` tests that hold under any machine load.
+
+    ``install(monkeypatch)`` makes ``training._loop`` read ``now``; a callback
+    calls ``advance(seconds)`` where the real test would sleep.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def install(self, monkeypatch: Any) -> FakeClock:
+        from hiddenlayers.training import _loop
+
+        monkeypatch.setattr(_loop, "time", self)
+        return self

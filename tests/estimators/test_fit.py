@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 import torch
 
 import hiddenlayers as hl
-from fit_helpers import quiet_fit
+from fit_helpers import FakeClock, quiet_fit
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
@@ -54,22 +53,24 @@ def test_other_schedules_still_resume_where_the_last_fit_left() -> None:
 
 
 class _SlowEpochs(hl.Callback):
-    """Each epoch takes at least ``seconds`` (slept at its start, so History's clock counts it)."""
+    """Each epoch takes ``seconds`` on the fit loop's fake clock (at its start, so History's clock counts it)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, clock: FakeClock, seconds: float) -> None:
+        self.clock, self.seconds = clock, seconds
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
-        time.sleep(self.seconds)
+        self.clock.advance(self.seconds)
 
 
-def test_max_time_counts_each_fit_call_from_its_start() -> None:
+def test_max_time_counts_each_fit_call_from_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _data()
-    est = hl.MLPClassifier((8,), max_iter=2, max_time=0.4, warm_start=True, callbacks=[_SlowEpochs(0.15)], random_state=0)
-    quiet_fit(est, X, y)  # 2 epochs, ~0.3 s: under the limit
+    clock = FakeClock().install(monkeypatch)
+    est = hl.MLPClassifier((8,), max_iter=2, max_time=0.4, warm_start=True, callbacks=[_SlowEpochs(clock, 0.15)], random_state=0)
+    quiet_fit(est, X, y)  # 2 epochs, 0.3 s: under the limit
     assert est.stop_reason_ == "max_epochs"
+    clock.advance(10.0)  # time between the calls is not counted
     est.set_params(max_iter=6)
-    quiet_fit(est, X, y)  # counted from the call's start: 3 epochs (~0.45 s), not 1 (~0.75 s since the first fit began)
+    quiet_fit(est, X, y)  # counted from the call's start: 3 epochs (0.45 s), not 1 (0.75 s since the first fit began)
     assert est.stop_reason_ == "time_limit"
     assert est.n_iter_ == 3
     assert len(est.history_) == 5
