@@ -187,3 +187,13 @@ def test_ctrl_c_before_the_first_evaluation_keeps_the_initial_weights_with_the_s
     with pytest.warns(InterruptedWarning, match=r"^training interrupted by the user; restored the weights of the start of this run; stopped at step 30, before the first evaluation\.$"):
         agent.fit(_StopsAt(30, KeyboardInterrupt()), total_steps=1000, eval_every=100, eval_episodes=1)
     assert agent.history_.steps == 30 and agent.history_.eval_steps == []
+
+
+def test_q_values_read_without_dropout_noise_and_keep_the_mode() -> None:
+    agent = DQNAgent("32:dropout=0.5", learning_starts=50, target_update=50, epsilon_decay_steps=100, random_state=0)
+    agent.fit("CartPole-v1", total_steps=120, eval_every=120, eval_episodes=1)
+    obs = np.zeros((5, 4), dtype=np.float32) + 0.1
+    agent.q_network_.train()  # left in training mode by the user: dropout would make every read differ
+    first, second = agent.q_values(obs), agent.q_values(obs)
+    np.testing.assert_array_equal(first, second)
+    assert agent.q_network_.training and all(m.training for m in agent.q_network_.modules())

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..estimators import restored_on_error
 from ..exceptions import DataError
-from ..network import Network, resolve_device
+from ..network import Network, evaluating, resolve_device
 from ..training import FlatParams, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
@@ -173,7 +173,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     def q_values(self, obs: Any) -> np.ndarray:
         """Q-values of each action: ``(n_actions,)`` for one observation, ``(n, n_actions)`` for a batch."""
         x = self._observations(obs)
-        q = self.q_network_(torch.as_tensor(x.reshape(-1, self.obs_dim_))).numpy()  # (n, n_actions)
+        with evaluating(self.q_network_):  # greedy values: no dropout noise, whatever mode the network was left in
+            q = self.q_network_(torch.as_tensor(x.reshape(-1, self.obs_dim_))).numpy()  # (n, n_actions)
         if x.shape[-1] == self.obs_dim_:
             return q.reshape(*x.shape[:-1], self.n_actions_)
         return q[0] if x.size == self.obs_dim_ else q  # observations of a multi-dimensional space: one, or a batch
