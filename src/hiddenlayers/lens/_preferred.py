@@ -40,7 +40,8 @@ _ELEMENTWISE = (
     nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Softplus,
     nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Threshold,
 )
-_PROBES_PER_RADIUS = 21  # random probes on each of the spheres at 1/4, 1/2 and 1 radius
+# starting points where the gradient at the mean is zero: a 1e-3 perturbation, then 21 random points at each of 1/4, 1/2, 1 radius
+_PROBE_SCALES = np.concatenate([[1e-3], np.repeat([0.25, 0.5, 1.0], 21)])
 
 
 @dataclass
@@ -189,7 +190,11 @@ def preferred_inputs(
     mean, r = _ball(Xa, radius)
     shape = _image_shape(image_shape, input_shape)
     names = _feature_names(feature_names, target, X, int(np.prod(input_shape)))
-    with evaluating(module), torch.inference_mode(False), torch.enable_grad(), diagnosed(module) as run, _capture(layer_module) as boxes:
+    from ..training import thread_limits
+
+    sample = target.to_tensor(mean.reshape(1, *input_shape))  # one row: sizes a conv net's cost for the thread choice
+    with evaluating(module), torch.inference_mode(False), torch.enable_grad(), diagnosed(module) as run, _capture(layer_module) as boxes, \
+            thread_limits(module, len(_PROBE_SCALES), sample.device, numpy_engine=False, sample=sample):  # small batches: one thread wins
         values = _values_fn(run, boxes, name, layer_module, reduce, input_shape)
         at_mean_all = values(target.to_tensor(mean[None]), None)[0][0].detach()  # (U,)
         chosen = _units(units, int(at_mean_all.shape[0]), name)
@@ -225,7 +230,7 @@ def _check_args(steps: Any, radius: Any, step_size: Any, reduce: Any, batch_size
             f"radius must be a finite number > 0 (the largest distance from the data mean, in the network's input units), "
             f"or None for the median distance of X's rows to their mean. Received: radius={radius!r}."
         )
-    if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) or not 0 < step_size <= 1:
+    if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) or not 0 < float(step_size) <= 1:
         raise ValueError(f"step_size must be a number in (0, 1] (a fraction of radius). Received: step_size={step_size!r}.")
     if reduce not in _REDUCE:
         raise ValueError(f"reduce must be one of {', '.join(map(repr, _REDUCE))} (a conv channel's mean or centre position). Received: reduce={reduce!r}.")
@@ -282,7 +287,7 @@ def _image_shape(given: Any, input_shape: tuple[int, ...]) -> tuple[int, ...] | 
     if given is None:
         return input_shape if len(input_shape) == 3 else None
     ok = isinstance(given, (tuple, list)) and len(given) in (2, 3) and all(
-        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in given
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and int(d) > 0 for d in given
     )
     if not ok or int(np.prod(given)) != size:
         raise ValueError(
@@ -316,7 +321,7 @@ def _units(units: Any, n_units: int, layer: str) -> np.ndarray:
         idx = list(items)
     except TypeError:
         idx = [units]
-    bad = [u for u in idx if isinstance(u, bool) or not isinstance(u, numbers.Integral) or not 0 <= u < n_units]
+    bad = [u for u in idx if isinstance(u, bool) or not isinstance(u, numbers.Integral) or not 0 <= int(u) < n_units]
     if bad or not idx:
         raise ValueError(
             f"units must be unit indices in 0..{n_units - 1} (layer {layer!r} has {n_units} units), or None for every unit. "
@@ -397,14 +402,18 @@ def _per_unit(out: Tensor, kind: str, reduce: str) -> Tensor:
     a = out if kind == "conv" else out.movedim(-1, 1)  # (B, U, *positions)
     if reduce == "mean":
         return a.flatten(2).mean(dim=2)
-    centre = tuple(s // 2 for s in a.shape[2:])
-    return a[(slice(None), slice(None), *centre)]
+    return a.flatten(2)[:, :, _centre_index(tuple(a.shape[2:]))]
+
+
+def _centre_index(positions: tuple[int, ...]) -> int:
+    """The flat index of the middle position of a ``positions`` grid (H, W: row H//2, column W//2)."""
+    return int(np.ravel_multi_index(tuple(s // 2 for s in positions), positions))
 
 
 def _probes(mean: np.ndarray, r: float, seed: int) -> np.ndarray:
     """Seeded starting points ``(P, D)``: the mean plus a 1e-3·radius perturbation, then random points at 1/4, 1/2 and 1 radius."""
     rng = np.random.default_rng(seed)
-    scales = np.concatenate([[1e-3], np.repeat([0.25, 0.5, 1.0], _PROBES_PER_RADIUS)])
+    scales = _PROBE_SCALES
     dirs = rng.standard_normal((len(scales), mean.size))
     dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-300)
     return mean + r * scales[:, None] * dirs
