@@ -172,13 +172,14 @@ def preferred_inputs(
     image already). The module is run in eval mode and handed back as it was;
     only the input gets gradients (no parameter's ``grad`` or ``requires_grad`` changes).
 
+    >>> import numpy as np
     >>> import hiddenlayers as hl
-    >>> from sklearn.datasets import load_digits
-    >>> X, y = load_digits(return_X_y=True)
-    >>> clf = hl.MLPClassifier((32,), max_iter=20, random_state=0).fit(X / 16, y)  # doctest: +SKIP
-    >>> pref = hl.lens.preferred_inputs(clf, X / 16, units=range(8), image_shape=(8, 8))  # doctest: +SKIP
-    >>> pref.images().shape  # doctest: +SKIP
-    (8, 8, 8)
+    >>> X = np.random.default_rng(0).random((100, 64), dtype=np.float32)   # e.g. 8x8 images as rows
+    >>> pref = hl.lens.preferred_inputs(hl.Network(64, (16,), 10), X, units=range(4), image_shape=(8, 8))
+    >>> pref.images().shape                # (units, H, W)
+    (4, 8, 8)
+    >>> bool((pref.activation >= pref.activation_at_mean).all())
+    True
     """
     _check_args(steps, radius, step_size, reduce, batch_size, seed)
     target = as_target(model)
