@@ -209,3 +209,14 @@ def test_result_type_is_exported() -> None:
     assert hl.lens.preferred_inputs is preferred_inputs and isinstance(
         preferred_inputs(hl.Network(2, (3,), 1), np.eye(2, dtype=np.float32), steps=2), PreferredInputs
     )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_image_classifier_inputs_are_colour_images_without_image_shape() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 8, 8, 3)).astype(np.float32)
+    model = hl.ImageClassifier("conv4k3,pool2,8", max_iter=2, random_state=0).fit(X, rng.integers(0, 2, 40))
+    pref = preferred_inputs(model, X, steps=20)
+    assert pref.layer == "hidden1" and pref.inputs.shape == (4, 3, 8, 8) and pref.image_shape == (3, 8, 8)
+    assert pref.images().shape == (4, 8, 8, 3)
+    assert [im.get_array().shape for ax in pref.plot().axes for im in ax.get_images()] == [(8, 8, 3)] * 4
