@@ -1,4 +1,4 @@
-"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, attribution, report.
+"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, preferred inputs, attribution, report.
 
 >>> import hiddenlayers as hl
 >>> from sklearn.datasets import load_iris
@@ -18,6 +18,7 @@ from ._freeze_curve import FreezeCurve, freeze_curve
 from ._gradflow import KEY as GRADIENT_FLOW_KEY
 from ._gradflow import GradientFlow, gradient_flow_table
 from ._neurons import NeuronMaps, neuron_maps, top_activating
+from ._preferred import PreferredInputs, preferred_inputs
 from ._probes import ProbeResult, probe
 from ._projection import project, project_2d
 from ._record import Recording, record, recording, select_layers
@@ -37,6 +38,7 @@ __all__ = [
     "LayerShift",
     "LayerStats",
     "NeuronMaps",
+    "PreferredInputs",
     "ProbeResult",
     "Recording",
     "Report",
@@ -54,6 +56,7 @@ __all__ = [
     "layer_stats",
     "neuron_attribution",
     "neuron_maps",
+    "preferred_inputs",
     "probe",
     "project",
     "project_2d",

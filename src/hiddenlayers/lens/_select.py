@@ -44,40 +44,42 @@ def layer_listing(module: nn.Module, named: dict[str, nn.Module], pattern: str =
 
 
 
-def hidden_name(module: nn.Module, index: int, named: dict[str, nn.Module]) -> str:
-    """The name of hidden layer ``index`` (1-based; negative counts from the end, as ``transform`` does)."""
+def hidden_name(module: nn.Module, index: int, named: dict[str, nn.Module], param: str = "layers") -> str:
+    """The name of hidden layer ``index`` (1-based; negative counts from the end, as ``transform`` does); ``param``: the argument named in errors."""
     hidden = default_layers(module)
     kind = type(module).__name__
     if not hidden:
         raise ValueError(
-            f"layers={index!r} is a hidden-layer index, but {kind} names no hidden layers; "
+            f"{param}={index!r} is a hidden-layer index, but {kind} names no hidden layers; "
             f"pass layer names instead: {layer_listing(module, named)}."
         )
     n = len(hidden)
     if index == 0 or not -n <= index <= n:
         numbered = ", ".join(f"{i}={name}" for i, name in enumerate(hidden, 1))
-        raise ValueError(f"layers={index!r} is not a hidden layer of {kind}: pass 1..{n} (or -1..-{n} from the end); {numbered}.")
+        raise ValueError(f"{param}={index!r} is not a hidden layer of {kind}: pass 1..{n} (or -1..-{n} from the end); {numbered}.")
     return hidden[index - 1 if index > 0 else n + index]
 
 
-def _unmatched_error(module: nn.Module, named: dict[str, nn.Module], missing: list[str], *, single: bool) -> ValueError:
+def _unmatched_error(module: nn.Module, named: dict[str, nn.Module], missing: list[str], *, single: bool, param: str = "layers") -> ValueError:
     """One line naming each entry that matched nothing, the nearest names, and every layer."""
     near = [c for pat in missing for c in difflib.get_close_matches(pat, list(named), n=1)]
     hint = f" Did you mean {', '.join(repr(c) for c in near)}?" if near else ""
     if single:
-        what = f"layers={missing[0]!r}"
+        what = f"{param}={missing[0]!r}"
     else:
-        what = f"layers {'entry' if len(missing) == 1 else 'entries'} {', '.join(repr(p) for p in missing)}"
+        what = f"{param} {'entry' if len(missing) == 1 else 'entries'} {', '.join(repr(p) for p in missing)}"
     return ValueError(f"{what} matched no layer of {type(module).__name__}; its layers are: {layer_listing(module, named)}.{hint}")
 
 
-def _by_names(module: nn.Module, named: dict[str, nn.Module], entries: list | tuple, *, single: bool = False) -> dict[str, nn.Module]:
+def _by_names(
+    module: nn.Module, named: dict[str, nn.Module], entries: list | tuple, *, single: bool = False, param: str = "layers"
+) -> dict[str, nn.Module]:
     """Layers picked by a list of names, patterns and hidden-layer indices, in the list's order."""
     chosen: dict[str, nn.Module] = {}
     missing: list[str] = []
     for entry in entries:
         if _is_index(entry):
-            name = hidden_name(module, int(entry), named)
+            name = hidden_name(module, int(entry), named, param)
             chosen[name] = named[name]
             continue
         if not isinstance(entry, str):
@@ -87,7 +89,7 @@ def _by_names(module: nn.Module, named: dict[str, nn.Module], entries: list | tu
             missing.append(entry)
         chosen.update(hits)
     if missing:
-        raise _unmatched_error(module, named, missing, single=single)
+        raise _unmatched_error(module, named, missing, single=single, param=param)
     return chosen
 
 
@@ -105,13 +107,14 @@ def _leaves(named: dict[str, nn.Module]) -> dict[str, nn.Module]:
     }
 
 
-def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] | None = None) -> dict[str, nn.Module]:
+def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] | None = None, *, param: str = "layers") -> dict[str, nn.Module]:
     """Named submodules picked by ``layers`` (see the module docstring); no match raises and lists the names.
 
     ``module`` is any ``nn.Module``, or a fitted estimator or application (its
     network is used). ``None`` picks ``default`` when given, else every leaf
     module except dropout, identity and flatten (an attention module counts as
     a leaf). ``list(select_layers(model, "*"))`` lists every layer name.
+    ``param``: the argument the errors name (``"layer"`` where one layer is taken).
     """
     if not isinstance(module, nn.Module):
         module = as_target(module).module
@@ -123,17 +126,17 @@ def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] 
             return {n: named[n] for n in default}
         chosen = _leaves(named)
     elif isinstance(layers, str) or _is_index(layers):
-        return _by_names(module, named, [layers], single=True)
+        return _by_names(module, named, [layers], single=True, param=param)
     elif isinstance(layers, type) or (isinstance(layers, tuple) and layers and all(isinstance(t, type) for t in layers)):
         chosen = {n: named[n] for n in named if isinstance(named[n], layers)}
     elif isinstance(layers, (list, tuple)):
-        chosen = _by_names(module, named, layers)
+        chosen = _by_names(module, named, layers, param=param)
     elif callable(layers):
         chosen = {n: m for n, m in named.items() if layers(n, m)}
     else:
-        raise TypeError(f"layers must be {_FORMS}. Received: {layers!r}.")
+        raise TypeError(f"{param} must be {_FORMS}. Received: {layers!r}.")
     if not chosen:
-        raise ValueError(f"layers={layers!r} matched no layer of {type(module).__name__}; its layers are: {layer_listing(module, named)}.")
+        raise ValueError(f"{param}={layers!r} matched no layer of {type(module).__name__}; its layers are: {layer_listing(module, named)}.")
     return chosen
 
 

@@ -1,0 +1,486 @@
+"""What input each hidden unit responds to most: activation maximisation on a ball around the data.
+
+For each selected unit of one layer, :func:`preferred_inputs` finds the input
+``x`` that maximises the unit's activation (a conv unit: its channel's mean
+over positions, or its centre position; a recurrent unit: its mean or middle
+step) by projected gradient ascent with autograd, subject to
+``|x - mean| <= radius`` in the network's input space (after the model's own
+scaling). Why a ball around the data mean: a unit that grows with its input
+(ReLU) has no maximum at all, and the ball keeps the answer on the data's
+scale. For a ReLU unit of a first dense layer the optimum is known in closed
+form, ``mean + radius * w / |w|`` (``w``: the unit's weight row), which the
+tests check.
+
+Where the gradient at the mean is zero (a ReLU unit off at the mean), the
+ascent starts from the best of a seeded set of probes: the mean plus a tiny
+perturbation, and random points at 1/4, 1/2 and all of the radius.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ._record import _first_tensor, _kind
+from ._runnable import check_runnable, diagnosed
+from ._select import layer_listing, select_layers
+from ._state import evaluating
+from ._target import Target, as_target, n_rows
+
+_REDUCE = ("mean", "centre")
+_ELEMENTWISE = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Softplus,
+    nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Threshold,
+)
+# starting points where the gradient at the mean is zero: a 1e-3 perturbation, then 21 random points at each of 1/4, 1/2, 1 radius
+_PROBE_SCALES = np.concatenate([[1e-3], np.repeat([0.25, 0.5, 1.0], 21)])
+
+
+@dataclass
+class PreferredInputs:
+    """The input each unit of ``layer`` responds to most, within ``radius`` of the data mean.
+
+    ``units``: ``(k,)`` unit (conv: channel) indices; ``inputs``: ``(k, *input_shape)``
+    in the network's input space; ``activation``: ``(k,)`` the activation
+    reached there; ``activation_at_mean``: ``(k,)`` at the data mean;
+    ``mean``: ``input_shape``; ``flat``: ``(k,)`` units whose gradient was zero
+    at the mean and at every probe (constant near the data: a dead ReLU unit),
+    whose input is the mean itself. ``image_shape``: ``(H, W)`` or ``(C, H, W)``
+    when the inputs are images; ``feature_names``: one per input value, when known.
+    """
+
+    layer: str
+    units: np.ndarray
+    inputs: np.ndarray
+    activation: np.ndarray
+    activation_at_mean: np.ndarray
+    mean: np.ndarray
+    radius: float
+    flat: np.ndarray
+    image_shape: tuple[int, ...] | None = None
+    feature_names: list[str] | None = None
+
+    def images(self, *, relative: bool = False) -> np.ndarray:
+        """The inputs as images: ``(k, H, W)`` for one channel, ``(k, H, W, 3)`` for colour (RGBA: its RGB).
+
+        More than 4 channels: their mean, ``(k, H, W)``. ``relative``: ``inputs - mean``
+        (what the unit adds to the average input) instead of the inputs.
+        """
+        if self.image_shape is None:
+            raise ValueError("these inputs are not images: pass image_shape=(H, W) or (C, H, W) to preferred_inputs for rows of flattened pixels.")
+        a = (self.inputs - self.mean) if relative else self.inputs
+        a = a.reshape(len(a), *self.image_shape)
+        if a.ndim == 3:
+            return a
+        if a.shape[1] == 1:
+            return a[:, 0]
+        if a.shape[1] in (3, 4):
+            return np.moveaxis(a[:, :3], 1, -1)
+        return a.mean(axis=1)
+
+    def plot(self, *, max_units: int = 16, relative: bool | None = None, max_features: int = 15) -> Any:
+        """A matplotlib Figure (Agg, no pyplot): a grid of images, or one bar chart per unit for tabular inputs.
+
+        ``relative`` (default: False for images, True for tables) draws
+        ``inputs - mean``; bar charts show the ``max_features`` inputs that move
+        farthest from the mean, named when the model knows its feature names.
+        """
+        from ._plot_text import label
+        from ._plots import new_figure
+
+        for name, value, low in (("max_units", max_units, 1), ("max_features", max_features, 1)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}.")
+        k = min(len(self.units), int(max_units))
+        image = self.image_shape is not None
+        rel = (not image) if relative is None else bool(relative)
+        if image:
+            imgs = self.images(relative=rel)[:k]
+            cols = min(k, 8)
+            rows = math.ceil(k / cols)
+            fig = new_figure(1.5 * cols + 0.4, 1.7 * rows + 0.5)
+            for i in range(k):
+                ax = fig.add_subplot(rows, cols, i + 1)
+                img = imgs[i]
+                if rel:
+                    lim = float(np.abs(img).max()) or 1.0
+                    ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
+                elif img.ndim == 3:  # colour: each image stretched to [0, 1]
+                    lo, hi = float(img.min()), float(img.max())
+                    ax.imshow((img - lo) / (hi - lo) if hi > lo else np.zeros_like(img))
+                else:
+                    ax.imshow(img, cmap="gray")
+                ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
+                ax.set_axis_off()
+        else:
+            flat_in = self.inputs.reshape(len(self.inputs), -1)
+            dev = flat_in - self.mean.reshape(-1)
+            shown = dev if rel else flat_in
+            names = self.feature_names or [f"x{j}" for j in range(flat_in.shape[1])]
+            n_feat = min(int(max_features), flat_in.shape[1])
+            cols = min(k, 4)
+            rows = math.ceil(k / cols)
+            fig = new_figure(3.2 * cols, (0.2 * n_feat + 0.9) * rows + 0.4)
+            for i in range(k):
+                ax = fig.add_subplot(rows, cols, i + 1)
+                top = np.argsort(-np.abs(dev[i]), kind="stable")[:n_feat][::-1]  # farthest from the mean at the top
+                vals = shown[i][top]
+                ax.barh(np.arange(n_feat), vals, color=np.where(vals >= 0, "#2f6fde", "#c05621"))
+                ax.set_yticks(np.arange(n_feat), [label(names[j], 20) for j in top], fontsize=7)
+                ax.axvline(0, color="#888", lw=0.8)
+                ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
+                ax.tick_params(axis="x", labelsize=7)
+        what = "input − data mean" if rel else "input"
+        fig.suptitle(f"preferred {what} of {label(self.layer)} (radius {self.radius:.3g})", fontsize=9)
+        return fig
+
+
+def preferred_inputs(
+    model: Any,
+    X: Any,
+    *,
+    layer: Any = None,
+    units: Any = None,
+    steps: int = 200,
+    radius: float | None = None,
+    step_size: float = 0.1,
+    reduce: str = "mean",
+    image_shape: tuple[int, ...] | None = None,
+    feature_names: Any = None,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> PreferredInputs:
+    """For each unit of ``layer``, the input within ``radius`` of X's mean that maximises it (see the module doc).
+
+    ``model``: a fitted estimator or application, a Network or any ``nn.Module``;
+    ``X``: ``(N, ...)`` rows, used for the mean and the default radius (the
+    median distance of X's prepared rows to their mean). ``layer``: one layer,
+    as ``record`` selects them (default: the first hidden layer); ``units``:
+    an index or a list of them (default: every unit). ``steps`` of ascent with
+    normalised gradients, ``step_size`` x ``radius`` long, cosine-decayed.
+    ``reduce``: ``"mean"`` or ``"centre"`` position of a conv channel (a
+    recurrent unit: mean or middle step). ``image_shape``: ``(H, W)`` or
+    ``(C, H, W)`` for rows of flattened pixels (an ``(N, C, H, W)`` input is an
+    image already). The module is run in eval mode and handed back as it was;
+    only the input gets gradients (no parameter's ``grad`` or ``requires_grad`` changes).
+
+    >>> import numpy as np
+    >>> import hiddenlayers as hl
+    >>> X = np.random.default_rng(0).random((100, 64), dtype=np.float32)   # e.g. 8x8 images as rows
+    >>> pref = hl.lens.preferred_inputs(hl.Network(64, (16,), 10), X, units=range(4), image_shape=(8, 8))
+    >>> pref.images().shape                # (units, H, W)
+    (4, 8, 8)
+    >>> bool((pref.activation >= pref.activation_at_mean).all())
+    True
+    """
+    _check_args(steps, radius, step_size, reduce, batch_size, seed)
+    target = as_target(model)
+    module = target.module
+    check_runnable(module)
+    name, layer_module = _one_layer(target, layer)
+    Xa = _rows(target, X)
+    input_shape = tuple(int(d) for d in Xa.shape[1:])
+    mean, r = _ball(Xa, radius)
+    shape = _image_shape(image_shape, input_shape)
+    names = _feature_names(feature_names, target, X, int(np.prod(input_shape)))
+    from ..training import thread_limits
+
+    sample = target.to_tensor(mean.reshape(1, *input_shape))  # one row: sizes a conv net's cost for the thread choice
+    with evaluating(module), torch.inference_mode(False), torch.enable_grad(), diagnosed(module) as run, _capture(layer_module) as boxes, \
+            thread_limits(module, len(_PROBE_SCALES), sample.device, numpy_engine=False, sample=sample):  # small batches: one thread wins
+        values = _values_fn(run, boxes, name, layer_module, reduce, input_shape)
+        at_mean_all = values(target.to_tensor(mean[None]), None)[0][0].detach()  # (U,)
+        chosen = _units(units, int(at_mean_all.shape[0]), name)
+        probes = _probes(mean, r, seed)
+        probe_values = values(target.to_tensor(probes), None)[0].detach().cpu().double().numpy()  # (P, U)
+        parts = [
+            _ascend(values, target.to_tensor, mean, r, chosen[i : i + batch_size], probes, probe_values, steps, step_size)
+            for i in range(0, len(chosen), batch_size)
+        ]
+    x, reached, flat = (np.concatenate([p[j] for p in parts]) for j in range(3))
+    return PreferredInputs(
+        layer=name,
+        units=chosen,
+        inputs=x.reshape(len(chosen), *input_shape),
+        activation=reached,
+        activation_at_mean=at_mean_all.cpu().double().numpy()[chosen],
+        mean=mean.reshape(input_shape),
+        radius=r,
+        flat=flat,
+        image_shape=shape,
+        feature_names=names,
+    )
+
+
+def _check_args(steps: Any, radius: Any, step_size: Any, reduce: Any, batch_size: Any, seed: Any) -> None:
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1. Received: {name}={value!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be an integer. Received: seed={seed!r}.")
+    if radius is not None and (isinstance(radius, bool) or not isinstance(radius, numbers.Real) or not math.isfinite(radius) or radius <= 0):
+        raise ValueError(
+            f"radius must be a finite number > 0 (the largest distance from the data mean, in the network's input units), "
+            f"or None for the median distance of X's rows to their mean. Received: radius={radius!r}."
+        )
+    if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) or not 0 < float(step_size) <= 1:
+        raise ValueError(f"step_size must be a number in (0, 1] (a fraction of radius). Received: step_size={step_size!r}.")
+    if reduce not in _REDUCE:
+        raise ValueError(f"reduce must be one of {', '.join(map(repr, _REDUCE))} (a conv channel's mean or centre position). Received: reduce={reduce!r}.")
+
+
+def _one_layer(target: Target, layer: Any) -> tuple[str, nn.Module]:
+    """The one layer ``layer`` picks; default: the first hidden layer. None of them or several is one error."""
+    module = target.module
+    if layer is None:
+        if not target.default_layers:
+            every = select_layers(module, "*")
+            raise ValueError(f"layer is required: {type(module).__name__} names no hidden layers; pass one of its layers: {layer_listing(module, every)}.")
+        layer = target.default_layers[0]
+    chosen = select_layers(module, layer, target.default_layers, param="layer")
+    if len(chosen) > 1:
+        raise ValueError(f"layer={layer!r} picks {len(chosen)} layers ({layer_listing(module, chosen)}): name one of them.")
+    return next(iter(chosen.items()))
+
+
+def _rows(target: Target, X: Any) -> np.ndarray:
+    """X's prepared rows as a real-valued ``(N, ...)`` array (NaN and inf refused by ``Target.prepared``)."""
+    Xp = target.prepared(X)
+    if n_rows(Xp) == 0:
+        raise ValueError("X has 0 rows: pass at least one row (its mean is the centre of the search).")
+    if hasattr(Xp, "toarray"):
+        Xp = Xp.toarray()
+    Xa = Xp.detach().cpu().numpy() if isinstance(Xp, Tensor) else np.asarray(Xp)
+    if Xa.dtype.kind not in "fiub" or Xa.ndim < 2:
+        raise ValueError(f"preferred inputs need rows of real values (N, ...); this model reads {Xa.dtype} rows of shape {Xa.shape}.")
+    if Xa.dtype.kind != "f":
+        raise ValueError(f"preferred inputs need real-valued inputs; this model reads {Xa.dtype} values (ids), which have no gradient between them.")
+    return Xa
+
+
+def _ball(Xa: np.ndarray, radius: float | None) -> tuple[np.ndarray, float]:
+    """The data mean (flattened, float64) and the radius: given, or the median distance of the rows to the mean."""
+    flat = Xa.reshape(len(Xa), -1)
+    mean = flat.mean(axis=0, dtype=np.float64)
+    if radius is not None:
+        return mean, float(radius)
+    dists = np.concatenate([np.linalg.norm(flat[i : i + 4096] - mean, axis=1) for i in range(0, len(flat), 4096)])
+    r = float(np.median(dists))
+    if not r > 0:
+        raise ValueError(
+            f"X's {len(flat)} row(s) are all at their mean (median distance 0), so there is no default radius: "
+            "pass more varied rows, or radius= in the network's input units."
+        )
+    return mean, r
+
+
+def _image_shape(given: Any, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``given`` checked against the input's size; else the input's own ``(C, H, W)``; else None (not images)."""
+    size = int(np.prod(input_shape))
+    if given is None:
+        return input_shape if len(input_shape) == 3 else None
+    ok = isinstance(given, (tuple, list)) and len(given) in (2, 3) and all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and int(d) > 0 for d in given
+    )
+    if not ok or int(np.prod(given)) != size:
+        raise ValueError(
+            f"image_shape must be (H, W) or (C, H, W) with H x W (x C) equal to the {size} values of one input {input_shape}. "
+            f"Received: image_shape={given!r}."
+        )
+    return tuple(int(d) for d in given)
+
+
+def _feature_names(given: Any, target: Target, X: Any, width: int) -> list[str] | None:
+    """One name per input value: ``given``, else the model's ``feature_names_in_``, else a DataFrame's columns the module reads as they are."""
+    if given is not None:
+        names = [str(n) for n in given]
+        if len(names) != width:
+            raise ValueError(f"feature_names has {len(names)} names but one input has {width} values: pass one name per input value.")
+        return names
+    found = getattr(target.estimator, "feature_names_in_", None) if target.estimator is not None else None
+    if found is None and target.prepare is None:
+        found = getattr(X, "columns", None)
+    if found is not None and len(found) == width:
+        return [str(n) for n in found]
+    return None
+
+
+def _units(units: Any, n_units: int, layer: str) -> np.ndarray:
+    """``units`` as an index array in ``0..n_units-1``; None: every unit."""
+    if units is None:
+        return np.arange(n_units)
+    items = [units] if isinstance(units, numbers.Integral) else units
+    try:
+        idx = list(items)
+    except TypeError:
+        idx = [units]
+    bad = [u for u in idx if isinstance(u, bool) or not isinstance(u, numbers.Integral) or not 0 <= int(u) < n_units]
+    if bad or not idx:
+        raise ValueError(
+            f"units must be unit indices in 0..{n_units - 1} (layer {layer!r} has {n_units} units), or None for every unit. "
+            f"Received: units={units!r}."
+        )
+    return np.asarray(idx, dtype=np.int64)
+
+
+def _activation_module(layer: nn.Module) -> nn.Module | None:
+    """The elementwise activation whose input is ``layer``'s pre-activation: our DenseLayer's ``act``, the layer itself, or its last child."""
+    act = getattr(layer, "act", None)
+    if isinstance(act, nn.Module) and hasattr(layer, "activation_name"):
+        return act
+    if isinstance(layer, _ELEMENTWISE):
+        return layer
+    children = list(layer.children())
+    return children[-1] if children and isinstance(children[-1], _ELEMENTWISE) else None
+
+
+@contextmanager
+def _capture(layer: nn.Module) -> Iterator[tuple[list[Any], list[Any]]]:
+    """Lists that hold ``layer``'s outputs and pre-activations of the current forward pass, graph attached; hooks removed after, also on error."""
+    box: list[Any] = []
+    pre: list[Any] = []
+    handles = [layer.register_forward_hook(lambda _m, _i, out: box.append(out))]
+    act = _activation_module(layer)
+    if act is not None:
+        handles.append(act.register_forward_hook(lambda _m, inp, _o: pre.append(inp[0] if inp else None)))
+    try:
+        yield box, pre
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _values_fn(
+    run: Callable[[Tensor], Any], boxes: tuple[list[Any], list[Any]], name: str, layer: nn.Module, reduce: str, input_shape: tuple[int, ...]
+) -> Callable[[Tensor, np.ndarray | None], tuple[Tensor, Tensor | None]]:
+    """``values(xt, units)``: each row's activation of its unit ``(B,)`` and its pre-activation (None when unknown).
+
+    ``units=None``: every unit's, ``(B, U)``. ``xt``: ``(B, D)`` flattened
+    inputs on the module's device, reshaped here to the module's input shape.
+    A layer called twice in one pass is read at its first call.
+    """
+    box, pre_box = boxes
+
+    def pick(t: Tensor, units: np.ndarray | None) -> Tensor:
+        if isinstance(layer, nn.RNNBase) and not layer.batch_first and t.ndim == 3:
+            t = t.transpose(0, 1)  # (T, N, U) -> (N, T, U)
+        per_unit = _per_unit(t, _kind(layer, t), reduce)  # (B, U)
+        if units is None:
+            return per_unit
+        return per_unit[torch.arange(per_unit.shape[0], device=per_unit.device), torch.as_tensor(units, device=per_unit.device)]
+
+    def values(xt: Tensor, units: np.ndarray | None) -> tuple[Tensor, Tensor | None]:
+        box.clear()
+        pre_box.clear()
+        run(xt.reshape(xt.shape[0], *input_shape))
+        if not box:
+            raise ValueError(f"layer {name!r} never ran in forward(): pick a layer on the forward path.")
+        out = _first_tensor(box[0])
+        if out is None:
+            raise ValueError(f"layer {name!r} returned no tensor (e.g. a PackedSequence): pick the submodule that computes the tensor you want.")
+        if not bool(torch.isfinite(out.detach()).all()):
+            raise ValueError(f"layer {name!r} produced NaN or infinite activations: check the network for divergence (retrain it) before looking inside it.")
+        pre = pre_box[0] if pre_box and isinstance(pre_box[0], Tensor) and pre_box[0].shape == out.shape else None
+        return pick(out, units), None if pre is None else pick(pre, units)
+
+    return values
+
+
+def _per_unit(out: Tensor, kind: str, reduce: str) -> Tensor:
+    """``(B, U)`` from one layer output: dense as is; conv ``(B, C, ...)`` and recurrent ``(B, T, U)`` reduced over positions."""
+    if out.ndim == 1:
+        return out[:, None]
+    if kind == "dense":
+        return out.reshape(out.shape[0], -1)
+    a = out if kind == "conv" else out.movedim(-1, 1)  # (B, U, *positions)
+    if reduce == "mean":
+        return a.flatten(2).mean(dim=2)
+    return a.flatten(2)[:, :, _centre_index(tuple(a.shape[2:]))]
+
+
+def _centre_index(positions: tuple[int, ...]) -> int:
+    """The flat index of the middle position of a ``positions`` grid (H, W: row H//2, column W//2)."""
+    return int(np.ravel_multi_index(tuple(s // 2 for s in positions), positions))
+
+
+def _probes(mean: np.ndarray, r: float, seed: int) -> np.ndarray:
+    """Seeded starting points ``(P, D)``: the mean plus a 1e-3·radius perturbation, then random points at 1/4, 1/2 and 1 radius."""
+    rng = np.random.default_rng(seed)
+    scales = _PROBE_SCALES
+    dirs = rng.standard_normal((len(scales), mean.size))
+    dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-300)
+    return mean + r * scales[:, None] * dirs
+
+
+def _ascend(
+    values: Callable[[Tensor, np.ndarray | None], tuple[Tensor, Tensor | None]],
+    to_tensor: Callable[[Any], Tensor],
+    mean: np.ndarray,
+    r: float,
+    units: np.ndarray,
+    probes: np.ndarray,
+    probe_values: np.ndarray,
+    steps: int,
+    step_size: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projected gradient ascent for ``units`` at once (one row each): best inputs ``(B, D)``, activations ``(B,)``, flat ``(B,)``.
+
+    Each step moves ``d = x - mean`` by ``step_size·r`` (cosine-decayed) along
+    the normalised gradient, then projects it back onto ``|d| <= r``; the best
+    point seen is kept, so the answer never falls below the mean's activation.
+    """
+    mean_t = torch.from_numpy(mean)
+
+    def grad_of(v: Tensor | None, x: Tensor, retain: bool) -> Tensor:
+        grad = torch.autograd.grad(v.sum(), x, allow_unused=True, retain_graph=retain)[0] if v is not None and v.requires_grad else None
+        g = torch.zeros(len(units), mean.size, dtype=torch.float64) if grad is None else grad.detach().reshape(len(units), -1).to("cpu", torch.float64)
+        return torch.nan_to_num(g, nan=0.0, posinf=0.0, neginf=0.0)
+
+    def value_grad(d: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Activations ``(B,)``, the ascent direction ``(B, D)``, and whether the activation's own gradient was nonzero ``(B,)``."""
+        x = to_tensor((mean_t + d).numpy()).requires_grad_(True)
+        v, pre = values(x, units)
+        g = grad_of(v, x, retain=pre is not None)
+        own = g.norm(dim=1) > 0
+        if pre is not None and not bool(own.all()):  # off (a ReLU below 0): climb its pre-activation until it turns on
+            g = torch.where(own[:, None], g, grad_of(pre, x, retain=False))
+        return v.detach().to("cpu", torch.float64), g, own
+
+    B = len(units)
+    d = torch.zeros(B, mean.size, dtype=torch.float64)
+    v0, g0, _ = value_grad(d)
+    stuck = (g0.norm(dim=1) == 0).numpy()
+    if stuck.any():  # no gradient at the mean, not even of the pre-activation: start from the best probe (or the perturbed mean)
+        pv = probe_values[:, units]  # (P, B)
+        best = pv.argmax(axis=0)
+        start = np.where(pv[best, np.arange(B)] > v0.numpy(), best, 0)
+        rows = np.flatnonzero(stuck)
+        d[rows] = torch.from_numpy(probes[start[rows]] - mean)
+    best_d, best_v = torch.zeros_like(d), v0.clone()
+    sloped = torch.zeros(B, dtype=torch.bool)  # the activation's own gradient was nonzero somewhere
+    for t in range(steps + 1):
+        v, g, own = value_grad(d)
+        sloped |= own
+        better = v > best_v
+        best_v = torch.where(better, v, best_v)
+        best_d[better] = d[better]
+        if t == steps:
+            break
+        gn = g.norm(dim=1, keepdim=True)
+        go = gn[:, 0] > 0
+        eta = step_size * r * 0.5 * (1.0 + math.cos(math.pi * t / steps))
+        d = d + eta * g / gn.clamp_min(1e-300) * go[:, None]
+        d = d * (r / d.norm(dim=1, keepdim=True).clamp_min(1e-300)).clamp(max=1.0)  # back onto the ball
+    flat = ~sloped & (best_v <= v0)
+    return (mean_t + best_d).numpy(), best_v.numpy(), flat.numpy()
+
+
+__all__ = ["PreferredInputs", "preferred_inputs"]
