@@ -545,35 +545,47 @@ def test_a_streamed_adaptive_fit_lowers_the_rate_instead_of_stopping_as_in_memor
     assert streamed._no_improvement_count == in_memory._no_improvement_count
 
 
-class _RaiseAtCall(hl.Callback):
-    """Raises at the ``at``-th training run it sees (a streamed fit's chunk), at that run's first epoch end."""
+class _RaiseAt(hl.Callback):
+    """Raises at the ``at``-th call of its hook ``hook`` (``on_epoch_end``: once a pass; ``on_batch_end``: every batch)."""
 
-    def __init__(self, at: int | None) -> None:
-        self.at, self.seen = at, 0
+    def __init__(self, hook: str, at: int | None) -> None:
+        self.hook, self.at, self.seen = hook, at, 0
 
-    def on_epoch_end(self, **kwargs) -> None:
+    def _count(self) -> None:
         self.seen += 1
         if self.at is not None and self.seen == self.at:
-            raise RuntimeError(f"callback failed at chunk {self.seen}")
+            raise RuntimeError(f"callback failed at call {self.seen}")
+
+    def on_epoch_end(self, **kwargs) -> None:
+        if self.hook == "on_epoch_end":
+            self._count()
+
+    def on_batch_end(self, **kwargs) -> None:
+        if self.hook == "on_batch_end":
+            self._count()
 
 
+@pytest.mark.parametrize("hook", ["on_batch_end", "on_epoch_end"])
 @pytest.mark.parametrize("warm_start", [True, False])
 @pytest.mark.parametrize("call", ["fit", "partial_fit"])
-def test_a_streamed_refit_that_raises_leaves_every_attribute_as_it_was(tmp_path, monkeypatch, warm_start: bool, call: str) -> None:
-    """A streamed fit that fails in a later chunk (a callback here; a bad row of a later file alike) leaves the fitted
-    model as it was; before, only the failing chunk was undone: history_ was the chunks' scratch, loss_curve_ one chunk's,
-    the network trained by the earlier chunks (and a cold refit had dropped network_ and classes_ first)."""
+def test_a_streamed_refit_that_raises_leaves_every_attribute_as_it_was(tmp_path, monkeypatch, warm_start: bool, call: str, hook: str) -> None:
+    """A streamed fit that fails in a later chunk (a callback's batch hook here; a bad row of a later file alike) or at a
+    later pass's end leaves the fitted model as it was; before, only the failing chunk was undone: history_ was the chunks'
+    scratch, loss_curve_ one chunk's, the network trained by the earlier chunks (and a cold refit had dropped network_ and classes_ first)."""
     from fit_helpers import assert_same_state, model_state
     from hiddenlayers.estimators import _fit_stream
 
     monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)  # 8 chunks a pass
     src, _, _ = _stalling_source(tmp_path)
-    cb = _RaiseAtCall(None)
+    cb = _RaiseAt(hook, None)
     est = hl.MLPClassifier((4,), max_iter=2, batch_size=50, random_state=0, warm_start=warm_start, callbacks=[cb])
-    est.fit(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        est.fit(src)
     before = model_state(est)
-    cb.at, cb.seen = (11 if call == "fit" else 3), 0  # the third chunk of the second pass (fit) or of the pass (partial_fit)
-    with pytest.raises(RuntimeError, match=rf"^callback failed at chunk {cb.at}$"):
+    # the third chunk (batch) of the second pass (fit) or of the pass (partial_fit); or the end of that pass
+    cb.at, cb.seen = ({"fit": 11, "partial_fit": 3} if hook == "on_batch_end" else {"fit": 2, "partial_fit": 1})[call], 0
+    with pytest.raises(RuntimeError, match=rf"^callback failed at call {cb.at}$"):
         getattr(est, call)(src)
     assert_same_state(model_state(est), before)
 
@@ -822,7 +834,7 @@ def test_callbacks_of_a_streamed_fit_see_the_users_learning_rate_settings(tmp_pa
         warnings.simplefilter("ignore")
         est.fit(src)
     user = (kind, est.learning_rate_init)
-    assert len(cb.seen) == 12 and set(cb.seen) == {user}
+    assert len(cb.seen) == 3 and set(cb.seen) == {user}  # once a pass, as once an epoch in memory
     if kind == "invscaling":  # the passes still train at the schedule's rates
         assert est.history_.lr == pytest.approx(_EPOCH_RATES["invscaling"][:3], rel=1e-12)
     assert (est.learning_rate, est.learning_rate_init) == user

@@ -186,8 +186,7 @@ def _pass_schedule(est: _BaseMLP, lr0: float, incremental: bool) -> tuple[float,
     rate = est.__dict__.get("_pass_rate")
     if rate is None:
         return lr0, _schedule(est, lr0, incremental)
-    if lr0 != est.learning_rate_init:  # head_first's second phase: its share of the pass's rate
-        rate = rate * lr0 / est.learning_rate_init
+    # (head_first's second phase: the stream's schedule starts at its lower rate, so the pass's rate is it already)
     return rate, Schedule("constant", rate, max_epochs=max(1, est.max_iter))
 
 
@@ -201,8 +200,15 @@ def at_pass_rate(est: _BaseMLP, rate: float) -> Iterator[None]:
         est.__dict__.pop("_pass_rate", None)
 
 
-def _callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
-    """The user's callbacks, then scikit-learn's verbose lines (stdout) and the Rich bar (stderr) when asked."""
+def fit_callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
+    """The user's callbacks, then scikit-learn's verbose lines (stdout) and the Rich bar (stderr) when asked.
+
+    Within a streamed pass a chunk's run gets the stream's relay instead (``_pass_callbacks``, set by
+    ``_fit_stream``): the stream calls the epoch hooks once per pass, as this loop does once per epoch.
+    """
+    relay = est.__dict__.get("_pass_callbacks")
+    if relay is not None:
+        return list(relay)
     callbacks = check_callbacks(est.callbacks)
     if est.verbose:  # scikit-learn's lines on stdout
         from ..training import SklearnLines
@@ -290,7 +296,7 @@ def fit_stochastic(
     Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
     lr0, schedule = _pass_schedule(est, lr0, incremental)
-    callbacks = _callbacks(est, schedule, max_epochs)
+    callbacks = fit_callbacks(est, schedule, max_epochs)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)
     epochs_before = len(est.history_)

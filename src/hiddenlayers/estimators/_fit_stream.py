@@ -31,6 +31,11 @@ state (moments, step count), ``t_``, learning rate (plateau's stalled epochs too
 no-improvement count they went with (one process only). Each chunk trains at its pass's rate through a private
 override (:func:`~._fit.at_pass_rate`): callbacks see the user's ``learning_rate`` and
 ``learning_rate_init``.
+Callbacks (the user's, then the ``verbose`` lines and progress bar) see passes as epochs: the epoch
+hooks run once per pass with the stream's history and state, ``on_batch_end`` at every batch of every
+chunk, and ``state.stop_training`` stops the fit after the pass, as in memory (:class:`_PassHooks`).
+``freeze="head_first"`` runs two such runs, the head alone then every layer at a tenth of the rate
+(:func:`~._transfer.head_first_passes`).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,9 +53,9 @@ from sklearn.base import is_classifier
 
 from ..data import read_ahead
 from ..exceptions import InterruptedWarning
-from ..training import History, NoImprovement, warn_interrupted
-from ._fit import at_pass_rate, schedule_at, warn_not_converged
-from ._transfer import interrupted
+from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, warn_interrupted
+from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
+from ._transfer import head_first_passes, interrupted
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
@@ -89,9 +95,28 @@ def _load_network(net: Any, state: Any, path: str) -> None:
     net.load_state_dict(state)
 
 
+@dataclass
+class _Stream:
+    """What a streamed fit call reads, fixed before its first pass (``head_first``'s two phases share it)."""
+
+    src: ParquetSource
+    scan: Any
+    kw: dict[str, Any]  # partial_fit's keywords: a classifier's classes
+    val_units: list[int]  # held-out units (early stopping)
+    shards: list[list[int]]  # each rank's training units
+    batch: int  # this rank's batch
+    limit: int  # rows per rank per epoch
+    rank: int
+    world: int
+
+
 def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
-    """``est.fit(src)`` (``max_iter`` epochs, early stopping on held-out units) or ``est.partial_fit(src)`` (one epoch)."""
-    from ..training import distributed_world, reduce_sum, save_checkpoint
+    """``est.fit(src)`` (``max_iter`` epochs, early stopping on held-out units) or ``est.partial_fit(src)`` (one epoch).
+
+    ``freeze="head_first"`` runs two such runs (:func:`~._transfer.head_first_passes`); its phase 1 keeps no
+    checkpoint, so a restarted run trains phase 1 again and resumes phase 2 from its last epoch.
+    """
+    from ..training import distributed_world
 
     rank, world = distributed_world()
     scan = src.scan()
@@ -99,56 +124,79 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     _check_target(src, scan, classifier)
     fresh = _forget_if_fresh(est, incremental)
     val_units, shards, batch, limit = _plan(est, src, scan, incremental, world)
-    kw = {"classes": scan.classes} if classifier else {}
+    stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world)
+    ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
+    if est.freeze != "head_first":
+        return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
+
+    def phase(number: int, lr0: float) -> None:
+        _passes(est, stream, incremental, fresh and number == 1, lr0, ckpt if number == 2 else None, frames=2)
+
+    head_first_passes(est, phase)
+    return est
+
+
+def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: float, ckpt: str | None, frames: int = 0) -> _BaseMLP:
+    """One training run over the stream from rate ``lr0``: ``fit``'s up to ``max_iter`` passes, or ``partial_fit``'s one.
+
+    ``fresh``: a new model (else the history, rules and schedule go on); ``ckpt``: the checkpoint file, or None;
+    ``frames``: calls between :func:`fit_source` and this one, so warnings name the user's line. The callbacks'
+    epoch hooks run once per pass (:class:`_PassHooks`), as the in-memory loop runs them once per epoch.
+    """
+    from ..training import reduce_sum, save_checkpoint
+
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
-    no_imp, best_state = _no_improvement(est, bool(val_units), fresh)
+    no_imp, best_state = _no_improvement(est, bool(s.val_units), fresh)
     # the optimizer states of the weights Ctrl-C may go back to: references suffice, as training never writes into one
     best_opt = est._optimizer_state if best_state is not None else None
-    rows_per_chunk = batch * CHUNK_BATCHES
+    rows_per_chunk = s.batch * CHUNK_BATCHES
     seed = _seed(est)
     target_epochs = len(history) + epochs
-    ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
     saved = _read_checkpoint(ckpt) if ckpt else None
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
-        with _one_epoch_settings(est, batch):
-            X, y = next(src.chunks(shards[rank], rows=batch, limit=batch))
-            est.partial_fit(X, y, **kw)
+        with _one_epoch_settings(est, s.batch):
+            X, y = next(s.src.chunks(s.shards[s.rank], rows=s.batch, limit=s.batch))
+            est.partial_fit(X, y, **s.kw)
         history, best_state = _resume(est, saved, str(ckpt), no_imp)
         best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only (and t_, rate: the epoch's)
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
-    schedule = _schedule(est, saved, fresh, len(history), first)
+    schedule = _schedule(est, lr0, saved, fresh, len(history), first)
+    hooks = _PassHooks.make(fit_callbacks(est, schedule, epochs), history)
     # t_, the schedule and the no-improvement count with the best weights
     best_at = (int(est.t_), schedule.state(), no_imp.count) if best_state is not None else None
     while len(history) < target_epochs:
         epoch = len(history) + 1
-        order = None if not est.shuffle else seed + 1000 * epoch + rank
-        start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and world == 1 else None
+        order = None if not est.shuffle else seed + 1000 * epoch + s.rank
+        start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and s.world == 1 else None
         start_opt, start_t = getattr(est, "_optimizer_state", None), getattr(est, "t_", 0)
         rate = schedule.lr  # every chunk of the pass trains at the epoch's rate
-        with _one_epoch_settings(est, batch), at_pass_rate(est, rate):
+        hooks.begin_pass(epoch)
+        with _one_epoch_settings(est, s.batch, hooks), at_pass_rate(est, rate):
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
-            chunks = read_ahead(src.chunks(shards[rank], rows=rows_per_chunk, seed=order, limit=limit), depth=1)  # the next is read while one trains
-            loss_sum, rows, stopped = _pass(est, chunks, kw, world)
+            chunks = read_ahead(s.src.chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
+            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
         if stopped:
-            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
+            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs, stacklevel=5 + frames)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
                 _go_back(est, schedule, no_imp, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None, no_imp.count))))
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
-        val_score = _stream_score(est, src, val_units) if val_units else math.nan
+        val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
         _record(history, epoch, train_loss, val_score, rate)
-        improved = no_imp.update(val_score if val_units else train_loss)
+        improved = no_imp.update(val_score if s.val_units else train_loss)
         if improved:
             history.best_epoch = epoch
-            if val_units:
+            if s.val_units:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
                 best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
-        reason = _stop_reason(est, history, no_imp, schedule, incremental)
-        if improved and val_units:
+        logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": math.nan, "val_score": val_score, "lr": schedule.lr}
+        hooks.end_pass(est.network_, logs)  # the epoch's callbacks, then the stopping checks, as in memory
+        reason = _stop_reason(est, history, no_imp, schedule, incremental, hooks.state.stop_training)
+        if improved and s.val_units:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
             save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
@@ -158,21 +206,89 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     else:
         history.stop_reason = "partial_fit" if incremental else "max_epochs"
         if not incremental:
-            warn_not_converged(est, stacklevel=4)  # the caller of est.fit(source), as in memory
+            warn_not_converged(est, stacklevel=5 + frames)  # the caller of est.fit(source), as in memory
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
-    _set_fitted(est, history, bool(val_units), len(history) - (target_epochs - epochs), incremental)
+    _set_fitted(est, history, bool(s.val_units), len(history) - (target_epochs - epochs), incremental)
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
-    est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": src.target, "task": "classification" if classifier else "regression"}
+    scan = s.scan
+    est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": s.src.target, "task": "classification" if is_classifier(est) else "regression"}
+    history.stop_message = STOP_REASONS.get(history.stop_reason or "", "")
+    hooks.end(est.network_)
     return est
 
 
-def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool) -> str | None:
+class _PassHooks(Callback):
+    """A streamed run's callbacks (the user's, then the verbose lines and progress bar), called as the in-memory loop calls them.
+
+    The stream calls the epoch hooks once per pass, with its ``history`` and :class:`TrainState`
+    (``state.epoch``: the pass; ``state.stop_training`` stops the fit after the pass) and, at the
+    pass's end, ``logs`` (no ``flat``: each chunk's buffer is gone by then). Within a pass this relay
+    is each chunk's ``partial_fit``'s only callback: at a chunk's start, once the network exists (a
+    first fit builds it in its first chunk), it calls ``on_train_begin`` (the run's first chunk) and
+    ``on_epoch_begin`` (the pass's first); :class:`_BatchHooks` passes on every batch's ``on_batch_end``
+    (its ``batch_loss``: the chunk's running sum). A chunk's run never calls the others' epoch hooks.
+    """
+
+    def __init__(self, callbacks: list[Callback], history: History) -> None:
+        self.callbacks, self.history, self.state = callbacks, history, TrainState()
+        self.batch_cbs = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+        self.started = self.opening = False
+
+    @staticmethod
+    def make(callbacks: list[Callback], history: History) -> _PassHooks:
+        """The relay for ``callbacks``; one that reads batches only when one of them does (else the chunks keep their fast paths)."""
+        hooks = _PassHooks(callbacks, history)
+        return _BatchHooks(callbacks, history) if hooks.batch_cbs else hooks
+
+    def _call(self, hook: str, network: Any, **kwargs: Any) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(network=network, history=self.history, state=self.state, **kwargs)
+
+    def _open(self, network: Any) -> None:
+        if not self.started:
+            self.started = True
+            self._call("on_train_begin", network)
+        if self.opening:
+            self.opening = False
+            self._call("on_epoch_begin", network, epoch=self.state.epoch)
+
+    def begin_pass(self, epoch: int) -> None:
+        """Pass ``epoch`` is about to start: its first chunk calls ``on_epoch_begin``."""
+        self.state.epoch, self.opening = epoch, True
+
+    def on_train_begin(self, **kwargs: Any) -> None:  # a chunk's run starts
+        self._open(kwargs["network"])
+
+    def end_pass(self, network: Any, logs: dict[str, Any]) -> None:
+        """The pass's ``on_epoch_end``, after its bookkeeping (``logs``: the epoch's numbers, ``lr`` the next pass's rate)."""
+        self._call("on_epoch_end", network, logs=logs)
+
+    def end(self, network: Any) -> None:
+        """The run's ``on_train_end``, once its weights and ``stop_reason`` are final."""
+        self.opening = False
+        self._open(network)  # (a resumed run that had no pass left to train)
+        self._call("on_train_end", network)
+
+
+class _BatchHooks(_PassHooks):
+    """:class:`_PassHooks` for callbacks that read batches: each chunk's batch reaches them, with the stream's history and state."""
+
+    def on_batch_end(self, **kwargs: Any) -> None:
+        for cb in self.batch_cbs:
+            cb.on_batch_end(network=kwargs.get("network"), history=self.history, state=self.state, batch_loss=kwargs.get("batch_loss"))
+
+
+def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool, asked: bool) -> str | None:
     """After an epoch: why the fit stops now, or None; the next epoch's (or call's) rate goes into the optimizer state.
 
-    'adaptive' takes a stall instead of stopping (its count starts over); a ``partial_fit`` never stops early.
+    A callback's ``state.stop_training`` (``asked``) wins, as in memory; 'adaptive' takes a stall instead of
+    stopping (its count starts over); a ``partial_fit`` stops early only when a callback asks.
     """
+    if asked:
+        est._optimizer_state = {**(est._optimizer_state or {}), **schedule.state()}
+        return "callback"
     reason = no_imp(history)
     if reason and schedule.on_no_improvement():
         no_imp.count, reason = 0, None
@@ -203,11 +319,11 @@ def _forget_if_fresh(est: _BaseMLP, incremental: bool) -> bool:
     return fresh
 
 
-def _schedule(est: _BaseMLP, saved: dict[str, Any] | None, fresh: bool, done: int, first: int) -> Any:
-    """The call's learning-rate schedule after ``done`` epochs (``first``: its cycle's first epoch), going on from a
+def _schedule(est: _BaseMLP, lr0: float, saved: dict[str, Any] | None, fresh: bool, done: int, first: int) -> Any:
+    """The run's learning-rate schedule from ``lr0`` after ``done`` epochs (``first``: its cycle's first epoch), going on from a
     warm model's or a checkpoint's rate and plateau count; a fresh fit's stale optimizer state starts nothing."""
     carried = est._optimizer_state if (saved is not None or not fresh) else None
-    schedule = schedule_at(est, est.learning_rate_init, done=done, first_epoch=first, carried=carried)
+    schedule = schedule_at(est, lr0, done=done, first_epoch=first, carried=carried)
     if saved is not None and len(saved["no_improvement"]) > 2:
         schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
     return schedule
@@ -260,7 +376,8 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: di
     return loss_sum, rows, False
 
 
-def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int) -> None:
+def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
+                      stacklevel: int) -> None:
     """End a streamed fit on Ctrl-C, with one :class:`InterruptedWarning` naming the weights kept.
 
     With held-out units the best epoch's (loaded by the caller); else those at the start of the
@@ -276,7 +393,7 @@ def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | N
         where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
     else:
         where = "the last whole chunk of epoch 1"
-    warn_interrupted(where, stacklevel=4)
+    warn_interrupted(where, stacklevel=stacklevel)
 
 
 def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImprovement, dict[str, Any] | None]:
@@ -358,20 +475,23 @@ def _seed(est: _BaseMLP) -> int:
 
 
 @contextlib.contextmanager
-def _one_epoch_settings(est: _BaseMLP, batch: int) -> Iterator[None]:
-    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines.
+def _one_epoch_settings(est: _BaseMLP, batch: int, hooks: Callback | None = None) -> Iterator[None]:
+    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines, and as its only
+    callback the stream's relay ``hooks`` (None: none, as for a resumed run's set-up chunk).
 
-    (The epoch's rate goes in by :func:`~._fit.at_pass_rate`, so callbacks see the user's
-    ``learning_rate`` and ``learning_rate_init``.)
+    (The epoch's rate goes in by :func:`~._fit.at_pass_rate` and the relay by a private attribute, so
+    callbacks see the user's ``learning_rate``, ``learning_rate_init`` and ``callbacks``.)
     """
     keys = ("batch_size", "early_stopping", "verbose", "progress_bar")
     keep = {k: getattr(est, k) for k in keys}
     est.batch_size, est.early_stopping, est.verbose, est.progress_bar = batch, False, False, False
+    est._pass_callbacks = [hooks] if hooks is not None else []
     try:
         yield
     finally:
         for k, v in keep.items():
             setattr(est, k, v)
+        est.__dict__.pop("_pass_callbacks", None)
 
 
 def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:

@@ -114,11 +114,14 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
     a fit that trains other layers starts fresh moments (``Optimizer.load_state``).
     """
     names = est.network_.hidden_names
+    phase = est.__dict__.get("_head_first_phase")
+    if est.freeze == "head_first" and phase is not None:  # a chunk of a streamed fit, whose phases are passes (head_first_passes)
+        est.frozen_ = list(names) if phase == 1 else []
+        with frozen(est.network_, est.frozen_):
+            fit(None)  # at the pass's rate, which phase 2's schedule has lowered already
+        return
     if est.freeze == "head_first":
-        head_alone_before = getattr(est, "frozen_", None) == list(names)  # the kept state is a head-alone run's (Ctrl-C in phase 1)
-        if est._optimizer_state and not head_alone_before:
-            est._optimizer_state = {k: v for k, v in est._optimizer_state.items() if k not in ("lr", "stalled")}  # phase 1 starts at learning_rate_init
-        est.frozen_ = []
+        _start_phase_one(est, names)
         with frozen(est.network_, names), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # phase 1 runs to max_iter by design; phase 2 warns for the call
             fit(None)  # phase 1: the head alone
@@ -126,14 +129,69 @@ def fit_frozen(est: _BaseMLP, fit: Any) -> None:
             est.frozen_ = list(names)
         else:
             one = _phase_start(est)
-            est._optimizer_state = None  # the buffer's layout changes: fresh moments for phase 2
-            est._no_improvement_count = 0  # and its own patience: phase 1's stall must not end it at once
+            _start_phase_two(est)
             fit(est.learning_rate_init * HEAD_FIRST_LR)  # phase 2: every layer, at a lower rate
             _count_both_phases(est, one)
     else:
         est.frozen_ = resolve_frozen(est.freeze, names)
         with frozen(est.network_, est.frozen_):
             fit(None)
+    _note_frozen(est)
+
+
+def head_first_passes(est: _BaseMLP, run: Callable[[int, float], None]) -> None:
+    """``freeze="head_first"`` on a streamed fit: ``run(phase, lr0)`` runs one phase's passes, from rate ``lr0``.
+
+    The contract of :func:`fit_frozen`'s, with passes for epochs: phase 1 trains the head alone from
+    ``learning_rate_init``, phase 2 every layer from a tenth of it (fresh moments and patience), up to
+    ``max_iter`` passes each; ``n_iter_`` counts both, one ``ConvergenceWarning`` at most (phase 2's),
+    Ctrl-C in phase 1 ends the fit. The network may not be built yet (a first fit builds it in its first
+    chunk), so each chunk's :func:`fit_frozen` applies its phase's freezing (``_head_first_phase``).
+    """
+    built = getattr(est, "network_", None)
+    if built is not None:
+        _start_phase_one(est, built.hidden_names)
+    est.frozen_ = []
+    with _in_phase(est, 1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # phase 1 runs to max_iter by design; phase 2 warns for the call
+        run(1, est.learning_rate_init)
+    if interrupted(est.history_):  # Ctrl-C ends the whole fit: the hidden layers stayed fixed
+        est.frozen_ = list(est.network_.hidden_names)
+    else:
+        first = int(est.n_iter_)
+        _start_phase_two(est)
+        with _in_phase(est, 2):
+            run(2, est.learning_rate_init * HEAD_FIRST_LR)
+        est.n_iter_ = first + int(est.n_iter_)  # (history_ and t_ run on over the phases)
+    _note_frozen(est)
+
+
+@contextmanager
+def _in_phase(est: _BaseMLP, phase: int) -> Iterator[None]:
+    """Within: a streamed ``head_first`` fit's chunks train in ``phase`` (1: the head alone; 2: every layer)."""
+    est._head_first_phase = phase
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_head_first_phase", None)
+
+
+def _start_phase_one(est: _BaseMLP, names: list[str]) -> None:
+    """Before ``head_first``'s phase 1: it starts at ``learning_rate_init`` (not at the rate a finished fit's phase 2 left)."""
+    head_alone_before = getattr(est, "frozen_", None) == list(names)  # the kept state is a head-alone run's (Ctrl-C in phase 1)
+    if est._optimizer_state and not head_alone_before:
+        est._optimizer_state = {k: v for k, v in est._optimizer_state.items() if k not in ("lr", "stalled")}
+    est.frozen_ = []
+
+
+def _start_phase_two(est: _BaseMLP) -> None:
+    """Before ``head_first``'s phase 2: fresh moments (the trained buffer's layout changes) and its own patience."""
+    est._optimizer_state = None
+    est._no_improvement_count = 0  # phase 1's stall must not end it at once
+
+
+def _note_frozen(est: _BaseMLP) -> None:
+    """Record ``frozen_`` in ``provenance_`` (and print it when verbose)."""
     if getattr(est, "provenance_", None) is not None:
         est.provenance_["frozen"] = list(est.frozen_)
     elif est.frozen_:
@@ -234,4 +292,4 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 
-__all__ = ["HEAD_FIRST_LR", "fit_frozen", "fit_reused", "load_source", "reuse_layers", "start_from_source"]
+__all__ = ["HEAD_FIRST_LR", "fit_frozen", "fit_reused", "head_first_passes", "load_source", "reuse_layers", "start_from_source"]
