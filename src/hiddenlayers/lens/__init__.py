@@ -18,7 +18,8 @@ from ._freeze_curve import FreezeCurve, freeze_curve
 from ._gradflow import KEY as GRADIENT_FLOW_KEY
 from ._gradflow import GradientFlow, gradient_flow_table
 from ._neurons import NeuronMaps, neuron_maps, top_activating
-from ._preferred import PreferredInputs, preferred_inputs
+from ._preferred import preferred_inputs
+from ._preferred_result import PreferredInputs
 from ._probes import ProbeResult, probe
 from ._projection import project, project_2d
 from ._record import Recording, record, recording, select_layers

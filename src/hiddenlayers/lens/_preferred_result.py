@@ -1,0 +1,116 @@
+"""The result of :func:`preferred_inputs`: each unit's preferred input, its activation, and the plots.
+
+Images come back as ``(k, H, W)`` or ``(k, H, W, 3)``; tabular inputs as one
+bar chart per unit of the features that move farthest from the data mean.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class PreferredInputs:
+    """The input each unit of ``layer`` responds to most, within ``radius`` of the data mean.
+
+    ``units``: ``(k,)`` unit (conv: channel) indices; ``inputs``: ``(k, *input_shape)``
+    in the network's input space; ``activation``: ``(k,)`` the activation
+    reached there; ``activation_at_mean``: ``(k,)`` at the data mean;
+    ``mean``: ``input_shape``; ``flat``: ``(k,)`` units whose gradient was zero
+    at the mean and at every probe (constant near the data: a dead ReLU unit),
+    whose input is the mean itself. ``image_shape``: ``(H, W)`` or ``(C, H, W)``
+    when the inputs are images; ``feature_names``: one per input value, when known.
+    """
+
+    layer: str
+    units: np.ndarray
+    inputs: np.ndarray
+    activation: np.ndarray
+    activation_at_mean: np.ndarray
+    mean: np.ndarray
+    radius: float
+    flat: np.ndarray
+    image_shape: tuple[int, ...] | None = None
+    feature_names: list[str] | None = None
+
+    def images(self, *, relative: bool = False) -> np.ndarray:
+        """The inputs as images: ``(k, H, W)`` for one channel, ``(k, H, W, 3)`` for colour (RGBA: its RGB).
+
+        More than 4 channels: their mean, ``(k, H, W)``. ``relative``: ``inputs - mean``
+        (what the unit adds to the average input) instead of the inputs.
+        """
+        if self.image_shape is None:
+            raise ValueError("these inputs are not images: pass image_shape=(H, W) or (C, H, W) to preferred_inputs for rows of flattened pixels.")
+        a = (self.inputs - self.mean) if relative else self.inputs
+        a = a.reshape(len(a), *self.image_shape)
+        if a.ndim == 3:
+            return a
+        if a.shape[1] == 1:
+            return a[:, 0]
+        if a.shape[1] in (3, 4):
+            return np.moveaxis(a[:, :3], 1, -1)
+        return a.mean(axis=1)
+
+    def plot(self, *, max_units: int = 16, relative: bool | None = None, max_features: int = 15) -> Any:
+        """A matplotlib Figure (Agg, no pyplot): a grid of images, or one bar chart per unit for tabular inputs.
+
+        ``relative`` (default: False for images, True for tables) draws
+        ``inputs - mean``; bar charts show the ``max_features`` inputs that move
+        farthest from the mean, named when the model knows its feature names.
+        """
+        from ._plot_text import label
+        from ._plots import new_figure
+
+        for name, value, low in (("max_units", max_units, 1), ("max_features", max_features, 1)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}.")
+        k = min(len(self.units), int(max_units))
+        image = self.image_shape is not None
+        rel = (not image) if relative is None else bool(relative)
+        if image:
+            imgs = self.images(relative=rel)[:k]
+            cols = min(k, 8)
+            rows = math.ceil(k / cols)
+            fig = new_figure(1.5 * cols + 0.4, 1.7 * rows + 0.5)
+            for i in range(k):
+                ax = fig.add_subplot(rows, cols, i + 1)
+                img = imgs[i]
+                if rel:
+                    lim = float(np.abs(img).max()) or 1.0
+                    ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
+                elif img.ndim == 3:  # colour: each image stretched to [0, 1]
+                    lo, hi = float(img.min()), float(img.max())
+                    ax.imshow((img - lo) / (hi - lo) if hi > lo else np.zeros_like(img))
+                else:
+                    ax.imshow(img, cmap="gray")
+                ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
+                ax.set_axis_off()
+        else:
+            flat_in = self.inputs.reshape(len(self.inputs), -1)
+            dev = flat_in - self.mean.reshape(-1)
+            shown = dev if rel else flat_in
+            names = self.feature_names or [f"x{j}" for j in range(flat_in.shape[1])]
+            n_feat = min(int(max_features), flat_in.shape[1])
+            cols = min(k, 4)
+            rows = math.ceil(k / cols)
+            fig = new_figure(3.2 * cols, (0.2 * n_feat + 0.9) * rows + 0.4)
+            for i in range(k):
+                ax = fig.add_subplot(rows, cols, i + 1)
+                top = np.argsort(-np.abs(dev[i]), kind="stable")[:n_feat][::-1]  # farthest from the mean at the top
+                vals = shown[i][top]
+                ax.barh(np.arange(n_feat), vals, color=np.where(vals >= 0, "#2f6fde", "#c05621"))
+                ax.set_yticks(np.arange(n_feat), [label(names[j], 20) for j in top], fontsize=7)
+                ax.axvline(0, color="#888", lw=0.8)
+                ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
+                ax.tick_params(axis="x", labelsize=7)
+        what = "input − data mean" if rel else "input"
+        fig.suptitle(f"preferred {what} of {label(self.layer)} (radius {self.radius:.3g})", fontsize=9)
+        return fig
+
+
+__all__ = ["PreferredInputs"]
