@@ -317,9 +317,10 @@ def fit_stochastic(
             warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
         )
     hist = result.history
-    if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping:
+    if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
         # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
-        # the initial weights instead, and so do we, with a DivergedWarning)
+        # the initial weights instead, and so do we, with a DivergedWarning). A streamed pass's chunk
+        # (at_pass_rate) keeps its start's weights: the streamed fit falls back on a whole epoch's, or raises.
         raise ValueError(NON_FINITE)
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
