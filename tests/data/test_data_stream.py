@@ -854,6 +854,9 @@ def test_ctrl_c_takes_t_and_the_schedule_back_to_the_best_epoch(tmp_path, monkey
     np.testing.assert_array_equal(cut.predict_proba(X), kept.predict_proba(X))
     # and the epochs without progress: the undone stalled epochs 3 and 4 no longer count (before: they did)
     assert cut._no_improvement_count == kept._no_improvement_count
+    # and the best score is the kept weights' (the undone epochs never beat it; loss_curve_ keeps them as the record)
+    assert (cut.best_loss_, cut.best_validation_score_) == (kept.best_loss_, kept.best_validation_score_)
+    assert cut.loss_curve_[:best] == kept.loss_curve_ and len(cut.loss_curve_) == 4
 
 
 def _iris_source(tmp_path) -> tuple[ParquetSource, np.ndarray]:

@@ -184,6 +184,26 @@ def test_a_diverged_fit_takes_its_counts_back_with_the_weights(iris_raw, early_s
     assert reg._optimizer_state["lr"] == (0.001 if learning_rate == "plateau" else 0.01)
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_warm_fit_that_diverges_before_improving_goes_back_to_its_start_counts(iris_raw, early_stopping: bool) -> None:
+    """A warm fit whose 8 epochs never beat the first fit's best, then diverge, keeps the weights it began with, and now
+    the count, plateau's stalled epochs, t_ and best score it began with (the carried ones: what the next call goes on
+    from). Before, it carried on a count of 7 and 2 stalled epochs that described no weights it held."""
+    X, y = iris_raw
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=0.01, momentum=0.9, random_state=0,
+                          early_stopping=early_stopping, learning_rate="plateau", warm_start=True, max_iter=1)
+    names = ("t_", "_no_improvement_count", "best_loss_", "best_validation_score_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y.astype(float))
+        before, coefs, stalled = {k: getattr(reg, k) for k in names}, [c.copy() for c in reg.coefs_], reg._optimizer_state["stalled"]
+        reg.set_params(max_iter=50).fit(X, y.astype(float))
+    assert reg.stop_reason_ == "diverged" and reg.history_.best_epoch == 1 and reg.n_iter_ == 8
+    assert all(np.array_equal(a, b) for a, b in zip(reg.coefs_, coefs))
+    assert {k: getattr(reg, k) for k in names} == before and reg._optimizer_state["stalled"] == stalled == 0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_best_validation_score_is_the_kept_weights_after_a_divergence(iris_raw, seed: int) -> None:
     """The diverged epoch is scored too (its NaN outputs predict one class): with seed 1 that score, 0.47, beat the best
