@@ -893,6 +893,7 @@ def test_a_diverged_streamed_fit_stops_and_goes_back_with_its_counts(tmp_path, m
         warnings.simplefilter("always")
         est = _diverging(max_iter=50, **kw).fit(src)
     diverged = [str(w.message) for w in caught if issubclass(w.category, hl.DivergedWarning)]
+    assert [w.filename for w in caught if issubclass(w.category, hl.DivergedWarning)] == [__file__]  # the caller's line
     best = est.history_.best_epoch
     assert est.stop_reason_ == "diverged" and best == 1 and len(est.history_) == (2 if early_stopping else 1)
     assert len(diverged) == 1 and re.match(

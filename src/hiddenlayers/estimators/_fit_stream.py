@@ -300,21 +300,21 @@ def _stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None
     last whole epoch's, or the model's before this call). A first fit's first pass has no whole epoch to
     fall back on: scikit-learn's ``ValueError``, as in memory before any good epoch (the model stays unfitted).
     """
-    if best_state is None and start is None:
-        raise ValueError(NON_FINITE)
-    history.stop_reason = "diverged"
     if best_state is not None:
         where = f"epoch {history.best_epoch}"
+    elif start is None:
+        raise ValueError(NON_FINITE)
     else:
-        est.network_.load_state_dict(start)  # type: ignore[arg-type]  # (start is not None here)
+        est.network_.load_state_dict(start)
         est._cache_weights()
         where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
+    history.stop_reason = "diverged"
     loss = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # the diverged chunk's
     warnings.warn(
         f"training diverged at epoch {epoch}: the loss became {loss}; restored the weights of {where}. "
         f"Lower learning_rate_init (now {est.learning_rate_init}), scale the inputs, or set clip_grad_norm.",
         DivergedWarning,
-        stacklevel=4,  # the caller of est.fit(source)
+        stacklevel=5,  # the caller of est.fit(source): through fit_source, _fit and fit
     )
 
 
