@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from typing import Any
 
@@ -14,6 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 import hiddenlayers as hl
 from hiddenlayers.data import ParquetSource, TablePreprocessor
@@ -864,3 +866,70 @@ def test_ctrl_c_takes_t_and_the_schedule_back_to_the_best_epoch(tmp_path, monkey
     np.testing.assert_array_equal(cut.predict_proba(X), kept.predict_proba(X))
     # and the epochs without progress: the undone stalled epochs 3 and 4 no longer count (before: they did)
     assert cut._no_improvement_count == kept._no_improvement_count
+    # and the best score is the kept weights' (the undone epochs never beat it; loss_curve_ keeps them as the record)
+    assert (cut.best_loss_, cut.best_validation_score_) == (kept.best_loss_, kept.best_validation_score_)
+    assert cut.loss_curve_[:best] == kept.loss_curve_ and len(cut.loss_curve_) == 4
+
+
+def _iris_source(tmp_path) -> tuple[ParquetSource, np.ndarray]:
+    """Iris as a regression (the class number), shuffled, in 5 row groups of 30; and its rows as the stream reads them."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    df = pd.DataFrame(X, columns=list("abcd"))
+    df["y"] = y.astype(float)
+    df.sample(frac=1, random_state=0).to_parquet(tmp_path / "iris.parquet", row_group_size=30)
+    src = ParquetSource(str(tmp_path), target="y")
+    return src, next(src.chunks(range(len(src.units)), rows=150))[0]
+
+
+def _diverging(**kw) -> hl.MLPRegressor:
+    # at rate 0.2 the second pass diverges (without held-out units; the third with them); at rate 1, the first
+    return hl.MLPRegressor(activation="identity", solver="sgd", momentum=0.9, batch_size=30, random_state=0, shuffle=False,
+                           n_iter_no_change=20, **{"learning_rate_init": 0.2, **kw})
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_diverged_streamed_fit_stops_and_goes_back_with_its_counts(tmp_path, monkeypatch, early_stopping: bool) -> None:
+    """A chunk whose loss turns NaN/inf ends the streamed fit as a divergence ends an in-memory one: one DivergedWarning,
+    stop_reason_ 'diverged', the last whole epoch's weights (the best epoch's with held-out units), and t_, the
+    no-improvement count, plateau's stalled epochs and the best score of those weights: the model a fit that stopped
+    there makes, with fresh moments and the rate kept. Before, the pass's first chunk raised the NaN error and threw
+    away every good epoch (a later chunk: the pass went on from a NaN epoch, which reset the count)."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X = _iris_source(tmp_path)
+    kw = dict(early_stopping=early_stopping, validation_fraction=0.2, learning_rate="plateau")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = _diverging(max_iter=50, **kw).fit(src)
+    diverged = [str(w.message) for w in caught if issubclass(w.category, hl.DivergedWarning)]
+    assert [w.filename for w in caught if issubclass(w.category, hl.DivergedWarning)] == [__file__]  # the caller's line
+    best = est.history_.best_epoch
+    assert est.stop_reason_ == "diverged" and best == 1 and len(est.history_) == (2 if early_stopping else 1)
+    assert len(diverged) == 1 and re.match(
+        rf"^training diverged at epoch {len(est.history_) + 1}: the loss became (nan|inf); restored the weights of epoch 1\. "
+        r"Lower learning_rate_init \(now 0\.2\), scale the inputs, or set clip_grad_norm\.$", diverged[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        kept = _diverging(max_iter=1, **kw).fit(src)
+    np.testing.assert_array_equal(est.predict(X), kept.predict(X))
+    assert est.t_ == kept.t_ == (120 if early_stopping else 150)
+    assert est._no_improvement_count == kept._no_improvement_count == 0
+    assert (est.best_loss_, est.best_validation_score_) == (kept.best_loss_, kept.best_validation_score_)
+    assert est._optimizer_state == {"lr": 0.2, "stalled": 0}  # no moments: the next call starts them afresh
+
+
+def test_a_streamed_first_fit_diverging_in_its_first_pass_raises_sklearns_error(tmp_path, monkeypatch) -> None:
+    """No whole epoch to fall back on: scikit-learn's error, as in memory, and the model stays unfitted."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, _ = _iris_source(tmp_path)
+    est = _diverging(max_iter=5, learning_rate_init=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match=r"^Solver produced non-finite parameter weights\."):
+            est.fit(src)
+    assert not hasattr(est, "network_")

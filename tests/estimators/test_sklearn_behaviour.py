@@ -160,6 +160,66 @@ def test_a_diverged_fit_takes_t_back_with_the_weights(iris_raw, early_stopping: 
     assert reg._optimizer_state["lr"] == 0.01
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("learning_rate", ["constant", "plateau"])
+def test_a_diverged_fit_takes_its_counts_back_with_the_weights(iris_raw, early_stopping: bool, learning_rate: str) -> None:
+    """Epoch 1 is the best, epochs 2-8 are undone by the divergence at epoch 9: the no-improvement count, plateau's
+    stalled epochs and the best score now are those of a fit that stopped at epoch 1, whose weights the model holds.
+    Before, the count said 7 (the undone epochs; with a NaN held-out score, 0) and plateau's stalled count 2. The rate
+    stays where the undone epochs left it (plateau: a tenth), and loss_curve_ keeps the epochs run."""
+    X, y = iris_raw
+    kw = dict(activation="identity", solver="sgd", learning_rate_init=0.01, momentum=0.9, random_state=0,
+              early_stopping=early_stopping, learning_rate=learning_rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = hl.MLPRegressor(max_iter=50, **kw).fit(X, y.astype(float))
+        kept = hl.MLPRegressor(max_iter=1, **kw).fit(X, y.astype(float))
+    assert reg.stop_reason_ == "diverged" and reg.history_.best_epoch == 1 and reg.n_iter_ == len(reg.loss_curve_) == 9
+    for a, b in zip(reg.coefs_ + reg.intercepts_, kept.coefs_ + kept.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert reg._no_improvement_count == kept._no_improvement_count == 0
+    assert reg._optimizer_state["stalled"] == kept._optimizer_state["stalled"] == 0
+    assert (reg.best_loss_, reg.best_validation_score_) == (kept.best_loss_, kept.best_validation_score_)
+    assert reg._optimizer_state["lr"] == (0.001 if learning_rate == "plateau" else 0.01)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_warm_fit_that_diverges_before_improving_goes_back_to_its_start_counts(iris_raw, early_stopping: bool) -> None:
+    """A warm fit whose 8 epochs never beat the first fit's best, then diverge, keeps the weights it began with, and now
+    the count, plateau's stalled epochs, t_ and best score it began with (the carried ones: what the next call goes on
+    from). Before, it carried on a count of 7 and 2 stalled epochs that described no weights it held."""
+    X, y = iris_raw
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=0.01, momentum=0.9, random_state=0,
+                          early_stopping=early_stopping, learning_rate="plateau", warm_start=True, max_iter=1)
+    names = ("t_", "_no_improvement_count", "best_loss_", "best_validation_score_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y.astype(float))
+        before, coefs, stalled = {k: getattr(reg, k) for k in names}, [c.copy() for c in reg.coefs_], reg._optimizer_state["stalled"]
+        reg.set_params(max_iter=50).fit(X, y.astype(float))
+    assert reg.stop_reason_ == "diverged" and reg.history_.best_epoch == 1 and reg.n_iter_ == 8
+    assert all(np.array_equal(a, b) for a, b in zip(reg.coefs_, coefs))
+    assert {k: getattr(reg, k) for k in names} == before and reg._optimizer_state["stalled"] == stalled == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_best_validation_score_is_the_kept_weights_after_a_divergence(iris_raw, seed: int) -> None:
+    """The diverged epoch is scored too (its NaN outputs predict one class): with seed 1 that score, 0.47, beat the best
+    epoch's 0.27. best_validation_score_ was the diverged epoch's; it is now the score of the weights kept, while
+    validation_scores_ keeps every epoch's."""
+    X, y = iris_raw
+    clf = hl.MLPClassifier((8,), solver="sgd", learning_rate_init=1e30, momentum=0.9, max_iter=30, random_state=seed, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergedWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        clf.fit(X, y)
+    best = clf.history_.best_epoch
+    assert clf.stop_reason_ == "diverged" and best == 1 and len(clf.validation_scores_) == 2
+    assert clf.best_validation_score_ == clf.validation_scores_[best - 1]
+
+
 @pytest.mark.parametrize("net_dtype", ["float32", "float64"])
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
 def test_fitted_weights_and_predictions_take_the_inputs_dtype(iris_raw, x_dtype, net_dtype: str) -> None:  # type: ignore[no-untyped-def]

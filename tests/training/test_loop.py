@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hiddenlayers as hl
 from hiddenlayers.training import LossBelow, MaxEpochs, NoImprovement, _loop, train
@@ -130,3 +133,53 @@ def test_ctrl_c_takes_samples_seen_and_the_schedule_back_with_the_best_weights(k
     for epoch in range(1, best + 1):  # epochs 1 and 2 both improved
         want.epoch_end(epoch, 7 + epoch * 100, True)
     assert schedule.state() == want.state() and schedule.stalled == 0
+
+
+class _NaNWeightsAfter(hl.Callback):
+    """At the end of epoch ``epoch`` the weights become NaN: the next epoch's loss is NaN, a divergence at a known epoch."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_end(self, *, logs: dict, flat: Any, **kwargs: Any) -> None:
+        if logs["epoch"] == self.epoch:
+            flat.data.fill_(float("nan"))
+
+
+@pytest.mark.parametrize(("patience", "lr"), [(3, 0.1), (2, 0.01)])
+def test_a_divergence_takes_the_stall_counts_back_with_the_best_weights(patience: int, lr: float) -> None:
+    """The held-out score peaks at epoch 2, epochs 3 and 4 stall, epoch 5 diverges: the weights go back to epoch 2's, and
+    now so do the no-improvement count and plateau's stalled epochs (0 after epoch 2). Before, both counted the undone
+    epochs 3 and 4. The rate stays where the undone epochs left it (patience 2: plateau's tenth at epoch 4 stays)."""
+    scores = iter([0.5, 0.9, 0.6, 0.7, 0.8])
+    rule = NoImprovement("val_score", patience=100)
+    schedule = hl.training.Schedule("plateau", 0.1, patience=patience)
+    with pytest.warns(hl.DivergedWarning, match="restored the weights of epoch 2"):
+        res = train(_net(), *_data(), loss="log_loss", solver="sgd", schedule=schedule, max_epochs=8, samples_seen=7,
+                    validate=lambda: (float("nan"), next(scores)), no_improvement=rule, callbacks=[_NaNWeightsAfter(4)])
+    assert res.history.stop_reason == "diverged" and res.history.best_epoch == 2 and len(res.history) == 5
+    assert (rule.best, rule.count) == (0.9, 0)
+    assert schedule.stalled == 0 and schedule.lr == pytest.approx(lr)
+    assert res.samples_seen == 7 + 2 * 100
+
+
+@pytest.mark.parametrize("monitor", ["train_loss", "val_loss", "val_score"])
+def test_a_nan_value_is_no_progress(monitor: str) -> None:
+    """A NaN epoch counts as one without improvement and is no new best; before, its failed comparison reset the count."""
+    rule = NoImprovement(monitor, tol=0.0, patience=1)
+    assert rule.update(0.5) and rule.count == 0
+    assert not rule.update(float("nan")) and rule.count == 1 and rule.best == 0.5
+    assert not rule.update(float("nan")) and rule.count == 2 and rule(hl.training.History()) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.floats(-10, 10), st.just(float("nan"))), max_size=30), st.sampled_from([0.0, 0.5]))
+def test_the_count_is_the_epochs_since_the_last_progress(values: list[float], tol: float) -> None:
+    """For any values, NaN included: the count is the epochs since the last one that beat the best by tol."""
+    rule = NoImprovement("train_loss", tol=tol, patience=5)
+    best, count = float("inf"), 0
+    for v in values:
+        rule.update(v)
+        count = 0 if (not math.isnan(v) and v <= best - tol) else count + 1
+        best = v if (not math.isnan(v) and v < best) else best
+        assert (rule.count, rule.best) == (count, best)

@@ -221,8 +221,17 @@ def fit_callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[An
     return callbacks
 
 
-def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_before: int) -> None:
-    """scikit-learn's fitted attributes from a :func:`train` run (``loss_curve_``, ``n_iter_``, ``t_``, best scores)."""
+def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_before: int, no_imp: NoImprovement) -> None:
+    """scikit-learn's fitted attributes from a :func:`train` run (``loss_curve_``, ``n_iter_``, ``t_``, best scores).
+
+    ``loss_curve_``, ``validation_scores_`` and ``n_iter_`` are the record of the epochs run, those a
+    divergence or Ctrl-C undid included (the diverged epoch's too). What describes the weights kept
+    and the run as it goes on comes from ``no_imp``, which :func:`train` puts back with them:
+    ``best_loss_`` (the lowest loss the ``n_iter_no_change`` rule compares with, scikit-learn's),
+    ``best_validation_score_`` (the score of the weights early stopping keeps) and
+    ``_no_improvement_count``. Before, the best scores were the history's: after a divergence
+    ``best_validation_score_`` could be the diverged epoch's own score, of weights since thrown away.
+    """
     hist = result.history
     # After a divergence the weights are a good epoch's again, but the moments hold the diverged steps' (non-finite)
     # values: the next warm fit or partial_fit starts them afresh (Optimizer.load_state), at the rate kept.
@@ -233,14 +242,13 @@ def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_b
     est.loss_curve_ = list(hist.train_loss)
     est.loss_ = hist.train_loss[-1] if hist.train_loss else math.nan  # NaN: Ctrl-C in a first fit's first epoch
     est.stop_reason_ = hist.stop_reason
+    est._no_improvement_count = no_imp.count
     if est.early_stopping:
         est.validation_scores_ = list(hist.val_score)
-        finite = [s for s in hist.val_score if np.isfinite(s)]
-        est.best_validation_score_ = max(finite) if finite else -np.inf
+        est.best_validation_score_ = float(no_imp.best)  # -inf before any finite score
         est.best_loss_ = None
     else:
-        finite = [v for v in hist.train_loss if np.isfinite(v)]
-        est.best_loss_ = min(finite) if finite else np.inf
+        est.best_loss_ = float(no_imp.best)  # inf before any finite loss
 
 
 def setup_threads(est: _BaseMLP, n_rows: int, first_pass: bool) -> AbstractContextManager[None]:
@@ -315,12 +323,12 @@ def fit_stochastic(
             warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
         )
     hist = result.history
-    if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping:
+    if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
         # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
-        # the initial weights instead, and so do we, with a DivergedWarning)
+        # the initial weights instead, and so do we, with a DivergedWarning). A streamed pass's chunk
+        # (at_pass_rate) keeps its start's weights: the streamed fit falls back on a whole epoch's, or raises.
         raise ValueError(NON_FINITE)
-    _set_fitted(est, result, schedule, epochs_before)
-    est._no_improvement_count = no_imp.count
+    _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est, stacklevel=7)  # through fit_frozen, _fit_arrays, _fit and fit: the user's call
     if incremental:

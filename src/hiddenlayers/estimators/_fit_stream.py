@@ -28,7 +28,11 @@ Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning
 ``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
 epoch's weights with held-out units, else the last whole epoch's, with the optimizer
 state (moments, step count), ``t_``, learning rate (plateau's stalled epochs too) and
-no-improvement count they went with (one process only). Each chunk trains at its pass's rate through a private
+no-improvement count they went with (one process only). A chunk whose loss turns NaN/inf ends the
+fit the same way (one ``DivergedWarning``, ``stop_reason_ == "diverged"``), but with fresh moments and
+the rate kept, as in memory; in a first fit's first pass, with no whole epoch to go back to, it raises
+scikit-learn's ``ValueError``. ``best_loss_`` and ``best_validation_score_`` are the no-improvement
+rule's, so they describe the weights kept. Each chunk trains at its pass's rate through a private
 override (:func:`~._fit.at_pass_rate`): callbacks see the user's ``learning_rate`` and
 ``learning_rate_init``.
 Callbacks (the user's, then the ``verbose`` lines and progress bar) see passes as epochs: the epoch
@@ -52,10 +56,10 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from ..data import read_ahead
-from ..exceptions import InterruptedWarning
+from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, warn_interrupted
-from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
-from ._transfer import head_first_passes, interrupted
+from ._fit import NON_FINITE, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
+from ._transfer import head_first_passes
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
@@ -177,10 +181,14 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
             chunks = read_ahead(s.src.chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
-        if stopped:
+        if stopped == "interrupted":
             _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs, stacklevel=5 + frames)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
                 _go_back(est, schedule, no_imp, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None, no_imp.count))))
+            break
+        if stopped == "diverged":  # moments dropped (non-finite), the rate kept: as in memory
+            _stop_diverged(est, history, start, best_state, first=target_epochs - epochs, epoch=epoch, stacklevel=6 + frames)
+            _go_back(est, schedule, no_imp, {}, best_at if best_at is not None else (start_t, None, no_imp.count), keep_rate=True)
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
         train_loss = loss_sum / rows
@@ -210,7 +218,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
-    _set_fitted(est, history, bool(s.val_units), len(history) - (target_epochs - epochs), incremental)
+    _set_fitted(est, history, bool(s.val_units), len(history) - (target_epochs - epochs), incremental, no_imp)
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     scan = s.scan
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": s.src.target, "task": "classification" if is_classifier(est) else "regression"}
@@ -296,15 +304,17 @@ def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, in
     return None if incremental else reason
 
 
-def _go_back(est: _BaseMLP, schedule: Any, no_imp: Any, kept: dict[str, Any] | None, at: tuple[int, dict[str, Any] | None, int]) -> None:
-    """After Ctrl-C: ``t_``, the schedule, the no-improvement count and the optimizer state that go with the weights kept.
+def _go_back(est: _BaseMLP, schedule: Any, no_imp: Any, kept: dict[str, Any] | None, at: tuple[int, dict[str, Any] | None, int],
+             keep_rate: bool = False) -> None:
+    """After Ctrl-C or a divergence: ``t_``, the schedule, the no-improvement count and the optimizer state that go with the weights kept.
 
     ``at``: ``(t_, schedule state, epochs without progress)`` of those weights (schedule None: the schedule's
-    now, the pass's start); ``kept``: their optimizer state (None: the last chunk's own, in a first fit's first pass).
+    now, the pass's start); ``kept``: their optimizer state (None: the last chunk's own, in a first fit's first pass;
+    ``{}`` after a divergence: fresh moments). ``keep_rate``: only plateau's stalled epochs go back, not the rate.
     """
     est.t_, no_imp.count = at[0], at[2]
     if at[1] is not None:
-        schedule.load_state(at[1])
+        schedule.load_state({"stalled": at[1]["stalled"]} if keep_rate else at[1])
     if kept is not None:
         est._optimizer_state = {**kept, **schedule.state()}
 
@@ -354,26 +364,30 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
     }
 
 
-def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: dict[str, Any], world: int) -> tuple[float, float, bool]:
-    """One pass's chunks, a ``partial_fit`` each: ``(row-weighted loss sum, rows, whether Ctrl-C stopped it)``.
+def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: dict[str, Any], world: int) -> tuple[float, float, str | None]:
+    """One pass's chunks, a ``partial_fit`` each: ``(row-weighted loss sum, rows, "interrupted", "diverged" or None)``.
 
-    A chunk's Ctrl-C ends the pass, as it ends an in-memory fit; under ``torchrun`` every rank
-    must take the same steps, so there the pass goes on (each chunk warns on its own).
+    A chunk's Ctrl-C or divergence (its weights back at its start) ends the pass, as it ends an
+    in-memory fit; under ``torchrun`` every rank must take the same steps, so there a Ctrl-C's
+    pass goes on (each chunk warns on its own), while a divergence, whose loss the ranks agree on
+    (``GradientSync.agree``), ends every rank's pass at the same chunk.
     """
     loss_sum = rows = 0.0
     for X, y in chunks:
         if hasattr(est, "network_"):  # a chunk is no epoch: its own stall count starts afresh and never fires
             est._no_improvement_count, est.best_loss_ = 0, np.inf
-        with warnings.catch_warnings() if world == 1 else contextlib.nullcontext():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergedWarning)  # the streamed fit warns once, naming the weights it keeps
             if world == 1:
-                warnings.simplefilter("ignore", InterruptedWarning)  # the streamed fit warns once, naming the weights it keeps
+                warnings.simplefilter("ignore", InterruptedWarning)
             est.partial_fit(X, y, **kw)
-        if world == 1 and interrupted(est.history_):
+        stopped = est.history_.stop_reason if est.history_.stop_reason in ("interrupted", "diverged") else None
+        if stopped and (world == 1 or stopped == "diverged"):
             getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected
-            return loss_sum, rows, True
+            return loss_sum, rows, stopped
         loss_sum += float(est.loss_) * len(y)
         rows += len(y)
-    return loss_sum, rows, False
+    return loss_sum, rows, None
 
 
 def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
@@ -394,6 +408,32 @@ def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | N
     else:
         where = "the last whole chunk of epoch 1"
     warn_interrupted(where, stacklevel=stacklevel)
+
+
+def _stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
+                   epoch: int, stacklevel: int) -> None:
+    """End a streamed fit whose pass ``epoch`` diverged (a chunk's loss NaN/inf), with one :class:`DivergedWarning`.
+
+    The weights go back as after Ctrl-C (the best epoch's with held-out units, loaded by the caller; else the
+    last whole epoch's, or the model's before this call). A first fit's first pass has no whole epoch to
+    fall back on: scikit-learn's ``ValueError``, as in memory before any good epoch (the model stays unfitted).
+    """
+    if best_state is not None:
+        where = f"epoch {history.best_epoch}"
+    elif start is None:
+        raise ValueError(NON_FINITE)
+    else:
+        est.network_.load_state_dict(start)
+        est._cache_weights()
+        where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
+    history.stop_reason = "diverged"
+    loss = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # the diverged chunk's
+    warnings.warn(
+        f"training diverged at epoch {epoch}: the loss became {loss}; restored the weights of {where}. "
+        f"Lower learning_rate_init (now {est.learning_rate_init}), scale the inputs, or set clip_grad_norm.",
+        DivergedWarning,
+        stacklevel=stacklevel,  # the caller of est.fit(source)
+    )
 
 
 def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImprovement, dict[str, Any] | None]:
@@ -452,7 +492,7 @@ def _plan(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world
     return val_units, shards, batch, limit
 
 
-def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, incremental: bool) -> None:
+def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, incremental: bool, no_imp: NoImprovement) -> None:
     """scikit-learn's fitted attributes from the epochs' ``history`` (``held_out``: early stopping on held-out units).
 
     ``n_iter``: the epochs of this call (a restarted run's included), as scikit-learn's ``n_iter_`` counts a warm fit's.
@@ -465,8 +505,8 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
     est.n_iter_ = n_iter
     est.stop_reason_ = "partial_fit" if incremental else history.stop_reason
     est.validation_scores_ = list(history.val_score) if held_out else None
-    est.best_validation_score_ = max(history.val_score, default=-math.inf) if held_out else None
-    est.best_loss_ = None if held_out else min(history.train_loss, default=math.inf)
+    est.best_validation_score_ = float(no_imp.best) if held_out else None  # the kept weights' (-inf before any epoch)
+    est.best_loss_ = None if held_out else float(no_imp.best)  # the rule's, which undone epochs never changed
 
 
 def _seed(est: _BaseMLP) -> int:

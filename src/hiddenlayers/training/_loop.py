@@ -70,7 +70,8 @@ class _BestWeights:
 
     The weights are restored on divergence, Ctrl-C or early stopping; after Ctrl-C
     the optimizer state too (and the samples seen, the schedule's state and the no-improvement
-    rules' count, :meth:`settle`; after a divergence the samples seen),
+    rules' best and count, :meth:`settle`; after a divergence the samples seen, the rules' best
+    and count and plateau's stalled epochs, the rate staying lowered),
     so the state a warm fit resumes is the one those weights
     were trained to, not one that counts the undone steps (after a divergence the
     estimators drop the moments instead; early stopping keeps the last epoch's, as
@@ -94,8 +95,9 @@ class _BestWeights:
         """Keep the samples seen, the schedule's state (rate, stalled epochs) and the no-improvement rules'
         best and count that go with the best weights.
 
-        Called at the start and after the best epoch's bookkeeping: Ctrl-C puts them back with the
-        weights (``t_``, the carried rate and ``_no_improvement_count`` then count no undone epoch).
+        Called at the start and after the best epoch's bookkeeping: Ctrl-C and a divergence put them
+        back with the weights (``t_``, plateau's stalled epochs and ``_no_improvement_count`` then count
+        no undone epoch; the rate goes back after Ctrl-C only).
         """
         self.samples_seen, self.schedule_state = samples_seen, schedule.state()
         self.rules = [(m, m.best, m.count) for m in monitors]
@@ -523,7 +525,9 @@ def train(
     ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
     the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
     no-improvement rules' best and count of that epoch (or of the start, before any improvement);
-    after a divergence ``samples_seen`` goes back with the weights restored. ``device``:
+    after a divergence ``samples_seen``, the rules' best and count and the schedule's stalled epochs
+    go back with the weights restored, and the rate stays the diverged epoch's. ``history`` keeps
+    every epoch run, undone ones included. ``device``:
     where training runs (default: ``Y``'s). ``validate``
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
@@ -581,15 +585,16 @@ def train(
 def _rewound(reason: str | None, best: Any, schedule: Schedule, samples_seen: int) -> int:
     """The samples seen after this call, which go back with the weights restored after Ctrl-C or a divergence.
 
-    On Ctrl-C ``schedule`` and the no-improvement rules (best, count) go back too, with the optimizer
-    state kept; after a divergence the rate stays the diverged epoch's (the estimators' rule: the
-    moments are dropped and the next call goes on at that rate).
+    The no-improvement rules (best, count) go back too, so an undone epoch is no epoch without
+    progress; on Ctrl-C ``schedule``'s state (rate, stalled epochs) with the optimizer state kept.
+    After a divergence only plateau's stalled epochs go back: the rate stays the diverged epoch's
+    (the estimators' rule: the moments are dropped and the next call goes on at that rate).
     """
     if reason not in ("interrupted", "diverged"):
         return samples_seen
-    if reason == "interrupted":
-        schedule.load_state(best.schedule_state)
-        best.rewind_rules()
+    best.rewind_rules()
+    kept = best.schedule_state if reason == "interrupted" else {"stalled": best.schedule_state.get("stalled", schedule.stalled)}
+    schedule.load_state(kept)
     return int(best.samples_seen)
 
 

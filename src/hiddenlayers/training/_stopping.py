@@ -196,13 +196,16 @@ class NoImprovement(StoppingRule):
         self.count = 0
 
     def update(self, value: float) -> bool:
-        """Feed one epoch's value; True when it is a new best (improved at all)."""
+        """Feed one epoch's value; True when it is a new best (improved at all).
+
+        A NaN value is no progress: it counts as an epoch without improvement (before, its
+        failed comparison reset the count, as if a NaN held-out score were progress).
+        """
         if self.monitor == "val_score":
-            self.count = self.count + 1 if value < self.best + self.tol else 0
-            better = value > self.best
+            progress, better = value >= self.best + self.tol, value > self.best
         else:
-            self.count = self.count + 1 if value > self.best - self.tol else 0
-            better = value < self.best
+            progress, better = value <= self.best - self.tol, value < self.best
+        self.count = 0 if progress else self.count + 1
         if better:
             self.best = value
         return better
