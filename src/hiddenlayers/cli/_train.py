@@ -118,10 +118,10 @@ def _with_option(message: str) -> str:
 
 
 def _fit_preprocessing(X: Any, max_categories: int, checked: Any) -> TablePreprocessor:
-    """The preprocessing fitted on ``X``; its warning about an ID or dates as text is left out for a column the data check named (said once)."""
+    """The preprocessing fitted on ``X``; its warning about an ID, dates or numbers as text is left out for a column the data check named (said once)."""
     from ..exceptions import ColumnWarning
 
-    said = {c for f in (checked.findings if checked is not None else []) if f.check in ("id_columns", "date_text_columns") for c in f.columns}
+    said = {c for f in (checked.findings if checked is not None else []) if f.check in ("id_columns", "date_text_columns", "numeric_text_columns") for c in f.columns}
     with warnings.catch_warnings():
         for c in said:
             warnings.filterwarnings("ignore", message="column '" + re.escape(c) + "'", category=ColumnWarning)
