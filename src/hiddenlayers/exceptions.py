@@ -62,8 +62,9 @@ class InterruptedWarning(UserWarning):
 class ColumnWarning(UserWarning):
     """A text column the preprocessing reads as categories but that looks like something else.
 
-    ``column`` names it; ``reason`` is ``"id"`` (every value distinct) or
-    ``"dates"`` (every value an ISO date or timestamp). The CLI leaves out a
+    ``column`` names it; ``reason`` is ``"id"`` (every value distinct),
+    ``"dates"`` (every value an ISO date or timestamp) or ``"numbers"`` (every
+    value the text of a number, e.g. a Parquet string column). The CLI leaves out a
     warning its data check already reported for the same column.
     """
 

@@ -125,3 +125,21 @@ def test_an_id_column_and_dates_as_text_are_said_once(tmp_path: Path) -> None:
     assert len(notes) == 2, res.stderr
     assert notes[0].startswith("note: column 'user': every value is distinct (") and "an ID? drop it or pass it as a number" in notes[0]
     assert notes[1].startswith("note: column 'day' holds dates as text (e.g. '2021-01-")
+
+
+def test_numbers_as_text_in_parquet_are_said_once_and_csv_reads_numbers(tmp_path: Path) -> None:
+    """A Parquet string column of numbers trained as categories without a word, where the same values from a CSV
+    train as numbers: the data check names it (and its preprocessing note is left out); with --no-check the note says it."""
+    f = _table()[["num", "s", "y"]]
+    f.insert(0, "price", pd.Series([f"{v:.2f}" for v in np.random.default_rng(1).normal(50, 10, len(f))], dtype="string"))
+    f.to_parquet(tmp_path / "t.parquet")
+    res = ok("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2)
+    assert "warning numeric_text_columns: 1 column(s) hold numbers as text, read as categories" in res.stderr and ": price" in res.stderr
+    assert "column 'price'" not in res.stderr, res.stderr
+    res = ok("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check", "--force")
+    notes = [ln for ln in res.stderr.splitlines() if ln.startswith("note: column")]
+    assert len(notes) == 1 and notes[0].startswith("note: column 'price' holds numbers as text (e.g. '"), res.stderr
+    assert "pd.to_numeric" in notes[0]
+    f.to_csv(tmp_path / "t.csv", index=False)
+    res = ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--force")
+    assert "numbers as text" not in res.stderr, res.stderr

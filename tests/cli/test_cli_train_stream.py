@@ -68,12 +68,37 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     ckpt = tmp_path / "model.safetensors.ckpt"
     stale = {"network": {"hidden1.linear.weight": torch.zeros(9, 2)}, "optimizer": {}, "t": 0, "history": {}, "no_improvement": (0.0, 0), "best": None}
     torch.save(stale, ckpt)
-    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
+    # --no-check: the fit finds the checkpoint, after the data check's summary (y is a > 0 here: a leak warning)
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out, "--no-check"),
                       f"checkpoint '{ckpt}' holds another network than this fit builds (hidden1.linear.weight: (9, 2) there, (4, 2) here)")
     ckpt.write_bytes(b"not a checkpoint")
-    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out, "--no-check"),
                       f"checkpoint '{ckpt}' cannot be read (")
     torch.save({"weights": torch.zeros(2)}, ckpt)
-    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out, "--no-check"),
                       f"checkpoint '{ckpt}' is not a hiddenlayers checkpoint")
     assert not out.exists()
+
+
+def test_streamed_train_prints_the_data_check_of_its_first_batch_and_refuses_fatal_findings(tmp_path):
+    """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks the first
+    record batch (the summary says how many rows of all), and leaves out the preprocessing's note for a column it named."""
+    d = _folder(tmp_path)
+    for i, f in enumerate(sorted(d.glob("*.parquet"))):
+        frame = pd.read_parquet(f)
+        frame["price"] = pd.Series([f"{v:.2f}" for v in np.random.default_rng(i).normal(50, 10, len(frame))], dtype="string")
+        frame.to_parquet(f, row_group_size=100)
+    out = tmp_path / "m.safetensors"
+    res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
+    lines = res.stderr.splitlines()
+    assert any(ln.startswith("data check (first 100 of 400 rows): 100 rows x 3 columns:") for ln in lines), res.stderr
+    assert any(ln.startswith("  warning numeric_text_columns: 1 column(s) hold numbers as text") and ln.endswith(": price") for ln in lines)
+    assert "column 'price'" not in res.stderr, res.stderr
+    res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out, "--force", "--no-check")
+    assert "data check" not in res.stderr and "note: column 'price' holds numbers as text" in res.stderr
+    few = tmp_path / "few"
+    few.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}).to_parquet(few / "p.parquet")
+    assert_user_error(run("train", few, "--target", "y", "--out", tmp_path / "f.safetensors"),
+                      "data check: 3 labelled row(s) for 3 classes, one row per class: give several rows per class (better: dozens)")
+    assert not (tmp_path / "f.safetensors").exists()

@@ -152,6 +152,26 @@ def test_dates_as_text_are_a_finding_whether_or_not_they_repeat(wine):
     assert "days since a start date" in found["date_text_columns"].fix
 
 
+def test_numbers_as_text_are_a_finding_and_codes_are_not(wine):
+    """A Parquet string column of numbers was read as categories without a finding; zip codes (leading zeros) are text on purpose."""
+    X, _ = wine
+    n = len(X)
+    rng = np.random.default_rng(0)
+    X = X.assign(
+        price=X["alcohol"].map(lambda v: f"{v:.2f}").astype("string"),  # pandas' string dtype, as a Parquet string column reads
+        zip=rng.choice(["02139", "10001", "94105"], n).astype(object),
+        row=[str(i) for i in range(n)],  # whole numbers, one per row: an ID, not also numbers
+        amount=[f"{v:.3f}" for v in rng.normal(size=n)],  # all distinct but fractional: numbers, not an ID
+    )
+    found = {f.check: f for f in check_id_like(X)}
+    assert set(found) == {"id_columns", "numeric_text_columns"}
+    assert found["numeric_text_columns"].columns == ("price", "amount") and found["id_columns"].columns == ("row",)
+    assert found["numeric_text_columns"].message.startswith("2 column(s) hold numbers as text, read as categories")
+    assert "pd.to_numeric" in found["numeric_text_columns"].fix
+    assert found["numeric_text_columns"].severity == "warning"
+    assert check_id_like(X.assign(price=pd.to_numeric(X["price"]), amount=pd.to_numeric(X["amount"])))[0].check == "id_columns"
+
+
 def test_leakage_one_feature_predicts_the_target(wine):
     X, y = wine
     assert check_leakage(X, y, "classification") == []

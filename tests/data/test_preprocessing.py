@@ -203,6 +203,82 @@ def test_dates_as_text_finds_iso_dates_and_nothing_else(stamps, fmt, word) -> No
         assert dates_as_text([*texts, word]) is None and dates_as_text([word, *texts]) is None
 
 
+def test_numbers_as_text_are_one_warning_naming_the_column_and_the_fix() -> None:
+    """Numbers stored as text (a Parquet string column, an object column) were silently one-hot encoded, where a CSV of
+    the same values gives numbers: 300 prices became 19 arbitrary categories and '<other>' without a word."""
+    rng = np.random.default_rng(0)
+    n = 300
+    prices = rng.normal(10, 3, n).round(2).astype(str)
+    frame = pd.DataFrame({
+        "price": pd.Series(np.where(np.arange(n) % 50 == 7, None, prices), dtype="string"),  # a few blanks
+        "rating": rng.choice(["1", "2", "3", "4", "5"], n).astype(object),
+        "zip": rng.choice(["02139", "10001", "94105", "60601"], n).astype(object),  # leading zeros: codes, text on purpose
+        "account": rng.choice(["1234", "5678", "9012", "3456"], n).astype(object),  # digits of one width: codes
+        "flag": rng.choice(["0", "1"], n).astype(object),  # two values: one-hot says what a number says
+        "row": [str(i) for i in range(n)],  # whole numbers, each once: an ID, said as an ID only
+    })
+    got = _column_warnings(TablePreprocessor().fit, frame)
+    assert [(w.message.column, w.message.reason) for w in got] == [("price", "numbers"), ("rating", "numbers"), ("row", "id")]
+    msg = str(got[0].message)
+    assert msg.startswith(f"column 'price' holds numbers as text (e.g. {frame['price'].value_counts().index[0]!r}), which the model reads as categories")
+    assert "keeps 19 of its" in msg and "df['price'] = pd.to_numeric(df['price'])" in msg and "\n" not in msg
+    assert "'<other>'" not in str(got[1].message)  # 5 values: every one kept
+    assert got[0].filename == __file__
+    # the stored preprocessing is unchanged: still categories, so a saved model reads its column as before
+    from hiddenlayers.exceptions import ColumnWarning
+
+    with pytest.warns(ColumnWarning, match="column 'rating' holds numbers as text"):
+        pre = TablePreprocessor().fit(frame[["rating"]])
+    assert pre.columns[0]["kind"] == "categorical"
+    # streamed: once over the chunks
+    pre = TablePreprocessor()
+    got = _column_warnings(lambda: [pre.partial_fit(frame[["price"]].iloc[k:k + 100]) for k in (0, 100, 200)])
+    assert [(w.message.column, w.message.reason) for w in got] == [("price", "numbers")]
+    # converted as the warning says: numbers, no warning
+    fixed = frame.assign(price=pd.to_numeric(frame["price"]), rating=pd.to_numeric(frame["rating"]))
+    assert [w.message.column for w in _column_warnings(TablePreprocessor().fit, fixed)] == ["row"]
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(_FINITE.map(str), _FINITE.map(repr), st.integers(-10**9, 10**9).map(str), _FINITE.map(lambda v: f"{v:.3f}")),
+                min_size=1, max_size=40, unique=True),
+       st.text(max_size=6), st.integers(0, 40))
+def test_numbers_as_text_finds_numbers_and_nothing_else(texts, word, at) -> None:
+    """Every distinct value the text of a finite number, at least 3 of them, no code among them: found; one word that
+    is no number anywhere in the list: not found."""
+    from hiddenlayers.data._column_hints import numbers_as_text
+
+    def code(t: str) -> bool:
+        return t.lstrip("+-").startswith("0") and len(t.lstrip("+-")) > 1 and t.lstrip("+-")[1].isdigit()
+
+    fixed_width = len(texts[0]) >= 4 and all(t.isascii() and t.isdigit() and len(t) == len(texts[0]) for t in texts)
+    expected = len(texts) >= 3 and not fixed_width and not any(code(t) for t in texts)
+    found = numbers_as_text(texts)
+    assert (found is not None) == expected
+    if found is not None:
+        assert found.example == texts[0]
+        assert found.whole == all(float(t) == round(float(t)) for t in texts)
+    bad = pd.to_numeric(pd.Series([word.strip()], dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(bad).all() and word.strip() not in texts:
+        mixed = [*texts[:at], word, *texts[at:]]
+        assert numbers_as_text(mixed) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_FINITE.map(str), min_size=3, max_size=30, unique=True), st.integers(2, 3))
+def test_the_data_check_and_the_preprocessing_agree_on_numbers_as_text(texts, repeat) -> None:
+    """One test behind both, so ``train`` says it once: the check's finding names exactly the column the preprocessing warns about."""
+    from hiddenlayers.data._check.columns import check_id_like
+
+    frame = pd.DataFrame({"v": pd.Series(texts * repeat, dtype=object)})
+    warned = [w.message.column for w in _column_warnings(TablePreprocessor().fit, frame) if w.message.reason == "numbers"]
+    found = [c for f in check_id_like(frame) if f.check == "numeric_text_columns" for c in f.columns]
+    assert warned == found == ["v"]
+
+
 def test_ordered_categories_are_one_hot_and_documented() -> None:
     """Their order is not used (documented, in the docstring and the data guide)."""
     sizes = pd.Categorical(["low", "mid", "high"] * 4, categories=["low", "mid", "high"], ordered=True)

@@ -175,7 +175,7 @@ def train(
 
         run_train_stream(
             data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
-            max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout,
+            max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,
         )
         return
     run_train(
@@ -383,10 +383,13 @@ def search(
     seed: Annotated[int, seed_option("Random seed (sampler, splits, initial weights).")] = 0,
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before the search (see `hiddenlayers check`).")] = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing model files / HTML page.")] = False,
     json: Json = False,
 ) -> None:
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
+
+    The fast data checks run first, as for `train`; only fatal findings stop the search.
 
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
     """
@@ -396,6 +399,7 @@ def search(
         data, target=target, features=features, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study,
         workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
+        check=not no_check,
     )
 
 
@@ -408,16 +412,19 @@ def prune(
     out: Annotated[str, typer.Option("--out", "-o", help="Pruned model file to write.")] = "pruned.safetensors",
     epochs: Annotated[int, typer.Option("--epochs", help="Fine-tuning epochs after each cut.")] = 10,
     seed: Annotated[int, seed_option("Seed of the held-out split.")] = 0,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before pruning (see `hiddenlayers check`).")] = False,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Remove hidden units structurally while the held-out score stays within --max-drop; report units, parameters, latency.
 
+    The fast data checks run first on DATA as the model reads it; only fatal findings stop pruning.
+
     Example: hiddenlayers prune model.safetensors data.csv --max-drop 0.005 --out small.safetensors
     """
     from ._rightsize import run_prune
 
-    run_prune(model, data, target=target, max_drop=max_drop, out=out, epochs=epochs, seed=seed, force=force, as_json=json)
+    run_prune(model, data, target=target, max_drop=max_drop, out=out, epochs=epochs, seed=seed, force=force, as_json=json, check=not no_check)
 
 
 @app.command()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -95,25 +97,89 @@ IN_DROP_NOTE = ("ragged_rows", "missing_target")
 
 
 def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str) -> Any:
-    """The fast checks ``train`` runs before training: a :class:`DataReport`, or None without a target.
+    """The fast checks ``train`` and ``search`` run before training: a :class:`DataReport`, or None without a target.
 
     Rows the reader drops (ragged, or without a target) are left to ``train``'s
     drop note, so each line is reported once; fatal findings are always kept.
     """
-    from ..data import check
-
     X, y, _ = _split(frame, data, target, features)
     if y is None:
         return None
+    return fast_check(X, y, found, task)
+
+
+def fast_check(X: Any, y: Any, found: list[Any], task: str) -> Any:
+    """The fast checks of features ``X`` and target ``y`` (a :class:`DataReport`), the file findings ``found`` first.
+
+    What ``train``, ``search``, ``prune`` and streamed ``train`` share; the findings
+    their drop note already names (:data:`IN_DROP_NOTE`) are left out unless fatal.
+    """
+    from ..data import check
+
     return _with_file(check(X, y, task=task, fast=True), found, leave_out=IN_DROP_NOTE)
 
 
-def print_check_summary(report: Any) -> None:
-    """The short summary on stderr: one line, then one per warning (info findings are only counted)."""
+def fast_check_for_model(model: Any, frame: Any, found: list[Any], target: str | None) -> Any:
+    """The fast checks of labelled ``frame`` as ``model`` reads it (``prune``): its input columns, its target, its task.
+
+    ``target``: ``--target``, else the model's stored target; None when neither
+    names a column of ``frame`` (reading the labels then says why).
+    """
+    from ..data import resolve_column
+    from ..exceptions import DataError
+    from ._data import input_columns
+
+    name = target or (getattr(model, "preprocessing_", None) or {}).get("target")
+    try:
+        name = resolve_column(name, [str(c) for c in frame.columns]) if name is not None else None
+    except DataError:
+        return None
+    if name is None:
+        return None
+    wanted = [c for c in input_columns(model) if c in frame.columns and c != name]
+    X = frame[wanted] if wanted else frame.drop(columns=[name])
+    return fast_check(X, frame[name], found, "classification" if hasattr(model, "classes_") else "regression")
+
+
+def refuse_fatal(report: Any, dropped: str = "") -> None:
+    """A :class:`UserError` with ``report``'s first fatal finding and its fix (and ``dropped``, the rows read but dropped), if it has one."""
+    if report is not None and report.fatal:
+        f = report.fatal[0]
+        raise UserError(f"data check: {f.message}: {f.fix}{f' ({dropped})' if dropped else ''} (see `hiddenlayers check`).")
+
+
+def print_check_summary(report: Any, covers: str = "") -> None:
+    """The short summary on stderr: one line, then one per warning (info findings are only counted).
+
+    ``covers``: which rows were checked when not all of them (``"first 65,536 of 1,000,000 rows"``).
+    """
     shown = [f for f in report.findings if f.severity != "info"]
-    sys.stderr.write(f"data check: {report.summary()}{' (details: hiddenlayers check)' if shown else ''}\n")
+    sys.stderr.write(f"data check{f' ({covers})' if covers else ''}: {report.summary()}{' (details: hiddenlayers check)' if shown else ''}\n")
     for f in shown:
         sys.stderr.write(f"  {f.severity} {f.check}: {f.message}\n")
+
+
+#: The data checks whose columns the preprocessing's own :class:`~hiddenlayers.ColumnWarning` names too.
+HINTED = ("id_columns", "date_text_columns", "numeric_text_columns")
+
+
+def hinted_columns(report: Any) -> set[str]:
+    """The columns ``report`` names as IDs, dates or numbers as text: the preprocessing's warning for them is left out (said once)."""
+    return {c for f in (report.findings if report is not None else []) if f.check in HINTED for c in f.columns}
+
+
+@contextmanager
+def without_column_hints(columns: set[str]) -> Iterator[None]:
+    """Inside the block, the preprocessing's :class:`~hiddenlayers.ColumnWarning` for ``columns`` is not shown."""
+    import re
+    import warnings
+
+    from ..exceptions import ColumnWarning
+
+    with warnings.catch_warnings():
+        for c in columns:
+            warnings.filterwarnings("ignore", message="column '" + re.escape(c) + "'", category=ColumnWarning)
+        yield
 
 
 def check_command(
@@ -140,4 +206,5 @@ def check_command(
         raise typer.Exit(code)
 
 
-__all__ = ["check_command", "fast_check_for_train", "print_check_summary", "read_checked", "run_check"]
+__all__ = ["check_command", "fast_check", "fast_check_for_model", "fast_check_for_train", "hinted_columns", "print_check_summary",
+           "read_checked", "refuse_fatal", "run_check", "without_column_hints"]

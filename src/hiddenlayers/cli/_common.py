@@ -140,9 +140,10 @@ class Labelled(NamedTuple):
 
 def read_labelled(
     data: str, target: str | None, stored: str | None, missing: str | Callable[[list[str]], str], *, min_rows: int = 1, purpose: str = "this command",
+    table: Any = None,
 ) -> Labelled:
     """The features and target of labelled ``data``; see :func:`labelled_table`."""
-    table, name = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose)
+    table, name = labelled_table(data, target, stored, missing, min_rows=min_rows, purpose=purpose, table=table)
     return Labelled(table.frame.drop(columns=[name]), table.frame[name], name, table)
 
 

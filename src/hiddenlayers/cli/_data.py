@@ -244,11 +244,14 @@ def check_finite_output(out: np.ndarray) -> None:
                         "overflows): fix that row's values.")
 
 
-def labelled(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
-    """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing."""
+def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tuple[Any, Any, Any]:
+    """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing.
+
+    ``table``: ``data`` as ``read_table`` already returned it (``prune``'s data check read it first), else it is read here.
+    """
     stored = (getattr(model, "preprocessing_", None) or {}).get("target")
     refuse_input_as_target(model, target)
-    lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.")
+    lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.", table=table)
     y = class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_") else regression_target(lab.y, lab.name, lab.where)
     A = model_inputs(model, lab.X)
     if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr

@@ -117,19 +117,30 @@ def run_cost(model_path: str, *, batch: int, calls: int, watts: float | None, as
 
 # ------------------------------------------------------------------ prune
 def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float, out: str, epochs: int, seed: int,
-              force: bool, as_json: bool) -> dict[str, Any]:
-    """Prune hidden units within ``max_drop``; save the smaller model with the same preprocessing."""
+              force: bool, as_json: bool, check: bool = True) -> dict[str, Any]:
+    """Prune hidden units within ``max_drop``; save the smaller model with the same preprocessing.
+
+    ``check`` runs the fast data checks on ``data`` as the model reads it (its
+    columns, target and task), as ``train`` does: a short summary on stderr, and a
+    fatal finding refused before any unit is cut.
+    """
     out_path = check_output(out, force=force, inputs=(data,), what="--out")
     if not 0 <= max_drop < 1:
         raise UserError(f"--max-drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: {max_drop}.")
     if epochs < 0:
         raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
     model = _load_estimator(model_path)
+    from ._check import fast_check_for_model, print_check_summary, read_checked, refuse_fatal
     from ._data import labelled
 
-    _, A, y = labelled(model, data, target)
+    table, found = read_checked(data) if check else (None, [])
+    _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
+    checked = fast_check_for_model(model, table.frame, found, target) if table is not None else None
+    refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
+    if checked is not None:
+        print_check_summary(checked)
     import warnings
 
     from ..rightsize import prune
@@ -198,8 +209,12 @@ def _check_storage(storage: str) -> None:
 def run_search(data: str, *, target: str | None, features: str | None, objectives: str, trials: int, timeout: float | None,
                storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
-               html: str | None, force: bool, as_json: bool) -> dict[str, Any]:
-    """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files."""
+               html: str | None, force: bool, as_json: bool, check: bool = True) -> dict[str, Any]:
+    """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
+
+    ``check`` runs the fast data checks first, as ``train`` does: a short summary
+    on stderr, and a fatal finding refused before any trial runs.
+    """
     objs = parse_objectives(objectives)
     lo_hi, ws, acts = parse_layers(layers), parse_widths(widths), parse_activations(activations)
     for name, v in (("--trials", trials), ("--workers", workers), ("--epochs", epochs)):
@@ -225,13 +240,22 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         _check_storage(storage)
     from ..data import TablePreprocessor
     from ..rightsize import SearchSpace, search
+    from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
     from ._data import prepare
 
-    prep = prepare(data, target, features, "auto", max_categories)
-    pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
+    checked, table = None, None
+    if check:  # as train: the table is read once, and the summary printed just before the search
+        table, found = read_checked(data)
+        checked = fast_check_for_train(table.frame, found, data, target, features, "auto")
+    prep = prepare(data, target, features, "auto", max_categories, table=table)
+    refuse_fatal(checked, prep["dropped"])
+    with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
+        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
     t = pre.transform(prep["X"])
     for msg in [prep["dropped"], *t.notes] if prep["dropped"] else t.notes:
         note(msg)
+    if checked is not None:
+        print_check_summary(checked)
     space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
     try:
         found = search(

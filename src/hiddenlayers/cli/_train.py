@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import time
 import warnings
@@ -118,13 +117,10 @@ def _with_option(message: str) -> str:
 
 
 def _fit_preprocessing(X: Any, max_categories: int, checked: Any) -> TablePreprocessor:
-    """The preprocessing fitted on ``X``; its warning about an ID or dates as text is left out for a column the data check named (said once)."""
-    from ..exceptions import ColumnWarning
+    """The preprocessing fitted on ``X``; its warning about an ID, dates or numbers as text is left out for a column the data check named (said once)."""
+    from ._check import hinted_columns, without_column_hints
 
-    said = {c for f in (checked.findings if checked is not None else []) if f.check in ("id_columns", "date_text_columns") for c in f.columns}
-    with warnings.catch_warnings():
-        for c in said:
-            warnings.filterwarnings("ignore", message="column '" + re.escape(c) + "'", category=ColumnWarning)
+    with without_column_hints(hinted_columns(checked)):
         return TablePreprocessor(max_categories=max_categories).fit(X)
 
 
@@ -155,9 +151,10 @@ def run_train(
         table, found = read_checked(data)
         checked = fast_check_for_train(table.frame, found, data, target, features, task)
     prep = prepare(data, target, features, task, max_categories, table=table)
-    if checked is not None and checked.fatal:
-        dropped = f" ({prep['dropped']})" if prep["dropped"] else ""
-        raise UserError(f"data check: {checked.fatal[0].message}: {checked.fatal[0].fix}{dropped} (see `hiddenlayers check`).")
+    if checked is not None:
+        from ._check import refuse_fatal
+
+        refuse_fatal(checked, prep["dropped"])
     X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..exceptions import HiddenLayersError
+from ..exceptions import ColumnWarning, HiddenLayersError
+from ._check import fast_check, hinted_columns, print_check_summary, refuse_fatal
 from ._common import UserError, check_output, note, one_line, print_json
 
 
@@ -39,7 +40,7 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo")}
     proc = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
     for ln in proc.stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
-        if ln.startswith(("note:", "warning:")):
+        if ln.startswith(("note:", "warning:", "data check", "  warning ", "  fatal ")):  # rank 0's data-check summary too
             sys.stderr.write(ln + "\n")
     if proc.returncode:
         # torchrun's own report is pages long: show the workers' one-line errors instead
@@ -63,9 +64,15 @@ def _without_option(argv: list[str], name: str) -> list[str]:
 
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
-    max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float,
+    max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True,
 ) -> dict[str, Any] | None:
-    """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0."""
+    """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
+
+    ``check`` runs the fast data checks, as in-memory ``train`` does, on the first
+    record batch of the first file (up to ``ParquetSource.read_rows`` rows; the
+    summary line says how many of all): every rank runs them, so a fatal finding
+    stops every worker, and rank 0 prints the summary.
+    """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
 
@@ -77,13 +84,23 @@ def run_train_stream(
     try:
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, max_categories=max_categories)
-        scan = src.scan()
-        if is_writer():
-            for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
-                note(msg)
+        with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
+            warnings.simplefilter("always", ColumnWarning)
+            scan = src.scan()
         if task == "auto":
             integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
             task = "classification" if integral else "regression"
+        checked = _check_first_batch(src, task) if check else None
+        refuse_fatal(checked)
+        if is_writer():
+            for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
+                note(msg)
+            said = hinted_columns(checked)
+            for w in hints:
+                if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
+                    note(str(w.message))
+            if checked is not None:
+                print_check_summary(checked, "" if checked.n_rows >= scan.n_rows else f"first {checked.n_rows:,} of {scan.n_rows:,} rows")
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
@@ -125,6 +142,20 @@ def run_train_stream(
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _check_first_batch(src: Any, task: str) -> Any:
+    """The fast data checks (a :class:`DataReport`) of the first record batch of ``src`` that has rows: up to ``src.read_rows`` rows.
+
+    One batch, not the whole stream: the checks hold their rows in memory, and
+    the streaming pass (``src.scan()``) has already refused what it can see in
+    every row (missing targets, infinite values, text where the first chunk had numbers).
+    """
+    for i in range(len(src.units)):
+        for frame in src.read_unit(i):
+            y = frame.pop(src.target)
+            return fast_check(frame, y, [], task)
+    return None
 
 
 __all__ = ["is_stream_input", "launch_workers", "run_train_stream"]

@@ -1,4 +1,4 @@
-"""Text columns the preprocessing reads as categories but that look like something else: IDs, and dates as text.
+"""Text columns the preprocessing reads as categories but that look like something else: IDs, dates and numbers as text.
 
 :class:`~._preprocessing.TablePreprocessor` one-hot encodes any text column
 without error. Two kinds of column are then almost surely a mistake, and it
@@ -9,16 +9,28 @@ says so once per column with a :class:`~hiddenlayers.ColumnWarning`:
   (and every new one) to ``<other>``;
 * dates as text (``2021-01-03``, ``2021-01-03T10:00``): each date is a category
   of its own, so a date not seen in training means nothing to the model, and
-  their order and distance are lost.
+  their order and distance are lost;
+* numbers as text (``"1.5"``, ``"2"``: a Parquet string column, or an object
+  column of a DataFrame): a CSV file of the same values is read as numbers,
+  but here each value is a category, unordered, and beyond ``max_categories``
+  sent to ``<other>``. The column is not converted: that would change what a
+  column means without a word (and scikit-learn, like pandas, keeps text as
+  text); the warning names the fix, ``pd.to_numeric``. Codes written with a
+  leading zero (``"02139"``) or all digits of one width of 4 or more (zip
+  codes, account numbers) are text on purpose and are not warned about.
 
-The data check (``id_columns``, ``date_text_columns``) finds the same columns
-by the same test (:func:`dates_as_text`), so ``hiddenlayers train`` says it once.
+At most one reason is given per column: dates, then numbers, then ID; whole
+numbers that are all distinct (``"1"``, ``"2"``, ... as row numbers) are an ID.
+The data check (``id_columns``, ``date_text_columns``, ``numeric_text_columns``)
+finds the same columns by the same tests (:func:`dates_as_text`,
+:func:`numbers_as_text`), so ``hiddenlayers train`` says it once.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from typing import NamedTuple
 
 from ..exceptions import ColumnWarning
 
@@ -26,6 +38,18 @@ from ..exceptions import ColumnWarning
 SAMPLE = 200
 # an ISO date's start (year-month-day) before pandas decides: so '2021', '12' or '3-4' are never dates
 _ISO_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# a code, not an amount: a leading zero before a digit ('02139', '-007'), or all digits of one width >= 4 (checked below)
+_LEADING_ZERO = re.compile(r"[+-]?0[0-9]")
+_DIGITS = re.compile(r"[0-9]+")
+#: Fewer distinct values than this are never warned about as numbers: two one-hot columns say what one number says.
+MIN_NUMBER_VALUES = 3
+
+
+class NumbersAsText(NamedTuple):
+    """What :func:`numbers_as_text` found: one value as an example, and whether every value is a whole number."""
+
+    example: str
+    whole: bool
 
 
 def dates_as_text(values: list[str]) -> str | None:
@@ -46,8 +70,30 @@ def dates_as_text(values: list[str]) -> str | None:
     return sample[0] if bool(parsed.notna().all()) else None
 
 
+def numbers_as_text(values: list[str]) -> NumbersAsText | None:
+    """An example of ``values`` when every one is the text of a finite number and none looks like a code, else ``None``.
+
+    ``values``: a text column's distinct present values, most frequent first (all
+    of them are parsed, by ``pd.to_numeric`` after stripping spaces). ``None`` too
+    for fewer than :data:`MIN_NUMBER_VALUES` values, and for codes: a value with
+    a leading zero (``"02139"``), or every value all digits of one width of 4 or more.
+    """
+    import numpy as np
+    import pandas as pd
+
+    texts = [str(v).strip() for v in values]
+    if len(texts) < MIN_NUMBER_VALUES or any(_LEADING_ZERO.match(t) for t in texts):
+        return None
+    if len(texts[0]) >= 4 and all(len(t) == len(texts[0]) and _DIGITS.fullmatch(t) for t in texts):
+        return None
+    parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(parsed).all():
+        return None
+    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()))
+
+
 def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int, stacklevel: int = 3) -> str | None:
-    """Warn when categorical column ``name`` holds dates as text, or is an ID; returns the reason warned (``"dates"``, ``"id"``) or ``None``.
+    """Warn when categorical column ``name`` holds dates or numbers as text, or is an ID; returns the reason warned (``"dates"``, ``"numbers"``, ``"id"``) or ``None``.
 
     ``categories``: its distinct present values, most frequent first;
     ``n_present``: its count of present cells.
@@ -58,7 +104,16 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
             f"column '{name}' holds dates as text (e.g. {example!r}), which the model reads as categories, one per date, unordered, a new date unknown: "
             "turn it into numbers first (e.g. days since a start date, day of week, month), or drop it.", name, "dates"), stacklevel=stacklevel)
         return "dates"
-    if len(categories) == n_present and len(categories) > max_categories:
+    is_id = len(categories) == n_present and len(categories) > max_categories
+    numbers = numbers_as_text(categories)
+    if numbers is not None and not (is_id and numbers.whole):
+        lumped = f", and it keeps {max_categories - 1} of its {len(categories)} values and sends the rest to '<other>'" if len(categories) > max_categories else ""
+        warnings.warn(ColumnWarning(
+            f"column '{name}' holds numbers as text (e.g. {numbers.example!r}), which the model reads as categories, unordered, a new value unknown{lumped}: "
+            f"convert it first (df[{name!r}] = pd.to_numeric(df[{name!r}]), or write it to Parquet as a number column); "
+            "a CSV file of the same values is read as numbers.", name, "numbers"), stacklevel=stacklevel)
+        return "numbers"
+    if is_id:
         warnings.warn(ColumnWarning(
             f"column '{name}': every value is distinct ({n_present} values): an ID? drop it or pass it as a number "
             f"(as categories it keeps {max_categories - 1} of them and sends the rest, and every new value, to '<other>').", name, "id"),
@@ -67,4 +122,4 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
     return None
 
 
-__all__ = ["SAMPLE", "dates_as_text", "warn_column_hints"]
+__all__ = ["MIN_NUMBER_VALUES", "SAMPLE", "NumbersAsText", "dates_as_text", "numbers_as_text", "warn_column_hints"]

@@ -1,5 +1,5 @@
 """Checks of single columns: missing values (and whether missingness predicts the
-target), constant and near-constant columns, ID-like columns, dates as text, and
+target), constant and near-constant columns, ID-like columns, dates and numbers as text, and
 target leakage (one feature alone predicts the target almost perfectly)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._column_hints import dates_as_text
+from .._column_hints import dates_as_text, numbers_as_text
 from .common import Finding, preview
 
 
@@ -111,26 +111,32 @@ def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
 
 
 def check_id_like(frame: Any) -> list[Finding]:
-    """Integer or text columns with a different value in every row (IDs, names), and text columns of ISO dates.
+    """Integer or text columns with a different value in every row (IDs, names), and text columns of ISO dates or of numbers.
 
     A text column of dates (``2021-01-03``) is reported as dates, not as an ID,
-    whether its values repeat or not (by the preprocessing's own test,
-    :func:`~.._column_hints.dates_as_text`): one-hot, each date is a category of its own.
+    whether its values repeat or not, and a text column of numbers (``"1.5"``,
+    a Parquet string column) as numbers, unless they are whole numbers in a
+    different row each (an ID) or codes (``"02139"``); by the preprocessing's own
+    tests (:mod:`.._column_hints`), so each column gets one reason.
     """
     import pandas as pd
 
     n = len(frame)
-    ids, dates = [], []
+    ids, dates, numbers = [], [], []
     for c in frame.columns:
         s = frame[c]
+        is_id = n >= 20 and not (pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any()) and s.nunique() == n
         if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
             present = s.dropna()
-            if not present.empty and dates_as_text(present.astype(str).value_counts().index.tolist()) is not None:
+            values = present.astype(str).value_counts().index.tolist() if not present.empty else []
+            if values and dates_as_text(values) is not None:
                 dates.append(str(c))
                 continue
-        if n < 20 or pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
-            continue
-        if s.nunique() == n:
+            found = numbers_as_text(values) if values else None
+            if found is not None and not (is_id and found.whole):
+                numbers.append(str(c))
+                continue
+        if is_id:
             ids.append(str(c))
     out = []
     if ids:
@@ -141,6 +147,11 @@ def check_id_like(frame: Any) -> list[Finding]:
                            f"unordered, a new date unknown): {preview(dates)}",
                            "turn them into numbers first (e.g. days since a start date, day of week, month) or drop them (--features)",
                            columns=tuple(dates)))
+    if numbers:
+        out.append(Finding("numeric_text_columns", "warning", f"{len(numbers)} column(s) hold numbers as text, read as categories (unordered, "
+                           f"a new value unknown; a CSV file of the same values is read as numbers): {preview(numbers)}",
+                           "convert them first (df[col] = pd.to_numeric(df[col]), or write them to Parquet as number columns); "
+                           "codes with leading zeros (zip codes) stay text", columns=tuple(numbers)))
     return out
 
 
