@@ -533,13 +533,15 @@ def test_a_resumed_study_without_a_limit_steers_the_sampler_unconstrained(monkey
 @pytest.mark.parametrize("objectives", [("score",), ("score", "params")])
 def test_a_latency_limit_reaches_the_sampler_without_optunas_deprecated_constraints_func(iris, tmp_path, objectives) -> None:
     """Optuna 5 deprecates samplers' constraints_func (a FutureWarning on every search): each trial sets its latency
-    constraint on itself instead, which TPE and NSGA-II read."""
+    constraint on itself instead, which TPE and NSGA-II read. Optuna 4 needs constraints_func but calls it
+    experimental (an ExperimentalWarning, a `note:` line in the CLI, on every search): not shown either."""
     import warnings
 
     X, y = iris
     storage = str(tmp_path / "c.log")
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", optuna.exceptions.ExperimentalWarning)
         search(X, y, objectives=objectives, max_latency_us=1e9, space=TINY, max_epochs=3, refit=False, trials=2,
                storage=storage, study_name="c")
     trials = optuna.load_study(study_name="c", storage=make_storage(storage)).get_trials()
