@@ -453,6 +453,16 @@ def test_the_result_says_how_many_complete_trials_the_latency_limit_left_out(iri
     assert "over the latency limit" not in search(X, y, **{**kw, "study_name": "free", "trials": 1})._counts()
 
 
+def _nsga_generation_key() -> str:
+    """The system attribute NSGA-II keeps a trial's generation in: ``NSGAIISampler:generation`` (Optuna >= 4.1's GA base), ``nsga2:generation`` (4.0)."""
+    key = getattr(optuna.samplers.NSGAIISampler, "_GENERATION_KEY", None)
+    if key is None:
+        from optuna.samplers.nsgaii import _sampler
+
+        key = _sampler._GENERATION_KEY  # type: ignore[attr-defined]
+    return str(key)
+
+
 def _stored_latency_study(n_objectives: int, sampler: object, old_limit: float) -> optuna.Study:
     """An in-memory study of 20 finished trials (latency 10..200 µs, the slower the better) whose constraints were stored under ``old_limit``."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution
@@ -462,7 +472,7 @@ def _stored_latency_study(n_objectives: int, sampler: object, old_limit: float) 
     study = optuna.create_study(directions=["maximize"] + ["minimize"] * (n_objectives - 1), sampler=sampler)  # type: ignore[arg-type]
     dists = {"hidden": CategoricalDistribution(["4", "8"]), "alpha": FloatDistribution(1e-5, 1e-1, log=True)}
     for i in range(1, 21):
-        system = {**constraint_attrs(10.0 * i, old_limit), "NSGAIISampler:generation": 0}
+        system = {**constraint_attrs(10.0 * i, old_limit), _nsga_generation_key(): 0}
         study.add_trial(optuna.trial.create_trial(
             params={"hidden": "4" if i % 2 else "8", "alpha": 1e-4 * i}, distributions=dists, values=[i / 20, i][:n_objectives],
             user_attrs={"latency_us": 10.0 * i}, system_attrs=system))
@@ -513,7 +523,8 @@ def test_a_resumed_study_without_a_limit_steers_the_sampler_unconstrained(monkey
 
     seen: list[dict[str, object]] = []
     real = tpe._split_trials
-    monkeypatch.setattr(tpe, "_split_trials", lambda study, trials, n: seen.extend(t.system_attrs for t in trials) or real(study, trials, n))
+    # Optuna 5: _split_trials(study, trials, n_below); Optuna 4: also constraints_enabled
+    monkeypatch.setattr(tpe, "_split_trials", lambda study, trials, *rest: seen.extend(t.system_attrs for t in trials) or real(study, trials, *rest))
     study = _stored_latency_study(1, make_sampler(1, 0, None), old_limit=55.0)
     study.ask().suggest_float("alpha", 1e-5, 1e-1, log=True)
     assert len(seen) == 20 and not any(k.startswith("constraints") for attrs in seen for k in attrs)
@@ -522,13 +533,15 @@ def test_a_resumed_study_without_a_limit_steers_the_sampler_unconstrained(monkey
 @pytest.mark.parametrize("objectives", [("score",), ("score", "params")])
 def test_a_latency_limit_reaches_the_sampler_without_optunas_deprecated_constraints_func(iris, tmp_path, objectives) -> None:
     """Optuna 5 deprecates samplers' constraints_func (a FutureWarning on every search): each trial sets its latency
-    constraint on itself instead, which TPE and NSGA-II read."""
+    constraint on itself instead, which TPE and NSGA-II read. Optuna 4 needs constraints_func but calls it
+    experimental (an ExperimentalWarning, a `note:` line in the CLI, on every search): not shown either."""
     import warnings
 
     X, y = iris
     storage = str(tmp_path / "c.log")
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", optuna.exceptions.ExperimentalWarning)
         search(X, y, objectives=objectives, max_latency_us=1e9, space=TINY, max_epochs=3, refit=False, trials=2,
                storage=storage, study_name="c")
     trials = optuna.load_study(study_name="c", storage=make_storage(storage)).get_trials()

@@ -291,10 +291,12 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
     from .limit import LimitSampler, trial_constraints
 
     cf = constraints_func if max_latency_us is not None and not trial_constraints() else None
-    if n_objectives == 1:
-        inner: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
-    else:
-        inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
+    with warnings.catch_warnings():  # Optuna 4 calls constraints_func experimental on every search; the user can do nothing about it
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if n_objectives == 1:
+            inner: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
+        else:
+            inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
     return LimitSampler(inner, max_latency_us)
 
 
