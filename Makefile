@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test fuzz docs bench bench-gpu examples lint clean
+.PHONY: install system-deps demo test test-oldest-optuna fuzz docs bench bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -35,7 +35,16 @@ system-deps:
 
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
+	$(MAKE) test-oldest-optuna
 	$(MAKE) docs
+
+# pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
+# reading, so its tests also run on the oldest allowed release (installed beside the venv, not in it).
+OLDEST_OPTUNA := $(VENV)/optuna-4.0.0
+test-oldest-optuna: install
+	test -d $(OLDEST_OPTUNA) || $(PY) -m pip install --quiet --no-deps --target $(OLDEST_OPTUNA) optuna==4.0.0
+	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -c "import optuna, sys; sys.exit(optuna.__version__ != '4.0.0')"
+	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search.py -k "deprecated_constraints or resumed_study or limit"
 
 # The property-based tests with fresh random examples (make test draws the same ones every run).
 fuzz: install
