@@ -34,7 +34,9 @@ def explain(
     on one row (raw columns for a model with stored table preprocessing, shown
     before and after it) and its label or target; the loss and the L2 term are
     the estimator's, and the new weights are those of one plain gradient-descent
-    step with ``learning_rate`` (not the estimator's optimizer). ``activation``,
+    step with ``learning_rate`` (not the estimator's optimizer). No ``sample_weight``:
+    the fit divides a batch's weighted loss by its summed weights, so one row's
+    weight cancels (it only turns ``alpha`` into ``alpha / w``). ``activation``,
     ``x``, ``target``, ``loss`` and ``seed`` then do not apply.
 
     ``hl.explain(sizes, ...)``: a tiny network drawn from ``seed`` (see

@@ -129,3 +129,23 @@ def test_any_row_outside_the_table_is_one_line(files, row):
         assert result.exit_code == 0 and json.loads(result.stdout)["source"]["row"] == row
     else:
         assert_user_error(result, f"--row must be between 1 and 120 (the data rows of '{files['cls_csv']}', 1 = the first after the header). Received: {row}.")
+
+
+@pytest.mark.parametrize(("kind", "loss"), [("cls", ["--loss", "gce", "--gce-q", "0.5"]), ("reg", ["--loss", "poisson"])])
+def test_gce_and_poisson_model_files_are_explained_with_their_own_loss(files, tmp_path, kind, loss):
+    """A model file trained with --loss gce (its gce_q) or --loss poisson: explain writes out that loss, and its numbers are the
+    model's own gradients (autograd through its network and _loss()). Before, one refusal line."""
+    path = tmp_path / f"{kind}.safetensors"
+    target = "label" if kind == "cls" else "y"
+    ok("train", files[f"{kind}_csv"], "--target", target, "--hidden", "5", "--epochs", "5", *loss, "--out", path, "-q", "--no-check")
+    d = json.loads(ok("explain", "--model", path, "--data", files[f"{kind}_csv"], "--row", 3, "--json").stdout)
+    model = hl.load(path)
+    x, Y = np.asarray(d["x"]), np.asarray(d["target"])
+    assert d["loss_name"] == ("binary_generalized_cross_entropy" if kind == "cls" else "poisson")
+    assert d["gce_q"] == (0.5 if kind == "cls" else None) and d["source"]["estimator_loss"] == model._loss().name
+    for i, (step, (gW, gb)) in enumerate(zip(reversed(d["backward"]), _autograd(model, x, Y))):
+        np.testing.assert_allclose(np.asarray(step["dL_dW"]) + d["alpha"] * np.asarray(d["forward"][i]["W"]), gW, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(step["dL_db"], gb, rtol=1e-9, atol=1e-12)
+    assert d["agrees"]
+    text = " ".join(ok("explain", "--model", path, "--data", files[f"{kind}_csv"], "--row", 3).stdout.split())
+    assert ("(1 - p_y^q) / q with q = 0.5" if kind == "cls" else "half the Poisson deviance") in text

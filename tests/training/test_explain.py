@@ -182,3 +182,77 @@ def test_binary_cross_entropy_of_a_very_negative_logit_warns_nothing():
         warnings.simplefilter("error")
         ex = explain((2, 3, 1), activation="identity", loss="binary_cross_entropy", x="-1e6,1e6", target="1", seed=1)
     assert ex.forward[-1].z[0] < -800 and np.isfinite(ex.loss) and ex.agrees
+
+
+def _training_loss_grads(weights, acts, x, t, loss):
+    """(value, [(dL/dW, dL/db)...]) through the training stage's own Loss (``value`` for a batch of one row), float64 autograd."""
+    import torch
+
+    from hiddenlayers.network import get_activation
+
+    params = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in weights]
+    h = torch.tensor(x)[None, :]
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < len(params) - 1:
+            h = get_activation(acts[i]).forward(h)
+    L = loss.value(h, torch.tensor(t)[None, :], None)
+    L.backward()
+    return float(L), [(W.grad.numpy(), b.grad.numpy()) for W, b in params]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["generalized_cross_entropy", "binary_generalized_cross_entropy", "poisson"]),
+       st.floats(0.05, 1.0), st.integers(0, 2**16), st.integers(2, 4))
+def test_explain_network_gce_and_poisson_are_the_training_losses(loss, q, seed, n_out):
+    """For any weights, row and q: the loss and every gradient explain_network writes out are those of training's own
+    generalized_cross_entropy(q, binary) / get_loss('poisson'), and dL/dz is the formula printed. Before, loss was refused."""
+    from hiddenlayers.training import generalized_cross_entropy, get_loss
+    from hiddenlayers.training._explain import explain_network
+
+    rng = np.random.default_rng(seed)
+    weights = [(rng.normal(size=(3, 2)), rng.normal(size=3)), (rng.normal(size=(n_out, 3)) * 0.5, rng.normal(size=n_out) * 0.5)]
+    x = rng.uniform(-1, 1, 2)
+    if loss == "poisson":
+        t, own, kw = rng.poisson(2.0, n_out).astype(float), get_loss("poisson"), {}
+    elif loss == "generalized_cross_entropy":
+        t, own, kw = np.eye(n_out)[rng.integers(n_out)], generalized_cross_entropy(q), {"q": q}
+    else:
+        t, own, kw = rng.integers(0, 2, n_out).astype(float), generalized_cross_entropy(q, binary=True), {"q": q}
+    ex = explain_network(weights, ["tanh"], x, t, loss=loss, **kw)
+    value, grads = _training_loss_grads(weights, ["tanh"], x, t, own)
+    assert ex.loss == pytest.approx(value, rel=1e-12, abs=1e-15) and ex.agrees
+    for step, (gW, gb) in zip(reversed(ex.backward), grads):
+        np.testing.assert_allclose(step.dL_dW, gW, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(step.dL_db, gb, rtol=1e-9, atol=1e-12)
+    z = ex.forward[-1].z
+    if loss == "poisson":
+        np.testing.assert_allclose(ex.output, np.exp(z), rtol=1e-12)
+        np.testing.assert_allclose(ex.dL_dout, np.exp(z) - t, rtol=1e-12, atol=1e-15)
+    else:
+        np.testing.assert_allclose(ex.dL_dout, ex.p_y**q * (ex.output - t), rtol=1e-12, atol=1e-15)
+    assert json.loads(json.dumps(ex.to_dict()))["gce_q"] == kw.get("q")
+
+
+def test_explain_network_q_goes_with_the_generalized_cross_entropy_only():
+    from hiddenlayers.training._explain import explain_network
+
+    pairs = [([[0.5, -0.5], [0.2, 0.1]], [0.0, 0.1]), ([[1.0, -1.0], [0.3, 0.2]], [0.0, 0.0])]
+    with pytest.raises(ValueError, match=r"^loss='generalized_cross_entropy' needs q, its exponent in \(0, 1\] \(the classifier's gce_q\), e\.g\. q=0\.7\.$"):
+        explain_network(pairs, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="generalized_cross_entropy")
+    for bad in (0.0, 1.5, -0.2, float("nan")):
+        with pytest.raises(ValueError, match=r"^q must be a finite number in \(0, 1\]"):
+            explain_network(pairs, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="generalized_cross_entropy", q=bad)
+    with pytest.raises(ValueError, match=r"^q is the generalized cross entropy's exponent: .* not loss='cross_entropy'\. Received: q=0\.7; drop it\.$"):
+        explain_network(pairs, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="cross_entropy", q=0.7)
+    with pytest.raises(ValueError, match=r"the target must be probabilities summing to 1"):
+        explain_network(pairs, ["relu"], [1.0, 0.0], [1.0, 1.0], loss="generalized_cross_entropy", q=0.7)
+    with pytest.raises(ValueError, match=r"each target must be in \[0, 1\]"):
+        explain_network(pairs, ["relu"], [1.0, 0.0], [2.0, 0.0], loss="binary_generalized_cross_entropy", q=0.7)
+    with pytest.raises(ValueError, match=r"each target must be >= 0 \(a count or a rate\)"):
+        explain_network(pairs, ["relu"], [1.0, 0.0], [-1.0, 0.0], loss="poisson")
+    with pytest.raises(ValueError, match=r"loss must be one of .*poisson\. Received: loss='huber'\."):
+        explain_network(pairs, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="huber")
+    huge = [([[800.0, 0.0], [0.0, 0.0]], [0.0, 0.0]), ([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])]
+    with pytest.raises(ValueError, match=r"overflows float64 in the poisson loss: explain needs a network whose outputs stay within"):
+        explain_network(huge, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="poisson")

@@ -9,10 +9,20 @@ the pass out with real numbers and checks it against autograd.
 
 The loss is the estimator's for a batch of that one row: cross entropy over
 the softmax (multiclass), binary cross entropy per logistic output (two
-classes, multilabel), or ``½·Σ_k (y_k - t_k)²`` summed over the outputs (the
-regressor: scikit-learn reports ``½·mean`` over the outputs but steps along
-the sum's gradient, and so do we; for one output they agree). The L2 term
-``½·alpha·Σ W²`` is stated apart and its ``alpha·W`` added to the one step.
+classes, multilabel), with ``loss="gce"`` the generalized cross entropy
+``(1 - p_y^q)/q`` with the model's ``gce_q`` over the same outputs, or for the
+regressor ``½·Σ_k (y_k - t_k)²`` summed over the outputs (scikit-learn reports
+``½·mean`` over the outputs but steps along the sum's gradient, and so do we;
+for one output they agree) or with ``loss="poisson"`` the half Poisson deviance
+of ``y = e^z``. The L2 term ``½·alpha·Σ W²`` is stated apart and its
+``alpha·W`` added to the one step.
+
+No ``sample_weight``: the estimators' fit divides a batch's weighted loss (and
+its L2 term) by the batch's summed weights, so for a batch of this one row a
+weight ``w > 0`` cancels from the data loss and its gradients (``w·L / w = L``)
+and only turns the L2 strength into ``alpha / w``. The loss and gradients shown
+are the weighted fit's already; a row's weight matters only against the other
+rows of its batch, which a one-row walk-through does not have.
 """
 
 from __future__ import annotations
@@ -28,8 +38,8 @@ if TYPE_CHECKING:
     from ..training import Explanation
     from ._mlp import _BaseMLP
 
-#: the estimator's loss name -> the name :func:`explain_network` writes out
-_LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error"}
+#: the estimator's loss name -> the name :func:`explain_network` writes out (gce: see _loss_of)
+_LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error", "poisson": "poisson"}
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
 
 
@@ -44,6 +54,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     its target value(s). The step shown is one plain gradient-descent step with
     ``learning_rate``, not the estimator's own optimizer (e.g. Adam); it leaves the
     layers the model's fit kept frozen (``frozen_``) unchanged, as that fit did.
+    No ``sample_weight``: for a batch of this one row the fit's weight cancels
+    (see the module docstring): the loss and gradients shown are the weighted fit's too.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -61,9 +73,7 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     x, input_names, raw, notes = _inputs(model, X_row)
     target, output_names, label = _target(model, y_row)
     loss_name = model._loss().name
-    if loss_name not in _LOSSES:
-        raise ValueError(f"{SUPPORTED} trained on log_loss or squared_error (cross entropy, binary cross entropy, squared error); "
-                         f"this model trains on {loss_name}: refit with the default loss to explain it.")
+    network_loss, q = _loss_of(model, loss_name)
     alpha = 0.0 if model.solver == "adamw" else float(model.alpha)  # AdamW decays weights in its step, not in the loss
     weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
     if any(layer.dropout is not None for layer in layers):
@@ -82,8 +92,19 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
         "raw": raw, "label": label, "notes": notes,
     }
-    return explain_network(weights, model.network_.activation_names(), x, target, loss=_LOSSES[loss_name], learning_rate=learning_rate,
-                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed)
+    return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
+                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q)
+
+
+def _loss_of(model: _BaseMLP, loss_name: str) -> tuple[str, float | None]:
+    """(the loss :func:`explain_network` writes out, its ``q``) for the estimator's training loss, or a ValueError naming it."""
+    if loss_name in _LOSSES:
+        return _LOSSES[loss_name], None
+    if getattr(model, "loss", None) == "gce":  # the classifier's generalized cross entropy, over a softmax or per logistic output
+        binary = loss_name.startswith("binary_")
+        return ("binary_" if binary else "") + "generalized_cross_entropy", float(model.gce_q)
+    raise ValueError(f"{SUPPORTED} trained on log_loss, gce, squared_error or poisson; this model trains on {loss_name}, "
+                     "which explain does not write out: refit with one of those losses to explain it.")
 
 
 def _frozen(model: _BaseMLP) -> list[str]:

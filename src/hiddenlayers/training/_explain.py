@@ -7,7 +7,9 @@ compute in NumPy (float64):
 
 * forward, layer by layer: ``z = W·h_prev + b``, ``h = activation(z)``; the
   output layer is linear, then the loss (squared error, softmax + cross
-  entropy, or logistic + binary cross entropy per output);
+  entropy, logistic + binary cross entropy per output; for
+  :func:`explain_network` also the generalized cross entropy ``(1 - p_y^q)/q``
+  over a softmax or per logistic output, and the Poisson deviance of ``y = e^z``);
 * backward, from the output to the input: ``dL/dz``, ``dL/dW = dL/dz ⊗ h_prev``,
   ``dL/db = dL/dz``, ``dL/dh_prev = Wᵀ·dL/dz`` and, through the activation's
   derivative from the activation table, the previous layer's
@@ -43,9 +45,9 @@ from typing import Any
 import numpy as np
 
 from ..network import get_activation
+from ._explain_losses import GCE, LOSSES, NETWORK_LOSSES, gce, loss_value_grad, torch_loss
 from ._numbers import real, whole
 
-LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
 MAX_UNITS = 16  # per layer: wider tables stop being readable
 MAX_HIDDEN = 8  # hidden layers: a deeper walk-through is pages long
 AGREE_TOL = 1e-9  # hand vs autograd, relative to the gradient's size (float64 rounding is ~1e-16 per operation)
@@ -92,7 +94,7 @@ class Explanation:
     x: np.ndarray
     target: np.ndarray
     forward: list[ForwardStep]
-    output: np.ndarray  # network output: y (squared error) or softmax probabilities
+    output: np.ndarray  # network output: y (squared error), e^z (poisson) or the softmax / logistic probabilities
     loss: float
     dL_dout: np.ndarray  # dL/dz of the output layer
     backward: list[BackwardStep]  # output layer first
@@ -108,6 +110,8 @@ class Explanation:
     output_names: list[str] | None = None  # one name per output (e.g. a classifier's classes)
     source: dict[str, Any] = field(default_factory=dict)  # where the row and the weights came from (model, row, raw values, label, optimizer)
     fixed: list[int] = field(default_factory=list)  # the layers (0-based, input side first) the step leaves unchanged: a model's frozen ones
+    q: float | None = None  # the generalized cross entropy's q (None for the other losses)
+    p_y: np.ndarray | None = None  # gce: the probability given to the labelled class (softmax: one value; logistic: one per output)
 
     @property
     def max_abs_diff(self) -> float:
@@ -141,6 +145,7 @@ class Explanation:
             "input_names": self.input_names, "output_names": self.output_names, "source": self.source,
             "updated": [{"layer": s.name, "W": arr(W), "b": arr(b)} for s, (W, b) in zip(self.forward, self.updated)],
             "fixed": [self.forward[i].name for i in self.fixed],
+            "gce_q": self.q, "p_y": arr(self.p_y),
         }
 
     def render(self, console: Any = None) -> None:
@@ -148,19 +153,6 @@ class Explanation:
         from ._explain_render import render
 
         render(self, console)
-
-
-def _loss(z_out: np.ndarray, target: np.ndarray, loss_name: str) -> tuple[float, np.ndarray, np.ndarray]:
-    """(loss, network output, dL/dz_out) for the output layer's raw ``z_out``."""
-    if loss_name == "squared_error":
-        diff = z_out - target
-        return float(0.5 * diff @ diff), z_out.copy(), diff
-    if loss_name == "binary_cross_entropy":  # a logistic per output: -Σ t·log p + (1 - t)·log(1 - p), written stably in z
-        p = np.exp(-np.logaddexp(0.0, -z_out))  # 1 / (1 + e^-z), with no overflow warning for z << 0
-        return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), p, p - target
-    log_p = z_out - (z_out.max() + np.log(np.exp(z_out - z_out.max()).sum()))  # log-softmax: exact where p underflows to 0
-    p = np.exp(log_p)
-    return float(-(target * log_p).sum()), p, p - target
 
 
 def _parse_vector(value: Any, n: int, what: str) -> np.ndarray:
@@ -218,8 +210,16 @@ def _check_target(target: np.ndarray, loss: str, sizes: list[int]) -> None:
             "loss='cross_entropy' needs at least 2 outputs (a softmax over one output is always 1: loss and gradients 0); "
             f"for one output use loss='binary_cross_entropy' (logistic), or end sizes with 2 or more. Received: sizes={','.join(map(str, sizes))}."
         )
-    if loss == "binary_cross_entropy" and (np.any(target < 0) or np.any(target > 1)):
-        raise ValueError(f"with loss='binary_cross_entropy' each target must be in [0, 1] (e.g. '1' or '0.8'). Received: {target.tolist()}.")
+    if loss == "generalized_cross_entropy" and sizes[-1] < 2:
+        raise ValueError("loss='generalized_cross_entropy' needs at least 2 outputs (a softmax over one output is always 1); for one output use "
+                         f"loss='binary_generalized_cross_entropy' (logistic). Received: sizes={','.join(map(str, sizes))}.")
+    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy") and (np.any(target < 0) or np.any(target > 1)):
+        raise ValueError(f"with loss={loss!r} each target must be in [0, 1] (e.g. '1' or '0.8'). Received: {target.tolist()}.")
+    if loss == "generalized_cross_entropy" and (np.any(target < 0) or abs(target.sum() - 1.0) > 1e-9):
+        raise ValueError(f"with loss='generalized_cross_entropy' the target must be probabilities summing to 1 (e.g. one-hot '1,0'). "
+                         f"Received: {target.tolist()}.")
+    if loss == "poisson" and np.any(target < 0):
+        raise ValueError(f"with loss='poisson' each target must be >= 0 (a count or a rate). Received: {target.tolist()}.")
 
 
 def explain(
@@ -284,14 +284,18 @@ def explain_network(
     output_names: list[str] | None = None,
     source: dict[str, Any] | None = None,
     fixed: Any = (),
+    q: float | None = None,
 ) -> Explanation:
     """One forward + backward pass of the dense network ``weights``, by hand, checked against autograd.
 
     ``weights``: ``[(W, b), ...]`` input side first, ``W`` of shape ``(out, in)``
     (PyTorch's ``Linear.weight``), the last pair the linear output layer;
     ``activations``: one activation name per hidden layer; ``x``: ``(n_in,)``;
-    ``target``: ``(n_out,)`` in the loss's form (one-hot for ``"cross_entropy"``,
-    0/1 per output for ``"binary_cross_entropy"``, values for ``"squared_error"``).
+    ``target``: ``(n_out,)`` in the loss's form (one-hot for ``"cross_entropy"`` and
+    ``"generalized_cross_entropy"``, 0/1 per output for ``"binary_cross_entropy"`` and
+    ``"binary_generalized_cross_entropy"``, values for ``"squared_error"``, values >= 0
+    for ``"poisson"``, whose output is ``y = e^z``). ``q`` in (0, 1]: the generalized
+    cross entropy's ``(1 - p_y^q) / q`` (the classifier's ``gce_q``); only with those losses.
     ``alpha``: the L2 strength, stated apart (``penalty``) and added to the step
     ``W ← W - learning_rate·(dL/dW + alpha·W)``, one plain gradient-descent step.
     ``fixed``: indices of hidden layers (0-based) the step leaves unchanged and the L2 term
@@ -303,8 +307,15 @@ def explain_network(
     >>> ex.loss, ex.agrees
     (0.125, True)
     """
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.")
+    if loss not in NETWORK_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(NETWORK_LOSSES)}. Received: loss={loss!r}.")
+    if loss in GCE:
+        if q is None:
+            raise ValueError(f"loss={loss!r} needs q, its exponent in (0, 1] (the classifier's gce_q), e.g. q=0.7.")
+        q = real("q", q, low=0, low_open=True, high=1, meaning="the generalized cross entropy's exponent (gce_q)")
+    elif q is not None:
+        raise ValueError(f"q is the generalized cross entropy's exponent: it goes with loss='generalized_cross_entropy' or "
+                         f"'binary_generalized_cross_entropy', not loss={loss!r}. Received: q={q!r}; drop it.")
     pairs = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64).reshape(-1)) for W, b in weights]
     if not pairs:
         raise ValueError("weights must hold at least one (W, b) pair: the output layer.")
@@ -324,7 +335,7 @@ def explain_network(
     _check_target(t_arr, loss, sizes)
     learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
     alpha = real("alpha", alpha, low=0, meaning="the L2 strength (scikit-learn's alpha)")
-    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {}, _check_fixed(fixed, len(pairs) - 1))
+    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {}, _check_fixed(fixed, len(pairs) - 1), q)
 
 
 def _check_fixed(fixed: Any, n_hidden: int) -> list[int]:
@@ -339,20 +350,24 @@ def _check_fixed(fixed: Any, n_hidden: int) -> list[int]:
 
 def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: np.ndarray, t_arr: np.ndarray, loss: str, learning_rate: float,
          alpha: float, input_names: list[str] | None = None, output_names: list[str] | None = None, source: dict[str, Any] | None = None,
-         fixed: list[int] | None = None) -> Explanation:
+         fixed: list[int] | None = None, q: float | None = None) -> Explanation:
     """The pass itself, on checked inputs: forward, loss, backward, autograd check, one step (``fixed`` layers kept as they are)."""
     fixed = fixed or []
     sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
     forward, z_out = _forward(weights, x_arr, acts)
-    loss_value, output, dz = _loss(z_out, t_arr, loss)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss_value, output, dz = loss_value_grad(z_out, t_arr, loss, q)
+    if not (np.isfinite(loss_value) and np.all(np.isfinite(dz))):  # e^z of a Poisson output past z ≈ 709
+        raise ValueError(f"the output z = {_short(z_out.tolist())} overflows float64 in the {loss} loss: explain needs a network whose "
+                         "outputs stay within float64's range on this row (check the row's scale, or refit the model).")
     backward = _backward(weights, forward, dz, acts)
-    diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, acts, loss, backward)
+    diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, acts, loss, backward, q)
 
     stepped = [(W, b) if i in fixed else (W - learning_rate * (s.dL_dW + alpha * W), b - learning_rate * s.dL_db)
                for i, ((W, b), s) in enumerate(zip(weights, reversed(backward)))]
     with np.errstate(over="ignore", invalid="ignore"):
         _, z_after = _forward(stepped, x_arr, acts)
-        loss_after = _loss(z_after, t_arr, loss)[0]
+        loss_after = loss_value_grad(z_after, t_arr, loss, q)[0]
     if not (np.isfinite(loss_after) and all(np.all(np.isfinite(W)) for W, _ in stepped)):
         raise ValueError(f"learning_rate={learning_rate:g} is so large that the step overflows float64 (the loss after it is {loss_after}): "
                          "choose a smaller learning rate, e.g. 0.1.")
@@ -365,6 +380,7 @@ def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: n
         output=output, loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate,
         loss_after=loss_after, updated=stepped, autograd_sizes=sizes_of, alpha=alpha, penalty=l2(weights), penalty_after=l2(stepped),
         input_names=input_names, output_names=output_names, source=dict(source or {}), fixed=fixed,
+        q=q, p_y=gce(z_out, t_arr, loss == GCE[1], float(q or 0.0))[2] if loss in GCE else None,
     )
 
 
@@ -396,7 +412,8 @@ def _backward(weights: list[tuple[np.ndarray, np.ndarray]], forward: list[Forwar
     return steps
 
 
-def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, acts: list[str], loss: str, backward: list[BackwardStep]) -> tuple[dict[str, float], dict[str, float]]:
+def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray, acts: list[str], loss: str, backward: list[BackwardStep],
+                    q: float | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """Max |hand - autograd| per gradient, and max |autograd gradient| (its scale), PyTorch float64."""
     import torch
 
@@ -406,13 +423,7 @@ def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
     for i, (W, b) in enumerate(params):
         z = W @ h + b
         h = z if i == len(params) - 1 else get_activation(acts[i]).forward(z)
-    tt = torch.tensor(t, dtype=torch.float64)
-    if loss == "squared_error":
-        L = 0.5 * ((h - tt) ** 2).sum()
-    elif loss == "binary_cross_entropy":
-        L = torch.nn.functional.binary_cross_entropy_with_logits(h, tt, reduction="sum")
-    else:
-        L = -(tt * torch.log_softmax(h, dim=0)).sum()
+    L = torch_loss(h, torch.tensor(t, dtype=torch.float64), loss, q)
     L.backward()
     diffs: dict[str, float] = {}
     sizes: dict[str, float] = {}

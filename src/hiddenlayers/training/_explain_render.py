@@ -71,7 +71,8 @@ def render(ex: Any, console: Any = None) -> None:
     con = console or Console()
     arrow = " → ".join(str(s) for s in ex.sizes)
     what = f"{ex.source['model']}: a" if ex.source.get("model") else "A"
-    con.rule(f"[bold]{what} {arrow} network, {ex.activation} hidden units, {ex.loss_name.replace('_', ' ')} loss")
+    loss = ex.loss_name.replace("_", " ") + (f" (q={ex.q:g})" if ex.q is not None else "")
+    con.rule(f"[bold]{what} {arrow} network, {ex.activation} hidden units, {loss} loss")
     _source(con, ex)
     con.print(f"input x = {_vec(ex.x)}    target t = {_vec(ex.target)}")
     con.print("Each layer computes z = W·(its input) + b, then a hidden layer applies the activation: h = act(z). "
@@ -103,7 +104,8 @@ def _source(con: Any, ex: Any) -> None:
         con.print(f"features: {_named(ex.input_names, ex.x)}")
     if ex.output_names:
         outs = ", ".join(ex.output_names[:MAX_VEC]) + (" …" if len(ex.output_names) > MAX_VEC else "")
-        kind = "P(class " + ex.output_names[0] + ")" if ex.loss_name == "binary_cross_entropy" and len(ex.output_names) == 1 else "classes " + outs
+        binary = ex.loss_name in ("binary_cross_entropy", "binary_generalized_cross_entropy")
+        kind = "P(class " + ex.output_names[0] + ")" if binary and len(ex.output_names) == 1 else "classes " + outs
         con.print(f"label {src.get('label')!r} → target t below; outputs: {kind}")
     elif "label" in src:
         con.print(f"target value(s): {src['label']}")
@@ -147,6 +149,17 @@ def _forward(con: Any, ex: Any) -> None:
     elif ex.loss_name == "binary_cross_entropy":
         con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
         con.print(f"loss L = -Σ [t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")
+    elif ex.loss_name == "poisson":
+        con.print(f"output y = e^z (the expected count or rate) = {_vec(ex.output)}")
+        con.print(f"loss L = Σ (y - t·z + t·log t - t) (half the Poisson deviance; t·log t = 0 for t = 0) = [bold]{ex.loss:.6f}[/]")
+    elif ex.loss_name == "binary_generalized_cross_entropy":
+        con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
+        con.print(f"p_y, the probability given to each output's label (p where t = 1, 1 - p where t = 0) = {_vec(ex.p_y)}")
+        con.print(f"loss L = Σ (1 - p_y^q) / q with q = {ex.q:g} (generalized cross entropy) = [bold]{ex.loss:.6f}[/]")
+    elif ex.loss_name == "generalized_cross_entropy":
+        con.print(f"softmax probabilities p = e^z / Σ e^z = {_vec(ex.output)}")
+        con.print(f"p_y, the probability given to the labelled class (p_y = Π p^t) = {_vec(ex.p_y)}")
+        con.print(f"loss L = (1 - p_y^q) / q with q = {ex.q:g} (generalized cross entropy) = [bold]{ex.loss:.6f}[/]")
     else:
         con.print(f"softmax probabilities p = e^z / Σ e^z = {_vec(ex.output)}")
         con.print(f"loss L = -Σ t·log p = [bold]{ex.loss:.6f}[/]")
@@ -156,12 +169,23 @@ def _forward(con: Any, ex: Any) -> None:
     con.print()
 
 
+def _gce_start(output: str, ce: str) -> str:
+    """Where the generalized cross entropy's ``dL/dz`` comes from: the chain rule through ``p_y``."""
+    return (f"dL/dz = dL/dp_y · dp_y/dz = (-p_y^(q-1)) · (-p_y·(p - t)) = p_y^q · (p - t) ({output} + generalized cross entropy; "
+            f"dp_y/dz = -p_y·(p - t) because d(-log p_y)/dz = p - t, {ce} dL/dz: rows the model finds unlikely pull less)")
+
+
 def _backward(con: Any, ex: Any) -> None:
     from rich.table import Table
 
     con.rule("[bold]2. Backward pass (output → input), the chain rule")
-    start = {"squared_error": "dL/dz = y - t", "binary_cross_entropy": "dL/dz = p - t (logistic + binary cross entropy)"}.get(
-        ex.loss_name, "dL/dz = p - t (softmax + cross entropy)")
+    start = {
+        "squared_error": "dL/dz = y - t",
+        "binary_cross_entropy": "dL/dz = p - t (logistic + binary cross entropy)",
+        "poisson": "dL/dz = e^z - t = y - t (the exp output and the Poisson deviance: d(e^z - t·z)/dz)",
+        "generalized_cross_entropy": _gce_start("softmax", "cross entropy's"),
+        "binary_generalized_cross_entropy": _gce_start("logistic", "binary cross entropy's, output by output"),
+    }.get(ex.loss_name, "dL/dz = p - t (softmax + cross entropy)")
     con.print(f"At the output: {start} = {_vec(ex.dL_dout)}")
     con.print("For every layer: dL/dW = dL/dz ⊗ input (dL/dW\\[j,k] = dL/dz\\[j]·input\\[k]), dL/db = dL/dz, dL/d(input) = Wᵀ·dL/dz.")
     acts = {f.name: f.activation for f in ex.forward}
