@@ -140,7 +140,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     """One training run over the stream from rate ``lr0``: ``fit``'s up to ``max_iter`` passes, or ``partial_fit``'s one.
 
     ``fresh``: a new model (else the history, rules and schedule go on); ``ckpt``: the checkpoint file, or None;
-    ``frames``: calls between :func:`fit_source` and this one, so warnings name the user's line. The callbacks'
+    ``frames``: calls between :func:`fit_source` and this one, so the ``ConvergenceWarning`` names the user's line. The callbacks'
     epoch hooks run once per pass (:class:`_PassHooks`), as the in-memory loop runs them once per epoch.
     """
     from ..training import reduce_sum, save_checkpoint
@@ -178,7 +178,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             chunks = read_ahead(s.src.chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
         if stopped:
-            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs, stacklevel=5 + frames)
+            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
                 _go_back(est, schedule, no_imp, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None, no_imp.count))))
             break
@@ -376,8 +376,7 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: di
     return loss_sum, rows, False
 
 
-def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
-                      stacklevel: int) -> None:
+def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int) -> None:
     """End a streamed fit on Ctrl-C, with one :class:`InterruptedWarning` naming the weights kept.
 
     With held-out units the best epoch's (loaded by the caller); else those at the start of the
@@ -393,7 +392,7 @@ def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | N
         where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
     else:
         where = "the last whole chunk of epoch 1"
-    warn_interrupted(where, stacklevel=stacklevel)
+    warn_interrupted(where)
 
 
 def _no_improvement(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImprovement, dict[str, Any] | None]:

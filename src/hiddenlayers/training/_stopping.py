@@ -38,17 +38,19 @@ STOP_REASONS = {
 }
 
 
-def warn_interrupted(where: str, stacklevel: int = 2) -> None:
+def warn_interrupted(where: str) -> None:
     """Warn (:class:`~hiddenlayers.exceptions.InterruptedWarning`) that Ctrl-C stopped training and whose weights were kept.
 
     One message for every solver: ``where`` names the weights (``"epoch 3"``,
-    ``"the start of this run"``); ``stacklevel`` counts from the caller, as ``warnings.warn``'s.
+    ``"the start of this run"``). The warning names the user's line (the first frame
+    outside hiddenlayers: the call of ``fit``, ``partial_fit``, ``train``), whatever the path to here.
     """
     import warnings
 
+    from .._stacklevel import user_stacklevel
     from ..exceptions import InterruptedWarning
 
-    warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=stacklevel + 1)
+    warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=user_stacklevel())
 
 
 @dataclass
