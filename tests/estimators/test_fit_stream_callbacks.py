@@ -94,9 +94,24 @@ def test_a_streamed_partial_fit_is_one_epoch_to_callbacks(stream) -> None:
     for _ in range(2):
         m.partial_fit(X, y, classes=[0, 1])
         s.partial_fit(src)
-    # (the history's stop_reason at on_train_end differs, as before: 'max_epochs' in memory, 'partial_fit' streamed)
-    assert [c[:2] if c[0] == "train_end" else c for c in streamed.calls] == [c[:2] if c[0] == "train_end" else c for c in mem.calls]
+    assert streamed.calls == mem.calls  # on_train_end's history says "partial_fit" in both (before, "max_epochs" in memory)
     assert [c for c in mem.calls if c[0] == "epoch_end"][1][1] == 2  # the second call's epoch is 2: the history runs on
+
+
+def test_partial_fit_records_partial_fit_as_the_histories_reason_in_memory_as_streamed(stream) -> None:
+    """``history_.stop_reason`` after ``partial_fit`` is "partial_fit" (STOP_REASONS: one epoch of partial_fit) in memory too,
+    when a no-improvement rule (which only counts in partial_fit) fired at that epoch as well. Before, in memory it
+    named the rule: "max_epochs" or "no_improvement_train_loss"."""
+    src, X, y = stream
+    for stalls in (False, True):
+        kw = {"tol": 10.0, "n_iter_no_change": 1} if stalls else {}
+        mem, streamed = _clf(**kw), _clf(**kw)
+        for _ in range(3):
+            mem.partial_fit(X, y, classes=[0, 1])
+            streamed.partial_fit(src)
+            assert mem.history_.stop_reason == streamed.history_.stop_reason == "partial_fit"
+            assert mem.history_.stop_message == streamed.history_.stop_message == "one epoch of partial_fit"
+            assert mem.stop_reason_ == streamed.stop_reason_ == "partial_fit"
 
 
 class _StopAt(hl.Callback):
