@@ -228,7 +228,7 @@ class _PassHooks(Callback):
     is each chunk's ``partial_fit``'s only callback: at a chunk's start, once the network exists (a
     first fit builds it in its first chunk), it calls ``on_train_begin`` (the run's first chunk) and
     ``on_epoch_begin`` (the pass's first); :class:`_BatchHooks` passes on every batch's ``on_batch_end``
-    (its ``batch_loss``: the chunk's running sum). A chunk's run never calls the others' epoch hooks.
+    (its ``batch_loss``: the pass's running sum, as in memory the epoch's). A chunk's run never calls the others' epoch hooks.
     """
 
     def __init__(self, callbacks: list[Callback], history: History) -> None:
@@ -273,11 +273,31 @@ class _PassHooks(Callback):
 
 
 class _BatchHooks(_PassHooks):
-    """:class:`_PassHooks` for callbacks that read batches: each chunk's batch reaches them, with the stream's history and state."""
+    """:class:`_PassHooks` for callbacks that read batches: each chunk's batch reaches them, with the stream's history and state.
+
+    ``batch_loss`` is the pass's running sum of the per-row losses (no L2 term), as the in-memory loop's is the
+    epoch's: the chunks before this one (``done``) plus this chunk's own running sum (``last``), a float or 0-d tensor,
+    never read back from the device here.
+    """
+
+    def __init__(self, callbacks: list[Callback], history: History) -> None:
+        super().__init__(callbacks, history)
+        self.done: Any = 0.0
+        self.last: Any = 0.0
+
+    def begin_pass(self, epoch: int) -> None:
+        super().begin_pass(epoch)
+        self.done = self.last = 0.0
+
+    def on_train_begin(self, **kwargs: Any) -> None:  # a chunk's run starts: the last one's sum joins the pass's
+        self.done, self.last = self.done + self.last, 0.0
+        super().on_train_begin(**kwargs)
 
     def on_batch_end(self, **kwargs: Any) -> None:
+        self.last = kwargs.get("batch_loss", 0.0)
+        batch_loss = self.done + self.last
         for cb in self.batch_cbs:
-            cb.on_batch_end(network=kwargs.get("network"), history=self.history, state=self.state, batch_loss=kwargs.get("batch_loss"))
+            cb.on_batch_end(network=kwargs.get("network"), history=self.history, state=self.state, batch_loss=batch_loss)
 
 
 def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool, asked: bool) -> str | None:

@@ -247,7 +247,9 @@ class Callback:
     """Base callback: every hook does nothing and accepts ``**kwargs``.
 
     Hooks receive ``network``, ``history``, ``state`` and, at epoch end,
-    ``logs`` (the epoch's numbers). Set ``state.stop_training = True`` to stop.
+    ``logs`` (the epoch's numbers). ``on_batch_end`` also gets ``batch_loss``: the
+    epoch's running sum of the (sample-weighted) per-row losses so far, without the L2
+    term, a float or a 0-d tensor (a streamed fit's: the pass's). Set ``state.stop_training = True`` to stop.
     """
 
     def on_train_begin(self, **kwargs: Any) -> None:
