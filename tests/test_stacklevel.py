@@ -1,7 +1,7 @@
 """Ctrl-C's ``InterruptedWarning`` (and ``DivergedWarning``) name the user's line on every path to them.
 
 Before, counted ``stacklevel``s named ``estimators/_mlp.py`` for every estimator fit (in memory,
-``partial_fit``, streamed, L-BFGS), an application's own module for its fit, and the line above
+``partial_fit``, streamed, L-BFGS; DANN's ``estimators/_dann.py``), an application's own module for its fit, and the line above
 the user's for ``train`` called directly. :func:`hiddenlayers._stacklevel.user_stacklevel` walks out
 of the package instead.
 """
@@ -113,6 +113,24 @@ def test_ctrl_c_in_lbfgs_names_the_users_line(monkeypatch: pytest.MonkeyPatch) -
     X, y = _data()
     est = hl.MLPClassifier((4,), solver="lbfgs", max_iter=100, random_state=0)
     found = _warned(hl.InterruptedWarning, lambda: est.fit(X, y))
+    assert [w.filename for w in found] == [__file__] and est.stop_reason_ == "interrupted"
+
+
+def test_ctrl_c_in_a_dann_fit_names_the_users_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hiddenlayers.training import _dann
+
+    real, epochs = _dann._record, [0]
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        epochs[0] += 1
+        if epochs[0] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_dann, "_record", record)
+    X, y = _data()
+    est = hl.MLPClassifier((4,), max_iter=5, random_state=0, domain_adaptation="dann")
+    found = _warned(hl.InterruptedWarning, lambda: est.fit(X, y, X_target=X + 1.0))
     assert [w.filename for w in found] == [__file__] and est.stop_reason_ == "interrupted"
 
 
