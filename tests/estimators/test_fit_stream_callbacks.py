@@ -94,9 +94,24 @@ def test_a_streamed_partial_fit_is_one_epoch_to_callbacks(stream) -> None:
     for _ in range(2):
         m.partial_fit(X, y, classes=[0, 1])
         s.partial_fit(src)
-    # (the history's stop_reason at on_train_end differs, as before: 'max_epochs' in memory, 'partial_fit' streamed)
-    assert [c[:2] if c[0] == "train_end" else c for c in streamed.calls] == [c[:2] if c[0] == "train_end" else c for c in mem.calls]
+    assert streamed.calls == mem.calls  # on_train_end's history says "partial_fit" in both (before, "max_epochs" in memory)
     assert [c for c in mem.calls if c[0] == "epoch_end"][1][1] == 2  # the second call's epoch is 2: the history runs on
+
+
+def test_partial_fit_records_partial_fit_as_the_histories_reason_in_memory_as_streamed(stream) -> None:
+    """``history_.stop_reason`` after ``partial_fit`` is "partial_fit" (STOP_REASONS: one epoch of partial_fit) in memory too,
+    when a no-improvement rule (which only counts in partial_fit) fired at that epoch as well. Before, in memory it
+    named the rule: "max_epochs" or "no_improvement_train_loss"."""
+    src, X, y = stream
+    for stalls in (False, True):
+        kw = {"tol": 10.0, "n_iter_no_change": 1} if stalls else {}
+        mem, streamed = _clf(**kw), _clf(**kw)
+        for _ in range(3):
+            mem.partial_fit(X, y, classes=[0, 1])
+            streamed.partial_fit(src)
+            assert mem.history_.stop_reason == streamed.history_.stop_reason == "partial_fit"
+            assert mem.history_.stop_message == streamed.history_.stop_message == "one epoch of partial_fit"
+            assert mem.stop_reason_ == streamed.stop_reason_ == "partial_fit"
 
 
 class _StopAt(hl.Callback):
@@ -283,3 +298,35 @@ def test_a_restarted_streamed_head_first_fit_resumes_phase_two_from_its_checkpoi
     assert resumed.n_iter_ == unbroken.n_iter_ == 6 and resumed.history_.lr == pytest.approx(unbroken.history_.lr)
     np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-9)
     np.testing.assert_allclose(resumed.predict_proba(X), unbroken.predict_proba(X), rtol=1e-9)
+
+
+class _BatchLosses(hl.Callback):
+    """Each batch's ``batch_loss`` as a float, per epoch."""
+
+    def __init__(self) -> None:
+        self.losses: list[list[float]] = []
+
+    def on_epoch_begin(self, **kw: Any) -> None:
+        self.losses.append([])
+
+    def on_batch_end(self, **kw: Any) -> None:
+        self.losses[-1].append(float(kw["batch_loss"]))
+
+
+def test_batch_loss_runs_over_the_pass_as_over_the_epoch_in_memory(stream) -> None:
+    """``on_batch_end``'s ``batch_loss`` is the pass's running sum of per-row losses, number for number the in-memory fit's
+    (same rows, same order, same steps). Before, it started again at each chunk (every 2 batches here)."""
+    src, X, y = stream
+    mem, streamed = _BatchLosses(), _BatchLosses()
+    _quiet(_clf(max_iter=2, callbacks=[mem]).fit, X, y)
+    _quiet(_clf(max_iter=2, callbacks=[streamed]).fit, src)
+    assert [len(e) for e in streamed.losses] == [len(e) for e in mem.losses] == [BATCHES_PER_PASS] * 2
+    np.testing.assert_allclose(streamed.losses, mem.losses, rtol=1e-9)
+    assert all(np.all(np.diff(e) > 0) for e in streamed.losses)  # a running sum: it grows through the pass, never restarts
+    # and partial_fit calls: each call's pass from zero, as each in-memory call's epoch
+    mem, streamed = _BatchLosses(), _BatchLosses()
+    m, s = _clf(callbacks=[mem]), _clf(callbacks=[streamed])
+    for _ in range(2):
+        m.partial_fit(X, y, classes=[0, 1])
+        s.partial_fit(src)
+    np.testing.assert_allclose(streamed.losses, mem.losses, rtol=1e-9)

@@ -322,7 +322,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
                 kept = f"the best evaluation (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]}); stopped at step {step}"
             else:
                 kept = f"the start of this run; stopped at step {step}, before the first evaluation"
-            warn_interrupted(kept, stacklevel=3)  # points at fit's caller
+            warn_interrupted(kept)  # names the line that called fit
         flat.data.copy_(best)
         flat.release()
         online.eval()

@@ -21,6 +21,8 @@ from sklearn.model_selection import train_test_split
 
 from ..network import Network, Spec, init_dense_, sklearn_init_
 from ..training import (
+    STOP_REASONS,
+    Callback,
     History,
     LossBelow,
     NoImprovement,
@@ -221,6 +223,19 @@ def fit_callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[An
     return callbacks
 
 
+class _PartialFitReason(Callback):
+    """``partial_fit``'s one epoch ends with ``history_.stop_reason == "partial_fit"``, as a streamed ``partial_fit``'s does.
+
+    The loop names the rule that ended the call (``"max_epochs"``, or a no-improvement rule that
+    only counts in ``partial_fit``); neither stopped anything a ``partial_fit`` would go on with.
+    Ctrl-C, a divergence and a callback's stop keep their own reasons.
+    """
+
+    def on_train_end(self, *, history: History, **kwargs: Any) -> None:
+        if history.stop_reason not in ("interrupted", "diverged", "callback"):
+            history.stop_reason, history.stop_message = "partial_fit", STOP_REASONS["partial_fit"]
+
+
 def _set_fitted(est: _BaseMLP, result: TrainResult, schedule: Schedule, epochs_before: int, no_imp: NoImprovement) -> None:
     """scikit-learn's fitted attributes from a :func:`train` run (``loss_curve_``, ``n_iter_``, ``t_``, best scores).
 
@@ -305,6 +320,8 @@ def fit_stochastic(
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
     lr0, schedule = _pass_schedule(est, lr0, incremental)
     callbacks = fit_callbacks(est, schedule, max_epochs)
+    if incremental:
+        callbacks.insert(0, _PartialFitReason())  # first: every other callback's on_train_end sees the call's reason
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)
     epochs_before = len(est.history_)

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
+from .._stacklevel import user_stacklevel
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, warn_interrupted
@@ -144,7 +145,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     """One training run over the stream from rate ``lr0``: ``fit``'s up to ``max_iter`` passes, or ``partial_fit``'s one.
 
     ``fresh``: a new model (else the history, rules and schedule go on); ``ckpt``: the checkpoint file, or None;
-    ``frames``: calls between :func:`fit_source` and this one, so warnings name the user's line. The callbacks'
+    ``frames``: calls between :func:`fit_source` and this one, so the ``ConvergenceWarning`` names the user's line. The callbacks'
     epoch hooks run once per pass (:class:`_PassHooks`), as the in-memory loop runs them once per epoch.
     """
     from ..training import reduce_sum, save_checkpoint
@@ -182,12 +183,12 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             chunks = read_ahead(s.src.chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
         if stopped == "interrupted":
-            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs, stacklevel=5 + frames)
+            _stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
                 _go_back(est, schedule, no_imp, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None, no_imp.count))))
             break
         if stopped == "diverged":  # moments dropped (non-finite), the rate kept: as in memory
-            _stop_diverged(est, history, start, best_state, first=target_epochs - epochs, epoch=epoch, stacklevel=6 + frames)
+            _stop_diverged(est, history, start, best_state, first=target_epochs - epochs, epoch=epoch)
             _go_back(est, schedule, no_imp, {}, best_at if best_at is not None else (start_t, None, no_imp.count), keep_rate=True)
             break
         loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
@@ -236,7 +237,7 @@ class _PassHooks(Callback):
     is each chunk's ``partial_fit``'s only callback: at a chunk's start, once the network exists (a
     first fit builds it in its first chunk), it calls ``on_train_begin`` (the run's first chunk) and
     ``on_epoch_begin`` (the pass's first); :class:`_BatchHooks` passes on every batch's ``on_batch_end``
-    (its ``batch_loss``: the chunk's running sum). A chunk's run never calls the others' epoch hooks.
+    (its ``batch_loss``: the pass's running sum, as in memory the epoch's). A chunk's run never calls the others' epoch hooks.
     """
 
     def __init__(self, callbacks: list[Callback], history: History) -> None:
@@ -281,11 +282,31 @@ class _PassHooks(Callback):
 
 
 class _BatchHooks(_PassHooks):
-    """:class:`_PassHooks` for callbacks that read batches: each chunk's batch reaches them, with the stream's history and state."""
+    """:class:`_PassHooks` for callbacks that read batches: each chunk's batch reaches them, with the stream's history and state.
+
+    ``batch_loss`` is the pass's running sum of the per-row losses (no L2 term), as the in-memory loop's is the
+    epoch's: the chunks before this one (``done``) plus this chunk's own running sum (``last``), a float or 0-d tensor,
+    never read back from the device here.
+    """
+
+    def __init__(self, callbacks: list[Callback], history: History) -> None:
+        super().__init__(callbacks, history)
+        self.done: Any = 0.0
+        self.last: Any = 0.0
+
+    def begin_pass(self, epoch: int) -> None:
+        super().begin_pass(epoch)
+        self.done = self.last = 0.0
+
+    def on_train_begin(self, **kwargs: Any) -> None:  # a chunk's run starts: the last one's sum joins the pass's
+        self.done, self.last = self.done + self.last, 0.0
+        super().on_train_begin(**kwargs)
 
     def on_batch_end(self, **kwargs: Any) -> None:
+        self.last = kwargs.get("batch_loss", 0.0)
+        batch_loss = self.done + self.last
         for cb in self.batch_cbs:
-            cb.on_batch_end(network=kwargs.get("network"), history=self.history, state=self.state, batch_loss=kwargs.get("batch_loss"))
+            cb.on_batch_end(network=kwargs.get("network"), history=self.history, state=self.state, batch_loss=batch_loss)
 
 
 def _stop_reason(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool, asked: bool) -> str | None:
@@ -390,8 +411,7 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: di
     return loss_sum, rows, None
 
 
-def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
-                      stacklevel: int) -> None:
+def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int) -> None:
     """End a streamed fit on Ctrl-C, with one :class:`InterruptedWarning` naming the weights kept.
 
     With held-out units the best epoch's (loaded by the caller); else those at the start of the
@@ -407,11 +427,11 @@ def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | N
         where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
     else:
         where = "the last whole chunk of epoch 1"
-    warn_interrupted(where, stacklevel=stacklevel)
+    warn_interrupted(where)
 
 
 def _stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
-                   epoch: int, stacklevel: int) -> None:
+                   epoch: int) -> None:
     """End a streamed fit whose pass ``epoch`` diverged (a chunk's loss NaN/inf), with one :class:`DivergedWarning`.
 
     The weights go back as after Ctrl-C (the best epoch's with held-out units, loaded by the caller; else the
@@ -432,7 +452,7 @@ def _stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None
         f"training diverged at epoch {epoch}: the loss became {loss}; restored the weights of {where}. "
         f"Lower learning_rate_init (now {est.learning_rate_init}), scale the inputs, or set clip_grad_norm.",
         DivergedWarning,
-        stacklevel=stacklevel,  # the caller of est.fit(source)
+        stacklevel=user_stacklevel(),  # the caller of est.fit(source), on every path
     )
 
 

@@ -160,7 +160,7 @@ def train_dann(
         with torch.no_grad():
             flat.data.copy_(kept)
         history.stop_reason = "interrupted"
-        warn_interrupted(f"epoch {kept_epoch}" if kept_epoch else "the start of this run", stacklevel=2)
+        warn_interrupted(f"epoch {kept_epoch}" if kept_epoch else "the start of this run")
     finally:
         model.eval()
         flat.release()

@@ -95,7 +95,7 @@ def fit_lbfgs(
 def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
     """Why SciPy stopped, warned about as the stochastic solvers warn (Ctrl-C, or no convergence, as scikit-learn)."""
     if res.status == _INTERRUPTED:
-        warn_interrupted(kept.where(), stacklevel=5)
+        warn_interrupted(kept.where())
         return "interrupted"
     if res.status == 0:
         return "converged"

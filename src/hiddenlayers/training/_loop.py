@@ -29,6 +29,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
 from ._batches import Batches
@@ -327,10 +328,10 @@ def _restore(reason: str | None, best: _BestWeights, history: History, *, restor
                 f"restored the weights of {where}. Lower learning_rate_init (now {learning_rate_init}), "
                 "scale the inputs, or set clip_grad_norm.",
                 DivergedWarning,
-                stacklevel=4,  # the frame train's stacklevel=3 pointed at: train's caller's caller
+                stacklevel=user_stacklevel(),  # the user's line: the call of fit, partial_fit or train
             )
         elif reason == "interrupted":
-            warn_interrupted(where, stacklevel=4)
+            warn_interrupted(where)
     elif restore_best and history.best_epoch:
         best.restore()
 

@@ -38,17 +38,19 @@ STOP_REASONS = {
 }
 
 
-def warn_interrupted(where: str, stacklevel: int = 2) -> None:
+def warn_interrupted(where: str) -> None:
     """Warn (:class:`~hiddenlayers.exceptions.InterruptedWarning`) that Ctrl-C stopped training and whose weights were kept.
 
     One message for every solver: ``where`` names the weights (``"epoch 3"``,
-    ``"the start of this run"``); ``stacklevel`` counts from the caller, as ``warnings.warn``'s.
+    ``"the start of this run"``). The warning names the user's line (the first frame
+    outside hiddenlayers: the call of ``fit``, ``partial_fit``, ``train``), whatever the path to here.
     """
     import warnings
 
+    from .._stacklevel import user_stacklevel
     from ..exceptions import InterruptedWarning
 
-    warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=stacklevel + 1)
+    warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=user_stacklevel())
 
 
 @dataclass
@@ -248,7 +250,9 @@ class Callback:
     """Base callback: every hook does nothing and accepts ``**kwargs``.
 
     Hooks receive ``network``, ``history``, ``state`` and, at epoch end,
-    ``logs`` (the epoch's numbers). Set ``state.stop_training = True`` to stop.
+    ``logs`` (the epoch's numbers). ``on_batch_end`` also gets ``batch_loss``: the
+    epoch's running sum of the (sample-weighted) per-row losses so far, without the L2
+    term, a float or a 0-d tensor (a streamed fit's: the pass's). Set ``state.stop_training = True`` to stop.
     """
 
     def on_train_begin(self, **kwargs: Any) -> None:

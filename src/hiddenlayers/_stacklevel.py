@@ -1,0 +1,31 @@
+"""The ``stacklevel`` that makes a warning name the user's line: the first frame outside hiddenlayers.
+
+A counted ``stacklevel`` breaks whenever a call path gains or loses a frame (in memory or
+streamed, ``freeze="head_first"``'s phases, an application's own fit, ``train`` called
+directly); walking the stack out of the package names the user's call on every path,
+as Python 3.12's ``warnings.warn(skip_file_prefixes=...)`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for a ``warnings.warn`` in the caller of this function: the first frame whose file is outside hiddenlayers.
+
+    1 is that caller itself (as ``warnings.warn`` counts); a stack that is all hiddenlayers
+    (``python -m hiddenlayers``) gives the outermost frame.
+    """
+    frame = sys._getframe(1)  # the function that calls warnings.warn: stacklevel 1
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+__all__ = ["user_stacklevel"]
