@@ -496,6 +496,34 @@ def test_a_dann_fits_best_loss_is_the_no_improvement_rules_as_the_mlps(digits, m
     assert est.best_loss_ == min(est.loss_curve_) and np.isfinite(est.best_loss_)
 
 
+def test_ctrl_c_in_a_warm_dann_fit_names_the_weights_it_began_with(digits, monkeypatch):
+    """A warm DANN fit cut in its first epoch keeps the weights it began with, epoch 2's, and says so (was "the start of
+    this run"); history_.held_epoch follows DANN's epochs, so a later call's warning names the right ones."""
+    from hiddenlayers.exceptions import InterruptedWarning
+    from hiddenlayers.training import _dann
+
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    est = hl.MLPClassifier((16,), max_iter=2, batch_size=100, random_state=0, domain_adaptation="dann", warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:300], y[:300], X_target=Xt)
+    assert est.history_.held_epoch == 2
+    real = _dann._DANN.objective
+
+    def objective(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_dann._DANN, "objective", objective)
+    with pytest.warns(InterruptedWarning, match=r"restored the weights of epoch 2 \(the weights this call began with\)\.$"):
+        est.fit(X[:300], y[:300], X_target=Xt)
+    monkeypatch.setattr(_dann._DANN, "objective", real)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:300], y[:300], X_target=Xt)
+    assert len(est.history_) == 4 and est.history_.held_epoch == 4
+
+
 class _CtrlCAtEpoch1(hl.Callback):
     """Ctrl-C after the first batch: no epoch's loss recorded."""
 
