@@ -77,3 +77,21 @@ def test_loss_and_gce_q_are_kept_by_save_and_checked_by_fit(make, data, noun, tm
         make(loss="hinge").fit(X, y)
     with pytest.raises(ValueError, match=r"gce_q must be .*Received: gce_q=True"):  # as the apps' other numbers, no booleans
         make(loss="gce", gce_q=True).fit(X, y)
+
+
+@pytest.mark.parametrize("scores, best_epoch, expected", [
+    ([float("nan"), 0.5, 0.75], 3, 0.75),  # max() with a NaN first gave NaN
+    ([0.5, float("nan"), 0.75], 3, 0.75),
+    ([0.9, 0.6, 0.7], 3, 0.7),  # head_first's second phase starts its rule afresh: its best, kept, can be below the first's
+    ([float("nan"), float("nan")], None, -np.inf),  # no epoch scored: as the MLPs, -inf
+])
+@pytest.mark.parametrize("make, data, noun", CASES, ids=["image", "sequence"])
+def test_best_validation_score_is_the_kept_weights(make, data, noun, scores, best_epoch, expected) -> None:  # type: ignore[no-untyped-def]
+    """best_validation_score_ is the best epoch's score, whose weights early stopping keeps (the MLP estimators' meaning);
+    before, max(validation scores) depended on where a NaN was and could name weights not kept."""
+    n = len(scores)
+    history = hl.History(epoch=list(range(1, n + 1)), train_loss=[1.0] * n, val_loss=[1.0] * n, val_score=scores,
+                         lr=[0.1] * n, time=[0.0] * n, best_epoch=best_epoch)
+    clf = make(early_stopping=True)
+    clf._set_history(history)
+    assert clf.best_validation_score_ == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -348,3 +349,48 @@ def test_ctrl_c_before_any_better_epoch_puts_the_optimizer_state_back_to_the_cal
     with pytest.warns(hl.InterruptedWarning):
         first.fit(X, y)  # a first fit's first epoch: fresh moments, no steps
     assert first._optimizer_state["t"] == 0 and all(not v.any() for v in first._optimizer_state.values() if isinstance(v, torch.Tensor))
+
+
+def test_ctrl_c_and_divergence_name_the_epoch_whose_weights_a_warm_call_keeps(tmp_path: Any) -> None:
+    """partial_fit calls without early stopping whose lowest loss came before the last epoch: a call cut by Ctrl-C, or that
+    diverges, before improving keeps the weights it began with (the last epoch's) and now says so. Before, both warnings
+    named the history's best epoch, whose weights the model no longer held. After a divergence (its epoch recorded) the
+    next call's warning still names those weights, not the last epoch of the history; held_epoch survives a model file."""
+    X, y = _data()
+    cb = _CtrlCAt(None)
+    est = hl.MLPClassifier((8,), batch_size=20, learning_rate_init=0.5, callbacks=[cb], random_state=0)
+    for _ in range(6):
+        est.partial_fit(X, y, classes=[0, 1])
+    best = est.history_.best_epoch
+    assert best is not None and best < 6  # the lowest loss came before epoch 6
+    six = [c.copy() for c in est.coefs_]
+    began = r"restored the weights of epoch 6 \(the weights this call began with\)\."
+    cb.epoch = 7
+    with pytest.warns(hl.InterruptedWarning, match=began + "$"):
+        est.partial_fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, six)) and est.history_.held_epoch == 6
+    cb.epoch = None
+    est.set_params(learning_rate_init=1e30)
+    with pytest.warns(hl.DivergedWarning, match="training diverged at epoch 7: .*; " + began), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow on the way to NaN
+        est.partial_fit(X, y)
+    assert len(est.history_) == 7 and all(np.array_equal(a, b) for a, b in zip(est.coefs_, six))
+    est.save(tmp_path / "m.safetensors")
+    assert hl.load(tmp_path / "m.safetensors").history_.held_epoch == 6
+    cb.epoch = 8
+    with pytest.warns(hl.InterruptedWarning, match=began + "$"), warnings.catch_warnings():  # not epoch 7: its weights are gone
+        warnings.simplefilter("ignore", RuntimeWarning)  # a step at the diverged epoch's rate, kept, before Ctrl-C
+        est.partial_fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, six))
+
+
+def test_a_history_from_before_held_epoch_was_kept_names_its_last_epoch() -> None:
+    """A model file written before History.held_epoch existed loads with None: the weights a call begins with are then
+    the last epoch's (what a run without Ctrl-C, divergence or restored best weights ends on)."""
+    from hiddenlayers.training import History, held_at_start, kept_weights
+
+    old = {k: v for k, v in History(epoch=[1, 2, 3], best_epoch=2, held_epoch=3).to_dict().items() if k != "held_epoch"}
+    history = History.from_dict(old)
+    assert history.held_epoch is None and held_at_start(history) == 3 and held_at_start(History()) is None
+    assert kept_weights(3, this_run=False) == "epoch 3 (the weights this call began with)"
+    assert kept_weights(4, this_run=True) == "epoch 4" and kept_weights(0, this_run=False) == "the start of this run"

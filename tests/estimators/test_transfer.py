@@ -465,6 +465,72 @@ def test_ctrl_c_during_a_dann_fit_keeps_the_last_whole_epoch(digits, monkeypatch
     assert est.predict(Xt).shape == (200,)
 
 
+def test_a_dann_fits_best_loss_is_the_no_improvement_rules_as_the_mlps(digits, monkeypatch):
+    """best_loss_ is the lowest loss the n_iter_no_change rule compared with, as after an MLP fit: inf when Ctrl-C came
+    before any epoch's loss (it was NaN, min of no losses), then the rule's best carried on over warm DANN fits."""
+    from hiddenlayers.exceptions import InterruptedWarning
+    from hiddenlayers.training import _dann
+
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    est = hl.MLPClassifier((16,), max_iter=2, batch_size=100, random_state=0, domain_adaptation="dann", warm_start=True)
+    real, calls = _dann._DANN.objective, []
+
+    def objective(self, *args, **kwargs):  # Ctrl-C in the first epoch of the first fit
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_dann._DANN, "objective", objective)
+    with pytest.warns(InterruptedWarning):
+        est.fit(X[:300], y[:300], X_target=Xt)
+    mlp = hl.MLPClassifier((16,), max_iter=2, batch_size=100, random_state=0, callbacks=[_CtrlCAtEpoch1()])
+    with pytest.warns(InterruptedWarning):
+        mlp.fit(X[:300], y[:300])
+    assert est.best_loss_ == mlp.best_loss_ == np.inf and est.loss_curve_ == []
+    monkeypatch.setattr(_dann._DANN, "objective", real)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:300], y[:300], X_target=Xt)
+    assert est.best_loss_ == min(est.loss_curve_) and np.isfinite(est.best_loss_)
+
+
+def test_ctrl_c_in_a_warm_dann_fit_names_the_weights_it_began_with(digits, monkeypatch):
+    """A warm DANN fit cut in its first epoch keeps the weights it began with, epoch 2's, and says so (was "the start of
+    this run"); history_.held_epoch follows DANN's epochs, so a later call's warning names the right ones."""
+    from hiddenlayers.exceptions import InterruptedWarning
+    from hiddenlayers.training import _dann
+
+    X, y = digits
+    Xt = X[1000:1200] * 0.5 + 0.2
+    est = hl.MLPClassifier((16,), max_iter=2, batch_size=100, random_state=0, domain_adaptation="dann", warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:300], y[:300], X_target=Xt)
+    assert est.history_.held_epoch == 2
+    real = _dann._DANN.objective
+
+    def objective(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_dann._DANN, "objective", objective)
+    with pytest.warns(InterruptedWarning, match=r"restored the weights of epoch 2 \(the weights this call began with\)\.$"):
+        est.fit(X[:300], y[:300], X_target=Xt)
+    monkeypatch.setattr(_dann._DANN, "objective", real)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:300], y[:300], X_target=Xt)
+    assert len(est.history_) == 4 and est.history_.held_epoch == 4
+
+
+class _CtrlCAtEpoch1(hl.Callback):
+    """Ctrl-C after the first batch: no epoch's loss recorded."""
+
+    def on_batch_end(self, **kwargs):
+        raise KeyboardInterrupt
+
+
 @pytest.fixture(scope="module")
 def csvs(tmp_path_factory, digits):
     pd = pytest.importorskip("pandas")

@@ -96,12 +96,26 @@ class ClassifierFitting(FitRequired):
         return [_EpochPrinter()] if self.verbose else []
 
     def _set_history(self, history: History) -> None:
+        """scikit-learn's fitted attributes from the training ``history`` (of a fit, or of a loaded file).
+
+        ``best_validation_score_`` is the score of the weights kept, the best epoch's (-inf before any
+        finite score), as the MLP estimators' is. Before, it was ``max(val_score)``: with a NaN score the
+        result depended on where the NaN was, and after ``freeze="head_first"`` (whose second phase
+        starts its rule afresh) it could be a first-phase score of weights not kept.
+        """
         self.history_ = history
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history.train_loss)
         self.validation_scores_ = list(history.val_score) if self.early_stopping else None
-        self.best_validation_score_ = max(history.val_score) if self.early_stopping and history.val_score else None
+        self.best_validation_score_ = _kept_score(history) if self.early_stopping else None
         self.stop_reason_ = history.stop_reason
+
+
+def _kept_score(history: History) -> float:
+    """The validation score of ``history``'s best epoch, whose weights early stopping keeps; -inf without one."""
+    if history.best_epoch is None or history.best_epoch not in history.epoch:
+        return -np.inf
+    return float(history.val_score[history.epoch.index(history.best_epoch)])
 
 
 __all__ = ["ClassifierFitting"]

@@ -75,7 +75,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     est.t_ = int(est.t_) + X.shape[0] * est.n_iter_  # samples seen, over warm fits too (build resets it)
     est.loss_curve_ = list(hist.train_loss)
     est.loss_ = hist.train_loss[-1] if hist.train_loss else np.nan  # no loss when Ctrl-C came in the first epoch
-    est.best_loss_ = min(hist.train_loss) if hist.train_loss else np.nan
+    est.best_loss_ = float(no_imp.best)  # the rule's, as the MLPs' (inf before any finite loss; was NaN after a Ctrl-C in epoch 1)
     est.stop_reason_ = hist.stop_reason  # DANN runs max_iter epochs (its λ ramp is set by them), unless interrupted
 
 

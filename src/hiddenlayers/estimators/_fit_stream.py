@@ -58,7 +58,7 @@ from sklearn.base import is_classifier
 from .._stacklevel import user_stacklevel
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
-from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, warn_interrupted
+from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, held_at_start, kept_weights, warn_interrupted
 from ._fit import NON_FINITE, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._transfer import head_first_passes
 
@@ -219,6 +219,9 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
+        history.held_epoch = history.best_epoch
+    elif history.stop_reason not in ("interrupted", "diverged"):
+        history.held_epoch = history.epoch[-1] if history.epoch else None
     _set_fitted(est, history, bool(s.val_units), len(history) - (target_epochs - epochs), incremental, no_imp)
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     scan = s.scan
@@ -419,15 +422,27 @@ def _stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | N
     first pass, which has no start to go back to, the last whole chunk's. ``first``: epochs before this call.
     """
     history.stop_reason = "interrupted"
+    where = _go_back_weights(est, history, start, best_state, first) if best_state is not None or start is not None else "the last whole chunk of epoch 1"
+    warn_interrupted(where)
+
+
+def _go_back_weights(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int) -> str:
+    """After Ctrl-C or a divergence: load ``start`` unless there are best weights (loaded by the caller); name the weights kept.
+
+    Records their epoch in ``history.held_epoch``. Those of an earlier call (a warm call that has not improved, or whose first
+    pass stopped) are named as the weights this call began with: ``history.best_epoch`` may be another epoch's.
+    """
     if best_state is not None:
-        where = f"epoch {history.best_epoch}"
-    elif start is not None:
+        held = history.best_epoch
+        this_run = held is not None and held > first
+    else:
+        assert start is not None
         est.network_.load_state_dict(start)
         est._cache_weights()
-        where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
-    else:
-        where = "the last whole chunk of epoch 1"
-    warn_interrupted(where)
+        this_run = len(history) > first
+        held = len(history) if this_run else held_at_start(history)  # no epoch of this call recorded: the start's
+    history.held_epoch = held
+    return kept_weights(held, this_run)
 
 
 def _stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
@@ -438,14 +453,9 @@ def _stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None
     last whole epoch's, or the model's before this call). A first fit's first pass has no whole epoch to
     fall back on: scikit-learn's ``ValueError``, as in memory before any good epoch (the model stays unfitted).
     """
-    if best_state is not None:
-        where = f"epoch {history.best_epoch}"
-    elif start is None:
+    if best_state is None and start is None:
         raise ValueError(NON_FINITE)
-    else:
-        est.network_.load_state_dict(start)
-        est._cache_weights()
-        where = f"epoch {len(history)}" if len(history) > first else "the start of this run"
+    where = _go_back_weights(est, history, start, best_state, first)
     history.stop_reason = "diverged"
     loss = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # the diverged chunk's
     warnings.warn(

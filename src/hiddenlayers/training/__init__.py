@@ -46,6 +46,8 @@ _EXPORTS = {
     "StoppingRule": "._stopping",
     "TimeLimit": "._stopping",
     "warn_interrupted": "._stopping",
+    "held_at_start": "._stopping",
+    "kept_weights": "._stopping",
     "TrainState": "._stopping",
     "PRECISIONS": "._precision",
     "check_precision": "._precision",

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from ._losses import Loss
 from ._optim import FlatParams, make_optimizer
-from ._stopping import History, warn_interrupted
+from ._stopping import History, held_at_start, kept_weights, warn_interrupted
 
 
 class GradientReversal(torch.autograd.Function):
@@ -129,7 +129,8 @@ def train_dann(
     lr = learning_rate_init
     t0 = time.perf_counter()
     model.train()
-    kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's
+    kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's (0: the run's start)
+    at_start = held_at_start(history)  # the epoch of the weights the run began with
     try:
         for _epoch in range(max_epochs):
             perm = torch.randperm(n, generator=generator).to(X.device)
@@ -160,8 +161,9 @@ def train_dann(
         with torch.no_grad():
             flat.data.copy_(kept)
         history.stop_reason = "interrupted"
-        warn_interrupted(f"epoch {kept_epoch}" if kept_epoch else "the start of this run")
+        warn_interrupted(kept_weights(kept_epoch or at_start, this_run=bool(kept_epoch)))
     finally:
+        history.held_epoch = kept_epoch or at_start  # (after a divergence the caller raises and puts the model back)
         model.eval()
         flat.release()
     return history

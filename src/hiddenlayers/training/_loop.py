@@ -50,6 +50,8 @@ from ._stopping import (
     StoppingRule,
     TrainState,
     check_callbacks,
+    held_at_start,
+    kept_weights,
     warn_interrupted,
 )
 
@@ -84,9 +86,10 @@ class _BestWeights:
     (see ``FlatParams.l2`` for why no torch op runs between BLAS calls).
     """
 
-    def __init__(self, flat: FlatParams, numpy_engine: bool, optimizer: Optimizer, start: dict[str, Any] | None) -> None:
+    def __init__(self, flat: FlatParams, numpy_engine: bool, optimizer: Optimizer, start: dict[str, Any] | None, held: int | None) -> None:
         self.flat, self.numpy_engine, self.optimizer, self.start = flat, numpy_engine, optimizer, start
         self.data = flat.data.clone()
+        self.epoch, self.saved = held, False  # the epoch of the weights kept (held: the start's, 0/None none); saved in this run
         self.state_at = "start"  # where the best's optimizer state is: "start", "optimizer" (not stepped since), "kept"
         self.samples_seen = 0  # the samples seen and the schedule's state after the best epoch (or at the start): see settle
         self.schedule_state: dict[str, Any] = {}
@@ -108,8 +111,9 @@ class _BestWeights:
         for m, best, count in self.rules:
             m.best, m.count = best, count
 
-    def save(self) -> None:
-        """Keep the current weights as the best (their optimizer state is the optimizer's own until the next step)."""
+    def save(self, epoch: int) -> None:
+        """Keep the current weights, epoch ``epoch``'s, as the best (their optimizer state is the optimizer's own until the next step)."""
+        self.epoch, self.saved = epoch, True
         if self.numpy_engine:
             np.copyto(self.data.numpy(), self.flat.data.numpy())
         else:
@@ -121,6 +125,10 @@ class _BestWeights:
         if self.state_at == "optimizer":
             self.optimizer.keep_state()
             self.state_at = "kept"  # only once the copy is whole: Ctrl-C in it leaves the optimizer's, untouched
+
+    def where(self) -> str:
+        """The weights kept, as a warning names them: this run's best epoch, else those the run began with (:func:`kept_weights`)."""
+        return kept_weights(self.epoch, self.saved)
 
     def restore(self, optimizer_too: bool = False) -> None:
         """Put the best weights back into the network (``optimizer_too``: and the optimizer's moments and step count)."""
@@ -318,10 +326,16 @@ def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History,
 
 
 def _restore(reason: str | None, best: _BestWeights, history: History, *, restore_best: bool, warn_at_start: bool, learning_rate_init: float, epoch: int) -> None:
-    """Put the best weights back after a divergence or Ctrl-C (with a warning), or when ``restore_best`` asks."""
+    """Put the best weights back after a divergence or Ctrl-C (with a warning), or when ``restore_best`` asks.
+
+    The warning names the weights put back: this run's best epoch's, or those it began with (a warm fit or
+    ``partial_fit`` that has not improved on them), whose epoch ``history.best_epoch`` may not be. ``history.held_epoch``
+    records the epoch whose weights the network is left with, for the next run's warning.
+    """
+    held = history.epoch[-1] if history.epoch else best.epoch  # the last epoch's weights, unless put back below
     if reason in ("diverged", "interrupted"):
         best.restore(optimizer_too=reason == "interrupted")
-        where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
+        held, where = best.epoch, best.where()
         if reason == "diverged" and (history.best_epoch or warn_at_start):
             warnings.warn(
                 f"training diverged at epoch {epoch}: the loss became {history.train_loss[-1]}; "
@@ -334,6 +348,8 @@ def _restore(reason: str | None, best: _BestWeights, history: History, *, restor
             warn_interrupted(where)
     elif restore_best and history.best_epoch:
         best.restore()
+        held = best.epoch
+    history.held_epoch = held
 
 
 def _finish(
@@ -399,10 +415,10 @@ class _Plan:
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
           batch_size: int, shuffle: bool, generator: torch.Generator | None, engine: str, optimizer_kwargs: dict[str, Any],
           optimizer_state: dict[str, Any] | None, clip_grad_norm: float | None, callbacks: Sequence[Callback], device: torch.device,
-          precision: str, cuda_graphs: bool, sw_total: float) -> _Plan:
+          precision: str, cuda_graphs: bool, sw_total: float, held: int | None) -> _Plan:
     """Build the step machinery: the optimizer over one flat parameter buffer, the step function, the batches.
 
-    The arguments are :func:`train`'s. The L2 and CUDA-graph choices depend on
+    The arguments are :func:`train`'s; ``held``: the epoch of the weights the run begins with (:func:`held_at_start`). The L2 and CUDA-graph choices depend on
     one another (see :func:`_l2_plan`, :func:`_graph_runner`), hence one place.
     """
     batch_size = min(int(batch_size), X.shape[0])  # a batch larger than the data is the whole data
@@ -421,7 +437,8 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
         sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
     n = X.shape[0]
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
-                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, best=_BestWeights(flat, on_numpy, optimizer, optimizer_state),
+                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy,
+                 best=_BestWeights(flat, on_numpy, optimizer, optimizer_state, held),
                  sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device)
 
 
@@ -483,7 +500,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     break
                 improved = _improved(monitors, history, logs)
                 if improved:
-                    plan.best.save()
+                    plan.best.save(epoch)
                     history.best_epoch = epoch
                 schedule.epoch_end(epoch, samples_seen, improved)
                 if improved:
@@ -568,7 +585,7 @@ def train(
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
                  clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
-                 sw_total=sw_total)
+                 sw_total=sw_total, held=held_at_start(history))
     state = TrainState()
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks

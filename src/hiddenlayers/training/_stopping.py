@@ -53,13 +53,35 @@ def warn_interrupted(where: str) -> None:
     warnings.warn(f"training interrupted by the user; restored the weights of {where}.", InterruptedWarning, stacklevel=user_stacklevel())
 
 
+def held_at_start(history: History) -> int | None:
+    """The epoch whose weights a network holds as a run on ``history`` begins (0 or None: its starting weights).
+
+    The epoch the last run kept (``history.held_epoch``); for a history from before that was recorded,
+    its last epoch (what a run without Ctrl-C, divergence or restored best weights ends on).
+    """
+    if history.held_epoch is not None:
+        return history.held_epoch
+    return history.epoch[-1] if history.epoch else None
+
+
+def kept_weights(epoch: int | None, this_run: bool) -> str:
+    """How a warning names the weights kept: ``"epoch 3"`` (reached in this run), ``"epoch 6 (the weights this call
+    began with)"`` (held from an earlier call), or ``"the start of this run"`` (no epoch's)."""
+    if not epoch:
+        return "the start of this run"
+    return f"epoch {epoch}" if this_run else f"epoch {epoch} (the weights this call began with)"
+
+
 @dataclass
 class History:
     """Per-epoch record of a training run, JSON-able through :meth:`to_dict`.
 
     ``time`` is seconds since training started; ``val_score`` is accuracy for
     classifiers and R² for regressors; ``extra`` holds per-epoch records of
-    callbacks (e.g. gradient flow).
+    callbacks (e.g. gradient flow). ``best_epoch`` is the best epoch by the no-improvement
+    rule; ``held_epoch`` the epoch whose weights the network held when the last run ended
+    (0: its starting weights; None: not recorded, as in files written before it was kept), which
+    differs from the last epoch after Ctrl-C, a divergence or restored best weights.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -71,6 +93,7 @@ class History:
     stop_reason: str | None = None
     stop_message: str = ""
     best_epoch: int | None = None
+    held_epoch: int | None = None
     extra: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -303,5 +326,7 @@ __all__ = [
     "StoppingRule",
     "TimeLimit",
     "TrainState",
+    "held_at_start",
+    "kept_weights",
     "warn_interrupted",
 ]
