@@ -238,8 +238,17 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         check_report_output(html, force=force, inputs=(data,), what="--html")
     if storage is not None:
         _check_storage(storage)
+    from ..rightsize import SearchSpace, check_search_options, search
+
+    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
+    settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
+                                "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
+                                "workers": workers, "timeout": timeout}
+    try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
+        check_search_options(**settings)
+    except (ValueError, TypeError) as exc:
+        raise UserError(one_line(exc)) from None
     from ..data import TablePreprocessor
-    from ..rightsize import SearchSpace, search
     from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
     from ._data import prepare
 
@@ -256,13 +265,9 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         note(msg)
     if checked is not None:
         print_check_summary(checked)
-    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
     try:
-        found = search(
-            t.matrix, prep["y"], objectives=objs, trials=trials, space=space, task=prep["task"], max_params=max_params,
-            max_latency_us=max_latency_us, max_epochs=epochs, storage=storage, study_name=study, workers=workers,
-            timeout=timeout, random_state=seed, save_dir=None, refit=True, progress=not as_json,
-        )
+        found = search(t.matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
+                       refit=True, progress=not as_json)
     except (ValueError, TypeError) as exc:
         raise UserError(one_line(exc)) from None
     except RuntimeError as exc:
