@@ -213,6 +213,24 @@ def test_search_option_errors_come_before_the_data_is_read(args, tmp_path, monke
     assert "Traceback" not in res.output
 
 
+def test_prune_refuses_a_fatal_finding_before_any_note_on_unseen_values(tmp_path):
+    """A model with a category column, data with a value it never saw AND one class only: the refusal is the one line
+    (the note on the unseen value came first); with data that prune accepts, the note is still said."""
+    rng = np.random.default_rng(0)
+    n = 60
+    train = pd.DataFrame({"a": rng.normal(size=n), "color": rng.choice(["red", "blue"], size=n), "label": rng.choice(["yes", "no"], size=n)})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    ok("train", tmp_path / "train.csv", "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", model)
+    unseen = train.assign(color=["green"] + list(train.color[1:]))
+    unseen.assign(label="yes").to_csv(tmp_path / "one.csv", index=False)
+    assert_user_error(run("prune", model, tmp_path / "one.csv", "--epochs", "1", "-o", tmp_path / "x.safetensors"),
+                      "data check: the target has only one class ('yes')")
+    unseen.to_csv(tmp_path / "fine.csv", index=False)
+    res = ok("prune", model, tmp_path / "fine.csv", "--epochs", "1", "--max-drop", "0.5", "-o", tmp_path / "y.safetensors")
+    assert "note: 1 value(s) outside the categories kept in training" in res.stderr, res.stderr
+
+
 def test_parse_objectives():
     assert parse_objectives("params, Accuracy,latency") == ("score", "params", "latency")
     assert parse_objectives("r2") == ("score",) and parse_objectives("latency") == ("score", "latency")

@@ -6,8 +6,11 @@ Heavy imports (PyTorch, Optuna, onnxruntime) happen inside each function, so
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +137,14 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     from ._data import labelled
 
     table, found = read_checked(data) if check else (None, [])
-    _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
+    held = io.StringIO()  # its notes (unseen values, dropped rows) wait: a refusal below stays the only line on stderr
+    with contextlib.redirect_stderr(held):
+        _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
     checked = fast_check_for_model(model, table.frame, found, target) if table is not None else None
     refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
+    sys.stderr.write(held.getvalue())
     if checked is not None:
         print_check_summary(checked)
     import warnings
