@@ -187,8 +187,48 @@ def test_search_table_output(table, tmp_path):
     (["--max-params", "10"], "no hidden-layer spec of the space fits max_params=10"),
 ])
 def test_search_option_errors(args, message, tmp_path):
-    # --no-check: the last two are found by the search itself, after the data check's summary (iris has a duplicate row)
-    assert_user_error(run("search", "iris", "--trials", "1", "--epochs", "2", "--out-dir", tmp_path, "--no-check", *args), message)
+    # iris has a duplicate row: the data check's summary would come first, were the options not checked before the data
+    assert_user_error(run("search", "iris", "--trials", "1", "--epochs", "2", "--out-dir", tmp_path, *args), message)
+
+
+@pytest.mark.parametrize("args", [["--storage", "foo.txt"], ["--max-params", "10"], ["--workers", "0"]])
+def test_search_option_errors_come_before_the_data_is_read(args, tmp_path, monkeypatch):
+    """Data with a warning-level finding (duplicate rows) and a mistyped option: one error line, exit 2,
+    and the table never read (the check's summary came first, and a big file was read, before the option's error)."""
+    import hiddenlayers.cli._check as check
+    import hiddenlayers.cli._data as data
+
+    rows = [f"{i % 7},{(i * 3) % 5},{i % 2}" for i in range(40)]
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows + rows[:10]) + "\n")
+    res = run("search", tmp_path / "t.csv", "-t", "label", "--trials", "1", "--epochs", "1", "--out-dir", tmp_path / "m")
+    assert res.exit_code == 0 and "duplicate" in res.stderr  # the data has a finding the summary names
+
+    def unread(*a, **k):
+        raise AssertionError("the table was read before the options were checked")
+
+    monkeypatch.setattr(check, "read_checked", unread)
+    monkeypatch.setattr(data, "prepare", unread)
+    res = run("search", tmp_path / "t.csv", "-t", "label", "--trials", "1", "--out-dir", tmp_path / "m2", *args)
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1 and res.stderr.startswith("error: "), res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_prune_refuses_a_fatal_finding_before_any_note_on_unseen_values(tmp_path):
+    """A model with a category column, data with a value it never saw AND one class only: the refusal is the one line
+    (the note on the unseen value came first); with data that prune accepts, the note is still said."""
+    rng = np.random.default_rng(0)
+    n = 60
+    train = pd.DataFrame({"a": rng.normal(size=n), "color": rng.choice(["red", "blue"], size=n), "label": rng.choice(["yes", "no"], size=n)})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    ok("train", tmp_path / "train.csv", "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", model)
+    unseen = train.assign(color=["green"] + list(train.color[1:]))
+    unseen.assign(label="yes").to_csv(tmp_path / "one.csv", index=False)
+    assert_user_error(run("prune", model, tmp_path / "one.csv", "--epochs", "1", "-o", tmp_path / "x.safetensors"),
+                      "data check: the target has only one class ('yes')")
+    unseen.to_csv(tmp_path / "fine.csv", index=False)
+    res = ok("prune", model, tmp_path / "fine.csv", "--epochs", "1", "--max-drop", "0.5", "-o", tmp_path / "y.safetensors")
+    assert "note: 1 value(s) outside the categories kept in training" in res.stderr, res.stderr
 
 
 def test_parse_objectives():

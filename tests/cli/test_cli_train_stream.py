@@ -68,14 +68,14 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     ckpt = tmp_path / "model.safetensors.ckpt"
     stale = {"network": {"hidden1.linear.weight": torch.zeros(9, 2)}, "optimizer": {}, "t": 0, "history": {}, "no_improvement": (0.0, 0), "best": None}
     torch.save(stale, ckpt)
-    # --no-check: the fit finds the checkpoint, after the data check's summary (y is a > 0 here: a leak warning)
-    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out, "--no-check"),
+    # y is a > 0 here (a leak warning): the checkpoint is checked before the data check, so its error is the one line
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
                       f"checkpoint '{ckpt}' holds another network than this fit builds (hidden1.linear.weight: (9, 2) there, (4, 2) here)")
     ckpt.write_bytes(b"not a checkpoint")
-    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out, "--no-check"),
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
                       f"checkpoint '{ckpt}' cannot be read (")
     torch.save({"weights": torch.zeros(2)}, ckpt)
-    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out, "--no-check"),
+    assert_user_error(run("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--out", out),
                       f"checkpoint '{ckpt}' is not a hiddenlayers checkpoint")
     assert not out.exists()
 

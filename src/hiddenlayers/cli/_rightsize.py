@@ -6,8 +6,11 @@ Heavy imports (PyTorch, Optuna, onnxruntime) happen inside each function, so
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +137,14 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     from ._data import labelled
 
     table, found = read_checked(data) if check else (None, [])
-    _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
+    held = io.StringIO()  # its notes (unseen values, dropped rows) wait: a refusal below stays the only line on stderr
+    with contextlib.redirect_stderr(held):
+        _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
     checked = fast_check_for_model(model, table.frame, found, target) if table is not None else None
     refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
+    sys.stderr.write(held.getvalue())
     if checked is not None:
         print_check_summary(checked)
     import warnings
@@ -238,8 +244,17 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         check_report_output(html, force=force, inputs=(data,), what="--html")
     if storage is not None:
         _check_storage(storage)
+    from ..rightsize import SearchSpace, check_search_options, search
+
+    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
+    settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
+                                "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
+                                "workers": workers, "timeout": timeout}
+    try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
+        check_search_options(**settings)
+    except (ValueError, TypeError) as exc:
+        raise UserError(one_line(exc)) from None
     from ..data import TablePreprocessor
-    from ..rightsize import SearchSpace, search
     from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
     from ._data import prepare
 
@@ -256,13 +271,9 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         note(msg)
     if checked is not None:
         print_check_summary(checked)
-    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
     try:
-        found = search(
-            t.matrix, prep["y"], objectives=objs, trials=trials, space=space, task=prep["task"], max_params=max_params,
-            max_latency_us=max_latency_us, max_epochs=epochs, storage=storage, study_name=study, workers=workers,
-            timeout=timeout, random_state=seed, save_dir=None, refit=True, progress=not as_json,
-        )
+        found = search(t.matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
+                       refit=True, progress=not as_json)
     except (ValueError, TypeError) as exc:
         raise UserError(one_line(exc)) from None
     except RuntimeError as exc:

@@ -90,6 +90,18 @@ def run_train_stream(
         if task == "auto":
             integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
             task = "classification" if integral else "regression"
+        from ..estimators import check_checkpoint
+        from ._train import _transfer_params, make_estimator
+
+        params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
+        if params.get("early_stopping") is None:
+            params = {**params, "early_stopping": len(src.units) >= 4}
+        model = make_estimator(task, params, seed, quiet=True)
+        ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
+        try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
+            check_checkpoint(model, src, ckpt)
+        except ValueError as exc:
+            raise UserError(f"training failed: {one_line(exc)}") from None
         checked = _check_first_batch(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
@@ -101,13 +113,6 @@ def run_train_stream(
                     note(str(w.message))
             if checked is not None:
                 print_check_summary(checked, "" if checked.n_rows >= scan.n_rows else f"first {checked.n_rows:,} of {scan.n_rows:,} rows")
-        from ._train import _transfer_params, make_estimator
-
-        params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
-        if params.get("early_stopping") is None:
-            params = {**params, "early_stopping": len(src.units) >= 4}
-        model = make_estimator(task, params, seed, quiet=True)
-        ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         start = time.perf_counter()
         from sklearn.exceptions import ConvergenceWarning
 

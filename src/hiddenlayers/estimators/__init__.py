@@ -7,6 +7,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "check_training_data": "._training_data",
+    "check_checkpoint": "._checkpoint",
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",
     "load_source": "._transfer",

@@ -59,6 +59,7 @@ from .._stacklevel import user_stacklevel
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, held_at_start, kept_weights, warn_interrupted
+from ._checkpoint import checked_weights, read_checkpoint
 from ._fit import NON_FINITE, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._transfer import head_first_passes
 
@@ -68,36 +69,6 @@ if TYPE_CHECKING:
 
 CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # a file: written each epoch (rank 0), resumed from when present
 CHUNK_BATCHES = 1024  # batches per partial_fit call: big enough that the call's set-up is noise
-
-
-_CHECKPOINT_KEYS = ("network", "optimizer", "t", "history", "no_improvement", "best")
-
-
-def _read_checkpoint(path: str) -> dict[str, Any] | None:
-    """The checkpoint at ``path`` (None when there is none), or one clear ValueError for a damaged or foreign file."""
-    from ..training import load_checkpoint
-
-    fix = "delete it to train from the start"
-    try:
-        saved = load_checkpoint(path)
-    except Exception as exc:  # torch.load's errors for a truncated or foreign file vary by version
-        raise ValueError(f"checkpoint '{path}' cannot be read ({type(exc).__name__}): it is damaged or not a hiddenlayers checkpoint; {fix}.") from None
-    if saved is not None and (not isinstance(saved, dict) or any(k not in saved for k in _CHECKPOINT_KEYS)):
-        raise ValueError(f"checkpoint '{path}' is not a hiddenlayers checkpoint (it lacks {', '.join(_CHECKPOINT_KEYS)}): {fix}.")
-    return saved
-
-
-def _load_network(net: Any, state: Any, path: str) -> None:
-    """Load a checkpoint's weights into ``net``, or a ValueError when they are another network's (a stale file)."""
-    want = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in state.items()} if isinstance(state, dict) else {}
-    if want != got:
-        diff = next((k for k in want if got.get(k) != want[k]), next(iter(got), "?"))
-        raise ValueError(
-            f"checkpoint '{path}' holds another network than this fit builds ({diff}: {got.get(diff)} there, {want.get(diff)} here): "
-            "it is left from another run; delete it to train from the start, or write to another --out."
-        )
-    net.load_state_dict(state)
 
 
 @dataclass
@@ -158,7 +129,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     rows_per_chunk = s.batch * CHUNK_BATCHES
     seed = _seed(est)
     target_epochs = len(history) + epochs
-    saved = _read_checkpoint(ckpt) if ckpt else None
+    saved = read_checkpoint(ckpt) if ckpt else None
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with _one_epoch_settings(est, s.batch):
             X, y = next(s.src.chunks(s.shards[s.rank], rows=s.batch, limit=s.batch))
@@ -373,7 +344,7 @@ def _check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
 
 def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tuple[History, Any]:
     """Put a checkpoint's network, optimizer, samples seen and no-improvement count into ``est``: ``(history, best weights)``."""
-    _load_network(est.network_, saved["network"], path)
+    est.network_.load_state_dict(checked_weights(est.network_, saved["network"], path))
     est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
     no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
     est._cache_weights()

@@ -14,6 +14,7 @@ _EXPORTS = {
     "prune": "._prune.prune",
     "SearchSpace": "._search.space",
     "search": "._search.search",
+    "check_search_options": "._search.options",
     "storage_problem": "._search.storage",
     "SearchResult": "._search.result",
 }

@@ -1,7 +1,8 @@
 """The hidden-layer search (Optuna), one idea per module.
 
-``search``: :func:`~hiddenlayers.rightsize.search`, its argument checks and its
-worker processes; ``space``: :class:`~hiddenlayers.rightsize.SearchSpace` and the
+``search``: :func:`~hiddenlayers.rightsize.search` and its worker processes;
+``options``: :func:`~hiddenlayers.rightsize.check_search_options`, the checks of
+its settings that need no data; ``space``: :class:`~hiddenlayers.rightsize.SearchSpace` and the
 parameter / FLOP counts; ``run``: the trial objective and the worker loop
 (``python -m hiddenlayers.rightsize._search.run``); ``storage``: Optuna
 storages, studies and dead-worker recovery; ``result``:

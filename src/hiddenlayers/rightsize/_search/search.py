@@ -31,59 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
-from .run import COST_OBJECTIVES, TrialSetup, make_sampler, run_worker
-from .space import SearchSpace, outputs_of
-from .storage import check_storage_file, create_or_load, fail_dead_local_trials, make_storage
+from .run import TrialSetup, make_sampler, run_worker
+from .space import SearchSpace, budget_error, outputs_of
+from .storage import create_or_load, fail_dead_local_trials, make_storage
 
-OBJECTIVES = ("score", *COST_OBJECTIVES)
 AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
-
-
-def _check(objectives: Any, trials: Any, workers: Any, max_params: Any, max_latency_us: Any, cv: Any, patience: Any,
-           threads: Any, task: Any) -> tuple[str, ...]:
-    """The objectives as a lower-case tuple, after one-line errors for :func:`search`'s settings (before any data is read)."""
-    if isinstance(objectives, str):
-        objectives = (objectives,)
-    objectives = tuple(o.lower() for o in objectives)
-    if not objectives or objectives[0] != "score" or any(o not in OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
-        raise ValueError(
-            f"objectives must start with 'score' followed by any of {', '.join(COST_OBJECTIVES)} (no repeats). "
-            f"Received: objectives={objectives!r}."
-        )
-    for name, v in (("trials", trials), ("workers", workers), ("patience", patience), ("threads", 1 if threads is None else threads)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1. Received: {name}={v!r}.")
-    if cv != "auto" and (isinstance(cv, bool) or not isinstance(cv, int) or not 1 <= cv <= 20):
-        raise ValueError(f"cv must be 'auto' or a number of folds from 1 (one validation split) to 20. Received: cv={cv!r}.")
-    if max_params is not None and (isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1):
-        raise ValueError(f"max_params must be a positive integer or None. Received: max_params={max_params!r}.")
-    if max_latency_us is not None and not (isinstance(max_latency_us, (int, float)) and max_latency_us > 0):
-        raise ValueError(f"max_latency_us must be a positive number of microseconds or None. Received: max_latency_us={max_latency_us!r}.")
-    if task not in ("auto", "classification", "regression"):
-        raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
-    return objectives
-
-
-def _check_settings(space: SearchSpace, storage: Any, *, max_flops: Any, max_epochs: Any, validation_fraction: Any, timeout: Any,
-                    warmup_epochs: Any, min_peers: Any, max_saved: Any) -> None:
-    """One-line errors for the space, the storage file and :func:`search`'s other settings, before any trial runs."""
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace or None. Received: {type(space).__name__}.")
-    space.check()
-    if isinstance(storage, (str, os.PathLike)):
-        check_storage_file(os.fspath(storage))
-    if max_flops is not None and (isinstance(max_flops, bool) or not isinstance(max_flops, int) or max_flops < 1):
-        raise ValueError(f"max_flops must be a positive integer (FLOPs of one prediction) or None. Received: max_flops={max_flops!r}.")
-    for name, v, low in (("max_epochs", max_epochs, 1), ("warmup_epochs", warmup_epochs, 0), ("min_peers", min_peers, 0),
-                         ("max_saved", max_saved, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            hint = " (refit=False refits none)" if name == "max_saved" else ""
-            raise ValueError(f"{name} must be an integer >= {low}{hint}. Received: {name}={v!r}.")
-    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, (int, float)) or not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be a share of rows in (0, 1), e.g. 0.2. Received: validation_fraction={validation_fraction!r}.")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None. Received: timeout={timeout!r}.")
 
 
 def _row_defaults(n_rows: int, cv: int | str, threads: int | None) -> tuple[int, int | None]:
@@ -114,7 +68,7 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
     n_out = outputs_of(y, classifier)
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
-        raise ValueError(f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths.")
+        raise ValueError(budget_error(max_params, max_flops))
     return classifier, space, choices
 
 
@@ -198,10 +152,12 @@ def search(
     """
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
-    objectives = _check(objectives, trials, workers, max_params, max_latency_us, cv, patience, threads, task)
+    objectives = check_search_options(
+        objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
+        max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
+        workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
+        patience=patience, threads=threads)
     space = space if space is not None else SearchSpace()
-    _check_settings(space, storage, max_flops=max_flops, max_epochs=max_epochs, validation_fraction=validation_fraction,
-                    timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved)
     setup, threads = _trial_setup(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
         max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
@@ -335,8 +291,6 @@ def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[
 
     from .run import write_job
 
-    if not isinstance(storage, (str, os.PathLike)):
-        raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
     with tempfile.TemporaryDirectory(prefix="hl-search-job-") as folder:
         job = write_job(setup, folder, os.fspath(storage), name, directions, trials, timeout)
         logs = [open(os.path.join(folder, f"worker{i}.log"), "w+") for i in range(workers)]

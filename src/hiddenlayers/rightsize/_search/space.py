@@ -40,6 +40,17 @@ def params_of(n_in: int, widths: list[int], n_out: int) -> int:
     return int(sum(a * b + b for a, b in zip(dims[:-1], dims[1:])))
 
 
+def within_budget(n_in: int, widths: list[int], n_out: int, max_params: int | None, max_flops: int | None) -> bool:
+    """Whether the dense stack ``n_in -> widths -> n_out`` keeps within ``max_params`` and ``max_flops`` (None: no limit)."""
+    return ((max_params is None or params_of(n_in, widths, n_out) <= max_params)
+            and (max_flops is None or flops_of(n_in, widths, n_out) <= max_flops))
+
+
+def budget_error(max_params: int | None, max_flops: int | None) -> str:
+    """The one-line error for budgets that no spec of the space fits."""
+    return f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths."
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -148,6 +159,19 @@ class SearchSpace:
         if errors:
             raise ValueError(errors[0])
 
+    def fits_budget(self, max_params: int | None = None, max_flops: int | None = None) -> bool:
+        """Whether any data at all could leave a spec of this space within the budgets (needs no data).
+
+        With one input and one output, a spec's parameters and FLOPs grow with every
+        width and with every added layer, and any data has at least one of each; so
+        when the fewest layers of the smallest width break a budget there, every spec
+        breaks it on every data set. The converse needs the data: :meth:`hidden_choices`.
+        """
+        problem = _layers_error(self.layers, self.widths)
+        if problem is not None:
+            raise ValueError(problem)
+        return within_budget(1, [min(self.widths)] * self.layers[0], 1, max_params, max_flops)
+
     def fixed(self) -> dict[str, float]:
         """The float settings whose ends are equal, by name: the trials use these values without sampling them."""
         pairs = {"learning_rate_init": self.learning_rate_init, "alpha": self.alpha, "dropout": self.dropout}
@@ -164,12 +188,8 @@ class SearchSpace:
             for combo in itertools.product(sorted(set(self.widths), reverse=True), repeat=n):
                 if self.funnel and any(a < b for a, b in zip(combo, combo[1:])):
                     continue
-                dims = [n_in, *combo, n_out]
-                if max_params is not None and params_of(n_in, list(combo), n_out) > max_params:
-                    continue
-                if max_flops is not None and sum(2 * a * b for a, b in zip(dims[:-1], dims[1:])) > max_flops:
-                    continue
-                out.append(",".join(map(str, combo)))
+                if within_budget(n_in, list(combo), n_out, max_params, max_flops):
+                    out.append(",".join(map(str, combo)))
         if len(out) > 50_000:
             raise ValueError(f"the space holds {len(out):,} hidden-layer specs: use fewer widths, fewer layers or funnel=True.")
         return out

@@ -41,22 +41,31 @@ def make_storage(storage: Any, check: bool = True) -> Any:
     text = os.fspath(storage)
     if check:
         check_storage_file(text)
+    kind, where = storage_kind(text)
+    if kind == "journal":
+        return _journal(where)
+    kwargs: dict[str, Any] = {}
+    if where.startswith("sqlite:"):
+        kwargs["connect_args"] = {"timeout": 60}
+    return _rdb(_pg_driver(where) if where.startswith("postgresql://") else where, kwargs)
+
+
+def storage_kind(storage: str) -> tuple[str, str]:
+    """``("journal", path)`` or ``("rdb", URL)``: how :func:`make_storage` opens ``storage`` (nothing opened here).
+
+    Raises one ``ValueError`` naming the forms it takes when ``storage`` is none of them.
+    """
+    text = storage
     if text.startswith("journal:"):
-        text = text[len("journal:"):]
-        return _journal(text)
+        return "journal", text[len("journal:"):]
     if text.endswith(_JOURNAL_SUFFIXES):
-        return _journal(text)
+        return "journal", text
     if text.endswith(_SQLITE_SUFFIXES) and "://" not in text:
         text = f"sqlite:///{os.path.abspath(text)}"
     if text.startswith(("sqlite:", "postgresql", "postgres:", "mysql")):
         if text.startswith("postgres:"):
             text = "postgresql:" + text[len("postgres:"):]
-        if text.startswith("postgresql://"):
-            text = _pg_driver(text)
-        kwargs: dict[str, Any] = {}
-        if text.startswith("sqlite:"):
-            kwargs["connect_args"] = {"timeout": 60}
-        return _rdb(text, kwargs)
+        return "rdb", text
     raise ValueError(
         "storage must be a journal file (*.log, *.journal or journal:PATH), a SQLite file or URL "
         f"(*.db, sqlite:///F), or a PostgreSQL URL (postgresql://user@host/db). Received: storage={text!r}."
@@ -82,13 +91,15 @@ def storage_file(storage: str) -> tuple[str, str] | None:
 
 
 def check_storage_file(storage: str) -> None:
-    """Raise ``ValueError`` (before any study opens; leaves nothing behind) when the file ``storage`` names cannot hold a study.
+    """Raise ``ValueError`` (before any study opens; leaves nothing behind) when ``storage`` is no form
+    :func:`make_storage` opens (:func:`storage_kind`) or the file it names cannot hold a study.
 
     A SQLite file's folder must exist (SQLite cannot create it, and would fail
     only after retries); a journal's folder is created by :func:`make_storage`,
     so it must be creatable. Either way the folder (lock and journal files go
     beside the study) and an existing file must be writable.
     """
+    storage_kind(storage)  # a form make_storage opens
     found = storage_file(storage)
     problem = storage_problem(storage, folder=found is not None and found[1] == "sqlite")
     if problem is not None:
@@ -414,4 +425,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["WORKER_ATTR", "check_storage_file", "create_or_load", "fail_dead_local_trials", "make_storage", "this_worker"]
+__all__ = ["WORKER_ATTR", "check_storage_file", "create_or_load", "fail_dead_local_trials", "make_storage", "storage_kind", "this_worker"]

@@ -1,0 +1,71 @@
+"""A streamed fit's checkpoint file (``$HIDDENLAYERS_CHECKPOINT``): read it, and see that it is this fit's network.
+
+One job: the checks that turn a damaged, foreign or stale checkpoint into one
+clear ``ValueError``. The streamed fit runs them as it resumes; the command
+line runs :func:`check_checkpoint` before its data check, so such a file is one
+line, said before any table is read for the check.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..data import ParquetSource
+    from ._mlp import _BaseMLP
+
+_CHECKPOINT_KEYS = ("network", "optimizer", "t", "history", "no_improvement", "best")
+
+
+def read_checkpoint(path: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` (None when there is none), or one clear ValueError for a damaged or foreign file."""
+    from ..training import load_checkpoint
+
+    fix = "delete it to train from the start"
+    try:
+        saved = load_checkpoint(path)
+    except Exception as exc:  # torch.load's errors for a truncated or foreign file vary by version
+        raise ValueError(f"checkpoint '{path}' cannot be read ({type(exc).__name__}): it is damaged or not a hiddenlayers checkpoint; {fix}.") from None
+    if saved is not None and (not isinstance(saved, dict) or any(k not in saved for k in _CHECKPOINT_KEYS)):
+        raise ValueError(f"checkpoint '{path}' is not a hiddenlayers checkpoint (it lacks {', '.join(_CHECKPOINT_KEYS)}): {fix}.")
+    return saved
+
+
+def checked_weights(net: Any, state: Any, path: str) -> Any:
+    """``state`` (a checkpoint's weights) when its tensors have ``net``'s names and shapes, else a ValueError (a stale file)."""
+    want = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()} if isinstance(state, dict) else {}
+    if want != got:
+        diff = next((k for k in want if got.get(k) != want[k]), next(iter(got), "?"))
+        raise ValueError(
+            f"checkpoint '{path}' holds another network than this fit builds ({diff}: {got.get(diff)} there, {want.get(diff)} here): "
+            "it is left from another run; delete it to train from the start, or write to another --out."
+        )
+    return state
+
+
+def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str) -> None:
+    """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale.
+
+    Nothing is trained and no weights are allocated: the network ``fit`` builds
+    (the source's preprocessed columns in, one output per class, or one for two
+    classes or a numeric target) is made on PyTorch's ``meta`` device to compare
+    shapes. No file at ``path``: nothing to check.
+    """
+    import torch
+    from sklearn.base import is_classifier
+
+    from ..network import Network
+
+    saved = read_checkpoint(path)
+    if saved is None:
+        return
+    scan = src.scan()
+    n_classes = len(scan.classes) if scan.classes is not None else 0
+    n_out = (1 if n_classes <= 2 else n_classes) if is_classifier(est) else 1
+    with torch.device("meta"):
+        net = Network(len(scan.preprocessor.output_names), est._validate_params(), n_out, activation=est.activation, init="none")
+    checked_weights(net, saved["network"], path)
+
+
+__all__ = ["check_checkpoint", "checked_weights", "read_checkpoint"]

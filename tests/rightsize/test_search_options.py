@@ -1,0 +1,57 @@
+"""check_search_options: search()'s checks that need no data, run by search() and by the CLI before the table is read."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers.rightsize import SearchSpace, check_search_options, search
+
+
+def test_its_arguments_and_defaults_are_searchs():
+    """One rule set: the check takes search()'s settings by the same names, with the same defaults."""
+    mine = inspect.signature(check_search_options).parameters
+    theirs = inspect.signature(search).parameters
+    assert mine and all(name in theirs and p.default == theirs[name].default for name, p in mine.items())
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"storage": "search.txt"}, "storage must be a journal file (*.log, *.journal or journal:PATH)"),
+    ({"max_params": 10}, "no hidden-layer spec of the space fits max_params=10 / max_flops=None"),
+    ({"max_flops": 3, "space": SearchSpace(widths=(4,), layers=(1, 1))}, "no hidden-layer spec of the space fits max_params=None / max_flops=3"),
+    ({"workers": 2, "storage": object()}, "workers > 1 needs storage as a URL or file path"),
+    ({"objectives": ("latency",)}, "objectives must start with 'score'"),
+    ({"space": SearchSpace(layers=(0, 2))}, "layers must be (min, max)"),
+])
+def test_options_no_data_could_run_are_refused_without_data(kwargs, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=None) as info:
+        check_search_options(**kwargs)
+    assert message in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def test_it_returns_the_objectives_and_passes_a_budget_some_data_may_meet():
+    assert check_search_options(objectives=("Score", "LATENCY")) == ("score", "latency")
+    # 1 input, 16 units, 1 output: 49 parameters; a wider data set may still break it, which search() says
+    assert check_search_options(max_params=49, space=SearchSpace(widths=(16,), layers=(1, 1))) == ("score",)
+    X = np.random.default_rng(0).normal(size=(40, 5))
+    with pytest.raises(ValueError, match="no hidden-layer spec of the space fits max_params=49"):
+        search(X, (X[:, 0] > 0).astype(int), trials=1, max_params=49, space=SearchSpace(widths=(16,), layers=(1, 1)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(lo=st.integers(1, 3), extra=st.integers(0, 1), widths=st.lists(st.integers(1, 40), min_size=1, max_size=3),
+       max_params=st.none() | st.integers(1, 3000), max_flops=st.none() | st.integers(1, 6000),
+       n_in=st.integers(1, 12), n_out=st.integers(1, 5))
+def test_fits_budget_is_false_only_when_no_data_fits(lo, extra, widths, max_params, max_flops, n_in, n_out):
+    """The data-free refusal is exact at one input and one output, and never refuses what some data allows."""
+    space = SearchSpace(layers=(lo, lo + extra), widths=tuple(widths))
+    fits = space.fits_budget(max_params, max_flops)
+    assert fits == bool(space.hidden_choices(1, 1, max_params, max_flops))
+    if not fits:
+        assert space.hidden_choices(n_in, n_out, max_params, max_flops) == []
