@@ -1,4 +1,5 @@
-"""Ctrl-C's ``InterruptedWarning`` (and ``DivergedWarning``) name the user's line on every path to them.
+"""Warnings meant for the user (Ctrl-C's ``InterruptedWarning``, ``DivergedWarning``, ``ConvergenceWarning``, the data
+warnings...) name the user's line on every path to them.
 
 Before, counted ``stacklevel``s named ``estimators/_mlp.py`` for every estimator fit (in memory,
 ``partial_fit``, streamed, L-BFGS; DANN's ``estimators/_dann.py``), an application's own module for its fit, and the line above
@@ -189,3 +190,125 @@ def _line() -> int:
 
 def test_user_stacklevel_counts_the_callers_own_frame_as_one() -> None:
     assert user_stacklevel() == 1  # called from outside the package: this very frame
+
+
+# -- warnings other than Ctrl-C's: each names the line that called fit, whatever the path ---------------------------
+# On the old code (counted stacklevels) these named hiddenlayers' own files: the head_first and streamed
+# ConvergenceWarnings, lbfgs's, the batch_size clipping warning, a DataFrame fit's ColumnWarning and missing-marker
+# warning (in memory and streamed), prune's and the device fallback's on load. The in-memory and lbfgs fits'
+# ConvergenceWarning, Preprocessor.fit's own warnings and the Recommender's already did; they are tested all the same.
+def _filenames(category: type[Warning], fit: Callable[[], Any]) -> list[str]:
+    return [w.filename for w in _warned(category, fit)]
+
+
+def test_convergence_warning_of_an_in_memory_fit_names_the_users_line() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    assert _filenames(ConvergenceWarning, lambda: hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)) == [__file__]
+
+
+def test_convergence_warning_of_a_head_first_fit_names_the_users_line() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    source = hl.MLPClassifier((4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source.fit(X, y)
+    est = hl.MLPClassifier((4,), max_iter=2, random_state=0, init_from=source, freeze="head_first")
+    found = _filenames(ConvergenceWarning, lambda: est.fit(X, y))
+    assert found and set(found) == {__file__}
+
+
+@pytest.mark.parametrize("freeze", [None, "head_first"])
+def test_convergence_warning_of_a_streamed_fit_names_the_users_line(source: ParquetSource, freeze: str | None) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    kw: dict[str, Any] = {}
+    if freeze:
+        X, y = _data()
+        first = hl.MLPClassifier((4,), max_iter=3, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first.fit(pd.DataFrame(X, columns=list("abc")), y)
+        kw = {"init_from": first, "freeze": freeze}
+    est = hl.MLPClassifier((4,), batch_size=20, max_iter=2, random_state=0, **kw)
+    found = _filenames(ConvergenceWarning, lambda: est.fit(source))
+    assert found and set(found) == {__file__}
+
+
+def test_convergence_warning_of_lbfgs_names_the_users_line() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    est = hl.MLPClassifier((4,), solver="lbfgs", max_iter=2, random_state=0)
+    assert _filenames(ConvergenceWarning, lambda: est.fit(X, y)) == [__file__]
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_batch_size_clipping_warning_names_the_users_line(early_stopping: bool) -> None:
+    X, y = _data()
+    est = hl.MLPClassifier((4,), batch_size=1000, max_iter=50, early_stopping=early_stopping, random_state=0)
+    found = [w for w in _warned(UserWarning, lambda: est.fit(X, y)) if "batch_size" in str(w.message)]
+    assert [w.filename for w in found] == [__file__]
+
+
+def _frame_with_hints() -> tuple[pd.DataFrame, np.ndarray]:
+    """A table whose 'price' holds numbers as text (a ColumnWarning) and whose 'kind' has the category 'NA' (a UserWarning)."""
+    X, y = _data()
+    df = pd.DataFrame(X, columns=list("abc"))
+    df["price"] = [f"{v:.2f}" for v in np.abs(X[:, 0]) * 10]
+    df["kind"] = ["NA" if i % 3 == 0 else "x" for i in range(len(df))]
+    return df, y
+
+
+def _column_filenames(fit: Callable[[], Any]) -> tuple[list[str], list[str]]:
+    """(ColumnWarnings' filenames, the missing-marker UserWarnings' filenames)."""
+    caught = _warned(Warning, fit)
+    return ([w.filename for w in caught if issubclass(w.category, hl.ColumnWarning)],
+            [w.filename for w in caught if "read as a missing value" in str(w.message)])
+
+
+def test_column_warnings_of_fitting_a_dataframe_name_the_users_line() -> None:
+    df, _ = _frame_with_hints()
+    assert _column_filenames(lambda: hl.TablePreprocessor().fit(df)) == ([__file__], [__file__])
+
+
+def test_column_warnings_of_a_streamed_fit_name_the_users_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    df, y = _frame_with_hints()
+    df["y"] = y
+    df.to_parquet(tmp_path / "t.parquet", row_group_size=50)
+    est = hl.MLPClassifier((4,), max_iter=200, random_state=0)
+    assert _column_filenames(lambda: est.fit(ParquetSource(str(tmp_path), target="y"))) == ([__file__], [__file__])
+
+
+def test_recommenders_unknown_ids_warning_names_the_users_line() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"user": rng.integers(0, 10, 200), "item": rng.integers(0, 10, 200)})
+    rec = hl.apps.Recommender(max_iter=2, random_state=0).fit(X, rng.uniform(1, 5, 200))
+    found = _filenames(UserWarning, lambda: rec.predict(pd.DataFrame({"user": [99], "item": [1]})))
+    assert found == [__file__]
+
+
+def test_prunes_too_few_rows_warning_names_the_users_line() -> None:
+    X, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = hl.MLPClassifier((8,), max_iter=300, random_state=0).fit(X, y)
+    found = [w for w in _warned(UserWarning, lambda: hl.prune(est, X[:40], y[:40], max_drop=1e-4)) if "cannot confirm" in str(w.message)]
+    assert [w.filename for w in found] == [__file__]
+
+
+@pytest.mark.parametrize("how", ["class", "hl.load", "app"])
+def test_the_missing_device_warning_on_load_names_the_users_line(tmp_path, how: str) -> None:  # type: ignore[no-untyped-def]
+    X, y = _data()
+    path = str(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model: Any = hl.apps.Autoencoder(max_iter=2, random_state=0).fit(X) if how == "app" else hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    model.set_params(device="cuda:64")  # saved for a GPU no machine has: load falls back, with a warning
+    model.save(path)
+    load = {"class": hl.MLPClassifier.load, "hl.load": hl.load, "app": hl.apps.Autoencoder.load}[how]
+    found = [w for w in _warned(UserWarning, lambda: load(path)) if "which this machine lacks" in str(w.message)]
+    assert [w.filename for w in found] == [__file__]

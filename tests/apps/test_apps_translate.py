@@ -396,3 +396,57 @@ def test_a_refit_that_fails_in_training_leaves_the_model_as_it_was(data: dict[st
         model.fit(["other words entirely"] * 20, ["andere woerter"] * 20)
     assert [k for k, v in before.items() if vars(model).get(k) is not v] == [] and vars(model).keys() == before.keys()
     assert model.predict(data["St"][:5]) == out
+
+
+# -- Ctrl-C -----------------------------------------------------------------
+def _ctrl_c_in_epoch(tr: Translator, epoch: int, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, torch.Tensor]]:
+    """Ctrl-C at the second training batch of ``epoch``; returns the weights at each epoch's start (``[k]``: after epoch k)."""
+    real, starts = tr._batches, []
+
+    def batches(lengths: list[int], shuffle: bool, rng: np.random.Generator | None = None):  # type: ignore[no-untyped-def]
+        if not shuffle:  # validation and decoding
+            yield from real(lengths, shuffle, rng)
+            return
+        starts.append({k: v.clone() for k, v in tr.model_.state_dict().items()})
+        for i, b in enumerate(real(lengths, shuffle, rng)):
+            if len(starts) == epoch and i == 1:
+                raise KeyboardInterrupt
+            yield b
+
+    monkeypatch.setattr(tr, "_batches", batches)
+    return starts
+
+
+def _same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_mid_epoch_keeps_the_kept_epochs_weights_with_one_warning(
+    data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch, early_stopping: bool
+) -> None:
+    """Without validation the last whole epoch's weights are kept, with it the best epoch's; the unfinished epoch is not recorded."""
+    tr = Translator(hidden_size=16, embed_dim=8, batch_size=32, max_iter=10, early_stopping=early_stopping, random_state=0)
+    starts = _ctrl_c_in_epoch(tr, 4, monkeypatch)
+    with pytest.warns(hl.InterruptedWarning, match=r"^training interrupted by the user; restored the weights of epoch [1-3]\.$") as caught:
+        out = tr.fit(data["S"][:300], data["T"][:300])
+    assert out is tr
+    assert [w.filename for w in caught if w.category is hl.InterruptedWarning] == [__file__]
+    assert tr.stop_reason_ == "interrupted" and tr.history_.stop_message.startswith("interrupted by the user")
+    assert tr.n_iter_ == 3 and len(tr.loss_curve_) == 3 and tr.history_.epoch == [1, 2, 3]
+    kept = tr.history_.best_epoch if early_stopping else 3
+    assert kept and f"epoch {kept}." in str(caught[0].message)
+    assert _same_weights(tr.model_.state_dict(), starts[kept])
+    assert not tr.model_.training and all(isinstance(t, str) for t in tr.predict(data["St"][:5]))
+
+
+def test_ctrl_c_in_the_first_epoch_keeps_the_initial_weights(data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the other applications: a fitted model with the run's starting weights and no epoch recorded."""
+    tr = Translator(hidden_size=16, embed_dim=8, batch_size=32, max_iter=5, random_state=0)
+    starts = _ctrl_c_in_epoch(tr, 1, monkeypatch)
+    with pytest.warns(hl.InterruptedWarning, match=r"^training interrupted by the user; restored the weights of the start of this run\.$") as caught:
+        assert tr.fit(data["S"][:300], data["T"][:300]) is tr
+    assert caught[0].filename == __file__
+    assert tr.stop_reason_ == "interrupted" and tr.n_iter_ == 0 and tr.loss_curve_ == [] and tr.validation_scores_ == []
+    assert _same_weights(tr.model_.state_dict(), starts[0])
+    assert len(tr.predict(data["St"][:3])) == 3

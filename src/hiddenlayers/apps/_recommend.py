@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
+from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, make_optimizer
@@ -413,7 +414,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
                 f"{int((~known).sum())} of {len(u)} rows have a user ({n_users}) or item ({n_items}) not seen in fit: "
                 "predicted from the global mean plus the known side's bias.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return np.clip(out, *self.clip) if self.clip is not None else out
 

@@ -32,6 +32,7 @@ import re
 import warnings
 from typing import NamedTuple
 
+from .._stacklevel import user_stacklevel
 from ..exceptions import ColumnWarning
 
 #: How many distinct values :func:`dates_as_text` parses (the most frequent first).
@@ -92,7 +93,7 @@ def numbers_as_text(values: list[str]) -> NumbersAsText | None:
     return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()))
 
 
-def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int, stacklevel: int = 3) -> str | None:
+def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int) -> str | None:
     """Warn when categorical column ``name`` holds dates or numbers as text, or is an ID; returns the reason warned (``"dates"``, ``"numbers"``, ``"id"``) or ``None``.
 
     ``categories``: its distinct present values, most frequent first;
@@ -102,7 +103,7 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
     if example is not None:
         warnings.warn(ColumnWarning(
             f"column '{name}' holds dates as text (e.g. {example!r}), which the model reads as categories, one per date, unordered, a new date unknown: "
-            "turn it into numbers first (e.g. days since a start date, day of week, month), or drop it.", name, "dates"), stacklevel=stacklevel)
+            "turn it into numbers first (e.g. days since a start date, day of week, month), or drop it.", name, "dates"), stacklevel=user_stacklevel())
         return "dates"
     is_id = len(categories) == n_present and len(categories) > max_categories
     numbers = numbers_as_text(categories)
@@ -111,13 +112,13 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
         warnings.warn(ColumnWarning(
             f"column '{name}' holds numbers as text (e.g. {numbers.example!r}), which the model reads as categories, unordered, a new value unknown{lumped}: "
             f"convert it first (df[{name!r}] = pd.to_numeric(df[{name!r}]), or write it to Parquet as a number column); "
-            "a CSV file of the same values is read as numbers.", name, "numbers"), stacklevel=stacklevel)
+            "a CSV file of the same values is read as numbers.", name, "numbers"), stacklevel=user_stacklevel())
         return "numbers"
     if is_id:
         warnings.warn(ColumnWarning(
             f"column '{name}': every value is distinct ({n_present} values): an ID? drop it or pass it as a number "
             f"(as categories it keeps {max_categories - 1} of them and sends the rest, and every new value, to '<other>').", name, "id"),
-            stacklevel=stacklevel)
+            stacklevel=user_stacklevel())
         return "id"
     return None
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
 from ._cells import category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
 from ._column_hints import warn_column_hints
@@ -199,7 +200,7 @@ class TablePreprocessor:
                 for k, v in text.value_counts(dropna=True).items():
                     st["counts"][k] = st["counts"].get(k, 0) + int(v)
         columns = []
-        for name, st in acc.items():  # a loop, not a comprehension: its warnings' stacklevel reaches the caller on every Python
+        for name, st in acc.items():
             columns.append(self._stream_column(name, st))
         self.columns = columns
         return self
@@ -215,9 +216,9 @@ class TablePreprocessor:
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]
         if not st.get("marked"):  # once per column, not once per chunk (as the hints below)
-            st["marked"] = _warn_missing_markers(name, keep, stacklevel=4)
+            st["marked"] = _warn_missing_markers(name, keep)
         if not st.get("hinted"):  # once per column, not once per chunk
-            st["hinted"] = warn_column_hints(name, keep, sum(st["counts"].values()), self.max_categories, stacklevel=4) is not None
+            st["hinted"] = warn_column_hints(name, keep, sum(st["counts"].values()), self.max_categories) is not None
         other = len(keep) > self.max_categories
         if other:
             keep = keep[: self.max_categories - 1]
@@ -355,12 +356,12 @@ class TablePreprocessor:
         return pre
 
 
-def _warn_missing_markers(name: str, categories: list[str], stacklevel: int = 3) -> bool:
+def _warn_missing_markers(name: str, categories: list[str]) -> bool:
     """Warn when a category is spelled as a missing value ("NA", "null", "", ...); whether it warned.
 
     In a DataFrame such text is a value, and the model learns it as a category;
     the CSV reader and the server read the same text as missing, so the model
-    would meet that category only from Python. ``stacklevel`` points at the user's call.
+    would meet that category only from Python. The warning names the user's line.
     """
     marked = [c for c in categories if c.lstrip(" ") in MISSING_TEXT]
     if marked:
@@ -368,7 +369,7 @@ def _warn_missing_markers(name: str, categories: list[str], stacklevel: int = 3)
         warnings.warn(
             f"column '{name}' has the category {shown}, which a CSV file and the server read as a missing value, "
             "so a served model or one given a CSV will not see it: rename the category (e.g. 'N.A.') or make those cells missing.",
-            UserWarning, stacklevel=stacklevel,
+            UserWarning, stacklevel=user_stacklevel(),
         )
     return bool(marked)
 

@@ -19,6 +19,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from .._stacklevel import user_stacklevel
 from ..network import Network, Spec, init_dense_, sklearn_init_
 from ..training import (
     STOP_REASONS,
@@ -312,7 +313,7 @@ def fit_stochastic(
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
-        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3)
+        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=user_stacklevel())
     if Xt is None:  # (given only without early stopping: the whole X, no split)
         Xt = training_tensor(est, X)
     Yt = torch.as_tensor(Y, dtype=dtype, device=device)
@@ -347,17 +348,17 @@ def fit_stochastic(
         raise ValueError(NON_FINITE)
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
-        warn_not_converged(est, stacklevel=7)  # through fit_frozen, _fit_arrays, _fit and fit: the user's call
+        warn_not_converged(est)
     if incremental:
         est.stop_reason_ = "partial_fit"
 
 
-def warn_not_converged(est: _BaseMLP, stacklevel: int) -> None:
-    """scikit-learn's ``ConvergenceWarning`` for a stochastic fit that ran ``max_iter`` epochs (in memory or streamed)."""
+def warn_not_converged(est: _BaseMLP) -> None:
+    """scikit-learn's ``ConvergenceWarning`` for a stochastic fit that ran ``max_iter`` epochs (in memory or streamed), at the user's line."""
     warnings.warn(
         f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the optimization hasn't converged yet.",
         ConvergenceWarning,
-        stacklevel=stacklevel + 1,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -106,17 +106,16 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
         return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
 
     def phase(number: int, lr0: float) -> None:
-        _passes(est, stream, incremental, fresh and number == 1, lr0, ckpt if number == 2 else None, frames=2)
+        _passes(est, stream, incremental, fresh and number == 1, lr0, ckpt if number == 2 else None)
 
     head_first_passes(est, phase)
     return est
 
 
-def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: float, ckpt: str | None, frames: int = 0) -> _BaseMLP:
+def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: float, ckpt: str | None) -> _BaseMLP:
     """One training run over the stream from rate ``lr0``: ``fit``'s up to ``max_iter`` passes, or ``partial_fit``'s one.
 
-    ``fresh``: a new model (else the history, rules and schedule go on); ``ckpt``: the checkpoint file, or None;
-    ``frames``: calls between :func:`fit_source` and this one, so the ``ConvergenceWarning`` names the user's line. The callbacks'
+    ``fresh``: a new model (else the history, rules and schedule go on); ``ckpt``: the checkpoint file, or None. The callbacks'
     epoch hooks run once per pass (:class:`_PassHooks`), as the in-memory loop runs them once per epoch.
     """
     from ..training import reduce_sum, save_checkpoint
@@ -186,7 +185,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     else:
         history.stop_reason = "partial_fit" if incremental else "max_epochs"
         if not incremental:
-            warn_not_converged(est, stacklevel=5 + frames)  # the caller of est.fit(source), as in memory
+            warn_not_converged(est)
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()

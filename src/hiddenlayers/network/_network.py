@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .._stacklevel import user_stacklevel
 from ..exceptions import SpecError
 from ._kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer, shape_error
 from ._layers import DenseLayer, init_dense_
@@ -279,7 +280,7 @@ def load_device(saved: Any, requested: Any = None) -> torch.device:
         return resolve_device(saved)
     except _MissingDevice:
         dev = resolve_device("auto")
-        warnings.warn(f"the model was saved with device={saved!r}, which this machine lacks; loaded on {dev} instead (pass device= to choose).", UserWarning, stacklevel=3)
+        warnings.warn(f"the model was saved with device={saved!r}, which this machine lacks; loaded on {dev} instead (pass device= to choose).", UserWarning, stacklevel=user_stacklevel())
         return dev
 
 

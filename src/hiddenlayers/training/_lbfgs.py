@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import torch
 from scipy.optimize import OptimizeResult, minimize
 
+from .._stacklevel import user_stacklevel
 from ._engine import make_step
 from ._inputs import to_tensor
 from ._losses import Loss
@@ -107,7 +108,7 @@ def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
         f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): {res.message}. "
         "Increase max_iter or max_fun, or scale the data.",
         ConvergenceWarning,
-        stacklevel=5,
+        stacklevel=user_stacklevel(),
     )
     return "max_epochs"
 

@@ -2,6 +2,10 @@
 
 Functions of the translator (``tr``): :func:`train` runs the epochs over length-sorted
 batches and returns the :class:`History`; :func:`evaluate` scores held-out pairs.
+Ctrl-C stops it as it stops the estimators and the other applications: one
+``InterruptedWarning`` naming the user's line, ``stop_reason`` ``"interrupted"``, the
+unfinished epoch not recorded, and the weights kept those of the best validation epoch
+(without validation: the last whole epoch's; before any: the run's start).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ...training import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit
+from ...training import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit, warn_interrupted
 from .text import PAD
 
 if TYPE_CHECKING:
@@ -40,53 +44,83 @@ def train(
     rule = monitor | MaxEpochs(tr.max_iter)
     if tr.max_time is not None:
         rule = rule | TimeLimit(float(tr.max_time))
-    best = copy.deepcopy(model.state_dict())
+    best = copy.deepcopy(model.state_dict())  # the monitored loss's best epoch's weights (the start's before any)
+    last, last_epoch = best, 0  # without validation, Ctrl-C keeps the last whole epoch's weights
     t0, reason = clock(), None
     tr_lengths = [len(src[i]) for i in train_idx]
-    for epoch in range(1, tr.max_iter + 1):
-        model.train()
-        total, tokens = 0.0, 0
-        for b in tr._batches(tr_lengths, shuffle=True, rng=rng):
-            s, lengths, t_in, t_out = tr._tensors(src, tgt, train_idx[b])
-            mask = t_out != PAD
-            logits = model(s, lengths, t_in, float(tr.teacher_forcing), mask=mask)
-            loss = torch.nn.functional.cross_entropy(logits, t_out[mask], reduction="sum")
-            n_tok = int(mask.sum())
-            optimizer.zero_grad(set_to_none=True)
-            (loss / n_tok).backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr.max_grad_norm))
-            optimizer.step()
-            total, tokens = total + loss.item(), tokens + n_tok
-        train_loss = total / tokens
-        val_loss, val_acc = evaluate(tr, src, tgt, val_idx) if val_idx is not None else (math.nan, math.nan)
-        for key, value in (
-            ("epoch", epoch),
-            ("train_loss", train_loss),
-            ("val_loss", val_loss),
-            ("val_score", val_acc),
-            ("lr", float(tr.learning_rate_init)),
-            ("time", clock() - t0),
-        ):
-            getattr(history, key).append(value)
-        if tr.verbose:
-            print(f"epoch {epoch}: loss {train_loss:.4f}, validation loss {val_loss:.4f}, token accuracy {val_acc:.4f}", flush=True)
-        if not math.isfinite(train_loss):
-            reason = "diverged"
-            break
-        if monitor.update(val_loss if val_idx is not None else train_loss):
-            best, history.best_epoch = copy.deepcopy(model.state_dict()), epoch
-        reason = rule(history)
-        if not reason and tr.max_time is not None:
-            last = history.time[-1] - (history.time[-2] if len(history.time) > 1 else 0.0)
-            if history.time[-1] + last > float(tr.max_time):  # another epoch like the last would overrun
-                reason = "time_limit"
-        if reason:
-            break
-    if reason == "diverged" or (val_idx is not None and history.best_epoch):
+    try:
+        for epoch in range(1, tr.max_iter + 1):
+            reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, elapsed=lambda: clock() - t0)
+            if reason == "diverged":
+                break
+            if monitor.update(history.val_loss[-1] if val_idx is not None else history.train_loss[-1]):
+                best, history.best_epoch = copy.deepcopy(model.state_dict()), epoch
+            if val_idx is None:
+                last, last_epoch = (best if history.best_epoch == epoch else copy.deepcopy(model.state_dict())), epoch
+            reason = rule(history)
+            if not reason and tr.max_time is not None:
+                spent = history.time[-1] - (history.time[-2] if len(history.time) > 1 else 0.0)
+                if history.time[-1] + spent > float(tr.max_time):  # another epoch like the last would overrun
+                    reason = "time_limit"
+            if reason:
+                break
+    except KeyboardInterrupt:  # Ctrl-C: keep what the estimators keep, with their warning
+        reason = "interrupted"
+        kept = history.best_epoch if val_idx is not None else last_epoch
+        model.load_state_dict(best if val_idx is not None else last)
+        warn_interrupted(f"epoch {kept}" if kept else "the start of this run")
+    if reason == "diverged" or (reason != "interrupted" and val_idx is not None and history.best_epoch):
         model.load_state_dict(best)
     history.stop_reason, history.stop_message = reason, STOP_REASONS.get(reason or "", "")
     model.eval()
     return history
+
+
+def _epoch(
+    tr: Translator,
+    optimizer: torch.optim.Optimizer,
+    src: list[list[int]],
+    tgt: list[list[int]],
+    train_idx: np.ndarray,
+    val_idx: np.ndarray | None,
+    tr_lengths: list[int],
+    rng: np.random.Generator,
+    history: History,
+    *,
+    elapsed: Callable[[], float],
+) -> str | None:
+    """One teacher-forced pass over the training pairs, then validation; records the epoch in ``history``.
+
+    Returns ``"diverged"`` when the training loss (cross-entropy per target token) is not finite, else None."""
+    model = tr.model_
+    model.train()
+    total, tokens = 0.0, 0
+    for b in tr._batches(tr_lengths, shuffle=True, rng=rng):
+        s, lengths, t_in, t_out = tr._tensors(src, tgt, train_idx[b])
+        mask = t_out != PAD
+        logits = model(s, lengths, t_in, float(tr.teacher_forcing), mask=mask)
+        loss = torch.nn.functional.cross_entropy(logits, t_out[mask], reduction="sum")
+        n_tok = int(mask.sum())
+        optimizer.zero_grad(set_to_none=True)
+        (loss / n_tok).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr.max_grad_norm))
+        optimizer.step()
+        total, tokens = total + loss.item(), tokens + n_tok
+    train_loss = total / tokens
+    val_loss, val_acc = evaluate(tr, src, tgt, val_idx) if val_idx is not None else (math.nan, math.nan)
+    epoch = len(history) + 1
+    for key, value in (
+        ("epoch", epoch),
+        ("train_loss", train_loss),
+        ("val_loss", val_loss),
+        ("val_score", val_acc),
+        ("lr", float(tr.learning_rate_init)),
+        ("time", elapsed()),
+    ):
+        getattr(history, key).append(value)
+    if tr.verbose:
+        print(f"epoch {epoch}: loss {train_loss:.4f}, validation loss {val_loss:.4f}, token accuracy {val_acc:.4f}", flush=True)
+    return None if math.isfinite(train_loss) else "diverged"
 
 
 @torch.no_grad()

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
 from ...training import Callback
@@ -475,15 +476,14 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     Returns ``(ratio, its drop estimate, ratios tried, resolved, score before)``;
     ``(0.0, None, ...)`` when no cut is confirmed. ``floor`` is the smallest drop
     the rows can confirm: above ``max_drop`` no fold is fitted for nothing.
-    When the rows are too few to tell, it warns (``stacklevel=3``: at
-    :func:`prune`'s caller) and ``resolved`` is False.
+    When the rows are too few to tell, it warns (at the user's line) and ``resolved`` is False.
     """
     from .bound import cross_fitted_drop, fold_models, search_ratio
 
     if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
         warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
                       f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=user_stacklevel())
         return 0.0, None, [], False, math.nan
     folds = fold_models(model, X, y, cv, random_state)
     ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
@@ -496,7 +496,7 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
         resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
         warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm any cut within max_drop={max_drop} at {100 * confidence:g}% "
                       "confidence (some cut's estimate was within it, its interval was not); nothing was cut. "
-                      "Pass more rows or a larger max_drop.", UserWarning, stacklevel=3)
+                      "Pass more rows or a larger max_drop.", UserWarning, stacklevel=user_stacklevel())
     return best_ratio, best_est, tried, resolved, before
 
 
