@@ -118,7 +118,7 @@ def fit_squared_error(
     monitor = "val_loss" if validation is not None else "train_loss"
     with one_thread():
         result = train(
-            module, X, Y, loss=loss or get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
+            module, X, Y, loss=loss if loss is not None else get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
             device=Y.device,
