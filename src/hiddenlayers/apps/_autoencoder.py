@@ -11,6 +11,7 @@ the training rows.
 from __future__ import annotations
 
 import os
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
 from torch import Tensor, nn
 
-from .._params import Bool, DefaultsOnUnpickle, Param, document, validate
+from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
@@ -37,6 +38,7 @@ from ._fit import (
     seed_everything,
 )
 from ._fitted import FitRequired
+from ._trimmed import trimmed_squared_error
 
 
 class AutoencoderNet(nn.Module):
@@ -85,6 +87,11 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     Param("n_components", positive_int(), 8, "Width of the linear bottleneck (the code transform returns)"),
     row("activation", "relu"),
     Param("contamination", fraction(0.0, 0.5 + 1e-12), 0.1, "Expected fraction of outliers in the training data; sets offset_"),
+    Param("trim_fraction", Interval(Real, 0.0, 0.5, closed="left", bools=False), 0.0,
+          "Robust fit on contaminated rows: each batch leaves this fraction of its rows with the largest reconstruction error "
+          "out of the loss (early stopping's validation loss too), so the network does not learn to reconstruct the anomalies; "
+          "set it above the expected anomaly share (on the shuttle data, 7% anomalies: 0.2 helped, 0.1 did not reliably); "
+          "0: plain squared error, best on clean rows"),
     Param("standardize", Bool(), True, "Scale each feature to zero mean, unit variance before encoding (stored in the file)", check=False),
     row("alpha", 1e-4),
     row("learning_rate_init", 1e-3),
@@ -122,6 +129,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         *,
         activation: str = "relu",
         contamination: float = 0.1,
+        trim_fraction: float = 0.0,
         standardize: bool = True,
         alpha: float = 1e-4,
         learning_rate_init: float = 1e-3,
@@ -138,6 +146,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         self.n_components = n_components
         self.activation = activation
         self.contamination = contamination
+        self.trim_fraction = trim_fraction
         self.standardize = standardize
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
@@ -193,6 +202,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
 
     def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
         """Fit ``net`` to reproduce the standardized rows ``Zn``, holding out ``validation_fraction`` for early stopping."""
+        trim = float(self.trim_fraction)
         validation = None
         if self.early_stopping and Zn.shape[0] >= 20:
             Zn, Zvn = train_test_split(Zn, test_size=self.validation_fraction, random_state=self.random_state)
@@ -202,6 +212,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         return fit_squared_error(
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
+            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim,
         )
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:

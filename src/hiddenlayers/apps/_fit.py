@@ -12,7 +12,8 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec, evaluating
-from ..training import History, NoImprovement, get_loss, to_tensor, train
+from ..training import History, Loss, NoImprovement, get_loss, to_tensor, train
+from ._trimmed import trimmed_mean
 
 
 def hidden_spec(hidden_layer_sizes: Any, name: str = "hidden_layer_sizes") -> Spec:
@@ -92,6 +93,8 @@ def fit_squared_error(
     tol: float,
     alpha: float,
     generator: torch.Generator,
+    loss: Loss | None = None,
+    val_trim: float = 0.0,
 ) -> History:
     """Train ``module`` to map ``X`` to ``Y`` with half squared error; return its History.
 
@@ -99,21 +102,23 @@ def fit_squared_error(
     With ``validation=(X_val, Y_val)`` training stops after ``patience`` epochs
     without the validation loss (mean squared error per row) improving by
     ``tol`` and the best weights are restored; otherwise the training loss is
-    watched.
+    watched. ``loss`` (default: half squared error) goes to the training loop; ``val_trim`` leaves that fraction of the validation rows with
+    the largest error out of the validation loss (the trimmed fits of the Autoencoder).
     """
     validate = None
     if validation is not None:
         Xv, Yv = validation
 
         def validate() -> tuple[float, float]:
-            err = ((forward_batches(module, Xv) - Yv) ** 2).sum(1).mean().item()
+            per = ((forward_batches(module, Xv) - Yv) ** 2).sum(1)  # (n_val,)
+            err = trimmed_mean(per, val_trim) if val_trim else per.mean().item()
             module.train()
             return err, -err
 
     monitor = "val_loss" if validation is not None else "train_loss"
     with one_thread():
         result = train(
-            module, X, Y, loss=get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
+            module, X, Y, loss=loss if loss is not None else get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
             device=Y.device,
