@@ -316,7 +316,12 @@ def _show_onnx(info: dict[str, Any]) -> None:
     if info["classes"] is not None:
         cl = info["classes"]
         s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
-    if info["numeric_columns"] is not None:
+    if info.get("app_input"):  # an application's export: X is images, rows or windows, not a table
+        a = info["app_input"]
+        s.add_row("input (X)", f"{a.get('layout')} float32: {a.get('values')}")
+        if info["input_columns"]:
+            s.add_row("input columns (X)", ", ".join(info["input_columns"]))
+    elif info["numeric_columns"] is not None:
         s.add_row("numeric columns (X)", ", ".join(info["numeric_columns"]) or "-")
         for c in info["categorical_columns"]:
             cats = c["categories"]

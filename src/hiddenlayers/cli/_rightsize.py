@@ -83,6 +83,25 @@ def _load_estimator(path: str) -> Any:
     return model
 
 
+def _load_exportable(path: str, data: str | None) -> Any:
+    """A model file ``export`` takes: a table model (from `hiddenlayers train`) or a saved ImageClassifier, Autoencoder or Forecaster."""
+    if Path(path).suffix.lower() == ".onnx":
+        return _load_estimator(path)  # its one-line refusal
+    from ..ship import ONNX_APPS
+    from ._data import load_model
+
+    model = load_model(path)
+    kind = type(model).__name__
+    if kind in ONNX_APPS:
+        if data is not None:
+            raise UserError(f"DATA is a table for table models; a {kind}'s export checks parity on random inputs: leave DATA out, "
+                            "or call hl.export_onnx(model, path, X=...) from Python with your own inputs.")
+        return model
+    if not hasattr(model, "network_") or kind not in ("MLPClassifier", "MLPRegressor"):
+        raise UserError(f"'{path}' holds a {kind}; export takes a model trained by `hiddenlayers train`, or a saved {', '.join(ONNX_APPS)}.")
+    return model
+
+
 def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     if as_json:
         print_json(clean({**report.to_dict(), **(extra or {})}))
@@ -182,7 +201,7 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
         check_output(qpath, force=force, what="int8 output")
     if target is not None and data is None:
         raise UserError("--target needs DATA: give the labelled data file after the model, e.g. `hiddenlayers export model.safetensors test.csv --target label`.")
-    model = _load_estimator(model_path)
+    model = _load_exportable(model_path, data)
     X = y = None
     if data is not None:
         from ._data import labelled

@@ -1,5 +1,6 @@
 """Ship: model files (safetensors + JSON metadata; loading never runs code),
-ONNX export with the preprocessing in the graph, the PyTorch-free ONNX runner,
+ONNX export with the preprocessing in the graph (table models, and the
+numeric-input applications named in ``ONNX_APPS``), the PyTorch-free ONNX runner,
 and the model server (micro-batching, hot reload, graceful drain)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ _EXPORTS = {
     "save": "._modelfile",
     "ExportReport": "._export",
     "export_onnx": "._export",
+    "ONNX_APPS": "._app_graph",
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
     "serve": "._serve.serve",

@@ -14,6 +14,11 @@ The column names, classes and target travel as JSON ``metadata_props``;
 :class:`hiddenlayers.ship.OnnxModel` runs the file on a raw table. The
 file is checked against the PyTorch model with onnxruntime and can be
 quantised to int8.
+
+The applications with numeric inputs (``ONNX_APPS``: ImageClassifier,
+Autoencoder, Forecaster) export with their own input preprocessing in the
+graph and are checked against their own ``predict_proba``, ``score_samples``
+and ``predict``; their graphs are in :mod:`hiddenlayers.ship._app_graph`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import tempfile
 import warnings
@@ -32,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, NotFittedError
+from ._app_graph import ONNX_APPS, app_kind, build_app_graph, quantized_ops
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 
@@ -58,6 +65,7 @@ class ExportReport:
     score_after: float | None = None
     metric: str | None = None
     notes: list[str] = field(default_factory=list)
+    input_shape: list[int | str] | None = None  # an application's input X, e.g. ["batch", 8, 8] (None: (batch, n_inputs))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,7 +77,9 @@ class ExportReport:
         t.add_column("what")
         t.add_column("value")
         t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
-        if self.n_inputs or not self.string_input_columns:
+        if self.input_shape is not None:
+            t.add_row("input", f"{self.input_name}: ({', '.join(map(str, self.input_shape))}) float32")
+        elif self.n_inputs or not self.string_input_columns:
             t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
         if self.string_input_columns:
             t.add_row("input", f"C: (batch, {len(self.string_input_columns)}) string ({', '.join(self.string_input_columns[:5])})")
@@ -209,7 +219,7 @@ def _score(model: Any, out: np.ndarray, y: Any) -> tuple[str, float]:
     from sklearn.metrics import accuracy_score, r2_score
 
     if hasattr(model, "classes_"):
-        if model.label_type_ == "multilabel-indicator":
+        if getattr(model, "label_type_", None) == "multilabel-indicator":
             return "accuracy", float(accuracy_score(y, (out > 0.5).astype(int)))
         return "accuracy", float(accuracy_score(y, model.classes_[out.argmax(1)]))
     return "r2", float(r2_score(y, out.ravel() if out.shape[1] == 1 else out))
@@ -235,6 +245,7 @@ def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, t
     return meta
 
 
+SUPPORTED = f"MLPClassifier, MLPRegressor or one of the numeric-input applications ({', '.join(ONNX_APPS)})"
 LOWEST_OPSET = 16  # torch's exporter writes 18; it converts down to 16 or 17 where the model's operators allow
 
 
@@ -252,10 +263,12 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
         raise ValueError(f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset={opset!r}.")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
         raise ValueError(f"tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4. Received: tolerance={tolerance!r}.")
+    from ..estimators import MLPClassifier, MLPRegressor
+
+    if not isinstance(model, (MLPClassifier, MLPRegressor)) and app_kind(model) is None:
+        raise TypeError(f"export_onnx() takes a fitted {SUPPORTED}. Received: {type(model).__name__}.")
     if not hasattr(model, "network_"):
-        if hasattr(model, "hidden_layer_sizes"):
-            raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
-        raise TypeError(f"export_onnx() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
+        raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(...) first.")
     if quantize is False and quantized_path is not None:
         raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")
     if y is not None and X is None:
@@ -263,12 +276,15 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
 
 
 def _verified_bytes(
-    module: Any, sample: Any, *, input_name: str, out_name: str, opset: int, columns: list[dict[str, Any]] | None,
+    module: Any, sample: Any, *, input_name: str, out_name: str | list[str], opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
+    reference: np.ndarray | None = None,
 ) -> tuple[bytes, np.ndarray, np.ndarray, float]:
     """``module`` as ONNX bytes, once its output matches PyTorch's on ``features``; nothing is written to the user's folders.
 
-    Returns ``(file bytes, PyTorch reference, ONNX output, largest absolute difference)``.
+    ``out_name``: the output's name, or the outputs' names (the first is checked);
+    ``reference``: what the first output must match (default: ``module`` on ``features``).
+    Returns ``(file bytes, reference, ONNX output, largest absolute difference)``.
     Raises ``ValueError`` above ``tolerance``.
     """
     import onnx
@@ -278,7 +294,7 @@ def _verified_bytes(
     with _scratch() as folder, _quiet():
         tmp = folder / "model.onnx"
         torch.onnx.export(
-            module, (sample,), str(tmp), input_names=[input_name], output_names=[out_name], opset_version=opset,
+            module, (sample,), str(tmp), input_names=[input_name], output_names=[out_name] if isinstance(out_name, str) else list(out_name), opset_version=opset,
             dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
         )
         proto = onnx.load(str(tmp))
@@ -295,7 +311,7 @@ def _verified_bytes(
     onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
     onnx.helper.set_model_props(proto, metadata)
     data = proto.SerializeToString()
-    ref = _reference(module, features)
+    ref = _reference(module, features) if reference is None else reference
     got = _session(data).run(None, feeds)[0].astype(np.float64)
     diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
     if not diff <= tolerance:
@@ -316,6 +332,15 @@ def export_onnx(
     tolerance: float = 1e-4,
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
+
+    ``model``: a fitted MLPClassifier or MLPRegressor, or an ImageClassifier
+    (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in
+    colour, uint8 images divided by 255; output ``probabilities``), an
+    Autoencoder (raw rows -> ``scores`` = ``score_samples`` and
+    ``reconstruction``) or a Forecaster (``(batch, window)`` raw values ->
+    ``forecasts`` ``(batch, horizon)``); for these apps ``X`` is their own kind
+    of input (images; rows; a series or windows) and the reference is the
+    app's own method. Other applications are refused (``TypeError``).
 
     ``X``: rows for the parity check (with stored preprocessing: a raw
     DataFrame, or an array of the raw columns in order; random rows with every
@@ -342,6 +367,10 @@ def export_onnx(
     qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
     if qpath is not None:
         check_writable(qpath, what="the int8 ONNX file")
+    if app_kind(model) is not None:
+        if not include_preprocessing:
+            raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
+        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance)
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
     n_inputs = len(numeric) if numeric is not None else int(model.n_features_in_)
@@ -380,6 +409,41 @@ def export_onnx(
         report.metric, report.score_before = _score(model, got, y)
     if qpath is not None:
         files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
+    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
+    return report
+
+
+def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float) -> ExportReport:
+    """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`)."""
+    from .._files import atomic_write_files
+
+    kind = app_kind(model)
+    if y is not None and kind != "ImageClassifier":
+        raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
+    graph = build_app_graph(model, X)  # before any export: bad rows are refused at once
+    if y is not None and len(y) != graph.feeds.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
+    feeds = {"X": graph.feeds}
+    data, ref, got, diff = _verified_bytes(
+        graph.module, graph.sample, input_name="X", out_name=graph.outputs, opset=opset, columns=None, token="",
+        metadata=graph.metadata, features=graph.feeds, feeds=feeds, tolerance=tolerance, reference=graph.reference)
+    outs = _session(data).run(graph.outputs, feeds)
+    for name, expected in graph.extra_reference.items():  # later outputs (the autoencoder's reconstruction) are checked too
+        extra = float(np.max(np.abs(outs[graph.outputs.index(name)].astype(np.float64) - expected)))
+        scale = max(1.0, float(np.max(np.abs(expected))))  # in the input's units: relative to its size
+        if not extra <= tolerance * scale:
+            raise ValueError(f"ONNX output {name!r} differs from the app's own by {extra:.3g} (> tolerance={tolerance} x {scale:.3g}): the export is not faithful.")
+    report = ExportReport(
+        path=str(path), input_name="X", output_name=", ".join(graph.outputs), n_inputs=math.prod(int(d) for d in graph.input_shape[1:]),
+        input_columns=None, opset=opset, bytes=len(data), max_abs_diff=diff, parity_rows=int(graph.feeds.shape[0]),
+        notes=list(graph.notes), input_shape=graph.input_shape,
+    )
+    files: dict[str | os.PathLike[str], bytes] = {path: data}
+    if y is not None:
+        report.metric, report.score_before = _score(model, got, y)
+    if qpath is not None:
+        files[qpath] = qdata = _quantize(report, qpath, data, feeds, ref, model, y)
+        report.notes.append(quantized_ops(qdata))
     atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
     return report
 

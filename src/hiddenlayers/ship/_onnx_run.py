@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, ModelFileError
+from ._app_graph import APP_INPUT_KEY, ONNX_APPS
 
 INPUTS_KEY = "hiddenlayers_inputs"
 
@@ -108,7 +109,8 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
 
     Keys: ``output``, ``estimator``, ``classes`` (list or None), ``label_type``,
     ``target``, ``task``, ``spec`` (see :func:`input_spec`, or None),
-    ``input_columns`` and ``library_version`` (None when not recorded). A file
+    ``input_columns``, ``library_version`` and, for an application's export,
+    ``app_input`` (its input's shape and layout; None when not recorded). A file
     without our metadata, or with metadata that does not decode, is a
     :class:`ModelFileError`.
     """
@@ -122,7 +124,7 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
         out = {
             "output": meta[REQUIRED_KEY], "estimator": meta.get("hiddenlayers_estimator", ""), "library_version": meta.get("hiddenlayers_version"),
             "classes": get("classes"), "label_type": get("label_type"), "target": get("target"), "task": get("task"),
-            "spec": get(INPUTS_KEY), "input_columns": get("input_columns"),
+            "spec": get(INPUTS_KEY), "input_columns": get("input_columns"), "app_input": get(APP_INPUT_KEY),
         }
         if out["classes"] is not None and not isinstance(out["classes"], list):
             raise TypeError("classes is not a list")
@@ -160,6 +162,9 @@ class OnnxModel:
         except Exception as exc:  # onnxruntime raises its own exception types for any bad file
             raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
         m = parse_metadata(dict(self.session.get_modelmeta().custom_metadata_map), p)
+        if m["estimator"] in ONNX_APPS:
+            raise ModelFileError(f"'{p}' is the ONNX export of a {m['estimator']}, whose input is not a table: "
+                                 "run it with onnxruntime directly (`hiddenlayers info` shows its input X); predict, evaluate and serve take table models' exports.")
         self.output: str = m["output"]
         self.estimator: str = m["estimator"]
         self.classes_ = np.asarray(m["classes"]) if m["classes"] is not None else None
@@ -261,7 +266,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         "output": meta["output"], "classes": meta["classes"], "label_type": meta["label_type"],
         "graph_inputs": [_value_info(v) for v in g.input if v.name not in weight_types],
         "graph_outputs": [_value_info(v) for v in g.output],
-        "input_columns": meta["input_columns"],
+        "input_columns": meta["input_columns"], "app_input": meta["app_input"],
         "numeric_columns": list(spec["numeric"]) if spec else None,
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,

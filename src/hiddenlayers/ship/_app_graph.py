@@ -1,0 +1,236 @@
+"""The graphs :func:`hiddenlayers.export_onnx` writes for the applications with numeric inputs.
+
+Each builder takes a fitted app and the user's parity rows (or ``None``) and
+returns an :class:`AppGraph`: a traceable module with the app's own input
+preprocessing inside, the ONNX input rows, and what the app's *own* public
+method returns for them (the parity reference):
+
+* ``ImageClassifier``: ``X`` float32 ``(batch, H, W)`` (grayscale) or
+  ``(batch, H, W, C)`` (colour), pixels as ``predict`` reads float images
+  (``uint8`` images divided by 255 first, as ``predict`` does); the
+  channel-first transpose and per-channel standardisation run in the graph;
+  output ``probabilities`` ``(batch, n_classes)`` = ``predict_proba``.
+* ``Autoencoder``: ``X`` float32 ``(batch, n_features)`` raw rows; output
+  ``scores`` ``(batch,)`` = ``score_samples`` (``decision_function`` is
+  ``scores - offset``, the offset is in the metadata) and ``reconstruction``
+  ``(batch, n_features)`` in the input's units.
+* ``Forecaster``: ``X`` float32 ``(batch, window)``, each row the last
+  ``window`` values of a series, oldest first; output ``forecasts``
+  ``(batch, horizon)`` in series units = the rows of ``predict(series)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster")  # the applications export_onnx takes
+APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text}
+
+
+@dataclass
+class AppGraph:
+    """One app's exportable module, its parity rows and reference, and its file's metadata."""
+
+    module: Any  # torch.nn.Module: forward(x) -> output tensor, or a tuple (first output, extras...)
+    sample: Any  # a torch tensor of the input's shape, batch 2, to trace with
+    feeds: np.ndarray  # the ONNX input X for the parity rows, float32
+    reference: np.ndarray  # the app's own output for those rows (first graph output)
+    outputs: list[str]
+    input_shape: list[int | str]
+    metadata: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    extra_reference: dict[str, np.ndarray] = field(default_factory=dict)  # later outputs' references, by name
+
+
+def app_kind(model: Any) -> str | None:
+    """``"ImageClassifier"``, ``"Autoencoder"`` or ``"Forecaster"`` for those apps; ``None`` for anything else."""
+    from ..apps import Autoencoder, Forecaster, ImageClassifier
+
+    for cls in (ImageClassifier, Autoencoder, Forecaster):
+        if isinstance(model, cls):
+            return cls.__name__
+    return None
+
+
+def build_app_graph(model: Any, X: Any) -> AppGraph:
+    """The :class:`AppGraph` of a fitted supported app; ``X``: parity inputs, random ones around the training data when ``None``."""
+    kind = app_kind(model)
+    builder = {"ImageClassifier": _image, "Autoencoder": _autoencoder, "Forecaster": _forecaster}[kind or ""]
+    return builder(model, X)
+
+
+def _float_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``X`` as finite float32 rows of ``(n, *shape)``, n >= 1, or a one-line ``ValueError`` naming the expected shape."""
+    try:
+        rows = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X must be numbers, {what}, for this model's ONNX input: {exc}.") from None
+    if rows.ndim != len(shape) + 1 or tuple(rows.shape[1:]) != shape or rows.shape[0] == 0:
+        raise ValueError(f"X must be {what} with at least one row for this model's ONNX input. Received shape {rows.shape}.")
+    if not np.isfinite(rows).all():
+        raise ValueError("X contains NaN or infinite values: the parity check needs finite inputs; drop or fill them.")
+    return rows
+
+
+def _base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str) -> dict[str, str]:
+    from .. import __version__
+
+    return {
+        "hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": output, "hiddenlayers_version": __version__,
+        APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values}),
+    }
+
+
+def _image(model: Any, X: Any) -> AppGraph:
+    """ImageClassifier: raw float pixels ``(N, H, W)`` / ``(N, H, W, C)`` -> class probabilities ``(N, n_classes)``."""
+    import torch
+    from torch import Tensor, nn
+
+    channels, height, width = (int(d) for d in model.image_shape_)
+    shape = (height, width) if channels == 1 else (height, width, channels)
+    layout = "(batch, H, W)" if channels == 1 else "(batch, H, W, C)"
+    what = f"images ({', '.join(['n', *map(str, shape)])})"
+    if X is None:  # random images around the training pixels' per-channel mean and spread
+        rng = np.random.default_rng(0)
+        chw = rng.standard_normal((64, channels, height, width)) * model.scale_[None, :, None, None] + model.mean_[None, :, None, None]
+        raw: Any = chw.astype(np.float32).transpose(0, 2, 3, 1)
+        raw = raw[..., 0] if channels == 1 else raw
+    else:
+        raw = np.asarray(X)
+    feeds = _float_rows(raw, shape, what)
+    if raw.dtype == np.uint8:
+        feeds = feeds / np.float32(255.0)  # as predict scales uint8 pixels
+    reference = np.asarray(model.predict_proba(raw), dtype=np.float64)
+    network = _cpu_network(model.network_)
+    dtype = next(network.parameters()).dtype
+
+    class _Image(nn.Module):
+        mean: Tensor
+        scale: Tensor
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+            self.register_buffer("mean", torch.tensor(np.asarray(model.mean_), dtype=torch.float32).reshape(1, channels, 1, 1))
+            self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32).reshape(1, channels, 1, 1))
+
+        def forward(self, x: Tensor) -> Tensor:
+            x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
+            z = (x - self.mean) / self.scale
+            return torch.softmax(self.network(z.to(dtype)).to(torch.float64), dim=1).to(torch.float32)
+
+    meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, "float pixels as predict reads them: uint8 images divided by 255")
+    meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
+    notes = [f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
+    return AppGraph(_Image().eval(), torch.zeros(2, *shape), feeds, reference, ["probabilities"], ["batch", *shape], meta, notes)
+
+
+def _autoencoder(model: Any, X: Any) -> AppGraph:
+    """Autoencoder: raw rows ``(N, d)`` -> ``scores`` ``(N,)`` (``score_samples``) and ``reconstruction`` ``(N, d)``."""
+    import torch
+    from torch import Tensor, nn
+
+    d = int(model.n_features_in_)
+    if X is None:
+        rng = np.random.default_rng(0)
+        X = (rng.standard_normal((256, d)) * model.scale_ + model.mean_).astype(np.float32)
+    elif hasattr(X, "to_numpy"):
+        X = X.to_numpy()
+    feeds = _float_rows(X, (d,), f"rows (n, {d})")
+    reference = np.asarray(model.score_samples(feeds), dtype=np.float64)  # the float32 rows the graph reads
+    recon = np.asarray(model.inverse_transform(model.transform(feeds)), dtype=np.float64)
+    network = _cpu_network(model.network_)
+
+    class _Scores(nn.Module):
+        mean: Tensor
+        scale: Tensor
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+            self.register_buffer("mean", torch.tensor(np.asarray(model.mean_), dtype=torch.float32))
+            self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32))
+
+        def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+            z = (x - self.mean) / self.scale  # (N, d) standardised
+            r = self.network(z)  # (N, d) reconstruction, standardised
+            return -((r - z) ** 2).mean(1), r * self.scale + self.mean
+
+    meta = _base_metadata(model, "scores", ["batch", d], "(batch, n_features)", "raw feature values, in the columns' fitted order")
+    meta["offset"] = json.dumps(float(model.offset_))
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        meta["input_columns"] = json.dumps([str(c) for c in names])
+    notes = ["input X is the raw rows; standardisation is in the graph",
+             f"output scores = score_samples (higher = more normal); decision_function = scores - offset (offset = {float(model.offset_):.6g}, "
+             "in the metadata), an outlier where < 0",
+             "second output reconstruction: the decoded rows in the input's units"]
+    return AppGraph(_Scores().eval(), torch.zeros(2, d), feeds, reference, ["scores", "reconstruction"], ["batch", d], meta, notes,
+                    extra_reference={"reconstruction": recon})
+
+
+def _forecaster(model: Any, X: Any) -> AppGraph:
+    """Forecaster: windows ``(N, window)`` of raw values, oldest first -> ``forecasts`` ``(N, horizon)`` in series units."""
+    import torch
+    from numpy.lib.stride_tricks import sliding_window_view
+    from torch import Tensor, nn
+
+    window, horizon = int(model.window), int(model.horizon)
+    if X is None:  # a random walk around the training series' level and spread
+        rng = np.random.default_rng(0)
+        X = model.mean_ + model.scale_ * np.cumsum(rng.standard_normal(255 + window)) / np.sqrt(window)
+    arr = np.asarray(X, dtype=np.float64) if not hasattr(X, "to_numpy") else X.to_numpy(dtype=np.float64)
+    if arr.ndim == 1:  # a series: every window of it, referenced by predict(series)
+        if len(arr) < window:
+            raise ValueError(f"X has {len(arr)} values but each forecast needs window={window}: pass a longer series, or windows (n, {window}).")
+        series = _float_rows(arr[:, None], (1,), f"a series, or windows (n, {window})")[:, 0]  # the float32 values the graph reads
+        feeds = np.ascontiguousarray(sliding_window_view(series, window))
+        reference = np.asarray(model.predict(series.astype(np.float64)), dtype=np.float64)
+    else:
+        feeds = _float_rows(arr, (window,), f"a series, or windows (n, {window})")
+        reference = np.vstack([model.predict(row) for row in feeds]).astype(np.float64)
+    network = _cpu_network(model.network_)
+    delta = model.target == "delta"
+    mean, scale = float(model.mean_), float(model.scale_)
+
+    class _Forecast(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+
+        def forward(self, x: Tensor) -> Tensor:
+            z = (x - mean) / scale  # (N, window) standardised
+            anchor = z[:, -1:] if delta else torch.zeros_like(z[:, -1:])  # (N, 1): the last value, for target="delta"
+            return (self.network(z - anchor) + anchor) * scale + mean
+
+    meta = _base_metadata(model, "forecasts", ["batch", window], "(batch, window)", "the last window values of the series, oldest first")
+    meta["forecaster"] = json.dumps({"window": window, "horizon": horizon, "target": model.target})
+    notes = [f"input X is windows of the last {window} raw values (oldest first); scaling{' and the delta from the last value' if delta else ''} are in the graph; "
+             f"output forecasts = the next {horizon} value(s), as the rows of predict(series)"]
+    return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)
+
+
+def _cpu_network(network: Any) -> Any:
+    """A CPU copy in eval mode to trace, so the user's network keeps its device and mode."""
+    import copy
+
+    return copy.deepcopy(network).to(device="cpu").eval()
+
+
+def quantized_ops(data: bytes) -> str:
+    """Which operators an int8 dynamically-quantised ONNX model (``data``) runs in int8, as one note."""
+    import onnx
+
+    ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
+    counts = {op: ops.count(op) for op in ("ConvInteger", "MatMulInteger") if op in ops}
+    floats = {op: ops.count(op) for op in ("Conv", "MatMul", "Gemm") if op in ops}
+    done = ", ".join(f"{n} {op}" for op, n in counts.items()) or "no operator"
+    left = (", still float: " + ", ".join(f"{n} {op}" for op, n in floats.items())) if floats else ""
+    return f"int8 (dynamic): weights of {done} stored as int8, activations quantised per call{left}"
+
+
+__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "AppGraph", "app_kind", "build_app_graph", "quantized_ops"]
