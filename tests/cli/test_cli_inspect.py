@@ -14,7 +14,7 @@ from cli_helpers import assert_user_error, run
 from hiddenlayers.lens._report import SECTIONS
 
 TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "Layer similarity",
-          "Linear probes", "Projections", "Neurons", "Top features", "Data"]
+          "Linear probes", "Projections", "Neurons", "What each unit responds to most", "Top features", "Data"]
 
 
 @pytest.fixture(scope="module")
