@@ -247,6 +247,9 @@ def test_demo(tmp_path, monkeypatch):
     assert Path(d["model"]).exists() and d["model"].startswith("out")
     assert 0 < d["hiddenlayers"]["accuracy"] <= 1 and 0 < d["sklearn"]["accuracy"] <= 1
     assert d["report"] is None or Path(d["report"]).exists()
+    if d["report"]:  # each unit's preferred input drawn as an 8x8 digit
+        preferred = Path(d["report"]).read_text(encoding="utf-8").split('<section id="preferred-inputs">')[1].split("</section>")[0]
+        assert "<img" in preferred and "each image is the input" in preferred
     # like with like: bare fits on both sides, three each, the same epoch limit; the extras timed apart
     assert d["timing"].startswith("bare fit vs bare fit (same split and settings, no callbacks, no progress bar,")
     assert len(d["hiddenlayers"]["runs"]) == len(d["sklearn"]["runs"]) == 3

@@ -14,7 +14,7 @@ from cli_helpers import assert_user_error, run
 from hiddenlayers.lens._report import SECTIONS
 
 TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "Layer similarity",
-          "Linear probes", "Projections", "Neurons", "Top features", "Data"]
+          "Linear probes", "Projections", "Neurons", "What each unit responds to most", "Top features", "Data"]
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,39 @@ def test_inspect_bundled_dataset_regressor(tmp_path):
     d = json.loads(result.stdout)
     assert d["rows"] == 442 and d["target"] == "target"
     assert "Held-out r2 of a linear model" in (tmp_path / "d.html").read_text(encoding="utf-8")
+
+
+def preferred_section(html: str) -> str:
+    return html.split('<section id="preferred-inputs">')[1].split("</section>")[0]
+
+
+def test_inspect_shows_what_each_unit_responds_to_with_the_tables_column_names(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    assert run("inspect", model, table, "-o", out).exit_code == 0
+    body = preferred_section(out.read_text(encoding="utf-8"))
+    assert "<img" in body and "bars:" in body and 'class="na"' not in body
+    alt = re.search(r'<img alt="([^"]*)"', body).group(1)
+    assert "preferred inputs of hidden1" in alt and "color" in alt and " x0 " not in alt  # the encoded columns' names, not x0, x1, ...
+
+
+def test_inspect_image_shape_draws_digits_as_images(tmp_path):
+    from sklearn.datasets import load_digits
+
+    frame = load_digits(as_frame=True).frame.sample(400, random_state=0)
+    data = tmp_path / "digits.csv"
+    frame.to_csv(data, index=False)
+    m = tmp_path / "d.safetensors"
+    assert run("train", data, "-t", "target", "--hidden", "24", "--epochs", "5", "-q", "-o", m).exit_code == 0
+    out = tmp_path / "d.html"
+    result = run("inspect", m, data, "-o", out, "--image-shape", "8x8")
+    assert result.exit_code == 0, result.output
+    body = preferred_section(out.read_text(encoding="utf-8"))
+    assert "<img" in body and "each image is the input" in body and "bars:" not in body
+    assert_user_error(run("inspect", m, data, "-o", tmp_path / "e.html", "--image-shape", "8x9"),
+                      "--image-shape 8x9 holds 72 values but the model reads 64 per row")
+    assert_user_error(run("inspect", m, data, "-o", tmp_path / "e.html", "--image-shape", "8 by 8"),
+                      "--image-shape must be HxW or CxHxW in pixels")
+    assert not (tmp_path / "e.html").exists()
 
 
 def test_inspect_force_overwrites(model, table, tmp_path):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, run
 from hiddenlayers.cli._common import UserError
-from hiddenlayers.cli._options import MAX_SEED, at_least, check_seed, parse_features, positive_seconds
+from hiddenlayers.cli._options import MAX_SEED, at_least, check_seed, parse_features, parse_image_shape, positive_seconds
 
 SEED_MESSAGE = "--seed must be an integer in 0..4294967295. Received: {}."
 
@@ -117,3 +117,27 @@ def test_parse_features_keeps_the_named_columns_in_order(parts):
         with pytest.raises(UserError, match="--features names no column"):
             parse_features(text)
     assert parse_features(None) is None
+
+
+@given(st.lists(st.integers(1, 999_999), min_size=2, max_size=3), st.sampled_from(["x", "X", "×"]), st.sampled_from(["", " "]))
+def test_parse_image_shape_reads_h_x_w_and_c_x_h_x_w(dims, sep, pad):
+    assert parse_image_shape(pad + sep.join(map(str, dims)) + pad) == tuple(dims)
+
+
+@given(st.text(max_size=12))
+def test_parse_image_shape_refuses_anything_else_in_one_line(text):
+    s = text.strip().lower()
+    parts = s.replace("×", "x").split("x")
+    good = 2 <= len(parts) <= 3 and all(p.isascii() and p.isdigit() and 1 <= len(p) <= 6 and p[0] != "0" for p in parts)
+    if good:
+        assert parse_image_shape(text) == tuple(int(p) for p in parts)
+    else:
+        with pytest.raises(UserError, match=r"^--image-shape must be HxW or CxHxW in pixels, each a whole number >= 1 \(e\.g\. 8x8 or 3x32x32\)\. Received: "):
+            parse_image_shape(text)
+    assert parse_image_shape(None) is None
+
+
+@pytest.mark.parametrize("bad", ["8", "0x8", "8x0", "08x8", "8x8x8x8", "-8x8", "8.5x8", "8 x 8", "", "1234567x8"])
+def test_parse_image_shape_examples_refused(bad):
+    with pytest.raises(UserError, match="--image-shape must be HxW or CxHxW"):
+        parse_image_shape(bad)

@@ -168,6 +168,7 @@ def test_recommender_report_explains_what_ids_rule_out(recommender, tmp_path: Pa
         "The input itself is not probed: it is integer ids, not features.",
         "neuron maps need real-valued inputs; this model reads integer ids",
         "attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.",
+        "preferred inputs need real-valued inputs; this model reads integer ids (embeddings), which have no gradient between them.",
     ])
 
 
@@ -214,10 +215,12 @@ def test_image_classifier_records_conv_channels_once_scaled(images, tmp_path: Pa
     assert quiet_summary(clf, X) == ["hidden1", "hidden2", "hidden3"]
     path = tmp_path / "i.html"
     hl.lens.report(clf, X, y).save(path)
-    check_page(path, ["hidden1", "hidden2", "hidden3"], [
+    text = check_page(path, ["hidden1", "hidden2", "hidden3"], [
         "neuron maps need tabular inputs with two or more features; this model reads 1 × 8 × 8 arrays per example.",
         "attribution is summarised per tabular feature; this model reads 1 × 8 × 8 arrays per example.",
     ])
+    preferred = text.split('<section id="preferred-inputs">')[1].split("</section>")[0]
+    assert "<img" in preferred and "each image is the input" in preferred  # (N, C, H, W) input: images without image_shape
 
 
 # ------------------------------------------------------------------ cross-cutting

@@ -220,3 +220,17 @@ def test_image_classifier_inputs_are_colour_images_without_image_shape() -> None
     assert pref.layer == "hidden1" and pref.inputs.shape == (4, 3, 8, 8) and pref.image_shape == (3, 8, 8)
     assert pref.images().shape == (4, 8, 8, 3)
     assert [im.get_array().shape for ax in pref.plot().axes for im in ax.get_images()] == [(8, 8, 3)] * 4
+
+
+def test_bar_charts_draw_names_the_default_font_lacks_with_a_fallback_font() -> None:
+    import warnings
+
+    from hiddenlayers.lens._plot_text import font_families
+
+    if font_families(["数据"]) is None:
+        pytest.skip("no installed font draws 数据")
+    X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    pref = preferred_inputs(nn.Sequential(nn.Linear(3, 2), nn.Tanh()), X, layer="1", steps=5, feature_names=["数据", "b", "c"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s) DejaVu Sans" would draw an empty box
+        pref.plot().canvas.draw()

@@ -21,7 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from ._common import UserError, is_user_error, note, one_line
-from ._options import at_least, check_features, check_seed, positive_seconds, seed_option
+from ._options import at_least, check_features, check_image_shape, check_seed, parse_image_shape, positive_seconds, seed_option
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
@@ -234,6 +234,9 @@ def inspect(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Label column for probes and colours (default: the one used in training, if present).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="HTML report to write.")] = "report.html",
     shift_from: Annotated[str | None, typer.Option("--shift-from", help="Source-domain data: add the per-layer domain shift (source vs DATA) to the report.")] = None,
+    image_shape: Annotated[str | None, typer.Option("--image-shape", callback=check_image_shape,
+                                                    help="Rows are flattened images of this shape, HxW or CxHxW (digits: 8x8): "
+                                                         "the report draws each unit's preferred input as an image.")] = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -243,7 +246,7 @@ def inspect(
     """
     from ._inspect import run_inspect
 
-    run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from)
+    run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape))
 
 
 @app.command()

@@ -12,6 +12,7 @@ from typing import Any
 from ._common import UserError, check_output, clean, note, print_json
 
 DEFAULT_OUT = Path("out") / "demo-digits.safetensors"
+DIGIT_SHAPE = (8, 8)  # digits' 64 pixel columns, pixel_0_0 .. pixel_7_7, row by row
 HIDDEN = "128,64"
 #: Bare fits per library for the speed comparison (the median is shown): a few, so the demo stays short.
 REPEATS = 3
@@ -127,7 +128,7 @@ def _write_report(model: Any, X_test: Any, y_test: Any, path: Path) -> str | Non
     except ImportError:
         note("hiddenlayers.lens is not available yet: skipped the inspection report")
         return None
-    report(model, X_test, y_test).save(path)
+    report(model, X_test, y_test, image_shape=DIGIT_SHAPE).save(path)  # the preferred inputs drawn as 8x8 digits, not 64 bars
     return str(path)
 
 

@@ -67,11 +67,13 @@ GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record 
 
 
 def run_inspect(
-    model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None
+    model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
+    image_shape: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
     ``shift_from``: source-domain rows; the report gains the per-layer domain-shift section (source vs ``data``).
+    ``image_shape``: ``(H, W)`` or ``(C, H, W)`` of the model's input rows (``--image-shape``), for the preferred-inputs images.
     """
     out_path = check_report_output(out, force=force, what="--out")
     model = load_model(model_path)
@@ -82,6 +84,11 @@ def run_inspect(
         A, features, y = A[idx], features.iloc[idx], None if y is None else y[idx]
     if A.shape[0] < 2:
         raise DataError(f"the data has {A.shape[0]} usable row(s): the report needs at least 2.")
+    width = int(np.prod(A.shape[1:]))
+    if image_shape is not None and int(np.prod(image_shape)) != width:
+        shape = "x".join(map(str, image_shape))
+        raise UserError(f"--image-shape {shape} holds {int(np.prod(image_shape))} values but the model reads {width} per row: "
+                        "give the shape its input columns were flattened from (digits: 8x8), or leave --image-shape out.")
     if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
@@ -96,7 +103,7 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         # The Data section checks the file's own columns (names, raw values), not the encoded model matrix.
-        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": GRADIENT_FLOW_HINT}
+        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": GRADIENT_FLOW_HINT, "image_shape": image_shape}
         try:
             rep = report(model, A, y, data_report=check(features, y, fast=True), **options)
         except ValueError as exc:

@@ -9,6 +9,7 @@ command's library raising its own error (or none) much later.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -74,4 +75,32 @@ def check_features(value: str | None) -> str | None:
     return value
 
 
-__all__ = ["MAX_SEED", "at_least", "check_features", "check_seed", "parse_features", "positive_seconds", "seed_option"]
+_SHAPE = re.compile(r"[1-9][0-9]{0,5}(?:[x×][1-9][0-9]{0,5}){1,2}")
+
+
+def parse_image_shape(text: str | None) -> tuple[int, ...] | None:
+    """``--image-shape`` as ``(H, W)`` or ``(C, H, W)``: ``8x8``, ``3x32x32`` (``x`` or ``×``, any case); None when not given.
+
+    Why a shape at all: a model trained on a table of pixel columns (``digits``)
+    reads each image as one flat row, so nothing in the file says how to fold it.
+    """
+    if text is None:
+        return None
+    s = text.strip().lower()
+    if not _SHAPE.fullmatch(s):
+        raise UserError(
+            f"--image-shape must be HxW or CxHxW in pixels, each a whole number >= 1 (e.g. 8x8 or 3x32x32). Received: {text!r}."
+        )
+    return tuple(int(d) for d in re.split("[x×]", s))
+
+
+def check_image_shape(value: str | None) -> str | None:
+    """Typer callback of ``--image-shape``: :func:`parse_image_shape` must read it; the text is passed on unchanged."""
+    parse_image_shape(value)
+    return value
+
+
+__all__ = [
+    "MAX_SEED", "at_least", "check_features", "check_image_shape", "check_seed", "parse_features", "parse_image_shape", "positive_seconds",
+    "seed_option",
+]

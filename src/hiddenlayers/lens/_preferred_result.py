@@ -63,7 +63,7 @@ class PreferredInputs:
         ``inputs - mean``; bar charts show the ``max_features`` inputs that move
         farthest from the mean, named when the model knows its feature names.
         """
-        from ._plot_text import label
+        from ._plot_text import font_families, label
         from ._plots import new_figure
 
         for name, value, low in (("max_units", max_units, 1), ("max_features", max_features, 1)):
@@ -99,12 +99,14 @@ class PreferredInputs:
             cols = min(k, 4)
             rows = math.ceil(k / cols)
             fig = new_figure(3.2 * cols, (0.2 * n_feat + 0.9) * rows + 0.4)
-            for i in range(k):
+            tops = [np.argsort(-np.abs(dev[i]), kind="stable")[:n_feat][::-1] for i in range(k)]  # farthest from the mean at the top
+            families = font_families(names[j] for top in tops for j in top)  # a fallback font for names the default lacks (数据)
+            font = {"fontfamily": families} if families else {}
+            for i, top in enumerate(tops):
                 ax = fig.add_subplot(rows, cols, i + 1)
-                top = np.argsort(-np.abs(dev[i]), kind="stable")[:n_feat][::-1]  # farthest from the mean at the top
                 vals = shown[i][top]
                 ax.barh(np.arange(n_feat), vals, color=np.where(vals >= 0, "#2f6fde", "#c05621"))
-                ax.set_yticks(np.arange(n_feat), [label(names[j], 20) for j in top], fontsize=7)
+                ax.set_yticks(np.arange(n_feat), [label(names[j], 20) for j in top], fontsize=7, **font)
                 ax.axvline(0, color="#888", lw=0.8)
                 ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
                 ax.tick_params(axis="x", labelsize=7)

@@ -3,8 +3,10 @@
 Sections (each always present; one that cannot be computed says why):
 architecture, training, gradient flow, layers (table + plain-word warnings),
 activations, similarity (CKA), probes, projections, neurons (maps + top
-rows), features (attribution), data (the findings of ``hiddenlayers.check``). Figures are inline PNGs made with
-Matplotlib's Agg backend; nothing is fetched from the network.
+rows), preferred inputs (what each unit of one layer responds to most),
+features (attribution), data (the findings of ``hiddenlayers.check``).
+Figures are inline PNGs made with Matplotlib's Agg backend; nothing is
+fetched from the network.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import numpy as np
 import torch
 
 from . import _html as H
+from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
 from ._stats import unknown_activation_note
 
-SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "features", "data")
+SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
 
 
 @dataclass
@@ -247,6 +250,8 @@ def report(
     data_report: Any = None,
     gradient_flow_hint: str = GRADIENT_FLOW_HINT,
     gradient_flow: Any = None,
+    preferred_layer: Any = None,
+    image_shape: tuple[int, ...] | None = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
@@ -263,7 +268,12 @@ def report(
     ``--gradient-flow`` flag instead of the Python callback). ``gradient_flow``:
     a :class:`~hiddenlayers.lens.GradientFlow` that measured your own training
     loop; its records fill the "Gradient flow" section (instead of the model's
-    ``history_``).
+    ``history_``). "What each unit responds to most" shows
+    :func:`~hiddenlayers.lens.preferred_inputs` for ``preferred_layer`` (one
+    layer, as ``layers`` selects them; default: the first recorded layer), at
+    most 16 of its most active units: images when the input is ``(N, C, H, W)``
+    or ``image_shape`` (``(H, W)`` or ``(C, H, W)``) says how to fold a row of
+    pixels, else one bar chart per unit.
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
@@ -274,6 +284,7 @@ def report(
     target, Xp, yv = _prepare(model, X, y, max_rows)
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
+    pref = (resolve_layer(target, preferred_layer, list(rec)), check_image_shape(image_shape, Xa))  # bad arguments raise before the work
     t["record"] = time.perf_counter() - t0
     if gradient_flow is not None:
         from ._gradflow import GradientFlow
@@ -283,7 +294,7 @@ def report(
     sections, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow)
     t["stats"] = time.perf_counter() - t0
     sections += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
-                                   feature_names=feature_names, data=(data_report, X, y))
+                                   feature_names=feature_names, data=(data_report, X, y), preferred=pref)
     return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
 
 
@@ -313,10 +324,11 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
 
 def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
-                       data: tuple[Any, Any, Any]) -> list[tuple[str, str, str, str]]:
-    """The sections computed from the layers' features: similarity, probes, projections, neurons, features, data.
+                       data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None]) -> list[tuple[str, str, str, str]]:
+    """The sections computed from the layers' features: similarity, probes, projections, neurons, preferred inputs, features, data.
 
-    Each stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section.
+    Each stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
+    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section.
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -339,6 +351,11 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
     lead, body = _guarded("What each hidden unit responds to.", lambda: ("What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer)))
     sections.append(("neurons", "Neurons", lead, body))
     t["neurons"] = time.perf_counter() - t0
+
+    lead, body = _guarded(LEAD, lambda: preferred_section(target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names,
+                                                          model=model, plot_rows=plot_rows))
+    sections.append(("preferred-inputs", "What each unit responds to most", lead, body))
+    t["preferred"] = time.perf_counter() - t0
 
     lead, body = _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)
     sections.append(("features", "Top features", lead, body))
