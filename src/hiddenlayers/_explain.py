@@ -27,6 +27,7 @@ def explain(
     loss: str = "squared_error",
     learning_rate: float = 0.1,
     seed: int = 0,
+    q: float | None = None,
 ) -> Explanation:
     """One forward + backward pass by hand, checked against autograd.
 
@@ -37,10 +38,11 @@ def explain(
     step with ``learning_rate`` (not the estimator's optimizer). No ``sample_weight``:
     the fit divides a batch's weighted loss by its summed weights, so one row's
     weight cancels (it only turns ``alpha`` into ``alpha / w``). ``activation``,
-    ``x``, ``target``, ``loss`` and ``seed`` then do not apply.
+    ``x``, ``target``, ``loss``, ``seed`` and ``q`` then do not apply.
 
     ``hl.explain(sizes, ...)``: a tiny network drawn from ``seed`` (see
-    :func:`hiddenlayers.training.explain`).
+    :func:`hiddenlayers.training.explain`; ``q``, in (0, 1], default 0.7: the
+    exponent of ``loss="generalized_cross_entropy"`` / ``"binary_generalized_cross_entropy"``).
 
     >>> import hiddenlayers as hl
     >>> hl.explain((2, 3, 2), seed=0).agrees
@@ -48,7 +50,7 @@ def explain(
     """
     if hasattr(sizes, "fit") and hasattr(sizes, "get_params"):  # an estimator, fitted or not: its own checks say which
         given = [n for n, v, d in (("activation", activation, "tanh"), ("x", x, None), ("target", target, None), ("loss", loss, "squared_error"),
-                                   ("seed", seed, 0)) if v != d]
+                                   ("seed", seed, 0), ("q", q, None)) if v != d]
         if given:
             raise TypeError(f"hl.explain(model, X_row, y_row) takes the network, its activations and loss from the model: drop {', '.join(given)}.")
         if X_row is None or y_row is None:
@@ -59,7 +61,7 @@ def explain(
     if X_row is not None or y_row is not None:
         raise TypeError("X_row and y_row go with a fitted MLPClassifier/MLPRegressor, hl.explain(model, X_row, y_row); "
                         "for the tiny network pass x= and target=.")
-    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=learning_rate, seed=seed)
+    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=learning_rate, seed=seed, q=q)
 
 
 __all__ = ["explain"]

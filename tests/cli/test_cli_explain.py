@@ -149,3 +149,52 @@ def test_gce_and_poisson_model_files_are_explained_with_their_own_loss(files, tm
     assert d["agrees"]
     text = " ".join(ok("explain", "--model", path, "--data", files[f"{kind}_csv"], "--row", 3).stdout.split())
     assert ("(1 - p_y^q) / q with q = 0.5" if kind == "cls" else "half the Poisson deviance") in text
+
+
+def _tiny_autograd(d: dict, own) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+    """(loss, [(dL/dW, dL/db)...]) of the printed tiny network through training's own ``own`` Loss, float64 autograd."""
+    params = [(torch.tensor(f["W"], dtype=torch.float64, requires_grad=True), torch.tensor(f["b"], dtype=torch.float64, requires_grad=True))
+              for f in d["forward"]]
+    h = torch.tensor(d["x"], dtype=torch.float64)[None, :]
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < len(params) - 1:
+            h = torch.tanh(h)
+    L = own.value(h, torch.tensor(d["target"], dtype=torch.float64)[None, :], None)
+    L.backward()
+    return L.item(), [(W.grad.numpy(), b.grad.numpy()) for W, b in params]
+
+
+@pytest.mark.parametrize(("loss", "q", "used"), [("generalized_cross_entropy", "0.5", 0.5), ("binary_generalized_cross_entropy", None, 0.7),
+                                                 ("generalized_cross_entropy", None, 0.7), ("poisson", None, None)])
+def test_tiny_network_takes_gce_with_q_and_poisson(loss, q, used):
+    """`explain --sizes ... --loss generalized_cross_entropy --q 0.5` (and the binary one, and poisson): every gradient is
+    that of training's own loss; --q defaults to 0.7. Before, --loss refused these and --q did not exist."""
+    from hiddenlayers.training import generalized_cross_entropy, get_loss
+
+    args = ["explain", "--sizes", "3,4,2", "--loss", loss, "--seed", 3, "--json"] + (["--q", q] if q else [])
+    d = json.loads(ok(*args).stdout)
+    assert d["loss_name"] == loss and d["gce_q"] == used and d["agrees"]
+    own = get_loss("poisson") if used is None else generalized_cross_entropy(used, binary=loss.startswith("binary"))
+    value, grads = _tiny_autograd(d, own)
+    assert d["loss"] == pytest.approx(value, rel=1e-12)
+    for step, (gW, gb) in zip(reversed(d["backward"]), grads):
+        np.testing.assert_allclose(step["dL_dW"], gW, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(step["dL_db"], gb, rtol=1e-9, atol=1e-12)
+
+
+def test_tiny_network_q_errors_are_one_line(files):
+    assert_user_error(run("explain", "--loss", "generalized_cross_entropy", "--q", "1.5"), "q must be a finite number in (0, 1]")
+    assert_user_error(run("explain", "--loss", "binary_generalized_cross_entropy", "--q", "0"), "q must be a finite number in (0, 1]")
+    assert_user_error(run("explain", "--q", "0.5"), "q is the generalized cross entropy's exponent")
+    assert_user_error(run("explain", "--loss", "poisson", "--gce-q", "0.5"), "not loss='poisson'. Received: q=0.5; drop it.")
+    assert_user_error(run("explain", "--loss", "poisson", "--target", "-1,0"), "with loss='poisson' each target must be >= 0")
+    assert_user_error(run("explain", "--model", files["cls"], "--data", files["cls_csv"], "--q", "0.5"), "drop --q")
+
+
+def test_tiny_network_gce_title_is_whole_at_80_columns(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = ok("explain", "--sizes", "2,3,2", "--loss", "binary_generalized_cross_entropy").stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in " ".join(lines[:3])
+    assert "binary generalized cross entropy (q=0.7) loss" in " ".join(" ".join(lines[:3]).split())

@@ -116,7 +116,8 @@ def test_cross_entropy_loss_is_exact_when_a_probability_underflows():
         ({"learning_rate": 1e300},
          "learning_rate=1e+300 is so large that the step overflows float64 (the loss after it is inf): choose a smaller learning rate, e.g. 0.1."),
         ({"loss": "cross-entropy"},
-         "loss must be one of squared_error, cross_entropy, binary_cross_entropy. Received: loss='cross-entropy'. Did you mean 'cross_entropy'?"),
+         "loss must be one of squared_error, cross_entropy, binary_cross_entropy, generalized_cross_entropy, binary_generalized_cross_entropy, "
+         "poisson. Received: loss='cross-entropy'. Did you mean 'cross_entropy'?"),
         ({"seed": -1}, "seed must be an integer >= 0 (the seed of the weights and the default input). Received: seed=-1."),
     ],
 )
@@ -256,3 +257,53 @@ def test_explain_network_q_goes_with_the_generalized_cross_entropy_only():
     huge = [([[800.0, 0.0], [0.0, 0.0]], [0.0, 0.0]), ([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])]
     with pytest.raises(ValueError, match=r"overflows float64 in the poisson loss: explain needs a network whose outputs stay within"):
         explain_network(huge, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="poisson")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["generalized_cross_entropy", "binary_generalized_cross_entropy", "poisson"]),
+       st.one_of(st.none(), st.floats(0.05, 1.0)), st.integers(0, 2**16), st.sampled_from([(2, 3, 2), (3, 4, 3, 2), (2, 5, 1)]))
+def test_the_tiny_network_takes_gce_and_poisson_and_its_numbers_are_the_training_losses(loss, q, seed, sizes):
+    """explain (the drawn network) now takes the generalized cross entropy (q, 0.7 by default) and Poisson too; the loss
+    and every gradient are those of training's own loss through autograd. Before, these losses were refused."""
+    from hiddenlayers.training import generalized_cross_entropy, get_loss
+
+    if loss == "generalized_cross_entropy" and sizes[-1] < 2:
+        sizes = (2, 3, 2)  # a softmax over one output is refused (tested below)
+    kw = {} if loss == "poisson" or q is None else {"q": q}
+    ex = explain(sizes, activation="tanh", loss=loss, seed=seed, **kw)
+    used = None if loss == "poisson" else (0.7 if q is None else q)
+    assert ex.q == used and ex.agrees and ex.loss_name == loss
+    own = get_loss("poisson") if loss == "poisson" else generalized_cross_entropy(used, binary=loss.startswith("binary"))
+    weights = [(s.W, s.b) for s in ex.forward]
+    value, grads = _training_loss_grads(weights, ["tanh"] * (len(sizes) - 2), ex.x, ex.target, own)
+    assert ex.loss == pytest.approx(value, rel=1e-12, abs=1e-15)
+    for step, (gW, gb) in zip(reversed(ex.backward), grads):
+        np.testing.assert_allclose(step.dL_dW, gW, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(step.dL_db, gb, rtol=1e-9, atol=1e-12)
+    assert json.loads(json.dumps(ex.to_dict()))["gce_q"] == used
+
+
+def test_the_tiny_networks_q_is_checked_as_explain_networks():
+    for bad in (0.0, 1.5, -0.2, float("nan")):
+        with pytest.raises(ValueError, match=r"^q must be a finite number in \(0, 1\]"):
+            explain(loss="generalized_cross_entropy", q=bad)
+    with pytest.raises(ValueError, match=r"^q is the generalized cross entropy's exponent: .* not loss='poisson'\. Received: q=0\.5; drop it\.$"):
+        explain(loss="poisson", q=0.5)
+    with pytest.raises(ValueError, match=r"^q is the generalized cross entropy's exponent: .* not loss='squared_error'\."):
+        explain(q=0.5)
+    with pytest.raises(ValueError, match=r"loss='generalized_cross_entropy' needs at least 2 outputs"):
+        explain((2, 3, 1), loss="generalized_cross_entropy")
+    with pytest.raises(ValueError, match=r"with loss='poisson' each target must be >= 0"):
+        explain(loss="poisson", target="-1,0")
+    with pytest.raises(ValueError, match=r"Did you mean 'poisson'\?"):
+        explain(loss="Poison")
+    assert explain(loss="binary_generalized_cross_entropy", q=1).q == 1.0
+
+
+def test_hl_explain_passes_q_to_the_tiny_network_and_refuses_it_for_a_model():
+    import hiddenlayers as hl
+
+    assert hl.explain((2, 3, 2), loss="generalized_cross_entropy", q=0.3, seed=1).q == 0.3
+    clf = hl.MLPClassifier((3,), max_iter=5).fit(np.random.RandomState(0).rand(20, 2), [0, 1] * 10)
+    with pytest.raises(TypeError, match=r"drop q\.$"):
+        hl.explain(clf, [0.1, 0.2], 1, q=0.5)

@@ -29,7 +29,14 @@ def _np_act(name: str, z: np.ndarray) -> np.ndarray:
     return TORCH_ACT[name](torch.from_numpy(z)).numpy()
 
 
-def _torch_loss(y: torch.Tensor, t: torch.Tensor, loss: str) -> torch.Tensor:
+def _torch_loss(y: torch.Tensor, t: torch.Tensor, loss: str, q: float | None = None) -> torch.Tensor:
+    if loss == "generalized_cross_entropy":  # (1 - p_y^q)/q, p_y the labelled class's softmax probability (t one-hot)
+        return (1 - (torch.softmax(y, 0) ** t).prod() ** q) / q
+    if loss == "binary_generalized_cross_entropy":  # per output, p_y = p^t·(1 - p)^(1 - t)
+        p = torch.sigmoid(y)
+        return ((1 - (p**t * (1 - p) ** (1 - t)) ** q) / q).sum()
+    if loss == "poisson":  # half deviance of y = e^z
+        return (torch.exp(y) - t * y + torch.special.xlogy(t, t) - t).sum()
     if loss == "squared_error":
         return 0.5 * ((y - t) ** 2).sum()  # the library's (and its training loss's) ½·Σ over outputs
     if loss == "binary_cross_entropy":
@@ -50,7 +57,7 @@ def _reference(ex, params):
             h.retain_grad()
         zs.append(z)
         hs.append(h)
-    L = _torch_loss(h, torch.tensor(ex.target), ex.loss_name)
+    L = _torch_loss(h, torch.tensor(ex.target), ex.loss_name, ex.q)
     return x, zs, hs, L
 
 
@@ -62,7 +69,7 @@ def _np_loss(ex, weights, x) -> float:
         h = z if i == len(weights) - 1 else _np_act(ex.activation, z)
     t = ex.target
     with torch.no_grad():
-        return float(_torch_loss(torch.from_numpy(h), torch.from_numpy(t), ex.loss_name))
+        return float(_torch_loss(torch.from_numpy(h), torch.from_numpy(t), ex.loss_name, ex.q))
 
 
 def check_every_number(ex) -> None:
@@ -74,7 +81,9 @@ def check_every_number(ex) -> None:
     for s, z, h in zip(ex.forward, zs, hs):  # forward, layer by layer
         np.testing.assert_allclose(s.z, z.detach().numpy(), **tol)
         np.testing.assert_allclose(s.h, h.detach().numpy(), **tol)
-    out_p = {"squared_error": hs[-1], "binary_cross_entropy": torch.sigmoid(hs[-1]), "cross_entropy": torch.softmax(hs[-1], 0)}[ex.loss_name]
+    out_p = {"squared_error": hs[-1], "binary_cross_entropy": torch.sigmoid(hs[-1]), "cross_entropy": torch.softmax(hs[-1], 0),
+             "binary_generalized_cross_entropy": torch.sigmoid(hs[-1]), "generalized_cross_entropy": torch.softmax(hs[-1], 0),
+             "poisson": torch.exp(hs[-1])}[ex.loss_name]
     np.testing.assert_allclose(ex.output, out_p.detach().numpy(), **tol)
     np.testing.assert_allclose(ex.dL_dout, zs[-1].grad.numpy(), **tol)
     for k, s in enumerate(reversed(ex.backward)):  # input side first, as params
@@ -122,11 +131,18 @@ def check_finite_differences(ex, eps: float = 1e-6) -> None:
     np.testing.assert_allclose(ex.backward[-1].dL_dh_in, fd(x), rtol=1e-5, atol=1e-7)
 
 
+def _q(loss: str, q: float) -> dict[str, float]:
+    """``{"q": q}`` for the generalized cross entropy (the only losses that take it), else nothing."""
+    return {"q": q} if "generalized" in loss else {}
+
+
 def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
     if loss == "squared_error":
         return np.round(rng.normal(size=n_out), 2)
-    if loss == "binary_cross_entropy":
+    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy"):
         return np.round(rng.uniform(0, 1, n_out), 2)
+    if loss == "poisson":
+        return rng.poisson(1.5, n_out).astype(float)
     return np.eye(n_out)[rng.integers(n_out)]
 
 
@@ -135,7 +151,7 @@ def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
 def test_every_number_for_every_activation_and_loss(activation, loss):
     rng = np.random.default_rng(7)
     ex = explain((3, 4, 3, 2), activation=activation, loss=loss, seed=5, learning_rate=0.3,
-                 target=_target(loss, 2, rng), x=np.round(rng.uniform(-2, 2, 3), 3))
+                 target=_target(loss, 2, rng), x=np.round(rng.uniform(-2, 2, 3), 3), **_q(loss, 0.4))
     check_every_number(ex)
     check_finite_differences(ex)
 
@@ -147,12 +163,13 @@ def test_every_number_for_every_activation_and_loss(activation, loss):
     loss=st.sampled_from(LOSSES),
     seed=st.integers(0, 2**32 - 1),
     lr=st.floats(1e-4, 2.0),
+    q=st.floats(0.05, 1.0),
 )
-def test_every_number_for_any_sizes_seed_and_rate(sizes, activation, loss, seed, lr):
-    if loss == "cross_entropy" and sizes[-1] < 2:
+def test_every_number_for_any_sizes_seed_and_rate(sizes, activation, loss, seed, lr, q):
+    if loss in ("cross_entropy", "generalized_cross_entropy") and sizes[-1] < 2:
         sizes[-1] = 2
     ex = explain(sizes, activation=activation, loss=loss, seed=seed, learning_rate=lr,
-                 target=_target(loss, sizes[-1], np.random.default_rng(seed)))
+                 target=_target(loss, sizes[-1], np.random.default_rng(seed)), **_q(loss, q))
     check_every_number(ex)
     check_finite_differences(ex)
 

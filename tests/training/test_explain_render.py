@@ -70,3 +70,25 @@ def test_shapes_are_stated_and_exact_zeros_print_without_a_sign_flip():
 def test_every_activation_prints_its_derivative_formula(name):
     text = rendered(explain((2, 2, 2), activation=name, seed=0), 200)
     assert f"{name}'(z) = " in text and "its derivative" not in text
+
+
+@pytest.mark.parametrize("loss", ["binary_generalized_cross_entropy", "generalized_cross_entropy", "squared_error"])
+def test_the_title_is_whole_at_80_columns(loss):
+    """'... binary generalized cross entropy (q=0.7) loss' was cut to '(q…' at 80 columns; a title too long for the rule now
+    wraps below it, and a short one stays in it."""
+    text = rendered(explain((2, 3, 2), loss=loss, seed=0), 80)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    title = " ".join(lines[:3]) if lines[0].strip("─") == "" else lines[0]
+    assert "…" not in title and f"{loss.replace('_', ' ')}{' (q=0.7)' if 'generalized' in loss else ''} loss" in " ".join(title.split())
+    assert (lines[0].strip("─") == "") == ("generalized" in loss)  # only the long ones leave the rule
+
+
+def test_a_given_networks_long_title_wraps_instead_of_being_cut():
+    """explain_network's title (what a model's explain prints) at 80 columns: whole, not '(q…'."""
+    from hiddenlayers.training._explain import explain_network
+
+    pairs = [([[0.5, -0.5], [0.2, 0.1], [0.3, 0.3]], [0.0, 0.1, 0.0]), ([[1.0, -1.0, 0.5]], [0.0])]
+    ex = explain_network(pairs, ["relu"], [1.0, 0.0], [1.0], loss="binary_generalized_cross_entropy", q=0.7)
+    lines = rendered(ex, 80).splitlines()
+    assert "…" not in " ".join(lines[:3]) and "entropy (q=0.7) loss" in " ".join(" ".join(lines[:3]).split())

@@ -95,3 +95,81 @@ def test_an_estimator_interrupted_in_lbfgs_is_fitted_and_says_so(monkeypatch: py
     monkeypatch.undo()  # a usable model: it trains on, and saves
     est.set_params(warm_start=True).fit(X, y)
     assert est.stop_reason_ in ("converged", "max_epochs")
+
+
+class _CtrlCAtCallback(hl.Callback):
+    """Ctrl-C in the first batch of epoch ``epoch`` of the history (a stochastic warm call's)."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_batch_end(self, *, state: Any, **kwargs: Any) -> None:
+        if state.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def _ctrl_c_in_scipys_report(monkeypatch: pytest.MonkeyPatch, k: int) -> None:
+    """Ctrl-C as SciPy reports iteration ``k``: its point was evaluated (and kept) but is not in the history yet."""
+    real = _lbfgs.minimize
+
+    def minimize(*args: Any, callback: Any, **kwargs: Any) -> Any:
+        reports = iter(range(1, 10**6))
+
+        def cut(intermediate_result: Any) -> None:  # the name SciPy looks for to pass its OptimizeResult
+            if next(reports) == k:
+                raise KeyboardInterrupt
+            callback(intermediate_result)
+
+        return real(*args, callback=cut, **kwargs)
+
+    monkeypatch.setattr(_lbfgs, "minimize", minimize)
+
+
+@pytest.mark.parametrize("where", ["evaluation", "report"])
+def test_held_epoch_is_the_iteration_whose_weights_ctrl_c_keeps(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """History.held_epoch after L-BFGS is the iteration the kept weights come from, which the L-BFGS warning names; the
+    history ends on it. Before, held_epoch was not set: a later warm call took the last recorded iteration for the
+    weights it began with, one before the kept point when Ctrl-C landed as SciPy reported an iteration."""
+    net, X, Y = _problem()
+    if where == "evaluation":
+        _CtrlCAfter(12)(monkeypatch)
+    else:
+        _ctrl_c_in_scipys_report(monkeypatch, 6)
+    with pytest.warns(hl.InterruptedWarning, match=r"in iteration (\d+)\)\.$") as record:
+        history, res = fit_lbfgs(net, X, Y, loss=get_loss("log_loss"), alpha=1e-3, sample_weight=None,
+                                 max_iter=200, max_fun=15000, tol=1e-8, history=History())
+    named = int(str(record[0].message).rsplit("iteration ", 1)[1].rstrip(").")) if record else None
+    assert history.held_epoch == named == len(history) == res.nit and history.epoch == list(range(1, named + 1))
+    assert history.train_loss[-1] == res.fun == pytest.approx(_loss_of(net, X, Y, 1e-3), rel=1e-9)  # the row is the kept weights'
+    assert all(len(v) == len(history) for v in (history.train_loss, history.val_loss, history.val_score, history.lr, history.time))
+    if where == "report":
+        assert named == 6  # iteration 6's point, evaluated before SciPy could report it
+
+
+def test_a_warm_call_after_an_interrupted_lbfgs_names_the_weights_it_began_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm adam call cut by Ctrl-C before it improves keeps the weights L-BFGS kept, and its warning names their
+    iteration (before: the last iteration SciPy had reported, whose weights the model did not hold)."""
+    rng = np.random.RandomState(0)
+    X = rng.rand(100, 5)
+    y = (X[:, 0] + X[:, 1] > 1).astype(int)
+    _ctrl_c_in_scipys_report(monkeypatch, 8)
+    est = hl.MLPClassifier((8,), solver="lbfgs", max_iter=200, random_state=0)
+    with pytest.warns(hl.InterruptedWarning, match=r"in iteration 8\)\.$"):
+        est.fit(X, y)
+    assert est.history_.held_epoch == est.n_iter_ == 8 and est.loss_curve_[-1] == est.loss_
+    monkeypatch.undo()
+    kept = [c.copy() for c in est.coefs_]
+    est.set_params(solver="adam", warm_start=True, batch_size=20, callbacks=[_CtrlCAtCallback(9)])
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of epoch 8 \(the weights this call began with\)\.$"):
+        est.fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, kept))
+
+
+def test_held_epoch_after_a_full_lbfgs_run_is_its_last_iteration() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    net, X, Y = _problem()
+    with pytest.warns(ConvergenceWarning):
+        history, res = fit_lbfgs(net, X, Y, loss=get_loss("log_loss"), alpha=1e-3, sample_weight=None,
+                                 max_iter=5, max_fun=15000, tol=1e-8, history=History())
+    assert history.held_epoch == len(history) == res.nit == 5

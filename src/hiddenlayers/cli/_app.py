@@ -285,7 +285,11 @@ def explain(
     activation: Annotated[str | None, typer.Option(help="Tiny network: hidden activation (tanh, relu, logistic, gelu, ...). [default: tanh]", show_default=False)] = None,
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
     target: Annotated[str | None, typer.Option(help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
-    loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax) or binary_cross_entropy (logistic per output). [default: squared_error]", show_default=False)] = None,
+    loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax), binary_cross_entropy (logistic per output), "
+                                             "generalized_cross_entropy, binary_generalized_cross_entropy (with --q) or poisson (y = e^z). [default: squared_error]",
+                                             show_default=False)] = None,
+    q: Annotated[float | None, typer.Option("--q", "--gce-q", help="Tiny network: the generalized cross entropy's exponent, in (0, 1] (only with those losses). "
+                                            "[default: 0.7]", show_default=False)] = None,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one plain gradient-descent step shown (not the model's own optimizer).")] = 0.1,
     seed: Annotated[int | None, typer.Option("--seed", help="Tiny network: seed of the weights and default input. [default: 0]", show_default=False,
                                              callback=lambda v: v if v is None else check_seed(v))] = None,
@@ -303,11 +307,14 @@ def explain(
     Example: hiddenlayers explain --model model.safetensors --data data.csv --row 3
 
     Example: hiddenlayers explain --sizes 2,3,2 --activation relu --input 0.5,-1
+
+    Example: hiddenlayers explain --sizes 2,3,2 --loss generalized_cross_entropy --q 0.5
     """
     if model is not None or data is not None:
         if model is None or data is None:
             raise UserError("--model and --data go together: hiddenlayers explain --model model.safetensors --data table.csv --row N.")
-        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--seed", seed)) if v is not None]
+        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--q", q), ("--seed", seed))
+                 if v is not None]
         if given:
             raise UserError(f"{', '.join(given)} describe the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
         from ._explain import run_explain_model
@@ -318,7 +325,7 @@ def explain(
 
     try:
         result = run(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error", learning_rate=lr,
-                     seed=0 if seed is None else seed)
+                     seed=0 if seed is None else seed, q=q)
     except ValueError as exc:
         raise UserError(one_line(exc)) from exc
     if json:

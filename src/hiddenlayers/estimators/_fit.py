@@ -410,7 +410,8 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
 
     Ctrl-C stops it as it stops the stochastic solvers (an ``InterruptedWarning``,
     ``stop_reason_ == "interrupted"``): the model keeps the lowest-loss weights
-    evaluated, ``loss_`` is their loss and ``n_iter_`` counts the completed iterations.
+    evaluated, ``loss_`` is their loss and ``n_iter_`` counts the completed iterations (and the one
+    Ctrl-C cut, when its point is the one kept: ``history_`` then ends on the weights held).
     """
     from ..training import fit_lbfgs
 

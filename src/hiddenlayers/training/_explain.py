@@ -7,9 +7,9 @@ compute in NumPy (float64):
 
 * forward, layer by layer: ``z = W·h_prev + b``, ``h = activation(z)``; the
   output layer is linear, then the loss (squared error, softmax + cross
-  entropy, logistic + binary cross entropy per output; for
-  :func:`explain_network` also the generalized cross entropy ``(1 - p_y^q)/q``
-  over a softmax or per logistic output, and the Poisson deviance of ``y = e^z``);
+  entropy, logistic + binary cross entropy per output, the generalized cross
+  entropy ``(1 - p_y^q)/q`` over a softmax or per logistic output, and the
+  Poisson deviance of ``y = e^z``);
 * backward, from the output to the input: ``dL/dz``, ``dL/dW = dL/dz ⊗ h_prev``,
   ``dL/db = dL/dz``, ``dL/dh_prev = Wᵀ·dL/dz`` and, through the activation's
   derivative from the activation table, the previous layer's
@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..network import get_activation
-from ._explain_losses import GCE, LOSSES, NETWORK_LOSSES, gce, loss_value_grad, torch_loss
+from ._explain_losses import DEFAULT_Q, GCE, LOSSES, gce, loss_value_grad, torch_loss
 from ._numbers import real, whole
 
 MAX_UNITS = 16  # per layer: wider tables stop being readable
@@ -231,6 +231,7 @@ def explain(
     loss: str = "squared_error",
     learning_rate: float = 0.1,
     seed: int = 0,
+    q: float | None = None,
 ) -> Explanation:
     """Run one forward + backward pass of a tiny dense network by hand and check it.
 
@@ -241,7 +242,11 @@ def explain(
     ``"cross_entropy"`` (softmax, then ``-Σ t·log p``; ``target`` must then be
     probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is
     always 1) or ``"binary_cross_entropy"`` (a logistic per output, targets in
-    [0, 1]: the loss for one output). One sample: no batch, no mean.
+    [0, 1]: the loss for one output), ``"generalized_cross_entropy"`` /
+    ``"binary_generalized_cross_entropy"`` (``(1 - p_y^q)/q`` over the softmax or
+    per logistic output, the estimators' ``loss="gce"``; ``q`` in (0, 1], default
+    0.7, and only with these) or ``"poisson"`` (``y = e^z``, half deviance,
+    targets >= 0). One sample: no batch, no mean.
 
     At most 8 hidden layers of at most 16 units; inputs and targets within
     ±1e6. The result keeps every number printed, the new weights after the
@@ -249,10 +254,8 @@ def explain(
     """
     sizes = parse_sizes(sizes)
     act = get_activation(activation)
-    if loss not in LOSSES:
-        close = difflib.get_close_matches(str(loss).strip().lower().replace("-", "_").replace(" ", "_"), LOSSES, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.{hint}")
+    _check_loss(loss)
+    q = _check_q(loss, DEFAULT_Q if q is None and loss in GCE else q)
     learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
     rng = np.random.default_rng(whole("seed", seed, 0, "the seed of the weights and the default input"))
     x_arr = np.round(rng.uniform(-1, 1, sizes[0]), 2) if x is None else _parse_vector(x, sizes[0], "input")
@@ -268,7 +271,27 @@ def explain(
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append((np.round(rng.uniform(-bound, bound, (fan_out, fan_in)), 2), np.round(rng.uniform(-0.5, 0.5, fan_out), 2)))
-    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0)
+    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0, q=q)
+
+
+def _check_loss(loss: Any) -> None:
+    """Refuse a loss explain cannot write out, naming the valid ones and the nearest."""
+    if loss not in LOSSES:
+        close = difflib.get_close_matches(str(loss).strip().lower().replace("-", "_").replace(" ", "_"), LOSSES, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.{hint}")
+
+
+def _check_q(loss: str, q: Any) -> float | None:
+    """``q`` checked against ``loss``: a float in (0, 1] with a generalized cross entropy, None with any other loss."""
+    if loss in GCE:
+        if q is None:
+            raise ValueError(f"loss={loss!r} needs q, its exponent in (0, 1] (the classifier's gce_q), e.g. q=0.7.")
+        return real("q", q, low=0, low_open=True, high=1, meaning="the generalized cross entropy's exponent (gce_q)")
+    if q is not None:
+        raise ValueError(f"q is the generalized cross entropy's exponent: it goes with loss='generalized_cross_entropy' or "
+                         f"'binary_generalized_cross_entropy', not loss={loss!r}. Received: q={q!r}; drop it.")
+    return None
 
 
 def explain_network(
@@ -307,15 +330,8 @@ def explain_network(
     >>> ex.loss, ex.agrees
     (0.125, True)
     """
-    if loss not in NETWORK_LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(NETWORK_LOSSES)}. Received: loss={loss!r}.")
-    if loss in GCE:
-        if q is None:
-            raise ValueError(f"loss={loss!r} needs q, its exponent in (0, 1] (the classifier's gce_q), e.g. q=0.7.")
-        q = real("q", q, low=0, low_open=True, high=1, meaning="the generalized cross entropy's exponent (gce_q)")
-    elif q is not None:
-        raise ValueError(f"q is the generalized cross entropy's exponent: it goes with loss='generalized_cross_entropy' or "
-                         f"'binary_generalized_cross_entropy', not loss={loss!r}. Received: q={q!r}; drop it.")
+    _check_loss(loss)
+    q = _check_q(loss, q)
     pairs = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64).reshape(-1)) for W, b in weights]
     if not pairs:
         raise ValueError("weights must hold at least one (W, b) pair: the output layer.")

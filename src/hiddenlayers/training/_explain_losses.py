@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")  # what explain's drawn network takes
-#: what explain_network takes: the estimators' losses too (the generalized cross entropy needs ``q``)
-NETWORK_LOSSES = (*LOSSES, "generalized_cross_entropy", "binary_generalized_cross_entropy", "poisson")
+#: what explain and explain_network take: the estimators' training losses (the generalized cross entropy needs ``q``)
+LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy", "generalized_cross_entropy", "binary_generalized_cross_entropy", "poisson")
 GCE = ("generalized_cross_entropy", "binary_generalized_cross_entropy")
+DEFAULT_Q = 0.7  # explain's q when a generalized cross entropy is chosen without one: the estimators' gce_q default
 
 
 def loss_value_grad(z_out: np.ndarray, target: np.ndarray, loss_name: str, q: float | None = None) -> tuple[float, np.ndarray, np.ndarray]:
@@ -76,4 +76,4 @@ def torch_loss(h: Any, tt: Any, loss: str, q: float | None = None) -> Any:
     return L
 
 
-__all__ = ["GCE", "LOSSES", "NETWORK_LOSSES", "gce", "loss_value_grad", "torch_loss"]
+__all__ = ["DEFAULT_Q", "GCE", "LOSSES", "gce", "loss_value_grad", "torch_loss"]

@@ -72,7 +72,7 @@ def render(ex: Any, console: Any = None) -> None:
     arrow = " → ".join(str(s) for s in ex.sizes)
     what = f"{ex.source['model']}: a" if ex.source.get("model") else "A"
     loss = ex.loss_name.replace("_", " ") + (f" (q={ex.q:g})" if ex.q is not None else "")
-    con.rule(f"[bold]{what} {arrow} network, {ex.activation} hidden units, {loss} loss")
+    _title(con, f"{what} {arrow} network, {ex.activation} hidden units, {loss} loss")
     _source(con, ex)
     con.print(f"input x = {_vec(ex.x)}    target t = {_vec(ex.target)}")
     con.print("Each layer computes z = W·(its input) + b, then a hidden layer applies the activation: h = act(z). "
@@ -81,6 +81,18 @@ def render(ex: Any, console: Any = None) -> None:
     _backward(con, ex)
     _check(con, ex)
     _step(con, ex)
+
+
+def _title(con: Any, title: str) -> None:
+    """The title in a rule when it fits the width; else a plain rule and the title wrapped below it, never cut to ``…``."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    if Text(title).cell_len + 4 <= con.width:  # "─ " title " ─": Rich cuts the title short of that
+        con.rule(f"[bold]{escape(title)}")
+    else:
+        con.rule()
+        con.print(f"[bold]{escape(title)}[/]")
 
 
 def _named(names: list[str], values: Any, raw: bool = False) -> str:

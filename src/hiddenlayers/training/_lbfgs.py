@@ -44,6 +44,10 @@ def fit_lbfgs(
     (its starting ones if none), ``history.stop_reason`` is ``"interrupted"``, an
     :class:`~hiddenlayers.exceptions.InterruptedWarning` says so, and the returned
     result's ``fun`` is that loss, ``nit`` the iterations completed, ``status`` -1.
+    When the kept point was evaluated in the iteration Ctrl-C cut, that iteration is
+    recorded too (its loss the kept one's, counted in ``nit``), so the history ends on
+    the weights the network holds. ``history.held_epoch`` is the iteration whose
+    weights the network keeps (0: its starting ones), for the next warm call's warnings.
     """
     ref = next(network.parameters())
     dtype, device = ref.dtype, ref.device
@@ -82,7 +86,7 @@ def fit_lbfgs(
             options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
         )
     except KeyboardInterrupt:  # Ctrl-C: stop with the best weights evaluated, as the stochastic solvers do
-        res = _interrupted(kept, history)
+        res = _interrupted(kept, history, t0)
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
@@ -90,6 +94,8 @@ def fit_lbfgs(
     history.stop_reason = reason
     history.stop_message = STOP_REASONS[reason]
     history.best_epoch = len(history.epoch) or None
+    # SciPy's result is its last iterate (or the start, if none); Ctrl-C's is the kept point, in history by _interrupted
+    history.held_epoch = kept.held() if reason == "interrupted" else len(history.epoch)
     return history, res
 
 
@@ -139,6 +145,10 @@ class _Kept:
             np.copyto(self.x, theta)
             self.fun, self.iteration, self.first = value, completed + 1, self.evaluations == 1
 
+    def held(self) -> int:
+        """The iteration whose evaluation the kept parameters are, as ``History.held_epoch`` records it (0: the start)."""
+        return 0 if self.first or not math.isfinite(self.fun) else self.iteration
+
     def where(self) -> str:
         """The kept weights in words, for the :class:`InterruptedWarning`."""
         if self.first or not math.isfinite(self.fun):
@@ -146,14 +156,26 @@ class _Kept:
         return f"the lowest loss evaluated ({self.fun:.6g}, in iteration {self.iteration})"
 
 
-def _interrupted(kept: _Kept, history: History) -> OptimizeResult:
-    """The result of a run stopped by Ctrl-C: the kept parameters and their loss (NaN if none was evaluated); ``nit`` the completed iterations.
+def _interrupted(kept: _Kept, history: History, t0: float) -> OptimizeResult:
+    """The result of a run stopped by Ctrl-C: the kept parameters and their loss (NaN if none was evaluated); ``nit`` the history's rows.
 
     Ctrl-C may land between two appends of ``on_iter``: the history's lists are
-    cut to their common length, so every row is whole.
+    cut to their common length, so every row is whole. A kept point evaluated in the
+    iteration Ctrl-C cut (SciPy had not reported it yet, or was still searching the
+    line) gets that iteration's row, with its own loss: without it the history would
+    end on an iteration whose weights the network no longer holds, and a later warm
+    call, numbering its epochs on from the history, would name them as its own.
     """
     rows = min(len(history.epoch), len(history.train_loss), len(history.val_loss), len(history.val_score), len(history.lr), len(history.time))
     for values in (history.epoch, history.train_loss, history.val_loss, history.val_score, history.lr, history.time):
         del values[rows:]
+    if kept.held() > rows:  # == rows + 1: evaluated after the last recorded iteration
+        history.epoch.append(rows + 1)
+        history.train_loss.append(kept.fun)
+        history.val_loss.append(float("nan"))
+        history.val_score.append(float("nan"))
+        history.lr.append(float("nan"))
+        history.time.append(time.perf_counter() - t0)
+        rows += 1
     return OptimizeResult(x=kept.x, fun=kept.fun if math.isfinite(kept.fun) else math.nan, nit=rows, nfev=kept.evaluations, status=_INTERRUPTED, success=False,
                           message="interrupted by the user (KeyboardInterrupt)")
