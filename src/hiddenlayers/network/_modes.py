@@ -23,8 +23,15 @@ def snapshot_modes(module: nn.Module) -> Callable[[], None]:
 
     Submodules added later keep their own flag; ones removed since still get theirs (harmless).
 
-    >>> restore = snapshot_modes(net)  # doctest: +SKIP
-    >>> net.eval(); restore()          # doctest: +SKIP  (net as it was, every submodule's own flag)
+    >>> from torch import nn
+    >>> net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).eval()
+    >>> net[1].train()  # one submodule left training  # doctest: +ELLIPSIS
+    BatchNorm1d(...)
+    >>> restore = snapshot_modes(net)
+    >>> net.train(); restore()  # back as it was, every submodule its own flag  # doctest: +ELLIPSIS
+    Sequential(...)
+    >>> net.training, net[0].training, net[1].training
+    (False, False, True)
     """
     modes = [(m, m.training) for m in module.modules()]
 
