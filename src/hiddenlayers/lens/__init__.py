@@ -1,4 +1,4 @@
-"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, preferred inputs, attribution, report.
+"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, timelapse, preferred inputs, attribution, report.
 
 >>> import hiddenlayers as hl
 >>> from sklearn.datasets import load_iris
@@ -29,11 +29,13 @@ from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._stats import LayerStats, layer_stats
 from ._summary import summary
 from ._target import Target, as_target
+from ._timelapse import Frame, Timelapse
 
 __all__ = [
     "GRADIENT_FLOW_KEY",
     "CKAResult",
     "DomainShift",
+    "Frame",
     "FreezeCurve",
     "GradientFlow",
     "LayerShift",
@@ -44,6 +46,7 @@ __all__ = [
     "Recording",
     "Report",
     "Target",
+    "Timelapse",
     "as_target",
     "attribute",
     "cka",
