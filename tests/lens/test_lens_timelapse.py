@@ -94,6 +94,42 @@ def test_thinning_keeps_at_most_max_frames_and_says_so(moons):
     assert "every 4 epochs" in tl.note and "max_frames=4" in tl.note
 
 
+def test_a_second_fit_starts_a_new_timelapse_and_warm_start_goes_on(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=2, resolution=5)
+    clf = _fit(X, y, [tl], max_iter=4)
+    plane = tl.plane
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # from scratch again: the frames start over, on the same plane
+    assert tl.epochs == [0, 2, 4] and [c[0] for c in tl.curve] == [1, 2, 3, 4] and tl.plane is plane
+    clf.set_params(warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # warm start: epochs 5-8 follow on
+    assert tl.epochs == [0, 2, 4, 6, 8]
+
+
+def test_restored_best_weights_are_said_not_drawn_as_the_last_epoch(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=5, resolution=5)
+    clf = _fit(X, y, [tl], max_iter=200, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.5)
+    assert (clf.n_iter_, clf.history_.held_epoch) == (6, 2)
+    assert tl.epochs == [0, 5]  # no frame "epoch 6" drawn from epoch 2's weights
+    assert tl.note == "The fit kept the weights of epoch 2 (the best), not of its last epoch."
+    assert not np.isnan(tl.frames[-1].val_score)  # the validation score of early stopping's held-out rows
+
+
+def test_the_pca_plane_draws_nothing_from_numpys_global_state():
+    X = np.random.default_rng(0).normal(size=(600, 100))  # wide enough for PCA's randomized solver
+    np.random.seed(0)
+    before = np.random.get_state()[1].copy()
+    nm = neuron_maps(torch.nn.Sequential(torch.nn.Linear(100, 3), torch.nn.ReLU()), X, resolution=4)
+    assert np.array_equal(np.random.get_state()[1], before)
+    again = neuron_maps(torch.nn.Sequential(torch.nn.Linear(100, 3), torch.nn.ReLU()), X, resolution=4)
+    assert nm.extent == again.extent  # the same rows, the same plane (the old code drew a new one each call)
+
+
 def test_multiclass_and_regression_output_maps():
     X, y = make_blobs(150, centers=3, random_state=0)
     tl = Timelapse(X, y, resolution=8)

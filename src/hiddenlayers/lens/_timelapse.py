@@ -304,6 +304,8 @@ class Timelapse(Callback):
         if network is None:
             return
         start = int(history.epoch[-1]) if history is not None and history.epoch else 0
+        if start == 0 and (self._frames or self.curve):  # a new fit from scratch (not warm_start): a new timelapse, same plane
+            self._frames, self.curve, self.skipped, self.held_epoch, self._stride = [], [], [], None, 1
         if start not in self.epochs and self._due(start):
             loss = float(history.train_loss[-1]) if start and history is not None else math.nan
             val = float(history.val_score[-1]) if start and history is not None else math.nan
