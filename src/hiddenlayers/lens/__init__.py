@@ -29,13 +29,12 @@ from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._stats import LayerStats, layer_stats
 from ._summary import summary
 from ._target import Target, as_target
-from ._timelapse import Frame, Timelapse
+from ._timelapse import Timelapse, TimelapseFrame
 
 __all__ = [
     "GRADIENT_FLOW_KEY",
     "CKAResult",
     "DomainShift",
-    "Frame",
     "FreezeCurve",
     "GradientFlow",
     "LayerShift",
@@ -47,6 +46,7 @@ __all__ = [
     "Report",
     "Target",
     "Timelapse",
+    "TimelapseFrame",
     "as_target",
     "attribute",
     "cka",

@@ -56,7 +56,7 @@ MAX_RESOLUTION = 128
 
 
 @dataclass(frozen=True)
-class Frame:
+class TimelapseFrame:
     """One recorded epoch: ``maps[layer]`` ``(units, res, res)`` and ``output`` ``(res, res)`` over the plane.
 
     Grid row = the plane's second axis (bottom to top), column = the first.
@@ -167,7 +167,7 @@ class Timelapse(Callback):
         self.curve: list[tuple[int, float, float]] = []  # every epoch seen: (epoch, train loss, validation score)
         self.held_epoch: int | None = None  # the epoch whose weights the fit kept, when not its last one
         self.skipped: list[int] = []  # epochs whose activations were not finite (a diverging run): no frame
-        self._frames: list[Frame] = []
+        self._frames: list[TimelapseFrame] = []
         self._grid = np.empty((0, self.X.shape[1]), dtype=np.float32)
         self._stride = 1
         self._open: _OpenEpoch | None = None
@@ -175,7 +175,7 @@ class Timelapse(Callback):
     # ------------------------------------------------------------------ results
 
     @property
-    def frames(self) -> list[Frame]:
+    def frames(self) -> list[TimelapseFrame]:
         """The recorded frames, oldest first (a new list; the frames themselves are read-only records)."""
         return list(self._frames)
 
@@ -212,7 +212,7 @@ class Timelapse(Callback):
 
         return pd.DataFrame([(f.epoch, f.train_loss, f.val_score) for f in self._frames], columns=["epoch", "train_loss", "val_score"])
 
-    def frame(self, epoch: int | None = None) -> Frame:
+    def frame(self, epoch: int | None = None) -> TimelapseFrame:
         """The frame of ``epoch`` (None: the last); an epoch with no frame is a ValueError listing those there are."""
         if not self._frames:
             raise ValueError("Timelapse has no frames yet: train with it first (callbacks=[tl], or `with tl.epoch(model):`).")
@@ -268,7 +268,7 @@ class Timelapse(Callback):
         except NonFiniteActivations:
             self.skipped.append(epoch)
             return
-        self._frames.append(Frame(epoch, loss, val, maps, self._output(out)))
+        self._frames.append(TimelapseFrame(epoch, loss, val, maps, self._output(out)))
         while len(self._frames) > self.max_frames:
             self._stride *= 2
             last = self._frames[-1]
@@ -437,4 +437,4 @@ class _OpenEpoch:
         return (float(self.total) / self.rows if self.rows else math.nan), self.val
 
 
-__all__ = ["Frame", "Timelapse"]
+__all__ = ["TimelapseFrame", "Timelapse"]

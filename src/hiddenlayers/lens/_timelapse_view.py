@@ -22,7 +22,7 @@ from ._plots import OTHER, PALETTE
 
 if TYPE_CHECKING:
     from ._plane import Plane
-    from ._timelapse import Frame, Timelapse
+    from ._timelapse import Timelapse, TimelapseFrame
 
 _POINTS = 300  # data points drawn over the output map
 _CURVE = 1000  # most points of the loss curve's line
@@ -96,7 +96,7 @@ def _class_rgb(index: np.ndarray, n: int) -> np.ndarray:
     return (0.45 * rgb + 0.55 * 255).round().astype(np.uint8)
 
 
-def unit_scale(frame: Frame, layer: str) -> float:
+def unit_scale(frame: TimelapseFrame, layer: str) -> float:
     """The colour scale of one layer in one frame: its largest |output| (red = +scale, blue = −scale)."""
     m = np.abs(frame.maps[layer])
     top = float(np.nanmax(m)) if m.size and np.isfinite(m).any() else 0.0
@@ -111,7 +111,7 @@ def _output_range(tl: Timelapse) -> tuple[float, float]:
     return (float(vals.min()), float(vals.max())) if vals.size else (0.0, 1.0)
 
 
-def _output_rgb(tl: Timelapse, frame: Frame, lo: float, hi: float) -> np.ndarray:
+def _output_rgb(tl: Timelapse, frame: TimelapseFrame, lo: float, hi: float) -> np.ndarray:
     if tl.output_kind == "class":
         return _class_rgb(frame.output, len(tl.classes) if tl.classes is not None else 1)
     return _rgb(frame.output, "RdBu_r" if tl.output_kind == "probability" else "viridis", lo, hi)
@@ -173,7 +173,7 @@ def _curve_svg(tl: Timelapse, w: int = 260, h: int = 150) -> tuple[str, dict[int
     return svg, {e: x(e) for e in tl.epochs}
 
 
-def _label(frame: Frame) -> str:
+def _label(frame: TimelapseFrame) -> str:
     parts = [f"epoch {frame.epoch}"]
     if math.isfinite(frame.train_loss):
         parts.append(f"loss {frame.train_loss:.4g}")
@@ -224,7 +224,7 @@ def page(tl: Timelapse, title: str) -> str:
     )
 
 
-def frame_figure(tl: Timelapse, frame: Frame) -> Any:
+def frame_figure(tl: Timelapse, frame: TimelapseFrame) -> Any:
     """One frame as a matplotlib Figure: output map with the data, loss curve marked at the frame, then each layer's units."""
     from ._plot_text import label
     from ._plots import new_figure
