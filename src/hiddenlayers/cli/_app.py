@@ -140,6 +140,7 @@ def train(
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
+    timelapse: Annotated[str | None, typer.Option("--timelapse", help="Also write this .html page: the hidden units' maps at every epoch, with a slider (hl.lens.Timelapse).", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.", callback=at_least("--workers", 1))] = 1,
     max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
@@ -159,6 +160,8 @@ def train(
     from ._train import run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
+    if timelapse is not None and (workers > 1 or is_stream_input(data)):
+        raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
         return
@@ -181,7 +184,7 @@ def train(
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
         max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
-        check=not no_check,
+        check=not no_check, timelapse=timelapse,
     )
 
 

@@ -127,7 +127,7 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any) -> TablePrepro
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
-    check: bool = True,
+    check: bool = True, timelapse: str | None = None,
 ) -> dict[str, Any]:
     """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
 
@@ -136,8 +136,14 @@ def run_train(
 
     ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
     the training rows, so the saved history carries per-layer gradient records.
+    ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
     """
     out_path = check_output(out, force=force, inputs=(data,), what="--out")
+    lapse_path = None
+    if timelapse is not None:
+        from ._common import check_report_output
+
+        lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,))
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
@@ -170,9 +176,18 @@ def run_train(
         print_check_summary(checked)
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
+    lapse = timelapse_callback(A_tr.matrix, y_tr, prep["task"]) if lapse_path is not None else None
+    if lapse is not None:
+        model.set_params(callbacks=[*(model.callbacks or []), lapse])
     start = time.perf_counter()
     model = fit_model(model, A_tr.matrix, y_tr)
     elapsed = time.perf_counter() - start
+    if lapse is not None and lapse_path is not None:
+        if lapse.frames:
+            lapse.save(lapse_path, title=f"Training timelapse: {Path(data).name}")
+            note(f"wrote {lapse_path}: {len(lapse.frames)} frames of the hidden units over the {'–'.join(lapse.plane.axes) if lapse.plane else ''} plane.")
+        else:
+            note(f"--timelapse recorded nothing: solver '{model.solver}' runs no per-epoch callbacks; use --solver adam or sgd.")
     if gradient_flow and not model.history_.extra.get("gradient_flow"):
         note(f"--gradient-flow recorded nothing: solver '{model.solver}' runs no per-epoch callbacks; use --solver adam or sgd.")
     model.preprocessing_ = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
@@ -222,6 +237,16 @@ def gradient_flow_callback(A: np.ndarray, seed: int, rows: int = 512) -> Any:
 
     idx = np.random.default_rng(seed).permutation(A.shape[0])[:rows]
     return GradientFlow(A[np.sort(idx)], max_rows=rows)
+
+
+def timelapse_callback(A: Any, y: np.ndarray, task: str) -> Any:
+    """A :class:`hiddenlayers.lens.Timelapse` on the preprocessed training rows ``A``; what it refuses is a one-line UserError."""
+    from ..lens import Timelapse
+
+    try:
+        return Timelapse(A, y if task == "classification" else None)
+    except ValueError as exc:
+        raise UserError(f"--timelapse: {exc}") from None
 
 
 def fit_model(model: Any, X: np.ndarray, y: np.ndarray) -> Any:

@@ -1,4 +1,4 @@
-"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, preferred inputs, attribution, report.
+"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, timelapse, preferred inputs, attribution, report.
 
 >>> import hiddenlayers as hl
 >>> from sklearn.datasets import load_iris
@@ -29,6 +29,7 @@ from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._stats import LayerStats, layer_stats
 from ._summary import summary
 from ._target import Target, as_target
+from ._timelapse import Timelapse, TimelapseFrame
 
 __all__ = [
     "GRADIENT_FLOW_KEY",
@@ -44,6 +45,8 @@ __all__ = [
     "Recording",
     "Report",
     "Target",
+    "Timelapse",
+    "TimelapseFrame",
     "as_target",
     "attribute",
     "cka",

@@ -3,7 +3,7 @@
 ``neuron_maps`` evaluates every unit on a grid over the input plane
 (Playground-style): the plane of the two input features when the input is
 2-D, otherwise the plane through the data mean spanned by the first two
-principal components (``x = mean + a·pc1 + b·pc2``).
+principal components (``x = mean + a·pc1 + b·pc2``; see ``_plane``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ._plane import fit_plane
 
 
 def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
@@ -59,26 +61,11 @@ def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40,
         raise ValueError(f"neuron maps need tabular X of shape (n_rows, n_features). Received shape {Xa.shape}.")
     if Xa.dtype.kind != "f":
         raise ValueError(f"neuron maps need real-valued inputs; this model reads {Xa.dtype} values (ids), which have no plane between them.")
-    Xa = Xa[:max_rows].astype(np.float64)
-    if Xa.shape[1] == 2:
-        pts, mean, basis, axes = Xa, np.zeros(2), np.eye(2), ("x1", "x2")
-    elif Xa.shape[1] == 1:
-        raise ValueError("neuron maps need at least 2 input features; this model takes 1.")
-    else:
-        from sklearn.decomposition import PCA
-
-        pca = PCA(n_components=2).fit(Xa)
-        pts, mean, basis, axes = pca.transform(Xa), pca.mean_, pca.components_, ("PC1", "PC2")
-    lo, hi = pts.min(0), pts.max(0)
-    pad = 0.1 * np.maximum(hi - lo, 1e-6)
-    lo, hi = lo - pad, hi + pad
-    a = np.linspace(lo[0], hi[0], resolution)
-    b = np.linspace(lo[1], hi[1], resolution)
-    A, B = np.meshgrid(a, b)  # (res, res); row = b, column = a
-    grid = mean + np.stack([A.ravel(), B.ravel()], 1) @ basis  # (res², features)
+    plane = fit_plane(Xa[:max_rows], resolution)
+    grid = plane.grid()  # (res², features)
     rec = record_prepared(target, grid.astype(np.float32), layers)
     maps = {n: rec.features(n).T.reshape(-1, resolution, resolution) for n in rec}
-    return NeuronMaps(maps, (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])), axes, pts)
+    return NeuronMaps(maps, plane.extent, plane.axes, plane.points)
 
 
 __all__ = ["NeuronMaps", "neuron_maps", "top_activating"]

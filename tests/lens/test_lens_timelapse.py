@@ -1,0 +1,294 @@
+"""hl.lens.Timelapse: hidden-unit maps over a fixed plane, recorded during training, as data, a figure and one page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import make_blobs, make_moons
+
+import hiddenlayers as hl
+from hiddenlayers.lens import Timelapse, neuron_maps
+
+_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+          "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0"]
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(200, noise=0.2, random_state=0)
+
+
+def _fit(X, y, callbacks=None, **kw):
+    params = {"hidden_layer_sizes": (8,), "max_iter": 12, "random_state": 0, "learning_rate_init": 0.02, **kw}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: a few epochs on purpose
+        return hl.MLPClassifier(callbacks=callbacks, **params).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def watched(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=3, resolution=15)
+    return _fit(X, y, [tl]), tl
+
+
+def test_frames_at_epoch_zero_every_kth_and_the_last(watched):
+    clf, tl = watched
+    n = clf.n_iter_
+    assert n == 12
+    assert tl.epochs == [0, 3, 6, 9, 12]
+    frame = tl.to_frame()
+    assert list(frame.columns) == ["epoch", "train_loss", "val_score"]
+    assert np.isnan(frame.train_loss[0])  # epoch 0: the starting weights, before any loss
+    np.testing.assert_allclose(frame.train_loss[1:], [clf.loss_curve_[e - 1] for e in (3, 6, 9, 12)], rtol=1e-6)
+    assert [c[0] for c in tl.curve] == list(range(1, 13))  # the loss curve keeps every epoch
+    assert tl.note == ""
+
+
+def test_map_shapes_and_output(watched):
+    _, tl = watched
+    assert tl.maps("hidden1").shape == (5, 8, 15, 15)
+    assert all(set(f.maps) == {"hidden1"} and f.output.shape == (15, 15) for f in tl.frames)
+    assert tl.output_kind == "probability" and tl.output_label == "P(y = 1)"
+    out = np.stack([f.output for f in tl.frames])
+    assert out.min() >= 0 and out.max() <= 1
+    assert not np.array_equal(tl.frames[0].maps["hidden1"], tl.frames[-1].maps["hidden1"])  # the units changed
+
+
+def test_last_frame_is_neuron_maps_of_the_fitted_model(watched, moons):
+    clf, tl = watched
+    X, _ = moons
+    nm = neuron_maps(clf, X, resolution=15)
+    assert nm.extent == tl.plane.extent
+    np.testing.assert_array_equal(tl.frames[-1].maps["hidden1"], nm.maps["hidden1"])
+    proba = clf.predict_proba(tl.plane.grid().astype(np.float32))[:, 1].reshape(15, 15)
+    np.testing.assert_allclose(tl.frames[-1].output, proba, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("hidden", [(8,), "8:relu:dropout=0.3,8"])
+def test_weights_bit_identical_with_and_without_the_callback(moons, hidden):
+    X, y = moons
+    plain = _fit(X, y, None, hidden_layer_sizes=hidden)
+    watched = _fit(X, y, [Timelapse(X, y, every=1, resolution=10)], hidden_layer_sizes=hidden)
+    for a, b in zip(plain.coefs_ + plain.intercepts_, watched.coefs_ + watched.intercepts_):
+        assert np.array_equal(a, b)
+    assert plain.loss_curve_ == watched.loss_curve_
+
+
+def test_thinning_keeps_at_most_max_frames_and_says_so(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=1, resolution=5, max_frames=4)
+    clf = _fit(X, y, [tl], max_iter=10)
+    assert clf.n_iter_ == 10
+    assert tl.epochs == [0, 4, 8, 10]  # every 2nd dropped twice; the last epoch kept
+    assert "every 4 epochs" in tl.note and "max_frames=4" in tl.note
+
+
+def test_a_second_fit_starts_a_new_timelapse_and_warm_start_goes_on(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=2, resolution=5)
+    clf = _fit(X, y, [tl], max_iter=4)
+    plane = tl.plane
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # from scratch again: the frames start over, on the same plane
+    assert tl.epochs == [0, 2, 4] and [c[0] for c in tl.curve] == [1, 2, 3, 4] and tl.plane is plane
+    clf.set_params(warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # warm start: epochs 5-8 follow on
+    assert tl.epochs == [0, 2, 4, 6, 8]
+
+
+def test_restored_best_weights_are_said_not_drawn_as_the_last_epoch(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=5, resolution=5)
+    clf = _fit(X, y, [tl], max_iter=200, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.5)
+    assert (clf.n_iter_, clf.history_.held_epoch) == (6, 2)
+    assert tl.epochs == [0, 5]  # no frame "epoch 6" drawn from epoch 2's weights
+    assert tl.note == "The fit kept the weights of epoch 2 (the best), not of its last epoch."
+    assert not np.isnan(tl.frames[-1].val_score)  # the validation score of early stopping's held-out rows
+
+
+def test_the_pca_plane_draws_nothing_from_numpys_global_state():
+    X = np.random.default_rng(0).normal(size=(600, 100))  # wide enough for PCA's randomized solver
+    np.random.seed(0)
+    before = np.random.get_state()[1].copy()
+    nm = neuron_maps(torch.nn.Sequential(torch.nn.Linear(100, 3), torch.nn.ReLU()), X, resolution=4)
+    assert np.array_equal(np.random.get_state()[1], before)
+    again = neuron_maps(torch.nn.Sequential(torch.nn.Linear(100, 3), torch.nn.ReLU()), X, resolution=4)
+    assert nm.extent == again.extent  # the same rows, the same plane (the old code drew a new one each call)
+
+
+def test_multiclass_and_regression_output_maps():
+    X, y = make_blobs(150, centers=3, random_state=0)
+    tl = Timelapse(X, y, resolution=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPClassifier((6,), max_iter=3, random_state=0, callbacks=[tl]).fit(X, y)
+    assert tl.output_kind == "class" and set(np.unique(tl.frames[-1].output)) <= {0.0, 1.0, 2.0}
+    Xr = np.c_[X, X[:, :1] * 2]  # 3 features: the PCA plane
+    target = Xr[:, 0] - Xr[:, 1]
+    tr = Timelapse(Xr, target, resolution=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = hl.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0, callbacks=[tr]).fit(Xr, target)
+    assert tr.output_kind == "value" and tr.plane.axes == ("PC1", "PC2")
+    np.testing.assert_allclose(tr.frames[-1].output, reg.predict(tr.plane.grid().astype(np.float32)).reshape(8, 8), rtol=1e-5, atol=1e-5)
+
+
+def test_page_is_self_contained_with_one_frame_per_epoch(watched, tmp_path):
+    _, tl = watched
+    path = tmp_path / "timelapse.html"
+    tl.save(path)
+    text = path.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(?!data:|#)[a-z]+:""", text)
+    assert text.count('class="frame units"') == len(tl.frames) == text.count('class="outframe map"')
+    assert re.findall(r'data-epoch="(\d+)"', text) == [str(e) for e in tl.epochs]
+    # the one inline script runs because the page's CSP names its hash; nothing else may run
+    script = re.search(r"<script>(.*?)</script>", text, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in text and text.count("<script") == 1
+    with pytest.raises(ValueError, match="is a folder"):
+        tl.save(tmp_path)
+
+
+def test_page_size_for_60_frames_of_an_8_8_network(moons, tmp_path):
+    X, y = moons
+    tl = Timelapse(X, y)  # the defaults: resolution 30, max_frames 60
+    _fit(X, y, [tl], hidden_layer_sizes=(8, 8), max_iter=59)
+    assert len(tl.frames) == 60
+    tl.save(tmp_path / "t.html")
+    assert (tmp_path / "t.html").stat().st_size < 2_000_000  # measured 0.7 MB (the aim: under 5 MB)
+
+
+def test_plot_figure(watched):
+    _, tl = watched
+    fig = tl.plot(6)
+    assert type(fig).__name__ == "Figure" and len(fig.axes) == 2 + 8
+    assert "epoch 6" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match=r"epoch 5 has no frame; recorded epochs: 0, 3, 6, 9, 12\."):
+        tl.plot(5)
+
+
+def _loop(model, X, y, epochs, tl=None):
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    opt = torch.optim.SGD(model.parameters(), lr=0.2)
+    for _ in range(epochs):
+        ctx = tl.epoch(model) if tl is not None else None
+        if ctx is not None:
+            ctx.__enter__()
+        for i in range(0, len(X), 50):
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(Xt[i : i + 50])[:, 0], yt[i : i + 50])
+            loss.backward()
+            opt.step()
+            if tl is not None:
+                tl.step(loss, n=len(Xt[i : i + 50]))
+        if ctx is not None:
+            ctx.__exit__(None, None, None)
+
+
+def _sequential(seed):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(2, 6), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(6, 1))
+
+
+def test_users_own_loop_on_a_sequential(moons):
+    X, y = moons
+    model = _sequential(0)
+    tl = Timelapse(X, y, layers=["1"], resolution=12)
+    torch.manual_seed(1)
+    _loop(model, X, y, 4, tl)
+    assert tl.epochs == [0, 1, 2, 3, 4] and tl.maps("1").shape == (5, 6, 12, 12)
+    assert all(np.isfinite(c[1]) for c in tl.curve) and model.training  # its mode put back after each frame
+    np.testing.assert_array_equal(tl.frames[-1].maps["1"], neuron_maps(model, X, layers=["1"], resolution=12).maps["1"])
+    plain = _sequential(0)
+    torch.manual_seed(1)
+    _loop(plain, X, y, 4)  # the same loop without the timelapse: the same weights (no RNG drawn, no grad kept)
+    for a, b in zip(model.parameters(), plain.parameters()):
+        assert torch.equal(a, b)
+    with pytest.raises(RuntimeError, match="outside an epoch"):
+        tl.step(0.1)
+    with tl.epoch(model), pytest.raises(RuntimeError, match="cannot nest"), tl.epoch(model):
+        pass
+
+
+def test_log_sets_the_epoch_figures(moons):
+    X, y = moons
+    model = _sequential(0)
+    tl = Timelapse(X, y, layers=["1"], resolution=4)
+    with tl.epoch(model):
+        tl.log(loss=0.5, val_score=0.75)
+    assert tl.curve == [(1, 0.5, 0.75)] and tl.frames[-1].val_score == 0.75
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"X": np.array([[0.0, np.nan], [1.0, 2.0]])}, r"X holds NaN or infinite values \(first in row 0\)"),
+        ({"X": np.zeros((5, 1))}, r"Timelapse needs X with 2 or more features .* Received 1 feature"),
+        ({"X": np.array([["a", "b"], ["c", "d"]])}, r"real-valued input rows; X holds <U1 values \(text or ids\)"),
+        ({"every": 0}, r"every must be an integer >= 1\. Received: every=0\."),
+        ({"resolution": 1}, r"resolution must be an integer from 2 to 128\. Received: resolution=1\."),
+        ({"max_frames": 1}, r"max_frames must be an integer >= 2\. Received: max_frames=1\."),
+        ({"y": [0, 1]}, r"y must have one target per row of X: X has 6 rows, y has shape \(2,\)"),
+    ],
+)
+def test_bad_input_is_one_line(kwargs, message):
+    args = {"X": np.random.default_rng(0).normal(size=(6, 3)), **kwargs}
+    with pytest.raises(ValueError, match=message) as err:
+        Timelapse(args.pop("X"), **args)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_layer_and_id_inputs_refused(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match=r"layers entry 'hiden1' matched no layer .* Did you mean 'hidden1'\?"):
+        _fit(X, y, [Timelapse(X, y, layers=["hiden1"])])
+    ids = np.random.default_rng(0).integers(0, 10, size=(20, 2))
+    embed = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Flatten(), torch.nn.Linear(8, 1))
+    with pytest.raises(ValueError, match=r"reads integer ids \(embeddings\), which have no plane"), Timelapse(ids).epoch(embed):
+        pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(every=st.integers(-3, 5), resolution=st.integers(-3, 200), max_frames=st.integers(-3, 5))
+def test_settings_are_validated(every, resolution, max_frames):
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    valid = every >= 1 and 2 <= resolution <= 128 and max_frames >= 2
+    if valid:
+        tl = Timelapse(X, every=every, resolution=resolution, max_frames=max_frames)
+        assert (tl.every, tl.resolution, tl.max_frames) == (every, resolution, max_frames)
+    else:
+        with pytest.raises(ValueError, match=r"must be an integer"):
+            Timelapse(X, every=every, resolution=resolution, max_frames=max_frames)
+
+
+def test_slider_changes_the_shown_frame_in_headless_chromium(watched, tmp_path):
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("Chromium is not installed (see tests/lens/test_lens_browser.py and .ci/system-deps.sh)")
+    _, tl = watched
+    page = tmp_path / "t.html"
+    tl.save(page)
+    # '#frame=1' makes the page's own script move the slider and fire its 'input' event, as a drag does
+    run = subprocess.run([exe, *_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri() + "#frame=1"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    shown = re.findall(r'<div class="frame units" data-i="(\d+)"[^>]*?(hidden="")?>', run.stdout)
+    assert len(shown) == len(tl.frames)
+    assert [i for i, hidden in shown if not hidden] == ["1"]  # frame 1 shown, the last (shown on load) hidden now
+    assert "epoch 3 · loss" in run.stdout  # the label follows the slider
+    assert "Content Security Policy" not in run.stderr and "Uncaught" not in run.stderr
