@@ -318,8 +318,8 @@ def _show_onnx(info: dict[str, Any]) -> None:
         for col in cols:
             t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left", no_wrap=col in ("layer", "kernel", "parameters"))
         for r in info["layers"]:
-            shape = ((_conv_text(r) if r.get("kind") == "conv" else "-"),) if conv else ()
-            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), *shape, r["weight_type"], "yes" if r["bias"] else "no",
+            kernel: tuple[str, ...] = ((_conv_text(r) if r.get("kind") == "conv" else "-"),) if conv else ()
+            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), *kernel, r["weight_type"], "yes" if r["bias"] else "no",
                       r["followed_by"] or "-", f"{r['parameters']:,}")
         con.print(t)
         if conv:
