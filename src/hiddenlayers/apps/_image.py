@@ -66,7 +66,8 @@ def default_spec_for(image_shape: tuple[int, ...]) -> str:
 
 
 IMAGE_PARAMS: tuple[Param, ...] = (
-    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'conv32k3,pool2,conv64k3,pool2,128'",
+    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'conv32k3,pool2,conv64k3,pool2,128'; the default "
+        "takes images from 10 x 10 pixels, and smaller ones (from 4 x 4) get it with 'same' padding (hidden_spec_ shows the layers fitted)",
         constraint=Checked(Spec.parse, text="a hidden-layer spec such as 'conv32k3,pool2,128'", type="str or list of layer specs")),
     row("activation", "relu", check=False),  # checked, with the nearest valid name, when the network is built
     row("solver", "adam"),
