@@ -34,7 +34,9 @@ from ._appfile import DevicePickle, load_app, open_model_file, restore_state, sa
 from ._classify import ClassifierFitting
 from ._fit import seed_everything
 
-DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"
+DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
+SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
+_MIN_DEFAULT, _MIN_SMALL = 10, 4  # the smallest side each of the two takes (pool2 twice must leave one pixel)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # channels -> (name, Pillow mode)
 
@@ -43,8 +45,29 @@ def _is_path(X: Any) -> bool:
     return isinstance(X, (str, os.PathLike))
 
 
+def default_spec_for(image_shape: tuple[int, ...]) -> str:
+    """The default hidden layers for images of ``image_shape`` ``(C, H, W)``, as spec text.
+
+    :data:`DEFAULT_SPEC` (valid convolutions, as trained and measured on 28 x 28 images) where it
+    fits, that is both sides >= 10 pixels; below that its 'same'-padded variant :data:`SMALL_SPEC`
+    (the same layers and widths, so 8 x 8 digits work as 28 x 28 images do); below 4 x 4 a
+    :class:`DataError` saying what the default needs and what to pass instead.
+    """
+    height, width = (int(d) for d in image_shape[-2:])
+    side = min(height, width)
+    if side >= _MIN_DEFAULT:
+        return DEFAULT_SPEC
+    if side >= _MIN_SMALL:
+        return SMALL_SPEC
+    raise DataError(
+        f"images of {height} x {width} pixels are too small for the default hidden layers, which need at least "
+        f"{_MIN_SMALL} x {_MIN_SMALL} (two pool2 layers): pass hidden_layer_sizes for them, e.g. 'conv32k3:same,128' or '128'."
+    )
+
+
 IMAGE_PARAMS: tuple[Param, ...] = (
-    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'conv32k3,pool2,conv64k3,pool2,128'",
+    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'conv32k3,pool2,conv64k3,pool2,128'; the default "
+        "takes images from 10 x 10 pixels, and smaller ones (from 4 x 4) get it with 'same' padding (hidden_spec_ shows the layers fitted)",
         constraint=Checked(Spec.parse, text="a hidden-layer spec such as 'conv32k3,pool2,128'", type="str or list of layer specs")),
     row("activation", "relu", check=False),  # checked, with the nearest valid name, when the network is built
     row("solver", "adam"),
@@ -76,7 +99,14 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
-    ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)``.
+    ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)`` and ``hidden_spec_``
+    (the hidden layers fitted, as spec text).
+
+    The default ``hidden_layer_sizes`` (:data:`DEFAULT_SPEC`) is sized to the
+    images, as scikit-learn's defaults work on any data: images smaller than
+    10 x 10 pixels (8 x 8 digits) get its 'same'-padded variant
+    :data:`SMALL_SPEC`, shown in ``hidden_spec_``; ``get_params()`` keeps
+    what was passed, so ``clone`` and grid search refit the same way.
     """
 
     _samples = "images"
@@ -194,6 +224,18 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         validate(self, IMAGE_PARAMS)
         return Spec.parse(self.hidden_layer_sizes)
 
+    def _sized_spec(self, spec: Spec, image_shape: tuple[int, ...]) -> Spec:
+        """``spec``, or for the default (:data:`DEFAULT_SPEC`) the variant that fits ``image_shape`` ``(C, H, W)``."""
+        if spec.to_text() != Spec.parse(DEFAULT_SPEC).to_text():
+            return spec
+        return Spec.parse(default_spec_for(image_shape))
+
+    @property
+    def hidden_spec_(self) -> str:
+        """The hidden layers fitted, as spec text: ``hidden_layer_sizes``, or the default's variant sized to the images."""
+        self._require_fitted()
+        return str(self.network_.spec.to_text())
+
     def _input_scale(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel mean and scale the network reads its input with ``(channels,)`` each.
 
@@ -225,6 +267,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         pixels = self._pixels(X)
         classes, y_idx = self._classes(y, pixels.shape[0])
         image_shape = tuple(int(d) for d in pixels.shape[1:])
+        spec = self._sized_spec(spec, image_shape)
         mean, scale = self._input_scale(pixels)
         device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
@@ -325,4 +368,4 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         return model
 
 
-__all__ = ["DEFAULT_SPEC", "ImageClassifier"]
+__all__ = ["DEFAULT_SPEC", "SMALL_SPEC", "ImageClassifier", "default_spec_for"]

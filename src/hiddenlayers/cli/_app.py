@@ -447,6 +447,8 @@ def export(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,
+    input_dtype: Annotated[str, typer.Option("--input-dtype", help="The ONNX input X's element type: float32, or uint8 for a saved "
+                                             "ImageClassifier's 0-255 pixels as a camera gives them (the division by 255 runs in the graph).")] = "float32",
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -456,7 +458,7 @@ def export(
     """
     from ._rightsize import run_export
 
-    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json)
+    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json, input_dtype=input_dtype)
 
 
 from ._serve import serve as _serve  # noqa: E402  (imports only Typer)

@@ -279,6 +279,20 @@ def _show_app(info: dict[str, Any]) -> None:
     con.print(s)
 
 
+def _conv_text(row: dict[str, Any]) -> str:
+    """A convolution row of :func:`describe_onnx`, short for an 80-column table: ``3x3 s1 p1`` (kernel, stride, padding; ``d``/``g``: dilation, groups)."""
+    def dims(values: list[int]) -> str:
+        return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
+
+    pad = row["padding"]
+    parts = ["x".join(map(str, row["kernel"])), f"s{dims(row['stride'])}", pad if isinstance(pad, str) else f"p{dims(pad)}"]
+    if set(row.get("dilation", [1])) != {1}:
+        parts.append(f"d{dims(row['dilation'])}")
+    if row.get("groups", 1) != 1:
+        parts.append(f"g{row['groups']}")
+    return " ".join(parts)
+
+
 def _show_onnx(info: dict[str, Any]) -> None:
     """``info`` of an ONNX file as text: a summary line, the graph's inputs and outputs, its dense layers, the metadata."""
     from rich.console import Console
@@ -298,15 +312,21 @@ def _show_onnx(info: dict[str, Any]) -> None:
             io.add_row(kind, r["name"], r["type"], shape)
     con.print(io)
     if info["layers"]:
-        t = Table(title="dense layers found in the graph", title_justify="left")
-        for col in ("layer", "op", "inputs", "units", "weights", "bias", "followed by", "parameters"):
-            t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
+        conv = any(r.get("kind") == "conv" for r in info["layers"])
+        t = Table(title=f"{'convolution and ' if conv else ''}dense layers found in the graph", title_justify="left")
+        cols = ("layer", "op", "inputs", "units", *(("kernel",) if conv else ()), "weights", "bias", "followed by", "parameters")
+        for col in cols:
+            t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left", no_wrap=col in ("layer", "kernel", "parameters"))
         for r in info["layers"]:
-            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), r["weight_type"], "yes" if r["bias"] else "no", r["followed_by"] or "-", f"{r['parameters']:,}")
+            kernel: tuple[str, ...] = ((_conv_text(r) if r.get("kind") == "conv" else "-"),) if conv else ()
+            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), *kernel, r["weight_type"], "yes" if r["bias"] else "no",
+                      r["followed_by"] or "-", f"{r['parameters']:,}")
         con.print(t)
+        if conv:
+            con.print("convolutions: inputs = input channels, units = filters; kernel 3x3 s1 p1 = a 3 x 3 kernel, stride 1, padding 1 (pads per side)")
         con.print(f"{info['parameters']:,} parameters in these layers")
     else:
-        con.print("layers: no dense (Gemm/MatMul) node with stored weights found in the graph")
+        con.print("layers: no dense (Gemm/MatMul) or convolution (Conv) node with stored weights found in the graph")
     s = Table(title="metadata (written by hiddenlayers export)", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")
@@ -318,7 +338,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
         s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
     if info.get("app_input"):  # an application's export: X is images, rows or windows, not a table
         a = info["app_input"]
-        s.add_row("input (X)", f"{a.get('layout')} float32: {a.get('values')}")
+        s.add_row("input (X)", f"{a.get('layout')} {a.get('dtype', 'float32')}: {a.get('values')}")  # files before input_dtype: float32
         if info["input_columns"]:
             s.add_row("input columns (X)", ", ".join(info["input_columns"]))
     elif info["numeric_columns"] is not None:

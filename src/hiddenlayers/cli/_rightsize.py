@@ -191,8 +191,13 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
 
 
 # ------------------------------------------------------------------ export
-def run_export(model_path: str, data: str | None, *, target: str | None, out: str, int8: bool, force: bool, as_json: bool) -> dict[str, Any]:
+def run_export(model_path: str, data: str | None, *, target: str | None, out: str, int8: bool, force: bool, as_json: bool,
+               input_dtype: str = "float32") -> dict[str, Any]:
     """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8."""
+    from ..ship import INPUT_DTYPES
+
+    if input_dtype not in INPUT_DTYPES:
+        raise UserError(f"--input-dtype must be one of {', '.join(INPUT_DTYPES)}. Received: {input_dtype!r}.")
     if Path(out).suffix.lower() != ".onnx":
         raise UserError(f"--out must end in .onnx. Received: {out!r}.")
     out_path = check_output(out, force=force, what="--out", example="model.onnx")
@@ -211,7 +216,7 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
     from ..ship import export_onnx
 
     try:
-        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None)
+        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None, input_dtype=input_dtype)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
     _show(report, as_json, {"model": model_path})

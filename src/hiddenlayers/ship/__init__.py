@@ -15,6 +15,7 @@ _EXPORTS = {
     "ExportReport": "._export",
     "export_onnx": "._export",
     "ONNX_APPS": "._app_graph",
+    "INPUT_DTYPES": "._app_graph",
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
     "serve": "._serve.serve",

@@ -7,9 +7,11 @@ method returns for them (the parity reference):
 
 * ``ImageClassifier``: ``X`` float32 ``(batch, H, W)`` (grayscale) or
   ``(batch, H, W, C)`` (colour), pixels as ``predict`` reads float images
-  (``uint8`` images divided by 255 first, as ``predict`` does); the
-  channel-first transpose and per-channel standardisation run in the graph;
-  output ``probabilities`` ``(batch, n_classes)`` = ``predict_proba``.
+  (``uint8`` images divided by 255 first, as ``predict`` does); with
+  ``input_dtype="uint8"``, ``X`` is uint8 pixels 0-255 as a camera gives them
+  and the division by 255 runs in the graph too. The channel-first transpose
+  and per-channel standardisation run in the graph; output ``probabilities``
+  ``(batch, n_classes)`` = ``predict_proba``.
 * ``Autoencoder``: ``X`` float32 ``(batch, n_features)`` raw rows; output
   ``scores`` ``(batch,)`` = ``score_samples`` (``decision_function`` is
   ``scores - offset``, the offset is in the metadata) and ``reconstruction``
@@ -28,7 +30,8 @@ from typing import Any
 import numpy as np
 
 ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster")  # the applications export_onnx takes
-APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text}
+APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text, "dtype": "float32" | "uint8"}
+INPUT_DTYPES = ("float32", "uint8")  # what export_onnx's input X can be: uint8 for an ImageClassifier's pixels only
 
 
 @dataclass
@@ -37,7 +40,7 @@ class AppGraph:
 
     module: Any  # torch.nn.Module: forward(x) -> output tensor, or a tuple (first output, extras...)
     sample: Any  # a torch tensor of the input's shape, batch 2, to trace with
-    feeds: np.ndarray  # the ONNX input X for the parity rows, float32
+    feeds: np.ndarray  # the ONNX input X for the parity rows: float32, or uint8 pixels
     reference: np.ndarray  # the app's own output for those rows (first graph output)
     outputs: list[str]
     input_shape: list[int | str]
@@ -56,10 +59,17 @@ def app_kind(model: Any) -> str | None:
     return None
 
 
-def build_app_graph(model: Any, X: Any) -> AppGraph:
-    """The :class:`AppGraph` of a fitted supported app; ``X``: parity inputs, random ones around the training data when ``None``."""
+def build_app_graph(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
+    """The :class:`AppGraph` of a fitted supported app; ``X``: parity inputs, random ones around the training data when ``None``.
+
+    ``input_dtype``: the ONNX input's element type, ``"float32"``, or ``"uint8"`` for an ImageClassifier's raw pixels.
+    """
     kind = app_kind(model)
-    builder = {"ImageClassifier": _image, "Autoencoder": _autoencoder, "Forecaster": _forecaster}[kind or ""]
+    if input_dtype != "float32" and kind != "ImageClassifier":
+        raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {kind}'s input is real values: leave input_dtype='float32'.")
+    if kind == "ImageClassifier":
+        return _image(model, X, input_dtype)
+    builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster}[kind or ""]
     return builder(model, X)
 
 
@@ -76,20 +86,38 @@ def _float_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     return rows
 
 
-def _base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str) -> dict[str, str]:
+def _uint8_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``X`` as uint8 images ``(n, *shape)``, n >= 1: uint8, or whole numbers 0-255 of another integer type; else a one-line ``ValueError``."""
+    rows = np.asarray(X)
+    if rows.dtype != np.uint8:
+        if rows.dtype.kind not in "iu" or (rows.size and (rows.min() < 0 or rows.max() > 255)):
+            raise ValueError(f"with input_dtype='uint8', X must be uint8 pixels 0-255, {what}, as the ONNX input reads them. "
+                             f"Received dtype {rows.dtype}: pass the camera's uint8 images, or use input_dtype='float32' for float pixels.")
+        rows = rows.astype(np.uint8)
+    if rows.ndim != len(shape) + 1 or tuple(rows.shape[1:]) != shape or rows.shape[0] == 0:
+        raise ValueError(f"X must be {what} with at least one row for this model's ONNX input. Received shape {rows.shape}.")
+    return rows
+
+
+def _base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str, dtype: str = "float32") -> dict[str, str]:
     from .. import __version__
 
     return {
         "hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": output, "hiddenlayers_version": __version__,
-        APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values}),
+        APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values, "dtype": dtype}),
     }
 
 
-def _image(model: Any, X: Any) -> AppGraph:
-    """ImageClassifier: raw float pixels ``(N, H, W)`` / ``(N, H, W, C)`` -> class probabilities ``(N, n_classes)``."""
+def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
+    """ImageClassifier: raw pixels ``(N, H, W)`` / ``(N, H, W, C)`` -> class probabilities ``(N, n_classes)``.
+
+    ``input_dtype="float32"``: float pixels as ``predict`` reads them (uint8 images / 255 outside
+    the graph); ``"uint8"``: the camera's 0-255 pixels, divided by 255 inside, as ``predict`` does.
+    """
     import torch
     from torch import Tensor, nn
 
+    pixels8 = input_dtype == "uint8"
     channels, height, width = (int(d) for d in model.image_shape_)
     shape = (height, width) if channels == 1 else (height, width, channels)
     layout = "(batch, H, W)" if channels == 1 else "(batch, H, W, C)"
@@ -99,11 +127,16 @@ def _image(model: Any, X: Any) -> AppGraph:
         chw = rng.standard_normal((64, channels, height, width)) * model.scale_[None, :, None, None] + model.mean_[None, :, None, None]
         raw: Any = chw.astype(np.float32).transpose(0, 2, 3, 1)
         raw = raw[..., 0] if channels == 1 else raw
+        if pixels8:  # the same, as 0-255 pixels (the mean and spread are of pixels / 255)
+            raw = np.clip(np.rint(raw * 255), 0, 255).astype(np.uint8)
     else:
         raw = np.asarray(X)
-    feeds = _float_rows(raw, shape, what)
-    if raw.dtype == np.uint8:
-        feeds = feeds / np.float32(255.0)  # as predict scales uint8 pixels
+    if pixels8:
+        feeds = raw = _uint8_rows(raw, shape, what)
+    else:
+        feeds = _float_rows(raw, shape, what)
+        if raw.dtype == np.uint8:
+            feeds = feeds / np.float32(255.0)  # as predict scales uint8 pixels
     reference = np.asarray(model.predict_proba(raw), dtype=np.float64)
     network = _cpu_network(model.network_)
     dtype = next(network.parameters()).dtype
@@ -119,14 +152,21 @@ def _image(model: Any, X: Any) -> AppGraph:
             self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32).reshape(1, channels, 1, 1))
 
         def forward(self, x: Tensor) -> Tensor:
+            if pixels8:
+                x = x.to(torch.float32) / 255.0  # uint8 0-255 -> [0, 1], as predict scales uint8 images
             x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
             z = (x - self.mean) / self.scale
             return torch.softmax(self.network(z.to(dtype)).to(torch.float64), dim=1).to(torch.float32)
 
-    meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, "float pixels as predict reads them: uint8 images divided by 255")
+    values = ("uint8 pixels 0-255 as a camera gives them; the division by 255 is in the graph" if pixels8
+              else "float pixels as predict reads them: uint8 images divided by 255")
+    meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, values, input_dtype)
     meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
-    notes = [f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
-    return AppGraph(_Image().eval(), torch.zeros(2, *shape), feeds, reference, ["probabilities"], ["batch", *shape], meta, notes)
+    notes = [f"input X is uint8 pixels {layout}, 0-255; the division by 255, the channel transpose and per-channel standardisation are in the graph"
+             if pixels8 else
+             f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
+    sample = torch.zeros(2, *shape, dtype=torch.uint8 if pixels8 else torch.float32)
+    return AppGraph(_Image().eval(), sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes)
 
 
 def _autoencoder(model: Any, X: Any) -> AppGraph:
@@ -233,4 +273,4 @@ def quantized_ops(data: bytes) -> str:
     return f"int8 (dynamic): weights of {done} stored as int8, activations quantised per call{left}"
 
 
-__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "AppGraph", "app_kind", "build_app_graph", "quantized_ops"]
+__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "INPUT_DTYPES", "AppGraph", "app_kind", "build_app_graph", "quantized_ops"]

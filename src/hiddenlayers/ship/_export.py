@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, NotFittedError
-from ._app_graph import ONNX_APPS, app_kind, build_app_graph, quantized_ops
+from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph, quantized_ops
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 
@@ -66,6 +66,7 @@ class ExportReport:
     metric: str | None = None
     notes: list[str] = field(default_factory=list)
     input_shape: list[int | str] | None = None  # an application's input X, e.g. ["batch", 8, 8] (None: (batch, n_inputs))
+    input_dtype: str = "float32"  # X's element type: "uint8" for an ImageClassifier exported with input_dtype="uint8"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,7 +79,7 @@ class ExportReport:
         t.add_column("value")
         t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
         if self.input_shape is not None:
-            t.add_row("input", f"{self.input_name}: ({', '.join(map(str, self.input_shape))}) float32")
+            t.add_row("input", f"{self.input_name}: ({', '.join(map(str, self.input_shape))}) {self.input_dtype}")
         elif self.n_inputs or not self.string_input_columns:
             t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
         if self.string_input_columns:
@@ -256,8 +257,11 @@ def opset_range() -> tuple[int, int]:
     return LOWEST_OPSET, int(onnx.defs.onnx_opset_version())
 
 
-def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, y: Any, opset: Any, tolerance: Any) -> None:
+def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, y: Any, opset: Any, tolerance: Any, input_dtype: Any = "float32") -> None:
     """One-line errors for what :func:`export_onnx` cannot export or was asked inconsistently."""
+    if not isinstance(input_dtype, str) or input_dtype not in INPUT_DTYPES:
+        raise ValueError(f"input_dtype must be one of {', '.join(map(repr, INPUT_DTYPES))} (the ONNX input X's element type; 'uint8' for an "
+                         f"ImageClassifier's 0-255 pixels). Received: input_dtype={input_dtype!r}.")
     lo, hi = opset_range()
     if isinstance(opset, bool) or not isinstance(opset, int) or not lo <= opset <= hi:
         raise ValueError(f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset={opset!r}.")
@@ -273,6 +277,8 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
         raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")
     if y is not None and X is None:
         raise ValueError("y was given without X: pass the rows X that y labels.")
+    if input_dtype != "float32" and app_kind(model) != "ImageClassifier":
+        raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {type(model).__name__} reads real values: leave input_dtype='float32'.")
 
 
 def _verified_bytes(
@@ -330,6 +336,7 @@ def export_onnx(
     quantized_path: str | os.PathLike[str] | None = None,
     opset: int = 18,
     tolerance: float = 1e-4,
+    input_dtype: str = "float32",
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
 
@@ -352,6 +359,9 @@ def export_onnx(
     where the model's operators convert down); the report's ``opset`` is read
     back from the file. Raises ``ValueError`` when the parity check's
     largest difference exceeds ``tolerance``. Files are written atomically.
+    ``input_dtype="uint8"`` (ImageClassifier only): ``X`` is uint8 pixels
+    0-255, as a camera gives them, and the division by 255 that ``predict``
+    applies to uint8 images runs inside the graph (parity ``X``: uint8 images).
 
     >>> report = export_onnx(clf, "model.onnx", quantize=True, X=X_test, y=y_test)  # doctest: +SKIP
     >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
@@ -362,7 +372,7 @@ def export_onnx(
 
     from .._files import atomic_write_files, check_writable
 
-    _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance)
+    _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
     path = check_writable(path, what="the ONNX file")  # before any work: a missing folder or a device is refused at once
     qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
     if qpath is not None:
@@ -370,7 +380,7 @@ def export_onnx(
     if app_kind(model) is not None:
         if not include_preprocessing:
             raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
-        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance)
+        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype)
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
     n_inputs = len(numeric) if numeric is not None else int(model.n_features_in_)
@@ -413,14 +423,14 @@ def export_onnx(
     return report
 
 
-def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float) -> ExportReport:
+def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float, input_dtype: str = "float32") -> ExportReport:
     """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`)."""
     from .._files import atomic_write_files
 
     kind = app_kind(model)
     if y is not None and kind != "ImageClassifier":
         raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
-    graph = build_app_graph(model, X)  # before any export: bad rows are refused at once
+    graph = build_app_graph(model, X, input_dtype)  # before any export: bad rows are refused at once
     if y is not None and len(y) != graph.feeds.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
     feeds = {"X": graph.feeds}
@@ -436,7 +446,7 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
     report = ExportReport(
         path=str(path), input_name="X", output_name=", ".join(graph.outputs), n_inputs=math.prod(int(d) for d in graph.input_shape[1:]),
         input_columns=None, opset=opset, bytes=len(data), max_abs_diff=diff, parity_rows=int(graph.feeds.shape[0]),
-        notes=list(graph.notes), input_shape=graph.input_shape,
+        notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=input_dtype,
     )
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:

@@ -220,8 +220,10 @@ class OnnxModel:
 
 # ------------------------------------------------------------------ what a file holds (for `hiddenlayers info`)
 _DENSE_OPS = ("Gemm", "MatMul", "MatMulInteger")
+_CONV_OPS = ("Conv", "ConvInteger")
 _QUANT_OPS = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QLinearConv"}
-_PASS_THROUGH = {"Cast", "Mul"}  # between an int8 MatMulInteger and its bias Add (rescaling)
+_PASS_THROUGH = {"Cast", "Mul"}  # between an int8 MatMulInteger/ConvInteger and its bias Add (rescaling)
+_SHAPE_OPS = {"Reshape", "Unsqueeze"}  # a bias reshaped for broadcasting before its Add
 
 
 def describe_onnx(path: str | Path) -> dict[str, Any]:
@@ -230,11 +232,19 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     The file (opset, size in bytes, producer), the graph's inputs and outputs
     with element types and shapes (a dimension is an int or its symbolic
     name), our metadata (see :func:`parse_metadata`), whether it is int8
-    quantised, and one row per dense layer found in the graph: a
-    ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an initializer
-    gives ``inputs`` x ``units``, its bias (``Gemm``'s C or the next ``Add``)
-    and the op that consumes its output. Bad or foreign files raise
-    :class:`ModelFileError`.
+    quantised, and one row per layer with stored weights, in graph order:
+
+    * dense: a ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an
+      initializer gives ``inputs`` x ``units``;
+    * convolution: a ``Conv``/``ConvInteger`` node gives ``inputs`` (input
+      channels) x ``units`` (filters), ``kernel``, ``stride``, ``padding``
+      (ONNX ``pads``: begin of each axis, then end; ``"same"``/``"valid"``
+      where the graph says ``auto_pad``), ``dilation`` and ``groups``;
+
+    each with ``kind`` (``"dense"``/``"conv"``), its bias (``Gemm``'s or
+    ``Conv``'s own, or the next ``Add``) and the op that consumes its output.
+    ``inputs`` is the first dense layer's (as for table models), ``outputs``
+    the last layer's units. Bad or foreign files raise :class:`ModelFileError`.
     """
     import onnx
     from google.protobuf.message import DecodeError
@@ -255,9 +265,10 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     g = proto.graph
     opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
     weight_types = {init.name: init.data_type for init in g.initializer}
-    layers = _dense_layers(g)
+    layers = _weighted_layers(g)
     quantized = any(n.op_type in _QUANT_OPS for n in g.node) or any(r["weight_type"] in ("int8", "uint8") for r in layers)
     spec = meta["spec"]
+    dense = [r for r in layers if r["kind"] == "dense"]
     return {
         "file": str(p), "format": "onnx", "bytes": p.stat().st_size, "ir_version": int(proto.ir_version),
         "opset": opsets.get("ai.onnx"), "opset_imports": opsets,
@@ -271,7 +282,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,
         "quantized": quantized,
-        "inputs": layers[0]["inputs"] if layers else None, "outputs": layers[-1]["units"] if layers else None,
+        "inputs": dense[0]["inputs"] if dense else None, "outputs": layers[-1]["units"] if layers else None,
         "layers": layers, "parameters": sum(r["parameters"] for r in layers) if layers else None,
     }
 
@@ -292,48 +303,98 @@ def _value_info(v: Any) -> dict[str, Any]:
     return {"name": v.name, "type": _type_name(t.elem_type), "shape": dims if t.HasField("shape") else None}
 
 
-def _dense_layers(g: Any) -> list[dict[str, Any]]:
-    """One row per dense node (graph order) whose weight is an initializer: inputs, units, bias, next op, parameters."""
+def _weighted_layers(g: Any) -> list[dict[str, Any]]:
+    """One row per dense or convolution node (graph order) whose weight is an initializer: sizes, bias, next op, parameters."""
     inits = {i.name: i for i in g.initializer}
+    producers = {out: n for n in g.node for out in n.output}
     consumers: dict[str, list[Any]] = {}
     for n in g.node:
         for name in n.input:
             consumers.setdefault(name, []).append(n)
+
+    def stored(name: str) -> Any:
+        """The initializer behind ``name``, directly or through a Reshape/Unsqueeze (a broadcast bias); else None."""
+        node = producers.get(name)
+        while name not in inits and node is not None and node.op_type in _SHAPE_OPS:
+            name = node.input[0]
+            node = producers.get(name)
+        return inits.get(name)
+
+    def bias_after(out: str) -> tuple[Any, str]:
+        """The bias ``Add`` after a node's output ``out`` (past int8 rescaling): (its initializer or None, the output after it)."""
+        nxt = consumers.get(out, [])
+        while len(nxt) == 1 and nxt[0].op_type in _PASS_THROUGH:
+            out = nxt[0].output[0]
+            nxt = consumers.get(out, [])
+        if len(nxt) == 1 and nxt[0].op_type == "Add":
+            other = [i for i in nxt[0].input if i != out]
+            bias = stored(other[0]) if other else None
+            if bias is not None:
+                return bias, nxt[0].output[0]
+        return None, out
+
     rows: list[dict[str, Any]] = []
     for n in g.node:
-        if n.op_type not in _DENSE_OPS or len(n.input) < 2 or n.input[1] not in inits:
+        conv = n.op_type in _CONV_OPS
+        if not (conv or n.op_type in _DENSE_OPS) or len(n.input) < 2 or n.input[1] not in inits:
             continue
         w = inits[n.input[1]]
-        if len(w.dims) != 2:
-            continue
-        trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0) if n.op_type == "Gemm" else 0
-        n_in, units = (int(w.dims[1]), int(w.dims[0])) if trans_b else (int(w.dims[0]), int(w.dims[1]))
-        bias, out = None, n.output[0]
-        if n.op_type == "Gemm" and len(n.input) > 2 and n.input[2] in inits:
-            bias = inits[n.input[2]]
-        else:  # MatMul (+ Cast/Mul rescaling for int8) then Add(bias)
-            nxt = consumers.get(out, [])
-            while len(nxt) == 1 and nxt[0].op_type in _PASS_THROUGH:
-                out = nxt[0].output[0]
-                nxt = consumers.get(out, [])
-            if len(nxt) == 1 and nxt[0].op_type == "Add":
-                other = [i for i in nxt[0].input if i != out]
-                if other and other[0] in inits:
-                    bias, out = inits[other[0]], nxt[0].output[0]
+        if conv:
+            if len(w.dims) < 3:
+                continue
+            row, bias, out = _conv_row(n, w), None, n.output[0]
+            if n.op_type == "Conv" and len(n.input) > 2 and n.input[2]:
+                bias = stored(n.input[2])
+            else:  # ConvInteger (+ Cast/Mul rescaling) then Add(bias)
+                bias, out = bias_after(out)
+        else:
+            if len(w.dims) != 2:
+                continue
+            trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0) if n.op_type == "Gemm" else 0
+            n_in, units = (int(w.dims[1]), int(w.dims[0])) if trans_b else (int(w.dims[0]), int(w.dims[1]))
+            row = {"kind": "dense", "inputs": n_in, "units": units, "weights": n_in * units}
+            bias, out = None, n.output[0]
+            if n.op_type == "Gemm" and len(n.input) > 2 and n.input[2] in inits:
+                bias = inits[n.input[2]]
+            else:  # MatMul (+ Cast/Mul rescaling for int8) then Add(bias)
+                bias, out = bias_after(out)
         after = consumers.get(out, [])
         n_bias = int(np.prod(bias.dims)) if bias is not None else 0
+        weights = row.pop("weights")
         rows.append({
-            "layer": _layer_name(w.name, len(rows) + 1), "op": n.op_type, "inputs": n_in, "units": units,
+            "layer": _layer_name(w.name, len(rows) + 1, row["kind"]), "op": n.op_type, **row,
             "weight_type": _type_name(w.data_type), "bias": bias is not None,
-            "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": n_in * units + n_bias,
+            "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": weights + n_bias,
         })
     return rows
 
 
-def _layer_name(weight: str, i: int) -> str:
-    """``network.hidden1.linear.weight`` -> ``hidden1``; ``network.head.weight...`` -> ``head``; otherwise ``dense{i}``."""
+def _conv_row(node: Any, w: Any) -> dict[str, Any]:
+    """A Conv/ConvInteger node's sizes from its weight ``(filters, in_channels / groups, *kernel)`` and attributes."""
+    import onnx
+
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    dims = [int(d) for d in w.dims]
+    spatial = len(dims) - 2
+    groups = int(attrs.get("group", 1))
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    padding: Any = [int(p) for p in attrs.get("pads", [0] * (2 * spatial))]
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        padding = "same"
+    elif auto_pad == "VALID":
+        padding = "valid"
+    return {
+        "kind": "conv", "inputs": dims[1] * groups, "units": dims[0], "kernel": dims[2:],
+        "stride": [int(s) for s in attrs.get("strides", [1] * spatial)], "padding": padding,
+        "dilation": [int(d) for d in attrs.get("dilations", [1] * spatial)], "groups": groups, "weights": int(np.prod(dims)),
+    }
+
+
+def _layer_name(weight: str, i: int, kind: str = "dense") -> str:
+    """``network.hidden1.linear.weight`` -> ``hidden1``; ``network.head.weight...`` -> ``head``; otherwise ``{kind}{i}`` (``dense3``, ``conv1``)."""
     parts = weight.split(".")
-    return parts[1] if len(parts) > 2 and parts[0] == "network" else f"dense{i}"
+    return parts[1] if len(parts) > 2 and parts[0] == "network" else f"{kind}{i}"
 
 
 __all__ = ["INPUTS_KEY", "OnnxModel", "choose_missing_token", "describe_onnx", "feeds_from_frame", "input_spec", "parse_metadata"]
