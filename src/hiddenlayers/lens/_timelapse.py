@@ -45,10 +45,10 @@ import torch
 from torch import nn
 
 from ..training import Callback
+from ._grid_pass import grid_pass
 from ._plane import Plane, fit_plane
 from ._record import NonFiniteActivations
 from ._select import Selector
-from ._state import evaluating
 from ._target import check_max_rows, n_rows, require_finite, sample_index, take_rows
 
 #: the most grid points per side: 128² points per frame already draws every unit finer than the page shows it
@@ -264,7 +264,7 @@ class Timelapse(Callback):
             self.plane = fit_plane(self.X, self.resolution)
             self._grid = self.plane.grid().astype(np.float32)  # (res², features), as neuron_maps feeds it
         try:
-            maps, out = _pass(module, self._grid, self.layers, self.resolution)
+            maps, out = grid_pass(module, self._grid, self.layers, self.resolution)
         except NonFiniteActivations:
             self.skipped.append(epoch)
             return
@@ -371,50 +371,6 @@ class Timelapse(Callback):
             self._open.loss = float(loss)
         if val_score is not None:
             self._open.val = float(val_score)
-
-
-def _pass(module: nn.Module, grid: np.ndarray, layers: Selector, res: int, block: int = 1024) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """``({layer: (units, res, res)}, output (res², ...))`` of one pass over the grid: eval mode, no autograd, no statistics.
-
-    The grid goes through in blocks of ``block`` rows, as :func:`~hiddenlayers.lens.record` feeds it, so the
-    numbers equal :func:`~hiddenlayers.lens.neuron_maps`'. A layer that is not dense (one value per unit) is refused.
-    """
-    from ._record import _first_tensor, recording, to_numpy
-    from ._runnable import check_runnable, diagnosed
-    from ._target import as_target
-
-    check_runnable(module)
-    target = as_target(module)
-    to_tensor = target.to_tensor
-    parts: dict[str, list[np.ndarray]] = {}
-    outs: list[np.ndarray] = []
-    selection = layers if layers is not None else target.default_layers
-    with evaluating(module), torch.inference_mode(), diagnosed(module, rows=len(grid), batch_size=block) as forward, \
-            recording(module, selection, pre=False) as rec:
-        rec.finite = True  # a NaN or inf activation raises NonFiniteActivations (a diverging run) instead of drawing as 0
-        for start in range(0, len(grid), block):
-            out = forward(to_tensor(grid[start : start + block]))
-            for name, got in rec.outputs.items():
-                if got:
-                    parts.setdefault(name, []).append(to_numpy(got.pop()))
-            first = _first_tensor(out)
-            if first is not None:
-                outs.append(to_numpy(first))
-    silent = [n for n in rec.layers if n not in parts]
-    if silent and layers is not None:
-        raise ValueError(f"layer(s) {', '.join(map(repr, silent))} of {type(module).__name__} did not run in its forward pass: select layers it runs.")
-    maps = {}
-    for name, chunks in parts.items():
-        a = np.concatenate(chunks)
-        if rec.kinds.get(name) != "dense" or a.ndim != 2:
-            raise ValueError(
-                f"Timelapse draws maps of dense layers (one value per unit); layer {name!r} outputs shape {tuple(a.shape[1:])} per row: "
-                "select dense layers with layers=[...]."
-            )
-        maps[name] = np.ascontiguousarray(a.T.reshape(-1, res, res), dtype=np.float32)
-    if not maps:
-        raise ValueError(f"Timelapse recorded no layer of {type(module).__name__}: select layers it runs with layers=[...].")
-    return maps, (np.concatenate(outs) if outs else None)
 
 
 class _OpenEpoch:
