@@ -388,6 +388,13 @@ def test_set_refuses_what_an_option_sets(table, tmp_path, item, option):
     assert not out.exists()
 
 
+def test_set_callbacks_points_to_both_callback_options(table, tmp_path):
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "--set", "callbacks=[]", "-q", "-o", out)
+    assert_user_error(result, "use --gradient-flow or --timelapse instead of --set callbacks=[]: those options set callbacks.")
+    assert not out.exists()
+
+
 def test_every_parameter_an_option_sets_is_refused_by_set():
     import inspect
 

@@ -26,7 +26,7 @@ DEDICATED = {
     "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--n-iter-no-change",
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
     "loss": "--loss", "gce_q": "--gce-q", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
-    "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow",
+    "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
 
 
@@ -42,7 +42,9 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
         if not sep or not key.isidentifier():
             raise UserError(f"--set takes KEY=VALUE, e.g. --set momentum=0.8. Received: {item!r}.")
         if key in DEDICATED:
-            raise UserError(f"use {DEDICATED[key]} instead of --set {item}: {DEDICATED[key]} sets {key}.")
+            option = DEDICATED[key]
+            sets = "those options set" if " or " in option else f"{option} sets"
+            raise UserError(f"use {option} instead of --set {item}: {sets} {key}.")
         try:
             value = json.loads(raw.strip().lower() if raw.strip().lower() in ("true", "false", "null") else raw)
         except json.JSONDecodeError:
