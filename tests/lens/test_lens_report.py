@@ -82,3 +82,22 @@ def test_top_activating_and_neuron_maps_and_projection(fitted, rng):
     assert pts["hidden2"].shape == (150, 2)
     with pytest.raises(ValueError, match="method must be one of pca, tsne"):
         project(clf, X, method="umap")
+
+
+def test_report_colours_each_neuron_map_point_by_its_own_rows_label(monkeypatch):
+    """Above 2000 rows the plane's points are a random sample: their colours must be the sampled rows' labels, not y's first."""
+    import torch
+
+    import hiddenlayers.lens._plots as plots
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2400, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)  # the label is readable off each point's first coordinate
+    seen = []
+    real = plots.neuron_grid
+    monkeypatch.setattr(plots, "neuron_grid", lambda m, u, e, points, yy, *a: seen.append((points, yy)) or real(m, u, e, points, yy, *a))
+    torch.manual_seed(0)
+    report(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)), X, y, layers=["1"])
+    (points, labels), = seen
+    assert len(points) == len(labels) == 2000
+    np.testing.assert_array_equal(labels, (points[:, 0] > 0).astype(int))

@@ -200,9 +200,9 @@ def _loop(model, X, y, epochs, tl=None):
             ctx.__exit__(None, None, None)
 
 
-def _sequential(seed):
+def _sequential(seed, features=2):
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(2, 6), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(6, 1))
+    return torch.nn.Sequential(torch.nn.Linear(features, 6), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(6, 1))
 
 
 def test_users_own_loop_on_a_sequential(moons):
@@ -292,3 +292,29 @@ def test_slider_changes_the_shown_frame_in_headless_chromium(watched, tmp_path):
     assert [i for i, hidden in shown if not hidden] == ["1"]  # frame 1 shown, the last (shown on load) hidden now
     assert "epoch 3 · loss" in run.stdout  # the label follows the slider
     assert "Content Security Policy" not in run.stderr and "Uncaught" not in run.stderr
+
+
+def test_above_max_rows_the_last_frame_is_still_neuron_maps_of_the_fitted_model(moons):
+    X, y = moons
+    order = np.argsort(y, kind="stable")  # rows sorted by label: the first 120 would be mostly one class
+    Xs, ys = X[order], y[order]
+    tl = Timelapse(Xs, ys, every=4, resolution=15, max_rows=120)
+    clf = _fit(Xs, ys, [tl])
+    nm = neuron_maps(clf, Xs, resolution=15, max_rows=120)
+    assert nm.extent == tl.plane.extent
+    assert nm.rows is not None and len(nm.rows) == 120 and set(ys[nm.rows]) == {0, 1}
+    np.testing.assert_array_equal(nm.points, Xs[nm.rows])  # a 2-D input's plane is its own: the points are the sampled rows
+    np.testing.assert_array_equal(tl.plane.points, nm.points)
+    np.testing.assert_array_equal(tl.labels, ys[nm.rows])
+    np.testing.assert_array_equal(tl.frames[-1].maps["hidden1"], nm.maps["hidden1"])
+
+
+def test_default_row_caps_agree():
+    X = np.random.default_rng(0).normal(size=(2500, 5))  # more rows than either default cap
+    model = _sequential(0, features=5)
+    tl = Timelapse(X, layers=["1"], resolution=6)
+    with tl.epoch(model):
+        pass
+    nm = neuron_maps(model, X, layers=["1"], resolution=6)
+    assert nm.extent == tl.plane.extent and len(nm.rows) == len(tl.X) == 2000
+    np.testing.assert_array_equal(tl.frames[-1].maps["1"], nm.maps["1"])

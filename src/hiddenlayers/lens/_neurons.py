@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._plane import fit_plane
+from ._plane import PLANE_MAX_ROWS, fit_plane, plane_rows
 
 
 def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
@@ -37,17 +37,28 @@ class NeuronMaps:
     """Unit outputs on a ``resolution x resolution`` grid: ``maps[layer]`` is ``(units, res, res)``.
 
     ``extent`` = (a_min, a_max, b_min, b_max) of the plane; ``axes`` names the
-    two axes; ``points`` = the data's ``(n, 2)`` coordinates in that plane.
+    two axes; ``points`` = the data's ``(n, 2)`` coordinates in that plane;
+    ``rows``: the (sorted) indices into ``X`` of those points' rows when
+    ``max_rows`` sampled them, None when every row is there (``y[rows]``
+    colours the points).
     """
 
     maps: dict[str, np.ndarray]
     extent: tuple[float, float, float, float]
     axes: tuple[str, str]
     points: np.ndarray
+    rows: np.ndarray | None = None
 
 
-def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int | None = 5000) -> NeuronMaps:
-    """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc); ``max_rows`` None: every row."""
+def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int | None = PLANE_MAX_ROWS) -> NeuronMaps:
+    """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc), ``resolution`` points per side.
+
+    ``max_rows`` (default 2000): the plane is fitted to at most this many rows of ``X``, drawn
+    at random with a fixed seed when ``X`` has more (not the first ones, which
+    for rows sorted by label or time would be a biased part); None: every row.
+    The same rule and default as :class:`~hiddenlayers.lens.Timelapse`'s, so both
+    draw on the same plane for the same ``X``.
+    """
     from ._record import as_target, record_prepared
     from ._target import check_max_rows
 
@@ -61,11 +72,12 @@ def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40,
         raise ValueError(f"neuron maps need tabular X of shape (n_rows, n_features). Received shape {Xa.shape}.")
     if Xa.dtype.kind != "f":
         raise ValueError(f"neuron maps need real-valued inputs; this model reads {Xa.dtype} values (ids), which have no plane between them.")
-    plane = fit_plane(Xa[:max_rows], resolution)
+    idx = plane_rows(len(Xa), max_rows)
+    plane = fit_plane(Xa if idx is None else Xa[idx], resolution)
     grid = plane.grid()  # (res², features)
     rec = record_prepared(target, grid.astype(np.float32), layers)
     maps = {n: rec.features(n).T.reshape(-1, resolution, resolution) for n in rec}
-    return NeuronMaps(maps, plane.extent, plane.axes, plane.points)
+    return NeuronMaps(maps, plane.extent, plane.axes, plane.points, idx)
 
 
 __all__ = ["NeuronMaps", "neuron_maps", "top_activating"]

@@ -3,7 +3,10 @@
 Two input features: the plane of those features. More: the plane through the
 data mean spanned by the first two principal components
 (``x = mean + a·pc1 + b·pc2``). The grid covers the data's coordinates in that
-plane plus 10% on each side.
+plane plus 10% on each side. Above ``max_rows`` rows, the plane is fitted to a
+seeded random sample of them (:func:`plane_rows`; default cap
+:data:`PLANE_MAX_ROWS`), the one rule of ``neuron_maps``, ``Timelapse`` and the
+report: the same X gives the same plane.
 """
 
 from __future__ import annotations
@@ -11,6 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._target import sample_index
+
+#: the seed of the rows a plane is fitted to, above max_rows: fixed, so the same X always gives the same plane
+PLANE_SEED = 0
+#: the default cap on the rows a plane is fitted to (neuron_maps, Timelapse, the report): PCA on more moves the plane little
+PLANE_MAX_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,16 @@ class Plane:
         lo_a, hi_a, lo_b, hi_b = self.extent
         A, B = np.meshgrid(np.linspace(lo_a, hi_a, self.resolution), np.linspace(lo_b, hi_b, self.resolution))
         return self.mean + np.stack([A.ravel(), B.ravel()], 1) @ self.basis  # type: ignore[no-any-return]
+
+
+def plane_rows(n: int, max_rows: int | None) -> np.ndarray | None:
+    """Sorted indices of the ``max_rows`` of ``n`` rows a plane is fitted to, drawn at random with :data:`PLANE_SEED`; None: all ``n``.
+
+    Why not the first ``max_rows``: rows sorted by label or time would fit the
+    plane to the first classes or days only. Why one seed: ``neuron_maps`` and
+    ``Timelapse`` on the same X then draw on the same plane.
+    """
+    return sample_index(n, max_rows, PLANE_SEED)
 
 
 def fit_plane(Xa: np.ndarray, resolution: int) -> Plane:
@@ -62,4 +82,4 @@ def fit_plane(Xa: np.ndarray, resolution: int) -> Plane:
     return Plane(np.asarray(mean, dtype=np.float64), np.asarray(basis, dtype=np.float64), extent, axes, pts, resolution)
 
 
-__all__ = ["Plane", "fit_plane"]
+__all__ = ["PLANE_MAX_ROWS", "PLANE_SEED", "Plane", "fit_plane", "plane_rows"]

@@ -415,11 +415,12 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
     elif kinds != {"dense"}:
         parts.append(H.na_html(f"neuron maps are drawn for dense layers only; this model has {', '.join(sorted(kinds - {'dense'}))} layers."))
     else:
-        nm = neuron_maps(module, Xa, layers=names, resolution=40, max_rows=2000)
+        nm = neuron_maps(module, Xa, layers=names, resolution=40)
+        y_pts = yv if yv is None or nm.rows is None else np.asarray(yv)[nm.rows]  # the labels of the sampled points
         for n in names:
             m = nm.maps[n]
             units = [int(u) for u in np.argsort(-m.reshape(m.shape[0], -1).std(1))[:k]]
-            parts.append(H.figure_html(neuron_grid(m, sorted(units), nm.extent, nm.points, yv, n, nm.axes),
+            parts.append(H.figure_html(neuron_grid(m, sorted(units), nm.extent, nm.points, y_pts, n, nm.axes),
                                        f"{n}: the {len(units)} most varying units; red = high output, dots = data"))
     rows = []
     for n in names:

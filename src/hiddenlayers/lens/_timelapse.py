@@ -46,10 +46,10 @@ from torch import nn
 
 from ..training import Callback
 from ._grid_pass import grid_pass
-from ._plane import Plane, fit_plane
+from ._plane import PLANE_MAX_ROWS, Plane, fit_plane, plane_rows
 from ._record import NonFiniteActivations
 from ._select import Selector
-from ._target import check_max_rows, n_rows, require_finite, sample_index, take_rows
+from ._target import check_max_rows, n_rows, require_finite, take_rows
 
 #: the most grid points per side: 128² points per frame already draws every unit finer than the page shows it
 MAX_RESOLUTION = 128
@@ -124,8 +124,10 @@ class Timelapse(Callback):
     """Frames of every hidden unit's map over a fixed input plane, during training: a page with a slider, or arrays.
 
     ``X``: ``(n, features)`` real-valued rows as the network reads them (an
-    estimator's ``fit`` X; a random ``max_rows`` of them fit the plane), 2 or
-    more features. ``y``: optional targets: class labels make the output map
+    estimator's ``fit`` X), 2 or more features; above ``max_rows`` rows, a
+    seeded random sample of them fits the plane, as in
+    :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the
+    last frame is ``neuron_maps`` of the fitted model. ``y``: optional targets: class labels make the output map
     the probability of the positive class (one output column, read as a
     logit) or the predicted class (several columns), and colour the data
     points; without them (or for continuous targets) the output map is the
@@ -150,14 +152,14 @@ class Timelapse(Callback):
     """
 
     def __init__(self, X: Any, y: Any = None, *, every: int = 1, layers: Selector = None, resolution: int = 30,
-                 max_frames: int = 60, max_rows: int | None = 2000) -> None:
+                 max_frames: int = 60, max_rows: int | None = PLANE_MAX_ROWS) -> None:
         self.every = _whole(every, "every", 1)
         self.resolution = _whole(resolution, "resolution", 2, MAX_RESOLUTION)
         self.max_frames = _whole(max_frames, "max_frames", 2)
         self.max_rows = check_max_rows(max_rows, 2, " (the plane is fitted to at least 2 rows)")
         n = n_rows(X)
         labels, self.classes = _labels(y, n)
-        idx = sample_index(n, self.max_rows, 0)
+        idx = plane_rows(n, self.max_rows)  # the rows neuron_maps(model, X, max_rows=max_rows) fits its plane to
         self.X = _rows(X, idx)
         self.labels = labels if labels is None or idx is None else labels[idx]  # the rows of X kept, for the points' colours
         #: what the output map holds: "probability" (of the last class: one logit column), "class" (index into classes), "value"
