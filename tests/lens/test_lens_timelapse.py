@@ -318,3 +318,16 @@ def test_default_row_caps_agree():
     nm = neuron_maps(model, X, layers=["1"], resolution=6)
     assert nm.extent == tl.plane.extent and len(nm.rows) == len(tl.X) == 2000
     np.testing.assert_array_equal(tl.frames[-1].maps["1"], nm.maps["1"])
+
+
+@given(n=st.integers(2, 5000), cap=st.one_of(st.none(), st.integers(2, 5000)))
+@settings(max_examples=50, deadline=None)
+def test_plane_rows_are_a_fixed_sorted_sample_of_the_cap(n, cap):
+    from hiddenlayers.lens._plane import plane_rows
+
+    idx = plane_rows(n, cap)
+    if cap is None or n <= cap:
+        assert idx is None
+    else:
+        assert len(idx) == cap and np.all(np.diff(idx) > 0) and idx[0] >= 0 and idx[-1] < n
+        np.testing.assert_array_equal(idx, plane_rows(n, cap))  # the same X always gives the same plane
