@@ -101,3 +101,18 @@ def test_report_colours_each_neuron_map_point_by_its_own_rows_label(monkeypatch)
     (points, labels), = seen
     assert len(points) == len(labels) == 2000
     np.testing.assert_array_equal(labels, (points[:, 0] > 0).astype(int))
+
+
+def test_neuron_grid_draws_points_from_all_the_rows_not_the_first_300():
+    """Rows sorted by label: the map's scatter shows every part of the data (it drew the first 300 rows only)."""
+    from hiddenlayers.lens._plots import neuron_grid
+
+    n = 1000
+    points = np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
+    y = np.repeat([0, 1], n // 2)  # sorted by label
+    fig = neuron_grid(np.zeros((1, 5, 5)), [0], (0.0, n - 1.0, -1.0, 1.0), points, y, "hidden1", ("x1", "x2"))
+    drawn = fig.axes[0].collections[0]
+    xs = drawn.get_offsets()[:, 0]
+    assert len(xs) == 300 and xs.min() == 0 and xs.max() == n - 1
+    colours = {tuple(c) for c in drawn.get_facecolors().round(6)}
+    assert len(colours) == 2  # both classes drawn

@@ -124,6 +124,9 @@ class _Colours:
     def head(self, k: int) -> Any:
         return self.c if isinstance(self.c, str) else self.c[:k]
 
+    def take(self, rows: np.ndarray) -> Any:
+        return self.c if isinstance(self.c, str) else self.c[rows]
+
 
 def scatter_grid(points: dict[str, np.ndarray], y: np.ndarray | None, method: str) -> Any:
     """Each layer's 2-D points, coloured by ``y``: a legend of the classes (at most 12, the rest
@@ -154,15 +157,21 @@ def scatter_grid(points: dict[str, np.ndarray], y: np.ndarray | None, method: st
     return fig
 
 
+def evenly_spaced(n: int, k: int) -> np.ndarray:
+    """At most ``k`` row indices spread evenly over ``range(n)``, first and last included, ascending."""
+    return np.unique(np.linspace(0, n - 1, num=min(n, k)).round().astype(int)) if n else np.zeros(0, dtype=int)
+
+
 def neuron_grid(maps: np.ndarray, units: list[int], extent: tuple[float, ...], points: np.ndarray, y: np.ndarray | None, layer: str, axes: tuple[str, str]) -> Any:
     cols = min(len(units), 8)
     rows = math.ceil(len(units) / cols)
     fig = new_figure(1.6 * cols, 1.6 * rows + 0.3)
     colours = _Colours(y, points.shape[0])
+    shown = evenly_spaced(points.shape[0], 300)  # over all the rows: data sorted by label or time shows every part
     for i, u in enumerate(units, start=1):
         ax = fig.add_subplot(rows, cols, i)
         ax.imshow(maps[u], origin="lower", extent=extent, aspect="auto", cmap="RdBu_r")
-        ax.scatter(points[:300, 0], points[:300, 1], c=colours.head(300), cmap=colours.cmap, s=2, alpha=0.5, linewidths=0)
+        ax.scatter(points[shown, 0], points[shown, 1], c=colours.take(shown), cmap=colours.cmap, s=2, alpha=0.5, linewidths=0)
         ax.set_title(f"unit {u}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
