@@ -17,17 +17,20 @@ method returns for them (the parity reference):
 * ``Forecaster``: ``X`` float32 ``(batch, window)``, each row the last
   ``window`` values of a series, oldest first; output ``forecasts``
   ``(batch, horizon)`` in series units = the rows of ``predict(series)``.
+* ``SequenceClassifier`` (feature frames) and ``Recommender``: see
+  :mod:`hiddenlayers.ship._app_graph_seq` and :mod:`hiddenlayers.ship._app_graph_rec`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster")  # the applications export_onnx takes
+ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender")  # the applications export_onnx takes
 APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text}
 
 
@@ -44,13 +47,24 @@ class AppGraph:
     metadata: dict[str, str]
     notes: list[str] = field(default_factory=list)
     extra_reference: dict[str, np.ndarray] = field(default_factory=dict)  # later outputs' references, by name
+    inputs: list[str] = field(default_factory=lambda: ["X"])  # the ONNX inputs' names; ``feeds`` is the first one's
+    other_feeds: dict[str, np.ndarray] = field(default_factory=dict)  # the parity feeds of the inputs after the first
+    input_types: list[str] = field(default_factory=lambda: ["float32"])  # each input's element type, as the report shows it
+    dynamic_shapes: Any = None  # torch.onnx.export's dynamic_shapes (None: a dynamic batch on ``forward(x)``)
+    edit: Callable[[Any], None] | None = None  # changes the exported ModelProto in place (input names, id lookups)
+
+    def all_feeds(self) -> dict[str, np.ndarray]:
+        """The parity feeds of every ONNX input, by name."""
+        return {self.inputs[0]: self.feeds, **self.other_feeds}
 
 
 def app_kind(model: Any) -> str | None:
-    """``"ImageClassifier"``, ``"Autoencoder"`` or ``"Forecaster"`` for those apps; ``None`` for anything else."""
-    from ..apps import Autoencoder, Forecaster, ImageClassifier
+    """The name in ``ONNX_APPS`` of the app ``model`` is; ``None`` for anything else (a TextClassifier, though a SequenceClassifier, too)."""
+    from ..apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
 
-    for cls in (ImageClassifier, Autoencoder, Forecaster):
+    if isinstance(model, TextClassifier):
+        return None
+    for cls in (ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender):
         if isinstance(model, cls):
             return cls.__name__
     return None
@@ -58,8 +72,12 @@ def app_kind(model: Any) -> str | None:
 
 def build_app_graph(model: Any, X: Any) -> AppGraph:
     """The :class:`AppGraph` of a fitted supported app; ``X``: parity inputs, random ones around the training data when ``None``."""
+    from ._app_graph_rec import recommender_graph
+    from ._app_graph_seq import sequence_graph
+
     kind = app_kind(model)
-    builder = {"ImageClassifier": _image, "Autoencoder": _autoencoder, "Forecaster": _forecaster}[kind or ""]
+    builder = {"ImageClassifier": _image, "Autoencoder": _autoencoder, "Forecaster": _forecaster,
+               "SequenceClassifier": sequence_graph, "Recommender": recommender_graph}[kind or ""]
     return builder(model, X)
 
 
