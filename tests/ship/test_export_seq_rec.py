@@ -96,6 +96,12 @@ def test_sequence_classifier_pooling_fixes_steps_at_the_fitted_length(frames, tm
     assert not (tmp_path / "long.onnx").exists()
 
 
+def test_sequence_classifier_float64_runs_as_float32(frames, tmp_path: Path) -> None:
+    X, y = frames  # onnxruntime's LSTM has no float64 kernel: the graph runs the weights as float32, within the tolerance
+    clf = SequenceClassifier("lstm6,4", dtype="float64", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    assert export_onnx(clf, tmp_path / "f64.onnx", X=X[:20]).max_abs_diff < 1e-4
+
+
 def test_sequence_classifier_refusals_are_one_line(frames, tmp_path: Path) -> None:
     X, y = frames
     bi = SequenceClassifier("gru6:bi,4", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
@@ -150,17 +156,20 @@ def test_recommender_raw_int_ids_with_unknown_fallback(rec: Recommender, ratings
         np.testing.assert_allclose(out, _predict(rec, users[:n], items[:n]), atol=1e-4)
     both_unknown = sess.run(None, {"users": np.array([7]), "items": np.array([99])})[0]
     assert both_unknown[0] == pytest.approx(rec.global_mean_, abs=1e-5)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(props["input_columns"]) == ["userId", "movieId"] and json.loads(props["hiddenlayers_app_input"])["inputs"] == {"users": "int64", "items": "int64"}
 
 
-def test_recommender_string_items_clip_and_frame_names(tmp_path: Path) -> None:
+def test_recommender_string_items_clip_and_int8(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     users = rng.integers(0, 15, 400)
     items = np.array([f"movie-{i}" for i in rng.integers(0, 12, 400)], dtype=object)
     y = 1 + 4 * rng.random(400)
     model = Recommender(n_factors=4, hidden_layer_sizes=(8,), max_iter=5, clip=(1.5, 4.5), device="cpu", random_state=0).fit((users, items), y)
     path = tmp_path / "rec.onnx"
-    r = export_onnx(model, path)
+    r = export_onnx(model, path, quantize=True)
     assert r.max_abs_diff < 1e-4 and r.input_types == ["int64", "string"]
+    assert r.quantized_max_abs_diff < 0.05 and Path(r.quantized_path).exists()  # the LabelEncoders survive int8 quantisation
     sess = _session(path)
     u = np.array([0, 3, 42, 42, 14, 2, 5], dtype=np.int64)
     i = np.array(["movie-1", "unseen", "movie-2", "unseen", "movie-11", "movie-0", "movie-7"], dtype=object)

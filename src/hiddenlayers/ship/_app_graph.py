@@ -1,4 +1,4 @@
-"""The graphs :func:`hiddenlayers.export_onnx` writes for the applications with numeric inputs.
+"""The graphs :func:`hiddenlayers.export_onnx` writes for the applications (``ONNX_APPS``), and their dispatch.
 
 Each builder takes a fitted app and the user's parity rows (or ``None``) and
 returns an :class:`AppGraph`: a traceable module with the app's own input
@@ -24,40 +24,15 @@ method returns for them (the parity reference):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._app_base import APP_INPUT_KEY, AppGraph
+from ._app_base import base_metadata as _base_metadata
+from ._app_base import cpu_network as _cpu_network
+
 ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender")  # the applications export_onnx takes
-APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text}
-
-
-@dataclass
-class AppGraph:
-    """One app's exportable module, its parity rows and reference, and its file's metadata."""
-
-    module: Any  # torch.nn.Module: forward(x) -> output tensor, or a tuple (first output, extras...)
-    sample: Any  # a torch tensor of the input's shape, batch 2, to trace with
-    feeds: np.ndarray  # the ONNX input X for the parity rows, float32
-    reference: np.ndarray  # the app's own output for those rows (first graph output)
-    outputs: list[str]
-    input_shape: list[int | str]
-    metadata: dict[str, str]
-    notes: list[str] = field(default_factory=list)
-    extra_reference: dict[str, np.ndarray] = field(default_factory=dict)  # later outputs' references, by name
-    inputs: list[str] = field(default_factory=lambda: ["X"])  # the ONNX inputs' names; ``feeds`` is the first one's
-    other_feeds: dict[str, np.ndarray] = field(default_factory=dict)  # the parity feeds of the inputs after the first
-    input_types: list[str] = field(default_factory=lambda: ["float32"])  # each input's element type, as the report shows it
-    dynamic_shapes: Any = None  # torch.onnx.export's dynamic_shapes (None: a dynamic batch on ``forward(x)``)
-    edit: Callable[[Any], None] | None = None  # changes the exported ModelProto in place (input names, id lookups)
-
-    def all_feeds(self) -> dict[str, np.ndarray]:
-        """The parity feeds of every ONNX input, by name."""
-        return {self.inputs[0]: self.feeds, **self.other_feeds}
-
-
 def app_kind(model: Any) -> str | None:
     """The name in ``ONNX_APPS`` of the app ``model`` is; ``None`` for anything else (a TextClassifier, though a SequenceClassifier, too)."""
     from ..apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
@@ -92,15 +67,6 @@ def _float_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     if not np.isfinite(rows).all():
         raise ValueError("X contains NaN or infinite values: the parity check needs finite inputs; drop or fill them.")
     return rows
-
-
-def _base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str) -> dict[str, str]:
-    from .. import __version__
-
-    return {
-        "hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": output, "hiddenlayers_version": __version__,
-        APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values}),
-    }
 
 
 def _image(model: Any, X: Any) -> AppGraph:
@@ -230,13 +196,6 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
     notes = [f"input X is windows of the last {window} raw values (oldest first); scaling{' and the delta from the last value' if delta else ''} are in the graph; "
              f"output forecasts = the next {horizon} value(s), as the rows of predict(series)"]
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)
-
-
-def _cpu_network(network: Any) -> Any:
-    """A CPU copy in eval mode to trace, so the user's network keeps its device and mode."""
-    import copy
-
-    return copy.deepcopy(network).to(device="cpu").eval()
 
 
 def quantized_ops(data: bytes) -> str:

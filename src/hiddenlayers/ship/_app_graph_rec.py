@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_graph import APP_INPUT_KEY, AppGraph, _base_metadata, _cpu_network
+from ._app_base import APP_INPUT_KEY, AppGraph, base_metadata, cpu_network
 
 _ML_DOMAIN, _ML_OPSET = "ai.onnx.ml", 2  # LabelEncoder-2: int64 or string keys, int64 values, a default
 
@@ -118,7 +118,7 @@ def recommender_graph(model: Any, X: Any) -> AppGraph:
             reference = np.asarray(model.predict((users.tolist(), items.tolist())), dtype=np.float64)
     except DataError as exc:
         raise ValueError(f"X cannot be the parity pairs: {exc}") from None
-    net = _cpu_network(model.network_)
+    net = cpu_network(model.network_)
     clip = None if model.clip is None else (float(model.clip[0]), float(model.clip[1]))
 
     class _Ratings(nn.Module):
@@ -137,7 +137,7 @@ def recommender_graph(model: Any, X: Any) -> AppGraph:
             return out.clamp(clip[0], clip[1]) if clip is not None else out
 
     batch = torch.export.Dim("batch")
-    meta = _base_metadata(model, "predictions", ["batch"], f"users (batch,) {types[0]}, items (batch,) {types[1]}",
+    meta = base_metadata(model, "predictions", ["batch"], f"users (batch,) {types[0]}, items (batch,) {types[1]}",
                           "raw user and item ids as in fit; an id not seen in fit falls back to the global mean plus the known side's bias")
     app = json.loads(meta[APP_INPUT_KEY])
     meta[APP_INPUT_KEY] = json.dumps({**app, "inputs": {"users": types[0], "items": types[1]}, "dtype": ""})

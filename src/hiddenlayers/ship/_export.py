@@ -15,10 +15,11 @@ The column names, classes and target travel as JSON ``metadata_props``;
 file is checked against the PyTorch model with onnxruntime and can be
 quantised to int8.
 
-The applications with numeric inputs (``ONNX_APPS``: ImageClassifier,
-Autoencoder, Forecaster) export with their own input preprocessing in the
-graph and are checked against their own ``predict_proba``, ``score_samples``
-and ``predict``; their graphs are in :mod:`hiddenlayers.ship._app_graph`.
+The applications in ``ONNX_APPS`` (ImageClassifier, Autoencoder, Forecaster,
+SequenceClassifier, Recommender) export with their own input preprocessing in
+the graph and are checked against their own ``predict_proba``,
+``score_samples`` and ``predict``; their graphs are in
+:mod:`hiddenlayers.ship._app_graph` (and ``_app_graph_seq``, ``_app_graph_rec``).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class ExportReport:
         t.add_column("value")
         t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
         if self.input_shape is not None:
-            shape = f"({', '.join(map(str, self.input_shape))})"
+            shape = f"({', '.join(map(str, self.input_shape))}{',' if len(self.input_shape) == 1 else ''})"
             for name, kind in zip(self.input_name.split(", "), self.input_types or ["float32"], strict=False):
                 t.add_row("input", f"{name}: {shape} {kind}")
         elif self.n_inputs or not self.string_input_columns:
@@ -347,9 +348,13 @@ def export_onnx(
     (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in
     colour, uint8 images divided by 255; output ``probabilities``), an
     Autoencoder (raw rows -> ``scores`` = ``score_samples`` and
-    ``reconstruction``) or a Forecaster (``(batch, window)`` raw values ->
-    ``forecasts`` ``(batch, horizon)``); for these apps ``X`` is their own kind
-    of input (images; rows; a series or windows) and the reference is the
+    ``reconstruction``), a Forecaster (``(batch, window)`` raw values ->
+    ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
+    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's
+    end -> ``probabilities``) or a Recommender (raw ids ``users`` and ``items``
+    ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X``
+    is their own kind of input (images; rows; a series or windows; a list of
+    ``(T_i, F)`` sequences; ``(users, items)`` pairs) and the reference is the
     app's own method. Other applications are refused (``TypeError``).
 
     ``X``: rows for the parity check (with stored preprocessing: a raw
