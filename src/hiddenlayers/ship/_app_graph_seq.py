@@ -13,9 +13,10 @@ runs in the graph. Output ``probabilities`` ``(batch, n_classes)`` in
 sequence's first ``max_len`` steps: feed those), and at ``max_len_`` (the
 longest sequence in fit: pad every sequence to it) for a spec whose layers
 fix it: 1-D max/avg pooling, a recurrent layer that returns every step
-(``:seq``), or a dense layer over the flattened time axis. Token-id models
-and bidirectional recurrent layers (which read a packed sequence) are
-refused in one line.
+(``:seq``), or a dense layer over the flattened time axis. Bidirectional
+recurrent layers, which the app runs on a packed sequence (no ONNX
+operator), run each direction on its own, the backward one on every sequence
+reversed within its length. Token-id models are refused in one line.
 """
 
 from __future__ import annotations
@@ -33,10 +34,6 @@ def _check_exportable(model: Any) -> None:
     if model.input_kind_ != "features":
         raise ValueError("export_onnx() takes a SequenceClassifier fitted on feature frames (T, F); this one reads token ids, "
                          "whose padding and id shift are not in the graph yet: fit on frames, or serve it with PyTorch.")
-    for layer in model.network_.hidden_layers:
-        if getattr(layer, "bidirectional", False):
-            raise ValueError("export_onnx() cannot export bidirectional recurrent layers (':bi') of a SequenceClassifier: they read a packed "
-                             "sequence, which ONNX has no operator for; refit with one-directional layers (e.g. 'lstm64,32') to export.")
 
 
 def _sequences(model: Any, X: Any) -> list[np.ndarray]:
@@ -75,6 +72,9 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
         raise ValueError(f"X cannot be the parity sequences: {exc}") from None
     seqs = [np.asarray(s, dtype=np.float32) for s in seqs]
     network = cpu_network(model.network_).float()  # onnxruntime's LSTM and GRU take no float64: a float64 model runs in float32
+    for layer in network.hidden_layers:
+        if getattr(layer, "bidirectional", False):
+            _unpack(layer)
 
     class _Sequence(nn.Module):
         mean: Tensor
@@ -125,6 +125,58 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
     return AppGraph(_Sequence().eval(), torch.zeros(2, width, n_features), feeds, reference, ["probabilities"], shape, meta, notes,
                     dynamic_shapes={"x": axes}, edit=edit)
+
+
+def _reverse_within(x: Any, lengths: Any) -> Any:
+    """``x`` ``(N, T, C)`` with each sample's first ``lengths[n]`` steps in reverse order, the padding after them in place."""
+    import torch
+
+    t = torch.arange(x.shape[1], device=x.device)[None, :]  # (1, T)
+    last = lengths.to(x.device)[:, None] - 1  # (N, 1)
+    idx = torch.where(t <= last, last - t, t)  # (N, T)
+    return x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
+
+
+def _unpack(layer: Any) -> None:
+    """Make the bidirectional recurrent ``layer`` (a copy) exportable: each direction of each stacked layer runs as its
+    own one-directional LSTM/GRU, the backward one on every sequence reversed within its own length.
+
+    The app runs such a layer on a ``PackedSequence``, which ONNX cannot express; reversing within lengths gives the
+    backward direction the same steps in the same order, so the outputs are the packed run's (checked by the parity).
+    """
+    import torch
+    from torch import Tensor, nn
+
+    rnn = layer.rnn
+    directions = nn.ModuleList()
+    for depth in range(rnn.num_layers):
+        pair = nn.ModuleList()
+        for suffix in ("", "_reverse"):
+            one = type(rnn)(rnn.input_size if depth == 0 else 2 * rnn.hidden_size, rnn.hidden_size, bias=rnn.bias, batch_first=True)
+            for name in ("weight_ih", "weight_hh", *(("bias_ih", "bias_hh") if rnn.bias else ())):
+                getattr(one, f"{name}_l0").data.copy_(getattr(rnn, f"{name}_l{depth}{suffix}").data)
+            pair.append(one)
+        directions.append(pair)
+
+    def forward(self: Any, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64, device=x.device)
+        h = x  # (N, T, F), zeros past each end
+        for forward_rnn, backward_rnn in self.directions:
+            ahead, _ = forward_rnn(h)  # (N, T, units)
+            back, _ = backward_rnn(_reverse_within(h, lengths))
+            back = _reverse_within(back, lengths)  # back in step order: step t has read t..end
+            h = torch.cat((ahead, back), dim=2)  # (N, T, 2 units)
+        if self.sequence:
+            keep = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+            out = h * keep[..., None].to(h.dtype)  # zeros past each end, as the packed run pads
+        else:
+            last = (lengths.to(h.device) - 1).view(-1, 1, 1).expand(-1, 1, ahead.shape[2])
+            out = torch.cat((ahead.gather(1, last).squeeze(1), back[:, 0]), dim=1)  # forward's state at the end, backward's at the start
+        return self.dropout(out) if self.dropout is not None else out
+
+    layer.directions = directions
+    layer.__class__ = type("ExportableBidirectional", (type(layer),), {"forward": forward})
 
 
 def _steps_fixed(network: Any) -> bool:
