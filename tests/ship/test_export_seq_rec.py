@@ -125,6 +125,8 @@ def test_sequence_classifier_refusals_are_one_line(frames, tmp_path: Path) -> No
     one_way = SequenceClassifier("lstm4", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
     with pytest.raises(ValueError, match=r"^X cannot be the parity sequences: sequence 1 has 2 features per step but sequence 0 has 3"):
         export_onnx(one_way, tmp_path / "f.onnx", X=[X[0], X[1][:, :2]])
+    with pytest.raises(ValueError, match=r"^X must be sequences for the parity check: a list of \(T_i, F\) arrays or an \(N, T, F\) array\. Received: int\.$"):
+        export_onnx(one_way, tmp_path / "g.onnx", X=5)
     assert not list(tmp_path.iterdir())
 
 

@@ -31,8 +31,12 @@ import numpy as np
 from ._app_base import APP_INPUT_KEY, AppGraph
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
+from ._app_graph_rec import recommender_graph
+from ._app_graph_seq import sequence_graph
 
 ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender")  # the applications export_onnx takes
+
+
 def app_kind(model: Any) -> str | None:
     """The name in ``ONNX_APPS`` of the app ``model`` is; ``None`` for anything else (a TextClassifier, though a SequenceClassifier, too)."""
     from ..apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
@@ -47,9 +51,6 @@ def app_kind(model: Any) -> str | None:
 
 def build_app_graph(model: Any, X: Any) -> AppGraph:
     """The :class:`AppGraph` of a fitted supported app; ``X``: parity inputs, random ones around the training data when ``None``."""
-    from ._app_graph_rec import recommender_graph
-    from ._app_graph_seq import sequence_graph
-
     kind = app_kind(model)
     builder = {"ImageClassifier": _image, "Autoencoder": _autoencoder, "Forecaster": _forecaster,
                "SequenceClassifier": sequence_graph, "Recommender": recommender_graph}[kind or ""]

@@ -39,7 +39,9 @@ def _check_exportable(model: Any) -> None:
 def _sequences(model: Any, X: Any) -> list[np.ndarray]:
     """The parity sequences: the user's (any form ``predict`` takes), or random ones of mixed lengths around the training frames."""
     if X is not None:
-        return list(X) if not isinstance(X, np.ndarray) or X.dtype == object else list(np.asarray(X))
+        if isinstance(X, (str, bytes)) or not hasattr(X, "__iter__"):
+            raise ValueError(f"X must be sequences for the parity check: a list of (T_i, F) arrays or an (N, T, F) array. Received: {type(X).__name__}.")
+        return list(X.to_numpy() if hasattr(X, "to_numpy") else X)
     rng = np.random.default_rng(0)
     lo, hi = int(model.min_length_), int(model.max_len_)
     lengths = np.full(64, hi) if model.network_.fixed_length else rng.integers(lo, hi + 1, size=64)
@@ -68,7 +70,7 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     seqs = _sequences(model, X)
     try:
         reference = np.asarray(model.predict_proba(seqs), dtype=np.float64)  # also checks every sequence as predict does
-    except DataError as exc:
+    except (DataError, TypeError) as exc:
         raise ValueError(f"X cannot be the parity sequences: {exc}") from None
     seqs = [np.asarray(s, dtype=np.float32) for s in seqs]
     network = cpu_network(model.network_).float()  # onnxruntime's LSTM and GRU take no float64: a float64 model runs in float32
