@@ -153,7 +153,7 @@ def test_onnx_model_errors(tmp_path) -> None:
 def test_errors_and_failed_parity_leave_no_file(tmp_path, monkeypatch) -> None:
     with pytest.raises(hl.NotFittedError, match=r"export_onnx\(\) needs a fitted model"):
         export_onnx(hl.MLPClassifier(), tmp_path / "a.onnx")
-    with pytest.raises(TypeError, match="export_onnx\\(\\) takes a fitted MLPClassifier, MLPRegressor or one of the numeric-input applications .*Received: int"):
+    with pytest.raises(TypeError, match="export_onnx\\(\\) takes a fitted MLPClassifier, MLPRegressor or one of the applications .*Received: int"):
         export_onnx(3, tmp_path / "a.onnx")
     X, y = load_iris(return_X_y=True)
     clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), X, y)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 
 from cli_helpers import assert_user_error, ok, run
-from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender
+from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, TextClassifier
 from hiddenlayers.exceptions import ModelFileError
 from hiddenlayers.ship import OnnxModel, describe_onnx, export_onnx
 
@@ -118,13 +117,12 @@ def test_forecaster_windows_to_next_values(target: str, tmp_path: Path) -> None:
 
 
 def test_other_apps_are_refused_in_one_line(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    users, items = rng.integers(0, 10, 200), rng.integers(0, 8, 200)
-    rec = Recommender(max_iter=1, device="cpu", random_state=0).fit(np.c_[users, items], rng.random(200))
-    with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a fitted MLPClassifier, MLPRegressor or one of the numeric-input "
-                                        r"applications \(ImageClassifier, Autoencoder, Forecaster\)\. Received: Recommender\.$"):
-        export_onnx(rec, tmp_path / "rec.onnx")
-    assert not (tmp_path / "rec.onnx").exists()
+    texts, y = ["good film", "bad film", "great acting", "awful plot"] * 5, [1, 0, 1, 0] * 5
+    clf = TextClassifier("embed8,lstm8,6", max_iter=1, early_stopping=False, random_state=0).fit(texts, y)
+    with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a fitted MLPClassifier, MLPRegressor or one of the applications "
+                                        r"\(ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender\)\. Received: TextClassifier\.$"):
+        export_onnx(clf, tmp_path / "text.onnx")  # a SequenceClassifier subclass, still refused
+    assert not (tmp_path / "text.onnx").exists()
 
 
 def test_cli_exports_a_saved_app_file_and_info_reads_it(image_clf: ImageClassifier, autoencoder: Autoencoder, tmp_path: Path) -> None:
@@ -154,10 +152,9 @@ def test_cli_exports_a_saved_app_file_and_info_reads_it(image_clf: ImageClassifi
 
 
 def test_cli_refuses_an_unsupported_app_file(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    rec = Recommender(max_iter=1, device="cpu", random_state=0).fit(np.c_[rng.integers(0, 10, 100), rng.integers(0, 8, 100)], rng.random(100))
-    path = tmp_path / "rec.safetensors"
-    rec.save(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert_user_error(run("export", path, "--out", tmp_path / "rec.onnx"), "holds a Recommender; export takes a model trained by `hiddenlayers train`, or a saved ImageClassifier")
+    texts, y = ["good film", "bad film", "great acting", "awful plot"] * 5, [1, 0, 1, 0] * 5
+    path = tmp_path / "text.safetensors"
+    TextClassifier("embed8,lstm8,6", max_iter=1, early_stopping=False, random_state=0).fit(texts, y).save(path)
+    assert_user_error(run("export", path, "--out", tmp_path / "text.onnx"),
+                      "holds a TextClassifier; export takes a model trained by `hiddenlayers train`, or a saved ImageClassifier")
+    assert not (tmp_path / "text.onnx").exists()

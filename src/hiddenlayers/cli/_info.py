@@ -338,7 +338,8 @@ def _show_onnx(info: dict[str, Any]) -> None:
         s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
     if info.get("app_input"):  # an application's export: X is images, rows or windows, not a table
         a = info["app_input"]
-        s.add_row("input (X)", f"{a.get('layout')} {a.get('dtype', 'float32')}: {a.get('values')}")  # files before input_dtype: float32
+        typed = " ".join(str(part) for part in (a.get("layout"), a.get("dtype", "float32")) if part)  # dtype "": the layout names each input's type
+        s.add_row("input (X)" if "inputs" not in a else "inputs", f"{typed}: {a.get('values')}")
         if info["input_columns"]:
             s.add_row("input columns (X)", ", ".join(info["input_columns"]))
     elif info["numeric_columns"] is not None:

@@ -84,7 +84,7 @@ def _load_estimator(path: str) -> Any:
 
 
 def _load_exportable(path: str, data: str | None) -> Any:
-    """A model file ``export`` takes: a table model (from `hiddenlayers train`) or a saved ImageClassifier, Autoencoder or Forecaster."""
+    """A model file ``export`` takes: a table model (from `hiddenlayers train`) or a saved app named in ``ONNX_APPS``."""
     if Path(path).suffix.lower() == ".onnx":
         return _load_estimator(path)  # its one-line refusal
     from ..ship import ONNX_APPS

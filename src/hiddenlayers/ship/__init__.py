@@ -1,6 +1,6 @@
 """Ship: model files (safetensors + JSON metadata; loading never runs code),
 ONNX export with the preprocessing in the graph (table models, and the
-numeric-input applications named in ``ONNX_APPS``), the PyTorch-free ONNX runner,
+applications named in ``ONNX_APPS``), the PyTorch-free ONNX runner,
 and the model server (micro-batching, hot reload, graceful drain)."""
 
 from __future__ import annotations

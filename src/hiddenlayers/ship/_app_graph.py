@@ -1,4 +1,4 @@
-"""The graphs :func:`hiddenlayers.export_onnx` writes for the applications with numeric inputs.
+"""The graphs :func:`hiddenlayers.export_onnx` writes for the applications (``ONNX_APPS``), and their dispatch.
 
 Each builder takes a fitted app and the user's parity rows (or ``None``) and
 returns an :class:`AppGraph`: a traceable module with the app's own input
@@ -19,41 +19,34 @@ method returns for them (the parity reference):
 * ``Forecaster``: ``X`` float32 ``(batch, window)``, each row the last
   ``window`` values of a series, oldest first; output ``forecasts``
   ``(batch, horizon)`` in series units = the rows of ``predict(series)``.
+* ``SequenceClassifier`` (feature frames) and ``Recommender``: see
+  :mod:`hiddenlayers.ship._app_graph_seq` and :mod:`hiddenlayers.ship._app_graph_rec`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster")  # the applications export_onnx takes
-APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text, "dtype": "float32" | "uint8"}
+from ._app_base import APP_INPUT_KEY, AppGraph
+from ._app_base import base_metadata as _base_metadata
+from ._app_base import cpu_network as _cpu_network
+from ._app_graph_rec import recommender_graph
+from ._app_graph_seq import sequence_graph
+
+ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender")  # the applications export_onnx takes
 INPUT_DTYPES = ("float32", "uint8")  # what export_onnx's input X can be: uint8 for an ImageClassifier's pixels only
 
 
-@dataclass
-class AppGraph:
-    """One app's exportable module, its parity rows and reference, and its file's metadata."""
-
-    module: Any  # torch.nn.Module: forward(x) -> output tensor, or a tuple (first output, extras...)
-    sample: Any  # a torch tensor of the input's shape, batch 2, to trace with
-    feeds: np.ndarray  # the ONNX input X for the parity rows: float32, or uint8 pixels
-    reference: np.ndarray  # the app's own output for those rows (first graph output)
-    outputs: list[str]
-    input_shape: list[int | str]
-    metadata: dict[str, str]
-    notes: list[str] = field(default_factory=list)
-    extra_reference: dict[str, np.ndarray] = field(default_factory=dict)  # later outputs' references, by name
-
-
 def app_kind(model: Any) -> str | None:
-    """``"ImageClassifier"``, ``"Autoencoder"`` or ``"Forecaster"`` for those apps; ``None`` for anything else."""
-    from ..apps import Autoencoder, Forecaster, ImageClassifier
+    """The name in ``ONNX_APPS`` of the app ``model`` is; ``None`` for anything else (a TextClassifier, though a SequenceClassifier, too)."""
+    from ..apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
 
-    for cls in (ImageClassifier, Autoencoder, Forecaster):
+    if isinstance(model, TextClassifier):
+        return None
+    for cls in (ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender):
         if isinstance(model, cls):
             return cls.__name__
     return None
@@ -69,7 +62,8 @@ def build_app_graph(model: Any, X: Any, input_dtype: str = "float32") -> AppGrap
         raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {kind}'s input is real values: leave input_dtype='float32'.")
     if kind == "ImageClassifier":
         return _image(model, X, input_dtype)
-    builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster}[kind or ""]
+    builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster,
+               "SequenceClassifier": sequence_graph, "Recommender": recommender_graph}[kind or ""]
     return builder(model, X)
 
 
@@ -97,15 +91,6 @@ def _uint8_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     if rows.ndim != len(shape) + 1 or tuple(rows.shape[1:]) != shape or rows.shape[0] == 0:
         raise ValueError(f"X must be {what} with at least one row for this model's ONNX input. Received shape {rows.shape}.")
     return rows
-
-
-def _base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str, dtype: str = "float32") -> dict[str, str]:
-    from .. import __version__
-
-    return {
-        "hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": output, "hiddenlayers_version": __version__,
-        APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values, "dtype": dtype}),
-    }
 
 
 def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
@@ -166,7 +151,7 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
              if pixels8 else
              f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
     sample = torch.zeros(2, *shape, dtype=torch.uint8 if pixels8 else torch.float32)
-    return AppGraph(_Image().eval(), sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes)
+    return AppGraph(_Image().eval(), sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes, input_types=[input_dtype])
 
 
 def _autoencoder(model: Any, X: Any) -> AppGraph:
@@ -252,13 +237,6 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
     notes = [f"input X is windows of the last {window} raw values (oldest first); scaling{' and the delta from the last value' if delta else ''} are in the graph; "
              f"output forecasts = the next {horizon} value(s), as the rows of predict(series)"]
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)
-
-
-def _cpu_network(network: Any) -> Any:
-    """A CPU copy in eval mode to trace, so the user's network keeps its device and mode."""
-    import copy
-
-    return copy.deepcopy(network).to(device="cpu").eval()
 
 
 def quantized_ops(data: bytes) -> str:

@@ -15,10 +15,11 @@ The column names, classes and target travel as JSON ``metadata_props``;
 file is checked against the PyTorch model with onnxruntime and can be
 quantised to int8.
 
-The applications with numeric inputs (``ONNX_APPS``: ImageClassifier,
-Autoencoder, Forecaster) export with their own input preprocessing in the
-graph and are checked against their own ``predict_proba``, ``score_samples``
-and ``predict``; their graphs are in :mod:`hiddenlayers.ship._app_graph`.
+The applications in ``ONNX_APPS`` (ImageClassifier, Autoencoder, Forecaster,
+SequenceClassifier, Recommender) export with their own input preprocessing in
+the graph and are checked against their own ``predict_proba``,
+``score_samples`` and ``predict``; their graphs are in
+:mod:`hiddenlayers.ship._app_graph` (and ``_app_graph_seq``, ``_app_graph_rec``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     input_shape: list[int | str] | None = None  # an application's input X, e.g. ["batch", 8, 8] (None: (batch, n_inputs))
     input_dtype: str = "float32"  # X's element type: "uint8" for an ImageClassifier exported with input_dtype="uint8"
+    input_types: list[str] | None = None  # an application's inputs' element types, in input_name's order (e.g. ["int64", "string"])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,7 +81,9 @@ class ExportReport:
         t.add_column("value")
         t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
         if self.input_shape is not None:
-            t.add_row("input", f"{self.input_name}: ({', '.join(map(str, self.input_shape))}) {self.input_dtype}")
+            shape = f"({', '.join(map(str, self.input_shape))}{',' if len(self.input_shape) == 1 else ''})"
+            for name, kind in zip(self.input_name.split(", "), self.input_types or ["float32"], strict=False):
+                t.add_row("input", f"{name}: {shape} {kind}")
         elif self.n_inputs or not self.string_input_columns:
             t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
         if self.string_input_columns:
@@ -246,7 +250,7 @@ def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, t
     return meta
 
 
-SUPPORTED = f"MLPClassifier, MLPRegressor or one of the numeric-input applications ({', '.join(ONNX_APPS)})"
+SUPPORTED = f"MLPClassifier, MLPRegressor or one of the applications ({', '.join(ONNX_APPS)})"
 LOWEST_OPSET = 16  # torch's exporter writes 18; it converts down to 16 or 17 where the model's operators allow
 
 
@@ -284,12 +288,15 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
 def _verified_bytes(
     module: Any, sample: Any, *, input_name: str, out_name: str | list[str], opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
-    reference: np.ndarray | None = None,
+    reference: np.ndarray | None = None, input_names: list[str] | None = None, dynamic_shapes: Any = None, edit: Any = None,
 ) -> tuple[bytes, np.ndarray, np.ndarray, float]:
     """``module`` as ONNX bytes, once its output matches PyTorch's on ``features``; nothing is written to the user's folders.
 
     ``out_name``: the output's name, or the outputs' names (the first is checked);
-    ``reference``: what the first output must match (default: ``module`` on ``features``).
+    ``reference``: what the first output must match (default: ``module`` on ``features``);
+    ``sample``: a tensor, or a tuple of them when ``input_names`` names several inputs;
+    ``dynamic_shapes``: torch's, by ``forward``'s argument names (default: a dynamic batch on ``x``);
+    ``edit``: a function that changes the exported ModelProto in place before it is checked.
     Returns ``(file bytes, reference, ONNX output, largest absolute difference)``.
     Raises ``ValueError`` above ``tolerance``.
     """
@@ -300,8 +307,9 @@ def _verified_bytes(
     with _scratch() as folder, _quiet():
         tmp = folder / "model.onnx"
         torch.onnx.export(
-            module, (sample,), str(tmp), input_names=[input_name], output_names=[out_name] if isinstance(out_name, str) else list(out_name), opset_version=opset,
-            dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
+            module, sample if isinstance(sample, tuple) else (sample,), str(tmp), input_names=input_names or [input_name],
+            output_names=[out_name] if isinstance(out_name, str) else list(out_name), opset_version=opset,
+            dynamic_shapes=dynamic_shapes or {"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
         )
         proto = onnx.load(str(tmp))
     written = _written_opset(proto)
@@ -313,6 +321,9 @@ def _verified_bytes(
     del proto.graph.value_info[:]
     if categorical:
         _add_string_inputs(proto, columns or [], token)
+    if edit is not None:
+        edit(proto)
+    if categorical or edit is not None:
         onnx.checker.check_model(proto)
     onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
     onnx.helper.set_model_props(proto, metadata)
@@ -344,9 +355,13 @@ def export_onnx(
     (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in
     colour, uint8 images divided by 255; output ``probabilities``), an
     Autoencoder (raw rows -> ``scores`` = ``score_samples`` and
-    ``reconstruction``) or a Forecaster (``(batch, window)`` raw values ->
-    ``forecasts`` ``(batch, horizon)``); for these apps ``X`` is their own kind
-    of input (images; rows; a series or windows) and the reference is the
+    ``reconstruction``), a Forecaster (``(batch, window)`` raw values ->
+    ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
+    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's
+    end -> ``probabilities``) or a Recommender (raw ids ``users`` and ``items``
+    ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X``
+    is their own kind of input (images; rows; a series or windows; a list of
+    ``(T_i, F)`` sequences; ``(users, items)`` pairs) and the reference is the
     app's own method. Other applications are refused (``TypeError``).
 
     ``X``: rows for the parity check (with stored preprocessing: a raw
@@ -428,15 +443,16 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
     from .._files import atomic_write_files
 
     kind = app_kind(model)
-    if y is not None and kind != "ImageClassifier":
+    if y is not None and kind not in ("ImageClassifier", "SequenceClassifier"):
         raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
     graph = build_app_graph(model, X, input_dtype)  # before any export: bad rows are refused at once
     if y is not None and len(y) != graph.feeds.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
-    feeds = {"X": graph.feeds}
+    feeds = graph.all_feeds()
     data, ref, got, diff = _verified_bytes(
         graph.module, graph.sample, input_name="X", out_name=graph.outputs, opset=opset, columns=None, token="",
-        metadata=graph.metadata, features=graph.feeds, feeds=feeds, tolerance=tolerance, reference=graph.reference)
+        metadata=graph.metadata, features=graph.feeds, feeds=feeds, tolerance=tolerance, reference=graph.reference,
+        input_names=graph.inputs, dynamic_shapes=graph.dynamic_shapes, edit=graph.edit)
     outs = _session(data).run(graph.outputs, feeds)
     for name, expected in graph.extra_reference.items():  # later outputs (the autoencoder's reconstruction) are checked too
         extra = float(np.max(np.abs(outs[graph.outputs.index(name)].astype(np.float64) - expected)))
@@ -444,9 +460,10 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
         if not extra <= tolerance * scale:
             raise ValueError(f"ONNX output {name!r} differs from the app's own by {extra:.3g} (> tolerance={tolerance} x {scale:.3g}): the export is not faithful.")
     report = ExportReport(
-        path=str(path), input_name="X", output_name=", ".join(graph.outputs), n_inputs=math.prod(int(d) for d in graph.input_shape[1:]),
+        path=str(path), input_name=", ".join(graph.inputs), output_name=", ".join(graph.outputs),
+        n_inputs=math.prod(d for d in graph.input_shape[1:] if isinstance(d, int)),  # per row; a dynamic axis (steps) counts as 1
         input_columns=None, opset=opset, bytes=len(data), max_abs_diff=diff, parity_rows=int(graph.feeds.shape[0]),
-        notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=input_dtype,
+        notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=input_dtype, input_types=list(graph.input_types),
     )
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:

@@ -1,0 +1,61 @@
+"""What every application's ONNX graph builder returns (:class:`AppGraph`), and the helpers they share.
+
+The builders live in ``_app_graph`` (images, autoencoder, forecaster),
+``_app_graph_seq`` (SequenceClassifier) and ``_app_graph_rec`` (Recommender);
+``_app_graph`` dispatches to them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text, "dtype": "float32" | "uint8"}, optionally "inputs"
+
+
+@dataclass
+class AppGraph:
+    """One app's exportable module, its parity rows and reference, and its file's metadata."""
+
+    module: Any  # torch.nn.Module: forward(x) -> output tensor, or a tuple (first output, extras...)
+    sample: Any  # a torch tensor of the input's shape, batch 2, to trace with (a tuple of them for several inputs)
+    feeds: np.ndarray  # the first ONNX input (X) for the parity rows
+    reference: np.ndarray  # the app's own output for those rows (first graph output)
+    outputs: list[str]
+    input_shape: list[int | str]
+    metadata: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    extra_reference: dict[str, np.ndarray] = field(default_factory=dict)  # later outputs' references, by name
+    inputs: list[str] = field(default_factory=lambda: ["X"])  # the ONNX inputs' names; ``feeds`` is the first one's
+    other_feeds: dict[str, np.ndarray] = field(default_factory=dict)  # the parity feeds of the inputs after the first
+    input_types: list[str] = field(default_factory=lambda: ["float32"])  # each input's element type, as the report shows it
+    dynamic_shapes: Any = None  # torch.onnx.export's dynamic_shapes (None: a dynamic batch on ``forward(x)``)
+    edit: Callable[[Any], None] | None = None  # changes the exported ModelProto in place (input names, id lookups)
+
+    def all_feeds(self) -> dict[str, np.ndarray]:
+        """The parity feeds of every ONNX input, by name."""
+        return {self.inputs[0]: self.feeds, **self.other_feeds}
+
+
+def base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str, dtype: str = "float32") -> dict[str, str]:
+    """The ``metadata_props`` every app's file has: its class, output, library version and input (shape, layout, values, element type)."""
+    from .. import __version__
+
+    return {
+        "hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": output, "hiddenlayers_version": __version__,
+        APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values, "dtype": dtype}),
+    }
+
+
+def cpu_network(network: Any) -> Any:
+    """A CPU copy in eval mode to trace, so the user's network keeps its device and mode."""
+    import copy
+
+    return copy.deepcopy(network).to(device="cpu").eval()
+
+
+__all__ = ["APP_INPUT_KEY", "AppGraph", "base_metadata", "cpu_network"]

@@ -1,0 +1,211 @@
+"""The ONNX graph of a :class:`~hiddenlayers.apps.SequenceClassifier` on feature frames (e.g. MFCC).
+
+Input ``X`` float32 ``(batch, steps, n_features)``: the raw frames of each
+sequence, padded after its end with whole steps of NaN, as the app pads
+sequences of different lengths itself (its network reads the lengths from the
+NaN steps, so the ONNX graph gives each sequence exactly what ``predict_proba``
+gives it, whatever the batch's longest). The per-feature standardisation
+runs in the graph. Output ``probabilities`` ``(batch, n_classes)`` in
+``classes_`` order.
+
+``steps`` is dynamic where PyTorch's exporter keeps it so. It is fixed at
+``max_len`` for a model with that parameter set (``predict`` reads only each
+sequence's first ``max_len`` steps: feed those), and at ``max_len_`` (the
+longest sequence in fit: pad every sequence to it) for a spec whose layers
+fix it: 1-D max/avg pooling, a recurrent layer that returns every step
+(``:seq``), or a dense layer over the flattened time axis. Bidirectional
+recurrent layers, which the app runs on a packed sequence (no ONNX
+operator), run each direction on its own, the backward one on every sequence
+reversed within its length. Token-id models are refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from ._app_base import AppGraph, base_metadata, cpu_network
+
+
+def _check_exportable(model: Any) -> None:
+    """One-line refusals for the sequence models this graph cannot express."""
+    if model.input_kind_ != "features":
+        raise ValueError("export_onnx() takes a SequenceClassifier fitted on feature frames (T, F); this one reads token ids, "
+                         "whose padding and id shift are not in the graph yet: fit on frames, or serve it with PyTorch.")
+
+
+def _sequences(model: Any, X: Any) -> list[np.ndarray]:
+    """The parity sequences: the user's (any form ``predict`` takes), or random ones of mixed lengths around the training frames."""
+    if X is not None:
+        if isinstance(X, (str, bytes)) or not hasattr(X, "__iter__"):
+            raise ValueError(f"X must be sequences for the parity check: a list of (T_i, F) arrays or an (N, T, F) array. Received: {type(X).__name__}.")
+        return list(X.to_numpy() if hasattr(X, "to_numpy") else X)
+    rng = np.random.default_rng(0)
+    lo, hi = int(model.min_length_), int(model.max_len_)
+    lengths = np.full(64, hi) if model.network_.fixed_length else rng.integers(lo, hi + 1, size=64)
+    lengths[:2] = hi if model.network_.fixed_length else (lo, hi)
+    return [(rng.standard_normal((int(t), model.n_features_in_)) * model.scale_ + model.mean_).astype(np.float32) for t in lengths]
+
+
+def pad_with_nan(seqs: list[np.ndarray], steps: int | None = None) -> np.ndarray:
+    """``(N, steps, F)`` float32: each ``(T_i, F)`` sequence then whole NaN steps (``steps``: default the longest)."""
+    steps = max(s.shape[0] for s in seqs) if steps is None else steps
+    out = np.full((len(seqs), steps, seqs[0].shape[1]), np.nan, dtype=np.float32)
+    for i, s in enumerate(seqs):
+        out[i, : min(s.shape[0], steps)] = s[:steps]
+    return out
+
+
+def sequence_graph(model: Any, X: Any) -> AppGraph:
+    """SequenceClassifier: NaN-padded raw frames ``(N, steps, F)`` -> class probabilities ``(N, n_classes)``."""
+    import torch
+    from torch import Tensor, nn
+
+    from ..exceptions import DataError
+
+    _check_exportable(model)
+    n_features, cut = int(model.n_features_in_), model.max_len
+    seqs = _sequences(model, X)
+    try:
+        reference = np.asarray(model.predict_proba(seqs), dtype=np.float64)  # also checks every sequence as predict does
+    except (DataError, TypeError) as exc:
+        raise ValueError(f"X cannot be the parity sequences: {exc}") from None
+    seqs = [np.asarray(s, dtype=np.float32) for s in seqs]
+    network = cpu_network(model.network_).float()  # onnxruntime's LSTM and GRU take no float64: a float64 model runs in float32
+    for layer in network.hidden_layers:
+        if getattr(layer, "bidirectional", False):
+            _unpack(layer)
+
+    class _Sequence(nn.Module):
+        mean: Tensor
+        scale: Tensor
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+            self.register_buffer("mean", torch.tensor(np.asarray(model.mean_), dtype=torch.float32))
+            self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32))
+
+        def forward(self, x: Tensor) -> Tensor:
+            z = (x - self.mean) / self.scale  # (N, steps, F) standardised; NaN padding stays NaN
+            return torch.softmax(self.network(z).to(torch.float64), dim=1).to(torch.float32)
+
+    longest = int(model.max_len_)
+    layers_fix = _steps_fixed(model.network_)
+    fixed = layers_fix or cut is not None  # a slice to max_len on a dynamic axis breaks the exporter's recurrent layers: fix it instead
+    width = longest if model.network_.fixed_length or cut is None else int(cut)
+    feeds = pad_with_nan(seqs, width if fixed else None)  # longer sequences keep their first max_len steps, as predict does
+    if fixed and cut is None and any(s.shape[0] > width for s in seqs):
+        raise ValueError(f"this spec's layers fix the ONNX input at {width} steps (the longest sequence in fit), "
+                         f"but X has a sequence of {max(s.shape[0] for s in seqs)}: pass sequences of at most {width} steps.")
+    steps: int | str = width if fixed else "steps"
+    shape: list[int | str] = ["batch", steps, n_features]
+
+    def edit(proto: Any) -> None:
+        """Name the dynamic step axis ``steps``; refuse a graph whose step axis the exporter fixed unexpectedly."""
+        dim = proto.graph.input[0].type.tensor_type.shape.dim[1]
+        if fixed:
+            return
+        if dim.HasField("dim_value"):
+            raise ValueError(f"the exporter fixed the ONNX input at {dim.dim_value} steps for this spec, so the graph would not take other lengths; "
+                             "report this spec, or pad every sequence to the fitted length and refit.")
+        dim.dim_param = "steps"
+        _check_padding_invariance(proto, feeds)
+
+    meta = base_metadata(model, "probabilities", shape, "(batch, steps, n_features)", "raw feature frames; steps after a sequence's end are NaN")
+    meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
+    meta["sequence"] = json.dumps({"min_length": int(model.min_length_), "max_len": cut, "fitted_steps": longest, "steps_fixed": fixed})
+    notes = ["input X is raw frames (batch, steps, n_features), each sequence padded after its end with whole NaN steps; "
+             f"standardisation is in the graph; every sequence needs >= {int(model.min_length_)} step(s)"]
+    if fixed and (model.network_.fixed_length or cut is None):
+        notes.append(f"this spec's layers (1-D pooling, a recurrent layer returning every step, or dense over the flattened time axis) fix steps at {width} "
+                     f"= the longest sequence in fit: pad every sequence to {width} steps with NaN")
+    elif fixed:
+        notes.append(f"steps is fixed at max_len = {width}: feed each sequence's first {width} steps (all that predict reads), padded with NaN")
+    axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
+    return AppGraph(_Sequence().eval(), torch.zeros(2, width, n_features), feeds, reference, ["probabilities"], shape, meta, notes,
+                    dynamic_shapes={"x": axes}, edit=edit)
+
+
+def _reverse_within(x: Any, lengths: Any) -> Any:
+    """``x`` ``(N, T, C)`` with each sample's first ``lengths[n]`` steps in reverse order, the padding after them in place."""
+    import torch
+
+    t = torch.arange(x.shape[1], device=x.device)[None, :]  # (1, T)
+    last = lengths.to(x.device)[:, None] - 1  # (N, 1)
+    idx = torch.where(t <= last, last - t, t)  # (N, T)
+    return x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
+
+
+def _unpack(layer: Any) -> None:
+    """Make the bidirectional recurrent ``layer`` (a copy) exportable: each direction of each stacked layer runs as its
+    own one-directional LSTM/GRU, the backward one on every sequence reversed within its own length.
+
+    The app runs such a layer on a ``PackedSequence``, which ONNX cannot express; reversing within lengths gives the
+    backward direction the same steps in the same order, so the outputs are the packed run's (checked by the parity).
+    """
+    import torch
+    from torch import Tensor, nn
+
+    rnn = layer.rnn
+    directions = nn.ModuleList()
+    for depth in range(rnn.num_layers):
+        pair = nn.ModuleList()
+        for suffix in ("", "_reverse"):
+            one = type(rnn)(rnn.input_size if depth == 0 else 2 * rnn.hidden_size, rnn.hidden_size, bias=rnn.bias, batch_first=True)
+            for name in ("weight_ih", "weight_hh", *(("bias_ih", "bias_hh") if rnn.bias else ())):
+                getattr(one, f"{name}_l0").data.copy_(getattr(rnn, f"{name}_l{depth}{suffix}").data)
+            pair.append(one)
+        directions.append(pair)
+
+    def forward(self: Any, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64, device=x.device)
+        h = x  # (N, T, F), zeros past each end
+        for forward_rnn, backward_rnn in self.directions:
+            ahead, _ = forward_rnn(h)  # (N, T, units)
+            back, _ = backward_rnn(_reverse_within(h, lengths))
+            back = _reverse_within(back, lengths)  # back in step order: step t has read t..end
+            h = torch.cat((ahead, back), dim=2)  # (N, T, 2 units)
+        if self.sequence:
+            keep = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+            out = h * keep[..., None].to(h.dtype)  # zeros past each end, as the packed run pads
+        else:
+            last = (lengths.to(h.device) - 1).view(-1, 1, 1).expand(-1, 1, ahead.shape[2])
+            out = torch.cat((ahead.gather(1, last).squeeze(1), back[:, 0]), dim=1)  # forward's state at the end, backward's at the start
+        return self.dropout(out) if self.dropout is not None else out
+
+    layer.directions = directions
+    layer.__class__ = type("ExportableBidirectional", (type(layer),), {"forward": forward})
+
+
+def _steps_fixed(network: Any) -> bool:
+    """Whether the graph's step axis must be the fitted length: a flattened time axis needs it, and PyTorch's
+    exporter bakes the traced length into 1-D pooling and into what follows a recurrent layer that returns every step."""
+    from ..network import PoolLayer, RecurrentLayer
+
+    return bool(network.fixed_length) or any(
+        isinstance(layer, PoolLayer) or (isinstance(layer, RecurrentLayer) and layer.sequence) for layer in network.hidden_layers)
+
+
+def _check_padding_invariance(proto: Any, feeds: np.ndarray) -> None:
+    """Refuse a graph whose output changes when the same sequences come with more NaN steps: its step axis is not truly dynamic."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    longer = np.concatenate([feeds, np.full((feeds.shape[0], 3, feeds.shape[2]), np.nan, dtype=np.float32)], axis=1)
+    base = sess.run(None, {"X": feeds})[0]  # at the parity feeds' own step count (a failure here is not about steps)
+    try:
+        diff = float(np.max(np.abs(sess.run(None, {"X": longer})[0] - base)))
+    except Exception as exc:  # onnxruntime's own error types: a shape baked into the graph
+        diff, why = float("inf"), f"onnxruntime fails at 3 more steps: {type(exc).__name__}"
+    else:
+        why = f"3 more NaN steps change the outputs by {diff:.3g}"
+    if not diff <= 1e-5:
+        raise ValueError(f"the exported graph does not take other step counts than the traced one ({why}): this spec's layers are not exportable "
+                         "with a dynamic steps axis; report the spec.")
+
+
+__all__ = ["pad_with_nan", "sequence_graph"]

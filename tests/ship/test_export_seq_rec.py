@@ -1,0 +1,236 @@
+"""export_onnx() for SequenceClassifier (NaN-padded frames, dynamic steps) and Recommender (raw ids, LabelEncoder lookup)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cli_helpers import assert_user_error, ok, run
+from hiddenlayers.apps import Recommender, SequenceClassifier
+from hiddenlayers.ship import describe_onnx, export_onnx
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+
+def _session(path: Path):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _padded(seqs: list[np.ndarray], steps: int | None = None) -> np.ndarray:
+    """What a device feeds: each (T_i, F) sequence, then whole NaN steps up to ``steps`` (default the longest)."""
+    steps = steps or max(len(s) for s in seqs)
+    out = np.full((len(seqs), steps, seqs[0].shape[1]), np.nan, dtype=np.float32)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out
+
+
+def _frames(rng: np.random.Generator, lengths: list[int] | np.ndarray, n_features: int = 3) -> list[np.ndarray]:
+    return [(rng.normal(size=(int(t), n_features)) * 2 + 1).astype(np.float32) for t in lengths]
+
+
+@pytest.fixture(scope="module")
+def frames() -> tuple[list[np.ndarray], np.ndarray]:
+    """MFCC-like frames (T_i, 3) of 4 to 12 steps; the class is the sign of the first feature's mean."""
+    rng = np.random.default_rng(0)
+    X = _frames(rng, rng.integers(4, 13, size=120))
+    return X, np.array(["up" if x[:, 0].mean() > 1 else "down" for x in X])
+
+
+@pytest.fixture(scope="module")
+def seq_clf(frames) -> SequenceClassifier:
+    X, y = frames
+    return SequenceClassifier("lstm8,6", max_iter=3, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+
+
+def test_sequence_classifier_nan_padded_frames_to_probabilities(seq_clf: SequenceClassifier, frames, tmp_path: Path) -> None:
+    X, y = frames
+    path = tmp_path / "seq.onnx"
+    r = export_onnx(seq_clf, path, X=X[:40], y=y[:40])
+    assert r.max_abs_diff < 1e-4 and r.parity_rows == 40 and r.input_shape == ["batch", "steps", 3] and r.output_name == "probabilities"
+    assert r.metric == "accuracy" and r.score_before == pytest.approx(seq_clf.score(X[:40], y[:40]))
+    sess = _session(path)
+    assert sess.get_inputs()[0].shape == ["batch", "steps", 3]
+    rng = np.random.default_rng(1)
+    for n in (1, 7):  # dynamic batch and steps; mixed lengths in one batch, longer and shorter than any in fit
+        seqs = _frames(rng, rng.integers(2, 16, size=n))
+        expected = seq_clf.predict_proba(seqs)
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs)})[0], expected, atol=1e-4)
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, 20)})[0], expected, atol=1e-4)  # extra NaN steps change nothing
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(props["classes"]) == ["down", "up"] and props["hiddenlayers_estimator"] == "SequenceClassifier"
+    assert json.loads(props["hiddenlayers_app_input"])["shape"] == ["batch", "steps", 3]
+    assert export_onnx(seq_clf, path).parity_rows == 64  # random sequences of mixed lengths
+
+
+def test_sequence_classifier_max_len_fixes_steps(frames, tmp_path: Path) -> None:
+    X, y = frames
+    clf = SequenceClassifier("gru6,4", max_len=6, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    path = tmp_path / "cut.onnx"
+    r = export_onnx(clf, path, X=X[:30])  # sequences of up to 12 steps: the parity feeds keep their first 6, as predict does
+    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", 6, 3] and any("steps is fixed at max_len = 6" in n for n in r.notes)
+    seqs = _frames(np.random.default_rng(2), [3, 9, 12, 6, 7, 1, 10])  # predict keeps each one's first 6 steps
+    feeds = _padded([s[:6] for s in seqs], 6)
+    np.testing.assert_allclose(_session(path).run(None, {"X": feeds})[0], clf.predict_proba(seqs), atol=1e-4)
+
+
+def test_sequence_classifier_pooling_fixes_steps_at_the_fitted_length(frames, tmp_path: Path) -> None:
+    X, y = frames
+    clf = SequenceClassifier("conv4k3:same,pool2,gap,4", max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    path = tmp_path / "pool.onnx"
+    r = export_onnx(clf, path, X=X[:30])
+    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", clf.max_len_, 3]
+    assert any("fix steps at 12" in n for n in r.notes)
+    seqs = _frames(np.random.default_rng(3), [2, 12, 5, 7, 9, 11, 4])
+    np.testing.assert_allclose(_session(path).run(None, {"X": _padded(seqs, clf.max_len_)})[0], clf.predict_proba(seqs), atol=1e-4)
+    with pytest.raises(ValueError, match=r"^this spec's layers fix the ONNX input at 12 steps .* but X has a sequence of 14: pass sequences of at most 12 steps\.$"):
+        export_onnx(clf, tmp_path / "long.onnx", X=_frames(np.random.default_rng(4), [5, 14]))
+    assert not (tmp_path / "long.onnx").exists()
+
+
+@pytest.mark.parametrize("spec", ["gru6:bi,4", "lstm5:bi:layers=2,4", "lstm5:bi:seq,gap,4"])
+def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, frames, tmp_path: Path) -> None:
+    X, y = frames  # the app runs these on a PackedSequence; the graph reverses each sequence within its own length
+    clf = SequenceClassifier(spec, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    path = tmp_path / "bi.onnx"
+    r = export_onnx(clf, path, X=X[:30])
+    assert r.max_abs_diff < 1e-4
+    sess, rng = _session(path), np.random.default_rng(6)
+    steps = r.input_shape[1] if isinstance(r.input_shape[1], int) else None  # ':seq' fixes steps at the fitted length
+    for n in (1, 7):
+        seqs = _frames(rng, rng.integers(2, 13, size=n))
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
+
+
+def test_sequence_classifier_float64_runs_as_float32(frames, tmp_path: Path) -> None:
+    X, y = frames  # onnxruntime's LSTM has no float64 kernel: the graph runs the weights as float32, within the tolerance
+    clf = SequenceClassifier("lstm6,4", dtype="float64", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    assert export_onnx(clf, tmp_path / "f64.onnx", X=X[:20]).max_abs_diff < 1e-4
+
+
+def test_sequence_classifier_refusals_are_one_line(frames, tmp_path: Path) -> None:
+    X, y = frames
+    ids = [np.arange(1, 1 + int(t)) % 7 for t in range(3, 23)]
+    tok = SequenceClassifier("lstm6", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(ids, [0, 1] * 10)
+    with pytest.raises(ValueError, match=r"^export_onnx\(\) takes a SequenceClassifier fitted on feature frames \(T, F\); this one reads token ids"):
+        export_onnx(tok, tmp_path / "ids.onnx")
+    one_way = SequenceClassifier("lstm4", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"^X cannot be the parity sequences: sequence 1 has 2 features per step but sequence 0 has 3"):
+        export_onnx(one_way, tmp_path / "f.onnx", X=[X[0], X[1][:, :2]])
+    with pytest.raises(ValueError, match=r"^X must be sequences for the parity check: a list of \(T_i, F\) arrays or an \(N, T, F\) array\. Received: int\.$"):
+        export_onnx(one_way, tmp_path / "g.onnx", X=5)
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ Recommender
+@pytest.fixture(scope="module")
+def ratings() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(100, 130, 600), rng.integers(0, 20, 600)
+    return pd.DataFrame({"userId": users, "movieId": items}), 1 + 4 * rng.random(600)
+
+
+@pytest.fixture(scope="module")
+def rec(ratings) -> Recommender:
+    X, y = ratings
+    return Recommender(n_factors=4, hidden_layer_sizes=(8,), max_iter=5, device="cpu", random_state=0).fit(X, y)
+
+
+def _predict(model: Recommender, users, items) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unseen ids are counted in a warning
+        return model.predict((list(users), list(items)))
+
+
+def test_recommender_raw_int_ids_with_unknown_fallback(rec: Recommender, ratings, tmp_path: Path) -> None:
+    X, _ = ratings
+    path = tmp_path / "rec.onnx"
+    r = export_onnx(rec, path, X=X.iloc[:50])
+    assert r.max_abs_diff < 1e-4 and r.input_name == "users, items" and r.input_types == ["int64", "int64"] and r.output_name == "predictions"
+    assert export_onnx(rec, path).max_abs_diff < 1e-4  # random pairs with unseen ids on either side and on both
+    sess = _session(path)
+    assert [(i.name, i.type, i.shape) for i in sess.get_inputs()] == [("users", "tensor(int64)", ["batch"]), ("items", "tensor(int64)", ["batch"])]
+    model = onnx.load(str(path))
+    assert [n.op_type for n in model.graph.node][:2] == ["LabelEncoder", "LabelEncoder"]
+    assert {o.domain for o in model.opset_import} >= {"", "ai.onnx.ml"}
+    users = np.array([100, 7, 129, 7, 115, 101, 999], dtype=np.int64)  # known, unknown user, known, ..., unknown
+    items = np.array([3, 4, 99, 99, 19, 0, 5], dtype=np.int64)
+    for n in (1, 7):
+        out = sess.run(None, {"users": users[:n], "items": items[:n]})[0]
+        assert out.shape == (n,)
+        np.testing.assert_allclose(out, _predict(rec, users[:n], items[:n]), atol=1e-4)
+    both_unknown = sess.run(None, {"users": np.array([7]), "items": np.array([99])})[0]
+    assert both_unknown[0] == pytest.approx(rec.global_mean_, abs=1e-5)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(props["input_columns"]) == ["userId", "movieId"] and json.loads(props["hiddenlayers_app_input"])["inputs"] == {"users": "int64", "items": "int64"}
+
+
+def test_recommender_string_items_clip_and_int8(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    users = rng.integers(0, 15, 400)
+    items = np.array([f"movie-{i}" for i in rng.integers(0, 12, 400)], dtype=object)
+    y = 1 + 4 * rng.random(400)
+    model = Recommender(n_factors=4, hidden_layer_sizes=(8,), max_iter=5, clip=(1.5, 4.5), device="cpu", random_state=0).fit((users, items), y)
+    path = tmp_path / "rec.onnx"
+    r = export_onnx(model, path, quantize=True)
+    assert r.max_abs_diff < 1e-4 and r.input_types == ["int64", "string"]
+    assert r.quantized_max_abs_diff < 0.05 and Path(r.quantized_path).exists()  # the LabelEncoders survive int8 quantisation
+    sess = _session(path)
+    u = np.array([0, 3, 42, 42, 14, 2, 5], dtype=np.int64)
+    i = np.array(["movie-1", "unseen", "movie-2", "unseen", "movie-11", "movie-0", "movie-7"], dtype=object)
+    for n in (1, 7):
+        out = sess.run(None, {"users": u[:n], "items": i[:n]})[0]
+        np.testing.assert_allclose(out, _predict(model, u[:n], i[:n]), atol=1e-4)
+        assert out.min() >= 1.5 - 1e-6 and out.max() <= 4.5 + 1e-6
+    with pytest.raises(ValueError, match=r"^X's item ids must be strings, as in fit \(the ONNX input items is a string tensor\)\. Received dtype int64\.$"):
+        export_onnx(model, tmp_path / "bad.onnx", X=(u, np.arange(7)))
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_recommender_mixed_id_types_are_refused(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    users = np.array([1, "a", 2, "b"] * 25, dtype=object)
+    model = Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=1, device="cpu", random_state=0).fit((users, rng.integers(0, 5, 100)), rng.random(100))
+    with pytest.raises(ValueError, match=r"^export_onnx\(\) needs each side's ids to be all numbers or all strings, but the user ids seen in fit are mixed-integer"):
+        export_onnx(model, tmp_path / "mixed.onnx")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(users=st.lists(st.integers(95, 135), min_size=1, max_size=12), data=st.data())
+def test_recommender_graph_equals_predict_on_any_ids(rec: Recommender, users: list[int], data, tmp_path_factory) -> None:
+    path = tmp_path_factory.getbasetemp() / "rec_any.onnx"
+    if not path.exists():
+        export_onnx(rec, path)
+    items = data.draw(st.lists(st.integers(-3, 25), min_size=len(users), max_size=len(users)))  # -3..-1 and 20..25: unseen
+    out = _session(path).run(None, {"users": np.array(users, dtype=np.int64), "items": np.array(items, dtype=np.int64)})[0]
+    np.testing.assert_allclose(out, _predict(rec, users, items), atol=1e-4)
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_exports_saved_sequence_and_recommender_files(seq_clf: SequenceClassifier, rec: Recommender, tmp_path: Path) -> None:
+    st_seq = tmp_path / "seq.safetensors"
+    seq_clf.save(st_seq)
+    res = ok("export", st_seq, "--out", tmp_path / "seq.onnx", "--json")
+    report = json.loads(res.stdout)
+    assert report["max_abs_diff"] < 1e-4 and report["input_shape"] == ["batch", "steps", 3]
+    seqs = _frames(np.random.default_rng(5), [3, 11, 6])
+    np.testing.assert_allclose(_session(tmp_path / "seq.onnx").run(None, {"X": _padded(seqs)})[0], seq_clf.predict_proba(seqs), atol=1e-4)
+    shown = ok("info", tmp_path / "seq.onnx").stdout
+    assert "SequenceClassifier" in shown and "(batch, steps, n_features) float32" in shown
+    st_rec = tmp_path / "rec.safetensors"
+    rec.save(st_rec)
+    ok("export", st_rec, "--out", tmp_path / "rec.onnx")
+    info = describe_onnx(tmp_path / "rec.onnx")
+    assert info["estimator"] == "Recommender" and [i["name"] for i in info["graph_inputs"]] == ["users", "items"]
+    shown = ok("info", tmp_path / "rec.onnx").stdout
+    assert "Recommender" in shown and "users (batch,) int64, items (batch,) int64" in shown
+    assert_user_error(run("predict", tmp_path / "rec.onnx", tmp_path / "x.csv"), "whose input is not a table")
+    assert_user_error(run("export", st_rec, tmp_path / "x.csv", "--out", tmp_path / "rec2.onnx"), "DATA is a table for table models")
