@@ -74,7 +74,7 @@ class TimelapseFrame:
 
 
 def _whole(value: Any, name: str, low: int, high: int | None = None) -> int:
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= int(value) and (high is None or int(value) <= high)
     if not ok:
         allowed = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
         raise ValueError(f"{name} must be {allowed}. Received: {name}={value!r}.")
