@@ -91,3 +91,17 @@ def test_default_builds_for_every_image_from_4x4(height: int, width: int, channe
     spec = default_spec_for((channels, height, width))
     assert spec == (DEFAULT_SPEC if min(height, width) >= 10 else SMALL_SPEC)  # the measured default wherever it fits
     Network((channels, height, width), spec, 3)  # builds: no SpecError
+
+
+@settings(max_examples=20, deadline=None)
+@given(side=st.integers(2, 40), square=st.booleans())
+def test_flat_rows_before_fit_get_a_reshape_of_their_own_size(side: int, square: bool) -> None:
+    """digits' flat (N, 64) rows were told 'e.g. X.reshape(-1, 28, 28)', which fails on them; a square row count names its side."""
+    width = side * side if square else side * side + 1
+    with pytest.raises(DataError) as info:
+        ImageClassifier(max_iter=1).fit(np.zeros((3, width)), np.arange(3))
+    msg = str(info.value)
+    if square:
+        assert msg.endswith(f"e.g. X.reshape(-1, {side}, {side}) if each row is a square image.")
+    else:
+        assert msg.endswith("reshape them to (N, H, W), e.g. X.reshape(-1, 28, 28) for 784 values a row.")

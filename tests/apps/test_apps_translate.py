@@ -450,3 +450,32 @@ def test_ctrl_c_in_the_first_epoch_keeps_the_initial_weights(data: dict[str, lis
     assert tr.stop_reason_ == "interrupted" and tr.n_iter_ == 0 and tr.loss_curve_ == [] and tr.validation_scores_ == []
     assert _same_weights(tr.model_.state_dict(), starts[0])
     assert len(tr.predict(data["St"][:3])) == 3
+
+
+def test_a_diverging_fit_warns_once_at_the_users_line_and_keeps_the_best_weights(
+    data: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Translator's own loop put the best weights back after a NaN loss without a word; the estimators warn DivergedWarning."""
+    from hiddenlayers.apps._translate import fit as translate_fit
+
+    real = torch.nn.functional.cross_entropy
+    calls = {"train": 0}
+    tr = Translator(hidden_size=16, embed_dim=8, batch_size=32, max_iter=6, random_state=0)
+    real_batches = tr._batches
+
+    def batches(lengths: list[int], shuffle: bool, rng: np.random.Generator | None = None):  # type: ignore[no-untyped-def]
+        if shuffle:
+            calls["train"] += 1  # the epoch now training
+        yield from real_batches(lengths, shuffle, rng)
+
+    def cross_entropy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(*args, **kwargs)
+        return out * float("nan") if calls["train"] == 3 and torch.is_grad_enabled() else out
+
+    monkeypatch.setattr(tr, "_batches", batches)
+    monkeypatch.setattr(translate_fit.torch.nn.functional, "cross_entropy", cross_entropy)
+    with pytest.warns(hl.DivergedWarning, match=r"^training diverged at epoch 3: the loss became nan; restored the weights of epoch [12]\. "
+                                                 r"Lower learning_rate_init \(now 0\.002\) or max_grad_norm \(now 5\.0\)\.$") as caught:
+        tr.fit(data["S"][:300], data["T"][:300])
+    assert [w.filename for w in caught if w.category is hl.DivergedWarning] == [__file__]
+    assert tr.stop_reason_ == "diverged" and tr.n_iter_ == 3

@@ -95,7 +95,9 @@ def test_demo_report_shows_gradient_flow(tmp_path, monkeypatch):
     assert set(records[-1]["layers"]) == {"hidden1", "hidden2"}
 
 
-def test_train_lbfgs_says_gradient_flow_was_not_recorded(table, tmp_path):
+def test_train_lbfgs_records_gradient_flow_per_iteration(table, tmp_path):
     result = run("train", table, "-t", "y", "--hidden", "4", "--solver", "lbfgs", "--epochs", "3", "--gradient-flow", "-q", "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 0, result.output
-    assert "note: --gradient-flow recorded nothing: solver 'lbfgs' runs no per-epoch callbacks; use --solver adam or sgd." in result.stderr
+    assert "recorded nothing" not in result.stderr
+    records = hl.load(tmp_path / "m.safetensors").history_.extra["gradient_flow"]
+    assert [r["epoch"] for r in records] == [1, 2, 3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -262,7 +263,8 @@ def test_numbers_as_text_finds_numbers_and_nothing_else(texts, word, at) -> None
         assert found.example == texts[0]
         assert found.whole == all(float(t) == round(float(t)) for t in texts)
     bad = pd.to_numeric(pd.Series([word.strip()], dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    if not np.isfinite(bad).all() and word.strip() not in texts:
+    comma_number = re.fullmatch(r"[+-]?[0-9]+(,[0-9]+)?", word.strip()) is not None  # '1,5': a decimal comma, a number too
+    if not np.isfinite(bad).all() and word.strip() not in texts and not comma_number:
         mixed = [*texts[:at], word, *texts[at:]]
         assert numbers_as_text(mixed) is None
 
@@ -285,3 +287,22 @@ def test_ordered_categories_are_one_hot_and_documented() -> None:
     pre = TablePreprocessor().fit(pd.DataFrame({"size": sizes}))
     assert pre.output_names == ["size=high", "size=low", "size=mid"]
     assert "order is ignored" in (TablePreprocessor.__doc__ or "")
+
+
+def test_numbers_with_a_decimal_comma_are_numbers_as_text_and_the_fix_says_decimal() -> None:
+    """'0,2' (a European spreadsheet's CSV export) was one-hot encoded without a word: pd.to_numeric refuses it."""
+    from hiddenlayers.data._check.columns import check_id_like
+    from hiddenlayers.data._column_hints import numbers_as_text
+
+    found = numbers_as_text(["0,2", "1,5", "12", "-3,75"])
+    assert found is not None and found.decimal_comma and not found.whole and found.example == "0,2"
+    assert numbers_as_text(["1,2,3", "4,5", "6"]) is None and numbers_as_text(["a,b", "1,5", "2"]) is None
+    assert numbers_as_text(["1.5", "2.5", "3.5"]).decimal_comma is False  # type: ignore[union-attr]
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"width": [f"{v:.1f}".replace(".", ",") for v in rng.normal(3, 1, 60)]})
+    got = _column_warnings(TablePreprocessor().fit, frame)
+    assert [(w.message.column, w.message.reason) for w in got] == [("width", "numbers")]
+    msg = str(got[0].message)
+    assert "pd.read_csv(..., decimal=',')" in msg and "pd.to_numeric(df['width'].str.replace(',', '.'))" in msg and "\n" not in msg
+    finding = [f for f in check_id_like(frame) if f.check == "numeric_text_columns"]
+    assert finding and finding[0].columns == ("width",) and "decimal=','" in finding[0].message and "decimal=','" in finding[0].fix

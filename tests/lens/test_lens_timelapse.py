@@ -147,6 +147,25 @@ def test_multiclass_and_regression_output_maps():
     np.testing.assert_allclose(tr.frames[-1].output, reg.predict(tr.plane.grid().astype(np.float32)).reshape(8, 8), rtol=1e-5, atol=1e-5)
 
 
+def test_a_regressor_on_whole_number_targets_draws_its_value_not_a_probability():
+    """diabetes' target is whole numbers (type_of_target: 'multiclass'): the one output is a value, not a logit."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    tl = Timelapse(X, y, resolution=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = hl.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0, callbacks=[tl]).fit(X, y)
+    assert tl.output_kind == "value" and tl.classes is None and tl.output_label == "output (first column)"
+    np.testing.assert_allclose(tl.frames[-1].output, reg.predict(tl.plane.grid().astype(np.float32)).reshape(8, 8), rtol=1e-5, atol=1e-4)
+
+
+def test_numpy_integers_are_accepted_as_settings(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=np.int64(2), resolution=np.int32(8), max_frames=np.int64(5))
+    assert (tl.every, tl.resolution, tl.max_frames) == (2, 8, 5) and type(tl.every) is int
+
+
 def test_page_is_self_contained_with_one_frame_per_epoch(watched, tmp_path):
     _, tl = watched
     path = tmp_path / "timelapse.html"

@@ -55,3 +55,29 @@ def test_fits_budget_is_false_only_when_no_data_fits(lo, extra, widths, max_para
     assert fits == bool(space.hidden_choices(1, 1, max_params, max_flops))
     if not fits:
         assert space.hidden_choices(n_in, n_out, max_params, max_flops) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(["trials", "workers", "patience", "threads", "max_epochs", "warmup_epochs", "min_peers", "max_saved", "cv"]),
+       value=st.integers(1, 20), kind=st.sampled_from([np.int64, np.int32, np.uint8]))
+def test_numpy_integers_pass_as_python_integers_do(name, value, kind):
+    """trials=np.int64(20) (from a grid, a config array) was refused as 'must be an integer'."""
+    check_search_options(**{name: kind(value)})
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"max_latency_us": True}, "max_latency_us must be a positive number of microseconds or None. Received: max_latency_us=True."),
+    ({"timeout": False}, "timeout must be a positive number of seconds or None"),
+    ({"trials": 3.0}, "trials must be an integer >= 1. Received: trials=3.0."),
+    ({"objectives": None}, "objectives must be a name or a list of names: 'score' followed by any of"),
+    ({"objectives": ("score", 3)}, "objectives must be a name or a list of names"),
+    ({"cv": np.float64(3.5)}, "cv must be 'auto' or a number of folds"),
+])
+def test_bools_floats_and_non_names_are_one_line_value_errors(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        check_search_options(**kwargs)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_numpy_reals_pass():
+    check_search_options(max_latency_us=np.float32(50.0), timeout=np.float64(1.5), validation_fraction=np.float64(0.25))

@@ -307,3 +307,21 @@ def test_hl_explain_passes_q_to_the_tiny_network_and_refuses_it_for_a_model():
     clf = hl.MLPClassifier((3,), max_iter=5).fit(np.random.RandomState(0).rand(20, 2), [0, 1] * 10)
     with pytest.raises(TypeError, match=r"drop q\.$"):
         hl.explain(clf, [0.1, 0.2], 1, q=0.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 16), bad=st.sets(st.integers(0, 15), min_size=1), value=st.sampled_from([np.nan, np.inf, -np.inf]))
+def test_a_non_finite_input_is_one_short_line_naming_the_positions(n, bad, value):
+    x = np.linspace(-1, 1, n)
+    bad = sorted(b for b in bad if b < n) or [0]
+    x[bad] = value
+    with pytest.raises(ValueError) as info:
+        explain((n, 3, 2), x=x)
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg) < 200
+    assert f"{len(bad)} of its {n} values are NaN or infinite (at position {bad[0] + 1}" in msg
+
+
+def test_the_estimators_gce_name_points_to_the_tiny_networks_loss():
+    with pytest.raises(ValueError, match=r"The estimators' loss='gce' is loss='generalized_cross_entropy' here, with q= for their gce_q\.$"):
+        explain((2, 3, 2), loss="gce")

@@ -173,3 +173,73 @@ def test_held_epoch_after_a_full_lbfgs_run_is_its_last_iteration() -> None:
         history, res = fit_lbfgs(net, X, Y, loss=get_loss("log_loss"), alpha=1e-3, sample_weight=None,
                                  max_iter=5, max_fun=15000, tol=1e-8, history=History())
     assert history.held_epoch == len(history) == res.nit == 5
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_moons
+
+    return make_moons(120, noise=0.2, random_state=0)
+
+
+class _Seen(hl.Callback):
+    """Every hook call, in order, with the epoch the history ends on and the network's weights at each epoch's end."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.weights: list[np.ndarray] = []
+        self.stop_after = stop_after
+
+    def on_train_begin(self, **kw: Any) -> None:
+        self.calls.append(("train_begin", len(kw["history"])))
+
+    def on_epoch_begin(self, **kw: Any) -> None:
+        self.calls.append(("epoch_begin", kw["epoch"]))
+
+    def on_batch_end(self, **kw: Any) -> None:
+        assert np.isfinite(float(kw["batch_loss"]))
+        self.calls.append(("batch_end", kw["state"].epoch))
+
+    def on_epoch_end(self, **kw: Any) -> None:
+        epoch = kw["history"].epoch[-1]
+        self.calls.append(("epoch_end", epoch))
+        self.weights.append(kw["network"].hidden1.linear.weight.detach().clone().numpy())
+        if self.stop_after is not None and epoch >= self.stop_after:
+            kw["state"].stop_training = True
+
+    def on_train_end(self, **kw: Any) -> None:
+        self.calls.append(("train_end", len(kw["history"])))
+
+
+def test_lbfgs_runs_the_callbacks_once_per_iteration_without_changing_the_fit() -> None:
+    """solver='lbfgs' used to drop callbacks= silently (a Timelapse stayed empty); each iteration is now an epoch to them."""
+    X, y = _data()
+    plain = hl.MLPClassifier((6,), solver="lbfgs", max_iter=8, random_state=0)
+    seen = _Seen()
+    watched = hl.MLPClassifier((6,), solver="lbfgs", max_iter=8, random_state=0, callbacks=[seen])
+    with pytest.warns(Warning):
+        plain.fit(X, y)
+    with pytest.warns(Warning):
+        watched.fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(plain.coefs_, watched.coefs_))
+    n = watched.n_iter_
+    ends = [e for kind, e in seen.calls if kind == "epoch_end"]
+    assert ends == list(range(1, n + 1))
+    assert seen.calls[0] == ("train_begin", 0) and seen.calls[-1] == ("train_end", n)
+    assert sum(kind == "batch_end" for kind, _ in seen.calls) >= 1
+    np.testing.assert_array_equal(seen.weights[-1], watched.coefs_[0].T)  # the network holds the iterate at each epoch's end
+
+
+def test_lbfgs_stops_when_a_callback_asks() -> None:
+    X, y = _data()
+    est = hl.MLPClassifier((6,), solver="lbfgs", max_iter=50, random_state=0, callbacks=[_Seen(stop_after=3)]).fit(X, y)
+    assert est.n_iter_ == 3 and est.stop_reason_ == "callback" and len(est.loss_curve_) == 3
+
+
+def test_timelapse_records_an_lbfgs_fit() -> None:
+    X, y = _data()
+    tl = hl.lens.Timelapse(X, y, every=2, resolution=8)
+    with pytest.warns(Warning):
+        est = hl.MLPClassifier((6,), solver="lbfgs", max_iter=6, random_state=0, callbacks=[tl]).fit(X, y)
+    assert tl.epochs == [0, 2, 4, 6] and est.n_iter_ == 6
+    proba = est.predict_proba(tl.plane.grid())
+    np.testing.assert_allclose(tl.frame().output.reshape(-1), proba[:, 1] if proba.shape[1] == 2 else proba.argmax(1), atol=1e-5)

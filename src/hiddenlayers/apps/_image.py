@@ -17,6 +17,7 @@ optimizers) with early stopping on a stratified validation split.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -194,7 +195,10 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
         fitted = getattr(self, "image_shape_", None)
         if fitted is None:
-            return "for flat rows of pixels reshape them, e.g. X.reshape(-1, 28, 28)."
+            side = math.isqrt(a.shape[1]) if a.ndim == 2 and a.shape[1] > 0 else 0
+            if side * side == (a.shape[1] if a.ndim == 2 else -1):  # square images (digits: 64 = 8 x 8)
+                return f"for flat rows of pixels reshape them, e.g. X.reshape(-1, {side}, {side}) if each row is a square image."
+            return "for flat rows of pixels reshape them to (N, H, W), e.g. X.reshape(-1, 28, 28) for 784 values a row."
         channels, height, width = fitted
         one = (height, width) if channels == 1 else (height, width, channels)
         if a.shape in (one, tuple(fitted)):

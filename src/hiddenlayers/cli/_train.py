@@ -189,9 +189,9 @@ def run_train(
             lapse.save(lapse_path, title=f"Training timelapse: {Path(data).name}")
             note(f"wrote {lapse_path}: {len(lapse.frames)} frames of the hidden units over the {'–'.join(lapse.plane.axes) if lapse.plane else ''} plane.")
         else:
-            note(f"--timelapse recorded nothing: solver '{model.solver}' runs no per-epoch callbacks; use --solver adam or sgd.")
+            note(f"--timelapse recorded no frame (the activations were never finite: {lapse.note}); no page written.")
     if gradient_flow and not model.history_.extra.get("gradient_flow"):
-        note(f"--gradient-flow recorded nothing: solver '{model.solver}' runs no per-epoch callbacks; use --solver adam or sgd.")
+        note("--gradient-flow recorded nothing: the fit ran no epoch.")
     model.preprocessing_ = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
     model.save(out_path)
     summary = _summary(model, prep, pre, X_te, y_te, elapsed, out_path)

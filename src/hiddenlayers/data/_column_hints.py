@@ -42,15 +42,18 @@ _ISO_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # a code, not an amount: a leading zero before a digit ('02139', '-007'), or all digits of one width >= 4 (checked below)
 _LEADING_ZERO = re.compile(r"[+-]?0[0-9]")
 _DIGITS = re.compile(r"[0-9]+")
+# a number written with a decimal comma ('0,2', '-12,75'; or a thousands separator, '1,234'), or a whole number beside them
+_COMMA_NUMBER = re.compile(r"[+-]?[0-9]+(,[0-9]+)?")
 #: Fewer distinct values than this are never warned about as numbers: two one-hot columns say what one number says.
 MIN_NUMBER_VALUES = 3
 
 
 class NumbersAsText(NamedTuple):
-    """What :func:`numbers_as_text` found: one value as an example, and whether every value is a whole number."""
+    """What :func:`numbers_as_text` found: one value as an example, whether every value is a whole number, and whether they use a decimal comma."""
 
     example: str
     whole: bool
+    decimal_comma: bool = False
 
 
 def dates_as_text(values: list[str]) -> str | None:
@@ -78,6 +81,8 @@ def numbers_as_text(values: list[str]) -> NumbersAsText | None:
     of them are parsed, by ``pd.to_numeric`` after stripping spaces). ``None`` too
     for fewer than :data:`MIN_NUMBER_VALUES` values, and for codes: a value with
     a leading zero (``"02139"``), or every value all digits of one width of 4 or more.
+    Numbers written with a decimal comma (``"0,2"``: a European spreadsheet's
+    export) are numbers too, with ``decimal_comma`` set.
     """
     import numpy as np
     import pandas as pd
@@ -88,9 +93,13 @@ def numbers_as_text(values: list[str]) -> NumbersAsText | None:
     if len(texts[0]) >= 4 and all(len(t) == len(texts[0]) and _DIGITS.fullmatch(t) for t in texts):
         return None
     parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    comma = False
     if not np.isfinite(parsed).all():
-        return None
-    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()))
+        if not (all(_COMMA_NUMBER.fullmatch(t) for t in texts) and any("," in t for t in texts)):
+            return None
+        comma = True
+        parsed = np.array([float(t.replace(",", ".")) for t in texts])
+    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), comma)
 
 
 def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int) -> str | None:
@@ -109,10 +118,15 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
     numbers = numbers_as_text(categories)
     if numbers is not None and not (is_id and numbers.whole):
         lumped = f", and it keeps {max_categories - 1} of its {len(categories)} values and sends the rest to '<other>'" if len(categories) > max_categories else ""
+        if numbers.decimal_comma:
+            fix = (f"with a decimal comma: read the file with pd.read_csv(..., decimal=',') or convert the column "
+                   f"(df[{name!r}] = pd.to_numeric(df[{name!r}].str.replace(',', '.'))); a thousands separator instead: thousands=','.")
+        else:
+            fix = (f"convert it first (df[{name!r}] = pd.to_numeric(df[{name!r}]), or write it to Parquet as a number column); "
+                   "a CSV file of the same values is read as numbers.")
         warnings.warn(ColumnWarning(
             f"column '{name}' holds numbers as text (e.g. {numbers.example!r}), which the model reads as categories, unordered, a new value unknown{lumped}: "
-            f"convert it first (df[{name!r}] = pd.to_numeric(df[{name!r}]), or write it to Parquet as a number column); "
-            "a CSV file of the same values is read as numbers.", name, "numbers"), stacklevel=user_stacklevel())
+            f"{fix}", name, "numbers"), stacklevel=user_stacklevel())
         return "numbers"
     if is_id:
         warnings.warn(ColumnWarning(

@@ -418,6 +418,7 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
     hist, res = fit_lbfgs(
         est.network_, X, Y, loss=est._loss(), alpha=est.alpha, sample_weight=sample_weight,
         max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol, history=History(), engine=est.engine,
+        callbacks=check_callbacks(est.callbacks),
     )
     est.history_ = hist
     est.n_iter_ = int(res.nit)

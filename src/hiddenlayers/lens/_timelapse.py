@@ -35,6 +35,7 @@ each batch:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ class TimelapseFrame:
 
 
 def _whole(value: Any, name: str, low: int, high: int | None = None) -> int:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= int(value) and (high is None or int(value) <= high)
     if not ok:
         allowed = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
         raise ValueError(f"{name} must be {allowed}. Received: {name}={value!r}.")
@@ -129,9 +130,10 @@ class Timelapse(Callback):
     :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the
     last frame is ``neuron_maps`` of the fitted model. ``y``: optional targets: class labels make the output map
     the probability of the positive class (one output column, read as a
-    logit) or the predicted class (several columns), and colour the data
-    points; without them (or for continuous targets) the output map is the
-    first output value. ``every``: a frame at epoch 0 and every ``every``-th
+    logit) or the predicted class (one column per class), and colour the data
+    points; without them, for continuous targets, or when the network's
+    outputs do not match the classes (a regressor fitted to whole numbers), the
+    output map is the first output value. ``every``: a frame at epoch 0 and every ``every``-th
     epoch, and at the last epoch. ``layers``: as :func:`~hiddenlayers.lens.record`
     takes them (None: a Network's hidden layers, else every leaf module).
     ``resolution``: grid points per side. ``max_frames``: when a frame more
@@ -282,8 +284,13 @@ class Timelapse(Callback):
         if out is None:
             return np.full((res, res), np.nan, dtype=np.float32)
         z = np.asarray(out, dtype=np.float64).reshape(res * res, -1)
-        if self.classes is not None:  # class labels: one column is a logit, several are scores per class
-            self.output_kind = "probability" if z.shape[1] == 1 else "class"
+        if self.classes is not None:  # class labels: one column is a binary logit, one column per class are scores
+            if z.shape[1] == 1 and len(self.classes) == 2:
+                self.output_kind = "probability"
+            elif z.shape[1] == len(self.classes):
+                self.output_kind = "class"
+            else:  # whole-number targets of a regressor (type_of_target says 'multiclass'): not class labels of this network
+                self.classes, self.output_kind = None, "value"
         if self.output_kind == "probability":
             v = 1.0 / (1.0 + np.exp(-z[:, 0]))
         elif self.output_kind == "class":

@@ -165,7 +165,10 @@ def _parse_vector(value: Any, n: int, what: str) -> np.ndarray:
     if arr.shape != (n,):
         raise ValueError(f"{what} must have {n} numbers (one per {'input' if what == 'input' else 'output'}). Received {arr.shape[0]}.")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what} must be finite numbers. Received: {arr.tolist()}.")
+        bad = np.flatnonzero(~np.isfinite(arr))
+        where = ", ".join(str(int(i) + 1) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        raise ValueError(f"{what} must be finite numbers: {len(bad)} of its {n} values are NaN or infinite (at position {where}; 1 is the first); "
+                         "impute or drop them first.")
     if np.abs(arr).max() > MAX_VALUE:
         raise ValueError(f"{what} values must be within ±{MAX_VALUE:g}, so every printed number keeps its digits and float64 does not overflow; "
                          f"scale the values first (e.g. standardise the column). Received: {arr.tolist()}.")
@@ -279,6 +282,8 @@ def _check_loss(loss: Any) -> None:
     if loss not in LOSSES:
         close = difflib.get_close_matches(str(loss).strip().lower().replace("-", "_").replace(" ", "_"), LOSSES, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
+        if str(loss).strip().lower() == "gce":  # the estimators' name: MLPClassifier(loss="gce", gce_q=...)
+            hint = " The estimators' loss='gce' is loss='generalized_cross_entropy' here, with q= for their gce_q."
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}.{hint}")
 
 

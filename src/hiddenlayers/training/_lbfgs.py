@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from ._engine import make_step
 from ._inputs import to_tensor
 from ._losses import Loss
 from ._optim import FlatParams
-from ._stopping import STOP_REASONS, History, warn_interrupted
+from ._stopping import STOP_REASONS, Callback, History, TrainState, warn_interrupted
 
 
 def fit_lbfgs(
@@ -36,6 +37,7 @@ def fit_lbfgs(
     tol: float,
     history: History,
     engine: str = "auto",
+    callbacks: Sequence[Callback] = (),
 ) -> tuple[History, OptimizeResult]:
     """Minimise the penalised mean loss over all of ``(X, Y)``; one history row per iteration.
 
@@ -48,6 +50,14 @@ def fit_lbfgs(
     recorded too (its loss the kept one's, counted in ``nit``), so the history ends on
     the weights the network holds. ``history.held_epoch`` is the iteration whose
     weights the network keeps (0: its starting ones), for the next warm call's warnings.
+
+    ``callbacks`` see each iteration as an epoch: ``on_train_begin``, then
+    ``on_epoch_begin`` / ``on_epoch_end`` around each iteration with the network
+    holding that iteration's weights, then ``on_train_end`` with the weights kept.
+    The whole data set is the iteration's one batch: ``on_batch_end`` (``batch_loss``:
+    the summed per-row losses, without the L2 term) is called once, when the
+    gradients held are the iterate's (SciPy's last evaluation was at it). ``state.stop_training = True``
+    stops after the iteration (``history.stop_reason == "callback"``).
     """
     ref = next(network.parameters())
     dtype, device = ref.dtype, ref.device
@@ -63,13 +73,22 @@ def fit_lbfgs(
     xs, ys, ws = cv(Xt), cv(Yt), None if Wt is None else cv(Wt)
     network.train()
     kept = _Kept(flat.data.detach().cpu().double().numpy().copy())
+    state = TrainState()
     t0 = time.perf_counter()
+    for cb in callbacks:
+        cb.on_train_begin(network=network, history=history, state=state)
+    if callbacks:
+        _epoch_begin(callbacks, network, history, state)
+
+    last: dict[str, Any] = {}  # the latest evaluation (theta, loss sum), for the callbacks' on_batch_end
 
     def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
         flat.data.copy_(torch.from_numpy(theta))
         loss_sum = stepper.step(xs, ys, ws)
         value = float(loss_sum) / denom + 0.5 * alpha * float(flat.l2()) / denom
         kept.offer(theta, value, len(history.epoch))
+        if callbacks:
+            last["theta"], last["loss_sum"] = theta.copy(), float(loss_sum)
         return value, flat.grad.detach().cpu().double().numpy().copy()
 
     def on_iter(intermediate_result: OptimizeResult) -> None:
@@ -79,6 +98,20 @@ def fit_lbfgs(
         history.val_score.append(float("nan"))
         history.lr.append(float("nan"))
         history.time.append(time.perf_counter() - t0)
+        if callbacks:
+            x = intermediate_result.x
+            if "theta" in last and np.array_equal(last["theta"], x):  # the gradients held are the iterate's: the iteration's one "batch"
+                for cb in callbacks:
+                    cb.on_batch_end(network=network, history=history, state=state, batch_loss=last["loss_sum"])
+            else:
+                flat.data.copy_(torch.from_numpy(x))  # the iterate (the last evaluation was a line-search trial)
+            logs = {"epoch": history.epoch[-1], "train_loss": history.train_loss[-1], "val_loss": math.nan, "val_score": math.nan}
+            for cb in callbacks:
+                cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
+            network.train()
+            if state.stop_training:
+                raise StopIteration  # SciPy ends the run with this iterate (status 99)
+            _epoch_begin(callbacks, network, history, state)
 
     try:
         res = minimize(
@@ -96,7 +129,16 @@ def fit_lbfgs(
     history.best_epoch = len(history.epoch) or None
     # SciPy's result is its last iterate (or the start, if none); Ctrl-C's is the kept point, in history by _interrupted
     history.held_epoch = kept.held() if reason == "interrupted" else len(history.epoch)
+    for cb in callbacks:
+        cb.on_train_end(network=network, history=history, state=state)
     return history, res
+
+
+def _epoch_begin(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState) -> None:
+    """Tell the callbacks that the next iteration (an epoch to them) begins."""
+    state.epoch = len(history.epoch) + 1
+    for cb in callbacks:
+        cb.on_epoch_begin(network=network, history=history, state=state, epoch=state.epoch)
 
 
 def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
@@ -106,6 +148,8 @@ def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
         return "interrupted"
     if res.status == 0:
         return "converged"
+    if res.status == _CALLBACK:
+        return "callback"
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -121,6 +165,8 @@ def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
 
 #: ``OptimizeResult.status`` of a run stopped by Ctrl-C (SciPy's own codes are 0..3)
 _INTERRUPTED = -1
+#: ``OptimizeResult.status`` when a callback raised ``StopIteration`` (SciPy >= 1.11)
+_CALLBACK = 99
 
 
 class _Kept:

@@ -5,7 +5,8 @@ batches and returns the :class:`History`; :func:`evaluate` scores held-out pairs
 Ctrl-C stops it as it stops the estimators and the other applications: one
 ``InterruptedWarning`` naming the user's line, ``stop_reason`` ``"interrupted"``, the
 unfinished epoch not recorded, and the weights kept those of the best validation epoch
-(without validation: the last whole epoch's; before any: the run's start).
+(without validation: the last whole epoch's; before any: the run's start). A loss that becomes NaN or
+infinite stops it with one ``DivergedWarning`` and the best weights, as the estimators do.
 """
 
 from __future__ import annotations
@@ -69,11 +70,29 @@ def train(
         kept = history.best_epoch if val_idx is not None else last_epoch
         model.load_state_dict(best if val_idx is not None else last)
         warn_interrupted(f"epoch {kept}" if kept else "the start of this run")
+    if reason == "diverged":
+        _warn_diverged(tr, history)
     if reason == "diverged" or (reason != "interrupted" and val_idx is not None and history.best_epoch):
         model.load_state_dict(best)
     history.stop_reason, history.stop_message = reason, STOP_REASONS.get(reason or "", "")
     model.eval()
     return history
+
+
+def _warn_diverged(tr: Translator, history: History) -> None:
+    """One ``DivergedWarning`` at the user's line, as the estimators and the other applications say it (the best weights are put back after)."""
+    import warnings
+
+    from ..._stacklevel import user_stacklevel
+    from ...exceptions import DivergedWarning
+
+    where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
+    warnings.warn(
+        f"training diverged at epoch {history.epoch[-1]}: the loss became {history.train_loss[-1]}; restored the weights of {where}. "
+        f"Lower learning_rate_init (now {tr.learning_rate_init}) or max_grad_norm (now {tr.max_grad_norm}).",
+        DivergedWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _epoch(

@@ -123,6 +123,7 @@ def check_id_like(frame: Any) -> list[Finding]:
 
     n = len(frame)
     ids, dates, numbers = [], [], []
+    comma = False  # a numbers-as-text column written with decimal commas ('0,2')
     for c in frame.columns:
         s = frame[c]
         is_id = n >= 20 and not (pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any()) and s.nunique() == n
@@ -135,6 +136,7 @@ def check_id_like(frame: Any) -> list[Finding]:
             found = numbers_as_text(values) if values else None
             if found is not None and not (is_id and found.whole):
                 numbers.append(str(c))
+                comma = comma or found.decimal_comma
                 continue
         if is_id:
             ids.append(str(c))
@@ -149,9 +151,11 @@ def check_id_like(frame: Any) -> list[Finding]:
                            columns=tuple(dates)))
     if numbers:
         out.append(Finding("numeric_text_columns", "warning", f"{len(numbers)} column(s) hold numbers as text, read as categories (unordered, "
-                           f"a new value unknown; a CSV file of the same values is read as numbers): {preview(numbers)}",
+                           f"a new value unknown; " + ("some written with a decimal comma, which a CSV reader takes as text unless told decimal=','" if comma
+                           else "a CSV file of the same values is read as numbers") + f"): {preview(numbers)}",
                            "convert them first (df[col] = pd.to_numeric(df[col]), or write them to Parquet as number columns); "
-                           "codes with leading zeros (zip codes) stay text", columns=tuple(numbers)))
+                           + ("decimal commas ('0,2'): read the file with decimal=',', or replace ',' by '.' first; " if comma else "")
+                           + "codes with leading zeros (zip codes) stay text", columns=tuple(numbers)))
     return out
 
 

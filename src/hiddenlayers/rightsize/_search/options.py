@@ -10,6 +10,7 @@ the data (the number of inputs and outputs a budget counts) stays in
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Any
 
@@ -53,14 +54,14 @@ def check_search_options(
     """
     objectives = _objectives(objectives)
     for name, v in (("trials", trials), ("workers", workers), ("patience", patience), ("threads", 1 if threads is None else threads)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        if not _whole(v) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1. Received: {name}={v!r}.")
-    if cv != "auto" and (isinstance(cv, bool) or not isinstance(cv, int) or not 1 <= cv <= 20):
+    if not (isinstance(cv, str) and cv == "auto") and (not _whole(cv) or not 1 <= cv <= 20):
         raise ValueError(f"cv must be 'auto' or a number of folds from 1 (one validation split) to 20. Received: cv={cv!r}.")
     for name, v, what in (("max_params", max_params, "integer"), ("max_flops", max_flops, "integer (FLOPs of one prediction)")):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+        if v is not None and (not _whole(v) or v < 1):
             raise ValueError(f"{name} must be a positive {what} or None. Received: {name}={v!r}.")
-    if max_latency_us is not None and not (isinstance(max_latency_us, (int, float)) and max_latency_us > 0):
+    if max_latency_us is not None and not (_real(max_latency_us) and max_latency_us > 0):
         raise ValueError(f"max_latency_us must be a positive number of microseconds or None. Received: max_latency_us={max_latency_us!r}.")
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: task={task!r}.")
@@ -69,9 +70,9 @@ def check_search_options(
         raise TypeError(f"space must be a SearchSpace or None. Received: {type(space).__name__}.")
     space.check()
     _check_counts(max_epochs=max_epochs, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved)
-    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, (int, float)) or not 0 < validation_fraction < 1:
+    if not _real(validation_fraction) or not 0 < validation_fraction < 1:
         raise ValueError(f"validation_fraction must be a share of rows in (0, 1), e.g. 0.2. Received: validation_fraction={validation_fraction!r}.")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+    if timeout is not None and (not _real(timeout) or not timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds or None. Received: timeout={timeout!r}.")
     if isinstance(storage, (str, os.PathLike)):
         check_storage_file(os.fspath(storage))
@@ -86,6 +87,10 @@ def _objectives(objectives: Any) -> tuple[str, ...]:
     """``objectives`` as a lower-case tuple: ``"score"`` first, then cost objectives, no repeats."""
     if isinstance(objectives, str):
         objectives = (objectives,)
+    if not isinstance(objectives, (tuple, list)) or not all(isinstance(o, str) for o in objectives):
+        raise ValueError(
+            f"objectives must be a name or a list of names: 'score' followed by any of {', '.join(COST_OBJECTIVES)}. Received: objectives={objectives!r}."
+        )
     objectives = tuple(o.lower() for o in objectives)
     if not objectives or objectives[0] != "score" or any(o not in OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
         raise ValueError(
@@ -100,9 +105,19 @@ def _check_counts(**counts: Any) -> None:
     lows = {"max_epochs": 1, "warmup_epochs": 0, "min_peers": 0, "max_saved": 1}
     for name, v in counts.items():
         low = lows[name]
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+        if not _whole(v) or v < low:
             hint = " (refit=False refits none)" if name == "max_saved" else ""
             raise ValueError(f"{name} must be an integer >= {low}{hint}. Received: {name}={v!r}.")
+
+
+def _whole(v: Any) -> bool:
+    """An integer (Python's or NumPy's), not a bool."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _real(v: Any) -> bool:
+    """A real number (Python's or NumPy's), not a bool; NaN passes here and fails every comparison after."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
 __all__ = ["OBJECTIVES", "check_search_options"]
