@@ -398,6 +398,12 @@ def test_a_refit_that_fails_in_training_leaves_the_model_as_it_was(data: dict[st
     assert model.predict(data["St"][:5]) == out
 
 
+def test_held_epoch_is_the_epoch_whose_weights_the_model_keeps(trained: Translator, rough: Translator) -> None:
+    """With validation the best epoch's weights are put back; without, the last epoch's (History.held_epoch was never set)."""
+    assert trained.history_.best_epoch and trained.history_.held_epoch == trained.history_.best_epoch
+    assert rough.history_.held_epoch == rough.history_.epoch[-1] == 1
+
+
 # -- Ctrl-C -----------------------------------------------------------------
 def _ctrl_c_in_epoch(tr: Translator, epoch: int, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, torch.Tensor]]:
     """Ctrl-C at the second training batch of ``epoch``; returns the weights at each epoch's start (``[k]``: after epoch k)."""
@@ -436,6 +442,7 @@ def test_ctrl_c_mid_epoch_keeps_the_kept_epochs_weights_with_one_warning(
     assert tr.n_iter_ == 3 and len(tr.loss_curve_) == 3 and tr.history_.epoch == [1, 2, 3]
     kept = tr.history_.best_epoch if early_stopping else 3
     assert kept and f"epoch {kept}." in str(caught[0].message)
+    assert tr.history_.held_epoch == kept
     assert _same_weights(tr.model_.state_dict(), starts[kept])
     assert not tr.model_.training and all(isinstance(t, str) for t in tr.predict(data["St"][:5]))
 
@@ -448,6 +455,7 @@ def test_ctrl_c_in_the_first_epoch_keeps_the_initial_weights(data: dict[str, lis
         assert tr.fit(data["S"][:300], data["T"][:300]) is tr
     assert caught[0].filename == __file__
     assert tr.stop_reason_ == "interrupted" and tr.n_iter_ == 0 and tr.loss_curve_ == [] and tr.validation_scores_ == []
+    assert tr.history_.held_epoch == 0
     assert _same_weights(tr.model_.state_dict(), starts[0])
     assert len(tr.predict(data["St"][:3])) == 3
 
@@ -479,3 +487,4 @@ def test_a_diverging_fit_warns_once_at_the_users_line_and_keeps_the_best_weights
         tr.fit(data["S"][:300], data["T"][:300])
     assert [w.filename for w in caught if w.category is hl.DivergedWarning] == [__file__]
     assert tr.stop_reason_ == "diverged" and tr.n_iter_ == 3
+    assert tr.history_.held_epoch == tr.history_.best_epoch and tr.history_.held_epoch in (1, 2)

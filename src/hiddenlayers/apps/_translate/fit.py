@@ -7,6 +7,7 @@ Ctrl-C stops it as it stops the estimators and the other applications: one
 unfinished epoch not recorded, and the weights kept those of the best validation epoch
 (without validation: the last whole epoch's; before any: the run's start). A loss that becomes NaN or
 infinite stops it with one ``DivergedWarning`` and the best weights, as the estimators do.
+``History.held_epoch`` records the epoch whose weights the model keeps (0: the run's start).
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ def train(
         kept = history.best_epoch if val_idx is not None else last_epoch
         model.load_state_dict(best if val_idx is not None else last)
         warn_interrupted(f"epoch {kept}" if kept else "the start of this run")
+        history.held_epoch = kept or 0
     if reason == "diverged":
         _warn_diverged(tr, history)
     if reason == "diverged" or (reason != "interrupted" and val_idx is not None and history.best_epoch):
         model.load_state_dict(best)
+        history.held_epoch = history.best_epoch or 0
+    elif reason != "interrupted":  # the weights of the last whole epoch
+        history.held_epoch = history.epoch[-1] if history.epoch else 0
     history.stop_reason, history.stop_message = reason, STOP_REASONS.get(reason or "", "")
     model.eval()
     return history
