@@ -101,7 +101,7 @@ def test_inspect_image_shape_draws_digits_as_images(tmp_path):
     m = tmp_path / "d.safetensors"
     assert run("train", data, "-t", "target", "--hidden", "24", "--epochs", "5", "-q", "-o", m).exit_code == 0
     out = tmp_path / "d.html"
-    result = run("inspect", m, data, "-o", out, "--image-shape", "8x8")
+    result = run("inspect", m, data, "-o", out, "--image-shape", "8 x 8")  # spaces were refused
     assert result.exit_code == 0, result.output
     body = preferred_section(out.read_text(encoding="utf-8"))
     assert "<img" in body and "each image is the input" in body and "bars:" not in body

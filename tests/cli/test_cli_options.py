@@ -119,15 +119,25 @@ def test_parse_features_keeps_the_named_columns_in_order(parts):
     assert parse_features(None) is None
 
 
-@given(st.lists(st.integers(1, 999_999), min_size=2, max_size=3), st.sampled_from(["x", "X", "×"]), st.sampled_from(["", " "]))
-def test_parse_image_shape_reads_h_x_w_and_c_x_h_x_w(dims, sep, pad):
-    assert parse_image_shape(pad + sep.join(map(str, dims)) + pad) == tuple(dims)
+@given(
+    st.lists(st.integers(1, 999_999), min_size=2, max_size=3),
+    st.sampled_from(["x", "X", "×"]),
+    st.sampled_from(["", " ", "\t", "  "]),
+    st.sampled_from(["", " ", "  "]),
+)
+def test_parse_image_shape_reads_h_x_w_and_c_x_h_x_w(dims, sep, pad, inner):
+    """``8x8``, ``8 x 8``, `` 3 × 32 × 32 ``: spaces around the numbers and any of the three separators."""
+    assert parse_image_shape(pad + (inner + sep + inner).join(map(str, dims)) + pad) == tuple(dims)
+
+
+@pytest.mark.parametrize("text, shape", [("8 x 8", (8, 8)), (" 3 X 32x 32 ", (3, 32, 32)), ("28 × 28", (28, 28))])
+def test_parse_image_shape_examples_read(text, shape):
+    assert parse_image_shape(text) == shape
 
 
 @given(st.text(max_size=12))
 def test_parse_image_shape_refuses_anything_else_in_one_line(text):
-    s = text.strip().lower()
-    parts = s.replace("×", "x").split("x")
+    parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
     good = 2 <= len(parts) <= 3 and all(p.isascii() and p.isdigit() and 1 <= len(p) <= 6 and p[0] != "0" for p in parts)
     if good:
         assert parse_image_shape(text) == tuple(int(p) for p in parts)
@@ -137,7 +147,7 @@ def test_parse_image_shape_refuses_anything_else_in_one_line(text):
     assert parse_image_shape(None) is None
 
 
-@pytest.mark.parametrize("bad", ["8", "0x8", "8x0", "08x8", "8x8x8x8", "-8x8", "8.5x8", "8 x 8", "", "1234567x8"])
+@pytest.mark.parametrize("bad", ["8", "0x8", "8x0", "08x8", "8x8x8x8", "-8x8", "8.5x8", "8 8", "8 8x8", "8xx8", " x8", "", "1234567x8"])
 def test_parse_image_shape_examples_refused(bad):
     with pytest.raises(UserError, match="--image-shape must be HxW or CxHxW"):
         parse_image_shape(bad)

@@ -75,23 +75,24 @@ def check_features(value: str | None) -> str | None:
     return value
 
 
-_SHAPE = re.compile(r"[1-9][0-9]{0,5}(?:[x×][1-9][0-9]{0,5}){1,2}")
+_DIM = re.compile(r"[1-9][0-9]{0,5}")
 
 
 def parse_image_shape(text: str | None) -> tuple[int, ...] | None:
-    """``--image-shape`` as ``(H, W)`` or ``(C, H, W)``: ``8x8``, ``3x32x32`` (``x`` or ``×``, any case); None when not given.
+    """``--image-shape`` as ``(H, W)`` or ``(C, H, W)``: ``8x8``, ``3x32x32``, ``8 x 8`` (``x``, ``X`` or ``×``; spaces
+    around the numbers are fine); None when not given.
 
     Why a shape at all: a model trained on a table of pixel columns (``digits``)
     reads each image as one flat row, so nothing in the file says how to fold it.
     """
     if text is None:
         return None
-    s = text.strip().lower()
-    if not _SHAPE.fullmatch(s):
+    parts = [p.strip() for p in re.split("[x×]", text.lower())]
+    if not (2 <= len(parts) <= 3 and all(_DIM.fullmatch(p) for p in parts)):
         raise UserError(
             f"--image-shape must be HxW or CxHxW in pixels, each a whole number >= 1 (e.g. 8x8 or 3x32x32). Received: {text!r}."
         )
-    return tuple(int(d) for d in re.split("[x×]", s))
+    return tuple(int(p) for p in parts)
 
 
 def check_image_shape(value: str | None) -> str | None:
