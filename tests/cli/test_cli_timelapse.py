@@ -34,10 +34,15 @@ def test_train_writes_the_timelapse_page(table, tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("lapse.txt", "--timelapse must end in .html"), ("missing/lapse.html", "folder 'missing' of --timelapse")],
+    [
+        ("lapse.txt", "--timelapse must end in .html (the timelapse is one HTML page). Received: 'lapse.txt'."),  # said "the report"
+        ("missing/lapse.html", "folder 'missing' of --timelapse"),
+        ("pages.html", "--timelapse path 'pages.html' is a folder: give a file name, e.g. 'pages.html/timelapse.html'."),
+    ],
 )
 def test_bad_timelapse_path_is_refused_before_training(table, tmp_path, monkeypatch, name, message):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "pages.html").mkdir()
     result = run("train", table, "-t", "y", "--epochs", "2", "-q", "--timelapse", name, "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output and not (tmp_path / "m.safetensors").exists()

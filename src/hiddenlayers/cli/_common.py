@@ -64,8 +64,12 @@ def check_output(
     return path
 
 
-def check_report_output(out: str | os.PathLike[str], *, force: bool, what: str, inputs: tuple[str, ...] = ()) -> Path:
-    """An HTML report's path (``--html``, ``inspect --out``), checked before any work is done.
+def check_report_output(
+    out: str | os.PathLike[str], *, force: bool, what: str, inputs: tuple[str, ...] = (), page: str = "report"
+) -> Path:
+    """An HTML page's path (``--html``, ``inspect --out``, ``train --timelapse``), checked before any work is done.
+
+    ``page`` names what the page is in the errors (``"report"``, ``"timelapse"``).
 
     An ``.html``/``.htm`` name (so never the model or data file), in a folder
     that exists (named with the option), then :func:`check_output`: not a
@@ -74,11 +78,11 @@ def check_report_output(out: str | os.PathLike[str], *, force: bool, what: str, 
     from .._html import HTML_SUFFIXES
 
     if Path(out).suffix.lower() not in HTML_SUFFIXES:
-        raise UserError(f"{what} must end in .html (the report is one HTML page). Received: {str(out)!r}.")
+        raise UserError(f"{what} must end in .html (the {page} is one HTML page). Received: {str(out)!r}.")
     folder = Path(out).parent
     if not folder.is_dir():
         raise UserError(f"folder '{folder}' of {what} '{out}' does not exist: create it first, or give a path in an existing folder.")
-    return check_output(out, force=force, inputs=inputs, what=what, example="report.html")
+    return check_output(out, force=force, inputs=inputs, what=what, example=f"{page}.html")
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -145,7 +145,7 @@ def run_train(
     if timelapse is not None:
         from ._common import check_report_output
 
-        lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,))
+        lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,), page="timelapse")
     params = {**params, **_parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
