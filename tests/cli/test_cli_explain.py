@@ -192,6 +192,15 @@ def test_tiny_network_q_errors_are_one_line(files):
     assert_user_error(run("explain", "--model", files["cls"], "--data", files["cls_csv"], "--q", "0.5"), "drop --q")
 
 
+@pytest.mark.parametrize("name", ["gce", " GCE "])
+def test_the_estimators_gce_name_points_to_the_cli_flags(name):
+    """The hint named the Python API's q= where the flag is --q."""
+    result = run("explain", "--loss", name, "--sizes", "3,4,2")
+    assert_user_error(result, "--loss gce is the estimators' name (train --loss gce --gce-q Q); the tiny network calls it "
+                              "generalized_cross_entropy: pass --loss generalized_cross_entropy --q Q (Q in (0, 1], default 0.7).")
+    assert "q=" not in result.output
+
+
 def test_tiny_network_gce_title_is_whole_at_80_columns(monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     out = ok("explain", "--sizes", "2,3,2", "--loss", "binary_generalized_cross_entropy").stdout

@@ -16,6 +16,13 @@ from ._common import UserError, clean, one_line, print_json
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors)"
 
 
+def check_tiny_loss(loss: str | None) -> None:
+    """Refuse ``--loss gce`` (the estimators' name) with the command's own flags: the API's hint names ``q=``, the CLI's ``--q``."""
+    if loss is not None and loss.strip().lower() == "gce":
+        raise UserError("--loss gce is the estimators' name (train --loss gce --gce-q Q); the tiny network calls it "
+                        "generalized_cross_entropy: pass --loss generalized_cross_entropy --q Q (Q in (0, 1], default 0.7).")
+
+
 def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool) -> Any:
     """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON."""
     from ..data import read_table, resolve_column
