@@ -37,3 +37,16 @@ def test_docstring_examples(name: str) -> None:
         warnings.simplefilter("ignore")  # ConvergenceWarning of the examples' short fits
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False, report=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name} (run: python -m doctest -v on it)"
+
+
+def test_modes_examples_run_unskipped() -> None:
+    """``network.in_mode``'s example was marked ``+SKIP`` (it used an undefined ``net``): it runs now, as ``snapshot_modes``'s does."""
+    from hiddenlayers.network import _modes
+
+    found = {t.name.rsplit(".", 1)[-1]: t for t in doctest.DocTestFinder().find(_modes)}
+    for name in ("in_mode", "snapshot_modes"):
+        examples = found[name].examples
+        assert examples and not any(ex.options.get(doctest.SKIP) for ex in examples), name
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = runner.run(found["in_mode"], out=lambda _: None)
+    assert result.failed == 0 and result.attempted >= 5

@@ -46,8 +46,17 @@ def snapshot_modes(module: nn.Module) -> Callable[[], None]:
 def in_mode(module: nn.Module, training: bool) -> Iterator[nn.Module]:
     """``module`` (all its submodules) in training (``True``) or eval (``False``) mode for the block; each submodule's own mode restored after, also on error.
 
-    >>> with in_mode(net, False):  # doctest: +SKIP
-    ...     out = net(x)           # dropout off, BatchNorm reads its running stats
+    >>> import torch
+    >>> from torch import nn
+    >>> net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.BatchNorm1d(2)).train()
+    >>> net[2].eval()  # a frozen BatchNorm in a training network  # doctest: +ELLIPSIS
+    BatchNorm1d(...)
+    >>> x = torch.ones(4, 2)
+    >>> with in_mode(net, False):  # dropout off, BatchNorm reads its running stats
+    ...     torch.equal(net(x), net(x)), [m.training for m in net]
+    (True, [False, False, False])
+    >>> [m.training for m in net]  # each submodule's own mode back, not all set to True
+    [True, True, False]
     """
     restore = snapshot_modes(module)
     module.train(bool(training))
