@@ -233,3 +233,22 @@ def test_export_onnx_refuses_a_fifo_and_a_missing_folder_before_any_work(tmp_pat
     with pytest.raises(FileNotFoundError, match=re.escape(f"folder '{tmp_path / 'nodir'}' does not exist")):
         hl.export_onnx(clf, tmp_path / "nodir" / "e.onnx")
     assert stat.S_ISFIFO(fifo.stat().st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["f.onnx"]
+
+
+@pytest.mark.parametrize(
+    ("name", "quantized", "message"),
+    [
+        ("x.txt", None, "path must end in .onnx (the file is an ONNX model), e.g. '{d}/x.onnx'. Received: path='{d}/x.txt'."),
+        ("x", None, "path must end in .onnx (the file is an ONNX model), e.g. '{d}/x.onnx'. Received: path='{d}/x'."),
+        ("x.onnx", "q.int8", "quantized_path must end in .onnx (the file is an ONNX model), e.g. '{d}/q.onnx'. Received: quantized_path='{d}/q.int8'."),
+    ],
+)
+def test_a_name_not_ending_in_onnx_is_refused_before_any_work(tmp_path: Path, name: str, quantized: str | None, message: str) -> None:
+    """export_onnx(model, "x.txt") wrote an ONNX file under a .txt name without a word; the CLI's --out already refused it."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), X, (X[:, 0] > 0).astype(int))
+    kw = {"quantize": True, "quantized_path": tmp_path / quantized} if quantized else {}
+    with pytest.raises(ValueError, match="^" + re.escape(message.format(d=tmp_path)) + "$"):
+        export_onnx(clf, tmp_path / name, **kw)
+    assert list(tmp_path.iterdir()) == []
+    assert export_onnx(clf, tmp_path / "upper.ONNX").max_abs_diff < 1e-4  # the suffix in any case, as the CLI takes it

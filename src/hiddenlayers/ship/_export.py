@@ -285,6 +285,14 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
         raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {type(model).__name__} reads real values: leave input_dtype='float32'.")
 
 
+def _check_onnx_suffix(path: str | os.PathLike[str], name: str) -> None:
+    """Refuse an ONNX file named otherwise (``model.txt``): onnxruntime's users and the CLI (``predict``, ``serve``) know one by ``.onnx``."""
+    p = Path(path)
+    if p.suffix.lower() != ".onnx":
+        example = p / "model.onnx" if not p.name or p.is_dir() else p.with_name(p.stem + ".onnx")
+        raise ValueError(f"{name} must end in .onnx (the file is an ONNX model), e.g. {str(example)!r}. Received: {name}={str(p)!r}.")
+
+
 def _verified_bytes(
     module: Any, sample: Any, *, input_name: str, out_name: str | list[str], opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
@@ -369,7 +377,7 @@ def export_onnx(
     category, unseen and missing values when omitted); ``y``: labels/targets
     for the score before/after int8 quantisation. ``quantize=True`` also
     writes an int8 dynamically-quantised copy to ``quantized_path`` (default
-    ``<path stem>.int8.onnx``). ``opset``: the ONNX opset to write, from 16 to
+    ``<path stem>.int8.onnx``); both names must end in ``.onnx``. ``opset``: the ONNX opset to write, from 16 to
     the newest the installed onnx knows (``opset_range()``; 16 and 17 only
     where the model's operators convert down); the report's ``opset`` is read
     back from the file. Raises ``ValueError`` when the parity check's
@@ -388,9 +396,11 @@ def export_onnx(
     from .._files import atomic_write_files, check_writable
 
     _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
+    _check_onnx_suffix(path, "path")
     path = check_writable(path, what="the ONNX file")  # before any work: a missing folder or a device is refused at once
     qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
     if qpath is not None:
+        _check_onnx_suffix(qpath, "quantized_path")
         check_writable(qpath, what="the int8 ONNX file")
     if app_kind(model) is not None:
         if not include_preprocessing:
