@@ -118,7 +118,7 @@ def test_own_conv_module_channel_mean_matches_the_closed_form_and_is_handed_back
     before = ([m.training for m in net.modules()], [p.requires_grad for p in net.parameters()], _hooks(net))
     X = torch.rand(50, 1, 8, 8)
     r = 2.0
-    pref = preferred_inputs(net, X, layer="conv", radius=r)
+    pref = preferred_inputs(net, X, layer="conv", radius=r, bounds=None)  # the ball only: an image input is boxed by default
     assert pref.inputs.shape == (3, 1, 8, 8) and pref.image_shape == (1, 8, 8) and pref.images().shape == (3, 8, 8)
     # the channel mean of a bare convolution is linear in x: its gradient g_c is the same everywhere
     x = X.mean(0, keepdim=True).double().requires_grad_(True)
@@ -131,10 +131,11 @@ def test_own_conv_module_channel_mean_matches_the_closed_form_and_is_handed_back
     assert all(p.grad is None for p in net.parameters())
     # the centre position (row 4, column 4) of a bare convolution is linear too, and sees only a 3x3 patch
     g_centre = np.stack([torch.autograd.grad(conv(x)[0, c, 4, 4], x)[0].reshape(-1).numpy() for c in range(3)])
-    mid = preferred_inputs(net, X, layer="conv", reduce="centre", radius=r, steps=40)
+    mid = preferred_inputs(net, X, layer="conv", reduce="centre", radius=r, steps=40, bounds=None)
     np.testing.assert_allclose(mid.inputs.reshape(3, -1), _ball_optimum(mid.mean.reshape(-1), r, g_centre), atol=1e-5)
     centre = preferred_inputs(net, X, layer="act", reduce="centre", radius=r, steps=50)
     assert (centre.activation >= centre.activation_at_mean).all()
+    assert centre.bounds is not None and (centre.inputs >= X.numpy().min(0)).all() and (centre.inputs <= X.numpy().max(0)).all()
     assert (np.linalg.norm((centre.inputs - centre.mean).reshape(3, -1), axis=1) <= r * (1 + 1e-9)).all()
     centre.plot().savefig(io.BytesIO(), format="png")
 
@@ -234,3 +235,86 @@ def test_bar_charts_draw_names_the_default_font_lacks_with_a_fallback_font() -> 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font(s) DejaVu Sans" would draw an empty box
         pref.plot().canvas.draw()
+
+
+@pytest.fixture(scope="module")
+def raw_digits_clf() -> tuple[hl.MLPClassifier, np.ndarray]:
+    """Digits as they come, pixels 0..16: the ball alone reaches values no image has."""
+    X, y = load_digits(return_X_y=True)
+    return hl.MLPClassifier((16,), max_iter=10, random_state=0).fit(X, y), X
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_data_bounds_keep_every_input_within_its_range_over_X(raw_digits_clf: tuple) -> None:
+    clf, X = raw_digits_clf
+    free = preferred_inputs(clf, X, bounds=None, steps=60)
+    assert free.bounds is None and (free.inputs.min() < 0 or free.inputs.max() > 16)  # what the box is for
+    pref = preferred_inputs(clf, X, bounds="data", steps=60)
+    low, high = X.min(0), X.max(0)
+    assert (pref.inputs >= low).all() and (pref.inputs <= high).all()
+    assert (pref.activation >= pref.activation_at_mean).all()
+    assert (np.linalg.norm(pref.inputs - pref.mean, axis=1) <= pref.radius * (1 + 1e-9)).all()
+    np.testing.assert_array_equal(pref.bounds[0], low)
+    np.testing.assert_array_equal(pref.bounds[1], high)
+    # the default: the box for images (image_shape given, or an (N, C, H, W) input), none for tables
+    assert preferred_inputs(clf, X, image_shape=(8, 8), steps=60).bounds is not None
+    np.testing.assert_array_equal(preferred_inputs(clf, X, image_shape=(8, 8), steps=60).inputs, pref.inputs)
+    assert preferred_inputs(clf, X, units=[0], steps=5).bounds is None
+    # a pair: scalars, or one value per input (flattened or in the input's shape)
+    pair = preferred_inputs(clf, X, units=range(4), bounds=(0, 16), steps=60)
+    assert pair.inputs.min() >= 0 and pair.inputs.max() <= 16
+    high = np.maximum(np.ceil(X.mean(0)), 1.0)  # a pixel's mean rounded up: a tight box
+    per = preferred_inputs(clf, X, units=range(4), bounds=(np.zeros((8, 8)), torch.from_numpy(high)), steps=60)
+    assert per.inputs.min() >= 0 and (per.inputs <= high).all() and (per.inputs == high).any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.1, 10.0), r=st.floats(0.05, 5.0))
+def test_projection_is_the_nearest_point_of_ball_and_box(seed: int, scale: float, r: float) -> None:
+    from hiddenlayers.lens._preferred import _project
+
+    rng = np.random.default_rng(seed)
+    low = -rng.random(6) * scale
+    high = rng.random(6) * scale
+    low[0] = -np.inf  # no limit on one side
+    y = torch.from_numpy(rng.normal(size=(5, 6)) * 2 * scale)
+    p = _project(y.clone(), r, (torch.from_numpy(low), torch.from_numpy(high))).numpy()
+    assert (p >= low).all() and (p <= high).all()
+    assert (np.linalg.norm(p, axis=1) <= r * (1 + 1e-12)).all()
+    # no feasible point is nearer: random points of the ball and box, and p moved a little along each axis
+    z = np.clip(rng.normal(size=(4000, 6)) * scale, low, high)
+    z *= np.minimum(1.0, r / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-300))
+    for i in range(len(p)):
+        best = np.linalg.norm(y[i].numpy() - p[i])
+        assert (np.linalg.norm(z - y[i].numpy(), axis=1) >= best - 1e-9).all()
+
+
+def test_bad_bounds_are_one_line_errors() -> None:
+    net = hl.Network(4, (8,), 3)
+    X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    cases = [
+        ("box", r"^bounds must be 'auto', 'data' .* Received: bounds='box'\.$"),
+        ((0, 1, 2), r"^bounds must be 'auto', 'data' .* Received: bounds=\(0, 1, 2\)\.$"),
+        ((np.zeros(3), 5), r"^bounds' low has 3 values but one input has 4: pass a number, or one value per input value\.$"),
+        ((-5, [1, 1, np.nan, 1]), r"^bounds' high holds NaN: pass numbers \(-inf or inf for no limit on that side\)\.$"),
+        (([-5, -5, 3, -5], 2), r"^bounds' low is above its high for input 2 \(3 > 2\): pass low <= high\.$"),
+        ((0.5, 9), r"^bounds must hold X's mean \(the search's centre\): input \d's mean -?[\d.]+ is outside \[0\.5, 9\]"),
+        (("a", 1), r"^bounds must be 'auto', 'data' .*; its low is not numeric\. Received: low='a'\.$"),
+    ]
+    for bounds, pattern in cases:
+        with pytest.raises(ValueError) as e:
+            preferred_inputs(net, X, bounds=bounds, steps=1)
+        assert re.match(pattern, _one_line(e)), (bounds, str(e.value))
+    assert _hooks(net) == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(low=st.floats(allow_nan=True, allow_infinity=True), high=st.floats(allow_nan=True, allow_infinity=True))
+def test_any_scalar_bounds_either_hold_the_search_or_are_refused_in_one_line(low: float, high: float) -> None:
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    try:
+        pref = preferred_inputs(nn.Sequential(nn.Linear(3, 2), nn.Tanh()), X, layer="1", bounds=(low, high), steps=3)
+    except ValueError as e:
+        assert "\n" not in str(e) and str(e).startswith("bounds")
+        return
+    assert (pref.inputs >= low).all() and (pref.inputs <= high).all()

@@ -125,3 +125,19 @@ def test_id_input_model_is_skipped_with_the_reports_note() -> None:
     body = section(page)
     assert "preferred inputs need real-valued inputs; this model reads integer ids (embeddings)" in body
     assert "<img" not in body and "could not be computed" not in body
+
+
+def test_report_images_stay_within_each_pixels_range_and_tables_are_not_boxed(digits_clf, wine_clf, monkeypatch) -> None:
+    from hiddenlayers.lens import _preferred
+
+    found = []
+    search = _preferred.preferred_inputs
+    monkeypatch.setattr(_preferred, "preferred_inputs", lambda *a, **k: found.append(search(*a, **k)) or found[-1])
+    clf, X, y = digits_clf
+    body = section(report(clf, X[:300], y[:300], image_shape=(8, 8)).html)
+    pref = found[-1]
+    assert pref.bounds is not None and (pref.inputs >= X[:300].min(0)).all() and (pref.inputs <= X[:300].max(0)).all()
+    assert "with each pixel within its range on these rows" in body and "each input within its range on the rows" in body
+    wine, Xw, yw = wine_clf
+    tab = section(report(wine, Xw, yw).html)
+    assert found[-1].bounds is None and "within its range" not in tab

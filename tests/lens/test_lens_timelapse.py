@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 import shutil
 import subprocess
@@ -350,3 +351,60 @@ def test_plane_rows_are_a_fixed_sorted_sample_of_the_cap(n, cap):
     else:
         assert len(idx) == cap and np.all(np.diff(idx) > 0) and idx[0] >= 0 and idx[-1] < n
         np.testing.assert_array_equal(idx, plane_rows(n, cap))  # the same X always gives the same plane
+
+
+def test_the_note_names_the_weights_kept_honestly_not_always_the_best(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=5, resolution=5)
+    clf = _fit(X, y, [tl], max_iter=60, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.5)
+    assert clf.history_.held_epoch == 2 and tl.note == "The fit kept the weights of epoch 2 (the best), not of its last epoch."
+    clf.set_params(warm_start=True, learning_rate_init=5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # no epoch of this call beats the weights it began with (epoch 2's)
+    assert (clf.history_.epoch[-1], clf.history_.held_epoch) == (7, 2)
+    assert tl.note == "The fit kept the weights it began with (epoch 2), not those of its last epoch: none of its epochs improved on them."
+
+
+@pytest.mark.parametrize(("held", "reason", "note"), [
+    (0, "diverged", "The fit kept its starting weights (epoch 0), not those of its last epoch: the loss diverged before any epoch improved on them."),
+    (0, "interrupted", "The fit kept its starting weights (epoch 0), not those of its last epoch: "
+                       "training was interrupted (Ctrl-C) before any epoch improved on them."),
+    (1, "diverged", "The fit kept the weights of epoch 1 (the best before the loss diverged), not of its last epoch."),
+    (2, None, "The fit kept the weights of epoch 2 (the best), not of its last epoch."),
+])
+def test_the_note_follows_the_historys_held_epoch_and_stop_reason(moons, held, reason, note):
+    from hiddenlayers.training import History
+
+    X, y = moons
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    tl = Timelapse(X, y, layers=["1"], resolution=4)
+    history = History()
+    tl.on_train_begin(network=net, history=history)
+    for e in (1, 2, 3):
+        history.epoch.append(e)
+        history.train_loss.append(1.0 / e)
+        history.val_score.append(math.nan)
+        tl.on_epoch_end(network=net, history=history)
+    history.held_epoch, history.stop_reason = held, reason
+    tl.on_train_end(network=net, history=history)
+    assert tl.held_epoch == held and tl.note == note
+
+
+def test_a_warm_lbfgs_call_goes_on_with_its_epochs_numbered_after_the_last(moons):
+    X, y = moons
+    tl = Timelapse(X, y, every=2, resolution=5)
+    clf = _fit(X, y, [tl], solver="lbfgs", max_iter=4)
+    assert clf.history_.epoch == [1, 2, 3, 4] and tl.epochs == [0, 2, 4]
+    clf.set_params(warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # L-BFGS keeps a fresh history_ (epochs 1-4 again): the timelapse numbers them 5-8
+    assert clf.history_.epoch == [1, 2, 3, 4]
+    assert tl.epochs == [0, 2, 4, 6, 8] and [c[0] for c in tl.curve] == list(range(1, 9))
+    np.testing.assert_array_equal(tl.frames[-1].maps["hidden1"], neuron_maps(clf, X, resolution=5).maps["hidden1"])
+    clf.set_params(warm_start=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # from scratch: new weights, a new timelapse
+    assert tl.epochs == [0, 2, 4] and [c[0] for c in tl.curve] == [1, 2, 3, 4]

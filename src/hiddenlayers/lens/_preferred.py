@@ -11,6 +11,16 @@ scale. For a ReLU unit of a first dense layer the optimum is known in closed
 form, ``mean + radius * w / |w|`` (``w``: the unit's weight row), which the
 tests check.
 
+``bounds`` adds a box, ``low <= x <= high`` per input value: ``"data"`` is
+each input's range over X's prepared rows, so a preferred image holds only
+pixel values some image has (sklearn's digits: 0..16, where the ball alone
+reaches below 0 and above 16). The default, ``"auto"``, is ``"data"`` for images and
+no box for tables. Each ascent step projects onto the intersection exactly:
+``d = clip(y / (1 + lam), low - mean, high - mean)`` with the smallest
+``lam >= 0`` that puts ``d`` in the ball (the KKT point of the projection:
+for a fixed ``lam`` the problem separates per coordinate), ``lam`` found by
+bisection and taken from the ball's side, so the answer is in both.
+
 Where the gradient at the mean is zero (a ReLU unit off at the mean), the
 ascent starts from the best of a seeded set of probes: the mean plus a tiny
 perturbation, and random points at 1/4, 1/2 and all of the radius.
@@ -58,6 +68,7 @@ def preferred_inputs(
     feature_names: Any = None,
     batch_size: int = 64,
     seed: int = 0,
+    bounds: Any = "auto",
 ) -> PreferredInputs:
     """For each unit of ``layer``, the input within ``radius`` of X's mean that maximises it (see the module doc).
 
@@ -70,7 +81,11 @@ def preferred_inputs(
     ``reduce``: ``"mean"`` or ``"centre"`` position of a conv channel (a
     recurrent unit: mean or middle step). ``image_shape``: ``(H, W)`` or
     ``(C, H, W)`` for rows of flattened pixels (an ``(N, C, H, W)`` input is an
-    image already). The module is run in eval mode and handed back as it was;
+    image already). ``bounds``: ``"auto"`` (``"data"`` for images, else None),
+    ``"data"`` (each input's min and max over X's prepared rows), None (the
+    ball only) or ``(low, high)``, each a scalar or one value per input value
+    (flattened or the input's shape), in the network's input space; the box
+    must hold X's mean. The module is run in eval mode and handed back as it was;
     only the input gets gradients (no parameter's ``grad`` or ``requires_grad`` changes).
 
     >>> import numpy as np
@@ -91,6 +106,7 @@ def preferred_inputs(
     input_shape = tuple(int(d) for d in Xa.shape[1:])
     mean, r = _ball(Xa, radius)
     shape = _image_shape(image_shape, input_shape)
+    box = _box(bounds, Xa, mean, shape is not None)
     names = _feature_names(feature_names, target, X, int(np.prod(input_shape)))
     from ..training import thread_limits
 
@@ -100,10 +116,10 @@ def preferred_inputs(
         values = _values_fn(run, boxes, name, layer_module, reduce, input_shape)
         at_mean_all = values(target.to_tensor(mean[None]), None)[0][0].detach()  # (U,)
         chosen = _units(units, int(at_mean_all.shape[0]), name)
-        probes = _probes(mean, r, seed)
+        probes = _probes(mean, r, seed, box)
         probe_values = values(target.to_tensor(probes), None)[0].detach().cpu().double().numpy()  # (P, U)
         parts = [
-            _ascend(values, target.to_tensor, mean, r, chosen[i : i + batch_size], probes, probe_values, steps, step_size)
+            _ascend(values, target.to_tensor, mean, r, box, chosen[i : i + batch_size], probes, probe_values, steps, step_size)
             for i in range(0, len(chosen), batch_size)
         ]
     x, reached, flat = (np.concatenate([p[j] for p in parts]) for j in range(3))
@@ -118,6 +134,7 @@ def preferred_inputs(
         flat=flat,
         image_shape=shape,
         feature_names=names,
+        bounds=None if box is None else (box[0].reshape(input_shape), box[1].reshape(input_shape)),
     )
 
 
@@ -181,6 +198,74 @@ def _ball(Xa: np.ndarray, radius: float | None) -> tuple[np.ndarray, float]:
             "pass more varied rows, or radius= in the network's input units."
         )
     return mean, r
+
+
+def _box(bounds: Any, Xa: np.ndarray, mean: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """``bounds`` as flat float64 ``(low, high)``, each ``(D,)``; None: no box. One-line errors for what makes no box."""
+    if isinstance(bounds, str) and bounds in ("auto", "data"):
+        if bounds == "auto" and not image:
+            return None
+        flat = Xa.reshape(len(Xa), -1)
+        return flat.min(axis=0).astype(np.float64), flat.max(axis=0).astype(np.float64)
+    if bounds is None:
+        return None
+    usage = ("bounds must be 'auto', 'data' (each input's range over X), None (no box) or a (low, high) pair of numbers "
+             "or per-input arrays")
+    if isinstance(bounds, (str, bytes)) or not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"{usage}. Received: bounds={bounds!r}."[:300])
+    width = mean.size
+    ends = []
+    for which, value in zip(("low", "high"), bounds):
+        try:
+            a = np.asarray(value.detach().cpu().numpy() if isinstance(value, Tensor) else value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{usage}; its {which} is not numeric. Received: {which}={value!r}."[:300]) from None
+        if a.ndim and a.size != width:
+            raise ValueError(f"bounds' {which} has {a.size} values but one input has {width}: pass a number, or one value per input value.")
+        if np.isnan(a).any():
+            raise ValueError(f"bounds' {which} holds NaN: pass numbers (-inf or inf for no limit on that side).")
+        ends.append(np.broadcast_to(a.reshape(-1), (width,)).astype(np.float64))
+    low, high = ends
+    bad = np.flatnonzero(low > high)
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(f"bounds' low is above its high for input {j} ({low[j]:.6g} > {high[j]:.6g}): pass low <= high.")
+    out = np.flatnonzero((mean < low) | (mean > high))
+    if out.size:
+        j = int(out[0])
+        raise ValueError(
+            f"bounds must hold X's mean (the search's centre): input {j}'s mean {mean[j]:.6g} is outside [{low[j]:.6g}, {high[j]:.6g}] "
+            "(in the network's input space, after the model's scaling); widen them, or pass bounds='data'."
+        )
+    return low, high
+
+
+def _project(d: Tensor, r: float, box: tuple[Tensor, Tensor] | None) -> Tensor:
+    """The nearest point to each row of ``d`` ``(B, D)`` with ``|d| <= r`` and ``low <= d <= high`` (``box``: bounds minus the mean).
+
+    Without a box: ``d`` scaled back onto the ball. With one (0 inside it):
+    ``clip(d / (1 + lam))`` with the least ``lam >= 0`` that is in the ball;
+    at ``lam = |d|/r - 1`` the point is in the ball already (clipping towards 0
+    only shrinks it), so bisection on ``[0, |d|/r - 1]`` finds ``lam``, and
+    its upper end is returned, inside the ball.
+    """
+    if box is None:
+        return d * (r / d.norm(dim=1, keepdim=True).clamp_min(1e-300)).clamp(max=1.0)
+    low, high = box
+    c = torch.minimum(torch.maximum(d, low), high)
+    out = c.norm(dim=1) > r
+    if not bool(out.any()):
+        return c
+    y = d[out]
+    lo = torch.zeros(y.shape[0], 1, dtype=d.dtype)
+    hi = (y.norm(dim=1, keepdim=True) / r - 1.0).clamp_min(0.0)
+    for _ in range(40):  # halves [lo, hi] 40 times: lam to 1e-12 of its bracket (about step_size, as |y| <= (1 + step_size)·r)
+        mid = 0.5 * (lo + hi)
+        inside = torch.minimum(torch.maximum(y / (1.0 + mid), low), high).norm(dim=1, keepdim=True) <= r
+        hi = torch.where(inside, mid, hi)
+        lo = torch.where(inside, lo, mid)
+    c[out] = torch.minimum(torch.maximum(y / (1.0 + hi), low), high)
+    return c
 
 
 def _image_shape(given: Any, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -312,13 +397,24 @@ def _centre_index(positions: tuple[int, ...]) -> int:
     return int(np.ravel_multi_index(tuple(s // 2 for s in positions), positions))
 
 
-def _probes(mean: np.ndarray, r: float, seed: int) -> np.ndarray:
-    """Seeded starting points ``(P, D)``: the mean plus a 1e-3·radius perturbation, then random points at 1/4, 1/2 and 1 radius."""
+def _probes(mean: np.ndarray, r: float, seed: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Seeded starting points ``(P, D)``: the mean plus a 1e-3·radius perturbation, then random points at 1/4, 1/2 and 1 radius.
+
+    With a ``box`` (``(low, high)``, flat), each is projected into the box and the ball.
+    """
     rng = np.random.default_rng(seed)
     scales = _PROBE_SCALES
     dirs = rng.standard_normal((len(scales), mean.size))
     dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-300)
-    return mean + r * scales[:, None] * dirs
+    d = r * scales[:, None] * dirs
+    if box is not None:
+        d = _project(torch.from_numpy(d), r, _box_around(box, mean)).numpy()
+    return mean + d
+
+
+def _box_around(box: tuple[np.ndarray, np.ndarray], mean: np.ndarray) -> tuple[Tensor, Tensor]:
+    """The box as limits on ``d = x - mean``: ``(low - mean, high - mean)``, float64 tensors ``(D,)``."""
+    return torch.from_numpy(box[0] - mean), torch.from_numpy(box[1] - mean)
 
 
 def _ascend(
@@ -326,6 +422,7 @@ def _ascend(
     to_tensor: Callable[[Any], Tensor],
     mean: np.ndarray,
     r: float,
+    box: tuple[np.ndarray, np.ndarray] | None,
     units: np.ndarray,
     probes: np.ndarray,
     probe_values: np.ndarray,
@@ -335,10 +432,18 @@ def _ascend(
     """Projected gradient ascent for ``units`` at once (one row each): best inputs ``(B, D)``, activations ``(B,)``, flat ``(B,)``.
 
     Each step moves ``d = x - mean`` by ``step_size·r`` (cosine-decayed) along
-    the normalised gradient, then projects it back onto ``|d| <= r``; the best
+    the normalised gradient, then projects it back onto ``|d| <= r`` and the
+    ``box`` (flat ``(low, high)``; None: none), see :func:`_project`; the best
     point seen is kept, so the answer never falls below the mean's activation.
     """
     mean_t = torch.from_numpy(mean)
+    box_d = None if box is None else _box_around(box, mean)
+    box_x = None if box is None else (torch.from_numpy(box[0]), torch.from_numpy(box[1]))
+
+    def point(d: Tensor) -> Tensor:
+        """``mean + d``, clipped to the box again: ``mean + (low - mean)`` can round below ``low``."""
+        x = mean_t + d
+        return x if box_x is None else torch.minimum(torch.maximum(x, box_x[0]), box_x[1])
 
     def grad_of(v: Tensor | None, x: Tensor, retain: bool) -> Tensor:
         grad = torch.autograd.grad(v.sum(), x, allow_unused=True, retain_graph=retain)[0] if v is not None and v.requires_grad else None
@@ -347,7 +452,7 @@ def _ascend(
 
     def value_grad(d: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Activations ``(B,)``, the ascent direction ``(B, D)``, and whether the activation's own gradient was nonzero ``(B,)``."""
-        x = to_tensor((mean_t + d).numpy()).requires_grad_(True)
+        x = to_tensor(point(d).numpy()).requires_grad_(True)
         v, pre = values(x, units)
         g = grad_of(v, x, retain=pre is not None)
         own = g.norm(dim=1) > 0
@@ -379,9 +484,9 @@ def _ascend(
         go = gn[:, 0] > 0
         eta = step_size * r * 0.5 * (1.0 + math.cos(math.pi * t / steps))
         d = d + eta * g / gn.clamp_min(1e-300) * go[:, None]
-        d = d * (r / d.norm(dim=1, keepdim=True).clamp_min(1e-300)).clamp(max=1.0)  # back onto the ball
+        d = _project(d, r, box_d)  # back into the ball (and the box)
     flat = ~sloped & (best_v <= v0)
-    return (mean_t + best_d).numpy(), best_v.numpy(), flat.numpy()
+    return point(best_d).numpy(), best_v.numpy(), flat.numpy()
 
 
 __all__ = ["preferred_inputs"]

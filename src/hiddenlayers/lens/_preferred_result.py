@@ -24,7 +24,8 @@ class PreferredInputs:
     ``mean``: ``input_shape``; ``flat``: ``(k,)`` units whose gradient was zero
     at the mean and at every probe (constant near the data: a dead ReLU unit),
     whose input is the mean itself. ``image_shape``: ``(H, W)`` or ``(C, H, W)``
-    when the inputs are images; ``feature_names``: one per input value, when known.
+    when the inputs are images; ``feature_names``: one per input value, when known;
+    ``bounds``: ``(low, high)``, each ``input_shape``, the box the inputs were kept in (None: the ball only).
     """
 
     layer: str
@@ -37,6 +38,7 @@ class PreferredInputs:
     flat: np.ndarray
     image_shape: tuple[int, ...] | None = None
     feature_names: list[str] | None = None
+    bounds: tuple[np.ndarray, np.ndarray] | None = None
 
     def images(self, *, relative: bool = False) -> np.ndarray:
         """The inputs as images: ``(k, H, W)`` for one channel, ``(k, H, W, 3)`` for colour (RGBA: its RGB).

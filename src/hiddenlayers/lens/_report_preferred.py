@@ -7,6 +7,9 @@ Units are ranked by their mean absolute activation on the report's rows;
 units constant on those rows (dead) are left out, since their preferred input
 is the data mean itself. Models it cannot apply to (integer ids, NaN-padded
 sequences, a layer whose units are all flat) get the report's one-line note.
+Images are searched with the search's default ``bounds="auto"``: each pixel
+stays within its range over the report's rows, so no preferred image holds a
+value no image has; tables search the ball only.
 """
 
 from __future__ import annotations
@@ -79,7 +82,9 @@ def preferred_section(target: Any, rec: Any, Xa: np.ndarray, name: str, *, image
     if live.size < total:
         which += f" ({total - live.size} constant on this data, left out)"
     if image:
-        caption = f"{name}: {which}; each image is the input within radius {pref.radius:.3g} of the data mean that drives the unit highest (title: unit, activation there)"
+        kept = " with each pixel within its range on these rows" if pref.bounds is not None else ""
+        caption = (f"{name}: {which}; each image is the input within radius {pref.radius:.3g} of the data mean{kept} "
+                   "that drives the unit highest (title: unit, activation there)")
     else:
         caption = f"{name}: {which}; bars: how far each input feature moves from the data mean (the {MAX_FEATURES} that move most), in the network's input units"
     alt = f"preferred inputs of {name}, units " + ", ".join(str(int(u)) for u in pref.units) if image else _bars_alt(pref)
@@ -88,8 +93,9 @@ def preferred_section(target: Any, rec: Any, Xa: np.ndarray, name: str, *, image
     body += H.table_html(["unit", "activation at the data mean", "at its preferred input"], rows)
     if flat_units:
         body += H.note_html(f"Left out (flat near the data mean, no gradient to follow): unit {', '.join(map(str, flat_units))}.")
+    box = ", and each input within its range on the rows" if pref.bounds is not None else ""
     lead = (f"The input each unit of {name} responds to most: gradient ascent on the input, kept within the rows' median "
-            "distance to their mean (hl.lens.preferred_inputs).")
+            f"distance to their mean{box} (hl.lens.preferred_inputs).")
     return lead, body
 
 

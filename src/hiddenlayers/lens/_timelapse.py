@@ -34,8 +34,10 @@ each batch:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..training import Callback
+from ..training import Callback, held_at_start
 from ._grid_pass import grid_pass
 from ._plane import PLANE_MAX_ROWS, Plane, fit_plane, plane_rows
 from ._record import NonFiniteActivations
@@ -151,6 +153,13 @@ class Timelapse(Callback):
     pass runs in eval mode (every submodule's mode put back after, also on
     error) under ``torch.inference_mode`` and draws no random numbers, so the
     fitted weights are bit-identical to a fit without it.
+
+    A second fit from scratch starts a new timelapse (same plane); a warm fit
+    goes on. A fit whose history starts over at epoch 1 on the very network and
+    weights the last fit ended with (``solver="lbfgs"`` with ``warm_start``:
+    each L-BFGS call keeps a fresh ``history_``; or ``train`` called again on
+    the same module) goes on too, its epochs numbered after the last one seen,
+    so they differ from that call's own ``history_`` epochs.
     """
 
     def __init__(self, X: Any, y: Any = None, *, every: int = 1, layers: Selector = None, resolution: int = 30,
@@ -170,6 +179,10 @@ class Timelapse(Callback):
         self.plane: Plane | None = None
         self.curve: list[tuple[int, float, float]] = []  # every epoch seen: (epoch, train loss, validation score)
         self.held_epoch: int | None = None  # the epoch whose weights the fit kept, when not its last one
+        self._held_note = ""  # held_epoch in words: which weights and why
+        self._offset = 0  # added to the fit's epochs: a fit that went on from the last one with a fresh history
+        self._began = 0  # the epoch whose weights this fit began with (numbered as the frames are)
+        self._ended: tuple[Any, str, int] | None = None  # as the last fit ended: (weak reference to the network, digest of its weights, epoch held)
         self.skipped: list[int] = []  # epochs whose activations were not finite (a diverging run): no frame
         self._frames: list[TimelapseFrame] = []
         self._grid = np.empty((0, self.X.shape[1]), dtype=np.float32)
@@ -196,7 +209,7 @@ class Timelapse(Callback):
             parts.append(f"More than max_frames={self.max_frames} frames: every second one was dropped, "
                          f"so there is a frame every {self.every * self._stride} epochs (and at the last).")
         if self.held_epoch is not None:
-            parts.append(f"The fit kept the weights of epoch {self.held_epoch} (the best), not of its last epoch.")
+            parts.append(self._held_note or f"The fit kept the weights of epoch {self.held_epoch}, not of its last epoch.")
         if self.skipped:
             parts.append(f"No frame for epoch(s) {', '.join(map(str, self.skipped))}: the activations were not finite.")
         return " ".join(parts)
@@ -313,8 +326,17 @@ class Timelapse(Callback):
         if network is None:
             return
         start = int(history.epoch[-1]) if history is not None and history.epoch else 0
-        if start == 0 and (self._frames or self.curve):  # a new fit from scratch (not warm_start): a new timelapse, same plane
-            self._frames, self.curve, self.skipped, self.held_epoch, self._stride = [], [], [], None, 1
+        if start == 0 and (self._frames or self.curve):
+            if self._goes_on(network):  # a fresh history on the weights the last fit ended with (a warm L-BFGS call): go on
+                self._offset = max([e for e, _, _ in self.curve] + self.epochs)
+                self._began = self._ended[2] if self._ended is not None else self._offset
+                return
+            # a new fit from scratch (not warm_start): a new timelapse, same plane
+            self._frames, self.curve, self.skipped, self.held_epoch, self._stride, self._offset = [], [], [], None, 1, 0
+        if start == 0:
+            self._offset = 0
+        self._began = self._offset + ((held_at_start(history) or 0) if history is not None else 0)
+        start += self._offset
         if start not in self.epochs and self._due(start):
             loss = float(history.train_loss[-1]) if start and history is not None else math.nan
             val = float(history.val_score[-1]) if start and history is not None else math.nan
@@ -324,20 +346,33 @@ class Timelapse(Callback):
         network, history = kwargs.get("network"), kwargs.get("history")
         if network is None or history is None or not history.epoch:
             return
-        epoch, loss, val = int(history.epoch[-1]), float(history.train_loss[-1]), float(history.val_score[-1])
+        epoch, loss, val = self._offset + int(history.epoch[-1]), float(history.train_loss[-1]), float(history.val_score[-1])
         self.curve.append((epoch, loss, val))
         if self._due(epoch):
             self._capture(network, epoch, loss, val)
 
     def on_train_end(self, **kwargs: Any) -> None:
         network, history = kwargs.get("network"), kwargs.get("history")
-        if network is None or history is None or not history.epoch:
+        if network is None:
             return
-        last, held = int(history.epoch[-1]), history.held_epoch
+        if history is None or not history.epoch:
+            self._ended = (weakref.ref(network), _digest(network), self._began)
+            return
+        last = self._offset + int(history.epoch[-1])
+        held = None if history.held_epoch is None else self._offset + int(history.held_epoch)
+        self._ended = (weakref.ref(network), _digest(network), last if held is None else held)
         if held is not None and held != last:
-            self.held_epoch = int(held)  # the network holds an earlier epoch's weights: no frame of them as "last"
+            self.held_epoch = held  # the network holds an earlier epoch's weights: no frame of them as "last"
+            self._held_note = _held_sentence(held, self._began, history.stop_reason)
         elif last not in self.epochs:
             self._capture(network, last, float(history.train_loss[-1]), float(history.val_score[-1]))
+
+    def _goes_on(self, network: nn.Module) -> bool:
+        """Whether ``network`` is the module the last fit ended with, holding the same weights (not re-initialised)."""
+        if self._ended is None:
+            return False
+        ref, digest, _ = self._ended
+        return ref() is network and _digest(network) == digest
 
     # ------------------------------------------------------------------ your own loop
 
@@ -380,6 +415,25 @@ class Timelapse(Callback):
             self._open.loss = float(loss)
         if val_score is not None:
             self._open.val = float(val_score)
+
+
+def _digest(module: nn.Module) -> str:
+    """A hash of every parameter's and buffer's values: the same module object with new weights is a new fit."""
+    h = hashlib.blake2b(digest_size=16)
+    for t in (*module.parameters(), *module.buffers()):
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _held_sentence(held: int, began: int, reason: str | None) -> str:
+    """Which weights the fit kept instead of its last epoch's, and why, in one sentence (the epoch numbered as the frames)."""
+    why = {"diverged": "the loss diverged", "interrupted": "training was interrupted (Ctrl-C)"}.get(reason or "")
+    if held == began:
+        what = "its starting weights (epoch 0)" if held == 0 else f"the weights it began with (epoch {held})"
+        cause = f"{why} before any epoch improved on them" if why else "none of its epochs improved on them"
+        return f"The fit kept {what}, not those of its last epoch: {cause}."
+    best = f"the best before {why}" if why else "the best"
+    return f"The fit kept the weights of epoch {held} ({best}), not of its last epoch."
 
 
 class _OpenEpoch:
