@@ -94,10 +94,10 @@ def test_a_device_this_machine_lacks_fails_before_any_work() -> None:
 def test_estimators_refuse_a_missing_gpu_at_fit() -> None:
     import hiddenlayers as hl
 
-    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    X, y = np.random.default_rng(0).normal(size=(20, 16)), np.arange(20) % 2
     for est in (hl.MLPClassifier(device="cuda"), hl.ImageClassifier(device="cuda")):
         with pytest.raises(ValueError, match=r"^device='cuda' but this machine has no CUDA GPU"):
-            est.fit(X if isinstance(est, hl.MLPClassifier) else X.reshape(20, 1, 3), y)
+            est.fit(X if isinstance(est, hl.MLPClassifier) else X.reshape(20, 4, 4), y)  # 4 x 4: the smallest images the default layers take
 
 
 @pytest.mark.parametrize(
