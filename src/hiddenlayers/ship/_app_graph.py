@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import APP_INPUT_KEY, AppGraph
+from ._app_base import APP_INPUT_KEY, AppGraph, hold_scaling
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
 from ._app_graph_rec import recommender_graph
@@ -127,14 +127,13 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
     dtype = next(network.parameters()).dtype
 
     class _Image(nn.Module):
+        network: nn.Module
         mean: Tensor
         scale: Tensor
 
         def __init__(self) -> None:
             super().__init__()
-            self.network = network
-            self.register_buffer("mean", torch.tensor(np.asarray(model.mean_), dtype=torch.float32).reshape(1, channels, 1, 1))
-            self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32).reshape(1, channels, 1, 1))
+            hold_scaling(self, network, model.mean_, model.scale_, (1, channels, 1, 1))
 
         def forward(self, x: Tensor) -> Tensor:
             if pixels8:
@@ -171,14 +170,13 @@ def _autoencoder(model: Any, X: Any) -> AppGraph:
     network = _cpu_network(model.network_)
 
     class _Scores(nn.Module):
+        network: nn.Module
         mean: Tensor
         scale: Tensor
 
         def __init__(self) -> None:
             super().__init__()
-            self.network = network
-            self.register_buffer("mean", torch.tensor(np.asarray(model.mean_), dtype=torch.float32))
-            self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32))
+            hold_scaling(self, network, model.mean_, model.scale_)
 
         def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
             z = (x - self.mean) / self.scale  # (N, d) standardised

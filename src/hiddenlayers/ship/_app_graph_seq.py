@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import AppGraph, base_metadata, cpu_network
+from ._app_base import AppGraph, base_metadata, cpu_network, hold_scaling
 
 
 def _check_exportable(model: Any) -> None:
@@ -79,14 +79,13 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
             _unpack(layer)
 
     class _Sequence(nn.Module):
+        network: nn.Module
         mean: Tensor
         scale: Tensor
 
         def __init__(self) -> None:
             super().__init__()
-            self.network = network
-            self.register_buffer("mean", torch.tensor(np.asarray(model.mean_), dtype=torch.float32))
-            self.register_buffer("scale", torch.tensor(np.asarray(model.scale_), dtype=torch.float32))
+            hold_scaling(self, network, model.mean_, model.scale_)
 
         def forward(self, x: Tensor) -> Tensor:
             z = (x - self.mean) / self.scale  # (N, steps, F) standardised; NaN padding stays NaN
