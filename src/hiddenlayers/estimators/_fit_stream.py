@@ -118,7 +118,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     ``fresh``: a new model (else the history, rules and schedule go on); ``ckpt``: the checkpoint file, or None. The callbacks'
     epoch hooks run once per pass (:class:`_PassHooks`), as the in-memory loop runs them once per epoch.
     """
-    from ..training import reduce_sum, save_checkpoint
+    from ..training import save_checkpoint
 
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
@@ -161,10 +161,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             _stop_diverged(est, history, start, best_state, first=target_epochs - epochs, epoch=epoch)
             _go_back(est, schedule, no_imp, {}, best_at if best_at is not None else (start_t, None, no_imp.count), keep_rate=True)
             break
-        loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
-        train_loss = loss_sum / rows
-        val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
-        _record(history, epoch, train_loss, val_score, rate)
+        train_loss, val_score = _record_pass(est, s, history, epoch, loss_sum, rows, rate)
         improved = no_imp.update(val_score if s.val_units else train_loss)
         if improved:
             history.best_epoch = epoch
@@ -186,19 +183,39 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         history.stop_reason = "partial_fit" if incremental else "max_epochs"
         if not incremental:
             warn_not_converged(est)
+    _end_run(est, s, history, hooks, no_imp, best_state, incremental, before=target_epochs - epochs)
+    return est
+
+
+def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_sum: float, rows: float, rate: float) -> tuple[float, float]:
+    """Record pass ``epoch`` in ``history``: ``(train_loss, val_score)``, the loss agreed by every rank, the held-out units scored (else NaN)."""
+    from ..training import reduce_sum
+
+    loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
+    train_loss = loss_sum / rows
+    val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
+    _record(history, epoch, train_loss, val_score, rate)
+    return train_loss, val_score
+
+
+def _end_run(est: _BaseMLP, s: _Stream, history: History, hooks: _PassHooks, no_imp: NoImprovement, best_state: dict[str, Any] | None,
+             incremental: bool, before: int) -> None:
+    """After a run's last pass: the best weights back (with held-out units), the held epoch, the fitted attributes, ``on_train_end``.
+
+    ``before``: the epochs recorded before this call (``n_iter_`` counts the others).
+    """
     if best_state is not None:
         est.network_.load_state_dict(best_state)
         est._cache_weights()
         history.held_epoch = history.best_epoch
     elif history.stop_reason not in ("interrupted", "diverged"):
         history.held_epoch = history.epoch[-1] if history.epoch else None
-    _set_fitted(est, history, bool(s.val_units), len(history) - (target_epochs - epochs), incremental, no_imp)
+    _set_fitted(est, history, bool(s.val_units), len(history) - before, incremental, no_imp)
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     scan = s.scan
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": s.src.target, "task": "classification" if is_classifier(est) else "regression"}
     history.stop_message = STOP_REASONS.get(history.stop_reason or "", "")
     hooks.end(est.network_)
-    return est
 
 
 class _PassHooks(Callback):

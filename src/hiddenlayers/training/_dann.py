@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from ._losses import Loss
-from ._optim import FlatParams, make_optimizer
+from ._optim import FlatParams, Optimizer, make_optimizer
 from ._stopping import History, held_at_start, kept_weights, warn_interrupted
 
 
@@ -85,6 +85,26 @@ def _record(history: History, train_loss: float, lr: float, seconds: float) -> N
     history.time.append(seconds)
 
 
+def _build(network: nn.Module, X: Tensor, domain_width: int, solver: str,
+           optimizer_kwargs: dict[str, Any] | None) -> tuple[_DANN, FlatParams, Optimizer, list[Tensor]]:
+    """``(model, flat buffer, optimizer, L2 weights)``: ``network`` plus a domain head sized to its last hidden layer.
+
+    The L2 weights are the network's trainable ``nn.Linear`` weights (not the domain head's).
+    """
+    with torch.no_grad():
+        units = network(X[:2], return_hidden=True)[1][-1].flatten(1).shape[1]
+    model = _DANN(network, units, domain_width).to(dtype=X.dtype, device=X.device)
+    flat = FlatParams(model)
+    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
+    weights = [m.weight for m in network.modules() if isinstance(m, nn.Linear) and m.weight.requires_grad]
+    return model, flat, optimizer, weights
+
+
+def _l2_penalty(weights: list[Tensor], alpha: float, rows: int) -> Tensor | float:
+    """A batch's L2 term ``alpha/2 · |W|²`` per row of its ``rows``, as scikit-learn adds it to the batch mean."""
+    return 0.5 * alpha / rows * sum((W * W).sum() for W in weights)
+
+
 def train_dann(
     network: nn.Module,
     X: Tensor,
@@ -117,12 +137,7 @@ def train_dann(
     if n_t < 1:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
     batch_size = max(1, min(int(batch_size), n))
-    with torch.no_grad():
-        units = network(X[:2], return_hidden=True)[1][-1].flatten(1).shape[1]
-    model = _DANN(network, units, domain_width).to(dtype=X.dtype, device=X.device)
-    flat = FlatParams(model)
-    optimizer = make_optimizer(solver, flat, **dict(optimizer_kwargs or {}))
-    weights = [m.weight for m in network.modules() if isinstance(m, nn.Linear) and m.weight.requires_grad]
+    model, flat, optimizer, weights = _build(network, X, domain_width, solver, optimizer_kwargs)
     n_batches = math.ceil(n / batch_size)
     total_steps = max(1, max_epochs * n_batches)
     step = 0
@@ -143,7 +158,7 @@ def train_dann(
                 lambd, lr = dann_lambda(step / total_steps), dann_learning_rate(learning_rate_init, step / total_steps)
                 objective, task_sum = model.objective(X[idx], Y[idx], X_target[tidx], loss, lambd, domain_weight)
                 if alpha:
-                    objective = objective + 0.5 * alpha / len(idx) * sum((W * W).sum() for W in weights)
+                    objective = objective + _l2_penalty(weights, alpha, len(idx))
                 objective.backward()
                 optimizer.step(lr)
                 total += float(task_sum.detach())

@@ -59,13 +59,7 @@ def fit_lbfgs(
     gradients held are the iterate's (SciPy's last evaluation was at it). ``state.stop_training = True``
     stops after the iteration (``history.stop_reason == "callback"``).
     """
-    ref = next(network.parameters())
-    dtype, device = ref.dtype, ref.device
-    Xd = X.toarray() if sp.issparse(X) else X
-    Xt = to_tensor(Xd, dtype, device)
-    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
-    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
-    denom = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
+    Xt, Yt, Wt, denom = _whole_data(network, X, Y, sample_weight)
     flat = FlatParams(network)
     stepper = make_step(network, loss, flat, alpha, engine)
     # The engine's own array type (NumPy views on the CPU); converted once, not per call.
@@ -75,10 +69,7 @@ def fit_lbfgs(
     kept = _Kept(flat.data.detach().cpu().double().numpy().copy())
     state = TrainState()
     t0 = time.perf_counter()
-    for cb in callbacks:
-        cb.on_train_begin(network=network, history=history, state=state)
-    if callbacks:
-        _epoch_begin(callbacks, network, history, state)
+    _train_begin(callbacks, network, history, state)
 
     last: dict[str, Any] = {}  # the latest evaluation (theta, loss sum), for the callbacks' on_batch_end
 
@@ -92,26 +83,9 @@ def fit_lbfgs(
         return value, flat.grad.detach().cpu().double().numpy().copy()
 
     def on_iter(intermediate_result: OptimizeResult) -> None:
-        history.epoch.append(len(history.epoch) + 1)
-        history.train_loss.append(float(intermediate_result.fun))
-        history.val_loss.append(float("nan"))
-        history.val_score.append(float("nan"))
-        history.lr.append(float("nan"))
-        history.time.append(time.perf_counter() - t0)
-        if callbacks:
-            x = intermediate_result.x
-            if "theta" in last and np.array_equal(last["theta"], x):  # the gradients held are the iterate's: the iteration's one "batch"
-                for cb in callbacks:
-                    cb.on_batch_end(network=network, history=history, state=state, batch_loss=last["loss_sum"])
-            else:
-                flat.data.copy_(torch.from_numpy(x))  # the iterate (the last evaluation was a line-search trial)
-            logs = {"epoch": history.epoch[-1], "train_loss": history.train_loss[-1], "val_loss": math.nan, "val_score": math.nan}
-            for cb in callbacks:
-                cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
-            network.train()
-            if state.stop_training:
-                raise StopIteration  # SciPy ends the run with this iterate (status 99)
-            _epoch_begin(callbacks, network, history, state)
+        _append_row(history, len(history.epoch) + 1, float(intermediate_result.fun), t0)
+        if callbacks and _iteration_end(callbacks, network, history, state, flat, last, intermediate_result.x):
+            raise StopIteration  # SciPy ends the run with this iterate (status 99)
 
     try:
         res = minimize(
@@ -123,15 +97,72 @@ def fit_lbfgs(
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
+    _record_stop(history, res, kept)
+    for cb in callbacks:
+        cb.on_train_end(network=network, history=history, state=state)
+    return history, res
+
+
+def _whole_data(network: torch.nn.Module, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None) -> tuple[Any, Any, Any, float]:
+    """``(X, Y, sample_weight, weight total)`` as tensors of the network's dtype and device (sparse ``X`` densified): the one batch."""
+    ref = next(network.parameters())
+    dtype, device = ref.dtype, ref.device
+    Xd = X.toarray() if sp.issparse(X) else X
+    Xt = to_tensor(Xd, dtype, device)
+    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
+    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
+    denom = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
+    return Xt, Yt, Wt, denom
+
+
+def _append_row(history: History, epoch: int, train_loss: float, t0: float) -> None:
+    """One iteration's row in ``history`` (no validation or rate: NaN; time: seconds since ``t0``)."""
+    history.epoch.append(epoch)
+    history.train_loss.append(train_loss)
+    history.val_loss.append(float("nan"))
+    history.val_score.append(float("nan"))
+    history.lr.append(float("nan"))
+    history.time.append(time.perf_counter() - t0)
+
+
+def _train_begin(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState) -> None:
+    """Tell the callbacks that the run, and its first iteration, begin."""
+    for cb in callbacks:
+        cb.on_train_begin(network=network, history=history, state=state)
+    if callbacks:
+        _epoch_begin(callbacks, network, history, state)
+
+
+def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState, flat: FlatParams,
+                   last: dict[str, Any], x: np.ndarray) -> bool:
+    """After iteration ``x`` (recorded in ``history``): the callbacks' batch and epoch ends, then the next one's begin; whether to stop.
+
+    ``on_batch_end`` runs only when the gradients held are the iterate's (``last``: SciPy's latest evaluation);
+    else the network is given the iterate, so ``on_epoch_end`` sees its weights.
+    """
+    if "theta" in last and np.array_equal(last["theta"], x):  # the gradients held are the iterate's: the iteration's one "batch"
+        for cb in callbacks:
+            cb.on_batch_end(network=network, history=history, state=state, batch_loss=last["loss_sum"])
+    else:
+        flat.data.copy_(torch.from_numpy(x))  # the iterate (the last evaluation was a line-search trial)
+    logs = {"epoch": history.epoch[-1], "train_loss": history.train_loss[-1], "val_loss": math.nan, "val_score": math.nan}
+    for cb in callbacks:
+        cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
+    network.train()
+    if state.stop_training:
+        return True
+    _epoch_begin(callbacks, network, history, state)
+    return False
+
+
+def _record_stop(history: History, res: OptimizeResult, kept: _Kept) -> None:
+    """Record in ``history`` why SciPy stopped (warning as :func:`_stop_reason` does), the best and the held iteration."""
     reason = _stop_reason(res, kept)
     history.stop_reason = reason
     history.stop_message = STOP_REASONS[reason]
     history.best_epoch = len(history.epoch) or None
     # SciPy's result is its last iterate (or the start, if none); Ctrl-C's is the kept point, in history by _interrupted
     history.held_epoch = kept.held() if reason == "interrupted" else len(history.epoch)
-    for cb in callbacks:
-        cb.on_train_end(network=network, history=history, state=state)
-    return history, res
 
 
 def _epoch_begin(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState) -> None:
@@ -216,12 +247,7 @@ def _interrupted(kept: _Kept, history: History, t0: float) -> OptimizeResult:
     for values in (history.epoch, history.train_loss, history.val_loss, history.val_score, history.lr, history.time):
         del values[rows:]
     if kept.held() > rows:  # == rows + 1: evaluated after the last recorded iteration
-        history.epoch.append(rows + 1)
-        history.train_loss.append(kept.fun)
-        history.val_loss.append(float("nan"))
-        history.val_score.append(float("nan"))
-        history.lr.append(float("nan"))
-        history.time.append(time.perf_counter() - t0)
+        _append_row(history, rows + 1, kept.fun, t0)
         rows += 1
     return OptimizeResult(x=kept.x, fun=kept.fun if math.isfinite(kept.fun) else math.nan, nit=rows, nfev=kept.evaluations, status=_INTERRUPTED, success=False,
                           message="interrupted by the user (KeyboardInterrupt)")

@@ -8,7 +8,7 @@ the loop is written out in ``_run_epochs``. Named helpers carry the rest:
 :class:`~._batches.Batches` (the batches of an epoch, three ways of holding
 data behind one iterator), :func:`thread_limits` (a context manager),
 end-of-epoch bookkeeping (``_epoch_loss``, ``_record_epoch``, ``_improved``,
-``_stop_reason``) and the finish (``_restore``, ``_finish``).
+``_stop_reason``) and the finish (``_end_run``: ``_restore``, ``_rewound``, ``_finish``).
 The epoch's loss accumulates on the device and is read once per epoch, so a
 step never waits on the host. A non-finite loss or Ctrl-C stops training,
 restores the best weights seen and records why in ``History.stop_reason``.
@@ -593,7 +593,16 @@ def train(
                                                      monitors=monitors, validate=validate, samples_seen=samples_seen, precision=precision)
 
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
-    _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_if_diverged_at_start,
+    return _end_run(reason, plan, network, history, state, callbacks, schedule, epoch=epoch, steps=steps, samples_seen=samples_seen,
+                    restore_best=restore_best, warn_at_start=warn_if_diverged_at_start, learning_rate_init=learning_rate_init)
+
+
+def _end_run(reason: str | None, plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, callbacks: Sequence[Callback],
+             schedule: Schedule, *, epoch: int, steps: int, samples_seen: int, restore_best: bool, warn_at_start: bool,
+             learning_rate_init: float) -> TrainResult:
+    """:func:`train`'s finish and result: the best weights back where asked (:func:`_restore`, with its warning), the
+    samples seen, schedule and rules that go with them (:func:`_rewound`), then the stop reason and ``on_train_end`` (:func:`_finish`)."""
+    _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_at_start,
              learning_rate_init=learning_rate_init, epoch=epoch)
     samples_seen = _rewound(reason, plan.best, schedule, samples_seen)
     _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
