@@ -245,6 +245,31 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
     on stderr, and a fatal finding refused before any trial runs.
     """
+    settings, folder = _search_settings(
+        data, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study, workers=workers,
+        max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
+        epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force)
+    from ..rightsize import search
+
+    matrix, prep, pre = _search_table(data, target, features, max_categories, check)
+    try:
+        found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
+                       refit=True, progress=not as_json)
+    except (ValueError, TypeError) as exc:
+        raise UserError(one_line(exc)) from None
+    except RuntimeError as exc:
+        if "no feasible trial" in str(exc):
+            raise UserError(one_line(exc)) from None
+        raise
+    state = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
+    return _save_found(found, state, folder, study, html, as_json)
+
+
+def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
+                     workers: int, max_params: int | None, max_latency_us: float | None, layers: str, widths: str,
+                     activations: str, epochs: int, max_categories: int, out_dir: str, html: str | None,
+                     force: bool) -> tuple[dict[str, Any], Path]:
+    """``search``'s options checked before the table is read (an option's mistake is one line, said at once); its settings and the output folder."""
     objs = parse_objectives(objectives)
     lo_hi, ws, acts = parse_layers(layers), parse_widths(widths), parse_activations(activations)
     for name, v in (("--trials", trials), ("--workers", workers), ("--epochs", epochs)):
@@ -268,7 +293,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         check_report_output(html, force=force, inputs=(data,), what="--html")
     if storage is not None:
         _check_storage(storage)
-    from ..rightsize import SearchSpace, check_search_options, search
+    from ..rightsize import SearchSpace, check_search_options
 
     space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
     settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
@@ -278,6 +303,11 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         check_search_options(**settings)
     except (ValueError, TypeError) as exc:
         raise UserError(one_line(exc)) from None
+    return settings, folder
+
+
+def _search_table(data: str, target: str | None, features: str | None, max_categories: int, check: bool) -> tuple[Any, dict[str, Any], Any]:
+    """The table read (and checked) once, as ``train`` reads it: ``(encoded matrix, prepare()'s dict, fitted TablePreprocessor)``; notes and the check's summary on stderr."""
     from ..data import TablePreprocessor
     from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
     from ._data import prepare
@@ -295,16 +325,11 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         note(msg)
     if checked is not None:
         print_check_summary(checked)
-    try:
-        found = search(t.matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
-                       refit=True, progress=not as_json)
-    except (ValueError, TypeError) as exc:
-        raise UserError(one_line(exc)) from None
-    except RuntimeError as exc:
-        if "no feasible trial" in str(exc):
-            raise UserError(one_line(exc)) from None
-        raise
-    state = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
+    return t.matrix, prep, pre
+
+
+def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
+    """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary."""
     paths = []
     for row, model in zip(found.rows, found.models):
         path = folder / f"{study}-trial{row['trial']}.safetensors"

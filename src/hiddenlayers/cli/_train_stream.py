@@ -105,14 +105,7 @@ def run_train_stream(
         checked = _check_first_batch(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
-            for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
-                note(msg)
-            said = hinted_columns(checked)
-            for w in hints:
-                if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
-                    note(str(w.message))
-            if checked is not None:
-                print_check_summary(checked, "" if checked.n_rows >= scan.n_rows else f"first {checked.n_rows:,} of {scan.n_rows:,} rows")
+            _print_notes(src, hints, checked, scan.n_rows)
         start = time.perf_counter()
         from sklearn.exceptions import ConvergenceWarning
 
@@ -131,22 +124,39 @@ def run_train_stream(
         model.save(out_path)
         if os.path.exists(ckpt):
             os.remove(ckpt)
-        summary = {
-            "model": str(out_path), "task": task, "target": target, "rows": scan.n_rows, "row_groups": len(src.units),
-            "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
-            "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
-            "processes": int(os.environ.get("WORLD_SIZE", "1")),
-        }
-        if as_json:
-            print_json(summary)
-        else:
-            note(f"trained on {scan.n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
-                 f"({summary['processes']} process(es)): {model.n_iter_} epochs, {model.stop_reason_}, loss {model.loss_:.4g}")
-            note(f"saved {out_path}")
-        return summary
+        return _summary(model, src, out_path, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json)
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n_rows: int) -> None:
+    """Rank 0's notes before the fit: dropped CSV rows, the column warnings the check did not name, and the check's summary."""
+    for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
+        note(msg)
+    said = hinted_columns(checked)
+    for w in hints:
+        if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
+            note(str(w.message))
+    if checked is not None:
+        print_check_summary(checked, "" if checked.n_rows >= n_rows else f"first {checked.n_rows:,} of {n_rows:,} rows")
+
+
+def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:
+    """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as two notes on stderr."""
+    summary = {
+        "model": str(out_path), "task": task, "target": target, "rows": n_rows, "row_groups": len(src.units),
+        "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
+        "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
+        "processes": int(os.environ.get("WORLD_SIZE", "1")),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        note(f"trained on {n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
+             f"({summary['processes']} process(es)): {model.n_iter_} epochs, {model.stop_reason_}, loss {model.loss_:.4g}")
+        note(f"saved {out_path}")
+    return summary
 
 
 def _check_first_batch(src: Any, task: str) -> Any:

@@ -99,8 +99,7 @@ def preferred_inputs(
     """
     _check_args(steps, radius, step_size, reduce, batch_size, seed)
     target = as_target(model)
-    module = target.module
-    check_runnable(module)
+    check_runnable(target.module)
     name, layer_module = _one_layer(target, layer)
     Xa = _rows(target, X)
     input_shape = tuple(int(d) for d in Xa.shape[1:])
@@ -108,6 +107,33 @@ def preferred_inputs(
     shape = _image_shape(image_shape, input_shape)
     box = _box(bounds, Xa, mean, shape is not None)
     names = _feature_names(feature_names, target, X, int(np.prod(input_shape)))
+    chosen, at_mean, x, reached, flat = _ascend_units(
+        target, name, layer_module, units, mean, r, box, reduce=reduce, input_shape=input_shape, seed=seed, steps=steps,
+        step_size=step_size, batch_size=batch_size)
+    return PreferredInputs(
+        layer=name,
+        units=chosen,
+        inputs=x.reshape(len(chosen), *input_shape),
+        activation=reached,
+        activation_at_mean=at_mean,
+        mean=mean.reshape(input_shape),
+        radius=r,
+        flat=flat,
+        image_shape=shape,
+        feature_names=names,
+        bounds=None if box is None else (box[0].reshape(input_shape), box[1].reshape(input_shape)),
+    )
+
+
+def _ascend_units(
+    target: Target, name: str, layer_module: nn.Module, units: Any, mean: np.ndarray, r: float, box: tuple[np.ndarray, np.ndarray] | None,
+    *, reduce: str, input_shape: tuple[int, ...], seed: int, steps: int, step_size: float, batch_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every chosen unit's ascent, ``batch_size`` units at a time, with the module in eval mode and only the input taking gradients.
+
+    Returns ``(chosen units (U,), activations at the mean (U,), best inputs (U, D), their activations (U,), flat (U,))``.
+    """
+    module = target.module
     from ..training import thread_limits
 
     sample = target.to_tensor(mean.reshape(1, *input_shape))  # one row: sizes a conv net's cost for the thread choice
@@ -123,19 +149,7 @@ def preferred_inputs(
             for i in range(0, len(chosen), batch_size)
         ]
     x, reached, flat = (np.concatenate([p[j] for p in parts]) for j in range(3))
-    return PreferredInputs(
-        layer=name,
-        units=chosen,
-        inputs=x.reshape(len(chosen), *input_shape),
-        activation=reached,
-        activation_at_mean=at_mean_all.cpu().double().numpy()[chosen],
-        mean=mean.reshape(input_shape),
-        radius=r,
-        flat=flat,
-        image_shape=shape,
-        feature_names=names,
-        bounds=None if box is None else (box[0].reshape(input_shape), box[1].reshape(input_shape)),
-    )
+    return chosen, at_mean_all.cpu().double().numpy()[chosen], x, reached, flat
 
 
 def _check_args(steps: Any, radius: Any, step_size: Any, reduce: Any, batch_size: Any, seed: Any) -> None:

@@ -12,7 +12,7 @@ _EXPORTS = {
     "load": "._modelfile",
     "read_metadata": "._modelfile",
     "save": "._modelfile",
-    "ExportReport": "._export",
+    "ExportReport": "._export_report",
     "export_onnx": "._export",
     "ONNX_APPS": "._app_graph",
     "INPUT_DTYPES": "._app_graph",

@@ -32,7 +32,6 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,68 +39,9 @@ import numpy as np
 
 from ..exceptions import DataError, NotFittedError
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph, quantized_ops
+from ._export_report import ExportReport
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
-
-
-@dataclass
-class ExportReport:
-    """What :func:`export_onnx` wrote and how closely it matches PyTorch."""
-
-    path: str
-    input_name: str
-    output_name: str
-    n_inputs: int
-    input_columns: list[str] | None
-    opset: int
-    bytes: int
-    max_abs_diff: float
-    parity_rows: int
-    string_input_columns: list[str] | None = None
-    missing_token: str | None = None
-    quantized_path: str | None = None
-    quantized_bytes: int | None = None
-    quantized_max_abs_diff: float | None = None
-    score_before: float | None = None
-    score_after: float | None = None
-    metric: str | None = None
-    notes: list[str] = field(default_factory=list)
-    input_shape: list[int | str] | None = None  # an application's input X, e.g. ["batch", 8, 8] (None: (batch, n_inputs))
-    input_dtype: str = "float32"  # X's element type: "uint8" for an ImageClassifier exported with input_dtype="uint8"
-    input_types: list[str] | None = None  # an application's inputs' element types, in input_name's order (e.g. ["int64", "string"])
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def table(self) -> Any:
-        from rich.table import Table
-
-        t = Table(title="ONNX export", show_header=False)
-        t.add_column("what")
-        t.add_column("value")
-        t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
-        if self.input_shape is not None:
-            shape = f"({', '.join(map(str, self.input_shape))}{',' if len(self.input_shape) == 1 else ''})"
-            for name, kind in zip(self.input_name.split(", "), self.input_types or ["float32"], strict=False):
-                t.add_row("input", f"{name}: {shape} {kind}")
-        elif self.n_inputs or not self.string_input_columns:
-            t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
-        if self.string_input_columns:
-            t.add_row("input", f"C: (batch, {len(self.string_input_columns)}) string ({', '.join(self.string_input_columns[:5])})")
-        t.add_row("output", self.output_name)
-        t.add_row("parity", f"largest |onnx - torch| = {self.max_abs_diff:.3g} over {self.parity_rows} rows")
-        if self.quantized_path:
-            t.add_row("int8 file", f"{self.quantized_path} ({self.quantized_bytes:,} bytes)")
-            t.add_row("int8 parity", f"largest |int8 - torch| = {self.quantized_max_abs_diff:.3g}")
-        if self.score_before is not None:
-            after = f" (float) -> {self.score_after:.4f} (int8)" if self.score_after is not None else ""
-            t.add_row(self.metric or "score", f"{self.score_before:.4f}{after}")
-        for note in self.notes:
-            t.add_row("note", note)
-        return t
-
-    def __rich__(self) -> Any:
-        return self.table()
 
 
 @contextlib.contextmanager
@@ -391,9 +331,9 @@ def export_onnx(
     True
     """
     import onnx  # noqa: F401  (imported first, as before: a missing onnx fails before any work)
-    import torch
+    import torch  # noqa: F401  (likewise)
 
-    from .._files import atomic_write_files, check_writable
+    from .._files import check_writable
 
     _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
     _check_onnx_suffix(path, "path")
@@ -406,6 +346,16 @@ def export_onnx(
         if not include_preprocessing:
             raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
         return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype)
+    return _export_table(model, path, qpath, include_preprocessing=include_preprocessing, X=X, y=y, opset=opset, tolerance=tolerance)
+
+
+def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,
+                  tolerance: float) -> ExportReport:
+    """:func:`export_onnx` for an MLPClassifier or MLPRegressor: its table preprocessing (unless left out) in the graph."""
+    import torch
+
+    from .._files import atomic_write_files
+
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
     n_inputs = len(numeric) if numeric is not None else int(model.n_features_in_)
@@ -504,4 +454,4 @@ def _quantize(report: ExportReport, qpath: Path, data: bytes, feeds: dict[str, n
     return qdata
 
 
-__all__ = ["ExportReport", "export_onnx"]
+__all__ = ["export_onnx"]

@@ -1,0 +1,69 @@
+"""What :func:`hiddenlayers.ship.export_onnx` reports: the files it wrote, their inputs and outputs, parity with PyTorch and the score before/after int8."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ExportReport:
+    """What :func:`hiddenlayers.ship.export_onnx` wrote and how closely it matches PyTorch."""
+
+    path: str
+    input_name: str
+    output_name: str
+    n_inputs: int
+    input_columns: list[str] | None
+    opset: int
+    bytes: int
+    max_abs_diff: float
+    parity_rows: int
+    string_input_columns: list[str] | None = None
+    missing_token: str | None = None
+    quantized_path: str | None = None
+    quantized_bytes: int | None = None
+    quantized_max_abs_diff: float | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    metric: str | None = None
+    notes: list[str] = field(default_factory=list)
+    input_shape: list[int | str] | None = None  # an application's input X, e.g. ["batch", 8, 8] (None: (batch, n_inputs))
+    input_dtype: str = "float32"  # X's element type: "uint8" for an ImageClassifier exported with input_dtype="uint8"
+    input_types: list[str] | None = None  # an application's inputs' element types, in input_name's order (e.g. ["int64", "string"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def table(self) -> Any:
+        from rich.table import Table
+
+        t = Table(title="ONNX export", show_header=False)
+        t.add_column("what")
+        t.add_column("value")
+        t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")
+        if self.input_shape is not None:
+            shape = f"({', '.join(map(str, self.input_shape))}{',' if len(self.input_shape) == 1 else ''})"
+            for name, kind in zip(self.input_name.split(", "), self.input_types or ["float32"], strict=False):
+                t.add_row("input", f"{name}: {shape} {kind}")
+        elif self.n_inputs or not self.string_input_columns:
+            t.add_row("input", f"{self.input_name}: (batch, {self.n_inputs}) float32")
+        if self.string_input_columns:
+            t.add_row("input", f"C: (batch, {len(self.string_input_columns)}) string ({', '.join(self.string_input_columns[:5])})")
+        t.add_row("output", self.output_name)
+        t.add_row("parity", f"largest |onnx - torch| = {self.max_abs_diff:.3g} over {self.parity_rows} rows")
+        if self.quantized_path:
+            t.add_row("int8 file", f"{self.quantized_path} ({self.quantized_bytes:,} bytes)")
+            t.add_row("int8 parity", f"largest |int8 - torch| = {self.quantized_max_abs_diff:.3g}")
+        if self.score_before is not None:
+            after = f" (float) -> {self.score_after:.4f} (int8)" if self.score_after is not None else ""
+            t.add_row(self.metric or "score", f"{self.score_before:.4f}{after}")
+        for note in self.notes:
+            t.add_row("note", note)
+        return t
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+
+__all__ = ["ExportReport"]
