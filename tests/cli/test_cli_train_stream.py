@@ -80,9 +80,10 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     assert not out.exists()
 
 
-def test_streamed_train_prints_the_data_check_of_its_first_batch_and_refuses_fatal_findings(tmp_path):
-    """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks the first
-    record batch (the summary says how many rows of all), and leaves out the preprocessing's note for a column it named."""
+def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_findings(tmp_path):
+    """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks every row
+    from the streaming pass (the summary says duplicates and leakage cover the first batch), and leaves out the
+    preprocessing's note for a column it named."""
     d = _folder(tmp_path)
     for i, f in enumerate(sorted(d.glob("*.parquet"))):
         frame = pd.read_parquet(f)
@@ -91,7 +92,7 @@ def test_streamed_train_prints_the_data_check_of_its_first_batch_and_refuses_fat
     out = tmp_path / "m.safetensors"
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
     lines = res.stderr.splitlines()
-    assert any(ln.startswith("data check (first 100 of 400 rows): 100 rows x 3 columns:") for ln in lines), res.stderr
+    assert any(ln.startswith("data check (all 400 rows; duplicates and leakage: the first 100): 400 rows x 3 columns:") for ln in lines), res.stderr
     assert any(ln.startswith("  warning numeric_text_columns: 1 column(s) hold numbers as text") and ln.endswith(": price") for ln in lines)
     assert "column 'price'" not in res.stderr, res.stderr
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out, "--force", "--no-check")
