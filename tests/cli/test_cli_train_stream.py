@@ -103,3 +103,28 @@ def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_fin
     assert_user_error(run("train", few, "--target", "y", "--out", tmp_path / "f.safetensors"),
                       "data check: 3 labelled row(s) for 3 classes, one row per class: give several rows per class (better: dozens)")
     assert not (tmp_path / "f.safetensors").exists()
+
+
+def test_problems_in_the_last_file_only_are_in_the_data_check(tmp_path):
+    """The check covered the first record batch: a column of numbers as text, text among numbers and a new label
+    in the last file went unsaid; an infinite value in it stopped the scan without naming the file. Now every row is checked."""
+    d = _folder(tmp_path)
+    rng = np.random.default_rng(3)
+    for i, f in enumerate(sorted(d.glob("*.parquet"))):
+        frame = pd.read_parquet(f)
+        frame["s"] = pd.Series(rng.choice(["1", "2"], len(frame)), dtype=object)
+        if i == 1:
+            frame["s"] = pd.Series([f"{v:.2f}" for v in rng.normal(size=len(frame))], dtype=object)
+            frame.loc[150, "y"] = 7
+        frame.to_parquet(f, row_group_size=100)
+    res = ok("train", d, "--target", "y", "--epochs", "1", "--hidden", "4", "--out", tmp_path / "m.safetensors")
+    lines = res.stderr.splitlines()
+    assert any(ln.startswith("  warning numeric_text_columns:") and ln.endswith(": s") for ln in lines), res.stderr
+    assert any(ln.startswith("  warning rare_classes:") and "'7' (1)" in ln for ln in lines), res.stderr
+    last = sorted(d.glob("*.parquet"))[-1]
+    frame = pd.read_parquet(last)
+    frame.loc[120, "b"] = np.inf
+    frame.to_parquet(last, row_group_size=100)
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"),
+                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{last}' row 120)")
+    assert not (tmp_path / "n.safetensors").exists()

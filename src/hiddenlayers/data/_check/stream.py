@@ -373,7 +373,10 @@ class StreamCheck:
         skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}
         out = check_leakage(sub, yv, kind, skip)
         plain = frame.drop(columns=sorted(skip)) if skip else frame
-        labels: np.ndarray | None = np.where(keep, y.astype(str).to_numpy(), None) if kind is not None else None
+        labels = None
+        if kind is not None:  # the rows' labels as text, None where unusable
+            labels = y.astype(str).to_numpy().astype(object)
+            labels[~keep] = None
         return out + check_duplicates(plain, labels)
 
 
