@@ -8,6 +8,8 @@ classes and each unit's row count; each epoch then reads the units in a
 shuffled order through a bounded shuffle buffer, so memory holds one buffer,
 never the table. Units are what early stopping holds out and what the ranks of
 a distributed run share out (unit ``i`` to rank ``i % world``).
+The same pass tallies the fast data checks of every row (:class:`~._check.stream.StreamCheck`,
+read by :meth:`ParquetSource.check`): no file is read twice for them.
 
 >>> import pandas as pd, tempfile, os
 >>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]}).to_parquet(os.path.join(d, "t.parquet"))

@@ -4,7 +4,7 @@
 preprocessing; :class:`StreamCheck` rides along (:meth:`StreamCheck.add` per
 batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
-how often the first batch's median recurs, text cells that do not parse as numbers,
+how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
 and the target's label counts. Memory stays bounded: counts, plus the first
 :data:`ROW_CAP` rows of each finding (its message counts them all) and the first batch.
 
@@ -15,9 +15,9 @@ severities. Where a check needs every row at once it does less, as said here:
 
 * ``duplicates``, ``conflicting_labels``, ``near_duplicates`` and ``leakage``: on
   the first record batch only (they compare rows with rows);
-* ``near_constant_columns`` of a numeric column: the value counted is the first
-  batch's median (a column held at one value in 99% of all rows is found when that
-  value is also the first batch's most common, as it nearly always is);
+* ``near_constant_columns`` of a numeric column: the value counted is the median
+  of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
+  rows is found when that value is also the most common there, as it nearly always is);
 * ``id_columns`` of an integer column: every batch's values distinct, and the
   batches' ranges apart (IDs written in order); text columns are judged exactly;
 * ``missing_predicts_target``: not run (its test needs every row's target).
@@ -37,6 +37,8 @@ from .report import DataReport
 ROW_CAP = 10_000
 #: Present values of a text column sampled for the mixed-types and unparseable-numbers tests (as check_columns_shape).
 TYPE_SAMPLE = 20_000
+#: Present values of a numeric column's first batch whose median is the value ``near_constant_columns`` counts.
+MODE_SAMPLE = 1_000
 #: Checks run on the first record batch only.
 FIRST_BATCH_CHECKS = ("duplicates", "conflicting_labels", "near_duplicates", "leakage")
 
@@ -71,7 +73,7 @@ class _Column:
     inf: _Rows = field(default_factory=_Rows)
     lo: float = np.inf
     hi: float = -np.inf
-    mode: float | None = None  # the first batch's median (numeric), and how many cells hold it
+    mode: float | None = None  # the value near-constant counts (numeric), and how many cells hold it
     n_mode: int = 0
     bool_counts: dict[bool, int] = field(default_factory=dict)
     blank: bool = True  # text: every cell strips to "" (and none is missing)
@@ -111,50 +113,67 @@ class StreamCheck:
         self._where.append((start, file, file_row))
         if self.first is None:
             self.first, self.first_y = frame, y
-        if frame.shape[1] >= 2:
-            M = frame.isna().to_numpy()
-            self.missing_rows.add(np.flatnonzero(M.mean(axis=1) >= 0.5) + start)
         for name in frame.columns:
-            s = frame[name]
-            col = self.columns.get(str(name))
-            if col is None:
+            if str(name) not in self.columns:
+                s = frame[name]
                 kind = "bool" if pd.api.types.is_bool_dtype(s) else "numeric" if pd.api.types.is_numeric_dtype(s) else "text"
-                col = self.columns[str(name)] = _Column(kind, integer=kind == "numeric" and pd.api.types.is_integer_dtype(s))
-            miss = s.isna()
-            n_miss = int(miss.sum())
-            col.missing += n_miss
+                self.columns[str(name)] = _Column(kind, integer=kind == "numeric" and pd.api.types.is_integer_dtype(s))
+        names = [str(c) for c in frame.columns]
+        masks: list[np.ndarray] = []  # the missing cells of each column that has some in this batch
+        for c, s in zip(names, (s for _, s in frame.items())):  # items(): the columns without .iloc's per-call checks
+            col = self.columns[c]
             if col.kind == "numeric":
-                self._numeric(col, s, start)
-            elif col.kind == "bool":
+                # numpy's own dtype as it is (float32 stays float32: no copy); a nullable one as float64
+                v = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.to_numpy(dtype=np.float64, na_value=np.nan)
+                nan = np.isnan(v) if v.dtype.kind == "f" else None
+                if self._numeric(col, v, nan, start) and nan is not None:
+                    masks.append(nan)
+                continue
+            miss = s.isna()
+            miss_np = miss.to_numpy()
+            n_miss = int(np.count_nonzero(miss_np))
+            if n_miss:
+                masks.append(miss_np)
+            col.missing += n_miss
+            if col.kind == "bool":
                 for k, v in s.value_counts(dropna=True).items():
                     col.bool_counts[bool(k)] = col.bool_counts.get(bool(k), 0) + int(v)
             else:
                 self._text(col, s, miss, n_miss, start)
+        if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
+            per_row = np.sum(masks, axis=0, dtype=np.int32)
+            self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
         if self.target_numeric and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
             self.target_numeric = False
         if len(self.labels) <= 1000:  # beyond that a regression target: the counts are not used
-            for k, v in y.value_counts(dropna=True).items():
+            for k, v in y.value_counts(dropna=True, sort=False).items():
                 self.labels[k] = self.labels.get(k, 0) + int(v)
         self.n += n
 
-    def _numeric(self, col: _Column, s: Any, start: int) -> None:
-        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = np.isinf(v)
-        if inf.any():
-            bad = np.flatnonzero(inf)
-            col.inf.add(bad + start)
-        present = v[~np.isnan(v)]
-        if not present.size:
-            return
-        col.lo, col.hi = min(col.lo, float(present.min())), max(col.hi, float(present.max()))
-        if col.mode is None:
+    @staticmethod
+    def _numeric(col: _Column, v: np.ndarray, nan: np.ndarray | None, start: int) -> int:
+        """Tally one numeric column's values ``v`` (its missing cells ``nan``, None for integers): a few vectorised passes, no copies.
+
+        Returns its count of missing cells.
+        """
+        n_missing = int(np.count_nonzero(nan)) if nan is not None else 0
+        col.missing += n_missing
+        if n_missing == v.size:
+            return n_missing
+        lo, hi = float(np.fmin.reduce(v)), float(np.fmax.reduce(v))  # fmin/fmax pass over NaN
+        if lo == -np.inf or hi == np.inf:  # only then look for the infinite cells
+            col.inf.add(np.flatnonzero(np.isinf(v)) + start)
+        col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
+        if col.mode is None:  # the first batch with values: the median of its first present values is the value near-constant counts
+            present = (v[~nan] if nan is not None else v)[:MODE_SAMPLE]
             col.mode = float(np.partition(present, present.size // 2)[present.size // 2])
-        col.n_mode += int(np.count_nonzero(present == col.mode))
+        col.n_mode += int(np.count_nonzero(v == col.mode))
         if col.integer and col.distinct:
-            if np.unique(present).size == present.size and present.size == v.size:
-                col.ranges.append((float(present.min()), float(present.max())))
+            if n_missing == 0 and np.unique(v).size == v.size:
+                col.ranges.append((float(v.min()), float(v.max())))
             else:
                 col.distinct = False
+        return n_missing
 
     def _text(self, col: _Column, s: Any, miss: Any, n_miss: int, start: int) -> None:
         import pandas as pd
