@@ -80,9 +80,10 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     assert not out.exists()
 
 
-def test_streamed_train_prints_the_data_check_of_its_first_batch_and_refuses_fatal_findings(tmp_path):
-    """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks the first
-    record batch (the summary says how many rows of all), and leaves out the preprocessing's note for a column it named."""
+def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_findings(tmp_path):
+    """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks every row
+    from the streaming pass (the summary says duplicates and leakage cover the first batch), and leaves out the
+    preprocessing's note for a column it named."""
     d = _folder(tmp_path)
     for i, f in enumerate(sorted(d.glob("*.parquet"))):
         frame = pd.read_parquet(f)
@@ -91,7 +92,7 @@ def test_streamed_train_prints_the_data_check_of_its_first_batch_and_refuses_fat
     out = tmp_path / "m.safetensors"
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
     lines = res.stderr.splitlines()
-    assert any(ln.startswith("data check (first 100 of 400 rows): 100 rows x 3 columns:") for ln in lines), res.stderr
+    assert any(ln.startswith("data check (all 400 rows; duplicates and leakage: the first 100): 400 rows x 3 columns:") for ln in lines), res.stderr
     assert any(ln.startswith("  warning numeric_text_columns: 1 column(s) hold numbers as text") and ln.endswith(": price") for ln in lines)
     assert "column 'price'" not in res.stderr, res.stderr
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out, "--force", "--no-check")
@@ -102,3 +103,28 @@ def test_streamed_train_prints_the_data_check_of_its_first_batch_and_refuses_fat
     assert_user_error(run("train", few, "--target", "y", "--out", tmp_path / "f.safetensors"),
                       "data check: 3 labelled row(s) for 3 classes, one row per class: give several rows per class (better: dozens)")
     assert not (tmp_path / "f.safetensors").exists()
+
+
+def test_problems_in_the_last_file_only_are_in_the_data_check(tmp_path):
+    """The check covered the first record batch: a column of numbers as text, text among numbers and a new label
+    in the last file went unsaid; an infinite value in it stopped the scan without naming the file. Now every row is checked."""
+    d = _folder(tmp_path)
+    rng = np.random.default_rng(3)
+    for i, f in enumerate(sorted(d.glob("*.parquet"))):
+        frame = pd.read_parquet(f)
+        frame["s"] = pd.Series(rng.choice(["1", "2"], len(frame)), dtype=object)
+        if i == 1:
+            frame["s"] = pd.Series([f"{v:.2f}" for v in rng.normal(size=len(frame))], dtype=object)
+            frame.loc[150, "y"] = 7
+        frame.to_parquet(f, row_group_size=100)
+    res = ok("train", d, "--target", "y", "--epochs", "1", "--hidden", "4", "--out", tmp_path / "m.safetensors")
+    lines = res.stderr.splitlines()
+    assert any(ln.startswith("  warning numeric_text_columns:") and ln.endswith(": s") for ln in lines), res.stderr
+    assert any(ln.startswith("  warning rare_classes:") and "'7' (1)" in ln for ln in lines), res.stderr
+    last = sorted(d.glob("*.parquet"))[-1]
+    frame = pd.read_parquet(last)
+    frame.loc[120, "b"] = np.inf
+    frame.to_parquet(last, row_group_size=100)
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"),
+                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{last}' row 120)")
+    assert not (tmp_path / "n.safetensors").exists()

@@ -119,6 +119,14 @@ def fast_check(X: Any, y: Any, found: list[Any], task: str) -> Any:
     return _with_file(check(X, y, task=task, fast=True), found, leave_out=IN_DROP_NOTE)
 
 
+def stream_check(src: Any, task: str) -> Any:
+    """The fast checks of a streamed table (a :class:`DataReport` of every row, from the scan's pass; see ``ParquetSource.check``).
+
+    As :func:`fast_check`, the findings the drop note names are left out unless fatal.
+    """
+    return _with_file(src.check(task), [], leave_out=IN_DROP_NOTE)
+
+
 def fast_check_for_model(model: Any, frame: Any, found: list[Any], target: str | None) -> Any:
     """The fast checks of labelled ``frame`` as ``model`` reads it (``prune``): its input columns, its target, its task.
 
@@ -207,4 +215,4 @@ def check_command(
 
 
 __all__ = ["check_command", "fast_check", "fast_check_for_model", "fast_check_for_train", "hinted_columns", "print_check_summary",
-           "read_checked", "refuse_fatal", "run_check", "without_column_hints"]
+           "read_checked", "refuse_fatal", "run_check", "stream_check", "without_column_hints"]

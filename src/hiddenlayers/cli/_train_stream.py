@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
-from ._check import fast_check, hinted_columns, print_check_summary, refuse_fatal
+from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
 from ._common import UserError, check_output, note, one_line, print_json
 
 
@@ -68,10 +68,10 @@ def run_train_stream(
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
-    ``check`` runs the fast data checks, as in-memory ``train`` does, on the first
-    record batch of the first file (up to ``ParquetSource.read_rows`` rows; the
-    summary line says how many of all): every rank runs them, so a fatal finding
-    stops every worker, and rank 0 prints the summary.
+    ``check`` runs the fast data checks, as in-memory ``train`` does, on every row,
+    from the tallies of the streaming pass (:meth:`ParquetSource.check`; duplicates
+    and leakage within the first record batch, as the summary line says): every
+    rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
     """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
@@ -102,7 +102,7 @@ def run_train_stream(
             check_checkpoint(model, src, ckpt)
         except ValueError as exc:
             raise UserError(f"training failed: {one_line(exc)}") from None
-        checked = _check_first_batch(src, task) if check else None
+        checked = stream_check(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
             _print_notes(src, hints, checked, scan.n_rows)
@@ -139,7 +139,8 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n
         if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
             note(str(w.message))
     if checked is not None:
-        print_check_summary(checked, "" if checked.n_rows >= n_rows else f"first {checked.n_rows:,} of {n_rows:,} rows")
+        first = src.scan().checks.first_rows  # the rows duplicates and leakage compare
+        print_check_summary(checked, f"all {n_rows:,} rows; duplicates and leakage: the first {first:,}" if first < n_rows else "")
 
 
 def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:
@@ -157,20 +158,6 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
              f"({summary['processes']} process(es)): {model.n_iter_} epochs, {model.stop_reason_}, loss {model.loss_:.4g}")
         note(f"saved {out_path}")
     return summary
-
-
-def _check_first_batch(src: Any, task: str) -> Any:
-    """The fast data checks (a :class:`DataReport`) of the first record batch of ``src`` that has rows: up to ``src.read_rows`` rows.
-
-    One batch, not the whole stream: the checks hold their rows in memory, and
-    the streaming pass (``src.scan()``) has already refused what it can see in
-    every row (missing targets, infinite values, text where the first chunk had numbers).
-    """
-    for i in range(len(src.units)):
-        for frame in src.read_unit(i):
-            y = frame.pop(src.target)
-            return fast_check(frame, y, [], task)
-    return None
 
 
 __all__ = ["is_stream_input", "launch_workers", "run_train_stream"]

@@ -205,6 +205,13 @@ class TablePreprocessor:
         self.columns = columns
         return self
 
+    def streamed_counts(self) -> dict[str, dict[str, int]]:
+        """Each categorical column's present values (as category text) and their counts so far, from :meth:`partial_fit`.
+
+        The data check of a streamed table reads them (constant, ID, dates and numbers as text), so the values are counted once.
+        """
+        return {name: dict(st["counts"]) for name, st in self._stream.items() if st["kind"] == "categorical"}
+
     def _stream_column(self, name: str, st: dict[str, Any]) -> dict[str, Any]:
         """One column's :meth:`fit`-style state from the streamed accumulators."""
         if st["kind"] == "numeric":

@@ -8,6 +8,8 @@ classes and each unit's row count; each epoch then reads the units in a
 shuffled order through a bounded shuffle buffer, so memory holds one buffer,
 never the table. Units are what early stopping holds out and what the ranks of
 a distributed run share out (unit ``i`` to rank ``i % world``).
+The same pass tallies the fast data checks of every row (:class:`~._check.stream.StreamCheck`,
+read by :meth:`ParquetSource.check`): no file is read twice for them.
 
 >>> import pandas as pd, tempfile, os
 >>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]}).to_parquet(os.path.join(d, "t.parquet"))
@@ -24,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
+from ._check.report import DataReport
+from ._check.stream import StreamCheck
 from ._csv_rows import ends_in_quote
 from ._preprocessing import TablePreprocessor
 from ._stream_files import (
@@ -51,6 +55,7 @@ class Scan:
     classes: np.ndarray | None
     target_numeric: bool
     n_rows: int = field(init=False)
+    checks: StreamCheck | None = None  # the fast data checks' tallies of every row (see :meth:`ParquetSource.check`)
 
     def __post_init__(self) -> None:
         self.n_rows = int(sum(self.units_rows))
@@ -208,32 +213,62 @@ class ParquetSource:
         return notes
 
     def scan(self) -> Scan:
-        """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows."""
+        """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows, and the data check's tallies.
+
+        An infinite feature value or a missing target stops the pass, a :class:`DataError` naming its file and row.
+        """
         if self._scan is not None:
             return self._scan
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
+        checks = StreamCheck()
         rows: list[int] = []
         seen: set[Any] = set()
         numeric = True
+        in_file: dict[str, int] = {}  # rows read so far of each file (a file's row groups come in order)
         for i in range(len(self.units)):
             n = 0
+            file = self._unit_files[i]
             for frame in self.read_unit(i):
                 y = frame.pop(self.target)
+                at = in_file.get(file, 0)
                 if y.isna().any():
-                    raise DataError(f"the target column {self.target!r} has missing values in '{self._unit_files[i]}': drop those rows.")
+                    row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
+                    raise DataError(f"the target column {self.target!r} has missing values in '{file}' (first at row {row}): drop those rows.")
+                checks.add(frame, y, file, at)
+                for f in checks.infinite():  # fatal, and the preprocessing cannot scale it: stop here, naming the file and row
+                    raise DataError(f"data check: {f.message}: {f.fix}.")
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
                     seen.update(y.unique().tolist())
                 n += len(frame)
+                in_file[file] = at + len(frame)
             rows.append(n)
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
         classes = np.array(sorted(seen)) if len(seen) <= 1000 else None
-        self._scan = Scan(pre, rows, classes, numeric)
+        self._scan = Scan(pre, rows, classes, numeric, checks)
         return self._scan
+
+    def check(self, task: str = "auto") -> DataReport:
+        """The fast data checks (:func:`hiddenlayers.data.check` with ``fast=True``) of every row, from the scan's one pass.
+
+        Rows are numbered across the files in reading order; duplicates and leakage are
+        checked within the first record batch (see :mod:`._check.stream`). ``task``:
+        "classification", "regression" or "auto" (classes when the target holds text or
+        at most 1000 whole numbers).
+        """
+        if task not in ("auto", "classification", "regression"):
+            raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
+        scan = self.scan()
+        if scan.checks is None:
+            raise DataError("this scan holds no data-check tallies: make the source again (ParquetSource(...)) and call check().")
+        if task == "auto":
+            c = scan.classes
+            task = "classification" if c is not None and (c.dtype.kind in "biuOUS" or bool((c == c.round()).all())) else "regression"
+        return scan.checks.report(task, scan.preprocessor.streamed_counts(), self.target)
 
     def chunks(
         self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,

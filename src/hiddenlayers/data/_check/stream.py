@@ -1,0 +1,419 @@
+"""The fast data checks of a streamed table, tallied batch by batch in the preprocessing's one pass.
+
+:meth:`~.._stream.ParquetSource.scan` reads every record batch once to learn the
+preprocessing; :class:`StreamCheck` rides along (:meth:`StreamCheck.add` per
+batch) and keeps, per column, what the fast checks need: missing and infinite
+cells (rows, and the first one's file and row), the least and greatest number,
+how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
+and the target's label counts. Memory stays bounded: counts, plus the first
+:data:`ROW_CAP` rows of each finding (its message counts them all) and the first batch.
+
+:meth:`StreamCheck.report` turns the tallies into the :class:`DataReport` that
+:func:`~.check.check` (``fast=True``) gives on the concatenated table, rows
+numbered across the files in reading order, with the same checks, messages and
+severities. Where a check needs every row at once it does less, as said here:
+
+* ``duplicates``, ``conflicting_labels``, ``near_duplicates`` and ``leakage``: on
+  the first record batch only (they compare rows with rows);
+* ``near_constant_columns`` of a numeric column: the value counted is the median
+  of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
+  rows is found when that value is also the most common there, as it nearly always is);
+* ``id_columns`` of an integer column: every batch's values distinct, and the
+  batches' ranges apart (IDs written in order); text columns are judged exactly;
+* ``missing_predicts_target``: not run (its test needs every row's target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .common import Finding, preview
+from .report import DataReport
+
+#: Rows kept per finding (``Finding.rows``); the message counts every one.
+ROW_CAP = 10_000
+#: Present values of a text column sampled for the mixed-types and unparseable-numbers tests (as check_columns_shape).
+TYPE_SAMPLE = 20_000
+#: Present values of a numeric column's first batch whose median is the value ``near_constant_columns`` counts.
+MODE_SAMPLE = 1_000
+#: Checks run on the first record batch only.
+FIRST_BATCH_CHECKS = ("duplicates", "conflicting_labels", "near_duplicates", "leakage")
+
+
+def _preview(rows: list[int], total: int) -> str:
+    """:func:`preview` of ``total`` rows of which the first are ``rows``."""
+    head = preview(rows[:5], n=5).split(" (+")[0]
+    return head + (f" (+{total - 5} more)" if total > 5 else "")
+
+
+@dataclass
+class _Rows:
+    """Row positions: the first :data:`ROW_CAP` kept, all counted."""
+
+    kept: list[int] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        self.total += int(rows.size)
+        room = ROW_CAP - len(self.kept)
+        if room > 0:
+            self.kept.extend(int(r) for r in rows[:room])
+
+
+@dataclass
+class _Column:
+    """One column's tallies; ``kind`` is "numeric", "bool" or "text" (from the first batch's dtype)."""
+
+    kind: str
+    integer: bool = False
+    missing: int = 0
+    inf: _Rows = field(default_factory=_Rows)
+    lo: float = np.inf
+    hi: float = -np.inf
+    mode: float | None = None  # the value near-constant counts (numeric), and how many cells hold it
+    n_mode: int = 0
+    bool_counts: dict[bool, int] = field(default_factory=dict)
+    blank: bool = True  # text: every cell strips to "" (and none is missing)
+    kinds: dict[str, int] = field(default_factory=dict)  # the Python kinds of the first TYPE_SAMPLE present values
+    sampled: int = 0
+    parsed: int = 0  # of those, how many parse as numbers
+    bad: _Rows = field(default_factory=_Rows)  # present cells that do not parse as numbers
+    examples: list[str] = field(default_factory=list)
+    ranges: list[tuple[float, float]] = field(default_factory=list)  # integer: each batch's (min, max), or [] once not an ID
+    distinct: bool = True
+
+
+class StreamCheck:
+    """The fast checks' tallies of a table read in record batches (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.columns: dict[str, _Column] = {}
+        self.labels: dict[Any, int] = {}
+        self.target_numeric = True
+        self.missing_rows = _Rows()
+        self.first: Any = None  # the first batch's features and target (the checks that compare rows)
+        self.first_y: Any = None
+        self._where: list[tuple[int, str, int]] = []  # (stream row, file, file row) at each batch's start
+
+    @property
+    def first_rows(self) -> int:
+        """The rows of the first record batch: those duplicates and leakage are checked within."""
+        return 0 if self.first is None else len(self.first)
+
+    # ------------------------------------------------------------ tallies
+    def add(self, frame: Any, y: Any, file: str, file_row: int) -> None:
+        """Tally one record batch: features ``frame`` and target ``y`` (Series), its first row being row ``file_row`` of ``file``."""
+        import pandas as pd
+
+        start, n = self.n, len(frame)
+        self._where.append((start, file, file_row))
+        if self.first is None:
+            self.first, self.first_y = frame, y
+        for name in frame.columns:
+            if str(name) not in self.columns:
+                s = frame[name]
+                kind = "bool" if pd.api.types.is_bool_dtype(s) else "numeric" if pd.api.types.is_numeric_dtype(s) else "text"
+                self.columns[str(name)] = _Column(kind, integer=kind == "numeric" and pd.api.types.is_integer_dtype(s))
+        names = [str(c) for c in frame.columns]
+        masks: list[np.ndarray] = []  # the missing cells of each column that has some in this batch
+        for c, s in zip(names, (s for _, s in frame.items())):  # items(): the columns without .iloc's per-call checks
+            col = self.columns[c]
+            if col.kind == "numeric":
+                # numpy's own dtype as it is (float32 stays float32: no copy); a nullable one as float64
+                v = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.to_numpy(dtype=np.float64, na_value=np.nan)
+                nan = np.isnan(v) if v.dtype.kind == "f" else None
+                if self._numeric(col, v, nan, start) and nan is not None:
+                    masks.append(nan)
+                continue
+            miss = s.isna()
+            miss_np = miss.to_numpy()
+            n_miss = int(np.count_nonzero(miss_np))
+            if n_miss:
+                masks.append(miss_np)
+            col.missing += n_miss
+            if col.kind == "bool":
+                for k, v in s.value_counts(dropna=True).items():
+                    col.bool_counts[bool(k)] = col.bool_counts.get(bool(k), 0) + int(v)
+            else:
+                self._text(col, s, miss, n_miss, start)
+        if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
+            per_row = np.sum(masks, axis=0, dtype=np.int32)
+            self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
+        if self.target_numeric and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
+            self.target_numeric = False
+        if len(self.labels) <= 1000:  # beyond that a regression target: the counts are not used
+            for k, v in y.value_counts(dropna=True, sort=False).items():
+                self.labels[k] = self.labels.get(k, 0) + int(v)
+        self.n += n
+
+    @staticmethod
+    def _numeric(col: _Column, v: np.ndarray, nan: np.ndarray | None, start: int) -> int:
+        """Tally one numeric column's values ``v`` (its missing cells ``nan``, None for integers): a few vectorised passes, no copies.
+
+        Returns its count of missing cells.
+        """
+        n_missing = int(np.count_nonzero(nan)) if nan is not None else 0
+        col.missing += n_missing
+        if n_missing == v.size:
+            return n_missing
+        lo, hi = float(np.fmin.reduce(v)), float(np.fmax.reduce(v))  # fmin/fmax pass over NaN
+        if lo == -np.inf or hi == np.inf:  # only then look for the infinite cells
+            col.inf.add(np.flatnonzero(np.isinf(v)) + start)
+        col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
+        if col.mode is None:  # the first batch with values: the median of its first present values is the value near-constant counts
+            present = (v[~nan] if nan is not None else v)[:MODE_SAMPLE]
+            col.mode = float(np.partition(present, present.size // 2)[present.size // 2])
+        col.n_mode += int(np.count_nonzero(v == col.mode))
+        if col.integer and col.distinct:
+            if n_missing == 0 and np.unique(v).size == v.size:
+                col.ranges.append((float(v.min()), float(v.max())))
+            else:
+                col.distinct = False
+        return n_missing
+
+    def _text(self, col: _Column, s: Any, miss: Any, n_miss: int, start: int) -> None:
+        import pandas as pd
+
+        from .table import _kinds
+
+        if col.blank:
+            col.blank = n_miss == 0 and bool(s.astype(str).str.strip().eq("").all())
+        if col.sampled < TYPE_SAMPLE:  # the sample check_columns_shape takes: the first present values
+            part = s[~miss].iloc[: TYPE_SAMPLE - col.sampled]
+            for k, v in _kinds(part.to_numpy()).items():
+                col.kinds[k] = col.kinds.get(k, 0) + v
+            col.parsed += int(pd.to_numeric(part.astype(str).str.strip(), errors="coerce").notna().sum())
+            col.sampled += len(part)
+        if not self._may_be_unparseable(col):
+            return
+        full = s.astype(str).str.strip()
+        bad = np.flatnonzero(~miss.to_numpy() & pd.to_numeric(full, errors="coerce").isna().to_numpy())
+        if bad.size:
+            if len(col.examples) < 3 and col.bad.total < 50:
+                seen = full.iloc[bad[: 50 - col.bad.total]].tolist()
+                col.examples = list(dict.fromkeys(col.examples + seen))[:3]
+            col.bad.add(bad + start)
+
+    @staticmethod
+    def _may_be_unparseable(col: _Column) -> bool:
+        """Whether the column can still be found numeric but for some values (decided by the sample once it is full)."""
+        if len(col.kinds) > 1:
+            return False
+        if col.sampled < TYPE_SAMPLE:
+            return True
+        return col.parsed / col.sampled >= 0.8 and col.parsed < col.sampled
+
+    def where(self, row: int) -> str:
+        """``"'file' row r"`` for stream row ``row`` (``r``: 0-based among the file's rows)."""
+        start, file, file_row = next(w for w in reversed(self._where) if w[0] <= row)
+        return f"'{file}' row {file_row + row - start}"
+
+    # ------------------------------------------------------------ report
+    def report(self, task: str, counts: dict[str, dict[str, int]], target: str | None = None) -> DataReport:
+        """The :class:`DataReport` of the tallies, for ``task`` ("classification" or "regression").
+
+        ``counts``: each text or bool column's present values and how often each occurs
+        (the preprocessing's category counts, :meth:`TablePreprocessor.streamed_counts`).
+        """
+        found = self._table() + self.infinite()
+        kind: str | None = task
+        found += self._target(task)
+        if task == "regression" and not self.target_numeric:
+            found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
+                                 "fix those values, or treat the target as classes (task='classification')"))
+            kind = None
+        if any(f.severity == "fatal" for f in found):
+            return DataReport(found, self.n, len(self.columns), kind, target)
+        if kind == "classification":
+            from .labels import check_classes
+
+            found += check_classes(self._label_array())
+        found += self._missing()
+        found += self._constant(counts)
+        ids = self._id_like(counts)
+        found += ids
+        found += self._first_batch(kind, ids)
+        return DataReport(found, self.n, len(self.columns), kind, target)
+
+    def _label_array(self) -> np.ndarray:
+        """The labels as text, each repeated by its count (classes and imbalance need counts only: bounded by the 1000 labels)."""
+        texts: dict[str, int] = {}
+        for k, v in self.labels.items():
+            texts[str(k)] = texts.get(str(k), 0) + v
+        # one row per label and count stand in for the rows: check_classes reads np.unique's counts only
+        return np.repeat(np.array(list(texts), dtype=object), list(texts.values())) if texts else np.zeros(0, dtype=object)
+
+    def _table(self) -> list[Finding]:
+        """check_columns_shape's findings: empty columns, mixed types, unparseable numbers (unreadable columns the reader refuses)."""
+        out: list[Finding] = []
+        empty = [c for c, col in self.columns.items() if self.n == 0 or col.missing == self.n or (col.kind == "text" and col.blank)]
+        if empty:
+            out.append(Finding("empty_columns", "warning", f"{len(empty)} column(s) hold no values at all: {preview(empty)}",
+                               "drop them: they carry no information", columns=tuple(empty)))
+        for c, col in self.columns.items():
+            if c in empty or col.kind != "text":
+                continue
+            if len(col.kinds) > 1:
+                desc = ", ".join(f"{v} {k}" for k, v in sorted(col.kinds.items(), key=lambda kv: -kv[1]))
+                out.append(Finding("mixed_types", "warning", f"column '{c}' mixes value types ({desc})",
+                                   f"convert '{c}' to one type before training", columns=(c,)))
+            elif col.sampled and col.parsed < col.sampled and col.parsed / col.sampled >= 0.8:
+                out.append(Finding(
+                    "unparseable_numbers", "warning",
+                    f"column '{c}' is numeric except {col.bad.total} value(s) that do not parse as numbers, e.g. "
+                    f"{', '.join(map(repr, col.examples))} (rows {_preview(col.bad.kept, col.bad.total)}; first at {self.where(col.bad.kept[0])})",
+                    f"fix those values or make them empty: as it is, '{c}' is read as text (categories)",
+                    rows=tuple(col.bad.kept), columns=(c,)))
+        return out
+
+    def infinite(self) -> list[Finding]:
+        """The fatal ``infinite_values`` finding (empty list if none), naming where the first is."""
+        cols = [c for c, col in self.columns.items() if col.inf.total]
+        if not cols:
+            return []
+        rows = sorted({r for c in cols for r in self.columns[c].inf.kept})[:ROW_CAP]
+        total = sum(self.columns[c].inf.total for c in cols) if len(cols) > 1 else self.columns[cols[0]].inf.total
+        return [Finding(
+            "infinite_values", "fatal",
+            f"{len(cols)} column(s) hold infinite values: {preview(cols)} (rows {_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])})",
+            "replace them with numbers or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(cols))]
+
+    def _target(self, task: str) -> list[Finding]:
+        """check_target's findings from the label counts (the scan has refused missing targets)."""
+        out: list[Finding] = []
+        if not self.columns:
+            out.append(Finding("no_features", "fatal", "the table has no feature columns besides the target", "give at least one feature column"))
+        if self.n == 0:
+            out.append(Finding("no_rows", "fatal", "the table has no rows", "give data with at least one row"))
+            return out
+        if task == "classification":
+            labels = sorted({str(k) for k in self.labels})
+            if len(labels) < 2:
+                out.append(Finding("single_class", "fatal", f"the target has only one class ('{labels[0]}')",
+                                   "classification needs at least 2 different labels: check the target column"))
+            elif self.n <= len(labels):
+                out.append(Finding("too_few_rows", "fatal", f"{self.n} labelled row(s) for {len(labels)} classes, one row per class",
+                                   "give several rows per class (better: dozens)"))
+        return out
+
+    def _missing(self) -> list[Finding]:
+        out: list[Finding] = []
+        if self.n == 0 or not self.columns:
+            return out
+        cols = [(c, col.missing / self.n) for c, col in self.columns.items() if 0 < col.missing < self.n]
+        if cols:
+            many = [c for c, f in cols if f >= 0.5]
+            desc = preview([f"{c} {f:.0%}" for c, f in sorted(cols, key=lambda cf: -cf[1])])
+            out.append(Finding("missing_values", "warning" if many else "info", f"{len(cols)} column(s) have missing values: {desc}",
+                               "they are imputed (mean / most frequent) with an indicator column; drop columns that are mostly empty",
+                               columns=tuple(c for c, _ in cols)))
+        if self.missing_rows.total:
+            r = self.missing_rows
+            out.append(Finding("missing_rows", "warning", f"{r.total} row(s) miss at least half their values: rows {_preview(r.kept, r.total)}",
+                               "drop or complete these rows", rows=tuple(r.kept)))
+        return out
+
+    def _constant(self, counts: dict[str, dict[str, int]], near: float = 0.99) -> list[Finding]:
+        out: list[Finding] = []
+        if self.n < 2:
+            return out
+        const, almost = [], []
+        for c, col in self.columns.items():
+            if col.kind == "numeric":
+                if col.lo > col.hi:
+                    continue  # no values: an empty column
+                if col.lo == col.hi:
+                    const.append(c)
+                elif col.n_mode / self.n >= near:
+                    almost.append(c)
+                continue
+            values = col.bool_counts if col.kind == "bool" else counts.get(c, {})
+            if not values:
+                continue
+            if len(values) == 1:
+                const.append(c)
+            elif max(values.values()) / self.n >= near:
+                almost.append(c)
+        if const:
+            out.append(Finding("constant_columns", "warning", f"{len(const)} column(s) hold a single value: {preview(const)}",
+                               "drop them: a constant carries no information", columns=tuple(const)))
+        if almost:
+            out.append(Finding("near_constant_columns", "info", f"{len(almost)} column(s) hold one value in {near:.0%}+ of rows: {preview(almost)}",
+                               "check they are meant to be that way; consider dropping them", columns=tuple(almost)))
+        return out
+
+    def _id_like(self, counts: dict[str, dict[str, int]]) -> list[Finding]:
+        """check_id_like's findings: text columns from their value counts, integer columns by their batches (module docstring)."""
+        import pandas as pd
+
+        from .columns import check_id_like
+
+        stand_in: dict[str, Any] = {}  # one column per name whose check_id_like verdict is this column's over all rows
+        for c, col in self.columns.items():
+            if col.kind == "text":
+                values = sorted(counts.get(c, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+                is_id = self.n >= 20 and col.missing == 0 and len(values) == self.n
+                stand_in[c] = (values, is_id)
+            elif col.kind == "numeric" and col.integer:
+                spans = sorted(col.ranges)
+                apart = col.distinct and all(a[1] < b[0] for a, b in zip(spans, spans[1:]))
+                stand_in[c] = (None, self.n >= 20 and col.missing == 0 and apart)
+        out = []
+        for c, (values, is_id) in stand_in.items():
+            # a small frame check_id_like judges as it judges this column: an ID as 20 distinct values, else as none; text
+            # as its distinct values, the most frequent twice (so first, and the column no ID unless it is one)
+            if values is None:
+                frame = pd.DataFrame({c: np.arange(20, dtype=np.int64) if is_id else np.zeros(2, dtype=np.int64)})
+            elif values:
+                texts = [v for v, _ in values]
+                frame = pd.DataFrame({c: pd.Series(texts if is_id else [texts[0], *texts], dtype=object)})
+            else:
+                continue  # no values: an empty column
+            out.extend(check_id_like(frame))
+        return _merge(out)
+
+    def _first_batch(self, kind: str | None, ids: list[Finding]) -> list[Finding]:
+        """Leakage and duplicates within the first record batch, as check() runs them on a whole table."""
+        from .columns import check_leakage
+        from .duplicates import check_duplicates
+
+        frame, y = self.first.reset_index(drop=True), self.first_y.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        keep = np.ones(len(y), dtype=bool)
+        if kind == "regression":
+            keep = np.isfinite(y.to_numpy(dtype=np.float64, na_value=np.nan))
+        sub = frame[keep].reset_index(drop=True) if not keep.all() else frame
+        yv = y[keep].to_numpy() if kind is not None else None
+        # as check(): an ID, or dates as text all distinct (here: in the batch), makes every row unique
+        skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}
+        out = check_leakage(sub, yv, kind, skip)
+        plain = frame.drop(columns=sorted(skip)) if skip else frame
+        labels = None
+        if kind is not None:  # the rows' labels as text, None where unusable
+            labels = y.astype(str).to_numpy().astype(object)
+            labels[~keep] = None
+        return out + check_duplicates(plain, labels)
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """check_id_like's findings of one column each, as one finding per check (ids, dates, numbers), as on the whole table."""
+    import re
+
+    out: list[Finding] = []
+    for check in ("id_columns", "date_text_columns", "numeric_text_columns"):
+        same = [f for f in findings if f.check == check]
+        if not same:
+            continue
+        cols = tuple(c for f in same for c in f.columns)
+        first = max(same, key=lambda f: "decimal comma" in f.message)  # the wording of a decimal-comma column wins, as on the table
+        message = re.sub(r"^1 column\(s\)", f"{len(cols)} column(s)", first.message)
+        message = message[: message.rfind(": ") + 2] + preview(list(cols))
+        out.append(Finding(check, first.severity, message, first.fix, columns=cols))
+    return out
+
+
+__all__ = ["FIRST_BATCH_CHECKS", "ROW_CAP", "StreamCheck"]

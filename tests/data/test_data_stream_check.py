@@ -1,0 +1,164 @@
+"""The data check of a streamed table sees every row, from the scan's one pass (``ParquetSource.check``).
+
+It used to check the first record batch only: a problem in a later file went unsaid. Each test
+here makes the problem appear in the last file only, or compares the streamed check with the
+in-memory ``check`` on the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers.data import ParquetSource, TablePreprocessor, check
+from hiddenlayers.data._check import stream as stream_mod
+from hiddenlayers.data._check.stream import FIRST_BATCH_CHECKS, StreamCheck
+from hiddenlayers.exceptions import DataError
+
+#: Checks the streamed check runs on the first batch only, or not at all (see data/_check/stream.py).
+NOT_WHOLE = (*FIRST_BATCH_CHECKS, "missing_predicts_target")
+
+
+def _frame(i: int, n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(i)
+    return pd.DataFrame({
+        "a": rng.normal(size=n), "b": rng.normal(size=n),
+        "k": pd.Series(rng.choice(["x", "y"], n), dtype=object),
+        "s": pd.Series(rng.choice(["1", "2"], n), dtype=object),  # two values: no "numbers as text" yet
+        "u": pd.Series([f"{v:.1f}" for v in rng.normal(size=n)], dtype=object),
+        "id": np.arange(i * n, (i + 1) * n), "c": np.ones(n), "y": rng.integers(0, 3, n),
+    })
+
+
+def _write(d, frames) -> pd.DataFrame:
+    for i, f in enumerate(frames):
+        f.to_parquet(d / f"p{i}.parquet", row_group_size=100)  # 3 row groups a file
+    return pd.concat(frames, ignore_index=True)
+
+
+def _last_file_problems(i: int) -> pd.DataFrame:
+    f = _frame(i)
+    if i == 2:  # only the last file: a NaN, numbers as text, text among numbers, an unseen label
+        rng = np.random.default_rng(9)
+        f.loc[5, "a"] = np.nan
+        f["s"] = pd.Series([f"{v:.2f}" for v in rng.normal(size=len(f))], dtype=object)
+        f.loc[[7, 9], "u"] = "oops"
+        f.loc[7, "y"] = 9
+    return f
+
+
+@pytest.fixture(scope="module")
+def late(tmp_path_factory):
+    d = tmp_path_factory.mktemp("late")
+    whole = _write(d, [_last_file_problems(i) for i in range(3)])
+    return d, whole
+
+
+def _source(d, **kw) -> ParquetSource:
+    return ParquetSource(str(d), target="y", read_rows=64, **kw)  # several batches a row group
+
+
+def _comparable(report) -> list[tuple]:
+    """The findings of the checks both run on every row, the stream's note of where the first is left out."""
+    return [(f.check, f.severity, re.sub(r"; first at '[^']*' row \d+", "", f.message), f.columns, f.rows)
+            for f in report.findings if f.check not in NOT_WHOLE and f.check not in ("near_duplicates",)]
+
+
+def test_problems_in_the_last_file_only_are_reported(late):
+    d, whole = late
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(d).check("classification")
+    assert report.n_rows == 900
+    assert report["missing_values"].columns == ("a",)
+    assert report["numeric_text_columns"].columns == ("s",)
+    bad = report["unparseable_numbers"]
+    assert bad.rows == (607, 609) and f"first at '{d / 'p2.parquet'}' row 7" in bad.message
+    assert "'9' (1)" in report["rare_classes"].message
+    assert report["id_columns"].columns == ("id",) and report["constant_columns"].columns == ("c",)
+    memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    assert _comparable(report) == _comparable(memory)
+
+
+def test_an_infinite_value_in_the_last_file_stops_the_scan_naming_file_and_row(tmp_path):
+    frames = [_frame(i) for i in range(3)]
+    frames[2].loc[11, "b"] = np.inf
+    _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DataError, match=re.escape(f"1 column(s) hold infinite values: b (rows 611; first at '{tmp_path / 'p2.parquet'}' row 11)")):
+            _source(tmp_path).scan()
+
+
+def test_the_check_reads_every_unit_once_with_the_scan(late, monkeypatch):
+    d, _ = late
+    src = _source(d)
+    reads: list[int] = []
+    real = src.read_unit
+    monkeypatch.setattr(src, "read_unit", lambda i: (reads.append(i), real(i))[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src.check("classification")
+        src.check("classification")
+    assert sorted(reads) == list(range(len(src.units))) == list(range(9))
+
+
+def test_findings_keep_a_bounded_number_of_rows_and_count_all(late, monkeypatch):
+    monkeypatch.setattr(stream_mod, "ROW_CAP", 1)
+    d, _ = late
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bad = _source(d).check("classification")["unparseable_numbers"]
+    assert bad.rows == (607,) and "2 value(s)" in bad.message and "(rows 607 (+1 more)" not in bad.message
+
+
+def test_a_regression_target_that_turns_to_text_is_fatal(tmp_path):
+    frames = [pd.DataFrame({"a": np.arange(50.0), "y": pd.Series([str(v) for v in range(50)], dtype=object)}) for _ in range(2)]
+    frames[1].loc[3, "y"] = "n/a?"
+    _write(tmp_path, frames)
+    report = _source(tmp_path).check("regression")
+    assert [f.check for f in report.fatal] == ["target_not_numeric"]
+
+
+_TEXT = st.sampled_from(["1", "2", "3.5", "4", "x", "red", None])
+
+
+@st.composite
+def _tables(draw):
+    n = draw(st.integers(2, 60))
+    a = draw(st.lists(st.one_of(st.floats(-5, 5, allow_nan=False), st.just(np.nan)), min_size=n, max_size=n))
+    frame = pd.DataFrame({
+        "a": np.array(a, dtype=np.float64),
+        "i": np.array(draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)), dtype=np.int64),
+        "t": pd.Series(draw(st.lists(_TEXT, min_size=n, max_size=n)), dtype=object),
+    })
+    y = pd.Series(draw(st.lists(st.sampled_from(["p", "q", "r"]), min_size=n, max_size=n)), name="y")
+    cuts = sorted(set(draw(st.lists(st.integers(1, n - 1), max_size=4)))) if n > 2 else []
+    return frame, y, cuts
+
+
+@settings(max_examples=40, deadline=None)
+@given(_tables())
+def test_batches_in_any_cut_give_the_in_memory_findings(table):
+    """The tallies of any cut into batches report what check() reports on the whole table (the row-comparing checks aside)."""
+    frame, y, cuts = table
+    checks, pre = StreamCheck(), TablePreprocessor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        memory = check(frame, y, task="classification", fast=True)
+        bounds = [0, *cuts, len(frame)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            part = frame.iloc[lo:hi].reset_index(drop=True)
+            checks.add(part, y.iloc[lo:hi].reset_index(drop=True), "f.parquet", lo)
+            try:
+                pre.partial_fit(part)
+            except DataError:  # a column the preprocessing refuses (no value yet in a first batch): the scan would stop too
+                return
+        streamed = checks.report("classification", pre.streamed_counts(), "y")
+    assert _comparable(streamed) == _comparable(memory)
