@@ -43,3 +43,8 @@ def test_json_and_plot_written(table, tmp_path) -> None:
 )
 def test_user_errors_are_one_line_exit_2(table, args, message) -> None:
     assert_user_error(run("lr-find", *[str(table) if a == "{table}" else a for a in args]), message)
+
+
+def test_help_has_an_example() -> None:
+    result = ok("lr-find", "--help")
+    assert "Example: hiddenlayers lr-find" in result.output and "--sizes" in result.output
