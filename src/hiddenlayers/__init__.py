@@ -39,6 +39,8 @@ _EXPORTS = {
     "load_spoken_digits": ".data",
     "load_bible_pairs": ".data",
     "train": ".training",
+    "lr_find": ".estimators",
+    "LRFindResult": ".training",
     "History": ".training",
     "Callback": ".training",
     "StoppingRule": ".training",

@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve, check.
+"""The ``hiddenlayers`` command: train, lr-find, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve, check.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -186,6 +186,41 @@ def train(
         max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
         check=not no_check, timelapse=timelapse,
     )
+
+
+@app.command(name="lr-find")
+def lr_find(
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
+    hidden: Annotated[str, typer.Option("--hidden", "--sizes", help="Hidden layers, as `train --hidden` takes them, e.g. '64,32'.")] = "100",
+    activation: Annotated[str, typer.Option(help="Default activation of hidden layers (relu, tanh, logistic, gelu, ...).")] = "relu",
+    task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
+    solver: Annotated[str, typer.Option(help="sgd, adam, adamw or rmsprop (lbfgs has no learning rate).")] = "adam",
+    alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
+    batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto'.")] = "auto",
+    start_lr: Annotated[float, typer.Option("--start-lr", help="First learning rate tried.")] = 1e-7,
+    end_lr: Annotated[float, typer.Option("--end-lr", help="Last learning rate tried (the sweep stops earlier if the loss blows up).")] = 10.0,
+    num_steps: Annotated[int, typer.Option("--num-steps", help="Mini-batch steps, one learning rate each.")] = 100,
+    plot: Annotated[str | None, typer.Option("--plot", help="Also write the loss-against-rate plot here (.png, .svg or .pdf).", show_default=False)] = None,
+    max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
+    seed: Annotated[int, seed_option("Random seed (initial weights, batch order), as train's.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Find a learning rate: sweep it upwards over mini-batch steps, print the loss curve and a --lr for `train`.
+
+    The rate grows geometrically from --start-lr to --end-lr, one step each; the suggestion is the
+    rate where the smoothed loss falls fastest (fastai's and Lightning's lr_find).
+
+    Example: hiddenlayers lr-find data.csv --target label --hidden 64,32 --solver sgd --plot lr.png
+    """
+    from ._lr_find import run_lr_find
+
+    params: dict[str, Any] = dict(hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size, device=device)
+    run_lr_find(data, target=target, features=features, params=params, task=task, max_categories=max_categories, seed=seed,
+                start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json)
 
 
 @app.command()

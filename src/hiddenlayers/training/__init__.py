@@ -1,5 +1,6 @@
 """Train: the fit loop, the hand-written back-propagation engine, optimizers,
-losses, stopping rules and callbacks, L-BFGS, the progress bar, and
+losses, stopping rules and callbacks, L-BFGS, the learning-rate range test
+(``lr_find``), the progress bar, and
 ``explain`` (one forward and backward pass written out with real numbers)."""
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ _EXPORTS = {
     "clip_grad_norm_": "._optim",
     "make_optimizer": "._optim",
     "fit_lbfgs": "._lbfgs",
+    "lr_find": "._lr_find",
+    "check_sweep": "._lr_find",
+    "LRFindResult": "._lr_find_result",
+    "LR_FIND_STOPS": "._lr_find_result",
     "GradientReversal": "._dann",
     "dann_lambda": "._dann",
     "dann_learning_rate": "._dann",

@@ -1,0 +1,147 @@
+"""The ``lr-find`` command: a learning-rate range test on a table, ending in a ``--lr`` to paste into ``train``.
+
+The table is read and preprocessed as ``train`` reads it, the estimator is the
+one ``train`` would build from the same options and seed, and
+:func:`hiddenlayers.estimators.lr_find` runs the sweep. The optional plot is
+written atomically (a temp file beside it, then renamed).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import shlex
+from pathlib import Path
+from typing import Any
+
+from ._common import UserError, check_output, clean, note, one_line, print_json
+
+#: the plot's formats, by the --plot file's suffix (matplotlib writes each)
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+#: rows of the printed table, spread over the curve
+TABLE_ROWS = 8
+
+
+def _check_numbers(start_lr: float, end_lr: float, num_steps: int, solver: str) -> None:
+    """The sweep's options, before any file is read: ``--start-lr``/``--end-lr``/``--num-steps`` and ``--solver lbfgs``."""
+    from ..training import check_sweep
+
+    if solver == "lbfgs":
+        raise UserError("--solver lbfgs has no learning rate to find (it sizes each step by line search): use --solver sgd or adam.")
+    try:
+        check_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=0.05, diverge=4.0)
+    except (ValueError, TypeError) as exc:
+        text = one_line(exc)
+        for name, option in (("start_lr", "--start-lr"), ("end_lr", "--end-lr"), ("num_steps", "--num-steps")):
+            text = text.replace(name, option)
+        raise UserError(text) from None
+
+
+def _check_plot(plot: str | None, data: str, force: bool) -> Path | None:
+    """``--plot`` as a writable path of a format matplotlib writes, checked before the sweep."""
+    if plot is None:
+        return None
+    if Path(plot).suffix.lower() not in PLOT_SUFFIXES:
+        raise UserError(f"--plot must end in {', '.join(PLOT_SUFFIXES)}. Received: {plot!r}.")
+    return check_output(plot, force=force, inputs=(data,), what="--plot", example="lr.png")
+
+
+def run_lr_find(
+    data: str, *, target: str | None, features: str | None, params: dict[str, Any], task: str, max_categories: int, seed: int,
+    start_lr: float, end_lr: float, num_steps: int, plot: str | None, force: bool, as_json: bool,
+) -> dict[str, Any]:
+    """Load and preprocess ``data`` as ``train`` does, sweep the rate, print a table and the ``--lr`` to use; returns the summary."""
+    from ..data import TablePreprocessor
+    from ..estimators import lr_find
+    from ._data import prepare
+    from ._train import make_estimator
+
+    _check_numbers(start_lr, end_lr, num_steps, str(params.get("solver")))
+    plot_path = _check_plot(plot, data, force)
+    if max_categories < 2:
+        raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    prep = prepare(data, target, features, task, max_categories)
+    model = make_estimator(prep["task"], params, seed, quiet=True)
+    A = TablePreprocessor(max_categories=max_categories).fit(prep["X"]).transform(prep["X"])
+    for msg in [prep["dropped"], *A.notes] if prep["dropped"] else A.notes:
+        note(msg)
+    try:
+        found = lr_find(model, A.matrix, prep["y"], start_lr=start_lr, end_lr=end_lr, num_steps=num_steps)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"lr-find failed: {one_line(exc)}") from None
+    if plot_path is not None:
+        _write_plot(found, plot_path)
+    summary = _summary(found, data, prep, params, plot_path)
+    _show(summary, found, as_json)
+    return summary
+
+
+def _write_plot(found: Any, path: Path) -> None:
+    """The curve (:meth:`LRFindResult.plot`) written to ``path`` atomically, in the format its suffix names."""
+    from .._files import atomic_write_bytes
+
+    fig = found.plot().figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: float) -> str:
+    """The ``hiddenlayers train`` command that trains with the suggestion and the swept options."""
+    parts = ["hiddenlayers", "train", data, "--target", str(prep["target"])]
+    for key, option in (("hidden_layer_sizes", "--hidden"), ("solver", "--solver")):
+        parts += [option, str(params[key])]
+    for key, option, default in (("activation", "--activation", "relu"), ("alpha", "--alpha", 0.0001), ("batch_size", "--batch-size", "auto")):
+        if params.get(key, default) != default:  # the swept options train would not take by default
+            parts += [option, str(params[key])]
+    parts += ["--lr", f"{lr:.3g}"]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _summary(found: Any, data: str, prep: dict[str, Any], params: dict[str, Any], plot: Path | None) -> dict[str, Any]:
+    from ..training import LR_FIND_STOPS
+
+    s: dict[str, Any] = {
+        "data": data, "target": prep["target"], "task": prep["task"], "rows": prep["n_rows"], "solver": params.get("solver"),
+        "steps": len(found.lrs), "stop_reason": found.stop_reason, "stop_message": LR_FIND_STOPS[found.stop_reason],
+        "suggestion": found.suggestion, "lowest_loss_lr": found.best_lr, "curve": found.to_frame().to_dict(orient="list"),
+    }
+    if found.suggestion is not None:
+        s["train_command"] = _train_line(data, prep, params, found.suggestion)
+    if plot is not None:
+        s["plot"] = str(plot)
+    return s
+
+
+def _table_rows(found: Any) -> list[int]:
+    """About :data:`TABLE_ROWS` step indices spread over the curve, the suggestion's among them."""
+    n = len(found.lrs)
+    picks = {round(i * (n - 1) / (TABLE_ROWS - 1)) for i in range(TABLE_ROWS)} if n > 1 else {0}
+    if found.suggestion is not None:
+        picks.add(found.lrs.index(found.suggestion))
+    return sorted(picks)
+
+
+def _show(s: dict[str, Any], found: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(clean(s))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"learning-rate range test: {s['solver']}, {s['steps']} steps ({s['stop_reason']})", title_justify="left")
+    t.add_column("learning rate", justify="right")
+    t.add_column("smoothed loss", justify="right")
+    t.add_column("")
+    for i in _table_rows(found):
+        v = found.smoothed[i]
+        t.add_row(f"{found.lrs[i]:.3g}", f"{v:.4f}" if math.isfinite(v) else str(v), "<- suggestion" if found.lrs[i] == found.suggestion else "")
+    console = Console()
+    console.print(t)
+    if found.suggestion is None:
+        console.print("no suggestion: the sweep stopped before the loss fell (try a lower --end-lr or more --num-steps).")
+    else:
+        console.print(f"suggestion: --lr {found.suggestion:.3g}", highlight=False)
+        console.print(f"  {s['train_command']}", highlight=False, soft_wrap=True)
+    if "plot" in s:
+        note(f"wrote {s['plot']}")

@@ -1,0 +1,87 @@
+"""``hl.lr_find(estimator, X, y)``: the learning-rate range test for an ``MLPClassifier`` or ``MLPRegressor``.
+
+The sweep runs on a fresh clone, prepared as ``fit`` prepares the estimator:
+the same input checks (NaN/inf, shapes, empty data, labels), the same network
+built from ``random_state``, the same loss, solver and its settings,
+``batch_size``, ``alpha``, shuffling and dtype; then
+:func:`hiddenlayers.training.lr_find` does the steps. The estimator passed
+in is never fitted or changed, so ``set_params(learning_rate_init=found.suggestion)``
+then ``fit`` starts from the very weights the sweep started from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from torch import nn
+
+from ..network import resolve_device
+from ..training import LRFindResult, check_sweep
+from ..training import lr_find as lr_find_module
+from ._checks import _DTYPES, check_sample_weight
+from ._fit import build, optimizer_kwargs, seed_dropout, training_tensor
+from ._mlp import _BaseMLP
+from ._transfer import start_from_source
+
+LBFGS = "solver='lbfgs' has no learning rate to find (it sizes each step by line search): use solver='sgd' or 'adam' for the sweep and the fit."
+
+
+def lr_find(
+    estimator: Any, X: Any, y: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, smooth: float = 0.05,
+    diverge: float = 4.0, sample_weight: Any = None,
+) -> LRFindResult:
+    """Find a learning rate for ``estimator`` (an unfitted or fitted ``MLPClassifier``/``MLPRegressor``, left as it is).
+
+    Runs ``num_steps`` mini-batch steps of the estimator's solver on ``(X, y)`` with the rate growing
+    geometrically from ``start_lr`` to ``end_lr``, stopping early once the smoothed loss passes ``diverge``
+    times its best; see :func:`hiddenlayers.training.lr_find`. ``result.suggestion`` (the rate where the
+    smoothed loss falls fastest) is a ``learning_rate_init`` to fit with; ``result.plot()`` shows the curve.
+    ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it. With ``early_stopping`` the sweep still uses
+    every row (it scores nothing).
+
+    >>> import hiddenlayers as hl
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> found = hl.lr_find(hl.MLPClassifier((16,), solver="sgd", random_state=0), X, y, num_steps=50)
+    >>> found.suggestion is not None and 1e-7 <= found.suggestion <= 10
+    True
+    """
+    if isinstance(estimator, nn.Module):
+        raise TypeError("lr_find takes an MLPClassifier or MLPRegressor; for a torch module use hl.training.lr_find(module, X, Y, loss=...).")
+    if not isinstance(estimator, _BaseMLP):
+        raise TypeError(f"lr_find takes an hl.MLPClassifier or hl.MLPRegressor. Received: {type(estimator).__name__}.")
+    check_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge)
+    est = clone(estimator)
+    if est.solver == "lbfgs":
+        raise ValueError(LBFGS)
+    spec = est._validate_params()
+    est._device = resolve_device(est.device)
+    X, y = est._validate_input(X, y, False, reset=True)
+    if X.shape[0] == 0:
+        raise ValueError("X has 0 samples: at least one sample is required to find a learning rate.")
+    Y = est._targets(y)
+    est._random_state = rng = check_random_state(est.random_state)
+    est.n_outputs_ = Y.shape[1]
+    with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
+        build(est, spec, X.shape[1], Y.shape[1], rng)
+    start_from_source(est)  # init_from: the sweep starts where fit would
+    dtype, device = _DTYPES[est.dtype], est._device
+    n = X.shape[0]
+    batch_size = min(200, n) if est.batch_size == "auto" else min(int(est.batch_size), n)
+    seed = int(rng.randint(np.iinfo(np.int32).max))  # the draw fit makes for its shuffling
+    W = None if sample_weight is None else torch.as_tensor(check_sample_weight(sample_weight, X), dtype=dtype, device=device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        seed_dropout(seed, device)
+        return lr_find_module(
+            est.network_, training_tensor(est, X), torch.as_tensor(Y, dtype=dtype, device=device), loss=est._loss(),
+            solver=est.solver, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge,
+            batch_size=batch_size, alpha=est.alpha, sample_weight=W, shuffle=est.shuffle, optimizer_kwargs=optimizer_kwargs(est),
+            generator=torch.Generator().manual_seed(seed), engine=est.engine,
+        )
+
+
+__all__ = ["lr_find"]

@@ -1,0 +1,50 @@
+"""``hiddenlayers lr-find``: the table, the --lr to paste, the plot, and one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli_helpers import assert_user_error, ok, run
+
+
+def test_prints_a_table_and_a_pasteable_lr(table) -> None:
+    result = ok("lr-find", table, "-t", "label", "--sizes", "8", "--solver", "sgd", "--num-steps", "40", "--batch-size", "16")
+    out = result.stdout
+    assert "learning rate" in out and "smoothed loss" in out and "<- suggestion" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("suggestion: --lr "))
+    lr = float(line.split("--lr ")[1])
+    assert 1e-7 <= lr <= 10
+    assert f"hiddenlayers train {table} --target label --hidden 8 --solver sgd --batch-size 16 --lr" in out
+
+
+def test_json_and_plot_written(table, tmp_path) -> None:
+    plot = tmp_path / "lr.png"
+    data = json.loads(ok("lr-find", table, "-t", "label", "--num-steps", "30", "--plot", plot, "--json").stdout)
+    assert data["steps"] == len(data["curve"]["lr"]) <= 30 and data["suggestion"] in data["curve"]["lr"]
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_user_error(run("lr-find", table, "-t", "label", "--num-steps", "30", "--plot", plot), "already exists")
+    assert not list(tmp_path.glob(".lr.png.*"))  # no temp file left beside it
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-file.csv", "-t", "label"], "no-such-file.csv"),
+        (["{table}", "-t", "nope"], "unknown target column 'nope'"),
+        (["{table}", "-t", "label", "--solver", "lbfgs"], "--solver lbfgs has no learning rate"),
+        (["{table}", "-t", "label", "--start-lr", "1", "--end-lr", "0.5"], "--end-lr must be greater than --start-lr"),
+        (["{table}", "-t", "label", "--start-lr", "0"], "--start-lr must be a finite number > 0"),
+        (["{table}", "-t", "label", "--num-steps", "0"], "--num-steps must be an integer >= 2"),
+        (["{table}", "-t", "label", "--batch-size", "-3"], "batch_size"),
+        (["{table}", "-t", "label", "--plot", "lr.txt"], "--plot must end in .png, .svg, .pdf"),
+    ],
+)
+def test_user_errors_are_one_line_exit_2(table, args, message) -> None:
+    assert_user_error(run("lr-find", *[str(table) if a == "{table}" else a for a in args]), message)
+
+
+def test_help_has_an_example() -> None:
+    result = ok("lr-find", "--help")
+    assert "Example: hiddenlayers lr-find" in result.output and "--sizes" in result.output

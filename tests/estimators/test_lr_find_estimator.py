@@ -1,0 +1,93 @@
+"""hl.lr_find on the MLP estimators: the estimator's own setup, never fitted, reproducible, and a suggestion that trains."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+import hiddenlayers as hl
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """sklearn's digits, standardised on the training part: (X_train, X_val, y_train, y_val)."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_va), y_tr, y_va
+
+
+def test_the_suggestion_trains_better_than_a_tiny_rate(digits) -> None:
+    X_tr, X_va, y_tr, y_va = digits
+    found = hl.lr_find(hl.MLPClassifier((64,), solver="sgd", random_state=0), X_tr, y_tr)
+    assert found.suggestion is not None and 1e-3 < found.suggestion < 5
+    scores = {}
+    for lr in (found.suggestion, 1e-5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 3 epochs do not converge
+            clf = hl.MLPClassifier((64,), solver="sgd", learning_rate_init=lr, max_iter=3, random_state=0).fit(X_tr, y_tr)
+        scores[lr] = clf.score(X_va, y_va)
+    assert scores[found.suggestion] >= 0.9 and scores[found.suggestion] > scores[1e-5] + 0.3, scores
+
+
+def test_the_estimator_is_never_fitted_or_changed(digits) -> None:
+    X_tr, _, y_tr, _ = digits
+    est = hl.MLPRegressor(hidden_layer_sizes=(8,), solver="adam", batch_size=64, random_state=1)
+    before = est.get_params()
+    found = hl.lr_find(est, X_tr[:300], y_tr[:300].astype(float), num_steps=30)
+    assert len(found.lrs) <= 30
+    assert not hasattr(est, "network_") and not hasattr(est, "n_outputs_") and est.get_params() == before
+
+
+def test_reproducible_with_random_state(digits) -> None:
+    X_tr, _, y_tr, _ = digits
+    runs = [hl.lr_find(hl.MLPClassifier((16,), random_state=3), X_tr[:400], y_tr[:400], num_steps=25) for _ in range(2)]
+    other = hl.lr_find(hl.MLPClassifier((16,), random_state=4), X_tr[:400], y_tr[:400], num_steps=25)
+    assert runs[0] == runs[1]
+    assert other.losses != runs[0].losses
+
+
+def test_the_sweep_starts_from_the_weights_fit_starts_from(digits) -> None:
+    X_tr, _, y_tr, _ = digits
+    found = hl.lr_find(hl.MLPClassifier((16,), solver="sgd", batch_size=50, shuffle=False, alpha=0.0, random_state=0),
+                       X_tr[:100], y_tr[:100], num_steps=2, start_lr=1e-7, end_lr=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((16,), solver="sgd", batch_size=50, shuffle=False, alpha=0.0, learning_rate_init=1e-7, max_iter=1,
+                               random_state=0).fit(X_tr[:100], y_tr[:100])
+    # the first step's loss is at the initial weights; fit's first epoch averages two such batch losses at ~the same weights
+    assert np.mean(found.losses) == pytest.approx(clf.loss_curve_[0], rel=1e-3)
+
+
+def test_lbfgs_is_refused_in_one_line(digits) -> None:
+    X_tr, _, y_tr, _ = digits
+    with pytest.raises(ValueError, match="solver='lbfgs' has no learning rate to find"):
+        hl.lr_find(hl.MLPClassifier(solver="lbfgs"), X_tr, y_tr)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.array([[np.nan, 1.0], [0.0, 1.0]]), np.array([0, 1]), "NaN"),
+        (np.zeros((0, 2)), np.zeros(0), "0 sample"),
+        (np.zeros((3, 2)), np.array([0, 1]), "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_data_gets_the_estimators_usual_errors(X, y, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        hl.lr_find(hl.MLPClassifier((4,)), X, y)
+
+
+def test_bad_numbers_and_a_torch_module_are_refused_before_any_work() -> None:
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="end_lr must be greater than start_lr"):
+        hl.lr_find(hl.MLPClassifier(), X, y, start_lr=1.0, end_lr=0.5)
+    with pytest.raises(TypeError, match="hl.training.lr_find"):
+        hl.lr_find(nn.Linear(2, 2), X, y)
+    assert hl.lr_find is hl.estimators.lr_find
