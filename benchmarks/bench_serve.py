@@ -14,8 +14,11 @@ each; printed: throughput, p50, p99, errors (non-2xx + socket errors), mean
 batch size (rows per forward pass, from /metrics). Then the lone-request
 overhead: wrk with one connection against ours (.onnx), p50, minus the p50 of
 in-process ONNX Runtime on the same row. ``--pin`` puts the server on CPU 0
-and wrk on CPU 1 (taskset). Usage:
-python benchmarks/bench_serve.py [--seconds 5] [--pin]
+and wrk on CPU 1 (taskset). ``--apps``: instead, the table model beside a
+TextClassifier of about the same size (embed64,gru64 on a 500-word
+vocabulary, ~60k parameters; one 12-word text a request), both ``hiddenlayers
+serve`` on .safetensors, and the ratio of their throughputs. Usage:
+python benchmarks/bench_serve.py [--seconds 5] [--pin] [--apps]
 """
 
 from __future__ import annotations
@@ -77,6 +80,26 @@ def make_models(folder: str) -> tuple[str, str, dict]:
     model.save(st)
     hl.export_onnx(model, ox)
     return st, ox, {f"x{i}": round(float(v), 4) for i, v in enumerate(X[0])}
+
+
+def make_text_model(folder: str) -> tuple[str, str]:
+    """A TextClassifier about the table MLP's size (~60k parameters), saved; and one request's text (12 words)."""
+    from hiddenlayers.apps import TextClassifier
+
+    rng = np.random.default_rng(0)
+    words = np.array([f"w{i}" for i in range(500)])
+    texts = [" ".join(rng.choice(words, 12)) for _ in range(2000)]
+    labels = [int(t.count("w1") > 1) for t in texts]
+    clf = TextClassifier("embed64,gru64", max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(texts, labels)
+    path = os.path.join(folder, "text.safetensors")
+    clf.save(path)
+    return path, texts[0]
+
+
+def write_post(path: str, body: dict) -> str:
+    with open(path, "w") as fh:
+        fh.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\nwrk.headers["Content-Type"] = "application/json"\n')
+    return path
 
 
 def start(cmd: list[str], port: int, pin: str | None, env: dict) -> subprocess.Popen:
@@ -155,12 +178,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="wrk duration per (server, connections)")
     ap.add_argument("--connections", default="8,32,128")
     ap.add_argument("--pin", action="store_true", help="server on CPU 0, wrk on CPU 1 (taskset)")
+    ap.add_argument("--apps", action="store_true", help="the table model beside a TextClassifier of the same size, both served")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: run `bash .ci/system-deps.sh wrk` (make bench does).")
     spin, wpin = ("0", "1") if args.pin else (None, None)
     conns = [int(c) for c in args.connections.split(",")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(HERE, "..", "src"), os.environ.get("PYTHONPATH", "")])}
+    if args.apps:
+        apps_run(args.seconds, [int(c) for c in args.connections.split(",")], ("0", "1") if args.pin else (None, None), env)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         st, ox, row = make_models(tmp)
         script = os.path.join(tmp, "post.lua")
@@ -200,6 +227,35 @@ def main() -> None:
             print(f"  {name:18s} " + "  ".join(f"c={c}: {results[name][c]['rps'] / naive[c]['rps']:.2f}x" for c in conns))
         print("\nlone request (wrk, 1 connection) p50: " + ", ".join(f"{k} {v:.3f} ms" for k, v in lone.items()))
         print(f"in-process ONNX Runtime p50 on the same row: {ort:.4f} ms; overhead of ours .onnx: {lone['ours .onnx'] - ort:.3f} ms (goal <= 1 ms)")
+
+
+def apps_run(seconds: float, conns: list[int], pins: tuple[str | None, str | None], env: dict) -> None:
+    """Served table MLP vs served TextClassifier of about its size: req/s at each connection count, and the ratio."""
+    spin, wpin = pins
+    with tempfile.TemporaryDirectory() as tmp:
+        st, _, row = make_models(tmp)
+        text, sentence = make_text_model(tmp)
+        cli = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve"]
+        servers = {"table MLP": (st, write_post(os.path.join(tmp, "rows.lua"), {"rows": [row]})),
+                   "TextClassifier": (text, write_post(os.path.join(tmp, "texts.lua"), {"texts": [sentence]}))}
+        results: dict[str, dict[int, dict]] = {}
+        for name, (path, script) in servers.items():
+            port = free_port()
+            proc = start([*cli, path, "--port", str(port), "--log-level", "warning"], port, spin, env)
+            try:
+                wrk(port, 8, 1.0, script, wpin)  # warm-up
+                results[name] = {}
+                for c in conns:
+                    s0, n0 = batch_stats(port)
+                    r = wrk(port, c, seconds, script, wpin)
+                    s1, n1 = batch_stats(port)
+                    r["batch"] = (s1 - s0) / (n1 - n0) if n1 > n0 else float("nan")
+                    results[name][c] = r
+                    print(f"{name:15s} c={c:<4d} {r['rps']:9.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms  errors {r['errors']:5d}  mean batch {r['batch']:.1f}", flush=True)
+            finally:
+                stop(proc)
+        print("\nTextClassifier throughput over the table MLP's: " + "  ".join(
+            f"c={c}: {results['TextClassifier'][c]['rps'] / results['table MLP'][c]['rps']:.2f}x" for c in conns))
 
 
 if __name__ == "__main__":

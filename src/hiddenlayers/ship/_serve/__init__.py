@@ -2,7 +2,9 @@
 
 ``serve``: :func:`~hiddenlayers.ship.serve`, the routes, reload and drain, and
 the worker processes (uvicorn imports ``hiddenlayers.ship._serve.serve:app_from_env``);
-``model``: ``ServedModel``, a loaded model file and its request rows; ``values``:
+``model``: ``ServedModel``, a loaded table model file and its request rows; ``app_model``:
+the served applications (text, image, autoencoder, recommender), each request form
+checked, behind the same interface; ``values``:
 the number and missing-value rule requests share with the CSV reader;
 ``metrics``: the Prometheus text. The micro-batcher is ``ship/_batcher.py``.
 The public names are re-exported by :mod:`hiddenlayers.ship`; this package

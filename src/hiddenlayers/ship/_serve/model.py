@@ -88,6 +88,8 @@ class ServedModel:
         onnxruntime's defaults); the server limits NumPy's and PyTorch's itself.
     """
 
+    no_proba = "/predict_proba needs a classifier; this model is a regressor: use /predict."
+
     def __init__(self, source: Any, version: int = 1, threads: int | None = None) -> None:
         self.version = version
         self.loaded_at = time.time()
@@ -152,14 +154,18 @@ class ServedModel:
                 names = [str(n) for n in getattr(est, "feature_names_in_", [])] or [f"x{i}" for i in range(int(est.n_features_in_))]
                 cols = [{"name": n, "kind": "numeric"} for n in names]
                 self.pre, self.impute = None, False
+        self._index_columns(cols)
+        if self.pre is not None:
+            self._plan()
+
+    def _index_columns(self, cols: list[dict[str, Any]]) -> None:
+        """What :meth:`rows` reads: the columns (name, kind) in order, their positions, the numeric and categorical ones."""
         self.column_info = cols
         self.columns = [c["name"] for c in cols]
         self._index = {n: i for i, n in enumerate(self.columns)}
-        self._numeric = np.array([c["kind"] == "numeric" for c in cols])
+        self._numeric = np.array([c["kind"] == "numeric" for c in cols], dtype=bool)
         self._num_idx: list[int] = np.flatnonzero(self._numeric).tolist()  # plain ints: indexing Python lists with them is faster
         self._cat_idx: list[int] = np.flatnonzero(~self._numeric).tolist()
-        if self.pre is not None:
-            self._plan()
 
     def _plan(self) -> None:
         """Where each stored-preprocessing output lands in the encoded matrix (in TablePreprocessor's order)."""
@@ -351,7 +357,7 @@ class ServedModel:
     def predict(self, rows: list[list[Any]], proba: bool) -> list[Any]:
         """Predictions (labels or values) or class probabilities for ``rows``, as JSON-able lists."""
         if proba and self.classes is None:
-            raise RequestError(400, "/predict_proba needs a classifier; this model is a regressor: use /predict.")
+            raise RequestError(400, self.no_proba)
         x = self.encode(rows)
         if self.onnx is not None:
             out = self.onnx.session.run(None, x)[0]
@@ -385,24 +391,33 @@ class ServedModel:
         raise RequestError(422, f"row {r + 1}, column '{self.columns[j]}' is out of range for this model: {shown(rows[r][j])} becomes "
                                 f"{shown(scaled[r, k])} after the stored scaling, beyond {F32_TEXT}: send a smaller number, or null for missing.")
 
+    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
+        """The JSON answer for one request's slice of a batch's :meth:`predict` (the server adds ``model_version``)."""
+        return {"probabilities": result, "classes": self.classes} if proba else {"predictions": result}
+
     def metadata(self) -> dict[str, Any]:
         """What ``GET /metadata`` shows: columns, classes, target, task, source file, versions."""
-        from importlib.metadata import PackageNotFoundError, version
-
-        from ... import __version__
-
-        engines: dict[str, str | None] = {}
-        for pkg in ("onnxruntime",) if self.onnx is not None else ("torch", "numpy"):
-            try:
-                engines[pkg] = version(pkg)
-            except PackageNotFoundError:
-                engines[pkg] = None
         return {
             "format": self.kind, "path": self.path, "sha256": self.sha256, "model_version": self.version, "loaded_at": self.loaded_at,
             "estimator": self.onnx.estimator if self.onnx is not None else type(self.estimator).__name__,
             "task": self.task, "target": self.target, "classes": self.classes, "columns": self.column_info,
-            "versions": {"hiddenlayers": __version__, **engines},
+            "versions": versions(("onnxruntime",) if self.onnx is not None else ("torch", "numpy")),
         }
+
+
+def versions(engines: tuple[str, ...]) -> dict[str, str | None]:
+    """hiddenlayers' version and each installed engine package's (None where it is not installed), for ``/metadata``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ... import __version__
+
+    out: dict[str, str | None] = {"hiddenlayers": __version__}
+    for pkg in engines:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
 
 
 def _arrow_numeric(pa: Any, kind: Any) -> bool:

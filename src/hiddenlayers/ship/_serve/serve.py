@@ -8,7 +8,9 @@ Endpoints:
   or an Arrow IPC stream (``Content-Type: application/vnd.apache.arrow.stream``)
   for bulk rows; the stored preprocessing is applied; answers
   ``{"predictions": [...]}`` / ``{"probabilities": [[...]], "classes": [...]}``
-  with ``model_version``;
+  with ``model_version``; an application file (TextClassifier, ImageClassifier,
+  Autoencoder, Recommender) reads its own JSON form (``{"texts": [...]}``, ...;
+  see :mod:`.app_model` and ``GET /metadata``);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
   the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
 * ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
@@ -40,6 +42,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .._batcher import MicroBatcher, Overloaded
+from .app_model import AppModel, open_served
 from .metrics import Metrics
 from .model import RequestError, ServedModel
 
@@ -78,7 +81,7 @@ class _Server:
 
     def __init__(self, cfg: ServeConfig, model: Any = None) -> None:
         self.cfg = cfg
-        self.model: ServedModel = model if isinstance(model, ServedModel) else ServedModel(model if model is not None else cfg.model, threads=cfg.threads)
+        self.model: ServedModel | AppModel = open_served(model if model is not None else cfg.model, threads=cfg.threads)
         self.batcher = MicroBatcher(max_batch=cfg.max_batch, max_wait_us=cfg.max_wait_us, max_queue=cfg.max_queue)
         self.metrics = Metrics(lambda: self.batcher.depth, lambda: self.model.version)
         self.batcher.on_batch = self.metrics.batch
@@ -108,7 +111,7 @@ class _Server:
             raise RequestError(400, 'the body is empty: send {"rows": [{"column": value, ...}]}.')
         return body
 
-    async def _rows(self, request: Any, model: ServedModel) -> list[list[Any]]:
+    async def _rows(self, request: Any, model: ServedModel | AppModel) -> list[Any]:
         body = await self._body(request)
         if request.headers.get("content-type", "").split(";")[0].strip() == ARROW:
             return await asyncio.to_thread(_arrow_rows, body, model, self.cfg.max_rows)
@@ -133,10 +136,10 @@ class _Server:
         model = self.model  # the model this request is answered with, whatever reloads happen meanwhile
         try:
             if proba and model.classes is None:
-                raise RequestError(400, "/predict_proba needs a classifier; this model is a regressor: use /predict.")
+                raise RequestError(400, model.no_proba)
             rows = await self._rows(request, model)
             result = await self.batcher.submit(model, rows, proba)
-            answer: dict[str, Any] = {"probabilities": result, "classes": model.classes} if proba else {"predictions": result}
+            answer = model.answer(result, proba)
             answer["model_version"] = model.version
             resp = Response(_json(answer), media_type="application/json")
         except RequestError as exc:
@@ -192,7 +195,7 @@ class _Server:
         async with self._reload_lock:  # one reload at a time
             old = self.model
             try:
-                new = await asyncio.to_thread(ServedModel, old.path or self.cfg.model, old.version + 1, self.cfg.threads)
+                new = await asyncio.to_thread(open_served, old.path or self.cfg.model, old.version + 1, self.cfg.threads)
             except Exception:
                 self.metrics.reloads["failed"] += 1
                 raise
@@ -323,7 +326,7 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-def _arrow_rows(body: bytes, model: ServedModel, max_rows: int) -> list[list[Any]]:
+def _arrow_rows(body: bytes, model: ServedModel | AppModel, max_rows: int) -> list[Any]:
     """Rows of an Arrow IPC stream body, checked like JSON rows."""
     import pyarrow as pa
 
@@ -380,7 +383,10 @@ def serve(
     """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
 
     ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
-    imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker).
+    imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
+    a TextClassifier, ImageClassifier, Autoencoder or Recommender (file or
+    fitted object) is served too, each with its own request form (see
+    :mod:`hiddenlayers.ship._serve.app_model`).
     Requests that arrive together share one forward pass of at most
     ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
     wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and
@@ -420,7 +426,7 @@ def serve(
         return
     if not path:
         raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it and pass the path.")
-    ServedModel(path)  # a bad file fails here, once, not in every worker
+    open_served(path)  # a bad file (or one holding an app the server does not serve) fails here, once, not in every worker
     os.environ[CONFIG_ENV] = json.dumps(asdict(cfg))
     import inspect
 

@@ -1,0 +1,374 @@
+"""Application model files behind the server: each app's request form, checked, then its own public methods.
+
+:func:`open_served` is what the server loads: a table model (MLP estimator, or
+an ``.onnx`` export) is a :class:`~.model.ServedModel`, unchanged; a
+TextClassifier, ImageClassifier, Autoencoder or Recommender is one of the
+adapters here, which show the server the same interface (``rows``,
+``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
+``version``, ``path``), so batching, metrics, reload and worker processes
+are the table path's. Any other app is refused in one line naming those served.
+
+Request bodies (``/metadata`` shows the form for the loaded model):
+
+* TextClassifier: ``{"texts": ["a fine film", ...]}``;
+* ImageClassifier: ``{"images": [image, ...], "dtype": "float32" | "uint8"}``,
+  each image nested lists ``(H, W)`` (one channel), ``(H, W, C)`` or ``(C, H, W)``
+  at the fitted size; ``"uint8"``: whole numbers 0-255 the app scales by 1/255,
+  as it does a camera's ``uint8`` array (default ``"float32"``: as given);
+* Autoencoder: ``{"rows": [...]}`` or ``{"columns": {...}}``, checked by the
+  table path's rules (numbers only, none missing), answered with ``scores``
+  (``score_samples``: higher is more normal) and ``predictions`` (+1 / -1);
+* Recommender: ``{"users": [...], "items": [...]}`` (ids as fitted: integers
+  or strings), answered with ``predictions`` and ``unseen``, the rows whose
+  user or item was not seen in fit (rated from the global mean and the known
+  side's bias, as ``Recommender.predict`` does).
+
+Every item is checked before it joins a batch, so one bad request gets its
+own 4xx (400 for the body's form, 413 for too many items, 422 for a value)
+and never fails the batch it would have joined.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...exceptions import DataError, ModelFileError
+from .model import RequestError, ServedModel, _require_finite, _sha256, versions
+
+TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
+SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, Autoencoder and Recommender"
+
+
+def _fitted_app(app: Any) -> None:
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from ...exceptions import NotFittedError
+
+    try:
+        check_is_fitted(app)
+    except SklearnNotFittedError:
+        raise NotFittedError(f"serve() needs a fitted model: this {type(app).__name__} instance is not fitted yet. Call fit first, or pass the path of a saved model file.") from None
+
+
+def open_served(source: Any, version: int = 1, threads: int | None = None) -> Any:
+    """The served form of ``source`` (a model file path, a fitted estimator or app, or an already served model).
+
+    Reads a ``.safetensors`` file's metadata first (no tensors) to pick the
+    form; an ``.onnx`` file is always a table model (no PyTorch import).
+    """
+    if isinstance(source, (ServedModel, AppModel)):
+        return source
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if p.suffix.lower() == ".onnx" or not p.is_file():
+            return ServedModel(p, version, threads)
+        from ..._files import read_metadata
+
+        kind = read_metadata(p)["estimator"]
+        if kind in TABLE_MODELS:
+            return ServedModel(p, version, threads)
+        if kind not in _ADAPTERS:
+            raise ModelFileError(f"'{p}' holds a {kind}, which the server does not serve: it serves {SERVED} files. "
+                                 f"Use the {kind} from Python (hl.load).")
+        from .._modelfile import load
+
+        return _ADAPTERS[kind](load(p), version, str(p.resolve()), _sha256(p))
+    kind = type(source).__name__
+    if kind in TABLE_MODELS:
+        return ServedModel(source, version, threads)
+    if kind in _ADAPTERS:
+        _fitted_app(source)
+        return _ADAPTERS[kind](source, version, None, None)
+    raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {kind}.")
+
+
+def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
+    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``); 400 naming the nearest key otherwise."""
+    if not isinstance(body, dict):
+        raise RequestError(400, f"the body must be a JSON object {form}. Received: {type(body).__name__}.")
+    known = keys + optional
+    for name in body:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise RequestError(400, f"unknown key {name!r}{hint}: the body must be {form}.")
+    missing = [k for k in keys if k not in body]
+    if missing:
+        raise RequestError(400, f"the body has no {missing[0]!r}: it must be {form}.")
+    return body
+
+
+def _items(body: dict[str, Any], key: str, what: str, max_rows: int) -> list[Any]:
+    """``body[key]``, a non-empty list of at most ``max_rows`` items (400, 413)."""
+    raw = body[key]
+    if not isinstance(raw, list):
+        raise RequestError(400, f'"{key}" must be a list of {what}. Received: {type(raw).__name__}.')
+    if not raw:
+        raise RequestError(400, f'"{key}" is empty: send at least one.')
+    if len(raw) > max_rows:
+        raise RequestError(413, f'"{key}" holds {len(raw)} items, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.')
+    return raw
+
+
+def _call(method: Any, X: Any) -> np.ndarray:
+    """``method(X)``; a DataError or ValueError of the app (a value it refuses) is a 422 of its first line."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the answer says what a warning would (Recommender: unseen rows)
+            return np.asarray(method(X))
+    except (ValueError, TypeError, DataError) as exc:
+        raise RequestError(422, str(exc).splitlines()[0]) from None
+
+
+class AppModel:
+    """A fitted application behind the server; subclasses parse their request form."""
+
+    form = ""  # the body, in words (messages and /metadata)
+    classes: list[Any] | None = None
+
+    def __init__(self, app: Any, version: int, path: str | None, sha256: str | None) -> None:
+        self.app, self.version, self.path, self.sha256 = app, version, path, sha256
+        self.loaded_at = time.time()
+        self.estimator = type(app).__name__
+        self.no_proba = f"/predict_proba needs a classifier; this model is a {self.estimator}: use /predict."
+        if hasattr(app, "classes_"):
+            self.classes = app.classes_.tolist()
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        """The request's checked items (texts, images, rows, pairs), each ready to join a batch."""
+        raise NotImplementedError
+
+    def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
+        """An Arrow body carries table rows: a 415 naming the JSON form (the Autoencoder reads them)."""
+        raise RequestError(415, f"an Arrow body carries table rows, but this model is a {self.estimator}: send JSON {self.form}.")
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        """One JSON-able answer per item of ``rows`` (a batch of several requests' items)."""
+        raise NotImplementedError
+
+    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
+        """The JSON answer for one request's slice of :meth:`predict` (the server adds ``model_version``)."""
+        return {"probabilities": result, "classes": self.classes} if proba else {"predictions": result}
+
+    def inputs(self) -> dict[str, Any]:
+        """What a request holds, for ``/metadata``."""
+        return {"body": self.form}
+
+    def metadata(self) -> dict[str, Any]:
+        """What ``GET /metadata`` shows: the app, its input form, classes, source file, versions."""
+        return {
+            "format": "safetensors" if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
+            "loaded_at": self.loaded_at, "estimator": self.estimator, "classes": self.classes, "input": self.inputs(),
+            "versions": versions(("torch", "numpy")),
+        }
+
+
+class _Classifier(AppModel):
+    """Text and image classifiers: labels from the probabilities of one pass (checked finite), as their ``predict`` takes them."""
+
+    def _X(self, rows: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def _proba(self, rows: list[Any]) -> np.ndarray:
+        return _call(self.app.predict_proba, self._X(rows))
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        p = self._proba(rows)
+        _require_finite(p)
+        if proba:
+            return p.tolist()  # type: ignore[no-any-return]
+        return self.app.classes_[p.argmax(axis=1)].tolist()  # type: ignore[no-any-return]  # the app's predict, without a second pass
+
+
+class TextModel(_Classifier):
+    """A TextClassifier: ``{"texts": [...]}``."""
+
+    form = '{"texts": ["a text", ...]}'
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        texts = _items(_body(body, ("texts",), (), self.form), "texts", "strings", max_rows)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise RequestError(400, f"texts[{i}] must be a string. Received: {type(t).__name__}.")
+        return texts
+
+    def _X(self, rows: list[Any]) -> Any:
+        return list(rows)
+
+    def inputs(self) -> dict[str, Any]:
+        return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
+
+
+class ImageModel(_Classifier):
+    """An ImageClassifier: ``{"images": [...], "dtype": ...}``, each image at the fitted size."""
+
+    form = '{"images": [image, ...], "dtype": "float32" or "uint8"} with each image nested lists (H, W), (H, W, C) or (C, H, W)'
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        c, h, w = (int(d) for d in self.app.image_shape_)
+        self.shape = (c, h, w)
+        # each accepted image shape -> the transpose to the form the app reads without ambiguity: (H, W) gray, (H, W, C) colour
+        self.accepted: dict[tuple[int, ...], tuple[int, ...] | None] = {(h, w, c): None, (c, h, w): (1, 2, 0)}
+        if c == 1:
+            self.accepted = {(h, w): None, (h, w, 1): None, (1, h, w): None}
+        self.target = (h, w) if c == 1 else (h, w, c)
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        b = _body(body, ("images",), ("dtype",), self.form)
+        dtype = b.get("dtype", "float32")
+        if dtype not in ("float32", "uint8"):
+            raise RequestError(400, f'"dtype" must be "float32" (pixels as given) or "uint8" (whole numbers 0-255, scaled by 1/255). Received: {dtype!r:.40}.')
+        return [(dtype, self._image(x, i, dtype)) for i, x in enumerate(_items(b, "images", "images (nested lists of numbers)", max_rows))]
+
+    def _image(self, x: Any, i: int, dtype: str) -> np.ndarray:
+        """Image ``i``, checked: numbers, an accepted shape, finite (uint8: whole 0-255); in the shape the app reads."""
+        try:
+            a = np.asarray(x)
+        except ValueError:
+            a = np.asarray(None)  # ragged nested lists: not an array of numbers
+        if a.dtype.kind not in "iuf":
+            raise RequestError(422, f"images[{i}] must be nested lists of numbers of one shape {self._shapes()}: check for text, null or rows of different lengths.")
+        if a.shape not in self.accepted:
+            raise RequestError(422, f"images[{i}] has shape {a.shape}, but the model reads {self.shape[1]} x {self.shape[2]} pixels with "
+                                    f"{self.shape[0]} channel(s): send {self._shapes()}, resized as in fit.")
+        if not np.isfinite(a).all():
+            raise RequestError(422, f"images[{i}] holds NaN or infinity: send finite pixel values.")
+        perm = self.accepted[a.shape]
+        a = a.transpose(perm) if perm is not None else a.reshape(self.target)
+        if dtype == "uint8":
+            if a.dtype.kind == "f" and not (a == np.trunc(a)).all() or a.min() < 0 or a.max() > 255:
+                raise RequestError(422, f'images[{i}] holds values that are not whole numbers 0-255, as "dtype": "uint8" needs: send such pixels, or "dtype": "float32".')
+            return a.astype(np.uint8)
+        return a.astype(np.float64)
+
+    def _shapes(self) -> str:
+        return " or ".join(str(list(s)) for s in self.accepted)
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        if len({kind for kind, _ in rows}) < 2:
+            return super().predict(rows, proba)
+        out: list[Any] = [None] * len(rows)  # a batch of uint8 and float32 requests: one pass each, answers in order
+        for kind in ("float32", "uint8"):
+            idx = [k for k, (d, _) in enumerate(rows) if d == kind]
+            for k, r in zip(idx, super().predict([rows[k] for k in idx], proba)):
+                out[k] = r
+        return out
+
+    def _X(self, rows: list[Any]) -> Any:
+        return np.stack([a for _, a in rows])
+
+    def inputs(self) -> dict[str, Any]:
+        return {"body": self.form, "image_shape": list(self.shape), "shapes": [list(s) for s in self.accepted], "dtype": ["float32", "uint8"]}
+
+
+class _NumericRows(ServedModel):
+    """The table path's row checks (names, counts, the CSV number rule) for an app reading numeric columns only."""
+
+    def __init__(self, columns: list[str]) -> None:  # no model: only what rows() and arrow_rows() read
+        self.impute, self.target, self.pre = False, None, None
+        self._index_columns([{"name": n, "kind": "numeric"} for n in columns])
+
+
+class AutoencoderModel(AppModel):
+    """An Autoencoder: table rows (numbers, none missing) -> ``scores`` and ``predictions`` (+1 inlier, -1 outlier)."""
+
+    form = '{"rows": [[x0, x1, ...] or {"x0": ..., ...}]} or {"columns": {"x0": [...], ...}}'
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        names = getattr(self.app, "feature_names_in_", None)
+        self.names = names is not None
+        self.table = _NumericRows([str(n) for n in names] if names is not None else [f"x{i}" for i in range(int(self.app.n_features_in_))])
+        self.no_proba = "/predict_proba needs a classifier; an Autoencoder answers /predict with scores (higher is more normal) and predictions (+1 inlier, -1 outlier)."
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        return self.table.rows(body, max_rows)
+
+    def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
+        return self.table.arrow_rows(table, max_rows)
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        X: Any = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
+        if self.names:
+            import pandas as pd
+
+            X = pd.DataFrame(X, columns=self.table.columns)  # the names it was fitted with, so scikit-learn does not warn
+        scores = _call(self.app.score_samples, X)
+        _require_finite(scores)
+        labels = np.where(scores - self.app.offset_ >= 0, 1, -1)  # predict's rule (decision_function >= 0), without a second pass
+        return [[s, k] for s, k in zip(scores.tolist(), labels.tolist())]
+
+    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
+        return {"scores": [s for s, _ in result], "predictions": [k for _, k in result]}
+
+    def inputs(self) -> dict[str, Any]:
+        return {"body": self.form, "columns": self.table.column_info, "offset": float(self.app.offset_)}
+
+
+class RecommenderModel(AppModel):
+    """A Recommender: ``{"users": [...], "items": [...]}`` -> predicted ratings, and which rows had an unseen id."""
+
+    form = '{"users": [id, ...], "items": [id, ...]} (ids as fitted, one user and one item per row)'
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        import pandas as pd
+
+        kinds: dict[str, type] = {"integer": int, "string": str}
+        self.kinds: dict[str, type | None] = {side: kinds.get(pd.api.types.infer_dtype(getattr(self.app, f"{side}s_"), skipna=True)) for side in ("user", "item")}
+        self.no_proba = "/predict_proba needs a classifier; a Recommender answers /predict with ratings."
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        b = _body(body, ("users", "items"), (), self.form)
+        users = _items(b, "users", "ids", max_rows)
+        items = _items(b, "items", "ids", max_rows)
+        if len(users) != len(items):
+            raise RequestError(400, f'"users" has {len(users)} ids but "items" has {len(items)}: send one user and one item per row.')
+        return [(self._id("user", u, k), self._id("item", i, k)) for k, (u, i) in enumerate(zip(users, items))]
+
+    def _id(self, side: str, v: Any, k: int) -> Any:
+        """One id, checked: an integer (a whole float is one) or a string, of the kind the model was fitted on."""
+        if isinstance(v, float) and v == v and v not in (float("inf"), float("-inf")) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            raise RequestError(422, f"{side}s[{k}] must be an id (an integer or a string). Received: {v!r:.40}.")
+        want = self.kinds[side]
+        if want is not None and not isinstance(v, want):
+            fitted = "integers" if want is int else "strings"
+            raise RequestError(422, f"{side}s[{k}] is {v!r:.40}, but the model's {side} ids are {fitted}: send them as {fitted}, so that known ids are found.")
+        return v
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        cols = []
+        for side in (0, 1):
+            ids = [r[side] for r in rows]
+            cols.append(np.asarray(ids) if self.kinds["user" if side == 0 else "item"] is not None else np.array(ids, dtype=object))
+        ratings = _call(self.app.predict, tuple(cols))
+        _require_finite(ratings)
+        seen = (self.app.users_.get_indexer(cols[0]) >= 0) & (self.app.items_.get_indexer(cols[1]) >= 0)
+        return [[r, bool(s)] for r, s in zip(ratings.tolist(), seen.tolist())]
+
+    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
+        return {"predictions": [r for r, _ in result], "unseen": [k for k, (_, s) in enumerate(result) if not s]}
+
+    def inputs(self) -> dict[str, Any]:
+        shown: dict[type | None, str] = {None: "integers or strings", int: "integers", str: "strings"}
+        return {"body": self.form, "user_ids": shown[self.kinds["user"]], "item_ids": shown[self.kinds["item"]],
+                "n_users": len(self.app.users_), "n_items": len(self.app.items_),
+                "unseen": "an id not seen in fit is rated from the global mean plus the known side's bias; the answer's 'unseen' lists those rows"}
+
+
+_ADAPTERS: dict[str, type[AppModel]] = {
+    "TextClassifier": TextModel, "ImageClassifier": ImageModel, "Autoencoder": AutoencoderModel, "Recommender": RecommenderModel,
+}
+
+
+__all__ = ["SERVED", "AppModel", "open_served"]

@@ -1,0 +1,275 @@
+"""`hiddenlayers serve` on application files: each app's request form, its answers against its own methods, errors, reload.
+
+The server runs in this process (uvicorn in a thread on a free loopback port), so
+the tests share the fitted apps; the table path's own tests are test_serve.py.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("uvicorn")
+pytest.importorskip("starlette")
+
+import uvicorn  # noqa: E402
+
+from cli_helpers import assert_user_error, run  # noqa: E402
+from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, TextClassifier  # noqa: E402
+from hiddenlayers.ship._serve.app_model import open_served  # noqa: E402
+from hiddenlayers.ship._serve.model import RequestError  # noqa: E402
+from hiddenlayers.ship._serve.serve import ServeConfig, make_app  # noqa: E402
+
+TEXTS = ["a fine film", "a dull mess", "fine acting", "a dull plot", "what a fine cast", "dull and slow"] * 4
+LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"] * 4
+ASKED = ["a fine mess", "never seen words", "", "DULL dull", "fine"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Client:
+    """The server app for ``model`` under uvicorn in a thread of this process, and JSON requests to it."""
+
+    def __init__(self, model: Any, **cfg: Any) -> None:
+        self.port = _free_port()
+        app = make_app(ServeConfig(model=str(model) if isinstance(model, Path) else "", **cfg), None if isinstance(model, Path) else model)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            assert time.time() < deadline and self.thread.is_alive(), "server did not start"
+            time.sleep(0.01)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, Any]:
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            c.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+            r = c.getresponse()
+            raw = r.read()
+            return r.status, json.loads(raw)
+        finally:
+            c.close()
+
+    def post(self, path: str, data: Any) -> tuple[int, Any]:
+        return self.request("POST", path, json.dumps(data).encode())
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One tiny fitted model of each served app, saved; the apps loaded back from their files answer exactly as these."""
+    from sklearn.datasets import load_digits
+
+    d = tmp_path_factory.mktemp("serve_apps")
+    text = TextClassifier("embed8,gru8", max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(TEXTS, LABELS)
+    text2 = TextClassifier("embed8,gru8", max_iter=2, early_stopping=False, random_state=1, device="cpu").fit(TEXTS, LABELS[::-1])
+    digits = load_digits()
+    pixels = (digits.images[:300] * (255 / 16)).astype(np.uint8)  # (300, 8, 8), 0-255 as a camera gives them
+    image = ImageClassifier("conv4k3:same,pool2,16", max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(pixels, digits.target[:300])
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(200, 4)), columns=["a", "b", "c", "d"])
+    auto = Autoencoder((8,), n_components=2, max_iter=3, early_stopping=False, random_state=0, device="cpu").fit(table)
+    users, items = rng.integers(0, 20, 300), rng.choice(["x", "y", "z", "w"], 300)
+    rec = Recommender(n_factors=4, hidden_layer_sizes=(8,), max_iter=2, early_stopping=False, random_state=0, device="cpu").fit((users, items), rng.uniform(1, 5, 300))
+    out: dict[str, Any] = {"dir": d, "pixels": pixels, "table": table}
+    for name, model in (("text", text), ("text2", text2), ("image", image), ("auto", auto), ("rec", rec)):
+        model.save(d / f"{name}.safetensors")
+        out[name] = model
+    return out
+
+
+@pytest.fixture(scope="module")
+def clients(apps: dict[str, Any]):
+    cs = {name: Client(apps["dir"] / f"{name}.safetensors", max_rows=8) for name in ("text", "image", "auto", "rec")}
+    yield cs
+    for c in cs.values():
+        c.stop()
+
+
+def test_text_classifier_answers_as_its_predict_and_predict_proba(clients: dict, apps: dict) -> None:
+    status, got = clients["text"].post("/predict", {"texts": ASKED})
+    assert status == 200 and got == {"predictions": apps["text"].predict(ASKED).tolist(), "model_version": 1}
+    status, got = clients["text"].post("/predict_proba", {"texts": ASKED})
+    assert status == 200 and got["classes"] == ["neg", "pos"]
+    np.testing.assert_allclose(got["probabilities"], apps["text"].predict_proba(ASKED), atol=1e-6)
+
+
+def test_image_classifier_reads_uint8_and_float_pixels_in_every_layout(clients: dict, apps: dict) -> None:
+    X = apps["pixels"][:5]
+    clf = apps["image"]
+    status, got = clients["image"].post("/predict_proba", {"images": X.tolist(), "dtype": "uint8"})
+    assert status == 200 and got["classes"] == list(range(10))
+    np.testing.assert_allclose(got["probabilities"], clf.predict_proba(X), atol=1e-6)
+    F = X / 255.0  # the same pixels as floats 0-1: the app reads them as the uint8 ones
+    for layout in (F, F[..., None], F[:, None]):  # (H, W), (H, W, 1), (C, H, W)
+        status, got = clients["image"].post("/predict", {"images": layout.tolist()})
+        assert status == 200 and got["predictions"] == clf.predict(F).tolist()
+
+
+def test_autoencoder_answers_scores_and_labels_from_rows_and_columns(clients: dict, apps: dict) -> None:
+    rows = apps["table"].iloc[:6]
+    ae = apps["auto"]
+    want_scores, want_labels = ae.score_samples(rows), ae.predict(rows).tolist()
+    for body in ({"rows": rows.to_numpy().tolist()}, {"rows": rows.to_dict("records")}, {"columns": rows.to_dict("list")}):
+        status, got = clients["auto"].post("/predict", body)
+        assert status == 200 and got["predictions"] == want_labels and got["model_version"] == 1
+        np.testing.assert_allclose(got["scores"], want_scores, atol=1e-6)
+    assert {-1, 1} >= set(want_labels)
+
+
+def test_recommender_rates_known_and_unseen_ids_as_its_predict(clients: dict, apps: dict) -> None:
+    users, items = [0, 3, 99, 5, 7.0], ["x", "q", "y", "w", "z"]  # 99 and "q" were never seen; 7.0 is the user 7
+    status, got = clients["rec"].post("/predict", {"users": users, "items": items})
+    with pytest.warns(UserWarning, match="2 of 5 rows have a user"):  # the answer names those rows instead
+        want = apps["rec"].predict((np.array([0, 3, 99, 5, 7]), np.array(items)))
+    assert status == 200 and got["unseen"] == [1, 2]
+    np.testing.assert_allclose(got["predictions"], want, atol=1e-6)
+
+
+BAD = [
+    ("text", "/predict", b'{"text": ["x"]}', 400, "unknown key 'text' (did you mean 'texts'?): the body must be {\"texts\": [\"a text\", ...]}."),
+    ("text", "/predict", b'{"texts": "one text"}', 400, '"texts" must be a list of strings. Received: str.'),
+    ("text", "/predict", b'{"texts": ["ok", 3]}', 400, "texts[1] must be a string. Received: int."),
+    ("text", "/predict", b'{"texts": []}', 400, '"texts" is empty: send at least one.'),
+    ("text", "/predict", json.dumps({"texts": ["x"] * 9}).encode(), 413,
+     '"texts" holds 9 items, more than the limit of 8: split it, or start the server with a larger --max-rows.'),
+    ("image", "/predict", json.dumps({"images": [[[0] * 7] * 8]}).encode(), 422,
+     "images[0] has shape (8, 7), but the model reads 8 x 8 pixels with 1 channel(s): send [8, 8] or [8, 8, 1] or [1, 8, 8], resized as in fit."),
+    ("image", "/predict", b'{"images": [[[NaN, 0], [0, 0]]]}', 422, "images[0] has shape (2, 2)"),
+    ("image", "/predict", json.dumps({"images": [[[float("nan")] * 8] * 8]}).encode(), 422, "images[0] holds NaN or infinity: send finite pixel values."),
+    ("image", "/predict", json.dumps({"images": [[["a"] * 8] * 8]}).encode(), 422, "images[0] must be nested lists of numbers of one shape"),
+    ("image", "/predict", json.dumps({"images": [[[300] * 8] * 8], "dtype": "uint8"}).encode(), 422, "images[0] holds values that are not whole numbers 0-255"),
+    ("image", "/predict", json.dumps({"images": [[[0] * 8] * 8], "dtype": "int8"}).encode(), 400, '"dtype" must be "float32" (pixels as given) or "uint8"'),
+    ("auto", "/predict", b'{"rows": [[1, 2, 3, Infinity]]}', 422, "row 1, column 'd' is infinite: send a finite number, or null for missing."),
+    ("auto", "/predict", b'{"rows": [[1, 2, 3, null]]}', 422, "row 1, column 'd' is missing (null or NaN)"),
+    ("auto", "/predict", b'{"rows": [{"a": 1, "b": 2, "c": 3, "dd": 4}]}', 422, "row 1: unknown column 'dd' (did you mean 'd'?)"),
+    ("auto", "/predict", b'{"rows": []}', 400, "the request holds no rows: send at least one."),
+    ("auto", "/predict_proba", b'{"rows": [[1, 2, 3, 4]]}', 400, "/predict_proba needs a classifier; an Autoencoder answers /predict with scores"),
+    ("rec", "/predict", b'{"users": [1, 2], "items": ["x"]}', 400, '"users" has 2 ids but "items" has 1: send one user and one item per row.'),
+    ("rec", "/predict", b'{"users": ["1"], "items": ["x"]}', 422, "users[0] is '1', but the model's user ids are integers: send them as integers"),
+    ("rec", "/predict", b'{"users": [1.5], "items": ["x"]}', 422, "users[0] must be an id (an integer or a string). Received: 1.5."),
+    ("rec", "/predict", b'{"users": [null], "items": ["x"]}', 422, "users[0] must be an id (an integer or a string). Received: None."),
+    ("rec", "/predict", b'{"users": [1]}', 400, "the body has no 'items'"),
+    ("rec", "/predict_proba", b'{"users": [1], "items": ["x"]}', 400, "/predict_proba needs a classifier; a Recommender answers /predict with ratings."),
+]
+
+
+@pytest.mark.parametrize(("app", "path", "body", "status", "message"), BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_requests_get_a_one_line_4xx(clients: dict, app: str, path: str, body: bytes, status: int, message: str) -> None:
+    got_status, got = clients[app].request("POST", path, body)
+    assert got_status == status and list(got) == ["error"] and message in got["error"] and "\n" not in got["error"], got
+
+
+def _arrow(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def test_arrow_bodies_are_table_rows_for_the_autoencoder_and_415_for_a_text_model(clients: dict, apps: dict) -> None:
+    rows, arrow = apps["table"].iloc[:3], {"Content-Type": "application/vnd.apache.arrow.stream"}
+    status, got = clients["auto"].request("POST", "/predict", _arrow(rows), arrow)
+    assert status == 200 and got["predictions"] == apps["auto"].predict(rows).tolist()
+    status, got = clients["text"].request("POST", "/predict", _arrow(pd.DataFrame({"texts": ["x"]})), arrow)
+    assert (status, got) == (415, {"error": 'an Arrow body carries table rows, but this model is a TextClassifier: send JSON {"texts": ["a text", ...]}.'})
+
+
+def test_metadata_shows_each_apps_input_form(clients: dict) -> None:
+    meta = {name: c.request("GET", "/metadata")[1] for name, c in clients.items()}
+    assert meta["text"]["estimator"] == "TextClassifier" and meta["text"]["input"]["body"] == '{"texts": ["a text", ...]}'
+    assert meta["image"]["input"]["image_shape"] == [1, 8, 8] and meta["image"]["classes"] == list(range(10))
+    assert [c["name"] for c in meta["auto"]["input"]["columns"]] == ["a", "b", "c", "d"]
+    assert meta["rec"]["input"]["user_ids"] == "integers" and meta["rec"]["input"]["item_ids"] == "strings"
+    assert all(m["sha256"] and m["model_version"] == 1 for m in meta.values())
+
+
+def test_reload_swaps_in_a_new_app_file(apps: dict, tmp_path: Path) -> None:
+    path = tmp_path / "live.safetensors"
+    apps["text"].save(path)
+    c = Client(path, reload_token="t0k")
+    try:
+        assert c.post("/predict", {"texts": ASKED})[1]["predictions"] == apps["text"].predict(ASKED).tolist()
+        apps["text2"].save(path)
+        status, got = c.request("POST", "/reload", b"", {"Authorization": "Bearer t0k"})
+        assert status == 200 and got["model_version"] == 2
+        status, got = c.post("/predict_proba", {"texts": ASKED})
+        assert got["model_version"] == 2
+        np.testing.assert_allclose(got["probabilities"], apps["text2"].predict_proba(ASKED), atol=1e-6)
+        assert c.request("GET", "/metadata")[1]["model_version"] == 2
+    finally:
+        c.stop()
+
+
+def test_a_fitted_app_object_is_served_too(apps: dict) -> None:
+    c = Client(apps["auto"])
+    try:
+        status, got = c.post("/predict", {"rows": apps["table"].iloc[:2].to_numpy().tolist()})
+        assert status == 200 and got["predictions"] == apps["auto"].predict(apps["table"].iloc[:2]).tolist()
+    finally:
+        c.stop()
+
+
+def test_an_app_the_server_does_not_serve_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "forecast.safetensors"
+    Forecaster(window=4, horizon=1, hidden_layer_sizes=(4,), max_iter=1, random_state=0, device="cpu").fit(np.sin(np.arange(40.0))).save(path)
+    assert_user_error(run("serve", path, "--port", _free_port()),
+                      "holds a Forecaster, which the server does not serve: it serves MLPClassifier, MLPRegressor, TextClassifier, ImageClassifier, "
+                      "Autoencoder and Recommender files.")
+    with pytest.raises(TypeError, match="Received: Forecaster"):
+        open_served(Forecaster())
+
+
+def test_an_unfitted_app_is_one_not_fitted_error() -> None:
+    from hiddenlayers.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="this TextClassifier instance is not fitted yet"):
+        open_served(TextClassifier())
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["texts", "images", "users", "items", "rows", "dtype", "x"]), inner, max_size=3),
+                     max_leaves=12)
+
+
+@settings(max_examples=60)
+@given(body=_JSON)
+def test_any_json_body_is_checked_or_refused_never_a_crash(apps: dict, body: Any) -> None:
+    """Whatever JSON arrives, each app's parser answers checked items or a RequestError (a 4xx), nothing else."""
+    for name in ("text", "image", "auto", "rec"):
+        model = _served(apps, name)
+        try:
+            model.rows(body, 8)
+        except RequestError as exc:
+            assert 400 <= exc.status < 500 and "\n" not in str(exc)
+
+
+_SERVED: dict[str, Any] = {}
+
+
+def _served(apps: dict, name: str) -> Any:
+    if name not in _SERVED:
+        _SERVED[name] = open_served(apps[name])
+    return _SERVED[name]
