@@ -48,6 +48,8 @@ def test_centre_is_sklearn_log_loss_and_weights_untouched(fitted, digits):
     np.testing.assert_array_equal(fitted.predict_proba(X[:5]), fitted.predict_proba(X[:5]))
     frame = land.to_frame()
     assert list(frame.columns) == ["alpha", "loss"] and len(frame) == 11
+    with pytest.raises(ValueError, match="read-only"):
+        land.losses[0] = 0.0
 
 
 def test_regressor_centre_is_half_mean_squared_error():

@@ -30,6 +30,11 @@ class LossLandscape:
     rows: int
     other_loss: float | None = None
 
+    def __post_init__(self) -> None:
+        for values in (self.alphas, self.betas, self.losses):
+            if values is not None:
+                values.setflags(write=False)  # frozen all the way down: a plot or a frame cannot change the result
+
     @property
     def directions(self) -> int:
         """1 for a curve, 2 for a surface."""
