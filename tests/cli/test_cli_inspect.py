@@ -13,8 +13,8 @@ import pytest
 from cli_helpers import assert_user_error, run
 from hiddenlayers.lens._report import SECTIONS
 
-TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "Layer similarity",
-          "Linear probes", "Projections", "Neurons", "What each unit responds to most", "Top features", "Data"]
+TITLES = ["Architecture", "Training", "Gradient flow", "Hidden layers", "Activations", "The loss around the fitted weights",
+          "Layer similarity", "Linear probes", "Projections", "Neurons", "What each unit responds to most", "Top features", "Data"]
 
 
 @pytest.fixture(scope="module")

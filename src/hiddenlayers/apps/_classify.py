@@ -50,6 +50,28 @@ class ClassifierFitting(FitRequired):
         """The loss the network is trained on: cross entropy, or the generalized cross entropy for ``loss="gce"``."""
         return classification_loss(self.loss, self.gce_q)
 
+    def network_targets(self, y: Any) -> np.ndarray:
+        """Labels ``y`` as the one-hot ``(n, n_classes)`` float64 targets the training loss compares ``network_``'s logits with.
+
+        For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``);
+        a label the model was not fitted on is a ValueError.
+        """
+        self._require_fitted()
+        y = np.asarray(y)
+        check_score_labels(y, self.classes_, type(self).__name__)
+        codes = np.searchsorted(self.classes_, y)
+        known = (codes < len(self.classes_)) & (self.classes_[np.minimum(codes, len(self.classes_) - 1)] == y)
+        if y.ndim != 1 or not known.all():
+            bad = y if y.ndim != 1 else y[~known][:5]
+            raise ValueError(f"y must hold one label of classes_ {self.classes_.tolist()[:10]} per sample. Received: {bad!r}.")
+        return np.eye(len(self.classes_))[codes]
+
+    def network_loss(self, z: Any, targets: Any) -> Any:
+        """The training loss summed over rows: logits ``z`` ``(n, n_classes)`` against :meth:`network_targets`
+        (cross entropy, or the generalized cross entropy for ``loss="gce"``); divide by ``n`` for the mean."""
+        self._require_fitted()
+        return self._train_loss().value(z, targets, None)
+
     def _classes(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``(classes, codes)`` of labels ``y`` for ``n`` samples, checked: one label each, class labels, two classes at least."""
         y = np.asarray(y)

@@ -261,6 +261,34 @@ class _BaseMLP(BaseEstimator, ABC):
     def _check_X(self, X: Any) -> Any:
         return check_X(self, X)
 
+    # ------------------------------------------------------- training loss
+    def network_targets(self, y: Any) -> np.ndarray:
+        """``y`` as the training targets the loss compares ``network_``'s raw outputs with: ``(n, n_outputs_)`` float64.
+
+        One-hot (or 0/1 indicator) columns for a classifier, values for a regressor; one
+        row per row of ``X``. For tools that evaluate the training loss outside ``fit``
+        (``hl.lens.loss_landscape``); labels the model was not fitted on are a ValueError.
+        """
+        self._require_fitted()
+        Y = self._targets(self._checked_y(y))
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}: pass the targets it was trained on.")
+        return Y
+
+    def network_loss(self, z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The training loss summed over rows: raw outputs ``z`` ``(n, n_outputs_)`` of ``network_`` against :meth:`network_targets`.
+
+        The data term only (cross entropy, generalized cross entropy, squared error
+        ``0.5·Σ(z - y)²`` or Poisson deviance, as ``loss`` says), without the L2 term
+        ``alpha`` adds in training; divide by ``n`` for the mean per row.
+        """
+        self._require_fitted()
+        return self._loss().value(z, targets, None)
+
+    def _checked_y(self, y: Any) -> np.ndarray:
+        """``y`` as an array with one row per sample (the classifier also checks its labels)."""
+        return np.asarray(y)
+
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """Activations of hidden layer ``layer`` (1-based; ``-1`` = last), shape ``(n, units)``."""
         X = self._check_X(X)
@@ -371,6 +399,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return binarize(self._label_binarizer, y)
+
+    def _checked_y(self, y: Any) -> np.ndarray:
+        y = np.asarray(y)
+        check_score_labels(y, self.classes_, type(self).__name__)
+        if y.ndim == 1:
+            unknown = [v for v in np.unique(y).tolist() if v not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(f"y holds labels the model was not fitted on ({', '.join(map(repr, unknown[:5]))}): "
+                                 f"pass labels from classes_ {self.classes_.tolist()[:10]}.")
+        return y
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPClassifier:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.

@@ -1,4 +1,4 @@
-"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, timelapse, preferred inputs, attribution, report.
+"""Look inside hidden layers: recording, statistics, CKA, probes, neurons, timelapse, preferred inputs, attribution, loss landscape, report.
 
 >>> import hiddenlayers as hl
 >>> from sklearn.datasets import load_iris
@@ -17,6 +17,8 @@ from ._attribution import attribute, feature_importance, layer_attribution, neur
 from ._freeze_curve import FreezeCurve, freeze_curve
 from ._gradflow import KEY as GRADIENT_FLOW_KEY
 from ._gradflow import GradientFlow, gradient_flow_table
+from ._landscape import loss_landscape
+from ._landscape_result import LossLandscape
 from ._neurons import NeuronMaps, neuron_maps, top_activating
 from ._preferred import preferred_inputs
 from ._preferred_result import PreferredInputs
@@ -39,6 +41,7 @@ __all__ = [
     "GradientFlow",
     "LayerShift",
     "LayerStats",
+    "LossLandscape",
     "NeuronMaps",
     "PreferredInputs",
     "ProbeResult",
@@ -58,6 +61,7 @@ __all__ = [
     "domain_shift",
     "layer_similarity",
     "layer_stats",
+    "loss_landscape",
     "neuron_attribution",
     "neuron_maps",
     "preferred_inputs",

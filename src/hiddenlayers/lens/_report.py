@@ -20,10 +20,11 @@ import numpy as np
 import torch
 
 from . import _html as H
+from . import _report_landscape as landscape
 from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
 from ._stats import unknown_activation_note
 
-SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
+SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "loss-landscape", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
 
 
 @dataclass
@@ -325,7 +326,7 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
 def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None]) -> list[tuple[str, str, str, str]]:
-    """The sections computed from the layers' features: similarity, probes, projections, neurons, preferred inputs, features, data.
+    """The sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections, neurons, preferred inputs, features, data.
 
     Each stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
     ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section.
@@ -333,6 +334,10 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
     sections: list[tuple[str, str, str, str]] = []
+
+    lead, body = _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv)
+    sections.append(("loss-landscape", landscape.TITLE, lead, body))
+    t["landscape"] = time.perf_counter() - t0
 
     lead, body = _guarded("Layer similarity.", _similarity, names, feats)
     sections.append(("similarity", "Layer similarity", lead, body))

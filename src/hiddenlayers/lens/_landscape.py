@@ -1,0 +1,250 @@
+"""``loss_landscape(model, X, y)``: the training loss along random directions, or on the line to another model's weights.
+
+Random directions follow Li et al. (2018), "Visualizing the Loss Landscape of
+Neural Nets": a Gaussian direction ``d`` per weight tensor, each filter (row
+``d[i]``: one output unit's incoming weights, one convolution kernel) rescaled
+to the norm of the matching weight row, ``d[i] <- d[i] / ‖d[i]‖ · ‖W[i]‖``, and
+zero for biases and normalisation parameters (1-D), as the paper does; so a
+step ``alpha = 1`` moves each unit by its own size, whatever the layer's scale.
+``between=other`` is Goodfellow et al.'s (2015) linear interpolation
+``θ(α) = (1 − α)·θ_model + α·θ_other``, extended ``span`` beyond both ends.
+
+The weights are changed in place for each grid point and put back exactly
+(bit for bit, also when the loss raises), with every module's train/eval flag.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..network import evaluating, snapshot_modes
+from ._landscape_result import LossLandscape
+from ._runnable import check_runnable, diagnosed
+from ._target import Target, as_target, check_max_rows, n_rows, sample_index, take_rows
+
+_BATCH = 4096  # rows per forward pass
+_NORMALIZATIONS = ("filter", "layer", None)
+LossFn = Callable[[Any, Tensor], Tensor]  # (model output, targets of the batch) -> summed loss
+
+
+def _check_args(directions: Any, span: Any, steps: Any, normalization: Any, between: Any) -> None:
+    if isinstance(directions, bool) or directions not in (1, 2):
+        raise ValueError(f"directions must be 1 (a curve) or 2 (a surface). Received: directions={directions!r}.")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 3:
+        raise ValueError(f"steps must be an integer >= 3 (grid points per direction; odd puts one on the model). Received: steps={steps!r}.")
+    if isinstance(span, bool) or not isinstance(span, numbers.Real) or not math.isfinite(span) or span <= 0:
+        raise ValueError(f"span must be a finite number > 0 (how far the grid reaches along each direction). Received: span={span!r}.")
+    if normalization not in _NORMALIZATIONS:
+        raise ValueError(f"normalization must be 'filter' (Li et al. 2018), 'layer' or None (raw Gaussian). Received: normalization={normalization!r}.")
+    if between is not None and directions != 1:
+        raise ValueError("between= gives the 1-D line to another model's weights: pass directions=1 with it (or drop between for a 2-D surface).")
+
+
+def _params(module: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """The floating-point parameters the landscape moves (shared ones once)."""
+    return [(n, p) for n, p in module.named_parameters() if p.is_floating_point()]
+
+
+def _random_direction(params: list[tuple[str, nn.Parameter]], gen: torch.Generator, normalization: str | None) -> list[Tensor]:
+    """One Gaussian direction per parameter, scaled as ``normalization`` says (see the module docstring); on each parameter's device."""
+    out = []
+    for _, p in params:
+        w = p.detach().double().cpu()
+        d = torch.randn(w.shape, generator=gen, dtype=torch.float64)
+        if normalization is not None and w.ndim <= 1:
+            d.zero_()  # biases and norm scales stay put (Li et al. 2018, section 4)
+        elif normalization == "filter":
+            rows_w, rows_d = w.reshape(w.shape[0], -1).norm(dim=1), d.reshape(d.shape[0], -1).norm(dim=1)
+            scale = torch.where(rows_d > 0, rows_w / rows_d.clamp_min(1e-300), torch.zeros_like(rows_w))
+            d *= scale.reshape(-1, *([1] * (w.ndim - 1)))
+        elif normalization == "layer":
+            d *= w.norm() / d.norm().clamp_min(1e-300)
+        out.append(d.to(p.device, p.dtype))
+    if normalization is not None and not any(bool(d.any()) for d in out):
+        raise ValueError("the model has no weight matrix or kernel to move along (only biases and 1-D parameters, which filter "
+                         "normalization leaves still): pass normalization=None for raw Gaussian directions.")
+    return out
+
+
+def _direction_to(params: list[tuple[str, nn.Parameter]], model: nn.Module, other: Any) -> list[Tensor]:
+    """``θ_other − θ_model`` per parameter; a different architecture is a ValueError naming the first mismatch."""
+    try:
+        theirs = dict(_params(as_target(other).module))
+    except TypeError as e:
+        raise TypeError(f"between must be a model of the same architecture (a torch.nn.Module or a fitted estimator). {e}") from None
+    mine = [n for n, _ in params]
+    if list(theirs) != mine:
+        missing = next((n for n in mine if n not in theirs), None) or next(n for n in theirs if n not in mine)
+        raise ValueError(f"between has another architecture than the model: parameter {missing!r} is in one and not the other; "
+                         "pass the same network with other weights (e.g. a copy saved before training).")
+    out = []
+    for name, p in params:
+        q = theirs[name]
+        if q.shape != p.shape:
+            raise ValueError(f"between has another architecture than the model: parameter {name!r} has shape {tuple(q.shape)} there, "
+                             f"{tuple(p.shape)} here; pass the same network with other weights.")
+        out.append(q.detach().to(p.device, p.dtype) - p.detach())
+    return out
+
+
+def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, LossFn]:
+    """``y`` as a tensor on the model's device and the summed loss of one batch: the model's own, or ``loss``'s mean times the rows."""
+    module = target.module
+    try:
+        param = next(module.parameters())
+        device, dtype = param.device, param.dtype
+    except StopIteration:
+        device, dtype = torch.device("cpu"), torch.get_default_dtype()
+    est = target.estimator
+    if loss is None:
+        if est is None:
+            raise ValueError(f"loss= is required for a {type(module).__name__}: pass the loss the model is trained with, "
+                             "e.g. loss=torch.nn.CrossEntropyLoss() (called as loss(model(x), y), averaging over the batch).")
+        if not (callable(getattr(est, "network_loss", None)) and callable(getattr(est, "network_targets", None))):
+            raise ValueError(f"{type(est).__name__} has no training loss the lens can evaluate (no network_loss): pass loss= a callable "
+                             "taking (network output, y batch) and returning the batch's mean loss.")
+        Y = torch.as_tensor(np.asarray(est.network_targets(y), dtype=np.float64), device=device).to(dtype)
+        fn: LossFn = est.network_loss
+    else:
+        if not callable(loss):
+            raise TypeError(f"loss must be a callable (output, y) -> mean loss of the batch, e.g. torch.nn.CrossEntropyLoss(). Received: {type(loss).__name__}.")
+        Y = y.detach().to(device) if isinstance(y, Tensor) else torch.as_tensor(np.asarray(y), device=device)
+        if Y.is_floating_point():
+            Y = Y.to(dtype)
+
+        def fn(out: Any, yb: Tensor) -> Tensor:
+            value = loss(out, yb)
+            if not isinstance(value, Tensor) or value.numel() != 1:
+                raise ValueError("loss must return one number per batch (its mean over the rows, PyTorch's reduction='mean'). "
+                                 f"Received: {type(value).__name__}{'' if not isinstance(value, Tensor) else ' of shape ' + str(tuple(value.shape))}.")
+            return value.reshape(()) * yb.shape[0]
+    if Y.ndim == 0 or Y.shape[0] != rows:
+        got = "a single value" if Y.ndim == 0 else f"{Y.shape[0]} rows"
+        raise ValueError(f"y has {got} but the network reads {rows} rows of X: pass one target per row of X.")
+    return Y, fn
+
+
+@contextmanager
+def _restored(module: nn.Module, params: list[tuple[str, nn.Parameter]]) -> Iterator[list[Tensor]]:
+    """The parameters' values now (clones); on leaving, every parameter and train/eval flag is put back exactly."""
+    restore_modes = snapshot_modes(module)
+    saved = [p.detach().clone() for _, p in params]
+    try:
+        with evaluating(module):
+            yield saved
+    finally:
+        with torch.no_grad():
+            for (_, p), w in zip(params, saved):
+                p.copy_(w)
+        restore_modes()
+
+
+def loss_landscape(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: Callable[[Any, Tensor], Tensor] | None = None,
+    directions: int = 1,
+    span: float = 1.0,
+    steps: int = 41,
+    normalization: str | None = "filter",
+    between: Any = None,
+    max_rows: int | None = 4096,
+    random_state: int | np.random.Generator | None = None,
+) -> LossLandscape:
+    """The mean training loss on ``(X, y)`` around the model's weights: a 1-D curve or a 2-D surface.
+
+    ``model``: a fitted estimator or application (its own training loss, data term
+    without L2, through its ``network_loss``) or any ``torch.nn.Module`` (then
+    ``loss=`` is required, called as ``loss(model(x), y_batch)`` and averaging over
+    the batch, e.g. ``torch.nn.CrossEntropyLoss()``). ``directions``: 1 or 2
+    random Gaussian directions with ``normalization`` ``"filter"`` (Li et al. 2018:
+    each row scaled to its weight row's norm, biases still), ``"layer"`` (each
+    tensor to its weight's norm) or None; the grid runs ``steps`` points over
+    ``[-span, span]`` along each. ``between=other`` (same architecture) instead
+    takes the line from the model (alpha 0) to ``other`` (alpha 1), over
+    ``[-span, 1 + span]``. At most ``max_rows`` rows of ``X`` (drawn at random)
+    are used; ``random_state`` seeds the rows and directions. Evaluated in eval
+    mode, without gradients; the model's weights and modes are left exactly as they were.
+
+    >>> import hiddenlayers as hl
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = hl.MLPClassifier((16,), max_iter=200, random_state=0).fit(X, y)
+    >>> land = hl.lens.loss_landscape(clf, X, y, steps=21, random_state=0)
+    >>> land.losses.shape, bool(land.losses[10] == land.center_loss)
+    ((21,), True)
+    """
+    _check_args(directions, span, steps, normalization, between)
+    rows_cap = check_max_rows(max_rows)
+    target = as_target(model)
+    check_runnable(target.module)
+    n = n_rows(X)
+    if n == 0:
+        raise ValueError("X has 0 rows: pass at least one row (and its target) to evaluate the loss on.")
+    if not isinstance(y, Tensor) and getattr(y, "shape", None) is None:
+        y = np.asarray(y)  # a list of labels, as scikit-learn takes
+    rng = np.random.default_rng(random_state)
+    idx = sample_index(n, rows_cap, rng)
+    Xp = target.prepared(take_rows(X, idx))
+    y_rows = take_rows(y, idx) if idx is not None and len(y.shape) and y.shape[0] == n else y
+    return landscape_prepared(target, Xp, y_rows, loss=loss, directions=directions, span=span, steps=steps,
+                              normalization=normalization, between=between, rng=rng)
+
+
+def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, Tensor], Tensor] | None, directions: int, span: float,
+                       steps: int, normalization: str | None, between: Any, rng: np.random.Generator) -> LossLandscape:
+    """:func:`loss_landscape` on rows already in the network's input form (``target.prepared``), arguments already checked."""
+    module = target.module
+    rows = n_rows(Xp)
+    Y, loss_fn = _targets(target, y, loss, rows)
+    batches = [(target.to_tensor(Xp[i:i + _BATCH]), Y[i:i + _BATCH]) for i in range(0, rows, _BATCH)]
+
+    params = _params(module)
+    if not params:
+        raise ValueError(f"{type(module).__name__} has no floating-point parameters: there is no landscape to draw.")
+    if between is not None:
+        dirs = [_direction_to(params, module, between)]
+        alphas = np.linspace(-float(span), 1.0 + float(span), int(steps))
+    else:
+        gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+        dirs = [_random_direction(params, gen, normalization) for _ in range(directions)]
+        alphas = np.linspace(-float(span), float(span), int(steps))
+    betas = alphas.copy() if directions == 2 else None
+
+    def mean_loss(run: Callable[[Tensor], Any]) -> float:
+        with torch.inference_mode():
+            total = sum((loss_fn(run(xb), yb).double() for xb, yb in batches), torch.zeros((), dtype=torch.float64))
+        return float(total) / rows
+
+    def at(coords: tuple[float, ...]) -> float:
+        with torch.no_grad():
+            for k, (_, p) in enumerate(params):
+                value = saved[k].clone()
+                for c, d in zip(coords, dirs):
+                    value.add_(d[k], alpha=c)
+                p.copy_(value)
+        return mean_loss(module)
+
+    with _restored(module, params) as saved:
+        with diagnosed(module, rows=rows, batch_size=_BATCH) as run:
+            center = mean_loss(run)  # the model's own weights: a shape error here gets the lens' one-line message
+        other = at((1.0,)) if between is not None else None
+        if betas is None:
+            losses = np.array([center if a == 0 else at((float(a),)) for a in alphas])
+        else:
+            losses = np.array([[center if a == 0 and b == 0 else at((float(a), float(b))) for b in betas] for a in alphas])
+    return LossLandscape(alphas, betas, losses, center, "between" if between is not None else "random",
+                         None if between is not None else normalization, rows, other)
+
+
+__all__ = ["LossLandscape", "landscape_prepared", "loss_landscape"]

@@ -1,0 +1,64 @@
+"""The report's "The loss around the fitted weights" section: two 1-D loss landscapes through the model's weights.
+
+Two random filter-normalised directions (Li et al. 2018), one curve each: a
+narrow valley reads as a sharp minimum, a wide flat one as a robust fit, and a
+curve whose lowest point is off zero says training had not reached the bottom.
+The cost is bounded: :data:`STEPS` points per curve on at most :data:`ROWS` of
+the report's rows, forward passes only. A model with no training loss the lens
+can evaluate (a plain ``nn.Module``), or no ``y``, gets the one-line reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _html as H
+
+STEPS = 25  # points per curve: enough for the shape, half the default's forward passes
+ROWS = 2000  # rows of the report's sample the loss is taken on
+SPAN = 1.0
+TITLE = "The loss around the fitted weights"
+LEAD = "How the training loss changes when the weights move away from the fitted ones."
+
+
+def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str, str]:
+    """``(lead, body)``: two 1-D landscapes on at most :data:`ROWS` of the report's rows ``Xp`` (network input), labels ``yv``."""
+    from ._landscape import landscape_prepared
+    from ._plots import new_figure
+
+    if yv is None:
+        return LEAD, H.na_html("pass y to the report to see the loss around the fitted weights.")
+    if target.estimator is None or not callable(getattr(target.estimator, "network_loss", None)):
+        what = type(target.estimator if target.estimator is not None else target.module).__name__
+        return LEAD, H.na_html(f"{what} has no training loss the report can evaluate: call "
+                               "hl.lens.loss_landscape(model, X, y, loss=your_loss) to draw it.")
+    from ._target import sample_index, take_rows
+
+    idx = sample_index(len(yv), ROWS, 0)  # the report's rows are in X's order when all of them fit
+    Xs, ys = take_rows(Xp, idx), (yv if idx is None else yv[idx])
+    curves = [landscape_prepared(target, Xs, ys, loss=None, directions=1, span=SPAN, steps=STEPS,
+                                 normalization="filter", between=None, rng=np.random.default_rng(seed)) for seed in (0, 1)]
+    fig = new_figure(5.5, 3.4)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, c in enumerate(curves, start=1):
+        ax.plot(c.alphas, c.losses, label=f"random direction {i}")
+    ax.plot([0.0], [curves[0].center_loss], "o", color="#1a1a1a", label=f"fitted weights ({curves[0].center_loss:.4g})")
+    ax.set_xlabel("step along the direction (1 = each unit's weights moved by their own norm)")
+    ax.set_ylabel("training loss")
+    ax.legend(frameon=False, fontsize=8)
+    rows = [[f"direction {i}", f"{c.losses[0]:.4g}", f"{c.center_loss:.4g}", f"{c.losses[-1]:.4g}",
+             f"{c.alphas[int(np.nanargmin(c.losses))]:+.2f}" if np.isfinite(c.losses).any() else "n/a"] for i, c in enumerate(curves, start=1)]
+    table = H.table_html(["curve", f"loss at -{SPAN:g}", "at 0", f"at +{SPAN:g}", "lowest at"], rows)
+    notes = []
+    lowest = [float(c.alphas[int(np.nanargmin(c.losses))]) for c in curves if np.isfinite(c.losses).any()]
+    if any(abs(a) > 0.25 for a in lowest):
+        notes.append("the loss is lower away from the fitted weights along a random direction: training had not reached the bottom of its valley.")
+    lead = (f"Training loss (no L2 term) on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
+            "a narrow valley is a sharp minimum, a wide one a flat minimum.")
+    return lead, H.figure_html(fig, "0 = the fitted weights; hl.lens.loss_landscape draws more (2-D, or the line to another model)") + table + (
+        H.note_html(" ".join(notes)) if notes else "")
+
+
+__all__ = ["LEAD", "TITLE", "landscape_section"]

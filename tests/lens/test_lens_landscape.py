@@ -1,0 +1,222 @@
+"""hl.lens.loss_landscape: the centre is the model's loss, the curve's shape is right, the weights are left exactly as they were."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import log_loss
+from torch import nn
+
+import hiddenlayers as hl
+from hiddenlayers.lens._landscape import _params, _random_direction
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:600] / 16.0, y[:600]
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X, y = digits
+    with pytest.warns(Warning):  # not converged in 30 epochs: fine for a landscape
+        return hl.MLPClassifier((32,), max_iter=30, random_state=0).fit(X, y)
+
+
+def _state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_centre_is_sklearn_log_loss_and_weights_untouched(fitted, digits):
+    X, y = digits
+    before = _state(fitted.network_)
+    land = hl.lens.loss_landscape(fitted, X, y, steps=11, random_state=0)
+    assert land.center_loss == pytest.approx(log_loss(y, fitted.predict_proba(X)), abs=1e-5)
+    assert land.losses.shape == (11,) and land.losses[5] == land.center_loss and land.betas is None
+    assert land.losses[0] > land.center_loss and land.losses[-1] > land.center_loss  # a fitted model sits in a valley
+    assert _same(before, _state(fitted.network_))
+    np.testing.assert_array_equal(fitted.predict_proba(X[:5]), fitted.predict_proba(X[:5]))
+    frame = land.to_frame()
+    assert list(frame.columns) == ["alpha", "loss"] and len(frame) == 11
+    with pytest.raises(ValueError, match="read-only"):
+        land.losses[0] = 0.0
+
+
+def test_regressor_centre_is_half_mean_squared_error():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=120)
+    with pytest.warns(Warning):
+        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    land = hl.lens.loss_landscape(reg, X, y, steps=5, random_state=0)
+    assert land.center_loss == pytest.approx(0.5 * np.mean((reg.predict(X) - y) ** 2), rel=1e-5)
+
+
+def test_linear_least_squares_is_a_parabola_with_its_minimum_at_zero():
+    # y = w x + b solved exactly: along the (filter-normalised) direction d = ±|w| the loss is
+    # L(a) = L0 + a² w² mean(x²) (the residual is orthogonal to x and to 1, so no linear term).
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 1))
+    y = 3.0 * x[:, 0] + 1.0 + 0.3 * rng.normal(size=200)
+    A = np.hstack([x, np.ones((200, 1))])
+    (w, b), *_ = np.linalg.lstsq(A, y, rcond=None)
+    model = nn.Linear(1, 1).double()
+    with torch.no_grad():
+        model.weight.fill_(w)
+        model.bias.fill_(b)
+    land = hl.lens.loss_landscape(model, x, y[:, None], loss=nn.MSELoss(), steps=21, span=2.0, random_state=0)
+    L0 = np.mean((A @ np.array([w, b]) - y) ** 2)
+    np.testing.assert_allclose(land.losses, L0 + land.alphas**2 * w**2 * np.mean(x**2), rtol=1e-10)
+    assert land.alphas[int(np.argmin(land.losses))] == 0.0
+
+
+def test_filter_normalisation_matches_each_weight_row_and_leaves_biases_still():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4 * 4 * 4, 5))
+    with torch.no_grad():
+        model[3].weight[2].zero_()  # a pruned unit stays pruned
+    params = _params(model)
+    dirs = _random_direction(params, torch.Generator().manual_seed(0), "filter")
+    for (name, p), d in zip(params, dirs):
+        if p.ndim <= 1:
+            assert not d.any(), name  # biases and BatchNorm's scale and shift
+        else:
+            torch.testing.assert_close(d.reshape(d.shape[0], -1).norm(dim=1), p.detach().reshape(p.shape[0], -1).norm(dim=1))
+    layer = _random_direction(params, torch.Generator().manual_seed(0), "layer")
+    torch.testing.assert_close(layer[0].norm(), params[0][1].detach().norm())
+
+
+def test_between_reaches_the_other_model_at_alpha_one(fitted, digits):
+    X, y = digits
+    with pytest.warns(Warning):
+        other = hl.MLPClassifier((32,), max_iter=5, random_state=1).fit(X, y)
+    land = hl.lens.loss_landscape(fitted, X, y, between=other, span=0.5, steps=9)
+    one = int(np.flatnonzero(land.alphas == 1.0)[0])
+    expected = log_loss(y, other.predict_proba(X))
+    assert land.losses[one] == pytest.approx(expected, abs=1e-5) and land.other_loss == pytest.approx(expected, abs=1e-5)
+    assert land.losses[int(np.flatnonzero(land.alphas == 0.0)[0])] == land.center_loss
+    assert land.kind == "between" and land.normalization is None
+
+
+def test_reproducible_with_random_state_and_2d_grid(fitted, digits):
+    X, y = digits
+    a = hl.lens.loss_landscape(fitted, X, y, directions=2, steps=5, random_state=3, max_rows=200)
+    b = hl.lens.loss_landscape(fitted, X, y, directions=2, steps=5, random_state=3, max_rows=200)
+    c = hl.lens.loss_landscape(fitted, X, y, directions=2, steps=5, random_state=4, max_rows=200)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert a.losses.shape == (5, 5) and a.losses[2, 2] == a.center_loss and a.rows == 200
+    assert not np.array_equal(a.losses, c.losses)
+    assert list(a.to_frame().columns) == ["alpha", "beta", "loss"]
+    ax = a.plot()
+    assert ax.get_xlabel() == "direction 1" and ax.get_ylabel() == "direction 2"
+
+
+def test_weights_and_modes_restored_when_the_loss_raises():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+    model.train()
+    model[1].eval()
+    before, modes = _state(model), [m.training for m in model.modules()]
+    calls = {"n": 0}
+
+    def flaky(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("boom")
+        return nn.functional.cross_entropy(out, yb)
+
+    X, y = torch.randn(30, 4), torch.randint(0, 3, (30,))
+    with pytest.raises(RuntimeError, match="boom"):
+        hl.lens.loss_landscape(model, X, y, loss=flaky, steps=7, random_state=0)
+    assert _same(before, _state(model)) and [m.training for m in model.modules()] == modes
+    land = hl.lens.loss_landscape(model, X, y, loss=nn.CrossEntropyLoss(), steps=5, random_state=0)
+    assert np.isfinite(land.losses).all() and _same(before, _state(model)) and [m.training for m in model.modules()] == modes
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": 2}, "steps must be an integer >= 3"),
+        ({"span": 0}, "span must be a finite number > 0"),
+        ({"span": float("nan")}, "span must be a finite number > 0"),
+        ({"directions": 3}, "directions must be 1"),
+        ({"normalization": "unit"}, "normalization must be 'filter'"),
+        ({"directions": 2, "between": nn.Linear(4, 3)}, "pass directions=1 with it"),
+    ],
+)
+def test_bad_arguments_one_line(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        hl.lens.loss_landscape(nn.Linear(4, 3), torch.randn(5, 4), torch.zeros(5, dtype=torch.long), loss=nn.CrossEntropyLoss(), **kwargs)
+
+
+def test_bad_data_and_models_one_line(fitted, digits):
+    X, y = digits
+    lin, Xt, yt = nn.Linear(4, 3), torch.randn(5, 4), torch.zeros(5, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"loss= is required for a Linear.*CrossEntropyLoss"):
+        hl.lens.loss_landscape(lin, Xt, yt)
+    bad = Xt.clone()
+    bad[2, 1] = float("nan")
+    with pytest.raises(ValueError, match="X holds NaN or infinite values \\(first in row 2\\)"):
+        hl.lens.loss_landscape(lin, bad, yt, loss=nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="X has 0 rows"):
+        hl.lens.loss_landscape(lin, Xt[:0], yt[:0], loss=nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="y has 4 rows but the network reads 5 rows"):
+        hl.lens.loss_landscape(lin, Xt, yt[:4], loss=nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match=r"parameter 'weight' has shape \(3, 5\) there, \(3, 4\) here"):
+        hl.lens.loss_landscape(lin, Xt, yt, loss=nn.CrossEntropyLoss(), between=nn.Linear(5, 3))
+    with pytest.raises(ValueError, match="another architecture.*parameter '0.weight'"):
+        hl.lens.loss_landscape(nn.Sequential(lin), Xt, yt, loss=nn.CrossEntropyLoss(), between=lin)
+    with pytest.raises(ValueError, match="loss must return one number per batch"):
+        hl.lens.loss_landscape(lin, Xt, yt, loss=nn.CrossEntropyLoss(reduction="none"))
+    with pytest.raises(ValueError, match="labels the model was not fitted on \\(99\\)"):
+        hl.lens.loss_landscape(fitted, X[:3], np.array([0, 1, 99]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.one_of(st.integers(-5, 50), st.floats(allow_nan=True), st.booleans()),
+       span=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3)))
+def test_validation_accepts_exactly_the_valid_grids(steps, span):
+    from hiddenlayers.lens._landscape import _check_args
+
+    valid = (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 3
+             and not isinstance(span, bool) and np.isfinite(span) and span > 0)
+    if valid:
+        _check_args(1, span, steps, "filter", None)
+    else:
+        with pytest.raises(ValueError, match="^(steps|span) must be"):
+            _check_args(1, span, steps, "filter", None)
+
+
+def test_report_section_draws_two_curves_or_says_why(fitted, digits):
+    X, y = digits
+    from hiddenlayers.lens._report_landscape import landscape_section
+    from hiddenlayers.lens._target import as_target
+
+    lead, body = landscape_section(as_target(fitted), as_target(fitted).prepared(X), y)
+    assert "two random filter-normalised directions" in lead and "direction 2" in body and "<img" in body
+    _, body = landscape_section(as_target(nn.Linear(64, 10)), X.astype(np.float32), y)
+    assert "Linear has no training loss the report can evaluate" in body
+    _, body = landscape_section(as_target(fitted), as_target(fitted).prepared(X), None)
+    assert "pass y to the report" in body
+
+
+def test_image_classifier_uses_its_own_training_loss(digits):
+    from hiddenlayers.apps import ImageClassifier
+
+    X, y = digits
+    images = X[:100].reshape(-1, 8, 8)
+    clf = ImageClassifier("conv4k3,8", max_iter=1, early_stopping=False, random_state=0).fit(images, y[:100])
+    land = hl.lens.loss_landscape(clf, images, y[:100], steps=3, random_state=0)
+    assert land.center_loss == pytest.approx(log_loss(y[:100], clf.predict_proba(images), labels=clf.classes_), abs=1e-5)
+    with pytest.raises(ValueError, match="one label of classes_"):
+        clf.network_targets(np.array([0, 1, 42]))
