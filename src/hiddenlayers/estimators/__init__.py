@@ -17,6 +17,7 @@ _EXPORTS = {
     "sizes_to_json": "._file",
     "sizes_from_json": "._file",
     "explain_model": "._explain",
+    "distill": "._distill",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
