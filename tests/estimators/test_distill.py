@@ -169,6 +169,28 @@ def test_binary_pipeline_teacher_and_unlabelled_rows(iris: tuple[np.ndarray, np.
     assert student.n_features_in_ == 4 and 0.5 < stopped.best_validation_score_ <= 1.0
 
 
+def test_student_classes_a_subset_of_the_teachers(iris: tuple[np.ndarray, np.ndarray], iris_teacher: hl.MLPClassifier) -> None:
+    X, y = iris
+    keep = y < 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        student = hl.distill(hl.MLPClassifier((4,), max_iter=60, learning_rate_init=0.01, random_state=0), iris_teacher, X[keep], y[keep])
+    assert list(student.classes_) == [0, 1] and student.predict_logits(X[:3]).shape == (3, 1)  # a binary student: q renormalised
+    assert student.score(X[keep], y[keep]) > 0.95
+
+
+def test_early_stopping_scores_labelled_rows_or_agreement() -> None:
+    from hiddenlayers.estimators._distill import _Distilling
+
+    d = _Distilling(2.0, 0.5, np.zeros((4, 3)), np.arange(3), 2)
+    Y_val = np.zeros((4, 7))
+    Y_val[:, -1] = [1.0, 0.0, 1.0, 0.0]
+    np.testing.assert_array_equal(d.validation_weight(Y_val, None), [1.0, 0.0, 1.0, 0.0])  # labelled rows only
+    np.testing.assert_array_equal(d.validation_weight(Y_val, np.full(4, 2.0)), [2.0, 0.0, 2.0, 0.0])
+    Y_val[:, -1] = 0.0
+    assert d.validation_weight(Y_val, None) is None  # no labels: every row, scored against the teacher's labels
+
+
 class _NanTeacher:
     classes_ = np.array([0, 1, 2])
 
@@ -181,6 +203,9 @@ class _NanTeacher:
 def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_teacher: hl.MLPClassifier) -> None:
     X, y = iris
     s = hl.MLPClassifier((4,), max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        multilabel = hl.MLPClassifier((4,), max_iter=5, random_state=0).fit(X, np.eye(3, dtype=int)[y])
     cases = [
         (lambda: hl.distill(s, iris_teacher, X, np.where(y == 0, 7, y)), ValueError, r"teacher's classes \[0, 1, 2\] must cover the student's: y has \[7\]"),
         (lambda: hl.distill(s, StandardScaler().fit(X), X, y), TypeError, "teacher must be a fitted classifier with predict_proba"),
@@ -191,6 +216,7 @@ def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_tea
         (lambda: hl.distill(s, iris_teacher, X, y, alpha=1.0, X_unlabeled=X), ValueError, "alpha=1 switches off"),
         (lambda: hl.distill(hl.MLPRegressor(), iris_teacher, X, y), TypeError, "student must be a hiddenlayers MLPClassifier"),
         (lambda: hl.distill(s, iris_teacher, X, y[:-1]), ValueError, "same number of rows"),
+        (lambda: hl.distill(s, multilabel, X, y), ValueError, "the teacher is a multi-label MLPClassifier"),
     ]
     for call, kind, message in cases:
         with pytest.raises(kind, match=message) as info:

@@ -182,7 +182,9 @@ def _columns(X: Any) -> str:
 def _soft_targets(teacher: Any, X: Any, T: float) -> np.ndarray:
     """``log softmax(t / T)`` ``(n, C)`` over ``teacher.classes_``: ``t`` the teacher's logits, else its log-probabilities."""
     classes = np.asarray(teacher.classes_)
-    if isinstance(teacher, MLPClassifier) and teacher.label_type_ in ("binary", "multiclass") and len(classes) >= 2:
+    if isinstance(teacher, MLPClassifier) and teacher.label_type_ == "multilabel-indicator":
+        raise ValueError("the teacher is a multi-label MLPClassifier: distill teaches one class per row; use a binary or multiclass teacher.")
+    if isinstance(teacher, MLPClassifier) and len(classes) >= 2:
         z = np.asarray(teacher.predict_logits(X), dtype=np.float64)
         t = np.hstack([np.zeros_like(z), z]) if z.shape[1] == 1 else z  # binary: sigmoid(z) = softmax([0, z])[1]
         what = "predict_logits"
