@@ -100,6 +100,28 @@ def test_train_takes_the_wider_targets_on_both_engines() -> None:
         train(hl.Network(4, hl.Spec.parse((8,)), 3), X, np.eye(3)[y], loss=loss, max_epochs=1)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("base_name, k", CASES)
+def test_hand_written_engine_equals_autograd(backend: str, base_name: str, k: int) -> None:
+    from hiddenlayers.training import FlatParams
+    from hiddenlayers.training._engine import AutogradStep, DenseEngine
+
+    rng = np.random.default_rng(2)
+    torch.manual_seed(0)
+    net = hl.Network(4, (5,), k, activation="tanh").double()
+    X = torch.from_numpy(rng.standard_normal((9, 4)))
+    Y = torch.from_numpy(_targets(rng, 9, k, base_name == "binary_log_loss"))
+    W = torch.from_numpy(rng.uniform(0.5, 2.0, 9))
+    loss = distillation_loss(get_loss(base_name), 3.0, 0.3)
+    flat = FlatParams(net)
+    want = float(AutogradStep(net, loss, flat, alpha=0.1).step(X, Y, W))
+    want_grad = flat.grad.clone()
+    eng = DenseEngine(net, loss, flat, alpha=0.1, backend=backend)
+    flat.grad.fill_(123.0)
+    assert float(eng.step(eng.convert(X), eng.convert(Y), eng.convert(W))) == pytest.approx(want, rel=1e-10)
+    torch.testing.assert_close(flat.grad, want_grad, rtol=1e-9, atol=1e-11)
+
+
 @pytest.fixture(scope="module")
 def iris() -> tuple[np.ndarray, np.ndarray]:
     X, y = load_iris(return_X_y=True)
