@@ -199,6 +199,12 @@ def test_student_classes_a_subset_of_the_teachers(iris: tuple[np.ndarray, np.nda
         student = hl.distill(hl.MLPClassifier((4,), max_iter=60, learning_rate_init=0.01, random_state=0), iris_teacher, X[keep], y[keep])
     assert list(student.classes_) == [0, 1] and student.predict_logits(X[:3]).shape == (3, 1)  # a binary student: q renormalised
     assert student.score(X[keep], y[keep]) > 0.95
+    warm = hl.MLPClassifier((4,), max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm.fit(X, np.where(y == 2, 9, y))
+    with pytest.raises(ValueError, match=r"the teacher's classes \[0, 1, 2\] must cover the student's; the student has \[9\] too"):
+        hl.distill(warm, iris_teacher, X, y)
 
 
 def test_early_stopping_scores_labelled_rows_or_agreement() -> None:

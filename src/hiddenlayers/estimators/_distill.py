@@ -111,9 +111,9 @@ def distill(
         _check_labels(y, classes)
         y_all = y if X_unlabeled is None else np.concatenate([y, classes[log_q[n_labelled:].argmax(axis=1)]])
     if student.__dict__.get("classes_") is not None and student.warm_start:
-        missing = np.setdiff1d(student.classes_, classes)
-        if missing.size:
-            raise ValueError(f"the teacher's classes {list(classes)} must cover the student's; the student has {list(missing)} too. "
+        missing = sorted(set(np.asarray(student.classes_).tolist()) - set(classes.tolist()), key=str)
+        if missing:
+            raise ValueError(f"the teacher's classes {classes.tolist()} must cover the student's; the student has {missing[:5]} too. "
                              "Fit the student afresh (warm_start=False) or use a teacher of the same classes.")
     order = np.argsort(classes, kind="stable")
     state = _Distilling(T, a if y is not None else 0.0, log_q[:, order], classes[order], n_labelled if y is not None else 0)
