@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "MLPClassifier": ".estimators",
     "MLPRegressor": ".estimators",
+    "distill": ".estimators",
     "Network": ".network",
     "DenseLayer": ".network",
     "ACTIVATIONS": ".network",

@@ -1,4 +1,4 @@
-"""The ``hiddenlayers`` command: train, lr-find, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve, check.
+"""The ``hiddenlayers`` command: train, lr-find, predict, evaluate, inspect, info, datasets, explain, demo, cost, search, prune, export, serve, check, distill.
 
 Start-up is kept fast: this module imports only Typer and the standard
 library; each command imports PyTorch, scikit-learn or pandas when it runs.
@@ -505,6 +505,10 @@ app.command(name="serve")(_serve)
 from ._check import check_command as _check  # noqa: E402  (imports only Typer)
 
 app.command(name="check")(_check)
+
+from ._distill import distill_command as _distill  # noqa: E402  (imports only Typer)
+
+app.command(name="distill")(_distill)
 
 
 def main() -> None:

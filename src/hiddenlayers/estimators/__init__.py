@@ -18,6 +18,7 @@ _EXPORTS = {
     "sizes_from_json": "._file",
     "explain_model": "._explain",
     "lr_find": "._lr_find",
+    "distill": "._distill",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -81,9 +81,12 @@ def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sampl
         _check_stratifiable(stratify)
     arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
     parts = train_test_split(*arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify)
-    X, X_val, Y, _, _, y_val = parts[:6]
+    X, X_val, Y, Y_val, _, y_val = parts[:6]
     if sample_weight is not None:
         sample_weight, w_val = parts[6], parts[7]
+    distilling = est.__dict__.get("_distilling")
+    if distilling is not None:  # hl.distill: scored on the labelled rows only, or on agreement with the teacher when none is
+        w_val = distilling.validation_weight(Y_val, w_val)
     if X_val.shape[0] < 2:
         raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
 

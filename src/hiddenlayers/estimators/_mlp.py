@@ -199,7 +199,8 @@ class _BaseMLP(BaseEstimator, ABC):
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
             Y = self._targets(y)
-            n_outputs = Y.shape[1]
+            distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head
+            n_outputs = Y.shape[1] if distilling is None else distilling.n_outputs(Y)
             self._random_state = check_random_state(self.random_state)
             if first_pass:
                 self.n_outputs_ = n_outputs
@@ -392,13 +393,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.gce_q = gce_q
 
     def _loss(self) -> Loss:
-        return classification_loss(self.loss, self.gce_q, binary=self._label_binarizer.y_type_ != "multiclass")
+        base = classification_loss(self.loss, self.gce_q, binary=self._label_binarizer.y_type_ != "multiclass")
+        distilling = self.__dict__.get("_distilling")  # inside hl.distill: the teacher's soft targets join the loss
+        return base if distilling is None else distilling.loss(base)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:
         return classifier_input(self, X, y, incremental, reset, check_finite)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        return binarize(self._label_binarizer, y)
+        Y = binarize(self._label_binarizer, y)
+        distilling = self.__dict__.get("_distilling")
+        return Y if distilling is None else distilling.targets(self.classes_, Y)
 
     def _checked_y(self, y: Any) -> np.ndarray:
         y = np.asarray(y)
@@ -487,6 +492,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn)."""
         X = check_X(self, X)
         return self._proba(raw_output(self, X, check_input=False), X)
+
+    def predict_logits(self, X: Any) -> np.ndarray:
+        """Head outputs before the output activation, ``(n_samples, n_outputs)`` in the network's dtype.
+
+        Multiclass: the softmax's logits (``predict_proba`` is their softmax). Binary: one
+        column ``z`` with ``P(classes_[1]) = sigmoid(z)``, the logits ``[0, z]`` of a two-class
+        softmax. Multi-label: one logistic logit per label. For knowledge distillation
+        (:func:`hiddenlayers.distill` softens these at its temperature) and calibration.
+        """
+        return raw_output(self, check_X(self, X), check_input=False)
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(predict(X), predict_proba(X))`` from one forward pass: for callers that want both (``hiddenlayers predict``, serving).

@@ -17,6 +17,7 @@ _EXPORTS = {
     "get_loss": "._losses",
     "generalized_cross_entropy": "._losses",
     "classification_loss": "._losses",
+    "distillation_loss": "._distill_loss",
     "FlatParams": "._optim",
     "Optimizer": "._optim",
     "Schedule": "._optim",

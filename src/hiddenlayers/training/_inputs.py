@@ -69,12 +69,16 @@ def check_shapes(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
         want = ", ".join(["n", *map(str, shape)])
         raise ValueError(f"X must be ({want}) for this network's in_features={getattr(network, 'in_features', shape)}; got {tuple(X.shape)}.")
     k = getattr(network, "out_features", None)
-    if k is not None and (Y.ndim != 2 or int(Y.shape[1]) != k):
-        raise ValueError(f"Y must be (n, {k}) for this network's {k} output{'s' * (k != 1)} ({_y_form(loss, k)}); got {tuple(Y.shape)}.")
+    if k is not None and (Y.ndim != 2 or int(Y.shape[1]) != loss.y_columns(k)):
+        raise ValueError(
+            f"Y must be (n, {loss.y_columns(k)}) for this network's {k} output{'s' * (k != 1)} ({_y_form(loss, k)}); got {tuple(Y.shape)}."
+        )
 
 
 def _y_form(loss: Loss, k: int) -> str:
     """How ``Y`` is written for ``loss``: what the shape message adds."""
+    if loss.target_width is not None:
+        return f"labels, soft targets and a labelled-row mask for {loss.name}"
     if loss.out_activation == "softmax":
         return f"one-hot for {loss.name}"
     if loss.out_activation == "logistic":

@@ -126,6 +126,8 @@ class Loss:
     """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``).
 
     ``grad_fn``: the per-sample ``dL/dz`` when it is not the canonical ``output(z) - y``.
+    ``target_width``: the columns of ``Y`` for ``k`` outputs when they are not ``k``
+    (:func:`~hiddenlayers.training.distillation_loss` reads labels, soft targets and a mask from one ``Y``).
     """
 
     name: str
@@ -135,6 +137,11 @@ class Loss:
     np_output: Callable[[np.ndarray], np.ndarray]
     np_value_grad: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[float, np.ndarray]]
     grad_fn: Callable[[Tensor, Tensor], Tensor] | None = None
+    target_width: Callable[[int], int] | None = None
+
+    def y_columns(self, k: int) -> int:
+        """How many columns ``Y`` has for a network with ``k`` outputs."""
+        return k if self.target_width is None else self.target_width(k)
 
     def grad(self, z: Tensor, y: Tensor) -> Tensor:
         """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y`` unless ``grad_fn`` says otherwise."""

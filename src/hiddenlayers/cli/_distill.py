@@ -1,0 +1,164 @@
+"""The ``distill`` command: a small student network learns from a saved teacher's probabilities (:func:`hiddenlayers.distill`).
+
+Only Typer at import time, so ``hiddenlayers --help`` stays fast; PyTorch,
+scikit-learn and pandas load when the command runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Annotated, Any
+
+import typer
+
+from ._common import UserError, note, one_line
+from ._options import seed_option
+
+
+def distill_command(
+    teacher: Annotated[str, typer.Argument(help="Teacher model file (.safetensors) from `hiddenlayers train` (a classifier).")],
+    data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name, read with the teacher's stored preprocessing.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one the teacher was trained on).")] = None,
+    sizes: Annotated[str, typer.Option("--sizes", "--hidden", help="The student's hidden layers, e.g. '16' or '32,16'.")] = "16",
+    out: Annotated[str, typer.Option("--out", "-o", help="Student model file to write.")] = "student.safetensors",
+    temperature: Annotated[float, typer.Option("--temperature", help="Softening of the teacher's and student's outputs (> 0; 2-5 is usual).")] = 2.0,
+    alpha: Annotated[float, typer.Option("--alpha", help="Weight of the hard labels in [0, 1]; 1 - alpha goes to the teacher's soft targets.")] = 0.5,
+    unlabeled: Annotated[str | None, typer.Option("--unlabeled", help="More rows without labels (same columns): they learn from the teacher only.")] = None,
+    max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
+    learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
+    test_size: Annotated[float, typer.Option(help="Share of labelled rows held out to compare student and teacher (0 = none).")] = 0.2,
+    seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")] = False,
+) -> None:
+    """Train a small student network on a saved teacher's softened probabilities and the labels (knowledge distillation).
+
+    The student keeps the teacher's preprocessing, so it reads the same raw columns.
+    Held-out rows (--test-size) report the student's and the teacher's accuracy and how often they agree.
+
+    Example: hiddenlayers distill teacher.safetensors data.csv -t y --sizes 16 --out student.safetensors
+    """
+    run_distill(teacher, data, target=target, sizes=sizes, out=out, temperature=temperature, alpha=alpha, unlabeled=unlabeled,
+                max_iter=max_iter, learning_rate_init=learning_rate_init, test_size=test_size, seed=seed, force=force, as_json=json)
+
+
+def run_distill(
+    teacher_path: str, data: str, *, target: str | None, sizes: str, out: str, temperature: float, alpha: float, unlabeled: str | None,
+    max_iter: int, learning_rate_init: float, test_size: float, seed: int, force: bool, as_json: bool,
+) -> dict[str, Any]:
+    """Distil, save the student atomically with the teacher's preprocessing, print the comparison; returns it."""
+    from ._common import check_output
+
+    out_path = check_output(out, force=force, inputs=(data, teacher_path, unlabeled or ""), what="--out")
+    _check_numbers(temperature, alpha)
+    teacher = _load_teacher(teacher_path)
+    from ._data import labelled, model_inputs
+
+    _, A, y = labelled(teacher, data, target)
+    A_unl = None
+    if unlabeled is not None:
+        from ..data import load_table
+
+        A_unl = model_inputs(teacher, load_table(unlabeled))
+    A_tr, A_te, y_tr, y_te = _split(A, y, test_size, seed)
+    student = _student(sizes, max_iter, learning_rate_init, early_stopping=len(y_tr) >= 1000, seed=seed)
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ..estimators import distill
+    from ..exceptions import HiddenLayersError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            distill(student, teacher, A_tr, y_tr, temperature=temperature, alpha=alpha, X_unlabeled=A_unl)
+        except HiddenLayersError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"distillation failed: {one_line(exc)}") from None
+    student.preprocessing_ = getattr(teacher, "preprocessing_", None)
+    student.save(out_path)
+    result = _comparison(student, teacher, A_te, y_te)
+    result.update(model=str(out_path), teacher=teacher_path, temperature=temperature, alpha=alpha, train_rows=len(y_tr),
+                  unlabeled_rows=0 if A_unl is None else len(A_unl), epochs=int(student.n_iter_), stop_reason=student.stop_reason_)
+    _show(result, as_json)
+    return result
+
+
+def _load_teacher(path: str) -> Any:
+    """The teacher: an ``MLPClassifier`` model file (from ``hiddenlayers train``); anything else is one line."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() == ".onnx":
+        raise UserError(f"'{path}' is an ONNX file: distill needs the .safetensors model file it was exported from.")
+    from ..estimators import MLPClassifier
+    from ._data import load_model
+
+    model = load_model(path)
+    if not isinstance(model, MLPClassifier):
+        raise UserError(f"'{path}' holds a {type(model).__name__}; distill takes a classifier trained by `hiddenlayers train`.")
+    return model
+
+
+def _split(A: Any, y: Any, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    """(A_train, A_test, y_train, y_test), ``test_size`` held out (stratified where every class allows; none for 0 or < 10 rows)."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    if not 0 <= test_size < 1:
+        raise UserError(f"--test-size must be in [0, 1). Received: {test_size}.")
+    if test_size == 0 or len(y) < 10:
+        return A, None, y, None
+    _, counts = np.unique(y.astype(str), return_counts=True)
+    try:
+        parts = train_test_split(A, y, test_size=test_size, random_state=seed, stratify=y if counts.min() >= 2 else None)
+    except ValueError as exc:  # too few rows for a stratified split of every class
+        raise UserError(f"--test-size {test_size}: {one_line(exc)}; choose a smaller --test-size, or 0 to hold out none.") from None
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _student(sizes: str, max_iter: int, learning_rate_init: float, *, early_stopping: bool, seed: int) -> Any:
+    """The unfitted student ``MLPClassifier`` (its fit checks the sizes and numbers: one line each, through ``distill``)."""
+    from ..estimators import MLPClassifier
+
+    return MLPClassifier(hidden_layer_sizes=sizes, max_iter=max_iter, learning_rate_init=learning_rate_init, early_stopping=early_stopping,
+                         random_state=seed)
+
+
+def _check_numbers(temperature: float, alpha: float) -> None:
+    """``--temperature`` and ``--alpha`` in range, before any file is read (the loss's own check, as one line)."""
+    from ..training import distillation_loss, get_loss
+
+    try:
+        distillation_loss(get_loss("log_loss"), temperature, alpha)
+    except ValueError as exc:
+        raise UserError("--" + one_line(exc)) from None
+
+
+def _comparison(student: Any, teacher: Any, A_te: Any, y_te: Any) -> dict[str, Any]:
+    """Sizes of both, and on held-out rows their accuracy and agreement (empty metrics without held-out rows)."""
+    import numpy as np
+
+    r: dict[str, Any] = {"spec": student.network_.spec.to_text(), "parameters": int(student.n_parameters_),
+                         "teacher_spec": teacher.network_.spec.to_text(), "teacher_parameters": int(teacher.n_parameters_)}
+    if A_te is not None:
+        s, t = student.predict(A_te), teacher.predict(A_te)
+        r.update(test_rows=len(y_te), test_accuracy=float(np.mean(s == y_te)), teacher_test_accuracy=float(np.mean(t == y_te)),
+                 agreement=float(np.mean(s == t)))
+    return r
+
+
+def _show(r: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        from ._common import clean, print_json
+
+        print_json(clean(r))
+        return
+    lines = [f"student {r['spec']}: {r['parameters']:,} parameters (teacher {r['teacher_spec']}: {r['teacher_parameters']:,})",
+             f"T={r['temperature']:g} alpha={r['alpha']:g}, {r['train_rows']} labelled rows"
+             + (f" + {r['unlabeled_rows']} unlabelled" if r["unlabeled_rows"] else "") + f", {r['epochs']} epochs ({r['stop_reason']})"]
+    if "test_rows" in r:
+        lines.append(f"held-out accuracy on {r['test_rows']} rows: student {r['test_accuracy']:.4f}, teacher {r['teacher_test_accuracy']:.4f}; "
+                     f"they agree on {r['agreement']:.4f}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    note(f"saved the student to {r['model']}")

@@ -1,0 +1,64 @@
+"""``hiddenlayers distill``: a student file that predicts with the teacher's preprocessing, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import assert_user_error, ok, run
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory) -> Path:
+    rng = np.random.default_rng(0)
+    n = 240
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(a + (color == "red") > 0.3, "yes", np.where(b > 0, "no", "maybe"))
+    path = tmp_path_factory.mktemp("distill") / "t.csv"
+    pd.DataFrame({"a": a, "b": b, "color": color, "label": label}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def teacher(table) -> Path:
+    out = table.parent / "teacher.safetensors"
+    ok("train", table, "-t", "label", "--hidden", "32", "--epochs", "30", "--lr", "0.01", "-q", "--no-check", "-o", out)
+    return out
+
+
+def test_distill_writes_a_student_that_predicts_raw_rows(teacher, table, tmp_path):
+    out = tmp_path / "student.safetensors"
+    unl = tmp_path / "unl.csv"
+    pd.read_csv(table).drop(columns=["label"]).head(50).to_csv(unl, index=False)
+    r = json.loads(ok("distill", teacher, table, "--sizes", "4", "--epochs", "40", "--lr", "0.01", "--unlabeled", unl,
+                      "--temperature", "3", "--alpha", "0.3", "--out", out, "--json").stdout)
+    assert r["spec"] == "4" and r["teacher_spec"] == "32" and r["parameters"] < r["teacher_parameters"]
+    assert r["test_rows"] == 48 and r["train_rows"] == 192 and r["unlabeled_rows"] == 50 and r["temperature"] == 3.0
+    assert 0.0 <= r["agreement"] <= 1.0 and r["test_accuracy"] > 0.5
+    assert ok("predict", out, table).stdout.startswith("predicted_label\n")
+    info = json.loads(ok("info", out, "--json").stdout)
+    assert info["target"] == "label" and {p["column"] for p in info["preprocessing"]} == {"a", "b", "color"}
+    text = ok("distill", teacher, table, "--sizes", "4", "--epochs", "5", "--out", out, "--force")
+    assert "student 4:" in text.stdout and "they agree on" in text.stdout and "saved the student to" in text.stderr
+
+
+def test_distill_errors_are_one_line(teacher, table, tmp_path):
+    out = tmp_path / "s.safetensors"
+    assert_user_error(run("distill", teacher, table, "--temperature", "0", "--out", out), "--temperature must be a finite number > 0")
+    assert_user_error(run("distill", teacher, table, "--alpha", "1.5", "--out", out), "--alpha must lie in [0, 1]")
+    assert_user_error(run("distill", teacher, table, "--out", teacher, "--force"), "is the data file this command reads")
+    assert_user_error(run("distill", "nope.safetensors", table, "--out", out), "model file 'nope.safetensors' does not exist")
+    assert_user_error(run("distill", teacher, table, "--sizes", "0", "--out", out), "dense layer units must be a positive integer")
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"a": [1.0], "b": [2.0]}).to_csv(bad, index=False)
+    assert_user_error(run("distill", teacher, table, "--unlabeled", bad, "--out", out), "color")
+    assert not out.exists()
+
+
+def test_distill_help_has_an_example():
+    assert "Example: hiddenlayers distill" in ok("distill", "--help").output
