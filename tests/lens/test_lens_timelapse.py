@@ -399,8 +399,8 @@ def test_a_warm_lbfgs_call_goes_on_with_its_epochs_numbered_after_the_last(moons
     clf.set_params(warm_start=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf.fit(X, y)  # L-BFGS keeps a fresh history_ (epochs 1-4 again): the timelapse numbers them 5-8
-    assert clf.history_.epoch == [1, 2, 3, 4]
+        clf.fit(X, y)  # L-BFGS's history_ goes on (epochs 5-8), and the timelapse numbers them alike
+    assert clf.history_.epoch == list(range(1, 9)) and clf.n_iter_ == 4
     assert tl.epochs == [0, 2, 4, 6, 8] and [c[0] for c in tl.curve] == list(range(1, 9))
     np.testing.assert_array_equal(tl.frames[-1].maps["hidden1"], neuron_maps(clf, X, resolution=5).maps["hidden1"])
     clf.set_params(warm_start=False)

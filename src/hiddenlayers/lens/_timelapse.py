@@ -155,11 +155,11 @@ class Timelapse(Callback):
     fitted weights are bit-identical to a fit without it.
 
     A second fit from scratch starts a new timelapse (same plane); a warm fit
-    goes on. A fit whose history starts over at epoch 1 on the very network and
-    weights the last fit ended with (``solver="lbfgs"`` with ``warm_start``:
-    each L-BFGS call keeps a fresh ``history_``; or ``train`` called again on
-    the same module) goes on too, its epochs numbered after the last one seen,
-    so they differ from that call's own ``history_`` epochs.
+    goes on (an L-BFGS warm fit too: its ``history_`` goes on). A run whose history
+    starts over at epoch 1 on the very network and weights the last fit ended with
+    (``train`` called again on the same module without its history) goes on too,
+    its epochs numbered after the last one seen, so they differ from that call's own
+    history's epochs.
     """
 
     def __init__(self, X: Any, y: Any = None, *, every: int = 1, layers: Selector = None, resolution: int = 30,
