@@ -408,3 +408,20 @@ def test_a_warm_lbfgs_call_goes_on_with_its_epochs_numbered_after_the_last(moons
         warnings.simplefilter("ignore")
         clf.fit(X, y)  # from scratch: new weights, a new timelapse
     assert tl.epochs == [0, 2, 4] and [c[0] for c in tl.curve] == [1, 2, 3, 4]
+
+
+
+def test_a_later_fit_that_ends_on_its_last_epoch_clears_the_held_epoch(moons):
+    """After a fit that kept an earlier epoch's weights (held_epoch set), a warm fit that ends normally holds its last
+    epoch's: the timelapse's held_epoch and note say so no more, and that epoch has its frame. Before, they kept the old one."""
+    X, y = moons
+    tl = Timelapse(X, y, every=100, resolution=4)
+    clf = _fit(X, y, [tl], max_iter=60, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.5)
+    assert clf.history_.held_epoch == tl.held_epoch == 2 and "epoch 2" in tl.note
+    last = clf.history_.epoch[-1]
+    clf.set_params(warm_start=True, early_stopping=False, learning_rate_init=0.01, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert clf.history_.epoch[-1] == clf.history_.held_epoch == last + 2
+    assert tl.held_epoch is None and tl.note == "" and tl.epochs[-1] == last + 2

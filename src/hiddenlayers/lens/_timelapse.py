@@ -364,7 +364,9 @@ class Timelapse(Callback):
         if held is not None and held != last:
             self.held_epoch = held  # the network holds an earlier epoch's weights: no frame of them as "last"
             self._held_note = _held_sentence(held, self._began, history.stop_reason)
-        elif last not in self.epochs:
+            return
+        self.held_epoch, self._held_note = None, ""  # this fit ended on its last epoch: an earlier fit's held epoch no longer holds
+        if last not in self.epochs:
             self._capture(network, last, float(history.train_loss[-1]), float(history.val_score[-1]))
 
     def _goes_on(self, network: nn.Module) -> bool:
