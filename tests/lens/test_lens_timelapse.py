@@ -425,3 +425,36 @@ def test_a_later_fit_that_ends_on_its_last_epoch_clears_the_held_epoch(moons):
         clf.fit(X, y)
     assert clf.history_.epoch[-1] == clf.history_.held_epoch == last + 2
     assert tl.held_epoch is None and tl.note == "" and tl.epochs[-1] == last + 2
+
+
+def test_a_timelapse_on_an_autoencoder_takes_its_raw_rows(moons):
+    """``epoch(app)`` turns the app's raw rows into what its network reads (an Autoencoder's standardised rows), as the lens'
+    other functions do: the same frames as a timelapse given the standardised rows and the network. Before, epoch() took
+    only a module, and raw rows gave maps over the wrong plane."""
+    from hiddenlayers.apps import Autoencoder
+
+    X, _ = moons
+    raw = X * np.array([40.0, 0.02]) + np.array([500.0, -3.0])  # far from standardised
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ae = Autoencoder((4,), n_components=2, max_iter=3, device="cpu", random_state=0).fit(raw)
+    mine, ref = Timelapse(raw, resolution=4), Timelapse(ae.network_input(raw), resolution=4)
+    net = ae.network_
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    Z = torch.as_tensor(ae.network_input(raw))
+    for _ in range(2):
+        with mine.epoch(ae), ref.epoch(net):
+            opt.zero_grad()
+            loss = ((net(Z) - Z) ** 2).mean()
+            loss.backward()
+            opt.step()
+            mine.log(loss=loss.item())
+            ref.log(loss=loss.item())
+    assert mine.epochs == ref.epochs == [0, 1, 2]
+    for a, b in zip(mine.frames, ref.frames):
+        assert list(a.maps) == list(b.maps)
+        for name in a.maps:
+            np.testing.assert_allclose(a.maps[name], b.maps[name], rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="Timelapse.epoch takes the torch.nn.Module being trained, or a fitted estimator"):
+        with mine.epoch("net"):
+            pass
