@@ -479,6 +479,19 @@ def test_search_prints_the_data_check_and_refuses_fatal_findings(tmp_path):
                       "data check: 1 column(s) hold infinite values: a (rows 4): replace them")
 
 
+def test_search_a_budget_the_datas_columns_cannot_fit_is_refused_before_anything_is_printed(tmp_path):
+    """--max-params that fits a network on one column (25 parameters at width 8) but not on this table's encoded columns:
+    one error line, exit 2, nothing on stdout and nothing written. Before, the data check's summary (a warning here)
+    and the notes came first, the error after them."""
+    data, folder = _numbers_as_text(tmp_path), tmp_path / "found"
+    res = run("search", data, "-t", "label", "--trials", "1", "--epochs", "2", "--layers", "1", "--widths", "8",
+              "--max-params", "30", "--out-dir", folder)
+    assert_user_error(res, "no hidden-layer spec of the space fits max_params=30")
+    assert res.stdout == "" and not folder.exists()
+    ok("search", data, "-t", "label", "--trials", "1", "--epochs", "2", "--layers", "1", "--widths", "8",
+       "--max-params", "1000", "--out-dir", folder, "--json")  # a budget the data fits: the search runs
+
+
 def test_prune_prints_the_data_check_and_refuses_fatal_findings(tmp_path):
     """prune ran no data check on its data: the same findings as train, on the columns and target the model reads."""
     data = _numbers_as_text(tmp_path)

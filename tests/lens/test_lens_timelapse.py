@@ -399,8 +399,8 @@ def test_a_warm_lbfgs_call_goes_on_with_its_epochs_numbered_after_the_last(moons
     clf.set_params(warm_start=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf.fit(X, y)  # L-BFGS keeps a fresh history_ (epochs 1-4 again): the timelapse numbers them 5-8
-    assert clf.history_.epoch == [1, 2, 3, 4]
+        clf.fit(X, y)  # L-BFGS's history_ goes on (epochs 5-8), and the timelapse numbers them alike
+    assert clf.history_.epoch == list(range(1, 9)) and clf.n_iter_ == 4
     assert tl.epochs == [0, 2, 4, 6, 8] and [c[0] for c in tl.curve] == list(range(1, 9))
     np.testing.assert_array_equal(tl.frames[-1].maps["hidden1"], neuron_maps(clf, X, resolution=5).maps["hidden1"])
     clf.set_params(warm_start=False)
@@ -408,3 +408,53 @@ def test_a_warm_lbfgs_call_goes_on_with_its_epochs_numbered_after_the_last(moons
         warnings.simplefilter("ignore")
         clf.fit(X, y)  # from scratch: new weights, a new timelapse
     assert tl.epochs == [0, 2, 4] and [c[0] for c in tl.curve] == [1, 2, 3, 4]
+
+
+
+def test_a_later_fit_that_ends_on_its_last_epoch_clears_the_held_epoch(moons):
+    """After a fit that kept an earlier epoch's weights (held_epoch set), a warm fit that ends normally holds its last
+    epoch's: the timelapse's held_epoch and note say so no more, and that epoch has its frame. Before, they kept the old one."""
+    X, y = moons
+    tl = Timelapse(X, y, every=100, resolution=4)
+    clf = _fit(X, y, [tl], max_iter=60, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.5)
+    assert clf.history_.held_epoch == tl.held_epoch == 2 and "epoch 2" in tl.note
+    last = clf.history_.epoch[-1]
+    clf.set_params(warm_start=True, early_stopping=False, learning_rate_init=0.01, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert clf.history_.epoch[-1] == clf.history_.held_epoch == last + 2
+    assert tl.held_epoch is None and tl.note == "" and tl.epochs[-1] == last + 2
+
+
+def test_a_timelapse_on_an_autoencoder_takes_its_raw_rows(moons):
+    """``epoch(app)`` turns the app's raw rows into what its network reads (an Autoencoder's standardised rows), as the lens'
+    other functions do: the same frames as a timelapse given the standardised rows and the network. Before, epoch() took
+    only a module, and raw rows gave maps over the wrong plane."""
+    from hiddenlayers.apps import Autoencoder
+
+    X, _ = moons
+    raw = X * np.array([40.0, 0.02]) + np.array([500.0, -3.0])  # far from standardised
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ae = Autoencoder((4,), n_components=2, max_iter=3, device="cpu", random_state=0).fit(raw)
+    mine, ref = Timelapse(raw, resolution=4), Timelapse(ae.network_input(raw), resolution=4)
+    net = ae.network_
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    Z = torch.as_tensor(ae.network_input(raw))
+    for _ in range(2):
+        with mine.epoch(ae), ref.epoch(net):
+            opt.zero_grad()
+            loss = ((net(Z) - Z) ** 2).mean()
+            loss.backward()
+            opt.step()
+            mine.log(loss=loss.item())
+            ref.log(loss=loss.item())
+    assert mine.epochs == ref.epochs == [0, 1, 2]
+    for a, b in zip(mine.frames, ref.frames):
+        assert list(a.maps) == list(b.maps)
+        for name in a.maps:
+            np.testing.assert_allclose(a.maps[name], b.maps[name], rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="Timelapse.epoch takes the torch.nn.Module being trained, or a fitted estimator"):
+        with mine.epoch("net"):
+            pass

@@ -81,3 +81,15 @@ def test_bools_floats_and_non_names_are_one_line_value_errors(kwargs, message):
 
 def test_numpy_reals_pass():
     check_search_options(max_latency_us=np.float32(50.0), timeout=np.float64(1.5), validation_fraction=np.float64(0.25))
+
+
+def test_check_search_data_checks_the_budget_with_the_datas_columns_and_outputs() -> None:
+    """A budget that fits one input column and one output but not 30 columns and 3 classes: search's own error, before any trial."""
+    from hiddenlayers.rightsize import check_search_data
+
+    space = SearchSpace(widths=(8,), layers=(1, 1))
+    X, y = np.zeros((12, 30)), np.arange(12) % 3
+    check_search_options(max_params=30, space=space)  # 1 in, 1 out: 8 + 8 + 8 + 1 = 25 parameters
+    with pytest.raises(ValueError, match=r"no hidden-layer spec of the space fits max_params=30"):
+        check_search_data(X, y, space=space, max_params=30)
+    check_search_data(X, y, space=space, max_params=30 * 8 + 8 + 8 * 3 + 3)  # the smallest network on this data fits

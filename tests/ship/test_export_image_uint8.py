@@ -109,15 +109,21 @@ def test_describe_onnx_lists_the_convolutions(cnn: ImageClassifier, tmp_path: Pa
     info = describe_onnx(path)
     layers = info["layers"]
     assert [(row["layer"], row["kind"], row["op"]) for row in layers] == [
-        ("hidden1", "conv", "Conv"), ("hidden3", "conv", "Conv"), ("hidden5", "dense", "Gemm"), ("head", "dense", "Gemm")]
+        ("hidden1", "conv", "Conv"), ("hidden2", "pool", "MaxPool"), ("hidden3", "conv", "Conv"), ("hidden4", "pool", "MaxPool"),
+        ("hidden5", "dense", "Gemm"), ("head", "dense", "Gemm")]  # (hidden5 flattens its input itself: no row of its own)
+    assert info["inputs"] == [8, 8] and info["outputs"] == 10
     assert {k: layers[0][k] for k in ("inputs", "units", "kernel", "stride", "padding", "dilation", "groups", "bias", "followed_by")} == {
         "inputs": 1, "units": 32, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1, 1, 1], "dilation": [1, 1], "groups": 1,
         "bias": True, "followed_by": "Relu"}
-    assert (layers[1]["inputs"], layers[1]["units"], layers[1]["parameters"]) == (32, 64, 32 * 64 * 9 + 64)
+    assert (layers[2]["inputs"], layers[2]["units"], layers[2]["parameters"]) == (32, 64, 32 * 64 * 9 + 64)
+    assert {k: layers[1][k] for k in ("kernel", "stride", "padding", "parameters", "weight_type")} == {
+        "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0, 0, 0], "parameters": 0, "weight_type": None}
     assert info["parameters"] == sum(p.numel() for p in cnn.network_.parameters())  # every weight is in a listed layer
     q = describe_onnx(r.quantized_path)
-    assert [row["op"] for row in q["layers"]] == ["ConvInteger", "ConvInteger", "MatMulInteger", "MatMulInteger"]
-    assert all(row["bias"] and row["weight_type"] == "int8" for row in q["layers"]) and q["parameters"] == info["parameters"]
+    weighted = [row for row in q["layers"] if row["kind"] in ("conv", "dense")]
+    assert [row["op"] for row in weighted] == ["ConvInteger", "ConvInteger", "MatMulInteger", "MatMulInteger"]
+    assert all(row["bias"] and row["weight_type"] == "int8" for row in weighted) and q["parameters"] == info["parameters"]
+    assert [row["kind"] for row in q["layers"]] == [row["kind"] for row in layers]  # the pooling and flattening too
 
 
 def test_describe_onnx_reads_stride_and_valid_padding(tmp_path: Path) -> None:
@@ -139,7 +145,38 @@ def test_cli_export_uint8_and_info_shows_convolutions(cnn: ImageClassifier, digi
     assert report["input_dtype"] == "uint8" and report["max_abs_diff"] < 1e-5
     np.testing.assert_allclose(_session(out).run(None, {"X": X[:4]})[0], cnn.predict_proba(X[:4]), atol=1e-5)
     text = " ".join(ok("info", out).stdout.split())  # Rich wraps at the console width
-    assert "convolution and dense layers found in the graph" in text and "│ 3x3 s1 p1 │" in text
+    assert "convolution, pooling and dense layers found in the graph" in text and "│ 3x3 s1 p1 │" in text
+    assert "│ hidden2 │ max │ - │ - │ 2x2 s2 p0 │" in text and "│ hidden4 │ max │ - │ - │ 2x2 s2 p0 │" in text
     assert "(batch, H, W) uint8" in text
     assert_user_error(run("export", model, "--out", tmp_path / "x.onnx", "--input-dtype", "int8"), "--input-dtype must be one of float32, uint8. Received: 'int8'.")
     assert not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.parametrize(("spec", "rows"), [
+    ("conv4k3:same,avgpool2,conv6k3:same,gap,8", [("hidden1", "conv", "Conv"), ("hidden2", "pool", "AveragePool"),
+                                                  ("hidden3", "conv", "Conv"), ("hidden4", "global_pool", "ReduceMean"),
+                                                  ("hidden5", "dense", "Gemm"), ("head", "dense", "Gemm")]),
+    ("conv4k3,pool2,flatten,8", [("hidden1", "conv", "Conv"), ("hidden2", "pool", "MaxPool"), ("hidden3", "flatten", "Reshape"),
+                                 ("hidden4", "dense", "Gemm"), ("head", "dense", "Gemm")]),
+])
+def test_describe_and_info_list_pooling_and_flatten_and_the_image_input(digits, tmp_path: Path, spec: str, rows: list) -> None:
+    """An exported CNN: ``inputs`` is the image's shape (before: the first dense layer's width), and the pooling, global
+    pooling and flatten layers are rows as the convolutions are, in describe_onnx, in `info` of the ONNX file and of the model file."""
+    X, y = digits
+    clf = ImageClassifier(spec, max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X[:200], y[:200])
+    model, out = tmp_path / "cnn.safetensors", tmp_path / "cnn.onnx"
+    clf.save(model)
+    export_onnx(clf, out)
+    info = describe_onnx(out)
+    assert info["inputs"] == [8, 8] and info["outputs"] == 10
+    assert [(r["layer"], r["kind"], r["op"]) for r in info["layers"]] == rows
+    assert all(r["parameters"] == 0 and r["inputs"] is None for r in info["layers"] if r["kind"] not in ("conv", "dense"))
+    assert info["parameters"] == sum(p.numel() for p in clf.network_.parameters())
+    text = " ".join(ok("info", out).stdout.split())
+    assert "convolution, pooling and dense layers found in the graph" in text
+    assert ("│ hidden2 │ avg │ - │ - │ 2x2 s2 p0 │" in text and "│ hidden4 │ gap │ - │ - │ - │" in text) if "gap" in spec else (
+        "│ hidden2 │ max │ - │ - │ 2x2 s2 p0 │" in text and "│ hidden3 │ flat │ - │ - │ - │" in text)
+    app = json.loads(ok("info", model, "--json").stdout)
+    words = {r["layer"]: r["tensors"] for r in app["layers"]}
+    assert [r["layer"] for r in app["layers"]] == [r[0] for r in rows]
+    assert words["hidden2"] == ("(no weights: avgpool2)" if "gap" in spec else "(no weights: pool2)")

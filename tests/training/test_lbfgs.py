@@ -243,3 +243,44 @@ def test_timelapse_records_an_lbfgs_fit() -> None:
     assert tl.epochs == [0, 2, 4, 6] and est.n_iter_ == 6
     proba = est.predict_proba(tl.plane.grid())
     np.testing.assert_allclose(tl.frame().output.reshape(-1), proba[:, 1] if proba.shape[1] == 2 else proba.argmax(1), atol=1e-5)
+
+
+def test_a_warm_lbfgs_fit_goes_on_with_its_history() -> None:
+    """A warm L-BFGS fit numbers its iterations after the last, as a warm adam fit does: history_, loss_curve_ and a
+    callback see the same epochs; n_iter_ is this call's iterations (scikit-learn's warm L-BFGS), t_ adds this call's
+    samples. Before, each L-BFGS call began a fresh history_ (epochs 1.. again) while the callback numbered on."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    seen: list[int] = []
+
+    class Epochs(hl.Callback):
+        def on_epoch_end(self, *, history: History, **kwargs: Any) -> None:
+            seen.append(history.epoch[-1])
+
+    est = hl.MLPClassifier((6,), solver="lbfgs", max_iter=4, random_state=0, warm_start=True, callbacks=[Epochs()])
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    first_curve, first_time = list(est.loss_curve_), est.history_.time[-1]
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    assert est.history_.epoch == seen == list(range(1, 9)) and est.history_.held_epoch == 8
+    assert est.n_iter_ == 4 and est.loss_curve_[:4] == first_curve and len(est.loss_curve_) == 8
+    assert est.loss_curve_[-1] == pytest.approx(est.loss_) and est.loss_ <= first_curve[-1]
+    assert est.t_ == len(X) * 8 and est.history_.time[4] >= first_time  # the clock runs on
+
+
+def test_a_warm_lbfgs_call_cut_before_its_first_evaluation_holds_the_weights_it_began_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C before a warm call's first evaluation: no row added, n_iter_ 0, held_epoch the last epoch of the earlier call."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    est = hl.MLPClassifier((6,), solver="lbfgs", max_iter=3, random_state=0, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    kept = [c.copy() for c in est.coefs_]
+    _CtrlCAfter(0)(monkeypatch)
+    with pytest.warns(hl.InterruptedWarning, match="the start of this run"):
+        est.fit(X, y)
+    assert est.history_.epoch == [1, 2, 3] and est.history_.held_epoch == 3 and est.n_iter_ == 0
+    assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, kept))

@@ -68,6 +68,8 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
             size *= d
         row["tensors"].append(f"{rest} {tuple(shape)}")
         row["parameters"] += size if layer != "(state)" else 0
+    for name, text in _layers_without_weights(meta).items():
+        layers.setdefault(name, {"layer": name, "tensors": [f"(no weights: {text})"], "parameters": 0})
     rows = sorted(layers.values(), key=lambda r: (r["layer"] == "(state)", r["layer"] == "head", _layer_order(r["layer"])))
     params = meta.get("params") or {}
     if "hidden_layer_sizes" in params:  # stored with the form the user gave it: show that form
@@ -84,6 +86,25 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
         "provenance": state.get("provenance_") or meta.get("provenance"),
     })
+
+
+def _layers_without_weights(meta: dict[str, Any]) -> dict[str, str]:
+    """``{"hidden2": "pool2", ...}``: the fitted spec's pooling, global pooling and flatten layers, which store no tensor.
+
+    Read from the file's network spec (``state["network"]["spec"]``); a file without one, or an altered one, gives none.
+    """
+    network = (meta.get("state") or {}).get("network")
+    spec = network.get("spec") if isinstance(network, dict) else None
+    if not spec:
+        return {}
+    from ..exceptions import SpecError
+    from ..network import Spec
+
+    try:
+        layers = Spec.parse(spec).layers
+    except (SpecError, TypeError, ValueError, KeyError, AttributeError):  # an altered file: loading it says what is wrong
+        return {}
+    return {f"hidden{i}": layer.to_text() for i, layer in enumerate(layers, 1) if type(layer).__name__ in ("Pool", "GlobalPool", "Flatten")}
 
 
 def _layer_order(name: str) -> tuple[int, str]:
@@ -279,8 +300,14 @@ def _show_app(info: dict[str, Any]) -> None:
     con.print(s)
 
 
+#: The ONNX op of a layer without weights (:func:`describe_onnx`'s pool, global_pool and flatten rows), as the table shows it.
+#: Four letters at most: the 80-column table has no room for 'AveragePool'.
+_NO_WEIGHTS = {"MaxPool": "max", "AveragePool": "avg", "LpPool": "lp", "GlobalAveragePool": "gap", "ReduceMean": "gap",
+               "GlobalMaxPool": "gmp", "ReduceMax": "gmp", "Flatten": "flat", "Reshape": "flat"}
+
+
 def _conv_text(row: dict[str, Any]) -> str:
-    """A convolution row of :func:`describe_onnx`, short for an 80-column table: ``3x3 s1 p1`` (kernel, stride, padding; ``d``/``g``: dilation, groups)."""
+    """A convolution (or pooling) row of :func:`describe_onnx`, short for an 80-column table: ``3x3 s1 p1`` (kernel, stride, padding; ``d``/``g``: dilation, groups)."""
     def dims(values: list[int]) -> str:
         return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
 
@@ -312,18 +339,24 @@ def _show_onnx(info: dict[str, Any]) -> None:
             io.add_row(kind, r["name"], r["type"], shape)
     con.print(io)
     if info["layers"]:
-        conv = any(r.get("kind") == "conv" for r in info["layers"])
-        t = Table(title=f"{'convolution and ' if conv else ''}dense layers found in the graph", title_justify="left")
+        kinds = {r.get("kind") for r in info["layers"]}
+        conv = bool(kinds & {"conv", "pool"})
+        title = ("convolution, pooling" if kinds - {"conv", "dense"} else "convolution") + " and " if conv or kinds - {"dense"} else ""
+        t = Table(title=f"{title}dense layers found in the graph", title_justify="left")
         cols = ("layer", "op", "inputs", "units", *(("kernel",) if conv else ()), "weights", "bias", "followed by", "parameters")
         for col in cols:
             t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left", no_wrap=col in ("layer", "kernel", "parameters"))
         for r in info["layers"]:
-            kernel: tuple[str, ...] = ((_conv_text(r) if r.get("kind") == "conv" else "-"),) if conv else ()
-            t.add_row(r["layer"], r["op"], str(r["inputs"]), str(r["units"]), *kernel, r["weight_type"], "yes" if r["bias"] else "no",
-                      r["followed_by"] or "-", f"{r['parameters']:,}")
+            weighted = r.get("kind") in (None, "dense", "conv")
+            kernel: tuple[str, ...] = ((_conv_text(r) if r.get("kind") in ("conv", "pool") else "-"),) if conv else ()
+            op = r["op"] if weighted else _NO_WEIGHTS.get(r["op"], r["op"])
+            t.add_row(r["layer"], op, *(str(r[k]) if weighted else "-" for k in ("inputs", "units")), *kernel,
+                      r["weight_type"] or "-", ("yes" if r["bias"] else "no") if weighted else "-", r["followed_by"] or "-", f"{r['parameters']:,}")
         con.print(t)
         if conv:
             con.print("convolutions: inputs = input channels, units = filters; kernel 3x3 s1 p1 = a 3 x 3 kernel, stride 1, padding 1 (pads per side)")
+        if kinds - {"conv", "dense"}:
+            con.print("layers without weights: max/avg = max/average pooling (kernel, stride, padding), gap/gmp = global average/max pooling, flat = flatten")
         con.print(f"{info['parameters']:,} parameters in these layers")
     else:
         con.print("layers: no dense (Gemm/MatMul) or convolution (Conv) node with stored weights found in the graph")

@@ -251,7 +251,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force)
     from ..rightsize import search
 
-    matrix, prep, pre = _search_table(data, target, features, max_categories, check)
+    matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings)
     try:
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json)
@@ -306,9 +306,15 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     return settings, folder
 
 
-def _search_table(data: str, target: str | None, features: str | None, max_categories: int, check: bool) -> tuple[Any, dict[str, Any], Any]:
-    """The table read (and checked) once, as ``train`` reads it: ``(encoded matrix, prepare()'s dict, fitted TablePreprocessor)``; notes and the check's summary on stderr."""
+def _search_table(data: str, target: str | None, features: str | None, max_categories: int, check: bool,
+                  settings: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+    """The table read (and checked) once, as ``train`` reads it: ``(encoded matrix, prepare()'s dict, fitted TablePreprocessor)``; notes and the check's summary on stderr.
+
+    The budget (``settings``' ``max_params``, with the encoded columns and the target's outputs) is checked
+    before any note or summary is printed: a search that cannot run says so in one line, alone.
+    """
     from ..data import TablePreprocessor
+    from ..rightsize import check_search_data
     from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
     from ._data import prepare
 
@@ -321,6 +327,10 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
         pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
     t = pre.transform(prep["X"])
+    try:
+        check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"])
+    except ValueError as exc:
+        raise UserError(one_line(exc)) from None
     for msg in [prep["dropped"], *t.notes] if prep["dropped"] else t.notes:
         note(msg)
     if checked is not None:

@@ -415,12 +415,18 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
     ``stop_reason_ == "interrupted"``): the model keeps the lowest-loss weights
     evaluated, ``loss_`` is their loss and ``n_iter_`` counts the completed iterations (and the one
     Ctrl-C cut, when its point is the one kept: ``history_`` then ends on the weights held).
+
+    A warm fit (``warm_start``) goes on with ``history_`` as the stochastic solvers' do: its
+    iterations are numbered after the last epoch (callbacks such as ``Timelapse`` see the same
+    numbers), ``loss_curve_`` holds every call's, and ``t_`` adds this call's samples
+    (rows x iterations). ``n_iter_`` counts this call's iterations, as scikit-learn's
+    warm L-BFGS does. (scikit-learn keeps no ``loss_curve_`` for L-BFGS at all.)
     """
     from ..training import fit_lbfgs
 
     hist, res = fit_lbfgs(
         est.network_, X, Y, loss=est._loss(), alpha=est.alpha, sample_weight=sample_weight,
-        max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol, history=History(), engine=est.engine,
+        max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol, history=est.history_, engine=est.engine,
         callbacks=check_callbacks(est.callbacks),
     )
     est.history_ = hist
@@ -430,4 +436,4 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
     finite = [v for v in (*hist.train_loss, est.loss_) if np.isfinite(v)]
     est.best_loss_ = min(finite) if finite else est.loss_
     est.stop_reason_ = hist.stop_reason
-    est.t_ = X.shape[0] * est.n_iter_
+    est.t_ = int(est.t_) + X.shape[0] * est.n_iter_

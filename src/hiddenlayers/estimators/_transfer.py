@@ -206,24 +206,11 @@ def _phase_start(est: _BaseMLP) -> tuple[Any, int, int]:
 
 
 def _count_both_phases(est: _BaseMLP, one: tuple[Any, int, int]) -> None:
-    """After ``head_first``'s second phase: ``n_iter_`` (and L-BFGS's history and ``t_``) cover both phases of the call.
+    """After ``head_first``'s second phase: ``n_iter_`` covers both phases of the call.
 
-    ``one``: :func:`_phase_start` after phase 1. The stochastic solvers carry ``history_`` and
-    ``t_`` on over phases; L-BFGS starts a history per run, so phase 2's rows are appended to
-    phase 1's (numbered on), and ``t_`` (its samples) adds phase 1's.
+    ``one``: :func:`_phase_start` after phase 1. Every solver (L-BFGS too) carries ``history_``
+    and ``t_`` on over phases, so only ``n_iter_`` (each phase's own count) needs phase 1's added.
     """
-    hist1 = one[0]
-    if est.history_ is not hist1:  # L-BFGS: phase 2 made its own history
-        hist2, offset = est.history_, len(hist1)
-        clock = hist1.time[-1] if hist1.time else 0.0
-        hist1.epoch.extend(offset + e for e in hist2.epoch)
-        hist1.time.extend(clock + t for t in hist2.time)
-        for key in ("train_loss", "val_loss", "val_score", "lr"):
-            getattr(hist1, key).extend(getattr(hist2, key))
-        hist1.stop_reason, hist1.stop_message = hist2.stop_reason, hist2.stop_message
-        hist1.best_epoch = offset + hist2.best_epoch if hist2.best_epoch else hist1.best_epoch
-        est.history_, est.loss_curve_ = hist1, list(hist1.train_loss)
-        est.t_ = one[2] + int(est.t_)
     est.n_iter_ = one[1] + int(est.n_iter_)
 
 

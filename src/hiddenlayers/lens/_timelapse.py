@@ -52,7 +52,7 @@ from ._grid_pass import grid_pass
 from ._plane import PLANE_MAX_ROWS, Plane, fit_plane, plane_rows
 from ._record import NonFiniteActivations
 from ._select import Selector
-from ._target import check_max_rows, n_rows, require_finite, take_rows
+from ._target import as_target, check_max_rows, n_rows, require_finite, take_rows
 
 #: the most grid points per side: 128² points per frame already draws every unit finer than the page shows it
 MAX_RESOLUTION = 128
@@ -127,7 +127,8 @@ class Timelapse(Callback):
     """Frames of every hidden unit's map over a fixed input plane, during training: a page with a slider, or arrays.
 
     ``X``: ``(n, features)`` real-valued rows as the network reads them (an
-    estimator's ``fit`` X), 2 or more features; above ``max_rows`` rows, a
+    estimator's ``fit`` X; for an application whose network reads other rows, such
+    as an Autoencoder's standardised ones, its raw rows with ``epoch(app)``), 2 or more features; above ``max_rows`` rows, a
     seeded random sample of them fits the plane, as in
     :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the
     last frame is ``neuron_maps`` of the fitted model. ``y``: optional targets: class labels make the output map
@@ -155,11 +156,11 @@ class Timelapse(Callback):
     fitted weights are bit-identical to a fit without it.
 
     A second fit from scratch starts a new timelapse (same plane); a warm fit
-    goes on. A fit whose history starts over at epoch 1 on the very network and
-    weights the last fit ended with (``solver="lbfgs"`` with ``warm_start``:
-    each L-BFGS call keeps a fresh ``history_``; or ``train`` called again on
-    the same module) goes on too, its epochs numbered after the last one seen,
-    so they differ from that call's own ``history_`` epochs.
+    goes on (an L-BFGS warm fit too: its ``history_`` goes on). A run whose history
+    starts over at epoch 1 on the very network and weights the last fit ended with
+    (``train`` called again on the same module without its history) goes on too,
+    its epochs numbered after the last one seen, so they differ from that call's own
+    history's epochs.
     """
 
     def __init__(self, X: Any, y: Any = None, *, every: int = 1, layers: Selector = None, resolution: int = 30,
@@ -188,6 +189,7 @@ class Timelapse(Callback):
         self._grid = np.empty((0, self.X.shape[1]), dtype=np.float32)
         self._stride = 1
         self._open: _OpenEpoch | None = None
+        self._prepared = False  # X turned into a model's network input (epoch(model) given an estimator or application)
 
     # ------------------------------------------------------------------ results
 
@@ -364,7 +366,9 @@ class Timelapse(Callback):
         if held is not None and held != last:
             self.held_epoch = held  # the network holds an earlier epoch's weights: no frame of them as "last"
             self._held_note = _held_sentence(held, self._began, history.stop_reason)
-        elif last not in self.epochs:
+            return
+        self.held_epoch, self._held_note = None, ""  # this fit ended on its last epoch: an earlier fit's held epoch no longer holds
+        if last not in self.epochs:
             self._capture(network, last, float(history.train_loss[-1]), float(history.val_score[-1]))
 
     def _goes_on(self, network: nn.Module) -> bool:
@@ -377,15 +381,19 @@ class Timelapse(Callback):
     # ------------------------------------------------------------------ your own loop
 
     @contextmanager
-    def epoch(self, model: nn.Module) -> Iterator[Timelapse]:
+    def epoch(self, model: Any) -> Iterator[Timelapse]:
         """One epoch of your own loop: call :meth:`step` after each batch (or :meth:`log` once) inside.
+
+        ``model``: the ``torch.nn.Module`` being trained, or a fitted estimator or application
+        whose network (``network_``) you train on: then ``X`` is the model's raw rows, turned
+        into what its network reads as the lens' other functions turn them (an Autoencoder's
+        standardised rows), once, before the plane is fitted.
 
         The first call records epoch 0 (the starting weights) first. On a clean
         exit the epoch's loss is kept and, on a due epoch, a frame is recorded
         (epochs numbered from 1); when the block raises, nothing is kept.
         """
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"Timelapse.epoch takes the torch.nn.Module being trained. Received: {type(model).__name__}.")
+        model = self._module_of(model)
         if self._open is not None:
             raise RuntimeError("Timelapse.epoch() is already open: epochs cannot nest; close the previous `with tl.epoch(model):` first.")
         number = self.curve[-1][0] + 1 if self.curve else 1
@@ -400,6 +408,20 @@ class Timelapse(Callback):
                 self._capture(model, number, loss, val)
         finally:
             self._open = None
+
+    def _module_of(self, model: Any) -> nn.Module:
+        """The module ``epoch`` watches; for an estimator or application, ``X`` becomes its network's input rows (once)."""
+        if isinstance(model, nn.Module):
+            return model
+        if not hasattr(model, "get_params"):
+            raise TypeError("Timelapse.epoch takes the torch.nn.Module being trained, or a fitted estimator or application of hiddenlayers. "
+                            f"Received: {type(model).__name__}.")
+        target = as_target(model)
+        if target.prepare is not None and self.plane is None and not self._prepared:
+            self.X = _rows(target.prepared(self.X), None)  # the rows the network reads: the plane lies among them, as neuron_maps' does
+            self._grid = np.empty((0, self.X.shape[1]), dtype=np.float32)
+            self._prepared = True
+        return target.module
 
     def step(self, loss: Any, n: int = 1) -> None:
         """Add one batch's mean loss (a float or a 0-d tensor, read once at the epoch's end), weighted by its ``n`` rows."""

@@ -15,6 +15,7 @@ _EXPORTS = {
     "SearchSpace": "._search.space",
     "search": "._search.search",
     "check_search_options": "._search.options",
+    "check_search_data": "._search.search",
     "storage_problem": "._search.storage",
     "SearchResult": "._search.result",
 }

@@ -15,6 +15,8 @@ which graph input:
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +225,9 @@ _DENSE_OPS = ("Gemm", "MatMul", "MatMulInteger")
 _CONV_OPS = ("Conv", "ConvInteger")
 _QUANT_OPS = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QLinearConv"}
 _PASS_THROUGH = {"Cast", "Mul"}  # between an int8 MatMulInteger/ConvInteger and its bias Add (rescaling)
+_POOL_OPS = ("MaxPool", "AveragePool", "LpPool")
+_GLOBAL_POOL_OPS = ("GlobalAveragePool", "GlobalMaxPool")
+_REDUCE_OPS = ("ReduceMean", "ReduceMax")  # PyTorch exports gap/gmp (a mean/amax over H, W) as these
 _SHAPE_OPS = {"Reshape", "Unsqueeze"}  # a bias reshaped for broadcasting before its Add
 
 
@@ -242,9 +247,20 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
       where the graph says ``auto_pad``), ``dilation`` and ``groups``;
 
     each with ``kind`` (``"dense"``/``"conv"``), its bias (``Gemm``'s or
-    ``Conv``'s own, or the next ``Add``) and the op that consumes its output.
-    ``inputs`` is the first dense layer's (as for table models), ``outputs``
-    the last layer's units. Bad or foreign files raise :class:`ModelFileError`.
+    ``Conv``'s own, or the next ``Add``) and the op that consumes its output;
+    and, between them, the layers without weights of a convolutional network:
+
+    * ``"pool"``: a ``MaxPool``/``AveragePool`` node (``kernel``, ``stride``, ``padding``);
+    * ``"global_pool"``: ``GlobalAveragePool``/``GlobalMaxPool``, or a ``ReduceMean``/``ReduceMax``
+      between a convolution and the next dense layer (how PyTorch exports ``gap``/``gmp``);
+    * ``"flatten"``: a ``Flatten``, or a ``Reshape`` of activations there (a spec's ``flatten``; a dense
+      layer's own flattening of its input is part of that layer, and has no row),
+
+    with ``inputs``, ``units`` and ``weight_type`` None and 0 ``parameters``. A row is named by the
+    exporter's scope (``hidden2``) when the graph records it. ``inputs`` is the model's input: for a
+    table model the first dense layer's inputs (the encoded features), for a model whose first layer
+    is a convolution the graph input's shape without the batch axis (``[8, 8]`` for 8 x 8 images);
+    ``outputs`` the last weighted layer's units. Bad or foreign files raise :class:`ModelFileError`.
     """
     import onnx
     from google.protobuf.message import DecodeError
@@ -265,26 +281,35 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     g = proto.graph
     opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
     weight_types = {init.name: init.data_type for init in g.initializer}
-    layers = _weighted_layers(g)
+    layers = _graph_layers(g)
     quantized = any(n.op_type in _QUANT_OPS for n in g.node) or any(r["weight_type"] in ("int8", "uint8") for r in layers)
     spec = meta["spec"]
-    dense = [r for r in layers if r["kind"] == "dense"]
+    weighted = [r for r in layers if r["kind"] in ("dense", "conv")]
+    graph_inputs = [_value_info(v) for v in g.input if v.name not in weight_types]
     return {
         "file": str(p), "format": "onnx", "bytes": p.stat().st_size, "ir_version": int(proto.ir_version),
         "opset": opsets.get("ai.onnx"), "opset_imports": opsets,
         "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None,
         "library_version": meta["library_version"], "estimator": meta["estimator"], "task": meta["task"], "target": meta["target"],
         "output": meta["output"], "classes": meta["classes"], "label_type": meta["label_type"],
-        "graph_inputs": [_value_info(v) for v in g.input if v.name not in weight_types],
+        "graph_inputs": graph_inputs,
         "graph_outputs": [_value_info(v) for v in g.output],
         "input_columns": meta["input_columns"], "app_input": meta["app_input"],
         "numeric_columns": list(spec["numeric"]) if spec else None,
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,
         "quantized": quantized,
-        "inputs": dense[0]["inputs"] if dense else None, "outputs": layers[-1]["units"] if layers else None,
+        "inputs": _model_inputs(weighted, graph_inputs), "outputs": weighted[-1]["units"] if weighted else None,
         "layers": layers, "parameters": sum(r["parameters"] for r in layers) if layers else None,
     }
+
+
+def _model_inputs(weighted: list[dict[str, Any]], graph_inputs: list[dict[str, Any]]) -> Any:
+    """The model's input: a table model's first dense layer's inputs; after a first convolution, the graph input's per-row shape."""
+    if weighted and weighted[0]["kind"] == "conv" and len(graph_inputs) == 1 and graph_inputs[0]["shape"]:
+        return graph_inputs[0]["shape"][1:]  # (batch, H, W) or (batch, C, H, W): the image's shape
+    dense = [r for r in weighted if r["kind"] == "dense"]
+    return dense[0]["inputs"] if dense else None
 
 
 def _type_name(elem_type: int) -> str:
@@ -303,8 +328,9 @@ def _value_info(v: Any) -> dict[str, Any]:
     return {"name": v.name, "type": _type_name(t.elem_type), "shape": dims if t.HasField("shape") else None}
 
 
-def _weighted_layers(g: Any) -> list[dict[str, Any]]:
-    """One row per dense or convolution node (graph order) whose weight is an initializer: sizes, bias, next op, parameters."""
+def _graph_layers(g: Any) -> list[dict[str, Any]]:
+    """One row per dense or convolution node (graph order) whose weight is an initializer: sizes, bias, next op, parameters;
+    and one per pooling, global pooling or flattening node of a convolutional network (:func:`_structural_kind`)."""
     inits = {i.name: i for i in g.initializer}
     producers = {out: n for n in g.node for out in n.output}
     consumers: dict[str, list[Any]] = {}
@@ -334,7 +360,15 @@ def _weighted_layers(g: Any) -> list[dict[str, Any]]:
         return None, out
 
     rows: list[dict[str, Any]] = []
+    in_conv = False  # after a convolution, before the next dense layer: where pooling and flattening happen
     for n in g.node:
+        kind = _structural_kind(n, in_conv, lambda name: stored(name) is not None)
+        if kind is not None:
+            after = consumers.get(n.output[0], []) if n.output else []
+            rows.append({"layer": _scope_name(n) or f"{kind}{len(rows) + 1}", "op": n.op_type, "kind": kind, "inputs": None, "units": None,
+                         **(_pool_sizes(n) if kind == "pool" else {}), "weight_type": None, "bias": False,
+                         "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": 0})
+            continue
         conv = n.op_type in _CONV_OPS
         if not (conv or n.op_type in _DENSE_OPS) or len(n.input) < 2 or n.input[1] not in inits:
             continue
@@ -361,12 +395,63 @@ def _weighted_layers(g: Any) -> list[dict[str, Any]]:
         after = consumers.get(out, [])
         n_bias = int(np.prod(bias.dims)) if bias is not None else 0
         weights = row.pop("weights")
+        in_conv = row["kind"] == "conv"
         rows.append({
             "layer": _layer_name(w.name, len(rows) + 1, row["kind"]), "op": n.op_type, **row,
             "weight_type": _type_name(w.data_type), "bias": bias is not None,
             "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": weights + n_bias,
         })
-    return rows
+    names = {r["layer"] for r in rows if r["kind"] in ("dense", "conv")}
+    # a dense layer's own flattening of a convolution's output (no flatten layer in the spec) is part of that layer
+    return [r for r in rows if r["kind"] in ("dense", "conv") or r["layer"] not in names]
+
+
+def _structural_kind(node: Any, in_conv: bool, is_stored: Callable[[str], bool]) -> str | None:
+    """``"pool"``, ``"global_pool"`` or ``"flatten"`` for a layer without weights of a convolutional network; else None.
+
+    ``in_conv``: the node comes after a convolution and before the next dense layer (a ``ReduceMean``
+    or ``Reshape`` elsewhere is not a layer); ``is_stored``: whether an input is a stored tensor (a bias's reshape).
+    """
+    op = node.op_type
+    if op in _POOL_OPS:
+        return "pool"
+    if op in _GLOBAL_POOL_OPS or (in_conv and op in _REDUCE_OPS):
+        return "global_pool"
+    if op == "Flatten" or (in_conv and op == "Reshape" and node.input and not is_stored(node.input[0])):
+        return "flatten"
+    return None
+
+
+def _pool_sizes(node: Any) -> dict[str, Any]:
+    """A MaxPool/AveragePool node's ``kernel``, ``stride`` and ``padding`` (ONNX ``pads``, or ``"same"``/``"valid"``)."""
+    import onnx
+
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    kernel = [int(k) for k in attrs.get("kernel_shape", [])]
+    spatial = len(kernel)
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    padding: Any = [int(p) for p in attrs.get("pads", [0] * (2 * spatial))]
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        padding = "same"
+    elif auto_pad == "VALID":
+        padding = "valid"
+    return {"kernel": kernel, "stride": [int(v) for v in attrs.get("strides", [1] * spatial)], "padding": padding}
+
+
+def _scope_name(node: Any) -> str | None:
+    """The network layer a node belongs to (``hidden2``), from the scopes PyTorch's exporter records; None when not recorded."""
+    import ast
+
+    scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
+    if not scopes:
+        return None
+    try:
+        names = ast.literal_eval(scopes)  # a list of strings: a literal, never code
+    except (ValueError, SyntaxError):
+        return None
+    found = [m.group(1) for v in names if isinstance(v, str) and (m := re.fullmatch(r"network\.(hidden\d+|head)", v))]
+    return found[-1] if found else None
 
 
 def _conv_row(node: Any, w: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ._engine import make_step
 from ._inputs import to_tensor
 from ._losses import Loss
 from ._optim import FlatParams
-from ._stopping import STOP_REASONS, Callback, History, TrainState, warn_interrupted
+from ._stopping import STOP_REASONS, Callback, History, TrainState, held_at_start, warn_interrupted
 
 
 def fit_lbfgs(
@@ -49,7 +49,10 @@ def fit_lbfgs(
     When the kept point was evaluated in the iteration Ctrl-C cut, that iteration is
     recorded too (its loss the kept one's, counted in ``nit``), so the history ends on
     the weights the network holds. ``history.held_epoch`` is the iteration whose
-    weights the network keeps (0: its starting ones), for the next warm call's warnings.
+    weights the network keeps (as the run began: :func:`held_at_start`), for the next warm call's warnings.
+
+    A ``history`` with rows (a warm call) goes on: its iterations are numbered after the
+    last row and its clock runs on, as :func:`train`'s epochs do; ``res.nit`` counts this call's.
 
     ``callbacks`` see each iteration as an epoch: ``on_train_begin``, then
     ``on_epoch_begin`` / ``on_epoch_end`` around each iteration with the network
@@ -66,9 +69,10 @@ def fit_lbfgs(
     cv = getattr(stepper, "convert", lambda t: t)
     xs, ys, ws = cv(Xt), cv(Yt), None if Wt is None else cv(Wt)
     network.train()
-    kept = _Kept(flat.data.detach().cpu().double().numpy().copy())
+    before = len(history.epoch)
+    kept = _Kept(flat.data.detach().cpu().double().numpy().copy(), held_at_start(history) or 0)
     state = TrainState()
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)  # a resumed history's clock runs on
     _train_begin(callbacks, network, history, state)
 
     last: dict[str, Any] = {}  # the latest evaluation (theta, loss sum), for the callbacks' on_batch_end
@@ -93,7 +97,7 @@ def fit_lbfgs(
             options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
         )
     except KeyboardInterrupt:  # Ctrl-C: stop with the best weights evaluated, as the stochastic solvers do
-        res = _interrupted(kept, history, t0)
+        res = _interrupted(kept, history, t0, before)
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
@@ -206,10 +210,11 @@ class _Kept:
     Starts at the initial parameters (``x``, float64), so an interrupt before the
     first evaluation keeps the model as it was. L-BFGS's iterates only go down,
     so the kept point is at least as good as the last completed iteration's.
+    ``start``: the history's epoch whose weights the run began with (0: none, a fresh fit).
     """
 
-    def __init__(self, x0: np.ndarray) -> None:
-        self.x, self.fun, self.evaluations = x0, math.inf, 0
+    def __init__(self, x0: np.ndarray, start: int = 0) -> None:
+        self.x, self.fun, self.evaluations, self.start = x0, math.inf, 0, start
         self.iteration, self.first = 0, True  # in which iteration the kept point was evaluated; whether it is the start
 
     def offer(self, theta: np.ndarray, value: float, completed: int) -> None:
@@ -223,8 +228,8 @@ class _Kept:
             self.fun, self.iteration, self.first = value, completed + 1, self.evaluations == 1
 
     def held(self) -> int:
-        """The iteration whose evaluation the kept parameters are, as ``History.held_epoch`` records it (0: the start)."""
-        return 0 if self.first or not math.isfinite(self.fun) else self.iteration
+        """The iteration whose evaluation the kept parameters are, as ``History.held_epoch`` records it (the start's: ``start``)."""
+        return self.start if self.first or not math.isfinite(self.fun) else self.iteration
 
     def where(self) -> str:
         """The kept weights in words, for the :class:`InterruptedWarning`."""
@@ -233,8 +238,10 @@ class _Kept:
         return f"the lowest loss evaluated ({self.fun:.6g}, in iteration {self.iteration})"
 
 
-def _interrupted(kept: _Kept, history: History, t0: float) -> OptimizeResult:
-    """The result of a run stopped by Ctrl-C: the kept parameters and their loss (NaN if none was evaluated); ``nit`` the history's rows.
+def _interrupted(kept: _Kept, history: History, t0: float, before: int) -> OptimizeResult:
+    """The result of a run stopped by Ctrl-C: the kept parameters and their loss (NaN if none was evaluated); ``nit`` this run's rows.
+
+    ``before``: the history's rows before this run (a warm call's).
 
     Ctrl-C may land between two appends of ``on_iter``: the history's lists are
     cut to their common length, so every row is whole. A kept point evaluated in the
@@ -246,8 +253,9 @@ def _interrupted(kept: _Kept, history: History, t0: float) -> OptimizeResult:
     rows = min(len(history.epoch), len(history.train_loss), len(history.val_loss), len(history.val_score), len(history.lr), len(history.time))
     for values in (history.epoch, history.train_loss, history.val_loss, history.val_score, history.lr, history.time):
         del values[rows:]
-    if kept.held() > rows:  # == rows + 1: evaluated after the last recorded iteration
+    rows = max(rows, before)  # (the earlier calls' rows are whole)
+    if not kept.first and math.isfinite(kept.fun) and kept.iteration > rows:  # == rows + 1: evaluated after the last recorded iteration
         _append_row(history, rows + 1, kept.fun, t0)
         rows += 1
-    return OptimizeResult(x=kept.x, fun=kept.fun if math.isfinite(kept.fun) else math.nan, nit=rows, nfev=kept.evaluations, status=_INTERRUPTED, success=False,
+    return OptimizeResult(x=kept.x, fun=kept.fun if math.isfinite(kept.fun) else math.nan, nit=rows - before, nfev=kept.evaluations, status=_INTERRUPTED, success=False,
                           message="interrupted by the user (KeyboardInterrupt)")

@@ -72,6 +72,18 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
     return classifier, space, choices
 
 
+def check_search_data(X: Any, y: Any, *, task: str = "auto", space: SearchSpace | None = None, max_params: int | None = None,
+                      max_flops: int | None = None) -> None:
+    """Raise ``search()``'s budget error (ValueError) when no hidden-layer spec of ``space`` fits ``max_params`` /
+    ``max_flops`` for this data: ``X`` ``(n_rows, n_features)`` and ``y`` (its outputs) size the first and last layers.
+
+    :func:`check_search_options` checks the budget against the smallest data (one input, one output); this is
+    the check with the data's own columns, which ``search`` makes too. A caller that prints a summary of the
+    data first (the CLI) calls it before, so the error comes before anything else.
+    """
+    _hidden_choices(X, np.asarray(y), task, space if space is not None else SearchSpace(), max_params, max_flops)
+
+
 @contextlib.contextmanager
 def _shared_storage(storage: Any, workers: int) -> Iterator[tuple[Any, bool]]:
     """``(storage, temporary)``: ``storage`` as given, or for ``workers > 1`` without one a
