@@ -44,6 +44,22 @@ def _check(temperature: float, alpha: float) -> tuple[float, float]:
     return t, a
 
 
+def _neg_entropy(q: Tensor, binary: bool) -> Tensor:
+    """Σ q·log q per row, (B,): over the outputs, and each output's complement too for logistic ones."""
+    per = torch.special.xlogy(q, q)
+    if binary:
+        per = per + torch.special.xlogy(1.0 - q, 1.0 - q)
+    return per.sum(1)
+
+
+def _np_neg_entropy(q: np.ndarray, binary: bool) -> np.ndarray:
+    """The NumPy twin of :func:`_neg_entropy`, for the CPU engine."""
+    per = xlogy(q, q)
+    if binary:
+        per += xlogy(1.0 - q, 1.0 - q)
+    return per.sum(axis=1)  # type: ignore[no-any-return]
+
+
 def distillation_loss(base: Loss, temperature: float = 2.0, alpha: float = 0.5) -> Loss:
     """The distillation objective over ``base`` (the student's loss on hard labels): a :class:`Loss` whose ``Y`` is ``[y | q | m]``.
 
@@ -62,18 +78,6 @@ def distillation_loss(base: Loss, temperature: float = 2.0, alpha: float = 0.5) 
     binary = base.out_activation == "logistic"
     soft = LOSSES["binary_log_loss" if binary else "log_loss"]  # CE(q, z/T) = KL(q || out(z/T)) + H(q)
 
-    def neg_entropy(q: Tensor) -> Tensor:  # Σ q·log q per row (per output and its complement for logistic): (B,)
-        per = torch.special.xlogy(q, q)
-        if binary:
-            per = per + torch.special.xlogy(1.0 - q, 1.0 - q)
-        return per.sum(1)
-
-    def np_neg_entropy(q: np.ndarray) -> np.ndarray:
-        per = xlogy(q, q)
-        if binary:
-            per += xlogy(1.0 - q, 1.0 - q)
-        return per.sum(axis=1)  # type: ignore[no-any-return]
-
     def value(z: Tensor, Y: Tensor, w: Tensor | None) -> Tensor:
         k = z.shape[1]
         y, q, m = Y[:, :k], Y[:, k : 2 * k], Y[:, 2 * k]
@@ -81,7 +85,7 @@ def distillation_loss(base: Loss, temperature: float = 2.0, alpha: float = 0.5) 
         if a > 0:
             total = total + a * base.value(z, y, m if w is None else m * w)
         if a < 1:
-            ne = neg_entropy(q)
+            ne = _neg_entropy(q, binary)
             kl = soft.value(z / T, q, w) + (ne.sum() if w is None else torch.dot(ne, w))
             total = total + (1.0 - a) * T * T * kl
         return total
@@ -115,7 +119,7 @@ def distillation_loss(base: Loss, temperature: float = 2.0, alpha: float = 0.5) 
             total = a * v
         if a < 1:
             v, s = soft.np_value_grad(z / T if T != 1 else z, q, w)
-            ne = np_neg_entropy(q)
+            ne = _np_neg_entropy(q, binary)
             v += float(ne.sum() if w is None else ne @ w)
             total += (1.0 - a) * T * T * v
             s *= (1.0 - a) * T

@@ -24,6 +24,18 @@ from ._optim import FlatParams
 from ._stopping import STOP_REASONS, Callback, History, TrainState, held_at_start, warn_interrupted
 
 
+def _stepper(
+    network: torch.nn.Module, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None, loss: Loss, alpha: float, engine: str,
+) -> tuple[FlatParams, Any, tuple[Any, Any, Any], float]:
+    """The flat parameters, the engine's step and the whole data in the engine's own array type (NumPy views on the
+    CPU), converted once rather than per evaluation; ``denom`` the mean's divisor."""
+    Xt, Yt, Wt, denom = _whole_data(network, X, Y, sample_weight)
+    flat = FlatParams(network)
+    stepper = make_step(network, loss, flat, alpha, engine)
+    cv = getattr(stepper, "convert", lambda t: t)
+    return flat, stepper, (cv(Xt), cv(Yt), None if Wt is None else cv(Wt)), denom
+
+
 def fit_lbfgs(
     network: torch.nn.Module,
     X: Any,
@@ -62,12 +74,7 @@ def fit_lbfgs(
     gradients held are the iterate's (SciPy's last evaluation was at it). ``state.stop_training = True``
     stops after the iteration (``history.stop_reason == "callback"``).
     """
-    Xt, Yt, Wt, denom = _whole_data(network, X, Y, sample_weight)
-    flat = FlatParams(network)
-    stepper = make_step(network, loss, flat, alpha, engine)
-    # The engine's own array type (NumPy views on the CPU); converted once, not per call.
-    cv = getattr(stepper, "convert", lambda t: t)
-    xs, ys, ws = cv(Xt), cv(Yt), None if Wt is None else cv(Wt)
+    flat, stepper, (xs, ys, ws), denom = _stepper(network, X, Y, sample_weight, loss, alpha, engine)
     network.train()
     before = len(history.epoch)
     kept = _Kept(flat.data.detach().cpu().double().numpy().copy(), held_at_start(history) or 0)
