@@ -183,6 +183,7 @@ def test_bad_params_and_predict_errors(fitted: SequenceClassifier) -> None:
     ids = SequenceClassifier("gru4", max_iter=1, early_stopping=False).fit([np.array([0, 1]), np.array([2])], [0, 1])
     with pytest.raises(DataError, match=r"^token id 9 is larger than any id seen in fit \(2\): map unseen tokens to an id seen in fit\.$"):
         ids.predict([np.array([9])])
+    assert ids.max_id_ == 2 and ids.predict([np.array([2, 0])]).shape == (1,)  # the largest id it reads (the server checks against it)
 
 
 def test_length_rules_of_the_spec() -> None:

@@ -26,7 +26,7 @@ pytest.importorskip("starlette")
 import uvicorn  # noqa: E402
 
 from cli_helpers import assert_user_error, run  # noqa: E402
-from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, TextClassifier  # noqa: E402
+from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier  # noqa: E402
 from hiddenlayers.ship._serve.app_model import open_served  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError  # noqa: E402
 from hiddenlayers.ship._serve.serve import ServeConfig, make_app  # noqa: E402
@@ -233,13 +233,16 @@ def test_a_fitted_app_object_is_served_too(apps: dict) -> None:
 
 
 def test_an_app_the_server_does_not_serve_is_refused_in_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "forecast.safetensors"
-    Forecaster(window=4, horizon=1, hidden_layer_sizes=(4,), max_iter=1, random_state=0, device="cpu").fit(np.sin(np.arange(40.0))).save(path)
+    from hiddenlayers.apps import DQNAgent, Translator
+
+    path = tmp_path / "translate.safetensors"
+    english, spanish = ["the cat sleeps", "the dog eats"] * 3, ["el gato duerme", "el perro come"] * 3
+    Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(english, spanish).save(path)
     assert_user_error(run("serve", path, "--port", _free_port()),
-                      "holds a Forecaster, which the server does not serve: it serves MLPClassifier, MLPRegressor, TextClassifier, ImageClassifier, "
-                      "Autoencoder and Recommender files.")
-    with pytest.raises(TypeError, match="Received: Forecaster"):
-        open_served(Forecaster())
+                      "holds a Translator, which the server does not serve: it serves MLPClassifier, MLPRegressor, TextClassifier, ImageClassifier, "
+                      "SequenceClassifier, Autoencoder, Recommender and Forecaster files.")
+    with pytest.raises(TypeError, match="Received: DQNAgent"):
+        open_served(DQNAgent())
 
 
 def test_an_unfitted_app_is_one_not_fitted_error() -> None:
@@ -273,3 +276,131 @@ def _served(apps: dict, name: str) -> Any:
     if name not in _SERVED:
         _SERVED[name] = open_served(apps[name])
     return _SERVED[name]
+
+
+# -- SequenceClassifier and Forecaster (ship/_serve/app_seq.py) ------------------------------------------------------------
+
+def _frames(rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    return [rng.normal(size=(int(t), 3)) for t in rng.integers(2, 9, size=n)]  # (T, 3) each, ragged lengths
+
+
+@pytest.fixture(scope="module")
+def seq_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A frames and a token-id SequenceClassifier, one cut at max_len, and a Forecaster (horizon 2, so longer forecasts recurse), saved."""
+    d = tmp_path_factory.mktemp("serve_seq")
+    rng = np.random.default_rng(0)
+    frames, labels = _frames(rng, 40), np.tile(["a", "b"], 20)
+    ids = [rng.integers(0, 12, size=int(t)) for t in rng.integers(2, 9, size=40)]
+    kw: dict[str, Any] = {"max_iter": 1, "early_stopping": False, "random_state": 0, "device": "cpu"}
+    out: dict[str, Any] = {
+        "dir": d, "frames": frames, "ids": ids,
+        "seq": SequenceClassifier("gru8,4", **kw).fit(frames, labels),
+        "seqids": SequenceClassifier("embed4,gru4", **kw).fit(ids, labels),
+        "seqcut": SequenceClassifier("gru4", max_len=5, **kw).fit(frames, labels),
+        "fc": Forecaster(window=6, horizon=2, hidden_layer_sizes=(8,), max_iter=2, random_state=0, device="cpu").fit(np.sin(np.arange(80) / 4)),
+    }
+    for name in ("seq", "seqids", "seqcut", "fc"):
+        out[name].save(d / f"{name}.safetensors")
+    return out
+
+
+@pytest.fixture(scope="module")
+def seq_clients(seq_apps: dict[str, Any]):
+    cs = {name: Client(seq_apps["dir"] / f"{name}.safetensors", max_rows=8) for name in ("seq", "seqids", "fc")}
+    yield cs
+    for c in cs.values():
+        c.stop()
+
+
+def test_sequence_classifier_answers_frames_and_token_ids_as_its_predict(seq_clients: dict, seq_apps: dict) -> None:
+    for name, X in (("seq", seq_apps["frames"][:6]), ("seqids", seq_apps["ids"][:6])):
+        clf, body = seq_apps[name], {"sequences": [x.tolist() for x in X]}  # ragged lengths in one request
+        status, got = seq_clients[name].post("/predict", body)
+        assert status == 200 and got == {"predictions": clf.predict(X).tolist(), "model_version": 1}
+        status, got = seq_clients[name].post("/predict_proba", body)
+        assert status == 200 and got["classes"] == ["a", "b"]
+        np.testing.assert_allclose(got["probabilities"], clf.predict_proba(X), atol=1e-6)
+
+
+def test_sequences_past_max_len_are_cut_as_the_app_cuts_them(seq_apps: dict) -> None:
+    X = [np.random.default_rng(1).normal(size=(4000, 3))] + seq_apps["frames"][:2]  # 4000 steps: over any limit, but max_len=5 reads 5
+    model = open_served(seq_apps["seqcut"])
+    np.testing.assert_allclose(model.predict(model.rows({"sequences": [x.tolist() for x in X]}, 8), True), seq_apps["seqcut"].predict_proba(X), atol=1e-6)
+    assert model.metadata()["input"]["max_steps"] is None
+
+
+def test_forecaster_answers_as_forecast_for_direct_and_recursive_steps(seq_clients: dict, seq_apps: dict) -> None:
+    fc = seq_apps["fc"]
+    series = [np.sin(np.arange(k, k + 6 + k) / 4).tolist() for k in range(4)]  # 6 to 9 values: the last window is read
+    for steps in (None, 1, 5):
+        status, got = seq_clients["fc"].post("/predict", {"series": series} if steps is None else {"series": series, "steps": steps})
+        assert status == 200 and got["model_version"] == 1
+        np.testing.assert_allclose(got["forecasts"], [fc.forecast(steps or 2, s) for s in series], atol=1e-6)
+    model = open_served(fc)  # one batch of two requests with different steps: each gets its own length
+    rows = model.rows({"series": series[:2], "steps": 3}, 8) + model.rows({"series": series[2:]}, 8)
+    got = model.predict(rows, False)
+    assert [len(g) for g in got] == [3, 3, 2, 2]
+    for g, s in zip(got, series):
+        np.testing.assert_allclose(g, fc.forecast(len(g), s), atol=1e-6)
+
+
+SEQ_BAD = [
+    ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence' (did you mean 'sequences'?)"),
+    ("seq", "/predict", {"sequences": [[[0, 0, 0]]] * 9}, 413, '"sequences" holds 9 items, more than the limit of 8'),
+    ("seq", "/predict", {"sequences": ["abc"]}, 400, "sequences[0] must be a list of frames. Received: str."),
+    ("seq", "/predict", {"sequences": [[]]}, 422, "sequences[0] is empty: send at least one step."),
+    ("seq", "/predict", {"sequences": [[[0, 0, 0]], [[0, 0]]]}, 422, "sequences[1] must be a list of frames, each a list of 3 numbers, as the model was fitted on. Received shape (1, 2)."),
+    ("seq", "/predict", {"sequences": [[[0, 0, 0], [0, 0]]]}, 422, "sequences[0] must be a list of frames, each a list of 3 numbers, as the model was fitted on: check for text, null"),
+    ("seq", "/predict", {"sequences": [[1, 2, 3]]}, 422, "sequences[0] must be a list of frames, each a list of 3 numbers"),
+    ("seq", "/predict", {"sequences": [[[0, None, 0]]]}, 422, "sequences[0] must be a list of frames"),
+    ("seq", "/predict", {"sequences": [[[0, 1e400, 0]]]}, 422, "sequences[0] holds NaN or infinity: send finite values."),
+    ("seq", "/predict", {"sequences": [[[0, 1e39, 0]]]}, 422, "sequences[0] holds 1e+39, beyond ±3.4e38, the float32 range the model computes in: send a smaller number."),
+    ("seq", "/predict", {"sequences": [[[0, 0, 0]] * 1001]}, 413, "sequences[0] has 1001 steps, over this server's limit of 1000 for this model"),
+    ("seqids", "/predict", {"sequences": [[1, 2, 12]]}, 422, "sequences[0] holds the token id 12, outside the ids seen in fit (0 to 11): map unseen tokens"),
+    ("seqids", "/predict", {"sequences": [[1, -1]]}, 422, "sequences[0] holds the token id -1, outside the ids seen in fit (0 to 11)"),
+    ("seqids", "/predict", {"sequences": [[1, 2.5]]}, 422, "sequences[0] must be a list of token ids (integers 0 to 11)"),
+    ("seqids", "/predict", {"sequences": [[1, True]]}, 422, "sequences[0] must be a list of token ids (integers 0 to 11)"),
+    ("seqids", "/predict", {"sequences": [[[1, 2]]]}, 422, "sequences[0] must be a list of token ids"),
+    ("fc", "/predict", {"series": [[0.1] * 5]}, 422, "series[0] has 5 values, but the model reads the last window=6: send at least 6."),
+    ("fc", "/predict", {"series": [[0.1] * 6, [0.1, float("nan")] * 4]}, 422, "series[1] holds NaN or infinity: fill the gaps first"),
+    ("fc", "/predict", {"series": [[0.1] * 6, [3e38] * 6]}, 422, "series[1] holds 3e+38, beyond ±3.4e38, the float32 range the model computes in after the model's scaling"),
+    ("fc", "/predict", {"series": [[0.1, "x"] * 4]}, 422, "series[0] must be a list of numbers (one value per time step, oldest first)."),
+    ("fc", "/predict", {"series": [[0.1] * 6], "steps": 1001}, 422, "\"steps\" must be 1 to 1000 (this server's limit for one forecast). Received: 1001."),
+    ("fc", "/predict", {"series": [[0.1] * 6], "steps": 0}, 422, '"steps" must be 1 to 1000'),
+    ("fc", "/predict", {"series": [[0.1] * 6], "steps": "3"}, 400, "\"steps\" must be a whole number of values to forecast. Received: '3'."),
+    ("fc", "/predict", {"steps": 3}, 400, "the body has no 'series'"),
+    ("fc", "/predict_proba", {"series": [[0.1] * 6]}, 400, "/predict_proba needs a classifier; a Forecaster answers /predict with forecasts."),
+]
+
+
+@pytest.mark.parametrize(("app", "path", "body", "status", "message"), SEQ_BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(SEQ_BAD)])
+def test_bad_sequence_and_series_requests_get_a_one_line_4xx(seq_clients: dict, app: str, path: str, body: Any, status: int, message: str) -> None:
+    got_status, got = seq_clients[app].request("POST", path, json.dumps(body).encode())  # 1e400 and NaN go out as Infinity / NaN
+    assert got_status == status and list(got) == ["error"] and message in got["error"] and "\n" not in got["error"], got
+
+
+def test_metadata_shows_the_sequence_and_forecast_forms_and_limits(seq_clients: dict) -> None:
+    meta = {name: c.request("GET", "/metadata")[1] for name, c in seq_clients.items()}
+    assert meta["seq"]["estimator"] == "SequenceClassifier" and meta["seq"]["classes"] == ["a", "b"]
+    assert meta["seq"]["input"] | {"body": None} == {"body": None, "input_kind": "features", "n_features": 3, "min_steps": 1, "max_steps": 1000,
+                                                     "fixed_steps": None, "max_len": None}
+    assert meta["seqids"]["input"]["ids"] == [0, 11] and meta["seqids"]["input"]["body"].startswith('{"sequences": [[id, id, ...], ...]}')
+    assert meta["fc"]["input"] | {"body": None} == {"body": None, "window": 6, "horizon": 2, "target": "level", "steps": {"default": 2, "max": 1000}}
+    assert meta["fc"]["classes"] is None and all(m["sha256"] for m in meta.values())
+
+
+_SEQ_JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 20) | st.floats() | st.text(max_size=3),
+                         lambda inner: st.lists(inner, max_size=7) | st.dictionaries(st.sampled_from(["sequences", "series", "steps", "x"]), inner, max_size=3),
+                         max_leaves=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=_SEQ_JSON)
+def test_any_json_body_is_checked_or_refused_by_the_sequence_and_forecast_forms(seq_apps: dict, body: Any) -> None:
+    """Whatever JSON arrives, the sequence and forecast parsers answer checked items or a RequestError (a 4xx), nothing else."""
+    for name in ("seq", "seqids", "fc"):
+        model = _served(seq_apps, name)
+        try:
+            model.rows(body, 8)
+        except RequestError as exc:
+            assert 400 <= exc.status < 500 and "\n" not in str(exc)

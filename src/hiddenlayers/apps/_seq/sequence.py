@@ -111,7 +111,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
     scikit-learn (``classes_``, ``network_``, ``history_``, ``loss_curve_``,
     ``validation_scores_``, ``n_iter_``, ``stop_reason_``) plus
     ``input_kind_`` (``"features"`` or ``"ids"``), ``n_features_in_``
-    (features per step) or ``vocab_size_``, and ``max_len_`` (longest step count seen in fit).
+    (features per step) or ``vocab_size_`` and ``max_id_`` (the largest id it reads), and ``max_len_`` (longest step count seen in fit).
     """
 
     _samples = "sequences"
@@ -192,10 +192,18 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         if kind == IDS:
             top = max(int(s.max()) for s in seqs)
             if top >= self.vocab_size_:
-                raise DataError(f"token id {top - self._id_shift} is larger than any id seen in fit ({self.vocab_size_ - 1 - self._id_shift}): map unseen tokens to an id seen in fit.")
+                raise DataError(f"token id {top - self._id_shift} is larger than any id seen in fit ({self.max_id_}): map unseen tokens to an id seen in fit.")
         elif seqs[0].shape[1] != self.n_features_in_:
             raise DataError(f"X has {seqs[0].shape[1]} features per step but the model was fitted on {self.n_features_in_}: pass the same features.")
         return _pad_array(kind, seqs, lengths, getattr(self, "mean_", None), getattr(self, "scale_", None)), lengths
+
+    @property
+    def max_id_(self) -> int:
+        """The largest token id the model reads: the largest seen in fit (models fitted on token ids only).
+
+        Ids go from 0 to this; the network keeps one more id for padding, so this is not ``vocab_size_ - 1``.
+        """
+        return int(self.vocab_size_) - 1 - self._id_shift
 
     def _check_X(self, X: Any) -> np.ndarray:
         """The padded array ``(N, T)`` ids / ``(N, T, F)`` standardised frames the network reads (the lens uses this)."""

@@ -3,10 +3,11 @@
 :func:`open_served` is what the server loads: a table model (MLP estimator, or
 an ``.onnx`` export) is a :class:`~.model.ServedModel`, unchanged; a
 TextClassifier, ImageClassifier, Autoencoder or Recommender is one of the
-adapters here, which show the server the same interface (``rows``,
-``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
+adapters here, a SequenceClassifier or Forecaster one of :mod:`.app_seq`'s,
+which show the server the same interface (:class:`~.app_base.AppModel`:
+``rows``, ``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
 ``version``, ``path``), so batching, metrics, reload and worker processes
-are the table path's. Any other app is refused in one line naming those served.
+are the table path's. Translator and DQNAgent files are refused in one line naming those served.
 
 Request bodies (``/metadata`` shows the form for the loaded model):
 
@@ -21,7 +22,8 @@ Request bodies (``/metadata`` shows the form for the loaded model):
 * Recommender: ``{"users": [...], "items": [...]}`` (ids as fitted: integers
   or strings), answered with ``predictions`` and ``unseen``, the rows whose
   user or item was not seen in fit (rated from the global mean and the known
-  side's bias, as ``Recommender.predict`` does).
+  side's bias, as ``Recommender.predict`` does);
+* SequenceClassifier, Forecaster: see :mod:`.app_seq`.
 
 Every item is checked before it joins a batch, so one bad request gets its
 own 4xx (400 for the body's form, 413 for too many items, 422 for a value)
@@ -30,19 +32,18 @@ and never fails the batch it would have joined.
 
 from __future__ import annotations
 
-import difflib
-import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...exceptions import DataError, ModelFileError
-from .model import RequestError, ServedModel, _require_finite, _sha256, versions
+from ...exceptions import ModelFileError
+from .app_base import AppModel, _body, _call, _Classifier, _items
+from .app_seq import ForecasterModel, SequenceModel
+from .model import RequestError, ServedModel, _require_finite, _sha256
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
-SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, Autoencoder and Recommender"
+SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, Autoencoder, Recommender and Forecaster"
 
 
 def _fitted_app(app: Any) -> None:
@@ -87,104 +88,6 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
         _fitted_app(source)
         return _ADAPTERS[kind](source, version, None, None)
     raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {kind}.")
-
-
-def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
-    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``); 400 naming the nearest key otherwise."""
-    if not isinstance(body, dict):
-        raise RequestError(400, f"the body must be a JSON object {form}. Received: {type(body).__name__}.")
-    known = keys + optional
-    for name in body:
-        if name not in known:
-            close = difflib.get_close_matches(str(name), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise RequestError(400, f"unknown key {name!r}{hint}: the body must be {form}.")
-    missing = [k for k in keys if k not in body]
-    if missing:
-        raise RequestError(400, f"the body has no {missing[0]!r}: it must be {form}.")
-    return body
-
-
-def _items(body: dict[str, Any], key: str, what: str, max_rows: int) -> list[Any]:
-    """``body[key]``, a non-empty list of at most ``max_rows`` items (400, 413)."""
-    raw = body[key]
-    if not isinstance(raw, list):
-        raise RequestError(400, f'"{key}" must be a list of {what}. Received: {type(raw).__name__}.')
-    if not raw:
-        raise RequestError(400, f'"{key}" is empty: send at least one.')
-    if len(raw) > max_rows:
-        raise RequestError(413, f'"{key}" holds {len(raw)} items, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.')
-    return raw
-
-
-def _call(method: Any, X: Any) -> np.ndarray:
-    """``method(X)``; a DataError or ValueError of the app (a value it refuses) is a 422 of its first line."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # the answer says what a warning would (Recommender: unseen rows)
-            return np.asarray(method(X))
-    except (ValueError, TypeError, DataError) as exc:
-        raise RequestError(422, str(exc).splitlines()[0]) from None
-
-
-class AppModel:
-    """A fitted application behind the server; subclasses parse their request form."""
-
-    form = ""  # the body, in words (messages and /metadata)
-    classes: list[Any] | None = None
-
-    def __init__(self, app: Any, version: int, path: str | None, sha256: str | None) -> None:
-        self.app, self.version, self.path, self.sha256 = app, version, path, sha256
-        self.loaded_at = time.time()
-        self.estimator = type(app).__name__
-        self.no_proba = f"/predict_proba needs a classifier; this model is a {self.estimator}: use /predict."
-        if hasattr(app, "classes_"):
-            self.classes = app.classes_.tolist()
-
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        """The request's checked items (texts, images, rows, pairs), each ready to join a batch."""
-        raise NotImplementedError
-
-    def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
-        """An Arrow body carries table rows: a 415 naming the JSON form (the Autoencoder reads them)."""
-        raise RequestError(415, f"an Arrow body carries table rows, but this model is a {self.estimator}: send JSON {self.form}.")
-
-    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        """One JSON-able answer per item of ``rows`` (a batch of several requests' items)."""
-        raise NotImplementedError
-
-    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
-        """The JSON answer for one request's slice of :meth:`predict` (the server adds ``model_version``)."""
-        return {"probabilities": result, "classes": self.classes} if proba else {"predictions": result}
-
-    def inputs(self) -> dict[str, Any]:
-        """What a request holds, for ``/metadata``."""
-        return {"body": self.form}
-
-    def metadata(self) -> dict[str, Any]:
-        """What ``GET /metadata`` shows: the app, its input form, classes, source file, versions."""
-        return {
-            "format": "safetensors" if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
-            "loaded_at": self.loaded_at, "estimator": self.estimator, "classes": self.classes, "input": self.inputs(),
-            "versions": versions(("torch", "numpy")),
-        }
-
-
-class _Classifier(AppModel):
-    """Text and image classifiers: labels from the probabilities of one pass (checked finite), as their ``predict`` takes them."""
-
-    def _X(self, rows: list[Any]) -> Any:
-        raise NotImplementedError
-
-    def _proba(self, rows: list[Any]) -> np.ndarray:
-        return _call(self.app.predict_proba, self._X(rows))
-
-    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        p = self._proba(rows)
-        _require_finite(p)
-        if proba:
-            return p.tolist()  # type: ignore[no-any-return]
-        return self.app.classes_[p.argmax(axis=1)].tolist()  # type: ignore[no-any-return]  # the app's predict, without a second pass
 
 
 class TextModel(_Classifier):
@@ -367,7 +270,8 @@ class RecommenderModel(AppModel):
 
 
 _ADAPTERS: dict[str, type[AppModel]] = {
-    "TextClassifier": TextModel, "ImageClassifier": ImageModel, "Autoencoder": AutoencoderModel, "Recommender": RecommenderModel,
+    "TextClassifier": TextModel, "ImageClassifier": ImageModel, "SequenceClassifier": SequenceModel, "Autoencoder": AutoencoderModel,
+    "Recommender": RecommenderModel, "Forecaster": ForecasterModel,
 }
 
 

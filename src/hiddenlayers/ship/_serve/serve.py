@@ -9,8 +9,8 @@ Endpoints:
   for bulk rows; the stored preprocessing is applied; answers
   ``{"predictions": [...]}`` / ``{"probabilities": [[...]], "classes": [...]}``
   with ``model_version``; an application file (TextClassifier, ImageClassifier,
-  Autoencoder, Recommender) reads its own JSON form (``{"texts": [...]}``, ...;
-  see :mod:`.app_model` and ``GET /metadata``);
+  SequenceClassifier, Autoencoder, Recommender, Forecaster) reads its own JSON form
+  (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
   the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
 * ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
@@ -384,8 +384,8 @@ def serve(
 
     ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
     imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
-    a TextClassifier, ImageClassifier, Autoencoder or Recommender (file or
-    fitted object) is served too, each with its own request form (see
+    a TextClassifier, ImageClassifier, SequenceClassifier, Autoencoder, Recommender
+    or Forecaster (file or fitted object) is served too, each with its own request form (see
     :mod:`hiddenlayers.ship._serve.app_model`).
     Requests that arrive together share one forward pass of at most
     ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load

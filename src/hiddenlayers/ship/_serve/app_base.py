@@ -1,0 +1,122 @@
+"""What every served application shares: the adapter interface the server reads, and the request-form checks.
+
+:class:`AppModel` is the interface of :mod:`.model`'s ``ServedModel`` (``rows``,
+``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``, ``version``,
+``path``) for a fitted application; each app's adapter (:mod:`.app_model`,
+:mod:`.app_seq`) parses its own request form with the helpers here, so every
+refusal has the same shape: 400 for the body's form, 413 for too many items,
+422 for a value, one line each.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ...exceptions import DataError
+from .model import RequestError, _require_finite, versions
+
+
+def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
+    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``); 400 naming the nearest key otherwise."""
+    if not isinstance(body, dict):
+        raise RequestError(400, f"the body must be a JSON object {form}. Received: {type(body).__name__}.")
+    known = keys + optional
+    for name in body:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise RequestError(400, f"unknown key {name!r}{hint}: the body must be {form}.")
+    missing = [k for k in keys if k not in body]
+    if missing:
+        raise RequestError(400, f"the body has no {missing[0]!r}: it must be {form}.")
+    return body
+
+
+def _items(body: dict[str, Any], key: str, what: str, max_rows: int) -> list[Any]:
+    """``body[key]``, a non-empty list of at most ``max_rows`` items (400, 413)."""
+    raw = body[key]
+    if not isinstance(raw, list):
+        raise RequestError(400, f'"{key}" must be a list of {what}. Received: {type(raw).__name__}.')
+    if not raw:
+        raise RequestError(400, f'"{key}" is empty: send at least one.')
+    if len(raw) > max_rows:
+        raise RequestError(413, f'"{key}" holds {len(raw)} items, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.')
+    return raw
+
+
+def _call(method: Any, X: Any) -> np.ndarray:
+    """``method(X)``; a DataError or ValueError of the app (a value it refuses) is a 422 of its first line."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the answer says what a warning would (Recommender: unseen rows)
+            return np.asarray(method(X))
+    except (ValueError, TypeError, DataError) as exc:
+        raise RequestError(422, str(exc).splitlines()[0]) from None
+
+
+class AppModel:
+    """A fitted application behind the server; subclasses parse their request form."""
+
+    form = ""  # the body, in words (messages and /metadata)
+    classes: list[Any] | None = None
+
+    def __init__(self, app: Any, version: int, path: str | None, sha256: str | None) -> None:
+        self.app, self.version, self.path, self.sha256 = app, version, path, sha256
+        self.loaded_at = time.time()
+        self.estimator = type(app).__name__
+        self.no_proba = f"/predict_proba needs a classifier; this model is a {self.estimator}: use /predict."
+        if hasattr(app, "classes_"):
+            self.classes = app.classes_.tolist()
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        """The request's checked items (texts, images, rows, pairs), each ready to join a batch."""
+        raise NotImplementedError
+
+    def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
+        """An Arrow body carries table rows: a 415 naming the JSON form (the Autoencoder reads them)."""
+        raise RequestError(415, f"an Arrow body carries table rows, but this model is a {self.estimator}: send JSON {self.form}.")
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        """One JSON-able answer per item of ``rows`` (a batch of several requests' items)."""
+        raise NotImplementedError
+
+    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
+        """The JSON answer for one request's slice of :meth:`predict` (the server adds ``model_version``)."""
+        return {"probabilities": result, "classes": self.classes} if proba else {"predictions": result}
+
+    def inputs(self) -> dict[str, Any]:
+        """What a request holds, for ``/metadata``."""
+        return {"body": self.form}
+
+    def metadata(self) -> dict[str, Any]:
+        """What ``GET /metadata`` shows: the app, its input form, classes, source file, versions."""
+        return {
+            "format": "safetensors" if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
+            "loaded_at": self.loaded_at, "estimator": self.estimator, "classes": self.classes, "input": self.inputs(),
+            "versions": versions(("torch", "numpy")),
+        }
+
+
+class _Classifier(AppModel):
+    """Text and image classifiers: labels from the probabilities of one pass (checked finite), as their ``predict`` takes them."""
+
+    def _X(self, rows: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def _proba(self, rows: list[Any]) -> np.ndarray:
+        return _call(self.app.predict_proba, self._X(rows))
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        p = self._proba(rows)
+        _require_finite(p)
+        if proba:
+            return p.tolist()  # type: ignore[no-any-return]
+        return self.app.classes_[p.argmax(axis=1)].tolist()  # type: ignore[no-any-return]  # the app's predict, without a second pass
+
+
+__all__ = ["AppModel", "RequestError"]
