@@ -45,10 +45,14 @@ def test_inspect_writes_report_with_every_section(model, table, tmp_path):
 
 def test_inspect_json(model, table, tmp_path):
     out = tmp_path / "r.html"
-    result = run("inspect", model, table, "-o", out, "--json")
+    img = tmp_path / "land.png"  # --landscape rides along: one report build for both
+    result = run("inspect", model, table, "-o", out, "--json", "--landscape", img)
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert d["report"] == str(out) and out.exists()
+    land = d["landscape"]
+    assert land["path"] == str(img) and land["rows"] == 150 and land["steps"] == 21 and img.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 0 < land["min_loss"] <= land["center_loss"] < 5  # the fitted weights' cross entropy; the grid holds it
     assert d["rows"] == 150 and d["target"] == "label" and d["gradient_flow_epochs"] == 0
     assert [la["name"] for la in d["layers"]] == ["hidden1", "hidden2"]
     assert [la["units"] for la in d["layers"]] == [8, 4] and d["layers"][1]["activation"] == "tanh"
@@ -216,3 +220,16 @@ def test_inspect_page_gives_the_cli_hint_for_gradient_flow(model, table, tmp_pat
     assert hint in page and "hl.lens.GradientFlow" not in page
     assert hint in " ".join(result.stdout.split())  # the terminal says the same
     assert "Content-Security-Policy" in page and "overflow-wrap:anywhere" in page
+
+
+def test_inspect_landscape_user_errors(model, table, tmp_path):
+    assert_user_error(run("inspect", model, table, "-o", tmp_path / "r.html", "--landscape", tmp_path / "land.jpg"), "--landscape must end in .png")
+    (tmp_path / "old.png").write_bytes(b"keep")
+    assert_user_error(run("inspect", model, table, "-o", tmp_path / "r.html", "--landscape", tmp_path / "old.png"), "already exists")
+    assert (tmp_path / "old.png").read_bytes() == b"keep"
+    unlabelled = tmp_path / "x.csv"
+    pd.read_csv(table).drop(columns=["label"]).to_csv(unlabelled, index=False)
+    result = run("inspect", model, unlabelled, "-o", tmp_path / "r.html", "--landscape", tmp_path / "l.png")
+    assert result.exit_code == 2 and "Traceback" not in result.output  # a note that labels are missing, then the error
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --landscape needs the model's target column")
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "l.png").exists()

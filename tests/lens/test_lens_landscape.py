@@ -220,3 +220,25 @@ def test_image_classifier_uses_its_own_training_loss(digits):
     assert land.center_loss == pytest.approx(log_loss(y[:100], clf.predict_proba(images), labels=clf.classes_), abs=1e-5)
     with pytest.raises(ValueError, match="one label of classes_"):
         clf.network_targets(np.array([0, 1, 42]))
+
+
+def test_apps_fitted_without_y_take_targets_from_X_and_others_need_y():
+    rows = np.random.default_rng(0).normal(size=(150, 4))
+    ae = hl.Autoencoder((6,), n_components=2, max_iter=3, early_stopping=False, random_state=0, device="cpu").fit(rows)
+    land = hl.lens.loss_landscape(ae, rows, steps=5, random_state=0)  # y=None: the rows are the targets
+    Z = (rows - rows.mean(0)) / rows.std(0)
+    R = (ae.inverse_transform(ae.transform(rows)) - rows.mean(0)) / rows.std(0)
+    assert land.center_loss == pytest.approx(0.5 * ((R - Z) ** 2).sum(1).mean(), rel=1e-5)
+    assert hl.lens.loss_landscape(ae, rows, np.zeros(150), steps=5, random_state=0).center_loss == land.center_loss  # y ignored, as fit does
+
+    s = np.sin(np.arange(300) / 5.0)
+    f = hl.Forecaster(window=8, horizon=2, hidden_layer_sizes=(8,), max_iter=3, random_state=0, device="cpu").fit(s)
+    full = hl.lens.loss_landscape(f, s, steps=5, random_state=0, max_rows=None)
+    assert full.rows == 300 - 8 - 2 + 1  # every window with a full horizon after it
+    part = hl.lens.loss_landscape(f, s, steps=5, random_state=0, max_rows=50)
+    assert part.rows == 50 and part.center_loss == pytest.approx(full.center_loss, rel=0.5)  # whole windows sampled, not series values
+
+    with pytest.warns(Warning):  # not converged in 5 epochs
+        clf = hl.MLPClassifier((4,), max_iter=5, random_state=0).fit(rows, rows[:, 0] > 0)
+    with pytest.raises(ValueError, match="y is required for a MLPClassifier"):
+        hl.lens.loss_landscape(clf, rows)

@@ -25,7 +25,7 @@ from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, valid
 from ..data import require_2d
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import History
+from ..training import History, get_loss
 from ._app_params import fraction, positive_int, row
 from ._appfile import as_array, load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
@@ -231,6 +231,29 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
     def network_input(self, X: Any) -> np.ndarray:
         """``X`` (n, n_features) as the network reads it: standardized float32 rows (the lens uses this)."""
         return self._scaled(self._input(X), torch.device("cpu")).numpy()
+
+    # ------------------------------------------------------- training loss
+    def network_targets(self, X: Any) -> np.ndarray:
+        """What the network must reproduce for rows ``X`` (n, n_features): the rows standardized as in fit, float64 ``(n, n_features)``.
+
+        An autoencoder's targets are its own inputs, so this takes ``X`` (fit's
+        ``y`` is ignored). Row ``i`` pairs with row ``i`` of :meth:`network_input`.
+        For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+        """
+        return (self._input(X) - self.mean_) / self.scale_
+
+    def network_loss(self, z: Tensor, targets: Tensor) -> Tensor:
+        """The training loss summed over rows: reconstructions ``z`` (n, n_features) against :meth:`network_targets`.
+
+        Half squared error ``0.5·Σ(z - x)²`` per row, the data term fit minimises
+        (without the L2 term ``alpha``); divide by ``n`` for the mean. With
+        ``trim_fraction > 0`` it is fit's trimmed objective on these rows taken as one
+        batch: the ``trim_fraction`` rows with the largest error are left out and the
+        rest scaled by ``n / kept``, so the mean is the mean over the kept rows.
+        """
+        self._require_fitted()
+        trim = float(self.trim_fraction)
+        return (trimmed_squared_error(trim) if trim else get_loss("squared_error")).value(z, targets, None)
 
     # -------------------------------------------------------- transforming
     def transform(self, X: Any) -> np.ndarray:

@@ -24,7 +24,7 @@ from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import History
+from ..training import History, get_loss
 from ._app_params import positive_int, row
 from ._appfile import as_array, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._fit import (
@@ -219,6 +219,33 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         if len(s) < self.window:
             raise DataError(f"series has {len(s)} values but each window needs window={self.window}: pass a longer series.")
         return self._windows(s, with_targets=False)[0].astype(np.float32)
+
+    def network_targets(self, series: Any) -> np.ndarray:
+        """What the network must predict from ``series``' windows: float64 ``(len(series) - window - horizon + 1, horizon)``.
+
+        Row ``i`` is the ``horizon`` values after window ``i`` of :meth:`network_input`
+        (standardized, and relative to the window's last value when ``target="delta"``),
+        as fit builds them; the last ``horizon`` windows have no full future and no row.
+        A forecaster's targets come from the series, so this takes the series (fit's ``y``
+        is ignored). For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+        """
+        self._require_fitted()
+        s = _as_series(series)
+        need = self.window + self.horizon
+        if len(s) < need:
+            raise DataError(f"series has {len(s)} values but a window and its targets need window + horizon = {need}: pass a longer series.")
+        Y = self._windows(s, with_targets=True)[1]
+        assert Y is not None
+        return np.ascontiguousarray(Y)
+
+    def network_loss(self, z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The training loss summed over windows: forecasts ``z`` (m, horizon) of ``network_`` against :meth:`network_targets`.
+
+        Half squared error ``0.5·Σ(z - y)²`` per window, the data term fit minimises
+        (without the L2 term ``alpha``); divide by ``m`` for the mean.
+        """
+        self._require_fitted()
+        return get_loss("squared_error").value(z, targets, None)
 
     # --------------------------------------------------------- predicting
     def forecast(self, steps: int, series: Any = None) -> np.ndarray:

@@ -429,6 +429,31 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
             raise DataError(f"{unseen} of {len(codes)} rows have a user or item not seen in fit, which has no embedding: pass rows of known users and items (e.g. training rows).")
         return codes
 
+    def network_targets(self, y: Any) -> np.ndarray:
+        """Ratings ``y`` as the targets the loss compares ``network_``'s output with: float64 ``(n, 1)``.
+
+        Row ``i`` pairs with row ``i`` of :meth:`network_input`. For tools that
+        evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+        """
+        self._require_fitted()
+        try:
+            ratings = np.asarray(y, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise DataError(f"y must hold numeric ratings; it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
+        if not np.isfinite(ratings).all():
+            raise DataError("y holds NaN or infinite ratings: pass finite ratings, one per (user, item) pair.")
+        return ratings[:, None]
+
+    def network_loss(self, z: Tensor, targets: Tensor) -> Tensor:
+        """The training loss summed over rows: predicted ratings ``z`` (n, 1) against :meth:`network_targets`.
+
+        Squared error ``Σ(z - r)²`` (no ½: fit's loop minimises this and reports its
+        mean as ``loss_curve_``), without the embedding penalty ``reg`` and the weight
+        decay ``alpha``; divide by ``n`` for the mean.
+        """
+        self._require_fitted()
+        return ((z - targets) ** 2).sum()
+
     def rmse(self, X: Any, y: Any) -> float:
         """Root mean squared error of :meth:`predict` against ratings ``y``."""
         return float(np.sqrt(np.mean((self.predict(X) - np.asarray(y, dtype=np.float64)) ** 2)))

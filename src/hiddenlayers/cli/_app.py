@@ -275,16 +275,19 @@ def inspect(
     image_shape: Annotated[str | None, typer.Option("--image-shape", callback=check_image_shape,
                                                     help="Rows are flattened images of this shape, HxW or CxHxW (digits: 8x8): "
                                                          "the report draws each unit's preferred input as an image.")] = None,
+    landscape: Annotated[str | None, typer.Option("--landscape", help="Also draw the training loss on a plane through the fitted weights "
+                                                  "(filter-normalised random directions) to this .png/.svg/.pdf; needs the target column.")] = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Look inside a saved model: write the one-page HTML report and list dead or saturated units.
 
-    Example: hiddenlayers inspect model.safetensors data.csv --out report.html
+    Example: hiddenlayers inspect model.safetensors data.csv --out report.html --landscape landscape.png
     """
     from ._inspect import run_inspect
 
-    run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape))
+    run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
+                landscape=landscape)
 
 
 @app.command()

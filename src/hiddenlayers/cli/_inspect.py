@@ -68,16 +68,26 @@ GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record 
 
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
-    image_shape: tuple[int, ...] | None = None,
+    image_shape: tuple[int, ...] | None = None, landscape: str | None = None,
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
     ``shift_from``: source-domain rows; the report gains the per-layer domain-shift section (source vs ``data``).
     ``image_shape``: ``(H, W)`` or ``(C, H, W)`` of the model's input rows (``--image-shape``), for the preferred-inputs images.
+    ``landscape``: an image path (``--landscape``): the 2-D training-loss surface around the fitted weights is drawn there.
     """
     out_path = check_report_output(out, force=force, what="--out")
+    landscape_path = None
+    if landscape is not None:
+        from ._landscape import check_landscape_output
+
+        landscape_path = check_landscape_output(landscape, data=data, force=force)  # .png/.svg/.pdf: never the .html --out
     model = load_model(model_path)
     features, y, name = _labels(model, data, read_table(data), target)
+    if landscape_path is not None:
+        from ._landscape import check_landscape_labels
+
+        check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
     A = model_inputs(model, features)
     idx = _sample(A.shape[0], MAX_ROWS)
     if idx is not None:
@@ -114,6 +124,11 @@ def run_inspect(
             rep = report(model, A, None, data_report=check(features, fast=True), **options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
+    drawn = None
+    if landscape_path is not None:
+        from ._landscape import write_landscape
+
+        drawn = write_landscape(model, A, y, landscape_path)
     shift = _shift(model, shift_from, A, y, target) if shift_from else None
     if shift is not None:
         rep.sections.append(shift.html_section())
@@ -126,6 +141,7 @@ def run_inspect(
         "layers": [s.to_dict() for s in stats.values()],
         "warnings": list(rep.warnings),
         "shift": None if shift is None else {"shifted": shift.shifted(), "layers": shift.to_dict()["rows"]},
+        "landscape": drawn,
     })
     _show(result, as_json)
     if shift is not None and not as_json:
@@ -182,4 +198,8 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
         con.print("no dead or saturated units on this data.")
     if not r["gradient_flow_epochs"]:
         con.print(f"gradient flow: not recorded ({GRADIENT_FLOW_HINT})")
+    if r.get("landscape"):
+        land = r["landscape"]
+        con.print(f"loss landscape ({land['steps']}x{land['steps']} grid on {land['rows']:,} rows, loss {land['center_loss']:.4g} at the fitted weights) "
+                  f"written to {land['path']}", highlight=False, soft_wrap=True)
     con.print(f"report written to {r['report']}", highlight=False, soft_wrap=True)

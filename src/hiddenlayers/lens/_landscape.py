@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils import get_tags
 from torch import Tensor, nn
 
 from ..network import evaluating, snapshot_modes
@@ -95,6 +96,34 @@ def _direction_to(params: list[tuple[str, nn.Parameter]], model: nn.Module, othe
     return out
 
 
+def targets_from_X(est: Any) -> bool:
+    """Whether ``est``'s training targets come from ``X`` itself (an Autoencoder's rows, a Forecaster's series), not from ``y``.
+
+    scikit-learn's tag: such estimators are fitted without ``y`` (``target_tags.required`` is False).
+    """
+    if est is None or not callable(getattr(est, "network_targets", None)):
+        return False
+    try:
+        return not get_tags(est).target_tags.required
+    except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator: its targets are y
+        return False
+
+
+def _self_targets(target: Target, X: Any, cap: int | None, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
+    """Network input rows and their targets for a model whose targets come from ``X`` (at most ``cap`` pairs, drawn at random).
+
+    The rows are made from all of ``X`` first and sampled after, so a Forecaster's
+    windows stay whole; windows with no full horizon after them (no target) are dropped.
+    """
+    Xp = target.prepared(X)
+    Y = np.asarray(target.estimator.network_targets(X), dtype=np.float64)
+    Xp = Xp[: len(Y)]
+    if len(Y) == 0:
+        raise ValueError("X gives no rows with a target to evaluate the loss on: pass more rows (a Forecaster needs window + horizon values).")
+    idx = sample_index(len(Y), cap, rng)
+    return take_rows(Xp, idx), take_rows(Y, idx)
+
+
 def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, LossFn]:
     """``y`` as a tensor on the model's device and the summed loss of one batch: the model's own, or ``loss``'s mean times the rows."""
     module = target.module
@@ -111,7 +140,8 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
         if not (callable(getattr(est, "network_loss", None)) and callable(getattr(est, "network_targets", None))):
             raise ValueError(f"{type(est).__name__} has no training loss the lens can evaluate (no network_loss): pass loss= a callable "
                              "taking (network output, y batch) and returning the batch's mean loss.")
-        Y = torch.as_tensor(np.asarray(est.network_targets(y), dtype=np.float64), device=device).to(dtype)
+        ready = targets_from_X(est)  # then y already holds network_targets(X) (see _self_targets)
+        Y = torch.as_tensor(np.asarray(y if ready else est.network_targets(y), dtype=np.float64), device=device).to(dtype)
         fn: LossFn = est.network_loss
     else:
         if not callable(loss):
@@ -150,7 +180,7 @@ def _restored(module: nn.Module, params: list[tuple[str, nn.Parameter]]) -> Iter
 def loss_landscape(
     model: Any,
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
     loss: Callable[[Any, Tensor], Tensor] | None = None,
     directions: int = 1,
@@ -166,7 +196,10 @@ def loss_landscape(
     ``model``: a fitted estimator or application (its own training loss, data term
     without L2, through its ``network_loss``) or any ``torch.nn.Module`` (then
     ``loss=`` is required, called as ``loss(model(x), y_batch)`` and averaging over
-    the batch, e.g. ``torch.nn.CrossEntropyLoss()``). ``directions``: 1 or 2
+    the batch, e.g. ``torch.nn.CrossEntropyLoss()``). A model fitted without ``y``
+    takes its targets from ``X`` and ignores ``y``: an Autoencoder its rows, a
+    Forecaster the series (``X`` is the series; its windows are sampled, each with
+    the ``horizon`` values after it). ``directions``: 1 or 2
     random Gaussian directions with ``normalization`` ``"filter"`` (Li et al. 2018:
     each row scaled to its weight row's norm, biases still), ``"layer"`` (each
     tensor to its weight's norm) or None; the grid runs ``steps`` points over
@@ -191,9 +224,17 @@ def loss_landscape(
     n = n_rows(X)
     if n == 0:
         raise ValueError("X has 0 rows: pass at least one row (and its target) to evaluate the loss on.")
+    rng = np.random.default_rng(random_state)
+    if loss is None and targets_from_X(target.estimator):
+        Xs, Ys = _self_targets(target, X, rows_cap, rng)
+        return landscape_prepared(target, Xs, Ys, loss=None, directions=directions, span=span, steps=steps,
+                                  normalization=normalization, between=between, rng=rng)
+    if y is None:
+        what = type(target.estimator if target.estimator is not None else target.module).__name__
+        raise ValueError(f"y is required for a {what}: pass the targets of X's rows (labels, values or ratings); "
+                         "only models fitted without y (Autoencoder, Forecaster) take their targets from X.")
     if not isinstance(y, Tensor) and getattr(y, "shape", None) is None:
         y = np.asarray(y)  # a list of labels, as scikit-learn takes
-    rng = np.random.default_rng(random_state)
     idx = sample_index(n, rows_cap, rng)
     Xp = target.prepared(take_rows(X, idx))
     y_rows = take_rows(y, idx) if idx is not None and len(y.shape) and y.shape[0] == n else y
@@ -247,4 +288,4 @@ def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, 
                          None if between is not None else normalization, rows, other)
 
 
-__all__ = ["LossLandscape", "landscape_prepared", "loss_landscape"]
+__all__ = ["LossLandscape", "landscape_prepared", "loss_landscape", "targets_from_X"]

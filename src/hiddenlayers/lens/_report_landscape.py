@@ -25,9 +25,11 @@ LEAD = "How the training loss changes when the weights move away from the fitted
 
 def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str, str]:
     """``(lead, body)``: two 1-D landscapes on at most :data:`ROWS` of the report's rows ``Xp`` (network input), labels ``yv``."""
-    from ._landscape import landscape_prepared
+    from ._landscape import landscape_prepared, targets_from_X
     from ._plots import new_figure
 
+    if targets_from_X(target.estimator):  # its targets come from the raw X (a Forecaster's series), which the report no longer holds
+        return LEAD, H.na_html(f"{type(target.estimator).__name__} takes its targets from X: call hl.lens.loss_landscape(model, X) to draw it.")
     if yv is None:
         return LEAD, H.na_html("pass y to the report to see the loss around the fitted weights.")
     if target.estimator is None or not callable(getattr(target.estimator, "network_loss", None)):
