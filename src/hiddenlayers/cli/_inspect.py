@@ -88,20 +88,7 @@ def run_inspect(
         from ._landscape import check_landscape_labels
 
         check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
-    A = model_inputs(model, features)
-    idx = _sample(A.shape[0], MAX_ROWS)
-    if idx is not None:
-        A, features, y = A[idx], features.iloc[idx], None if y is None else y[idx]
-    if A.shape[0] < 2:
-        raise DataError(f"the data has {A.shape[0]} usable row(s): the report needs at least 2.")
-    width = int(np.prod(A.shape[1:]))
-    if image_shape is not None and int(np.prod(image_shape)) != width:
-        shape = "x".join(map(str, image_shape))
-        raise UserError(f"--image-shape {shape} holds {int(np.prod(image_shape))} values but the model reads {width} per row: "
-                        "give the shape its input columns were flattened from (digits: 8x8), or leave --image-shape out.")
-    if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
-        note("the labels hold a single class: the report is built without probes.")
-        y = None
+    A, features, y = _report_rows(model, features, y, image_shape)
 
     from ..data import check
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
@@ -149,6 +136,26 @@ def run_inspect(
 
         Console().print(shift.table())
     return result
+
+
+def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None) -> tuple[np.ndarray, Any, Any]:
+    """The model's input rows for the report (a seeded sample of at most ``MAX_ROWS``), checked against
+    ``--image-shape``; single-class labels dropped with a note (nothing to probe)."""
+    A = model_inputs(model, features)
+    idx = _sample(A.shape[0], MAX_ROWS)
+    if idx is not None:
+        A, features, y = A[idx], features.iloc[idx], None if y is None else y[idx]
+    if A.shape[0] < 2:
+        raise DataError(f"the data has {A.shape[0]} usable row(s): the report needs at least 2.")
+    width = int(np.prod(A.shape[1:]))
+    if image_shape is not None and int(np.prod(image_shape)) != width:
+        shape = "x".join(map(str, image_shape))
+        raise UserError(f"--image-shape {shape} holds {int(np.prod(image_shape))} values but the model reads {width} per row: "
+                        "give the shape its input columns were flattened from (digits: 8x8), or leave --image-shape out.")
+    if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
+        note("the labels hold a single class: the report is built without probes.")
+        y = None
+    return A, features, y
 
 
 def _shift(model: Any, shift_from: str, A_target: np.ndarray, y_target: Any, target: str | None) -> Any:
