@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from .._files import jsonable, read_metadata, unjson, write_model_file
-from ._class_weight import class_weight_from_json, class_weight_to_json
 from ..exceptions import ModelFileError
+from ._class_weight import class_weight_from_json, class_weight_to_json
 
 _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
                    "_fit_dtype")

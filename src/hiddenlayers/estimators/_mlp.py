@@ -272,7 +272,7 @@ class _BaseMLP(BaseEstimator, ABC):
     def network_targets(self, y: Any) -> np.ndarray:
         """``y`` as the training targets the loss compares ``network_``'s raw outputs with: ``(n, n_outputs_)`` float64.
 
-        One-hot (or 0/1 indicator) columns for a classifier, values for a regressor; one
+        One-hot (or 0/1 indicator) columns for a classifier (smoothed by its ``label_smoothing``), values for a regressor; one
         row per row of ``X``. For tools that evaluate the training loss outside ``fit``
         (``hl.lens.loss_landscape``); labels the model was not fitted on are a ValueError.
         """
