@@ -248,3 +248,13 @@ def test_cli_train_takes_class_weight_and_label_smoothing(tmp_path) -> None:
                       "--label-smoothing: label_smoothing must be")
     assert_user_error(run("train", "diabetes", "-t", "target", "--label-smoothing", "0.1", "-o", out, "-f", "--no-check"),
                       "--label-smoothing applies to classification")
+
+
+def test_lr_find_sweeps_the_weighted_loss_and_dann_refuses_class_weight(skewed) -> None:
+    X, y = skewed
+    a = hl.lr_find(_clf(class_weight="balanced"), X, y, num_steps=6)
+    b = hl.lr_find(_clf(), X, y, num_steps=6, sample_weight=compute_sample_weight("balanced", y))
+    c = hl.lr_find(_clf(), X, y, num_steps=6)
+    assert np.array_equal(a.losses, b.losses) and not np.array_equal(a.losses, c.losses)
+    with pytest.raises(ValueError, match="domain_adaptation='dann' does not support class_weight"):
+        _clf(class_weight="balanced", domain_adaptation="dann").fit(X, y, X_target=X)
