@@ -25,7 +25,7 @@ DEDICATED = {
     "batch_size": "--batch-size", "learning_rate": "--learning-rate", "learning_rate_init": "--lr", "max_iter": "--epochs",
     "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--n-iter-no-change",
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
-    "loss": "--loss", "gce_q": "--gce-q", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
+    "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
     "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
 
@@ -85,12 +85,20 @@ def _check_train_rows(n: int, test_size: float) -> None:
         )
 
 
-def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) -> Any:
-    """An unfitted MLPClassifier/MLPRegressor from CLI options (bad values -> UserError)."""
+def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, labels: Any = None) -> Any:
+    """An unfitted MLPClassifier/MLPRegressor from CLI options (bad values -> UserError).
+
+    ``labels``: the target's classes, which ``--class-weight LABEL=WEIGHT`` names as text.
+    """
     from ..estimators import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if task == "classification" else MLPRegressor
     params = dict(params)
+    for name in ("class_weight", "label_smoothing"):
+        if task != "classification" and params.get(name) is not None:
+            raise UserError(f"{DEDICATED[name]} applies to classification, and this target is {task}: drop it, or pass --task classification.")
+    if isinstance(params.get("class_weight"), str):
+        params["class_weight"] = class_weight_option(params["class_weight"], labels)
     bs = params.get("batch_size")
     if isinstance(bs, str) and bs != "auto":
         try:
@@ -110,6 +118,29 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool) ->
     except (ValueError, TypeError) as exc:
         raise UserError(_with_option(one_line(exc))) from None
     return model
+
+
+def class_weight_option(text: str, labels: Any) -> Any:
+    """``--class-weight``'s text as the estimator's ``class_weight``: ``"balanced"``, or ``LABEL=WEIGHT,...`` as ``{label: weight}``.
+
+    Each LABEL is matched to a class of ``labels`` by its text (``1`` names the integer class 1, ``fraud`` the string).
+    """
+    if text.strip().lower() == "balanced":
+        return "balanced"
+    classes = {str(c): c for c in (np.unique(np.asarray(labels)).tolist() if labels is not None else [])}
+    out: dict[Any, float] = {}
+    for item in text.split(","):
+        label, sep, raw = item.partition("=")
+        try:
+            weight = float(raw)
+        except ValueError:
+            weight = math.nan
+        if not sep or not label.strip() or math.isnan(weight):
+            raise UserError(f"--class-weight takes 'balanced' or LABEL=WEIGHT for every class, e.g. 0=1,1=10. Received: {text!r}.")
+        if classes and label.strip() not in classes:
+            raise UserError(f"--class-weight names {label.strip()!r}, which is not a class of the target: the classes are {list(classes)[:10]}.")
+        out[classes.get(label.strip(), label.strip())] = weight
+    return out
 
 
 def _with_option(message: str) -> str:
@@ -166,7 +197,7 @@ def run_train(
     X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000
-    model = make_estimator(prep["task"], params, seed, quiet)
+    model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
     pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked)
     A_tr = pre.transform(X_tr)

@@ -60,6 +60,13 @@ class Scan:
     def __post_init__(self) -> None:
         self.n_rows = int(sum(self.units_rows))
 
+    def class_counts(self) -> dict[Any, int] | None:
+        """Rows of each class of ``classes`` (the statistics pass's label tallies); None for a numeric target or without tallies."""
+        if self.classes is None or self.checks is None:
+            return None
+        labels = self.checks.labels
+        return {c: int(labels.get(c, 0)) for c in self.classes.tolist()}
+
 
 class ParquetSource:
     """A directory or glob of Parquet (or CSV) files with a ``target`` column, read in chunks.

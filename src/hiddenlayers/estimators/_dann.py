@@ -41,6 +41,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
         (incremental, "partial_fit"),
         (est.solver == "lbfgs", "solver='lbfgs' (use 'adam' or 'sgd')"),
         (est.early_stopping, "early_stopping=True"),
+        (getattr(est, "class_weight", None) is not None, "class_weight (it weights rows as sample_weight does)"),
         (sample_weight is not None, "sample_weight"),
     ):
         if bad:

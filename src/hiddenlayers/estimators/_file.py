@@ -17,6 +17,7 @@ import numpy as np
 
 from .._files import jsonable, read_metadata, unjson, write_model_file
 from ..exceptions import ModelFileError
+from ._class_weight import class_weight_from_json, class_weight_to_json
 
 _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
                    "_fit_dtype")
@@ -58,6 +59,8 @@ def _params(est: Any) -> dict[str, Any]:
     if "init_from" in params:
         params["init_from"] = None  # where it came from is in the "provenance" record, not a parameter to redo
     params["hidden_layer_sizes"] = sizes_to_json(params["hidden_layer_sizes"])
+    if "class_weight" in params:
+        params["class_weight"] = class_weight_to_json(params["class_weight"])  # a dict's labels keep their type
     rs = params.get("random_state")
     if rs is not None and not isinstance(rs, (int, np.integer)):
         params["random_state"] = None
@@ -119,6 +122,8 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
         _check_sections(meta)
         params = dict(meta["params"])
         params["hidden_layer_sizes"] = sizes_from_json(params["hidden_layer_sizes"])
+        if "class_weight" in params:
+            params["class_weight"] = class_weight_from_json(params["class_weight"])
         if device is not None:
             params["device"] = device
         model = cls(**params)

@@ -60,6 +60,7 @@ from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, Callback, History, NoImprovement, TrainState, held_at_start, kept_weights, warn_interrupted
 from ._checkpoint import checked_weights, read_checkpoint
+from ._class_weight import balanced_from_counts
 from ._fit import NON_FINITE, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._transfer import head_first_passes
 
@@ -102,14 +103,34 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     val_units, shards, batch, limit = _plan(est, src, scan, incremental, world)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world)
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
-    if est.freeze != "head_first":
-        return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
+    with _balanced_from_scan(est, scan, incremental):
+        if est.freeze != "head_first":
+            return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
 
-    def phase(number: int, lr0: float) -> None:
-        _passes(est, stream, incremental, fresh and number == 1, lr0, ckpt if number == 2 else None)
+        def phase(number: int, lr0: float) -> None:
+            _passes(est, stream, incremental, fresh and number == 1, lr0, ckpt if number == 2 else None)
 
-    head_first_passes(est, phase)
+        head_first_passes(est, phase)
     return est
+
+
+@contextlib.contextmanager
+def _balanced_from_scan(est: _BaseMLP, scan: Any, incremental: bool) -> Iterator[None]:
+    """Within: a streamed ``fit``'s ``class_weight="balanced"`` is the dict of the source's label counts (its statistics pass).
+
+    Each chunk's ``partial_fit`` sees one chunk, so it could not balance (and refuses "balanced", as scikit-learn's
+    does); the counts of the whole source give every chunk the weights an in-memory fit on all rows would.
+    ``partial_fit(source)`` keeps the refusal, as in memory: its weights would change from call to call.
+    """
+    counts = scan.class_counts() if is_classifier(est) else None
+    if getattr(est, "class_weight", None) != "balanced" or incremental or counts is None:
+        yield
+        return
+    est._stream_class_weight = balanced_from_counts(counts)
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_stream_class_weight", None)
 
 
 def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: float, ckpt: str | None) -> _BaseMLP:

@@ -73,7 +73,9 @@ def lr_find(
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else min(int(est.batch_size), n)
     seed = int(rng.randint(np.iinfo(np.int32).max))  # the draw fit makes for its shuffling
-    W = None if sample_weight is None else torch.as_tensor(check_sample_weight(sample_weight, X), dtype=dtype, device=device)
+    sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+    sw = est._with_class_weight(y, sw, X, False)  # the classifier's class_weight: the sweep's loss is the fit's
+    W = None if sw is None else torch.as_tensor(sw, dtype=dtype, device=device)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         seed_dropout(seed, device)
         return lr_find_module(

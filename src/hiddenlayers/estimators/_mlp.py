@@ -33,6 +33,7 @@ from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, classification_loss, get_loss
 from ._checks import binarize, check_sample_weight, classifier_input, regressor_input, validate_params
+from ._class_weight import class_row_weights, combine, smooth_targets
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, setup_threads
 from ._fit_stream import fit_source
@@ -164,6 +165,10 @@ class _BaseMLP(BaseEstimator, ABC):
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         """The metric of ``score`` (accuracy or R²)."""
 
+    def _with_class_weight(self, y: np.ndarray, sample_weight: np.ndarray | None, X: Any, incremental: bool) -> np.ndarray | None:
+        """``sample_weight`` times the rows' class weights (the classifier's ``class_weight``); the regressor's as given."""
+        return sample_weight
+
     @abstractmethod
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
@@ -198,6 +203,7 @@ class _BaseMLP(BaseEstimator, ABC):
                 raise ValueError("X has 0 samples: at least one sample is required to fit.")
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
+            sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
             Y = self._targets(y)
             distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head
             n_outputs = Y.shape[1] if distilling is None else distilling.n_outputs(Y)
@@ -266,7 +272,7 @@ class _BaseMLP(BaseEstimator, ABC):
     def network_targets(self, y: Any) -> np.ndarray:
         """``y`` as the training targets the loss compares ``network_``'s raw outputs with: ``(n, n_outputs_)`` float64.
 
-        One-hot (or 0/1 indicator) columns for a classifier, values for a regressor; one
+        One-hot (or 0/1 indicator) columns for a classifier (smoothed by its ``label_smoothing``), values for a regressor; one
         row per row of ``X``. For tools that evaluate the training loss outside ``fit``
         (``hl.lens.loss_landscape``); labels the model was not fitted on are a ValueError.
         """
@@ -387,10 +393,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _param_table = CLASSIFIER_PARAMS
 
     def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, loss: str = "log_loss", gce_q: float = 0.7,
-                 **kwargs: Any) -> None:
+                 class_weight: Any = None, label_smoothing: float = 0.0, **kwargs: Any) -> None:
         super().__init__(hidden_layer_sizes, activation, **kwargs)
         self.loss = loss
         self.gce_q = gce_q
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    def _validate_params(self) -> Spec:  # type: ignore[override]
+        spec = super()._validate_params()
+        if self.label_smoothing and self.loss != "log_loss":
+            raise ValueError(f"label_smoothing works with loss='log_loss' only (loss={self.loss!r} reads one labelled class per row): "
+                             "set label_smoothing=0, or loss='log_loss'.")
+        return spec
+
+    def _with_class_weight(self, y: np.ndarray, sample_weight: np.ndarray | None, X: Any, incremental: bool) -> np.ndarray | None:
+        """``sample_weight`` times ``class_weight``'s weight of each row's class (scikit-learn's product), checked as a sample weight."""
+        class_weight = self.__dict__.get("_stream_class_weight", self.class_weight)  # a streamed fit's 'balanced', from its counts
+        rows = class_row_weights(class_weight, self.classes_, y, self._label_binarizer.y_type_, incremental=incremental)
+        return sample_weight if rows is None else check_sample_weight(combine(rows, sample_weight), X)
 
     def _loss(self) -> Loss:
         base = classification_loss(self.loss, self.gce_q, binary=self._label_binarizer.y_type_ != "multiclass")
@@ -401,7 +422,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return classifier_input(self, X, y, incremental, reset, check_finite)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
+        """One-hot (softmax) or 0/1 (logistic) targets, smoothed by ``label_smoothing``: the targets the training loss reads."""
         Y = binarize(self._label_binarizer, y)
+        softmax = self._label_binarizer.y_type_ == "multiclass"
+        Y = smooth_targets(Y, float(self.label_smoothing), softmax, np.float64 if self.dtype == "float64" else np.float32)
         distilling = self.__dict__.get("_distilling")
         return Y if distilling is None else distilling.targets(self.classes_, Y)
 
@@ -612,10 +636,12 @@ def _regressor_signature() -> inspect.Signature:
 
 
 def _classifier_signature() -> inspect.Signature:
-    # the shared signature plus the classifier's keyword-only ``loss`` and ``gce_q`` at the end
+    # the shared signature plus the classifier's keyword-only ``loss``, ``gce_q``, ``class_weight`` and ``label_smoothing`` at the end
     base = inspect.signature(_BaseMLP.__init__)
     extra = [inspect.Parameter("loss", inspect.Parameter.KEYWORD_ONLY, default="log_loss"),
-             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7)]
+             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7),
+             inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
+             inspect.Parameter("label_smoothing", inspect.Parameter.KEYWORD_ONLY, default=0.0)]
     return base.replace(parameters=[*base.parameters.values(), *extra])
 
 

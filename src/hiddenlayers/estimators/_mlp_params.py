@@ -20,6 +20,7 @@ from .._params import AnyOf, Bool, Checked, Interval, Options, Param, StrOptions
 from ..exceptions import SpecError
 from ..network import Spec, get_activation, resolve_device
 from ..training import SCHEDULES, SOLVERS
+from ._class_weight import check_class_weight
 
 
 def _none_or(interval: Interval, text: str) -> AnyOf:
@@ -142,6 +143,12 @@ CLASSIFIER_PARAMS: tuple[Param, ...] = (
           "(1 - p_y^q) / q, which is robust to wrong labels"),
     Param("gce_q", Interval(Real, 0, 1, closed="right"), 0.7,
           "q of loss='gce' in (0, 1]: towards 0 it is cross entropy, at 1 mean absolute error (0.7: Zhang & Sabuncu's choice)"),
+    Param("class_weight", Checked(check_class_weight, text="None, 'balanced' or a dict {label: weight > 0}", type="dict, 'balanced' or None"), None,
+          "Weight of each class, multiplied into sample_weight: 'balanced' is scikit-learn's n_samples / (n_classes * count) "
+          "(refused by partial_fit, as SGDClassifier's), a dict names every class of y; the early-stopping score is weighted alike"),
+    Param("label_smoothing", Interval(Real, 0, 1, closed="left", bools=False), 0.0,
+          "Share eps of each target spread evenly over the classes: (1 - eps) * onehot + eps / k (PyTorch's), y * (1 - eps) + eps / 2 "
+          "per logistic output (binary, multi-label); loss_curve_ is the smoothed loss; loss='log_loss' only"),
 )
 
 # ``loss`` is checked with the data (its message adds a hint on positional arguments), as scikit-learn's.
