@@ -107,6 +107,11 @@ Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existin
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The options the user set: an unset one (None) is left out, so the estimator's own default holds."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 @app.command()
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
@@ -133,10 +138,8 @@ def train(
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
     loss: Annotated[str | None, typer.Option(help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)] = None,
     gce_q: Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)] = None,
-    class_weight: Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), "
-                                                     "for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)] = None,
-    label_smoothing: Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, "
-                                                          "in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)] = None,
+    class_weight: Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)] = None,
+    label_smoothing: Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -176,8 +179,7 @@ def train(
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
     )
-    params.update({k: v for k, v in (("loss", loss), ("gce_q", gce_q), ("class_weight", class_weight), ("label_smoothing", label_smoothing))
-                   if v is not None})  # unset: the estimator's default
+    params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
     if is_stream_input(data):
         from ._train import _parse_set
 
