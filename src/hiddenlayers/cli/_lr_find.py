@@ -98,9 +98,9 @@ def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: flo
     default is passed on, so ``train`` reads the same columns and starts from the same weights.
     """
     parts = ["hiddenlayers", "train", data, "--target", str(prep["target"])]
-    for option, default in _SHARED_DEFAULTS.items():
-        if cli.get(option, default) != default:
-            parts += [option, str(cli[option])]
+    for flag, unset in _SHARED_DEFAULTS.items():
+        if cli.get(flag, unset) != unset:
+            parts += [flag, str(cli[flag])]
     for key, option in (("hidden_layer_sizes", "--hidden"), ("solver", "--solver")):
         parts += [option, str(params[key])]
     for key, option, default in (
