@@ -238,6 +238,18 @@ def test_report_section_draws_two_curves_or_says_why(fitted, digits):
     assert "pass y to the report" in body
 
 
+def test_report_note_names_l2_as_well_as_stopping_early(digits):
+    """A strongly regularised fit sits off the data loss's bottom by design: the note said only "training had not reached the bottom"."""
+    X, y = digits
+    from hiddenlayers.lens._report_landscape import landscape_section
+    from hiddenlayers.lens._target import as_target
+
+    with pytest.warns(Warning):
+        heavy = hl.MLPClassifier((16,), alpha=1.0, max_iter=20, random_state=0).fit(X[:300], y[:300])
+    _, body = landscape_section(as_target(heavy), as_target(heavy).prepared(X[:300]), y[:300])
+    assert "the L2 penalty (alpha) holds the weights back" in body and "too few epochs, or early stopping" in body
+
+
 def test_image_classifier_uses_its_own_training_loss(digits):
     from hiddenlayers.apps import ImageClassifier
 
