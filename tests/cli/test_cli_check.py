@@ -21,7 +21,7 @@ def messy(tmp_path):
 def test_check_text_output_is_pinned(messy):
     result = ok("check", messy, "--target", "y")
     assert result.stdout.splitlines() == [
-        "data check: 5 rows x 2 columns: 2 warning, 1 info",
+        "data check: 5 rows x 2 columns: 2 warnings, 1 info",
         "WARNING  ragged_rows: 1 row(s) (1 short) do not have the header's 3 fields: line(s) 3",
         "           fix: fix or delete those lines: hiddenlayers drops rows of the wrong width when it reads the file",
         "WARNING  rare_classes: 2 class(es) have fewer than 20 rows, too few to appear in a 10% validation split: '0' (2), '1' (3)",

@@ -48,3 +48,19 @@ def test_user_errors_are_one_line_exit_2(table, args, message) -> None:
 def test_help_has_an_example() -> None:
     result = ok("lr-find", "--help")
     assert "Example: hiddenlayers lr-find" in result.output and "--sizes" in result.output
+
+
+def test_pasted_train_line_keeps_the_sweeps_columns_task_and_seed(table, tmp_path) -> None:
+    import shlex
+
+    from hiddenlayers import load
+
+    args = ["-t", "label", "--features", "a,b", "--task", "classification", "--max-categories", "3", "--seed", "7"]
+    data = json.loads(ok("lr-find", table, *args, "--sizes", "4", "--num-steps", "20", "--json").stdout)
+    line = shlex.split(data["train_command"])
+    assert line[:2] == ["hiddenlayers", "train"]
+    for option, value in zip(args[2::2], args[3::2]):
+        assert line[line.index(option) + 1] == value, (option, line)
+    out = tmp_path / "m.safetensors"
+    ok(*line[1:], "--epochs", "2", "--out", out, "--quiet")
+    assert load(out).n_features_in_ == 2  # trained on the swept columns, not every column

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import hiddenlayers as hl
 from cli_helpers import assert_user_error, ok, run
@@ -92,7 +93,8 @@ def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_fin
     out = tmp_path / "m.safetensors"
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
     lines = res.stderr.splitlines()
-    assert any(ln.startswith("data check (all 400 rows; duplicates and leakage: the first 100): 400 rows x 3 columns:") for ln in lines), res.stderr
+    assert any(ln.startswith("data check: 400 rows x 3 columns: 2 warnings (duplicates and leakage: first 100 rows) (details: hiddenlayers check)")
+               for ln in lines), res.stderr
     assert any(ln.startswith("  warning numeric_text_columns: 1 column(s) hold numbers as text") and ln.endswith(": price") for ln in lines)
     assert "column 'price'" not in res.stderr, res.stderr
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out, "--force", "--no-check")
@@ -128,3 +130,28 @@ def test_problems_in_the_last_file_only_are_in_the_data_check(tmp_path):
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"),
                       f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{last}' row 120)")
     assert not (tmp_path / "n.safetensors").exists()
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_check_reads_a_folder_as_train_streams_it_and_a_clean_one_says_only_that(tmp_path, kind):
+    """train DIR's summary says "details: hiddenlayers check", but check refused a folder ("give a data file").
+    It now runs the same streamed checks; a clean folder's train line is the counts and the one caveat."""
+    d = tmp_path / "clean"
+    d.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(2):  # no leakage: the label is noise
+        frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200), "y": rng.integers(0, 2, 200)})
+        frame.to_parquet(d / f"part{i}.parquet", row_group_size=100) if kind == "parquet" else frame.to_csv(d / f"part{i}.csv", index=False)
+    res = ok("check", d, "--target", "y")
+    assert res.stdout.startswith("data check: 400 rows x 2 columns: no findings"), res.stdout
+    first = 100 if kind == "parquet" else 200  # the first record batch: a row group, or a CSV file's first read
+    assert f"duplicates and leakage within the first {first} rows" in res.stderr, res.stderr
+    res = ok("train", d, "--target", "y", "--epochs", "1", "--hidden", "4", "--out", tmp_path / "m.safetensors")
+    said = [ln for ln in res.stderr.splitlines() if not ln.startswith(("note: trained on", "note: saved"))]
+    assert said == [f"data check: 400 rows x 2 columns: no findings (duplicates and leakage: first {first} rows)"], res.stderr
+    frame = pd.read_csv(d / "part1.csv") if kind == "csv" else pd.read_parquet(d / "part1.parquet")
+    frame.loc[5, "a"] = np.inf
+    frame.to_csv(d / "part1.csv", index=False) if kind == "csv" else frame.to_parquet(d / "part1.parquet")
+    assert_user_error(run("check", d, "--target", "y"), "data check: 1 column(s) hold infinite values: a (rows 205; first at")
+    assert_user_error(run("check", d), "is a folder of files, which is checked as `train` streams it: pass --target COLUMN")
+    assert_user_error(run("check", d, "-t", "y", "--against", d / "part0.parquet"), "--against compares two tables in memory")

@@ -108,6 +108,34 @@ def test_between_reaches_the_other_model_at_alpha_one(fitted, digits):
     assert land.kind == "between" and land.normalization is None
 
 
+@pytest.mark.parametrize(("span", "steps"), [(1.0, 41), (0.3, 8), (0.5, 21)])
+def test_between_line_passes_through_both_models_whatever_the_grid(fitted, digits, span, steps):
+    X, y = digits
+    other = hl.MLPClassifier((32,), max_iter=1, random_state=1)
+    with pytest.warns(Warning):
+        other.fit(X, y)
+    land = hl.lens.loss_landscape(fitted, X, y, between=other, span=span, steps=steps, max_rows=100, random_state=0)
+    assert land.alphas[0] == -span and land.alphas[-1] == 1 + span and np.all(np.diff(land.alphas) > 0)
+    assert steps <= len(land.alphas) <= steps + 2 and land.losses.shape == land.alphas.shape
+    assert land.losses[list(land.alphas).index(0.0)] == land.center_loss
+    assert land.losses[list(land.alphas).index(1.0)] == land.other_loss
+
+
+@given(span=st.floats(0.01, 5.0), half=st.integers(1, 40))
+@settings(max_examples=100, deadline=None)
+def test_odd_grid_has_the_model_exactly_at_its_middle(span, half):
+    from hiddenlayers.lens._landscape import _grid
+
+    grid = _grid(-span, span, 2 * half + 1, (0.0,), insert=False)
+    assert grid[half] == 0.0 and len(grid) == 2 * half + 1 and np.all(np.diff(grid) > 0)
+
+
+def test_odd_steps_put_a_point_exactly_on_the_model(fitted, digits):
+    X, y = digits
+    land = hl.lens.loss_landscape(fitted, X, y, span=0.05, steps=23, max_rows=100, random_state=0)  # linspace's middle is 7e-18 here
+    assert land.alphas[11] == 0.0 and land.losses[11] == land.center_loss
+
+
 def test_reproducible_with_random_state_and_2d_grid(fitted, digits):
     X, y = digits
     a = hl.lens.loss_landscape(fitted, X, y, directions=2, steps=5, random_state=3, max_rows=200)
@@ -208,6 +236,18 @@ def test_report_section_draws_two_curves_or_says_why(fitted, digits):
     assert "Linear has no training loss the report can evaluate" in body
     _, body = landscape_section(as_target(fitted), as_target(fitted).prepared(X), None)
     assert "pass y to the report" in body
+
+
+def test_report_note_names_l2_as_well_as_stopping_early(digits):
+    """A strongly regularised fit sits off the data loss's bottom by design: the note said only "training had not reached the bottom"."""
+    X, y = digits
+    from hiddenlayers.lens._report_landscape import landscape_section
+    from hiddenlayers.lens._target import as_target
+
+    with pytest.warns(Warning):
+        heavy = hl.MLPClassifier((16,), alpha=1.0, max_iter=20, random_state=0).fit(X[:300], y[:300])
+    _, body = landscape_section(as_target(heavy), as_target(heavy).prepared(X[:300]), y[:300])
+    assert "the L2 penalty (alpha) holds the weights back" in body and "too few epochs, or early stopping" in body
 
 
 def test_image_classifier_uses_its_own_training_loss(digits):

@@ -404,3 +404,12 @@ def test_any_json_body_is_checked_or_refused_by_the_sequence_and_forecast_forms(
             model.rows(body, 8)
         except RequestError as exc:
             assert 400 <= exc.status < 500 and "\n" not in str(exc)
+
+def test_an_image_beyond_float32_is_refused_alone_before_it_joins_a_batch(apps: dict) -> None:
+    served = open_served(apps["dir"] / "image.safetensors")
+    good = apps["pixels"][0].tolist()
+    with pytest.raises(RequestError) as err:
+        served.rows({"images": [good, [[1e300] * 8] * 8]}, 8)  # float32's pass would make it inf and fail every request in its batch
+    assert err.value.status == 422 and "images[1] holds values beyond float32's range" in str(err.value)
+    assert len(served.rows({"images": [[[3e38] * 8] * 8]}, 8)) == 1  # within float32's range: accepted
+    assert served.predict(served.rows({"images": [good], "dtype": "uint8"}, 8), False) == apps["image"].predict(apps["pixels"][:1]).tolist()

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, check_report_output, note
+from ._common import UserError, check_report_output, is_stream_input, note
 from ._options import check_features, parse_features, seed_option
 
 EXIT_FATAL = 2
@@ -63,6 +63,9 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
     if task not in ("auto", "classification", "regression"):
         raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
     html_path = check_report_output(html, force=force, what="--html") if html else None
+    if is_stream_input(data):
+        report = _check_folder(data, target, features, against, task)
+        return _show(report, html_path, as_json)
     table, found = read_checked(data)
     frame = table.frame
     X, y, name = _split(frame, data, target, features)
@@ -76,6 +79,25 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         if name is not None and name in new.columns:
             new = new.drop(columns=[name])
     report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found)
+    return _show(report, html_path, as_json)
+
+
+def _check_folder(data: str, target: str | None, features: str | None, against: str | None, task: str) -> Any:
+    """A folder or glob of Parquet/CSV files: the fast checks of every row in one streamed pass, as ``train DIR`` runs them."""
+    from ..data import ParquetSource
+
+    if target is None:
+        raise UserError(f"'{data}' is a folder of files, which is checked as `train` streams it: pass --target COLUMN.")
+    if against is not None:
+        raise UserError(f"--against compares two tables in memory; '{data}' is a folder of files: give one file for each.")
+    src = ParquetSource(data, target=target, features=parse_features(features))
+    note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
+         f"duplicates and leakage within the first {src.scan().checks.first_rows:,} rows)")
+    return stream_check(src, task)
+
+
+def _show(report: Any, html_path: Any, as_json: bool) -> int:
+    """Write ``report`` (HTML file, JSON or text on stdout); the exit status (2 when a finding is fatal)."""
     if html_path is not None:
         report.save(html_path)
         note(f"wrote {html_path}")
@@ -156,13 +178,15 @@ def refuse_fatal(report: Any, dropped: str = "") -> None:
         raise UserError(f"data check: {f.message}: {f.fix}{f' ({dropped})' if dropped else ''} (see `hiddenlayers check`).")
 
 
-def print_check_summary(report: Any, covers: str = "") -> None:
+def print_check_summary(report: Any, covers: str = "", caveat: str = "") -> None:
     """The short summary on stderr: one line, then one per warning (info findings are only counted).
 
-    ``covers``: which rows were checked when not all of them (``"first 65,536 of 1,000,000 rows"``).
+    ``covers``: which rows were checked when not all of them (``"first 65,536 of 1,000,000 rows"``);
+    ``caveat``: what some checks saw less of, after the counts (``"duplicates and leakage: first 190 rows"``).
     """
     shown = [f for f in report.findings if f.severity != "info"]
-    sys.stderr.write(f"data check{f' ({covers})' if covers else ''}: {report.summary()}{' (details: hiddenlayers check)' if shown else ''}\n")
+    sys.stderr.write(f"data check{f' ({covers})' if covers else ''}: {report.summary()}{f' ({caveat})' if caveat else ''}"
+                     f"{' (details: hiddenlayers check)' if shown else ''}\n")
     for f in shown:
         sys.stderr.write(f"  {f.severity} {f.check}: {f.message}\n")
 
@@ -191,8 +215,8 @@ def without_column_hints(columns: set[str]) -> Iterator[None]:
 
 
 def check_command(
-    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
-    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked.")] = None,
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz), a bundled dataset name, or a folder (glob) of Parquet/CSV files: streamed, the fast checks, as `train` runs them.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked (a folder needs it).")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",

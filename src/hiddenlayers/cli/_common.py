@@ -187,3 +187,8 @@ def labelled_table(
             raise DataError(f"{purpose} needs at least {min_rows} rows but {have}: {summary}. Fix those lines or add rows.")
         raise DataError(f"{purpose} needs at least {min_rows} rows but '{data}' has {n}: add rows.")
     return table, name
+
+
+def is_stream_input(data: str) -> bool:
+    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it."""
+    return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1

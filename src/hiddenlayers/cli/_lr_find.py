@@ -71,7 +71,8 @@ def run_lr_find(
         raise UserError(f"lr-find failed: {one_line(exc)}") from None
     if plot_path is not None:
         _write_plot(found, plot_path)
-    summary = _summary(found, data, prep, params, plot_path)
+    cli = {"--features": features, "--task": task, "--max-categories": max_categories, "--seed": seed}
+    summary = _summary(found, data, prep, params, plot_path, cli)
     _show(summary, found, as_json)
     return summary
 
@@ -86,19 +87,32 @@ def _write_plot(found: Any, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: float) -> str:
-    """The ``hiddenlayers train`` command that trains with the suggestion and the swept options."""
+#: the options ``lr-find`` shares with ``train`` and their defaults (the same in both): passed on when set otherwise
+_SHARED_DEFAULTS = {"--features": None, "--task": "auto", "--max-categories": 20, "--seed": 0}
+
+
+def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: float, cli: dict[str, Any]) -> str:
+    """The ``hiddenlayers train`` command that trains with the suggestion and the swept options.
+
+    ``cli``: the sweep's ``--features``/``--task``/``--max-categories``/``--seed``; each one not at its
+    default is passed on, so ``train`` reads the same columns and starts from the same weights.
+    """
     parts = ["hiddenlayers", "train", data, "--target", str(prep["target"])]
+    for flag, unset in _SHARED_DEFAULTS.items():
+        if cli.get(flag, unset) != unset:
+            parts += [flag, str(cli[flag])]
     for key, option in (("hidden_layer_sizes", "--hidden"), ("solver", "--solver")):
         parts += [option, str(params[key])]
-    for key, option, default in (("activation", "--activation", "relu"), ("alpha", "--alpha", 0.0001), ("batch_size", "--batch-size", "auto")):
+    for key, option, default in (
+        ("activation", "--activation", "relu"), ("alpha", "--alpha", 0.0001), ("batch_size", "--batch-size", "auto"), ("device", "--device", "auto"),
+    ):
         if params.get(key, default) != default:  # the swept options train would not take by default
             parts += [option, str(params[key])]
     parts += ["--lr", f"{lr:.3g}"]
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _summary(found: Any, data: str, prep: dict[str, Any], params: dict[str, Any], plot: Path | None) -> dict[str, Any]:
+def _summary(found: Any, data: str, prep: dict[str, Any], params: dict[str, Any], plot: Path | None, cli: dict[str, Any]) -> dict[str, Any]:
     from ..training import LR_FIND_STOPS
 
     s: dict[str, Any] = {
@@ -107,7 +121,7 @@ def _summary(found: Any, data: str, prep: dict[str, Any], params: dict[str, Any]
         "suggestion": found.suggestion, "lowest_loss_lr": found.best_lr, "curve": found.to_frame().to_dict(orient="list"),
     }
     if found.suggestion is not None:
-        s["train_command"] = _train_line(data, prep, params, found.suggestion)
+        s["train_command"] = _train_line(data, prep, params, found.suggestion, cli)
     if plot is not None:
         s["plot"] = str(plot)
     return s

@@ -20,12 +20,7 @@ from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
-from ._common import UserError, check_output, note, one_line, print_json
-
-
-def is_stream_input(data: str) -> bool:
-    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path)."""
-    return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1
+from ._common import UserError, check_output, is_stream_input, note, one_line, print_json
 
 
 def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
@@ -140,7 +135,7 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n
             note(str(w.message))
     if checked is not None:
         first = src.scan().checks.first_rows  # the rows duplicates and leakage compare
-        print_check_summary(checked, f"all {n_rows:,} rows; duplicates and leakage: the first {first:,}" if first < n_rows else "")
+        print_check_summary(checked, caveat=f"duplicates and leakage: first {first:,} rows" if first < n_rows else "")
 
 
 def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:

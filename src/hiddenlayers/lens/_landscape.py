@@ -162,6 +162,22 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
     return Y, fn
 
 
+def _grid(low: float, high: float, steps: int, anchors: tuple[float, ...], *, insert: bool) -> np.ndarray:
+    """``steps`` evenly spaced points on ``[low, high]``, each anchor (0: the model; 1: the other model) exactly on it.
+
+    A point within rounding of an anchor becomes the anchor (``linspace`` may give 5e-17 for 0); with
+    ``insert``, an anchor the grid steps over is added, so the line passes through both models.
+    """
+    grid = np.linspace(low, high, steps)
+    tol = 1e-9 * (high - low)
+    for a in anchors:
+        near = np.abs(grid - a) <= tol
+        grid[near] = a
+        if insert and not near.any():
+            grid = np.insert(grid, int(np.searchsorted(grid, a)), a)
+    return grid
+
+
 @contextmanager
 def _restored(module: nn.Module, params: list[tuple[str, nn.Parameter]]) -> Iterator[list[Tensor]]:
     """The parameters' values now (clones); on leaving, every parameter and train/eval flag is put back exactly."""
@@ -203,9 +219,9 @@ def loss_landscape(
     random Gaussian directions with ``normalization`` ``"filter"`` (Li et al. 2018:
     each row scaled to its weight row's norm, biases still), ``"layer"`` (each
     tensor to its weight's norm) or None; the grid runs ``steps`` points over
-    ``[-span, span]`` along each. ``between=other`` (same architecture) instead
-    takes the line from the model (alpha 0) to ``other`` (alpha 1), over
-    ``[-span, 1 + span]``. At most ``max_rows`` rows of ``X`` (drawn at random)
+    ``[-span, span]`` along each (an odd ``steps`` puts one exactly on the model). ``between=other``
+    (same architecture) instead takes the line from the model (alpha 0) to ``other`` (alpha 1), over
+    ``[-span, 1 + span]``, with alpha 0 and 1 added where the ``steps`` points miss them. At most ``max_rows`` rows of ``X`` (drawn at random)
     are used; ``random_state`` seeds the rows and directions. Evaluated in eval
     mode, without gradients; the model's weights and modes are left exactly as they were.
 
@@ -255,11 +271,11 @@ def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, 
         raise ValueError(f"{type(module).__name__} has no floating-point parameters: there is no landscape to draw.")
     if between is not None:
         dirs = [_direction_to(params, module, between)]
-        alphas = np.linspace(-float(span), 1.0 + float(span), int(steps))
+        alphas = _grid(-float(span), 1.0 + float(span), int(steps), (0.0, 1.0), insert=True)
     else:
         gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         dirs = [_random_direction(params, gen, normalization) for _ in range(directions)]
-        alphas = np.linspace(-float(span), float(span), int(steps))
+        alphas = _grid(-float(span), float(span), int(steps), (0.0,), insert=False)
     betas = alphas.copy() if directions == 2 else None
 
     def mean_loss(run: Callable[[Tensor], Any]) -> float:
@@ -281,7 +297,7 @@ def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, 
             center = mean_loss(run)  # the model's own weights: a shape error here gets the lens' one-line message
         other = at((1.0,)) if between is not None else None
         if betas is None:
-            losses = np.array([center if a == 0 else at((float(a),)) for a in alphas])
+            losses = np.array([center if a == 0 else other if a == 1 and other is not None else at((float(a),)) for a in alphas])
         else:
             losses = np.array([[center if a == 0 and b == 0 else at((float(a), float(b))) for b in betas] for a in alphas])
     return LossLandscape(alphas, betas, losses, center, "between" if between is not None else "random",

@@ -12,7 +12,8 @@ import numpy as np
 class LossLandscape:
     """The training loss on a line or a plane through the weights (mean per row, in the loss's units).
 
-    ``alphas``: ``(steps,)`` coordinates along the first direction; ``betas``:
+    ``alphas``: ``(steps,)`` coordinates along the first direction (for ``"between"``, alpha 0
+    and 1 are among them, added where the evenly spaced points miss them); ``betas``:
     ``(steps,)`` along the second (None for 1-D); ``losses``: ``(steps,)`` or
     ``(steps, steps)`` with ``losses[i, j]`` at ``(alphas[i], betas[j])``.
     ``center_loss``: the loss at the model's own weights (alpha = beta = 0).

@@ -2,7 +2,8 @@
 
 Two random filter-normalised directions (Li et al. 2018), one curve each: a
 narrow valley reads as a sharp minimum, a wide flat one as a robust fit, and a
-curve whose lowest point is off zero says training had not reached the bottom.
+curve whose lowest point is off zero says training stopped short of the bottom
+(or the L2 penalty, which this loss leaves out, holds the weights away from it).
 The cost is bounded: :data:`STEPS` points per curve on at most :data:`ROWS` of
 the report's rows, forward passes only. A model with no training loss the lens
 can evaluate (a plain ``nn.Module``), or no ``y``, gets the one-line reason.
@@ -56,7 +57,8 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str,
     notes = []
     lowest = [float(c.alphas[int(np.nanargmin(c.losses))]) for c in curves if np.isfinite(c.losses).any()]
     if any(abs(a) > 0.25 for a in lowest):
-        notes.append("the loss is lower away from the fitted weights along a random direction: training had not reached the bottom of its valley.")
+        notes.append("the training loss (without the L2 term) is lower away from the fitted weights along a random direction: training stopped "
+                     "before the bottom of this valley (too few epochs, or early stopping), or the L2 penalty (alpha) holds the weights back from it.")
     lead = (f"Training loss (no L2 term) on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
             "a narrow valley is a sharp minimum, a wide one a flat minimum.")
     return lead, H.figure_html(fig, "0 = the fitted weights; hl.lens.loss_landscape draws more (2-D, or the line to another model)") + table + (

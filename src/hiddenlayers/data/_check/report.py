@@ -71,7 +71,7 @@ class DataReport:
     def summary(self) -> str:
         """One line: rows, columns and the count of findings by severity."""
         counts = {s: sum(f.severity == s for f in self.findings) for s in _ORDER}
-        found = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+        found = ", ".join(f"{n} {s}{'s' if s == 'warning' and n > 1 else ''}" for s, n in counts.items() if n) or "no findings"
         return f"{self.n_rows} rows x {self.n_columns} columns: {found}"
 
     def table(self) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ...data import F32_MAX
 from ...exceptions import ModelFileError
 from .app_base import AppModel, _body, _call, _Classifier, _items
 from .app_seq import ForecasterModel, SequenceModel
@@ -144,6 +145,8 @@ class ImageModel(_Classifier):
                                     f"{self.shape[0]} channel(s): send {self._shapes()}, resized as in fit.")
         if not np.isfinite(a).all():
             raise RequestError(422, f"images[{i}] holds NaN or infinity: send finite pixel values.")
+        if dtype == "float32" and a.size and float(np.abs(a).max()) > F32_MAX:  # else the app's float32 pass makes it inf and fails the whole batch
+            raise RequestError(422, f"images[{i}] holds values beyond float32's range (largest {float(np.abs(a).max()):.3g}): send pixels as fitted, e.g. 0-1 or 0-255.")
         perm = self.accepted[a.shape]
         a = a.transpose(perm) if perm is not None else a.reshape(self.target)
         if dtype == "uint8":
