@@ -62,3 +62,24 @@ def test_distill_errors_are_one_line(teacher, table, tmp_path):
 
 def test_distill_help_has_an_example():
     assert "Example: hiddenlayers distill" in ok("distill", "--help").output
+
+
+def test_option_mistakes_come_before_the_file_checks_and_name_the_cli_options(teacher, table, tmp_path):
+    """An --alpha mistake is named even when --out already exists (the output check ran first and hid it), and
+    --unlabeled with --alpha 1 is named by its options, not by the Python argument X_unlabeled."""
+    out = tmp_path / "s.safetensors"
+    out.write_bytes(b"keep")
+    assert_user_error(run("distill", teacher, table, "--alpha", "1.5", "--out", out), "--alpha must lie in [0, 1]")
+    unl = tmp_path / "unl.csv"
+    pd.read_csv(table).drop(columns=["label"]).head(5).to_csv(unl, index=False)
+    res = run("distill", teacher, table, "--alpha", "1", "--unlabeled", unl, "--out", out, "--force")
+    assert_user_error(res, "--unlabeled rows get only the teacher's soft term, which --alpha 1 switches off")
+    assert "X_unlabeled" not in res.stderr and out.read_bytes() == b"keep"
+
+
+def test_a_regressor_teacher_is_named_with_its_type(table, tmp_path):
+    reg = tmp_path / "reg.csv"
+    pd.read_csv(table).assign(y=np.arange(240.0)).drop(columns=["label"]).to_csv(reg, index=False)
+    model = tmp_path / "reg.safetensors"
+    ok("train", reg, "-t", "y", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", model)
+    assert_user_error(run("distill", model, table, "--out", tmp_path / "s.safetensors"), "holds a model of type MLPRegressor; distill takes a classifier")

@@ -26,8 +26,9 @@ def _folder(tmp_path, kind: str = "parquet"):
 
 def test_the_readme_command_works_as_written_with_the_default_hidden_layer(tmp_path):
     d, out = _folder(tmp_path), tmp_path / "model.safetensors"
-    ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
+    res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
     assert hl.load(out).hidden_layer_sizes == "100"
+    assert "(1 process): 2 epochs," in res.stderr  # nouns in their number, not "process(es)" or "1 epochs"
 
 
 def test_a_file_without_the_target_is_one_line_exit_2(tmp_path):

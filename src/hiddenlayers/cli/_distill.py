@@ -50,8 +50,10 @@ def run_distill(
     """Distil, save the student atomically with the teacher's preprocessing, print the comparison; returns it."""
     from ._common import check_output
 
+    _check_numbers(temperature, alpha)  # option mistakes first, before the files are looked at
+    if unlabeled is not None and alpha == 1.0:
+        raise UserError("--unlabeled rows get only the teacher's soft term, which --alpha 1 switches off: lower --alpha, e.g. 0.5.")
     out_path = check_output(out, force=force, inputs=(data, teacher_path, unlabeled or ""), what="--out")
-    _check_numbers(temperature, alpha)
     teacher = _load_teacher(teacher_path)
     from ._data import labelled, model_inputs
 
@@ -96,7 +98,7 @@ def _load_teacher(path: str) -> Any:
 
     model = load_model(path)
     if not isinstance(model, MLPClassifier):
-        raise UserError(f"'{path}' holds a {type(model).__name__}; distill takes a classifier trained by `hiddenlayers train`.")
+        raise UserError(f"'{path}' holds a model of type {type(model).__name__}; distill takes a classifier trained by `hiddenlayers train`.")
     return model
 
 

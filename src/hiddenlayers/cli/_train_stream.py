@@ -150,7 +150,8 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         print_json(summary)
     else:
         note(f"trained on {n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
-             f"({summary['processes']} process(es)): {model.n_iter_} epochs, {model.stop_reason_}, loss {model.loss_:.4g}")
+             f"({_count(summary['processes'], 'process', 'processes')}): {_count(model.n_iter_, 'epoch', 'epochs')}, {model.stop_reason_}, "
+             f"loss {model.loss_:.4g}")
         note(f"saved {out_path}")
     return summary
 
@@ -170,3 +171,8 @@ def _environ(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = old
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``n`` with its noun in the right number: "1 epoch", "3 epochs"."""
+    return f"{n} {one if n == 1 else many}"
