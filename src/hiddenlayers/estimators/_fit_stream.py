@@ -66,7 +66,7 @@ from ._transfer import head_first_passes
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # a file: written each epoch (rank 0), resumed from when present
 CHUNK_BATCHES = 1024  # batches per partial_fit call: big enough that the call's set-up is noise
