@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import hiddenlayers as hl
-from hiddenlayers.estimators import _mlp
+from hiddenlayers.estimators import _mlp_base
 
 
 def _no_restore(*args: Any, **kwargs: Any) -> contextlib.AbstractContextManager[None]:
@@ -33,7 +33,7 @@ def main(epochs: int, calls: int) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 32)).astype(np.float32)
     y = rng.integers(0, 3, 64)
-    guard, clock = _mlp.restored_on_error, time.thread_time
+    guard, clock = _mlp_base.restored_on_error, time.thread_time
     est = hl.MLPClassifier((256, 128), random_state=0)
     est.partial_fit(X, y, classes=[0, 1, 2])
     for _ in range(epochs):  # a streamed fit's history: one row per partial_fit
@@ -41,11 +41,11 @@ def main(epochs: int, calls: int) -> None:
     with_t, without_t, helper_t = [], [], []
     try:
         for _ in range(calls):
-            _mlp.restored_on_error = guard
+            _mlp_base.restored_on_error = guard
             t = clock()
             est.partial_fit(X, y)
             with_t.append(clock() - t)
-            _mlp.restored_on_error = _no_restore  # type: ignore[assignment]
+            _mlp_base.restored_on_error = _no_restore  # type: ignore[assignment]
             t = clock()
             est.partial_fit(X, y)
             without_t.append(clock() - t)
@@ -54,7 +54,7 @@ def main(epochs: int, calls: int) -> None:
                 pass
             helper_t.append(clock() - t)
     finally:
-        _mlp.restored_on_error = guard
+        _mlp_base.restored_on_error = guard
     print(f"history {len(est.history_):>5} epochs, {calls} calls each: partial_fit with restore {_us(with_t):7.0f} us, "
           f"without {_us(without_t):7.0f} us; the helper alone {_us(helper_t):7.0f} us")
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sklearn.utils import check_random_state
 
 import hiddenlayers as hl
-from hiddenlayers.estimators import _mlp
+from hiddenlayers.estimators import _mlp_base
 from hiddenlayers.estimators._mlp_params import _check_random_state
 
 
@@ -52,8 +52,8 @@ def test_a_repeated_call_does_not_rescan_the_loaded_libraries(small_fit, monkeyp
 def test_a_repeated_call_converts_and_checks_x_on_one_thread(small_fit, two_threads, monkeypatch):
     est, X, y = small_fit
     seen = []
-    real = _mlp.checked_training_tensor
-    monkeypatch.setattr(_mlp, "checked_training_tensor", lambda e, a: (seen.append(torch.get_num_threads()), real(e, a))[1])
+    real = _mlp_base.checked_training_tensor
+    monkeypatch.setattr(_mlp_base, "checked_training_tensor", lambda e, a: (seen.append(torch.get_num_threads()), real(e, a))[1])
     est.partial_fit(X, y)
     assert seen == [1]
     assert torch.get_num_threads() == 2  # given back after the call

@@ -75,6 +75,16 @@ def test_clone_and_pickle(iris: tuple[np.ndarray, np.ndarray]) -> None:
     assert not hasattr(clone(clf), "network_")
 
 
+@pytest.mark.parametrize("cls", [hl.MLPClassifier, hl.MLPRegressor], ids=["clf", "reg"])
+def test_pickles_name_the_estimators_module_they_always_named(cls) -> None:  # type: ignore[no-untyped-def]
+    """A pickle (joblib) records the class by module and name: both stay ``hiddenlayers.estimators._mlp``'s, so old pickles load."""
+    import pickletools
+
+    assert (cls.__module__, cls.__qualname__) == ("hiddenlayers.estimators._mlp", cls.__name__)
+    ops = [arg for op, arg, _ in pickletools.genops(pickle.dumps(cls(max_iter=1))) if isinstance(arg, str)]
+    assert "hiddenlayers.estimators._mlp" in ops and cls.__name__ in ops
+
+
 def test_partial_fit_with_classes(iris: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = iris
     clf = hl.MLPClassifier((8,), random_state=0, learning_rate_init=0.01)

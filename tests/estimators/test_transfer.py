@@ -257,7 +257,7 @@ def test_ctrl_c_in_the_head_first_phase_ends_the_fit(digits, source, solver, mon
 def test_a_warm_fit_after_ctrl_c_in_the_head_first_phase_resumes_that_phase(digits, source, solver, monkeypatch):
     """Ctrl-C in phase 1 keeps phase 1's optimizer state (the head's moments, its layout, its steps); the next warm fit's
     phase 1 (the same layout) carries on from it, and phase 2 starts fresh moments for every layer at 0.1 x the rate."""
-    from hiddenlayers.estimators import _mlp
+    from hiddenlayers.estimators import _mlp_base
 
     X, y = digits
     t = _fit(init_from=source, freeze="head_first", solver=solver, callbacks=[_CtrlCAtEpoch(2)], warm_start=True)
@@ -269,14 +269,14 @@ def test_a_warm_fit_after_ctrl_c_in_the_head_first_phase_resumes_that_phase(digi
     assert kept["layout"] == head and kept["t"] == 2 and kept["lr"] == t.learning_rate_init
     assert all(v.shape == (170,) and bool(torch.isfinite(v).all()) for k, v in kept.items() if isinstance(v, torch.Tensor))
 
-    phases, real = [], _mlp.fit_stochastic
+    phases, real = [], _mlp_base.fit_stochastic
 
     def spy(est, *args, **kwargs):
         before = est._optimizer_state
         real(est, *args, **kwargs)
         phases.append((before, est._optimizer_state, [p.requires_grad for p in est.network_.parameters()]))
 
-    monkeypatch.setattr(_mlp, "fit_stochastic", spy)
+    monkeypatch.setattr(_mlp_base, "fit_stochastic", spy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t.fit(X[600:800], y[600:800])

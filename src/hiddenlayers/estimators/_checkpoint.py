@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 _CHECKPOINT_KEYS = ("network", "optimizer", "t", "history", "no_improvement", "best")
 

@@ -23,7 +23,7 @@ from ..network import Spec, resolve_device
 from ..training import check_precision
 
 if TYPE_CHECKING:
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

@@ -18,7 +18,7 @@ from ._checks import _DTYPES, _validate
 from ._fit import NON_FINITE, _stopping_rules, optimizer_kwargs
 
 if TYPE_CHECKING:
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 DOMAIN_ADAPTATIONS = (None, "dann")
 

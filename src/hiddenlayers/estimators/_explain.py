@@ -36,7 +36,7 @@ from ..network import DenseLayer
 
 if TYPE_CHECKING:
     from ..training import Explanation
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 #: the estimator's loss name -> the name :func:`explain_network` writes out (gce: see _loss_of)
 _LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error", "poisson": "poisson"}
@@ -64,7 +64,7 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     True
     """
     from ..training import explain_network
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
     if not isinstance(model, _BaseMLP):
         raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}.")

@@ -39,7 +39,7 @@ from ..training import (
 from ._checks import _DTYPES, require_finite
 
 if TYPE_CHECKING:
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 
 def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:

@@ -24,7 +24,7 @@ from ..training import LRFindResult, check_sweep
 from ..training import lr_find as lr_find_module
 from ._checks import _DTYPES, check_sample_weight
 from ._fit import build, optimizer_kwargs, seed_dropout, training_tensor
-from ._mlp import _BaseMLP
+from ._mlp_base import _BaseMLP
 from ._transfer import start_from_source
 
 LBFGS = "solver='lbfgs' has no learning rate to find (it sizes each step by line search): use solver='sgd' or 'adam' for the sweep and the fit."

@@ -18,7 +18,7 @@ from ..training import to_tensor
 from ._checks import _DTYPES, _validate
 
 if TYPE_CHECKING:
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 
 def cache_weights(est: _BaseMLP) -> None:

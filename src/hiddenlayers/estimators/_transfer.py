@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..training import copy_hidden_layers, file_sha256, frozen, resolve_frozen
 
 if TYPE_CHECKING:
-    from ._mlp import _BaseMLP
+    from ._mlp_base import _BaseMLP
 
 #: the lower learning rate of the second phase of ``freeze="head_first"``, as a fraction of ``learning_rate_init``
 HEAD_FIRST_LR = 0.1

@@ -1,0 +1,131 @@
+"""What a streamed fit call (:func:`~._fit_stream.fit_source`) sets up before its first pass.
+
+The source's target checked against the estimator, the held-out and per-rank training units, the
+per-rank batch and rows, the shuffling seed, whether the call starts a new model, the no-improvement
+rule carried from earlier calls, ``class_weight="balanced"`` from the source's label counts, and the
+settings each chunk's ``partial_fit`` runs under.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.base import is_classifier
+
+from ..training import Callback, NoImprovement
+from ._class_weight import balanced_from_counts
+
+if TYPE_CHECKING:
+    from ..data import ParquetSource
+    from ._mlp_base import _BaseMLP
+
+
+def check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
+    """The source's target suits the estimator: at most 1000 labels for a classifier, numbers for a regressor."""
+    if classifier and scan.classes is None:
+        raise ValueError(f"the target {src.target!r} has more than 1000 distinct values: use MLPRegressor for a numeric target.")
+    if not classifier and not scan.target_numeric:
+        raise ValueError(f"the target {src.target!r} is not numeric: use MLPClassifier for labels.")
+
+
+def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int) -> tuple[list[int], list[list[int]], int, int]:
+    """``(validation units, each rank's training units, per-rank batch, rows per rank per epoch)``.
+
+    Early stopping holds out whole units (row groups or CSV files); every rank
+    reads the same number of rows, cut to whole batches, so all take the same steps.
+    """
+    units = list(range(len(src.units)))
+    val_units: list[int] = []
+    if est.early_stopping and not incremental:
+        k = max(1, round(est.validation_fraction * len(units)))
+        if k >= len(units):
+            raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")
+        val_units = sorted(np.random.RandomState(stream_seed(est)).permutation(len(units))[:k].tolist())
+    train_units = [u for u in units if u not in set(val_units)]
+    shards = [train_units[r::world] for r in range(world)]
+    global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
+    if global_batch % world:
+        raise ValueError(f"batch_size={global_batch} must be a multiple of the {world} processes: each takes an equal share.")
+    batch = global_batch // world
+    limit = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
+    if world > 1:
+        limit -= limit % batch
+    if limit < 1:
+        raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
+    return val_units, shards, batch, limit
+
+
+def stream_seed(est: _BaseMLP) -> int:
+    rs = est.random_state
+    return int(rs) if isinstance(rs, (int, np.integer)) else 0
+
+
+def forget_if_fresh(est: _BaseMLP, incremental: bool) -> bool:
+    """Whether this call starts a new model (no network yet, or a cold ``fit``); if so, forget the old one's network and labels."""
+    fresh = not hasattr(est, "network_") or (not est.warm_start and not incremental)
+    if fresh:
+        for attr in ("network_", "classes_", "_label_binarizer"):
+            if hasattr(est, attr):
+                delattr(est, attr)
+    return fresh
+
+
+def no_improvement_rule(est: _BaseMLP, held_out: bool, fresh: bool) -> tuple[NoImprovement, dict[str, Any] | None]:
+    """The epochs' no-improvement rule (on the held-out score, or the training loss) and the best weights so far.
+
+    A warm call carries on from earlier calls' best and stalled epochs, as the
+    in-memory fit does (scikit-learn's); with held-out units every call ended on
+    its best weights, so those are the model's weights now.
+    """
+    no_imp = NoImprovement("val_score" if held_out else "train_loss", est.tol, int(min(est.n_iter_no_change, 10**12)))
+    best_state: dict[str, Any] | None = None
+    if not fresh:
+        carried = est.best_validation_score_ if held_out else est.best_loss_
+        if carried is not None and np.isfinite(carried):
+            no_imp.best = float(carried)
+            if held_out:
+                best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
+        no_imp.count = getattr(est, "_no_improvement_count", 0)  # 0 for a model saved before it was kept
+    return no_imp, best_state
+
+
+@contextlib.contextmanager
+def balanced_from_scan(est: _BaseMLP, scan: Any, incremental: bool) -> Iterator[None]:
+    """Within: a streamed ``fit``'s ``class_weight="balanced"`` is the dict of the source's label counts (its statistics pass).
+
+    Each chunk's ``partial_fit`` sees one chunk, so it could not balance (and refuses "balanced", as scikit-learn's
+    does); the counts of the whole source give every chunk the weights an in-memory fit on all rows would.
+    ``partial_fit(source)`` keeps the refusal, as in memory: its weights would change from call to call.
+    """
+    counts = scan.class_counts() if is_classifier(est) else None
+    if getattr(est, "class_weight", None) != "balanced" or incremental or counts is None:
+        yield
+        return
+    est._stream_class_weight = balanced_from_counts(counts)
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_stream_class_weight", None)
+
+
+@contextlib.contextmanager
+def one_epoch_settings(est: _BaseMLP, batch: int, hooks: Callback | None = None) -> Iterator[None]:
+    """Each chunk's ``partial_fit``: this rank's batch size, no own early stopping or progress lines, and as its only
+    callback the stream's relay ``hooks`` (None: none, as for a resumed run's set-up chunk).
+
+    (The epoch's rate goes in by :func:`~._fit.at_pass_rate` and the relay by a private attribute, so
+    callbacks see the user's ``learning_rate``, ``learning_rate_init`` and ``callbacks``.)
+    """
+    keys = ("batch_size", "early_stopping", "verbose", "progress_bar")
+    keep = {k: getattr(est, k) for k in keys}
+    est.batch_size, est.early_stopping, est.verbose, est.progress_bar = batch, False, False, False
+    est._pass_callbacks = [hooks] if hooks is not None else []
+    try:
+        yield
+    finally:
+        for k, v in keep.items():
+            setattr(est, k, v)
+        est.__dict__.pop("_pass_callbacks", None)
