@@ -11,6 +11,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
+from ..estimators import check_class_weight
 from ..network import activation_names, resolve_device
 from ..training import SCHEDULES, SOLVERS
 from ._fit import hidden_spec
@@ -69,6 +70,13 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
              "Training loss: 'log_loss' (cross entropy) or 'gce', the generalized cross entropy (1 - p_y^q) / q, robust to wrong "
              "labels (the validation loss of early stopping stays cross entropy)", True),
     "gce_q": (Interval(Real, 0, 1, closed="right", bools=False), "q of loss='gce' in (0, 1]: towards 0 it is cross entropy, at 1 mean absolute error", True),
+    # MLPClassifier's rows, same constraints and meaning (the classifiers' fit: ``ClassifierFitting._row_weights``)
+    "class_weight": (Checked(check_class_weight, text="None, 'balanced' or a dict {label: weight > 0}", type="dict, 'balanced' or None"),
+                     "Weight of each class, multiplied into fit's sample_weight: 'balanced' is scikit-learn's n_samples / (n_classes * count), "
+                     "a dict names every class of y; the training loss and the early-stopping score are weighted alike", True),
+    "label_smoothing": (Interval(Real, 0, 1, closed="left", bools=False),
+                        "Share eps of each one-hot target spread evenly over the classes: (1 - eps) * onehot + eps / k (PyTorch's); "
+                        "loss_curve_ is the smoothed loss, the validation loss stays plain cross entropy; loss='log_loss' only", True),
 }
 
 

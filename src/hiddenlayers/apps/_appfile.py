@@ -23,12 +23,15 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
     """Write ``tensors`` and the JSON metadata to ``path`` atomically.
 
     ``params["hidden_layer_sizes"]`` is stored in the form the user gave it (see
-    :func:`hiddenlayers.estimators.sizes_to_json`), so the loaded model's ``get_params()`` equals the saved one's.
+    :func:`hiddenlayers.estimators.sizes_to_json`), so the loaded model's ``get_params()`` equals the saved one's;
+    a ``class_weight`` dict as ``[[label, weight], ...]``, so its labels keep their type (JSON keys are text).
     """
-    from ..estimators import sizes_to_json
+    from ..estimators import class_weight_to_json, sizes_to_json
 
     if "hidden_layer_sizes" in params:
         params = {**params, "hidden_layer_sizes": sizes_to_json(params["hidden_layer_sizes"])}
+    if "class_weight" in params:
+        params = {**params, "class_weight": class_weight_to_json(params["class_weight"])}
     write_model_file(path, estimator, {"params": jsonable(params), "state": jsonable(state)}, tensors)
 
 
@@ -37,7 +40,8 @@ def load_app(
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
     """Read ``(params, state, tensors)`` written by :func:`save_app` for ``estimator``.
 
-    ``device``, when given, replaces the saved ``device`` parameter (``load(path, device=...)``).
+    ``device``, when given, replaces the saved ``device`` parameter (``load(path, device=...)``). A file
+    written before a parameter existed has no value for it: the class's default applies.
     """
     from safetensors.torch import load_file
 
@@ -51,7 +55,7 @@ def load_app(
         raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
     if meta.get("estimator") != estimator:
         raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
-    from ..estimators import sizes_from_json
+    from ..estimators import class_weight_from_json, sizes_from_json
 
     params = dict(meta.get("params", {}))
     if "hidden_layer_sizes" in params:
@@ -59,6 +63,8 @@ def load_app(
             params["hidden_layer_sizes"] = sizes_from_json(params["hidden_layer_sizes"])
         except (AttributeError, TypeError, ValueError) as exc:
             raise ModelFileError(f"'{path}' {exc}: the file was altered or written by a newer hiddenlayers.") from None
+    if "class_weight" in params:
+        params["class_weight"] = class_weight_from_json(params["class_weight"])
     if device is not None:
         params["device"] = device
     return params, {k: unjson(v) for k, v in meta.get("state", {}).items()}, tensors

@@ -1,7 +1,10 @@
-"""What the image and sequence classifiers share around their fit loops.
+"""What the image, sequence and text classifiers share around their fit loops.
 
-Both train on cross entropy or, for ``loss="gce"``, the noise-robust generalized
-cross entropy; hold out a stratified validation split for early stopping, print one
+All train on cross entropy or, for ``loss="gce"``, the noise-robust generalized
+cross entropy; weight rows by ``fit``'s ``sample_weight`` times ``class_weight`` and
+soften the one-hot targets by ``label_smoothing``, as ``MLPClassifier`` does (the
+estimators' public helpers, so both read the same rules and messages); hold out a
+stratified validation split for early stopping, scored with the same weights; print one
 line per epoch when ``verbose``, copy the training ``History`` into
 scikit-learn's fitted attributes and refuse to predict before ``fit``.
 
@@ -13,11 +16,14 @@ when a check that needs the new network (``init_from``, ``freeze``) or training 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..data import check_class_labels, check_score_labels
+from ..estimators import check_sample_weight, class_row_weights, combine, smooth_targets
 from ..training import Callback, History, Loss, classification_loss
 from ._fitted import FitRequired
 
@@ -44,14 +50,76 @@ class ClassifierFitting(FitRequired):
     verbose: bool
     loss: str
     gce_q: float
+    class_weight: Any
+    label_smoothing: float
     classes_: np.ndarray
 
     def _train_loss(self) -> Loss:
         """The loss the network is trained on: cross entropy, or the generalized cross entropy for ``loss="gce"``."""
         return classification_loss(self.loss, self.gce_q)
 
+    def _check_smoothing(self) -> None:
+        """``label_smoothing`` with ``loss="gce"`` refused, in ``MLPClassifier``'s words (gce reads one labelled class per row)."""
+        if self.label_smoothing and self.loss != "log_loss":
+            raise ValueError(f"label_smoothing works with loss='log_loss' only (loss={self.loss!r} reads one labelled class per row): "
+                             "set label_smoothing=0, or loss='log_loss'.")
+
+    def _targets(self, codes: np.ndarray) -> np.ndarray:
+        """Class codes ``(n,)`` as one-hot ``(n, n_classes)`` float64 targets, smoothed by ``label_smoothing``.
+
+        ``label_smoothing=0`` gives the plain one-hot rows, so the default fit is the one before smoothing existed, bit for bit.
+        """
+        return smooth_targets(np.eye(len(self.classes_))[codes], float(self.label_smoothing), True, np.float64)
+
+    def _row_weights(self, sample_weight: Any, labels: np.ndarray, classes: np.ndarray) -> np.ndarray | None:
+        """One weight per row ``(n,)`` float64: ``sample_weight`` (>= 0, finite, one per row) times ``class_weight``'s; None for neither.
+
+        The estimators' own checks and product (``check_sample_weight``, ``class_row_weights``), so the messages are
+        ``MLPClassifier``'s; ``labels`` ``(n,)`` are the rows' labels among ``classes``.
+        """
+        rows_of = np.empty((labels.shape[0], 0))  # what the checks count rows of
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, rows_of)
+        rows = class_row_weights(self.class_weight, classes, labels, "multiclass", incremental=False)
+        return sample_weight if rows is None else check_sample_weight(combine(rows, sample_weight), rows_of)
+
+    def _split_weights(self, weights: np.ndarray | None, train_idx: np.ndarray,
+                       val_idx: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``weights`` of the training and the validation rows; a split with no weight left on either side is refused."""
+        if weights is None:
+            return None, None
+        w_train, w_val = weights[train_idx], (None if val_idx is None else weights[val_idx])
+        if not w_train.sum() > 0:
+            raise ValueError(f"the {self._samples} left to train on all have weight 0 (sample_weight times class_weight): "
+                             "give more of them a weight > 0, or early_stopping=False to train on every row.")
+        if w_val is not None and not w_val.sum() > 0:
+            raise ValueError(f"the {self._samples} held out for early stopping all have weight 0 (sample_weight times class_weight), "
+                             "so they cannot score the model: give more of them a weight > 0, or early_stopping=False.")
+        return w_train, w_val
+
+    def _validator(self, logits_of: Callable[[], torch.Tensor], yv: torch.Tensor,
+                   wv: np.ndarray | None) -> Callable[[], tuple[float, float]]:
+        """Early stopping's ``validate``: ``(cross entropy, accuracy)`` of the held-out rows, each weighted by ``wv`` when given.
+
+        The weighted ones are ``sum(w·ce) / sum(w)`` and ``sum(w·correct) / sum(w)`` (scikit-learn's weighted
+        ``accuracy_score``, as ``MLPClassifier``'s held-out score), so ``"balanced"`` scores balanced accuracy.
+        """
+        w = None if wv is None else torch.as_tensor(wv, dtype=torch.float64, device=yv.device)
+
+        def validate() -> tuple[float, float]:
+            logits = logits_of()
+            self.network_.train()  # type: ignore[attr-defined]
+            if w is None:
+                loss = torch.nn.functional.cross_entropy(logits, yv).item()
+                return loss, (logits.argmax(1) == yv).float().mean().item()
+            ce = torch.nn.functional.cross_entropy(logits, yv, reduction="none").double()
+            total = w.sum()
+            return ((ce * w).sum() / total).item(), (((logits.argmax(1) == yv).double() * w).sum() / total).item()
+
+        return validate
+
     def network_targets(self, y: Any) -> np.ndarray:
-        """Labels ``y`` as the one-hot ``(n, n_classes)`` float64 targets the training loss compares ``network_``'s logits with.
+        """Labels ``y`` as the one-hot ``(n, n_classes)`` float64 targets (smoothed by ``label_smoothing``) the training loss compares ``network_``'s logits with.
 
         For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``);
         a label the model was not fitted on is a ValueError.
@@ -64,7 +132,7 @@ class ClassifierFitting(FitRequired):
         if y.ndim != 1 or not known.all():
             bad = y if y.ndim != 1 else y[~known][:5]
             raise ValueError(f"y must hold one label of classes_ {self.classes_.tolist()[:10]} per sample. Received: {bad!r}.")
-        return np.eye(len(self.classes_))[codes]
+        return self._targets(codes)
 
     def network_loss(self, z: Any, targets: Any) -> Any:
         """The training loss summed over rows: logits ``z`` ``(n, n_classes)`` against :meth:`network_targets`

@@ -91,6 +91,8 @@ IMAGE_PARAMS: tuple[Param, ...] = (
         "then every layer at 0.1 x learning_rate_init, up to max_iter epochs each; checked by fit)"),
     row("loss", "log_loss"),
     row("gce_q", 0.7),
+    row("class_weight", None),
+    row("label_smoothing", 0.0),
 )
 
 
@@ -135,11 +137,15 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         freeze: Any = None,
         loss: str = "log_loss",
         gce_q: float = 0.7,
+        class_weight: Any = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         self.init_from = init_from
         self.freeze = freeze
         self.loss = loss
         self.gce_q = gce_q
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -226,6 +232,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
     # -- fit --------------------------------------------------------------
     def _validate_params(self) -> Spec:  # type: ignore[override]
         validate(self, IMAGE_PARAMS)
+        self._check_smoothing()
         return Spec.parse(self.hidden_layer_sizes)
 
     def _sized_spec(self, spec: Spec, image_shape: tuple[int, ...]) -> Spec:
@@ -254,8 +261,11 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
                 return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
         return pixels.mean(axis=(0, 2, 3)).astype(np.float64), np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
 
-    def fit(self, X: Any, y: Any = None) -> ImageClassifier:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> ImageClassifier:
         """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names).
+
+        ``sample_weight``: ``(n_images,)`` weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training
+        loss is their weighted mean per batch and the early-stopping score their weighted accuracy.
 
         Every check of the new data and parameters runs before a fitted attribute changes, so a
         refit that raises leaves a fitted model as it was (same attributes, same predictions).
@@ -276,26 +286,26 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
         device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
         train_idx, val_idx = self._split(y_idx)
+        weights = self._split_weights(self._row_weights(sample_weight, classes[y_idx], classes), train_idx, val_idx)
         network = Network(image_shape, spec, len(classes), activation=self.activation).to(dtype=_DTYPES[self.dtype], device=device)
         Xs = (pixels - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in fit_reused
             self.classes_, self.image_shape_, self.mean_, self.scale_ = classes, image_shape, mean, scale
             self._device, self.network_ = device, network
-            self._train(Xs, y_idx, train_idx, val_idx, generator)
+            self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
         return self
 
-    def _train(self, Xs: np.ndarray, y_idx: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray | None, generator: torch.Generator) -> None:
-        """Train ``network_`` on standardised images ``Xs`` ``(N, C, H, W)`` with class codes ``y_idx``; set the history."""
-        Xt, Yt = self._tensor(Xs[train_idx]), self._tensor(np.eye(len(self.classes_))[y_idx[train_idx]])
+    def _train(self, Xs: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
+               weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator) -> None:
+        """Train ``network_`` on standardised images ``Xs`` ``(N, C, H, W)`` with class codes ``y_idx``, ``split``'s
+        (train, validation) rows and their ``weights`` (None: unweighted); set the history."""
+        (train_idx, val_idx), (w_train, w_val) = split, weights
+        Xt, Yt = self._tensor(Xs[train_idx]), self._tensor(self._targets(y_idx[train_idx]))
+        Wt = None if w_train is None else self._tensor(w_train)
         validate = None
         if val_idx is not None:
             Xv, yv = self._tensor(Xs[val_idx]), torch.as_tensor(y_idx[val_idx], device=self._device)
-
-            def validate() -> tuple[float, float]:
-                logits = self._logits(Xv)
-                self.network_.train()
-                loss = torch.nn.functional.cross_entropy(logits, yv).item()
-                return loss, (logits.argmax(1) == yv).float().mean().item()
+            validate = self._validator(lambda: self._logits(Xv), yv, w_val)
 
         monitor = "val_score" if validate is not None else "train_loss"
 
@@ -303,7 +313,7 @@ class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEsti
             return train(
                 self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=lr,
                 schedule=Schedule(self.learning_rate, lr, max_epochs=self.max_iter), batch_size=self.batch_size,
-                max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
+                max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
             )

@@ -55,7 +55,8 @@ TEXT_PARAMS: tuple[Param, ...] = (
     replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
     *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
-                               "device", "random_state", "verbose", "init_from", "freeze", "loss", "gce_q")),
+                               "device", "random_state", "verbose", "init_from", "freeze", "loss", "gce_q",
+                               "class_weight", "label_smoothing")),
 )
 
 
@@ -99,6 +100,8 @@ class TextClassifier(SequenceClassifier):
         freeze: Any = None,
         loss: str = "log_loss",
         gce_q: float = 0.7,
+        class_weight: Any = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation=activation, solver=solver, learning_rate=learning_rate,
@@ -106,6 +109,7 @@ class TextClassifier(SequenceClassifier):
             early_stopping=early_stopping, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             tol=tol, clip_grad_norm=clip_grad_norm, max_len=max_len, dtype=dtype, device=device,
             random_state=random_state, verbose=verbose, init_from=init_from, freeze=freeze, loss=loss, gce_q=gce_q,
+            class_weight=class_weight, label_smoothing=label_smoothing,
         )
         self.tokenizer = tokenizer
         self.max_vocab = max_vocab

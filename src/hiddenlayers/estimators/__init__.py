@@ -19,6 +19,14 @@ _EXPORTS = {
     "explain_model": "._explain",
     "lr_find": "._lr_find",
     "distill": "._distill",
+    # the weighting the applications' classifiers share with MLPClassifier
+    "check_sample_weight": "._checks",
+    "check_class_weight": "._class_weight",
+    "class_row_weights": "._class_weight",
+    "combine": "._class_weight",
+    "smooth_targets": "._class_weight",
+    "class_weight_to_json": "._class_weight",
+    "class_weight_from_json": "._class_weight",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

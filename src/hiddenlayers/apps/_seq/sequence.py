@@ -99,6 +99,8 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("freeze", None),
     row("loss", "log_loss"),
     row("gce_q", 0.7),
+    row("class_weight", None),
+    row("label_smoothing", 0.0),
 )
 
 
@@ -144,11 +146,15 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         freeze: Any = None,
         loss: str = "log_loss",
         gce_q: float = 0.7,
+        class_weight: Any = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         self.init_from = init_from
         self.freeze = freeze
         self.loss = loss
         self.gce_q = gce_q
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -217,10 +223,14 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
     # -- fit ----------------------------------------------------------------------
     def _validate_params(self) -> Spec:
         validate(self, self._param_table)
+        self._check_smoothing()
         return hidden_spec(self.hidden_layer_sizes)
 
-    def fit(self, X: Any, y: Any) -> SequenceClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SequenceClassifier:
         """Train on sequences ``X`` with one label per sequence ``y``.
+
+        ``sample_weight``: ``(n_sequences,)`` weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training
+        loss is their weighted mean per batch and the early-stopping score their weighted accuracy.
 
         Every check of the new data and parameters runs before a fitted attribute changes, so a
         refit that raises leaves a fitted model as it was (same attributes, same predictions).
@@ -228,6 +238,7 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         spec = self._validate_params()
         kind, seqs, state = self._fit_sequences(X)
         classes, y_idx = self._classes(y, len(seqs))
+        row_weights = self._row_weights(sample_weight, classes[y_idx], classes)  # checked before the network is built
         lengths = lengths_of(seqs)
         max_len = int(lengths.max())
         if kind == IDS:
@@ -253,36 +264,36 @@ class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseE
         _check_lengths(lengths, min_length, None)
         padded = _pad_array(kind, seqs, lengths, state.get("mean_"), state.get("scale_"))
         split = self._split(y_idx)
+        weights = self._split_weights(row_weights, *split)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in reuse_layers
             for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_"):
                 self.__dict__.pop(attr, None)
             self.__dict__.update(state)
             self.classes_, self.input_kind_, self.max_len_, self.min_length_ = classes, kind, max_len, min_length
             self._device, self.network_ = device, network
-            self._train(padded, lengths, y_idx, split, generator)
+            self._train(padded, lengths, y_idx, split, weights, generator)
         return self
 
     def _train(
-        self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None], generator: torch.Generator,
+        self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
+        weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator,
     ) -> None:
-        """Train ``network_`` on ``padded`` sequences with class codes ``y_idx`` and ``split``'s (train, validation) rows."""
-        train_idx, val_idx = split
-        Xt, Yt = self._tensor(padded[train_idx]), self._tensor(np.eye(len(self.classes_))[y_idx[train_idx]])
+        """Train ``network_`` on ``padded`` sequences with class codes ``y_idx``, ``split``'s (train, validation) rows
+        and their ``weights`` (None: unweighted)."""
+        (train_idx, val_idx), (w_train, w_val) = split, weights
+        Xt, Yt = self._tensor(padded[train_idx]), self._tensor(self._targets(y_idx[train_idx]))
+        Wt = None if w_train is None else self._tensor(w_train)
         validate = None
         if val_idx is not None:
             Xv, lv, yv = self._tensor(padded[val_idx]), lengths[val_idx], torch.as_tensor(y_idx[val_idx], device=self._device)
-
-            def validate() -> tuple[float, float]:
-                logits = self._forward(Xv, lv)
-                self.network_.train()
-                return torch.nn.functional.cross_entropy(logits, yv).item(), (logits.argmax(1) == yv).float().mean().item()
+            validate = self._validator(lambda: self._forward(Xv, lv), yv, w_val)
 
         monitor = "val_score" if validate is not None else "train_loss"
         with one_thread(), reuse_layers(self, open_model_file):  # small recurrent steps: one thread; init_from / freeze: the source's layers
             result = train(
                 self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
-                batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate,
+                batch_size=self.batch_size, max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
