@@ -16,19 +16,22 @@ X = np.zeros((3, 4))
 IMAGES = np.zeros((2, 1, 8, 8))
 SEQS = [[1, 2, 3], [4, 5]]
 PAIRS = (np.array(["u1", "u2"]), np.array(["i1", "i2"]))
+Z = np.zeros((2, 2), dtype=np.float32)  # a network output, for network_loss
+# the loss the lens reads (network_targets, network_loss): both need the fitted targets' form
+LOSS = {"network_targets": ([0, 1],), "network_loss": (Z, Z)}
 # each public method an application defines (plus scikit-learn's score) with arguments it would accept once fitted
 CALLS: dict[str, dict[str, tuple]] = {
-    "ImageClassifier": {"predict": (IMAGES,), "predict_proba": (IMAGES,), "transform": (IMAGES,), "score": (IMAGES, [0, 1]), "save": ("m.safetensors",)},
-    "SequenceClassifier": {"predict": (SEQS,), "predict_proba": (SEQS,), "transform": (SEQS,), "score": (SEQS, [0, 1]), "save": ("m.safetensors",)},
-    "TextClassifier": {"predict": (["a b", "c"],), "predict_proba": (["a b", "c"],), "transform": (["a b", "c"],), "score": (["a b", "c"], [0, 1]),
+    "ImageClassifier": {**LOSS, "predict": (IMAGES,), "predict_proba": (IMAGES,), "transform": (IMAGES,), "score": (IMAGES, [0, 1]), "save": ("m.safetensors",)},
+    "SequenceClassifier": {**LOSS, "predict": (SEQS,), "predict_proba": (SEQS,), "transform": (SEQS,), "score": (SEQS, [0, 1]), "save": ("m.safetensors",)},
+    "TextClassifier": {**LOSS, "predict": (["a b", "c"],), "predict_proba": (["a b", "c"],), "transform": (["a b", "c"],), "score": (["a b", "c"], [0, 1]),
                        "save": ("m.safetensors",)},
     "Translator": {"predict": (["a b"],), "log_probability": (["a b"], ["c d"]), "score": (["a b"], ["c d"]), "attention_map": ("a b",),
                    "transform": (["a b"],), "save": ("m.safetensors",)},
-    "Forecaster": {"network_input": (np.arange(30.0),), "forecast": (3,), "predict": (np.arange(30.0),), "score": (np.arange(30.0),),
+    "Forecaster": {"network_targets": (np.arange(30.0),), "network_loss": (Z, Z), "network_input": (np.arange(30.0),), "forecast": (3,), "predict": (np.arange(30.0),), "score": (np.arange(30.0),),
                    "save": ("m.safetensors",)},
-    "Autoencoder": {"network_input": (X,), "transform": (X,), "inverse_transform": (X[:, :2],), "reconstruction_error": (X,),
+    "Autoencoder": {"network_targets": (X,), "network_loss": (Z, Z), "network_input": (X,), "transform": (X,), "inverse_transform": (X[:, :2],), "reconstruction_error": (X,),
                     "score_samples": (X,), "decision_function": (X,), "predict": (X,), "save": ("m.safetensors",)},
-    "Recommender": {"predict": (PAIRS,), "network_input": (PAIRS,), "rmse": (PAIRS, [1.0, 2.0]), "score": (PAIRS, [1.0, 2.0]), "save": ("m.safetensors",)},
+    "Recommender": {"network_targets": ([1.0, 2.0],), "network_loss": (Z, Z), "predict": (PAIRS,), "network_input": (PAIRS,), "rmse": (PAIRS, [1.0, 2.0]), "score": (PAIRS, [1.0, 2.0]), "save": ("m.safetensors",)},
     "DQNAgent": {"q_values": (np.zeros(4),), "network_input": (np.zeros(4),), "act": (np.zeros(4),), "evaluate": ("CartPole-v1",),
                  "rollout": ("CartPole-v1",), "save": ("m.safetensors",)},
 }
