@@ -24,7 +24,7 @@ CALLS: dict[str, dict[str, tuple]] = {
                        "save": ("m.safetensors",)},
     "Translator": {"predict": (["a b"],), "log_probability": (["a b"], ["c d"]), "score": (["a b"], ["c d"]), "attention_map": ("a b",),
                    "transform": (["a b"],), "save": ("m.safetensors",)},
-    "Forecaster": {"network_input": (np.arange(30.0),), "forecast": (3,), "predict": (np.arange(30.0),), "score": (np.arange(30.0),),
+    "Forecaster": {"network_input": (np.arange(30.0),), "forecast": (3,), "forecast_many": (3, [np.arange(30.0)]), "predict": (np.arange(30.0),), "score": (np.arange(30.0),),
                    "save": ("m.safetensors",)},
     "Autoencoder": {"network_input": (X,), "transform": (X,), "inverse_transform": (X[:, :2],), "reconstruction_error": (X,),
                     "score_samples": (X,), "decision_function": (X,), "predict": (X,), "save": ("m.safetensors",)},
