@@ -184,3 +184,77 @@ def test_a_failed_refit_leaves_the_fitted_forecaster_as_it_was(series: np.ndarra
     for k, v in model.network_.state_dict().items():
         assert torch.equal(v, weights[k]), k
     np.testing.assert_array_equal(model.forecast(5), forecast)
+
+
+# ------------------------------------------------------- forecast_many
+def _recursive_by_predict(f: Forecaster, steps: int, series: np.ndarray) -> np.ndarray:
+    """The recursive forecast written out on the public predict(series): one window at a time, each block fed back."""
+    hist = list(series[-f.window :])
+    while len(hist) - f.window < steps:
+        hist.extend(f.predict(np.asarray(hist[-f.window :]))[0].tolist())
+    return np.asarray(hist[f.window : f.window + steps])
+
+
+@pytest.fixture(scope="module")
+def fitted_delta() -> Forecaster:
+    t = np.arange(200, dtype=float)
+    return Forecaster(window=10, horizon=4, target="delta", hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(0.05 * t + np.sin(t / 4))
+
+
+RAGGED = [WAVE[:25], WAVE[:300], WAVE[40:97], 3.0 * WAVE[100:180] + 2.0]  # the first exactly one window long
+
+
+@pytest.mark.parametrize("steps", [2, 3, 10], ids=["below-horizon", "horizon", "recursive"])
+@pytest.mark.parametrize("model", ["fitted", "fitted_delta"])
+def test_forecast_many_equals_forecast_per_series(model: str, steps: int, request: pytest.FixtureRequest) -> None:
+    f: Forecaster = request.getfixturevalue(model)
+    got = f.forecast_many(steps, RAGGED)
+    assert got.shape == (len(RAGGED), steps) and got.dtype == np.float64
+    # float32 kernels may round a batch of n and a batch of 1 differently by an ulp: 1e-6 relative (values reach 5 here), 1e-6 absolute
+    for row, s in zip(got, RAGGED):
+        np.testing.assert_allclose(row, f.forecast(steps, s), rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(f.forecast(steps, s), _recursive_by_predict(f, steps, s))  # forecast itself: unchanged, bit for bit
+    equal = np.stack([WAVE[k : k + 60] for k in range(0, 200, 50)])  # a 2-D array: one series per row
+    np.testing.assert_allclose(f.forecast_many(steps, equal), [f.forecast(steps, s) for s in equal], rtol=1e-6, atol=1e-6)
+    assert f.forecast_many(steps, np.empty((0, 30))).shape == (0, steps)
+
+
+@settings(max_examples=15, deadline=None)
+@given(lengths=st.lists(st.integers(25, 60), min_size=1, max_size=5), steps=st.integers(1, 8), start=st.integers(0, 300))
+def test_forecast_many_on_any_ragged_batch_is_the_per_series_loop(fitted: Forecaster, lengths: list[int], steps: int, start: int) -> None:
+    batch = [WAVE[start : start + n] for n in lengths]
+    np.testing.assert_allclose(fitted.forecast_many(steps, batch), [fitted.forecast(steps, s) for s in batch], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("series", "message"),
+    [
+        ([WAVE[:30], WAVE[:10]], "series[1] has 10 values but the model needs the last window=25: pass a longer series."),
+        ([WAVE[:30], WAVE[:30], np.r_[WAVE[:30], np.nan]], "series[2] has missing or non-finite values: fill them first"),
+        ([np.r_[np.inf, WAVE[:30]]], "series[0] has missing or non-finite values"),
+        ([WAVE[:30], ["a"] * 30], "series[1] must be a 1-D sequence of numbers"),
+        ([WAVE[:30], np.zeros((30, 2))], "series[1] must be 1-D (one value per time step). Received shape (30, 2)."),
+        (WAVE[:30], "series is one series of 30 values, not several: use forecast(steps, series) for one, or forecast_many(steps, [series])."),
+        (list(WAVE[:30]), "series is one series of 30 values, not several"),
+        (np.zeros((2, 3, 30)), "series must be a 2-D array (n_series, length) or a list of 1-D series. Received shape (2, 3, 30)."),
+        (7, "series must hold several series: pass a list of 1-D series (any lengths) or a 2-D array with one series per row. Received: int."),
+        ("abc", "series must hold several series: pass a list of 1-D series (any lengths) or a 2-D array with one series per row. Received: str."),
+    ],
+    ids=["short", "nan", "inf", "text", "2-D item", "one array", "one list", "3-D", "number", "string"],
+)
+def test_forecast_many_errors_name_the_series(fitted: Forecaster, series: object, message: str) -> None:
+    with pytest.raises(DataError, match=f"^{re.escape(message)}"):
+        fitted.forecast_many(3, series)
+
+
+def test_forecast_many_refuses_a_data_frame_steps_and_unfitted(fitted: Forecaster) -> None:
+    import pandas as pd
+
+    with pytest.raises(DataError, match=re.escape("series is a DataFrame: pass a list of 1-D series") + ".*" + re.escape("[df[c] for c in df.columns]")):
+        fitted.forecast_many(3, pd.DataFrame({"a": WAVE[:30], "b": WAVE[30:60]}))
+    assert fitted.forecast_many(3, [pd.Series(WAVE[:30]), WAVE[:40].tolist()]).shape == (2, 3)  # any 1-D series type inside the list
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match=f"steps must be an integer >= 1. Received: steps={bad!r}."):
+            fitted.forecast_many(bad, [WAVE[:30]])
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        Forecaster().forecast_many(3, [WAVE[:30]])

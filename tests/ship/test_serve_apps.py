@@ -344,6 +344,19 @@ def test_forecaster_answers_as_forecast_for_direct_and_recursive_steps(seq_clien
         np.testing.assert_allclose(g, fc.forecast(len(g), s), atol=1e-6)
 
 
+
+def test_a_forecast_that_overflows_is_a_422_and_the_batch_uses_forecast_many(seq_apps: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    fc, model = seq_apps["fc"], open_served(seq_apps["fc"])
+    calls: list[int] = []
+    many = fc.forecast_many
+    monkeypatch.setattr(fc, "forecast_many", lambda steps, series: calls.append(len(series)) or many(steps, series))
+    rows = model.rows({"series": [[0.1] * 6, [0.2] * 7], "steps": 5}, 8) + model.rows({"series": [[0.3] * 6]}, 8)
+    assert [len(g) for g in model.predict(rows, False)] == [5, 5, 2] and calls == [3]  # one call for the whole batch
+    huge = [2e38 * float(fc.scale_)] * 6  # within float32 once scaled, but the hidden layer overflows
+    with pytest.raises(RequestError, match="a forecast is not finite") as e:
+        model.predict(model.rows({"series": [[0.1] * 6, huge], "steps": 3}, 8), False)
+    assert e.value.status == 422
+
 SEQ_BAD = [
     ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence' (did you mean 'sequences'?)"),
     ("seq", "/predict", {"sequences": [[[0, 0, 0]]] * 9}, 413, '"sequences" holds 9 items, more than the limit of 8'),

@@ -55,6 +55,21 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+def _series_items(series: Any) -> list[Any]:
+    """``forecast_many``'s series, one item per series: a list (or other sequence) of 1-D series, or the rows of a 2-D array."""
+    usage = "pass a list of 1-D series (any lengths) or a 2-D array with one series per row"
+    if hasattr(series, "columns"):  # a DataFrame: are its series the columns or the rows? the caller says
+        raise DataError(f"series is a {type(series).__name__}: {usage}, e.g. [df[c] for c in df.columns] when each column is a series.")
+    if isinstance(series, (str, bytes)) or not hasattr(series, "__iter__"):
+        raise DataError(f"series must hold several series: {usage}. Received: {type(series).__name__}.")
+    if isinstance(series, np.ndarray) and series.ndim > 2:
+        raise DataError(f"series must be a 2-D array (n_series, length) or a list of 1-D series. Received shape {series.shape}.")
+    items = list(series)
+    if items and all(np.ndim(v) == 0 for v in items):
+        raise DataError(f"series is one series of {len(items)} values, not several: use forecast(steps, series) for one, or forecast_many(steps, [series]).")
+    return items
+
+
 FORECASTER_PARAMS: tuple[Param, ...] = (
     Param("window", positive_int(), 24, "Past values each forecast reads"),
     Param("horizon", positive_int(), 1, "Future values each forecast gives"),
@@ -87,7 +102,9 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     the same process: row ``i`` of the ``(len(series) - window + 1, horizon)``
     result forecasts ``series[window + i : window + i + horizon]`` from the
     ``window`` values before it (so ``[:-1, 0]`` are the one-step forecasts
-    of ``series[window:]``).
+    of ``series[window:]``). ``forecast(steps, series)`` forecasts after one
+    series, ``forecast_many(steps, [series, ...])`` after each of several
+    (one row per series).
 
     The windows are made on ``device``. ``init_from`` starts the hidden layers
     from another fitted forecaster (or model file) whose layers match in shape
@@ -100,6 +117,8 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     >>> f = hl.Forecaster(window=20, horizon=3, max_iter=50, random_state=0).fit(y)
     >>> f.predict(5).shape
     (5,)
+    >>> f.forecast_many(5, [y[:200], y]).shape  # several series, one pass per horizon block
+    (2, 5)
     """
 
     def __init__(
@@ -151,7 +170,10 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         """Model inputs ``(m, window)``, targets ``(m, horizon)`` or None, and each window's anchor (m,)."""
         z = (s - self.mean_) / self.scale_
         span = self.window + (self.horizon if with_targets else 0)
-        blocks = sliding_window_view(z, span)  # (m, span)
+        return self._relative(sliding_window_view(z, span), with_targets)  # blocks (m, span)
+
+    def _relative(self, blocks: np.ndarray, with_targets: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Standardized ``blocks`` (m, window [+ horizon]) as the network reads them: relative to each window's last value for ``target="delta"``."""
         X = blocks[:, : self.window]
         anchor = X[:, -1].copy() if self.target == "delta" else np.zeros(len(X))
         X = X - anchor[:, None]
@@ -203,8 +225,12 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:
         X, _, anchor = self._windows(s, with_targets=False)
+        return self._forward(X, anchor)
+
+    def _forward(self, X: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+        """The network's forecasts from inputs ``X`` (m, window) with their ``anchor`` (m,): (m, horizon) in series units."""
         out = forward_batches(self.network_, float_tensor(X, device_of(self.network_))).cpu().numpy().astype(np.float64)
-        return (out + anchor[:, None]) * self.scale_ + self.mean_  # (m, horizon) in series units
+        return (out + anchor[:, None]) * self.scale_ + self.mean_
 
     def network_input(self, series: Any) -> np.ndarray:
         """Every lag window of ``series`` as the network reads it: float32 ``(len(series) - window + 1, window)``.
@@ -256,16 +282,45 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         """
         self._require_fitted()
         steps = check_positive_int(steps, "steps")
-        past = self.last_window_ if series is None else _as_series(series)
-        if len(past) < self.window:
-            raise DataError(f"series has {len(past)} values but the model needs the last window={self.window}: pass a longer series.")
-        hist = list(past[-self.window :])
-        out: list[float] = []
-        while len(out) < steps:
-            block = self._predict_windows(np.asarray(hist[-self.window :]))[0]
-            out.extend(block.tolist())
-            hist.extend(block.tolist())
-        return np.asarray(out[:steps])
+        past = self.last_window_ if series is None else self._last_window(series, "series")
+        return self._recurse(past[None, -self.window :], steps)[0]
+
+    def forecast_many(self, steps: int, series: Any) -> np.ndarray:
+        """The next ``steps`` values after each of several series, shape ``(n_series, steps)``.
+
+        ``series`` is a list of 1-D series (any lengths, each at least ``window``
+        values, oldest first; only the last ``window`` are read) or a 2-D array,
+        one series per row. Row ``i`` equals ``forecast(steps, series[i])``, but
+        each horizon block is one forward pass for the whole batch. (A method of
+        its own: ``forecast`` already reads a ``(1, n)`` or ``(n, 1)`` array as one series.)
+        """
+        self._require_fitted()
+        steps = check_positive_int(steps, "steps")
+        last = np.empty((0, self.window))
+        items = _series_items(series)
+        if items:
+            last = np.stack([self._last_window(s, f"series[{i}]") for i, s in enumerate(items)])
+        return self._recurse(last, steps)
+
+    def _last_window(self, series: Any, name: str) -> np.ndarray:
+        """The last ``window`` values of one series, checked (numbers, 1-D, finite, long enough); ``name`` says which series."""
+        s = _as_series(series, name)
+        if len(s) < self.window:
+            raise DataError(f"{name} has {len(s)} values but the model needs the last window={self.window}: pass a longer series.")
+        return s[-self.window :]
+
+    def _recurse(self, last: np.ndarray, steps: int) -> np.ndarray:
+        """``steps`` forecasts after each window of ``last`` (n, window): (n, steps), series units.
+
+        One direct prediction per ``horizon`` block, for all n windows in one pass;
+        each block is fed back as the newest inputs of the next (recursive).
+        """
+        hist, blocks = last, []
+        for _ in range(-(-steps // self.horizon)):
+            X, _, anchor = self._relative((hist - self.mean_) / self.scale_, with_targets=False)
+            blocks.append(self._forward(X, anchor))  # (n, horizon)
+            hist = np.concatenate([hist, blocks[-1]], axis=1)[:, -self.window :]
+        return np.concatenate(blocks, axis=1)[:, :steps]
 
     def predict(self, X: Any) -> np.ndarray:
         """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``."""

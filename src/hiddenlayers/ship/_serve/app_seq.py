@@ -20,6 +20,7 @@ Request bodies (``/metadata`` shows the form and the limits of the loaded model)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -164,21 +165,15 @@ class ForecasterModel(AppModel):
         return a[-self.window :].astype(np.float64)
 
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        hist = [list(w) for w, _ in rows]
-        want = np.array([n for _, n in rows])
-        active = np.arange(len(rows))
-        while active.size:  # one pass per horizon block, as forecast() recurses: each block is fed back as inputs
-            # the app's predict(series) forecasts from every window of a series: on the active windows laid end to end,
-            # rows 0, window, 2 x window, ... are exactly those windows' forecasts (one pass for the whole batch)
-            joined = np.concatenate([hist[k][-self.window :] for k in active])
-            blocks = _call(self.app.predict, joined)[:: self.window]
-            if not np.isfinite(blocks).all():
-                raise RequestError(422, "a forecast is not finite (the series' values are so far from the training series that the network overflows): "
-                                        "send values of the size the model was trained on.")
-            for k, block in zip(active, blocks.tolist()):
-                hist[k].extend(block)
-            active = np.array([k for k in active if len(hist[k]) - self.window < want[k]], dtype=np.int64)
-        return [h[self.window : self.window + n] for h, n in zip(hist, want.tolist())]
+        # one forecast_many for the batch (one pass per horizon block); rows of requests asking fewer steps take the first ones,
+        # which forecast recursively as a shorter forecast does
+        want = [n for _, n in rows]
+        out = _call(partial(self.app.forecast_many, max(want)), np.stack([w for w, _ in rows]))  # (batch, max steps)
+        got = [f[:n] for f, n in zip(out, want)]
+        if not all(np.isfinite(f).all() for f in got):
+            raise RequestError(422, "a forecast is not finite (the series' values are so far from the training series that the network overflows): "
+                                    "send values of the size the model was trained on.")
+        return [f.tolist() for f in got]
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"forecasts": result}
