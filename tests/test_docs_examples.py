@@ -1,10 +1,13 @@
 """The code blocks of README.md and the user guide (docs/**/*.md) run, as written.
 
-Each page is one test. Its blocks run in page order in a fresh temporary working directory:
-every ```` ```python ```` block in one namespace shared by the page, and every line of a
-```` ```sh ```` block that starts with ``hiddenlayers`` through the command, in-process (Typer's
-``CliRunner``; ``> FILE`` writes its output to FILE), which must exit with status 0. Other
-shell lines (``make``, ``pip``, ``curl``, ``torchrun``) are not run.
+Every ```` ```python ```` block and every line of a ```` ```sh ```` block that starts with
+``hiddenlayers`` is a step; steps run in page order, in a fresh temporary working directory,
+python blocks in one namespace, commands in-process (Typer's ``CliRunner``; ``> FILE`` writes
+its output to FILE), and each command must exit with status 0. Other shell lines (``make``,
+``pip``, ``curl``, ``torchrun``) are not run. A step that uses what an earlier step of its page
+made (a name bound by an earlier block, a file an earlier step names) runs in the same test as
+that step (:func:`chains`); the other steps are tests of their own, so pytest-xdist spreads a
+long page over its workers. Imports of earlier blocks are run again where a chain starts.
 
 The pages name the user's own tables: ``data.csv``, ``test.csv`` and ``new.csv`` (target
 ``label``) and ``big/`` (a folder of Parquet files, target ``y``). :func:`_user_files` writes
@@ -60,7 +63,12 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
+        return f"{_shown(self.page)}:{self.line}"
+
+
+def _shown(page: Path) -> str:
+    """The page's path from the repository root (a page made by a test: its name)."""
+    return page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else page.name
 
 
 def blocks(page: Path) -> list[Block]:
@@ -83,19 +91,184 @@ def blocks(page: Path) -> list[Block]:
     return found
 
 
-def commands(block: Block) -> list[tuple[list[str], str | None]]:
-    """The ``hiddenlayers`` lines of a shell block: (arguments after the program, ``> FILE`` or None)."""
+def _command_lines(block: Block) -> list[tuple[int, list[str], str | None]]:
+    """The ``hiddenlayers`` lines of a shell block: (page line, arguments after the program, ``> FILE`` or None)."""
     out = []
-    for line in block.code.splitlines():
+    for k, line in enumerate(block.code.splitlines()):
         words = shlex.split(line, comments=True)
         if not words or words[0] != "hiddenlayers":
             continue
         redirect = None
         if ">" in words:
-            k = words.index(">")
-            redirect, words = words[k + 1], words[:k]
-        out.append((words[1:], redirect))
+            j = words.index(">")
+            redirect, words = words[j + 1], words[:j]
+        out.append((block.line + 1 + k, words[1:], redirect))
     return out
+
+
+def commands(block: Block) -> list[tuple[list[str], str | None]]:
+    """The ``hiddenlayers`` lines of a shell block: (arguments after the program, ``> FILE`` or None)."""
+    return [(args, redirect) for _, args, redirect in _command_lines(block)]
+
+
+# a file a step names (the pages' tables, models, reports); the user's own tables are made before every test
+FILE = re.compile(r"[\w./*-]*[\w*]\.(?:safetensors|onnx|csv|html|json|db|parquet|pt)")
+USER_FILES = ("data.csv", "test.csv", "new.csv", "big/")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a page runs: a python block (``args`` None) or one ``hiddenlayers`` line of a shell block.
+
+    ``binds``: the names a python block binds (imports apart); ``uses``: those it reads before binding them;
+    ``imports``: the names its imports bind; ``files``: the files it names, the user's own tables left out.
+    """
+
+    block: Block
+    line: int
+    args: tuple[str, ...] | None = None
+    redirect: str | None = None
+    binds: frozenset[str] = frozenset()
+    uses: frozenset[str] = frozenset()
+    imports: frozenset[str] = frozenset()
+    files: frozenset[str] = frozenset()
+
+    @property
+    def where(self) -> str:
+        return f"{_shown(self.block.page)}:{self.line}"
+
+
+def _own_files(words: list[str]) -> frozenset[str]:
+    return frozenset(w for w in words if FILE.fullmatch(w) and not w.startswith(USER_FILES))
+
+
+class _Names(ast.NodeVisitor):
+    """A block's names, visited in the order Python evaluates them: ``free`` are read before the block binds
+    them (so an earlier block must have), ``binds`` are bound at the top level, ``imports`` by its imports."""
+
+    def __init__(self) -> None:
+        self.free: set[str] = set()
+        self.binds: set[str] = set()
+        self.imports: set[str] = set()
+        self.strings: list[str] = []
+        self._local: list[set[str]] = []  # the names of the comprehensions and functions being visited
+
+    def _bound(self, name: str) -> bool:
+        return name in self.binds or any(name in scope for scope in self._local)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            if not self._bound(node.id):
+                self.free.add(node.id)
+        else:
+            (self._local[-1] if self._local else self.binds).add(node.id)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str):
+            self.strings.append(node.value)
+
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
+        self.imports.update((a.asname or a.name).split(".")[0] for a in node.names)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name) and not self._bound(node.target.id):
+            self.free.add(node.target.id)
+        self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_For(self, node: ast.For) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for stmt in [*node.body, *node.orelse]:
+            self.visit(stmt)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        self._local.append(set())
+        for gen in node.generators:
+            self.visit(gen.iter)
+            self.visit(gen.target)
+            for cond in gen.ifs:
+                self.visit(cond)
+        for part in (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,):
+            self.visit(part)
+        self._local.pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        for default in [*node.args.defaults, *filter(None, node.args.kw_defaults)]:
+            self.visit(default)
+        if not isinstance(node, ast.Lambda):
+            self.binds.add(node.name)
+        args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, *filter(None, [node.args.vararg, node.args.kwarg])]
+        self._local.append({a.arg for a in args})
+        for stmt in node.body if isinstance(node.body, list) else [node.body]:
+            self.visit(stmt)
+        self._local.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.generic_visit(node)
+        self.binds.add(node.name)
+
+
+def _python_step(block: Block) -> Step:
+    names = _Names()
+    names.visit(ast.parse(block.code, block.where))
+    return Step(block, block.line, binds=frozenset(names.binds), uses=frozenset(names.free),
+                imports=frozenset(names.imports), files=_own_files(names.strings))
+
+
+def steps(page: Path) -> list[Step]:
+    """What a page runs, in page order: its python blocks and the ``hiddenlayers`` lines of its shell blocks
+    (the blocks marked not run left out)."""
+    found: list[Step] = []
+    for block in blocks(page):
+        if block.not_run:
+            continue
+        if block.lang == "python":
+            found.append(_python_step(block))
+        else:
+            found += [Step(block, line, tuple(args), redirect, files=_own_files([*args, *filter(None, [redirect])]))
+                      for line, args, redirect in _command_lines(block)]
+    return found
+
+
+def chains(page: Path) -> list[list[Step]]:
+    """The page's steps grouped so that each runs after every earlier step whose names or files it uses:
+    a step joins the group of the last step that bound a name it reads (imports apart) and of every
+    earlier step that named one of its files. Groups, and the steps in each, in page order."""
+    found = steps(page)
+    group = list(range(len(found)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    def join(i: int, j: int) -> None:
+        group[root(i)] = root(j)
+
+    bound_by: dict[str, int] = {}
+    named_by: dict[str, int] = {}
+    for i, step in enumerate(found):
+        for name in step.uses & bound_by.keys():
+            join(i, bound_by[name])
+        for path in step.files:
+            join(i, named_by.setdefault(path, i))
+        bound_by.update(dict.fromkeys(step.binds, i))
+    grouped: dict[int, list[Step]] = {}
+    for i, step in enumerate(found):
+        grouped.setdefault(root(i), []).append(step)
+    return sorted(grouped.values(), key=lambda g: g[0].line)
 
 
 def _user_files(where: Path) -> None:
@@ -176,13 +349,25 @@ def invoke(args: list[str]) -> Result:
         sys.argv = saved
 
 
-def _run_sh(block: Block, tmp: Path) -> None:
-    for args, redirect in commands(block):
-        result = invoke(args)
-        shown = "hiddenlayers " + " ".join(args)
-        assert result.exit_code == 0, f"{block.where}: `{shown}` exited {result.exit_code}:\n{result.output}"
-        if redirect:
-            (tmp / redirect).write_text(result.stdout, encoding="utf-8")
+def _run_command(step: Step, tmp: Path) -> None:
+    assert step.args is not None
+    result = invoke(list(step.args))
+    shown = "hiddenlayers " + " ".join(step.args)
+    assert result.exit_code == 0, f"{step.where}: `{shown}` exited {result.exit_code}:\n{result.output}"
+    if step.redirect:
+        (tmp / step.redirect).write_text(result.stdout, encoding="utf-8")
+
+
+def _run_imports(step: Step, chain: list[Step], namespace: dict) -> None:
+    """The imports of the page's earlier python blocks that ``chain`` does not hold, for the names ``step`` reads
+    (a block written after ``import hiddenlayers as hl`` on its page uses ``hl`` without importing it)."""
+    for earlier in steps(step.block.page):
+        if earlier.line >= step.line:
+            break
+        if earlier.args is None and earlier not in chain and earlier.imports & step.uses:
+            tree = ast.parse(earlier.block.code, earlier.block.where)
+            module = ast.Module(body=[s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))], type_ignores=[])
+            exec(compile(ast.increment_lineno(module, earlier.block.line), earlier.block.where, "exec"), namespace)
 
 
 def test_pages_found() -> None:
@@ -206,20 +391,49 @@ def test_blocks_parsed(tmp_path: Path) -> None:
     assert commands(found[1]) == [(["predict", "m.safetensors", "new.csv", "--proba"], "out.csv")]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+CHAINS = [chain for page in PAGES for chain in chains(page)]
+
+
+def _chain_id(chain: list[Step]) -> str:
+    return chain[0].where + (f"+{len(chain) - 1}" if len(chain) > 1 else "")
+
+
+def test_chains_cover_every_step() -> None:
+    """Every step of every page runs once, and the chains keep page order."""
+    assert sorted(s.where for c in CHAINS for s in c) == sorted(s.where for p in PAGES for s in steps(p))
+    assert all([s.line for s in c] == sorted(s.line for s in c) for c in CHAINS)
+    assert len(CHAINS) > len(PAGES)
+
+
+def test_chains_follow_names_and_files(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(
+        "```python\nimport numpy as np\nX = np.ones(3)\n```\n"  # 1: binds X
+        "```python\nn = len(np.zeros(2))\n```\n"  # 5: only an import of 1: its own chain
+        "```python\nY = X * 2\n```\n"  # 8: reads X: after 1
+        "```sh\nhiddenlayers train data.csv --target label --out m.safetensors\n"  # 12: names m.safetensors
+        "hiddenlayers datasets\n"  # 13: alone
+        "hiddenlayers predict m.safetensors new.csv > p.csv\n```\n"  # 14: after 12
+        "```python\nimport pandas as pd\npd.read_csv('p.csv')\n```\n",  # 16: reads p.csv: after 14
+        encoding="utf-8",
+    )
+    lines = [[s.line for s in c] for c in chains(page)]
+    assert lines == [[1, 8], [5], [12, 14, 16], [13]], lines
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=_chain_id)
+def test_page_examples_run(chain: list[Step], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     # the processes a command starts (search and train --workers) import this same package
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PACKAGE_DIR), os.environ.get("PYTHONPATH")])))
     _user_files(tmp_path)
     namespace: dict = {"__name__": "__docs__"}
-    for block in blocks(page):
-        if block.not_run:
-            continue
-        if block.lang == "python":
-            _run_python(block, namespace)
+    for step in chain:
+        if step.args is None:
+            _run_imports(step, chain, namespace)
+            _run_python(step.block, namespace)
         else:
-            _run_sh(block, tmp_path)
+            _run_command(step, tmp_path)
 
 
 NOT_RUN_BLOCKS = [b for p in PAGES for b in blocks(p) if b.not_run]
