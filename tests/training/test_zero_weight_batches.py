@@ -144,3 +144,21 @@ def test_lr_find_skips_empty_batches() -> None:
     X, Y, w = _data()
     res = lr_find(_net(), X, Y, loss="log_loss", sample_weight=w, batch_size=B, shuffle=False, num_steps=8)
     assert len(res.losses) == 8 and np.isfinite(res.losses).all()
+
+
+@pytest.mark.parametrize("est", [hl.MLPClassifier, hl.MLPRegressor])
+def test_an_early_stopping_split_with_a_weightless_side_is_refused_before_training(est: Any) -> None:
+    """One weighted row: the split leaves either the training or the held-out rows all at weight 0; both refused up front."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    seen = set()
+    for row in range(40):
+        w = np.zeros(40)
+        w[row] = 1.0
+        model = est(hidden_layer_sizes=(4,), max_iter=2, random_state=0, early_stopping=True)
+        with pytest.raises(ValueError, match="early_stopping=False") as err:
+            model.fit(X, y, sample_weight=w)
+        seen.add("train" if "left to train" in str(err.value) else "held out")
+        assert not hasattr(model, "loss_curve_")  # refused before any epoch
+    assert seen == {"train", "held out"}
