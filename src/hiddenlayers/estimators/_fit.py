@@ -66,6 +66,20 @@ def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.ra
     est.best_validation_score_ = -np.inf if est.early_stopping else None
 
 
+def _check_split_weights(w_train: Any, w_val: Any) -> None:
+    """Refuse, before any step, a split whose training or held-out rows all have weight 0.
+
+    Training rows of zero total weight give no step at all; held-out rows of zero weight
+    cannot score the model (the score is a weighted mean: 0/0).
+    """
+    if w_train is not None and not np.sum(w_train) > 0:
+        raise ValueError("the rows left to train on after the early-stopping split all have sample_weight 0 (times class_weight): "
+                         "give more rows a weight > 0, or early_stopping=False to train on every row.")
+    if w_val is not None and not np.sum(w_val) > 0:
+        raise ValueError("the rows held out for early stopping all have sample_weight 0 (times class_weight), so they cannot score "
+                         "the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
+
+
 def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
     """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
 
@@ -89,6 +103,7 @@ def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sampl
         w_val = distilling.validation_weight(Y_val, w_val)
     if X_val.shape[0] < 2:
         raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
+    _check_split_weights(sample_weight, w_val)
 
     def validate() -> tuple[float, float]:
         est._cache_weights()

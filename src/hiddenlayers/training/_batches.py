@@ -9,8 +9,11 @@
 - **in order** (``shuffle=False``): the data is sliced as it is.
 
 Sparse ``X`` is densified one batch at a time. ``w`` is None without sample
-weights. A streaming source can stand in for :class:`Batches`: the loop
-only iterates it once per epoch.
+weights. A batch whose rows all have sample weight 0 is left out: the loss is
+a weighted mean per batch, and such a batch carries no information (its mean
+is 0/0), so it makes no step; the batches around it are the ones a fit without
+its rows would see. A streaming source can stand in for :class:`Batches`: the
+loop only iterates it once per epoch.
 """
 
 from __future__ import annotations
@@ -23,6 +26,17 @@ import torch
 from torch import Tensor
 
 Batch = tuple[Any, Any, Any]
+
+
+def _weighted(W: Any, batch_size: int) -> list[bool]:
+    """Whether each batch of ``W`` (this epoch's ``(n,)`` weights, in order: NumPy or tensor) has a weight > 0.
+
+    Weights are checked to be >= 0 before training, so a batch without one sums to exactly 0.
+    """
+    if isinstance(W, np.ndarray):
+        return np.logical_or.reduceat(W > 0, np.arange(0, W.shape[0], batch_size)).tolist()  # type: ignore[no-any-return]
+    pad = -W.shape[0] % batch_size
+    return (torch.nn.functional.pad(W > 0, (0, pad)).view(-1, batch_size).any(1)).tolist()  # type: ignore[no-any-return]
 
 
 def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -61,6 +75,11 @@ class Batches:
     ``convert`` is the engine's tensor -> array conversion (``stepper.convert``);
     ``numpy_engine`` says whether it yields NumPy arrays. Each shuffled epoch
     draws one ``torch.randperm`` from ``generator`` when iteration starts.
+    Batches of zero total weight are skipped (see the module's notes), so an
+    epoch may yield fewer than ``len(self)``; ``some_zero`` says whether any
+    row has weight 0 (one host read here; the check per epoch runs only then).
+    ``skip_unweighted=False`` yields every batch: under DDP every rank must take
+    the same steps, so a rank's empty batch adds a zero gradient instead.
     """
 
     def __init__(
@@ -76,6 +95,7 @@ class Batches:
         numpy_engine: bool,
         device: torch.device,
         dtype: torch.dtype,
+        skip_unweighted: bool = True,
     ) -> None:
         self.X, self.Y, self.W = X, Y, sample_weight
         self.n = int(X.shape[0])
@@ -83,6 +103,7 @@ class Batches:
         self.shuffle, self.generator = shuffle, generator
         self.convert, self.device, self.dtype = convert, device, dtype
         self.dense = isinstance(X, Tensor)
+        self.some_zero = skip_unweighted and sample_weight is not None and bool((sample_weight == 0).any())
         self.gather = None
         if numpy_engine and shuffle and self.dense:
             cv = convert
@@ -96,12 +117,17 @@ class Batches:
         """The batches of one epoch (a fresh permutation when shuffling)."""
         if self.gather is not None:
             perm = torch.randperm(self.n, generator=self.generator).numpy()
-            for start in range(0, self.n, self.batch_size):
-                yield self.gather(perm[start : start + self.batch_size])
+            keep = _weighted(self.gather.src[2][perm], self.batch_size) if self.some_zero else None
+            for b, start in enumerate(range(0, self.n, self.batch_size)):
+                if keep is None or keep[b]:
+                    yield self.gather(perm[start : start + self.batch_size])
             return
         X, Y, W = self._epoch_order()
         cv = self.convert
-        for start in range(0, self.n, self.batch_size):
+        keep = _weighted(W, self.batch_size) if self.some_zero else None
+        for b, start in enumerate(range(0, self.n, self.batch_size)):
+            if keep is not None and not keep[b]:
+                continue
             sl = slice(start, start + self.batch_size)
             xb = X[sl] if self.dense else cv(_rows(X, sl, self.device, self.dtype))
             yield xb, Y[sl], (W[sl] if W is not None else None)

@@ -34,6 +34,18 @@ def _grad(p: Tensor) -> Tensor:
     return p.grad
 
 
+def _denominator(w: Any) -> tuple[Any, Any]:
+    """``(Σw, 1 or 0)`` of a batch's sample weights ``(B,)`` (NumPy or tensor, no host read): what its weighted
+    mean divides by, and what scales its L2 term (``alpha * that / Σw``). A batch of zero weight gets ``(1, 0)``,
+    so it adds a zero gradient, not 0/0: the fit loop skips such batches, but under DDP a rank must still
+    step with its share (``Batches``).
+    """
+    total = w.sum()
+    empty = total == 0
+    nonempty = (~empty).to(total.dtype) if isinstance(total, Tensor) else float(not empty)
+    return total + empty, nonempty
+
+
 class _NumpyOps:
     """Primitives on NumPy arrays (CPU).
 
@@ -233,17 +245,18 @@ class DenseEngine:
             z_out = z_out.float()  # the loss and its gradient in float32, as autocast does
         loss_sum, dz = ops.value_grad(self.loss, z_out, y, w)  # dz: per-sample dL/dz
         n_rows = x.shape[0]
-        denom = n_rows if w is None else w.sum()
         if w is None:
             dz *= 1.0 / n_rows
+            denom, nonempty = n_rows, 1.0
         else:
+            denom, nonempty = _denominator(w)
             dz *= (w / denom)[:, None]
         if low is not None:
             dz = dz.to(low)
         for layer in range(len(self.W) - 1, -1, -1):
             gW, gb = self.gW[layer], self.gb[layer]
             if gW is not None:
-                l2 = self.alpha / denom if self.alpha else 0.0
+                l2 = self.alpha * nonempty / denom if self.alpha else 0.0
                 if low is None:
                     ops.grad_w_into(dz, hs[layer], self.W[layer], l2, gW)  # dz.T @ h + l2·W: (out, in)
                 else:
@@ -283,12 +296,12 @@ class AutogradStep:
                 z_out = self.network(x)
             z_out = z_out.float()
         loss_sum = self.loss.value(z_out, y, w)
-        denom = x.shape[0] if w is None else w.sum()
+        denom, nonempty = (x.shape[0], 1.0) if w is None else _denominator(w)
         (loss_sum / denom).backward()
         if self.alpha:
             with torch.no_grad():
                 for W in self.linear_weights:
-                    _grad(W).add_(W * (self.alpha / denom))
+                    _grad(W).add_(W * (self.alpha * nonempty / denom))
         return loss_sum.detach()
 
 

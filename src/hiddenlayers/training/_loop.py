@@ -430,8 +430,9 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
     on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
     batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
-                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype)
-    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs,
+                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype, skip_unweighted=sync is None)
+    # the graphs replay a fixed number of steps per epoch: not for data with batches of zero weight, which are skipped
+    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs and not batches.some_zero,
                            device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync, l2=l2)
     if sync is not None:
         sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
@@ -532,7 +533,9 @@ def train(
     others autograd; ``engine``: ``"auto"``, ``"dense"`` or ``"autograd"``).
     ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
     batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
-    ``sample_weight``: ``(n,)`` or None. ``loss``: a ``Loss`` from
+    ``sample_weight``: ``(n,)`` or None; each batch's loss is its weighted mean, and a batch whose
+    rows all have weight 0 makes no step (no optimizer step, no L2 term, no share of the epoch's
+    loss; ``samples_seen`` still counts its rows: see ``_batches``). ``loss``: a ``Loss`` from
     ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...). ``solver``: one of ``SOLVERS``, built with
     ``optimizer_kwargs`` and resumed from ``optimizer_state``;
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step

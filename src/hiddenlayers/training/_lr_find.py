@@ -95,7 +95,8 @@ def lr_find(
     weights, gradients, buffers, train/eval flags). ``X`` ``(n, ...)`` (or a SciPy sparse matrix) and ``Y`` ``(n, n_outputs)``
     as :func:`~._loop.train` takes them, with ``loss``, ``solver`` (``sgd``, ``adam``, ``adamw``,
     ``rmsprop``; ``lbfgs`` has no rate), ``optimizer_kwargs``, ``batch_size``, ``alpha`` and
-    ``sample_weight`` meaning what they mean there. Step ``i`` runs at
+    ``sample_weight`` meaning what they mean there (a batch whose rows all have weight 0 is
+    skipped, as in training: it is no step of the sweep). Step ``i`` runs at
     ``start_lr · (end_lr / start_lr)^(i / (num_steps - 1))``. The sweep stops early once the
     smoothed loss (moving average, weight ``smooth`` per new loss, bias-corrected) passes
     ``diverge`` times its best, or a loss is NaN/inf. ``generator`` draws the batch order.
