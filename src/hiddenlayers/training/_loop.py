@@ -533,9 +533,8 @@ def train(
     others autograd; ``engine``: ``"auto"``, ``"dense"`` or ``"autograd"``).
     ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
     batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
-    ``sample_weight``: ``(n,)`` or None; each batch's loss is its weighted mean, and a batch whose
-    rows all have weight 0 makes no step (no optimizer step, no L2 term, no share of the epoch's
-    loss; ``samples_seen`` still counts its rows: see ``_batches``). ``loss``: a ``Loss`` from
+    ``sample_weight``: ``(n,)`` or None; a batch's loss is its weighted mean, and a batch of weight 0 makes
+    no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen). ``loss``: a ``Loss`` from
     ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...). ``solver``: one of ``SOLVERS``, built with
     ``optimizer_kwargs`` and resumed from ``optimizer_state``;
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step
