@@ -429,14 +429,19 @@ def _pool_sizes(node: Any) -> dict[str, Any]:
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
     kernel = [int(k) for k in attrs.get("kernel_shape", [])]
     spatial = len(kernel)
+    padding = _padding(attrs, spatial)
+    return {"kernel": kernel, "stride": [int(v) for v in attrs.get("strides", [1] * spatial)], "padding": padding}
+
+
+def _padding(attrs: dict[str, Any], spatial: int) -> Any:
+    """A conv or pooling node's padding: ``"same"``/``"valid"`` from ``auto_pad``, else its explicit ``pads`` (begins, then ends)."""
     auto_pad = attrs.get("auto_pad", b"NOTSET")
     auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
-    padding: Any = [int(p) for p in attrs.get("pads", [0] * (2 * spatial))]
     if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        padding = "same"
-    elif auto_pad == "VALID":
-        padding = "valid"
-    return {"kernel": kernel, "stride": [int(v) for v in attrs.get("strides", [1] * spatial)], "padding": padding}
+        return "same"
+    if auto_pad == "VALID":
+        return "valid"
+    return [int(p) for p in attrs.get("pads", [0] * (2 * spatial))]
 
 
 def _scope_name(node: Any) -> str | None:
@@ -462,13 +467,7 @@ def _conv_row(node: Any, w: Any) -> dict[str, Any]:
     dims = [int(d) for d in w.dims]
     spatial = len(dims) - 2
     groups = int(attrs.get("group", 1))
-    auto_pad = attrs.get("auto_pad", b"NOTSET")
-    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
-    padding: Any = [int(p) for p in attrs.get("pads", [0] * (2 * spatial))]
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        padding = "same"
-    elif auto_pad == "VALID":
-        padding = "valid"
+    padding = _padding(attrs, spatial)
     return {
         "kind": "conv", "inputs": dims[1] * groups, "units": dims[0], "kernel": dims[2:],
         "stride": [int(s) for s in attrs.get("strides", [1] * spatial)], "padding": padding,
