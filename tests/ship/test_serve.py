@@ -831,3 +831,26 @@ def test_a_bool_column_sent_for_a_stored_numeric_column_is_one_and_zero(models: 
     sm = ServedModel(models["a"])
     sent = sm.rows({"rows": [{**r, "score": b} for r, b in zip(rows, [True, False, True])]}, 10)
     np.testing.assert_allclose(sm.predict(sent, proba=True), models["a"].predict_proba(pre.transform(as_num).matrix), rtol=1e-5, atol=1e-7)
+
+
+def test_a_row_refused_in_a_batch_fails_only_its_own_request(models: dict) -> None:
+    """Two clients' requests in one pass: the one whose row overflows gets the 422 naming its own row; the other its solo answer, no pass re-run."""
+    from serve_helpers import batched
+
+    base = {"age": 40, "income": 1.0, "city": "Lyon", "score": 0.0}
+    cases = [(_blown_up(models, weight=1e20), "row 2: the model's output is not finite for this row"),  # rows of income 1 stay finite
+             (_blown_up(models, scale=1e-12), "row 2, column 'income' is out of range for this model: 1e+30 becomes 1e+42")]
+    for sm, message in cases:
+        good = sm.rows({"rows": [base, {**base, "age": 30}]}, 10)
+        bad = sm.rows({"rows": [base, {**base, "income": 1e30}]}, 10)
+        for proba in (True, False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                solo = sm.predict(good, proba)
+                (got, err), batches, calls = batched(sm, [good, bad], proba)
+            assert batches == [(4, 2)] and calls == [4]  # one pass for both requests, neither run again
+            if proba:
+                np.testing.assert_allclose(got, solo, rtol=1e-5, atol=1e-7)  # float32 weights: a batch and one row may round differently
+            else:
+                assert got == solo
+            assert isinstance(err, RequestError) and err.status == 422 and str(err).startswith(message)

@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -353,9 +354,18 @@ def test_a_forecast_that_overflows_is_a_422_and_the_batch_uses_forecast_many(seq
     rows = model.rows({"series": [[0.1] * 6, [0.2] * 7], "steps": 5}, 8) + model.rows({"series": [[0.3] * 6]}, 8)
     assert [len(g) for g in model.predict(rows, False)] == [5, 5, 2] and calls == [3]  # one call for the whole batch
     huge = [2e38 * float(fc.scale_)] * 6  # within float32 once scaled, but the hidden layer overflows
-    with pytest.raises(RequestError, match="a forecast is not finite") as e:
-        model.predict(model.rows({"series": [[0.1] * 6, huge], "steps": 3}, 8), False)
+    bad = model.rows({"series": [[0.1] * 6, huge], "steps": 3}, 8)
+    with pytest.raises(RequestError, match=r"^series\[1\]: its forecast is not finite") as e:
+        model.predict(bad, False)
     assert e.value.status == 422
+    from serve_helpers import batched  # batched with a good request: only the request holding the huge series is refused
+
+    good = model.rows({"series": [[0.2] * 7, [0.3] * 6], "steps": 3}, 8)
+    (err, got), batches, passes = batched(model, [bad, good])
+    assert batches == [(4, 2)] and passes == [4]
+    for g, s in zip(got, model.predict(good, False)):
+        np.testing.assert_allclose(g, s, rtol=1e-5, atol=1e-6)
+    assert isinstance(err, RequestError) and str(err) == str(e.value)
 
 SEQ_BAD = [
     ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence' (did you mean 'sequences'?)"),
@@ -426,3 +436,34 @@ def test_an_image_beyond_float32_is_refused_alone_before_it_joins_a_batch(apps: 
     assert err.value.status == 422 and "images[1] holds values beyond float32's range" in str(err.value)
     assert len(served.rows({"images": [[[3e38] * 8] * 8]}, 8)) == 1  # within float32's range: accepted
     assert served.predict(served.rows({"images": [good], "dtype": "uint8"}, 8), False) == apps["image"].predict(apps["pixels"][:1]).tolist()
+
+
+def test_an_image_or_row_that_overflows_in_a_batch_fails_only_its_own_request(apps: dict) -> None:
+    """ImageClassifier (one dtype, and a uint8 + float32 batch: two passes) and Autoencoder: the 422 names the bad request's own row,
+    the good request gets its solo answer, and no request is run again."""
+    from serve_helpers import batched
+
+    image = open_served(apps["dir"] / "image.safetensors")
+    good = apps["pixels"][:2].tolist()
+    huge = [[3e38] * 8] * 8  # within float32's range, so accepted; the convolution overflows
+    for dtype in ("float32", "uint8"):
+        ok = image.rows({"images": good, "dtype": dtype}, 8)
+        bad = image.rows({"images": [good[0], huge]}, 8)
+        for proba in (True, False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                solo = image.predict(ok, proba)
+                (got, err), batches, calls = batched(image, [ok, bad], proba)
+            assert batches == [(4, 2)] and calls == [4]
+            np.testing.assert_allclose(got, solo, rtol=1e-5, atol=1e-6) if proba else None
+            assert proba or got == solo
+            assert isinstance(err, RequestError) and err.status == 422 and str(err).startswith("row 2: the model's output is not finite")
+    auto = open_served(apps["dir"] / "auto.safetensors")
+    ok = auto.rows({"rows": apps["table"].to_numpy()[:2].tolist()}, 8)
+    bad = auto.rows({"rows": [[0.0] * 4, [0.0] * 4, [3e38] * 4]}, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        (err, got), batches, calls = batched(auto, [bad, ok])
+    assert batches == [(5, 2)] and calls == [5]
+    assert isinstance(err, RequestError) and str(err).startswith("row 3: the model's output is not finite")
+    np.testing.assert_allclose([s for s, _ in got], apps["auto"].score_samples(apps["table"][:2]), rtol=1e-5)

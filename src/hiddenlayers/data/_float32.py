@@ -5,7 +5,8 @@ makes that large) turns infinite inside the network, whose outputs are then
 NaN: empty probabilities and an arbitrary label. ``hiddenlayers predict`` and
 the model server both refuse such an input by its cell and such an output by
 its row, each in its own words (a file's value to fix, a request's value to
-send); these two finders are what they share.
+send); ``predict`` uses these two finders, the server the same tests on every
+row of a batch (it refuses only the rows that fail).
 
 >>> import numpy as np
 >>> first_beyond_float32(np.array([[1.0, 2.0], [3.0, 1e39]]))

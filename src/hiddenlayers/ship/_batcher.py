@@ -10,6 +10,11 @@ requests (there is load to wait for), never for a request that comes alone.
 
 Each request carries the model that was current when it was accepted, so a
 reload never changes the model under a request already in the queue.
+
+A pass that fails is retried request by request, so one request's failure is
+its own; a pass that fails only some rows (:class:`RowFailures`, e.g. one
+client's huge value making its output infinite) answers every request from
+its own rows at once, with no retry.
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ class Runner(Protocol):
 
 class Overloaded(RuntimeError):
     """The queue is full (or the server is draining): answer 503 at once rather than queue forever."""
+
+
+class RowFailures(Exception):
+    """Raised by a :class:`Runner`'s ``predict`` when a pass answered some rows and failed others (e.g. a non-finite output).
+
+    The batcher then answers each request from :meth:`split` of its own rows
+    instead of re-running the requests one by one: one client's bad rows fail
+    only that client's request, at the cost of no second forward pass.
+    """
+
+    def split(self, start: int, stop: int) -> tuple[bool, Any]:
+        """``(True, answers)`` for the pass's rows ``start:stop`` when none failed, else ``(False, the request's exception)``."""
+        raise NotImplementedError
 
 
 @dataclass
@@ -145,7 +163,10 @@ class MicroBatcher:
 
 
 def _run(batch: list[_Job]) -> list[tuple[bool, Any]]:
-    """One forward pass per (model, endpoint) group of ``batch``; a failing group is retried request by request."""
+    """One forward pass per (model, endpoint) group of ``batch``; a failing group is retried request by request.
+
+    A :class:`RowFailures` is no failure of the whole pass: each request is answered from its own rows of it, without a retry.
+    """
     out: list[tuple[bool, Any]] = [(False, None)] * len(batch)
     groups: dict[tuple[int, bool], list[int]] = {}
     for i, job in enumerate(batch):
@@ -155,6 +176,13 @@ def _run(batch: list[_Job]) -> list[tuple[bool, Any]]:
         rows = [r for i in idx for r in batch[i].rows] if len(idx) > 1 else first.rows
         try:
             res = first.model.predict(rows, first.proba)
+        except RowFailures as failed:  # each request contributed known rows: answer it from them, no second pass
+            start = 0
+            for i in idx:
+                k = len(batch[i].rows)
+                out[i] = failed.split(start, start + k)
+                start += k
+            continue
         except Exception:
             if len(idx) == 1:
                 out[idx[0]] = (False, _exc())
@@ -181,4 +209,4 @@ def _exc() -> BaseException:
     return exc
 
 
-__all__ = ["MicroBatcher", "Overloaded"]
+__all__ = ["MicroBatcher", "Overloaded", "RowFailures"]

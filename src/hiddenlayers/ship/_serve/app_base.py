@@ -113,10 +113,8 @@ class _Classifier(AppModel):
 
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
         p = self._proba(rows)
-        _require_finite(p)
-        if proba:
-            return p.tolist()  # type: ignore[no-any-return]
-        return self.app.classes_[p.argmax(axis=1)].tolist()  # type: ignore[no-any-return]  # the app's predict, without a second pass
+        # the app's predict, without a second pass; a row whose probabilities are not finite is refused alone (RowsRefused)
+        return _require_finite(p, p.tolist() if proba else self.app.classes_[p.argmax(axis=1)].tolist())
 
 
 __all__ = ["AppModel", "RequestError"]

@@ -41,7 +41,7 @@ from ...data import F32_MAX
 from ...exceptions import ModelFileError
 from .app_base import AppModel, _body, _call, _Classifier, _items
 from .app_seq import ForecasterModel, SequenceModel
-from .model import RequestError, ServedModel, _require_finite, _sha256
+from .model import Refusal, RequestError, RowsRefused, ServedModel, _require_finite, _sha256
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
 SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, Autoencoder, Recommender and Forecaster"
@@ -145,7 +145,7 @@ class ImageModel(_Classifier):
                                     f"{self.shape[0]} channel(s): send {self._shapes()}, resized as in fit.")
         if not np.isfinite(a).all():
             raise RequestError(422, f"images[{i}] holds NaN or infinity: send finite pixel values.")
-        if dtype == "float32" and a.size and float(np.abs(a).max()) > F32_MAX:  # else the app's float32 pass makes it inf and fails the whole batch
+        if dtype == "float32" and a.size and float(np.abs(a).max()) > F32_MAX:  # else the app's float32 pass makes it inf: refused here, by its value
             raise RequestError(422, f"images[{i}] holds values beyond float32's range (largest {float(np.abs(a).max()):.3g}): send pixels as fitted, e.g. 0-1 or 0-255.")
         perm = self.accepted[a.shape]
         a = a.transpose(perm) if perm is not None else a.reshape(self.target)
@@ -162,10 +162,18 @@ class ImageModel(_Classifier):
         if len({kind for kind, _ in rows}) < 2:
             return super().predict(rows, proba)
         out: list[Any] = [None] * len(rows)  # a batch of uint8 and float32 requests: one pass each, answers in order
+        refused: dict[int, Refusal] = {}
         for kind in ("float32", "uint8"):
             idx = [k for k, (d, _) in enumerate(rows) if d == kind]
-            for k, r in zip(idx, super().predict([rows[k] for k in idx], proba)):
+            try:
+                res = super().predict([rows[k] for k in idx], proba)
+            except RowsRefused as exc:  # the pass's row numbers -> the batch's
+                res = exc.results
+                refused.update({idx[r]: msg for r, msg in exc.refused.items()})
+            for k, r in zip(idx, res):
                 out[k] = r
+        if refused:
+            raise RowsRefused(out, refused)
         return out
 
     def _X(self, rows: list[Any]) -> Any:
@@ -208,9 +216,8 @@ class AutoencoderModel(AppModel):
 
             X = pd.DataFrame(X, columns=self.table.columns)  # the names it was fitted with, so scikit-learn does not warn
         scores = _call(self.app.score_samples, X)
-        _require_finite(scores)
         labels = np.where(scores - self.app.offset_ >= 0, 1, -1)  # predict's rule (decision_function >= 0), without a second pass
-        return [[s, k] for s, k in zip(scores.tolist(), labels.tolist())]
+        return _require_finite(scores, [[s, k] for s, k in zip(scores.tolist(), labels.tolist())])
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"scores": [s for s, _ in result], "predictions": [k for _, k in result]}
@@ -258,9 +265,8 @@ class RecommenderModel(AppModel):
             ids = [r[side] for r in rows]
             cols.append(np.asarray(ids) if self.kinds["user" if side == 0 else "item"] is not None else np.array(ids, dtype=object))
         ratings = _call(self.app.predict, tuple(cols))
-        _require_finite(ratings)
         seen = (self.app.users_.get_indexer(cols[0]) >= 0) & (self.app.items_.get_indexer(cols[1]) >= 0)
-        return [[r, bool(s)] for r, s in zip(ratings.tolist(), seen.tolist())]
+        return _require_finite(ratings, [[r, bool(s)] for r, s in zip(ratings.tolist(), seen.tolist())])
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"predictions": [r for r, _ in result], "unseen": [k for k, (_, s) in enumerate(result) if not s]}

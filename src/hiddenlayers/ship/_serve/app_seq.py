@@ -27,6 +27,7 @@ import numpy as np
 
 from ...data import F32_MAX
 from .app_base import AppModel, RequestError, _body, _call, _Classifier, _items
+from .model import Refusal, RowsRefused
 from .values import F32_TEXT, shown
 
 MIN_STEP_LIMIT = 1000  # a sequence model's step limit is 4 x its longest sequence in fit, and never below this
@@ -169,11 +170,12 @@ class ForecasterModel(AppModel):
         # which forecast recursively as a shorter forecast does
         want = [n for _, n in rows]
         out = _call(partial(self.app.forecast_many, max(want)), np.stack([w for w, _ in rows]))  # (batch, max steps)
-        got = [f[:n] for f, n in zip(out, want)]
-        if not all(np.isfinite(f).all() for f in got):
-            raise RequestError(422, "a forecast is not finite (the series' values are so far from the training series that the network overflows): "
-                                    "send values of the size the model was trained on.")
-        return [f.tolist() for f in got]
+        got = [f[:n] for f, n in zip(out, want)]  # row-wise: a series' forecast reads only its own window
+        bad: dict[int, Refusal] = {i: _not_finite for i, f in enumerate(got) if not np.isfinite(f).all()}
+        results = [f.tolist() for f in got]
+        if bad:
+            raise RowsRefused(results, bad)  # only the requests holding such a series are refused
+        return results
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"forecasts": result}
@@ -181,6 +183,11 @@ class ForecasterModel(AppModel):
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "window": self.window, "horizon": self.horizon, "target": self.app.target,
                 "steps": {"default": self.horizon, "max": self.limit}}
+
+
+def _not_finite(i: int) -> str:
+    return (f"series[{i}]: its forecast is not finite (its values are so far from the training series that the network overflows): "
+            "send values of the size the model was trained on.")
 
 
 __all__ = ["MIN_STEP_LIMIT", "MAX_FORECAST_STEPS", "ForecasterModel", "SequenceModel", "forecast_limit", "step_limit"]
