@@ -96,6 +96,26 @@ def test_an_infinite_value_in_the_last_file_stops_the_scan_naming_file_and_row(t
             _source(tmp_path).scan()
 
 
+def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findings(tmp_path):
+    """check() stopped at the first infinite value with a one-line error; it now gives the report check() gives the
+    concatenated table (the fatal finding, an earlier file's text among numbers), while scan() (training) still refuses."""
+    frames = [_frame(i) for i in range(3)]
+    frames[0].loc[[3, 4], "u"] = "oops"  # the first file: numeric but for two values
+    frames[2].loc[11, "b"] = np.inf
+    whole = _write(tmp_path, frames)
+    src = _source(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check("classification")
+        memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    first = f"first at '{tmp_path / 'p2.parquet'}' row 11"
+    assert [f.check for f in report.fatal] == ["infinite_values"] and first in report["infinite_values"].message
+    assert report["unparseable_numbers"].rows == (3, 4) and report.n_rows == 900
+    assert _comparable(report) == _comparable(memory)
+    with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold infinite values: b (rows 611; {first}): replace them")):
+        src.scan()  # the cached pass of the check: refused all the same
+
+
 def test_missingness_that_predicts_the_class_across_files_is_found_as_check_finds_it(tmp_path):
     """The streamed check did not run missing_predicts_target at all; it now tallies the labels where each column is missing."""
     frames = [_frame(i) for i in range(3)]
