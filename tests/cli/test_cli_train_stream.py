@@ -153,6 +153,31 @@ def test_check_reads_a_folder_as_train_streams_it_and_a_clean_one_says_only_that
     frame = pd.read_csv(d / "part1.csv") if kind == "csv" else pd.read_parquet(d / "part1.parquet")
     frame.loc[5, "a"] = np.inf
     frame.to_csv(d / "part1.csv", index=False) if kind == "csv" else frame.to_parquet(d / "part1.parquet")
-    assert_user_error(run("check", d, "--target", "y"), "data check: 1 column(s) hold infinite values: a (rows 205; first at")
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"), "data check: 1 column(s) hold infinite values: a (rows 205; first at")
     assert_user_error(run("check", d), "is a folder of files, which is checked as `train` streams it: pass --target COLUMN")
     assert_user_error(run("check", d, "-t", "y", "--against", d / "part0.parquet"), "--against compares two tables in memory")
+
+
+def test_check_of_a_folder_with_an_infinite_value_gives_the_whole_report_exit_2(tmp_path):
+    """check DIR stopped at the first infinite value with a one-line error; it now prints the report, the infinite
+    value (in the last file) as its fatal finding beside an earlier file's, and exits 2 as check FILE does; train still refuses."""
+    d = _folder(tmp_path)
+    files = sorted(d.glob("*.parquet"))
+    for i, f in enumerate(files):
+        frame = pd.read_parquet(f)
+        frame["u"] = pd.Series(["1.5"] * len(frame), dtype=object)
+        if i == 0:
+            frame.loc[[3, 4], "u"] = "oops"  # the first file: text among numbers
+        else:
+            frame.loc[120, "b"] = np.inf
+        frame.to_parquet(f, row_group_size=100)
+    res = run("check", d, "--target", "y")
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.stdout.startswith("data check: 400 rows x 3 columns"), res.stdout
+    assert f"infinite_values: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 120)" in res.stdout, res.stdout
+    assert f"e.g. 'oops' (rows 3, 4; first at '{files[0]}' row 3)" in res.stdout, res.stdout
+    as_json = run("check", d, "--target", "y", "--json")
+    assert as_json.exit_code == 2 and '"infinite_values"' in as_json.stdout and '"unparseable_numbers"' in as_json.stdout
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
+                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 120)")
+    assert not (tmp_path / "m.safetensors").exists()

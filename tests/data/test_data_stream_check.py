@@ -21,8 +21,8 @@ from hiddenlayers.data._check import stream as stream_mod
 from hiddenlayers.data._check.stream import FIRST_BATCH_CHECKS, StreamCheck
 from hiddenlayers.exceptions import DataError
 
-#: Checks the streamed check runs on the first batch only, or not at all (see data/_check/stream.py).
-NOT_WHOLE = (*FIRST_BATCH_CHECKS, "missing_predicts_target")
+#: Checks the streamed check runs on the first batch only (see data/_check/stream.py).
+NOT_WHOLE = FIRST_BATCH_CHECKS
 
 
 def _frame(i: int, n: int = 300) -> pd.DataFrame:
@@ -96,6 +96,41 @@ def test_an_infinite_value_in_the_last_file_stops_the_scan_naming_file_and_row(t
             _source(tmp_path).scan()
 
 
+def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findings(tmp_path):
+    """check() stopped at the first infinite value with a one-line error; it now gives the report check() gives the
+    concatenated table (the fatal finding, an earlier file's text among numbers), while scan() (training) still refuses."""
+    frames = [_frame(i) for i in range(3)]
+    frames[0].loc[[3, 4], "u"] = "oops"  # the first file: numeric but for two values
+    frames[2].loc[11, "b"] = np.inf
+    whole = _write(tmp_path, frames)
+    src = _source(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check("classification")
+        memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    first = f"first at '{tmp_path / 'p2.parquet'}' row 11"
+    assert [f.check for f in report.fatal] == ["infinite_values"] and first in report["infinite_values"].message
+    assert report["unparseable_numbers"].rows == (3, 4) and report.n_rows == 900
+    assert _comparable(report) == _comparable(memory)
+    with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold infinite values: b (rows 611; {first}): replace them")):
+        src.scan()  # the cached pass of the check: refused all the same
+
+
+def test_missingness_that_predicts_the_class_across_files_is_found_as_check_finds_it(tmp_path):
+    """The streamed check did not run missing_predicts_target at all; it now tallies the labels where each column is missing."""
+    frames = [_frame(i) for i in range(3)]
+    for i, f in enumerate(frames):  # 'a' missing in most rows of class 2 (in every file), 'b' at random
+        f.loc[(f["y"] == 2) & (np.arange(len(f)) % 4 != 0), "a"] = np.nan
+        f.loc[np.random.default_rng(i).random(len(f)) < 0.2, "b"] = np.nan
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check("classification")
+        memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    assert report["missing_predicts_target"].columns == ("a",)
+    assert _comparable(report) == _comparable(memory)
+
+
 def test_the_check_reads_every_unit_once_with_the_scan(late, monkeypatch):
     d, _ = late
     src = _source(d)
@@ -131,14 +166,21 @@ _TEXT = st.sampled_from(["1", "2", "3.5", "4", "x", "red", None])
 
 @st.composite
 def _tables(draw):
-    n = draw(st.integers(2, 60))
+    leak = draw(st.booleans())  # missingness that goes with the class: the missing_predicts_target finding (20+ rows)
+    n = draw(st.integers(20 if leak else 2, 60))
     a = draw(st.lists(st.one_of(st.floats(-5, 5, allow_nan=False), st.just(np.nan)), min_size=n, max_size=n))
+    if draw(st.sampled_from([False, False, False, True])):  # now and then an infinite value (fatal: the checks after it are not run)
+        a[draw(st.integers(0, n - 1))] = np.inf
     frame = pd.DataFrame({
         "a": np.array(a, dtype=np.float64),
         "i": np.array(draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)), dtype=np.int64),
         "t": pd.Series(draw(st.lists(_TEXT, min_size=n, max_size=n)), dtype=object),
     })
-    y = pd.Series(draw(st.lists(st.sampled_from(["p", "q", "r"]), min_size=n, max_size=n)), name="y")
+    if leak:  # every class, and a column missing in the rows of one
+        y = pd.Series(np.roll(np.resize(["p", "q", "r"], n), draw(st.integers(0, 2))), name="y")
+        frame.loc[(y == "p").to_numpy(), draw(st.sampled_from(["a", "t"]))] = None
+    else:
+        y = pd.Series(draw(st.lists(st.sampled_from(["p", "q", "r"]), min_size=n, max_size=n)), name="y")
     cuts = sorted(set(draw(st.lists(st.integers(1, n - 1), max_size=4)))) if n > 2 else []
     return frame, y, cuts
 
@@ -157,7 +199,7 @@ def test_batches_in_any_cut_give_the_in_memory_findings(table):
             part = frame.iloc[lo:hi].reset_index(drop=True)
             checks.add(part, y.iloc[lo:hi].reset_index(drop=True), "f.parquet", lo)
             try:
-                pre.partial_fit(part)
+                pre.partial_fit(part.replace([np.inf, -np.inf], np.nan))  # as the check's scan reads an infinite cell
             except DataError:  # a column the preprocessing refuses (no value yet in a first batch): the scan would stop too
                 return
         streamed = checks.report("classification", pre.streamed_counts(), "y")

@@ -36,3 +36,14 @@ def test_a_bad_value_in_the_last_file_stops_the_fit_naming_file_and_row(tmp_path
     with pytest.raises(DataError, match=re.escape(message.format(f=last))):
         clf.fit(ParquetSource(str(tmp_path), target="y", read_rows=32))
     assert not hasattr(clf, "network_")  # stopped before training
+
+
+def test_a_source_checked_past_an_infinite_value_still_refuses_to_fit(tmp_path):
+    """check() now reads past an infinite value (to report everything); the pass it caches must not let fit train on it."""
+    last = _files(tmp_path, lambda f: f.__setitem__("a", f["a"].where(f.index != 50, np.inf)))[-1]
+    src = ParquetSource(str(tmp_path), target="y", read_rows=32)
+    assert [f.check for f in src.check().fatal] == ["infinite_values"]
+    clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold infinite values: a (rows 290; first at '{last}' row 50)")):
+        clf.fit(src)
+    assert not hasattr(clf, "network_")

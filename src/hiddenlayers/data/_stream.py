@@ -219,13 +219,25 @@ class ParquetSource:
             notes.append(Table(None, file, kept + len(records), reasons, "line").drop_summary())
         return notes
 
-    def scan(self) -> Scan:
+    def scan(self, *, refuse_infinite: bool = True) -> Scan:
         """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows, and the data check's tallies.
 
-        An infinite feature value or a missing target stops the pass, a :class:`DataError` naming its file and row.
+        A missing target stops the pass, a :class:`DataError` naming its file and row. So does
+        the first infinite feature value (the preprocessing cannot scale it; training fails
+        fast), unless ``refuse_infinite=False``: then the pass reads on, the infinite cells
+        tallied by the check and read as missing by the preprocessing, so that :meth:`check`
+        reports them beside every other finding. A scan holding infinite values is still
+        refused by ``scan()`` (as ``fit`` calls it), with the same error: no training on it.
         """
-        if self._scan is not None:
-            return self._scan
+        if self._scan is None:
+            self._scan = self._pass(stop_at_infinite=refuse_infinite)
+        if refuse_infinite and self._scan.checks is not None:
+            for f in self._scan.checks.infinite():
+                raise DataError(f"data check: {f.message}: {f.fix}.")
+        return self._scan
+
+    def _pass(self, stop_at_infinite: bool) -> Scan:
+        """Read every unit once (see :meth:`scan`); stop at the first infinite value when ``stop_at_infinite``."""
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
@@ -243,9 +255,13 @@ class ParquetSource:
                 if y.isna().any():
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values in '{file}' (first at row {row}): drop those rows.")
+                before = checks.n_infinite
                 checks.add(frame, y, file, at)
-                for f in checks.infinite():  # fatal, and the preprocessing cannot scale it: stop here, naming the file and row
-                    raise DataError(f"data check: {f.message}: {f.fix}.")
+                if checks.n_infinite > before:  # fatal, and the preprocessing cannot scale it
+                    if stop_at_infinite:  # training: stop here, naming the file and row
+                        for f in checks.infinite():
+                            raise DataError(f"data check: {f.message}: {f.fix}.")
+                    frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
@@ -265,11 +281,13 @@ class ParquetSource:
         Rows are numbered across the files in reading order; duplicates and leakage are
         checked within the first record batch (see :mod:`._check.stream`). ``task``:
         "classification", "regression" or "auto" (classes when the target holds text or
-        at most 1000 whole numbers).
+        at most 1000 whole numbers). An infinite value does not stop this pass: it is the
+        fatal ``infinite_values`` finding, with the findings check() gives beside it (training
+        on this source is still refused: :meth:`scan`).
         """
         if task not in ("auto", "classification", "regression"):
             raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
-        scan = self.scan()
+        scan = self.scan(refuse_infinite=False)  # an infinite value is one finding among the others here
         if scan.checks is None:
             raise DataError("this scan holds no data-check tallies: make the source again (ParquetSource(...)) and call check().")
         if task == "auto":

@@ -42,26 +42,45 @@ def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray
     from scipy import stats
 
     hits = []
+    labels, codes = np.unique(y.astype(str), return_inverse=True) if task == "classification" else (None, None)
     for j, c in enumerate(frame.columns):
         if not 0.01 <= frac[j] <= 0.99:
             continue
         m = M[:, j]
-        try:
-            if task == "classification":
-                labels, codes = np.unique(y.astype(str), return_inverse=True)
-                if labels.size < 2:
-                    continue
-                table = np.stack([np.bincount(codes[m], minlength=labels.size), np.bincount(codes[~m], minlength=labels.size)])
-                table = table[:, table.sum(axis=0) > 0]
-                p = stats.chi2_contingency(table)[1]
-                effect = float(np.abs(table[0] / table[0].sum() - table[1] / table[1].sum()).max())
-            else:
+        if labels is not None and codes is not None:
+            found = missing_label_test(np.bincount(codes[m], minlength=labels.size), np.bincount(codes[~m], minlength=labels.size))
+        else:
+            try:
                 p = stats.mannwhitneyu(y[m], y[~m]).pvalue
-                effect = float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
-        except ValueError:
-            continue
-        if p < 1e-3 and effect >= 0.1:
-            hits.append((str(c), float(p), effect))
+            except ValueError:
+                continue
+            found = float(p), float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
+        if found is not None and found[0] < 1e-3 and found[1] >= 0.1:
+            hits.append((str(c), *found))
+    return missing_predicts_finding(hits)
+
+
+def missing_label_test(missing: np.ndarray, present: np.ndarray) -> tuple[float, float] | None:
+    """``(p, effect)`` of whether a column's missingness goes with the class: chi² of the labels' counts on the rows where
+    it is ``missing`` and where it is ``present`` (one count per class, same order), and the largest gap between the two
+    rows' class shares. None when it cannot be judged (fewer than 2 classes). What check() and the streamed check share.
+    """
+    from scipy import stats
+
+    if missing.size < 2:
+        return None
+    table = np.stack([missing, present])
+    table = table[:, table.sum(axis=0) > 0]
+    try:
+        p = stats.chi2_contingency(table)[1]
+    except ValueError:
+        return None
+    effect = float(np.abs(table[0] / table[0].sum() - table[1] / table[1].sum()).max())
+    return float(p), effect
+
+
+def missing_predicts_finding(hits: list[tuple[str, float, float]]) -> list[Finding]:
+    """The ``missing_predicts_target`` finding of the columns ``hits`` (``(column, p, effect)``, p < 0.001); [] if none."""
     if not hits:
         return []
     return [Finding("missing_predicts_target", "warning",

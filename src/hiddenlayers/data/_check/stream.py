@@ -5,7 +5,8 @@ preprocessing; :class:`StreamCheck` rides along (:meth:`StreamCheck.add` per
 batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
 how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
-and the target's label counts. Memory stays bounded: counts, plus the first
+the target's label counts, and each column's label counts where it is missing.
+Memory stays bounded: counts (at most 1000 labels a column), plus the first
 :data:`ROW_CAP` rows of each finding (its message counts them all) and the first batch.
 
 :meth:`StreamCheck.report` turns the tallies into the :class:`DataReport` that
@@ -20,7 +21,16 @@ severities. Where a check needs every row at once it does less, as said here:
   rows is found when that value is also the most common there, as it nearly always is);
 * ``id_columns`` of an integer column: every batch's values distinct, and the
   batches' ranges apart (IDs written in order); text columns are judged exactly;
-* ``missing_predicts_target``: not run (its test needs every row's target).
+* ``missing_predicts_target``: for classification, from each column's label counts on
+  the rows where it is missing (the present rows' counts are the rest), the same chi²
+  test as on a table; not run for regression (its Mann-Whitney test needs every row's
+  target), nor when the target has over 1000 labels (they are no longer counted).
+
+An infinite value is tallied as every other finding (the scan goes on only for
+:meth:`~.._stream.ParquetSource.check`; training stops at the first one), and
+:meth:`StreamCheck.report` then gives what check() gives a table with one: the
+fatal ``infinite_values`` finding beside the column and target findings, the
+checks after those not run.
 """
 
 from __future__ import annotations
@@ -95,9 +105,15 @@ class StreamCheck:
         self.labels: dict[Any, int] = {}
         self.target_numeric = True
         self.missing_rows = _Rows()
+        self.missing_labels: dict[str, dict[Any, int]] = {}  # column -> label -> rows where the column is missing
         self.first: Any = None  # the first batch's features and target (the checks that compare rows)
         self.first_y: Any = None
         self._where: list[tuple[int, str, int]] = []  # (stream row, file, file row) at each batch's start
+
+    @property
+    def n_infinite(self) -> int:
+        """Infinite cells tallied so far, in every column."""
+        return sum(col.inf.total for col in self.columns.values())
 
     @property
     def first_rows(self) -> int:
@@ -119,7 +135,7 @@ class StreamCheck:
                 kind = "bool" if pd.api.types.is_bool_dtype(s) else "numeric" if pd.api.types.is_numeric_dtype(s) else "text"
                 self.columns[str(name)] = _Column(kind, integer=kind == "numeric" and pd.api.types.is_integer_dtype(s))
         names = [str(c) for c in frame.columns]
-        masks: list[np.ndarray] = []  # the missing cells of each column that has some in this batch
+        masks: dict[str, np.ndarray] = {}  # the missing cells of each column that has some in this batch
         for c, s in zip(names, (s for _, s in frame.items())):  # items(): the columns without .iloc's per-call checks
             col = self.columns[c]
             if col.kind == "numeric":
@@ -127,13 +143,13 @@ class StreamCheck:
                 v = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.to_numpy(dtype=np.float64, na_value=np.nan)
                 nan = np.isnan(v) if v.dtype.kind == "f" else None
                 if self._numeric(col, v, nan, start) and nan is not None:
-                    masks.append(nan)
+                    masks[c] = nan
                 continue
             miss = s.isna()
             miss_np = miss.to_numpy()
             n_miss = int(np.count_nonzero(miss_np))
             if n_miss:
-                masks.append(miss_np)
+                masks[c] = miss_np
             col.missing += n_miss
             if col.kind == "bool":
                 for k, v in s.value_counts(dropna=True).items():
@@ -141,14 +157,29 @@ class StreamCheck:
             else:
                 self._text(col, s, miss, n_miss, start)
         if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
-            per_row = np.sum(masks, axis=0, dtype=np.int32)
+            per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
         if self.target_numeric and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
             self.target_numeric = False
         if len(self.labels) <= 1000:  # beyond that a regression target: the counts are not used
             for k, v in y.value_counts(dropna=True, sort=False).items():
                 self.labels[k] = self.labels.get(k, 0) + int(v)
+            if masks:
+                self._missing_labels(masks, y)
         self.n += n
+
+    def _missing_labels(self, masks: dict[str, np.ndarray], y: Any) -> None:
+        """Add each column's label counts on the batch rows where it is missing (``masks``: column -> bool mask)."""
+        import pandas as pd
+
+        codes, uniques = pd.factorize(y, use_na_sentinel=True)  # the scan refuses a missing target: every code >= 0
+        ok = codes >= 0
+        for c, m in masks.items():
+            counts = np.bincount(codes[m & ok], minlength=len(uniques))
+            tally = self.missing_labels.setdefault(c, {})
+            for k, v in zip(uniques.tolist(), counts.tolist()):
+                if v:
+                    tally[k] = tally.get(k, 0) + v
 
     @staticmethod
     def _numeric(col: _Column, v: np.ndarray, nan: np.ndarray | None, start: int) -> int:
@@ -232,7 +263,7 @@ class StreamCheck:
             from .labels import check_classes
 
             found += check_classes(self._label_array())
-        found += self._missing()
+        found += self._missing(kind)
         found += self._constant(counts)
         ids = self._id_like(counts)
         found += ids
@@ -300,7 +331,8 @@ class StreamCheck:
                                    "give several rows per class (better: dozens)"))
         return out
 
-    def _missing(self) -> list[Finding]:
+    def _missing(self, kind: str | None) -> list[Finding]:
+        """check_missing's findings: missing values per column and per row, and (classification) missingness that predicts the target."""
         out: list[Finding] = []
         if self.n == 0 or not self.columns:
             return out
@@ -315,7 +347,30 @@ class StreamCheck:
             r = self.missing_rows
             out.append(Finding("missing_rows", "warning", f"{r.total} row(s) miss at least half their values: rows {_preview(r.kept, r.total)}",
                                "drop or complete these rows", rows=tuple(r.kept)))
+        if kind == "classification" and self.n >= 20 and len(self.labels) <= 1000:
+            out += self._missing_predicts()
         return out
+
+    def _missing_predicts(self) -> list[Finding]:
+        """``missing_predicts_target`` as check_missing finds it, from the label counts where each column is missing and where not."""
+        from .columns import missing_label_test, missing_predicts_finding
+
+        totals: dict[str, int] = {}
+        for k, v in self.labels.items():  # labels as text, as check() compares them
+            totals[str(k)] = totals.get(str(k), 0) + v
+        order = sorted(totals)
+        hits = []
+        for c, col in self.columns.items():
+            if not 0.01 <= col.missing / self.n <= 0.99:
+                continue
+            where: dict[str, int] = {}
+            for k, v in self.missing_labels.get(c, {}).items():
+                where[str(k)] = where.get(str(k), 0) + v
+            missing = np.array([where.get(k, 0) for k in order], dtype=np.int64)
+            found = missing_label_test(missing, np.array([totals[k] for k in order], dtype=np.int64) - missing)
+            if found is not None and found[0] < 1e-3 and found[1] >= 0.1:
+                hits.append((c, *found))
+        return missing_predicts_finding(hits)
 
     def _constant(self, counts: dict[str, dict[str, int]], near: float = 0.99) -> list[Finding]:
         out: list[Finding] = []
