@@ -120,6 +120,12 @@ def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
             const.append(str(c))
         elif counts.iloc[0] / len(frame) >= near:
             almost.append(str(c))
+    return out + constant_findings(const, almost, near)
+
+
+def constant_findings(const: list[str], almost: list[str], near: float) -> list[Finding]:
+    """The ``constant_columns`` and ``near_constant_columns`` findings of the columns found, for the in-memory and streamed checks."""
+    out = []
     if const:
         out.append(Finding("constant_columns", "warning", f"{len(const)} column(s) hold a single value: {preview(const)}",
                            "drop them: a constant carries no information", columns=tuple(const)))

@@ -393,13 +393,9 @@ class StreamCheck:
                 const.append(c)
             elif max(values.values()) / self.n >= near:
                 almost.append(c)
-        if const:
-            out.append(Finding("constant_columns", "warning", f"{len(const)} column(s) hold a single value: {preview(const)}",
-                               "drop them: a constant carries no information", columns=tuple(const)))
-        if almost:
-            out.append(Finding("near_constant_columns", "info", f"{len(almost)} column(s) hold one value in {near:.0%}+ of rows: {preview(almost)}",
-                               "check they are meant to be that way; consider dropping them", columns=tuple(almost)))
-        return out
+        from .columns import constant_findings
+
+        return out + constant_findings(const, almost, near)
 
     def _id_like(self, counts: dict[str, dict[str, int]]) -> list[Finding]:
         """check_id_like's findings: text columns from their value counts, integer columns by their batches (module docstring)."""
