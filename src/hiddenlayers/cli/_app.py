@@ -455,6 +455,7 @@ def search(
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
 
     The fast data checks run first, as for `train`; only fatal findings stop the search.
+    --class-weight and --label-smoothing reach every trial, and the score that ranks them is weighted alike.
 
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
     """
