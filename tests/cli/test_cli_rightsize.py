@@ -511,3 +511,55 @@ def test_prune_prints_the_data_check_and_refuses_fatal_findings(tmp_path):
     res = run("prune", model, one, "--epochs", "1", "-o", tmp_path / "x.safetensors")
     assert_user_error(res, "data check: the target has only one class ('yes')")
     assert not (tmp_path / "x.safetensors").exists()
+
+
+# --- search: --class-weight and --label-smoothing, as train takes them; info shows them -----------------
+def test_search_class_weight_and_label_smoothing_reach_the_saved_models_and_info_shows_them(table, tmp_path):
+    r = json.loads(ok("search", table, "-t", "label", "--trials", "2", "--epochs", "3", "--widths", "4", "--layers", "1",
+                      "--class-weight", "balanced", "--label-smoothing", "0.1", "--out-dir", tmp_path, "--no-check", "--json").stdout)
+    import hiddenlayers as hl
+
+    found = hl.load(r["paths"][0])
+    assert found.class_weight == "balanced" and found.label_smoothing == 0.1
+    shown = json.loads(ok("info", r["paths"][0], "--json").stdout)["training"]
+    assert shown["class_weight"] == "balanced" and shown["label_smoothing"] == 0.1
+    text = ok("info", r["paths"][0]).stdout
+    assert "class weight" in text and "balanced" in text and "label smoothing" in text and "0.1" in text
+
+
+def test_search_class_weight_labels_are_matched_to_the_target_s_classes(table, tmp_path):
+    labels = sorted(pd.read_csv(table)["label"].astype(str).unique())
+    weights = ",".join(f"{c}={i + 1}" for i, c in enumerate(labels))
+    r = json.loads(ok("search", table, "-t", "label", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1",
+                      "--class-weight", weights, "--out-dir", tmp_path, "--no-check", "--json").stdout)
+    shown = json.loads(ok("info", r["paths"][0], "--json").stdout)["training"]
+    assert shown["class_weight"] == weights and shown["label_smoothing"] is None  # as --class-weight takes it; 0 is not set
+
+
+def test_info_says_nothing_of_weights_a_model_was_not_trained_with(model):
+    shown = json.loads(ok("info", model, "--json").stdout)["training"]
+    assert shown["class_weight"] is None and shown["label_smoothing"] is None
+    assert "class weight" not in ok("info", model).stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--class-weight", "setosa=1,x"], "--class-weight takes 'balanced' or LABEL=WEIGHT for every class, e.g. 0=1,1=10. Received: 'setosa=1,x'."),
+    (["--class-weight", "setosa=0,versicolor=1,virginica=1"], "--class-weight: class_weight must give each class a finite weight > 0."),
+    (["--class-weight", "setosa=1,virginica=2"], "--class-weight: class_weight gives no weight to the classes ['versicolor'] of y"),
+    (["--class-weight", "rose=1"], "--class-weight names 'rose', which is not a class of the target: the classes are"),
+    (["--label-smoothing", "1"], "--label-smoothing: label_smoothing must be a share of each target in [0, 1), e.g. 0.1 (0: none). Received: label_smoothing=1.0."),
+])
+def test_search_class_weight_and_label_smoothing_errors(args, message, tmp_path, monkeypatch):
+    from hiddenlayers.rightsize._search import run as trials
+
+    monkeypatch.setattr(trials, "objective", lambda *a, **k: pytest.fail("a trial ran"))
+    assert_user_error(run("search", "iris", "--trials", "1", "--epochs", "1", "--out-dir", tmp_path, "--no-check", *args), message)
+
+
+def test_search_refuses_class_weight_and_label_smoothing_for_a_regression_target(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "r.csv"
+    pd.DataFrame({"a": rng.normal(size=40), "y": rng.normal(size=40)}).to_csv(data, index=False)
+    for option, value in (("--class-weight", "balanced"), ("--label-smoothing", "0.1")):
+        assert_user_error(run("search", data, "-t", "y", "--trials", "1", "--out-dir", tmp_path / "m", "--no-check", option, value),
+                          f"{option} applies to classification, and this target is regression: drop it.")

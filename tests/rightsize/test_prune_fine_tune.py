@@ -115,3 +115,41 @@ def test_no_epochs_leave_the_model_as_it_was(fitted):
     model = copy.deepcopy(clf)
     out, score = _fine_tune(model, X[:600], y[:600], X[600:700], y[600:700], 0)
     assert out is model and _same(_weights(out), _weights(clf)) and score == clf.score(X[600:700], y[600:700])
+
+
+@pytest.fixture(scope="module")
+def balanced(fitted):
+    """The fitted model trained on its own objective: class_weight='balanced' and label_smoothing 0.1 (a fresh optimizer, as a cut leaves it)."""
+    clf, X, y = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = copy.deepcopy(clf).set_params(class_weight="balanced", label_smoothing=0.1).fit(X[:600], y[:600])
+    model.replace_network(model.network_)
+    return model
+
+
+def _as_dict(model, y):
+    """``model`` with its 'balanced' class_weight written out over ``y`` (1.0 for the classes ``y`` lacks)."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = np.unique(y)
+    w = dict(zip(present.tolist(), compute_class_weight("balanced", classes=present, y=y)))
+    return copy.deepcopy(model).set_params(class_weight={c: w.get(c, 1.0) for c in model.classes_.tolist()})
+
+
+def test_fine_tuning_keeps_the_model_s_class_weight_and_label_smoothing(balanced, fitted):
+    _, X, y = fitted
+    out, _ = _fine_tune(copy.deepcopy(balanced), X[:600], y[:600], None, None, 3)
+    assert out.class_weight == "balanced" and out.label_smoothing == 0.1
+    # the weights of partial_fit epochs under the same class weights and smoothing, not of the unweighted objective
+    assert _same(_weights(out), _weights(_partial_fit_loop(_as_dict(balanced, y[:600]), X[:600], y[:600], 3)))
+    assert not _same(_weights(out), _weights(_partial_fit_loop(_as_dict(balanced, y[:600]).set_params(class_weight=None), X[:600], y[:600], 3)))
+
+
+def test_rows_that_lack_a_class_fine_tune_a_balanced_model_with_its_weights_written_out(balanced, fitted):
+    """partial_fit refuses class_weight='balanced': the epochs of rows that lack a class failed with that error."""
+    _, X, y = fitted
+    rows = y[:600] != 9
+    out, _ = _fine_tune(copy.deepcopy(balanced), X[:600][rows], y[:600][rows], None, None, 3)
+    assert out.class_weight == "balanced" and out.label_smoothing == 0.1  # put back after the epochs
+    assert _same(_weights(out), _weights(_partial_fit_loop(_as_dict(balanced, y[:600][rows]), X[:600][rows], y[:600][rows], 3)))

@@ -105,6 +105,9 @@ def _root(
 
 Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
+#: the classifier's class_weight and label_smoothing, as train and search take them (parsed by _train.classifier_options)
+ClassWeight = Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)]
+LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)]
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -138,8 +141,8 @@ def train(
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
     loss: Annotated[str | None, typer.Option(help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)] = None,
     gce_q: Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)] = None,
-    class_weight: Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)] = None,
-    label_smoothing: Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)] = None,
+    class_weight: ClassWeight = None,
+    label_smoothing: LabelSmoothing = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -440,6 +443,8 @@ def search(
     activations: Annotated[str, typer.Option(help="Activations to try, comma-separated.")] = "relu,tanh",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
+    class_weight: ClassWeight = None,
+    label_smoothing: LabelSmoothing = None,
     seed: Annotated[int, seed_option("Random seed (sampler, splits, initial weights).")] = 0,
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
@@ -450,6 +455,7 @@ def search(
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
 
     The fast data checks run first, as for `train`; only fatal findings stop the search.
+    --class-weight and --label-smoothing reach every trial, and the score that ranks them is weighted alike.
 
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
     """
@@ -459,7 +465,7 @@ def search(
         data, target=target, features=features, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study,
         workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
-        check=not no_check,
+        check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing,
     )
 
 

@@ -165,6 +165,7 @@ def model_info(path: str) -> dict[str, Any]:
                 "epochs": fitted.get("n_iter_"), "stop_reason": fitted.get("stop_reason_"), "final_loss": _num(fitted.get("loss_")),
                 "best_validation_score": _num(fitted.get("best_validation_score_")), "seconds": times[-1] if times else None,
                 "solver": params.get("solver"), "learning_rate_init": params.get("learning_rate_init"), "loss": _loss_name(params),
+                "class_weight": _class_weight_text(params.get("class_weight")), "label_smoothing": params.get("label_smoothing") or None,
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
@@ -209,6 +210,15 @@ def _loss_name(params: dict[str, Any]) -> str | None:
     """The training loss as saved (``"gce (q=0.2)"`` for the generalized cross entropy); None in files older than the parameter."""
     loss = params.get("loss")
     return f"gce (q={params.get('gce_q')})" if loss == "gce" else loss
+
+
+def _class_weight_text(stored: Any) -> str | None:
+    """The stored ``class_weight`` as ``--class-weight`` takes it (``"balanced"``, ``"0=1,1=10"``); None when not set."""
+    if stored is None:
+        return None
+    if isinstance(stored, list):  # a dict, saved as [[label, weight], ...] (labels keep their type)
+        return ",".join(f"{label}={weight:g}" if isinstance(weight, (int, float)) else f"{label}={weight}" for label, weight in stored)
+    return str(stored)
 
 
 def _num(v: Any) -> Any:

@@ -239,24 +239,31 @@ def _check_storage(storage: str) -> None:
 def run_search(data: str, *, target: str | None, features: str | None, objectives: str, trials: int, timeout: float | None,
                storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
-               html: str | None, force: bool, as_json: bool, check: bool = True) -> dict[str, Any]:
+               html: str | None, force: bool, as_json: bool, check: bool = True, class_weight: str | None = None,
+               label_smoothing: float | None = None) -> dict[str, Any]:
     """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
 
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
-    on stderr, and a fatal finding refused before any trial runs.
+    on stderr, and a fatal finding refused before any trial runs. ``class_weight``
+    (``--class-weight``'s text) and ``label_smoothing`` reach every trial, as ``train``'s.
     """
+    from ._train import _with_option, classifier_options
+
     settings, folder = _search_settings(
         data, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study, workers=workers,
         max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
-        epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force)
+        epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force,
+        classifier={"class_weight": class_weight, "label_smoothing": label_smoothing})
     from ..rightsize import search
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings)
+    given = classifier_options(prep["task"], {"class_weight": class_weight, "label_smoothing": label_smoothing}, prep["y"], fix="drop it")
+    settings.update({k: v for k, v in given.items() if v is not None})
     try:
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json)
     except (ValueError, TypeError) as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_with_option(one_line(exc))) from None
     except RuntimeError as exc:
         if "no feasible trial" in str(exc):
             raise UserError(one_line(exc)) from None
@@ -268,8 +275,13 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
 def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
                      workers: int, max_params: int | None, max_latency_us: float | None, layers: str, widths: str,
                      activations: str, epochs: int, max_categories: int, out_dir: str, html: str | None,
-                     force: bool) -> tuple[dict[str, Any], Path]:
-    """``search``'s options checked before the table is read (an option's mistake is one line, said at once); its settings and the output folder."""
+                     force: bool, classifier: dict[str, Any] | None = None) -> tuple[dict[str, Any], Path]:
+    """``search``'s options checked before the table is read (an option's mistake is one line, said at once); its settings and the output folder.
+
+    ``classifier``: ``--class-weight`` (text) and ``--label-smoothing`` as given, checked here without
+    the labels (the classes a ``LABEL=WEIGHT`` names are matched once the table is read); not in the settings.
+    """
+    from ._train import _with_option, class_weight_option
     objs = parse_objectives(objectives)
     lo_hi, ws, acts = parse_layers(layers), parse_widths(widths), parse_activations(activations)
     for name, v in (("--trials", trials), ("--workers", workers), ("--epochs", epochs)):
@@ -299,10 +311,13 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
                                 "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
                                 "workers": workers, "timeout": timeout}
+    given = {k: v for k, v in (classifier or {}).items() if v is not None}
+    if isinstance(given.get("class_weight"), str):
+        given["class_weight"] = class_weight_option(given["class_weight"], None)
     try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
-        check_search_options(**settings)
+        check_search_options(**settings, **given)
     except (ValueError, TypeError) as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_with_option(one_line(exc))) from None
     return settings, folder
 
 

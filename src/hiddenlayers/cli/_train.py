@@ -93,12 +93,7 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, la
     from ..estimators import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if task == "classification" else MLPRegressor
-    params = dict(params)
-    for name in ("class_weight", "label_smoothing"):
-        if task != "classification" and params.get(name) is not None:
-            raise UserError(f"{DEDICATED[name]} applies to classification, and this target is {task}: drop it, or pass --task classification.")
-    if isinstance(params.get("class_weight"), str):
-        params["class_weight"] = class_weight_option(params["class_weight"], labels)
+    params = classifier_options(task, params, labels)
     bs = params.get("batch_size")
     if isinstance(bs, str) and bs != "auto":
         try:
@@ -118,6 +113,18 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, la
     except (ValueError, TypeError) as exc:
         raise UserError(_with_option(one_line(exc))) from None
     return model
+
+
+def classifier_options(task: str, params: dict[str, Any], labels: Any, fix: str = "drop it, or pass --task classification") -> dict[str, Any]:
+    """``params`` with ``--class-weight``'s text parsed against the target's ``labels``; a UserError when
+    ``--class-weight`` or ``--label-smoothing`` is given for a ``task`` other than classification (``fix`` says what to do)."""
+    params = dict(params)
+    for name in ("class_weight", "label_smoothing"):
+        if task != "classification" and params.get(name) is not None:
+            raise UserError(f"{DEDICATED[name]} applies to classification, and this target is {task}: {fix}.")
+    if isinstance(params.get("class_weight"), str):
+        params["class_weight"] = class_weight_option(params["class_weight"], labels)
+    return params
 
 
 def class_weight_option(text: str, labels: Any) -> Any:

@@ -264,6 +264,22 @@ def _same_classes(model: Any, y: np.ndarray) -> bool:
     return set(np.unique(y).tolist()) == set(np.asarray(model.classes_).tolist())
 
 
+def _epochwise_class_weight(model: Any, y: np.ndarray) -> dict[str, Any]:
+    """What ``partial_fit`` epochs on ``y`` need set in place of the model's ``class_weight="balanced"`` (empty otherwise).
+
+    ``partial_fit`` refuses ``"balanced"`` (scikit-learn's rule), so the epochs get the same weights as a dict:
+    scikit-learn's ``n / (k · count)`` over the classes present in ``y``, as a warm ``fit`` on ``y`` would weigh
+    them, and 1.0 for the model's classes ``y`` lacks (no row reads it).
+    """
+    if getattr(model, "class_weight", None) != "balanced":
+        return {}
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = np.unique(y)
+    weights = dict(zip(present.tolist(), compute_class_weight("balanced", classes=present, y=y).tolist()))
+    return {"class_weight": {c: weights.get(c, 1.0) for c in np.asarray(model.classes_).tolist()}}
+
+
 def _first_epoch_order(model: Any, n: int) -> np.ndarray:
     """The row order ``(n,)`` of the model's next shuffled epoch: what one ``partial_fit`` would draw.
 
@@ -295,7 +311,9 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
     ``max_iter=epochs`` and no early stop (the optimizer carried over the epochs, as over
     ``partial_fit`` calls, without a call's checks and setup per epoch); when ``y`` lacks one
     of the model's classes a warm fit is refused (scikit-learn's rule), so each epoch is one
-    ``partial_fit``, in the same order. With ``Xv``, the model ends at the first epoch of the
+    ``partial_fit``, in the same order (a ``class_weight="balanced"``, which ``partial_fit`` refuses,
+    as its weights on ``y``: :func:`_epochwise_class_weight`). The model's ``class_weight`` and
+    ``label_smoothing`` stay in force: it fine-tunes on its own training objective. With ``Xv``, the model ends at the first epoch of the
     best score (the starting weights count as epoch 0); without ``Xv`` (``None``): the last
     epoch's weights, score NaN.
     """
@@ -307,8 +325,10 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
     saved = {k: getattr(model, k) for k in _FINE_TUNE_PARAMS}
     kept = _EpochWeights() if Xv is not None else None
     one_run = _same_classes(model, y)
+    epochwise = {} if one_run else _epochwise_class_weight(model, y)
+    saved.update({k: getattr(model, k) for k in epochwise})
     best = {k: v.detach().clone() for k, v in model.network_.state_dict().items()}  # epoch 0: the starting weights
-    model.set_params(early_stopping=False, verbose=False, progress_bar=False, callbacks=[kept] if kept else None, warm_start=one_run,
+    model.set_params(**epochwise, early_stopping=False, verbose=False, progress_bar=False, callbacks=[kept] if kept else None, warm_start=one_run,
                      shuffle=False, solver=saved["solver"] if saved["solver"] != "lbfgs" else "adam", max_iter=epochs,
                      n_iter_no_change=math.inf, loss_threshold=None, max_time=None)
     try:

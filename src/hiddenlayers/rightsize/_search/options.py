@@ -41,6 +41,8 @@ def check_search_options(
     cv: Any = "auto",
     patience: Any = 10,
     threads: Any = None,
+    class_weight: Any = None,
+    label_smoothing: Any = 0.0,
 ) -> tuple[str, ...]:
     """Raise one ``ValueError`` (``TypeError`` for a ``space`` of the wrong type) for the first of
     :func:`search`'s settings that cannot run, before any data is read; return the objectives as a lower-case tuple.
@@ -80,7 +82,17 @@ def check_search_options(
         raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
     if not space.fits_budget(max_params, max_flops):
         raise ValueError(budget_error(max_params, max_flops))
+    _check_classifier_options(class_weight, label_smoothing)
     return objectives
+
+
+def _check_classifier_options(class_weight: Any, label_smoothing: Any) -> None:
+    """``class_weight`` as :class:`~hiddenlayers.MLPClassifier` checks it alone (its labels are checked with ``y``), ``label_smoothing`` in [0, 1)."""
+    from ...estimators import check_class_weight
+
+    check_class_weight(class_weight)
+    if not _real(label_smoothing) or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be a share of each target in [0, 1), e.g. 0.1 (0: none). Received: label_smoothing={label_smoothing!r}.")
 
 
 def _objectives(objectives: Any) -> tuple[str, ...]:

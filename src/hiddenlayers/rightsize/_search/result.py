@@ -242,7 +242,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
             model = build_estimator(r, setup, None, epochs=r["best_epoch"] or setup.max_epochs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model.fit(*data)
+                model.fit(*data, sample_weight=setup.sample_weight)
             result.models.append(model)
             if save_dir is not None:
                 path = Path(save_dir) / f"{name}-trial{r['trial']}.safetensors"

@@ -79,6 +79,9 @@ class TrialSetup:
 
     ``cv``: folds per trial (1 = one ``validation_fraction`` split);
     ``patience``: epochs without a better held-out score before a fold stops.
+    ``sample_weight`` ``(n,)`` or None, ``class_weight`` and ``label_smoothing``: what every
+    trial's estimator (and the refit) trains with; the held-out score is weighted by
+    :func:`score_weights`.
     """
 
     X: Any
@@ -96,6 +99,29 @@ class TrialSetup:
     latency_calls: int
     cv: int = 1
     patience: int = 10
+    sample_weight: Any = None
+    class_weight: Any = None
+    label_smoothing: float = 0.0
+
+
+def score_weights(setup: TrialSetup) -> np.ndarray | None:
+    """Per-row weights ``(n,)`` of the held-out score, or None: ``sample_weight`` times ``class_weight``'s row weights.
+
+    Computed over all of ``setup.y`` and sliced per fold, as :class:`~hiddenlayers.MLPClassifier`'s
+    early stopping computes them over its ``y`` and splits them: with ``class_weight="balanced"``
+    every class counts alike in the score that ranks the trials (about the balanced accuracy).
+    Raises the estimator's ValueError for a ``class_weight`` that does not fit ``y``.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    from ...estimators import class_row_weights, combine
+
+    rows = None
+    if setup.classifier and setup.class_weight is not None:
+        y = np.asarray(setup.y)
+        rows = class_row_weights(setup.class_weight, np.unique(y) if y.ndim == 1 else np.arange(y.shape[1]), y, type_of_target(y),
+                                 incremental=False)
+    return combine(rows, None if setup.sample_weight is None else np.asarray(setup.sample_weight, dtype=np.float64))
 
 
 def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -115,21 +141,22 @@ def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 class FoldScore(Callback):
-    """Score the held-out rows after every epoch (the estimator's own ``score``) and stop after ``patience`` flat epochs.
+    """Score the held-out rows after every epoch (the estimator's own ``score``, weighted by ``sample_weight`` when given)
+    and stop after ``patience`` flat epochs.
 
     Writes the score into the epoch's ``logs["val_score"]`` so callbacks after
     it (:class:`HopelessStop`) read it. ``model`` is set before ``fit``.
     """
 
-    def __init__(self, X: Any, y: Any, patience: int) -> None:
-        self.X, self.y, self.patience = X, y, patience
+    def __init__(self, X: Any, y: Any, patience: int, sample_weight: Any = None) -> None:
+        self.X, self.y, self.patience, self.sample_weight = X, y, patience, sample_weight
         self.model: Any = None
         self.curve: list[float] = []
         self.best, self.flat = -math.inf, 0
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         self.model._cache_weights()  # predict reads the cached NumPy weights
-        score = float(self.model.score(self.X, self.y))
+        score = float(self.model.score(self.X, self.y, sample_weight=self.sample_weight))
         kwargs["logs"]["val_score"] = score
         self.curve.append(score)
         if score > self.best + 1e-12:
@@ -183,11 +210,13 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
     drop = float(cfg["dropout"])
     hidden: Any = tuple(widths) if drop == 0 else ",".join(f"{w}:dropout={drop!r}" for w in widths)
     cls = MLPClassifier if setup.classifier else MLPRegressor
+    extra = {"class_weight": setup.class_weight, "label_smoothing": setup.label_smoothing} if setup.classifier else {}
     return cls(
         hidden_layer_sizes=hidden, activation=cfg["activation"], learning_rate_init=cfg["learning_rate_init"],
         alpha=cfg["alpha"], batch_size=int(cfg["batch_size"]), max_iter=epochs or setup.max_epochs, early_stopping=False,
         learning_rate="cosine" if epochs else "constant",
         n_iter_no_change=10**6 if epochs else setup.patience, random_state=setup.random_state, callbacks=callbacks, device="cpu",
+        **extra,
     )
 
 
@@ -217,6 +246,7 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     """Train one configuration on every fold; return the objective values (score first)."""
     import optuna
 
+    from ...estimators import class_weight_to_json
     from .limit import CONSTRAINT_KEY, LATENCY_ATTR, trial_constraints
 
     trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
@@ -232,15 +262,20 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     cost_aware = any(o in COST_OBJECTIVES for o in setup.objectives)
     done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     peers = [t.user_attrs.get("curve", []) for t in done if not cost_aware or t.user_attrs.get("params", 0) <= params]
+    if setup.classifier:  # what the trial trained and was scored with: a resumed study's trials say it
+        trial.set_user_attr("class_weight", class_weight_to_json(setup.class_weight))
+        trial.set_user_attr("label_smoothing", float(setup.label_smoothing))
+    trial.set_user_attr("sample_weight", setup.sample_weight is not None)
     curves, model = [], None
+    weights, sw = score_weights(setup), setup.sample_weight
     for i, (tr, va) in enumerate(make_folds(setup)):
-        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience)
+        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience, None if weights is None else weights[va])
         stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial) if i == 0 else None
         model = build_estimator(cfg, setup, [scorer] + ([stop] if stop else []))
         scorer.model = model
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(setup.X[tr], setup.y[tr])
+            model.fit(setup.X[tr], setup.y[tr], sample_weight=None if sw is None else sw[tr])
         curves.append(scorer.curve)
         if stop is not None:  # the first fold screens: peers compare against it
             trial.set_user_attr("curve", [float(v) if v == v else None for v in scorer.curve])
@@ -327,7 +362,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
 
 
 __all__ = ["COST_OBJECTIVES", "FIXED_ATTR", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
-           "make_storage", "objective", "run_worker"]
+           "make_storage", "objective", "run_worker", "score_weights"]
 
 
 # ------------------------------------------------------- worker processes
@@ -340,8 +375,14 @@ def write_job(setup: TrialSetup, folder: str, storage: str, name: str, direction
     y = np.asarray(setup.y)
     if y.dtype == object:
         y = y.astype(str)
-    np.savez(os.path.join(folder, "data.npz"), X=np.asarray(setup.X), y=y)
-    job = {k: v for k, v in vars(setup).items() if k not in ("X", "y", "space")}
+    from ...estimators import class_weight_to_json
+
+    arrays: dict[str, Any] = {"X": np.asarray(setup.X), "y": y}
+    if setup.sample_weight is not None:
+        arrays["sample_weight"] = np.asarray(setup.sample_weight, dtype=np.float64)
+    np.savez(os.path.join(folder, "data.npz"), **arrays)
+    job = {k: v for k, v in vars(setup).items() if k not in ("X", "y", "space", "sample_weight")}
+    job["class_weight"] = class_weight_to_json(setup.class_weight)  # a dict's labels keep their type
     job["objectives"] = list(setup.objectives)
     job["space"] = dataclasses.asdict(setup.space)
     job.update(storage=storage, name=name, directions=directions, trials=trials, timeout=timeout,
@@ -360,14 +401,18 @@ def worker_main(job_path: str, seed: int) -> None:
 
     with open(job_path) as fh:
         job = json.load(fh)
+    from ...estimators import class_weight_from_json
+
     with np.load(job.pop("data"), allow_pickle=False) as data:
         X, y = data["X"], data["y"]
+        sample_weight = data["sample_weight"] if "sample_weight" in data.files else None
+    job["class_weight"] = class_weight_from_json(job["class_weight"])
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in job.pop("space").items()}
     space = SearchSpace(**fields)
     storage, name, directions = job.pop("storage"), job.pop("name"), job.pop("directions")
     trials, timeout = job.pop("trials"), job.pop("timeout")
     job["objectives"] = tuple(job["objectives"])
-    setup = TrialSetup(X=X, y=y, space=space, **job)
+    setup = TrialSetup(X=X, y=y, space=space, sample_weight=sample_weight, **job)
     run_worker(setup, storage, name, directions, trials, seed, timeout, threads=1)
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
-from .run import TrialSetup, make_sampler, run_worker
+from .run import TrialSetup, make_folds, make_sampler, run_worker, score_weights
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 
@@ -125,6 +125,9 @@ def search(
     cv: int | str = "auto",
     patience: int = 10,
     threads: int | None = None,
+    sample_weight: Any = None,
+    class_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
@@ -159,6 +162,13 @@ def search(
     and peers; ``max_saved``: how many of the chosen configurations are
     refitted and saved; ``progress``: a progress bar.
 
+    ``sample_weight`` ``(n_rows,)``, and for classification ``class_weight`` (None,
+    ``"balanced"`` or ``{label: weight}``) and ``label_smoothing`` in [0, 1): passed to every
+    trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them. The
+    held-out ``score`` that ranks the trials is then weighted by ``sample_weight`` times the
+    class weights, as the estimator's own early-stopping score is: with ``"balanced"`` every
+    class counts alike (about the balanced accuracy), not the plain accuracy a majority class rules.
+
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """
@@ -168,12 +178,13 @@ def search(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
         workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
-        patience=patience, threads=threads)
+        patience=patience, threads=threads, class_weight=class_weight, label_smoothing=label_smoothing)
     space = space if space is not None else SearchSpace()
     setup, threads = _trial_setup(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
         max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
-        warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience)
+        warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
+        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing)
     with _threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
@@ -183,17 +194,41 @@ def search(
 def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace, *, task: str, cv: int | str,
                  threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
                  validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
-                 random_state: int, patience: int) -> tuple[TrialSetup, int | None]:
+                 random_state: int, patience: int, sample_weight: Any = None, class_weight: Any = None,
+                 label_smoothing: float = 0.0) -> tuple[TrialSetup, int | None]:
     """``(setup, threads)``: the checked data as dense arrays and what every trial needs, ``cv``
-    and ``threads`` resolved for the number of rows (:func:`_row_defaults`)."""
+    and ``threads`` resolved for the number of rows (:func:`_row_defaults`).
+
+    The weights are checked here, before any trial: a trial's ValueError only fails that
+    trial, so a ``class_weight`` that does not fit ``y`` would otherwise fail them all, unsaid.
+    """
+    from ...estimators import check_sample_weight
+
     X, y = _inputs(X, y, task)
+    sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
     folds, threads = _row_defaults(X.shape[0], cv, threads)
     classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
+    if not classifier and (class_weight is not None or label_smoothing):
+        raise ValueError("class_weight and label_smoothing apply to classification, and y is a regression target: "
+                         "drop them, or pass task='classification' for class labels.")
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
-        random_state=random_state, latency_calls=300, cv=folds, patience=patience)
+        random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
+        class_weight=class_weight, label_smoothing=float(label_smoothing))
+    _check_fold_weights(setup)
     return setup, threads
+
+
+def _check_fold_weights(setup: TrialSetup) -> None:
+    """A ValueError when a fold's training or held-out rows all weigh 0 (the estimator refuses such a split too)."""
+    weights = score_weights(setup)  # also the estimator's error for a class_weight that does not fit y
+    if weights is None:
+        return
+    for tr, va in make_folds(setup):
+        if not weights[tr].sum() > 0 or not weights[va].sum() > 0:
+            raise ValueError("a cross-validation fold's training or held-out rows all have sample_weight 0 (times class_weight): "
+                             "give more rows a weight > 0, or drop the rows of weight 0.")
 
 
 def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, workers: int, seed: int, timeout: float | None,

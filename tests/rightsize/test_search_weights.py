@@ -1,0 +1,157 @@
+"""search()'s class_weight, label_smoothing and sample_weight: every trial's estimator and the refit carry them,
+and the held-out score that ranks the trials is weighted as MLPClassifier's own early-stopping score is."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.utils.class_weight import compute_sample_weight
+
+from hiddenlayers.rightsize import SearchSpace, check_search_options, search
+from hiddenlayers.rightsize._search import run
+
+ONE = SearchSpace(layers=(1, 1), widths=(8,), activations=("relu",), batch_sizes=(32,), learning_rate_init=(1e-2, 1e-2))
+
+
+@pytest.fixture(scope="module")
+def imbalanced(iris) -> tuple[np.ndarray, np.ndarray]:
+    """Iris with 10 rows of class 2 and 50 of each other: 110 rows."""
+    X, y = iris
+    keep = np.r_[np.where(y != 2)[0], np.where(y == 2)[0][:10]]
+    return X[keep], y[keep]
+
+
+def _setup(X: np.ndarray, y: np.ndarray, **weights: object) -> run.TrialSetup:
+    """The trials' setup of a 2-fold search of ``ONE`` (its folds are the search's: same seed and rows)."""
+    return run.TrialSetup(X=X, y=y, classifier=True, objectives=("score",), choices=["8"], space=ONE, max_epochs=2,
+                          validation_fraction=0.2, max_latency_us=None, warmup=5, min_peers=4, random_state=0, latency_calls=1,
+                          cv=2, **weights)  # type: ignore[arg-type]
+
+
+class _Spy:
+    """Records every estimator the trials and the refit build (their parameters) and every fold score's weights."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.params: list[dict[str, object]] = []
+        self.fit_weights: list[object] = []
+        self.score_weights: list[object] = []
+        build, fold = run.build_estimator, run.FoldScore
+        spy = self
+
+        def building(*args, **kwargs):
+            model = build(*args, **kwargs)
+            spy.params.append(model.get_params())
+            fit = model.fit
+
+            def fitting(X, y, sample_weight=None):
+                spy.fit_weights.append(sample_weight)
+                return fit(X, y, sample_weight=sample_weight)
+
+            model.fit = fitting
+            return model
+
+        class Recorded(fold):  # type: ignore[misc, valid-type]
+            def __init__(self, X, y, patience, sample_weight=None):
+                super().__init__(X, y, patience, sample_weight)
+                spy.score_weights.append(sample_weight)
+
+        monkeypatch.setattr(run, "build_estimator", building)
+        monkeypatch.setattr(run, "FoldScore", Recorded)
+        import hiddenlayers.rightsize._search.result as result
+
+        monkeypatch.setattr(result, "build_estimator", building)
+
+
+def test_every_trial_and_the_refit_carry_class_weight_and_label_smoothing(imbalanced, monkeypatch) -> None:
+    X, y = imbalanced
+    spy = _Spy(monkeypatch)
+    found = search(X, y, trials=2, space=ONE, max_epochs=3, cv=2, class_weight="balanced", label_smoothing=0.1)
+    assert len(spy.params) == 2 * 2 + 1  # 2 trials x 2 folds, then the refit
+    assert all(p["class_weight"] == "balanced" and p["label_smoothing"] == 0.1 for p in spy.params)
+    assert found.best_model.class_weight == "balanced" and found.best_model.label_smoothing == 0.1
+    for t in found.study.get_trials():  # a resumed study says what its trials trained with
+        assert t.user_attrs["class_weight"] == "balanced" and t.user_attrs["label_smoothing"] == 0.1
+        assert t.user_attrs["sample_weight"] is False
+
+
+def test_the_score_that_ranks_trials_is_weighted_by_the_balanced_class_weights(imbalanced, monkeypatch) -> None:
+    X, y = imbalanced
+    spy = _Spy(monkeypatch)
+    found = search(X, y, trials=1, space=ONE, max_epochs=2, cv=2, class_weight="balanced")
+    balanced = compute_sample_weight("balanced", y)  # over all of y, sliced per fold: as early stopping weighs its split
+    folds = run.make_folds(_setup(X, y))
+    assert len(spy.score_weights) == 2
+    for w, (_, va) in zip(spy.score_weights, folds):
+        np.testing.assert_allclose(w, balanced[va])
+    # FoldScore's figure is the estimator's weighted score of the held-out rows
+    scorer = run.FoldScore(X, y, patience=10, sample_weight=balanced)
+    scorer.model = found.best_model
+    logs: dict[str, float] = {}
+    scorer.on_epoch_end(logs=logs, state=None)
+    assert logs["val_score"] == pytest.approx(found.best_model.score(X, y, sample_weight=balanced))
+    assert logs["val_score"] != pytest.approx(found.best_model.score(X, y))  # class 2 (10 rows) counts as much as the others
+
+
+def test_sample_weight_reaches_every_fit_and_the_score(imbalanced, monkeypatch) -> None:
+    X, y = imbalanced
+    sw = np.linspace(0.5, 2.0, len(y))
+    spy = _Spy(monkeypatch)
+    found = search(X, y, trials=1, space=ONE, max_epochs=2, cv=2, sample_weight=sw, class_weight={0: 1.0, 1: 1.0, 2: 3.0})
+    folds = run.make_folds(_setup(X, y))
+    for fitted, scored, (tr, va) in zip(spy.fit_weights, spy.score_weights, folds):
+        np.testing.assert_array_equal(fitted, sw[tr])  # the estimator multiplies its class weights in itself
+        np.testing.assert_allclose(scored, sw[va] * np.where(y[va] == 2, 3.0, 1.0))
+    np.testing.assert_array_equal(spy.fit_weights[-1], sw)  # the refit on all rows
+    assert found.best_model.class_weight == {0: 1.0, 1: 1.0, 2: 3.0}
+
+
+def test_worker_processes_get_the_weights_and_a_dict_s_labels(imbalanced, tmp_path, monkeypatch) -> None:
+    X, y = imbalanced
+    setup = _setup(X, y, sample_weight=np.arange(len(y), dtype=float), class_weight={0: 1.0, 1: 2.0, 2: 5.0}, label_smoothing=0.2)
+    job = run.write_job(setup, str(tmp_path), "search.log", "s", ["maximize"], 1, None)
+    got = []
+    monkeypatch.setattr(run, "run_worker", lambda s, *a, **k: got.append(s))
+    run.worker_main(job, 0)
+    assert got[0].class_weight == {0: 1.0, 1: 2.0, 2: 5.0} and got[0].label_smoothing == 0.2  # int labels, not JSON's text keys
+    np.testing.assert_array_equal(got[0].sample_weight, setup.sample_weight)
+    assert "sample_weight" not in json.loads(open(job).read())  # the weights travel in the .npz, beside X and y
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"class_weight": "balance"}, "class_weight must be None, 'balanced' or a dict {label: weight}. Received: class_weight='balance'."),
+    ({"class_weight": {0: 1.0, 1: 0.0, 2: 1.0}}, "class_weight must give each class a finite weight > 0. Received: class_weight[1]=0.0"),
+    ({"class_weight": {0: 1.0, 1: 2.0}}, "class_weight gives no weight to the classes [2] of y"),
+    ({"class_weight": {0: 1.0, 1: 1.0, 2: 1.0, 7: 1.0}}, "class_weight names labels that are not classes of y: [7]"),
+    ({"label_smoothing": 1.0}, "label_smoothing must be a share of each target in [0, 1), e.g. 0.1 (0: none). Received: label_smoothing=1.0."),
+    ({"sample_weight": np.r_[1.0, np.zeros(109)]}, "a cross-validation fold's training or held-out rows all have sample_weight 0"),
+    ({"sample_weight": np.ones(3)}, "sample_weight"),
+])
+def test_bad_weights_fail_before_any_trial(imbalanced, monkeypatch, kwargs, message) -> None:
+    X, y = imbalanced
+    monkeypatch.setattr(run, "objective", lambda *a, **k: pytest.fail("a trial ran"))
+    with pytest.raises(ValueError) as info:
+        search(X, y, trials=1, space=ONE, max_epochs=1, **kwargs)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_class_weight_and_label_smoothing_are_refused_for_regression(rng, monkeypatch) -> None:
+    monkeypatch.setattr(run, "objective", lambda *a, **k: pytest.fail("a trial ran"))
+    X = rng.normal(size=(40, 3))
+    for kwargs in ({"class_weight": "balanced"}, {"label_smoothing": 0.1}):
+        with pytest.raises(ValueError, match=r"^class_weight and label_smoothing apply to classification, and y is a regression target"):
+            search(X, X[:, 0] * 1.5, trials=1, space=ONE, max_epochs=1, **kwargs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True), st.integers(-5, 5), st.booleans(), st.text(max_size=3)))
+def test_label_smoothing_passes_the_check_exactly_in_0_to_1(value) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
+    if ok:
+        check_search_options(label_smoothing=value)
+    else:
+        with pytest.raises(ValueError, match=r"^label_smoothing must be a share of each target in \[0, 1\)"):
+            check_search_options(label_smoothing=value)
