@@ -131,43 +131,29 @@ def search(
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
-    ``objectives``: ``"score"`` (validation accuracy or R², maximised) then
-    any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50
-    µs), minimised. ``trials``: total trials in the study (a resumed study
-    counts its earlier ones; parallel workers may overshoot by workers - 1).
-    ``max_params``/``max_flops`` remove specs from the space;
-    ``max_latency_us`` is a constraint the sampler learns; the sampler and
-    the result judge every trial by its measured latency under this limit (a
-    resumed study's earlier trials too, whatever limit they ran under; their
-    stored constraints are left as they are). ``storage``: see
-    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local
-    processes on it (without one, a temporary journal file, removed at the end; the trials stay in ``study``).
-    ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
-    one ``validation_fraction`` split); ``patience``: epochs without a better
-    held-out score before a fold stops. Chosen configurations are refitted on
-    all data for the epochs their mean fold curve peaked at (``refit``) and
-    saved under ``save_dir`` as model files. ``threads``: torch and BLAS
-    threads of an in-process search and the refit (``None``: 1 up to
-    20,000 rows, where the models are small and spare threads only spin;
-    else as they are); worker processes always use one. ``X`` is taken as the estimators
-    take it (arrays, numeric DataFrames whose column names the refitted models
-    keep, sparse matrices); text columns must be encoded first. ``task``:
-    ``"auto"`` (labels and 0/1 label matrices are classification),
-    ``"classification"`` or ``"regression"``; ``space``: the
-    :class:`SearchSpace` (default: its defaults); ``max_epochs``: per fold;
-    ``study_name``: the study in ``storage``, resumed when it exists;
-    ``timeout``: seconds after which no new trial starts; ``random_state``:
-    the sampler's and the models' seed; ``warmup_epochs``, ``min_peers``: a
-    trial may be stopped below its peers' median only after that many epochs
-    and peers; ``max_saved``: how many of the chosen configurations are
-    refitted and saved; ``progress``: a progress bar.
+    ``objectives``: ``"score"`` (validation accuracy or R², maximised) then any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1
+    ``predict`` p50 µs), minimised. ``trials``: total trials in the study (a resumed study counts its earlier ones; parallel workers may
+    overshoot by workers - 1). ``max_params``/``max_flops`` remove specs from the space; ``max_latency_us`` is a constraint the sampler
+    learns; the sampler and the result judge every trial by its measured latency under this limit (a resumed study's earlier trials too,
+    whatever limit they ran under; their stored constraints are left as they are). ``storage``: see
+    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local processes on it (without one, a temporary
+    journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
+    one ``validation_fraction`` split); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
+    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
+    ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
+    and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
+    numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
+    ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
+    :class:`SearchSpace` (default: its defaults); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
+    exists; ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
+    ``warmup_epochs``, ``min_peers``: a trial may be stopped below its peers' median only after that many epochs and peers;
+    ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
 
-    ``sample_weight`` ``(n_rows,)``, and for classification ``class_weight`` (None,
-    ``"balanced"`` or ``{label: weight}``) and ``label_smoothing`` in [0, 1): passed to every
-    trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them. The
-    held-out ``score`` that ranks the trials is then weighted by ``sample_weight`` times the
-    class weights, as the estimator's own early-stopping score is: with ``"balanced"`` every
-    class counts alike (about the balanced accuracy), not the plain accuracy a majority class rules.
+    ``sample_weight`` ``(n_rows,)``, and for classification ``class_weight`` (None, ``"balanced"`` or ``{label: weight}``) and
+    ``label_smoothing`` in [0, 1): passed to every trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them.
+    The held-out ``score`` that ranks the trials is then weighted by ``sample_weight`` times the class weights, as the estimator's own
+    early-stopping score is: with ``"balanced"`` every class counts alike (about the balanced accuracy), not the plain accuracy a
+    majority class rules.
 
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
