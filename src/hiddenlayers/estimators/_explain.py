@@ -14,7 +14,9 @@ classes, multilabel), with ``loss="gce"`` the generalized cross entropy
 regressor ``½·Σ_k (y_k - t_k)²`` summed over the outputs (scikit-learn reports
 ``½·mean`` over the outputs but steps along the sum's gradient, and so do we;
 for one output they agree) or with ``loss="poisson"`` the half Poisson deviance
-of ``y = e^z``. The L2 term ``½·alpha·Σ W²`` is stated apart and its
+of ``y = e^z``. A classifier fitted with ``label_smoothing`` is explained on the
+softened target it trains on (``(1 - eps)·onehot + eps/k``; ``y·(1 - eps) + eps/2`` per
+logistic output), not the one-hot row, so the loss shown is its training loss. The L2 term ``½·alpha·Σ W²`` is stated apart and its
 ``alpha·W`` added to the one step.
 
 No ``sample_weight``: the estimators' fit divides a batch's weighted loss (and
@@ -33,6 +35,7 @@ import numpy as np
 
 from ..data import TablePreprocessor
 from ..network import DenseLayer
+from ._class_weight import smooth_targets
 
 if TYPE_CHECKING:
     from ..training import Explanation
@@ -72,6 +75,12 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     layers = _dense_layers(model)
     x, input_names, raw, notes = _inputs(model, X_row)
     target, output_names, label = _target(model, y_row)
+    eps = float(getattr(model, "label_smoothing", 0.0) or 0.0)
+    if eps:  # the model trains on softened targets: the loss written out is that one, not the one-hot row's
+        softmax = model._label_binarizer.y_type_ == "multiclass"
+        target = smooth_targets(target[None, :], eps, softmax, np.float64)[0]
+        notes.append(f"label_smoothing={eps:g}: the target is the one the model trains on, "
+                     + (f"(1 - {eps:g})·onehot + {eps:g}/{target.shape[0]}" if softmax else f"y·(1 - {eps:g}) + {eps:g}/2 per output"))
     loss_name = model._loss().name
     network_loss, q = _loss_of(model, loss_name)
     alpha = 0.0 if model.solver == "adamw" else float(model.alpha)  # AdamW decays weights in its step, not in the loss
