@@ -240,6 +240,11 @@ def test_cli_train_takes_class_weight_and_label_smoothing(tmp_path) -> None:
     assert hl.load(out).class_weight == {"benign": 1.0, "malignant": 3.0}
     assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "0=1,1=3", "-o", out, "-f", "--no-check"),
                       "--class-weight names '0', which is not a class of the target")
+    assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "malignant=3", "-o", out, "-f", "--no-check"),
+                      "--class-weight gives no weight to the class(es) ['benign'] of the target: name every class (1 keeps a class as it is), "
+                      "e.g. benign=1,malignant=3, or pass --class-weight balanced.")
+    assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "benign=1,malignant=3,benign=2", "-o", out, "-f", "--no-check"),
+                      "--class-weight names 'benign' twice: give each class one weight.")
     assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "benign=x", "-o", out, "-f", "--no-check"),
                       "--class-weight takes 'balanced' or LABEL=WEIGHT")
     assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "benign=0,malignant=1", "-o", out, "-f", "--no-check"),
