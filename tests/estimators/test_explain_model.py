@@ -354,3 +354,15 @@ def test_a_smoothed_model_is_explained_on_the_target_it_trains_on(iris, labels: 
     assert not np.isin(ex.target, (0.0, 1.0)).any()
     _check_against_estimator(est, ex, x, Y)
     assert any(n.startswith("label_smoothing=0.2: the target is the one the model trains on") for n in ex.source["notes"])
+
+
+def test_a_class_weighted_model_says_what_the_rows_weight_does(iris) -> None:
+    """class_weight: the one-row loss and gradients are the weighted fit's (the weight cancels); the note states the L2 strength it implies."""
+    X, y = iris
+    est = hl.MLPClassifier((5,), max_iter=20, alpha=0.01, class_weight={0: 1.0, 1: 4.0, 2: 1.0}, random_state=0).fit(X, y)
+    ex = explain_model(est, X[60], 1)
+    _check_against_estimator(est, ex, X[60], np.eye(3)[1])
+    assert any(n.startswith("class_weight={0: 1.0, 1: 4.0, 2: 1.0} weighs class 1 by 4: in a batch of this row alone the weight cancels")
+               and n.endswith("strength would be alpha / 4 = 0.0025") for n in ex.source["notes"])
+    balanced = hl.MLPClassifier((5,), max_iter=5, class_weight="balanced", random_state=0).fit(X, y)
+    assert any("weighs its class n_rows / (n_classes x its rows)" in n for n in explain_model(balanced, X[0], 0).source["notes"])

@@ -58,7 +58,9 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     ``learning_rate``, not the estimator's own optimizer (e.g. Adam); it leaves the
     layers the model's fit kept frozen (``frozen_``) unchanged, as that fit did.
     No ``sample_weight``: for a batch of this one row the fit's weight cancels
-    (see the module docstring): the loss and gradients shown are the weighted fit's too.
+    (see the module docstring): the loss and gradients shown are the weighted fit's too; with
+    ``class_weight`` a note gives the row's weight and the L2 strength it implies. With
+    ``label_smoothing`` the target is the smoothed one the model trains on.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -85,6 +87,9 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     network_loss, q = _loss_of(model, loss_name)
     alpha = 0.0 if model.solver == "adamw" else float(model.alpha)  # AdamW decays weights in its step, not in the loss
     weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
+    cw_note = _class_weight_note(model, label, alpha)
+    if cw_note:
+        notes.append(cw_note)
     if any(layer.dropout is not None for layer in layers):
         notes.append("dropout is off here, as in predict (training drops units at random)")
     frozen = _frozen(model)
@@ -103,6 +108,22 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     }
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
                            alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q)
+
+
+def _class_weight_note(model: _BaseMLP, label: Any, alpha: float) -> str | None:
+    """What the model's ``class_weight`` does to this row's step (see the module docstring: a one-row batch's weight cancels but from L2)."""
+    class_weight = getattr(model, "class_weight", None)
+    if class_weight is None or model._label_binarizer.y_type_ == "multilabel-indicator":
+        return None
+    if isinstance(class_weight, str):
+        weight = "weighs its class n_rows / (n_classes x its rows) of the training labels"
+        l2 = "alpha divided by that weight"
+    else:
+        w = float(next(v for k, v in class_weight.items() if _same_label(k, label)))
+        weight = f"weighs class {label!r} by {w:g}"
+        l2 = f"alpha / {w:g} = {alpha / w:g}"
+    return (f"class_weight={class_weight!r} {weight}: in a batch of this row alone the weight cancels from the loss and its gradients "
+            f"shown (w·L / w = L); only the L2 term's strength would be {l2}" + ("" if alpha else " (here 0)"))
 
 
 def _loss_of(model: _BaseMLP, loss_name: str) -> tuple[str, float | None]:
