@@ -98,6 +98,8 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str, feature
         used = [n for n in names if n != target]
     else:
         used = list(features)
+        if target in used:  # the target as a feature too would leak it; a one-file table refuses it in these words
+            raise DataError(f"the target '{target}' is also listed in --features (features=): remove it from --features.")
         absent = [c for c in used if c not in names]
         if absent:
             raise DataError(f"feature column(s) {absent} are not in {path}: check --features.")
