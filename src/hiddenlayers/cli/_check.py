@@ -93,7 +93,10 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     src = ParquetSource(data, target=target, features=parse_features(features))
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
          f"duplicates and leakage within the first {src.scan().checks.first_rows:,} rows)")
-    return stream_check(src, task)
+    report = stream_check(src, task)
+    for msg in src.drop_notes():  # CSV rows of the wrong width the pass skipped, said as `train DIR` says them
+        note(msg)
+    return report
 
 
 def _show(report: Any, html_path: Any, as_json: bool) -> int:
