@@ -261,5 +261,6 @@ def test_lr_find_sweeps_the_weighted_loss_and_dann_refuses_class_weight(skewed) 
     b = hl.lr_find(_clf(), X, y, num_steps=6, sample_weight=compute_sample_weight("balanced", y))
     c = hl.lr_find(_clf(), X, y, num_steps=6)
     assert np.array_equal(a.losses, b.losses) and not np.array_equal(a.losses, c.losses)
-    with pytest.raises(ValueError, match="domain_adaptation='dann' does not support class_weight"):
+    with pytest.raises(ValueError, match=r"^domain_adaptation='dann' does not support class_weight \(it weights rows as sample_weight does\): set class_weight=None, "
+                                         r"or domain_adaptation=None to keep it\.$"):
         _clf(class_weight="balanced", domain_adaptation="dann").fit(X, y, X_target=X)
