@@ -85,7 +85,9 @@ def test_partial_fit_refuses_balanced_as_sklearn_does(skewed) -> None:
     ({0: 1.0, 1: 1.0, 2: 1.0, 7: 2.0}, r"names labels that are not classes of y: \[7\]"),
     ({0: 1.0, 1: 2.0}, r"gives no weight to the classes \[2\] of y: add them"),
     ({"0": 1.0, "1": 1.0, "2": 1.0}, r"not classes of y: \['0', '1', '2'\]"),
-    ("Balanced", "class_weight must be None, 'balanced' or a dict"),
+    ("Balanced", r"^class_weight must be None, 'balanced' or a dict \{label: weight\}\. Received: class_weight='Balanced' \(did you mean 'balanced'\?\)\.$"),
+    ("balance", r"Received: class_weight='balance' \(did you mean 'balanced'\?\)\.$"),
+    ("auto", r"Received: class_weight='auto'\.$"),
     ([1.0, 2.0, 3.0], "class_weight must be None, 'balanced' or a dict"),
     ({}, "class_weight must name at least one class"),
 ])
