@@ -242,7 +242,7 @@ def test_forecast_many_on_any_ragged_batch_is_the_per_series_loop(fitted: Foreca
         ({"north": WAVE[:30], "south": WAVE[:30]}, "series is a dict: pass a list of 1-D series (any lengths) or a 2-D array with one series per row, "
                                                    "e.g. list(d.values())"),
         (np.c_[WAVE[:30], WAVE[:30]], "series is a (30, 2) array, read as 30 series (one per row) of 2 values, fewer than window=25: "
-                                      "pass series.T when each column is a series."),
+                                      "pass longer series, or series.T when each column is a series."),
     ],
     ids=["short", "nan", "inf", "text", "2-D item", "one array", "one list", "3-D", "number", "string", "dict", "columns"],
 )

@@ -303,7 +303,7 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         items = _series_items(series)
         if isinstance(series, np.ndarray) and series.ndim == 2 and items and series.shape[1] < self.window:
             raise DataError(f"series is a {series.shape} array, read as {series.shape[0]} series (one per row) of {series.shape[1]} values, fewer than "
-                            f"window={self.window}: pass series.T when each column is a series.")
+                            f"window={self.window}: pass longer series, or series.T when each column is a series.")
         if items:
             last = np.stack([self._last_window(s, f"series[{i}]") for i, s in enumerate(items)])
         return self._recurse(last, steps)
