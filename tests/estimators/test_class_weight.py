@@ -266,3 +266,30 @@ def test_lr_find_sweeps_the_weighted_loss_and_dann_refuses_class_weight(skewed) 
     with pytest.raises(ValueError, match=r"^domain_adaptation='dann' does not support class_weight \(it weights rows as sample_weight does\): set class_weight=None, "
                                          r"or domain_adaptation=None to keep it\.$"):
         _clf(class_weight="balanced", domain_adaptation="dann").fit(X, y, X_target=X)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels=st.one_of(st.lists(st.integers(-5, 50), min_size=2, max_size=5, unique=True),
+                        st.lists(st.sampled_from(["ok", "fraud", "b-2", "7", "x y"]), min_size=2, max_size=5, unique=True)),
+       weights=st.lists(st.floats(0.01, 100.0), min_size=5, max_size=5), order=st.randoms(use_true_random=False), drop=st.booleans(),
+       twice=st.booleans())
+def test_class_weight_option_reads_every_class_once_or_refuses_in_one_line(labels, weights, order, drop, twice) -> None:
+    """--class-weight LABEL=W,...: every class once gives the dict over the labels' own values; a class left out or named twice is a UserError."""
+    from hiddenlayers.cli._common import UserError
+    from hiddenlayers.cli._train import class_weight_option
+
+    y = np.asarray(labels)
+    items = [(str(c), w) for c, w in zip(labels, weights)]
+    order.shuffle(items)
+    if drop:
+        items = items[1:]
+    if twice:
+        items = items + [items[0]]
+    text = ",".join(f"{c}={w!r}" for c, w in items)
+    if drop or twice:
+        with pytest.raises(UserError, match="gives no weight to the class|twice") as err:
+            class_weight_option(text, y)
+        assert "\n" not in str(err.value)
+        return
+    got = class_weight_option(text, y)
+    assert got == {c: w for c, w in zip(labels, weights)} and all(type(k) is type(c) for k, c in zip(sorted(got, key=str), sorted(labels, key=str)))
