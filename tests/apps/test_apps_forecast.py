@@ -239,8 +239,12 @@ def test_forecast_many_on_any_ragged_batch_is_the_per_series_loop(fitted: Foreca
         (np.zeros((2, 3, 30)), "series must be a 2-D array (n_series, length) or a list of 1-D series. Received shape (2, 3, 30)."),
         (7, "series must hold several series: pass a list of 1-D series (any lengths) or a 2-D array with one series per row. Received: int."),
         ("abc", "series must hold several series: pass a list of 1-D series (any lengths) or a 2-D array with one series per row. Received: str."),
+        ({"north": WAVE[:30], "south": WAVE[:30]}, "series is a dict: pass a list of 1-D series (any lengths) or a 2-D array with one series per row, "
+                                                   "e.g. list(d.values())"),
+        (np.c_[WAVE[:30], WAVE[:30]], "series is a (30, 2) array, read as 30 series (one per row) of 2 values, fewer than window=25: "
+                                      "pass longer series, or series.T when each column is a series."),
     ],
-    ids=["short", "nan", "inf", "text", "2-D item", "one array", "one list", "3-D", "number", "string"],
+    ids=["short", "nan", "inf", "text", "2-D item", "one array", "one list", "3-D", "number", "string", "dict", "columns"],
 )
 def test_forecast_many_errors_name_the_series(fitted: Forecaster, series: object, message: str) -> None:
     with pytest.raises(DataError, match=f"^{re.escape(message)}"):

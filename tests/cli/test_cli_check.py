@@ -140,3 +140,18 @@ def test_train_refuses_only_fatal_findings(tmp_path):
     pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}).to_csv(p, index=False)
     assert_user_error(run("train", p, "-t", "y", "--task", "classification", "-q", "-o", tmp_path / "m"),
                       "data check: 3 labelled row(s) for 3 classes, one row per class: give several rows per class (better: dozens)")
+
+
+def test_check_of_a_folder_says_which_csv_rows_of_the_wrong_width_it_skipped(tmp_path) -> None:
+    """A folder's streamed pass skips a CSV row of the wrong width (as `train DIR` does and says); check said nothing, only counted one row fewer."""
+    import numpy as np
+    import pandas as pd
+
+    d = tmp_path / "parts"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60), "y": rng.integers(0, 2, 60)}).to_csv(d / "p0.csv", index=False)
+    (d / "p1.csv").write_text("a,b,y\n0.5,0.1,1\n1.0,2.0,0,9\n0.2,0.3,0\n")
+    res = ok("check", d, "--target", "y")
+    assert res.stdout.startswith("data check: 62 rows x 2 columns"), res.stdout
+    assert "dropped 1 of 3 data rows of '" in res.stderr and "p1.csv': 1 with more fields than the 3 header columns (line 3)" in res.stderr, res.stderr

@@ -78,6 +78,11 @@ def test_source_errors_name_the_problem(tmp_path, digits_dir) -> None:
         ParquetSource(str(tmp_path), target="y")
     with pytest.raises(DataError, match=r"no target column 'label'"):
         ParquetSource(digits_dir[0], target="label")
+    with pytest.raises(DataError, match=r"^no target column '-1' in .*\(a folder's target is a column name, not a position\): choose one of "
+                                        r"p0, p1, .*p9, \.\.\.\.$"):
+        ParquetSource(digits_dir[0], target="-1")
+    with pytest.raises(DataError, match=r"^the target 'y' is also listed in --features \(features=\): remove it from --features\.$"):
+        ParquetSource(digits_dir[0], target="y", features=["p0", "y"])  # was pandas' 'truth value of a Series is ambiguous' at scan
     with pytest.raises(ValueError, match=r"shuffle_buffer must be a positive integer"):
         ParquetSource(digits_dir[0], target="y", shuffle_buffer=0)
 

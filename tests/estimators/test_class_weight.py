@@ -85,7 +85,9 @@ def test_partial_fit_refuses_balanced_as_sklearn_does(skewed) -> None:
     ({0: 1.0, 1: 1.0, 2: 1.0, 7: 2.0}, r"names labels that are not classes of y: \[7\]"),
     ({0: 1.0, 1: 2.0}, r"gives no weight to the classes \[2\] of y: add them"),
     ({"0": 1.0, "1": 1.0, "2": 1.0}, r"not classes of y: \['0', '1', '2'\]"),
-    ("Balanced", "class_weight must be None, 'balanced' or a dict"),
+    ("Balanced", r"^class_weight must be None, 'balanced' or a dict \{label: weight\}\. Received: class_weight='Balanced' \(did you mean 'balanced'\?\)\.$"),
+    ("balance", r"Received: class_weight='balance' \(did you mean 'balanced'\?\)\.$"),
+    ("auto", r"Received: class_weight='auto'\.$"),
     ([1.0, 2.0, 3.0], "class_weight must be None, 'balanced' or a dict"),
     ({}, "class_weight must name at least one class"),
 ])
@@ -240,6 +242,11 @@ def test_cli_train_takes_class_weight_and_label_smoothing(tmp_path) -> None:
     assert hl.load(out).class_weight == {"benign": 1.0, "malignant": 3.0}
     assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "0=1,1=3", "-o", out, "-f", "--no-check"),
                       "--class-weight names '0', which is not a class of the target")
+    assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "malignant=3", "-o", out, "-f", "--no-check"),
+                      "--class-weight gives no weight to the class(es) ['benign'] of the target: name every class (1 keeps a class as it is), "
+                      "e.g. benign=1,malignant=3, or pass --class-weight balanced.")
+    assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "benign=1,malignant=3,benign=2", "-o", out, "-f", "--no-check"),
+                      "--class-weight names 'benign' twice: give each class one weight.")
     assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "benign=x", "-o", out, "-f", "--no-check"),
                       "--class-weight takes 'balanced' or LABEL=WEIGHT")
     assert_user_error(run("train", "breast_cancer", "-t", "target", "--class-weight", "benign=0,malignant=1", "-o", out, "-f", "--no-check"),
@@ -256,5 +263,33 @@ def test_lr_find_sweeps_the_weighted_loss_and_dann_refuses_class_weight(skewed) 
     b = hl.lr_find(_clf(), X, y, num_steps=6, sample_weight=compute_sample_weight("balanced", y))
     c = hl.lr_find(_clf(), X, y, num_steps=6)
     assert np.array_equal(a.losses, b.losses) and not np.array_equal(a.losses, c.losses)
-    with pytest.raises(ValueError, match="domain_adaptation='dann' does not support class_weight"):
+    with pytest.raises(ValueError, match=r"^domain_adaptation='dann' does not support class_weight \(it weights rows as sample_weight does\): set class_weight=None, "
+                                         r"or domain_adaptation=None to keep it\.$"):
         _clf(class_weight="balanced", domain_adaptation="dann").fit(X, y, X_target=X)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels=st.one_of(st.lists(st.integers(-5, 50), min_size=2, max_size=5, unique=True),
+                        st.lists(st.sampled_from(["ok", "fraud", "b-2", "7", "x y"]), min_size=2, max_size=5, unique=True)),
+       weights=st.lists(st.floats(0.01, 100.0), min_size=5, max_size=5), order=st.randoms(use_true_random=False), drop=st.booleans(),
+       twice=st.booleans())
+def test_class_weight_option_reads_every_class_once_or_refuses_in_one_line(labels, weights, order, drop, twice) -> None:
+    """--class-weight LABEL=W,...: every class once gives the dict over the labels' own values; a class left out or named twice is a UserError."""
+    from hiddenlayers.cli._common import UserError
+    from hiddenlayers.cli._train import class_weight_option
+
+    y = np.asarray(labels)
+    items = [(str(c), w) for c, w in zip(labels, weights)]
+    order.shuffle(items)
+    if drop:
+        items = items[1:]
+    if twice:
+        items = items + [items[0]]
+    text = ",".join(f"{c}={w!r}" for c, w in items)
+    if drop or twice:
+        with pytest.raises(UserError, match="gives no weight to the class|twice") as err:
+            class_weight_option(text, y)
+        assert "\n" not in str(err.value)
+        return
+    got = class_weight_option(text, y)
+    assert got == {c: w for c, w in zip(labels, weights)} and all(type(k) is type(c) for k, c in zip(sorted(got, key=str), sorted(labels, key=str)))

@@ -336,3 +336,33 @@ def test_a_sample_weight_cancels_for_one_row_so_explain_shows_the_weighted_fit(i
     from hiddenlayers.estimators import _explain
 
     assert "No ``sample_weight``: the estimators' fit divides a batch's weighted loss" in " ".join((_explain.__doc__ or "").split())
+
+
+@pytest.mark.parametrize("labels", ["multiclass", "binary"])
+def test_a_smoothed_model_is_explained_on_the_target_it_trains_on(iris, labels: str) -> None:
+    """label_smoothing: the target, the loss and the step are the smoothed training loss's (network_targets), not the one-hot row's."""
+    X, y = iris
+    if labels == "binary":
+        y = (y == 2).astype(int)
+    est = hl.MLPClassifier((5,), max_iter=30, label_smoothing=0.2, random_state=0).fit(X, y)
+    x = X[60]
+    onehot = np.eye(3)[y[60]] if labels == "multiclass" else np.array([float(y[60])])
+    Y = 0.8 * onehot + (0.2 / 3 if labels == "multiclass" else 0.1)  # PyTorch's / Keras' smoothing, in float64
+    np.testing.assert_allclose(est.network_targets(y[60:61])[0], Y, rtol=1e-6)  # what the fit trains on (float32)
+    ex = explain_model(est, x, y[60])
+    np.testing.assert_allclose(ex.target, Y, rtol=1e-12)
+    assert not np.isin(ex.target, (0.0, 1.0)).any()
+    _check_against_estimator(est, ex, x, Y)
+    assert any(n.startswith("label_smoothing=0.2: the target is the one the model trains on") for n in ex.source["notes"])
+
+
+def test_a_class_weighted_model_says_what_the_rows_weight_does(iris) -> None:
+    """class_weight: the one-row loss and gradients are the weighted fit's (the weight cancels); the note states the L2 strength it implies."""
+    X, y = iris
+    est = hl.MLPClassifier((5,), max_iter=20, alpha=0.01, class_weight={0: 1.0, 1: 4.0, 2: 1.0}, random_state=0).fit(X, y)
+    ex = explain_model(est, X[60], 1)
+    _check_against_estimator(est, ex, X[60], np.eye(3)[1])
+    assert any(n.startswith("class_weight={0: 1.0, 1: 4.0, 2: 1.0} weighs class 1 by 4: in a batch of this row alone the weight cancels")
+               and n.endswith("strength would be alpha / 4 = 0.0025") for n in ex.source["notes"])
+    balanced = hl.MLPClassifier((5,), max_iter=5, class_weight="balanced", random_state=0).fit(X, y)
+    assert any("weighs its class n_rows / (n_classes x its rows)" in n for n in explain_model(balanced, X[0], 0).source["notes"])

@@ -390,6 +390,8 @@ SEQ_BAD = [
     ("fc", "/predict", {"series": [[0.1, "x"] * 4]}, 422, "series[0] must be a list of numbers (one value per time step, oldest first)."),
     ("fc", "/predict", {"series": [[0.1] * 6], "steps": 1001}, 422, "\"steps\" must be 1 to 1000 (this server's limit for one forecast). Received: 1001."),
     ("fc", "/predict", {"series": [[0.1] * 6], "steps": 0}, 422, '"steps" must be 1 to 1000'),
+    ("fc", "/predict", {"series": [[]]}, 422, "series[0] has 0 values, but the model reads the last window=6: send at least 6."),
+    ("fc", "/predict", {"series": [[0.1] * 6], "steps": 10**300}, 422, '"steps" must be 1 to 1000 (this server\'s limit for one forecast). Received: 1e+300.'),
     ("fc", "/predict", {"series": [[0.1] * 6], "steps": "3"}, 400, "\"steps\" must be a whole number of values to forecast. Received: '3'."),
     ("fc", "/predict", {"steps": 3}, 400, "the body has no 'series'"),
     ("fc", "/predict_proba", {"series": [[0.1] * 6]}, 400, "/predict_proba needs a classifier; a Forecaster answers /predict with forecasts."),

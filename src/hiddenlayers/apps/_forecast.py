@@ -13,6 +13,7 @@ sunspots, where the level itself carries information).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,8 @@ def _series_items(series: Any) -> list[Any]:
     usage = "pass a list of 1-D series (any lengths) or a 2-D array with one series per row"
     if hasattr(series, "columns"):  # a DataFrame: are its series the columns or the rows? the caller says
         raise DataError(f"series is a {type(series).__name__}: {usage}, e.g. [df[c] for c in df.columns] when each column is a series.")
+    if isinstance(series, Mapping):  # iterating it gives its keys (names), not its series
+        raise DataError(f"series is a {type(series).__name__}: {usage}, e.g. list(d.values()) (row i of the result is the i-th series).")
     if isinstance(series, (str, bytes)) or not hasattr(series, "__iter__"):
         raise DataError(f"series must hold several series: {usage}. Received: {type(series).__name__}.")
     if isinstance(series, np.ndarray) and series.ndim > 2:
@@ -298,6 +301,9 @@ class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         steps = check_positive_int(steps, "steps")
         last = np.empty((0, self.window))
         items = _series_items(series)
+        if isinstance(series, np.ndarray) and series.ndim == 2 and items and series.shape[1] < self.window:
+            raise DataError(f"series is a {series.shape} array, read as {series.shape[0]} series (one per row) of {series.shape[1]} values, fewer than "
+                            f"window={self.window}: pass longer series, or series.T when each column is a series.")
         if items:
             last = np.stack([self._last_window(s, f"series[{i}]") for i, s in enumerate(items)])
         return self._recurse(last, steps)

@@ -93,7 +93,10 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     src = ParquetSource(data, target=target, features=parse_features(features))
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
          f"duplicates and leakage within the first {src.scan(refuse_infinite=False).checks.first_rows:,} rows)")
-    return stream_check(src, task)
+    report = stream_check(src, task)
+    for msg in src.drop_notes():  # CSV rows of the wrong width the pass skipped, said as `train DIR` says them
+        note(msg)
+    return report
 
 
 def _show(report: Any, html_path: Any, as_json: bool) -> int:
@@ -216,7 +219,7 @@ def without_column_hints(columns: set[str]) -> Iterator[None]:
 
 def check_command(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz), a bundled dataset name, or a folder (glob) of Parquet/CSV files: streamed, the fast checks, as `train` runs them.")],
-    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked (a folder needs it).")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked (a folder needs it, by name).")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",

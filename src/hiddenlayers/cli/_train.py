@@ -146,7 +146,15 @@ def class_weight_option(text: str, labels: Any) -> Any:
             raise UserError(f"--class-weight takes 'balanced' or LABEL=WEIGHT for every class, e.g. 0=1,1=10. Received: {text!r}.")
         if classes and label.strip() not in classes:
             raise UserError(f"--class-weight names {label.strip()!r}, which is not a class of the target: the classes are {list(classes)[:10]}.")
-        out[classes.get(label.strip(), label.strip())] = weight
+        key = classes.get(label.strip(), label.strip())
+        if key in out:
+            raise UserError(f"--class-weight names {label.strip()!r} twice: give each class one weight. Received: {text!r}.")
+        out[key] = weight
+    missing = [name for name, c in classes.items() if c not in out]
+    if missing:
+        example = ",".join(f"{name}={out.get(c, 1.0):g}" for name, c in list(classes.items())[:4])
+        raise UserError(f"--class-weight gives no weight to the class(es) {missing[:5]} of the target: name every class "
+                        f"(1 keeps a class as it is), e.g. {example}{',...' if len(classes) > 4 else ''}, or pass --class-weight balanced.")
     return out
 
 

@@ -87,7 +87,10 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str, feature
     first, names = files[0], columns[files[0]]
     having = [f for f in files if target in columns[f]]
     if not having:
-        raise DataError(f"no target column {target!r} in {path}: choose one of {', '.join(names[:10])}.")
+        position = target.lstrip("-").isdigit()  # `--target -1` picks a column of one file by position; a folder's is named
+        raise DataError(f"no target column {target!r} in {path}"
+                        + (" (a folder's target is a column name, not a position)" if position else "")
+                        + f": choose one of {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}.")
     if len(having) < len(files):
         lacking = next(f for f in files if f not in having)
         raise DataError(f"'{lacking}' has no column {target!r} (the target; '{having[0]}' has it): add it to every file, or move '{lacking}' out of {path}.")
@@ -95,6 +98,8 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str, feature
         used = [n for n in names if n != target]
     else:
         used = list(features)
+        if target in used:  # the target as a feature too would leak it; a one-file table refuses it in these words
+            raise DataError(f"the target '{target}' is also listed in --features (features=): remove it from --features.")
         absent = [c for c in used if c not in names]
         if absent:
             raise DataError(f"feature column(s) {absent} are not in {path}: check --features.")

@@ -10,6 +10,7 @@ output (binary, multi-label) by ``y·(1 - eps) + eps/2`` (Keras' ``BinaryCrossen
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from collections.abc import Mapping
@@ -30,7 +31,9 @@ def check_class_weight(value: Any) -> None:
     if value is None or (isinstance(value, str) and value == "balanced"):
         return
     if not isinstance(value, Mapping):
-        raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}. Received: class_weight={value!r}.")
+        close = isinstance(value, str) and bool(difflib.get_close_matches(value.lower(), ["balanced"], n=1, cutoff=0.6))
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}. Received: class_weight={value!r}"
+                         + (" (did you mean 'balanced'?)." if close else "."))
     if not value:
         raise ValueError("class_weight must name at least one class, e.g. {0: 1.0, 1: 5.0}. Received: class_weight={}.")
     for label, w in value.items():

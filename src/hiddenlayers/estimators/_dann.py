@@ -37,15 +37,15 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
         raise ValueError("X_target (unlabelled target rows) is used only with domain_adaptation='dann': set it, or drop X_target.")
     if X_target is None:
         raise ValueError("domain_adaptation='dann' needs unlabelled target rows: call fit(X, y, X_target=...).")
-    for bad, why in (
-        (incremental, "partial_fit"),
-        (est.solver == "lbfgs", "solver='lbfgs' (use 'adam' or 'sgd')"),
-        (est.early_stopping, "early_stopping=True"),
-        (getattr(est, "class_weight", None) is not None, "class_weight (it weights rows as sample_weight does)"),
-        (sample_weight is not None, "sample_weight"),
+    for bad, why, fix in (
+        (incremental, "partial_fit", "call fit"),
+        (est.solver == "lbfgs", "solver='lbfgs'", "set solver='adam' or 'sgd'"),
+        (est.early_stopping, "early_stopping=True", "set early_stopping=False"),
+        (getattr(est, "class_weight", None) is not None, "class_weight (it weights rows as sample_weight does)", "set class_weight=None"),
+        (sample_weight is not None, "sample_weight", "fit without sample_weight"),
     ):
         if bad:
-            raise ValueError(f"domain_adaptation='dann' does not support {why}.")
+            raise ValueError(f"domain_adaptation='dann' does not support {why}: {fix}, or domain_adaptation=None to keep it.")
     require_2d(X_target, "X_target")
     Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False)
     if Xt.shape[0] == 0:

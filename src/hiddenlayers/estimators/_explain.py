@@ -14,7 +14,9 @@ classes, multilabel), with ``loss="gce"`` the generalized cross entropy
 regressor ``½·Σ_k (y_k - t_k)²`` summed over the outputs (scikit-learn reports
 ``½·mean`` over the outputs but steps along the sum's gradient, and so do we;
 for one output they agree) or with ``loss="poisson"`` the half Poisson deviance
-of ``y = e^z``. The L2 term ``½·alpha·Σ W²`` is stated apart and its
+of ``y = e^z``. A classifier fitted with ``label_smoothing`` is explained on the
+softened target it trains on (``(1 - eps)·onehot + eps/k``; ``y·(1 - eps) + eps/2`` per
+logistic output), not the one-hot row, so the loss shown is its training loss. The L2 term ``½·alpha·Σ W²`` is stated apart and its
 ``alpha·W`` added to the one step.
 
 No ``sample_weight``: the estimators' fit divides a batch's weighted loss (and
@@ -33,6 +35,7 @@ import numpy as np
 
 from ..data import TablePreprocessor
 from ..network import DenseLayer
+from ._class_weight import smooth_targets
 
 if TYPE_CHECKING:
     from ..training import Explanation
@@ -55,7 +58,9 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     ``learning_rate``, not the estimator's own optimizer (e.g. Adam); it leaves the
     layers the model's fit kept frozen (``frozen_``) unchanged, as that fit did.
     No ``sample_weight``: for a batch of this one row the fit's weight cancels
-    (see the module docstring): the loss and gradients shown are the weighted fit's too.
+    (see the module docstring): the loss and gradients shown are the weighted fit's too; with
+    ``class_weight`` a note gives the row's weight and the L2 strength it implies. With
+    ``label_smoothing`` the target is the smoothed one the model trains on.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -72,10 +77,19 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     layers = _dense_layers(model)
     x, input_names, raw, notes = _inputs(model, X_row)
     target, output_names, label = _target(model, y_row)
+    eps = float(getattr(model, "label_smoothing", 0.0) or 0.0)
+    if eps:  # the model trains on softened targets: the loss written out is that one, not the one-hot row's
+        softmax = model._label_binarizer.y_type_ == "multiclass"
+        target = smooth_targets(target[None, :], eps, softmax, np.float64)[0]
+        notes.append(f"label_smoothing={eps:g}: the target is the one the model trains on, "
+                     + (f"(1 - {eps:g})·onehot + {eps:g}/{target.shape[0]}" if softmax else f"y·(1 - {eps:g}) + {eps:g}/2 per output"))
     loss_name = model._loss().name
     network_loss, q = _loss_of(model, loss_name)
     alpha = 0.0 if model.solver == "adamw" else float(model.alpha)  # AdamW decays weights in its step, not in the loss
     weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
+    cw_note = _class_weight_note(model, label, alpha)
+    if cw_note:
+        notes.append(cw_note)
     if any(layer.dropout is not None for layer in layers):
         notes.append("dropout is off here, as in predict (training drops units at random)")
     frozen = _frozen(model)
@@ -94,6 +108,22 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     }
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
                            alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q)
+
+
+def _class_weight_note(model: _BaseMLP, label: Any, alpha: float) -> str | None:
+    """What the model's ``class_weight`` does to this row's step (see the module docstring: a one-row batch's weight cancels but from L2)."""
+    class_weight = getattr(model, "class_weight", None)
+    if class_weight is None or model._label_binarizer.y_type_ == "multilabel-indicator":
+        return None
+    if isinstance(class_weight, str):
+        weight = "weighs its class n_rows / (n_classes x its rows) of the training labels"
+        l2 = "alpha divided by that weight"
+    else:
+        w = float(next(v for k, v in class_weight.items() if _same_label(k, label)))
+        weight = f"weighs class {label!r} by {w:g}"
+        l2 = f"alpha / {w:g} = {alpha / w:g}"
+    return (f"class_weight={class_weight!r} {weight}: in a batch of this row alone the weight cancels from the loss and its gradients "
+            f"shown (w·L / w = L); only the L2 term's strength would be {l2}" + ("" if alpha else " (here 0)"))
 
 
 def _loss_of(model: _BaseMLP, loss_name: str) -> tuple[str, float | None]:

@@ -147,7 +147,7 @@ class ForecasterModel(AppModel):
         if isinstance(v, bool) or not isinstance(v, int):
             raise RequestError(400, f'"steps" must be a whole number of values to forecast. Received: {v!r:.40}.')
         if not 1 <= v <= self.limit:
-            raise RequestError(422, f'"steps" must be 1 to {self.limit} (this server\'s limit for one forecast). Received: {v}.')
+            raise RequestError(422, f'"steps" must be 1 to {self.limit} (this server\'s limit for one forecast). Received: {v if abs(v) < 10**6 else shown(v)}.')
         return v
 
     def _series(self, s: Any, i: int) -> np.ndarray:
@@ -157,12 +157,12 @@ class ForecasterModel(AppModel):
             raise RequestError(422, f"series[{i}] must be a list of numbers (one value per time step, oldest first).")
         if not np.isfinite(a).all():
             raise RequestError(422, f"series[{i}] holds NaN or infinity: fill the gaps first (e.g. pandas' Series.interpolate()).")
+        if len(a) < self.window:  # before the scaling check, which needs a value (an empty series has none)
+            raise RequestError(422, f"series[{i}] has {len(a)} values, but the model reads the last window={self.window}: send at least {self.window}.")
         z = (a - float(self.app.mean_)) / float(self.app.scale_)  # as the network reads the values (in float32)
         if np.abs(z).max() > F32_MAX:
             raise RequestError(422, f"series[{i}] holds {shown(a.flat[np.abs(z).argmax()])}, beyond {F32_TEXT} after the model's scaling: "
                                     "send values of the size the model was trained on.")
-        if len(a) < self.window:
-            raise RequestError(422, f"series[{i}] has {len(a)} values, but the model reads the last window={self.window}: send at least {self.window}.")
         return a[-self.window :].astype(np.float64)
 
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
