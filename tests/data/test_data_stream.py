@@ -940,3 +940,23 @@ def test_a_streamed_first_fit_diverging_in_its_first_pass_raises_sklearns_error(
         with pytest.raises(ValueError, match=r"^Solver produced non-finite parameter weights\."):
             est.fit(src)
     assert not hasattr(est, "network_")
+
+
+def test_a_missing_target_in_a_csv_is_named_by_file_and_row_as_an_infinite_value_is(tmp_path) -> None:
+    """Both stop the streamed fit at the same cell of the second file, read in several batches: the same 'file' row N (0-based in the file)."""
+    def second(column: str, value: float) -> pd.DataFrame:
+        frame = _frame(a=A, y=None).astype(float)
+        frame.loc[130, column] = value
+        return frame
+
+    first = _frame(a=A, y=None).astype(float)  # y as floats in both files (a missing value makes the second one's float)
+    missing = _files(tmp_path, "missing", [first, second("y", np.nan)], "csv")
+    infinite = _files(tmp_path, "infinite", [first, second("a", np.inf)], "csv")
+    for d in (missing, infinite):
+        with pytest.raises(DataError) as info:
+            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(ParquetSource(d, target="y", read_rows=64))
+        assert "\n" not in str(info.value)
+        if d == missing:
+            assert str(info.value) == f"the target column 'y' has missing values (first at '{d}/part1.csv' row 130): drop those rows."
+        else:
+            assert f"first at '{d}/part1.csv' row 130)" in str(info.value)

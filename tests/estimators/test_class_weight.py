@@ -293,3 +293,45 @@ def test_class_weight_option_reads_every_class_once_or_refuses_in_one_line(label
         return
     got = class_weight_option(text, y)
     assert got == {c: w for c, w in zip(labels, weights)} and all(type(k) is type(c) for k, c in zip(sorted(got, key=str), sorted(labels, key=str)))
+
+
+# --- label_smoothing's floor under the training loss, and a loss_threshold below it -------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(eps=st.floats(0.001, 0.999), k=st.integers(2, 12), softmax=st.booleans())
+def test_smoothing_floor_is_the_loss_of_predicting_exactly_the_smoothed_targets(eps: float, k: int, softmax: bool) -> None:
+    from hiddenlayers.estimators._class_weight import smooth_targets, smoothing_floor
+    from hiddenlayers.training import get_loss
+
+    n_outputs = k if softmax else k - 1  # multi-label: k - 1 logistic outputs
+    Y = np.eye(k)[:, :n_outputs] if softmax else np.tile([[0.0] * (n_outputs - 1) + [1.0]], (3, 1))
+    T = torch.as_tensor(smooth_targets(Y, eps, softmax, np.float64))
+    z = torch.log(T) if softmax else torch.logit(T)  # outputs whose softmax / sigmoid is the target itself
+    loss = get_loss("log_loss" if softmax else "binary_log_loss").value(z, T, None) / len(T)
+    assert smoothing_floor(eps, n_outputs, softmax) == pytest.approx(float(loss), rel=1e-9, abs=1e-12)
+    # and it is the least loss: any other output does worse
+    assert float(get_loss("log_loss" if softmax else "binary_log_loss").value(z + torch.randn_like(z), T, None) / len(T)) >= float(loss)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_loss_threshold_below_the_smoothing_floor_warns_once(skewed, binary: bool) -> None:
+    from hiddenlayers.estimators._class_weight import smoothing_floor
+
+    X, y = skewed
+    y = (y == 1).astype(int) if binary else y
+    floor = smoothing_floor(0.2, 1 if binary else 3, softmax=not binary)
+    assert floor == pytest.approx(-0.9 * math.log(0.9) - 0.1 * math.log(0.1) if binary
+                                  else -(0.8 + 0.2 / 3) * math.log(0.8 + 0.2 / 3) - 2 * (0.2 / 3) * math.log(0.2 / 3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _clf(label_smoothing=0.2, loss_threshold=floor - 0.01, max_iter=2).fit(X, y)  # the warning names this line
+    mine = [w for w in caught if issubclass(w.category, UserWarning) and "loss_threshold" in str(w.message)]
+    assert len(mine) == 1 and mine[0].filename == __file__, [str(w.message) for w in caught]
+    text = str(mine[0].message)
+    assert f"loss_threshold={floor - 0.01:g} can never stop the fit: label_smoothing=0.2" in text
+    assert f"{floor:.4g}" in text and "Set loss_threshold above" in text and "or lower label_smoothing" in text
+    for kw in ({"loss_threshold": floor + 0.01}, {"loss_threshold": floor - 0.01, "label_smoothing": 0.0}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _clf(**{"label_smoothing": 0.2, "max_iter": 2, **kw}).fit(X, y)

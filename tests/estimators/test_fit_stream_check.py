@@ -28,7 +28,7 @@ def _files(d, last_file_edit) -> list:
 
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda f: f.__setitem__("a", f["a"].where(f.index != 50, -np.inf)), "data check: 1 column(s) hold infinite values: a (rows 290; first at '{f}' row 50)"),
-    (lambda f: f.__setitem__("y", f["y"].where(f.index != 70, np.nan)), "the target column 'y' has missing values in '{f}' (first at row 70)"),
+    (lambda f: f.__setitem__("y", f["y"].where(f.index != 70, np.nan)), "the target column 'y' has missing values (first at '{f}' row 70): drop those rows."),
 ])
 def test_a_bad_value_in_the_last_file_stops_the_fit_naming_file_and_row(tmp_path, edit, message):
     last = _files(tmp_path, edit)[-1]

@@ -105,9 +105,12 @@ def _root(
 
 Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
-#: the classifier's class_weight and label_smoothing, as train and search take them (parsed by _train.classifier_options)
+#: the classifier's class_weight and label_smoothing, as train, lr-find and search take them (parsed by _train.classifier_options)
 ClassWeight = Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)]
 LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)]
+#: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
+Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
+GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -139,8 +142,8 @@ def train(
     loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
     max_time: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
-    loss: Annotated[str | None, typer.Option(help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)] = None,
-    gce_q: Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)] = None,
+    loss: Loss = None,
+    gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
@@ -216,6 +219,10 @@ def lr_find(
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, seed_option("Random seed (initial weights, batch order), as train's.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
+    loss: Loss = None,
+    gce_q: GceQ = None,
+    class_weight: ClassWeight = None,
+    label_smoothing: LabelSmoothing = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -223,12 +230,14 @@ def lr_find(
 
     The rate grows geometrically from --start-lr to --end-lr, one step each; the suggestion is the
     rate where the smoothed loss falls fastest (fastai's and Lightning's lr_find).
+    --loss, --gce-q, --class-weight and --label-smoothing set the loss swept, as `train` takes them.
 
     Example: hiddenlayers lr-find data.csv --target label --hidden 64,32 --solver sgd --plot lr.png
     """
     from ._lr_find import run_lr_find
 
     params: dict[str, Any] = dict(hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size, device=device)
+    params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
     run_lr_find(data, target=target, features=features, params=params, task=task, max_categories=max_categories, seed=seed,
                 start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json)
 

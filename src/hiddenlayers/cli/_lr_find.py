@@ -61,7 +61,8 @@ def run_lr_find(
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     prep = prepare(data, target, features, task, max_categories)
-    model = make_estimator(prep["task"], params, seed, quiet=True)
+    labels = prep["y"] if prep["task"] == "classification" else None  # --class-weight LABEL=WEIGHT names these, as in train
+    model = make_estimator(prep["task"], params, seed, quiet=True, labels=labels)
     A = TablePreprocessor(max_categories=max_categories).fit(prep["X"]).transform(prep["X"])
     for msg in [prep["dropped"], *A.notes] if prep["dropped"] else A.notes:
         note(msg)
@@ -92,7 +93,7 @@ _SHARED_DEFAULTS = {"--features": None, "--task": "auto", "--max-categories": 20
 
 
 def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: float, cli: dict[str, Any]) -> str:
-    """The ``hiddenlayers train`` command that trains with the suggestion and the swept options.
+    """The ``hiddenlayers train`` command that trains with the suggestion and the swept options (loss ones included).
 
     ``cli``: the sweep's ``--features``/``--task``/``--max-categories``/``--seed``; each one not at its
     default is passed on, so ``train`` reads the same columns and starts from the same weights.
@@ -105,8 +106,9 @@ def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: flo
         parts += [option, str(params[key])]
     for key, option, default in (
         ("activation", "--activation", "relu"), ("alpha", "--alpha", 0.0001), ("batch_size", "--batch-size", "auto"), ("device", "--device", "auto"),
+        ("loss", "--loss", None), ("gce_q", "--gce-q", None), ("class_weight", "--class-weight", None), ("label_smoothing", "--label-smoothing", None),
     ):
-        if params.get(key, default) != default:  # the swept options train would not take by default
+        if params.get(key, default) != default:  # the swept options train would not take by default (the loss's as the user wrote them)
             parts += [option, str(params[key])]
     parts += ["--lr", f"{lr:.3g}"]
     return " ".join(shlex.quote(p) for p in parts)

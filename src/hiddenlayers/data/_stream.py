@@ -27,7 +27,7 @@ import numpy as np
 
 from ..exceptions import DataError
 from ._check.report import DataReport
-from ._check.stream import StreamCheck
+from ._check.stream import StreamCheck, file_row_text
 from ._csv_rows import ends_in_quote
 from ._preprocessing import TablePreprocessor
 from ._stream_files import (
@@ -254,7 +254,7 @@ class ParquetSource:
                 at = in_file.get(file, 0)
                 if y.isna().any():
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
-                    raise DataError(f"the target column {self.target!r} has missing values in '{file}' (first at row {row}): drop those rows.")
+                    raise DataError(f"the target column {self.target!r} has missing values (first at {file_row_text(file, row)}): drop those rows.")
                 before = checks.n_infinite
                 checks.add(frame, y, file, at)
                 if checks.n_infinite > before:  # fatal, and the preprocessing cannot scale it

@@ -104,6 +104,22 @@ def smooth_targets(Y: np.ndarray, eps: float, softmax: bool, dtype: Any) -> np.n
     return out
 
 
+def smoothing_floor(eps: float, n_outputs: int, softmax: bool) -> float:
+    """The least training loss per row (nats) that :func:`smooth_targets`' targets allow: their entropy.
+
+    A model can at best predict the smoothed target itself, and its cross entropy is then the target's entropy:
+    ``-(1-eps+eps/k)·log(1-eps+eps/k) - (k-1)·(eps/k)·log(eps/k)`` for a softmax over ``k = n_outputs`` classes,
+    and that of the two values ``1 - eps/2``, ``eps/2`` for each of ``n_outputs`` logistic outputs (their losses add up).
+    0 for ``eps == 0``.
+    """
+    if not eps:
+        return 0.0
+    k = n_outputs if softmax else 2
+    high, low = 1.0 - eps + eps / k, eps / k
+    per_output = -high * math.log(high) - (k - 1) * low * math.log(low)
+    return per_output if softmax else n_outputs * per_output
+
+
 def class_weight_to_json(value: Any) -> Any:
     """``class_weight`` for a model file's JSON: a dict as ``[[label, weight], ...]`` (JSON keys are text; labels may be numbers)."""
     if isinstance(value, Mapping):
@@ -124,4 +140,4 @@ def class_weight_from_json(value: Any) -> Any:
 
 
 __all__ = ["BALANCED_PARTIAL_FIT", "balanced_from_counts", "check_class_weight", "class_row_weights",
-           "class_weight_from_json", "class_weight_to_json", "combine", "smooth_targets"]
+           "class_weight_from_json", "class_weight_to_json", "combine", "smooth_targets", "smoothing_floor"]

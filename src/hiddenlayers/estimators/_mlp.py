@@ -14,6 +14,7 @@ Both classes stay defined here: pickles (joblib) name them as ``hiddenlayers.est
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,11 +26,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
 
 from .._params import document
+from .._stacklevel import user_stacklevel
 from ..data import check_score_labels, is_source
 from ..network import Spec
 from ..training import Loss, classification_loss, get_loss
 from ._checks import binarize, check_sample_weight, classifier_input, regressor_input
-from ._class_weight import class_row_weights, combine, smooth_targets
+from ._class_weight import class_row_weights, combine, smooth_targets, smoothing_floor
 from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import check_X, output_dtype, raw_output
@@ -67,6 +69,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(f"label_smoothing works with loss='log_loss' only (loss={self.loss!r} reads one labelled class per row): "
                              "set label_smoothing=0, or loss='log_loss'.")
         return spec
+
+    def _warn_unreachable_threshold(self, n_outputs: int) -> None:
+        """A UserWarning when ``loss_threshold`` is below the floor ``label_smoothing`` puts under the training loss (it could never stop the fit)."""
+        eps, threshold = float(self.label_smoothing), self.loss_threshold
+        if threshold is None or not eps or self.__dict__.get("_distilling") is not None:  # hl.distill's targets have their own entropy
+            return
+        softmax = self._label_binarizer.y_type_ == "multiclass"
+        floor = smoothing_floor(eps, n_outputs, softmax)
+        if threshold < floor:
+            what = f"{n_outputs} classes" if softmax else f"{n_outputs} logistic output{'s' if n_outputs > 1 else ''}"
+            warnings.warn(
+                f"loss_threshold={threshold:g} can never stop the fit: label_smoothing={eps:g} keeps the training loss at or above "
+                f"{floor:.4g} (the entropy of the smoothed targets, {what}). Set loss_threshold above {floor:.4g}, "
+                "or lower label_smoothing.",
+                UserWarning, stacklevel=user_stacklevel(),
+            )
 
     def _with_class_weight(self, y: np.ndarray, sample_weight: np.ndarray | None, X: Any, incremental: bool) -> np.ndarray | None:
         """``sample_weight`` times ``class_weight``'s weight of each row's class (scikit-learn's product), checked as a sample weight."""

@@ -166,6 +166,9 @@ class _BaseMLP(BaseEstimator, ABC):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
+    def _warn_unreachable_threshold(self, n_outputs: int) -> None:
+        """Warn when ``loss_threshold`` is below the least loss the targets allow (the classifier's ``label_smoothing``); none here."""
+
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None,
              setup: Callable[[], None] | None = None) -> Any:
         """Fit on arrays or a streamed source; ``setup`` runs first, inside the same guard (``partial_fit``'s first-call classes).
@@ -198,6 +201,8 @@ class _BaseMLP(BaseEstimator, ABC):
                 sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
             sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
             Y = self._targets(y)
+            if not incremental:  # partial_fit has no loss_threshold rule
+                self._warn_unreachable_threshold(Y.shape[1])
             distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head
             n_outputs = Y.shape[1] if distilling is None else distilling.n_outputs(Y)
             self._random_state = check_random_state(self.random_state)

@@ -148,7 +148,9 @@ CLASSIFIER_PARAMS: tuple[Param, ...] = (
           "(refused by partial_fit, as SGDClassifier's), a dict names every class of y; the early-stopping score is weighted alike"),
     Param("label_smoothing", Interval(Real, 0, 1, closed="left", bools=False), 0.0,
           "Share eps of each target spread evenly over the classes: (1 - eps) * onehot + eps / k (PyTorch's), y * (1 - eps) + eps / 2 "
-          "per logistic output (binary, multi-label); loss_curve_ is the smoothed loss; loss='log_loss' only"),
+          "per logistic output (binary, multi-label); loss_curve_ is the smoothed loss, which cannot fall below the smoothed targets' "
+          "entropy (k classes: -(1-eps+eps/k)*log(1-eps+eps/k) - (k-1)*(eps/k)*log(eps/k); per logistic output k=2), so fit warns "
+          "when loss_threshold is below it; loss='log_loss' only"),
 )
 
 # ``loss`` is checked with the data (its message adds a hint on positional arguments), as scikit-learn's.

@@ -96,6 +96,11 @@ class _Column:
     distinct: bool = True
 
 
+def file_row_text(file: str, row: int) -> str:
+    """``"'file' row r"``: how streamed messages name a row (``r``: 0-based among the file's data rows, the header not counted)."""
+    return f"'{file}' row {row}"
+
+
 class StreamCheck:
     """The fast checks' tallies of a table read in record batches (see the module docstring)."""
 
@@ -241,7 +246,7 @@ class StreamCheck:
     def where(self, row: int) -> str:
         """``"'file' row r"`` for stream row ``row`` (``r``: 0-based among the file's rows)."""
         start, file, file_row = next(w for w in reversed(self._where) if w[0] <= row)
-        return f"'{file}' row {file_row + row - start}"
+        return file_row_text(file, file_row + row - start)
 
     # ------------------------------------------------------------ report
     def report(self, task: str, counts: dict[str, dict[str, int]], target: str | None = None) -> DataReport:
@@ -467,4 +472,4 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-__all__ = ["FIRST_BATCH_CHECKS", "ROW_CAP", "StreamCheck"]
+__all__ = ["FIRST_BATCH_CHECKS", "ROW_CAP", "StreamCheck", "file_row_text"]
