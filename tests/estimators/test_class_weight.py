@@ -293,3 +293,19 @@ def test_class_weight_option_reads_every_class_once_or_refuses_in_one_line(label
         return
     got = class_weight_option(text, y)
     assert got == {c: w for c, w in zip(labels, weights)} and all(type(k) is type(c) for k, c in zip(sorted(got, key=str), sorted(labels, key=str)))
+
+
+def test_network_loss_takes_row_weights_as_the_fit_weighs_a_batch(skewed) -> None:
+    """``network_loss(z, T, sample_weight=w) / Σw`` is the loss a full-batch fit reports (``loss_curve_[0]``, the step barely moves)."""
+    X, y = skewed
+    kw = {"solver": "sgd", "momentum": 0.0, "batch_size": len(y), "max_iter": 1, "alpha": 0.0, "learning_rate_init": 1e-12, "dtype": "float64"}
+    est = quiet_fit(_clf(class_weight="balanced", **kw), X, y)
+    w = compute_sample_weight("balanced", y)
+    z = torch.as_tensor(est.predict_logits(X), dtype=torch.float64)
+    T = torch.as_tensor(est.network_targets(y))
+    got = est.network_loss(z, T, sample_weight=w)
+    assert torch.allclose(got, torch.dot(F.cross_entropy(z, torch.as_tensor(y), reduction="none"), torch.as_tensor(w)))
+    assert math.isclose(got.item() / w.sum(), est.loss_curve_[0], rel_tol=1e-8)
+    assert torch.equal(est.network_loss(z, T, sample_weight=None), est.network_loss(z, T))
+    with pytest.raises(ValueError, match=r"one weight per row of z: z has 85 rows, sample_weight has shape \(3,\)"):
+        est.network_loss(z, T, sample_weight=np.ones(3))
