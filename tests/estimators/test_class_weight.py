@@ -335,3 +335,19 @@ def test_a_loss_threshold_below_the_smoothing_floor_warns_once(skewed, binary: b
             warnings.simplefilter("error", UserWarning)
             warnings.simplefilter("ignore", ConvergenceWarning)
             _clf(**{"label_smoothing": 0.2, "max_iter": 2, **kw}).fit(X, y)
+
+
+def test_network_loss_takes_row_weights_as_the_fit_weighs_a_batch(skewed) -> None:
+    """``network_loss(z, T, sample_weight=w) / Σw`` is the loss a full-batch fit reports (``loss_curve_[0]``, the step barely moves)."""
+    X, y = skewed
+    kw = {"solver": "sgd", "momentum": 0.0, "batch_size": len(y), "max_iter": 1, "alpha": 0.0, "learning_rate_init": 1e-12, "dtype": "float64"}
+    est = quiet_fit(_clf(class_weight="balanced", **kw), X, y)
+    w = compute_sample_weight("balanced", y)
+    z = torch.as_tensor(est.predict_logits(X), dtype=torch.float64)
+    T = torch.as_tensor(est.network_targets(y))
+    got = est.network_loss(z, T, sample_weight=w)
+    assert torch.allclose(got, torch.dot(F.cross_entropy(z, torch.as_tensor(y), reduction="none"), torch.as_tensor(w)))
+    assert math.isclose(got.item() / w.sum(), est.loss_curve_[0], rel_tol=1e-8)
+    assert torch.equal(est.network_loss(z, T, sample_weight=None), est.network_loss(z, T))
+    with pytest.raises(ValueError, match=r"one weight per row of z: z has 85 rows, sample_weight has shape \(3,\)"):
+        est.network_loss(z, T, sample_weight=np.ones(3))

@@ -282,3 +282,134 @@ def test_apps_fitted_without_y_take_targets_from_X_and_others_need_y():
         clf = hl.MLPClassifier((4,), max_iter=5, random_state=0).fit(rows, rows[:, 0] > 0)
     with pytest.raises(ValueError, match="y is required for a MLPClassifier"):
         hl.lens.loss_landscape(clf, rows)
+
+
+# ---------------------------------------------------------------- weighted rows: sample_weight and class_weight
+@pytest.fixture(scope="module")
+def skewed_digits(digits):
+    """Digits with 0-3 merged into class 0 (about 4x the others), and a 'balanced' classifier fitted on them."""
+    X, y = digits
+    y = np.where(y < 4, 0, y)
+    with pytest.warns(Warning):  # not converged: fine for a landscape
+        clf = hl.MLPClassifier((16,), max_iter=20, random_state=0, class_weight="balanced").fit(X, y)
+    return X, y, clf
+
+
+def test_class_weighted_centre_is_the_weighted_log_loss_fit_minimised(skewed_digits):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    X, y, clf = skewed_digits
+    p = clf.predict_proba(X)
+    land = hl.lens.loss_landscape(clf, X, y, steps=3, random_state=0)
+    weighted = log_loss(y, p, sample_weight=compute_sample_weight("balanced", y))
+    assert land.center_loss == pytest.approx(weighted, abs=1e-5)
+    assert abs(weighted - log_loss(y, p)) > 1e-3  # the test tells the two apart
+    plain = hl.lens.loss_landscape(clf, X, y, steps=3, random_state=0, class_weighted=False)
+    assert plain.center_loss == pytest.approx(log_loss(y, p), abs=1e-5)
+    sw = np.arange(len(y)) % 3  # explicit weights multiply the class weights, as fit does
+    both = hl.lens.loss_landscape(clf, X, y, steps=3, random_state=0, sample_weight=sw)
+    assert both.center_loss == pytest.approx(log_loss(y, p, sample_weight=sw * compute_sample_weight("balanced", y)), abs=1e-5)
+
+
+def test_explicit_sample_weight_is_sampled_with_the_rows(fitted, digits):
+    from hiddenlayers.lens._target import sample_index
+
+    X, y = digits
+    p = fitted.predict_proba(X)
+    sw = 1.0 + (y == 3) * 9.0  # row weights 1 and 10
+    land = hl.lens.loss_landscape(fitted, X, list(y), steps=3, random_state=0, sample_weight=list(sw))
+    assert land.center_loss == pytest.approx(log_loss(y, p, sample_weight=sw), abs=1e-5)
+    idx = sample_index(len(y), 150, np.random.default_rng(1))  # loss_landscape's own draw for random_state=1
+    part = hl.lens.loss_landscape(fitted, X, y, steps=3, random_state=1, max_rows=150, sample_weight=torch.as_tensor(sw))
+    assert part.rows == 150
+    assert part.center_loss == pytest.approx(log_loss(y[idx], p[idx], sample_weight=sw[idx], labels=fitted.classes_), abs=1e-5)
+
+
+def test_balanced_counts_every_row_of_y_when_max_rows_samples(skewed_digits):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from hiddenlayers.lens._target import sample_index
+
+    X, y, clf = skewed_digits
+    idx = sample_index(len(y), 100, np.random.default_rng(2))
+    land = hl.lens.loss_landscape(clf, X, y, steps=3, random_state=2, max_rows=100)
+    w = compute_sample_weight("balanced", y)[idx]  # fit's weights of the rows drawn, not the sample's own balance
+    assert land.center_loss == pytest.approx(log_loss(y[idx], clf.predict_proba(X[idx]), sample_weight=w, labels=clf.classes_), abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("sw", "message"),
+    [
+        (np.ones(599), r"sample_weight must hold one weight per row of X: X has 600 rows, sample_weight has shape \(599,\)"),
+        (np.ones((600, 1)), r"one weight per row of X: X has 600 rows, sample_weight has shape \(600, 1\)"),
+        (np.r_[np.ones(599), -1.0], r"sample_weight must be >= 0. Received: sample_weight\[599\]=-1"),
+        (np.r_[np.nan, np.ones(599)], r"sample_weight must be finite. Received: sample_weight\[0\]=nan"),
+        (np.r_[np.ones(599), np.inf], r"sample_weight must be finite. Received: sample_weight\[599\]=inf"),
+        (np.zeros(600), "sample_weight is 0 for every row"),
+        (np.array(["a"] * 600), "sample_weight must hold numbers"),
+    ],
+)
+def test_bad_sample_weight_one_line(fitted, digits, sw, message):
+    X, y = digits
+    with pytest.raises(ValueError, match=message) as err:
+        hl.lens.loss_landscape(fitted, X, y, steps=3, sample_weight=sw)
+    assert "\n" not in str(err.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 3)), min_size=0, max_size=6))
+def test_weight_check_accepts_exactly_finite_non_negative_weights_not_all_zero(values):
+    from hiddenlayers.lens._landscape_weights import check_weights
+
+    w = np.asarray(values, dtype=np.float64)
+    valid = len(w) == 4 and np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0
+    if valid:
+        np.testing.assert_array_equal(check_weights(values, 4), w)
+    else:
+        with pytest.raises(ValueError, match="^sample_weight ") as err:
+            check_weights(values, 4)
+        assert "\n" not in str(err.value)
+
+
+def test_sample_weight_where_it_cannot_apply_is_refused(fitted, digits):
+    from hiddenlayers.lens._target import sample_index
+
+    X, y = digits
+    lin = nn.Linear(4, 3)
+    with pytest.raises(ValueError, match="sample_weight works with the model's own training loss"):
+        hl.lens.loss_landscape(lin, torch.randn(5, 4), torch.zeros(5, dtype=torch.long), loss=nn.CrossEntropyLoss(), sample_weight=np.ones(5))
+    rows = np.random.default_rng(0).normal(size=(40, 3))
+    ae = hl.Autoencoder((4,), n_components=2, max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(rows)
+    with pytest.raises(ValueError, match="sample_weight does not apply to this Autoencoder: its targets come from X"):
+        hl.lens.loss_landscape(ae, rows, steps=3, sample_weight=np.ones(40))
+    idx = sample_index(len(y), 10, np.random.default_rng(0))
+    sw = np.zeros(len(y))
+    sw[np.setdiff1d(np.arange(len(y)), idx)[0]] = 1.0  # the one weighted row is not among the 10 drawn
+    with pytest.raises(ValueError, match="the 10 rows the loss is taken on all have weight 0.*raise max_rows"):
+        hl.lens.loss_landscape(fitted, X, y, steps=3, random_state=0, max_rows=10, sample_weight=sw)
+    with pytest.raises(TypeError, match="class_weighted must be True"):
+        hl.lens.loss_landscape(fitted, X, y, steps=3, class_weighted="yes")
+
+
+def test_image_classifier_with_class_weight_uses_its_weighted_loss(digits):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from hiddenlayers.apps import ImageClassifier
+
+    X, y = digits
+    images, labels = X[:100].reshape(-1, 8, 8), np.where(y[:100] < 5, 0, 1)
+    cw = {0: 1.0, 1: 3.0}
+    clf = ImageClassifier("conv4k3,8", max_iter=1, early_stopping=False, random_state=0, class_weight=cw).fit(images, labels)
+    land = hl.lens.loss_landscape(clf, images, labels, steps=3, random_state=0)
+    w = compute_sample_weight(cw, labels)
+    assert land.center_loss == pytest.approx(log_loss(labels, clf.predict_proba(images), sample_weight=w), abs=1e-5)
+    assert land.center_loss != pytest.approx(log_loss(labels, clf.predict_proba(images)), abs=1e-4)
+
+
+def test_report_section_weighs_a_class_weighted_model(skewed_digits):
+    from hiddenlayers.lens._report_landscape import landscape_section
+    from hiddenlayers.lens._target import as_target
+
+    X, y, clf = skewed_digits
+    lead, _ = landscape_section(as_target(clf), as_target(clf).prepared(X), y)
+    assert "weighted by the model's class_weight" in lead

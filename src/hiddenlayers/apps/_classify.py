@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..data import check_class_labels, check_score_labels
-from ..estimators import check_sample_weight, class_row_weights, combine, smooth_targets
+from ..estimators import check_sample_weight, class_row_weights, combine, loss_row_weights, smooth_targets
 from ..training import Callback, History, Loss, classification_loss
 from ._fitted import FitRequired
 
@@ -134,11 +134,14 @@ class ClassifierFitting(FitRequired):
             raise ValueError(f"y must hold one label of classes_ {self.classes_.tolist()[:10]} per sample. Received: {bad!r}.")
         return self._targets(codes)
 
-    def network_loss(self, z: Any, targets: Any) -> Any:
+    def network_loss(self, z: Any, targets: Any, sample_weight: Any = None) -> Any:
         """The training loss summed over rows: logits ``z`` ``(n, n_classes)`` against :meth:`network_targets`
-        (cross entropy, or the generalized cross entropy for ``loss="gce"``); divide by ``n`` for the mean."""
+        (cross entropy, or the generalized cross entropy for ``loss="gce"``); divide by ``n`` for the mean.
+
+        ``sample_weight`` ``(n,)`` gives ``Σ w·loss``: divide by ``Σ w`` for the weighted mean ``fit`` minimises
+        (its weights are ``sample_weight`` times ``class_weight``'s; the caller multiplies those in)."""
         self._require_fitted()
-        return self._train_loss().value(z, targets, None)
+        return self._train_loss().value(z, targets, loss_row_weights(sample_weight, z))
 
     def _classes(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``(classes, codes)`` of labels ``y`` for ``n`` samples, checked: one label each, class labels, two classes at least."""

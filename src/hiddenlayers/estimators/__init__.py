@@ -21,6 +21,7 @@ _EXPORTS = {
     "distill": "._distill",
     # the weighting the applications' classifiers share with MLPClassifier
     "check_sample_weight": "._checks",
+    "loss_row_weights": "._checks",
     "check_class_weight": "._class_weight",
     "class_row_weights": "._class_weight",
     "combine": "._class_weight",

@@ -187,6 +187,21 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
     return sw  # type: ignore[no-any-return]
 
 
+def loss_row_weights(sample_weight: Any, z: torch.Tensor) -> torch.Tensor | None:
+    """``network_loss``'s per-row weights ``(n,)`` as a tensor of ``z``'s dtype on its device; None for None.
+
+    ``z`` ``(n, k)`` is the network's output; a weight count other than ``n`` is a ValueError. The
+    values are the caller's (``hl.lens.loss_landscape`` checks them: finite, >= 0, not all 0).
+    """
+    if sample_weight is None:
+        return None
+    w = torch.as_tensor(sample_weight, device=z.device).to(z.dtype)
+    if w.ndim != 1 or w.shape[0] != z.shape[0]:
+        raise ValueError(f"sample_weight must hold one weight per row of z: z has {z.shape[0]} rows, sample_weight has shape "
+                         f"{tuple(w.shape)}; pass the weights of the same rows.")
+    return w
+
+
 def require_finite(est: _BaseMLP, X: np.ndarray, Xt: torch.Tensor) -> None:
     """scikit-learn's NaN/inf check of ``X``, made as one sum of its training tensor ``Xt`` (on the fit's device).
 

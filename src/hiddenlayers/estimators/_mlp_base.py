@@ -26,7 +26,7 @@ from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
-from ._checks import check_sample_weight, validate_params
+from ._checks import check_sample_weight, loss_row_weights, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, setup_threads
 from ._fit_stream import fit_source
@@ -280,15 +280,17 @@ class _BaseMLP(BaseEstimator, ABC):
             raise ValueError(f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}: pass the targets it was trained on.")
         return Y
 
-    def network_loss(self, z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def network_loss(self, z: torch.Tensor, targets: torch.Tensor, sample_weight: Any = None) -> torch.Tensor:
         """The training loss summed over rows: raw outputs ``z`` ``(n, n_outputs_)`` of ``network_`` against :meth:`network_targets`.
 
         The data term only (cross entropy, generalized cross entropy, squared error
         ``0.5·Σ(z - y)²`` or Poisson deviance, as ``loss`` says), without the L2 term
-        ``alpha`` adds in training; divide by ``n`` for the mean per row.
+        ``alpha`` adds in training; divide by ``n`` for the mean per row. ``sample_weight``
+        ``(n,)`` (a tensor or array) gives ``Σ w·loss`` instead: divide by ``Σ w`` for the
+        weighted mean, as ``fit`` weights each batch (``class_weight``'s rows are the caller's to multiply in).
         """
         self._require_fitted()
-        return self._loss().value(z, targets, None)
+        return self._loss().value(z, targets, loss_row_weights(sample_weight, z))
 
     def _checked_y(self, y: Any) -> np.ndarray:
         """``y`` as an array with one row per sample (the classifier also checks its labels)."""

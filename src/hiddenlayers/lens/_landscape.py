@@ -28,12 +28,13 @@ from torch import Tensor, nn
 
 from ..network import evaluating, snapshot_modes
 from ._landscape_result import LossLandscape
+from ._landscape_weights import check_weights, refuse_weights, row_weights
 from ._runnable import check_runnable, diagnosed
 from ._target import Target, as_target, check_max_rows, n_rows, sample_index, take_rows
 
 _BATCH = 4096  # rows per forward pass
 _NORMALIZATIONS = ("filter", "layer", None)
-LossFn = Callable[[Any, Tensor], Tensor]  # (model output, targets of the batch) -> summed loss
+LossFn = Callable[[Any, Tensor, Tensor | None], Tensor]  # (model output, targets, weights of the batch) -> summed (weighted) loss
 
 
 def _check_args(directions: Any, span: Any, steps: Any, normalization: Any, between: Any) -> None:
@@ -142,7 +143,10 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
                              "taking (network output, y batch) and returning the batch's mean loss.")
         ready = targets_from_X(est)  # then y already holds network_targets(X) (see _self_targets)
         Y = torch.as_tensor(np.asarray(y if ready else est.network_targets(y), dtype=np.float64), device=device).to(dtype)
-        fn: LossFn = est.network_loss
+        own = est.network_loss
+
+        def fn(out: Any, yb: Tensor, wb: Tensor | None) -> Tensor:
+            return own(out, yb) if wb is None else own(out, yb, sample_weight=wb)
     else:
         if not callable(loss):
             raise TypeError(f"loss must be a callable (output, y) -> mean loss of the batch, e.g. torch.nn.CrossEntropyLoss(). Received: {type(loss).__name__}.")
@@ -150,7 +154,7 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
         if Y.is_floating_point():
             Y = Y.to(dtype)
 
-        def fn(out: Any, yb: Tensor) -> Tensor:
+        def fn(out: Any, yb: Tensor, wb: Tensor | None) -> Tensor:
             value = loss(out, yb)
             if not isinstance(value, Tensor) or value.numel() != 1:
                 raise ValueError("loss must return one number per batch (its mean over the rows, PyTorch's reduction='mean'). "
@@ -206,6 +210,8 @@ def loss_landscape(
     between: Any = None,
     max_rows: int | None = 4096,
     random_state: int | np.random.Generator | None = None,
+    sample_weight: Any = None,
+    class_weighted: bool = True,
 ) -> LossLandscape:
     """The mean training loss on ``(X, y)`` around the model's weights: a 1-D curve or a 2-D surface.
 
@@ -225,6 +231,13 @@ def loss_landscape(
     are used; ``random_state`` seeds the rows and directions. Evaluated in eval
     mode, without gradients; the model's weights and modes are left exactly as they were.
 
+    The loss is the weighted mean ``Σ w·loss / Σ w``, as ``fit`` weights it: ``sample_weight``
+    ``(n,)`` gives the rows' weights (finite, >= 0, not all 0; sampled with the rows when
+    ``max_rows`` cuts), and a model fitted with ``class_weight`` multiplies its class weight of
+    each row's label in (``"balanced"`` counted over the ``y`` given), so the centre is the data
+    term of the model's own training objective; ``class_weighted=False`` leaves the class weights out.
+    ``sample_weight`` needs the model's own loss (not ``loss=``) and one that takes row weights.
+
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -240,8 +253,14 @@ def loss_landscape(
     n = n_rows(X)
     if n == 0:
         raise ValueError("X has 0 rows: pass at least one row (and its target) to evaluate the loss on.")
+    if not isinstance(class_weighted, (bool, np.bool_)):
+        raise TypeError(f"class_weighted must be True (weigh rows by the model's class_weight, as fit did) or False. Received: {class_weighted!r}.")
+    self_targets = loss is None and targets_from_X(target.estimator)
+    if sample_weight is not None:
+        refuse_weights(target, loss, self_targets)
+        sample_weight = check_weights(sample_weight, n)
     rng = np.random.default_rng(random_state)
-    if loss is None and targets_from_X(target.estimator):
+    if self_targets:
         Xs, Ys = _self_targets(target, X, rows_cap, rng)
         return landscape_prepared(target, Xs, Ys, loss=None, directions=directions, span=span, steps=steps,
                                   normalization=normalization, between=between, rng=rng)
@@ -251,20 +270,31 @@ def loss_landscape(
                          "only models fitted without y (Autoencoder, Forecaster) take their targets from X.")
     if not isinstance(y, Tensor) and getattr(y, "shape", None) is None:
         y = np.asarray(y)  # a list of labels, as scikit-learn takes
+    weights = row_weights(target, y, sample_weight, n, class_weighted=bool(class_weighted)) if loss is None else None
     idx = sample_index(n, rows_cap, rng)
     Xp = target.prepared(take_rows(X, idx))
     y_rows = take_rows(y, idx) if idx is not None and len(y.shape) and y.shape[0] == n else y
     return landscape_prepared(target, Xp, y_rows, loss=loss, directions=directions, span=span, steps=steps,
-                              normalization=normalization, between=between, rng=rng)
+                              normalization=normalization, between=between, rng=rng,
+                              sample_weight=take_rows(weights, idx) if weights is not None else None)
 
 
 def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, Tensor], Tensor] | None, directions: int, span: float,
-                       steps: int, normalization: str | None, between: Any, rng: np.random.Generator) -> LossLandscape:
-    """:func:`loss_landscape` on rows already in the network's input form (``target.prepared``), arguments already checked."""
+                       steps: int, normalization: str | None, between: Any, rng: np.random.Generator,
+                       sample_weight: np.ndarray | None = None) -> LossLandscape:
+    """:func:`loss_landscape` on rows already in the network's input form (``target.prepared``), arguments already checked.
+
+    ``sample_weight``: the rows' final weights ``(rows,)`` (class weights already in, see :func:`row_weights`), or None.
+    """
     module = target.module
     rows = n_rows(Xp)
     Y, loss_fn = _targets(target, y, loss, rows)
-    batches = [(target.to_tensor(Xp[i:i + _BATCH]), Y[i:i + _BATCH]) for i in range(0, rows, _BATCH)]
+    W = None if sample_weight is None else torch.as_tensor(np.asarray(sample_weight, dtype=np.float64), device=Y.device)
+    denominator = float(rows) if W is None else float(W.sum())
+    if not denominator > 0:
+        raise ValueError(f"the {rows} rows the loss is taken on all have weight 0 (sample_weight times class_weight): "
+                         "give more rows a weight > 0, or raise max_rows to take more of them.")
+    batches = [(target.to_tensor(Xp[i:i + _BATCH]), Y[i:i + _BATCH], None if W is None else W[i:i + _BATCH]) for i in range(0, rows, _BATCH)]
 
     params = _params(module)
     if not params:
@@ -280,8 +310,8 @@ def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, 
 
     def mean_loss(run: Callable[[Tensor], Any]) -> float:
         with torch.inference_mode():
-            total = sum((loss_fn(run(xb), yb).double() for xb, yb in batches), torch.zeros((), dtype=torch.float64))
-        return float(total) / rows
+            total = sum((loss_fn(run(xb), yb, wb).double() for xb, yb, wb in batches), torch.zeros((), dtype=torch.float64))
+        return float(total) / denominator
 
     def at(coords: tuple[float, ...]) -> float:
         with torch.no_grad():

@@ -37,12 +37,15 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str,
         what = type(target.estimator if target.estimator is not None else target.module).__name__
         return LEAD, H.na_html(f"{what} has no training loss the report can evaluate: call "
                                "hl.lens.loss_landscape(model, X, y, loss=your_loss) to draw it.")
+    from ._landscape_weights import row_weights
     from ._target import sample_index, take_rows
 
+    weights = row_weights(target, yv, None, len(yv), class_weighted=True)  # a class_weight model's own objective, as fit weighed it
     idx = sample_index(len(yv), ROWS, 0)  # the report's rows are in X's order when all of them fit
     Xs, ys = take_rows(Xp, idx), (yv if idx is None else yv[idx])
-    curves = [landscape_prepared(target, Xs, ys, loss=None, directions=1, span=SPAN, steps=STEPS,
-                                 normalization="filter", between=None, rng=np.random.default_rng(seed)) for seed in (0, 1)]
+    ws = weights if weights is None or idx is None else weights[idx]
+    curves = [landscape_prepared(target, Xs, ys, loss=None, directions=1, span=SPAN, steps=STEPS, normalization="filter",
+                                 between=None, rng=np.random.default_rng(seed), sample_weight=ws) for seed in (0, 1)]
     fig = new_figure(5.5, 3.4)
     ax = fig.add_subplot(1, 1, 1)
     for i, c in enumerate(curves, start=1):
@@ -59,7 +62,8 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str,
     if any(abs(a) > 0.25 for a in lowest):
         notes.append("the training loss (without the L2 term) is lower away from the fitted weights along a random direction: training stopped "
                      "before the bottom of this valley (too few epochs, or early stopping), or the L2 penalty (alpha) holds the weights back from it.")
-    lead = (f"Training loss (no L2 term) on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
+    weighted = " (weighted by the model's class_weight, as in fit)" if weights is not None else ""
+    lead = (f"Training loss (no L2 term){weighted} on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
             "a narrow valley is a sharp minimum, a wide one a flat minimum.")
     return lead, H.figure_html(fig, "0 = the fitted weights; hl.lens.loss_landscape draws more (2-D, or the line to another model)") + table + (
         H.note_html(" ".join(notes)) if notes else "")
