@@ -545,7 +545,7 @@ def test_info_says_nothing_of_weights_a_model_was_not_trained_with(model):
 @pytest.mark.parametrize(("args", "message"), [
     (["--class-weight", "setosa=1,x"], "--class-weight takes 'balanced' or LABEL=WEIGHT for every class, e.g. 0=1,1=10. Received: 'setosa=1,x'."),
     (["--class-weight", "setosa=0,versicolor=1,virginica=1"], "--class-weight: class_weight must give each class a finite weight > 0."),
-    (["--class-weight", "setosa=1,virginica=2"], "--class-weight: class_weight gives no weight to the classes ['versicolor'] of y"),
+    (["--class-weight", "setosa=1,virginica=2"], "--class-weight gives no weight to the class(es) ['versicolor'] of the target: name every class"),
     (["--class-weight", "rose=1"], "--class-weight names 'rose', which is not a class of the target: the classes are"),
     (["--label-smoothing", "1"], "--label-smoothing: label_smoothing must be a share of each target in [0, 1), e.g. 0.1 (0: none). Received: label_smoothing=1.0."),
 ])

@@ -122,7 +122,7 @@ def test_worker_processes_get_the_weights_and_a_dict_s_labels(imbalanced, tmp_pa
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"class_weight": "balance"}, "class_weight must be None, 'balanced' or a dict {label: weight}. Received: class_weight='balance'."),
+    ({"class_weight": "balance"}, "class_weight must be None, 'balanced' or a dict {label: weight}. Received: class_weight='balance' (did you mean 'balanced'?)."),
     ({"class_weight": {0: 1.0, 1: 0.0, 2: 1.0}}, "class_weight must give each class a finite weight > 0. Received: class_weight[1]=0.0"),
     ({"class_weight": {0: 1.0, 1: 2.0}}, "class_weight gives no weight to the classes [2] of y"),
     ({"class_weight": {0: 1.0, 1: 1.0, 2: 1.0, 7: 1.0}}, "class_weight names labels that are not classes of y: [7]"),
