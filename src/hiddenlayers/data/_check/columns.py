@@ -12,6 +12,17 @@ from .._column_hints import dates_as_text, numbers_as_text
 from .common import Finding, preview
 
 
+def missing_values_findings(cols: list[tuple[str, float]]) -> list[Finding]:
+    """The ``missing_values`` finding of ``(column, share missing)`` pairs, for the in-memory and streamed checks."""
+    if not cols:
+        return []
+    many = [c for c, f in cols if f >= 0.5]
+    desc = preview([f"{c} {f:.0%}" for c, f in sorted(cols, key=lambda cf: -cf[1])])
+    return [Finding("missing_values", "warning" if many else "info", f"{len(cols)} column(s) have missing values: {desc}",
+                    "they are imputed (mean / most frequent) with an indicator column; drop columns that are mostly empty",
+                    columns=tuple(c for c, _ in cols))]
+
+
 def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Finding]:
     """Missing values per column and per row, and columns whose missingness predicts the target (chi² / Mann-Whitney)."""
     out: list[Finding] = []
@@ -21,12 +32,7 @@ def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Fi
     M = frame.isna().to_numpy()
     frac = M.mean(axis=0)
     cols = [(str(c), f) for c, f in zip(frame.columns, frac) if 0 < f < 1]
-    if cols:
-        many = [c for c, f in cols if f >= 0.5]
-        desc = preview([f"{c} {f:.0%}" for c, f in sorted(cols, key=lambda cf: -cf[1])])
-        out.append(Finding("missing_values", "warning" if many else "info", f"{len(cols)} column(s) have missing values: {desc}",
-                           "they are imputed (mean / most frequent) with an indicator column; drop columns that are mostly empty",
-                           columns=tuple(c for c, _ in cols)))
+    out += missing_values_findings(cols)
     if frame.shape[1] >= 2:
         row_frac = M.mean(axis=1)
         bad = np.flatnonzero(row_frac >= 0.5)

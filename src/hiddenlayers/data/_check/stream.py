@@ -342,12 +342,9 @@ class StreamCheck:
         if self.n == 0 or not self.columns:
             return out
         cols = [(c, col.missing / self.n) for c, col in self.columns.items() if 0 < col.missing < self.n]
-        if cols:
-            many = [c for c, f in cols if f >= 0.5]
-            desc = preview([f"{c} {f:.0%}" for c, f in sorted(cols, key=lambda cf: -cf[1])])
-            out.append(Finding("missing_values", "warning" if many else "info", f"{len(cols)} column(s) have missing values: {desc}",
-                               "they are imputed (mean / most frequent) with an indicator column; drop columns that are mostly empty",
-                               columns=tuple(c for c, _ in cols)))
+        from .columns import missing_values_findings
+
+        out += missing_values_findings(cols)
         if self.missing_rows.total:
             r = self.missing_rows
             out.append(Finding("missing_rows", "warning", f"{r.total} row(s) miss at least half their values: rows {_preview(r.kept, r.total)}",
