@@ -351,3 +351,14 @@ def test_network_loss_takes_row_weights_as_the_fit_weighs_a_batch(skewed) -> Non
     assert torch.equal(est.network_loss(z, T, sample_weight=None), est.network_loss(z, T))
     with pytest.raises(ValueError, match=r"one weight per row of z: z has 85 rows, sample_weight has shape \(3,\)"):
         est.network_loss(z, T, sample_weight=np.ones(3))
+
+
+def test_cli_class_weight_counts_the_classes_it_does_not_list() -> None:
+    """Nine classes left out: the first five are named and the other four counted, so the list is not read as all of them."""
+    from hiddenlayers.cli._common import UserError
+    from hiddenlayers.cli._train import class_weight_option
+
+    with pytest.raises(UserError, match=r"to the class\(es\) \['1', '2', '3', '4', '5'\] and 4 more of the target"):
+        class_weight_option("0=1", np.arange(10).repeat(3))
+    with pytest.raises(UserError, match=r"to the class\(es\) \['1'\] of the target"):
+        class_weight_option("0=1", np.arange(2).repeat(3))

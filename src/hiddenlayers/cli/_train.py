@@ -153,7 +153,8 @@ def class_weight_option(text: str, labels: Any) -> Any:
     missing = [name for name, c in classes.items() if c not in out]
     if missing:
         example = ",".join(f"{name}={out.get(c, 1.0):g}" for name, c in list(classes.items())[:4])
-        raise UserError(f"--class-weight gives no weight to the class(es) {missing[:5]} of the target: name every class "
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""  # the count said, not only the first five
+        raise UserError(f"--class-weight gives no weight to the class(es) {missing[:5]}{more} of the target: name every class "
                         f"(1 keeps a class as it is), e.g. {example}{',...' if len(classes) > 4 else ''}, or pass --class-weight balanced.")
     return out
 
