@@ -290,3 +290,47 @@ def test_distilled_student_learns_digits_from_an_svm() -> None:
         return float(np.mean(np.sum(p * (np.log(p) - np.log(model.predict_proba(Xte).astype(np.float64) + 1e-12)), axis=1)))
 
     assert kl(student) < kl(plain)  # the student's probabilities are closer to the teacher's
+
+
+def test_sample_weight_2_is_a_duplicated_row_and_unlabelled_weight_0_a_dropped_one(iris: tuple[np.ndarray, np.ndarray],
+                                                                                    iris_teacher: hl.MLPClassifier) -> None:
+    X, y = iris
+    kw = {"hidden_layer_sizes": (4,), "solver": "lbfgs", "max_iter": 15, "random_state": 0, "dtype": "float64"}
+    w = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    twice = np.repeat(np.arange(len(y)), w.astype(int))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 15 L-BFGS iterations do not converge
+        pairs = [
+            (hl.distill(hl.MLPClassifier(**kw), iris_teacher, X, y, sample_weight=w),
+             hl.distill(hl.MLPClassifier(**kw), iris_teacher, X[twice], y[twice])),
+            (hl.distill(hl.MLPClassifier(**kw), iris_teacher, X[::2], y[::2], X_unlabeled=X[1::2], unlabeled_weight=np.zeros(75)),
+             hl.distill(hl.MLPClassifier(**kw), iris_teacher, X[::2], y[::2])),
+            (hl.distill(hl.MLPClassifier(**kw), iris_teacher, X[::2], y[::2], X_unlabeled=X[1::2], sample_weight=np.ones(75)),
+             hl.distill(hl.MLPClassifier(**kw), iris_teacher, X[::2], y[::2], X_unlabeled=X[1::2])),  # unlabelled rows weigh 1
+        ]
+        unweighted = hl.distill(hl.MLPClassifier(**kw), iris_teacher, X, y)
+    for a, b in pairs:
+        assert a.loss_ == pytest.approx(b.loss_, rel=1e-9)
+        for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+            np.testing.assert_allclose(p, q, rtol=1e-7, atol=1e-9)
+    assert not np.allclose(pairs[0][0].coefs_[0], unweighted.coefs_[0])  # the weights count
+
+
+def test_weight_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_teacher: hl.MLPClassifier) -> None:
+    X, y = iris
+    s = hl.MLPClassifier((4,), max_iter=5)
+    cases = [
+        ({"sample_weight": np.ones(3)}, r"sample_weight.shape == \(3,\), expected \(150,\)"),
+        ({"sample_weight": -np.ones(150)}, r"sample_weight must be >= 0. Received: sample_weight\[0\]=-1"),
+        ({"sample_weight": np.r_[np.nan, np.ones(149)]}, "sample_weight contains NaN"),
+        ({"sample_weight": np.zeros(150)}, "every row has weight 0"),
+        ({"unlabeled_weight": np.ones(150)}, "unlabeled_weight weighs the rows of X_unlabeled, but X_unlabeled is None"),
+        ({"X_unlabeled": X[:10], "unlabeled_weight": np.ones(3)}, r"unlabeled_weight.shape == \(3,\), expected \(10,\)"),
+        ({"X_unlabeled": X[:10], "unlabeled_weight": -np.ones(10)}, r"unlabeled_weight must be >= 0. Received: unlabeled_weight\[0\]"),
+        ({"X_unlabeled": X[:10], "sample_weight": np.zeros(150), "unlabeled_weight": np.zeros(10)}, "every row has weight 0"),
+    ]
+    for kw, message in cases:
+        with pytest.raises(ValueError, match=message) as info:
+            hl.distill(s, iris_teacher, X, y, **kw)
+        assert "\n" not in str(info.value)
+    assert not hasattr(s, "network_")

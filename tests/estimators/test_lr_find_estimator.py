@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -91,3 +92,67 @@ def test_bad_numbers_and_a_torch_module_are_refused_before_any_work() -> None:
     with pytest.raises(TypeError, match="hl.training.lr_find"):
         hl.lr_find(nn.Linear(2, 2), X, y)
     assert hl.lr_find is hl.estimators.lr_find
+
+
+@pytest.fixture(scope="module")
+def source(digits) -> hl.MLPClassifier:
+    """A fitted (16, 8) network whose hidden layers the frozen sweeps start from."""
+    X_tr, _, y_tr, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((16, 8), max_iter=3, random_state=0).fit(X_tr[:300], y_tr[:300])
+
+
+def _layers_seen(monkeypatch: pytest.MonkeyPatch, est: hl.MLPClassifier, X: np.ndarray, y: np.ndarray) -> tuple[list, list, object]:
+    """hl.lr_find(est, X, y) with hidden1's and hidden2's weights recorded before every step of the sweep; also the result."""
+    import hiddenlayers.training._lr_find as module
+
+    real = module.make_step
+    seen: tuple[list, list] = ([], [])
+
+    def recording(network, *args, **kwargs):
+        stepper = real(network, *args, **kwargs)
+        step = stepper.step
+
+        def step_and_record(*a, **k):
+            for layer, out in ((network.hidden1, seen[0]), (network.hidden2, seen[1])):
+                out.append(next(layer.parameters()).detach().clone())
+            return step(*a, **k)
+
+        stepper.step = step_and_record
+        return stepper
+
+    monkeypatch.setattr(module, "make_step", recording)
+    found = hl.lr_find(est, X, y, num_steps=12, start_lr=1e-3, end_lr=1.0, diverge=1e9)
+    monkeypatch.undo()
+    return seen[0], seen[1], found
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_frozen_layers_are_never_stepped_in_the_sweep(digits, source, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    X_tr, _, y_tr, _ = digits
+    X, y = X_tr[:200], y_tr[:200]
+    kw = {"hidden_layer_sizes": (16, 8), "solver": "sgd", "batch_size": 50, "init_from": source, "random_state": 0, "engine": engine}
+    before = {k: v.clone() for k, v in source.network_.state_dict().items()}
+    first, second, found = _layers_seen(monkeypatch, hl.MLPClassifier(freeze=1, **kw), X, y)
+    w = next(source.network_.hidden1.parameters()).detach()
+    assert len(first) == len(found.lrs) == 12
+    assert all(torch.equal(a, w.to(a.dtype)) for a in first)  # the frozen layer: the source's weights at every step
+    assert not torch.equal(second[0], second[-1])  # the layer above it trains
+    moving, _, free = _layers_seen(monkeypatch, hl.MLPClassifier(**kw), X, y)
+    assert not torch.equal(moving[0], moving[-1]) and free.losses != found.losses  # unfrozen, the same sweep moves it
+    head_first, _, _ = _layers_seen(monkeypatch, hl.MLPClassifier(freeze="head_first", **kw), X, y)
+    assert all(torch.equal(a, head_first[0]) for a in head_first)  # head_first: phase 1's sweep, the head alone
+    assert all(torch.equal(before[k], v) for k, v in source.network_.state_dict().items())  # the source, bit for bit
+    with pytest.raises(ValueError, match="freeze must be 0..2"):
+        hl.lr_find(hl.MLPClassifier(freeze=3, **kw), X, y)
+
+
+def test_clip_grad_norm_changes_the_sweep_at_high_rates(digits) -> None:
+    X_tr, _, y_tr, _ = digits
+    kw = {"hidden_layer_sizes": (16,), "solver": "sgd", "batch_size": 50, "random_state": 0}
+    args = {"num_steps": 15, "start_lr": 1e-4, "end_lr": 10.0, "diverge": 1e9}
+    plain = hl.lr_find(hl.MLPClassifier(**kw), X_tr[:200], y_tr[:200], **args)
+    clipped = hl.lr_find(hl.MLPClassifier(clip_grad_norm=0.01, **kw), X_tr[:200], y_tr[:200], **args)
+    assert clipped.losses[0] == plain.losses[0]  # the first loss is at the starting weights
+    assert clipped.losses[-1] != pytest.approx(plain.losses[-1], rel=1e-3)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from hiddenlayers.training import LRFindResult, lr_find
+from hiddenlayers.training import LRFindResult, get_loss, lr_find
 from hiddenlayers.training._lr_find_result import smoothed_losses, steepest_descent
 
 
@@ -120,3 +120,26 @@ def test_numeric_options_out_of_range_are_one_line_value_errors(start: float, en
         check_sweep(start_lr=start, end_lr=end, num_steps=steps, smooth=smooth, diverge=diverge)
     message = str(info.value)
     assert "\n" not in message and "Received:" in message
+
+
+def test_clip_grad_norm_clips_each_step_as_train_does_and_the_module_comes_back() -> None:
+    X, Y = _data(64)
+    X, Y = X.double(), (Y * 50).double()  # large targets: a large first gradient
+    net = nn.Linear(4, 1, bias=False).double()
+    w0 = net.weight.detach().clone()
+    loss = get_loss("squared_error")
+    common = {"loss": loss, "solver": "sgd", "batch_size": 64, "shuffle": False, "optimizer_kwargs": {"momentum": 0.0},
+              "start_lr": 0.5, "end_lr": 1.0, "num_steps": 2, "diverge": 1e9}
+    clipped = lr_find(net, X, Y, clip_grad_norm=0.1, **common)
+    plain = lr_find(net, X, Y, **common)
+    assert torch.equal(net.weight, w0)  # handed back bit for bit after both sweeps
+    w = w0.clone().requires_grad_(True)
+    (loss.value(X @ w.T, Y, None) / 64).backward()  # the step's mean loss and its gradient at w0
+    g = w.grad
+    assert float(torch.linalg.vector_norm(g)) > 0.1
+    want = (w0 - 0.5 * g * (0.1 / torch.linalg.vector_norm(g))).detach()  # one SGD step on the clipped gradient
+    assert clipped.losses[0] == plain.losses[0]
+    assert clipped.losses[1] == pytest.approx(float(loss.value(X @ want.T, Y, None)) / 64, rel=1e-9)
+    assert clipped.losses[1] != pytest.approx(plain.losses[1], rel=1e-3)
+    with pytest.raises(ValueError, match="clip_grad_norm must be"):
+        lr_find(net, X, Y, clip_grad_norm=0.0, **common)

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 
 from ..training import Loss, distillation_loss, get_loss
+from ._checks import check_sample_weight
 from ._mlp import MLPClassifier
 
 
@@ -73,6 +74,7 @@ class _Distilling:
 
 def distill(
     student: MLPClassifier, teacher: Any, X: Any, y: Any = None, *, temperature: float = 2.0, alpha: float = 0.5, X_unlabeled: Any = None,
+    sample_weight: Any = None, unlabeled_weight: Any = None,
 ) -> MLPClassifier:
     """Fit ``student`` in place on ``teacher``'s softened probabilities (and ``y`` where given) and return it, as ``fit`` does.
 
@@ -91,6 +93,10 @@ def distill(
     ``X``: ``(n, n_features)`` rows with labels ``y`` ``(n,)``, or none (``y=None``: pure distillation; the
     student's classes are then those the teacher predicts). ``alpha`` in [0, 1]: the hard labels' weight.
     ``X_unlabeled``: more rows, same columns, that get only the soft term (needs ``alpha < 1``).
+    ``sample_weight`` ``(n,)`` and ``unlabeled_weight`` ``(n_unlabeled,)``: weights ``>= 0`` of ``X``'s and
+    ``X_unlabeled``'s rows (None: all 1), multiplied into each row's distillation loss as ``fit``'s
+    ``sample_weight`` is (a weighted mean per batch; times ``class_weight``, which for unlabelled rows
+    goes by the teacher's label).
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.ensemble import RandomForestClassifier
@@ -101,7 +107,10 @@ def distill(
     (2, 3)
     """
     T, a = _check_call(student, teacher, y, temperature, alpha, X_unlabeled)
+    if unlabeled_weight is not None and X_unlabeled is None:
+        raise ValueError("unlabeled_weight weighs the rows of X_unlabeled, but X_unlabeled is None: pass X_unlabeled, or weigh X's rows with sample_weight.")
     X_all, n_labelled = _stack(X, y, X_unlabeled)
+    weights = _row_weights(X, X_unlabeled, sample_weight, unlabeled_weight)
     log_q = _soft_targets(teacher, X_all, T)
     classes = np.asarray(teacher.classes_)
     if y is None:
@@ -118,7 +127,39 @@ def distill(
     order = np.argsort(classes, kind="stable")
     state = _Distilling(T, a if y is not None else 0.0, log_q[:, order], classes[order], n_labelled if y is not None else 0)
     with _distilling(student, state):
-        return student.fit(X_all, y_all)
+        return student.fit(X_all, y_all, sample_weight=weights)
+
+
+def _row_weights(X: Any, X_unlabeled: Any, sample_weight: Any, unlabeled_weight: Any) -> np.ndarray | None:
+    """The fit's ``sample_weight`` ``(n + n_unlabeled,)``: ``X``'s rows' weights, then ``X_unlabeled``'s (1 where not given); None if neither is."""
+    if sample_weight is None and unlabeled_weight is None:
+        return None
+    w = np.ones(_rows(X)) if sample_weight is None else _weights_of(sample_weight, X, "sample_weight")
+    if X_unlabeled is None:
+        u = np.zeros(0)
+    else:
+        u = np.ones(_rows(X_unlabeled)) if unlabeled_weight is None else _weights_of(unlabeled_weight, X_unlabeled, "unlabeled_weight")
+    if not (w.any() or u.any()):
+        raise ValueError("every row has weight 0 (sample_weight, unlabeled_weight): none is left to learn from. Give some rows a weight > 0.")
+    return np.concatenate([w, u])
+
+
+def _weights_of(weights: Any, X: Any, name: str) -> np.ndarray:
+    """``weights`` of ``X``'s rows checked as the fit checks ``sample_weight`` (the error names ``name``); all 0 may pass here.
+
+    One part all zero is allowed (the other part's rows carry the fit); :func:`_row_weights` refuses all rows at 0.
+    """
+    try:
+        zero = np.ndim(weights) == 1 and not np.any(np.asarray(weights, dtype=np.float64))
+        sw = check_sample_weight(np.ones(np.shape(weights)) if zero else weights, X)
+    except ValueError as e:  # scikit-learn's checks, named for this argument
+        message = str(e).replace("sample_weight", name)
+        raise ValueError(message if name in message else f"{name}: {message}") from None
+    return np.zeros_like(sw) if zero else sw
+
+
+def _rows(X: Any) -> int:
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
 
 @contextmanager
@@ -153,7 +194,7 @@ def _check_call(student: Any, teacher: Any, y: Any, temperature: Any, alpha: Any
 
 def _stack(X: Any, y: Any, X_unlabeled: Any) -> tuple[Any, int]:
     """``(rows, n_labelled)``: ``X`` and ``X_unlabeled`` one under the other (same kind, same columns)."""
-    n = X.shape[0] if hasattr(X, "shape") else len(X)
+    n = _rows(X)
     if y is not None and len(y) != n:
         raise ValueError(f"X and y must have the same number of rows. Received: {n} rows of X, {len(y)} labels.")
     if X_unlabeled is None:

@@ -3,7 +3,7 @@
 The sweep runs on a fresh clone, prepared as ``fit`` prepares the estimator:
 the same input checks (NaN/inf, shapes, empty data, labels), the same network
 built from ``random_state``, the same loss, solver and its settings,
-``batch_size``, ``alpha``, shuffling and dtype; then
+``batch_size``, ``alpha``, shuffling, dtype, ``freeze`` and ``clip_grad_norm``; then
 :func:`hiddenlayers.training.lr_find` does the steps. The estimator passed
 in is never fitted or changed, so ``set_params(learning_rate_init=found.suggestion)``
 then ``fit`` starts from the very weights the sweep started from.
@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 
 from ..network import resolve_device
-from ..training import LRFindResult, check_sweep
+from ..training import LRFindResult, check_sweep, frozen, resolve_frozen
 from ..training import lr_find as lr_find_module
 from ._checks import _DTYPES, check_sample_weight
 from ._fit import build, optimizer_kwargs, seed_dropout, training_tensor
@@ -41,7 +41,9 @@ def lr_find(
     times its best; see :func:`hiddenlayers.training.lr_find`. ``result.suggestion`` (the rate where the
     smoothed loss falls fastest) is a ``learning_rate_init`` to fit with; ``result.plot()`` shows the curve.
     ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it. With ``early_stopping`` the sweep still uses
-    every row (it scores nothing).
+    every row (it scores nothing). ``freeze`` and ``clip_grad_norm`` apply as in ``fit``: frozen hidden
+    layers are never stepped, and each step's gradient is clipped; with ``freeze="head_first"`` the sweep
+    is phase 1's (the head alone, which runs at ``learning_rate_init``; phase 2 runs at a tenth of it).
 
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
@@ -56,6 +58,7 @@ def lr_find(
         raise TypeError(f"lr_find takes an hl.MLPClassifier or hl.MLPRegressor. Received: {type(estimator).__name__}.")
     check_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge)
     est = clone(estimator)
+    est.init_from = estimator.init_from  # clone unfits a fitted model given as init_from; the sweep only reads it, as fit does
     if est.solver == "lbfgs":
         raise ValueError(LBFGS)
     spec = est._validate_params()
@@ -76,13 +79,15 @@ def lr_find(
     sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
     sw = est._with_class_weight(y, sw, X, False)  # the classifier's class_weight: the sweep's loss is the fit's
     W = None if sw is None else torch.as_tensor(sw, dtype=dtype, device=device)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    names = est.network_.hidden_names
+    fixed = list(names) if est.freeze == "head_first" else resolve_frozen(est.freeze, names)  # as fit_frozen: head_first's phase 1
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), frozen(est.network_, fixed):
         seed_dropout(seed, device)
         return lr_find_module(
             est.network_, training_tensor(est, X), torch.as_tensor(Y, dtype=dtype, device=device), loss=est._loss(),
             solver=est.solver, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge,
             batch_size=batch_size, alpha=est.alpha, sample_weight=W, shuffle=est.shuffle, optimizer_kwargs=optimizer_kwargs(est),
-            generator=torch.Generator().manual_seed(seed), engine=est.engine,
+            generator=torch.Generator().manual_seed(seed), engine=est.engine, clip_grad_norm=est.clip_grad_norm,
         )
 
 

@@ -31,7 +31,7 @@ from ._loop import thread_limits
 from ._losses import Loss, get_loss
 from ._lr_find_result import LRFindResult, smoothed_losses, steepest_descent
 from ._numbers import real, whole
-from ._optim import FlatParams, check_optimizer_kwargs, make_optimizer
+from ._optim import FlatParams, check_optimizer_kwargs, clip_grad_norm_, make_optimizer
 
 LBFGS_NO_RATE = "solver='lbfgs' has no learning rate to find (it chooses each step's size by line search): use solver='sgd' or 'adam', or fit with lbfgs as it is."
 
@@ -88,6 +88,7 @@ def lr_find(
     start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, smooth: float = 0.05, diverge: float = 4.0,
     batch_size: int = 200, alpha: float = 0.0, sample_weight: Tensor | np.ndarray | None = None, shuffle: bool = True,
     optimizer_kwargs: dict[str, Any] | None = None, generator: torch.Generator | None = None, engine: str = "auto",
+    clip_grad_norm: float | None = None,
 ) -> LRFindResult:
     """Sweep the learning rate geometrically over ``num_steps`` mini-batch steps of ``solver`` and record the loss at each.
 
@@ -96,7 +97,9 @@ def lr_find(
     as :func:`~._loop.train` takes them, with ``loss``, ``solver`` (``sgd``, ``adam``, ``adamw``,
     ``rmsprop``; ``lbfgs`` has no rate), ``optimizer_kwargs``, ``batch_size``, ``alpha`` and
     ``sample_weight`` meaning what they mean there (a batch whose rows all have weight 0 is
-    skipped, as in training: it is no step of the sweep). Step ``i`` runs at
+    skipped, as in training: it is no step of the sweep). ``clip_grad_norm`` caps each step's whole
+    gradient norm as in training (None: no clipping). Parameters with ``requires_grad=False``
+    (frozen layers, :func:`~._freeze.frozen`) are left out of the steps, as in training. Step ``i`` runs at
     ``start_lr · (end_lr / start_lr)^(i / (num_steps - 1))``. The sweep stops early once the
     smoothed loss (moving average, weight ``smooth`` per new loss, bias-corrected) passes
     ``diverge`` times its best, or a loss is NaN/inf. ``generator`` draws the batch order.
@@ -121,6 +124,8 @@ def lr_find(
     loss = get_loss(loss) if isinstance(loss, str) else loss
     whole("batch_size", batch_size, 1, "rows per step")
     alpha = real("alpha", alpha, low=0, meaning="the L2 strength; 0 for none")
+    clip = None if clip_grad_norm is None else real("clip_grad_norm", clip_grad_norm, low=0, low_open=True,
+                                                     meaning="the largest gradient norm; None for no clipping")
     kwargs = check_optimizer_kwargs(solver, optimizer_kwargs) if solver in ("sgd", "adam", "adamw", "rmsprop") else None
     if kwargs is None:
         raise ValueError(f"solver must be one of sgd, adam, adamw, rmsprop. Received: solver={solver!r}.")
@@ -141,7 +146,7 @@ def lr_find(
     with _put_back(module):
         lrs, losses, reason = _sweep(module, Xt, Yt, W, loss=loss, solver=solver, kwargs=kwargs, rates=rates, alpha=alpha,
                                      batch_size=min(int(batch_size), n), shuffle=shuffle, generator=generator, engine=engine, device=device,
-                                     smooth=smooth_f, diverge=diverge_f)
+                                     smooth=smooth_f, diverge=diverge_f, clip_grad_norm=clip)
     smoothed = smoothed_losses(losses, smooth_f)
     return LRFindResult(lrs=tuple(lrs), losses=tuple(losses), smoothed=tuple(float(v) for v in smoothed),
                         suggestion=steepest_descent(lrs, smoothed), stop_reason=reason, smooth=smooth_f)
@@ -149,7 +154,7 @@ def lr_find(
 
 def _sweep(module: torch.nn.Module, X: Any, Y: Tensor, W: Tensor | None, *, loss: Loss, solver: str, kwargs: dict[str, Any],
            rates: np.ndarray, alpha: float, batch_size: int, shuffle: bool, generator: torch.Generator | None, engine: str,
-           device: torch.device, smooth: float, diverge: float) -> tuple[list[float], list[float], str]:
+           device: torch.device, smooth: float, diverge: float, clip_grad_norm: float | None) -> tuple[list[float], list[float], str]:
     """The steps of the sweep, written out: ``(rates tried, losses, stop reason)``; ``module`` is left trained (the caller puts it back)."""
     flat = FlatParams(module)
     l2 = alpha if solver != "adamw" else 0.0  # AdamW decays the weights itself
@@ -179,6 +184,8 @@ def _sweep(module: torch.nn.Module, X: Any, Y: Tensor, W: Tensor | None, *, loss
                     reason = "diverged"
                     break
                 best = min(best, smoothed)
+                if clip_grad_norm:
+                    clip_grad_norm_(flat, clip_grad_norm)  # as train() clips: the whole gradient, before the update
                 optimizer.step(float(lr))
     finally:
         flat.release()  # each parameter on its own storage again (RNNs back in cuDNN's layout); the caller re-points .data
