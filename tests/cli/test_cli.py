@@ -111,6 +111,16 @@ def test_info_names_the_gce_loss_and_its_q(table, tmp_path):
                       "gce_q must be a number in (0, 1]. Received: gce_q=2.0.")
 
 
+@pytest.mark.parametrize("command", ["train", "lr-find"])
+@pytest.mark.parametrize(("loss", "said"), [([], "the default --loss log_loss"), (["--loss", "log_loss"], "--loss log_loss")])
+def test_gce_q_without_loss_gce_is_refused(table, tmp_path, command, loss, said):
+    """--gce-q is a q of --loss gce only: given with another loss it would be ignored, so it is refused before the data is read."""
+    out = ["-o", tmp_path / "m.safetensors"] if command == "train" else []
+    result = run(command, table, "-t", "label", *loss, "--gce-q", "0.5", "-q" if command == "train" else "--json", *out)
+    assert_user_error(result, f"--gce-q needs --loss gce ({said} has no q): add --loss gce, or drop --gce-q.")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 def test_info_metadata_agrees_with_modelfile(model):
     from hiddenlayers import modelfile
     from hiddenlayers.cli._info import FORMAT_VERSION, read_header_metadata

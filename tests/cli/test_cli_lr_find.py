@@ -105,7 +105,7 @@ def test_label_smoothing_sweeps_the_smoothed_loss(table) -> None:
         (["--label-smoothing", "1"], "--label-smoothing: label_smoothing must be a number in [0, 1). Received: label_smoothing=1.0."),
         (["--class-weight", "maybe=2"], "--class-weight names 'maybe', which is not a class of the target: the classes are ['no', 'yes']."),
         (["--loss", "hinge"], "--loss: loss must be"),
-        (["--gce-q", "0"], "--gce-q: gce_q must be"),
+        (["--loss", "gce", "--gce-q", "0"], "--gce-q: gce_q must be"),
         (["--task", "regression", "-t", "a", "--label-smoothing", "0.1"],
          "--label-smoothing applies to classification, and this target is regression: drop it, or pass --task classification."),
     ],

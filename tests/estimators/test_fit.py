@@ -394,3 +394,50 @@ def test_a_history_from_before_held_epoch_was_kept_names_its_last_epoch() -> Non
     assert history.held_epoch is None and held_at_start(history) == 3 and held_at_start(History()) is None
     assert kept_weights(3, this_run=False) == "epoch 3 (the weights this call began with)"
     assert kept_weights(4, this_run=True) == "epoch 4" and kept_weights(0, this_run=False) == "the start of this run"
+
+
+# --- loss_threshold and max_time with solver="lbfgs": stopped after the iteration that crosses them -------------------------
+
+
+class _Begins(hl.Callback):
+    """Counts the iterations begun; advances ``clock`` (if any) by ``seconds`` at each, as a slow iteration would."""
+
+    def __init__(self, clock: FakeClock | None = None, seconds: float = 0.0) -> None:
+        self.clock, self.seconds, self.begun = clock, seconds, 0
+
+    def on_epoch_begin(self, **kwargs: Any) -> None:
+        self.begun += 1
+        if self.clock is not None:
+            self.clock.advance(self.seconds)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_lbfgs_stops_once_the_loss_falls_below_loss_threshold(kind: str) -> None:
+    X, y = _data()
+    cls, target = (hl.MLPClassifier, y) if kind == "classifier" else (hl.MLPRegressor, X[:, 0] + X[:, 1])
+    free = quiet_fit(cls(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, random_state=0), X, target)
+    curve = free.loss_curve_
+    threshold = (curve[3] + curve[4]) / 2  # first crossed in iteration 5
+    begins = _Begins()
+    est = quiet_fit(cls(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, loss_threshold=threshold, callbacks=[begins], random_state=0), X, target)
+    assert est.stop_reason_ == "loss_below"
+    assert est.n_iter_ == 5 and est.loss_curve_ == pytest.approx(curve[:5])
+    assert est.loss_ < threshold
+    assert begins.begun == 5  # no iteration is begun after the stop
+
+
+def test_lbfgs_stops_at_max_time_and_a_callbacks_stop_wins_over_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hiddenlayers.training import _lbfgs
+
+    X, y = _data()
+    clock = FakeClock()
+    monkeypatch.setattr(_lbfgs, "time", clock)
+    est = quiet_fit(hl.MLPClassifier((8,), solver="lbfgs", max_iter=30, max_time=0.4, callbacks=[_Begins(clock, 0.15)], random_state=0), X, y)
+    assert est.stop_reason_ == "time_limit" and est.n_iter_ == 3
+
+    class _StopAtOne(hl.Callback):
+        def on_epoch_end(self, *, state: Any, **kwargs: Any) -> None:
+            state.stop_training = True
+
+    est = quiet_fit(hl.MLPClassifier((8,), solver="lbfgs", max_iter=30, loss_threshold=1e9, callbacks=[_StopAtOne()], random_state=0), X, y)
+    assert est.stop_reason_ == "callback" and est.n_iter_ == 1

@@ -121,6 +121,17 @@ def test_between_line_passes_through_both_models_whatever_the_grid(fitted, digit
     assert land.losses[list(land.alphas).index(1.0)] == land.other_loss
 
 
+def test_default_span_is_one_along_random_directions_and_half_on_the_between_line():
+    """span=None (the default): [-1, 1] along a random direction, [-0.5, 1.5] on the line to another model (Goodfellow et al.'s plot)."""
+    lin, Xt, yt = nn.Linear(4, 3), torch.randn(6, 4), torch.zeros(6, dtype=torch.long)
+    ce = nn.CrossEntropyLoss()
+    random = hl.lens.loss_landscape(lin, Xt, yt, loss=ce, steps=5, random_state=0)
+    assert list(random.alphas) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    line = hl.lens.loss_landscape(lin, Xt, yt, loss=ce, between=nn.Linear(4, 3), steps=5)
+    assert list(line.alphas) == [-0.5, 0.0, 0.5, 1.0, 1.5]
+    assert hl.lens.loss_landscape(lin, Xt, yt, loss=ce, between=nn.Linear(4, 3), span=1.0, steps=5).alphas[0] == -1.0  # a given span is kept
+
+
 @given(span=st.floats(0.01, 5.0), half=st.integers(1, 40))
 @settings(max_examples=100, deadline=None)
 def test_odd_grid_has_the_model_exactly_at_its_middle(span, half):
@@ -175,8 +186,8 @@ def test_weights_and_modes_restored_when_the_loss_raises():
     ("kwargs", "message"),
     [
         ({"steps": 2}, "steps must be an integer >= 3"),
-        ({"span": 0}, "span must be a finite number > 0"),
-        ({"span": float("nan")}, "span must be a finite number > 0"),
+        ({"span": 0}, r"span must be None \(the default reach\) or a finite number > 0"),
+        ({"span": float("nan")}, r"span must be None \(the default reach\) or a finite number > 0"),
         ({"directions": 3}, "directions must be 1"),
         ({"normalization": "unit"}, "normalization must be 'filter'"),
         ({"directions": 2, "between": nn.Linear(4, 3)}, "pass directions=1 with it"),
@@ -212,12 +223,12 @@ def test_bad_data_and_models_one_line(fitted, digits):
 
 @settings(max_examples=40, deadline=None)
 @given(steps=st.one_of(st.integers(-5, 50), st.floats(allow_nan=True), st.booleans()),
-       span=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3)))
+       span=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.none()))
 def test_validation_accepts_exactly_the_valid_grids(steps, span):
     from hiddenlayers.lens._landscape import _check_args
 
     valid = (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 3
-             and not isinstance(span, bool) and np.isfinite(span) and span > 0)
+             and (span is None or (not isinstance(span, bool) and np.isfinite(span) and span > 0)))
     if valid:
         _check_args(1, span, steps, "filter", None)
     else:

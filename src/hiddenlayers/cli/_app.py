@@ -118,6 +118,13 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
+    """Refuse ``--gce-q`` without ``--loss gce``: the q would be ignored, so an explicit one is a mistake (the estimator ignores it silently)."""
+    if gce_q is not None and (loss or "").strip().lower() != "gce":
+        given = f"--loss {loss}" if loss is not None else "the default --loss log_loss"
+        raise UserError(f"--gce-q needs --loss gce ({given} has no q): add --loss gce, or drop --gce-q.")
+
+
 @app.command()
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
@@ -173,6 +180,7 @@ def train(
     from ._train import run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
+    _check_gce_q(loss, gce_q)
     if timelapse is not None and (workers > 1 or is_stream_input(data)):
         raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
     if workers > 1:
@@ -236,6 +244,7 @@ def lr_find(
     """
     from ._lr_find import run_lr_find
 
+    _check_gce_q(loss, gce_q)
     params: dict[str, Any] = dict(hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size, device=device)
     params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
     run_lr_find(data, target=target, features=features, params=params, task=task, max_categories=max_categories, seed=seed,

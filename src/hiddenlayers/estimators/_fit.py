@@ -436,13 +436,17 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
     numbers), ``loss_curve_`` holds every call's, and ``t_`` adds this call's samples
     (rows x iterations). ``n_iter_`` counts this call's iterations, as scikit-learn's
     warm L-BFGS does. (scikit-learn keeps no ``loss_curve_`` for L-BFGS at all.)
+
+    ``loss_threshold`` and ``max_time`` stop it after the iteration that crosses them, with the
+    stochastic solvers' ``stop_reason_`` (``"loss_below"``, ``"time_limit"``).
     """
     from ..training import fit_lbfgs
 
+    _, stopping, _ = _stopping_rules(est, incremental=False)  # loss_threshold, max_time (L-BFGS has its own tol test)
     hist, res = fit_lbfgs(
         est.network_, X, Y, loss=est._loss(), alpha=est.alpha, sample_weight=sample_weight,
         max_iter=est.max_iter, max_fun=est.max_fun, tol=est.tol, history=est.history_, engine=est.engine,
-        callbacks=check_callbacks(est.callbacks),
+        callbacks=check_callbacks(est.callbacks), stopping=stopping,
     )
     est.history_ = hist
     est.n_iter_ = int(res.nit)

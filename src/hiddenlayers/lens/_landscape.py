@@ -7,7 +7,8 @@ to the norm of the matching weight row, ``d[i] <- d[i] / ‖d[i]‖ · ‖W[i]�
 zero for biases and normalisation parameters (1-D), as the paper does; so a
 step ``alpha = 1`` moves each unit by its own size, whatever the layer's scale.
 ``between=other`` is Goodfellow et al.'s (2015) linear interpolation
-``θ(α) = (1 − α)·θ_model + α·θ_other``, extended ``span`` beyond both ends.
+``θ(α) = (1 − α)·θ_model + α·θ_other``, extended ``span`` beyond both ends (0.5 by default:
+their plot's −0.5..1.5).
 
 The weights are changed in place for each grid point and put back exactly
 (bit for bit, also when the loss raises), with every module's train/eval flag.
@@ -42,12 +43,20 @@ def _check_args(directions: Any, span: Any, steps: Any, normalization: Any, betw
         raise ValueError(f"directions must be 1 (a curve) or 2 (a surface). Received: directions={directions!r}.")
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 3:
         raise ValueError(f"steps must be an integer >= 3 (grid points per direction; odd puts one on the model). Received: steps={steps!r}.")
-    if isinstance(span, bool) or not isinstance(span, numbers.Real) or not math.isfinite(span) or span <= 0:
-        raise ValueError(f"span must be a finite number > 0 (how far the grid reaches along each direction). Received: span={span!r}.")
+    if span is not None and (isinstance(span, bool) or not isinstance(span, numbers.Real) or not math.isfinite(span) or span <= 0):
+        raise ValueError(f"span must be None (the default reach) or a finite number > 0 (how far the grid reaches along each direction). "
+                         f"Received: span={span!r}.")
     if normalization not in _NORMALIZATIONS:
         raise ValueError(f"normalization must be 'filter' (Li et al. 2018), 'layer' or None (raw Gaussian). Received: normalization={normalization!r}.")
     if between is not None and directions != 1:
         raise ValueError("between= gives the 1-D line to another model's weights: pass directions=1 with it (or drop between for a 2-D surface).")
+
+
+def default_span(span: float | None, between: Any) -> float:
+    """``span``, or its default when None: 0.5 beyond both ends of the line ``between=`` (Goodfellow et al.'s -0.5..1.5), 1.0 along random directions."""
+    if span is not None:
+        return float(span)
+    return 0.5 if between is not None else 1.0
 
 
 def _params(module: nn.Module) -> list[tuple[str, nn.Parameter]]:
@@ -204,7 +213,7 @@ def loss_landscape(
     *,
     loss: Callable[[Any, Tensor], Tensor] | None = None,
     directions: int = 1,
-    span: float = 1.0,
+    span: float | None = None,
     steps: int = 41,
     normalization: str | None = "filter",
     between: Any = None,
@@ -227,7 +236,8 @@ def loss_landscape(
     tensor to its weight's norm) or None; the grid runs ``steps`` points over
     ``[-span, span]`` along each (an odd ``steps`` puts one exactly on the model). ``between=other``
     (same architecture) instead takes the line from the model (alpha 0) to ``other`` (alpha 1), over
-    ``[-span, 1 + span]``, with alpha 0 and 1 added where the ``steps`` points miss them. At most ``max_rows`` rows of ``X`` (drawn at random)
+    ``[-span, 1 + span]``, with alpha 0 and 1 added where the ``steps`` points miss them. ``span=None``
+    (the default) is 1.0 for random directions and 0.5 with ``between=`` (-0.5..1.5, Goodfellow et al.'s plot). At most ``max_rows`` rows of ``X`` (drawn at random)
     are used; ``random_state`` seeds the rows and directions. Evaluated in eval
     mode, without gradients; the model's weights and modes are left exactly as they were.
 
@@ -247,6 +257,7 @@ def loss_landscape(
     ((21,), True)
     """
     _check_args(directions, span, steps, normalization, between)
+    span = default_span(span, between)
     rows_cap = check_max_rows(max_rows)
     target = as_target(model)
     check_runnable(target.module)

@@ -21,7 +21,7 @@ from ._engine import make_step
 from ._inputs import to_tensor
 from ._losses import Loss
 from ._optim import FlatParams
-from ._stopping import STOP_REASONS, Callback, History, TrainState, held_at_start, warn_interrupted
+from ._stopping import STOP_REASONS, Callback, History, StoppingRule, TrainState, held_at_start, warn_interrupted
 
 
 def _stepper(
@@ -50,6 +50,7 @@ def fit_lbfgs(
     history: History,
     engine: str = "auto",
     callbacks: Sequence[Callback] = (),
+    stopping: StoppingRule | None = None,
 ) -> tuple[History, OptimizeResult]:
     """Minimise the penalised mean loss over all of ``(X, Y)``; one history row per iteration.
 
@@ -73,6 +74,11 @@ def fit_lbfgs(
     the summed per-row losses, without the L2 term) is called once, when the
     gradients held are the iterate's (SciPy's last evaluation was at it). ``state.stop_training = True``
     stops after the iteration (``history.stop_reason == "callback"``).
+
+    ``stopping`` (e.g. ``LossBelow(0.05) | TimeLimit(60)``) is asked after each iteration, once the
+    callbacks have seen it, as :func:`train` asks it after each epoch: when it names a reason the run
+    stops with that iterate and ``history.stop_reason`` is the rule's (``"loss_below"``, ``"time_limit"``);
+    a callback's stop wins over it, as in :func:`train`.
     """
     flat, stepper, (xs, ys, ws), denom = _stepper(network, X, Y, sample_weight, loss, alpha, engine)
     network.train()
@@ -93,10 +99,18 @@ def fit_lbfgs(
             last["theta"], last["loss_sum"] = theta.copy(), float(loss_sum)
         return value, flat.grad.detach().cpu().double().numpy().copy()
 
+    stopped: dict[str, str] = {}  # the reason a callback or the rule gave to stop
+
     def on_iter(intermediate_result: OptimizeResult) -> None:
         _append_row(history, len(history.epoch) + 1, float(intermediate_result.fun), t0)
-        if callbacks and _iteration_end(callbacks, network, history, state, flat, last, intermediate_result.x):
+        if callbacks:
+            _iteration_end(callbacks, network, history, state, flat, last, intermediate_result.x)
+        reason = "callback" if state.stop_training else (stopping(history) if stopping is not None else None)
+        if reason:
+            stopped["reason"] = reason
             raise StopIteration  # SciPy ends the run with this iterate (status 99)
+        if callbacks:
+            _epoch_begin(callbacks, network, history, state)
 
     try:
         res = minimize(
@@ -108,7 +122,7 @@ def fit_lbfgs(
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
-    _record_stop(history, res, kept)
+    _record_stop(history, res, kept, stopped.get("reason"))
     for cb in callbacks:
         cb.on_train_end(network=network, history=history, state=state)
     return history, res
@@ -145,8 +159,8 @@ def _train_begin(callbacks: Sequence[Callback], network: torch.nn.Module, histor
 
 
 def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState, flat: FlatParams,
-                   last: dict[str, Any], x: np.ndarray) -> bool:
-    """After iteration ``x`` (recorded in ``history``): the callbacks' batch and epoch ends, then the next one's begin; whether to stop.
+                   last: dict[str, Any], x: np.ndarray) -> None:
+    """After iteration ``x`` (recorded in ``history``): the callbacks' batch and epoch ends (the next one's begin is the caller's, unless it stops).
 
     ``on_batch_end`` runs only when the gradients held are the iterate's (``last``: SciPy's latest evaluation);
     else the network is given the iterate, so ``on_epoch_end`` sees its weights.
@@ -160,15 +174,16 @@ def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, hist
     for cb in callbacks:
         cb.on_epoch_end(network=network, history=history, state=state, logs=logs, flat=flat)
     network.train()
-    if state.stop_training:
-        return True
-    _epoch_begin(callbacks, network, history, state)
-    return False
 
 
-def _record_stop(history: History, res: OptimizeResult, kept: _Kept) -> None:
-    """Record in ``history`` why SciPy stopped (warning as :func:`_stop_reason` does), the best and the held iteration."""
+def _record_stop(history: History, res: OptimizeResult, kept: _Kept, stopped: str | None = None) -> None:
+    """Record in ``history`` why SciPy stopped (warning as :func:`_stop_reason` does), the best and the held iteration.
+
+    ``stopped``: the reason ``on_iter`` stopped SciPy with (a callback's, or the stopping rule's).
+    """
     reason = _stop_reason(res, kept)
+    if reason == "callback" and stopped:
+        reason = stopped
     history.stop_reason = reason
     history.stop_message = STOP_REASONS[reason]
     history.best_epoch = len(history.epoch) or None
