@@ -118,6 +118,12 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def _check_timelapse(timelapse: str | None, distributed_or_streamed: bool) -> None:
+    """``--timelapse`` needs one process and a table in memory (its frames come from the in-memory fit's callback)."""
+    if timelapse is not None and distributed_or_streamed:
+        raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
+
+
 def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
     """Refuse ``--gce-q`` without ``--loss gce``: the q would be ignored, so an explicit one is a mistake (the estimator ignores it silently)."""
     if gce_q is not None and (loss or "").strip().lower() != "gce":
@@ -181,8 +187,7 @@ def train(
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     _check_gce_q(loss, gce_q)
-    if timelapse is not None and (workers > 1 or is_stream_input(data)):
-        raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
+    _check_timelapse(timelapse, workers > 1 or is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
         return

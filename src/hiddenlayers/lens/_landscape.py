@@ -206,6 +206,14 @@ def _restored(module: nn.Module, params: list[tuple[str, nn.Parameter]]) -> Iter
         restore_modes()
 
 
+def _check_rows_and_flag(n: int, class_weighted: Any) -> None:
+    """X has rows, and ``class_weighted`` is a bool: each a one-line error otherwise."""
+    if n == 0:
+        raise ValueError("X has 0 rows: pass at least one row (and its target) to evaluate the loss on.")
+    if not isinstance(class_weighted, (bool, np.bool_)):
+        raise TypeError(f"class_weighted must be True (weigh rows by the model's class_weight, as fit did) or False. Received: {class_weighted!r}.")
+
+
 def loss_landscape(
     model: Any,
     X: Any,
@@ -262,10 +270,7 @@ def loss_landscape(
     target = as_target(model)
     check_runnable(target.module)
     n = n_rows(X)
-    if n == 0:
-        raise ValueError("X has 0 rows: pass at least one row (and its target) to evaluate the loss on.")
-    if not isinstance(class_weighted, (bool, np.bool_)):
-        raise TypeError(f"class_weighted must be True (weigh rows by the model's class_weight, as fit did) or False. Received: {class_weighted!r}.")
+    _check_rows_and_flag(n, class_weighted)
     self_targets = loss is None and targets_from_X(target.estimator)
     if sample_weight is not None:
         refuse_weights(target, loss, self_targets)

@@ -36,6 +36,40 @@ def _stepper(
     return flat, stepper, (cv(Xt), cv(Yt), None if Wt is None else cv(Wt)), denom
 
 
+def _objective(
+    network: torch.nn.Module, flat: FlatParams, stepper: Any, data: tuple[Any, Any, Any], denom: float, alpha: float, kept: _Kept,
+    history: History, state: TrainState, callbacks: Sequence[Callback], stopping: StoppingRule | None, t0: float,
+) -> tuple[Any, Any, dict[str, str]]:
+    """SciPy's ``fun`` (the penalised mean loss and its gradient at ``theta``, offered to ``kept``) and ``callback``
+    (one history row per iteration, the callbacks, the stopping rule), and the dict where the stop's reason lands."""
+    xs, ys, ws = data
+    last: dict[str, Any] = {}  # the latest evaluation (theta, loss sum), for the callbacks' on_batch_end
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        flat.data.copy_(torch.from_numpy(theta))
+        loss_sum = stepper.step(xs, ys, ws)
+        value = float(loss_sum) / denom + 0.5 * alpha * float(flat.l2()) / denom
+        kept.offer(theta, value, len(history.epoch))
+        if callbacks:
+            last["theta"], last["loss_sum"] = theta.copy(), float(loss_sum)
+        return value, flat.grad.detach().cpu().double().numpy().copy()
+
+    stopped: dict[str, str] = {}  # the reason a callback or the rule gave to stop
+
+    def on_iter(intermediate_result: OptimizeResult) -> None:
+        _append_row(history, len(history.epoch) + 1, float(intermediate_result.fun), t0)
+        if callbacks:
+            _iteration_end(callbacks, network, history, state, flat, last, intermediate_result.x)
+        reason = "callback" if state.stop_training else (stopping(history) if stopping is not None else None)
+        if reason:
+            stopped["reason"] = reason
+            raise StopIteration  # SciPy ends the run with this iterate (status 99)
+        if callbacks:
+            _epoch_begin(callbacks, network, history, state)
+
+    return fun, on_iter, stopped
+
+
 def fit_lbfgs(
     network: torch.nn.Module,
     X: Any,
@@ -88,29 +122,7 @@ def fit_lbfgs(
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)  # a resumed history's clock runs on
     _train_begin(callbacks, network, history, state)
 
-    last: dict[str, Any] = {}  # the latest evaluation (theta, loss sum), for the callbacks' on_batch_end
-
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        flat.data.copy_(torch.from_numpy(theta))
-        loss_sum = stepper.step(xs, ys, ws)
-        value = float(loss_sum) / denom + 0.5 * alpha * float(flat.l2()) / denom
-        kept.offer(theta, value, len(history.epoch))
-        if callbacks:
-            last["theta"], last["loss_sum"] = theta.copy(), float(loss_sum)
-        return value, flat.grad.detach().cpu().double().numpy().copy()
-
-    stopped: dict[str, str] = {}  # the reason a callback or the rule gave to stop
-
-    def on_iter(intermediate_result: OptimizeResult) -> None:
-        _append_row(history, len(history.epoch) + 1, float(intermediate_result.fun), t0)
-        if callbacks:
-            _iteration_end(callbacks, network, history, state, flat, last, intermediate_result.x)
-        reason = "callback" if state.stop_training else (stopping(history) if stopping is not None else None)
-        if reason:
-            stopped["reason"] = reason
-            raise StopIteration  # SciPy ends the run with this iterate (status 99)
-        if callbacks:
-            _epoch_begin(callbacks, network, history, state)
+    fun, on_iter, stopped = _objective(network, flat, stepper, (xs, ys, ws), denom, alpha, kept, history, state, callbacks, stopping, t0)
 
     try:
         res = minimize(
