@@ -181,3 +181,26 @@ def test_check_of_a_folder_with_an_infinite_value_gives_the_whole_report_exit_2(
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
                       f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 120)")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_check_of_a_folder_with_a_missing_target_gives_the_report_exit_2(tmp_path):
+    """check DIR stopped at the first missing target with a one-line error; it now prints the report with the fatal
+    missing_target finding (as check FILE words it, and where the first is) and exits 2; train still refuses, as before."""
+    d = _folder(tmp_path)
+    files = sorted(d.glob("*.parquet"))
+    frame = pd.read_parquet(files[1])
+    frame["y"] = frame["y"].astype("float64")
+    frame.loc[[120, 150], "y"] = np.nan
+    frame.to_parquet(files[1], row_group_size=100)
+    first = pd.read_parquet(files[0])
+    first["y"] = first["y"].astype("float64")  # one target type in every file
+    first.to_parquet(files[0], row_group_size=100)
+    res = run("check", d, "--target", "y")
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.stdout.startswith("data check: 400 rows x 2 columns"), res.stdout
+    assert f"missing_target: the target is missing in 2 row(s): rows 320, 350; first at '{files[1]}' row 120" in res.stdout, res.stdout
+    as_json = run("check", d, "--target", "y", "--json")
+    assert as_json.exit_code == 2 and '"missing_target"' in as_json.stdout
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
+                      f"the target column 'y' has missing values (first at '{files[1]}' row 120): drop those rows.")
+    assert not (tmp_path / "m.safetensors").exists()

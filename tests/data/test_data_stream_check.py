@@ -204,3 +204,44 @@ def test_batches_in_any_cut_give_the_in_memory_findings(table):
                 return
         streamed = checks.report("classification", pre.streamed_counts(), "y")
     assert _comparable(streamed) == _comparable(memory)
+
+
+def test_check_reports_a_missing_target_as_check_does_and_training_still_refuses(tmp_path):
+    """check() stopped at the first missing target with a one-line error; it now reports ``missing_target`` as check()
+    of the concatenated table words it (rows numbered across the files, and where the first is), fatal as training on a
+    folder refuses those rows; scan() (training) refuses them with the message it gave before."""
+    frames = [_frame(i) for i in range(3)]
+    for f in frames:
+        f["y"] = f["y"].astype("float64")  # one type in every file (NaN needs floats)
+    frames[1].loc[4, "y"] = np.nan
+    frames[2].loc[[11, 12], "y"] = np.nan
+    whole = _write(tmp_path, frames)
+    src = _source(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+        memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    first = f"first at '{tmp_path / 'p1.parquet'}' row 4"
+    found, expected = report["missing_target"], memory["missing_target"]
+    assert found.message == f"{expected.message}; {first}" == f"the target is missing in 3 row(s): rows 304, 611, 612; {first}"
+    assert found.severity == "fatal" and found.rows == expected.rows == (304, 611, 612)
+    assert report.task == "classification" and report.n_rows == 900
+    refused = re.escape(f"the target column 'y' has missing values ({first}): drop those rows.")
+    with pytest.raises(DataError, match=refused):
+        src.scan()  # the cached pass of the check: refused as before
+    with warnings.catch_warnings(), pytest.raises(DataError, match=refused):
+        warnings.simplefilter("ignore")
+        _source(tmp_path).scan()  # a fresh pass stops at it
+
+
+def test_a_target_missing_in_every_row_is_check_s_fatal_finding(tmp_path):
+    frames = [_frame(i, n=50) for i in range(2)]
+    for f in frames:
+        f["y"] = np.nan
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check()
+        memory = check(whole.drop(columns="y"), whole["y"], fast=True)
+    assert [(f.check, f.severity, f.message, f.fix) for f in report.fatal] == \
+        [(f.check, f.severity, f.message, f.fix) for f in memory.fatal if f.check == "missing_target"]

@@ -155,3 +155,42 @@ def test_label_smoothing_passes_the_check_exactly_in_0_to_1(value) -> None:
     else:
         with pytest.raises(ValueError, match=r"^label_smoothing must be a share of each target in \[0, 1\)"):
             check_search_options(label_smoothing=value)
+
+
+def test_the_result_says_what_weighted_the_ranking_score(imbalanced) -> None:
+    X, y = imbalanced
+    found = search(X, y, trials=1, space=ONE, max_epochs=1, cv=2, refit=False, class_weight={0: 1.0, 1: 1.0, 2: 3.0},
+                   label_smoothing=0.1, sample_weight=np.ones(len(y)))
+    d = found.to_dict()
+    assert (d["class_weight"], d["label_smoothing"], d["sample_weight"]) == ([[0, 1.0], [1, 1.0], [2, 3.0]], 0.1, True)
+    json.dumps(d)  # the CLI's --json prints it
+    caption = found.table().title  # the table's header line, once for every row
+    assert "scored with class_weight={0: 1.0, 1: 1.0, 2: 3.0}, label_smoothing=0.1, sample_weight given" in caption
+    plain = search(X, y, trials=1, space=ONE, max_epochs=1, cv=2, refit=False)
+    assert (plain.to_dict()["class_weight"], plain.to_dict()["label_smoothing"], plain.to_dict()["sample_weight"]) == (None, 0.0, False)
+    assert "scored with" not in plain._counts()  # the plain score: nothing to say
+
+
+@pytest.mark.parametrize("change", [{"class_weight": None}, {"label_smoothing": 0.1}, {"class_weight": {0: 1.0, 1: 1.0, 2: 2.0}}])
+def test_a_resumed_study_refuses_other_scoring_settings(imbalanced, tmp_path, monkeypatch, change) -> None:
+    X, y = imbalanced
+    storage = str(tmp_path / "search.log")
+    first = {"class_weight": "balanced", "label_smoothing": 0.0}
+    search(X, y, trials=1, space=ONE, max_epochs=1, cv=2, refit=False, storage=storage, study_name="s", **first)
+    monkeypatch.setattr(run, "objective", lambda *a, **k: pytest.fail("a trial ran"))
+    with pytest.raises(ValueError) as info:
+        search(X, y, trials=2, space=ONE, max_epochs=1, cv=2, refit=False, storage=storage, study_name="s", **{**first, **change})
+    message = str(info.value)
+    assert message.startswith("study 's' in ") and "\n" not in message
+    assert "holds trials scored with class_weight='balanced', label_smoothing=0, sample_weight none, and this search has " in message
+    assert message.endswith("their scores do not rank together. Pass a new study_name, or the settings the study was run with.")
+
+
+def test_a_resumed_study_with_the_same_settings_goes_on(imbalanced, tmp_path) -> None:
+    X, y = imbalanced
+    storage = str(tmp_path / "search.log")
+    weights = {"class_weight": {0: 1.0, 1: 1.0, 2: 3.0}, "label_smoothing": 0.1}
+    search(X, y, trials=1, space=ONE, max_epochs=1, cv=2, refit=False, storage=storage, study_name="s", **weights)
+    again = search(X, y, trials=2, space=ONE, max_epochs=1, cv=2, refit=False, storage=storage, study_name="s",
+                   class_weight={2: 3, 1: 1, 0: 1}, label_smoothing=0.1)  # the same weights, in another order and type
+    assert again.n_trials == 2

@@ -224,20 +224,28 @@ class ParquetSource:
 
         A missing target stops the pass, a :class:`DataError` naming its file and row. So does
         the first infinite feature value (the preprocessing cannot scale it; training fails
-        fast), unless ``refuse_infinite=False``: then the pass reads on, the infinite cells
-        tallied by the check and read as missing by the preprocessing, so that :meth:`check`
-        reports them beside every other finding. A scan holding infinite values is still
-        refused by ``scan()`` (as ``fit`` calls it), with the same error: no training on it.
+        fast), unless ``refuse_infinite=False``: then the pass reads on, the missing targets and
+        infinite cells tallied by the check (the infinite ones read as missing by the
+        preprocessing), so that :meth:`check` reports them beside every other finding. A scan
+        holding either is still refused by ``scan()`` (as ``fit`` calls it), with the same
+        error: no training on it.
         """
         if self._scan is None:
             self._scan = self._pass(stop_at_infinite=refuse_infinite)
         if refuse_infinite and self._scan.checks is not None:
-            for f in self._scan.checks.infinite():
-                raise DataError(f"data check: {f.message}: {f.fix}.")
+            self._refuse(self._scan.checks)
         return self._scan
 
+    def _refuse(self, checks: StreamCheck) -> None:
+        """The DataError of training on rows without a target or with an infinite value, the first one named."""
+        rows = checks.target_missing.kept
+        if rows:
+            raise DataError(f"the target column {self.target!r} has missing values (first at {checks.where(rows[0])}): drop those rows.")
+        for f in checks.infinite():
+            raise DataError(f"data check: {f.message}: {f.fix}.")
+
     def _pass(self, stop_at_infinite: bool) -> Scan:
-        """Read every unit once (see :meth:`scan`); stop at the first infinite value when ``stop_at_infinite``."""
+        """Read every unit once (see :meth:`scan`); stop at the first missing target or infinite value when ``stop_at_infinite``."""
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
@@ -252,7 +260,7 @@ class ParquetSource:
             for frame in self.read_unit(i):
                 y = frame.pop(self.target)
                 at = in_file.get(file, 0)
-                if y.isna().any():
+                if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values (first at {file_row_text(file, row)}): drop those rows.")
                 before = checks.n_infinite
@@ -265,7 +273,7 @@ class ParquetSource:
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
-                    seen.update(y.unique().tolist())
+                    seen.update(y.dropna().unique().tolist())
                 n += len(frame)
                 in_file[file] = at + len(frame)
             rows.append(n)

@@ -30,7 +30,10 @@ An infinite value is tallied as every other finding (the scan goes on only for
 :meth:`~.._stream.ParquetSource.check`; training stops at the first one), and
 :meth:`StreamCheck.report` then gives what check() gives a table with one: the
 fatal ``infinite_values`` finding beside the column and target findings, the
-checks after those not run.
+checks after those not run. A missing target is tallied alike: the
+``missing_target`` finding, named, worded and with its rows as check() gives it,
+and fatal here even when some rows have a target (check() of a table says
+those rows are dropped; training on a folder refuses them instead).
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ class StreamCheck:
         self.labels: dict[Any, int] = {}
         self.target_numeric = True
         self.missing_rows = _Rows()
+        self.target_missing = _Rows()  # rows without a target
         self.missing_labels: dict[str, dict[Any, int]] = {}  # column -> label -> rows where the column is missing
         self.first: Any = None  # the first batch's features and target (the checks that compare rows)
         self.first_y: Any = None
@@ -164,6 +168,9 @@ class StreamCheck:
         if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
             per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
+        y_miss = y.isna().to_numpy()
+        if y_miss.any():
+            self.target_missing.add(np.flatnonzero(y_miss) + start)
         if self.target_numeric and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
             self.target_numeric = False
         if len(self.labels) <= 1000:  # beyond that a regression target: the counts are not used
@@ -177,7 +184,7 @@ class StreamCheck:
         """Add each column's label counts on the batch rows where it is missing (``masks``: column -> bool mask)."""
         import pandas as pd
 
-        codes, uniques = pd.factorize(y, use_na_sentinel=True)  # the scan refuses a missing target: every code >= 0
+        codes, uniques = pd.factorize(y, use_na_sentinel=True)  # a missing target: code -1, left out
         ok = codes >= 0
         for c, m in masks.items():
             counts = np.bincount(codes[m & ok], minlength=len(uniques))
@@ -255,7 +262,7 @@ class StreamCheck:
         ``counts``: each text or bool column's present values and how often each occurs
         (the preprocessing's category counts, :meth:`TablePreprocessor.streamed_counts`).
         """
-        found = self._table() + self.infinite()
+        found = self._table() + self.infinite() + self.missing_target()
         kind: str | None = task
         found += self._target(task)
         if task == "regression" and not self.target_numeric:
@@ -318,13 +325,26 @@ class StreamCheck:
             f"{len(cols)} column(s) hold infinite values: {preview(cols)} (rows {_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])})",
             "replace them with numbers or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(cols))]
 
+    def missing_target(self) -> list[Finding]:
+        """The fatal ``missing_target`` finding (empty list if none): check_target's, with where the first is."""
+        r = self.target_missing
+        if not r.total:
+            return []
+        if r.total == self.n:
+            return [Finding("missing_target", "fatal", "the target is missing in every row", "fill the target column, or choose another --target")]
+        return [Finding("missing_target", "fatal",
+                        f"the target is missing in {r.total} row(s): rows {_preview(r.kept, r.total)}; first at {self.where(r.kept[0])}",
+                        "training on these files refuses rows without a target: drop those rows or fill them", rows=tuple(r.kept))]
+
     def _target(self, task: str) -> list[Finding]:
-        """check_target's findings from the label counts (the scan has refused missing targets)."""
+        """check_target's findings from the label counts (missing targets: :meth:`missing_target`)."""
         out: list[Finding] = []
         if not self.columns:
             out.append(Finding("no_features", "fatal", "the table has no feature columns besides the target", "give at least one feature column"))
         if self.n == 0:
             out.append(Finding("no_rows", "fatal", "the table has no rows", "give data with at least one row"))
+            return out
+        if self.target_missing.total == self.n:  # no label to judge
             return out
         if task == "classification":
             labels = sorted({str(k) for k in self.labels})

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .run import FIXED_ATTR, TrialSetup, build_estimator
+from .scoring import scoring_text
 
 
 @dataclass
@@ -26,7 +27,8 @@ class SearchResult:
     ``torch_threads`` and ``blas_threads`` it was measured under (None in
     trials stored before they were recorded); ``models``: the refitted estimators of those
     rows; ``paths``: their model files when ``save_dir`` was given; ``max_latency_us``: the
-    latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it.
+    latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
+    ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials.
     """
 
     objectives: tuple[str, ...]
@@ -41,6 +43,9 @@ class SearchResult:
     study: Any = field(default=None, repr=False)
     max_latency_us: float | None = None
     n_infeasible: int = 0
+    class_weight: Any = None
+    label_smoothing: float = 0.0
+    sample_weight: bool = False
 
     @property
     def best(self) -> dict[str, Any]:
@@ -56,7 +61,15 @@ class SearchResult:
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
             "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible,
+            **self._scoring(),
         }
+
+    def _scoring(self) -> dict[str, Any]:
+        """The settings that weighted the ranking score, ``class_weight`` in its JSON form (a dict as ``[[label, weight], ...]``)."""
+        from ...estimators import class_weight_to_json
+
+        return {"class_weight": class_weight_to_json(self.class_weight), "label_smoothing": self.label_smoothing,
+                "sample_weight": self.sample_weight}
 
     def _title(self) -> str:
         return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
@@ -65,6 +78,9 @@ class SearchResult:
         counts = f"{self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials"
         if self.max_latency_us is not None:  # what the limit left out: those trials are in no row
             counts += f"; {self.n_infeasible} over the latency limit of {self.max_latency_us:g} µs"
+        weighted = scoring_text(self._scoring())
+        if weighted:  # the score that ranked the trials is not the plain one
+            counts += f"; scored with {weighted}"
         return counts
 
     def _columns(self) -> list[str]:
@@ -233,6 +249,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         n_pruned=sum(t.state == S.PRUNED for t in trials), study_name=name,
         storage=None if storage is None else str(storage), study=study,
         max_latency_us=setup.max_latency_us, n_infeasible=len(complete) - len(feasible),
+        class_weight=setup.class_weight, label_smoothing=setup.label_smoothing, sample_weight=setup.sample_weight is not None,
     )
     if refit:
         import warnings

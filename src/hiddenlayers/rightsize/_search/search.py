@@ -34,6 +34,7 @@ import numpy as np
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .run import TrialSetup, make_folds, make_sampler, run_worker, score_weights
+from .scoring import check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 
@@ -228,6 +229,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
+        check_resumed_scoring(study, setup, storage)  # before any trial: a resumed study's scores must rank with ours
         if workers == 1:
             run_worker(setup, store, name, directions, trials, seed, timeout, threads=None,
                        callbacks=[_ProgressCallback(trials)] if progress else [])
