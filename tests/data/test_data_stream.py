@@ -960,3 +960,25 @@ def test_a_missing_target_in_a_csv_is_named_by_file_and_row_as_an_infinite_value
             assert str(info.value) == f"the target column 'y' has missing values (first at '{d}/part1.csv' row 130): drop those rows."
         else:
             assert f"first at '{d}/part1.csv' row 130)" in str(info.value)
+
+
+def test_empty_and_na_text_cells_of_a_csv_folder_are_missing_as_read_table_reads_them(tmp_path) -> None:
+    """pyarrow keeps "" and "NA" in a text column as text by default: a streamed fit learnt a class "" that prediction
+    (read_table, pandas) never sees. Read as missing, the target's empty cell is refused and the features' are imputed."""
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "part0.csv").write_text("a,color,y\n1,red,cat\n2,,dog\n3,NA,cat\n4,blue,dog\n")
+    (d / "part1.csv").write_text("a,color,y\n5,red,\n6,blue,dog\n")
+    report = ParquetSource(d, target="y").check()
+    missing = [f for f in report.findings if f.check == "missing_target"]
+    assert missing and "first at" in missing[0].message and "part1.csv" in missing[0].message
+    assert not [f for f in report.findings if f.check in ("rare_classes", "class_imbalance") and "''" in f.message]
+    with pytest.raises(DataError, match="has missing values"):
+        ParquetSource(d, target="y").scan()
+    (d / "part1.csv").write_text("a,color,y\n5,red,cat\n6,blue,dog\n")
+    src = ParquetSource(d, target="y")
+    streamed = src.scan().preprocessor
+    in_memory = TablePreprocessor().fit(pd.concat([pd.read_csv(d / "part0.csv"), pd.read_csv(d / "part1.csv")]).drop(columns="y"))
+    assert streamed.output_names == in_memory.output_names  # no "color=" or "color=NA" category: imputed, with its indicator
+    rows = pd.read_csv(d / "part0.csv").drop(columns="y")
+    np.testing.assert_allclose(streamed.transform(rows).matrix, in_memory.transform(rows).matrix, rtol=1e-12)

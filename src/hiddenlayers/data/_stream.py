@@ -163,7 +163,11 @@ class ParquetSource:
             self._dropped.setdefault(file, {})[key] = (int(row.actual_columns), int(row.expected_columns))
             return "skip"
 
-        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip))
+        # strings_can_be_null: an empty cell or "NA" in a text column is missing, as pandas reads it in read_table (by
+        # default pyarrow keeps them as the text "" and "NA", so a streamed fit learnt a class or category "" that
+        # prediction, which reads files through read_table, never sees); pyarrow's null spellings are pandas' own.
+        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip),
+                                convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
 
     def _units(self) -> list[Any]:
         """Parquet row groups (one fragment each), or whole CSV files (each with its own row-skipping format)."""
