@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from abc import ABCMeta, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -35,7 +36,7 @@ class Overloaded(RuntimeError):
     """The queue is full (or the server is draining): answer 503 at once rather than queue forever."""
 
 
-class RowFailures(Exception):
+class RowFailures(Exception, metaclass=ABCMeta):
     """Raised by a :class:`Runner`'s ``predict`` when a pass answered some rows and failed others (e.g. a non-finite output).
 
     The batcher then answers each request from :meth:`split` of its own rows
@@ -43,9 +44,9 @@ class RowFailures(Exception):
     only that client's request, at the cost of no second forward pass.
     """
 
+    @abstractmethod
     def split(self, start: int, stop: int) -> tuple[bool, Any]:
         """``(True, answers)`` for the pass's rows ``start:stop`` when none failed, else ``(False, the request's exception)``."""
-        raise NotImplementedError
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import time
 import warnings
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ def _call(method: Any, X: Any) -> np.ndarray:
         raise RequestError(422, str(exc).splitlines()[0]) from None
 
 
-class AppModel:
+class AppModel(ABC):
     """A fitted application behind the server; subclasses parse their request form."""
 
     form = ""  # the body, in words (messages and /metadata)
@@ -73,17 +74,17 @@ class AppModel:
         if hasattr(app, "classes_"):
             self.classes = app.classes_.tolist()
 
+    @abstractmethod
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         """The request's checked items (texts, images, rows, pairs), each ready to join a batch."""
-        raise NotImplementedError
 
     def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
         """An Arrow body carries table rows: a 415 naming the JSON form (the Autoencoder reads them)."""
         raise RequestError(415, f"an Arrow body carries table rows, but this model is a {self.estimator}: send JSON {self.form}.")
 
+    @abstractmethod
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
         """One JSON-able answer per item of ``rows`` (a batch of several requests' items)."""
-        raise NotImplementedError
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         """The JSON answer for one request's slice of :meth:`predict` (the server adds ``model_version``)."""
@@ -105,8 +106,9 @@ class AppModel:
 class _Classifier(AppModel):
     """Text and image classifiers: labels from the probabilities of one pass (checked finite), as their ``predict`` takes them."""
 
+    @abstractmethod
     def _X(self, rows: list[Any]) -> Any:
-        raise NotImplementedError
+        """The app's input for ``predict_proba`` from a batch of checked items (texts, an image array, sequences)."""
 
     def _proba(self, rows: list[Any]) -> np.ndarray:
         return _call(self.app.predict_proba, self._X(rows))
