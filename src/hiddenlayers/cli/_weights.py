@@ -51,9 +51,10 @@ def row_weights(values: pd.Series, name: str, where: Callable[[int], str] | None
     def at(row: int) -> str:
         return where(row) if where is not None else f"row {row + 1}"
 
-    def first(mask: np.ndarray) -> tuple[int, str]:
+    def first(mask: np.ndarray, kind: str = "") -> tuple[int, str]:
+        """The first row of ``mask`` and how many there are (``"2 rows"``, ``"1 negative row"``)."""
         rows = np.flatnonzero(mask)
-        return int(rows[0]), f"{len(rows)} row{'s' if len(rows) > 1 else ''}"
+        return int(rows[0]), f"{len(rows)} {kind}row{'s' if len(rows) > 1 else ''}"
 
     if pd.api.types.is_bool_dtype(values):  # True/False as 1/0, as every numeric column reads booleans
         values = values.astype(np.float64)
@@ -73,8 +74,8 @@ def row_weights(values: pd.Series, name: str, where: Callable[[int], str] | None
         raise DataError(f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): Input sample_weight contains infinity. "
                         "Give every row a finite weight.")
     if (w < 0).any():
-        row, count = first(w < 0)
-        raise DataError(f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count} negative): sample_weight must be >= 0, "
+        row, count = first(w < 0, "negative ")
+        raise DataError(f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): sample_weight must be >= 0, "
                         "as a negative weight rewards mispredicting its row. Drop those rows or give them weight 0.")
     if len(w) and not w.any():
         raise DataError(f"--sample-weight column '{name}' is 0 on every row: Sample weights must contain at least one non-zero number. "
