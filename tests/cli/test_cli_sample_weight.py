@@ -95,6 +95,23 @@ def test_train_summary_says_the_held_out_metrics_are_weighted(weighted, tmp_path
     assert "held-out weighted accuracy" in text and "column 'w'" in text
 
 
+def test_held_out_rows_all_of_weight_zero_give_plain_metrics_and_say_so(weighted, tmp_path):
+    """A weighted mean over weights that are all 0 is undefined: the held-out metrics are the plain ones, and a note says why."""
+    from sklearn.model_selection import train_test_split
+
+    frame = pd.read_csv(weighted)
+    _, held = train_test_split(np.arange(len(frame)), test_size=0.2, random_state=3, stratify=frame["label"])  # train's own split
+    frame["w"] = 1
+    frame.loc[held, "w"] = 0
+    path = tmp_path / "zero_held.csv"
+    frame.to_csv(path, index=False)
+    result = run("train", path, "-t", "label", "--sample-weight", "w", *TRAIN, "--json", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert "every held-out row has --sample-weight 0: the held-out metrics are unweighted." in result.stderr
+    s = json.loads(result.stdout)
+    assert s["test_metrics_weighted"] is False and s["test_rows"] == len(held)
+
+
 # --- evaluate -----------------------------------------------------------------------------------------------------
 
 
