@@ -75,8 +75,8 @@ def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
 
     real = ct.fit_model
 
-    def interrupted(model, X, y):
-        real(model, X, y)
+    def interrupted(model, X, y, sample_weight=None):
+        real(model, X, y, sample_weight)
         model.stop_reason_ = "interrupted"
         return model
 

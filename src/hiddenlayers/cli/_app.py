@@ -108,6 +108,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (fo
 #: the classifier's class_weight and label_smoothing, as train, lr-find and search take them (parsed by _train.classifier_options)
 ClassWeight = Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)]
 LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)]
+#: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
+SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
+                                                  "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
 Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
@@ -118,10 +121,14 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _check_timelapse(timelapse: str | None, distributed_or_streamed: bool) -> None:
-    """``--timelapse`` needs one process and a table in memory (its frames come from the in-memory fit's callback)."""
+def _check_in_memory_options(timelapse: str | None, sample_weight: str | None, distributed_or_streamed: bool) -> None:
+    """``--timelapse`` and ``--sample-weight`` need one process and a table in memory: the timelapse's frames come from the
+    in-memory fit's callback, and the streamed fit (a folder, a glob, ``--workers``) reads no row weights."""
     if timelapse is not None and distributed_or_streamed:
         raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
+    if sample_weight is not None and distributed_or_streamed:
+        raise UserError("--sample-weight is not supported for streamed data yet (a folder or glob of files, or --workers): the streamed fit "
+                        "reads no row weights; train on one file, or drop --sample-weight.")
 
 
 def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
@@ -159,6 +166,7 @@ def train(
     gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
+    sample_weight: SampleWeight = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -187,7 +195,7 @@ def train(
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     _check_gce_q(loss, gce_q)
-    _check_timelapse(timelapse, workers > 1 or is_stream_input(data))
+    _check_in_memory_options(timelapse, sample_weight, workers > 1 or is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
         return
@@ -197,8 +205,7 @@ def train(
         learning_rate=learning_rate, learning_rate_init=learning_rate_init, max_iter=max_iter, early_stopping=early_stopping,
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
-    )
-    params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
+        **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
     if is_stream_input(data):
         from ._train import _parse_set
 
@@ -210,7 +217,7 @@ def train(
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
         max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
-        check=not no_check, timelapse=timelapse,
+        check=not no_check, timelapse=timelapse, sample_weight=sample_weight,
     )
 
 
@@ -236,6 +243,7 @@ def lr_find(
     gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
+    sample_weight: SampleWeight = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -243,7 +251,7 @@ def lr_find(
 
     The rate grows geometrically from --start-lr to --end-lr, one step each; the suggestion is the
     rate where the smoothed loss falls fastest (fastai's and Lightning's lr_find).
-    --loss, --gce-q, --class-weight and --label-smoothing set the loss swept, as `train` takes them.
+    --loss, --gce-q, --class-weight, --label-smoothing and --sample-weight set the loss swept, as `train` takes them.
 
     Example: hiddenlayers lr-find data.csv --target label --hidden 64,32 --solver sgd --plot lr.png
     """
@@ -253,7 +261,7 @@ def lr_find(
     params: dict[str, Any] = dict(hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size, device=device)
     params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
     run_lr_find(data, target=target, features=features, params=params, task=task, max_categories=max_categories, seed=seed,
-                start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json)
+                start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json, sample_weight=sample_weight)
 
 
 @app.command()
@@ -280,22 +288,25 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
+    sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "
+                                                      "counts as two); not the training's column unless named.", show_default=False)] = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+    --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
     if model.lower().endswith(".onnx"):
         from ._onnx import run_evaluate_onnx
 
-        run_evaluate_onnx(model, data, target=target, as_json=json)
+        run_evaluate_onnx(model, data, target=target, as_json=json, sample_weight=sample_weight)
         return
     from ._train import run_evaluate
 
-    run_evaluate(model, data, target=target, as_json=json)
+    run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight)
 
 
 @app.command()
@@ -468,6 +479,7 @@ def search(
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
+    sample_weight: SampleWeight = None,
     seed: Annotated[int, seed_option("Random seed (sampler, splits, initial weights).")] = 0,
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
@@ -478,7 +490,7 @@ def search(
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
 
     The fast data checks run first, as for `train`; only fatal findings stop the search.
-    --class-weight and --label-smoothing reach every trial, and the score that ranks them is weighted alike.
+    --class-weight, --label-smoothing and --sample-weight reach every trial, and the score that ranks them is weighted alike.
 
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
     """
@@ -488,7 +500,7 @@ def search(
         data, target=target, features=features, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study,
         workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
-        check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing,
+        check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing, sample_weight=sample_weight,
     )
 
 
@@ -502,6 +514,7 @@ def prune(
     epochs: Annotated[int, typer.Option("--epochs", help="Fine-tuning epochs after each cut.")] = 10,
     seed: Annotated[int, seed_option("Seed of the held-out split.")] = 0,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before pruning (see `hiddenlayers check`).")] = False,
+    sample_weight: Annotated[str | None, typer.Option("--sample-weight", hidden=True, help="Not supported by prune (refused in one line).")] = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -511,6 +524,10 @@ def prune(
 
     Example: hiddenlayers prune model.safetensors data.csv --max-drop 0.005 --out small.safetensors
     """
+    if sample_weight is not None:
+        raise UserError("--sample-weight is not supported by prune: its bound on the accuracy drop (a cross-fitted paired drop and its "
+                        "interval) and its fine-tuning count every row once; prune without it, then `hiddenlayers evaluate --sample-weight "
+                        f"{sample_weight}` the pruned model.")
     from ._rightsize import run_prune
 
     run_prune(model, data, target=target, max_drop=max_drop, out=out, epochs=epochs, seed=seed, force=force, as_json=json, check=not no_check)

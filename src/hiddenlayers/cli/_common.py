@@ -9,6 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+#: the key under which a model file's stored preprocessing records the ``--sample-weight`` column it was trained with
+#: (``info`` shows it; ``evaluate`` names it); here, in a light module, so ``info`` reads it without pandas
+WEIGHT_COLUMN_KEY = "sample_weight_column"
+
 
 class UserError(Exception):
     """A mistake the user can fix: printed as one ``error: ...`` line, exit status 2."""

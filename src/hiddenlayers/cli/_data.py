@@ -117,18 +117,23 @@ def _no_target(columns: list[str]) -> str:
     return f"no target column given: pass --target COLUMN, one of {preview([repr(c) for c in columns], 8)}."
 
 
-def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, table: Any = None) -> dict[str, Any]:
+def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, table: Any = None,
+            sample_weight: str | None = None) -> dict[str, Any]:
     """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
 
     ``"dropped"`` says which rows were dropped while reading (empty if none): the
     caller notes it once its own checks pass, so an error stays one line.
     ``table``: ``data`` already read by ``read_table`` (``train``'s checks read it first), else it is read here.
+    ``sample_weight``: the ``--sample-weight`` column, taken out of the features; its checked
+    weights ``(n_rows,)`` are ``"w"`` (None without it), aligned with ``"X"`` and ``"y"``.
     """
+    from ._weights import take_weights
+
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
     table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training", table=table)
-    frame, dropped = table.frame, table.drop_summary()
-    feats = parse_features(features)
+    dropped, feats = table.drop_summary(), parse_features(features)
+    frame, w = take_weights(table.frame, sample_weight, target=name, features=feats, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
     X, y = split_target(frame, name, feats)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
@@ -142,32 +147,39 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
         yv: np.ndarray = labels
     else:
         yv = regression_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}")
-    return {"X": X, "y": yv, "target": name, "task": kind, "max_categories": max_categories, "n_rows": len(yv), "dropped": dropped}
+    return {"X": X, "y": yv, "w": w, "sample_weight": sample_weight, "target": name, "task": kind, "max_categories": max_categories,
+            "n_rows": len(yv), "dropped": dropped}
 
 
-def metrics(model: Any, A: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Classifier: accuracy, balanced accuracy, F1 (macro), confusion matrix; regressor: R², MAE, RMSE."""
-    return prediction_metrics(model.predict(A), y, getattr(model, "classes_", None))
+def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
+    """Classifier: accuracy, balanced accuracy, F1 (macro), confusion matrix; regressor: R², MAE, RMSE.
+
+    ``sample_weight`` ``(n_rows,)``: each row counts by its weight (scikit-learn's metrics' ``sample_weight``;
+    the confusion matrix then sums weights), so a row of weight 2 counts as that row twice.
+    """
+    return prediction_metrics(model.predict(A), y, getattr(model, "classes_", None), sample_weight)
 
 
-def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None) -> dict[str, Any]:
+def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
     """:func:`metrics` from predictions: ``classes`` (a classifier's ``classes_``) picks the classification metrics."""
     from sklearn import metrics as M
 
+    sw = sample_weight
     if classes is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             labels = list(classes)
+            cm = M.confusion_matrix(y, pred, labels=labels, sample_weight=sw)
             return {
-                "accuracy": float(M.accuracy_score(y, pred)),
-                "balanced_accuracy": float(M.balanced_accuracy_score(y, pred)),
-                "f1_macro": float(M.f1_score(y, pred, average="macro", labels=labels, zero_division=0)),
-                "confusion_matrix": {"labels": [str(c) for c in labels], "matrix": M.confusion_matrix(y, pred, labels=labels).tolist()},
+                "accuracy": float(M.accuracy_score(y, pred, sample_weight=sw)),
+                "balanced_accuracy": float(M.balanced_accuracy_score(y, pred, sample_weight=sw)),
+                "f1_macro": float(M.f1_score(y, pred, average="macro", labels=labels, zero_division=0, sample_weight=sw)),
+                "confusion_matrix": {"labels": [str(c) for c in labels], "matrix": (cm if sw is None else np.round(cm, 6)).tolist()},
             }
     return {
-        "r2": float(M.r2_score(y, pred)) if len(y) > 1 else float("nan"),
-        "mae": float(M.mean_absolute_error(y, pred)),
-        "rmse": float(np.sqrt(M.mean_squared_error(y, pred))),
+        "r2": float(M.r2_score(y, pred, sample_weight=sw)) if len(y) > 1 else float("nan"),
+        "mae": float(M.mean_absolute_error(y, pred, sample_weight=sw)),
+        "rmse": float(np.sqrt(M.mean_squared_error(y, pred, sample_weight=sw))),
     }
 
 
@@ -249,14 +261,30 @@ def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tu
 
     ``table``: ``data`` as ``read_table`` already returned it (``prune``'s data check read it first), else it is read here.
     """
+    X, A, y, _ = labelled_weighted(model, data, target, None, table=table)
+    return X, A, y
+
+
+def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: str | None, table: Any = None) -> tuple[Any, Any, Any, Any]:
+    """:func:`labelled` and the ``--sample-weight`` column's checked weights ``(n_rows,)`` (None without it).
+
+    The weight column is taken out of the raw table before the model reads it; one the model
+    reads as an input is refused (it would be a feature and a weight at once).
+    """
     stored = (getattr(model, "preprocessing_", None) or {}).get("target")
     refuse_input_as_target(model, target)
+    if sample_weight is not None and sample_weight in input_columns(model):
+        raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "
+                        "pass a column the model does not read.")
     lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.", table=table)
+    from ._weights import take_weights
+
+    X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
     y = class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_") else regression_target(lab.y, lab.name, lab.where)
-    A = model_inputs(model, lab.X)
+    A = model_inputs(model, X)
     if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
         note(lab.table.drop_summary())
-    return lab.X, A, y
+    return X, A, y, w
 
 
 def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
@@ -269,7 +297,8 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     from rich.table import Table
 
     con = Console()
-    t = Table(title=f"{result['task']} metrics on {result['rows']} rows", title_justify="left")
+    weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
+    t = Table(title=f"{result['task']} metrics on {result['rows']} rows{weighted}", title_justify="left")
     t.add_column("metric")
     t.add_column("value", justify="right")
     for k, v in m.items():
@@ -278,12 +307,12 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     con.print(t)
     if "confusion_matrix" in m:
         cm = m["confusion_matrix"]
-        c = Table(title="confusion matrix (rows: true, columns: predicted)", title_justify="left")
+        c = Table(title=f"confusion matrix (rows: true, columns: predicted{'; sums of weights' if weighted else ''})", title_justify="left")
         c.add_column("")
         for lab in cm["labels"]:
             c.add_column(lab, justify="right")
         for lab, row in zip(cm["labels"], cm["matrix"]):
-            c.add_row(lab, *(str(v) for v in row))
+            c.add_row(lab, *(f"{v:g}" for v in row))
         con.print(c)
 
 

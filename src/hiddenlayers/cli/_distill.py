@@ -29,6 +29,9 @@ def distill_command(
     learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
     test_size: Annotated[float, typer.Option(help="Share of labelled rows held out to compare student and teacher (0 = none).")] = 0.2,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
+    sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA holding each labelled row's weight (numbers >= 0, "
+                                                      "none missing, not all 0): it weighs the student's loss and the held-out accuracies; never a feature.",
+                                                      show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")] = False,
 ) -> None:
@@ -40,14 +43,18 @@ def distill_command(
     Example: hiddenlayers distill teacher.safetensors data.csv -t y --sizes 16 --out student.safetensors
     """
     run_distill(teacher, data, target=target, sizes=sizes, out=out, temperature=temperature, alpha=alpha, unlabeled=unlabeled,
-                max_iter=max_iter, learning_rate_init=learning_rate_init, test_size=test_size, seed=seed, force=force, as_json=json)
+                max_iter=max_iter, learning_rate_init=learning_rate_init, test_size=test_size, seed=seed, force=force, as_json=json,
+                sample_weight=sample_weight)
 
 
 def run_distill(
     teacher_path: str, data: str, *, target: str | None, sizes: str, out: str, temperature: float, alpha: float, unlabeled: str | None,
-    max_iter: int, learning_rate_init: float, test_size: float, seed: int, force: bool, as_json: bool,
+    max_iter: int, learning_rate_init: float, test_size: float, seed: int, force: bool, as_json: bool, sample_weight: str | None = None,
 ) -> dict[str, Any]:
-    """Distil, save the student atomically with the teacher's preprocessing, print the comparison; returns it."""
+    """Distil, save the student atomically with the teacher's preprocessing, print the comparison; returns it.
+
+    ``sample_weight``: a column of ``data`` whose weights reach :func:`hiddenlayers.distill` and weight the held-out comparison.
+    """
     from ._common import check_output
 
     _check_numbers(temperature, alpha)  # option mistakes first, before the files are looked at
@@ -55,15 +62,15 @@ def run_distill(
         raise UserError("--unlabeled rows get only the teacher's soft term, which --alpha 1 switches off: lower --alpha, e.g. 0.5.")
     out_path = check_output(out, force=force, inputs=(data, teacher_path, unlabeled or ""), what="--out")
     teacher = _load_teacher(teacher_path)
-    from ._data import labelled, model_inputs
+    from ._data import labelled_weighted, model_inputs
 
-    _, A, y = labelled(teacher, data, target)
+    _, A, y, w = labelled_weighted(teacher, data, target, sample_weight)
     A_unl = None
     if unlabeled is not None:
         from ..data import load_table
 
         A_unl = model_inputs(teacher, load_table(unlabeled))
-    A_tr, A_te, y_tr, y_te = _split(A, y, test_size, seed)
+    A_tr, A_te, y_tr, y_te, w_tr, w_te = _split(A, y, test_size, seed, w)
     student = _student(sizes, max_iter, learning_rate_init, early_stopping=len(y_tr) >= 1000, seed=seed)
     from sklearn.exceptions import ConvergenceWarning
 
@@ -73,16 +80,17 @@ def run_distill(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
-            distill(student, teacher, A_tr, y_tr, temperature=temperature, alpha=alpha, X_unlabeled=A_unl)
+            distill(student, teacher, A_tr, y_tr, temperature=temperature, alpha=alpha, X_unlabeled=A_unl, sample_weight=w_tr)
         except HiddenLayersError:
             raise
         except (ValueError, TypeError) as exc:
             raise UserError(f"distillation failed: {one_line(exc)}") from None
     student.preprocessing_ = getattr(teacher, "preprocessing_", None)
     student.save(out_path)
-    result = _comparison(student, teacher, A_te, y_te)
+    result = _comparison(student, teacher, A_te, y_te, w_te)
     result.update(model=str(out_path), teacher=teacher_path, temperature=temperature, alpha=alpha, train_rows=len(y_tr),
-                  unlabeled_rows=0 if A_unl is None else len(A_unl), epochs=int(student.n_iter_), stop_reason=student.stop_reason_)
+                  unlabeled_rows=0 if A_unl is None else len(A_unl), epochs=int(student.n_iter_), stop_reason=student.stop_reason_,
+                  weighted_by=sample_weight)
     _show(result, as_json)
     return result
 
@@ -102,21 +110,25 @@ def _load_teacher(path: str) -> Any:
     return model
 
 
-def _split(A: Any, y: Any, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
-    """(A_train, A_test, y_train, y_test), ``test_size`` held out (stratified where every class allows; none for 0 or < 10 rows)."""
+def _split(A: Any, y: Any, test_size: float, seed: int, w: Any = None) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """(A_train, A_test, y_train, y_test, w_train, w_test), ``test_size`` held out (stratified where every class allows; none for 0 or < 10 rows).
+
+    ``w``: the rows' weights (``--sample-weight``), split with them; None stays None.
+    """
     import numpy as np
     from sklearn.model_selection import train_test_split
 
     if not 0 <= test_size < 1:
         raise UserError(f"--test-size must be in [0, 1). Received: {test_size}.")
     if test_size == 0 or len(y) < 10:
-        return A, None, y, None
+        return A, None, y, None, w, None
     _, counts = np.unique(y.astype(str), return_counts=True)
     try:
-        parts = train_test_split(A, y, test_size=test_size, random_state=seed, stratify=y if counts.min() >= 2 else None)
+        parts = train_test_split(*((A, y) if w is None else (A, y, w)), test_size=test_size, random_state=seed,
+                                 stratify=y if counts.min() >= 2 else None)
     except ValueError as exc:  # too few rows for a stratified split of every class
         raise UserError(f"--test-size {test_size}: {one_line(exc)}; choose a smaller --test-size, or 0 to hold out none.") from None
-    return parts[0], parts[1], parts[2], parts[3]
+    return parts[0], parts[1], parts[2], parts[3], (parts[4] if w is not None else None), (parts[5] if w is not None else None)
 
 
 def _student(sizes: str, max_iter: int, learning_rate_init: float, *, early_stopping: bool, seed: int) -> Any:
@@ -137,16 +149,19 @@ def _check_numbers(temperature: float, alpha: float) -> None:
         raise UserError("--" + one_line(exc)) from None
 
 
-def _comparison(student: Any, teacher: Any, A_te: Any, y_te: Any) -> dict[str, Any]:
-    """Sizes of both, and on held-out rows their accuracy and agreement (empty metrics without held-out rows)."""
+def _comparison(student: Any, teacher: Any, A_te: Any, y_te: Any, w_te: Any = None) -> dict[str, Any]:
+    """Sizes of both, and on held-out rows their accuracy and agreement (empty metrics without held-out rows), weighted by ``w_te`` if given."""
     import numpy as np
 
     r: dict[str, Any] = {"spec": student.network_.spec.to_text(), "parameters": int(student.n_parameters_),
                          "teacher_spec": teacher.network_.spec.to_text(), "teacher_parameters": int(teacher.n_parameters_)}
     if A_te is not None:
         s, t = student.predict(A_te), teacher.predict(A_te)
-        r.update(test_rows=len(y_te), test_accuracy=float(np.mean(s == y_te)), teacher_test_accuracy=float(np.mean(t == y_te)),
-                 agreement=float(np.mean(s == t)))
+        if w_te is not None and not np.any(w_te):  # a weighted mean of weights that are all 0 is undefined
+            note("every held-out row has --sample-weight 0: the held-out accuracies below are unweighted.")
+            w_te = None
+        r.update(test_rows=len(y_te), test_accuracy=float(np.average(s == y_te, weights=w_te)),
+                 teacher_test_accuracy=float(np.average(t == y_te, weights=w_te)), agreement=float(np.average(s == t, weights=w_te)))
     return r
 
 
@@ -160,7 +175,8 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
              f"T={r['temperature']:g} alpha={r['alpha']:g}, {r['train_rows']} labelled rows"
              + (f" + {r['unlabeled_rows']} unlabelled" if r["unlabeled_rows"] else "") + f", {r['epochs']} epochs ({r['stop_reason']})"]
     if "test_rows" in r:
-        lines.append(f"held-out accuracy on {r['test_rows']} rows: student {r['test_accuracy']:.4f}, teacher {r['teacher_test_accuracy']:.4f}; "
+        weighted = f" (weighted by column '{r['weighted_by']}')" if r.get("weighted_by") else ""
+        lines.append(f"held-out accuracy on {r['test_rows']} rows{weighted}: student {r['test_accuracy']:.4f}, teacher {r['teacher_test_accuracy']:.4f}; "
                      f"they agree on {r['agreement']:.4f}")
     sys.stdout.write("\n".join(lines) + "\n")
     note(f"saved the student to {r['model']}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, parse_metadata
-from ._common import UserError, clean, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, clean, print_json
 
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
@@ -166,6 +166,7 @@ def model_info(path: str) -> dict[str, Any]:
                 "best_validation_score": _num(fitted.get("best_validation_score_")), "seconds": times[-1] if times else None,
                 "solver": params.get("solver"), "learning_rate_init": params.get("learning_rate_init"), "loss": _loss_name(params),
                 "class_weight": _class_weight_text(params.get("class_weight")), "label_smoothing": params.get("label_smoothing") or None,
+                "sample_weight": (pre or {}).get(WEIGHT_COLUMN_KEY),
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),

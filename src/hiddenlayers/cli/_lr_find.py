@@ -48,9 +48,12 @@ def _check_plot(plot: str | None, data: str, force: bool) -> Path | None:
 
 def run_lr_find(
     data: str, *, target: str | None, features: str | None, params: dict[str, Any], task: str, max_categories: int, seed: int,
-    start_lr: float, end_lr: float, num_steps: int, plot: str | None, force: bool, as_json: bool,
+    start_lr: float, end_lr: float, num_steps: int, plot: str | None, force: bool, as_json: bool, sample_weight: str | None = None,
 ) -> dict[str, Any]:
-    """Load and preprocess ``data`` as ``train`` does, sweep the rate, print a table and the ``--lr`` to use; returns the summary."""
+    """Load and preprocess ``data`` as ``train`` does, sweep the rate, print a table and the ``--lr`` to use; returns the summary.
+
+    ``sample_weight``: the ``--sample-weight`` column, whose weights weigh the swept loss as ``train``'s fit weighs it.
+    """
     from ..data import TablePreprocessor
     from ..estimators import lr_find
     from ._data import prepare
@@ -60,19 +63,19 @@ def run_lr_find(
     plot_path = _check_plot(plot, data, force)
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
-    prep = prepare(data, target, features, task, max_categories)
+    prep = prepare(data, target, features, task, max_categories, sample_weight=sample_weight)
     labels = prep["y"] if prep["task"] == "classification" else None  # --class-weight LABEL=WEIGHT names these, as in train
     model = make_estimator(prep["task"], params, seed, quiet=True, labels=labels)
     A = TablePreprocessor(max_categories=max_categories).fit(prep["X"]).transform(prep["X"])
     for msg in [prep["dropped"], *A.notes] if prep["dropped"] else A.notes:
         note(msg)
     try:
-        found = lr_find(model, A.matrix, prep["y"], start_lr=start_lr, end_lr=end_lr, num_steps=num_steps)
+        found = lr_find(model, A.matrix, prep["y"], start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, sample_weight=prep["w"])
     except (ValueError, TypeError) as exc:
         raise UserError(f"lr-find failed: {one_line(exc)}") from None
     if plot_path is not None:
         _write_plot(found, plot_path)
-    cli = {"--features": features, "--task": task, "--max-categories": max_categories, "--seed": seed}
+    cli = {"--features": features, "--task": task, "--max-categories": max_categories, "--seed": seed, "--sample-weight": sample_weight}
     summary = _summary(found, data, prep, params, plot_path, cli)
     _show(summary, found, as_json)
     return summary
@@ -89,13 +92,13 @@ def _write_plot(found: Any, path: Path) -> None:
 
 
 #: the options ``lr-find`` shares with ``train`` and their defaults (the same in both): passed on when set otherwise
-_SHARED_DEFAULTS = {"--features": None, "--task": "auto", "--max-categories": 20, "--seed": 0}
+_SHARED_DEFAULTS = {"--features": None, "--task": "auto", "--max-categories": 20, "--seed": 0, "--sample-weight": None}
 
 
 def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: float, cli: dict[str, Any]) -> str:
     """The ``hiddenlayers train`` command that trains with the suggestion and the swept options (loss ones included).
 
-    ``cli``: the sweep's ``--features``/``--task``/``--max-categories``/``--seed``; each one not at its
+    ``cli``: the sweep's ``--features``/``--task``/``--max-categories``/``--seed``/``--sample-weight``; each one not at its
     default is passed on, so ``train`` reads the same columns and starts from the same weights.
     """
     parts = ["hiddenlayers", "train", data, "--target", str(prep["target"])]

@@ -13,26 +13,30 @@ from typing import Any
 from ._common import note, read_labelled
 
 
-def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
+def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None) -> dict[str, Any]:
     """Metrics of an exported ONNX model on labelled ``data``; printed as tables or JSON. Returns the result.
 
     The target column is ``target``, else the one the file records (exported
     from a model trained by ``hiddenlayers train``), else ``target`` for a
     bundled dataset; without any of them, a :class:`UserError` asks for ``--target``.
+    ``sample_weight``: a column of ``data`` (never a model input) weighting each row in every metric.
     """
     from ..ship import OnnxModel
     from ._data import class_labels, prediction_metrics, regression_target, show_evaluation
+    from ._weights import take_weights
 
     model = OnnxModel(model_path)
     missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
     lab = read_labelled(data, target, model.target, missing)
-    out, notes = model.run(lab.X)  # (n, classes) probabilities or (n, outputs) predictions
+    X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
+    out, notes = model.run(X)  # (n, classes) probabilities or (n, outputs) predictions
     classes = model.classes_
     y = class_labels(lab.y, classes, lab.name) if classes is not None else regression_target(lab.y, lab.name, lab.where)
     for msg in [lab.table.drop_summary(), *notes] if lab.table.n_dropped else notes:
         note(msg)
-    m = prediction_metrics(model.decode(out), y, classes)
-    result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression", "metrics": m}
+    m = prediction_metrics(model.decode(out), y, classes, w)
+    result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression",
+              "weighted_by": sample_weight, "metrics": m}
     show_evaluation(result, as_json)
     return result
 

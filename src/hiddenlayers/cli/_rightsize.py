@@ -240,12 +240,13 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
                storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
                html: str | None, force: bool, as_json: bool, check: bool = True, class_weight: str | None = None,
-               label_smoothing: float | None = None) -> dict[str, Any]:
+               label_smoothing: float | None = None, sample_weight: str | None = None) -> dict[str, Any]:
     """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
 
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
     on stderr, and a fatal finding refused before any trial runs. ``class_weight``
-    (``--class-weight``'s text) and ``label_smoothing`` reach every trial, as ``train``'s.
+    (``--class-weight``'s text) and ``label_smoothing`` reach every trial, as ``train``'s; so do the weights
+    of the ``sample_weight`` column, which also weight the held-out score that ranks the trials.
     """
     from ._train import _with_option, classifier_options
 
@@ -256,20 +257,21 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         classifier={"class_weight": class_weight, "label_smoothing": label_smoothing})
     from ..rightsize import search
 
-    matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings)
+    matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
     given = classifier_options(prep["task"], {"class_weight": class_weight, "label_smoothing": label_smoothing}, prep["y"], fix="drop it")
     settings.update({k: v for k, v in given.items() if v is not None})
     try:
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
-                       refit=True, progress=not as_json)
+                       refit=True, progress=not as_json, sample_weight=prep["w"])
     except (ValueError, TypeError) as exc:
         raise UserError(_with_option(one_line(exc))) from None
     except RuntimeError as exc:
         if "no feasible trial" in str(exc):
             raise UserError(one_line(exc)) from None
         raise
-    state = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
-    return _save_found(found, state, folder, study, html, as_json)
+    from ._train import model_state
+
+    return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
 
 
 def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
@@ -322,7 +324,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
 
 
 def _search_table(data: str, target: str | None, features: str | None, max_categories: int, check: bool,
-                  settings: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+                  settings: dict[str, Any], sample_weight: str | None = None) -> tuple[Any, dict[str, Any], Any]:
     """The table read (and checked) once, as ``train`` reads it: ``(encoded matrix, prepare()'s dict, fitted TablePreprocessor)``; notes and the check's summary on stderr.
 
     The budget (``settings``' ``max_params``, with the encoded columns and the target's outputs) is checked
@@ -336,8 +338,10 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     checked, table = None, None
     if check:  # as train: the table is read once, and the summary printed just before the search
         table, found = read_checked(data)
-        checked = fast_check_for_train(table.frame, found, data, target, features, "auto")
-    prep = prepare(data, target, features, "auto", max_categories, table=table)
+        from ._weights import without_weight_column
+
+        checked = fast_check_for_train(without_weight_column(table.frame, sample_weight, target, features), found, data, target, features, "auto")
+    prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight)
     refuse_fatal(checked, prep["dropped"])
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
         pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])

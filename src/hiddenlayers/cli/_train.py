@@ -16,7 +16,17 @@ import pandas as pd
 from ..data import TablePreprocessor, load_table
 from ..exceptions import HiddenLayersError
 from ._common import UserError, check_output, clean, note, one_line, print_json
-from ._data import MIN_TRAIN_ROWS, TASKS, check_finite_output, labelled, load_model, metrics, model_inputs, prepare, show_evaluation
+from ._data import (
+    MIN_TRAIN_ROWS,
+    TASKS,
+    check_finite_output,
+    labelled_weighted,
+    load_model,
+    metrics,
+    model_inputs,
+    prepare,
+    show_evaluation,
+)
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
 #: (it would either clash, as ``random_state`` did, or silently override the option).
@@ -53,23 +63,28 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
-    """(X_train, X_test, y_train, y_test): ``test_size`` of the rows held out (stratified where every class allows), or none."""
+def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int, w: np.ndarray | None = None) -> tuple[Any, ...]:
+    """(X_train, X_test, y_train, y_test, w_train, w_test): ``test_size`` of the rows held out (stratified where every class allows), or none.
+
+    ``w``: the rows' ``--sample-weight`` weights, split with them (None stays None); the split itself is the same with or without them.
+    """
     from sklearn.model_selection import train_test_split
 
     if not (0 <= test_size < 1):
         raise UserError(f"--test-size must be in [0, 1). Received: {test_size}.")
     if test_size == 0 or len(y) < 10:
-        return X, None, y, None
+        return X, None, y, None, w, None
     _check_train_rows(len(y), test_size)
     strat = None
     if task == "classification":
         _, counts = np.unique(y.astype(str), return_counts=True)
         strat = y if counts.min() >= 2 else None
+    arrays = (X, y) if w is None else (X, y, w)
     try:
-        return tuple(train_test_split(X, y, test_size=test_size, random_state=seed, stratify=strat))  # type: ignore[return-value]
+        parts = train_test_split(*arrays, test_size=test_size, random_state=seed, stratify=strat)
     except ValueError:
-        return tuple(train_test_split(X, y, test_size=test_size, random_state=seed))  # type: ignore[return-value]
+        parts = train_test_split(*arrays, test_size=test_size, random_state=seed)
+    return (*parts, None, None) if w is None else tuple(parts)
 
 
 def _check_train_rows(n: int, test_size: float) -> None:
@@ -176,9 +191,12 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any) -> TablePrepro
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
-    check: bool = True, timelapse: str | None = None,
+    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None,
 ) -> dict[str, Any]:
     """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
+
+    ``sample_weight``: the ``--sample-weight`` column: its weights reach ``fit`` (and so the early-stopping
+    split's score) and weight the held-out metrics; the model file records the column's name, but never reads it.
 
     ``check`` runs the fast data checks first (a short summary on stderr); a
     fatal finding that the preparation itself does not already refuse stops here.
@@ -204,13 +222,15 @@ def run_train(
         if task not in TASKS:
             raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
         table, found = read_checked(data)
-        checked = fast_check_for_train(table.frame, found, data, target, features, task)
-    prep = prepare(data, target, features, task, max_categories, table=table)
+        from ._weights import without_weight_column
+
+        checked = fast_check_for_train(without_weight_column(table.frame, sample_weight, target, features), found, data, target, features, task)
+    prep = prepare(data, target, features, task, max_categories, table=table, sample_weight=sample_weight)
     if checked is not None:
         from ._check import refuse_fatal
 
         refuse_fatal(checked, prep["dropped"])
-    X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
+    X_tr, X_te, y_tr, y_te, w_tr, w_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= 1000
     model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
@@ -229,7 +249,7 @@ def run_train(
     if lapse is not None:
         model.set_params(callbacks=[*(model.callbacks or []), lapse])
     start = time.perf_counter()
-    model = fit_model(model, A_tr.matrix, y_tr)
+    model = fit_model(model, A_tr.matrix, y_tr, w_tr)
     elapsed = time.perf_counter() - start
     if lapse is not None and lapse_path is not None:
         if lapse.frames:
@@ -239,13 +259,24 @@ def run_train(
             note(f"--timelapse recorded no frame (the activations were never finite: {lapse.note}); no page written.")
     if gradient_flow and not model.history_.extra.get("gradient_flow"):
         note("--gradient-flow recorded nothing: the fit ran no epoch.")
-    model.preprocessing_ = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
+    model.preprocessing_ = model_state(pre, prep)
     model.save(out_path)
-    summary = _summary(model, prep, pre, X_te, y_te, elapsed, out_path)
+    summary = _summary(model, prep, pre, X_te, y_te, elapsed, out_path, w_te)
     if model.stop_reason_ == "interrupted":
         sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     _show_summary(summary, as_json)
     return summary
+
+
+def model_state(pre: TablePreprocessor, prep: dict[str, Any]) -> dict[str, Any]:
+    """What a model file stores as ``preprocessing_``: ``pre``'s description, the target and task of ``prepare``'s ``prep``, and the
+    ``--sample-weight`` column it was trained with (a record for ``info`` and ``evaluate``; predicting never reads that column)."""
+    from ._common import WEIGHT_COLUMN_KEY
+
+    state = {**pre.to_dict(), "target": prep["target"], "task": prep["task"]}
+    if prep.get("sample_weight") is not None:
+        state[WEIGHT_COLUMN_KEY] = prep["sample_weight"]
+    return state
 
 
 def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -298,14 +329,14 @@ def timelapse_callback(A: Any, y: np.ndarray, task: str) -> Any:
         raise UserError(f"--timelapse: {exc}") from None
 
 
-def fit_model(model: Any, X: np.ndarray, y: np.ndarray) -> Any:
-    """``model.fit(X, y)``; estimator ValueErrors (bad parameter combinations, too little data) become UserErrors."""
+def fit_model(model: Any, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
+    """``model.fit(X, y, sample_weight=)``; estimator ValueErrors (bad parameter combinations, too little data) become UserErrors."""
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
-            model.fit(X, y)
+            model.fit(X, y, sample_weight=sample_weight)
         except HiddenLayersError:
             raise
         except (ValueError, TypeError) as exc:
@@ -313,7 +344,8 @@ def fit_model(model: Any, X: np.ndarray, y: np.ndarray) -> Any:
     return model
 
 
-def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any, y_te: Any, elapsed: float, out: Path) -> dict[str, Any]:
+def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any, y_te: Any, elapsed: float, out: Path,
+             w_te: np.ndarray | None = None) -> dict[str, Any]:
     from ..training import STOP_REASONS
 
     s: dict[str, Any] = {
@@ -322,11 +354,17 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
         "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "stop_message": STOP_REASONS.get(model.stop_reason_ or "", ""),
         "parameters": int(model.n_parameters_), "seconds": round(elapsed, 3),
     }
+    if prep.get("sample_weight") is not None:
+        s["sample_weight"] = prep["sample_weight"]
     flow = model.history_.extra.get("gradient_flow")
     if flow:
         s["gradient_flow_epochs"] = len(flow)
     if X_te is not None:
-        m = metrics(model, pre.transform(X_te).matrix, y_te)
+        if w_te is not None and not w_te.any():  # a weighted mean of weights that are all 0 is undefined
+            note("every held-out row has --sample-weight 0: the held-out metrics are unweighted.")
+            w_te = None
+        m = metrics(model, pre.transform(X_te).matrix, y_te, w_te)
+        s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}
     return s
@@ -344,8 +382,11 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     t.add_column("")
     for k, v in [("task", s["task"]), ("target", s["target"]), ("hidden layers", s["spec"])]:
         t.add_row(k, str(v))
+    weighted = bool(s.get("test_metrics_weighted"))
+    if "sample_weight" in s:
+        t.add_row("sample weights", f"column '{s['sample_weight']}'" + (" (the held-out metrics are weighted)" if weighted else ""))
     for k, v in s.get("test_metrics", {}).items():
-        t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
+        t.add_row(f"held-out {'weighted ' if weighted else ''}{k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
     t.add_row("epochs", str(s["epochs"]))
@@ -425,12 +466,23 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, data)
 
 
-def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool) -> dict[str, Any]:
-    """Metrics of a saved model on labelled ``data``; printed as tables or JSON."""
+def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None) -> dict[str, Any]:
+    """Metrics of a saved model on labelled ``data``; printed as tables or JSON.
+
+    ``sample_weight``: a column of ``data`` whose values weight each row's part in every metric
+    (``"weighted_by"`` in the result). Not given, the metrics are plain, and a note says so when
+    the model was trained with weights from a column that ``data`` holds.
+    """
+    from ._weights import stored_weight_column
+
     model = load_model(model_path)
-    _, A, y = labelled(model, data, target)
-    m = metrics(model, A, y)
-    result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression", "metrics": m}
+    raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
+    trained = stored_weight_column(model)
+    if sample_weight is None and trained is not None and trained in raw.columns:
+        note(f"the model was trained with weights from column '{trained}'; these metrics are unweighted: pass --sample-weight {trained} to weight them.")
+    m = metrics(model, A, y, w)
+    result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression",
+              "weighted_by": sample_weight, "metrics": m}
     show_evaluation(result, as_json)
     return result
 

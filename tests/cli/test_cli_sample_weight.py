@@ -1,0 +1,294 @@
+"""``--sample-weight COLUMN``: per-row weights from a column of the data file (train, evaluate, search, lr-find, distill).
+
+The column is never a feature, a model file never needs it to predict, its values are checked as
+``fit(sample_weight=)`` checks them (one line, exit 2, nothing written), and evaluate's weighted
+metrics count a row of weight 2 as that row written twice.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cli_helpers import assert_user_error, ok, run
+from hiddenlayers.exceptions import DataError
+
+TRAIN = ("--hidden", "8", "--epochs", "15", "--lr", "0.01", "--no-early-stopping", "--seed", "3", "-q")
+
+
+@pytest.fixture(scope="module")
+def weighted(tmp_path_factory) -> Path:
+    """A CSV: numeric ``a``, ``b``, categorical ``color``, text ``label`` and integer weights ``w`` in 0..3 (every class weighted)."""
+    rng = np.random.default_rng(1)
+    n = 120
+    a, color = rng.normal(size=n), rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(a + (color == "red") + rng.normal(scale=0.8, size=n) > 0.3, "yes", "no")
+    path = tmp_path_factory.mktemp("sw") / "w.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(size=n), "color": color, "label": label, "w": rng.integers(0, 4, size=n)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def weighted_model(weighted, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("swm") / "m.safetensors"
+    ok("train", weighted, "-t", "label", "--sample-weight", "w", "--test-size", "0", *TRAIN, "-o", out)
+    return out
+
+
+def _load(path: Path):
+    import hiddenlayers as hl
+
+    return hl.load(path)
+
+
+# --- train --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_train_equals_the_python_fit_with_the_same_weights(weighted, weighted_model):
+    """Same seed, same preprocessing, same weights: the CLI's model predicts exactly what ``fit(sample_weight=)`` gives."""
+    import hiddenlayers as hl
+    from hiddenlayers.data import TablePreprocessor
+
+    cli = _load(weighted_model)
+    frame = pd.read_csv(weighted)
+    X, y, w = frame[["a", "b", "color"]], frame["label"].to_numpy(dtype=object), frame["w"].to_numpy(dtype=np.float64)
+    A = TablePreprocessor(max_categories=20).fit(X).transform(X).matrix
+    params = cli.get_params()
+    fitted = hl.MLPClassifier(**params).fit(A, y, sample_weight=w)
+    unweighted = hl.MLPClassifier(**params).fit(A, y)
+    got = cli.predict_proba(A)
+    np.testing.assert_array_equal(got, fitted.predict_proba(A))
+    assert not np.array_equal(got, unweighted.predict_proba(A))  # the weights reached the fit
+
+
+def test_weight_column_is_no_feature_and_predict_needs_it_not(weighted, weighted_model, tmp_path):
+    from hiddenlayers.data import TablePreprocessor
+
+    model = _load(weighted_model)
+    assert TablePreprocessor.from_dict(model.preprocessing_).feature_names == ["a", "b", "color"]
+    without = tmp_path / "new.csv"
+    pd.read_csv(weighted).drop(columns=["w", "label"]).to_csv(without, index=False)
+    a = ok("predict", weighted_model, without).stdout
+    b = ok("predict", weighted_model, weighted).stdout
+    assert a == b and a.startswith("predicted_label") and len(a.splitlines()) == 121
+
+
+def test_info_shows_the_weight_column(weighted, weighted_model, tmp_path):
+    model = tmp_path / "plain.safetensors"
+    ok("train", weighted, "-t", "label", *TRAIN, "-o", model)
+    assert json.loads(ok("info", weighted_model, "--json").stdout)["training"]["sample_weight"] == "w"
+    assert json.loads(ok("info", model, "--json").stdout)["training"]["sample_weight"] is None
+    assert "sample weight" in ok("info", weighted_model).stdout
+
+
+def test_train_summary_says_the_held_out_metrics_are_weighted(weighted, tmp_path):
+    s = json.loads(ok("train", weighted, "-t", "label", "--sample-weight", "w", *TRAIN, "--json", "-o", tmp_path / "m.safetensors").stdout)
+    assert s["sample_weight"] == "w" and s["test_metrics_weighted"] is True and s["features"] == 3
+    text = ok("train", weighted, "-t", "label", "--sample-weight", "w", *TRAIN, "-o", tmp_path / "m2.safetensors").stdout
+    assert "held-out weighted accuracy" in text and "column 'w'" in text
+
+
+def test_held_out_rows_all_of_weight_zero_give_plain_metrics_and_say_so(weighted, tmp_path):
+    """A weighted mean over weights that are all 0 is undefined: the held-out metrics are the plain ones, and a note says why."""
+    from sklearn.model_selection import train_test_split
+
+    frame = pd.read_csv(weighted)
+    _, held = train_test_split(np.arange(len(frame)), test_size=0.2, random_state=3, stratify=frame["label"])  # train's own split
+    frame["w"] = 1
+    frame.loc[held, "w"] = 0
+    path = tmp_path / "zero_held.csv"
+    frame.to_csv(path, index=False)
+    result = run("train", path, "-t", "label", "--sample-weight", "w", *TRAIN, "--json", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert "every held-out row has --sample-weight 0: the held-out metrics are unweighted." in result.stderr
+    s = json.loads(result.stdout)
+    assert s["test_metrics_weighted"] is False and s["test_rows"] == len(held)
+
+
+# --- evaluate -----------------------------------------------------------------------------------------------------
+
+
+def _metrics(*args: object) -> dict:
+    return json.loads(ok("evaluate", *args, "--json").stdout)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_evaluate_weight_two_equals_a_duplicated_row(weighted, tmp_path, task):
+    """Each row of weight k counts as the row written k times (weight 0: left out), for every metric and the confusion matrix."""
+    frame = pd.read_csv(weighted)
+    target = "label" if task == "classification" else "b"
+    model = tmp_path / "m.safetensors"
+    ok("train", weighted, "-t", target, "--sample-weight", "w", "--task", task, *TRAIN, "-o", model)
+    repeated = tmp_path / "rep.csv"
+    frame.loc[frame.index.repeat(frame["w"])].to_csv(repeated, index=False)
+    got = _metrics(model, weighted, "--sample-weight", "w")
+    want = _metrics(model, repeated)
+    assert got["weighted_by"] == "w" and want["weighted_by"] is None and got["rows"] == 120
+    assert set(got["metrics"]) == set(want["metrics"])
+    for key, value in want["metrics"].items():
+        if key == "confusion_matrix":
+            assert value == got["metrics"][key]  # sums of weights = counts of the written-out rows
+        else:
+            assert got["metrics"][key] == pytest.approx(value, rel=1e-6, abs=1e-9), key  # float32 predictions of differently batched rows
+    plain = _metrics(model, weighted)["metrics"]
+    assert any(plain[k] != pytest.approx(want["metrics"][k]) for k in plain if k != "confusion_matrix")
+
+
+def test_evaluate_says_the_metrics_are_weighted(weighted, weighted_model):
+    result = run("evaluate", weighted_model, weighted, "--sample-weight", "w")
+    text = " ".join(result.stdout.split())  # the table titles wrap at the terminal's width
+    assert result.exit_code == 0 and "metrics on 120 rows (weighted by column 'w')" in text and "sums of weights" in text
+
+
+def test_evaluate_without_the_option_is_unweighted_and_names_the_training_column(weighted, weighted_model):
+    result = run("evaluate", weighted_model, weighted)
+    assert result.exit_code == 0, result.output
+    assert "trained with weights from column 'w'; these metrics are unweighted: pass --sample-weight w" in result.stderr
+
+
+def test_evaluate_onnx_weighted_as_the_model_file(weighted, weighted_model, tmp_path):
+    onnx = tmp_path / "m.onnx"
+    ok("export", weighted_model, "--out", onnx)
+    got, want = _metrics(onnx, weighted, "--sample-weight", "w"), _metrics(weighted_model, weighted, "--sample-weight", "w")
+    assert got["weighted_by"] == "w" and got["metrics"]["accuracy"] == pytest.approx(want["metrics"]["accuracy"])
+
+
+# --- refusals: one line, exit 2, nothing written ------------------------------------------------------------------
+
+
+def _with(weighted: Path, tmp_path: Path, values: list) -> Path:
+    frame = pd.read_csv(weighted)
+    w = frame["w"].astype(object)
+    for i, v in enumerate(values):
+        w.iloc[i + 2] = v
+    frame["w"] = w
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+BAD_VALUES = [
+    (["heavy"], "--sample-weight column 'w' must hold numbers but holds 'heavy' (line 4; 1 row)"),
+    ([None, None], "--sample-weight column 'w' has no value on line 4 (2 rows): Input sample_weight contains NaN."),
+    (["inf"], "--sample-weight column 'w' holds inf (line 4; 1 row): Input sample_weight contains infinity."),
+    (["-2"], "--sample-weight column 'w' holds -2 (line 4; 1 negative row): sample_weight must be >= 0"),
+]
+
+
+@pytest.mark.parametrize("values, message", BAD_VALUES)
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_bad_weights_are_refused(weighted, weighted_model, tmp_path, values, message, command):
+    bad = _with(weighted, tmp_path, values)
+    out = tmp_path / "out.safetensors"
+    args = ["train", bad, "-t", "label", *TRAIN, "-o", out] if command == "train" else ["evaluate", weighted_model, bad]
+    assert_user_error(run(*args, "--sample-weight", "w"), message)
+    assert not out.exists()
+
+
+def test_all_zero_weights_are_refused(weighted, tmp_path):
+    frame = pd.read_csv(weighted).assign(w=0)
+    path = tmp_path / "zero.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", path, "-t", "label", "--sample-weight", "w", "-o", out),
+                      "--sample-weight column 'w' is 0 on every row: Sample weights must contain at least one non-zero number.")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--sample-weight", "ww"], "unknown --sample-weight column 'ww': the table has 'a', 'b', 'color', 'label', 'w'. Did you mean 'w'?"),
+    (["--sample-weight", "label"], "--sample-weight 'label' is the target column: the weights must come from another column"),
+    (["--sample-weight", "w", "--features", "a,w"], "--sample-weight 'w' is also listed in --features: a weight column is never a feature"),
+])
+@pytest.mark.parametrize("command", ["train", "lr-find", "search"])
+def test_bad_weight_column_is_refused(weighted, tmp_path, extra, message, command):
+    out = tmp_path / "out.safetensors"
+    outputs = {"train": ["-o", out], "lr-find": [], "search": ["--out-dir", tmp_path / "found", "--trials", "1"]}[command]
+    assert_user_error(run(command, weighted, "-t", "label", *extra, *outputs), message)
+    assert not out.exists() and not (tmp_path / "found").exists()
+
+
+def test_evaluate_refuses_a_model_input_and_an_unknown_column(weighted, weighted_model):
+    assert_user_error(run("evaluate", weighted_model, weighted, "--sample-weight", "a"),
+                      "--sample-weight 'a' is one of the model's input columns: a weight column is never a feature")
+    assert_user_error(run("evaluate", weighted_model, weighted, "--sample-weight", "weight"), "unknown --sample-weight column 'weight'")
+    assert_user_error(run("evaluate", weighted_model, weighted, "--sample-weight", "label"), "--sample-weight 'label' is the target column")
+
+
+def test_streamed_train_refuses_weights(weighted, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pd.read_csv(weighted).to_csv(folder / "p1.csv", index=False)
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", folder, "-t", "label", "--sample-weight", "w", "-o", out),
+                      "--sample-weight is not supported for streamed data yet (a folder or glob of files, or --workers)")
+    assert not out.exists()
+
+
+def test_prune_refuses_weights(weighted, weighted_model, tmp_path):
+    out = tmp_path / "p.safetensors"
+    assert_user_error(run("prune", weighted_model, weighted, "--sample-weight", "w", "-o", out), "--sample-weight is not supported by prune")
+    assert not out.exists()
+
+
+# --- search, lr-find, distill -------------------------------------------------------------------------------------
+
+
+def test_search_gives_the_weights_to_every_trial(weighted, tmp_path):
+    found = json.loads(ok("search", weighted, "-t", "label", "--sample-weight", "w", "--trials", "2", "--epochs", "5", "--widths", "8",
+                          "--layers", "1", "--out-dir", tmp_path, "--no-check", "--json").stdout)
+    assert found["sample_weight"] is True  # the result says the ranking score was weighted
+    model = _load(found["paths"][0])
+    from hiddenlayers.data import TablePreprocessor
+
+    assert TablePreprocessor.from_dict(model.preprocessing_).feature_names == ["a", "b", "color"]
+    assert json.loads(ok("info", found["paths"][0], "--json").stdout)["training"]["sample_weight"] == "w"
+
+
+def test_lr_find_sweeps_the_weighted_loss_and_passes_the_column_on(weighted):
+    def sweep(*extra: str) -> dict:
+        return json.loads(ok("lr-find", weighted, "-t", "label", "--hidden", "8", "--num-steps", "20", "--json", *extra).stdout)
+
+    got, plain = sweep("--sample-weight", "w"), sweep()
+    assert "--sample-weight w" in got["train_command"] and "--sample-weight" not in plain["train_command"]
+    assert got["curve"]["loss"] != plain["curve"]["loss"]
+
+
+def test_distill_weights_the_student_and_the_comparison(weighted, weighted_model, tmp_path):
+    def distil(*extra: str) -> dict:
+        out = tmp_path / f"s{len(extra)}.safetensors"
+        return json.loads(ok("distill", weighted_model, weighted, "--epochs", "5", "--seed", "1", "-o", out, "--json", *extra).stdout)
+
+    got, plain = distil("--sample-weight", "w"), distil()
+    assert got["weighted_by"] == "w" and plain["weighted_by"] is None
+    assert (got["test_accuracy"], got["agreement"]) != (plain["test_accuracy"], plain["agreement"])
+
+
+# --- the column's validation --------------------------------------------------------------------------------------
+
+CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64), st.integers(-3, 5), st.none(), st.sampled_from(["x", "1.5", ""]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(CELLS, min_size=1, max_size=12))
+def test_row_weights_accepts_exactly_what_fit_accepts(cells):
+    """Accepted iff every cell is a number, finite, >= 0 and not all 0 (``fit``'s rule); then the weights are those numbers."""
+    from hiddenlayers.cli._weights import row_weights
+
+    series = pd.Series(cells, dtype=object)
+    numbers = pd.to_numeric(series.replace("", None), errors="coerce")
+    text = numbers.isna() & series.replace("", None).notna()
+    values = numbers.to_numpy(dtype=np.float64)
+    good = not text.any() and bool(np.all(np.isfinite(values))) and bool(np.all(values >= 0)) and bool(values.any())
+    if good:
+        np.testing.assert_array_equal(row_weights(series.replace("", None), "w"), values)
+    else:
+        with pytest.raises(DataError, match=r"^--sample-weight column 'w' "):
+            row_weights(series.replace("", None), "w")
