@@ -14,8 +14,12 @@ Memory stays bounded: counts (at most 1000 labels a column), plus the first
 numbered across the files in reading order, with the same checks, messages and
 severities. Where a check needs every row at once it does less, as said here:
 
-* ``duplicates``, ``conflicting_labels``, ``near_duplicates`` and ``leakage``: on
-  the first record batch only (they compare rows with rows);
+* ``duplicates`` and ``conflicting_labels``: over every row, by one 64-bit hash per row
+  (:mod:`.stream_rows`), exact up to :data:`~.stream_rows.HASH_CAP` rows, beyond which
+  the finding says it compared a sample; ID-like columns are left out of the
+  comparison, as check() leaves them out;
+* ``near_duplicates`` and ``leakage``: on the first record batch only (near duplicates
+  need each column's mean and SD before the rows; leakage sorts every row by each column);
 * ``near_constant_columns`` of a numeric column: the value counted is the median
   of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
   rows is found when that value is also the most common there, as it nearly always is);
@@ -29,8 +33,9 @@ severities. Where a check needs every row at once it does less, as said here:
 An infinite value is tallied as every other finding (the scan goes on only for
 :meth:`~.._stream.ParquetSource.check`; training stops at the first one), and
 :meth:`StreamCheck.report` then gives what check() gives a table with one: the
-fatal ``infinite_values`` finding beside the column and target findings, the
-checks after those not run. A missing target is tallied alike: the
+fatal ``infinite_values`` finding beside every other finding (a fatal finding
+stops no check; one that leaves no usable target skips the checks that read it).
+A missing target is tallied alike: the
 ``missing_target`` finding, named, worded and with its rows as check() gives it,
 and fatal here even when some rows have a target (check() of a table says
 those rows are dropped; training on a folder refuses them instead).
@@ -38,6 +43,7 @@ those rows are dropped; training on a folder refuses them instead).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +51,7 @@ import numpy as np
 
 from .common import Finding, preview
 from .report import DataReport
+from .stream_rows import RowHashes
 
 #: Rows kept per finding (``Finding.rows``); the message counts every one.
 ROW_CAP = 10_000
@@ -53,7 +60,7 @@ TYPE_SAMPLE = 20_000
 #: Present values of a numeric column's first batch whose median is the value ``near_constant_columns`` counts.
 MODE_SAMPLE = 1_000
 #: Checks run on the first record batch only.
-FIRST_BATCH_CHECKS = ("duplicates", "conflicting_labels", "near_duplicates", "leakage")
+FIRST_BATCH_CHECKS = ("near_duplicates", "leakage")
 
 
 def _preview(rows: list[int], total: int) -> str:
@@ -100,14 +107,20 @@ class _Column:
 
 
 def file_row_text(file: str, row: int) -> str:
-    """``"'file' row r"``: how streamed messages name a row (``r``: 0-based among the file's data rows, the header not counted)."""
+    """``"'file' row r"``: how streamed messages name a row of a Parquet file (``r``: 0-based, as check() numbers that file's rows)."""
     return f"'{file}' row {row}"
 
 
 class StreamCheck:
-    """The fast checks' tallies of a table read in record batches (see the module docstring)."""
+    """The fast checks' tallies of a table read in record batches (see the module docstring).
 
-    def __init__(self) -> None:
+    ``locate(file, r)`` words where row ``r`` (0-based among the rows read from ``file``) is, in messages;
+    :class:`~.._stream.ParquetSource` gives a CSV file's line (1-based, header = line 1). Default: :func:`file_row_text`.
+    """
+
+    def __init__(self, locate: Callable[[str, int], str] | None = None) -> None:
+        self.locate = locate or file_row_text
+        self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
         self.n = 0
         self.columns: dict[str, _Column] = {}
         self.labels: dict[Any, int] = {}
@@ -126,7 +139,7 @@ class StreamCheck:
 
     @property
     def first_rows(self) -> int:
-        """The rows of the first record batch: those duplicates and leakage are checked within."""
+        """The rows of the first record batch: those near duplicates and leakage are checked within."""
         return 0 if self.first is None else len(self.first)
 
     # ------------------------------------------------------------ tallies
@@ -138,6 +151,7 @@ class StreamCheck:
         self._where.append((start, file, file_row))
         if self.first is None:
             self.first, self.first_y = frame, y
+        self.rows.add(frame, y)
         for name in frame.columns:
             if str(name) not in self.columns:
                 s = frame[name]
@@ -251,9 +265,9 @@ class StreamCheck:
         return col.parsed / col.sampled >= 0.8 and col.parsed < col.sampled
 
     def where(self, row: int) -> str:
-        """``"'file' row r"`` for stream row ``row`` (``r``: 0-based among the file's rows)."""
+        """Where stream row ``row`` is, as ``locate`` words it: ``"'file' row r"`` (Parquet), ``"'file' line l"`` (CSV)."""
         start, file, file_row = next(w for w in reversed(self._where) if w[0] <= row)
-        return file_row_text(file, file_row + row - start)
+        return self.locate(file, file_row + row - start)
 
     # ------------------------------------------------------------ report
     def report(self, task: str, counts: dict[str, dict[str, int]], target: str | None = None) -> DataReport:
@@ -269,8 +283,13 @@ class StreamCheck:
             found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
                                  "fix those values, or treat the target as classes (task='classification')"))
             kind = None
-        if any(f.severity == "fatal" for f in found):
-            return DataReport(found, self.n, len(self.columns), kind, target)
+        # as check(): a fatal finding stops no check; one that leaves no usable target (a target missing in only some
+        # rows does not: those rows are left out) skips the checks that read the target
+        from .check import TARGET_FATAL
+
+        reported = kind
+        if any(f.severity == "fatal" and f.check in TARGET_FATAL and f.rows == () for f in found) or not self.n:
+            kind = None
         if kind == "classification":
             from .labels import check_classes
 
@@ -279,8 +298,8 @@ class StreamCheck:
         found += self._constant(counts)
         ids = self._id_like(counts)
         found += ids
-        found += self._first_batch(kind, ids)
-        return DataReport(found, self.n, len(self.columns), kind, target)
+        found += self._first_batch(kind, ids, counts)
+        return DataReport(found, self.n, len(self.columns), reported, target)
 
     def _label_array(self) -> np.ndarray:
         """The labels as text, each repeated by its count (classes and imbalance need counts only: bounded by the 1000 labels)."""
@@ -449,8 +468,8 @@ class StreamCheck:
             out.extend(check_id_like(frame))
         return _merge(out)
 
-    def _first_batch(self, kind: str | None, ids: list[Finding]) -> list[Finding]:
-        """Leakage and duplicates within the first record batch, as check() runs them on a whole table."""
+    def _first_batch(self, kind: str | None, ids: list[Finding], counts: dict[str, dict[str, int]]) -> list[Finding]:
+        """Leakage and near duplicates within the first record batch, exact duplicates over every row, as check() runs them."""
         from .columns import check_leakage
         from .duplicates import check_duplicates
 
@@ -465,11 +484,11 @@ class StreamCheck:
         skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}
         out = check_leakage(sub, yv, kind, skip)
         plain = frame.drop(columns=sorted(skip)) if skip else frame
-        labels = None
-        if kind is not None:  # the rows' labels as text, None where unusable
-            labels = y.astype(str).to_numpy().astype(object)
-            labels[~keep] = None
-        return out + check_duplicates(plain, labels)
+        near = [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]
+        # over every row: the ID-like columns whose values all differ (in every row read) are left out, as check() leaves them
+        distinct = {c for f in ids for c in f.columns
+                    if f.check == "id_columns" or (self.columns[c].missing == 0 and len(counts.get(c, {})) == self.n)}
+        return out + self.rows.findings(distinct, kind is not None, ROW_CAP) + near
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
