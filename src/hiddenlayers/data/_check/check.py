@@ -97,6 +97,9 @@ def check(
 ) -> DataReport:
     """Check a table before training: each finding has a severity, rows, columns and a fix.
 
+    A fatal finding stops no check, so one run lists every finding; after a fatal target
+    finding (``TARGET_FATAL``) the checks that read the target skip themselves.
+
     Parameters
     ----------
     X : DataFrame or array of shape (rows, columns)
