@@ -131,6 +131,38 @@ def test_missingness_that_predicts_the_class_across_files_is_found_as_check_find
     assert _comparable(report) == _comparable(memory)
 
 
+def test_missingness_that_predicts_a_numeric_target_across_files_is_found_as_check_finds_it(tmp_path):
+    """For regression the streamed check did not look at missingness at all (classification only); it now keeps the target
+    and each column's missing cells and runs check()'s Mann-Whitney test, with the same finding and p-values."""
+    frames = [_frame(i) for i in range(3)]
+    for i, f in enumerate(frames):  # 'a' missing where the target is large (in every file), 'b' at random
+        f["y"] = np.random.default_rng(10 + i).normal(size=len(f))
+        f.loc[(f["y"] > 0.5) & (np.arange(len(f)) % 4 != 0), "a"] = np.nan
+        f.loc[np.random.default_rng(i).random(len(f)) < 0.2, "b"] = np.nan
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check("regression")
+        memory = check(whole.drop(columns="y"), whole["y"], task="regression", fast=True)
+    found, expected = report["missing_predicts_target"], memory["missing_predicts_target"]
+    assert found.columns == expected.columns == ("a",) and found.message == expected.message
+    assert found.details["p_values"] == pytest.approx(expected.details["p_values"], rel=1e-9)
+    assert _comparable(report) == _comparable(memory)
+
+
+def test_past_the_cap_missingness_against_a_numeric_target_says_it_judged_a_sample():
+    from hiddenlayers.data._check.stream_missing import MissingByValue
+
+    rng = np.random.default_rng(0)
+    y = pd.Series(rng.normal(size=400))
+    m = (y > 0).to_numpy() & (np.arange(400) % 3 != 0)
+    kept = MissingByValue(cap=300)
+    kept.add({"a": m[:250]}, y[:250])
+    kept.add({"a": m[250:]}, y[250:])
+    (found,) = kept.findings(["a", "b"])
+    assert found.columns == ("a",) and found.message.endswith("(among the first 300 rows only)") and found.details["sample_rows"] == 300
+
+
 def test_the_check_reads_every_unit_once_with_the_scan(late, monkeypatch):
     d, _ = late
     src = _source(d)

@@ -45,8 +45,6 @@ def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Fi
 
 
 def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray, task: str) -> list[Finding]:
-    from scipy import stats
-
     hits = []
     labels, codes = np.unique(y.astype(str), return_inverse=True) if task == "classification" else (None, None)
     for j, c in enumerate(frame.columns):
@@ -56,14 +54,24 @@ def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray
         if labels is not None and codes is not None:
             found = missing_label_test(np.bincount(codes[m], minlength=labels.size), np.bincount(codes[~m], minlength=labels.size))
         else:
-            try:
-                p = stats.mannwhitneyu(y[m], y[~m]).pvalue
-            except ValueError:
-                continue
-            found = float(p), float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
+            found = missing_value_test(y, m)
         if found is not None and found[0] < 1e-3 and found[1] >= 0.1:
             hits.append((str(c), *found))
     return missing_predicts_finding(hits)
+
+
+def missing_value_test(y: np.ndarray, m: np.ndarray) -> tuple[float, float] | None:
+    """``(p, effect)`` of whether a column's missingness goes with a numeric target ``y`` (shape (rows,)): the Mann-Whitney
+    test of ``y`` where the column is missing (``m``, bool) against where it is not, and the gap between the two medians in
+    SDs of ``y``. None when it cannot be judged. What check() and the streamed check share for regression.
+    """
+    from scipy import stats
+
+    try:
+        p = stats.mannwhitneyu(y[m], y[~m]).pvalue
+    except ValueError:
+        return None
+    return float(p), float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
 
 
 def missing_label_test(missing: np.ndarray, present: np.ndarray) -> tuple[float, float] | None:

@@ -27,8 +27,10 @@ severities. Where a check needs every row at once it does less, as said here:
   batches' ranges apart (IDs written in order); text columns are judged exactly;
 * ``missing_predicts_target``: for classification, from each column's label counts on
   the rows where it is missing (the present rows' counts are the rest), the same chi²
-  test as on a table; not run for regression (its Mann-Whitney test needs every row's
-  target), nor when the target has over 1000 labels (they are no longer counted).
+  test as on a table (not run when the target has over 1000 labels: they are no longer
+  counted); for regression, the same Mann-Whitney test over the rows, from the target and
+  each column's missing cells kept for the first :data:`~.stream_rows.HASH_CAP` rows
+  (:mod:`.stream_missing`: 8 bytes and 1 bit a column a row).
 
 An infinite value is tallied as every other finding (the scan goes on only for
 :meth:`~.._stream.ParquetSource.check`; training stops at the first one), and
@@ -51,6 +53,7 @@ import numpy as np
 
 from .common import Finding, preview
 from .report import DataReport
+from .stream_missing import MissingByValue
 from .stream_rows import RowHashes
 
 #: Rows kept per finding (``Finding.rows``); the message counts every one.
@@ -121,6 +124,7 @@ class StreamCheck:
     def __init__(self, locate: Callable[[str, int], str] | None = None) -> None:
         self.locate = locate or file_row_text
         self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
+        self.by_value = MissingByValue()  # the numeric target and the missing cells: missingness against a regression target
         self.n = 0
         self.columns: dict[str, _Column] = {}
         self.labels: dict[Any, int] = {}
@@ -182,6 +186,7 @@ class StreamCheck:
         if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
             per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
+        self.by_value.add(masks, y)
         y_miss = y.isna().to_numpy()
         if y_miss.any():
             self.target_missing.add(np.flatnonzero(y_miss) + start)
@@ -390,6 +395,8 @@ class StreamCheck:
                                "drop or complete these rows", rows=tuple(r.kept)))
         if kind == "classification" and self.n >= 20 and len(self.labels) <= 1000:
             out += self._missing_predicts()
+        elif kind == "regression":
+            out += self.by_value.findings(list(self.columns))
         return out
 
     def _missing_predicts(self) -> list[Finding]:
