@@ -310,7 +310,7 @@ class ParquetSource:
 
         Rows are numbered across the files in reading order, as check() numbers the concatenated
         table, and a message says where the first is (a CSV file's line, a Parquet file's row);
-        duplicate rows are compared over every row (exact up to 20 million rows), near duplicates
+        duplicate rows are compared over every row (exact up to 15 million rows), near duplicates
         and leakage within the first record batch (see :mod:`._check.stream`). ``task``:
         "classification", "regression" or "auto" (classes when the target holds text or
         at most 1000 whole numbers). An infinite value does not stop this pass: it is the

@@ -12,8 +12,10 @@ distinct) keeps its own hashes, 8 bytes a row, until a batch shows otherwise.
 
 Equal rows have equal hashes (missing equals missing, -0.0 equals 0.0, an
 integer equals the same float); unequal rows share one with odds ~n²/2**65
-(1e-5 at 20 million rows). At the report the arrays are sorted once: about
-40 bytes a row at the peak, 0.8 GB at the cap.
+(6e-6 at 15 million rows). At the report the hashes are sorted once: 24 bytes a row
+kept with one ID-like column, about 45 at the report's peak (``benchmarks/bench_stream_check.py``
+measures it), 0.7 GB at the cap; each further ID-like column adds 8 bytes a row, and a
+regression target 8 more (:mod:`.stream_missing`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import numpy as np
 
 from .common import Finding
 
-#: Rows whose hashes are kept (160 MB each for the row and the target hashes); later rows are not compared.
-HASH_CAP = 20_000_000
+#: Rows whose hashes are kept (120 MB each for the row and the target hashes); later rows are not compared.
+HASH_CAP = 15_000_000
 _NO_LABEL = np.uint64(0)  # the target hash of a row without a usable target (missing, or not a finite number)
 
 
@@ -99,16 +101,18 @@ class RowHashes:
         if self.n < 2 or not self._order or not (set(self._order) - without):
             return []
         h = np.concatenate(self._rows)
-        for c in without & set(self._maybe_id):  # an ID column out of every row's hash
-            with np.errstate(over="ignore"):
-                h -= np.concatenate(self._maybe_id[c]) * _weight(self._order[c])
+        for c in without & set(self._maybe_id):  # an ID column out of every row's hash, batch by batch (no second array)
+            at = 0
+            for cells in self._maybe_id[c]:
+                with np.errstate(over="ignore"):
+                    h[at : at + cells.size] -= cells * _weight(self._order[c])
+                at += cells.size
         order = np.argsort(h, kind="stable")  # equal hashes in row order: each group's first row is the earliest
-        hs = h[order]
-        del h
+        h.sort()  # in place: h[order] without a third array
         repeat = np.empty(self.n, dtype=bool)
         repeat[0] = False
-        np.equal(hs[1:], hs[:-1], out=repeat[1:])
-        del hs
+        np.equal(h[1:], h[:-1], out=repeat[1:])
+        del h
         sample = self.n if self.seen > self.n else None
         out = []
         extra = np.sort(order[repeat])
@@ -121,17 +125,23 @@ class RowHashes:
 
     def _conflicts(self, order: np.ndarray, repeat: np.ndarray, row_cap: int, sample: int | None, make: Any) -> list[Finding]:
         """``conflicting_labels``: groups of equal rows (``order``: rows by hash; ``repeat``: same hash as the one before) whose labels differ."""
-        lab = np.concatenate(self._labels)[order]
-        starts = np.flatnonzero(~repeat)  # every group, single rows too (reduceat needs contiguous segments)
+        grouped = repeat.copy()
+        grouped[:-1] |= repeat[1:]  # the sorted rows in a group of 2+ (contiguous, each group whole)
+        at = np.flatnonzero(grouped)
+        lab = np.concatenate(self._labels)[order[at]]
+        starts = np.flatnonzero(~repeat[at])  # each group's first
         has = lab != _NO_LABEL
-        lo = np.minimum.reduceat(np.where(has, lab, np.iinfo(np.uint64).max), starts)
-        hi = np.maximum.reduceat(np.where(has, lab, 0), starts)
-        bad = np.flatnonzero(lo < hi)  # two labelled rows that differ
-        if not bad.size:
+        lab[~has] = np.iinfo(np.uint64).max  # in place (one array): no label never wins the minimum ...
+        lo = np.minimum.reduceat(lab, starts)
+        lab[~has] = 0  # ... nor the maximum
+        hi = np.maximum.reduceat(lab, starts)
+        del lab
+        bad = lo < hi  # per group: two labelled rows that differ
+        if not bad.any():
             return []
-        group = np.cumsum(~repeat) - 1  # each sorted row's group
-        rows = np.sort(order[np.isin(group, bad) & has])
-        return [make(int(bad.size), rows[:row_cap], int(rows.size), sample)]
+        in_bad = np.repeat(bad, np.diff(np.append(starts, at.size)))  # per grouped row: its group conflicts
+        rows = np.sort(order[at][in_bad & has])
+        return [make(int(np.count_nonzero(bad)), rows[:row_cap], int(rows.size), sample)]
 
 
 def _label_hashes(y: Any) -> np.ndarray:
