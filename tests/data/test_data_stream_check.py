@@ -298,6 +298,41 @@ def test_duplicates_across_batches_and_files_match_check_of_the_same_rows(tmp_pa
     assert report["id_columns"].columns == ("id",)
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_leakage_over_every_row_is_found_as_check_finds_it(tmp_path, task):
+    """Leakage was judged on the first record batch only: a column that gives the target away went unsaid when that
+    batch could not show it (one target value there). It is now scored over every row kept, by check()'s own scores."""
+    frames = [_frame(i, n=200) for i in range(3)]
+    for i, f in enumerate(frames):
+        if task == "regression":
+            f["y"] = np.random.default_rng(20 + i).normal(size=len(f))
+        if i == 0:
+            f.loc[:49, "y"] = 0  # the first batch (50 rows): one target value, nothing to judge there
+        f["leak"] = f["y"] * 10.0 + 0.001 * np.random.default_rng(i).normal(size=len(f))  # the target, nearly
+        f["cat"] = pd.Series(np.where(f["y"] > 0.5, "hi", "lo"), dtype=object)
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ParquetSource(str(tmp_path), target="y", read_rows=50).check(task)
+        memory = check(whole.drop(columns="y"), whole["y"], task=task, fast=True)
+    assert "leak" in memory["leakage"].columns
+    assert report["leakage"].columns == memory["leakage"].columns and report["leakage"].message == memory["leakage"].message
+    assert _comparable(report) == _comparable(memory)
+
+
+def test_past_the_budget_leakage_says_it_judged_a_sample():
+    from hiddenlayers.data._check.stream_leak import LeakColumns
+
+    y = pd.Series(np.resize([0, 1, 2], 300))
+    frame = pd.DataFrame({"a": y * 2.0 + np.linspace(0, 0.1, 300), "b": np.random.default_rng(0).normal(size=300)})
+    kept = LeakColumns(budget=(8 + 8 + 12) * 200)  # 200 rows' bytes
+    for lo in range(0, 300, 64):
+        kept.add(frame.iloc[lo : lo + 64], y.iloc[lo : lo + 64])
+    (found,) = kept.findings("classification", set())
+    assert kept.n == 200 and found.columns == ("a",) and found.message.endswith("(among the first 200 rows only)")
+    assert found.details["sample_rows"] == 200
+
+
 def test_a_csv_file_checked_in_memory_and_streamed_gives_the_same_duplicates(tmp_path):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"a": rng.integers(0, 4, 200), "t": rng.choice(["x", "y", ""], 200), "y": rng.integers(0, 2, 200)})

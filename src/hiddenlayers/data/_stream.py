@@ -310,8 +310,9 @@ class ParquetSource:
 
         Rows are numbered across the files in reading order, as check() numbers the concatenated
         table, and a message says where the first is (a CSV file's line, a Parquet file's row);
-        duplicate rows are compared over every row (exact up to 15 million rows), near duplicates
-        and leakage within the first record batch (see :mod:`._check.stream`). ``task``:
+        duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
+        on the rows whose values fit 256 MB, near duplicates within the first record batch (see
+        :mod:`._check.stream`). ``task``:
         "classification", "regression" or "auto" (classes when the target holds text or
         at most 1000 whole numbers). An infinite value does not stop this pass: it is the
         fatal ``infinite_values`` finding, with the findings check() gives beside it (training

@@ -7,7 +7,8 @@ empty columns, infinite values, new data's other columns; ``columns``: missing,
 constant, ID-like, leaky; ``duplicates``; ``labels``: fatal target problems,
 imbalance, confident-learning label errors; ``outliers``; ``drift``; ``stream``:
 the fast checks of a streamed table, with ``stream_rows`` (its duplicates over
-every row, by row hashes); ``report``:
+every row, by row hashes), ``stream_leak`` (its leakage) and ``stream_missing``
+(missingness against a numeric target); ``report``:
 :class:`~hiddenlayers.data.DataReport`. The public names are re-exported by
 :mod:`hiddenlayers.data`; this package exports nothing itself.
 """

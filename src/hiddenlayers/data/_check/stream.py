@@ -18,8 +18,11 @@ severities. Where a check needs every row at once it does less, as said here:
   (:mod:`.stream_rows`), exact up to :data:`~.stream_rows.HASH_CAP` rows, beyond which
   the finding says it compared a sample; ID-like columns are left out of the
   comparison, as check() leaves them out;
-* ``near_duplicates`` and ``leakage``: on the first record batch only (near duplicates
-  need each column's mean and SD before the rows; leakage sorts every row by each column);
+* ``leakage``: each column's values and the target kept for the rows that fit
+  :data:`~.stream_leak.LEAK_BUDGET` bytes (:mod:`.stream_leak`), scored as check() scores
+  them; past the budget the finding says it judged a sample;
+* ``near_duplicates``: on the first record batch only (it needs each column's mean and SD
+  before the rows);
 * ``near_constant_columns`` of a numeric column: the value counted is the median
   of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
   rows is found when that value is also the most common there, as it nearly always is);
@@ -53,6 +56,7 @@ import numpy as np
 
 from .common import Finding, preview
 from .report import DataReport
+from .stream_leak import LeakColumns
 from .stream_missing import MissingByValue
 from .stream_rows import RowHashes
 
@@ -63,7 +67,7 @@ TYPE_SAMPLE = 20_000
 #: Present values of a numeric column's first batch whose median is the value ``near_constant_columns`` counts.
 MODE_SAMPLE = 1_000
 #: Checks run on the first record batch only.
-FIRST_BATCH_CHECKS = ("near_duplicates", "leakage")
+FIRST_BATCH_CHECKS = ("near_duplicates",)
 
 
 def _preview(rows: list[int], total: int) -> str:
@@ -125,6 +129,7 @@ class StreamCheck:
         self.locate = locate or file_row_text
         self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
         self.by_value = MissingByValue()  # the numeric target and the missing cells: missingness against a regression target
+        self.leak = LeakColumns()  # each column's values and the target, within a byte budget: leakage
         self.n = 0
         self.columns: dict[str, _Column] = {}
         self.labels: dict[Any, int] = {}
@@ -143,7 +148,7 @@ class StreamCheck:
 
     @property
     def first_rows(self) -> int:
-        """The rows of the first record batch: those near duplicates and leakage are checked within."""
+        """The rows of the first record batch: those near duplicates are checked within."""
         return 0 if self.first is None else len(self.first)
 
     # ------------------------------------------------------------ tallies
@@ -156,6 +161,7 @@ class StreamCheck:
         if self.first is None:
             self.first, self.first_y = frame, y
         self.rows.add(frame, y)
+        self.leak.add(frame, y)
         for name in frame.columns:
             if str(name) not in self.columns:
                 s = frame[name]
@@ -476,26 +482,18 @@ class StreamCheck:
         return _merge(out)
 
     def _first_batch(self, kind: str | None, ids: list[Finding], counts: dict[str, dict[str, int]]) -> list[Finding]:
-        """Leakage and near duplicates within the first record batch, exact duplicates over every row, as check() runs them."""
-        from .columns import check_leakage
+        """Leakage and exact duplicates over the rows kept, near duplicates within the first record batch, as check() runs them."""
         from .duplicates import check_duplicates
 
-        frame, y = self.first.reset_index(drop=True), self.first_y.reset_index(drop=True)
+        frame = self.first.reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]
-        keep = np.ones(len(y), dtype=bool)
-        if kind == "regression":
-            keep = np.isfinite(y.to_numpy(dtype=np.float64, na_value=np.nan))
-        sub = frame[keep].reset_index(drop=True) if not keep.all() else frame
-        yv = y[keep].to_numpy() if kind is not None else None
-        # as check(): an ID, or dates as text all distinct (here: in the batch), makes every row unique
-        skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}
-        out = check_leakage(sub, yv, kind, skip)
-        plain = frame.drop(columns=sorted(skip)) if skip else frame
-        near = [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]
-        # over every row: the ID-like columns whose values all differ (in every row read) are left out, as check() leaves them
+        # as check(): an ID, or dates as text all distinct (in every row read), makes every row unique: left out
         distinct = {c for f in ids for c in f.columns
                     if f.check == "id_columns" or (self.columns[c].missing == 0 and len(counts.get(c, {})) == self.n)}
-        return out + self.rows.findings(distinct, kind is not None, ROW_CAP) + near
+        out = self.leak.findings(kind, distinct) + self.rows.findings(distinct, kind is not None, ROW_CAP)
+        skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}  # here: in the batch
+        plain = frame.drop(columns=sorted(skip)) if skip else frame
+        return out + [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
