@@ -496,6 +496,14 @@ def test_a_fatal_finding_no_longer_hides_the_other_findings():
     assert {"outliers", "label_errors"} <= set(r.seconds)  # the slow checks ran too
 
 
+def test_a_column_the_model_cannot_read_is_named_once_beside_the_other_findings():
+    """A column of dates is fatal (unreadable); the check goes on but does not call it an ID as well (another fix)."""
+    X = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=40), "c": np.ones(40), "a": np.arange(40.0) % 7})
+    r = check(X, np.resize(["p", "q"], 40))
+    assert [(f.check, f.columns) for f in r.fatal] == [("unreadable_columns", ("when",))]
+    assert r["constant_columns"].columns == ("c",) and "id_columns" not in _checks(r.findings)
+
+
 def test_an_unusable_target_skips_only_the_checks_that_read_it():
     """A single class (fatal) leaves no target to judge: classes, leakage, missingness against the target, conflicting
     labels and label errors skip themselves (saying nothing false); the feature checks still run."""

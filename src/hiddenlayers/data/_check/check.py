@@ -210,7 +210,8 @@ def _fast_checks(run: _Run, frame: Any, new: Any, target: _Target) -> tuple[Any,
         run("classes", check_classes, yv)
     run("missing", check_missing, sub, yv, kind)
     run("constant", check_constant, frame)
-    ids = check_id_like(frame)
+    unreadable = [c for f in run.found if f.check == "unreadable_columns" for c in f.columns]  # their fix is said: not IDs too
+    ids = check_id_like(frame.drop(columns=unreadable) if unreadable else frame)
     run.found.extend(ids)
     # an ID, or dates as text all distinct (timestamps), makes every row unique: leakage and duplicates leave it out
     skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}

@@ -6,8 +6,10 @@ batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
 how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
 the target's label counts, and each column's label counts where it is missing.
-Memory stays bounded: counts (at most 1000 labels a column), plus the first
-:data:`ROW_CAP` rows of each finding (its message counts them all) and the first batch.
+Memory stays bounded: counts (at most 1000 labels a column), the first
+:data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
+and the arrays of the row-comparing checks, each with its own cap (below). A message
+names where a row is by ``locate``: a CSV file's line, a Parquet file's 0-based row.
 
 :meth:`StreamCheck.report` turns the tallies into the :class:`DataReport` that
 :func:`~.check.check` (``fast=True``) gives on the concatenated table, rows
