@@ -155,3 +155,15 @@ def test_check_of_a_folder_says_which_csv_rows_of_the_wrong_width_it_skipped(tmp
     res = ok("check", d, "--target", "y")
     assert res.stdout.startswith("data check: 62 rows x 2 columns"), res.stdout
     assert "dropped 1 of 3 data rows of '" in res.stderr and "p1.csv': 1 with more fields than the 3 header columns (line 3)" in res.stderr, res.stderr
+
+
+def test_check_lists_every_finding_beside_a_fatal_one_and_still_exits_2(tmp_path):
+    """The exit code of a fatal finding is kept; the constant column beside the infinite value is listed in the same run."""
+    p = tmp_path / "inf.csv"
+    rows = [f"{i % 7},{i % 3},1,{i % 2}" for i in range(30)]
+    rows[4] = "inf,1,1,0"
+    p.write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
+    result = run("check", p, "-t", "y", "--json")
+    assert result.exit_code == 2
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["infinite_values"]["severity"] == "fatal" and found["constant_columns"]["columns"] == ["c"]

@@ -84,7 +84,7 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
 
 def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_findings(tmp_path):
     """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks every row
-    from the streaming pass (the summary says duplicates and leakage cover the first batch), and leaves out the
+    from the streaming pass (the summary says near duplicates cover the first batch), and leaves out the
     preprocessing's note for a column it named."""
     d = _folder(tmp_path)
     for i, f in enumerate(sorted(d.glob("*.parquet"))):
@@ -94,7 +94,7 @@ def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_fin
     out = tmp_path / "m.safetensors"
     res = ok("train", d, "--target", "y", "--epochs", "2", "--out", out)
     lines = res.stderr.splitlines()
-    assert any(ln.startswith("data check: 400 rows x 3 columns: 2 warnings (duplicates and leakage: first 100 rows) (details: hiddenlayers check)")
+    assert any(ln.startswith("data check: 400 rows x 3 columns: 2 warnings (near duplicates: first 100 rows) (details: hiddenlayers check)")
                for ln in lines), res.stderr
     assert any(ln.startswith("  warning numeric_text_columns: 1 column(s) hold numbers as text") and ln.endswith(": price") for ln in lines)
     assert "column 'price'" not in res.stderr, res.stderr
@@ -146,10 +146,10 @@ def test_check_reads_a_folder_as_train_streams_it_and_a_clean_one_says_only_that
     res = ok("check", d, "--target", "y")
     assert res.stdout.startswith("data check: 400 rows x 2 columns: no findings"), res.stdout
     first = 100 if kind == "parquet" else 200  # the first record batch: a row group, or a CSV file's first read
-    assert f"duplicates and leakage within the first {first} rows" in res.stderr, res.stderr
+    assert f"duplicates and leakage over every row, near duplicates within the first {first})" in res.stderr, res.stderr
     res = ok("train", d, "--target", "y", "--epochs", "1", "--hidden", "4", "--out", tmp_path / "m.safetensors")
     said = [ln for ln in res.stderr.splitlines() if not ln.startswith(("note: trained on", "note: saved"))]
-    assert said == [f"data check: 400 rows x 2 columns: no findings (duplicates and leakage: first {first} rows)"], res.stderr
+    assert said == [f"data check: 400 rows x 2 columns: no findings (near duplicates: first {first} rows)"], res.stderr
     frame = pd.read_csv(d / "part1.csv") if kind == "csv" else pd.read_parquet(d / "part1.parquet")
     frame.loc[5, "a"] = np.inf
     frame.to_csv(d / "part1.csv", index=False) if kind == "csv" else frame.to_parquet(d / "part1.parquet")

@@ -476,3 +476,44 @@ def test_report_page_has_the_shared_shell_and_wraps_long_cells(tmp_path):
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
     assert re.search(f'<td class="wrap" style="text-align:left">[^<]*{long}', page)  # only cells with a long unbroken run may break anywhere
     assert '<td class="" style' not in page and '<td class="wrap" style="text-align:left">drop them' not in page
+
+
+# --- a fatal finding stops no check ------------------------------------------
+def test_a_fatal_finding_no_longer_hides_the_other_findings():
+    """check() stopped after the column and target checks once one was fatal: the constant column next to an infinite
+    value went unsaid until the user fixed the infinite value and ran it again. Every check that can judge the data runs."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "c": np.ones(60), "b": rng.normal(size=60)})
+    X.loc[7, "a"] = np.inf
+    X.loc[[40, 41], ["a", "b"]] = X.loc[[10, 11], ["a", "b"]].to_numpy()  # two exact repeats
+    y = np.resize(["p", "q"], 60)
+    y[[40, 41]] = y[[10, 11]]
+    for fast in (True, False):
+        r = check(X, y, fast=fast, label_model=_lr)
+        assert [f.check for f in r.fatal] == ["infinite_values"] and r["infinite_values"].rows == (7,)
+        assert r["constant_columns"].columns == ("c",)
+        assert r["duplicates"].rows == (40, 41)
+    assert {"outliers", "label_errors"} <= set(r.seconds)  # the slow checks ran too
+
+
+def test_a_column_the_model_cannot_read_is_named_once_beside_the_other_findings():
+    """A column of dates is fatal (unreadable); the check goes on but does not call it an ID as well (another fix)."""
+    X = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=40), "c": np.ones(40), "a": np.arange(40.0) % 7})
+    r = check(X, np.resize(["p", "q"], 40))
+    assert [(f.check, f.columns) for f in r.fatal] == [("unreadable_columns", ("when",))]
+    assert r["constant_columns"].columns == ("c",) and "id_columns" not in _checks(r.findings)
+
+
+def test_an_unusable_target_skips_only_the_checks_that_read_it():
+    """A single class (fatal) leaves no target to judge: classes, leakage, missingness against the target, conflicting
+    labels and label errors skip themselves (saying nothing false); the feature checks still run."""
+    X = pd.DataFrame({"a": np.arange(40, dtype=float), "c": np.zeros(40), "m": [np.nan if i % 2 else 1.0 for i in range(40)]})
+    X.loc[39] = X.loc[0]
+    r = check(X, ["k"] * 40, label_model=_lr)
+    assert [f.check for f in r.fatal] == ["single_class"] and r.task == "classification"
+    assert {"constant_columns", "missing_values", "duplicates"} <= _checks(r.findings)
+    assert not _checks(r.findings) & {"leakage", "conflicting_labels", "class_imbalance", "missing_predicts_target",
+                                       "label_issues", "label_issues_skipped"}
+    r = check(X, ["1", "x"] * 20, task="regression")  # a regression target of text: fatal, the feature checks still run
+    assert [f.check for f in r.fatal] == ["target_not_numeric"] and r.task is None
+    assert {"constant_columns", "duplicates"} <= _checks(r.findings)

@@ -943,7 +943,8 @@ def test_a_streamed_first_fit_diverging_in_its_first_pass_raises_sklearns_error(
 
 
 def test_a_missing_target_in_a_csv_is_named_by_file_and_row_as_an_infinite_value_is(tmp_path) -> None:
-    """Both stop the streamed fit at the same cell of the second file, read in several batches: the same 'file' row N (0-based in the file)."""
+    """Both stop the streamed fit at the same cell of the second file, read in several batches: the same 'file' line N
+    (1-based, the header line 1, as an editor shows it; it was the 0-based data row, 130, which no editor shows)."""
     def second(column: str, value: float) -> pd.DataFrame:
         frame = _frame(a=A, y=None).astype(float)
         frame.loc[130, column] = value
@@ -957,9 +958,9 @@ def test_a_missing_target_in_a_csv_is_named_by_file_and_row_as_an_infinite_value
             hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(ParquetSource(d, target="y", read_rows=64))
         assert "\n" not in str(info.value)
         if d == missing:
-            assert str(info.value) == f"the target column 'y' has missing values (first at '{d}/part1.csv' row 130): drop those rows."
+            assert str(info.value) == f"the target column 'y' has missing values (first at '{d}/part1.csv' line 132): drop those rows."
         else:
-            assert f"first at '{d}/part1.csv' row 130)" in str(info.value)
+            assert f"first at '{d}/part1.csv' line 132)" in str(info.value)
 
 
 def test_empty_and_na_text_cells_of_a_csv_folder_are_missing_as_read_table_reads_them(tmp_path) -> None:

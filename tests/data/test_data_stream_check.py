@@ -131,6 +131,38 @@ def test_missingness_that_predicts_the_class_across_files_is_found_as_check_find
     assert _comparable(report) == _comparable(memory)
 
 
+def test_missingness_that_predicts_a_numeric_target_across_files_is_found_as_check_finds_it(tmp_path):
+    """For regression the streamed check did not look at missingness at all (classification only); it now keeps the target
+    and each column's missing cells and runs check()'s Mann-Whitney test, with the same finding and p-values."""
+    frames = [_frame(i) for i in range(3)]
+    for i, f in enumerate(frames):  # 'a' missing where the target is large (in every file), 'b' at random
+        f["y"] = np.random.default_rng(10 + i).normal(size=len(f))
+        f.loc[(f["y"] > 0.5) & (np.arange(len(f)) % 4 != 0), "a"] = np.nan
+        f.loc[np.random.default_rng(i).random(len(f)) < 0.2, "b"] = np.nan
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check("regression")
+        memory = check(whole.drop(columns="y"), whole["y"], task="regression", fast=True)
+    found, expected = report["missing_predicts_target"], memory["missing_predicts_target"]
+    assert found.columns == expected.columns == ("a",) and found.message == expected.message
+    assert found.details["p_values"] == pytest.approx(expected.details["p_values"], rel=1e-9)
+    assert _comparable(report) == _comparable(memory)
+
+
+def test_past_the_cap_missingness_against_a_numeric_target_says_it_judged_a_sample():
+    from hiddenlayers.data._check.stream_missing import MissingByValue
+
+    rng = np.random.default_rng(0)
+    y = pd.Series(rng.normal(size=400))
+    m = (y > 0).to_numpy() & (np.arange(400) % 3 != 0)
+    kept = MissingByValue(cap=300)
+    kept.add({"a": m[:250]}, y[:250])
+    kept.add({"a": m[250:]}, y[250:])
+    (found,) = kept.findings(["a", "b"])
+    assert found.columns == ("a",) and found.message.endswith("(among the first 300 rows only)") and found.details["sample_rows"] == 300
+
+
 def test_the_check_reads_every_unit_once_with_the_scan(late, monkeypatch):
     d, _ = late
     src = _source(d)
@@ -245,3 +277,137 @@ def test_a_target_missing_in_every_row_is_check_s_fatal_finding(tmp_path):
         memory = check(whole.drop(columns="y"), whole["y"], fast=True)
     assert [(f.check, f.severity, f.message, f.fix) for f in report.fatal] == \
         [(f.check, f.severity, f.message, f.fix) for f in memory.fatal if f.check == "missing_target"]
+
+
+# --- duplicates over every row, rows located as a user finds them ----------------
+def test_duplicates_across_batches_and_files_match_check_of_the_same_rows(tmp_path):
+    """Duplicates and conflicting labels were looked for in the first record batch only; they now cover every row
+    (tiny batches, repeats in another file), with the ID column left out as check() leaves it out."""
+    frames = [_frame(i, n=120) for i in range(3)]
+    frames[2].loc[5, ["a", "b", "k", "s", "u"]] = frames[0].loc[3, ["a", "b", "k", "s", "u"]]  # file 0's row 3, another id
+    frames[2].loc[5, "y"] = frames[0].loc[3, "y"] + 1  # ... with another label
+    frames[1].loc[70, ["a", "b", "k", "s", "u", "y"]] = frames[1].loc[2, ["a", "b", "k", "s", "u", "y"]]
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ParquetSource(str(tmp_path), target="y", read_rows=7).check("classification")
+        memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    assert report["duplicates"].rows == memory["duplicates"].rows == (190, 245)
+    assert report["duplicates"].message == memory["duplicates"].message
+    assert report["conflicting_labels"].rows == memory["conflicting_labels"].rows == (3, 245)
+    assert report["id_columns"].columns == ("id",)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_leakage_over_every_row_is_found_as_check_finds_it(tmp_path, task):
+    """Leakage was judged on the first record batch only: a column that gives the target away went unsaid when that
+    batch could not show it (one target value there). It is now scored over every row kept, by check()'s own scores."""
+    frames = [_frame(i, n=200) for i in range(3)]
+    for i, f in enumerate(frames):
+        if task == "regression":
+            f["y"] = np.random.default_rng(20 + i).normal(size=len(f))
+        if i == 0:
+            f.loc[:49, "y"] = 0  # the first batch (50 rows): one target value, nothing to judge there
+        f["leak"] = f["y"] * 10.0 + 0.001 * np.random.default_rng(i).normal(size=len(f))  # the target, nearly
+        f["cat"] = pd.Series(np.where(f["y"] > 0.5, "hi", "lo"), dtype=object)
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ParquetSource(str(tmp_path), target="y", read_rows=50).check(task)
+        memory = check(whole.drop(columns="y"), whole["y"], task=task, fast=True)
+    assert "leak" in memory["leakage"].columns
+    assert report["leakage"].columns == memory["leakage"].columns and report["leakage"].message == memory["leakage"].message
+    assert _comparable(report) == _comparable(memory)
+
+
+def test_past_the_budget_leakage_says_it_judged_a_sample():
+    from hiddenlayers.data._check.stream_leak import LeakColumns
+
+    y = pd.Series(np.resize([0, 1, 2], 300))
+    frame = pd.DataFrame({"a": y * 2.0 + np.linspace(0, 0.1, 300), "b": np.random.default_rng(0).normal(size=300)})
+    kept = LeakColumns(budget=(8 + 8 + 12) * 200)  # 200 rows' bytes
+    for lo in range(0, 300, 64):
+        kept.add(frame.iloc[lo : lo + 64], y.iloc[lo : lo + 64])
+    (found,) = kept.findings("classification", set())
+    assert kept.n == 200 and found.columns == ("a",) and found.message.endswith("(among the first 200 rows only)")
+    assert found.details["sample_rows"] == 200
+
+
+def test_a_csv_file_checked_in_memory_and_streamed_gives_the_same_duplicates(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.integers(0, 4, 200), "t": rng.choice(["x", "y", ""], 200), "y": rng.integers(0, 2, 200)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        streamed = ParquetSource(str(tmp_path / "t.csv"), target="y", read_rows=5).check("classification")
+        table = pd.read_csv(tmp_path / "t.csv")
+        memory = check(table.drop(columns="y"), table["y"], task="classification", fast=True)
+    assert streamed["duplicates"].message == memory["duplicates"].message
+    assert int(streamed["duplicates"].message.split()[0]) == int(table.drop(columns="y").duplicated().sum())
+    assert streamed["conflicting_labels"].rows == memory["conflicting_labels"].rows
+
+
+@st.composite
+def _cut_frames(draw):
+    n = draw(st.integers(2, 40))
+    cells = st.one_of(st.sampled_from([0.0, 1.0, -0.0, np.nan]), st.integers(0, 2).map(float))
+    frame = pd.DataFrame({
+        "a": np.array(draw(st.lists(cells, min_size=n, max_size=n)), dtype=np.float64),
+        "t": pd.Series(draw(st.lists(st.sampled_from(["u", "v", None]), min_size=n, max_size=n)), dtype=object),
+    })
+    labels = draw(st.sampled_from([["p", "q"], [0, 1]]))  # text, or numbers with 0 (a hash of 0 once read as no label)
+    y = pd.Series(draw(st.lists(st.sampled_from(labels), min_size=n, max_size=n)), name="y")
+    return frame, y, sorted(set(draw(st.lists(st.integers(1, n - 1), max_size=6))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_cut_frames())
+def test_streamed_duplicate_count_is_pandas_count_for_any_cut(table):
+    """For random small frames cut into random batches, the streamed count equals pandas' ``duplicated().sum()`` and
+    the rows and conflicting labels equal check_duplicates' on the whole frame."""
+    from hiddenlayers.data._check.duplicates import check_duplicates
+    from hiddenlayers.data._check.stream_rows import RowHashes
+
+    frame, y, cuts = table
+    rows = RowHashes()
+    bounds = [0, *cuts, len(frame)]
+    for lo, hi in zip(bounds, bounds[1:]):
+        rows.add(frame.iloc[lo:hi], y.iloc[lo:hi])
+    streamed = {f.check: f for f in rows.findings(set(), True, 10_000)}
+    memory = {f.check: f for f in check_duplicates(frame, y.astype(str).to_numpy(dtype=object)) if f.check != "near_duplicates"}
+    assert (len(streamed["duplicates"].rows) if "duplicates" in streamed else 0) == int(frame.duplicated().sum())
+    assert {c: (f.rows, f.message) for c, f in streamed.items()} == {c: (f.rows, f.message) for c, f in memory.items()}
+
+
+def test_past_the_cap_the_duplicate_finding_says_it_is_a_sample():
+    from hiddenlayers.data._check.stream_rows import RowHashes
+
+    rows = RowHashes(cap=6)
+    frame = pd.DataFrame({"a": [1.0, 2.0, 1.0, 3.0, 2.0, 4.0, 1.0, 1.0]})
+    rows.add(frame.iloc[:4], pd.Series(["p"] * 4))
+    rows.add(frame.iloc[4:], pd.Series(["p"] * 4))  # 2 of these rows are past the cap: not compared
+    (found,) = rows.findings(set(), True, 10_000)
+    assert found.rows == (2, 4) and "among the first 6 rows only" in found.message and found.details["sample_rows"] == 6
+
+
+def test_csv_messages_name_the_line_a_user_sees(tmp_path):
+    """Streamed messages gave a 0-based data row within the file; for a CSV file they now give its line (1-based, header
+    line 1), counting a blank line, a dropped ragged row and a quoted value over two lines; the rows are check()'s."""
+    lines = ["a,t,y", "1,u,p", "", "3,v,q", "5,6,7,8", '7,"x\ny",p', "inf,w,q", "9,u,p"]
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join(lines) + "\n")
+    assert p.read_text().splitlines()[7] == "inf,w,q"  # line 8 of the file
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src = ParquetSource(str(p), target="y", read_rows=2)
+        found = src.check("classification")["infinite_values"]
+    assert found.rows == (3,) and found.message.endswith(f"(rows 3; first at '{p}' line 8)")
+    with pytest.raises(DataError, match=re.escape(f"(rows 3; first at '{p}' line 8)")):
+        ParquetSource(str(p), target="y").scan()
+
+
+def test_a_missing_csv_target_is_refused_naming_its_line(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("a,y\n1,p\n\n2,q\n3,\n")
+    with pytest.raises(DataError, match=re.escape(f"missing values (first at '{p}' line 5)")):
+        ParquetSource(str(p), target="y").scan()

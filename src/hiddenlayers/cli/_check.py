@@ -92,7 +92,7 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
         raise UserError(f"--against compares two tables in memory; '{data}' is a folder of files: give one file for each.")
     src = ParquetSource(data, target=target, features=parse_features(features))
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
-         f"duplicates and leakage within the first {src.scan(refuse_infinite=False).checks.first_rows:,} rows)")
+         f"duplicates and leakage over every row, near duplicates within the first {src.scan(refuse_infinite=False).checks.first_rows:,})")
     report = stream_check(src, task)
     for msg in src.drop_notes():  # CSV rows of the wrong width the pass skipped, said as `train DIR` says them
         note(msg)

@@ -134,8 +134,8 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n
         if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
             note(str(w.message))
     if checked is not None:
-        first = src.scan().checks.first_rows  # the rows duplicates and leakage compare
-        print_check_summary(checked, caveat=f"duplicates and leakage: first {first:,} rows" if first < n_rows else "")
+        first = src.scan().checks.first_rows  # the rows near duplicates compare
+        print_check_summary(checked, caveat=f"near duplicates: first {first:,} rows" if first < n_rows else "")
 
 
 def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:

@@ -133,6 +133,7 @@ class ParquetSource:
         if not self.features:
             raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
         self._headers = {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {}
+        self._blank_records: dict[str, set[int]] = {}  # CSV file -> pyarrow's record numbers of lines of spaces (skipped)
         self._dropped: dict[str, dict[int | str, tuple[int, int]]] = {}  # CSV file -> pyarrow's record number (or text) -> (fields, header fields)
         self._end_checked: set[str] = set()  # CSV files whose last line was checked for a quote that never closes
         self._open_quote: set[str] = set()  # CSV files with a refused row that ends inside a quote
@@ -156,6 +157,8 @@ class ParquetSource:
                 self._open_quote.add(file)
                 return "error"
             if not row.text.strip(" \t\r\n"):  # spaces alone: a blank line to read_table, no dropped row
+                if row.number is not None:  # but a record to pyarrow: locate() counts it
+                    self._blank_records.setdefault(file, set()).add(int(row.number))
                 return "skip"
             # pyarrow's record number (None where it reads blocks in parallel, which the dataset does not; keyed
             # then by the text, as the first block is read twice); drop_notes turns it into the file line
@@ -248,12 +251,27 @@ class ParquetSource:
         for f in checks.infinite():
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
+    def locate(self, file: str, row: int) -> str:
+        """Where row ``row`` (0-based among the rows read from ``file``) is, for messages: ``"'f.parquet' row 7"`` (0-based,
+        as check() numbers a Parquet file's rows), or ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it:
+        blank lines, dropped rows of the wrong width and line breaks inside quoted values counted)."""
+        if self.file_format != "csv":
+            return file_row_text(file, row)
+        record = row + 2  # pyarrow's record number: the header is record 1
+        skipped = {k for k in self._dropped.get(file, {}) if isinstance(k, int)} | self._blank_records.get(file, set())
+        for dropped in sorted(skipped):
+            if dropped > record:
+                break
+            record += 1  # a dropped record before this row
+        line = file_lines(file, [record]).get(record)
+        return f"'{file}' line {line}" if line is not None else file_row_text(file, row)
+
     def _pass(self, stop_at_infinite: bool) -> Scan:
         """Read every unit once (see :meth:`scan`); stop at the first missing target or infinite value when ``stop_at_infinite``."""
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
-        checks = StreamCheck()
+        checks = StreamCheck(locate=self.locate)
         rows: list[int] = []
         seen: set[Any] = set()
         numeric = True
@@ -266,7 +284,7 @@ class ParquetSource:
                 at = in_file.get(file, 0)
                 if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
-                    raise DataError(f"the target column {self.target!r} has missing values (first at {file_row_text(file, row)}): drop those rows.")
+                    raise DataError(f"the target column {self.target!r} has missing values (first at {self.locate(file, row)}): drop those rows.")
                 before = checks.n_infinite
                 checks.add(frame, y, file, at)
                 if checks.n_infinite > before:  # fatal, and the preprocessing cannot scale it
@@ -290,8 +308,11 @@ class ParquetSource:
     def check(self, task: str = "auto") -> DataReport:
         """The fast data checks (:func:`hiddenlayers.data.check` with ``fast=True``) of every row, from the scan's one pass.
 
-        Rows are numbered across the files in reading order; duplicates and leakage are
-        checked within the first record batch (see :mod:`._check.stream`). ``task``:
+        Rows are numbered across the files in reading order, as check() numbers the concatenated
+        table, and a message says where the first is (a CSV file's line, a Parquet file's row);
+        duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
+        on the rows whose values fit 256 MB, near duplicates within the first record batch (see
+        :mod:`._check.stream`). ``task``:
         "classification", "regression" or "auto" (classes when the target holds text or
         at most 1000 whole numbers). An infinite value does not stop this pass: it is the
         fatal ``infinite_values`` finding, with the findings check() gives beside it (training

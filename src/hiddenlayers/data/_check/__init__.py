@@ -5,7 +5,10 @@ report; ``common``: the :class:`~hiddenlayers.data.Finding` record and helpers
 every check shares; ``table``: file findings, unparseable numbers, mixed types,
 empty columns, infinite values, new data's other columns; ``columns``: missing,
 constant, ID-like, leaky; ``duplicates``; ``labels``: fatal target problems,
-imbalance, confident-learning label errors; ``outliers``; ``drift``; ``report``:
+imbalance, confident-learning label errors; ``outliers``; ``drift``; ``stream``:
+the fast checks of a streamed table, with ``stream_rows`` (its duplicates over
+every row, by row hashes), ``stream_leak`` (its leakage) and ``stream_missing``
+(missingness against a numeric target); ``report``:
 :class:`~hiddenlayers.data.DataReport`. The public names are re-exported by
 :mod:`hiddenlayers.data`; this package exports nothing itself.
 """

@@ -28,6 +28,8 @@ from .table import check_columns_shape, check_infinite, check_new_columns, scan_
 
 FAST_CHECKS = ("table", "infinite", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
 SLOW_CHECKS = ("label_errors", "outliers", "drift")
+#: Fatal findings that leave no usable target: the checks that read the target skip themselves after one.
+TARGET_FATAL = ("no_rows", "missing_target", "single_class", "too_few_rows", "target_not_numeric")
 
 
 def _frame(X: Any, what: str) -> Any:
@@ -95,6 +97,9 @@ def check(
 ) -> DataReport:
     """Check a table before training: each finding has a severity, rows, columns and a fix.
 
+    A fatal finding stops no check, so one run lists every finding; after a fatal target
+    finding (``TARGET_FATAL``) the checks that read the target skip themselves.
+
     Parameters
     ----------
     X : DataFrame or array of shape (rows, columns)
@@ -131,12 +136,19 @@ def check(
     run("table", check_columns_shape, frame)
     run("infinite", check_infinite, frame)
     target = _checked_target(ys, task, frame, run)
-    if any(f.severity == "fatal" for f in run.found):
-        return DataReport(run.found, len(frame), frame.shape[1], target.kind, name, run.seconds)
-    plain, leaky = _fast_checks(run, frame, new, target)
+    # a fatal finding does not stop the check: every check that can judge the data runs, so one run lists
+    # every problem; an unusable target (fatal target finding) only drops the checks that read the target
+    usable = target if not any(f.severity == "fatal" and f.check in TARGET_FATAL for f in run.found) else _no_target(target, len(frame))
+    plain, leaky = _fast_checks(run, frame, new, usable)
     if not fast:
-        _slow_checks(run, frame, new, target, plain, leaky, label_model, seed)
+        _slow_checks(run, frame, new, usable, plain, leaky, label_model, seed)
     return DataReport(run.found, len(frame), frame.shape[1], target.kind, name, {**run.seconds, "total": time.perf_counter() - t0})
+
+
+def _no_target(target: _Target, n: int) -> _Target:
+    """``target`` unusable (a fatal target finding): the target-reading checks (classes, leakage, missingness and
+    label errors, conflicting labels) skip themselves; its task kind stays the report's."""
+    return _Target(None, None, np.ones(n, dtype=bool), None)
 
 
 class _Run:
@@ -198,7 +210,8 @@ def _fast_checks(run: _Run, frame: Any, new: Any, target: _Target) -> tuple[Any,
         run("classes", check_classes, yv)
     run("missing", check_missing, sub, yv, kind)
     run("constant", check_constant, frame)
-    ids = check_id_like(frame)
+    unreadable = [c for f in run.found if f.check == "unreadable_columns" for c in f.columns]  # their fix is said: not IDs too
+    ids = check_id_like(frame.drop(columns=unreadable) if unreadable else frame)
     run.found.extend(ids)
     # an ID, or dates as text all distinct (timestamps), makes every row unique: leakage and duplicates leave it out
     skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}

@@ -45,8 +45,6 @@ def check_missing(frame: Any, y: np.ndarray | None, task: str | None) -> list[Fi
 
 
 def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray, task: str) -> list[Finding]:
-    from scipy import stats
-
     hits = []
     labels, codes = np.unique(y.astype(str), return_inverse=True) if task == "classification" else (None, None)
     for j, c in enumerate(frame.columns):
@@ -56,14 +54,24 @@ def _missing_predicts(frame: Any, M: np.ndarray, frac: np.ndarray, y: np.ndarray
         if labels is not None and codes is not None:
             found = missing_label_test(np.bincount(codes[m], minlength=labels.size), np.bincount(codes[~m], minlength=labels.size))
         else:
-            try:
-                p = stats.mannwhitneyu(y[m], y[~m]).pvalue
-            except ValueError:
-                continue
-            found = float(p), float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
+            found = missing_value_test(y, m)
         if found is not None and found[0] < 1e-3 and found[1] >= 0.1:
             hits.append((str(c), *found))
     return missing_predicts_finding(hits)
+
+
+def missing_value_test(y: np.ndarray, m: np.ndarray) -> tuple[float, float] | None:
+    """``(p, effect)`` of whether a column's missingness goes with a numeric target ``y`` (shape (rows,)): the Mann-Whitney
+    test of ``y`` where the column is missing (``m``, bool) against where it is not, and the gap between the two medians in
+    SDs of ``y``. None when it cannot be judged. What check() and the streamed check share for regression.
+    """
+    from scipy import stats
+
+    try:
+        p = stats.mannwhitneyu(y[m], y[~m]).pvalue
+    except ValueError:
+        return None
+    return float(p), float(abs(np.median(y[m]) - np.median(y[~m])) / (np.std(y) or 1.0))
 
 
 def missing_label_test(missing: np.ndarray, present: np.ndarray) -> tuple[float, float] | None:
@@ -200,59 +208,79 @@ def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: froz
     that k classes need (regression: ``1 - mean((y[i+1]-y[i])²) / (2 var y)``).
     A score of 0.99 or more is flagged; targets where one class holds 95%+ are skipped.
     """
-    import pandas as pd
-
-    if y is None or task is None or len(frame) < 30:
+    target = leakage_target(y, task, len(frame))
+    if target is None:
         return []
-    n = len(frame)
+    perm = np.random.default_rng(0).permutation(len(frame))  # ties fall in random order
     hits = []
-    ycodes = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else None
-    if ycodes is not None and np.bincount(ycodes).max() / n >= 0.95:
-        return []
-    yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
-    if yv is not None and not yv.var() > 0:
-        return []
-    perm = np.random.default_rng(0).permutation(n)  # ties fall in random order
     for c in frame.columns:
         if str(c) in skip:
             continue
-        s = frame[c]
-        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        v = s.to_numpy(dtype=np.float64, na_value=np.nan)[perm] if numeric else None
-        order = np.argsort(v, kind="stable") if v is not None else None
-        if v is not None and order is not None and np.count_nonzero(np.diff(v[order]) > 0) + 1 > bins:
-            ok = np.isfinite(v[order])
-            order = order[ok]
-            if order.size < 30:
-                continue
-            if ycodes is not None:
-                ys = ycodes[perm][order]
-                k = np.unique(ys).size
-                changes = int(np.count_nonzero(ys[1:] != ys[:-1]))
-                score = 1 - max(changes - (k - 1), 0) / max(len(ys) - 1, 1)
-            else:
-                ys = np.asarray(yv)[perm][order]
-                score = 1 - np.mean(np.diff(ys) ** 2) / (2 * ys.var()) if ys.var() > 0 else 0.0
-        else:
-            b = pd.factorize(s, use_na_sentinel=False)[0]
-            nb = int(b.max(initial=0)) + 1
-            if nb > max(bins, n // 20) or nb < 2:
-                continue  # too many categories to judge from counts, or one value
-            if ycodes is not None:
-                joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
-                np.add.at(joint, (b, ycodes), 1)
-                score = joint.max(axis=1).sum() / n
-            else:
-                cnt = np.bincount(b, minlength=nb)
-                yr = np.asarray(yv)
-                means = np.bincount(b, weights=yr, minlength=nb) / np.maximum(cnt, 1)
-                score = 1 - ((yr - means[b]) ** 2).mean() / yr.var()
-        if score >= 0.99:
+        score = leakage_score(frame[c], target, perm, bins)
+        if score is not None and score >= 0.99:
             hits.append((str(c), float(score)))
+    return leakage_finding(hits, target[0] is not None)
+
+
+def leakage_target(y: np.ndarray | None, task: str | None, n: int) -> tuple[np.ndarray | None, np.ndarray | None] | None:
+    """``(class codes, None)`` or ``(None, float64 values)`` of the target for :func:`leakage_score`; None when leakage
+    is not judged (no target, under 30 rows, one class in 95%+ of rows, a constant number)."""
+    if y is None or task is None or n < 30:
+        return None
+    ycodes = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else None
+    if ycodes is not None and np.bincount(ycodes).max() / n >= 0.95:
+        return None
+    yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
+    if yv is not None and not yv.var() > 0:
+        return None
+    return ycodes, yv
+
+
+def leakage_score(s: Any, target: tuple[np.ndarray | None, np.ndarray | None], perm: np.ndarray, bins: int = 16) -> float | None:
+    """How well the column ``s`` (Series, shape (rows,)) alone predicts the target (see :func:`check_leakage`); None when
+    it cannot be judged. ``target``: :func:`leakage_target`'s; ``perm``: the row order ties fall in."""
+    import pandas as pd
+
+    ycodes, yv = target
+    n = len(s)
+    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    v = s.to_numpy(dtype=np.float64, na_value=np.nan)[perm] if numeric else None
+    order = np.argsort(v, kind="stable") if v is not None else None
+    if v is not None and order is not None and np.count_nonzero(np.diff(v[order]) > 0) + 1 > bins:
+        order = order[np.isfinite(v[order])]
+        if order.size < 30:
+            return None
+        if ycodes is not None:
+            ys = ycodes[perm][order]
+            k = np.unique(ys).size
+            changes = int(np.count_nonzero(ys[1:] != ys[:-1]))
+            return float(1 - max(changes - (k - 1), 0) / max(len(ys) - 1, 1))
+        yo = np.asarray(yv)[perm][order]
+        return float(1 - np.mean(np.diff(yo) ** 2) / (2 * yo.var())) if yo.var() > 0 else 0.0
+    b = pd.factorize(s, use_na_sentinel=False)[0]
+    nb = int(b.max(initial=0)) + 1
+    if nb > max(bins, n // 20) or nb < 2:
+        return None  # too many categories to judge from counts, or one value
+    if ycodes is not None:
+        joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
+        np.add.at(joint, (b, ycodes), 1)
+        return float(joint.max(axis=1).sum() / n)
+    cnt = np.bincount(b, minlength=nb)
+    yr = np.asarray(yv)
+    means = np.bincount(b, weights=yr, minlength=nb) / np.maximum(cnt, 1)
+    return float(1 - ((yr - means[b]) ** 2).mean() / yr.var())
+
+
+def leakage_finding(hits: list[tuple[str, float]], classes: bool, sample: int | None = None) -> list[Finding]:
+    """The ``leakage`` finding of ``hits`` (``(column, score)``), accuracy if ``classes`` else R²; [] if none.
+
+    ``sample``: the rows judged when not every row was (a streamed check past its cap).
+    """
     if not hits:
         return []
-    metric = "accuracy" if ycodes is not None else "R²"
+    metric = "accuracy" if classes else "R²"
     desc = ", ".join(f"{c} ({metric} {s:.3f})" for c, s in hits[:5])
-    return [Finding("leakage", "warning", f"{len(hits)} column(s) alone predict the target almost perfectly: {desc}",
+    among = "" if sample is None else f" (among the first {sample:,} rows only)"
+    return [Finding("leakage", "warning", f"{len(hits)} column(s) alone predict the target almost perfectly: {desc}{among}",
                     "check these are known before the target is: if not, drop them (a leak inflates every score)",
-                    columns=tuple(h[0] for h in hits), details={"scores": dict(hits)})]
+                    columns=tuple(h[0] for h in hits), details={"scores": dict(hits), **({"sample_rows": sample} if sample else {})})]

@@ -53,11 +53,15 @@ class Finding:
                 "rows": [int(r) for r in self.rows], "columns": [str(c) for c in self.columns], "details": self.details}
 
 
-def preview(items: Any, n: int = 5) -> str:
-    """``"3, 7, 9 (+12 more)"``: the first ``n`` items of a list for a one-line message."""
+def preview(items: Any, n: int = 5, total: int | None = None) -> str:
+    """``"3, 7, 9 (+12 more)"``: the first ``n`` items of a list for a one-line message.
+
+    ``total``: how many there are when ``items`` holds only the first of them (a streamed check's kept rows).
+    """
     items = list(items)
     head = ", ".join(str(i) for i in items[:n])
-    return head + (f" (+{len(items) - n} more)" if len(items) > n else "")
+    count = len(items) if total is None else total
+    return head + (f" (+{count - n} more)" if count > n else "")
 
 
 def numeric_columns(frame: Any) -> list[str]:

@@ -41,9 +41,7 @@ def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> lis
     groups = _groups(h)
     extra = np.sort(np.concatenate([g[1:] for g in groups])) if groups else np.zeros(0, np.int64)
     if extra.size:
-        out.append(Finding("duplicates", "warning", f"{extra.size} row(s) repeat an earlier row exactly: rows {preview(extra)}",
-                           "drop the repeats (report.clean(X, y, drop=('duplicates',))): they weigh twice and leak across validation splits",
-                           rows=tuple(int(r) for r in extra), details={"groups": len(groups)}))
+        out.append(duplicates_finding(extra, int(extra.size), len(groups)))
     if y is not None:
         ys = np.asarray(y, dtype=object)
         bad = []
@@ -53,9 +51,7 @@ def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> lis
                 bad.append(g)
         if bad:
             rows = np.sort(np.concatenate(bad))
-            out.append(Finding("conflicting_labels", "warning",
-                               f"{len(bad)} group(s) of identical rows carry different labels ({rows.size} rows): rows {preview(rows)}",
-                               "check those labels: identical inputs cannot have two right answers", rows=tuple(int(r) for r in rows)))
+            out.append(conflicts_finding(len(bad), rows, int(rows.size)))
     num = numeric_columns(frame)
     if num:
         rest = [c for c in frame.columns if c not in num]
@@ -74,6 +70,29 @@ def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> lis
                                "check whether these are the same record measured twice; drop them if so",
                                rows=tuple(int(r) for r in rows), details={"space": f"standardised, rounded to {tol} SD"}))
     return out
+
+
+def _sampled(sample: int | None) -> str:
+    return "" if sample is None else f" (among the first {sample:,} rows only: later rows were not compared)"
+
+
+def duplicates_finding(rows: np.ndarray, total: int, groups: int, sample: int | None = None) -> Finding:
+    """The ``duplicates`` finding: ``total`` rows repeat an earlier one, the first of them ``rows`` (0-based), in ``groups`` groups.
+
+    ``sample``: the rows compared when not every row was (a streamed check past its cap); None when all were.
+    """
+    return Finding("duplicates", "warning", f"{total} row(s) repeat an earlier row exactly: rows {preview(rows, total=total)}{_sampled(sample)}",
+                   "drop the repeats (report.clean(X, y, drop=('duplicates',))): they weigh twice and leak across validation splits",
+                   rows=tuple(int(r) for r in rows), details={"groups": groups, **({"sample_rows": sample} if sample else {})})
+
+
+def conflicts_finding(groups: int, rows: np.ndarray, total: int, sample: int | None = None) -> Finding:
+    """The ``conflicting_labels`` finding: ``groups`` groups of identical rows with different labels, ``total`` labelled rows
+    in them, the first of them ``rows``; ``sample`` as in :func:`duplicates_finding`."""
+    return Finding("conflicting_labels", "warning",
+                   f"{groups} group(s) of identical rows carry different labels ({total} rows): rows {preview(rows, total=total)}{_sampled(sample)}",
+                   "check those labels: identical inputs cannot have two right answers", rows=tuple(int(r) for r in rows),
+                   details={"sample_rows": sample} if sample else {})
 
 
 def check_shared_rows(frame: Any, new: Any) -> list[Finding]:

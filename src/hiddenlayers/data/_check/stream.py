@@ -6,16 +6,25 @@ batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
 how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
 the target's label counts, and each column's label counts where it is missing.
-Memory stays bounded: counts (at most 1000 labels a column), plus the first
-:data:`ROW_CAP` rows of each finding (its message counts them all) and the first batch.
+Memory stays bounded: counts (at most 1000 labels a column), the first
+:data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
+and the arrays of the row-comparing checks, each with its own cap (below). A message
+names where a row is by ``locate``: a CSV file's line, a Parquet file's 0-based row.
 
 :meth:`StreamCheck.report` turns the tallies into the :class:`DataReport` that
 :func:`~.check.check` (``fast=True``) gives on the concatenated table, rows
 numbered across the files in reading order, with the same checks, messages and
 severities. Where a check needs every row at once it does less, as said here:
 
-* ``duplicates``, ``conflicting_labels``, ``near_duplicates`` and ``leakage``: on
-  the first record batch only (they compare rows with rows);
+* ``duplicates`` and ``conflicting_labels``: over every row, by one 64-bit hash per row
+  (:mod:`.stream_rows`), exact up to :data:`~.stream_rows.HASH_CAP` rows, beyond which
+  the finding says it compared a sample; ID-like columns are left out of the
+  comparison, as check() leaves them out;
+* ``leakage``: each column's values and the target kept for the rows that fit
+  :data:`~.stream_leak.LEAK_BUDGET` bytes (:mod:`.stream_leak`), scored as check() scores
+  them; past the budget the finding says it judged a sample;
+* ``near_duplicates``: on the first record batch only (it needs each column's mean and SD
+  before the rows);
 * ``near_constant_columns`` of a numeric column: the value counted is the median
   of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
   rows is found when that value is also the most common there, as it nearly always is);
@@ -23,14 +32,17 @@ severities. Where a check needs every row at once it does less, as said here:
   batches' ranges apart (IDs written in order); text columns are judged exactly;
 * ``missing_predicts_target``: for classification, from each column's label counts on
   the rows where it is missing (the present rows' counts are the rest), the same chi²
-  test as on a table; not run for regression (its Mann-Whitney test needs every row's
-  target), nor when the target has over 1000 labels (they are no longer counted).
+  test as on a table (not run when the target has over 1000 labels: they are no longer
+  counted); for regression, the same Mann-Whitney test over the rows, from the target and
+  each column's missing cells kept for the first :data:`~.stream_rows.HASH_CAP` rows
+  (:mod:`.stream_missing`: 8 bytes and 1 bit a column a row).
 
 An infinite value is tallied as every other finding (the scan goes on only for
 :meth:`~.._stream.ParquetSource.check`; training stops at the first one), and
 :meth:`StreamCheck.report` then gives what check() gives a table with one: the
-fatal ``infinite_values`` finding beside the column and target findings, the
-checks after those not run. A missing target is tallied alike: the
+fatal ``infinite_values`` finding beside every other finding (a fatal finding
+stops no check; one that leaves no usable target skips the checks that read it).
+A missing target is tallied alike: the
 ``missing_target`` finding, named, worded and with its rows as check() gives it,
 and fatal here even when some rows have a target (check() of a table says
 those rows are dropped; training on a folder refuses them instead).
@@ -38,6 +50,7 @@ those rows are dropped; training on a folder refuses them instead).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +58,9 @@ import numpy as np
 
 from .common import Finding, preview
 from .report import DataReport
+from .stream_leak import LeakColumns
+from .stream_missing import MissingByValue
+from .stream_rows import RowHashes
 
 #: Rows kept per finding (``Finding.rows``); the message counts every one.
 ROW_CAP = 10_000
@@ -53,7 +69,7 @@ TYPE_SAMPLE = 20_000
 #: Present values of a numeric column's first batch whose median is the value ``near_constant_columns`` counts.
 MODE_SAMPLE = 1_000
 #: Checks run on the first record batch only.
-FIRST_BATCH_CHECKS = ("duplicates", "conflicting_labels", "near_duplicates", "leakage")
+FIRST_BATCH_CHECKS = ("near_duplicates",)
 
 
 def _preview(rows: list[int], total: int) -> str:
@@ -100,14 +116,22 @@ class _Column:
 
 
 def file_row_text(file: str, row: int) -> str:
-    """``"'file' row r"``: how streamed messages name a row (``r``: 0-based among the file's data rows, the header not counted)."""
+    """``"'file' row r"``: how streamed messages name a row of a Parquet file (``r``: 0-based, as check() numbers that file's rows)."""
     return f"'{file}' row {row}"
 
 
 class StreamCheck:
-    """The fast checks' tallies of a table read in record batches (see the module docstring)."""
+    """The fast checks' tallies of a table read in record batches (see the module docstring).
 
-    def __init__(self) -> None:
+    ``locate(file, r)`` words where row ``r`` (0-based among the rows read from ``file``) is, in messages;
+    :class:`~.._stream.ParquetSource` gives a CSV file's line (1-based, header = line 1). Default: :func:`file_row_text`.
+    """
+
+    def __init__(self, locate: Callable[[str, int], str] | None = None) -> None:
+        self.locate = locate or file_row_text
+        self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
+        self.by_value = MissingByValue()  # the numeric target and the missing cells: missingness against a regression target
+        self.leak = LeakColumns()  # each column's values and the target, within a byte budget: leakage
         self.n = 0
         self.columns: dict[str, _Column] = {}
         self.labels: dict[Any, int] = {}
@@ -126,7 +150,7 @@ class StreamCheck:
 
     @property
     def first_rows(self) -> int:
-        """The rows of the first record batch: those duplicates and leakage are checked within."""
+        """The rows of the first record batch: those near duplicates are checked within."""
         return 0 if self.first is None else len(self.first)
 
     # ------------------------------------------------------------ tallies
@@ -138,6 +162,8 @@ class StreamCheck:
         self._where.append((start, file, file_row))
         if self.first is None:
             self.first, self.first_y = frame, y
+        self.rows.add(frame, y)
+        self.leak.add(frame, y)
         for name in frame.columns:
             if str(name) not in self.columns:
                 s = frame[name]
@@ -168,6 +194,7 @@ class StreamCheck:
         if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
             per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
+        self.by_value.add(masks, y)
         y_miss = y.isna().to_numpy()
         if y_miss.any():
             self.target_missing.add(np.flatnonzero(y_miss) + start)
@@ -251,9 +278,9 @@ class StreamCheck:
         return col.parsed / col.sampled >= 0.8 and col.parsed < col.sampled
 
     def where(self, row: int) -> str:
-        """``"'file' row r"`` for stream row ``row`` (``r``: 0-based among the file's rows)."""
+        """Where stream row ``row`` is, as ``locate`` words it: ``"'file' row r"`` (Parquet), ``"'file' line l"`` (CSV)."""
         start, file, file_row = next(w for w in reversed(self._where) if w[0] <= row)
-        return file_row_text(file, file_row + row - start)
+        return self.locate(file, file_row + row - start)
 
     # ------------------------------------------------------------ report
     def report(self, task: str, counts: dict[str, dict[str, int]], target: str | None = None) -> DataReport:
@@ -269,8 +296,13 @@ class StreamCheck:
             found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
                                  "fix those values, or treat the target as classes (task='classification')"))
             kind = None
-        if any(f.severity == "fatal" for f in found):
-            return DataReport(found, self.n, len(self.columns), kind, target)
+        # as check(): a fatal finding stops no check; one that leaves no usable target (a target missing in only some
+        # rows does not: those rows are left out) skips the checks that read the target
+        from .check import TARGET_FATAL
+
+        reported = kind
+        if any(f.severity == "fatal" and f.check in TARGET_FATAL and f.rows == () for f in found) or not self.n:
+            kind = None
         if kind == "classification":
             from .labels import check_classes
 
@@ -279,8 +311,8 @@ class StreamCheck:
         found += self._constant(counts)
         ids = self._id_like(counts)
         found += ids
-        found += self._first_batch(kind, ids)
-        return DataReport(found, self.n, len(self.columns), kind, target)
+        found += self._first_batch(kind, ids, counts)
+        return DataReport(found, self.n, len(self.columns), reported, target)
 
     def _label_array(self) -> np.ndarray:
         """The labels as text, each repeated by its count (classes and imbalance need counts only: bounded by the 1000 labels)."""
@@ -371,6 +403,8 @@ class StreamCheck:
                                "drop or complete these rows", rows=tuple(r.kept)))
         if kind == "classification" and self.n >= 20 and len(self.labels) <= 1000:
             out += self._missing_predicts()
+        elif kind == "regression":
+            out += self.by_value.findings(list(self.columns))
         return out
 
     def _missing_predicts(self) -> list[Finding]:
@@ -449,27 +483,19 @@ class StreamCheck:
             out.extend(check_id_like(frame))
         return _merge(out)
 
-    def _first_batch(self, kind: str | None, ids: list[Finding]) -> list[Finding]:
-        """Leakage and duplicates within the first record batch, as check() runs them on a whole table."""
-        from .columns import check_leakage
+    def _first_batch(self, kind: str | None, ids: list[Finding], counts: dict[str, dict[str, int]]) -> list[Finding]:
+        """Leakage and exact duplicates over the rows kept, near duplicates within the first record batch, as check() runs them."""
         from .duplicates import check_duplicates
 
-        frame, y = self.first.reset_index(drop=True), self.first_y.reset_index(drop=True)
+        frame = self.first.reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]
-        keep = np.ones(len(y), dtype=bool)
-        if kind == "regression":
-            keep = np.isfinite(y.to_numpy(dtype=np.float64, na_value=np.nan))
-        sub = frame[keep].reset_index(drop=True) if not keep.all() else frame
-        yv = y[keep].to_numpy() if kind is not None else None
-        # as check(): an ID, or dates as text all distinct (here: in the batch), makes every row unique
-        skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}
-        out = check_leakage(sub, yv, kind, skip)
+        # as check(): an ID, or dates as text all distinct (in every row read), makes every row unique: left out
+        distinct = {c for f in ids for c in f.columns
+                    if f.check == "id_columns" or (self.columns[c].missing == 0 and len(counts.get(c, {})) == self.n)}
+        out = self.leak.findings(kind, distinct) + self.rows.findings(distinct, kind is not None, ROW_CAP)
+        skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}  # here: in the batch
         plain = frame.drop(columns=sorted(skip)) if skip else frame
-        labels = None
-        if kind is not None:  # the rows' labels as text, None where unusable
-            labels = y.astype(str).to_numpy().astype(object)
-            labels[~keep] = None
-        return out + check_duplicates(plain, labels)
+        return out + [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
