@@ -57,8 +57,7 @@ def lr_find(
     if not isinstance(estimator, _BaseMLP):
         raise TypeError(f"lr_find takes an hl.MLPClassifier or hl.MLPRegressor. Received: {type(estimator).__name__}.")
     check_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge)
-    est = clone(estimator)
-    est.init_from = estimator.init_from  # clone unfits a fitted model given as init_from; the sweep only reads it, as fit does
+    est = clone(estimator)  # keeps a fitted init_from (KeepsFittedSource): the sweep only reads it, as fit does
     if est.solver == "lbfgs":
         raise ValueError(LBFGS)
     spec = est._validate_params()

@@ -33,10 +33,10 @@ from ._fit_stream import fit_source
 from ._mlp_params import SHARED
 from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
-from ._transfer import fit_frozen, start_from_source
+from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 
 
-class _BaseMLP(BaseEstimator, ABC):
+class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
