@@ -37,6 +37,7 @@ from ..training import (
     train,
 )
 from ._checks import _DTYPES, require_finite
+from ._transfer import keep_frozen_record
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -369,6 +370,24 @@ def fit_stochastic(
         warn_not_converged(est)
     if incremental:
         est.stop_reason_ = "partial_fit"
+
+
+def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
+    """A ``partial_fit`` call on ``n_rows`` rows whose sample weights (times ``class_weight``) are all 0: a no-op.
+
+    Such a chunk carries no information (its weighted mean loss is 0/0), as a zero-weight minibatch
+    inside ``fit`` (``training/_batches.py``): no optimizer step, no L2 term, no ``loss_curve_``
+    entry; the weights, optimizer state, learning rate and no-improvement count stay as they were.
+    ``t_`` counts its rows as passed over (as ``fit`` counts a skipped batch's, and scikit-learn's
+    ``t_`` counts every row of a call); ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
+    grows by ``n_iter_`` per call). A first call has built the network and learnt ``classes_``.
+    """
+    est.n_iter_ = 0
+    est.t_ = int(est.t_) + int(n_rows)
+    est.loss_curve_ = list(est.history_.train_loss)
+    est.loss_ = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # NaN: no epoch trained yet
+    est.stop_reason_ = "partial_fit"
+    keep_frozen_record(est)
 
 
 def warn_not_converged(est: _BaseMLP) -> None:

@@ -220,6 +220,19 @@ def _start_phase_two(est: _BaseMLP) -> None:
     est._no_improvement_count = 0  # phase 1's stall must not end it at once
 
 
+def keep_frozen_record(est: _BaseMLP) -> None:
+    """``frozen_`` after a call that trained nothing (``partial_fit`` of a chunk of weight 0): the last call's.
+
+    A first call has none yet: every hidden layer stayed fixed, which ``freeze`` names (checked as a fit
+    checks it; ``"head_first"``: all, as after Ctrl-C in its first phase).
+    """
+    if getattr(est, "frozen_", None) is not None:
+        return
+    names = est.network_.hidden_names
+    est.frozen_ = list(names) if est.freeze == "head_first" else resolve_frozen(est.freeze, names)
+    _note_frozen(est)
+
+
 def _note_frozen(est: _BaseMLP) -> None:
     """Record ``frozen_`` in ``provenance_`` (and print it when verbose)."""
     if getattr(est, "provenance_", None) is not None:
@@ -309,4 +322,4 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 
-__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "load_source", "reuse_layers", "start_from_source"]
+__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "reuse_layers", "start_from_source"]
