@@ -28,6 +28,8 @@ DEDICATED = {
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
     "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
+#: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)
+EARLY_STOPPING_ROWS = 1000
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
+def split_rows(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
     """(X_train, X_test, y_train, y_test): ``test_size`` of the rows held out (stratified where every class allows), or none."""
     from sklearn.model_selection import train_test_split
 
@@ -210,9 +212,9 @@ def run_train(
         from ._check import refuse_fatal
 
         refuse_fatal(checked, prep["dropped"])
-    X_tr, X_te, y_tr, y_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed)
+    X_tr, X_te, y_tr, y_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed)
     if params.get("early_stopping") is None:
-        params["early_stopping"] = len(y_tr) >= 1000
+        params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS
     model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
     pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked)

@@ -81,7 +81,7 @@ def _check_split_weights(w_train: Any, w_val: Any) -> None:
                          "the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
 
 
-def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
+def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
     """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
 
     The split is scikit-learn's (stratified for one-output classifiers, from
@@ -328,7 +328,7 @@ def fit_stochastic(
     """
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
-    X, Y, sample_weight, validate = _split_validation(est, X, Y, y, sample_weight)
+    X, Y, sample_weight, validate = split_validation(est, X, Y, y, sample_weight)
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
