@@ -96,7 +96,7 @@ def test_label_smoothing_sweeps_the_smoothed_loss(table) -> None:
     frame = pd.read_csv(table)
     A = TablePreprocessor().fit(frame.drop(columns="label")).transform(frame.drop(columns="label")).matrix
     expected = hl.lr_find(hl.MLPClassifier((4,), label_smoothing=0.2, random_state=0), A, frame["label"].to_numpy(), num_steps=12)
-    assert _sweep(table, "--label-smoothing", "0.2")["curve"]["loss"][0] == pytest.approx(expected.losses[0], rel=1e-5)
+    assert _sweep(table, "--label-smoothing", "0.2", "--test-size", "0")["curve"]["loss"][0] == pytest.approx(expected.losses[0], rel=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,51 @@ def test_label_smoothing_sweeps_the_smoothed_loss(table) -> None:
 )
 def test_loss_option_errors_are_one_line(table, args, message) -> None:
     assert_user_error(run("lr-find", table, "-t", "label", "--num-steps", "12", *args), message)
+
+
+# --- the rows swept: those train fits on, never its test rows or early stopping's held-out rows ------------------------------
+
+def _captured(monkeypatch: pytest.MonkeyPatch, module, name: str, *args: object):
+    """The X tensor the command ``args`` hands to ``module.name`` (train's fit loop or the sweep), captured."""
+    seen = []
+    real = getattr(module, name)
+
+    def spy(network, X, *a, **kw):
+        seen.append(X.clone())
+        return real(network, X, *a, **kw)
+
+    monkeypatch.setattr(module, name, spy)
+    result = ok(*args)
+    monkeypatch.undo()
+    return seen[0], result
+
+
+@pytest.mark.parametrize(("rows", "extra"), [(1300, []), (150, ["--test-size", "0.3", "--seed", "4"])], ids=["early_stopping", "test_size"])
+def test_the_sweep_runs_on_exactly_the_rows_train_fits_on(tmp_path, monkeypatch: pytest.MonkeyPatch, rows: int, extra: list) -> None:
+    """Before, lr-find swept every row: train's --test-size rows and, from 1000 training rows, early stopping's held-out rows too."""
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from hiddenlayers.estimators import _fit, _lr_find
+
+    rng = np.random.default_rng(0)
+    a, c = rng.normal(size=rows), rng.choice(["x", "y", "z"], size=rows)
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(size=rows), "c": c, "label": np.where(a > 0, "yes", "no")}).to_csv(path, index=False)
+    common = [path, "-t", "label", "--hidden", "4", *extra]
+    swept, result = _captured(monkeypatch, _lr_find, "lr_find_module", "lr-find", *common, "--num-steps", "5", "--json")
+    trained, _ = _captured(monkeypatch, _fit, "train", "train", *common, "--epochs", "1", "--out", tmp_path / "m.safetensors", "--quiet")
+    n_train = rows - int(np.ceil(float(extra[extra.index("--test-size") + 1]) * rows) if extra else np.ceil(0.2 * rows))
+    fit_rows = n_train - int(np.ceil(0.1 * n_train)) if n_train >= 1000 else n_train
+    assert swept.shape[0] == trained.shape[0] == fit_rows
+    assert torch.equal(swept, trained)  # the same rows, preprocessed the same way, in the same order
+    data = json.loads(result.stdout)
+    assert data["rows_swept"] == fit_rows and data["rows"] == rows
+    if extra:
+        assert "--seed 4" in data["train_command"] and "--test-size 0.3" in data["train_command"]  # the pasted line holds out the same rows
+
+
+def test_the_table_says_which_rows_were_swept(table) -> None:
+    out = ok("lr-find", table, "-t", "label", "--sizes", "4", "--num-steps", "10").stdout
+    assert "swept on the 120 of 150 rows train fits on" in " ".join(out.split())

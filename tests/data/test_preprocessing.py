@@ -101,11 +101,11 @@ def test_random_tables_transform_or_raise_data_error(rows):
 
 @pytest.mark.parametrize("marker", ["NA", " null", "", "N/A", "None"])
 def test_a_category_spelled_as_missing_warns_in_fit_and_partial_fit(marker):
-    """A DataFrame may hold the text "NA" as a value; the CSV reader and the server read it as missing, so the user is told at fit."""
+    """A DataFrame may hold the text "NA" as a value; the CSV reader reads it as missing, so the user is told at fit."""
     import warnings
 
     frame = pd.DataFrame({"region": ["EU", marker, "EU", "US"], "x": [1.0, 2.0, 3.0, 4.0]})
-    with pytest.warns(UserWarning, match=rf"column 'region' has the category '{marker}', which a CSV file and the server read as a missing value"):
+    with pytest.warns(UserWarning, match=rf"column 'region' has the category '{marker}', which CSV files read as a missing value"):
         TablePreprocessor().fit(frame)
     with pytest.warns(UserWarning, match="column 'region' has the category"):
         TablePreprocessor().partial_fit(frame).transform(frame)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -156,3 +157,36 @@ def test_clip_grad_norm_changes_the_sweep_at_high_rates(digits) -> None:
     clipped = hl.lr_find(hl.MLPClassifier(clip_grad_norm=0.01, **kw), X_tr[:200], y_tr[:200], **args)
     assert clipped.losses[0] == plain.losses[0]  # the first loss is at the starting weights
     assert clipped.losses[-1] != pytest.approx(plain.losses[-1], rel=1e-3)
+
+
+def _rows_trained(monkeypatch: pytest.MonkeyPatch, run: Any, module: Any, name: str) -> torch.Tensor:
+    """The X tensor ``run()`` hands to ``module.name`` (fit's ``train`` or the sweep's ``lr_find``), captured."""
+    seen: list[torch.Tensor] = []
+    real = getattr(module, name)
+
+    def spy(network: Any, X: Any, *args: Any, **kw: Any) -> Any:
+        seen.append(X.clone())
+        return real(network, X, *args, **kw)
+
+    monkeypatch.setattr(module, name, spy)
+    run()
+    monkeypatch.undo()
+    return seen[0]
+
+
+@pytest.mark.parametrize("est", [hl.MLPClassifier, hl.MLPRegressor])
+def test_with_early_stopping_the_sweep_runs_on_fits_training_rows_only(digits, monkeypatch: pytest.MonkeyPatch, est: Any) -> None:
+    """fit holds out validation_fraction to score; the sweep leaves out exactly those rows (before: it swept every row)."""
+    from hiddenlayers.estimators import _fit, _lr_find
+
+    X_tr, _, y_tr, _ = digits
+    X, y = X_tr[:300], y_tr[:300] if est is hl.MLPClassifier else y_tr[:300].astype(float)
+    kw = {"hidden_layer_sizes": (8,), "early_stopping": True, "validation_fraction": 0.25, "max_iter": 1, "random_state": 5}
+    swept = _rows_trained(monkeypatch, lambda: hl.lr_find(est(**kw), X, y, num_steps=5), _lr_find, "lr_find_module")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trained = _rows_trained(monkeypatch, lambda: est(**kw).fit(X, y), _fit, "train")
+    assert swept.shape[0] == trained.shape[0] == 225
+    assert torch.equal(swept, trained)  # the same rows, in the same order
+    every = _rows_trained(monkeypatch, lambda: hl.lr_find(est(**{**kw, "early_stopping": False}), X, y, num_steps=5), _lr_find, "lr_find_module")
+    assert every.shape[0] == 300  # without early stopping fit trains on every row, and so does the sweep

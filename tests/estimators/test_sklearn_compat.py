@@ -232,3 +232,10 @@ def test_every_estimator_and_app_clones_and_sets_params_like_sklearn(name: str) 
     assert twin.get_params() == params
     with pytest.raises(ValueError, match=rf"Invalid parameter 'no_such_param' for estimator {name}\("):
         twin.set_params(no_such_param=1)
+
+
+def test_the_estimators_module_keeps_no_private_sklearn_constraint_import() -> None:
+    """``_mlp`` imported scikit-learn's private ``Interval``/``StrOptions`` unused (``noqa: F401``); the constraints are ``_params``'."""
+    import hiddenlayers.estimators._mlp as mlp
+
+    assert not hasattr(mlp, "Interval") and not hasattr(mlp, "StrOptions")

@@ -339,12 +339,74 @@ def test_params_and_clone_keep_the_new_arguments(digits, source):
     X, y = digits
     est = hl.MLPClassifier(init_from=source, freeze=["hidden1"])
     assert est.get_params()["init_from"] is source and est.get_params()["freeze"] == ["hidden1"]
-    with pytest.raises(TypeError, match="wrap it in sklearn.frozen.FrozenEstimator"):
-        clone(est).fit(X[:50], y[:50])  # clone unfits an estimator parameter: say how to keep it
-    c = clone(_fit(init_from=FrozenEstimator(source), freeze=["hidden1"]))
+    c = clone(_fit(init_from=FrozenEstimator(source), freeze=["hidden1"]))  # the old advice still works
     assert c.freeze == ["hidden1"]
     c.fit(X[:100], y[:100])
     assert np.array_equal(c.coefs_[0], source.coefs_[0])
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.network_.state_dict().items()}
+
+
+def test_clone_keeps_a_fitted_source_by_reference(digits, source):
+    X, y = digits
+    est = _fit(init_from=source, freeze=["hidden1"], alpha=1e-3)
+    c = clone(est)
+    assert c.init_from is source and c is not est and c.freeze == ["hidden1"] and c.alpha == 1e-3
+    assert not hasattr(c, "network_")  # the clone itself is unfitted
+    fitted = clone(est.fit(X[:100], y[:100]))  # a fitted target: its clone is unfitted, its source kept
+    assert fitted.init_from is source and not hasattr(fitted, "network_")
+    fitted.fit(X[:100], y[:100])
+    assert fitted.transferred_ == ["hidden1", "hidden2"]
+
+
+def test_grid_search_over_a_fitted_source_leaves_it_as_it_was(digits, source):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = digits
+    before, attrs = _weights(source), sorted(vars(source))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = GridSearchCV(_fit(init_from=source, freeze=1), {"alpha": [1e-4, 1e-2]}, cv=2).fit(X[600:900], y[600:900])
+    best = search.best_estimator_
+    assert best.init_from is source and best.transferred_ == ["hidden1", "hidden2"] and best.frozen_ == ["hidden1"]
+    assert np.array_equal(best.coefs_[0], source.coefs_[0])  # the frozen copied layer
+    after = _weights(source)
+    assert sorted(vars(source)) == attrs and before.keys() == after.keys()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the source is only read
+
+
+def test_clone_of_an_unfitted_source_is_unchanged(digits):
+    X, y = digits
+    unfitted = hl.MLPClassifier((24, 16))
+    c = clone(hl.MLPClassifier(init_from=unfitted))
+    assert c.init_from is not unfitted and c.init_from.get_params() == unfitted.get_params()  # cloned, as scikit-learn does
+    with pytest.raises(TypeError, match="without a fitted network"):
+        c.fit(X[:50], y[:50])
+
+
+def test_applications_clone_keeps_a_fitted_source(digits):
+    from sklearn.model_selection import cross_val_score
+
+    X, y = digits
+    imgs = X[:300].reshape(-1, 1, 8, 8)
+    kw = dict(max_iter=2, early_stopping=False, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(imgs, y[:300])
+    before = _weights(src)
+    tgt = hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze=1, **kw)
+    assert clone(tgt).init_from is src
+    scores = cross_val_score(tgt, X[300:500].reshape(-1, 1, 8, 8), y[300:500] % 2, cv=2)
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    assert all(torch.equal(v, _weights(src)[k]) for k, v in before.items())
+    seqs = [np.random.default_rng(i).normal(size=(6, 3)) for i in range(40)]
+    ss = hl.SequenceClassifier("lstm5", **kw).fit(seqs, [i % 2 for i in range(40)])
+    assert clone(hl.SequenceClassifier("lstm5", init_from=ss)).init_from is ss
+    texts = ["good fine great film", "bad awful poor plot"] * 10
+    ts = hl.TextClassifier("embed8,gru6", **kw).fit(texts, [1, 0] * 10)
+    assert clone(hl.TextClassifier("embed8,gru6", init_from=ts)).init_from is ts
+    fs = hl.Forecaster(window=4, max_iter=2, random_state=0).fit(np.sin(np.arange(60) / 3.0))
+    assert clone(hl.Forecaster(window=4, init_from=fs)).init_from is fs
 
 
 def test_regressor_freezes_too(digits, source):

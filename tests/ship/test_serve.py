@@ -854,3 +854,37 @@ def test_a_row_refused_in_a_batch_fails_only_its_own_request(models: dict) -> No
             else:
                 assert got == solo
             assert isinstance(err, RequestError) and err.status == 422 and str(err).startswith(message)
+
+
+def test_a_category_spelled_as_a_missing_marker_can_be_sent(tmp_path: Path) -> None:
+    """A model fitted on a DataFrame whose region "NA" is North America learned "NA" as a category. Before, the server read the
+    text "NA" as missing in every request (JSON and Arrow), so that category could not be sent at all; now the exact text of
+    a learned category is that category, null stays missing, and a column without such a category keeps the CSV rule."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(0)
+    region = rng.choice(["NA", "EU", "Asia"], 120).astype(object)
+    region[:10] = None  # real missing values too: a region=<missing> column
+    X = pd.DataFrame({"region": region, "city": rng.choice(["Lyon", "Paris"], 120), "v": rng.normal(size=120)})
+    y = np.where(X["region"] == "NA", 3.0, 0.0) + X["v"]
+    with pytest.warns(UserWarning, match="the server takes the exact text as this category"):
+        pre = TablePreprocessor().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(pre.transform(X).matrix, y)
+    m.preprocessing_ = {**pre.to_dict(), "target": "t", "task": "regression"}
+    m.save(tmp_path / "m.safetensors")
+    hl.export_onnx(m, tmp_path / "m.onnx")
+    rows = [{"region": "NA", "city": "NA", "v": 0.5}, {"region": None, "city": None, "v": 0.5}, {"region": "EU", "city": "Lyon", "v": 0.5}]
+    frame = pd.DataFrame(rows)  # in Python "NA" is text: the region North America; the city "NA" is an unseen text
+    frame.loc[0, "city"] = None  # the city column never learned "NA": there the text stays missing, as in a CSV
+    want = m.predict(pre.transform(frame).matrix)
+    for path in ("m.safetensors", "m.onnx"):
+        sm = ServedModel(tmp_path / path)
+        checked = sm.rows({"rows": rows}, 10)
+        assert [r[sm.columns.index("region")] for r in checked] == ["NA", None, "EU"]
+        assert [r[sm.columns.index("city")] for r in checked] == [None, None, "Lyon"]
+        np.testing.assert_allclose(sm.predict(checked, proba=False), want, rtol=1e-5, atol=1e-5)
+        arrow = sm.arrow_rows(pa.table({c: [r[c] for r in rows] for c in ("region", "city", "v")}), 10)
+        assert arrow == checked
+    assert abs(want[0] - want[1]) > 0.3  # "NA" (North America) and a missing region are answered differently

@@ -86,13 +86,19 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     digits = load_digits()
     pixels = (digits.images[:300] * (255 / 16)).astype(np.uint8)  # (300, 8, 8), 0-255 as a camera gives them
     image = ImageClassifier("conv4k3:same,pool2,16", max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(pixels, digits.target[:300])
+    # fitted on float pixels 0-255 (not scaled by 1/255): it takes float pixels of any size
+    image_raw = ImageClassifier("conv4k3:same,pool2,16", max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(
+        pixels.astype(np.float32), digits.target[:300])
+    # fitted on float pixels 2-2.5: off the 0-1 scale, with a spread so small that a float within float32's range overflows it
+    image_narrow = ImageClassifier("conv4k3:same,pool2,16", max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(
+        pixels.astype(np.float32) / 510 + 2, digits.target[:300])
     rng = np.random.default_rng(0)
     table = pd.DataFrame(rng.normal(size=(200, 4)), columns=["a", "b", "c", "d"])
     auto = Autoencoder((8,), n_components=2, max_iter=3, early_stopping=False, random_state=0, device="cpu").fit(table)
     users, items = rng.integers(0, 20, 300), rng.choice(["x", "y", "z", "w"], 300)
     rec = Recommender(n_factors=4, hidden_layer_sizes=(8,), max_iter=2, early_stopping=False, random_state=0, device="cpu").fit((users, items), rng.uniform(1, 5, 300))
     out: dict[str, Any] = {"dir": d, "pixels": pixels, "table": table}
-    for name, model in (("text", text), ("text2", text2), ("image", image), ("auto", auto), ("rec", rec)):
+    for name, model in (("text", text), ("text2", text2), ("image", image), ("image_raw", image_raw), ("image_narrow", image_narrow), ("auto", auto), ("rec", rec)):
         model.save(d / f"{name}.safetensors")
         out[name] = model
     return out
@@ -431,13 +437,33 @@ def test_any_json_body_is_checked_or_refused_by_the_sequence_and_forecast_forms(
             assert 400 <= exc.status < 500 and "\n" not in str(exc)
 
 def test_an_image_beyond_float32_is_refused_alone_before_it_joins_a_batch(apps: dict) -> None:
-    served = open_served(apps["dir"] / "image.safetensors")
-    good = apps["pixels"][0].tolist()
+    served = open_served(apps["dir"] / "image_raw.safetensors")  # fitted on float pixels 0-255: large floats are its scale
+    good = apps["pixels"][0].astype(float).tolist()
     with pytest.raises(RequestError) as err:
         served.rows({"images": [good, [[1e300] * 8] * 8]}, 8)  # float32's pass would make it inf and fail every request in its batch
     assert err.value.status == 422 and "images[1] holds values beyond float32's range" in str(err.value)
     assert len(served.rows({"images": [[[3e38] * 8] * 8]}, 8)) == 1  # within float32's range: accepted
-    assert served.predict(served.rows({"images": [good], "dtype": "uint8"}, 8), False) == apps["image"].predict(apps["pixels"][:1]).tolist()
+    assert served.predict(served.rows({"images": [good]}, 8), False) == apps["image_raw"].predict(apps["pixels"][:1].astype(np.float32)).tolist()
+    unit = open_served(apps["dir"] / "image.safetensors")
+    assert unit.predict(unit.rows({"images": [good], "dtype": "uint8"}, 8), False) == apps["image"].predict(apps["pixels"][:1]).tolist()
+
+
+def test_whole_number_pixels_sent_as_floats_to_a_model_fitted_on_uint8_images_are_refused(clients: dict, apps: dict) -> None:
+    """JSON has no uint8: 0-255 pixels sent without "dtype": "uint8" arrived as floats and were answered as pixels 255 times
+    too bright, with no error. A model fitted on uint8 images (scaled by 1/255: its mean_ + scale_ <= 1.25) refuses them."""
+    X = apps["pixels"][:3]
+    status, got = clients["image"].post("/predict", {"images": X.tolist()})
+    assert status == 422 and got["error"].startswith("images[0] holds float pixels up to ")
+    assert 'but the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): send 0-255 pixels with "dtype": "uint8"' in got["error"]
+    status, got = clients["image"].post("/predict", {"images": X.tolist(), "dtype": "uint8"})  # the fix the message names
+    assert status == 200 and got["predictions"] == apps["image"].predict(X).tolist()
+    edge = np.full((8, 8), 1.5)
+    status, got = clients["image"].post("/predict", {"images": [edge.tolist()]})  # up to 1.5: still the 0-1 scale (a little over)
+    assert status == 200 and got["predictions"] == apps["image"].predict(edge[None].astype(np.float32)).tolist()
+    meta = json.loads(json.dumps(open_served(apps["dir"] / "image.safetensors").inputs()))
+    assert '"dtype": "uint8"' in meta["pixels"]
+    raw = open_served(apps["dir"] / "image_raw.safetensors")  # fitted on float pixels 0-255: such floats are what it reads
+    assert raw.predict(raw.rows({"images": X.astype(float).tolist()}, 8), False) == apps["image_raw"].predict(X.astype(np.float32)).tolist()
 
 
 def test_an_image_or_row_that_overflows_in_a_batch_fails_only_its_own_request(apps: dict) -> None:
@@ -445,7 +471,7 @@ def test_an_image_or_row_that_overflows_in_a_batch_fails_only_its_own_request(ap
     the good request gets its solo answer, and no request is run again."""
     from serve_helpers import batched
 
-    image = open_served(apps["dir"] / "image.safetensors")
+    image = open_served(apps["dir"] / "image_narrow.safetensors")  # fitted off the 0-1 scale: huge floats pass the scale check
     good = apps["pixels"][:2].tolist()
     huge = [[3e38] * 8] * 8  # within float32's range, so accepted; the convolution overflows
     for dtype in ("float32", "uint8"):

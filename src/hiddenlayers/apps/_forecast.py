@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import restored_on_error, reuse_layers
+from ..estimators import KeepsFittedSource, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History, get_loss
@@ -96,7 +96,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
 
 
 @document(FORECASTER_PARAMS)
-class Forecaster(FitRequired, DefaultsOnUnpickle, BaseEstimator):
+class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimator):
     """Forecast the next ``horizon`` values of a series from its last ``window`` values.
 
     ``fit(series)`` learns from every window of one series. ``predict(steps)``

@@ -26,7 +26,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
-from ..estimators import fit_reused, load_source, restored_on_error
+from ..estimators import KeepsFittedSource, fit_reused, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, to_tensor, train
@@ -97,7 +97,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
 
 
 @document(IMAGE_PARAMS)
-class ImageClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class ImageClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,

@@ -238,6 +238,7 @@ def lr_find(
     plot: Annotated[str | None, typer.Option("--plot", help="Also write the loss-against-rate plot here (.png, .svg or .pdf).", show_default=False)] = None,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, seed_option("Random seed (initial weights, batch order), as train's.")] = 0,
+    test_size: Annotated[float, typer.Option(help="Share of rows train holds out to report the final metric (0 = none): left out of the sweep, as train leaves them out of the fit.")] = 0.2,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     loss: Loss = None,
     gce_q: GceQ = None,
@@ -252,6 +253,8 @@ def lr_find(
     The rate grows geometrically from --start-lr to --end-lr, one step each; the suggestion is the
     rate where the smoothed loss falls fastest (fastai's and Lightning's lr_find).
     --loss, --gce-q, --class-weight, --label-smoothing and --sample-weight set the loss swept, as `train` takes them.
+    The sweep runs on the rows `train` fits on: the --test-size rows and, from 1000 training rows
+    (where `train` turns early stopping on), the rows early stopping holds out are left out.
 
     Example: hiddenlayers lr-find data.csv --target label --hidden 64,32 --solver sgd --plot lr.png
     """
@@ -261,7 +264,8 @@ def lr_find(
     params: dict[str, Any] = dict(hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size, device=device)
     params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
     run_lr_find(data, target=target, features=features, params=params, task=task, max_categories=max_categories, seed=seed,
-                start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json, sample_weight=sample_weight)
+                start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json, test_size=test_size,
+                sample_weight=sample_weight)
 
 
 @app.command()

@@ -1,8 +1,11 @@
 """The ``lr-find`` command: a learning-rate range test on a table, ending in a ``--lr`` to paste into ``train``.
 
-The table is read and preprocessed as ``train`` reads it, the estimator is the
-one ``train`` would build from the same options and seed, and
-:func:`hiddenlayers.estimators.lr_find` runs the sweep. The optional plot is
+The table is read and split as ``train`` reads and splits it (``--test-size``,
+``--seed``), preprocessed as ``train`` fits its preprocessing (on the training
+rows), the estimator is the one ``train`` would build from the same options and
+seed (early stopping on from the same row count), and
+:func:`hiddenlayers.estimators.lr_find` runs the sweep on the rows that fit
+trains on: the test rows and early stopping's held-out rows are left out. The optional plot is
 written atomically (a temp file beside it, then renamed).
 """
 
@@ -48,37 +51,49 @@ def _check_plot(plot: str | None, data: str, force: bool) -> Path | None:
 
 def run_lr_find(
     data: str, *, target: str | None, features: str | None, params: dict[str, Any], task: str, max_categories: int, seed: int,
-    start_lr: float, end_lr: float, num_steps: int, plot: str | None, force: bool, as_json: bool, sample_weight: str | None = None,
+    start_lr: float, end_lr: float, num_steps: int, plot: str | None, force: bool, as_json: bool, test_size: float = 0.2,
+    sample_weight: str | None = None,
 ) -> dict[str, Any]:
-    """Load and preprocess ``data`` as ``train`` does, sweep the rate, print a table and the ``--lr`` to use; returns the summary.
+    """Load, split and preprocess ``data`` as ``train`` does, sweep the rate on the rows ``train`` fits on, print a
+    table and the ``--lr`` to use; returns the summary (``rows_swept``: how many rows the sweep drew its batches from).
 
     ``sample_weight``: the ``--sample-weight`` column, whose weights weigh the swept loss as ``train``'s fit weighs it.
     """
     from ..data import TablePreprocessor
     from ..estimators import lr_find
     from ._data import prepare
-    from ._train import make_estimator
+    from ._train import EARLY_STOPPING_ROWS, make_estimator, split_rows
 
     _check_numbers(start_lr, end_lr, num_steps, str(params.get("solver")))
     plot_path = _check_plot(plot, data, force)
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     prep = prepare(data, target, features, task, max_categories, sample_weight=sample_weight)
+    X_tr, _, y_tr, _, w_tr, _ = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])  # train's test rows are never swept
+    params = {**params, "early_stopping": len(y_tr) >= EARLY_STOPPING_ROWS}  # as train decides it: fit then holds out more rows
     labels = prep["y"] if prep["task"] == "classification" else None  # --class-weight LABEL=WEIGHT names these, as in train
     model = make_estimator(prep["task"], params, seed, quiet=True, labels=labels)
-    A = TablePreprocessor(max_categories=max_categories).fit(prep["X"]).transform(prep["X"])
+    A = TablePreprocessor(max_categories=max_categories).fit(X_tr).transform(X_tr)  # fitted on train's rows, as train fits it
     for msg in [prep["dropped"], *A.notes] if prep["dropped"] else A.notes:
         note(msg)
     try:
-        found = lr_find(model, A.matrix, prep["y"], start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, sample_weight=prep["w"])
+        found = lr_find(model, A.matrix, y_tr, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, sample_weight=w_tr)
     except (ValueError, TypeError) as exc:
         raise UserError(f"lr-find failed: {one_line(exc)}") from None
     if plot_path is not None:
         _write_plot(found, plot_path)
-    cli = {"--features": features, "--task": task, "--max-categories": max_categories, "--seed": seed, "--sample-weight": sample_weight}
+    cli = {"--features": features, "--task": task, "--max-categories": max_categories, "--seed": seed, "--test-size": test_size,
+           "--sample-weight": sample_weight}
     summary = _summary(found, data, prep, params, plot_path, cli)
+    summary["rows_swept"] = _rows_fit_trains_on(len(y_tr), model)
     _show(summary, found, as_json)
     return summary
+
+
+def _rows_fit_trains_on(n_train: int, model: Any) -> int:
+    """The rows ``model.fit`` trains on out of ``n_train``: all, or with early stopping those its split leaves
+    (scikit-learn's ``train_test_split`` holds out ``ceil(validation_fraction * n)``)."""
+    return n_train - math.ceil(model.validation_fraction * n_train) if model.early_stopping else n_train
 
 
 def _write_plot(found: Any, path: Path) -> None:
@@ -92,14 +107,14 @@ def _write_plot(found: Any, path: Path) -> None:
 
 
 #: the options ``lr-find`` shares with ``train`` and their defaults (the same in both): passed on when set otherwise
-_SHARED_DEFAULTS = {"--features": None, "--task": "auto", "--max-categories": 20, "--seed": 0, "--sample-weight": None}
+_SHARED_DEFAULTS = {"--features": None, "--task": "auto", "--max-categories": 20, "--seed": 0, "--test-size": 0.2, "--sample-weight": None}
 
 
 def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: float, cli: dict[str, Any]) -> str:
     """The ``hiddenlayers train`` command that trains with the suggestion and the swept options (loss ones included).
 
-    ``cli``: the sweep's ``--features``/``--task``/``--max-categories``/``--seed``/``--sample-weight``; each one not at its
-    default is passed on, so ``train`` reads the same columns and starts from the same weights.
+    ``cli``: the sweep's ``--features``/``--task``/``--max-categories``/``--seed``/``--test-size``/``--sample-weight``; each
+    one not at its default is passed on, so ``train`` reads the same columns, holds out the same rows and starts from the same weights.
     """
     parts = ["hiddenlayers", "train", data, "--target", str(prep["target"])]
     for flag, unset in _SHARED_DEFAULTS.items():
@@ -157,6 +172,8 @@ def _show(s: dict[str, Any], found: Any, as_json: bool) -> None:
         t.add_row(f"{found.lrs[i]:.3g}", f"{v:.4f}" if math.isfinite(v) else str(v), "<- suggestion" if found.lrs[i] == found.suggestion else "")
     console = Console()
     console.print(t)
+    console.print(f"swept on the {s['rows_swept']} of {s['rows']} rows train fits on (its --test-size rows and early stopping's "
+                  "held-out rows left out)", highlight=False)
     if found.suggestion is None:
         console.print("no suggestion: the sweep stopped before the loss fell (try a lower --end-lr or more --num-steps).")
     else:

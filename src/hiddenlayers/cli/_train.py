@@ -38,6 +38,8 @@ DEDICATED = {
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
     "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
+#: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)
+EARLY_STOPPING_ROWS = 1000
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -63,7 +65,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _split(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int, w: np.ndarray | None = None) -> tuple[Any, ...]:
+def split_rows(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed: int, w: np.ndarray | None = None) -> tuple[Any, ...]:
     """(X_train, X_test, y_train, y_test, w_train, w_test): ``test_size`` of the rows held out (stratified where every class allows), or none.
 
     ``w``: the rows' ``--sample-weight`` weights, split with them (None stays None); the split itself is the same with or without them.
@@ -230,9 +232,9 @@ def run_train(
         from ._check import refuse_fatal
 
         refuse_fatal(checked, prep["dropped"])
-    X_tr, X_te, y_tr, y_te, w_tr, w_te = _split(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
+    X_tr, X_te, y_tr, y_te, w_tr, w_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
     if params.get("early_stopping") is None:
-        params["early_stopping"] = len(y_tr) >= 1000
+        params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS
     model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
     pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked)

@@ -367,15 +367,17 @@ def _warn_missing_markers(name: str, categories: list[str]) -> bool:
     """Warn when a category is spelled as a missing value ("NA", "null", "", ...); whether it warned.
 
     In a DataFrame such text is a value, and the model learns it as a category;
-    the CSV reader and the server read the same text as missing, so the model
-    would meet that category only from Python. The warning names the user's line.
+    the CSV reader reads the same text as missing, so ``hiddenlayers predict`` on a CSV
+    never meets that category (the server does: the exact text of a learned category is that
+    category there, and null is missing). The warning names the user's line.
     """
     marked = [c for c in categories if c.lstrip(" ") in MISSING_TEXT]
     if marked:
         shown = ", ".join(repr(c) for c in marked[:3]) + (f" (+{len(marked) - 3} more)" if len(marked) > 3 else "")
         warnings.warn(
-            f"column '{name}' has the category {shown}, which a CSV file and the server read as a missing value, "
-            "so a served model or one given a CSV will not see it: rename the category (e.g. 'N.A.') or make those cells missing.",
+            f"column '{name}' has the category {shown}, which CSV files read as a missing value, so the model given a CSV "
+            "(hiddenlayers predict) will not see it (the server takes the exact text as this category): rename the category "
+            "(e.g. 'N.A.') or make those cells missing.",
             UserWarning, stacklevel=user_stacklevel(),
         )
     return bool(marked)

@@ -11,6 +11,7 @@ _EXPORTS = {
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",
     "load_source": "._transfer",
+    "KeepsFittedSource": "._transfer",
     "reuse_layers": "._transfer",
     "fit_reused": "._transfer",
     "restored_on_error": "._restore",

@@ -163,8 +163,10 @@ def regressor_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: boo
     return X, y
 
 
-def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
+def check_sample_weight(sample_weight: Any, X: Any, *, allow_all_zero: bool = False) -> np.ndarray:
     """``sample_weight`` as a float array ``(n_samples,)``: scikit-learn's checks, and none negative (for every solver).
+
+    ``allow_all_zero``: let every weight be 0 (``partial_fit``, where such a chunk is a no-op); else that is an error.
 
     scikit-learn's MLP (1.7+) runs ``_check_sample_weight`` without
     ``ensure_non_negative``: 1-D, one weight per row, finite, not all zero, and
@@ -175,7 +177,7 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
     ``sum(w) <= 0`` also flips the sign of the whole objective and of the L2
     penalty (sklearn trains all ``-1`` weights exactly as all ``+1``).
     """
-    sw = _check_sample_weight(sample_weight, X)
+    sw = _check_sample_weight(sample_weight, X, allow_all_zero_weights=allow_all_zero)
     negative = sw < 0
     if negative.any():
         i = int(np.argmax(negative))

@@ -37,6 +37,7 @@ from ..training import (
     train,
 )
 from ._checks import _DTYPES, require_finite
+from ._transfer import keep_frozen_record
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -80,7 +81,7 @@ def _check_split_weights(w_train: Any, w_val: Any) -> None:
                          "the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
 
 
-def _split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
+def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
     """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
 
     The split is scikit-learn's (stratified for one-output classifiers, from
@@ -327,7 +328,7 @@ def fit_stochastic(
     """
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
-    X, Y, sample_weight, validate = _split_validation(est, X, Y, y, sample_weight)
+    X, Y, sample_weight, validate = split_validation(est, X, Y, y, sample_weight)
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
@@ -369,6 +370,24 @@ def fit_stochastic(
         warn_not_converged(est)
     if incremental:
         est.stop_reason_ = "partial_fit"
+
+
+def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
+    """A ``partial_fit`` call on ``n_rows`` rows whose sample weights (times ``class_weight``) are all 0: a no-op.
+
+    Such a chunk carries no information (its weighted mean loss is 0/0), as a zero-weight minibatch
+    inside ``fit`` (``training/_batches.py``): no optimizer step, no L2 term, no ``loss_curve_``
+    entry; the weights, optimizer state, learning rate and no-improvement count stay as they were.
+    ``t_`` counts its rows as passed over (as ``fit`` counts a skipped batch's, and scikit-learn's
+    ``t_`` counts every row of a call); ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
+    grows by ``n_iter_`` per call). A first call has built the network and learnt ``classes_``.
+    """
+    est.n_iter_ = 0
+    est.t_ = int(est.t_) + int(n_rows)
+    est.loss_curve_ = list(est.history_.train_loss)
+    est.loss_ = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # NaN: no epoch trained yet
+    est.stop_reason_ = "partial_fit"
+    keep_frozen_record(est)
 
 
 def warn_not_converged(est: _BaseMLP) -> None:

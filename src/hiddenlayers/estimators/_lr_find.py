@@ -2,7 +2,8 @@
 
 The sweep runs on a fresh clone, prepared as ``fit`` prepares the estimator:
 the same input checks (NaN/inf, shapes, empty data, labels), the same network
-built from ``random_state``, the same loss, solver and its settings,
+built from ``random_state``, the same early-stopping split (only its training
+rows are swept), the same loss, solver and its settings,
 ``batch_size``, ``alpha``, shuffling, dtype, ``freeze`` and ``clip_grad_norm``; then
 :func:`hiddenlayers.training.lr_find` does the steps. The estimator passed
 in is never fitted or changed, so ``set_params(learning_rate_init=found.suggestion)``
@@ -23,7 +24,7 @@ from ..network import resolve_device
 from ..training import LRFindResult, check_sweep, frozen, resolve_frozen
 from ..training import lr_find as lr_find_module
 from ._checks import _DTYPES, check_sample_weight
-from ._fit import build, optimizer_kwargs, seed_dropout, training_tensor
+from ._fit import build, optimizer_kwargs, seed_dropout, split_validation, training_tensor
 from ._mlp_base import _BaseMLP
 from ._transfer import start_from_source
 
@@ -40,8 +41,9 @@ def lr_find(
     geometrically from ``start_lr`` to ``end_lr``, stopping early once the smoothed loss passes ``diverge``
     times its best; see :func:`hiddenlayers.training.lr_find`. ``result.suggestion`` (the rate where the
     smoothed loss falls fastest) is a ``learning_rate_init`` to fit with; ``result.plot()`` shows the curve.
-    ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it. With ``early_stopping`` the sweep still uses
-    every row (it scores nothing). ``freeze`` and ``clip_grad_norm`` apply as in ``fit``: frozen hidden
+    ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it. With ``early_stopping`` the sweep runs on the
+    rows ``fit`` trains on, never on the ``validation_fraction`` it holds out to score (the same split, from
+    the same ``random_state``), so the rate is not tuned on the rows that judge the fit. ``freeze`` and ``clip_grad_norm`` apply as in ``fit``: frozen hidden
     layers are never stepped, and each step's gradient is clipped; with ``freeze="head_first"`` the sweep
     is phase 1's (the head alone, which runs at ``learning_rate_init``; phase 2 runs at a tenth of it).
 
@@ -57,8 +59,7 @@ def lr_find(
     if not isinstance(estimator, _BaseMLP):
         raise TypeError(f"lr_find takes an hl.MLPClassifier or hl.MLPRegressor. Received: {type(estimator).__name__}.")
     check_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge)
-    est = clone(estimator)
-    est.init_from = estimator.init_from  # clone unfits a fitted model given as init_from; the sweep only reads it, as fit does
+    est = clone(estimator)  # keeps a fitted init_from (KeepsFittedSource): the sweep only reads it, as fit does
     if est.solver == "lbfgs":
         raise ValueError(LBFGS)
     spec = est._validate_params()
@@ -73,11 +74,12 @@ def lr_find(
         build(est, spec, X.shape[1], Y.shape[1], rng)
     start_from_source(est)  # init_from: the sweep starts where fit would
     dtype, device = _DTYPES[est.dtype], est._device
-    n = X.shape[0]
-    batch_size = min(200, n) if est.batch_size == "auto" else min(int(est.batch_size), n)
-    seed = int(rng.randint(np.iinfo(np.int32).max))  # the draw fit makes for its shuffling
     sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
     sw = est._with_class_weight(y, sw, X, False)  # the classifier's class_weight: the sweep's loss is the fit's
+    X, Y, sw, _ = split_validation(est, X, Y, y, sw)  # early_stopping: fit's training rows only (its split, from the same draws)
+    n = X.shape[0]
+    batch_size = min(200, n) if est.batch_size == "auto" else min(int(est.batch_size), n)
+    seed = int(rng.randint(np.iinfo(np.int32).max))  # the draw fit makes for its shuffling, after its split
     W = None if sw is None else torch.as_tensor(sw, dtype=dtype, device=device)
     names = est.network_.hidden_names
     fixed = list(names) if est.freeze == "head_first" else resolve_frozen(est.freeze, names)  # as fit_frozen: head_first's phase 1

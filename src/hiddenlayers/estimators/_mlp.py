@@ -21,7 +21,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401  (documented constraints)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
 
@@ -90,7 +89,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """``sample_weight`` times ``class_weight``'s weight of each row's class (scikit-learn's product), checked as a sample weight."""
         class_weight = self.__dict__.get("_stream_class_weight", self.class_weight)  # a streamed fit's 'balanced', from its counts
         rows = class_row_weights(class_weight, self.classes_, y, self._label_binarizer.y_type_, incremental=incremental)
-        return sample_weight if rows is None else check_sample_weight(combine(rows, sample_weight), X)
+        return sample_weight if rows is None else check_sample_weight(combine(rows, sample_weight), X, allow_all_zero=incremental)
 
     def _loss(self) -> Loss:
         base = classification_loss(self.loss, self.gce_q, binary=self._label_binarizer.y_type_ != "multiclass")
@@ -134,7 +133,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
         mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
-        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting. A chunk whose
+        weights (times ``class_weight``) are all 0 is a no-op, where scikit-learn refuses it: no step,
+        ``n_iter_`` 0, ``t_`` counts its rows (a first call still learns the classes and builds the network).
         """
         if is_source(X):
             return self._fit(X, None, incremental=True)  # type: ignore[no-any-return]
@@ -287,7 +288,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
         ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
         mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
-        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting. A chunk whose
+        weights (times ``class_weight``) are all 0 is a no-op, where scikit-learn refuses it: no step,
+        ``n_iter_`` 0, ``t_`` counts its rows (a first call still learns the classes and builds the network).
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 

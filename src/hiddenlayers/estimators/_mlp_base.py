@@ -28,15 +28,15 @@ from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, get_loss
 from ._checks import check_sample_weight, loss_row_weights, validate_params
 from ._dann import fit_dann
-from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, setup_threads
+from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
 from ._fit_stream import fit_source
 from ._mlp_params import SHARED
 from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
-from ._transfer import fit_frozen, start_from_source
+from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 
 
-class _BaseMLP(BaseEstimator, ABC):
+class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
@@ -198,7 +198,7 @@ class _BaseMLP(BaseEstimator, ABC):
             if X.shape[0] == 0:
                 raise ValueError("X has 0 samples: at least one sample is required to fit.")
             if sample_weight is not None:
-                sample_weight = check_sample_weight(sample_weight, X)  # none negative, unlike sklearn's MLP: see its docstring
+                sample_weight = check_sample_weight(sample_weight, X, allow_all_zero=incremental)  # none negative, unlike sklearn's MLP
             sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
             Y = self._targets(y)
             if not incremental:  # partial_fit has no loss_threshold rule
@@ -218,8 +218,10 @@ class _BaseMLP(BaseEstimator, ABC):
             self.out_activation_ = self._loss().out_activation
             if self.early_stopping and incremental:
                 raise ValueError("partial_fit does not support early_stopping=True")
-            if self.domain_adaptation is not None or X_target is not None:
+            if self.domain_adaptation is not None or X_target is not None:  # (refuses partial_fit and sample_weight)
                 fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
+            elif sample_weight is not None and not (sample_weight > 0).any():  # a partial_fit chunk of weight 0: a no-op
+                pass_over_unweighted(self, X.shape[0])
             elif self.solver == "lbfgs":
                 fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
             else:

@@ -5,7 +5,8 @@ copies the source's hidden layers (input columns matched by name where both
 know them) and sets ``transferred_`` and ``provenance_``. :func:`fit_frozen`
 wraps the solver's fit: frozen layers are kept out of the update; with
 ``freeze="head_first"`` the head trains alone first, then every layer at a
-tenth of ``learning_rate_init``.
+tenth of ``learning_rate_init``. :class:`KeepsFittedSource` makes scikit-learn's
+``clone`` keep a fitted ``init_from`` instead of unfitting it.
 """
 
 from __future__ import annotations
@@ -51,10 +52,39 @@ def _load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file
     if getattr(inner, "network_", None) is None:
         raise TypeError(
             "init_from must be a fitted model (estimator or application) or the path of a saved model file. "
-            f"Received: {type(inner).__name__} without a fitted network (call fit first; sklearn's clone, as in "
-            "GridSearchCV, unfits an estimator parameter: wrap it in sklearn.frozen.FrozenEstimator or pass a file path)."
+            f"Received: {type(inner).__name__} without a fitted network (call fit first)."
         )
     return inner, {"source": type(inner).__name__, "source_sha256": None}
+
+
+def _is_fitted_model(init_from: Any) -> bool:
+    """Whether ``init_from`` is a fitted model object (not a path, a class, None or an unfitted estimator)."""
+    if init_from is None or isinstance(init_from, (str, os.PathLike, type)):
+        return False
+    return getattr(init_from, "network_", None) is not None
+
+
+class KeepsFittedSource:
+    """Mixin: scikit-learn's ``clone`` keeps a fitted ``init_from`` by reference.
+
+    ``clone`` (so ``GridSearchCV``, ``cross_val_score``, ...) clones every parameter, which turns a
+    fitted source model into an unfitted one, and the clone's ``fit`` then has nothing to copy. A
+    fitted source is only read by ``fit`` (its hidden layers' ``state_dict`` is copied, its scaling
+    and vocabulary are copied), so every clone can share it. Everything else is cloned as scikit-learn
+    does (``__sklearn_clone__``, scikit-learn >= 1.3); an unfitted source, a path or a
+    ``FrozenEstimator`` go through the usual clone. Put it before ``BaseEstimator`` in the bases.
+    """
+
+    def __sklearn_clone__(self) -> Any:
+        source = self.__dict__.get("init_from")
+        if not _is_fitted_model(source):
+            return super().__sklearn_clone__()  # type: ignore[misc]
+        view = object.__new__(type(self))  # the same attributes with init_from=None, for scikit-learn's own clone
+        view.__dict__.update(self.__dict__)
+        view.__dict__["init_from"] = None
+        new = super(KeepsFittedSource, view).__sklearn_clone__()  # type: ignore[misc]
+        new.init_from = source
+        return new
 
 
 def _input_columns(est: _BaseMLP, source: Any) -> np.ndarray | None:
@@ -190,6 +220,19 @@ def _start_phase_two(est: _BaseMLP) -> None:
     est._no_improvement_count = 0  # phase 1's stall must not end it at once
 
 
+def keep_frozen_record(est: _BaseMLP) -> None:
+    """``frozen_`` after a call that trained nothing (``partial_fit`` of a chunk of weight 0): the last call's.
+
+    A first call has none yet: every hidden layer stayed fixed, which ``freeze`` names (checked as a fit
+    checks it; ``"head_first"``: all, as after Ctrl-C in its first phase).
+    """
+    if getattr(est, "frozen_", None) is not None:
+        return
+    names = est.network_.hidden_names
+    est.frozen_ = list(names) if est.freeze == "head_first" else resolve_frozen(est.freeze, names)
+    _note_frozen(est)
+
+
 def _note_frozen(est: _BaseMLP) -> None:
     """Record ``frozen_`` in ``provenance_`` (and print it when verbose)."""
     if getattr(est, "provenance_", None) is not None:
@@ -279,4 +322,4 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 
-__all__ = ["HEAD_FIRST_LR", "fit_frozen", "fit_reused", "head_first_passes", "load_source", "reuse_layers", "start_from_source"]
+__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "reuse_layers", "start_from_source"]

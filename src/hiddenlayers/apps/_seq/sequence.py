@@ -28,7 +28,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..._params import Param, document, validate
-from ...estimators import restored_on_error, reuse_layers
+from ...estimators import KeepsFittedSource, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, to_tensor, train
@@ -105,7 +105,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
 
 
 @document(SEQUENCE_PARAMS)
-class SequenceClassifier(ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class SequenceClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
     With token ids and a spec that does not start with ``embedD``, an ``embed32``

@@ -15,7 +15,12 @@ Request bodies (``/metadata`` shows the form for the loaded model):
 * ImageClassifier: ``{"images": [image, ...], "dtype": "float32" | "uint8"}``,
   each image nested lists ``(H, W)`` (one channel), ``(H, W, C)`` or ``(C, H, W)``
   at the fitted size; ``"uint8"``: whole numbers 0-255 the app scales by 1/255,
-  as it does a camera's ``uint8`` array (default ``"float32"``: as given);
+  as it does a camera's ``uint8`` array (default ``"float32"``: as given). JSON has
+  no integer pixels, so 0-255 pixels sent without ``"uint8"`` arrive as floats: a
+  model whose training pixels were on the 0-1 scale (its stored per-channel
+  ``mean_ + scale_`` at most :data:`UNIT_SCALE_FIT`, as for uint8 images it scaled by
+  1/255) refuses float pixels above :data:`UNIT_SCALE_MAX` with a 422 that says to
+  send ``"dtype": "uint8"``, instead of answering for pixels 255 times too bright;
 * Autoencoder: ``{"rows": [...]}`` or ``{"columns": {...}}``, checked by the
   table path's rules (numbers only, none missing), answered with ``scores``
   (``score_samples``: higher is more normal) and ``predictions`` (+1 / -1);
@@ -110,6 +115,24 @@ class TextModel(_Classifier):
         return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
 
 
+#: a fitted ImageClassifier whose every channel has ``mean_ + scale_`` (mean + std of the pixels it was fitted on, as
+#: its network reads them) at most this read pixels on the 0-1 scale: pixels in [0, 1] cannot exceed about 1.21
+UNIT_SCALE_FIT = 1.25
+#: the largest float pixel such a model takes: above it a request is on the 0-255 scale (uint8 sent as floats)
+UNIT_SCALE_MAX = 1.5
+
+
+def _fitted_on_unit_scale(app: Any) -> bool:
+    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
+
+    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
+    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
+    ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
+    """
+    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
+    return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
+
+
 class ImageModel(_Classifier):
     """An ImageClassifier: ``{"images": [...], "dtype": ...}``, each image at the fitted size."""
 
@@ -124,6 +147,7 @@ class ImageModel(_Classifier):
         if c == 1:
             self.accepted = {(h, w): None, (h, w, 1): None, (1, h, w): None}
         self.target = (h, w) if c == 1 else (h, w, c)
+        self.unit_scale = _fitted_on_unit_scale(self.app)  # float pixels above UNIT_SCALE_MAX are then refused
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         b = _body(body, ("images",), ("dtype",), self.form)
@@ -147,6 +171,9 @@ class ImageModel(_Classifier):
             raise RequestError(422, f"images[{i}] holds NaN or infinity: send finite pixel values.")
         if dtype == "float32" and a.size and float(np.abs(a).max()) > F32_MAX:  # else the app's float32 pass makes it inf: refused here, by its value
             raise RequestError(422, f"images[{i}] holds values beyond float32's range (largest {float(np.abs(a).max()):.3g}): send pixels as fitted, e.g. 0-1 or 0-255.")
+        if dtype == "float32" and self.unit_scale and a.size and float(a.max()) > UNIT_SCALE_MAX:
+            raise RequestError(422, f'images[{i}] holds float pixels up to {float(a.max()):.4g}, but the model was fitted on pixels 0-1 (uint8 '
+                                    'images scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or float pixels divided by 255.')
         perm = self.accepted[a.shape]
         a = a.transpose(perm) if perm is not None else a.reshape(self.target)
         if dtype == "uint8":
@@ -180,7 +207,10 @@ class ImageModel(_Classifier):
         return np.stack([a for _, a in rows])
 
     def inputs(self) -> dict[str, Any]:
-        return {"body": self.form, "image_shape": list(self.shape), "shapes": [list(s) for s in self.accepted], "dtype": ["float32", "uint8"]}
+        pixels = ('float32: 0-1, as fitted (0-255 pixels: send "dtype": "uint8")' if self.unit_scale
+                  else "float32: as fitted; uint8: whole numbers 0-255, scaled by 1/255")
+        return {"body": self.form, "image_shape": list(self.shape), "shapes": [list(s) for s in self.accepted], "dtype": ["float32", "uint8"],
+                "pixels": pixels}
 
 
 class _NumericRows(ServedModel):

@@ -205,6 +205,10 @@ class ServedModel:
         self._numeric = np.array([c["kind"] == "numeric" for c in cols], dtype=bool)
         self._num_idx: list[int] = np.flatnonzero(self._numeric).tolist()  # plain ints: indexing Python lists with them is faster
         self._cat_idx: list[int] = np.flatnonzero(~self._numeric).tolist()
+        # per categorical column, the fitted categories spelled as a missing marker ("NA" for North America, learned from a
+        # DataFrame): the model learned that exact text as a value, so a request's text is that category there (null is missing)
+        self._learned_markers: dict[int, frozenset[str]] = {
+            j: marked for j in self._cat_idx if (marked := frozenset(str(c) for c in cols[j].get("categories", ()) if category(str(c)) is None))}
 
     def _plan(self) -> None:
         """Where each stored-preprocessing output lands in the encoded matrix (in TablePreprocessor's order)."""
@@ -338,7 +342,8 @@ class ServedModel:
             if v is None:
                 continue
             if type(v) is str:
-                out[j] = category(v)  # "NA" is missing here as in a CSV, never a category of its own
+                # "NA" is missing here as in a CSV, unless the model learned that exact text as one of this column's categories
+                out[j] = v if v in self._learned_markers.get(j, ()) else category(v)
                 continue
             if isinstance(v, (dict, list)):
                 raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")

@@ -9,7 +9,11 @@ The server reads text sent for a numeric column by the same rule, so a row
 posted as JSON gets the answer its CSV line would get (Python's ``float()``
 alone would take ``1_000`` and ``١٢`` and refuse ``NA``). Text sent for a
 categorical column is missing by the same markers (:func:`category`): ``"NA"``
-is a missing city in a CSV, so it is one in a request too, not a category.
+is a missing city in a CSV, so it is one in a request too, not a category. The
+one exception is the model's own vocabulary: a column whose fitted categories
+hold such text (a model fitted on a DataFrame whose region ``"NA"`` is North
+America) reads that exact text as the category (null is missing there), where
+a CSV file given to ``hiddenlayers predict`` cannot hold it (pandas reads it as missing).
 
 A boolean sent for a numeric column (JSON ``true``/``false``, an Arrow bool,
 or the text ``True``/``false`` a CSV reader takes for one) is ``1.0``/``0.0``,
