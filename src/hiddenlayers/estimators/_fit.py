@@ -31,12 +31,13 @@ from ..training import (
     StoppingRule,
     TimeLimit,
     TrainResult,
+    WeightAveraging,
     check_callbacks,
     thread_limits,
     to_tensor,
     train,
 )
-from ._checks import _DTYPES, require_finite
+from ._checks import _DTYPES, require_finite, swa_start_epoch
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -356,7 +357,7 @@ def fit_stochastic(
             clip_grad_norm=est.clip_grad_norm, generator=gen, engine=est.engine,
             optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
             history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
-            warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
+            warn_if_diverged_at_start=est.early_stopping, precision=est.precision, averaging=_averaging(est),
         )
     hist = result.history
     if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
@@ -369,6 +370,13 @@ def fit_stochastic(
         warn_not_converged(est)
     if incremental:
         est.stop_reason_ = "partial_fit"
+
+
+def _averaging(est: _BaseMLP) -> WeightAveraging | None:
+    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay`` and ``swa_start`` (None without averaging)."""
+    if est.weight_averaging is None:
+        return None
+    return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter))
 
 
 def warn_not_converged(est: _BaseMLP) -> None:
