@@ -138,9 +138,7 @@ class _BaseMLP(BaseEstimator, ABC):
         self.init_from = init_from
         self.freeze = freeze
         self.domain_adaptation = domain_adaptation
-        self.weight_averaging = weight_averaging
-        self.ema_decay = ema_decay
-        self.swa_start = swa_start
+        self.weight_averaging, self.ema_decay, self.swa_start = weight_averaging, ema_decay, swa_start
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]

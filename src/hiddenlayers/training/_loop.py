@@ -581,20 +581,17 @@ def train(
     ``history`` resumes a fit. ``max_epochs`` always
     bounds the epochs of this call, counted on from a resumed ``history``.
     NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
-    ``solver="adamw"`` takes ``alpha`` as its weight decay unless
-    ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
+    ``solver="adamw"`` takes ``alpha`` as its weight decay unless ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
     the first step, so a call that raises changes no weight and no ``history``.
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
     divergence before any good epoch (the starting weights are restored either
     way) for a caller that raises its own error then, as the estimators do.
-    ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see
-    ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
+    ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
     batches as CUDA graphs on a GPU where nothing reads per-batch values
     (no batch callbacks); False keeps every step eager. Under ``torchrun``
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
-    ``averaging``: a :class:`~._averaging.WeightAveraging` (EMA per step, SWA per epoch) whose averaged
-    weights ``validate``, the best epoch's kept weights and the network at the end hold; the steps, the
-    callbacks and ``history.train_loss`` see the raw weights. An EMA keeps every step eager (no CUDA graphs).
+    ``averaging``: a :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the
+    network at the end get its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones.
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
     device, precision = _device_and_precision(network, Y, device, precision)
