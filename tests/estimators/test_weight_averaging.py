@@ -3,6 +3,7 @@ the raw training unchanged, files, refusals, and a learning test on digits."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,8 @@ import hiddenlayers as hl
 from hiddenlayers.data import ParquetSource
 from hiddenlayers.training import Callback
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+              pytest.mark.filterwarnings("ignore:ema_decay=.* averages over about:UserWarning")]
 
 
 def _flat(net: torch.nn.Module) -> torch.Tensor:
@@ -167,3 +169,13 @@ def test_learning_regression_with_swa() -> None:
     X_train, X_test, y_train, y_test = train_test_split(X, y / 100, test_size=0.3, random_state=0)
     reg = hl.MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=200, random_state=0, weight_averaging="swa").fit(X_train, y_train)
     assert reg.score(X_test, y_test) >= 0.35
+
+
+def test_an_ema_longer_than_the_fit_warns(digits) -> None:
+    X, y = digits[0][:400], digits[1][:400]  # 2 batches x 5 epochs = 10 steps
+    with pytest.warns(UserWarning, match=r"ema_decay=0.99 averages over about 100 steps, but this fit takes at most 10: .* below 0.9, or"):
+        hl.MLPClassifier((4,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.99).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hl.MLPClassifier((4,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.8).fit(X, y)
