@@ -19,7 +19,7 @@ since statistics gathered along the raw trajectory do not describe the average.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Any
@@ -54,16 +54,18 @@ class WeightAveraging:
             raise ValueError(f"ema_decay must be a number in (0, 1), e.g. 0.999. Received: ema_decay={decay!r}.")
         if isinstance(start_epoch, bool) or not isinstance(start_epoch, Integral) or start_epoch < 1:
             raise ValueError(f"the SWA start epoch must be an integer >= 1. Received: {start_epoch!r}.")
-        self.kind, self.decay, self.start_epoch = kind, float(decay), int(start_epoch)
-        self._update = get_ema_multi_avg_fn(self.decay) if kind == "ema" else get_swa_multi_avg_fn()
-        self.n_averaged = 0  # weights folded into the average so far (0: the average is the raw weights)
+        self.kind: str = kind
+        self.decay: float = float(decay)
+        self.start_epoch: int = int(start_epoch)
+        self._update: Callable[..., None] = get_ema_multi_avg_fn(self.decay) if kind == "ema" else get_swa_multi_avg_fn()
+        self.n_averaged: int = 0  # weights folded into the average so far (0: the average is the raw weights)
         self._flat: FlatParams | None = None
         self._avg: Tensor | None = None
         self._raw: Tensor | None = None  # the raw weights while the averaged ones are swapped in
         self._network: torch.nn.Module | None = None
         self._bn: list[torch.nn.modules.batchnorm._BatchNorm] = []
         self._X: Any = None
-        self._batch_size = 1
+        self._batch_size: int = 1
 
     def __repr__(self) -> str:
         detail = f"decay={self.decay:g}" if self.kind == "ema" else f"start_epoch={self.start_epoch}"
