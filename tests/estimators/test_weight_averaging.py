@@ -123,6 +123,26 @@ def test_saved_file_holds_the_averaged_weights_and_the_settings(digits, tmp_path
     assert hl.load(tmp_path / "p.safetensors").weight_averaging is None
 
 
+def test_a_file_saved_before_weight_averaging_loads_with_the_defaults(digits, tmp_path) -> None:
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from safetensors.torch import save as st_save
+
+    X, y = digits[0][:200], digits[1][:200]
+    hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y).save(tmp_path / "m.safetensors")
+    with safe_open(str(tmp_path / "m.safetensors"), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    for key in ("weight_averaging", "ema_decay", "swa_start"):  # as a file written before these parameters existed
+        del meta["params"][key]
+    old = tmp_path / "old.safetensors"
+    old.write_bytes(st_save(load_file(str(tmp_path / "m.safetensors")), metadata={"hiddenlayers": json.dumps(meta)}))
+    back = hl.load(old)
+    assert (back.weight_averaging, back.ema_decay, back.swa_start) == (None, 0.999, 0.75)
+    np.testing.assert_array_equal(back.predict(X), hl.load(tmp_path / "m.safetensors").predict(X))
+
+
 @pytest.mark.parametrize(("params", "call", "message"), [
     ({}, "partial_fit", "weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between calls."),
     ({"solver": "lbfgs"}, "fit", "weight_averaging='ema' averages the steps of a stochastic solver; solver='lbfgs'"),
