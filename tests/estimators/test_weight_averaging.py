@@ -145,9 +145,9 @@ def test_a_file_saved_before_weight_averaging_loads_with_the_defaults(digits, tm
 
 @pytest.mark.parametrize(("params", "call", "message"), [
     ({}, "partial_fit", "weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between calls."),
-    ({"solver": "lbfgs"}, "fit", "weight_averaging='ema' averages the steps of a stochastic solver; solver='lbfgs'"),
+    ({"solver": "lbfgs"}, "fit", "weight_averaging averages the steps of a stochastic solver, and solver='lbfgs' takes full-batch"),
     ({"domain_adaptation": "dann"}, "fit", "weight_averaging is not supported with domain_adaptation='dann'"),
-    ({"weight_averaging": "swa", "swa_start": 9, "max_iter": 5}, "fit", "swa_start=9 is past max_iter=5: no epoch would be averaged."),
+    ({"weight_averaging": "swa", "swa_start": 9, "max_iter": 5}, "fit", "swa_start must be an epoch <= max_iter=5 (no epoch past it would be averaged). Received: swa_start=9;"),
     ({"ema_decay": 1.0}, "fit", "ema_decay must be"),
     ({"weight_averaging": "mean"}, "fit", "weight_averaging must be None, 'ema' or 'swa'"),
     ({"weight_averaging": "swa", "swa_start": 1.5}, "fit", "swa_start must be a share of max_iter in (0, 1] or an epoch number >= 1"),

@@ -108,15 +108,15 @@ def _check_averaging(est: _BaseMLP) -> None:
     if est.weight_averaging is None:
         return
     if est.solver == "lbfgs":
-        raise ValueError(f"weight_averaging={est.weight_averaging!r} averages the steps of a stochastic solver; solver='lbfgs' takes "
-                         "full-batch line-search steps. Use solver='adam' or 'sgd', or weight_averaging=None.")
+        raise ValueError(f"weight_averaging averages the steps of a stochastic solver, and solver='lbfgs' takes full-batch line-search "
+                         f"steps. Received: weight_averaging={est.weight_averaging!r}; use solver='adam' or 'sgd', or weight_averaging=None.")
     if est.domain_adaptation is not None:
         raise ValueError(f"weight_averaging is not supported with domain_adaptation={est.domain_adaptation!r}: "
                          "set weight_averaging=None, or domain_adaptation=None.")
     start = est.swa_start
     if est.weight_averaging == "swa" and isinstance(start, Integral) and start > est.max_iter:
-        raise ValueError(f"swa_start={start} is past max_iter={est.max_iter}: no epoch would be averaged. Give an epoch "
-                         f"<= {est.max_iter}, or a share of max_iter such as 0.75.")
+        raise ValueError(f"swa_start must be an epoch <= max_iter={est.max_iter} (no epoch past it would be averaged). Received: "
+                         f"swa_start={start}; give an epoch <= {est.max_iter}, or a share of max_iter such as 0.75.")
 
 
 def swa_start_epoch(swa_start: float, max_iter: int) -> int:
