@@ -35,14 +35,16 @@ from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
 from ._transfer import fit_frozen, start_from_source
 
+_PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
+                          "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
+
 
 def _refuse_averaging(est: _BaseMLP, incremental: bool, streamed: bool, X_target: Any) -> None:
     """``weight_averaging`` needs an in-memory ``fit``: one line naming the combination and the alternative otherwise."""
     if getattr(est, "weight_averaging", None) is None:
         return
-    if incremental:
-        raise ValueError("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
-                         "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
+    if incremental:  # (partial_fit itself is unavailable: _check_solver)
+        raise ValueError(_PARTIAL_FIT_AVERAGING)
     if streamed:
         raise ValueError("weight_averaging is not supported with a streamed fit (fit(source)): load the table into memory and fit "
                          "arrays, or set weight_averaging=None.")
@@ -261,9 +263,12 @@ class _BaseMLP(BaseEstimator, ABC):
 
     # ----------------------------------------------------------- inference
     def _check_solver(self) -> bool:
-        """``partial_fit`` exists for the stochastic solvers only (``available_if``), as in scikit-learn."""
+        """``partial_fit`` exists for the stochastic solvers only (``available_if``), as in scikit-learn, and without ``weight_averaging``
+        (so ``hasattr(model, "partial_fit")`` tells scikit-learn's tools, as for ``solver='lbfgs'``)."""
         if self.solver == "lbfgs":
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
+        if getattr(self, "weight_averaging", None) is not None:
+            raise AttributeError(_PARTIAL_FIT_AVERAGING)
         return True
 
     def replace_network(self, network: Network) -> None:

@@ -138,7 +138,8 @@ SHARED: tuple[Param, ...] = (
           "'swa' (the plain mean of the weights at the end of each epoch from swa_start on, Izmailov et al. 2018); early stopping, "
           "validation_scores_ and the best weights score the averaged weights, and the fitted model holds them (batch-norm "
           "statistics recomputed for them), while loss_curve_ stays the training loss of the raw weights; each fit call (warm_start "
-          "too) starts a new average from the model's weights; not with partial_fit, a streamed fit, solver='lbfgs' or domain_adaptation"),
+          "too) starts a new average from the model's weights; partial_fit is unavailable with it, and a streamed fit, solver='lbfgs' "
+          "and domain_adaptation refuse it"),
     Param("ema_decay", Interval(Real, 0, 1, closed="neither", bools=False), 0.999,
           "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps"),
     Param("swa_start", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Interval(Real, 0, 1, closed="right", bools=False),
