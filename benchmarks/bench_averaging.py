@@ -2,7 +2,7 @@
 
 Each setting (dataset x solver) fits the same network with the same seeds four ways: no averaging,
 ``weight_averaging="ema"`` at the default ``ema_decay=0.999`` and at 0.99, and ``"swa"`` (``swa_start=0.75``).
-Every fit runs all ``--epochs`` (no early stopping), so the times compare the same number of steps.
+Every fit runs all ``--epochs`` (no early stopping, no stall rule: checked), so the times compare the same number of steps.
 Prints each seed's held-out score, the median over seeds, and each mode's median fit time over plain's.
 
     python benchmarks/bench_averaging.py --seeds 3 --epochs 60
@@ -53,12 +53,14 @@ def run(seeds: int, epochs: int) -> None:
             for seed in range(seeds):
                 X_train, X_test, y_train, y_test = _data(data, seed)
                 for mode, mkw in MODES.items():  # round-robin: every mode once per seed
-                    model = cls(hidden_layer_sizes=(64,), max_iter=epochs, random_state=seed, **skw, **mkw)
+                    # n_iter_no_change=epochs: no stall rule ends a fit early (before swa_start's epoch, SWA would average nothing)
+                    model = cls(hidden_layer_sizes=(64,), max_iter=epochs, n_iter_no_change=epochs, random_state=seed, **skw, **mkw)
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", ConvergenceWarning)
                         t0 = time.perf_counter()
                         model.fit(X_train, y_train)
                         times[mode].append(time.perf_counter() - t0)
+                    assert model.n_iter_ == epochs, (data, solver, mode, model.n_iter_)
                     scores[mode].append(model.score(X_test, y_test))
             base_t = statistics.median(times["plain"])
             print(f"{data} / {solver}")

@@ -220,3 +220,11 @@ def test_an_ema_longer_than_the_fit_warns(digits) -> None:
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         hl.MLPClassifier((4,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.8).fit(X, y)
+
+
+def test_an_swa_fit_stopped_before_swa_start_warns(digits) -> None:
+    X, y = digits
+    with pytest.warns(UserWarning, match=r"the fit stopped after \d+ epochs \(no_improvement_validation_score\), before swa_start's epoch 150"):
+        clf = hl.MLPClassifier((16,), learning_rate_init=0.01, early_stopping=True, n_iter_no_change=2, random_state=0,
+                               weight_averaging="swa").fit(X, y)
+    assert clf.n_iter_ < 150

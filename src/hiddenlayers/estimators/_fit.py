@@ -369,6 +369,7 @@ def fit_stochastic(
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est)
+    _warn_nothing_averaged(est)
     if incremental:
         est.stop_reason_ = "partial_fit"
 
@@ -387,6 +388,17 @@ def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
                       f"the average still leans on the first steps' weights. Lower ema_decay below {1 - 1 / most_steps:.4g}, "
                       "or train longer.", UserWarning, stacklevel=user_stacklevel())
     return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter))
+
+
+def _warn_nothing_averaged(est: _BaseMLP) -> None:
+    """A UserWarning when an SWA fit stopped (early stopping, ``max_time``, ...) before its first averaged epoch: the model is the plain one."""
+    if est.weight_averaging != "swa":
+        return
+    start = swa_start_epoch(est.swa_start, est.max_iter)
+    if est.n_iter_ < start:
+        warnings.warn(f"the fit stopped after {est.n_iter_} epochs ({est.stop_reason_}), before swa_start's epoch {start}: no weights "
+                      "were averaged. Lower swa_start (e.g. 0.5, or an epoch number), or raise n_iter_no_change.",
+                      UserWarning, stacklevel=user_stacklevel())
 
 
 def warn_not_converged(est: _BaseMLP) -> None:
