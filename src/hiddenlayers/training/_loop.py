@@ -416,6 +416,7 @@ class _Plan:
     generator: torch.Generator | None
     device: torch.device
     averaging: WeightAveraging | None  # the run's EMA or SWA of the weights, or None
+    steps: int = 0  # optimizer steps taken so far in this run (counted per step: Ctrl-C mid-epoch keeps the epoch's count)
 
 
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
@@ -453,9 +454,9 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
                  sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device, averaging=averaging)
 
 
-def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, lr: float, steps: int) -> tuple[Any, Any, int]:
-    """One epoch's steps, eagerly: ``(total, l2_sum, steps)``, the epoch's summed (weighted) loss, ``|W|²`` summed before each step
-    (scikit-learn's per-batch penalty), and ``steps`` counted on. ``total`` and ``l2_sum`` are floats (NumPy engine) or 0-d tensors."""
+def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, lr: float) -> tuple[Any, Any]:
+    """One epoch's steps, eagerly (``plan.steps`` counts them): ``(total, l2_sum)``, the epoch's summed (weighted) loss and ``|W|²``
+    summed before each step (scikit-learn's per-batch penalty), floats (NumPy engine) or 0-d tensors."""
     stepper, optimizer, flat, sync, l2, averaging = plan.stepper, plan.optimizer, plan.flat, plan.sync, plan.l2, plan.averaging
     total: Any = 0.0  # read once per epoch
     l2_sum: Any = 0.0
@@ -473,10 +474,10 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
             optimizer.step(lr)
         if averaging is not None:
             averaging.after_step()  # an EMA's update; nothing for SWA
-        steps += 1
+        plan.steps += 1
         for cb in plan.batch_cbs:
             cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
-    return total, l2_sum, steps
+    return total, l2_sum
 
 
 def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callback], history: History, state: TrainState, *,
@@ -493,7 +494,6 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     epoch = first = history.epoch[-1] if history.epoch else 0
     reason: str | None = None
-    steps = 0
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
@@ -510,9 +510,9 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 plan.best.before_steps()  # the best epoch's optimizer state, before this epoch's steps change it
                 if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as _eager_epoch's
                     total, l2_sum = runner.run_epoch(_order(plan.n, plan.shuffle, plan.generator, plan.device), schedule.lr)
-                    steps += len(batches)
+                    plan.steps += len(batches)
                 else:
-                    total, l2_sum, steps = _eager_epoch(plan, network, history, state, schedule.lr, steps)
+                    total, l2_sum = _eager_epoch(plan, network, history, state, schedule.lr)
                 samples_seen += plan.n
                 train_loss = _epoch_loss(total, plan.sw_total, l2_sum, plan.l2)
                 if averaging is not None:
@@ -537,7 +537,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     plan.best.settle(samples_seen, schedule, monitors)
         except KeyboardInterrupt:
             reason = "interrupted"
-    return reason, epoch, steps, samples_seen
+    return reason, epoch, plan.steps, samples_seen
 
 
 def train(
