@@ -21,7 +21,18 @@ import typer
 from typer.core import TyperGroup
 
 from ._common import UserError, is_user_error, note, one_line
-from ._options import at_least, check_features, check_image_shape, check_seed, parse_image_shape, positive_seconds, seed_option
+from ._options import (
+    at_least,
+    check_ema_decay,
+    check_features,
+    check_image_shape,
+    check_seed,
+    check_weight_averaging,
+    parse_image_shape,
+    parse_swa_start,
+    positive_seconds,
+    seed_option,
+)
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
@@ -113,6 +124,10 @@ SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Colum
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
 Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
+#: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start)
+WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
+EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.999).", show_default=False, callback=check_ema_decay)]
+SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight-averaging swa: first averaged epoch, a share of --epochs in (0, 1] or an epoch number (default 0.75).", show_default=False, callback=parse_swa_start)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
 
 
@@ -121,14 +136,19 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _check_in_memory_options(timelapse: str | None, sample_weight: str | None, distributed_or_streamed: bool) -> None:
-    """``--timelapse`` and ``--sample-weight`` need one process and a table in memory: the timelapse's frames come from the
-    in-memory fit's callback, and the streamed fit (a folder, a glob, ``--workers``) reads no row weights."""
-    if timelapse is not None and distributed_or_streamed:
+def _check_in_memory(timelapse: str | None, sample_weight: str | None, weight_averaging: str | None, distributed_or_streamed: bool) -> None:
+    """``--timelapse`` (its frames come from the in-memory fit's callback), ``--sample-weight`` (the streamed fit reads no row
+    weights) and ``--weight-averaging`` (the in-memory fit averages) need one process and a table in memory."""
+    if not distributed_or_streamed:
+        return
+    if timelapse is not None:
         raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
-    if sample_weight is not None and distributed_or_streamed:
+    if sample_weight is not None:
         raise UserError("--sample-weight is not supported for streamed data yet (a folder or glob of files, or --workers): the streamed fit "
                         "reads no row weights; train on one file, or drop --sample-weight.")
+    if weight_averaging is not None:
+        raise UserError("--weight-averaging needs one process and a table that fits in memory (not --workers or a folder of files): "
+                        "drop one of them.")
 
 
 def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
@@ -167,6 +187,9 @@ def train(
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None,
+    weight_averaging: WeightAveraging = None,
+    ema_decay: EmaDecay = None,
+    swa_start: SwaStart = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -185,17 +208,16 @@ def train(
 ) -> None:
     """Train a network on a table and save it as one model file.
 
-    The fast data checks run first and print a short summary; only fatal
-    findings (e.g. fewer rows than classes) stop training.
+    The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
     A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
     """
-    from ._train import run_train
+    from ._train import _parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     _check_gce_q(loss, gce_q)
-    _check_in_memory_options(timelapse, sample_weight, workers > 1 or is_stream_input(data))
+    _check_in_memory(timelapse, sample_weight, weight_averaging, workers > 1 or is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
         return
@@ -205,10 +227,9 @@ def train(
         learning_rate=learning_rate, learning_rate_init=learning_rate_init, max_iter=max_iter, early_stopping=early_stopping,
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
-        **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
+        **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing, weight_averaging=weight_averaging,
+                 ema_decay=ema_decay, swa_start=swa_start))
     if is_stream_input(data):
-        from ._train import _parse_set
-
         run_train_stream(
             data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
             max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,

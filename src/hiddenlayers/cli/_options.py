@@ -55,6 +55,39 @@ def positive_seconds(option: str) -> Callable[[float], float]:
     return check
 
 
+def check_weight_averaging(value: str | None) -> str | None:
+    """``--weight-averaging`` as train takes it: ``ema`` or ``swa`` (any case); None when not given."""
+    if value is None:
+        return None
+    kind = value.strip().lower()
+    if kind not in ("ema", "swa"):
+        raise UserError(f"--weight-averaging must be ema or swa. Received: {value!r}.")
+    return kind
+
+
+def check_ema_decay(value: float | None) -> float | None:
+    """``--ema-decay``: a number in (0, 1), such as 0.999."""
+    if value is not None and not 0 < value < 1:
+        raise UserError(f"--ema-decay must be a number in (0, 1), e.g. 0.999. Received: {value}.")
+    return value
+
+
+def parse_swa_start(text: str | None) -> float | int | None:
+    """``--swa-start``: a share of the epochs in (0, 1] (``0.75``) or a whole epoch number >= 1 (``30``)."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if re.fullmatch(r"[0-9]+", raw) and int(raw) >= 1:
+        return int(raw)
+    try:
+        share = float(raw)
+    except ValueError:
+        share = math.nan
+    if not 0 < share <= 1:
+        raise UserError(f"--swa-start must be a share of --epochs in (0, 1] (e.g. 0.75) or an epoch number >= 1 (e.g. 30). Received: {text!r}.")
+    return share
+
+
 def parse_features(text: str | None) -> list[str] | None:
     """``--features`` as a list of column names; ``None`` (not given) means every other column.
 

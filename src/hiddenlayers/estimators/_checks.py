@@ -6,7 +6,9 @@ the classes keep thin ``_validate_params`` / ``_validate_input`` methods that ca
 
 from __future__ import annotations
 
+import math
 import re
+from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -97,7 +99,31 @@ def validate_params(est: _BaseMLP) -> Spec:
     if est.precision != "fp32" and est.solver == "lbfgs":
         raise ValueError(f"precision={est.precision!r} applies to the stochastic solvers; solver='lbfgs' runs in 'fp32'. Use precision='fp32' or another solver.")
     check_precision(est.precision, resolve_device(est.device), _DTYPES[est.dtype])
+    _check_averaging(est)
     return spec
+
+
+def _check_averaging(est: _BaseMLP) -> None:
+    """``weight_averaging`` with what it can average: a stochastic solver's own epochs, and an ``swa_start`` within ``max_iter``."""
+    if est.weight_averaging is None:
+        return
+    if est.solver == "lbfgs":
+        raise ValueError(f"weight_averaging averages the steps of a stochastic solver, and solver='lbfgs' takes full-batch line-search "
+                         f"steps. Received: weight_averaging={est.weight_averaging!r}; use solver='adam' or 'sgd', or weight_averaging=None.")
+    if est.domain_adaptation is not None:
+        raise ValueError(f"weight_averaging is not supported with domain_adaptation={est.domain_adaptation!r}: "
+                         "set weight_averaging=None, or domain_adaptation=None.")
+    start = est.swa_start
+    if est.weight_averaging == "swa" and isinstance(start, Integral) and start > est.max_iter:
+        raise ValueError(f"swa_start must be an epoch <= max_iter={est.max_iter} (no epoch past it would be averaged). Received: "
+                         f"swa_start={start}; give an epoch <= {est.max_iter}, or a share of max_iter such as 0.75.")
+
+
+def swa_start_epoch(swa_start: float, max_iter: int) -> int:
+    """The first epoch (1-based) of a fit call that SWA averages: ``swa_start`` itself when an int, else ``ceil(swa_start * max_iter)``."""
+    if isinstance(swa_start, Integral):
+        return int(swa_start)
+    return max(1, math.ceil(float(swa_start) * int(max_iter) - 1e-9))
 
 
 def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:

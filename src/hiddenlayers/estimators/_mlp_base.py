@@ -35,6 +35,22 @@ from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 
+_PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
+                          "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
+
+
+def _refuse_averaging(est: _BaseMLP, incremental: bool, streamed: bool, X_target: Any) -> None:
+    """``weight_averaging`` needs an in-memory ``fit``: one line naming the combination and the alternative otherwise."""
+    if getattr(est, "weight_averaging", None) is None:
+        return
+    if incremental:  # (partial_fit itself is unavailable: _check_solver)
+        raise ValueError(_PARTIAL_FIT_AVERAGING)
+    if streamed:
+        raise ValueError("weight_averaging is not supported with a streamed fit (fit(source)): load the table into memory and fit "
+                         "arrays, or set weight_averaging=None.")
+    if X_target is not None:
+        raise ValueError("weight_averaging is not supported with domain adaptation (fit's X_target): set weight_averaging=None.")
+
 
 class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
@@ -84,6 +100,9 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         init_from: Any = None,
         freeze: Any = None,
         domain_adaptation: str | None = None,
+        weight_averaging: str | None = None,
+        ema_decay: float = 0.999,
+        swa_start: float = 0.75,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -121,6 +140,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         self.init_from = init_from
         self.freeze = freeze
         self.domain_adaptation = domain_adaptation
+        self.weight_averaging, self.ema_decay, self.swa_start = weight_averaging, ema_decay, swa_start
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]
@@ -179,6 +199,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         with restored_on_error(self):
             if setup is not None:
                 setup()
+            _refuse_averaging(self, incremental, is_source(X), X_target)
             if is_source(X):  # a table streamed from files: y is its target column (each chunk's partial_fit is guarded too)
                 return fit_source(self, X, incremental)
             first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
@@ -244,9 +265,12 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
 
     # ----------------------------------------------------------- inference
     def _check_solver(self) -> bool:
-        """``partial_fit`` exists for the stochastic solvers only (``available_if``), as in scikit-learn."""
+        """``partial_fit`` exists for the stochastic solvers only (``available_if``), as in scikit-learn, and without ``weight_averaging``
+        (so ``hasattr(model, "partial_fit")`` tells scikit-learn's tools, as for ``solver='lbfgs'``)."""
         if self.solver == "lbfgs":
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
+        if getattr(self, "weight_averaging", None) is not None:
+            raise AttributeError(_PARTIAL_FIT_AVERAGING)
         return True
 
     def replace_network(self, network: Network) -> None:

@@ -133,6 +133,19 @@ SHARED: tuple[Param, ...] = (
           "layer at 0.1 x it, up to max_iter epochs each; n_iter_, history_ and loss_curve_ count both); checked by fit", check=False, type="int, list of str, str or None"),
     Param("domain_adaptation", Options((None, "dann"), text="None or 'dann'"), None,
           "'dann': domain-adversarial training on fit's unlabelled X_target (a gradient-reversal layer and a domain head)"),
+    Param("weight_averaging", Options((None, "ema", "swa"), text="None, 'ema' or 'swa'"), None,
+          "Average the weights as they train: 'ema' (an exponential moving average updated after every step, ema_decay) or "
+          "'swa' (the plain mean of the weights at the end of each epoch from swa_start on, Izmailov et al. 2018); early stopping, "
+          "validation_scores_ and the best weights score the averaged weights, and the fitted model holds them (batch-norm "
+          "statistics recomputed for them), while loss_curve_ stays the training loss of the raw weights; each fit call (warm_start "
+          "too) starts a new average from the model's weights; partial_fit is unavailable with it, and a streamed fit, solver='lbfgs' "
+          "and domain_adaptation refuse it"),
+    Param("ema_decay", Interval(Real, 0, 1, closed="neither", bools=False), 0.999,
+          "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps"),
+    Param("swa_start", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Interval(Real, 0, 1, closed="right", bools=False),
+                             text="a share of max_iter in (0, 1] or an epoch number >= 1", type="float or int"), 0.75,
+          "weight_averaging='swa': first averaged epoch of each fit call, a share of max_iter (0.75: epoch ceil(0.75 * max_iter)) "
+          "or an int epoch number (at most max_iter)"),
 )
 
 # The classifier's own, after the shared ones (keyword arguments in practice).

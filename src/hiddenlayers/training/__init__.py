@@ -9,6 +9,8 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "train": "._loop",
+    "AVERAGING_KINDS": "._averaging",
+    "WeightAveraging": "._averaging",
     "TrainResult": "._loop",
     "thread_limits": "._loop",
     "to_tensor": "._inputs",

@@ -20,7 +20,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from torch import Tensor
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
+from ._averaging import WeightAveraging
 from ._batches import Batches
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
@@ -111,13 +112,17 @@ class _BestWeights:
         for m, best, count in self.rules:
             m.best, m.count = best, count
 
-    def save(self, epoch: int) -> None:
-        """Keep the current weights, epoch ``epoch``'s, as the best (their optimizer state is the optimizer's own until the next step)."""
+    def save(self, epoch: int, weights: Tensor | None = None) -> None:
+        """Keep the current weights, epoch ``epoch``'s, as the best (their optimizer state is the optimizer's own until the next step).
+
+        ``weights``: the flat weights to keep instead of the network's (the averaged ones, under weight averaging).
+        """
         self.epoch, self.saved = epoch, True
+        source = self.flat.data if weights is None else weights
         if self.numpy_engine:
-            np.copyto(self.data.numpy(), self.flat.data.numpy())
+            np.copyto(self.data.numpy(), source.numpy())
         else:
-            self.data.copy_(self.flat.data)
+            self.data.copy_(source)
         self.state_at = "optimizer"
 
     def before_steps(self) -> None:
@@ -410,12 +415,14 @@ class _Plan:
     shuffle: bool  # shuffle, generator, device: the CUDA-graph runner's row order (_order)
     generator: torch.Generator | None
     device: torch.device
+    averaging: WeightAveraging | None  # the run's EMA or SWA of the weights, or None
+    steps: int = 0  # optimizer steps taken so far in this run (counted per step: Ctrl-C mid-epoch keeps the epoch's count)
 
 
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
           batch_size: int, shuffle: bool, generator: torch.Generator | None, engine: str, optimizer_kwargs: dict[str, Any],
           optimizer_state: dict[str, Any] | None, clip_grad_norm: float | None, callbacks: Sequence[Callback], device: torch.device,
-          precision: str, cuda_graphs: bool, sw_total: float, held: int | None) -> _Plan:
+          precision: str, cuda_graphs: bool, sw_total: float, held: int | None, averaging: WeightAveraging | None = None) -> _Plan:
     """Build the step machinery: the optimizer over one flat parameter buffer, the step function, the batches.
 
     The arguments are :func:`train`'s; ``held``: the epoch of the weights the run begins with (:func:`held_at_start`). The L2 and CUDA-graph choices depend on
@@ -431,16 +438,46 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
     batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
                       numpy_engine=on_numpy, device=device, dtype=flat.data.dtype, skip_unweighted=sync is None)
-    # the graphs replay a fixed number of steps per epoch: not for data with batches of zero weight, which are skipped
-    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=cuda_graphs and not batches.some_zero,
+    # the graphs replay a fixed number of steps per epoch: not for data with batches of zero weight, which are skipped,
+    # nor with an EMA, which updates after every step
+    graphs = cuda_graphs and not batches.some_zero and (averaging is None or averaging.kind != "ema")
+    runner = _graph_runner(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, enabled=graphs,
                            device=device, batch_cbs=batch_cbs, fold_l2=fold_l2, sync=sync, l2=l2)
     if sync is not None:
         sync.check_steps(len(batches))  # every rank must take the same number of steps, or all-reduce hangs
     n = X.shape[0]
+    if averaging is not None:
+        averaging.begin(flat, network, X, batch_size)
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
                  l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy,
                  best=_BestWeights(flat, on_numpy, optimizer, optimizer_state, held),
-                 sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device)
+                 sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device, averaging=averaging)
+
+
+def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, lr: float) -> tuple[Any, Any]:
+    """One epoch's steps, eagerly (``plan.steps`` counts them): ``(total, l2_sum)``, the epoch's summed (weighted) loss and ``|W|²``
+    summed before each step (scikit-learn's per-batch penalty), floats (NumPy engine) or 0-d tensors."""
+    stepper, optimizer, flat, sync, l2, averaging = plan.stepper, plan.optimizer, plan.flat, plan.sync, plan.l2, plan.averaging
+    total: Any = 0.0  # read once per epoch
+    l2_sum: Any = 0.0
+    for xb, yb, wb in plan.batches:
+        if l2:
+            l2_sum = l2_sum + flat.l2()  # the weights this batch's loss is computed with
+        total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
+        if sync is not None:
+            sync(flat.grad)  # DDP: the gradient averaged over the ranks
+        if plan.clip_grad_norm:
+            clip_grad_norm_(flat, plan.clip_grad_norm)
+        if plan.fold_l2:
+            optimizer.step(lr, l2=l2 / _batch_weight(xb, wb))
+        else:
+            optimizer.step(lr)
+        if averaging is not None:
+            averaging.after_step()  # an EMA's update; nothing for SWA
+        plan.steps += 1
+        for cb in plan.batch_cbs:
+            cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
+    return total, l2_sum
 
 
 def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callback], history: History, state: TrainState, *,
@@ -453,12 +490,10 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     ``history``'s epochs and clock run on. Returns ``(reason, last epoch,
     steps taken, samples_seen)``.
     """
-    stepper, optimizer, flat, batches, runner, sync = plan.stepper, plan.optimizer, plan.flat, plan.batches, plan.runner, plan.sync
-    n, l2, fold_l2, clip_grad_norm, batch_cbs = plan.n, plan.l2, plan.fold_l2, plan.clip_grad_norm, plan.batch_cbs
+    flat, batches, runner, sync, averaging = plan.flat, plan.batches, plan.runner, plan.sync, plan.averaging
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
-    epoch = history.epoch[-1] if history.epoch else 0
+    epoch = first = history.epoch[-1] if history.epoch else 0
     reason: str | None = None
-    steps = 0
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
@@ -473,35 +508,23 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 for cb in callbacks:
                     cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
                 plan.best.before_steps()  # the best epoch's optimizer state, before this epoch's steps change it
-                total: Any = 0.0  # a float (NumPy engine) or a 0-d tensor: read once per epoch
-                l2_sum: Any = 0.0  # |W|² before each step, summed as total is (scikit-learn's per-batch penalty)
-                if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as below
-                    total, l2_sum = runner.run_epoch(_order(n, plan.shuffle, plan.generator, plan.device), schedule.lr)
-                    steps += len(batches)
-                for xb, yb, wb in batches if runner is None else ():
-                    if l2:
-                        l2_sum = l2_sum + flat.l2()  # the weights this batch's loss is computed with
-                    total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
-                    if sync is not None:
-                        sync(flat.grad)  # DDP: the gradient averaged over the ranks
-                    if clip_grad_norm:
-                        clip_grad_norm_(flat, clip_grad_norm)
-                    if fold_l2:
-                        optimizer.step(schedule.lr, l2=l2 / _batch_weight(xb, wb))
-                    else:
-                        optimizer.step(schedule.lr)
-                    steps += 1
-                    for cb in batch_cbs:
-                        cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
-                samples_seen += n
-                train_loss = _epoch_loss(total, plan.sw_total, l2_sum, l2)
-                logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
+                if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as _eager_epoch's
+                    total, l2_sum = runner.run_epoch(_order(plan.n, plan.shuffle, plan.generator, plan.device), schedule.lr)
+                    plan.steps += len(batches)
+                else:
+                    total, l2_sum = _eager_epoch(plan, network, history, state, schedule.lr)
+                samples_seen += plan.n
+                train_loss = _epoch_loss(total, plan.sw_total, l2_sum, plan.l2)
+                if averaging is not None:
+                    averaging.after_epoch(epoch - first)
+                with averaging.swapped() if averaging is not None else nullcontext():  # validation scores the averaged weights
+                    logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
                 if not math.isfinite(train_loss):
                     reason = "diverged"
                     break
                 improved = _improved(monitors, history, logs)
                 if improved:
-                    plan.best.save(epoch)
+                    plan.best.save(epoch, averaging.weights() if averaging is not None else None)
                     history.best_epoch = epoch
                 schedule.epoch_end(epoch, samples_seen, improved)
                 if improved:
@@ -514,7 +537,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     plan.best.settle(samples_seen, schedule, monitors)
         except KeyboardInterrupt:
             reason = "interrupted"
-    return reason, epoch, steps, samples_seen
+    return reason, epoch, plan.steps, samples_seen
 
 
 def train(
@@ -524,7 +547,7 @@ def train(
     callbacks: Sequence[Callback] = (), clip_grad_norm: float | None = None, generator: torch.Generator | None = None, engine: str = "auto",
     optimizer_kwargs: dict[str, Any] | None = None, optimizer_state: dict[str, Any] | None = None, history: History | None = None,
     restore_best: bool = False, samples_seen: int = 0, device: torch.device | None = None, warn_if_diverged_at_start: bool = True,
-    precision: str = "fp32", cuda_graphs: bool = True,
+    precision: str = "fp32", cuda_graphs: bool = True, averaging: WeightAveraging | None = None,
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
@@ -558,17 +581,17 @@ def train(
     ``history`` resumes a fit. ``max_epochs`` always
     bounds the epochs of this call, counted on from a resumed ``history``.
     NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
-    ``solver="adamw"`` takes ``alpha`` as its weight decay unless
-    ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
+    ``solver="adamw"`` takes ``alpha`` as its weight decay unless ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
     the first step, so a call that raises changes no weight and no ``history``.
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
     divergence before any good epoch (the starting weights are restored either
     way) for a caller that raises its own error then, as the estimators do.
-    ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see
-    ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
+    ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
     batches as CUDA graphs on a GPU where nothing reads per-batch values
     (no batch callbacks); False keeps every step eager. Under ``torchrun``
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
+    ``averaging``: a :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the
+    network at the end get its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones.
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
     device, precision = _device_and_precision(network, Y, device, precision)
@@ -587,7 +610,7 @@ def train(
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
                  clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
-                 sw_total=sw_total, held=held_at_start(history))
+                 sw_total=sw_total, held=held_at_start(history), averaging=averaging)
     state = TrainState()
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
@@ -606,6 +629,8 @@ def _end_run(reason: str | None, plan: _Plan, network: torch.nn.Module, history:
     samples seen, schedule and rules that go with them (:func:`_rewound`), then the stop reason and ``on_train_end`` (:func:`_finish`)."""
     _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_at_start,
              learning_rate_init=learning_rate_init, epoch=epoch)
+    if plan.averaging is not None:  # the averaged weights, unless _restore put the best epoch's (averaged too) or the start's back
+        plan.averaging.finish(put=not (reason in ("diverged", "interrupted") or (restore_best and history.best_epoch)))
     samples_seen = _rewound(reason, plan.best, schedule, samples_seen)
     _finish(reason, network, history, state, callbacks, plan.flat, plan.optimizer)
     return TrainResult(history=history, optimizer=plan.optimizer, samples_seen=samples_seen, steps=steps)

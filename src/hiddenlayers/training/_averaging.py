@@ -1,0 +1,153 @@
+"""Weight averaging in the fit loop: an exponential moving average (EMA) or stochastic weight averaging (SWA).
+
+:class:`WeightAveraging` keeps one average of the loop's flat parameter buffer (``FlatParams.data``,
+every trainable parameter in one 1-D tensor), updated by PyTorch's own averaging functions
+(``torch.optim.swa_utils.get_ema_multi_avg_fn`` / ``get_swa_multi_avg_fn``, the ones
+``AveragedModel`` applies) on that one tensor instead of a deep copy of the module:
+
+- ``"ema"``: after every optimizer step, ``avg = decay * avg + (1 - decay) * w``; the first
+  step's weights start it (``AveragedModel``'s rule), as in timm, Keras' ``use_ema`` and Lightning's ``EMAWeightAveraging``.
+- ``"swa"``: at the end of each epoch from ``start_epoch`` (1-based, counted in this
+  :func:`~hiddenlayers.training.train` call) on, the plain mean of those epochs' weights (Izmailov et al. 2018).
+
+The loop scores the averaged weights (:meth:`WeightAveraging.swapped`: validation, early stopping and the best
+epoch's weights see them) and ends with them in the network (:meth:`WeightAveraging.finish`); the steps
+themselves always run on the raw weights. A network with batch norm gets its running statistics recomputed
+for the averaged weights by ``torch.optim.swa_utils.update_bn`` (one forward pass over the training rows),
+since statistics gathered along the raw trajectory do not describe the average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from numbers import Integral, Real
+from typing import Any
+
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+from torch.optim.swa_utils import get_ema_multi_avg_fn, get_swa_multi_avg_fn, update_bn
+
+from ._optim import FlatParams
+
+#: the kinds of weight averaging :func:`~hiddenlayers.training.train` runs
+AVERAGING_KINDS = ("ema", "swa")
+
+
+class WeightAveraging:
+    """The average of a :func:`~hiddenlayers.training.train` run's weights: ``"ema"`` per step or ``"swa"`` per epoch.
+
+    ``decay``: EMA's weight on the old average, in (0, 1) (0.999: the newest step counts 0.1 %). ``start_epoch``:
+    SWA's first averaged epoch of the call, an integer >= 1 (epochs before it are trained, not averaged). Until
+    its first update the average is the raw weights. One object serves one run (``train`` calls :meth:`begin`).
+
+    >>> avg = WeightAveraging("swa", start_epoch=3)
+    >>> avg
+    WeightAveraging('swa', start_epoch=3)
+    """
+
+    def __init__(self, kind: str, *, decay: float = 0.999, start_epoch: int = 1) -> None:
+        if kind not in AVERAGING_KINDS:
+            raise ValueError(f"weight averaging must be one of {', '.join(map(repr, AVERAGING_KINDS))}. Received: {kind!r}.")
+        if isinstance(decay, bool) or not isinstance(decay, Real) or not 0 < decay < 1:
+            raise ValueError(f"ema_decay must be a number in (0, 1), e.g. 0.999. Received: ema_decay={decay!r}.")
+        if isinstance(start_epoch, bool) or not isinstance(start_epoch, Integral) or start_epoch < 1:
+            raise ValueError(f"the SWA start epoch must be an integer >= 1. Received: {start_epoch!r}.")
+        self.kind: str = kind
+        self.decay: float = float(decay)
+        self.start_epoch: int = int(start_epoch)
+        self._update: Callable[..., None] = get_ema_multi_avg_fn(self.decay) if kind == "ema" else get_swa_multi_avg_fn()
+        self.n_averaged: int = 0  # weights folded into the average so far (0: the average is the raw weights)
+        self._flat: FlatParams | None = None
+        self._avg: Tensor | None = None
+        self._raw: Tensor | None = None  # the raw weights while the averaged ones are swapped in
+        self._network: torch.nn.Module | None = None
+        self._bn: list[torch.nn.modules.batchnorm._BatchNorm] = []
+        self._X: Any = None
+        self._batch_size: int = 1
+
+    def __repr__(self) -> str:
+        detail = f"decay={self.decay:g}" if self.kind == "ema" else f"start_epoch={self.start_epoch}"
+        return f"WeightAveraging({self.kind!r}, {detail})"
+
+    def begin(self, flat: FlatParams, network: torch.nn.Module, X: Any, batch_size: int) -> None:
+        """Start a run on ``flat`` (``network``'s parameters); ``X`` ``(n, in_features)`` and ``batch_size`` feed ``update_bn``."""
+        self._flat, self._network, self._X, self._batch_size = flat, network, X, max(1, int(batch_size))
+        self._avg, self._raw = flat.data.clone(), torch.empty_like(flat.data)
+        self._bn = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        self.n_averaged = 0
+
+    def _fold(self) -> None:
+        """Fold the current weights into the average (the first update copies them, as ``AveragedModel`` does)."""
+        assert self._flat is not None and self._avg is not None
+        if self.n_averaged == 0:
+            self._avg.copy_(self._flat.data)
+        else:
+            self._update([self._avg], [self._flat.data], self.n_averaged)
+        self.n_averaged += 1
+
+    def after_step(self) -> None:
+        """Called after each optimizer step: the EMA's update."""
+        if self.kind == "ema":
+            self._fold()
+
+    def after_epoch(self, epoch_of_call: int) -> None:
+        """Called after each epoch's steps (``epoch_of_call``: 1 for the call's first): SWA's update from ``start_epoch`` on."""
+        if self.kind == "swa" and epoch_of_call >= self.start_epoch:
+            self._fold()
+
+    def weights(self) -> Tensor:
+        """The averaged flat weights ``(n_params,)`` (the raw ones before the first update); not a copy."""
+        assert self._flat is not None and self._avg is not None
+        return self._avg if self.n_averaged else self._flat.data
+
+    @contextmanager
+    def swapped(self) -> Iterator[None]:
+        """Within: the network holds the averaged weights (and batch-norm statistics recomputed for them); after: the raw ones again.
+
+        The copies are in place, so every view of the flat buffer (the NumPy engine's, CUDA graphs') stays valid.
+        """
+        assert self._flat is not None and self._avg is not None and self._raw is not None
+        if not self.n_averaged:
+            yield
+            return
+        self._raw.copy_(self._flat.data)
+        stats = [{k: v.clone() for k, v in m.state_dict().items()} for m in self._bn]
+        self._flat.data.copy_(self._avg)
+        try:
+            self._recompute_bn()
+            yield
+        finally:
+            self._flat.data.copy_(self._raw)
+            for m, s in zip(self._bn, stats):
+                m.load_state_dict(s)
+
+    def finish(self, put: bool = True) -> None:
+        """End the run: ``put`` the averaged weights into the network; batch-norm statistics are recomputed for the weights it holds
+        (``put=False``: the caller has put back weights kept earlier, the averaged ones of a best epoch)."""
+        assert self._flat is not None
+        if self.n_averaged:
+            if put:
+                self._flat.data.copy_(self.weights())
+            self._recompute_bn()
+        self._flat = self._avg = self._raw = self._network = self._X = None
+
+    def _recompute_bn(self) -> None:
+        """``update_bn`` over the training rows in batches of ``batch_size`` (the network's mode is kept)."""
+        if not self._bn or self._network is None:
+            return
+        param = next(self._network.parameters())
+        X, bs = self._X, self._batch_size
+
+        def batches() -> Iterator[Tensor]:
+            for i in range(0, X.shape[0], bs):
+                xb = X[i : i + bs]
+                if xb.shape[0] < 2 <= X.shape[0]:  # batch norm cannot take one row in training mode: a last row alone is left out
+                    return
+                yield torch.as_tensor(xb.toarray(), dtype=param.dtype, device=param.device) if sp.issparse(xb) else xb
+
+        update_bn(batches(), self._network)
+
+
+__all__ = ["AVERAGING_KINDS", "WeightAveraging"]

@@ -1,0 +1,51 @@
+"""``train --weight-averaging ema|swa [--ema-decay D] [--swa-start S]``: stored in the model, shown by info, bad values refused in one line."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hiddenlayers as hl
+from cli_helpers import assert_user_error, ok, run
+from hiddenlayers.cli._common import UserError
+from hiddenlayers.cli._options import parse_swa_start
+
+
+@pytest.mark.parametrize(("options", "expected", "shown"), [
+    (["--weight-averaging", "SWA", "--swa-start", "2"], ("swa", 0.999, 2), "swa (swa_start=2)"),
+    (["--weight-averaging", "ema", "--ema-decay", "0.9"], ("ema", 0.9, 0.75), "ema (ema_decay=0.9)"),
+    (["--weight-averaging", "swa", "--swa-start", "0.5"], ("swa", 0.999, 0.5), "swa (swa_start=0.5)"),
+])
+def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, expected, shown) -> None:
+    out = tmp_path / "m.safetensors"
+    ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "-q", "-o", out, *options)
+    model = hl.load(out)
+    assert (model.weight_averaging, model.ema_decay, model.swa_start) == expected
+    assert shown in ok("info", out, "--json").output
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--weight-averaging", "polyak"], "--weight-averaging must be ema or swa. Received: 'polyak'."),
+    (["--weight-averaging", "ema", "--ema-decay", "1"], "--ema-decay must be a number in (0, 1), e.g. 0.999. Received: 1.0."),
+    (["--weight-averaging", "swa", "--swa-start", "1.5"], "--swa-start must be a share of --epochs in (0, 1] (e.g. 0.75) or an epoch number >= 1"),
+    (["--weight-averaging", "swa", "--swa-start", "9"], "--swa-start: swa_start must be an epoch <= max_iter=4"),
+    (["--weight-averaging", "ema", "--solver", "lbfgs"], "--weight-averaging: weight_averaging averages the steps of a stochastic solver"),
+    (["--weight-averaging", "ema", "--workers", "2"], "--weight-averaging needs one process and a table that fits in memory"),
+    (["--set", "weight_averaging=ema"], "use --weight-averaging instead of --set weight_averaging=ema"),
+])
+def test_bad_averaging_options_are_refused(table, tmp_path, options, message) -> None:
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "--epochs", "4", "-q", "-o", out, *options), message)
+    assert not out.exists()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=8))
+def test_swa_start_parser_takes_shares_and_epochs_only(text: str) -> None:
+    try:
+        value = parse_swa_start(text)
+    except UserError as err:
+        assert str(err).startswith("--swa-start must be")
+        return
+    assert (isinstance(value, int) and value >= 1) or (isinstance(value, float) and 0 < value <= 1)

@@ -1,0 +1,230 @@
+"""MLPClassifier / MLPRegressor ``weight_averaging``: EMA and SWA written out by hand, the averaged weights scored and kept,
+the raw training unchanged, files, refusals, and a learning test on digits."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+import hiddenlayers as hl
+from hiddenlayers.data import ParquetSource
+from hiddenlayers.training import Callback
+
+pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+              pytest.mark.filterwarnings("ignore:ema_decay=.* averages over about:UserWarning")]
+
+
+def _flat(net: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in net.parameters()]).clone()
+
+
+class _Record(Callback):
+    """The raw weights after every step and at the end of every epoch."""
+
+    def __init__(self) -> None:
+        self.steps: list[torch.Tensor] = []
+        self.epochs: list[torch.Tensor] = []
+
+    def on_batch_end(self, *, network: Any, **kwargs: Any) -> None:
+        self.steps.append(_flat(network))
+
+    def on_epoch_end(self, *, network: Any, **kwargs: Any) -> None:
+        self.epochs.append(_flat(network))
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_ema_equals_the_hand_computed_average(digits, engine: str) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    rec = _Record()
+    clf = hl.MLPClassifier((16,), max_iter=2, batch_size=100, random_state=0, engine=engine, weight_averaging="ema", ema_decay=0.6,
+                           callbacks=[rec]).fit(X, y)
+    assert len(rec.steps) == 6
+    ema = rec.steps[0]
+    for w in rec.steps[1:]:
+        ema = 0.6 * ema + 0.4 * w
+    torch.testing.assert_close(_flat(clf.network_), ema, rtol=1e-5, atol=1e-6)
+    # coefs_ and predict read the averaged weights
+    first = ema[: 64 * 16].reshape(16, 64).T.numpy()
+    np.testing.assert_allclose(clf.coefs_[0], first, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("swa_start", "first_epoch"), [(0.5, 3), (4, 4), (1.0, 6)])
+def test_swa_is_the_mean_of_the_epochs_from_swa_start(digits, swa_start: Any, first_epoch: int) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    rec = _Record()
+    clf = hl.MLPClassifier((16,), max_iter=6, random_state=0, weight_averaging="swa", swa_start=swa_start, callbacks=[rec],
+                           n_iter_no_change=100).fit(X, y)
+    torch.testing.assert_close(_flat(clf.network_), torch.stack(rec.epochs[first_epoch - 1 :]).mean(0), rtol=1e-5, atol=1e-6)
+
+
+def test_no_averaging_is_bit_identical_and_averaging_leaves_the_raw_training_alone(digits) -> None:
+    X, y = digits[0][:400], digits[1][:400]
+    default = hl.MLPClassifier((16,), max_iter=5, random_state=0).fit(X, y)
+    none = hl.MLPClassifier((16,), max_iter=5, random_state=0, weight_averaging=None).fit(X, y)
+    assert torch.equal(_flat(default.network_), _flat(none.network_)) and default.loss_curve_ == none.loss_curve_
+    ema = hl.MLPClassifier((16,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.9).fit(X, y)
+    assert ema.loss_curve_ == default.loss_curve_  # loss_curve_ is the raw weights' training loss
+    assert not torch.equal(_flat(ema.network_), _flat(default.network_))
+
+
+class _Scored(hl.MLPClassifier):
+    """Records the weights that each early-stopping score is computed with."""
+
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        self.__dict__.setdefault("scored", []).append(_flat(self.network_))
+        return super()._score(X, y, sample_weight)
+
+
+def test_early_stopping_scores_and_keeps_the_averaged_weights(digits) -> None:
+    X, y = digits
+    rec = _Record()
+    clf = _Scored((16,), max_iter=8, random_state=0, early_stopping=True, n_iter_no_change=100, weight_averaging="swa", swa_start=3,
+                  callbacks=[rec]).fit(X, y)
+    scored = clf.__dict__["scored"]
+    assert len(scored) == len(clf.validation_scores_) == 8
+    torch.testing.assert_close(scored[0], rec.epochs[0])  # before swa_start: the raw weights
+    for k in range(2, 8):  # epoch k+1 >= 3: the mean of epochs 3..k+1
+        torch.testing.assert_close(scored[k], torch.stack(rec.epochs[2 : k + 1]).mean(0))
+    best = int(np.argmax(clf.validation_scores_))
+    assert clf.best_validation_score_ == clf.validation_scores_[best]
+    torch.testing.assert_close(_flat(clf.network_), scored[best])  # the best epoch's averaged weights are kept
+
+
+def test_warm_start_starts_a_new_average_from_the_model(digits) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    clf = hl.MLPClassifier((16,), max_iter=3, random_state=0, weight_averaging="swa", swa_start=2, warm_start=True).fit(X, y)
+    rec = _Record()
+    clf.set_params(callbacks=[rec]).fit(X, y)
+    torch.testing.assert_close(_flat(clf.network_), torch.stack(rec.epochs[1:]).mean(0))
+
+
+def test_saved_file_holds_the_averaged_weights_and_the_settings(digits, tmp_path) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=4, random_state=0, weight_averaging="ema", ema_decay=0.95).fit(X, y.astype(float))
+    reg.save(tmp_path / "m.safetensors")
+    back = hl.load(tmp_path / "m.safetensors")
+    assert (back.weight_averaging, back.ema_decay, back.swa_start) == ("ema", 0.95, 0.75)
+    np.testing.assert_array_equal(back.predict(X), reg.predict(X))
+    plain = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y.astype(float))
+    plain.save(tmp_path / "p.safetensors")
+    assert hl.load(tmp_path / "p.safetensors").weight_averaging is None
+
+
+def test_a_file_saved_before_weight_averaging_loads_with_the_defaults(digits, tmp_path) -> None:
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from safetensors.torch import save as st_save
+
+    X, y = digits[0][:200], digits[1][:200]
+    hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y).save(tmp_path / "m.safetensors")
+    with safe_open(str(tmp_path / "m.safetensors"), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    for key in ("weight_averaging", "ema_decay", "swa_start"):  # as a file written before these parameters existed
+        del meta["params"][key]
+    old = tmp_path / "old.safetensors"
+    old.write_bytes(st_save(load_file(str(tmp_path / "m.safetensors")), metadata={"hiddenlayers": json.dumps(meta)}))
+    back = hl.load(old)
+    assert (back.weight_averaging, back.ema_decay, back.swa_start) == (None, 0.999, 0.75)
+    np.testing.assert_array_equal(back.predict(X), hl.load(tmp_path / "m.safetensors").predict(X))
+
+
+@pytest.mark.parametrize(("params", "call", "message"), [
+    ({}, "partial_fit", "weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between calls."),
+    ({"solver": "lbfgs"}, "fit", "weight_averaging averages the steps of a stochastic solver, and solver='lbfgs' takes full-batch"),
+    ({"domain_adaptation": "dann"}, "fit", "weight_averaging is not supported with domain_adaptation='dann'"),
+    ({"weight_averaging": "swa", "swa_start": 9, "max_iter": 5}, "fit", "swa_start must be an epoch <= max_iter=5 (no epoch past it would be averaged). Received: swa_start=9;"),
+    ({"ema_decay": 1.0}, "fit", "ema_decay must be"),
+    ({"weight_averaging": "mean"}, "fit", "weight_averaging must be None, 'ema' or 'swa'"),
+    ({"weight_averaging": "swa", "swa_start": 1.5}, "fit", "swa_start must be a share of max_iter in (0, 1] or an epoch number >= 1"),
+])
+def test_refusals_name_the_combination(digits, params: dict[str, Any], call: str, message: str) -> None:
+    X, y = digits[0][:100], digits[1][:100]
+    clf = hl.MLPClassifier((4,), **{"weight_averaging": "ema", **params})
+    with pytest.raises(AttributeError if call == "partial_fit" else ValueError) as err:
+        if call == "partial_fit":
+            clf.partial_fit(X, y, classes=np.arange(10))
+        else:
+            clf.fit(X, y)
+    # partial_fit is unavailable (scikit-learn's available_if, as for lbfgs): its AttributeError's cause says why
+    assert message in str(err.value.__cause__ if call == "partial_fit" else err.value)
+    assert not hasattr(clf, "network_")
+
+
+def test_partial_fit_is_unavailable_with_averaging_as_for_lbfgs() -> None:
+    assert hasattr(hl.MLPRegressor(), "partial_fit") and not hasattr(hl.MLPRegressor(weight_averaging="swa"), "partial_fit")
+
+
+@pytest.mark.parametrize("est", [hl.MLPClassifier(max_iter=20, random_state=0, weight_averaging="swa"),
+                                 hl.MLPRegressor(max_iter=20, random_state=0, weight_averaging="ema", ema_decay=0.9, dtype="float64")],
+                         ids=["clf", "reg"])
+def test_check_estimator_with_averaging(est) -> None:
+    """(The EMA regressor in float64: in float32 one of check_methods_subset_invariance's 20 predictions differs in its last bit, as
+    the sample-weight checks do without averaging: rtol=1e-7 is below float32's resolution.)"""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    xfail = {"check_sample_weight_equivalence_on_dense_data": "float32 rounding (as without averaging)",
+             "check_sample_weight_equivalence_on_sparse_data": "float32 rounding (as without averaging)"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        results = check_estimator(est, expected_failed_checks=xfail, on_fail=None)
+    assert [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"] == []
+
+
+def test_streamed_fit_refuses_averaging(tmp_path) -> None:
+    import pandas as pd
+
+    X, y = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X[:200, :5], columns=[f"f{i}" for i in range(5)]).assign(label=y[:200])
+    frame.to_parquet(tmp_path / "part.parquet")
+    with pytest.raises(ValueError, match="weight_averaging is not supported with a streamed fit"):
+        hl.MLPClassifier((4,), weight_averaging="swa").fit(ParquetSource(str(tmp_path), target="label"))
+
+
+@pytest.mark.parametrize(("solver", "kind"), [("adam", "swa"), ("sgd", "ema")])
+def test_learning_on_digits_with_averaging(digits, solver: str, kind: str) -> None:
+    X_train, X_test, y_train, y_test = train_test_split(*digits, test_size=0.3, random_state=0, stratify=digits[1])
+    clf = hl.MLPClassifier((64,), solver=solver, learning_rate_init=0.01 if solver == "adam" else 0.1, max_iter=40, random_state=0,
+                           weight_averaging=kind, ema_decay=0.99)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.95
+
+
+def test_learning_regression_with_swa() -> None:
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y / 100, test_size=0.3, random_state=0)
+    reg = hl.MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=200, random_state=0, weight_averaging="swa").fit(X_train, y_train)
+    assert reg.score(X_test, y_test) >= 0.35
+
+
+def test_an_ema_longer_than_the_fit_warns(digits) -> None:
+    X, y = digits[0][:400], digits[1][:400]  # 2 batches x 5 epochs = 10 steps
+    with pytest.warns(UserWarning, match=r"ema_decay=0.99 averages over about 100 steps, but this fit takes at most 10: .* below 0.9, or"):
+        hl.MLPClassifier((4,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.99).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hl.MLPClassifier((4,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.8).fit(X, y)
+
+
+def test_an_swa_fit_stopped_before_swa_start_warns(digits) -> None:
+    X, y = digits
+    with pytest.warns(UserWarning, match=r"the fit stopped after \d+ epochs \(no_improvement_validation_score\), before swa_start's epoch 150"):
+        clf = hl.MLPClassifier((16,), learning_rate_init=0.01, early_stopping=True, n_iter_no_change=2, random_state=0,
+                               weight_averaging="swa").fit(X, y)
+    assert clf.n_iter_ < 150
