@@ -13,9 +13,9 @@ from hiddenlayers.cli._options import parse_swa_start
 
 
 @pytest.mark.parametrize(("options", "expected", "shown"), [
-    (["--weight-averaging", "SWA", "--swa-start", "2"], ("swa", 0.999, 2), "swa (swa_start=2)"),
+    (["--weight-averaging", "SWA", "--swa-start", "2"], ("swa", 0.99, 2), "swa (swa_start=2)"),
     (["--weight-averaging", "ema", "--ema-decay", "0.9"], ("ema", 0.9, 0.75), "ema (ema_decay=0.9)"),
-    (["--weight-averaging", "swa", "--swa-start", "0.5"], ("swa", 0.999, 0.5), "swa (swa_start=0.5)"),
+    (["--weight-averaging", "swa", "--swa-start", "0.5"], ("swa", 0.99, 0.5), "swa (swa_start=0.5)"),
 ])
 def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, expected, shown) -> None:
     out = tmp_path / "m.safetensors"

@@ -139,7 +139,7 @@ def test_a_file_saved_before_weight_averaging_loads_with_the_defaults(digits, tm
     old = tmp_path / "old.safetensors"
     old.write_bytes(st_save(load_file(str(tmp_path / "m.safetensors")), metadata={"hiddenlayers": json.dumps(meta)}))
     back = hl.load(old)
-    assert (back.weight_averaging, back.ema_decay, back.swa_start) == (None, 0.999, 0.75)
+    assert (back.weight_averaging, back.ema_decay, back.swa_start) == (None, 0.99, 0.75)
     np.testing.assert_array_equal(back.predict(X), hl.load(tmp_path / "m.safetensors").predict(X))
 
 

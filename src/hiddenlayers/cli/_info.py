@@ -179,7 +179,7 @@ def model_info(path: str) -> dict[str, Any]:
 
 
 def _averaging_text(params: dict[str, Any]) -> str | None:
-    """``"ema (ema_decay=0.999)"``, ``"swa (swa_start=0.75)"``, or None for a model fitted without weight averaging (files before it too)."""
+    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"``, or None for a model fitted without weight averaging (files before it too)."""
     kind = params.get("weight_averaging")
     if kind is None:
         return None

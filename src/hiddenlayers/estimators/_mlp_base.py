@@ -101,7 +101,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         freeze: Any = None,
         domain_adaptation: str | None = None,
         weight_averaging: str | None = None,
-        ema_decay: float = 0.999,
+        ema_decay: float = 0.99,
         swa_start: float = 0.75,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes

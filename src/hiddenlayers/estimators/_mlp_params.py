@@ -140,8 +140,8 @@ SHARED: tuple[Param, ...] = (
           "statistics recomputed for them), while loss_curve_ stays the training loss of the raw weights; each fit call (warm_start "
           "too) starts a new average from the model's weights; partial_fit is unavailable with it, and a streamed fit, solver='lbfgs' "
           "and domain_adaptation refuse it"),
-    Param("ema_decay", Interval(Real, 0, 1, closed="neither", bools=False), 0.999,
-          "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps"),
+    Param("ema_decay", Interval(Real, 0, 1, closed="neither", bools=False), 0.99,
+          "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps (0.99, Keras' default: 100)"),
     Param("swa_start", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Interval(Real, 0, 1, closed="right", bools=False),
                              text="a share of max_iter in (0, 1] or an epoch number >= 1", type="float or int"), 0.75,
           "weight_averaging='swa': first averaged epoch of each fit call, a share of max_iter (0.75: epoch ceil(0.75 * max_iter)) "

@@ -38,7 +38,7 @@ AVERAGING_KINDS = ("ema", "swa")
 class WeightAveraging:
     """The average of a :func:`~hiddenlayers.training.train` run's weights: ``"ema"`` per step or ``"swa"`` per epoch.
 
-    ``decay``: EMA's weight on the old average, in (0, 1) (0.999: the newest step counts 0.1 %). ``start_epoch``:
+    ``decay``: EMA's weight on the old average, in (0, 1) (0.99: the newest step counts 1 %). ``start_epoch``:
     SWA's first averaged epoch of the call, an integer >= 1 (epochs before it are trained, not averaged). Until
     its first update the average is the raw weights. One object serves one run (``train`` calls :meth:`begin`).
 
@@ -47,7 +47,7 @@ class WeightAveraging:
     WeightAveraging('swa', start_epoch=3)
     """
 
-    def __init__(self, kind: str, *, decay: float = 0.999, start_epoch: int = 1) -> None:
+    def __init__(self, kind: str, *, decay: float = 0.99, start_epoch: int = 1) -> None:
         if kind not in AVERAGING_KINDS:
             raise ValueError(f"weight averaging must be one of {', '.join(map(repr, AVERAGING_KINDS))}. Received: {kind!r}.")
         if isinstance(decay, bool) or not isinstance(decay, Real) or not 0 < decay < 1:
