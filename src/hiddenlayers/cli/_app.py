@@ -230,10 +230,8 @@ def train(
         **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing, weight_averaging=weight_averaging,
                  ema_decay=ema_decay, swa_start=swa_start))
     if is_stream_input(data):
-        run_train_stream(
-            data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
-            max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,
-        )
+        run_train_stream(data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
+                         max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check)
         return
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
