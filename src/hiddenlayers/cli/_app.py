@@ -110,6 +110,10 @@ ClassWeight = Annotated[str | None, typer.Option("--class-weight", help="Classif
 LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)]
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
 Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
+#: the application files' options of predict and evaluate (checked by _appfiles.check_app_options)
+TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
+ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
+                                                "scaled by 1/255), as the server's dtype (default float32; a uint8 .npy: uint8).", show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
 
 
@@ -262,17 +266,23 @@ def predict(
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    text_column: TextColumn = None,
+    image_dtype: ImageDtype = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series (default: its horizon).", show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+    Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order) or an .npy
+    array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
+    columns (-> rating), a Forecaster one value column (-> the next --steps values).
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force)
+    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps))
 
 
 @app.command()
@@ -280,11 +290,14 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
+    text_column: TextColumn = None,
+    image_dtype: ImageDtype = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+    A TextClassifier or ImageClassifier file reads its inputs as `predict` does, the labels from --target.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
@@ -295,7 +308,7 @@ def evaluate(
         return
     from ._train import run_evaluate
 
-    run_evaluate(model, data, target=target, as_json=json)
+    run_evaluate(model, data, target=target, as_json=json, app_options=_given(text_column=text_column, image_dtype=image_dtype))
 
 
 @app.command()
