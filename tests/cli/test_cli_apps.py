@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, run
 from hiddenlayers.apps import (
@@ -204,3 +207,27 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     table_model = tmp_path / "m.safetensors"
     assert run("train", d / "table.csv", "--target", "a", "--epochs", "1", "--out", table_model, "--quiet", "--no-check").exit_code == 0
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
+
+
+@given(st.lists(st.floats(min_value=-300, max_value=300, allow_nan=False), min_size=64, max_size=64))
+@settings(max_examples=60, deadline=None)
+def test_uint8_pixels_are_whole_numbers_0_to_255_as_the_server_reads_them(values: list[float]) -> None:
+    from hiddenlayers.cli._appfiles import _as_images
+    from hiddenlayers.cli._common import UserError
+
+    model = SimpleNamespace(image_shape_=(1, 8, 8))
+    a = np.asarray(values).reshape(1, 64)
+    ok = all(v == int(v) and 0 <= v <= 255 for v in values)
+    if ok:
+        np.testing.assert_array_equal(_as_images(model, a, "uint8", "data"), a.reshape(1, 8, 8).astype(np.uint8))
+    else:
+        with pytest.raises(UserError, match="not whole numbers 0-255"):
+            _as_images(model, a, "uint8", "data")
+    assert _as_images(model, a, "float32", "data").dtype == np.float32  # float32: any finite pixels, as given
+
+
+def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
+    gap = tmp_path / "gap.csv"
+    pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)
+    assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "missing or non-finite values")
+    assert_user_error(run("evaluate", fitted["dir"] / "image.safetensors", fitted["dir"] / "pixels.npy"), "evaluate needs the labels beside the images")
