@@ -231,3 +231,15 @@ def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[
     pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)
     assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "missing or non-finite values")
     assert_user_error(run("evaluate", fitted["dir"] / "image.safetensors", fitted["dir"] / "pixels.npy"), "evaluate needs the labels beside the images")
+
+
+def test_forecaster_value_column_picks_the_series_among_numeric_columns(fitted: dict[str, Any], tmp_path: Path) -> None:
+    dated = tmp_path / "dated.csv"
+    series = fitted["series"]
+    pd.DataFrame({"day": np.arange(len(series)), "level": series}).to_csv(dated, index=False)
+    model = fitted["dir"] / "fc.safetensors"
+    assert_user_error(run("predict", model, dated), "2 numeric columns ('day', 'level'): pass --value-column NAME")
+    assert_user_error(run("predict", model, dated, "--value-column", "nope"), "--value-column 'nope' is not a column of the data")
+    got = _csv(run("predict", model, dated, "--value-column", "level", "--steps", "3"))
+    np.testing.assert_allclose(got["forecast_level"], fitted["apps"]["fc"].forecast(3, series), rtol=1e-6)
+    assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", fitted["dir"] / "table.csv", "--value-column", "a"), "--value-column is for Forecaster files")

@@ -269,6 +269,8 @@ def predict(
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     steps: Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series (default: its horizon).", show_default=False)] = None,
+    value_column: Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
+                                                     show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
@@ -276,13 +278,13 @@ def predict(
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order) or an .npy
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
-    columns (-> rating), a Forecaster one value column (-> the next --steps values).
+    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values).
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps))
+    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps, value_column=value_column))
 
 
 @app.command()

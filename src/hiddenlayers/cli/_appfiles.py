@@ -15,7 +15,7 @@ run an app's own ``predict`` on a data file of an obvious form:
 * Autoencoder: the fitted numeric columns -> reconstruction error and the
   anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
 * Recommender: the user and item columns -> predicted rating;
-* Forecaster: one value column (oldest first) -> the next ``--steps`` values.
+* Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values.
 
 SequenceClassifier, Translator and DQNAgent files have no table form and are refused.
 """
@@ -71,8 +71,8 @@ def app_refusal(path: str, kind: str, command: str, takes: str = "a model traine
 
 
 def check_app_options(kind: str | None, **given: Any) -> None:
-    """Refuse an app-only option (``--text-column``, ``--steps``, ``--image-dtype``) on a file it does not apply to."""
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "image_dtype": "ImageClassifier"}
+    """Refuse an app-only option (``--text-column``, ``--steps``, ``--value-column``, ``--image-dtype``) on a file it does not apply to."""
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier"}
     for name, value in given.items():
         if value is not None and kind != owners[name]:
             option = "--" + name.replace("_", "-")
@@ -94,7 +94,7 @@ def _call(method: Any, *args: Any) -> Any:
 def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, proba: bool) -> pd.DataFrame:
     """Predictions of application ``model`` (from ``path``) on ``data``, as the table ``predict`` writes them.
 
-    ``options``: ``text_column``, ``steps``, ``image_dtype`` as given (None: the default).
+    ``options``: ``text_column``, ``steps``, ``value_column``, ``image_dtype`` as given (None: the default).
     """
     kind = type(model).__name__
     if kind not in PREDICTABLE:
@@ -102,7 +102,7 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     if proba and kind not in EVALUABLE:
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
-        return _forecast(model, data, options.get("steps"))
+        return _forecast(model, data, options.get("steps"), options.get("value_column"))
     X = _inputs(model, data, options)
     return _outputs(model, X, proba)
 
@@ -218,19 +218,23 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     return result
 
 
-def _forecast(model: Any, data: str, steps: int | None) -> pd.DataFrame:
-    """The next ``steps`` (default ``horizon``) values after ``data``'s one value column (oldest first)."""
+def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
+    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
     from ..data import load_table
 
     frame = load_table(data)
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
-    if len(numeric) != 1:
+    if column is None and len(numeric) != 1:
         found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
-        raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}: keep only that column.")
-    values = frame[numeric[0]].to_numpy(dtype=np.float64)
+        raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}: pass --value-column NAME.")
+    column = column or numeric[0]
+    if column not in numeric:
+        what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
+        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.")
+    values = frame[column].to_numpy(dtype=np.float64)
     n = int(model.horizon) if steps is None else steps
     out = _call(model.forecast, n, values)
-    return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{numeric[0]}": out})
+    return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
