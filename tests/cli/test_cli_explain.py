@@ -109,7 +109,7 @@ def test_application_file_is_refused(files, tmp_path):
     path = tmp_path / "ae.safetensors"
     hl.Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(X).save(path)
     assert_user_error(run("explain", "--model", path, "--data", files["cls_csv"]),
-                      f"explain supports MLPClassifier and MLPRegressor model files (.safetensors); '{path}' holds a Autoencoder")
+                      f"'{path}' holds an Autoencoder (an application file); explain --model takes a model trained by `hiddenlayers train`")
 
 
 def test_a_non_dense_model_is_refused(files, iris, tmp_path):

@@ -156,5 +156,5 @@ def test_cli_refuses_an_unsupported_app_file(tmp_path: Path) -> None:
     path = tmp_path / "text.safetensors"
     TextClassifier("embed8,lstm8,6", max_iter=1, early_stopping=False, random_state=0).fit(texts, y).save(path)
     assert_user_error(run("export", path, "--out", tmp_path / "text.onnx"),
-                      "holds a TextClassifier; export takes a model trained by `hiddenlayers train`, or a saved ImageClassifier")
+                      "holds a TextClassifier (an application file); export takes a model trained by `hiddenlayers train`, or a saved ImageClassifier")
     assert not (tmp_path / "text.onnx").exists()

@@ -128,6 +128,10 @@ Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_los
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
 SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight-averaging swa: first averaged epoch, a share of --epochs in (0, 1] or an epoch number (default 0.75).", show_default=False, callback=parse_swa_start)]
+#: the application files' options of predict and evaluate (checked by _appfiles.check_app_options)
+TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
+ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
+                                                "scaled by 1/255), as the server's dtype (default float32; a uint8 .npy: uint8).", show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
 
 
@@ -293,17 +297,25 @@ def predict(
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    text_column: TextColumn = None,
+    image_dtype: ImageDtype = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series (default: its horizon).", show_default=False)] = None,
+    value_column: Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
+                                                     show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+    Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order) or an .npy
+    array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
+    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values).
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force)
+    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps, value_column=value_column))
 
 
 @app.command()
@@ -313,12 +325,15 @@ def evaluate(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "
                                                       "counts as two); not the training's column unless named.", show_default=False)] = None,
+    text_column: TextColumn = None,
+    image_dtype: ImageDtype = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
+    A TextClassifier or ImageClassifier file reads its inputs as `predict` does, the labels from --target.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
@@ -329,7 +344,8 @@ def evaluate(
         return
     from ._train import run_evaluate
 
-    run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight)
+    run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
+                 app_options=_given(text_column=text_column, image_dtype=image_dtype))
 
 
 @app.command()

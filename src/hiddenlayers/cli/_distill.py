@@ -102,8 +102,12 @@ def _load_teacher(path: str) -> Any:
     if Path(path).suffix.lower() == ".onnx":
         raise UserError(f"'{path}' is an ONNX file: distill needs the .safetensors model file it was exported from.")
     from ..estimators import MLPClassifier
+    from ._appfiles import app_kind, app_refusal
     from ._data import load_model
 
+    kind = app_kind(path)
+    if kind is not None:
+        raise app_refusal(path, kind, "distill", "a classifier trained by `hiddenlayers train` as the teacher")
     model = load_model(path)
     if not isinstance(model, MLPClassifier):
         raise UserError(f"'{path}' holds a model of type {type(model).__name__}; distill takes a classifier trained by `hiddenlayers train`.")

@@ -32,6 +32,11 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
 
     if model_path.lower().endswith(".onnx"):
         raise UserError(f"{SUPPORTED}; '{model_path}' is an ONNX export, which keeps no training loss: pass the .safetensors file it came from.")
+    from ._appfiles import app_kind, app_refusal
+
+    kind = app_kind(model_path)
+    if kind is not None:
+        raise app_refusal(model_path, kind, "explain --model")
     model = load_model(model_path)
     if not isinstance(model, (MLPClassifier, MLPRegressor)):
         raise UserError(f"{SUPPORTED}; '{model_path}' holds a {type(model).__name__}.")

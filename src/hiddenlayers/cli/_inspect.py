@@ -82,6 +82,11 @@ def run_inspect(
         from ._landscape import check_landscape_output
 
         landscape_path = check_landscape_output(landscape, data=data, force=force)  # .png/.svg/.pdf: never the .html --out
+    from ._appfiles import app_kind, app_refusal
+
+    kind = app_kind(model_path)
+    if kind is not None and kind != "Autoencoder":  # the apps' inputs are no table rows of numbers (an Autoencoder's are)
+        raise app_refusal(model_path, kind, "inspect", "a model trained by `hiddenlayers train` or an Autoencoder file (it reads table rows)")
     model = load_model(model_path)
     features, y, name = _labels(model, data, read_table(data), target)
     if landscape_path is not None:

@@ -75,8 +75,12 @@ def parse_objectives(text: str) -> tuple[str, ...]:
 def _load_estimator(path: str) -> Any:
     if Path(path).suffix.lower() == ".onnx":
         raise UserError(f"'{path}' is an ONNX file: this command needs the .safetensors model file it was exported from.")
+    from ._appfiles import app_kind, app_refusal
     from ._data import load_model
 
+    kind = app_kind(path)
+    if kind is not None:
+        raise app_refusal(path, kind, "this command")
     model = load_model(path)
     if not hasattr(model, "network_") or type(model).__name__ not in ("MLPClassifier", "MLPRegressor"):
         raise UserError(f"'{path}' holds a {type(model).__name__}; this command takes a model trained by `hiddenlayers train`.")
@@ -98,7 +102,9 @@ def _load_exportable(path: str, data: str | None) -> Any:
                             "or call hl.export_onnx(model, path, X=...) from Python with your own inputs.")
         return model
     if not hasattr(model, "network_") or kind not in ("MLPClassifier", "MLPRegressor"):
-        raise UserError(f"'{path}' holds a {kind}; export takes a model trained by `hiddenlayers train`, or a saved {', '.join(ONNX_APPS)}.")
+        from ._appfiles import app_refusal
+
+        raise app_refusal(path, kind, "export", f"a model trained by `hiddenlayers train`, or a saved {', '.join(ONNX_APPS)}")
     return model
 
 

@@ -297,8 +297,12 @@ def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     source_pre = None
     if init_from:
         from ..ship import read_metadata
+        from ._appfiles import app_kind, app_refusal
 
         meta = read_metadata(init_from)  # ModelFileError (one line, exit 2) for a missing or foreign file
+        kind = app_kind(init_from)
+        if kind is not None:  # an app's file has no table network to start from (its metadata has no "network")
+            raise app_refusal(init_from, kind, "--init-from", "a model file of `hiddenlayers train` (its hidden layers start the new model)")
         source_pre = meta.get("preprocessing")
         if params.get("hidden_layer_sizes") is None:
             params["hidden_layer_sizes"] = meta["network"]["spec"]
@@ -402,8 +406,15 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     Console().print(t)
 
 
-def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool) -> None:
-    """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix."""
+def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool, app_options: dict[str, Any] | None = None) -> None:
+    """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix.
+
+    ``app_options``: ``text_column``, ``steps``, ``image_dtype`` for an application file (see :mod:`._appfiles`); None when not given.
+    """
+    from ._appfiles import app_kind, check_app_options, predict_app
+
+    kind = app_kind(model_path)
+    check_app_options(kind, **(app_options or {}))
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
@@ -413,6 +424,8 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         from ._data import predict_onnx
 
         result = predict_onnx(model_path, data, proba=proba)
+    elif kind is not None:
+        result = predict_app(load_model(model_path), model_path, data, app_options or {}, proba=proba)
     else:
         result = _predict_frame(model_path, data, proba)
     if out is None:
@@ -469,16 +482,27 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, data)
 
 
-def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None) -> dict[str, Any]:
+def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None,
+                 app_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Metrics of a saved model on labelled ``data``; printed as tables or JSON.
 
     ``sample_weight``: a column of ``data`` whose values weight each row's part in every metric
     (``"weighted_by"`` in the result). Not given, the metrics are plain, and a note says so when
     the model was trained with weights from a column that ``data`` holds.
+    ``app_options``: ``text_column``, ``image_dtype`` for a TextClassifier or ImageClassifier file; None when not given.
     """
+    from ._appfiles import app_kind, check_app_options, evaluate_app
     from ._weights import stored_weight_column
 
+    kind = app_kind(model_path)
+    check_app_options(kind, **(app_options or {}))
+    if kind is not None and sample_weight is not None:
+        raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds a {kind} (an application file): drop --sample-weight.")
     model = load_model(model_path)
+    if kind is not None:
+        result = evaluate_app(model, model_path, data, target, app_options or {})
+        show_evaluation(result, as_json)
+        return result
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
     trained = stored_weight_column(model)
     if sample_weight is None and trained is not None and trained in raw.columns:

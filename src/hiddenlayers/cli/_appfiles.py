@@ -1,0 +1,263 @@
+"""Application model files (``hl.apps``) on the commands written for table models.
+
+:func:`app_kind` tells an application's file from a table model's by its
+header alone (no tensors read); :func:`app_refusal` is the one-line refusal of
+a command that takes only table models, naming the app, what the command
+takes and what to use instead. :func:`predict_app` and :func:`evaluate_app`
+run an app's own ``predict`` on a data file of an obvious form:
+
+* TextClassifier: one text column (``--text-column``, default the only text column);
+* ImageClassifier: the fitted H x W x C pixels as columns (flattened in the
+  order ``(H, W, C)``, as numpy's ``reshape`` lays an ``(N, H, W[, C])`` array
+  out), or an ``.npy`` array ``(N, H, W[, C])`` read with ``allow_pickle=False``;
+  ``--image-dtype uint8`` (whole numbers 0-255, scaled by 1/255) or
+  ``float32`` (pixels as given), as the server's ``"dtype"``;
+* Autoencoder: the fitted numeric columns -> reconstruction error and the
+  anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
+* Recommender: the user and item columns -> predicted rating;
+* Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values.
+
+SequenceClassifier, Translator and DQNAgent files have no table form and are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import UserError, one_line
+
+#: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores the classifiers among them
+PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster")
+EVALUABLE = ("TextClassifier", "ImageClassifier")
+IMAGE_DTYPES = ("float32", "uint8")
+_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
+
+
+def app_kind(path: str) -> str | None:
+    """The application class a ``.safetensors`` file holds (e.g. ``"TextClassifier"``); None for a table model or an ``.onnx`` file.
+
+    Reads the header only; a missing or foreign file is left to the command's own loading (its one-line error).
+    """
+    if Path(path).suffix.lower() == ".onnx" or not Path(path).is_file():
+        return None
+    from ..exceptions import ModelFileError
+    from ..ship import read_metadata
+
+    try:
+        kind = str(read_metadata(path)["estimator"])
+    except (ModelFileError, KeyError, OSError):
+        return None
+    return None if kind in ("MLPClassifier", "MLPRegressor") else kind
+
+
+def _a(kind: str) -> str:
+    """``"an ImageClassifier"``, ``"a TextClassifier"``."""
+    return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
+
+
+def instead(kind: str, path: str) -> str:
+    """What to use for a ``kind`` file where a command takes only table models: Python, and the commands that read it."""
+    cli = [f"`hiddenlayers {c} {path}`" for c, ok in (("predict", kind in PREDICTABLE), ("serve", kind in _SERVED)) if ok]
+    return f"use hl.load('{path}') from Python" + (f", or {' / '.join(cli)}" if cli else "")
+
+
+def app_refusal(path: str, kind: str, command: str, takes: str = "a model trained by `hiddenlayers train` (MLPClassifier or MLPRegressor)") -> UserError:
+    """The one-line refusal of ``command`` on an application file: the app, what ``command`` takes, what to use instead."""
+    return UserError(f"'{path}' holds {_a(kind)} (an application file); {command} takes {takes}: {instead(kind, path)}.")
+
+
+def check_app_options(kind: str | None, **given: Any) -> None:
+    """Refuse an app-only option (``--text-column``, ``--steps``, ``--value-column``, ``--image-dtype``) on a file it does not apply to."""
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier"}
+    for name, value in given.items():
+        if value is not None and kind != owners[name]:
+            option = "--" + name.replace("_", "-")
+            raise UserError(f"{option} is for {owners[name]} files; this model file holds {_a(kind) if kind else 'a table model'}: drop {option}.")
+    if given.get("image_dtype") is not None and given["image_dtype"] not in IMAGE_DTYPES:
+        raise UserError(f"--image-dtype must be float32 (pixels as given) or uint8 (whole numbers 0-255, scaled by 1/255). Received: {given['image_dtype']!r}.")
+    if given.get("steps") is not None and given["steps"] < 1:
+        raise UserError(f"--steps must be a whole number >= 1 (values to forecast). Received: {given['steps']}.")
+
+
+def _call(method: Any, *args: Any) -> Any:
+    """``method(*args)``; a ValueError or TypeError of the app (a value it refuses) is a one-line UserError."""
+    try:
+        return method(*args)
+    except (ValueError, TypeError) as exc:
+        raise UserError(one_line(exc)) from None
+
+
+def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, proba: bool) -> pd.DataFrame:
+    """Predictions of application ``model`` (from ``path``) on ``data``, as the table ``predict`` writes them.
+
+    ``options``: ``text_column``, ``steps``, ``value_column``, ``image_dtype`` as given (None: the default).
+    """
+    kind = type(model).__name__
+    if kind not in PREDICTABLE:
+        raise UserError(f"'{path}' holds {_a(kind)}, which has no table form for predict (it reads {_FORMS.get(kind, 'no table')}): {instead(kind, path)}.")
+    if proba and kind not in EVALUABLE:
+        raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
+    if kind == "Forecaster":
+        return _forecast(model, data, options.get("steps"), options.get("value_column"))
+    X = _inputs(model, data, options)
+    return _outputs(model, X, proba)
+
+
+_FORMS = {"SequenceClassifier": "variable-length sequences", "Translator": "sentences to translate (Translator.predict)",
+          "DQNAgent": "an environment's observations (DQNAgent.act)"}
+
+
+def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
+    """The app's ``X`` from unlabelled ``data`` (a bundled dataset's ``target`` column is left out, as the table ``predict`` ignores it)."""
+    if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
+        return _npy_images(model, data, options.get("image_dtype"))
+    from ..data import default_target, load_table
+
+    frame = load_table(data)
+    drop = default_target(data, frame)
+    if drop is not None:
+        frame = frame.drop(columns=[drop])
+    if type(model).__name__ in EVALUABLE:
+        return _table_inputs(model, frame, options)
+    return _named_columns(model, frame)
+
+
+def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
+    """The texts of ``column``, else of the only text column; a missing text is an error naming its row."""
+    if column is None:
+        texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+        if len(texts) != 1:
+            found = f"{len(texts)} text columns ({', '.join(map(repr, texts[:8]))})" if texts else "no text column"
+            raise UserError(f"a TextClassifier reads one text column but the data has {found}: pass --text-column NAME.")
+        column = texts[0]
+    if column not in frame.columns:
+        raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.")
+    values = frame[column]
+    missing = np.flatnonzero(values.isna().to_numpy())
+    if missing.size:
+        raise UserError(f"text column '{column}' has no text in data row {int(missing[0]) + 1} ({missing.size} row(s)): fill or drop those rows.")
+    return [str(v) for v in values]
+
+
+def _image_shape(model: Any) -> tuple[int, ...]:
+    """The ``(H, W)`` or ``(H, W, C)`` of one image as the app reads it."""
+    c, h, w = (int(d) for d in model.image_shape_)
+    return (h, w) if c == 1 else (h, w, c)
+
+
+def _as_images(model: Any, a: np.ndarray, dtype: str, where: str) -> np.ndarray:
+    """``a`` (N, H*W*C) or (N, H, W[, C]) (the app's own layout) as the app's images, by the server's rule: uint8 whole 0-255, float32 finite."""
+    shape = _image_shape(model)
+    size = int(np.prod(shape))
+    if a.dtype.kind not in "iuf":
+        raise UserError(f"{where} must hold numbers (pixels); it holds {a.dtype} values.")
+    if a.ndim == 2 and a.shape[1] == size:
+        a = a.reshape((len(a), *shape))
+    if a.shape[1:] != shape:
+        raise UserError(f"{where} has shape {a.shape[1:]} per image, but the model reads {' x '.join(map(str, shape))} pixels "
+                        f"({size} columns, in the order H, W{', C' if len(shape) == 3 else ''}): pass images at the fitted size.")
+    if not np.isfinite(a).all():
+        row = int(np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))[0])
+        raise UserError(f"{where} has a missing or infinite pixel in image {row + 1}: fill it.")
+    if dtype == "uint8":
+        if (a.dtype.kind == "f" and not (a == np.trunc(a)).all()) or a.min() < 0 or a.max() > 255:
+            raise UserError(f"{where} holds pixels that are not whole numbers 0-255, as --image-dtype uint8 needs: fix them, or use --image-dtype float32.")
+        return a.astype(np.uint8)
+    return a.astype(np.float32)
+
+
+def _pixel_images(model: Any, frame: pd.DataFrame, dtype: str) -> np.ndarray:
+    from ..data import numeric_matrix
+
+    bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
+    return _as_images(model, numeric_matrix(frame), dtype, "the data")
+
+
+def _npy_images(model: Any, data: str, dtype: str | None) -> np.ndarray:
+    """An ``.npy`` array of images, read without unpickling; a uint8 array follows the uint8 rule unless --image-dtype says otherwise."""
+    try:
+        a = np.load(data, allow_pickle=False)
+    except ValueError as exc:
+        raise UserError(f"'{data}' is not a plain numeric .npy array ({one_line(exc)}): save the images with np.save of a number array.") from None
+    return _as_images(model, a, dtype or ("uint8" if a.dtype == np.uint8 else "float32"), f"'{data}'")
+
+
+def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns an Autoencoder or Recommender was fitted on (its ``feature_names_in_``), else all columns."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return frame
+    missing = [str(n) for n in names if n not in frame.columns]
+    if missing:
+        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on.")
+    return frame[list(names)]
+
+
+def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
+    """The app's own predictions on ``X`` as a DataFrame (classifiers: ``predicted_label`` and ``proba_<class>`` columns)."""
+    kind = type(model).__name__
+    if kind == "Autoencoder":
+        error = _call(model.reconstruction_error, X)
+        return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
+    if kind == "Recommender":
+        return pd.DataFrame({"predicted_rating": _call(model.predict, X)})
+    P = _call(model.predict_proba, X)
+    if not np.isfinite(P).all():
+        row = int(np.flatnonzero(~np.isfinite(P).all(axis=1))[0])
+        raise UserError(f"the model's output for row {row + 1} is not finite (its values are far from the training data): fix that row.")
+    result = pd.DataFrame({"predicted_label": model.classes_[P.argmax(axis=1)]})
+    if proba:
+        for i, c in enumerate(model.classes_):
+            result[f"proba_{c}"] = P[:, i]
+    return result
+
+
+def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
+    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
+    from ..data import load_table
+
+    frame = load_table(data)
+    numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    if column is None and len(numeric) != 1:
+        found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
+        raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}: pass --value-column NAME.")
+    column = column or numeric[0]
+    if column not in numeric:
+        what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
+        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.")
+    values = frame[column].to_numpy(dtype=np.float64)
+    n = int(model.horizon) if steps is None else steps
+    out = _call(model.forecast, n, values)
+    return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
+
+
+def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``evaluate``'s result (rows, task, metrics) for a TextClassifier or ImageClassifier on labelled ``data``."""
+    from ._common import labelled_table, note
+    from ._data import class_labels, prediction_metrics
+
+    kind = type(model).__name__
+    if kind not in EVALUABLE:
+        raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores classifiers (table models, TextClassifier, ImageClassifier): {instead(kind, path)}.")
+    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
+        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
+    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN, one of {', '.join(map(repr, cols[:8]))}.")
+    labels = class_labels(table.frame[name], model.classes_, name)
+    X = _table_inputs(model, table.frame.drop(columns=[name]), options)
+    if table.n_dropped:
+        note(table.drop_summary())
+    pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
+    return {"model": path, "data": data, "rows": len(labels), "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
+
+
+def _table_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
+    """A TextClassifier's texts or an ImageClassifier's images from the input columns of ``frame``."""
+    if type(model).__name__ == "TextClassifier":
+        return _texts(frame, options.get("text_column"))
+    return _pixel_images(model, frame, options.get("image_dtype") or "float32")

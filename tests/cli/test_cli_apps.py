@@ -1,0 +1,245 @@
+"""Application model files (hl.apps) on every command that takes a model file: each works, or refuses in one line.
+
+One tiny fit of each app (1 epoch), shared by the module; ``predict`` and
+``evaluate`` are checked against the app's own methods on the same inputs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cli_helpers import assert_user_error, run
+from hiddenlayers.apps import (
+    Autoencoder,
+    DQNAgent,
+    Forecaster,
+    ImageClassifier,
+    Recommender,
+    SequenceClassifier,
+    TextClassifier,
+    Translator,
+)
+
+TEXTS = ["a fine film", "a dull mess", "fine acting", "a dull plot", "what a fine cast", "dull and slow"] * 4
+LABELS = ["pos", "neg"] * 12
+KINDS = {"text": "TextClassifier", "image": "ImageClassifier", "auto": "Autoencoder", "rec": "Recommender", "fc": "Forecaster",
+         "seq": "SequenceClassifier", "tr": "Translator", "dqn": "DQNAgent"}
+FAST = dict(max_iter=1, early_stopping=False, random_state=0, device="cpu")
+
+
+def _fit_all(d: Path) -> dict[str, Any]:
+    from sklearn.datasets import load_digits
+
+    rng = np.random.default_rng(0)
+    digits = load_digits()
+    pixels = (digits.images[:100] * (255 / 16)).astype(np.uint8)  # (100, 8, 8), 0-255
+    table = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    pairs = pd.DataFrame({"user": rng.integers(0, 20, 100), "item": rng.choice(list("xyzw"), 100)})
+    series = np.sin(np.arange(80) / 5)
+    apps: dict[str, Any] = {
+        "text": TextClassifier("embed8,gru8", **FAST).fit(TEXTS, LABELS),
+        "image": ImageClassifier("conv4k3:same,pool2,16", **FAST).fit(pixels, digits.target[:100]),
+        "auto": Autoencoder((8,), n_components=2, **FAST).fit(table),
+        "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, rng.uniform(1, 5, 100)),
+        "fc": Forecaster(window=8, horizon=2, hidden_layer_sizes=(8,), **FAST).fit(series),
+        "seq": SequenceClassifier("gru4", **FAST).fit([rng.normal(size=(5, 3)) for _ in range(8)], [0, 1] * 4),
+        "tr": Translator(hidden_size=8, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(["a b", "c d", "a d", "c b"] * 3,
+                                                                                                          ["x y", "z w", "x w", "z y"] * 3),
+    }
+    if importlib.util.find_spec("gymnasium") is not None:  # DQNAgent learns a gymnasium game
+        apps["dqn"] = DQNAgent((8,), learning_starts=10, random_state=0).fit("CartPole-v1", total_steps=30, eval_every=30, eval_episodes=1)
+    for name, app in apps.items():
+        app.save(d / f"{name}.safetensors")
+    pd.DataFrame({"review": TEXTS, "label": LABELS}).to_csv(d / "texts.csv", index=False)
+    img = pd.DataFrame(pixels.reshape(100, -1), columns=[f"p{i}" for i in range(64)])
+    img.assign(label=digits.target[:100]).to_csv(d / "pixels.csv", index=False)
+    img.to_csv(d / "flat.csv", index=False)  # unlabelled, for predict
+    pd.DataFrame({"review": TEXTS}).to_csv(d / "reviews.csv", index=False)
+    np.save(d / "pixels.npy", pixels)
+    table.to_csv(d / "table.csv", index=False)
+    pairs.to_csv(d / "pairs.csv", index=False)
+    pd.DataFrame({"level": series}).to_csv(d / "series.csv", index=False)
+    return {"dir": d, "apps": apps, "pixels": pixels, "table": table, "pairs": pairs, "series": series, "labels": digits.target[:100]}
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _fit_all(tmp_path_factory.mktemp("cli_apps"))
+
+
+#: each app's data file, as predict reads it (the refused apps get a plain table)
+DATA = {"text": "reviews.csv", "image": "flat.csv", "auto": "table.csv", "rec": "pairs.csv", "fc": "series.csv",
+        "seq": "table.csv", "tr": "table.csv", "dqn": "table.csv"}
+#: the labelled files of evaluate (the classifiers; the others get DATA's)
+LABELLED = {"text": "texts.csv", "image": "pixels.csv"}
+#: command -> (its arguments, the apps it works on); {m} the model file, {d} the data file, {o} a fresh output path
+COMMANDS = {
+    "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
+    "evaluate": ("evaluate {m} {L} --target label", {"text", "image"}),
+    "inspect": ("inspect {m} {d} --out {o}.html", {"auto"}),
+    "explain": ("explain --model {m} --data {d}", set()),
+    "info": ("info {m}", set(KINDS)),
+    "cost": ("cost {m} --calls 10", set()),
+    "prune": ("prune {m} {d} --out {o}.safetensors --epochs 1", set()),
+    "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq"}),
+    "distill": ("distill {m} {d} --out {o}.safetensors", set()),
+    "train-init-from": ("train {d} --target a --init-from {m} --out {o}.safetensors --epochs 1", set()),
+    "serve": ("serve {m}", set()),  # only the apps the server refuses: the others would start serving (tests/ship/test_serve_apps.py)
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_command_works_or_refuses_an_app_file_in_one_line(fitted: dict[str, Any], tmp_path: Path, name: str, command: str) -> None:
+    if name not in fitted["apps"]:
+        pytest.skip("gymnasium is not installed")
+    template, works = COMMANDS[command]
+    if command == "serve" and name not in ("tr", "dqn"):
+        pytest.skip("a served app starts a server: tests/ship/test_serve_apps.py")
+    if command == "export" and name in works and not _has_onnx():
+        pytest.skip("export needs onnx and onnxruntime")
+    d = fitted["dir"]
+    args = template.format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out").split()
+    result = run(*args)
+    if name in works:
+        assert result.exit_code == 0, result.output
+        return
+    assert_user_error(result, KINDS[name])
+    assert "hl.load" in result.stderr, result.stderr  # what to use instead
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def _has_onnx() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+
+
+def _csv(result: Any) -> pd.DataFrame:
+    import io
+
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(io.StringIO(result.stdout))
+
+
+def test_text_predict_is_the_apps_predict_and_predict_proba(fitted: dict[str, Any]) -> None:
+    app, d = fitted["apps"]["text"], fitted["dir"]
+    got = _csv(run("predict", d / "text.safetensors", d / "texts.csv", "--text-column", "review", "--proba"))
+    assert got["predicted_label"].tolist() == app.predict(TEXTS).tolist()
+    np.testing.assert_allclose(got[["proba_neg", "proba_pos"]].to_numpy(), app.predict_proba(TEXTS), atol=1e-6)
+    assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--text-column", "nope"), "--text-column 'nope' is not a column")
+
+
+def test_text_predict_needs_one_text_column_or_the_option(fitted: dict[str, Any], tmp_path: Path) -> None:
+    two = tmp_path / "two.csv"
+    pd.DataFrame({"title": ["x", "y"], "body": ["a fine film", "dull"]}).to_csv(two, index=False)
+    assert_user_error(run("predict", fitted["dir"] / "text.safetensors", two), "pass --text-column NAME")
+    got = _csv(run("predict", fitted["dir"] / "text.safetensors", two, "--text-column", "body"))
+    assert got["predicted_label"].tolist() == fitted["apps"]["text"].predict(["a fine film", "dull"]).tolist()
+
+
+def test_evaluate_text_and_image_classifiers_score_the_apps_predictions(fitted: dict[str, Any]) -> None:
+    import json
+
+    from sklearn.metrics import accuracy_score
+
+    d, apps = fitted["dir"], fitted["apps"]
+    res = run("evaluate", d / "text.safetensors", d / "texts.csv", "--target", "label", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(accuracy_score(LABELS, apps["text"].predict(TEXTS)))
+    res = run("evaluate", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8", "--json")
+    assert res.exit_code == 0, res.output
+    expected = accuracy_score(fitted["labels"], apps["image"].predict(fitted["pixels"]))
+    assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(expected)
+
+
+def test_image_predict_reads_pixel_columns_and_npy_by_the_servers_dtype_rule(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d, app, px = fitted["dir"], fitted["apps"]["image"], fitted["pixels"]
+    flat = tmp_path / "flat.csv"
+    pd.DataFrame(px.reshape(100, -1)).to_csv(flat, index=False)  # no header names needed: the columns in H, W order
+    as_uint8 = _csv(run("predict", d / "image.safetensors", flat, "--image-dtype", "uint8", "--proba"))
+    assert as_uint8["predicted_label"].tolist() == app.predict(px).tolist()
+    np.testing.assert_allclose(as_uint8[[f"proba_{c}" for c in app.classes_]].to_numpy(), app.predict_proba(px), atol=1e-6)
+    as_float = _csv(run("predict", d / "image.safetensors", flat))  # float32: the pixels as given (0-255, not scaled)
+    assert as_float["predicted_label"].tolist() == app.predict(px.astype(np.float32)).tolist()
+    npy = _csv(run("predict", d / "image.safetensors", d / "pixels.npy"))  # a uint8 array: the uint8 rule
+    assert npy["predicted_label"].tolist() == app.predict(px).tolist()
+    half = tmp_path / "half.csv"
+    pd.DataFrame(px.reshape(100, -1) + 0.5).to_csv(half, index=False)
+    assert_user_error(run("predict", d / "image.safetensors", half, "--image-dtype", "uint8"), "not whole numbers 0-255")
+    assert_user_error(run("predict", d / "image.safetensors", d / "table.csv"), "8 x 8 pixels (64 columns")
+
+
+def test_npy_with_objects_is_refused_never_unpickled(fitted: dict[str, Any], tmp_path: Path) -> None:
+    bad = tmp_path / "objects.npy"
+    np.save(bad, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert_user_error(run("predict", fitted["dir"] / "image.safetensors", bad), "not a plain numeric .npy array")
+
+
+def test_autoencoder_recommender_and_forecaster_predict_as_their_apps(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d, apps = fitted["dir"], fitted["apps"]
+    auto = _csv(run("predict", d / "auto.safetensors", d / "table.csv"))
+    np.testing.assert_allclose(auto["reconstruction_error"], apps["auto"].reconstruction_error(fitted["table"]), rtol=1e-6)
+    assert auto["predicted_anomaly"].tolist() == apps["auto"].predict(fitted["table"]).tolist()
+    rec = _csv(run("predict", d / "rec.safetensors", d / "pairs.csv"))
+    np.testing.assert_allclose(rec["predicted_rating"], apps["rec"].predict(fitted["pairs"]), rtol=1e-6)
+    out = tmp_path / "forecast.parquet"
+    res = run("predict", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--out", out)
+    assert res.exit_code == 0, res.output
+    got = pd.read_parquet(out)
+    assert got["step"].tolist() == [1, 2, 3, 4, 5]
+    np.testing.assert_allclose(got["forecast_level"], apps["fc"].forecast(5, fitted["series"]), rtol=1e-6)
+
+
+def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d = fitted["dir"]
+    assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--steps", "3"), "--steps is for Forecaster files")
+    assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--steps", "0"), "--steps must be a whole number >= 1")
+    assert_user_error(run("predict", d / "image.safetensors", d / "pixels.csv", "--image-dtype", "int8"), "--image-dtype must be float32")
+    assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--proba"), "--proba needs a classifier")
+    table_model = tmp_path / "m.safetensors"
+    assert run("train", d / "table.csv", "--target", "a", "--epochs", "1", "--out", table_model, "--quiet", "--no-check").exit_code == 0
+    assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
+
+
+@given(st.lists(st.floats(min_value=-300, max_value=300, allow_nan=False), min_size=64, max_size=64))
+@settings(max_examples=60, deadline=None)
+def test_uint8_pixels_are_whole_numbers_0_to_255_as_the_server_reads_them(values: list[float]) -> None:
+    from hiddenlayers.cli._appfiles import _as_images
+    from hiddenlayers.cli._common import UserError
+
+    model = SimpleNamespace(image_shape_=(1, 8, 8))
+    a = np.asarray(values).reshape(1, 64)
+    ok = all(v == int(v) and 0 <= v <= 255 for v in values)
+    if ok:
+        np.testing.assert_array_equal(_as_images(model, a, "uint8", "data"), a.reshape(1, 8, 8).astype(np.uint8))
+    else:
+        with pytest.raises(UserError, match="not whole numbers 0-255"):
+            _as_images(model, a, "uint8", "data")
+    assert _as_images(model, a, "float32", "data").dtype == np.float32  # float32: any finite pixels, as given
+
+
+def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
+    gap = tmp_path / "gap.csv"
+    pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)
+    assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "missing or non-finite values")
+    assert_user_error(run("evaluate", fitted["dir"] / "image.safetensors", fitted["dir"] / "pixels.npy"), "evaluate needs the labels beside the images")
+
+
+def test_forecaster_value_column_picks_the_series_among_numeric_columns(fitted: dict[str, Any], tmp_path: Path) -> None:
+    dated = tmp_path / "dated.csv"
+    series = fitted["series"]
+    pd.DataFrame({"day": np.arange(len(series)), "level": series}).to_csv(dated, index=False)
+    model = fitted["dir"] / "fc.safetensors"
+    assert_user_error(run("predict", model, dated), "2 numeric columns ('day', 'level'): pass --value-column NAME")
+    assert_user_error(run("predict", model, dated, "--value-column", "nope"), "--value-column 'nope' is not a column of the data")
+    got = _csv(run("predict", model, dated, "--value-column", "level", "--steps", "3"))
+    np.testing.assert_allclose(got["forecast_level"], fitted["apps"]["fc"].forecast(3, series), rtol=1e-6)
+    assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", fitted["dir"] / "table.csv", "--value-column", "a"), "--value-column is for Forecaster files")
