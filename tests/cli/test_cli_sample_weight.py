@@ -259,7 +259,7 @@ def test_streamed_train_reads_the_weight_column_as_no_feature_and_records_it(wei
     assert "'w'" not in res.stderr and "constant" not in res.stderr
 
 
-def test_streamed_train_names_a_bad_weight_by_file_and_line_and_refuses_workers(weighted, tmp_path):
+def test_streamed_train_names_a_bad_weight_by_file_and_line(weighted, tmp_path):
     bad = _parts(weighted, tmp_path / "bad")
     text = (bad / "p2.csv").read_text().splitlines()
     text[3] = text[3].rsplit(",", 1)[0] + ",-1"  # line 4 of p2.csv
@@ -269,8 +269,6 @@ def test_streamed_train_names_a_bad_weight_by_file_and_line_and_refuses_workers(
     assert_user_error(res, "the weight column 'w' holds -1")
     assert "p2.csv' line 4" in res.stderr
     assert_user_error(run("train", bad, "-t", "label", "--sample-weight", "nope", *TRAIN, "-o", out), "no weight column 'nope'")
-    assert_user_error(run("train", bad, "-t", "label", "--sample-weight", "w", "--workers", "2", "-o", out),
-                      "--sample-weight is not supported with --workers yet")
     assert not out.exists()
 
 
@@ -334,3 +332,25 @@ def test_row_weights_accepts_exactly_what_fit_accepts(cells):
     else:
         with pytest.raises(DataError, match=r"^--sample-weight column 'w' "):
             row_weights(series.replace("", None), "w")
+
+
+def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path):
+    """`--workers 2 --sample-weight w` (before: refused) trains both processes on their shares' weights; rank 0 saves the
+    model, which records the column. (Weighted two-rank equality with one process: tests/training/test_distributed.py.)"""
+    import os
+    import subprocess
+    import sys
+
+    folder = _parts(weighted, tmp_path / "parts")
+    out = tmp_path / "m.safetensors"
+    src = str(Path(__file__).parents[2] / "src")
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(PYTHONPATH=src + os.pathsep + env.get("PYTHONPATH", ""), OMP_NUM_THREADS="1", HIDDENLAYERS_BACKEND="gloo")
+    cmd = [sys.executable, "-m", "hiddenlayers", "train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",
+           "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--no-early-stopping", "-o", str(out)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "(2 processes)" in res.stderr
+    model = _load(out)
+    assert model.preprocessing_["sample_weight_column"] == "w" and np.isfinite(model.loss_)
+    assert [c["name"] for c in model.preprocessing_["columns"]] == ["a", "b", "color"]

@@ -136,13 +136,10 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _check_in_memory(timelapse: str | None, sample_weight: str | None, weight_averaging: str | None, *, workers: int, streamed: bool) -> None:
+def _check_in_memory(timelapse: str | None, weight_averaging: str | None, *, workers: int, streamed: bool) -> None:
     """``--timelapse`` (its frames come from the in-memory fit's callback) and ``--weight-averaging`` (the in-memory fit averages)
-    need one process and a table in memory; ``--sample-weight`` needs one process (a folder of files streams its weight column:
-    ``ParquetSource(weight=)``; under torch.distributed the weighted fit is not supported yet)."""
-    if workers > 1 and sample_weight is not None:
-        raise UserError("--sample-weight is not supported with --workers yet (each process's batch would count equally, whatever its "
-                        "weights sum to): train in one process (--workers 1 streams a folder of files with its weights), or drop --sample-weight.")
+    need one process and a table in memory. (``--sample-weight`` works everywhere: a folder of files, in one process or
+    several, streams its weight column, ``ParquetSource(weight=)``.)"""
     if workers <= 1 and not streamed:
         return
     if timelapse is not None:
@@ -218,7 +215,7 @@ def train(
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     _check_gce_q(loss, gce_q)
-    _check_in_memory(timelapse, sample_weight, weight_averaging, workers=workers, streamed=is_stream_input(data))
+    _check_in_memory(timelapse, weight_averaging, workers=workers, streamed=is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
         return

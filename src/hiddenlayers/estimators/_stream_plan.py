@@ -37,9 +37,6 @@ def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, 
     Early stopping holds out whole units (row groups or CSV files); every rank
     reads the same number of rows, cut to whole batches, so all take the same steps.
     """
-    if world > 1 and src.weight is not None:  # each rank's batch mean would count equally, whatever its weights sum to
-        raise ValueError(f"a weight column (weight={src.weight!r}) is not supported under torch.distributed yet: train in one process, "
-                         "or leave the weights out.")
     units = list(range(len(src.units)))
     val_units: list[int] = []
     if est.early_stopping and not incremental:
