@@ -222,13 +222,53 @@ def test_evaluate_refuses_a_model_input_and_an_unknown_column(weighted, weighted
     assert_user_error(run("evaluate", weighted_model, weighted, "--sample-weight", "label"), "--sample-weight 'label' is the target column")
 
 
-def test_streamed_train_refuses_weights(weighted, tmp_path):
-    folder = tmp_path / "parts"
+def _parts(weighted: Path, folder: Path, w: object = None) -> Path:
+    """``weighted`` split into two CSV files of ``folder`` (``w``: another weight column)."""
     folder.mkdir()
-    pd.read_csv(weighted).to_csv(folder / "p1.csv", index=False)
+    frame = pd.read_csv(weighted)
+    if w is not None:
+        frame["w"] = w
+    frame.iloc[:60].to_csv(folder / "p1.csv", index=False)
+    frame.iloc[60:].to_csv(folder / "p2.csv", index=False)
+    return folder
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning", "ignore:Got `batch_size`:UserWarning")
+def test_streamed_train_reads_the_weight_column_as_no_feature_and_records_it(weighted, tmp_path):
+    """A folder streams its weight column (before: refused): the model is the Python API's ParquetSource(weight=) fit,
+    its inputs leave the column out, the data check never judges it (constant weights are no 'constant column'), and
+    the model file records it as the in-memory path does."""
+    import hiddenlayers as hl
+    from hiddenlayers.data import ParquetSource
+
+    folder = _parts(weighted, tmp_path / "parts")
     out = tmp_path / "m.safetensors"
-    assert_user_error(run("train", folder, "-t", "label", "--sample-weight", "w", "-o", out),
-                      "--sample-weight is not supported for streamed data yet (a folder or glob of files, or --workers)")
+    res = ok("train", folder, "-t", "label", "--sample-weight", "w", *TRAIN, "-o", out)
+    model = _load(out)
+    assert model.preprocessing_["sample_weight_column"] == "w"
+    assert [c["name"] for c in model.preprocessing_["columns"]] == ["a", "b", "color"]
+    assert json.loads(ok("info", out, "--json").stdout)["training"]["sample_weight"] == "w"
+    params = {k: v for k, v in model.get_params().items() if k != "callbacks"}
+    fitted = hl.MLPClassifier(**params).fit(ParquetSource(str(folder), target="label", weight="w"))
+    for p, q in zip(model.coefs_, fitted.coefs_):
+        np.testing.assert_allclose(p, q, rtol=0, atol=1e-6)
+    ok("train", folder, "-t", "label", "--features", "a,b,color", *TRAIN, "-o", tmp_path / "plain.safetensors")
+    assert not np.allclose(_load(tmp_path / "plain.safetensors").coefs_[0], model.coefs_[0])  # the weights changed the fit
+    ones = _parts(weighted, tmp_path / "ones", w=1.0)
+    res = ok("train", ones, "-t", "label", "--sample-weight", "w", *TRAIN, "-o", tmp_path / "ones.safetensors")
+    assert "'w'" not in res.stderr and "constant" not in res.stderr
+
+
+def test_streamed_train_names_a_bad_weight_by_file_and_line(weighted, tmp_path):
+    bad = _parts(weighted, tmp_path / "bad")
+    text = (bad / "p2.csv").read_text().splitlines()
+    text[3] = text[3].rsplit(",", 1)[0] + ",-1"  # line 4 of p2.csv
+    (bad / "p2.csv").write_text("\n".join(text) + "\n")
+    out = tmp_path / "m.safetensors"
+    res = run("train", bad, "-t", "label", "--sample-weight", "w", *TRAIN, "-o", out)
+    assert_user_error(res, "the weight column 'w' holds -1")
+    assert "p2.csv' line 4" in res.stderr
+    assert_user_error(run("train", bad, "-t", "label", "--sample-weight", "nope", *TRAIN, "-o", out), "no weight column 'nope'")
     assert not out.exists()
 
 
@@ -292,3 +332,25 @@ def test_row_weights_accepts_exactly_what_fit_accepts(cells):
     else:
         with pytest.raises(DataError, match=r"^--sample-weight column 'w' "):
             row_weights(series.replace("", None), "w")
+
+
+def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path):
+    """`--workers 2 --sample-weight w` (before: refused) trains both processes on their shares' weights; rank 0 saves the
+    model, which records the column. (Weighted two-rank equality with one process: tests/training/test_distributed.py.)"""
+    import os
+    import subprocess
+    import sys
+
+    folder = _parts(weighted, tmp_path / "parts")
+    out = tmp_path / "m.safetensors"
+    src = str(Path(__file__).parents[2] / "src")
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(PYTHONPATH=src + os.pathsep + env.get("PYTHONPATH", ""), OMP_NUM_THREADS="1", HIDDENLAYERS_BACKEND="gloo")
+    cmd = [sys.executable, "-m", "hiddenlayers", "train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",
+           "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--no-early-stopping", "-o", str(out)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "(2 processes)" in res.stderr
+    model = _load(out)
+    assert model.preprocessing_["sample_weight_column"] == "w" and np.isfinite(model.loss_)
+    assert [c["name"] for c in model.preprocessing_["columns"]] == ["a", "b", "color"]

@@ -4,6 +4,7 @@
 Parquet directory DATA for 3 epochs (no shuffling, so that runs can be compared
 weight for weight), rank 0 saves OUT. With KILL_AT, rank 1 of the first attempt
 (``TORCHELASTIC_RESTART_COUNT=0``) exits hard at that step, as a killed worker would.
+``$HL_TEST_WEIGHT`` names a weight column of DATA to train with (``ParquetSource(weight=)``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def main() -> None:
         hidden_layer_sizes=(16,), batch_size=batch, max_iter=3, shuffle=False, random_state=0, alpha=1e-3,
         learning_rate_init=0.01, early_stopping=False, dtype="float64", n_iter_no_change=100, callbacks=callbacks,
     )
-    clf.fit(ParquetSource(data, target="y"))
+    clf.fit(ParquetSource(data, target="y", weight=os.environ.get("HL_TEST_WEIGHT") or None))
     if is_writer():
         clf.save(out)
     del clf

@@ -64,6 +64,39 @@ def test_two_ranks_with_global_batch_b_match_one_process_and_resume_after_a_kill
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
+@pytest.fixture(scope="module")
+def weighted(tmp_path_factory: pytest.TempPathFactory) -> str:
+    X, y = load_digits(return_X_y=True)
+    df = pd.DataFrame(X[:640], columns=[f"p{i}" for i in range(64)])
+    df["y"] = y[:640]
+    df["w"] = np.random.default_rng(0).integers(0, 4, size=640).astype(float)
+    df.loc[:31, "w"] = 0.0  # the first global batch (rank 0's first row group and rank 1's) weighs nothing: skipped by both
+    d = tmp_path_factory.mktemp("ddpw")
+    df.to_parquet(d / "t.parquet", row_group_size=16, index=False)
+    return str(d)
+
+
+def test_two_ranks_with_weights_match_one_process_and_resume_after_a_kill(weighted: str, tmp_path: Path) -> None:
+    """Each rank's batch mean counts by its rows' summed weight (before: refused; averaged equally it would not match),
+    a batch of weight 0 on every rank makes no step, the epoch's loss is the weighted mean over both ranks' rows, and a
+    restarted run reads the weights again from the files."""
+    one, two, resumed = tmp_path / "one.safetensors", tmp_path / "two.safetensors", tmp_path / "resumed.safetensors"
+    single = subprocess.run([sys.executable, WORKER, weighted, str(one), "32"], env=_env(HL_TEST_WEIGHT="w"), capture_output=True,
+                            text=True, timeout=120)
+    assert single.returncode == 0, single.stderr[-2000:]
+    run = _torchrun(weighted, str(two), "32", HL_TEST_WEIGHT="w")
+    assert run.returncode == 0, run.stderr[:3000]
+    for a, b in zip(_weights(one), _weights(two)):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(hl.load(two).loss_curve_, hl.load(one).loss_curve_, rtol=1e-6)
+    ckpt = tmp_path / "run.ckpt"
+    run = _torchrun(weighted, str(resumed), "32", "30", restarts=1, HIDDENLAYERS_CHECKPOINT=str(ckpt), HL_TEST_WEIGHT="w")
+    assert run.returncode == 0, run.stderr[:3000]
+    assert hl.load(resumed).n_iter_ == 3
+    for a, b in zip(_weights(two), _weights(resumed)):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
 def test_a_bad_master_address_is_one_clear_line(data: str, tmp_path: Path) -> None:
     env = _env(WORLD_SIZE="2", RANK="0", LOCAL_RANK="0", MASTER_ADDR="no-such-host.invalid", MASTER_PORT="29531")
     cmd = [sys.executable, "-m", "hiddenlayers", "train", data, "--target", "y", "--out", str(tmp_path / "m.safetensors"), "--join-timeout", "5"]

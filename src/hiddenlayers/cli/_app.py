@@ -140,16 +140,14 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _check_in_memory(timelapse: str | None, sample_weight: str | None, weight_averaging: str | None, distributed_or_streamed: bool) -> None:
-    """``--timelapse`` (its frames come from the in-memory fit's callback), ``--sample-weight`` (the streamed fit reads no row
-    weights) and ``--weight-averaging`` (the in-memory fit averages) need one process and a table in memory."""
-    if not distributed_or_streamed:
+def _check_in_memory(timelapse: str | None, weight_averaging: str | None, *, workers: int, streamed: bool) -> None:
+    """``--timelapse`` (its frames come from the in-memory fit's callback) and ``--weight-averaging`` (the in-memory fit averages)
+    need one process and a table in memory. (``--sample-weight`` works everywhere: a folder of files, in one process or
+    several, streams its weight column, ``ParquetSource(weight=)``.)"""
+    if workers <= 1 and not streamed:
         return
     if timelapse is not None:
         raise UserError("--timelapse needs one process and a table that fits in memory (not --workers or a folder of files): drop one of them.")
-    if sample_weight is not None:
-        raise UserError("--sample-weight is not supported for streamed data yet (a folder or glob of files, or --workers): the streamed fit "
-                        "reads no row weights; train on one file, or drop --sample-weight.")
     if weight_averaging is not None:
         raise UserError("--weight-averaging needs one process and a table that fits in memory (not --workers or a folder of files): "
                         "drop one of them.")
@@ -221,7 +219,7 @@ def train(
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     _check_gce_q(loss, gce_q)
-    _check_in_memory(timelapse, sample_weight, weight_averaging, workers > 1 or is_stream_input(data))
+    _check_in_memory(timelapse, weight_averaging, workers=workers, streamed=is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
         return
@@ -235,7 +233,8 @@ def train(
                  ema_decay=ema_decay, swa_start=swa_start))
     if is_stream_input(data):
         run_train_stream(data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
-                         max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check)
+                         max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,
+                         sample_weight=sample_weight)
         return
     run_train(
         data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,

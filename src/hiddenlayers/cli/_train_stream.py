@@ -20,7 +20,7 @@ from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
-from ._common import UserError, check_output, is_stream_input, note, one_line, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json
 
 
 def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
@@ -59,7 +59,7 @@ def _without_option(argv: list[str], name: str) -> list[str]:
 
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
-    max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True,
+    max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
@@ -67,6 +67,8 @@ def run_train_stream(
     from the tallies of the streaming pass (:meth:`ParquetSource.check`; duplicates
     and leakage within the first record batch, as the summary line says): every
     rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
+    ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
+    never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
     """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
@@ -78,7 +80,8 @@ def run_train_stream(
     model = None
     try:
         init_from_env(join_timeout)
-        src = ParquetSource(data, target=target, features=features.split(",") if features else None, max_categories=max_categories)
+        src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
+                            max_categories=max_categories)
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
@@ -116,6 +119,8 @@ def run_train_stream(
         elapsed = time.perf_counter() - start
         if not is_writer():
             return None
+        if sample_weight is not None:  # a record for info and evaluate (predicting never reads it)
+            model.preprocessing_ = {**model.preprocessing_, WEIGHT_COLUMN_KEY: sample_weight}
         model.save(out_path)
         if os.path.exists(ckpt):
             os.remove(ckpt)

@@ -40,6 +40,7 @@ from ._stream_files import (
     open_quote_error,
     read_error,
 )
+from ._stream_weights import batch_weights, check_weight_files, check_weight_name, refuse_all_zero
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Scan:
 
     ``units[i]`` holds ``units_rows[i]`` rows; ``classes`` is the sorted set of
     target values (``None`` for a numeric target read as regression).
+    ``units_weight[i]`` is the sum of unit ``i``'s row weights (None without a weight column).
     """
 
     preprocessor: TablePreprocessor
@@ -56,6 +58,7 @@ class Scan:
     target_numeric: bool
     n_rows: int = field(init=False)
     checks: StreamCheck | None = None  # the fast data checks' tallies of every row (see :meth:`ParquetSource.check`)
+    units_weight: list[float] | None = None
 
     def __post_init__(self) -> None:
         self.n_rows = int(sum(self.units_rows))
@@ -77,6 +80,12 @@ class ParquetSource:
         A directory, a file, or a glob such as ``"big/*.parquet"``.
     target : str
         The column to predict; every other column is a feature unless ``features`` names them.
+    weight : str, optional
+        A numeric column of per-row weights (``fit``'s ``sample_weight``; LightGBM's ``weight_column``),
+        read with each record batch and never a feature. Its values are checked as ``fit`` checks
+        ``sample_weight`` (numbers, none missing, finite, none negative): the first bad one is a
+        :class:`DataError` naming its file and CSV line or Parquet row; weights that are 0 on every
+        row are refused after the statistics pass (:meth:`scan`).
     features : sequence of str, optional
         The feature columns (default: all but the target).
     format : {"auto", "parquet", "csv"}
@@ -98,7 +107,7 @@ class ParquetSource:
     """
 
     def __init__(
-        self, path: str, target: str, *, features: Sequence[str] | None = None, format: str = "auto",
+        self, path: str, target: str, *, features: Sequence[str] | None = None, weight: str | None = None, format: str = "auto",
         shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20,
     ) -> None:
         if format not in ("auto", "parquet", "csv"):
@@ -110,6 +119,7 @@ class ParquetSource:
         self.path = str(path)
         self.target = target
         self.features = list(features) if features is not None else None
+        self.weight = weight
         self.format = format
         self.shuffle_buffer = shuffle_buffer
         self.read_rows = read_rows
@@ -121,7 +131,13 @@ class ParquetSource:
         self._scan: Scan | None = None
 
     def __repr__(self) -> str:
-        return f"ParquetSource({self.path!r}, target={self.target!r}, files={len(self.files)}, units={len(self.units)})"
+        weight = f", weight={self.weight!r}" if self.weight is not None else ""
+        return f"ParquetSource({self.path!r}, target={self.target!r}{weight}, files={len(self.files)}, units={len(self.units)})"
+
+    @property
+    def _columns(self) -> list[str]:
+        """The columns read from each file: the features, the target and the weight column (if any)."""
+        return [*self.features, self.target, *([self.weight] if self.weight is not None else [])]  # type: ignore[misc]
 
     # ------------------------------------------------------------ reading
     def _open(self) -> Any:
@@ -129,7 +145,13 @@ class ParquetSource:
         import pyarrow.dataset as ds
 
         listed = {f: file_columns(f, self.file_format) for f in self.files}
-        self.features = check_columns(self.path, {f: names for f, (names, _) in listed.items()}, self.target, self.features)
+        names = {f: n for f, (n, _) in listed.items()}
+        if self.weight is not None:
+            check_weight_name(self.weight, self.target, self.features)
+        self.features = check_columns(self.path, names, self.target, self.features)
+        if self.weight is not None:
+            check_weight_files(self.path, names, self.weight)
+            self.features = [c for c in self.features if c != self.weight]
         if not self.features:
             raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
         self._headers = {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {}
@@ -137,7 +159,7 @@ class ParquetSource:
         self._dropped: dict[str, dict[int | str, tuple[int, int]]] = {}  # CSV file -> pyarrow's record number (or text) -> (fields, header fields)
         self._end_checked: set[str] = set()  # CSV files whose last line was checked for a quote that never closes
         self._open_quote: set[str] = set()  # CSV files with a refused row that ends inside a quote
-        used = [*self.features, self.target]
+        used = self._columns
         try:
             if self.file_format == "parquet":
                 return ds.dataset(self.files, format="parquet", schema=common_schema({f: s for f, (_, s) in listed.items()}, used))
@@ -185,11 +207,11 @@ class ParquetSource:
         return units
 
     def read_unit(self, i: int) -> Iterator[Any]:
-        """The record batches of unit ``i`` as pandas DataFrames (features and target); a failed read is a DataError naming the file."""
+        """The record batches of unit ``i`` as pandas DataFrames (features, target, weight); a failed read is a DataError naming the file."""
         import pyarrow as pa
 
         unit = self.units[i]
-        cols = [*self.features, self.target]  # type: ignore[misc]
+        cols = self._columns
         file = self._unit_files[i]
         if self.file_format == "csv" and file not in self._end_checked:
             if (found := open_quote_at_end(file)) is not None:
@@ -244,7 +266,9 @@ class ParquetSource:
         return self._scan
 
     def _refuse(self, checks: StreamCheck) -> None:
-        """The DataError of training on rows without a target or with an infinite value, the first one named."""
+        """The DataError of training on rows without a target or with an infinite value, the first one named, or of weights all 0."""
+        if self.weight is not None and self._scan is not None and self._scan.units_weight is not None:
+            refuse_all_zero(self.path, self.weight, float(sum(self._scan.units_weight)))
         rows = checks.target_missing.kept
         if rows:
             raise DataError(f"the target column {self.target!r} has missing values (first at {checks.where(rows[0])}): drop those rows.")
@@ -273,15 +297,18 @@ class ParquetSource:
         pre = TablePreprocessor(max_categories=self.max_categories)
         checks = StreamCheck(locate=self.locate)
         rows: list[int] = []
+        weights: list[float] = []
         seen: set[Any] = set()
         numeric = True
         in_file: dict[str, int] = {}  # rows read so far of each file (a file's row groups come in order)
         for i in range(len(self.units)):
-            n = 0
+            n, w_sum = 0, 0.0
             file = self._unit_files[i]
             for frame in self.read_unit(i):
                 y = frame.pop(self.target)
                 at = in_file.get(file, 0)
+                if self.weight is not None:  # checked here, never a feature (nor seen by the data check)
+                    w_sum += float(batch_weights(frame.pop(self.weight), self.weight, file, at, self.locate).sum())
                 if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values (first at {self.locate(file, row)}): drop those rows.")
@@ -299,10 +326,11 @@ class ParquetSource:
                 n += len(frame)
                 in_file[file] = at + len(frame)
             rows.append(n)
+            weights.append(w_sum)
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
         classes = np.array(sorted(seen)) if len(seen) <= 1000 else None
-        self._scan = Scan(pre, rows, classes, numeric, checks)
+        self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None)
         return self._scan
 
     def check(self, task: str = "auto") -> DataReport:
@@ -332,30 +360,42 @@ class ParquetSource:
         self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,
         preprocessor: TablePreprocessor | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """``(X, y)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``.
+        """``(X, y)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``: :meth:`weighted_chunks` without the weights."""
+        for X, y, _ in self.weighted_chunks(units, rows=rows, seed=seed, limit=limit, preprocessor=preprocessor):
+            yield X, y
+
+    def weighted_chunks(
+        self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,
+        preprocessor: TablePreprocessor | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """``(X, y, w)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``.
 
         ``seed`` shuffles the unit order and the rows inside each shuffle buffer
         (``None``: file order); ``limit`` stops after that many rows. ``X`` is the
-        float32 matrix of the preprocessing (the scan's unless given), ``y`` the raw target.
+        float32 matrix of the preprocessing (the scan's unless given), ``y`` the raw target,
+        ``w`` the rows' float64 weights (checked by the scan's pass), or None without a weight column.
         """
         pre = preprocessor or self.scan().preprocessor
         rng = np.random.default_rng(seed) if seed is not None else None
         order = list(units) if rng is None else [units[i] for i in rng.permutation(len(units))]
         budget = np.inf if limit is None else int(limit)
-        xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
+        weighted = self.weight is not None
+        parts: list[list[np.ndarray]] = [[], [], []]  # X, y, w blocks held for the shuffle buffer
         held = 0
 
-        def flush(final: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            nonlocal xs, ys, held
-            X, y = np.concatenate(xs), np.concatenate(ys)
+        def flush(final: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+            nonlocal parts, held
+            X, y = np.concatenate(parts[0]), np.concatenate(parts[1])
+            w = np.concatenate(parts[2]) if weighted else None
             if rng is not None:
                 p = rng.permutation(len(y))
-                X, y = X[p], y[p]
+                X, y, w = X[p], y[p], (w[p] if w is not None else None)
             cut = len(y) if final else len(y) - len(y) % rows
             for s in range(0, cut, rows):
-                yield X[s : s + rows], y[s : s + rows]
-            xs, ys, held = ([X[cut:]], [y[cut:]], len(y) - cut) if cut < len(y) else ([], [], 0)
+                yield X[s : s + rows], y[s : s + rows], (w[s : s + rows] if w is not None else None)
+            rest = cut < len(y)
+            parts = [[X[cut:]], [y[cut:]], [w[cut:]] if w is not None else []] if rest else [[], [], []]
+            held = len(y) - cut if rest else 0
 
         for i in order:
             for frame in self.read_unit(i):
@@ -364,13 +404,22 @@ class ParquetSource:
                 frame = frame.iloc[: int(min(len(frame), budget))]
                 budget -= len(frame)
                 y = frame.pop(self.target).to_numpy()
-                xs.append(pre.transform(frame).matrix.astype(np.float32))
-                ys.append(y)
+                if weighted:
+                    parts[2].append(_weights_array(frame.pop(self.weight)))
+                parts[0].append(pre.transform(frame).matrix.astype(np.float32))
+                parts[1].append(y)
                 held += len(y)
                 if held >= max(self.shuffle_buffer, rows):
                     yield from flush(final=False)
         if held:
             yield from flush(final=True)
+
+
+def _weights_array(values: Any) -> np.ndarray:
+    """A record batch's weight column as float64 ``(rows,)`` (its values were checked by the scan's pass)."""
+    import pandas as pd
+
+    return np.asarray(pd.to_numeric(values.astype(np.float64) if pd.api.types.is_bool_dtype(values) else values), dtype=np.float64)
 
 
 def _refuse_open_quote(frame: Any, file: str) -> None:

@@ -160,7 +160,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         with one_epoch_settings(est, s.batch, hooks), at_pass_rate(est, rate):
             if hasattr(est, "network_"):
                 est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
-            chunks = read_ahead(s.src.chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
+            chunks = read_ahead(s.src.weighted_chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
         if stopped == "interrupted":
             stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
@@ -255,8 +255,13 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
     }
 
 
-def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: dict[str, Any], world: int) -> tuple[float, float, str | None]:
-    """One pass's chunks, a ``partial_fit`` each: ``(row-weighted loss sum, rows, "interrupted", "diverged" or None)``.
+def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], kw: dict[str, Any],
+          world: int) -> tuple[float, float, str | None]:
+    """One pass's chunks, a ``partial_fit`` each: ``(weighted loss sum, summed weights, "interrupted", "diverged" or None)``.
+
+    A chunk's loss counts by its rows' summed weights (the source's weight column times ``class_weight``;
+    its rows without either), so the pass's loss is the in-memory epoch's ``sum(w·loss) / sum(w)``.
+    A chunk whose weights are all 0 is a no-op of ``partial_fit`` (its batches are skipped) and adds nothing.
 
     A chunk's Ctrl-C or divergence (its weights back at its start) ends the pass, as it ends an
     in-memory fit; under ``torchrun`` every rank must take the same steps, so there a Ctrl-C's
@@ -264,21 +269,34 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray]], kw: di
     (``GradientSync.agree``), ends every rank's pass at the same chunk.
     """
     loss_sum = rows = 0.0
-    for X, y in chunks:
+    for X, y, w in chunks:
         if hasattr(est, "network_"):  # a chunk is no epoch: its own stall count starts afresh and never fires
             est._no_improvement_count, est.best_loss_ = 0, np.inf
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergedWarning)  # the streamed fit warns once, naming the weights it keeps
             if world == 1:
                 warnings.simplefilter("ignore", InterruptedWarning)
-            est.partial_fit(X, y, **kw)
+            est.partial_fit(X, y, sample_weight=w, **kw)
         stopped = est.history_.stop_reason if est.history_.stop_reason in ("interrupted", "diverged") else None
         if stopped and (world == 1 or stopped == "diverged"):
             getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected
             return loss_sum, rows, stopped
-        loss_sum += float(est.loss_) * len(y)
-        rows += len(y)
+        counted = _weight_sum(est, X, y, w)
+        if counted > 0:
+            loss_sum += float(est.loss_) * counted
+            rows += counted
     return loss_sum, rows, None
+
+
+def _row_weights(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray | None:
+    """The rows' weights as the fit weighs them ``(n,)``: ``w`` times ``class_weight``'s (the in-memory product); None for neither."""
+    return est._with_class_weight(y, w, X, True) if hasattr(est, "classes_") else w
+
+
+def _weight_sum(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
+    """What a chunk's mean loss is divided by: its rows, or their summed weights (see :func:`_row_weights`)."""
+    rw = _row_weights(est, X, y, w)
+    return float(len(y)) if rw is None else float(np.sum(rw))
 
 
 def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float) -> None:
@@ -309,18 +327,21 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
 
 
 def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:
-    """Accuracy (classifier) or R² (regressor) over ``units``, summed chunk by chunk."""
+    """Accuracy (classifier) or R² (regressor) over ``units``, summed chunk by chunk, weighted as the in-memory
+    held-out score is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
     n = hits = sse = s1 = s2 = 0.0
-    for X, y in src.chunks(units, rows=65_536):
+    for X, y, w in src.weighted_chunks(units, rows=65_536):
         pred = est._predict_validated(X)
-        n += len(y)
+        rw = _row_weights(est, X, y, w)
+        rw = np.ones(len(y)) if rw is None else rw
+        n += float(rw.sum())
         if is_classifier(est):
-            hits += float((pred == y).sum())
+            hits += float(rw[pred == y].sum())
         else:
             yv = y.astype(np.float64)
-            sse += float(((pred.reshape(yv.shape) - yv) ** 2).sum())
-            s1 += float(yv.sum())
-            s2 += float((yv**2).sum())
+            sse += float((rw * (pred.reshape(yv.shape) - yv) ** 2).sum())
+            s1 += float((rw * yv).sum())
+            s2 += float((rw * yv**2).sum())
     if is_classifier(est):
         return hits / n
     sst = s2 - s1 * s1 / n

@@ -25,7 +25,7 @@ from .._params import Param, missing_defaults
 from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
-from ..training import Loss, get_loss
+from ..training import Loss, distributed_world, get_loss
 from ._checks import check_sample_weight, loss_row_weights, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
@@ -241,7 +241,8 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
                 raise ValueError("partial_fit does not support early_stopping=True")
             if self.domain_adaptation is not None or X_target is not None:  # (refuses partial_fit and sample_weight)
                 fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
-            elif sample_weight is not None and not (sample_weight > 0).any():  # a partial_fit chunk of weight 0: a no-op
+            # a partial_fit chunk of weight 0: a no-op (under torch.distributed this rank still steps with the others, adding nothing)
+            elif sample_weight is not None and not (sample_weight > 0).any() and distributed_world()[1] == 1:
                 pass_over_unweighted(self, X.shape[0])
             elif self.solver == "lbfgs":
                 fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))

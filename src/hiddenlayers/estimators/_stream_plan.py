@@ -45,6 +45,7 @@ def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, 
             raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")
         val_units = sorted(np.random.RandomState(stream_seed(est)).permutation(len(units))[:k].tolist())
     train_units = [u for u in units if u not in set(val_units)]
+    _check_unit_weights(src, scan, train_units, val_units)
     shards = [train_units[r::world] for r in range(world)]
     global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
     if global_batch % world:
@@ -56,6 +57,19 @@ def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, 
     if limit < 1:
         raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
     return val_units, shards, batch, limit
+
+
+def _check_unit_weights(src: ParquetSource, scan: Any, train_units: list[int], val_units: list[int]) -> None:
+    """Refuse, before any step, training or held-out units whose rows all have weight 0 (the in-memory split's rule)."""
+    sums = scan.units_weight
+    if sums is None:
+        return
+    if not sum(sums[u] for u in train_units) > 0:
+        raise ValueError(f"the units (row groups or CSV files) left to train on after holding out early stopping's all have weight 0 "
+                         f"in the column {src.weight!r}: give more rows a weight > 0, or early_stopping=False to train on every unit.")
+    if val_units and not sum(sums[u] for u in val_units) > 0:
+        raise ValueError(f"the units (row groups or CSV files) held out for early stopping all have weight 0 in the column {src.weight!r}, "
+                         "so they cannot score the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
 
 
 def stream_seed(est: _BaseMLP) -> int:

@@ -103,12 +103,30 @@ class GradientSync:
     def __init__(self, world: int) -> None:
         self.world = world
 
-    def __call__(self, grad: torch.Tensor) -> None:
-        """Replace ``grad`` (this rank's batch-mean gradient) by the mean over the ranks."""
+    def __call__(self, grad: torch.Tensor, weight: Any = None) -> bool:
+        """Replace ``grad`` (this rank's batch-mean gradient) by the mean over the ranks; whether to step.
+
+        ``weight``: this rank's summed sample weights of the batch (a 0-d tensor or number), or None without
+        weights. With weights, each rank's weighted mean counts by its weight, so the result is the weighted
+        mean gradient of the ranks' rows together, as one process computes it on the whole batch (one
+        all-reduce of the gradient and the weight together). A batch whose rows weigh 0 on every rank
+        gives False: no rank steps, as one process skips such a batch (``Batches``).
+        """
         import torch.distributed as dist
 
-        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
-        grad.div_(self.world)
+        if weight is None:
+            dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+            grad.div_(self.world)
+            return True
+        total = torch.as_tensor(weight, dtype=grad.dtype, device=grad.device).reshape(1)
+        buf = torch.cat([grad * total, total])
+        dist.all_reduce(buf, op=dist.ReduceOp.SUM)
+        summed = float(buf[-1])
+        if summed == 0:
+            grad.zero_()
+            return False
+        grad.copy_(buf[:-1]).div_(summed)
+        return True
 
 
     def check_steps(self, steps: int) -> None:

@@ -86,14 +86,14 @@ def _y_form(loss: Loss, k: int) -> str:
     return f"one column per output for {loss.name}" + ("; reshape a 1-D Y with Y.reshape(-1, 1)" if k == 1 else "")
 
 
-def check_weights(sample_weight: Tensor) -> float:
-    """The sum of ``sample_weight``: finite, none negative, not all zero (one host read of its min and sum)."""
+def check_weights(sample_weight: Tensor, allow_zero: bool = False) -> float:
+    """The sum of ``sample_weight``: finite, none negative, not all zero unless ``allow_zero`` (one host read of its min and sum)."""
     low, total = (float(v) for v in torch.stack([sample_weight.min(), sample_weight.sum()]).tolist())
     if not (math.isfinite(low) and math.isfinite(total)):
         raise ValueError("sample_weight holds NaN or infinite values: give every row a finite weight >= 0.")
     if low < 0:
         raise ValueError(f"sample_weight must be >= 0. Received: a weight of {low:g}; drop the row or give it weight 0.")
-    if total <= 0:
+    if total <= 0 and not allow_zero:
         raise ValueError("sample_weight is all zeros: at least one row needs a weight > 0.")
     return total
 

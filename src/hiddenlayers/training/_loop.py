@@ -271,27 +271,37 @@ def _batch_weight(xb: Any, wb: Any) -> float:
     return xb.shape[0] if wb is None else float(wb.sum())
 
 
-def _epoch_loss(total: Any, sw_total: float, l2_sum: Any, l2: float) -> float:
+def _epoch_loss(total: Any, sw_total: float, l2_sum: Any, l2: float, weighted_sync: GradientSync | None = None) -> float:
     """Mean training loss of an epoch: the (weighted) data loss plus the L2 penalty as scikit-learn counts it.
 
     ``l2_sum`` is the sum over the epoch's batches of ``|W|²`` at the weights
     each batch's loss was computed with (before its step), as scikit-learn adds
     each batch's penalty: each batch adds ``0.5 · l2 · |W|²`` once; the sum is
     divided by the rows, or by the summed sample weights, as the data loss is,
-    so weights of 2 give the loss of the same rows written out twice.
+    so weights of 2 give the loss of the same rows written out twice. ``weighted_sync`` (DDP with
+    sample weights): the ranks' sums and weights are added up first, so the loss is the weighted mean
+    of every rank's rows, as one process computes it (0 where no rank's rows weigh anything).
     """
+    if weighted_sync is not None:
+        from ._distributed import reduce_sum
+
+        num, weight = reduce_sum([float(total) + (0.5 * l2 * float(l2_sum) if l2 else 0.0), sw_total])
+        return num / weight if weight > 0 else 0.0
     penalty = 0.5 * l2 * float(l2_sum) / sw_total if l2 else 0.0
     return float(total) / sw_total + penalty
 
 
 def _record_epoch(history: History, epoch: int, train_loss: float, validate: Validator | None, lr: float, t0: float,
-                  sync: GradientSync | None = None) -> dict[str, Any]:
+                  sync: GradientSync | None = None, loss_agreed: bool = False) -> dict[str, Any]:
     """Validate, append the epoch's numbers to ``history`` and return them as the callbacks' ``logs``.
 
-    Under DDP the figures are agreed across ranks first: the same stopping and schedule everywhere.
+    Under DDP the figures are agreed across ranks first: the same stopping and schedule everywhere
+    (``loss_agreed``: ``train_loss`` is the ranks' already, :func:`_epoch_loss`'s weighted mean).
     """
     val_loss, val_score = validate() if validate is not None else (math.nan, math.nan)
-    if sync is not None:
+    if sync is not None and loss_agreed:
+        val_loss, val_score = sync.agree(val_loss, val_score)
+    elif sync is not None:
         train_loss, val_loss, val_score = sync.agree(train_loss, val_loss, val_score)
     history.epoch.append(epoch)
     history.train_loss.append(train_loss)
@@ -461,11 +471,13 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
     total: Any = 0.0  # read once per epoch
     l2_sum: Any = 0.0
     for xb, yb, wb in plan.batches:
-        if l2:
-            l2_sum = l2_sum + flat.l2()  # the weights this batch's loss is computed with
+        before = flat.l2() if l2 else 0.0  # the weights this batch's loss is computed with
         total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
-        if sync is not None:
-            sync(flat.grad)  # DDP: the gradient averaged over the ranks
+        # DDP: the gradient averaged over the ranks (weighted by each rank's batch weight); no step where no rank's rows weigh anything
+        if sync is not None and not sync(flat.grad, None if wb is None else wb.sum()):
+            continue
+        if l2:
+            l2_sum = l2_sum + before
         if plan.clip_grad_norm:
             clip_grad_norm_(flat, plan.clip_grad_norm)
         if plan.fold_l2:
@@ -514,11 +526,12 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 else:
                     total, l2_sum = _eager_epoch(plan, network, history, state, schedule.lr)
                 samples_seen += plan.n
-                train_loss = _epoch_loss(total, plan.sw_total, l2_sum, plan.l2)
+                weighted_sync = plan.sync if plan.sync is not None and plan.batches.W is not None else None
+                train_loss = _epoch_loss(total, plan.sw_total, l2_sum, plan.l2, weighted_sync)
                 if averaging is not None:
                     averaging.after_epoch(epoch - first)
                 with averaging.swapped() if averaging is not None else nullcontext():  # validation scores the averaged weights
-                    logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync)
+                    logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync, loss_agreed=weighted_sync is not None)
                 if not math.isfinite(train_loss):
                     reason = "diverged"
                     break
@@ -694,7 +707,9 @@ def _checked_data(network: torch.nn.Module, X: Any, Y: Any, sample_weight: Any, 
         sample_weight = as_tensor("sample_weight", sample_weight, dtype, device)
     n = check_lengths(X, Y, sample_weight)
     check_shapes(network, X, Y, loss)
-    return X, Y, sample_weight, (check_weights(sample_weight) if sample_weight is not None else float(n))
+    # under DDP one rank's share may weigh nothing (its batches add a zero gradient); the ranks' sum is what counts
+    allow_zero = gradient_sync() is not None
+    return X, Y, sample_weight, (check_weights(sample_weight, allow_zero=allow_zero) if sample_weight is not None else float(n))
 
 
 __all__ = ["TrainResult", "Validator", "train"]
