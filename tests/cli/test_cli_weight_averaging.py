@@ -33,6 +33,10 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     (["--weight-averaging", "ema", "--solver", "lbfgs"], "--weight-averaging: weight_averaging averages the steps of a stochastic solver"),
     (["--weight-averaging", "ema", "--workers", "2"], "--weight-averaging needs one process and a table that fits in memory"),
     (["--set", "weight_averaging=ema"], "use --weight-averaging instead of --set weight_averaging=ema"),
+    # a setting of the other kind of averaging (or of none) was ignored without a word
+    (["--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (no --weight-averaging does not use it)"),
+    (["--weight-averaging", "swa", "--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (--weight-averaging swa does not use it)"),
+    (["--weight-averaging", "ema", "--swa-start", "0.5"], "--swa-start needs --weight-averaging swa (--weight-averaging ema does not use it)"),
 ])
 def test_bad_averaging_options_are_refused(table, tmp_path, options, message) -> None:
     out = tmp_path / "m.safetensors"

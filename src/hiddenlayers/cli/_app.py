@@ -158,6 +158,15 @@ def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
         raise UserError(f"--gce-q needs --loss gce ({given} has no q): add --loss gce, or drop --gce-q.")
 
 
+def _check_averaging(weight_averaging: str | None, ema_decay: float | None, swa_start: float | int | None) -> None:
+    """Refuse ``--ema-decay`` without ``--weight-averaging ema`` and ``--swa-start`` without ``swa``: the estimator ignores a setting
+    of the other kind (or of no averaging) silently, so an explicit one is a mistake, as :func:`_check_gce_q` says for ``--gce-q``."""
+    for option, value, kind in (("--ema-decay", ema_decay, "ema"), ("--swa-start", swa_start, "swa")):
+        if value is not None and weight_averaging != kind:
+            given = f"--weight-averaging {weight_averaging}" if weight_averaging is not None else "no --weight-averaging"
+            raise UserError(f"{option} needs --weight-averaging {kind} ({given} does not use it): add --weight-averaging {kind}, or drop {option}.")
+
+
 @app.command()
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
@@ -216,7 +225,7 @@ def train(
     from ._train import _parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
-    _check_gce_q(loss, gce_q)
+    _check_gce_q(loss, gce_q), _check_averaging(weight_averaging, ema_decay, swa_start)
     _check_in_memory(timelapse, sample_weight, weight_averaging, workers > 1 or is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
