@@ -150,7 +150,23 @@ def test_evaluate_says_the_metrics_are_weighted(weighted, weighted_model):
 def test_evaluate_without_the_option_is_unweighted_and_names_the_training_column(weighted, weighted_model):
     result = run("evaluate", weighted_model, weighted)
     assert result.exit_code == 0, result.output
-    assert "trained with weights from column 'w'; these metrics are unweighted: pass --sample-weight w" in result.stderr
+    assert "these metrics are unweighted: pass --sample-weight w to weight them as the training did." in result.stderr
+    # the model's own weight column is named as such, not as "a column the model does not use"
+    assert "left out column 'w': the weight column the model was trained with (train --sample-weight w), not an input" in result.stderr
+    assert "does not use" not in result.stderr
+
+
+def test_predict_names_the_model_weight_column_and_still_notes_other_extras(weighted, weighted_model, tmp_path):
+    frame = pd.read_csv(weighted).assign(extra=1.0)
+    data, out = tmp_path / "extra.csv", tmp_path / "p.csv"
+    frame.to_csv(data, index=False)
+    result = run("predict", weighted_model, data, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "left out column 'w': the weight column the model was trained with" in result.stderr
+    assert "ignored 1 column(s) the model does not use: extra" in result.stderr
+    without = tmp_path / "plain.csv"
+    frame.drop(columns=["w", "extra"]).to_csv(without, index=False)
+    assert "weight column" not in run("predict", weighted_model, without, "-o", tmp_path / "q.csv").stderr
 
 
 def test_evaluate_onnx_weighted_as_the_model_file(weighted, weighted_model, tmp_path):

@@ -482,7 +482,7 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
     trained = stored_weight_column(model)
     if sample_weight is None and trained is not None and trained in raw.columns:
-        note(f"the model was trained with weights from column '{trained}'; these metrics are unweighted: pass --sample-weight {trained} to weight them.")
+        note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
     m = metrics(model, A, y, w)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression",
               "weighted_by": sample_weight, "metrics": m}
