@@ -167,3 +167,63 @@ def test_check_lists_every_finding_beside_a_fatal_one_and_still_exits_2(tmp_path
     assert result.exit_code == 2
     found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
     assert found["infinite_values"]["severity"] == "fatal" and found["constant_columns"]["columns"] == ["c"]
+
+
+@pytest.fixture()
+def class_weighted(tmp_path):
+    """A CSV whose weight column ``w`` balances the classes (1 for class 0, 3 for class 1): alone, it predicts the label."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.25).astype(int)
+    p = tmp_path / "cw.csv"
+    pd.DataFrame({"a": rng.normal(size=200) + y, "b": rng.normal(size=200), "w": 1 + 2 * y, "y": y}).to_csv(p, index=False)
+    return p
+
+
+def test_check_sample_weight_leaves_the_weight_column_out_of_the_feature_checks(class_weighted):
+    """Class-balancing weights are a function of the label: judged as a feature, check calls them a leak."""
+    plain = json.loads(run("check", class_weighted, "-t", "y", "--fast", "--json").stdout)
+    assert any(f["check"] == "leakage" and f["columns"] == ["w"] for f in plain["findings"])
+    weighted = json.loads(ok("check", class_weighted, "-t", "y", "--fast", "--json", "--sample-weight", "w").stdout)
+    assert weighted["columns"] == 2 and not any("w" in f["columns"] for f in weighted["findings"])
+
+
+def test_check_sample_weight_finds_what_train_refuses_with_the_file_line(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("a,w,y\n" + "".join(f"{i},{'' if i == 5 else 1},{i % 2}\n" for i in range(40)))
+    result = run("check", p, "-t", "y", "--json", "--fast", "--sample-weight", "w")
+    assert result.exit_code == 2
+    fatal = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "fatal"]
+    assert [(f["check"], f["rows"], f["columns"]) for f in fatal] == [("sample_weight", [5], ["w"])]
+    assert fatal[0]["message"] == "--sample-weight column 'w' has no value on line 7 (1 row): Input sample_weight contains NaN."
+    trained = run("train", p, "-t", "y", "--sample-weight", "w", "-q", "-o", tmp_path / "m.safetensors")
+    assert trained.exit_code == 2 and fatal[0]["message"] in trained.stderr  # the same words as train
+
+
+def test_check_sample_weight_counts_zero_weights_and_warns_of_uneven_ones(tmp_path):
+    w = np.full(100, 0.01)
+    w[:2], w[10:13] = 100.0, 0.0
+    p = tmp_path / "skew.csv"
+    pd.DataFrame({"a": np.arange(100) % 7, "w": w, "y": np.arange(100) % 2}).to_csv(p, index=False)
+    found = {f["check"]: f for f in json.loads(ok("check", p, "-t", "y", "--fast", "--json", "--sample-weight", "w").stdout)["findings"]}
+    assert found["zero_weight"]["rows"] == [10, 11, 12] and found["zero_weight"]["severity"] == "info"
+    assert found["skewed_weights"]["severity"] == "warning" and found["skewed_weights"]["details"]["effective_rows"] < 3
+    even = tmp_path / "even.csv"
+    pd.DataFrame({"a": np.arange(100) % 7, "w": np.linspace(1, 3, 100), "y": np.arange(100) % 2}).to_csv(even, index=False)
+    assert not {"zero_weight", "skewed_weights"} & {f["check"] for f in json.loads(
+        ok("check", even, "-t", "y", "--fast", "--json", "--sample-weight", "w").stdout)["findings"]}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--sample-weight", "ww"], "unknown --sample-weight column 'ww'"),
+    (["--sample-weight", "y"], "--sample-weight 'y' is the target column"),
+    (["--sample-weight", "w", "--features", "a,w"], "--sample-weight 'w' is also listed in --features"),
+])
+def test_check_sample_weight_refuses_a_column_train_would_refuse(class_weighted, options, message):
+    assert_user_error(run("check", class_weighted, "-t", "y", "--fast", *options), message)
+
+
+def test_check_sample_weight_of_a_folder_is_refused_as_train_refuses_it(class_weighted, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pd.read_csv(class_weighted).to_parquet(folder / "a.parquet")
+    assert_user_error(run("check", folder, "-t", "y", "--sample-weight", "w"), "--sample-weight is not supported for streamed data yet")
