@@ -260,7 +260,7 @@ def test_prune_refuses_weights(weighted, weighted_model, tmp_path):
 def test_search_gives_the_weights_to_every_trial(weighted, tmp_path):
     found = json.loads(ok("search", weighted, "-t", "label", "--sample-weight", "w", "--trials", "2", "--epochs", "5", "--widths", "8",
                           "--layers", "1", "--out-dir", tmp_path, "--no-check", "--json").stdout)
-    assert found["sample_weight"] is True  # the result says the ranking score was weighted
+    assert found["sample_weight"] == "w"  # the result names the column that weighted the ranking score, as train --json does
     model = _load(found["paths"][0])
     from hiddenlayers.data import TablePreprocessor
 

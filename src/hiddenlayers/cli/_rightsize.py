@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, check_report_output, clean, note, one_line, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -358,7 +358,10 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
 
 
 def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
-    """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary."""
+    """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
+
+    The summary's ``sample_weight`` is the ``--sample-weight`` column's name (``false`` without one).
+    """
     paths = []
     for row, model in zip(found.rows, found.models):
         path = folder / f"{study}-trial{row['trial']}.safetensors"
@@ -370,6 +373,8 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     if html is not None:
         found.save_html(html)
     summary = {**found.to_dict(), "html": html}
+    if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
+        summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)
     if as_json:
         print_json(clean(summary))
         return summary
