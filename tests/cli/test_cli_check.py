@@ -153,8 +153,12 @@ def test_check_of_a_folder_says_which_csv_rows_of_the_wrong_width_it_skipped(tmp
     pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60), "y": rng.integers(0, 2, 60)}).to_csv(d / "p0.csv", index=False)
     (d / "p1.csv").write_text("a,b,y\n0.5,0.1,1\n1.0,2.0,0,9\n0.2,0.3,0\n")
     res = ok("check", d, "--target", "y")
-    assert res.stdout.startswith("data check: 62 rows x 2 columns"), res.stdout
-    assert "dropped 1 of 3 data rows of '" in res.stderr and "p1.csv': 1 with more fields than the 3 header columns (line 3)" in res.stderr, res.stderr
+    assert res.stdout.startswith("data check: 62 rows x 2 columns: 1 warning"), res.stdout
+    assert "WARNING  ragged_rows: dropped 1 of 3 data rows of '" in res.stdout, res.stdout
+    assert "p1.csv': 1 with more fields than the 3 header columns (line 3)" in res.stdout and "dropped" not in res.stderr
+    # a finding as for one file, so --json has it too (it was a note on stderr only)
+    found = json.loads(ok("check", d, "--target", "y", "--json").stdout)["findings"]
+    assert [(f["check"], f["severity"]) for f in found] == [("ragged_rows", "warning")] and "(line 3)" in found[0]["message"]
 
 
 def test_check_lists_every_finding_beside_a_fatal_one_and_still_exits_2(tmp_path):

@@ -111,7 +111,7 @@ def _take_weight_column(table: Any, data: str, name: str | None, target: str | N
     problem = weight_problem(values, name, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
     if problem is not None:
         what, fix, rows = problem
-        return frame.drop(columns=[name]), [Finding("sample_weight", "fatal", what.rstrip(":"), fix, tuple(int(r) for r in rows), (name,))]
+        return frame.drop(columns=[name]), [Finding("sample_weight", "fatal", what.rstrip(":"), fix[:1].lower() + fix[1:], tuple(int(r) for r in rows), (name,))]
     w = row_weights(values, name)
     found = []
     zero = np.flatnonzero(w == 0)
@@ -128,7 +128,7 @@ def _take_weight_column(table: Any, data: str, name: str | None, target: str | N
 
 def _check_folder(data: str, target: str | None, features: str | None, against: str | None, task: str) -> Any:
     """A folder or glob of Parquet/CSV files: the fast checks of every row in one streamed pass, as ``train DIR`` runs them."""
-    from ..data import ParquetSource
+    from ..data import DataReport, Finding, ParquetSource
 
     if target is None:
         raise UserError(f"'{data}' is a folder of files, which is checked as `train` streams it: pass --target COLUMN.")
@@ -138,9 +138,10 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
          f"duplicates and leakage over every row, near duplicates within the first {src.scan(refuse_infinite=False).checks.first_rows:,})")
     report = stream_check(src, task)
-    for msg in src.drop_notes():  # CSV rows of the wrong width the pass skipped, said as `train DIR` says them
-        note(msg)
-    return report
+    # CSV rows of the wrong width the pass skipped, in `train DIR`'s words, as findings (the JSON and HTML report have them, as for one file)
+    ragged = [Finding("ragged_rows", "warning", msg, "fix or delete those lines: hiddenlayers drops rows of the wrong width when it reads the file")
+              for msg in src.drop_notes()]
+    return DataReport(ragged + report.findings, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
 
 
 def _show(report: Any, html_path: Any, as_json: bool) -> int:
