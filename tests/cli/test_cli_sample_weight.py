@@ -285,6 +285,17 @@ def test_distill_weights_the_student_and_the_comparison(weighted, weighted_model
     got, plain = distil("--sample-weight", "w"), distil()
     assert got["weighted_by"] == "w" and plain["weighted_by"] is None
     assert (got["test_accuracy"], got["agreement"]) != (plain["test_accuracy"], plain["agreement"])
+    # the student file records its own training's weights, not the (weighted) teacher's
+    assert json.loads(ok("info", got["model"], "--json").stdout)["training"]["sample_weight"] == "w"
+    assert json.loads(ok("info", plain["model"], "--json").stdout)["training"]["sample_weight"] is None
+    assert "these metrics are unweighted" not in run("evaluate", plain["model"], weighted).stderr
+
+
+def test_distill_from_an_unweighted_teacher_records_the_students_weights(weighted, tmp_path):
+    teacher, student = tmp_path / "t.safetensors", tmp_path / "s.safetensors"
+    ok("train", weighted, "-t", "label", "--features", "a,b,color", "--test-size", "0", *TRAIN, "-o", teacher)
+    ok("distill", teacher, weighted, "--epochs", "3", "--sample-weight", "w", "-o", student, "--json")
+    assert json.loads(ok("info", student, "--json").stdout)["training"]["sample_weight"] == "w"
 
 
 # --- the column's validation --------------------------------------------------------------------------------------
