@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,18 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     model = hl.load(out)
     assert (model.weight_averaging, model.ema_decay, model.swa_start) == expected
     assert shown in ok("info", out, "--json").output
+
+
+def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path) -> None:
+    """train's summary named the sample weights but not the averaging: nothing said the file holds an average."""
+    out = tmp_path / "m.safetensors"
+    summary = json.loads(ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "--json", "-o", out,
+                            "--weight-averaging", "swa", "--swa-start", "2").stdout)
+    assert summary["weight_averaging"] == "swa (swa_start=2)"
+    text = ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "-q", "-o", out, "--force", "--weight-averaging", "ema").stdout
+    assert "ema (ema_decay=0.99): the model holds the" in text
+    plain = json.loads(ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "--json", "-o", out, "--force").stdout)
+    assert "weight_averaging" not in plain
 
 
 @pytest.mark.parametrize(("options", "message"), [

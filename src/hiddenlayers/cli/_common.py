@@ -196,3 +196,15 @@ def labelled_table(
 def is_stream_input(data: str) -> bool:
     """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it."""
     return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def averaging_text(params: dict[str, Any]) -> str | None:
+    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"`` from an estimator's ``params``; None without weight averaging (files before it too).
+
+    As ``info`` and ``train``'s summary show it.
+    """
+    kind = params.get("weight_averaging")
+    if kind is None:
+        return None
+    setting = "ema_decay" if kind == "ema" else "swa_start"
+    return f"{kind} ({setting}={params.get(setting)})"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, load_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._common import UserError, averaging_text, check_output, clean, note, one_line, print_json
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -359,6 +359,8 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
     }
     if prep.get("sample_weight") is not None:
         s["sample_weight"] = prep["sample_weight"]
+    if averaging_text(model.get_params()) is not None:  # the weights the file holds are an average: said, as info says it
+        s["weight_averaging"] = averaging_text(model.get_params())
     flow = model.history_.extra.get("gradient_flow")
     if flow:
         s["gradient_flow_epochs"] = len(flow)
@@ -388,6 +390,8 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     weighted = bool(s.get("test_metrics_weighted"))
     if "sample_weight" in s:
         t.add_row("sample weights", f"column '{s['sample_weight']}'" + (" (the held-out metrics are weighted)" if weighted else ""))
+    if "weight_averaging" in s:
+        t.add_row("weight averaging", f"{s['weight_averaging']}: the model holds the averaged weights")
     for k, v in s.get("test_metrics", {}).items():
         t.add_row(f"held-out {'weighted ' if weighted else ''}{k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
