@@ -231,3 +231,16 @@ def test_check_sample_weight_of_a_folder_is_refused_as_train_refuses_it(class_we
     folder.mkdir()
     pd.read_csv(class_weighted).to_parquet(folder / "a.parquet")
     assert_user_error(run("check", folder, "-t", "y", "--sample-weight", "w"), "--sample-weight is not supported for streamed data yet")
+
+
+def test_train_and_search_summaries_carry_the_weight_findings(tmp_path):
+    """train --sample-weight checked the features without the weight column but said nothing of weights a few rows dominate."""
+    w = np.full(100, 0.01)
+    w[:2] = 100.0
+    p = tmp_path / "skew.csv"
+    pd.DataFrame({"a": np.arange(100) % 7, "w": w, "y": np.arange(100) % 2}).to_csv(p, index=False)
+    trained = ok("train", p, "-t", "y", "--sample-weight", "w", "--hidden", "4", "--epochs", "2", "-q", "-o", tmp_path / "m.safetensors")
+    assert "warning skewed_weights: the weights in column 'w' are so uneven that 100 rows count as" in trained.stderr
+    searched = ok("search", p, "-t", "y", "--sample-weight", "w", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1",
+                  "--out-dir", tmp_path / "found", "--json")
+    assert "warning skewed_weights" in searched.stderr

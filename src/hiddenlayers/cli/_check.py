@@ -73,7 +73,7 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         report = _check_folder(data, target, features, against, task)
         return _show(report, html_path, as_json)
     table, found = read_checked(data)
-    frame, weight_found = _take_weight_column(table, data, sample_weight, target, features)
+    frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)
     found += weight_found
     X, y, name = _split(frame, data, target, features)
     if y is None:
@@ -88,8 +88,10 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
     return _show(report, html_path, as_json)
 
 
-def _take_weight_column(table: Any, data: str, name: str | None, target: str | None, features: str | None) -> tuple[Any, list[Any]]:
+def weight_column_findings(table: Any, data: str, name: str | None, target: str | None, features: str | None) -> tuple[Any, list[Any]]:
     """``(table's frame without the weight column name, its findings)``; ``(frame, [])`` without ``--sample-weight``.
+
+    ``check --sample-weight`` reports them; ``train`` and ``search`` add them to their fast checks' summary.
 
     The column must exist and be neither the target nor a feature (a :class:`UserError`, as ``train`` says it).
     Its findings: ``sample_weight`` (fatal) when ``fit`` would refuse the values (``train``'s message, with the file
@@ -289,4 +291,4 @@ def check_command(
 
 
 __all__ = ["check_command", "fast_check", "fast_check_for_model", "fast_check_for_train", "hinted_columns", "print_check_summary",
-           "read_checked", "refuse_fatal", "run_check", "stream_check", "without_column_hints"]
+           "read_checked", "refuse_fatal", "run_check", "stream_check", "weight_column_findings", "without_column_hints"]

@@ -332,15 +332,22 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     """
     from ..data import TablePreprocessor
     from ..rightsize import check_search_data
-    from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
+    from ._check import (
+        fast_check_for_train,
+        hinted_columns,
+        print_check_summary,
+        read_checked,
+        refuse_fatal,
+        weight_column_findings,
+        without_column_hints,
+    )
     from ._data import prepare
 
     checked, table = None, None
     if check:  # as train: the table is read once, and the summary printed just before the search
         table, found = read_checked(data)
-        from ._weights import without_weight_column
-
-        checked = fast_check_for_train(without_weight_column(table.frame, sample_weight, target, features), found, data, target, features, "auto")
+        frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto")
     prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight)
     refuse_fatal(checked, prep["dropped"])
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once

@@ -220,14 +220,13 @@ def run_train(
     params, source_pre = _transfer_params(params)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
-        from ._check import fast_check_for_train, read_checked
+        from ._check import fast_check_for_train, read_checked, weight_column_findings
 
         if task not in TASKS:
             raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
         table, found = read_checked(data)
-        from ._weights import without_weight_column
-
-        checked = fast_check_for_train(without_weight_column(table.frame, sample_weight, target, features), found, data, target, features, task)
+        frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, task)
     prep = prepare(data, target, features, task, max_categories, table=table, sample_weight=sample_weight)
     if checked is not None:
         from ._check import refuse_fatal

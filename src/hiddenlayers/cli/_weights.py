@@ -109,21 +109,9 @@ def take_weights(frame: pd.DataFrame, name: str | None, *, target: str | None, f
     return frame.drop(columns=[column]), row_weights(frame[column].reset_index(drop=True), column, where)
 
 
-def without_weight_column(frame: pd.DataFrame, name: str | None, target: str | None, features: str | None) -> pd.DataFrame:
-    """``frame`` for the data checks that run before ``prepare``: without the weight column (a weight is no feature).
-
-    Kept when it is the ``target`` or in ``--features``' text, so ``prepare`` (:func:`take_weights`) refuses that in its own words.
-    """
-    from ._options import parse_features
-
-    if name is None or name not in frame.columns or name == target or name in (parse_features(features) or []):
-        return frame
-    return frame.drop(columns=[name])
-
-
 def stored_weight_column(model: Any) -> str | None:
     """The weight column the model file records it was trained with (``train --sample-weight``), or None."""
     return (getattr(model, "preprocessing_", None) or {}).get(STORED_KEY)
 
 
-__all__ = ["STORED_KEY", "check_weight_column", "row_weights", "stored_weight_column", "take_weights", "weight_problem", "without_weight_column"]
+__all__ = ["STORED_KEY", "check_weight_column", "row_weights", "stored_weight_column", "take_weights", "weight_problem"]
