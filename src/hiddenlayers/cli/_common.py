@@ -9,9 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-#: the key under which a model file's stored preprocessing records the ``--sample-weight`` column it was trained with
-#: (``info`` shows it; ``evaluate`` names it); here, in a light module, so ``info`` reads it without pandas
-WEIGHT_COLUMN_KEY = "sample_weight_column"
+from .._meta import WEIGHT_COLUMN_KEY as WEIGHT_COLUMN_KEY  # a light module: info reads the key without pandas
 
 
 class UserError(Exception):
