@@ -169,6 +169,23 @@ def test_predict_names_the_model_weight_column_and_still_notes_other_extras(weig
     assert "weight column" not in run("predict", weighted_model, without, "-o", tmp_path / "q.csv").stderr
 
 
+def test_an_onnx_export_names_the_weight_column_as_the_model_file_does(weighted, weighted_model, tmp_path):
+    """The export did not record the weight column: predict/evaluate of the .onnx said "ignored 1 column(s) the model does not use: w",
+    and the server called it an unknown column."""
+    onnx = tmp_path / "m.onnx"
+    ok("export", weighted_model, "--out", onnx)
+    said = "left out column 'w': the weight column the model was trained with (train --sample-weight w), not an input"
+    via_onnx, via_st = run("predict", onnx, weighted), run("predict", weighted_model, weighted)
+    assert via_onnx.exit_code == 0 and said in via_onnx.stderr and "does not use" not in via_onnx.stderr
+    assert via_onnx.stderr == via_st.stderr
+    assert said in run("evaluate", onnx, weighted).stderr
+    from hiddenlayers.ship._serve.model import RequestError, ServedModel
+
+    row = pd.read_csv(weighted).drop(columns=["label"]).iloc[0].to_dict()
+    with pytest.raises(RequestError, match="column 'w' is the weight column the model was trained with"):
+        ServedModel(onnx).rows({"rows": [row]}, 10)
+
+
 def test_evaluate_onnx_weighted_as_the_model_file(weighted, weighted_model, tmp_path):
     onnx = tmp_path / "m.onnx"
     ok("export", weighted_model, "--out", onnx)

@@ -161,13 +161,14 @@ class ServedModel:
     def _describe(self) -> None:
         """Columns (name, kind, categories), classes, target, task and weight column, from the file's stored preprocessing."""
         self.impute = True
-        self.weight_column: str | None = None  # an ONNX file does not record it
+        self.weight_column: str | None = None  # the train --sample-weight column the file records, if any
         if self.onnx is not None:
             m = self.onnx
             spec = m.spec
             self.classes = None if m.classes_ is None else m.classes_.tolist()
             self.multilabel = m.multilabel
             self.target, self.task, self.kind = m.target, m.task, "onnx"
+            self.weight_column = m.weight_column
             if spec is not None:
                 cols = [{"name": n, "kind": "numeric"} for n in spec["numeric"]]
                 cols += [{"name": c["name"], "kind": "categorical", "categories": list(c["categories"])} for c in spec["categorical"]]
