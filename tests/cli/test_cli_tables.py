@@ -101,7 +101,7 @@ def test_a_python_warning_in_a_command_is_one_note_line(tmp_path: Path) -> None:
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     said = [ln for ln in res.stderr.splitlines() if "column 's' has the category 'NA'" in ln]
-    assert len(said) == 1 and said[0].startswith("note: column 's' has the category 'NA', which a CSV file"), res.stderr
+    assert len(said) == 1 and said[0].startswith("note: column 's' has the category 'NA', which CSV files read as a missing value"), res.stderr
     assert "UserWarning" not in res.stderr and "warnings.warn" not in res.stderr and ".py:" not in res.stderr
     ok("train", tmp_path / "t.json", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--no-check", "--force")
     assert warnings.showwarning is warnings._showwarning_orig  # type: ignore[attr-defined]  # put back after an in-process command
