@@ -14,6 +14,9 @@ FORMAT = "hiddenlayers"
 FORMAT_VERSION = 1
 META_KEY = "hiddenlayers"
 # Every kind of model a file may hold: the two estimators and the applications.
+#: the key under which a model file's stored preprocessing records the column its row weights came from (``train
+#: --sample-weight``): never an input; ``info`` shows it, ``evaluate``/``predict`` and the server name it
+WEIGHT_COLUMN_KEY = "sample_weight_column"
 MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier",
                "SequenceClassifier", "TextClassifier", "Translator")
 

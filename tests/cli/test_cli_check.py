@@ -153,8 +153,12 @@ def test_check_of_a_folder_says_which_csv_rows_of_the_wrong_width_it_skipped(tmp
     pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60), "y": rng.integers(0, 2, 60)}).to_csv(d / "p0.csv", index=False)
     (d / "p1.csv").write_text("a,b,y\n0.5,0.1,1\n1.0,2.0,0,9\n0.2,0.3,0\n")
     res = ok("check", d, "--target", "y")
-    assert res.stdout.startswith("data check: 62 rows x 2 columns"), res.stdout
-    assert "dropped 1 of 3 data rows of '" in res.stderr and "p1.csv': 1 with more fields than the 3 header columns (line 3)" in res.stderr, res.stderr
+    assert res.stdout.startswith("data check: 62 rows x 2 columns: 1 warning"), res.stdout
+    assert "WARNING  ragged_rows: dropped 1 of 3 data rows of '" in res.stdout, res.stdout
+    assert "p1.csv': 1 with more fields than the 3 header columns (line 3)" in res.stdout and "dropped" not in res.stderr
+    # a finding as for one file, so --json has it too (it was a note on stderr only)
+    found = json.loads(ok("check", d, "--target", "y", "--json").stdout)["findings"]
+    assert [(f["check"], f["severity"]) for f in found] == [("ragged_rows", "warning")] and "(line 3)" in found[0]["message"]
 
 
 def test_check_lists_every_finding_beside_a_fatal_one_and_still_exits_2(tmp_path):
@@ -167,3 +171,76 @@ def test_check_lists_every_finding_beside_a_fatal_one_and_still_exits_2(tmp_path
     assert result.exit_code == 2
     found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
     assert found["infinite_values"]["severity"] == "fatal" and found["constant_columns"]["columns"] == ["c"]
+
+
+@pytest.fixture()
+def class_weighted(tmp_path):
+    """A CSV whose weight column ``w`` balances the classes (1 for class 0, 3 for class 1): alone, it predicts the label."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.25).astype(int)
+    p = tmp_path / "cw.csv"
+    pd.DataFrame({"a": rng.normal(size=200) + y, "b": rng.normal(size=200), "w": 1 + 2 * y, "y": y}).to_csv(p, index=False)
+    return p
+
+
+def test_check_sample_weight_leaves_the_weight_column_out_of_the_feature_checks(class_weighted):
+    """Class-balancing weights are a function of the label: judged as a feature, check calls them a leak."""
+    plain = json.loads(run("check", class_weighted, "-t", "y", "--fast", "--json").stdout)
+    assert any(f["check"] == "leakage" and f["columns"] == ["w"] for f in plain["findings"])
+    weighted = json.loads(ok("check", class_weighted, "-t", "y", "--fast", "--json", "--sample-weight", "w").stdout)
+    assert weighted["columns"] == 2 and not any("w" in f["columns"] for f in weighted["findings"])
+
+
+def test_check_sample_weight_finds_what_train_refuses_with_the_file_line(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("a,w,y\n" + "".join(f"{i},{'' if i == 5 else 1},{i % 2}\n" for i in range(40)))
+    result = run("check", p, "-t", "y", "--json", "--fast", "--sample-weight", "w")
+    assert result.exit_code == 2
+    fatal = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "fatal"]
+    assert [(f["check"], f["rows"], f["columns"]) for f in fatal] == [("sample_weight", [5], ["w"])]
+    assert fatal[0]["message"] == "--sample-weight column 'w' has no value on line 7 (1 row): Input sample_weight contains NaN."
+    trained = run("train", p, "-t", "y", "--sample-weight", "w", "-q", "-o", tmp_path / "m.safetensors")
+    assert trained.exit_code == 2 and fatal[0]["message"] in trained.stderr  # the same words as train
+
+
+def test_check_sample_weight_counts_zero_weights_and_warns_of_uneven_ones(tmp_path):
+    w = np.full(100, 0.01)
+    w[:2], w[10:13] = 100.0, 0.0
+    p = tmp_path / "skew.csv"
+    pd.DataFrame({"a": np.arange(100) % 7, "w": w, "y": np.arange(100) % 2}).to_csv(p, index=False)
+    found = {f["check"]: f for f in json.loads(ok("check", p, "-t", "y", "--fast", "--json", "--sample-weight", "w").stdout)["findings"]}
+    assert found["zero_weight"]["rows"] == [10, 11, 12] and found["zero_weight"]["severity"] == "info"
+    assert found["skewed_weights"]["severity"] == "warning" and found["skewed_weights"]["details"]["effective_rows"] < 3
+    even = tmp_path / "even.csv"
+    pd.DataFrame({"a": np.arange(100) % 7, "w": np.linspace(1, 3, 100), "y": np.arange(100) % 2}).to_csv(even, index=False)
+    assert not {"zero_weight", "skewed_weights"} & {f["check"] for f in json.loads(
+        ok("check", even, "-t", "y", "--fast", "--json", "--sample-weight", "w").stdout)["findings"]}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--sample-weight", "ww"], "unknown --sample-weight column 'ww'"),
+    (["--sample-weight", "y"], "--sample-weight 'y' is the target column"),
+    (["--sample-weight", "w", "--features", "a,w"], "--sample-weight 'w' is also listed in --features"),
+])
+def test_check_sample_weight_refuses_a_column_train_would_refuse(class_weighted, options, message):
+    assert_user_error(run("check", class_weighted, "-t", "y", "--fast", *options), message)
+
+
+def test_check_sample_weight_of_a_folder_is_refused_as_train_refuses_it(class_weighted, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pd.read_csv(class_weighted).to_parquet(folder / "a.parquet")
+    assert_user_error(run("check", folder, "-t", "y", "--sample-weight", "w"), "--sample-weight is not supported for streamed data yet")
+
+
+def test_train_and_search_summaries_carry_the_weight_findings(tmp_path):
+    """train --sample-weight checked the features without the weight column but said nothing of weights a few rows dominate."""
+    w = np.full(100, 0.01)
+    w[:2] = 100.0
+    p = tmp_path / "skew.csv"
+    pd.DataFrame({"a": np.arange(100) % 7, "w": w, "y": np.arange(100) % 2}).to_csv(p, index=False)
+    trained = ok("train", p, "-t", "y", "--sample-weight", "w", "--hidden", "4", "--epochs", "2", "-q", "-o", tmp_path / "m.safetensors")
+    assert "warning skewed_weights: the weights in column 'w' are so uneven that 100 rows count as" in trained.stderr
+    searched = ok("search", p, "-t", "y", "--sample-weight", "w", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1",
+                  "--out-dir", tmp_path / "found", "--json")
+    assert "warning skewed_weights" in searched.stderr

@@ -150,7 +150,40 @@ def test_evaluate_says_the_metrics_are_weighted(weighted, weighted_model):
 def test_evaluate_without_the_option_is_unweighted_and_names_the_training_column(weighted, weighted_model):
     result = run("evaluate", weighted_model, weighted)
     assert result.exit_code == 0, result.output
-    assert "trained with weights from column 'w'; these metrics are unweighted: pass --sample-weight w" in result.stderr
+    assert "these metrics are unweighted: pass --sample-weight w to weight them as the training did." in result.stderr
+    # the model's own weight column is named as such, not as "a column the model does not use"
+    assert "left out column 'w': the weight column the model was trained with (train --sample-weight w), not an input" in result.stderr
+    assert "does not use" not in result.stderr
+
+
+def test_predict_names_the_model_weight_column_and_still_notes_other_extras(weighted, weighted_model, tmp_path):
+    frame = pd.read_csv(weighted).assign(extra=1.0)
+    data, out = tmp_path / "extra.csv", tmp_path / "p.csv"
+    frame.to_csv(data, index=False)
+    result = run("predict", weighted_model, data, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "left out column 'w': the weight column the model was trained with" in result.stderr
+    assert "ignored 1 column(s) the model does not use: extra" in result.stderr
+    without = tmp_path / "plain.csv"
+    frame.drop(columns=["w", "extra"]).to_csv(without, index=False)
+    assert "weight column" not in run("predict", weighted_model, without, "-o", tmp_path / "q.csv").stderr
+
+
+def test_an_onnx_export_names_the_weight_column_as_the_model_file_does(weighted, weighted_model, tmp_path):
+    """The export did not record the weight column: predict/evaluate of the .onnx said "ignored 1 column(s) the model does not use: w",
+    and the server called it an unknown column."""
+    onnx = tmp_path / "m.onnx"
+    ok("export", weighted_model, "--out", onnx)
+    said = "left out column 'w': the weight column the model was trained with (train --sample-weight w), not an input"
+    via_onnx, via_st = run("predict", onnx, weighted), run("predict", weighted_model, weighted)
+    assert via_onnx.exit_code == 0 and said in via_onnx.stderr and "does not use" not in via_onnx.stderr
+    assert via_onnx.stderr == via_st.stderr
+    assert said in run("evaluate", onnx, weighted).stderr
+    from hiddenlayers.ship._serve.model import RequestError, ServedModel
+
+    row = pd.read_csv(weighted).drop(columns=["label"]).iloc[0].to_dict()
+    with pytest.raises(RequestError, match="column 'w' is the weight column the model was trained with"):
+        ServedModel(onnx).rows({"rows": [row]}, 10)
 
 
 def test_evaluate_onnx_weighted_as_the_model_file(weighted, weighted_model, tmp_path):
@@ -284,7 +317,7 @@ def test_prune_refuses_weights(weighted, weighted_model, tmp_path):
 def test_search_gives_the_weights_to_every_trial(weighted, tmp_path):
     found = json.loads(ok("search", weighted, "-t", "label", "--sample-weight", "w", "--trials", "2", "--epochs", "5", "--widths", "8",
                           "--layers", "1", "--out-dir", tmp_path, "--no-check", "--json").stdout)
-    assert found["sample_weight"] is True  # the result says the ranking score was weighted
+    assert found["sample_weight"] == "w"  # the result names the column that weighted the ranking score, as train --json does
     model = _load(found["paths"][0])
     from hiddenlayers.data import TablePreprocessor
 
@@ -309,6 +342,17 @@ def test_distill_weights_the_student_and_the_comparison(weighted, weighted_model
     got, plain = distil("--sample-weight", "w"), distil()
     assert got["weighted_by"] == "w" and plain["weighted_by"] is None
     assert (got["test_accuracy"], got["agreement"]) != (plain["test_accuracy"], plain["agreement"])
+    # the student file records its own training's weights, not the (weighted) teacher's
+    assert json.loads(ok("info", got["model"], "--json").stdout)["training"]["sample_weight"] == "w"
+    assert json.loads(ok("info", plain["model"], "--json").stdout)["training"]["sample_weight"] is None
+    assert "these metrics are unweighted" not in run("evaluate", plain["model"], weighted).stderr
+
+
+def test_distill_from_an_unweighted_teacher_records_the_students_weights(weighted, tmp_path):
+    teacher, student = tmp_path / "t.safetensors", tmp_path / "s.safetensors"
+    ok("train", weighted, "-t", "label", "--features", "a,b,color", "--test-size", "0", *TRAIN, "-o", teacher)
+    ok("distill", teacher, weighted, "--epochs", "3", "--sample-weight", "w", "-o", student, "--json")
+    assert json.loads(ok("info", student, "--json").stdout)["training"]["sample_weight"] == "w"
 
 
 # --- the column's validation --------------------------------------------------------------------------------------

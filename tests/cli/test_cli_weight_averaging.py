@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,6 +27,18 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     assert shown in ok("info", out, "--json").output
 
 
+def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path) -> None:
+    """train's summary named the sample weights but not the averaging: nothing said the file holds an average."""
+    out = tmp_path / "m.safetensors"
+    summary = json.loads(ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "--json", "-o", out,
+                            "--weight-averaging", "swa", "--swa-start", "2").stdout)
+    assert summary["weight_averaging"] == "swa (swa_start=2)"
+    text = ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "-q", "-o", out, "--force", "--weight-averaging", "ema").stdout
+    assert "ema (ema_decay=0.99): the model holds the" in text
+    plain = json.loads(ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "--json", "-o", out, "--force").stdout)
+    assert "weight_averaging" not in plain
+
+
 @pytest.mark.parametrize(("options", "message"), [
     (["--weight-averaging", "polyak"], "--weight-averaging must be ema or swa. Received: 'polyak'."),
     (["--weight-averaging", "ema", "--ema-decay", "1"], "--ema-decay must be a number in (0, 1), e.g. 0.999. Received: 1.0."),
@@ -33,6 +47,10 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     (["--weight-averaging", "ema", "--solver", "lbfgs"], "--weight-averaging: weight_averaging averages the steps of a stochastic solver"),
     (["--weight-averaging", "ema", "--workers", "2"], "--weight-averaging needs one process and a table that fits in memory"),
     (["--set", "weight_averaging=ema"], "use --weight-averaging instead of --set weight_averaging=ema"),
+    # a setting of the other kind of averaging (or of none) was ignored without a word
+    (["--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (no --weight-averaging does not use it)"),
+    (["--weight-averaging", "swa", "--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (--weight-averaging swa does not use it)"),
+    (["--weight-averaging", "ema", "--swa-start", "0.5"], "--swa-start needs --weight-averaging swa (--weight-averaging ema does not use it)"),
 ])
 def test_bad_averaging_options_are_refused(table, tmp_path, options, message) -> None:
     out = tmp_path / "m.safetensors"

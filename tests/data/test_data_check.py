@@ -517,3 +517,17 @@ def test_an_unusable_target_skips_only_the_checks_that_read_it():
     r = check(X, ["1", "x"] * 20, task="regression")  # a regression target of text: fatal, the feature checks still run
     assert [f.check for f in r.fatal] == ["target_not_numeric"] and r.task is None
     assert {"constant_columns", "duplicates"} <= _checks(r.findings)
+
+
+def test_check_of_a_column_with_two_equal_infinities_raises_no_numpy_warning():
+    """Sorting the values for the leakage score put two +inf cells side by side: inf - inf warned "invalid value encountered
+    in subtract" to the user, beside the infinite_values finding that says it properly."""
+    import warnings
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.copy()
+    X.iloc[[3, 7], 0] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        report = check(X, y, fast=True)
+    assert [f.check for f in report.fatal] == ["infinite_values"]

@@ -66,7 +66,7 @@ def _source(d, **kw) -> ParquetSource:
 
 def _comparable(report) -> list[tuple]:
     """The findings of the checks both run on every row, the stream's note of where the first is left out."""
-    return [(f.check, f.severity, re.sub(r"; first at '[^']*' row \d+", "", f.message), f.columns, f.rows)
+    return [(f.check, f.severity, re.sub(r"; first at '[^']*' (row|line) \d+", "", f.message), f.columns, f.rows)
             for f in report.findings if f.check not in NOT_WHOLE and f.check not in ("near_duplicates",)]
 
 
@@ -293,7 +293,9 @@ def test_duplicates_across_batches_and_files_match_check_of_the_same_rows(tmp_pa
         report = ParquetSource(str(tmp_path), target="y", read_rows=7).check("classification")
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
     assert report["duplicates"].rows == memory["duplicates"].rows == (190, 245)
-    assert report["duplicates"].message == memory["duplicates"].message
+    # the same words, then where the first repeat and the first conflicting row are (file and Parquet row): row 190 is file 1's row 70
+    assert report["duplicates"].message == f"{memory['duplicates'].message}; first at '{tmp_path / 'p1.parquet'}' row 70"
+    assert report["conflicting_labels"].message == f"{memory['conflicting_labels'].message}; first at '{tmp_path / 'p0.parquet'}' row 3"
     assert report["conflicting_labels"].rows == memory["conflicting_labels"].rows == (3, 245)
     assert report["id_columns"].columns == ("id",)
 
@@ -342,7 +344,8 @@ def test_a_csv_file_checked_in_memory_and_streamed_gives_the_same_duplicates(tmp
         streamed = ParquetSource(str(tmp_path / "t.csv"), target="y", read_rows=5).check("classification")
         table = pd.read_csv(tmp_path / "t.csv")
         memory = check(table.drop(columns="y"), table["y"], task="classification", fast=True)
-    assert streamed["duplicates"].message == memory["duplicates"].message
+    first = memory["duplicates"].rows[0] + 2  # its CSV line: the header is line 1
+    assert streamed["duplicates"].message == f"{memory['duplicates'].message}; first at '{tmp_path / 't.csv'}' line {first}"
     assert int(streamed["duplicates"].message.split()[0]) == int(table.drop(columns="y").duplicated().sum())
     assert streamed["conflicting_labels"].rows == memory["conflicting_labels"].rows
 

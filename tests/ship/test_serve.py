@@ -154,6 +154,22 @@ def test_positional_and_column_bodies_give_the_same_rows(models: dict) -> None:
     assert sm.rows({"columns": {c: [r[c] for r in rows] for c in sm.columns}}, 100) == by_name
 
 
+def test_the_models_weight_column_is_named_as_such_in_a_request(models: dict) -> None:
+    """A file from `train --sample-weight w` records w; a row sent with it was told "unknown column 'w'", as for any stray column."""
+    m = hl.load(models["dir"] / "a.safetensors")
+    m.preprocessing_ = {**m.preprocessing_, "sample_weight_column": "w"}
+    sm = ServedModel(m)
+    row = {**_rows(1, 0)[0], "w": 2.5}
+    for body in ({"rows": [row]}, {"columns": {k: [v] for k, v in row.items()}}):
+        with pytest.raises(RequestError, match=r"column 'w' is the weight column the model was trained with \(train --sample-weight\), "
+                                               "not an input: leave it out.") as e:
+            sm.rows(body, 10)
+        assert e.value.status == 422
+    assert len(sm.rows({"rows": [{k: v for k, v in row.items() if k != "w"}]}, 10)) == 1
+    with pytest.raises(RequestError, match="unknown column 'w'"):  # a model without the record: any stray column
+        ServedModel(models["dir"] / "a.safetensors").rows({"rows": [row]}, 10)
+
+
 def test_nan_refused_where_the_model_cannot_fill_it() -> None:
     X = np.random.default_rng(0).normal(size=(60, 3))
     with warnings.catch_warnings():

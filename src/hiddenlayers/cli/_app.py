@@ -160,6 +160,17 @@ def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
         raise UserError(f"--gce-q needs --loss gce ({given} has no q): add --loss gce, or drop --gce-q.")
 
 
+def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str | None, ema_decay: float | None, swa_start: object) -> None:
+    """Refuse a setting the fit would ignore: ``--gce-q`` without ``--loss gce`` (:func:`_check_gce_q`), ``--ema-decay`` without
+    ``--weight-averaging ema`` and ``--swa-start`` without ``swa`` (the estimator ignores a setting of the other kind of averaging,
+    or of none, silently, so an explicit one is a mistake). ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
+    _check_gce_q(loss, gce_q)
+    for option, value, kind in (("--ema-decay", ema_decay, "ema"), ("--swa-start", swa_start, "swa")):
+        if value is not None and weight_averaging != kind:
+            given = f"--weight-averaging {weight_averaging}" if weight_averaging is not None else "no --weight-averaging"
+            raise UserError(f"{option} needs --weight-averaging {kind} ({given} does not use it): add --weight-averaging {kind}, or drop {option}.")
+
+
 @app.command()
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
@@ -218,7 +229,7 @@ def train(
     from ._train import _parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
-    _check_gce_q(loss, gce_q)
+    _check_settings(loss, gce_q, weight_averaging, ema_decay, swa_start)
     _check_in_memory(timelapse, weight_averaging, workers=workers, streamed=is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])

@@ -56,18 +56,25 @@ def _with_file(report: Any, found: list[Any], leave_out: tuple[str, ...] = ()) -
 
 
 def run_check(data: str, *, target: str | None, features: str | None, against: str | None, task: str, fast: bool,
-              as_json: bool, html: str | None, force: bool, seed: int) -> int:
-    """Check ``data`` (and ``against``); print the report; return the exit status (2 when a finding is fatal)."""
+              as_json: bool, html: str | None, force: bool, seed: int, sample_weight: str | None = None) -> int:
+    """Check ``data`` (and ``against``); print the report; return the exit status (2 when a finding is fatal).
+
+    ``sample_weight``: the ``--sample-weight`` column, left out of the feature checks (and of ``against``'s) and checked as weights.
+    """
     from .._check import check
 
     if task not in ("auto", "classification", "regression"):
         raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
     html_path = check_report_output(html, force=force, what="--html") if html else None
     if is_stream_input(data):
+        if sample_weight is not None:  # as `train DIR` refuses it
+            raise UserError("--sample-weight is not supported for streamed data yet (a folder or glob of files): `train` reads no row "
+                            "weights from one; check one file, or drop --sample-weight.")
         report = _check_folder(data, target, features, against, task)
         return _show(report, html_path, as_json)
     table, found = read_checked(data)
-    frame = table.frame
+    frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)
+    found += weight_found
     X, y, name = _split(frame, data, target, features)
     if y is None:
         note("no --target given: checking the features only (no label, leakage or label-error checks)")
@@ -76,15 +83,54 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         new_table, new_found = read_checked(against)
         new = new_table.frame
         found += [_against(f) for f in new_found]
-        if name is not None and name in new.columns:
-            new = new.drop(columns=[name])
+        new = new.drop(columns=[c for c in (name, sample_weight) if c is not None and c in new.columns])
     report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found)
     return _show(report, html_path, as_json)
 
 
+def weight_column_findings(table: Any, data: str, name: str | None, target: str | None, features: str | None) -> tuple[Any, list[Any]]:
+    """``(table's frame without the weight column name, its findings)``; ``(frame, [])`` without ``--sample-weight``.
+
+    ``check --sample-weight`` reports them; ``train`` and ``search`` add them to their fast checks' summary.
+
+    The column must exist and be neither the target nor a feature (a :class:`UserError`, as ``train`` says it).
+    Its findings: ``sample_weight`` (fatal) when ``fit`` would refuse the values (``train``'s message, with the file
+    line); ``zero_weight`` (info) for rows of weight 0, which training leaves out; ``skewed_weights`` (warning) when
+    Kish's effective sample size ``sum(w)**2 / sum(w**2)`` is under a tenth of the rows: a few rows carry the fit.
+    """
+    import numpy as np
+
+    from ..data import Finding, default_target, preview, resolve_column
+    from ._weights import check_weight_column, row_weights, weight_problem
+
+    frame = table.frame
+    if name is None:
+        return frame, []
+    columns = [str(c) for c in frame.columns]
+    goal = target if target is not None else default_target(data, frame)
+    check_weight_column(name, columns, target=resolve_column(goal, columns) if goal is not None else None, features=parse_features(features))
+    values = frame[name].reset_index(drop=True)
+    problem = weight_problem(values, name, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
+    if problem is not None:
+        what, fix, rows = problem
+        return frame.drop(columns=[name]), [Finding("sample_weight", "fatal", what.rstrip(":"), fix[:1].lower() + fix[1:], tuple(int(r) for r in rows), (name,))]
+    w = row_weights(values, name)
+    found = []
+    zero = np.flatnonzero(w == 0)
+    if zero.size:
+        found.append(Finding("zero_weight", "info", f"{zero.size} row(s) have --sample-weight 0 in column '{name}': rows {preview(zero)}",
+                             "training leaves them out (as dropping them); give them a weight > 0 to use them", tuple(int(r) for r in zero), (name,)))
+    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    if len(w) >= 20 and n_eff < 0.1 * len(w):
+        found.append(Finding("skewed_weights", "warning", f"the weights in column '{name}' are so uneven that {len(w):,} rows count as "
+                             f"{n_eff:.1f} (Kish's effective sample size): a few rows carry the fit and its held-out metrics are noisy",
+                             "check the weights (a wrong unit or scale?), or cap the largest", (), (name,), {"effective_rows": n_eff}))
+    return frame.drop(columns=[name]), found
+
+
 def _check_folder(data: str, target: str | None, features: str | None, against: str | None, task: str) -> Any:
     """A folder or glob of Parquet/CSV files: the fast checks of every row in one streamed pass, as ``train DIR`` runs them."""
-    from ..data import ParquetSource
+    from ..data import DataReport, Finding, ParquetSource
 
     if target is None:
         raise UserError(f"'{data}' is a folder of files, which is checked as `train` streams it: pass --target COLUMN.")
@@ -94,9 +140,10 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
          f"duplicates and leakage over every row, near duplicates within the first {src.scan(refuse_infinite=False).checks.first_rows:,})")
     report = stream_check(src, task)
-    for msg in src.drop_notes():  # CSV rows of the wrong width the pass skipped, said as `train DIR` says them
-        note(msg)
-    return report
+    # CSV rows of the wrong width the pass skipped, in `train DIR`'s words, as findings (the JSON and HTML report have them, as for one file)
+    ragged = [Finding("ragged_rows", "warning", msg, "fix or delete those lines: hiddenlayers drops rows of the wrong width when it reads the file")
+              for msg in src.drop_notes()]
+    return DataReport(ragged + report.findings, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
 
 
 def _show(report: Any, html_path: Any, as_json: bool) -> int:
@@ -228,6 +275,8 @@ def check_command(
     seed: Annotated[int, seed_option("Seed of the folds and forests.")] = 0,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing --html file.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for scripts).")] = False,
+    sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column holding each row's weight, as `train --sample-weight` "
+                                                      "takes it: left out of the feature checks, its values checked as weights.")] = None,
 ) -> None:
     """Check a table before training: ragged rows, bad numbers, missing values, constant/ID/leaky columns, duplicates, class balance, label errors, outliers, drift.
 
@@ -236,10 +285,10 @@ def check_command(
     Example: hiddenlayers check data.csv --target label --against new.csv --html data.html
     """
     code = run_check(data, target=target, features=features, against=against, task=task, fast=fast, as_json=json, html=html,
-                     force=force, seed=seed)
+                     force=force, seed=seed, sample_weight=sample_weight)
     if code:
         raise typer.Exit(code)
 
 
 __all__ = ["check_command", "fast_check", "fast_check_for_model", "fast_check_for_train", "hinted_columns", "print_check_summary",
-           "read_checked", "refuse_fatal", "run_check", "stream_check", "without_column_hints"]
+           "read_checked", "refuse_fatal", "run_check", "stream_check", "weight_column_findings", "without_column_hints"]

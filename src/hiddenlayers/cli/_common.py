@@ -9,9 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-#: the key under which a model file's stored preprocessing records the ``--sample-weight`` column it was trained with
-#: (``info`` shows it; ``evaluate`` names it); here, in a light module, so ``info`` reads it without pandas
-WEIGHT_COLUMN_KEY = "sample_weight_column"
+from .._meta import WEIGHT_COLUMN_KEY as WEIGHT_COLUMN_KEY  # a light module: info reads the key without pandas
 
 
 class UserError(Exception):
@@ -196,3 +194,15 @@ def labelled_table(
 def is_stream_input(data: str) -> bool:
     """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it."""
     return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def averaging_text(params: dict[str, Any]) -> str | None:
+    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"`` from an estimator's ``params``; None without weight averaging (files before it too).
+
+    As ``info`` and ``train``'s summary show it.
+    """
+    kind = params.get("weight_averaging")
+    if kind is None:
+        return None
+    setting = "ema_decay" if kind == "ema" else "swa_start"
+    return f"{kind} ({setting}={params.get(setting)})"

@@ -26,7 +26,7 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
-from ._common import UserError, clean, labelled_table, note, print_json, read_labelled
+from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, read_labelled
 from ._options import parse_features
 
 TASKS = ("auto", "classification", "regression")
@@ -194,11 +194,12 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
     state = getattr(model, "preprocessing_", None)
     if state:
         pre = TablePreprocessor.from_dict(state)
-        target = state.get("target")
-        if target in frame.columns and target not in pre.feature_names:
-            frame = frame.drop(columns=[target])
-        res = pre.transform(frame)
+        target, weight = state.get("target"), state.get(WEIGHT_COLUMN_KEY)
+        own = [c for c in (target, weight) if c is not None and c in frame.columns and c not in pre.feature_names]
+        res = pre.transform(frame.drop(columns=own))
         check_float32(res.matrix, pre.output_names, frame)  # before the notes: an error stays the only line on stderr
+        if weight in own:  # not "a column the model does not use": the user may wonder whether it was read
+            note(f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         for msg in res.notes:
             note(msg)
         return res.matrix

@@ -85,7 +85,7 @@ def run_distill(
             raise
         except (ValueError, TypeError) as exc:
             raise UserError(f"distillation failed: {one_line(exc)}") from None
-    student.preprocessing_ = getattr(teacher, "preprocessing_", None)
+    student.preprocessing_ = _student_state(teacher, sample_weight)
     student.save(out_path)
     result = _comparison(student, teacher, A_te, y_te, w_te)
     result.update(model=str(out_path), teacher=teacher_path, temperature=temperature, alpha=alpha, train_rows=len(y_tr),
@@ -93,6 +93,20 @@ def run_distill(
                   weighted_by=sample_weight)
     _show(result, as_json)
     return result
+
+
+def _student_state(teacher: Any, sample_weight: str | None) -> dict[str, Any] | None:
+    """The student's stored preprocessing: the teacher's, recording this run's ``--sample-weight`` column (or none), not the teacher's.
+
+    ``info`` and ``evaluate`` read that record as the weights the model itself was trained with.
+    """
+    from ._common import WEIGHT_COLUMN_KEY
+
+    state = getattr(teacher, "preprocessing_", None)
+    if not state:
+        return state
+    state = {k: v for k, v in state.items() if k != WEIGHT_COLUMN_KEY}
+    return state if sample_weight is None else {**state, WEIGHT_COLUMN_KEY: sample_weight}
 
 
 def _load_teacher(path: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, parse_metadata
-from ._common import WEIGHT_COLUMN_KEY, UserError, clean, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json
 
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
@@ -167,7 +167,7 @@ def model_info(path: str) -> dict[str, Any]:
                 "solver": params.get("solver"), "learning_rate_init": params.get("learning_rate_init"), "loss": _loss_name(params),
                 "class_weight": _class_weight_text(params.get("class_weight")), "label_smoothing": params.get("label_smoothing") or None,
                 "sample_weight": (pre or {}).get(WEIGHT_COLUMN_KEY),
-                "weight_averaging": _averaging_text(params),
+                "weight_averaging": averaging_text(params),
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
@@ -176,15 +176,6 @@ def model_info(path: str) -> dict[str, Any]:
         })
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
         raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
-
-
-def _averaging_text(params: dict[str, Any]) -> str | None:
-    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"``, or None for a model fitted without weight averaging (files before it too)."""
-    kind = params.get("weight_averaging")
-    if kind is None:
-        return None
-    setting = "ema_decay" if kind == "ema" else "swa_start"
-    return f"{kind} ({setting}={params.get(setting)})"
 
 
 _REQUIRED = ("params", "network", "fitted", "history")  # an MLP file's sections; classes, preprocessing, provenance are optional

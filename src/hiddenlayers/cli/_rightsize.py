@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, check_report_output, clean, note, one_line, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -338,15 +338,22 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     """
     from ..data import TablePreprocessor
     from ..rightsize import check_search_data
-    from ._check import fast_check_for_train, hinted_columns, print_check_summary, read_checked, refuse_fatal, without_column_hints
+    from ._check import (
+        fast_check_for_train,
+        hinted_columns,
+        print_check_summary,
+        read_checked,
+        refuse_fatal,
+        weight_column_findings,
+        without_column_hints,
+    )
     from ._data import prepare
 
     checked, table = None, None
     if check:  # as train: the table is read once, and the summary printed just before the search
         table, found = read_checked(data)
-        from ._weights import without_weight_column
-
-        checked = fast_check_for_train(without_weight_column(table.frame, sample_weight, target, features), found, data, target, features, "auto")
+        frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto")
     prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight)
     refuse_fatal(checked, prep["dropped"])
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
@@ -364,7 +371,10 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
 
 
 def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
-    """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary."""
+    """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
+
+    The summary's ``sample_weight`` is the ``--sample-weight`` column's name (``false`` without one).
+    """
     paths = []
     for row, model in zip(found.rows, found.models):
         path = folder / f"{study}-trial{row['trial']}.safetensors"
@@ -376,6 +386,8 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     if html is not None:
         found.save_html(html)
     summary = {**found.to_dict(), "html": html}
+    if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
+        summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)
     if as_json:
         print_json(clean(summary))
         return summary

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, load_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._common import UserError, averaging_text, check_output, clean, note, one_line, print_json
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -220,14 +220,13 @@ def run_train(
     params, source_pre = _transfer_params(params)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
-        from ._check import fast_check_for_train, read_checked
+        from ._check import fast_check_for_train, read_checked, weight_column_findings
 
         if task not in TASKS:
             raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
         table, found = read_checked(data)
-        from ._weights import without_weight_column
-
-        checked = fast_check_for_train(without_weight_column(table.frame, sample_weight, target, features), found, data, target, features, task)
+        frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, task)
     prep = prepare(data, target, features, task, max_categories, table=table, sample_weight=sample_weight)
     if checked is not None:
         from ._check import refuse_fatal
@@ -363,6 +362,8 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
     }
     if prep.get("sample_weight") is not None:
         s["sample_weight"] = prep["sample_weight"]
+    if averaging_text(model.get_params()) is not None:  # the weights the file holds are an average: said, as info says it
+        s["weight_averaging"] = averaging_text(model.get_params())
     flow = model.history_.extra.get("gradient_flow")
     if flow:
         s["gradient_flow_epochs"] = len(flow)
@@ -392,6 +393,8 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     weighted = bool(s.get("test_metrics_weighted"))
     if "sample_weight" in s:
         t.add_row("sample weights", f"column '{s['sample_weight']}'" + (" (the held-out metrics are weighted)" if weighted else ""))
+    if "weight_averaging" in s:
+        t.add_row("weight averaging", f"{s['weight_averaging']}: the model holds the averaged weights")
     for k, v in s.get("test_metrics", {}).items():
         t.add_row(f"held-out {'weighted ' if weighted else ''}{k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
@@ -506,7 +509,7 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
     trained = stored_weight_column(model)
     if sample_weight is None and trained is not None and trained in raw.columns:
-        note(f"the model was trained with weights from column '{trained}'; these metrics are unweighted: pass --sample-weight {trained} to weight them.")
+        note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
     m = metrics(model, A, y, w)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression",
               "weighted_by": sample_weight, "metrics": m}

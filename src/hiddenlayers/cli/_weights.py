@@ -41,46 +41,60 @@ def check_weight_column(name: str, columns: list[str], *, target: str | None, fe
     return name
 
 
-def row_weights(values: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
-    """The column ``values`` as ``fit``'s ``sample_weight``, float64 ``(n_rows,)``; a DataError naming the first bad row.
+def weight_problem(values: pd.Series, name: str, where: Callable[[int], str] | None = None) -> tuple[str, str, np.ndarray] | None:
+    """``(what is wrong, how to fix it, the bad rows)`` of weight column ``values``, or None when ``fit`` takes them.
 
-    ``where(row)`` says where a 0-based row is in the user's file (``"line 7"``); ``"row N"`` without it.
-    The checks are ``fit``'s (``estimators.check_sample_weight``), in its words where it has them.
+    The checks are ``fit``'s (``estimators.check_sample_weight``), in its words where it has them, the first failing one
+    said; ``where(row)`` says where a 0-based row is in the user's file (``"line 7"``), ``"row N"`` without it.
+    The bad rows are 0-based positions in ``values`` (empty when every row is 0).
     """
 
     def at(row: int) -> str:
         return where(row) if where is not None else f"row {row + 1}"
 
-    def first(mask: np.ndarray, kind: str = "") -> tuple[int, str]:
-        """The first row of ``mask`` and how many there are (``"2 rows"``, ``"1 negative row"``)."""
+    def first(mask: np.ndarray, kind: str = "") -> tuple[np.ndarray, int, str]:
+        """The rows of ``mask``, its first and how many there are (``"2 rows"``, ``"1 negative row"``)."""
         rows = np.flatnonzero(mask)
-        return int(rows[0]), f"{len(rows)} {kind}row{'s' if len(rows) > 1 else ''}"
+        return rows, int(rows[0]), f"{len(rows)} {kind}row{'s' if len(rows) > 1 else ''}"
 
     if pd.api.types.is_bool_dtype(values):  # True/False as 1/0, as every numeric column reads booleans
         values = values.astype(np.float64)
     num = pd.to_numeric(values, errors="coerce")
     text = (num.isna() & values.notna()).to_numpy()
     if text.any():
-        row, count = first(text)
-        raise DataError(f"--sample-weight column '{name}' must hold numbers but holds {str(values.iloc[row])!r} ({at(row)}; {count}): fix it, "
-                        "or choose another column.")
-    w = np.array(num.to_numpy(dtype=np.float64), dtype=np.float64)  # a writable copy: torch warns on a read-only array
+        rows, row, count = first(text)
+        return (f"--sample-weight column '{name}' must hold numbers but holds {str(values.iloc[row])!r} ({at(row)}; {count}):",
+                "fix it, or choose another column.", rows)
+    w = np.asarray(num.to_numpy(dtype=np.float64), dtype=np.float64)
     if np.isnan(w).any():
-        row, count = first(np.isnan(w))
-        raise DataError(f"--sample-weight column '{name}' has no value on {at(row)} ({count}): Input sample_weight contains NaN. "
-                        "Give every row a weight (0 leaves a row out).")
+        rows, row, count = first(np.isnan(w))
+        return (f"--sample-weight column '{name}' has no value on {at(row)} ({count}): Input sample_weight contains NaN.",
+                "Give every row a weight (0 leaves a row out).", rows)
     if np.isinf(w).any():
-        row, count = first(np.isinf(w))
-        raise DataError(f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): Input sample_weight contains infinity. "
-                        "Give every row a finite weight.")
+        rows, row, count = first(np.isinf(w))
+        return (f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): Input sample_weight contains infinity.",
+                "Give every row a finite weight.", rows)
     if (w < 0).any():
-        row, count = first(w < 0, "negative ")
-        raise DataError(f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): sample_weight must be >= 0, "
-                        "as a negative weight rewards mispredicting its row. Drop those rows or give them weight 0.")
+        rows, row, count = first(w < 0, "negative ")
+        return (f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): sample_weight must be >= 0, as a negative "
+                "weight rewards mispredicting its row.", "Drop those rows or give them weight 0.", rows)
     if len(w) and not w.any():
-        raise DataError(f"--sample-weight column '{name}' is 0 on every row: Sample weights must contain at least one non-zero number. "
-                        "Give some rows a weight > 0.")
-    return w
+        return (f"--sample-weight column '{name}' is 0 on every row: Sample weights must contain at least one non-zero number.",
+                "Give some rows a weight > 0.", np.array([], dtype=np.int64))
+    return None
+
+
+def row_weights(values: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
+    """The column ``values`` as ``fit``'s ``sample_weight``, float64 ``(n_rows,)``; a DataError naming the first bad row.
+
+    The checks and ``where`` are :func:`weight_problem`'s.
+    """
+    problem = weight_problem(values, name, where)
+    if problem is not None:
+        raise DataError(f"{problem[0]} {problem[1]}")
+    if pd.api.types.is_bool_dtype(values):
+        values = values.astype(np.float64)
+    return np.array(pd.to_numeric(values).to_numpy(dtype=np.float64), dtype=np.float64)  # a writable copy: torch warns on a read-only array
 
 
 def take_weights(frame: pd.DataFrame, name: str | None, *, target: str | None, features: list[str] | None = None,
@@ -95,21 +109,9 @@ def take_weights(frame: pd.DataFrame, name: str | None, *, target: str | None, f
     return frame.drop(columns=[column]), row_weights(frame[column].reset_index(drop=True), column, where)
 
 
-def without_weight_column(frame: pd.DataFrame, name: str | None, target: str | None, features: str | None) -> pd.DataFrame:
-    """``frame`` for the data checks that run before ``prepare``: without the weight column (a weight is no feature).
-
-    Kept when it is the ``target`` or in ``--features``' text, so ``prepare`` (:func:`take_weights`) refuses that in its own words.
-    """
-    from ._options import parse_features
-
-    if name is None or name not in frame.columns or name == target or name in (parse_features(features) or []):
-        return frame
-    return frame.drop(columns=[name])
-
-
 def stored_weight_column(model: Any) -> str | None:
     """The weight column the model file records it was trained with (``train --sample-weight``), or None."""
     return (getattr(model, "preprocessing_", None) or {}).get(STORED_KEY)
 
 
-__all__ = ["STORED_KEY", "check_weight_column", "row_weights", "stored_weight_column", "take_weights", "without_weight_column"]
+__all__ = ["STORED_KEY", "check_weight_column", "row_weights", "stored_weight_column", "take_weights", "weight_problem"]

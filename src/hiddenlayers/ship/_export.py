@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, NotFittedError
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph, quantized_ops
 from ._export_report import ExportReport
@@ -182,7 +183,7 @@ def _metadata(model: Any, columns: list[dict[str, Any]] | None, out_name: str, t
         meta["input_columns"] = json.dumps([c["name"] for c in columns])
         meta[INPUTS_KEY] = json.dumps(input_spec(columns, token))
         pre = model.preprocessing_
-        for key in ("target", "task"):
+        for key in ("target", "task", WEIGHT_COLUMN_KEY):  # the weight column: so predict/evaluate/serve of the file name it
             if isinstance(pre.get(key), str):
                 meta[key] = json.dumps(pre[key])
     elif hasattr(model, "feature_names_in_"):

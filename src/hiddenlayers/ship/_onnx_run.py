@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, ModelFileError
 from ._app_graph import APP_INPUT_KEY, ONNX_APPS
 
@@ -111,7 +112,7 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
 
     Keys: ``output``, ``estimator``, ``classes`` (list or None), ``label_type``,
     ``target``, ``task``, ``spec`` (see :func:`input_spec`, or None),
-    ``input_columns``, ``library_version`` and, for an application's export,
+    ``input_columns``, ``library_version``, ``weight_column`` (the ``train --sample-weight`` column, or None) and, for an application's export,
     ``app_input`` (its input's shape and layout; None when not recorded). A file
     without our metadata, or with metadata that does not decode, is a
     :class:`ModelFileError`.
@@ -127,6 +128,7 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
             "output": meta[REQUIRED_KEY], "estimator": meta.get("hiddenlayers_estimator", ""), "library_version": meta.get("hiddenlayers_version"),
             "classes": get("classes"), "label_type": get("label_type"), "target": get("target"), "task": get("task"),
             "spec": get(INPUTS_KEY), "input_columns": get("input_columns"), "app_input": get(APP_INPUT_KEY),
+            "weight_column": get(WEIGHT_COLUMN_KEY),
         }
         if out["classes"] is not None and not isinstance(out["classes"], list):
             raise TypeError("classes is not a list")
@@ -173,6 +175,7 @@ class OnnxModel:
         self.multilabel = m["label_type"] == "multilabel-indicator"
         self.target: str | None = m["target"]
         self.task: str | None = m["task"]
+        self.weight_column: str | None = m["weight_column"]  # never an input: left out of a table, with a note
         self.spec: dict[str, Any] | None = m["spec"]
         self.columns: list[str] | None = m["input_columns"]
         self.path = str(p)
@@ -198,7 +201,10 @@ class OnnxModel:
         """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes."""
         if self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
-        feeds, notes = self.feeds(frame)
+        weight = self.weight_column if self.weight_column in frame.columns and self.weight_column not in (self.columns or []) else None
+        feeds, notes = self.feeds(frame if weight is None else frame.drop(columns=[weight]))
+        if weight is not None:  # as the model file's commands say it
+            notes.insert(0, f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         return self.session.run(None, feeds)[0], notes
 
     def predict_proba(self, frame: Any) -> np.ndarray:

@@ -246,7 +246,9 @@ def leakage_score(s: Any, target: tuple[np.ndarray | None, np.ndarray | None], p
     numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
     v = s.to_numpy(dtype=np.float64, na_value=np.nan)[perm] if numeric else None
     order = np.argsort(v, kind="stable") if v is not None else None
-    if v is not None and order is not None and np.count_nonzero(np.diff(v[order]) > 0) + 1 > bins:
+    with np.errstate(invalid="ignore"):  # inf - inf between two equal infinite cells is NaN, not a new value
+        distinct = np.count_nonzero(np.diff(v[order]) > 0) + 1 if v is not None and order is not None else 0
+    if v is not None and order is not None and distinct > bins:
         order = order[np.isfinite(v[order])]
         if order.size < 30:
             return None

@@ -51,7 +51,7 @@ those rows are dropped; training on a folder refuses them instead).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -492,7 +492,10 @@ class StreamCheck:
         # as check(): an ID, or dates as text all distinct (in every row read), makes every row unique: left out
         distinct = {c for f in ids for c in f.columns
                     if f.check == "id_columns" or (self.columns[c].missing == 0 and len(counts.get(c, {})) == self.n)}
-        out = self.leak.findings(kind, distinct) + self.rows.findings(distinct, kind is not None, ROW_CAP)
+        # the rows are stream rows: where the first is (file and CSV line or Parquet row), as the other streamed findings say it
+        rows = [replace(f, message=f"{f.message}; first at {self.where(f.rows[0])}") if f.rows else f
+                for f in self.rows.findings(distinct, kind is not None, ROW_CAP)]
+        out = self.leak.findings(kind, distinct) + rows
         skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}  # here: in the batch
         plain = frame.drop(columns=sorted(skip)) if skip else frame
         return out + [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]

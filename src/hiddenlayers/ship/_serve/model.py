@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text
 from ...exceptions import DataError, ModelFileError
 from .._batcher import RowFailures
@@ -158,14 +159,16 @@ class ServedModel:
 
     # ------------------------------------------------------------ what the model reads
     def _describe(self) -> None:
-        """Columns (name, kind, categories), classes, target and task, from the file's stored preprocessing."""
+        """Columns (name, kind, categories), classes, target, task and weight column, from the file's stored preprocessing."""
         self.impute = True
+        self.weight_column: str | None = None  # the train --sample-weight column the file records, if any
         if self.onnx is not None:
             m = self.onnx
             spec = m.spec
             self.classes = None if m.classes_ is None else m.classes_.tolist()
             self.multilabel = m.multilabel
             self.target, self.task, self.kind = m.target, m.task, "onnx"
+            self.weight_column = m.weight_column
             if spec is not None:
                 cols = [{"name": n, "kind": "numeric"} for n in spec["numeric"]]
                 cols += [{"name": c["name"], "kind": "categorical", "categories": list(c["categories"])} for c in spec["categorical"]]
@@ -184,6 +187,7 @@ class ServedModel:
             self.multilabel = getattr(est, "label_type_", "") == "multilabel-indicator"
             state = getattr(est, "preprocessing_", None) or {}
             self.target, self.task = state.get("target"), state.get("task") or ("classification" if self.classes is not None else "regression")
+            self.weight_column = state.get(WEIGHT_COLUMN_KEY)
             if state.get("columns"):
                 from ...data import TablePreprocessor
 
@@ -311,6 +315,8 @@ class ServedModel:
         name = unknown[0]
         if name == self.target:
             return f"column {name!r} is the model's target, not an input: leave it out."
+        if name is not None and name == self.weight_column:
+            return f"column {name!r} is the weight column the model was trained with (train --sample-weight), not an input: leave it out."
         pool = [n for n in self.columns if n not in have] or self.columns
         close = difflib.get_close_matches(str(name), pool, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
