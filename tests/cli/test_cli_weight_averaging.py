@@ -1,4 +1,5 @@
-"""``train --weight-averaging ema|swa [--ema-decay D] [--swa-start S]``: stored in the model, shown by info, bad values refused in one line."""
+"""``train --weight-averaging ema|swa [--ema-decay D] [--swa-start S] [--swa-lr R [--swa-anneal-epochs E]]``: stored in the model,
+shown by info, bad values refused in one line."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     assert shown in ok("info", out, "--json").output
 
 
+def test_train_stores_swa_lr_and_info_shows_it(table, tmp_path) -> None:
+    out = tmp_path / "m.safetensors"
+    ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "-q", "-o", out, "--weight-averaging", "swa", "--swa-start", "2",
+       "--swa-lr", "0.02", "--swa-anneal-epochs", "1")
+    model = hl.load(out)
+    assert (model.swa_lr, model.swa_anneal_epochs) == (0.02, 1)
+    assert model.history_.lr[1:] == [0.001, 0.02, 0.02]  # --lr 0.001 until epoch 2, then annealed to 0.02 over one epoch
+    assert "swa (swa_start=2, swa_lr=0.02, swa_anneal_epochs=1)" in ok("info", out, "--json").output
+    assert "swa (swa_start=2, swa_lr=0.02, swa_anneal_epochs=1)" in ok("info", out).output
+
+
 @pytest.mark.parametrize(("options", "message"), [
     (["--weight-averaging", "polyak"], "--weight-averaging must be ema or swa. Received: 'polyak'."),
     (["--weight-averaging", "ema", "--ema-decay", "1"], "--ema-decay must be a number in (0, 1), e.g. 0.999. Received: 1.0."),
@@ -33,6 +45,15 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     (["--weight-averaging", "ema", "--solver", "lbfgs"], "--weight-averaging: weight_averaging averages the steps of a stochastic solver"),
     (["--weight-averaging", "ema", "--workers", "2"], "--weight-averaging needs one process and a table that fits in memory"),
     (["--set", "weight_averaging=ema"], "use --weight-averaging instead of --set weight_averaging=ema"),
+    (["--weight-averaging", "ema", "--swa-lr", "0.01"], "--swa-lr: swa_lr sets the learning rate of SWA's epochs and needs "
+                                                        "weight_averaging='swa'. Received: swa_lr=0.01 with weight_averaging='ema'"),
+    (["--swa-lr", "0.01"], "--swa-lr: swa_lr sets the learning rate of SWA's epochs and needs weight_averaging='swa'."),
+    (["--weight-averaging", "swa", "--swa-lr", "0"], "--swa-lr must be a finite number > 0, e.g. 0.01. Received: 0.0."),
+    (["--weight-averaging", "swa", "--swa-lr", "inf"], "--swa-lr must be a finite number > 0, e.g. 0.01. Received: inf."),
+    (["--weight-averaging", "swa", "--swa-lr", "0.1", "--swa-anneal-epochs", "-1"],
+     "--swa-anneal-epochs must be a whole number of epochs >= 0, e.g. 10 (0: --swa-lr at once). Received: -1."),
+    (["--weight-averaging", "swa", "--swa-anneal-epochs", "3"], "--swa-anneal-epochs sets how --swa-lr is reached, and no --swa-lr was given"),
+    (["--set", "swa_lr=0.1"], "use --swa-lr instead of --set swa_lr=0.1"),
 ])
 def test_bad_averaging_options_are_refused(table, tmp_path, options, message) -> None:
     out = tmp_path / "m.safetensors"

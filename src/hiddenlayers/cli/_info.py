@@ -179,12 +179,14 @@ def model_info(path: str) -> dict[str, Any]:
 
 
 def _averaging_text(params: dict[str, Any]) -> str | None:
-    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"``, or None for a model fitted without weight averaging (files before it too)."""
+    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"``, ``"swa (swa_start=0.75, swa_lr=0.01, swa_anneal_epochs=10)"``,
+    or None for a model fitted without weight averaging (files before it too)."""
     kind = params.get("weight_averaging")
     if kind is None:
         return None
     setting = "ema_decay" if kind == "ema" else "swa_start"
-    return f"{kind} ({setting}={params.get(setting)})"
+    rate = "" if params.get("swa_lr") is None else f", swa_lr={params['swa_lr']}, swa_anneal_epochs={params.get('swa_anneal_epochs', 10)}"
+    return f"{kind} ({setting}={params.get(setting)}{rate})"
 
 
 _REQUIRED = ("params", "network", "fitted", "history")  # an MLP file's sections; classes, preprocessing, provenance are optional
