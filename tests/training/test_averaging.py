@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
@@ -179,3 +181,28 @@ def test_bad_swa_lr_settings_are_refused(kwargs: dict[str, Any], message: str) -
     with pytest.raises(ValueError) as err:
         WeightAveraging(kind, **kwargs)
     assert str(err.value) == message
+
+
+@settings(max_examples=60, deadline=None)
+@given(lr_start=st.floats(1e-5, 1.0), swa_lr=st.floats(1e-5, 1.0), anneal_epochs=st.integers(0, 12), start_epoch=st.integers(1, 4))
+def test_swa_schedule_rates_equal_swalrs_for_any_settings(lr_start: float, swa_lr: float, anneal_epochs: int, start_epoch: int) -> None:
+    s = WeightAveraging("swa", start_epoch=start_epoch, swa_lr=swa_lr, anneal_epochs=anneal_epochs).schedule(Schedule("constant", lr_start))
+    rates = []
+    for epoch in range(1, start_epoch + 15):
+        rates.append(s.lr)
+        s.epoch_end(epoch, 0, False)
+    assert rates[: start_epoch - 1] == [lr_start] * (start_epoch - 1)
+    assert rates[start_epoch - 1 :] == pytest.approx(_swalr_rates(lr_start, swa_lr, anneal_epochs, 15), rel=1e-9, abs=0)
+    assert s.state()["lr"] == lr_start  # the wrapped schedule stood still
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.booleans(), st.none()))
+def test_swa_lr_is_taken_exactly_when_a_finite_number_above_0(value: Any) -> None:
+    good = value is None or (not isinstance(value, bool) and 0 < value < float("inf"))
+    try:
+        avg = WeightAveraging("swa", swa_lr=value)
+    except ValueError as err:
+        assert not good and str(err).startswith("swa_lr must be a finite number > 0")
+        return
+    assert good and avg.swa_lr == (None if value is None else float(value))
