@@ -310,3 +310,17 @@ def test_learning_on_digits_with_swa_lr(digits) -> None:
         clf.fit(X_train, y_train)
     assert clf.history_.lr[-1] == pytest.approx(0.05)
     assert clf.score(X_test, y_test) >= 0.95
+
+
+def test_verbose_adaptive_stop_under_swa_lr_is_no_small_rate(digits, capsys) -> None:
+    """Under SWA's own rate 'adaptive' no longer cuts the rate: the stop is the no-improvement one, not "rate too small"."""
+    X, y = digits[0][:200], digits[1][:200]
+    common = dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, max_iter=30, tol=10.0, n_iter_no_change=1, random_state=0,
+                  verbose=True, weight_averaging="swa", swa_start=3)
+    plain = hl.MLPClassifier((8,), **common).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert plain.history_.lr[-1] <= 1e-6 and lines[-1].endswith("Learning rate too small. Stopping.")
+    clf = hl.MLPClassifier((8,), **common, swa_lr=0.01, swa_anneal_epochs=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert clf.history_.lr[2:] == [0.01] * (clf.n_iter_ - 2) and clf.n_iter_ <= 4  # SWA's rate from epoch 3, no cut after it
+    assert lines[-1] == "Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping."
