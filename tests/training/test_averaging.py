@@ -206,3 +206,22 @@ def test_swa_lr_is_taken_exactly_when_a_finite_number_above_0(value: Any) -> Non
         assert not good and str(err).startswith("swa_lr must be a finite number > 0")
         return
     assert good and avg.swa_lr == (None if value is None else float(value))
+
+
+class _CtrlC(Callback):
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, *, history: Any, **kwargs: Any) -> None:
+        if len(history.epoch) == self.at:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_an_swa_lr_epoch_puts_the_wrapped_schedule_back() -> None:
+    X, Y = _data()
+    schedule = Schedule("invscaling", 0.1, power_t=0.5)
+    with pytest.warns(hl.InterruptedWarning):
+        res = train(_net(), X, Y, loss="log_loss", solver="sgd", batch_size=16, max_epochs=8, schedule=schedule, callbacks=[_CtrlC(4)],
+                    averaging=WeightAveraging("swa", start_epoch=2, swa_lr=0.05, anneal_epochs=0))
+    assert res.history.stop_reason == "interrupted" and res.history.lr[1:] == [0.05, 0.05, 0.05]
+    assert schedule.lr == pytest.approx(0.1 / (60 + 1) ** 0.5)  # the schedule stood at epoch 2's rate: SWA's took over there
