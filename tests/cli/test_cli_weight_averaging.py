@@ -1,4 +1,5 @@
-"""``train --weight-averaging ema|swa [--ema-decay D] [--swa-start S]``: stored in the model, shown by info, bad values refused in one line."""
+"""``train --weight-averaging ema|swa [--ema-decay D] [--swa-start S] [--swa-lr R [--swa-anneal-epochs E]]``: stored in the model,
+shown by info, bad values refused in one line."""
 
 from __future__ import annotations
 
@@ -39,6 +40,17 @@ def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path) ->
     assert "weight_averaging" not in plain
 
 
+def test_train_stores_swa_lr_and_info_shows_it(table, tmp_path) -> None:
+    out = tmp_path / "m.safetensors"
+    ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "-q", "-o", out, "--weight-averaging", "swa", "--swa-start", "2",
+       "--swa-lr", "0.02", "--swa-anneal-epochs", "1")
+    model = hl.load(out)
+    assert (model.swa_lr, model.swa_anneal_epochs) == (0.02, 1)
+    assert model.history_.lr[1:] == [0.001, 0.02, 0.02]  # --lr 0.001 until epoch 2, then annealed to 0.02 over one epoch
+    assert "swa (swa_start=2, swa_lr=0.02, swa_anneal_epochs=1)" in ok("info", out, "--json").output
+    assert "swa (swa_start=2, swa_lr=0.02, swa_anneal_epochs=1)" in ok("info", out).output
+
+
 @pytest.mark.parametrize(("options", "message"), [
     (["--weight-averaging", "polyak"], "--weight-averaging must be ema or swa. Received: 'polyak'."),
     (["--weight-averaging", "ema", "--ema-decay", "1"], "--ema-decay must be a number in (0, 1), e.g. 0.999. Received: 1.0."),
@@ -48,9 +60,20 @@ def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path) ->
     (["--weight-averaging", "ema", "--workers", "2"], "--weight-averaging needs one process and a table that fits in memory"),
     (["--set", "weight_averaging=ema"], "use --weight-averaging instead of --set weight_averaging=ema"),
     # a setting of the other kind of averaging (or of none) was ignored without a word
-    (["--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (no --weight-averaging does not use it)"),
+    (["--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (no --weight-averaging was given)"),
     (["--weight-averaging", "swa", "--ema-decay", "0.5"], "--ema-decay needs --weight-averaging ema (--weight-averaging swa does not use it)"),
     (["--weight-averaging", "ema", "--swa-start", "0.5"], "--swa-start needs --weight-averaging swa (--weight-averaging ema does not use it)"),
+
+
+    (["--weight-averaging", "ema", "--swa-lr", "0.01"],
+     "--swa-lr needs --weight-averaging swa (--weight-averaging ema does not use it): add --weight-averaging swa, or drop --swa-lr."),
+    (["--swa-lr", "0.01"], "--swa-lr needs --weight-averaging swa (no --weight-averaging was given): add --weight-averaging swa, or drop --swa-lr."),
+    (["--weight-averaging", "swa", "--swa-lr", "0"], "--swa-lr must be a finite number > 0, e.g. 0.01. Received: 0.0."),
+    (["--weight-averaging", "swa", "--swa-lr", "inf"], "--swa-lr must be a finite number > 0, e.g. 0.01. Received: inf."),
+    (["--weight-averaging", "swa", "--swa-lr", "0.1", "--swa-anneal-epochs", "-1"],
+     "--swa-anneal-epochs must be a whole number of epochs >= 0, e.g. 10 (0: --swa-lr at once). Received: -1."),
+    (["--weight-averaging", "swa", "--swa-anneal-epochs", "3"], "--swa-anneal-epochs sets how --swa-lr is reached, and no --swa-lr was given"),
+    (["--set", "swa_lr=0.1"], "use --swa-lr instead of --set swa_lr=0.1"),
 ])
 def test_bad_averaging_options_are_refused(table, tmp_path, options, message) -> None:
     out = tmp_path / "m.safetensors"

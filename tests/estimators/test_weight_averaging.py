@@ -12,6 +12,7 @@ import torch
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
 from hiddenlayers.data import ParquetSource
@@ -134,12 +135,12 @@ def test_a_file_saved_before_weight_averaging_loads_with_the_defaults(digits, tm
     hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y).save(tmp_path / "m.safetensors")
     with safe_open(str(tmp_path / "m.safetensors"), framework="pt") as fh:
         meta = json.loads(fh.metadata()["hiddenlayers"])
-    for key in ("weight_averaging", "ema_decay", "swa_start"):  # as a file written before these parameters existed
+    for key in ("weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs"):  # as a file written before they existed
         del meta["params"][key]
     old = tmp_path / "old.safetensors"
     old.write_bytes(st_save(load_file(str(tmp_path / "m.safetensors")), metadata={"hiddenlayers": json.dumps(meta)}))
     back = hl.load(old)
-    assert (back.weight_averaging, back.ema_decay, back.swa_start) == (None, 0.99, 0.75)
+    assert (back.weight_averaging, back.ema_decay, back.swa_start, back.swa_lr, back.swa_anneal_epochs) == (None, 0.99, 0.75, None, 10)
     np.testing.assert_array_equal(back.predict(X), hl.load(tmp_path / "m.safetensors").predict(X))
 
 
@@ -151,6 +152,12 @@ def test_a_file_saved_before_weight_averaging_loads_with_the_defaults(digits, tm
     ({"ema_decay": 1.0}, "fit", "ema_decay must be"),
     ({"weight_averaging": "mean"}, "fit", "weight_averaging must be None, 'ema' or 'swa'"),
     ({"weight_averaging": "swa", "swa_start": 1.5}, "fit", "swa_start must be a share of max_iter in (0, 1] or an epoch number >= 1"),
+    ({"swa_lr": 0.05}, "fit", "swa_lr sets the learning rate of SWA's epochs and needs weight_averaging='swa'. Received: swa_lr=0.05 with "
+                              "weight_averaging='ema'; set weight_averaging='swa', or swa_lr=None."),
+    ({"weight_averaging": None, "swa_lr": 0.05}, "fit", "needs weight_averaging='swa'. Received: swa_lr=0.05 with weight_averaging=None;"),
+    ({"weight_averaging": "swa", "swa_lr": 0.0}, "fit", "swa_lr must be None or a number > 0"),
+    ({"weight_averaging": "swa", "swa_lr": True}, "fit", "swa_lr must be None or a number > 0"),
+    ({"weight_averaging": "swa", "swa_lr": 0.1, "swa_anneal_epochs": -1}, "fit", "swa_anneal_epochs must be"),
 ])
 def test_refusals_name_the_combination(digits, params: dict[str, Any], call: str, message: str) -> None:
     X, y = digits[0][:100], digits[1][:100]
@@ -228,3 +235,92 @@ def test_an_swa_fit_stopped_before_swa_start_warns(digits) -> None:
         clf = hl.MLPClassifier((16,), learning_rate_init=0.01, early_stopping=True, n_iter_no_change=2, random_state=0,
                                weight_averaging="swa").fit(X, y)
     assert clf.n_iter_ < 150
+
+
+def _swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int) -> list[float]:
+    """Each epoch's rate under PyTorch's SWALR (cosine), built at the first epoch's start and stepped after each epoch."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr_start)
+    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="cos")
+    rates = []
+    for _ in range(epochs):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return rates
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_swa_lr_gives_each_epoch_swalrs_rate(digits, engine: str) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    common = dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.2, power_t=0.3, max_iter=8, random_state=0, engine=engine,
+                  n_iter_no_change=100, weight_averaging="swa", swa_start=4)
+    plain = hl.MLPClassifier((16,), **common).fit(X, y)
+    rec = _Record()
+    clf = hl.MLPClassifier((16,), **common, swa_lr=0.05, swa_anneal_epochs=3, callbacks=[rec]).fit(X, y)
+    assert clf.history_.lr[:3] == plain.history_.lr[:3]  # invscaling until swa_start's epoch
+    assert clf.history_.lr[3:] == pytest.approx(_swalr_rates(plain.history_.lr[3], 0.05, 3, 5), rel=1e-12, abs=0)
+    assert clf.loss_curve_[:3] == plain.loss_curve_[:3] and clf.loss_curve_[4] != plain.loss_curve_[4]
+    torch.testing.assert_close(_flat(clf.network_), torch.stack(rec.epochs[3:]).mean(0), rtol=1e-5, atol=1e-6)
+
+
+def test_swa_lr_none_is_bit_identical_and_ignores_the_anneal_epochs(digits) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    common = dict(solver="sgd", learning_rate="invscaling", max_iter=5, random_state=0, weight_averaging="swa", swa_start=2)
+    swa = hl.MLPClassifier((16,), **common).fit(X, y)
+    none = hl.MLPClassifier((16,), **common, swa_lr=None, swa_anneal_epochs=0).fit(X, y)
+    assert torch.equal(_flat(swa.network_), _flat(none.network_))
+    assert swa.loss_curve_ == none.loss_curve_ and swa.history_.lr == none.history_.lr
+    assert len(set(swa.history_.lr)) == 5  # invscaling ran on through SWA's epochs
+
+
+def test_warm_start_with_swa_lr_goes_on_from_the_schedules_rate(digits) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    common = dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.2, max_iter=4, random_state=0, n_iter_no_change=100,
+                  weight_averaging="swa", swa_start=3)
+    plain = hl.MLPClassifier((16,), **common).fit(X, y)
+    clf = hl.MLPClassifier((16,), **common, swa_lr=0.05, swa_anneal_epochs=0, warm_start=True).fit(X, y)
+    assert clf.history_.lr == [*plain.history_.lr[:2], 0.05, 0.05]
+    clf.fit(X, y)  # the schedule stood still from epoch 3: its rate then starts the warm fit, invscaling goes on, then SWA's rate again
+    assert clf.history_.lr[4:] == pytest.approx([plain.history_.lr[2], 0.2 / (5 * 300 + 1) ** 0.5, 0.05, 0.05], rel=1e-12)
+
+
+def test_early_stopping_with_swa_lr_scores_the_average(digits) -> None:
+    X, y = digits
+    clf = hl.MLPClassifier((16,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, max_iter=30, random_state=0,
+                           early_stopping=True, n_iter_no_change=3, weight_averaging="swa", swa_start=5, swa_lr=0.02,
+                           swa_anneal_epochs=2).fit(X, y)
+    assert clf.n_iter_ >= 5 and clf.history_.lr[4:7] == pytest.approx(_swalr_rates(clf.history_.lr[4], 0.02, 2, 3)[: len(clf.history_.lr[4:7])])
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_saved_file_holds_swa_lr(digits, tmp_path) -> None:
+    X, y = digits[0][:300], digits[1][:300]
+    clf = hl.MLPClassifier((8,), max_iter=4, random_state=0, weight_averaging="swa", swa_start=2, swa_lr=0.004, swa_anneal_epochs=1).fit(X, y)
+    clf.save(tmp_path / "m.safetensors")
+    back = hl.load(tmp_path / "m.safetensors")
+    assert (back.weight_averaging, back.swa_start, back.swa_lr, back.swa_anneal_epochs) == ("swa", 2, 0.004, 1)
+    np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+
+
+def test_learning_on_digits_with_swa_lr(digits) -> None:
+    X_train, X_test, y_train, y_test = train_test_split(*digits, test_size=0.3, random_state=0, stratify=digits[1])
+    clf = hl.MLPClassifier((64,), solver="sgd", learning_rate="invscaling", power_t=0.5, learning_rate_init=0.1, max_iter=40,
+                           random_state=0, weight_averaging="swa", swa_start=0.5, swa_lr=0.05, swa_anneal_epochs=2)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    assert clf.history_.lr[-1] == pytest.approx(0.05)
+    assert clf.score(X_test, y_test) >= 0.95
+
+
+def test_verbose_adaptive_stop_under_swa_lr_is_no_small_rate(digits, capsys) -> None:
+    """Under SWA's own rate 'adaptive' no longer cuts the rate: the stop is the no-improvement one, not "rate too small"."""
+    X, y = digits[0][:200], digits[1][:200]
+    common = dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, max_iter=30, tol=10.0, n_iter_no_change=1, random_state=0,
+                  verbose=True, weight_averaging="swa", swa_start=3)
+    plain = hl.MLPClassifier((8,), **common).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert plain.history_.lr[-1] <= 1e-6 and lines[-1].endswith("Learning rate too small. Stopping.")
+    clf = hl.MLPClassifier((8,), **common, swa_lr=0.01, swa_anneal_epochs=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert clf.history_.lr[2:] == [0.01] * (clf.n_iter_ - 2) and clf.n_iter_ <= 4  # SWA's rate from epoch 3, no cut after it
+    assert lines[-1] == "Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping."

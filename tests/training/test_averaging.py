@@ -7,9 +7,12 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
-from hiddenlayers.training import Callback, WeightAveraging, train
+from hiddenlayers.training import Callback, Schedule, WeightAveraging, train
 
 
 def _data(n: int = 60) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,3 +110,118 @@ def test_bad_settings_are_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as err:
         WeightAveraging(kind, **kwargs)
     assert str(err.value) == message
+
+
+def _swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int) -> list[float]:
+    """The rate of each of ``epochs`` epochs under PyTorch's own SWALR (cosine), built at the first's start and stepped after each."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr_start)
+    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="cos")
+    rates = []
+    for _ in range(epochs):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return rates
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+@pytest.mark.parametrize(("kind", "anneal_epochs"), [("invscaling", 3), ("constant", 0), ("cosine", 1), ("invscaling", 10)])
+def test_swa_lr_gives_swalrs_rates_from_the_start_epoch(engine: str, kind: str, anneal_epochs: int) -> None:
+    X, Y = _data()
+
+    def run(averaging: WeightAveraging) -> list[float]:
+        res = train(_net(), X, Y, loss="log_loss", solver="sgd", batch_size=16, max_epochs=9, engine=engine,
+                    schedule=Schedule(kind, 0.1, power_t=0.25, max_epochs=9), averaging=averaging)
+        return res.history.lr
+
+    plain = run(WeightAveraging("swa", start_epoch=4))
+    swa = run(WeightAveraging("swa", start_epoch=4, swa_lr=0.03, anneal_epochs=anneal_epochs))
+    assert swa[:3] == plain[:3]  # the schedule's rates before SWA's first epoch
+    assert swa[3:] == pytest.approx(_swalr_rates(plain[3], 0.03, anneal_epochs, 6), rel=1e-12, abs=0)
+    assert swa[-1] == pytest.approx(0.03) or anneal_epochs > 5
+
+
+def test_swa_lr_changes_the_steps_and_averages_them() -> None:
+    X, Y = _data()
+    rec, plain_net, net = _Record(), _net(), _net()
+    train(plain_net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=16, max_epochs=5,
+          averaging=WeightAveraging("swa", start_epoch=3))
+    train(net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=16, max_epochs=5, callbacks=[rec],
+          averaging=WeightAveraging("swa", start_epoch=3, swa_lr=0.5, anneal_epochs=0))
+    torch.testing.assert_close(_flat(net), torch.stack(rec.epochs[2:]).mean(0), rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(_flat(net), _flat(plain_net))
+
+
+def test_swa_lr_none_keeps_the_schedule_itself() -> None:
+    schedule = Schedule("adaptive", 0.1)
+    assert WeightAveraging("swa", start_epoch=2).schedule(schedule) is schedule
+
+
+def test_adaptive_cuts_before_swa_and_not_after() -> None:
+    s = WeightAveraging("swa", start_epoch=3, swa_lr=0.02, anneal_epochs=0).schedule(Schedule("adaptive", 0.1))
+    s.epoch_end(1, 10, False)
+    assert s.on_no_improvement() and s.lr == pytest.approx(0.02)  # epoch 2 is before SWA's first: the cut is the schedule's
+    s.epoch_end(2, 20, False)
+    assert s.on_no_improvement()  # epoch 3 is SWA's first: the cut is the rate SWA starts from (here it goes straight to swa_lr)
+    assert s.lr == pytest.approx(0.02) and s.state()["lr"] == pytest.approx(0.004)
+    s.epoch_end(3, 30, False)
+    assert not s.on_no_improvement()  # SWA's rate drives now: no cut, the no-improvement rule stops training
+    assert s.lr == pytest.approx(0.02) and s.state()["lr"] == pytest.approx(0.004)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"kind": "ema", "swa_lr": 0.1}, "swa_lr sets the learning rate of SWA's epochs; weight averaging 'ema' has none. Received: swa_lr=0.1; "
+                                     "use kind 'swa', or swa_lr=None."),
+    ({"kind": "swa", "swa_lr": 0.0}, "swa_lr must be a finite number > 0, e.g. 0.01, or None. Received: swa_lr=0.0."),
+    ({"kind": "swa", "swa_lr": float("inf")}, "swa_lr must be a finite number > 0, e.g. 0.01, or None. Received: swa_lr=inf."),
+    ({"kind": "swa", "anneal_epochs": -1}, "swa_anneal_epochs must be an integer >= 0, e.g. 10. Received: swa_anneal_epochs=-1."),
+])
+def test_bad_swa_lr_settings_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    kind = kwargs.pop("kind")
+    with pytest.raises(ValueError) as err:
+        WeightAveraging(kind, **kwargs)
+    assert str(err.value) == message
+
+
+@settings(max_examples=60, deadline=None)
+@given(lr_start=st.floats(1e-5, 1.0), swa_lr=st.floats(1e-5, 1.0), anneal_epochs=st.integers(0, 12), start_epoch=st.integers(1, 4))
+def test_swa_schedule_rates_equal_swalrs_for_any_settings(lr_start: float, swa_lr: float, anneal_epochs: int, start_epoch: int) -> None:
+    s = WeightAveraging("swa", start_epoch=start_epoch, swa_lr=swa_lr, anneal_epochs=anneal_epochs).schedule(Schedule("constant", lr_start))
+    rates = []
+    for epoch in range(1, start_epoch + 15):
+        rates.append(s.lr)
+        s.epoch_end(epoch, 0, False)
+    assert rates[: start_epoch - 1] == [lr_start] * (start_epoch - 1)
+    assert rates[start_epoch - 1 :] == pytest.approx(_swalr_rates(lr_start, swa_lr, anneal_epochs, 15), rel=1e-9, abs=0)
+    assert s.state()["lr"] == lr_start  # the wrapped schedule stood still
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.booleans(), st.none()))
+def test_swa_lr_is_taken_exactly_when_a_finite_number_above_0(value: Any) -> None:
+    good = value is None or (not isinstance(value, bool) and 0 < value < float("inf"))
+    try:
+        avg = WeightAveraging("swa", swa_lr=value)
+    except ValueError as err:
+        assert not good and str(err).startswith("swa_lr must be a finite number > 0")
+        return
+    assert good and avg.swa_lr == (None if value is None else float(value))
+
+
+class _CtrlC(Callback):
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, *, history: Any, **kwargs: Any) -> None:
+        if len(history.epoch) == self.at:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_an_swa_lr_epoch_puts_the_wrapped_schedule_back() -> None:
+    X, Y = _data()
+    schedule = Schedule("invscaling", 0.1, power_t=0.5)
+    with pytest.warns(hl.InterruptedWarning):
+        res = train(_net(), X, Y, loss="log_loss", solver="sgd", batch_size=16, max_epochs=8, schedule=schedule, callbacks=[_CtrlC(4)],
+                    averaging=WeightAveraging("swa", start_epoch=2, swa_lr=0.05, anneal_epochs=0))
+    assert res.history.stop_reason == "interrupted" and res.history.lr[1:] == [0.05, 0.05, 0.05]
+    assert schedule.lr == pytest.approx(0.1 / (60 + 1) ** 0.5)  # the schedule stood at epoch 2's rate: SWA's took over there

@@ -27,6 +27,8 @@ from ._options import (
     check_features,
     check_image_shape,
     check_seed,
+    check_swa_anneal_epochs,
+    check_swa_lr,
     check_weight_averaging,
     parse_image_shape,
     parse_swa_start,
@@ -124,10 +126,14 @@ SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Colum
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
 Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
-#: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start)
+#: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
 SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight-averaging swa: first averaged epoch, a share of --epochs in (0, 1] or an epoch number (default 0.75).", show_default=False, callback=parse_swa_start)]
+SwaLr = Annotated[float | None, typer.Option("--swa-lr", help="With --weight-averaging swa: SWA's own learning rate, > 0; from --swa-start the rate anneals to it (cosine, as PyTorch's SWALR) "
+                                             "over --swa-anneal-epochs, then stays (the --learning-rate schedule stops there). Default: the schedule runs on.", show_default=False, callback=check_swa_lr)]
+SwaAnnealEpochs = Annotated[int | None, typer.Option("--swa-anneal-epochs", help="With --swa-lr: epochs over which the rate anneals to it, >= 0 (default 10, as SWALR's; 0: at once).",
+                                                     show_default=False, callback=check_swa_anneal_epochs)]
 #: the application files' options of predict and evaluate (checked by _appfiles.check_app_options)
 TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
 ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
@@ -160,15 +166,25 @@ def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
         raise UserError(f"--gce-q needs --loss gce ({given} has no q): add --loss gce, or drop --gce-q.")
 
 
-def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str | None, ema_decay: float | None, swa_start: object) -> None:
+def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str | None, ema_decay: float | None, swa_start: object,
+                    swa_lr: float | None = None, swa_anneal_epochs: int | None = None) -> None:
     """Refuse a setting the fit would ignore: ``--gce-q`` without ``--loss gce`` (:func:`_check_gce_q`), ``--ema-decay`` without
-    ``--weight-averaging ema`` and ``--swa-start`` without ``swa`` (the estimator ignores a setting of the other kind of averaging,
-    or of none, silently, so an explicit one is a mistake). ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
+    ``--weight-averaging ema``, ``--swa-start``/``--swa-lr`` without ``swa`` and ``--swa-anneal-epochs`` without ``--swa-lr``
+    (the estimator ignores a setting of the other kind of averaging, or of none, silently, so an explicit one is a mistake).
+    ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
     _check_gce_q(loss, gce_q)
-    for option, value, kind in (("--ema-decay", ema_decay, "ema"), ("--swa-start", swa_start, "swa")):
+    for option, value, kind in (("--ema-decay", ema_decay, "ema"), ("--swa-start", swa_start, "swa"), ("--swa-lr", swa_lr, "swa")):
         if value is not None and weight_averaging != kind:
-            given = f"--weight-averaging {weight_averaging}" if weight_averaging is not None else "no --weight-averaging"
-            raise UserError(f"{option} needs --weight-averaging {kind} ({given} does not use it): add --weight-averaging {kind}, or drop {option}.")
+            given = f"--weight-averaging {weight_averaging} does not use it" if weight_averaging is not None else "no --weight-averaging was given"
+            raise UserError(f"{option} needs --weight-averaging {kind} ({given}): add --weight-averaging {kind}, or drop {option}.")
+    _check_swa_anneal(swa_lr, swa_anneal_epochs)
+
+
+def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None) -> None:
+    """Refuse ``--swa-anneal-epochs`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
+    if swa_anneal_epochs is not None and swa_lr is None:
+        raise UserError("--swa-anneal-epochs sets how --swa-lr is reached, and no --swa-lr was given: add --swa-lr (e.g. --swa-lr 0.01), "
+                        "or drop --swa-anneal-epochs.")
 
 
 @app.command()
@@ -201,8 +217,7 @@ def train(
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None,
     weight_averaging: WeightAveraging = None,
-    ema_decay: EmaDecay = None,
-    swa_start: SwaStart = None,
+    ema_decay: EmaDecay = None, swa_start: SwaStart = None, swa_lr: SwaLr = None, swa_anneal_epochs: SwaAnnealEpochs = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -229,7 +244,7 @@ def train(
     from ._train import _parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
-    _check_settings(loss, gce_q, weight_averaging, ema_decay, swa_start)
+    _check_settings(loss, gce_q, weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
     _check_in_memory(timelapse, weight_averaging, workers=workers, streamed=is_stream_input(data))
     if workers > 1:
         launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
@@ -241,7 +256,7 @@ def train(
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
         **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing, weight_averaging=weight_averaging,
-                 ema_decay=ema_decay, swa_start=swa_start))
+                 ema_decay=ema_decay, swa_start=swa_start, swa_lr=swa_lr, swa_anneal_epochs=swa_anneal_epochs))
     if is_stream_input(data):
         run_train_stream(data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
                          max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,

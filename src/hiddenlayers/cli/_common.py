@@ -197,7 +197,8 @@ def is_stream_input(data: str) -> bool:
 
 
 def averaging_text(params: dict[str, Any]) -> str | None:
-    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"`` from an estimator's ``params``; None without weight averaging (files before it too).
+    """``"ema (ema_decay=0.99)"``, ``"swa (swa_start=0.75)"``, ``"swa (swa_start=0.75, swa_lr=0.01, swa_anneal_epochs=10)"``
+    from an estimator's ``params``; None without weight averaging (files before it too).
 
     As ``info`` and ``train``'s summary show it.
     """
@@ -205,4 +206,5 @@ def averaging_text(params: dict[str, Any]) -> str | None:
     if kind is None:
         return None
     setting = "ema_decay" if kind == "ema" else "swa_start"
-    return f"{kind} ({setting}={params.get(setting)})"
+    rate = "" if params.get("swa_lr") is None else f", swa_lr={params['swa_lr']}, swa_anneal_epochs={params.get('swa_anneal_epochs', 10)}"
+    return f"{kind} ({setting}={params.get(setting)}{rate})"

@@ -72,6 +72,20 @@ def check_ema_decay(value: float | None) -> float | None:
     return value
 
 
+def check_swa_lr(value: float | None) -> float | None:
+    """``--swa-lr``: a finite number > 0, such as 0.01."""
+    if value is not None and not (value > 0 and math.isfinite(value)):
+        raise UserError(f"--swa-lr must be a finite number > 0, e.g. 0.01. Received: {value}.")
+    return value
+
+
+def check_swa_anneal_epochs(value: int | None) -> int | None:
+    """``--swa-anneal-epochs``: a whole number of epochs >= 0."""
+    if value is not None and value < 0:
+        raise UserError(f"--swa-anneal-epochs must be a whole number of epochs >= 0, e.g. 10 (0: --swa-lr at once). Received: {value}.")
+    return value
+
+
 def parse_swa_start(text: str | None) -> float | int | None:
     """``--swa-start``: a share of the epochs in (0, 1] (``0.75``) or a whole epoch number >= 1 (``30``)."""
     if text is None:

@@ -36,7 +36,8 @@ DEDICATED = {
     "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--n-iter-no-change",
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
-    "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
+    "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
+    "swa_anneal_epochs": "--swa-anneal-epochs", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
     "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
 #: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)

@@ -104,7 +104,11 @@ def validate_params(est: _BaseMLP) -> Spec:
 
 
 def _check_averaging(est: _BaseMLP) -> None:
-    """``weight_averaging`` with what it can average: a stochastic solver's own epochs, and an ``swa_start`` within ``max_iter``."""
+    """``weight_averaging`` with what it can average: a stochastic solver's own epochs, and an ``swa_start`` within ``max_iter``;
+    ``swa_lr`` only with ``weight_averaging='swa'`` (it sets the rate of SWA's epochs)."""
+    if est.swa_lr is not None and est.weight_averaging != "swa":
+        raise ValueError(f"swa_lr sets the learning rate of SWA's epochs and needs weight_averaging='swa'. Received: "
+                         f"swa_lr={est.swa_lr!r} with weight_averaging={est.weight_averaging!r}; set weight_averaging='swa', or swa_lr=None.")
     if est.weight_averaging is None:
         return
     if est.solver == "lbfgs":

@@ -394,7 +394,8 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
 
 
 def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
-    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay`` and ``swa_start`` (None without averaging).
+    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr`` and ``swa_anneal_epochs``
+    (None without averaging).
 
     A UserWarning when an EMA spans more steps (about ``1 / (1 - ema_decay)``) than the call can take (``most_steps``):
     its average would still lean on the first steps' weights (benchmarks/bench_averaging.py: digits, 420 steps at 0.999, 0.81 accuracy against 0.97).
@@ -406,7 +407,8 @@ def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
         warnings.warn(f"ema_decay={est.ema_decay:g} averages over about {span:.0f} steps, but this fit takes at most {most_steps}: "
                       f"the average still leans on the first steps' weights. Lower ema_decay below {1 - 1 / most_steps:.4g}, "
                       "or train longer.", UserWarning, stacklevel=user_stacklevel())
-    return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter))
+    return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter),
+                           swa_lr=None if est.swa_lr is None else float(est.swa_lr), anneal_epochs=int(est.swa_anneal_epochs))
 
 
 def _warn_nothing_averaged(est: _BaseMLP) -> None:

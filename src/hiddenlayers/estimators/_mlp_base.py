@@ -102,7 +102,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         domain_adaptation: str | None = None,
         weight_averaging: str | None = None,
         ema_decay: float = 0.99,
-        swa_start: float = 0.75,
+        swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -140,7 +140,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         self.init_from = init_from
         self.freeze = freeze
         self.domain_adaptation = domain_adaptation
-        self.weight_averaging, self.ema_decay, self.swa_start = weight_averaging, ema_decay, swa_start
+        self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr, self.swa_anneal_epochs = weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]

@@ -146,6 +146,15 @@ SHARED: tuple[Param, ...] = (
                              text="a share of max_iter in (0, 1] or an epoch number >= 1", type="float or int"), 0.75,
           "weight_averaging='swa': first averaged epoch of each fit call, a share of max_iter (0.75: epoch ceil(0.75 * max_iter)) "
           "or an int epoch number (at most max_iter)"),
+    Param("swa_lr", _none_or(Interval(Real, 0, None, closed="neither", bools=False), "None or a number > 0"), None,
+          "weight_averaging='swa': SWA's own learning rate (None: the learning_rate schedule runs on, unchanged); from swa_start's "
+          "epoch the rate anneals from the schedule's to swa_lr over swa_anneal_epochs (cosine, as torch.optim.swa_utils.SWALR), "
+          "then stays there, and 'invscaling', 'adaptive', 'plateau' and 'cosine' stop driving it ('adaptive' no longer cuts "
+          "it, so n_iter_no_change stops training); a warm fit goes on from the schedule's rate, not swa_lr; refused without "
+          "weight_averaging='swa'"),
+    Param("swa_anneal_epochs", Interval(Integral, 0, None, closed="left", bools=False), 10,
+          "swa_lr: epochs from swa_start's over which the rate anneals to swa_lr (10, SWALR's and Lightning's default; 0: "
+          "swa_lr at once); they are averaged too"),
 )
 
 # The classifier's own, after the shared ones (keyword arguments in practice).

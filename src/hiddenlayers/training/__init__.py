@@ -11,6 +11,8 @@ _EXPORTS = {
     "train": "._loop",
     "AVERAGING_KINDS": "._averaging",
     "WeightAveraging": "._averaging",
+    "SwaSchedule": "._swa_lr",
+    "swa_rate": "._swa_lr",
     "TrainResult": "._loop",
     "thread_limits": "._loop",
     "to_tensor": "._inputs",

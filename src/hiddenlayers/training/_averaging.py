@@ -9,6 +9,8 @@ every trainable parameter in one 1-D tensor), updated by PyTorch's own averaging
   step's weights start it (``AveragedModel``'s rule), as in timm, Keras' ``use_ema`` and Lightning's ``EMAWeightAveraging``.
 - ``"swa"``: at the end of each epoch from ``start_epoch`` (1-based, counted in this
   :func:`~hiddenlayers.training.train` call) on, the plain mean of those epochs' weights (Izmailov et al. 2018).
+  With ``swa_lr`` the rate of those epochs is SWA's own, as ``torch.optim.swa_utils.SWALR`` sets it: annealed
+  from the schedule's to ``swa_lr`` over ``anneal_epochs``, then constant (:mod:`._swa_lr`, :meth:`WeightAveraging.schedule`).
 
 The loop scores the averaged weights (:meth:`WeightAveraging.swapped`: validation, early stopping and the best
 epoch's weights see them) and ends with them in the network (:meth:`WeightAveraging.finish`); the steps
@@ -29,7 +31,8 @@ import torch
 from torch import Tensor
 from torch.optim.swa_utils import get_ema_multi_avg_fn, get_swa_multi_avg_fn, update_bn
 
-from ._optim import FlatParams
+from ._optim import FlatParams, Schedule
+from ._swa_lr import SwaSchedule
 
 #: the kinds of weight averaging :func:`~hiddenlayers.training.train` runs
 AVERAGING_KINDS = ("ema", "swa")
@@ -39,24 +42,37 @@ class WeightAveraging:
     """The average of a :func:`~hiddenlayers.training.train` run's weights: ``"ema"`` per step or ``"swa"`` per epoch.
 
     ``decay``: EMA's weight on the old average, in (0, 1) (0.99: the newest step counts 1 %). ``start_epoch``:
-    SWA's first averaged epoch of the call, an integer >= 1 (epochs before it are trained, not averaged). Until
-    its first update the average is the raw weights. One object serves one run (``train`` calls :meth:`begin`).
+    SWA's first averaged epoch of the call, an integer >= 1 (epochs before it are trained, not averaged). ``swa_lr``:
+    SWA's learning rate, a number > 0, or None to keep the fit's schedule; from ``start_epoch`` the rate anneals
+    (cosine, as SWALR's default) from the schedule's to it over ``anneal_epochs`` epochs (an integer >= 0; 10, as
+    SWALR's and Lightning's default), then stays there. Until its first update the average is the raw weights.
+    One object serves one run (``train`` calls :meth:`begin`).
 
-    >>> avg = WeightAveraging("swa", start_epoch=3)
+    >>> avg = WeightAveraging("swa", start_epoch=3, swa_lr=0.05, anneal_epochs=2)
     >>> avg
-    WeightAveraging('swa', start_epoch=3)
+    WeightAveraging('swa', start_epoch=3, swa_lr=0.05, anneal_epochs=2)
     """
 
-    def __init__(self, kind: str, *, decay: float = 0.99, start_epoch: int = 1) -> None:
+    def __init__(self, kind: str, *, decay: float = 0.99, start_epoch: int = 1, swa_lr: float | None = None, anneal_epochs: int = 10) -> None:
         if kind not in AVERAGING_KINDS:
             raise ValueError(f"weight averaging must be one of {', '.join(map(repr, AVERAGING_KINDS))}. Received: {kind!r}.")
         if isinstance(decay, bool) or not isinstance(decay, Real) or not 0 < decay < 1:
             raise ValueError(f"ema_decay must be a number in (0, 1), e.g. 0.999. Received: ema_decay={decay!r}.")
         if isinstance(start_epoch, bool) or not isinstance(start_epoch, Integral) or start_epoch < 1:
             raise ValueError(f"the SWA start epoch must be an integer >= 1. Received: {start_epoch!r}.")
+        if swa_lr is not None:
+            if kind != "swa":
+                raise ValueError(f"swa_lr sets the learning rate of SWA's epochs; weight averaging {kind!r} has none. "
+                                 f"Received: swa_lr={swa_lr!r}; use kind 'swa', or swa_lr=None.")
+            if isinstance(swa_lr, bool) or not isinstance(swa_lr, Real) or not 0 < swa_lr < float("inf"):
+                raise ValueError(f"swa_lr must be a finite number > 0, e.g. 0.01, or None. Received: swa_lr={swa_lr!r}.")
+        if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, Integral) or anneal_epochs < 0:
+            raise ValueError(f"swa_anneal_epochs must be an integer >= 0, e.g. 10. Received: swa_anneal_epochs={anneal_epochs!r}.")
         self.kind: str = kind
         self.decay: float = float(decay)
         self.start_epoch: int = int(start_epoch)
+        self.swa_lr: float | None = None if swa_lr is None else float(swa_lr)
+        self.anneal_epochs: int = int(anneal_epochs)
         self._update: Callable[..., None] = get_ema_multi_avg_fn(self.decay) if kind == "ema" else get_swa_multi_avg_fn()
         self.n_averaged: int = 0  # weights folded into the average so far (0: the average is the raw weights)
         self._flat: FlatParams | None = None
@@ -69,7 +85,15 @@ class WeightAveraging:
 
     def __repr__(self) -> str:
         detail = f"decay={self.decay:g}" if self.kind == "ema" else f"start_epoch={self.start_epoch}"
+        if self.swa_lr is not None:
+            detail += f", swa_lr={self.swa_lr:g}, anneal_epochs={self.anneal_epochs}"
         return f"WeightAveraging({self.kind!r}, {detail})"
+
+    def schedule(self, schedule: Schedule) -> Schedule:
+        """The run's learning-rate schedule: ``schedule`` itself, or with ``swa_lr`` SWA's rate from ``start_epoch`` on (:class:`SwaSchedule`)."""
+        if self.swa_lr is None:
+            return schedule
+        return SwaSchedule(schedule, swa_lr=self.swa_lr, start_epoch=self.start_epoch, anneal_epochs=self.anneal_epochs)
 
     def begin(self, flat: FlatParams, network: torch.nn.Module, X: Any, batch_size: int) -> None:
         """Start a run on ``flat`` (``network``'s parameters); ``X`` ``(n, in_features)`` and ``batch_size`` feed ``update_bn``."""

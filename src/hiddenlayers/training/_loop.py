@@ -590,21 +590,20 @@ def train(
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
     (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement``
     inside ``stopping`` is fed every epoch too (the first one takes the
-    ``no_improvement`` role when that is None). Rules start over unless
-    ``history`` resumes a fit. ``max_epochs`` always
-    bounds the epochs of this call, counted on from a resumed ``history``.
+    ``no_improvement`` role when that is None). Rules start over unless ``history`` resumes a fit.
+    ``max_epochs`` always bounds the epochs of this call, counted on from a resumed ``history``.
     NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
     ``solver="adamw"`` takes ``alpha`` as its weight decay unless ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
     the first step, so a call that raises changes no weight and no ``history``.
-    ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a
-    divergence before any good epoch (the starting weights are restored either
-    way) for a caller that raises its own error then, as the estimators do.
-    ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"`` (CUDA only; see ``_precision``). ``cuda_graphs=True`` replays the dense engine's full
-    batches as CUDA graphs on a GPU where nothing reads per-batch values
+    ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a divergence before any good epoch
+    (the starting weights are restored either way) for a caller that raises its own error then, as the estimators do.
+    ``cuda_graphs=True`` replays the dense engine's full batches as CUDA graphs on a GPU where nothing reads per-batch values
     (no batch callbacks); False keeps every step eager. Under ``torchrun``
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
     ``averaging``: a :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the
-    network at the end get its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones.
+    network at the end get its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones; an SWA
+    with ``swa_lr`` sets its epochs' rates itself (SWALR's annealing). ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"``
+    (CUDA only; see ``_precision``).
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
     device, precision = _device_and_precision(network, Y, device, precision)
@@ -618,6 +617,7 @@ def train(
 
     # -- setup: schedule and stopping rules; then the step machinery (_plan)
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
+    schedule = averaging.schedule(schedule) if averaging is not None else schedule  # an SWA's swa_lr takes over at its first epoch
     history = _start_history(history, stopping, no_improvement)
     rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history)
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,

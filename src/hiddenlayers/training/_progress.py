@@ -59,7 +59,9 @@ class SklearnLines(Callback):
         self._report_rate_cut()
         history = kwargs.get("history")
         if history is not None and (history.stop_reason or "").startswith("no_improvement"):
-            tail = " Learning rate too small. Stopping." if self.schedule.kind == "adaptive" else " Stopping."
+            # 'adaptive' stops once its rate is at most 1e-6 (it cuts the rate otherwise); under SWA's own rate (swa_lr) it no longer
+            # cuts, and the stop is the plain no-improvement one
+            tail = " Learning rate too small. Stopping." if self.schedule.kind == "adaptive" and self.schedule.lr <= 1e-6 else " Stopping."
             print(self.message + tail)
 
 
