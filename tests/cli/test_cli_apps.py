@@ -49,7 +49,7 @@ def _fit_all(d: Path) -> dict[str, Any]:
         "text": TextClassifier("embed8,gru8", **FAST).fit(TEXTS, LABELS),
         "image": ImageClassifier("conv4k3:same,pool2,16", **FAST).fit(pixels, digits.target[:100]),
         "auto": Autoencoder((8,), n_components=2, **FAST).fit(table),
-        "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, rng.uniform(1, 5, 100)),
+        "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, ratings := rng.uniform(1, 5, 100)),
         "fc": Forecaster(window=8, horizon=2, hidden_layer_sizes=(8,), **FAST).fit(series),
         "seq": SequenceClassifier("gru4", **FAST).fit([rng.normal(size=(5, 3)) for _ in range(8)], [0, 1] * 4),
         "tr": Translator(hidden_size=8, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(["a b", "c d", "a d", "c b"] * 3,
@@ -68,7 +68,11 @@ def _fit_all(d: Path) -> dict[str, Any]:
     table.to_csv(d / "table.csv", index=False)
     pairs.to_csv(d / "pairs.csv", index=False)
     pd.DataFrame({"level": series}).to_csv(d / "series.csv", index=False)
-    return {"dir": d, "apps": apps, "pixels": pixels, "table": table, "pairs": pairs, "series": series, "labels": digits.target[:100]}
+    pairs.assign(rating=ratings).to_csv(d / "ratings.csv", index=False)
+    marked = pd.concat([table, table.iloc[:8] * 6 + 3], ignore_index=True)  # 8 rows far from the fitted ones: anomalies
+    marked.assign(anomaly=[0] * 60 + [1] * 8).to_csv(d / "anomalies.csv", index=False)
+    return {"dir": d, "apps": apps, "pixels": pixels, "table": table, "pairs": pairs, "series": series, "labels": digits.target[:100],
+            "ratings": ratings, "marked": marked}
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +83,13 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 #: each app's data file, as predict reads it (the refused apps get a plain table)
 DATA = {"text": "reviews.csv", "image": "flat.csv", "auto": "table.csv", "rec": "pairs.csv", "fc": "series.csv",
         "seq": "table.csv", "tr": "table.csv", "dqn": "table.csv"}
-#: the labelled files of evaluate (the classifiers; the others get DATA's)
-LABELLED = {"text": "texts.csv", "image": "pixels.csv"}
+#: the labelled files of evaluate (the others get DATA's) and what evaluate scores them by (default: --target label)
+LABELLED = {"text": "texts.csv", "image": "pixels.csv", "rec": "ratings.csv", "auto": "anomalies.csv"}
+SCORED_BY = {"rec": "--target rating", "auto": "--target anomaly", "fc": "--steps 2"}
 #: command -> (its arguments, the apps it works on); {m} the model file, {d} the data file, {o} a fresh output path
 COMMANDS = {
     "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
-    "evaluate": ("evaluate {m} {L} --target label", {"text", "image"}),
+    "evaluate": ("evaluate {m} {L} {T}", {"text", "image", "auto", "rec", "fc"}),
     "inspect": ("inspect {m} {d} --out {o}.html", {"auto"}),
     "explain": ("explain --model {m} --data {d}", set()),
     "info": ("info {m}", set(KINDS)),
@@ -109,7 +114,8 @@ def test_every_command_works_or_refuses_an_app_file_in_one_line(fitted: dict[str
     if command == "export" and name in works and not _has_onnx():
         pytest.skip("export needs onnx and onnxruntime")
     d = fitted["dir"]
-    args = template.format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out").split()
+    args = template.format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out",
+                           T=SCORED_BY.get(name, "--target label")).split()
     result = run(*args)
     if name in works:
         assert result.exit_code == 0, result.output
@@ -244,3 +250,56 @@ def test_forecaster_value_column_picks_the_series_among_numeric_columns(fitted: 
     got = _csv(run("predict", model, dated, "--value-column", "level", "--steps", "3"))
     np.testing.assert_allclose(got["forecast_level"], fitted["apps"]["fc"].forecast(3, series), rtol=1e-6)
     assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", fitted["dir"] / "table.csv", "--value-column", "a"), "--value-column is for Forecaster files")
+
+
+def _json(result: Any) -> dict[str, Any]:
+    import json
+
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
+def test_evaluate_recommender_scores_its_ratings_against_the_rating_column(fitted: dict[str, Any]) -> None:
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    d, app = fitted["dir"], fitted["apps"]["rec"]
+    got = _json(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--json"))
+    pred = app.predict(fitted["pairs"])
+    assert got["task"] == "rating" and got["rows"] == 100
+    assert got["metrics"]["rmse"] == pytest.approx(root_mean_squared_error(fitted["ratings"], pred))
+    assert got["metrics"]["mae"] == pytest.approx(mean_absolute_error(fitted["ratings"], pred))
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "pairs.csv"), "pass --target COLUMN (the rating column)")
+
+
+def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: dict[str, Any]) -> None:
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    got = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--json"))
+    pred, held = app.forecast(5, series[:-5]), series[-5:]
+    m = got["metrics"]
+    assert (got["task"], got["steps"], got["history"], got["value_column"]) == ("forecast", 5, 75, "level")
+    assert m["mae"] == pytest.approx(np.mean(np.abs(pred - held)))
+    assert m["rmse"] == pytest.approx(np.sqrt(np.mean((pred - held) ** 2)))
+    assert m["mase"] == pytest.approx(m["mae"] / np.mean(np.abs(np.diff(series[:-5]))))
+    assert m["naive_mae"] == pytest.approx(np.mean(np.abs(held - series[-6])))
+    assert _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--json"))["steps"] == app.horizon  # default: its horizon
+    assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
+    assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
+
+
+def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: dict[str, Any], tmp_path: Path) -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    d, app, marked = fitted["dir"], fitted["apps"]["auto"], fitted["marked"]
+    got = _json(run("evaluate", d / "auto.safetensors", d / "anomalies.csv", "--target", "anomaly", "--json"))
+    truth = np.r_[np.zeros(60), np.ones(8)]
+    error = app.reconstruction_error(marked)
+    assert (got["task"], got["anomalies"]) == ("anomaly detection", 8)
+    assert got["metrics"]["roc_auc"] == pytest.approx(roc_auc_score(truth, error))
+    assert got["metrics"]["average_precision"] == pytest.approx(average_precision_score(truth, error))
+    assert got["metrics"]["flag_recall"] == pytest.approx(np.mean(app.predict(marked)[60:] == -1))
+    signed = tmp_path / "signed.csv"  # +1 / -1 as an outlier detector writes them: -1 marks the anomaly
+    marked.assign(anomaly=np.where(truth == 1, -1, 1)).to_csv(signed, index=False)
+    assert _json(run("evaluate", d / "auto.safetensors", signed, "--target", "anomaly", "--json"))["metrics"] == got["metrics"]
+    words = tmp_path / "words.csv"
+    marked.assign(anomaly=["odd"] * 68).to_csv(words, index=False)
+    assert_user_error(run("evaluate", d / "auto.safetensors", words, "--target", "anomaly"), "must hold 0/1 or True/False")

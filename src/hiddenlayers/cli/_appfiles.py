@@ -17,6 +17,8 @@ run an app's own ``predict`` on a data file of an obvious form:
 * Recommender: the user and item columns -> predicted rating;
 * Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values.
 
+``evaluate`` scores the classifiers against a label column, and a Recommender,
+Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
 SequenceClassifier, Translator and DQNAgent files have no table form and are refused.
 """
 
@@ -30,9 +32,10 @@ import pandas as pd
 
 from ._common import UserError, one_line
 
-#: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores the classifiers among them
+#: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores each of them (:mod:`._appscore`)
 PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster")
-EVALUABLE = ("TextClassifier", "ImageClassifier")
+CLASSIFIERS = ("TextClassifier", "ImageClassifier")
+EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder")
 IMAGE_DTYPES = ("float32", "uint8")
 _SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
 
@@ -99,7 +102,7 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     kind = type(model).__name__
     if kind not in PREDICTABLE:
         raise UserError(f"'{path}' holds {_a(kind)}, which has no table form for predict (it reads {_FORMS.get(kind, 'no table')}): {instead(kind, path)}.")
-    if proba and kind not in EVALUABLE:
+    if proba and kind not in CLASSIFIERS:
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
         return _forecast(model, data, options.get("steps"), options.get("value_column"))
@@ -121,7 +124,7 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
     drop = default_target(data, frame)
     if drop is not None:
         frame = frame.drop(columns=[drop])
-    if type(model).__name__ in EVALUABLE:
+    if type(model).__name__ in CLASSIFIERS:
         return _table_inputs(model, frame, options)
     return _named_columns(model, frame)
 
@@ -218,8 +221,8 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     return result
 
 
-def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
-    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
+def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
+    """``data``'s value column ``column`` (default: its only numeric column), oldest first, and its name."""
     from ..data import load_table
 
     frame = load_table(data)
@@ -231,29 +234,65 @@ def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> p
     if column not in numeric:
         what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
         raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.")
-    values = frame[column].to_numpy(dtype=np.float64)
+    return frame[column].to_numpy(dtype=np.float64), column
+
+
+def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
+    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
+    values, column = _series(data, column)
     n = int(model.horizon) if steps is None else steps
     out = _call(model.forecast, n, values)
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """``evaluate``'s result (rows, task, metrics) for a TextClassifier or ImageClassifier on labelled ``data``."""
+    """``evaluate``'s result (rows, task, metrics) for an application file on ``data``.
+
+    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target``; a Recommender, Forecaster
+    or Autoencoder: the metrics of :mod:`._appscore` (rating error, a hold-out backtest, anomaly ranking).
+    """
+    from ._appscore import score_forecaster
+
+    kind = type(model).__name__
+    if kind not in EVALUABLE:
+        raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores table models, {', '.join(EVALUABLE)}: {instead(kind, path)}.")
+    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
+        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
+    if kind == "Forecaster":
+        if target is not None:
+            raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
+                            "drop --target (the series' column: --value-column).")
+        values, column = _series(data, options.get("value_column"))
+        result = score_forecaster(model, values, column, options.get("steps"), lambda n, s: _call(model.forecast, n, s))
+        return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
+    return _evaluate_labelled(model, path, data, target, options)
+
+
+_TARGETS = {"Recommender": "the rating column", "Autoencoder": "the anomaly column (0/1, 1: an anomaly)"}
+
+
+def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``evaluate`` of an app scored against a column of ``data``: labels, ratings or anomaly marks."""
+    from ._appscore import score_autoencoder, score_recommender
     from ._common import labelled_table, note
     from ._data import class_labels, prediction_metrics
 
     kind = type(model).__name__
-    if kind not in EVALUABLE:
-        raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores classifiers (table models, TextClassifier, ImageClassifier): {instead(kind, path)}.")
-    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
-    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN, one of {', '.join(map(repr, cols[:8]))}.")
-    labels = class_labels(table.frame[name], model.classes_, name)
-    X = _table_inputs(model, table.frame.drop(columns=[name]), options)
+    what = _TARGETS.get(kind, "the label column")
+    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
+    frame = table.frame
+    if kind == "Recommender":
+        result = score_recommender(model, frame, name, lambda f: _call(model.predict, _named_columns(model, f)))
+    elif kind == "Autoencoder":
+        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
+    else:
+        labels = class_labels(frame[name], model.classes_, name)
+        X = _table_inputs(model, frame.drop(columns=[name]), options)
+        pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
+        result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
     if table.n_dropped:
         note(table.drop_summary())
-    pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
-    return {"model": path, "data": data, "rows": len(labels), "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
+    return {"model": path, "data": data, "rows": len(frame), "target": name, **result}
 
 
 def _table_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
