@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, run
 from hiddenlayers.apps import (
@@ -48,6 +45,7 @@ def _fit_all(d: Path) -> dict[str, Any]:
     apps: dict[str, Any] = {
         "text": TextClassifier("embed8,gru8", **FAST).fit(TEXTS, LABELS),
         "image": ImageClassifier("conv4k3:same,pool2,16", **FAST).fit(pixels, digits.target[:100]),
+        "rgb": ImageClassifier("conv2k3:same,4", **FAST).fit(colour := rng.integers(0, 256, (12, 4, 5, 3)).astype(np.uint8), [0, 1] * 6),
         "auto": Autoencoder((8,), n_components=2, **FAST).fit(table),
         "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, ratings := rng.uniform(1, 5, 100)),
         "fc": Forecaster(window=8, horizon=2, hidden_layer_sizes=(8,), **FAST).fit(series),
@@ -62,9 +60,12 @@ def _fit_all(d: Path) -> dict[str, Any]:
     pd.DataFrame({"review": TEXTS, "label": LABELS}).to_csv(d / "texts.csv", index=False)
     img = pd.DataFrame(pixels.reshape(100, -1), columns=[f"p{i}" for i in range(64)])
     img.assign(label=digits.target[:100]).to_csv(d / "pixels.csv", index=False)
-    img.to_csv(d / "flat.csv", index=False)  # unlabelled, for predict
     pd.DataFrame({"review": TEXTS}).to_csv(d / "reviews.csv", index=False)
     np.save(d / "pixels.npy", pixels)
+    pd.DataFrame(pixels.reshape(100, -1) / 255).to_csv(d / "unit.csv", index=False)  # the same pixels as floats 0-1
+    pd.DataFrame(colour.reshape(12, -1)).to_csv(d / "rgb_hwc.csv", index=False)
+    pd.DataFrame(colour.transpose(0, 3, 1, 2).reshape(12, -1)).to_csv(d / "rgb_chw.csv", index=False)  # PyTorch's (C, H, W) order
+    np.save(d / "rgb_chw.npy", colour.transpose(0, 3, 1, 2))
     table.to_csv(d / "table.csv", index=False)
     pairs.to_csv(d / "pairs.csv", index=False)
     pd.DataFrame({"level": series}).to_csv(d / "series.csv", index=False)
@@ -72,7 +73,7 @@ def _fit_all(d: Path) -> dict[str, Any]:
     marked = pd.concat([table, table.iloc[:8] * 6 + 3], ignore_index=True)  # 8 rows far from the fitted ones: anomalies
     marked.assign(anomaly=[0] * 60 + [1] * 8).to_csv(d / "anomalies.csv", index=False)
     return {"dir": d, "apps": apps, "pixels": pixels, "table": table, "pairs": pairs, "series": series, "labels": digits.target[:100],
-            "ratings": ratings, "marked": marked}
+            "ratings": ratings, "marked": marked, "colour": colour}
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +82,11 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 #: each app's data file, as predict reads it (the refused apps get a plain table)
-DATA = {"text": "reviews.csv", "image": "flat.csv", "auto": "table.csv", "rec": "pairs.csv", "fc": "series.csv",
+DATA = {"text": "reviews.csv", "image": "unit.csv", "auto": "table.csv", "rec": "pairs.csv", "fc": "series.csv",
         "seq": "table.csv", "tr": "table.csv", "dqn": "table.csv"}
 #: the labelled files of evaluate (the others get DATA's) and what evaluate scores them by (default: --target label)
 LABELLED = {"text": "texts.csv", "image": "pixels.csv", "rec": "ratings.csv", "auto": "anomalies.csv"}
-SCORED_BY = {"rec": "--target rating", "auto": "--target anomaly", "fc": "--steps 2"}
+SCORED_BY = {"image": "--target label --image-dtype uint8", "rec": "--target rating", "auto": "--target anomaly", "fc": "--steps 2"}
 #: command -> (its arguments, the apps it works on); {m} the model file, {d} the data file, {o} a fresh output path
 COMMANDS = {
     "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
@@ -174,14 +175,16 @@ def test_image_predict_reads_pixel_columns_and_npy_by_the_servers_dtype_rule(fit
     as_uint8 = _csv(run("predict", d / "image.safetensors", flat, "--image-dtype", "uint8", "--proba"))
     assert as_uint8["predicted_label"].tolist() == app.predict(px).tolist()
     np.testing.assert_allclose(as_uint8[[f"proba_{c}" for c in app.classes_]].to_numpy(), app.predict_proba(px), atol=1e-6)
-    as_float = _csv(run("predict", d / "image.safetensors", flat))  # float32: the pixels as given (0-255, not scaled)
-    assert as_float["predicted_label"].tolist() == app.predict(px.astype(np.float32)).tolist()
+    # float32 (the default): as given; this model was fitted on uint8 pixels (scaled to 0-1), so 0-255 floats are refused, as the server does
+    assert_user_error(run("predict", d / "image.safetensors", flat), "fitted on pixels 0-1 (uint8 images scaled by 1/255): pass --image-dtype uint8")
+    as_float = _csv(run("predict", d / "image.safetensors", d / "unit.csv"))
+    assert as_float["predicted_label"].tolist() == app.predict(px.astype(np.float32) / 255).tolist()
     npy = _csv(run("predict", d / "image.safetensors", d / "pixels.npy"))  # a uint8 array: the uint8 rule
     assert npy["predicted_label"].tolist() == app.predict(px).tolist()
     half = tmp_path / "half.csv"
     pd.DataFrame(px.reshape(100, -1) + 0.5).to_csv(half, index=False)
     assert_user_error(run("predict", d / "image.safetensors", half, "--image-dtype", "uint8"), "not whole numbers 0-255")
-    assert_user_error(run("predict", d / "image.safetensors", d / "table.csv"), "8 x 8 pixels (64 columns")
+    assert_user_error(run("predict", d / "image.safetensors", d / "table.csv"), "8 x 8 pixels with 1 channel(s): give [8, 8] or [8, 8, 1] or [1, 8, 8]")
 
 
 def test_npy_with_objects_is_refused_never_unpickled(fitted: dict[str, Any], tmp_path: Path) -> None:
@@ -214,23 +217,6 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     table_model = tmp_path / "m.safetensors"
     assert run("train", d / "table.csv", "--target", "a", "--epochs", "1", "--out", table_model, "--quiet", "--no-check").exit_code == 0
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
-
-
-@given(st.lists(st.floats(min_value=-300, max_value=300, allow_nan=False), min_size=64, max_size=64))
-@settings(max_examples=60, deadline=None)
-def test_uint8_pixels_are_whole_numbers_0_to_255_as_the_server_reads_them(values: list[float]) -> None:
-    from hiddenlayers.cli._appfiles import _as_images
-    from hiddenlayers.cli._common import UserError
-
-    model = SimpleNamespace(image_shape_=(1, 8, 8))
-    a = np.asarray(values).reshape(1, 64)
-    ok = all(v == int(v) and 0 <= v <= 255 for v in values)
-    if ok:
-        np.testing.assert_array_equal(_as_images(model, a, "uint8", "data"), a.reshape(1, 8, 8).astype(np.uint8))
-    else:
-        with pytest.raises(UserError, match="not whole numbers 0-255"):
-            _as_images(model, a, "uint8", "data")
-    assert _as_images(model, a, "float32", "data").dtype == np.float32  # float32: any finite pixels, as given
 
 
 def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
@@ -303,3 +289,15 @@ def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: di
     words = tmp_path / "words.csv"
     marked.assign(anomaly=["odd"] * 68).to_csv(words, index=False)
     assert_user_error(run("evaluate", d / "auto.safetensors", words, "--target", "anomaly"), "must hold 0/1 or True/False")
+
+
+def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str, Any]) -> None:
+    d, app, colour = fitted["dir"], fitted["apps"]["rgb"], fitted["colour"]
+    expected = app.predict(colour).tolist()
+    model = d / "rgb.safetensors"
+    assert _csv(run("predict", model, d / "rgb_hwc.csv", "--image-dtype", "uint8"))["predicted_label"].tolist() == expected
+    assert _csv(run("predict", model, d / "rgb_chw.csv", "--image-dtype", "uint8", "--image-layout", "chw"))["predicted_label"].tolist() == expected
+    assert _csv(run("predict", model, d / "rgb_chw.npy", "--image-layout", "chw"))["predicted_label"].tolist() == expected
+    assert_user_error(run("predict", model, d / "rgb_chw.npy"), "--image-layout chw: in the order C, H, W")  # (N, C, H, W) said to be hwc
+    assert_user_error(run("predict", model, d / "rgb_chw.csv", "--image-layout", "nchw"), "--image-layout must be hwc")
+    assert_user_error(run("predict", d / "text.safetensors", d / "reviews.csv", "--image-layout", "chw"), "--image-layout is for ImageClassifier files")

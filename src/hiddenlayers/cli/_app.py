@@ -132,6 +132,8 @@ SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight
 TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
 ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
                                                 "scaled by 1/255), as the server's dtype (default float32; a uint8 .npy: uint8).", show_default=False)]
+ImageLayout = Annotated[str | None, typer.Option("--image-layout", help="ImageClassifier file: the order of each image's pixel columns (or .npy axes): hwc "
+                                                  "(numpy's H, W, C; the default) or chw (PyTorch's C, H, W).", show_default=False)]
 Steps = Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series; evaluate: the last values held out and "
                                            "forecast from the rest (default: its horizon).", show_default=False)]
 ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
@@ -302,6 +304,7 @@ def predict(
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
+    image_layout: ImageLayout = None,
     steps: Steps = None,
     value_column: ValueColumn = None,
     force: Force = False,
@@ -317,7 +320,7 @@ def predict(
     """
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps, value_column=value_column))
+    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column))
 
 
 @app.command()
@@ -329,6 +332,7 @@ def evaluate(
                                                       "counts as two); not the training's column unless named.", show_default=False)] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
+    image_layout: ImageLayout = None,
     steps: Steps = None,
     value_column: ValueColumn = None,
     json: Json = False,
@@ -352,7 +356,7 @@ def evaluate(
     from ._train import run_evaluate
 
     run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
-                 app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps, value_column=value_column))
+                 app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column))
 
 
 @app.command()
