@@ -91,7 +91,7 @@ SCORED_BY = {"image": "--target label --image-dtype uint8", "rec": "--target rat
 COMMANDS = {
     "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
     "evaluate": ("evaluate {m} {L} {T}", {"text", "image", "auto", "rec", "fc"}),
-    "inspect": ("inspect {m} {d} --out {o}.html", {"auto"}),
+    "inspect": ("inspect {m} {d} --out {o}.html", {"auto", "text", "image"}),
     "explain": ("explain --model {m} --data {d}", set()),
     "info": ("info {m}", set(KINDS)),
     "cost": ("cost {m} --calls 10", set()),
@@ -301,3 +301,23 @@ def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str
     assert_user_error(run("predict", model, d / "rgb_chw.npy"), "--image-layout chw: in the order C, H, W")  # (N, C, H, W) said to be hwc
     assert_user_error(run("predict", model, d / "rgb_chw.csv", "--image-layout", "nchw"), "--image-layout must be hwc")
     assert_user_error(run("predict", d / "text.safetensors", d / "reviews.csv", "--image-layout", "chw"), "--image-layout is for ImageClassifier files")
+
+
+def test_inspect_text_and_image_classifiers_report_their_hidden_layers(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d = fitted["dir"]
+    out = tmp_path / "text.html"
+    res = run("inspect", d / "text.safetensors", d / "texts.csv", "--target", "label", "--out", out, "--json")
+    got = _json(res)
+    assert (got["rows"], got["target"]) == (24, "label") and got["layers"] and out.stat().st_size > 10_000
+    assert "probe" in out.read_text().lower()  # labels given: the linear probes are in the report
+    res = run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8", "--out", tmp_path / "image.html", "--json")
+    from hiddenlayers.lens import record
+
+    expected = record(fitted["apps"]["image"], fitted["pixels"]).stats  # the layers and their dead units, as the lens reads the app in Python
+    got = {layer["name"]: layer["dead"] for layer in _json(res)["layers"]}
+    assert got == {name: s.to_dict()["dead"] for name, s in expected.items()}
+    assert_user_error(run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--out", tmp_path / "x.html"),
+                      "pass --image-dtype uint8")  # 0-255 floats for a model fitted on 0-1 pixels
+    assert_user_error(run("inspect", d / "text.safetensors", d / "texts.csv", "--landscape", tmp_path / "l.png", "--out", tmp_path / "y.html"),
+                      "--landscape is for table models and Autoencoder files")
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "y.html").exists()

@@ -371,17 +371,23 @@ def inspect(
                                                          "the report draws each unit's preferred input as an image.")] = None,
     landscape: Annotated[str | None, typer.Option("--landscape", help="Also draw the training loss on a plane through the fitted weights "
                                                   "(filter-normalised random directions) to this .png/.svg/.pdf; needs the target column.")] = None,
+    text_column: TextColumn = None,
+    image_dtype: ImageDtype = None,
+    image_layout: ImageLayout = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Look inside a saved model: write the one-page HTML report and list dead or saturated units.
+
+    A TextClassifier or ImageClassifier file reads its texts or pixel columns as `predict` does (labels: --target);
+    an Autoencoder file its numeric columns.
 
     Example: hiddenlayers inspect model.safetensors data.csv --out report.html --landscape landscape.png
     """
     from ._inspect import run_inspect
 
     run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
-                landscape=landscape)
+                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout))
 
 
 @app.command()

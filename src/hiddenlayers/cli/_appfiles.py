@@ -134,7 +134,7 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
     if drop is not None:
         frame = frame.drop(columns=[drop])
     if type(model).__name__ in CLASSIFIERS:
-        return _table_inputs(model, frame, options)
+        return app_inputs(model, frame, options)
     return _named_columns(model, frame)
 
 
@@ -300,7 +300,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
         result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
     else:
         labels = class_labels(frame[name], model.classes_, name)
-        X = _table_inputs(model, frame.drop(columns=[name]), options)
+        X = app_inputs(model, frame.drop(columns=[name]), options)
         pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
         result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
     if table.n_dropped:
@@ -308,8 +308,8 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     return {"model": path, "data": data, "rows": len(frame), "target": name, **result}
 
 
-def _table_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
-    """A TextClassifier's texts or an ImageClassifier's images from the input columns of ``frame``."""
+def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
+    """A TextClassifier's texts (list of str) or an ImageClassifier's images (N, H, W[, C]) from the input columns of ``frame``, as ``predict`` reads them."""
     if type(model).__name__ == "TextClassifier":
         return _texts(frame, options.get("text_column"))
     return _pixel_images(model, frame, options)
