@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, run
 from hiddenlayers.apps import (
@@ -270,6 +272,9 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--json"))["steps"] == app.horizon  # default: its horizon
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
+    gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
+    pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
+    assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (data row 80, 1 in all)")
 
 
 def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: dict[str, Any], tmp_path: Path) -> None:
@@ -321,3 +326,20 @@ def test_inspect_text_and_image_classifiers_report_their_hidden_layers(fitted: d
     assert_user_error(run("inspect", d / "text.safetensors", d / "texts.csv", "--landscape", tmp_path / "l.png", "--out", tmp_path / "y.html"),
                       "--landscape is for table models and Autoencoder files")
     assert not (tmp_path / "x.html").exists() and not (tmp_path / "y.html").exists()
+
+
+@given(st.lists(st.sampled_from([0, 1, -1, 2, 0.5, True, False, "yes"]), min_size=1, max_size=12))
+@settings(max_examples=80, deadline=None)
+def test_anomaly_labels_are_0_1_or_plus_minus_1_with_both_present(values: list[Any]) -> None:
+    from hiddenlayers.cli._appscore import anomaly_labels
+    from hiddenlayers.cli._common import UserError
+
+    column = pd.Series(values)
+    found = set(pd.to_numeric(column, errors="coerce").tolist()) if column.dtype != bool else set(map(int, values))
+    if found in ({0, 1}, {-1, 1}):  # both values present (True/False read as 1/0)
+        got = anomaly_labels(column, "anomaly")
+        marker = -1 if found == {-1, 1} else 1
+        assert got.tolist() == [v == marker for v in column.astype(float).tolist()]
+    else:
+        with pytest.raises(UserError, match="the anomaly column 'anomaly' must hold 0/1"):
+            anomaly_labels(column, "anomaly")

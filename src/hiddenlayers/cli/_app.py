@@ -312,7 +312,8 @@ def predict(
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
-    Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order) or an .npy
+    Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
+    --image-layout chw) or an .npy
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values).
 

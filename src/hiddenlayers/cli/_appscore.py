@@ -45,6 +45,9 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
     k = int(model.horizon) if steps is None else steps
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise UserError(f"the series '{column}' has missing or non-finite values (data row {int(bad[0]) + 1}, {bad.size} in all): fill or drop them.")
     need = int(model.window) + k
     if len(values) < need:
         raise UserError(f"the series '{column}' has {len(values)} values; a backtest of --steps {k} needs window {model.window} + {k} = {need}: "
@@ -63,9 +66,7 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
 def anomaly_labels(column: pd.Series, name: str) -> np.ndarray:
     """``column`` as booleans (True: an anomaly): 0/1 or True/False (1 marks one), or +1/-1 as an outlier detector writes them (-1 marks one)."""
     values = column.to_numpy()
-    if column.dtype == bool:
-        return values.astype(bool)
-    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    numbers = values.astype(np.float64) if column.dtype == bool else pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     found = set(np.unique(numbers[np.isfinite(numbers)]).tolist())
     marker = _ANOMALY.get(frozenset(found)) if np.isfinite(numbers).all() else None
     if marker is None:
