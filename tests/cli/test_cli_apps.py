@@ -270,6 +270,8 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert m["mase"] == pytest.approx(m["mae"] / np.mean(np.abs(np.diff(series[:-5]))))
     assert m["naive_mae"] == pytest.approx(np.mean(np.abs(held - series[-6])))
     assert _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--json"))["steps"] == app.horizon  # default: its horizon
+    shown = run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5")
+    assert shown.exit_code == 0 and "the last 5 of 80 values, forecast from the 75 before them" in " ".join(shown.stdout.split()), shown.output
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
     gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
