@@ -71,6 +71,18 @@ def image_input(app: Any, values: Any, dtype: str = "float32", *, layout: str = 
     :data:`UNIT_SCALE_MAX`, which are 0-255 pixels given as floats) or ``"uint8"`` (whole numbers 0-255, which
     the app scales by 1/255). Returns float32 or uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``.
     Raises :class:`PixelError` naming the rule broken.
+
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from hiddenlayers.ship import image_input
+    >>> app = SimpleNamespace(image_shape_=(3, 2, 2))  # a fitted ImageClassifier's (C, H, W)
+    >>> chw = np.arange(12).reshape(1, 3, 2, 2)  # PyTorch's order
+    >>> image_input(app, chw.reshape(1, -1), "uint8", layout="chw").shape  # flat columns in (C, H, W) order
+    (1, 2, 2, 3)
+    >>> image_input(app, chw + 0.5, "uint8", layout="any").dtype
+    Traceback (most recent call last):
+    ...
+    hiddenlayers.ship._pixels.PixelError: image 0 holds values that are not whole numbers 0-255, as dtype uint8 needs.
     """
     if dtype not in PIXEL_DTYPES or layout not in IMAGE_LAYOUTS:
         raise ValueError(f"dtype must be one of {PIXEL_DTYPES} and layout one of {IMAGE_LAYOUTS}. Received: dtype={dtype!r}, layout={layout!r}.")
