@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -48,8 +47,9 @@ def _fit_all(d: Path) -> dict[str, Any]:
     apps: dict[str, Any] = {
         "text": TextClassifier("embed8,gru8", **FAST).fit(TEXTS, LABELS),
         "image": ImageClassifier("conv4k3:same,pool2,16", **FAST).fit(pixels, digits.target[:100]),
+        "rgb": ImageClassifier("conv2k3:same,4", **FAST).fit(colour := rng.integers(0, 256, (12, 4, 5, 3)).astype(np.uint8), [0, 1] * 6),
         "auto": Autoencoder((8,), n_components=2, **FAST).fit(table),
-        "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, rng.uniform(1, 5, 100)),
+        "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, ratings := rng.uniform(1, 5, 100)),
         "fc": Forecaster(window=8, horizon=2, hidden_layer_sizes=(8,), **FAST).fit(series),
         "seq": SequenceClassifier("gru4", **FAST).fit([rng.normal(size=(5, 3)) for _ in range(8)], [0, 1] * 4),
         "tr": Translator(hidden_size=8, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(["a b", "c d", "a d", "c b"] * 3,
@@ -62,13 +62,20 @@ def _fit_all(d: Path) -> dict[str, Any]:
     pd.DataFrame({"review": TEXTS, "label": LABELS}).to_csv(d / "texts.csv", index=False)
     img = pd.DataFrame(pixels.reshape(100, -1), columns=[f"p{i}" for i in range(64)])
     img.assign(label=digits.target[:100]).to_csv(d / "pixels.csv", index=False)
-    img.to_csv(d / "flat.csv", index=False)  # unlabelled, for predict
     pd.DataFrame({"review": TEXTS}).to_csv(d / "reviews.csv", index=False)
     np.save(d / "pixels.npy", pixels)
+    pd.DataFrame(pixels.reshape(100, -1) / 255).to_csv(d / "unit.csv", index=False)  # the same pixels as floats 0-1
+    pd.DataFrame(colour.reshape(12, -1)).to_csv(d / "rgb_hwc.csv", index=False)
+    pd.DataFrame(colour.transpose(0, 3, 1, 2).reshape(12, -1)).to_csv(d / "rgb_chw.csv", index=False)  # PyTorch's (C, H, W) order
+    np.save(d / "rgb_chw.npy", colour.transpose(0, 3, 1, 2))
     table.to_csv(d / "table.csv", index=False)
     pairs.to_csv(d / "pairs.csv", index=False)
     pd.DataFrame({"level": series}).to_csv(d / "series.csv", index=False)
-    return {"dir": d, "apps": apps, "pixels": pixels, "table": table, "pairs": pairs, "series": series, "labels": digits.target[:100]}
+    pairs.assign(rating=ratings).to_csv(d / "ratings.csv", index=False)
+    marked = pd.concat([table, table.iloc[:8] * 6 + 3], ignore_index=True)  # 8 rows far from the fitted ones: anomalies
+    marked.assign(anomaly=[0] * 60 + [1] * 8).to_csv(d / "anomalies.csv", index=False)
+    return {"dir": d, "apps": apps, "pixels": pixels, "table": table, "pairs": pairs, "series": series, "labels": digits.target[:100],
+            "ratings": ratings, "marked": marked, "colour": colour}
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +84,16 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 #: each app's data file, as predict reads it (the refused apps get a plain table)
-DATA = {"text": "reviews.csv", "image": "flat.csv", "auto": "table.csv", "rec": "pairs.csv", "fc": "series.csv",
+DATA = {"text": "reviews.csv", "image": "unit.csv", "auto": "table.csv", "rec": "pairs.csv", "fc": "series.csv",
         "seq": "table.csv", "tr": "table.csv", "dqn": "table.csv"}
-#: the labelled files of evaluate (the classifiers; the others get DATA's)
-LABELLED = {"text": "texts.csv", "image": "pixels.csv"}
+#: the labelled files of evaluate (the others get DATA's) and what evaluate scores them by (default: --target label)
+LABELLED = {"text": "texts.csv", "image": "pixels.csv", "rec": "ratings.csv", "auto": "anomalies.csv"}
+SCORED_BY = {"image": "--target label --image-dtype uint8", "rec": "--target rating", "auto": "--target anomaly", "fc": "--steps 2"}
 #: command -> (its arguments, the apps it works on); {m} the model file, {d} the data file, {o} a fresh output path
 COMMANDS = {
     "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
-    "evaluate": ("evaluate {m} {L} --target label", {"text", "image"}),
-    "inspect": ("inspect {m} {d} --out {o}.html", {"auto"}),
+    "evaluate": ("evaluate {m} {L} {T}", {"text", "image", "auto", "rec", "fc"}),
+    "inspect": ("inspect {m} {d} --out {o}.html", {"auto", "text", "image"}),
     "explain": ("explain --model {m} --data {d}", set()),
     "info": ("info {m}", set(KINDS)),
     "cost": ("cost {m} --calls 10", set()),
@@ -109,7 +117,8 @@ def test_every_command_works_or_refuses_an_app_file_in_one_line(fitted: dict[str
     if command == "export" and name in works and not _has_onnx():
         pytest.skip("export needs onnx and onnxruntime")
     d = fitted["dir"]
-    args = template.format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out").split()
+    args = template.format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out",
+                           T=SCORED_BY.get(name, "--target label")).split()
     result = run(*args)
     if name in works:
         assert result.exit_code == 0, result.output
@@ -168,14 +177,16 @@ def test_image_predict_reads_pixel_columns_and_npy_by_the_servers_dtype_rule(fit
     as_uint8 = _csv(run("predict", d / "image.safetensors", flat, "--image-dtype", "uint8", "--proba"))
     assert as_uint8["predicted_label"].tolist() == app.predict(px).tolist()
     np.testing.assert_allclose(as_uint8[[f"proba_{c}" for c in app.classes_]].to_numpy(), app.predict_proba(px), atol=1e-6)
-    as_float = _csv(run("predict", d / "image.safetensors", flat))  # float32: the pixels as given (0-255, not scaled)
-    assert as_float["predicted_label"].tolist() == app.predict(px.astype(np.float32)).tolist()
+    # float32 (the default): as given; this model was fitted on uint8 pixels (scaled to 0-1), so 0-255 floats are refused, as the server does
+    assert_user_error(run("predict", d / "image.safetensors", flat), "fitted on pixels 0-1 (uint8 images scaled by 1/255): pass --image-dtype uint8")
+    as_float = _csv(run("predict", d / "image.safetensors", d / "unit.csv"))
+    assert as_float["predicted_label"].tolist() == app.predict(px.astype(np.float32) / 255).tolist()
     npy = _csv(run("predict", d / "image.safetensors", d / "pixels.npy"))  # a uint8 array: the uint8 rule
     assert npy["predicted_label"].tolist() == app.predict(px).tolist()
     half = tmp_path / "half.csv"
     pd.DataFrame(px.reshape(100, -1) + 0.5).to_csv(half, index=False)
     assert_user_error(run("predict", d / "image.safetensors", half, "--image-dtype", "uint8"), "not whole numbers 0-255")
-    assert_user_error(run("predict", d / "image.safetensors", d / "table.csv"), "8 x 8 pixels (64 columns")
+    assert_user_error(run("predict", d / "image.safetensors", d / "table.csv"), "8 x 8 pixels with 1 channel(s): give [8, 8] or [8, 8, 1] or [1, 8, 8]")
 
 
 def test_npy_with_objects_is_refused_never_unpickled(fitted: dict[str, Any], tmp_path: Path) -> None:
@@ -210,23 +221,6 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
 
 
-@given(st.lists(st.floats(min_value=-300, max_value=300, allow_nan=False), min_size=64, max_size=64))
-@settings(max_examples=60, deadline=None)
-def test_uint8_pixels_are_whole_numbers_0_to_255_as_the_server_reads_them(values: list[float]) -> None:
-    from hiddenlayers.cli._appfiles import _as_images
-    from hiddenlayers.cli._common import UserError
-
-    model = SimpleNamespace(image_shape_=(1, 8, 8))
-    a = np.asarray(values).reshape(1, 64)
-    ok = all(v == int(v) and 0 <= v <= 255 for v in values)
-    if ok:
-        np.testing.assert_array_equal(_as_images(model, a, "uint8", "data"), a.reshape(1, 8, 8).astype(np.uint8))
-    else:
-        with pytest.raises(UserError, match="not whole numbers 0-255"):
-            _as_images(model, a, "uint8", "data")
-    assert _as_images(model, a, "float32", "data").dtype == np.float32  # float32: any finite pixels, as given
-
-
 def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
     gap = tmp_path / "gap.csv"
     pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)
@@ -244,3 +238,110 @@ def test_forecaster_value_column_picks_the_series_among_numeric_columns(fitted: 
     got = _csv(run("predict", model, dated, "--value-column", "level", "--steps", "3"))
     np.testing.assert_allclose(got["forecast_level"], fitted["apps"]["fc"].forecast(3, series), rtol=1e-6)
     assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", fitted["dir"] / "table.csv", "--value-column", "a"), "--value-column is for Forecaster files")
+
+
+def _json(result: Any) -> dict[str, Any]:
+    import json
+
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
+def test_evaluate_recommender_scores_its_ratings_against_the_rating_column(fitted: dict[str, Any]) -> None:
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    d, app = fitted["dir"], fitted["apps"]["rec"]
+    got = _json(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--json"))
+    pred = app.predict(fitted["pairs"])
+    assert got["task"] == "rating" and got["rows"] == 100
+    assert got["metrics"]["rmse"] == pytest.approx(root_mean_squared_error(fitted["ratings"], pred))
+    assert got["metrics"]["mae"] == pytest.approx(mean_absolute_error(fitted["ratings"], pred))
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "pairs.csv"), "pass --target COLUMN (the rating column)")
+
+
+def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: dict[str, Any]) -> None:
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    got = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--json"))
+    pred, held = app.forecast(5, series[:-5]), series[-5:]
+    m = got["metrics"]
+    assert (got["task"], got["steps"], got["history"], got["value_column"]) == ("forecast", 5, 75, "level")
+    assert m["mae"] == pytest.approx(np.mean(np.abs(pred - held)))
+    assert m["rmse"] == pytest.approx(np.sqrt(np.mean((pred - held) ** 2)))
+    assert m["mase"] == pytest.approx(m["mae"] / np.mean(np.abs(np.diff(series[:-5]))))
+    assert m["naive_mae"] == pytest.approx(np.mean(np.abs(held - series[-6])))
+    assert _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--json"))["steps"] == app.horizon  # default: its horizon
+    shown = run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5")
+    assert shown.exit_code == 0 and "the last 5 of 80 values, forecast from the 75 before them" in " ".join(shown.stdout.split()), shown.output
+    assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
+    assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
+    gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
+    pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
+    assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (data row 80, 1 in all)")
+
+
+def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: dict[str, Any], tmp_path: Path) -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    d, app, marked = fitted["dir"], fitted["apps"]["auto"], fitted["marked"]
+    got = _json(run("evaluate", d / "auto.safetensors", d / "anomalies.csv", "--target", "anomaly", "--json"))
+    truth = np.r_[np.zeros(60), np.ones(8)]
+    error = app.reconstruction_error(marked)
+    assert (got["task"], got["anomalies"]) == ("anomaly detection", 8)
+    assert got["metrics"]["roc_auc"] == pytest.approx(roc_auc_score(truth, error))
+    assert got["metrics"]["average_precision"] == pytest.approx(average_precision_score(truth, error))
+    assert got["metrics"]["flag_recall"] == pytest.approx(np.mean(app.predict(marked)[60:] == -1))
+    signed = tmp_path / "signed.csv"  # +1 / -1 as an outlier detector writes them: -1 marks the anomaly
+    marked.assign(anomaly=np.where(truth == 1, -1, 1)).to_csv(signed, index=False)
+    assert _json(run("evaluate", d / "auto.safetensors", signed, "--target", "anomaly", "--json"))["metrics"] == got["metrics"]
+    words = tmp_path / "words.csv"
+    marked.assign(anomaly=["odd"] * 68).to_csv(words, index=False)
+    assert_user_error(run("evaluate", d / "auto.safetensors", words, "--target", "anomaly"), "must hold 0/1 or True/False")
+
+
+def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str, Any]) -> None:
+    d, app, colour = fitted["dir"], fitted["apps"]["rgb"], fitted["colour"]
+    expected = app.predict(colour).tolist()
+    model = d / "rgb.safetensors"
+    assert _csv(run("predict", model, d / "rgb_hwc.csv", "--image-dtype", "uint8"))["predicted_label"].tolist() == expected
+    assert _csv(run("predict", model, d / "rgb_chw.csv", "--image-dtype", "uint8", "--image-layout", "chw"))["predicted_label"].tolist() == expected
+    assert _csv(run("predict", model, d / "rgb_chw.npy", "--image-layout", "chw"))["predicted_label"].tolist() == expected
+    assert_user_error(run("predict", model, d / "rgb_chw.npy"), "--image-layout chw: in the order C, H, W")  # (N, C, H, W) said to be hwc
+    assert_user_error(run("predict", model, d / "rgb_chw.csv", "--image-layout", "nchw"), "--image-layout must be hwc")
+    assert_user_error(run("predict", d / "text.safetensors", d / "reviews.csv", "--image-layout", "chw"), "--image-layout is for ImageClassifier files")
+
+
+def test_inspect_text_and_image_classifiers_report_their_hidden_layers(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d = fitted["dir"]
+    out = tmp_path / "text.html"
+    res = run("inspect", d / "text.safetensors", d / "texts.csv", "--target", "label", "--out", out, "--json")
+    got = _json(res)
+    assert (got["rows"], got["target"]) == (24, "label") and got["layers"] and out.stat().st_size > 10_000
+    assert "probe" in out.read_text().lower()  # labels given: the linear probes are in the report
+    res = run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8", "--out", tmp_path / "image.html", "--json")
+    from hiddenlayers.lens import record
+
+    expected = record(fitted["apps"]["image"], fitted["pixels"]).stats  # the layers and their dead units, as the lens reads the app in Python
+    got = {layer["name"]: layer["dead"] for layer in _json(res)["layers"]}
+    assert got == {name: s.to_dict()["dead"] for name, s in expected.items()}
+    assert_user_error(run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--out", tmp_path / "x.html"),
+                      "pass --image-dtype uint8")  # 0-255 floats for a model fitted on 0-1 pixels
+    assert_user_error(run("inspect", d / "text.safetensors", d / "texts.csv", "--landscape", tmp_path / "l.png", "--out", tmp_path / "y.html"),
+                      "--landscape is for table models and Autoencoder files")
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "y.html").exists()
+
+
+@given(st.lists(st.sampled_from([0, 1, -1, 2, 0.5, True, False, "yes"]), min_size=1, max_size=12))
+@settings(max_examples=80, deadline=None)
+def test_anomaly_labels_are_0_1_or_plus_minus_1_with_both_present(values: list[Any]) -> None:
+    from hiddenlayers.cli._appscore import anomaly_labels
+    from hiddenlayers.cli._common import UserError
+
+    column = pd.Series(values)
+    found = set(pd.to_numeric(column, errors="coerce").tolist()) if column.dtype != bool else set(map(int, values))
+    if found in ({0, 1}, {-1, 1}):  # both values present (True/False read as 1/0)
+        got = anomaly_labels(column, "anomaly")
+        marker = -1 if found == {-1, 1} else 1
+        assert got.tolist() == [v == marker for v in column.astype(float).tolist()]
+    else:
+        with pytest.raises(UserError, match="the anomaly column 'anomaly' must hold 0/1"):
+            anomaly_labels(column, "anomaly")

@@ -138,6 +138,12 @@ SwaAnnealEpochs = Annotated[int | None, typer.Option("--swa-anneal-epochs", help
 TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
 ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
                                                 "scaled by 1/255), as the server's dtype (default float32; a uint8 .npy: uint8).", show_default=False)]
+ImageLayout = Annotated[str | None, typer.Option("--image-layout", help="ImageClassifier file: the order of each image's pixel columns (or .npy axes): hwc "
+                                                  "(numpy's H, W, C; the default) or chw (PyTorch's C, H, W).", show_default=False)]
+Steps = Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series; evaluate: the last values held out and "
+                                           "forecast from the rest (default: its horizon).", show_default=False)]
+ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
+                                                 show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
 
 
@@ -324,15 +330,16 @@ def predict(
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
-    steps: Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series (default: its horizon).", show_default=False)] = None,
-    value_column: Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
-                                                     show_default=False)] = None,
+    image_layout: ImageLayout = None,
+    steps: Steps = None,
+    value_column: ValueColumn = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
-    Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order) or an .npy
+    Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
+    --image-layout chw) or an .npy
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values).
 
@@ -340,7 +347,7 @@ def predict(
     """
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, steps=steps, value_column=value_column))
+    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column))
 
 
 @app.command()
@@ -352,13 +359,19 @@ def evaluate(
                                                       "counts as two); not the training's column unless named.", show_default=False)] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
+    image_layout: ImageLayout = None,
+    steps: Steps = None,
+    value_column: ValueColumn = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
-    A TextClassifier or ImageClassifier file reads its inputs as `predict` does, the labels from --target.
+    Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
+    labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE), an Autoencoder's
+    reconstruction error against the anomaly column --target (0/1; ROC-AUC, average precision), and a Forecaster by
+    a hold-out backtest: the last --steps values forecast from the rest (MAE, RMSE, MASE).
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
@@ -370,7 +383,7 @@ def evaluate(
     from ._train import run_evaluate
 
     run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
-                 app_options=_given(text_column=text_column, image_dtype=image_dtype))
+                 app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column))
 
 
 @app.command()
@@ -385,17 +398,23 @@ def inspect(
                                                          "the report draws each unit's preferred input as an image.")] = None,
     landscape: Annotated[str | None, typer.Option("--landscape", help="Also draw the training loss on a plane through the fitted weights "
                                                   "(filter-normalised random directions) to this .png/.svg/.pdf; needs the target column.")] = None,
+    text_column: TextColumn = None,
+    image_dtype: ImageDtype = None,
+    image_layout: ImageLayout = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Look inside a saved model: write the one-page HTML report and list dead or saturated units.
+
+    A TextClassifier or ImageClassifier file reads its texts or pixel columns as `predict` does (labels: --target);
+    an Autoencoder file its numeric columns.
 
     Example: hiddenlayers inspect model.safetensors data.csv --out report.html --landscape landscape.png
     """
     from ._inspect import run_inspect
 
     run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
-                landscape=landscape)
+                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout))
 
 
 @app.command()

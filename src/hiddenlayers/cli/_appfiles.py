@@ -9,31 +9,38 @@ run an app's own ``predict`` on a data file of an obvious form:
 * TextClassifier: one text column (``--text-column``, default the only text column);
 * ImageClassifier: the fitted H x W x C pixels as columns (flattened in the
   order ``(H, W, C)``, as numpy's ``reshape`` lays an ``(N, H, W[, C])`` array
-  out), or an ``.npy`` array ``(N, H, W[, C])`` read with ``allow_pickle=False``;
+  out; ``--image-layout chw``: ``(C, H, W)``, as PyTorch's), or an ``.npy`` array
+  ``(N, H, W[, C])`` (``chw``: ``(N, C, H, W)``) read with ``allow_pickle=False``;
   ``--image-dtype uint8`` (whole numbers 0-255, scaled by 1/255) or
-  ``float32`` (pixels as given), as the server's ``"dtype"``;
+  ``float32`` (pixels as given), as the server's ``"dtype"``; the values are checked by
+  :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it;
 * Autoencoder: the fitted numeric columns -> reconstruction error and the
   anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
 * Recommender: the user and item columns -> predicted rating;
 * Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values.
 
+``evaluate`` scores the classifiers against a label column, and a Recommender,
+Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
 SequenceClassifier, Translator and DQNAgent files have no table form and are refused.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._common import UserError, one_line
 
-#: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores the classifiers among them
+if TYPE_CHECKING:
+    from ..ship import PixelError
+
+#: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores each of them (:mod:`._appscore`)
 PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster")
-EVALUABLE = ("TextClassifier", "ImageClassifier")
-IMAGE_DTYPES = ("float32", "uint8")
+CLASSIFIERS = ("TextClassifier", "ImageClassifier")
+EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder")
 _SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
 
 
@@ -71,13 +78,18 @@ def app_refusal(path: str, kind: str, command: str, takes: str = "a model traine
 
 
 def check_app_options(kind: str | None, **given: Any) -> None:
-    """Refuse an app-only option (``--text-column``, ``--steps``, ``--value-column``, ``--image-dtype``) on a file it does not apply to."""
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier"}
+    """Refuse an app-only option (``--text-column``, ``--steps``, ``--value-column``, ``--image-dtype``, ``--image-layout``) on a file it does not apply to, or a value it does not take."""
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
+              "image_layout": "ImageClassifier"}
     for name, value in given.items():
         if value is not None and kind != owners[name]:
             option = "--" + name.replace("_", "-")
             raise UserError(f"{option} is for {owners[name]} files; this model file holds {_a(kind) if kind else 'a table model'}: drop {option}.")
-    if given.get("image_dtype") is not None and given["image_dtype"] not in IMAGE_DTYPES:
+    from ..ship import PIXEL_DTYPES
+
+    if given.get("image_layout") is not None and given["image_layout"] not in ("hwc", "chw"):
+        raise UserError(f"--image-layout must be hwc (numpy's (H, W, C) order) or chw (PyTorch's (C, H, W) order). Received: {given['image_layout']!r}.")
+    if given.get("image_dtype") is not None and given["image_dtype"] not in PIXEL_DTYPES:
         raise UserError(f"--image-dtype must be float32 (pixels as given) or uint8 (whole numbers 0-255, scaled by 1/255). Received: {given['image_dtype']!r}.")
     if given.get("steps") is not None and given["steps"] < 1:
         raise UserError(f"--steps must be a whole number >= 1 (values to forecast). Received: {given['steps']}.")
@@ -94,12 +106,12 @@ def _call(method: Any, *args: Any) -> Any:
 def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, proba: bool) -> pd.DataFrame:
     """Predictions of application ``model`` (from ``path``) on ``data``, as the table ``predict`` writes them.
 
-    ``options``: ``text_column``, ``steps``, ``value_column``, ``image_dtype`` as given (None: the default).
+    ``options``: ``text_column``, ``steps``, ``value_column``, ``image_dtype``, ``image_layout`` as given (absent: the default).
     """
     kind = type(model).__name__
     if kind not in PREDICTABLE:
         raise UserError(f"'{path}' holds {_a(kind)}, which has no table form for predict (it reads {_FORMS.get(kind, 'no table')}): {instead(kind, path)}.")
-    if proba and kind not in EVALUABLE:
+    if proba and kind not in CLASSIFIERS:
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
         return _forecast(model, data, options.get("steps"), options.get("value_column"))
@@ -114,15 +126,15 @@ _FORMS = {"SequenceClassifier": "variable-length sequences", "Translator": "sent
 def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
     """The app's ``X`` from unlabelled ``data`` (a bundled dataset's ``target`` column is left out, as the table ``predict`` ignores it)."""
     if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        return _npy_images(model, data, options.get("image_dtype"))
+        return _npy_images(model, data, options)
     from ..data import default_target, load_table
 
     frame = load_table(data)
     drop = default_target(data, frame)
     if drop is not None:
         frame = frame.drop(columns=[drop])
-    if type(model).__name__ in EVALUABLE:
-        return _table_inputs(model, frame, options)
+    if type(model).__name__ in CLASSIFIERS:
+        return app_inputs(model, frame, options)
     return _named_columns(model, frame)
 
 
@@ -143,49 +155,53 @@ def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
     return [str(v) for v in values]
 
 
-def _image_shape(model: Any) -> tuple[int, ...]:
-    """The ``(H, W)`` or ``(H, W, C)`` of one image as the app reads it."""
+def _images(model: Any, a: Any, dtype: str, layout: str, where: str) -> np.ndarray:
+    """``a`` (N, H*W*C flattened in ``layout`` order) or (N, image) as the app's images, by :func:`hiddenlayers.ship.image_input`'s rule; a broken rule is one line."""
+    from ..ship import PixelError, image_input
+
+    try:
+        return image_input(model, a, dtype, layout=layout)
+    except PixelError as exc:
+        raise UserError(_says(model, exc, where, layout)) from None
+
+
+def _says(model: Any, exc: PixelError, where: str, layout: str) -> str:
+    """The CLI line of pixel rule ``exc.problem`` broken in ``where``, with the option that fixes it."""
     c, h, w = (int(d) for d in model.image_shape_)
-    return (h, w) if c == 1 else (h, w, c)
+    image = "" if exc.image is None else f" in image {exc.image + 1}"
+    if exc.problem == "numbers":
+        return f"{where} must hold numbers (pixels): {exc}"
+    if exc.problem == "shape":
+        order = "C, H, W" if layout == "chw" else f"H, W{', C' if c > 1 else ''}"
+        other = " (--image-layout chw: in the order C, H, W)" if c > 1 and layout != "chw" else ""
+        return f"{where}: {exc} As columns: {h * w * c} of them, in the order {order}{other}: pass images at the fitted size."
+    if exc.problem == "finite":
+        return f"{where} has a missing or infinite pixel{image}: fill it."
+    if exc.problem == "float32_range":
+        return f"{where} holds pixels beyond float32's range{image} (largest {exc.value:.3g}): pass pixels as fitted, e.g. 0-1 or 0-255."
+    if exc.problem == "unit_scale":
+        return (f"{where} holds float pixels up to {exc.value:.4g}{image}, but the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): "
+                "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
+    return f"{where} holds pixels that are not whole numbers 0-255{image}, as --image-dtype uint8 needs: fix them, or use --image-dtype float32."
 
 
-def _as_images(model: Any, a: np.ndarray, dtype: str, where: str) -> np.ndarray:
-    """``a`` (N, H*W*C) or (N, H, W[, C]) (the app's own layout) as the app's images, by the server's rule: uint8 whole 0-255, float32 finite."""
-    shape = _image_shape(model)
-    size = int(np.prod(shape))
-    if a.dtype.kind not in "iuf":
-        raise UserError(f"{where} must hold numbers (pixels); it holds {a.dtype} values.")
-    if a.ndim == 2 and a.shape[1] == size:
-        a = a.reshape((len(a), *shape))
-    if a.shape[1:] != shape:
-        raise UserError(f"{where} has shape {a.shape[1:]} per image, but the model reads {' x '.join(map(str, shape))} pixels "
-                        f"({size} columns, in the order H, W{', C' if len(shape) == 3 else ''}): pass images at the fitted size.")
-    if not np.isfinite(a).all():
-        row = int(np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))[0])
-        raise UserError(f"{where} has a missing or infinite pixel in image {row + 1}: fill it.")
-    if dtype == "uint8":
-        if (a.dtype.kind == "f" and not (a == np.trunc(a)).all()) or a.min() < 0 or a.max() > 255:
-            raise UserError(f"{where} holds pixels that are not whole numbers 0-255, as --image-dtype uint8 needs: fix them, or use --image-dtype float32.")
-        return a.astype(np.uint8)
-    return a.astype(np.float32)
-
-
-def _pixel_images(model: Any, frame: pd.DataFrame, dtype: str) -> np.ndarray:
+def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> np.ndarray:
     from ..data import numeric_matrix
 
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
-    return _as_images(model, numeric_matrix(frame), dtype, "the data")
+    return _images(model, numeric_matrix(frame), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data")
 
 
-def _npy_images(model: Any, data: str, dtype: str | None) -> np.ndarray:
+def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
     """An ``.npy`` array of images, read without unpickling; a uint8 array follows the uint8 rule unless --image-dtype says otherwise."""
     try:
         a = np.load(data, allow_pickle=False)
     except ValueError as exc:
         raise UserError(f"'{data}' is not a plain numeric .npy array ({one_line(exc)}): save the images with np.save of a number array.") from None
-    return _as_images(model, a, dtype or ("uint8" if a.dtype == np.uint8 else "float32"), f"'{data}'")
+    dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
+    return _images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
 
 
 def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -218,8 +234,8 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     return result
 
 
-def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
-    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
+def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
+    """``data``'s value column ``column`` (default: its only numeric column), oldest first, and its name."""
     from ..data import load_table
 
     frame = load_table(data)
@@ -231,33 +247,69 @@ def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> p
     if column not in numeric:
         what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
         raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.")
-    values = frame[column].to_numpy(dtype=np.float64)
+    return frame[column].to_numpy(dtype=np.float64), column
+
+
+def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
+    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
+    values, column = _series(data, column)
     n = int(model.horizon) if steps is None else steps
     out = _call(model.forecast, n, values)
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """``evaluate``'s result (rows, task, metrics) for a TextClassifier or ImageClassifier on labelled ``data``."""
+    """``evaluate``'s result (rows, task, metrics) for an application file on ``data``.
+
+    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target``; a Recommender, Forecaster
+    or Autoencoder: the metrics of :mod:`._appscore` (rating error, a hold-out backtest, anomaly ranking).
+    """
+    from ._appscore import score_forecaster
+
+    kind = type(model).__name__
+    if kind not in EVALUABLE:
+        raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores table models, {', '.join(EVALUABLE)}: {instead(kind, path)}.")
+    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
+        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
+    if kind == "Forecaster":
+        if target is not None:
+            raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
+                            "drop --target (the series' column: --value-column).")
+        values, column = _series(data, options.get("value_column"))
+        result = score_forecaster(model, values, column, options.get("steps"), lambda n, s: _call(model.forecast, n, s))
+        return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
+    return _evaluate_labelled(model, path, data, target, options)
+
+
+_TARGETS = {"Recommender": "the rating column", "Autoencoder": "the anomaly column (0/1, 1: an anomaly)"}
+
+
+def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``evaluate`` of an app scored against a column of ``data``: labels, ratings or anomaly marks."""
+    from ._appscore import score_autoencoder, score_recommender
     from ._common import labelled_table, note
     from ._data import class_labels, prediction_metrics
 
     kind = type(model).__name__
-    if kind not in EVALUABLE:
-        raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores classifiers (table models, TextClassifier, ImageClassifier): {instead(kind, path)}.")
-    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
-    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN, one of {', '.join(map(repr, cols[:8]))}.")
-    labels = class_labels(table.frame[name], model.classes_, name)
-    X = _table_inputs(model, table.frame.drop(columns=[name]), options)
+    what = _TARGETS.get(kind, "the label column")
+    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
+    frame = table.frame
+    if kind == "Recommender":
+        result = score_recommender(model, frame, name, lambda f: _call(model.predict, _named_columns(model, f)))
+    elif kind == "Autoencoder":
+        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
+    else:
+        labels = class_labels(frame[name], model.classes_, name)
+        X = app_inputs(model, frame.drop(columns=[name]), options)
+        pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
+        result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
     if table.n_dropped:
         note(table.drop_summary())
-    pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
-    return {"model": path, "data": data, "rows": len(labels), "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
+    return {"model": path, "data": data, "rows": len(frame), "target": name, **result}
 
 
-def _table_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
-    """A TextClassifier's texts or an ImageClassifier's images from the input columns of ``frame``."""
+def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
+    """A TextClassifier's texts (list of str) or an ImageClassifier's images (N, H, W[, C]) from the input columns of ``frame``, as ``predict`` reads them."""
     if type(model).__name__ == "TextClassifier":
         return _texts(frame, options.get("text_column"))
-    return _pixel_images(model, frame, options.get("image_dtype") or "float32")
+    return _pixel_images(model, frame, options)

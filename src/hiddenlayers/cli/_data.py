@@ -299,7 +299,8 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
 
     con = Console()
     weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
-    t = Table(title=f"{result['task']} metrics on {result['rows']} rows{weighted}", title_justify="left")
+    on = f"{result['rows']} rows" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
+    t = Table(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")
     t.add_column("metric")
     t.add_column("value", justify="right")
     for k, v in m.items():

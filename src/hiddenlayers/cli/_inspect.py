@@ -68,13 +68,15 @@ GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record 
 
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
-    image_shape: tuple[int, ...] | None = None, landscape: str | None = None,
+    image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
     ``shift_from``: source-domain rows; the report gains the per-layer domain-shift section (source vs ``data``).
     ``image_shape``: ``(H, W)`` or ``(C, H, W)`` of the model's input rows (``--image-shape``), for the preferred-inputs images.
     ``landscape``: an image path (``--landscape``): the 2-D training-loss surface around the fitted weights is drawn there.
+    ``app_options``: ``text_column``, ``image_dtype``, ``image_layout`` for a TextClassifier or ImageClassifier file, whose
+    texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, if given).
     """
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
@@ -82,11 +84,11 @@ def run_inspect(
         from ._landscape import check_landscape_output
 
         landscape_path = check_landscape_output(landscape, data=data, force=force)  # .png/.svg/.pdf: never the .html --out
-    from ._appfiles import app_kind, app_refusal
+    from ._appfiles import app_kind
 
     kind = app_kind(model_path)
-    if kind is not None and kind != "Autoencoder":  # the apps' inputs are no table rows of numbers (an Autoencoder's are)
-        raise app_refusal(model_path, kind, "inspect", "a model trained by `hiddenlayers train` or an Autoencoder file (it reads table rows)")
+    if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
+        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json)
     model = load_model(model_path)
     features, y, name = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -140,6 +142,70 @@ def run_inspect(
         from rich.console import Console
 
         Console().print(shift.table())
+    return result
+
+
+def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
+    """Whether ``model_path`` holds a TextClassifier or ImageClassifier (inspected from its texts or images); an app with
+    no table form, an option it does not take, or a table-only option (``table_only``: given or None) is one line."""
+    from ._appfiles import CLASSIFIERS, app_refusal, check_app_options
+
+    check_app_options(kind, **app_options)
+    if kind in CLASSIFIERS:  # texts or images from the data file, as predict reads them
+        refused = ["--" + o.replace("_", "-") for o, v in table_only.items() if v is not None]
+        if refused:
+            raise UserError(f"{refused[0]} is for table models and Autoencoder files; '{model_path}' holds {'an' if kind[0] == 'I' else 'a'} {kind}: drop {refused[0]}.")
+        return True
+    if kind is not None and kind != "Autoencoder":  # the other apps' inputs are no table rows (an Autoencoder's are)
+        raise app_refusal(model_path, kind, "inspect", "a model trained by `hiddenlayers train`, an Autoencoder, TextClassifier or ImageClassifier file (a table form)")
+    return False
+
+
+def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``)."""
+    from ..lens import record, report
+    from ._appfiles import app_inputs
+    from ._common import labelled_table
+
+    model = load_model(model_path)
+    table = read_table(data)
+    frame, y = table.frame, None
+    if target is not None:
+        table, target = labelled_table(data, target, None, "", table=table)
+        frame = table.frame
+        y = class_labels(frame[target], model.classes_, target)
+        frame = frame.drop(columns=[target])
+    else:
+        drop = default_target(data, frame)  # a bundled dataset's target column is no input
+        frame = frame.drop(columns=[drop]) if drop is not None else frame
+    if table.n_dropped:
+        note(table.drop_summary())
+    X = app_inputs(model, frame, options)
+    if len(X) < 2:
+        raise DataError(f"the data has {len(X)} usable row(s): the report needs at least 2.")
+    idx = _sample(len(X), MAX_ROWS)
+    if idx is not None:
+        X = X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
+        y = None if y is None else y[idx]
+    if y is not None and np.unique(y.astype(str)).size < 2:
+        note("the labels hold a single class: the report is built without probes.")
+        y = None
+    start = time.perf_counter()
+    try:
+        stats = record(model, X, stream=True, sample=1).stats
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=GRADIENT_FLOW_HINT)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"could not build the report: {one_line(exc)}") from None
+    rep.save(out_path)
+    history = getattr(model, "history_", None)
+    from ..lens import GRADIENT_FLOW_KEY
+
+    result = clean({
+        "report": str(out_path), "model": model_path, "data": data, "rows": len(X), "target": target, "seconds": round(time.perf_counter() - start, 2),
+        "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADIENT_FLOW_KEY, [])),
+        "layers": [s.to_dict() for s in stats.values()], "warnings": list(rep.warnings),
+    })
+    _show(result, as_json)
     return result
 
 

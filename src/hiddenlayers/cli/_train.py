@@ -493,7 +493,7 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
     ``sample_weight``: a column of ``data`` whose values weight each row's part in every metric
     (``"weighted_by"`` in the result). Not given, the metrics are plain, and a note says so when
     the model was trained with weights from a column that ``data`` holds.
-    ``app_options``: ``text_column``, ``image_dtype`` for a TextClassifier or ImageClassifier file; None when not given.
+    ``app_options``: ``text_column``, ``image_dtype``, ``steps``, ``value_column`` for an application file (see :mod:`._appfiles`); None when not given.
     """
     from ._appfiles import app_kind, check_app_options, evaluate_app
     from ._weights import stored_weight_column

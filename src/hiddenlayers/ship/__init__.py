@@ -1,7 +1,8 @@
 """Ship: model files (safetensors + JSON metadata; loading never runs code),
 ONNX export with the preprocessing in the graph (table models, and the
 applications named in ``ONNX_APPS``), the PyTorch-free ONNX runner,
-and the model server (micro-batching, hot reload, graceful drain)."""
+the model server (micro-batching, hot reload, graceful drain), and the
+pixel rule an ImageClassifier's callers share (``image_input``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ _EXPORTS = {
     "INPUT_DTYPES": "._app_graph",
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
+    "image_input": "._pixels",
+    "PixelError": "._pixels",
+    "PIXEL_DTYPES": "._pixels",
+    "IMAGE_LAYOUTS": "._pixels",
     "serve": "._serve.serve",
     "check_listen": "._serve.serve",
 }

@@ -18,9 +18,10 @@ Request bodies (``/metadata`` shows the form for the loaded model):
   as it does a camera's ``uint8`` array (default ``"float32"``: as given). JSON has
   no integer pixels, so 0-255 pixels sent without ``"uint8"`` arrive as floats: a
   model whose training pixels were on the 0-1 scale (its stored per-channel
-  ``mean_ + scale_`` at most :data:`UNIT_SCALE_FIT`, as for uint8 images it scaled by
-  1/255) refuses float pixels above :data:`UNIT_SCALE_MAX` with a 422 that says to
-  send ``"dtype": "uint8"``, instead of answering for pixels 255 times too bright;
+  ``mean_ + scale_`` at most :data:`~hiddenlayers.ship._pixels.UNIT_SCALE_FIT`, as for uint8 images it scaled by
+  1/255) refuses float pixels above :data:`~hiddenlayers.ship._pixels.UNIT_SCALE_MAX` with a 422 that says to
+  send ``"dtype": "uint8"``, instead of answering for pixels 255 times too bright
+  (the rule is :func:`hiddenlayers.ship.image_input`'s, shared with the command line);
 * Autoencoder: ``{"rows": [...]}`` or ``{"columns": {...}}``, checked by the
   table path's rules (numbers only, none missing), answered with ``scores``
   (``score_samples``: higher is more normal) and ``predictions`` (+1 / -1);
@@ -42,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from ...data import F32_MAX
 from ...exceptions import ModelFileError
+from .._pixels import PIXEL_DTYPES, PixelError, fitted_on_unit_scale, image_input, image_shapes
 from .app_base import AppModel, _body, _call, _Classifier, _items
 from .app_seq import ForecasterModel, SequenceModel
 from .model import Refusal, RequestError, RowsRefused, ServedModel, _require_finite, _sha256
@@ -115,24 +116,6 @@ class TextModel(_Classifier):
         return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
 
 
-#: a fitted ImageClassifier whose every channel has ``mean_ + scale_`` (mean + std of the pixels it was fitted on, as
-#: its network reads them) at most this read pixels on the 0-1 scale: pixels in [0, 1] cannot exceed about 1.21
-UNIT_SCALE_FIT = 1.25
-#: the largest float pixel such a model takes: above it a request is on the 0-255 scale (uint8 sent as floats)
-UNIT_SCALE_MAX = 1.5
-
-
-def _fitted_on_unit_scale(app: Any) -> bool:
-    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
-
-    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
-    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
-    ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
-    """
-    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
-    return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
-
-
 class ImageModel(_Classifier):
     """An ImageClassifier: ``{"images": [...], "dtype": ...}``, each image at the fitted size."""
 
@@ -140,47 +123,39 @@ class ImageModel(_Classifier):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        c, h, w = (int(d) for d in self.app.image_shape_)
-        self.shape = (c, h, w)
-        # each accepted image shape -> the transpose to the form the app reads without ambiguity: (H, W) gray, (H, W, C) colour
-        self.accepted: dict[tuple[int, ...], tuple[int, ...] | None] = {(h, w, c): None, (c, h, w): (1, 2, 0)}
-        if c == 1:
-            self.accepted = {(h, w): None, (h, w, 1): None, (1, h, w): None}
-        self.target = (h, w) if c == 1 else (h, w, c)
-        self.unit_scale = _fitted_on_unit_scale(self.app)  # float pixels above UNIT_SCALE_MAX are then refused
+        self.shape = tuple(int(d) for d in self.app.image_shape_)  # (C, H, W)
+        self.accepted = image_shapes(self.app)  # each image's shape may say its layout: (H, W[, C]) or (C, H, W)
+        self.unit_scale = fitted_on_unit_scale(self.app)  # float pixels above UNIT_SCALE_MAX are then refused
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         b = _body(body, ("images",), ("dtype",), self.form)
         dtype = b.get("dtype", "float32")
-        if dtype not in ("float32", "uint8"):
+        if dtype not in PIXEL_DTYPES:
             raise RequestError(400, f'"dtype" must be "float32" (pixels as given) or "uint8" (whole numbers 0-255, scaled by 1/255). Received: {dtype!r:.40}.')
         return [(dtype, self._image(x, i, dtype)) for i, x in enumerate(_items(b, "images", "images (nested lists of numbers)", max_rows))]
 
     def _image(self, x: Any, i: int, dtype: str) -> np.ndarray:
-        """Image ``i``, checked: numbers, an accepted shape, finite (uint8: whole 0-255); in the shape the app reads."""
+        """Image ``i`` by :func:`~hiddenlayers.ship.image_input`'s rule, in the shape the app reads; a broken rule is a 422 in the request's words."""
         try:
-            a = np.asarray(x)
-        except ValueError:
-            a = np.asarray(None)  # ragged nested lists: not an array of numbers
-        if a.dtype.kind not in "iuf":
-            raise RequestError(422, f"images[{i}] must be nested lists of numbers of one shape {self._shapes()}: check for text, null or rows of different lengths.")
-        if a.shape not in self.accepted:
-            raise RequestError(422, f"images[{i}] has shape {a.shape}, but the model reads {self.shape[1]} x {self.shape[2]} pixels with "
-                                    f"{self.shape[0]} channel(s): send {self._shapes()}, resized as in fit.")
-        if not np.isfinite(a).all():
-            raise RequestError(422, f"images[{i}] holds NaN or infinity: send finite pixel values.")
-        if dtype == "float32" and a.size and float(np.abs(a).max()) > F32_MAX:  # else the app's float32 pass makes it inf: refused here, by its value
-            raise RequestError(422, f"images[{i}] holds values beyond float32's range (largest {float(np.abs(a).max()):.3g}): send pixels as fitted, e.g. 0-1 or 0-255.")
-        if dtype == "float32" and self.unit_scale and a.size and float(a.max()) > UNIT_SCALE_MAX:
-            raise RequestError(422, f'images[{i}] holds float pixels up to {float(a.max()):.4g}, but the model was fitted on pixels 0-1 (uint8 '
-                                    'images scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or float pixels divided by 255.')
-        perm = self.accepted[a.shape]
-        a = a.transpose(perm) if perm is not None else a.reshape(self.target)
-        if dtype == "uint8":
-            if a.dtype.kind == "f" and not (a == np.trunc(a)).all() or a.min() < 0 or a.max() > 255:
-                raise RequestError(422, f'images[{i}] holds values that are not whole numbers 0-255, as "dtype": "uint8" needs: send such pixels, or "dtype": "float32".')
-            return a.astype(np.uint8)
-        return a.astype(np.float64)
+            return image_input(self.app, [x], dtype, layout="any")[0]
+        except PixelError as exc:
+            raise RequestError(422, self._says(exc, i, np.asarray(x).shape if exc.problem == "shape" else ())) from None
+
+    def _says(self, exc: PixelError, i: int, shape: tuple[int, ...]) -> str:
+        """The 422 text of pixel rule ``exc.problem`` broken by image ``i`` (``shape``: its shape, for the shape rule)."""
+        if exc.problem == "numbers":
+            return f"images[{i}] must be nested lists of numbers of one shape {self._shapes()}: check for text, null or rows of different lengths."
+        if exc.problem == "shape":
+            return (f"images[{i}] has shape {shape}, but the model reads {self.shape[1]} x {self.shape[2]} pixels with "
+                    f"{self.shape[0]} channel(s): send {self._shapes()}, resized as in fit.")
+        if exc.problem == "finite":
+            return f"images[{i}] holds NaN or infinity: send finite pixel values."
+        if exc.problem == "float32_range":
+            return f"images[{i}] holds values beyond float32's range (largest {exc.value:.3g}): send pixels as fitted, e.g. 0-1 or 0-255."
+        if exc.problem == "unit_scale":
+            return (f'images[{i}] holds float pixels up to {exc.value:.4g}, but the model was fitted on pixels 0-1 (uint8 '
+                    'images scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or float pixels divided by 255.')
+        return f'images[{i}] holds values that are not whole numbers 0-255, as "dtype": "uint8" needs: send such pixels, or "dtype": "float32".'
 
     def _shapes(self) -> str:
         return " or ".join(str(list(s)) for s in self.accepted)
