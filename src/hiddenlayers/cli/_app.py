@@ -121,6 +121,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON (fo
 #: the classifier's class_weight and label_smoothing, as train, lr-find and search take them (parsed by _train.classifier_options)
 ClassWeight = Annotated[str | None, typer.Option("--class-weight", help="Classification: 'balanced' (each class weighted n_rows / (n_classes x its rows), for imbalanced data) or LABEL=WEIGHT for every class, e.g. 'fraud=20,ok=1'.", show_default=False)]
 LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)]
+#: the regressor's target scaling, as train, lr-find and search take it (decided by _train.target_scaling_option)
+ScaleTarget = Annotated[bool | None, typer.Option("--scale-target/--no-scale-target", help="Regression: standardize the target for training and "
+                                                  "predict in its units (default: on for --loss squared_error in memory; the model file keeps the scaling).", show_default=False)]
 #: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
@@ -221,7 +224,7 @@ def train(
     gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
-    sample_weight: SampleWeight = None,
+    sample_weight: SampleWeight = None, scale_target: ScaleTarget = None,
     weight_averaging: WeightAveraging = None,
     ema_decay: EmaDecay = None, swa_start: SwaStart = None, swa_lr: SwaLr = None, swa_anneal_epochs: SwaAnnealEpochs = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
@@ -262,7 +265,7 @@ def train(
         validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
         max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
         **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing, weight_averaging=weight_averaging,
-                 ema_decay=ema_decay, swa_start=swa_start, swa_lr=swa_lr, swa_anneal_epochs=swa_anneal_epochs))
+                 ema_decay=ema_decay, swa_start=swa_start, swa_lr=swa_lr, swa_anneal_epochs=swa_anneal_epochs, scale_target=scale_target))
     if is_stream_input(data):
         run_train_stream(data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
                          max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,
@@ -299,6 +302,7 @@ def lr_find(
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None,
+    scale_target: ScaleTarget = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -316,7 +320,7 @@ def lr_find(
 
     _check_gce_q(loss, gce_q)
     params: dict[str, Any] = dict(hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size, device=device)
-    params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing))
+    params.update(_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target))
     run_lr_find(data, target=target, features=features, params=params, task=task, max_categories=max_categories, seed=seed,
                 start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, plot=plot, force=force, as_json=json, test_size=test_size,
                 sample_weight=sample_weight)
@@ -563,6 +567,7 @@ def search(
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None,
+    scale_target: ScaleTarget = None,
     seed: Annotated[int, seed_option("Random seed (sampler, splits, initial weights).")] = 0,
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
@@ -573,7 +578,8 @@ def search(
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
 
     The fast data checks run first, as for `train`; only fatal findings stop the search.
-    --class-weight, --label-smoothing and --sample-weight reach every trial, and the score that ranks them is weighted alike.
+    --class-weight, --label-smoothing and --sample-weight reach every trial, and the score that ranks them is weighted alike;
+    a regression's trials standardize the target as `train` does (--no-scale-target: not).
 
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
     """
@@ -584,6 +590,7 @@ def search(
         workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
         check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing, sample_weight=sample_weight,
+        scale_target=scale_target,
     )
 
 

@@ -128,6 +128,8 @@ def _train_line(data: str, prep: dict[str, Any], params: dict[str, Any], lr: flo
     ):
         if params.get(key, default) != default:  # the swept options train would not take by default (the loss's as the user wrote them)
             parts += [option, str(params[key])]
+    if params.get("scale_target") is not None:  # as given: train's default is decided as lr-find's was
+        parts.append("--scale-target" if params["scale_target"] else "--no-scale-target")
     parts += ["--lr", f"{lr:.3g}"]
     return " ".join(shlex.quote(p) for p in parts)
 

@@ -246,15 +246,16 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
                storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
                html: str | None, force: bool, as_json: bool, check: bool = True, class_weight: str | None = None,
-               label_smoothing: float | None = None, sample_weight: str | None = None) -> dict[str, Any]:
+               label_smoothing: float | None = None, sample_weight: str | None = None, scale_target: bool | None = None) -> dict[str, Any]:
     """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
 
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
     on stderr, and a fatal finding refused before any trial runs. ``class_weight``
     (``--class-weight``'s text) and ``label_smoothing`` reach every trial, as ``train``'s; so do the weights
-    of the ``sample_weight`` column, which also weight the held-out score that ranks the trials.
+    of the ``sample_weight`` column, which also weight the held-out score that ranks the trials. ``scale_target``
+    (``--scale-target``, None: unset): decided as ``train`` decides it, so a regression's trials train as ``train`` would.
     """
-    from ._train import _with_option, classifier_options
+    from ._train import _with_option, classifier_options, target_scaling_option
 
     settings, folder = _search_settings(
         data, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study, workers=workers,
@@ -266,6 +267,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
     given = classifier_options(prep["task"], {"class_weight": class_weight, "label_smoothing": label_smoothing}, prep["y"], fix="drop it")
     settings.update({k: v for k, v in given.items() if v is not None})
+    settings.update(target_scaling_option(prep["task"], {"scale_target": scale_target}))  # {} for classification
     try:
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json, sample_weight=prep["w"])

@@ -38,7 +38,7 @@ DEDICATED = {
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
     "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
     "swa_anneal_epochs": "--swa-anneal-epochs", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
-    "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
+    "scale_target": "--scale-target", "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
 #: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)
 EARLY_STOPPING_ROWS = 1000
@@ -104,15 +104,16 @@ def _check_train_rows(n: int, test_size: float) -> None:
         )
 
 
-def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, labels: Any = None) -> Any:
+def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, labels: Any = None, streamed: bool = False) -> Any:
     """An unfitted MLPClassifier/MLPRegressor from CLI options (bad values -> UserError).
 
-    ``labels``: the target's classes, which ``--class-weight LABEL=WEIGHT`` names as text.
+    ``labels``: the target's classes, which ``--class-weight LABEL=WEIGHT`` names as text. ``streamed``: the
+    model fits a streamed source, where ``--scale-target`` is not available (see :func:`target_scaling_option`).
     """
     from ..estimators import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if task == "classification" else MLPRegressor
-    params = classifier_options(task, params, labels)
+    params = target_scaling_option(task, classifier_options(task, params, labels), streamed)
     bs = params.get("batch_size")
     if isinstance(bs, str) and bs != "auto":
         try:
@@ -143,6 +144,26 @@ def classifier_options(task: str, params: dict[str, Any], labels: Any, fix: str 
             raise UserError(f"{DEDICATED[name]} applies to classification, and this target is {task}: {fix}.")
     if isinstance(params.get("class_weight"), str):
         params["class_weight"] = class_weight_option(params["class_weight"], labels)
+    return params
+
+
+def target_scaling_option(task: str, params: dict[str, Any], streamed: bool = False) -> dict[str, Any]:
+    """``params`` with ``scale_target`` decided: on by default for an in-memory regression with loss squared_error
+    (``train``, ``lr-find`` and ``search`` train alike), absent for classification; a UserError for an explicit
+    ``--scale-target`` that cannot apply (classification, ``--loss poisson``, a streamed table)."""
+    params = dict(params)
+    given = params.pop("scale_target", None)
+    squared = params.get("loss") in (None, "squared_error")
+    if given:
+        if task != "regression":
+            raise UserError(f"--scale-target applies to regression, and this target is {task}: drop it.")
+        if not squared:
+            raise UserError(f"--scale-target works with --loss squared_error only (--loss {params['loss']} needs no scaling): drop it.")
+        if streamed:
+            raise UserError("--scale-target is not available for a streamed table (the statistics pass computes no target mean and std): "
+                            "drop it, or train on one file in memory.")
+    if task == "regression":
+        params["scale_target"] = bool(given if given is not None else squared and not streamed)
     return params
 
 

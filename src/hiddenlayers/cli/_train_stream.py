@@ -94,7 +94,7 @@ def run_train_stream(
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
-        model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
+        model = make_estimator(task, params, seed, quiet=True, labels=scan.classes, streamed=True)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)

@@ -60,7 +60,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     No ``sample_weight``: for a batch of this one row the fit's weight cancels
     (see the module docstring): the loss and gradients shown are the weighted fit's too; with
     ``class_weight`` a note gives the row's weight and the L2 strength it implies. With
-    ``label_smoothing`` the target is the smoothed one the model trains on.
+    ``label_smoothing`` the target is the smoothed one the model trains on; with ``scale_target``
+    the standardized one (outputs and loss in those units, as ``loss_curve_``).
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -78,6 +79,9 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     x, input_names, raw, notes = _inputs(model, X_row)
     target, output_names, label = _target(model, y_row)
     eps = float(getattr(model, "label_smoothing", 0.0) or 0.0)
+    if hasattr(model, "target_mean_"):
+        notes.append("scale_target: the target and the outputs are standardized, as the model trains on them "
+                     "(y = output * target_scale_ + target_mean_)")
     if eps:  # the model trains on softened targets: the loss written out is that one, not the one-hot row's
         softmax = model._label_binarizer.y_type_ == "multiclass"
         target = smooth_targets(target[None, :], eps, softmax, np.float64)[0]
@@ -207,7 +211,8 @@ def _target(model: _BaseMLP, y_row: Any) -> tuple[np.ndarray, list[str] | None, 
         values = np.asarray(y_row, dtype=np.float64).reshape(-1) if _numeric(y_row) else None
         if values is None or values.shape[0] != model.n_outputs_:
             raise ValueError(f"y_row must be the row's target: {model.n_outputs_} number(s). Received: {_short(y_row)}.")
-        return values, None, _plain(y_row) if np.ndim(y_row) == 0 else values.tolist()
+        # the network's target is the one fit trains on: standardized by a scale_target model's stored scaling
+        return model.network_targets(values[None, :])[0], None, _plain(y_row) if np.ndim(y_row) == 0 else values.tolist()
     lb = model._label_binarizer
     classes = np.asarray(model.classes_)
     if lb.y_type_ == "multilabel-indicator":

@@ -18,6 +18,7 @@ import numpy as np
 from .._files import jsonable, read_metadata, unjson, write_model_file
 from ..exceptions import ModelFileError
 from ._class_weight import class_weight_from_json, class_weight_to_json
+from ._target_scale import scaling_from_json, scaling_to_json
 
 _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
                    "_fit_dtype")
@@ -91,6 +92,8 @@ def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | No
         meta["preprocessing"] = model.preprocessing_
     if getattr(model, "provenance_", None) is not None:
         meta["provenance"] = model.provenance_  # init_from's source file hash, copied and frozen layers
+    if (scaling := scaling_to_json(model)) is not None:
+        meta["target_scaling"] = scaling  # scale_target: predictions are out * scale + mean
     if extra:
         meta["extra"] = extra
     write_model_file(path, name, meta, tensors)
@@ -166,6 +169,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
             model._label_binarizer = lb
             model.classes_ = lb.classes_
         model.preprocessing_ = meta.get("preprocessing")
+        scaling_from_json(model, meta.get("target_scaling"))  # absent in files from before scale_target: unscaled
         if meta.get("provenance") is not None:
             model.provenance_ = meta["provenance"]
         _check_consistent(path, model, net)
@@ -177,7 +181,8 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     return model
 
 
-_SECTIONS = {"params": True, "network": True, "fitted": True, "history": True, "classes": False, "preprocessing": False, "provenance": False}
+_SECTIONS = {"params": True, "network": True, "fitted": True, "history": True, "classes": False, "preprocessing": False, "provenance": False,
+             "target_scaling": False}
 
 
 def _check_sections(meta: dict[str, Any]) -> None:

@@ -67,6 +67,9 @@ def lr_find(
     X, y = est._validate_input(X, y, False, reset=True)
     if X.shape[0] == 0:
         raise ValueError("X has 0 samples: at least one sample is required to find a learning rate.")
+    sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+    sw = est._with_class_weight(y, sw, X, False)  # the classifier's class_weight: the sweep's loss is the fit's
+    est._fit_target_scaling(y, sw, incremental=False, first_pass=True, streamed=False)  # scale_target: fit's scaled targets
     Y = est._targets(y)
     est._random_state = rng = check_random_state(est.random_state)
     est.n_outputs_ = Y.shape[1]
@@ -74,8 +77,6 @@ def lr_find(
         build(est, spec, X.shape[1], Y.shape[1], rng)
     start_from_source(est)  # init_from: the sweep starts where fit would
     dtype, device = _DTYPES[est.dtype], est._device
-    sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
-    sw = est._with_class_weight(y, sw, X, False)  # the classifier's class_weight: the sweep's loss is the fit's
     X, Y, sw, _ = split_validation(est, X, Y, y, sw)  # early_stopping: fit's training rows only (its split, from the same draws)
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else min(int(est.batch_size), n)

@@ -34,6 +34,7 @@ from ._class_weight import class_row_weights, combine, smooth_targets, smoothing
 from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import check_X, output_dtype, raw_output
+from ._target_scale import scaled, set_target_scaling, unscaled
 
 
 @document(CLASSIFIER_PARAMS)
@@ -260,9 +261,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     _param_table = REGRESSOR_PARAMS
 
-    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,), activation: str = "relu", **kwargs: Any) -> None:
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,), activation: str = "relu", *, scale_target: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(hidden_layer_sizes, activation, **kwargs)
         self.loss = loss
+        self.scale_target = scale_target
 
     def _loss(self) -> Loss:
         return get_loss(self.loss)
@@ -271,7 +274,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return regressor_input(self, X, y, incremental, reset, check_finite)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+        # standardized by the stored scaling (scale_target): what fit, lr_find, network_targets and explain train against
+        return scaled(self, np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1))
+
+    def _fit_target_scaling(self, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,
+                            streamed: bool) -> None:
+        set_target_scaling(self, y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=streamed)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPRegressor:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's).
@@ -299,7 +307,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._predict_validated(check_X(self, X))
 
     def _predict_validated(self, X: Any) -> np.ndarray:
-        y = self._loss().np_output(raw_output(self, X, check_input=False)).astype(output_dtype(self, X), copy=False)
+        y = unscaled(self, self._loss().np_output(raw_output(self, X, check_input=False)).astype(output_dtype(self, X), copy=False))
         return y.ravel() if y.shape[1] == 1 else y
 
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
@@ -314,7 +322,8 @@ def _regressor_signature() -> inspect.Signature:
     base = inspect.signature(_BaseMLP.__init__)
     params = list(base.parameters.values())
     loss = inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="squared_error")
-    return base.replace(parameters=[params[0], loss, *params[1:]])
+    scale = inspect.Parameter("scale_target", inspect.Parameter.KEYWORD_ONLY, default=False)
+    return base.replace(parameters=[params[0], loss, *params[1:], scale])
 
 
 def _classifier_signature() -> inspect.Signature:

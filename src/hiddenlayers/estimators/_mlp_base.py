@@ -186,6 +186,10 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
+    def _fit_target_scaling(self, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,
+                            streamed: bool) -> None:
+        """Fix the targets' scaling before :meth:`_targets` runs (the regressor's ``scale_target``); none here."""
+
     def _warn_unreachable_threshold(self, n_outputs: int) -> None:
         """Warn when ``loss_threshold`` is below the least loss the targets allow (the classifier's ``label_smoothing``); none here."""
 
@@ -201,6 +205,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
                 setup()
             _refuse_averaging(self, incremental, is_source(X), X_target)
             if is_source(X):  # a table streamed from files: y is its target column (each chunk's partial_fit is guarded too)
+                self._fit_target_scaling(None, None, incremental=incremental, first_pass=False, streamed=True)
                 return fit_source(self, X, incremental)
             first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
             return self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
@@ -221,6 +226,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X, allow_all_zero=incremental)  # none negative, unlike sklearn's MLP
             sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
+            self._fit_target_scaling(y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=False)
             Y = self._targets(y)
             if not incremental:  # partial_fit has no loss_threshold rule
                 self._warn_unreachable_threshold(Y.shape[1])

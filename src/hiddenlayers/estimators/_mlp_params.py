@@ -180,4 +180,10 @@ REGRESSOR_PARAMS: tuple[Param, ...] = (
     Param("loss", StrOptions(("squared_error", "poisson"), text="'squared_error' or 'poisson'"), "squared_error",
           "Loss to minimise: 'squared_error', or 'poisson' for counts and rates (y >= 0)", check=False),
     *SHARED,
+    Param("scale_target", Bool(), False,
+          "Standardize each output column of y for training (its sample_weight-weighted mean and std over fit's rows, "
+          "std 0 -> 1; stored as target_mean_ and target_scale_) and map predictions back (predict, model files, ONNX): "
+          "then loss_curve_, best_loss_, loss_threshold and tol's loss are in scaled units and the head's coefs_/intercepts_ "
+          "predict scaled targets; warm_start keeps the stored scaling; loss='squared_error' only; partial_fit and streamed "
+          "fits refuse it (False: scikit-learn's behaviour)"),
 )

@@ -372,7 +372,8 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     is_clf = hasattr(model, "classes_")
     out_act = model.out_activation_
     binary = is_clf and model.label_type_ == "binary"
-    module = _exportable(_cpu_copy(model.network_), out_act, binary, columns)
+    target = (model.target_mean_, model.target_scale_) if hasattr(model, "target_mean_") else None  # scale_target's affine map
+    module = _exportable(_cpu_copy(model.network_), out_act, binary, columns, target)
     out_name = "probabilities" if is_clf else "predictions"
     width = n_inputs + sum(_width(c) for c in categorical)
     sample = torch.zeros(2, width, dtype=torch.float32)

@@ -2,12 +2,14 @@
 
 :func:`_exportable` wraps a network with the table preprocessing (median fill,
 missing indicators, standardisation) and its output activation so it traces to
-ONNX; :func:`_add_string_inputs` then replaces the one-hot input by string columns.
+ONNX (a scaled regressor's ``out * scale + mean`` last); :func:`_add_string_inputs` then replaces the one-hot input by string columns.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from ..exceptions import DataError
 
@@ -33,8 +35,12 @@ def _width(c: dict[str, Any]) -> int:
     return len(c["categories"]) + int(bool(c["other"])) + int(bool(c["missing_indicator"]))
 
 
-def _exportable(network: Any, out_activation: str, binary: bool, columns: list[dict[str, Any]] | None) -> Any:
-    """Preprocessing + network + output activation as one traceable module.
+def _exportable(network: Any, out_activation: str, binary: bool, columns: list[dict[str, Any]] | None,
+                target: tuple[Any, Any] | None = None) -> Any:
+    """Preprocessing + network + output activation (+ the regressor's target scaling) as one traceable module.
+
+    ``target``: ``(target_mean_, target_scale_)`` of an ``MLPRegressor(scale_target=True)``, each
+    ``(n_outputs,)``: the graph ends with ``out * scale + mean`` (one Mul and one Add), so it predicts in y's units.
 
     Input: ``(N, n_numeric + n_onehot)`` float32, the raw numeric columns (NaN
     = missing) then the one-hot blocks of the categorical columns (which the
@@ -50,6 +56,8 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
         fill: Tensor
         mean: Tensor
         scale: Tensor
+        target_mean: Tensor
+        target_scale: Tensor
 
         def __init__(self) -> None:
             super().__init__()
@@ -58,6 +66,10 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
                 self.register_buffer("fill", torch.tensor([c["fill"] for c in numeric], dtype=torch.float32))
                 self.register_buffer("mean", torch.tensor([c["mean"] for c in numeric], dtype=torch.float32))
                 self.register_buffer("scale", torch.tensor([c["scale"] for c in numeric], dtype=torch.float32))
+            if target is not None:  # in the network's dtype, where the head's output is
+                dt = next(network.parameters()).dtype
+                self.register_buffer("target_mean", torch.as_tensor(np.asarray(target[0], dtype=np.float64)).to(dt))
+                self.register_buffer("target_scale", torch.as_tensor(np.asarray(target[1], dtype=np.float64)).to(dt))
 
         def forward(self, x: Tensor) -> Tensor:
             if columns is not None:
@@ -87,6 +99,8 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
                     out = torch.cat([1.0 - out, out], dim=1)
             elif out_activation == "exp":
                 out = torch.exp(out)
+            if target is not None:
+                out = out * self.target_scale + self.target_mean
             return out.to(torch.float32)
 
     return _Exportable().eval()

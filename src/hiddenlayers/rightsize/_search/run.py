@@ -81,7 +81,7 @@ class TrialSetup:
     ``patience``: epochs without a better held-out score before a fold stops.
     ``sample_weight`` ``(n,)`` or None, ``class_weight`` and ``label_smoothing``: what every
     trial's estimator (and the refit) trains with; the held-out score is weighted by
-    :func:`score_weights`.
+    :func:`score_weights`. ``scale_target``: the regressors standardize y (:class:`~hiddenlayers.MLPRegressor`'s).
     """
 
     X: Any
@@ -102,6 +102,7 @@ class TrialSetup:
     sample_weight: Any = None
     class_weight: Any = None
     label_smoothing: float = 0.0
+    scale_target: bool = False
 
 
 def score_weights(setup: TrialSetup) -> np.ndarray | None:
@@ -210,7 +211,8 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
     drop = float(cfg["dropout"])
     hidden: Any = tuple(widths) if drop == 0 else ",".join(f"{w}:dropout={drop!r}" for w in widths)
     cls = MLPClassifier if setup.classifier else MLPRegressor
-    extra = {"class_weight": setup.class_weight, "label_smoothing": setup.label_smoothing} if setup.classifier else {}
+    extra = ({"class_weight": setup.class_weight, "label_smoothing": setup.label_smoothing} if setup.classifier
+             else {"scale_target": setup.scale_target})
     return cls(
         hidden_layer_sizes=hidden, activation=cfg["activation"], learning_rate_init=cfg["learning_rate_init"],
         alpha=cfg["alpha"], batch_size=int(cfg["batch_size"]), max_iter=epochs or setup.max_epochs, early_stopping=False,

@@ -129,6 +129,7 @@ def search(
     sample_weight: Any = None,
     class_weight: Any = None,
     label_smoothing: float = 0.0,
+    scale_target: bool = False,
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
@@ -154,7 +155,8 @@ def search(
     ``label_smoothing`` in [0, 1): passed to every trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them.
     The held-out ``score`` that ranks the trials is then weighted by ``sample_weight`` times the class weights, as the estimator's own
     early-stopping score is: with ``"balanced"`` every class counts alike (about the balanced accuracy), not the plain accuracy a
-    majority class rules.
+    majority class rules. ``scale_target``: regression only, every trial's and refit's
+    :class:`~hiddenlayers.MLPRegressor` standardizes y (as ``hiddenlayers train`` does by default).
 
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
@@ -171,7 +173,7 @@ def search(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
         max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
-        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing)
+        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target)
     with _threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
@@ -182,7 +184,7 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
                  threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
                  validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
                  random_state: int, patience: int, sample_weight: Any = None, class_weight: Any = None,
-                 label_smoothing: float = 0.0) -> tuple[TrialSetup, int | None]:
+                 label_smoothing: float = 0.0, scale_target: bool = False) -> tuple[TrialSetup, int | None]:
     """``(setup, threads)``: the checked data as dense arrays and what every trial needs, ``cv``
     and ``threads`` resolved for the number of rows (:func:`_row_defaults`).
 
@@ -198,11 +200,15 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
     if not classifier and (class_weight is not None or label_smoothing):
         raise ValueError("class_weight and label_smoothing apply to classification, and y is a regression target: "
                          "drop them, or pass task='classification' for class labels.")
+    if not isinstance(scale_target, (bool, np.bool_)):
+        raise TypeError(f"scale_target must be True or False. Received: scale_target={scale_target!r}.")
+    if classifier and scale_target:
+        raise ValueError("scale_target applies to regression, and y holds class labels: drop it, or pass task='regression' for numbers.")
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
-        class_weight=class_weight, label_smoothing=float(label_smoothing))
+        class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target))
     _check_fold_weights(setup)
     return setup, threads
 

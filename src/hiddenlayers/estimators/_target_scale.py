@@ -1,0 +1,113 @@
+"""``MLPRegressor(scale_target=True)``: standardize y for training, map predictions back.
+
+Why: the features are standardized, but a target in the hundreds (diabetes: 25-346) leaves a
+small-init network at ``lr=1e-3`` far from its outputs for most of a fit. scikit-learn's answer is
+``TransformedTargetRegressor(MLPRegressor(), StandardScaler())``; here the scaling lives in the
+estimator, so one model (and its file, ONNX graph and server) predicts in y's units everywhere.
+
+State: ``target_mean_`` and ``target_scale_``, float64 ``(n_outputs,)``, present only on a model
+fitted with the scaling. Training targets are ``(y - mean) / scale``; predictions ``out * scale + mean``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PARTIAL_FIT = ("scale_target=True is not supported with partial_fit: the scaling would be fixed by the first chunk and mean "
+               "something else for the next. Scale y yourself (e.g. sklearn's StandardScaler fitted on a sample), or set scale_target=False.")
+STREAMED = ("scale_target=True is not supported with a streamed fit (fit(source)): the statistics pass computes no target mean and "
+            "std. Load the table into memory and fit arrays, or set scale_target=False.")
+POISSON = ("scale_target=True works with loss='squared_error' only: 'poisson' predicts exp(output), which a shifted target "
+           "(negative values) would break and which needs no scaling. Set scale_target=False.")
+
+
+def target_statistics(Y: np.ndarray, sample_weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and standard deviation ``(n_outputs,)`` each, float64, over the rows of ``Y`` ``(n, n_outputs)``.
+
+    Weighted by ``sample_weight`` ``(n,)`` when given (the rows the weighted loss counts, as
+    ``StandardScaler.fit(sample_weight=)``); all weights 0 counts every row alike. A std of 0 (or one that
+    is not finite, or under 1e-12 of the mean's size) becomes 1: that column is only centred.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if w is not None and not w.sum() > 0:
+        w = None
+    mean = np.average(Y, axis=0, weights=w)
+    var = np.average((Y - mean) ** 2, axis=0, weights=w)
+    scale = np.sqrt(var)
+    tiny = ~np.isfinite(scale) | (scale <= 1e-12 * np.maximum(np.abs(mean), 1.0))
+    scale[tiny] = 1.0
+    return mean, scale
+
+
+def set_target_scaling(est: Any, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,
+                       streamed: bool) -> None:
+    """Fix (or keep) ``est``'s target scaling before its targets are made; a one-line ``ValueError`` for what cannot be scaled.
+
+    A fresh fit computes it from ``y`` (or, with ``scale_target=False``, removes an old one); a warm fit keeps
+    the stored one and refuses a ``scale_target`` that no longer matches the fitted model.
+    """
+    want = bool(getattr(est, "scale_target", False))
+    if want and incremental:
+        raise ValueError(PARTIAL_FIT)
+    if want and streamed:
+        raise ValueError(STREAMED)
+    if want and getattr(est, "loss", "squared_error") != "squared_error":
+        raise ValueError(POISSON)
+    if streamed:
+        return
+    if not first_pass:
+        have = hasattr(est, "target_mean_")
+        if have != want:
+            raise ValueError(f"scale_target={want} but the fitted model was trained {'with' if have else 'without'} target scaling: "
+                             f"set scale_target={have} to go on from it, or refit with warm_start=False.")
+        return
+    if not want:
+        for name in ("target_mean_", "target_scale_"):
+            est.__dict__.pop(name, None)
+        return
+    assert y is not None
+    Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    est.target_mean_, est.target_scale_ = target_statistics(Y, sample_weight)
+
+
+def scaled(est: Any, Y: np.ndarray) -> np.ndarray:
+    """Targets ``Y`` ``(n, n_outputs)`` as the network trains on them: ``(Y - target_mean_) / target_scale_`` when scaled."""
+    mean = getattr(est, "target_mean_", None)
+    if mean is None:
+        return Y
+    return (Y - mean) / est.target_scale_
+
+
+def unscaled(est: Any, out: np.ndarray) -> np.ndarray:
+    """Network outputs ``(n, n_outputs)`` back in y's units: ``out * target_scale_ + target_mean_`` when scaled (in ``out``'s dtype)."""
+    mean = getattr(est, "target_mean_", None)
+    if mean is None:
+        return out
+    return (out * est.target_scale_.astype(out.dtype, copy=False) + mean.astype(out.dtype, copy=False)).astype(out.dtype, copy=False)
+
+
+def scaling_to_json(est: Any) -> dict[str, list[float]] | None:
+    """The scaling as a model file stores it (``{"mean": [...], "scale": [...]}``), or None for an unscaled model."""
+    if not hasattr(est, "target_mean_"):
+        return None
+    return {"mean": [float(v) for v in est.target_mean_], "scale": [float(v) for v in est.target_scale_]}
+
+
+def scaling_from_json(est: Any, stored: Any) -> None:
+    """Set ``est``'s scaling from a model file's record (None: an unscaled model, as every file before it was stored).
+
+    A record that is not ``n_outputs_`` finite means and finite positive scales is a ``ValueError`` (the reader names the file).
+    """
+    if stored is None:
+        if getattr(est, "scale_target", False):
+            raise ValueError("scale_target is True but the file holds no target scaling")
+        return
+    mean = np.asarray(stored["mean"], dtype=np.float64)
+    scale = np.asarray(stored["scale"], dtype=np.float64)
+    n = int(est.n_outputs_)
+    if mean.shape != (n,) or scale.shape != (n,) or not np.isfinite(mean).all() or not (np.isfinite(scale) & (scale > 0)).all():
+        raise ValueError(f"the target scaling is not {n} finite means and positive scales")
+    est.target_mean_, est.target_scale_ = mean, scale
