@@ -192,7 +192,7 @@ class _NumericRows(ServedModel):
     """The table path's row checks (names, counts, the CSV number rule) for an app reading numeric columns only."""
 
     def __init__(self, columns: list[str]) -> None:  # no model: only what rows() and arrow_rows() read
-        self.impute, self.target, self.pre = False, None, None
+        self.impute, self.target, self.pre, self.weight_column = False, None, None, None  # an app file records no --sample-weight column
         self._index_columns([{"name": n, "kind": "numeric"} for n in columns])
 
 
