@@ -158,3 +158,22 @@ def test_pickle_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray, np
     again = pickle.loads(pickle.dumps(fitted))
     assert again._device == fitted._device
     np.testing.assert_array_equal(again.predict_proba(X[:20]), fitted.predict_proba(X[:20]))
+
+
+def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_warn():
+    """predict read 0-255 floats for a model fitted on uint8 images (scaled by 1/255) 255 times too bright, without a word;
+    the server and the CLI refuse them by the same rule (hl.ship.image_input), Python warns and names the fix."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
+    model = hl.apps.ImageClassifier(max_iter=1, random_state=0).fit(X, rng.integers(0, 2, 60))
+    with pytest.warns(UserWarning, match=r"float pixels go up to 255, but the model was fitted on pixels 0-1 .* pass the images as a uint8 array"):
+        model.predict(X.astype(np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the scales the model was fitted on: no warning
+        assert (model.predict(X) == model.predict(X / 255.0)).all()
+    on_255 = hl.apps.ImageClassifier(max_iter=1, random_state=0).fit(X.astype(np.float32), rng.integers(0, 2, 60))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fitted on 0-255 floats: 0-255 floats are its scale
+        on_255.predict(X.astype(np.float32))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
+from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource, fit_reused, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
@@ -195,7 +197,18 @@ class ImageClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, Classi
         scaled = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
         if not np.isfinite(scaled).all():
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
+        if a.dtype != np.uint8 and getattr(self, "mean_", None) is not None:
+            self._warn_if_on_another_scale(scaled)
         return scaled
+
+    def _warn_if_on_another_scale(self, scaled: np.ndarray) -> None:
+        """A UserWarning when float pixels above 1.5 reach a model fitted on 0-1 pixels: 0-255 pixels given as floats, which
+        the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``)."""
+        from ..ship import UNIT_SCALE_MAX, fitted_on_unit_scale
+
+        if fitted_on_unit_scale(self) and float(scaled.max()) > UNIT_SCALE_MAX:
+            warnings.warn(f"these float pixels go up to {float(scaled.max()):.4g}, but the model was fitted on pixels 0-1 (uint8 images "
+                          "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.", UserWarning, stacklevel=user_stacklevel())
 
     def _shape_hint(self, a: np.ndarray) -> str:
         """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
