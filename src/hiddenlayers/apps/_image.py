@@ -98,6 +98,24 @@ IMAGE_PARAMS: tuple[Param, ...] = (
 )
 
 
+#: a fitted ImageClassifier whose every channel has ``mean_ + scale_`` (mean + std of the pixels it was fitted on, as
+#: its network reads them) at most this read pixels on the 0-1 scale: pixels in [0, 1] cannot exceed about 1.21
+UNIT_SCALE_FIT = 1.25
+#: the largest float pixel such a model takes: above it the pixels are on the 0-255 scale (uint8 given as floats)
+UNIT_SCALE_MAX = 1.5
+
+
+def fitted_on_unit_scale(app: Any) -> bool:
+    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
+
+    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
+    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
+    ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
+    """
+    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
+    return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
+
+
 @document(IMAGE_PARAMS)
 class ImageClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
@@ -204,8 +222,6 @@ class ImageClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, Classi
     def _warn_if_on_another_scale(self, scaled: np.ndarray) -> None:
         """A UserWarning when float pixels above 1.5 reach a model fitted on 0-1 pixels: 0-255 pixels given as floats, which
         the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``)."""
-        from ..ship import UNIT_SCALE_MAX, fitted_on_unit_scale
-
         if fitted_on_unit_scale(self) and float(scaled.max()) > UNIT_SCALE_MAX:
             warnings.warn(f"these float pixels go up to {float(scaled.max()):.4g}, but the model was fitted on pixels 0-1 (uint8 images "
                           "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.", UserWarning, stacklevel=user_stacklevel())

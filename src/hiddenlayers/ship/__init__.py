@@ -20,8 +20,6 @@ _EXPORTS = {
     "OnnxModel": "._onnx_run",
     "describe_onnx": "._onnx_run",
     "image_input": "._pixels",
-    "fitted_on_unit_scale": "._pixels",
-    "UNIT_SCALE_MAX": "._pixels",
     "PixelError": "._pixels",
     "PIXEL_DTYPES": "._pixels",
     "IMAGE_LAYOUTS": "._pixels",

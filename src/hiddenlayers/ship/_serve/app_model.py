@@ -18,8 +18,8 @@ Request bodies (``/metadata`` shows the form for the loaded model):
   as it does a camera's ``uint8`` array (default ``"float32"``: as given). JSON has
   no integer pixels, so 0-255 pixels sent without ``"uint8"`` arrive as floats: a
   model whose training pixels were on the 0-1 scale (its stored per-channel
-  ``mean_ + scale_`` at most :data:`~hiddenlayers.ship._pixels.UNIT_SCALE_FIT`, as for uint8 images it scaled by
-  1/255) refuses float pixels above :data:`~hiddenlayers.ship._pixels.UNIT_SCALE_MAX` with a 422 that says to
+  ``mean_ + scale_`` at most :data:`~hiddenlayers.apps.UNIT_SCALE_FIT`, as for uint8 images it scaled by
+  1/255) refuses float pixels above :data:`~hiddenlayers.apps.UNIT_SCALE_MAX` with a 422 that says to
   send ``"dtype": "uint8"``, instead of answering for pixels 255 times too bright
   (the rule is :func:`hiddenlayers.ship.image_input`'s, shared with the command line);
 * Autoencoder: ``{"rows": [...]}`` or ``{"columns": {...}}``, checked by the
@@ -43,8 +43,9 @@ from typing import Any
 
 import numpy as np
 
+from ...apps import fitted_on_unit_scale
 from ...exceptions import ModelFileError
-from .._pixels import PIXEL_DTYPES, PixelError, fitted_on_unit_scale, image_input, image_shapes
+from .._pixels import PIXEL_DTYPES, PixelError, image_input, image_shapes
 from .app_base import AppModel, _body, _call, _Classifier, _items
 from .app_seq import ForecasterModel, SequenceModel
 from .model import Refusal, RequestError, RowsRefused, ServedModel, _require_finite, _sha256
