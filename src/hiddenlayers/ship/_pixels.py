@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ..apps import UNIT_SCALE_MAX, fitted_on_unit_scale
 from ..data import F32_MAX
 
 #: how pixel values are read: ``float32`` as given; ``uint8`` whole numbers 0-255 the app scales by 1/255 (as a camera's array)
@@ -107,6 +106,8 @@ def _check_values(app: Any, a: np.ndarray, dtype: str) -> None:
             i = _first(big)
             v = float(np.abs(a[i]).max())
             raise PixelError("float32_range", f"image {i} holds values beyond float32's range (largest {v:.3g}).", image=i, value=v)
+        from ..apps import UNIT_SCALE_MAX, fitted_on_unit_scale  # here, not at import: the ONNX path imports no torch
+
         if fitted_on_unit_scale(app) and float(a.max()) > UNIT_SCALE_MAX:
             i = _first(a > UNIT_SCALE_MAX)
             v = float(a[i].max())

@@ -43,7 +43,6 @@ from typing import Any
 
 import numpy as np
 
-from ...apps import fitted_on_unit_scale
 from ...exceptions import ModelFileError
 from .._pixels import PIXEL_DTYPES, PixelError, image_input, image_shapes
 from .app_base import AppModel, _body, _call, _Classifier, _items
@@ -126,6 +125,8 @@ class ImageModel(_Classifier):
         super().__init__(*args)
         self.shape = tuple(int(d) for d in self.app.image_shape_)  # (C, H, W)
         self.accepted = image_shapes(self.app)  # each image's shape may say its layout: (H, W[, C]) or (C, H, W)
+        from ...apps import fitted_on_unit_scale  # here, not at import: the ONNX path imports no torch
+
         self.unit_scale = fitted_on_unit_scale(self.app)  # float pixels above UNIT_SCALE_MAX are then refused
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
