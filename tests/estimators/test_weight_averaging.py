@@ -15,29 +15,11 @@ from sklearn.model_selection import train_test_split
 from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
+from averaging_helpers import RecordWeights, flat
 from hiddenlayers.data import ParquetSource
-from hiddenlayers.training import Callback
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
               pytest.mark.filterwarnings("ignore:ema_decay=.* averages over about:UserWarning")]
-
-
-def _flat(net: torch.nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in net.parameters()]).clone()
-
-
-class _Record(Callback):
-    """The raw weights after every step and at the end of every epoch."""
-
-    def __init__(self) -> None:
-        self.steps: list[torch.Tensor] = []
-        self.epochs: list[torch.Tensor] = []
-
-    def on_batch_end(self, *, network: Any, **kwargs: Any) -> None:
-        self.steps.append(_flat(network))
-
-    def on_epoch_end(self, *, network: Any, **kwargs: Any) -> None:
-        self.epochs.append(_flat(network))
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +31,14 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("engine", ["dense", "autograd"])
 def test_ema_equals_the_hand_computed_average(digits, engine: str) -> None:
     X, y = digits[0][:300], digits[1][:300]
-    rec = _Record()
+    rec = RecordWeights()
     clf = hl.MLPClassifier((16,), max_iter=2, batch_size=100, random_state=0, engine=engine, weight_averaging="ema", ema_decay=0.6,
                            callbacks=[rec]).fit(X, y)
     assert len(rec.steps) == 6
     ema = rec.steps[0]
     for w in rec.steps[1:]:
         ema = 0.6 * ema + 0.4 * w
-    torch.testing.assert_close(_flat(clf.network_), ema, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(flat(clf.network_), ema, rtol=1e-5, atol=1e-6)
     # coefs_ and predict read the averaged weights
     first = ema[: 64 * 16].reshape(16, 64).T.numpy()
     np.testing.assert_allclose(clf.coefs_[0], first, rtol=1e-5, atol=1e-6)
@@ -65,33 +47,33 @@ def test_ema_equals_the_hand_computed_average(digits, engine: str) -> None:
 @pytest.mark.parametrize(("swa_start", "first_epoch"), [(0.5, 3), (4, 4), (1.0, 6)])
 def test_swa_is_the_mean_of_the_epochs_from_swa_start(digits, swa_start: Any, first_epoch: int) -> None:
     X, y = digits[0][:300], digits[1][:300]
-    rec = _Record()
+    rec = RecordWeights()
     clf = hl.MLPClassifier((16,), max_iter=6, random_state=0, weight_averaging="swa", swa_start=swa_start, callbacks=[rec],
                            n_iter_no_change=100).fit(X, y)
-    torch.testing.assert_close(_flat(clf.network_), torch.stack(rec.epochs[first_epoch - 1 :]).mean(0), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(flat(clf.network_), torch.stack(rec.epochs[first_epoch - 1 :]).mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_no_averaging_is_bit_identical_and_averaging_leaves_the_raw_training_alone(digits) -> None:
     X, y = digits[0][:400], digits[1][:400]
     default = hl.MLPClassifier((16,), max_iter=5, random_state=0).fit(X, y)
     none = hl.MLPClassifier((16,), max_iter=5, random_state=0, weight_averaging=None).fit(X, y)
-    assert torch.equal(_flat(default.network_), _flat(none.network_)) and default.loss_curve_ == none.loss_curve_
+    assert torch.equal(flat(default.network_), flat(none.network_)) and default.loss_curve_ == none.loss_curve_
     ema = hl.MLPClassifier((16,), max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.9).fit(X, y)
     assert ema.loss_curve_ == default.loss_curve_  # loss_curve_ is the raw weights' training loss
-    assert not torch.equal(_flat(ema.network_), _flat(default.network_))
+    assert not torch.equal(flat(ema.network_), flat(default.network_))
 
 
 class _Scored(hl.MLPClassifier):
     """Records the weights that each early-stopping score is computed with."""
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        self.__dict__.setdefault("scored", []).append(_flat(self.network_))
+        self.__dict__.setdefault("scored", []).append(flat(self.network_))
         return super()._score(X, y, sample_weight)
 
 
 def test_early_stopping_scores_and_keeps_the_averaged_weights(digits) -> None:
     X, y = digits
-    rec = _Record()
+    rec = RecordWeights()
     clf = _Scored((16,), max_iter=8, random_state=0, early_stopping=True, n_iter_no_change=100, weight_averaging="swa", swa_start=3,
                   callbacks=[rec]).fit(X, y)
     scored = clf.__dict__["scored"]
@@ -101,15 +83,15 @@ def test_early_stopping_scores_and_keeps_the_averaged_weights(digits) -> None:
         torch.testing.assert_close(scored[k], torch.stack(rec.epochs[2 : k + 1]).mean(0))
     best = int(np.argmax(clf.validation_scores_))
     assert clf.best_validation_score_ == clf.validation_scores_[best]
-    torch.testing.assert_close(_flat(clf.network_), scored[best])  # the best epoch's averaged weights are kept
+    torch.testing.assert_close(flat(clf.network_), scored[best])  # the best epoch's averaged weights are kept
 
 
 def test_warm_start_starts_a_new_average_from_the_model(digits) -> None:
     X, y = digits[0][:300], digits[1][:300]
     clf = hl.MLPClassifier((16,), max_iter=3, random_state=0, weight_averaging="swa", swa_start=2, warm_start=True).fit(X, y)
-    rec = _Record()
+    rec = RecordWeights()
     clf.set_params(callbacks=[rec]).fit(X, y)
-    torch.testing.assert_close(_flat(clf.network_), torch.stack(rec.epochs[1:]).mean(0))
+    torch.testing.assert_close(flat(clf.network_), torch.stack(rec.epochs[1:]).mean(0))
 
 
 def test_saved_file_holds_the_averaged_weights_and_the_settings(digits, tmp_path) -> None:
@@ -255,12 +237,12 @@ def test_swa_lr_gives_each_epoch_swalrs_rate(digits, engine: str) -> None:
     common = dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.2, power_t=0.3, max_iter=8, random_state=0, engine=engine,
                   n_iter_no_change=100, weight_averaging="swa", swa_start=4)
     plain = hl.MLPClassifier((16,), **common).fit(X, y)
-    rec = _Record()
+    rec = RecordWeights()
     clf = hl.MLPClassifier((16,), **common, swa_lr=0.05, swa_anneal_epochs=3, callbacks=[rec]).fit(X, y)
     assert clf.history_.lr[:3] == plain.history_.lr[:3]  # invscaling until swa_start's epoch
     assert clf.history_.lr[3:] == pytest.approx(_swalr_rates(plain.history_.lr[3], 0.05, 3, 5), rel=1e-12, abs=0)
     assert clf.loss_curve_[:3] == plain.loss_curve_[:3] and clf.loss_curve_[4] != plain.loss_curve_[4]
-    torch.testing.assert_close(_flat(clf.network_), torch.stack(rec.epochs[3:]).mean(0), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(flat(clf.network_), torch.stack(rec.epochs[3:]).mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_swa_lr_none_is_bit_identical_and_ignores_the_anneal_epochs(digits) -> None:
@@ -268,7 +250,7 @@ def test_swa_lr_none_is_bit_identical_and_ignores_the_anneal_epochs(digits) -> N
     common = dict(solver="sgd", learning_rate="invscaling", max_iter=5, random_state=0, weight_averaging="swa", swa_start=2)
     swa = hl.MLPClassifier((16,), **common).fit(X, y)
     none = hl.MLPClassifier((16,), **common, swa_lr=None, swa_anneal_epochs=0).fit(X, y)
-    assert torch.equal(_flat(swa.network_), _flat(none.network_))
+    assert torch.equal(flat(swa.network_), flat(none.network_))
     assert swa.loss_curve_ == none.loss_curve_ and swa.history_.lr == none.history_.lr
     assert len(set(swa.history_.lr)) == 5  # invscaling ran on through SWA's epochs
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
+from averaging_helpers import RecordWeights, flat
 from hiddenlayers.training import Callback, Schedule, WeightAveraging, train
 
 
@@ -25,28 +26,10 @@ def _net(spec: str = "8") -> hl.Network:
     return hl.Network(4, spec, 2)
 
 
-def _flat(net: torch.nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in net.parameters()]).clone()
-
-
-class _Record(Callback):
-    """The raw weights after every step and at the end of every epoch (what the callbacks see)."""
-
-    def __init__(self) -> None:
-        self.steps: list[torch.Tensor] = []
-        self.epochs: list[torch.Tensor] = []
-
-    def on_batch_end(self, *, network: Any, **kwargs: Any) -> None:
-        self.steps.append(_flat(network))
-
-    def on_epoch_end(self, *, network: Any, **kwargs: Any) -> None:
-        self.epochs.append(_flat(network))
-
-
 @pytest.mark.parametrize("engine", ["dense", "autograd"])
 def test_ema_is_the_exponential_average_of_the_steps(engine: str) -> None:
     X, Y = _data()
-    rec = _Record()
+    rec = RecordWeights()
     net = _net()
     train(net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.2, batch_size=16, max_epochs=3, engine=engine,
           callbacks=[rec], averaging=WeightAveraging("ema", decay=0.7))
@@ -54,18 +37,18 @@ def test_ema_is_the_exponential_average_of_the_steps(engine: str) -> None:
     ema = rec.steps[0]
     for w in rec.steps[1:]:
         ema = 0.7 * ema + 0.3 * w
-    torch.testing.assert_close(_flat(net), ema, rtol=1e-5, atol=1e-6)
-    assert not torch.allclose(_flat(net), rec.steps[-1])  # not the raw weights
+    torch.testing.assert_close(flat(net), ema, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(flat(net), rec.steps[-1])  # not the raw weights
 
 
 @pytest.mark.parametrize("engine", ["dense", "autograd"])
 def test_swa_is_the_mean_of_the_epochs_from_its_start(engine: str) -> None:
     X, Y = _data()
-    rec = _Record()
+    rec = RecordWeights()
     net = _net()
     train(net, X, Y, loss="log_loss", solver="adam", learning_rate_init=0.05, batch_size=16, max_epochs=6, engine=engine,
           callbacks=[rec], averaging=WeightAveraging("swa", start_epoch=3))
-    torch.testing.assert_close(_flat(net), torch.stack(rec.epochs[2:]).mean(0), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(flat(net), torch.stack(rec.epochs[2:]).mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_validation_scores_the_averaged_weights_and_the_raw_trajectory_is_unchanged() -> None:
@@ -74,16 +57,16 @@ def test_validation_scores_the_averaged_weights_and_the_raw_trajectory_is_unchan
     net = _net()
 
     def validate() -> tuple[float, float]:
-        seen.append(_flat(net))
+        seen.append(flat(net))
         return float("nan"), 0.0
 
-    rec = _Record()
+    rec = RecordWeights()
     plain_net = _net()
     plain = train(plain_net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=20, max_epochs=4, shuffle=False)
     res = train(net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=20, max_epochs=4, shuffle=False,
                 validate=validate, callbacks=[rec], averaging=WeightAveraging("swa", start_epoch=2))
     assert res.history.train_loss == plain.history.train_loss  # the steps run on the raw weights, as without averaging
-    torch.testing.assert_close(rec.epochs[-1], _flat(plain_net))
+    torch.testing.assert_close(rec.epochs[-1], flat(plain_net))
     torch.testing.assert_close(seen[0], rec.epochs[0])  # epoch 1: nothing averaged yet, the raw weights
     for k in (1, 2, 3):  # from epoch 2 on: the mean of epochs 2..k+1
         torch.testing.assert_close(seen[k], torch.stack(rec.epochs[1 : k + 1]).mean(0))
@@ -143,13 +126,13 @@ def test_swa_lr_gives_swalrs_rates_from_the_start_epoch(engine: str, kind: str, 
 
 def test_swa_lr_changes_the_steps_and_averages_them() -> None:
     X, Y = _data()
-    rec, plain_net, net = _Record(), _net(), _net()
+    rec, plain_net, net = RecordWeights(), _net(), _net()
     train(plain_net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=16, max_epochs=5,
           averaging=WeightAveraging("swa", start_epoch=3))
     train(net, X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=16, max_epochs=5, callbacks=[rec],
           averaging=WeightAveraging("swa", start_epoch=3, swa_lr=0.5, anneal_epochs=0))
-    torch.testing.assert_close(_flat(net), torch.stack(rec.epochs[2:]).mean(0), rtol=1e-5, atol=1e-6)
-    assert not torch.allclose(_flat(net), _flat(plain_net))
+    torch.testing.assert_close(flat(net), torch.stack(rec.epochs[2:]).mean(0), rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(flat(net), flat(plain_net))
 
 
 def test_swa_lr_none_keeps_the_schedule_itself() -> None:
