@@ -1,5 +1,5 @@
 """What the weight-averaging tests share (tests/training/test_averaging.py, tests/estimators/test_weight_averaging.py):
-a network's weights as one flat tensor, and a callback that records them as the fit goes."""
+a network's weights as one flat tensor, a callback that records them as the fit goes, and PyTorch's own SWALR rates."""
 
 from __future__ import annotations
 
@@ -27,3 +27,17 @@ class RecordWeights(Callback):
 
     def on_epoch_end(self, *, network: Any, **kwargs: Any) -> None:
         self.epochs.append(flat(network))
+
+
+def swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int) -> list[float]:
+    """The rate of each of ``epochs`` epochs under PyTorch's own SWALR (cosine), built at the first's start and stepped after each."""
+    from torch.optim.swa_utils import SWALR
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr_start)
+    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="cos")
+    rates = []
+    for _ in range(epochs):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return rates

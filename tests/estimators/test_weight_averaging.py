@@ -12,10 +12,9 @@ import torch
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
-from averaging_helpers import RecordWeights, flat
+from averaging_helpers import RecordWeights, flat, swalr_rates
 from hiddenlayers.data import ParquetSource
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -219,18 +218,6 @@ def test_an_swa_fit_stopped_before_swa_start_warns(digits) -> None:
     assert clf.n_iter_ < 150
 
 
-def _swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int) -> list[float]:
-    """Each epoch's rate under PyTorch's SWALR (cosine), built at the first epoch's start and stepped after each epoch."""
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr_start)
-    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="cos")
-    rates = []
-    for _ in range(epochs):
-        rates.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return rates
-
-
 @pytest.mark.parametrize("engine", ["dense", "autograd"])
 def test_swa_lr_gives_each_epoch_swalrs_rate(digits, engine: str) -> None:
     X, y = digits[0][:300], digits[1][:300]
@@ -240,7 +227,7 @@ def test_swa_lr_gives_each_epoch_swalrs_rate(digits, engine: str) -> None:
     rec = RecordWeights()
     clf = hl.MLPClassifier((16,), **common, swa_lr=0.05, swa_anneal_epochs=3, callbacks=[rec]).fit(X, y)
     assert clf.history_.lr[:3] == plain.history_.lr[:3]  # invscaling until swa_start's epoch
-    assert clf.history_.lr[3:] == pytest.approx(_swalr_rates(plain.history_.lr[3], 0.05, 3, 5), rel=1e-12, abs=0)
+    assert clf.history_.lr[3:] == pytest.approx(swalr_rates(plain.history_.lr[3], 0.05, 3, 5), rel=1e-12, abs=0)
     assert clf.loss_curve_[:3] == plain.loss_curve_[:3] and clf.loss_curve_[4] != plain.loss_curve_[4]
     torch.testing.assert_close(flat(clf.network_), torch.stack(rec.epochs[3:]).mean(0), rtol=1e-5, atol=1e-6)
 
@@ -271,7 +258,7 @@ def test_early_stopping_with_swa_lr_scores_the_average(digits) -> None:
     clf = hl.MLPClassifier((16,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, max_iter=30, random_state=0,
                            early_stopping=True, n_iter_no_change=3, weight_averaging="swa", swa_start=5, swa_lr=0.02,
                            swa_anneal_epochs=2).fit(X, y)
-    assert clf.n_iter_ >= 5 and clf.history_.lr[4:7] == pytest.approx(_swalr_rates(clf.history_.lr[4], 0.02, 2, 3)[: len(clf.history_.lr[4:7])])
+    assert clf.n_iter_ >= 5 and clf.history_.lr[4:7] == pytest.approx(swalr_rates(clf.history_.lr[4], 0.02, 2, 3)[: len(clf.history_.lr[4:7])])
     assert clf.best_validation_score_ == max(clf.validation_scores_)
 
 

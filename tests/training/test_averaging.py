@@ -9,10 +9,9 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.optim.swa_utils import SWALR
 
 import hiddenlayers as hl
-from averaging_helpers import RecordWeights, flat
+from averaging_helpers import RecordWeights, flat, swalr_rates
 from hiddenlayers.training import Callback, Schedule, WeightAveraging, train
 
 
@@ -95,18 +94,6 @@ def test_bad_settings_are_refused(kwargs: dict[str, Any], message: str) -> None:
     assert str(err.value) == message
 
 
-def _swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int) -> list[float]:
-    """The rate of each of ``epochs`` epochs under PyTorch's own SWALR (cosine), built at the first's start and stepped after each."""
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr_start)
-    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="cos")
-    rates = []
-    for _ in range(epochs):
-        rates.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return rates
-
-
 @pytest.mark.parametrize("engine", ["dense", "autograd"])
 @pytest.mark.parametrize(("kind", "anneal_epochs"), [("invscaling", 3), ("constant", 0), ("cosine", 1), ("invscaling", 10)])
 def test_swa_lr_gives_swalrs_rates_from_the_start_epoch(engine: str, kind: str, anneal_epochs: int) -> None:
@@ -120,7 +107,7 @@ def test_swa_lr_gives_swalrs_rates_from_the_start_epoch(engine: str, kind: str, 
     plain = run(WeightAveraging("swa", start_epoch=4))
     swa = run(WeightAveraging("swa", start_epoch=4, swa_lr=0.03, anneal_epochs=anneal_epochs))
     assert swa[:3] == plain[:3]  # the schedule's rates before SWA's first epoch
-    assert swa[3:] == pytest.approx(_swalr_rates(plain[3], 0.03, anneal_epochs, 6), rel=1e-12, abs=0)
+    assert swa[3:] == pytest.approx(swalr_rates(plain[3], 0.03, anneal_epochs, 6), rel=1e-12, abs=0)
     assert swa[-1] == pytest.approx(0.03) or anneal_epochs > 5
 
 
@@ -175,7 +162,7 @@ def test_swa_schedule_rates_equal_swalrs_for_any_settings(lr_start: float, swa_l
         rates.append(s.lr)
         s.epoch_end(epoch, 0, False)
     assert rates[: start_epoch - 1] == [lr_start] * (start_epoch - 1)
-    assert rates[start_epoch - 1 :] == pytest.approx(_swalr_rates(lr_start, swa_lr, anneal_epochs, 15), rel=1e-9, abs=0)
+    assert rates[start_epoch - 1 :] == pytest.approx(swalr_rates(lr_start, swa_lr, anneal_epochs, 15), rel=1e-9, abs=0)
     assert s.state()["lr"] == lr_start  # the wrapped schedule stood still
 
 
