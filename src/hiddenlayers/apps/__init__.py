@@ -1,7 +1,8 @@
 """Applications built from dense hidden layers, each with the scikit-learn API.
 
 * :class:`Autoencoder` -- encode/decode, reconstruction-error anomaly scores.
-* :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series.
+* :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
+  several forecast origins (:class:`Backtest`).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
@@ -19,6 +20,7 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "Autoencoder": "._autoencoder",
     "Forecaster": "._forecast",
+    "Backtest": "._backtest",
     "Recommender": "._recommend",
     "DQNAgent": "._agent",
     "ImageClassifier": "._image",

@@ -28,6 +28,7 @@ from ..network import Network, load_device, resolve_device
 from ..training import History, get_loss
 from ._app_params import positive_int, row
 from ._appfile import as_array, load_app, open_model_file, restore_state, save_app, split_prefix
+from ._backtest import Backtest, run_backtest
 from ._fit import (
     check_positive_int,
     device_of,
@@ -327,6 +328,35 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
             blocks.append(self._forward(X, anchor))  # (n, horizon)
             hist = np.concatenate([hist, blocks[-1]], axis=1)[:, -self.window :]
         return np.concatenate(blocks, axis=1)[:, :steps]
+
+    def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None) -> Backtest:
+        """Rolling-origin evaluation on ``series`` (1-D, oldest first): ``folds`` forecasts of ``steps`` values, each scored.
+
+        The last origin is ``steps`` (default ``horizon``) before the end of
+        ``series``, each earlier one ``stride`` (default ``steps``) before the
+        next; every fold forecasts ``steps`` values from the values before its
+        origin (recursively beyond ``horizon``, as :meth:`forecast`), all folds
+        in one batch. The fitted model is used as it is, not refit per fold
+        (Darts' ``retrain=False``): pass values the model did not train on
+        (e.g. the stretch after the training series, with ``window`` values
+        before it) for an honest score. ``folds=1`` is the one hold-out that
+        ``hiddenlayers evaluate`` reports by default.
+
+        Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per
+        fold: origin, MAE, RMSE, MASE, naive last-value MAE) and ``mean``.
+
+        Example
+        -------
+        >>> import numpy as np, hiddenlayers as hl
+        >>> y = np.sin(np.arange(300) / 5)
+        >>> f = hl.Forecaster(window=20, max_iter=30, random_state=0).fit(y[:200])
+        >>> bt = f.backtest(y[180:], steps=5, folds=4)
+        >>> bt.folds.index.tolist(), bt.folds["origin"].tolist()
+        ([1, 2, 3, 4], [100, 105, 110, 115])
+        """
+        self._require_fitted()
+        s = _as_series(series)
+        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride)
 
     def predict(self, X: Any) -> np.ndarray:
         """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``."""

@@ -274,8 +274,9 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
     ``(n, 2)`` array, or a ``(users, items)`` tuple. Missing ids (NaN, None)
     and numeric ids that are not whole numbers are a ``DataError``, in
-    ``fit`` and in ``predict`` (where an unknown but valid id falls back to
-    the global mean). ``n_features_in_`` is 2 (the user and item columns);
+    ``fit`` and in ``predict`` (where a row with an unknown but valid id is
+    rated the global mean plus the bias of its known side; :meth:`seen` tells
+    those cold-start rows). ``n_features_in_`` is 2 (the user and item columns);
     a DataFrame's column names are kept (``feature_names_in_``): later frames
     must have them in the same order, as in scikit-learn. ``score`` is R²
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
@@ -417,6 +418,16 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
                 stacklevel=user_stacklevel(),
             )
         return np.clip(out, *self.clip) if self.clip is not None else out
+
+    def seen(self, X: Any) -> np.ndarray:
+        """Which ids of ``X``'s rows were seen in ``fit``: bool ``(n, 2)``, column 0 the user, column 1 the item.
+
+        A row with a False is cold start: :meth:`predict` rates it by the fallback
+        (``global_mean_`` plus the bias of its known side, if any), whose error is
+        usually much larger; score such rows apart (``hiddenlayers evaluate`` does).
+        """
+        u, i = self._codes(X)
+        return np.stack([u >= 0, i >= 0], axis=1)
 
     def network_input(self, X: Any) -> np.ndarray:
         """``(n, 2)`` int64 (user, item) codes as the network reads them (the lens uses this).

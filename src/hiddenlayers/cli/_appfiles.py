@@ -79,7 +79,7 @@ def app_refusal(path: str, kind: str, command: str, takes: str = "a model traine
 
 def check_app_options(kind: str | None, **given: Any) -> None:
     """Refuse an app-only option (``--text-column``, ``--steps``, ``--value-column``, ``--image-dtype``, ``--image-layout``) on a file it does not apply to, or a value it does not take."""
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier"}
     for name, value in given.items():
         if value is not None and kind != owners[name]:
@@ -93,6 +93,8 @@ def check_app_options(kind: str | None, **given: Any) -> None:
         raise UserError(f"--image-dtype must be float32 (pixels as given) or uint8 (whole numbers 0-255, scaled by 1/255). Received: {given['image_dtype']!r}.")
     if given.get("steps") is not None and given["steps"] < 1:
         raise UserError(f"--steps must be a whole number >= 1 (values to forecast). Received: {given['steps']}.")
+    if given.get("folds") is not None and given["folds"] < 1:
+        raise UserError(f"--folds must be a whole number >= 1 (forecast origins to score). Received: {given['folds']}.")
 
 
 def _call(method: Any, *args: Any) -> Any:
@@ -262,7 +264,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     """``evaluate``'s result (rows, task, metrics) for an application file on ``data``.
 
     Classifiers: accuracy, F1 and the confusion matrix against the labels ``target``; a Recommender, Forecaster
-    or Autoencoder: the metrics of :mod:`._appscore` (rating error, a hold-out backtest, anomaly ranking).
+    or Autoencoder: the metrics of :mod:`._appscore` (rating error with the cold-start rows apart, a rolling-origin backtest, anomaly ranking).
     """
     from ._appscore import score_forecaster
 
@@ -276,7 +278,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
         values, column = _series(data, options.get("value_column"))
-        result = score_forecaster(model, values, column, options.get("steps"), lambda n, s: _call(model.forecast, n, s))
+        result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"), lambda s, n, f: _call(model.backtest, s, n, f))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
 
@@ -286,7 +288,7 @@ _TARGETS = {"Recommender": "the rating column", "Autoencoder": "the anomaly colu
 
 def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """``evaluate`` of an app scored against a column of ``data``: labels, ratings or anomaly marks."""
-    from ._appscore import score_autoencoder, score_recommender
+    from ._appscore import score_autoencoder
     from ._common import labelled_table, note
     from ._data import class_labels, prediction_metrics
 
@@ -295,7 +297,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
     frame = table.frame
     if kind == "Recommender":
-        result = score_recommender(model, frame, name, lambda f: _call(model.predict, _named_columns(model, f)))
+        result = _score_recommender(model, frame, name)
     elif kind == "Autoencoder":
         result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
     else:
@@ -306,6 +308,29 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     if table.n_dropped:
         note(table.drop_summary())
     return {"model": path, "data": data, "rows": len(frame), "target": name, **result}
+
+
+def _score_recommender(model: Any, frame: pd.DataFrame, target: str) -> dict[str, Any]:
+    """A Recommender's rating errors on ``frame`` (overall, known rows, cold-start rows), and one note on what it predicts for unseen ids.
+
+    ``predict``'s own warning about unseen ids is replaced by that note, which adds the split's counts and the fallback's value.
+    """
+    import warnings
+
+    from ._appscore import score_recommender
+    from ._common import note
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)
+        result = score_recommender(model, frame, target, lambda f: _call(model.predict, _named_columns(model, f)),
+                                   lambda f: _call(model.seen, _named_columns(model, f)))
+    cold = result["cold_start"]
+    clip = f", clipped to {model.clip[0]:g}-{model.clip[1]:g}" if model.clip is not None else ""
+    cold["fallback"] = f"the global mean {model.global_mean_:.4g} plus the bias of the seen side (user or item), if any{clip}"
+    if cold["rows"]:
+        note(f"{cold['rows']} of {len(frame)} rows are cold start ({cold['unseen_user']} with a user, {cold['unseen_item']} with an item not seen in fit): "
+             f"the model rates them {cold['fallback']}; their errors are shown apart.")
+    return result
 
 
 def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:

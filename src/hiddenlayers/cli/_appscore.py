@@ -1,12 +1,16 @@
 """``evaluate`` for the application files that are not classifiers: the metric each field reports.
 
 * Recommender: RMSE and MAE of the predicted rating against the rating column ``--target``
-  (the user and item columns as fitted; unseen ids rated as ``Recommender.predict`` does);
-* Forecaster: a hold-out backtest, as statsmodels / sktime / darts score a forecaster: the last
-  ``--steps`` values (default: its ``horizon``) are held out, forecast from the values before
-  them, and scored by MAE, RMSE and MASE (MAE over the mean absolute one-step change of the
+  (the user and item columns as fitted), overall and apart on the rows of known users and items
+  and on the cold-start rows (an unseen user or item, rated by ``Recommender.predict``'s fallback);
+* Forecaster: a rolling-origin backtest (``Forecaster.backtest``), as sktime / darts score a
+  forecaster: ``--folds`` origins (default 1: the one hold-out this command always gave, so its
+  figures and the series length it needs stay as they were), the last ``--steps`` values (default:
+  its ``horizon``) held out, each earlier fold ``--steps`` before the next, forecast from the values
+  before them and scored by MAE, RMSE and MASE (MAE over the mean absolute one-step change of the
   values before them, sktime's ``mean_absolute_scaled_error``: below 1 beats repeating the
   last value one step ahead), beside ``naive_mae`` (the last value repeated ``--steps`` times);
+  the metrics are the mean over the folds;
 * Autoencoder: the reconstruction error as an anomaly score against an anomaly column ``--target``
   (ROC-AUC and average precision, as ``examples/anomaly_shuttle.py`` scores it), and the precision
   and recall of its ``predict`` flag (-1) at the threshold fitted from ``contamination``.
@@ -25,42 +29,57 @@ from ._common import UserError
 _ANOMALY = {frozenset({0, 1}): 1, frozenset({-1, 1}): -1}
 
 
-def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any) -> dict[str, Any]:
-    """RMSE and MAE (rating units) of ``model``'s ratings on ``frame``'s user and item columns against column ``target``."""
-    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any, seen: Any) -> dict[str, Any]:
+    """RMSE and MAE (rating units) of ``model``'s ratings on ``frame``'s user and item columns against column ``target``.
 
+    Overall, and split into the rows whose user and item were both seen in fit (``known``) and the cold-start
+    rows (an unseen user or item, predicted by the model's fallback): their errors differ, and one overall
+    figure hides how many rows are which. ``inputs(frame)`` is the app's ``predict``, ``seen(frame)`` its
+    ``seen`` ((n, 2) booleans: user seen, item seen).
+    """
     y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         raise UserError(f"the rating column '{target}' holds a non-number in data row {int(bad[0]) + 1} ({bad.size} row(s)): fix or drop those rows.")
-    pred = inputs(frame.drop(columns=[target]))
-    return {"task": "rating", "metrics": {"rmse": float(root_mean_squared_error(y, pred)), "mae": float(mean_absolute_error(y, pred))}}
+    X = frame.drop(columns=[target])
+    pred, ids = inputs(X), seen(X)
+    known = ids.all(axis=1)
+    cold = {"rows": int((~known).sum()), "unseen_user": int((~ids[:, 0]).sum()), "unseen_item": int((~ids[:, 1]).sum()), **_errors(y[~known], pred[~known])}
+    return {"task": "rating", "metrics": _errors(y, pred), "known": {"rows": int(known.sum()), **_errors(y[known], pred[known])}, "cold_start": cold}
 
 
-def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, forecast: Any) -> dict[str, Any]:
-    """The hold-out backtest of ``model`` on the series ``values`` (oldest first): its last ``steps`` values forecast from the rest.
-
-    ``forecast(n, history)`` is the app's ``forecast`` (errors already one line).
-    """
+def _errors(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """RMSE and MAE of ``pred`` against ``y``; NaN for no rows (null in JSON)."""
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
+    if not len(y):
+        return {"rmse": float("nan"), "mae": float("nan")}
+    return {"rmse": float(root_mean_squared_error(y, pred)), "mae": float(mean_absolute_error(y, pred))}
+
+
+def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any) -> dict[str, Any]:
+    """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``steps`` apart.
+
+    The last fold holds out the last ``steps`` values, each earlier one ends ``steps`` before the next.
+    ``backtest(values, steps, folds)`` is the app's ``backtest`` (errors already one line). ``metrics``
+    is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
+    with its data rows (1-based, as the file's rows after the header).
+    """
     k = int(model.horizon) if steps is None else steps
+    n_folds = 1 if folds is None else folds
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values (data row {int(bad[0]) + 1}, {bad.size} in all): fill or drop them.")
-    need = int(model.window) + k
+    need = int(model.window) + k * n_folds
     if len(values) < need:
-        raise UserError(f"the series '{column}' has {len(values)} values; a backtest of --steps {k} needs window {model.window} + {k} = {need}: "
-                        "pass a longer series or fewer --steps.")
-    history, held = values[:-k], values[-k:]
-    pred = forecast(k, history)
-    mae = float(mean_absolute_error(held, pred))
-    metrics = {"mae": mae, "rmse": float(root_mean_squared_error(held, pred))}
-    scale = float(np.mean(np.abs(np.diff(history)))) if len(history) > 1 else 0.0
-    if scale > 0:
-        metrics["mase"] = mae / scale
-    metrics["naive_mae"] = float(mean_absolute_error(held, np.full(k, history[-1])))
-    return {"task": "forecast", "steps": k, "history": len(history), "metrics": metrics}
+        what, extra = (f"--steps {k}", "") if n_folds == 1 else (f"--folds {n_folds} of --steps {k}", f" + ({n_folds} - 1) x {k}")
+        raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: "
+                        f"pass a longer series{', fewer --folds' if n_folds > 1 else ''} or fewer --steps.")
+    bt = backtest(values, k, n_folds).to_dict()
+    rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
+             **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
+    metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
+    return {"task": "forecast", "steps": k, "n_folds": n_folds, "stride": k, "history": len(values) - k, "metrics": metrics, "folds": rows}
 
 
 def anomaly_labels(column: pd.Series, name: str) -> np.ndarray:

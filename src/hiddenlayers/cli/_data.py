@@ -298,8 +298,15 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     from rich.table import Table
 
     con = Console()
+    if result.get("n_folds", 1) > 1:
+        con.print(_fold_table(result))
+    if "cold_start" in result:
+        con.print(_rating_split_table(result))
+        return
     weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
     on = f"{result['rows']} rows" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
+    if result.get("n_folds", 1) > 1:
+        on = f"{result['n_folds']} forecast origins of {result['rows']} values, mean over the folds"
     t = Table(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")
     t.add_column("metric")
     t.add_column("value", justify="right")
@@ -316,6 +323,38 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         for lab, row in zip(cm["labels"], cm["matrix"]):
             c.add_row(lab, *(f"{v:g}" for v in row))
         con.print(c)
+
+
+def _cell(value: float | None) -> str:
+    """A metric's table cell: 4 decimals, or a dash where it is undefined (NaN, null)."""
+    return "-" if value is None or value != value else f"{value:.4f}"
+
+
+def _fold_table(result: dict[str, Any]) -> Any:
+    """A Forecaster backtest's folds, one line each: the data rows forecast, the values before them, the scores."""
+    from rich.table import Table
+
+    t = Table(title=f"forecast backtest: {result['n_folds']} folds of {result['steps']} values, origins {result['stride']} apart (data rows)", title_justify="left")
+    for name in ("fold", "rows", "history", "mae", "rmse", "mase", "naive mae"):
+        t.add_column(name, justify="right")
+    for f in result["folds"]:
+        t.add_row(str(f["fold"]), f"{f['first_row']}-{f['last_row']}", str(f["history"]), *(_cell(f[m]) for m in ("mae", "rmse", "mase", "naive_mae")))
+    return t
+
+
+def _rating_split_table(result: dict[str, Any]) -> Any:
+    """A Recommender's RMSE and MAE on all rows, the rows of known users and items, and the cold-start rows."""
+    from rich.table import Table
+
+    cold = result["cold_start"]
+    t = Table(title=f"{result['task']} metrics on {result['rows']} rows", title_justify="left")
+    t.add_column("rows")
+    for name in ("count", "rmse", "mae"):
+        t.add_column(name, justify="right")
+    t.add_row("all", str(result["rows"]), _cell(result["metrics"]["rmse"]), _cell(result["metrics"]["mae"]))
+    t.add_row("known user and item", str(result["known"]["rows"]), _cell(result["known"]["rmse"]), _cell(result["known"]["mae"]))
+    t.add_row(f"cold start ({cold['unseen_user']} unseen user, {cold['unseen_item']} unseen item)", str(cold["rows"]), _cell(cold["rmse"]), _cell(cold["mae"]))
+    return t
 
 
 def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:

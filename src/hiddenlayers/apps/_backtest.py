@@ -1,0 +1,99 @@
+"""Rolling-origin backtest of a fitted :class:`~hiddenlayers.Forecaster` (``Forecaster.backtest``).
+
+One hold-out (the last ``steps`` values) is one noisy draw; forecasters are
+judged over several forecast origins (sktime's ``evaluate`` with an
+``ExpandingWindowSplitter``, Darts' ``historical_forecasts``/``backtest``,
+scikit-learn's ``TimeSeriesSplit``). Here the origins are counted back from the
+end: the last one ``steps`` before it, each earlier one ``stride`` before the next.
+Each fold forecasts ``steps`` values from the values before its origin with the
+*fitted* model (no refit, as Darts' ``retrain=False``): score a stretch the model
+did not train on, or the figures flatter it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError
+from ._fit import check_positive_int
+
+#: the per-fold scores, in the order of the result's columns
+METRICS = ("mae", "rmse", "mase", "naive_mae")
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """A rolling-origin backtest: one row per fold and their mean.
+
+    ``folds`` is a DataFrame indexed by fold (1 = the earliest origin), as
+    sktime's ``evaluate`` returns one row per fold, with columns ``origin``
+    (0-based position of the first forecast value; also the number of values
+    before it), ``mae``, ``rmse``, ``mase`` (MAE over the mean absolute
+    one-step change of the values before the origin: below 1 beats repeating
+    the last value one step ahead; NaN when those values never change) and
+    ``naive_mae`` (the last value before the origin repeated ``steps`` times),
+    all in series units but ``mase``. ``mean`` is each score's mean over the
+    folds (``mase`` over the folds where it is defined). A result object
+    rather than a bare DataFrame so the mean and the fold arithmetic
+    (``steps``, ``stride``) travel with the folds.
+    """
+
+    folds: pd.DataFrame
+    mean: dict[str, float]
+    steps: int
+    stride: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python values (JSON-ready but NaN): ``steps``, ``stride``, ``folds`` (a list of dicts with ``fold``) and ``mean``."""
+        rows = [{"fold": int(i), "origin": int(r.origin), **{m: float(getattr(r, m)) for m in METRICS}} for i, r in self.folds.iterrows()]
+        return {"steps": self.steps, "stride": self.stride, "folds": rows, "mean": dict(self.mean)}
+
+
+def fold_origins(n: int, steps: int, folds: int, stride: int, window: int) -> np.ndarray:
+    """The ``folds`` forecast origins (0-based, ascending) in a series of ``n`` values: the last ``n - steps``, each earlier one ``stride`` before.
+
+    Each origin needs ``window`` values before it, so ``n`` must be at least
+    ``window + steps + (folds - 1) * stride``; fewer is a ``DataError`` that says how many.
+    """
+    need = window + steps + (folds - 1) * stride
+    if n < need:
+        raise DataError(
+            f"series has {n} values; a backtest of folds={folds} with steps={steps} and stride={stride} needs at least {need} "
+            f"(window {window} + steps {steps} + (folds - 1) x stride {stride}): pass a longer series, fewer folds or a smaller stride."
+        )
+    return n - steps - stride * np.arange(folds - 1, -1, -1)
+
+
+def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray) -> dict[str, float]:
+    """One fold's scores: ``truth`` and ``pred`` (steps,), ``before`` the values before the origin."""
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    mae = float(mean_absolute_error(truth, pred))
+    scale = float(np.mean(np.abs(np.diff(before)))) if len(before) > 1 else 0.0  # in-sample one-step naive MAE (sktime's MASE scale)
+    return {"mae": mae, "rmse": float(root_mean_squared_error(truth, pred)), "mase": mae / scale if scale > 0 else float("nan"),
+            "naive_mae": float(mean_absolute_error(truth, np.full(len(truth), before[-1])))}
+
+
+def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any) -> Backtest:
+    """The backtest of a fitted forecaster on the checked series ``s`` (1-D float64, finite).
+
+    ``forecast_many(steps, windows)`` forecasts after each row of ``windows``
+    (folds, window): every fold in one forward pass per horizon block.
+    """
+    steps = check_positive_int(steps, "steps")
+    folds = check_positive_int(folds, "folds")
+    stride = steps if stride is None else check_positive_int(stride, "stride")
+    origins = fold_origins(len(s), steps, folds, stride, window)
+    pred = forecast_many(steps, np.stack([s[o - window : o] for o in origins]))  # (folds, steps)
+    rows = [_scores(s[o : o + steps], pred[k], s[:o]) for k, o in enumerate(origins)]
+    frame = pd.DataFrame({"origin": origins.astype(np.int64), **{m: [r[m] for r in rows] for m in METRICS}},
+                         index=pd.RangeIndex(1, folds + 1, name="fold"))
+    mean = {m: float(frame[m].mean()) for m in METRICS}  # pandas skips NaN: mase over the folds where it is defined
+    return Backtest(frame, mean, steps, stride)
+
+
+__all__ = ["METRICS", "Backtest", "fold_origins", "run_backtest"]
