@@ -136,6 +136,7 @@ BEFORE_FIT: dict[str, Callable[[Recommender, Path], Any]] = {
     "predict-frame": lambda m, p: m.predict(pd.DataFrame({"user": [1], "item": [2]})),
     "network_input": lambda m, p: m.network_input(([1], [2])),
     "rmse": lambda m, p: m.rmse(([1], [2]), [3.0]),
+    "seen": lambda m, p: m.seen(([1], [2])),
     "score": lambda m, p: m.score(([1, 2], [2, 1]), [3.0, 4.0]),
     "save": lambda m, p: m.save(p),
     "hl.save": lambda m, p: hl.save(m, p),
@@ -203,6 +204,19 @@ def test_missing_ids_at_predict_are_refused_not_a_global_mean(method: str) -> No
             getattr(rec, method)((X[:3, 0], [None, X[1, 1], None]), *args)
         with pytest.raises(DataError, match=r"^User ids that are not whole numbers \(first: 2\.5\) in 1 of 3 rows \(0-based: 2\): ids must be integers or strings; fix or drop those rows before predict\.$"):
             getattr(rec, method)(np.array([[X[0, 0], X[0, 1]], [X[1, 0], X[1, 1]], [2.5, X[2, 1]]]), *args)
+
+
+def test_seen_marks_the_user_and_item_each_row_had_in_fit(split: tuple[pd.DataFrame, pd.DataFrame, Recommender]) -> None:
+    _, _, rec = split
+    X = ([0, 999, 998, 0], ["m1", "m1", "zzz", "zzz"])
+    np.testing.assert_array_equal(rec.seen(X), [[True, True], [False, True], [False, False], [True, False]])
+    known = rec.seen(X).all(axis=1)
+    with pytest.warns(UserWarning, match=r"3 of 4 rows have a user"):  # the rows predict rates by its fallback are the rows seen marks
+        pred = rec.predict(X)
+    assert pred[~known] == pytest.approx(np.r_[rec.global_mean_ + rec.network_.item_bias.weight[rec.items_.get_loc("m1"), 0].item(), rec.global_mean_,
+                                               rec.global_mean_ + rec.network_.user_bias.weight[rec.users_.get_loc(0), 0].item()])
+    with pytest.raises(DataError, match="missing"):
+        rec.seen(([0, None], ["m1", "m1"]))
 
 
 def test_unknown_ids_at_predict_still_fall_back() -> None:

@@ -279,6 +279,57 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (data row 80, 1 in all)")
 
 
+def test_evaluate_forecaster_folds_score_rolling_origins_table_and_json(fitted: dict[str, Any]) -> None:
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    got = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--folds", "3", "--json"))
+    bt = app.backtest(series, steps=5, folds=3)
+    assert (got["n_folds"], got["steps"], got["stride"], got["history"]) == (3, 5, 5, 75)
+    assert [(f["fold"], f["first_row"], f["last_row"], f["history"]) for f in got["folds"]] == [(1, 66, 70, 65), (2, 71, 75, 70), (3, 76, 80, 75)]
+    for f in got["folds"]:
+        assert {m: f[m] for m in ("mae", "rmse", "mase", "naive_mae")} == pytest.approx(bt.folds.loc[f["fold"]].drop("origin").to_dict())
+    assert got["metrics"] == pytest.approx(bt.mean)
+    assert got["folds"][2]["mae"] == pytest.approx(np.mean(np.abs(app.forecast(5, series[:-5]) - series[-5:])))  # the last fold: the one hold-out
+    one = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--json"))
+    assert one["n_folds"] == 1 and one["metrics"] == _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--folds", "1",
+                                                                "--json"))["metrics"]
+    shown = run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--folds", "3")
+    text = " ".join(shown.stdout.split())
+    assert shown.exit_code == 0 and "forecast backtest: 3 folds of 5 values, origins 5 apart" in text and "3 forecast origins of 80 values, mean over the folds" in text
+    assert "66-70" in text and "76-80" in text and f"{bt.mean['mae']:.4f}" in text
+    assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--folds", "0"), "--folds must be a whole number >= 1")
+    assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--folds", "15"),
+                      "a backtest of --folds 15 of --steps 5 needs window 8 + 5 + (15 - 1) x 5 = 83: pass a longer series, fewer --folds or fewer --steps")
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--folds", "3"), "--folds is for Forecaster files")
+
+
+def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d, app, pairs, ratings = fitted["dir"], fitted["apps"]["rec"], fitted["pairs"], fitted["ratings"]
+    cold = pd.DataFrame({"user": [999, 998, 0, 997], "item": ["x", "q", "q", "r"], "rating": [1.0, 5.0, 2.0, 4.5]})  # 3 unseen users, 3 unseen items
+    rows = pd.concat([pairs.assign(rating=ratings).iloc[:30], cold], ignore_index=True)
+    path = tmp_path / "cold.csv"
+    rows.to_csv(path, index=False)
+    result = run("evaluate", d / "rec.safetensors", path, "--target", "rating", "--json")
+    got = _json(result)
+    assert (got["known"]["rows"], got["cold_start"]["rows"], got["cold_start"]["unseen_user"], got["cold_start"]["unseen_item"]) == (30, 4, 3, 3)
+    with pytest.warns(UserWarning):
+        pred = app.predict(rows[["user", "item"]])
+    y = rows["rating"].to_numpy()
+    assert got["cold_start"]["rmse"] == pytest.approx(np.sqrt(np.mean((pred[30:] - y[30:]) ** 2)))
+    assert got["known"]["mae"] == pytest.approx(np.mean(np.abs(pred[:30] - y[:30])))
+    # the overall figures are the row-weighted combination of the two parts
+    assert got["metrics"]["rmse"] ** 2 * 34 == pytest.approx(30 * got["known"]["rmse"] ** 2 + 4 * got["cold_start"]["rmse"] ** 2)
+    assert got["metrics"]["mae"] * 34 == pytest.approx(30 * got["known"]["mae"] + 4 * got["cold_start"]["mae"])
+    notes = result.stderr.strip().splitlines()
+    assert notes == [f"note: 4 of 34 rows are cold start (3 with a user, 3 with an item not seen in fit): the model rates them the global mean "
+                     f"{app.global_mean_:.4g} plus the bias of the seen side (user or item), if any; their errors are shown apart."]
+    shown = run("evaluate", d / "rec.safetensors", path, "--target", "rating")
+    text = " ".join(shown.stdout.split())
+    assert shown.exit_code == 0 and "cold start (3 unseen user, 3 unseen item)" in text and f"{got['cold_start']['rmse']:.4f}" in text
+    known = _json(plain := run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--json"))  # no cold rows: no note, null errors
+    assert known["cold_start"]["rows"] == 0 and known["cold_start"]["rmse"] is None and known["known"]["rmse"] == known["metrics"]["rmse"]
+    assert plain.stderr == ""
+
+
 def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: dict[str, Any], tmp_path: Path) -> None:
     from sklearn.metrics import average_precision_score, roc_auc_score
 

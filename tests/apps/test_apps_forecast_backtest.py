@@ -1,0 +1,136 @@
+"""Forecaster.backtest: rolling-origin folds against hand-computed ones, the one hold-out as folds=1, errors, fold arithmetic, real data."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hiddenlayers import Forecaster, NotFittedError
+from hiddenlayers.apps import Backtest
+from hiddenlayers.apps._backtest import fold_origins
+from hiddenlayers.exceptions import DataError
+
+RNG = np.random.default_rng(0)
+SERIES = np.sin(np.arange(120) * 2 * np.pi / 15) + 0.05 * RNG.normal(size=120)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Forecaster:
+    return Forecaster(window=6, horizon=2, hidden_layer_sizes=(8,), max_iter=20, random_state=0, device="cpu").fit(SERIES[:80])
+
+
+def _hand(f: Forecaster, s: np.ndarray, origin: int, steps: int) -> dict[str, float]:
+    """One fold's scores written out: the forecast from the values before ``origin``, the next ``steps`` values as truth."""
+    pred, truth, before = f.forecast(steps, s[:origin]), s[origin : origin + steps], s[:origin]
+    mae = np.mean(np.abs(pred - truth))
+    return {"mae": mae, "rmse": np.sqrt(np.mean((pred - truth) ** 2)), "mase": mae / np.mean(np.abs(np.diff(before))),
+            "naive_mae": np.mean(np.abs(truth - before[-1]))}
+
+
+def test_folds_are_the_forecasts_from_each_origin_scored_by_hand(fitted: Forecaster) -> None:
+    s = SERIES[74:]  # 46 values: the stretch after the training series, with a window before it
+    bt = fitted.backtest(s, steps=3, folds=4, stride=5)
+    assert isinstance(bt, Backtest) and (bt.steps, bt.stride) == (3, 5)
+    assert bt.folds.index.tolist() == [1, 2, 3, 4]
+    assert bt.folds["origin"].tolist() == [28, 33, 38, 43]  # the last 3 before the end, each earlier one 5 before
+    for fold, origin in zip(bt.folds.index, bt.folds["origin"]):
+        hand = _hand(fitted, s, origin, 3)
+        for metric, value in hand.items():
+            assert bt.folds.loc[fold, metric] == pytest.approx(value, rel=1e-6), (fold, metric)
+    for metric in ("mae", "rmse", "mase", "naive_mae"):
+        assert bt.mean[metric] == pytest.approx(np.mean([_hand(fitted, s, o, 3)[metric] for o in (28, 33, 38, 43)]), rel=1e-6)
+    d = bt.to_dict()
+    assert d["folds"][0]["fold"] == 1 and d["folds"][0]["origin"] == 28 and d["mean"] == bt.mean
+
+
+def test_defaults_steps_horizon_stride_steps_and_overlapping_folds(fitted: Forecaster) -> None:
+    bt = fitted.backtest(SERIES[74:])
+    assert (bt.steps, bt.stride, len(bt.folds)) == (2, 2, 5) and bt.folds["origin"].tolist() == [36, 38, 40, 42, 44]
+    overlap = fitted.backtest(SERIES[74:], steps=4, folds=3, stride=1)  # stride < steps: folds share values, as a sliding origin does
+    assert overlap.folds["origin"].tolist() == [40, 41, 42]
+    assert overlap.folds.loc[3, "mae"] == pytest.approx(_hand(fitted, SERIES[74:], 42, 4)["mae"], rel=1e-6)
+
+
+def test_one_fold_is_the_hold_out_evaluate_reported(fitted: Forecaster) -> None:
+    """The numbers of the command's one hold-out before backtest existed, written as it computed them (sklearn's metrics)."""
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    s, k = SERIES[80:], 5
+    history, held = s[:-k], s[-k:]
+    pred = fitted.forecast(k, history)
+    mae = mean_absolute_error(held, pred)
+    old = {"mae": mae, "rmse": root_mean_squared_error(held, pred), "mase": mae / np.mean(np.abs(np.diff(history))),
+           "naive_mae": mean_absolute_error(held, np.full(k, history[-1]))}
+    bt = fitted.backtest(s, steps=k, folds=1)
+    assert bt.folds["origin"].tolist() == [len(s) - k]
+    assert bt.mean == pytest.approx(old, rel=1e-12)
+
+
+def test_constant_history_has_no_mase_and_the_mean_skips_it(fitted: Forecaster) -> None:
+    s = np.r_[np.ones(10), SERIES[:20]]
+    bt = fitted.backtest(s, steps=2, folds=12, stride=2)
+    assert bt.folds["origin"].tolist() == list(range(6, 30, 2))
+    flat = bt.folds["origin"] <= 10  # the values before origins 6, 8 and 10 are all 1: no one-step change to scale by
+    assert bt.folds.loc[flat, "mase"].isna().all() and bt.folds.loc[~flat, "mase"].notna().all() and bt.folds["mae"].notna().all()
+    assert bt.mean["mase"] == pytest.approx(bt.folds.loc[~flat, "mase"].mean())
+
+
+def test_errors(fitted: Forecaster) -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        Forecaster().backtest(SERIES)
+    need = 6 + 3 + 4 * 3
+    message = (f"series has {need - 1} values; a backtest of folds=5 with steps=3 and stride=3 needs at least {need} "
+               f"(window 6 + steps 3 + (folds - 1) x stride 3): pass a longer series, fewer folds or a smaller stride.")
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        fitted.backtest(SERIES[: need - 1], steps=3, folds=5)
+    assert len(fitted.backtest(SERIES[:need], steps=3, folds=5).folds) == 5  # exactly enough
+    for name, kwargs in (("folds", {"folds": 0}), ("steps", {"steps": 0}), ("stride", {"stride": 0}), ("folds", {"folds": 2.5})):
+        with pytest.raises(ValueError, match=rf"^{name} must be an integer >= 1\. Received: {name}="):
+            fitted.backtest(SERIES, **kwargs)
+    with pytest.raises(DataError, match="missing or non-finite values: fill them first"):
+        fitted.backtest(np.r_[SERIES[:40], np.nan, SERIES[40:60]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(window=st.integers(1, 30), steps=st.integers(1, 20), folds=st.integers(1, 15), stride=st.integers(1, 20), extra=st.integers(-5, 40))
+def test_fold_origins_arithmetic(window: int, steps: int, folds: int, stride: int, extra: int) -> None:
+    need = window + steps + (folds - 1) * stride
+    n = need + extra
+    if n < need:
+        with pytest.raises(DataError, match=f"needs at least {need} "):
+            fold_origins(n, steps, folds, stride, window)
+        return
+    origins = fold_origins(n, steps, folds, stride, window)
+    assert len(origins) == folds and origins[-1] == n - steps  # the last fold ends with the series
+    assert (np.diff(origins) == stride).all()  # each origin stride after the one before
+    assert origins[0] >= window  # every fold has a full window before it
+    assert (origins + steps <= n).all()  # every fold's values lie inside the series
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(6 + 4, 60), steps=st.integers(1, 4), stride=st.integers(1, 6))
+def test_backtest_uses_every_fold_that_fits(fitted: Forecaster, n: int, steps: int, stride: int) -> None:
+    folds = (n - 6 - steps) // stride + 1  # the most folds the series holds
+    bt = fitted.backtest(SERIES[:n], steps=steps, folds=folds, stride=stride)
+    assert len(bt.folds) == folds and bt.folds["origin"].iloc[0] >= 6 and bt.folds["origin"].iloc[-1] == n - steps
+    with pytest.raises(DataError, match="needs at least"):
+        fitted.backtest(SERIES[:n], steps=steps, folds=folds + 1, stride=stride)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("statsmodels") is None, reason="the sunspots data come with statsmodels")
+def test_sunspots_backtest_beats_naive_on_years_it_did_not_train_on() -> None:
+    """examples/forecast_sunspots.py's setting: train before 1960, one-step forecasts of 1960-2008 (49 years)."""
+    from hiddenlayers.data import load_sunspots
+
+    s = load_sunspots().to_numpy()
+    f = Forecaster(window=10, hidden_layer_sizes=(32,), target="delta", random_state=0, device="cpu").fit(s[:-49])
+    bt = f.backtest(s, steps=1, folds=49)  # origins 1960..2008: each reads only the true values before it
+    assert bt.folds["origin"].iloc[0] == len(s) - 49
+    assert bt.mean["mase"] < 0.9 and bt.mean["mae"] < 0.8 * bt.mean["naive_mae"]
+    three = f.backtest(s, steps=3, folds=15)  # 3 years ahead from 15 origins (recursive beyond the horizon)
+    assert three.mean["mae"] < three.mean["naive_mae"]
