@@ -187,7 +187,7 @@ def test_fit_names_a_frames_id_column() -> None:
         _quick().fit(pd.DataFrame({"userId": [1.5, 2, 3], "movieId": [4, 5, 6]}), [1.0, 2.0, 3.0])
 
 
-PREDICT_FIX = r"drop or fill those rows before predict, e\.g\. df\.dropna\(\); an id not seen in fit is predicted from the global mean, a missing one is refused\.$"
+PREDICT_FIX = r"drop or fill those rows before predict, e\.g\. df\.dropna\(\); an id not seen in fit is predicted from the global mean plus the known side's bias, a missing one is refused\.$"
 
 
 @pytest.mark.parametrize("method", ["predict", "rmse", "score", "network_input"])

@@ -82,7 +82,7 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     return users, items
 
 
-_AT_PREDICT = "; an id not seen in fit is predicted from the global mean, a missing one is refused"
+_AT_PREDICT = "; an id not seen in fit is predicted from the global mean plus the known side's bias, a missing one is refused"
 
 
 def check_ids(side: str, ids: np.ndarray, column: Any = None, when: str = "fit") -> None:
@@ -90,8 +90,8 @@ def check_ids(side: str, ids: np.ndarray, column: Any = None, when: str = "fit")
 
     Ids are ints or strings: left in at fit, every NaN would become one shared
     "user" (``pd.unique`` keeps one NaN) and 1.5 an id no integer matches; at
-    predict (``when="predict"``) they would silently get the global mean, as
-    an unknown but valid id does. A float column of whole numbers (pandas'
+    predict (``when="predict"``) they would silently get the global mean (plus
+    the other side's bias), as an unknown but valid id does. A float column of whole numbers (pandas'
     ints with a missing value) is fine. ``column`` (a DataFrame's column
     label) is named in the message.
     """
