@@ -91,3 +91,36 @@ def test_lr_find_sweeps_the_loss_train_will_use(diabetes_csv):
     plain = json.loads(ok("lr-find", diabetes_csv, "-t", "target", "--num-steps", "20", "--json", "--no-scale-target").stdout)
     assert scaled["curve"]["loss"][0] < 5 < 1000 < plain["curve"]["loss"][0]
     assert "--no-scale-target" in plain["train_command"] and "scale-target" not in scaled["train_command"]
+
+
+@pytest.fixture(scope="module")
+def diabetes_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("tsdir")
+    frame = load_diabetes(as_frame=True).frame
+    frame.iloc[:220].to_parquet(d / "a.parquet", row_group_size=110)
+    frame.iloc[220:].to_parquet(d / "b.parquet", row_group_size=111)
+    return d
+
+
+def test_a_streamed_regression_is_standardized_by_default_and_says_so(diabetes_dir, tmp_path):
+    """`train DIR` scales a squared-error regression as `train FILE` does (before: off, and --scale-target refused)."""
+    out = tmp_path / "s.safetensors"
+    res = ok("train", diabetes_dir, "--target", "target", "--task", "regression", "--epochs", "3", "-o", out)
+    assert "note: trained on standardized y (mean 152.1, std 77" in res.stderr
+    model = hl.load(out)
+    y = load_diabetes().target
+    assert model.scale_target is True
+    assert model.target_mean_[0] == pytest.approx(y.mean(), rel=1e-12) and model.target_scale_[0] == pytest.approx(y.std(), rel=1e-12)
+    info = json.loads(ok("info", out, "--json").stdout)
+    assert info["training"]["target_scaling"] == "standardized y (mean 152.1, std 77.01)"
+    plain = tmp_path / "p.safetensors"
+    summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--task", "regression", "--epochs", "3", "--no-scale-target",
+                            "--json", "-o", plain).stdout)
+    assert summary["target_scaling"] is None and not hasattr(hl.load(plain), "target_mean_")
+    assert json.loads(ok("info", plain, "--json").stdout)["training"]["target_scaling"] is None
+    summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--task", "regression", "--epochs", "1", "--scale-target",
+                            "--json", "-o", tmp_path / "e.safetensors").stdout)
+    assert summary["target_scaling"].startswith("standardized y (mean 152.1")
+    assert_user_error(run("train", diabetes_dir, "--target", "target", "--task", "regression", "--scale-target", "--loss", "poisson",
+                          "-o", tmp_path / "x.safetensors"), "--scale-target works with --loss squared_error only")
+    assert not (tmp_path / "x.safetensors").exists()

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
-from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
 
 
 def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
@@ -94,7 +94,7 @@ def run_train_stream(
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
-        model = make_estimator(task, params, seed, quiet=True, labels=scan.classes, streamed=True)
+        model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
@@ -151,12 +151,17 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
     }
+    if task == "regression":  # scale_target (the default; --no-scale-target: None), as info shows it
+        scaled = hasattr(model, "target_mean_")
+        summary["target_scaling"] = scaling_text({"mean": model.target_mean_, "scale": model.target_scale_} if scaled else None)
     if as_json:
         print_json(summary)
     else:
         note(f"trained on {n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
              f"({_count(summary['processes'], 'process', 'processes')}): {_count(model.n_iter_, 'epoch', 'epochs')}, {model.stop_reason_}, "
              f"loss {model.loss_:.4g}")
+        if summary.get("target_scaling"):
+            note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
     return summary
 
