@@ -124,3 +124,12 @@ def test_a_streamed_regression_is_standardized_by_default_and_says_so(diabetes_d
     assert_user_error(run("train", diabetes_dir, "--target", "target", "--task", "regression", "--scale-target", "--loss", "poisson",
                           "-o", tmp_path / "x.safetensors"), "--scale-target works with --loss squared_error only")
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_folder_of_whole_number_targets_is_the_regression_its_csv_is(diabetes_dir, tmp_path):
+    """`train DIR` infers the task as `train FILE` does: diabetes' 214 whole-number targets are a regression (before: a
+    214-class classifier, where diabetes.csv trains a regression), with the target scaling of a regression."""
+    out = tmp_path / "auto.safetensors"
+    summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--epochs", "1", "--json", "-o", out).stdout)
+    assert summary["task"] == "regression" and summary["target_scaling"].startswith("standardized y")
+    assert isinstance(hl.load(out), hl.MLPRegressor)
