@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 
 import hiddenlayers as hl
 from cli_helpers import assert_user_error, ok, run
@@ -133,3 +134,22 @@ def test_a_folder_of_whole_number_targets_is_the_regression_its_csv_is(diabetes_
     summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--epochs", "1", "--json", "-o", out).stdout)
     assert summary["task"] == "regression" and summary["target_scaling"].startswith("standardized y")
     assert isinstance(hl.load(out), hl.MLPRegressor)
+
+
+def test_a_checkpoint_of_an_unscaled_run_is_one_line_and_resumes_with_no_scale_target(diabetes_dir, tmp_path, monkeypatch):
+    """`OUT.ckpt` left by a `--no-scale-target` run: the default (scaled) run refuses to resume its network against
+    targets on another scale, in one line before anything is written; with --no-scale-target it resumes."""
+    from hiddenlayers.data import ParquetSource
+
+    out = tmp_path / "m.safetensors"
+    ckpt = tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as env, pytest.warns(ConvergenceWarning):
+        env.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        first = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(ParquetSource(str(diabetes_dir), target="target"))
+    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "-o", out)
+    assert_user_error(run(*args), f"checkpoint '{ckpt}' was written by a fit without target scaling and this fit has scale_target=True")
+    assert not out.exists()
+    ok(*args, "--no-scale-target")
+    resumed = hl.load(out)
+    assert resumed.loss_curve_[0] == first.loss_curve_[0] and len(resumed.loss_curve_) == 2  # epoch 1 is the checkpoint's
+    assert not hasattr(resumed, "target_mean_")
