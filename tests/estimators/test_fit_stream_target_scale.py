@@ -175,3 +175,13 @@ def test_a_checkpoint_of_the_other_scale_target_is_one_clear_error(tmp_path, chu
     with pytest.raises(ValueError, match=message):
         est.fit(src)
     assert not hasattr(est, "network_") and not hasattr(est, "target_mean_")
+
+
+def test_an_infinite_target_is_one_line_without_numpy_warnings(tmp_path) -> None:
+    pd.DataFrame({"a": np.arange(10.0), "y": [1.0] * 9 + [np.inf]}).to_parquet(tmp_path / "t.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the statistics pass says nothing of its own
+        with pytest.raises(ValueError, match=r"^scale_target=True needs a finite target: its mean or variance over the source is not finite"):
+            _sgd(max_iter=1).fit(ParquetSource(str(tmp_path), target="y"))
+        with pytest.raises(ValueError, match="Input y contains infinity"):
+            _sgd(max_iter=1, scale_target=False).fit(ParquetSource(str(tmp_path), target="y"))

@@ -38,8 +38,9 @@ class Moments:
         wb = float(w.sum())
         if not wb > 0:
             return
-        mb = float(np.dot(w, y) / wb)
-        m2b = float(np.dot(w, (y - mb) ** 2))
+        with np.errstate(invalid="ignore", over="ignore"):  # an infinite value makes NaN moments, which their reader refuses
+            mb = float(np.dot(w, y) / wb)
+            m2b = float(np.dot(w, (y - mb) ** 2))
         total = self.weight + wb
         delta = mb - self._mean
         self._mean += delta * (wb / total)
