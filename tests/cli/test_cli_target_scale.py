@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 
 import hiddenlayers as hl
 from cli_helpers import assert_user_error, ok, run
@@ -91,3 +92,64 @@ def test_lr_find_sweeps_the_loss_train_will_use(diabetes_csv):
     plain = json.loads(ok("lr-find", diabetes_csv, "-t", "target", "--num-steps", "20", "--json", "--no-scale-target").stdout)
     assert scaled["curve"]["loss"][0] < 5 < 1000 < plain["curve"]["loss"][0]
     assert "--no-scale-target" in plain["train_command"] and "scale-target" not in scaled["train_command"]
+
+
+@pytest.fixture(scope="module")
+def diabetes_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("tsdir")
+    frame = load_diabetes(as_frame=True).frame
+    frame.iloc[:220].to_parquet(d / "a.parquet", row_group_size=110)
+    frame.iloc[220:].to_parquet(d / "b.parquet", row_group_size=111)
+    return d
+
+
+def test_a_streamed_regression_is_standardized_by_default_and_says_so(diabetes_dir, tmp_path):
+    """`train DIR` scales a squared-error regression as `train FILE` does (before: off, and --scale-target refused)."""
+    out = tmp_path / "s.safetensors"
+    res = ok("train", diabetes_dir, "--target", "target", "--task", "regression", "--epochs", "3", "-o", out)
+    assert "note: trained on standardized y (mean 152.1, std 77" in res.stderr
+    model = hl.load(out)
+    y = load_diabetes().target
+    assert model.scale_target is True
+    assert model.target_mean_[0] == pytest.approx(y.mean(), rel=1e-12) and model.target_scale_[0] == pytest.approx(y.std(), rel=1e-12)
+    info = json.loads(ok("info", out, "--json").stdout)
+    assert info["training"]["target_scaling"] == "standardized y (mean 152.1, std 77.01)"
+    plain = tmp_path / "p.safetensors"
+    summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--task", "regression", "--epochs", "3", "--no-scale-target",
+                            "--json", "-o", plain).stdout)
+    assert summary["target_scaling"] is None and not hasattr(hl.load(plain), "target_mean_")
+    assert json.loads(ok("info", plain, "--json").stdout)["training"]["target_scaling"] is None
+    summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--task", "regression", "--epochs", "1", "--scale-target",
+                            "--json", "-o", tmp_path / "e.safetensors").stdout)
+    assert summary["target_scaling"].startswith("standardized y (mean 152.1")
+    assert_user_error(run("train", diabetes_dir, "--target", "target", "--task", "regression", "--scale-target", "--loss", "poisson",
+                          "-o", tmp_path / "x.safetensors"), "--scale-target works with --loss squared_error only")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_folder_of_whole_number_targets_is_the_regression_its_csv_is(diabetes_dir, tmp_path):
+    """`train DIR` infers the task as `train FILE` does: diabetes' 214 whole-number targets are a regression (before: a
+    214-class classifier, where diabetes.csv trains a regression), with the target scaling of a regression."""
+    out = tmp_path / "auto.safetensors"
+    summary = json.loads(ok("train", diabetes_dir, "--target", "target", "--epochs", "1", "--json", "-o", out).stdout)
+    assert summary["task"] == "regression" and summary["target_scaling"].startswith("standardized y")
+    assert isinstance(hl.load(out), hl.MLPRegressor)
+
+
+def test_a_checkpoint_of_an_unscaled_run_is_one_line_and_resumes_with_no_scale_target(diabetes_dir, tmp_path, monkeypatch):
+    """`OUT.ckpt` left by a `--no-scale-target` run: the default (scaled) run refuses to resume its network against
+    targets on another scale, in one line before anything is written; with --no-scale-target it resumes."""
+    from hiddenlayers.data import ParquetSource
+
+    out = tmp_path / "m.safetensors"
+    ckpt = tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as env, pytest.warns(ConvergenceWarning):
+        env.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        first = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(ParquetSource(str(diabetes_dir), target="target"))
+    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "-o", out)
+    assert_user_error(run(*args), f"checkpoint '{ckpt}' was written by a fit without target scaling and this fit has scale_target=True")
+    assert not out.exists()
+    ok(*args, "--no-scale-target")
+    resumed = hl.load(out)
+    assert resumed.loss_curve_[0] == first.loss_curve_[0] and len(resumed.loss_curve_) == 2  # epoch 1 is the checkpoint's
+    assert not hasattr(resumed, "target_mean_")

@@ -147,10 +147,12 @@ def test_refusals_are_one_line(diabetes, tmp_path):
     from hiddenlayers.data import ParquetSource
 
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet(tmp_path / "p.parquet")
-    est = _reg()
-    with pytest.raises(ValueError, match=r"^scale_target=True is not supported with a streamed fit"):
-        est.fit(ParquetSource(str(tmp_path), target="y"))
+    est = _reg()  # a streamed fit standardizes y from its statistics pass; partial_fit(source) would fix it anew each call
+    with pytest.raises(ValueError, match=r"^scale_target=True is not supported with partial_fit\(source\)"):
+        est.partial_fit(ParquetSource(str(tmp_path), target="y"))
     assert not hasattr(est, "network_")
+    with pytest.raises(ValueError, match=r"^scale_target=True works with loss='squared_error' only"):
+        _reg(loss="poisson").fit(ParquetSource(str(tmp_path), target="y"))
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

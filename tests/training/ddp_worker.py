@@ -5,6 +5,8 @@ Parquet directory DATA for 3 epochs (no shuffling, so that runs can be compared
 weight for weight), rank 0 saves OUT. With KILL_AT, rank 1 of the first attempt
 (``TORCHELASTIC_RESTART_COUNT=0``) exits hard at that step, as a killed worker would.
 ``$HL_TEST_WEIGHT`` names a weight column of DATA to train with (``ParquetSource(weight=)``).
+With ``$HL_TEST_REGRESSOR`` set, the same run also fits ``MLPRegressor(scale_target=True)`` on DATA's
+target read as numbers (rank 0 saves it to ``OUT.reg.safetensors``): its target statistics and weights.
 """
 
 from __future__ import annotations
@@ -44,10 +46,18 @@ def main() -> None:
         hidden_layer_sizes=(16,), batch_size=batch, max_iter=3, shuffle=False, random_state=0, alpha=1e-3,
         learning_rate_init=0.01, early_stopping=False, dtype="float64", n_iter_no_change=100, callbacks=callbacks,
     )
-    clf.fit(ParquetSource(data, target="y", weight=os.environ.get("HL_TEST_WEIGHT") or None))
+    src = ParquetSource(data, target="y", weight=os.environ.get("HL_TEST_WEIGHT") or None)
+    clf.fit(src)
     if is_writer():
         clf.save(out)
     del clf
+    if os.environ.get("HL_TEST_REGRESSOR"):
+        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), batch_size=batch, max_iter=2, shuffle=False, random_state=0, alpha=1e-3,
+                              learning_rate_init=0.01, dtype="float64", n_iter_no_change=100, scale_target=True, callbacks=callbacks)
+        reg.fit(src)
+        if is_writer():
+            reg.save(out + ".reg.safetensors")
+        del reg
     shutdown_distributed()
 
 

@@ -40,7 +40,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(d)
 
 
-def _weights(path: Path) -> list[np.ndarray]:
+def _weights(path: Path | str) -> list[np.ndarray]:
     m = hl.load(path)
     return [*m.coefs_, *m.intercepts_]
 
@@ -79,16 +79,27 @@ def weighted(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_two_ranks_with_weights_match_one_process(weighted: str, tmp_path: Path) -> None:
     """Each rank's batch mean counts by its rows' summed weight (before: refused; averaged equally it would not match),
     a batch of weight 0 on every rank makes no step, and the epoch's loss is the weighted mean over both ranks' rows.
-    (Resuming after a killed rank is the unweighted test's: a restarted run reads its weights from the files again.)"""
+    (Resuming after a killed rank is the unweighted test's: a restarted run reads its weights from the files again.)
+    The same runs fit MLPRegressor(scale_target=True) on the digit as a number: every rank standardizes y by the
+    weighted mean and std of every row, so two ranks train as one process does."""
     one, two = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
-    single = subprocess.run([sys.executable, WORKER, weighted, str(one), "32"], env=_env(HL_TEST_WEIGHT="w"), capture_output=True,
-                            text=True, timeout=120)
+    single = subprocess.run([sys.executable, WORKER, weighted, str(one), "32"], env=_env(HL_TEST_WEIGHT="w", HL_TEST_REGRESSOR="1"),
+                            capture_output=True, text=True, timeout=120)
     assert single.returncode == 0, single.stderr[-2000:]
-    run = _torchrun(weighted, str(two), "32", HL_TEST_WEIGHT="w")
+    run = _torchrun(weighted, str(two), "32", HL_TEST_WEIGHT="w", HL_TEST_REGRESSOR="1")
     assert run.returncode == 0, run.stderr[:3000]
     for a, b in zip(_weights(one), _weights(two)):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     np.testing.assert_allclose(hl.load(two).loss_curve_, hl.load(one).loss_curve_, rtol=1e-6)
+    reg_one, reg_two = hl.load(f"{one}.reg.safetensors"), hl.load(f"{two}.reg.safetensors")
+    frame = pd.read_parquet(weighted)
+    mean = np.average(frame["y"], weights=frame["w"])
+    assert reg_two.target_mean_[0] == pytest.approx(mean, rel=1e-12)
+    assert reg_two.target_scale_[0] == pytest.approx(np.sqrt(np.average((frame["y"] - mean) ** 2, weights=frame["w"])), rel=1e-12)
+    np.testing.assert_array_equal(reg_two.target_mean_, reg_one.target_mean_)
+    np.testing.assert_array_equal(reg_two.target_scale_, reg_one.target_scale_)
+    for a, b in zip(_weights(f"{one}.reg.safetensors"), _weights(f"{two}.reg.safetensors")):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
 def test_a_bad_master_address_is_one_clear_line(data: str, tmp_path: Path) -> None:

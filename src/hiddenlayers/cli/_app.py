@@ -123,7 +123,7 @@ ClassWeight = Annotated[str | None, typer.Option("--class-weight", help="Classif
 LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help="Classification: share of each target spread over the classes, in [0, 1), e.g. 0.1 (PyTorch's label_smoothing; default 0).", show_default=False)]
 #: the regressor's target scaling, as train, lr-find and search take it (decided by _train.target_scaling_option)
 ScaleTarget = Annotated[bool | None, typer.Option("--scale-target/--no-scale-target", help="Regression: standardize the target for training and "
-                                                  "predict in its units (default: on for --loss squared_error in memory; the model file keeps the scaling).", show_default=False)]
+                                                  "predict in its units (default: on for --loss squared_error, in memory or streamed; the model file keeps the scaling).", show_default=False)]
 #: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]

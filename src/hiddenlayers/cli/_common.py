@@ -208,3 +208,12 @@ def averaging_text(params: dict[str, Any]) -> str | None:
     setting = "ema_decay" if kind == "ema" else "swa_start"
     rate = "" if params.get("swa_lr") is None else f", swa_lr={params['swa_lr']}, swa_anneal_epochs={params.get('swa_anneal_epochs', 10)}"
     return f"{kind} ({setting}={params.get(setting)}{rate})"
+
+
+def scaling_text(stored: Any) -> str | None:
+    """A scale_target model's scaling (``{"mean": [...], "scale": [...]}``, as its file stores it) as one line,
+    ``"standardized y (mean 152.1, std 77.03)"``; None for an unscaled model. As ``info`` and streamed ``train`` show it."""
+    if not isinstance(stored, dict):
+        return None
+    pairs = [f"mean {float(m):.4g}, std {float(s):.4g}" for m, s in zip(stored["mean"], stored["scale"])]
+    return "standardized y (" + "; ".join(pairs) + ")"

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, parse_metadata
-from ._common import WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text
 
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
@@ -168,7 +168,7 @@ def model_info(path: str) -> dict[str, Any]:
                 "class_weight": _class_weight_text(params.get("class_weight")), "label_smoothing": params.get("label_smoothing") or None,
                 "sample_weight": (pre or {}).get(WEIGHT_COLUMN_KEY),
                 "weight_averaging": averaging_text(params),
-                "target_scaling": _scaling_text(meta.get("target_scaling")),
+                "target_scaling": scaling_text(meta.get("target_scaling")),
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
@@ -177,14 +177,6 @@ def model_info(path: str) -> dict[str, Any]:
         })
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
         raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
-
-
-def _scaling_text(stored: Any) -> str | None:
-    """A scale_target model's stored scaling as one line (predictions are out * scale + mean); None for an unscaled model."""
-    if not isinstance(stored, dict):
-        return None
-    pairs = [f"mean {float(m):.4g}, std {float(s):.4g}" for m, s in zip(stored["mean"], stored["scale"])]
-    return "standardized y (" + "; ".join(pairs) + ")"
 
 
 _REQUIRED = ("params", "network", "fitted", "history")  # an MLP file's sections; classes, preprocessing, provenance are optional

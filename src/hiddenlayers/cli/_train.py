@@ -104,16 +104,15 @@ def _check_train_rows(n: int, test_size: float) -> None:
         )
 
 
-def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, labels: Any = None, streamed: bool = False) -> Any:
+def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, labels: Any = None) -> Any:
     """An unfitted MLPClassifier/MLPRegressor from CLI options (bad values -> UserError).
 
-    ``labels``: the target's classes, which ``--class-weight LABEL=WEIGHT`` names as text. ``streamed``: the
-    model fits a streamed source, where ``--scale-target`` is not available (see :func:`target_scaling_option`).
+    ``labels``: the target's classes, which ``--class-weight LABEL=WEIGHT`` names as text.
     """
     from ..estimators import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if task == "classification" else MLPRegressor
-    params = target_scaling_option(task, classifier_options(task, params, labels), streamed)
+    params = target_scaling_option(task, classifier_options(task, params, labels))
     bs = params.get("batch_size")
     if isinstance(bs, str) and bs != "auto":
         try:
@@ -147,10 +146,10 @@ def classifier_options(task: str, params: dict[str, Any], labels: Any, fix: str 
     return params
 
 
-def target_scaling_option(task: str, params: dict[str, Any], streamed: bool = False) -> dict[str, Any]:
-    """``params`` with ``scale_target`` decided: on by default for an in-memory regression with loss squared_error
-    (``train``, ``lr-find`` and ``search`` train alike), absent for classification; a UserError for an explicit
-    ``--scale-target`` that cannot apply (classification, ``--loss poisson``, a streamed table)."""
+def target_scaling_option(task: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with ``scale_target`` decided: on by default for a regression with loss squared_error, in memory or
+    streamed (``train``, ``train DIR``, ``lr-find`` and ``search`` train alike), absent for classification; a UserError
+    for an explicit ``--scale-target`` that cannot apply (classification, ``--loss poisson``)."""
     params = dict(params)
     given = params.pop("scale_target", None)
     squared = params.get("loss") in (None, "squared_error")
@@ -159,11 +158,8 @@ def target_scaling_option(task: str, params: dict[str, Any], streamed: bool = Fa
             raise UserError(f"--scale-target applies to regression, and this target is {task}: drop it.")
         if not squared:
             raise UserError(f"--scale-target works with --loss squared_error only (--loss {params['loss']} needs no scaling): drop it.")
-        if streamed:
-            raise UserError("--scale-target is not available for a streamed table (the statistics pass computes no target mean and std): "
-                            "drop it, or train on one file in memory.")
     if task == "regression":
-        params["scale_target"] = bool(given if given is not None else squared and not streamed)
+        params["scale_target"] = bool(given if given is not None else squared)
     return params
 
 

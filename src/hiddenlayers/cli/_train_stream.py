@@ -20,7 +20,7 @@ from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
-from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
 
 
 def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
@@ -85,16 +85,15 @@ def run_train_stream(
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
-        if task == "auto":
-            integral = scan.classes is not None and (scan.classes.dtype.kind in "iubOUS" or bool((scan.classes == scan.classes.round()).all()))
-            task = "classification" if integral else "regression"
+        if task == "auto":  # train FILE's rule (data.infer_task): labels for text, booleans or at most 20 whole numbers
+            task = "regression" if scan.classes is None else _infer_task(scan.classes)
         from ..estimators import check_checkpoint
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
-        model = make_estimator(task, params, seed, quiet=True, labels=scan.classes, streamed=True)
+        model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
@@ -151,12 +150,17 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
     }
+    if task == "regression":  # scale_target (the default; --no-scale-target: None), as info shows it
+        scaled = hasattr(model, "target_mean_")
+        summary["target_scaling"] = scaling_text({"mean": model.target_mean_, "scale": model.target_scale_} if scaled else None)
     if as_json:
         print_json(summary)
     else:
         note(f"trained on {n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
              f"({_count(summary['processes'], 'process', 'processes')}): {_count(model.n_iter_, 'epoch', 'epochs')}, {model.stop_reason_}, "
              f"loss {model.loss_:.4g}")
+        if summary.get("target_scaling"):
+            note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
     return summary
 
@@ -176,6 +180,16 @@ def _environ(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = old
+
+
+def _infer_task(classes: Any) -> str:
+    """The task of a target whose distinct values are ``classes`` (the scan's, at most 1000), as ``train FILE`` infers it
+    from the same values: a folder of diabetes (214 whole numbers) is a regression, as ``diabetes.csv`` is."""
+    import pandas as pd
+
+    from ..data import infer_task
+
+    return infer_task(pd.Series(classes))
 
 
 def _count(n: int, one: str, many: str) -> str:

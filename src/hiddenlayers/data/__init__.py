@@ -36,6 +36,7 @@ _EXPORTS = {
     "require_2d": "._shape",
     "ParquetSource": "._stream",
     "is_source": "._stream",
+    "Moments": "._moments",
     "load_shuttle": "._real",
     "load_sunspots": "._real",
     "load_co2": "._real",

@@ -4,7 +4,8 @@
 ``fit`` and ``partial_fit`` take it in place of ``(X, y)``. A source is cut
 into *units* (a Parquet row group, or a whole CSV file): one streaming pass
 learns the preprocessing (:meth:`TablePreprocessor.partial_fit`), the target's
-classes and each unit's row count; each epoch then reads the units in a
+classes (or, for a numeric target, its weighted mean and variance: :class:`~._moments.Moments`)
+and each unit's row count; each epoch then reads the units in a
 shuffled order through a bounded shuffle buffer, so memory holds one buffer,
 never the table. Units are what early stopping holds out and what the ranks of
 a distributed run share out (unit ``i`` to rank ``i % world``).
@@ -29,6 +30,7 @@ from ..exceptions import DataError
 from ._check.report import DataReport
 from ._check.stream import StreamCheck, file_row_text
 from ._csv_rows import ends_in_quote
+from ._moments import Moments
 from ._preprocessing import TablePreprocessor
 from ._stream_files import (
     check_columns,
@@ -50,6 +52,8 @@ class Scan:
     ``units[i]`` holds ``units_rows[i]`` rows; ``classes`` is the sorted set of
     target values (``None`` for a numeric target read as regression).
     ``units_weight[i]`` is the sum of unit ``i``'s row weights (None without a weight column).
+    ``target_moments``: a numeric target's mean and variance over every row, held-out units
+    included (as the preprocessing's), weighted by the weight column; None for a target that is not numeric.
     """
 
     preprocessor: TablePreprocessor
@@ -59,6 +63,7 @@ class Scan:
     n_rows: int = field(init=False)
     checks: StreamCheck | None = None  # the fast data checks' tallies of every row (see :meth:`ParquetSource.check`)
     units_weight: list[float] | None = None
+    target_moments: Moments | None = None
 
     def __post_init__(self) -> None:
         self.n_rows = int(sum(self.units_rows))
@@ -300,6 +305,7 @@ class ParquetSource:
         weights: list[float] = []
         seen: set[Any] = set()
         numeric = True
+        moments = Moments()  # the target's, while it reads as numbers (a regression's scale_target)
         in_file: dict[str, int] = {}  # rows read so far of each file (a file's row groups come in order)
         for i in range(len(self.units)):
             n, w_sum = 0, 0.0
@@ -307,8 +313,10 @@ class ParquetSource:
             for frame in self.read_unit(i):
                 y = frame.pop(self.target)
                 at = in_file.get(file, 0)
+                w = None
                 if self.weight is not None:  # checked here, never a feature (nor seen by the data check)
-                    w_sum += float(batch_weights(frame.pop(self.weight), self.weight, file, at, self.locate).sum())
+                    w = batch_weights(frame.pop(self.weight), self.weight, file, at, self.locate)
+                    w_sum += float(w.sum())
                 if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values (first at {self.locate(file, row)}): drop those rows.")
@@ -321,6 +329,9 @@ class ParquetSource:
                     frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+                if numeric:  # (missing targets, which training refuses, left out)
+                    known = y.notna().to_numpy()
+                    moments.add(y.to_numpy(dtype=np.float64, na_value=np.nan)[known], None if w is None else w[known])
                 if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
                     seen.update(y.dropna().unique().tolist())
                 n += len(frame)
@@ -330,7 +341,7 @@ class ParquetSource:
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
         classes = np.array(sorted(seen)) if len(seen) <= 1000 else None
-        self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None)
+        self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None, moments if numeric else None)
         return self._scan
 
     def check(self, task: str = "auto") -> DataReport:

@@ -45,7 +45,8 @@ def checked_weights(net: Any, state: Any, path: str) -> Any:
 
 
 def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str) -> None:
-    """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale.
+    """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
+    (another network, or written with the other ``scale_target``).
 
     Nothing is trained and no weights are allocated: the network ``fit`` builds
     (the source's preprocessed columns in, one output per class, or one for two
@@ -56,6 +57,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str) -> None:
     from sklearn.base import is_classifier
 
     from ..network import Network
+    from ._target_scale import check_checkpoint_scaling
 
     saved = read_checkpoint(path)
     if saved is None:
@@ -66,6 +68,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str) -> None:
     with torch.device("meta"):
         net = Network(len(scan.preprocessor.output_names), est._validate_params(), n_out, activation=est.activation, init="none")
     checked_weights(net, saved["network"], path)
+    check_checkpoint_scaling(est, saved.get("target_scaling"), path)
 
 
 __all__ = ["check_checkpoint", "checked_weights", "read_checkpoint"]

@@ -9,6 +9,9 @@ Under a ``torch.distributed`` process group each rank reads units
 the same number of rows, so every rank takes the same number of steps.
 When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
 each epoch and a new run resumes from it (``torchrun --max-restarts``).
+``MLPRegressor(scale_target=True)`` trains every chunk on ``(y - mean) / std`` with the target's
+weighted mean and std over every row from the statistics pass (the in-memory fit's ``y`` and
+``sample_weight``); a checkpoint holds them, and a resumed run takes them back from it.
 A warm fit or ``partial_fit`` carries on the no-improvement rule from the best
 loss (or held-out score) and the count of epochs without ``tol`` progress of
 earlier calls, as the in-memory fit and scikit-learn's ``_no_improvement_count`` do:
@@ -70,6 +73,7 @@ from ._stream_plan import (
     stream_seed,
 )
 from ._stream_stop import go_back, stop_diverged, stop_interrupted, stop_reason_after
+from ._target_scale import restore_checkpoint_scaling, scaling_to_json, streamed_chunks
 from ._transfer import head_first_passes
 
 if TYPE_CHECKING:
@@ -108,10 +112,12 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     classifier = is_classifier(est)
     check_target(src, scan, classifier)
     fresh = forget_if_fresh(est, incremental)
+    # scale_target: y's mean and std from the statistics pass (the same on every rank: each scans every unit in order)
+    est._fit_target_scaling(None, None, incremental=incremental, first_pass=fresh, streamed=True, moments=scan.target_moments)
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world)
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
-    with balanced_from_scan(est, scan, incremental):
+    with balanced_from_scan(est, scan, incremental), streamed_chunks(est):
         if est.freeze != "head_first":
             return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
 
@@ -242,6 +248,7 @@ def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tup
     """Put a checkpoint's network, optimizer, samples seen and no-improvement count into ``est``: ``(history, best weights)``."""
     est.network_.load_state_dict(checked_weights(est.network_, saved["network"], path))
     est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
+    restore_checkpoint_scaling(est, saved.get("target_scaling"), path)  # absent: a checkpoint of an unscaled fit
     no_imp.best, no_imp.count = float(saved["no_improvement"][0]), int(saved["no_improvement"][1])
     est._cache_weights()
     return History.from_dict(saved["history"]), saved["best"]
@@ -252,6 +259,7 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
     return {
         "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
         "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count), int(schedule.stalled)], "best": best_state,
+        "target_scaling": scaling_to_json(est),  # scale_target's, restored as it was on resuming
     }
 
 

@@ -278,8 +278,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return scaled(self, np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1))
 
     def _fit_target_scaling(self, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,
-                            streamed: bool) -> None:
-        set_target_scaling(self, y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=streamed)
+                            streamed: bool, moments: Any = None) -> None:
+        set_target_scaling(self, y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=streamed, moments=moments)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPRegressor:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's).

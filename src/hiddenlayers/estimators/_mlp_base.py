@@ -187,8 +187,9 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
         """``y`` in the loss's form: one-hot / indicator columns for a classifier, 2-D floats for a regressor."""
 
     def _fit_target_scaling(self, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,
-                            streamed: bool) -> None:
-        """Fix the targets' scaling before :meth:`_targets` runs (the regressor's ``scale_target``); none here."""
+                            streamed: bool, moments: Any = None) -> None:
+        """Fix the targets' scaling before :meth:`_targets` runs (the regressor's ``scale_target``; ``moments``: a streamed
+        target's, from the statistics pass); none here."""
 
     def _warn_unreachable_threshold(self, n_outputs: int) -> None:
         """Warn when ``loss_threshold`` is below the least loss the targets allow (the classifier's ``label_smoothing``); none here."""

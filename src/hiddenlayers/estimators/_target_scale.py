@@ -7,18 +7,23 @@ estimator, so one model (and its file, ONNX graph and server) predicts in y's un
 
 State: ``target_mean_`` and ``target_scale_``, float64 ``(n_outputs,)``, present only on a model
 fitted with the scaling. Training targets are ``(y - mean) / scale``; predictions ``out * scale + mean``.
+A streamed fit (``fit(source)``) takes them from the statistics pass (:attr:`Scan.target_moments`:
+every row, weighted by the weight column, as the in-memory fit's ``y`` and ``sample_weight``); its
+chunks' ``partial_fit`` calls keep them (:func:`streamed_chunks`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 PARTIAL_FIT = ("scale_target=True is not supported with partial_fit: the scaling would be fixed by the first chunk and mean "
                "something else for the next. Scale y yourself (e.g. sklearn's StandardScaler fitted on a sample), or set scale_target=False.")
-STREAMED = ("scale_target=True is not supported with a streamed fit (fit(source)): the statistics pass computes no target mean and "
-            "std. Load the table into memory and fit arrays, or set scale_target=False.")
+STREAMED_PARTIAL = ("scale_target=True is not supported with partial_fit(source): each call would fix the scaling anew. Fit the "
+                    "source (fit(source) standardizes y from its statistics pass), or set scale_target=False.")
 POISSON = ("scale_target=True works with loss='squared_error' only: 'poisson' predicts exp(output), which a shifted target "
            "(negative values) would break and which needs no scaling. Set scale_target=False.")
 
@@ -36,27 +41,47 @@ def target_statistics(Y: np.ndarray, sample_weight: np.ndarray | None) -> tuple[
         w = None
     mean = np.average(Y, axis=0, weights=w)
     var = np.average((Y - mean) ** 2, axis=0, weights=w)
+    return mean, _scale(mean, var)
+
+
+def moments_statistics(moments: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`target_statistics` from a streamed target's :class:`~hiddenlayers.data.Moments` (``mean``, ``var``): ``(1,)`` each.
+
+    The same rule for a std of 0 as in memory; a target whose moments are not finite (an infinite value,
+    which the chunks' checks refuse with scikit-learn's message) is a ``ValueError`` here already.
+    """
+    mean, var = np.array([moments.mean], dtype=np.float64), np.array([moments.var], dtype=np.float64)
+    if not (np.isfinite(mean).all() and np.isfinite(var).all()):
+        raise ValueError("scale_target=True needs a finite target: its mean or variance over the source is not finite "
+                         "(an infinite or huge value): fix those rows, or set scale_target=False.")
+    return mean, _scale(mean, var)
+
+
+def _scale(mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """The standard deviations ``sqrt(var)``, with 1 where one is 0, not finite, or under 1e-12 of the mean's size (only centred)."""
     scale = np.sqrt(var)
     tiny = ~np.isfinite(scale) | (scale <= 1e-12 * np.maximum(np.abs(mean), 1.0))
     scale[tiny] = 1.0
-    return mean, scale
+    return scale
 
 
 def set_target_scaling(est: Any, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,
-                       streamed: bool) -> None:
+                       streamed: bool, moments: Any = None) -> None:
     """Fix (or keep) ``est``'s target scaling before its targets are made; a one-line ``ValueError`` for what cannot be scaled.
 
     A fresh fit computes it from ``y`` (or, with ``scale_target=False``, removes an old one); a warm fit keeps
-    the stored one and refuses a ``scale_target`` that no longer matches the fitted model.
+    the stored one and refuses a ``scale_target`` that no longer matches the fitted model. A streamed fit
+    (``streamed``) takes it from the statistics pass's ``moments`` (without them: the refusals only, said
+    before any file is read); a chunk of a streamed fit (inside :func:`streamed_chunks`) keeps what its fit set.
     """
+    if est.__dict__.get("_stream_scaling_fixed"):
+        return
     want = bool(getattr(est, "scale_target", False))
     if want and incremental:
-        raise ValueError(PARTIAL_FIT)
-    if want and streamed:
-        raise ValueError(STREAMED)
+        raise ValueError(STREAMED_PARTIAL if streamed else PARTIAL_FIT)
     if want and getattr(est, "loss", "squared_error") != "squared_error":
         raise ValueError(POISSON)
-    if streamed:
+    if streamed and moments is None:
         return
     if not first_pass:
         have = hasattr(est, "target_mean_")
@@ -68,9 +93,23 @@ def set_target_scaling(est: Any, y: np.ndarray | None, sample_weight: np.ndarray
         for name in ("target_mean_", "target_scale_"):
             est.__dict__.pop(name, None)
         return
+    if streamed:
+        est.target_mean_, est.target_scale_ = moments_statistics(moments)
+        return
     assert y is not None
     Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     est.target_mean_, est.target_scale_ = target_statistics(Y, sample_weight)
+
+
+@contextlib.contextmanager
+def streamed_chunks(est: Any) -> Iterator[None]:
+    """Within: ``est``'s ``partial_fit`` calls (a streamed fit's chunks) keep the scaling the streamed fit fixed from
+    its statistics pass, instead of refusing ``scale_target`` (as a user's ``partial_fit`` does) or taking one chunk's."""
+    est._stream_scaling_fixed = True
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_stream_scaling_fixed", None)
 
 
 def scaled(est: Any, Y: np.ndarray) -> np.ndarray:
@@ -94,6 +133,25 @@ def scaling_to_json(est: Any) -> dict[str, list[float]] | None:
     if not hasattr(est, "target_mean_"):
         return None
     return {"mean": [float(v) for v in est.target_mean_], "scale": [float(v) for v in est.target_scale_]}
+
+
+def check_checkpoint_scaling(est: Any, stored: Any, path: str) -> None:
+    """A ``ValueError`` when a streamed fit's checkpoint ``path`` (its ``stored`` scaling, None for none) was written by a fit
+    with the other ``scale_target``: resuming would train its network against targets on another scale."""
+    want, have = bool(getattr(est, "scale_target", False)), stored is not None
+    if want != have:
+        raise ValueError(f"checkpoint '{path}' was written by a fit {'with' if have else 'without'} target scaling and this fit has "
+                         f"scale_target={want}: delete it to train from the start, or set scale_target={have} to resume it.")
+
+
+def restore_checkpoint_scaling(est: Any, stored: Any, path: str) -> None:
+    """Put a checkpoint's scaling (``stored``: :func:`scaling_to_json`'s record, or None) back into ``est``, as the run that
+    wrote it trained with (not recomputed: a restarted run goes on against the same targets); one ``ValueError`` if it cannot."""
+    check_checkpoint_scaling(est, stored, path)
+    try:
+        scaling_from_json(est, stored)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"checkpoint '{path}' holds a damaged target scaling ({exc}): delete it to train from the start.") from None
 
 
 def scaling_from_json(est: Any, stored: Any) -> None:
