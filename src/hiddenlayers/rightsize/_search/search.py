@@ -33,6 +33,7 @@ import numpy as np
 
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
+from .resumed import check_resumed_space
 from .run import TrialSetup, make_folds, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
@@ -236,6 +237,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
         check_resumed_scoring(study, setup, storage)  # before any trial: a resumed study's scores must rank with ours
+        check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
             run_worker(setup, store, name, directions, trials, seed, timeout, threads=None,
                        callbacks=[_ProgressCallback(trials)] if progress else [])
