@@ -201,7 +201,7 @@ def _best_epoch(t: Any) -> int | None:
 UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
 
 
-def _row(t: Any, space_fixed: dict[str, float]) -> dict[str, Any]:
+def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
     """One result row: what trial ``t`` trained with (sampled and fixed settings) and what it scored.
 
     Settings the space fixed are in the trial's ``fixed`` attribute; a trial
