@@ -32,8 +32,11 @@ def fast_mlp(seed: int = 0) -> Callable[[], Any]:
 
 
 def check(X: Any, y: Any = None, X_new: Any = None, *, task: str = "auto", fast: bool = False,
-          label_model: Callable[[], Any] | None = None, source: Any = None, seed: int = 0) -> DataReport:
+          label_model: Callable[[], Any] | None = None, source: Any = None, seed: int = 0, sample_weight: Any = None) -> DataReport:
     """Check a table before training (see :func:`hiddenlayers.data.check`); label errors come from our fast MLP, trained on the noise-robust generalized cross entropy.
+
+    ``sample_weight`` (one weight per row, or the name of its column in ``X``) adds the weights' findings, as
+    ``hiddenlayers check --sample-weight COL`` reports them: ``sample_weight`` (fatal), ``zero_weight``, ``skewed_weights``.
 
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
@@ -50,4 +53,4 @@ def check(X: Any, y: Any = None, X_new: Any = None, *, task: str = "auto", fast:
     model = label_model if label_model is not None else fast_mlp(seed)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(converge|Maximum iterations|batch_size).*")
-        return _data_check(X, y, X_new, task=task, fast=fast, label_model=model, source=source, seed=seed)
+        return _data_check(X, y, X_new, task=task, fast=fast, label_model=model, source=source, seed=seed, sample_weight=sample_weight)

@@ -240,7 +240,7 @@ def test_train_and_search_summaries_carry_the_weight_findings(tmp_path):
     p = tmp_path / "skew.csv"
     pd.DataFrame({"a": np.arange(100) % 7, "w": w, "y": np.arange(100) % 2}).to_csv(p, index=False)
     trained = ok("train", p, "-t", "y", "--sample-weight", "w", "--hidden", "4", "--epochs", "2", "-q", "-o", tmp_path / "m.safetensors")
-    assert "warning skewed_weights: the weights in column 'w' are so uneven that 100 rows count as" in trained.stderr
+    assert "warning skewed_weights: the weights in --sample-weight column 'w' are so uneven that 100 rows count as" in trained.stderr
     searched = ok("search", p, "-t", "y", "--sample-weight", "w", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1",
                   "--out-dir", tmp_path / "found", "--json")
     assert "warning skewed_weights" in searched.stderr

@@ -612,7 +612,7 @@ def test_fixed_values_are_used_in_trials_rows_and_the_refit(iris) -> None:
     model = r.best_model
     assert (model.learning_rate_init, model.alpha) == (0.01, 1e-4) and model.hidden_layer_sizes == "8:dropout=0.1"
     for t in r.study.get_trials():
-        assert t.user_attrs["fixed"] == {"learning_rate_init": 0.01, "alpha": 1e-4, "dropout": 0.1}
+        assert t.user_attrs["fixed"] == {"learning_rate_init": 0.01, "alpha": 1e-4, "dropout": 0.1, "weight_averaging": None, "solver": "adam"}
         assert set(t.params) == {"hidden", "activation", "batch_size"}
 
 
@@ -630,6 +630,8 @@ def _valid_spaces(draw: st.DrawFn) -> SearchSpace:
         funnel=draw(st.booleans()), activations=tuple(draw(st.lists(st.sampled_from(hl.activation_names()), min_size=1, max_size=3))),
         learning_rate_init=(lr[0], lr[1]), alpha=alpha, dropout=(drop[0], drop[1]),
         batch_sizes=tuple(draw(st.lists(st.integers(1, 512), min_size=1, max_size=3))),
+        weight_averaging=tuple(draw(st.lists(st.sampled_from([None, "ema", "swa"]), min_size=1, max_size=3))),
+        solvers=tuple(draw(st.lists(st.sampled_from(["adam", "adamw", "rmsprop", "sgd"]), min_size=1, max_size=4))),
     )
 
 
@@ -637,7 +639,9 @@ def _valid_spaces(draw: st.DrawFn) -> SearchSpace:
 @given(space=_valid_spaces())
 def test_valid_spaces_pass_the_check(space: SearchSpace) -> None:
     space.check()
-    assert set(space.fixed()) <= {"learning_rate_init", "alpha", "dropout"}
+    assert set(space.fixed()) <= {"learning_rate_init", "alpha", "dropout", "weight_averaging", "solver"}
+    assert ("solver" in space.fixed()) == (len(set(space.solvers)) == 1)
+    assert ("weight_averaging" in space.fixed()) == (len(set(space.weight_averaging)) == 1)
 
 
 # each kind of bad field, with the start of the one-line message that must name it
@@ -666,6 +670,16 @@ BAD_FIELDS = {
     "batch_sizes": [((), "batch_sizes must be a non-empty tuple of positive integers, e.g. (32, 64). Received: batch_sizes=()."),
                     ((0,), "batch_sizes must be a non-empty tuple of positive integers, e.g. (32, 64). Received: batch_sizes=(0,)."),
                     ((32.5,), "batch_sizes must be a non-empty tuple of positive integers")],
+    "weight_averaging": [((), "weight_averaging must be a non-empty tuple of None, 'ema', 'swa', e.g. (None, 'swa'). Received: weight_averaging=()."),
+                         (("none",), "weight_averaging must be a non-empty tuple of None, 'ema', 'swa'"),
+                         (("ema", "bogus"), "weight_averaging must be a non-empty tuple of None, 'ema', 'swa', e.g. (None, 'swa'). "
+                                            "Received: weight_averaging=('ema', 'bogus')."),
+                         ("swa", "weight_averaging must be a non-empty tuple of None, 'ema', 'swa'")],
+    "solvers": [(("adam", "lbfgs"), "solvers must be a non-empty tuple of 'adam', 'adamw', 'rmsprop', 'sgd' (lbfgs is not offered: it has no "
+                                    "epochs for a trial to score and stop), e.g. ('adam', 'sgd'). Received: solvers=('adam', 'lbfgs')."),
+                ((), "solvers must be a non-empty tuple of 'adam', 'adamw', 'rmsprop', 'sgd', e.g. ('adam', 'sgd'). Received: solvers=()."),
+                (("Adam",), "solvers must be a non-empty tuple of 'adam', 'adamw', 'rmsprop', 'sgd'"),
+                ((None,), "solvers must be a non-empty tuple of")],
 }
 
 

@@ -55,8 +55,8 @@ class _Spy:
             return model
 
         class Recorded(fold):  # type: ignore[misc, valid-type]
-            def __init__(self, X, y, patience, sample_weight=None):
-                super().__init__(X, y, patience, sample_weight)
+            def __init__(self, X, y, patience, sample_weight=None, **kwargs):
+                super().__init__(X, y, patience, sample_weight, **kwargs)
                 spy.score_weights.append(sample_weight)
 
         monkeypatch.setattr(run, "build_estimator", building)

@@ -71,6 +71,36 @@ def test_validation_scores_the_averaged_weights_and_the_raw_trajectory_is_unchan
         torch.testing.assert_close(seen[k], torch.stack(rec.epochs[1 : k + 1]).mean(0))
 
 
+def test_a_callback_reads_the_run_s_averaging_and_scores_the_averaged_weights_within_swapped() -> None:
+    """``state.averaging`` is the run's WeightAveraging: within ``swapped()`` the network holds the SWA mean so far, after it the raw weights."""
+    X, Y = _data()
+    inside: list[torch.Tensor] = []
+    after: list[torch.Tensor] = []
+
+    class Score(Callback):
+        def on_epoch_end(self, *, network: Any, state: Any, **kwargs: Any) -> None:
+            with state.averaging.swapped():
+                inside.append(flat(network))
+            after.append(flat(network))
+
+    avg = WeightAveraging("swa", start_epoch=2)
+    rec = RecordWeights()
+    train(_net(), X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.1, batch_size=20, max_epochs=4, shuffle=False,
+          callbacks=[rec, Score()], averaging=avg)
+    torch.testing.assert_close(inside[0], rec.epochs[0])  # nothing averaged yet: the raw weights
+    for k in (1, 2, 3):
+        torch.testing.assert_close(inside[k], torch.stack(rec.epochs[1 : k + 1]).mean(0))
+        torch.testing.assert_close(after[k], rec.epochs[k])
+    seen: list[Any] = []
+
+    class Look(Callback):
+        def on_epoch_end(self, *, state: Any, **kwargs: Any) -> None:
+            seen.append(state.averaging)
+
+    train(_net(), X, Y, loss="log_loss", max_epochs=1, callbacks=[Look()])
+    assert seen == [None]
+
+
 def test_batch_norm_statistics_are_recomputed_for_the_averaged_weights() -> None:
     X, Y = _data(64)
     net = _net("8:norm=batch")

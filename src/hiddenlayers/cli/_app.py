@@ -567,6 +567,9 @@ def search(
     layers: Annotated[str, typer.Option(help="Number of hidden layers: a range like 1-3, or one count.")] = "1-3",
     widths: Annotated[str, typer.Option(help="Widths a hidden layer may take, comma-separated.")] = "16,32,64,128,256",
     activations: Annotated[str, typer.Option(help="Activations to try, comma-separated.")] = "relu,tanh",
+    weight_averaging: Annotated[str, typer.Option("--weight-averaging", help="Weight averaging to try, comma-separated: none, ema, swa "
+                                                  "(swa starts at 3/4 of --epochs; its trials run at least that far).")] = "none",
+    solvers: Annotated[str, typer.Option(help="Solvers to try, comma-separated: adam, adamw, rmsprop, sgd (not lbfgs: no epochs to score).")] = "adam",
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     class_weight: ClassWeight = None,
@@ -587,6 +590,8 @@ def search(
     a regression's trials standardize the target as `train` does (--no-scale-target: not).
 
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
+
+    Example: hiddenlayers search data.csv --target label --weight-averaging none,swa --solvers adam,sgd
     """
     from ._rightsize import run_search
 
@@ -595,7 +600,7 @@ def search(
         workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
         check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing, sample_weight=sample_weight,
-        scale_target=scale_target,
+        scale_target=scale_target, weight_averaging=weight_averaging, solvers=solvers,
     )
 
 

@@ -94,14 +94,12 @@ def weight_column_findings(table: Any, data: str, name: str | None, target: str 
     ``check --sample-weight`` reports them; ``train`` and ``search`` add them to their fast checks' summary.
 
     The column must exist and be neither the target nor a feature (a :class:`UserError`, as ``train`` says it).
-    Its findings: ``sample_weight`` (fatal) when ``fit`` would refuse the values (``train``'s message, with the file
-    line); ``zero_weight`` (info) for rows of weight 0, which training leaves out; ``skewed_weights`` (warning) when
-    Kish's effective sample size ``sum(w)**2 / sum(w**2)`` is under a tenth of the rows: a few rows carry the fit.
+    Its findings are :func:`hiddenlayers.data.weight_findings`' (the rule ``hl.check(sample_weight=)`` uses): ``sample_weight``
+    (fatal) when ``fit`` would refuse the values (``train``'s message, with the file line); ``zero_weight`` (info) for rows of
+    weight 0, which training leaves out; ``skewed_weights`` (warning) when Kish's effective sample size is under a tenth of the rows.
     """
-    import numpy as np
-
-    from ..data import Finding, default_target, preview, resolve_column
-    from ._weights import check_weight_column, row_weights, weight_problem
+    from ..data import default_target, resolve_column, weight_findings
+    from ._weights import check_weight_column, option_label
 
     frame = table.frame
     if name is None:
@@ -110,21 +108,7 @@ def weight_column_findings(table: Any, data: str, name: str | None, target: str 
     goal = target if target is not None else default_target(data, frame)
     check_weight_column(name, columns, target=resolve_column(goal, columns) if goal is not None else None, features=parse_features(features))
     values = frame[name].reset_index(drop=True)
-    problem = weight_problem(values, name, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
-    if problem is not None:
-        what, fix, rows = problem
-        return frame.drop(columns=[name]), [Finding("sample_weight", "fatal", what.rstrip(":"), fix[:1].lower() + fix[1:], tuple(int(r) for r in rows), (name,))]
-    w = row_weights(values, name)
-    found = []
-    zero = np.flatnonzero(w == 0)
-    if zero.size:
-        found.append(Finding("zero_weight", "info", f"{zero.size} row(s) have --sample-weight 0 in column '{name}': rows {preview(zero)}",
-                             "training leaves them out (as dropping them); give them a weight > 0 to use them", tuple(int(r) for r in zero), (name,)))
-    n_eff = float(w.sum() ** 2 / (w**2).sum())
-    if len(w) >= 20 and n_eff < 0.1 * len(w):
-        found.append(Finding("skewed_weights", "warning", f"the weights in column '{name}' are so uneven that {len(w):,} rows count as "
-                             f"{n_eff:.1f} (Kish's effective sample size): a few rows carry the fit and its held-out metrics are noisy",
-                             "check the weights (a wrong unit or scale?), or cap the largest", (), (name,), {"effective_rows": n_eff}))
+    found = weight_findings(values, option_label(name), (name,), where=lambda row: f"{table.unit} {int(table.lines()[row])}")
     return frame.drop(columns=[name]), found
 
 

@@ -61,6 +61,29 @@ def parse_activations(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _choice_list(option: str, text: str, allowed: dict[str, Any], example: str, refused: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """``"a,b"`` -> the values ``allowed`` maps each name to (case and spaces aside, repeats dropped); else one line naming ``option``."""
+    names = [p.strip().lower() for p in (text or "").split(",") if p.strip()]
+    bad = [n for n in names if n not in allowed]
+    if not names or bad:
+        why = (refused or {}).get(bad[0], "") if bad else ""
+        raise UserError(f"{option} takes comma-separated names from {', '.join(allowed)}{why}, e.g. {example}. Received: {text!r}.")
+    return tuple(dict.fromkeys(allowed[n] for n in names))
+
+
+def parse_weight_averaging(text: str) -> tuple[str | None, ...]:
+    """``"none,swa"`` -> ``(None, "swa")``: the weight averaging a search tries (none, ema, swa)."""
+    return _choice_list("--weight-averaging", text, {"none": None, "ema": "ema", "swa": "swa"}, "none,swa")
+
+
+def parse_solvers(text: str) -> tuple[str, ...]:
+    """``"adam,sgd"`` -> ``("adam", "sgd")``: the solvers a search tries (lbfgs refused: it has no epochs for a trial to score)."""
+    from ..rightsize import SEARCH_SOLVERS
+
+    return _choice_list("--solvers", text, {n: n for n in SEARCH_SOLVERS}, "adam,sgd",
+                        {"lbfgs": " (not lbfgs: it has no epochs for a trial to score and stop)"})
+
+
 def parse_objectives(text: str) -> tuple[str, ...]:
     """``"accuracy,params,latency"`` -> ``("score", "params", "latency")``; the score always comes first."""
     names = [p.strip().lower() for p in (text or "").split(",") if p.strip()]
@@ -246,7 +269,8 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
                storage: str | None, study: str, workers: int, max_params: int | None, max_latency_us: float | None,
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
                html: str | None, force: bool, as_json: bool, check: bool = True, class_weight: str | None = None,
-               label_smoothing: float | None = None, sample_weight: str | None = None, scale_target: bool | None = None) -> dict[str, Any]:
+               label_smoothing: float | None = None, sample_weight: str | None = None, scale_target: bool | None = None,
+               weight_averaging: str = "none", solvers: str = "adam") -> dict[str, Any]:
     """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
 
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
@@ -254,6 +278,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     (``--class-weight``'s text) and ``label_smoothing`` reach every trial, as ``train``'s; so do the weights
     of the ``sample_weight`` column, which also weight the held-out score that ranks the trials. ``scale_target``
     (``--scale-target``, None: unset): decided as ``train`` decides it, so a regression's trials train as ``train`` would.
+    ``weight_averaging`` and ``solvers``: ``--weight-averaging`` / ``--solvers``' comma lists, the choices every trial samples among.
     """
     from ._train import _with_option, classifier_options, target_scaling_option
 
@@ -261,7 +286,8 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         data, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study, workers=workers,
         max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force,
-        classifier={"class_weight": class_weight, "label_smoothing": label_smoothing})
+        classifier={"class_weight": class_weight, "label_smoothing": label_smoothing},
+        choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": parse_solvers(solvers)})
     from ..rightsize import search
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
@@ -285,11 +311,13 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
 def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
                      workers: int, max_params: int | None, max_latency_us: float | None, layers: str, widths: str,
                      activations: str, epochs: int, max_categories: int, out_dir: str, html: str | None,
-                     force: bool, classifier: dict[str, Any] | None = None) -> tuple[dict[str, Any], Path]:
+                     force: bool, classifier: dict[str, Any] | None = None,
+                     choices: dict[str, tuple[Any, ...]] | None = None) -> tuple[dict[str, Any], Path]:
     """``search``'s options checked before the table is read (an option's mistake is one line, said at once); its settings and the output folder.
 
     ``classifier``: ``--class-weight`` (text) and ``--label-smoothing`` as given, checked here without
     the labels (the classes a ``LABEL=WEIGHT`` names are matched once the table is read); not in the settings.
+    ``choices``: the space's ``weight_averaging`` and ``solvers`` (parsed; absent: the space's defaults).
     """
     from ._train import _with_option, class_weight_option
     objs = parse_objectives(objectives)
@@ -317,7 +345,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
         _check_storage(storage)
     from ..rightsize import SearchSpace, check_search_options
 
-    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts)
+    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts, **(choices or {}))
     settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
                                 "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
                                 "workers": workers, "timeout": timeout}
@@ -402,5 +430,5 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     return summary
 
 
-__all__ = ["parse_activations", "parse_layers", "parse_objectives", "parse_widths", "run_cost", "run_export",
+__all__ = ["parse_activations", "parse_layers", "parse_objectives", "parse_solvers", "parse_weight_averaging", "parse_widths", "run_cost", "run_export",
            "run_prune", "run_search"]

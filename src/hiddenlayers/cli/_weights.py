@@ -42,46 +42,16 @@ def check_weight_column(name: str, columns: list[str], *, target: str | None, fe
 
 
 def weight_problem(values: pd.Series, name: str, where: Callable[[int], str] | None = None) -> tuple[str, str, np.ndarray] | None:
-    """``(what is wrong, how to fix it, the bad rows)`` of weight column ``values``, or None when ``fit`` takes them.
+    """``(what is wrong, how to fix it, the bad rows)`` of weight column ``values``, or None when ``fit`` takes them:
+    :func:`hiddenlayers.data.weight_problem` (the rule :func:`hiddenlayers.check` uses too), naming ``--sample-weight column 'NAME'``."""
+    from ..data import weight_problem as problem_of
 
-    The checks are ``fit``'s (``estimators.check_sample_weight``), in its words where it has them, the first failing one
-    said; ``where(row)`` says where a 0-based row is in the user's file (``"line 7"``), ``"row N"`` without it.
-    The bad rows are 0-based positions in ``values`` (empty when every row is 0).
-    """
+    return problem_of(values, option_label(name), where)
 
-    def at(row: int) -> str:
-        return where(row) if where is not None else f"row {row + 1}"
 
-    def first(mask: np.ndarray, kind: str = "") -> tuple[np.ndarray, int, str]:
-        """The rows of ``mask``, its first and how many there are (``"2 rows"``, ``"1 negative row"``)."""
-        rows = np.flatnonzero(mask)
-        return rows, int(rows[0]), f"{len(rows)} {kind}row{'s' if len(rows) > 1 else ''}"
-
-    if pd.api.types.is_bool_dtype(values):  # True/False as 1/0, as every numeric column reads booleans
-        values = values.astype(np.float64)
-    num = pd.to_numeric(values, errors="coerce")
-    text = (num.isna() & values.notna()).to_numpy()
-    if text.any():
-        rows, row, count = first(text)
-        return (f"--sample-weight column '{name}' must hold numbers but holds {str(values.iloc[row])!r} ({at(row)}; {count}):",
-                "fix it, or choose another column.", rows)
-    w = np.asarray(num.to_numpy(dtype=np.float64), dtype=np.float64)
-    if np.isnan(w).any():
-        rows, row, count = first(np.isnan(w))
-        return (f"--sample-weight column '{name}' has no value on {at(row)} ({count}): Input sample_weight contains NaN.",
-                "Give every row a weight (0 leaves a row out).", rows)
-    if np.isinf(w).any():
-        rows, row, count = first(np.isinf(w))
-        return (f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): Input sample_weight contains infinity.",
-                "Give every row a finite weight.", rows)
-    if (w < 0).any():
-        rows, row, count = first(w < 0, "negative ")
-        return (f"--sample-weight column '{name}' holds {w[row]:g} ({at(row)}; {count}): sample_weight must be >= 0, as a negative "
-                "weight rewards mispredicting its row.", "Drop those rows or give them weight 0.", rows)
-    if len(w) and not w.any():
-        return (f"--sample-weight column '{name}' is 0 on every row: Sample weights must contain at least one non-zero number.",
-                "Give some rows a weight > 0.", np.array([], dtype=np.int64))
-    return None
+def option_label(name: str) -> str:
+    """How the CLI's messages name the weights of column ``name``: ``--sample-weight column 'w'``."""
+    return f"--sample-weight column '{name}'"
 
 
 def row_weights(values: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
@@ -89,12 +59,12 @@ def row_weights(values: pd.Series, name: str, where: Callable[[int], str] | None
 
     The checks and ``where`` are :func:`weight_problem`'s.
     """
+    from ..data import as_weights
+
     problem = weight_problem(values, name, where)
     if problem is not None:
         raise DataError(f"{problem[0]} {problem[1]}")
-    if pd.api.types.is_bool_dtype(values):
-        values = values.astype(np.float64)
-    return np.array(pd.to_numeric(values).to_numpy(dtype=np.float64), dtype=np.float64)  # a writable copy: torch warns on a read-only array
+    return as_weights(values)
 
 
 def take_weights(frame: pd.DataFrame, name: str | None, *, target: str | None, features: list[str] | None = None,
@@ -114,4 +84,4 @@ def stored_weight_column(model: Any) -> str | None:
     return (getattr(model, "preprocessing_", None) or {}).get(STORED_KEY)
 
 
-__all__ = ["STORED_KEY", "check_weight_column", "row_weights", "stored_weight_column", "take_weights", "weight_problem"]
+__all__ = ["STORED_KEY", "check_weight_column", "option_label", "row_weights", "stored_weight_column", "take_weights", "weight_problem"]

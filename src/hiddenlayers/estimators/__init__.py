@@ -23,6 +23,8 @@ _EXPORTS = {
     # the weighting the applications' classifiers share with MLPClassifier
     "check_sample_weight": "._checks",
     "loss_row_weights": "._checks",
+    # the first epoch an SWA fit averages (search's trials and refits start SWA where the estimator would)
+    "swa_start_epoch": "._checks",
     "check_class_weight": "._class_weight",
     "class_row_weights": "._class_weight",
     "combine": "._class_weight",

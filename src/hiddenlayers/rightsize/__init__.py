@@ -13,6 +13,8 @@ _EXPORTS = {
     "PruneReport": "._prune.prune",
     "prune": "._prune.prune",
     "SearchSpace": "._search.space",
+    "SEARCH_SOLVERS": "._search.space",
+    "SEARCH_AVERAGING": "._search.space",
     "search": "._search.search",
     "check_search_options": "._search.options",
     "check_search_data": "._search.search",

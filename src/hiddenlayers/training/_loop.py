@@ -624,7 +624,7 @@ def train(
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
                  clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
                  sw_total=sw_total, held=held_at_start(history), averaging=averaging)
-    state = TrainState()
+    state = TrainState(averaging=averaging)  # a callback scores the averaged weights within state.averaging.swapped()
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
     reason, epoch, steps, samples_seen = _run_epochs(plan, network, callbacks, history, state, schedule=schedule, rule=rule,

@@ -15,9 +15,12 @@ import difflib
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._numbers import real, whole
+
+if TYPE_CHECKING:
+    from ._averaging import WeightAveraging
 
 #: what LossBelow and NoImprovement can watch: History's per-epoch lists
 MONITORS = ("train_loss", "val_score", "val_loss")
@@ -262,11 +265,17 @@ class TimeLimit(StoppingRule):
 
 @dataclass
 class TrainState:
-    """Mutable state a callback may read, and the flag it sets to stop."""
+    """Mutable state a callback may read, and the flag it sets to stop.
+
+    ``averaging``: the run's :class:`~hiddenlayers.training.WeightAveraging` (EMA or SWA), or None. The
+    callbacks' ``on_epoch_end`` sees the raw weights in the network (the ones the steps run on); a callback
+    that scores the model as the run's own validation does scores inside ``state.averaging.swapped()``.
+    """
 
     epoch: int = 0
     stop_training: bool = False
     start_time: float = field(default_factory=time.perf_counter)
+    averaging: WeightAveraging | None = None
 
 
 class Callback:

@@ -8,7 +8,8 @@ constant, ID-like, leaky; ``duplicates``; ``labels``: fatal target problems,
 imbalance, confident-learning label errors; ``outliers``; ``drift``; ``stream``:
 the fast checks of a streamed table, with ``stream_rows`` (its duplicates over
 every row, by row hashes), ``stream_leak`` (its leakage) and ``stream_missing``
-(missingness against a numeric target); ``report``:
+(missingness against a numeric target); ``weights``: per-row weights
+(``sample_weight``, ``zero_weight``, ``skewed_weights``); ``report``:
 :class:`~hiddenlayers.data.DataReport`. The public names are re-exported by
 :mod:`hiddenlayers.data`; this package exports nothing itself.
 """

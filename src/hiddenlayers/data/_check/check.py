@@ -25,6 +25,7 @@ from .labels import check_classes, check_label_errors, check_target
 from .outliers import check_outliers
 from .report import DataReport
 from .table import check_columns_shape, check_infinite, check_new_columns, scan_file
+from .weights import length_finding, weight_findings
 
 FAST_CHECKS = ("table", "infinite", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
 SLOW_CHECKS = ("label_errors", "outliers", "drift")
@@ -73,6 +74,33 @@ def _target(frame: Any, y: Any) -> tuple[Any, Any, str | None]:
     return frame, ys, str(getattr(y, "name", None) or "y")
 
 
+def _weights(frame: Any, new: Any, sample_weight: Any, target: str | None) -> tuple[Any, Any, Callable[[], list[Finding]] | None]:
+    """``(features, new data, the weights' check or None)``: a ``sample_weight`` column name taken out of both tables.
+
+    Raises DataError for a name that is not a column of X, or is the target's.
+    """
+    import pandas as pd
+
+    if sample_weight is None:
+        return frame, new, None
+    if isinstance(sample_weight, str):
+        if sample_weight == target or sample_weight not in frame.columns:
+            raise DataError(f"sample_weight={sample_weight!r} is {'the target' if sample_weight == target else 'not a column of X'}: pass the "
+                            f"weights, or the name of another column of X (one of {list(frame.columns)[:8]}).")
+        values = frame[sample_weight].reset_index(drop=True)
+        label, columns = f"sample_weight column {sample_weight!r}", (sample_weight,)
+        frame = frame.drop(columns=[sample_weight])
+        if new is not None and sample_weight in new.columns:
+            new = new.drop(columns=[sample_weight])
+        return frame, new, lambda: weight_findings(values, label, columns)
+    w = sample_weight.reset_index(drop=True) if isinstance(sample_weight, pd.Series) else np.asarray(sample_weight, dtype=object)
+    if np.ndim(w) != 1 or len(w) != len(frame):
+        size = len(w) if np.ndim(w) == 1 else int(np.size(w))
+        return frame, new, lambda: [length_finding(size, len(frame), np.shape(w))]
+    values = w if isinstance(w, pd.Series) else pd.Series(list(w))
+    return frame, new, lambda: weight_findings(values, "sample_weight")
+
+
 def _whole_numbers(ys: Any) -> Any:
     """A float target whose values are all whole numbers (floats only because some are missing) as integers with missing values."""
     import pandas as pd
@@ -94,6 +122,7 @@ def check(
     fast: bool = False,
     source: str | os.PathLike[str] | None = None,
     seed: int = 0,
+    sample_weight: Any = None,
 ) -> DataReport:
     """Check a table before training: each finding has a severity, rows, columns and a fix.
 
@@ -119,6 +148,10 @@ def check(
         The CSV/TSV file ``X`` was read from: adds ragged and empty lines.
     seed : int
         Seed of the folds, forests and samples.
+    sample_weight : array-like of shape (rows,), str, or None
+        Each row's training weight, or the name of its column in ``X`` (then no feature, as
+        ``check --sample-weight COL`` takes it): adds ``sample_weight`` (fatal: what ``fit`` refuses,
+        or not one weight per row), ``zero_weight`` and ``skewed_weights`` (:mod:`.weights`).
 
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -130,11 +163,14 @@ def check(
         raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
     t0 = time.perf_counter()
     frame, ys, name, new = _tables(X, y, X_new)
+    frame, new, weighed = _weights(frame, new, sample_weight, name)
     run = _Run()
     if source is not None:
         run("file", scan_file, source)
     run("table", check_columns_shape, frame)
     run("infinite", check_infinite, frame)
+    if weighed is not None:
+        run("sample_weight", weighed)
     target = _checked_target(ys, task, frame, run)
     # a fatal finding does not stop the check: every check that can judge the data runs, so one run lists
     # every problem; an unusable target (fatal target finding) only drops the checks that read the target

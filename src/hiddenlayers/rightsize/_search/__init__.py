@@ -5,7 +5,9 @@
 its settings that need no data; ``space``: :class:`~hiddenlayers.rightsize.SearchSpace` and the
 parameter / FLOP counts; ``run``: the trial objective and the worker loop
 (``python -m hiddenlayers.rightsize._search.run``); ``storage``: Optuna
-storages, studies and dead-worker recovery; ``result``:
+storages, studies and dead-worker recovery; ``scoring`` and ``resumed``: what a
+resumed study's trials were scored with, chose among and trained with, held
+against this search's; ``limit``: the latency limit a resumed study is judged by; ``result``:
 :class:`~hiddenlayers.rightsize.SearchResult`. The public names are re-exported
 by :mod:`hiddenlayers.rightsize`; this package exports nothing itself.
 """

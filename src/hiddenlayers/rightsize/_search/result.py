@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .run import FIXED_ATTR, TrialSetup, build_estimator
+from .run import AVERAGED_ATTR, FIXED_ATTR, TrialSetup, build_estimator
 from .scoring import scoring_text
 
 
@@ -28,7 +28,9 @@ class SearchResult:
     trials stored before they were recorded); ``models``: the refitted estimators of those
     rows; ``paths``: their model files when ``save_dir`` was given; ``max_latency_us``: the
     latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
-    ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials.
+    ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials;
+    ``space``: the :class:`~hiddenlayers.rightsize.SearchSpace` searched. Each row says its ``solver``, ``weight_averaging`` and
+    whether its score was of ``averaged`` weights (an SWA stopped or peaking before its start epoch averaged none).
     """
 
     objectives: tuple[str, ...]
@@ -46,6 +48,7 @@ class SearchResult:
     class_weight: Any = None
     label_smoothing: float = 0.0
     sample_weight: bool = False
+    space: Any = field(default=None, repr=False)
 
     @property
     def best(self) -> dict[str, Any]:
@@ -89,11 +92,18 @@ class SearchResult:
         Latency shows whenever it was measured, an objective or not: under ``max_latency_us`` alone it is
         what made the other trials infeasible.
         """
-        cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch", *self.objectives]
+        cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch"]
+        cols += [c for c, key in (("solver", "solver"), ("averaging", "weight_averaging")) if self._shows(key)]
+        cols += list(self.objectives)
         cols += [c for c in ("params", "flops", "latency") if c not in cols and any(r.get(c) is not None for r in self.rows)]
         if "latency" in cols:  # a latency says what it was measured under
             cols.insert(cols.index("latency") + 1, "threads")
         return cols
+
+    def _shows(self, key: str) -> bool:
+        """Whether the table shows a row's ``solver`` / ``weight_averaging``: when the space offered several, or a row's is not the default."""
+        offered = getattr(self.space, "solvers" if key == "solver" else key, ()) if self.space is not None else ()
+        return len(set(offered)) > 1 or any(r.get(key, UNSEARCHED[key]) != UNSEARCHED[key] for r in self.rows)
 
     def table(self) -> Any:
         from rich.table import Table
@@ -101,7 +111,7 @@ class SearchResult:
         t = Table(title=f"{self._title()} — {self._counts()}")
         cols = self._columns()
         for c in cols:
-            t.add_column(c, justify="left" if c in ("hidden", "activation") else "right")
+            t.add_column(c, justify="left" if c in ("hidden", "activation", "solver", "averaging") else "right")
         for r in self.rows:
             t.add_row(*(_cell(r, c) for c in cols))
         return t
@@ -153,6 +163,9 @@ def _cell(r: dict[str, Any], col: str) -> str:
     """One row's value in column ``col``, formatted as in the terminal table (and the HTML page)."""
     if col == "threads":
         return _threads_cell(r)
+    if col == "averaging":  # an SWA that never started (the trial stopped or peaked before it) is said so
+        kind = r.get("weight_averaging")
+        return "none" if kind is None else kind if r.get("averaged") else f"{kind} (not reached)"
     key = {"lr": "learning_rate_init", "batch": "batch_size"}.get(col, col)
     v = r.get(key)
     if v is None:
@@ -185,18 +198,26 @@ def _best_epoch(t: Any) -> int | None:
     return int(np.argmax(curve)) + 1 if curve else None
 
 
-def _row(t: Any, space_fixed: dict[str, float]) -> dict[str, Any]:
+UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
+
+
+def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
     """One result row: what trial ``t`` trained with (sampled and fixed settings) and what it scored.
 
     Settings the space fixed are in the trial's ``fixed`` attribute; a trial
     stored before that attribute existed gets those of ``space_fixed`` (this
-    search's space).
+    search's space), and one stored before solvers and weight averaging were
+    searched gets ``UNSEARCHED`` (what every trial trained with then). ``averaged``:
+    whether the trial's score was of averaged weights (an SWA that patience or the
+    peak's epoch left before its start averaged none: the refit then averages none either).
     """
-    p = {**space_fixed, **t.user_attrs.get(FIXED_ATTR, {}), **t.params}
+    p = {**space_fixed, **UNSEARCHED, **t.user_attrs.get(FIXED_ATTR, {}), **t.params}
     return {
         "trial": t.number, "hidden": p["hidden"], "activation": p["activation"],
         "learning_rate_init": p["learning_rate_init"], "alpha": p["alpha"], "dropout": p.get("dropout", 0.0),
-        "batch_size": p["batch_size"], "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
+        "batch_size": p["batch_size"], "solver": p["solver"], "weight_averaging": p["weight_averaging"],
+        "averaged": bool(t.user_attrs.get(AVERAGED_ATTR, False)),
+        "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
         "latency": t.user_attrs.get("latency_us"), "torch_threads": t.user_attrs.get("torch_threads"),
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
         "score": t.values[0],
@@ -250,6 +271,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         storage=None if storage is None else str(storage), study=study,
         max_latency_us=setup.max_latency_us, n_infeasible=len(complete) - len(feasible),
         class_weight=setup.class_weight, label_smoothing=setup.label_smoothing, sample_weight=setup.sample_weight is not None,
+        space=setup.space,
     )
     if refit:
         import warnings

@@ -14,6 +14,7 @@ The first fold doubles as the screen of :class:`HopelessStop`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
@@ -143,26 +144,31 @@ def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
 
 class FoldScore(Callback):
     """Score the held-out rows after every epoch (the estimator's own ``score``, weighted by ``sample_weight`` when given)
-    and stop after ``patience`` flat epochs.
+    and stop after ``patience`` flat epochs counted from epoch ``hold`` on.
 
-    Writes the score into the epoch's ``logs["val_score"]`` so callbacks after
-    it (:class:`HopelessStop`) read it. ``model`` is set before ``fit``.
+    Under weight averaging (EMA, SWA) the averaged weights are scored, as the estimator's own
+    validation scores them (``state.averaging.swapped()``): the weights a refit keeps. ``hold``:
+    SWA's first averaged epoch, so patience cannot stop a fold before its averaging has started
+    (1: patience counts from the first epoch). Writes the score into the epoch's ``logs["val_score"]``
+    so callbacks after it (:class:`HopelessStop`) read it. ``model`` is set before ``fit``.
     """
 
-    def __init__(self, X: Any, y: Any, patience: int, sample_weight: Any = None) -> None:
-        self.X, self.y, self.patience, self.sample_weight = X, y, patience, sample_weight
+    def __init__(self, X: Any, y: Any, patience: int, sample_weight: Any = None, hold: int = 1) -> None:
+        self.X, self.y, self.patience, self.sample_weight, self.hold = X, y, patience, sample_weight, hold
         self.model: Any = None
         self.curve: list[float] = []
         self.best, self.flat = -math.inf, 0
 
     def on_epoch_end(self, **kwargs: Any) -> None:
-        self.model._cache_weights()  # predict reads the cached NumPy weights
-        score = float(self.model.score(self.X, self.y, sample_weight=self.sample_weight))
+        averaging = getattr(kwargs.get("state"), "averaging", None)
+        with averaging.swapped() if averaging is not None else contextlib.nullcontext():
+            self.model._cache_weights()  # predict reads the cached NumPy weights
+            score = float(self.model.score(self.X, self.y, sample_weight=self.sample_weight))
         kwargs["logs"]["val_score"] = score
         self.curve.append(score)
         if score > self.best + 1e-12:
             self.best, self.flat = score, 0
-        else:
+        elif len(self.curve) >= self.hold:
             self.flat += 1
             if self.flat >= self.patience:
                 kwargs["state"].stop_training = True
@@ -175,15 +181,17 @@ def mean_curve(curves: list[list[float]]) -> list[float]:
     return [float(v) for v in grid.mean(axis=0)]
 
 
+AVERAGED_ATTR = "averaged"  # the trial's user attribute: whether its score (at its best epoch) was of averaged weights
 FIXED_ATTR = "fixed"  # the trial's user attribute holding the settings the space fixed (equal ends), not sampled
 
 
 def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
     """Sample one configuration; the hidden layers are ONE categorical ``hidden`` value.
 
-    Float settings whose ends are equal are not sampled (Optuna would not record
-    them in ``trial.params``): they go in the trial's ``fixed`` attribute, so the
-    result rows and the refit read the values the trial trained with.
+    Float settings whose ends are equal, and a ``weight_averaging`` or ``solver`` the
+    space offers one of, are not sampled (Optuna would not record them in
+    ``trial.params``): they go in the trial's ``fixed`` attribute, so the result rows
+    and the refit read the values the trial trained with.
     """
     sp = setup.space
     fixed = sp.fixed()
@@ -194,7 +202,39 @@ def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
         lo, hi = getattr(sp, name)
         cfg[name] = fixed[name] if name in fixed else trial.suggest_float(name, lo, hi, log=log)
     cfg["batch_size"] = trial.suggest_categorical("batch_size", list(sp.batch_sizes))
+    for name, values in (("weight_averaging", sp.weight_averaging), ("solver", sp.solvers)):
+        cfg[name] = fixed[name] if name in fixed else trial.suggest_categorical(name, list(values))
     return cfg
+
+
+SWA_START = 0.75  # a trial's SWA starts at this share of max_epochs: the estimators' default swa_start
+
+
+def averaging_start(cfg: dict[str, Any], setup: TrialSetup) -> int:
+    """The first epoch whose score is of averaged weights under ``cfg``'s ``weight_averaging``: 1 for EMA
+    (it averages every step), SWA's start epoch (``SWA_START`` of ``max_epochs``), 0 without averaging."""
+    from ...estimators import swa_start_epoch
+
+    kind = cfg.get("weight_averaging")
+    if kind is None:
+        return 0
+    return 1 if kind == "ema" else swa_start_epoch(SWA_START, setup.max_epochs)
+
+
+def _averaging_options(cfg: dict[str, Any], setup: TrialSetup, epochs: int | None) -> dict[str, Any]:
+    """The estimator's ``weight_averaging`` (and SWA's ``swa_start``) for a trial (``epochs`` None) or a refit of ``epochs``.
+
+    A refit's SWA averages the epochs the trial averaged: from the trial's start epoch, given as an
+    epoch; a refit that ends before it (the trial peaked before its averaging began) averages nothing,
+    as its trial's best score did not, and trains with ``weight_averaging=None``.
+    """
+    kind = cfg.get("weight_averaging")
+    if kind != "swa":
+        return {"weight_averaging": kind}
+    start = averaging_start(cfg, setup)
+    if epochs is None:
+        return {"weight_averaging": "swa", "swa_start": SWA_START}
+    return {"weight_averaging": "swa", "swa_start": start} if epochs >= start else {"weight_averaging": None}
 
 
 def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any] | None, epochs: int | None = None) -> Any:
@@ -203,7 +243,8 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
     A refit anneals the learning rate to 0 over its epochs (cosine): at a
     constant rate the last epoch's weights land wherever the step noise leaves
     them (one digits configuration: held-out accuracy 0.93-0.97 over four seeds), annealed
-    they settle (0.978-0.982 over the same four seeds).
+    they settle (0.978-0.982 over the same four seeds). ``cfg``'s ``solver`` and ``weight_averaging`` (missing:
+    adam and none, what trials stored before they were searched used) see :func:`_averaging_options`.
     """
     from ...estimators import MLPClassifier, MLPRegressor
 
@@ -218,7 +259,7 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
         alpha=cfg["alpha"], batch_size=int(cfg["batch_size"]), max_iter=epochs or setup.max_epochs, early_stopping=False,
         learning_rate="cosine" if epochs else "constant",
         n_iter_no_change=10**6 if epochs else setup.patience, random_state=setup.random_state, callbacks=callbacks, device="cpu",
-        **extra,
+        solver=cfg.get("solver", "adam"), **_averaging_options(cfg, setup, epochs), **extra,
     )
 
 
@@ -268,10 +309,13 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         trial.set_user_attr("class_weight", class_weight_to_json(setup.class_weight))
         trial.set_user_attr("label_smoothing", float(setup.label_smoothing))
     trial.set_user_attr("sample_weight", setup.sample_weight is not None)
+    if not setup.classifier:  # a resumed study refuses another scale_target (resumed.py)
+        trial.set_user_attr("scale_target", bool(setup.scale_target))
     curves, model = [], None
     weights, sw = score_weights(setup), setup.sample_weight
     for i, (tr, va) in enumerate(make_folds(setup)):
-        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience, None if weights is None else weights[va])
+        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience, None if weights is None else weights[va],
+                           hold=max(1, averaging_start(cfg, setup)))
         stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial) if i == 0 else None
         model = build_estimator(cfg, setup, [scorer] + ([stop] if stop else []))
         scorer.model = model
@@ -293,6 +337,8 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     trial.set_user_attr("cv_curve", mean)
     trial.set_user_attr("fold_scores", [float(max(c)) for c in curves])
     trial.set_user_attr("best_epoch", best_epoch)
+    start = averaging_start(cfg, setup)  # whether the best epoch's score was of averaged weights (an SWA may not have started)
+    trial.set_user_attr(AVERAGED_ATTR, bool(start) and best_epoch >= start)
     trial.set_user_attr("epochs", len(mean))
     latency = None
     if "latency" in setup.objectives or setup.max_latency_us is not None:
@@ -363,7 +409,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
                    catch=(ValueError, FloatingPointError), gc_after_trial=False)
 
 
-__all__ = ["COST_OBJECTIVES", "FIXED_ATTR", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
+__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FIXED_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
            "make_storage", "objective", "run_worker", "score_weights"]
 
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
+from .resumed import check_resumed_space
 from .run import TrialSetup, make_folds, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
@@ -146,7 +147,8 @@ def search(
     and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
     numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
     ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
-    :class:`SearchSpace` (default: its defaults); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
+    :class:`SearchSpace` (default: its defaults; its ``weight_averaging`` and ``solvers`` are sampled per trial as the rest, the folds
+    scoring the averaged weights; a resumed study whose trials sampled among other choices is refused); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
     exists; ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
     ``warmup_epochs``, ``min_peers``: a trial may be stopped below its peers' median only after that many epochs and peers;
     ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
@@ -236,6 +238,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
         check_resumed_scoring(study, setup, storage)  # before any trial: a resumed study's scores must rank with ours
+        check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
             run_worker(setup, store, name, directions, trials, seed, timeout, threads=None,
                        callbacks=[_ProgressCallback(trials)] if progress else [])

@@ -118,6 +118,25 @@ def _batch_sizes_error(sizes: Any) -> str | None:
     return f"batch_sizes must be a non-empty tuple of positive integers, e.g. (32, 64). Received: batch_sizes={sizes!r}."
 
 
+#: the solvers a search may try: the step-by-step ones, whose epochs the trials score and stop (L-BFGS has none)
+SEARCH_SOLVERS = ("adam", "adamw", "rmsprop", "sgd")
+#: the weight averaging a search may try (None: the plain weights), as the estimators' ``weight_averaging`` takes it
+SEARCH_AVERAGING = (None, "ema", "swa")
+
+
+def _choices_error(name: str, values: Any, allowed: tuple[Any, ...], example: str, why: str = "") -> str | None:
+    """Why ``values`` is not a non-empty tuple of members of ``allowed``, or None."""
+    if isinstance(values, (tuple, list)) and values and all(any(v is a or (isinstance(v, str) and v == a) for a in allowed) for v in values):
+        return None
+    shown = ", ".join("None" if a is None else repr(a) for a in allowed)
+    return f"{name} must be a non-empty tuple of {shown}{why}, e.g. {example}. Received: {name}={values!r}."
+
+
+def _solvers_error(solvers: Any) -> str | None:
+    why = " (lbfgs is not offered: it has no epochs for a trial to score and stop)" if isinstance(solvers, (tuple, list)) and "lbfgs" in solvers else ""
+    return _choices_error("solvers", solvers, SEARCH_SOLVERS, "('adam', 'sgd')", why)
+
+
 def _space_errors(space: SearchSpace) -> list[str]:
     """Every field of ``space`` that cannot be searched, one message each (empty when it is fine)."""
     errors = [
@@ -128,6 +147,8 @@ def _space_errors(space: SearchSpace) -> list[str]:
         _alpha_error(space.alpha),
         _dropout_error(space.dropout),
         _batch_sizes_error(space.batch_sizes),
+        _choices_error("weight_averaging", space.weight_averaging, SEARCH_AVERAGING, "(None, 'swa')"),
+        _solvers_error(space.solvers),
     ]
     return [e for e in errors if e is not None]
 
@@ -141,6 +162,9 @@ class SearchSpace:
     usual shape, and a much smaller space). ``learning_rate_init`` and
     ``alpha`` ranges are searched on a log scale, so their ends must be > 0
     (``alpha=(0.0, 0.0)`` fixes no L2 penalty); ``dropout`` lies in [0, 1).
+    ``weight_averaging``: the estimators' ``weight_averaging`` values to try (``None``, ``"ema"``, ``"swa"``);
+    ``solvers``: the solvers to try (``SEARCH_SOLVERS``: adam, adamw, rmsprop, sgd; not lbfgs, which has no
+    epochs to score). A tuple of one value fixes it, as equal range ends do (:meth:`fixed`).
     :meth:`check` (run by :func:`search` before any trial) says which field is wrong.
     """
 
@@ -152,6 +176,8 @@ class SearchSpace:
     alpha: tuple[float, float] = (1e-6, 1e-2)
     dropout: tuple[float, float] = (0.0, 0.0)
     batch_sizes: tuple[int, ...] = (32, 64, 128, 256)
+    weight_averaging: tuple[str | None, ...] = (None,)
+    solvers: tuple[str, ...] = ("adam",)
 
     def check(self) -> None:
         """Raise one ``ValueError`` naming the first field that cannot be searched (before any trial runs)."""
@@ -172,10 +198,15 @@ class SearchSpace:
             raise ValueError(problem)
         return within_budget(1, [min(self.widths)] * self.layers[0], 1, max_params, max_flops)
 
-    def fixed(self) -> dict[str, float]:
-        """The float settings whose ends are equal, by name: the trials use these values without sampling them."""
+    def fixed(self) -> dict[str, Any]:
+        """The settings the trials use without sampling them, by name: the float ranges whose ends are equal, and
+        ``weight_averaging`` / ``solver`` when the space offers one value (``{"solver": "adam", ...}``)."""
         pairs = {"learning_rate_init": self.learning_rate_init, "alpha": self.alpha, "dropout": self.dropout}
-        return {name: float(lo) for name, (lo, hi) in pairs.items() if lo == hi}
+        out: dict[str, Any] = {name: float(lo) for name, (lo, hi) in pairs.items() if lo == hi}
+        for name, values in (("weight_averaging", self.weight_averaging), ("solver", self.solvers)):
+            if len(set(values)) == 1:
+                out[name] = values[0]
+        return out
 
     def hidden_choices(self, n_in: int, n_out: int, max_params: int | None = None, max_flops: int | None = None) -> list[str]:
         """Every allowed hidden-layer spec as text ("64,32"), within the budgets."""
