@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,7 +38,7 @@ def test_the_weight_column_is_read_with_each_chunk_and_is_no_feature(tmp_path) -
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("-1", "holds -1 .*must be >= 0"), ("", "has missing values"), ("heavy", "must hold numbers but holds 'heavy'"), ("inf", "holds inf")],
+    [("-1", "holds -1 .*must be >= 0"), ("", "has no value on"), ("heavy", "must hold numbers but holds 'heavy'"), ("inf", "holds inf")],
 )
 def test_a_bad_weight_in_a_csv_is_named_by_file_and_line(tmp_path, value: str, message: str) -> None:
     # the first file (whose types the others read into): a blank line before the bad row, which is line 4
@@ -44,14 +46,14 @@ def test_a_bad_weight_in_a_csv_is_named_by_file_and_line(tmp_path, value: str, m
     (tmp_path / "p2.csv").write_text("a,w,y\n1,1,0\n2,2,1\n")
     with pytest.raises(DataError, match=message) as e:
         ParquetSource(str(tmp_path), target="y", weight="w").scan()
-    assert "(first at '" in str(e.value) and "p1.csv' line 4; 1 row in this batch)" in str(e.value)
+    assert re.search(r"'[^']*p1\.csv' line 4(; | \()1 (negative )?row in this batch\)", str(e.value))  # the data check's words, counted per batch
 
 
 def test_a_bad_weight_in_parquet_is_named_by_file_and_row_and_all_zero_is_refused_after_the_pass(tmp_path) -> None:
     df = _frame(8)
     df.loc[5, "w"] = -2.0
     df.to_parquet(tmp_path / "t.parquet", row_group_size=4, index=False)
-    with pytest.raises(DataError, match=r"holds -2 \(first at '.*t\.parquet' row 5; 1 row in this batch\)"):
+    with pytest.raises(DataError, match=r"holds -2 \('.*t\.parquet' row 5; 1 negative row in this batch\)"):
         ParquetSource(str(tmp_path), target="y", weight="w").scan()
     df["w"] = 0.0
     df.to_parquet(tmp_path / "t.parquet", row_group_size=4, index=False)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from ._check.weights import as_weights, weight_problem
 
 
 def check_weight_name(weight: str, target: str, features: list[str] | None) -> None:
@@ -43,34 +44,16 @@ def batch_weights(values: pd.Series, name: str, file: str, at: int, locate: Call
     """One record batch's weights ``(rows,)`` float64, checked as ``fit`` checks ``sample_weight``.
 
     ``values``: the batch's weight column; its first row is row ``at`` (0-based) of ``file``;
-    ``locate(file, row)`` words where a row is (``"'p.csv' line 9"``, ``"'p.parquet' row 7"``).
+    ``locate(file, row)`` words where a row is (``"'p.csv' line 9"``, ``"'p.parquet' row 7"``). The rules and
+    their words are the data check's (:func:`~._check.weights.weight_problem`), counted in this batch; a batch
+    whose weights are all 0 is fine (other batches may weigh), :func:`refuse_all_zero` judges the whole.
     """
-
-    def where(mask: np.ndarray) -> str:
-        rows = np.flatnonzero(mask)
-        return f"first at {locate(file, at + int(rows[0]))}; {len(rows)} row{'s' if len(rows) > 1 else ''} in this batch"
-
-    if pd.api.types.is_bool_dtype(values):  # True/False as 1/0, as every numeric column reads booleans
-        values = values.astype(np.float64)
-    num = pd.to_numeric(values, errors="coerce")
-    text = (num.isna() & values.notna()).to_numpy()
-    if text.any():
-        row = int(np.flatnonzero(text)[0])
-        raise DataError(f"the weight column {name!r} must hold numbers but holds {str(values.iloc[row])!r} ({where(text)}): "
-                        "fix it, or choose another column.")
-    w = np.array(num.to_numpy(dtype=np.float64), dtype=np.float64)
-    if np.isnan(w).any():
-        raise DataError(f"the weight column {name!r} has missing values ({where(np.isnan(w))}): Input sample_weight contains NaN. "
-                        "Give every row a weight (0 leaves a row out).")
-    if np.isinf(w).any():
-        bad = np.isinf(w)
-        raise DataError(f"the weight column {name!r} holds {w[bad][0]:g} ({where(bad)}): Input sample_weight contains infinity. "
-                        "Give every row a finite weight.")
-    if (w < 0).any():
-        bad = w < 0
-        raise DataError(f"the weight column {name!r} holds {w[bad][0]:g} ({where(bad)}): sample_weight must be >= 0, "
-                        "as a negative weight rewards mispredicting its row. Drop those rows or give them weight 0.")
-    return w
+    problem = weight_problem(values, f"the weight column {name!r}", lambda row: locate(file, at + row),
+                             scope=" in this batch")
+    if problem is not None and len(problem[2]):  # no bad rows: only "every weight is 0", judged over all batches
+        what, fix, _ = problem
+        raise DataError(f"{what} {fix}")
+    return as_weights(values)
 
 
 def refuse_all_zero(path: str, name: str, total: float) -> None:

@@ -20,11 +20,13 @@ SKEWED_SHARE = 0.1  # skewed_weights: Kish's effective sample size under this sh
 SKEWED_MIN_ROWS = 20  # ... on at least this many rows (a handful of rows has no meaningful effective size)
 
 
-def weight_problem(values: Any, label: str, where: Callable[[int], str] | None = None) -> tuple[str, str, np.ndarray] | None:
+def weight_problem(values: Any, label: str, where: Callable[[int], str] | None = None, *,
+                   scope: str = "") -> tuple[str, str, np.ndarray] | None:
     """``(what is wrong, how to fix it, the bad rows)`` of the weights ``values`` (a pandas Series, one per row), or None when ``fit`` takes them.
 
     The checks are ``fit``'s (``estimators.check_sample_weight``), in its words where it has them, the first failing one
     said; ``where(row)`` says where a 0-based row is in the user's file (``"line 7"``), ``"row N"`` (1-based) without it.
+    ``scope`` follows the count of bad rows (``" in this batch"``: a streamed record batch, where the count is the batch's).
     The bad rows are 0-based positions in ``values`` (empty when every row is 0).
     """
     import pandas as pd
@@ -35,7 +37,7 @@ def weight_problem(values: Any, label: str, where: Callable[[int], str] | None =
     def first(mask: np.ndarray, kind: str = "") -> tuple[np.ndarray, int, str]:
         """The rows of ``mask``, its first and how many there are (``"2 rows"``, ``"1 negative row"``)."""
         rows = np.flatnonzero(mask)
-        return rows, int(rows[0]), f"{len(rows)} {kind}row{'s' if len(rows) > 1 else ''}"
+        return rows, int(rows[0]), f"{len(rows)} {kind}row{'s' if len(rows) > 1 else ''}{scope}"
 
     if pd.api.types.is_bool_dtype(values):  # True/False as 1/0, as every numeric column reads booleans
         values = values.astype(np.float64)
