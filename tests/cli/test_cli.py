@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli_helpers import assert_user_error, run, runner
+from cli_helpers import assert_user_error, ok, run, runner
 from hiddenlayers.cli import app
 
 COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
@@ -612,3 +612,21 @@ def test_features_naming_the_target(numbers, tmp_path, check):
     _, good, _ = numbers
     assert_user_error(run("train", good, "-t", "y", "--features", "a,y", "-o", tmp_path / "m", *check),
                       "the target 'y' is also listed in --features: remove it from --features.")
+
+
+def test_a_numeric_target_with_a_typo_is_refused_not_read_as_one_class_per_number(tmp_path):
+    # diabetes' target with one cell 'high': --task auto made it a classification of 215 classes (held-out accuracy 0)
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[0, "target"] = "high"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    fix = "fix those values (or leave them empty to drop their rows)"
+    said = "target 'target' holds numbers but 1 value(s) that are not, e.g. 'high' (line 2), so it would be read as one class per number: "
+    assert_user_error(run("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m"), said + fix + ", or pass --task classification")
+    assert_user_error(run("search", tmp_path / "d.csv", "-t", "target", "--out-dir", tmp_path / "s"), said + fix + ".")  # search has no --task
+    assert not (tmp_path / "m").exists() and not (tmp_path / "s").exists()
+    frame.loc[0, "target"] = ""  # left empty: the row is dropped, and the rest is a regression
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert json.loads(ok("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m", "--json", "-q", "--epochs", "2").stdout)["task"] == "regression"

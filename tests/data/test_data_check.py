@@ -547,3 +547,13 @@ def test_unparseable_numbers_is_fatal_exactly_where_training_refuses_the_column(
     else:
         assert found.fix == "fix those values or make them empty: as it is, 'x' is read as text (categories)"
         assert hl.data.TablePreprocessor().fit(frame[["x"]]).columns[0]["kind"] == "categorical"
+
+
+def test_a_numeric_target_with_a_typo_is_a_fatal_finding():
+    # read as text, the target was checked as 41 classes (rare_classes), though train refuses it
+    y = pd.Series([str(0.5 + i) for i in range(40)] + ["high"], dtype=object)
+    X = pd.DataFrame({"a": np.arange(41.0)})
+    found = {f.check: f for f in check(X, y, fast=True).findings}
+    assert found["target_not_numeric"].severity == "fatal" and found["target_not_numeric"].rows == (40,)
+    assert "rare_classes" not in found
+    assert "target_not_numeric" not in {f.check for f in check(X, y, task="classification", fast=True).findings}

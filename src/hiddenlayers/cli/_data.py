@@ -21,6 +21,7 @@ from ..data import (
     first_non_finite_row,
     infer_task,
     load_table,
+    mistyped_numeric_target,
     numeric_matrix,
     preview,
     split_target,
@@ -113,12 +114,23 @@ def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | Non
     return values
 
 
+def _refuse_mistyped_target(y: pd.Series, name: str, where: Callable[[int], str], task_option: bool) -> None:
+    """A DataError for a numeric target with a few text cells, which ``--task auto`` would read as hundreds of classes
+    (``task_option``: the command has ``--task``, so the error names it)."""
+    bad = mistyped_numeric_target(y)
+    if bad:
+        examples = ", ".join(repr(str(v)) for v in dict.fromkeys(y.iloc[bad[:50]].astype(str)))
+        raise DataError(f"target '{name}' holds numbers but {len(bad)} value(s) that are not, e.g. {examples} ({where(bad[0])}), so it "
+                        "would be read as one class per number: fix those values (or leave them empty to drop their rows)"
+                        + (", or pass --task classification to keep the values as labels." if task_option else "."))
+
+
 def _no_target(columns: list[str]) -> str:
     return f"no target column given: pass --target COLUMN, one of {preview([repr(c) for c in columns], 8)}."
 
 
 def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, table: Any = None,
-            sample_weight: str | None = None) -> dict[str, Any]:
+            sample_weight: str | None = None, task_option: bool = True) -> dict[str, Any]:
     """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
 
     ``"dropped"`` says which rows were dropped while reading (empty if none): the
@@ -126,6 +138,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     ``table``: ``data`` already read by ``read_table`` (``train``'s checks read it first), else it is read here.
     ``sample_weight``: the ``--sample-weight`` column, taken out of the features; its checked
     weights ``(n_rows,)`` are ``"w"`` (None without it), aligned with ``"X"`` and ``"y"``.
+    ``task_option``: the command has ``--task`` (an error may name it as a fix).
     """
     from ._weights import take_weights
 
@@ -135,6 +148,8 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     dropped, feats = table.drop_summary(), parse_features(features)
     frame, w = take_weights(table.frame, sample_weight, target=name, features=feats, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
     X, y = split_target(frame, name, feats)
+    if task == "auto":
+        _refuse_mistyped_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}", task_option)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
         labels = coerce_labels(y)
