@@ -630,3 +630,23 @@ def test_a_numeric_target_with_a_typo_is_refused_not_read_as_one_class_per_numbe
     frame.loc[0, "target"] = ""  # left empty: the row is dropped, and the rest is a regression
     frame.to_csv(tmp_path / "d.csv", index=False)
     assert json.loads(ok("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m", "--json", "-q", "--epochs", "2").stdout)["task"] == "regression"
+
+
+def test_a_text_value_in_a_saved_regressors_target_names_no_task_option(tmp_path):
+    # evaluate, prune, inspect, explain and the ONNX evaluate have no --task, but their error said "or use --task classification"
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    ok("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m.safetensors", "-q", "--epochs", "2")
+    ok("export", tmp_path / "m.safetensors", "--out", tmp_path / "m.onnx")
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[0, "target"] = "high"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    said = "regression target 'target' must be numeric but holds 'high' (line 2): fix it, or check --target (the model is a regressor: its target holds numbers)."
+    assert_user_error(run("evaluate", tmp_path / "m.safetensors", tmp_path / "bad.csv"), said)
+    assert_user_error(run("evaluate", tmp_path / "m.onnx", tmp_path / "bad.csv"), said)
+    assert_user_error(run("prune", tmp_path / "m.safetensors", tmp_path / "bad.csv", "-t", "target", "--out", tmp_path / "p.safetensors"), said)
+    for args in (("inspect", tmp_path / "m.safetensors", tmp_path / "bad.csv", "--target", "target", "--out", tmp_path / "r.html"),
+                 ("explain", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "bad.csv", "--row", 1)):
+        assert_user_error(run(*args), "fix it, or check --target (the model is a regressor: its target holds numbers).")

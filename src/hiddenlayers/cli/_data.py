@@ -100,14 +100,22 @@ def refuse_input_as_target(model: Any, target: str | None) -> None:
     raise UserError(f"--target '{target}' is one of the model's input columns, not a target: {fix}")
 
 
-def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
-    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row."""
+MODEL_IS_REGRESSOR = "check --target (the model is a regressor: its target holds numbers)"
+"""The fix :func:`regression_target` names for a command reading a saved regressor's target (it has no ``--task``)."""
+
+
+def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None,
+                      fix: str = "use --task classification") -> np.ndarray:
+    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row.
+
+    ``fix``: the second way out the error names (``train``'s ``--task``; :data:`MODEL_IS_REGRESSOR` for a saved model).
+    """
     num = pd.to_numeric(y, errors="coerce")
     bad = num.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         at = where(row) if where is not None else f"row {row + 1}"
-        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or use --task classification.")
+        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or {fix}.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise DataError(f"regression target '{name}' holds infinite values: replace them.")
@@ -296,7 +304,8 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     from ._weights import take_weights
 
     X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
-    y = class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_") else regression_target(lab.y, lab.name, lab.where)
+    y = (class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_")
+         else regression_target(lab.y, lab.name, lab.where, MODEL_IS_REGRESSOR))
     A = model_inputs(model, X)
     if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
         note(lab.table.drop_summary())
