@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli_helpers import assert_user_error, run, runner
+from cli_helpers import assert_user_error, ok, run, runner
 from hiddenlayers.cli import app
 
 COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
@@ -331,7 +331,9 @@ def test_error_one_class(tmp_path):
 
 def test_error_text_in_numeric_column(tmp_path):
     pd.DataFrame({"a": [str(i) for i in range(19)] + ["oops"], "y": [0, 1] * 10}).to_csv(tmp_path / "t.csv", index=False)
-    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m"), "column 'a' is numeric but holds text in 1 row(s)")
+    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m"),
+                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'oops' (rows 19)")
+    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m", "--no-check"), "column 'a' is numeric but holds text in 1 row(s)")
 
 
 def test_error_corrupt_model(tmp_path, table):
@@ -610,3 +612,41 @@ def test_features_naming_the_target(numbers, tmp_path, check):
     _, good, _ = numbers
     assert_user_error(run("train", good, "-t", "y", "--features", "a,y", "-o", tmp_path / "m", *check),
                       "the target 'y' is also listed in --features: remove it from --features.")
+
+
+def test_a_numeric_target_with_a_typo_is_refused_not_read_as_one_class_per_number(tmp_path):
+    # diabetes' target with one cell 'high': --task auto made it a classification of 215 classes (held-out accuracy 0)
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[0, "target"] = "high"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    fix = "fix those values (or leave them empty to drop their rows)"
+    said = "target 'target' holds numbers but 1 value(s) that are not, e.g. 'high' (line 2), so it would be read as one class per number: "
+    assert_user_error(run("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m"), said + fix + ", or pass --task classification")
+    assert_user_error(run("search", tmp_path / "d.csv", "-t", "target", "--out-dir", tmp_path / "s"), said + fix + ".")  # search has no --task
+    assert not (tmp_path / "m").exists() and not (tmp_path / "s").exists()
+    frame.loc[0, "target"] = ""  # left empty: the row is dropped, and the rest is a regression
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert json.loads(ok("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m", "--json", "-q", "--epochs", "2").stdout)["task"] == "regression"
+
+
+def test_a_text_value_in_a_saved_regressors_target_names_no_task_option(tmp_path):
+    # evaluate, prune, inspect, explain and the ONNX evaluate have no --task, but their error said "or use --task classification"
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    ok("train", tmp_path / "d.csv", "-t", "target", "-o", tmp_path / "m.safetensors", "-q", "--epochs", "2")
+    ok("export", tmp_path / "m.safetensors", "--out", tmp_path / "m.onnx")
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[0, "target"] = "high"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    said = "regression target 'target' must be numeric but holds 'high' (line 2): fix it, or check --target (the model is a regressor: its target holds numbers)."
+    assert_user_error(run("evaluate", tmp_path / "m.safetensors", tmp_path / "bad.csv"), said)
+    assert_user_error(run("evaluate", tmp_path / "m.onnx", tmp_path / "bad.csv"), said)
+    assert_user_error(run("prune", tmp_path / "m.safetensors", tmp_path / "bad.csv", "-t", "target", "--out", tmp_path / "p.safetensors"), said)
+    for args in (("inspect", tmp_path / "m.safetensors", tmp_path / "bad.csv", "--target", "target", "--out", tmp_path / "r.html"),
+                 ("explain", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "bad.csv", "--row", 1)):
+        assert_user_error(run(*args), "fix it, or check --target (the model is a regressor: its target holds numbers).")

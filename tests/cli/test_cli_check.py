@@ -244,3 +244,17 @@ def test_train_and_search_summaries_carry_the_weight_findings(tmp_path):
     searched = ok("search", p, "-t", "y", "--sample-weight", "w", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1",
                   "--out-dir", tmp_path / "found", "--json")
     assert "warning skewed_weights" in searched.stderr
+
+
+def test_a_mistyped_number_is_a_fatal_finding_and_train_stops_on_it(tmp_path):
+    # the check called it a warning ("read as text (categories)") while train refused the column, naming a row of its
+    # shuffled training split ('row 13') instead of the file's
+    frame = pd.DataFrame({"a": [str(float(i)) for i in range(40)], "b": np.arange(40) % 7, "y": np.arange(40) % 2})
+    frame.loc[5, "a"] = "abc"
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = run("check", tmp_path / "t.csv", "--target", "y")
+    assert result.exit_code == 2 and "FATAL    unparseable_numbers: column 'a'" in result.stdout and "(rows 5)" in result.stdout
+    assert_user_error(run("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors"),
+                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'abc' (rows 5): "
+                      "fix those values or make them empty: training refuses 'a' as it is")
+    assert not (tmp_path / "m.safetensors").exists()

@@ -227,3 +227,17 @@ def test_random_ragged_csv_never_crashes_and_accounts_for_every_row(tmp_path, wi
     assert sorted(v for lines in t.dropped.values() for v in lines) == expected_dropped
     # one scanner: the check's ragged_rows finding names exactly the lines the reader dropped
     assert [line for f in scan_file(path) if f.check == "ragged_rows" for line in f.rows] == expected_dropped
+
+
+@pytest.mark.parametrize("values, rows", [
+    ([str(0.5 + i) for i in range(40)] + ["high"], [40]),             # numbers and a typo: a regression target
+    ([str(0.5 + i) for i in range(40)] + ["high", None], [40]),       # a missing cell is no typo
+    ([str(i % 3) for i in range(40)] + ["high"], []),                 # three integer values and a word: labels
+    (["a", "b"] * 20 + ["1.5"], []),                                  # text labels
+    ([str(0.5 + i) for i in range(30)] + ["x"] * 10, []),             # a quarter text: not numbers with a typo
+])
+def test_mistyped_numeric_target(values, rows):
+    from hiddenlayers.data import mistyped_numeric_target
+
+    assert mistyped_numeric_target(pd.Series(values, dtype=object)) == rows
+    assert mistyped_numeric_target(pd.Series(np.arange(40.5))) == []  # a numeric column has no text cells

@@ -531,3 +531,29 @@ def test_check_of_a_column_with_two_equal_infinities_raises_no_numpy_warning():
         warnings.simplefilter("error", RuntimeWarning)
         report = check(X, y, fast=True)
     assert [f.check for f in report.fatal] == ["infinite_values"]
+
+
+@pytest.mark.parametrize("n_bad, severity", [(1, "fatal"), (2, "fatal"), (3, "warning")])
+def test_unparseable_numbers_is_fatal_exactly_where_training_refuses_the_column(n_bad, severity):
+    # 20 cells, n_bad of them text: 19/20 and 18/20 parse (>= 0.9: the preprocessing refuses the column), 17/20 do not
+    # (read as categories). The finding said "read as text (categories)", a warning, where training refused the column.
+    frame = pd.DataFrame({"x": [str(i) for i in range(20 - n_bad)] + ["abc"] * n_bad})
+    found = {f.check: f for f in check_columns_shape(frame)}["unparseable_numbers"]
+    assert found.severity == severity and found.rows == tuple(range(20 - n_bad, 20))
+    if severity == "fatal":
+        assert found.fix == "fix those values or make them empty: training refuses 'x' as it is"
+        with pytest.raises(hl.DataError, match="column 'x' is numeric but holds text"):
+            hl.data.TablePreprocessor().fit(frame[["x"]])
+    else:
+        assert found.fix == "fix those values or make them empty: as it is, 'x' is read as text (categories)"
+        assert hl.data.TablePreprocessor().fit(frame[["x"]]).columns[0]["kind"] == "categorical"
+
+
+def test_a_numeric_target_with_a_typo_is_a_fatal_finding():
+    # read as text, the target was checked as 41 classes (rare_classes), though train refuses it
+    y = pd.Series([str(0.5 + i) for i in range(40)] + ["high"], dtype=object)
+    X = pd.DataFrame({"a": np.arange(41.0)})
+    found = {f.check: f for f in check(X, y, fast=True).findings}
+    assert found["target_not_numeric"].severity == "fatal" and found["target_not_numeric"].rows == (40,)
+    assert "rare_classes" not in found
+    assert "target_not_numeric" not in {f.check for f in check(X, y, task="classification", fast=True).findings}

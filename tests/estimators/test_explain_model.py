@@ -366,3 +366,15 @@ def test_a_class_weighted_model_says_what_the_rows_weight_does(iris) -> None:
                and n.endswith("strength would be alpha / 4 = 0.0025") for n in ex.source["notes"])
     balanced = hl.MLPClassifier((5,), max_iter=5, class_weight="balanced", random_state=0).fit(X, y)
     assert any("weighs its class n_rows / (n_classes x its rows)" in n for n in explain_model(balanced, X[0], 0).source["notes"])
+
+
+def test_a_one_row_slice_of_y_is_its_label_as_a_one_row_slice_of_x_is_its_row(classifier):
+    # hl.explain(clf, X.iloc[[i]], y.iloc[[i]]) took the row and refused the label, in a message spread over three lines
+    clf, X, labels = classifier
+    frame, y = pd.DataFrame(X), pd.Series(labels, name="species")
+    expected = hl.explain(clf, X[60], labels[60]).to_dict()
+    for y_row in (y.iloc[[60]], labels[60:61], [labels[60]]):
+        assert hl.explain(clf, frame.iloc[[60]].to_numpy(), y_row).to_dict() == expected
+    with pytest.raises(ValueError, match=r"^y_row must be one label, one of the classes 'setosa', 'versicolor', 'virginica'. "
+                                         r"Received: 60 versicolor 61 versicolor Name: species, dtype: \w+\.$"):
+        hl.explain(clf, X[60], y.iloc[[60, 61]])

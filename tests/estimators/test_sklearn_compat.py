@@ -239,3 +239,29 @@ def test_the_estimators_module_keeps_no_private_sklearn_constraint_import() -> N
     import hiddenlayers.estimators._mlp as mlp
 
     assert not hasattr(mlp, "Interval") and not hasattr(mlp, "StrOptions")
+
+
+def test_pipeline_set_output_pandas_works_as_with_sklearns_mlp() -> None:
+    # transform() makes our estimators transformers: Pipeline.set_output(transform="pandas") called set_output on
+    # them and failed ("`set_output` is not available") where scikit-learn's MLP (no transform) just works
+    import pandas as pd
+    from sklearn import config_context
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    pipe = make_pipeline(StandardScaler(), hl.MLPClassifier(hidden_layer_sizes=(5, 3), max_iter=50, learning_rate_init=0.05, random_state=0)).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y)
+    assert pipe.score(X, y) > 0.5
+    clf, Xs = pipe[-1], pipe[0].transform(X.iloc[10:20])
+    out = clf.transform(Xs)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["hidden2_0", "hidden2_1", "hidden2_2"]
+    assert list(out.index) == list(range(10, 20))  # the input's index, as scikit-learn's transformers keep it
+    assert list(clf.transform(Xs, layer=1).columns) == [f"hidden1_{j}" for j in range(5)]
+    assert list(clf.get_feature_names_out()) == list(out.columns)
+    np.testing.assert_array_equal(out.to_numpy(), clf.set_output(transform="default").transform(Xs))
+    assert isinstance(clone(clf.set_output(transform="pandas")).fit(X, y).transform(X), pd.DataFrame)  # clone keeps it
+    with config_context(transform_output="pandas"):
+        assert isinstance(hl.MLPRegressor(hidden_layer_sizes=(2,), max_iter=2).fit(X, y).transform(X), pd.DataFrame)
+    with pytest.raises(ValueError, match=r"transform must be one of \['default', 'pandas', 'polars'\] or None. Received: transform='xml'"):
+        clf.set_output(transform="xml")

@@ -143,3 +143,13 @@ def test_clip_grad_norm_clips_each_step_as_train_does_and_the_module_comes_back(
     assert clipped.losses[1] != pytest.approx(plain.losses[1], rel=1e-3)
     with pytest.raises(ValueError, match="clip_grad_norm must be"):
         lr_find(net, X, Y, clip_grad_norm=0.0, **common)
+
+
+def test_suggestion_ignores_the_fall_back_from_a_blow_up() -> None:
+    # the smoothed loss of digits/Adam: it falls to its lowest at 0.055, blows up, then falls back from its peak; the
+    # steepest fall was on that way back (0.89, where training diverges: held-out accuracy 0.37 against 0.97 at 0.007)
+    lrs = np.geomspace(1e-4, 10, 50)
+    x = np.log10(lrs)
+    descent = 1.1 + 1.3 / (1 + np.exp(3 * (x + 2)))  # falls fastest at 1e-2, to its lowest at 0.1
+    loss = np.where(x <= -1, descent, descent + 10 * (x + 1) - 7 * (x > 0))  # then the blow-up, and a fall of 7 at 1.0
+    assert steepest_descent(lrs, loss) == pytest.approx(1e-2, rel=0.35)

@@ -21,6 +21,7 @@ from ..data import (
     first_non_finite_row,
     infer_task,
     load_table,
+    mistyped_numeric_target,
     numeric_matrix,
     preview,
     split_target,
@@ -99,18 +100,37 @@ def refuse_input_as_target(model: Any, target: str | None) -> None:
     raise UserError(f"--target '{target}' is one of the model's input columns, not a target: {fix}")
 
 
-def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None) -> np.ndarray:
-    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row."""
+MODEL_IS_REGRESSOR = "check --target (the model is a regressor: its target holds numbers)"
+"""The fix :func:`regression_target` names for a command reading a saved regressor's target (it has no ``--task``)."""
+
+
+def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | None = None,
+                      fix: str = "use --task classification") -> np.ndarray:
+    """``y`` as float64; a value that is no number is a DataError naming it and ``where(row)`` (its file line) or its row.
+
+    ``fix``: the second way out the error names (``train``'s ``--task``; :data:`MODEL_IS_REGRESSOR` for a saved model).
+    """
     num = pd.to_numeric(y, errors="coerce")
     bad = num.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         at = where(row) if where is not None else f"row {row + 1}"
-        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or use --task classification.")
+        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or {fix}.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise DataError(f"regression target '{name}' holds infinite values: replace them.")
     return values
+
+
+def _refuse_mistyped_target(y: pd.Series, name: str, where: Callable[[int], str], task_option: bool) -> None:
+    """A DataError for a numeric target with a few text cells, which ``--task auto`` would read as hundreds of classes
+    (``task_option``: the command has ``--task``, so the error names it)."""
+    bad = mistyped_numeric_target(y)
+    if bad:
+        examples = ", ".join(repr(str(v)) for v in dict.fromkeys(y.iloc[bad[:50]].astype(str)))
+        raise DataError(f"target '{name}' holds numbers but {len(bad)} value(s) that are not, e.g. {examples} ({where(bad[0])}), so it "
+                        "would be read as one class per number: fix those values (or leave them empty to drop their rows)"
+                        + (", or pass --task classification to keep the values as labels." if task_option else "."))
 
 
 def _no_target(columns: list[str]) -> str:
@@ -118,7 +138,7 @@ def _no_target(columns: list[str]) -> str:
 
 
 def prepare(data: str, target: str | None, features: str | None, task: str, max_categories: int, table: Any = None,
-            sample_weight: str | None = None) -> dict[str, Any]:
+            sample_weight: str | None = None, task_option: bool = True) -> dict[str, Any]:
     """Load ``data`` and split out the target; decide the task. Returns the pieces ``train`` needs.
 
     ``"dropped"`` says which rows were dropped while reading (empty if none): the
@@ -126,6 +146,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     ``table``: ``data`` already read by ``read_table`` (``train``'s checks read it first), else it is read here.
     ``sample_weight``: the ``--sample-weight`` column, taken out of the features; its checked
     weights ``(n_rows,)`` are ``"w"`` (None without it), aligned with ``"X"`` and ``"y"``.
+    ``task_option``: the command has ``--task`` (an error may name it as a fix).
     """
     from ._weights import take_weights
 
@@ -135,6 +156,8 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     dropped, feats = table.drop_summary(), parse_features(features)
     frame, w = take_weights(table.frame, sample_weight, target=name, features=feats, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
     X, y = split_target(frame, name, feats)
+    if task == "auto":
+        _refuse_mistyped_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}", task_option)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
         labels = coerce_labels(y)
@@ -281,7 +304,8 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     from ._weights import take_weights
 
     X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
-    y = class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_") else regression_target(lab.y, lab.name, lab.where)
+    y = (class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_")
+         else regression_target(lab.y, lab.name, lab.where, MODEL_IS_REGRESSOR))
     A = model_inputs(model, X)
     if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
         note(lab.table.drop_summary())

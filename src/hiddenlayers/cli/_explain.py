@@ -28,7 +28,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     from ..data import read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
-    from ._data import class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
+    from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
 
     if model_path.lower().endswith(".onnx"):
         raise UserError(f"{SUPPORTED}; '{model_path}' is an ONNX export, which keeps no training loss: pass the .safetensors file it came from.")
@@ -63,7 +63,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     if isinstance(model, MLPClassifier):
         label: Any = class_labels(y, model.classes_, name)[0]
     else:
-        label = regression_target(y, name, lambda _: where)[0]
+        label = regression_target(y, name, lambda _: where, MODEL_IS_REGRESSOR)[0]
     X_row = X if getattr(model, "preprocessing_", None) else model_inputs(model, X)[0]
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)

@@ -16,7 +16,7 @@ import numpy as np
 from ..data import Table, default_target, read_table, resolve_column
 from ..exceptions import DataError
 from ._common import UserError, check_report_output, clean, note, one_line, print_json
-from ._data import class_labels, coerce_labels, load_model, model_inputs, refuse_input_as_target, regression_target
+from ._data import MODEL_IS_REGRESSOR, class_labels, coerce_labels, load_model, model_inputs, refuse_input_as_target, regression_target
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
@@ -50,7 +50,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if hasattr(model, "classes_"):  # the model's own target must hold its classes; another column only feeds probes and colours
         y = class_labels(y_raw, model.classes_, name) if name == state.get("target") else coerce_labels(y_raw, model.classes_)
     else:
-        y = regression_target(y_raw, name)
+        y = regression_target(y_raw, name, fix=MODEL_IS_REGRESSOR)
     return frame.drop(columns=[name]), y, name
 
 

@@ -22,7 +22,7 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     ``sample_weight``: a column of ``data`` (never a model input) weighting each row in every metric.
     """
     from ..ship import OnnxModel
-    from ._data import class_labels, prediction_metrics, regression_target, show_evaluation
+    from ._data import MODEL_IS_REGRESSOR, class_labels, prediction_metrics, regression_target, show_evaluation
     from ._weights import take_weights
 
     model = OnnxModel(model_path)
@@ -31,7 +31,7 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
     out, notes = model.run(X)  # (n, classes) probabilities or (n, outputs) predictions
     classes = model.classes_
-    y = class_labels(lab.y, classes, lab.name) if classes is not None else regression_target(lab.y, lab.name, lab.where)
+    y = class_labels(lab.y, classes, lab.name) if classes is not None else regression_target(lab.y, lab.name, lab.where, MODEL_IS_REGRESSOR)
     for msg in [lab.table.drop_summary(), *notes] if lab.table.n_dropped else notes:
         note(msg)
     m = prediction_metrics(model.decode(out), y, classes, w)

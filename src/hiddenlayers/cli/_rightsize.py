@@ -384,7 +384,7 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
         table, found = read_checked(data)
         frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
         checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto")
-    prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight)
+    prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight, task_option=False)
     refuse_fatal(checked, prep["dropped"])
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
         pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])

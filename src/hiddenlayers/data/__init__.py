@@ -14,6 +14,7 @@ _EXPORTS = {
     "DATASET_TARGET": "._table",
     "default_target": "._table",
     "infer_task": "._table",
+    "mistyped_numeric_target": "._table",
     "load_table": "._table",
     "read_table": "._table",
     "Table": "._table",

@@ -41,6 +41,10 @@ from ..exceptions import DataError
 from ._cells import category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
 from ._column_hints import warn_column_hints
 
+NUMERIC_TEXT_RATIO = 0.9
+"""A text column whose present cells parse as numbers at least this often is refused by :meth:`TablePreprocessor.fit`
+(numbers with a few typos), not read as categories; the data check (``unparseable_numbers``) judges by the same share."""
+
 # The text a CSV cell holds for a missing value: pandas' default ``na_values`` of read_csv
 # (pandas._libs.parsers.STR_NA_VALUES; a test checks they agree). The server reads such text
 # in a request as missing too, so a category spelled so would be lost when served.
@@ -94,7 +98,7 @@ class TablePreprocessor:
     of all-distinct values (an ID).
     """
 
-    def __init__(self, max_categories: int = 20, numeric_text_ratio: float = 0.9) -> None:
+    def __init__(self, max_categories: int = 20, numeric_text_ratio: float = NUMERIC_TEXT_RATIO) -> None:
         if not isinstance(max_categories, int) or max_categories < 2:
             raise ValueError(f"max_categories must be an integer >= 2. Received: max_categories={max_categories!r}.")
         self.max_categories = max_categories

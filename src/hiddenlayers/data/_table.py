@@ -424,4 +424,28 @@ def infer_task(y: Any) -> str:
     return "classification" if integral and n_unique <= MAX_CLASSES_GUESS else "regression"
 
 
-__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "find_dataset", "infer_task", "load_table", "read_table", "split_target", "Table"]
+def mistyped_numeric_target(y: Any) -> list[int]:
+    """Rows of a text target that would be a regression target but for a few cells that are no numbers (empty if not so).
+
+    A numeric column with one typo ('high' among 441 numbers) reads as text, and :func:`infer_task` would make it a
+    classification with one class per distinct number. The rule is the features' (:data:`NUMERIC_TEXT_RATIO` of the
+    present cells parse as numbers), and the parsed numbers must themselves look like a regression target.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ._cells import is_missing
+    from ._preprocessing import NUMERIC_TEXT_RATIO
+
+    if pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return []
+    present = ~y.map(is_missing).to_numpy(dtype=bool)
+    parsed = pd.to_numeric(y.astype(str).str.strip(), errors="coerce")
+    bad = present & parsed.isna().to_numpy()
+    share = 1 - bad.sum() / max(1, int(present.sum()))
+    if not bad.any() or share < NUMERIC_TEXT_RATIO or infer_task(parsed[present & ~bad]) != "regression":
+        return []
+    return [int(r) for r in np.flatnonzero(bad)]
+
+
+__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "find_dataset", "infer_task", "load_table", "mistyped_numeric_target", "read_table", "split_target", "Table"]

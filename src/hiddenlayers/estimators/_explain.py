@@ -220,6 +220,8 @@ def _target(model: _BaseMLP, y_row: Any) -> tuple[np.ndarray, list[str] | None, 
         if y.shape[1] != len(classes) or not np.isin(y, (0, 1)).all():
             raise ValueError(f"y_row of this multilabel model must be {len(classes)} values of 0 or 1. Received: {_short(y_row)}.")
         return lb.transform(y)[0].astype(np.float64), [str(c) for c in classes], y[0].tolist()
+    if np.ndim(y_row) != 0 and np.size(y_row) == 1:  # y.iloc[[i]] beside X.iloc[[i]]: the one label it holds
+        y_row = np.asarray(y_row, dtype=object).reshape(-1)[0]
     if np.ndim(y_row) != 0:
         raise ValueError(f"y_row must be one label, one of the classes {_classes(classes)}. Received: {_short(y_row)}.")
     hits = np.flatnonzero([_same_label(c, y_row) for c in classes])
@@ -260,7 +262,7 @@ def _classes(classes: np.ndarray) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = " ".join(repr(value).split())  # one line: a Series' or an array's repr spans several
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -45,8 +45,10 @@ def steepest_descent(lrs: Sequence[float] | np.ndarray, smoothed: Sequence[float
 
     The first ``skip_begin`` and last ``skip_end`` points are left out (the start is
     noise, the end is the blow-up; none is skipped on a curve too short to keep 3
-    points), and so are the non-finite ones; the slope is ``np.gradient`` of the
-    loss against ``log10(lr)``, and the rate at its most negative value is returned.
+    points), and so are the non-finite ones and those past the lowest smoothed loss (after
+    a blow-up the loss can fall back steeply from its peak, at rates that diverge: on digits
+    with Adam that picked 0.89); the slope is ``np.gradient`` of the loss against
+    ``log10(lr)``, and the rate at its most negative value is returned.
     None when fewer than 3 finite points are left (the sweep stopped too soon to tell).
     """
     lr = np.asarray(lrs, dtype=float)
@@ -56,6 +58,9 @@ def steepest_descent(lrs: Sequence[float] | np.ndarray, smoothed: Sequence[float
         lr, loss = lr[skip_begin : n - skip_end], loss[skip_begin : n - skip_end]
     keep = np.isfinite(loss)
     lr, loss = lr[keep], loss[keep]
+    if len(lr) >= 3:
+        lowest = int(np.argmin(loss))
+        lr, loss = lr[: lowest + 1], loss[: lowest + 1]  # descent only: nothing past the lowest loss
     if len(lr) < 3:
         return None
     slope = np.gradient(loss, np.log10(lr))

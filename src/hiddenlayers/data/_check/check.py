@@ -296,6 +296,14 @@ def _checked_target(ys: Any, task: str, frame: Any, run: _Run) -> _Target:
     present = ys.dropna()
     kind: str | None = (_table.infer_task(present) if len(present) else "classification") if task == "auto" else task
     run("target", check_target, ys.to_numpy(), frame.shape[1], kind)
+    typos = _table.mistyped_numeric_target(ys) if task == "auto" else []
+    if typos:  # train refuses it too: read as text, it would be one class per number
+        from .common import preview
+
+        run.found.append(Finding("target_not_numeric", "fatal",
+                                 f"the target holds numbers but {len(typos)} value(s) that are not (rows {preview(typos)}), so it would be read as one class per number",
+                                 "fix those values or leave them empty, or treat the target as classes (task='classification')", rows=tuple(typos)))
+        return _Target(None, ys, ys.notna().to_numpy().copy(), None)
     keep = ys.notna().to_numpy().copy()
     if kind == "regression":
         import pandas as pd

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._cells import is_missing
 from .._csv_rows import Records
 from .common import Finding, preview
 
@@ -112,16 +113,30 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
         num = pd.to_numeric(text, errors="coerce")
         ok = num.notna().to_numpy()
         if 0 < (~ok).sum() and ok.mean() >= 0.8:
-            full = frame[c].astype(str).str.strip()
-            bad_mask = frame[c].notna().to_numpy() & pd.to_numeric(full, errors="coerce").isna().to_numpy()
-            bad_rows = np.flatnonzero(bad_mask)
-            examples = list(dict.fromkeys(full.iloc[bad_rows[:50]].tolist()))[:3]
-            out.append(Finding(
-                "unparseable_numbers", "warning",
-                f"column '{c}' is numeric except {len(bad_rows)} value(s) that do not parse as numbers, e.g. {', '.join(map(repr, examples))} (rows {preview(bad_rows)})",
-                f"fix those values or make them empty: as it is, '{c}' is read as text (categories)",
-                rows=tuple(int(r) for r in bad_rows), columns=(str(c),)))
+            out.append(_unparseable(frame[c], str(c)))
     return out
+
+
+def _unparseable(column: Any, name: str) -> Finding:
+    """The ``unparseable_numbers`` finding of a text column whose present cells mostly parse as numbers.
+
+    Fatal where training refuses the column (at least :data:`NUMERIC_TEXT_RATIO` of its present cells parse, as
+    :class:`TablePreprocessor` judges), a warning where it is read as text (categories).
+    """
+    import pandas as pd
+
+    from .._preprocessing import NUMERIC_TEXT_RATIO
+
+    full = column.astype(str).str.strip()
+    present = ~column.map(is_missing).to_numpy(dtype=bool)
+    bad_rows = np.flatnonzero(present & pd.to_numeric(full, errors="coerce").isna().to_numpy())
+    examples = list(dict.fromkeys(full.iloc[bad_rows[:50]].tolist()))[:3]
+    refused = 1 - len(bad_rows) / max(1, int(present.sum())) >= NUMERIC_TEXT_RATIO
+    consequence = f"training refuses '{name}' as it is" if refused else f"as it is, '{name}' is read as text (categories)"
+    return Finding(
+        "unparseable_numbers", "fatal" if refused else "warning",
+        f"column '{name}' is numeric except {len(bad_rows)} value(s) that do not parse as numbers, e.g. {', '.join(map(repr, examples))} (rows {preview(bad_rows)})",
+        f"fix those values or make them empty: {consequence}", rows=tuple(int(r) for r in bad_rows), columns=(name,))
 
 
 def check_infinite(frame: Any) -> list[Finding]:
