@@ -138,7 +138,7 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
     return _named_columns(model, frame)
 
 
-def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
+def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
     """The texts of ``column``, else of the only text column; a missing text is an error naming its row."""
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
@@ -234,7 +234,7 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     return result
 
 
-def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
+def read_series(data: str, column: str | None) -> tuple[np.ndarray, str]:
     """``data``'s value column ``column`` (default: its only numeric column), oldest first, and its name."""
     from ..data import load_table
 
@@ -252,7 +252,7 @@ def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
-    values, column = _series(data, column)
+    values, column = read_series(data, column)
     n = int(model.horizon) if steps is None else steps
     out = _call(model.forecast, n, values)
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
@@ -275,7 +275,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
-        values, column = _series(data, options.get("value_column"))
+        values, column = read_series(data, options.get("value_column"))
         result = score_forecaster(model, values, column, options.get("steps"), lambda n, s: _call(model.forecast, n, s))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
@@ -311,5 +311,5 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
 def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
     """A TextClassifier's texts (list of str) or an ImageClassifier's images (N, H, W[, C]) from the input columns of ``frame``, as ``predict`` reads them."""
     if type(model).__name__ == "TextClassifier":
-        return _texts(frame, options.get("text_column"))
+        return read_texts(frame, options.get("text_column"))
     return _pixel_images(model, frame, options)
