@@ -110,6 +110,24 @@ def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_p
     assert len(forecast) == 12 and forecast["forecast_co2"].between(360, 380).all()
 
 
+def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike(tmp_path: Path) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images[:600] * (255 / 16)).astype(np.uint8)  # (600, 8, 8), 0-255
+    pd.DataFrame(pixels.reshape(600, 64), columns=[f"p{i}" for i in range(64)]).assign(digit=digits.target[:600]).to_csv(tmp_path / "d.csv", index=False)
+    model = tmp_path / "img.safetensors"
+    summary = _json(ok("train", tmp_path / "d.csv", "--app", "image", "--target", "digit", "--image-dtype", "uint8", "--hidden", "conv8k3:same,pool2,32",
+                       "--epochs", "15", "--lr", "0.01", "--out", model, "--json"))
+    assert (summary["image_shape"], summary["test_rows"]) == ("1x8x8", 120)
+    assert summary["test_metrics"]["accuracy"] >= 0.85  # ten classes: chance is 0.1
+    scored = _json(ok("evaluate", model, tmp_path / "d.csv", "--target", "digit", "--image-dtype", "uint8", "--json"))
+    assert scored["metrics"]["accuracy"] >= 0.85
+    np.save(tmp_path / "d.npy", pixels)
+    predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))["predicted_label"]
+    assert (predicted == digits.target[:600]).mean() >= 0.85
+
+
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"], ["--init-from", "x.safetensors"],
                                     ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
 def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
@@ -124,6 +142,7 @@ def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, 
     (["--text-column", "review"], "--text-column is an option of train --app text"),
     (["--window", "12"], "--window is an option of train --app forecaster"),
     (["--steps", "3"], "--steps is an option of train --app forecaster"),
+    (["--image-shape", "8x8"], "--image-shape is an option of train --app image"),
 ])
 def test_app_options_without_app_are_refused(files: Path, tmp_path: Path, args: list[str], message: str) -> None:
     assert_user_error(run("train", files / "ratings.csv", "--target", "rating", *args, "--out", tmp_path / "m.safetensors"), message)
@@ -136,11 +155,12 @@ def _bad_files(d: Path) -> None:
     pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "k": [5, 6] * 10, "r": [1.0, 2.0] * 10}).to_csv(d / "three_ids.csv", index=False)
     pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "r": ["good", 2.0] * 10}).to_csv(d / "text_rating.csv", index=False)
     (d / "empty.csv").write_text("review,label\n")
+    np.save(d / "pixels.npy", np.zeros((4, 8, 8), dtype=np.uint8))
     pd.DataFrame({"title": ["a", "b"] * 10, "body": ["c d", "e f"] * 10, "label": [0, 1] * 10}).to_csv(d / "two_texts.csv", index=False)
 
 
 @pytest.mark.parametrize(("data", "args", "message"), [
-    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster (did you mean 'text'?)"),
+    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster, image (did you mean 'text'?)"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "nope"], "--text-column 'nope' is not a column of the data"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "stars"], "--text-column 'stars' holds numbers, not text"),
     ("two_texts.csv", ["--app", "text", "--target", "label"], "a TextClassifier reads one text column but the data has 2 text columns ('title', 'body')"),
@@ -155,6 +175,11 @@ def _bad_files(d: Path) -> None:
     ("short.csv", ["--app", "forecaster", "--window", "12", "--horizon", "3"], "the series 'v' has 16 values; window 12 + horizon 3 + 1 = 16 are needed to train and 3 held out (--steps)"),
     ("short.csv", ["--app", "forecaster", "--window", "4", "--test-size", "0.2"], "a Forecaster holds out the series' last --steps values"),
     ("ratings.csv", ["--app", "forecaster"], "a Forecaster reads one value column"),
+    ("ratings.csv", ["--app", "image", "--target", "rating"], "the data has 2 pixel columns, which is no square image: pass --image-shape"),
+    ("ratings.csv", ["--app", "image", "--target", "rating", "--image-shape", "3x2x2"], "--image-shape 3x2x2 has 12 pixels but the data has 2"),
+    ("two_texts.csv", ["--app", "image", "--target", "label"], "column 'title' holds text: an ImageClassifier reads pixel columns"),
+    ("pixels.npy", ["--app", "image"], "an .npy array holds no labels"),
+    ("ratings.csv", ["--app", "image", "--target", "rating", "--image-layout", "whc"], "--image-layout must be hwc"),
     ("ratings.csv", ["--app", "forecaster", "--value-column", "rating", "--set", "window=3"], "use --window instead of --set window"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(files: Path, tmp_path: Path, data: str, args: list[str], message: str) -> None:
@@ -190,7 +215,7 @@ def _train_flags() -> dict[str, str]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(app=st.sampled_from(["text", "autoencoder", "recommender", "forecaster"]), picked=st.sets(st.integers(0, 200), max_size=4))
+@given(app=st.sampled_from(["text", "autoencoder", "recommender", "forecaster", "image"]), picked=st.sets(st.integers(0, 200), max_size=4))
 def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picked: set[int]) -> None:
     from hiddenlayers.cli._apptrain import applicable, check_app
     from hiddenlayers.cli._common import UserError

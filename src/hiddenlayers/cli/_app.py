@@ -156,6 +156,12 @@ AppValueColumn = Annotated[str | None, typer.Option("--value-column", help="--ap
                                                     "numeric column).", show_default=False)]
 Window = Annotated[int | None, typer.Option("--window", help="--app forecaster: past values each forecast reads (default 24).", show_default=False)]
 Horizon = Annotated[int | None, typer.Option("--horizon", help="--app forecaster: future values each forecast gives (default 1).", show_default=False)]
+AppImageShape = Annotated[str | None, typer.Option("--image-shape", callback=check_image_shape, help="--app image: each image's shape, HxW or CxHxW "
+                                                   "(default: one channel, square, when the pixel columns are a square count, e.g. 64 -> 8x8).", show_default=False)]
+AppImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="--app image: float32 (pixels as given) or uint8 (whole numbers 0-255, "
+                                                   "scaled by 1/255), as predict reads them (default float32).", show_default=False)]
+AppImageLayout = Annotated[str | None, typer.Option("--image-layout", help="--app image: the order of each image's pixel columns: hwc (numpy's "
+                                                    "H, W, C; the default) or chw (PyTorch's C, H, W), as predict reads them.", show_default=False)]
 AppSteps = Annotated[int | None, typer.Option("--steps", help="--app forecaster: the series' last values held out and forecast from the rest "
                                               "for the held-out MAE, as evaluate's backtest (default: --horizon; --test-size 0: none).", show_default=False)]
 
@@ -212,7 +218,7 @@ def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
     app_: Annotated[str | None, typer.Option("--app", help="Train an application instead of a table MLP: text (a text column -> --target labels), "
                                              "autoencoder (numeric columns; anomaly threshold), recommender (user and item columns -> "
-                                             "--target rating), forecaster (a --value-column series).", show_default=False)] = None,
+                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels).", show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
@@ -255,6 +261,7 @@ def train(
     join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.", callback=positive_seconds("--join-timeout"))] = 60.0,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
     text_column: AppTextColumn = None, value_column: AppValueColumn = None, window: Window = None, horizon: Horizon = None, steps: AppSteps = None,
+    image_shape: AppImageShape = None, image_dtype: AppImageDtype = None, image_layout: AppImageLayout = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -274,7 +281,8 @@ def train(
         flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
         run_app_train(data, app_, options, flags, {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)})
         return
-    refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps)
+    refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps, image_shape=image_shape,
+                       image_dtype=image_dtype, image_layout=image_layout)
     _train_table(data, options)
 
 

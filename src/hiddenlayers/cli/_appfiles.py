@@ -155,7 +155,7 @@ def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
     return [str(v) for v in values]
 
 
-def _images(model: Any, a: Any, dtype: str, layout: str, where: str) -> np.ndarray:
+def read_images(model: Any, a: Any, dtype: str, layout: str, where: str) -> np.ndarray:
     """``a`` (N, H*W*C flattened in ``layout`` order) or (N, image) as the app's images, by :func:`hiddenlayers.ship.image_input`'s rule; a broken rule is one line."""
     from ..ship import PixelError, image_input
 
@@ -191,7 +191,7 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> n
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
-    return _images(model, numeric_matrix(frame), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data")
+    return read_images(model, numeric_matrix(frame), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -201,7 +201,7 @@ def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
     except ValueError as exc:
         raise UserError(f"'{data}' is not a plain numeric .npy array ({one_line(exc)}): save the images with np.save of a number array.") from None
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
-    return _images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
+    return read_images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
 
 
 def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:

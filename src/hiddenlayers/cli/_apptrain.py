@@ -22,7 +22,7 @@ from typing import Any
 from ._common import UserError, check_output, clean, is_stream_input, one_line, print_json
 
 #: ``--app`` name -> the application class it trains
-APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster"}
+APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
 #: options every app takes (the command's parameter names)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
@@ -31,19 +31,20 @@ _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": 
            "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device"}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing"),
-           "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon")}
+           "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon"),
+           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing")}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
-          "forecaster": ("value_column", "steps")}
+          "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout")}
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 
 
 def refuse_app_options(**given: Any) -> None:
-    """Refuse ``train --app``'s own options (``--text-column``, ``--value-column``, ``--window``, ``--horizon``, ``--steps``) without ``--app``."""
+    """Refuse ``train --app``'s own options (``--text-column``, ``--value-column``, ``--steps``, ``--image-*``; ``--window`` and ``--horizon``) without ``--app``."""
     for name, value in given.items():
         if value is not None:
             option = "--" + name.replace("_", "-")
-            owner = "text" if name == "text_column" else "forecaster"
+            owner = next(app for app in APPS if name in (*_READS[app], *_PARAMS[app]))
             raise UserError(f"{option} is an option of train --app {owner} (a table MLP has no use for it): add --app {owner}, or drop {option}.")
 
 
@@ -183,7 +184,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     t.add_column("")
     for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
                        ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
-                       ("horizon", "horizon"), ("threshold", "anomaly threshold")):
+                       ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
+                       ("image_layout", "pixel column order"), ("threshold", "anomaly threshold")):
         if s.get(key) is not None:
             value = s[key]
             t.add_row(label, _listed(value) if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))

@@ -12,7 +12,10 @@ a trained file reads back with the same options. The held-out part is scored by 
 * recommender: two id columns, user then item (``--features USER,ITEM``, default the two besides ``--target``),
   and the rating ``--target`` -> held-out RMSE and MAE, beside the RMSE of the training mean rating;
 * forecaster: a series (``--value-column``, oldest first); its last ``--steps`` values (default ``horizon``)
-  are held out and forecast from the rest -> MAE, RMSE, MASE and the naive forecast's MAE (``evaluate``'s backtest).
+  are held out and forecast from the rest -> MAE, RMSE, MASE and the naive forecast's MAE (``evaluate``'s backtest);
+* image: pixel columns (``--features``, default every column but ``--target``) in ``--image-layout`` order, each image
+  ``--image-shape`` (default: one channel, square), pixels by ``--image-dtype`` and the server's rule (``predict``'s
+  reader); the labels ``--target``; ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused.
 
 Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest.
 """
@@ -197,7 +200,56 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
     return model, summary
 
 
-#: ``--app`` name -> its reader, fit and score
-FITS = {"text": fit_text, "autoencoder": fit_autoencoder, "recommender": fit_recommender, "forecaster": fit_forecaster}
+def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:
+    """``(C, H, W)`` of ``--image-shape`` for ``n`` pixel columns; not given, one channel of a square (64 -> 1 x 8 x 8)."""
+    from ._options import parse_image_shape
 
-__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_recommender", "fit_text"]
+    shape = parse_image_shape(text)
+    if shape is None:
+        side = int(round(np.sqrt(n)))
+        if side * side != n:
+            raise UserError(f"the data has {n} pixel columns, which is no square image: pass --image-shape HxW or CxHxW (e.g. 3x32x32).")
+        return 1, side, side
+    c, h, w = shape if len(shape) == 3 else (1, *shape)
+    if c * h * w != n:
+        raise UserError(f"--image-shape {text} has {c * h * w} pixels but the data has {n} pixel columns: give the shape of the images, "
+                        "or the pixel columns with --features.")
+    return c, h, w
+
+
+def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """An ImageClassifier on pixel columns (read as ``predict`` reads them) and the labels ``--target``; held-out accuracy."""
+    from types import SimpleNamespace
+
+    from ..data import numeric_matrix
+    from ._appfiles import check_app_options, read_images
+    from ._data import prediction_metrics
+    from ._train import class_weight_option
+
+    if data.lower().endswith((".npy", ".npz")):
+        raise UserError("train --app image reads pixel columns beside a --target label column (CSV, Parquet, ...); an .npy array holds no labels: "
+                        "save the images flattened as columns with their labels.")
+    check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
+    frame, target = _labelled(data, options["target"], "the labels")
+    names = _columns(frame, options["features"], target)
+    text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n])]
+    if text:
+        raise UserError(f"column '{text[0]}' holds text: an ImageClassifier reads pixel columns (numbers); pass them with --features.")
+    shape = _image_shape(options["image_shape"], len(names))
+    layout = options["image_layout"] or "hwc"
+    images = read_images(SimpleNamespace(image_shape_=shape), numeric_matrix(frame[names]), options["image_dtype"] or "float32", layout, "the data")
+    labels = frame[target].to_numpy()
+    extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
+    tr, te = _split(len(images), options, labels)
+    model = fit(make(**extra), images[tr], labels[tr])
+    summary: dict[str, Any] = {"image_shape": "x".join(map(str, shape)), "image_layout": layout, "target": target, "rows": len(tr)}
+    if te is not None:
+        found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
+        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+    return model, summary
+
+
+#: ``--app`` name -> its reader, fit and score
+FITS = {"text": fit_text, "autoencoder": fit_autoencoder, "recommender": fit_recommender, "forecaster": fit_forecaster, "image": fit_image}
+
+__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_image", "fit_recommender", "fit_text"]
