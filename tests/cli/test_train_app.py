@@ -72,6 +72,8 @@ def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path,
     predicted = pd.read_csv(io.StringIO(ok("predict", model, files / "cancer.csv").stdout))
     above = predicted["reconstruction_error"] > summary["threshold"]  # the threshold the summary gives is predict's
     assert ((predicted["predicted_anomaly"] == -1) == above).mean() > 0.99
+    ok("inspect", model, files / "cancer.csv", "--out", tmp_path / "auto.html")  # the lens report reads the app's file too
+    assert "<html" in (tmp_path / "auto.html").read_text().lower()
 
 
 def test_autoencoder_without_target_reports_its_threshold(files: Path, tmp_path: Path) -> None:
