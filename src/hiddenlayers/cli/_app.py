@@ -286,6 +286,13 @@ def train(
     _train_table(data, options)
 
 
+#: the estimator parameters ``train`` of a table MLP sets from its options of the same name (``--hidden`` sets hidden_layer_sizes);
+#: the optional ones only when given, so the estimator's own default holds
+TABLE_PARAMS = ("activation", "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction",
+                "n_iter_no_change", "tol", "loss_threshold", "max_time", "clip_grad_norm", "device", "dtype", "init_from", "freeze")
+TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "scale_target")
+
+
 def _train_table(data: str, o: dict[str, Any]) -> None:
     """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name."""
     from ._train import _parse_set, run_train
@@ -296,10 +303,7 @@ def _train_table(data: str, o: dict[str, Any]) -> None:
     if o["workers"] > 1:
         launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
         return
-    named = ("activation", "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction",
-             "n_iter_no_change", "tol", "loss_threshold", "max_time", "clip_grad_norm", "device", "dtype", "init_from", "freeze")
-    optional = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "scale_target")
-    params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in named}, **_given(**{k: o[k] for k in optional})}
+    params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in TABLE_PARAMS}, **_given(**{k: o[k] for k in TABLE_OPTIONAL})}
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
                   force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"])
     if is_stream_input(data):
