@@ -167,9 +167,10 @@ def _bad_files(d: Path) -> None:
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "stars"], "--text-column 'stars' holds numbers, not text"),
     ("two_texts.csv", ["--app", "text", "--target", "label"], "a TextClassifier reads one text column but the data has 2 text columns ('title', 'body')"),
     ("reviews.csv", ["--app", "text", "--text-column", "review"], "no target column given: pass --target COLUMN (the labels)"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "label"], "--text-column 'label' is the --target column"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--set", "toknizer=char"], "has no parameter 'toknizer' (did you mean 'tokenizer'?)"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--epochs", "0"], "--epochs: max_iter must be"),
-    ("empty.csv", ["--app", "text", "--target", "label"], ""),
+    ("empty.csv", ["--app", "text", "--target", "label"], "has no data rows: give a file with a header row and at least one row of data"),
     ("nan.csv", ["--app", "autoencoder"], "column 'a' has a missing or infinite value in data row 3 (5 row(s))"),
     ("nan.csv", ["--app", "autoencoder", "--features", "b,zz"], "--features names 'zz', which is not a column of the data"),
     ("three_ids.csv", ["--app", "recommender", "--target", "r"], "a Recommender reads two id columns, user then item, and the data has 3"),
@@ -233,3 +234,20 @@ def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picke
         check_app(app, flags, given_names)
     first = next(n for n in flags if n in refused)
     assert str(err.value).startswith(f"{flags[first]} does not apply to train --app {app}")
+
+
+@settings(max_examples=50, deadline=None)
+@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 12), st.integers(1, 12)), extra=st.integers(-3, 3), channel=st.booleans())
+def test_image_shape_reads_hxw_or_cxhxw_and_must_match_the_pixel_columns(shape: tuple[int, int, int], extra: int, channel: bool) -> None:
+    from hiddenlayers.cli._apptrain_fit import _image_shape
+    from hiddenlayers.cli._common import UserError
+
+    c, h, w = shape if channel else (1, *shape[1:])
+    text = f"{c}x{h}x{w}" if channel else f"{h}x{w}"
+    n = c * h * w + extra
+    if extra == 0:
+        assert _image_shape(text, n) == (c, h, w)
+        assert _image_shape(None, h * h) == (1, h, h)  # not given: one channel, square
+    elif n > 0:
+        with pytest.raises(UserError, match=f"--image-shape {text} has {c * h * w} pixels but the data has {n} pixel columns"):
+            _image_shape(text, n)
