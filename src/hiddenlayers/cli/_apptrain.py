@@ -70,7 +70,7 @@ def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
     return APPS[app]
 
 
-def app_params(app: str, options: dict[str, Any], flags: dict[str, str], given: set[str], defaults: dict[str, Any]) -> dict[str, Any]:
+def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dict[str, Any]) -> dict[str, Any]:
     """The app's parameters from the ``given`` options (the others keep the app's own defaults) and ``--set KEY=VALUE``.
 
     ``defaults``: the app's ``get_params()``, whose keys ``--set`` may name (a key an option sets is refused, naming it).
@@ -101,12 +101,18 @@ def _whole(text: str, option: str) -> int:
         raise UserError(f"{option} must be 'auto' or an integer >= 1. Received: {text!r}.") from None
 
 
-def option_error(exc: BaseException, flags: dict[str, str]) -> UserError:
-    """An app's parameter error (``max_iter must be ...``) as one line led by the option that sets it (``--epochs: max_iter must be ...``)."""
+def _by_param(app: str, flags: dict[str, str]) -> dict[str, str]:
+    """The app parameter -> the option of ``train`` that sets it (``"learning_rate_init"`` -> ``"--lr"``)."""
+    return {param: flags[name] for name, param in {**_COMMON, **{n: n for n in _PARAMS[app]}}.items() if name in flags}
+
+
+def option_error(exc: BaseException, by_param: dict[str, str]) -> UserError:
+    """An app's parameter error (``max_iter must be ...``) as one line led by the option that sets it (``--epochs: max_iter must be ...``).
+
+    ``by_param``: app parameter -> option (``--set KEY`` for a key ``--set`` gave).
+    """
     message = one_line(exc)
-    first = message.split(" ", 1)[0]
-    by_param = {**{v: flags.get(k, "") for k, v in _COMMON.items()}, **{k: flags.get(k, "") for k in ("window", "horizon", "solver", "dtype", "loss")}}
-    option = by_param.get(first) or ""
+    option = by_param.get(message.split(" ", 1)[0])
     return UserError(f"{option}: {message}" if option else message)
 
 
@@ -124,10 +130,12 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
     cls = getattr(apps, kind)
-    params = app_params(app, options, flags, given, cls().get_params())
-    make = _maker(cls, params, int(options["seed"]), flags)
+    params = app_params(app, options, given, cls().get_params())
+    by_param = _by_param(app, flags)
+    by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
+    make = _maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
-    model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, flags, *args))
+    model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
     elapsed = time.perf_counter() - start
     model.save(out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(model.hidden_layer_sizes),
@@ -136,14 +144,14 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
     return summary
 
 
-def _maker(cls: Any, params: dict[str, Any], seed: int, flags: dict[str, str]) -> Any:
+def _maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:
     """``make(**more)``: an unfitted ``cls`` with ``params``, ``more`` (the app's data-dependent ones) and ``random_state=seed``."""
 
     def make(**more: Any) -> Any:
         try:
             return cls(**{**params, **more}, random_state=seed)
         except (TypeError, ValueError) as exc:
-            raise option_error(exc, flags) from None
+            raise option_error(exc, by_param) from None
 
     return make
 
@@ -152,7 +160,7 @@ def _spec_text(sizes: Any) -> str:
     return ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
 
 
-def fit_app(model: Any, flags: dict[str, str], *args: Any) -> Any:
+def fit_app(model: Any, by_param: dict[str, str], *args: Any) -> Any:
     """``model.fit(*args)``; a parameter the app refuses is one line naming the option, a data problem one line ``training failed: ...``."""
     from ..exceptions import DataError
 
@@ -161,7 +169,7 @@ def fit_app(model: Any, flags: dict[str, str], *args: Any) -> Any:
     except DataError as exc:
         raise UserError(f"training failed: {one_line(exc)}") from None
     except (ValueError, TypeError) as exc:
-        error = option_error(exc, flags)
+        error = option_error(exc, by_param)
         raise error if str(error) != one_line(exc) else UserError(f"training failed: {one_line(exc)}") from None
 
 
