@@ -72,7 +72,9 @@ def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path,
     predicted = pd.read_csv(io.StringIO(ok("predict", model, files / "cancer.csv").stdout))
     above = predicted["reconstruction_error"] > summary["threshold"]  # the threshold the summary gives is predict's
     assert ((predicted["predicted_anomaly"] == -1) == above).mean() > 0.99
-    ok("inspect", model, files / "cancer.csv", "--out", tmp_path / "auto.html")  # the lens report reads the app's file too
+    shown = ok("inspect", model, files / "cancer.csv", "--out", tmp_path / "auto.html").stdout  # the lens report reads the app's file too
+    # an app's fit records no gradient flow, and train --app refuses --gradient-flow: the hint does not send the user there
+    assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
     assert "<html" in (tmp_path / "auto.html").read_text().lower()
 
 
@@ -128,6 +130,8 @@ def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike
     np.save(tmp_path / "d.npy", pixels)
     predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))["predicted_label"]
     assert (predicted == digits.target[:600]).mean() >= 0.85
+    shown = ok("inspect", model, tmp_path / "d.csv", "--target", "digit", "--image-dtype", "uint8", "--out", tmp_path / "img.html").stdout
+    assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
 
 
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"], ["--init-from", "x.safetensors"],
