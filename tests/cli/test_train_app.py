@@ -175,6 +175,7 @@ def _bad_files(d: Path) -> None:
     ("reviews.csv", ["--app", "text", "--target", "label", "--set", "toknizer=char"], "has no parameter 'toknizer' (did you mean 'tokenizer'?)"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--epochs", "0"], "--epochs: max_iter must be"),
     ("ratings.csv", ["--app", "recommender", "--target", "rating", "--set", "n_factors=0"], "--set n_factors: n_factors must be an integer >= 1"),
+    (".", ["--app", "recommender", "--target", "rating"], "train --app reads one data file in memory;"),
     ("empty.csv", ["--app", "text", "--target", "label"], "has no data rows: give a file with a header row and at least one row of data"),
     ("nan.csv", ["--app", "autoencoder"], "column 'a' has a missing or infinite value in data row 3 (5 row(s))"),
     ("nan.csv", ["--app", "autoencoder", "--features", "b,zz"], "--features names 'zz', which is not a column of the data"),
