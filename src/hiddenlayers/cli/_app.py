@@ -295,7 +295,7 @@ TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_av
 
 def _train_table(data: str, o: dict[str, Any]) -> None:
     """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name."""
-    from ._train import _parse_set, run_train
+    from ._train import parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"])
@@ -307,7 +307,7 @@ def _train_table(data: str, o: dict[str, Any]) -> None:
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
                   force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"])
     if is_stream_input(data):
-        run_train_stream(data, params={**params, **_parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], **common)
+        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], **common)
         return
     run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], gradient_flow=o["gradient_flow"],
               timelapse=o["timelapse"], **common)

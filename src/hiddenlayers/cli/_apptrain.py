@@ -75,7 +75,7 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
 
     ``defaults``: the app's ``get_params()``, whose keys ``--set`` may name (a key an option sets is refused, naming it).
     """
-    from ._train import _parse_set
+    from ._train import parse_set
 
     names = {**_COMMON, **{n: n for n in _PARAMS[app]}}
     params = {names[n]: options[n] for n in names if n in given}
@@ -83,7 +83,7 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
         params.pop("batch_size") if params["batch_size"] == "auto" else params.update(batch_size=_whole(params["batch_size"], "--batch-size"))
     if "gce_q" in params and params.get("loss", "log_loss") != "gce":
         raise UserError("--gce-q needs --loss gce (the default --loss log_loss has no q): add --loss gce, or drop --gce-q.")
-    for key, value in _parse_set(options.get("set_") or []).items():
+    for key, value in parse_set(options.get("set_") or []).items():
         if key in _DEDICATED:
             raise UserError(f"use {_DEDICATED[key]} instead of --set {key}=...: {_DEDICATED[key]} sets {key}.")
         if key not in defaults:
