@@ -18,6 +18,7 @@ import warnings
 from typing import Annotated, Any
 
 import typer
+from typer._click.core import ParameterSource
 from typer.core import TyperGroup
 
 from ._common import UserError, is_user_error, note, one_line
@@ -150,6 +151,21 @@ Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, eva
 ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
                                                  show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
+#: train --app's own options (cli/_apptrain.py): the names predict and evaluate read the same app's file with
+AppTextColumn = Annotated[str | None, typer.Option("--text-column", help="--app text: the column of texts (default: the only text column "
+                                                   "besides --target).", show_default=False)]
+AppValueColumn = Annotated[str | None, typer.Option("--value-column", help="--app forecaster: the series' column, oldest first (default: the only "
+                                                    "numeric column).", show_default=False)]
+Window = Annotated[int | None, typer.Option("--window", help="--app forecaster: past values each forecast reads (default 24).", show_default=False)]
+Horizon = Annotated[int | None, typer.Option("--horizon", help="--app forecaster: future values each forecast gives (default 1).", show_default=False)]
+AppImageShape = Annotated[str | None, typer.Option("--image-shape", callback=check_image_shape, help="--app image: each image's shape, HxW or CxHxW "
+                                                   "(default: one channel, square, when the pixel columns are a square count, e.g. 64 -> 8x8).", show_default=False)]
+AppImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="--app image: float32 (pixels as given) or uint8 (whole numbers 0-255, "
+                                                   "scaled by 1/255), as predict reads them (default float32).", show_default=False)]
+AppImageLayout = Annotated[str | None, typer.Option("--image-layout", help="--app image: the order of each image's pixel columns: hwc (numpy's "
+                                                    "H, W, C; the default) or chw (PyTorch's C, H, W), as predict reads them.", show_default=False)]
+AppSteps = Annotated[int | None, typer.Option("--steps", help="--app forecaster: the series' last values held out and forecast from the rest "
+                                              "for the held-out MAE, as evaluate's backtest (default: --horizon; --test-size 0: none).", show_default=False)]
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -200,7 +216,11 @@ def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None) -> No
 
 @app.command()
 def train(
+    ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    app_: Annotated[str | None, typer.Option("--app", help="Train an application instead of a table MLP: text (a text column -> --target labels), "
+                                             "autoencoder (numeric columns; anomaly threshold), recommender (user and item columns -> "
+                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels).", show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
@@ -242,42 +262,57 @@ def train(
     max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
     join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.", callback=positive_seconds("--join-timeout"))] = 60.0,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
+    text_column: AppTextColumn = None, value_column: AppValueColumn = None, window: Window = None, horizon: Horizon = None, steps: AppSteps = None,
+    image_shape: AppImageShape = None, image_dtype: AppImageDtype = None, image_layout: AppImageLayout = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Train a network on a table and save it as one model file.
 
     The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
+    --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
     A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
+    An application: hiddenlayers train reviews.csv --app text --text-column review --target label --out reviews.safetensors
     """
-    from ._train import _parse_set, run_train
+    from ._apptrain import refuse_app_options, run_app_train
+
+    options = {k: v for k, v in locals().items() if k != "ctx"}  # every option by its parameter name, for the path taken below
+    if app_ is not None:
+        flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
+        run_app_train(data, app_, options, flags, {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)})
+        return
+    refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps, image_shape=image_shape,
+                       image_dtype=image_dtype, image_layout=image_layout)
+    _train_table(data, options)
+
+
+#: the estimator parameters ``train`` of a table MLP sets from its options of the same name (``--hidden`` sets hidden_layer_sizes);
+#: the optional ones only when given, so the estimator's own default holds
+TABLE_PARAMS = ("activation", "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction",
+                "n_iter_no_change", "tol", "loss_threshold", "max_time", "clip_grad_norm", "device", "dtype", "init_from", "freeze")
+TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "scale_target")
+
+
+def _train_table(data: str, o: dict[str, Any]) -> None:
+    """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name."""
+    from ._train import parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
-    _check_settings(loss, gce_q, weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
-    _check_in_memory(timelapse, weight_averaging, workers=workers, streamed=is_stream_input(data))
-    if workers > 1:
-        launch_workers(workers, max_restarts, [a for a in sys.argv[1:] if a != "--debug"])
+    _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"])
+    _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
+    if o["workers"] > 1:
+        launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
         return
-
-    params: dict[str, Any] = dict(
-        hidden_layer_sizes=hidden, activation=activation, solver=solver, alpha=alpha, batch_size=batch_size,
-        learning_rate=learning_rate, learning_rate_init=learning_rate_init, max_iter=max_iter, early_stopping=early_stopping,
-        validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, tol=tol, loss_threshold=loss_threshold,
-        max_time=max_time, clip_grad_norm=clip_grad_norm, device=device, dtype=dtype, init_from=init_from, freeze=freeze,
-        **_given(loss=loss, gce_q=gce_q, class_weight=class_weight, label_smoothing=label_smoothing, weight_averaging=weight_averaging,
-                 ema_decay=ema_decay, swa_start=swa_start, swa_lr=swa_lr, swa_anneal_epochs=swa_anneal_epochs, scale_target=scale_target))
+    params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in TABLE_PARAMS}, **_given(**{k: o[k] for k in TABLE_OPTIONAL})}
+    common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
+                  force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"])
     if is_stream_input(data):
-        run_train_stream(data, target=target, features=features, out=out, params={**params, **_parse_set(set_ or [])}, task=task,
-                         max_categories=max_categories, seed=seed, force=force, as_json=json, join_timeout=join_timeout, check=not no_check,
-                         sample_weight=sample_weight)
+        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], **common)
         return
-    run_train(
-        data, target=target, features=features, out=out, params=params, extra=set_ or [], task=task, test_size=test_size,
-        max_categories=max_categories, seed=seed, quiet=quiet or json, force=force, as_json=json, gradient_flow=gradient_flow,
-        check=not no_check, timelapse=timelapse, sample_weight=sample_weight,
-    )
+    run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], gradient_flow=o["gradient_flow"],
+              timelapse=o["timelapse"], **common)
 
 
 @app.command(name="lr-find")

@@ -140,7 +140,7 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
     return _named_columns(model, frame)
 
 
-def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
+def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
     """The texts of ``column``, else of the only text column; a missing text is an error naming its row."""
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
@@ -157,7 +157,7 @@ def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
     return [str(v) for v in values]
 
 
-def _images(model: Any, a: Any, dtype: str, layout: str, where: str) -> np.ndarray:
+def read_images(model: Any, a: Any, dtype: str, layout: str, where: str) -> np.ndarray:
     """``a`` (N, H*W*C flattened in ``layout`` order) or (N, image) as the app's images, by :func:`hiddenlayers.ship.image_input`'s rule; a broken rule is one line."""
     from ..ship import PixelError, image_input
 
@@ -193,7 +193,7 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> n
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
-    return _images(model, numeric_matrix(frame), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data")
+    return read_images(model, numeric_matrix(frame), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -203,7 +203,7 @@ def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
     except ValueError as exc:
         raise UserError(f"'{data}' is not a plain numeric .npy array ({one_line(exc)}): save the images with np.save of a number array.") from None
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
-    return _images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
+    return read_images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
 
 
 def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -236,7 +236,7 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     return result
 
 
-def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
+def read_series(data: str, column: str | None) -> tuple[np.ndarray, str]:
     """``data``'s value column ``column`` (default: its only numeric column), oldest first, and its name."""
     from ..data import load_table
 
@@ -254,7 +254,7 @@ def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
-    values, column = _series(data, column)
+    values, column = read_series(data, column)
     n = int(model.horizon) if steps is None else steps
     out = _call(model.forecast, n, values)
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
@@ -277,7 +277,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
-        values, column = _series(data, options.get("value_column"))
+        values, column = read_series(data, options.get("value_column"))
         result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"), lambda s, n, f: _call(model.backtest, s, n, f))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
@@ -336,5 +336,5 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str) -> dict[str
 def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
     """A TextClassifier's texts (list of str) or an ImageClassifier's images (N, H, W[, C]) from the input columns of ``frame``, as ``predict`` reads them."""
     if type(model).__name__ == "TextClassifier":
-        return _texts(frame, options.get("text_column"))
+        return read_texts(frame, options.get("text_column"))
     return _pixel_images(model, frame, options)

@@ -64,6 +64,8 @@ def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
 
 
 GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record gradient flow per epoch."
+#: an application's fit takes no callbacks, so nothing records its gradient flow (``train --app`` refuses ``--gradient-flow``)
+APP_GRADIENT_FLOW_HINT = "an application's fit does not record it; `hiddenlayers train --gradient-flow` records it for table MLPs."
 
 
 def run_inspect(
@@ -103,11 +105,11 @@ def run_inspect(
 
     names = _output_names(model) if getattr(model, "preprocessing_", None) else None
     start = time.perf_counter()
-    title = f"Inside {Path(model_path).name}"
+    title, hint = f"Inside {Path(model_path).name}", GRADIENT_FLOW_HINT if kind is None else APP_GRADIENT_FLOW_HINT
     try:
         stats = record(model, A, stream=True, sample=1).stats
         # The Data section checks the file's own columns (names, raw values), not the encoded model matrix.
-        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": GRADIENT_FLOW_HINT, "image_shape": image_shape}
+        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape}
         try:
             rep = report(model, A, y, data_report=check(features, y, fast=True), **options)
         except ValueError as exc:
@@ -137,7 +139,7 @@ def run_inspect(
         "shift": None if shift is None else {"shifted": shift.shifted(), "layers": shift.to_dict()["rows"]},
         "landscape": drawn,
     })
-    _show(result, as_json)
+    _show(result, as_json, hint)
     if shift is not None and not as_json:
         from rich.console import Console
 
@@ -193,7 +195,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     start = time.perf_counter()
     try:
         stats = record(model, X, stream=True, sample=1).stats
-        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=GRADIENT_FLOW_HINT)
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     rep.save(out_path)
@@ -205,7 +207,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
         "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADIENT_FLOW_KEY, [])),
         "layers": [s.to_dict() for s in stats.values()], "warnings": list(rep.warnings),
     })
-    _show(result, as_json)
+    _show(result, as_json, APP_GRADIENT_FLOW_HINT)
     return result
 
 
@@ -250,7 +252,8 @@ def _output_names(model: Any) -> list[str]:
     return [str(n) for n in TablePreprocessor.from_dict(model.preprocessing_).output_names]
 
 
-def _show(r: dict[str, Any], as_json: bool) -> None:
+def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> None:
+    """The inspect result ``r`` as tables (or JSON); ``hint`` says how to record gradient flow when none was."""
     if as_json:
         print_json(r)
         return
@@ -275,7 +278,7 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
     if not r["warnings"]:
         con.print("no dead or saturated units on this data.")
     if not r["gradient_flow_epochs"]:
-        con.print(f"gradient flow: not recorded ({GRADIENT_FLOW_HINT})")
+        con.print(f"gradient flow: not recorded ({hint})")
     if r.get("landscape"):
         land = r["landscape"]
         con.print(f"loss landscape ({land['steps']}x{land['steps']} grid on {land['rows']:,} rows, loss {land['center_loss']:.4g} at the fitted weights) "

@@ -44,7 +44,7 @@ DEDICATED = {
 EARLY_STOPPING_ROWS = 1000
 
 
-def _parse_set(items: list[str]) -> dict[str, Any]:
+def parse_set(items: list[str]) -> dict[str, Any]:
     """``["momentum=0.8", "shuffle=false"]`` -> ``{"momentum": 0.8, "shuffle": False}`` (JSON values, else text).
 
     A key that one of ``train``'s own options sets (:data:`DEDICATED`) is refused, naming that option.
@@ -232,7 +232,7 @@ def run_train(
         from ._common import check_report_output
 
         lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,), page="timelapse")
-    params = {**params, **_parse_set(extra)}
+    params = {**params, **parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     params, source_pre = _transfer_params(params)

@@ -1,0 +1,213 @@
+"""``hiddenlayers train DATA --app KIND``: fit an application (``hl.apps``) on a data file and save it as one model file.
+
+The options are ``train``'s where they mean the same thing for the app (``--hidden``, ``--epochs``, ``--lr``,
+``--alpha``, ``--batch-size``, ``--early-stopping``, ``--seed``, ``--test-size``, ``--out``, ``--force``, ...),
+and the app's inputs are named as ``predict`` and ``evaluate`` name them for the same app's file
+(``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``), so the file written is
+read back by those commands with the same options. An option of ``train`` that the app has no use for
+(``--sample-weight``, ``--weight-averaging``, ``--workers``, ``--init-from``, ...) is refused in one line
+that lists the options that apply, before anything is read or written. Any other parameter of the app:
+``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
+
+The fitting is the app's own ``fit``; the file is its ``save`` (written atomically). What each app reads and
+scores is in :mod:`._apptrain_fit`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from typing import Any
+
+from ._common import UserError, check_output, clean, is_stream_input, one_line, print_json
+
+#: ``--app`` name -> the application class it trains
+APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
+#: options every app takes (the command's parameter names)
+_EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
+#: train's options that set the app parameter of the same meaning (parameter name -> the app's)
+_COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
+           "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
+           "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device"}
+#: per app: more options that set its parameters of the same name, and the options that say what it reads
+_PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing"),
+           "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon"),
+           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing")}
+_READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
+          "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout")}
+#: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
+_DEDICATED = {"window": "--window", "horizon": "--horizon"}
+
+
+def refuse_app_options(**given: Any) -> None:
+    """Refuse ``train --app``'s own options (``--text-column``, ``--value-column``, ``--steps``, ``--image-*``; ``--window`` and ``--horizon``) without ``--app``."""
+    for name, value in given.items():
+        if value is not None:
+            option = "--" + name.replace("_", "-")
+            owner = next(app for app in APPS if name in (*_READS[app], *_PARAMS[app]))
+            raise UserError(f"{option} is an option of train --app {owner} (a table MLP has no use for it): add --app {owner}, or drop {option}.")
+
+
+def applicable(app: str) -> tuple[str, ...]:
+    """The command's parameter names that ``train --app app`` takes."""
+    return (*_EVERY, *_COMMON, *_PARAMS[app], *_READS[app])
+
+
+def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
+    """The application class ``--app app`` trains; an unknown app, or a ``given`` option it does not take, is one line.
+
+    ``flags``: each parameter name's option as typed (``"sample_weight"`` -> ``"--sample-weight"``); ``given``: the parameters set on the command line.
+    """
+    if app not in APPS:
+        close = difflib.get_close_matches(app, list(APPS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UserError(f"--app must be one of {', '.join(APPS)}{hint}. Received: {app!r}.")
+    takes = applicable(app)
+    refused = [name for name in flags if name in given and name not in takes]
+    if refused:
+        listed = ", ".join(flags[n] for n in takes if n in flags and n not in ("data", "app_"))
+        raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): drop it; the options that apply are {listed}.")
+    return APPS[app]
+
+
+def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The app's parameters from the ``given`` options (the others keep the app's own defaults) and ``--set KEY=VALUE``.
+
+    ``defaults``: the app's ``get_params()``, whose keys ``--set`` may name (a key an option sets is refused, naming it).
+    """
+    from ._train import parse_set
+
+    names = {**_COMMON, **{n: n for n in _PARAMS[app]}}
+    params = {names[n]: options[n] for n in names if n in given}
+    if "batch_size" in params:
+        params.pop("batch_size") if params["batch_size"] == "auto" else params.update(batch_size=_whole(params["batch_size"], "--batch-size"))
+    if "gce_q" in params and params.get("loss", "log_loss") != "gce":
+        raise UserError("--gce-q needs --loss gce (the default --loss log_loss has no q): add --loss gce, or drop --gce-q.")
+    for key, value in parse_set(options.get("set_") or []).items():
+        if key in _DEDICATED:
+            raise UserError(f"use {_DEDICATED[key]} instead of --set {key}=...: {_DEDICATED[key]} sets {key}.")
+        if key not in defaults:
+            close = difflib.get_close_matches(key, sorted(defaults), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UserError(f"--set {key}: a {APPS[app]} has no parameter '{key}'{hint}; its parameters are {', '.join(sorted(defaults))}.")
+        params[key] = value
+    return params
+
+
+def _whole(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"{option} must be 'auto' or an integer >= 1. Received: {text!r}.") from None
+
+
+def _by_param(app: str, flags: dict[str, str]) -> dict[str, str]:
+    """The app parameter -> the option of ``train`` that sets it (``"learning_rate_init"`` -> ``"--lr"``)."""
+    return {param: flags[name] for name, param in {**_COMMON, **{n: n for n in _PARAMS[app]}}.items() if name in flags}
+
+
+def option_error(exc: BaseException, by_param: dict[str, str]) -> UserError:
+    """An app's parameter error (``max_iter must be ...``) as one line led by the option that sets it (``--epochs: max_iter must be ...``).
+
+    ``by_param``: app parameter -> option (``--set KEY`` for a key ``--set`` gave).
+    """
+    message = one_line(exc)
+    option = by_param.get(message.split(" ", 1)[0])
+    return UserError(f"{option}: {message}" if option else message)
+
+
+def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str, str], given: set[str]) -> dict[str, Any]:
+    """``train DATA --app app``: check the options, read ``data``, fit the app on the training part, score the held-out part, save.
+
+    ``options``: every option of ``train`` by parameter name; ``flags``: their option names; ``given``: those set on the command line.
+    Returns (and prints, or prints as JSON with ``--json``) the summary.
+    """
+    from .. import apps
+    from ._apptrain_fit import FITS
+
+    kind = check_app(app, flags, given)
+    if is_stream_input(data):
+        raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
+    out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
+    cls = getattr(apps, kind)
+    params = app_params(app, options, given, cls().get_params())
+    by_param = _by_param(app, flags)
+    by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
+    make = _maker(cls, params, int(options["seed"]), by_param)
+    start = time.perf_counter()
+    model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
+    elapsed = time.perf_counter() - start
+    model.save(out)
+    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(model.hidden_layer_sizes),
+               "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
+    show_summary(summary, bool(options["json"]))
+    return summary
+
+
+def _maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:
+    """``make(**more)``: an unfitted ``cls`` with ``params``, ``more`` (the app's data-dependent ones) and ``random_state=seed``."""
+
+    def make(**more: Any) -> Any:
+        try:
+            return cls(**{**params, **more}, random_state=seed)
+        except (TypeError, ValueError) as exc:
+            raise option_error(exc, by_param) from None
+
+    return make
+
+
+def _spec_text(sizes: Any) -> str:
+    return ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
+
+
+def fit_app(model: Any, by_param: dict[str, str], *args: Any) -> Any:
+    """``model.fit(*args)``; a parameter the app refuses is one line naming the option, a data problem one line ``training failed: ...``."""
+    from ..exceptions import DataError
+
+    try:
+        return model.fit(*args)
+    except DataError as exc:
+        raise UserError(f"training failed: {one_line(exc)}") from None
+    except (ValueError, TypeError) as exc:
+        error = option_error(exc, by_param)
+        raise error if str(error) != one_line(exc) else UserError(f"training failed: {one_line(exc)}") from None
+
+
+def _listed(names: list[Any], most: int = 6) -> str:
+    """``'a, b, c'``, or the first ``most`` and how many in all (``--json`` has every name)."""
+    shown = ", ".join(map(str, names[:most]))
+    return shown if len(names) <= most else f"{shown}, ... ({len(names)} in all)"
+
+
+def show_summary(s: dict[str, Any], as_json: bool) -> None:
+    """The training summary of an app, as ``train`` prints a table model's (a table, or JSON)."""
+    if as_json:
+        print_json(clean(s))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="training summary", show_header=False, title_justify="left")
+    t.add_column("", style="bold")
+    t.add_column("")
+    for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
+                       ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
+                       ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
+                       ("image_layout", "pixel column order"), ("threshold", "anomaly threshold")):
+        if s.get(key) is not None:
+            value = s[key]
+            t.add_row(label, _listed(value) if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))
+    if s.get("threshold") is not None:
+        t.add_row("", "reconstruction error above which predict flags a row (-1)")
+    for k, v in s.get("test_metrics", {}).items():
+        t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
+    if "test_rows" in s:
+        t.add_row("held-out rows", str(s["test_rows"]))
+    t.add_row("epochs", str(s["epochs"]))
+    t.add_row("stop reason", str(s["stop_reason"]))
+    t.add_row("time", f"{s['seconds']:.2f} s")
+    t.add_row("saved to", s["model"])
+    Console().print(t)
+
+
+__all__ = ["APPS", "applicable", "check_app", "refuse_app_options", "run_app_train", "show_summary"]

@@ -1,0 +1,255 @@
+"""What ``train --app KIND`` reads, fits and scores for each application (the options are checked in :mod:`._apptrain`).
+
+Each reader is the one ``predict``/``evaluate`` use for the same app's file (:mod:`._appfiles`), so
+a trained file reads back with the same options. The held-out part is scored by ``evaluate``'s metric:
+
+* text: a text column (``--text-column``, default the only text column besides ``--target``) and the labels ``--target``;
+  ``--test-size`` of the rows held out (stratified) -> accuracy, balanced accuracy, macro F1;
+* autoencoder: numeric columns (``--features``, default every numeric one); an optional ``--target`` anomaly
+  column (0/1 or +1/-1, as ``evaluate`` takes it) is never an input: the fit learns "normal" from the training
+  part's rows marked normal only (novelty detection), and the held-out rows of both kinds are scored (ROC-AUC,
+  average precision); the summary gives the anomaly threshold (the reconstruction error above which ``predict`` says -1);
+* recommender: two id columns, user then item (``--features USER,ITEM``, default the two besides ``--target``),
+  and the rating ``--target`` -> held-out RMSE and MAE, beside the RMSE of the training mean rating;
+* forecaster: a series (``--value-column``, oldest first); its last ``--steps`` values (default ``horizon``)
+  are held out and forecast from the rest -> MAE, RMSE, MASE and the naive forecast's MAE (``evaluate``'s backtest);
+* image: pixel columns (``--features``, default every column but ``--target``) in ``--image-layout`` order, each image
+  ``--image-shape`` (default: one channel, square), pixels by ``--image-dtype`` and the server's rule (``predict``'s
+  reader); the labels ``--target``; ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused.
+
+Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import UserError, labelled_table, note
+
+Fit = Callable[..., Any]
+
+
+def _split(n: int, options: dict[str, Any], stratify: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Row positions to fit on and to hold out (``--test-size`` of ``n``, ``--seed``; stratified by ``stratify`` where every class allows)."""
+    from ._train import split_rows
+
+    y = stratify if stratify is not None else np.zeros(n)
+    task = "classification" if stratify is not None else "regression"
+    tr, te, *_ = split_rows(np.arange(n), y, task, float(options["test_size"]), int(options["seed"]))
+    return np.sort(tr), (None if te is None else np.sort(te))
+
+
+def _labelled(data: str, target: str | None, what: str) -> tuple[pd.DataFrame, str]:
+    """``data`` with its ``--target`` column (rows without a value dropped, said in a note); no ``--target`` is one line naming ``what``."""
+    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of "
+                                 f"{', '.join(map(repr, cols[:8]))}.", min_rows=2, purpose="train --app")
+    if table.n_dropped:
+        note(table.drop_summary())
+    return table.frame, name
+
+
+def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """A TextClassifier on a text column and the labels ``--target``; held-out accuracy."""
+    from ._appfiles import read_texts
+    from ._data import prediction_metrics
+    from ._train import class_weight_option
+
+    frame, target = _labelled(data, options["target"], "the labels")
+    inputs = frame.drop(columns=[target])
+    column = options["text_column"]
+    if column is not None and column in inputs.columns and pd.api.types.is_numeric_dtype(inputs[column]):
+        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
+    if column is not None and column == target:
+        raise UserError(f"--text-column '{column}' is the --target column: pass the column of texts, and the labels as --target.")
+    texts = np.asarray(read_texts(inputs, column), dtype=object)
+    if column is None:
+        column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
+    labels = frame[target].to_numpy()
+    extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
+    tr, te = _split(len(texts), options, labels)
+    model = fit(make(**extra), list(texts[tr]), labels[tr])
+    summary: dict[str, Any] = {"text_column": column, "target": target, "rows": len(tr)}
+    if te is not None:
+        found = prediction_metrics(model.predict(list(texts[te])), labels[te], model.classes_)
+        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+    return model, summary
+
+
+def _columns(frame: pd.DataFrame, features: str | None, exclude: str | None) -> list[str]:
+    """``--features`` (checked to be columns of ``frame``), else every column but ``exclude``."""
+    from ._options import parse_features
+
+    names = parse_features(features)
+    if names is None:
+        return [str(c) for c in frame.columns if c != exclude]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise UserError(f"--features names '{missing[0]}', which is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.")
+    if exclude in names:
+        raise UserError(f"--features names the --target column '{exclude}': leave it out of --features.")
+    return names
+
+
+def _numeric(frame: pd.DataFrame, names: list[str], given: bool) -> list[str]:
+    """The numeric columns of ``names`` (an autoencoder's inputs): a named text column is an error, a text column found by default a note."""
+    text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n]) or pd.api.types.is_bool_dtype(frame[n])]
+    if text and given:
+        raise UserError(f"--features column '{text[0]}' holds text, not numbers: an Autoencoder reads numeric columns; leave it out of --features.")
+    if text:
+        note(f"left out {len(text)} column(s) that hold text, not numbers: {', '.join(map(repr, text[:6]))} (an Autoencoder reads numbers).")
+    numeric = [n for n in names if n not in text]
+    if not numeric:
+        raise UserError("the data has no numeric column to learn from: an Autoencoder reads numeric columns (pass them with --features).")
+    values = frame[numeric].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise UserError(f"column '{numeric[col]}' has a missing or infinite value in data row {row + 1} ({int(bad.any(axis=1).sum())} row(s)): "
+                        "fill or drop those rows.")
+    return numeric
+
+
+def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """An Autoencoder on numeric columns; the anomaly threshold, and with an anomaly column ``--target`` the held-out ROC-AUC."""
+    from ._appscore import anomaly_labels, score_autoencoder
+
+    if options["target"] is not None:
+        frame, target = _labelled(data, options["target"], "the anomaly column")
+        anomaly: np.ndarray | None = anomaly_labels(frame[target], target)
+    else:
+        from ..data import load_table
+
+        frame, target, anomaly = load_table(data), None, None
+    names = _numeric(frame, _columns(frame, options["features"], target), options["features"] is not None)
+    tr, te = _split(len(frame), options, anomaly)
+    if anomaly is not None:  # the rows marked normal teach "normal" (novelty detection); the held-out rows keep both kinds
+        tr = tr[~anomaly[tr]]
+    model = fit(make(), frame.iloc[tr][names])
+    threshold = -float(model.offset_)  # predict says -1 where the reconstruction error is above it (score_samples = -error)
+    summary: dict[str, Any] = {"features": names, "target": target, "rows": len(tr), "threshold": threshold}
+    if te is not None:
+        held = frame.iloc[te]
+        error = model.reconstruction_error(held[names])
+        metrics = {"reconstruction_error": float(error.mean()), "flagged_share": float((error > threshold).mean())}
+        if anomaly is not None and len(set(anomaly[te].tolist())) == 2:
+            found = score_autoencoder(model, held[[*names, target]], str(target), lambda f: (error, np.where(error > threshold, -1, 1)))
+            metrics.update(found["metrics"])
+        elif anomaly is not None:
+            note("the held-out rows hold one kind only (anomalies or not): no held-out ROC-AUC; use a larger --test-size.")
+        summary.update(test_rows=len(te), test_metrics=metrics)
+    return model, summary
+
+
+def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE."""
+    from ._appscore import score_recommender
+
+    frame, target = _labelled(data, options["target"], "the ratings")
+    ids = _columns(frame, options["features"], target)
+    if len(ids) != 2:
+        which = f"--features names {len(ids)}" if options["features"] is not None else f"the data has {len(ids)} besides the rating"
+        raise UserError(f"a Recommender reads two id columns, user then item, and {which} ({', '.join(map(repr, ids[:6]))}): pass --features USER,ITEM.")
+    ratings = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(ratings))
+    if bad.size:
+        raise UserError(f"the rating column '{target}' holds a non-number in data row {int(bad[0]) + 1} ({bad.size} row(s)): fix or drop those rows.")
+    tr, te = _split(len(frame), options)
+    model = fit(make(), frame.iloc[tr][ids], ratings[tr])
+    summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}
+    if te is not None:
+        held = frame.iloc[te][[*ids, target]]
+        metrics = score_recommender(model, held, target, lambda f: model.predict(f[ids]))["metrics"]
+        metrics["mean_rating_rmse"] = float(np.sqrt(np.mean((ratings[te] - ratings[tr].mean()) ** 2)))
+        summary.update(test_rows=len(te), test_metrics=metrics)
+    return model, summary
+
+
+def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """A Forecaster on the series ``--value-column``; its last ``--steps`` values held out and forecast (evaluate's backtest)."""
+    from ._appfiles import read_series
+    from ._appscore import score_forecaster
+
+    values, column = read_series(data, options["value_column"])
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise UserError(f"the series '{column}' has missing or non-finite values (data row {int(bad[0]) + 1}, {bad.size} in all): fill or drop them.")
+    model = make()
+    if "test_size" in given and float(options["test_size"]) != 0:
+        raise UserError("a Forecaster holds out the series' last --steps values (default: its horizon), not a share of rows: "
+                        "drop --test-size, or pass --test-size 0 to hold out none.")
+    steps = options["steps"]
+    if steps is not None and "test_size" in given:
+        raise UserError("--steps sets how many of the series' last values are held out, and --test-size 0 holds out none: drop one of them.")
+    if steps is not None and steps < 1:
+        raise UserError(f"--steps must be a whole number >= 1 (values held out). Received: {steps}.")
+    k = 0 if "test_size" in given else int(model.horizon) if steps is None else int(steps)
+    need = int(model.window) + int(model.horizon) + 1
+    if len(values) - k < need:
+        held = f" and {k} held out (--steps)" if k else ""
+        raise UserError(f"the series '{column}' has {len(values)} values; window {model.window} + horizon {model.horizon} + 1 = {need} are needed "
+                        f"to train{held}: pass a longer series, or a smaller --window/--horizon{'/--steps' if k else ''}.")
+    model = fit(model, values[: len(values) - k])
+    summary: dict[str, Any] = {"value_column": column, "rows": len(values) - k, "window": int(model.window), "horizon": int(model.horizon)}
+    if k:
+        found = score_forecaster(model, values, column, k, lambda n, s: model.forecast(n, s))
+        summary.update(test_rows=k, test_metrics=found["metrics"])
+    return model, summary
+
+
+def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:
+    """``(C, H, W)`` of ``--image-shape`` for ``n`` pixel columns; not given, one channel of a square (64 -> 1 x 8 x 8)."""
+    from ._options import parse_image_shape
+
+    shape = parse_image_shape(text)
+    if shape is None:
+        side = int(round(np.sqrt(n)))
+        if side * side != n:
+            raise UserError(f"the data has {n} pixel columns, which is no square image: pass --image-shape HxW or CxHxW (e.g. 3x32x32).")
+        return 1, side, side
+    c, h, w = shape if len(shape) == 3 else (1, *shape)
+    if c * h * w != n:
+        raise UserError(f"--image-shape {text} has {c * h * w} pixels but the data has {n} pixel columns: give the shape of the images, "
+                        "or the pixel columns with --features.")
+    return c, h, w
+
+
+def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """An ImageClassifier on pixel columns (read as ``predict`` reads them) and the labels ``--target``; held-out accuracy."""
+    from types import SimpleNamespace
+
+    from ..data import numeric_matrix
+    from ._appfiles import check_app_options, read_images
+    from ._data import prediction_metrics
+    from ._train import class_weight_option
+
+    if data.lower().endswith((".npy", ".npz")):
+        raise UserError("train --app image reads pixel columns beside a --target label column (CSV, Parquet, ...); an .npy array holds no labels: "
+                        "save the images flattened as columns with their labels.")
+    check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
+    frame, target = _labelled(data, options["target"], "the labels")
+    names = _columns(frame, options["features"], target)
+    text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n])]
+    if text:
+        raise UserError(f"column '{text[0]}' holds text: an ImageClassifier reads pixel columns (numbers); pass them with --features.")
+    shape = _image_shape(options["image_shape"], len(names))
+    layout = options["image_layout"] or "hwc"
+    images = read_images(SimpleNamespace(image_shape_=shape), numeric_matrix(frame[names]), options["image_dtype"] or "float32", layout, "the data")
+    labels = frame[target].to_numpy()
+    extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
+    tr, te = _split(len(images), options, labels)
+    model = fit(make(**extra), images[tr], labels[tr])
+    summary: dict[str, Any] = {"image_shape": "x".join(map(str, shape)), "image_layout": layout, "target": target, "rows": len(tr)}
+    if te is not None:
+        found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
+        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+    return model, summary
+
+
+#: ``--app`` name -> its reader, fit and score
+FITS = {"text": fit_text, "autoencoder": fit_autoencoder, "recommender": fit_recommender, "forecaster": fit_forecaster, "image": fit_image}
+
+__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_image", "fit_recommender", "fit_text"]

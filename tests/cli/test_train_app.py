@@ -1,0 +1,259 @@
+"""``hiddenlayers train DATA --app KIND``: each application trained from a data file, then read back by predict and evaluate.
+
+Each app learns from real or plainly structured data written in ``tmp_path`` and must reach a
+score a broken fit would not (held-out, and again through ``evaluate`` on the written file);
+train's options that do not apply, and bad input, are one ``error:`` line with nothing written.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cli_helpers import assert_user_error, ok, run
+
+POSITIVE = ["a fine film", "great acting and a fine cast", "a wonderful moving story", "brilliant and fun", "fine work, great fun"]
+NEGATIVE = ["a dull mess", "boring and slow", "a terrible plot", "dull acting and a weak cast", "an awful film"]
+
+
+def _json(result: Any) -> dict[str, Any]:
+    out = result.stdout
+    return json.loads(out[out.index("{"):])
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sklearn.datasets import load_breast_cancer
+
+    d = tmp_path_factory.mktemp("train_app")
+    rng = np.random.default_rng(0)
+    good = rng.integers(0, 2, 240).astype(bool)
+    texts = [str(rng.choice(POSITIVE if g else NEGATIVE)) for g in good]
+    pd.DataFrame({"stars": rng.integers(1, 6, 240), "review": texts, "label": np.where(good, "pos", "neg")}).to_csv(d / "reviews.csv", index=False)
+    cancer = load_breast_cancer(as_frame=True).frame
+    cancer.assign(malignant=1 - cancer.pop("target")).to_csv(d / "cancer.csv", index=False)  # malignant: the anomalies
+    users, items = rng.integers(0, 40, 3000), rng.integers(0, 30, 3000)
+    ratings = np.clip(3 + rng.normal(0, 1, 40)[users] + rng.normal(0, 1, 30)[items] + rng.normal(0, 0.3, 3000), 1, 5)
+    pd.DataFrame({"user": users, "item": items, "rating": ratings}).to_csv(d / "ratings.csv", index=False)
+    return d
+
+
+def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files: Path, tmp_path: Path) -> None:
+    model = tmp_path / "text.safetensors"
+    summary = _json(ok("train", files / "reviews.csv", "--app", "text", "--text-column", "review", "--target", "label", "--hidden", "embed8,gru8",
+                       "--epochs", "15", "--lr", "0.01", "--out", model, "--json"))
+    assert summary["app"] == "TextClassifier" and summary["text_column"] == "review" and summary["test_rows"] == 48
+    assert summary["test_metrics"]["accuracy"] >= 0.9  # a broken fit is at chance, 0.5
+    scored = _json(ok("evaluate", model, files / "reviews.csv", "--target", "label", "--text-column", "review", "--json"))
+    assert scored["metrics"]["accuracy"] >= 0.9
+    predicted = pd.read_csv(io.StringIO(ok("predict", model, files / "reviews.csv", "--text-column", "review").stdout))
+    truth = pd.read_csv(files / "reviews.csv")["label"]
+    assert (predicted["predicted_label"] == truth).mean() >= 0.9
+
+
+def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path, tmp_path: Path) -> None:
+    model = tmp_path / "auto.safetensors"
+    summary = _json(ok("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "16", "--set", "n_components=4",
+                       "--epochs", "30", "--out", model, "--json"))
+    assert "malignant" not in summary["features"] and len(summary["features"]) == 30
+    assert 280 <= summary["rows"] <= 290  # of the 455 training rows, the benign ones only (357 of 569 in all)
+    assert summary["test_metrics"]["roc_auc"] >= 0.9  # an untrained autoencoder ranks malignant rows near chance
+    scored = _json(ok("evaluate", model, files / "cancer.csv", "--target", "malignant", "--json"))
+    assert scored["metrics"]["roc_auc"] >= 0.9
+    predicted = pd.read_csv(io.StringIO(ok("predict", model, files / "cancer.csv").stdout))
+    above = predicted["reconstruction_error"] > summary["threshold"]  # the threshold the summary gives is predict's
+    assert ((predicted["predicted_anomaly"] == -1) == above).mean() > 0.99
+    shown = ok("inspect", model, files / "cancer.csv", "--out", tmp_path / "auto.html").stdout  # the lens report reads the app's file too
+    # an app's fit records no gradient flow, and train --app refuses --gradient-flow: the hint does not send the user there
+    assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
+    assert "<html" in (tmp_path / "auto.html").read_text().lower()
+
+
+def test_autoencoder_without_target_reports_its_threshold(files: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(files / "cancer.csv").drop(columns=["malignant"]).assign(note="x")
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    result = ok("train", tmp_path / "plain.csv", "--app", "autoencoder", "--hidden", "8", "--epochs", "5", "--out", tmp_path / "a.safetensors", "--json")
+    summary = _json(result)
+    assert summary["target"] is None and summary["threshold"] > 0 and "note" not in summary["features"]
+    assert "left out 1 column(s) that hold text" in result.stderr
+    assert 0.0 < summary["test_metrics"]["flagged_share"] < 0.5
+
+
+def test_recommender_app_beats_the_mean_rating_and_evaluate_agrees(files: Path, tmp_path: Path) -> None:
+    model = tmp_path / "rec.safetensors"
+    summary = _json(ok("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--epochs", "10", "--out", model, "--json"))
+    assert summary["features"] == ["user", "item"]
+    metrics = summary["test_metrics"]
+    assert metrics["rmse"] < 0.6 < metrics["mean_rating_rmse"]  # the biases alone explain most; the mean rating does not
+    scored = _json(ok("evaluate", model, files / "ratings.csv", "--target", "rating", "--json"))
+    assert scored["metrics"]["rmse"] < 0.6
+
+
+def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_path: Path) -> None:
+    pytest.importorskip("statsmodels")
+    from hiddenlayers.data import load_co2
+
+    pd.DataFrame({"month": np.arange(526), "co2": load_co2().to_numpy()}).to_csv(tmp_path / "co2.csv", index=False)
+    model = tmp_path / "fc.safetensors"
+    summary = _json(ok("train", tmp_path / "co2.csv", "--app", "forecaster", "--value-column", "co2", "--window", "24", "--horizon", "12",
+                       "--set", "target=delta", "--epochs", "100", "--out", model, "--json"))
+    assert (summary["window"], summary["horizon"], summary["test_rows"], summary["rows"]) == (24, 12, 12, 514)
+    assert summary["test_metrics"]["mae"] < summary["test_metrics"]["naive_mae"] / 3  # one epoch is about as bad as naive
+    scored = _json(ok("evaluate", model, tmp_path / "co2.csv", "--value-column", "co2", "--json"))
+    assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"])  # the same backtest: fitted without those 12 values
+    forecast = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "co2.csv", "--value-column", "co2").stdout))
+    assert len(forecast) == 12 and forecast["forecast_co2"].between(360, 380).all()
+
+
+def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike(tmp_path: Path) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images[:600] * (255 / 16)).astype(np.uint8)  # (600, 8, 8), 0-255
+    pd.DataFrame(pixels.reshape(600, 64), columns=[f"p{i}" for i in range(64)]).assign(digit=digits.target[:600]).to_csv(tmp_path / "d.csv", index=False)
+    model = tmp_path / "img.safetensors"
+    summary = _json(ok("train", tmp_path / "d.csv", "--app", "image", "--target", "digit", "--image-dtype", "uint8", "--hidden", "conv8k3:same,pool2,32",
+                       "--epochs", "15", "--lr", "0.01", "--out", model, "--json"))
+    assert (summary["image_shape"], summary["test_rows"]) == ("1x8x8", 120)
+    assert summary["test_metrics"]["accuracy"] >= 0.85  # ten classes: chance is 0.1
+    scored = _json(ok("evaluate", model, tmp_path / "d.csv", "--target", "digit", "--image-dtype", "uint8", "--json"))
+    assert scored["metrics"]["accuracy"] >= 0.85
+    np.save(tmp_path / "d.npy", pixels)
+    predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))["predicted_label"]
+    assert (predicted == digits.target[:600]).mean() >= 0.85
+    shown = ok("inspect", model, tmp_path / "d.csv", "--target", "digit", "--image-dtype", "uint8", "--out", tmp_path / "img.html").stdout
+    assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
+
+
+@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"], ["--init-from", "x.safetensors"],
+                                    ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
+def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
+    out = tmp_path / "m.safetensors"
+    result = run("train", files / "reviews.csv", "--app", "text", "--target", "label", *option, "--out", out)
+    assert_user_error(result, f"{option[0]} does not apply to train --app text (a TextClassifier): drop it; the options that apply are")
+    assert "--text-column" in result.stderr and "--epochs" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--text-column", "review"], "--text-column is an option of train --app text"),
+    (["--window", "12"], "--window is an option of train --app forecaster"),
+    (["--steps", "3"], "--steps is an option of train --app forecaster"),
+    (["--image-shape", "8x8"], "--image-shape is an option of train --app image"),
+])
+def test_app_options_without_app_are_refused(files: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    assert_user_error(run("train", files / "ratings.csv", "--target", "rating", *args, "--out", tmp_path / "m.safetensors"), message)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def _bad_files(d: Path) -> None:
+    pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0] * 5, "b": range(20)}).to_csv(d / "nan.csv", index=False)
+    pd.DataFrame({"v": np.arange(16.0)}).to_csv(d / "short.csv", index=False)
+    pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "k": [5, 6] * 10, "r": [1.0, 2.0] * 10}).to_csv(d / "three_ids.csv", index=False)
+    pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "r": ["good", 2.0] * 10}).to_csv(d / "text_rating.csv", index=False)
+    (d / "empty.csv").write_text("review,label\n")
+    np.save(d / "pixels.npy", np.zeros((4, 8, 8), dtype=np.uint8))
+    pd.DataFrame({"title": ["a", "b"] * 10, "body": ["c d", "e f"] * 10, "label": [0, 1] * 10}).to_csv(d / "two_texts.csv", index=False)
+
+
+@pytest.mark.parametrize(("data", "args", "message"), [
+    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster, image (did you mean 'text'?)"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "nope"], "--text-column 'nope' is not a column of the data"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "stars"], "--text-column 'stars' holds numbers, not text"),
+    ("two_texts.csv", ["--app", "text", "--target", "label"], "a TextClassifier reads one text column but the data has 2 text columns ('title', 'body')"),
+    ("reviews.csv", ["--app", "text", "--text-column", "review"], "no target column given: pass --target COLUMN (the labels)"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "label"], "--text-column 'label' is the --target column"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--set", "toknizer=char"], "has no parameter 'toknizer' (did you mean 'tokenizer'?)"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--epochs", "0"], "--epochs: max_iter must be"),
+    ("ratings.csv", ["--app", "recommender", "--target", "rating", "--set", "n_factors=0"], "--set n_factors: n_factors must be an integer >= 1"),
+    (".", ["--app", "recommender", "--target", "rating"], "train --app reads one data file in memory;"),
+    ("empty.csv", ["--app", "text", "--target", "label"], "has no data rows: give a file with a header row and at least one row of data"),
+    ("nan.csv", ["--app", "autoencoder"], "column 'a' has a missing or infinite value in data row 3 (5 row(s))"),
+    ("nan.csv", ["--app", "autoencoder", "--features", "b,zz"], "--features names 'zz', which is not a column of the data"),
+    ("three_ids.csv", ["--app", "recommender", "--target", "r"], "a Recommender reads two id columns, user then item, and the data has 3"),
+    ("text_rating.csv", ["--app", "recommender", "--target", "r"], "the rating column 'r' holds a non-number in data row 1"),
+    ("short.csv", ["--app", "forecaster", "--window", "12", "--horizon", "3"], "the series 'v' has 16 values; window 12 + horizon 3 + 1 = 16 are needed to train and 3 held out (--steps)"),
+    ("short.csv", ["--app", "forecaster", "--window", "4", "--test-size", "0.2"], "a Forecaster holds out the series' last --steps values"),
+    ("ratings.csv", ["--app", "forecaster"], "a Forecaster reads one value column"),
+    ("ratings.csv", ["--app", "image", "--target", "rating"], "the data has 2 pixel columns, which is no square image: pass --image-shape"),
+    ("ratings.csv", ["--app", "image", "--target", "rating", "--image-shape", "3x2x2"], "--image-shape 3x2x2 has 12 pixels but the data has 2"),
+    ("two_texts.csv", ["--app", "image", "--target", "label"], "column 'title' holds text: an ImageClassifier reads pixel columns"),
+    ("pixels.npy", ["--app", "image"], "an .npy array holds no labels"),
+    ("ratings.csv", ["--app", "image", "--target", "rating", "--image-layout", "whc"], "--image-layout must be hwc"),
+    ("ratings.csv", ["--app", "forecaster", "--value-column", "rating", "--set", "window=3"], "use --window instead of --set window"),
+])
+def test_bad_input_is_one_line_and_nothing_is_written(files: Path, tmp_path: Path, data: str, args: list[str], message: str) -> None:
+    _bad_files(files)
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", files / data, *args, "--out", out), message)
+    assert not out.exists()
+
+
+def test_an_existing_model_file_needs_force(files: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.safetensors"
+    out.write_bytes(b"keep me")
+    args = ["train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--epochs", "1", "--out", out]
+    assert_user_error(run(*args), "already exists: pass --force to overwrite it")
+    assert out.read_bytes() == b"keep me"
+    ok(*args, "--force")
+    assert out.read_bytes() != b"keep me"
+
+
+def test_table_train_is_unchanged_by_the_app_path(tmp_path: Path) -> None:
+    summary = _json(ok("train", "iris", "--hidden", "16", "--epochs", "100", "--lr", "0.01", "--out", tmp_path / "iris.safetensors", "--json", "--no-check"))
+    assert summary["task"] == "classification" and summary["test_metrics"]["accuracy"] > 0.8
+
+
+@functools.cache
+def _train_flags() -> dict[str, str]:
+    """``train``'s parameters by name -> the option as typed (``sample_weight`` -> ``--sample-weight``)."""
+    import typer.main
+
+    from hiddenlayers.cli import app as cli
+
+    return {str(p.name): p.opts[0] for p in typer.main.get_command(cli).commands["train"].params}  # type: ignore[attr-defined]
+
+
+@settings(max_examples=60, deadline=None)
+@given(app=st.sampled_from(["text", "autoencoder", "recommender", "forecaster", "image"]), picked=st.sets(st.integers(0, 200), max_size=4))
+def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picked: set[int]) -> None:
+    from hiddenlayers.cli._apptrain import applicable, check_app
+    from hiddenlayers.cli._common import UserError
+
+    flags = _train_flags()
+    names = sorted(flags)
+    given_names = {names[i % len(names)] for i in picked}
+    refused = sorted(n for n in given_names if n not in applicable(app))
+    if not refused:
+        assert check_app(app, flags, given_names)
+        return
+    with pytest.raises(UserError) as err:
+        check_app(app, flags, given_names)
+    first = next(n for n in flags if n in refused)
+    assert str(err.value).startswith(f"{flags[first]} does not apply to train --app {app}")
+
+
+@settings(max_examples=50, deadline=None)
+@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 12), st.integers(1, 12)), extra=st.integers(-3, 3), channel=st.booleans())
+def test_image_shape_reads_hxw_or_cxhxw_and_must_match_the_pixel_columns(shape: tuple[int, int, int], extra: int, channel: bool) -> None:
+    from hiddenlayers.cli._apptrain_fit import _image_shape
+    from hiddenlayers.cli._common import UserError
+
+    c, h, w = shape if channel else (1, *shape[1:])
+    text = f"{c}x{h}x{w}" if channel else f"{h}x{w}"
+    n = c * h * w + extra
+    if extra == 0:
+        assert _image_shape(text, n) == (c, h, w)
+        assert _image_shape(None, h * h) == (1, h, h)  # not given: one channel, square
+    elif n > 0:
+        with pytest.raises(UserError, match=f"--image-shape {text} has {c * h * w} pixels but the data has {n} pixel columns"):
+            _image_shape(text, n)
