@@ -96,6 +96,9 @@ def test_recommender_app_beats_the_mean_rating_and_evaluate_agrees(files: Path, 
     assert metrics["rmse"] < 0.6 < metrics["mean_rating_rmse"]  # the biases alone explain most; the mean rating does not
     scored = _json(ok("evaluate", model, files / "ratings.csv", "--target", "rating", "--json"))
     assert scored["metrics"]["rmse"] < 0.6
+    frame = pd.read_csv(files / "ratings.csv")  # the held-out rows whose user or item the training part lacks: evaluate's cold-start split
+    assert summary["test_cold_start_rows"] == scored["cold_start"]["rows"] == 0  # every id was trained on: the whole file is known
+    assert len(frame) == scored["known"]["rows"]
 
 
 def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_path: Path) -> None:

@@ -203,6 +203,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
+    if s.get("test_cold_start_rows"):
+        t.add_row("", f"{s['test_cold_start_rows']} with a user or item not in the training part (rated by the fallback; evaluate shows them apart)")
     t.add_row("epochs", str(s["epochs"]))
     t.add_row("stop reason", str(s["stop_reason"]))
     t.add_row("time", f"{s['seconds']:.2f} s")

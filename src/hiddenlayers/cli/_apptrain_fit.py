@@ -22,6 +22,7 @@ Every fit is on the training part only (as ``train`` fits a table model), so the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -162,9 +163,12 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}
     if te is not None:
         held = frame.iloc[te][[*ids, target]]
-        metrics = score_recommender(model, held, target, lambda f: model.predict(f[ids]))["metrics"]
+        with warnings.catch_warnings():  # held-out rows of users or items only in the held-out part: counted in the summary instead
+            warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)
+            scored = score_recommender(model, held, target, lambda f: model.predict(f[ids]), lambda f: model.seen(f[ids]))
+        metrics = scored["metrics"]
         metrics["mean_rating_rmse"] = float(np.sqrt(np.mean((ratings[te] - ratings[tr].mean()) ** 2)))
-        summary.update(test_rows=len(te), test_metrics=metrics)
+        summary.update(test_rows=len(te), test_metrics=metrics, test_cold_start_rows=scored["cold_start"]["rows"])
     return model, summary
 
 
@@ -195,7 +199,7 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
     model = fit(model, values[: len(values) - k])
     summary: dict[str, Any] = {"value_column": column, "rows": len(values) - k, "window": int(model.window), "horizon": int(model.horizon)}
     if k:
-        found = score_forecaster(model, values, column, k, lambda n, s: model.forecast(n, s))
+        found = score_forecaster(model, values, column, k, 1, lambda s, n, f: model.backtest(s, n, f))  # evaluate's one hold-out
         summary.update(test_rows=k, test_metrics=found["metrics"])
     return model, summary
 
