@@ -45,6 +45,20 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     return 0
 
 
+def _training_failed(exc: Exception) -> UserError:
+    """The one-line error for a streamed fit's ``exc``, in the command line's words: a checkpoint written with the other
+    target scaling names ``--scale-target`` / ``--no-scale-target`` (what a user types), not ``scale_target=``."""
+    from ..estimators import CheckpointScalingMismatch
+
+    if isinstance(exc, CheckpointScalingMismatch):
+        this = ("scales it (--scale-target, the default for a squared-error regression)" if exc.want
+                else "does not (--no-scale-target, or a loss other than squared_error)")
+        return UserError(f"training failed: checkpoint '{exc.path}' was written by a run {'with' if exc.have else 'without'} target "
+                         f"scaling and this run {this}: delete it to train from the start, or add "
+                         f"{'--scale-target' if exc.have else '--no-scale-target'} to resume it.")
+    return UserError(f"training failed: {one_line(exc)}")
+
+
 def _without_option(argv: list[str], name: str) -> list[str]:
     out, skip = [], False
     for a in argv:
@@ -98,7 +112,7 @@ def run_train_stream(
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
         except ValueError as exc:
-            raise UserError(f"training failed: {one_line(exc)}") from None
+            raise _training_failed(exc) from None
         checked = stream_check(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
@@ -114,7 +128,7 @@ def run_train_stream(
             except HiddenLayersError:
                 raise
             except (ValueError, TypeError) as exc:
-                raise UserError(f"training failed: {one_line(exc)}") from None
+                raise _training_failed(exc) from None
         elapsed = time.perf_counter() - start
         if not is_writer():
             return None
