@@ -414,3 +414,45 @@ def test_a_missing_csv_target_is_refused_naming_its_line(tmp_path):
     p.write_text("a,y\n1,p\n\n2,q\n3,\n")
     with pytest.raises(DataError, match=re.escape(f"missing values (first at '{p}' line 5)")):
         ParquetSource(str(p), target="y").scan()
+
+
+def _sklearn_folder(d, frame: pd.DataFrame) -> None:
+    frame.iloc[:200].to_parquet(d / "a.parquet", row_group_size=100)
+    frame.iloc[200:].to_parquet(d / "b.parquet", row_group_size=100)
+
+
+@pytest.mark.parametrize("name, task", [("diabetes", "regression"), ("breast_cancer", "classification")])
+def test_auto_task_is_the_rule_check_and_train_use_on_one_table(tmp_path, name, task):
+    """`check(task="auto")` of a folder judges the target as check() of the same rows and `train` do (data.infer_task):
+    diabetes' 214 distinct whole-number targets are a regression. Before: up to 1000 whole numbers were classes, so the
+    folder got a classification report (rare_classes) that check() of the same table and `train DIR` do not give."""
+    from sklearn import datasets
+
+    frame = getattr(datasets, f"load_{name}")(as_frame=True).frame
+    _sklearn_folder(tmp_path, frame)
+    src = ParquetSource(str(tmp_path), target="target")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+        memory = check(frame.drop(columns="target"), frame["target"], fast=True)
+    assert report.task == memory.task == src.scan().inferred_task() == task
+    assert sorted(f.check for f in report.findings) == sorted(f.check for f in memory.findings)
+    assert "rare_classes" not in report and "class_imbalance" not in report
+
+
+@settings(max_examples=20, deadline=None)
+@given(n_distinct=st.integers(1, 60), whole=st.booleans(), as_text=st.booleans())
+def test_auto_task_of_a_folder_is_infer_task_of_its_values(tmp_path_factory, n_distinct, whole, as_text):
+    """Any target: the folder's judged task is data.infer_task's on the same column (text, or at most 20 whole numbers: classes)."""
+    from hiddenlayers.data import infer_task
+
+    d = tmp_path_factory.mktemp("rule")
+    values = np.arange(n_distinct, dtype=np.float64) + (0.0 if whole else 0.5)
+    y = pd.Series(np.resize(values, 120))
+    if as_text:
+        y = y.map(lambda v: f"c{v}").astype(object)
+    pd.DataFrame({"a": np.arange(120.0), "target": y}).to_parquet(d / "t.parquet", row_group_size=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ParquetSource(str(d), target="target").check()
+    assert report.task == infer_task(y)

@@ -99,8 +99,8 @@ def run_train_stream(
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
-        if task == "auto":  # train FILE's rule (data.infer_task): labels for text, booleans or at most 20 whole numbers
-            task = "regression" if scan.classes is None else _infer_task(scan.classes)
+        if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
+            task = scan.inferred_task()
         from ..estimators import check_checkpoint
         from ._train import _transfer_params, make_estimator
 
@@ -194,16 +194,6 @@ def _environ(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = old
-
-
-def _infer_task(classes: Any) -> str:
-    """The task of a target whose distinct values are ``classes`` (the scan's, at most 1000), as ``train FILE`` infers it
-    from the same values: a folder of diabetes (214 whole numbers) is a regression, as ``diabetes.csv`` is."""
-    import pandas as pd
-
-    from ..data import infer_task
-
-    return infer_task(pd.Series(classes))
 
 
 def _count(n: int, one: str, many: str) -> str:
