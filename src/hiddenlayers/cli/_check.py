@@ -138,7 +138,7 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
         raise UserError(f"--against compares two tables in memory; '{data}' is a folder of files: give one file for each.")
     src = ParquetSource(data, target=target, features=parse_features(features))
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
-         f"duplicates and leakage over every row, near duplicates within the first {src.scan(refuse_infinite=False).checks.first_rows:,})")
+         "duplicates, near duplicates and leakage over every row, near duplicates from a second read of the files)")
     report = stream_check(src, task)
     if task == "auto":  # which task the checks judged (class findings or not), by train's rule, and how to overrule it
         classes = src.scan(refuse_infinite=False).classes

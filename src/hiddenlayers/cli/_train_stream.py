@@ -78,8 +78,8 @@ def run_train_stream(
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
     ``check`` runs the fast data checks, as in-memory ``train`` does, on every row,
-    from the tallies of the streaming pass (:meth:`ParquetSource.check`; duplicates
-    and leakage within the first record batch, as the summary line says): every
+    from the tallies of the streaming pass and, for near duplicates, a second read of the files
+    (:meth:`ParquetSource.check`): every
     rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
     ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
     never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
@@ -116,7 +116,7 @@ def run_train_stream(
         checked = stream_check(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
-            _print_notes(src, hints, checked, scan.n_rows)
+            _print_notes(src, hints, checked)
         start = time.perf_counter()
         from sklearn.exceptions import ConvergenceWarning
 
@@ -143,7 +143,7 @@ def run_train_stream(
         shutdown_distributed()
 
 
-def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n_rows: int) -> None:
+def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -> None:
     """Rank 0's notes before the fit: dropped CSV rows, the column warnings the check did not name, and the check's summary."""
     for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
         note(msg)
@@ -152,8 +152,7 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n
         if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
             note(str(w.message))
     if checked is not None:
-        first = src.scan().checks.first_rows  # the rows near duplicates compare
-        print_check_summary(checked, caveat=f"near duplicates: first {first:,} rows" if first < n_rows else "")
+        print_check_summary(checked)
 
 
 def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:

@@ -363,8 +363,9 @@ class ParquetSource:
         Rows are numbered across the files in reading order, as check() numbers the concatenated
         table, and a message says where the first is (a CSV file's line, a Parquet file's row);
         duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
-        on the rows whose values fit 256 MB, near duplicates within the first record batch (see
-        :mod:`._check.stream`). ``task``:
+        on the rows whose values fit 256 MB, near duplicates over every row (up to the same 15 million)
+        by a second read of the files, on the grid of each numeric column's mean and SD from the pass
+        (see :mod:`._check.stream`). ``task``:
         "classification", "regression" or "auto" (:meth:`Scan.inferred_task`: the rule ``train`` and
         check() of one table use, so text, booleans or at most 20 distinct whole numbers are classes);
         the report's ``task`` says which it judged. An infinite value does not stop this pass: it is the
@@ -378,7 +379,13 @@ class ParquetSource:
             raise DataError("this scan holds no data-check tallies: make the source again (ParquetSource(...)) and call check().")
         if task == "auto":
             task = scan.inferred_task()
-        return scan.checks.report(task, scan.preprocessor.streamed_counts(), self.target)
+        return scan.checks.report(task, scan.preprocessor.streamed_counts(), self.target, reread=self._feature_batches)
+
+    def _feature_batches(self) -> Iterator[Any]:
+        """Every unit's record batches again, in the scan's order, without the target and weight columns (the check's second read)."""
+        for i in range(len(self.units)):
+            for frame in self.read_unit(i):
+                yield frame.drop(columns=[c for c in (self.target, self.weight) if c is not None])
 
     def chunks(
         self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,
