@@ -1,12 +1,12 @@
 """The streamed data check (``ParquetSource.check``) beside the in-memory ``check(fast=True)`` of the same rows, and
-the cost of comparing duplicates over every row (row hashes) against the code that compared the first batch only.
+the cost of comparing duplicates (row hashes) and near duplicates (a second read) over every row against older code.
 
     python benchmarks/bench_stream_check.py                        # 1,000,000 rows x 10 columns, this checkout
     python benchmarks/bench_stream_check.py --rows 200000 --old /tmp/oldsrc/src   # also the pass of another checkout
 
 Each variant runs in its own process (``PYTHONPATH`` picks the code): the scan (the one streaming pass) plus the report,
 and the peak resident memory (``ru_maxrss``). The table: 6 numeric columns (one 20% missing), 2 text columns of 5 and 50
-values, an integer ID, a constant; 2% of rows repeated; a 3-class target. Also printed: the tracemalloc peak of
+values, an integer ID, a constant; 2% of rows repeated, 0.1% near duplicates (x1 moved by 0.0005); a 3-class target. Also printed: the tracemalloc peak of
 :meth:`RowHashes.findings` alone, in bytes per row (what the 15M-row cap is sized by).
 """
 
@@ -36,8 +36,8 @@ else:
     whole = pd.read_parquet(d)
     report = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
 seconds = time.perf_counter() - t
-dup = next((f.message.split(" row(s)")[0] for f in report.findings if f.check == "duplicates"), "0")
-print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "duplicates": dup}))
+dup, near = (next((f.message.split(" row(s)")[0] for f in report.findings if f.check == c), "0") for c in ("duplicates", "near_duplicates"))
+print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "duplicates": dup, "near": near}))
 """
 
 
@@ -49,8 +49,12 @@ def _table(rows: int, seed: int = 0) -> pd.DataFrame:
     frame["t50"] = pd.Series(rng.choice([f"v{i}" for i in range(50)], rows), dtype=object)
     frame["c"] = 1.0
     frame["y"] = rng.integers(0, 3, rows)
-    rep = rng.choice(rows, rows // 50, replace=False)
+    rep = rng.choice(rows, rows // 50 + rows // 500, replace=False)
+    near, rep = rep[: rows // 500], rep[rows // 500 :]
     frame.iloc[rep[: rep.size // 2]] = frame.iloc[rep[rep.size // 2 :]].to_numpy()
+    # near duplicates: another row's values with x1 moved by 0.0005 (1/20 of the 0.01-SD grid)
+    frame.iloc[near[: near.size // 2]] = frame.iloc[near[near.size // 2 :]].to_numpy()
+    frame.loc[near[: near.size // 2], "x1"] += 0.0005
     frame.insert(0, "id", np.arange(rows))
     return frame
 
@@ -98,7 +102,8 @@ def main() -> None:
             runs["stream (--old)"] = _run(args.old, d, "stream")
         base = runs["stream (this checkout)"]["seconds"]
         for name, r in runs.items():
-            print(f"  {name:28s} {r['seconds']:7.2f} s  x{r['seconds'] / base:5.2f}  peak RSS {r['rss_mb']:7.0f} MB  duplicates {r['duplicates']}")
+            print(f"  {name:28s} {r['seconds']:7.2f} s  x{r['seconds'] / base:5.2f}  peak RSS {r['rss_mb']:7.0f} MB  duplicates {r['duplicates']}"
+                  f"  near duplicates {r['near']}")
     t = time.perf_counter()
     per_row = _hash_peak(args.rows)
     print(f"RowHashes.findings peak, stored arrays included: {per_row:.1f} bytes a row (x HASH_CAP 15M rows = {per_row * 1.5e7 / 1e9:.2f} GB); "

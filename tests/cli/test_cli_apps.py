@@ -302,6 +302,43 @@ def test_evaluate_forecaster_folds_score_rolling_origins_table_and_json(fitted: 
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--folds", "3"), "--folds is for Forecaster files")
 
 
+def test_evaluate_forecaster_stride_spaces_the_origins_as_backtest_stride_does(fitted: dict[str, Any]) -> None:
+    """`evaluate --stride` is Forecaster.backtest's ``stride=`` (before: no such option, the origins always --steps apart)."""
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    args = ("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--folds", "4")
+    got = _json(run(*args, "--stride", "2", "--json"))
+    bt = app.backtest(series, steps=5, folds=4, stride=2)
+    assert (got["n_folds"], got["steps"], got["stride"]) == (4, 5, 2)
+    assert [(f["first_row"], f["last_row"], f["history"]) for f in got["folds"]] == [(70, 74, 69), (72, 76, 71), (74, 78, 73), (76, 80, 75)]
+    assert got["metrics"] == pytest.approx(bt.mean)
+    for f in got["folds"]:
+        assert f["mae"] == pytest.approx(bt.folds.loc[f["fold"], "mae"])
+    assert _json(run(*args, "--stride", "5", "--json"))["metrics"] == _json(run(*args, "--json"))["metrics"]  # default: --steps
+    shown = " ".join(run(*args, "--stride", "2").stdout.split())
+    assert "forecast backtest: 4 folds of 5 values, origins 2 apart" in shown and "70-74" in shown
+    assert_user_error(run(*args, "--stride", "30"), "a backtest of --folds 4 of --steps 5, --stride 30 needs window 8 + 5 + (4 - 1) x 30 = 103: "
+                                                   "pass a longer series, fewer --folds, a smaller --stride or fewer --steps.")
+    for bad in ("0", "-3"):  # the rule of --steps and --folds
+        assert_user_error(run(*args, "--stride", bad), f"--stride must be a whole number >= 1 (values from one forecast origin to the next). Received: {bad}.")
+    assert_user_error(run(*args, "--stride", "two"), "--stride")
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--stride", "3"), "--stride is for Forecaster files")
+
+
+@given(st.integers(-10**6, 10**6))
+@settings(max_examples=60, deadline=None)
+def test_stride_is_checked_as_steps_and_folds_are(value: int) -> None:
+    """--stride, --steps and --folds: one rule (a whole number >= 1), each refusal naming its own option."""
+    from hiddenlayers.cli._appfiles import check_app_options
+    from hiddenlayers.cli._common import UserError
+
+    for name in ("steps", "folds", "stride"):
+        if value >= 1:
+            check_app_options("Forecaster", **{name: value})
+        else:
+            with pytest.raises(UserError, match=rf"^--{name} must be a whole number >= 1 \(.*\)\. Received: {value}\.$"):
+                check_app_options("Forecaster", **{name: value})
+
+
 def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any], tmp_path: Path) -> None:
     d, app, pairs, ratings = fitted["dir"], fitted["apps"]["rec"], fitted["pairs"], fitted["ratings"]
     cold = pd.DataFrame({"user": [999, 998, 0, 997], "item": ["x", "q", "q", "r"], "rating": [1.0, 5.0, 2.0, 4.5]})  # 3 unseen users, 3 unseen items

@@ -258,3 +258,27 @@ def test_a_mistyped_number_is_a_fatal_finding_and_train_stops_on_it(tmp_path):
                       "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'abc' (rows 5): "
                       "fix those values or make them empty: training refuses 'a' as it is")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("name, task, seen", [("diabetes", "regression", 214), ("breast_cancer", "classification", 2)])
+def test_check_of_a_folder_judges_the_task_as_train_of_it_does_and_says_so(tmp_path, name, task, seen) -> None:
+    """`check DIR` and `train DIR` agree on the same folder (diabetes: 214 whole-number targets are a regression; before,
+    check called them 214 classes and reported rare_classes), and check says which task it judged and how to overrule it."""
+    from sklearn import datasets
+
+    frame = getattr(datasets, f"load_{name}")(as_frame=True).frame
+    d = tmp_path / name
+    d.mkdir()
+    frame.iloc[:200].to_parquet(d / "a.parquet")
+    frame.iloc[200:].to_parquet(d / "b.parquet")
+    res = ok("check", d, "--target", "target", "--json")
+    report = json.loads(res.stdout)
+    assert report["task"] == task and [f["check"] for f in report["findings"]] == []
+    other = "classification" if task == "regression" else "regression"
+    assert (f"note: target 'target' judged {task} ({seen} distinct values), as `train` judges it: pass --task {other} "
+            f"to check it as {'classes' if other == 'classification' else 'a regression'}") in res.stderr
+    summary = json.loads(ok("train", d, "--target", "target", "--epochs", "1", "--hidden", "4", "--json",
+                            "-o", tmp_path / "m.safetensors").stdout)
+    assert summary["task"] == task
+    forced = json.loads(ok("check", d, "--target", "target", "--task", "classification", "--json").stdout)
+    assert forced["task"] == "classification" and "judged" not in ok("check", d, "--target", "target", "--task", task).stderr

@@ -147,9 +147,33 @@ def test_a_checkpoint_of_an_unscaled_run_is_one_line_and_resumes_with_no_scale_t
         env.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
         first = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(ParquetSource(str(diabetes_dir), target="target"))
     args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "-o", out)
-    assert_user_error(run(*args), f"checkpoint '{ckpt}' was written by a fit without target scaling and this fit has scale_target=True")
+    refused = run(*args)
+    assert_user_error(refused, f"error: training failed: checkpoint '{ckpt}' was written by a run without target scaling and this run "
+                               "scales it (--scale-target, the default for a squared-error regression): delete it to train from the "
+                               "start, or add --no-scale-target to resume it.")
+    assert "scale_target=" not in refused.stderr  # the Python parameter is not what a CLI user can type
     assert not out.exists()
     ok(*args, "--no-scale-target")
     resumed = hl.load(out)
     assert resumed.loss_curve_[0] == first.loss_curve_[0] and len(resumed.loss_curve_) == 2  # epoch 1 is the checkpoint's
     assert not hasattr(resumed, "target_mean_")
+
+
+def test_a_scaled_checkpoint_refused_with_no_scale_target_names_the_option_that_resumes_it(diabetes_dir, tmp_path, monkeypatch):
+    """The other direction: `OUT.ckpt` of a scaled run, and this run has --no-scale-target: the line names --scale-target."""
+    from hiddenlayers.data import ParquetSource
+
+    out = tmp_path / "m.safetensors"
+    ckpt = tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as env, pytest.warns(ConvergenceWarning):
+        env.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0, scale_target=True).fit(
+            ParquetSource(str(diabetes_dir), target="target"))
+    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "-o", out)
+    refused = run(*args, "--no-scale-target")
+    assert_user_error(refused, f"error: training failed: checkpoint '{ckpt}' was written by a run with target scaling and this run "
+                               "does not (--no-scale-target, or a loss other than squared_error): delete it to train from the start, "
+                               "or add --scale-target to resume it.")
+    assert "scale_target=" not in refused.stderr and not out.exists()
+    ok(*args)
+    assert hl.load(out).scale_target is True

@@ -163,7 +163,9 @@ def test_past_the_cap_missingness_against_a_numeric_target_says_it_judged_a_samp
     assert found.columns == ("a",) and found.message.endswith("(among the first 300 rows only)") and found.details["sample_rows"] == 300
 
 
-def test_the_check_reads_every_unit_once_with_the_scan(late, monkeypatch):
+def test_the_check_reads_every_unit_once_with_the_scan_and_once_more_for_near_duplicates(late, monkeypatch):
+    """The tallies ride on the scan's one pass; near duplicates need the pass's means and SDs first, so the report reads
+    every unit once more (in the same order), and a second check() reuses what it found."""
     d, _ = late
     src = _source(d)
     reads: list[int] = []
@@ -173,7 +175,7 @@ def test_the_check_reads_every_unit_once_with_the_scan(late, monkeypatch):
         warnings.simplefilter("ignore")
         src.check("classification")
         src.check("classification")
-    assert sorted(reads) == list(range(len(src.units))) == list(range(9))
+    assert reads == list(range(9)) * 2 and len(src.units) == 9
 
 
 def test_findings_keep_a_bounded_number_of_rows_and_count_all(late, monkeypatch):
@@ -414,3 +416,90 @@ def test_a_missing_csv_target_is_refused_naming_its_line(tmp_path):
     p.write_text("a,y\n1,p\n\n2,q\n3,\n")
     with pytest.raises(DataError, match=re.escape(f"missing values (first at '{p}' line 5)")):
         ParquetSource(str(p), target="y").scan()
+
+
+def _sklearn_folder(d, frame: pd.DataFrame) -> None:
+    frame.iloc[:200].to_parquet(d / "a.parquet", row_group_size=100)
+    frame.iloc[200:].to_parquet(d / "b.parquet", row_group_size=100)
+
+
+@pytest.mark.parametrize("name, task", [("diabetes", "regression"), ("breast_cancer", "classification")])
+def test_auto_task_is_the_rule_check_and_train_use_on_one_table(tmp_path, name, task):
+    """`check(task="auto")` of a folder judges the target as check() of the same rows and `train` do (data.infer_task):
+    diabetes' 214 distinct whole-number targets are a regression. Before: up to 1000 whole numbers were classes, so the
+    folder got a classification report (rare_classes) that check() of the same table and `train DIR` do not give."""
+    from sklearn import datasets
+
+    frame = getattr(datasets, f"load_{name}")(as_frame=True).frame
+    _sklearn_folder(tmp_path, frame)
+    src = ParquetSource(str(tmp_path), target="target")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+        memory = check(frame.drop(columns="target"), frame["target"], fast=True)
+    assert report.task == memory.task == src.scan().inferred_task() == task
+    assert sorted(f.check for f in report.findings) == sorted(f.check for f in memory.findings)
+    assert "rare_classes" not in report and "class_imbalance" not in report
+
+
+@settings(max_examples=20, deadline=None)
+@given(n_distinct=st.integers(1, 60), whole=st.booleans(), as_text=st.booleans())
+def test_auto_task_of_a_folder_is_infer_task_of_its_values(tmp_path_factory, n_distinct, whole, as_text):
+    """Any target: the folder's judged task is data.infer_task's on the same column (text, or at most 20 whole numbers: classes)."""
+    from hiddenlayers.data import infer_task
+
+    d = tmp_path_factory.mktemp("rule")
+    values = np.arange(n_distinct, dtype=np.float64) + (0.0 if whole else 0.5)
+    y = pd.Series(np.resize(values, 120))
+    if as_text:
+        y = y.map(lambda v: f"c{v}").astype(object)
+    pd.DataFrame({"a": np.arange(120.0), "target": y}).to_parquet(d / "t.parquet", row_group_size=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ParquetSource(str(d), target="target").check()
+    assert report.task == infer_task(y)
+
+
+def _near_frames() -> list[pd.DataFrame]:
+    """Three files; near duplicates (1e-4 apart in one column: within 0.01 SD) of an earlier file's rows in the last file only,
+    one exact repeat (counted by duplicates, not again here), one with a missing cell where its twin holds the column's mean."""
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300) * 100, "k": rng.choice(["x", "y", "z"], 300),
+                            "id": np.arange(i * 300, (i + 1) * 300), "y": rng.integers(0, 2, 300)}) for i in range(3)]
+    last = frames[2]
+    for at, (src, row) in {50: (0, 3), 51: (1, 250), 52: (0, 120)}.items():
+        last.loc[at, ["a", "b", "k"]] = [frames[src].loc[row, "a"] + 1e-4, frames[src].loc[row, "b"], frames[src].loc[row, "k"]]
+    last.loc[60, ["a", "b", "k"]] = frames[1].loc[7, ["a", "b", "k"]].to_list()  # exact (its id differs: an ID column, left out)
+    return frames
+
+
+def test_near_duplicates_cover_every_row_as_check_finds_them(tmp_path):
+    """Near duplicates were looked for within the first record batch only (they need each column's mean and SD): planted in
+    the last file they went unsaid. A second read on the grid of the pass's means and SDs finds them as check() does."""
+    frames = _near_frames()
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = ParquetSource(str(tmp_path), target="y", read_rows=50).check()
+        memory = check(whole.drop(columns="y"), whole["y"], fast=True)
+    found, expected = report["near_duplicates"], memory["near_duplicates"]
+    assert {650, 651, 652} <= set(found.rows) and 660 not in found.rows  # the exact repeat is a duplicate, not also a near one
+    assert found.rows == expected.rows and found.message.startswith(expected.message)
+    first = found.rows[0]
+    assert found.message.endswith(f"; first at '{tmp_path / f'p{first // 300}.parquet'}' row {first % 300}")
+    assert report["duplicates"].rows == memory["duplicates"].rows == (660,)
+
+
+def test_near_duplicates_past_the_cap_say_they_compared_a_sample():
+    """The grid hashes are kept for the first `cap` rows (16 bytes a row); later rows are not compared, and the finding says so."""
+    from hiddenlayers.data._check.duplicates import near_duplicates_finding
+    from hiddenlayers.data._check.stream_near import NearHashes
+
+    near = NearHashes({"a": (0.0, 1.0)}, ["k"], cap=5)
+    near.add(pd.DataFrame({"a": [0.0, 0.0001, 3.0, 3.0, 5.0, 0.0, 0.0], "k": ["x", "x", "x", "y", "x", "x", "x"]}))
+    assert (near.n, near.seen, near.sample) == (5, 7, 5)
+    rows = near.rows([])
+    assert rows.tolist() == [1]  # 0.0001 is in 0.0's cell; 3.0 with another text is not; rows 5-6 were not hashed
+    assert near.rows([1]).tolist() == []  # an exact repeat is not counted again
+    f = near_duplicates_finding(rows, 1, near.tol, near.sample)
+    assert f.message.endswith("rows 1 (among the first 5 rows only: later rows were not compared)") and f.details["sample_rows"] == 5

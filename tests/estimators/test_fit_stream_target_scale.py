@@ -169,8 +169,12 @@ def test_a_checkpoint_of_the_other_scale_target_is_one_clear_error(tmp_path, chu
             _sgd(scale_target=False, callbacks=[_CrashAtBatch(6)]).fit(src)
     message = (rf"^checkpoint '{ckpt}' was written by a fit without target scaling and this fit has scale_target=True: "
                r"delete it to train from the start, or set scale_target=False to resume it\.$")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as caught:
         check_checkpoint(_sgd(), src, str(ckpt))
+    from hiddenlayers.estimators import CheckpointScalingMismatch  # what the CLI rewords in its own options
+
+    assert isinstance(caught.value, CheckpointScalingMismatch)
+    assert (caught.value.path, caught.value.want, caught.value.have) == (str(ckpt), True, False)
     est = _sgd()
     with pytest.raises(ValueError, match=message):
         est.fit(src)

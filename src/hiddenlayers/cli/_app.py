@@ -146,8 +146,10 @@ ImageLayout = Annotated[str | None, typer.Option("--image-layout", help="ImageCl
                                                   "(numpy's H, W, C; the default) or chw (PyTorch's C, H, W).", show_default=False)]
 Steps = Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series; evaluate: the last values held out and "
                                            "forecast from the rest (default: its horizon).", show_default=False)]
-Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, evaluate: forecast origins scored (rolling origin, each --steps before the next; "
+Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, evaluate: forecast origins scored (rolling origin, each --stride before the next; "
                                            "the metrics are their mean). [default: 1, the one hold-out of the last --steps values]", show_default=False)]
+Stride = Annotated[int | None, typer.Option("--stride", help="Forecaster file, evaluate: values between one fold's forecast origin and the next "
+                                             "(below --steps: overlapping folds). [default: --steps]", show_default=False)]
 ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
                                                  show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
@@ -403,6 +405,7 @@ def evaluate(
     image_layout: ImageLayout = None,
     steps: Steps = None,
     folds: Folds = None,
+    stride: Stride = None,
     value_column: ValueColumn = None,
     json: Json = False,
 ) -> None:
@@ -414,7 +417,8 @@ def evaluate(
     labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
-    (default 1: the last --steps values forecast from the rest), each --steps before the next (MAE, RMSE, MASE per fold, and their mean).
+    (default 1: the last --steps values forecast from the rest), each --stride (default --steps) before the next (MAE, RMSE, MASE
+    per fold, and their mean).
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
@@ -427,7 +431,7 @@ def evaluate(
 
     run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
                  app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds,
-                                    value_column=value_column))
+                                    stride=stride, value_column=value_column))
 
 
 @app.command()

@@ -78,8 +78,9 @@ def app_refusal(path: str, kind: str, command: str, takes: str = "a model traine
 
 
 def check_app_options(kind: str | None, **given: Any) -> None:
-    """Refuse an app-only option (``--text-column``, ``--steps``, ``--value-column``, ``--image-dtype``, ``--image-layout``) on a file it does not apply to, or a value it does not take."""
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
+    """Refuse an app-only option (``--text-column``, ``--steps``, ``--folds``, ``--stride``, ``--value-column``, ``--image-dtype``,
+    ``--image-layout``) on a file it does not apply to, or a value it does not take."""
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier"}
     for name, value in given.items():
         if value is not None and kind != owners[name]:
@@ -95,6 +96,8 @@ def check_app_options(kind: str | None, **given: Any) -> None:
         raise UserError(f"--steps must be a whole number >= 1 (values to forecast). Received: {given['steps']}.")
     if given.get("folds") is not None and given["folds"] < 1:
         raise UserError(f"--folds must be a whole number >= 1 (forecast origins to score). Received: {given['folds']}.")
+    if given.get("stride") is not None and given["stride"] < 1:
+        raise UserError(f"--stride must be a whole number >= 1 (values from one forecast origin to the next). Received: {given['stride']}.")
 
 
 def _call(method: Any, *args: Any) -> Any:
@@ -278,7 +281,8 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
         values, column = read_series(data, options.get("value_column"))
-        result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"), lambda s, n, f: _call(model.backtest, s, n, f))
+        result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"),
+                                  lambda s, n, f, k: _call(model.backtest, s, n, f, k), stride=options.get("stride"))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
 

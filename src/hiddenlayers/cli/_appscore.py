@@ -6,7 +6,7 @@
 * Forecaster: a rolling-origin backtest (``Forecaster.backtest``), as sktime / darts score a
   forecaster: ``--folds`` origins (default 1: the one hold-out this command always gave, so its
   figures and the series length it needs stay as they were), the last ``--steps`` values (default:
-  its ``horizon``) held out, each earlier fold ``--steps`` before the next, forecast from the values
+  its ``horizon``) held out, each earlier fold ``--stride`` (default ``--steps``) before the next, forecast from the values
   before them and scored by MAE, RMSE and MASE (MAE over the mean absolute one-step change of the
   values before them, sktime's ``mean_absolute_scaled_error``: below 1 beats repeating the
   last value one step ahead), beside ``naive_mae`` (the last value repeated ``--steps`` times);
@@ -57,11 +57,12 @@ def _errors(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     return {"rmse": float(root_mean_squared_error(y, pred)), "mae": float(mean_absolute_error(y, pred))}
 
 
-def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any) -> dict[str, Any]:
-    """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``steps`` apart.
+def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any, *,
+                     stride: int | None = None) -> dict[str, Any]:
+    """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``stride`` apart.
 
-    The last fold holds out the last ``steps`` values, each earlier one ends ``steps`` before the next.
-    ``backtest(values, steps, folds)`` is the app's ``backtest`` (errors already one line). ``metrics``
+    The last fold holds out the last ``steps`` values, each earlier one starts ``stride`` (default ``steps``) before the next.
+    ``backtest(values, steps, folds, stride)`` is the app's ``backtest`` (errors already one line). ``metrics``
     is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
     with its data rows (1-based, as the file's rows after the header).
     """
@@ -70,16 +71,19 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values (data row {int(bad[0]) + 1}, {bad.size} in all): fill or drop them.")
-    need = int(model.window) + k * n_folds
+    apart = k if stride is None else stride
+    need = int(model.window) + k + (n_folds - 1) * apart
     if len(values) < need:
-        what, extra = (f"--steps {k}", "") if n_folds == 1 else (f"--folds {n_folds} of --steps {k}", f" + ({n_folds} - 1) x {k}")
+        given = f", --stride {apart}" if stride is not None else ""
+        what, extra = (f"--steps {k}", "") if n_folds == 1 else (f"--folds {n_folds} of --steps {k}{given}", f" + ({n_folds} - 1) x {apart}")
+        fewer = (", fewer --folds" + (", a smaller --stride" if stride is not None else "")) if n_folds > 1 else ""
         raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: "
-                        f"pass a longer series{', fewer --folds' if n_folds > 1 else ''} or fewer --steps.")
-    bt = backtest(values, k, n_folds).to_dict()
+                        f"pass a longer series{fewer} or fewer --steps.")
+    bt = backtest(values, k, n_folds, apart).to_dict()
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
     metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
-    return {"task": "forecast", "steps": k, "n_folds": n_folds, "stride": k, "history": len(values) - k, "metrics": metrics, "folds": rows}
+    return {"task": "forecast", "steps": k, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
 
 
 def anomaly_labels(column: pd.Series, name: str) -> np.ndarray:

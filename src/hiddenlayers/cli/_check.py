@@ -122,8 +122,14 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
         raise UserError(f"--against compares two tables in memory; '{data}' is a folder of files: give one file for each.")
     src = ParquetSource(data, target=target, features=parse_features(features))
     note("a folder is checked in one streamed pass: the fast checks only (as `train` runs them; "
-         f"duplicates and leakage over every row, near duplicates within the first {src.scan(refuse_infinite=False).checks.first_rows:,})")
+         "duplicates, near duplicates and leakage over every row, near duplicates from a second read of the files)")
     report = stream_check(src, task)
+    if task == "auto":  # which task the checks judged (class findings or not), by train's rule, and how to overrule it
+        classes = src.scan(refuse_infinite=False).classes
+        seen = f"{len(classes)} distinct value{'s' if len(classes) != 1 else ''}" if classes is not None else "over 1000 distinct values"
+        other = "regression" if report.task == "classification" else "classification"
+        note(f"target '{target}' judged {report.task or 'regression'} ({seen}), as `train` judges it: "
+             f"pass --task {other} to check it as {'a regression' if other == 'regression' else 'classes'}")
     # CSV rows of the wrong width the pass skipped, in `train DIR`'s words, as findings (the JSON and HTML report have them, as for one file)
     ragged = [Finding("ragged_rows", "warning", msg, "fix or delete those lines: hiddenlayers drops rows of the wrong width when it reads the file")
               for msg in src.drop_notes()]

@@ -45,6 +45,20 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     return 0
 
 
+def _training_failed(exc: Exception) -> UserError:
+    """The one-line error for a streamed fit's ``exc``, in the command line's words: a checkpoint written with the other
+    target scaling names ``--scale-target`` / ``--no-scale-target`` (what a user types), not ``scale_target=``."""
+    from ..estimators import CheckpointScalingMismatch
+
+    if isinstance(exc, CheckpointScalingMismatch):
+        this = ("scales it (--scale-target, the default for a squared-error regression)" if exc.want
+                else "does not (--no-scale-target, or a loss other than squared_error)")
+        return UserError(f"training failed: checkpoint '{exc.path}' was written by a run {'with' if exc.have else 'without'} target "
+                         f"scaling and this run {this}: delete it to train from the start, or add "
+                         f"{'--scale-target' if exc.have else '--no-scale-target'} to resume it.")
+    return UserError(f"training failed: {one_line(exc)}")
+
+
 def _without_option(argv: list[str], name: str) -> list[str]:
     out, skip = [], False
     for a in argv:
@@ -64,8 +78,8 @@ def run_train_stream(
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
     ``check`` runs the fast data checks, as in-memory ``train`` does, on every row,
-    from the tallies of the streaming pass (:meth:`ParquetSource.check`; duplicates
-    and leakage within the first record batch, as the summary line says): every
+    from the tallies of the streaming pass and, for near duplicates, a second read of the files
+    (:meth:`ParquetSource.check`): every
     rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
     ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
     never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
@@ -85,8 +99,8 @@ def run_train_stream(
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
-        if task == "auto":  # train FILE's rule (data.infer_task): labels for text, booleans or at most 20 whole numbers
-            task = "regression" if scan.classes is None else _infer_task(scan.classes)
+        if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
+            task = scan.inferred_task()
         from ..estimators import check_checkpoint
         from ._train import _transfer_params, make_estimator
 
@@ -98,11 +112,11 @@ def run_train_stream(
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
         except ValueError as exc:
-            raise UserError(f"training failed: {one_line(exc)}") from None
+            raise _training_failed(exc) from None
         checked = stream_check(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
-            _print_notes(src, hints, checked, scan.n_rows)
+            _print_notes(src, hints, checked)
         start = time.perf_counter()
         from sklearn.exceptions import ConvergenceWarning
 
@@ -114,7 +128,7 @@ def run_train_stream(
             except HiddenLayersError:
                 raise
             except (ValueError, TypeError) as exc:
-                raise UserError(f"training failed: {one_line(exc)}") from None
+                raise _training_failed(exc) from None
         elapsed = time.perf_counter() - start
         if not is_writer():
             return None
@@ -129,7 +143,7 @@ def run_train_stream(
         shutdown_distributed()
 
 
-def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n_rows: int) -> None:
+def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -> None:
     """Rank 0's notes before the fit: dropped CSV rows, the column warnings the check did not name, and the check's summary."""
     for msg in src.drop_notes():  # ragged CSV rows skipped, as the in-memory path drops them
         note(msg)
@@ -138,8 +152,7 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any, n
         if not (isinstance(w.message, ColumnWarning) and w.message.column in said):
             note(str(w.message))
     if checked is not None:
-        first = src.scan().checks.first_rows  # the rows near duplicates compare
-        print_check_summary(checked, caveat=f"near duplicates: first {first:,} rows" if first < n_rows else "")
+        print_check_summary(checked)
 
 
 def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:
@@ -180,16 +193,6 @@ def _environ(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = old
-
-
-def _infer_task(classes: Any) -> str:
-    """The task of a target whose distinct values are ``classes`` (the scan's, at most 1000), as ``train FILE`` infers it
-    from the same values: a folder of diabetes (214 whole numbers) is a regression, as ``diabetes.csv`` is."""
-    import pandas as pd
-
-    from ..data import infer_task
-
-    return infer_task(pd.Series(classes))
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -68,6 +68,19 @@ class Scan:
     def __post_init__(self) -> None:
         self.n_rows = int(sum(self.units_rows))
 
+    def inferred_task(self) -> str:
+        """``"classification"`` or ``"regression"``: :func:`~._table.infer_task`'s rule (``train FILE``'s and ``check FILE``'s)
+        on the target's distinct values, so ``train DIR`` and ``check DIR`` judge a folder as they judge the same rows in
+        one file: text, booleans or at most 20 distinct whole numbers are classes (diabetes' 214 whole numbers are a
+        regression). Over 1000 distinct values (no longer collected): a regression, as before."""
+        if self.classes is None:
+            return "regression"
+        import pandas as pd
+
+        from ._table import infer_task
+
+        return infer_task(pd.Series(self.classes))
+
     def class_counts(self) -> dict[Any, int] | None:
         """Rows of each class of ``classes`` (the statistics pass's label tallies); None for a numeric target or without tallies."""
         if self.classes is None or self.checks is None:
@@ -350,10 +363,12 @@ class ParquetSource:
         Rows are numbered across the files in reading order, as check() numbers the concatenated
         table, and a message says where the first is (a CSV file's line, a Parquet file's row);
         duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
-        on the rows whose values fit 256 MB, near duplicates within the first record batch (see
-        :mod:`._check.stream`). ``task``:
-        "classification", "regression" or "auto" (classes when the target holds text or
-        at most 1000 whole numbers). An infinite value does not stop this pass: it is the
+        on the rows whose values fit 256 MB, near duplicates over every row (up to the same 15 million)
+        by a second read of the files, on the grid of each numeric column's mean and SD from the pass
+        (see :mod:`._check.stream`). ``task``:
+        "classification", "regression" or "auto" (:meth:`Scan.inferred_task`: the rule ``train`` and
+        check() of one table use, so text, booleans or at most 20 distinct whole numbers are classes);
+        the report's ``task`` says which it judged. An infinite value does not stop this pass: it is the
         fatal ``infinite_values`` finding, with the findings check() gives beside it (training
         on this source is still refused: :meth:`scan`).
         """
@@ -363,9 +378,14 @@ class ParquetSource:
         if scan.checks is None:
             raise DataError("this scan holds no data-check tallies: make the source again (ParquetSource(...)) and call check().")
         if task == "auto":
-            c = scan.classes
-            task = "classification" if c is not None and (c.dtype.kind in "biuOUS" or bool((c == c.round()).all())) else "regression"
-        return scan.checks.report(task, scan.preprocessor.streamed_counts(), self.target)
+            task = scan.inferred_task()
+        return scan.checks.report(task, scan.preprocessor.streamed_counts(), self.target, reread=self._feature_batches)
+
+    def _feature_batches(self) -> Iterator[Any]:
+        """Every unit's record batches again, in the scan's order, without the target and weight columns (the check's second read)."""
+        for i in range(len(self.units)):
+            for frame in self.read_unit(i):
+                yield frame.drop(columns=[c for c in (self.target, self.weight) if c is not None])
 
     def chunks(
         self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,

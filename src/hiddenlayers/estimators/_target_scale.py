@@ -135,13 +135,26 @@ def scaling_to_json(est: Any) -> dict[str, list[float]] | None:
     return {"mean": [float(v) for v in est.target_mean_], "scale": [float(v) for v in est.target_scale_]}
 
 
+class CheckpointScalingMismatch(ValueError):
+    """A streamed fit's checkpoint written with the other ``scale_target`` than this fit's.
+
+    The message names the Python parameter; ``path``, ``want`` (this fit's setting) and ``have``
+    (the checkpoint's) let a caller with other spellings (the command line's ``--scale-target`` /
+    ``--no-scale-target``) say the same in its own words.
+    """
+
+    def __init__(self, path: str, *, want: bool, have: bool) -> None:
+        self.path, self.want, self.have = path, want, have
+        super().__init__(f"checkpoint '{path}' was written by a fit {'with' if have else 'without'} target scaling and this fit has "
+                         f"scale_target={want}: delete it to train from the start, or set scale_target={have} to resume it.")
+
+
 def check_checkpoint_scaling(est: Any, stored: Any, path: str) -> None:
-    """A ``ValueError`` when a streamed fit's checkpoint ``path`` (its ``stored`` scaling, None for none) was written by a fit
-    with the other ``scale_target``: resuming would train its network against targets on another scale."""
+    """A :class:`CheckpointScalingMismatch` when a streamed fit's checkpoint ``path`` (its ``stored`` scaling, None for none)
+    was written by a fit with the other ``scale_target``: resuming would train its network against targets on another scale."""
     want, have = bool(getattr(est, "scale_target", False)), stored is not None
     if want != have:
-        raise ValueError(f"checkpoint '{path}' was written by a fit {'with' if have else 'without'} target scaling and this fit has "
-                         f"scale_target={want}: delete it to train from the start, or set scale_target={have} to resume it.")
+        raise CheckpointScalingMismatch(path, want=want, have=have)
 
 
 def restore_checkpoint_scaling(est: Any, stored: Any, path: str) -> None:

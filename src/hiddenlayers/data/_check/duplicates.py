@@ -65,11 +65,18 @@ def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> lis
         near -= exact
         if near:
             rows = np.array(sorted(near))
-            out.append(Finding("near_duplicates", "info",
-                               f"{rows.size} row(s) are near duplicates of another (within {tol} SD per numeric column, text equal): rows {preview(rows)}",
-                               "check whether these are the same record measured twice; drop them if so",
-                               rows=tuple(int(r) for r in rows), details={"space": f"standardised, rounded to {tol} SD"}))
+            out.append(near_duplicates_finding(rows, int(rows.size), tol))
     return out
+
+
+def near_duplicates_finding(rows: np.ndarray, total: int, tol: float, sample: int | None = None) -> Finding:
+    """The ``near_duplicates`` finding: ``total`` rows within ``tol`` SD of an earlier one, the first of them ``rows``;
+    ``sample`` as in :func:`duplicates_finding`."""
+    return Finding("near_duplicates", "info",
+                   f"{total} row(s) are near duplicates of another (within {tol} SD per numeric column, text equal): "
+                   f"rows {preview(rows, total=total)}{_sampled(sample)}",
+                   "check whether these are the same record measured twice; drop them if so",
+                   rows=tuple(int(r) for r in rows), details={"space": f"standardised, rounded to {tol} SD", **({"sample_rows": sample} if sample else {})})
 
 
 def _sampled(sample: int | None) -> str:

@@ -6,8 +6,8 @@ batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
 how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
 the target's label counts, and each column's label counts where it is missing.
-Memory stays bounded: counts (at most 1000 labels a column), the first
-:data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
+Memory stays bounded: counts (at most 1000 labels a column), each numeric column's
+mean and variance, the first :data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
 and the arrays of the row-comparing checks, each with its own cap (below). A message
 names where a row is by ``locate``: a CSV file's line, a Parquet file's 0-based row.
 
@@ -23,8 +23,11 @@ severities. Where a check needs every row at once it does less, as said here:
 * ``leakage``: each column's values and the target kept for the rows that fit
   :data:`~.stream_leak.LEAK_BUDGET` bytes (:mod:`.stream_leak`), scored as check() scores
   them; past the budget the finding says it judged a sample;
-* ``near_duplicates``: on the first record batch only (it needs each column's mean and SD
-  before the rows);
+* ``near_duplicates``: over every row when the report is given a second read of the
+  rows (``reread``, as :meth:`~.._stream.ParquetSource.check` gives it: the grid needs each
+  numeric column's mean and SD, tallied in this pass), by two 64-bit grid hashes per row
+  (:mod:`.stream_near`) up to the same :data:`~.stream_rows.HASH_CAP` rows; without one,
+  within the first record batch only;
 * ``near_constant_columns`` of a numeric column: the value counted is the median
   of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
   rows is found when that value is also the most common there, as it nearly always is);
@@ -50,12 +53,13 @@ those rows are dropped; training on a folder refuses them instead).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from .._moments import Moments
 from .common import Finding, preview
 from .report import DataReport
 from .stream_leak import LeakColumns
@@ -68,7 +72,7 @@ ROW_CAP = 10_000
 TYPE_SAMPLE = 20_000
 #: Present values of a numeric column's first batch whose median is the value ``near_constant_columns`` counts.
 MODE_SAMPLE = 1_000
-#: Checks run on the first record batch only.
+#: Checks run on the first record batch only when the report gets no second read of the rows (``StreamCheck.report(reread=)``).
 FIRST_BATCH_CHECKS = ("near_duplicates",)
 
 
@@ -113,6 +117,7 @@ class _Column:
     examples: list[str] = field(default_factory=list)
     ranges: list[tuple[float, float]] = field(default_factory=list)  # integer: each batch's (min, max), or [] once not an ID
     distinct: bool = True
+    moments: Moments = field(default_factory=Moments)  # numeric: mean and variance of the finite values (near duplicates' grid)
 
 
 def file_row_text(file: str, row: int) -> str:
@@ -142,6 +147,7 @@ class StreamCheck:
         self.first: Any = None  # the first batch's features and target (the checks that compare rows)
         self.first_y: Any = None
         self._where: list[tuple[int, str, int]] = []  # (stream row, file, file row) at each batch's start
+        self._near_found: dict[frozenset[str], list[Finding]] = {}  # near duplicates by the columns left out: one second read per check
 
     @property
     def n_infinite(self) -> int:
@@ -150,7 +156,7 @@ class StreamCheck:
 
     @property
     def first_rows(self) -> int:
-        """The rows of the first record batch: those near duplicates are checked within."""
+        """The rows of the first record batch: those near duplicates are checked within when the report gets no ``reread``."""
         return 0 if self.first is None else len(self.first)
 
     # ------------------------------------------------------------ tallies
@@ -234,6 +240,8 @@ class StreamCheck:
         if lo == -np.inf or hi == np.inf:  # only then look for the infinite cells
             col.inf.add(np.flatnonzero(np.isinf(v)) + start)
         col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
+        finite = np.isfinite(v) if (n_missing or lo == -np.inf or hi == np.inf) else None
+        col.moments.add(v if finite is None else v[finite])
         if col.mode is None:  # the first batch with values: the median of its first present values is the value near-constant counts
             present = (v[~nan] if nan is not None else v)[:MODE_SAMPLE]
             col.mode = float(np.partition(present, present.size // 2)[present.size // 2])
@@ -283,11 +291,14 @@ class StreamCheck:
         return self.locate(file, file_row + row - start)
 
     # ------------------------------------------------------------ report
-    def report(self, task: str, counts: dict[str, dict[str, int]], target: str | None = None) -> DataReport:
+    def report(self, task: str, counts: dict[str, dict[str, int]], target: str | None = None,
+               reread: Callable[[], Iterable[Any]] | None = None) -> DataReport:
         """The :class:`DataReport` of the tallies, for ``task`` ("classification" or "regression").
 
         ``counts``: each text or bool column's present values and how often each occurs
         (the preprocessing's category counts, :meth:`TablePreprocessor.streamed_counts`).
+        ``reread()``: the same feature batches again, in the same order, for near duplicates over
+        every row (None: within the first batch only).
         """
         found = self._table() + self.infinite() + self.missing_target()
         kind: str | None = task
@@ -311,7 +322,7 @@ class StreamCheck:
         found += self._constant(counts)
         ids = self._id_like(counts)
         found += ids
-        found += self._first_batch(kind, ids, counts)
+        found += self._first_batch(kind, ids, counts, reread)
         return DataReport(found, self.n, len(self.columns), reported, target)
 
     def _label_array(self) -> np.ndarray:
@@ -483,8 +494,10 @@ class StreamCheck:
             out.extend(check_id_like(frame))
         return _merge(out)
 
-    def _first_batch(self, kind: str | None, ids: list[Finding], counts: dict[str, dict[str, int]]) -> list[Finding]:
-        """Leakage and exact duplicates over the rows kept, near duplicates within the first record batch, as check() runs them."""
+    def _first_batch(self, kind: str | None, ids: list[Finding], counts: dict[str, dict[str, int]],
+                     reread: Callable[[], Iterable[Any]] | None = None) -> list[Finding]:
+        """Leakage and exact duplicates over the rows kept, near duplicates over every row given ``reread`` (else within
+        the first record batch), as check() runs them."""
         from .duplicates import check_duplicates
 
         frame = self.first.reset_index(drop=True)
@@ -496,9 +509,39 @@ class StreamCheck:
         rows = [replace(f, message=f"{f.message}; first at {self.where(f.rows[0])}") if f.rows else f
                 for f in self.rows.findings(distinct, kind is not None, ROW_CAP)]
         out = self.leak.findings(kind, distinct) + rows
+        if reread is not None:
+            key = frozenset(distinct)
+            if key not in self._near_found:
+                self._near_found[key] = self._near(distinct, reread)
+            return out + self._near_found[key]
         skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}  # here: in the batch
         plain = frame.drop(columns=sorted(skip)) if skip else frame
         return out + [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]
+
+    def _near(self, distinct: set[str], reread: Callable[[], Iterable[Any]]) -> list[Finding]:
+        """``near_duplicates`` over every row (up to the hash cap): a second read hashed on the grid of each numeric column's
+        mean and SD from this pass (:mod:`.stream_near`), ``distinct`` columns left out, exact repeats not counted again."""
+        from .duplicates import near_duplicates_finding
+        from .stream_near import NearHashes
+
+        kept = [c for c in self.columns if c not in distinct]
+        numeric = [c for c in kept if self.columns[c].kind == "numeric"]
+        if self.n < 2 or not numeric:  # as check(): near duplicates need a numeric column
+            return []
+        spread = {}
+        for c in numeric:
+            m = self.columns[c].moments
+            mean, sd = m.mean, float(np.sqrt(m.var))
+            spread[c] = (mean if np.isfinite(mean) else 0.0, sd if np.isfinite(sd) and sd > 0 else 1.0)
+        near = NearHashes(spread, [c for c in kept if c not in spread])
+        for batch in reread():
+            batch.columns = [str(c) for c in batch.columns]
+            near.add(batch)
+        found = near.rows(self.rows.repeats)
+        if not found.size:
+            return []
+        f = near_duplicates_finding(found[:ROW_CAP], int(found.size), near.tol, near.sample)
+        return [replace(f, message=f"{f.message}; first at {self.where(int(found[0]))}")]
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

@@ -60,6 +60,7 @@ class RowHashes:
         self._order: dict[str, int] = {}  # column -> its index (its multiplier)
         self._maybe_id: dict[str, list[np.ndarray]] = {}  # columns that may be IDs -> their cell hashes so far
         self._not_id: set[str] = set()
+        self.repeats = np.zeros(0, dtype=np.int64)  # every row that repeats an earlier one, sorted (set by findings)
 
     def add(self, frame: Any, y: Any) -> None:
         """Hash one record batch: features ``frame`` (DataFrame) and target ``y`` (Series, same rows)."""
@@ -116,6 +117,7 @@ class RowHashes:
         sample = self.n if self.seen > self.n else None
         out = []
         extra = np.sort(order[repeat])
+        self.repeats = extra  # near duplicates leave these out, as check() does
         if extra.size:
             starts = np.flatnonzero(~repeat[:-1] & repeat[1:])  # the first row of each group of 2+
             out.append(duplicates_finding(extra[:row_cap], int(extra.size), int(starts.size), sample))
