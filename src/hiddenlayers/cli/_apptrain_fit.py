@@ -199,7 +199,7 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
     model = fit(model, values[: len(values) - k])
     summary: dict[str, Any] = {"value_column": column, "rows": len(values) - k, "window": int(model.window), "horizon": int(model.horizon)}
     if k:
-        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, k: model.backtest(s, n, f, k))  # evaluate's one hold-out
+        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart))  # evaluate's one hold-out
         summary.update(test_rows=k, test_metrics=found["metrics"])
     return model, summary
 
