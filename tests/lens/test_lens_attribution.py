@@ -106,3 +106,18 @@ def test_a_baseline_is_in_the_units_of_X_for_a_model_that_rescales_its_input():
     np.testing.assert_allclose(feature_importance(ae, X[:40], baseline=X.mean(axis=0)), feature_importance(ae, X[:40]), atol=1e-6)
     zero_raw = attribute(ae, X[:3], target=0, baseline=0.0)  # a raw all-zero row, far from the mean
     assert np.abs(zero_raw - at_mean).max() > 0.1
+
+
+def test_layer_errors_name_the_layer_argument_and_unit_must_be_an_integer(rng):
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    X = rng.normal(size=(5, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^layer='nope' matched no layer of Sequential"):
+        layer_attribution(net, X, "nope")
+    with pytest.raises(ValueError, match=r"^layer='nope' matched no layer"):
+        neuron_attribution(net, X, "nope", 0)
+    with pytest.raises(ValueError, match=r"^layer='\*' matched 3 layers"):
+        layer_attribution(net, X, "*")
+    for bad in (1.7, True, "2"):  # 1.7 was read as unit 1, True as unit 1
+        with pytest.raises(TypeError, match=r"^unit must be an integer unit index of layer '0'\. Received: unit="):
+            neuron_attribution(net, X, "0", bad)
+    np.testing.assert_allclose(neuron_attribution(net, X, "0", np.int64(2)), net[0].weight.detach().numpy()[2] * X, rtol=1e-4, atol=1e-5)

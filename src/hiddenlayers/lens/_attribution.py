@@ -184,7 +184,7 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
     from ._select import layer_listing, select_layers
 
-    hits = select_layers(module, layer)
+    hits = select_layers(module, layer, param="layer")
     if len(hits) > 1:  # the matches capped as an unmatched name's listing is: a pattern may match hundreds
         shown = layer_listing(module, hits, layer if isinstance(layer, str) else "*")
         raise ValueError(f"layer={layer!r} matched {len(hits)} layers ({shown}): name one layer.")
@@ -207,6 +207,8 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, basel
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``."""
     from captum.attr import NeuronIntegratedGradients
 
+    if isinstance(unit, bool) or not isinstance(unit, numbers.Integral):
+        raise TypeError(f"unit must be an integer unit index of layer {layer!r}. Received: unit={unit!r}.")
     module, x, base = _setup(model, X, baseline, n_steps)
     mod = _layer(module, layer)
     with torch.no_grad():
