@@ -32,15 +32,20 @@ def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
     if baseline is None:
         return torch.zeros_like(x)
     b = baseline.detach() if isinstance(baseline, torch.Tensor) else torch.as_tensor(np.asarray(baseline, dtype=np.float64))
-    row, full = tuple(x.shape[1:]), tuple(x.shape)
-    if tuple(b.shape) not in ((), row, full):
-        raise ValueError(
-            f"baseline must be a number, one row of X (shape {row}) or X's shape {full}. Received shape {tuple(b.shape)}; "
-            "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
-        )
+    _check_baseline_shape(tuple(b.shape), tuple(x.shape))
     if b.is_floating_point() and not bool(torch.isfinite(b).all()):
         raise ValueError("baseline holds NaN or infinite values: pass a finite reference input, e.g. np.zeros(X.shape[1]) or X.mean(axis=0).")
     return b.to(dtype=x.dtype, device=x.device).expand_as(x)
+
+
+def _check_baseline_shape(got: tuple[int, ...], full: tuple[int, ...]) -> None:
+    """A baseline is a number, one row of X or X's shape ``full``: anything else is one line naming the shapes."""
+    row = full[1:]
+    if got not in ((), row, full):
+        raise ValueError(
+            f"baseline must be a number, one row of X (shape {row}) or X's shape {full}. Received shape {got}; "
+            "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
+        )
 
 
 def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
@@ -231,20 +236,28 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     """Mean |integrated gradients| per input feature, each row for its own predicted output: ``(features,)``.
 
     One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
-    ``max_rows``: the first rows used (None: every row).
+    ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used).
+    ``max_rows``: at most this many rows, drawn at random (seed 0), not the first ones (data
+    sorted by label would be explained by its first classes only); None: every row.
+    ``n_steps``: integration steps per row.
     """
     from captum.attr import IntegratedGradients
 
     from ._record import as_target
-    from ._target import check_max_rows
+    from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
     b = _baseline_in_network_units(target, X, baseline)
-    if b is not baseline and np.ndim(b) >= 1 and np.shape(b)[0] == Xp.shape[0] and np.ndim(b) == np.ndim(Xp):
-        b = b[:max_rows]  # a whole-X baseline follows X's rows
-    module, x, base = _setup(model, Xp[:max_rows], b, n_steps, prepared=True)
+    idx = sample_index(n_rows(Xp), max_rows, 0)
+    if idx is not None:
+        if b is not None and not isinstance(b, numbers.Number):  # checked against all of X's rows, before some are drawn
+            _check_baseline_shape(tuple(np.shape(b)), tuple(Xp.shape))
+        if np.ndim(b) >= 1 and np.ndim(b) == np.ndim(Xp) and np.shape(b)[0] == n_rows(Xp):
+            b = take_rows(b if hasattr(b, "shape") else np.asarray(b), idx)  # a whole-X baseline follows X's rows
+        Xp = take_rows(Xp, idx)
+    module, x, base = _setup(model, Xp, b, n_steps, prepared=True)
     with torch.no_grad():
         out = module(x)
     if out.ndim > 2:
