@@ -68,6 +68,10 @@ def test_top_activating_and_neuron_maps_and_projection(fitted, rng):
     assert top_activating(acts, 2).tolist() == [[1, 2], [2, 0]]
     with pytest.raises(ValueError, match="k must be"):
         top_activating(acts, 0)
+    assert top_activating(acts, np.int64(2)).tolist() == [[1, 2], [2, 0]]  # a NumPy integer (e.g. from np.argmax) is a count
+    for bad in (True, 1.0):  # True used to count as k=1
+        with pytest.raises(ValueError, match=r"^k must be an integer >= 1\. Received: k="):
+            top_activating(acts, bad)
     clf, X, y = fitted
     nm = neuron_maps(clf, X, resolution=10)
     assert nm.maps["hidden1"].shape == (16, 10, 10) and nm.axes == ("PC1", "PC2")
