@@ -157,12 +157,9 @@ def _guarded(reason_prefix: str, fn: Any, *args: Any) -> tuple[str, str]:
 
 
 def _task(model: Any, yv: np.ndarray) -> str | None:
-    from ._probes import model_task
+    from ._probes import probe_task
 
-    task = model_task(model)
-    if task is None and yv.dtype.kind == "f" and np.unique(yv).size > 20:
-        return "regression"  # many distinct real values (e.g. a series' next value): not classes
-    return task
+    return probe_task(model, yv)  # many distinct real values (e.g. a series' next value): not classes
 
 
 def _to_array(Xp: Any) -> np.ndarray:
