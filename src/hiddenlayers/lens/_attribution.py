@@ -174,8 +174,13 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
 def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
-    ``target``: class label (estimators) or output index; required when there is more than one output.
-    A binary classifier's negative class gets the positive class's attributions negated.
+    The result has the network input's shape, in its units: ``X`` as the model feeds it to the
+    network (an ``ImageClassifier``'s ``(n, C, H, W)`` for ``(n, H, W)`` images, an Autoencoder's
+    standardised rows). ``target``: class label (estimators) or output index; required when
+    there is more than one output. A binary classifier's negative class gets the positive
+    class's attributions negated. ``baseline``: see the module docstring; ``n_steps``: Captum's
+    integration steps (more steps, a smaller gap between the attributions' sum and
+    ``f(X) - f(baseline)``).
     """
     from captum.attr import IntegratedGradients
 
