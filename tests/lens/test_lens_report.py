@@ -120,3 +120,15 @@ def test_neuron_grid_draws_points_from_all_the_rows_not_the_first_300():
     assert len(xs) == 300 and xs.min() == 0 and xs.max() == n - 1
     colours = {tuple(c) for c in drawn.get_facecolors().round(6)}
     assert len(colours) == 2  # both classes drawn
+
+
+def test_the_probes_section_draws_its_rows_at_random_from_sorted_rows(rng):
+    """6,000 rows sorted by label (the report keeps X's order under max_rows): the first 5,000 held one class."""
+    from hiddenlayers.lens._report import _probe_section
+
+    y = np.repeat([0, 1], [5000, 1000])
+    Xa = (rng.normal(size=(6000, 2)) + 3.0 * y[:, None]).astype(np.float32)  # the classes are apart: a probe separates them
+    title, body = _probe_section(nn.Linear(2, 2), Xa, y, {"1": Xa})
+    assert title.startswith("Held-out accuracy of a linear model on each layer") and "held-out accuracy" in body
+    scores = [float(s) for s in re.findall(r"<td>(\d\.\d{3})</td>", body)]
+    assert len(scores) == 4 and min(scores) > 0.95  # train and held-out, input and layer "1"; was: ValueError (one class)

@@ -24,6 +24,7 @@ from . import _report_landscape as landscape
 from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
 from ._stats import unknown_activation_note
 
+PROBE_ROWS = 5000  # the probes section's rows, drawn at random from the report's
 SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "loss-landscape", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
 
 
@@ -211,10 +212,12 @@ def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dic
         return "Linear probes.", H.na_html("pass y (one label per row) to probe the layers.")
     if np.unique(yv).size < 2:
         return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
-    cap = min(Xa.shape[0], 5000)
-    real = Xa.dtype.kind == "f" and bool(np.isfinite(Xa[:cap]).all())  # padded sequences hold NaN steps
+    from ._target import sample_index, take_rows
+
+    idx = sample_index(Xa.shape[0], PROBE_ROWS, 0)  # at random: the report's rows keep X's order, which may be sorted by label
+    real = Xa.dtype.kind == "f" and bool(np.isfinite(take_rows(Xa, idx)).all())  # padded sequences hold NaN steps
     pr_feats = ({"input": Xa.reshape(Xa.shape[0], -1)} if real else {}) | feats
-    pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap], task=_task(model, yv))
+    pr = probe_features({k: take_rows(v, idx) for k, v in pr_feats.items()}, take_rows(yv, idx), task=_task(model, yv))
     rows = [[n, f"{a:.3f}", f"{b:.3f}"] for n, a, b in zip(pr.layers, pr.train_score, pr.test_score)]
     body = H.figure_html(probes(pr.layers, pr.train_score, pr.test_score, pr.chance, pr.metric)) + H.table_html(["layer", f"train {pr.metric}", f"held-out {pr.metric}"], rows)
     if Xa.dtype.kind != "f":
