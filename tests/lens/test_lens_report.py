@@ -132,3 +132,26 @@ def test_the_probes_section_draws_its_rows_at_random_from_sorted_rows(rng):
     assert title.startswith("Held-out accuracy of a linear model on each layer") and "held-out accuracy" in body
     scores = [float(s) for s in re.findall(r"<td>(\d\.\d{3})</td>", body)]
     assert len(scores) == 4 and min(scores) > 0.95  # train and held-out, input and layer "1"; was: ValueError (one class)
+
+
+def test_the_projections_section_draws_plot_rows_at_random_with_their_labels(rng, monkeypatch):
+    """3,000 rows sorted by label, 2,000 plotted: the first 2,000 showed two classes of three."""
+    import hiddenlayers.lens._plots as plots
+    from hiddenlayers.lens._report import _projections
+
+    y = np.repeat([0, 1, 2], 1000)
+    feats = {"1": (rng.normal(size=(3000, 3)) + y[:, None]).astype(np.float32)}
+    seen: dict[str, np.ndarray] = {}
+
+    def capture(points, labels, method):
+        seen["points"], seen["labels"] = points["1"], labels
+        return plots.new_figure(1, 1)
+
+    monkeypatch.setattr(plots, "scatter_grid", capture)
+    _projections(feats, y, 2000, "pca")
+    assert seen["points"].shape == (2000, 2) and seen["labels"].shape == (2000,)
+    counts = np.bincount(seen["labels"], minlength=3)
+    assert counts.min() > 550  # about 667 of each class; was [1000, 1000, 0]
+    # the labels are the plotted rows' own: the first PC orders the classes, so each label's points sit apart
+    means = [seen["points"][seen["labels"] == k, 0].mean() for k in range(3)]
+    assert abs(means[0] - means[2]) > 2.0

@@ -228,12 +228,16 @@ def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dic
 
 
 def _projections(feats: dict[str, np.ndarray], yv: np.ndarray | None, plot_rows: int, method: str) -> tuple[str, str]:
-    """The projections section: each layer's first ``plot_rows`` rows in 2-D (PCA or t-SNE), coloured by label."""
+    """The projections section: ``plot_rows`` of the rows (at random; the report keeps X's order) in 2-D (PCA or t-SNE), coloured by label."""
     from ._plots import scatter_grid
     from ._projection import project_2d
+    from ._target import sample_index, take_rows
 
-    pts = {n: project_2d(f[:plot_rows], method=method) for n, f in feats.items()}
-    return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(scatter_grid(pts, yv, method))
+    n = next(iter(feats.values())).shape[0] if feats else 0
+    idx = sample_index(n, plot_rows, 0)  # not the first rows: X sorted by label would show its first classes only
+    pts = {name: project_2d(take_rows(f, idx), method=method) for name, f in feats.items()}
+    return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(
+        scatter_grid(pts, None if yv is None else take_rows(yv, idx), method))
 
 
 def report(
