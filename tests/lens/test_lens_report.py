@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from torch import nn
 
 import hiddenlayers as hl
@@ -155,3 +156,24 @@ def test_the_projections_section_draws_plot_rows_at_random_with_their_labels(rng
     # the labels are the plotted rows' own: the first PC orders the classes, so each label's points sit apart
     means = [seen["points"][seen["labels"] == k, 0].mean() for k in range(3)]
     assert abs(means[0] - means[2]) > 2.0
+
+
+def test_the_activations_section_histograms_plot_rows_drawn_at_random(monkeypatch):
+    """The histograms took the first plot_rows rows: with X sorted so those rows switch a ReLU unit off, it read as all 0."""
+    import hiddenlayers.lens._plots as plots
+
+    net = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.zero_()
+    X = np.concatenate([-np.ones((300, 1)), np.ones((300, 1))]).astype(np.float32)
+    seen: dict[str, np.ndarray] = {}
+
+    def capture(sample):
+        seen.update(sample)
+        return plots.new_figure(1, 1)
+
+    monkeypatch.setattr(plots, "histograms", capture)
+    report(net, X, layers=["1"], plot_rows=300)
+    assert seen["1"].shape == (300, 1)
+    assert 0.35 < float((seen["1"] > 0).mean()) < 0.65  # was 0.0: the first 300 rows
