@@ -324,7 +324,7 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
     sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
     from ._target import sample_index, take_rows
 
-    idx = sample_index(rec.n_rows, plot_rows, 0) if names else None  # at random, as the projections: not X's first rows
+    idx = sample_index(rec[names[0]].shape[0], plot_rows, 0) if names else None  # at random, as the projections: not X's first rows
     sample = {n: take_rows(rec[n], idx) for n in names}
     sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
     return sections, warns
