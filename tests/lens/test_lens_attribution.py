@@ -106,3 +106,36 @@ def test_a_baseline_is_in_the_units_of_X_for_a_model_that_rescales_its_input():
     np.testing.assert_allclose(feature_importance(ae, X[:40], baseline=X.mean(axis=0)), feature_importance(ae, X[:40]), atol=1e-6)
     zero_raw = attribute(ae, X[:3], target=0, baseline=0.0)  # a raw all-zero row, far from the mean
     assert np.abs(zero_raw - at_mean).max() > 0.1
+
+
+def test_layer_errors_name_the_layer_argument_and_unit_must_be_an_integer(rng):
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    X = rng.normal(size=(5, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^layer='nope' matched no layer of Sequential"):
+        layer_attribution(net, X, "nope")
+    with pytest.raises(ValueError, match=r"^layer='nope' matched no layer"):
+        neuron_attribution(net, X, "nope", 0)
+    with pytest.raises(ValueError, match=r"^layer='\*' matched 3 layers"):
+        layer_attribution(net, X, "*")
+    for bad in (1.7, True, "2"):  # 1.7 was read as unit 1, True as unit 1
+        with pytest.raises(TypeError, match=r"^unit must be an integer unit index of layer '0'\. Received: unit="):
+            neuron_attribution(net, X, "0", bad)
+    np.testing.assert_allclose(neuron_attribution(net, X, "0", np.int64(2)), net[0].weight.detach().numpy()[2] * X, rtol=1e-4, atol=1e-5)
+
+
+def test_feature_importance_draws_its_rows_at_random_and_a_whole_x_baseline_follows_them():
+    """Sorted rows: the first max_rows would explain one class only; a baseline of X's shape was refused past max_rows."""
+    lin = nn.Linear(2, 1)  # IG from a zero baseline of a linear model: w * x, so mean |IG| = |w| * mean |x|
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 1.0]]))
+        lin.bias.zero_()
+    X = np.zeros((1000, 2), dtype=np.float32)
+    X[:500, 0] = 1.0  # the first half of the rows (one "class") uses feature 0 only, the second half feature 1 only
+    X[500:, 1] = 1.0
+    imp = feature_importance(lin, X, max_rows=300, n_steps=4)
+    assert 0.35 < imp[0] < 0.65 and 0.35 < imp[1] < 0.65 and imp.sum() == pytest.approx(1.0)  # was [1, 0]: the first 300 rows
+    np.testing.assert_allclose(feature_importance(lin, X, baseline=np.zeros_like(X), max_rows=300, n_steps=4), imp, rtol=1e-6)
+    shifted = feature_importance(lin, X, baseline=X.tolist(), max_rows=300, n_steps=4)  # baseline = the rows: nothing to attribute
+    np.testing.assert_allclose(shifted, [0.0, 0.0], atol=1e-7)
+    with pytest.raises(ValueError, match=r"X's shape \(1000, 2\)\. Received shape \(999, 2\)"):  # X's rows, not the 300 drawn
+        feature_importance(lin, X, baseline=np.zeros((999, 2)), max_rows=300)

@@ -232,3 +232,23 @@ def test_half_precision_gradients_are_summed_in_float32():
     for name in ("0", "4"):
         expected = float(model[int(name)].weight.grad.float().norm())
         assert flow.records[0]["layers"][name]["grad_norm"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_activation_statistics_use_rows_drawn_at_random_not_the_first() -> None:
+    """X sorted so its first 1024 rows all switch the unit off: the statistics of the first rows read it as never active."""
+    model = nn.Sequential(nn.Linear(1, 1))
+    with torch.no_grad():
+        model[0].weight.fill_(1.0)
+        model[0].bias.zero_()
+    X = np.concatenate([-np.ones((1024, 1)), np.ones((1024, 1))]).astype(np.float32)
+    flow = GradientFlow(X, layers=nn.Linear, max_rows=1024)
+    with flow.epoch(model):
+        model(torch.from_numpy(X)).sum().backward()
+        flow.step()
+    active = float(flow.to_frame()["fraction_active"].iloc[0])
+    assert 0.4 < active < 0.6  # about half of 1024 rows drawn from both halves; was 0.0 (the first 1024)
+    every = GradientFlow(X.tolist(), layers=nn.Linear, max_rows=None)  # a list of rows; None: all of them
+    with every.epoch(model):
+        model(torch.from_numpy(X)).sum().backward()
+        every.step()
+    assert float(every.to_frame()["fraction_active"].iloc[0]) == 0.5

@@ -372,7 +372,7 @@ def test_a_hidden_layer_index_out_of_range_lists_the_layers(iris, index):
         record(clf, X, layers=index)
     with pytest.raises(ValueError, match=msg):
         record(clf, X, layers=["hidden1", index])
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises(ValueError, match=msg.replace("layers=", "layer=", 1)):  # the argument layer_attribution takes
         layer_attribution(clf, X[:5], index, target=0)
 
 
@@ -413,7 +413,7 @@ def test_unmatched_list_entries_are_named(iris):
         record(clf, X, ["hidden1", "nope"])
     with pytest.raises(ValueError, match=re.escape(f"layers entries 'nope', 'hiden2' matched no layer of Network; {listing} Did you mean 'hidden2'?")):
         record(clf, X, ["nope", "hidden1", "hiden2"])
-    with pytest.raises(ValueError, match=re.escape(f"layers='nope' matched no layer of Network; {listing}")):
+    with pytest.raises(ValueError, match=re.escape(f"layer='nope' matched no layer of Network; {listing}")):
         layer_attribution(clf, X[:5], "nope", target=0)
     with pytest.raises(ValueError, match=re.escape("layer='hidden?' matched 2 layers (hidden1 (DenseLayer), hidden2 (DenseLayer)): name one layer.")):
         layer_attribution(clf, X[:5], "hidden?", target=0)

@@ -96,3 +96,24 @@ def test_many_classes_on_few_rows_split_at_random_instead_of_failing(rng):
     # stratified where possible: 90/10 labels keep their shares in the held-out rows (27 and 3 of 30)
     y = np.r_[np.zeros(90, int), np.ones(10, int)]
     assert probe_features({"f": rng.normal(size=(100, 2))}, y).chance == pytest.approx(0.9)
+
+
+def test_a_plain_module_on_whole_number_regression_targets_is_probed_by_r2_and_task_overrides():
+    """diabetes' targets are whole-number floats: scikit-learn reads them as 214 classes, so probe() of a plain module
+    scored every layer by accuracy ~0 (the report already read them as a quantity); task= says it outright."""
+    import torch
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X = X.astype(np.float32)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 1))
+    res = probe(net, X, y, layers=["1"])
+    assert res.metric == "r2" and res.chance == 0.0
+    assert res.test_score[0] > 0.3  # the input's linear fit: R² about 0.4 on diabetes
+    assert probe(net, X, y, layers=["1"], task="regression").test_score == res.test_score
+    labels = (y > np.median(y)).astype(np.float64)  # two float values: classes, as before
+    assert probe(net, X, labels, layers=["1"]).metric == "accuracy"
+    assert probe(net, X, y > np.median(y), layers=["1"], task="classification").metric == "accuracy"
+    with pytest.raises(ValueError, match=r"^task must be 'classification', 'regression' or None"):
+        probe(net, X, y, task="r2")

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from torch import nn
 
 import hiddenlayers as hl
@@ -68,6 +69,10 @@ def test_top_activating_and_neuron_maps_and_projection(fitted, rng):
     assert top_activating(acts, 2).tolist() == [[1, 2], [2, 0]]
     with pytest.raises(ValueError, match="k must be"):
         top_activating(acts, 0)
+    assert top_activating(acts, np.int64(2)).tolist() == [[1, 2], [2, 0]]  # a NumPy integer (e.g. from np.argmax) is a count
+    for bad in (True, 1.0):  # True used to count as k=1
+        with pytest.raises(ValueError, match=r"^k must be an integer >= 1\. Received: k="):
+            top_activating(acts, bad)
     clf, X, y = fitted
     nm = neuron_maps(clf, X, resolution=10)
     assert nm.maps["hidden1"].shape == (16, 10, 10) and nm.axes == ("PC1", "PC2")
@@ -116,3 +121,59 @@ def test_neuron_grid_draws_points_from_all_the_rows_not_the_first_300():
     assert len(xs) == 300 and xs.min() == 0 and xs.max() == n - 1
     colours = {tuple(c) for c in drawn.get_facecolors().round(6)}
     assert len(colours) == 2  # both classes drawn
+
+
+def test_the_probes_section_draws_its_rows_at_random_from_sorted_rows(rng):
+    """6,000 rows sorted by label (the report keeps X's order under max_rows): the first 5,000 held one class."""
+    from hiddenlayers.lens._report import _probe_section
+
+    y = np.repeat([0, 1], [5000, 1000])
+    Xa = (rng.normal(size=(6000, 2)) + 3.0 * y[:, None]).astype(np.float32)  # the classes are apart: a probe separates them
+    title, body = _probe_section(nn.Linear(2, 2), Xa, y, {"1": Xa})
+    assert title.startswith("Held-out accuracy of a linear model on each layer") and "held-out accuracy" in body
+    scores = [float(s) for s in re.findall(r"<td>(\d\.\d{3})</td>", body)]
+    assert len(scores) == 4 and min(scores) > 0.95  # train and held-out, input and layer "1"; was: ValueError (one class)
+
+
+def test_the_projections_section_draws_plot_rows_at_random_with_their_labels(rng, monkeypatch):
+    """3,000 rows sorted by label, 2,000 plotted: the first 2,000 showed two classes of three."""
+    import hiddenlayers.lens._plots as plots
+    from hiddenlayers.lens._report import _projections
+
+    y = np.repeat([0, 1, 2], 1000)
+    feats = {"1": (rng.normal(size=(3000, 3)) + y[:, None]).astype(np.float32)}
+    seen: dict[str, np.ndarray] = {}
+
+    def capture(points, labels, method):
+        seen["points"], seen["labels"] = points["1"], labels
+        return plots.new_figure(1, 1)
+
+    monkeypatch.setattr(plots, "scatter_grid", capture)
+    _projections(feats, y, 2000, "pca")
+    assert seen["points"].shape == (2000, 2) and seen["labels"].shape == (2000,)
+    counts = np.bincount(seen["labels"], minlength=3)
+    assert counts.min() > 550  # about 667 of each class; was [1000, 1000, 0]
+    # the labels are the plotted rows' own: the first PC orders the classes, so each label's points sit apart
+    means = [seen["points"][seen["labels"] == k, 0].mean() for k in range(3)]
+    assert abs(means[0] - means[2]) > 2.0
+
+
+def test_the_activations_section_histograms_plot_rows_drawn_at_random(monkeypatch):
+    """The histograms took the first plot_rows rows: with X sorted so those rows switch a ReLU unit off, it read as all 0."""
+    import hiddenlayers.lens._plots as plots
+
+    net = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.zero_()
+    X = np.concatenate([-np.ones((300, 1)), np.ones((300, 1))]).astype(np.float32)
+    seen: dict[str, np.ndarray] = {}
+
+    def capture(sample):
+        seen.update(sample)
+        return plots.new_figure(1, 1)
+
+    monkeypatch.setattr(plots, "histograms", capture)
+    report(net, X, layers=["1"], plot_rows=300)
+    assert seen["1"].shape == (300, 1)
+    assert 0.35 < float((seen["1"] > 0).mean()) < 0.65  # was 0.0: the first 300 rows

@@ -215,6 +215,15 @@ def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     assert not r2.resolved and r2.units_after == [16] and len(r2.tried) == 2
     assert any(t["drop"] <= 0.05 < t["drop_high"] for t in r2.tried) and not any(t["accepted"] for t in r2.tried)
     assert r2.score_before == pytest.approx(0.7, abs=0.15)  # the cross-fitted score of the unpruned refits
+    # the tables say which: rows too few for max_drop at all, or cuts that changed too many rows (rows enough for 0.05)
+    assert "these rows cannot confirm a drop within max_drop (smallest they can: 0.0177)" in _caption(r)
+    assert "cannot confirm a drop within max_drop" not in _caption(r2)
+    assert ("some cut's estimated drop was within max_drop but not its interval (too many rows changed to confirm it on these rows; "
+            "with none changed they confirm down to 0.0177), so nothing was cut") in _caption(r2)
+
+
+def _caption(report: PruneReport) -> str:
+    return " ".join(str(report.table().caption).split())
 
 
 def test_prune_regressor_judges_r2_with_a_t_interval() -> None:

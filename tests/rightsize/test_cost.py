@@ -252,3 +252,22 @@ def test_token_ids_count_at_the_dtype_the_network_is_fed() -> None:
     r = cost(net, n_calls=20, throughput_batch=8, per_layer_latency=False, batch_size=10)
     outputs = sum(lc.out_features for lc in r.layers)
     assert r.activation_bytes == 10 * (8 * 6 + 4 * outputs)
+
+
+def test_default_train_step_is_the_fits_own_batch_capped_at_the_epoch() -> None:
+    """fit clips batch_size to the rows (sklearn's min(200, n_samples)); L-BFGS steps on the whole epoch."""
+    X, y = load_iris(return_X_y=True)  # 150 rows: "auto" means 150, not 200
+    hand_fwd = 2 * (4 * 16 + 16 * 8 + 8 * 3)  # FLOPs per row of one forward pass
+    hand_bwd = hand_fwd + 2 * (16 * 8 + 8 * 3)  # weight grads everywhere, input grads except the first layer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = hl.MLPClassifier((16, 8), max_iter=3, random_state=0, engine="autograd").fit(X, y)
+        big = hl.MLPClassifier((16, 8), max_iter=3, batch_size=1000, random_state=0, engine="autograd").fit(X, y)
+        lbfgs = hl.MLPClassifier((16, 8), solver="lbfgs", max_iter=3, batch_size=10, random_state=0).fit(X, y)
+    for model in (auto, big, lbfgs):
+        r = cost(model, n_calls=10, throughput_batch=8, per_layer_latency=False)
+        assert r.epoch_samples == 150
+        assert r.train_batch_size == 150
+        assert r.flops_per_train_step == 150 * (hand_fwd + hand_bwd)
+    assert cost(auto, n_calls=10, throughput_batch=8, per_layer_latency=False, train_batch_size=200).train_batch_size == 200  # given: kept
+    assert cost(auto, n_calls=10, throughput_batch=8, per_layer_latency=False, epoch_samples=1000).train_batch_size == 200

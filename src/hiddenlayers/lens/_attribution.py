@@ -32,15 +32,20 @@ def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
     if baseline is None:
         return torch.zeros_like(x)
     b = baseline.detach() if isinstance(baseline, torch.Tensor) else torch.as_tensor(np.asarray(baseline, dtype=np.float64))
-    row, full = tuple(x.shape[1:]), tuple(x.shape)
-    if tuple(b.shape) not in ((), row, full):
-        raise ValueError(
-            f"baseline must be a number, one row of X (shape {row}) or X's shape {full}. Received shape {tuple(b.shape)}; "
-            "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
-        )
+    _check_baseline_shape(tuple(b.shape), tuple(x.shape))
     if b.is_floating_point() and not bool(torch.isfinite(b).all()):
         raise ValueError("baseline holds NaN or infinite values: pass a finite reference input, e.g. np.zeros(X.shape[1]) or X.mean(axis=0).")
     return b.to(dtype=x.dtype, device=x.device).expand_as(x)
+
+
+def _check_baseline_shape(got: tuple[int, ...], full: tuple[int, ...]) -> None:
+    """A baseline is a number, one row of X or X's shape ``full``: anything else is one line naming the shapes."""
+    row = full[1:]
+    if got not in ((), row, full):
+        raise ValueError(
+            f"baseline must be a number, one row of X (shape {row}) or X's shape {full}. Received shape {got}; "
+            "pass e.g. np.zeros(X.shape[1]) or X.mean(axis=0)."
+        )
 
 
 def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
@@ -169,8 +174,13 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
 def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
-    ``target``: class label (estimators) or output index; required when there is more than one output.
-    A binary classifier's negative class gets the positive class's attributions negated.
+    The result has the network input's shape, in its units: ``X`` as the model feeds it to the
+    network (an ``ImageClassifier``'s ``(n, C, H, W)`` for ``(n, H, W)`` images, an Autoencoder's
+    standardised rows). ``target``: class label (estimators) or output index; required when
+    there is more than one output. A binary classifier's negative class gets the positive
+    class's attributions negated. ``baseline``: see the module docstring; ``n_steps``: Captum's
+    integration steps (more steps, a smaller gap between the attributions' sum and
+    ``f(X) - f(baseline)``).
     """
     from captum.attr import IntegratedGradients
 
@@ -184,7 +194,7 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
     from ._select import layer_listing, select_layers
 
-    hits = select_layers(module, layer)
+    hits = select_layers(module, layer, param="layer")
     if len(hits) > 1:  # the matches capped as an unmatched name's listing is: a pattern may match hundreds
         shown = layer_listing(module, hits, layer if isinstance(layer, str) else "*")
         raise ValueError(f"layer={layer!r} matched {len(hits)} layers ({shown}): name one layer.")
@@ -207,6 +217,8 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, basel
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``."""
     from captum.attr import NeuronIntegratedGradients
 
+    if isinstance(unit, bool) or not isinstance(unit, numbers.Integral):
+        raise TypeError(f"unit must be an integer unit index of layer {layer!r}. Received: unit={unit!r}.")
     module, x, base = _setup(model, X, baseline, n_steps)
     mod = _layer(module, layer)
     with torch.no_grad():
@@ -229,20 +241,28 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     """Mean |integrated gradients| per input feature, each row for its own predicted output: ``(features,)``.
 
     One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
-    ``max_rows``: the first rows used (None: every row).
+    ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used).
+    ``max_rows``: at most this many rows, drawn at random (seed 0), not the first ones (data
+    sorted by label would be explained by its first classes only); None: every row.
+    ``n_steps``: integration steps per row.
     """
     from captum.attr import IntegratedGradients
 
     from ._record import as_target
-    from ._target import check_max_rows
+    from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
     b = _baseline_in_network_units(target, X, baseline)
-    if b is not baseline and np.ndim(b) >= 1 and np.shape(b)[0] == Xp.shape[0] and np.ndim(b) == np.ndim(Xp):
-        b = b[:max_rows]  # a whole-X baseline follows X's rows
-    module, x, base = _setup(model, Xp[:max_rows], b, n_steps, prepared=True)
+    idx = sample_index(n_rows(Xp), max_rows, 0)
+    if idx is not None:
+        if b is not None and not isinstance(b, numbers.Number):  # checked against all of X's rows, before some are drawn
+            _check_baseline_shape(tuple(np.shape(b)), tuple(Xp.shape))
+        if np.ndim(b) >= 1 and np.ndim(b) == np.ndim(Xp) and np.shape(b)[0] == n_rows(Xp):
+            b = take_rows(b if hasattr(b, "shape") else np.asarray(b), idx)  # a whole-X baseline follows X's rows
+        Xp = take_rows(Xp, idx)
+    module, x, base = _setup(model, Xp, b, n_steps, prepared=True)
     with torch.no_grad():
         out = module(x)
     if out.ndim > 2:

@@ -46,7 +46,7 @@ from torch import nn
 
 from ..training import Callback
 from ._select import Selector, select_layers
-from ._target import check_max_rows, default_layers, require_finite
+from ._target import check_max_rows, default_layers, n_rows, require_finite, sample_index, take_rows
 
 KEY = "gradient_flow"
 _METRICS = ("grad_norm", "grad_norm_max", "steps", "weight_norm", "update_ratio", "fraction_active", "dead", "saturated", "act_std")
@@ -146,8 +146,9 @@ class _Epoch:
 class GradientFlow(Callback):
     """Per-layer gradient norm (mean and max over each epoch's steps), weight norm, update ratio and activation stats.
 
-    ``X``: optional ``(n, ...)`` sample (at most ``max_rows`` rows used) for
-    activation statistics; without it only gradients and weights are kept.
+    ``X``: optional ``(n, ...)`` sample for activation statistics (at most ``max_rows``
+    rows, drawn at random with seed 0, the same ones every epoch; None: every row);
+    without it only gradients and weights are kept.
     ``layers``: which layers, as :func:`~hiddenlayers.lens.record` takes them
     (names, glob patterns, hidden-layer indices, module types, a predicate);
     ``None``: a Network's hidden layers, else every leaf module with weights.
@@ -247,7 +248,8 @@ class GradientFlow(Callback):
     def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
         from ._record import NonFiniteActivations, record
 
-        X = self.X[: self.max_rows]
+        X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
+        X = take_rows(X, sample_index(n_rows(X), self.max_rows, 0))  # the same rows each epoch, drawn at random: not the first (sorted data)
         names = [n for n in layers if n in dict(network.named_modules())]
         if not names:
             return

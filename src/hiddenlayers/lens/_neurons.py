@@ -8,6 +8,7 @@ principal components (``x = mean + a·pc1 + b·pc2``; see ``_plane``).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +25,9 @@ def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
     a = np.asarray(acts)
     if a.ndim != 2:
         raise ValueError(f"acts must be (n_rows, units). Received shape {a.shape}; use Recording.features(name) for conv/recurrent layers.")
-    if not isinstance(k, int) or k < 1:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:  # NumPy integers are integers; True is not a count
         raise ValueError(f"k must be an integer >= 1. Received: k={k!r}.")
-    k = min(k, a.shape[0])
+    k = min(int(k), a.shape[0])
     part = np.argpartition(-a, k - 1, axis=0)[:k]  # (k, units), unordered
     order = np.take_along_axis(-a, part, axis=0).argsort(axis=0, kind="stable")
     return np.take_along_axis(part, order, axis=0).T

@@ -57,6 +57,25 @@ def model_task(model: Any) -> str | None:
     return None
 
 
+def probe_task(model: Any, y: np.ndarray, task: str | None = None) -> str | None:
+    """The probe's task: ``task`` when given, else the model's own, else ``"regression"`` for real-valued ``y`` with many values.
+
+    Why the last rule: a plain ``nn.Module`` says nothing, and scikit-learn's
+    ``type_of_target`` reads whole-number floats (diabetes' 25.0 ... 346.0) as
+    classes, so a regression target would be probed as 200+ classes by accuracy.
+    More than 20 distinct float values is read as a quantity; ``None`` leaves
+    the rest to ``type_of_target``. The report uses the same rule.
+    """
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None (the model's own, else inferred from y). Received: task={task!r}.")
+    if task is not None:
+        return task
+    own = model_task(model)
+    if own is None and y.dtype.kind == "f" and np.unique(y).size > 20:
+        return "regression"
+    return own
+
+
 def _can_stratify(y: np.ndarray, test_size: float) -> bool:
     """Whether a stratified split exists: every class twice, and each side with room for one row per class.
 
@@ -119,12 +138,17 @@ def probe_features(
 
 def probe(
     model: Any, X: Any, y: Any, *, layers: Any = None, include_input: bool = True, test_size: float = 0.3,
-    random_state: int = 0, max_rows: int | None = 20000,
+    random_state: int = 0, max_rows: int | None = 20000, task: str | None = None,
 ) -> ProbeResult:
     """Held-out linear-probe score of every hidden layer of ``model`` on ``(X, y)``.
 
+    ``layers``: which layers (as :func:`record` takes them); ``include_input``: probe ``X``
+    itself too (``"input"``, depth 0); ``test_size``: the held-out share of the rows.
     ``max_rows``: at most this many rows, drawn at random (seeded by ``random_state``), not the
     first ones (sorted data would hide classes); None uses every row.
+    ``task``: ``"classification"`` (accuracy) or ``"regression"`` (R²); None: the
+    estimator's own, and for a plain module real-valued ``y`` with more than 20 distinct
+    values is a regression target (:func:`probe_task`), other ``y`` is read by scikit-learn.
 
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
@@ -139,6 +163,7 @@ def probe(
 
     cap = check_max_rows(max_rows, 4, " (the probe needs rows to train and to test on)")
     y = np.asarray(y)
+    task = probe_task(model, y, task)
     target = as_target(model)
     Xp = target.prepared(X)
     if n_rows(Xp) != y.shape[0]:
@@ -152,7 +177,7 @@ def probe(
         arr = Xp.toarray() if hasattr(Xp, "toarray") else np.asarray(Xp.detach().cpu() if hasattr(Xp, "detach") else Xp)
         feats["input"] = arr.reshape(arr.shape[0], -1)
     feats.update({n: rec.features(n) for n in rec})
-    return probe_features(feats, y, test_size=test_size, random_state=random_state, task=model_task(model))
+    return probe_features(feats, y, test_size=test_size, random_state=random_state, task=task)
 
 
-__all__ = ["ProbeResult", "model_task", "probe", "probe_features"]
+__all__ = ["ProbeResult", "model_task", "probe", "probe_features", "probe_task"]

@@ -341,6 +341,12 @@ def record(
     first rows (None: every row); a loader is not read past them.
     ``stream=True`` keeps per-unit statistics over all rows but arrays only
     for the first ``sample`` rows (default 2,000): bounded memory on big data.
+    ``layers``: which layers (``select_layers``'s forms: names, glob patterns, 1-based
+    hidden-layer indices, a module type, a list, a predicate; None: the hidden layers,
+    or every leaf of a plain module). ``batch_size``: rows per forward pass of an array ``X``.
+    ``pre``: also keep our dense layers' pre-activations, ``z`` before the activation
+    (after batch norm), in ``Recording.pre``; ``keep_output``: also keep the model's
+    output (its first tensor) in ``Recording.output``, as many rows as the arrays.
 
     The model runs in eval mode under ``torch.inference_mode`` and is handed
     back as it was (each submodule's mode, BatchNorm statistics, no hooks left),

@@ -24,6 +24,7 @@ from . import _report_landscape as landscape
 from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
 from ._stats import unknown_activation_note
 
+PROBE_ROWS = 5000  # the probes section's rows, drawn at random from the report's
 SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "loss-landscape", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
 
 
@@ -157,12 +158,9 @@ def _guarded(reason_prefix: str, fn: Any, *args: Any) -> tuple[str, str]:
 
 
 def _task(model: Any, yv: np.ndarray) -> str | None:
-    from ._probes import model_task
+    from ._probes import probe_task
 
-    task = model_task(model)
-    if task is None and yv.dtype.kind == "f" and np.unique(yv).size > 20:
-        return "regression"  # many distinct real values (e.g. a series' next value): not classes
-    return task
+    return probe_task(model, yv)  # many distinct real values (e.g. a series' next value): not classes
 
 
 def _to_array(Xp: Any) -> np.ndarray:
@@ -214,10 +212,12 @@ def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dic
         return "Linear probes.", H.na_html("pass y (one label per row) to probe the layers.")
     if np.unique(yv).size < 2:
         return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
-    cap = min(Xa.shape[0], 5000)
-    real = Xa.dtype.kind == "f" and bool(np.isfinite(Xa[:cap]).all())  # padded sequences hold NaN steps
+    from ._target import sample_index, take_rows
+
+    idx = sample_index(Xa.shape[0], PROBE_ROWS, 0)  # at random: the report's rows keep X's order, which may be sorted by label
+    real = Xa.dtype.kind == "f" and bool(np.isfinite(take_rows(Xa, idx)).all())  # padded sequences hold NaN steps
     pr_feats = ({"input": Xa.reshape(Xa.shape[0], -1)} if real else {}) | feats
-    pr = probe_features({k: v[:cap] for k, v in pr_feats.items()}, yv[:cap], task=_task(model, yv))
+    pr = probe_features({k: take_rows(v, idx) for k, v in pr_feats.items()}, take_rows(yv, idx), task=_task(model, yv))
     rows = [[n, f"{a:.3f}", f"{b:.3f}"] for n, a, b in zip(pr.layers, pr.train_score, pr.test_score)]
     body = H.figure_html(probes(pr.layers, pr.train_score, pr.test_score, pr.chance, pr.metric)) + H.table_html(["layer", f"train {pr.metric}", f"held-out {pr.metric}"], rows)
     if Xa.dtype.kind != "f":
@@ -228,12 +228,16 @@ def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dic
 
 
 def _projections(feats: dict[str, np.ndarray], yv: np.ndarray | None, plot_rows: int, method: str) -> tuple[str, str]:
-    """The projections section: each layer's first ``plot_rows`` rows in 2-D (PCA or t-SNE), coloured by label."""
+    """The projections section: ``plot_rows`` of the rows (at random; the report keeps X's order) in 2-D (PCA or t-SNE), coloured by label."""
     from ._plots import scatter_grid
     from ._projection import project_2d
+    from ._target import sample_index, take_rows
 
-    pts = {n: project_2d(f[:plot_rows], method=method) for n, f in feats.items()}
-    return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(scatter_grid(pts, yv, method))
+    n = next(iter(feats.values())).shape[0] if feats else 0
+    idx = sample_index(n, plot_rows, 0)  # not the first rows: X sorted by label would show its first classes only
+    pts = {name: project_2d(take_rows(f, idx), method=method) for name, f in feats.items()}
+    return f"Each layer's representation in 2-D ({method.upper()}), coloured by label.", H.figure_html(
+        scatter_grid(pts, None if yv is None else take_rows(yv, idx), method))
 
 
 def report(
@@ -318,7 +322,10 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
     sections.append(("gradient-flow", "Gradient flow", lead or "Gradient norms per layer during training.", body))
     table, warns = _layers_table(rec)
     sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
-    sample = {n: rec[n][:plot_rows] for n in names}
+    from ._target import sample_index, take_rows
+
+    idx = sample_index(rec[names[0]].shape[0], plot_rows, 0) if names else None  # at random, as the projections: not X's first rows
+    sample = {n: take_rows(rec[n], idx) for n in names}
     sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
     return sections, warns
 
@@ -393,7 +400,7 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
         return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
     if Xa.ndim != 2:
         return "Input attribution.", H.na_html(f"attribution is summarised per tabular feature; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example.")
-    imp = feature_importance(module, Xa[:300])
+    imp = feature_importance(module, Xa, max_rows=300)  # 300 of the rows at random, not the first (sorted data)
     known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
     fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
     top = [int(i) for i in top_order(imp)]

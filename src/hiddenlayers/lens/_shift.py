@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._probes import model_task, probe_features
+from ._probes import probe_features, probe_task
 from ._record import record
 from ._similarity import cka
 from ._target import check_max_rows, n_rows, require_finite, sample_index, take_rows
@@ -246,7 +246,7 @@ def domain_shift(
             saturated_source=ss.n_saturated / ss.units, saturated_target=st.n_saturated / st.units,
         )
         if y_t is not None:
-            row.target_probe = probe_features({name: ft}, y_t, random_state=random_state, task=model_task(model)).test_score[0]
+            row.target_probe = probe_features({name: ft}, y_t, random_state=random_state, task=probe_task(model, np.asarray(y_t))).test_score[0]
         if rec_tuned is not None:
             if name in rec_tuned:
                 row.cka_tuned = cka(ft, rec_tuned.features(name))

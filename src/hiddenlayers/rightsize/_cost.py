@@ -345,12 +345,21 @@ def _example_maker(est: Any, net: Any, X: Any) -> Callable[[int], torch.Tensor]:
 
 
 def _training_defaults(est: Any, train_batch_size: int | None, epoch_samples: int | None) -> tuple[int, int | None]:
-    """``(train_batch_size, epoch_samples)``, the model's own where not given (200 for ``batch_size="auto"``)."""
+    """``(train_batch_size, epoch_samples)``, the model's own where not given.
+
+    The model's own step is the one its fit takes: ``batch_size`` (200 for
+    ``"auto"``) capped at the rows of an epoch, as ``fit`` clips it
+    (``min(200, n_samples)``), and the whole epoch for ``solver="lbfgs"``
+    (full-batch). Without ``epoch_samples`` known the cap cannot apply.
+    """
+    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
+        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
     if train_batch_size is None:
         bs: Any = getattr(est, "batch_size", "auto")
         train_batch_size = 200 if bs == "auto" or bs is None else int(bs)
-    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
-        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
+        if epoch_samples is not None:
+            full_batch = getattr(est, "solver", None) == "lbfgs"
+            train_batch_size = epoch_samples if full_batch else min(train_batch_size, epoch_samples)
     return train_batch_size, epoch_samples
 
 
@@ -485,7 +494,8 @@ def cost(
     ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
     batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
-    of one training step (default: the model's own); ``epoch_samples``: rows
+    of one training step (default: the model's own, as its fit took it: ``batch_size``
+    capped at the epoch's rows, the whole epoch for L-BFGS); ``epoch_samples``: rows
     per epoch for energy per epoch (default: what the model was trained on);
     ``watts``: force an energy *estimate* at this power instead of a counter;
     ``per_layer_latency``: also time each layer alone (``LayerCost.latency_p50_us``).

@@ -126,8 +126,13 @@ class PruneReport:
         row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
         row(f"predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
         threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
-        unresolved = "" if self.resolved else (
-            f"; these rows cannot confirm a drop within max_drop (smallest they can: {self.resolution:.4f}), so nothing was cut")
+        if self.resolved:
+            unresolved = ""
+        elif self.resolution > self.max_drop:
+            unresolved = f"; these rows cannot confirm a drop within max_drop (smallest they can: {self.resolution:.4f}), so nothing was cut"
+        else:  # the rows could confirm max_drop, but every cut whose estimate was within it changed too many rows
+            unresolved = ("; some cut's estimated drop was within max_drop but not its interval (too many rows changed to confirm it "
+                          f"on these rows; with none changed they confirm down to {self.resolution:.4f}), so nothing was cut")
         t.caption = (f"max_drop={self.max_drop}: a cut is kept when its interval's upper end is within it; "
                      f"{self.validation_rows} rows, each left out of one of {self.cv} refits{unresolved}; "
                      f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
