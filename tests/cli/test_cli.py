@@ -441,6 +441,23 @@ def test_error_predict_missing_columns(model, tmp_path):
     assert_user_error(run("predict", model, tmp_path / "p.csv"), "the data lacks column(s) 'b', 'color'")
 
 
+def test_missing_and_unknown_columns_suggest_the_renamed_one(model, table, tmp_path):
+    # the messages listed what was missing but not the likely rename ('B' for 'b')
+    frame = pd.read_csv(table).rename(columns={"b": "B", "color": "colour", "label": "Label"})
+    frame.to_csv(tmp_path / "renamed.csv", index=False)
+    data = tmp_path / "renamed.csv"
+    hint = "Did you mean 'B' for 'b', 'colour' for 'color'?"
+    assert_user_error(run("predict", model, data), hint)
+    assert_user_error(run("evaluate", model, data, "--target", "Label"), hint)
+    assert_user_error(run("explain", "--model", model, "--data", data, "--row", "1"), "pass --target COLUMN. Did you mean 'Label'?")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "--features", "a,bb", "-q", "-o", out), "unknown feature column(s) 'bb': the table has 'a', 'b', 'color'. Did you mean 'b'?")
+    assert_user_error(run("train", table, "-t", "label", "--features", "a,bb", "--no-check", "-q", "-o", out), "Did you mean 'b'?")
+    assert_user_error(run("train", table, "-t", "lable", "-q", "-o", out), "Did you mean 'label'?")
+    assert_user_error(run("evaluate", model, table, "--sample-weight", "aa"), "unknown --sample-weight column 'aa': the table has 'a', 'b', 'color'. Did you mean 'a'?")
+    assert not out.exists()
+
+
 def test_error_proba_on_regressor(tmp_path):
     out = tmp_path / "r.safetensors"
     assert run("train", "diabetes", "--hidden", "4", "--epochs", "2", "-q", "-o", out).exit_code == 0

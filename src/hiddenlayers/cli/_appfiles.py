@@ -149,7 +149,10 @@ def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
             raise UserError(f"a TextClassifier reads one text column but the data has {found}: pass --text-column NAME.")
         column = texts[0]
     if column not in frame.columns:
-        raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.")
+        from ..data import did_you_mean
+
+        hint = did_you_mean([column], list(frame.columns))
+        raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.{hint}")
     values = frame[column]
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
@@ -247,8 +250,11 @@ def _series(data: str, column: str | None) -> tuple[np.ndarray, str]:
         raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}: pass --value-column NAME.")
     column = column or numeric[0]
     if column not in numeric:
+        from ..data import did_you_mean
+
         what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
-        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.")
+        hint = did_you_mean([column], numeric) if column not in frame.columns else ""
+        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.{hint}")
     return frame[column].to_numpy(dtype=np.float64), column
 
 

@@ -30,7 +30,7 @@ def read_checked(data: str) -> tuple[Any, list[Any]]:
 
 
 def _split(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
-    from ..data import default_target, resolve_column
+    from ..data import default_target, did_you_mean, resolve_column
     from ..exceptions import DataError
 
     name = target if target is not None else default_target(data, frame)
@@ -42,7 +42,8 @@ def _split(frame: Any, data: str, target: str | None, features: str | None) -> t
             raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         unknown = [f for f in feats if f not in X.columns]
         if unknown:
-            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.")
+            hint = did_you_mean(unknown, [c for c in X.columns if c not in set(feats)])
+            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.{hint}")
         X = X[feats]
     return X, (frame[name] if name is not None else None), name
 

@@ -20,6 +20,7 @@ from ..data import (
     first_beyond_float32,
     first_non_finite_row,
     infer_task,
+    lacks_columns,
     load_table,
     mistyped_numeric_target,
     numeric_matrix,
@@ -230,7 +231,7 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
     if names:
         missing = [n for n in names if n not in frame.columns]
         if missing:
-            raise DataError(f"the data lacks column(s) {', '.join(map(repr, missing[:10]))} that the model was trained on.")
+            raise DataError(lacks_columns(missing, [c for c in frame.columns if c not in set(names)], fix="add them"))
         frame = frame[names]
     if frame.shape[1] != model.n_features_in_:
         raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")

@@ -25,7 +25,7 @@ def check_tiny_loss(loss: str | None) -> None:
 
 def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool) -> Any:
     """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON."""
-    from ..data import read_table, resolve_column
+    from ..data import did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
     from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
@@ -53,7 +53,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     columns = [str(c) for c in frame.columns]
     if target is None and name not in columns:
         raise DataError(f"'{data}' has no column '{name}', the target the model was trained on (its columns: {', '.join(columns[:8])}"
-                        f"{', ...' if len(columns) > 8 else ''}): add it, or pass --target COLUMN.")
+                        f"{', ...' if len(columns) > 8 else ''}): add it, or pass --target COLUMN.{did_you_mean([name], columns)}")
     name = resolve_column(name, columns)
     where = f"row {row} ({table.unit} {int(table.lines()[row - 1])} of '{data}')"
     X = frame.iloc[[row - 1]].drop(columns=[name])

@@ -57,6 +57,8 @@ _EXPORTS = {
     "weight_problem": "._check.weights",
     "as_weights": "._check.weights",
     "preview": "._check.common",
+    "did_you_mean": "._close_names",
+    "lacks_columns": "._close_names",
     "F32_MAX": "._float32",
     "first_beyond_float32": "._float32",
     "first_non_finite_row": "._float32",

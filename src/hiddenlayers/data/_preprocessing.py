@@ -39,6 +39,7 @@ import numpy as np
 from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
 from ._cells import category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
+from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
 
 NUMERIC_TEXT_RATIO = 0.9
@@ -287,8 +288,7 @@ class TablePreprocessor:
         have = {str(c) for c in frame.columns}
         missing = [n for n in names if n not in have]
         if missing:
-            shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-            raise DataError(f"the data lacks column(s) {shown} that the model was trained on: add them (values may be empty).")
+            raise DataError(lacks_columns(missing, [c for c in frame.columns if str(c) not in set(names)]))
         notes: list[str] = []
         extra = [c for c in frame.columns if str(c) not in set(names)]
         if extra:

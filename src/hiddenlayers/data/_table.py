@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import DataError
+from ._close_names import did_you_mean
 
 #: File suffixes this module reads, and the reader each one uses.
 SUFFIXES = {
@@ -375,7 +376,7 @@ def split_target(frame: Any, target: str | None, features: list[str] | None = No
     if features:
         unknown = [f for f in features if f not in columns]
         if unknown:
-            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {shown}.")
+            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {shown}.{did_you_mean(unknown, unused_columns(columns, features))}")
         if name in features:
             raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         X = frame[list(features)]
@@ -400,13 +401,14 @@ def resolve_column(target: str, columns: list[str]) -> str:
         pos = None
     if pos is not None and -len(columns) <= pos < len(columns):
         return columns[pos]
-    import difflib
-
     from ._check.common import preview
 
-    close = difflib.get_close_matches(target, columns, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}.{hint}")
+    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}.{did_you_mean([target], columns)}")
+
+
+def unused_columns(columns: list[Any], named: list[str]) -> list[Any]:
+    """``columns`` less those ``named`` (where a did-you-mean for a misspelt one of ``named`` looks)."""
+    return [c for c in columns if c not in set(named)]
 
 
 def infer_task(y: Any) -> str:

@@ -63,7 +63,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     column is a :class:`DataError` naming the row; unseen categories are counted
     in a note (the graph sends them to ``<other>``, or to no column).
     """
-    from ..data import category_lookup, check_column_names, check_readable, numeric_values
+    from ..data import category_lookup, check_column_names, check_readable, lacks_columns, numeric_values
 
     check_column_names(frame)
     frame = frame.rename(columns=str)
@@ -71,8 +71,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     names = numeric + [c["name"] for c in cats]
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        raise DataError(f"the data lacks column(s) {shown} that the model was trained on: add them (values may be empty).")
+        raise DataError(lacks_columns(missing, [c for c in frame.columns if c not in set(names)]))
     notes: list[str] = []
     extra = [c for c in frame.columns if c not in set(names)]
     if extra:
@@ -189,7 +188,9 @@ class OnnxModel:
         if self.columns:  # no stored preprocessing: the named numeric columns, as they are
             missing = [c for c in self.columns if c not in frame.columns]
             if missing:
-                raise DataError(f"the data lacks column(s) {', '.join(map(repr, missing[:10]))} that the model was trained on.")
+                from ..data import lacks_columns
+
+                raise DataError(lacks_columns(missing, [c for c in frame.columns if c not in set(self.columns)], fix="add them"))
             frame = frame[self.columns]
         if frame.shape[1] != self.n_inputs:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
