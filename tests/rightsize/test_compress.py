@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -205,7 +206,10 @@ def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     assert {w.filename for w in rec if "cannot confirm" in str(w.message)} == {__file__}  # points at the caller of prune
     r = small.prune_report_
     assert not r.resolved and r.resolution == pytest.approx(0.0177, abs=1e-4) and r.units_after == [16] and r.tried == []
-    assert (r.drop, r.drop_low, r.drop_high) == (0.0, 0.0, 0.0)
+    # no cut, no comparison: the report gave a drop of exactly 0 [0, 0] and an "after" score no one measured
+    assert not r.cut and all(math.isnan(v) for v in (r.drop, r.drop_low, r.drop_high, r.score_after, r.score_before))
+    assert r.no_cut_reason == "150 rows cannot confirm a drop within max_drop=0.005 (the smallest they can is 0.0177): pass more rows or a larger max_drop"
+    assert r.to_dict()["cut"] is False and r.to_dict()["no_cut_reason"] == r.no_cut_reason
     np.testing.assert_array_equal(small.predict(X), clf.predict(X))
     # a looser max_drop these rows could confirm: the folds are refitted and cuts tried; this half-trained model
     # (~0.7 accuracy) changes many rows when cut, so a cut whose estimate is within max_drop is still not confirmed
@@ -215,6 +219,7 @@ def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     assert not r2.resolved and r2.units_after == [16] and len(r2.tried) == 2
     assert any(t["drop"] <= 0.05 < t["drop_high"] for t in r2.tried) and not any(t["accepted"] for t in r2.tried)
     assert r2.score_before == pytest.approx(0.7, abs=0.15)  # the cross-fitted score of the unpruned refits
+    assert not r2.cut and math.isnan(r2.score_after) and "some cut's estimate was within it, its interval was not" in r2.no_cut_reason
 
 
 def test_prune_regressor_judges_r2_with_a_t_interval() -> None:

@@ -205,14 +205,16 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
             small = prune(model, A, y, max_drop=max_drop, fine_tune_epochs=epochs, random_state=seed)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
-    for w in caught:  # e.g. too few rows to confirm max_drop: one line each, not Python's warning format
-        if str(w.message).startswith("prune()"):
+    report = small.prune_report_
+    for w in caught:  # one line each, not Python's warning format; a no-cut warning is the no-cut note below
+        if str(w.message).startswith("prune()") and "nothing was cut" not in str(w.message):
             note(one_line(w.message) if isinstance(w.message, Warning) else str(w.message))
     small.preprocessing_ = getattr(model, "preprocessing_", None)
-    small.save(out_path)
-    report = small.prune_report_
+    small.save(out_path)  # unchanged when no cut is kept: the user asked for a file at --out, and gets the model as it is
     _show(report, as_json, {"model": str(out_path)})
-    if not as_json:
+    if not report.cut:
+        note(f"no cut kept: {report.no_cut_reason}; the model is unchanged (wrote an unchanged copy of it to {out_path})")
+    elif not as_json:
         note(f"estimated score drop {report.drop:+.4f}, {100 * report.confidence:g}% interval "
              f"[{report.drop_low:+.4f}, {report.drop_high:+.4f}] (cut kept only when its upper end <= {report.max_drop})")
         note(f"saved the pruned model to {out_path}")
