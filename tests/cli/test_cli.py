@@ -332,8 +332,8 @@ def test_error_one_class(tmp_path):
 def test_error_text_in_numeric_column(tmp_path):
     pd.DataFrame({"a": [str(i) for i in range(19)] + ["oops"], "y": [0, 1] * 10}).to_csv(tmp_path / "t.csv", index=False)
     assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m"),
-                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'oops' (rows 19)")
-    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m", "--no-check"), "column 'a' is numeric but holds text in 1 row(s)")
+                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'oops' (line 21)")
+    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m", "--no-check"), "column 'a' is numeric but holds text in 1 row(s) (e.g. 'oops' at line 21)")
 
 
 def test_error_corrupt_model(tmp_path, table):

@@ -440,13 +440,13 @@ def test_predict_refuses_values_beyond_float32(model, onnx_file, mixed, tmp_path
     data = tmp_path / "huge.csv"
     frame.to_csv(data, index=False)
     message = ("error: column 'b' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
-               "but row 2 holds 1e+308: fix the value or leave it empty.")
+               "but line 3 holds 1e+308: fix the value or leave it empty.")  # the file line (it said "row 2")
     for flags in ((), ("--proba",)):
         result = run("predict", model, data, *flags)
         assert result.exit_code == 2 and result.stdout == "" and result.stderr.strip() == message
     result = run("predict", onnx_file[0], data, "--proba")
     assert result.exit_code == 2 and result.stdout == "" and result.stderr.strip() == (
-        "error: the model's output for row 2 is not finite (its values are so far from the training data that the network overflows): "
+        "error: the model's output for line 3 is not finite (its values are so far from the training data that the network overflows): "
         "fix that row's values.")
 
 
@@ -484,7 +484,7 @@ def test_search_prints_the_data_check_and_refuses_fatal_findings(tmp_path):
     assert "data check" not in res.stderr and "note: column 'price' holds numbers as text" in res.stderr
     bad = _infinite(tmp_path)
     assert_user_error(run("search", bad, "-t", "label", *args, "--force"),
-                      "data check: 1 column(s) hold infinite values: a (rows 4): replace them")
+                      "data check: 1 column(s) hold infinite values: a (line 6): replace them")
 
 
 def test_search_a_budget_the_datas_columns_cannot_fit_is_refused_before_anything_is_printed(tmp_path):

@@ -55,7 +55,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         raise DataError(f"'{data}' has no column '{name}', the target the model was trained on (its columns: {', '.join(columns[:8])}"
                         f"{', ...' if len(columns) > 8 else ''}): add it, or pass --target COLUMN.{did_you_mean([name], columns)}")
     name = resolve_column(name, columns)
-    where = f"row {row} ({table.unit} {int(table.lines()[row - 1])} of '{data}')"
+    where = f"row {row} ({table.where(row - 1)} of '{data}')"
     X = frame.iloc[[row - 1]].drop(columns=[name])
     y = frame[name].iloc[[row - 1]]
     if y.isna().iloc[0]:
@@ -64,7 +64,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         label: Any = class_labels(y, model.classes_, name)[0]
     else:
         label = regression_target(y, name, lambda _: where, MODEL_IS_REGRESSOR)[0]
-    X_row = X if getattr(model, "preprocessing_", None) else model_inputs(model, X)[0]
+    X_row = X if getattr(model, "preprocessing_", None) else model_inputs(model, X, lambda _: where)[0]
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)
     except (TypeError, ValueError) as exc:

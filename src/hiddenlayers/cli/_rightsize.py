@@ -188,7 +188,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     held = io.StringIO()  # its notes (unseen values, dropped rows) wait: a refusal below stays the only line on stderr
     with contextlib.redirect_stderr(held):
         _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
-    checked = fast_check_for_model(model, table.frame, found, target) if table is not None else None
+    checked = fast_check_for_model(model, table.frame, found, target, table) if table is not None else None
     refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
@@ -385,12 +385,12 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     if check:  # as train: the table is read once, and the summary printed just before the search
         table, found = read_checked(data)
         frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
-        checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto")
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto", table)
     prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight, task_option=False)
     refuse_fatal(checked, prep["dropped"])
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
-        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
-    t = pre.transform(prep["X"])
+        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"], prep["where"])
+    t = pre.transform(prep["X"], prep["where"])
     try:
         check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"])
     except ValueError as exc:

@@ -126,6 +126,20 @@ class Table:
             self._lines = starts
         return self._lines
 
+    def where(self, row: int) -> str:
+        """Where 0-based row ``row`` of ``frame`` is in the user's file: ``"line 7"`` (CSV/TSV: the file line, header =
+        line 1, as the user's editor counts) or ``"row 6"`` (other formats: the data row, counted from 1)."""
+        return f"{self.unit} {int(self.lines()[row])}"
+
+    def every_row(self) -> Table:
+        """This table, or a :class:`DataError` naming the lines the reader dropped (for commands that keep one output row per input row)."""
+        if self.n_dropped:
+            raise DataError(
+                f"'{self.source}' has {self.n_dropped} of {self.data_rows} data rows that do not fit its header: {self.drop_reasons()}. "
+                "Fix those lines: every row needs one value per header column."
+            )
+        return self
+
     def drop_missing(self, column: str, reason: str) -> Table:
         """A new Table without the rows whose ``column`` is missing; they are recorded under ``reason``."""
         missing = self.frame[column].isna().to_numpy()
@@ -161,13 +175,7 @@ def load_table(source: str | os.PathLike[str]) -> Any:
     :class:`DataError` with a one-line fix for a missing, empty, unreadable or
     unsupported file.
     """
-    table = read_table(source)
-    if table.n_dropped:
-        raise DataError(
-            f"'{table.source}' has {table.n_dropped} of {table.data_rows} data rows that do not fit its header: {table.drop_reasons()}. "
-            "Fix those lines: every row needs one value per header column."
-        )
-    return table.frame
+    return read_table(source).every_row().frame
 
 
 def read_table(source: str | os.PathLike[str]) -> Table:
