@@ -180,7 +180,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
         frame = frame.drop(columns=[drop]) if drop is not None else frame
     if table.n_dropped:
         note(table.drop_summary())
-    X = app_inputs(model, frame, options)
+    X = app_inputs(model, frame, options, table.where)
     if len(X) < 2:
         raise DataError(f"the data has {len(X)} usable row(s): the report needs at least 2.")
     idx = _sample(len(X), MAX_ROWS)
