@@ -1,8 +1,8 @@
 """``hiddenlayers explain --model FILE --data TABLE --row N``: one pass of a saved model on one of the user's rows.
 
 The row is read as ``predict`` and ``evaluate`` read a table (every data row
-kept in file order; ``--row 1`` is the first row after the header, as their
-messages count rows), its target from the column the model file records (or
+kept in file order; ``--row 1`` is the first row after the header, a count of
+data rows; messages name its file line, as every command's do), its target from the column the model file records (or
 ``--target``), and handed raw to :func:`hiddenlayers.estimators.explain_model`,
 which applies the stored preprocessing itself and shows both forms.
 """
