@@ -275,11 +275,14 @@ def test_every_command_names_a_row_by_its_file_line(tmp_path):
     assert "(line 152)" in finding["message"] and finding["rows"] == [150] and finding["lines"] == [152] and finding["line_unit"] == "line"
     assert_user_error(run("train", bad, "-t", "y", "-q", "-o", out), "e.g. 'oops' (line 152)")
     assert_user_error(run("train", bad, "-t", "y", "-q", "--no-check", "-o", out), "column 'a' is numeric but holds text in 1 row(s) (e.g. 'oops' at line 152)")
+    assert_user_error(run("lr-find", bad, "-t", "y"), "(e.g. 'oops' at line 152)")  # its training split too
+    assert_user_error(run("search", bad, "-t", "y", "--no-check", "--trials", "1", "--out-dir", tmp_path / "found"), "(e.g. 'oops' at line 152)")
     good = tmp_path / "good.csv"
     frame.assign(a=rng.normal(size=200).round(3)).to_csv(good, index=False)
     ok("train", good, "-t", "y", "-q", "--epochs", "2", "-o", out)
     assert_user_error(run("predict", out, bad), "column 'a' must be numeric but line 152 holds 'oops'")
     assert_user_error(run("evaluate", out, bad), "column 'a' must be numeric but line 152 holds 'oops'")
+    assert_user_error(run("explain", "--model", out, "--data", bad, "--row", "151"), "column 'a' must be numeric but row 151 (line 152 of ")
     frame.astype({"a": str}).to_parquet(tmp_path / "bad.parquet")  # no lines: the data row, counted from 1
     assert_user_error(run("predict", out, tmp_path / "bad.parquet"), "column 'a' must be numeric but row 151 holds 'oops'")
     reg = tmp_path / "reg.safetensors"

@@ -25,7 +25,7 @@ def check_tiny_loss(loss: str | None) -> None:
 
 def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool) -> Any:
     """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON."""
-    from ..data import did_you_mean, read_table, resolve_column
+    from ..data import TablePreprocessor, did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
     from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
@@ -64,7 +64,10 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         label: Any = class_labels(y, model.classes_, name)[0]
     else:
         label = regression_target(y, name, lambda _: where, MODEL_IS_REGRESSOR)[0]
-    X_row = X if getattr(model, "preprocessing_", None) else model_inputs(model, X, lambda _: where)[0]
+    state = getattr(model, "preprocessing_", None)
+    if state:  # read here first, so a bad cell is named by its file line (explain_model would call it "row 1" of the one row)
+        TablePreprocessor.from_dict(state).transform(X, lambda _: where)
+    X_row = X if state else model_inputs(model, X, lambda _: where)[0]
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)
     except (TypeError, ValueError) as exc:
