@@ -574,3 +574,15 @@ def test_located_names_the_file_lines_of_a_findings_rows_and_keeps_the_positions
     new = Finding("train_new_overlap", "warning", "new rows 3", "x", rows=(3,), details={"rows_refer_to": "X_new"})
     assert located(ragged, lines, "line") is ragged and located(new, lines, "line") is new  # lines already, or other data
     assert "lines" not in f.to_dict()  # Python data: positions only
+
+
+@given(st.lists(st.integers(0, 59), min_size=1, max_size=12, unique=True), st.lists(st.integers(0, 3), min_size=60, max_size=60))
+def test_located_shows_each_rows_own_line(rows: list[int], gaps: list[int]) -> None:
+    from hiddenlayers.data import located, preview
+
+    lines = 2 + np.arange(60) + np.cumsum(gaps)  # increasing file lines, dropped or blank lines between some rows
+    f = Finding("outliers", "warning", f"{len(rows)} row(s) are outliers: rows {preview(rows)}", "look", rows=tuple(rows))
+    g = located(f, lines, "line")
+    assert g.rows == tuple(rows) and g.lines == tuple(int(lines[r]) for r in rows)
+    word = "lines" if len(rows) > 1 else "line"
+    assert g.message == f"{len(rows)} row(s) are outliers: {word} {preview([int(lines[r]) for r in rows], total=len(rows))}"

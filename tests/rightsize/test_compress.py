@@ -342,3 +342,20 @@ def test_pickles_naming_the_prune_modules_old_paths_still_load(new: str, old: st
     assert f"c{new}\n".encode() in data
     back = pickle.loads(data.replace(f"c{new}\n".encode(), f"c{old}\n".encode()))
     assert type(back) is type(obj) and back == obj
+
+
+def test_prune_says_why_no_cut_was_kept_when_every_cut_costs_too_much() -> None:
+    # rows enough to confirm max_drop, but the one cut tried (95% of 6 units) costs far more: no cut, and the report says
+    # so instead of a drop of +0.0000 [+0.0000, +0.0000] and "pruned 0.0% of hidden units"
+    X, y = load_digits(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((6,), max_iter=300, learning_rate_init=0.01, random_state=0), X, y)
+    r = prune(clf, X, y, max_drop=0.003, cv=2, search_steps=1, fine_tune_epochs=1, latency_calls=0).prune_report_
+    assert r.resolved and not r.cut and r.units_after == [6] and len(r.tried) == 1 and not r.tried[0]["accepted"]
+    assert r.no_cut_reason.startswith("every cut tried lowered the held-out score by more than max_drop=0.003 allows (the smallest, 95% of units, by +")
+    assert math.isnan(r.drop) and math.isnan(r.score_after) and r.score_before == r.score_before
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(r.table())
+    text = console.export_text()
+    assert "no cut kept: the model is unchanged" in text and "nan" not in text and "+0.0000" not in text and "pruned" not in text
