@@ -283,6 +283,10 @@ def test_every_command_names_a_row_by_its_file_line(tmp_path):
     assert_user_error(run("predict", out, bad), "column 'a' must be numeric but line 152 holds 'oops'")
     assert_user_error(run("evaluate", out, bad), "column 'a' must be numeric but line 152 holds 'oops'")
     assert_user_error(run("explain", "--model", out, "--data", bad, "--row", "151"), "column 'a' must be numeric but row 151 (line 152 of ")
+    onnx = tmp_path / "m.onnx"
+    ok("export", out, "--out", onnx)
+    assert_user_error(run("predict", onnx, bad), "column 'a' must be numeric but line 152 holds 'oops'")
+    assert_user_error(run("evaluate", onnx, bad), "column 'a' must be numeric but line 152 holds 'oops'")
     frame.astype({"a": str}).to_parquet(tmp_path / "bad.parquet")  # no lines: the data row, counted from 1
     assert_user_error(run("predict", out, tmp_path / "bad.parquet"), "column 'a' must be numeric but row 151 holds 'oops'")
     reg = tmp_path / "reg.safetensors"

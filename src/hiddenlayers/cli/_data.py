@@ -398,7 +398,7 @@ def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
     table = read_table(data).every_row()
     with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
-        out, notes = model.run(table.frame)
+        out, notes = model.run(table.frame, table.where)
     check_finite_output(out, table.where)
     for msg in notes:
         note(msg)
