@@ -177,3 +177,23 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # fitted on 0-255 floats: 0-255 floats are its scale
         on_255.predict(X.astype(np.float32))
+
+
+def test_pipeline_set_output_pandas_works_as_with_the_mlps(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # transform() makes ImageClassifier a transformer: Pipeline.set_output(transform="pandas") called its set_output,
+    # which it lacked ("`set_output` is not available"), where the MLP estimators' works
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+
+    X, y = digits
+    pipe = make_pipeline(ImageClassifier(SMALL, max_iter=2, random_state=0)).set_output(transform="pandas")
+    assert set(pipe.fit(X[:300], y[:300]).predict(X[300:400])) <= set(range(10))
+    out = pipe[-1].transform(X[:4], layer=1)
+    assert isinstance(out, pd.DataFrame) and out.shape == (4, 8 * 8 * 8) and out.columns[-1] == "hidden1_511"
+    assert list(clone(fitted).set_output(transform="pandas").get_params()) == list(fitted.get_params())
+    frame = fitted.set_output(transform="pandas").transform(X[:4])
+    try:
+        assert list(frame.columns) == list(fitted.get_feature_names_out()) == [f"hidden3_{j}" for j in range(32)]
+        np.testing.assert_array_equal(frame.to_numpy(), fitted.set_output(transform="default").transform(X[:4]))
+    finally:
+        fitted.set_output(transform="default")  # the module's fixture is shared

@@ -197,3 +197,22 @@ def test_length_rules_of_the_spec() -> None:
     assert flat.predict(np.zeros((3, 4, 2))).shape == (3,)
     with pytest.raises(DataError, match=r"^sequence 0 has 3 steps but this spec flattens the time axis, so every sequence needs 4 like in fit"):
         flat.predict([np.zeros((3, 2))])
+
+
+def test_pipeline_set_output_pandas_works_as_with_the_mlps(fitted: SequenceClassifier, frames: tuple[list[np.ndarray], np.ndarray]) -> None:
+    # transform() makes SequenceClassifier a transformer: Pipeline.set_output(transform="pandas") called its set_output,
+    # which it lacked ("`set_output` is not available"), where the MLP estimators' works
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+
+    X, y = frames
+    make_pipeline(SequenceClassifier("lstm4", max_iter=1, random_state=0)).set_output(transform="pandas").fit(X[:60], y[:60])
+    out = fitted.set_output(transform="pandas").transform(X[:4])
+    try:
+        assert isinstance(out, pd.DataFrame) and list(out.columns) == list(fitted.get_feature_names_out()) == [f"hidden2_{j}" for j in range(16)]
+        np.testing.assert_array_equal(out.to_numpy(), fitted.set_output(transform="default").transform(X[:4]))
+    finally:
+        fitted.set_output(transform="default")  # the module's fixture is shared
+    conv = SequenceClassifier("conv4k3,lstm4", max_iter=1, random_state=0).fit(X[:60], y[:60])
+    with pytest.raises(ValueError, match=r"hidden1's output has shape \(4, \d+, 4\) \(one row per step of each sequence\)"):
+        conv.set_output(transform="pandas").transform(X[:4], layer=1)

@@ -332,8 +332,8 @@ def test_error_one_class(tmp_path):
 def test_error_text_in_numeric_column(tmp_path):
     pd.DataFrame({"a": [str(i) for i in range(19)] + ["oops"], "y": [0, 1] * 10}).to_csv(tmp_path / "t.csv", index=False)
     assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m"),
-                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'oops' (rows 19)")
-    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m", "--no-check"), "column 'a' is numeric but holds text in 1 row(s)")
+                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'oops' (line 21)")
+    assert_user_error(run("train", tmp_path / "t.csv", "-t", "y", "-o", tmp_path / "m", "--no-check"), "column 'a' is numeric but holds text in 1 row(s) (e.g. 'oops' at line 21)")
 
 
 def test_error_corrupt_model(tmp_path, table):
@@ -436,6 +436,23 @@ def test_error_overwrite_needs_force(model, table):
 def test_error_predict_missing_columns(model, tmp_path):
     pd.DataFrame({"a": [1.0]}).to_csv(tmp_path / "p.csv", index=False)
     assert_user_error(run("predict", model, tmp_path / "p.csv"), "the data lacks column(s) 'b', 'color'")
+
+
+def test_missing_and_unknown_columns_suggest_the_renamed_one(model, table, tmp_path):
+    # the messages listed what was missing but not the likely rename ('B' for 'b')
+    frame = pd.read_csv(table).rename(columns={"b": "B", "color": "colour", "label": "Label"})
+    frame.to_csv(tmp_path / "renamed.csv", index=False)
+    data = tmp_path / "renamed.csv"
+    hint = "Did you mean 'B' for 'b', 'colour' for 'color'?"
+    assert_user_error(run("predict", model, data), hint)
+    assert_user_error(run("evaluate", model, data, "--target", "Label"), hint)
+    assert_user_error(run("explain", "--model", model, "--data", data, "--row", "1"), "pass --target COLUMN. Did you mean 'Label'?")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "--features", "a,bb", "-q", "-o", out), "unknown feature column(s) 'bb': the table has 'a', 'b', 'color'. Did you mean 'b'?")
+    assert_user_error(run("train", table, "-t", "label", "--features", "a,bb", "--no-check", "-q", "-o", out), "Did you mean 'b'?")
+    assert_user_error(run("train", table, "-t", "lable", "-q", "-o", out), "Did you mean 'label'?")
+    assert_user_error(run("evaluate", model, table, "--sample-weight", "aa"), "unknown --sample-weight column 'aa': the table has 'a', 'b', 'color'. Did you mean 'a'?")
+    assert not out.exists()
 
 
 def test_error_proba_on_regressor(tmp_path):

@@ -153,6 +153,9 @@ def test_text_predict_needs_one_text_column_or_the_option(fitted: dict[str, Any]
     assert_user_error(run("predict", fitted["dir"] / "text.safetensors", two), "pass --text-column NAME")
     got = _csv(run("predict", fitted["dir"] / "text.safetensors", two, "--text-column", "body"))
     assert got["predicted_label"].tolist() == fitted["apps"]["text"].predict(["a fine film", "dull"]).tolist()
+    gap = tmp_path / "gap.csv"  # a missing text is named by its file line (it said "data row 2")
+    pd.DataFrame({"title": ["x", "y", "z"], "body": ["a fine film", None, "dull"]}).to_csv(gap, index=False)
+    assert_user_error(run("predict", fitted["dir"] / "text.safetensors", gap, "--text-column", "body"), "text column 'body' has no text in line 3 (1 row(s))")
 
 
 def test_evaluate_text_and_image_classifiers_score_the_apps_predictions(fitted: dict[str, Any]) -> None:
@@ -276,7 +279,7 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
     gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
     pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
-    assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (data row 80, 1 in all)")
+    assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (line 81, 1 in all)")  # the file line (was "data row 80")
 
 
 def test_evaluate_forecaster_folds_score_rolling_origins_table_and_json(fitted: dict[str, Any]) -> None:

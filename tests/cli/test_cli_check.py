@@ -79,9 +79,10 @@ def test_check_and_train_refuse_infinite_values(tmp_path, cell):
     for args in ((), ("--fast",)):
         result = run("check", p, "-t", "y", *args)
         assert result.exit_code == 2, result.output
-        assert result.stdout.splitlines()[1] == "FATAL    infinite_values: 1 column(s) hold infinite values: a (rows 4)"
+        # the file line (data row 4 is line 6: header line 1), as every command names a row; it said "rows 4" (0-based)
+        assert result.stdout.splitlines()[1] == "FATAL    infinite_values: 1 column(s) hold infinite values: a (line 6)"
     out = tmp_path / "m.safetensors"
-    assert_user_error(run("train", p, "-t", "y", "-q", "-o", out), "data check: 1 column(s) hold infinite values: a (rows 4): replace them")
+    assert_user_error(run("train", p, "-t", "y", "-q", "-o", out), "data check: 1 column(s) hold infinite values: a (line 6): replace them")
     assert not out.exists()
 
 
@@ -132,7 +133,7 @@ def test_train_reports_a_row_without_target_once(tmp_path):
     assert lines[0].endswith("1 with no value in the target column 'y' (line 42)")
     assert not any("missing_target" in line for line in lines)  # the check's finding for the same row is left to the note
     # `check` itself still reports it
-    assert "WARNING  missing_target: the target is missing in 1 row(s): rows 40" in ok("check", p, "-t", "y", "--fast").stdout
+    assert "WARNING  missing_target: the target is missing in 1 row(s): line 42" in ok("check", p, "-t", "y", "--fast").stdout  # as the note
 
 
 def test_train_refuses_only_fatal_findings(tmp_path):
@@ -253,9 +254,9 @@ def test_a_mistyped_number_is_a_fatal_finding_and_train_stops_on_it(tmp_path):
     frame.loc[5, "a"] = "abc"
     frame.to_csv(tmp_path / "t.csv", index=False)
     result = run("check", tmp_path / "t.csv", "--target", "y")
-    assert result.exit_code == 2 and "FATAL    unparseable_numbers: column 'a'" in result.stdout and "(rows 5)" in result.stdout
+    assert result.exit_code == 2 and "FATAL    unparseable_numbers: column 'a'" in result.stdout and "(line 7)" in result.stdout
     assert_user_error(run("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors"),
-                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'abc' (rows 5): "
+                      "data check: column 'a' is numeric except 1 value(s) that do not parse as numbers, e.g. 'abc' (line 7): "
                       "fix those values or make them empty: training refuses 'a' as it is")
     assert not (tmp_path / "m.safetensors").exists()
 
@@ -282,3 +283,37 @@ def test_check_of_a_folder_judges_the_task_as_train_of_it_does_and_says_so(tmp_p
     assert summary["task"] == task
     forced = json.loads(ok("check", d, "--target", "target", "--task", "classification", "--json").stdout)
     assert forced["task"] == "classification" and "judged" not in ok("check", d, "--target", "target", "--task", task).stderr
+
+
+def test_every_command_names_a_row_by_its_file_line(tmp_path):
+    # check counted rows from 0 ("rows 150"), train --no-check named a row of its shuffled training split, predict
+    # counted from 1 ("row 151"): the user's file has it on line 152 (header = line 1), and every command now says so
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200).round(3).astype(object), "b": rng.normal(size=200).round(3), "y": np.arange(200) % 2})
+    frame.loc[150, "a"] = "oops"
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    out = tmp_path / "m.safetensors"
+    checked = run("check", bad, "-t", "y", "--fast", "--json")
+    finding = next(f for f in json.loads(checked.stdout)["findings"] if f["check"] == "unparseable_numbers")
+    assert "(line 152)" in finding["message"] and finding["rows"] == [150] and finding["lines"] == [152] and finding["line_unit"] == "line"
+    assert_user_error(run("train", bad, "-t", "y", "-q", "-o", out), "e.g. 'oops' (line 152)")
+    assert_user_error(run("train", bad, "-t", "y", "-q", "--no-check", "-o", out), "column 'a' is numeric but holds text in 1 row(s) (e.g. 'oops' at line 152)")
+    assert_user_error(run("lr-find", bad, "-t", "y"), "(e.g. 'oops' at line 152)")  # its training split too
+    assert_user_error(run("search", bad, "-t", "y", "--no-check", "--trials", "1", "--out-dir", tmp_path / "found"), "(e.g. 'oops' at line 152)")
+    good = tmp_path / "good.csv"
+    frame.assign(a=rng.normal(size=200).round(3)).to_csv(good, index=False)
+    ok("train", good, "-t", "y", "-q", "--epochs", "2", "-o", out)
+    assert_user_error(run("predict", out, bad), "column 'a' must be numeric but line 152 holds 'oops'")
+    assert_user_error(run("evaluate", out, bad), "column 'a' must be numeric but line 152 holds 'oops'")
+    assert_user_error(run("explain", "--model", out, "--data", bad, "--row", "151"), "column 'a' must be numeric but row 151 (line 152 of ")
+    onnx = tmp_path / "m.onnx"
+    ok("export", out, "--out", onnx)
+    assert_user_error(run("predict", onnx, bad), "column 'a' must be numeric but line 152 holds 'oops'")
+    assert_user_error(run("evaluate", onnx, bad), "column 'a' must be numeric but line 152 holds 'oops'")
+    frame.astype({"a": str}).to_parquet(tmp_path / "bad.parquet")  # no lines: the data row, counted from 1
+    assert_user_error(run("predict", out, tmp_path / "bad.parquet"), "column 'a' must be numeric but row 151 holds 'oops'")
+    reg = tmp_path / "reg.safetensors"
+    ok("train", good, "-t", "b", "-q", "--epochs", "2", "-o", reg)
+    frame.assign(a=rng.normal(size=200), b=frame["b"].astype(object)).assign(b=lambda f: f["b"].where(f.index != 9, "high")).to_csv(tmp_path / "t.csv", index=False)
+    assert_user_error(run("inspect", reg, tmp_path / "t.csv", "-o", tmp_path / "r.html"), "holds 'high' (line 11)")  # was "(row 10)"

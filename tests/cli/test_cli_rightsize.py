@@ -145,11 +145,19 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert_user_error(run("prune", model, mixed, "-t", "nope", "--out", tmp_path / "x.safetensors"), "nope")
     res = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force")  # 200 rows cannot confirm the default 0.005
     assert "hidden units" in res.stdout and "parameters" in res.stdout and "predict batch 1" in res.stdout
-    assert "score drop (90% interval)" in res.stdout and "[+0.0000, +0.0000]" in res.stdout
-    assert ("note: prune(): 200 rows cannot confirm a drop within max_drop=0.005 at 90% confidence (the smallest they can is 0.0133); "
-            "nothing was cut. Pass more rows or a larger max_drop.\n") in res.stderr
-    assert "Traceback" not in res.stderr and "UserWarning" not in res.stderr
-    assert "note: estimated score drop +0.0000, 90% interval [+0.0000, +0.0000]" in res.stderr
+    # nothing cut: the table showed "nan" scores and a drop of "+0.0000 [+0.0000, +0.0000]", then "saved the pruned model"
+    assert "no cut kept: the model is unchanged" in res.stdout and "pruned" not in res.stdout
+    assert "score drop (90% interval)" in res.stdout and "+0.0000" not in res.stdout and "nan" not in res.stdout
+    assert "—" in res.stdout and "(— : not measured)" in res.stdout.replace("\n", " ").replace("  ", " ")
+    assert "nothing was cut" not in res.stderr and "Traceback" not in res.stderr and "UserWarning" not in res.stderr
+    assert res.stderr.endswith("note: no cut kept: 200 rows cannot confirm a drop within max_drop=0.005 (the smallest they can is 0.0133): "
+                          f"pass more rows or a larger max_drop; the model is unchanged (wrote an unchanged copy of it to {out})\n") and res.stderr.count("no cut kept") == 1
+    info = json.loads(ok("info", out, "--json").stdout)
+    assert [layer["units"] for layer in info["layers"][:-1]] == [12, 6]
+    r = json.loads(ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force", "--json").stdout)
+    assert r["cut"] is False and r["model"] == str(out) and r["no_cut_reason"].startswith("200 rows cannot confirm")
+    assert r["drop"] is r["drop_low"] is r["drop_high"] is r["score_after"] is r["latency_b1_after_us"] is None
+    assert r["latency_b1_before_us"] > 0 and r["units_after"] == r["units_before"] == [12, 6]
 
 
 def test_search_saves_models_that_predict(tmp_path):
@@ -432,13 +440,13 @@ def test_predict_refuses_values_beyond_float32(model, onnx_file, mixed, tmp_path
     data = tmp_path / "huge.csv"
     frame.to_csv(data, index=False)
     message = ("error: column 'b' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
-               "but row 2 holds 1e+308: fix the value or leave it empty.")
+               "but line 3 holds 1e+308: fix the value or leave it empty.")  # the file line (it said "row 2")
     for flags in ((), ("--proba",)):
         result = run("predict", model, data, *flags)
         assert result.exit_code == 2 and result.stdout == "" and result.stderr.strip() == message
     result = run("predict", onnx_file[0], data, "--proba")
     assert result.exit_code == 2 and result.stdout == "" and result.stderr.strip() == (
-        "error: the model's output for row 2 is not finite (its values are so far from the training data that the network overflows): "
+        "error: the model's output for line 3 is not finite (its values are so far from the training data that the network overflows): "
         "fix that row's values.")
 
 
@@ -476,7 +484,7 @@ def test_search_prints_the_data_check_and_refuses_fatal_findings(tmp_path):
     assert "data check" not in res.stderr and "note: column 'price' holds numbers as text" in res.stderr
     bad = _infinite(tmp_path)
     assert_user_error(run("search", bad, "-t", "label", *args, "--force"),
-                      "data check: 1 column(s) hold infinite values: a (rows 4): replace them")
+                      "data check: 1 column(s) hold infinite values: a (line 6): replace them")
 
 
 def test_search_a_budget_the_datas_columns_cannot_fit_is_refused_before_anything_is_printed(tmp_path):

@@ -129,7 +129,7 @@ def test_problems_in_the_last_file_only_are_in_the_data_check(tmp_path):
     frame.loc[120, "b"] = np.inf
     frame.to_parquet(last, row_group_size=100)
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"),
-                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{last}' row 120)")
+                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{last}' row 121)")
     assert not (tmp_path / "n.safetensors").exists()
 
 
@@ -174,12 +174,12 @@ def test_check_of_a_folder_with_an_infinite_value_gives_the_whole_report_exit_2(
     res = run("check", d, "--target", "y")
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert res.stdout.startswith("data check: 400 rows x 3 columns"), res.stdout
-    assert f"infinite_values: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 120)" in res.stdout, res.stdout
-    assert f"e.g. 'oops' (rows 3, 4; first at '{files[0]}' row 3)" in res.stdout, res.stdout
+    assert f"infinite_values: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 121)" in res.stdout, res.stdout
+    assert f"e.g. 'oops' (rows 3, 4; first at '{files[0]}' row 4)" in res.stdout, res.stdout
     as_json = run("check", d, "--target", "y", "--json")
     assert as_json.exit_code == 2 and '"infinite_values"' in as_json.stdout and '"unparseable_numbers"' in as_json.stdout
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
-                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 120)")
+                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 121)")
     assert not (tmp_path / "m.safetensors").exists()
 
 
@@ -198,9 +198,9 @@ def test_check_of_a_folder_with_a_missing_target_gives_the_report_exit_2(tmp_pat
     res = run("check", d, "--target", "y")
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert res.stdout.startswith("data check: 400 rows x 2 columns"), res.stdout
-    assert f"missing_target: the target is missing in 2 row(s): rows 320, 350; first at '{files[1]}' row 120" in res.stdout, res.stdout
+    assert f"missing_target: the target is missing in 2 row(s): rows 320, 350; first at '{files[1]}' row 121" in res.stdout, res.stdout
     as_json = run("check", d, "--target", "y", "--json")
     assert as_json.exit_code == 2 and '"missing_target"' in as_json.stdout
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
-                      f"the target column 'y' has missing values (first at '{files[1]}' row 120): drop those rows.")
+                      f"the target column 'y' has missing values (first at '{files[1]}' row 121): drop those rows.")
     assert not (tmp_path / "m.safetensors").exists()

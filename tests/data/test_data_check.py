@@ -557,3 +557,32 @@ def test_a_numeric_target_with_a_typo_is_a_fatal_finding():
     assert found["target_not_numeric"].severity == "fatal" and found["target_not_numeric"].rows == (40,)
     assert "rare_classes" not in found
     assert "target_not_numeric" not in {f.check for f in check(X, y, task="classification", fast=True).findings}
+
+
+def test_located_names_the_file_lines_of_a_findings_rows_and_keeps_the_positions() -> None:
+    from hiddenlayers.data import Finding, located
+
+    f = Finding("outliers", "warning", "2 row(s) are outliers (...): rows 0, 143", "look at them", rows=(0, 143))
+    lines = np.arange(2, 202)  # a CSV without ragged lines: data row i is on line i + 2
+    g = located(f, lines, "line")
+    assert g.message == "2 row(s) are outliers (...): lines 2, 145" and g.rows == (0, 143) and g.lines == (2, 145)
+    assert g.to_dict()["rows"] == [0, 143] and g.to_dict()["lines"] == [2, 145] and g.to_dict()["line_unit"] == "line"
+    one = located(Finding("missing_target", "warning", "the target is missing in 1 row(s): rows 7", "fill", rows=(7,)), lines + 1, "line")
+    assert one.message.endswith(": line 10")  # one row: "line", and each row's own line (a dropped line shifts the rest)
+    assert located(f, np.arange(1, 201), "row").message.endswith("rows 1, 144")  # Parquet: data rows counted from 1
+    ragged = Finding("ragged_rows", "warning", "... line(s) 5", "fix", rows=(5,))
+    new = Finding("train_new_overlap", "warning", "new rows 3", "x", rows=(3,), details={"rows_refer_to": "X_new"})
+    assert located(ragged, lines, "line") is ragged and located(new, lines, "line") is new  # lines already, or other data
+    assert "lines" not in f.to_dict()  # Python data: positions only
+
+
+@given(st.lists(st.integers(0, 59), min_size=1, max_size=12, unique=True), st.lists(st.integers(0, 3), min_size=60, max_size=60))
+def test_located_shows_each_rows_own_line(rows: list[int], gaps: list[int]) -> None:
+    from hiddenlayers.data import located, preview
+
+    lines = 2 + np.arange(60) + np.cumsum(gaps)  # increasing file lines, dropped or blank lines between some rows
+    f = Finding("outliers", "warning", f"{len(rows)} row(s) are outliers: rows {preview(rows)}", "look", rows=tuple(rows))
+    g = located(f, lines, "line")
+    assert g.rows == tuple(rows) and g.lines == tuple(int(lines[r]) for r in rows)
+    word = "lines" if len(rows) > 1 else "line"
+    assert g.message == f"{len(rows)} row(s) are outliers: {word} {preview([int(lines[r]) for r in rows], total=len(rows))}"

@@ -79,7 +79,7 @@ def test_problems_in_the_last_file_only_are_reported(late):
     assert report["missing_values"].columns == ("a",)
     assert report["numeric_text_columns"].columns == ("s",)
     bad = report["unparseable_numbers"]
-    assert bad.rows == (607, 609) and f"first at '{d / 'p2.parquet'}' row 7" in bad.message
+    assert bad.rows == (607, 609) and f"first at '{d / 'p2.parquet'}' row 8" in bad.message
     assert "'9' (1)" in report["rare_classes"].message
     assert report["id_columns"].columns == ("id",) and report["constant_columns"].columns == ("c",)
     memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
@@ -92,7 +92,7 @@ def test_an_infinite_value_in_the_last_file_stops_the_scan_naming_file_and_row(t
     _write(tmp_path, frames)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(DataError, match=re.escape(f"1 column(s) hold infinite values: b (rows 611; first at '{tmp_path / 'p2.parquet'}' row 11)")):
+        with pytest.raises(DataError, match=re.escape(f"1 column(s) hold infinite values: b (rows 611; first at '{tmp_path / 'p2.parquet'}' row 12)")):
             _source(tmp_path).scan()
 
 
@@ -108,7 +108,7 @@ def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findin
         warnings.simplefilter("ignore")
         report = src.check("classification")
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
-    first = f"first at '{tmp_path / 'p2.parquet'}' row 11"
+    first = f"first at '{tmp_path / 'p2.parquet'}' row 12"
     assert [f.check for f in report.fatal] == ["infinite_values"] and first in report["infinite_values"].message
     assert report["unparseable_numbers"].rows == (3, 4) and report.n_rows == 900
     assert _comparable(report) == _comparable(memory)
@@ -255,7 +255,7 @@ def test_check_reports_a_missing_target_as_check_does_and_training_still_refuses
         warnings.simplefilter("ignore")
         report = src.check()
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
-    first = f"first at '{tmp_path / 'p1.parquet'}' row 4"
+    first = f"first at '{tmp_path / 'p1.parquet'}' row 5"
     found, expected = report["missing_target"], memory["missing_target"]
     assert found.message == f"{expected.message}; {first}" == f"the target is missing in 3 row(s): rows 304, 611, 612; {first}"
     assert found.severity == "fatal" and found.rows == expected.rows == (304, 611, 612)
@@ -296,8 +296,8 @@ def test_duplicates_across_batches_and_files_match_check_of_the_same_rows(tmp_pa
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
     assert report["duplicates"].rows == memory["duplicates"].rows == (190, 245)
     # the same words, then where the first repeat and the first conflicting row are (file and Parquet row): row 190 is file 1's row 70
-    assert report["duplicates"].message == f"{memory['duplicates'].message}; first at '{tmp_path / 'p1.parquet'}' row 70"
-    assert report["conflicting_labels"].message == f"{memory['conflicting_labels'].message}; first at '{tmp_path / 'p0.parquet'}' row 3"
+    assert report["duplicates"].message == f"{memory['duplicates'].message}; first at '{tmp_path / 'p1.parquet'}' row 71"
+    assert report["conflicting_labels"].message == f"{memory['conflicting_labels'].message}; first at '{tmp_path / 'p0.parquet'}' row 4"
     assert report["conflicting_labels"].rows == memory["conflicting_labels"].rows == (3, 245)
     assert report["id_columns"].columns == ("id",)
 

@@ -53,7 +53,7 @@ def test_a_bad_weight_in_parquet_is_named_by_file_and_row_and_all_zero_is_refuse
     df = _frame(8)
     df.loc[5, "w"] = -2.0
     df.to_parquet(tmp_path / "t.parquet", row_group_size=4, index=False)
-    with pytest.raises(DataError, match=r"holds -2 \('.*t\.parquet' row 5; 1 negative row in this batch\)"):
+    with pytest.raises(DataError, match=r"holds -2 \('.*t\.parquet' row 6; 1 negative row in this batch\)"):
         ParquetSource(str(tmp_path), target="y", weight="w").scan()
     df["w"] = 0.0
     df.to_parquet(tmp_path / "t.parquet", row_group_size=4, index=False)

@@ -306,3 +306,18 @@ def test_numbers_with_a_decimal_comma_are_numbers_as_text_and_the_fix_says_decim
     assert "pd.read_csv(..., decimal=',')" in msg and "pd.to_numeric(df['width'].str.replace(',', '.'))" in msg and "\n" not in msg
     finding = [f for f in check_id_like(frame) if f.check == "numeric_text_columns"]
     assert finding and finding[0].columns == ("width",) and "decimal=','" in finding[0].message and "decimal=','" in finding[0].fix
+
+
+def test_errors_name_a_row_where_the_caller_says_it_is() -> None:
+    # the CLI passes Table.where ("line 12"); Python data keeps "row N", counted from 1
+    train = pd.DataFrame({"x": [str(float(i)) for i in range(20)] + ["oops"]})
+    with pytest.raises(DataError, match=r"\(e.g. 'oops' at line 99\)"):
+        TablePreprocessor().fit(train, where=lambda i: f"line {i + 79}")
+    with pytest.raises(DataError, match=r"\(e.g. 'oops' at row 21\)"):
+        TablePreprocessor().fit(train)
+    pre = TablePreprocessor().fit(pd.DataFrame({"x": np.arange(20.0)}))
+    new = pd.DataFrame({"x": ["1", "two"]})
+    with pytest.raises(DataError, match="column 'x' must be numeric but line 7 holds 'two'"):
+        pre.transform(new, where=lambda i: f"line {i + 6}")
+    with pytest.raises(DataError, match="column 'x' must be numeric but row 2 holds 'two'"):
+        pre.transform(new)

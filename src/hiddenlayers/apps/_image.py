@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import KeepsFittedSource, fit_reused, load_source, restored_on_error
+from ..estimators import HiddenOutput, KeepsFittedSource, fit_reused, hidden_output, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, to_tensor, train
@@ -117,7 +117,7 @@ def fitted_on_unit_scale(app: Any) -> bool:
 
 
 @document(IMAGE_PARAMS)
-class ImageClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
@@ -372,14 +372,16 @@ class ImageClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, Classi
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
-        """Hidden layer ``layer``'s output (1-based; ``-1`` = last), flattened to ``(N, features)``."""
+    def transform(self, X: Any, layer: int = -1) -> Any:
+        """Hidden layer ``layer``'s output (1-based; ``-1`` = last), flattened to ``(N, features)``: a NumPy array, or
+        the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for, columns ``hiddenK_j``."""
         Xc = self._check_X(X)
         n_hidden = len(self.network_.hidden_names)
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
             raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
         idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
-        return self._logits(self._tensor(Xc), layer=idx).cpu().numpy().astype(np.float64)
+        values = self._logits(self._tensor(Xc), layer=idx).cpu().numpy().astype(np.float64)
+        return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
     # -- files ------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -496,7 +496,7 @@ def datasets(json: Json = False) -> None:
 def explain(
     model: Annotated[str | None, typer.Option("--model", "-m", help="A model file of MLPClassifier/MLPRegressor (.safetensors): explain it on --data's --row.")] = None,
     data: Annotated[str | None, typer.Option("--data", help="With --model: the table holding the row (CSV, Parquet, ...; raw columns, as for predict).")] = None,
-    row: Annotated[int, typer.Option("--row", help="With --model: the data row, 1 = the first after the header (as predict and evaluate count rows).")] = 1,
+    row: Annotated[int, typer.Option("--row", help="With --model: the data row, 1 = the first after the header (messages name its file line).")] = 1,
     sizes: Annotated[str | None, typer.Option(help="Tiny network: layer widths, inputs, hidden..., outputs (at most 8 hidden layers, 16 units each). [default: 2,3,2]", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option(help="Tiny network: hidden activation (tanh, relu, logistic, gelu, ...). [default: tanh]", show_default=False)] = None,
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..data import at_row
 from ._common import UserError, one_line
 
 if TYPE_CHECKING:
@@ -120,31 +121,33 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
         return _forecast(model, data, options.get("steps"), options.get("value_column"))
-    X = _inputs(model, data, options)
-    return _outputs(model, X, proba)
+    X, where = _inputs(model, data, options)
+    return _outputs(model, X, proba, where)
 
 
 _FORMS = {"SequenceClassifier": "variable-length sequences", "Translator": "sentences to translate (Translator.predict)",
           "DQNAgent": "an environment's observations (DQNAgent.act)"}
 
 
-def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
-    """The app's ``X`` from unlabelled ``data`` (a bundled dataset's ``target`` column is left out, as the table ``predict`` ignores it)."""
+def _inputs(model: Any, data: str, options: dict[str, Any]) -> tuple[Any, Any]:
+    """The app's ``X`` from unlabelled ``data`` (a bundled dataset's ``target`` column is left out, as the table ``predict`` ignores it),
+    and ``where(i)``: row ``i``'s file line (``Table.where``; None for a ``.npy`` file of images, whose rows are images)."""
     if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        return _npy_images(model, data, options)
-    from ..data import default_target, load_table
+        return _npy_images(model, data, options), None
+    from ..data import default_target, read_table
 
-    frame = load_table(data)
+    table = read_table(data).every_row()
+    frame = table.frame
     drop = default_target(data, frame)
     if drop is not None:
         frame = frame.drop(columns=[drop])
     if type(model).__name__ in CLASSIFIERS:
-        return app_inputs(model, frame, options)
-    return _named_columns(model, frame)
+        return app_inputs(model, frame, options, table.where), table.where
+    return _named_columns(model, frame), table.where
 
 
-def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
-    """The texts of ``column``, else of the only text column; a missing text is an error naming its row."""
+def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None) -> list[str]:
+    """The texts of ``column``, else of the only text column; a missing text is an error naming its row (``where``: its file line)."""
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
@@ -152,11 +155,14 @@ def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
             raise UserError(f"a TextClassifier reads one text column but the data has {found}: pass --text-column NAME.")
         column = texts[0]
     if column not in frame.columns:
-        raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.")
+        from ..data import did_you_mean
+
+        hint = did_you_mean([column], list(frame.columns))
+        raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.{hint}")
     values = frame[column]
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
-        raise UserError(f"text column '{column}' has no text in data row {int(missing[0]) + 1} ({missing.size} row(s)): fill or drop those rows.")
+        raise UserError(f"text column '{column}' has no text in {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
     return [str(v) for v in values]
 
 
@@ -220,7 +226,7 @@ def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(names)]
 
 
-def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
+def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame:
     """The app's own predictions on ``X`` as a DataFrame (classifiers: ``predicted_label`` and ``proba_<class>`` columns)."""
     kind = type(model).__name__
     if kind == "Autoencoder":
@@ -231,7 +237,7 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     P = _call(model.predict_proba, X)
     if not np.isfinite(P).all():
         row = int(np.flatnonzero(~np.isfinite(P).all(axis=1))[0])
-        raise UserError(f"the model's output for row {row + 1} is not finite (its values are far from the training data): fix that row.")
+        raise UserError(f"the model's output for {at_row(row, where)} is not finite (its values are far from the training data): fix that row.")
     result = pd.DataFrame({"predicted_label": model.classes_[P.argmax(axis=1)]})
     if proba:
         for i, c in enumerate(model.classes_):
@@ -239,25 +245,29 @@ def _outputs(model: Any, X: Any, proba: bool) -> pd.DataFrame:
     return result
 
 
-def read_series(data: str, column: str | None) -> tuple[np.ndarray, str]:
-    """``data``'s value column ``column`` (default: its only numeric column), oldest first, and its name."""
-    from ..data import load_table
+def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
+    """``data``'s value column ``column`` (default: its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line."""
+    from ..data import read_table
 
-    frame = load_table(data)
+    table = read_table(data).every_row()
+    frame = table.frame
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if column is None and len(numeric) != 1:
         found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
         raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}: pass --value-column NAME.")
     column = column or numeric[0]
     if column not in numeric:
+        from ..data import did_you_mean
+
         what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
-        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.")
-    return frame[column].to_numpy(dtype=np.float64), column
+        hint = did_you_mean([column], numeric) if column not in frame.columns else ""
+        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.{hint}")
+    return frame[column].to_numpy(dtype=np.float64), column, table.where
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
-    values, column = read_series(data, column)
+    values, column, _ = read_series(data, column)
     n = int(model.horizon) if steps is None else steps
     out = _call(model.forecast, n, values)
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
@@ -280,9 +290,9 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
-        values, column = read_series(data, options.get("value_column"))
+        values, column, where = read_series(data, options.get("value_column"))
         result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"),
-                                  lambda s, n, f, k: _call(model.backtest, s, n, f, k), stride=options.get("stride"))
+                                  lambda s, n, f, k: _call(model.backtest, s, n, f, k), stride=options.get("stride"), where=where)
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
 
@@ -301,20 +311,20 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
     frame = table.frame
     if kind == "Recommender":
-        result = _score_recommender(model, frame, name)
+        result = _score_recommender(model, frame, name, table.where)
     elif kind == "Autoencoder":
         result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
     else:
         labels = class_labels(frame[name], model.classes_, name)
-        X = app_inputs(model, frame.drop(columns=[name]), options)
-        pred = _outputs(model, X, proba=False)["predicted_label"].to_numpy()
+        X = app_inputs(model, frame.drop(columns=[name]), options, table.where)
+        pred = _outputs(model, X, proba=False, where=table.where)["predicted_label"].to_numpy()
         result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
     if table.n_dropped:
         note(table.drop_summary())
     return {"model": path, "data": data, "rows": len(frame), "target": name, **result}
 
 
-def _score_recommender(model: Any, frame: pd.DataFrame, target: str) -> dict[str, Any]:
+def _score_recommender(model: Any, frame: pd.DataFrame, target: str, where: Any = None) -> dict[str, Any]:
     """A Recommender's rating errors on ``frame`` (overall, known rows, cold-start rows), and one note on what it predicts for unseen ids.
 
     ``predict``'s own warning about unseen ids is replaced by that note, which adds the split's counts and the fallback's value.
@@ -327,7 +337,7 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str) -> dict[str
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)
         result = score_recommender(model, frame, target, lambda f: _call(model.predict, _named_columns(model, f)),
-                                   lambda f: _call(model.seen, _named_columns(model, f)))
+                                   lambda f: _call(model.seen, _named_columns(model, f)), where)
     cold = result["cold_start"]
     clip = f", clipped to {model.clip[0]:g}-{model.clip[1]:g}" if model.clip is not None else ""
     cold["fallback"] = f"the global mean {model.global_mean_:.4g} plus the bias of the seen side (user or item), if any{clip}"
@@ -337,8 +347,11 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str) -> dict[str
     return result
 
 
-def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> Any:
-    """A TextClassifier's texts (list of str) or an ImageClassifier's images (N, H, W[, C]) from the input columns of ``frame``, as ``predict`` reads them."""
+def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any], where: Any = None) -> Any:
+    """A TextClassifier's texts (list of str) or an ImageClassifier's images (N, H, W[, C]) from the input columns of ``frame``, as ``predict`` reads them.
+
+    ``where(i)``: row ``i``'s file line (``Table.where``), for an error naming a row; without it ``row N``, counted from 1.
+    """
     if type(model).__name__ == "TextClassifier":
-        return read_texts(frame, options.get("text_column"))
+        return read_texts(frame, options.get("text_column"), where)
     return _pixel_images(model, frame, options)

@@ -23,24 +23,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import at_row
 from ._common import UserError
 
 #: the anomaly column's two values -> which one marks an anomaly (0/1 and booleans: 1; the outlier detectors' +1/-1: -1)
 _ANOMALY = {frozenset({0, 1}): 1, frozenset({-1, 1}): -1}
 
 
-def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any, seen: Any) -> dict[str, Any]:
+def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any, seen: Any, where: Any = None) -> dict[str, Any]:
     """RMSE and MAE (rating units) of ``model``'s ratings on ``frame``'s user and item columns against column ``target``.
 
     Overall, and split into the rows whose user and item were both seen in fit (``known``) and the cold-start
     rows (an unseen user or item, predicted by the model's fallback): their errors differ, and one overall
     figure hides how many rows are which. ``inputs(frame)`` is the app's ``predict``, ``seen(frame)`` its
-    ``seen`` ((n, 2) booleans: user seen, item seen).
+    ``seen`` ((n, 2) booleans: user seen, item seen); ``where(i)``: row ``i``'s file line, for an error naming a row.
     """
     y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
-        raise UserError(f"the rating column '{target}' holds a non-number in data row {int(bad[0]) + 1} ({bad.size} row(s)): fix or drop those rows.")
+        raise UserError(f"the rating column '{target}' holds a non-number in {at_row(int(bad[0]), where)} ({bad.size} row(s)): fix or drop those rows.")
     X = frame.drop(columns=[target])
     pred, ids = inputs(X), seen(X)
     known = ids.all(axis=1)
@@ -58,19 +59,19 @@ def _errors(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any, *,
-                     stride: int | None = None) -> dict[str, Any]:
+                     stride: int | None = None, where: Any = None) -> dict[str, Any]:
     """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``stride`` apart.
 
     The last fold holds out the last ``steps`` values, each earlier one starts ``stride`` (default ``steps``) before the next.
     ``backtest(values, steps, folds, stride)`` is the app's ``backtest`` (errors already one line). ``metrics``
     is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
-    with its data rows (1-based, as the file's rows after the header).
+    with its data rows (1-based, as the file's rows after the header). ``where(i)``: value ``i``'s file line, for an error.
     """
     k = int(model.horizon) if steps is None else steps
     n_folds = 1 if folds is None else folds
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise UserError(f"the series '{column}' has missing or non-finite values (data row {int(bad[0]) + 1}, {bad.size} in all): fill or drop them.")
+        raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), where)}, {bad.size} in all): fill or drop them.")
     apart = k if stride is None else stride
     need = int(model.window) + k + (n_folds - 1) * apart
     if len(values) < need:

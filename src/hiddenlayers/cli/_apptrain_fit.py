@@ -44,13 +44,14 @@ def _split(n: int, options: dict[str, Any], stratify: np.ndarray | None = None) 
     return np.sort(tr), (None if te is None else np.sort(te))
 
 
-def _labelled(data: str, target: str | None, what: str) -> tuple[pd.DataFrame, str]:
-    """``data`` with its ``--target`` column (rows without a value dropped, said in a note); no ``--target`` is one line naming ``what``."""
+def _labelled(data: str, target: str | None, what: str) -> tuple[pd.DataFrame, str, Callable[[int], str]]:
+    """``data`` with its ``--target`` column (rows without a value dropped, said in a note), the column's name, and ``where(i)``:
+    row ``i``'s file line (``Table.where``) for a message; no ``--target`` is one line naming ``what``."""
     table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of "
                                  f"{', '.join(map(repr, cols[:8]))}.", min_rows=2, purpose="train --app")
     if table.n_dropped:
         note(table.drop_summary())
-    return table.frame, name
+    return table.frame, name, table.where
 
 
 def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
@@ -59,7 +60,7 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     from ._data import prediction_metrics
     from ._train import class_weight_option
 
-    frame, target = _labelled(data, options["target"], "the labels")
+    frame, target, _ = _labelled(data, options["target"], "the labels")
     inputs = frame.drop(columns=[target])
     column = options["text_column"]
     if column is not None and column in inputs.columns and pd.api.types.is_numeric_dtype(inputs[column]):
@@ -95,7 +96,7 @@ def _columns(frame: pd.DataFrame, features: str | None, exclude: str | None) -> 
     return names
 
 
-def _numeric(frame: pd.DataFrame, names: list[str], given: bool) -> list[str]:
+def _numeric(frame: pd.DataFrame, names: list[str], given: bool, where: Callable[[int], str]) -> list[str]:
     """The numeric columns of ``names`` (an autoencoder's inputs): a named text column is an error, a text column found by default a note."""
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n]) or pd.api.types.is_bool_dtype(frame[n])]
     if text and given:
@@ -109,7 +110,7 @@ def _numeric(frame: pd.DataFrame, names: list[str], given: bool) -> list[str]:
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise UserError(f"column '{numeric[col]}' has a missing or infinite value in data row {row + 1} ({int(bad.any(axis=1).sum())} row(s)): "
+        raise UserError(f"column '{numeric[col]}' has a missing or infinite value on {where(row)} ({int(bad.any(axis=1).sum())} row(s)): "
                         "fill or drop those rows.")
     return numeric
 
@@ -119,13 +120,14 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
     from ._appscore import anomaly_labels, score_autoencoder
 
     if options["target"] is not None:
-        frame, target = _labelled(data, options["target"], "the anomaly column")
+        frame, target, where = _labelled(data, options["target"], "the anomaly column")
         anomaly: np.ndarray | None = anomaly_labels(frame[target], target)
     else:
-        from ..data import load_table
+        from ..data import read_table
 
-        frame, target, anomaly = load_table(data), None, None
-    names = _numeric(frame, _columns(frame, options["features"], target), options["features"] is not None)
+        table = read_table(data).every_row()
+        frame, target, anomaly, where = table.frame, None, None, table.where
+    names = _numeric(frame, _columns(frame, options["features"], target), options["features"] is not None, where)
     tr, te = _split(len(frame), options, anomaly)
     if anomaly is not None:  # the rows marked normal teach "normal" (novelty detection); the held-out rows keep both kinds
         tr = tr[~anomaly[tr]]
@@ -149,7 +151,7 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE."""
     from ._appscore import score_recommender
 
-    frame, target = _labelled(data, options["target"], "the ratings")
+    frame, target, where = _labelled(data, options["target"], "the ratings")
     ids = _columns(frame, options["features"], target)
     if len(ids) != 2:
         which = f"--features names {len(ids)}" if options["features"] is not None else f"the data has {len(ids)} besides the rating"
@@ -157,7 +159,7 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     ratings = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(ratings))
     if bad.size:
-        raise UserError(f"the rating column '{target}' holds a non-number in data row {int(bad[0]) + 1} ({bad.size} row(s)): fix or drop those rows.")
+        raise UserError(f"the rating column '{target}' holds a non-number on {where(int(bad[0]))} ({bad.size} row(s)): fix or drop those rows.")
     tr, te = _split(len(frame), options)
     model = fit(make(), frame.iloc[tr][ids], ratings[tr])
     summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}
@@ -177,10 +179,10 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
     from ._appfiles import read_series
     from ._appscore import score_forecaster
 
-    values, column = read_series(data, options["value_column"])
+    values, column, where = read_series(data, options["value_column"])
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise UserError(f"the series '{column}' has missing or non-finite values (data row {int(bad[0]) + 1}, {bad.size} in all): fill or drop them.")
+        raise UserError(f"the series '{column}' has missing or non-finite values ({where(int(bad[0]))}, {bad.size} in all): fill or drop them.")
     model = make()
     if "test_size" in given and float(options["test_size"]) != 0:
         raise UserError("a Forecaster holds out the series' last --steps values (default: its horizon), not a share of rows: "
@@ -199,7 +201,7 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
     model = fit(model, values[: len(values) - k])
     summary: dict[str, Any] = {"value_column": column, "rows": len(values) - k, "window": int(model.window), "horizon": int(model.horizon)}
     if k:
-        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart))  # evaluate's one hold-out
+        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart), where=where)  # evaluate's one hold-out
         summary.update(test_rows=k, test_metrics=found["metrics"])
     return model, summary
 
@@ -234,7 +236,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
         raise UserError("train --app image reads pixel columns beside a --target label column (CSV, Parquet, ...); an .npy array holds no labels: "
                         "save the images flattened as columns with their labels.")
     check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
-    frame, target = _labelled(data, options["target"], "the labels")
+    frame, target, _ = _labelled(data, options["target"], "the labels")
     names = _columns(frame, options["features"], target)
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n])]
     if text:

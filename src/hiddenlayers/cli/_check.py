@@ -30,7 +30,7 @@ def read_checked(data: str) -> tuple[Any, list[Any]]:
 
 
 def _split(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
-    from ..data import default_target, resolve_column
+    from ..data import default_target, did_you_mean, resolve_column
     from ..exceptions import DataError
 
     name = target if target is not None else default_target(data, frame)
@@ -42,16 +42,23 @@ def _split(frame: Any, data: str, target: str | None, features: str | None) -> t
             raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         unknown = [f for f in feats if f not in X.columns]
         if unknown:
-            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.")
+            hint = did_you_mean(unknown, [c for c in X.columns if c not in set(feats)])
+            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.{hint}")
         X = X[feats]
     return X, (frame[name] if name is not None else None), name
 
 
-def _with_file(report: Any, found: list[Any], leave_out: tuple[str, ...] = ()) -> Any:
-    """``report`` with the file findings ``found`` first, and without the non-fatal findings named in ``leave_out``."""
-    from ..data import DataReport
+def _with_file(report: Any, found: list[Any], leave_out: tuple[str, ...] = (), table: Any = None) -> Any:
+    """``report`` with the file findings ``found`` first, and without the non-fatal findings named in ``leave_out``.
+
+    ``table``: the :class:`hiddenlayers.data.Table` whose rows the findings count (0-based): their messages then name
+    its file lines (``lines 2, 145``; 1-based ``rows`` for a file without lines), as every command names a row.
+    """
+    from ..data import DataReport, located
 
     kept = [f for f in found + report.findings if f.check not in leave_out or f.severity == "fatal"]
+    if table is not None:
+        kept = [located(f, table.lines(), table.unit) for f in kept]
     return DataReport(kept, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
 
 
@@ -84,7 +91,7 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         new = new_table.frame
         found += [_against(f) for f in new_found]
         new = new.drop(columns=[c for c in (name, sample_weight) if c is not None and c in new.columns])
-    report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found)
+    report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found, table=table)
     return _show(report, html_path, as_json)
 
 
@@ -108,7 +115,7 @@ def weight_column_findings(table: Any, data: str, name: str | None, target: str 
     goal = target if target is not None else default_target(data, frame)
     check_weight_column(name, columns, target=resolve_column(goal, columns) if goal is not None else None, features=parse_features(features))
     values = frame[name].reset_index(drop=True)
-    found = weight_findings(values, option_label(name), (name,), where=lambda row: f"{table.unit} {int(table.lines()[row])}")
+    found = weight_findings(values, option_label(name), (name,), where=table.where)
     return frame.drop(columns=[name]), found
 
 
@@ -158,27 +165,29 @@ def _against(f: Any) -> Any:
 IN_DROP_NOTE = ("ragged_rows", "missing_target")
 
 
-def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str) -> Any:
+def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | None, features: str | None, task: str,
+                         table: Any = None) -> Any:
     """The fast checks ``train`` and ``search`` run before training: a :class:`DataReport`, or None without a target.
 
     Rows the reader drops (ragged, or without a target) are left to ``train``'s
     drop note, so each line is reported once; fatal findings are always kept.
+    ``table``: the Table ``frame`` came from (same rows): the findings then name its file lines.
     """
     X, y, _ = _split(frame, data, target, features)
     if y is None:
         return None
-    return fast_check(X, y, found, task)
+    return fast_check(X, y, found, task, table)
 
 
-def fast_check(X: Any, y: Any, found: list[Any], task: str) -> Any:
+def fast_check(X: Any, y: Any, found: list[Any], task: str, table: Any = None) -> Any:
     """The fast checks of features ``X`` and target ``y`` (a :class:`DataReport`), the file findings ``found`` first.
 
     What ``train``, ``search``, ``prune`` and streamed ``train`` share; the findings
-    their drop note already names (:data:`IN_DROP_NOTE`) are left out unless fatal.
+    their drop note already names (:data:`IN_DROP_NOTE`) are left out unless fatal; ``table``: as in :func:`_with_file`.
     """
     from ..data import check
 
-    return _with_file(check(X, y, task=task, fast=True), found, leave_out=IN_DROP_NOTE)
+    return _with_file(check(X, y, task=task, fast=True), found, leave_out=IN_DROP_NOTE, table=table)
 
 
 def stream_check(src: Any, task: str) -> Any:
@@ -189,7 +198,7 @@ def stream_check(src: Any, task: str) -> Any:
     return _with_file(src.check(task), [], leave_out=IN_DROP_NOTE)
 
 
-def fast_check_for_model(model: Any, frame: Any, found: list[Any], target: str | None) -> Any:
+def fast_check_for_model(model: Any, frame: Any, found: list[Any], target: str | None, table: Any = None) -> Any:
     """The fast checks of labelled ``frame`` as ``model`` reads it (``prune``): its input columns, its target, its task.
 
     ``target``: ``--target``, else the model's stored target; None when neither
@@ -208,7 +217,7 @@ def fast_check_for_model(model: Any, frame: Any, found: list[Any], target: str |
         return None
     wanted = [c for c in input_columns(model) if c in frame.columns and c != name]
     X = frame[wanted] if wanted else frame.drop(columns=[name])
-    return fast_check(X, frame[name], found, "classification" if hasattr(model, "classes_") else "regression")
+    return fast_check(X, frame[name], found, "classification" if hasattr(model, "classes_") else "regression", table)
 
 
 def refuse_fatal(report: Any, dropped: str = "") -> None:

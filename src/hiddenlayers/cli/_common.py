@@ -140,8 +140,17 @@ class Labelled(NamedTuple):
     table: Any  # its drop_summary() for the note, lines() to name a bad row's line
 
     def where(self, row: int) -> str:
-        """``"line 7"`` (CSV/TSV) or ``"row 6"``: where row ``row`` (0-based, of ``y``) is in the user's file."""
-        return f"{self.table.unit} {int(self.table.lines()[row])}"
+        """``"line 7"`` (CSV/TSV: the file line, header = line 1) or ``"row 6"`` (other formats, counted from 1):
+        where row ``row`` (0-based, of ``y``) is in the user's file."""
+        return str(self.table.where(row))
+
+
+def rows_of(where: Callable[[int], str], index: Any) -> Callable[[int], str]:
+    """``where`` for a subset of a table's rows (a shuffled split): row ``i`` of the subset is row ``index[i]`` of the table.
+
+    So an error in ``train``'s training split names the file line of the original row, not a position in the split.
+    """
+    return lambda i: where(int(index[i]))
 
 
 def read_labelled(

@@ -17,13 +17,15 @@ import pandas as pd
 
 from ..data import (
     TablePreprocessor,
+    at_row,
     first_beyond_float32,
     first_non_finite_row,
     infer_task,
-    load_table,
+    lacks_columns,
     mistyped_numeric_target,
     numeric_matrix,
     preview,
+    read_table,
     split_target,
 )
 from ..exceptions import DataError
@@ -114,8 +116,7 @@ def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | Non
     bad = num.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        at = where(row) if where is not None else f"row {row + 1}"
-        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at}): fix it, or {fix}.")
+        raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at_row(row, where)}): fix it, or {fix}.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise DataError(f"regression target '{name}' holds infinite values: replace them.")
@@ -154,10 +155,10 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
     table, name = labelled_table(data, target, None, _no_target, min_rows=MIN_TRAIN_ROWS, purpose="training", table=table)
     dropped, feats = table.drop_summary(), parse_features(features)
-    frame, w = take_weights(table.frame, sample_weight, target=name, features=feats, where=lambda row: f"{table.unit} {int(table.lines()[row])}")
+    frame, w = take_weights(table.frame, sample_weight, target=name, features=feats, where=table.where)
     X, y = split_target(frame, name, feats)
     if task == "auto":
-        _refuse_mistyped_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}", task_option)
+        _refuse_mistyped_target(y, name, table.where, task_option)
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
         labels = coerce_labels(y)
@@ -169,9 +170,9 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
             )
         yv: np.ndarray = labels
     else:
-        yv = regression_target(y, name, lambda row: f"{table.unit} {int(table.lines()[row])}")
+        yv = regression_target(y, name, table.where)
     return {"X": X, "y": yv, "w": w, "sample_weight": sample_weight, "target": name, "task": kind, "max_categories": max_categories,
-            "n_rows": len(yv), "dropped": dropped}
+            "n_rows": len(yv), "dropped": dropped, "where": table.where}
 
 
 def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
@@ -212,15 +213,18 @@ def load_model(path: str) -> Any:
     return load(path)
 
 
-def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
-    """The matrix ``model`` reads, from a raw table (its stored preprocessing, or plain numeric columns)."""
+def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None = None) -> np.ndarray:
+    """The matrix ``model`` reads, from a raw table (its stored preprocessing, or plain numeric columns).
+
+    ``where(i)``: where row ``i`` of ``frame`` is in the user's file (``Table.where``: ``"line 7"``), for an error naming a row.
+    """
     state = getattr(model, "preprocessing_", None)
     if state:
         pre = TablePreprocessor.from_dict(state)
         target, weight = state.get("target"), state.get(WEIGHT_COLUMN_KEY)
         own = [c for c in (target, weight) if c is not None and c in frame.columns and c not in pre.feature_names]
-        res = pre.transform(frame.drop(columns=own))
-        check_float32(res.matrix, pre.output_names, frame)  # before the notes: an error stays the only line on stderr
+        res = pre.transform(frame.drop(columns=own), where)
+        check_float32(res.matrix, pre.output_names, frame, where)  # before the notes: an error stays the only line on stderr
         if weight in own:  # not "a column the model does not use": the user may wonder whether it was read
             note(f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         for msg in res.notes:
@@ -230,17 +234,17 @@ def model_inputs(model: Any, frame: pd.DataFrame) -> np.ndarray:
     if names:
         missing = [n for n in names if n not in frame.columns]
         if missing:
-            raise DataError(f"the data lacks column(s) {', '.join(map(repr, missing[:10]))} that the model was trained on.")
+            raise DataError(lacks_columns(missing, [c for c in frame.columns if c not in set(names)], fix="add them"))
         frame = frame[names]
     if frame.shape[1] != model.n_features_in_:
         raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-    A = numeric_matrix(frame)  # booleans as 1.0/0.0, as the server and the preprocessing read them
-    _refuse_missing(A, [str(c) for c in frame.columns])
-    check_float32(A, [str(c) for c in frame.columns], frame)
+    A = numeric_matrix(frame, where)  # booleans as 1.0/0.0, as the server and the preprocessing read them
+    _refuse_missing(A, [str(c) for c in frame.columns], where)
+    check_float32(A, [str(c) for c in frame.columns], frame, where)
     return A
 
 
-def _refuse_missing(A: np.ndarray, names: list[str]) -> None:
+def _refuse_missing(A: np.ndarray, names: list[str], where: Callable[[int], str] | None = None) -> None:
     """A DataError naming the first missing cell of ``A``: a model without stored preprocessing has no value to fill it with.
 
     The estimator's own check would say "Input X contains NaN" with no column or row (and the CLI would call it an internal error).
@@ -250,17 +254,18 @@ def _refuse_missing(A: np.ndarray, names: list[str]) -> None:
         return
     r, k = (int(v[0]) for v in np.nonzero(missing))
     count = int(missing.any(axis=1).sum())
-    raise DataError(f"column '{names[k]}' has no value in row {r + 1} ({count} row(s) with a missing value), and this model has no stored "
+    raise DataError(f"column '{names[k]}' has no value in {at_row(r, where)} ({count} row(s) with a missing value), and this model has no stored "
                     "preprocessing to fill one (it was fitted in Python on numbers): fill them first, or train with `hiddenlayers train`, "
                     "which stores how to fill them.")
 
 
-def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame) -> None:
+def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame, where: Callable[[int], str] | None = None) -> None:
     """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
 
     Such a value (a raw one, or one the stored scaling makes that large) turns
     infinite inside the network (see :func:`hiddenlayers.data.first_beyond_float32`).
-    ``names`` are ``A``'s columns, ``frame`` the table they came from (its cell is what the message shows).
+    ``names`` are ``A``'s columns, ``frame`` the table they came from (its cell is what the message shows);
+    ``where``: as in :func:`model_inputs`.
     """
     found = first_beyond_float32(A)
     if found is None:
@@ -269,14 +274,14 @@ def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame) -> None:
     raw = frame[names[k]].iloc[r] if names[k] in frame.columns else A[r, k]
     shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
     raise DataError(f"column '{names[k]}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
-                    f"but row {r + 1} holds {shown}: fix the value or leave it empty.")
+                    f"but {at_row(r, where)} holds {shown}: fix the value or leave it empty.")
 
 
-def check_finite_output(out: np.ndarray) -> None:
-    """A DataError naming the first row whose model output is NaN or infinite (values the network overflows on)."""
+def check_finite_output(out: np.ndarray, where: Callable[[int], str] | None = None) -> None:
+    """A DataError naming the first row whose model output is NaN or infinite (values the network overflows on); ``where`` as in :func:`model_inputs`."""
     r = first_non_finite_row(out)
     if r is not None:
-        raise DataError(f"the model's output for row {r + 1} is not finite (its values are so far from the training data that the network "
+        raise DataError(f"the model's output for {at_row(r, where)} is not finite (its values are so far from the training data that the network "
                         "overflows): fix that row's values.")
 
 
@@ -306,7 +311,7 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
     y = (class_labels(lab.y, model.classes_, lab.name) if hasattr(model, "classes_")
          else regression_target(lab.y, lab.name, lab.where, MODEL_IS_REGRESSOR))
-    A = model_inputs(model, X)
+    A = model_inputs(model, X, lab.where)
     if lab.table.n_dropped:  # after the checks above: an error stays the only line on stderr
         note(lab.table.drop_summary())
     return X, A, y, w
@@ -391,10 +396,10 @@ def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
     model = OnnxModel(model_path)
     if proba and model.classes_ is None:
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
-    frame = load_table(data)
+    table = read_table(data).every_row()
     with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
-        out, notes = model.run(frame)
-    check_finite_output(out)
+        out, notes = model.run(table.frame, table.where)
+    check_finite_output(out, table.where)
     for msg in notes:
         note(msg)
     pred = model.decode(out)

@@ -1,8 +1,8 @@
 """``hiddenlayers explain --model FILE --data TABLE --row N``: one pass of a saved model on one of the user's rows.
 
 The row is read as ``predict`` and ``evaluate`` read a table (every data row
-kept in file order; ``--row 1`` is the first row after the header, as their
-messages count rows), its target from the column the model file records (or
+kept in file order; ``--row 1`` is the first row after the header, a count of
+data rows; messages name its file line, as every command's do), its target from the column the model file records (or
 ``--target``), and handed raw to :func:`hiddenlayers.estimators.explain_model`,
 which applies the stored preprocessing itself and shows both forms.
 """
@@ -25,7 +25,7 @@ def check_tiny_loss(loss: str | None) -> None:
 
 def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool) -> Any:
     """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON."""
-    from ..data import read_table, resolve_column
+    from ..data import TablePreprocessor, did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
     from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
@@ -53,9 +53,9 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     columns = [str(c) for c in frame.columns]
     if target is None and name not in columns:
         raise DataError(f"'{data}' has no column '{name}', the target the model was trained on (its columns: {', '.join(columns[:8])}"
-                        f"{', ...' if len(columns) > 8 else ''}): add it, or pass --target COLUMN.")
+                        f"{', ...' if len(columns) > 8 else ''}): add it, or pass --target COLUMN.{did_you_mean([name], columns)}")
     name = resolve_column(name, columns)
-    where = f"row {row} ({table.unit} {int(table.lines()[row - 1])} of '{data}')"
+    where = f"row {row} ({table.where(row - 1)} of '{data}')"
     X = frame.iloc[[row - 1]].drop(columns=[name])
     y = frame[name].iloc[[row - 1]]
     if y.isna().iloc[0]:
@@ -64,7 +64,10 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         label: Any = class_labels(y, model.classes_, name)[0]
     else:
         label = regression_target(y, name, lambda _: where, MODEL_IS_REGRESSOR)[0]
-    X_row = X if getattr(model, "preprocessing_", None) else model_inputs(model, X)[0]
+    state = getattr(model, "preprocessing_", None)
+    if state:  # read here first, so a bad cell is named by its file line (explain_model would call it "row 1" of the one row)
+        TablePreprocessor.from_dict(state).transform(X, lambda _: where)
+    X_row = X if state else model_inputs(model, X, lambda _: where)[0]
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)
     except (TypeError, ValueError) as exc:

@@ -21,8 +21,8 @@ from ._data import MODEL_IS_REGRESSOR, class_labels, coerce_labels, load_model, 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
 
-def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None]:
-    """``(features frame, labels or None, target name or None)``.
+def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None, Any]:
+    """``(features frame, labels or None, target name or None, where)``; ``where(i)`` names row ``i``'s file line (``Table.where``).
 
     An explicit ``--target`` must exist; the target stored in the model file is
     used when the data has it, and otherwise the report is built without labels.
@@ -38,7 +38,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if name is None:
         if table.n_dropped:
             note(table.drop_summary())
-        return frame, None, None
+        return frame, None, None, table.where
     name = resolve_column(name, [str(c) for c in frame.columns])
     table = table.drop_missing(name, f"no value in the target column '{name}'")
     frame = table.frame
@@ -50,8 +50,8 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if hasattr(model, "classes_"):  # the model's own target must hold its classes; another column only feeds probes and colours
         y = class_labels(y_raw, model.classes_, name) if name == state.get("target") else coerce_labels(y_raw, model.classes_)
     else:
-        y = regression_target(y_raw, name, fix=MODEL_IS_REGRESSOR)
-    return frame.drop(columns=[name]), y, name
+        y = regression_target(y_raw, name, table.where, fix=MODEL_IS_REGRESSOR)
+    return frame.drop(columns=[name]), y, name, table.where
 
 
 def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
@@ -92,12 +92,12 @@ def run_inspect(
     if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
         return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json)
     model = load_model(model_path)
-    features, y, name = _labels(model, data, read_table(data), target)
+    features, y, name, where = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
         from ._landscape import check_landscape_labels
 
         check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
-    A, features, y = _report_rows(model, features, y, image_shape)
+    A, features, y = _report_rows(model, features, y, image_shape, where)
 
     from ..data import check
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
@@ -182,7 +182,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
         frame = frame.drop(columns=[drop]) if drop is not None else frame
     if table.n_dropped:
         note(table.drop_summary())
-    X = app_inputs(model, frame, options)
+    X = app_inputs(model, frame, options, table.where)
     if len(X) < 2:
         raise DataError(f"the data has {len(X)} usable row(s): the report needs at least 2.")
     idx = _sample(len(X), MAX_ROWS)
@@ -211,10 +211,10 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     return result
 
 
-def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None) -> tuple[np.ndarray, Any, Any]:
+def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None, where: Any = None) -> tuple[np.ndarray, Any, Any]:
     """The model's input rows for the report (a seeded sample of at most ``MAX_ROWS``), checked against
-    ``--image-shape``; single-class labels dropped with a note (nothing to probe)."""
-    A = model_inputs(model, features)
+    ``--image-shape``; single-class labels dropped with a note (nothing to probe). ``where``: as :func:`_labels` gives it."""
+    A = model_inputs(model, features, where)
     idx = _sample(A.shape[0], MAX_ROWS)
     if idx is not None:
         A, features, y = A[idx], features.iloc[idx], None if y is None else y[idx]
@@ -235,8 +235,8 @@ def _shift(model: Any, shift_from: str, A_target: np.ndarray, y_target: Any, tar
     """``lens.domain_shift`` of the source rows in ``shift_from`` against the target matrix ``A_target``."""
     from ..lens import domain_shift
 
-    features, _, _ = _labels(model, shift_from, read_table(shift_from), target)
-    A_source = model_inputs(model, features)
+    features, _, _, where = _labels(model, shift_from, read_table(shift_from), target)
+    A_source = model_inputs(model, features, where)
     idx = _sample(A_source.shape[0], MAX_ROWS)
     A_source = A_source if idx is None else A_source[idx]
     y_probe = y_target if y_target is not None and hasattr(model, "classes_") else None

@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, clean, note, one_line, print_json
+from ._common import UserError, check_output, clean, note, one_line, print_json, rows_of
 
 #: the plot's formats, by the --plot file's suffix (matplotlib writes each)
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -73,7 +73,8 @@ def run_lr_find(
     params = {**params, "early_stopping": len(y_tr) >= EARLY_STOPPING_ROWS}  # as train decides it: fit then holds out more rows
     labels = prep["y"] if prep["task"] == "classification" else None  # --class-weight LABEL=WEIGHT names these, as in train
     model = make_estimator(prep["task"], params, seed, quiet=True, labels=labels)
-    A = TablePreprocessor(max_categories=max_categories).fit(X_tr).transform(X_tr)  # fitted on train's rows, as train fits it
+    where = rows_of(prep["where"], X_tr.index)  # an error names the row's file line, not its place in the split
+    A = TablePreprocessor(max_categories=max_categories).fit(X_tr, where).transform(X_tr, where)  # fitted on train's rows, as train fits it
     for msg in [prep["dropped"], *A.notes] if prep["dropped"] else A.notes:
         note(msg)
     try:

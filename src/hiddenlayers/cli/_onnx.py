@@ -29,7 +29,7 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
     lab = read_labelled(data, target, model.target, missing)
     X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
-    out, notes = model.run(X)  # (n, classes) probabilities or (n, outputs) predictions
+    out, notes = model.run(X, lab.where)  # (n, classes) probabilities or (n, outputs) predictions
     classes = model.classes_
     y = class_labels(lab.y, classes, lab.name) if classes is not None else regression_target(lab.y, lab.name, lab.where, MODEL_IS_REGRESSOR)
     for msg in [lab.table.drop_summary(), *notes] if lab.table.n_dropped else notes:

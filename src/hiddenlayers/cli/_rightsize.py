@@ -188,7 +188,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     held = io.StringIO()  # its notes (unseen values, dropped rows) wait: a refusal below stays the only line on stderr
     with contextlib.redirect_stderr(held):
         _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
-    checked = fast_check_for_model(model, table.frame, found, target) if table is not None else None
+    checked = fast_check_for_model(model, table.frame, found, target, table) if table is not None else None
     refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:
         raise UserError(f"prune needs at least 10 labelled rows to hold some out; '{data}' has {len(y)}.")
@@ -205,14 +205,16 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
             small = prune(model, A, y, max_drop=max_drop, fine_tune_epochs=epochs, random_state=seed)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
-    for w in caught:  # e.g. too few rows to confirm max_drop: one line each, not Python's warning format
-        if str(w.message).startswith("prune()"):
+    report = small.prune_report_
+    for w in caught:  # one line each, not Python's warning format; a no-cut warning is the no-cut note below
+        if str(w.message).startswith("prune()") and "nothing was cut" not in str(w.message):
             note(one_line(w.message) if isinstance(w.message, Warning) else str(w.message))
     small.preprocessing_ = getattr(model, "preprocessing_", None)
-    small.save(out_path)
-    report = small.prune_report_
+    small.save(out_path)  # unchanged when no cut is kept: the user asked for a file at --out, and gets the model as it is
     _show(report, as_json, {"model": str(out_path)})
-    if not as_json:
+    if not report.cut:
+        note(f"no cut kept: {report.no_cut_reason}; the model is unchanged (wrote an unchanged copy of it to {out_path})")
+    elif not as_json:
         note(f"estimated score drop {report.drop:+.4f}, {100 * report.confidence:g}% interval "
              f"[{report.drop_low:+.4f}, {report.drop_high:+.4f}] (cut kept only when its upper end <= {report.max_drop})")
         note(f"saved the pruned model to {out_path}")
@@ -383,12 +385,12 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     if check:  # as train: the table is read once, and the summary printed just before the search
         table, found = read_checked(data)
         frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
-        checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto")
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto", table)
     prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight, task_option=False)
     refuse_fatal(checked, prep["dropped"])
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
-        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"])
-    t = pre.transform(prep["X"])
+        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"], prep["where"])
+    t = pre.transform(prep["X"], prep["where"])
     try:
         check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"])
     except ValueError as exc:

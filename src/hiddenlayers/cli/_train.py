@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import TablePreprocessor, load_table
+from ..data import TablePreprocessor, read_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, averaging_text, check_output, clean, note, one_line, print_json
+from ._common import UserError, averaging_text, check_output, clean, note, one_line, print_json, rows_of
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -201,12 +201,15 @@ def _with_option(message: str) -> str:
     return f"{DEDICATED[name]}: {message}" if name in DEDICATED and name != "progress_bar" else message
 
 
-def _fit_preprocessing(X: Any, max_categories: int, checked: Any) -> TablePreprocessor:
-    """The preprocessing fitted on ``X``; its warning about an ID, dates or numbers as text is left out for a column the data check named (said once)."""
+def _fit_preprocessing(X: Any, max_categories: int, checked: Any, where: Any = None) -> TablePreprocessor:
+    """The preprocessing fitted on ``X``; its warning about an ID, dates or numbers as text is left out for a column the data check named (said once).
+
+    ``where``: where each row of ``X`` is in the user's file (:func:`~._common.rows_of`), for an error naming a row.
+    """
     from ._check import hinted_columns, without_column_hints
 
     with without_column_hints(hinted_columns(checked)):
-        return TablePreprocessor(max_categories=max_categories).fit(X)
+        return TablePreprocessor(max_categories=max_categories).fit(X, where)
 
 
 def run_train(
@@ -244,7 +247,7 @@ def run_train(
             raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
         table, found = read_checked(data)
         frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
-        checked = fast_check_for_train(frame, found + weight_found, data, target, features, task)
+        checked = fast_check_for_train(frame, found + weight_found, data, target, features, task, table)
     prep = prepare(data, target, features, task, max_categories, table=table, sample_weight=sample_weight)
     if checked is not None:
         from ._check import refuse_fatal
@@ -255,8 +258,9 @@ def run_train(
         params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS
     model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
-    pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked)
-    A_tr = pre.transform(X_tr)
+    where_tr = rows_of(prep["where"], X_tr.index)  # the file line of a training row, not its place in the shuffled split
+    pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked, where_tr)
+    A_tr = pre.transform(X_tr, where_tr)
     for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
     if checked is not None:
@@ -389,7 +393,7 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
         if w_te is not None and not w_te.any():  # a weighted mean of weights that are all 0 is undefined
             note("every held-out row has --sample-weight 0: the held-out metrics are unweighted.")
             w_te = None
-        m = metrics(model, pre.transform(X_te).matrix, y_te, w_te)
+        m = metrics(model, pre.transform(X_te, rows_of(prep["where"], X_te.index)).matrix, y_te, w_te)
         s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}
@@ -464,12 +468,12 @@ def _predict_frame(model_path: str, data: str, proba: bool) -> pd.DataFrame:
     model = load_model(model_path)
     if proba and not hasattr(model, "classes_"):
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
-    frame = load_table(data)
-    A = model_inputs(model, frame)
+    table = read_table(data).every_row()
+    A = model_inputs(model, table.frame, table.where)
     state = getattr(model, "preprocessing_", None) or {}
     col = f"predicted_{state.get('target') or 'value'}"
     pred, P = _labels_and_proba(model, A)
-    check_finite_output(pred if P is None else P)  # a label hides the NaN outputs it was taken from
+    check_finite_output(pred if P is None else P, table.where)  # a label hides the NaN outputs it was taken from
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
     if proba and P is not None:
         for i, c in enumerate(model.classes_):

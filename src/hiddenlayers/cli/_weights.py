@@ -26,16 +26,12 @@ def check_weight_column(name: str, columns: list[str], *, target: str | None, fe
 
     An unknown name lists the table's columns and the closest one, as ``--target`` does.
     """
-    from ..data import preview
+    from ..data import did_you_mean, preview
 
     if name == target:
         raise UserError(f"--sample-weight '{name}' is the target column: the weights must come from another column (pass that one).")
     if name not in columns:
-        import difflib
-
-        close = difflib.get_close_matches(name, columns, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise UserError(f"unknown --sample-weight column '{name}': the table has {preview([repr(c) for c in columns], 8)}.{hint}")
+        raise UserError(f"unknown --sample-weight column '{name}': the table has {preview([repr(c) for c in columns], 8)}.{did_you_mean([name], columns)}")
     if features is not None and name in features:
         raise UserError(f"--sample-weight '{name}' is also listed in --features: a weight column is never a feature; remove it from --features.")
     return name

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import DataError
@@ -117,13 +118,19 @@ def _number_cell(value: Any) -> Any:
     return BOOL_TEXT.get(text.lower(), text)
 
 
-def numeric_values(name: str, col: Any) -> Any:
+def at_row(row: int, where: Callable[[int], str] | None = None) -> str:
+    """Where 0-based position ``row`` of a table is, for a message: ``where(row)`` (the CLI's ``"line 7"``, the
+    user's file line) when given, else ``"row N"`` counted from 1 (data without a file: a Python array or frame)."""
+    return where(row) if where is not None else f"row {row + 1}"
+
+
+def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:
     """Column ``name`` (a pandas Series) as the float64 array a numeric column reads, NaN where missing.
 
     Numbers as they are; booleans (and :data:`BOOL_TEXT`) as 1.0/0.0; text by
     ``pd.to_numeric`` after trimming spaces. Text that is no number, infinite
     values and columns of dates (:func:`check_readable`) are a :class:`DataError`
-    naming the column (and the row, by position).
+    naming the column (and the row: :func:`at_row` with ``where``).
     """
     import numpy as np
     import pandas as pd
@@ -139,20 +146,20 @@ def numeric_values(name: str, col: Any) -> Any:
         bad = np.isnan(parsed) & np.array([c is not None for c in cells], dtype=bool)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"column '{name}' must be numeric but row {row + 1} holds {str(col.iloc[row])!r}: fix the value or leave it empty.")
+            raise DataError(f"column '{name}' must be numeric but {at_row(row, where)} holds {str(col.iloc[row])!r}: fix the value or leave it empty.")
         values = parsed
     if np.isinf(values).any():
         raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
     return values
 
 
-def numeric_matrix(frame: Any) -> Any:
+def numeric_matrix(frame: Any, where: Callable[[int], str] | None = None) -> Any:
     """``(n_rows, n_columns)`` float64 of a table whose columns are all numeric (a model without stored preprocessing).
 
     Each column by :func:`numeric_values`' rule, so booleans (and ``True``/``false``
     text) are 1.0/0.0, as scikit-learn read a DataFrame's bool column when such a
     model was fitted; text that is no number is a :class:`DataError` naming the
-    column and row. Missing cells stay NaN (the caller decides).
+    column and row (``where``: as :func:`at_row`). Missing cells stay NaN (the caller decides).
     """
     import numpy as np
 
@@ -160,7 +167,7 @@ def numeric_matrix(frame: Any) -> Any:
         return frame.to_numpy(dtype=np.float64)
     except (ValueError, TypeError):  # text, True/False text, dates: the rule names the cell
         pass
-    cols = [numeric_values(str(name), frame.iloc[:, k]) for k, name in enumerate(frame.columns)]
+    cols = [numeric_values(str(name), frame.iloc[:, k], where) for k, name in enumerate(frame.columns)]
     return np.column_stack(cols) if cols else np.zeros((frame.shape[0], 0))
 
 

@@ -31,6 +31,7 @@ no pickle. Labels are not encoded here: the estimator's ``classes_`` does it.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,8 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
-from ._cells import category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
+from ._cells import at_row, category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
+from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
 
 NUMERIC_TEXT_RATIO = 0.9
@@ -107,8 +109,12 @@ class TablePreprocessor:
         self._stream: dict[str, dict[str, Any]] = {}  # partial_fit's running sums, by column
 
     # ---------------------------------------------------------------- fit
-    def fit(self, frame: Any) -> TablePreprocessor:
-        """Learn column kinds, medians, means, scales and categories from ``frame``."""
+    def fit(self, frame: Any, where: Callable[[int], str] | None = None) -> TablePreprocessor:
+        """Learn column kinds, medians, means, scales and categories from ``frame``.
+
+        ``where(i)``: where 0-based row ``i`` of ``frame`` is in the user's file (``"line 7"``), for an error that
+        names a row; without it a row is ``"row N"``, counted from 1 (:func:`~._cells.at_row`).
+        """
         import pandas as pd
 
         if frame.shape[1] == 0:
@@ -123,7 +129,7 @@ class TablePreprocessor:
             check_readable(str(name), col)
             num = _numeric_or_none(col)
             if num is None and not pd.api.types.is_bool_dtype(col):
-                self._check_numeric_text(str(name), col)
+                self._check_numeric_text(str(name), col, where)
             if num is not None:
                 values = num.to_numpy()
                 if np.isinf(values).any():
@@ -235,7 +241,7 @@ class TablePreprocessor:
             keep = keep[: self.max_categories - 1]
         return {"name": name, "kind": "categorical", "categories": keep, "other": other, "missing_indicator": st["missing"] > 0}
 
-    def _check_numeric_text(self, name: str, col: Any) -> None:
+    def _check_numeric_text(self, name: str, col: Any, where: Callable[[int], str] | None) -> None:
         import pandas as pd
 
         mask = ~col.map(is_missing).to_numpy(dtype=bool)
@@ -249,7 +255,7 @@ class TablePreprocessor:
             examples = ", ".join(repr(str(v)) for v in bad.unique()[:3])
             row = int(np.flatnonzero(mask)[np.flatnonzero(~ok)[0]])  # a position, whatever the frame's index labels
             raise DataError(
-                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at row {row + 1}): "
+                f"column '{name}' is numeric but holds text in {len(bad)} row(s) (e.g. {examples} at {at_row(row, where)}): "
                 "fix those cells or leave them empty for missing."
             )
 
@@ -276,8 +282,8 @@ class TablePreprocessor:
                     out.append(f"{c['name']}={MISSING}")
         return out
 
-    def transform(self, frame: Any) -> Transformed:
-        """``frame`` (columns in any order, extras ignored) -> :class:`Transformed`."""
+    def transform(self, frame: Any, where: Callable[[int], str] | None = None) -> Transformed:
+        """``frame`` (columns in any order, extras ignored) -> :class:`Transformed`; ``where`` as in :meth:`fit`."""
         import pandas as pd
 
         if not self.columns:
@@ -287,8 +293,7 @@ class TablePreprocessor:
         have = {str(c) for c in frame.columns}
         missing = [n for n in names if n not in have]
         if missing:
-            shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-            raise DataError(f"the data lacks column(s) {shown} that the model was trained on: add them (values may be empty).")
+            raise DataError(lacks_columns(missing, [c for c in frame.columns if str(c) not in set(names)]))
         notes: list[str] = []
         extra = [c for c in frame.columns if str(c) not in set(names)]
         if extra:
@@ -301,7 +306,7 @@ class TablePreprocessor:
             col = frame[c["name"]]
             check_readable(c["name"], col, c.get("categories"))
             if c["kind"] == "numeric":
-                values = numeric_values(c["name"], col)  # booleans as 1.0/0.0, text as numbers; the rule in _cells
+                values = numeric_values(c["name"], col, where)  # booleans as 1.0/0.0, text as numbers; the rule in _cells
                 isnan = np.isnan(values)
                 filled = np.where(isnan, c["fill"], values)
                 blocks.append(((filled - c["mean"]) / c["scale"]).reshape(n, 1))
@@ -332,9 +337,9 @@ class TablePreprocessor:
         matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
         return Transformed(matrix=matrix, notes=notes, unseen=unseen)
 
-    def fit_transform(self, frame: Any) -> Transformed:
-        """:meth:`fit` then :meth:`transform` on the same table."""
-        return self.fit(frame).transform(frame)
+    def fit_transform(self, frame: Any, where: Callable[[int], str] | None = None) -> Transformed:
+        """:meth:`fit` then :meth:`transform` on the same table (``where`` as in :meth:`fit`)."""
+        return self.fit(frame, where).transform(frame, where)
 
     # ------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:

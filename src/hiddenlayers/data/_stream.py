@@ -294,8 +294,8 @@ class ParquetSource:
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
     def locate(self, file: str, row: int) -> str:
-        """Where row ``row`` (0-based among the rows read from ``file``) is, for messages: ``"'f.parquet' row 7"`` (0-based,
-        as check() numbers a Parquet file's rows), or ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it:
+        """Where row ``row`` (0-based among the rows read from ``file``) is, for messages: ``"'f.parquet' row 8"`` (counted
+        from 1, as every command names a data row of a file without lines), or ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it:
         blank lines, dropped rows of the wrong width and line breaks inside quoted values counted)."""
         if self.file_format != "csv":
             return file_row_text(file, row)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..exceptions import DataError
+from ._close_names import did_you_mean
 from ._csv_rows import OpenQuote, open_quote_line, record_lines
 from ._csv_text import encoding_problem, read_header
 
@@ -90,7 +91,7 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str, feature
         position = target.lstrip("-").isdigit()  # `--target -1` picks a column of one file by position; a folder's is named
         raise DataError(f"no target column {target!r} in {path}"
                         + (" (a folder's target is a column name, not a position)" if position else "")
-                        + f": choose one of {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}.")
+                        + f": choose one of {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}.{did_you_mean([target], names)}")
     if len(having) < len(files):
         lacking = next(f for f in files if f not in having)
         raise DataError(f"'{lacking}' has no column {target!r} (the target; '{having[0]}' has it): add it to every file, or move '{lacking}' out of {path}.")
@@ -102,7 +103,7 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str, feature
             raise DataError(f"the target '{target}' is also listed in --features (features=): remove it from --features.")
         absent = [c for c in used if c not in names]
         if absent:
-            raise DataError(f"feature column(s) {absent} are not in {path}: check --features.")
+            raise DataError(f"feature column(s) {absent} are not in {path}: check --features.{did_you_mean(absent, [n for n in names if n not in set(used)])}")
     for file in files[1:]:
         have = set(columns[file])
         missing = next((c for c in used if c not in have), None)

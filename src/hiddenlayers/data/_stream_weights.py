@@ -44,7 +44,7 @@ def batch_weights(values: pd.Series, name: str, file: str, at: int, locate: Call
     """One record batch's weights ``(rows,)`` float64, checked as ``fit`` checks ``sample_weight``.
 
     ``values``: the batch's weight column; its first row is row ``at`` (0-based) of ``file``;
-    ``locate(file, row)`` words where a row is (``"'p.csv' line 9"``, ``"'p.parquet' row 7"``). The rules and
+    ``locate(file, row)`` words where a row is (``"'p.csv' line 9"``, ``"'p.parquet' row 8"``: counted from 1). The rules and
     their words are the data check's (:func:`~._check.weights.weight_problem`), counted in this batch; a batch
     whose weights are all 0 is fine (other batches may weigh), :func:`refuse_all_zero` judges the whole.
     """

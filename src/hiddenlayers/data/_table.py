@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import DataError
+from ._close_names import did_you_mean
 
 #: File suffixes this module reads, and the reader each one uses.
 SUFFIXES = {
@@ -125,6 +126,20 @@ class Table:
             self._lines = starts
         return self._lines
 
+    def where(self, row: int) -> str:
+        """Where 0-based row ``row`` of ``frame`` is in the user's file: ``"line 7"`` (CSV/TSV: the file line, header =
+        line 1, as the user's editor counts) or ``"row 6"`` (other formats: the data row, counted from 1)."""
+        return f"{self.unit} {int(self.lines()[row])}"
+
+    def every_row(self) -> Table:
+        """This table, or a :class:`DataError` naming the lines the reader dropped (for commands that keep one output row per input row)."""
+        if self.n_dropped:
+            raise DataError(
+                f"'{self.source}' has {self.n_dropped} of {self.data_rows} data rows that do not fit its header: {self.drop_reasons()}. "
+                "Fix those lines: every row needs one value per header column."
+            )
+        return self
+
     def drop_missing(self, column: str, reason: str) -> Table:
         """A new Table without the rows whose ``column`` is missing; they are recorded under ``reason``."""
         missing = self.frame[column].isna().to_numpy()
@@ -160,13 +175,7 @@ def load_table(source: str | os.PathLike[str]) -> Any:
     :class:`DataError` with a one-line fix for a missing, empty, unreadable or
     unsupported file.
     """
-    table = read_table(source)
-    if table.n_dropped:
-        raise DataError(
-            f"'{table.source}' has {table.n_dropped} of {table.data_rows} data rows that do not fit its header: {table.drop_reasons()}. "
-            "Fix those lines: every row needs one value per header column."
-        )
-    return table.frame
+    return read_table(source).every_row().frame
 
 
 def read_table(source: str | os.PathLike[str]) -> Table:
@@ -375,7 +384,7 @@ def split_target(frame: Any, target: str | None, features: list[str] | None = No
     if features:
         unknown = [f for f in features if f not in columns]
         if unknown:
-            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {shown}.")
+            raise DataError(f"unknown feature column(s) {', '.join(repr(u) for u in unknown)}: the table has {shown}.{did_you_mean(unknown, unused_columns(columns, features))}")
         if name in features:
             raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
         X = frame[list(features)]
@@ -400,13 +409,14 @@ def resolve_column(target: str, columns: list[str]) -> str:
         pos = None
     if pos is not None and -len(columns) <= pos < len(columns):
         return columns[pos]
-    import difflib
-
     from ._check.common import preview
 
-    close = difflib.get_close_matches(target, columns, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}.{hint}")
+    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}.{did_you_mean([target], columns)}")
+
+
+def unused_columns(columns: list[Any], named: list[str]) -> list[Any]:
+    """``columns`` less those ``named`` (where a did-you-mean for a misspelt one of ``named`` looks)."""
+    return [c for c in columns if c not in set(named)]
 
 
 def infer_task(y: Any) -> str:

@@ -16,6 +16,9 @@ _EXPORTS = {
     "reuse_layers": "._transfer",
     "fit_reused": "._transfer",
     "restored_on_error": "._restore",
+    # set_output / get_feature_names_out for every estimator whose transform returns hidden activations
+    "HiddenOutput": "._set_output",
+    "hidden_output": "._set_output",
     "sizes_to_json": "._file",
     "sizes_from_json": "._file",
     "explain_model": "._explain",

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import TablePreprocessor
+from ..data import TablePreprocessor, lacks_columns
 from ..network import DenseLayer
 from ._class_weight import smooth_targets
 
@@ -191,7 +191,7 @@ def _inputs(model: _BaseMLP, X_row: Any) -> tuple[np.ndarray, list[str] | None, 
         if names:
             missing = [n for n in names if n not in X_row.columns]
             if missing:
-                raise ValueError(f"X_row lacks column(s) {', '.join(map(repr, missing[:5]))} that the model was trained on.")
+                raise ValueError(lacks_columns(missing, [c for c in X_row.columns if c not in set(names)], what="X_row", fix="pass a row of the training columns"))
             X_row = X_row[names]
         X_row = X_row.to_numpy()
     try:

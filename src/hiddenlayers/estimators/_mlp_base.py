@@ -33,7 +33,7 @@ from ._fit_stream import fit_source
 from ._mlp_params import SHARED
 from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
-from ._set_output import configure, wrapped
+from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 
 _PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
@@ -53,7 +53,7 @@ def _refuse_averaging(est: _BaseMLP, incremental: bool, streamed: bool, X_target
         raise ValueError("weight_averaging is not supported with domain adaptation (fit's X_target): set weight_averaging=None.")
 
 
-class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
+class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
@@ -342,28 +342,7 @@ class _BaseMLP(KeepsFittedSource, BaseEstimator, ABC):
             raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
         idx = layer - 1 if layer > 0 else n_hidden + layer
         values = torch_forward(self, X_checked, layer=idx)[1][0]
-        return wrapped(self, values, X, self._unit_names(idx, values.shape[1]))
-
-    def set_output(self, *, transform: str | None = None) -> Any:
-        """Container of :meth:`transform`'s activations: ``"default"`` (NumPy), ``"pandas"`` or ``"polars"``; ``None`` keeps it.
-
-        As scikit-learn's ``set_output``, so ``Pipeline(...).set_output(transform="pandas")`` works with these
-        estimators in it; columns are ``hiddenK_j`` (unit ``j`` of hidden layer ``K``, 0-based), a pandas ``X`` keeps its index.
-        """
-        configure(self, transform)
-        return self
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of :meth:`transform`'s default output, the last hidden layer's units: ``hiddenK_0 ... hiddenK_{units-1}``."""
-        self._require_fitted()
-        if not self.network_.hidden_names:
-            raise ValueError("this model has no hidden layers to transform with")
-        idx = len(self.network_.hidden_names) - 1
-        return np.asarray(self._unit_names(idx, self.network_.linears()[idx].out_features), dtype=object)
-
-    def _unit_names(self, idx: int, units: int) -> list[str]:
-        """``hiddenK_j`` for the ``units`` units of hidden layer ``idx`` (0-based), as its activations' columns."""
-        return [f"{self.network_.hidden_names[idx]}_{j}" for j in range(units)]
+        return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
     def fit_transform(self, X: Any, y: Any, sample_weight: Any = None, layer: int = -1) -> Any:
         """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X``."""

@@ -5,6 +5,9 @@ The estimators have ``transform(X, layer=k)``, so scikit-learn treats them as tr
 ``transform`` and fails on one that lacks it. The configuration lives where scikit-learn keeps it
 (``_sklearn_output_config``, which ``clone`` copies); an unset estimator follows the global
 ``sklearn.set_config(transform_output=...)``, as scikit-learn's own transformers do.
+
+:class:`HiddenOutput` gives ``set_output`` and ``get_feature_names_out`` to every estimator whose
+``transform`` returns a hidden layer's activations (the MLPs, ``ImageClassifier``, ``SequenceClassifier``).
 """
 
 from __future__ import annotations
@@ -35,10 +38,20 @@ def output_kind(est: Any) -> str:
     return str(own if own is not None else get_config()["transform_output"])
 
 
-def wrapped(est: Any, values: np.ndarray, X: Any, names: list[str]) -> Any:
-    """``values`` (n, units) as the container ``est`` is set to return, columns ``names``; a pandas frame keeps
-    the index of a pandas ``X`` (as scikit-learn's transformers do)."""
+def unit_names(layer: str, units: int) -> list[str]:
+    """``layer_0 ... layer_{units-1}`` (``hidden2_0``, ...): the columns of hidden layer ``layer``'s activations."""
+    return [f"{layer}_{j}" for j in range(units)]
+
+
+def hidden_output(est: Any, values: np.ndarray, X: Any, layer: str) -> Any:
+    """``values`` (n, units) of hidden layer ``layer`` (its name, ``hidden2``) as the container ``est`` is set to
+    return, columns :func:`unit_names`; a pandas frame keeps the index of a pandas ``X`` (as scikit-learn's
+    transformers do). A frame holds 2-D output only: a sequence-shaped layer's ``(n, steps, units)`` is refused."""
     kind = output_kind(est)
+    if kind != "default" and values.ndim != 2:
+        raise ValueError(f"set_output(transform={kind!r}) returns a 2-D frame, but {layer}'s output has shape {values.shape} (one row per "
+                         "step of each sequence): transform with a layer that summarises the sequence, or set_output(transform='default').")
+    names = unit_names(layer, values.shape[1]) if values.ndim == 2 else []
     if kind == "pandas":
         import pandas as pd
 
@@ -55,3 +68,35 @@ def _polars() -> Any:
     except ImportError:
         raise ValueError("set_output(transform='polars') needs polars: pip install polars, or use transform='pandas'.") from None
     return polars
+
+
+class HiddenOutput:
+    """``set_output`` and ``get_feature_names_out`` for an estimator whose ``transform(X, layer=k)`` returns hidden
+    layer activations; it has ``network_`` (a :class:`~hiddenlayers.network.Network`) and ``_require_fitted``, and
+    its ``transform`` ends in :func:`hidden_output`."""
+
+    def set_output(self, *, transform: str | None = None) -> Any:
+        """Container of ``transform``'s activations: ``"default"`` (NumPy), ``"pandas"`` or ``"polars"``; ``None`` keeps it.
+
+        As scikit-learn's ``set_output``, so ``Pipeline(...).set_output(transform="pandas")`` works with this
+        estimator in it; columns are ``hiddenK_j`` (unit ``j`` of hidden layer ``K``, 0-based; a convolution's
+        ``(channels, height, width)`` output flattened in that order), a pandas ``X`` keeps its index.
+        """
+        configure(self, transform)
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of ``transform``'s default output, the last hidden layer's units: ``hiddenK_0 ... hiddenK_{units-1}``.
+
+        ``input_features`` is accepted for scikit-learn's API and not used (the names are the units').
+        """
+        est: Any = self
+        est._require_fitted()
+        net = est.network_
+        if not net.hidden_names:
+            raise ValueError("this model has no hidden layers to transform with")
+        shape = tuple(net.hidden_shapes[-1])
+        if len(shape) == 2:  # (steps, units): a sequence-shaped layer (an image layer's is (channels, height, width))
+            raise ValueError(f"{net.hidden_names[-1]}'s output is one row per step of each sequence (shape (steps, {shape[-1]}) "
+                             "per sample): it has no fixed columns to name; transform with a layer that summarises the sequence.")
+        return np.asarray(unit_names(net.hidden_names[-1], int(np.prod(shape))), dtype=object)

@@ -56,14 +56,15 @@ def _text(value: Any) -> str | None:
     return None if is_missing(value) else category_text(value)
 
 
-def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[str]]:
+def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
     """Graph inputs from a raw table (columns in any order, extras ignored); also one-line notes.
 
     Missing columns are a :class:`DataError` naming them; text in a numeric
-    column is a :class:`DataError` naming the row; unseen categories are counted
+    column is a :class:`DataError` naming the row (``where(i)``: row ``i``'s file line, as the CLI
+    gives it; else ``row N`` counted from 1); unseen categories are counted
     in a note (the graph sends them to ``<other>``, or to no column).
     """
-    from ..data import category_lookup, check_column_names, check_readable, numeric_values
+    from ..data import category_lookup, check_column_names, check_readable, lacks_columns, numeric_values
 
     check_column_names(frame)
     frame = frame.rename(columns=str)
@@ -71,8 +72,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     names = numeric + [c["name"] for c in cats]
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        shown = ", ".join(repr(m) for m in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        raise DataError(f"the data lacks column(s) {shown} that the model was trained on: add them (values may be empty).")
+        raise DataError(lacks_columns(missing, [c for c in frame.columns if c not in set(names)]))
     notes: list[str] = []
     extra = [c for c in frame.columns if c not in set(names)]
     if extra:
@@ -82,7 +82,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any]) -> tuple[dict[str, np.nda
     if numeric:
         X = np.empty((n, len(numeric)), dtype=np.float32)
         for j, name in enumerate(numeric):
-            X[:, j] = numeric_values(name, frame[name])  # as TablePreprocessor reads it: booleans as 1.0/0.0, text as numbers
+            X[:, j] = numeric_values(name, frame[name], where)  # as TablePreprocessor reads it: booleans as 1.0/0.0, text as numbers
         feeds["X"] = X
     if cats:
         token = str(spec["missing_token"])
@@ -181,28 +181,30 @@ class OnnxModel:
         self.path = str(p)
         self.n_inputs = int(self.session.get_inputs()[0].shape[1]) if self.spec is None else len(self.spec["numeric"])
 
-    def feeds(self, frame: Any) -> tuple[dict[str, np.ndarray], list[str]]:
-        """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`)."""
+    def feeds(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
+        """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`, also for ``where``)."""
         if self.spec is not None:
-            return feeds_from_frame(frame, self.spec)
+            return feeds_from_frame(frame, self.spec, where)
         notes: list[str] = []
         if self.columns:  # no stored preprocessing: the named numeric columns, as they are
             missing = [c for c in self.columns if c not in frame.columns]
             if missing:
-                raise DataError(f"the data lacks column(s) {', '.join(map(repr, missing[:10]))} that the model was trained on.")
+                from ..data import lacks_columns
+
+                raise DataError(lacks_columns(missing, [c for c in frame.columns if c not in set(self.columns)], fix="add them"))
             frame = frame[self.columns]
         if frame.shape[1] != self.n_inputs:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
         from ..data import numeric_matrix
 
-        return {"X": numeric_matrix(frame).astype(np.float32)}, notes
+        return {"X": numeric_matrix(frame, where).astype(np.float32)}, notes
 
-    def run(self, frame: Any) -> tuple[np.ndarray, list[str]]:
-        """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes."""
+    def run(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[np.ndarray, list[str]]:
+        """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes; ``where`` as in :func:`feeds_from_frame`."""
         if self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
         weight = self.weight_column if self.weight_column in frame.columns and self.weight_column not in (self.columns or []) else None
-        feeds, notes = self.feeds(frame if weight is None else frame.drop(columns=[weight]))
+        feeds, notes = self.feeds(frame if weight is None else frame.drop(columns=[weight]), where)
         if weight is not None:  # as the model file's commands say it
             notes.insert(0, f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         return self.session.run(None, feeds)[0], notes

@@ -28,7 +28,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..._params import Param, document, validate
-from ...estimators import KeepsFittedSource, restored_on_error, reuse_layers
+from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, to_tensor, train
@@ -105,7 +105,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
 
 
 @document(SEQUENCE_PARAMS)
-class SequenceClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
     With token ids and a spec that does not start with ``embedD``, an ``embed32``
@@ -337,19 +337,21 @@ class SequenceClassifier(KeepsFittedSource, ClassifierFitting, DevicePickle, Cla
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
+    def transform(self, X: Any, layer: int = -1) -> Any:
         """Hidden layer ``layer``'s output (1-based; ``-1`` = last).
 
         ``(N, units)`` for a layer that summarises the sequence (recurrent last
         state, global pooling, dense); ``(N, T, units)`` for a sequence-shaped
-        layer, zero past each sample's end (``T`` = the longest in ``X``).
+        layer, zero past each sample's end (``T`` = the longest in ``X``). A NumPy array, or the frame
+        :meth:`set_output` asks for (columns ``hiddenK_j``; a sequence-shaped layer has none: refused there).
         """
         self._require_fitted()
         n_hidden = len(self.network_.hidden_names)
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
             raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
         idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
-        return self._forward(*self._padded(X), layer=idx).cpu().numpy().astype(np.float64)
+        values = self._forward(*self._padded(X), layer=idx).cpu().numpy().astype(np.float64)
+        return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
     # -- files --------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:

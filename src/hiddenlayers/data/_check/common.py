@@ -30,9 +30,15 @@ class Finding:
     fix : str
         How to fix it, in one line.
     rows : tuple of int
-        0-based positions of the rows concerned (file line numbers for ``ragged_rows``), worst first.
+        0-based positions of the rows concerned (``X.iloc[rows]``, ``X[rows]``: what scikit-learn users index
+        with; file line numbers for ``ragged_rows`` and ``empty_rows``), worst first. A message of ``check()``
+        on Python data names these positions too.
     columns : tuple of str
         Columns concerned.
+    lines : tuple of int
+        Where ``rows`` are in the user's file, set by :func:`located` (the CLI): 1-based file lines of a CSV/TSV
+        (header = line 1) when ``line_unit`` is ``"line"``, 1-based data rows of other files when it is ``"row"``;
+        empty for Python data. The message then names these instead of the positions.
     """
 
     check: str
@@ -42,15 +48,41 @@ class Finding:
     rows: tuple[int, ...] = ()
     columns: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict, compare=False)
+    lines: tuple[int, ...] = ()
+    line_unit: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}. Received: {self.severity!r}.")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (``rows`` in full)."""
-        return {"check": self.check, "severity": self.severity, "message": self.message, "fix": self.fix,
-                "rows": [int(r) for r in self.rows], "columns": [str(c) for c in self.columns], "details": self.details}
+        """A JSON-able dict (``rows`` in full, 0-based positions as above; ``lines`` and ``line_unit`` when :func:`located` set them)."""
+        d = {"check": self.check, "severity": self.severity, "message": self.message, "fix": self.fix,
+             "rows": [int(r) for r in self.rows], "columns": [str(c) for c in self.columns], "details": self.details}
+        if self.lines:
+            d.update(lines=[int(v) for v in self.lines], line_unit=self.line_unit)
+        return d
+
+
+#: Findings whose rows are file lines already (the scan of the raw file), or rows of other data than the table checked.
+LINE_FINDINGS = ("ragged_rows", "empty_rows")
+
+
+def located(f: Finding, where: Any, unit: str) -> Finding:
+    """``f`` with its rows as the user's file has them: ``lines`` set, and the message's ``rows 0, 143`` made
+    ``lines 2, 145`` (``unit`` ``"line"``; ``"row"``: 1-based data rows of a file without lines).
+
+    ``where``: the file line (or 1-based row) of each 0-based row of the checked table (``Table.lines()``).
+    Findings about file lines already, or about other data (``X_new``, an ``--against`` file), are returned as they are.
+    """
+    from dataclasses import replace
+
+    if not f.rows or f.check in LINE_FINDINGS or f.check.startswith("against_") or f.details.get("rows_refer_to") == "X_new":
+        return f
+    at = tuple(int(where[r]) for r in f.rows)
+    old, new = ", ".join(str(r) for r in f.rows[:5]), ", ".join(str(v) for v in at[:5])
+    word = unit + ("s" if len(f.rows) > 1 else "")
+    return replace(f, message=f.message.replace(f"rows {old}", f"{word} {new}", 1), lines=at, line_unit=unit)
 
 
 def preview(items: Any, n: int = 5, total: int | None = None) -> str:

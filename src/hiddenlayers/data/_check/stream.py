@@ -121,8 +121,9 @@ class _Column:
 
 
 def file_row_text(file: str, row: int) -> str:
-    """``"'file' row r"``: how streamed messages name a row of a Parquet file (``r``: 0-based, as check() numbers that file's rows)."""
-    return f"'{file}' row {row}"
+    """``"'file' row 8"``: how streamed messages name row ``row`` (0-based) of a Parquet file: counted from 1, as every
+    command names a data row of a file without lines (a CSV file's is its line: :meth:`~.._stream.ParquetSource.locate`)."""
+    return f"'{file}' row {row + 1}"
 
 
 class StreamCheck:

@@ -55,7 +55,10 @@ class PruneReport:
     kept only when ``drop_high <= max_drop``. ``resolution`` is the smallest
     accuracy drop the rows could confirm (NaN for R²); ``resolved`` is False
     when the rows were too few to confirm ``max_drop`` (then nothing is cut
-    and ``prune`` warns). Latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
+    and ``prune`` warns). When no cut is kept, ``no_cut_reason`` says why, the
+    model is unchanged, and nothing after it is measured: ``score_after``,
+    ``drop``, ``drop_low``, ``drop_high`` and the after latencies are NaN (JSON
+    null; the table shows "—"), not a drop of 0 that no comparison gave. Latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
     ``big_batch`` (p50, ms), before and after timed in alternating rounds
     (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
     a busy machine slows both alike.
@@ -86,6 +89,12 @@ class PruneReport:
     cv: int = 0
     resolution: float = math.nan
     resolved: bool = True
+    no_cut_reason: str = ""
+
+    @property
+    def cut(self) -> bool:
+        """True when a cut was kept (the model returned is not the one given)."""
+        return not self.no_cut_reason
 
     @property
     def units_removed_fraction(self) -> float:
@@ -105,34 +114,33 @@ class PruneReport:
         d = asdict(self)
         d["units_removed_fraction"] = self.units_removed_fraction
         d["speedup_b1"], d["speedup_big"] = self.speedup_b1, self.speedup_big
+        d["cut"] = self.cut
         return d
 
     def table(self) -> Any:
         from rich.table import Table
 
-        t = Table(title=f"pruned {100 * self.units_removed_fraction:.1f}% of hidden units")
+        title = f"pruned {100 * self.units_removed_fraction:.1f}% of hidden units" if self.cut else "no cut kept: the model is unchanged"
+        t = Table(title=title)
         for col in ("", "before", "after", "change"):
             t.add_column(col, justify="left" if not col else "right")
 
+        def shown(v: float, fmt: str) -> str:
+            return format(v, fmt) if v == v else "—"  # NaN: not measured
+
         def row(name: str, a: float, b: float, fmt: str) -> None:
             change = f"{100 * (b - a) / a:+.1f}%" if a and a == a and b == b else ""
-            t.add_row(name, format(a, fmt), format(b, fmt), change)
+            t.add_row(name, shown(a, fmt), shown(b, fmt), change)
 
         t.add_row("hidden units", ",".join(map(str, self.units_before)), ",".join(map(str, self.units_after)), "")
         row("parameters", self.params_before, self.params_after, ",")
         row("held-out score (cross-fitted)", self.score_before, self.score_after, ".4f")
-        t.add_row(f"score drop ({100 * self.confidence:g}% interval)", "", f"{self.drop:+.4f}",
-                  f"[{self.drop_low:+.4f}, {self.drop_high:+.4f}]")
+        interval = f"[{self.drop_low:+.4f}, {self.drop_high:+.4f}]" if self.cut else ""
+        t.add_row(f"score drop ({100 * self.confidence:g}% interval)", "", shown(self.drop, "+.4f"), interval)
         row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
         row(f"predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
         threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
-        if self.resolved:
-            unresolved = ""
-        elif self.resolution > self.max_drop:
-            unresolved = f"; these rows cannot confirm a drop within max_drop (smallest they can: {self.resolution:.4f}), so nothing was cut"
-        else:  # the rows could confirm max_drop, but every cut whose estimate was within it changed too many rows
-            unresolved = ("; some cut's estimated drop was within max_drop but not its interval (too many rows changed to confirm it "
-                          f"on these rows; with none changed they confirm down to {self.resolution:.4f}), so nothing was cut")
+        unresolved = f"; no cut kept: {self.no_cut_reason} (— : not measured)" if not self.cut else ""
         t.caption = (f"max_drop={self.max_drop}: a cut is kept when its interval's upper end is within it; "
                      f"{self.validation_rows} rows, each left out of one of {self.cv} refits{unresolved}; "
                      f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
@@ -527,6 +535,18 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     return best_ratio, best_est, tried, resolved, before
 
 
+def _no_cut_reason(resolved: bool, tried: list[dict[str, Any]], n: int, max_drop: float, floor: float) -> str:
+    """Why :func:`prune` kept no cut, in words for the report (each case warned about, or a finding of the search)."""
+    if not tried:
+        return f"{n} rows cannot confirm a drop within max_drop={max_drop} (the smallest they can is {floor:.4f}): pass more rows or a larger max_drop"
+    if not resolved:
+        return (f"{n} rows cannot confirm any cut within max_drop={max_drop} (some cut's estimate was within it, its interval was not): "
+                "pass more rows or a larger max_drop")
+    least = min(tried, key=lambda t: t["ratio"])
+    return (f"every cut tried lowered the held-out score by more than max_drop={max_drop} allows (the smallest, "
+            f"{100 * least['ratio']:g}% of units, by {least['drop']:+.4f}, interval up to {least['drop_high']:+.4f})")
+
+
 def prune(
     model: Any,
     X: Any,
@@ -584,14 +604,17 @@ def prune(
         H, ranked = _ranked_units(model, X)
         best_model = _cut(model, X, y, H, ranked, best_ratio, fine_tune_epochs)
         drop, scores = (best_est.drop, best_est.low, best_est.high), (best_est.score_before, best_est.score_after)
-    else:  # nothing cut: the result is the model, its drop exactly 0
-        drop, scores = (0.0, 0.0, 0.0), (before, before)
+    else:  # nothing cut: the result is a copy of the model, and nothing after a cut was measured
+        drop, scores = (math.nan, math.nan, math.nan), (before, math.nan)
         best_model = copy.deepcopy(model)
+    reason = "" if best_est is not None else _no_cut_reason(resolved, tried, X.shape[0], max_drop, floor)
+    b1_before = big_before = b1_after = big_after = math.nan
     if latency_calls > 0:
-        (b1_before, big_before), (b1_after, big_after) = interleaved_latency(
-            [model, best_model], X, big_batch=big_batch, calls=latency_calls, threads=latency_threads)
-    else:
-        b1_before = big_before = b1_after = big_after = math.nan
+        timed = interleaved_latency([model, best_model] if best_est is not None else [model], X, big_batch=big_batch,
+                                    calls=latency_calls, threads=latency_threads)
+        b1_before, big_before = timed[0]
+        if best_est is not None:
+            b1_after, big_after = timed[1]
     best_model.prune_report_ = PruneReport(
         units_before=widths, units_after=[layer.out_features for layer in best_model.network_.hidden_layers],
         params_before=int(model.n_parameters_), params_after=int(best_model.n_parameters_),
@@ -599,7 +622,7 @@ def prune(
         validation_rows=int(X.shape[0]), latency_b1_before_us=b1_before, latency_b1_after_us=b1_after, big_batch=big_batch,
         latency_big_before_ms=big_before, latency_big_after_ms=big_after, fine_tune_epochs=fine_tune_epochs, tried=tried,
         latency_calls=int(latency_calls), latency_threads=latency_threads, drop=drop[0], drop_low=drop[1], drop_high=drop[2],
-        confidence=confidence, cv=cv, resolution=floor, resolved=resolved,
+        confidence=confidence, cv=cv, resolution=floor, resolved=resolved, no_cut_reason=reason,
     )
     return best_model
 

@@ -1,0 +1,49 @@
+"""Did-you-mean hints for column names: one rule for every message about a missing or unknown column.
+
+A column the model needs (or ``--target``/``--features``/``--sample-weight`` names) that the
+data lacks is most often one that was renamed (``"Age"`` for ``"age"``, ``"sepal_len"`` for
+``"sepal length"``). Each such message ends with the closest available name, by
+:func:`difflib.get_close_matches` on lower-cased names (its default cutoff, 0.6), and says
+nothing when no name is that close.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+SHOW = 10  # missing names shown in one message
+
+
+def close_names(wanted: Sequence[object], available: Iterable[object]) -> list[tuple[str, str]]:
+    """``(wanted name, closest available name)`` for each name of ``wanted`` that has one; an available name is used once."""
+    pool = {str(a).lower(): str(a) for a in available}
+    pairs = []
+    for name in wanted:
+        close = difflib.get_close_matches(str(name).lower(), list(pool), n=1)
+        if close:
+            pairs.append((str(name), pool.pop(close[0])))
+    return pairs
+
+
+def did_you_mean(wanted: Sequence[object], available: Iterable[object]) -> str:
+    """``" Did you mean 'age'?"`` (one name wanted), ``" Did you mean 'a1' for 'a', 'b1' for 'b'?"`` (several); ``""`` when none is close.
+
+    ``available``: the names the user may have meant (for a model's missing inputs, the data's columns the model does not read).
+    """
+    pairs = close_names(wanted, available)
+    if not pairs:
+        return ""
+    if len(wanted) == 1:
+        return f" Did you mean '{pairs[0][1]}'?"
+    return " Did you mean " + ", ".join(f"'{have}' for '{want}'" for want, have in pairs[:SHOW]) + "?"
+
+
+def lacks_columns(missing: Sequence[object], unused: Iterable[object], *, what: str = "the data", fix: str = "add them (values may be empty)") -> str:
+    """``"the data lacks column(s) 'age' that the model was trained on: add them (values may be empty). Did you mean 'Age'?"``.
+
+    ``missing``: the model's input names absent from the data; ``unused``: the data's columns the model does not read,
+    where the hint looks (a column the model reads is no rename). ``what`` names the data (``"X_row"``), ``fix`` the remedy.
+    """
+    shown = ", ".join(repr(str(m)) for m in missing[:SHOW]) + (f" and {len(missing) - SHOW} more" if len(missing) > SHOW else "")
+    return f"{what} lacks column(s) {shown} that the model was trained on: {fix}.{did_you_mean(missing, unused)}"
