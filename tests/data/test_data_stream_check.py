@@ -109,11 +109,26 @@ def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findin
         report = src.check("classification")
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
     first = f"first at '{tmp_path / 'p2.parquet'}' row 12"
-    assert [f.check for f in report.fatal] == ["infinite_values"] and first in report["infinite_values"].message
+    assert sorted(f.check for f in report.fatal) == ["infinite_values", "unparseable_numbers"]  # 'u' is refused by training too
+    assert first in report["infinite_values"].message
     assert report["unparseable_numbers"].rows == (3, 4) and report.n_rows == 900
     assert _comparable(report) == _comparable(memory)
     with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold infinite values: b (rows 611; {first}): replace them")):
         src.scan()  # the cached pass of the check: refused all the same
+
+
+def test_a_text_column_of_numbers_but_a_few_is_refused_by_the_scan_as_the_in_memory_fit_refuses_it(tmp_path):
+    """The streamed check called 'u' (numbers but two values) a warning, "read as text (categories)", while the in-memory
+    check and fit refuse it; streamed training read it as categories or refused it by which chunk came first."""
+    frames = [_frame(i) for i in range(3)]
+    frames[2].loc[[5, 7], "u"] = "oops"  # the last file only: the first chunk's kind said numeric
+    _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = _source(tmp_path).check("classification")["unparseable_numbers"]
+        assert found.severity == "fatal" and "training refuses 'u' as it is" in found.fix
+        with pytest.raises(DataError, match=r"data check: column 'u' is numeric except 2 value\(s\) that do not parse as numbers, e\.g\. 'oops'"):
+            _source(tmp_path).scan()
 
 
 def test_missingness_that_predicts_the_class_across_files_is_found_as_check_finds_it(tmp_path):
@@ -486,7 +501,7 @@ def test_near_duplicates_cover_every_row_as_check_finds_them(tmp_path):
     assert {650, 651, 652} <= set(found.rows) and 660 not in found.rows  # the exact repeat is a duplicate, not also a near one
     assert found.rows == expected.rows and found.message.startswith(expected.message)
     first = found.rows[0]
-    assert found.message.endswith(f"; first at '{tmp_path / f'p{first // 300}.parquet'}' row {first % 300}")
+    assert found.message.endswith(f"; first at '{tmp_path / f'p{first // 300}.parquet'}' row {first % 300 + 1}")  # Parquet rows counted from 1
     assert report["duplicates"].rows == memory["duplicates"].rows == (660,)
 
 

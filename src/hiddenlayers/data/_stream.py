@@ -290,7 +290,7 @@ class ParquetSource:
         rows = checks.target_missing.kept
         if rows:
             raise DataError(f"the target column {self.target!r} has missing values (first at {checks.where(rows[0])}): drop those rows.")
-        for f in checks.infinite():
+        for f in [*checks.infinite(), *checks.refused_columns()]:
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
     def locate(self, file: str, row: int) -> str:

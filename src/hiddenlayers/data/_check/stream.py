@@ -349,13 +349,28 @@ class StreamCheck:
                 out.append(Finding("mixed_types", "warning", f"column '{c}' mixes value types ({desc})",
                                    f"convert '{c}' to one type before training", columns=(c,)))
             elif col.sampled and col.parsed < col.sampled and col.parsed / col.sampled >= 0.8:
-                out.append(Finding(
-                    "unparseable_numbers", "warning",
-                    f"column '{c}' is numeric except {col.bad.total} value(s) that do not parse as numbers, e.g. "
-                    f"{', '.join(map(repr, col.examples))} (rows {_preview(col.bad.kept, col.bad.total)}; first at {self.where(col.bad.kept[0])})",
-                    f"fix those values or make them empty: as it is, '{c}' is read as text (categories)",
-                    rows=tuple(col.bad.kept), columns=(c,)))
+                out.append(self._unparseable(c, col))
         return out
+
+    def _unparseable(self, c: str, col: _Column) -> Finding:
+        """``unparseable_numbers`` of text column ``c``: fatal where training refuses it, as the in-memory check judges
+        (at least :data:`NUMERIC_TEXT_RATIO` of its present values parse as numbers), else a warning (read as categories)."""
+        from .._preprocessing import NUMERIC_TEXT_RATIO
+
+        refused = col.parsed / col.sampled >= NUMERIC_TEXT_RATIO
+        consequence = f"training refuses '{c}' as it is" if refused else f"as it is, '{c}' is read as text (categories)"
+        return Finding(
+            "unparseable_numbers", "fatal" if refused else "warning",
+            f"column '{c}' is numeric except {col.bad.total} value(s) that do not parse as numbers, e.g. "
+            f"{', '.join(map(repr, col.examples))} (rows {_preview(col.bad.kept, col.bad.total)}; first at {self.where(col.bad.kept[0])})",
+            f"fix those values or make them empty: {consequence}", rows=tuple(col.bad.kept), columns=(c,))
+
+    def refused_columns(self) -> list[Finding]:
+        """The fatal ``unparseable_numbers`` findings: text columns training refuses (numbers but for a few values), as
+        :meth:`infinite` gives infinite values, for the scan to refuse before any training."""
+        found = [self._unparseable(c, col) for c, col in self.columns.items()
+                 if col.kind == "text" and len(col.kinds) <= 1 and col.sampled and col.parsed < col.sampled and col.parsed / col.sampled >= 0.8]
+        return [f for f in found if f.severity == "fatal"]
 
     def infinite(self) -> list[Finding]:
         """The fatal ``infinite_values`` finding (empty list if none), naming where the first is."""
