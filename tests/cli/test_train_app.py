@@ -60,6 +60,14 @@ def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files
     assert (predicted["predicted_label"] == truth).mean() >= 0.9
 
 
+def test_verbose_progress_lines_go_to_stderr_and_json_stdout_is_one_document(files: Path, tmp_path: Path) -> None:
+    result = ok("train", files / "reviews.csv", "--app", "text", "--target", "label", "--hidden", "embed4,gru4", "--epochs", "3",
+                "--set", "verbose=true", "--out", tmp_path / "t.safetensors", "--json")
+    summary = json.loads(result.stdout)  # the whole of stdout: no progress line before the document
+    assert summary["app"] == "TextClassifier" and summary["epochs"] == 3
+    assert [line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("epoch ")] == ["epoch 1", "epoch 2", "epoch 3"]
+
+
 def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path, tmp_path: Path) -> None:
     model = tmp_path / "auto.safetensors"
     summary = _json(ok("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "16", "--set", "n_components=4",

@@ -8,6 +8,8 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ``--init-from``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
+What the app prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr, as ``train``'s
+progress bar does: stdout holds the summary only, so ``--json`` is one JSON document.
 
 The fitting is the app's own ``fit``; the file is its ``save`` (written atomically). What each app reads and
 scores is in :mod:`._apptrain_fit`.
@@ -15,7 +17,9 @@ scores is in :mod:`._apptrain_fit`.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import sys
 import time
 from typing import Any
 
@@ -135,7 +139,8 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     make = _maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
-    model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
+    with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
+        model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
     elapsed = time.perf_counter() - start
     model.save(out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(model.hidden_layer_sizes),
