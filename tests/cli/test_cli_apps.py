@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli_helpers import assert_user_error, run
+from cli_helpers import assert_user_error, ok, run
 from hiddenlayers.apps import (
     Autoencoder,
     DQNAgent,
@@ -153,6 +153,17 @@ def test_text_predict_needs_one_text_column_or_the_option(fitted: dict[str, Any]
     assert_user_error(run("predict", fitted["dir"] / "text.safetensors", two), "pass --text-column NAME")
     got = _csv(run("predict", fitted["dir"] / "text.safetensors", two, "--text-column", "body"))
     assert got["predicted_label"].tolist() == fitted["apps"]["text"].predict(["a fine film", "dull"]).tolist()
+
+
+@pytest.mark.parametrize("column", ["stars", "liked"])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_text_column_of_numbers_is_refused_as_train_refuses_it(fitted: dict[str, Any], tmp_path: Path, command: str, column: str) -> None:
+    data = tmp_path / "stars.csv"  # a column of numbers (or True/False) read as texts would be "3" and "True": silently wrong predictions
+    pd.DataFrame({"review": TEXTS, "stars": [1, 5] * 12, "liked": [False, True] * 12, "label": LABELS}).to_csv(data, index=False)
+    target = ["--target", "label"] if command == "evaluate" else []
+    assert_user_error(run(command, fitted["dir"] / "text.safetensors", data, *target, "--text-column", column),
+                      f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
+    ok(command, fitted["dir"] / "text.safetensors", data, *target, "--text-column", "review")
 
 
 def test_evaluate_text_and_image_classifiers_score_the_apps_predictions(fitted: dict[str, Any]) -> None:

@@ -141,7 +141,11 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
 
 
 def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
-    """The texts of ``column``, else of the only text column; a missing text is an error naming its row."""
+    """The texts of ``column``, else of the only text column; a missing text is an error naming its row.
+
+    ``train --app text``, ``predict`` and ``evaluate`` read a TextClassifier's texts here, so one rule refuses a
+    ``--text-column`` of numbers (or booleans) for all three.
+    """
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
@@ -151,6 +155,8 @@ def read_texts(frame: pd.DataFrame, column: str | None) -> list[str]:
     if column not in frame.columns:
         raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.")
     values = frame[column]
+    if pd.api.types.is_numeric_dtype(values):  # bool too: True/False are no words either
+        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
         raise UserError(f"text column '{column}' has no text in data row {int(missing[0]) + 1} ({missing.size} row(s)): fill or drop those rows.")

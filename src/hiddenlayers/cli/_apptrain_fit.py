@@ -62,11 +62,9 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     frame, target = _labelled(data, options["target"], "the labels")
     inputs = frame.drop(columns=[target])
     column = options["text_column"]
-    if column is not None and column in inputs.columns and pd.api.types.is_numeric_dtype(inputs[column]):
-        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
     if column is not None and column == target:
         raise UserError(f"--text-column '{column}' is the --target column: pass the column of texts, and the labels as --target.")
-    texts = np.asarray(read_texts(inputs, column), dtype=object)
+    texts = np.asarray(read_texts(inputs, column), dtype=object)  # a column of numbers is refused there, as predict and evaluate refuse it
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
     labels = frame[target].to_numpy()
