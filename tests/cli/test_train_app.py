@@ -145,13 +145,65 @@ def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike
     assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
 
 
-@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"], ["--init-from", "x.safetensors"],
+@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"],
                                     ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
 def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
     out = tmp_path / "m.safetensors"
     result = run("train", files / "reviews.csv", "--app", "text", "--target", "label", *option, "--out", out)
     assert_user_error(result, f"{option[0]} does not apply to train --app text (a TextClassifier): drop it; the options that apply are")
     assert "--text-column" in result.stderr and "--epochs" in result.stderr
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two series of another shape, and a Forecaster trained by the CLI on the first (window 8, horizon 2, two hidden layers)."""
+    d = tmp_path_factory.mktemp("series")
+    t = np.arange(300)
+    pd.DataFrame({"v": np.sin(t / 5)}).to_csv(d / "a.csv", index=False)
+    pd.DataFrame({"w": 2 * np.sin(t / 3) + 1}).to_csv(d / "b.csv", index=False)
+    ok("train", d / "a.csv", "--app", "forecaster", "--window", "8", "--horizon", "2", "--hidden", "8,8", "--epochs", "20", "--out", d / "a.safetensors")
+    return d
+
+
+def test_init_from_starts_a_forecaster_from_one_trained_on_another_series(series: Path, tmp_path: Path) -> None:
+    import torch
+
+    import hiddenlayers as hl
+
+    out = tmp_path / "b.safetensors"
+    summary = _json(ok("train", series / "b.csv", "--app", "forecaster", "--init-from", series / "a.safetensors", "--freeze", "1",
+                       "--epochs", "3", "--out", out, "--json"))
+    # not given: window, horizon and hidden layers are the source's, so its layers fit and are copied
+    assert (summary["window"], summary["horizon"], summary["hidden_layers"]) == (8, 2, "8,8")
+    assert (summary["transferred"], summary["frozen"], summary["epochs"]) == (["hidden1", "hidden2"], ["hidden1"], 3)
+    source, new = hl.load(series / "a.safetensors").network_.state_dict(), hl.load(out).network_.state_dict()
+    assert torch.equal(source["hidden1.linear.weight"], new["hidden1.linear.weight"])  # copied and kept fixed: the source's own weights
+    assert not torch.equal(source["hidden2.linear.weight"], new["hidden2.linear.weight"])  # copied, then trained on the new series
+    assert hl.load(out).provenance_["transferred"] == ["hidden1", "hidden2"]
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # the table model is trained 2 epochs: only its file matters
+def test_init_from_takes_a_file_of_the_same_app_only(series: Path, files: Path, tmp_path: Path) -> None:
+    import hiddenlayers as hl
+    from hiddenlayers.apps import Recommender
+
+    table = tmp_path / "table.safetensors"
+    hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(np.eye(4), [0, 1, 0, 1]).save(table)
+    rec = tmp_path / "rec.safetensors"
+    Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=1, early_stopping=False, random_state=0).fit(
+        pd.DataFrame({"u": [1, 2, 3, 1], "i": [1, 2, 1, 3]}), [1.0, 2.0, 3.0, 4.0]).save(rec)
+    out = tmp_path / "m.safetensors"
+    fc = ["train", series / "b.csv", "--app", "forecaster", "--out", out]
+    assert_user_error(run(*fc, "--init-from", table), f"--init-from '{table}' holds a table model (`hiddenlayers train`); train --app forecaster "
+                      "starts from a Forecaster file (written by `hiddenlayers train --app forecaster` or Forecaster.save): pass one, or drop --init-from.")
+    assert_user_error(run(*fc, "--init-from", rec), f"--init-from '{rec}' holds a Recommender (an application file); train --app forecaster starts from")
+    assert_user_error(run("train", files / "reviews.csv", "--app", "text", "--target", "label", "--init-from", series / "a.safetensors", "--out", out),
+                      "holds a Forecaster (an application file); train --app text starts from a TextClassifier file")
+    assert_user_error(run(*fc, "--init-from", tmp_path / "none.safetensors"), "does not exist")
+    assert_user_error(run(*fc, "--freeze", "1"), "--freeze needs --init-from")
+    assert_user_error(run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--init-from", rec, "--out", out),
+                      "--init-from does not apply to train --app recommender (a Recommender): drop it")
     assert not out.exists()
 
 

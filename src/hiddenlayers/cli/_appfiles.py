@@ -61,9 +61,12 @@ def app_kind(path: str) -> str | None:
     return None if kind in ("MLPClassifier", "MLPRegressor") else kind
 
 
-def _a(kind: str) -> str:
+def article(kind: str) -> str:
     """``"an ImageClassifier"``, ``"a TextClassifier"``."""
     return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
+
+
+_a = article
 
 
 def instead(kind: str, path: str) -> str:

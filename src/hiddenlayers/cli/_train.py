@@ -299,6 +299,12 @@ def model_state(pre: TablePreprocessor, prep: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def freeze_option(freeze: Any) -> Any:
+    """``--freeze`` as the estimators take it: ``"2"`` -> 2 (the first two hidden layers), ``"head_first"``, else layer names (``"hidden1,hidden2"`` -> a list)."""
+    text = str(freeze).strip()
+    return int(text) if text.isdigit() else text if text == "head_first" else [n.strip() for n in text.split(",") if n.strip()]
+
+
 def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """``--init-from``/``--freeze`` checked and parsed; the source's layers as the default ``--hidden``.
 
@@ -309,8 +315,7 @@ def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     if freeze is not None:
         if not init_from:
             raise UserError("--freeze needs --init-from: freezing fresh random layers would only shrink the model.")
-        text = str(freeze).strip()
-        params["freeze"] = int(text) if text.isdigit() else text if text == "head_first" else [n.strip() for n in text.split(",") if n.strip()]
+        params["freeze"] = freeze_option(freeze)
     source_pre = None
     if init_from:
         from ..ship import read_metadata
