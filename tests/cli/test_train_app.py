@@ -145,6 +145,25 @@ def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike
     assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
 
 
+@pytest.mark.parametrize("layout", ["hwc", "chw"])
+def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path, layout: str) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images * (255 / 16)).astype(np.uint8)[..., None]  # (1797, 8, 8, 1), 0-255
+    if layout == "chw":
+        pixels = pixels.transpose(0, 3, 1, 2)  # PyTorch's (N, C, H, W)
+    np.savez(tmp_path / "digits.npz", X=pixels, y=digits.target)
+    model = tmp_path / "img.safetensors"
+    summary = _json(ok("train", tmp_path / "digits.npz", "--app", "image", "--image-layout", layout, "--hidden", "conv8k3:same,pool2,32",
+                       "--epochs", "8", "--lr", "0.01", "--out", model, "--json"))
+    assert (summary["image_shape"], summary["target"], summary["rows"], summary["test_rows"]) == ("1x8x8", "y", 1437, 360)
+    assert summary["test_metrics"]["accuracy"] >= 0.85  # ten classes: chance is 0.1
+    np.save(tmp_path / "d.npy", pixels)  # predict reads the same array as uint8 0-255 pixels, as train read it
+    predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy", "--image-layout", layout).stdout))["predicted_label"]
+    assert (predicted == digits.target).mean() >= 0.85
+
+
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"],
                                     ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
 def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
@@ -225,6 +244,12 @@ def _bad_files(d: Path) -> None:
     pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "r": ["good", 2.0] * 10}).to_csv(d / "text_rating.csv", index=False)
     (d / "empty.csv").write_text("review,label\n")
     np.save(d / "pixels.npy", np.zeros((4, 8, 8), dtype=np.uint8))
+    np.savez(d / "pixels.npz", X=np.zeros((4, 8, 8), dtype=np.uint8), y=[0, 1, 0, 1])
+    np.savez(d / "objects.npz", X=np.zeros((4, 8, 8)), y=np.array([0, "a", None, 1], dtype=object))  # loading it would unpickle
+    np.savez(d / "three.npz", a=np.zeros((4, 8, 8)), b=np.zeros((4, 8, 8)), y=[0, 1, 0, 1])
+    np.savez(d / "short_y.npz", X=np.zeros((4, 8, 8)), y=[0, 1, 0])
+    np.savez(d / "flat.npz", X=np.zeros((4, 64)), y=[0, 1, 0, 1])
+    (d / "fake.npz").write_text("not a zip")
     pd.DataFrame({"title": ["a", "b"] * 10, "body": ["c d", "e f"] * 10, "label": [0, 1] * 10}).to_csv(d / "two_texts.csv", index=False)
 
 
@@ -250,7 +275,14 @@ def _bad_files(d: Path) -> None:
     ("ratings.csv", ["--app", "image", "--target", "rating"], "the data has 2 pixel columns, which is no square image: pass --image-shape"),
     ("ratings.csv", ["--app", "image", "--target", "rating", "--image-shape", "3x2x2"], "--image-shape 3x2x2 has 12 pixels but the data has 2"),
     ("two_texts.csv", ["--app", "image", "--target", "label"], "column 'title' holds text: an ImageClassifier reads pixel columns"),
-    ("pixels.npy", ["--app", "image"], "an .npy array holds no labels"),
+    ("pixels.npy", ["--app", "image"], "an .npy array holds none: save both with np.savez(path, X=images, y=labels)"),
+    ("objects.npz", ["--app", "image"], "is not a plain .npz of arrays (Object arrays cannot be loaded when allow_pickle=False)"),
+    ("pixels.npz", ["--app", "image", "--target", "label"], "has no labels array 'label'; its arrays are 'X', 'y'"),
+    ("three.npz", ["--app", "image"], "has no images array 'X' (beside the labels); its arrays are 'a', 'b', 'y'"),
+    ("short_y.npz", ["--app", "image"], "the labels 'y' in"),
+    ("flat.npz", ["--app", "image"], "have shape (4, 64): give (N, H, W) or (N, H, W, C)"),
+    ("pixels.npz", ["--app", "image", "--image-shape", "8x8"], "--image-shape is for pixel columns; the images of an .npz are an array"),
+    ("fake.npz", ["--app", "image"], "is not a plain .npz of arrays"),
     ("ratings.csv", ["--app", "image", "--target", "rating", "--image-layout", "whc"], "--image-layout must be hwc"),
     ("ratings.csv", ["--app", "forecaster", "--value-column", "rating", "--set", "window=3"], "use --window instead of --set window"),
 ])

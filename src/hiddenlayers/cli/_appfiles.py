@@ -211,8 +211,43 @@ def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
         a = np.load(data, allow_pickle=False)
     except ValueError as exc:
         raise UserError(f"'{data}' is not a plain numeric .npy array ({one_line(exc)}): save the images with np.save of a number array.") from None
+    return array_images(model, a, options, f"'{data}'")
+
+
+def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str) -> np.ndarray:
+    """Images ``a`` (N, H, W[, C]) or (N, C, H, W) (``--image-layout chw``) by the server's pixel rule (:func:`read_images`).
+
+    A uint8 array follows the uint8 rule (0-255, scaled by 1/255) unless ``--image-dtype`` says otherwise; any other, float32's.
+    """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
-    return read_images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
+    return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
+
+
+def npz_arrays(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """``(images, labels, images' name, labels' name)`` of an ``.npz`` file, read without unpickling (an object array is refused).
+
+    The labels are the array ``target`` (default ``y``); the images the array ``X``, else the only other one.
+    """
+    import zipfile
+
+    fix = "save it with np.savez(path, X=images, y=labels) of number (or, for labels, text) arrays"
+    try:
+        with np.load(data, allow_pickle=False) as npz:
+            names = list(npz.files)
+            label = target or "y"
+            others = [n for n in names if n != label]
+            images = "X" if "X" in others else others[0] if len(others) == 1 else None
+            arrays = (npz[images], npz[label]) if label in names and images is not None else None
+    except (ValueError, OSError, TypeError, zipfile.BadZipFile) as exc:  # an object array, a broken zip, an .npy named .npz
+        raise UserError(f"'{data}' is not a plain .npz of arrays ({one_line(exc)}): {fix}.") from None
+    if arrays is None:
+        held = ", ".join(map(repr, names)) or "no array"
+        what = f"no labels array '{label}'" if label not in names else "no images array 'X' (beside the labels)"
+        raise UserError(f"'{data}' has {what}; its arrays are {held}: {fix}, or name the labels' array with --target.")
+    X, y = arrays
+    if y.ndim != 1 or len(y) != len(X):
+        raise UserError(f"the labels '{label}' in '{data}' must be one label per image: {len(X)} images ('{images}' {X.shape}), labels of shape {y.shape}.")
+    return X, y, str(images), label
 
 
 def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:

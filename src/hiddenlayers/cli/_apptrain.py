@@ -240,7 +240,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
                        ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
-                       ("image_layout", "pixel column order"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
+                       ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
                        ("transferred", "layers copied"), ("frozen", "layers kept fixed")):
         if s.get(key) is not None:
             value = s[key]
