@@ -226,6 +226,14 @@ def test_init_from_takes_a_file_of_the_same_app_only(series: Path, files: Path, 
     assert not out.exists()
 
 
+@pytest.mark.parametrize("quiet", ["--quiet", "-q"])
+def test_quiet_is_refused_saying_an_app_shows_no_progress_bar(files: Path, tmp_path: Path, quiet: str) -> None:
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", quiet, "--out", out),
+                      "--quiet does not apply to train --app recommender (a Recommender): an app's training shows no progress bar to turn off")
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--text-column", "review"], "--text-column is an option of train --app text"),
     (["--window", "12"], "--window is an option of train --app forecaster"),

@@ -30,7 +30,10 @@ from ._common import UserError, check_output, clean, is_stream_input, one_line, 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
 #: options every app takes (the command's parameter names)
-_EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
+_EVERY = ("data", "app_", "out", "force", "json", "seed", "test_size", "set_")
+#: why an option of ``train`` that an app could be thought to take is refused
+_WHY = {"quiet": "an app's training shows no progress bar to turn off (it prints per-epoch lines only with --set verbose=true, "
+                 "on stderr, where a text or image app takes verbose)"}
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
@@ -72,7 +75,8 @@ def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
     refused = [name for name in flags if name in given and name not in takes]
     if refused:
         listed = ", ".join(flags[n] for n in takes if n in flags and n not in ("data", "app_"))
-        raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): drop it; the options that apply are {listed}.")
+        why = f"{_WHY[refused[0]]}: drop it" if refused[0] in _WHY else f"drop it; the options that apply are {listed}"
+        raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): {why}.")
     return APPS[app]
 
 
