@@ -291,6 +291,7 @@ def _bad_files(d: Path) -> None:
     ("flat.npz", ["--app", "image"], "have shape (4, 64): give (N, H, W) or (N, H, W, C)"),
     ("pixels.npz", ["--app", "image", "--image-shape", "8x8"], "--image-shape is for pixel columns; the images of an .npz are an array"),
     ("fake.npz", ["--app", "image"], "is not a plain .npz of arrays"),
+    ("missing.npz", ["--app", "image"], "missing.npz' is not a file: check the path."),
     ("ratings.csv", ["--app", "image", "--target", "rating", "--image-layout", "whc"], "--image-layout must be hwc"),
     ("ratings.csv", ["--app", "forecaster", "--value-column", "rating", "--set", "window=3"], "use --window instead of --set window"),
 ])

@@ -231,6 +231,8 @@ def npz_arrays(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray, s
     import zipfile
 
     fix = "save it with np.savez(path, X=images, y=labels) of number (or, for labels, text) arrays"
+    if not Path(data).is_file():
+        raise UserError(f"'{data}' is not a file: check the path.")
     try:
         with np.load(data, allow_pickle=False) as npz:
             names = list(npz.files)
