@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -269,7 +270,8 @@ def run_train(
     if lapse is not None:
         model.set_params(callbacks=[*(model.callbacks or []), lapse])
     start = time.perf_counter()
-    model = fit_model(model, A_tr.matrix, y_tr, w_tr)
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
+        model = fit_model(model, A_tr.matrix, y_tr, w_tr)
     elapsed = time.perf_counter() - start
     if lapse is not None and lapse_path is not None:
         if lapse.frames:
