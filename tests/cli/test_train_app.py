@@ -226,12 +226,26 @@ def test_init_from_takes_a_file_of_the_same_app_only(series: Path, files: Path, 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("quiet", ["--quiet", "-q"])
-def test_quiet_is_refused_saying_an_app_shows_no_progress_bar(files: Path, tmp_path: Path, quiet: str) -> None:
-    out = tmp_path / "m.safetensors"
-    assert_user_error(run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", quiet, "--out", out),
-                      "--quiet does not apply to train --app recommender (a Recommender): an app's training shows no progress bar to turn off")
-    assert not out.exists()
+@pytest.mark.parametrize("app", ["text", "autoencoder", "recommender", "forecaster", "image"])
+def test_every_app_shows_trains_progress_bar_on_stderr_and_quiet_or_json_turns_it_off(files: Path, app: str, tmp_path: Path) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pd.DataFrame(digits.data[:60], columns=[f"p{i}" for i in range(64)]).assign(digit=digits.target[:60]).to_csv(tmp_path / "d.csv", index=False)
+    pd.DataFrame({"v": np.sin(np.arange(80) / 5)}).to_csv(tmp_path / "s.csv", index=False)
+    data = {"text": [files / "reviews.csv", "--target", "label", "--hidden", "embed4,gru4"], "autoencoder": [files / "cancer.csv", "--hidden", "4"],
+            "recommender": [files / "ratings.csv", "--target", "rating"], "forecaster": [tmp_path / "s.csv", "--window", "8", "--hidden", "4"],
+            "image": [tmp_path / "d.csv", "--target", "digit", "--hidden", "conv2k3,4"]}[app]
+    args = ["train", *data, "--app", app, "--epochs", "2", "--no-early-stopping", "--out", tmp_path / "m.safetensors", "--force"]
+    bar = f"training {_APPS[app]}"
+    shown = ok(*args).stderr
+    assert bar in shown and "2/2" in shown  # the bar over the epochs, as train shows it for a table model
+    assert bar not in ok(*args, "--quiet").stderr
+    result = ok(*args, "--json")
+    assert bar not in result.stderr and json.loads(result.stdout)["epochs"] == 2
+
+
+_APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
 
 
 @pytest.mark.parametrize(("args", "message"), [

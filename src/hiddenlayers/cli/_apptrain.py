@@ -10,8 +10,9 @@ that lists the options that apply, before anything is read or written. Any other
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster or ImageClassifier from a file of the
 same app (its ``init_from``); the Autoencoder and Recommender have no ``init_from`` and refuse it.
-What the app prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr, as ``train``'s
-progress bar does: stdout holds the summary only, so ``--json`` is one JSON document.
+The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
+prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
+so ``--json`` is one JSON document.
 
 The fitting is the app's own ``fit``; the file is its ``save`` (written atomically). What each app reads and
 scores is in :mod:`._apptrain_fit`.
@@ -30,10 +31,7 @@ from ._common import UserError, check_output, clean, is_stream_input, one_line, 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
 #: options every app takes (the command's parameter names)
-_EVERY = ("data", "app_", "out", "force", "json", "seed", "test_size", "set_")
-#: why an option of ``train`` that an app could be thought to take is refused
-_WHY = {"quiet": "an app's training shows no progress bar to turn off (it prints per-epoch lines only with --set verbose=true, "
-                 "on stderr, where a text or image app takes verbose)"}
+_EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
@@ -75,8 +73,7 @@ def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
     refused = [name for name in flags if name in given and name not in takes]
     if refused:
         listed = ", ".join(flags[n] for n in takes if n in flags and n not in ("data", "app_"))
-        why = f"{_WHY[refused[0]]}: drop it" if refused[0] in _WHY else f"drop it; the options that apply are {listed}"
-        raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): {why}.")
+        raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): drop it; the options that apply are {listed}.")
     return APPS[app]
 
 
@@ -179,6 +176,7 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
     cls = getattr(apps, kind)
     params = transfer_params(app, app_params(app, options, given, cls().get_params()))
+    params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     by_param = _by_param(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     make = _maker(cls, params, int(options["seed"]), by_param)
