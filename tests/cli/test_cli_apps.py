@@ -232,6 +232,18 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
 
 
+def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    model, pixels, labels = fitted["dir"] / "image.safetensors", fitted["pixels"], fitted["labels"]
+    np.savez(tmp_path / "d.npz", X=pixels, y=labels)
+    got = _csv(run("predict", model, tmp_path / "d.npz"))["predicted_label"]
+    assert got.tolist() == fitted["apps"]["image"].predict(pixels).tolist()
+    np.savez(tmp_path / "unlabelled.npz", X=pixels)  # predict needs no labels; evaluate does
+    assert _csv(run("predict", model, tmp_path / "unlabelled.npz"))["predicted_label"].tolist() == got.tolist()
+    assert_user_error(run("evaluate", model, tmp_path / "unlabelled.npz"), "has no labels array 'y'; its arrays are 'X'")
+    np.savez(tmp_path / "objects.npz", X=pixels, y=np.array(list(labels), dtype=object))
+    assert_user_error(run("evaluate", model, tmp_path / "objects.npz"), "Object arrays cannot be loaded when allow_pickle=False")
+
+
 def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
     gap = tmp_path / "gap.csv"
     pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)

@@ -159,9 +159,13 @@ def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path
                        "--epochs", "8", "--lr", "0.01", "--out", model, "--json"))
     assert (summary["image_shape"], summary["target"], summary["rows"], summary["test_rows"]) == ("1x8x8", "y", 1437, 360)
     assert summary["test_metrics"]["accuracy"] >= 0.85  # ten classes: chance is 0.1
+    scored = _json(ok("evaluate", model, tmp_path / "digits.npz", "--image-layout", layout, "--json"))  # evaluate reads the .npz alike
+    assert scored["target"] == "y" and scored["rows"] == 1797 and scored["metrics"]["accuracy"] >= 0.85
     np.save(tmp_path / "d.npy", pixels)  # predict reads the same array as uint8 0-255 pixels, as train read it
     predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy", "--image-layout", layout).stdout))["predicted_label"]
     assert (predicted == digits.target).mean() >= 0.85
+    from_npz = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "digits.npz", "--image-layout", layout).stdout))["predicted_label"]
+    assert from_npz.tolist() == predicted.tolist()  # the images X of the .npz; its labels unread
 
 
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"],

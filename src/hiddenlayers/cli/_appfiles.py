@@ -10,7 +10,8 @@ run an app's own ``predict`` on a data file of an obvious form:
 * ImageClassifier: the fitted H x W x C pixels as columns (flattened in the
   order ``(H, W, C)``, as numpy's ``reshape`` lays an ``(N, H, W[, C])`` array
   out; ``--image-layout chw``: ``(C, H, W)``, as PyTorch's), or an ``.npy`` array
-  ``(N, H, W[, C])`` (``chw``: ``(N, C, H, W)``) read with ``allow_pickle=False``;
+  ``(N, H, W[, C])`` (``chw``: ``(N, C, H, W)``) read with ``allow_pickle=False``, or an ``.npz``'s array ``X``
+  of them (``evaluate``: against its labels ``y``, or the array ``--target`` names);
   ``--image-dtype uint8`` (whole numbers 0-255, scaled by 1/255) or
   ``float32`` (pixels as given), as the server's ``"dtype"``; the values are checked by
   :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it;
@@ -132,6 +133,9 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> Any:
     """The app's ``X`` from unlabelled ``data`` (a bundled dataset's ``target`` column is left out, as the table ``predict`` ignores it)."""
     if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
         return _npy_images(model, data, options)
+    if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npz":  # the images X; labels y, if any, unread
+        X, _, name, _ = npz_arrays(data, None, labels=False)
+        return array_images(model, X, options, f"the images '{name}' in '{data}'")
     from ..data import default_target, load_table
 
     frame = load_table(data)
@@ -223,10 +227,11 @@ def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str)
     return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
 
 
-def npz_arrays(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray, str, str]:
+def npz_arrays(data: str, target: str | None, *, labels: bool = True) -> tuple[np.ndarray, Any, str, str]:
     """``(images, labels, images' name, labels' name)`` of an ``.npz`` file, read without unpickling (an object array is refused).
 
     The labels are the array ``target`` (default ``y``); the images the array ``X``, else the only other one.
+    ``labels=False`` (``predict``): a file without the labels' array gives None for them.
     """
     import zipfile
 
@@ -239,7 +244,7 @@ def npz_arrays(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray, s
             label = target or "y"
             others = [n for n in names if n != label]
             images = "X" if "X" in others else others[0] if len(others) == 1 else None
-            arrays = (npz[images], npz[label]) if label in names and images is not None else None
+            arrays = (npz[images], npz[label] if label in names else None) if (label in names or not labels) and images is not None else None
     except (ValueError, OSError, TypeError, zipfile.BadZipFile) as exc:  # an object array, a broken zip, an .npy named .npz
         raise UserError(f"'{data}' is not a plain .npz of arrays ({one_line(exc)}): {fix}.") from None
     if arrays is None:
@@ -247,7 +252,7 @@ def npz_arrays(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray, s
         what = f"no labels array '{label}'" if label not in names else "no images array 'X' (beside the labels)"
         raise UserError(f"'{data}' has {what}; its arrays are {held}: {fix}, or name the labels' array with --target.")
     X, y = arrays
-    if y.ndim != 1 or len(y) != len(X):
+    if y is not None and (y.ndim != 1 or len(y) != len(X)):
         raise UserError(f"the labels '{label}' in '{data}' must be one label per image: {len(X)} images ('{images}' {X.shape}), labels of shape {y.shape}.")
     return X, y, str(images), label
 
@@ -318,7 +323,10 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     if kind not in EVALUABLE:
         raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores table models, {', '.join(EVALUABLE)}: {instead(kind, path)}.")
     if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
+        raise UserError("evaluate needs the labels beside the images: pass an .npz of images X and labels y (np.savez), "
+                        "or a CSV/Parquet of pixel columns and a --target column.")
+    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npz":
+        return _evaluate_npz(model, path, data, target, options)
     if kind == "Forecaster":
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
@@ -327,6 +335,16 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"), lambda s, n, f: _call(model.backtest, s, n, f))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
+
+
+def _evaluate_npz(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``evaluate`` of an ImageClassifier on an ``.npz``: the images ``X`` against the labels ``y`` (``--target`` names another array)."""
+    from ._data import class_labels, prediction_metrics
+
+    X, y, name, label = npz_arrays(data, target)
+    labels = class_labels(pd.Series(y), model.classes_, label)
+    pred = _outputs(model, array_images(model, X, options, f"the images '{name}' in '{data}'"), proba=False)["predicted_label"].to_numpy()
+    return {"model": path, "data": data, "rows": len(X), "target": label, "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
 
 
 _TARGETS = {"Recommender": "the rating column", "Autoencoder": "the anomaly column (0/1, 1: an anomaly)"}
