@@ -112,7 +112,7 @@ def commands(block: Block) -> list[tuple[list[str], str | None]]:
 
 
 # a file a step names (the pages' tables, models, reports); the user's own tables are made before every test
-FILE = re.compile(r"[\w./*-]*[\w*]\.(?:safetensors|onnx|csv|html|json|db|parquet|pt)")
+FILE = re.compile(r"[\w./*-]*[\w*]\.(?:safetensors|onnx|csv|html|json|db|parquet|pt|npy|npz)")
 USER_FILES = ("data.csv", "test.csv", "new.csv", "big/")
 
 

@@ -189,3 +189,25 @@ def test_one_image_or_flat_pixels_get_a_hint_with_the_fitted_size() -> None:
     with pytest.raises(DataError, match=r"Received shape \(2, 36\): for flat rows of pixels reshape them to the fitted size, X\.reshape\(-1, 6, 6\)\.$"):
         model.predict(IMAGES[:2].reshape(2, -1))
     assert model.predict(IMAGES[0][None]).shape == (1,)
+
+
+#: every app that trains for ``max_iter`` epochs -> fit it for two with ``progress_bar`` as given
+PROGRESS: dict[str, Callable[[bool], Any]] = {
+    "Autoencoder": lambda bar: Autoencoder((4,), n_components=2, max_iter=2, early_stopping=False, progress_bar=bar).fit(ROWS),
+    "Forecaster": lambda bar: Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=2, early_stopping=False, progress_bar=bar).fit(SERIES),
+    "Recommender": lambda bar: Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=2, progress_bar=bar).fit(PAIRS, RATINGS),
+    "ImageClassifier": lambda bar: ImageClassifier("conv2k3,4", max_iter=2, early_stopping=False, progress_bar=bar).fit(IMAGES, [0, 1] * 6),
+    "SequenceClassifier": lambda bar: SequenceClassifier("gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(list(FRAMES), [0, 1] * 6),
+    "TextClassifier": lambda bar: TextClassifier("embed4,gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(TEXTS, [0, 1] * 6),
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRESS))
+def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``progress_bar=True``: the MLP estimators' Rich bar over the epochs, on stderr; off by default (nothing on either stream)."""
+    model = PROGRESS[name](True)
+    shown = capsys.readouterr()
+    assert f"training {name}" in shown.err and "2/2" in shown.err and shown.out == ""
+    assert model.get_params()["progress_bar"] is True and model.n_iter_ == 2
+    PROGRESS[name](False)
+    assert capsys.readouterr() == ("", "")

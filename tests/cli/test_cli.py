@@ -48,6 +48,13 @@ def test_train_json_summary(table, tmp_path):
     assert 0 <= s["test_metrics"]["accuracy"] <= 1 and s["parameters"] > 0 and out.exists()
 
 
+def test_train_json_with_verbose_keeps_stdout_one_document(tmp_path):
+    result = run("train", "iris", "--hidden", "4", "--epochs", "3", "--json", "-o", tmp_path / "m.safetensors", "--set", "verbose=true", "--no-check")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["epochs"] == 3  # the whole of stdout: scikit-learn's verbose lines went to stderr
+    assert "Iteration 3, loss = " in result.stderr
+
+
 def test_train_bundled_dataset_learns(tmp_path):
     out = tmp_path / "iris.safetensors"
     result = run("train", "iris", "--hidden", "16", "--epochs", "300", "--lr", "0.01", "--json", "-o", out)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli_helpers import assert_user_error, run
+from cli_helpers import assert_user_error, ok, run
 from hiddenlayers.apps import (
     Autoencoder,
     DQNAgent,
@@ -158,6 +158,17 @@ def test_text_predict_needs_one_text_column_or_the_option(fitted: dict[str, Any]
     assert_user_error(run("predict", fitted["dir"] / "text.safetensors", gap, "--text-column", "body"), "text column 'body' has no text in line 3 (1 row(s))")
 
 
+@pytest.mark.parametrize("column", ["stars", "liked"])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_text_column_of_numbers_is_refused_as_train_refuses_it(fitted: dict[str, Any], tmp_path: Path, command: str, column: str) -> None:
+    data = tmp_path / "stars.csv"  # a column of numbers (or True/False) read as texts would be "3" and "True": silently wrong predictions
+    pd.DataFrame({"review": TEXTS, "stars": [1, 5] * 12, "liked": [False, True] * 12, "label": LABELS}).to_csv(data, index=False)
+    target = ["--target", "label"] if command == "evaluate" else []
+    assert_user_error(run(command, fitted["dir"] / "text.safetensors", data, *target, "--text-column", column),
+                      f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
+    ok(command, fitted["dir"] / "text.safetensors", data, *target, "--text-column", "review")
+
+
 def test_evaluate_text_and_image_classifiers_score_the_apps_predictions(fitted: dict[str, Any]) -> None:
     import json
 
@@ -222,6 +233,18 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     table_model = tmp_path / "m.safetensors"
     assert run("train", d / "table.csv", "--target", "a", "--epochs", "1", "--out", table_model, "--quiet", "--no-check").exit_code == 0
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
+
+
+def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    model, pixels, labels = fitted["dir"] / "image.safetensors", fitted["pixels"], fitted["labels"]
+    np.savez(tmp_path / "d.npz", X=pixels, y=labels)
+    got = _csv(run("predict", model, tmp_path / "d.npz"))["predicted_label"]
+    assert got.tolist() == fitted["apps"]["image"].predict(pixels).tolist()
+    np.savez(tmp_path / "unlabelled.npz", X=pixels)  # predict needs no labels; evaluate does
+    assert _csv(run("predict", model, tmp_path / "unlabelled.npz"))["predicted_label"].tolist() == got.tolist()
+    assert_user_error(run("evaluate", model, tmp_path / "unlabelled.npz"), "has no labels array 'y'; its arrays are 'X'")
+    np.savez(tmp_path / "objects.npz", X=pixels, y=np.array(list(labels), dtype=object))
+    assert_user_error(run("evaluate", model, tmp_path / "objects.npz"), "Object arrays cannot be loaded when allow_pickle=False")
 
 
 def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:

@@ -60,6 +60,14 @@ def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files
     assert (predicted["predicted_label"] == truth).mean() >= 0.9
 
 
+def test_verbose_progress_lines_go_to_stderr_and_json_stdout_is_one_document(files: Path, tmp_path: Path) -> None:
+    result = ok("train", files / "reviews.csv", "--app", "text", "--target", "label", "--hidden", "embed4,gru4", "--epochs", "3",
+                "--set", "verbose=true", "--out", tmp_path / "t.safetensors", "--json")
+    summary = json.loads(result.stdout)  # the whole of stdout: no progress line before the document
+    assert summary["app"] == "TextClassifier" and summary["epochs"] == 3
+    assert [line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("epoch ")] == ["epoch 1", "epoch 2", "epoch 3"]
+
+
 def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path, tmp_path: Path) -> None:
     model = tmp_path / "auto.safetensors"
     summary = _json(ok("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "16", "--set", "n_components=4",
@@ -137,7 +145,30 @@ def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike
     assert "gradient flow: not recorded (an application's fit does not record it" in " ".join(shown.split())
 
 
-@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"], ["--init-from", "x.safetensors"],
+@pytest.mark.parametrize("layout", ["hwc", "chw"])
+def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path, layout: str) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images * (255 / 16)).astype(np.uint8)[..., None]  # (1797, 8, 8, 1), 0-255
+    if layout == "chw":
+        pixels = pixels.transpose(0, 3, 1, 2)  # PyTorch's (N, C, H, W)
+    np.savez(tmp_path / "digits.npz", X=pixels, y=digits.target)
+    model = tmp_path / "img.safetensors"
+    summary = _json(ok("train", tmp_path / "digits.npz", "--app", "image", "--image-layout", layout, "--hidden", "conv8k3:same,pool2,32",
+                       "--epochs", "8", "--lr", "0.01", "--out", model, "--json"))
+    assert (summary["image_shape"], summary["target"], summary["rows"], summary["test_rows"]) == ("1x8x8", "y", 1437, 360)
+    assert summary["test_metrics"]["accuracy"] >= 0.85  # ten classes: chance is 0.1
+    scored = _json(ok("evaluate", model, tmp_path / "digits.npz", "--image-layout", layout, "--json"))  # evaluate reads the .npz alike
+    assert scored["target"] == "y" and scored["rows"] == 1797 and scored["metrics"]["accuracy"] >= 0.85
+    np.save(tmp_path / "d.npy", pixels)  # predict reads the same array as uint8 0-255 pixels, as train read it
+    predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy", "--image-layout", layout).stdout))["predicted_label"]
+    assert (predicted == digits.target).mean() >= 0.85
+    from_npz = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "digits.npz", "--image-layout", layout).stdout))["predicted_label"]
+    assert from_npz.tolist() == predicted.tolist()  # the images X of the .npz; its labels unread
+
+
+@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"],
                                     ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
 def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
     out = tmp_path / "m.safetensors"
@@ -145,6 +176,80 @@ def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, 
     assert_user_error(result, f"{option[0]} does not apply to train --app text (a TextClassifier): drop it; the options that apply are")
     assert "--text-column" in result.stderr and "--epochs" in result.stderr
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two series of another shape, and a Forecaster trained by the CLI on the first (window 8, horizon 2, two hidden layers)."""
+    d = tmp_path_factory.mktemp("series")
+    t = np.arange(300)
+    pd.DataFrame({"v": np.sin(t / 5)}).to_csv(d / "a.csv", index=False)
+    pd.DataFrame({"w": 2 * np.sin(t / 3) + 1}).to_csv(d / "b.csv", index=False)
+    ok("train", d / "a.csv", "--app", "forecaster", "--window", "8", "--horizon", "2", "--hidden", "8,8", "--epochs", "20", "--out", d / "a.safetensors")
+    return d
+
+
+def test_init_from_starts_a_forecaster_from_one_trained_on_another_series(series: Path, tmp_path: Path) -> None:
+    import torch
+
+    import hiddenlayers as hl
+
+    out = tmp_path / "b.safetensors"
+    summary = _json(ok("train", series / "b.csv", "--app", "forecaster", "--init-from", series / "a.safetensors", "--freeze", "1",
+                       "--epochs", "3", "--out", out, "--json"))
+    # not given: window, horizon and hidden layers are the source's, so its layers fit and are copied
+    assert (summary["window"], summary["horizon"], summary["hidden_layers"]) == (8, 2, "8,8")
+    assert (summary["transferred"], summary["frozen"], summary["epochs"]) == (["hidden1", "hidden2"], ["hidden1"], 3)
+    source, new = hl.load(series / "a.safetensors").network_.state_dict(), hl.load(out).network_.state_dict()
+    assert torch.equal(source["hidden1.linear.weight"], new["hidden1.linear.weight"])  # copied and kept fixed: the source's own weights
+    assert not torch.equal(source["hidden2.linear.weight"], new["hidden2.linear.weight"])  # copied, then trained on the new series
+    assert hl.load(out).provenance_["transferred"] == ["hidden1", "hidden2"]
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # the table model is trained 2 epochs: only its file matters
+def test_init_from_takes_a_file_of_the_same_app_only(series: Path, files: Path, tmp_path: Path) -> None:
+    import hiddenlayers as hl
+    from hiddenlayers.apps import Recommender
+
+    table = tmp_path / "table.safetensors"
+    hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(np.eye(4), [0, 1, 0, 1]).save(table)
+    rec = tmp_path / "rec.safetensors"
+    Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=1, early_stopping=False, random_state=0).fit(
+        pd.DataFrame({"u": [1, 2, 3, 1], "i": [1, 2, 1, 3]}), [1.0, 2.0, 3.0, 4.0]).save(rec)
+    out = tmp_path / "m.safetensors"
+    fc = ["train", series / "b.csv", "--app", "forecaster", "--out", out]
+    assert_user_error(run(*fc, "--init-from", table), f"--init-from '{table}' holds a table model (`hiddenlayers train`); train --app forecaster "
+                      "starts from a Forecaster file (written by `hiddenlayers train --app forecaster` or Forecaster.save): pass one, or drop --init-from.")
+    assert_user_error(run(*fc, "--init-from", rec), f"--init-from '{rec}' holds a Recommender (an application file); train --app forecaster starts from")
+    assert_user_error(run("train", files / "reviews.csv", "--app", "text", "--target", "label", "--init-from", series / "a.safetensors", "--out", out),
+                      "holds a Forecaster (an application file); train --app text starts from a TextClassifier file")
+    assert_user_error(run(*fc, "--init-from", tmp_path / "none.safetensors"), "does not exist")
+    assert_user_error(run(*fc, "--freeze", "1"), "--freeze needs --init-from")
+    assert_user_error(run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--init-from", rec, "--out", out),
+                      "--init-from does not apply to train --app recommender (a Recommender): drop it")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("app", ["text", "autoencoder", "recommender", "forecaster", "image"])
+def test_every_app_shows_trains_progress_bar_on_stderr_and_quiet_or_json_turns_it_off(files: Path, app: str, tmp_path: Path) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pd.DataFrame(digits.data[:60], columns=[f"p{i}" for i in range(64)]).assign(digit=digits.target[:60]).to_csv(tmp_path / "d.csv", index=False)
+    pd.DataFrame({"v": np.sin(np.arange(80) / 5)}).to_csv(tmp_path / "s.csv", index=False)
+    data = {"text": [files / "reviews.csv", "--target", "label", "--hidden", "embed4,gru4"], "autoencoder": [files / "cancer.csv", "--hidden", "4"],
+            "recommender": [files / "ratings.csv", "--target", "rating"], "forecaster": [tmp_path / "s.csv", "--window", "8", "--hidden", "4"],
+            "image": [tmp_path / "d.csv", "--target", "digit", "--hidden", "conv2k3,4"]}[app]
+    args = ["train", *data, "--app", app, "--epochs", "2", "--no-early-stopping", "--out", tmp_path / "m.safetensors", "--force"]
+    bar = f"training {_APPS[app]}"
+    shown = ok(*args).stderr
+    assert bar in shown and "2/2" in shown  # the bar over the epochs, as train shows it for a table model
+    assert bar not in ok(*args, "--quiet").stderr
+    result = ok(*args, "--json")
+    assert bar not in result.stderr and json.loads(result.stdout)["epochs"] == 2
+
+
+_APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -165,6 +270,12 @@ def _bad_files(d: Path) -> None:
     pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "r": ["good", 2.0] * 10}).to_csv(d / "text_rating.csv", index=False)
     (d / "empty.csv").write_text("review,label\n")
     np.save(d / "pixels.npy", np.zeros((4, 8, 8), dtype=np.uint8))
+    np.savez(d / "pixels.npz", X=np.zeros((4, 8, 8), dtype=np.uint8), y=[0, 1, 0, 1])
+    np.savez(d / "objects.npz", X=np.zeros((4, 8, 8)), y=np.array([0, "a", None, 1], dtype=object))  # loading it would unpickle
+    np.savez(d / "three.npz", a=np.zeros((4, 8, 8)), b=np.zeros((4, 8, 8)), y=[0, 1, 0, 1])
+    np.savez(d / "short_y.npz", X=np.zeros((4, 8, 8)), y=[0, 1, 0])
+    np.savez(d / "flat.npz", X=np.zeros((4, 64)), y=[0, 1, 0, 1])
+    (d / "fake.npz").write_text("not a zip")
     pd.DataFrame({"title": ["a", "b"] * 10, "body": ["c d", "e f"] * 10, "label": [0, 1] * 10}).to_csv(d / "two_texts.csv", index=False)
 
 
@@ -190,7 +301,15 @@ def _bad_files(d: Path) -> None:
     ("ratings.csv", ["--app", "image", "--target", "rating"], "the data has 2 pixel columns, which is no square image: pass --image-shape"),
     ("ratings.csv", ["--app", "image", "--target", "rating", "--image-shape", "3x2x2"], "--image-shape 3x2x2 has 12 pixels but the data has 2"),
     ("two_texts.csv", ["--app", "image", "--target", "label"], "column 'title' holds text: an ImageClassifier reads pixel columns"),
-    ("pixels.npy", ["--app", "image"], "an .npy array holds no labels"),
+    ("pixels.npy", ["--app", "image"], "an .npy array holds none: save both with np.savez(path, X=images, y=labels)"),
+    ("objects.npz", ["--app", "image"], "is not a plain .npz of arrays (Object arrays cannot be loaded when allow_pickle=False)"),
+    ("pixels.npz", ["--app", "image", "--target", "label"], "has no labels array 'label'; its arrays are 'X', 'y'"),
+    ("three.npz", ["--app", "image"], "has no images array 'X' (beside the labels); its arrays are 'a', 'b', 'y'"),
+    ("short_y.npz", ["--app", "image"], "the labels 'y' in"),
+    ("flat.npz", ["--app", "image"], "have shape (4, 64): give (N, H, W) or (N, H, W, C)"),
+    ("pixels.npz", ["--app", "image", "--image-shape", "8x8"], "--image-shape is for pixel columns; the images of an .npz are an array"),
+    ("fake.npz", ["--app", "image"], "is not a plain .npz of arrays"),
+    ("missing.npz", ["--app", "image"], "missing.npz' is not a file: check the path."),
     ("ratings.csv", ["--app", "image", "--target", "rating", "--image-layout", "whc"], "--image-layout must be hwc"),
     ("ratings.csv", ["--app", "forecaster", "--value-column", "rating", "--set", "window=3"], "use --window instead of --set window"),
 ])

@@ -62,6 +62,7 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
     "random_state": (AnyOf(Options((None,)), Interval(Integral, None, None), text="None or an integer", type="int or None"),
                      "Seed of the weight init, shuffling and splits; an int gives repeatable fits (checked by fit)", False),
     "verbose": (Bool(), "Print one line per epoch (checked by fit)", False),
+    "progress_bar": (Bool(), "Show a Rich progress bar over epochs on stderr while fitting, as the MLP estimators' (checked by fit)", False),
     "init_from": (Options((None,), text="None, a fitted model or a saved model file", type="estimator, str or None"),
                   "Start from this fitted model's hidden layers (those that match by name and shape; checked by fit)", False),
     "freeze": (Options((None,), text="None, a count or layer names", type="int, list of str or None"),

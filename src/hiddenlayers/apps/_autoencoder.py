@@ -35,6 +35,7 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
+    progress_callbacks,
     seed_everything,
 )
 from ._fitted import FitRequired
@@ -103,6 +104,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("validation_fraction", 0.1),
     row("device", "auto"),
     row("random_state", None),
+    row("progress_bar", False),
 )
 
 
@@ -141,6 +143,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         validation_fraction: float = 0.1,
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_components = n_components
@@ -158,6 +161,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         self.validation_fraction = validation_fraction
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
 
     @property
     def _n_features_out(self) -> int:
@@ -212,7 +216,7 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         return fit_squared_error(
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim,
+            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=progress_callbacks(self),
         )
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:

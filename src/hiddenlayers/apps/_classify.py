@@ -25,6 +25,7 @@ import torch
 from ..data import check_class_labels, check_score_labels
 from ..estimators import check_sample_weight, class_row_weights, combine, loss_row_weights, smooth_targets
 from ..training import Callback, History, Loss, classification_loss
+from ._fit import progress_callbacks
 from ._fitted import FitRequired
 
 
@@ -186,7 +187,7 @@ class ClassifierFitting(FitRequired):
         return np.sort(train_idx), np.sort(val_idx)
 
     def _callbacks(self) -> list[Callback]:
-        return [_EpochPrinter()] if self.verbose else []
+        return [*([_EpochPrinter()] if self.verbose else []), *progress_callbacks(self)]
 
     def _set_history(self, history: History) -> None:
         """scikit-learn's fitted attributes from the training ``history`` (of a fit, or of a loaded file).

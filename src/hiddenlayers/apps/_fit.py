@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec, evaluating
-from ..training import History, Loss, NoImprovement, get_loss, to_tensor, train
+from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, to_tensor, train
 from ._trimmed import trimmed_mean
 
 
@@ -80,6 +80,11 @@ def forward_batches(module: nn.Module, X: Tensor, batch_size: int = 8192) -> Ten
         return torch.cat([module(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]) if X.shape[0] else module(X)
 
 
+def progress_callbacks(est: Any) -> list[Callback]:
+    """``est``'s Rich progress bar over its ``max_iter`` epochs (on stderr) when ``est.progress_bar``; else none."""
+    return [ProgressBar(int(est.max_iter), f"training {type(est).__name__}")] if getattr(est, "progress_bar", False) else []
+
+
 def fit_squared_error(
     module: nn.Module,
     X: Tensor,
@@ -95,6 +100,7 @@ def fit_squared_error(
     generator: torch.Generator,
     loss: Loss | None = None,
     val_trim: float = 0.0,
+    callbacks: list[Callback] | None = None,
 ) -> History:
     """Train ``module`` to map ``X`` to ``Y`` with half squared error; return its History.
 
@@ -103,7 +109,7 @@ def fit_squared_error(
     without the validation loss (mean squared error per row) improving by
     ``tol`` and the best weights are restored; otherwise the training loss is
     watched. ``loss`` (default: half squared error) goes to the training loop; ``val_trim`` leaves that fraction of the validation rows with
-    the largest error out of the validation loss (the trimmed fits of the Autoencoder).
+    the largest error out of the validation loss (the trimmed fits of the Autoencoder); ``callbacks`` (e.g. :func:`progress_callbacks`) get the epochs.
     """
     validate = None
     if validation is not None:
@@ -121,7 +127,7 @@ def fit_squared_error(
             module, X, Y, loss=loss if loss is not None else get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
-            device=Y.device,
+            device=Y.device, callbacks=callbacks,
         )
     module.eval()
     if not math.isfinite(result.history.train_loss[-1] if result.history.train_loss else 0.0) and result.history.best_epoch == 0:
@@ -129,4 +135,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

@@ -36,6 +36,7 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
+    progress_callbacks,
     seed_everything,
 )
 from ._fitted import FitRequired
@@ -91,6 +92,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
     row("validation_fraction", 0.15),
     row("device", "auto"),
     row("random_state", None),
+    row("progress_bar", False),
     row("init_from", None),
     row("freeze", None),
 )
@@ -143,6 +145,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         validation_fraction: float = 0.15,
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
         init_from: Any = None,
         freeze: Any = None,
     ) -> None:
@@ -163,6 +166,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self.validation_fraction = validation_fraction
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
 
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
@@ -225,6 +229,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
             return fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
+                callbacks=progress_callbacks(self),
             )
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:

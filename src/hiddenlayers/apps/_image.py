@@ -86,6 +86,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("dtype", "float32"),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("progress_bar", False),
     row("verbose", False),
     row("init_from", None, "Start from this fitted model's hidden layers (those that match by name and shape); a source "
         "ImageClassifier's per-channel mean and scale are kept too, since its layers learned on inputs standardised that way (checked by fit)"),
@@ -152,6 +153,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         dtype: str = "float32",
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
@@ -181,6 +183,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
         self.verbose = verbose
 
     # -- data -------------------------------------------------------------

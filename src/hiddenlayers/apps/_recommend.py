@@ -31,7 +31,7 @@ from ..training import FlatParams, History, NoImprovement, make_optimizer
 from ._app_params import number, positive_int, row
 from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
-from ._fit import device_of, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired
 
 
@@ -205,6 +205,9 @@ def _fit_penalized(
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
         stop.update(float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
+    callbacks = progress_callbacks(est)  # called as hl.training.train calls them: the progress bar
+    for cb in callbacks:
+        cb.on_train_begin()
     for epoch in range(1, est.max_iter + 1):
         net.train()
         perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
@@ -226,6 +229,8 @@ def _fit_penalized(
         hist.val_loss.append(val)
         hist.val_score.append(-val)
         hist.lr.append(est.learning_rate_init)
+        for cb in callbacks:
+            cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
         if stop.update(val if validation is not None else train_loss):
             best.copy_(flat.data)
             hist.best_epoch = epoch
@@ -237,6 +242,8 @@ def _fit_penalized(
     flat.data.copy_(best)
     flat.release()
     net.eval()
+    for cb in callbacks:
+        cb.on_train_end(history=hist)
     return hist
 
 
@@ -264,6 +271,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
           "Clip predictions to the rating scale, e.g. (0.5, 5.0); None: no clipping"),
     row("device", "auto"),
     row("random_state", None),
+    row("progress_bar", False),
 )
 
 
@@ -310,6 +318,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         clip: tuple[float, float] | None = None,
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
     ) -> None:
         self.n_factors = n_factors
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -328,6 +337,7 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         self.clip = clip
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
 
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""

@@ -10,7 +10,8 @@ run an app's own ``predict`` on a data file of an obvious form:
 * ImageClassifier: the fitted H x W x C pixels as columns (flattened in the
   order ``(H, W, C)``, as numpy's ``reshape`` lays an ``(N, H, W[, C])`` array
   out; ``--image-layout chw``: ``(C, H, W)``, as PyTorch's), or an ``.npy`` array
-  ``(N, H, W[, C])`` (``chw``: ``(N, C, H, W)``) read with ``allow_pickle=False``;
+  ``(N, H, W[, C])`` (``chw``: ``(N, C, H, W)``) read with ``allow_pickle=False``, or an ``.npz``'s array ``X``
+  of them (``evaluate``: against its labels ``y``, or the array ``--target`` names);
   ``--image-dtype uint8`` (whole numbers 0-255, scaled by 1/255) or
   ``float32`` (pixels as given), as the server's ``"dtype"``; the values are checked by
   :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it;
@@ -62,9 +63,12 @@ def app_kind(path: str) -> str | None:
     return None if kind in ("MLPClassifier", "MLPRegressor") else kind
 
 
-def _a(kind: str) -> str:
+def article(kind: str) -> str:
     """``"an ImageClassifier"``, ``"a TextClassifier"``."""
     return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
+
+
+_a = article
 
 
 def instead(kind: str, path: str) -> str:
@@ -134,6 +138,9 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> tuple[Any, Any]:
     and ``where(i)``: row ``i``'s file line (``Table.where``; None for a ``.npy`` file of images, whose rows are images)."""
     if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
         return _npy_images(model, data, options), None
+    if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npz":  # the images X; labels y, if any, unread
+        X, _, name, _ = npz_arrays(data, None, labels=False)
+        return array_images(model, X, options, f"the images '{name}' in '{data}'"), None
     from ..data import default_target, read_table
 
     table = read_table(data).every_row()
@@ -147,7 +154,11 @@ def _inputs(model: Any, data: str, options: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None) -> list[str]:
-    """The texts of ``column``, else of the only text column; a missing text is an error naming its row (``where``: its file line)."""
+    """The texts of ``column``, else of the only text column; a missing text is an error naming its row (``where``: its file line).
+
+    ``train --app text``, ``predict`` and ``evaluate`` read a TextClassifier's texts here, so one rule refuses a
+    ``--text-column`` of numbers (or booleans) for all three.
+    """
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
@@ -160,6 +171,8 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None) -> li
         hint = did_you_mean([column], list(frame.columns))
         raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.{hint}")
     values = frame[column]
+    if pd.api.types.is_numeric_dtype(values):  # bool too: True/False are no words either
+        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
         raise UserError(f"text column '{column}' has no text in {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
@@ -211,8 +224,46 @@ def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
         a = np.load(data, allow_pickle=False)
     except ValueError as exc:
         raise UserError(f"'{data}' is not a plain numeric .npy array ({one_line(exc)}): save the images with np.save of a number array.") from None
+    return array_images(model, a, options, f"'{data}'")
+
+
+def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str) -> np.ndarray:
+    """Images ``a`` (N, H, W[, C]) or (N, C, H, W) (``--image-layout chw``) by the server's pixel rule (:func:`read_images`).
+
+    A uint8 array follows the uint8 rule (0-255, scaled by 1/255) unless ``--image-dtype`` says otherwise; any other, float32's.
+    """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
-    return read_images(model, a, dtype, options.get("image_layout") or "hwc", f"'{data}'")
+    return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
+
+
+def npz_arrays(data: str, target: str | None, *, labels: bool = True) -> tuple[np.ndarray, Any, str, str]:
+    """``(images, labels, images' name, labels' name)`` of an ``.npz`` file, read without unpickling (an object array is refused).
+
+    The labels are the array ``target`` (default ``y``); the images the array ``X``, else the only other one.
+    ``labels=False`` (``predict``): a file without the labels' array gives None for them.
+    """
+    import zipfile
+
+    fix = "save it with np.savez(path, X=images, y=labels) of number (or, for labels, text) arrays"
+    if not Path(data).is_file():
+        raise UserError(f"'{data}' is not a file: check the path.")
+    try:
+        with np.load(data, allow_pickle=False) as npz:
+            names = list(npz.files)
+            label = target or "y"
+            others = [n for n in names if n != label]
+            images = "X" if "X" in others else others[0] if len(others) == 1 else None
+            arrays = (npz[images], npz[label] if label in names else None) if (label in names or not labels) and images is not None else None
+    except (ValueError, OSError, TypeError, zipfile.BadZipFile) as exc:  # an object array, a broken zip, an .npy named .npz
+        raise UserError(f"'{data}' is not a plain .npz of arrays ({one_line(exc)}): {fix}.") from None
+    if arrays is None:
+        held = ", ".join(map(repr, names)) or "no array"
+        what = f"no labels array '{label}'" if label not in names else "no images array 'X' (beside the labels)"
+        raise UserError(f"'{data}' has {what}; its arrays are {held}: {fix}, or name the labels' array with --target.")
+    X, y = arrays
+    if y is not None and (y.ndim != 1 or len(y) != len(X)):
+        raise UserError(f"the labels '{label}' in '{data}' must be one label per image: {len(X)} images ('{images}' {X.shape}), labels of shape {y.shape}.")
+    return X, y, str(images), label
 
 
 def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -285,7 +336,10 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     if kind not in EVALUABLE:
         raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores table models, {', '.join(EVALUABLE)}: {instead(kind, path)}.")
     if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        raise UserError("evaluate needs the labels beside the images: pass a CSV/Parquet of pixel columns and a --target column.")
+        raise UserError("evaluate needs the labels beside the images: pass an .npz of images X and labels y (np.savez), "
+                        "or a CSV/Parquet of pixel columns and a --target column.")
+    if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npz":
+        return _evaluate_npz(model, path, data, target, options)
     if kind == "Forecaster":
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
@@ -295,6 +349,16 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
                                   lambda s, n, f, k: _call(model.backtest, s, n, f, k), stride=options.get("stride"), where=where)
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
+
+
+def _evaluate_npz(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``evaluate`` of an ImageClassifier on an ``.npz``: the images ``X`` against the labels ``y`` (``--target`` names another array)."""
+    from ._data import class_labels, prediction_metrics
+
+    X, y, name, label = npz_arrays(data, target)
+    labels = class_labels(pd.Series(y), model.classes_, label)
+    pred = _outputs(model, array_images(model, X, options, f"the images '{name}' in '{data}'"), proba=False)["predicted_label"].to_numpy()
+    return {"model": path, "data": data, "rows": len(X), "target": label, "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
 
 
 _TARGETS = {"Recommender": "the rating column", "Autoencoder": "the anomaly column (0/1, 1: an anomaly)"}

@@ -5,9 +5,14 @@ The options are ``train``'s where they mean the same thing for the app (``--hidd
 and the app's inputs are named as ``predict`` and ``evaluate`` name them for the same app's file
 (``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``), so the file written is
 read back by those commands with the same options. An option of ``train`` that the app has no use for
-(``--sample-weight``, ``--weight-averaging``, ``--workers``, ``--init-from``, ...) is refused in one line
+(``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
+``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster or ImageClassifier from a file of the
+same app (its ``init_from``); the Autoencoder and Recommender have no ``init_from`` and refuse it.
+The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
+prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
+so ``--json`` is one JSON document.
 
 The fitting is the app's own ``fit``; the file is its ``save`` (written atomically). What each app reads and
 scores is in :mod:`._apptrain_fit`.
@@ -15,7 +20,9 @@ scores is in :mod:`._apptrain_fit`.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import sys
 import time
 from typing import Any
 
@@ -30,9 +37,9 @@ _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": 
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
            "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device"}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
-_PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing"),
-           "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon"),
-           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing")}
+_PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
+           "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon", "init_from", "freeze"),
+           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze")}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout")}
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
@@ -94,6 +101,44 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
     return params
 
 
+#: the parameters a new app takes from its ``--init-from`` file unless given: they shape the layers copied (the Forecaster's first layer reads ``window`` values)
+_SHAPING = ("hidden_layer_sizes", "window", "horizon")
+
+
+def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``--init-from`` checked (a model file of the same app) and ``--freeze`` parsed as ``train`` parses it.
+
+    The source's ``hidden_layer_sizes`` (and a Forecaster's ``window`` and ``horizon``) are the defaults of the new app, so
+    its hidden layers match the source's and are copied. A table model's file or another app's is one line naming what is taken.
+    """
+    from ._appfiles import article
+    from ._train import freeze_option
+
+    params = dict(params)
+    init_from = params.get("init_from")
+    if params.get("freeze") is not None:
+        if init_from is None:
+            raise UserError("--freeze needs --init-from: freezing fresh random layers would only shrink the model.")
+        params["freeze"] = freeze_option(params["freeze"])
+    if init_from is None:
+        return params
+    from ..ship import read_metadata
+
+    meta = read_metadata(init_from)  # ModelFileError (one line, exit 2) for a missing or foreign file
+    kind = str(meta.get("estimator"))
+    if kind != APPS[app]:
+        held = "a table model (`hiddenlayers train`)" if kind in ("MLPClassifier", "MLPRegressor") else f"{article(kind)} (an application file)"
+        raise UserError(f"--init-from '{init_from}' holds {held}; train --app {app} starts from {article(APPS[app])} file "
+                        f"(written by `hiddenlayers train --app {app}` or {APPS[app]}.save): pass one, or drop --init-from.")
+    from ..estimators import sizes_from_json
+
+    source = meta.get("params") or {}
+    for name in _SHAPING:
+        if name not in params and name in source:
+            params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source[name]
+    return params
+
+
 def _whole(text: str, option: str) -> int:
     try:
         return int(text)
@@ -130,16 +175,20 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
     cls = getattr(apps, kind)
-    params = app_params(app, options, given, cls().get_params())
+    params = transfer_params(app, app_params(app, options, given, cls().get_params()))
+    params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     by_param = _by_param(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     make = _maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
-    model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
+    with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
+        model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
     elapsed = time.perf_counter() - start
     model.save(out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(model.hidden_layer_sizes),
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
+    if params.get("init_from") is not None:
+        summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
     show_summary(summary, bool(options["json"]))
     return summary
 
@@ -193,10 +242,11 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
                        ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
-                       ("image_layout", "pixel column order"), ("threshold", "anomaly threshold")):
+                       ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
+                       ("transferred", "layers copied"), ("frozen", "layers kept fixed")):
         if s.get(key) is not None:
             value = s[key]
-            t.add_row(label, _listed(value) if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))
+            t.add_row(label, (_listed(value) or "none") if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))
     if s.get("threshold") is not None:
         t.add_row("", "reconstruction error above which predict flags a row (-1)")
     for k, v in s.get("test_metrics", {}).items():

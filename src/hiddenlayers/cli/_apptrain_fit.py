@@ -15,7 +15,9 @@ a trained file reads back with the same options. The held-out part is scored by 
   are held out and forecast from the rest -> MAE, RMSE, MASE and the naive forecast's MAE (``evaluate``'s backtest);
 * image: pixel columns (``--features``, default every column but ``--target``) in ``--image-layout`` order, each image
   ``--image-shape`` (default: one channel, square), pixels by ``--image-dtype`` and the server's rule (``predict``'s
-  reader); the labels ``--target``; ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused.
+  reader); the labels ``--target``; or an ``.npz`` with the images ``X`` (N, H, W[, C]; ``chw``: (N, C, H, W)) and the labels ``y``
+  (``--target NAME`` names another), read without unpickling and by predict's ``.npy`` rule (a uint8 array is 0-255 pixels);
+  ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused.
 
 Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest.
 """
@@ -63,11 +65,9 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     frame, target, _ = _labelled(data, options["target"], "the labels")
     inputs = frame.drop(columns=[target])
     column = options["text_column"]
-    if column is not None and column in inputs.columns and pd.api.types.is_numeric_dtype(inputs[column]):
-        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
     if column is not None and column == target:
         raise UserError(f"--text-column '{column}' is the --target column: pass the column of texts, and the labels as --target.")
-    texts = np.asarray(read_texts(inputs, column), dtype=object)
+    texts = np.asarray(read_texts(inputs, column), dtype=object)  # a column of numbers is refused there, as predict and evaluate refuse it
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
     labels = frame[target].to_numpy()
@@ -224,35 +224,60 @@ def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:
 
 
 def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
-    """An ImageClassifier on pixel columns (read as ``predict`` reads them) and the labels ``--target``; held-out accuracy."""
-    from types import SimpleNamespace
-
-    from ..data import numeric_matrix
-    from ._appfiles import check_app_options, read_images
+    """An ImageClassifier on images and labels (pixel columns and ``--target``, or an ``.npz``'s arrays), read as ``predict`` reads them; held-out accuracy."""
+    from ._appfiles import check_app_options
     from ._data import prediction_metrics
     from ._train import class_weight_option
 
-    if data.lower().endswith((".npy", ".npz")):
-        raise UserError("train --app image reads pixel columns beside a --target label column (CSV, Parquet, ...); an .npy array holds no labels: "
-                        "save the images flattened as columns with their labels.")
+    if data.lower().endswith(".npy"):
+        raise UserError("train --app image needs labels beside the images, and an .npy array holds none: save both with np.savez(path, X=images, y=labels) "
+                        "and pass the .npz, or save the images flattened as columns beside a label column.")
     check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
+    layout = options["image_layout"] or "hwc"
+    images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
+    extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
+    tr, te = _split(len(images), options, labels)
+    model = fit(make(**extra), images[tr], labels[tr])
+    summary: dict[str, Any] = {"image_shape": "x".join(map(str, shape)), "image_layout": layout, **read, "rows": len(tr)}
+    if te is not None:
+        found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
+        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+    return model, summary
+
+
+def _column_images(data: str, options: dict[str, Any], layout: str) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], dict[str, Any]]:
+    """Images from pixel columns (``--features``, default every column but ``--target``) of ``--image-shape``, and the labels ``--target``."""
+    from types import SimpleNamespace
+
+    from ..data import numeric_matrix
+    from ._appfiles import read_images
+
     frame, target, _ = _labelled(data, options["target"], "the labels")
     names = _columns(frame, options["features"], target)
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n])]
     if text:
         raise UserError(f"column '{text[0]}' holds text: an ImageClassifier reads pixel columns (numbers); pass them with --features.")
     shape = _image_shape(options["image_shape"], len(names))
-    layout = options["image_layout"] or "hwc"
     images = read_images(SimpleNamespace(image_shape_=shape), numeric_matrix(frame[names]), options["image_dtype"] or "float32", layout, "the data")
-    labels = frame[target].to_numpy()
-    extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
-    tr, te = _split(len(images), options, labels)
-    model = fit(make(**extra), images[tr], labels[tr])
-    summary: dict[str, Any] = {"image_shape": "x".join(map(str, shape)), "image_layout": layout, "target": target, "rows": len(tr)}
-    if te is not None:
-        found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
-        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
-    return model, summary
+    return images, frame[target].to_numpy(), shape, {"target": target}
+
+
+def _npz_images(data: str, options: dict[str, Any], layout: str) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], dict[str, Any]]:
+    """Images ``X`` (N, H, W[, C]), or (N, C, H, W) with ``--image-layout chw``, and labels ``y`` (``--target``) of an ``.npz``, by predict's .npy rule."""
+    from types import SimpleNamespace
+
+    from ._appfiles import array_images, npz_arrays
+
+    for option in ("features", "image_shape"):
+        if options[option] is not None:
+            flag = "--" + option.replace("_", "-")
+            raise UserError(f"{flag} is for pixel columns; the images of an .npz are an array that carries its shape: drop {flag}.")
+    X, y, name, label = npz_arrays(data, options["target"])
+    if X.ndim not in (3, 4):
+        raise UserError(f"the images '{name}' in '{data}' have shape {X.shape}: give (N, H, W) or (N, H, W, C) (--image-layout chw: (N, C, H, W)).")
+    c, h, w = (1, *X.shape[1:]) if X.ndim == 3 else (X.shape[1], *X.shape[2:]) if layout == "chw" else (X.shape[3], *X.shape[1:3])
+    shape = (int(c), int(h), int(w))
+    return array_images(SimpleNamespace(image_shape_=shape), X, options, f"the images '{name}' in '{data}'"), y, shape, {"target": label}
 
 
 #: ``--app`` name -> its reader, fit and score

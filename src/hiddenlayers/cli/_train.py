@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -273,7 +274,8 @@ def run_train(
     if lapse is not None:
         model.set_params(callbacks=[*(model.callbacks or []), lapse])
     start = time.perf_counter()
-    model = fit_model(model, A_tr.matrix, y_tr, w_tr)
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
+        model = fit_model(model, A_tr.matrix, y_tr, w_tr)
     elapsed = time.perf_counter() - start
     if lapse is not None and lapse_path is not None:
         if lapse.frames:
@@ -303,6 +305,12 @@ def model_state(pre: TablePreprocessor, prep: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def freeze_option(freeze: Any) -> Any:
+    """``--freeze`` as the estimators take it: ``"2"`` -> 2 (the first two hidden layers), ``"head_first"``, else layer names (``"hidden1,hidden2"`` -> a list)."""
+    text = str(freeze).strip()
+    return int(text) if text.isdigit() else text if text == "head_first" else [n.strip() for n in text.split(",") if n.strip()]
+
+
 def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """``--init-from``/``--freeze`` checked and parsed; the source's layers as the default ``--hidden``.
 
@@ -313,8 +321,7 @@ def _transfer_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     if freeze is not None:
         if not init_from:
             raise UserError("--freeze needs --init-from: freezing fresh random layers would only shrink the model.")
-        text = str(freeze).strip()
-        params["freeze"] = int(text) if text.isdigit() else text if text == "head_first" else [n.strip() for n in text.split(",") if n.strip()]
+        params["freeze"] = freeze_option(freeze)
     source_pre = None
     if init_from:
         from ..ship import read_metadata

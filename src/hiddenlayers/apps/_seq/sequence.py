@@ -94,6 +94,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("dtype", "float32"),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("progress_bar", False),
     row("verbose", False),
     row("init_from", None),
     row("freeze", None),
@@ -141,6 +142,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         dtype: str = "float32",
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
@@ -172,6 +174,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
         self.verbose = verbose
 
     # -- data (TextClassifier overrides _sequences and _fit_sequences) ---------------
