@@ -104,8 +104,7 @@ def test_a_baseline_is_in_the_units_of_X_for_a_model_that_rescales_its_input():
     np.testing.assert_allclose(attribute(ae, X[:3], target=0, baseline=X.mean(axis=0)), at_mean, atol=1e-6)
     np.testing.assert_allclose(attribute(ae, X[:3], target=0, baseline=np.tile(X.mean(axis=0), (3, 1))), at_mean, atol=1e-6)
     np.testing.assert_allclose(feature_importance(ae, X[:40], baseline=X.mean(axis=0)), feature_importance(ae, X[:40]), atol=1e-6)
-    with pytest.warns(UserWarning, match="did not converge"):  # far from the data, 50 steps miss the gap by ~2%
-        zero_raw = attribute(ae, X[:3], target=0, baseline=0.0)  # a raw all-zero row, far from the mean
+    zero_raw = attribute(ae, X[:3], target=0, baseline=0.0)  # a raw all-zero row, far from the mean
     assert np.abs(zero_raw - at_mean).max() > 0.1
 
 
