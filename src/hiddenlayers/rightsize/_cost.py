@@ -280,7 +280,31 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
         from ..exceptions import NotFittedError
 
         raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")
-    raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network. Received: {type(model).__name__}.")
+    raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a torch.nn.Module. Received: {type(model).__name__}.")
+
+
+def _is_plain_module(model: Any, example_input: Any, input_shape: Any) -> bool:
+    """A ``torch.nn.Module`` that is not a hiddenlayers ``Network``; ``example_input``/``input_shape`` given to anything else is refused."""
+    from ..network import Network
+
+    plain = isinstance(model, nn.Module) and not isinstance(model, Network) and getattr(model, "network_", None) is None
+    if not plain and (example_input is not None or input_shape is not None):
+        raise ValueError(f"example_input= and input_shape= are for a plain torch.nn.Module; {type(model).__name__} makes its own "
+                         "inputs: pass X= (inputs in the form its predict takes) instead.")
+    return plain
+
+
+def _plain_module_cost(model: nn.Module, *, X: Any, epoch_samples: int | None, **kwargs: Any) -> CostReport:
+    """:func:`cost` of a plain module (``_cost_module``), after refusing what only a hiddenlayers model can use."""
+    from ._cost_module import module_cost
+
+    if X is not None:
+        raise ValueError("X is for a hiddenlayers estimator or application; for a plain torch.nn.Module pass example_input= "
+                         "(a few inputs, batch first) instead.")
+    if epoch_samples is not None:
+        raise ValueError("epoch_samples needs a hiddenlayers model (its loss and training rows); a plain torch.nn.Module's "
+                         "energy per epoch is not measured: omit epoch_samples.")
+    return module_cost(model, **kwargs)
 
 
 def _is_table_model(est: Any, net: Any) -> bool:
@@ -487,10 +511,13 @@ def cost(
     watts: float | None = None,
     per_layer_latency: bool = True,
     X: Any = None,
+    example_input: Any = None,
+    input_shape: Any = None,
 ) -> CostReport:
     """Measure what ``model`` costs, per hidden layer and in total.
 
-    ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``).
+    ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``), or any
+    ``torch.nn.Module`` with ``example_input``/``input_shape``.
     ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
     batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
@@ -503,11 +530,26 @@ def cost(
     sequences, texts). With it, the network is timed on those inputs and
     ``predict`` is timed too; without it, random inputs of the network's
     shape are used, and ``predict`` is timed only for the table MLPs.
+    ``example_input``: a plain ``torch.nn.Module``'s inputs, batch first ``(N, ...)``; or
+    ``input_shape``: one input's shape, for random inputs (what the report holds then, and
+    leaves out: :mod:`hiddenlayers.rightsize._cost_module`).
 
     >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
     """
     _check_args(batch_size, n_calls, throughput_batch, watts, train_batch_size, epoch_samples)
+    if _is_plain_module(model, example_input, input_shape):
+        return _plain_module_cost(model, X=X, example_input=example_input, input_shape=input_shape, epoch_samples=epoch_samples, batch_size=batch_size,
+                                  n_calls=n_calls, throughput_batch=throughput_batch, train_batch_size=train_batch_size, watts=watts)
+    return _network_cost(model, batch_size=batch_size, n_calls=n_calls, throughput_batch=throughput_batch, train_batch_size=train_batch_size,
+                         epoch_samples=epoch_samples, watts=watts, per_layer_latency=per_layer_latency, X=X)
+
+
+def _network_cost(
+    model: Any, *, batch_size: int, n_calls: int, throughput_batch: int, train_batch_size: int | None, epoch_samples: int | None,
+    watts: float | None, per_layer_latency: bool, X: Any,
+) -> CostReport:
+    """:func:`cost` of a hiddenlayers estimator, application or ``Network`` (arguments checked there)."""
     est, net = _unwrap(model)
     param = next(net.parameters())
     device, dtype, itemsize = param.device, param.dtype, param.element_size()
