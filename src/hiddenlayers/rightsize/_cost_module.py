@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._cost import CostReport, LayerCost, _big_batch_energy, _flops, _forward_times_us, blas_threads
+from ._cost_report import CostReport, LayerCost
+from ._measure import _big_batch_energy, _flops, _forward_times_us, blas_threads
 
 
 def _input_maker(module: nn.Module, example_input: Any, input_shape: Any) -> Callable[[int], torch.Tensor]:
