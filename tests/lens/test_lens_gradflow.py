@@ -148,3 +148,17 @@ def test_every_takes_numpy_integers(every):
 def test_every_refuses_bools_floats_and_non_positive(every):
     with pytest.raises(ValueError, match="every must be an integer >= 1"):
         GradientFlow(every=every)
+
+
+def test_every_k_over_partial_fit_calls_records_every_kth_call_only():
+    """Each partial_fit call ends its own short run: recording its 'last epoch' would record every call."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    flow = GradientFlow(X, every=3)
+    clf = hl.MLPClassifier((5,), random_state=0, callbacks=[flow])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(7):
+            clf.partial_fit(X, y, classes=np.unique(y))
+    assert [r["epoch"] for r in flow.records] == [3, 6]

@@ -156,7 +156,8 @@ class GradientFlow(Callback):
     pass on the sample). As a fit callback the last epoch is recorded too, whether or not
     k divides it, so the records always end on the final state: gradients are read in
     every epoch for that (no host sync per step), and with ``X`` a copy of the weights is
-    kept at the end of each unrecorded epoch until the next one ends.
+    kept at the end of each unrecorded epoch until the next one ends. A ``partial_fit``
+    call is one epoch of a longer run, not its end: there every k-th call is recorded.
 
     Use it as a training callback of the estimators, or in your own loop:
     ``with flow.epoch(model):`` around each epoch and ``flow.step()`` after
@@ -252,7 +253,8 @@ class GradientFlow(Callback):
         """Record the last epoch when ``every`` skipped it, with the activation statistics of its own weights."""
         network, history = kwargs.get("network"), kwargs.get("history")
         pending, self._pending = self._pending, None
-        if network is None or history is None or pending is None:
+        # a partial_fit call is one epoch of a longer run, not its end: every=k holds across the calls
+        if network is None or history is None or pending is None or history.stop_reason == "partial_fit":
             return
         record, weights = pending
         if weights is not None:
