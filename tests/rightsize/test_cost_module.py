@@ -101,3 +101,9 @@ def test_example_input_is_refused_for_a_hiddenlayers_network() -> None:
 
     with pytest.raises(ValueError, match="example_input= and input_shape= are for a plain torch.nn.Module; Network makes its own"):
         cost(Network(5, "7,3", 2), input_shape=(5,), **FAST)
+
+
+def test_an_input_the_module_cannot_take_is_one_line_naming_its_shape() -> None:
+    with pytest.raises(ValueError, match=r"^Sequential cannot run on an input of shape \(1, 5\) \(torch\.float32\): .*input_shape it takes\.$") as info:
+        cost(nn.Sequential(nn.Linear(4, 2)), input_shape=(5,), **FAST)
+    assert "\n" not in str(info.value)

@@ -128,7 +128,12 @@ def module_cost(
     notes = ["a plain torch.nn.Module: no predict() to time (the raw forward is), no loss or rows per epoch, so no energy per epoch",
              "training-step FLOPs: forward and backward of sum(output²) at the train batch, the loss's element-wise ops not counted"]
     probe = copy.deepcopy(module)
-    f_pred = _flops(probe, x1, False, False)
+    try:
+        f_pred = _flops(probe, x1, False, False)
+    except (RuntimeError, TypeError, ValueError, IndexError) as exc:  # the input does not fit the module: say so in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{type(module).__name__} cannot run on an input of shape {tuple(x1.shape)} ({x1.dtype}): {first}. "
+                         "Pass example_input= with real inputs, or the input_shape it takes.") from None
     try:
         f_train = _flops(probe, example(train_batch_size), True, False)
     except (TypeError, AttributeError, RuntimeError) as exc:  # an output that is not one tensor, or no gradient to take
