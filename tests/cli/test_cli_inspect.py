@@ -233,3 +233,17 @@ def test_inspect_landscape_user_errors(model, table, tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output  # a note that labels are missing, then the error
     assert result.stderr.strip().splitlines()[-1].startswith("error: --landscape needs the model's target column")
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "l.png").exists()
+
+
+@pytest.mark.parametrize("label", ["label", "species"])
+def test_another_datasets_table_is_refused_for_its_columns_before_its_labels(model, tmp_path, label):
+    """A wine-like table with labels the model never saw (or no 'label' column): the missing columns are named, not the labels."""
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"alcohol": [13.2, 12.4, 14.1], "hue": [1.0, 0.9, 1.1], label: ["class_0", "class_1", "class_0"]}).to_csv(other, index=False)
+    message = "the data lacks column(s) 'a', 'b', 'color' that the model was trained on"
+    out = tmp_path / "r.html"
+    assert_user_error(run("inspect", model, other, "-o", out), message)
+    assert not out.exists()
+    assert_user_error(run("evaluate", model, other), message)
+    assert_user_error(run("prune", model, other, "-o", tmp_path / "small.safetensors"), message)
+    assert not (tmp_path / "small.safetensors").exists()

@@ -139,3 +139,41 @@ def test_feature_importance_draws_its_rows_at_random_and_a_whole_x_baseline_foll
     np.testing.assert_allclose(shifted, [0.0, 0.0], atol=1e-7)
     with pytest.raises(ValueError, match=r"X's shape \(1000, 2\)\. Received shape \(999, 2\)"):  # X's rows, not the 300 drawn
         feature_importance(lin, X, baseline=np.zeros((999, 2)), max_rows=300)
+
+
+def _steep_sigmoid() -> nn.Module:
+    """A hand-set unit whose output jumps from 0 to 1 midway along the path from 0 to each row: 50 steps miss the jump."""
+    m = nn.Sequential(nn.Linear(3, 1), nn.Sigmoid())
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[300.0, -100.0, 50.0]]))
+        m[0].bias.fill_(-120.0)
+    return m
+
+
+def test_too_few_steps_warn_with_the_fix_and_the_delta_shows_the_miss():
+    m = _steep_sigmoid()
+    X = np.array([[1.0, 0.5, 0.3], [0.9, 0.2, 1.0], [1.0, 1.0, 1.0]], dtype=np.float32)
+    with torch.no_grad():
+        gap = (m(torch.from_numpy(X)) - m(torch.zeros(1, 3))).numpy()[:, 0]  # each row's f(x) - f(0), about 1
+    with pytest.warns(UserWarning, match=r"did not converge.*raise n_steps \(now 50") as record:
+        a, delta = attribute(m, X, return_convergence_delta=True)
+    assert len(record) == 1 and record[0].filename == __file__  # points at the user's line
+    assert delta.shape == (3,)
+    np.testing.assert_allclose(delta, a.sum(1) - gap, atol=1e-5)  # Captum's delta: the sum's miss, row by row
+    assert np.abs(delta).sum() / np.abs(gap).sum() > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # enough steps: no warning, a delta near 0
+        a, delta = attribute(m, X, n_steps=1000, return_convergence_delta=True)
+        plain = attribute(m, X, n_steps=1000)
+    np.testing.assert_allclose(a, plain)
+    np.testing.assert_allclose(a.sum(1), gap, atol=1e-4)
+    assert np.abs(delta).max() < 1e-4
+
+
+def test_the_delta_of_the_negative_class_is_negated_and_the_flag_is_checked(cancer_clf):
+    clf, X = cancer_clf
+    pos, d_pos = attribute(clf, X[:4], target="malignant", return_convergence_delta=True)
+    neg, d_neg = attribute(clf, X[:4], target="benign", return_convergence_delta=True)
+    np.testing.assert_allclose(d_neg, -d_pos)
+    with pytest.raises(TypeError, match="return_convergence_delta must be True or False"):
+        attribute(clf, X[:4], target="benign", return_convergence_delta="yes")

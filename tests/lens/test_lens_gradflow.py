@@ -114,3 +114,51 @@ def test_convolution_and_recurrent_layers_are_recorded(spec, shape):
             row = rec["layers"][name]
             assert g > 0 and row["grad_norm"] == pytest.approx(g, rel=1e-6)
             assert row["weight_norm"] > 0 and 0 < row["update_ratio"] < 1 and row["units"] > 0
+
+
+def test_every_k_still_records_the_last_epoch_as_every_1_does():
+    """max_iter=5, every=3: epochs 3 and 5 (the last), each the same record as every=1 gives (activation stats included)."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    runs = {}
+    for k in (1, np.int64(3)):
+        flow = GradientFlow(X, every=k)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = hl.MLPClassifier((6,), max_iter=5, random_state=0, callbacks=[flow]).fit(X, y)
+        runs[int(k)] = (flow.records, clf)
+    every1, every3 = runs[1][0], runs[3][0]
+    assert [r["epoch"] for r in every3] == [3, 5]
+    assert [r["epoch"] for r in runs[3][1].history_.extra["gradient_flow"]] == [3, 5]
+    for got, want in zip(every3, (every1[2], every1[4])):
+        assert set(got["layers"]["hidden1"]) == set(want["layers"]["hidden1"])
+        for key, value in want["layers"]["hidden1"].items():
+            assert got["layers"]["hidden1"][key] == pytest.approx(value, rel=1e-6), key
+    # the weights training kept are back in the network after the last record's statistics
+    assert every3[-1]["layers"]["hidden1"]["weight_norm"] == pytest.approx(float(np.linalg.norm(runs[3][1].coefs_[0])), rel=1e-5)
+
+
+@pytest.mark.parametrize("every", [np.int32(2), np.int64(1)])
+def test_every_takes_numpy_integers(every):
+    assert GradientFlow(every=every).every == int(every)
+
+
+@pytest.mark.parametrize("every", [True, np.bool_(True), 2.0, "2", 0, np.int64(-1)])
+def test_every_refuses_bools_floats_and_non_positive(every):
+    with pytest.raises(ValueError, match="every must be an integer >= 1"):
+        GradientFlow(every=every)
+
+
+def test_every_k_over_partial_fit_calls_records_every_kth_call_only():
+    """Each partial_fit call ends its own short run: recording its 'last epoch' would record every call."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    flow = GradientFlow(X, every=3)
+    clf = hl.MLPClassifier((5,), random_state=0, callbacks=[flow])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(7):
+            clf.partial_fit(X, y, classes=np.unique(y))
+    assert [r["epoch"] for r in flow.records] == [3, 6]

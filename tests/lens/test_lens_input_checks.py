@@ -446,3 +446,16 @@ def test_other_selector_types_are_type_errors(bad):
     msg = f"each entry of a layers list must be a layer name, a glob pattern or a 1-based hidden-layer index. Received: {bad!r}."
     with pytest.raises(TypeError, match=re.escape(msg)):
         select_layers(_seq(), ["0", bad])
+
+
+def test_project_draws_its_rows_at_random_and_says_which(iris):
+    """iris is sorted by label: the first 60 rows hold classes 0 and 1 only; a seeded draw holds all three."""
+    clf, X, y = iris
+    assert set(y[:60]) == {0, 1}
+    out = project(clf, X, max_rows=60)
+    assert out["hidden1"].shape == (60, 2)  # still a dict of layer -> (n, 2)
+    assert out.rows.shape == (60,) and np.all(np.diff(out.rows) > 0) and set(y[out.rows]) == {0, 1, 2}
+    np.testing.assert_array_equal(project(clf, X, max_rows=60).rows, out.rows)  # seeded: the same rows again
+    assert not np.array_equal(project(clf, X, max_rows=60, random_state=1).rows, out.rows)
+    np.testing.assert_allclose(out["hidden1"], project(clf, X[out.rows], max_rows=None)["hidden1"], atol=1e-6)
+    np.testing.assert_array_equal(project(clf, X, max_rows=None).rows, np.arange(len(X)))

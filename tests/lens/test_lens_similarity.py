@@ -130,3 +130,10 @@ def test_a_constant_representation_scores_exactly_zero(rng, value):
     Z = mixed[:, 2:] @ rng.normal(size=(3, 2)) + rng.normal(size=(50, 2))
     for unbiased in (False, True):
         assert cka(mixed, Z, unbiased=unbiased) == pytest.approx(cka(mixed[:, 2:], Z, unbiased=unbiased), rel=1e-12)
+
+
+@pytest.mark.parametrize("args", [({},), ({}, {"b": np.eye(3)}), ({"a": np.eye(3)}, {})])
+def test_cka_matrix_refuses_an_empty_dict_in_one_line(args) -> None:
+    with pytest.raises(ValueError, match=r"cka_matrix needs [AB] as a non-empty dict") as info:
+        cka_matrix(*args)
+    assert "\n" not in str(info.value)

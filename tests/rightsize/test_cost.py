@@ -133,7 +133,7 @@ def test_energy_of_a_counter_that_never_moves_ends_and_reads_zero() -> None:
 def test_errors(clf: hl.MLPClassifier) -> None:
     with pytest.raises(hl.NotFittedError, match=r"cost\(\) needs a fitted model: call MLPClassifier.fit"):
         cost(hl.MLPClassifier())
-    with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network\. Received: str\.$"):
+    with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a torch\.nn\.Module\. Received: str\.$"):
         cost("model.safetensors")
     with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
         cost(clf, X=np.zeros((0, 4)), n_calls=10)

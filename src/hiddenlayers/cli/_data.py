@@ -285,6 +285,20 @@ def check_finite_output(out: np.ndarray, where: Callable[[int], str] | None = No
                         "overflows): fix that row's values.")
 
 
+def refuse_missing_inputs(model: Any, columns: list[str]) -> None:
+    """A DataError naming the model's input columns that ``columns`` lacks, before any label is read.
+
+    Why first: a table of other data (wrong file) would otherwise fail on its labels
+    ("label 'x' is not a class", "unknown target column") and hide that the columns are wrong.
+    """
+    have = set(columns)
+    missing = [c for c in input_columns(model) if c not in have]
+    if missing:
+        shown = ", ".join(map(repr, missing[:10])) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise DataError(f"the data lacks column(s) {shown} that the model was trained on: pass the table the model reads "
+                        f"(it has {preview([repr(c) for c in columns], 8)}).")
+
+
 def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tuple[Any, Any, Any]:
     """(raw feature table, model matrix, labels) of labelled ``data``, read with the model's stored preprocessing.
 
@@ -305,6 +319,8 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     if sample_weight is not None and sample_weight in input_columns(model):
         raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "
                         "pass a column the model does not read.")
+    table = read_table(data) if table is None else table
+    refuse_missing_inputs(model, [str(c) for c in table.frame.columns])  # another dataset's table: its columns, not its labels, are the problem
     lab = read_labelled(data, target, stored, "this model file does not record its target column: pass --target COLUMN.", table=table)
     from ._weights import take_weights
 

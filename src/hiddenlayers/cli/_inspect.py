@@ -16,7 +16,16 @@ import numpy as np
 from ..data import Table, default_target, read_table, resolve_column
 from ..exceptions import DataError
 from ._common import UserError, check_report_output, clean, note, one_line, print_json
-from ._data import MODEL_IS_REGRESSOR, class_labels, coerce_labels, load_model, model_inputs, refuse_input_as_target, regression_target
+from ._data import (
+    MODEL_IS_REGRESSOR,
+    class_labels,
+    coerce_labels,
+    load_model,
+    model_inputs,
+    refuse_input_as_target,
+    refuse_missing_inputs,
+    regression_target,
+)
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
@@ -31,6 +40,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     frame = table.frame
     state = getattr(model, "preprocessing_", None) or {}
     refuse_input_as_target(model, target)
+    refuse_missing_inputs(model, [str(c) for c in frame.columns])  # another dataset's table: a column problem before any label
     name = target or state.get("target") or default_target(data, frame)
     if name is not None and target is None and name not in frame.columns:
         note(f"the data has no '{name}' column (the model's target): the report is built without labels, so no probes.")

@@ -23,7 +23,7 @@ from ._neurons import NeuronMaps, neuron_maps, top_activating
 from ._preferred import preferred_inputs
 from ._preferred_result import PreferredInputs
 from ._probes import ProbeResult, probe
-from ._projection import project, project_2d
+from ._projection import Projection, project, project_2d
 from ._record import Recording, record, recording, select_layers
 from ._report import Report, report
 from ._shift import DomainShift, LayerShift, domain_shift
@@ -45,6 +45,7 @@ __all__ = [
     "NeuronMaps",
     "PreferredInputs",
     "ProbeResult",
+    "Projection",
     "Recording",
     "Report",
     "Target",

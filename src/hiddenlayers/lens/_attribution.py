@@ -10,21 +10,33 @@ rescales rows, such as an Autoencoder, the baseline is rescaled the same way).
 ``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
+
+Completeness: a row's integrated gradients sum to ``f(x) - f(baseline)`` as the steps
+grow; :func:`attribute` warns when, over the rows, ``Σ|delta| / Σ|f(x) - f(baseline)|``
+exceeds :data:`COMPLETENESS_TOLERANCE` (5%: a small MLP on standardised iris
+missed by 1.3% at the default 50 steps in the tests, no reason to warn), ``delta`` being Captum's convergence delta
+(the attributions' sum minus that gap): too few ``n_steps`` for how sharply the output
+bends along the path (raw, unscaled inputs far from the baseline do that).
 """
 
 from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 import torch
 
+from .._stacklevel import user_stacklevel
 from ._state import evaluating, module_of
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+COMPLETENESS_TOLERANCE = 0.05
+"""Largest ``Σ|delta| / Σ|f(x) - f(baseline)|`` over the rows that :func:`attribute` accepts without a warning."""
 
 
 def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
@@ -170,8 +182,38 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
     return (0 if n_out == 1 else index), 1.0  # one output: a regressor's
 
 
+def _check_completeness(delta: torch.Tensor, gap: torch.Tensor, n_steps: int) -> None:
+    """Warn (one ``UserWarning``) when the attributions' sums miss ``f(x) - f(baseline)`` by more than the tolerance.
+
+    ``delta``/``gap``: ``(n,)`` per row. Relative over all rows (``Σ|delta| / Σ|gap|``), so a
+    row whose gap is near zero does not raise it alone; no gap at all (X is the baseline) never warns.
+    """
+    total_gap = float(gap.abs().sum())
+    if total_gap == 0.0:
+        return
+    rel = float(delta.abs().sum()) / total_gap
+    if rel > COMPLETENESS_TOLERANCE:
+        warnings.warn(
+            f"integrated gradients did not converge: the attributions' sums miss f(X) - f(baseline) by {100 * rel:.3g}% "
+            f"(over {COMPLETENESS_TOLERANCE:.0%}); raise n_steps (now {n_steps}, e.g. n_steps={max(200, 4 * n_steps)}) "
+            "or scale the inputs so the path from the baseline is shorter.",
+            UserWarning,
+            stacklevel=user_stacklevel(),  # the user's call of attribute
+        )
+
+
+@overload
+def attribute(
+    model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[False] = ...
+) -> np.ndarray: ...
+@overload
+def attribute(
+    model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True]
+) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
-def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def attribute(
+    model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50, return_convergence_delta: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
     The result has the network input's shape, in its units: ``X`` as the model feeds it to the
@@ -180,14 +222,25 @@ def attribute(model: Any, X: Any, *, target: Any = None, baseline: Any = None, n
     there is more than one output. A binary classifier's negative class gets the positive
     class's attributions negated. ``baseline``: see the module docstring; ``n_steps``: Captum's
     integration steps (more steps, a smaller gap between the attributions' sum and
-    ``f(X) - f(baseline)``).
+    ``f(X) - f(baseline)``). ``return_convergence_delta``: as Captum names it, also return
+    ``delta``, ``(n,)``: each row's attributions summed minus ``f(x) - f(baseline)`` (in the
+    output's units; 0 is exact). Whether or not it is returned, a relative miss over
+    :data:`COMPLETENESS_TOLERANCE` warns once, naming the fix (more ``n_steps``).
+    Returns the attributions, or ``(attributions, delta)``.
     """
     from captum.attr import IntegratedGradients
 
+    if not isinstance(return_convergence_delta, (bool, np.bool_)):
+        raise TypeError(f"return_convergence_delta must be True or False. Received: return_convergence_delta={return_convergence_delta!r}.")
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return sign * attr.detach().cpu().numpy()
+    attr, delta = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
+    gap = attr.detach().reshape(len(attr), -1).sum(1).double() - delta.detach().double()  # f(x) - f(baseline) per row
+    _check_completeness(delta.detach().double(), gap, int(n_steps))
+    out = sign * attr.detach().cpu().numpy()
+    if return_convergence_delta:
+        return out, sign * delta.detach().double().cpu().numpy()
+    return out
 
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:

@@ -152,7 +152,12 @@ class GradientFlow(Callback):
     ``layers``: which layers, as :func:`~hiddenlayers.lens.record` takes them
     (names, glob patterns, hidden-layer indices, module types, a predicate);
     ``None``: a Network's hidden layers, else every leaf module with weights.
-    ``every``: record every k-th epoch (cost: one forward pass on the sample).
+    ``every``: record every k-th epoch (a Python or NumPy integer >= 1; cost: one forward
+    pass on the sample). As a fit callback the last epoch is recorded too, whether or not
+    k divides it, so the records always end on the final state: gradients are read in
+    every epoch for that (no host sync per step), and with ``X`` a copy of the weights is
+    kept at the end of each unrecorded epoch until the next one ends. A ``partial_fit``
+    call is one epoch of a longer run, not its end: there every k-th call is recorded.
 
     Use it as a training callback of the estimators, or in your own loop:
     ``with flow.epoch(model):`` around each epoch and ``flow.step()`` after
@@ -166,14 +171,17 @@ class GradientFlow(Callback):
     """
 
     def __init__(self, X: Any = None, *, layers: Selector = None, every: int = 1, max_rows: int | None = 1024) -> None:
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
         rows = check_max_rows(max_rows)
         if X is not None:
             require_finite(X)
-        self.X, self.layers, self.every, self.max_rows = X, layers, every, rows
+        self.X, self.layers, self.max_rows = X, layers, rows
+        self.every = int(every)
         self.records: list[dict[str, Any]] = []
         self._epoch: _Epoch | None = None
+        # the latest epoch that ended unrecorded: (its record without activation statistics, its weights when X is given)
+        self._pending: tuple[dict[str, Any], dict[str, torch.Tensor] | None] | None = None
 
     # ------------------------------------------------------------------ your own loop
 
@@ -212,8 +220,9 @@ class GradientFlow(Callback):
         network = kwargs.get("network")
         epoch = int(kwargs.get("epoch", 0))
         self._epoch = None
-        if network is None or epoch % self.every:
+        if network is None:
             return
+        # every epoch is measured: which one is the last is known only after it ends
         self._epoch = _Epoch(network, _layers(network, self.layers, strict=self.layers is not None), epoch)
 
     def on_batch_end(self, **kwargs: Any) -> None:
@@ -225,15 +234,36 @@ class GradientFlow(Callback):
         if network is None or history is None or not history.epoch:
             return
         epoch = int(history.epoch[-1])
-        if epoch % self.every:
-            return
         current = self._epoch if self._epoch is not None and self._epoch.module is network else None
         self._epoch = None
         if current is None:  # called by hand without on_epoch_begin: no start weights, no steps
             current = _Epoch(network, _layers(network, self.layers, strict=self.layers is not None), epoch)
             current.start = {}
         current.number = epoch
+        self._pending = None
+        if epoch % self.every:  # kept until the next epoch ends: recorded at on_train_end if this one was the last
+            weights = None if self.X is None else {k: v.detach().clone() for k, v in network.state_dict().items()}
+            self._pending = ({"epoch": epoch, "layers": current.layers()}, weights)
+            return
         record = self._finish(current)
+        self.records.append(record)
+        history.extra.setdefault(KEY, []).append(record)
+
+    def on_train_end(self, **kwargs: Any) -> None:
+        """Record the last epoch when ``every`` skipped it, with the activation statistics of its own weights."""
+        network, history = kwargs.get("network"), kwargs.get("history")
+        pending, self._pending = self._pending, None
+        # a partial_fit call is one epoch of a longer run, not its end: every=k holds across the calls
+        if network is None or history is None or pending is None or history.stop_reason == "partial_fit":
+            return
+        record, weights = pending
+        if weights is not None:
+            kept = {k: v.detach().clone() for k, v in network.state_dict().items()}  # the weights training kept (maybe the best epoch's)
+            try:
+                network.load_state_dict(weights)
+                self._activation_stats(network, record["layers"])
+            finally:
+                network.load_state_dict(kept)
         self.records.append(record)
         history.extra.setdefault(KEY, []).append(record)
 

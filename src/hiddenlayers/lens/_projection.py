@@ -28,16 +28,39 @@ def project_2d(features: np.ndarray, *, method: str = "pca", random_state: int =
     return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=random_state).fit_transform(f)
 
 
+class Projection(dict[str, np.ndarray]):
+    """``{layer: (n, 2) coordinates}``, a dict as before, plus ``rows``: which rows of ``X`` they are.
+
+    ``rows``: ``(n,)`` int positions into ``X``, ascending; row ``i`` of every layer's
+    coordinates is ``X``'s row ``rows[i]`` (take ``y[result.rows]`` to colour them by label).
+    """
+
+    rows: np.ndarray
+
+    def __init__(self, coords: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        super().__init__(coords)
+        self.rows = rows
+
+
 def project(
     model: Any, X: Any, *, layers: Any = None, method: str = "pca", max_rows: int | None = 2000, random_state: int = 0
-) -> dict[str, np.ndarray]:
-    """``{layer: (n, 2)}`` for the first ``max_rows`` rows of ``X`` (None: every row; colour them by label when plotting)."""
+) -> Projection:
+    """``{layer: (n, 2)}`` coordinates of each layer's representation of at most ``max_rows`` rows of ``X``.
+
+    ``max_rows``: the rows are drawn at random (seed ``random_state``), not the first ones:
+    data sorted by label would otherwise show one class only; None: every row.
+    ``random_state`` also seeds PCA/t-SNE. The result is a dict whose ``rows`` attribute
+    holds the positions in ``X`` of the rows used (see :class:`Projection`).
+    """
     from ._record import record
-    from ._target import check_max_rows
+    from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows)
-    rec = record(model, X[:max_rows], layers)
-    return {n: project_2d(rec.features(n), method=method, random_state=random_state) for n in rec}
+    n = n_rows(X)
+    idx = sample_index(n, max_rows, random_state)
+    rec = record(model, take_rows(X, idx), layers)
+    coords = {name: project_2d(rec.features(name), method=method, random_state=random_state) for name in rec}
+    return Projection(coords, np.arange(n) if idx is None else idx)
 
 
-__all__ = ["project", "project_2d"]
+__all__ = ["Projection", "project", "project_2d"]

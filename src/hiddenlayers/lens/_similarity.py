@@ -116,9 +116,16 @@ class CKAResult:
 
 
 def cka_matrix(A: dict[str, Any], B: dict[str, Any] | None = None, *, unbiased: bool = False) -> CKAResult:
-    """CKA between every representation of ``A`` and of ``B`` (``B=None``: ``A`` with itself)."""
+    """CKA between every representation of ``A`` and of ``B`` (``B=None``: ``A`` with itself).
+
+    ``A``/``B``: ``{name: (n_rows, features) array}``, the same rows in each; an
+    empty dict is refused (an empty matrix would read as "nothing to compare").
+    """
     same = B is None
     B = A if B is None else B
+    for side, reps in (("A", A), ("B", B)):
+        if not isinstance(reps, dict) or not reps:
+            raise ValueError(f"cka_matrix needs {side} as a non-empty dict {{name: (n_rows, features) array}}. Received: {reps!r:.60}.")
     ra, rb = list(A), list(B)
     M = np.zeros((len(ra), len(rb)))
     for i, a in enumerate(ra):

@@ -16,9 +16,7 @@ assumed power; ``energy_method`` says which and how (the meters live in
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,238 +24,12 @@ import torch
 from torch import nn
 
 from ..network import in_mode
+from ._cost_report import CostReport, LayerCost
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
 from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
-from ._energy import _energy_per_call, _epoch_energy, _Meter, _meter, _sync
-
-
-@dataclass
-class LayerCost:
-    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``.
-
-    ``energy_share`` is the layer's share of the prediction FLOPs: the total
-    energy apportioned by FLOPs, an estimate even when the total is measured
-    (no counter reads a single layer).
-    """
-
-    name: str
-    in_features: int
-    out_features: int
-    activation: str
-    params: int
-    flops_per_prediction: int
-    flops_per_train_step: int
-    weight_bytes: int
-    activation_bytes: int
-    latency_p50_us: float | None = None
-    energy_share: float = 0.0
-
-
-@dataclass
-class CostReport:
-    """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
-
-    Units: bytes, FLOPs, microseconds, predictions per second, joules.
-    ``activation_bytes`` is what one forward pass at ``batch_size`` produces
-    (every layer's output plus the input, the input at the dtype the network
-    is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
-    ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
-    ``predict``'s NumPy path multiplies with; None when no BLAS is loaded) are
-    the conditions the latencies were measured under.
-    """
-
-    layers: list[LayerCost]
-    params: int
-    flops_per_prediction: int
-    flops_per_train_step: int
-    train_batch_size: int
-    weight_bytes: int
-    activation_bytes: int
-    batch_size: int
-    device: str
-    threads: int
-    blas_threads: int | None
-    latency_predict_p50_us: float | None
-    latency_predict_p99_us: float | None
-    latency_forward_p50_us: float
-    latency_forward_p99_us: float
-    throughput_batch: int
-    throughput_per_s: float
-    energy_per_1000_predictions_j: float
-    energy_per_epoch_j: float | None
-    epoch_samples: int | None
-    energy_measured: bool
-    energy_method: str
-    n_calls: int
-    notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (for ``--json``)."""
-        return asdict(self)
-
-    def table(self) -> Any:
-        """A Rich table: one row per layer, then the total, then the measurements."""
-        from rich.table import Table
-
-        blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
-        t = Table(title=f"cost on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
-        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
-            t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
-        for lc in self.layers:
-            t.add_row(
-                lc.name, f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
-                f"{lc.flops_per_prediction:,}", f"{lc.flops_per_train_step:,}", _fmt_bytes(lc.weight_bytes),
-                _fmt_bytes(lc.activation_bytes), "" if lc.latency_p50_us is None else f"{lc.latency_p50_us:.1f}",
-                f"{100 * lc.energy_share:.0f}%",
-            )
-        t.add_section()
-        t.add_row(
-            "total", "", "", f"{self.params:,}", f"{self.flops_per_prediction:,}", f"{self.flops_per_train_step:,}",
-            _fmt_bytes(self.weight_bytes), _fmt_bytes(self.activation_bytes), f"{self.latency_forward_p50_us:.1f}", "100%",
-        )
-        t.caption = self.summary()
-        return t
-
-    def summary(self) -> str:
-        lines = []
-        if self.latency_predict_p50_us is not None:
-            lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")
-        lines.append(f"raw forward batch 1: p50 {self.latency_forward_p50_us:.1f} µs, p99 {self.latency_forward_p99_us:.1f} µs ({self.n_calls} calls)")
-        lines.append(f"throughput at batch {self.throughput_batch}: {self.throughput_per_s:,.0f} predictions/s")
-        kind = "measured" if self.energy_measured else "ESTIMATE"
-        e = f"energy ({kind}): {self.energy_per_1000_predictions_j:.4g} J per 1,000 predictions"
-        if self.energy_per_epoch_j is not None:
-            e += f", {self.energy_per_epoch_j:.4g} J per epoch of {self.epoch_samples} samples"
-        lines.append(e)
-        lines.append(self.energy_method)
-        lines.append("est. energy %: each layer's share of the FLOPs, not measured per layer")
-        lines.extend(self.notes)
-        return "\n".join(lines)
-
-    def __rich__(self) -> Any:
-        return self.table()
-
-    def __str__(self) -> str:
-        """The table as plain text, so ``print(hl.cost(model))`` shows it (no colours, 140 columns)."""
-        import io
-
-        from rich.console import Console
-
-        buf = io.StringIO()
-        Console(file=buf, width=140, color_system=None, force_terminal=False).print(self.table())
-        return buf.getvalue().rstrip("\n")
-
-
-def _fmt_bytes(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)  # pragma: no cover
-
-
-# --------------------------------------------------------------------- timing
-def blas_threads() -> int | None:
-    """Threads of NumPy's BLAS now (threadpoolctl), the library ``predict``'s NumPy path multiplies with; None when none is loaded.
-
-    Several BLAS libraries may be loaded (PyTorch may bring its own): the ones
-    shipped with NumPy count, else the most threads of any.
-    """
-    import os
-
-    from threadpoolctl import threadpool_info
-
-    found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-    here = os.path.dirname(os.path.realpath(np.__file__))  # numpy/ (and numpy.libs/ beside it)
-    own = [i for i in found if os.path.realpath(str(i.get("filepath", ""))).startswith(here)]
-    counts = [int(i["num_threads"]) for i in (own or found)]
-    return max(counts) if counts else None
-
-
-def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None, device: torch.device | None = None) -> np.ndarray:
-    """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call."""
-    dev = device or torch.device("cpu")
-    for _ in range(max(10, n_calls // 10) if warmup is None else warmup):
-        fn()
-    _sync(dev)
-    out = np.empty(n_calls)
-    clock = time.perf_counter
-    for i in range(n_calls):
-        t = clock()
-        fn()
-        _sync(dev)
-        out[i] = clock() - t
-    return out
-
-
-_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-
-
-def rnn_flops(rnn: nn.RNNBase, x: Any) -> int:
-    """FLOPs of one forward of ``rnn`` on ``x``, by hand: 2 per multiply-add of its matrix products.
-
-    Per step, row and direction, a layer multiplies its input (``input_size``,
-    or the previous layer's output) and its state by every gate's weights
-    (LSTM 4 gates, GRU 3, plain RNN 1), plus an LSTM's projection. ``x``:
-    ``(N, steps, features)`` batch first, ``(steps, N, features)`` otherwise,
-    ``(steps, features)`` unbatched, or a ``PackedSequence``. Element-wise gate
-    arithmetic is not counted, as FlopCounterMode counts none elsewhere.
-    """
-    from torch.nn.utils.rnn import PackedSequence
-
-    data = x.data if isinstance(x, PackedSequence) else x
-    rows = int(data.shape[0]) if isinstance(x, PackedSequence) or data.ndim == 2 else int(data.shape[0] * data.shape[1])
-    gates, units, proj = _RNN_GATES[rnn.mode], rnn.hidden_size, getattr(rnn, "proj_size", 0)
-    state = proj or units
-    dirs = 2 if rnn.bidirectional else 1
-    macs = 0
-    for layer in range(rnn.num_layers):
-        n_in = rnn.input_size if layer == 0 else state * dirs
-        macs += dirs * (gates * units * (n_in + state) + units * proj)
-    return 2 * rows * macs
-
-
-def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
-    """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward).
-
-    PyTorch's counter sees no FLOPs in a fused recurrent kernel (the CPU LSTM,
-    cuDNN): a recurrent module it counted nothing for gets :func:`rnn_flops`
-    instead, times 3 for a training step (the backward's two products per
-    forward product, the counter's own convention for matrix products).
-    """
-    from torch.utils.flop_counter import FlopCounterMode
-
-    top = type(network).__name__
-    rnns = {f"{top}.{name}": m for name, m in network.named_modules() if isinstance(m, nn.RNNBase) and name}
-    by_hand = dict.fromkeys(rnns, 0)
-
-    def record(key: str) -> Callable[..., None]:
-        def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
-            by_hand[key] += rnn_flops(module, args[0])  # type: ignore[arg-type]
-        return hook
-
-    handles = [m.register_forward_hook(record(key)) for key, m in rnns.items()]
-    try:
-        with in_mode(network, train_step), FlopCounterMode(display=False) as counter:
-            if train_step:
-                out = network(x)
-                loss = out.logsumexp(1).sum() if is_classifier else (out * out).sum()
-                loss.backward()
-            else:
-                with torch.no_grad():
-                    network(x)
-    finally:
-        for h in handles:
-            h.remove()
-        network.zero_grad(set_to_none=True)
-    counts = {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
-    for key, flops in by_hand.items():
-        if flops and not counts.get(key):
-            add = flops * (3 if train_step else 1)
-            parts = key.split(".")
-            for scope in ["Global", *(".".join(parts[:i]) for i in range(1, len(parts) + 1))]:
-                counts[scope] = counts.get(scope, 0) + add
-    return counts
+from ._energy import _epoch_energy
+from ._measure import _big_batch_energy, _flops, _forward_times_us, blas_threads, time_calls
+from ._measure import rnn_flops as rnn_flops
 
 
 def _unwrap(model: Any) -> tuple[Any, Any]:
@@ -280,7 +52,31 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
         from ..exceptions import NotFittedError
 
         raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")
-    raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, or a hiddenlayers Network. Received: {type(model).__name__}.")
+    raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a torch.nn.Module. Received: {type(model).__name__}.")
+
+
+def _is_plain_module(model: Any, example_input: Any, input_shape: Any) -> bool:
+    """A ``torch.nn.Module`` that is not a hiddenlayers ``Network``; ``example_input``/``input_shape`` given to anything else is refused."""
+    from ..network import Network
+
+    plain = isinstance(model, nn.Module) and not isinstance(model, Network) and getattr(model, "network_", None) is None
+    if not plain and (example_input is not None or input_shape is not None):
+        raise ValueError(f"example_input= and input_shape= are for a plain torch.nn.Module; {type(model).__name__} makes its own "
+                         "inputs: pass X= (inputs in the form its predict takes) instead.")
+    return plain
+
+
+def _plain_module_cost(model: nn.Module, *, X: Any, epoch_samples: int | None, **kwargs: Any) -> CostReport:
+    """:func:`cost` of a plain module (``_cost_module``), after refusing what only a hiddenlayers model can use."""
+    from ._cost_module import module_cost
+
+    if X is not None:
+        raise ValueError("X is for a hiddenlayers estimator or application; for a plain torch.nn.Module pass example_input= "
+                         "(a few inputs, batch first) instead.")
+    if epoch_samples is not None:
+        raise ValueError("epoch_samples needs a hiddenlayers model (its loss and training rows); a plain torch.nn.Module's "
+                         "energy per epoch is not measured: omit epoch_samples.")
+    return module_cost(model, **kwargs)
 
 
 def _is_table_model(est: Any, net: Any) -> bool:
@@ -439,43 +235,6 @@ def _percentiles(times_us: np.ndarray | None) -> tuple[float | None, float | Non
     return float(np.percentile(times_us, 50)), float(np.percentile(times_us, 99))
 
 
-def _forward_times_us(net: Any, x1: torch.Tensor, n_calls: int, device: torch.device) -> np.ndarray:
-    """Microseconds per raw forward of ``net`` on ``x1`` (batch 1), ``n_calls`` timed calls.
-
-    The PyTorch module alone, without ``predict``'s conversions, so the two
-    latencies side by side show what the estimator's wrapping costs.
-    """
-
-    def raw() -> None:
-        with torch.inference_mode():
-            net(x1)
-
-    return time_calls(raw, n_calls, device=device) * 1e6
-
-
-def _big_batch_energy(
-    net: Any, example: Callable[[int], torch.Tensor], predict_big: Callable[[], Any] | None, throughput_batch: int, device: torch.device,
-    watts: float | None,
-) -> tuple[_Meter, float, int, float]:
-    """``(meter, joules per call, calls, seconds)`` of repeated calls on ``throughput_batch`` inputs.
-
-    Through ``predict_big`` when ``predict`` can be timed, else a raw forward
-    on ``example(throughput_batch)``; one call first warms up. A large batch
-    gives both the throughput and an energy reading long enough to be measured.
-    """
-    xb = example(throughput_batch)
-    if predict_big is not None:
-        big = predict_big
-    else:
-        def big() -> Any:
-            with torch.inference_mode():
-                return net(xb)
-    big()
-    meter = _meter(device, watts)
-    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
-    return meter, e_call, reps, elapsed
-
-
 def cost(
     model: Any,
     *,
@@ -487,10 +246,13 @@ def cost(
     watts: float | None = None,
     per_layer_latency: bool = True,
     X: Any = None,
+    example_input: Any = None,
+    input_shape: Any = None,
 ) -> CostReport:
     """Measure what ``model`` costs, per hidden layer and in total.
 
-    ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``).
+    ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``), or any
+    ``torch.nn.Module`` with ``example_input``/``input_shape``.
     ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
     batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
@@ -503,11 +265,26 @@ def cost(
     sequences, texts). With it, the network is timed on those inputs and
     ``predict`` is timed too; without it, random inputs of the network's
     shape are used, and ``predict`` is timed only for the table MLPs.
+    ``example_input``: a plain ``torch.nn.Module``'s inputs, batch first ``(N, ...)``; or
+    ``input_shape``: one input's shape, for random inputs (what the report holds then, and
+    leaves out: :mod:`hiddenlayers.rightsize._cost_module`).
 
     >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
     """
     _check_args(batch_size, n_calls, throughput_batch, watts, train_batch_size, epoch_samples)
+    if _is_plain_module(model, example_input, input_shape):
+        return _plain_module_cost(model, X=X, example_input=example_input, input_shape=input_shape, epoch_samples=epoch_samples, batch_size=batch_size,
+                                  n_calls=n_calls, throughput_batch=throughput_batch, train_batch_size=train_batch_size, watts=watts)
+    return _network_cost(model, batch_size=batch_size, n_calls=n_calls, throughput_batch=throughput_batch, train_batch_size=train_batch_size,
+                         epoch_samples=epoch_samples, watts=watts, per_layer_latency=per_layer_latency, X=X)
+
+
+def _network_cost(
+    model: Any, *, batch_size: int, n_calls: int, throughput_batch: int, train_batch_size: int | None, epoch_samples: int | None,
+    watts: float | None, per_layer_latency: bool, X: Any,
+) -> CostReport:
+    """:func:`cost` of a hiddenlayers estimator, application or ``Network`` (arguments checked there)."""
     est, net = _unwrap(model)
     param = next(net.parameters())
     device, dtype, itemsize = param.device, param.dtype, param.element_size()

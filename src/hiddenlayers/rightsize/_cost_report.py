@@ -1,0 +1,134 @@
+"""The result of :func:`~hiddenlayers.rightsize.cost`: :class:`CostReport` with one :class:`LayerCost` per layer, as a table or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class LayerCost:
+    """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``.
+
+    ``energy_share`` is the layer's share of the prediction FLOPs: the total
+    energy apportioned by FLOPs, an estimate even when the total is measured
+    (no counter reads a single layer).
+    """
+
+    name: str
+    in_features: int
+    out_features: int
+    activation: str
+    params: int
+    flops_per_prediction: int
+    flops_per_train_step: int
+    weight_bytes: int
+    activation_bytes: int
+    latency_p50_us: float | None = None
+    energy_share: float = 0.0
+
+
+@dataclass
+class CostReport:
+    """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
+
+    Units: bytes, FLOPs, microseconds, predictions per second, joules.
+    ``activation_bytes`` is what one forward pass at ``batch_size`` produces
+    (every layer's output plus the input, the input at the dtype the network
+    is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
+    ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
+    ``predict``'s NumPy path multiplies with; None when no BLAS is loaded) are
+    the conditions the latencies were measured under.
+    """
+
+    layers: list[LayerCost]
+    params: int
+    flops_per_prediction: int
+    flops_per_train_step: int
+    train_batch_size: int
+    weight_bytes: int
+    activation_bytes: int
+    batch_size: int
+    device: str
+    threads: int
+    blas_threads: int | None
+    latency_predict_p50_us: float | None
+    latency_predict_p99_us: float | None
+    latency_forward_p50_us: float
+    latency_forward_p99_us: float
+    throughput_batch: int
+    throughput_per_s: float
+    energy_per_1000_predictions_j: float
+    energy_per_epoch_j: float | None
+    epoch_samples: int | None
+    energy_measured: bool
+    energy_method: str
+    n_calls: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (for ``--json``)."""
+        return asdict(self)
+
+    def table(self) -> Any:
+        """A Rich table: one row per layer, then the total, then the measurements."""
+        from rich.table import Table
+
+        blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
+        t = Table(title=f"cost on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
+        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
+            t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
+        for lc in self.layers:
+            t.add_row(
+                lc.name, f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
+                f"{lc.flops_per_prediction:,}", f"{lc.flops_per_train_step:,}", _fmt_bytes(lc.weight_bytes),
+                _fmt_bytes(lc.activation_bytes), "" if lc.latency_p50_us is None else f"{lc.latency_p50_us:.1f}",
+                f"{100 * lc.energy_share:.0f}%",
+            )
+        t.add_section()
+        t.add_row(
+            "total", "", "", f"{self.params:,}", f"{self.flops_per_prediction:,}", f"{self.flops_per_train_step:,}",
+            _fmt_bytes(self.weight_bytes), _fmt_bytes(self.activation_bytes), f"{self.latency_forward_p50_us:.1f}", "100%",
+        )
+        t.caption = self.summary()
+        return t
+
+    def summary(self) -> str:
+        lines = []
+        if self.latency_predict_p50_us is not None:
+            lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")
+        lines.append(f"raw forward batch 1: p50 {self.latency_forward_p50_us:.1f} µs, p99 {self.latency_forward_p99_us:.1f} µs ({self.n_calls} calls)")
+        lines.append(f"throughput at batch {self.throughput_batch}: {self.throughput_per_s:,.0f} predictions/s")
+        kind = "measured" if self.energy_measured else "ESTIMATE"
+        e = f"energy ({kind}): {self.energy_per_1000_predictions_j:.4g} J per 1,000 predictions"
+        if self.energy_per_epoch_j is not None:
+            e += f", {self.energy_per_epoch_j:.4g} J per epoch of {self.epoch_samples} samples"
+        lines.append(e)
+        lines.append(self.energy_method)
+        lines.append("est. energy %: each layer's share of the FLOPs, not measured per layer")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+    def __str__(self) -> str:
+        """The table as plain text, so ``print(hl.cost(model))`` shows it (no colours, 140 columns)."""
+        import io
+
+        from rich.console import Console
+
+        buf = io.StringIO()
+        Console(file=buf, width=140, color_system=None, force_terminal=False).print(self.table())
+        return buf.getvalue().rstrip("\n")
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+__all__ = ["CostReport", "LayerCost"]

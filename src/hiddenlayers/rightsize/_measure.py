@@ -1,0 +1,160 @@
+"""How :func:`~hiddenlayers.rightsize.cost` measures: timed calls, BLAS threads, FLOPs (PyTorch's counter, recurrent kernels by hand), energy of a large batch.
+
+Shared by the hiddenlayers-model path (``_cost``) and the plain-module path (``_cost_module``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..network import in_mode
+from ._energy import _energy_per_call, _Meter, _meter, _sync
+
+
+def blas_threads() -> int | None:
+    """Threads of NumPy's BLAS now (threadpoolctl), the library ``predict``'s NumPy path multiplies with; None when none is loaded.
+
+    Several BLAS libraries may be loaded (PyTorch may bring its own): the ones
+    shipped with NumPy count, else the most threads of any.
+    """
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    here = os.path.dirname(os.path.realpath(np.__file__))  # numpy/ (and numpy.libs/ beside it)
+    own = [i for i in found if os.path.realpath(str(i.get("filepath", ""))).startswith(here)]
+    counts = [int(i["num_threads"]) for i in (own or found)]
+    return max(counts) if counts else None
+
+
+def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None, device: torch.device | None = None) -> np.ndarray:
+    """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call."""
+    dev = device or torch.device("cpu")
+    for _ in range(max(10, n_calls // 10) if warmup is None else warmup):
+        fn()
+    _sync(dev)
+    out = np.empty(n_calls)
+    clock = time.perf_counter
+    for i in range(n_calls):
+        t = clock()
+        fn()
+        _sync(dev)
+        out[i] = clock() - t
+    return out
+
+
+_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def rnn_flops(rnn: nn.RNNBase, x: Any) -> int:
+    """FLOPs of one forward of ``rnn`` on ``x``, by hand: 2 per multiply-add of its matrix products.
+
+    Per step, row and direction, a layer multiplies its input (``input_size``,
+    or the previous layer's output) and its state by every gate's weights
+    (LSTM 4 gates, GRU 3, plain RNN 1), plus an LSTM's projection. ``x``:
+    ``(N, steps, features)`` batch first, ``(steps, N, features)`` otherwise,
+    ``(steps, features)`` unbatched, or a ``PackedSequence``. Element-wise gate
+    arithmetic is not counted, as FlopCounterMode counts none elsewhere.
+    """
+    from torch.nn.utils.rnn import PackedSequence
+
+    data = x.data if isinstance(x, PackedSequence) else x
+    rows = int(data.shape[0]) if isinstance(x, PackedSequence) or data.ndim == 2 else int(data.shape[0] * data.shape[1])
+    gates, units, proj = _RNN_GATES[rnn.mode], rnn.hidden_size, getattr(rnn, "proj_size", 0)
+    state = proj or units
+    dirs = 2 if rnn.bidirectional else 1
+    macs = 0
+    for layer in range(rnn.num_layers):
+        n_in = rnn.input_size if layer == 0 else state * dirs
+        macs += dirs * (gates * units * (n_in + state) + units * proj)
+    return 2 * rows * macs
+
+
+def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
+    """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward).
+
+    PyTorch's counter sees no FLOPs in a fused recurrent kernel (the CPU LSTM,
+    cuDNN): a recurrent module it counted nothing for gets :func:`rnn_flops`
+    instead, times 3 for a training step (the backward's two products per
+    forward product, the counter's own convention for matrix products).
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    top = type(network).__name__
+    rnns = {f"{top}.{name}": m for name, m in network.named_modules() if isinstance(m, nn.RNNBase) and name}
+    by_hand = dict.fromkeys(rnns, 0)
+
+    def record(key: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
+            by_hand[key] += rnn_flops(module, args[0])  # type: ignore[arg-type]
+        return hook
+
+    handles = [m.register_forward_hook(record(key)) for key, m in rnns.items()]
+    try:
+        with in_mode(network, train_step), FlopCounterMode(display=False) as counter:
+            if train_step:
+                out = network(x)
+                loss = out.logsumexp(1).sum() if is_classifier else (out * out).sum()
+                loss.backward()
+            else:
+                with torch.no_grad():
+                    network(x)
+    finally:
+        for h in handles:
+            h.remove()
+        network.zero_grad(set_to_none=True)
+    counts = {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
+    for key, flops in by_hand.items():
+        if flops and not counts.get(key):
+            add = flops * (3 if train_step else 1)
+            parts = key.split(".")
+            for scope in ["Global", *(".".join(parts[:i]) for i in range(1, len(parts) + 1))]:
+                counts[scope] = counts.get(scope, 0) + add
+    return counts
+
+
+def _forward_times_us(net: Any, x1: torch.Tensor, n_calls: int, device: torch.device) -> np.ndarray:
+    """Microseconds per raw forward of ``net`` on ``x1`` (batch 1), ``n_calls`` timed calls.
+
+    The PyTorch module alone, without ``predict``'s conversions, so the two
+    latencies side by side show what the estimator's wrapping costs.
+    """
+
+    def raw() -> None:
+        with torch.inference_mode():
+            net(x1)
+
+    return time_calls(raw, n_calls, device=device) * 1e6
+
+
+def _big_batch_energy(
+    net: Any, example: Callable[[int], torch.Tensor], predict_big: Callable[[], Any] | None, throughput_batch: int, device: torch.device,
+    watts: float | None,
+) -> tuple[_Meter, float, int, float]:
+    """``(meter, joules per call, calls, seconds)`` of repeated calls on ``throughput_batch`` inputs.
+
+    Through ``predict_big`` when ``predict`` can be timed, else a raw forward
+    on ``example(throughput_batch)``; one call first warms up. A large batch
+    gives both the throughput and an energy reading long enough to be measured.
+    """
+    xb = example(throughput_batch)
+    if predict_big is not None:
+        big = predict_big
+    else:
+        def big() -> Any:
+            with torch.inference_mode():
+                return net(xb)
+    big()
+    meter = _meter(device, watts)
+    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
+    return meter, e_call, reps, elapsed
+
+
+__all__ = ["blas_threads", "rnn_flops", "time_calls"]
