@@ -118,14 +118,14 @@ def test_the_per_column_switch_reaches_the_per_column_code():
 
 
 def test_combine_columns_equals_hashing_each_column_in_turn():
+    """Wide (many columns a block) and long (a column a block) matrices hash as column by column did."""
     rng = np.random.default_rng(0)
-    U = rng.integers(0, 2**63, size=(37, 300), dtype=np.int64).view(np.uint64)
-    h = np.full(37, np.uint64(0xCBF29CE484222325))
-    with np.errstate(over="ignore"):
-        for j in range(U.shape[1]):
-            h = (h ^ pd.util.hash_array(U[:, j])) * np.uint64(0x100000001B3)
-    assert np.array_equal(combine_columns(U), h)
-    with mock.patch.object(blocks, "BLOCK_BYTES", 1):
+    for shape in ((37, 300), (2**17 + 3, 3)):
+        U = rng.integers(0, 2**63, size=shape, dtype=np.int64).view(np.uint64)
+        h = np.full(shape[0], np.uint64(0xCBF29CE484222325))
+        with np.errstate(over="ignore"):
+            for j in range(U.shape[1]):
+                h = (h ^ pd.util.hash_array(U[:, j])) * np.uint64(0x100000001B3)
         assert np.array_equal(combine_columns(U), h)
 
 

@@ -128,7 +128,7 @@ def _constant_block(pos: np.ndarray, W: np.ndarray, near: float) -> dict[int, st
     """:func:`_constant_kind` of each row of ``W`` (shape (columns, rows), float64) without NaN, by column position."""
     n = W.shape[1]
     full = np.flatnonzero(~np.isnan(W).any(axis=1))
-    V = W[full]
+    V = W if full.size == len(W) else W[full]
     # a value held by more than half the rows is the median: O(rows), no sort or hash
     top = np.partition(V, n // 2, axis=1)[:, n // 2]
     n_top = np.count_nonzero(V == top[:, None], axis=1)
