@@ -17,11 +17,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...exceptions import DataError
-from .columns import check_constant, check_id_like, check_leakage, check_missing
+from .columns import check_constant, check_id_like, check_missing
 from .common import Finding, model_matrix
 from .drift import check_drift
 from .duplicates import check_duplicates, check_shared_rows
 from .labels import check_classes, check_label_errors, check_target
+from .leakage import check_leakage
 from .outliers import check_outliers
 from .report import DataReport
 from .table import check_columns_shape, check_infinite, check_new_columns, scan_file

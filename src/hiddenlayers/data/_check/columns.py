@@ -1,6 +1,6 @@
 """Checks of single columns: missing values (and whether missingness predicts the
-target), constant and near-constant columns, ID-like columns, dates and numbers as text, and
-target leakage (one feature alone predicts the target almost perfectly)."""
+target), constant and near-constant columns, ID-like columns, dates and numbers as text
+(target leakage is :mod:`.leakage`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._column_hints import dates_as_text, numbers_as_text
+from .blocks import float_blocks, plain_columns
 from .common import Finding, preview
 
 
@@ -104,37 +105,54 @@ def missing_predicts_finding(hits: list[tuple[str, float, float]]) -> list[Findi
 
 
 def check_constant(frame: Any, near: float = 0.99) -> list[Finding]:
-    """Constant columns (one value) and near-constant ones (one value in ``near`` of the rows or more)."""
-    out: list[Finding] = []
+    """Constant columns (one value) and near-constant ones (one value in ``near`` of the rows or more).
+
+    Plain numeric columns without missing values are judged a block at a time (:mod:`.blocks`), the others one by one.
+    """
     if len(frame) < 2:
-        return out
+        return []
+    kinds: dict[int, str | None] = {}
+    for pos, W in float_blocks(frame, np.flatnonzero(plain_columns(frame))):
+        kinds.update(_constant_block(pos, W, near))
+    const, almost = [], []
+    for j, c in enumerate(frame.columns):
+        kind = kinds[j] if j in kinds else _constant_kind(frame[c], len(frame), near)
+        if kind == "constant":
+            const.append(str(c))
+        elif kind == "near":
+            almost.append(str(c))
+    return constant_findings(const, almost, near)
+
+
+def _constant_block(pos: np.ndarray, W: np.ndarray, near: float) -> dict[int, str | None]:
+    """:func:`_constant_kind` of each row of ``W`` (shape (columns, rows), float64) without NaN, by column position."""
+    n = W.shape[1]
+    full = np.flatnonzero(~np.isnan(W).any(axis=1))
+    V = W if full.size == len(W) else W[full]
+    # a value held by more than half the rows is the median: O(rows), no sort or hash
+    top = np.partition(V, n // 2, axis=1)[:, n // 2]
+    n_top = np.count_nonzero(V == top[:, None], axis=1)
+    share = n_top / n
+    return {int(pos[r]): "constant" if k == n else "near" if s >= near else None for r, k, s in zip(full.tolist(), n_top.tolist(), share.tolist())}
+
+
+def _constant_kind(s: Any, n: int, near: float) -> str | None:
+    """``"constant"``, ``"near"`` (one value in ``near`` of the ``n`` rows or more) or None for the column ``s`` (Series)."""
     import pandas as pd
 
-    const, almost = [], []
-    for c in frame.columns:
-        s = frame[c]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-            v = v[~np.isnan(v)]
-            if v.size == 0:
-                continue  # reported as an empty column
-            # a value held by more than half the rows is the median: O(rows), no sort or hash
-            top = np.partition(v, v.size // 2)[v.size // 2]
-            share_top, n_top = np.count_nonzero(v == top) / len(frame), np.count_nonzero(v == top)
-            if n_top == v.size:
-                const.append(str(c))
-            elif share_top >= near:
-                almost.append(str(c))
-            continue
-        col = s.dropna()
-        if col.empty:
-            continue
-        counts = col.value_counts(sort=True)
-        if counts.size == 1:
-            const.append(str(c))
-        elif counts.iloc[0] / len(frame) >= near:
-            almost.append(str(c))
-    return out + constant_findings(const, almost, near)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        v = v[~np.isnan(v)]
+        if v.size == 0:
+            return None  # reported as an empty column
+        top = np.partition(v, v.size // 2)[v.size // 2]
+        n_top = np.count_nonzero(v == top)
+        return "constant" if n_top == v.size else "near" if n_top / n >= near else None
+    col = s.dropna()
+    if col.empty:
+        return None
+    counts = col.value_counts(sort=True)
+    return "constant" if counts.size == 1 else "near" if counts.iloc[0] / n >= near else None
 
 
 def constant_findings(const: list[str], almost: list[str], near: float) -> list[Finding]:
@@ -146,6 +164,23 @@ def constant_findings(const: list[str], almost: list[str], near: float) -> list[
     if almost:
         out.append(Finding("near_constant_columns", "info", f"{len(almost)} column(s) hold one value in {near:.0%}+ of rows: {preview(almost)}",
                            "check they are meant to be that way; consider dropping them", columns=tuple(almost)))
+    return out
+
+
+def _all_distinct_ints(frame: Any) -> dict[int, bool]:
+    """Whether each NumPy integer column holds a different value in every row, by column position (sorted a block at a time)."""
+    from .blocks import BLOCK_BYTES
+
+    dtypes = frame.dtypes.to_numpy()
+    plain = np.flatnonzero(plain_columns(frame) & np.array([t.kind in "iu" for t in dtypes], dtype=bool))
+    out: dict[int, bool] = {}
+    step = max(1, BLOCK_BYTES // max(8 * len(frame), 1))
+    for t in {dtypes[j] for j in plain}:
+        same = plain[dtypes[plain] == t]
+        for start in range(0, len(same), step):
+            pos = same[start:start + step]
+            S = np.sort(frame.iloc[:, pos].to_numpy().T, axis=1)  # in the column's own dtype: no rounding of large integers
+            out.update(zip(pos.tolist(), (np.diff(S, axis=1) != 0).all(axis=1).tolist()))
     return out
 
 
@@ -163,7 +198,14 @@ def check_id_like(frame: Any) -> list[Finding]:
     n = len(frame)
     ids, dates, numbers = [], [], []
     comma = False  # a numbers-as-text column written with decimal commas ('0,2')
-    for c in frame.columns:
+    distinct = _all_distinct_ints(frame)
+    for j, (c, t) in enumerate(zip(frame.columns, frame.dtypes)):
+        if pd.api.types.is_float_dtype(t) or pd.api.types.is_bool_dtype(t) or (n < 20 and not (pd.api.types.is_object_dtype(t) or pd.api.types.is_string_dtype(t))):
+            continue  # neither an ID (floats, bools) nor text
+        if j in distinct:
+            if distinct[j]:
+                ids.append(str(c))
+            continue
         s = frame[c]
         is_id = n >= 20 and not (pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any()) and s.nunique() == n
         if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
@@ -196,93 +238,3 @@ def check_id_like(frame: Any) -> list[Finding]:
                            + ("decimal commas ('0,2'): read the file with decimal=',', or replace ',' by '.' first; " if comma else "")
                            + "codes with leading zeros (zip codes) stay text", columns=tuple(numbers)))
     return out
-
-
-def check_leakage(frame: Any, y: np.ndarray | None, task: str | None, skip: frozenset[str] | set[str] = frozenset(), bins: int = 16) -> list[Finding]:
-    """Columns that alone predict the target almost perfectly (a leak, or a trivial problem).
-
-    A column with at most ``bins`` values (or categories) is scored by the
-    accuracy of predicting each value's majority label (R² of its mean target
-    for regression). A column with more distinct numbers is sorted and scored
-    by how rarely the label changes between neighbours beyond the k-1 changes
-    that k classes need (regression: ``1 - mean((y[i+1]-y[i])²) / (2 var y)``).
-    A score of 0.99 or more is flagged; targets where one class holds 95%+ are skipped.
-    """
-    target = leakage_target(y, task, len(frame))
-    if target is None:
-        return []
-    perm = np.random.default_rng(0).permutation(len(frame))  # ties fall in random order
-    hits = []
-    for c in frame.columns:
-        if str(c) in skip:
-            continue
-        score = leakage_score(frame[c], target, perm, bins)
-        if score is not None and score >= 0.99:
-            hits.append((str(c), float(score)))
-    return leakage_finding(hits, target[0] is not None)
-
-
-def leakage_target(y: np.ndarray | None, task: str | None, n: int) -> tuple[np.ndarray | None, np.ndarray | None] | None:
-    """``(class codes, None)`` or ``(None, float64 values)`` of the target for :func:`leakage_score`; None when leakage
-    is not judged (no target, under 30 rows, one class in 95%+ of rows, a constant number)."""
-    if y is None or task is None or n < 30:
-        return None
-    ycodes = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else None
-    if ycodes is not None and np.bincount(ycodes).max() / n >= 0.95:
-        return None
-    yv = None if ycodes is not None else np.asarray(y, dtype=np.float64)
-    if yv is not None and not yv.var() > 0:
-        return None
-    return ycodes, yv
-
-
-def leakage_score(s: Any, target: tuple[np.ndarray | None, np.ndarray | None], perm: np.ndarray, bins: int = 16) -> float | None:
-    """How well the column ``s`` (Series, shape (rows,)) alone predicts the target (see :func:`check_leakage`); None when
-    it cannot be judged. ``target``: :func:`leakage_target`'s; ``perm``: the row order ties fall in."""
-    import pandas as pd
-
-    ycodes, yv = target
-    n = len(s)
-    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-    v = s.to_numpy(dtype=np.float64, na_value=np.nan)[perm] if numeric else None
-    order = np.argsort(v, kind="stable") if v is not None else None
-    with np.errstate(invalid="ignore"):  # inf - inf between two equal infinite cells is NaN, not a new value
-        distinct = np.count_nonzero(np.diff(v[order]) > 0) + 1 if v is not None and order is not None else 0
-    if v is not None and order is not None and distinct > bins:
-        order = order[np.isfinite(v[order])]
-        if order.size < 30:
-            return None
-        if ycodes is not None:
-            ys = ycodes[perm][order]
-            k = np.unique(ys).size
-            changes = int(np.count_nonzero(ys[1:] != ys[:-1]))
-            return float(1 - max(changes - (k - 1), 0) / max(len(ys) - 1, 1))
-        yo = np.asarray(yv)[perm][order]
-        return float(1 - np.mean(np.diff(yo) ** 2) / (2 * yo.var())) if yo.var() > 0 else 0.0
-    b = pd.factorize(s, use_na_sentinel=False)[0]
-    nb = int(b.max(initial=0)) + 1
-    if nb > max(bins, n // 20) or nb < 2:
-        return None  # too many categories to judge from counts, or one value
-    if ycodes is not None:
-        joint = np.zeros((nb, ycodes.max() + 1), dtype=np.int64)
-        np.add.at(joint, (b, ycodes), 1)
-        return float(joint.max(axis=1).sum() / n)
-    cnt = np.bincount(b, minlength=nb)
-    yr = np.asarray(yv)
-    means = np.bincount(b, weights=yr, minlength=nb) / np.maximum(cnt, 1)
-    return float(1 - ((yr - means[b]) ** 2).mean() / yr.var())
-
-
-def leakage_finding(hits: list[tuple[str, float]], classes: bool, sample: int | None = None) -> list[Finding]:
-    """The ``leakage`` finding of ``hits`` (``(column, score)``), accuracy if ``classes`` else R²; [] if none.
-
-    ``sample``: the rows judged when not every row was (a streamed check past its cap).
-    """
-    if not hits:
-        return []
-    metric = "accuracy" if classes else "R²"
-    desc = ", ".join(f"{c} ({metric} {s:.3f})" for c, s in hits[:5])
-    among = "" if sample is None else f" (among the first {sample:,} rows only)"
-    return [Finding("leakage", "warning", f"{len(hits)} column(s) alone predict the target almost perfectly: {desc}{among}",
-                    "check these are known before the target is: if not, drop them (a leak inflates every score)",
-                    columns=tuple(h[0] for h in hits), details={"scores": dict(hits), **({"sample_rows": sample} if sample else {})})]

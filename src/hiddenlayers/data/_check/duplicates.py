@@ -54,7 +54,8 @@ def check_duplicates(frame: Any, y: np.ndarray | None, tol: float = 0.01) -> lis
             out.append(conflicts_finding(len(bad), rows, int(rows.size)))
     num = numeric_columns(frame)
     if num:
-        rest = [c for c in frame.columns if c not in num]
+        numeric = set(num)
+        rest = [c for c in frame.columns if c not in numeric]
         other = row_hashes(frame[rest]) if rest else np.zeros(n, np.uint64)
         Z = scaled_matrix(frame, num)
         exact = set(extra.tolist())

@@ -106,7 +106,7 @@ class LeakColumns:
         """check()'s ``leakage`` finding for ``kind`` on the kept rows with a usable target, without the columns ``skip``."""
         import pandas as pd
 
-        from .columns import leakage_finding, leakage_score, leakage_target
+        from .leakage import leakage_finding, leakage_score, leakage_target
 
         y = self._target(kind)
         if y is None:

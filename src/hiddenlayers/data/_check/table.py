@@ -12,6 +12,7 @@ import numpy as np
 
 from .._cells import is_missing
 from .._csv_rows import Records
+from .blocks import float_blocks, plain_columns
 from .common import Finding, preview
 
 _MAX_SCAN_BYTES = 2_000_000_000
@@ -86,20 +87,26 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
 
     out: list[Finding] = []
     n = len(frame)
-    unreadable = {str(c): what for c, what in ((c, unreadable_kind(t)) for c, t in frame.dtypes.items()) if what is not None}
+    dtypes = list(frame.dtypes)
+    kind_of = {t: unreadable_kind(t) for t in set(dtypes)}  # one call per distinct dtype, not per column
+    unreadable = {str(c): what for c, what in ((c, kind_of[t]) for c, t in zip(frame.columns, dtypes)) if what is not None}
     if unreadable:  # fatal as infinite values are: training refuses such a column (see data/_cells.py)
         held = sorted(set(unreadable.values()))
         out.append(Finding(
             "unreadable_columns", "fatal", f"{len(unreadable)} column(s) hold {' or '.join(held)}, which the model cannot read: {preview(list(unreadable))}",
             "turn them into numbers first (e.g. days since a start date, day of week, seconds) or leave them out (--features)",
             columns=tuple(unreadable)))
-    text_cols = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) or pd.api.types.is_datetime64_any_dtype(frame[c]))]
-    empty = [c for c in frame.columns if n == 0 or frame[c].isna().all() or (c in text_cols and frame[c].astype(str).str.strip().eq("").all())]
+    types = pd.api.types
+    text_cols = [c for c, t in zip(frame.columns, dtypes) if not (types.is_numeric_dtype(t) or types.is_bool_dtype(t) or types.is_datetime64_any_dtype(t))]
+    text_set = set(text_cols)
+    all_missing = frame.isna().all(axis=0).to_numpy() if n else np.ones(frame.shape[1], dtype=bool)
+    empty = [c for c, none in zip(frame.columns, all_missing) if none or (c in text_set and frame[c].astype(str).str.strip().eq("").all())]
     if empty:
         out.append(Finding("empty_columns", "warning", f"{len(empty)} column(s) hold no values at all: {preview(empty)}",
                            "drop them: they carry no information", columns=tuple(map(str, empty))))
-    for c in frame.columns:
-        if c in empty or c not in text_cols:
+    empty_set = set(empty)
+    for c in text_cols:
+        if c in empty_set:
             continue
         col = frame[c].dropna()
         col = col.iloc[:sample] if len(col) > sample else col
@@ -148,16 +155,21 @@ def check_infinite(frame: Any) -> list[Finding]:
     """
     import pandas as pd
 
-    columns: list[str] = []
-    rows: set[int] = set()
-    for c in frame.columns:
-        col = frame[c]
-        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+    plain = plain_columns(frame)
+    found: dict[int, np.ndarray] = {}  # column position -> its rows of infinite values
+    for pos, W in float_blocks(frame, np.flatnonzero(plain)):
+        bad = np.isinf(W)
+        for r in np.flatnonzero(bad.any(axis=1)).tolist():
+            found[int(pos[r])] = np.flatnonzero(bad[r])
+    for j, (c, t) in enumerate(zip(frame.columns, frame.dtypes)):
+        if plain[j] or pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t):
             continue
-        bad = np.isinf(col.to_numpy(dtype=np.float64, na_value=np.nan))
-        if bad.any():
-            columns.append(str(c))
-            rows.update(np.flatnonzero(bad).tolist())
+        col = frame[c]
+        bad_rows = np.flatnonzero(np.isinf(col.to_numpy(dtype=np.float64, na_value=np.nan)))
+        if bad_rows.size:
+            found[j] = bad_rows
+    columns = [str(frame.columns[j]) for j in sorted(found)]
+    rows = set(np.concatenate([found[j] for j in found]).tolist()) if found else set()
     if not columns:
         return []
     ordered = sorted(rows)
