@@ -204,3 +204,13 @@ def test_check_of_a_folder_with_a_missing_target_gives_the_report_exit_2(tmp_pat
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
                       f"the target column 'y' has missing values (first at '{files[1]}' row 121): drop those rows.")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_streamed_train_json_with_verbose_keeps_stdout_one_document(tmp_path):
+    """--set verbose=true's per-epoch lines go to stderr: stdout is the JSON document alone, as in memory."""
+    import json
+
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    result = ok("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--json", "--set", "verbose=true", "--out", out)
+    assert json.loads(result.stdout)["epochs"] == 2  # the whole of stdout
+    assert "Iteration 2, loss = " in result.stderr

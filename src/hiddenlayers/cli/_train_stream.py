@@ -9,6 +9,7 @@ which a restarted run (``--max-restarts``) resumes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo")}
     proc = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
     for ln in proc.stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
-        if ln.startswith(("note:", "warning:", "data check", "  warning ", "  fatal ")):  # rank 0's data-check summary too
+        # rank 0's data-check summary too, and its --set verbose=true lines, which --json sends to stderr
+        if ln.startswith(("note:", "warning:", "data check", "  warning ", "  fatal ", *_VERBOSE_LINES)):
             sys.stderr.write(ln + "\n")
     if proc.returncode:
         # torchrun's own report is pages long: show the workers' one-line errors instead
@@ -43,6 +45,9 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
         shown = sorted({ln[ln.index("error:"):] for ln in lines})
         raise UserError(shown[0][len("error: "):] if shown else f"the {workers} workers failed (exit {proc.returncode}); rerun with --workers 1 to see why.")
     return 0
+
+
+_VERBOSE_LINES = ("Iteration ", "Validation score", "Training loss")  # how SklearnLines' lines begin (training/_progress.py)
 
 
 def _training_failed(exc: Exception) -> UserError:
@@ -108,6 +113,8 @@ def run_train_stream(
         if params.get("early_stopping") is None:
             params = {**params, "early_stopping": len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
+        if not is_writer():  # --set verbose=true: rank 0's lines only (every rank printed the same lines, interleaved)
+            model.set_params(verbose=False)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
@@ -121,7 +128,9 @@ def run_train_stream(
         from sklearn.exceptions import ConvergenceWarning
 
         # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
-        with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt):
+        # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
+        quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
+        with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout:
             warnings.simplefilter("ignore", ConvergenceWarning)
             try:
                 model.fit(src)
