@@ -141,13 +141,24 @@ def test_init_from_copies_and_freeze_keeps_layers_bit_identical(tmp_path: Path) 
 
 def test_init_from_mismatch_and_bad_freeze_are_clear_errors() -> None:
     src = Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(WAVE[:100])
-    mismatch = r"init_from: layer hidden1 does not match: source DenseLayer \(16, 25\) vs target DenseLayer \(16, 12\)"
+    mismatch = r"init_from: layer hidden1 does not match: source DenseLayer \(16, 25\) vs target DenseLayer \(8, 25\)"
     with pytest.raises(ValueError, match=mismatch):
-        Forecaster(window=12, hidden_layer_sizes=(16,), max_iter=2, init_from=src).fit(WAVE[:100])
+        Forecaster(window=25, hidden_layer_sizes=(8,), max_iter=2, init_from=src).fit(WAVE[:100])
     with pytest.raises(ValueError, match=r"freeze must be 0\.\.1 \(the number of hidden layers to keep fixed\)\. Received: freeze=3\."):
         Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, init_from=src, freeze=3).fit(WAVE[:100])
     with pytest.raises(ValueError, match="freeze='head_first' is for MLPClassifier/MLPRegressor"):
         Forecaster(window=25, hidden_layer_sizes=(16,), max_iter=2, init_from=src, freeze="head_first").fit(WAVE[:100])
+
+
+def test_init_from_a_forecaster_of_another_window_is_refused_naming_both_windows() -> None:
+    """Its first layer reads another number of values, and layers copy from the first on: nothing could be copied, so no silent fresh start."""
+    src = Forecaster(window=25, hidden_layer_sizes=(16, 8), max_iter=2, random_state=0).fit(WAVE[:100])
+    tgt = Forecaster(window=12, hidden_layer_sizes=(16, 8), max_iter=2, init_from=src)
+    with pytest.raises(ValueError) as err:
+        tgt.fit(WAVE[:100])
+    assert str(err.value) == ("init_from: the source forecaster's window is 25 and this one's is 12: its first layer (hidden1) reads 25 values, "
+                              "not 12, and layers are copied from the first on, so none could be copied; set window=25 (the source's), or drop init_from.")
+    assert not hasattr(tgt, "network_")  # nothing fitted
 
 
 def test_a_pickle_from_before_init_from_gets_the_new_parameters() -> None:

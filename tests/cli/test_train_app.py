@@ -206,6 +206,18 @@ def test_init_from_starts_a_forecaster_from_one_trained_on_another_series(series
     assert hl.load(out).provenance_["transferred"] == ["hidden1", "hidden2"]
 
 
+def test_init_from_a_forecaster_of_another_window_is_one_line_and_writes_nothing(series: Path, tmp_path: Path) -> None:
+    """Another --window: the source's first layer reads 8 values, and layers copy from the first on, so nothing could be copied."""
+    out = tmp_path / "b.safetensors"
+    result = run("train", series / "b.csv", "--app", "forecaster", "--init-from", series / "a.safetensors", "--window", "12", "--epochs", "3", "--out", out)
+    assert_user_error(result, "--window 12 differs from the --init-from file's window 8: its first layer (hidden1) reads 8 values, not 12, and layers "
+                      "are copied from the first on, so none could be copied; drop --window (the file's is the default) or drop --init-from.")
+    assert not out.exists()
+    same = _json(ok("train", series / "b.csv", "--app", "forecaster", "--init-from", series / "a.safetensors", "--window", "8", "--epochs", "2",
+                    "--out", out, "--json"))
+    assert same["transferred"] == ["hidden1", "hidden2"]  # the source's own window, given: copied
+
+
 @pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # the table model is trained 2 epochs: only its file matters
 def test_init_from_takes_a_file_of_the_same_app_only(series: Path, files: Path, tmp_path: Path) -> None:
     import hiddenlayers as hl

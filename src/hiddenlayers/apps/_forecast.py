@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import KeepsFittedSource, restored_on_error, reuse_layers
+from ..estimators import KeepsFittedSource, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History, get_loss
@@ -114,7 +114,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
 
     The windows are made on ``device``. ``init_from`` starts the hidden layers
     from another fitted forecaster (or model file) whose layers match in shape
-    (same ``window``); ``freeze`` keeps the first k (or the named) fixed.
+    (same ``window``: one of another window is refused, since its first layer
+    reads another number of values and so none of its layers could be copied);
+    ``freeze`` keeps the first k (or the named) fixed.
 
     Example
     -------
@@ -200,6 +202,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
                 f"(window + horizon + 1): pass a series of at least {need} values, or shorten the {longer}."
             )
         spec = hidden_spec(self.hidden_layer_sizes)
+        self._check_source_window()
         # the new state is assigned and trained in this block; a failure (a bad spec or init_from, a diverging fit) puts the old back
         with restored_on_error(self):
             self.mean_ = float(s.mean())
@@ -216,6 +219,17 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
             self.stop_reason_ = self.history_.stop_reason
             self.last_window_ = s[-self.window :].copy()
         return self
+
+    def _check_source_window(self) -> None:
+        """Refuse an ``init_from`` forecaster of another ``window``: its first layer reads that many values, so it cannot be copied,
+        and as layers are copied from the first on, no layer would be: a transfer that copies nothing is a mistake, said in one line."""
+        if self.init_from is None:
+            return
+        source = load_source(self.init_from, open_model_file)
+        if isinstance(source, Forecaster) and int(source.window) != int(self.window):
+            raise ValueError(f"init_from: the source forecaster's window is {source.window} and this one's is {self.window}: its first layer "
+                             f"(hidden1) reads {source.window} values, not {self.window}, and layers are copied from the first on, so none could "
+                             f"be copied; set window={source.window} (the source's), or drop init_from.")
 
     def _train(self, X: np.ndarray, Y: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
         """Fit ``network_`` to the windows ``X`` (m, window) -> ``Y`` (m, horizon), validating on the latest ones."""

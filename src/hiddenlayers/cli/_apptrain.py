@@ -109,7 +109,8 @@ def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
     """``--init-from`` checked (a model file of the same app) and ``--freeze`` parsed as ``train`` parses it.
 
     The source's ``hidden_layer_sizes`` (and a Forecaster's ``window`` and ``horizon``) are the defaults of the new app, so
-    its hidden layers match the source's and are copied. A table model's file or another app's is one line naming what is taken.
+    its hidden layers match the source's and are copied. A table model's file or another app's is one line naming what is taken;
+    so is a ``--window`` other than the source forecaster's (its first layer reads that many values: no layer could be copied).
     """
     from ._appfiles import article
     from ._train import freeze_option
@@ -133,6 +134,11 @@ def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
     from ..estimators import sizes_from_json
 
     source = meta.get("params") or {}
+    if "window" in params and "window" in source and int(params["window"]) != int(source["window"]):
+        # the Forecaster refuses it too (fit's ValueError); said here in the options' words, before the data is read
+        raise UserError(f"--window {params['window']} differs from the --init-from file's window {source['window']}: its first layer (hidden1) reads "
+                        f"{source['window']} values, not {params['window']}, and layers are copied from the first on, so none could be copied; "
+                        f"drop --window (the file's is the default) or drop --init-from.")
     for name in _SHAPING:
         if name not in params and name in source:
             params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source[name]
