@@ -170,10 +170,39 @@ def test_too_few_steps_warn_with_the_fix_and_the_delta_shows_the_miss():
     assert np.abs(delta).max() < 1e-4
 
 
+def test_layer_conductance_returns_its_delta_and_warns_when_too_few_steps_miss():
+    """Captum's LayerConductance delta: each row's conductances summed minus f(x) - f(baseline); the warning rule is attribute's."""
+    # the conductance of the steep unit before its sigmoid: the gradient past it jumps midway along the path, as in attribute's test
+    net = nn.Sequential(*_steep_sigmoid(), nn.Linear(1, 1))
+    with torch.no_grad():
+        net[2].weight.fill_(2.0)
+        net[2].bias.fill_(0.5)
+    X = np.array([[1.0, 0.5, 0.3], [0.9, 0.2, 1.0], [1.0, 1.0, 1.0]], dtype=np.float32)
+    with torch.no_grad():
+        gap = (net(torch.from_numpy(X)) - net(torch.zeros(1, 3))).numpy()[:, 0]  # about 2 per row
+    with pytest.warns(UserWarning, match=r"^layer conductance did not converge.*raise n_steps \(now 50") as record:
+        cond, delta = layer_attribution(net, X, "0", return_convergence_delta=True)
+    assert len(record) == 1 and record[0].filename == __file__  # points at the user's line
+    assert cond.shape == (3, 1) and delta.shape == (3,)
+    np.testing.assert_allclose(delta, cond.sum(1) - gap, atol=1e-5)
+    assert np.abs(delta).sum() / np.abs(gap).sum() > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # enough steps: no warning, a delta near 0
+        cond, delta = layer_attribution(net, X, "0", n_steps=1000, return_convergence_delta=True)
+        plain = layer_attribution(net, X, "0", n_steps=1000)
+    np.testing.assert_allclose(cond, plain)
+    assert np.abs(delta).max() < 1e-3
+    with pytest.raises(TypeError, match="return_convergence_delta must be True or False"):
+        layer_attribution(net, X, "0", return_convergence_delta=1)
+
+
 def test_the_delta_of_the_negative_class_is_negated_and_the_flag_is_checked(cancer_clf):
     clf, X = cancer_clf
     pos, d_pos = attribute(clf, X[:4], target="malignant", return_convergence_delta=True)
     neg, d_neg = attribute(clf, X[:4], target="benign", return_convergence_delta=True)
     np.testing.assert_allclose(d_neg, -d_pos)
+    _, l_pos = layer_attribution(clf, X[:4], "hidden1", target="malignant", return_convergence_delta=True)
+    _, l_neg = layer_attribution(clf, X[:4], "hidden1", target="benign", return_convergence_delta=True)
+    np.testing.assert_allclose(l_neg, -l_pos)
     with pytest.raises(TypeError, match="return_convergence_delta must be True or False"):
         attribute(clf, X[:4], target="benign", return_convergence_delta="yes")

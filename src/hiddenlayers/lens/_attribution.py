@@ -11,8 +11,8 @@ rescales rows, such as an Autoencoder, the baseline is rescaled the same way).
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
 
-Completeness: a row's integrated gradients sum to ``f(x) - f(baseline)`` as the steps
-grow; :func:`attribute` warns when, over the rows, ``Σ|delta| / Σ|f(x) - f(baseline)|``
+Completeness: a row's integrated gradients (and a layer's conductances) sum to ``f(x) - f(baseline)``
+as the steps grow; :func:`attribute` and :func:`layer_attribution` warn when, over the rows, ``Σ|delta| / Σ|f(x) - f(baseline)|``
 exceeds :data:`COMPLETENESS_TOLERANCE` (5%: a small MLP on standardised iris
 missed by 1.3% at the default 50 steps in the tests, no reason to warn), ``delta`` being Captum's convergence delta
 (the attributions' sum minus that gap): too few ``n_steps`` for how sharply the output
@@ -36,7 +36,7 @@ from ._state import evaluating, module_of
 F = TypeVar("F", bound=Callable[..., Any])
 
 COMPLETENESS_TOLERANCE = 0.05
-"""Largest ``Σ|delta| / Σ|f(x) - f(baseline)|`` over the rows that :func:`attribute` accepts without a warning."""
+"""Largest ``Σ|delta| / Σ|f(x) - f(baseline)|`` over the rows that :func:`attribute` and :func:`layer_attribution` accept without a warning."""
 
 
 def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
@@ -182,11 +182,30 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
     return (0 if n_out == 1 else index), 1.0  # one output: a regressor's
 
 
-def _check_completeness(delta: torch.Tensor, gap: torch.Tensor, n_steps: int) -> None:
+def _check_delta_flag(return_convergence_delta: Any) -> None:
+    if not isinstance(return_convergence_delta, (bool, np.bool_)):
+        raise TypeError(f"return_convergence_delta must be True or False. Received: return_convergence_delta={return_convergence_delta!r}.")
+
+
+def _with_delta(attr: torch.Tensor, delta: torch.Tensor, sign: float, n_steps: int, return_delta: bool, method: str) -> Any:
+    """Captum's ``attr`` (n, ...) and convergence ``delta`` (n,) as the public functions return them, after the completeness check.
+
+    ``sign``: :func:`_output_index`'s (a binary classifier's negative class negates both); ``method`` names the
+    attribution in the warning. Returns ``sign * attr`` as numpy, or ``(that, sign * delta)`` with ``return_delta``.
+    """
+    delta = delta.detach().double()
+    gap = attr.detach().reshape(len(attr), -1).sum(1).double() - delta  # f(x) - f(baseline) per row
+    _check_completeness(delta, gap, int(n_steps), method)
+    out = sign * attr.detach().cpu().numpy()
+    return (out, sign * delta.cpu().numpy()) if return_delta else out
+
+
+def _check_completeness(delta: torch.Tensor, gap: torch.Tensor, n_steps: int, method: str = "integrated gradients") -> None:
     """Warn (one ``UserWarning``) when the attributions' sums miss ``f(x) - f(baseline)`` by more than the tolerance.
 
     ``delta``/``gap``: ``(n,)`` per row. Relative over all rows (``Σ|delta| / Σ|gap|``), so a
     row whose gap is near zero does not raise it alone; no gap at all (X is the baseline) never warns.
+    ``method``: the attribution's name in the warning (``"layer conductance"``).
     """
     total_gap = float(gap.abs().sum())
     if total_gap == 0.0:
@@ -194,11 +213,11 @@ def _check_completeness(delta: torch.Tensor, gap: torch.Tensor, n_steps: int) ->
     rel = float(delta.abs().sum()) / total_gap
     if rel > COMPLETENESS_TOLERANCE:
         warnings.warn(
-            f"integrated gradients did not converge: the attributions' sums miss f(X) - f(baseline) by {100 * rel:.3g}% "
+            f"{method} did not converge: the attributions' sums miss f(X) - f(baseline) by {100 * rel:.3g}% "
             f"(over {COMPLETENESS_TOLERANCE:.0%}); raise n_steps (now {n_steps}, e.g. n_steps={max(200, 4 * n_steps)}) "
             "or scale the inputs so the path from the baseline is shorter.",
             UserWarning,
-            stacklevel=user_stacklevel(),  # the user's call of attribute
+            stacklevel=user_stacklevel(),  # the user's call of attribute or layer_attribution
         )
 
 
@@ -230,17 +249,11 @@ def attribute(
     """
     from captum.attr import IntegratedGradients
 
-    if not isinstance(return_convergence_delta, (bool, np.bool_)):
-        raise TypeError(f"return_convergence_delta must be True or False. Received: return_convergence_delta={return_convergence_delta!r}.")
+    _check_delta_flag(return_convergence_delta)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
     attr, delta = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
-    gap = attr.detach().reshape(len(attr), -1).sum(1).double() - delta.detach().double()  # f(x) - f(baseline) per row
-    _check_completeness(delta.detach().double(), gap, int(n_steps))
-    out = sign * attr.detach().cpu().numpy()
-    if return_convergence_delta:
-        return out, sign * delta.detach().double().cpu().numpy()
-    return out
+    return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "integrated gradients")
 
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
@@ -254,20 +267,45 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     return next(iter(hits.values()))
 
 
+@overload
+def layer_attribution(
+    model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ...,
+    return_convergence_delta: Literal[False] = ...,
+) -> np.ndarray: ...
+@overload
+def layer_attribution(
+    model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True]
+) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
-def layer_attribution(model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
-    """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``."""
+def layer_attribution(
+    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = None, n_steps: int = 50, return_convergence_delta: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``.
+
+    ``target``, ``baseline`` and ``n_steps`` as :func:`attribute` takes them. A row's conductances sum
+    to ``f(x) - f(baseline)`` as the steps grow; ``return_convergence_delta`` (Captum's
+    ``LayerConductance`` option) also returns ``delta``, ``(n,)``: each row's sum minus that gap, in the
+    output's units. As in :func:`attribute`, a relative miss over :data:`COMPLETENESS_TOLERANCE`
+    warns once whether or not it is returned. Returns the conductances, or ``(conductances, delta)``.
+    """
     from captum.attr import LayerConductance
 
+    _check_delta_flag(return_convergence_delta)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    attr = LayerConductance(module, _layer(module, layer)).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return sign * attr.detach().cpu().numpy()
+    attr, delta = LayerConductance(module, _layer(module, layer)).attribute(
+        x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True
+    )
+    return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "layer conductance")
 
 
 @_in_eval_mode
 def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
-    """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``."""
+    """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
+
+    No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
+    :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
+    """
     from captum.attr import NeuronIntegratedGradients
 
     if isinstance(unit, bool) or not isinstance(unit, numbers.Integral):
