@@ -21,10 +21,12 @@ Z = np.zeros((2, 2), dtype=np.float32)  # a network output, for network_loss
 LOSS = {"network_targets": ([0, 1],), "network_loss": (Z, Z)}
 # each public method an application defines (plus scikit-learn's score) with arguments it would accept once fitted
 CALLS: dict[str, dict[str, tuple]] = {
-    "ImageClassifier": {**LOSS, "predict": (IMAGES,), "predict_proba": (IMAGES,), "transform": (IMAGES,), "score": (IMAGES, [0, 1]), "save": ("m.safetensors",)},
-    "SequenceClassifier": {**LOSS, "predict": (SEQS,), "predict_proba": (SEQS,), "transform": (SEQS,), "score": (SEQS, [0, 1]), "save": ("m.safetensors",)},
+    "ImageClassifier": {**LOSS, "predict": (IMAGES,), "predict_proba": (IMAGES,), "transform": (IMAGES,), "score": (IMAGES, [0, 1]), "save": ("m.safetensors",),
+                        "get_feature_names_out": ()},
+    "SequenceClassifier": {**LOSS, "predict": (SEQS,), "predict_proba": (SEQS,), "transform": (SEQS,), "score": (SEQS, [0, 1]), "save": ("m.safetensors",),
+                           "get_feature_names_out": ()},
     "TextClassifier": {**LOSS, "predict": (["a b", "c"],), "predict_proba": (["a b", "c"],), "transform": (["a b", "c"],), "score": (["a b", "c"], [0, 1]),
-                       "save": ("m.safetensors",)},
+                       "save": ("m.safetensors",), "get_feature_names_out": ()},
     "Translator": {"predict": (["a b"],), "log_probability": (["a b"], ["c d"]), "score": (["a b"], ["c d"]), "attention_map": ("a b",),
                    "transform": (["a b"],), "save": ("m.safetensors",)},
     "Forecaster": {"network_targets": (np.arange(30.0),), "network_loss": (Z, Z), "network_input": (np.arange(30.0),), "forecast": (3,),

@@ -291,12 +291,14 @@ def refuse_missing_inputs(model: Any, columns: list[str]) -> None:
     Why first: a table of other data (wrong file) would otherwise fail on its labels
     ("label 'x' is not a class", "unknown target column") and hide that the columns are wrong.
     """
+    from ..data import lacks_columns
+
     have = set(columns)
-    missing = [c for c in input_columns(model) if c not in have]
+    inputs = input_columns(model)
+    missing = [c for c in inputs if c not in have]
     if missing:
-        shown = ", ".join(map(repr, missing[:10])) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        raise DataError(f"the data lacks column(s) {shown} that the model was trained on: pass the table the model reads "
-                        f"(it has {preview([repr(c) for c in columns], 8)}).")
+        unused = [c for c in columns if c not in set(inputs)]
+        raise DataError(lacks_columns(missing, unused, fix=f"pass the table the model reads (it has {preview([repr(c) for c in columns], 8)})"))
 
 
 def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tuple[Any, Any, Any]:
