@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Any
 
-from ._common import UserError, check_output, clean, is_stream_input, one_line, print_json
+from ._common import UserError, check_output, is_stream_input, one_line, summary_table
 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
@@ -236,15 +236,11 @@ def _listed(names: list[Any], most: int = 6) -> str:
 
 def show_summary(s: dict[str, Any], as_json: bool) -> None:
     """The training summary of an app, as ``train`` prints a table model's (a table, or JSON)."""
-    if as_json:
-        print_json(clean(s))
+    t = summary_table(s, as_json)
+    if t is None:
         return
     from rich.console import Console
-    from rich.table import Table
 
-    t = Table(title="training summary", show_header=False, title_justify="left")
-    t.add_column("", style="bold")
-    t.add_column("")
     for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
                        ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),

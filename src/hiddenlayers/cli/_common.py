@@ -126,6 +126,20 @@ def stderr_console() -> Any:
     return Console(stderr=True)
 
 
+def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
+    """The start of a command's training summary: with ``as_json`` the summary printed as JSON and None, else the empty
+    two-column Rich table (name, value) titled "training summary" that the caller fills and prints (``train``, ``train --app``)."""
+    if as_json:
+        print_json(clean(summary))
+        return None
+    from rich.table import Table
+
+    t = Table(title="training summary", show_header=False, title_justify="left")
+    t.add_column("", style="bold")
+    t.add_column("")
+    return t
+
+
 def note(message: str) -> None:
     """A one-line note for the user on stderr (never mixed into piped output)."""
     sys.stderr.write(f"note: {message}\n")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, read_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, averaging_text, check_output, clean, note, one_line, print_json, rows_of
+from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, summary_table
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -408,15 +408,11 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
 
 
 def _show_summary(s: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(clean(s))
+    t = summary_table(s, as_json)
+    if t is None:
         return
     from rich.console import Console
-    from rich.table import Table
 
-    t = Table(title="training summary", show_header=False, title_justify="left")
-    t.add_column("", style="bold")
-    t.add_column("")
     for k, v in [("task", s["task"]), ("target", s["target"]), ("hidden layers", s["spec"])]:
         t.add_row(k, str(v))
     weighted = bool(s.get("test_metrics_weighted"))
