@@ -46,7 +46,7 @@ def test_inspect_writes_report_with_every_section(model, table, tmp_path):
 def test_inspect_json(model, table, tmp_path):
     out = tmp_path / "r.html"
     img = tmp_path / "land.png"  # --landscape rides along: one report build for both
-    result = run("inspect", model, table, "-o", out, "--json", "--landscape", img)
+    result = run("inspect", model, table, "-o", out, "--json", "--landscape", img, "--sections", "layers")  # the page's sections: the test above
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert d["report"] == str(out) and out.exists()
@@ -65,18 +65,18 @@ def test_inspect_without_labels_notes_it(model, table, tmp_path):
     unlabelled = tmp_path / "x.csv"
     pd.read_csv(table).drop(columns=["label"]).sample(frac=1, axis=1, random_state=0).to_csv(unlabelled, index=False)
     out = tmp_path / "r.html"
-    result = run("inspect", model, unlabelled, "-o", out, "--json")
+    result = run("inspect", model, unlabelled, "-o", out, "--json", "--sections", "probes")
     assert result.exit_code == 0, result.output
     assert "note: the data has no 'label' column (the model's target)" in result.stderr
     assert json.loads(result.stdout)["target"] is None
     html = out.read_text(encoding="utf-8")
-    assert "pass y (one label per row) to probe the layers." in html and len(section_titles(html)) == len(SECTIONS)
+    assert "pass y (one label per row) to probe the layers." in html and list(section_titles(html)) == ["probes"]
 
 
 def test_inspect_bundled_dataset_regressor(tmp_path):
     m = tmp_path / "d.safetensors"
     assert run("train", "diabetes", "--hidden", "8", "--epochs", "3", "-q", "-o", m).exit_code == 0
-    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json")
+    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json", "--sections", "probes")
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert d["rows"] == 442 and d["target"] == "target"
@@ -89,7 +89,7 @@ def preferred_section(html: str) -> str:
 
 def test_inspect_shows_what_each_unit_responds_to_with_the_tables_column_names(model, table, tmp_path):
     out = tmp_path / "r.html"
-    assert run("inspect", model, table, "-o", out).exit_code == 0
+    assert run("inspect", model, table, "-o", out, "--sections", "preferred-inputs").exit_code == 0
     body = preferred_section(out.read_text(encoding="utf-8"))
     assert "<img" in body and "bars:" in body and 'class="na"' not in body
     alt = re.search(r'<img alt="([^"]*)"', body).group(1)
@@ -105,7 +105,7 @@ def test_inspect_image_shape_draws_digits_as_images(tmp_path):
     m = tmp_path / "d.safetensors"
     assert run("train", data, "-t", "target", "--hidden", "24", "--epochs", "5", "-q", "-o", m).exit_code == 0
     out = tmp_path / "d.html"
-    result = run("inspect", m, data, "-o", out, "--image-shape", "8 x 8")  # spaces were refused
+    result = run("inspect", m, data, "-o", out, "--image-shape", "8 x 8", "--sections", "preferred-inputs")  # spaces were refused
     assert result.exit_code == 0, result.output
     body = preferred_section(out.read_text(encoding="utf-8"))
     assert "<img" in body and "each image is the input" in body and "bars:" not in body
@@ -119,7 +119,7 @@ def test_inspect_image_shape_draws_digits_as_images(tmp_path):
 def test_inspect_force_overwrites(model, table, tmp_path):
     out = tmp_path / "r.html"
     out.write_text("old")
-    assert run("inspect", model, table, "-o", out, "--force").exit_code == 0
+    assert run("inspect", model, table, "-o", out, "--force", "--sections", "architecture").exit_code == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
@@ -128,10 +128,30 @@ def test_inspect_too_few_rows_to_probe_goes_on_without_labels(model, table, tmp_
     two = tmp_path / "two.csv"
     pd.concat([frame[frame.label == "yes"].head(1), frame[frame.label == "no"].head(1)]).to_csv(two, index=False)
     out = tmp_path / "r.html"
-    result = run("inspect", model, two, "-o", out)
+    result = run("inspect", model, two, "-o", out, "--sections", "probes,projections")
     assert result.exit_code == 0, result.output
     assert "note: built the report without labels (the probe's training split holds a single class" in result.stderr
-    assert len(section_titles(out.read_text(encoding="utf-8"))) == len(SECTIONS)
+    html = out.read_text(encoding="utf-8")
+    assert list(section_titles(html)) == ["probes", "projections"] and "pass y (one label per row) to probe the layers." in html
+
+
+def test_inspect_sections_builds_only_those_and_still_lists_the_layers(model, table, tmp_path):
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out, "--sections", " probes, layers ")
+    assert result.exit_code == 0, result.output
+    assert list(section_titles(out.read_text(encoding="utf-8"))) == ["layers", "probes"]  # page order
+    assert "hidden1" in result.stdout and f"report written to {out}" in result.stdout  # the layer table is printed whatever the page holds
+
+
+@pytest.mark.parametrize(("sections", "message"), [
+    ("layers,probs", "--sections: unknown report section 'probs': the sections are architecture, training,"),
+    (" , ", "--sections: sections is empty: name at least one of architecture,"),
+])
+def test_inspect_bad_sections_are_one_line_before_reading_anything(tmp_path, sections, message):
+    result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--sections", sections)
+    assert_user_error(result, message)
+    assert "Did you mean 'probes'?" in result.stderr or "probs" not in sections
+    assert not (tmp_path / "r.html").exists()
 
 
 # ------------------------------------------------------------------ errors

@@ -41,6 +41,33 @@ def test_report_has_every_section_and_no_network_references(fitted, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temp file left behind
 
 
+def test_sections_builds_only_the_named_ones_in_page_order(fitted, monkeypatch):
+    import hiddenlayers.lens._report as rep_module
+
+    clf, X, y = fitted
+    monkeypatch.setattr(rep_module.landscape, "landscape_section", lambda *a: pytest.fail("the loss landscape was computed though not asked for"))
+    rep = report(clf, X, y, sections=["probes", "layers"])
+    assert [s[0] for s in rep.sections] == ["layers", "probes"]  # page order, whatever the order given
+    assert re.findall(r'<section id="([^"]+)">', rep.html) == ["layers", "probes"]
+    assert "Held-out accuracy of a linear model" in rep.html
+    assert set(rep.timings) == {"record", "stats", "probes"}
+    assert report(clf, X, y, sections="data").sections[0][0] == "data"  # one id as a plain string
+
+
+@pytest.mark.parametrize(("sections", "message"), [
+    (["layers", "probs"], r"unknown report section 'probs': the sections are architecture, .*, data\. Did you mean 'probes'\?$"),
+    (["zzz"], r"unknown report section 'zzz': the sections are architecture, training, .*data\.$"),
+    ([], r"sections is empty: name at least one of architecture, "),
+])
+def test_bad_sections_are_one_line_errors_before_any_work(fitted, sections, message, monkeypatch):
+    import hiddenlayers.lens._record as record_module
+
+    monkeypatch.setattr(record_module, "record_prepared", lambda *a, **k: pytest.fail("the layers were recorded before the sections were checked"))
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match=message):
+        report(clf, X, y, sections=sections)
+
+
 def test_report_on_any_module_without_labels_says_what_is_missing(rng, tmp_path):
     net = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 2))
     rep = report(net, rng.normal(size=(200, 3)).astype(np.float32), layers=["1"])
@@ -58,7 +85,7 @@ def test_report_warns_in_plain_words_about_dead_units(rng):
 
     with torch.no_grad():
         net[0].bias.copy_(torch.tensor([-100.0, -100.0, 0.0, 0.0]))
-    rep = report(net, rng.normal(size=(100, 2)).astype(np.float32), layers=["1"])
+    rep = report(net, rng.normal(size=(100, 2)).astype(np.float32), layers=["1"], sections=["architecture"])  # the warnings need no layers section
     assert rep.warnings == ["1: 2 of 4 ReLU units are dead on this data (never active)."]
     with pytest.raises(ValueError, match="one label per row"):
         report(net, np.zeros((5, 2), np.float32), np.zeros(4))
@@ -174,6 +201,6 @@ def test_the_activations_section_histograms_plot_rows_drawn_at_random(monkeypatc
         return plots.new_figure(1, 1)
 
     monkeypatch.setattr(plots, "histograms", capture)
-    report(net, X, layers=["1"], plot_rows=300)
+    report(net, X, layers=["1"], plot_rows=300, sections=["activations"])
     assert seen["1"].shape == (300, 1)
     assert 0.35 < float((seen["1"] > 0).mean()) < 0.65  # was 0.0: the first 300 rows

@@ -55,7 +55,7 @@ def test_report_with_dollar_long_and_cjk_names(rng):
     cols = ["price $x^$", "a_$\\frac$_b", "$$", LONG, "数据", "plain"]
     y = np.array(["$a$", "b", "C" * 200])[rng.integers(0, 3, 240)]
     clf, X = _fit(cols, y, rng)
-    page = report(clf, X, y).html
+    page = report(clf, X, y, sections=["neurons", "features"]).html
     features = section(page, "features")
     assert "Not available" not in features and "data:image/png;base64," in features
     assert html.escape("a_$\\frac$_b") in features and "price $x^$" in features  # in the chart's alt text
@@ -67,7 +67,7 @@ def test_report_with_dollar_long_and_cjk_names(rng):
 
 def test_short_plain_names_need_no_side_table(rng):
     clf, X = _fit(["a", "b", "c"], np.array(["x", "y"])[rng.integers(0, 2, 120)], rng)
-    features = section(report(clf, X, clf.predict(X)).html, "features")
+    features = section(report(clf, X, clf.predict(X), sections=["features"]).html, "features")
     assert '<div class="side">' not in features and "top input features, largest first:" in features
     assert 'class="wrap"' not in features  # short words never break mid-word
 

@@ -18,6 +18,7 @@ from hiddenlayers.lens import report
 from hiddenlayers.lens._report_preferred import MAX_UNITS
 
 HEADING = "<h2>What each unit responds to most</h2>"
+ONLY = ["preferred-inputs"]  # the section under test alone: the whole page is test_lens_report's
 
 
 def section(page: str) -> str:
@@ -51,7 +52,7 @@ def digits_clf() -> tuple[hl.MLPClassifier, np.ndarray, np.ndarray]:
 
 def test_tabular_model_gets_bar_charts_named_by_its_features(wine_clf) -> None:
     clf, X, y = wine_clf
-    page = report(clf, X, y).html
+    page = report(clf, X, y, sections=ONLY).html
     assert HEADING in page
     body = section(page)
     assert "<img" in body and "data:image/png;base64," in body and "bars:" in body
@@ -68,11 +69,11 @@ def test_tabular_model_gets_bar_charts_named_by_its_features(wine_clf) -> None:
 
 def test_digits_model_gets_images_with_image_shape_and_at_most_16_units(digits_clf) -> None:
     clf, X, y = digits_clf
-    with_shape = section(report(clf, X[:500], y[:500], image_shape=(8, 8)).html)
+    with_shape = section(report(clf, X[:500], y[:500], image_shape=(8, 8), sections=ONLY).html)
     assert "<img" in with_shape and "each image is the input" in with_shape and "bars:" not in with_shape
     units = unit_rows(with_shape)
     assert 0 < len(units) <= MAX_UNITS < 32  # 32 units: the most active 16 at most
-    as_rows = section(report(clf, X[:500], y[:500]).html)  # no shape given: 64 numbers per row, drawn as bars
+    as_rows = section(report(clf, X[:500], y[:500], sections=ONLY).html)  # no shape given: 64 numbers per row, drawn as bars
     assert "bars:" in as_rows and "each image" not in as_rows
 
 
@@ -82,7 +83,7 @@ def test_most_active_units_are_shown_first_and_dead_units_left_out() -> None:
         net[0].weight.copy_(torch.eye(5, 3))
         net[0].bias.copy_(torch.tensor([0.0, 2.0, 1.0, -100.0, -100.0]))  # units 3 and 4 are dead; unit 1 most active
     X = np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32)
-    body = section(report(net, X, layers=["1"]).html)
+    body = section(report(net, X, layers=["1"], sections=ONLY).html)
     assert unit_rows(body) == [1, 2, 0]
     assert "(2 constant on this data, left out)" in html.unescape(body)
 
@@ -91,16 +92,16 @@ def test_a_layer_whose_units_are_all_dead_is_skipped_with_a_note() -> None:
     net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
     with torch.no_grad():
         net[0].bias.fill_(-100.0)
-    body = section(report(net, np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32), layers=["1"]).html)
+    body = section(report(net, np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32), layers=["1"], sections=ONLY).html)
     assert '<p class="na">' in body and "every unit of 1 is constant on this data" in body
     assert "could not be computed" not in body
 
 
 def test_preferred_layer_picks_another_layer(wine_clf) -> None:
     clf, X, y = wine_clf
-    body = section(report(clf, X, y, preferred_layer="hidden2").html)
+    body = section(report(clf, X, y, preferred_layer="hidden2", sections=ONLY).html)
     assert "The input each unit of hidden2 responds to most" in body and max(unit_rows(body)) < 6
-    body = section(report(clf, X, y, layers=["hidden2"], preferred_layer=1).html)  # a layer the report did not record
+    body = section(report(clf, X, y, layers=["hidden2"], preferred_layer=1, sections=ONLY).html)  # a layer the report did not record
     assert "The input each unit of hidden1 responds to most" in body
 
 
@@ -112,7 +113,7 @@ def test_preferred_layer_picks_another_layer(wine_clf) -> None:
 def test_bad_arguments_are_one_line_errors_before_the_analysis(wine_clf, kwargs, message) -> None:
     clf, X, y = wine_clf
     with pytest.raises(ValueError, match=message):
-        report(clf, X, y, **kwargs)
+        report(clf, X, y, **kwargs, sections=ONLY)
 
 
 def test_id_input_model_is_skipped_with_the_reports_note() -> None:
@@ -120,7 +121,7 @@ def test_id_input_model_is_skipped_with_the_reports_note() -> None:
     texts = ["good movie great fun", "bad boring awful", "great acting good plot", "awful bad film"] * 10
     y = np.array([1, 0, 1, 0] * 10)
     clf = text.TextClassifier("embed8,lstm8,6", max_iter=2, early_stopping=False, random_state=0).fit(texts, y)
-    page = report(clf, texts, y, units_per_layer=2).html
+    page = report(clf, texts, y, units_per_layer=2, sections=ONLY).html
     assert HEADING in page
     body = section(page)
     assert "preferred inputs need real-valued inputs; this model reads integer ids (embeddings)" in body
@@ -134,10 +135,10 @@ def test_report_images_stay_within_each_pixels_range_and_tables_are_not_boxed(di
     search = _preferred.preferred_inputs
     monkeypatch.setattr(_preferred, "preferred_inputs", lambda *a, **k: found.append(search(*a, **k)) or found[-1])
     clf, X, y = digits_clf
-    body = section(report(clf, X[:300], y[:300], image_shape=(8, 8)).html)
+    body = section(report(clf, X[:300], y[:300], image_shape=(8, 8), sections=ONLY).html)
     pref = found[-1]
     assert pref.bounds is not None and (pref.inputs >= X[:300].min(0)).all() and (pref.inputs <= X[:300].max(0)).all()
     assert "with each pixel within its range on these rows" in body and "each input within its range on the rows" in body
     wine, Xw, yw = wine_clf
-    tab = section(report(wine, Xw, yw).html)
+    tab = section(report(wine, Xw, yw, sections=ONLY).html)
     assert found[-1].bounds is None and "within its range" not in tab

@@ -446,6 +446,9 @@ def inspect(
                                                          "the report draws each unit's preferred input as an image.")] = None,
     landscape: Annotated[str | None, typer.Option("--landscape", help="Also draw the training loss on a plane through the fitted weights "
                                                   "(filter-normalised random directions) to this .png/.svg/.pdf; needs the target column.")] = None,
+    sections: Annotated[str | None, typer.Option("--sections", help="Build only these report sections, comma-separated, in page order whatever the order given "
+                                                 "(default: all): architecture, training, gradient-flow, layers, activations, loss-landscape, similarity, "
+                                                 "probes, projections, neurons, preferred-inputs, features, data. E.g. layers,probes for a quick look.")] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -462,7 +465,7 @@ def inspect(
     from ._inspect import run_inspect
 
     run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
-                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout))
+                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout), sections=sections)
 
 
 @app.command()

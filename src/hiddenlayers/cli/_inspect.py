@@ -81,6 +81,7 @@ APP_GRADIENT_FLOW_HINT = "an application's fit does not record it; `hiddenlayers
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
     image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
+    sections: str | None = None,
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
@@ -89,7 +90,9 @@ def run_inspect(
     ``landscape``: an image path (``--landscape``): the 2-D training-loss surface around the fitted weights is drawn there.
     ``app_options``: ``text_column``, ``image_dtype``, ``image_layout`` for a TextClassifier or ImageClassifier file, whose
     texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, if given).
+    ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
     """
+    wanted = parse_sections(sections)
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
     if landscape is not None:
@@ -100,7 +103,7 @@ def run_inspect(
 
     kind = app_kind(model_path)
     if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json)
+        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted)
     model = load_model(model_path)
     features, y, name, where = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -108,7 +111,6 @@ def run_inspect(
 
         check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
     A, features, y = _report_rows(model, features, y, image_shape, where)
-
     from ..data import check
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
     from ..lens import record, report
@@ -119,15 +121,16 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         # The Data section checks the file's own columns (names, raw values), not the encoded model matrix.
-        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape}
+        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted}
+        checked = wanted is None or "data" in wanted  # the checks cost a pass over the table: only for the Data section
         try:
-            rep = report(model, A, y, data_report=check(features, y, fast=True), **options)
+            rep = report(model, A, y, data_report=check(features, y, fast=True) if checked else None, **options)
         except ValueError as exc:
             if y is None:
                 raise
             # The labels only feed the probes and colours (e.g. too few rows per class to probe): go on without them.
             note(f"built the report without labels ({one_line(exc)})")
-            rep = report(model, A, None, data_report=check(features, fast=True), **options)
+            rep = report(model, A, None, data_report=check(features, fast=True) if checked else None, **options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     drawn = None
@@ -173,7 +176,8 @@ def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **
     return False
 
 
-def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool) -> dict[str, Any]:
+def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
+                            sections: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``)."""
     from ..lens import record, report
     from ._appfiles import app_inputs
@@ -205,7 +209,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     start = time.perf_counter()
     try:
         stats = record(model, X, stream=True, sample=1).stats
-        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT)
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     rep.save(out_path)
@@ -219,6 +223,20 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     })
     _show(result, as_json, APP_GRADIENT_FLOW_HINT)
     return result
+
+
+def parse_sections(text: str | None) -> tuple[str, ...] | None:
+    """``--sections``' comma-separated section ids (``None``: every section); an unknown or missing one is one line before any work."""
+    if text is None:
+        return None
+    from ..lens import report_sections
+
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    try:
+        report_sections(names)
+    except ValueError as exc:
+        raise UserError(f"--sections: {one_line(exc)}") from None
+    return names
 
 
 def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None, where: Any = None) -> tuple[np.ndarray, Any, Any]:

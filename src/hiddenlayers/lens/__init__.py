@@ -25,7 +25,7 @@ from ._preferred_result import PreferredInputs
 from ._probes import ProbeResult, probe
 from ._projection import Projection, project, project_2d
 from ._record import Recording, record, recording, select_layers
-from ._report import Report, report
+from ._report import REPORT_SECTIONS, Report, report, report_sections
 from ._shift import DomainShift, LayerShift, domain_shift
 from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._stats import LayerStats, layer_stats
@@ -35,6 +35,7 @@ from ._timelapse import Timelapse, TimelapseFrame
 
 __all__ = [
     "GRADIENT_FLOW_KEY",
+    "REPORT_SECTIONS",
     "CKAResult",
     "DomainShift",
     "FreezeCurve",
@@ -72,6 +73,7 @@ __all__ = [
     "record",
     "recording",
     "report",
+    "report_sections",
     "select_layers",
     "summary",
     "top_activating",

@@ -1,6 +1,6 @@
 """``report(model, X, y).save("report.html")``: one self-contained HTML page.
 
-Sections (each always present; one that cannot be computed says why):
+Sections (all by default, or those ``sections=`` names; one that cannot be computed says why):
 architecture, training, gradient flow, layers (table + plain-word warnings),
 activations, similarity (CKA), probes, projections, neurons (maps + top
 rows), preferred inputs (what each unit of one layer responds to most),
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,8 @@ from ._report_preferred import LEAD, check_image_shape, preferred_section, resol
 from ._stats import unknown_activation_note
 
 PROBE_ROWS = 5000  # the probes section's rows, drawn at random from the report's
-SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "loss-landscape", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
+#: the report's section ids, in page order (``report(sections=...)``, ``hiddenlayers inspect --sections``)
+REPORT_SECTIONS = SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "loss-landscape", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
 
 
 @dataclass
@@ -257,6 +259,7 @@ def report(
     gradient_flow: Any = None,
     preferred_layer: Any = None,
     image_shape: tuple[int, ...] | None = None,
+    sections: Sequence[str] | None = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
@@ -278,12 +281,17 @@ def report(
     layer, as ``layers`` selects them; default: the first recorded layer), at
     most 16 of its most active units: images when the input is ``(N, C, H, W)``
     or ``image_shape`` (``(H, W)`` or ``(C, H, W)``) says how to fold a row of
-    pixels, else one bar chart per unit.
+    pixels, else one bar chart per unit. ``sections``: the ids of the
+    sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``),
+    always in page order; default every one. The loss landscape, neurons,
+    preferred inputs and features take most of the time: leaving them out
+    gives a quick report.
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._record import record_prepared
 
+    wanted = report_sections(sections)  # a misspelt section raises before the work
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
     target, Xp, yv = _prepare(model, X, y, max_rows)
@@ -296,85 +304,93 @@ def report(
 
         if not isinstance(gradient_flow, GradientFlow):
             raise TypeError(f"gradient_flow must be an hl.lens.GradientFlow that measured the training. Received: {type(gradient_flow).__name__}.")
-    sections, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow)
+    built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted)
     t["stats"] = time.perf_counter() - t0
-    sections += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
-                                   feature_names=feature_names, data=(data_report, X, y), preferred=pref)
-    return Report(title or f"Inside {type(model).__name__}", sections, warns, t)
+    built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
+                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted)
+    return Report(title or f"Inside {type(model).__name__}", built, warns, t)
+
+
+def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
+    """The section ids that :func:`report`'s ``sections`` names (every one of :data:`REPORT_SECTIONS` for ``None``).
+
+    An unknown id (with the closest one, if any) or an empty list is a ``ValueError``, so a caller (the CLI's
+    ``inspect --sections``) can refuse a misspelt section before any work.
+    """
+    from ..data import did_you_mean
+
+    if sections is None:
+        return frozenset(SECTIONS)
+    names = [sections] if isinstance(sections, str) else [str(s) for s in sections]
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        raise ValueError(f"unknown report section {unknown[0]!r}: the sections are {', '.join(SECTIONS)}.{did_you_mean(unknown[:1], SECTIONS)}")
+    if not names:
+        raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or pass None for all of them).")
+    return frozenset(names)
 
 
 def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows: int, gradient_flow_hint: str,
-                    flow: Any = None) -> tuple[list[tuple[str, str, str, str]], list[str]]:
-    """The sections read off the model and its recording: architecture, training, gradient flow, layers, activations; and the layers' warnings."""
-    from ._plots import histograms
-
+                    flow: Any = None, wanted: frozenset[str] = frozenset(SECTIONS)) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+    """The ``wanted`` sections read off the model and its recording (architecture, training, gradient flow, layers,
+    activations), and the layers' warnings (always: they cost nothing and the CLI prints them)."""
     names = list(rec)
     history = getattr(model, "history_", None)
     sections: list[tuple[str, str, str, str]] = []
-    in_dtype = "ids" if Xa.dtype.kind in "iu" else "values"
-    sections.append(("architecture", "Architecture", "The layers, their output shapes and activations.", _architecture(model, target.module, rec, tuple(Xa.shape[1:]), in_dtype)))
-    lead, body = _training(history)
-    sections.append(("training", "Training", lead or "How the loss moved while training.", body))
-    if flow is not None:
-        lead, body = _gradflow(None, flow, gradient_flow_hint)
-    else:
-        lead, body = _gradflow(target.estimator, history, gradient_flow_hint)
-    sections.append(("gradient-flow", "Gradient flow", lead or "Gradient norms per layer during training.", body))
+    if "architecture" in wanted:
+        in_dtype = "ids" if Xa.dtype.kind in "iu" else "values"
+        sections.append(("architecture", "Architecture", "The layers, their output shapes and activations.", _architecture(model, target.module, rec, tuple(Xa.shape[1:]), in_dtype)))
+    if "training" in wanted:
+        lead, body = _training(history)
+        sections.append(("training", "Training", lead or "How the loss moved while training.", body))
+    if "gradient-flow" in wanted:
+        lead, body = _gradflow(None, flow, gradient_flow_hint) if flow is not None else _gradflow(target.estimator, history, gradient_flow_hint)
+        sections.append(("gradient-flow", "Gradient flow", lead or "Gradient norms per layer during training.", body))
     table, warns = _layers_table(rec)
-    sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
-    from ._target import sample_index, take_rows
+    if "layers" in wanted:
+        sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
+    if "activations" in wanted:
+        from ._plots import histograms
+        from ._target import sample_index, take_rows
 
-    idx = sample_index(rec[names[0]].shape[0], plot_rows, 0) if names else None  # at random, as the projections: not X's first rows
-    sample = {n: take_rows(rec[n], idx) for n in names}
-    sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
+        idx = sample_index(rec[names[0]].shape[0], plot_rows, 0) if names else None  # at random, as the projections: not X's first rows
+        sample = {n: take_rows(rec[n], idx) for n in names}
+        sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
     return sections, warns
 
 
 def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
-                       data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None]) -> list[tuple[str, str, str, str]]:
-    """The sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections, neurons, preferred inputs, features, data.
+                       data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
+                       wanted: frozenset[str] = frozenset(SECTIONS)) -> list[tuple[str, str, str, str]]:
+    """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
+    neurons, preferred inputs, features, data.
 
-    Each stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
+    Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
     ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section.
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
-    sections: list[tuple[str, str, str, str]] = []
-
-    lead, body = _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv)
-    sections.append(("loss-landscape", landscape.TITLE, lead, body))
-    t["landscape"] = time.perf_counter() - t0
-
-    lead, body = _guarded("Layer similarity.", _similarity, names, feats)
-    sections.append(("similarity", "Layer similarity", lead, body))
-    t["cka"] = time.perf_counter() - t0
-
-    lead, body = _probe_section(model, Xa, yv, feats)  # a y that cannot be probed (one class in the split, ...) is the caller's error: it raises
-    sections.append(("probes", "Linear probes", lead, body))
-    t["probes"] = time.perf_counter() - t0
-
     method = "tsne" if tsne else "pca"
-
-    lead, body = _guarded("Projections.", _projections, feats, yv, plot_rows, method)
-    sections.append(("projections", "Projections", lead, body))
-    t["projections"] = time.perf_counter() - t0
-
-    lead, body = _guarded("What each hidden unit responds to.", lambda: ("What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer)))
-    sections.append(("neurons", "Neurons", lead, body))
-    t["neurons"] = time.perf_counter() - t0
-
-    lead, body = _guarded(LEAD, lambda: preferred_section(target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names,
-                                                          model=model, plot_rows=plot_rows))
-    sections.append(("preferred-inputs", "What each unit responds to most", lead, body))
-    t["preferred"] = time.perf_counter() - t0
-
-    lead, body = _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)
-    sections.append(("features", "Top features", lead, body))
-    t["features"] = time.perf_counter() - t0
-    lead, body = _guarded("Data checks.", _data_section, *data)
-    sections.append(("data", "Data", lead, body))
-    t["data"] = time.perf_counter() - t0
+    # (id, title, timing key, builder of (lead, body)); the probes are not guarded: a y that cannot be probed is the caller's error
+    stages: list[tuple[str, str, str, Any]] = [
+        ("loss-landscape", landscape.TITLE, "landscape", lambda: _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv)),
+        ("similarity", "Layer similarity", "cka", lambda: _guarded("Layer similarity.", _similarity, names, feats)),
+        ("probes", "Linear probes", "probes", lambda: _probe_section(model, Xa, yv, feats)),
+        ("projections", "Projections", "projections", lambda: _guarded("Projections.", _projections, feats, yv, plot_rows, method)),
+        ("neurons", "Neurons", "neurons", lambda: _guarded("What each hidden unit responds to.", lambda: (
+            "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer)))),
+        ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
+            target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
+        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)),
+        ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data)),
+    ]
+    sections: list[tuple[str, str, str, str]] = []
+    for sid, title, key, build in stages:
+        if sid in wanted:
+            lead, body = build()
+            sections.append((sid, title, lead, body))
+            t[key] = time.perf_counter() - t0
     return sections
 
 
@@ -447,4 +463,4 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
     return "".join(parts)
 
 
-__all__ = ["SECTIONS", "Report", "report"]
+__all__ = ["REPORT_SECTIONS", "SECTIONS", "Report", "report", "report_sections"]
