@@ -34,6 +34,22 @@ def test_help_has_an_example(command):
     assert "Example: hiddenlayers" in result.output
 
 
+def test_version_names_the_installed_versions_and_runs_no_command(tmp_path):
+    from importlib.metadata import version
+
+    import hiddenlayers
+
+    assert hiddenlayers.__version__ == version("hiddenlayers")  # the package and its metadata (pyproject.toml) agree
+    for argv in (["--version"], ["--version", "train", "nope.csv"]):  # eager: what follows is neither parsed nor run
+        result = run(*argv)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(f"hiddenlayers {version('hiddenlayers')} (torch {version('torch')}, scikit-learn {version('scikit-learn')}, Python 3.")
+        assert result.stdout.count("\n") == 1 and result.stderr == ""
+    done = subprocess.run([sys.executable, "-c", "import sys; from hiddenlayers.cli import main; sys.argv = ['hiddenlayers', '--version']\n"
+                           "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"], capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines()[-1] == "False", done.stdout + done.stderr  # the versions come from the metadata: no torch import
+
+
 def test_no_arguments_shows_help():
     result = run()
     assert result.exit_code == 0 and "Commands" in result.output

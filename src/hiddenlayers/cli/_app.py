@@ -110,9 +110,30 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    """``--version``: this package's version and those of what it runs on (read from the installed metadata: torch is not imported)."""
+    if not value:
+        return
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    from .. import __version__
+
+    print(f"hiddenlayers {__version__} (torch {installed('torch')}, scikit-learn {installed('scikit-learn')}, Python {platform.python_version()})")
+    raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error (works anywhere on the line).")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version (and torch's, scikit-learn's, Python's) and exit.",
+                                          callback=_show_version, is_eager=True)] = False,
 ) -> None:
     """Build, train, look inside and right-size the hidden layers of neural networks."""
 
