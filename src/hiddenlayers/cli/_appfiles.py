@@ -22,7 +22,11 @@ run an app's own ``predict`` on a data file of an obvious form:
 
 ``evaluate`` scores the classifiers against a label column, and a Recommender,
 Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
-SequenceClassifier, Translator and DQNAgent files have no table form and are refused.
+* SequenceClassifier (trained by ``train --app sequence`` or ``fit_long``): a long table, one row per time step, read by the
+  id, order and feature columns its file stores -> one row per sequence (:mod:`._appseq`).
+
+A SequenceClassifier fitted on arrays, Translator and DQNAgent files have no table form and are refused
+(a DQNAgent learns from an environment, not a file).
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ if TYPE_CHECKING:
     from ..ship import PixelError
 
 #: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores each of them (:mod:`._appscore`)
-PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster")
+PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster", "SequenceClassifier")
 CLASSIFIERS = ("TextClassifier", "ImageClassifier")
-EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder")
+EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier")
 _SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
 
 
@@ -121,6 +125,10 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     kind = type(model).__name__
     if kind not in PREDICTABLE:
         raise UserError(f"'{path}' holds {_a(kind)}, which has no table form for predict (it reads {_FORMS.get(kind, 'no table')}): {instead(kind, path)}.")
+    if kind == "SequenceClassifier":
+        from ._appseq import predict_sequences
+
+        return predict_sequences(model, path, data, proba)
     if proba and kind not in CLASSIFIERS:
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
@@ -129,7 +137,7 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     return _outputs(model, X, proba, where)
 
 
-_FORMS = {"SequenceClassifier": "variable-length sequences", "Translator": "sentences to translate (Translator.predict)",
+_FORMS = {"Translator": "sentences to translate (Translator.predict)",
           "DQNAgent": "an environment's observations (DQNAgent.act)"}
 
 
@@ -335,6 +343,10 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     kind = type(model).__name__
     if kind not in EVALUABLE:
         raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores table models, {', '.join(EVALUABLE)}: {instead(kind, path)}.")
+    if kind == "SequenceClassifier":
+        from ._appseq import evaluate_sequences
+
+        return evaluate_sequences(model, path, data, target)
     if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
         raise UserError("evaluate needs the labels beside the images: pass an .npz of images X and labels y (np.savez), "
                         "or a CSV/Parquet of pixel columns and a --target column.")

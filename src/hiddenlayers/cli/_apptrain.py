@@ -3,7 +3,8 @@
 The options are ``train``'s where they mean the same thing for the app (``--hidden``, ``--epochs``, ``--lr``,
 ``--alpha``, ``--batch-size``, ``--early-stopping``, ``--seed``, ``--test-size``, ``--out``, ``--force``, ...),
 and the app's inputs are named as ``predict`` and ``evaluate`` name them for the same app's file
-(``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``), so the file written is
+(``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``; a SequenceClassifier's file stores its
+``--id-column`` and ``--order-column``), so the file written is
 read back by those commands with the same options. An option of ``train`` that the app has no use for
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
@@ -29,7 +30,8 @@ from typing import Any
 from ._common import UserError, check_output, is_stream_input, one_line, summary_table
 
 #: ``--app`` name -> the application class it trains
-APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
+APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier",
+        "sequence": "SequenceClassifier"}
 #: options every app takes (the command's parameter names)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
@@ -39,9 +41,11 @@ _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": 
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon", "init_from", "freeze"),
-           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze")}
+           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
+           "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing")}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
-          "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout")}
+          "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
+          "sequence": ("target", "features", "id_column", "order_column")}
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 
@@ -188,7 +192,7 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
     make = _maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
-        model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
+        model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
     elapsed = time.perf_counter() - start
     model.save(out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(model.hidden_layer_sizes),
@@ -215,12 +219,13 @@ def _spec_text(sizes: Any) -> str:
     return ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
 
 
-def fit_app(model: Any, by_param: dict[str, str], *args: Any) -> Any:
-    """``model.fit(*args)``; a parameter the app refuses is one line naming the option, a data problem one line ``training failed: ...``."""
+def fit_app(model: Any, by_param: dict[str, str], *args: Any, method: str = "fit", **kwargs: Any) -> Any:
+    """``model.fit(*args, **kwargs)`` (or its ``method``: ``fit_long``); a parameter the app refuses is one line naming the option,
+    a data problem one line ``training failed: ...``."""
     from ..exceptions import DataError
 
     try:
-        return model.fit(*args)
+        return getattr(model, method)(*args, **kwargs)
     except DataError as exc:
         raise UserError(f"training failed: {one_line(exc)}") from None
     except (ValueError, TypeError) as exc:
@@ -241,8 +246,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         return
     from rich.console import Console
 
-    for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
-                       ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
+    for key, label in (("app", "application"), ("id_column", "id column"), ("order_column", "order column"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
+                       ("target", "target"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
                        ("transferred", "layers copied"), ("frozen", "layers kept fixed")):
@@ -255,6 +260,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
+    if "test_sequences" in s:
+        t.add_row("held-out sequences", str(s["test_sequences"]))
     if s.get("test_cold_start_rows"):
         t.add_row("", f"{s['test_cold_start_rows']} with a user or item not in the training part (rated by the fallback; evaluate shows them apart)")
     t.add_row("epochs", str(s["epochs"]))
