@@ -108,3 +108,12 @@ def test_evaluate_without_sacrebleu_is_one_line(trained: tuple[Path, dict[str, A
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sacrebleu" else real(name, *a))
     assert_user_error(run("evaluate", trained[0] / "tr.safetensors", trained[0] / "new.csv"), "needs sacrebleu: pip install 'hiddenlayers[apps]'")
+
+
+def test_the_new_options_are_refused_where_they_do_not_apply(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    d, _ = trained
+    assert_user_error(run("train", d / "new.csv", "--target", "es", "--source-column", "en", "--out", tmp_path / "m.safetensors"),
+                      "--source-column is an option of train --app translator")
+    assert_user_error(run("train", d / "new.csv", "--target", "es", "--id-column", "id", "--out", tmp_path / "m.safetensors"),
+                      "--id-column is an option of train --app sequence")
+    assert not list(tmp_path.iterdir())
