@@ -118,3 +118,20 @@ def test_a_sequence_file_fitted_on_arrays_is_refused_in_one_line(trained: tuple[
     SequenceClassifier("gru4", max_iter=1, random_state=0).fit([rng.normal(size=(4, 8)) for _ in range(6)], [0, 1] * 3).save(tmp_path / "a.safetensors")
     for command in ("predict", "evaluate"):
         assert_user_error(run(command, tmp_path / "a.safetensors", trained[0] / "new.csv"), "fitted on arrays")
+
+
+def test_sequences_of_any_length_in_file_order(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, 9, 40)
+    frame = pd.DataFrame({"ID": np.repeat([f"s{i}" for i in range(40)], lengths), "x": rng.normal(size=lengths.sum()),
+                          "label": np.repeat(np.arange(40) % 2, lengths)})
+    data, out = tmp_path / "uneven.csv", tmp_path / "u.safetensors"
+    frame.to_csv(data, index=False)
+    summary = _json(ok("train", data, "--app", "sequence", "--id-column", "ID", "--target", "label", "--hidden", "gru4", "--epochs", "1",
+                       "--test-size", "0", "--out", out, "--json"))
+    assert summary["sequences"] == 40 and summary["rows"] == int(lengths.sum()) and summary["order_column"] == "(the file's order)"
+    got = pd.read_csv(io.StringIO(ok("predict", out, data).stdout))
+    assert got["ID"].tolist() == [f"s{i}" for i in range(40)]
+    gap = tmp_path / "gap.csv"
+    frame.assign(x=frame["x"].where(frame.index != 5)).to_csv(gap, index=False)
+    assert_user_error(run("predict", out, gap), "feature column 'x' has a missing or infinite value on line 7")
