@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn.exceptions
 from sklearn.utils.validation import check_is_fitted
@@ -16,6 +17,7 @@ X = np.zeros((3, 4))
 IMAGES = np.zeros((2, 1, 8, 8))
 SEQS = [[1, 2, 3], [4, 5]]
 PAIRS = (np.array(["u1", "u2"]), np.array(["i1", "i2"]))
+LONG = pd.DataFrame({"id": [1, 1], "x": [0.0, 1.0]})  # a long table: one row per time step
 Z = np.zeros((2, 2), dtype=np.float32)  # a network output, for network_loss
 # the loss the lens reads (network_targets, network_loss): both need the fitted targets' form
 LOSS = {"network_targets": ([0, 1],), "network_loss": (Z, Z)}
@@ -24,7 +26,7 @@ CALLS: dict[str, dict[str, tuple]] = {
     "ImageClassifier": {**LOSS, "predict": (IMAGES,), "predict_proba": (IMAGES,), "transform": (IMAGES,), "score": (IMAGES, [0, 1]), "save": ("m.safetensors",),
                         "get_feature_names_out": ()},
     "SequenceClassifier": {**LOSS, "predict": (SEQS,), "predict_proba": (SEQS,), "transform": (SEQS,), "score": (SEQS, [0, 1]), "save": ("m.safetensors",),
-                           "get_feature_names_out": ()},
+                           "get_feature_names_out": (), "sequences_from_long": (LONG,)},
     "TextClassifier": {**LOSS, "predict": (["a b", "c"],), "predict_proba": (["a b", "c"],), "transform": (["a b", "c"],), "score": (["a b", "c"], [0, 1]),
                        "save": ("m.safetensors",), "get_feature_names_out": ()},
     "Translator": {"predict": (["a b"],), "log_probability": (["a b"], ["c d"]), "score": (["a b"], ["c d"]), "attention_map": ("a b",),
@@ -38,14 +40,14 @@ CALLS: dict[str, dict[str, tuple]] = {
     "DQNAgent": {"q_values": (np.zeros(4),), "network_input": (np.zeros(4),), "act": (np.zeros(4),), "evaluate": ("CartPole-v1",),
                  "rollout": ("CartPole-v1",), "save": ("m.safetensors",)},
 }
-NOT_CHECKED = {"fit", "load", "get_params", "set_params", "fit_transform", "fit_predict", "set_output"}
+NOT_CHECKED = {"fit", "fit_long", "load", "get_params", "set_params", "fit_transform", "fit_predict", "set_output"}
 
 
 def _public_methods(cls: type) -> set[str]:
     """Methods an application defines itself (its own modules, not scikit-learn's mixins), and ``score``."""
-    names = set()
+    names, instance = set(), cls()
     for name, fn in inspect.getmembers(cls, callable):
-        if name.startswith("_") or name in NOT_CHECKED or inspect.isclass(fn):
+        if name.startswith("_") or name in NOT_CHECKED or inspect.isclass(fn) or not hasattr(instance, name):  # available_if: not for this class
             continue
         if getattr(fn, "__module__", "").startswith("hiddenlayers.") or name == "score":
             names.add(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -488,3 +489,16 @@ def test_a_diverging_fit_warns_once_at_the_users_line_and_keeps_the_best_weights
     assert [w.filename for w in caught if w.category is hl.DivergedWarning] == [__file__]
     assert tr.stop_reason_ == "diverged" and tr.n_iter_ == 3
     assert tr.history_.held_epoch == tr.history_.best_epoch and tr.history_.held_epoch in (1, 2)
+
+
+def test_named_columns_are_remembered_in_the_file_and_a_refit_on_lists_forgets_them(tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"en": ["a b", "c d", "a d", "c b"] * 3, "es": ["x y", "z w", "x w", "z y"] * 3})
+    tr = Translator(hidden_size=8, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(frame["en"], frame["es"])
+    assert (tr.source_column_, tr.target_column_) == ("en", "es")
+    tr.save(tmp_path / "t.safetensors")
+    back = Translator.load(tmp_path / "t.safetensors")
+    assert (back.source_column_, back.target_column_) == ("en", "es")
+    back.fit(frame["en"].tolist(), frame["es"].tolist())
+    assert not hasattr(back, "source_column_") and not hasattr(back, "target_column_")

@@ -7,6 +7,7 @@
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
+  :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step).
 * :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
 * :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU).
 
@@ -28,6 +29,10 @@ _EXPORTS = {
     "UNIT_SCALE_FIT": "._image",
     "UNIT_SCALE_MAX": "._image",
     "SequenceClassifier": "._seq.sequence",
+    "LongSequences": "._seq.long",
+    "long_features": "._seq.long",
+    "long_labels": "._seq.long",
+    "long_sequences": "._seq.long",
     "TextClassifier": "._text",
     "Translator": "._translate.translate",
 }

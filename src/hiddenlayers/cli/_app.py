@@ -187,6 +187,13 @@ AppImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="--app 
                                                    "scaled by 1/255), as predict reads them (default float32).", show_default=False)]
 AppImageLayout = Annotated[str | None, typer.Option("--image-layout", help="--app image: the order of each image's pixel columns: hwc (numpy's "
                                                     "H, W, C; the default) or chw (PyTorch's C, H, W), as predict reads them.", show_default=False)]
+AppIdColumn = Annotated[str | None, typer.Option("--id-column", help="--app sequence: the column naming each row's sequence in a long table "
+                                                 "(one row per time step).", show_default=False)]
+AppOrderColumn = Annotated[str | None, typer.Option("--order-column", help="--app sequence: the column ordering each sequence's steps "
+                                                    "(default: the file's order).", show_default=False)]
+AppSourceColumn = Annotated[str | None, typer.Option("--source-column", help="--app translator: the column of sentences to translate "
+                                                     "(default: the only text column besides --target).", show_default=False)]
+BeamSize = Annotated[int | None, typer.Option("--beam-size", help="Translator file: beam search of this width (default 1: greedy).", show_default=False)]
 AppSteps = Annotated[int | None, typer.Option("--steps", help="--app forecaster: the series' last values held out and forecast from the rest "
                                               "for the held-out MAE, as evaluate's backtest (default: --horizon; --test-size 0: none).", show_default=False)]
 
@@ -287,6 +294,7 @@ def train(
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
     text_column: AppTextColumn = None, value_column: AppValueColumn = None, window: Window = None, horizon: Horizon = None, steps: AppSteps = None,
     image_shape: AppImageShape = None, image_dtype: AppImageDtype = None, image_layout: AppImageLayout = None,
+    id_column: AppIdColumn = None, order_column: AppOrderColumn = None, source_column: AppSourceColumn = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -298,6 +306,8 @@ def train(
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
     A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
     An application: hiddenlayers train reviews.csv --app text --text-column review --target label --out reviews.safetensors
+    Sequences from a long table (one row per step): hiddenlayers train steps.csv --app sequence --id-column id --order-column t --target label
+    A translator from sentence pairs: hiddenlayers train pairs.tsv --app translator --source-column en --target es --out tr.safetensors
     """
     from ._apptrain import refuse_app_options, run_app_train
 
@@ -307,7 +317,8 @@ def train(
         run_app_train(data, app_, options, flags, {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)})
         return
     refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps, image_shape=image_shape,
-                       image_dtype=image_dtype, image_layout=image_layout)
+                       image_dtype=image_dtype, image_layout=image_layout, id_column=id_column, order_column=order_column,
+                       source_column=source_column)
     _train_table(data, options)
 
 
@@ -397,6 +408,7 @@ def predict(
     image_layout: ImageLayout = None,
     steps: Steps = None,
     value_column: ValueColumn = None,
+    beam_size: BeamSize = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
@@ -405,13 +417,16 @@ def predict(
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw) or an .npy
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
-    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values).
+    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
+    `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
+    of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search).
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column))
+    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
+                                                                                     beam_size=beam_size))
 
 
 @app.command()
@@ -428,6 +443,7 @@ def evaluate(
     folds: Folds = None,
     stride: Stride = None,
     value_column: ValueColumn = None,
+    beam_size: BeamSize = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
@@ -439,7 +455,9 @@ def evaluate(
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
     (default 1: the last --steps values forecast from the rest), each --stride (default --steps) before the next (MAE, RMSE, MASE
-    per fold, and their mean).
+    per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
+    per sequence against its label column (default: the training's); a Translator's translations against the target column
+    (default: the training's) by corpus BLEU (sacrebleu), exact matches and the mean log-probability of the references.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
@@ -452,7 +470,7 @@ def evaluate(
 
     run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
                  app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds,
-                                    stride=stride, value_column=value_column))
+                                    stride=stride, value_column=value_column, beam_size=beam_size))
 
 
 @app.command()

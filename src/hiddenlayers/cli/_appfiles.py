@@ -22,7 +22,14 @@ run an app's own ``predict`` on a data file of an obvious form:
 
 ``evaluate`` scores the classifiers against a label column, and a Recommender,
 Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
-SequenceClassifier, Translator and DQNAgent files have no table form and are refused.
+* SequenceClassifier (trained by ``train --app sequence`` or ``fit_long``): a long table, one row per time step, read by the
+  id, order and feature columns its file stores -> one row per sequence (:mod:`._appseq`).
+
+* Translator (trained by ``train --app translator``, or ``fit`` on a table's columns): its stored source column -> the
+  translations (``--beam-size``); ``evaluate``: BLEU against its target column (:mod:`._apptranslate`).
+
+A SequenceClassifier fitted on arrays, a Translator fitted on lists and DQNAgent files have no table form and are refused
+(a DQNAgent learns from an environment, not a file).
 """
 
 from __future__ import annotations
@@ -40,9 +47,9 @@ if TYPE_CHECKING:
     from ..ship import PixelError
 
 #: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores each of them (:mod:`._appscore`)
-PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster")
+PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster", "SequenceClassifier", "Translator")
 CLASSIFIERS = ("TextClassifier", "ImageClassifier")
-EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder")
+EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier", "Translator")
 _SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
 
 
@@ -86,7 +93,7 @@ def check_app_options(kind: str | None, **given: Any) -> None:
     """Refuse an app-only option (``--text-column``, ``--steps``, ``--folds``, ``--stride``, ``--value-column``, ``--image-dtype``,
     ``--image-layout``) on a file it does not apply to, or a value it does not take."""
     owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
-              "image_layout": "ImageClassifier"}
+              "image_layout": "ImageClassifier", "beam_size": "Translator"}
     for name, value in given.items():
         if value is not None and kind != owners[name]:
             option = "--" + name.replace("_", "-")
@@ -97,6 +104,8 @@ def check_app_options(kind: str | None, **given: Any) -> None:
         raise UserError(f"--image-layout must be hwc (numpy's (H, W, C) order) or chw (PyTorch's (C, H, W) order). Received: {given['image_layout']!r}.")
     if given.get("image_dtype") is not None and given["image_dtype"] not in PIXEL_DTYPES:
         raise UserError(f"--image-dtype must be float32 (pixels as given) or uint8 (whole numbers 0-255, scaled by 1/255). Received: {given['image_dtype']!r}.")
+    if given.get("beam_size") is not None and given["beam_size"] < 1:
+        raise UserError(f"--beam-size must be a whole number >= 1 (1: greedy). Received: {given['beam_size']}.")
     if given.get("steps") is not None and given["steps"] < 1:
         raise UserError(f"--steps must be a whole number >= 1 (values to forecast). Received: {given['steps']}.")
     if given.get("folds") is not None and given["folds"] < 1:
@@ -121,6 +130,16 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     kind = type(model).__name__
     if kind not in PREDICTABLE:
         raise UserError(f"'{path}' holds {_a(kind)}, which has no table form for predict (it reads {_FORMS.get(kind, 'no table')}): {instead(kind, path)}.")
+    if kind == "SequenceClassifier":
+        from ._appseq import predict_sequences
+
+        return predict_sequences(model, path, data, proba)
+    if proba and kind == "Translator":
+        raise UserError(f"--proba needs a classifier; '{path}' holds a Translator: drop --proba.")
+    if kind == "Translator":
+        from ._apptranslate import predict_translations
+
+        return predict_translations(model, path, data, options.get("beam_size"))
     if proba and kind not in CLASSIFIERS:
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
@@ -129,8 +148,7 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     return _outputs(model, X, proba, where)
 
 
-_FORMS = {"SequenceClassifier": "variable-length sequences", "Translator": "sentences to translate (Translator.predict)",
-          "DQNAgent": "an environment's observations (DQNAgent.act)"}
+_FORMS = {"DQNAgent": "an environment's observations (DQNAgent.act)"}
 
 
 def _inputs(model: Any, data: str, options: dict[str, Any]) -> tuple[Any, Any]:
@@ -335,6 +353,14 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     kind = type(model).__name__
     if kind not in EVALUABLE:
         raise UserError(f"'{path}' holds {_a(kind)}; evaluate scores table models, {', '.join(EVALUABLE)}: {instead(kind, path)}.")
+    if kind == "SequenceClassifier":
+        from ._appseq import evaluate_sequences
+
+        return evaluate_sequences(model, path, data, target)
+    if kind == "Translator":
+        from ._apptranslate import evaluate_translations
+
+        return evaluate_translations(model, path, data, target, options.get("beam_size"))
     if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
         raise UserError("evaluate needs the labels beside the images: pass an .npz of images X and labels y (np.savez), "
                         "or a CSV/Parquet of pixel columns and a --target column.")

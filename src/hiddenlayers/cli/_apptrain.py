@@ -3,7 +3,8 @@
 The options are ``train``'s where they mean the same thing for the app (``--hidden``, ``--epochs``, ``--lr``,
 ``--alpha``, ``--batch-size``, ``--early-stopping``, ``--seed``, ``--test-size``, ``--out``, ``--force``, ...),
 and the app's inputs are named as ``predict`` and ``evaluate`` name them for the same app's file
-(``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``), so the file written is
+(``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``; a SequenceClassifier's file stores its
+``--id-column`` and ``--order-column``), so the file written is
 read back by those commands with the same options. An option of ``train`` that the app has no use for
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
@@ -29,19 +30,24 @@ from typing import Any
 from ._common import UserError, check_output, is_stream_input, one_line, summary_table
 
 #: ``--app`` name -> the application class it trains
-APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier"}
+APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier",
+        "sequence": "SequenceClassifier", "translator": "Translator"}
 #: options every app takes (the command's parameter names)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
            "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device"}
+#: apps that take only some of them: a Translator has no hidden_layer_sizes, activation or alpha (its sizes: --set hidden_size=...)
+_COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device")}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon", "init_from", "freeze"),
-           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze")}
+           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
+           "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing"), "translator": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
-          "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout")}
+          "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
+          "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column")}
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 
@@ -57,7 +63,12 @@ def refuse_app_options(**given: Any) -> None:
 
 def applicable(app: str) -> tuple[str, ...]:
     """The command's parameter names that ``train --app app`` takes."""
-    return (*_EVERY, *_COMMON, *_PARAMS[app], *_READS[app])
+    return (*_EVERY, *_common(app), *_PARAMS[app], *_READS[app])
+
+
+def _common(app: str) -> dict[str, str]:
+    """The options of :data:`_COMMON` that ``app`` takes (parameter name -> the app's)."""
+    return {k: v for k, v in _COMMON.items() if k in _COMMON_ONLY.get(app, _COMMON)}
 
 
 def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
@@ -84,7 +95,7 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
     """
     from ._train import parse_set
 
-    names = {**_COMMON, **{n: n for n in _PARAMS[app]}}
+    names = {**_common(app), **{n: n for n in _PARAMS[app]}}
     params = {names[n]: options[n] for n in names if n in given}
     if "batch_size" in params:
         params.pop("batch_size") if params["batch_size"] == "auto" else params.update(batch_size=_whole(params["batch_size"], "--batch-size"))
@@ -154,7 +165,7 @@ def _whole(text: str, option: str) -> int:
 
 def _by_param(app: str, flags: dict[str, str]) -> dict[str, str]:
     """The app parameter -> the option of ``train`` that sets it (``"learning_rate_init"`` -> ``"--lr"``)."""
-    return {param: flags[name] for name, param in {**_COMMON, **{n: n for n in _PARAMS[app]}}.items() if name in flags}
+    return {param: flags[name] for name, param in {**_common(app), **{n: n for n in _PARAMS[app]}}.items() if name in flags}
 
 
 def option_error(exc: BaseException, by_param: dict[str, str]) -> UserError:
@@ -181,17 +192,19 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
     cls = getattr(apps, kind)
-    params = transfer_params(app, app_params(app, options, given, cls().get_params()))
-    params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
+    defaults = cls().get_params()
+    params = transfer_params(app, app_params(app, options, given, defaults))
+    if "progress_bar" in defaults:  # a Translator has none
+        params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     by_param = _by_param(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     make = _maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
-        model, summary = FITS[app](data, options, given, make, lambda m, *args: fit_app(m, by_param, *args))
+        model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
     elapsed = time.perf_counter() - start
     model.save(out)
-    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(model.hidden_layer_sizes),
+    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if params.get("init_from") is not None:
         summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
@@ -211,16 +224,23 @@ def _maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]
     return make
 
 
+def _seq2seq(model: Any) -> str:
+    """A Translator's layers in words: ``"gru64 (bidirectional encoder), attention luong"``."""
+    both = " (bidirectional encoder)" if model.bidirectional else ""
+    return f"{model.cell}{model.hidden_size} x {model.num_layers}{both}, attention {model.attention}"
+
+
 def _spec_text(sizes: Any) -> str:
     return ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
 
 
-def fit_app(model: Any, by_param: dict[str, str], *args: Any) -> Any:
-    """``model.fit(*args)``; a parameter the app refuses is one line naming the option, a data problem one line ``training failed: ...``."""
+def fit_app(model: Any, by_param: dict[str, str], *args: Any, method: str = "fit", **kwargs: Any) -> Any:
+    """``model.fit(*args, **kwargs)`` (or its ``method``: ``fit_long``); a parameter the app refuses is one line naming the option,
+    a data problem one line ``training failed: ...``."""
     from ..exceptions import DataError
 
     try:
-        return model.fit(*args)
+        return getattr(model, method)(*args, **kwargs)
     except DataError as exc:
         raise UserError(f"training failed: {one_line(exc)}") from None
     except (ValueError, TypeError) as exc:
@@ -241,8 +261,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         return
     from rich.console import Console
 
-    for key, label in (("app", "application"), ("text_column", "text column"), ("features", "columns"), ("value_column", "value column"),
-                       ("target", "target"), ("hidden_layers", "hidden layers"), ("rows", "training rows"), ("window", "window"),
+    for key, label in (("app", "application"), ("id_column", "id column"), ("order_column", "order column"), ("text_column", "text column"), ("source_column", "source column"), ("features", "columns"), ("value_column", "value column"),
+                       ("target", "target"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
                        ("transferred", "layers copied"), ("frozen", "layers kept fixed")):
@@ -255,6 +275,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
+    if "test_sequences" in s:
+        t.add_row("held-out sequences", str(s["test_sequences"]))
     if s.get("test_cold_start_rows"):
         t.add_row("", f"{s['test_cold_start_rows']} with a user or item not in the training part (rated by the fallback; evaluate shows them apart)")
     t.add_row("epochs", str(s["epochs"]))

@@ -17,7 +17,12 @@ a trained file reads back with the same options. The held-out part is scored by 
   ``--image-shape`` (default: one channel, square), pixels by ``--image-dtype`` and the server's rule (``predict``'s
   reader); the labels ``--target``; or an ``.npz`` with the images ``X`` (N, H, W[, C]; ``chw``: (N, C, H, W)) and the labels ``y``
   (``--target NAME`` names another), read without unpickling and by predict's ``.npy`` rule (a uint8 array is 0-255 pixels);
-  ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused.
+  ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused;
+* sequence: a long table, one row per time step (``hl.apps.long_sequences``; :mod:`._appseq` reads it back): ``--id-column``, ``--order-column``, ``--features``
+  and the per-sequence label ``--target``; ``--test-size`` of the sequences held out (stratified) -> accuracy, macro F1;
+* translator: sentence pairs, ``--source-column`` (default the only text column besides ``--target``) and the translations
+  ``--target`` (:mod:`._apptranslate`'s reader); ``--test-size`` of the pairs held out -> corpus BLEU (sacrebleu), exact matches,
+  the mean log-probability of the references.
 
 Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest.
 """
@@ -31,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import UserError, labelled_table, note
+from ._common import UserError, labelled_table, note, one_line
 
 Fit = Callable[..., Any]
 
@@ -280,7 +285,74 @@ def _npz_images(data: str, options: dict[str, Any], layout: str) -> tuple[np.nda
     return array_images(SimpleNamespace(image_shape_=shape), X, options, f"the images '{name}' in '{data}'"), y, shape, {"target": label}
 
 
-#: ``--app`` name -> its reader, fit and score
-FITS = {"text": fit_text, "autoencoder": fit_autoencoder, "recommender": fit_recommender, "forecaster": fit_forecaster, "image": fit_image}
+def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """A SequenceClassifier on the long table ``data``; ``--test-size`` of the sequences held out (stratified) -> accuracy, F1."""
+    from ..apps import long_features, long_labels, long_sequences
+    from ..data import read_table
+    from ..exceptions import DataError
+    from ._data import prediction_metrics
+    from ._options import parse_features
+    from ._train import class_weight_option
 
-__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_image", "fit_recommender", "fit_text"]
+    id_column, order, target = options["id_column"], options["order_column"], options["target"]
+    if id_column is None or target is None:
+        missing = "--id-column NAME (the column naming each row's sequence)" if id_column is None else "--target NAME (each sequence's label)"
+        raise UserError(f"train --app sequence reads a long table, one row per time step: pass {missing}; --order-column NAME orders the steps.")
+    table = read_table(data).every_row()
+    frame, where = table.frame, table.where
+    try:
+        names = long_features(frame, {"--id-column": id_column, "--order-column": order, "--target": target}, parse_features(options["features"]), "--features")
+        long = long_sequences(frame, id_column, names, order, where)
+        labels = long_labels(frame[target], long, id_column, where)
+    except DataError as exc:
+        raise UserError(one_line(exc)) from None
+    extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
+    tr, te = _split(len(long.ids), options, labels)
+    rows = np.sort(np.concatenate([long.rows[i] for i in tr]))
+    model = fit(make(**extra), frame.iloc[rows], target, method="fit_long", id_column=id_column, order_column=order, features=names, where=lambda i: where(int(rows[i])))
+    summary: dict[str, Any] = {"id_column": id_column, "order_column": order or "(the file's order)", "features": names, "target": target,
+                               "sequences": len(tr), "rows": len(rows)}
+    if te is not None:
+        found = prediction_metrics(model.predict([long.sequences[i] for i in te]), labels[te], model.classes_)
+        summary.update(test_sequences=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+    return model, summary
+
+
+def fit_translator(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """A Translator on a table of sentence pairs: ``--source-column`` into ``--target``; ``--test-size`` of the pairs held out -> BLEU, exact matches."""
+    from ..data import read_table
+    from ._apptranslate import need_sacrebleu, read_sentences, translation_metrics
+
+    target = options["target"]
+    if target is None:
+        raise UserError("train --app translator reads a table of sentence pairs: pass --target NAME (the translations), "
+                        "and --source-column NAME (the sentences to translate).")
+    table = read_table(data).every_row()
+    frame, where = table.frame, table.where
+    source = options["source_column"]
+    if source is None:
+        texts = [str(c) for c in frame.columns if c != target and not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+        if len(texts) != 1:
+            found = f"{len(texts)} text columns ({', '.join(map(repr, texts[:8]))})" if texts else "no text column"
+            raise UserError(f"a Translator reads one source column besides --target but the data has {found}: pass --source-column NAME.")
+        source = texts[0]
+    if source == target:
+        raise UserError(f"--source-column '{source}' is the --target column: pass the sentences to translate, and their translations as --target.")
+    targets = np.asarray(read_sentences(frame, target, "--target", where), dtype=object)
+    sources = np.asarray(read_sentences(frame, source, "--source-column", where), dtype=object)
+    tr, te = _split(len(sources), options)
+    if te is not None:
+        need_sacrebleu("train --app translator (its held-out score)")
+    index = frame.index[tr]  # named Series: the file keeps the column names for predict and evaluate
+    model = fit(make(), pd.Series(sources[tr], index=index, name=source), pd.Series(targets[tr], index=index, name=target))
+    summary: dict[str, Any] = {"source_column": source, "target": target, "rows": len(tr)}
+    if te is not None:
+        summary.update(test_rows=len(te), test_metrics=translation_metrics(model, list(sources[te]), list(targets[te]), None))
+    return model, summary
+
+
+#: ``--app`` name -> its reader, fit and score
+FITS = {"text": fit_text, "autoencoder": fit_autoencoder, "recommender": fit_recommender, "forecaster": fit_forecaster, "image": fit_image,
+        "sequence": fit_sequence, "translator": fit_translator}
+
+__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_image", "fit_recommender", "fit_sequence", "fit_text", "fit_translator"]

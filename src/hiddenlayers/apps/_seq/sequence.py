@@ -26,6 +26,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
 
 from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
@@ -37,6 +38,7 @@ from .._appfile import DevicePickle, load_app, open_model_file, restore_state, s
 from .._classify import ClassifierFitting
 from .._fit import hidden_spec, one_thread, seed_everything
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
+from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
 
 DEFAULT_SPEC = "lstm64,32"
@@ -106,6 +108,12 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
 
 
 @document(SEQUENCE_PARAMS)
+def _reads_numbers(est: Any) -> bool:
+    """Whether ``est`` reads sequences as given (a SequenceClassifier), so a long table's numbers can be its input; a subclass
+    that reads something else (TextClassifier: texts) has no ``fit_long`` (scikit-learn's ``available_if``: ``hasattr`` is False)."""
+    return type(est)._sequences is SequenceClassifier._sequences
+
+
 class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
@@ -269,7 +277,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         split = self._split(y_idx)
         weights = self._split_weights(row_weights, *split)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in reuse_layers
-            for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_"):
+            for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_", "long_columns_"):
                 self.__dict__.pop(attr, None)
             self.__dict__.update(state)
             self.classes_, self.input_kind_, self.max_len_, self.min_length_ = classes, kind, max_len, min_length
@@ -304,6 +312,32 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         self.network_.eval()
         self._set_history(result.history)
 
+
+    @available_if(_reads_numbers)
+    def fit_long(self, frame: Any, target: str, *, id_column: str, order_column: str | None = None, features: Any = None,
+                 where: Any = None) -> SequenceClassifier:
+        """Train on a long table ``frame`` (pandas DataFrame): one row per time step, grouped into sequences by ``id_column``.
+
+        Steps are ordered by ``order_column`` (None: the rows' order); ``features`` (default: every column but the
+        id, order and ``target`` columns) are the numbers read at each step; ``target`` holds each sequence's label,
+        the same on all its rows. ``where(i)``: row ``i``'s place for an error message (default ``row N``).
+        The columns are kept as ``long_columns_`` (and in the model file), so :meth:`sequences_from_long` reads new tables alike.
+        """
+        names = long_features(frame, {"id_column": id_column, "order_column": order_column, "target": target}, features)
+        long = long_sequences(frame, id_column, names, order_column, where)
+        self.fit(long.sequences, long_labels(frame[target], long, id_column, where))
+        self.long_columns_ = {"id_column": id_column, "order_column": order_column, "features": names, "target": target}
+        return self
+
+    @available_if(_reads_numbers)
+    def sequences_from_long(self, frame: Any, where: Any = None) -> LongSequences:
+        """The sequences of a long table ``frame`` read with the columns :meth:`fit_long` read (``long_columns_``); other columns are ignored."""
+        self._require_fitted()
+        columns = getattr(self, "long_columns_", None)
+        if columns is None:
+            raise ValueError("this SequenceClassifier was fitted on sequences, not a long table (fit_long): pass sequences to predict.")
+        check_columns(frame, {"the id column": columns["id_column"], "the order column": columns["order_column"], "the feature column": columns["features"]})
+        return long_sequences(frame, columns["id_column"], columns["features"], columns["order_column"], where)
 
     # -- predict ------------------------------------------------------------------
     @torch.inference_mode()
@@ -367,6 +401,8 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
             state["vocab_size"] = self.vocab_size_
         else:
             state.update(n_features=self.n_features_in_, mean=self.mean_.tolist(), scale=self.scale_.tolist())
+        if getattr(self, "long_columns_", None) is not None:
+            state["long_columns"] = self.long_columns_
         return state
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -378,6 +414,8 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
             self.n_features_in_ = int(state["n_features"])
             self.mean_ = np.asarray(state["mean"], dtype=np.float64)
             self.scale_ = np.asarray(state["scale"], dtype=np.float64)
+        if state.get("long_columns") is not None:  # fitted by fit_long: the id, order, feature and label columns it read
+            self.long_columns_ = dict(state["long_columns"])
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""

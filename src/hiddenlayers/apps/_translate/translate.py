@@ -201,8 +201,13 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
     # -- fit --------------------------------------------------------------
     @single_thread
     def fit(self, sources: Any, targets: Any) -> Translator:
-        """Learn to translate each ``sources[i]`` into ``targets[i]`` (lists of strings)."""
+        """Learn to translate each ``sources[i]`` into ``targets[i]`` (lists of strings).
+
+        Two named pandas Series (a table's columns) are remembered as ``source_column_`` and ``target_column_``
+        (kept in the model file), so a table of the same columns reads back by name (``hiddenlayers predict``).
+        """
         self._validate_params()
+        columns = _column_names(sources, targets)
         src_text, tgt_text = self._pairs(sources, targets)
         device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
@@ -226,6 +231,9 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
             self._src_vocab = Vocab.build((src_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
             self._tgt_vocab = Vocab.build((tgt_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
             self.source_vocab_, self.target_vocab_ = self._src_vocab.itos, self._tgt_vocab.itos
+            for attr in ("source_column_", "target_column_"):
+                self.__dict__.pop(attr, None)
+            self.__dict__.update(columns)
             src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
             tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
             self.model_ = self._build().to(self._device)
@@ -358,7 +366,8 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write weights, vocabularies and history to one ``.safetensors`` file (JSON metadata; no pickle)."""
         self._require_fitted()
-        state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict()}
+        state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict(),
+                 **{k[:-1]: getattr(self, k) for k in ("source_column_", "target_column_") if hasattr(self, k)}}
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
         save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
 
@@ -376,7 +385,14 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         restore_state(net, split_prefix(tensors, "model"), path)
         model.model_ = net.to(model._device)
         model._set_history(History.from_dict(state["history"]))
+        model.__dict__.update({f"{k}_": str(state[k]) for k in ("source_column", "target_column") if state.get(k) is not None})
         return model
+
+
+def _column_names(sources: Any, targets: Any) -> dict[str, str]:
+    """``{"source_column_": ..., "target_column_": ...}`` when both are pandas Series with string names (a table's columns), else ``{}``."""
+    source, target = (getattr(v, "name", None) if hasattr(v, "to_numpy") else None for v in (sources, targets))
+    return {"source_column_": source, "target_column_": target} if isinstance(source, str) and isinstance(target, str) else {}
 
 
 __all__ = ["AttentionMap", "Translator", "detokenize", "tokenize"]

@@ -1,0 +1,119 @@
+"""``hiddenlayers train DATA --app translator``: a Translator from a table of sentence pairs, read back by predict and evaluate.
+
+The pairs are the translator tests' made-up language: a word-for-word dictionary whose target reverses the
+word order. The trained file must translate held-out pairs (BLEU, exact matches), and ``predict``/``evaluate``
+read a new table by the source and target columns the file stores. Bad input is one ``error:`` line, exit 2.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import assert_user_error, ok, run
+
+SOURCE_WORDS = "zero one two three four five red blue green cat dog bird runs eats big small".split()
+TARGET_WORDS = "cero uno dos tres cuatro cinco rojo azul verde gato perro pajaro corre come grande chico".split()
+
+
+def pairs(n: int, seed: int) -> pd.DataFrame:
+    """``n`` sentence pairs: ``en`` 3-6 dictionary words, ``es`` their translations in reverse order."""
+    rng = np.random.default_rng(seed)
+    rows = [rng.integers(0, len(SOURCE_WORDS), rng.integers(3, 7)) for _ in range(n)]
+    return pd.DataFrame({"n": np.arange(n), "en": [" ".join(SOURCE_WORDS[i] for i in idx) for idx in rows],
+                         "es": [" ".join(TARGET_WORDS[i] for i in idx[::-1]) for idx in rows]})
+
+
+def _json(result: Any) -> dict[str, Any]:
+    out = result.stdout
+    return json.loads(out[out.index("{"):])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    d = tmp_path_factory.mktemp("train_translator")
+    pairs(800, seed=1).to_csv(d / "pairs.tsv", sep="\t", index=False)
+    pairs(100, seed=2).rename(columns={"n": "id"}).to_csv(d / "new.csv", index=False)
+    summary = _json(ok("train", d / "pairs.tsv", "--app", "translator", "--source-column", "en", "--target", "es", "--set", "hidden_size=64",
+                       "--set", "embed_dim=32", "--batch-size", "32", "--epochs", "8", "--test-size", "0.1", "--out", d / "tr.safetensors", "--json"))
+    return d, summary
+
+
+def test_translator_app_learns_the_pairs_and_predict_and_evaluate_read_its_file(trained: tuple[Path, dict[str, Any]]) -> None:
+    from hiddenlayers.apps import Translator
+
+    d, summary = trained
+    assert summary["app"] == "Translator" and summary["source_column"] == "en" and summary["target"] == "es"
+    assert summary["rows"] == 720 and summary["test_rows"] == 80
+    assert summary["test_metrics"]["bleu"] >= 80 and summary["test_metrics"]["exact_match"] >= 0.6  # an untrained model: ~0
+    scored = _json(ok("evaluate", d / "tr.safetensors", d / "new.csv", "--json"))  # columns: the file's
+    assert scored["task"] == "translation" and scored["rows"] == 100 and scored["target"] == "es"
+    new = pd.read_csv(d / "new.csv")
+    model = Translator.load(d / "tr.safetensors")
+    assert scored["metrics"]["bleu"] == pytest.approx(model.score(new["en"].tolist(), new["es"].tolist()))
+    assert scored["metrics"]["bleu"] >= 80 and scored["metrics"]["mean_log_probability"] < 0
+    got = pd.read_csv(io.StringIO(ok("predict", d / "tr.safetensors", d / "new.csv").stdout))
+    assert list(got.columns) == ["en", "translation"] and got["translation"].tolist() == model.predict(new["en"].tolist())
+    assert (got["translation"] == new["es"]).mean() == pytest.approx(scored["metrics"]["exact_match"])
+    beam = pd.read_csv(io.StringIO(ok("predict", d / "tr.safetensors", d / "new.csv", "--beam-size", "3").stdout))
+    assert beam["translation"].tolist() == model.predict(new["en"].tolist(), beam_size=3)
+    assert _json(ok("evaluate", d / "tr.safetensors", d / "new.csv", "--beam-size", "3", "--json"))["beam_size"] == 3
+
+
+def test_predict_and_evaluate_refuse_a_table_without_the_stored_columns(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    d, _ = trained
+    other = tmp_path / "other.csv"
+    pd.read_csv(d / "new.csv").rename(columns={"en": "english"}).to_csv(other, index=False)
+    out = tmp_path / "t.csv"
+    assert_user_error(run("predict", d / "tr.safetensors", other, "--out", out), "the source column 'en' is not a column of the data")
+    assert not out.exists()
+    assert_user_error(run("evaluate", d / "tr.safetensors", d / "new.csv", "--target", "spanish"), "--target 'spanish' is not a column")
+    assert_user_error(run("predict", d / "tr.safetensors", d / "new.csv", "--beam-size", "0"), "--beam-size must be a whole number >= 1")
+    assert_user_error(run("predict", d / "tr.safetensors", d / "new.csv", "--proba"), "--proba needs a classifier")
+    assert_user_error(run("evaluate", d / "tr.safetensors", d / "new.csv", "--steps", "2"), "--steps is for Forecaster files")
+
+
+@pytest.mark.parametrize(("frame", "options", "message"), [
+    (pd.DataFrame({"en": ["a b", None, "c d"], "es": ["x", "y", "z"]}), ("--source-column", "en"), "column 'en' has no sentence on line 3"),
+    (pd.DataFrame({"en": ["a b", "c", "d"], "es": ["x", "y", "z"]}), ("--source-column", "EN"), "Did you mean 'en'?"),
+    (pd.DataFrame({"en": ["a", "b", "c"], "fr": ["x", "y", "z"], "es": ["x", "y", "z"]}), (), "pass --source-column NAME"),
+    (pd.DataFrame({"en": ["a", "b", "c"], "es": [1, 2, 3]}), ("--source-column", "en"), "--target 'es' holds numbers"),
+    (pd.DataFrame({"en": ["a", "b", "c"], "es": ["x", "y", "z"]}), ("--source-column", "en", "--hidden", "8"),
+     "--hidden does not apply to train --app translator"),
+])
+def test_bad_pairs_are_one_line_and_nothing_is_written(tmp_path: Path, frame: pd.DataFrame, options: tuple[str, ...], message: str) -> None:
+    data = tmp_path / "p.csv"
+    frame.to_csv(data, index=False)
+    assert_user_error(run("train", data, "--app", "translator", "--target", "es", *options, "--out", tmp_path / "m.safetensors"), message)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_translator_fitted_on_lists_is_refused_in_one_line(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    from hiddenlayers.apps import Translator
+
+    Translator(hidden_size=8, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(["a b", "c d"], ["x y", "z w"]).save(tmp_path / "l.safetensors")
+    for command in ("predict", "evaluate"):
+        assert_user_error(run(command, tmp_path / "l.safetensors", trained[0] / "new.csv"), "fitted on lists of sentences")
+
+
+def test_evaluate_without_sacrebleu_is_one_line(trained: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sacrebleu" else real(name, *a))
+    assert_user_error(run("evaluate", trained[0] / "tr.safetensors", trained[0] / "new.csv"), "needs sacrebleu: pip install 'hiddenlayers[apps]'")
+
+
+def test_the_new_options_are_refused_where_they_do_not_apply(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    d, _ = trained
+    assert_user_error(run("train", d / "new.csv", "--target", "es", "--source-column", "en", "--out", tmp_path / "m.safetensors"),
+                      "--source-column is an option of train --app translator")
+    assert_user_error(run("train", d / "new.csv", "--target", "es", "--id-column", "id", "--out", tmp_path / "m.safetensors"),
+                      "--id-column is an option of train --app sequence")
+    assert not list(tmp_path.iterdir())
