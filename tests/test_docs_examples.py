@@ -277,7 +277,8 @@ def _user_files(where: Path) -> None:
     ``data.csv``/``test.csv``/``new.csv``: a numeric, a money and a categorical column (the
     columns of README's serving example) with a few missing values and a yes/no ``label``;
     ``new.csv`` has no label. ``big/``: four Parquet files of 1,500 rows (two row groups each),
-    eight numbers and a 0/1 ``y`` (enough for README's two processes with a global batch of 4096).
+    eight numbers and a 0/1 ``y`` from a noisy linear rule (enough rows for README's two processes with a global
+    batch of 4096).
     """
     rng = np.random.default_rng(0)
 
@@ -296,7 +297,8 @@ def _user_files(where: Path) -> None:
     for k in range(4):
         X = rng.normal(size=(1500, 8))
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
-        frame["y"] = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)
+        # a noisy linear rule: the held-out score levels off within tens of epochs, so early stopping ends the pages' fits
+        frame["y"] = (X[:, 0] + X[:, 1] - X[:, 2] + rng.normal(0, 0.5, size=1500) > 0).astype(int)
         frame.to_parquet(where / "big" / f"part{k}.parquet", index=False, row_group_size=750)
 
 
