@@ -27,10 +27,13 @@ from pathlib import Path
 from typing import Any
 
 #: imported once in the runner; each forked script finds them loaded
-PRELOAD = ("numpy", "scipy.sparse", "scipy.ndimage", "pandas", "sklearn.linear_model", "sklearn.model_selection", "sklearn.pipeline",
-           "sklearn.preprocessing", "sklearn.feature_extraction.text", "sklearn.ensemble", "sklearn.neural_network", "matplotlib.figure",
-           "matplotlib.backends.backend_agg", "rich.console", "torch", "hiddenlayers", "hiddenlayers.estimators", "hiddenlayers.apps",
-           "hiddenlayers.lens", "hiddenlayers.data")
+#: (a name that no longer exists only costs that time again; the private ones are what the lazy public names load on first use)
+PRELOAD = ("numpy", "scipy.sparse", "scipy.ndimage", "scipy.io", "pandas", "pyarrow", "sklearn.datasets", "sklearn.linear_model",
+           "sklearn.model_selection", "sklearn.pipeline", "sklearn.preprocessing", "sklearn.feature_extraction.text", "sklearn.ensemble",
+           "sklearn.neural_network", "matplotlib.figure", "matplotlib.pyplot", "matplotlib.backends.backend_agg", "PIL.Image", "rich.console",
+           "tqdm", "torch", "torch._dynamo", "captum.attr", "hiddenlayers", "hiddenlayers.estimators", "hiddenlayers.apps", "hiddenlayers.lens",
+           "hiddenlayers.data", "hiddenlayers.estimators._mlp", "hiddenlayers.apps._seq.sequence", "hiddenlayers.data._check.check",
+           "hiddenlayers.training._loop", "hiddenlayers.lens._report", "hiddenlayers.lens._plots")
 
 
 def _child(req: dict[str, Any]) -> None:
