@@ -20,7 +20,7 @@ from example_helpers import ExampleRunner
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-TIMEOUT_S = 120  # each smoke run takes ~5-15 s on an idle 2-core machine; the margin is for a busy one
+TIMEOUT_S = 120  # each smoke run takes ~2-19 s on a busy 2-core machine (load ~5), once the runner has started; the margin is for a busier one
 
 
 def needs_packages(*names: str) -> Callable[[], str | None]:
