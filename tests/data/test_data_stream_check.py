@@ -475,6 +475,47 @@ def test_auto_task_of_a_folder_is_infer_task_of_its_values(tmp_path_factory, n_d
     assert report.task == infer_task(y)
 
 
+def _text_target_folder(d, n_labels: int, rows: int) -> None:
+    """Two Parquet files; the text target ``t`` takes ``n_labels`` distinct values over ``rows`` rows."""
+    frame = pd.DataFrame({"a": np.arange(float(rows)), "t": pd.Series([f"c{i % n_labels}" for i in range(rows)], dtype=object)})
+    frame.iloc[: rows // 2].to_parquet(d / "a.parquet", row_group_size=500)
+    frame.iloc[rows // 2:].to_parquet(d / "b.parquet", row_group_size=500)
+
+
+def test_a_text_target_of_over_1000_values_is_classes_as_in_memory_never_a_regression(tmp_path):
+    """Text is always classes: 1200 labels over 1500 rows are 1200 classes (check() of the same rows: too_few_rows, one row
+    a class), and 1200 over 3000 rows a classification to train. Before: over 1000 labels the scan stopped collecting and
+    judged the folder a regression, so check DIR said target_not_numeric and train DIR refused a target train FILE takes."""
+    _text_target_folder(tmp_path, 1500, 1500)
+    src = ParquetSource(str(tmp_path), target="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+    assert report.task == src.scan().inferred_task() == "classification" and len(src.scan().classes) == 1500
+    assert [f.check for f in report.fatal] == ["too_few_rows"] and "1500 classes" in report["too_few_rows"].message
+    d = tmp_path / "ok"
+    d.mkdir()
+    _text_target_folder(d, 1200, 3000)
+    src = ParquetSource(str(d), target="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+    assert report.task == "classification" and not report.fatal and len(src.scan().classes) == 1200
+
+
+def test_a_text_target_past_the_class_cap_is_one_fatal_finding_naming_the_column(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream_mod, "MAX_TEXT_CLASSES", 50)
+    _text_target_folder(tmp_path, 80, 2000)
+    src = ParquetSource(str(tmp_path), target="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+    assert report.task == "classification" and src.scan().classes is None
+    (fatal,) = report.fatal
+    assert fatal.check == "too_many_classes"
+    assert "target 't' holds text with over 50 distinct values (80 counted) in 2,000 rows" in fatal.message and "ID column" in fatal.fix
+
+
 def _near_frames() -> list[pd.DataFrame]:
     """Three files; near duplicates (1e-4 apart in one column: within 0.01 SD) of an earlier file's rows in the last file only,
     one exact repeat (counted by duplicates, not again here), one with a missing cell where its twin holds the column's mean."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..exceptions import DataError
 from ._check.report import DataReport
-from ._check.stream import StreamCheck, file_row_text
+from ._check.stream import StreamCheck, file_row_text, label_cap
 from ._csv_rows import ends_in_quote
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
@@ -72,7 +72,10 @@ class Scan:
         """``"classification"`` or ``"regression"``: :func:`~._table.infer_task`'s rule (``train FILE``'s and ``check FILE``'s)
         on the target's distinct values, so ``train DIR`` and ``check DIR`` judge a folder as they judge the same rows in
         one file: text, booleans or at most 20 distinct whole numbers are classes (diabetes' 214 whole numbers are a
-        regression). Over 1000 distinct values (no longer collected): a regression, as before."""
+        regression). Text is always classes, however many (over :data:`~._check.stream.MAX_TEXT_CLASSES` the check
+        refuses it: ``too_many_classes``); numbers with over 1000 distinct values (no longer collected) are a regression."""
+        if not self.target_numeric:
+            return "classification"
         if self.classes is None:
             return "regression"
         import pandas as pd
@@ -317,6 +320,7 @@ class ParquetSource:
         rows: list[int] = []
         weights: list[float] = []
         seen: set[Any] = set()
+        capped = False  # no longer collecting the target's distinct values (a part seen: no class list)
         numeric = True
         moments = Moments()  # the target's, while it reads as numbers (a regression's scale_target)
         in_file: dict[str, int] = {}  # rows read so far of each file (a file's row groups come in order)
@@ -345,15 +349,16 @@ class ParquetSource:
                 if numeric:  # (missing targets, which training refuses, left out)
                     known = y.notna().to_numpy()
                     moments.add(y.to_numpy(dtype=np.float64, na_value=np.nan)[known], None if w is None else w[known])
-                if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
+                if not capped:  # beyond the cap: numbers are a regression, text refused (too many classes)
                     seen.update(y.dropna().unique().tolist())
+                    capped = len(seen) > label_cap(numeric)
                 n += len(frame)
                 in_file[file] = at + len(frame)
             rows.append(n)
             weights.append(w_sum)
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
-        classes = np.array(sorted(seen)) if len(seen) <= 1000 else None
+        classes = None if capped else np.array(sorted(seen))
         self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None, moments if numeric else None)
         return self._scan
 

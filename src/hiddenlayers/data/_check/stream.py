@@ -6,7 +6,8 @@ batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
 how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
 the target's label counts, and each column's label counts where it is missing.
-Memory stays bounded: counts (at most 1000 labels a column), each numeric column's
+Memory stays bounded: counts (at most 1000 labels a column; a text target's classes up to
+:data:`MAX_TEXT_CLASSES`: text is always classes, never a regression), each numeric column's
 mean and variance, the first :data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
 and the arrays of the row-comparing checks, each with its own cap (below). A message
 names where a row is by ``locate``: a CSV file's line, a Parquet file's 0-based row.
@@ -74,6 +75,27 @@ TYPE_SAMPLE = 20_000
 MODE_SAMPLE = 1_000
 #: Checks run on the first record batch only when the report gets no second read of the rows (``StreamCheck.report(reread=)``).
 FIRST_BATCH_CHECKS = ("near_duplicates",)
+#: Distinct labels of a text target counted (a numeric target's stop at 1000: more numbers are a regression).
+#: Text is always classes; past this many it is refused (:func:`too_many_classes`), since nothing learns that many.
+MAX_TEXT_CLASSES = 100_000
+
+
+def label_cap(target_numeric: bool) -> int:
+    """How many distinct target values are counted: 1000 while the target reads as numbers, :data:`MAX_TEXT_CLASSES` for text."""
+    return 1000 if target_numeric else MAX_TEXT_CLASSES
+
+
+def too_many_classes(target: str | None, n_labels: int, n_rows: int) -> Finding:
+    """The fatal ``too_many_classes`` finding: a text target whose distinct values passed the cap (:func:`label_cap`) before the end.
+
+    Text is always classes (never a regression); ``n_labels`` distinct values were counted before the count stopped
+    (the batch that passed the cap counted whole)."""
+    name = f" '{target}'" if target is not None else ""
+    return Finding("too_many_classes", "fatal",
+                   f"the target{name} holds text with over {MAX_TEXT_CLASSES:,} distinct values ({n_labels:,} counted) in {n_rows:,} rows: "
+                   "too many classes to learn",
+                   "text is always read as classes: is it an ID column? pass the column to predict as the target "
+                   "(a column of numbers: fix its cells that are not)")
 
 
 def _preview(rows: list[int], total: int) -> str:
@@ -141,6 +163,7 @@ class StreamCheck:
         self.n = 0
         self.columns: dict[str, _Column] = {}
         self.labels: dict[Any, int] = {}
+        self.labels_capped = False  # the label counts stopped (over label_cap(target_numeric) distinct values)
         self.target_numeric = True
         self.missing_rows = _Rows()
         self.target_missing = _Rows()  # rows without a target
@@ -207,10 +230,11 @@ class StreamCheck:
             self.target_missing.add(np.flatnonzero(y_miss) + start)
         if self.target_numeric and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
             self.target_numeric = False
-        if len(self.labels) <= 1000:  # beyond that a regression target: the counts are not used
+        if not self.labels_capped:  # beyond 1000 numbers a regression target (the counts are not used); text: refused
             for k, v in y.value_counts(dropna=True, sort=False).items():
                 self.labels[k] = self.labels.get(k, 0) + int(v)
-            if masks:
+            self.labels_capped = len(self.labels) > label_cap(self.target_numeric)
+            if masks and len(self.labels) <= 1000:  # per column: bounded by 1000 labels (no missingness test beyond)
                 self._missing_labels(masks, y)
         self.n += n
 
@@ -303,7 +327,7 @@ class StreamCheck:
         """
         found = self._table() + self.infinite() + self.missing_target()
         kind: str | None = task
-        found += self._target(task)
+        found += self._target(task, target)
         if task == "regression" and not self.target_numeric:
             found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
                                  "fix those values, or treat the target as classes (task='classification')"))
@@ -395,7 +419,7 @@ class StreamCheck:
                         f"the target is missing in {r.total} row(s): rows {_preview(r.kept, r.total)}; first at {self.where(r.kept[0])}",
                         "training on these files refuses rows without a target: drop those rows or fill them", rows=tuple(r.kept))]
 
-    def _target(self, task: str) -> list[Finding]:
+    def _target(self, task: str, target: str | None) -> list[Finding]:
         """check_target's findings from the label counts (missing targets: :meth:`missing_target`)."""
         out: list[Finding] = []
         if not self.columns:
@@ -407,7 +431,9 @@ class StreamCheck:
             return out
         if task == "classification":
             labels = sorted({str(k) for k in self.labels})
-            if len(labels) < 2:
+            if self.labels_capped:  # no longer counted
+                out.append(too_many_classes(target, len(self.labels), self.n))
+            elif len(labels) < 2:
                 out.append(Finding("single_class", "fatal", f"the target has only one class ('{labels[0]}')",
                                    "classification needs at least 2 different labels: check the target column"))
             elif self.n <= len(labels):
