@@ -96,6 +96,30 @@ def test_an_infinite_value_in_the_last_file_stops_the_scan_naming_file_and_row(t
             _source(tmp_path).scan()
 
 
+def test_a_value_beyond_float32_in_the_last_file_is_fatal_and_stops_training_naming_file_and_line(tmp_path):
+    """1e39 (a feature) and -1e39 (the target) are infinite in the network's float32: the check's fatal beyond_float32
+    finding (as check() gives it) and the training scan's one-line refusal; before, the folder trained on them."""
+    frames = [_frame(i).astype({"y": np.float64}) for i in range(3)]
+    frames[2].loc[11, "b"] = 1e39
+    frames[2].loc[40, "y"] = -1e39
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check("regression")
+        with pytest.raises(DataError, match=re.escape(f"first at '{tmp_path / 'p2.parquet'}' row 12)")) as err:
+            _source(tmp_path).scan()
+        memory = check(whole.drop(columns="y"), whole["y"], task="regression", fast=True)
+    found = report["beyond_float32"]
+    assert (found.severity, found.columns, found.rows) == ("fatal", ("b", "y"), (611, 640))
+    assert (memory["beyond_float32"].columns, memory["beyond_float32"].rows) == (found.columns, found.rows)
+    assert "beyond float32's range" in str(err.value) and "b, y (rows 611" in str(err.value)
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0, 1e39, 4.0] * 5, "y": np.arange(20.0)}).to_csv(csv / "t.csv", index=False)
+    with pytest.raises(DataError, match=re.escape(f"first at '{csv / 't.csv'}' line 4)")):
+        ParquetSource(str(csv), target="y").scan()
+
+
 def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findings(tmp_path):
     """check() stopped at the first infinite value with a one-line error; it now gives the report check() gives the
     concatenated table (the fatal finding, an earlier file's text among numbers), while scan() (training) still refuses."""

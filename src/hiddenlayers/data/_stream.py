@@ -337,13 +337,14 @@ class ParquetSource:
                 if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values (first at {self.locate(file, row)}): drop those rows.")
-                before = checks.n_infinite
+                before, inf_before = checks.n_refused, checks.n_infinite
                 checks.add(frame, y, file, at)
-                if checks.n_infinite > before:  # fatal, and the preprocessing cannot scale it
+                if checks.n_refused > before:  # fatal: infinite, or so inside the network (beyond float32's range)
                     if stop_at_infinite:  # training: stop here, naming the file and row
-                        for f in checks.infinite():
+                        for f in checks.infinite() + checks.beyond_float32(self.target):
                             raise DataError(f"data check: {f.message}: {f.fix}.")
-                    frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
+                    if checks.n_infinite > inf_before:  # the preprocessing cannot scale it
+                        frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)

@@ -60,12 +60,14 @@ from typing import Any
 
 import numpy as np
 
+from .._float32 import F32_MAX
 from .._moments import Moments
 from .common import Finding, preview
 from .report import DataReport
 from .stream_leak import LeakColumns
 from .stream_missing import MissingByValue
 from .stream_rows import RowHashes
+from .table import beyond_float32, beyond_float32_finding
 
 #: Rows kept per finding (``Finding.rows``); the message counts every one.
 ROW_CAP = 10_000
@@ -126,6 +128,7 @@ class _Column:
     integer: bool = False
     missing: int = 0
     inf: _Rows = field(default_factory=_Rows)
+    big: _Rows = field(default_factory=_Rows)  # finite values beyond float32's range (table.beyond_float32)
     lo: float = np.inf
     hi: float = -np.inf
     mode: float | None = None  # the value near-constant counts (numeric), and how many cells hold it
@@ -165,6 +168,7 @@ class StreamCheck:
         self.labels: dict[Any, int] = {}
         self.labels_capped = False  # the label counts stopped (over label_cap(target_numeric) distinct values)
         self.target_numeric = True
+        self.target_big = _Rows()  # the target's values beyond float32's range
         self.missing_rows = _Rows()
         self.target_missing = _Rows()  # rows without a target
         self.missing_labels: dict[str, dict[Any, int]] = {}  # column -> label -> rows where the column is missing
@@ -177,6 +181,11 @@ class StreamCheck:
     def n_infinite(self) -> int:
         """Infinite cells tallied so far, in every column."""
         return sum(col.inf.total for col in self.columns.values())
+
+    @property
+    def n_refused(self) -> int:
+        """Cells training refuses tallied so far: infinite ones and those beyond float32's range (the target's too)."""
+        return self.n_infinite + self.target_big.total + sum(col.big.total for col in self.columns.values())
 
     @property
     def first_rows(self) -> int:
@@ -225,6 +234,7 @@ class StreamCheck:
             per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
         self.by_value.add(masks, y)
+        self._target_big(y, start)
         y_miss = y.isna().to_numpy()
         if y_miss.any():
             self.target_missing.add(np.flatnonzero(y_miss) + start)
@@ -237,6 +247,15 @@ class StreamCheck:
             if masks and len(self.labels) <= 1000:  # per column: bounded by 1000 labels (no missingness test beyond)
                 self._missing_labels(masks, y)
         self.n += n
+
+    def _target_big(self, y: Any, start: int) -> None:
+        """Tally the numeric target's values beyond float32's range (``y``: the batch's target, its first row stream row ``start``)."""
+        import pandas as pd
+
+        if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+            v = y.to_numpy(dtype=np.float64, na_value=np.nan)
+            if v.size and np.nanmax(np.abs(v), initial=0.0) > F32_MAX:
+                self.target_big.add(np.flatnonzero(beyond_float32(v)) + start)
 
     def _missing_labels(self, masks: dict[str, np.ndarray], y: Any) -> None:
         """Add each column's label counts on the batch rows where it is missing (``masks``: column -> bool mask)."""
@@ -264,6 +283,8 @@ class StreamCheck:
         lo, hi = float(np.fmin.reduce(v)), float(np.fmax.reduce(v))  # fmin/fmax pass over NaN
         if lo == -np.inf or hi == np.inf:  # only then look for the infinite cells
             col.inf.add(np.flatnonzero(np.isinf(v)) + start)
+        if lo < -F32_MAX or hi > F32_MAX:  # only then look for the cells
+            col.big.add(np.flatnonzero(beyond_float32(v)) + start)
         col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
         finite = np.isfinite(v) if (n_missing or lo == -np.inf or hi == np.inf) else None
         col.moments.add(v if finite is None else v[finite])
@@ -325,7 +346,7 @@ class StreamCheck:
         ``reread()``: the same feature batches again, in the same order, for near duplicates over
         every row (None: within the first batch only).
         """
-        found = self._table() + self.infinite() + self.missing_target()
+        found = self._table() + self.infinite() + self.beyond_float32(target) + self.missing_target()
         kind: str | None = task
         found += self._target(task, target)
         if task == "regression" and not self.target_numeric:
@@ -407,6 +428,19 @@ class StreamCheck:
             "infinite_values", "fatal",
             f"{len(cols)} column(s) hold infinite values: {preview(cols)} (rows {_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])})",
             "replace them with numbers or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(cols))]
+
+    def beyond_float32(self, target: str | None = None) -> list[Finding]:
+        """The fatal ``beyond_float32`` finding (empty list if none): the columns (and the target, named ``target``) holding
+        finite values beyond float32's range, as check() names them, with where the first is."""
+        tallies = [(c, col.big) for c, col in self.columns.items() if col.big.total]
+        if self.target_big.total:
+            tallies.append((target if target is not None else "target", self.target_big))
+        if not tallies:
+            return []
+        rows = sorted({r for _, t in tallies for r in t.kept})[:ROW_CAP]
+        total = sum(t.total for _, t in tallies) if len(tallies) > 1 else tallies[0][1].total
+        text = f"{_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])}"
+        return [beyond_float32_finding([c for c, _ in tallies], rows, text)]
 
     def missing_target(self) -> list[Finding]:
         """The fatal ``missing_target`` finding (empty list if none): check_target's, with where the first is."""
