@@ -18,7 +18,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
-from .._params import validate
+from .._params import defaults_of, validate
 from ..data import F32_MAX, check_class_labels, require_2d, unreadable_kind
 from ..exceptions import DataError
 from ..network import Spec, resolve_device
@@ -109,6 +109,7 @@ def _check_averaging(est: _BaseMLP) -> None:
     if est.swa_lr is not None and est.weight_averaging != "swa":
         raise ValueError(f"swa_lr sets the learning rate of SWA's epochs and needs weight_averaging='swa'. Received: "
                          f"swa_lr={est.swa_lr!r} with weight_averaging={est.weight_averaging!r}; set weight_averaging='swa', or swa_lr=None.")
+    _refuse_unused_averaging(est)
     if est.weight_averaging is None:
         return
     if est.solver == "lbfgs":
@@ -121,6 +122,19 @@ def _check_averaging(est: _BaseMLP) -> None:
     if est.weight_averaging == "swa" and isinstance(start, Integral) and start > est.max_iter:
         raise ValueError(f"swa_start must be an epoch <= max_iter={est.max_iter} (no epoch past it would be averaged). Received: "
                          f"swa_start={start}; give an epoch <= {est.max_iter}, or a share of max_iter such as 0.75.")
+
+
+def _refuse_unused_averaging(est: _BaseMLP) -> None:
+    """A ValueError for a setting of an averaging the fit does not run, which it would ignore: ``ema_decay`` other than its
+    default without ``weight_averaging='ema'``, ``swa_start`` other than its default without ``'swa'``. As ``swa_lr`` without
+    ``'swa'`` is refused, and as ``train --ema-decay`` without ``--weight-averaging ema`` is (a grid over both parameters
+    leaves the other one at its default where it does not apply)."""
+    defaults = defaults_of(type(est))
+    for name, kind in (("ema_decay", "ema"), ("swa_start", "swa")):
+        value, default = getattr(est, name), defaults.get(name)
+        if est.weight_averaging != kind and value != default:
+            raise ValueError(f"{name} is a setting of weight_averaging='{kind}' and would be ignored without it. Received: {name}={value!r} with "
+                             f"weight_averaging={est.weight_averaging!r}; set weight_averaging='{kind}', or leave {name} at its default {default!r}.")
 
 
 def swa_start_epoch(swa_start: float, max_iter: int) -> int:
