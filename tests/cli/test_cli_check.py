@@ -105,7 +105,10 @@ def test_check_and_train_refuse_values_beyond_float32_by_file_line(tmp_path, whe
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", tmp_path / "big.csv", "-t", "y", "-q", "-o", out),
                       f"data check: 1 column(s) hold values beyond float32's range (±3.4e38, where the network computes): {col} (line 6)")
-    assert_user_error(run("train", d, "-t", "y", "-q", "-o", out), f"first at '{d / 'part.csv'}' line 6)")
+    assert_user_error(run("train", d, "-t", "y", "-q", "-o", out), f"{col} ('{d / 'part.csv'}' line 6)")
+    streamed = run("check", d, "-t", "y", "--json")  # check DIR: the same file line, with the file (rows: across the files)
+    (found,) = [f for f in json.loads(streamed.stdout)["findings"] if f["check"] == "beyond_float32"]
+    assert (found["rows"], found["lines"], found["line_unit"], found["details"]["files"]) == ([4], [6], "line", [str(d / "part.csv")])
     assert not out.exists()
 
 

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..exceptions import DataError
 from ._check.report import DataReport
-from ._check.stream import StreamCheck, file_row_text, label_cap
+from ._check.stream import StreamCheck, label_cap
+from ._check.stream_lines import rows_lines
 from ._csv_rows import ends_in_quote
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
@@ -293,30 +294,41 @@ class ParquetSource:
         rows = checks.target_missing.kept
         if rows:
             raise DataError(f"the target column {self.target!r} has missing values (first at {checks.where(rows[0])}): drop those rows.")
-        for f in [*checks.infinite(), *checks.refused_columns()]:
+        for f in checks.located([*checks.infinite(), *checks.refused_columns()]):
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
     def locate(self, file: str, row: int) -> str:
         """Where row ``row`` (0-based among the rows read from ``file``) is, for messages: ``"'f.parquet' row 8"`` (counted
         from 1, as every command names a data row of a file without lines), or ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it:
         blank lines, dropped rows of the wrong width and line breaks inside quoted values counted)."""
+        unit, (n,) = self.lines_of(file, [row])
+        return f"'{file}' {unit} {n}"
+
+    def lines_of(self, file: str, rows: list[int]) -> tuple[str, list[int]]:
+        """:meth:`locate` of many rows of ``file`` at once (one read of a CSV file): ``("line", lines)`` for CSV,
+        ``("row", data rows counted from 1)`` otherwise (or where a CSV line is not found)."""
         if self.file_format != "csv":
-            return file_row_text(file, row)
-        record = row + 2  # pyarrow's record number: the header is record 1
-        skipped = {k for k in self._dropped.get(file, {}) if isinstance(k, int)} | self._blank_records.get(file, set())
-        for dropped in sorted(skipped):
-            if dropped > record:
-                break
-            record += 1  # a dropped record before this row
-        line = file_lines(file, [record]).get(record)
-        return f"'{file}' line {line}" if line is not None else file_row_text(file, row)
+            return rows_lines(file, rows)
+        skipped = sorted({k for k in self._dropped.get(file, {}) if isinstance(k, int)} | self._blank_records.get(file, set()))
+        records = []
+        for row in rows:
+            record = row + 2  # pyarrow's record number: the header is record 1
+            for dropped in skipped:
+                if dropped > record:
+                    break
+                record += 1  # a dropped record before this row
+            records.append(record)
+        found = file_lines(file, records)
+        if any(r not in found for r in records):
+            return rows_lines(file, rows)
+        return "line", [found[r] for r in records]
 
     def _pass(self, stop_at_infinite: bool) -> Scan:
         """Read every unit once (see :meth:`scan`); stop at the first missing target or infinite value when ``stop_at_infinite``."""
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
-        checks = StreamCheck(locate=self.locate)
+        checks = StreamCheck(locate=self.locate, lines_of=self.lines_of)
         rows: list[int] = []
         weights: list[float] = []
         seen: set[Any] = set()
@@ -341,7 +353,7 @@ class ParquetSource:
                 checks.add(frame, y, file, at)
                 if checks.n_refused > before:  # fatal: infinite, or so inside the network (beyond float32's range)
                     if stop_at_infinite:  # training: stop here, naming the file and row
-                        for f in checks.infinite() + checks.beyond_float32(self.target):
+                        for f in checks.located(checks.infinite() + checks.beyond_float32(self.target)):
                             raise DataError(f"data check: {f.message}: {f.fix}.")
                     if checks.n_infinite > inf_before:  # the preprocessing cannot scale it
                         frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
@@ -367,7 +379,8 @@ class ParquetSource:
         """The fast data checks (:func:`hiddenlayers.data.check` with ``fast=True``) of every row, from the scan's one pass.
 
         Rows are numbered across the files in reading order, as check() numbers the concatenated
-        table, and a message says where the first is (a CSV file's line, a Parquet file's row);
+        table (``rows``), and each finding names them by file and line (``lines``, ``line_unit``, ``details["files"]``
+        and its message: a CSV file's line, a Parquet file's row from 1; :mod:`._check.stream_lines`);
         duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
         on the rows whose values fit 256 MB, near duplicates over every row (up to the same 15 million)
         by a second read of the files, on the grid of each numeric column's mean and SD from the pass

@@ -10,7 +10,8 @@ Memory stays bounded: counts (at most 1000 labels a column; a text target's clas
 :data:`MAX_TEXT_CLASSES`: text is always classes, never a regression), each numeric column's
 mean and variance, the first :data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
 and the arrays of the row-comparing checks, each with its own cap (below). A message
-names where a row is by ``locate``: a CSV file's line, a Parquet file's 0-based row.
+names each row by its file and line (:mod:`.stream_lines`: a CSV file's line, a Parquet file's row from 1),
+as ``check FILE`` names lines: ``lines``, ``line_unit`` and ``details["files"]`` beside the 0-based ``rows``.
 
 :meth:`StreamCheck.report` turns the tallies into the :class:`DataReport` that
 :func:`~.check.check` (``fast=True``) gives on the concatenated table, rows
@@ -65,6 +66,7 @@ from .._moments import Moments
 from .common import Finding, preview
 from .report import DataReport
 from .stream_leak import LeakColumns
+from .stream_lines import LinesOf, located_findings, rows_lines
 from .stream_missing import MissingByValue
 from .stream_rows import RowHashes
 from .table import beyond_float32, beyond_float32_finding
@@ -156,10 +158,13 @@ class StreamCheck:
 
     ``locate(file, r)`` words where row ``r`` (0-based among the rows read from ``file``) is, in messages;
     :class:`~.._stream.ParquetSource` gives a CSV file's line (1-based, header = line 1). Default: :func:`file_row_text`.
+    ``lines_of(file, rows)``: the same for many rows at once, as ``(unit, numbers)`` (:mod:`.stream_lines`; default:
+    data rows from 1): the report's findings name their rows by file and line with it (:meth:`located`).
     """
 
-    def __init__(self, locate: Callable[[str, int], str] | None = None) -> None:
+    def __init__(self, locate: Callable[[str, int], str] | None = None, lines_of: LinesOf | None = None) -> None:
         self.locate = locate or file_row_text
+        self.lines_of = lines_of or rows_lines  # the findings' rows as file lines (see located)
         self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
         self.by_value = MissingByValue()  # the numeric target and the missing cells: missingness against a regression target
         self.leak = LeakColumns()  # each column's values and the target, within a byte budget: leakage
@@ -331,6 +336,10 @@ class StreamCheck:
             return True
         return col.parsed / col.sampled >= 0.8 and col.parsed < col.sampled
 
+    def located(self, found: list[Finding]) -> list[Finding]:
+        """``found`` with rows named by file and line: ``lines``, ``line_unit``, ``details["files"]`` and the message (:mod:`.stream_lines`)."""
+        return located_findings(found, self._where, self.lines_of)
+
     def where(self, row: int) -> str:
         """Where stream row ``row`` is, as ``locate`` words it: ``"'file' row r"`` (Parquet), ``"'file' line l"`` (CSV)."""
         start, file, file_row = next(w for w in reversed(self._where) if w[0] <= row)
@@ -369,7 +378,7 @@ class StreamCheck:
         ids = self._id_like(counts)
         found += ids
         found += self._first_batch(kind, ids, counts, reread)
-        return DataReport(found, self.n, len(self.columns), reported, target)
+        return DataReport(self.located(found), self.n, len(self.columns), reported, target)
 
     def _label_array(self) -> np.ndarray:
         """The labels as text, each repeated by its count (classes and imbalance need counts only: bounded by the 1000 labels)."""
