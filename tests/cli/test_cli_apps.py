@@ -203,6 +203,29 @@ def test_image_predict_reads_pixel_columns_and_npy_by_the_servers_dtype_rule(fit
     assert_user_error(run("predict", d / "image.safetensors", d / "table.csv"), "8 x 8 pixels with 1 channel(s): give [8, 8] or [8, 8, 1] or [1, 8, 8]")
 
 
+def test_a_bad_pixel_of_a_pixel_table_is_named_by_its_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """A table of pixel columns names a bad image by its file line (header = line 1), as every command names a row; it said
+    'in image 7' (counted from 1 among the rows). An array of images keeps 'image N'."""
+    d, px = fitted["dir"], fitted["pixels"]
+    big = tmp_path / "big.csv"
+    frame = pd.DataFrame(px.reshape(100, -1) / 255)
+    frame.iloc[6, 3] = 1e39
+    frame.to_csv(big, index=False)
+    assert_user_error(run("predict", d / "image.safetensors", big), "the data holds pixels beyond float32's range in line 8 (largest 1e+39)")
+    frame.iloc[6, 3] = np.inf
+    frame.to_csv(big, index=False)
+    assert_user_error(run("predict", d / "image.safetensors", big), "the data has a missing or infinite pixel in line 8: fill it.")
+    labelled = tmp_path / "labelled.csv"
+    frame.assign(label=fitted["labels"]).to_csv(labelled, index=False)  # train --app image: the same line
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", labelled, "--app", "image", "--target", "label", "--image-shape", "8x8", "-o", out),
+                      "the data has a missing or infinite pixel in line 8: fill it.")
+    assert not out.exists()
+    npy = tmp_path / "big.npy"
+    np.save(npy, np.where(np.arange(100)[:, None, None] == 6, np.inf, px / 255))
+    assert_user_error(run("predict", d / "image.safetensors", npy), "has a missing or infinite pixel in image 7: fill it.")
+
+
 def test_npy_with_objects_is_refused_never_unpickled(fitted: dict[str, Any], tmp_path: Path) -> None:
     bad = tmp_path / "objects.npy"
     np.save(bad, np.array([{"a": 1}], dtype=object), allow_pickle=True)

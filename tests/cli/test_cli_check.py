@@ -86,6 +86,32 @@ def test_check_and_train_refuse_infinite_values(tmp_path, cell):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("where", ["feature", "target"])
+def test_check_and_train_refuse_values_beyond_float32_by_file_line(tmp_path, where):
+    """1e39 fits float64 but is infinite in the network's float32: check's fatal beyond_float32 finding names the column
+    and file line (JSON: lines, line_unit), train refuses it in one line and writes nothing; train DIR alike. Before:
+    check said nothing, train FILE failed with an internal error (a feature) or trained on it (the target)."""
+    rows = [f"{i % 7},{i % 3},{i % 5}.5" for i in range(30)]
+    rows[4] = "1e39,1,0.5" if where == "feature" else "2,1,-1e39"
+    col = "a" if where == "feature" else "y"
+    d = tmp_path / "dir"
+    d.mkdir()
+    for p in (tmp_path / "big.csv", d / "part.csv"):
+        p.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    result = run("check", tmp_path / "big.csv", "-t", "y", "--json")
+    assert result.exit_code == 2, result.output
+    (found,) = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "beyond_float32"]
+    assert (found["severity"], found["columns"], found["rows"], found["lines"], found["line_unit"]) == ("fatal", [col], [4], [6], "line")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", tmp_path / "big.csv", "-t", "y", "-q", "-o", out),
+                      f"data check: 1 column(s) hold values beyond float32's range (±3.4e38, where the network computes): {col} (line 6)")
+    assert_user_error(run("train", d, "-t", "y", "-q", "-o", out), f"{col} ('{d / 'part.csv'}' line 6)")
+    streamed = run("check", d, "-t", "y", "--json")  # check DIR: the same file line, with the file (rows: across the files)
+    (found,) = [f for f in json.loads(streamed.stdout)["findings"] if f["check"] == "beyond_float32"]
+    assert (found["rows"], found["lines"], found["line_unit"], found["details"]["files"]) == ([4], [6], "line", [str(d / "part.csv")])
+    assert not out.exists()
+
+
 def test_check_user_errors(messy, tmp_path):
     assert_user_error(run("check", messy, "-t", "nope"), "unknown target column 'nope'")
     assert_user_error(run("check", messy, "-t", "y", "--task", "x"), "--task must be one of auto, classification, regression")

@@ -60,6 +60,19 @@ def test_distill_errors_are_one_line(teacher, table, tmp_path):
     assert not out.exists()
 
 
+def test_a_bad_cell_of_the_unlabeled_file_is_named_by_its_file_and_line(teacher, table, tmp_path):
+    """--unlabeled FILE's bad cell was named 'row 10' (counted from 1, no file: two files are read); now as every command
+    names a row: the file and its line (header = line 1)."""
+    unl = tmp_path / "unl.csv"
+    frame = pd.read_csv(table).drop(columns=["label"]).head(30)
+    frame["a"] = frame["a"].astype(object)
+    frame.loc[9, "a"] = "1e39"
+    frame.to_csv(unl, index=False)
+    out = tmp_path / "s.safetensors"
+    assert_user_error(run("distill", teacher, table, "--unlabeled", unl, "--out", out), f"but '{unl}' line 11 holds 1e+39")
+    assert not out.exists()
+
+
 def test_distill_help_has_an_example():
     assert "Example: hiddenlayers distill" in ok("distill", "--help").output
 

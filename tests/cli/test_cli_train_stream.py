@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,7 +131,7 @@ def test_problems_in_the_last_file_only_are_in_the_data_check(tmp_path):
     frame.loc[120, "b"] = np.inf
     frame.to_parquet(last, row_group_size=100)
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"),
-                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{last}' row 121)")
+                      f"data check: 1 column(s) hold infinite values: b ('{last}' row 121)")
     assert not (tmp_path / "n.safetensors").exists()
 
 
@@ -153,7 +155,7 @@ def test_check_reads_a_folder_as_train_streams_it_and_a_clean_one_says_only_that
     frame = pd.read_csv(d / "part1.csv") if kind == "csv" else pd.read_parquet(d / "part1.parquet")
     frame.loc[5, "a"] = np.inf
     frame.to_csv(d / "part1.csv", index=False) if kind == "csv" else frame.to_parquet(d / "part1.parquet")
-    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"), "data check: 1 column(s) hold infinite values: a (rows 205; first at")
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "n.safetensors"), "data check: 1 column(s) hold infinite values: a ('")
     assert_user_error(run("check", d), "is a folder of files, which is checked as `train` streams it: pass --target COLUMN")
     assert_user_error(run("check", d, "-t", "y", "--against", d / "part0.parquet"), "--against compares two tables in memory")
 
@@ -174,12 +176,17 @@ def test_check_of_a_folder_with_an_infinite_value_gives_the_whole_report_exit_2(
     res = run("check", d, "--target", "y")
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert res.stdout.startswith("data check: 400 rows x 3 columns"), res.stdout
-    assert f"infinite_values: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 121)" in res.stdout, res.stdout
-    assert f"e.g. 'oops' (rows 3, 4; first at '{files[0]}' row 4)" in res.stdout, res.stdout
+    assert f"infinite_values: 1 column(s) hold infinite values: b ('{files[1]}' row 121)" in res.stdout, res.stdout
+    assert f"e.g. 'oops' ('{files[0]}' rows 4, 5)" in res.stdout, res.stdout
     as_json = run("check", d, "--target", "y", "--json")
     assert as_json.exit_code == 2 and '"infinite_values"' in as_json.stdout and '"unparseable_numbers"' in as_json.stdout
+    # rows across the files (0-based, as check() numbers the files read one after another), and each one's file and data row
+    found = {f["check"]: f for f in json.loads(as_json.stdout)["findings"]}
+    assert {k: found["infinite_values"][k] for k in ("rows", "lines", "line_unit")} == {"rows": [320], "lines": [121], "line_unit": "row"}
+    assert found["infinite_values"]["details"]["files"] == [str(files[1])]
+    assert (found["unparseable_numbers"]["rows"], found["unparseable_numbers"]["lines"]) == ([3, 4], [4, 5])
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
-                      f"data check: 1 column(s) hold infinite values: b (rows 320; first at '{files[1]}' row 121)")
+                      f"data check: 1 column(s) hold infinite values: b ('{files[1]}' row 121)")
     assert not (tmp_path / "m.safetensors").exists()
 
 
@@ -198,7 +205,7 @@ def test_check_of_a_folder_with_a_missing_target_gives_the_report_exit_2(tmp_pat
     res = run("check", d, "--target", "y")
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert res.stdout.startswith("data check: 400 rows x 2 columns"), res.stdout
-    assert f"missing_target: the target is missing in 2 row(s): rows 320, 350; first at '{files[1]}' row 121" in res.stdout, res.stdout
+    assert f"missing_target: the target is missing in 2 row(s): '{files[1]}' rows 121, 151" in res.stdout, res.stdout
     as_json = run("check", d, "--target", "y", "--json")
     assert as_json.exit_code == 2 and '"missing_target"' in as_json.stdout
     assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),

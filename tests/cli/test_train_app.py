@@ -391,3 +391,13 @@ def test_image_shape_reads_hxw_or_cxhxw_and_must_match_the_pixel_columns(shape: 
     elif n > 0:
         with pytest.raises(UserError, match=f"--image-shape {text} has {c * h * w} pixels but the data has {n} pixel columns"):
             _image_shape(text, n)
+
+
+def test_train_app_text_names_a_missing_text_by_its_file_line(tmp_path):
+    """A missing text was 'row 2' (counted from 1 among the rows); as every command names a row: the file line (header = line 1)."""
+    p = tmp_path / "tx.csv"
+    p.write_text("text,label\nhello world,a\n,b\ngood day,a\nbad day,b\n")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", p, "--app", "text", "--target", "label", "-o", out),
+                      "text column 'text' has no text in line 3 (1 row(s)): fill or drop those rows.")
+    assert not out.exists()

@@ -21,7 +21,14 @@ from hiddenlayers.data._check.duplicates import check_duplicates, check_shared_r
 from hiddenlayers.data._check.labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
 from hiddenlayers.data._check.leakage import check_leakage
 from hiddenlayers.data._check.outliers import check_outliers
-from hiddenlayers.data._check.table import check_columns_shape, check_infinite, check_new_columns, file_findings, scan_file
+from hiddenlayers.data._check.table import (
+    check_beyond_float32,
+    check_columns_shape,
+    check_infinite,
+    check_new_columns,
+    file_findings,
+    scan_file,
+)
 
 
 def _lr():
@@ -587,3 +594,30 @@ def test_located_shows_each_rows_own_line(rows: list[int], gaps: list[int]) -> N
     assert g.rows == tuple(rows) and g.lines == tuple(int(lines[r]) for r in rows)
     word = "lines" if len(rows) > 1 else "line"
     assert g.message == f"{len(rows)} row(s) are outliers: {word} {preview([int(lines[r]) for r in rows], total=len(rows))}"
+
+
+def test_values_beyond_float32_are_fatal_naming_column_and_row_features_and_target(tmp_path):
+    """1e39 fits float64 but is infinite in the network's float32: check() says so (the target too), where it said nothing
+    and training went on to a NaN loss; an infinite value stays infinite_values' finding only."""
+    frame = pd.DataFrame({"a": [1.0, 1e39, 3.0, -np.inf], "b": [0.0, 1.0, -4e38, 2.0], "ok": [3e38, -3e38, 0.0, 1.0], "t": list("wxyz")})
+    (found,) = check_beyond_float32(frame)
+    assert (found.check, found.severity, found.columns, found.rows) == ("beyond_float32", "fatal", ("a", "b"), (1, 2))
+    assert found.message == "2 column(s) hold values beyond float32's range (±3.4e38, where the network computes): a, b (rows 1, 2)"
+    (found,) = check_beyond_float32(frame[["ok", "t"]], pd.Series([0.0, 2e39, 1.0, 1.0], name="price"))
+    assert (found.columns, found.rows) == (("price",), (1,))
+    p = tmp_path / "big.csv"  # as the CLI reads it, with the file line in the finding
+    p.write_text("a,b,y\n1,2,0\n2,3,1e39\n1e40,4,0\n5,6,1\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)))
+    table = read_table(p)
+    r = hl.check(table.frame.drop(columns=["y"]), table.frame["y"], fast=True)
+    assert [(f.check, f.columns, f.rows) for f in r.fatal] == [("beyond_float32", ("a", "y"), (1, 2))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), min_size=1, max_size=30))
+def test_beyond_float32_finding_matches_the_float32_cast(values):
+    """The rows named are those of a finite value past the largest float32 (first_beyond_float32's rule, predict's and the server's)."""
+    col = pd.Series(values + [1e39], dtype=np.float64)
+    found = check_beyond_float32(pd.DataFrame({"v": col}))
+    v = col.to_numpy()
+    expected = tuple(int(i) for i in np.flatnonzero(np.isfinite(v) & (np.abs(v) > np.finfo(np.float32).max)))
+    assert (found[0].rows if found else ()) == expected

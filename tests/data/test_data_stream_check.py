@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hiddenlayers.data import ParquetSource, TablePreprocessor, check
 from hiddenlayers.data._check import stream as stream_mod
 from hiddenlayers.data._check.stream import FIRST_BATCH_CHECKS, StreamCheck
+from hiddenlayers.data._check.stream_lines import _words
 from hiddenlayers.exceptions import DataError
 
 #: Checks the streamed check runs on the first batch only (see data/_check/stream.py).
@@ -64,9 +65,18 @@ def _source(d, **kw) -> ParquetSource:
     return ParquetSource(str(d), target="y", read_rows=64, **kw)  # several batches a row group
 
 
+def _as_rows(f) -> str:
+    """A streamed finding's message with its rows named as check() of the concatenated table names them (``rows 611``)
+    instead of by file and line (``'p2.parquet' row 12``)."""
+    if not f.lines:
+        return f.message
+    text = _words(list(f.details["files"][:5]), list(f.lines[:5]), f.line_unit)
+    return f.message.replace(text, "rows " + ", ".join(map(str, f.rows[:5])), 1)
+
+
 def _comparable(report) -> list[tuple]:
-    """The findings of the checks both run on every row, the stream's note of where the first is left out."""
-    return [(f.check, f.severity, re.sub(r"; first at '[^']*' (row|line) \d+", "", f.message), f.columns, f.rows)
+    """The findings of the checks both run on every row, their rows named as check() names them (:func:`_as_rows`)."""
+    return [(f.check, f.severity, _as_rows(f), f.columns, f.rows)
             for f in report.findings if f.check not in NOT_WHOLE and f.check not in ("near_duplicates",)]
 
 
@@ -79,7 +89,8 @@ def test_problems_in_the_last_file_only_are_reported(late):
     assert report["missing_values"].columns == ("a",)
     assert report["numeric_text_columns"].columns == ("s",)
     bad = report["unparseable_numbers"]
-    assert bad.rows == (607, 609) and f"first at '{d / 'p2.parquet'}' row 8" in bad.message
+    assert bad.rows == (607, 609) and f"('{d / 'p2.parquet'}' rows 8, 10)" in bad.message  # each row by its file and data row
+    assert (bad.lines, bad.line_unit, bad.details["files"]) == ((8, 10), "row", [str(d / "p2.parquet")] * 2)
     assert "'9' (1)" in report["rare_classes"].message
     assert report["id_columns"].columns == ("id",) and report["constant_columns"].columns == ("c",)
     memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
@@ -92,8 +103,32 @@ def test_an_infinite_value_in_the_last_file_stops_the_scan_naming_file_and_row(t
     _write(tmp_path, frames)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(DataError, match=re.escape(f"1 column(s) hold infinite values: b (rows 611; first at '{tmp_path / 'p2.parquet'}' row 12)")):
+        with pytest.raises(DataError, match=re.escape(f"1 column(s) hold infinite values: b ('{tmp_path / 'p2.parquet'}' row 12)")):
             _source(tmp_path).scan()
+
+
+def test_a_value_beyond_float32_in_the_last_file_is_fatal_and_stops_training_naming_file_and_line(tmp_path):
+    """1e39 (a feature) and -1e39 (the target) are infinite in the network's float32: the check's fatal beyond_float32
+    finding (as check() gives it) and the training scan's one-line refusal; before, the folder trained on them."""
+    frames = [_frame(i).astype({"y": np.float64}) for i in range(3)]
+    frames[2].loc[11, "b"] = 1e39
+    frames[2].loc[40, "y"] = -1e39
+    whole = _write(tmp_path, frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check("regression")
+        with pytest.raises(DataError, match=re.escape(f"('{tmp_path / 'p2.parquet'}' rows 12, 41)")) as err:
+            _source(tmp_path).scan()
+        memory = check(whole.drop(columns="y"), whole["y"], task="regression", fast=True)
+    found = report["beyond_float32"]
+    assert (found.severity, found.columns, found.rows) == ("fatal", ("b", "y"), (611, 640))
+    assert (memory["beyond_float32"].columns, memory["beyond_float32"].rows) == (found.columns, found.rows)
+    assert "beyond float32's range" in str(err.value) and "b, y ('" in str(err.value)
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0, 1e39, 4.0] * 5, "y": np.arange(20.0)}).to_csv(csv / "t.csv", index=False)
+    with pytest.raises(DataError, match=re.escape(f"a ('{csv / 't.csv'}' lines 4, 8, 12, 16, 20)")):
+        ParquetSource(str(csv), target="y").scan()
 
 
 def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findings(tmp_path):
@@ -108,12 +143,12 @@ def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findin
         warnings.simplefilter("ignore")
         report = src.check("classification")
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
-    first = f"first at '{tmp_path / 'p2.parquet'}' row 12"
+    first = f"('{tmp_path / 'p2.parquet'}' row 12)"
     assert sorted(f.check for f in report.fatal) == ["infinite_values", "unparseable_numbers"]  # 'u' is refused by training too
     assert first in report["infinite_values"].message
     assert report["unparseable_numbers"].rows == (3, 4) and report.n_rows == 900
     assert _comparable(report) == _comparable(memory)
-    with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold infinite values: b (rows 611; {first}): replace them")):
+    with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold infinite values: b {first}: replace them")):
         src.scan()  # the cached pass of the check: refused all the same
 
 
@@ -270,12 +305,12 @@ def test_check_reports_a_missing_target_as_check_does_and_training_still_refuses
         warnings.simplefilter("ignore")
         report = src.check()
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
-    first = f"first at '{tmp_path / 'p1.parquet'}' row 5"
     found, expected = report["missing_target"], memory["missing_target"]
-    assert found.message == f"{expected.message}; {first}" == f"the target is missing in 3 row(s): rows 304, 611, 612; {first}"
+    assert _as_rows(found) == expected.message == "the target is missing in 3 row(s): rows 304, 611, 612"
+    assert found.message == f"the target is missing in 3 row(s): '{tmp_path / 'p1.parquet'}' row 5; '{tmp_path / 'p2.parquet'}' rows 12, 13"
     assert found.severity == "fatal" and found.rows == expected.rows == (304, 611, 612)
     assert report.task == "classification" and report.n_rows == 900
-    refused = re.escape(f"the target column 'y' has missing values ({first}): drop those rows.")
+    refused = re.escape(f"the target column 'y' has missing values (first at '{tmp_path / 'p1.parquet'}' row 5): drop those rows.")
     with pytest.raises(DataError, match=refused):
         src.scan()  # the cached pass of the check: refused as before
     with warnings.catch_warnings(), pytest.raises(DataError, match=refused):
@@ -292,7 +327,7 @@ def test_a_target_missing_in_every_row_is_check_s_fatal_finding(tmp_path):
         warnings.simplefilter("ignore")
         report = _source(tmp_path).check()
         memory = check(whole.drop(columns="y"), whole["y"], fast=True)
-    assert [(f.check, f.severity, f.message, f.fix) for f in report.fatal] == \
+    assert [(f.check, f.severity, _as_rows(f), f.fix) for f in report.fatal] == \
         [(f.check, f.severity, f.message, f.fix) for f in memory.fatal if f.check == "missing_target"]
 
 
@@ -311,8 +346,10 @@ def test_duplicates_across_batches_and_files_match_check_of_the_same_rows(tmp_pa
         memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
     assert report["duplicates"].rows == memory["duplicates"].rows == (190, 245)
     # the same words, then where the first repeat and the first conflicting row are (file and Parquet row): row 190 is file 1's row 70
-    assert report["duplicates"].message == f"{memory['duplicates'].message}; first at '{tmp_path / 'p1.parquet'}' row 71"
-    assert report["conflicting_labels"].message == f"{memory['conflicting_labels'].message}; first at '{tmp_path / 'p0.parquet'}' row 4"
+    assert _as_rows(report["duplicates"]) == memory["duplicates"].message
+    assert report["duplicates"].message.endswith(f"'{tmp_path / 'p1.parquet'}' row 71; '{tmp_path / 'p2.parquet'}' row 6")
+    assert _as_rows(report["conflicting_labels"]) == memory["conflicting_labels"].message
+    assert f"'{tmp_path / 'p0.parquet'}' row 4; '{tmp_path / 'p2.parquet'}' row 6" in report["conflicting_labels"].message
     assert report["conflicting_labels"].rows == memory["conflicting_labels"].rows == (3, 245)
     assert report["id_columns"].columns == ("id",)
 
@@ -362,7 +399,8 @@ def test_a_csv_file_checked_in_memory_and_streamed_gives_the_same_duplicates(tmp
         table = pd.read_csv(tmp_path / "t.csv")
         memory = check(table.drop(columns="y"), table["y"], task="classification", fast=True)
     first = memory["duplicates"].rows[0] + 2  # its CSV line: the header is line 1
-    assert streamed["duplicates"].message == f"{memory['duplicates'].message}; first at '{tmp_path / 't.csv'}' line {first}"
+    assert _as_rows(streamed["duplicates"]) == memory["duplicates"].message
+    assert f"'{tmp_path / 't.csv'}' lines {first}, " in streamed["duplicates"].message and streamed["duplicates"].line_unit == "line"
     assert int(streamed["duplicates"].message.split()[0]) == int(table.drop(columns="y").duplicated().sum())
     assert streamed["conflicting_labels"].rows == memory["conflicting_labels"].rows
 
@@ -421,8 +459,8 @@ def test_csv_messages_name_the_line_a_user_sees(tmp_path):
         warnings.simplefilter("ignore")
         src = ParquetSource(str(p), target="y", read_rows=2)
         found = src.check("classification")["infinite_values"]
-    assert found.rows == (3,) and found.message.endswith(f"(rows 3; first at '{p}' line 8)")
-    with pytest.raises(DataError, match=re.escape(f"(rows 3; first at '{p}' line 8)")):
+    assert found.rows == (3,) and found.message.endswith(f"('{p}' line 8)") and found.lines == (8,)
+    with pytest.raises(DataError, match=re.escape(f"('{p}' line 8)")):
         ParquetSource(str(p), target="y").scan()
 
 
@@ -475,6 +513,47 @@ def test_auto_task_of_a_folder_is_infer_task_of_its_values(tmp_path_factory, n_d
     assert report.task == infer_task(y)
 
 
+def _text_target_folder(d, n_labels: int, rows: int) -> None:
+    """Two Parquet files; the text target ``t`` takes ``n_labels`` distinct values over ``rows`` rows."""
+    frame = pd.DataFrame({"a": np.arange(float(rows)), "t": pd.Series([f"c{i % n_labels}" for i in range(rows)], dtype=object)})
+    frame.iloc[: rows // 2].to_parquet(d / "a.parquet", row_group_size=500)
+    frame.iloc[rows // 2:].to_parquet(d / "b.parquet", row_group_size=500)
+
+
+def test_a_text_target_of_over_1000_values_is_classes_as_in_memory_never_a_regression(tmp_path):
+    """Text is always classes: 1200 labels over 1500 rows are 1200 classes (check() of the same rows: too_few_rows, one row
+    a class), and 1200 over 3000 rows a classification to train. Before: over 1000 labels the scan stopped collecting and
+    judged the folder a regression, so check DIR said target_not_numeric and train DIR refused a target train FILE takes."""
+    _text_target_folder(tmp_path, 1500, 1500)
+    src = ParquetSource(str(tmp_path), target="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+    assert report.task == src.scan().inferred_task() == "classification" and len(src.scan().classes) == 1500
+    assert [f.check for f in report.fatal] == ["too_few_rows"] and "1500 classes" in report["too_few_rows"].message
+    d = tmp_path / "ok"
+    d.mkdir()
+    _text_target_folder(d, 1200, 3000)
+    src = ParquetSource(str(d), target="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+    assert report.task == "classification" and not report.fatal and len(src.scan().classes) == 1200
+
+
+def test_a_text_target_past_the_class_cap_is_one_fatal_finding_naming_the_column(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream_mod, "MAX_TEXT_CLASSES", 50)
+    _text_target_folder(tmp_path, 80, 2000)
+    src = ParquetSource(str(tmp_path), target="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = src.check()
+    assert report.task == "classification" and src.scan().classes is None
+    (fatal,) = report.fatal
+    assert fatal.check == "too_many_classes"
+    assert "target 't' holds text with over 50 distinct values (80 counted) in 2,000 rows" in fatal.message and "ID column" in fatal.fix
+
+
 def _near_frames() -> list[pd.DataFrame]:
     """Three files; near duplicates (1e-4 apart in one column: within 0.01 SD) of an earlier file's rows in the last file only,
     one exact repeat (counted by duplicates, not again here), one with a missing cell where its twin holds the column's mean."""
@@ -499,9 +578,10 @@ def test_near_duplicates_cover_every_row_as_check_finds_them(tmp_path):
         memory = check(whole.drop(columns="y"), whole["y"], fast=True)
     found, expected = report["near_duplicates"], memory["near_duplicates"]
     assert {650, 651, 652} <= set(found.rows) and 660 not in found.rows  # the exact repeat is a duplicate, not also a near one
-    assert found.rows == expected.rows and found.message.startswith(expected.message)
+    assert found.rows == expected.rows and _as_rows(found) == expected.message
     first = found.rows[0]
-    assert found.message.endswith(f"; first at '{tmp_path / f'p{first // 300}.parquet'}' row {first % 300 + 1}")  # Parquet rows counted from 1
+    assert f": '{tmp_path / f'p{first // 300}.parquet'}' rows {first % 300 + 1}, " in found.message  # Parquet rows counted from 1
+    assert found.lines == tuple(r % 300 + 1 for r in found.rows)
     assert report["duplicates"].rows == memory["duplicates"].rows == (660,)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -212,3 +213,21 @@ def test_one_d_X_is_one_line_naming_the_shape_and_both_reshapes(method: str, kin
         with pytest.raises(DataError) as info:
             call()
     assert str(info.value) == ONE_D
+
+
+@pytest.mark.parametrize("kw", [{}, {"early_stopping": True}, {"solver": "lbfgs"}])
+def test_fit_refuses_a_value_beyond_float32_naming_it_where_the_network_computes_in_float32(kw):
+    """1e39 in X or a regression's y is infinite in the float32 network: one ValueError naming the cell, before any training
+    (it was 'Solver produced non-finite parameter weights', or a fit on garbage); a float64 network takes it."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    X[3, 1] = 1e39
+    with pytest.raises(ValueError, match=re.escape("X[3, 1] = 1e+39 is beyond float32's range (±3.4e38)")):
+        hl.MLPRegressor(max_iter=2, **kw).fit(X, y)
+    X[3, 1], y[5] = 0.0, -2e39
+    with pytest.raises(ValueError, match=re.escape("y[5] = -2e+39 is beyond float32's range") + ".*dtype='float64'"):
+        hl.MLPRegressor(max_iter=2, scale_target=True, **kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPRegressor(max_iter=2, dtype="float64", **kw).fit(X, y / 1e30)  # within range once rescaled
+        hl.MLPClassifier(max_iter=2, **kw).fit(np.where(np.abs(X) < 10, X, 0), (y > 0).astype(int))

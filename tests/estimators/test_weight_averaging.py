@@ -3,13 +3,14 @@ the raw training unchanged, files, refusals, and a learning test on digits."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_diabetes, load_digits
+from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -293,3 +294,19 @@ def test_verbose_adaptive_stop_under_swa_lr_is_no_small_rate(digits, capsys) -> 
     lines = capsys.readouterr().out.splitlines()
     assert clf.history_.lr[2:] == [0.01] * (clf.n_iter_ - 2) and clf.n_iter_ <= 4  # SWA's rate from epoch 3, no cut after it
     assert lines[-1] == "Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping."
+
+
+@pytest.mark.parametrize("kw, says", [
+    ({"ema_decay": 0.9}, "ema_decay is a setting of weight_averaging='ema' and would be ignored without it. Received: ema_decay=0.9 with "
+                         "weight_averaging=None; set weight_averaging='ema', or leave ema_decay at its default 0.99."),
+    ({"weight_averaging": "ema", "swa_start": 3}, "swa_start is a setting of weight_averaging='swa'"),
+    ({"swa_start": 0.5}, "Received: swa_start=0.5 with weight_averaging=None"),
+])
+def test_a_setting_of_an_averaging_the_fit_does_not_run_is_refused_as_swa_lr_and_the_cli_refuse_it(kw, says):
+    """ema_decay without weight_averaging='ema' (and swa_start without 'swa') was silently ignored; swa_lr without 'swa' was refused, and `train --ema-decay` without --weight-averaging ema is: refused alike."""
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        hl.MLPClassifier(max_iter=2, **kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPClassifier(max_iter=2, ema_decay=0.99, swa_start=0.75, swa_anneal_epochs=10).fit(X, y)  # the defaults, given: no error

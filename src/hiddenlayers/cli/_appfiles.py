@@ -34,6 +34,7 @@ A SequenceClassifier fitted on arrays, a Translator fitted on lists and DQNAgent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,20 +198,24 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None) -> li
     return [str(v) for v in values]
 
 
-def read_images(model: Any, a: Any, dtype: str, layout: str, where: str) -> np.ndarray:
-    """``a`` (N, H*W*C flattened in ``layout`` order) or (N, image) as the app's images, by :func:`hiddenlayers.ship.image_input`'s rule; a broken rule is one line."""
+def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_where: Callable[[int], str] | None = None) -> np.ndarray:
+    """``a`` (N, H*W*C flattened in ``layout`` order) or (N, image) as the app's images, by :func:`hiddenlayers.ship.image_input`'s rule; a broken rule is one line.
+
+    ``row_where(i)``: where image ``i`` is in the user's file when each is a row of pixel columns (``Table.where``:
+    ``"line 7"``); without it (an array of images) ``image N``, counted from 1.
+    """
     from ..ship import PixelError, image_input
 
     try:
         return image_input(model, a, dtype, layout=layout)
     except PixelError as exc:
-        raise UserError(_says(model, exc, where, layout)) from None
+        raise UserError(_says(model, exc, where, layout, row_where)) from None
 
 
-def _says(model: Any, exc: PixelError, where: str, layout: str) -> str:
-    """The CLI line of pixel rule ``exc.problem`` broken in ``where``, with the option that fixes it."""
+def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Callable[[int], str] | None = None) -> str:
+    """The CLI line of pixel rule ``exc.problem`` broken in ``where``, with the option that fixes it (``row_where``: as :func:`read_images`')."""
     c, h, w = (int(d) for d in model.image_shape_)
-    image = "" if exc.image is None else f" in image {exc.image + 1}"
+    image = "" if exc.image is None else f" in {row_where(exc.image)}" if row_where is not None else f" in image {exc.image + 1}"
     if exc.problem == "numbers":
         return f"{where} must hold numbers (pixels): {exc}"
     if exc.problem == "shape":
@@ -227,13 +232,15 @@ def _says(model: Any, exc: PixelError, where: str, layout: str) -> str:
     return f"{where} holds pixels that are not whole numbers 0-255{image}, as --image-dtype uint8 needs: fix them, or use --image-dtype float32."
 
 
-def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any]) -> np.ndarray:
+def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any], where: Callable[[int], str] | None = None) -> np.ndarray:
+    """The images of a table of pixel columns, one a row; ``where(i)``: row ``i``'s file line for a message (:func:`read_images`)."""
     from ..data import numeric_matrix
 
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
-    return read_images(model, numeric_matrix(frame), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data")
+    return read_images(model, numeric_matrix(frame, where), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data",
+                       where)
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -444,4 +451,4 @@ def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any], where: 
     """
     if type(model).__name__ == "TextClassifier":
         return read_texts(frame, options.get("text_column"), where)
-    return _pixel_images(model, frame, options)
+    return _pixel_images(model, frame, options, where)

@@ -67,12 +67,12 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     from ._data import prediction_metrics
     from ._train import class_weight_option
 
-    frame, target, _ = _labelled(data, options["target"], "the labels")
+    frame, target, where = _labelled(data, options["target"], "the labels")
     inputs = frame.drop(columns=[target])
     column = options["text_column"]
     if column is not None and column == target:
         raise UserError(f"--text-column '{column}' is the --target column: pass the column of texts, and the labels as --target.")
-    texts = np.asarray(read_texts(inputs, column), dtype=object)  # a column of numbers is refused there, as predict and evaluate refuse it
+    texts = np.asarray(read_texts(inputs, column, where), dtype=object)  # a column of numbers is refused there, as predict and evaluate refuse it
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
     labels = frame[target].to_numpy()
@@ -257,13 +257,14 @@ def _column_images(data: str, options: dict[str, Any], layout: str) -> tuple[np.
     from ..data import numeric_matrix
     from ._appfiles import read_images
 
-    frame, target, _ = _labelled(data, options["target"], "the labels")
+    frame, target, where = _labelled(data, options["target"], "the labels")
     names = _columns(frame, options["features"], target)
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n])]
     if text:
         raise UserError(f"column '{text[0]}' holds text: an ImageClassifier reads pixel columns (numbers); pass them with --features.")
     shape = _image_shape(options["image_shape"], len(names))
-    images = read_images(SimpleNamespace(image_shape_=shape), numeric_matrix(frame[names]), options["image_dtype"] or "float32", layout, "the data")
+    images = read_images(SimpleNamespace(image_shape_=shape), numeric_matrix(frame[names], where), options["image_dtype"] or "float32", layout, "the data",
+                         where)  # a bad pixel named by its file line
     return images, frame[target].to_numpy(), shape, {"target": target}
 
 

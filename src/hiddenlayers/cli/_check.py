@@ -133,7 +133,8 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     report = stream_check(src, task)
     if task == "auto":  # which task the checks judged (class findings or not), by train's rule, and how to overrule it
         classes = src.scan(refuse_infinite=False).classes
-        seen = f"{len(classes)} distinct value{'s' if len(classes) != 1 else ''}" if classes is not None else "over 1000 distinct values"
+        seen = (f"{len(classes)} distinct value{'s' if len(classes) != 1 else ''}" if classes is not None
+                else "over 1000 distinct numbers" if report.task == "regression" else "text, too many distinct values to count")
         other = "regression" if report.task == "classification" else "classification"
         note(f"target '{target}' judged {report.task or 'regression'} ({seen}), as `train` judges it: "
              f"pass --task {other} to check it as {'a regression' if other == 'regression' else 'classes'}")

@@ -66,10 +66,11 @@ def run_distill(
 
     _, A, y, w = labelled_weighted(teacher, data, target, sample_weight)
     A_unl = None
-    if unlabeled is not None:
-        from ..data import load_table
+    if unlabeled is not None:  # a bad cell named by its file and line, as in DATA (the file named: two files are read)
+        from ..data import read_table
 
-        A_unl = model_inputs(teacher, load_table(unlabeled))
+        table = read_table(unlabeled)
+        A_unl = model_inputs(teacher, table.frame, lambda r: f"'{unlabeled}' {table.where(r)}")
     A_tr, A_te, y_tr, y_te, w_tr, w_te = _split(A, y, test_size, seed, w)
     student = _student(sizes, max_iter, learning_rate_init, early_stopping=len(y_tr) >= 1000, seed=seed)
     from sklearn.exceptions import ConvergenceWarning

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..exceptions import DataError
 from ._check.report import DataReport
-from ._check.stream import StreamCheck, file_row_text
+from ._check.stream import StreamCheck, label_cap
+from ._check.stream_lines import rows_lines
 from ._csv_rows import ends_in_quote
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
@@ -72,7 +73,10 @@ class Scan:
         """``"classification"`` or ``"regression"``: :func:`~._table.infer_task`'s rule (``train FILE``'s and ``check FILE``'s)
         on the target's distinct values, so ``train DIR`` and ``check DIR`` judge a folder as they judge the same rows in
         one file: text, booleans or at most 20 distinct whole numbers are classes (diabetes' 214 whole numbers are a
-        regression). Over 1000 distinct values (no longer collected): a regression, as before."""
+        regression). Text is always classes, however many (over :data:`~._check.stream.MAX_TEXT_CLASSES` the check
+        refuses it: ``too_many_classes``); numbers with over 1000 distinct values (no longer collected) are a regression."""
+        if not self.target_numeric:
+            return "classification"
         if self.classes is None:
             return "regression"
         import pandas as pd
@@ -290,33 +294,45 @@ class ParquetSource:
         rows = checks.target_missing.kept
         if rows:
             raise DataError(f"the target column {self.target!r} has missing values (first at {checks.where(rows[0])}): drop those rows.")
-        for f in [*checks.infinite(), *checks.refused_columns()]:
+        for f in checks.located([*checks.infinite(), *checks.refused_columns()]):
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
     def locate(self, file: str, row: int) -> str:
         """Where row ``row`` (0-based among the rows read from ``file``) is, for messages: ``"'f.parquet' row 8"`` (counted
         from 1, as every command names a data row of a file without lines), or ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it:
         blank lines, dropped rows of the wrong width and line breaks inside quoted values counted)."""
+        unit, (n,) = self.lines_of(file, [row])
+        return f"'{file}' {unit} {n}"
+
+    def lines_of(self, file: str, rows: list[int]) -> tuple[str, list[int]]:
+        """:meth:`locate` of many rows of ``file`` at once (one read of a CSV file): ``("line", lines)`` for CSV,
+        ``("row", data rows counted from 1)`` otherwise (or where a CSV line is not found)."""
         if self.file_format != "csv":
-            return file_row_text(file, row)
-        record = row + 2  # pyarrow's record number: the header is record 1
-        skipped = {k for k in self._dropped.get(file, {}) if isinstance(k, int)} | self._blank_records.get(file, set())
-        for dropped in sorted(skipped):
-            if dropped > record:
-                break
-            record += 1  # a dropped record before this row
-        line = file_lines(file, [record]).get(record)
-        return f"'{file}' line {line}" if line is not None else file_row_text(file, row)
+            return rows_lines(file, rows)
+        skipped = sorted({k for k in self._dropped.get(file, {}) if isinstance(k, int)} | self._blank_records.get(file, set()))
+        records = []
+        for row in rows:
+            record = row + 2  # pyarrow's record number: the header is record 1
+            for dropped in skipped:
+                if dropped > record:
+                    break
+                record += 1  # a dropped record before this row
+            records.append(record)
+        found = file_lines(file, records)
+        if any(r not in found for r in records):
+            return rows_lines(file, rows)
+        return "line", [found[r] for r in records]
 
     def _pass(self, stop_at_infinite: bool) -> Scan:
         """Read every unit once (see :meth:`scan`); stop at the first missing target or infinite value when ``stop_at_infinite``."""
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
-        checks = StreamCheck(locate=self.locate)
+        checks = StreamCheck(locate=self.locate, lines_of=self.lines_of)
         rows: list[int] = []
         weights: list[float] = []
         seen: set[Any] = set()
+        capped = False  # no longer collecting the target's distinct values (a part seen: no class list)
         numeric = True
         moments = Moments()  # the target's, while it reads as numbers (a regression's scale_target)
         in_file: dict[str, int] = {}  # rows read so far of each file (a file's row groups come in order)
@@ -333,27 +349,29 @@ class ParquetSource:
                 if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values (first at {self.locate(file, row)}): drop those rows.")
-                before = checks.n_infinite
+                before, inf_before = checks.n_refused, checks.n_infinite
                 checks.add(frame, y, file, at)
-                if checks.n_infinite > before:  # fatal, and the preprocessing cannot scale it
+                if checks.n_refused > before:  # fatal: infinite, or so inside the network (beyond float32's range)
                     if stop_at_infinite:  # training: stop here, naming the file and row
-                        for f in checks.infinite():
+                        for f in checks.located(checks.infinite() + checks.beyond_float32(self.target)):
                             raise DataError(f"data check: {f.message}: {f.fix}.")
-                    frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
+                    if checks.n_infinite > inf_before:  # the preprocessing cannot scale it
+                        frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)
                     known = y.notna().to_numpy()
                     moments.add(y.to_numpy(dtype=np.float64, na_value=np.nan)[known], None if w is None else w[known])
-                if len(seen) <= 1000:  # beyond that it is a regression target: stop collecting
+                if not capped:  # beyond the cap: numbers are a regression, text refused (too many classes)
                     seen.update(y.dropna().unique().tolist())
+                    capped = len(seen) > label_cap(numeric)
                 n += len(frame)
                 in_file[file] = at + len(frame)
             rows.append(n)
             weights.append(w_sum)
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
-        classes = np.array(sorted(seen)) if len(seen) <= 1000 else None
+        classes = None if capped else np.array(sorted(seen))
         self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None, moments if numeric else None)
         return self._scan
 
@@ -361,7 +379,8 @@ class ParquetSource:
         """The fast data checks (:func:`hiddenlayers.data.check` with ``fast=True``) of every row, from the scan's one pass.
 
         Rows are numbered across the files in reading order, as check() numbers the concatenated
-        table, and a message says where the first is (a CSV file's line, a Parquet file's row);
+        table (``rows``), and each finding names them by file and line (``lines``, ``line_unit``, ``details["files"]``
+        and its message: a CSV file's line, a Parquet file's row from 1; :mod:`._check.stream_lines`);
         duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
         on the rows whose values fit 256 MB, near duplicates over every row (up to the same 15 million)
         by a second read of the files, on the grid of each numeric column's mean and SD from the pass

@@ -18,8 +18,8 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
-from .._params import validate
-from ..data import check_class_labels, require_2d, unreadable_kind
+from .._params import defaults_of, validate
+from ..data import F32_MAX, check_class_labels, require_2d, unreadable_kind
 from ..exceptions import DataError
 from ..network import Spec, resolve_device
 from ..training import check_precision
@@ -109,6 +109,7 @@ def _check_averaging(est: _BaseMLP) -> None:
     if est.swa_lr is not None and est.weight_averaging != "swa":
         raise ValueError(f"swa_lr sets the learning rate of SWA's epochs and needs weight_averaging='swa'. Received: "
                          f"swa_lr={est.swa_lr!r} with weight_averaging={est.weight_averaging!r}; set weight_averaging='swa', or swa_lr=None.")
+    _refuse_unused_averaging(est)
     if est.weight_averaging is None:
         return
     if est.solver == "lbfgs":
@@ -121,6 +122,19 @@ def _check_averaging(est: _BaseMLP) -> None:
     if est.weight_averaging == "swa" and isinstance(start, Integral) and start > est.max_iter:
         raise ValueError(f"swa_start must be an epoch <= max_iter={est.max_iter} (no epoch past it would be averaged). Received: "
                          f"swa_start={start}; give an epoch <= {est.max_iter}, or a share of max_iter such as 0.75.")
+
+
+def _refuse_unused_averaging(est: _BaseMLP) -> None:
+    """A ValueError for a setting of an averaging the fit does not run, which it would ignore: ``ema_decay`` other than its
+    default without ``weight_averaging='ema'``, ``swa_start`` other than its default without ``'swa'``. As ``swa_lr`` without
+    ``'swa'`` is refused, and as ``train --ema-decay`` without ``--weight-averaging ema`` is (a grid over both parameters
+    leaves the other one at its default where it does not apply)."""
+    defaults = defaults_of(type(est))
+    for name, kind in (("ema_decay", "ema"), ("swa_start", "swa")):
+        value, default = getattr(est, name), defaults.get(name)
+        if est.weight_averaging != kind and value != default:
+            raise ValueError(f"{name} is a setting of weight_averaging='{kind}' and would be ignored without it. Received: {name}={value!r} with "
+                             f"weight_averaging={est.weight_averaging!r}; set weight_averaging='{kind}', or leave {name} at its default {default!r}.")
 
 
 def swa_start_epoch(swa_start: float, max_iter: int) -> int:
@@ -245,6 +259,27 @@ def require_finite(est: _BaseMLP, X: np.ndarray, Xt: torch.Tensor) -> None:
     """
     if not bool(torch.isfinite(Xt.sum())):
         assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        refuse_beyond_float32(est, X, "X")  # finite in X, infinite in the float32 tensor
+
+
+def refuse_beyond_float32(est: _BaseMLP, a: Any, name: str) -> None:
+    """A ValueError naming the first value of ``a`` (``X`` or a regression's ``y``) beyond float32's range (±3.4e38) when the
+    network computes in float32 (``dtype="float32"``): there it is infinite, the loss NaN. ``check``'s ``beyond_float32``
+    rule (:func:`hiddenlayers.data.first_beyond_float32`'s, which ``predict`` and the server apply); a float64 network takes it."""
+    if est.dtype != "float32" or a is None:
+        return
+    v = a.data if sp.issparse(a) else np.asarray(a)
+    if v.size == 0 or v.dtype.kind != "f" or v.dtype.itemsize <= 4:
+        return
+    with np.errstate(invalid="ignore"):
+        if not (np.nanmax(v) > F32_MAX or np.nanmin(v) < -F32_MAX):  # two reductions, no copy: the usual case
+            return
+        flat = np.flatnonzero(np.isfinite(v.ravel()) & (np.abs(v.ravel()) > F32_MAX))
+    if not flat.size:
+        return
+    at = "" if sp.issparse(a) else "[" + ", ".join(str(int(i)) for i in np.unravel_index(int(flat[0]), v.shape)) + "]"
+    raise ValueError(f"{name}{at} = {float(v.ravel()[flat[0]]):.3g} is beyond float32's range (±3.4e38), in which the network computes "
+                     f"(dtype='float32'; {flat.size} such value(s)): rescale that column (other units, a log) or fit with dtype='float64'.")
 
 
 _MAX_INT_CLASS = 2**20  # integer labels below this take the bincount / lookup-table paths (a table of at most 8 MB)

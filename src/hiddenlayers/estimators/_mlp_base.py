@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.utils import check_random_state
 
 from .._params import Param, missing_defaults
@@ -26,7 +26,7 @@ from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, Spec, count_parameters, resolve_device
 from ..training import Loss, distributed_world, get_loss
-from ._checks import check_sample_weight, loss_row_weights, validate_params
+from ._checks import check_sample_weight, loss_row_weights, refuse_beyond_float32, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
 from ._fit_stream import fit_source
@@ -221,6 +221,8 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         on_tensor = (self.solver != "lbfgs" and not self.early_stopping and self.domain_adaptation is None and X_target is None
                      and not sp.issparse(X))
         X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
+        refuse_beyond_float32(self, None if on_tensor else X, "X")  # on_tensor: the tensor's check (require_finite)
+        refuse_beyond_float32(self, y if is_regressor(self) else None, "y")
         with setup_threads(self, X.shape[0], first_pass):  # a small network's repeat call: its tensor work on one thread
             Xt = checked_training_tensor(self, X) if on_tensor and X.shape[0] else None
             if X.shape[0] == 0:

@@ -141,11 +141,11 @@ SHARED: tuple[Param, ...] = (
           "too) starts a new average from the model's weights; partial_fit is unavailable with it, and a streamed fit, solver='lbfgs' "
           "and domain_adaptation refuse it"),
     Param("ema_decay", Interval(Real, 0, 1, closed="neither", bools=False), 0.99,
-          "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps (0.99, Keras' default: 100)"),
+          "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps (0.99, Keras' default: 100); another value without weight_averaging='ema' is refused (it would be ignored)"),
     Param("swa_start", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Interval(Real, 0, 1, closed="right", bools=False),
                              text="a share of max_iter in (0, 1] or an epoch number >= 1", type="float or int"), 0.75,
           "weight_averaging='swa': first averaged epoch of each fit call, a share of max_iter (0.75: epoch ceil(0.75 * max_iter)) "
-          "or an int epoch number (at most max_iter)"),
+          "or an int epoch number (at most max_iter); another value than 0.75 without weight_averaging='swa' is refused (it would be ignored)"),
     Param("swa_lr", _none_or(Interval(Real, 0, None, closed="neither", bools=False), "None or a number > 0"), None,
           "weight_averaging='swa': SWA's own learning rate (None: the learning_rate schedule runs on, unchanged); from swa_start's "
           "epoch the rate anneals from the schedule's to swa_lr over swa_anneal_epochs (cosine, as torch.optim.swa_utils.SWALR), "

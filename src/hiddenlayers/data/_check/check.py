@@ -25,7 +25,7 @@ from .labels import check_classes, check_label_errors, check_target
 from .leakage import check_leakage
 from .outliers import check_outliers
 from .report import DataReport
-from .table import check_columns_shape, check_infinite, check_new_columns, scan_file
+from .table import check_beyond_float32, check_columns_shape, check_infinite, check_new_columns, scan_file
 from .weights import length_finding, weight_findings
 
 FAST_CHECKS = ("table", "infinite", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
@@ -169,7 +169,7 @@ def check(
     if source is not None:
         run("file", scan_file, source)
     run("table", check_columns_shape, frame)
-    run("infinite", check_infinite, frame)
+    run("infinite", lambda: check_infinite(frame) + check_beyond_float32(frame, _named(ys, name)))
     if weighed is not None:
         run("sample_weight", weighed)
     target = _checked_target(ys, task, frame, run)
@@ -180,6 +180,13 @@ def check(
     if not fast:
         _slow_checks(run, frame, new, usable, plain, leaky, label_model, seed)
     return DataReport(run.found, len(frame), frame.shape[1], target.kind, name, {**run.seconds, "total": time.perf_counter() - t0})
+
+
+def _named(ys: Any, name: str | None) -> Any:
+    """The target as a Series named for messages (``name``, or "target"); None without one."""
+    import pandas as pd
+
+    return None if ys is None else pd.Series(ys).rename(name if name is not None else "target")
 
 
 def _no_target(target: _Target, n: int) -> _Target:

@@ -6,10 +6,12 @@ batch) and keeps, per column, what the fast checks need: missing and infinite
 cells (rows, and the first one's file and row), the least and greatest number,
 how often one value (the median of the first values) recurs, text cells that do not parse as numbers,
 the target's label counts, and each column's label counts where it is missing.
-Memory stays bounded: counts (at most 1000 labels a column), each numeric column's
+Memory stays bounded: counts (at most 1000 labels a column; a text target's classes up to
+:data:`MAX_TEXT_CLASSES`: text is always classes, never a regression), each numeric column's
 mean and variance, the first :data:`ROW_CAP` rows of each finding (its message counts them all), the first batch,
 and the arrays of the row-comparing checks, each with its own cap (below). A message
-names where a row is by ``locate``: a CSV file's line, a Parquet file's 0-based row.
+names each row by its file and line (:mod:`.stream_lines`: a CSV file's line, a Parquet file's row from 1),
+as ``check FILE`` names lines: ``lines``, ``line_unit`` and ``details["files"]`` beside the 0-based ``rows``.
 
 :meth:`StreamCheck.report` turns the tallies into the :class:`DataReport` that
 :func:`~.check.check` (``fast=True``) gives on the concatenated table, rows
@@ -59,12 +61,15 @@ from typing import Any
 
 import numpy as np
 
+from .._float32 import F32_MAX
 from .._moments import Moments
 from .common import Finding, preview
 from .report import DataReport
 from .stream_leak import LeakColumns
+from .stream_lines import LinesOf, located_findings, rows_lines
 from .stream_missing import MissingByValue
 from .stream_rows import RowHashes
+from .table import beyond_float32, beyond_float32_finding
 
 #: Rows kept per finding (``Finding.rows``); the message counts every one.
 ROW_CAP = 10_000
@@ -74,6 +79,27 @@ TYPE_SAMPLE = 20_000
 MODE_SAMPLE = 1_000
 #: Checks run on the first record batch only when the report gets no second read of the rows (``StreamCheck.report(reread=)``).
 FIRST_BATCH_CHECKS = ("near_duplicates",)
+#: Distinct labels of a text target counted (a numeric target's stop at 1000: more numbers are a regression).
+#: Text is always classes; past this many it is refused (:func:`too_many_classes`), since nothing learns that many.
+MAX_TEXT_CLASSES = 100_000
+
+
+def label_cap(target_numeric: bool) -> int:
+    """How many distinct target values are counted: 1000 while the target reads as numbers, :data:`MAX_TEXT_CLASSES` for text."""
+    return 1000 if target_numeric else MAX_TEXT_CLASSES
+
+
+def too_many_classes(target: str | None, n_labels: int, n_rows: int) -> Finding:
+    """The fatal ``too_many_classes`` finding: a text target whose distinct values passed the cap (:func:`label_cap`) before the end.
+
+    Text is always classes (never a regression); ``n_labels`` distinct values were counted before the count stopped
+    (the batch that passed the cap counted whole)."""
+    name = f" '{target}'" if target is not None else ""
+    return Finding("too_many_classes", "fatal",
+                   f"the target{name} holds text with over {MAX_TEXT_CLASSES:,} distinct values ({n_labels:,} counted) in {n_rows:,} rows: "
+                   "too many classes to learn",
+                   "text is always read as classes: is it an ID column? pass the column to predict as the target "
+                   "(a column of numbers: fix its cells that are not)")
 
 
 def _preview(rows: list[int], total: int) -> str:
@@ -104,6 +130,7 @@ class _Column:
     integer: bool = False
     missing: int = 0
     inf: _Rows = field(default_factory=_Rows)
+    big: _Rows = field(default_factory=_Rows)  # finite values beyond float32's range (table.beyond_float32)
     lo: float = np.inf
     hi: float = -np.inf
     mode: float | None = None  # the value near-constant counts (numeric), and how many cells hold it
@@ -131,17 +158,22 @@ class StreamCheck:
 
     ``locate(file, r)`` words where row ``r`` (0-based among the rows read from ``file``) is, in messages;
     :class:`~.._stream.ParquetSource` gives a CSV file's line (1-based, header = line 1). Default: :func:`file_row_text`.
+    ``lines_of(file, rows)``: the same for many rows at once, as ``(unit, numbers)`` (:mod:`.stream_lines`; default:
+    data rows from 1): the report's findings name their rows by file and line with it (:meth:`located`).
     """
 
-    def __init__(self, locate: Callable[[str, int], str] | None = None) -> None:
+    def __init__(self, locate: Callable[[str, int], str] | None = None, lines_of: LinesOf | None = None) -> None:
         self.locate = locate or file_row_text
+        self.lines_of = lines_of or rows_lines  # the findings' rows as file lines (see located)
         self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
         self.by_value = MissingByValue()  # the numeric target and the missing cells: missingness against a regression target
         self.leak = LeakColumns()  # each column's values and the target, within a byte budget: leakage
         self.n = 0
         self.columns: dict[str, _Column] = {}
         self.labels: dict[Any, int] = {}
+        self.labels_capped = False  # the label counts stopped (over label_cap(target_numeric) distinct values)
         self.target_numeric = True
+        self.target_big = _Rows()  # the target's values beyond float32's range
         self.missing_rows = _Rows()
         self.target_missing = _Rows()  # rows without a target
         self.missing_labels: dict[str, dict[Any, int]] = {}  # column -> label -> rows where the column is missing
@@ -154,6 +186,11 @@ class StreamCheck:
     def n_infinite(self) -> int:
         """Infinite cells tallied so far, in every column."""
         return sum(col.inf.total for col in self.columns.values())
+
+    @property
+    def n_refused(self) -> int:
+        """Cells training refuses tallied so far: infinite ones and those beyond float32's range (the target's too)."""
+        return self.n_infinite + self.target_big.total + sum(col.big.total for col in self.columns.values())
 
     @property
     def first_rows(self) -> int:
@@ -202,17 +239,28 @@ class StreamCheck:
             per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
         self.by_value.add(masks, y)
+        self._target_big(y, start)
         y_miss = y.isna().to_numpy()
         if y_miss.any():
             self.target_missing.add(np.flatnonzero(y_miss) + start)
         if self.target_numeric and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
             self.target_numeric = False
-        if len(self.labels) <= 1000:  # beyond that a regression target: the counts are not used
+        if not self.labels_capped:  # beyond 1000 numbers a regression target (the counts are not used); text: refused
             for k, v in y.value_counts(dropna=True, sort=False).items():
                 self.labels[k] = self.labels.get(k, 0) + int(v)
-            if masks:
+            self.labels_capped = len(self.labels) > label_cap(self.target_numeric)
+            if masks and len(self.labels) <= 1000:  # per column: bounded by 1000 labels (no missingness test beyond)
                 self._missing_labels(masks, y)
         self.n += n
+
+    def _target_big(self, y: Any, start: int) -> None:
+        """Tally the numeric target's values beyond float32's range (``y``: the batch's target, its first row stream row ``start``)."""
+        import pandas as pd
+
+        if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+            v = y.to_numpy(dtype=np.float64, na_value=np.nan)
+            if v.size and np.nanmax(np.abs(v), initial=0.0) > F32_MAX:
+                self.target_big.add(np.flatnonzero(beyond_float32(v)) + start)
 
     def _missing_labels(self, masks: dict[str, np.ndarray], y: Any) -> None:
         """Add each column's label counts on the batch rows where it is missing (``masks``: column -> bool mask)."""
@@ -240,6 +288,8 @@ class StreamCheck:
         lo, hi = float(np.fmin.reduce(v)), float(np.fmax.reduce(v))  # fmin/fmax pass over NaN
         if lo == -np.inf or hi == np.inf:  # only then look for the infinite cells
             col.inf.add(np.flatnonzero(np.isinf(v)) + start)
+        if lo < -F32_MAX or hi > F32_MAX:  # only then look for the cells
+            col.big.add(np.flatnonzero(beyond_float32(v)) + start)
         col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
         finite = np.isfinite(v) if (n_missing or lo == -np.inf or hi == np.inf) else None
         col.moments.add(v if finite is None else v[finite])
@@ -286,6 +336,10 @@ class StreamCheck:
             return True
         return col.parsed / col.sampled >= 0.8 and col.parsed < col.sampled
 
+    def located(self, found: list[Finding]) -> list[Finding]:
+        """``found`` with rows named by file and line: ``lines``, ``line_unit``, ``details["files"]`` and the message (:mod:`.stream_lines`)."""
+        return located_findings(found, self._where, self.lines_of)
+
     def where(self, row: int) -> str:
         """Where stream row ``row`` is, as ``locate`` words it: ``"'file' row r"`` (Parquet), ``"'file' line l"`` (CSV)."""
         start, file, file_row = next(w for w in reversed(self._where) if w[0] <= row)
@@ -301,9 +355,9 @@ class StreamCheck:
         ``reread()``: the same feature batches again, in the same order, for near duplicates over
         every row (None: within the first batch only).
         """
-        found = self._table() + self.infinite() + self.missing_target()
+        found = self._table() + self.infinite() + self.beyond_float32(target) + self.missing_target()
         kind: str | None = task
-        found += self._target(task)
+        found += self._target(task, target)
         if task == "regression" and not self.target_numeric:
             found.append(Finding("target_not_numeric", "fatal", "the regression target holds values that are not numbers",
                                  "fix those values, or treat the target as classes (task='classification')"))
@@ -324,7 +378,7 @@ class StreamCheck:
         ids = self._id_like(counts)
         found += ids
         found += self._first_batch(kind, ids, counts, reread)
-        return DataReport(found, self.n, len(self.columns), reported, target)
+        return DataReport(self.located(found), self.n, len(self.columns), reported, target)
 
     def _label_array(self) -> np.ndarray:
         """The labels as text, each repeated by its count (classes and imbalance need counts only: bounded by the 1000 labels)."""
@@ -384,6 +438,19 @@ class StreamCheck:
             f"{len(cols)} column(s) hold infinite values: {preview(cols)} (rows {_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])})",
             "replace them with numbers or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(cols))]
 
+    def beyond_float32(self, target: str | None = None) -> list[Finding]:
+        """The fatal ``beyond_float32`` finding (empty list if none): the columns (and the target, named ``target``) holding
+        finite values beyond float32's range, as check() names them, with where the first is."""
+        tallies = [(c, col.big) for c, col in self.columns.items() if col.big.total]
+        if self.target_big.total:
+            tallies.append((target if target is not None else "target", self.target_big))
+        if not tallies:
+            return []
+        rows = sorted({r for _, t in tallies for r in t.kept})[:ROW_CAP]
+        total = sum(t.total for _, t in tallies) if len(tallies) > 1 else tallies[0][1].total
+        text = f"{_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])}"
+        return [beyond_float32_finding([c for c, _ in tallies], rows, text)]
+
     def missing_target(self) -> list[Finding]:
         """The fatal ``missing_target`` finding (empty list if none): check_target's, with where the first is."""
         r = self.target_missing
@@ -395,7 +462,7 @@ class StreamCheck:
                         f"the target is missing in {r.total} row(s): rows {_preview(r.kept, r.total)}; first at {self.where(r.kept[0])}",
                         "training on these files refuses rows without a target: drop those rows or fill them", rows=tuple(r.kept))]
 
-    def _target(self, task: str) -> list[Finding]:
+    def _target(self, task: str, target: str | None) -> list[Finding]:
         """check_target's findings from the label counts (missing targets: :meth:`missing_target`)."""
         out: list[Finding] = []
         if not self.columns:
@@ -407,7 +474,9 @@ class StreamCheck:
             return out
         if task == "classification":
             labels = sorted({str(k) for k in self.labels})
-            if len(labels) < 2:
+            if self.labels_capped:  # no longer counted
+                out.append(too_many_classes(target, len(self.labels), self.n))
+            elif len(labels) < 2:
                 out.append(Finding("single_class", "fatal", f"the target has only one class ('{labels[0]}')",
                                    "classification needs at least 2 different labels: check the target column"))
             elif self.n <= len(labels):

@@ -180,6 +180,49 @@ def check_infinite(frame: Any) -> list[Finding]:
         rows=tuple(ordered), columns=tuple(columns))]
 
 
+def beyond_float32(v: np.ndarray) -> np.ndarray:
+    """Bool mask of the finite values of ``v`` beyond float32's range (:data:`~.._float32.F32_MAX`, about 3.4e38).
+
+    The rule ``predict`` and the server apply to a request's values: the network computes in float32, where such a
+    value is infinite (the loss NaN, the model garbage); an infinite value is ``infinite_values``' finding instead."""
+    from .._float32 import F32_MAX
+
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(v) & (np.abs(v) > F32_MAX)
+
+
+def check_beyond_float32(frame: Any, target: Any = None) -> list[Finding]:
+    """A fatal finding naming the numeric columns (the target ``target``, a named Series, too) holding finite values beyond
+    float32's range (``1e39`` in a CSV cell) and their rows: training refuses them (:func:`beyond_float32`)."""
+    import pandas as pd
+
+    found: dict[str, np.ndarray] = {}
+    columns = [(str(c), frame[c]) for c in frame.columns] if frame.columns.is_unique else []
+    if target is not None:
+        columns.append((str(target.name), target))
+    for c, col in columns:
+        if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+            continue
+        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if v.size and np.nanmax(np.abs(v), initial=0.0) > 3e38:  # only then find the cells
+            rows = np.flatnonzero(beyond_float32(v))
+            if rows.size:
+                found[c] = rows
+    if not found:
+        return []
+    ordered = sorted(set(np.concatenate(list(found.values())).tolist()))
+    return [beyond_float32_finding(list(found), ordered, preview(ordered))]
+
+
+def beyond_float32_finding(columns: list[str], rows: list[int], rows_text: str) -> Finding:
+    """The fatal ``beyond_float32`` finding of ``columns`` (in memory and streamed alike); ``rows_text`` names ``rows`` in the message."""
+    return Finding(
+        "beyond_float32", "fatal",
+        f"{len(columns)} column(s) hold values beyond float32's range (±3.4e38, where the network computes): {preview(columns)} (rows {rows_text})",
+        "fix those values, or rescale the column (other units, a log): training refuses them",
+        rows=tuple(rows), columns=tuple(columns))
+
+
 def check_new_columns(frame: Any, new: Any) -> list[Finding]:
     """Columns of ``X`` missing from ``X_new`` (a warning: a model trained on ``X`` needs them) or only in ``X_new`` (info).
 

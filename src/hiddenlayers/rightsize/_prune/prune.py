@@ -258,7 +258,15 @@ def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
 #: epochs in the order the rows are given, that no rule stops early (partial_fit's epochs have no stopping rule either)
 _FINE_TUNE_PARAMS = ("early_stopping", "verbose", "progress_bar", "solver", "callbacks", "warm_start", "shuffle", "max_iter",
                      "n_iter_no_change", "loss_threshold", "max_time", "weight_averaging",
-                     "swa_lr")
+                     "swa_lr", "ema_decay", "swa_start")
+
+
+def _averaging_defaults(model: Any) -> dict[str, Any]:
+    """``ema_decay`` and ``swa_start`` at their defaults: without averaging the estimator refuses another value (it would be ignored)."""
+    import inspect
+
+    params = inspect.signature(type(model)).parameters
+    return {k: params[k].default for k in ("ema_decay", "swa_start") if k in params}
 
 
 class _EpochWeights(Callback):
@@ -345,7 +353,8 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
     model.set_params(**epochwise, early_stopping=False, verbose=False, progress_bar=False, callbacks=[kept] if kept else None, warm_start=one_run,
                      shuffle=False, solver=saved["solver"] if saved["solver"] != "lbfgs" else "adam", max_iter=epochs,
                      n_iter_no_change=math.inf, loss_threshold=None, max_time=None,
-                     weight_averaging=None, swa_lr=None)  # fine-tuning epochs are kept per epoch (kept), not averaged; partial_fit refuses averaging
+                     weight_averaging=None, swa_lr=None,  # fine-tuning epochs are kept per epoch (kept), not averaged; partial_fit refuses averaging
+                     **_averaging_defaults(model))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the run ends at max_iter: that is the plan, not a convergence problem
