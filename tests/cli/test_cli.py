@@ -50,6 +50,21 @@ def test_version_names_the_installed_versions_and_runs_no_command(tmp_path):
     assert done.stdout.splitlines()[-1] == "False", done.stdout + done.stderr  # the versions come from the metadata: no torch import
 
 
+def test_train_no_check_refuses_a_value_beyond_float32_in_a_held_out_row_before_writing(tmp_path):
+    """--no-check with 1e39 in one row that the split holds out (seed 2): scoring it after the fit, the file written, was an
+    internal error; now one line naming the column and the file line, and nothing written."""
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame.iloc[7, 0] = 1e39
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "m.safetensors"
+    result = run("train", tmp_path / "t.csv", "-t", "target", "--epochs", "2", "-q", "--no-check", "--seed", "2", "-o", out)
+    assert_user_error(result, "column 'sepal length (cm)' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
+                              "but line 9 holds 1e+39")
+    assert not out.exists()
+
+
 def test_no_arguments_shows_help():
     result = run()
     assert result.exit_code == 0 and "Commands" in result.output

@@ -231,3 +231,25 @@ def test_fit_refuses_a_value_beyond_float32_naming_it_where_the_network_computes
         warnings.simplefilter("ignore")
         hl.MLPRegressor(max_iter=2, dtype="float64", **kw).fit(X, y / 1e30)  # within range once rescaled
         hl.MLPClassifier(max_iter=2, **kw).fit(np.where(np.abs(X) < 10, X, 0), (y > 0).astype(int))
+
+
+@pytest.mark.parametrize("kw", [{}, {"hidden_layer_sizes": "6:batchnorm"}])  # the NumPy path, and the PyTorch one (a norm layer)
+def test_predict_refuses_a_value_beyond_float32_as_fit_does(kw):
+    """1e39 in a row to predict was cast to inf in the float32 network: NaN outputs, a silent class 0 (or NaN) and an
+    'overflow encountered in cast' RuntimeWarning. Now one ValueError naming the cell, on the NumPy and the PyTorch path."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = hl.MLPRegressor(max_iter=2, **kw).fit(X, y)
+        clf = hl.MLPClassifier(max_iter=2, **kw).fit(X, (y > 0).astype(int))
+        wide = hl.MLPClassifier(max_iter=2, dtype="float64", **kw).fit(X, (y > 0).astype(int))
+    X[3, 1] = -1e39
+    message = re.escape("X[3, 1] = -1e+39 is beyond float32's range (±3.4e38), in which the network computes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning before the error
+        for call in (reg.predict, clf.predict, clf.predict_proba, clf.predict_log_proba):
+            with pytest.raises(ValueError, match=message):
+                call(X)
+        assert np.isfinite(wide.predict_proba(np.where(np.abs(X) < 1e30, X, 1e30))).all()  # float64 takes large values
+        assert np.isfinite(clf.predict_proba(np.delete(X, 3, axis=0))).all()  # the other rows are fine

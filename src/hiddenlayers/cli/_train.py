@@ -21,6 +21,7 @@ from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
     check_finite_output,
+    check_float32,
     labelled_weighted,
     load_model,
     metrics,
@@ -261,7 +262,7 @@ def run_train(
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
     where_tr = rows_of(prep["where"], X_tr.index)  # the file line of a training row, not its place in the shuffled split
     pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked, where_tr)
-    A_tr = pre.transform(X_tr, where_tr)
+    A_tr, A_te = _model_matrices(pre, X_tr, where_tr, X_te, rows_of(prep["where"], X_te.index) if X_te is not None else None)
     for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
     if checked is not None:
@@ -287,7 +288,7 @@ def run_train(
         note("--gradient-flow recorded nothing: the fit ran no epoch.")
     model.preprocessing_ = model_state(pre, prep)
     model.save(out_path)
-    summary = _summary(model, prep, pre, X_te, y_te, elapsed, out_path, w_te)
+    summary = _summary(model, prep, pre, A_te, y_te, elapsed, out_path, w_te)
     if model.stop_reason_ == "interrupted":
         sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     _show_summary(summary, as_json)
@@ -379,7 +380,20 @@ def fit_model(model: Any, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarra
     return model
 
 
-def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any, y_te: Any, elapsed: float, out: Path,
+def _model_matrices(pre: TablePreprocessor, X_tr: Any, where_tr: Any, X_te: Any, where_te: Any) -> tuple[Any, np.ndarray | None]:
+    """The training rows' :class:`Transformed` and the held-out rows' matrix (None without them), each refused in one line
+    (column and file line) where the stored scaling leaves a value beyond float32's range: training would fail on it, and
+    scoring the held-out rows after the fit (the file already written) did."""
+    A_tr = pre.transform(X_tr, where_tr)
+    check_float32(A_tr.matrix, pre.output_names, X_tr, where_tr)
+    if X_te is None:
+        return A_tr, None
+    A_te = pre.transform(X_te, where_te).matrix
+    check_float32(A_te, pre.output_names, X_te, where_te)
+    return A_tr, A_te
+
+
+def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, A_te: np.ndarray | None, y_te: Any, elapsed: float, out: Path,
              w_te: np.ndarray | None = None) -> dict[str, Any]:
     from ..training import STOP_REASONS
 
@@ -396,11 +410,11 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, X_te: Any
     flow = model.history_.extra.get("gradient_flow")
     if flow:
         s["gradient_flow_epochs"] = len(flow)
-    if X_te is not None:
+    if A_te is not None:
         if w_te is not None and not w_te.any():  # a weighted mean of weights that are all 0 is undefined
             note("every held-out row has --sample-weight 0: the held-out metrics are unweighted.")
             w_te = None
-        m = metrics(model, pre.transform(X_te, rows_of(prep["where"], X_te.index)).matrix, y_te, w_te)
+        m = metrics(model, A_te, y_te, w_te)
         s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}

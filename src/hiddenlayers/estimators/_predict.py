@@ -15,7 +15,7 @@ import torch
 
 from ..network import evaluating, get_activation
 from ..training import to_tensor
-from ._checks import _DTYPES, _validate
+from ._checks import _DTYPES, _validate, refuse_beyond_float32
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -57,13 +57,19 @@ def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
     if check_input:
         X = check_X(est, X)
     if getattr(est, "_np_ok", False) and not sp.issparse(X):
-        h = X.astype(est._np_dtype, copy=False)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said below, in one error, not a RuntimeWarning
+            h = X.astype(est._np_dtype, copy=False)
         layers = est._np_layers
-        for (W, b), act in zip(layers[:-1], est._np_acts):
-            h = act(h @ W + b)
-        W, b = layers[-1]
-        return h @ W + b
-    return torch_forward(est, X)[0]
+        with np.errstate(invalid="ignore", over="ignore"):
+            for (W, b), act in zip(layers[:-1], est._np_acts):
+                h = act(h @ W + b)
+            W, b = layers[-1]
+            out = h @ W + b
+    else:
+        out = torch_forward(est, X)[0]
+    if not np.isfinite(out).all():  # one pass over the small output; only then is X looked at
+        refuse_beyond_float32(est, X, "X")  # finite in X, infinite in the float32 network: as fit refuses it
+    return out
 
 
 def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
