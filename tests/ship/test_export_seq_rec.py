@@ -68,7 +68,7 @@ def test_sequence_classifier_nan_padded_frames_to_probabilities(seq_clf: Sequenc
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(props["classes"]) == ["down", "up"] and props["hiddenlayers_estimator"] == "SequenceClassifier"
     assert json.loads(props["hiddenlayers_app_input"])["shape"] == ["batch", "steps", 3]
-    assert export_onnx(seq_clf, path).parity_rows == 64  # random sequences of mixed lengths
+    # without X the parity runs on 64 random sequences of mixed lengths: test_cli_exports_saved_sequence_and_recommender_files
 
 
 def test_sequence_classifier_max_len_fixes_steps(frames, tmp_path: Path) -> None:
@@ -144,18 +144,26 @@ def rec(ratings) -> Recommender:
     return Recommender(n_factors=4, hidden_layer_sizes=(8,), max_iter=5, device="cpu", random_state=0).fit(X, y)
 
 
+@pytest.fixture(scope="module")
+def rec_onnx(rec: Recommender, tmp_path_factory: pytest.TempPathFactory):
+    """``rec`` exported without X (its parity on random pairs with unseen ids on either side and on both): (path, report).
+    Read only: the tests run sessions on it."""
+    path = tmp_path_factory.mktemp("rec") / "rec.onnx"
+    return path, export_onnx(rec, path)
+
+
 def _predict(model: Recommender, users, items) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unseen ids are counted in a warning
         return model.predict((list(users), list(items)))
 
 
-def test_recommender_raw_int_ids_with_unknown_fallback(rec: Recommender, ratings, tmp_path: Path) -> None:
+def test_recommender_raw_int_ids_with_unknown_fallback(rec: Recommender, rec_onnx, ratings, tmp_path: Path) -> None:
     X, _ = ratings
-    path = tmp_path / "rec.onnx"
-    r = export_onnx(rec, path, X=X.iloc[:50])
+    r = export_onnx(rec, tmp_path / "rec.onnx", X=X.iloc[:50])
     assert r.max_abs_diff < 1e-4 and r.input_name == "users, items" and r.input_types == ["int64", "int64"] and r.output_name == "predictions"
-    assert export_onnx(rec, path).max_abs_diff < 1e-4  # random pairs with unseen ids on either side and on both
+    path, r = rec_onnx
+    assert r.max_abs_diff < 1e-4  # random pairs with unseen ids on either side and on both
     sess = _session(path)
     assert [(i.name, i.type, i.shape) for i in sess.get_inputs()] == [("users", "tensor(int64)", ["batch"]), ("items", "tensor(int64)", ["batch"])]
     model = onnx.load(str(path))
@@ -205,10 +213,8 @@ def test_recommender_mixed_id_types_are_refused(tmp_path: Path) -> None:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(users=st.lists(st.integers(95, 135), min_size=1, max_size=12), data=st.data())
-def test_recommender_graph_equals_predict_on_any_ids(rec: Recommender, users: list[int], data, tmp_path_factory) -> None:
-    path = tmp_path_factory.getbasetemp() / "rec_any.onnx"
-    if not path.exists():
-        export_onnx(rec, path)
+def test_recommender_graph_equals_predict_on_any_ids(rec: Recommender, rec_onnx, users: list[int], data) -> None:
+    path = rec_onnx[0]
     items = data.draw(st.lists(st.integers(-3, 25), min_size=len(users), max_size=len(users)))  # -3..-1 and 20..25: unseen
     out = _session(path).run(None, {"users": np.array(users, dtype=np.int64), "items": np.array(items, dtype=np.int64)})[0]
     np.testing.assert_allclose(out, _predict(rec, users, items), atol=1e-4)
@@ -221,6 +227,7 @@ def test_cli_exports_saved_sequence_and_recommender_files(seq_clf: SequenceClass
     res = ok("export", st_seq, "--out", tmp_path / "seq.onnx", "--json")
     report = json.loads(res.stdout)
     assert report["max_abs_diff"] < 1e-4 and report["input_shape"] == ["batch", "steps", 3]
+    assert report["parity_rows"] == 64  # export_onnx without X: random sequences of mixed lengths
     seqs = _frames(np.random.default_rng(5), [3, 11, 6])
     np.testing.assert_allclose(_session(tmp_path / "seq.onnx").run(None, {"X": _padded(seqs)})[0], seq_clf.predict_proba(seqs), atol=1e-4)
     shown = ok("info", tmp_path / "seq.onnx").stdout

@@ -121,13 +121,14 @@ def server(models: dict):
     assert s.stop() == 0
 
 
-def _hammer(fn, threads: int, seconds: float, max_calls: int) -> list:
+def _hammer(fn, threads: int, seconds: float, max_calls: int, until: threading.Event | None = None) -> list:
+    """``fn(k, i)`` from ``threads`` threads at once, each for at most ``seconds`` and ``max_calls`` calls or until ``until`` is set."""
     out: list = []
     stop = time.time() + seconds
 
     def work(k: int) -> None:
         for i in range(max_calls):
-            if time.time() > stop:
+            if time.time() > stop or until is not None and until.is_set():
                 break
             out.append(fn(k, i))
 
@@ -294,7 +295,8 @@ def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> Non
             return rows, s.post("/predict", {"rows": rows})
 
         done: list = []
-        t = threading.Thread(target=lambda: done.extend(_hammer(call, threads=6, seconds=5, max_calls=10_000)))
+        reloaded = threading.Event()  # the load goes on until the SIGHUP reload is done (at most 30 s)
+        t = threading.Thread(target=lambda: done.extend(_hammer(call, threads=6, seconds=30, max_calls=10_000, until=reloaded)))
         t.start()
         time.sleep(1.0)
         assert s.request("POST", "/reload", headers={"Authorization": "Bearer wrong"})[0] == 401
@@ -303,6 +305,10 @@ def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> Non
         assert (status, json.loads(body)["model_version"]) == (200, 2)
         time.sleep(1.0)
         s.proc.send_signal(signal.SIGHUP)  # the same, by signal
+        deadline = time.time() + 30
+        while json.loads(s.get("/ready")[1])["model_version"] != 3 and time.time() < deadline:
+            time.sleep(0.05)
+        reloaded.set()
         t.join()
         versions = set()
         for rows, (status, got) in done:

@@ -1,18 +1,17 @@
-"""A training script for tests/test_distributed.py: run alone, or by ``torch.distributed.run``.
+"""A training script for tests/training/test_distributed.py: run by ``torch.distributed.run``, or called in process.
 
-``python tests/ddp_worker.py DATA OUT BATCH [KILL_AT]``: fits a small classifier on the
-Parquet directory DATA for 3 epochs (no shuffling, so that runs can be compared
-weight for weight), rank 0 saves OUT. With KILL_AT, rank 1 of the first attempt
-(``TORCHELASTIC_RESTART_COUNT=0``) exits hard at that step, as a killed worker would.
-``$HL_TEST_WEIGHT`` names a weight column of DATA to train with (``ParquetSource(weight=)``).
-With ``$HL_TEST_REGRESSOR`` set, the same run also fits ``MLPRegressor(scale_target=True)`` on DATA's
-target read as numbers (rank 0 saves it to ``OUT.reg.safetensors``): its target statistics and weights.
+``python ddp_worker.py DATA WEIGHTED OUT BATCH KILL_AT``: the fits of :func:`fit_all`, rank 0 saving to the folder
+OUT, after a checkpointed fit that rank 1 of the first attempt (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting
+hard at global step KILL_AT, as a killed worker would; torchrun restarts both ranks, which resume that fit from
+``$HIDDENLAYERS_CHECKPOINT`` (written after each epoch) and save it as ``OUT/resumed.safetensors``.
+One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import torch
 
@@ -33,31 +32,52 @@ class KillAt(Callback):
             os._exit(3)
 
 
+def _classifier(batch: int, kill_at: int = -1) -> hl.MLPClassifier:
+    # every fit has the callback (a batch callback changes how the L2 term is applied, so all runs compared take
+    # the same path); only the resumed fit's rank 1 of the first attempt ever fires it
+    return hl.MLPClassifier(
+        hidden_layer_sizes=(16,), batch_size=batch, max_iter=3, shuffle=False, random_state=0, alpha=1e-3,
+        learning_rate_init=0.01, early_stopping=False, dtype="float64", n_iter_no_change=100, callbacks=[KillAt(kill_at)],
+    )
+
+
+def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int) -> None:
+    """Fit and (rank 0) save to the folder ``out``, 3 epochs without shuffling, so that runs compare weight for weight:
+
+    ``plain.safetensors``: a classifier on ``data`` (target ``y``);
+    ``weighted.safetensors``: the same on ``weighted``, a source with a weight column (``ParquetSource(weight=)``);
+    ``weighted.reg.safetensors``: ``MLPRegressor(scale_target=True)`` on ``weighted``'s digit read as a number
+    (its target statistics and weights), 2 epochs.
+    Each source's statistics pass (its data check: most of a fit's time here) is made once and cached, as in use.
+    """
+    reg = hl.MLPRegressor(hidden_layer_sizes=(8,), batch_size=batch, max_iter=2, shuffle=False, random_state=0, alpha=1e-3,
+                          learning_rate_init=0.01, dtype="float64", n_iter_no_change=100, scale_target=True, callbacks=[KillAt(-1)])
+    fits: list[tuple[str, hl.MLPClassifier | hl.MLPRegressor, ParquetSource]] = [
+        ("plain", _classifier(batch), data), ("weighted", _classifier(batch), weighted), ("weighted.reg", reg, weighted)]
+    for name, model, source in fits:
+        model.fit(source)
+        if is_writer():
+            model.save(out / f"{name}.safetensors")
+
+
+def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:
+    """The Parquet directories ``data`` and ``weighted`` (its weight column ``w``) as the fits read them."""
+    return ParquetSource(data, target="y"), ParquetSource(weighted, target="y", weight="w")
+
+
 def main() -> None:
     torch.set_num_threads(1)
-    data, out, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    data, weighted, out, batch, kill_at = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     init_from_env(timeout_s=30)
     rank, _ = distributed_world()
-    # every run and rank has the callback (a batch callback changes how the L2 term is applied, so
-    # all runs compared take the same path); only rank 1 of the first attempt ever fires it
-    kill = len(sys.argv) > 4 and rank == 1 and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
-    callbacks = [KillAt(int(sys.argv[4]) if kill else -1)]
-    clf = hl.MLPClassifier(
-        hidden_layer_sizes=(16,), batch_size=batch, max_iter=3, shuffle=False, random_state=0, alpha=1e-3,
-        learning_rate_init=0.01, early_stopping=False, dtype="float64", n_iter_no_change=100, callbacks=callbacks,
-    )
-    src = ParquetSource(data, target="y", weight=os.environ.get("HL_TEST_WEIGHT") or None)
-    clf.fit(src)
+    kill = rank == 1 and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+    plain, with_weights = sources(data, weighted)
+    clf = _classifier(batch, kill_at if kill else -1)
+    clf.fit(plain)
     if is_writer():
-        clf.save(out)
-    del clf
-    if os.environ.get("HL_TEST_REGRESSOR"):
-        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), batch_size=batch, max_iter=2, shuffle=False, random_state=0, alpha=1e-3,
-                              learning_rate_init=0.01, dtype="float64", n_iter_no_change=100, scale_target=True, callbacks=callbacks)
-        reg.fit(src)
-        if is_writer():
-            reg.save(out + ".reg.safetensors")
-        del reg
+        clf.save(out / "resumed.safetensors")
+    del os.environ["HIDDENLAYERS_CHECKPOINT"]  # the other fits start from scratch
+    fit_all(plain, with_weights, out, batch)
     shutdown_distributed()
 
 

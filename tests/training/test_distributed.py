@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +32,50 @@ def _torchrun(*args: str, restarts: int = 0, **env: str) -> subprocess.Completed
     return subprocess.run(cmd, env=_env(**env), capture_output=True, text=True, timeout=120)
 
 
+def _frame(weights: bool) -> pd.DataFrame:
+    X, y = load_digits(return_X_y=True)
+    # 16 of the 64 pixels (the image's rows 2 and 3): every rank's statistics pass checks each column of each row group
+    df = pd.DataFrame(X[:640, 16:32], columns=[f"p{i}" for i in range(16, 32)])
+    df["y"] = y[:640]
+    if weights:
+        df["w"] = np.random.default_rng(0).integers(0, 4, size=640).astype(float)
+        df.loc[:31, "w"] = 0.0  # the first global batch (rank 0's first row group and rank 1's) weighs nothing: skipped by both
+    return df
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> str:
-    X, y = load_digits(return_X_y=True)
-    df = pd.DataFrame(X[:640], columns=[f"p{i}" for i in range(64)])
-    df["y"] = y[:640]
     d = tmp_path_factory.mktemp("ddp")
-    df.to_parquet(d / "t.parquet", row_group_size=16)  # 40 row groups of half a global batch
+    _frame(False).to_parquet(d / "t.parquet", row_group_size=16)  # 40 row groups of half a global batch
     return str(d)
+
+
+@pytest.fixture(scope="module")
+def weighted(tmp_path_factory: pytest.TempPathFactory) -> str:
+    d = tmp_path_factory.mktemp("ddpw")
+    _frame(True).to_parquet(d / "t.parquet", row_group_size=16, index=False)
+    return str(d)
+
+
+@pytest.fixture(scope="module")
+def runs(data: str, weighted: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The worker's fits (global batch 32) in this process (``one``) and in one torchrun launch of two ranks (``two``),
+    whose first attempt loses rank 1 at step 30 of the checkpointed fit (mid-epoch 2: 20 steps an epoch): torchrun
+    restarts both, they resume from epoch 1's checkpoint, then make the other fits. Read only by the tests."""
+    one, two = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("two")
+    spec = importlib.util.spec_from_file_location("ddp_worker", WORKER)
+    assert spec is not None and spec.loader is not None
+    worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worker)
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        for name in ("WORLD_SIZE", "RANK", "HIDDENLAYERS_CHECKPOINT"):
+            mp.delenv(name, raising=False)
+        warnings.simplefilter("ignore")  # 3 epochs do not converge, on purpose
+        worker.fit_all(*worker.sources(data, weighted), one, 32)
+    run = _torchrun(data, weighted, str(two), "32", "30", restarts=1, HIDDENLAYERS_CHECKPOINT=str(two / "run.ckpt"))
+    assert run.returncode == 0, run.stderr[:3000]
+    assert "exitcode: 3" in run.stderr, run.stderr[-3000:]  # rank 1 was killed (KillAt's exit status), and the restart finished
+    return {"one": one, "two": two}
 
 
 def _weights(path: Path | str) -> list[np.ndarray]:
@@ -45,66 +83,42 @@ def _weights(path: Path | str) -> list[np.ndarray]:
     return [*m.coefs_, *m.intercepts_]
 
 
-def test_two_ranks_with_global_batch_b_match_one_process_and_resume_after_a_kill(data: str, tmp_path: Path) -> None:
-    one, two, resumed = tmp_path / "one.safetensors", tmp_path / "two.safetensors", tmp_path / "resumed.safetensors"
-    single = subprocess.run([sys.executable, WORKER, data, str(one), "32"], env=_env(), capture_output=True, text=True, timeout=120)
-    assert single.returncode == 0, single.stderr[-2000:]
-    run = _torchrun(data, str(two), "32")
-    assert run.returncode == 0, run.stderr[:3000]
+def test_two_ranks_with_global_batch_b_match_one_process_and_resume_after_a_kill(runs: dict[str, Path]) -> None:
+    one, two = runs["one"] / "plain.safetensors", runs["two"] / "plain.safetensors"
     for a, b in zip(_weights(one), _weights(two)):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     assert hl.load(two).n_iter_ == 3
-    # rank 1 dies at step 30 (mid-epoch 2: 20 steps an epoch); torchrun restarts both, they resume from epoch 1's checkpoint
-    ckpt = tmp_path / "run.ckpt"
-    run = _torchrun(data, str(resumed), "32", "30", restarts=1, HIDDENLAYERS_CHECKPOINT=str(ckpt))
-    assert run.returncode == 0, run.stderr[:3000]
+    resumed = runs["two"] / "resumed.safetensors"  # the fit that lost rank 1 mid-epoch 2 and resumed from the checkpoint
     model = hl.load(resumed)
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
     for a, b in zip(_weights(two), _weights(resumed)):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
-@pytest.fixture(scope="module")
-def weighted(tmp_path_factory: pytest.TempPathFactory) -> str:
-    X, y = load_digits(return_X_y=True)
-    df = pd.DataFrame(X[:640], columns=[f"p{i}" for i in range(64)])
-    df["y"] = y[:640]
-    df["w"] = np.random.default_rng(0).integers(0, 4, size=640).astype(float)
-    df.loc[:31, "w"] = 0.0  # the first global batch (rank 0's first row group and rank 1's) weighs nothing: skipped by both
-    d = tmp_path_factory.mktemp("ddpw")
-    df.to_parquet(d / "t.parquet", row_group_size=16, index=False)
-    return str(d)
-
-
-def test_two_ranks_with_weights_match_one_process(weighted: str, tmp_path: Path) -> None:
+def test_two_ranks_with_weights_match_one_process(runs: dict[str, Path], weighted: str) -> None:
     """Each rank's batch mean counts by its rows' summed weight (before: refused; averaged equally it would not match),
     a batch of weight 0 on every rank makes no step, and the epoch's loss is the weighted mean over both ranks' rows.
-    (Resuming after a killed rank is the unweighted test's: a restarted run reads its weights from the files again.)
+    (Resuming after a killed rank is the unweighted fit's: a restarted run reads its weights from the files again.)
     The same runs fit MLPRegressor(scale_target=True) on the digit as a number: every rank standardizes y by the
     weighted mean and std of every row, so two ranks train as one process does."""
-    one, two = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
-    single = subprocess.run([sys.executable, WORKER, weighted, str(one), "32"], env=_env(HL_TEST_WEIGHT="w", HL_TEST_REGRESSOR="1"),
-                            capture_output=True, text=True, timeout=120)
-    assert single.returncode == 0, single.stderr[-2000:]
-    run = _torchrun(weighted, str(two), "32", HL_TEST_WEIGHT="w", HL_TEST_REGRESSOR="1")
-    assert run.returncode == 0, run.stderr[:3000]
+    one, two = runs["one"] / "weighted.safetensors", runs["two"] / "weighted.safetensors"
     for a, b in zip(_weights(one), _weights(two)):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     np.testing.assert_allclose(hl.load(two).loss_curve_, hl.load(one).loss_curve_, rtol=1e-6)
-    reg_one, reg_two = hl.load(f"{one}.reg.safetensors"), hl.load(f"{two}.reg.safetensors")
+    reg_one, reg_two = hl.load(runs["one"] / "weighted.reg.safetensors"), hl.load(runs["two"] / "weighted.reg.safetensors")
     frame = pd.read_parquet(weighted)
     mean = np.average(frame["y"], weights=frame["w"])
     assert reg_two.target_mean_[0] == pytest.approx(mean, rel=1e-12)
     assert reg_two.target_scale_[0] == pytest.approx(np.sqrt(np.average((frame["y"] - mean) ** 2, weights=frame["w"])), rel=1e-12)
     np.testing.assert_array_equal(reg_two.target_mean_, reg_one.target_mean_)
     np.testing.assert_array_equal(reg_two.target_scale_, reg_one.target_scale_)
-    for a, b in zip(_weights(f"{one}.reg.safetensors"), _weights(f"{two}.reg.safetensors")):
+    for a, b in zip(_weights(runs["one"] / "weighted.reg.safetensors"), _weights(runs["two"] / "weighted.reg.safetensors")):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
 def test_a_bad_master_address_is_one_clear_line(data: str, tmp_path: Path) -> None:
     env = _env(WORLD_SIZE="2", RANK="0", LOCAL_RANK="0", MASTER_ADDR="no-such-host.invalid", MASTER_PORT="29531")
-    cmd = [sys.executable, "-m", "hiddenlayers", "train", data, "--target", "y", "--out", str(tmp_path / "m.safetensors"), "--join-timeout", "5"]
+    cmd = [sys.executable, "-m", "hiddenlayers", "train", data, "--target", "y", "--out", str(tmp_path / "m.safetensors"), "--join-timeout", "1"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
@@ -116,7 +130,7 @@ def test_a_worker_that_never_joins_is_an_error_after_the_timeout(data: str, tmp_
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = _env(WORLD_SIZE="2", RANK="0", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    cmd = [sys.executable, "-m", "hiddenlayers", "train", data, "--target", "y", "--out", str(tmp_path / "m.safetensors"), "--join-timeout", "3"]
+    cmd = [sys.executable, "-m", "hiddenlayers", "train", data, "--target", "y", "--out", str(tmp_path / "m.safetensors"), "--join-timeout", "1"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
-    assert res.stderr.startswith("error: cannot form the process group at 127.0.0.1:") and "within 3 s" in res.stderr, res.stderr
+    assert res.stderr.startswith("error: cannot form the process group at 127.0.0.1:") and "within 1 s" in res.stderr, res.stderr
