@@ -46,6 +46,9 @@ def test_same_seed_same_utterances_and_checks() -> None:
     b = spoken_digit_strings(5, random_state=1)
     assert a[1] == b[1] and all(np.array_equal(p, q) for p, q in zip(a[0], b[0]))
     assert spoken_digit_strings(5, random_state=1, split="test")[1] != a[1]
+    frames, texts, segments = spoken_digit_strings(5, random_state=1, gap=2, return_segments=True)
+    assert texts == a[1] and [len(s) for s in segments] == [len(t) for t in texts]
+    assert [len(f) for f in frames] == [int(s.sum()) + 2 * (len(s) - 1) for s in segments]
     with pytest.raises(ValueError, match=r"^max_len must be >= min_len"):
         spoken_digit_strings(5, min_len=3, max_len=2)
     with pytest.raises(ValueError, match=r"^split must be 'train' or 'test'"):

@@ -15,6 +15,7 @@ no speaker ids: the same six speakers are in both parts.
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +43,16 @@ def _check(n: object, min_len: object, max_len: object, split: object, test_frac
 
 def spoken_digit_strings(
     n: int, *, min_len: int = 2, max_len: int = 4, split: str = "train", test_fraction: float = 0.25, gap: int = 0, random_state: int = 0,
-) -> tuple[list[np.ndarray], list[str]]:
+    return_segments: bool = False,
+) -> Any:
     """``n`` utterances of ``min_len``-``max_len`` spoken digits: ``(frames, texts)``.
 
     ``frames[i]``: float32 ``(T_i, 13)`` MFCCs (10 ms frames), the recordings' frames one after
     the other with ``gap`` frames of silence between them (each MFCC at the minimum it takes in
     the data set: the quietest frame); ``texts[i]``: the digits spoken, such as ``"314"``. ``split``:
     ``"train"`` or ``"test"``, drawn from disjoint recordings for one ``random_state`` (see the module).
+    ``return_segments=True`` adds a third list: per utterance, each recording's frame count ``(len(text),)`` int64
+    (gaps not counted), the true word boundaries an oracle may cut at.
 
     >>> frames, texts = spoken_digit_strings(3, random_state=0)  # doctest: +SKIP
     >>> len(frames), frames[0].shape[1], all(2 <= len(t) <= 4 for t in texts)  # doctest: +SKIP
@@ -64,6 +68,7 @@ def spoken_digit_strings(
     silence = np.concatenate(recordings).min(axis=0)[None, :].repeat(int(gap), axis=0)  # (gap, 13)
     frames: list[np.ndarray] = []
     texts: list[str] = []
+    segments: list[np.ndarray] = []
     for length in rng.integers(int(min_len), int(max_len) + 1, size=int(n)):
         chosen = rng.choice(pool, size=int(length))
         parts: list[np.ndarray] = []
@@ -73,7 +78,8 @@ def spoken_digit_strings(
             parts.append(recordings[i])
         frames.append(np.concatenate(parts).astype(np.float32, copy=False))
         texts.append("".join(str(int(digits[i])) for i in chosen.tolist()))
-    return frames, texts
+        segments.append(np.array([len(recordings[i]) for i in chosen.tolist()], dtype=np.int64))
+    return (frames, texts, segments) if return_segments else (frames, texts)
 
 
 __all__ = ["spoken_digit_strings"]
