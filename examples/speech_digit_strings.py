@@ -87,8 +87,8 @@ def main() -> None:
     rec_s = time.perf_counter() - t0
     greedy, beam = rec.predict(X_test), rec.predict(X_test, beam_size=BEAM)
 
-    print(f"\n{'model':<72} {'CER':>6} {'WER':>6} {'fit s':>6}")
-    print(f"SpeechRecognizer spec: {SPEC}")
+    print(f"\nSpeechRecognizer spec: {SPEC}")
+    print(f"{'model':<72} {'CER':>6} {'WER':>6} {'fit s':>6}")
     print(row(f"baseline: most frequent digit x median length ('{digit * length}')", y_test, baseline, None))
     print(row("oracle: SequenceClassifier per digit, cut at the true boundaries", y_test, oracle_hyps, oracle_s))
     print(row("hiddenlayers: SpeechRecognizer, greedy", y_test, greedy, rec_s))
