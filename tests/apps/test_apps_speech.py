@@ -71,6 +71,15 @@ def test_early_stopping_keeps_best_held_out_cer() -> None:
     assert rec.score(X_val, y) > 0.8
 
 
+def test_verbose_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = toy(20, 2)
+    SpeechRecognizer("gru4", max_iter=2, early_stopping=False, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("epoch 1: CTC loss ") and "validation" not in lines[0]
+    SpeechRecognizer("gru4", max_iter=1, verbose=True, random_state=0).fit(X, y)
+    assert ", validation CER " in capsys.readouterr().out
+
+
 def test_patience_waits_for_the_first_symbols() -> None:
     """While the held-out CER is 1 (CTC emitting only blanks) no epoch counts against n_iter_no_change."""
     from hiddenlayers.apps._speech.recognizer import _PatienceAfterBlanks

@@ -94,8 +94,9 @@ class _EpochPrinter(Callback):
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         logs = kwargs["logs"]
-        cer = 1.0 - logs["val_score"] if logs.get("val_score") is not None else float("nan")
-        print(f"epoch {logs['epoch']}: CTC loss {logs['train_loss']:.4f}, validation CER {cer:.4f}", flush=True)
+        score = logs.get("val_score")
+        held_out = f", validation CER {1.0 - score:.4f}" if score is not None and np.isfinite(score) else ""  # none without early_stopping
+        print(f"epoch {logs['epoch']}: CTC loss {logs['train_loss']:.4f}{held_out}", flush=True)
 
 
 @document(SPEECH_PARAMS)
