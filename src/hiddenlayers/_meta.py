@@ -18,7 +18,7 @@ META_KEY = "hiddenlayers"
 #: --sample-weight``): never an input; ``info`` shows it, ``evaluate``/``predict`` and the server name it
 WEIGHT_COLUMN_KEY = "sample_weight_column"
 MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier",
-               "SequenceClassifier", "TextClassifier", "Translator")
+               "SequenceClassifier", "TextClassifier", "Translator", "SpeechRecognizer")
 
 
 def parse_metadata(raw: Any, where: Any, error: type[Exception]) -> dict[str, Any]:

@@ -216,3 +216,12 @@ def test_pipeline_set_output_pandas_works_as_with_the_mlps(fitted: SequenceClass
     conv = SequenceClassifier("conv4k3,lstm4", max_iter=1, random_state=0).fit(X[:60], y[:60])
     with pytest.raises(ValueError, match=r"hidden1's output has shape \(4, \d+, 4\) \(one row per step of each sequence\)"):
         conv.set_output(transform="pandas").transform(X[:4], layer=1)
+
+
+def test_docstring_lists_every_parameter() -> None:
+    """The parameter table's numpydoc section is in SequenceClassifier's docstring (the decorator sat on a helper function)."""
+    from hiddenlayers.apps._seq.sequence import SEQUENCE_PARAMS
+
+    doc = SequenceClassifier.__doc__ or ""
+    assert "Parameters\n----------" in doc
+    assert all(f"\n{p.name} : " in doc for p in SEQUENCE_PARAMS)

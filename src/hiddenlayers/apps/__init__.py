@@ -8,6 +8,8 @@
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step).
+* :class:`SpeechRecognizer` -- speech to text: conv/recurrent layers over MFCC frames trained by CTC; greedy or
+  prefix-beam decoding (:func:`greedy_decode`, :func:`prefix_beam_search`), :func:`character_error_rate` / :func:`word_error_rate`.
 * :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
 * :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU).
 
@@ -33,6 +35,12 @@ _EXPORTS = {
     "long_features": "._seq.long",
     "long_labels": "._seq.long",
     "long_sequences": "._seq.long",
+    "SpeechRecognizer": "._speech.recognizer",
+    "CTCNetwork": "._speech.net",
+    "greedy_decode": "._speech.decode",
+    "prefix_beam_search": "._speech.decode",
+    "character_error_rate": "._speech.metrics",
+    "word_error_rate": "._speech.metrics",
     "TextClassifier": "._text",
     "Translator": "._translate.translate",
 }

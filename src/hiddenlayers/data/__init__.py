@@ -50,6 +50,7 @@ _EXPORTS = {
     "load_movie_reviews": "._text",
     "load_gene_families": "._text",
     "load_spoken_digits": "._speech",
+    "spoken_digit_strings": "._digit_strings",
     "load_bible_pairs": "._bible",
     "check": "._check.check",
     "DataReport": "._check.report",

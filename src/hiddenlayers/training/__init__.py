@@ -22,6 +22,8 @@ _EXPORTS = {
     "generalized_cross_entropy": "._losses",
     "classification_loss": "._losses",
     "distillation_loss": "._distill_loss",
+    "ctc_loss": "._ctc_loss",
+    "ctc_per_row": "._ctc_loss",
     "FlatParams": "._optim",
     "Optimizer": "._optim",
     "Schedule": "._optim",

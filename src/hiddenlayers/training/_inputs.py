@@ -77,6 +77,8 @@ def check_shapes(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
 
 def _y_form(loss: Loss, k: int) -> str:
     """How ``Y`` is written for ``loss``: what the shape message adds."""
+    if loss.name == "ctc":
+        return "output frames, label length and label ids per row for ctc"
     if loss.target_width is not None:
         return f"labels, soft targets and a labelled-row mask for {loss.name}"
     if loss.out_activation == "softmax":

@@ -162,7 +162,8 @@ class SequenceNetwork(Network):
             x = x.masked_fill(nan, 0.0)
         return x, valid.sum(1).clamp_min(1)
 
-    def forward(self, x: Tensor, return_hidden: bool = False, lengths: Tensor | None = None) -> Any:
+    def run_hidden(self, x: Tensor, lengths: Tensor | None = None, keep: bool = False) -> tuple[Tensor, Tensor, list[Tensor]]:
+        """``(last hidden output, each sample's steps there (N,), every hidden output if keep)`` for a padded batch ``x``."""
         if lengths is None:
             x, lengths = self.split_padding(x)
         if self.training and not self.fixed_length and x.shape[1] > int(lengths.max()):
@@ -175,8 +176,12 @@ class SequenceNetwork(Network):
                 h, lengths = aware(h, lengths), step_lengths(aware, lengths)
             else:
                 h = layer(h)
-            if return_hidden:
+            if keep:
                 hidden.append(h)
+        return h, lengths, hidden
+
+    def forward(self, x: Tensor, return_hidden: bool = False, lengths: Tensor | None = None) -> Any:
+        h, _, hidden = self.run_hidden(x, lengths, return_hidden)
         out = self.head(h.flatten(1) if h.ndim > 2 else h)  # (N, classes) raw scores
         return (out, hidden) if return_hidden else out
 

@@ -107,13 +107,13 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
 )
 
 
-@document(SEQUENCE_PARAMS)
 def _reads_numbers(est: Any) -> bool:
     """Whether ``est`` reads sequences as given (a SequenceClassifier), so a long table's numbers can be its input; a subclass
     that reads something else (TextClassifier: texts) has no ``fit_long`` (scikit-learn's ``available_if``: ``hasattr`` is False)."""
     return type(est)._sequences is SequenceClassifier._sequences
 
 
+@document(SEQUENCE_PARAMS)
 class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 

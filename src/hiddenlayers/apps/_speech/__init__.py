@@ -1,0 +1,6 @@
+"""The :class:`~hiddenlayers.apps.SpeechRecognizer` application (speech to text by CTC), one idea per module.
+
+``recognizer``: the estimator (fit, predict, score, its model file); ``net``: ``CTCNetwork``, the
+sequence layers with a per-frame softmax; ``inputs``: the frames and transcripts it reads;
+``decode``: greedy and prefix-beam CTC decoding; ``metrics``: character and word error rates (``jiwer``).
+"""

@@ -1,0 +1,307 @@
+"""``SpeechRecognizer``: feature frames (MFCCs) -> text, with sequence hidden layers trained by CTC.
+
+The hidden layers come from the sequence spec grammar (``conv64k5:same``, ``pool2``,
+``lstm64:bi``, ``gru64``; every recurrent layer returns all its steps), a linear head gives
+each output frame a softmax over the alphabet and CTC's blank, and
+:func:`~hiddenlayers.training.ctc_loss` (PyTorch's ``ctc_loss``) trains them on transcripts
+alone: no frame-level alignment is needed. The alphabet is the characters of ``fit``'s
+transcripts (``alphabet_``). ``predict`` decodes greedily (the best path) or by a CTC prefix
+beam search (``beam_size > 1``); ``score`` is 1 - the character error rate (``jiwer``).
+Early stopping holds out ``validation_fraction`` of the utterances and keeps the epoch of the
+lowest greedy CER. Frames are standardised per feature with the training mean and standard
+deviation, kept in the model file.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> frames = [rng.normal(size=(12, 3)).astype(np.float32) for _ in range(8)]  # (T, F) each
+>>> rec = SpeechRecognizer("gru8:bi", max_iter=2, early_stopping=False, random_state=0).fit(frames, ["ab", "ba"] * 4)
+>>> rec.alphabet_, len(rec.predict(frames[:3]))
+('ab', 3)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, cast
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+
+from ..._params import Param, document, validate
+from ...exceptions import DataError
+from ...network import evaluating, load_device, resolve_device
+from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, to_tensor, train
+from .._app_params import positive_int, row
+from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from .._fit import hidden_spec, one_thread, progress_callbacks, seed_everything
+from .._fitted import FitRequired
+from .._seq.data import lengths_of, pad_frames
+from .decode import greedy_decode, prefix_beam_search
+from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
+from .metrics import character_error_rate, check_texts
+from .net import CTCNetwork, ctc_spec
+
+DEFAULT_SPEC = "conv64k5:same,pool2,conv64k5:same,conv64k5:same"  # the fastest learner measured on digit strings (see the guide)
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _spec(value: Any) -> Any:
+    return ctc_spec(hidden_spec(value))
+
+
+SPEECH_PARAMS: tuple[Param, ...] = (
+    row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a sequence spec that keeps the time axis, such as 'conv64k5:same,pool2,conv64k5:same,conv64k5:same' or "
+        "'conv32k5:same,pool2,gru64:bi' (recurrent layers return every step)", check=False),  # checked by fit, with the layer named
+    row("activation", "relu", check=False),
+    row("solver", "adam"),
+    row("learning_rate", "constant"),
+    row("learning_rate_init", 3e-3),
+    row("alpha", 0.0),
+    row("batch_size", 32),
+    row("max_iter", 30),
+    row("early_stopping", True, "Hold out validation_fraction of the utterances and keep the epoch of their lowest greedy character error rate, "
+        "stopping when it stops improving"),
+    row("validation_fraction", 0.1),
+    row("n_iter_no_change", 5),
+    row("tol", 1e-4, "Least fall of the held-out character error rate (or of the training loss without early_stopping) that counts as progress"),
+    row("clip_grad_norm", 5.0),
+    row("dtype", "float32"),
+    row("device", "auto", check=False),
+    row("random_state", None),
+    row("progress_bar", False),
+    row("verbose", False),
+)
+
+
+class _PatienceAfterBlanks(NoImprovement):
+    """``NoImprovement`` on 1 - held-out CER whose patience starts once the CER first falls below 1.
+
+    CTC's first epochs commonly emit only blanks: the held-out CER stays at 1 (score 0) for
+    many epochs while the loss falls (17 epochs for 'conv64k5:same,pool2,conv64k5:same,gru32:bi' on
+    400 digit strings), so the plain rule would stop a model that is about to learn.
+    """
+
+    def update(self, value: float) -> bool:
+        better = super().update(value)
+        if not self.best > 0.0:
+            self.count = 0
+        return better
+
+
+class _EpochPrinter(Callback):
+    """``verbose``: one line per epoch with the CTC loss and the held-out character error rate."""
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        logs = kwargs["logs"]
+        score = logs.get("val_score")
+        held_out = f", validation CER {1.0 - score:.4f}" if score is not None and np.isfinite(score) else ""  # none without early_stopping
+        print(f"epoch {logs['epoch']}: CTC loss {logs['train_loss']:.4f}{held_out}", flush=True)
+
+
+@document(SPEECH_PARAMS)
+class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
+    """Transcribe utterances (feature frames, e.g. MFCCs) to text with CTC-trained sequence hidden layers.
+
+    Fitted attributes: ``alphabet_`` (the symbols, in id order 1..; 0 is the blank), ``network_``
+    (a :class:`CTCNetwork`), ``n_features_in_``, ``mean_`` / ``scale_`` ``(F,)``, ``max_len_`` (most frames seen
+    in fit), ``min_length_`` (fewest frames the spec reads), ``history_``, ``loss_curve_`` (mean CTC loss per
+    utterance), ``validation_scores_`` (1 - held-out greedy CER per epoch), ``best_validation_score_``, ``n_iter_``, ``stop_reason_``.
+    """
+
+    def __init__(
+        self, hidden_layer_sizes: Any = DEFAULT_SPEC, *, activation: str = "relu", solver: str = "adam", learning_rate: str = "constant",
+        learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, early_stopping: bool = True,
+        validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
+        dtype: str = "float32", device: str = "auto", random_state: int | None = None, progress_bar: bool = False, verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.clip_grad_norm = clip_grad_norm
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.progress_bar = progress_bar
+        self.verbose = verbose
+
+    # -- fit ----------------------------------------------------------------------
+    def fit(self, X: Any, y: Any) -> SpeechRecognizer:
+        """Train on utterances ``X`` (frames, see :mod:`.inputs`) and their transcripts ``y`` (one non-empty text each).
+
+        Every check of the data and parameters runs before a fitted attribute changes, and the new
+        network is trained apart: a refit that raises leaves a fitted model as it was.
+        """
+        validate(self, SPEECH_PARAMS)
+        spec = _spec(self.hidden_layer_sizes)
+        seqs = as_frames(X)
+        texts = check_transcripts(y, len(seqs))
+        alphabet = "".join(sorted(set("".join(texts))))
+        lengths = lengths_of(seqs)
+        frames = np.concatenate(seqs)  # (total frames, F)
+        mean, scale = frames.mean(0).astype(np.float64), np.maximum(frames.std(0), 1e-6).astype(np.float64)
+        device = resolve_device(self.device)
+        generator = seed_everything(self.random_state)
+        max_len, n_features = int(lengths.max()), int(frames.shape[1])
+        with one_thread():  # the build's dry run of a recurrent layer stalls when two threads must meet on a busy machine
+            network = CTCNetwork((max_len, n_features), spec, len(alphabet) + 1, activation=self.activation)
+        network.to(dtype=_DTYPES[self.dtype], device=device)
+        min_length = network.min_length(max_len)
+        check_lengths(seqs, min_length)
+        frames_out = network.output_lengths(torch.as_tensor(lengths)).numpy()
+        check_emittable(texts, frames_out)
+        padded = pad_frames(seqs, max_len, mean, scale)  # (N, T, F), NaN steps past each end
+        Y = target_rows(texts, alphabet, frames_out)
+        train_idx, val_idx = self._split(len(seqs))
+        history = self._train(network, device, padded, lengths, Y, texts, alphabet, train_idx, val_idx, generator)
+        self.alphabet_, self.n_features_in_, self.mean_, self.scale_ = alphabet, n_features, mean, scale
+        self.max_len_, self.min_length_, self._device, self.network_ = max_len, min_length, device, network
+        self._set_history(history)
+        return self
+
+    def _split(self, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sorted training and held-out utterance indices (all for training without early stopping)."""
+        if not self.early_stopping:
+            return np.arange(n), None
+        n_val = max(1, int(round(self.validation_fraction * n)))
+        if n - n_val < 1:
+            raise ValueError(f"{n} utterances are too few for early_stopping with validation_fraction={self.validation_fraction}: "
+                             "pass more utterances or early_stopping=False.")
+        order = np.random.default_rng(self.random_state).permutation(n)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    def _train(self, network: CTCNetwork, device: torch.device, padded: np.ndarray, lengths: np.ndarray, Y: np.ndarray, texts: list[str],
+               alphabet: str, train_idx: np.ndarray, val_idx: np.ndarray | None, generator: torch.Generator) -> History:
+        """Train ``network`` on the ``train_idx`` utterances; with ``val_idx``, keep the epoch of their best greedy CER."""
+        dtype = _DTYPES[self.dtype]
+        Xt, Yt = to_tensor(padded[train_idx], dtype, device), to_tensor(Y[train_idx], dtype, device)
+        validate_fn = None
+        if val_idx is not None:
+            Xv, lv, Yv = to_tensor(padded[val_idx], dtype, device), lengths[val_idx], to_tensor(Y[val_idx], dtype, device)
+            refs = [texts[i] for i in val_idx.tolist()]
+
+            def validate_fn() -> tuple[float, float]:
+                log_probs, loss = _run(network, Xv, lv, Yv)
+                hyps = ["".join(alphabet[s - 1] for s in greedy_decode(lp)) for lp in log_probs]
+                network.train()
+                return loss / len(refs), 1.0 - character_error_rate(refs, hyps)
+
+        rule = _PatienceAfterBlanks("val_score", self.tol, self.n_iter_no_change) if validate_fn is not None else NoImprovement("train_loss", self.tol, self.n_iter_no_change)
+        callbacks = [*([_EpochPrinter()] if self.verbose else []), *progress_callbacks(self)]
+        with one_thread():  # small recurrent steps: one thread is fastest
+            result = train(
+                network, Xt, Yt, loss=ctc_loss(Y.shape[1] - 2), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+                schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
+                batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate_fn,
+                no_improvement=rule,
+                clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
+                generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks,
+            )
+        network.eval()
+        return result.history
+
+    def _set_history(self, history: History) -> None:
+        """scikit-learn's fitted attributes from ``history`` (of a fit or a loaded file)."""
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history.train_loss)
+        self.validation_scores_ = list(history.val_score) if self.early_stopping else None
+        best = history.best_epoch
+        kept = self.early_stopping and best is not None and best in history.epoch
+        self.best_validation_score_ = float(history.val_score[history.epoch.index(best)]) if kept else None
+        self.stop_reason_ = history.stop_reason
+
+    # -- predict ------------------------------------------------------------------
+    def network_input(self, X: Any) -> np.ndarray:
+        """The padded array ``(N, T, F)`` the network reads: frames standardised with ``mean_`` / ``scale_``, whole NaN steps after
+        each utterance's end (``T``: the longest in ``X``). What the lens runs ``network_`` on."""
+        self._require_fitted()
+        seqs = as_frames(X)
+        if seqs[0].shape[1] != self.n_features_in_:
+            raise DataError(f"X has {seqs[0].shape[1]} features per frame but the model was fitted on {self.n_features_in_}: pass the same features.")
+        lengths = check_lengths(seqs, self.min_length_)
+        return pad_frames(seqs, int(lengths.max()), self.mean_, self.scale_)
+
+    def frame_log_probs(self, X: Any) -> list[np.ndarray]:
+        """Per utterance, the natural-log probabilities ``(T'_i, 1 + len(alphabet_))`` of each output frame; column 0 is the blank,
+        column ``k`` is ``alphabet_[k - 1]``. What :meth:`predict` decodes."""
+        padded = self.network_input(X)
+        lengths = (~np.isnan(padded[..., 0])).sum(1)
+        return _run(self.network_, to_tensor(padded, _DTYPES[self.dtype], self._device), lengths)[0]
+
+    def predict(self, X: Any, *, beam_size: int = 1) -> list[str]:
+        """The transcript of each utterance: greedy CTC decoding (``beam_size=1``), or a prefix beam search keeping ``beam_size`` labels."""
+        positive_int().check("beam_size", beam_size)
+        decode = greedy_decode if beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
+        return ["".join(self.alphabet_[s - 1] for s in decode(lp)) for lp in self.frame_log_probs(X)]
+
+    def score(self, X: Any, y: Any, *, beam_size: int = 1) -> float:
+        """1 - the corpus character error rate of :meth:`predict` against the transcripts ``y`` (higher is better, as scikit-learn's scores).
+
+        A character of ``y`` outside ``alphabet_`` is allowed: the model cannot emit it, so it counts as an error.
+        """
+        self._require_fitted()
+        refs = check_texts(y, "y", allow_empty=False)
+        hyps = self.predict(X, beam_size=beam_size)
+        if len(refs) != len(hyps):
+            raise ValueError(f"y must hold one text per utterance: X has {len(hyps)} utterances, y has {len(refs)} texts.")
+        return 1.0 - character_error_rate(refs, hyps)
+
+    # -- files --------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle), atomically."""
+        self._require_fitted()
+        state = {"alphabet": self.alphabet_, "n_features": self.n_features_in_, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
+                 "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict()}
+        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:
+        """Read a model written by :meth:`save` (JSON and raw tensors only; nothing is unpickled)."""
+        params, state, tensors = load_app(path, cls.__name__, device)
+        model = cls(**params)
+        model.alphabet_, model.n_features_in_ = str(state["alphabet"]), int(state["n_features"])
+        model.mean_, model.scale_ = np.asarray(state["mean"], dtype=np.float64), np.asarray(state["scale"], dtype=np.float64)
+        model.max_len_, model.min_length_ = int(state["max_len"]), int(state["min_length"])
+        model._device = load_device(model.device, device)
+        with one_thread():
+            net = cast(CTCNetwork, CTCNetwork.from_config(state["network"]))
+        restore_state(net, split_prefix(tensors, "network"), path)
+        model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
+        model._set_history(History.from_dict(state["history"]))
+        return model
+
+
+@torch.inference_mode()
+def _run(network: CTCNetwork, X: torch.Tensor, lengths: np.ndarray, Y: torch.Tensor | None = None,
+         batch: int = 256) -> tuple[list[np.ndarray], float]:
+    """``(per-utterance log-probabilities (T'_i, symbols), summed CTC loss against Y's rows or 0.0)`` for padded ``X``,
+    in batches of similar lengths (each cut to its longest utterance)."""
+    order = np.argsort(lengths, kind="stable")
+    out: list[np.ndarray] = [np.empty(0)] * len(order)
+    loss = 0.0
+    with evaluating(network), one_thread():
+        for start in range(0, len(order), batch):
+            idx = order[start : start + batch]
+            rows = torch.as_tensor(idx, device=X.device)
+            z = network(X[rows][:, : int(lengths[idx].max())])  # (B, T', symbols)
+            if Y is not None:
+                loss += float(ctc_per_row(z, Y[rows]).sum())
+            lp = torch.log_softmax(z.double(), dim=2).cpu().numpy()
+            frames = network.output_lengths(torch.as_tensor(lengths[idx])).tolist()
+            for k, i in enumerate(idx.tolist()):
+                out[i] = lp[k, : frames[k]]
+    return out, loss
+
+
+__all__ = ["DEFAULT_SPEC", "SPEECH_PARAMS", "SpeechRecognizer"]
