@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from hiddenlayers import Autoencoder, Recommender
+from hiddenlayers.exceptions import DataError
 
 N_USERS, N_ITEMS = 100, 80  # last month's; this month adds 30 users and 20 items
 rng0 = np.random.default_rng(0)
@@ -98,3 +99,9 @@ def test_the_record_survives_save_and_load(last_month: Recommender, tmp_path: Pa
     back = Recommender.load(tmp_path / "now.safetensors")
     assert back.provenance_ == tuned.provenance_ and back.init_from is None
     np.testing.assert_array_equal(back.predict(now[["user", "item"]]), tuned.predict(now[["user", "item"]]))
+
+
+def test_ids_of_another_type_than_the_sources_are_refused_not_all_new(last_month: Recommender) -> None:
+    now = _month(300, N_USERS, N_ITEMS, 6)
+    with pytest.raises(DataError, match=r"^User ids are strings \(first: '\d+'\) but the model was fitted on numbers .* convert them with \.astype\(int\) first\.$"):
+        Recommender(**PARAMS, init_from=last_month).fit(now[["user", "item"]].astype({"user": str}), now.rating)

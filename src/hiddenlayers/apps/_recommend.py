@@ -387,7 +387,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
             raise DataError("y must hold at least 2 finite ratings (no NaN or infinity).")
         _check_pairs(X, users, items, "fit")
         source, provenance = open_source(self)
-        known = (source.users_, source.items_) if source is not None else (pd.Index([]), pd.Index([]))
+        known = (source.users_, source.items_) if source is not None else (None, None)
+        if source is not None:  # ids of another type than the source's ("1" for 1) would all be new: the cause is the type
+            check_id_kinds("user", users, source.users_.get_indexer(users), source.users_)
+            check_id_kinds("item", items, source.items_.get_indexer(items), source.items_)
         users_, items_ = joined_ids(known[0], users), joined_ids(known[1], items)
         mean = float(source.global_mean_ if source is not None else ratings.mean())
         codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
@@ -398,12 +401,12 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         fixed = frozen_names(self, [f"mlp.{n}" for n in net.mlp.hidden_names])
         copied = self._start_from(source, net) if source is not None else []
         with frozen(net, fixed):
-            history = self._train(net, mean, codes, ratings, device, gen, (len(known[0]), len(known[1])), "mlp.head" in copied)
+            kept = (len(source.users_), len(source.items_)) if source is not None else (0, 0)
+            history = self._train(net, mean, codes, ratings, device, gen, kept, "mlp.head" in copied)
         self.network_, self.users_, self.items_, self.global_mean_, self.history_ = net, users_, items_, mean, history
         self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
         if self.provenance_ is not None and source is not None:
-            self.provenance_.update(users_from_source=len(known[0]), new_users=len(users_) - len(known[0]),
-                                    items_from_source=len(known[1]), new_items=len(items_) - len(known[1]))
+            self.provenance_.update(users_from_source=kept[0], new_users=len(users_) - kept[0], items_from_source=kept[1], new_items=len(items_) - kept[1])
         set_fitted_names(self, names)
         self.n_features_in_ = 2  # the user and item id columns, whatever form X took
         self.n_iter_ = len(history)

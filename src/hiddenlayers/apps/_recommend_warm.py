@@ -17,10 +17,11 @@ import torch
 from torch import nn
 
 
-def joined_ids(known: pd.Index, ids: np.ndarray) -> pd.Index:
-    """``known`` (the source's ids, in its order) followed by the ids of ``ids`` it lacks, in order of first appearance."""
+def joined_ids(known: pd.Index | None, ids: np.ndarray) -> pd.Index:
+    """``known`` (the source's ids, in its order) followed by the ids of ``ids`` it lacks, in order of first appearance
+    (without a source: ``ids``' distinct values in that order)."""
     fresh = pd.Index(pd.unique(ids))
-    return known.append(fresh[~fresh.isin(known)])
+    return fresh if known is None else known.append(fresh[~fresh.isin(known)])
 
 
 def copy_known_rows(source_net: nn.Module, net: nn.Module) -> tuple[list[str], list[str]]:
