@@ -237,9 +237,87 @@ def test_init_from_takes_a_file_of_the_same_app_only(series: Path, files: Path, 
                       "holds a Forecaster (an application file); train --app text starts from a TextClassifier file")
     assert_user_error(run(*fc, "--init-from", tmp_path / "none.safetensors"), "does not exist")
     assert_user_error(run(*fc, "--freeze", "1"), "--freeze needs --init-from")
-    assert_user_error(run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--init-from", rec, "--out", out),
-                      "--init-from does not apply to train --app recommender (a Recommender): drop it")
+    assert_user_error(run("train", files / "cancer.csv", "--app", "autoencoder", "--init-from", rec, "--out", out),
+                      f"--init-from '{rec}' holds a Recommender (an application file); train --app autoencoder starts from an Autoencoder file")
+    assert_user_error(run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--init-from", series / "a.safetensors", "--out", out),
+                      "holds a Forecaster (an application file); train --app recommender starts from a Recommender file")
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def machines(files: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Machine A: the first 300 cancer rows and an Autoencoder the CLI trained on them (hidden 16, bottleneck 4); machine B: the
+    other rows read by another 'sensor' (every feature times 1.5 plus 2)."""
+    d = tmp_path_factory.mktemp("machines")
+    cancer = pd.read_csv(files / "cancer.csv")
+    cancer.iloc[:300].to_csv(d / "a.csv", index=False)
+    b = cancer.iloc[300:].copy()
+    features = [c for c in b.columns if c != "malignant"]
+    b[features] = b[features] * 1.5 + 2
+    b.to_csv(d / "b.csv", index=False)
+    ok("train", d / "a.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "16", "--set", "n_components=4", "--epochs", "20",
+       "--out", d / "a.safetensors")
+    return d
+
+
+def test_init_from_starts_an_autoencoder_from_another_machines(machines: Path, tmp_path: Path) -> None:
+    import torch
+
+    import hiddenlayers as hl
+
+    out = tmp_path / "b.safetensors"
+    summary = _json(ok("train", machines / "b.csv", "--app", "autoencoder", "--target", "malignant", "--init-from", machines / "a.safetensors",
+                       "--freeze", "1", "--epochs", "5", "--out", out, "--json"))
+    # not given: the hidden layers and the bottleneck (n_components) are the source's, so every layer is copied
+    assert summary["hidden_layers"] == "16" and summary["transferred"] == ["encoder.hidden1", "encoder.head", "decoder.hidden1", "decoder.head"]
+    assert summary["frozen"] == ["encoder.hidden1"] and summary["epochs"] == 5
+    source, new = hl.load(machines / "a.safetensors"), hl.load(out)
+    assert torch.equal(source.network_.encoder.hidden1.linear.weight, new.network_.encoder.hidden1.linear.weight)
+    assert not np.allclose(source.mean_, new.mean_)  # machine B's own scaling
+    assert new.provenance_["frozen"] == ["encoder.hidden1"]
+
+
+def test_init_from_an_autoencoder_of_another_bottleneck_notes_the_layers_left_fresh(machines: Path, tmp_path: Path) -> None:
+    result = ok("train", machines / "b.csv", "--app", "autoencoder", "--target", "malignant", "--init-from", machines / "a.safetensors",
+                "--set", "n_components=6", "--epochs", "2", "--out", tmp_path / "b.safetensors", "--json")
+    assert "note: init_from: 2 layer(s) not copied, their shapes differ (shapes are (out, in)): encoder.head (source Linear (4, 16), this model " \
+           "Linear (6, 16)); decoder.hidden1 (source DenseLayer (16, 4), this model DenseLayer (16, 6)); they start from fresh random weights." \
+           in " ".join(result.stderr.split())
+    assert _json(result)["transferred"] == ["encoder.hidden1", "decoder.head"]
+
+
+def test_init_from_an_autoencoder_that_shares_no_layer_or_a_freeze_too_deep_is_one_line(machines: Path, tmp_path: Path) -> None:
+    out = tmp_path / "b.safetensors"
+    base = ["train", machines / "b.csv", "--app", "autoencoder", "--target", "malignant", "--init-from", machines / "a.safetensors", "--epochs", "2", "--out", out]
+    assert_user_error(run(*base, "--features", "mean radius,mean texture", "--hidden", "8"),
+                      "training failed: init_from: no layer of the source matches this model's shapes: encoder.hidden1 (source DenseLayer (16, 30), "
+                      "this model DenseLayer (8, 2));")
+    assert_user_error(run(*base, "--freeze", "9"), "--freeze: freeze must be 0..3")
+    assert not out.exists()
+
+
+def test_init_from_warm_starts_a_recommender_with_new_users_and_items(files: Path, tmp_path: Path) -> None:
+    import hiddenlayers as hl
+
+    ratings = pd.read_csv(files / "ratings.csv")
+    ratings.iloc[:2000].to_csv(tmp_path / "last.csv", index=False)
+    now = ratings.iloc[2000:2400].copy()
+    now.loc[now.index[:40], "user"] += 100  # ten-odd users and items last month's model never saw
+    now.loc[now.index[:20], "item"] += 100
+    now.to_csv(tmp_path / "now.csv", index=False)
+    ok("train", tmp_path / "last.csv", "--app", "recommender", "--target", "rating", "--hidden", "16", "--set", "n_factors=8", "--epochs", "5",
+       "--out", tmp_path / "last.safetensors")
+    out = tmp_path / "now.safetensors"
+    summary = _json(ok("train", tmp_path / "now.csv", "--app", "recommender", "--target", "rating", "--init-from", tmp_path / "last.safetensors",
+                       "--freeze", "1", "--epochs", "3", "--out", out, "--json"))
+    assert summary["transferred"] == ["user", "item", "user_bias", "item_bias", "mlp.hidden1", "mlp.head"] and summary["frozen"] == ["mlp.hidden1"]
+    last, new = hl.load(tmp_path / "last.safetensors"), hl.load(out)
+    assert (summary["users_from_source"], summary["items_from_source"]) == (len(last.users_), len(last.items_))
+    # train --app holds out --test-size 0.2 of the rows at random: the file's new ids bound the counts from above
+    assert 0 < summary["new_users"] <= now.user[~now.user.isin(last.users_)].nunique()
+    assert 0 < summary["new_items"] <= now.item[~now.item.isin(last.items_)].nunique()
+    assert len(new.users_) == summary["users_from_source"] + summary["new_users"]
+    assert list(new.users_[: len(last.users_)]) == list(last.users_)  # last month's ids first, matched by id
 
 
 @pytest.mark.parametrize("app", ["text", "autoencoder", "recommender", "forecaster", "image"])

@@ -23,9 +23,10 @@ from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
+from ..estimators import KeepsFittedSource
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import History, get_loss
+from ..training import History, frozen, get_loss
 from ._app_params import fraction, positive_int, row
 from ._appfile import as_array, load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
@@ -40,6 +41,7 @@ from ._fit import (
 )
 from ._fitted import FitRequired
 from ._trimmed import trimmed_squared_error
+from ._warm import copy_layers, frozen_names, open_source, provenance_record
 
 
 class AutoencoderNet(nn.Module):
@@ -59,6 +61,11 @@ class AutoencoderNet(nn.Module):
         """Layers the lens records by default: encoder hidden layers, the bottleneck (``encoder.head``), decoder hidden layers."""
         enc = [f"encoder.{n}" for n in self.encoder.hidden_names]
         return [*enc, "encoder.head", *(f"decoder.{n}" for n in self.decoder.hidden_names)]
+
+    @property
+    def inner_layers(self) -> list[str]:
+        """Every layer between input and output in data order (the lens's layers): what ``freeze=k`` counts the first k of."""
+        return self.lens_layers
 
 
 def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
@@ -105,11 +112,15 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("device", "auto"),
     row("random_state", None),
     row("progress_bar", False),
+    row("init_from", None, "Start from this fitted Autoencoder (or its saved file): each layer whose shape matches is copied (the decoder's "
+        "output layer too: it reconstructs the same columns); the others start fresh, named in one warning (checked by fit)"),
+    row("freeze", None, "Layers kept fixed during fit: the first k of encoder.hidden1.., encoder.head (the bottleneck), decoder.hidden1.. "
+        "(the decoder's output layer always trains), or these names (checked by fit)"),
 )
 
 
 @document(AUTOENCODER_PARAMS)
-class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
 
     ``transform`` returns the bottleneck code; ``score_samples`` the negative
@@ -144,7 +155,11 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         device: str = "auto",
         random_state: int | None = None,
         progress_bar: bool = False,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
+        self.init_from = init_from
+        self.freeze = freeze
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_components = n_components
         self.activation = activation
@@ -189,13 +204,18 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
         scale = X.std(0) if self.standardize else np.ones(X.shape[1])
         scale = np.where(scale > 1e-12, scale, 1.0)
+        source, provenance = open_source(self)
         gen = seed_everything(self.random_state)
         # built on the CPU, then moved: the same random_state gives the same initial weights on every device
         net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
+        fixed = frozen_names(self, net.inner_layers)
+        copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
         Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
-        history = self._train(net, Zn, device, gen)
+        with frozen(net, fixed):
+            history = self._train(net, Zn, device, gen)
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
+        self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
         self.n_features_in_ = X.shape[1]
         set_fitted_names(self, names)
         self.n_iter_ = len(history)
@@ -298,9 +318,11 @@ class Autoencoder(FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefix
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
-        params = self.get_params()
+        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  **names_state(self)}
+        if getattr(self, "provenance_", None) is not None:
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
         save_app(path, "Autoencoder", params, state, tensors)
 
     @classmethod

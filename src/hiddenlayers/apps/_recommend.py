@@ -25,14 +25,17 @@ from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
 from .._stacklevel import user_stacklevel
+from ..estimators import KeepsFittedSource
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import FlatParams, History, NoImprovement, make_optimizer
+from ..training import FlatParams, History, NoImprovement, frozen, make_optimizer
 from ._app_params import number, positive_int, row
 from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired
+from ._recommend_warm import copy_known_rows, joined_ids
+from ._warm import copy_layers, frozen_names, open_source, provenance_record
 
 
 class RecommenderNet(nn.Module):
@@ -176,8 +179,22 @@ def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_
     return bu, bi
 
 
+@torch.no_grad()
+def start_biases(net: RecommenderNet, X: Tensor, Y: Tensor, mean: float, lam: float, kept: tuple[int, int] = (0, 0), head_kept: bool = False) -> None:
+    """Start from the damped-bias model: biases of ``Y - mean`` by :func:`damped_biases`, the MLP's head zero, so the
+    hidden layers learn what the biases miss. ``kept``: the first (users, items) rows whose biases a source gave (left
+    as they are); ``head_kept``: the head too came from a source (not zeroed). ``X`` (n, 2) codes, ``Y`` (n, 1) ratings."""
+    codes, ratings = X.cpu().numpy(), Y[:, 0].cpu().double().numpy()
+    bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - mean, net.user_bias.num_embeddings, net.item_bias.num_embeddings, lam)
+    net.user_bias.weight[kept[0]:, 0] = torch.as_tensor(bu[kept[0]:], device=X.device)
+    net.item_bias.weight[kept[1]:, 0] = torch.as_tensor(bi[kept[1]:], device=X.device)
+    if not head_kept:
+        net.mlp.head.weight.zero_()
+        net.mlp.head.bias.zero_()
+
+
 def _fit_penalized(
-    est: Recommender, net: RecommenderNet, mean: float, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator
+    est: Recommender, net: RecommenderNet, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator
 ) -> History:
     """Mini-batch Adam on squared error + ``reg`` · (squared norms of the batch's embeddings and biases).
 
@@ -185,17 +202,10 @@ def _fit_penalized(
     user's and item's vectors, so rarely-rated items stay near zero. It needs
     the batch's ids, which :func:`hiddenlayers.training.train` does not pass
     to a loss; hence this short loop. Early stopping on ``validation`` restores
-    the best weights. ``mean`` is the training mean rating; ``net``, ``X``, ``Y``
-    and ``validation`` share one device. ``est`` gives the parameters only.
+    the best weights (the starting ones, :func:`start_biases`' or a source's, if no epoch
+    beats them). ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
     """
     device = X.device
-    with torch.no_grad():  # start from the damped-bias model: the hidden layers learn what biases miss
-        codes, ratings = X.cpu().numpy(), Y[:, 0].cpu().double().numpy()
-        bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - mean, net.user_bias.num_embeddings, net.item_bias.num_embeddings, est.bias_reg)
-        net.user_bias.weight[:, 0] = torch.as_tensor(bu, device=device)
-        net.item_bias.weight[:, 0] = torch.as_tensor(bi, device=device)
-        net.mlp.head.weight.zero_()
-        net.mlp.head.bias.zero_()
     flat = FlatParams(net)
     opt = make_optimizer("adamw", flat, weight_decay=est.alpha)  # decoupled decay on the MLP's linear weights
     hist, best = History(), flat.data.clone()
@@ -272,11 +282,15 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("device", "auto"),
     row("random_state", None),
     row("progress_bar", False),
+    row("init_from", None, "Start from this fitted Recommender (or its saved file), e.g. last month's: the embeddings and biases of the "
+        "ids it knew (matched by id), its global mean and its MLP layers of matching shape are copied; new ids get fresh rows; "
+        "layers of another shape start fresh, named in one warning (checked by fit)"),
+    row("freeze", None, "MLP hidden layers kept fixed during fit: the first k of mlp.hidden1, mlp.hidden2, ..., or these names (checked by fit)"),
 )
 
 
 @document(RECOMMENDER_PARAMS)
-class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
+class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an
@@ -289,6 +303,12 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
     must have them in the same order, as in scikit-learn. ``score`` is R²
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
     recommender metric.
+
+    ``init_from`` warm-starts from a fitted Recommender (last month's model, or its
+    file): the new model knows the source's users and items (its vectors and biases,
+    matched by id, those this month's data lacks too) plus the new ids (fresh rows),
+    and starts from the source's global mean and MLP, so before any epoch it rates a
+    known pair as the source did; training on the new ratings then moves it.
 
     Example
     -------
@@ -319,7 +339,11 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         device: str = "auto",
         random_state: int | None = None,
         progress_bar: bool = False,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
+        self.init_from = init_from
+        self.freeze = freeze
         self.n_factors = n_factors
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -362,15 +386,27 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
             raise DataError("y must hold at least 2 finite ratings (no NaN or infinity).")
         _check_pairs(X, users, items, "fit")
-        users_, items_ = pd.Index(pd.unique(users)), pd.Index(pd.unique(items))
-        mean = float(ratings.mean())
+        source, provenance = open_source(self)
+        known = (source.users_, source.items_) if source is not None else (None, None)
+        if source is not None:  # ids of another type than the source's ("1" for 1) would all be new: the cause is the type
+            check_id_kinds("user", users, source.users_.get_indexer(users), source.users_)
+            check_id_kinds("item", items, source.items_.get_indexer(items), source.items_)
+        users_, items_ = joined_ids(known[0], users), joined_ids(known[1], items)
+        mean = float(source.global_mean_ if source is not None else ratings.mean())
         codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
         gen = seed_everything(self.random_state)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
         # the same initial weights on every device
         net = RecommenderNet(len(users_), len(items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, mean).to(device)
-        history = self._train(net, mean, codes, ratings, device, gen)
+        fixed = frozen_names(self, [f"mlp.{n}" for n in net.mlp.hidden_names])
+        copied = self._start_from(source, net) if source is not None else []
+        with frozen(net, fixed):
+            kept = (len(source.users_), len(source.items_)) if source is not None else (0, 0)
+            history = self._train(net, mean, codes, ratings, device, gen, kept, "mlp.head" in copied)
         self.network_, self.users_, self.items_, self.global_mean_, self.history_ = net, users_, items_, mean, history
+        self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
+        if self.provenance_ is not None and source is not None:
+            self.provenance_.update(users_from_source=kept[0], new_users=len(users_) - kept[0], items_from_source=kept[1], new_items=len(items_) - kept[1])
         set_fitted_names(self, names)
         self.n_features_in_ = 2  # the user and item id columns, whatever form X took
         self.n_iter_ = len(history)
@@ -378,8 +414,19 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         self.stop_reason_ = history.stop_reason
         return self
 
-    def _train(self, net: RecommenderNet, mean: float, codes: np.ndarray, ratings: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
-        """Fit ``net`` to ``ratings`` of the ``(n, 2)`` user and item ``codes``, holding out ``validation_fraction`` for early stopping."""
+    @staticmethod
+    def _start_from(source: Recommender, net: RecommenderNet) -> list[str]:
+        """Copy ``source``'s known ids' embedding rows and biases and its MLP's layers of matching shape into ``net``; the names copied."""
+        done, not_done = copy_known_rows(source.network_, net)
+        return copy_layers(source.network_, net, [*(f"mlp.{n}" for n in net.mlp.hidden_names), "mlp.head"], done, not_done)
+
+    def _train(
+        self, net: RecommenderNet, mean: float, codes: np.ndarray, ratings: np.ndarray, device: torch.device, gen: torch.Generator,
+        kept: tuple[int, int] = (0, 0), head_kept: bool = False,
+    ) -> History:
+        """Fit ``net`` to ``ratings`` of the ``(n, 2)`` user and item ``codes``, holding out ``validation_fraction`` for early stopping.
+
+        ``kept`` and ``head_kept``: what a source gave (:func:`start_biases` leaves those biases and the head as they are)."""
         Xt = torch.as_tensor(codes, dtype=torch.int64, device=device)  # (n, 2) user and item codes
         Yt = torch.as_tensor(ratings[:, None], dtype=torch.float32, device=device)  # (n, 1)
         validation = None
@@ -388,8 +435,9 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
             tr_idx, va_idx = torch.as_tensor(tr, device=device), torch.as_tensor(va, device=device)
             validation = (Xt[va_idx], Yt[va_idx])
             Xt, Yt = Xt[tr_idx], Yt[tr_idx]
+        start_biases(net, Xt, Yt, mean, self.bias_reg, kept, head_kept)
         with one_thread():
-            return _fit_penalized(self, net, mean, Xt, Yt, validation, gen)
+            return _fit_penalized(self, net, Xt, Yt, validation, gen)
 
     def _codes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """The fitted vocabularies' codes of ``X``'s users and items (-1 for unseen), after scikit-learn's column-name check.
@@ -484,13 +532,15 @@ class Recommender(FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator
         """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
-        params = self.get_params()
+        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
         if params["clip"] is not None:
             params["clip"] = [float(c) for c in params["clip"]]
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
         }
+        if getattr(self, "provenance_", None) is not None:
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers, ids kept and new
         save_app(path, "Recommender", params, state, tensors)
 
     @classmethod

@@ -9,8 +9,8 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
-``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster or ImageClassifier from a file of the
-same app (its ``init_from``); the Autoencoder and Recommender have no ``init_from`` and refuse it.
+``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder or Recommender
+from a file of the same app (its ``init_from``); a SequenceClassifier or Translator has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
 prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
 so ``--json`` is one JSON document.
@@ -42,7 +42,7 @@ _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": 
 _COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device")}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "autoencoder": (), "recommender": (), "forecaster": ("window", "horizon", "init_from", "freeze"),
+           "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing"), "translator": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
@@ -112,15 +112,16 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
     return params
 
 
-#: the parameters a new app takes from its ``--init-from`` file unless given: they shape the layers copied (the Forecaster's first layer reads ``window`` values)
-_SHAPING = ("hidden_layer_sizes", "window", "horizon")
+#: the parameters a new app takes from its ``--init-from`` file unless given: they shape the layers copied (the Forecaster's first layer reads
+#: ``window`` values; an Autoencoder's bottleneck is ``n_components`` wide, a Recommender's embeddings ``n_factors``)
+_SHAPING = ("hidden_layer_sizes", "window", "horizon", "n_components", "n_factors")
 
 
 def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
     """``--init-from`` checked (a model file of the same app) and ``--freeze`` parsed as ``train`` parses it.
 
-    The source's ``hidden_layer_sizes`` (and a Forecaster's ``window`` and ``horizon``) are the defaults of the new app, so
-    its hidden layers match the source's and are copied. A table model's file or another app's is one line naming what is taken;
+    The source's ``hidden_layer_sizes`` (and a Forecaster's ``window`` and ``horizon``, an Autoencoder's ``n_components``, a
+    Recommender's ``n_factors``) are the defaults of the new app, so its hidden layers match the source's and are copied. A table model's file or another app's is one line naming what is taken;
     so is a ``--window`` other than the source forecaster's (its first layer reads that many values: no layer could be copied).
     """
     from ._appfiles import article
@@ -208,6 +209,8 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if params.get("init_from") is not None:
         summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
+        record = getattr(model, "provenance_", None) or {}
+        summary.update({k: record[k] for k in ("users_from_source", "new_users", "items_from_source", "new_items") if k in record})
     show_summary(summary, bool(options["json"]))
     return summary
 
@@ -265,7 +268,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
                        ("target", "target"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
-                       ("transferred", "layers copied"), ("frozen", "layers kept fixed")):
+                       ("transferred", "layers copied"), ("frozen", "layers kept fixed"), ("users_from_source", "users from the source"),
+                       ("new_users", "new users"), ("items_from_source", "items from the source"), ("new_items", "new items")):
         if s.get(key) is not None:
             value = s[key]
             t.add_row(label, (_listed(value) or "none") if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))

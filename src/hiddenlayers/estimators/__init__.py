@@ -12,6 +12,7 @@ _EXPORTS = {
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",
     "load_source": "._transfer",
+    "load_source_record": "._transfer",
     "KeepsFittedSource": "._transfer",
     "reuse_layers": "._transfer",
     "fit_reused": "._transfer",

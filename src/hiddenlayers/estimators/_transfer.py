@@ -262,6 +262,11 @@ def load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file)
     return _load_source(init_from, open_file)[0]
 
 
+def load_source_record(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file) -> tuple[Any, dict[str, Any]]:
+    """The fitted model ``init_from`` names and its provenance record (``source``: file name or class, ``source_sha256``: the file's hash or None)."""
+    return _load_source(init_from, open_file)
+
+
 def _copy_source(model: Any, open_file: Callable[[str], Any]) -> None:
     """Copy ``model.init_from``'s hidden layers into the built ``model.network_``; sets ``transferred_`` and ``provenance_``."""
     model.transferred_, model.provenance_ = [], None
@@ -322,4 +327,4 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 
-__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "reuse_layers", "start_from_source"]
+__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "load_source_record", "reuse_layers", "start_from_source"]

@@ -42,6 +42,7 @@ _EXPORTS = {
     "grad_reverse": "._dann",
     "train_dann": "._dann",
     "copy_hidden_layers": "._freeze",
+    "copy_matching_layers": "._freeze",
     "file_sha256": "._freeze",
     "frozen": "._freeze",
     "resolve_frozen": "._freeze",

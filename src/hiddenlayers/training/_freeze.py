@@ -83,6 +83,32 @@ def copy_hidden_layers(
     return copied
 
 
+def copy_matching_layers(source: nn.Module, target: nn.Module, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Copy each layer ``names`` lists (dotted paths, e.g. ``encoder.hidden1``) from ``source`` into ``target`` where both have it
+    with the same kind and parameter shapes; leave the others as ``target`` has them.
+
+    Returns ``(copied, skipped)``: the names copied, and one ``"name (why)"`` per layer not copied, for
+    the caller to warn about or refuse (copying nothing is the caller's error to raise).
+    """
+    copied: list[str] = []
+    skipped: list[str] = []
+    for name in names:
+        try:
+            s_layer, t_layer = source.get_submodule(name), target.get_submodule(name)
+        except AttributeError:
+            skipped.append(f"{name} (not in the source)")
+            continue
+        got, want = _shapes(s_layer), _shapes(t_layer)
+        if _layer_kind(s_layer) != _layer_kind(t_layer) or got != want:
+            skipped.append(f"{name} (source {_describe(s_layer)}, this model {_describe(t_layer)})")
+            continue
+        with torch.no_grad():
+            for key, value in t_layer.state_dict().items():
+                value.copy_(s_layer.state_dict()[key])
+        copied.append(name)
+    return copied, skipped
+
+
 def resolve_frozen(freeze: Any, hidden_names: Sequence[str]) -> list[str]:
     """The hidden layers that ``freeze`` names: ``k`` (the first k), names, or ``None``/``0`` (none).
 
@@ -121,10 +147,11 @@ def frozen(network: nn.Module, names: Sequence[str]) -> Iterator[None]:
     hooks: list[Any] = []
     try:
         for name in names:
-            for p in getattr(network, name).parameters():
+            layer = network.get_submodule(name)  # a dotted name (an autoencoder's ``encoder.hidden1``) too
+            for p in layer.parameters():
                 saved.append((p, p.requires_grad))
                 p.requires_grad_(False)
-            for norm in _running_stat_modules(getattr(network, name)):
+            for norm in _running_stat_modules(layer):
                 norms.append(norm)
                 hooks.append(norm.register_forward_pre_hook(_inference_mode_in))
                 hooks.append(norm.register_forward_hook(_inference_mode_out))
@@ -165,4 +192,4 @@ def file_sha256(path: Any) -> str:
     return h.hexdigest()
 
 
-__all__ = ["copy_hidden_layers", "file_sha256", "frozen", "resolve_frozen"]
+__all__ = ["copy_hidden_layers", "copy_matching_layers", "file_sha256", "frozen", "resolve_frozen"]

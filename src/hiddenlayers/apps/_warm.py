@@ -1,0 +1,76 @@
+"""``init_from`` / ``freeze`` of the Autoencoder and the Recommender: start from a fitted model of the same class.
+
+Unlike the MLP estimators' strict copy (a shared layer of another shape is an error), these copy each
+layer whose kind and shapes match and leave the others freshly initialised, naming them in one
+``UserWarning`` (a new machine's autoencoder may have another bottleneck; a recommender another
+``n_factors``). A transfer that copies nothing is a ``ValueError``: it would be a fresh fit in disguise.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from torch import nn
+
+from .._stacklevel import user_stacklevel
+from ..estimators import load_source_record
+from ..training import copy_matching_layers, resolve_frozen
+from ._appfile import open_model_file
+
+
+def _article(kind: str) -> str:
+    """``"an Autoencoder"``, ``"an MLPRegressor"`` (said "em-el-pee"), ``"a Recommender"``."""
+    return f"{'an' if kind[:1] in 'AEIOU' or kind.startswith('MLP') else 'a'} {kind}"
+
+
+def open_source(model: Any) -> tuple[Any, dict[str, Any] | None]:
+    """``model.init_from`` as a fitted model of ``model``'s own class and its provenance record; ``(None, None)`` without one.
+
+    Another class (an MLP's or another application's model or file) is a ``ValueError`` naming both.
+    """
+    if model.init_from is None:
+        return None, None
+    source, provenance = load_source_record(model.init_from, open_model_file)
+    kind = type(model).__name__
+    if not isinstance(source, type(model)):
+        raise ValueError(f"init_from: the source is {_article(type(source).__name__)}, not {_article(kind)}: start {_article(kind)} from a "
+                         f"fitted {kind} or its saved file, or drop init_from.")
+    return source, provenance
+
+
+def frozen_names(model: Any, freezable: Sequence[str]) -> list[str]:
+    """The layers of ``freezable`` that ``model.freeze`` names (a count: the first k; names; None); ``"head_first"`` is refused."""
+    if model.freeze == "head_first":
+        raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor and ImageClassifier; {type(model).__name__} takes a count "
+                         f"or layer names (of {list(freezable)}).")
+    return resolve_frozen(model.freeze, freezable)
+
+
+def copy_layers(source_net: nn.Module, net: nn.Module, names: Sequence[str], done: Sequence[str] = (), not_done: Sequence[str] = ()) -> list[str]:
+    """Copy the layers ``names`` of ``source_net`` into ``net`` where their shapes match; return the names copied (``done`` first).
+
+    ``done`` and ``not_done``: what the caller copied, or could not (``"name (why)"``), by its own rule (a
+    recommender's embedding rows). The layers not copied are named in one ``UserWarning`` with both shapes;
+    nothing copied at all is a ``ValueError``.
+    """
+    copied, skipped = copy_matching_layers(source_net, net, names)
+    copied, skipped = [*done, *copied], [*not_done, *skipped]
+    if not copied:
+        raise ValueError(f"init_from: no layer of the source matches this model's shapes: {'; '.join(skipped)}. Give the model the "
+                         "source's layer sizes (hidden_layer_sizes and the other sizes its file stores), or drop init_from.")
+    if skipped:
+        warnings.warn(f"init_from: {len(skipped)} layer(s) not copied, their shapes differ (shapes are (out, in)): {'; '.join(skipped)}; "
+                      "they start from fresh random weights.", UserWarning, stacklevel=user_stacklevel())
+    return copied
+
+
+def provenance_record(provenance: dict[str, Any] | None, copied: Sequence[str], frozen_layers: Sequence[str]) -> dict[str, Any] | None:
+    """What ``provenance_`` holds: the source, the layers copied and those kept fixed (None without a source or a freeze)."""
+    if provenance is None:
+        return {"source": None, "source_sha256": None, "transferred": [], "frozen": list(frozen_layers)} if frozen_layers else None
+    return {**provenance, "transferred": list(copied), "frozen": list(frozen_layers)}
+
+
+__all__ = ["copy_layers", "frozen_names", "open_source", "provenance_record"]
