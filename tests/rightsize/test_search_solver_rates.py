@@ -9,6 +9,8 @@ import json
 import numpy as np
 import optuna
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hiddenlayers.rightsize import DEFAULT_LEARNING_RATES, SearchSpace, search
 from hiddenlayers.rightsize._search import run
@@ -44,6 +46,7 @@ def test_the_default_ranges_are_per_solver_and_sgd_s_are_larger() -> None:
     assert SearchSpace().rate_name_of("adam") == "learning_rate_init"  # one solver: the old name
     assert SearchSpace(solvers=("adam", "rmsprop")).rate_name_of("adam") == "learning_rate_init"  # equal ranges: shared
     assert SearchSpace(solvers=("adam", "sgd"), learning_rate_init=(1e-3, 1e-1)).rate_name_of("sgd") == "learning_rate_init"
+    assert hash(SearchSpace()) == hash(SearchSpace()) and SearchSpace() in {SearchSpace()}  # hashable, as a frozen dataclass was
 
 
 def test_each_trial_samples_its_solver_s_rate_in_its_range_under_its_name() -> None:
@@ -139,3 +142,22 @@ def test_a_worker_process_reads_per_solver_ranges_back(tmp_path, monkeypatch) ->
     monkeypatch.setattr(run, "run_worker", lambda setup, *a, **k: got.append(setup.space))
     run.worker_main(path, 0)
     assert got[0] == space and got[0].learning_rates()["sgd"] == (0.02, 0.2)
+
+
+_PAIR = st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_PAIR, st.dictionaries(st.sampled_from(["adam", "adamw", "rmsprop", "sgd", "sdg", "lbfgs", ""]), _PAIR, max_size=4)),
+       st.lists(st.sampled_from(["adam", "adamw", "rmsprop", "sgd"]), min_size=1, max_size=3, unique=True))
+def test_any_rate_layout_is_searchable_or_one_line_naming_learning_rate_init(lr, solvers) -> None:
+    space = SearchSpace(learning_rate_init=lr, solvers=tuple(solvers))
+    try:
+        space.check()
+    except ValueError as exc:
+        assert str(exc).startswith("learning_rate_init ") and "\n" not in str(exc)
+    else:
+        rates = space.learning_rates()
+        assert list(rates) == solvers and all(0 < lo <= hi for lo, hi in rates.values())
+        names = {space.rate_name_of(s) for s in solvers}
+        assert names == {"learning_rate_init"} or names == {f"learning_rate_init[{s}]" for s in solvers}

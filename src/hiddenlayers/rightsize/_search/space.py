@@ -251,9 +251,17 @@ class SearchSpace:
         pairs = {s: lr[s] if isinstance(lr, Mapping) else lr for s in dict.fromkeys(self.solvers)}
         return {s: (float(lo), float(hi)) for s, (lo, hi) in pairs.items()}
 
+    def __hash__(self) -> int:
+        """As the dataclass's own hash, with a per-solver ``learning_rate_init`` dict hashed as its sorted items."""
+        lr = self.learning_rate_init
+        key = tuple(sorted((k, tuple(v)) for k, v in lr.items())) if isinstance(lr, Mapping) else lr
+        return hash((self.layers, self.widths, self.funnel, self.activations, key, self.alpha, self.dropout, self.batch_sizes,
+                     self.weight_averaging, self.solvers))
+
     def rate_name_of(self, solver: str | None) -> str:
         """The name a trial of ``solver`` samples its learning rate under: ``learning_rate_init[SOLVER]`` when the
-        searched solvers' ranges differ, else ``learning_rate_init`` (the name of every study before per-solver ranges)."""
+        searched solvers' ranges differ, else ``learning_rate_init`` (the name of every study before per-solver ranges;
+        ``solver`` None: the solver is not known yet, as when one range is shared)."""
         if solver is None or len(set(self.learning_rates().values())) == 1:
             return RATE
         return rate_name(solver)
@@ -262,9 +270,11 @@ class SearchSpace:
         """The settings the trials use without sampling them, by name: the float ranges whose ends are equal (the
         learning rate when every searched solver's range is the same point), and ``weight_averaging`` / ``solver`` when
         the space offers one value (``{"solver": "adam", ...}``)."""
+        out: dict[str, Any] = {}
         rates = set(self.learning_rates().values())
-        pairs = {"learning_rate_init": rates.pop() if len(rates) == 1 else (0.0, 1.0), "alpha": self.alpha, "dropout": self.dropout}
-        out: dict[str, Any] = {name: float(lo) for name, (lo, hi) in pairs.items() if lo == hi}
+        if len(rates) == 1 and len(set(point := rates.pop())) == 1:
+            out[RATE] = point[0]
+        out.update({name: float(lo) for name, (lo, hi) in (("alpha", self.alpha), ("dropout", self.dropout)) if lo == hi})
         for name, values in (("weight_averaging", self.weight_averaging), ("solver", self.solvers)):
             if len(set(values)) == 1:
                 out[name] = values[0]
