@@ -88,3 +88,13 @@ def test_any_text_parses_or_is_one_line_naming_lr(text):
     else:
         pairs = got.values() if isinstance(got, dict) else [got]
         assert all(len(p) == 2 and all(isinstance(v, float) and abs(v) < float("inf") for v in p) for p in pairs)
+
+
+def test_the_help_states_the_default_ranges_the_space_has():
+    import typer
+
+    from hiddenlayers.cli._app import app
+
+    (lr,) = [p for p in typer.main.get_command(app).commands["search"].params if p.name == "lr"]
+    assert "Default per solver: adam/adamw/rmsprop 3e-4:3e-2, sgd 3e-3:0.1." in lr.help
+    assert DEFAULT_LEARNING_RATES == {"adam": (3e-4, 3e-2), "adamw": (3e-4, 3e-2), "rmsprop": (3e-4, 3e-2), "sgd": (3e-3, 0.1)}
