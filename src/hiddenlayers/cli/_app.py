@@ -651,6 +651,8 @@ def search(
     weight_averaging: Annotated[str, typer.Option("--weight-averaging", help="Weight averaging to try, comma-separated: none, ema, swa "
                                                   "(swa starts at 3/4 of --epochs; its trials run at least that far).")] = "none",
     solvers: Annotated[str, typer.Option(help="Solvers to try, comma-separated: adam, adamw, rmsprop, sgd (not lbfgs: no epochs to score).")] = "adam",
+    lr: Annotated[str | None, typer.Option("--lr", help="Learning-rate range (log scale): LOW,HIGH for every solver, or SOLVER=LOW:HIGH,... per solver "
+                                           "(unnamed solvers keep theirs). Default per solver: adam/adamw/rmsprop 3e-4:3e-2, sgd 3e-3:0.1.")] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     class_weight: ClassWeight = None,
@@ -681,7 +683,7 @@ def search(
         workers=workers, max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
         check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing, sample_weight=sample_weight,
-        scale_target=scale_target, weight_averaging=weight_averaging, solvers=solvers,
+        scale_target=scale_target, weight_averaging=weight_averaging, solvers=solvers, lr=lr,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import io
+import math
 import re
 import sys
 from pathlib import Path
@@ -82,6 +83,58 @@ def parse_solvers(text: str) -> tuple[str, ...]:
 
     return _choice_list("--solvers", text, {n: n for n in SEARCH_SOLVERS}, "adam,sgd",
                         {"lbfgs": " (not lbfgs: it has no epochs for a trial to score and stop)"})
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def parse_learning_rates(text: str) -> tuple[float, float] | dict[str, tuple[float, float]]:
+    """``--lr``'s text: ``"3e-4,3e-2"`` (or ``3e-4:3e-2``; one number fixes it) -> one ``(low, high)`` for every solver;
+    ``"sgd=0.01:0.3,adam=3e-4:3e-2"`` -> ``{solver: (low, high)}``, each named solver's range (``sgd=0.05`` fixes it).
+
+    Only the form is checked here; the values (> 0, low <= high, solver names) are :class:`~hiddenlayers.rightsize.SearchSpace`'s check.
+    """
+    usage = ("--lr takes LOW,HIGH (one range for every solver, e.g. 3e-4,3e-2) or SOLVER=LOW:HIGH,... (e.g. "
+             f"sgd=0.01:0.3,adam=3e-4:3e-2). Received: {text!r}.")
+    body = (text or "").strip()
+    if "=" not in body:
+        m = re.fullmatch(rf"\s*({_NUMBER})\s*(?:[,:]\s*({_NUMBER})\s*)?", body)
+        if not m:
+            raise UserError(usage)
+        return _finite_pair(m.group(1), m.group(2), usage)
+    out: dict[str, tuple[float, float]] = {}
+    for part in body.split(","):
+        m = re.fullmatch(rf"\s*([A-Za-z]\w*)\s*=\s*({_NUMBER})\s*(?::\s*({_NUMBER})\s*)?", part)
+        if not m:
+            raise UserError(usage)
+        if m.group(1).lower() in out:
+            raise UserError(f"--lr names solver {m.group(1).lower()!r} twice: give each solver one range. Received: {text!r}.")
+        out[m.group(1).lower()] = _finite_pair(m.group(2), m.group(3), usage)
+    return out
+
+
+def _finite_pair(low: str, high: str | None, usage: str) -> tuple[float, float]:
+    """``(float(low), float(high))`` (``high`` None: ``low`` twice); a number too large for a float is ``usage``'s error."""
+    lo, hi = float(low), float(low if high is None else high)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise UserError(usage)
+    return lo, hi
+
+
+def search_learning_rates(text: str | None, solvers: tuple[str, ...]) -> dict[str, Any]:
+    """The space's ``learning_rate_init`` from ``--lr`` (``{}``: the per-solver defaults): a per-solver form fills the solvers
+    it does not name from :data:`~hiddenlayers.rightsize.DEFAULT_LEARNING_RATES`; naming a solver ``--solvers`` does not try is an error."""
+    if text is None:
+        return {}
+    from ..rightsize import DEFAULT_LEARNING_RATES, SEARCH_SOLVERS
+
+    rates = parse_learning_rates(text)
+    if not isinstance(rates, dict):
+        return {"learning_rate_init": rates}
+    unused = [s for s in rates if s in SEARCH_SOLVERS and s not in solvers]  # another name: the space's check suggests one
+    if unused:
+        raise UserError(f"--lr names solver {unused[0]!r}, which --solvers ({','.join(solvers)}) does not try: add it to --solvers, or drop it from --lr.")
+    return {"learning_rate_init": {**DEFAULT_LEARNING_RATES, **rates}}
 
 
 def parse_objectives(text: str) -> tuple[str, ...]:
@@ -272,7 +325,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
                html: str | None, force: bool, as_json: bool, check: bool = True, class_weight: str | None = None,
                label_smoothing: float | None = None, sample_weight: str | None = None, scale_target: bool | None = None,
-               weight_averaging: str = "none", solvers: str = "adam") -> dict[str, Any]:
+               weight_averaging: str = "none", solvers: str = "adam", lr: str | None = None) -> dict[str, Any]:
     """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
 
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
@@ -280,16 +333,18 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     (``--class-weight``'s text) and ``label_smoothing`` reach every trial, as ``train``'s; so do the weights
     of the ``sample_weight`` column, which also weight the held-out score that ranks the trials. ``scale_target``
     (``--scale-target``, None: unset): decided as ``train`` decides it, so a regression's trials train as ``train`` would.
-    ``weight_averaging`` and ``solvers``: ``--weight-averaging`` / ``--solvers``' comma lists, the choices every trial samples among.
+    ``weight_averaging`` and ``solvers``: ``--weight-averaging`` / ``--solvers``' comma lists, the choices every trial samples among;
+    ``lr``: ``--lr``'s text (:func:`parse_learning_rates`; None: each solver's default range).
     """
     from ._train import _with_option, classifier_options, target_scaling_option
 
+    tried = parse_solvers(solvers)
     settings, folder = _search_settings(
         data, objectives=objectives, trials=trials, timeout=timeout, storage=storage, study=study, workers=workers,
         max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force,
         classifier={"class_weight": class_weight, "label_smoothing": label_smoothing},
-        choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": parse_solvers(solvers)})
+        choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": tried, **search_learning_rates(lr, tried)})
     from ..rightsize import search
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
@@ -314,12 +369,12 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
                      workers: int, max_params: int | None, max_latency_us: float | None, layers: str, widths: str,
                      activations: str, epochs: int, max_categories: int, out_dir: str, html: str | None,
                      force: bool, classifier: dict[str, Any] | None = None,
-                     choices: dict[str, tuple[Any, ...]] | None = None) -> tuple[dict[str, Any], Path]:
+                     choices: dict[str, Any] | None = None) -> tuple[dict[str, Any], Path]:
     """``search``'s options checked before the table is read (an option's mistake is one line, said at once); its settings and the output folder.
 
     ``classifier``: ``--class-weight`` (text) and ``--label-smoothing`` as given, checked here without
     the labels (the classes a ``LABEL=WEIGHT`` names are matched once the table is read); not in the settings.
-    ``choices``: the space's ``weight_averaging`` and ``solvers`` (parsed; absent: the space's defaults).
+    ``choices``: the space's ``weight_averaging``, ``solvers`` and ``learning_rate_init`` (parsed; absent: the space's defaults).
     """
     from ._train import _with_option, class_weight_option
     objs = parse_objectives(objectives)
@@ -432,5 +487,5 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     return summary
 
 
-__all__ = ["parse_activations", "parse_layers", "parse_objectives", "parse_solvers", "parse_weight_averaging", "parse_widths", "run_cost", "run_export",
+__all__ = ["parse_activations", "parse_layers", "parse_learning_rates", "parse_objectives", "parse_solvers", "parse_weight_averaging", "parse_widths", "run_cost", "run_export",
            "run_prune", "run_search"]

@@ -15,6 +15,7 @@ _EXPORTS = {
     "SearchSpace": "._search.space",
     "SEARCH_SOLVERS": "._search.space",
     "SEARCH_AVERAGING": "._search.space",
+    "DEFAULT_LEARNING_RATES": "._search.space",
     "search": "._search.search",
     "check_search_options": "._search.options",
     "check_search_data": "._search.search",

@@ -16,6 +16,7 @@ import numpy as np
 
 from .run import AVERAGED_ATTR, FIXED_ATTR, TrialSetup, build_estimator
 from .scoring import scoring_text
+from .space import RATE, is_rate_name
 
 
 @dataclass
@@ -73,6 +74,18 @@ class SearchResult:
 
         return {"class_weight": class_weight_to_json(self.class_weight), "label_smoothing": self.label_smoothing,
                 "sample_weight": self.sample_weight}
+
+    def trials_table(self) -> Any:
+        """Every trial of the study as a pandas DataFrame, one row each in trial order: ``state`` then the columns of
+        :attr:`rows` (``score`` None for a trial without values: failed, or stopped early when several objectives; Optuna
+        gives a one-objective trial stopped early its last reported score). The learning rate is one column,
+        ``learning_rate_init``, beside ``solver``, whatever name a trial sampled it under, so trials compare."""
+        import pandas as pd
+
+        fixed = self.space.fixed() if self.space is not None else {}
+        trials = self.study.get_trials(deepcopy=False) if self.study is not None else []
+        rows = [{"state": t.state.name.lower(), **_row(t, fixed)} for t in trials if t.state.is_finished() and "hidden" in t.params]
+        return pd.DataFrame(rows, columns=["state", *_ROW_KEYS])
 
     def _title(self) -> str:
         return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
@@ -198,6 +211,9 @@ def _best_epoch(t: Any) -> int | None:
     return int(np.argmax(curve)) + 1 if curve else None
 
 
+#: a result row's keys, in order (:func:`_row`)
+_ROW_KEYS = ("trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", "solver", "weight_averaging",
+             "averaged", "params", "flops", "latency", "torch_threads", "blas_threads", "epochs", "best_epoch", "score")
 UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
 
 
@@ -210,8 +226,14 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
     searched gets ``UNSEARCHED`` (what every trial trained with then). ``averaged``:
     whether the trial's score was of averaged weights (an SWA that patience or the
     peak's epoch left before its start averaged none: the refit then averages none either).
+    The learning rate is ``learning_rate_init`` whatever name the trial sampled it under
+    (``learning_rate_init[sgd]`` when the solvers' ranges differ), so rows of every solver compare.
+    A trial without values (failed) has ``score`` None.
     """
     p = {**space_fixed, **UNSEARCHED, **t.user_attrs.get(FIXED_ATTR, {}), **t.params}
+    for name, value in t.params.items():  # a rate sampled under its solver's name (learning_rate_init[sgd]): one key for all
+        if is_rate_name(name):
+            p[RATE] = value
     return {
         "trial": t.number, "hidden": p["hidden"], "activation": p["activation"],
         "learning_rate_init": p["learning_rate_init"], "alpha": p["alpha"], "dropout": p.get("dropout", 0.0),
@@ -220,7 +242,7 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
         "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
         "latency": t.user_attrs.get("latency_us"), "torch_threads": t.user_attrs.get("torch_threads"),
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
-        "score": t.values[0],
+        "score": t.values[0] if t.values else None,
     }
 
 

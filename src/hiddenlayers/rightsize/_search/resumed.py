@@ -5,7 +5,11 @@ Optuna keeps one list of choices per categorical setting of a study (``hidden``,
 offering another list would fail every new trial with Optuna's "does not support
 dynamic value space", one log line each, and return the old trials only. A
 regression's trials also record ``scale_target``, which changes what they train.
-:func:`check_resumed_space` says either mismatch in one line instead.
+A study samples each learning rate under one name (``learning_rate_init``, or
+``learning_rate_init[SOLVER]`` when the solvers' ranges differ): a search of the other
+layout would run, but Optuna's TPE would model its rates apart from every earlier
+trial's, so the study's rates would teach it nothing. :func:`check_resumed_space`
+says any of these mismatches in one line instead.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from .run import TrialSetup
+from .space import RATE, is_rate_name
 
 #: each sampled categorical setting as the error names it
 _NAMES = {"hidden": "hidden-layer specs (from layers, widths, funnel, max_params and max_flops)", "activation": "activations",
@@ -41,7 +46,9 @@ def check_resumed_space(study: Any, setup: TrialSetup, storage: Any) -> None:
     """A one-line ValueError when study ``study`` (resumed from ``storage``) holds trials that sampled a categorical
     setting among other choices than this search offers, or (regression) trials trained with another ``scale_target``."""
     mine = offered(setup)
-    for t in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    _check_rate_names(study, trials, setup, storage)
+    for t in trials:
         for name, dist in t.distributions.items():
             theirs = tuple(getattr(dist, "choices", ()))
             if name in mine and theirs != mine[name]:
@@ -57,4 +64,29 @@ def check_resumed_space(study: Any, setup: TrialSetup, storage: Any) -> None:
                 f"study_name, or scale_target={bool(stored)}.")
 
 
-__all__ = ["check_resumed_space", "offered"]
+def rate_names(setup: TrialSetup) -> set[str]:
+    """The names this search's trials sample a learning rate under (none when the space fixes the rate)."""
+    sp = setup.space
+    if RATE in sp.fixed():
+        return set()
+    return {sp.rate_name_of(s) for s, (lo, hi) in sp.learning_rates().items() if lo != hi}
+
+
+def _check_rate_names(study: Any, trials: list[Any], setup: TrialSetup, storage: Any) -> None:
+    """A one-line ValueError when the study's trials sampled learning rates under a name this search does not sample
+    (one shared range against per-solver ranges, or the other way); a search that fixes the rate samples none and is not refused."""
+    mine = rate_names(setup)
+    theirs = sorted({n for t in trials for n in t.distributions if is_rate_name(n)})
+    if not mine or all(n in mine for n in theirs):
+        return
+    shared = RATE in theirs
+    fix = ("one learning_rate_init range for every solver (CLI: --lr LOW,HIGH), as the study's trials had" if shared else
+           "per-solver learning_rate_init ranges that differ, as the study's trials had (CLI: --lr SOLVER=LOW:HIGH,...)")
+    raise ValueError(
+        f"study {study.study_name!r} in {storage} sampled its learning rates as {', '.join(theirs)}, and this search samples "
+        f"{', '.join(sorted(mine))}: {'one range for every solver' if shared else 'a range per solver'} against "
+        f"{'a range per solver' if shared else 'one range for every solver'}, so the study's rates would not guide the sampler. "
+        f"Pass a new study_name, or {fix}.")
+
+
+__all__ = ["check_resumed_space", "offered", "rate_names"]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...training import Callback
-from .space import flops_of, outputs_of, params_of
+from .space import RATE, flops_of, outputs_of, params_of
 from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 
 COST_OBJECTIVES = ("params", "flops", "latency")
@@ -191,20 +191,39 @@ def suggest(trial: Any, setup: TrialSetup) -> dict[str, Any]:
     Float settings whose ends are equal, and a ``weight_averaging`` or ``solver`` the
     space offers one of, are not sampled (Optuna would not record them in
     ``trial.params``): they go in the trial's ``fixed`` attribute, so the result rows
-    and the refit read the values the trial trained with.
+    and the refit read the values the trial trained with. When the solvers' learning-rate
+    ranges differ, the solver is sampled first and the rate under its name (:func:`_suggest_rate`).
     """
     sp = setup.space
     fixed = sp.fixed()
     trial.set_user_attr(FIXED_ATTR, fixed)
     cfg: dict[str, Any] = {"hidden": trial.suggest_categorical("hidden", setup.choices)}
     cfg["activation"] = trial.suggest_categorical("activation", list(sp.activations))
-    for name, log in (("learning_rate_init", True), ("alpha", True), ("dropout", False)):
+    if "learning_rate_init" not in fixed and sp.rate_name_of(sp.solvers[0]) != RATE:  # the rate's range depends on the solver
+        cfg["solver"] = trial.suggest_categorical("solver", list(sp.solvers))
+    cfg["learning_rate_init"] = _suggest_rate(trial, sp, fixed, cfg.get("solver", fixed.get("solver")))
+    for name in ("alpha", "dropout"):
         lo, hi = getattr(sp, name)
-        cfg[name] = fixed[name] if name in fixed else trial.suggest_float(name, lo, hi, log=log)
+        cfg[name] = fixed[name] if name in fixed else trial.suggest_float(name, lo, hi, log=name == "alpha")
     cfg["batch_size"] = trial.suggest_categorical("batch_size", list(sp.batch_sizes))
     for name, values in (("weight_averaging", sp.weight_averaging), ("solver", sp.solvers)):
-        cfg[name] = fixed[name] if name in fixed else trial.suggest_categorical(name, list(values))
+        if name not in cfg:
+            cfg[name] = fixed[name] if name in fixed else trial.suggest_categorical(name, list(values))
     return cfg
+
+
+def _suggest_rate(trial: Any, space: Any, fixed: dict[str, Any], solver: str | None) -> float:
+    """The trial's learning rate: fixed, or sampled on a log scale in ``solver``'s range (None: the range every solver shares)
+    under :meth:`~hiddenlayers.rightsize.SearchSpace.rate_name_of`'s name. A solver whose own range is one point
+    is not sampled: the rate joins the trial's ``fixed`` attribute."""
+    if RATE in fixed:
+        return float(fixed[RATE])
+    rates = space.learning_rates()
+    lo, hi = rates[solver] if solver is not None else next(iter(rates.values()))
+    if lo == hi:
+        trial.set_user_attr(FIXED_ATTR, {**fixed, RATE: lo})
+        return lo
+    return float(trial.suggest_float(space.rate_name_of(solver), lo, hi, log=True))
 
 
 SWA_START = 0.75  # a trial's SWA starts at this share of max_epochs: the estimators' default swa_start
@@ -456,6 +475,8 @@ def worker_main(job_path: str, seed: int) -> None:
         sample_weight = data["sample_weight"] if "sample_weight" in data.files else None
     job["class_weight"] = class_weight_from_json(job["class_weight"])
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in job.pop("space").items()}
+    if isinstance(fields["learning_rate_init"], dict):  # per-solver ranges: JSON made each pair a list
+        fields["learning_rate_init"] = {k: tuple(v) for k, v in fields["learning_rate_init"].items()}
     space = SearchSpace(**fields)
     storage, name, directions = job.pop("storage"), job.pop("name"), job.pop("directions")
     trials, timeout = job.pop("trials"), job.pop("timeout")

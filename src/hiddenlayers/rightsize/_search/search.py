@@ -147,8 +147,8 @@ def search(
     and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
     numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
     ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
-    :class:`SearchSpace` (default: its defaults; its ``weight_averaging`` and ``solvers`` are sampled per trial as the rest, the folds
-    scoring the averaged weights; a resumed study whose trials sampled among other choices is refused); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
+    :class:`SearchSpace` (default: its defaults; ``weight_averaging`` and ``solvers`` sampled per trial, the folds scoring the averaged
+    weights, each solver's rate in its range; a resumed study that sampled other choices, or rates under other names, is refused); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
     exists; ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
     ``warmup_epochs``, ``min_peers``: a trial may be stopped below its peers' median only after that many epochs and peers;
     ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
