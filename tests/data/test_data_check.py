@@ -109,9 +109,23 @@ def test_infinite_values_are_fatal_and_named_by_column_and_row(tmp_path):
 @given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), min_size=1, max_size=30))
 def test_infinite_values_finding_matches_np_isinf(values):
     col = pd.Series(values, dtype=np.float64)
-    found = check_infinite(pd.DataFrame({"v": col}))
-    expected = tuple(int(i) for i in np.flatnonzero(np.isinf(col.to_numpy())))
-    assert (found[0].rows if found else ()) == expected
+    found = {f.check: f.rows for f in check_infinite(pd.DataFrame({"v": col}))}
+    v = col.to_numpy()
+    assert found.get("infinite_values", ()) == tuple(int(i) for i in np.flatnonzero(np.isinf(v)))
+    assert found.get("beyond_float32", ()) == tuple(int(i) for i in np.flatnonzero(np.isfinite(v) & (np.abs(v) > 3.4028234663852886e38)))
+
+
+def test_values_beyond_float32_are_fatal_and_every_check_still_runs():
+    """1e308 is finite in float64 but infinite in the float32 the network computes in: check() crashed in its
+    label-error model ("Input X contains infinity or a value too large for dtype('float32')") instead of saying so."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    frame.loc[7, "a"], frame.loc[9, "b"] = 1e308, -3.5e38
+    y = (frame["b"] > 0).astype(int).to_numpy()
+    report = hl.check(frame, y)
+    assert [(f.check, f.columns, f.rows) for f in report.fatal] == [("beyond_float32", ("a", "b"), (7, 9))]
+    assert report["beyond_float32"].message == "2 column(s) hold values beyond ±3.4e38 (float32, which the network computes in): a, b (rows 7, 9)"
+    assert "label_issues_skipped" not in {f.check for f in report.findings} and "outliers" in report.seconds
 
 
 # --- columns ------------------------------------------------------------------

@@ -321,3 +321,19 @@ def test_errors_name_a_row_where_the_caller_says_it_is() -> None:
         pre.transform(new, where=lambda i: f"line {i + 6}")
     with pytest.raises(DataError, match="column 'x' must be numeric but row 2 holds 'two'"):
         pre.transform(new)
+
+
+def test_values_beyond_float32_are_refused_by_fit_and_partial_fit():
+    """1e308 is a float64 but no float32: fit stored the column's scale as inf (its variance overflowed), so the
+    model file saved after training could not be loaded ("the stored preprocessing is damaged")."""
+    frame = pd.DataFrame({"a": [1.0, 2.0, 1e308, 4.0], "c": ["x", "y", "x", "y"]})
+    with pytest.raises(DataError, match=re.escape("column 'a' must be within ±3.4e38 (float32, which the model computes in) but row 3 holds 1e+308: fix the value")):
+        TablePreprocessor().fit(frame)
+    with pytest.raises(DataError, match=re.escape("but line 4 holds 1e+308")):
+        TablePreprocessor().fit(frame, where=lambda i: f"line {i + 2}")
+    with pytest.raises(DataError, match=re.escape("column 'a' must be within ±3.4e38 (float32, which the model computes in) but a chunk holds -1e+300")):
+        TablePreprocessor().partial_fit(frame.assign(a=[1.0, -1e300, 2.0, 3.0]))
+    edge = frame.assign(a=[1.0, 3.4e38, -3.4e38, 0.0])  # within float32: its state survives JSON
+    pre = TablePreprocessor().fit(edge)
+    again = TablePreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    assert np.isfinite(again.transform(edge).matrix).all()

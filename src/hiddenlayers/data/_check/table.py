@@ -1,5 +1,5 @@
 """Checks of the table itself: ragged and empty lines in a CSV file, unparseable
-numbers, infinite numbers, mixed types in a column, empty and all-missing
+numbers, infinite numbers (and those beyond float32's range), mixed types in a column, empty and all-missing
 columns, and new data whose columns are not the training table's."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import numpy as np
 
 from .._cells import is_missing
 from .._csv_rows import Records
+from .._float32 import F32_MAX
 from .blocks import float_blocks, plain_columns
 from .common import Finding, preview
 
@@ -147,37 +148,52 @@ def _unparseable(column: Any, name: str) -> Finding:
 
 
 def check_infinite(frame: Any) -> list[Finding]:
-    """A fatal finding naming the numeric columns that hold ``inf``/``-inf`` (``"inf"``, ``1e400`` in a CSV) and their rows.
+    """Fatal findings naming the numeric columns that hold ``inf``/``-inf`` (``"inf"``, ``1e400`` in a CSV), and those
+    holding finite values beyond ±3.4e38 (``1e308``: float64's range, not float32's), with their rows.
 
     Fatal because training refuses such a table (the preprocessing cannot scale
-    an infinite value), so the check says so before ``train`` is run. Boolean
-    columns are left out, as the preprocessing leaves them out.
+    an infinite value; the network computes in float32, where ``1e308`` is
+    infinite, and ``predict`` refuses it), so the check says so before ``train``
+    is run. Boolean columns are left out, as the preprocessing leaves them out.
     """
+    inf = _bad_cells(frame, np.isinf)
+    with np.errstate(invalid="ignore"):
+        big = _bad_cells(frame, lambda W: np.isfinite(W) & (np.abs(W) > F32_MAX))
+    out = []
+    if inf:
+        columns, rows = inf
+        out.append(Finding(
+            "infinite_values", "fatal", f"{len(columns)} column(s) hold infinite values: {preview(columns)} (rows {preview(rows)})",
+            "replace them with numbers or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(columns)))
+    if big:
+        columns, rows = big
+        out.append(Finding(
+            "beyond_float32", "fatal",
+            f"{len(columns)} column(s) hold values beyond ±3.4e38 (float32, which the network computes in): {preview(columns)} (rows {preview(rows)})",
+            "fix them (a unit or entry error?) or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(columns)))
+    return out
+
+
+def _bad_cells(frame: Any, bad_of: Any) -> tuple[list[str], list[int]] | None:
+    """``(columns, sorted rows)`` of the numeric non-boolean columns' cells where ``bad_of(W)`` (float64, missing NaN) holds; None if none."""
     import pandas as pd
 
     plain = plain_columns(frame)
-    found: dict[int, np.ndarray] = {}  # column position -> its rows of infinite values
+    found: dict[int, np.ndarray] = {}  # column position -> its rows of bad values
     for pos, W in float_blocks(frame, np.flatnonzero(plain)):
-        bad = np.isinf(W)
+        bad = bad_of(W)
         for r in np.flatnonzero(bad.any(axis=1)).tolist():
             found[int(pos[r])] = np.flatnonzero(bad[r])
     for j, (c, t) in enumerate(zip(frame.columns, frame.dtypes)):
         if plain[j] or pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t):
             continue
-        col = frame[c]
-        bad_rows = np.flatnonzero(np.isinf(col.to_numpy(dtype=np.float64, na_value=np.nan)))
+        bad_rows = np.flatnonzero(bad_of(frame[c].to_numpy(dtype=np.float64, na_value=np.nan)))
         if bad_rows.size:
             found[j] = bad_rows
+    if not found:
+        return None
     columns = [str(frame.columns[j]) for j in sorted(found)]
-    rows = set(np.concatenate([found[j] for j in found]).tolist()) if found else set()
-    if not columns:
-        return []
-    ordered = sorted(rows)
-    return [Finding(
-        "infinite_values", "fatal",
-        f"{len(columns)} column(s) hold infinite values: {preview(columns)} (rows {preview(ordered)})",
-        "replace them with numbers or leave the cells empty (missing values are imputed)",
-        rows=tuple(ordered), columns=tuple(columns))]
+    return columns, sorted(set(np.concatenate([found[j] for j in found]).tolist()))
 
 
 def check_new_columns(frame: Any, new: Any) -> list[Finding]:
