@@ -601,3 +601,14 @@ def test_located_shows_each_rows_own_line(rows: list[int], gaps: list[int]) -> N
     assert g.rows == tuple(rows) and g.lines == tuple(int(lines[r]) for r in rows)
     word = "lines" if len(rows) > 1 else "line"
     assert g.message == f"{len(rows)} row(s) are outliers: {word} {preview([int(lines[r]) for r in rows], total=len(rows))}"
+
+
+def test_repeated_column_names_are_one_clear_error():
+    """A frame with a name twice (``df.columns = [..., "age"]``) failed deep in pandas ("Grouper for 'age' not
+    1-dimensional"); hl.check now refuses it as training does, naming the column, for X and X_new alike."""
+    frame = pd.DataFrame([[1.0, 2.0, 3.0]] * 8, columns=["age", "b", "age"])
+    ok = pd.DataFrame({"age": [1.0] * 8, "b": [2.0] * 8})
+    with pytest.raises(hl.DataError, match=r"^X has the column 'age' twice \(names are compared as text\): give every column a unique name\.$"):
+        hl.check(frame, np.arange(8) % 2)
+    with pytest.raises(hl.DataError, match=r"^X_new has the column '1' twice"):
+        hl.check(ok, np.arange(8) % 2, X_new=pd.DataFrame([[1.0, 2.0]] * 3, columns=[1, "1"]))
