@@ -30,6 +30,7 @@ from ..exceptions import DataError
 from ._check.report import DataReport
 from ._check.stream import StreamCheck, file_row_text
 from ._csv_rows import ends_in_quote
+from ._float32 import F32_MAX
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
 from ._stream_files import (
@@ -339,7 +340,7 @@ class ParquetSource:
                     if stop_at_infinite:  # training: stop here, naming the file and row
                         for f in checks.infinite():
                             raise DataError(f"data check: {f.message}: {f.fix}.")
-                    frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
+                    frame = _as_missing_beyond_float32(frame)  # the check's pass: read on, those cells (inf too) as missing
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)
@@ -473,3 +474,13 @@ def is_source(obj: Any) -> bool:
 
 
 __all__ = ["ParquetSource", "Scan", "is_source"]
+
+
+def _as_missing_beyond_float32(frame: Any) -> Any:
+    """``frame`` with its numeric cells beyond ±3.4e38 (``inf``, ``1e308``) made missing: the check's pass reads on past them."""
+    frame = frame.copy()
+    for c in frame.select_dtypes("number").columns:
+        v = frame[c]
+        frame[c] = v.where(~(v.abs() > F32_MAX))
+    return frame
+

@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from .._float32 import F32_MAX
 from .._moments import Moments
 from .common import Finding, preview
 from .report import DataReport
@@ -104,6 +105,7 @@ class _Column:
     integer: bool = False
     missing: int = 0
     inf: _Rows = field(default_factory=_Rows)
+    big: _Rows = field(default_factory=_Rows)  # finite cells beyond float32's ±3.4e38 (1e308)
     lo: float = np.inf
     hi: float = -np.inf
     mode: float | None = None  # the value near-constant counts (numeric), and how many cells hold it
@@ -152,8 +154,8 @@ class StreamCheck:
 
     @property
     def n_infinite(self) -> int:
-        """Infinite cells tallied so far, in every column."""
-        return sum(col.inf.total for col in self.columns.values())
+        """Infinite cells, and cells beyond float32's range, tallied so far, in every column (training refuses both)."""
+        return sum(col.inf.total + col.big.total for col in self.columns.values())
 
     @property
     def first_rows(self) -> int:
@@ -238,10 +240,12 @@ class StreamCheck:
         if n_missing == v.size:
             return n_missing
         lo, hi = float(np.fmin.reduce(v)), float(np.fmax.reduce(v))  # fmin/fmax pass over NaN
-        if lo == -np.inf or hi == np.inf:  # only then look for the infinite cells
+        beyond = lo < -F32_MAX or hi > F32_MAX  # inf too: cells float32 cannot hold, read as missing below as in memory
+        if beyond:  # only then look for the infinite cells and the finite ones beyond float32 (1e308)
             col.inf.add(np.flatnonzero(np.isinf(v)) + start)
+            col.big.add(np.flatnonzero(np.isfinite(v) & (np.abs(v) > F32_MAX)) + start)
         col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
-        finite = np.isfinite(v) if (n_missing or lo == -np.inf or hi == np.inf) else None
+        finite = (np.abs(v) <= F32_MAX) if (n_missing or beyond) else None
         col.moments.add(v if finite is None else v[finite])
         if col.mode is None:  # the first batch with values: the median of its first present values is the value near-constant counts
             present = (v[~nan] if nan is not None else v)[:MODE_SAMPLE]
@@ -373,16 +377,23 @@ class StreamCheck:
         return [f for f in found if f.severity == "fatal"]
 
     def infinite(self) -> list[Finding]:
-        """The fatal ``infinite_values`` finding (empty list if none), naming where the first is."""
-        cols = [c for c, col in self.columns.items() if col.inf.total]
-        if not cols:
-            return []
-        rows = sorted({r for c in cols for r in self.columns[c].inf.kept})[:ROW_CAP]
-        total = sum(self.columns[c].inf.total for c in cols) if len(cols) > 1 else self.columns[cols[0]].inf.total
-        return [Finding(
-            "infinite_values", "fatal",
-            f"{len(cols)} column(s) hold infinite values: {preview(cols)} (rows {_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])})",
-            "replace them with numbers or leave the cells empty (missing values are imputed)", rows=tuple(rows), columns=tuple(cols))]
+        """The fatal ``infinite_values`` and ``beyond_float32`` findings (the in-memory check's; empty list if none), naming where the first is."""
+        out = []
+        for key, what, fix in (
+            ("inf", "infinite values", "replace them with numbers or leave the cells empty (missing values are imputed)"),
+            ("big", "values beyond ±3.4e38 (float32, which the network computes in)", "fix them (a unit or entry error?) or leave the cells empty (missing values are imputed)"),
+        ):
+            tallies = {c: getattr(col, key) for c, col in self.columns.items() if getattr(col, key).total}
+            if not tallies:
+                continue
+            cols = list(tallies)
+            rows = sorted({r for t in tallies.values() for r in t.kept})[:ROW_CAP]
+            total = sum(t.total for t in tallies.values()) if len(cols) > 1 else tallies[cols[0]].total
+            out.append(Finding(
+                "infinite_values" if key == "inf" else "beyond_float32", "fatal",
+                f"{len(cols)} column(s) hold {what}: {preview(cols)} (rows {_preview(rows, max(total, len(rows)))}; first at {self.where(rows[0])})",
+                fix, rows=tuple(rows), columns=tuple(cols)))
+        return out
 
     def missing_target(self) -> list[Finding]:
         """The fatal ``missing_target`` finding (empty list if none): check_target's, with where the first is."""
