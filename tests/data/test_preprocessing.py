@@ -337,3 +337,14 @@ def test_values_beyond_float32_are_refused_by_fit_and_partial_fit():
     pre = TablePreprocessor().fit(edge)
     again = TablePreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
     assert np.isfinite(again.transform(edge).matrix).all()
+
+
+def test_missing_cells_of_a_column_that_had_none_in_training_are_noted():
+    """They were filled with the median silently: the model learned no indicator for them, so the user is told,
+    as unseen categories are; a column that had missing values in training (its indicator learned) is not noted."""
+    pre = TablePreprocessor().fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, None, 2.0], "c": ["x", "y", "x"]}))
+    res = pre.transform(pd.DataFrame({"a": [None, None, 5.0], "b": [None, 1.0, 1.0], "c": ["x", "x", "y"]}))
+    assert res.notes == ["2 missing value(s) in column(s) that had none in training (a: 2) were filled with the stored fill value "
+                         "(the training median; a streamed fit's mean): the model never saw them missing"]
+    assert res.matrix[:2, 0].tolist() == [0.0, 0.0]  # the median 2.0, standardised
+    assert pre.transform(pd.DataFrame({"a": [1.0], "b": [None], "c": ["x"]})).notes == []

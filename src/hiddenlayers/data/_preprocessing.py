@@ -301,6 +301,7 @@ class TablePreprocessor:
         n = frame.shape[0]
         blocks: list[np.ndarray] = []
         unseen: dict[str, int] = {}
+        unlearned: dict[str, int] = {}  # missing cells of numeric columns that had none in training (no indicator learned)
         for c in self.columns:
             col = frame[c["name"]]
             check_readable(c["name"], col, c.get("categories"))
@@ -311,6 +312,8 @@ class TablePreprocessor:
                 blocks.append(((filled - c["mean"]) / c["scale"]).reshape(n, 1))
                 if c["missing_indicator"]:
                     blocks.append(isnan.astype(np.float64).reshape(n, 1))
+                elif isnan.any():
+                    unlearned[c["name"]] = int(isnan.sum())
             else:
                 text = _category_texts(col)
                 k = len(c["categories"])
@@ -333,6 +336,10 @@ class TablePreprocessor:
         if unseen:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
             notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+        if unlearned:
+            parts = ", ".join(f"{k}: {v}" for k, v in unlearned.items())
+            notes.append(f"{sum(unlearned.values())} missing value(s) in column(s) that had none in training ({parts}) were filled with the "
+                         "stored fill value (the training median; a streamed fit's mean): the model never saw them missing")
         matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
         return Transformed(matrix=matrix, notes=notes, unseen=unseen)
 
