@@ -602,6 +602,24 @@ def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypa
     )
 
 
+def test_task_classification_of_real_numbers_names_the_value_and_the_option(tmp_path, monkeypatch):
+    """--task classification on a target of real numbers failed in the data check ("one row per class") or after it
+    ("training failed: Unknown label type: 'continuous' ... use MLPRegressor", a class the command does not have);
+    now one line naming the value, its line and --task regression, before any work."""
+    monkeypatch.chdir(tmp_path)
+    rows = [f"{i % 5},{i * 1.0}" for i in range(30)]
+    rows[6] = "1,2.75"
+    (tmp_path / "r.csv").write_text("a,y\n" + "\n".join(rows) + "\n")
+    for command in ("train", "lr-find"):
+        out = ("-o", "m.safetensors") if command == "train" else ()
+        result = run(command, "r.csv", "--target", "y", "--task", "classification", *out)
+        assert_user_error(result, "target 'y' holds real numbers such as 2.75 (line 8), which cannot be classes: use --task regression (or auto)")
+        assert "data check" not in result.stderr
+    assert not (tmp_path / "m.safetensors").exists()
+    (tmp_path / "w.csv").write_text("a,y\n" + "\n".join(f"{i % 5},{float(i % 3)}" for i in range(30)) + "\n")  # whole floats are classes
+    ok("train", "w.csv", "--target", "y", "--task", "classification", "--epochs", "2", "-q", "-o", "w.safetensors")
+
+
 # --- labelled data against a fitted classifier ------------------------------------
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,23 @@ def test_check_and_train_refuse_values_beyond_float32_by_file_line(tmp_path, whe
     assert not out.exists()
 
 
+def test_check_and_train_refuse_1e308_which_float64_holds(tmp_path):
+    """A CSV cell of 1e308: check crashed ('internal error ValueError: Input X contains infinity ...'), and train
+    --no-check saved a model file that could not be loaded (its stored scale was inf)."""
+    p = tmp_path / "big.csv"
+    rows = [f"{i % 7},{(i * 13) % 11},{i % 2}" for i in range(60)]
+    rows[4] = "1e308,1,0"
+    p.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    result = run("check", p, "-t", "y")
+    assert result.exit_code == 2, result.output
+    assert result.stdout.splitlines()[1] == "FATAL    beyond_float32: 1 column(s) hold values beyond float32's range (±3.4e38, where the network computes): a (line 6)"
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", p, "-t", "y", "-q", "-o", out), "data check: 1 column(s) hold values beyond float32's range")
+    assert_user_error(run("train", p, "-t", "y", "-q", "--no-check", "-o", out),
+                      "column 'a' must be within ±3.4e38 (float32, which the model computes in) but line 6 holds 1e+308")
+    assert not out.exists()
+
+
 def test_check_user_errors(messy, tmp_path):
     assert_user_error(run("check", messy, "-t", "nope"), "unknown target column 'nope'")
     assert_user_error(run("check", messy, "-t", "y", "--task", "x"), "--task must be one of auto, classification, regression")

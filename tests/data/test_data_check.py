@@ -121,6 +121,19 @@ def test_infinite_values_finding_matches_np_isinf(values):
     assert (found[0].rows if found else ()) == expected
 
 
+def test_values_beyond_float32_are_fatal_and_every_check_still_runs():
+    """1e308 is finite in float64 but infinite in the float32 the network computes in: check() crashed in its
+    label-error model ("Input X contains infinity or a value too large for dtype('float32')") instead of saying so."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    frame.loc[7, "a"], frame.loc[9, "b"] = 1e308, -3.5e38
+    y = (frame["b"] > 0).astype(int).to_numpy()
+    report = hl.check(frame, y)
+    assert [(f.check, f.columns, f.rows) for f in report.fatal] == [("beyond_float32", ("a", "b"), (7, 9))]
+    assert report["beyond_float32"].message == "2 column(s) hold values beyond float32's range (±3.4e38, where the network computes): a, b (rows 7, 9)"
+    assert "label_issues_skipped" not in {f.check for f in report.findings} and "outliers" in report.seconds
+
+
 # --- columns ------------------------------------------------------------------
 
 def test_missing_values_and_missingness_that_predicts_the_target(wine):
@@ -621,3 +634,14 @@ def test_beyond_float32_finding_matches_the_float32_cast(values):
     v = col.to_numpy()
     expected = tuple(int(i) for i in np.flatnonzero(np.isfinite(v) & (np.abs(v) > np.finfo(np.float32).max)))
     assert (found[0].rows if found else ()) == expected
+
+
+def test_repeated_column_names_are_one_clear_error():
+    """A frame with a name twice (``df.columns = [..., "age"]``) failed deep in pandas ("Grouper for 'age' not
+    1-dimensional"); hl.check now refuses it as training does, naming the column, for X and X_new alike."""
+    frame = pd.DataFrame([[1.0, 2.0, 3.0]] * 8, columns=["age", "b", "age"])
+    ok = pd.DataFrame({"age": [1.0] * 8, "b": [2.0] * 8})
+    with pytest.raises(hl.DataError, match=r"^X has the column 'age' twice \(names are compared as text\): give every column a unique name\.$"):
+        hl.check(frame, np.arange(8) % 2)
+    with pytest.raises(hl.DataError, match=r"^X_new has the column '1' twice"):
+        hl.check(ok, np.arange(8) % 2, X_new=pd.DataFrame([[1.0, 2.0]] * 3, columns=[1, "1"]))

@@ -152,6 +152,26 @@ def test_check_reads_past_an_infinite_value_and_reports_it_with_the_other_findin
         src.scan()  # the cached pass of the check: refused all the same
 
 
+def test_a_value_beyond_float32_is_the_in_memory_checks_fatal_finding_and_training_refuses_it(tmp_path):
+    """1e308 is finite in float64: the streamed check said nothing of it (and its SD overflowed, so near duplicates
+    were found on a useless grid), and training failed in the preprocessing with no file or row. Now the fatal
+    beyond_float32 finding of the in-memory check, with where the first is, and scan() refuses it by file and row."""
+    frames = [_frame(i) for i in range(3)]
+    frames[1].loc[4, "b"] = 1e308
+    whole = _write(tmp_path, frames)
+    src = _source(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no "overflow encountered in cast" on the way
+        report = src.check("classification")
+        memory = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    first = f"'{tmp_path / 'p1.parquet'}' row 5"
+    assert [f.check for f in report.fatal] == ["beyond_float32"] and report["beyond_float32"].rows == (304,)
+    assert first in report["beyond_float32"].message
+    assert _comparable(report) == _comparable(memory)
+    with pytest.raises(DataError, match=re.escape(f"data check: 1 column(s) hold values beyond float32's range (±3.4e38, where the network computes): b ({first})")):
+        src.scan()
+
+
 def test_a_text_column_of_numbers_but_a_few_is_refused_by_the_scan_as_the_in_memory_fit_refuses_it(tmp_path):
     """The streamed check called 'u' (numbers but two values) a warning, "read as text (categories)", while the in-memory
     check and fit refuse it; streamed training read it as categories or refused it by which chunk came first."""

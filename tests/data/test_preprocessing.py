@@ -321,3 +321,30 @@ def test_errors_name_a_row_where_the_caller_says_it_is() -> None:
         pre.transform(new, where=lambda i: f"line {i + 6}")
     with pytest.raises(DataError, match="column 'x' must be numeric but row 2 holds 'two'"):
         pre.transform(new)
+
+
+def test_values_beyond_float32_are_refused_by_fit_and_partial_fit():
+    """1e308 is a float64 but no float32: fit stored the column's scale as inf (its variance overflowed), so the
+    model file saved after training could not be loaded ("the stored preprocessing is damaged")."""
+    frame = pd.DataFrame({"a": [1.0, 2.0, 1e308, 4.0], "c": ["x", "y", "x", "y"]})
+    with pytest.raises(DataError, match=re.escape("column 'a' must be within ±3.4e38 (float32, which the model computes in) but row 3 holds 1e+308: fix the value")):
+        TablePreprocessor().fit(frame)
+    with pytest.raises(DataError, match=re.escape("but line 4 holds 1e+308")):
+        TablePreprocessor().fit(frame, where=lambda i: f"line {i + 2}")
+    with pytest.raises(DataError, match=re.escape("column 'a' must be within ±3.4e38 (float32, which the model computes in) but a chunk holds -1e+300")):
+        TablePreprocessor().partial_fit(frame.assign(a=[1.0, -1e300, 2.0, 3.0]))
+    edge = frame.assign(a=[1.0, 3.4e38, -3.4e38, 0.0])  # within float32: its state survives JSON
+    pre = TablePreprocessor().fit(edge)
+    again = TablePreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    assert np.isfinite(again.transform(edge).matrix).all()
+
+
+def test_missing_cells_of_a_column_that_had_none_in_training_are_noted():
+    """They were filled with the median silently: the model learned no indicator for them, so the user is told,
+    as unseen categories are; a column that had missing values in training (its indicator learned) is not noted."""
+    pre = TablePreprocessor().fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, None, 2.0], "c": ["x", "y", "x"]}))
+    res = pre.transform(pd.DataFrame({"a": [None, None, 5.0], "b": [None, 1.0, 1.0], "c": ["x", "x", "y"]}))
+    assert res.notes == ["2 missing value(s) in column(s) that had none in training (a: 2) were filled with the stored fill value "
+                         "(the training median; a streamed fit's mean): the model never saw them missing"]
+    assert res.matrix[:2, 0].tolist() == [0.0, 0.0]  # the median 2.0, standardised
+    assert pre.transform(pd.DataFrame({"a": [1.0], "b": [None], "c": ["x"]})).notes == []

@@ -51,3 +51,43 @@ def test_torch_forward_keeps_modes_when_the_forward_raises(data) -> None:
         torch_forward(clf, X.astype("float32"))
     handle.remove()
     assert _modes(clf.network_) == before
+
+
+def test_a_model_with_stored_table_preprocessing_predicts_a_raw_frame(tmp_path) -> None:
+    """A model of `hiddenlayers train` (or fit(ParquetSource)) stores its TablePreprocessor; hl.load(path).predict(frame)
+    of the frame training read said "X has non-numeric values ... encode text or category columns as numbers first,
+    e.g. with sklearn's OneHotEncoder" (the model encodes them itself). Now every predict method reads the raw frame
+    through the stored preprocessing, as `hiddenlayers predict` does."""
+    import numpy as np
+    import pandas as pd
+
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 120), "city": rng.choice(["Paris", "Rome, IT"], 120)})
+    frame.loc[::7, "age"] = np.nan
+    y = np.where((frame["city"] == "Paris") ^ (frame["age"].fillna(40) > 40), "yes", "no")
+    pre = TablePreprocessor().fit(frame)
+    A = pre.transform(frame).matrix
+    for est, target in ((hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0), y),
+                        (hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0), frame["age"].fillna(0).to_numpy())):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(A, target)
+        est.preprocessing_ = pre.to_dict()  # as the CLI stores it
+        path = tmp_path / f"{type(est).__name__}.safetensors"
+        est.save(path)
+        loaded = hl.load(path)
+        new = frame.iloc[:9].assign(extra="ignored")[["extra", "city", "age"]]  # columns in any order, extras ignored
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "X has feature names, but ... fitted without feature names"
+            assert (loaded.predict(new) == est.predict(A[:9])).all()
+            assert np.allclose(loaded.transform(new), est.transform(A[:9]))
+        assert loaded.score(frame, target) == est.score(A, target)
+        if hasattr(est, "predict_proba"):
+            assert np.allclose(loaded.predict_proba(new), est.predict_proba(A[:9]))
+        assert (loaded.predict(A[:9]) == est.predict(A[:9])).all()  # the matrix it reads still works
+        with pytest.raises(hl.DataError, match=r"^the data lacks column\(s\) 'city'"):
+            loaded.predict(frame[["age"]])
+        with pytest.raises(hl.DataError, match=r"^column 'age' must be within ±3.4e38 .* but row 2 holds 1e\+300"):
+            loaded.predict(frame.iloc[:3].assign(age=[1.0, 1e300, 2.0]))

@@ -88,7 +88,9 @@ def test_non_finite_weights_raise_sklearns_error(name: str, solver: str) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergedWarning)  # the error, not a warning first
         with pytest.raises(ValueError, match=re.escape(NON_FINITE)):
-            getattr(hl, name)(solver=solver, max_iter=3).fit(X, y)
+            getattr(hl, name)(solver=solver, max_iter=3, dtype="float64").fit(X, y)  # a network that holds X: scikit-learn's error
+        with pytest.raises(ValueError, match=re.escape("X[0, 0] = 1.8e+308 is beyond float32's range (±3.4e38)")):
+            getattr(hl, name)(solver=solver, max_iter=3).fit(X, y)  # float32, the default: X is refused first, by its cell
 
 
 @pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
@@ -99,7 +101,7 @@ def test_lbfgs_on_huge_inputs_stops_as_sklearns(name: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = getattr(sk, name)(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
-        ours = getattr(hl, name)(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+        ours = getattr(hl, name)(solver="lbfgs", max_iter=3, random_state=0, dtype="float64").fit(X, y)  # float32 refuses X (above)
     assert ours.n_iter_ == ref.n_iter_ == 0
     assert all(np.isfinite(c).all() for c in ours.coefs_ + ours.intercepts_)
 

@@ -459,3 +459,26 @@ def test_project_draws_its_rows_at_random_and_says_which(iris):
     assert not np.array_equal(project(clf, X, max_rows=60, random_state=1).rows, out.rows)
     np.testing.assert_allclose(out["hidden1"], project(clf, X[out.rows], max_rows=None)["hidden1"], atol=1e-6)
     np.testing.assert_array_equal(project(clf, X, max_rows=None).rows, np.arange(len(X)))
+
+
+def test_a_model_with_stored_table_preprocessing_is_inspected_on_its_raw_frame() -> None:
+    """A model of `hiddenlayers train FILE` fills missing cells with its stored preprocessing, as `predict` does; the
+    lens refused such a frame ("X holds NaN or infinite values ... drop or impute those rows") and, without NaN,
+    failed on its text columns. It now reads the raw frame through that preprocessing, as predict does."""
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 80), "city": rng.choice(["Paris", "Rome"], 80)})
+    frame.loc[::5, "age"] = np.nan
+    pre = TablePreprocessor().fit(frame)
+    A = pre.transform(frame).matrix
+    est = hl.MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(A, np.arange(80) % 2)
+    est.preprocessing_ = pre.to_dict()  # as the CLI stores it
+    (raw,) = hl.lens.summary(est, frame)
+    (ready,) = hl.lens.summary(est, A)
+    assert np.allclose(raw.mean, ready.mean) and raw.effective_rank == ready.effective_rank
+    with pytest.raises(ValueError, match=_nan_x(1)):  # an array is still the network's input: no imputation
+        hl.lens.summary(est, np.where(np.arange(80)[:, None] == 1, np.nan, A))

@@ -136,3 +136,32 @@ def test_to_tensor_is_the_one_conversion_every_stage_uses() -> None:
     assert t.dtype == torch.float32 and t.is_contiguous() and t.tolist() == a[::-1].tolist()
     assert to_tensor(a, torch.float64, torch.device("cpu")).data_ptr() == a.ctypes.data  # shares the array's memory
     assert float_tensor(a[:, ::-1], torch.device("cpu")).tolist() == a[:, ::-1].tolist()  # the apps' float32 helper goes through it
+
+
+def test_read_only_targets_and_weights_fit_without_pytorchs_not_writable_warning() -> None:
+    """pandas (Copy-on-Write) hands out read-only arrays: ``MLPRegressor().fit(X, df.y)`` printed PyTorch's
+    "The given NumPy array is not writable ... undefined behavior" UserWarning (the targets, the weights, an
+    lbfgs X), which the user can do nothing about. PyTorch warns once per process, so the fits run in a fresh one."""
+    import subprocess
+    import sys
+
+    code = """
+import warnings
+import numpy as np, pandas as pd
+import hiddenlayers as hl
+rng = np.random.default_rng(0)
+df = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+df["y"] = df.a * 2.0 + 0.1
+df["w"] = 1.0
+warnings.simplefilter("ignore")
+warnings.filterwarnings("error", message=".*not writable")
+assert not df["y"].to_numpy().flags.writeable
+for solver in ("adam", "lbfgs"):
+    r = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, solver=solver, random_state=0)
+    r.fit(df[["a", "b"]], df["y"], sample_weight=df["w"])
+    hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, solver=solver, random_state=0).fit(df[["a", "b"]], df["y"] > 0, sample_weight=df["w"])
+hl.lr_find(hl.MLPRegressor(hidden_layer_sizes=(4,), random_state=0), df[["a", "b"]], df["y"], num_steps=5)
+print("clean")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "clean", done.stderr[-2000:]

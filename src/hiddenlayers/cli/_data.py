@@ -162,6 +162,7 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
     kind = infer_task(y) if task == "auto" else task
     if kind == "classification":
         labels = coerce_labels(y)
+        _refuse_real_classes(labels, name, table.where)
         classes = np.unique(labels.astype(str)) if labels.dtype == object else np.unique(labels)
         if len(classes) < 2:
             raise DataError(
@@ -173,6 +174,20 @@ def prepare(data: str, target: str | None, features: str | None, task: str, max_
         yv = regression_target(y, name, table.where)
     return {"X": X, "y": yv, "w": w, "sample_weight": sample_weight, "target": name, "task": kind, "max_categories": max_categories,
             "n_rows": len(yv), "dropped": dropped, "where": table.where}
+
+
+def _refuse_real_classes(labels: np.ndarray, name: str, where: Callable[[int], str]) -> None:
+    """A DataError when ``--task classification`` is given a target of real numbers (scikit-learn's ``'continuous'``).
+
+    The classifier would refuse it after the data check, as "training failed: Unknown label type: 'continuous'
+    ... use MLPRegressor", which names no option of the command.
+    """
+    if labels.dtype.kind != "f":
+        return
+    frac = np.flatnonzero(np.isfinite(labels) & (labels != np.round(labels)))
+    if frac.size:
+        raise DataError(f"target '{name}' holds real numbers such as {labels[frac[0]]:g} ({where(int(frac[0]))}), which cannot be classes: "
+                        "use --task regression (or auto), or turn them into class labels first.")
 
 
 def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> dict[str, Any]:

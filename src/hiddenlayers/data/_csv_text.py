@@ -81,8 +81,11 @@ def header_fields(path: Path, sep: str, shown: str) -> list[str]:
     return next(csv.reader([text], delimiter=sep, skipinitialspace=True), [])
 
 
-def check_header(fields: list[str], sep: str, shown: str) -> None:
+def check_header(fields: list[str], sep: str, shown: str, sample: str = "") -> None:
     """Refuse a header with a repeated or empty name, or one that reads as one field holding another separator.
+
+    ``sample``: the line after the header, so the conversion hint for a ';'-separated file also says
+    ``decimal=','`` when its numbers are written with decimal commas (``3,14``), as such files' usually are.
 
     Raises :class:`DataError`: ``"'dup.csv' has the column 'a' twice: rename one."``
     """
@@ -91,7 +94,7 @@ def check_header(fields: list[str], sep: str, shown: str) -> None:
             if other != sep and other in fields[0]:
                 raise DataError(
                     f"'{shown}' looks {kind} (its header is the one column {fields[0][:60]!r}), but is read as "
-                    f"{'tab' if sep == chr(9) else repr(sep)}-separated: {_convert_hint(other, sep, shown)}"
+                    f"{'tab' if sep == chr(9) else repr(sep)}-separated: {_convert_hint(other, sep, shown, sample)}"
                 )
     seen: set[str] = set()
     for position, name in enumerate(fields, start=1):
@@ -102,20 +105,28 @@ def check_header(fields: list[str], sep: str, shown: str) -> None:
         seen.add(name)
 
 
-def _convert_hint(other: str, sep: str, shown: str) -> str:
+def _convert_hint(other: str, sep: str, shown: str, sample: str = "") -> str:
     if other in ("\t", ","):
         return f"give it the suffix {'.tsv' if other == chr(9) else '.csv'}, which is read {'tab' if other == chr(9) else 'comma'}-separated."
     target = "tab-separated .tsv" if sep == "\t" else "comma-separated"
     write = ", sep='\\t'" if sep == "\t" else ""
+    decimal = ", decimal=','" if other == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", sample) else ""
     return (f"convert it to a {target} file, e.g. python -c \"import pandas as pd; "
-            f"pd.read_csv('{shown}', sep='{other}').to_csv('converted.csv', index=False{write})\".")
+            f"pd.read_csv('{shown}', sep='{other}'{decimal}).to_csv('converted.csv', index=False{write})\".")
 
 
 def read_header(path: Path, sep: str, shown: str) -> list[str]:
     """The checked header of ``path`` (:func:`header_fields` then :func:`check_header`)."""
     fields = header_fields(path, sep, shown)
-    check_header(fields, sep, shown)
+    check_header(fields, sep, shown, _second_line(path) if len(fields) == 1 else "")
     return fields
+
+
+def _second_line(path: Path) -> str:
+    """The first line after the header's (decoded leniently; "" if none): the sample :func:`check_header` reads."""
+    with _open_bytes(path) as f:
+        lines = [f.readline(HEADER_BYTES) for _ in range(2)]
+    return re.split(r"\r\n|\r|\n", lines[1].decode("utf-8", "replace"))[0] if lines[1] else ""
 
 
 __all__ = ["check_header", "encoding_problem", "header_fields", "read_header"]

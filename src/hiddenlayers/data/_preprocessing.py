@@ -42,6 +42,7 @@ from ..exceptions import DataError
 from ._cells import at_row, category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
 from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
+from ._float32 import F32_MAX
 
 NUMERIC_TEXT_RATIO = 0.9
 """A text column whose present cells parse as numbers at least this often is refused by :meth:`TablePreprocessor.fit`
@@ -132,8 +133,7 @@ class TablePreprocessor:
                 self._check_numeric_text(str(name), col, where)
             if num is not None:
                 values = num.to_numpy()
-                if np.isinf(values).any():
-                    raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+                _refuse_beyond_float32(str(name), values, where)
                 finite = values[~np.isnan(values)]
                 if finite.size == 0:
                     raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
@@ -191,8 +191,7 @@ class TablePreprocessor:
                     if num is None or bool((num.isna() & ~col.map(is_missing)).any()):
                         raise DataError(f"column '{name}' is numeric in the first chunk but holds text later: fix those cells or leave them empty.")
                 values = num.to_numpy(dtype=np.float64)
-                if np.isinf(values).any():
-                    raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+                _refuse_beyond_float32(str(name), values, None, "a chunk")
                 nan = np.isnan(values)
                 finite = values[~nan]
                 st["missing"] += int(nan.sum())
@@ -302,6 +301,7 @@ class TablePreprocessor:
         n = frame.shape[0]
         blocks: list[np.ndarray] = []
         unseen: dict[str, int] = {}
+        unlearned: dict[str, int] = {}  # missing cells of numeric columns that had none in training (no indicator learned)
         for c in self.columns:
             col = frame[c["name"]]
             check_readable(c["name"], col, c.get("categories"))
@@ -312,6 +312,8 @@ class TablePreprocessor:
                 blocks.append(((filled - c["mean"]) / c["scale"]).reshape(n, 1))
                 if c["missing_indicator"]:
                     blocks.append(isnan.astype(np.float64).reshape(n, 1))
+                elif isnan.any():
+                    unlearned[c["name"]] = int(isnan.sum())
             else:
                 text = _category_texts(col)
                 k = len(c["categories"])
@@ -334,6 +336,10 @@ class TablePreprocessor:
         if unseen:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
             notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+        if unlearned:
+            parts = ", ".join(f"{k}: {v}" for k, v in unlearned.items())
+            notes.append(f"{sum(unlearned.values())} missing value(s) in column(s) that had none in training ({parts}) were filled with the "
+                         "stored fill value (the training median; a streamed fit's mean): the model never saw them missing")
         matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
         return Transformed(matrix=matrix, notes=notes, unseen=unseen)
 
@@ -370,6 +376,23 @@ class TablePreprocessor:
             raise DataError(f"the stored preprocessing is damaged ({type(exc).__name__}: {exc}).") from None
         pre.columns = cols
         return pre
+
+
+def _refuse_beyond_float32(name: str, values: np.ndarray, where: Callable[[int], str] | None, chunk: str = "") -> None:
+    """A DataError for an infinite value of numeric column ``name``, or one beyond ±3.4e38 (float32's range).
+
+    The network computes in float32, and ``predict`` refuses such a value (cli ``check_float32``); in training
+    it would also overflow the column's variance to ``inf``, a scale no model file can store. ``where`` names
+    the row as in :meth:`TablePreprocessor.fit`; ``chunk`` (partial_fit's ``"a chunk"``) replaces it.
+    """
+    if np.isinf(values).any():
+        raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+    with np.errstate(invalid="ignore"):
+        big = np.flatnonzero(np.abs(values) > F32_MAX)
+    if big.size:
+        place = chunk or at_row(int(big[0]), where)
+        raise DataError(f"column '{name}' must be within ±3.4e38 (float32, which the model computes in) but {place} holds "
+                        f"{float(values[big[0]]):.3g}: fix the value or leave it empty.")
 
 
 def _warn_missing_markers(name: str, categories: list[str]) -> bool:

@@ -31,6 +31,7 @@ from ._check.report import DataReport
 from ._check.stream import StreamCheck, label_cap
 from ._check.stream_lines import rows_lines
 from ._csv_rows import ends_in_quote
+from ._float32 import F32_MAX
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
 from ._stream_files import (
@@ -294,7 +295,7 @@ class ParquetSource:
         rows = checks.target_missing.kept
         if rows:
             raise DataError(f"the target column {self.target!r} has missing values (first at {checks.where(rows[0])}): drop those rows.")
-        for f in checks.located([*checks.infinite(), *checks.refused_columns()]):
+        for f in checks.located([*checks.infinite(), *checks.beyond_float32(self.target), *checks.refused_columns()]):
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
     def locate(self, file: str, row: int) -> str:
@@ -349,14 +350,13 @@ class ParquetSource:
                 if stop_at_infinite and y.isna().any():  # training: stop here (the check's pass tallies them)
                     row = at + int(np.flatnonzero(y.isna().to_numpy())[0])
                     raise DataError(f"the target column {self.target!r} has missing values (first at {self.locate(file, row)}): drop those rows.")
-                before, inf_before = checks.n_refused, checks.n_infinite
+                before = checks.n_refused
                 checks.add(frame, y, file, at)
                 if checks.n_refused > before:  # fatal: infinite, or so inside the network (beyond float32's range)
                     if stop_at_infinite:  # training: stop here, naming the file and row
                         for f in checks.located(checks.infinite() + checks.beyond_float32(self.target)):
                             raise DataError(f"data check: {f.message}: {f.fix}.")
-                    if checks.n_infinite > inf_before:  # the preprocessing cannot scale it
-                        frame = frame.replace([np.inf, -np.inf], np.nan)  # the check's pass: read on, those cells as missing
+                    frame = _as_missing_beyond_float32(frame)  # the check's pass: read on, those cells (inf, 1e308) as missing
                 pre.partial_fit(frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)
@@ -489,6 +489,15 @@ def _refuse_open_quote(frame: Any, file: str) -> None:
 def is_source(obj: Any) -> bool:
     """Whether ``obj`` is a streamed table (it has the :class:`ParquetSource` interface)."""
     return isinstance(obj, ParquetSource)
+
+
+def _as_missing_beyond_float32(frame: Any) -> Any:
+    """``frame`` with its numeric cells beyond ±3.4e38 (``inf``, ``1e308``) made missing: the check's pass reads on past them."""
+    frame = frame.copy()
+    for c in frame.select_dtypes("number").columns:
+        v = frame[c]
+        frame[c] = v.where(~(v.abs() > F32_MAX))
+    return frame
 
 
 __all__ = ["ParquetSource", "Scan", "is_source"]

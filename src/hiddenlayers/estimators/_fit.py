@@ -306,9 +306,7 @@ def training_tensor(est: _BaseMLP, X: Any) -> Any:
     """``X`` as the fit's training input: a float tensor ``(n, n_features)`` on ``est._device`` in the fit's dtype, or CSR if sparse."""
     if sp.issparse(X):
         return X.tocsr()
-    with warnings.catch_warnings():  # a read-only X is shared, never written: training indexes copies
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return to_tensor(X, _DTYPES[est.dtype], est._device)
+    return to_tensor(X, _DTYPES[est.dtype], est._device)  # a read-only X is shared, never written: training indexes copies
 
 
 def checked_training_tensor(est: _BaseMLP, X: np.ndarray) -> torch.Tensor:
@@ -336,8 +334,8 @@ def fit_stochastic(
         warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=user_stacklevel())
     if Xt is None:  # (given only without early stopping: the whole X, no split)
         Xt = training_tensor(est, X)
-    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
-    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
+    Yt = to_tensor(Y, dtype, device)
+    Wt = None if sample_weight is None else to_tensor(sample_weight, dtype, device)
     no_imp, stopping, max_epochs = _stopping_rules(est, incremental)
     lr0, schedule = _pass_schedule(est, lr0, incremental)
     callbacks = fit_callbacks(est, schedule, max_epochs)

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 
 from ..network import resolve_device
-from ..training import LRFindResult, check_sweep, frozen, resolve_frozen
+from ..training import LRFindResult, check_sweep, frozen, resolve_frozen, to_tensor
 from ..training import lr_find as lr_find_module
 from ._checks import _DTYPES, check_sample_weight
 from ._fit import build, optimizer_kwargs, seed_dropout, split_validation, training_tensor
@@ -87,7 +87,7 @@ def lr_find(
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), frozen(est.network_, fixed):
         seed_dropout(seed, device)
         return lr_find_module(
-            est.network_, training_tensor(est, X), torch.as_tensor(Y, dtype=dtype, device=device), loss=est._loss(),
+            est.network_, training_tensor(est, X), to_tensor(Y, dtype, device), loss=est._loss(),
             solver=est.solver, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge,
             batch_size=batch_size, alpha=est.alpha, sample_weight=W, shuffle=est.shuffle, optimizer_kwargs=optimizer_kwargs(est),
             generator=torch.Generator().manual_seed(seed), engine=est.engine, clip_grad_norm=est.clip_grad_norm,

@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ..data import TablePreprocessor, first_beyond_float32
+from ..exceptions import DataError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
 from ._checks import _DTYPES, _validate, refuse_beyond_float32
@@ -34,6 +36,7 @@ def cache_weights(est: _BaseMLP) -> None:
 def check_X(est: _BaseMLP, X: Any) -> Any:
     """``X`` ready for the network: a clean float ndarray passes as is, else scikit-learn's checks."""
     est._require_fitted()
+    X = stored_table_matrix(est, X)
     if (
         type(X) is np.ndarray
         and X.ndim == 2
@@ -45,6 +48,32 @@ def check_X(est: _BaseMLP, X: Any) -> Any:
     ):
         return X
     return _validate(est, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+
+
+def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
+    """A raw table ``X`` (a DataFrame of the training columns) through ``est``'s stored table preprocessing; other ``X`` as is.
+
+    A model trained by ``hiddenlayers train`` on a file, or by ``fit(ParquetSource)``, reads its columns through the
+    :class:`~hiddenlayers.data.TablePreprocessor` it stores (``preprocessing_``), as ``hiddenlayers predict`` does:
+    so ``hl.load(path).predict(frame)`` takes the frame that training read, text columns and missing cells included
+    (extra columns are ignored; unseen categories go to ``<other>``). Shape ``(n, n_features_in_)``.
+    """
+    import pandas as pd
+
+    state = getattr(est, "preprocessing_", None)
+    if not (isinstance(X, pd.DataFrame) and isinstance(state, dict) and state.get("kind") == "table"):
+        return X
+    pre = TablePreprocessor.from_dict(state)
+    A = pre.transform(X).matrix
+    beyond = first_beyond_float32(A)
+    if beyond is not None:  # infinite inside the network (float32): NaN outputs; `hiddenlayers predict` refuses it alike
+        r, k = beyond
+        name = pre.output_names[k]  # a numeric column's own name: one-hot outputs are 0 or 1
+        raw = X[name].iloc[r]
+        shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
+        raise DataError(f"column '{name}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
+                        f"but row {r + 1} holds {shown}: fix the value or leave it empty.")
+    return A
 
 
 def output_dtype(est: _BaseMLP, X: Any) -> np.dtype:

@@ -53,7 +53,8 @@ class Target:
         run through the network and read as dead units. ``offset``: the row
         number of ``X[0]`` in the message (a loader's later batches).
         """
-        require_finite(X, offset=offset)
+        if not _stored_table_input(self.estimator, X):  # its stored preprocessing imputes missing cells and refuses inf
+            require_finite(X, offset=offset)
         if self.prepare is not None:
             return self.prepare(X)
         if hasattr(X, "to_numpy") and not isinstance(X, Tensor):
@@ -64,6 +65,15 @@ class Target:
     def as_module(self) -> Target:
         """The same network with no preparation step: for rows that are already prepared."""
         return Target(self.module, self.to_tensor, self.default_layers, None, None)
+
+
+def _stored_table_input(estimator: Any, X: Any) -> bool:
+    """Whether ``X`` is a raw DataFrame that ``estimator`` reads through its stored table ``preprocessing_``
+    (``hiddenlayers train FILE``'s models: missing cells are its to fill, as ``predict`` fills them)."""
+    import pandas as pd
+
+    state = getattr(estimator, "preprocessing_", None)
+    return isinstance(X, pd.DataFrame) and isinstance(state, dict) and state.get("kind") == "table"
 
 
 def _network_of(model: Any) -> nn.Module | None:

@@ -10,6 +10,7 @@ flat buffer is made, a call that fails changes no weight and no ``History``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,9 +27,17 @@ def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor
     """``a`` ``(n, ...)`` as a contiguous tensor of ``dtype`` on ``device`` (no copy when already right).
 
     The one NumPy-to-tensor conversion of every stage: ``np.ascontiguousarray`` first,
-    because ``torch.as_tensor`` refuses arrays with negative strides (``a[::-1]``).
+    because ``torch.as_tensor`` refuses arrays with negative strides (``a[::-1]``). A
+    read-only array (pandas' ``Series.to_numpy()`` under Copy-on-Write) is taken without
+    PyTorch's "not writable" UserWarning: the fit reads its inputs, targets and weights
+    and never writes them, so the warning would only alarm the user.
     """
-    return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+    a = np.ascontiguousarray(a)
+    if a.flags.writeable:
+        return torch.as_tensor(a, dtype=dtype, device=device)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(a, dtype=dtype, device=device)
 
 
 def as_tensor(name: str, a: Any, dtype: torch.dtype, device: torch.device, *, sparse_ok: bool = False) -> Any:

@@ -146,8 +146,8 @@ def _whole_data(network: torch.nn.Module, X: Any, Y: np.ndarray, sample_weight: 
     dtype, device = ref.dtype, ref.device
     Xd = X.toarray() if sp.issparse(X) else X
     Xt = to_tensor(Xd, dtype, device)
-    Yt = torch.as_tensor(Y, dtype=dtype, device=device)
-    Wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=dtype, device=device)
+    Yt = to_tensor(Y, dtype, device)
+    Wt = None if sample_weight is None else to_tensor(sample_weight, dtype, device)
     denom = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
     return Xt, Yt, Wt, denom
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...exceptions import DataError
+from .._cells import check_column_names
 from .columns import check_constant, check_id_like, check_missing
 from .common import Finding, model_matrix
 from .drift import check_drift
@@ -38,6 +39,7 @@ def _frame(X: Any, what: str) -> Any:
     import pandas as pd
 
     if isinstance(X, pd.DataFrame):
+        check_column_names(X, what)  # a repeated name makes frame[name] a frame: every check would fail in pandas
         frame = X.copy(deep=False)
         frame.columns = [str(c) for c in frame.columns]
         return frame.reset_index(drop=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._float32 import F32_MAX
+
 SEVERITIES = ("fatal", "warning", "info")
 
 
@@ -111,7 +113,8 @@ def scaled_matrix(frame: Any, columns: list[str] | None = None) -> np.ndarray:
     if not cols:
         return np.zeros((len(frame), 0), dtype=np.float32)
     A = np.array(frame[cols].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, copy=True)
-    A[~np.isfinite(A)] = np.nan
+    with np.errstate(invalid="ignore"):
+        A[~(np.abs(A) <= F32_MAX)] = np.nan  # inf, and 1e308 (beyond float32; check_infinite's findings): its square would overflow the SD
     with np.errstate(all="ignore"):
         import warnings
 

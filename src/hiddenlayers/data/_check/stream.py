@@ -291,8 +291,9 @@ class StreamCheck:
         if lo < -F32_MAX or hi > F32_MAX:  # only then look for the cells
             col.big.add(np.flatnonzero(beyond_float32(v)) + start)
         col.lo, col.hi = min(col.lo, lo), max(col.hi, hi)
-        finite = np.isfinite(v) if (n_missing or lo == -np.inf or hi == np.inf) else None
-        col.moments.add(v if finite is None else v[finite])
+        beyond = lo < -F32_MAX or hi > F32_MAX  # inf too
+        finite = (np.abs(v) <= F32_MAX) if (n_missing or beyond) else None  # cells float32 cannot hold are left out, as in memory:
+        col.moments.add(v if finite is None else v[finite])  # a 1e308 made the SD overflow, and the near-duplicate grid with it
         if col.mode is None:  # the first batch with values: the median of its first present values is the value near-constant counts
             present = (v[~nan] if nan is not None else v)[:MODE_SAMPLE]
             col.mode = float(np.partition(present, present.size // 2)[present.size // 2])

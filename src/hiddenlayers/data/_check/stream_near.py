@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._float32 import F32_MAX
 from .common import combine_columns
 from .stream_rows import HASH_CAP, cell_hashes
 
@@ -47,7 +48,8 @@ class NearHashes:
             return
         frame = frame.iloc[:take]
         A = np.column_stack([_numbers(frame[c]) for c in self.columns])
-        A[~np.isfinite(A)] = np.nan
+        with np.errstate(invalid="ignore"):
+            A[~(np.abs(A) <= F32_MAX)] = np.nan  # inf and 1e308 as missing, as scaled_matrix reads them
         Z = (A - self.mean) / self.sd
         Z[np.isnan(Z)] = 0.0  # missing -> the mean, as scaled_matrix
         Z = Z.astype(np.float32)  # the in-memory check's precision, so cells match it
