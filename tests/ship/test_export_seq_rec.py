@@ -110,6 +110,30 @@ def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, f
         np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
+def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones(frames, tmp_path: Path) -> None:
+    """Three exports of one model in one process: at 12 steps, at 6, and without X. Each used to inherit the kernel the
+    previous export left in PyTorch's dispatch cache, which baked the traced step count into later graphs."""
+    import torch
+
+    X, y = frames
+    clf = SequenceClassifier("gru3:bi,2", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    state = {k: v.clone() for k, v in clf.network_.state_dict().items()}
+    probe = _frames(np.random.default_rng(7), [1, 2, 5, 9, 12, 14])
+    before = clf.predict_proba(probe)
+    runs = {"at12.onnx": {"X": [x for x in X if len(x) == 12][:3] + X[:3]}, "at6.onnx": {"X": [x[:6] for x in X[:6]]}, "random.onnx": {}}
+    for name, kwargs in runs.items():
+        assert export_onnx(clf, tmp_path / name, **kwargs).max_abs_diff < 1e-4
+        sess = _session(tmp_path / name)
+        for seqs in (probe, probe[:3], probe[3:4]):  # mixed lengths, shorter and longer than the traced 12 steps
+            np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs)})[0], clf.predict_proba(seqs), atol=1e-4)
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(probe, 20)})[0], before, atol=1e-4)
+    files = {(tmp_path / name).read_bytes() for name in runs}
+    assert len(files) == 1  # the same graph whatever the parity sequences and whatever was exported before
+    after = clf.network_.state_dict()
+    assert after.keys() == state.keys() and all(torch.equal(after[k], v) for k, v in state.items())
+    np.testing.assert_array_equal(clf.predict_proba(probe), before)  # the export left the fitted model as it was
+
+
 def test_sequence_classifier_float64_runs_as_float32(frames, tmp_path: Path) -> None:
     X, y = frames  # onnxruntime's LSTM has no float64 kernel: the graph runs the weights as float32, within the tolerance
     clf = SequenceClassifier("lstm6,4", dtype="float64", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
