@@ -33,6 +33,14 @@ def _padded(seqs: list[np.ndarray], steps: int | None = None) -> np.ndarray:
     return out
 
 
+def _structure(path: Path) -> tuple[list[tuple[str, list[str]]], list[np.ndarray], list[str]]:
+    """An ONNX file's graph without its generated value names: each node's operator and attributes, the initializers'
+    values and the inputs' shapes, in order (the exporter's name counters may differ by one between processes' histories)."""
+    graph = onnx.load(str(path)).graph
+    nodes = [(n.op_type, [str(a) for a in n.attribute]) for n in graph.node]
+    return nodes, [onnx.numpy_helper.to_array(t) for t in graph.initializer], [str(i.type) for i in graph.input]
+
+
 def _frames(rng: np.random.Generator, lengths: list[int] | np.ndarray, n_features: int = 3) -> list[np.ndarray]:
     return [(rng.normal(size=(int(t), n_features)) * 2 + 1).astype(np.float32) for t in lengths]
 
@@ -96,7 +104,7 @@ def test_sequence_classifier_pooling_fixes_steps_at_the_fitted_length(frames, tm
     assert not (tmp_path / "long.onnx").exists()
 
 
-@pytest.mark.parametrize("spec", ["gru6:bi,4", "lstm5:bi:layers=2,4", "lstm5:bi:seq,gap,4"])
+@pytest.mark.parametrize("spec", ["lstm5:bi:layers=2,4", "lstm5:bi:seq,gap,4"])  # a bidirectional GRU: the next test
 def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, frames, tmp_path: Path) -> None:
     X, y = frames  # the app runs these on a PackedSequence; the graph reverses each sequence within its own length
     clf = SequenceClassifier(spec, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
@@ -127,8 +135,10 @@ def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones
         for seqs in (probe, probe[:3], probe[3:4]):  # mixed lengths, shorter and longer than the traced 12 steps
             np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs)})[0], clf.predict_proba(seqs), atol=1e-4)
         np.testing.assert_allclose(sess.run(None, {"X": _padded(probe, 20)})[0], before, atol=1e-4)
-    files = {(tmp_path / name).read_bytes() for name in runs}
-    assert len(files) == 1  # the same graph whatever the parity sequences and whatever was exported before
+    (nodes, weights, inputs), *later = (_structure(tmp_path / name) for name in runs)
+    for other_nodes, other_weights, other_inputs in later:  # the same graph whatever the parity sequences and whatever was exported before
+        assert other_nodes == nodes and other_inputs == inputs and len(other_weights) == len(weights)
+        assert all(np.array_equal(a, b) for a, b in zip(other_weights, weights, strict=True))
     after = clf.network_.state_dict()
     assert after.keys() == state.keys() and all(torch.equal(after[k], v) for k, v in state.items())
     np.testing.assert_array_equal(clf.predict_proba(probe), before)  # the export left the fitted model as it was
