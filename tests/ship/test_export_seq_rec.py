@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from pathlib import Path
@@ -142,6 +143,24 @@ def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones
     after = clf.network_.state_dict()
     assert after.keys() == state.keys() and all(torch.equal(after[k], v) for k, v in state.items())
     np.testing.assert_array_equal(clf.predict_proba(probe), before)  # the export left the fitted model as it was
+
+
+def test_sequence_classifier_bidirectional_graph_takes_any_steps_from_the_unrolled_rnn_kernel(frames, tmp_path: Path, monkeypatch) -> None:
+    """Without the exporter's while-loop LSTM/GRU kernel (older torch; or a stale dispatch cache) a recurrent output has the
+    traced 12 steps as a constant: the graph's reversals take their step indices from the layer input, so no 12 is baked in."""
+    from torch.onnx._internal.exporter import _capture_strategies as capture
+
+    if not hasattr(capture, "_patch_dynamic_shape_rnn_decompositions"):
+        pytest.skip("this torch has no while-loop RNN patch to leave out")
+    monkeypatch.setattr(capture, "_patch_dynamic_shape_rnn_decompositions", lambda dynamic_shapes: contextlib.nullcontext())
+    X, y = frames
+    clf = SequenceClassifier("lstm3:bi:layers=2,2", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    r = export_onnx(clf, tmp_path / "unrolled.onnx")  # random parity sequences of 4 to 12 steps, then 3 more NaN steps
+    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", "steps", 3]
+    sess = _session(tmp_path / "unrolled.onnx")
+    seqs = _frames(np.random.default_rng(8), [2, 6, 15])
+    for steps in (None, 20):
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
 def test_sequence_classifier_float64_runs_as_float32(frames, tmp_path: Path) -> None:
