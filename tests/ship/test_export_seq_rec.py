@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from pathlib import Path
@@ -31,6 +32,14 @@ def _padded(seqs: list[np.ndarray], steps: int | None = None) -> np.ndarray:
     for i, s in enumerate(seqs):
         out[i, : len(s)] = s
     return out
+
+
+def _structure(path: Path) -> tuple[list[tuple[str, list[str]]], list[np.ndarray], list[str]]:
+    """An ONNX file's graph without its generated value names: each node's operator and attributes, the initializers'
+    values and the inputs' shapes, in order (the exporter's name counters may differ by one between processes' histories)."""
+    graph = onnx.load(str(path)).graph
+    nodes = [(n.op_type, [str(a) for a in n.attribute]) for n in graph.node]
+    return nodes, [onnx.numpy_helper.to_array(t) for t in graph.initializer], [str(i.type) for i in graph.input]
 
 
 def _frames(rng: np.random.Generator, lengths: list[int] | np.ndarray, n_features: int = 3) -> list[np.ndarray]:
@@ -96,7 +105,7 @@ def test_sequence_classifier_pooling_fixes_steps_at_the_fitted_length(frames, tm
     assert not (tmp_path / "long.onnx").exists()
 
 
-@pytest.mark.parametrize("spec", ["gru6:bi,4", "lstm5:bi:layers=2,4", "lstm5:bi:seq,gap,4"])
+@pytest.mark.parametrize("spec", ["lstm5:bi:layers=2,4", "lstm5:bi:seq,gap,4"])  # a bidirectional GRU: the next test
 def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, frames, tmp_path: Path) -> None:
     X, y = frames  # the app runs these on a PackedSequence; the graph reverses each sequence within its own length
     clf = SequenceClassifier(spec, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
@@ -107,6 +116,50 @@ def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, f
     steps = r.input_shape[1] if isinstance(r.input_shape[1], int) else None  # ':seq' fixes steps at the fitted length
     for n in (1, 7):
         seqs = _frames(rng, rng.integers(2, 13, size=n))
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
+
+
+def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones(frames, tmp_path: Path) -> None:
+    """Three exports of one model in one process: at 12 steps, at 6, and without X. Each used to inherit the kernel the
+    previous export left in PyTorch's dispatch cache, which baked the traced step count into later graphs."""
+    import torch
+
+    X, y = frames
+    clf = SequenceClassifier("gru3:bi,2", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    state = {k: v.clone() for k, v in clf.network_.state_dict().items()}
+    probe = _frames(np.random.default_rng(7), [1, 2, 5, 9, 12, 14])
+    before = clf.predict_proba(probe)
+    runs = {"at12.onnx": {"X": [x for x in X if len(x) == 12][:3] + X[:3]}, "at6.onnx": {"X": [x[:6] for x in X[:6]]}, "random.onnx": {}}
+    for name, kwargs in runs.items():
+        assert export_onnx(clf, tmp_path / name, **kwargs).max_abs_diff < 1e-4
+        sess = _session(tmp_path / name)
+        for seqs in (probe, probe[:3], probe[3:4]):  # mixed lengths, shorter and longer than the traced 12 steps
+            np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs)})[0], clf.predict_proba(seqs), atol=1e-4)
+        np.testing.assert_allclose(sess.run(None, {"X": _padded(probe, 20)})[0], before, atol=1e-4)
+    (nodes, weights, inputs), *later = (_structure(tmp_path / name) for name in runs)
+    for other_nodes, other_weights, other_inputs in later:  # the same graph whatever the parity sequences and whatever was exported before
+        assert other_nodes == nodes and other_inputs == inputs and len(other_weights) == len(weights)
+        assert all(np.array_equal(a, b) for a, b in zip(other_weights, weights, strict=True))
+    after = clf.network_.state_dict()
+    assert after.keys() == state.keys() and all(torch.equal(after[k], v) for k, v in state.items())
+    np.testing.assert_array_equal(clf.predict_proba(probe), before)  # the export left the fitted model as it was
+
+
+def test_sequence_classifier_bidirectional_graph_takes_any_steps_from_the_unrolled_rnn_kernel(frames, tmp_path: Path, monkeypatch) -> None:
+    """Without the exporter's while-loop LSTM/GRU kernel (older torch; or a stale dispatch cache) a recurrent output has the
+    traced 12 steps as a constant: the graph's reversals take their step indices from the layer input, so no 12 is baked in."""
+    from torch.onnx._internal.exporter import _capture_strategies as capture
+
+    if not hasattr(capture, "_patch_dynamic_shape_rnn_decompositions"):
+        pytest.skip("this torch has no while-loop RNN patch to leave out")
+    monkeypatch.setattr(capture, "_patch_dynamic_shape_rnn_decompositions", lambda dynamic_shapes: contextlib.nullcontext())
+    X, y = frames
+    clf = SequenceClassifier("lstm3:bi:layers=2,2", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    r = export_onnx(clf, tmp_path / "unrolled.onnx")  # random parity sequences of 4 to 12 steps, then 3 more NaN steps
+    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", "steps", 3]
+    sess = _session(tmp_path / "unrolled.onnx")
+    seqs = _frames(np.random.default_rng(8), [2, 6, 15])
+    for steps in (None, 20):
         np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 

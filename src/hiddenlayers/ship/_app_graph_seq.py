@@ -128,14 +128,23 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
                     dynamic_shapes={"x": axes}, edit=edit)
 
 
-def _reverse_within(x: Any, lengths: Any) -> Any:
-    """``x`` ``(N, T, C)`` with each sample's first ``lengths[n]`` steps in reverse order, the padding after them in place."""
+def _reversal(x: Any, lengths: Any) -> Any:
+    """``(N, T)`` step indices that put each sample's first ``lengths[n]`` steps of ``x`` ``(N, T, ...)`` in reverse order and
+    leave the padding after them in place; the same for every tensor with ``x``'s steps, so one serves a whole layer.
+
+    Taken from the layer's input, not from a recurrent output: the exporter may give that output the traced step count as
+    a constant (it does when its while-loop LSTM/GRU kernel is not the one traced), which would bake ``arange(12)`` in.
+    """
     import torch
 
     t = torch.arange(x.shape[1], device=x.device)[None, :]  # (1, T)
     last = lengths.to(x.device)[:, None] - 1  # (N, 1)
-    idx = torch.where(t <= last, last - t, t)  # (N, T)
-    return x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
+    return torch.where(t <= last, last - t, t)  # (N, T)
+
+
+def _reverse(h: Any, order: Any) -> Any:
+    """``h`` ``(N, T, C)`` with its steps taken in ``order`` ``(N, T)`` (from :func:`_reversal`; applying it twice restores ``h``)."""
+    return h.gather(1, order[..., None].expand(-1, -1, h.shape[2]))
 
 
 def _unpack(layer: Any) -> None:
@@ -162,14 +171,15 @@ def _unpack(layer: Any) -> None:
     def forward(self: Any, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         if lengths is None:
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64, device=x.device)
+        order = _reversal(x, lengths)  # (N, T): every depth's steps are x's
         h = x  # (N, T, F), zeros past each end
         for forward_rnn, backward_rnn in self.directions:
             ahead, _ = forward_rnn(h)  # (N, T, units)
-            back, _ = backward_rnn(_reverse_within(h, lengths))
-            back = _reverse_within(back, lengths)  # back in step order: step t has read t..end
+            back, _ = backward_rnn(_reverse(h, order))
+            back = _reverse(back, order)  # back in step order: step t has read t..end
             h = torch.cat((ahead, back), dim=2)  # (N, T, 2 units)
         if self.sequence:
-            keep = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+            keep = torch.arange(x.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
             out = h * keep[..., None].to(h.dtype)  # zeros past each end, as the packed run pads
         else:
             last = (lengths.to(h.device) - 1).view(-1, 1, 1).expand(-1, 1, ahead.shape[2])
