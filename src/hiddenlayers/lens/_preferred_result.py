@@ -79,6 +79,7 @@ class PreferredInputs:
             cols = min(k, 8)
             rows = math.ceil(k / cols)
             fig = new_figure(1.5 * cols + 0.4, 1.7 * rows + 0.5)
+            _place_images(fig, rows, cols, [self._title(i) for i in range(k)], self._suptitle(rel))
             for i in range(k):
                 ax = fig.add_subplot(rows, cols, i + 1)
                 img = imgs[i]
@@ -90,7 +91,7 @@ class PreferredInputs:
                     ax.imshow((img - lo) / (hi - lo) if hi > lo else np.zeros_like(img))
                 else:
                     ax.imshow(img, cmap="gray")
-                ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
+                ax.set_title(self._title(i), fontsize=8)
                 ax.set_axis_off()
         else:
             flat_in = self.inputs.reshape(len(self.inputs), -1)
@@ -104,17 +105,60 @@ class PreferredInputs:
             tops = [np.argsort(-np.abs(dev[i]), kind="stable")[:n_feat][::-1] for i in range(k)]  # farthest from the mean at the top
             families = font_families(names[j] for top in tops for j in top)  # a fallback font for names the default lacks (数据)
             font = {"fontfamily": families} if families else {}
+            _place_bars(fig, (rows, cols), [label(names[j], 20) for top in tops for j in top], families,
+                        [self._title(i) for i in range(k)], self._suptitle(rel))
             for i, top in enumerate(tops):
                 ax = fig.add_subplot(rows, cols, i + 1)
                 vals = shown[i][top]
                 ax.barh(np.arange(n_feat), vals, color=np.where(vals >= 0, "#2f6fde", "#c05621"))
                 ax.set_yticks(np.arange(n_feat), [label(names[j], 20) for j in top], fontsize=7, **font)
                 ax.axvline(0, color="#888", lw=0.8)
-                ax.set_title(f"unit {self.units[i]}: {self.activation[i]:.3g}", fontsize=8)
+                ax.set_title(self._title(i), fontsize=8)
                 ax.tick_params(axis="x", labelsize=7)
-        what = "input − data mean" if rel else "input"
-        fig.suptitle(f"preferred {what} of {label(self.layer)} (radius {self.radius:.3g})", fontsize=9)
+        fig.suptitle(self._suptitle(rel), fontsize=9)
         return fig
+
+    def _title(self, i: int) -> str:
+        return f"unit {self.units[i]}: {self.activation[i]:.3g}"
+
+    def _suptitle(self, relative: bool) -> str:
+        from ._plot_text import label
+
+        what = "input − data mean" if relative else "input"
+        return f"preferred {what} of {label(self.layer)} (radius {self.radius:.3g})"
+
+
+GAP = 0.08  # inches between a text and the next thing
+
+
+def _heads(fig: Any, titles: list[str], suptitle: str) -> tuple[float, float]:
+    """``(top margin, height of one axes title with its pad)`` in inches: room for the suptitle (at
+    Matplotlib's default y=0.98) and the first row's titles."""
+    from ._plots import TITLE_PAD, text_inches
+
+    title = text_inches(fig, titles, 8)[1] + TITLE_PAD
+    top = 0.02 * fig.get_size_inches()[1] + text_inches(fig, [suptitle], 9)[1] + GAP + title
+    return top, title
+
+
+def _place_images(fig: Any, rows: int, cols: int, titles: list[str], suptitle: str) -> None:
+    """A fixed layout for the image grid (no ticks: titles and the suptitle are all there is to fit)."""
+    from ._plots import fixed_grid
+
+    top, title = _heads(fig, titles, suptitle)
+    fixed_grid(fig, rows, cols, left=GAP, right=GAP, bottom=GAP, top=top, wspace=GAP, hspace=title + GAP)
+
+
+def _place_bars(fig: Any, grid: tuple[int, int], ylabels: list[str], family: Any, titles: list[str], suptitle: str) -> None:
+    """A fixed layout for the bar charts: room for the widest feature name (7 pt) left of every chart and
+    two lines of x tick labels (the numbers and a possible offset such as ``1e-3``) below it."""
+    from ._plots import TICK, fixed_grid, text_inches
+
+    top, title = _heads(fig, titles, suptitle)
+    names = text_inches(fig, ylabels, 7, family)[0] + TICK
+    numbers = 2 * text_inches(fig, ["−0123456789.e"], 7)[1] + TICK
+    fixed_grid(fig, *grid, left=names + GAP, right=2 * GAP, bottom=numbers + GAP, top=top,
+               wspace=names + 2 * GAP, hspace=numbers + title + GAP)
 
 
 __all__ = ["PreferredInputs"]
