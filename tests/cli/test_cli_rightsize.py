@@ -99,6 +99,7 @@ def test_predict_onnx_equals_safetensors(model, onnx_file, mixed, tmp_path):
     np.testing.assert_allclose(a[["proba_no", "proba_yes"]], b[["proba_no", "proba_yes"]], atol=1e-5)
     assert via_onnx.stderr == via_st.stderr  # the same notes: ignored column, values sent to <other>
     assert "ignored 1 column(s) the model does not use: extra" in via_onnx.stderr and "(color: " in via_onnx.stderr
+    assert "4 missing value(s) in column(s) that had none in training (b: 4) were filled" in via_onnx.stderr  # the graph's file knows which
     out = tmp_path / "p.jsonl"
     ok("predict", onnx_file[0], data, "-o", out)
     assert len(out.read_text().splitlines()) == len(frame)

@@ -65,6 +65,7 @@ _EXPORTS = {
     "F32_MAX": "._float32",
     "first_beyond_float32": "._float32",
     "first_non_finite_row": "._float32",
+    "unlearned_missing_note": "._preprocessing",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

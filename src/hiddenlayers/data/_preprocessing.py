@@ -85,6 +85,14 @@ def _numeric_or_none(col: Any) -> Any:
     return None
 
 
+def unlearned_missing_note(counts: dict[str, int]) -> str:
+    """The note for missing cells of numeric columns that had none in training (column -> count): filled with the stored
+    value, though the model learned no indicator for them. One wording for ``transform`` and the ONNX runner."""
+    parts = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    return (f"{sum(counts.values())} missing value(s) in column(s) that had none in training ({parts}) were filled with the "
+            "stored fill value (the training median; a streamed fit's mean): the model never saw them missing")
+
+
 class TablePreprocessor:
     """Fit on a training table, then transform any table with the same columns.
 
@@ -337,9 +345,7 @@ class TablePreprocessor:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
             notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
         if unlearned:
-            parts = ", ".join(f"{k}: {v}" for k, v in unlearned.items())
-            notes.append(f"{sum(unlearned.values())} missing value(s) in column(s) that had none in training ({parts}) were filled with the "
-                         "stored fill value (the training median; a streamed fit's mean): the model never saw them missing")
+            notes.append(unlearned_missing_note(unlearned))
         matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
         return Transformed(matrix=matrix, notes=notes, unseen=unseen)
 

@@ -33,6 +33,8 @@ def input_spec(columns: list[dict[str, Any]], missing_token: str) -> dict[str, A
     """The JSON-able description of the graph inputs for table ``columns`` (preprocessing order)."""
     return {
         "numeric": [c["name"] for c in columns if c["kind"] == "numeric"],
+        # numeric columns filled without an indicator (none missing in training): a missing cell there is noted, as transform notes it
+        "unlearned_missing": [c["name"] for c in columns if c["kind"] == "numeric" and not c["missing_indicator"]],
         "categorical": [{"name": c["name"], "categories": list(c["categories"])} for c in columns if c["kind"] != "numeric"],
         "missing_token": missing_token,
     }
@@ -79,10 +81,14 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], st
         notes.append(f"ignored {len(extra)} column(s) the model does not use: {', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
     n = frame.shape[0]
     feeds: dict[str, np.ndarray] = {}
+    unlearned: dict[str, int] = {}
     if numeric:
         X = np.empty((n, len(numeric)), dtype=np.float32)
+        quiet = set(spec.get("unlearned_missing", ()))  # an older file lacks the list: no note, as before
         for j, name in enumerate(numeric):
             X[:, j] = numeric_values(name, frame[name], where)  # as TablePreprocessor reads it: booleans as 1.0/0.0, text as numbers
+            if name in quiet and np.isnan(X[:, j]).any():
+                unlearned[name] = int(np.isnan(X[:, j]).sum())
         feeds["X"] = X
     if cats:
         token = str(spec["missing_token"])
@@ -101,6 +107,10 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], st
         if unseen:
             parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
             notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+    if unlearned:
+        from ..data import unlearned_missing_note
+
+        notes.append(unlearned_missing_note(unlearned))
     return feeds, notes
 
 
