@@ -215,6 +215,45 @@ def test_predict_stdout_and_file(model, table, tmp_path):
     assert got == [ln.split(",")[0] for ln in lines[1:]]
 
 
+def test_predict_keep_writes_input_columns_in_front_of_each_prediction(model, table, tmp_path):
+    """--keep id: predictions could only be joined back to their rows by order; now the named input columns come first,
+    as read, from the .safetensors file and its .onnx export alike (stdout and --out)."""
+    frame = pd.read_csv(table).sample(frac=1.0, random_state=1)
+    frame.insert(0, "id", [f"c{i:03d}" for i in range(len(frame))])
+    data = tmp_path / "ids.csv"
+    frame.to_csv(data, index=False)
+    plain = pd.read_csv(__import__("io").StringIO(ok("predict", model, data, "--proba").stdout))
+    kept = pd.read_csv(__import__("io").StringIO(ok("predict", model, data, "--proba", "--keep", "id, label").stdout))
+    assert list(kept.columns) == ["id", "label", *plain.columns]
+    assert kept["id"].tolist() == frame["id"].tolist() and kept["label"].tolist() == frame["label"].tolist()
+    pd.testing.assert_frame_equal(kept[plain.columns], plain)
+    onnx = tmp_path / "m.onnx"
+    ok("export", model, "-o", onnx)
+    ok("predict", onnx, data, "--keep", "id", "-o", tmp_path / "p.parquet")
+    via_onnx = pd.read_parquet(tmp_path / "p.parquet")
+    assert list(via_onnx.columns) == ["id", "predicted_label"] and via_onnx["id"].tolist() == frame["id"].tolist()
+    assert (via_onnx["predicted_label"] == plain["predicted_label"]).all()
+
+
+@pytest.mark.parametrize(("keep", "message"), [
+    ("idd", "--keep: the data has no column 'idd'. Did you mean 'id'?"),
+    ("id,id", "--keep names 'id' twice: name each column once."),
+    (" , ", "--keep names no column (' , '): give comma-separated column names, or leave --keep out."),
+])
+def test_predict_keep_refuses_what_it_cannot_write_in_one_line(model, table, tmp_path, keep, message):
+    data = tmp_path / "ids.csv"
+    pd.read_csv(table).assign(id=range(150)).to_csv(data, index=False)
+    out = tmp_path / "p.csv"
+    assert_user_error(run("predict", model, data, "--keep", keep, "-o", out), message)
+    assert not out.exists()
+
+
+def test_predict_keep_refuses_a_column_named_as_an_output(model, table, tmp_path):
+    data = tmp_path / "clash.csv"
+    pd.read_csv(table).assign(predicted_label="x").to_csv(data, index=False)
+    assert_user_error(run("predict", model, data, "--keep", "predicted_label"), "--keep column 'predicted_label' has the name of an output column")
+
+
 @pytest.mark.parametrize("classes", [2, 3])
 def test_predict_runs_the_network_once_with_the_two_pass_output(model, table, tmp_path, monkeypatch, classes):
     """Labels and probabilities come from one forward pass; the CSV is what predict() plus predict_proba() wrote."""

@@ -253,6 +253,8 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--steps", "0"), "--steps must be a whole number >= 1")
     assert_user_error(run("predict", d / "image.safetensors", d / "pixels.csv", "--image-dtype", "int8"), "--image-dtype must be float32")
     assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--proba"), "--proba needs a classifier")
+    assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--keep", "label"),
+                      "--keep is for table models and their .onnx files; ")
     table_model = tmp_path / "m.safetensors"
     assert run("train", d / "table.csv", "--target", "a", "--epochs", "1", "--out", table_model, "--quiet", "--no-check").exit_code == 0
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")

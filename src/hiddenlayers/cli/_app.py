@@ -409,6 +409,8 @@ def predict(
     steps: Steps = None,
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
+    keep: Annotated[str | None, typer.Option("--keep", help="Input columns to write in front of each prediction, comma-separated "
+                                             "(an ID to join the predictions back on); table models and their .onnx files.", show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
@@ -423,10 +425,11 @@ def predict(
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
+    from ._options import parse_names
     from ._train import run_predict
 
     run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
-                                                                                     beam_size=beam_size))
+                                                                                     beam_size=beam_size), keep=parse_names(keep, "--keep"))
 
 
 @app.command()

@@ -419,8 +419,41 @@ def _rating_split_table(result: dict[str, Any]) -> Any:
     return t
 
 
-def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
-    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame."""
+def output_columns(target: str | None, classes: Any, proba: bool) -> list[str]:
+    """The columns ``predict`` writes: ``predicted_<target>`` (``_0``, ``_1``, ... after it for several outputs), then
+    ``proba_<class>`` with ``--proba``."""
+    return [f"predicted_{target or 'value'}"] + ([f"proba_{c}" for c in classes] if proba and classes is not None else [])
+
+
+def check_keep(frame: Any, keep: list[str] | None, outputs: list[str]) -> None:
+    """``predict --keep``'s columns must be in the table (a did-you-mean otherwise), each named once and none named as one of
+    the ``outputs`` columns; checked before any prediction, so the error is the only line."""
+    if not keep:
+        return
+    clash = [k for k in keep if k in outputs or k.startswith(f"{outputs[0]}_")]  # predicted_y_0, ...: several outputs
+    if clash:
+        raise UserError(f"--keep column {clash[0]!r} has the name of an output column: rename it in the data, or drop it from --keep.")
+    from ..data import did_you_mean
+
+    twice = sorted({k for k in keep if keep.count(k) > 1})
+    if twice:
+        raise UserError(f"--keep names {twice[0]!r} twice: name each column once.")
+    have = [str(c) for c in frame.columns]
+    absent = [k for k in keep if k not in have]
+    if absent:
+        raise DataError(f"--keep: the data has no column {absent[0]!r}.{did_you_mean(absent[:1], have)}")
+
+
+def with_kept(result: Any, frame: Any, keep: list[str] | None) -> Any:
+    """``result`` (one row per row of ``frame``) with ``frame``'s ``keep`` columns in front, as read (an ID to join on)."""
+    if not keep:
+        return result
+    kept = frame[keep].reset_index(drop=True)
+    return kept.join(result.reset_index(drop=True))
+
+
+def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | None = None) -> Any:
+    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame (``keep``: input columns in front)."""
     import numpy as np
     import pandas as pd
 
@@ -430,6 +463,7 @@ def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
     if proba and model.classes_ is None:
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
     table = read_table(data).every_row()
+    check_keep(table.frame, keep, output_columns(model.target, model.classes_, proba))
     with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
         out, notes = model.run(table.frame, table.where)
     check_finite_output(out, table.where)
@@ -441,4 +475,4 @@ def predict_onnx(model_path: str, data: str, *, proba: bool) -> Any:
     if proba and model.classes_ is not None:
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = out[:, i]
-    return result
+    return with_kept(result, table.frame, keep)

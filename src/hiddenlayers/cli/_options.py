@@ -116,6 +116,16 @@ def parse_features(text: str | None) -> list[str] | None:
     return names
 
 
+def parse_names(text: str | None, option: str) -> list[str] | None:
+    """A comma-separated list of column names given to ``option`` (``None``: not given); naming nothing is one line."""
+    if text is None:
+        return None
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    if not names:
+        raise UserError(f"{option} names no column ({text!r}): give comma-separated column names, or leave {option} out.")
+    return names
+
+
 def check_features(value: str | None) -> str | None:
     """Typer callback of ``--features``: :func:`parse_features` must find a name; the text is passed on unchanged."""
     parse_features(value)

@@ -22,12 +22,15 @@ from ._data import (
     TASKS,
     check_finite_output,
     check_float32,
+    check_keep,
     labelled_weighted,
     load_model,
     metrics,
     model_inputs,
+    output_columns,
     prepare,
     show_evaluation,
+    with_kept,
 )
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
@@ -448,15 +451,19 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     Console().print(t)
 
 
-def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool, app_options: dict[str, Any] | None = None) -> None:
+def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool, app_options: dict[str, Any] | None = None,
+                keep: list[str] | None = None) -> None:
     """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix.
 
     ``app_options``: ``text_column``, ``steps``, ``image_dtype`` for an application file (see :mod:`._appfiles`); None when not given.
+    ``keep``: ``--keep``, input columns written in front of the predictions (table models and their .onnx files).
     """
     from ._appfiles import app_kind, check_app_options, predict_app
 
     kind = app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
+    if keep and kind is not None:
+        raise UserError(f"--keep is for table models and their .onnx files; '{model_path}' holds a {kind}: drop --keep.")
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
@@ -465,11 +472,11 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     if Path(model_path).suffix.lower() == ".onnx":
         from ._data import predict_onnx
 
-        result = predict_onnx(model_path, data, proba=proba)
+        result = predict_onnx(model_path, data, proba=proba, keep=keep)
     elif kind is not None:
         result = predict_app(load_model(model_path), model_path, data, app_options or {}, proba=proba)
     else:
-        result = _predict_frame(model_path, data, proba)
+        result = _predict_frame(model_path, data, proba, keep)
     if out is None:
         try:
             result.to_csv(sys.stdout, index=False)
@@ -480,14 +487,15 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     note(f"wrote {len(result)} predictions to {out}")
 
 
-def _predict_frame(model_path: str, data: str, proba: bool) -> pd.DataFrame:
-    """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame."""
+def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
+    """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame (``keep``: input columns in front)."""
     model = load_model(model_path)
     if proba and not hasattr(model, "classes_"):
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
     table = read_table(data).every_row()
-    A = model_inputs(model, table.frame, table.where)
     state = getattr(model, "preprocessing_", None) or {}
+    check_keep(table.frame, keep, output_columns(state.get("target"), getattr(model, "classes_", None), proba))
+    A = model_inputs(model, table.frame, table.where)
     col = f"predicted_{state.get('target') or 'value'}"
     pred, P = _labels_and_proba(model, A)
     check_finite_output(pred if P is None else P, table.where)  # a label hides the NaN outputs it was taken from
@@ -495,7 +503,7 @@ def _predict_frame(model_path: str, data: str, proba: bool) -> pd.DataFrame:
     if proba and P is not None:
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
-    return result
+    return with_kept(result, table.frame, keep)
 
 
 def _labels_and_proba(model: Any, A: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
