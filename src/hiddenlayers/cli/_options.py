@@ -108,21 +108,17 @@ def parse_features(text: str | None) -> list[str] | None:
     An empty or blank value (``--features ""``, ``--features ,``) is an error rather
     than "all columns": the user asked for a selection and named nothing.
     """
+    return parse_names(text, "--features", " to use every other column")
+
+
+def parse_names(text: str | None, option: str, unset: str = "") -> list[str] | None:
+    """A comma-separated list of column names given to ``option`` (``None``: not given); naming nothing is one line,
+    which ends with ``unset``, what leaving the option out means."""
     if text is None:
         return None
     names = [f.strip() for f in text.split(",") if f.strip()]
     if not names:
-        raise UserError(f"--features names no column ({text!r}): give comma-separated column names, or leave --features out to use every other column.")
-    return names
-
-
-def parse_names(text: str | None, option: str) -> list[str] | None:
-    """A comma-separated list of column names given to ``option`` (``None``: not given); naming nothing is one line."""
-    if text is None:
-        return None
-    names = [f.strip() for f in text.split(",") if f.strip()]
-    if not names:
-        raise UserError(f"{option} names no column ({text!r}): give comma-separated column names, or leave {option} out.")
+        raise UserError(f"{option} names no column ({text!r}): give comma-separated column names, or leave {option} out{unset}.")
     return names
 
 
