@@ -135,3 +135,32 @@ def test_sequences_of_any_length_in_file_order(tmp_path: Path) -> None:
     gap = tmp_path / "gap.csv"
     frame.assign(x=frame["x"].where(frame.index != 5)).to_csv(gap, index=False)
     assert_user_error(run("predict", out, gap), "feature column 'x' has a missing or infinite value on line 7")
+
+
+def test_init_from_starts_a_sequence_app_from_another_and_freezes_its_first_layer(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    """Digits 1000-1299 (a new table) from the fixture's file: the source's spec is the default, its recurrent layer is copied and kept fixed."""
+    d, _ = trained
+    out = tmp_path / "warm.safetensors"
+    summary = _json(ok("train", d / "new.csv", "--app", "sequence", "--id-column", "ID", "--order-column", "T", "--target", "label",
+                       "--init-from", d / "seq.safetensors", "--freeze", "1", "--epochs", "4", "--lr", "0.01", "--out", out, "--json"))
+    assert summary["hidden_layers"] == "gru24" and summary["init_from"] == str(d / "seq.safetensors")
+    assert summary["transferred"] and summary["frozen"] == summary["transferred"][:1]
+    assert summary["test_metrics"]["accuracy"] >= 0.85  # 240 training sequences, 4 epochs: the copied layer does the work
+    from hiddenlayers.apps import SequenceClassifier
+
+    source, warm = SequenceClassifier.load(d / "seq.safetensors"), SequenceClassifier.load(out)
+    frozen = summary["frozen"][0]
+    src_state, warm_state = source.network_.state_dict(), warm.network_.state_dict()
+    kept = [k for k in warm_state if k.startswith(frozen + ".")]
+    assert kept and all(np.array_equal(src_state[k].numpy(), warm_state[k].numpy()) for k in kept)
+
+
+def test_init_from_a_sequence_app_takes_a_file_of_the_same_app_only(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    d, _ = trained
+    out = tmp_path / "warm.safetensors"
+    table = tmp_path / "table.safetensors"
+    ok("train", d / "new.csv", "--target", "label", "--epochs", "1", "--out", table)
+    result = run("train", d / "new.csv", *TRAIN[:7], "label", "--init-from", table, "--out", out)
+    assert_user_error(result, f"--init-from '{table}' holds a table model (`hiddenlayers train`); train --app sequence starts from a "
+                      "SequenceClassifier file (written by `hiddenlayers train --app sequence` or SequenceClassifier.save): pass one, or drop --init-from.")
+    assert not out.exists()

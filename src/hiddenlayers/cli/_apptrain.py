@@ -9,8 +9,8 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
-``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder or Recommender
-from a file of the same app (its ``init_from``); a SequenceClassifier or Translator has none and refuses it.
+``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender or
+SequenceClassifier from a file of the same app (its ``init_from``); a Translator has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
 prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
 so ``--json`` is one JSON document.
@@ -44,7 +44,8 @@ _COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing"), "translator": ()}
+           "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
+           "translator": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
           "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column")}
