@@ -58,6 +58,12 @@ def test_translator_app_learns_the_pairs_and_predict_and_evaluate_read_its_file(
     model = Translator.load(d / "tr.safetensors")
     assert scored["metrics"]["bleu"] == pytest.approx(model.score(new["en"].tolist(), new["es"].tolist()))
     assert scored["metrics"]["bleu"] >= 80 and scored["metrics"]["mean_log_probability"] < 0
+    import sacrebleu
+
+    hyps = model.predict(new["en"].tolist())
+    fold = (lambda t: " ".join(t.lower().split())) if model.lowercase else (lambda t: " ".join(t.split()))
+    chrf = sacrebleu.corpus_chrf([fold(h) for h in hyps], [[fold(r) for r in new["es"]]]).score
+    assert scored["metrics"]["chrf"] == pytest.approx(chrf) and 80 <= scored["metrics"]["chrf"] <= 100
     got = pd.read_csv(io.StringIO(ok("predict", d / "tr.safetensors", d / "new.csv").stdout))
     assert list(got.columns) == ["en", "translation"] and got["translation"].tolist() == model.predict(new["en"].tolist())
     assert (got["translation"] == new["es"]).mean() == pytest.approx(scored["metrics"]["exact_match"])
@@ -117,3 +123,30 @@ def test_the_new_options_are_refused_where_they_do_not_apply(trained: tuple[Path
     assert_user_error(run("train", d / "new.csv", "--target", "es", "--id-column", "id", "--out", tmp_path / "m.safetensors"),
                       "--id-column is an option of train --app sequence")
     assert not list(tmp_path.iterdir())
+
+
+class _Echo:
+    """A stand-in Translator that "translates" by a fixed table: what translation_metrics needs of a model, and no more."""
+
+    lowercase = True
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.table = table
+
+    def predict(self, sources: list[str], beam_size: int = 1) -> list[str]:
+        return [self.table[s] for s in sources]
+
+    def log_probability(self, sources: list[str], references: list[str]) -> np.ndarray:
+        return -np.ones(len(sources))
+
+
+def test_chrf_scores_short_sentences_that_bleu_cannot() -> None:
+    """Every sentence under 4 words: corpus BLEU has no 4-gram and is 0 even for near-perfect output; chrF credits it."""
+    from hiddenlayers.cli._apptranslate import translation_metrics
+
+    sources, references = ["one", "two", "three"], ["uno dos", "dos tres", "Tres"]
+    metrics = translation_metrics(_Echo({"one": "uno dos", "two": "dos tre", "three": "tres"}), sources, references, None)
+    assert metrics["bleu"] == 0.0 and metrics["exact_match"] == pytest.approx(2 / 3)
+    assert 80 < metrics["chrf"] < 100  # one character off in one sentence; case folded as the model folds it
+    perfect = translation_metrics(_Echo(dict(zip(sources, references))), sources, references, None)
+    assert perfect["chrf"] == pytest.approx(100.0) and perfect["exact_match"] == 1.0

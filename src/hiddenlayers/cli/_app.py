@@ -460,7 +460,7 @@ def evaluate(
     (default 1: the last --steps values forecast from the rest), each --stride (default --steps) before the next (MAE, RMSE, MASE
     per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
     per sequence against its label column (default: the training's); a Translator's translations against the target column
-    (default: the training's) by corpus BLEU (sacrebleu), exact matches and the mean log-probability of the references.
+    (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
