@@ -101,3 +101,27 @@ def test_past_the_kept_rows_the_streamed_finding_says_it_judged_the_first_rows(t
     _priced().to_parquet(tmp_path / "p0.parquet")
     f = ParquetSource(str(tmp_path), target="price", read_rows=64).check("regression")["extreme_target"]
     assert f.rows == (7, 50, 120, 260) and "(among the first 300 rows only)" in f.message
+
+
+def test_why_it_warns_five_far_values_wreck_a_scaled_fit_on_the_ordinary_rows():
+    """The figures the data guide gives: held-out R² on the ordinary rows -108 with the five 1e6 values, 0.97 without."""
+    import warnings
+
+    from sklearn.metrics import r2_score
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    n = 500
+    X = rng.normal(size=(n, 2))
+    y = (1e4 + 2e3 * X[:, 0] + rng.normal(size=n) * 300).round(2)
+    y[[7, 50, 100, 200, 300]] = 1e6
+    train, ordinary = np.arange(n) < 400, y < 1e5
+    scores = []
+    for rows in (train, train & ordinary):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = hl.MLPRegressor(hidden_layer_sizes=(100,), scale_target=True, random_state=0, max_iter=200).fit(X[rows], y[rows])
+        scores.append(r2_score(y[~train & ordinary], model.predict(X[~train & ordinary])))
+    assert scores[0] < 0 and scores[1] > 0.95, scores
+    assert check_extreme_target(y[train], "y")[0].rows == (7, 50, 100, 200, 300)

@@ -1,8 +1,8 @@
 """A regression target with a few values far from the rest (``extreme_target``, a warning).
 
 Five values of 1e6 among values around 1e4 dominate a squared-error fit: standardizing the target
-(``scale_target``) divides by an SD those five rows inflate, so the bulk collapses near one value and
-the network learns close to its mean (R² about 0). Such values may be real (incomes, prices), so this is
+(``scale_target``) divides by an SD those five rows inflate, so the bulk collapses near one value (one
+synthetic table, 400 training rows: held-out R² on the ordinary rows -108 with them, 0.97 without). Such values may be real (incomes, prices), so this is
 a warning, not a refusal. The rule is robust, so the extremes cannot hide themselves by inflating the
 spread they are judged by: a value is extreme when it lies more than :data:`CUT` robust SDs from the
 target's median, the robust SD being 1.4826 x the median absolute deviation (the SD of a normal sample),
