@@ -253,8 +253,9 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--steps", "0"), "--steps must be a whole number >= 1")
     assert_user_error(run("predict", d / "image.safetensors", d / "pixels.csv", "--image-dtype", "int8"), "--image-dtype must be float32")
     assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--proba"), "--proba needs a classifier")
-    assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--keep", "label"),
-                      "--keep is for table models and their .onnx files; ")
+    assert_user_error(run("predict", d / "fc.safetensors", d / "series.csv", "--keep", "level"),
+                      "--keep is for table models, their .onnx files and TextClassifier, ImageClassifier, Autoencoder, Recommender files "
+                      "(one prediction per input row); ")
     table_model = tmp_path / "m.safetensors"
     assert run("train", d / "table.csv", "--target", "a", "--epochs", "1", "--out", table_model, "--quiet", "--no-check").exit_code == 0
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
@@ -484,3 +485,37 @@ def test_anomaly_labels_are_0_1_or_plus_minus_1_with_both_present(values: list[A
     else:
         with pytest.raises(UserError, match="the anomaly column 'anomaly' must hold 0/1"):
             anomaly_labels(column, "anomaly")
+
+
+def test_predict_keep_writes_input_columns_beside_each_app_prediction(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """--keep was refused for every application file; the ones that predict one row per input row now write the kept
+    columns in front, as table models do, and a kept column the app does not read by name is no input (an ID beside the
+    only text column, or beside the pixel columns)."""
+    d, apps = fitted["dir"], fitted["apps"]
+    texts = _csv(ok("predict", d / "text.safetensors", d / "texts.csv", "--keep", "label"))  # two text columns: label is kept, review read
+    assert list(texts.columns) == ["label", "predicted_label"] and texts["label"].tolist() == LABELS
+    assert texts["predicted_label"].tolist() == list(apps["text"].predict(TEXTS))
+    images = _csv(ok("predict", d / "image.safetensors", d / "pixels.csv", "--keep", "label", "--image-dtype", "uint8"))
+    assert list(images.columns) == ["label", "predicted_label"] and images["label"].tolist() == fitted["labels"].tolist()
+    assert images["predicted_label"].tolist() == apps["image"].predict(fitted["pixels"]).tolist()
+    auto = _csv(ok("predict", d / "auto.safetensors", d / "table.csv", "--keep", "b,a"))  # fitted columns: kept and read
+    plain = _csv(ok("predict", d / "auto.safetensors", d / "table.csv"))
+    assert list(auto.columns) == ["b", "a", "reconstruction_error", "predicted_anomaly"]
+    pd.testing.assert_frame_equal(auto[plain.columns], plain)
+    assert np.allclose(auto[["b", "a"]].to_numpy(), fitted["table"][["b", "a"]].to_numpy())
+    rec = _csv(ok("predict", d / "rec.safetensors", d / "ratings.csv", "--keep", "rating"))
+    assert list(rec.columns) == ["rating", "predicted_rating"] and np.allclose(rec["rating"], fitted["ratings"])
+    assert np.allclose(rec["predicted_rating"], apps["rec"].predict(fitted["pairs"]), atol=1e-5)
+
+
+def test_predict_keep_on_app_files_refuses_as_for_table_models(fitted: dict[str, Any], tmp_path: Path) -> None:
+    d = fitted["dir"]
+    out = tmp_path / "p.csv"
+    err = run("predict", d / "auto.safetensors", d / "table.csv", "--keep", "aa", "--out", out)
+    assert err.exit_code == 2 and "--keep: the data has no column 'aa'." in err.stderr and "Traceback" not in err.output
+    assert not out.exists()
+    assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--keep", "label,label"), "--keep names 'label' twice")
+    assert_user_error(run("predict", d / "rec.safetensors", d / "pairs.csv", "--keep", "predicted_rating"),
+                      "--keep column 'predicted_rating' has the name of an output column")
+    assert_user_error(run("predict", d / "image.safetensors", d / "pixels.npy", "--keep", "label"),
+                      "--keep reads columns of a table, and '")

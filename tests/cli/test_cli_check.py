@@ -360,3 +360,21 @@ def test_every_command_names_a_row_by_its_file_line(tmp_path):
     ok("train", good, "-t", "b", "-q", "--epochs", "2", "-o", reg)
     frame.assign(a=rng.normal(size=200), b=frame["b"].astype(object)).assign(b=lambda f: f["b"].where(f.index != 9, "high")).to_csv(tmp_path / "t.csv", index=False)
     assert_user_error(run("inspect", reg, tmp_path / "t.csv", "-o", tmp_path / "r.html"), "holds 'high' (line 11)")  # was "(row 10)"
+
+
+def test_check_and_train_warn_of_extreme_regression_targets_by_file_line(tmp_path):
+    """Five 1e6 among values around 1e4: training reached R² about 0 and neither check nor train said anything."""
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    table["price"] = (1e4 + 2e3 * table["a"] + rng.normal(size=n) * 300).round(2)
+    table.loc[[7, 50, 120, 200, 290], "price"] = 1e6
+    p = tmp_path / "t.csv"
+    table.to_csv(p, index=False)
+    r = json.loads(ok("check", p, "-t", "price", "--json").stdout)
+    (f,) = [f for f in r["findings"] if f["check"] == "extreme_target"]
+    assert (f["severity"], f["rows"], f["lines"], f["line_unit"], f["columns"]) == ("warning", [7, 50, 120, 200, 290], [9, 52, 122, 202, 292], "line", ["price"])
+    assert f["message"].endswith("which dominate a squared-error fit: lines 9, 52, 122, 202, 292") and "np.log1p" in f["fix"]
+    result = ok("train", p, "-t", "price", "-q", "--epochs", "2", "-o", tmp_path / "m.safetensors")
+    assert "warning extreme_target: the target 'price' has 5 value(s) more than 20 robust SDs" in result.stderr
+    assert (tmp_path / "m.safetensors").exists()  # a warning: training goes on

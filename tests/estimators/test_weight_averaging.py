@@ -233,11 +233,11 @@ def test_swa_lr_gives_each_epoch_swalrs_rate(digits, engine: str) -> None:
     torch.testing.assert_close(flat(clf.network_), torch.stack(rec.epochs[3:]).mean(0), rtol=1e-5, atol=1e-6)
 
 
-def test_swa_lr_none_is_bit_identical_and_ignores_the_anneal_epochs(digits) -> None:
+def test_swa_lr_none_is_bit_identical(digits) -> None:
     X, y = digits[0][:300], digits[1][:300]
     common = dict(solver="sgd", learning_rate="invscaling", max_iter=5, random_state=0, weight_averaging="swa", swa_start=2)
     swa = hl.MLPClassifier((16,), **common).fit(X, y)
-    none = hl.MLPClassifier((16,), **common, swa_lr=None, swa_anneal_epochs=0).fit(X, y)
+    none = hl.MLPClassifier((16,), **common, swa_lr=None, swa_anneal_epochs=10).fit(X, y)  # the default, given: no error
     assert torch.equal(flat(swa.network_), flat(none.network_))
     assert swa.loss_curve_ == none.loss_curve_ and swa.history_.lr == none.history_.lr
     assert len(set(swa.history_.lr)) == 5  # invscaling ran on through SWA's epochs
@@ -301,9 +301,13 @@ def test_verbose_adaptive_stop_under_swa_lr_is_no_small_rate(digits, capsys) -> 
                          "weight_averaging=None; set weight_averaging='ema', or leave ema_decay at its default 0.99."),
     ({"weight_averaging": "ema", "swa_start": 3}, "swa_start is a setting of weight_averaging='swa'"),
     ({"swa_start": 0.5}, "Received: swa_start=0.5 with weight_averaging=None"),
+    ({"weight_averaging": "swa", "swa_anneal_epochs": 0},
+     "swa_anneal_epochs is a setting of swa_lr (how SWA's rate is reached) and would be ignored without it. Received: swa_anneal_epochs=0 "
+     "with swa_lr=None; set swa_lr (e.g. 0.01), or leave swa_anneal_epochs at its default 10."),
+    ({"swa_anneal_epochs": 3}, "Received: swa_anneal_epochs=3 with swa_lr=None;"),
 ])
 def test_a_setting_of_an_averaging_the_fit_does_not_run_is_refused_as_swa_lr_and_the_cli_refuse_it(kw, says):
-    """ema_decay without weight_averaging='ema' (and swa_start without 'swa') was silently ignored; swa_lr without 'swa' was refused, and `train --ema-decay` without --weight-averaging ema is: refused alike."""
+    """ema_decay without weight_averaging='ema' (swa_start without 'swa', swa_anneal_epochs without swa_lr) was silently ignored; swa_lr without 'swa' was refused, and `train --ema-decay` without --weight-averaging ema is: refused alike."""
     X, y = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match=re.escape(says)):
         hl.MLPClassifier(max_iter=2, **kw).fit(X, y)

@@ -159,10 +159,10 @@ def test_rows_that_lack_a_class_fine_tune_a_balanced_model_with_its_weights_writ
 def test_an_averaged_model_fine_tunes_without_averaging_and_keeps_its_setting(fitted, lacking):
     """The epochs of rows that lack a class are partial_fit calls, which refuse weight_averaging: fine-tuning failed with that error."""
     clf, X, y = fitted
-    model = copy.deepcopy(clf).set_params(weight_averaging="swa", swa_start=0.5, swa_lr=0.01)
+    model = copy.deepcopy(clf).set_params(weight_averaging="swa", swa_start=0.5, swa_lr=0.01, swa_anneal_epochs=3)
     plain = copy.deepcopy(clf)
     rows = y[:600] != 9 if lacking else np.ones(600, dtype=bool)
     out, _ = _fine_tune(model, X[:600][rows], y[:600][rows], None, None, 2)
     ref, _ = _fine_tune(plain, X[:600][rows], y[:600][rows], None, None, 2)
-    assert out.weight_averaging == "swa" and out.swa_start == 0.5 and out.swa_lr == 0.01
+    assert out.weight_averaging == "swa" and out.swa_start == 0.5 and out.swa_lr == 0.01 and out.swa_anneal_epochs == 3
     assert _same(_weights(out), _weights(ref))  # the fine-tuning epochs' own weights, not an average of them

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 #: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores each of them (:mod:`._appscore`)
 PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster", "SequenceClassifier", "Translator")
 CLASSIFIERS = ("TextClassifier", "ImageClassifier")
+#: applications whose predict reads a table and writes one row per input row: ``predict --keep`` writes input columns beside them
+KEEPS = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender")
 EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier", "Translator")
 _SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
 
@@ -123,14 +125,18 @@ def _call(method: Any, *args: Any) -> Any:
         raise UserError(one_line(exc)) from None
 
 
-def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, proba: bool) -> pd.DataFrame:
+def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
     """Predictions of application ``model`` (from ``path``) on ``data``, as the table ``predict`` writes them.
 
     ``options``: ``text_column``, ``steps``, ``value_column``, ``image_dtype``, ``image_layout`` as given (absent: the default).
+    ``keep``: ``--keep``, input columns written in front of the predictions (:data:`KEEPS`: one prediction per input row).
     """
     kind = type(model).__name__
     if kind not in PREDICTABLE:
         raise UserError(f"'{path}' holds {_a(kind)}, which has no table form for predict (it reads {_FORMS.get(kind, 'no table')}): {instead(kind, path)}.")
+    if keep and kind not in KEEPS:
+        raise UserError(f"--keep is for table models, their .onnx files and {', '.join(KEEPS)} files (one prediction per input row); "
+                        f"'{path}' holds {_a(kind)}: drop --keep.")
     if kind == "SequenceClassifier":
         from ._appseq import predict_sequences
 
@@ -145,31 +151,57 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
         raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
     if kind == "Forecaster":
         return _forecast(model, data, options.get("steps"), options.get("value_column"))
-    X, where = _inputs(model, data, options)
-    return _outputs(model, X, proba, where)
+    X, where, frame = _inputs(model, data, options, keep)
+    from ._data import with_kept
+
+    return with_kept(_outputs(model, X, proba, where), frame, keep)
 
 
 _FORMS = {"DQNAgent": "an environment's observations (DQNAgent.act)"}
 
 
-def _inputs(model: Any, data: str, options: dict[str, Any]) -> tuple[Any, Any]:
+def _inputs(model: Any, data: str, options: dict[str, Any], keep: list[str] | None = None) -> tuple[Any, Any, Any]:
     """The app's ``X`` from unlabelled ``data`` (a bundled dataset's ``target`` column is left out, as the table ``predict`` ignores it),
-    and ``where(i)``: row ``i``'s file line (``Table.where``; None for a ``.npy`` file of images, whose rows are images)."""
-    if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
-        return _npy_images(model, data, options), None
-    if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() == ".npz":  # the images X; labels y, if any, unread
-        X, _, name, _ = npz_arrays(data, None, labels=False)
-        return array_images(model, X, options, f"the images '{name}' in '{data}'"), None
+    ``where(i)``: row ``i``'s file line (``Table.where``; None for a ``.npy`` file of images, whose rows are images), and the
+    table as read (None for an array of images).
+
+    ``keep``: ``--keep``'s columns, checked here before any prediction (:func:`~._data.check_keep`) and left out of the columns
+    the app reads unless it reads them by name (``--text-column``, the columns it was fitted on): an ID column beside pixel
+    columns, or beside the one text column, is no input.
+    """
+    kind = type(model).__name__
+    if kind == "ImageClassifier" and Path(data).suffix.lower() in (".npy", ".npz"):
+        if keep:
+            raise UserError(f"--keep reads columns of a table, and '{data}' holds an array of images: drop --keep, or pass the images as a table of pixel columns.")
+        if Path(data).suffix.lower() == ".npy":
+            return _npy_images(model, data, options), None, None
+        X, _, name, _ = npz_arrays(data, None, labels=False)  # the images X; labels y, if any, unread
+        return array_images(model, X, options, f"the images '{name}' in '{data}'"), None, None
     from ..data import default_target, read_table
+    from ._data import check_keep
 
     table = read_table(data).every_row()
     frame = table.frame
     drop = default_target(data, frame)
     if drop is not None:
         frame = frame.drop(columns=[drop])
-    if type(model).__name__ in CLASSIFIERS:
-        return app_inputs(model, frame, options, table.where), table.where
-    return _named_columns(model, frame), table.where
+    check_keep(frame, keep, _output_names(model))
+    fitted = getattr(model, "feature_names_in_", None)
+    named = {str(c) for c in (fitted if fitted is not None else ())} | {options.get("text_column")}
+    inputs = frame.drop(columns=[k for k in keep or () if k not in named])
+    if kind in CLASSIFIERS:
+        return app_inputs(model, inputs, options, table.where), table.where, frame
+    return _named_columns(model, inputs), table.where, frame
+
+
+def _output_names(model: Any) -> list[str]:
+    """The columns :func:`_outputs` writes for ``model`` (the first names the prefix of the others), which ``--keep`` may not name."""
+    kind = type(model).__name__
+    if kind == "Autoencoder":
+        return ["reconstruction_error", "predicted_anomaly"]
+    if kind == "Recommender":
+        return ["predicted_rating"]
+    return ["predicted_label", *(f"proba_{c}" for c in getattr(model, "classes_", ()))]
 
 
 def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None) -> list[str]:

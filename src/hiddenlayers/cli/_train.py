@@ -456,14 +456,13 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix.
 
     ``app_options``: ``text_column``, ``steps``, ``image_dtype`` for an application file (see :mod:`._appfiles`); None when not given.
-    ``keep``: ``--keep``, input columns written in front of the predictions (table models and their .onnx files).
+    ``keep``: ``--keep``, input columns written in front of the predictions (table models, their .onnx files, and the
+    applications that predict one row per input row: :data:`._appfiles.KEEPS`).
     """
     from ._appfiles import app_kind, check_app_options, predict_app
 
     kind = app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
-    if keep and kind is not None:
-        raise UserError(f"--keep is for table models and their .onnx files; '{model_path}' holds a {kind}: drop --keep.")
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
@@ -474,7 +473,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
 
         result = predict_onnx(model_path, data, proba=proba, keep=keep)
     elif kind is not None:
-        result = predict_app(load_model(model_path), model_path, data, app_options or {}, proba=proba)
+        result = predict_app(load_model(model_path), model_path, data, app_options or {}, proba=proba, keep=keep)
     else:
         result = _predict_frame(model_path, data, proba, keep)
     if out is None:

@@ -35,6 +35,7 @@ from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
+from ._warm import refuse_new_shape
 
 _PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
                           "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
@@ -220,6 +221,8 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         # there, not a pass over the host array before the copy), made here, before anything of a fitted model changes
         on_tensor = (self.solver != "lbfgs" and not self.early_stopping and self.domain_adaptation is None and X_target is None
                      and not sp.issparse(X))
+        if not first_pass:
+            refuse_new_shape(self, spec, incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
         refuse_beyond_float32(self, None if on_tensor else X, "X")  # on_tensor: the tensor's check (require_finite)
         refuse_beyond_float32(self, y if is_regressor(self) else None, "y")

@@ -154,7 +154,7 @@ SHARED: tuple[Param, ...] = (
           "weight_averaging='swa'"),
     Param("swa_anneal_epochs", Interval(Integral, 0, None, closed="left", bools=False), 10,
           "swa_lr: epochs from swa_start's over which the rate anneals to swa_lr (10, SWALR's and Lightning's default; 0: "
-          "swa_lr at once); they are averaged too"),
+          "swa_lr at once); they are averaged too; another value than 10 without swa_lr is refused (it would be ignored)"),
 )
 
 # The classifier's own, after the shared ones (keyword arguments in practice).

@@ -27,9 +27,10 @@ from .leakage import check_leakage
 from .outliers import check_outliers
 from .report import DataReport
 from .table import check_beyond_float32, check_columns_shape, check_infinite, check_new_columns, scan_file
+from .target_range import check_extreme_target
 from .weights import length_finding, weight_findings
 
-FAST_CHECKS = ("table", "infinite", "target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
+FAST_CHECKS = ("table", "infinite", "target", "extreme_target", "classes", "missing", "constant", "id_like", "leakage", "duplicates", "new_columns", "shared_rows")
 SLOW_CHECKS = ("label_errors", "outliers", "drift")
 #: Fatal findings that leave no usable target: the checks that read the target skip themselves after one.
 TARGET_FATAL = ("no_rows", "missing_target", "single_class", "too_few_rows", "target_not_numeric")
@@ -174,7 +175,7 @@ def check(
     run("infinite", lambda: check_infinite(frame) + check_beyond_float32(frame, _named(ys, name)))
     if weighed is not None:
         run("sample_weight", weighed)
-    target = _checked_target(ys, task, frame, run)
+    target = _checked_target(ys, task, frame, run, name)
     # a fatal finding does not stop the check: every check that can judge the data runs, so one run lists
     # every problem; an unusable target (fatal target finding) only drops the checks that read the target
     usable = target if not any(f.severity == "fatal" and f.check in TARGET_FATAL for f in run.found) else _no_target(target, len(frame))
@@ -296,8 +297,8 @@ def _slow_checks(
         run("drift", check_drift, frame, new, seed=seed)
 
 
-def _checked_target(ys: Any, task: str, frame: Any, run: _Run) -> _Target:
-    """The target's task kind, values and usable rows, its findings added through ``run``."""
+def _checked_target(ys: Any, task: str, frame: Any, run: _Run, name: str | None = None) -> _Target:
+    """The target's task kind, values and usable rows, its findings added through ``run`` (``name``: the target's, for messages)."""
     from .. import _table
 
     keep = np.ones(len(frame), dtype=bool)
@@ -324,7 +325,10 @@ def _checked_target(ys: Any, task: str, frame: Any, run: _Run) -> _Target:
                                      "fix those values, or treat the target as classes (task='classification')"))
             kind = None
         ys = num
-        keep = keep & np.isfinite(ys.to_numpy(dtype=np.float64, na_value=np.nan))
+        values = ys.to_numpy(dtype=np.float64, na_value=np.nan)
+        keep = keep & np.isfinite(values)
+        if kind is not None:
+            run("extreme_target", check_extreme_target, values, name)
     return _Target(kind, ys, keep, ys[keep].to_numpy())
 
 

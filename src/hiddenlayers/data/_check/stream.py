@@ -30,6 +30,8 @@ severities. Where a check needs every row at once it does less, as said here:
   numeric column's mean and SD, tallied in this pass), by two 64-bit grid hashes per row
   (:mod:`.stream_near`) up to the same :data:`~.stream_rows.HASH_CAP` rows; without one,
   within the first record batch only;
+* ``extreme_target`` (regression): the robust rule of :mod:`.target_range` over the target kept for the
+  first :data:`~.stream_rows.HASH_CAP` rows (:mod:`.stream_missing`'s); past them the message says it judged those rows;
 * ``near_constant_columns`` of a numeric column: the value counted is the median
   of the first :data:`MODE_SAMPLE` values (a column held at one value in 99% of all
   rows is found when that value is also the most common there, as it nearly always is);
@@ -70,6 +72,7 @@ from .stream_lines import LinesOf, located_findings, rows_lines
 from .stream_missing import MissingByValue
 from .stream_rows import RowHashes
 from .table import beyond_float32, beyond_float32_finding
+from .target_range import check_extreme_target
 
 #: Rows kept per finding (``Finding.rows``); the message counts every one.
 ROW_CAP = 10_000
@@ -374,6 +377,9 @@ class StreamCheck:
             from .labels import check_classes
 
             found += check_classes(self._label_array())
+        if kind == "regression":
+            kept = self.by_value.kept_target()
+            found += [] if kept is None else check_extreme_target(kept, target, sampled_of=self.by_value.seen)
         found += self._missing(kind)
         found += self._constant(counts)
         ids = self._id_like(counts)

@@ -46,13 +46,21 @@ class MissingByValue:
             self._masks.setdefault(c, []).append((self.n, take, np.packbits(m[:take])))
         self.n += take
 
+    def kept_target(self) -> np.ndarray | None:
+        """The numeric target of the first :attr:`n` rows as float64 ``(n,)``, NaN where missing; None once it held text.
+
+        :func:`~.target_range.check_extreme_target` judges it (``extreme_target``), :attr:`seen` saying whether it is every row."""
+        if self._y is None:
+            return None
+        return np.concatenate(self._y) if self._y else np.zeros(0)
+
     def findings(self, columns: list[str]) -> list[Finding]:
         """``missing_predicts_target`` as check() finds it for regression, ``columns`` in the table's order; [] if none."""
         from .columns import missing_predicts_finding, missing_value_test
 
-        if self._y is None or not self._y:
+        y = self.kept_target()
+        if y is None or not y.size:
             return []
-        y = np.concatenate(self._y)
         keep = np.isfinite(y)  # the rows check() keeps for a regression target
         yk = y[keep]
         if yk.size < 20:

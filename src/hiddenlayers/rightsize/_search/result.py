@@ -61,11 +61,12 @@ class SearchResult:
         return self.models[0] if self.models else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-able values: the counts, ``rows`` (the best configurations) and ``trials`` (every finished trial, :meth:`trials`)."""
         return {
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
             "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible,
-            **self._scoring(),
+            **self._scoring(), "trials": self.trials(),
         }
 
     def _scoring(self) -> dict[str, Any]:
@@ -76,16 +77,24 @@ class SearchResult:
                 "sample_weight": self.sample_weight}
 
     def trials_table(self) -> Any:
-        """Every trial of the study as a pandas DataFrame, one row each in trial order: ``state`` then the columns of
-        :attr:`rows` (``score`` None for a trial without values: failed, or stopped early when several objectives; Optuna
-        gives a one-objective trial stopped early its last reported score). The learning rate is one column,
-        ``learning_rate_init``, beside ``solver``, whatever name a trial sampled it under, so trials compare."""
+        """Every trial of the study as a pandas DataFrame, one row each in trial order: :meth:`trials` as a table."""
         import pandas as pd
 
+        return pd.DataFrame(self.trials(), columns=["state", *_ROW_KEYS, *_TRIAL_KEYS])
+
+    def trials(self) -> list[dict[str, Any]]:
+        """Every finished trial of the study, one dict each in trial order (plain Python values, ready for JSON).
+
+        ``state`` (``"complete"``, ``"pruned"``: stopped early, ``"fail"``) then the keys of :attr:`rows` (``score``
+        None for a trial without values: failed, or stopped early when several objectives; Optuna gives a one-objective
+        trial stopped early its last reported score), ``duration_s`` (wall seconds, None if not recorded) and
+        ``stopped_at`` (the epoch a trial stopped early at, else None). The learning rate is one key,
+        ``learning_rate_init``, beside ``solver``, whatever name a trial sampled it under, so trials compare.
+        """
         fixed = self.space.fixed() if self.space is not None else {}
         trials = self.study.get_trials(deepcopy=False) if self.study is not None else []
-        rows = [{"state": t.state.name.lower(), **_row(t, fixed)} for t in trials if t.state.is_finished() and "hidden" in t.params]
-        return pd.DataFrame(rows, columns=["state", *_ROW_KEYS])
+        return [{"state": t.state.name.lower(), **_row(t, fixed), **_trial_extra(t)}
+                for t in trials if t.state.is_finished() and "hidden" in t.params]
 
     def _title(self) -> str:
         return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
@@ -214,6 +223,7 @@ def _best_epoch(t: Any) -> int | None:
 #: a result row's keys, in order (:func:`_row`)
 _ROW_KEYS = ("trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", "solver", "weight_averaging",
              "averaged", "params", "flops", "latency", "torch_threads", "blas_threads", "epochs", "best_epoch", "score")
+_TRIAL_KEYS = ("duration_s", "stopped_at")  # what a trial row of trials() adds to a result row
 UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
 
 
@@ -244,6 +254,13 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
         "score": t.values[0] if t.values else None,
     }
+
+
+def _trial_extra(t: Any) -> dict[str, Any]:
+    """Trial ``t``'s wall time in seconds and, stopped early, its epoch then (a trial stored before ``stopped_at`` was: its epochs)."""
+    duration = t.duration.total_seconds() if t.duration is not None else None
+    stopped = t.user_attrs.get("stopped_at", t.user_attrs.get("epochs")) if t.state.name == "PRUNED" else None
+    return {"duration_s": duration, "stopped_at": None if stopped is None else int(stopped)}
 
 
 def pareto_front(trials: list[Any]) -> list[Any]:

@@ -346,6 +346,7 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
             trial.set_user_attr("curve", [float(v) if v == v else None for v in scorer.curve])
             if stop.stopped_at is not None:
                 trial.set_user_attr("epochs", len(scorer.curve))
+                trial.set_user_attr("stopped_at", int(stop.stopped_at))
                 trial.set_user_attr("stopped_early", f"below the median of {len(stop.peers)} peer(s) at epoch {stop.stopped_at}")
                 raise optuna.TrialPruned(f"hopeless at epoch {stop.stopped_at}")
     mean = mean_curve(curves)

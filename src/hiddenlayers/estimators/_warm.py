@@ -1,0 +1,55 @@
+"""A warm fit (``warm_start=True``, ``partial_fit``) goes on from the fitted network, so it refuses parameters that shape another one.
+
+``hidden_layer_sizes``, ``activation`` (where a layer takes the default) and ``dtype`` are read when the network is built:
+after :meth:`set_params` a warm fit would keep the old layers silently. Parameters of the training run itself
+(``learning_rate_init``, ``max_iter``, ``alpha``, ``batch_size``, the solver's settings, ...) are read by every fit and stay free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..network import Dense, Spec
+
+if TYPE_CHECKING:
+    from ._mlp_base import _BaseMLP
+
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
+
+
+def shown_sizes(spec: Spec) -> Any:
+    """``spec`` as a user writes ``hidden_layer_sizes``: a tuple of widths for plain dense layers, else the spec's text."""
+    layers = list(spec)
+    if all(isinstance(layer, Dense) and layer == Dense(layer.units) for layer in layers):
+        return tuple(layer.units for layer in layers)
+    return spec.to_text()
+
+
+def _resolved(spec: Spec, default: str | None) -> list[Any]:
+    """``spec``'s layers with the default activation filled in where a layer names none (``default`` None: every activation left out)."""
+    return [replace(layer, activation=(layer.activation or default) if default is not None else None)
+            if hasattr(layer, "activation") else layer for layer in spec]
+
+
+def refuse_new_shape(est: _BaseMLP, spec: Spec, incremental: bool) -> None:
+    """A ValueError when ``est``'s ``hidden_layer_sizes`` (parsed: ``spec``), ``activation`` or ``dtype`` differs from those its
+    fitted ``network_`` was built with, before a warm fit (``incremental``: ``partial_fit``) changes anything."""
+    net = est.network_
+    how = "partial_fit" if incremental else "warm_start=True"
+    fix = ("call fit with warm_start=False" if incremental else "set warm_start=False")
+    fix += " to train a new network (init_from=the fitted model copies its hidden layers where they match)"
+    changed = None
+    if _resolved(spec, est.activation) == _resolved(net.spec, net.default_activation):
+        dtype = _DTYPE_NAMES.get(next(net.parameters()).dtype)
+        if dtype is not None and dtype != est.dtype:
+            changed = f"dtype={est.dtype!r}, but the fitted network's weights are {dtype!r}"
+    elif _resolved(spec, None) == _resolved(net.spec, None) and est.activation != net.default_activation:
+        changed = f"activation={est.activation!r}, but the fitted network's layers use activation={net.default_activation!r}"
+    else:
+        changed = f"hidden_layer_sizes={shown_sizes(spec)!r}, but the fitted network has hidden_layer_sizes={shown_sizes(net.spec)!r}"
+    if changed is not None:
+        raise ValueError(f"{how} goes on from the fitted network's layers, which this change would leave as they are. Received: "
+                         f"{changed}; {fix}, or set the old value back.")

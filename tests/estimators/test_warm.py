@@ -1,0 +1,74 @@
+"""A warm fit after set_params of a parameter that shapes the network (hidden_layer_sizes, activation, dtype) kept the old
+layers silently; it is a ValueError naming both values and the fix, before anything of the model changes."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris
+
+import hiddenlayers as hl
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+def _fitted(X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 3 epochs do not converge: not the point here
+        return hl.MLPClassifier((8,), max_iter=3, random_state=0, warm_start=True, **kw).fit(X, y)
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"hidden_layer_sizes": (16, 4)}, "Received: hidden_layer_sizes=(16, 4), but the fitted network has hidden_layer_sizes=(8,); "
+                                      "set warm_start=False to train a new network"),
+    ({"hidden_layer_sizes": "8:tanh"}, "Received: hidden_layer_sizes='8:tanh', but the fitted network has hidden_layer_sizes=(8,);"),
+    ({"hidden_layer_sizes": "8:dropout=0.2"}, "hidden_layer_sizes='8:dropout=0.2', but"),
+    ({"activation": "tanh"}, "Received: activation='tanh', but the fitted network's layers use activation='relu'; set warm_start=False"),
+    ({"dtype": "float64"}, "Received: dtype='float64', but the fitted network's weights are 'float32';"),
+])
+def test_a_warm_fit_refuses_a_new_shape_and_leaves_the_model(iris, change, says):
+    X, y = iris
+    clf = _fitted(X, y)
+    before = [p.detach().clone() for p in clf.network_.parameters()]
+    curve = list(clf.loss_curve_)
+    with pytest.raises(ValueError, match=re.escape(says)) as err:
+        clf.set_params(**change).fit(X, y)
+    assert str(err.value).startswith("warm_start=True goes on from the fitted network's layers")
+    assert "init_from=the fitted model" in str(err.value)
+    assert clf.loss_curve_ == curve and all(torch.equal(a, b) for a, b in zip(before, clf.network_.parameters()))
+
+
+def test_partial_fit_refuses_a_new_shape_as_well(iris):
+    X, y = iris
+    clf = _fitted(X, y).set_params(warm_start=False, hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match=re.escape("partial_fit goes on from the fitted network's layers, which this change would leave "
+                                                   "as they are. Received: hidden_layer_sizes=(9,), but the fitted network has "
+                                                   "hidden_layer_sizes=(8,); call fit with warm_start=False")):
+        clf.partial_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)  # a cold fit builds the new network
+    assert clf.network_.hidden_layers[0].linear.out_features == 9
+
+
+@pytest.mark.parametrize("change", [
+    {"learning_rate_init": 0.01, "alpha": 0.1, "max_iter": 2, "batch_size": 16, "solver": "sgd"},
+    {"hidden_layer_sizes": "8:relu"},  # the same network written out
+    {"hidden_layer_sizes": "8:relu", "activation": "tanh"},  # every layer names its own activation: the default changes nothing
+])
+def test_a_warm_fit_takes_settings_of_the_run_and_the_same_network_in_other_words(iris, change):
+    X, y = iris
+    clf = _fitted(X, y)
+    first = clf.n_iter_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.set_params(**change).fit(X, y)
+    assert len(clf.loss_curve_) > first  # it went on from the fitted network
+    assert np.isfinite(clf.loss_)
