@@ -139,6 +139,7 @@ def test_init_from_fine_tunes_a_translator_file_on_new_pairs(trained: tuple[Path
         "target_tokens_new": 1}
     assert model.provenance_["source"] == "tr.safetensors" and model.provenance_["frozen"] == ["encoder", "bridge"]
     assert (model.hidden_size, model.embed_dim) == (64, 32)
+    assert _json(ok("info", out, "--json"))["provenance"] == model.provenance_  # the file's record, as info shows the other apps'
     table = ok("train", tmp_path / "domain.csv", "--app", "translator", "--source-column", "en", "--target", "es", "--init-from",
                d / "tr.safetensors", "--epochs", "1", "--out", tmp_path / "t2.safetensors").stdout
     assert "layers copied" in table and "new target words" in table and "target words from the source" in table

@@ -398,7 +398,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict(),
                  **{k[:-1]: getattr(self, k) for k in ("source_column_", "target_column_") if hasattr(self, k)}}
         if getattr(self, "provenance_", None) is not None:
-            state["provenance"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, tokens copied and new
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, tokens copied and new
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
         params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
         save_app(path, type(self).__name__, params, state, tensors)
@@ -418,8 +418,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         model.model_ = net.to(model._device)
         model._set_history(History.from_dict(state["history"]))
         model.__dict__.update({f"{k}_": str(state[k]) for k in ("source_column", "target_column") if state.get(k) is not None})
-        if state.get("provenance") is not None:
-            model.provenance_ = state["provenance"]
+        if state.get("provenance_") is not None:  # the key the other apps' files use, which `hiddenlayers info` shows
+            model.provenance_ = state["provenance_"]
         return model
 
 
