@@ -169,6 +169,13 @@ def test_file_source_provenance_and_round_trip(source: Translator, domain: tuple
     assert not hasattr(hl.load(tmp_path / "fresh.safetensors"), "provenance_")
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cpu_source_starts_a_gpu_model(source: Translator, domain: tuple[list[str], list[str]]) -> None:
+    tuned = Translator(**STILL, random_state=3, device="cuda", init_from=source).fit(*domain)
+    assert next(tuned.model_.parameters()).is_cuda and "encoder" in tuned.transferred_
+    torch.testing.assert_close(_row(tuned, "src_embed.weight", "source", "dog").cpu(), _row(source, "src_embed.weight", "source", "dog"), atol=1e-6, rtol=0)
+
+
 def test_clone_keeps_a_fitted_source_by_reference(source: Translator) -> None:
     assert clone(Translator(init_from=source)).init_from is source
     assert clone(Translator(init_from="a.safetensors")).init_from == "a.safetensors"
