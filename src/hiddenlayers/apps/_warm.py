@@ -1,4 +1,4 @@
-"""``init_from`` / ``freeze`` of the Autoencoder and the Recommender: start from a fitted model of the same class.
+"""``init_from`` / ``freeze`` of the Autoencoder, the Recommender and the Translator: start from a fitted model of the same class.
 
 Unlike the MLP estimators' strict copy (a shared layer of another shape is an error), these copy each
 layer whose kind and shapes match and leave the others freshly initialised, naming them in one
