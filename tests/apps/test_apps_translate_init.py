@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 import hiddenlayers as hl
@@ -73,6 +75,15 @@ def test_rows_are_copied_by_token_text_and_new_tokens_start_fresh(domain: tuple[
 def test_shared_rows_pairs_each_token_with_its_row_in_both() -> None:
     new, old = shared_rows([*SPECIALS, "a", "b", "c"], [*SPECIALS, "c", "x", "a"])
     assert new.tolist() == [0, 1, 2, 3, 4, 6] and old.tolist() == [0, 1, 2, 3, 6, 4]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from("abcdefgh"), unique=True), st.lists(st.sampled_from("abcdefgh"), unique=True))
+def test_shared_rows_match_every_common_token_and_nothing_else(old: list[str], new: list[str]) -> None:
+    old, new = [*SPECIALS, *old], [*SPECIALS, *new]
+    rows_new, rows_old = shared_rows(old, new)
+    assert [new[i] for i in rows_new.tolist()] == [old[j] for j in rows_old.tolist()]
+    assert {new[i] for i in rows_new.tolist()} == set(old) & set(new) and rows_new.tolist() == sorted(rows_new.tolist())
 
 
 def test_frozen_layers_stay_bit_identical_and_train_again_after(source: Translator, domain: tuple[list[str], list[str]]) -> None:
@@ -144,9 +155,9 @@ def test_no_word_in_common_is_not_a_copy(source: Translator) -> None:
 def test_another_class_is_refused(tmp_path: Path, domain: tuple[list[str], list[str]]) -> None:
     ae = Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(np.random.default_rng(0).normal(size=(40, 3)))
     ae.save(tmp_path / "ae.safetensors")
-    for given in (ae, tmp_path / "ae.safetensors"):
+    for other in (ae, tmp_path / "ae.safetensors"):
         with pytest.raises(ValueError, match="init_from: the source is an Autoencoder, not a Translator: start a Translator from a fitted Translator"):
-            Translator(**STILL, init_from=given).fit(*domain)
+            Translator(**STILL, init_from=other).fit(*domain)
     with pytest.raises(TypeError, match="init_from must be a fitted model"):
         Translator(**STILL, init_from=Translator()).fit(*domain)
 
