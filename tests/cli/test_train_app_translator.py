@@ -150,3 +150,45 @@ def test_chrf_scores_short_sentences_that_bleu_cannot() -> None:
     assert 80 < metrics["chrf"] < 100  # one character off in one sentence; case folded as the model folds it
     perfect = translation_metrics(_Echo(dict(zip(sources, references))), sources, references, None)
     assert perfect["chrf"] == pytest.approx(100.0) and perfect["exact_match"] == 1.0
+
+
+def test_init_from_fine_tunes_a_translator_file_on_new_pairs(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    from hiddenlayers.apps import Translator
+
+    d, _ = trained
+    new = pairs(60, seed=5)
+    new.loc[:9, "en"] += " valve"  # a word the source never saw, on both sides
+    new.loc[:9, "es"] = "valvula " + new.loc[:9, "es"]
+    new.to_csv(tmp_path / "domain.csv", index=False)
+    out = tmp_path / "tuned.safetensors"
+    summary = _json(ok("train", tmp_path / "domain.csv", "--app", "translator", "--source-column", "en", "--target", "es", "--init-from",
+                       d / "tr.safetensors", "--freeze", "2", "--epochs", "1", "--test-size", "0.1", "--out", out, "--json"))
+    assert summary["hidden_layers"] == "gru64 x 1 (bidirectional encoder), attention luong"  # the source's sizes (the default is 128)
+    assert summary["transferred"] == ["src_embed", "tgt_embed", "out_bias", "encoder", "bridge", "attn", "decoder", "combine", "project"]
+    assert summary["frozen"] == ["encoder", "bridge"] and summary["init_from"] == str(d / "tr.safetensors")
+    model = Translator.load(out)
+    assert {k: summary[k] for k in ("source_tokens_copied", "source_tokens_new", "target_tokens_copied", "target_tokens_new")} == {
+        "source_tokens_copied": len(model.source_vocab_) - 5, "source_tokens_new": 1, "target_tokens_copied": len(model.target_vocab_) - 5,
+        "target_tokens_new": 1}
+    assert model.provenance_["source"] == "tr.safetensors" and model.provenance_["frozen"] == ["encoder", "bridge"]
+    assert (model.hidden_size, model.embed_dim) == (64, 32)
+    assert _json(ok("info", out, "--json"))["provenance"] == model.provenance_  # the file's record, as info shows the other apps'
+    table = ok("train", tmp_path / "domain.csv", "--app", "translator", "--source-column", "en", "--target", "es", "--init-from",
+               d / "tr.safetensors", "--epochs", "1", "--out", tmp_path / "t2.safetensors").stdout
+    assert "layers copied" in table and "new target words" in table and "target words from the source" in table
+
+
+def test_init_from_mismatches_are_one_line_and_nothing_is_written(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    from hiddenlayers import Autoencoder
+
+    d, _ = trained
+    Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(np.random.default_rng(0).normal(size=(30, 3))).save(tmp_path / "ae.safetensors")
+    base = ("train", d / "new.csv", "--app", "translator", "--source-column", "en", "--target", "es", "--epochs", "1", "--out", tmp_path / "m.safetensors")
+    assert_user_error(run(*base, "--init-from", tmp_path / "ae.safetensors"), f"--init-from '{tmp_path / 'ae.safetensors'}' holds an Autoencoder "
+                      "(an application file); train --app translator starts from a Translator file")
+    assert_user_error(run(*base, "--init-from", d / "tr.safetensors", "--set", "tokenizer=char"),
+                      "training failed: init_from: the source Translator has tokenizer='word', this one tokenizer='char': their tokens would not mean the same")
+    assert_user_error(run(*base, "--init-from", d / "tr.safetensors", "--set", "hidden_size=8", "--set", "embed_dim=4"),
+                      "training failed: init_from: no layer of the source matches this model's shapes")
+    assert_user_error(run(*base, "--freeze", "1"), "--freeze needs --init-from")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ae.safetensors"]

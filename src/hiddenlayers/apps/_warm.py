@@ -1,4 +1,4 @@
-"""``init_from`` / ``freeze`` of the Autoencoder and the Recommender: start from a fitted model of the same class.
+"""``init_from`` / ``freeze`` of the Autoencoder, the Recommender and the Translator: start from a fitted model of the same class.
 
 Unlike the MLP estimators' strict copy (a shared layer of another shape is an error), these copy each
 layer whose kind and shapes match and leave the others freshly initialised, naming them in one
@@ -48,18 +48,19 @@ def frozen_names(model: Any, freezable: Sequence[str]) -> list[str]:
     return resolve_frozen(model.freeze, freezable)
 
 
-def copy_layers(source_net: nn.Module, net: nn.Module, names: Sequence[str], done: Sequence[str] = (), not_done: Sequence[str] = ()) -> list[str]:
+def copy_layers(source_net: nn.Module, net: nn.Module, names: Sequence[str], done: Sequence[str] = (), not_done: Sequence[str] = (),
+                sizes: str = "hidden_layer_sizes") -> list[str]:
     """Copy the layers ``names`` of ``source_net`` into ``net`` where their shapes match; return the names copied (``done`` first).
 
     ``done`` and ``not_done``: what the caller copied, or could not (``"name (why)"``), by its own rule (a
     recommender's embedding rows). The layers not copied are named in one ``UserWarning`` with both shapes;
-    nothing copied at all is a ``ValueError``.
+    nothing copied at all is a ``ValueError`` whose fix names the model's size parameters, ``sizes``.
     """
     copied, skipped = copy_matching_layers(source_net, net, names)
     copied, skipped = [*done, *copied], [*not_done, *skipped]
     if not copied:
         raise ValueError(f"init_from: no layer of the source matches this model's shapes: {'; '.join(skipped)}. Give the model the "
-                         "source's layer sizes (hidden_layer_sizes and the other sizes its file stores), or drop init_from.")
+                         f"source's layer sizes ({sizes} and the other sizes its file stores), or drop init_from.")
     if skipped:
         warnings.warn(f"init_from: {len(skipped)} layer(s) not copied, their shapes differ (shapes are (out, in)): {'; '.join(skipped)}; "
                       "they start from fresh random weights.", UserWarning, stacklevel=user_stacklevel())

@@ -9,8 +9,8 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
-``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender or
-SequenceClassifier from a file of the same app (its ``init_from``); a Translator has none and refuses it.
+``--init-from FILE`` (with ``--freeze``) starts any app but the DQNAgent (TextClassifier, Forecaster, ImageClassifier, Autoencoder,
+Recommender, SequenceClassifier, Translator) from a file of the same app (its ``init_from``).
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
 prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
 so ``--json`` is one JSON document.
@@ -45,7 +45,7 @@ _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss"
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ()}
+           "translator": ("init_from", "freeze")}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
           "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column")}
@@ -116,6 +116,9 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
 #: the parameters a new app takes from its ``--init-from`` file unless given: they shape the layers copied (the Forecaster's first layer reads
 #: ``window`` values; an Autoencoder's bottleneck is ``n_components`` wide, a Recommender's embeddings ``n_factors``)
 _SHAPING = ("hidden_layer_sizes", "window", "horizon", "n_components", "n_factors")
+#: per app, more of them: a Translator's layer sizes and kinds, and the tokenizer and case folding its tokens must share with the source
+_APP_SHAPING = {"translator": ("hidden_size", "embed_dim", "cell", "num_layers", "bidirectional", "attention", "input_feeding", "tie_embeddings",
+                               "tokenizer", "lowercase")}
 
 
 def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +155,7 @@ def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
         raise UserError(f"--window {params['window']} differs from the --init-from file's window {source['window']}: its first layer (hidden1) reads "
                         f"{source['window']} values, not {params['window']}, and layers are copied from the first on, so none could be copied; "
                         f"drop --window (the file's is the default) or drop --init-from.")
-    for name in _SHAPING:
+    for name in (*_SHAPING, *_APP_SHAPING.get(app, ())):
         if name not in params and name in source:
             params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source[name]
     return params
@@ -211,9 +214,14 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
     if params.get("init_from") is not None:
         summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
         record = getattr(model, "provenance_", None) or {}
-        summary.update({k: record[k] for k in ("users_from_source", "new_users", "items_from_source", "new_items") if k in record})
+        summary.update({k: record[k] for k in ("users_from_source", "new_users", "items_from_source", "new_items", *_TOKEN_COUNTS) if k in record})
     show_summary(summary, bool(options["json"]))
     return summary
+
+
+#: a Translator's ``provenance_`` counts of the tokens whose rows came from the source and those new, per side (summary labels)
+_TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source_tokens_new": "new source words",
+                 "target_tokens_copied": "target words from the source", "target_tokens_new": "new target words"}
 
 
 def _maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:
@@ -270,7 +278,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
                        ("transferred", "layers copied"), ("frozen", "layers kept fixed"), ("users_from_source", "users from the source"),
-                       ("new_users", "new users"), ("items_from_source", "items from the source"), ("new_items", "new items")):
+                       ("new_users", "new users"), ("items_from_source", "items from the source"), ("new_items", "new items"), *_TOKEN_COUNTS.items()):
         if s.get(key) is not None:
             value = s[key]
             t.add_row(label, (_listed(value) or "none") if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))

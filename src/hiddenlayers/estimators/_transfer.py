@@ -49,7 +49,7 @@ def _load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file
             raise ValueError(f"init_from: no model file at '{path}': give the path of a saved .safetensors model or a fitted model.")
         return open_file(path), {"source": os.path.basename(path), "source_sha256": file_sha256(path)}
     inner = getattr(init_from, "estimator", None) if type(init_from).__name__ == "FrozenEstimator" else init_from
-    if getattr(inner, "network_", None) is None:
+    if _fitted_network(inner) is None:
         raise TypeError(
             "init_from must be a fitted model (estimator or application) or the path of a saved model file. "
             f"Received: {type(inner).__name__} without a fitted network (call fit first)."
@@ -57,11 +57,16 @@ def _load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file
     return inner, {"source": type(inner).__name__, "source_sha256": None}
 
 
+def _fitted_network(model: Any) -> Any:
+    """``model``'s fitted network: the attribute its ``_net_attr`` names (a Translator's ``model_``), else ``network_``; None unfitted."""
+    return getattr(model, getattr(type(model), "_net_attr", "network_"), None)
+
+
 def _is_fitted_model(init_from: Any) -> bool:
     """Whether ``init_from`` is a fitted model object (not a path, a class, None or an unfitted estimator)."""
     if init_from is None or isinstance(init_from, (str, os.PathLike, type)):
         return False
-    return getattr(init_from, "network_", None) is not None
+    return _fitted_network(init_from) is not None
 
 
 class KeepsFittedSource:
@@ -112,7 +117,7 @@ def start_from_source(est: _BaseMLP) -> None:
         return
     source, provenance = _load_source(est.init_from)
     columns = _input_columns(est, source)
-    est.transferred_ = copy_hidden_layers(source.network_, est.network_, input_columns=columns)
+    est.transferred_ = copy_hidden_layers(_fitted_network(source), est.network_, input_columns=columns)
     est.provenance_ = {**provenance, "transferred": list(est.transferred_), "frozen": []}
     if est.verbose:
         fresh = [n for n in est.network_.hidden_names if n not in est.transferred_]
@@ -272,7 +277,7 @@ def _copy_source(model: Any, open_file: Callable[[str], Any]) -> None:
     model.transferred_, model.provenance_ = [], None
     if model.init_from is not None:
         source, provenance = _load_source(model.init_from, open_file)
-        model.transferred_ = copy_hidden_layers(source.network_, model.network_)
+        model.transferred_ = copy_hidden_layers(_fitted_network(source), model.network_)
         model.provenance_ = {**provenance, "transferred": list(model.transferred_), "frozen": []}
 
 

@@ -32,16 +32,18 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
-from ...estimators import restored_on_error
+from ...estimators import KeepsFittedSource, restored_on_error
 from ...network import evaluating, load_device, resolve_device
-from ...training import History
+from ...training import History, frozen
 from .._app_params import number, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired
+from .._warm import frozen_names, open_source, provenance_record
 from .fit import train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
+from .warm import check_same_tokens, freezable, start_from
 
 _FLAG = Bool(error=TypeError)
 
@@ -76,18 +78,27 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("device", "cpu", check=False),  # resolved by fit
     row("random_state", None),
     row("verbose", False),
+    row("init_from", None, "Start from this fitted Translator (or its saved file), e.g. one pre-trained on a large general corpus: the "
+        "vocabularies are learned from this fit's data; the embedding and output rows of the tokens both know are copied (matched by "
+        "text), new tokens start fresh; the encoder, bridge, attention, decoder and combine layers are copied where their shapes "
+        "match, the others start fresh, named in one warning. tokenizer and lowercase must be the source's (checked by fit)"),
+    row("freeze", None, "Layers kept fixed during fit: the first k of encoder, bridge (bridge_cell for an LSTM), attn, decoder, combine, "
+        "or these names; the embeddings and output layer always train, as they hold the new tokens' rows (checked by fit)"),
 )
 
 
 @document(TRANSLATOR_PARAMS)
-class Translator(FitRequired, DevicePickle, BaseEstimator):
+class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     """Encoder-decoder translator with attention (fit on parallel sentences, predict strings).
 
     ``attention="luong"`` with ``input_feeding=False`` (the default) trains all
     decoder steps at once, several times faster than ``bahdanau`` or input feeding,
     which run step by step. Fitted: ``model_``,
     ``source_vocab_``, ``target_vocab_`` (lists of tokens), ``history_``,
-    ``loss_curve_``, ``validation_scores_`` (token accuracy), ``n_iter_``, ``stop_reason_``.
+    ``loss_curve_``, ``validation_scores_`` (token accuracy), ``n_iter_``, ``stop_reason_``;
+    ``transferred_``, ``frozen_`` (layer names) and ``provenance_`` (the ``init_from`` source, its file's
+    hash, the layers copied and kept fixed, and per side the tokens whose rows were copied and those new;
+    None without ``init_from`` or ``freeze``; kept in the model file).
     Beyond fit/predict/score/transform: :meth:`attention_map` (where each output
     word looked) and :meth:`log_probability` (how likely a given translation is).
     """
@@ -126,6 +137,8 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         device: str = "cpu",
         random_state: int | None = None,
         verbose: bool = False,
+        init_from: Any = None,
+        freeze: Any = None,
     ) -> None:
         self.hidden_size = hidden_size
         self.embed_dim = embed_dim
@@ -154,6 +167,8 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.init_from = init_from
+        self.freeze = freeze
 
     # -- checks -----------------------------------------------------------
     def _validate_params(self) -> None:
@@ -226,6 +241,9 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
             train_idx = np.arange(n)
         src_tok = [self._tokens(s) for s in src_text]
         tgt_tok = [self._tokens(t) for t in tgt_text]
+        source, provenance = open_source(self)  # another class: one ValueError, before anything changes
+        if source is not None:
+            check_same_tokens(source, self)
         with restored_on_error(self):  # new vocabularies and model; a fit that fails puts the old ones back
             self._device = device
             self._src_vocab = Vocab.build((src_tok[i] for i in train_idx), self.max_vocab, self.min_freq)
@@ -237,8 +255,19 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
             src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
             tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
             self.model_ = self._build().to(self._device)
-            self._set_history(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter))
+            fixed = frozen_names(self, freezable(self.model_))
+            copied, counts = self._start_from(source) if source is not None else ([], {})
+            with frozen(self.model_, fixed):
+                self._set_history(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter))
+            self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
+            if self.provenance_ is not None:
+                self.provenance_.update(counts)
         return self
+
+    def _start_from(self, source: Translator) -> tuple[list[str], dict[str, int]]:
+        """Copy ``source``'s rows of the tokens both vocabularies hold and its layers of matching shape into ``model_``."""
+        vocabs = {"source": (source.source_vocab_, self.source_vocab_), "target": (source.target_vocab_, self.target_vocab_)}
+        return start_from(source, self.model_, vocabs)
 
     def _build(self) -> Seq2Seq:
         return Seq2Seq(
@@ -368,8 +397,11 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         self._require_fitted()
         state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict(),
                  **{k[:-1]: getattr(self, k) for k in ("source_column_", "target_column_") if hasattr(self, k)}}
+        if getattr(self, "provenance_", None) is not None:
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, tokens copied and new
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
+        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
+        save_app(path, type(self).__name__, params, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
@@ -386,6 +418,8 @@ class Translator(FitRequired, DevicePickle, BaseEstimator):
         model.model_ = net.to(model._device)
         model._set_history(History.from_dict(state["history"]))
         model.__dict__.update({f"{k}_": str(state[k]) for k in ("source_column", "target_column") if state.get(k) is not None})
+        if state.get("provenance_") is not None:  # the key the other apps' files use, which `hiddenlayers info` shows
+            model.provenance_ = state["provenance_"]
         return model
 
 
