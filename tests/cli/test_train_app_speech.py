@@ -128,3 +128,30 @@ def test_missing_options_are_one_line(tmp_path: Path) -> None:
     assert_user_error(run("train", _write(tmp_path, GOOD), "--app", "speech", "--id-column", "utt", "--out", out), "pass --target NAME (each utterance's transcript)")
     assert_user_error(run("train", _write(tmp_path, GOOD), *TRAIN, "--init-from", out, "--out", out), "--init-from does not apply to train --app speech")
     assert not out.exists()
+
+
+def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_path: Path) -> None:
+    """export MODEL DATA: parity on DATA's utterances (and the graph widened to its longest); predict FILE.onnx decodes
+    onnxruntime's log-probabilities as the .safetensors decodes PyTorch's, greedy and by beam search, with no PyTorch."""
+    rng = np.random.default_rng(0)
+
+    def utterances(n: int) -> tuple[list[np.ndarray], list[str]]:
+        texts = ["".join(rng.choice(list("ab"), size=int(rng.integers(2, 4)))) for _ in range(n)]
+        frames = [np.concatenate([np.eye(3)[[0 if c == "a" else 1] * 4] * 2.0 + rng.normal(0, 0.1, (4, 3)) for c in t]) for t in texts]
+        return frames, texts
+
+    frames_long(*utterances(40)).to_csv(tmp_path / "frames.csv", index=False)
+    frames, texts = utterances(12)
+    frames.append(np.concatenate(frames[:3]))  # longer than any in training
+    texts.append("".join(texts[:3]))
+    frames_long(frames, texts, start=500).to_csv(tmp_path / "new.csv", index=False)
+    asr, onnx = tmp_path / "asr.safetensors", tmp_path / "asr.onnx"
+    ok("train", tmp_path / "frames.csv", *TRAIN, "--hidden", "conv8k3:same,pool2,conv8k3:same", "--epochs", "15", "--lr", "0.01",
+       "--test-size", "0", "--out", asr, "--quiet")
+    assert "log_probs" in ok("export", asr, tmp_path / "new.csv", "--out", onnx).stdout
+    for beam in ((), ("--beam-size", "3")):
+        torch_out = ok("predict", asr, tmp_path / "new.csv", *beam).stdout
+        assert ok("predict", onnx, tmp_path / "new.csv", *beam).stdout == torch_out
+        assert (pd.read_csv(io.StringIO(torch_out), dtype={"transcript": str})["transcript"] != "").sum() > 5
+    assert_user_error(run("predict", onnx, tmp_path / "new.csv", "--proba"), "--proba needs a classifier; ")
+    assert_user_error(run("export", asr, tmp_path / "new.csv", "--target", "text", "--out", tmp_path / "b.onnx", "--force"), "--target is for classifiers' labels")

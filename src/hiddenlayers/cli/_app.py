@@ -725,8 +725,9 @@ def prune(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier or Recommender.")],
-    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8.")] = None,
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender or SpeechRecognizer.")],
+    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8 (a SpeechRecognizer "
+                                               "of `train --app speech`: a long table of frames, its parity utterances).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,

@@ -61,6 +61,11 @@ def _utterances(model: Any, path: str, table: Any) -> Any:
         raise UserError(one_line(exc)) from None
 
 
+def long_utterances(model: Any, path: str, data: str) -> list[np.ndarray]:
+    """The utterances (frames) of the long table ``data`` by the columns the file stores (``export``'s parity utterances)."""
+    return list(_utterances(model, path, read_speech_table(data, None)).sequences)
+
+
 def transcribe(model: Any, sequences: list[np.ndarray], beam_size: int | None) -> list[str]:
     """The transcripts of ``sequences`` (greedy, or a prefix beam search of ``beam_size``); a frame problem is one line."""
     from ..exceptions import DataError
@@ -83,6 +88,32 @@ def predict_speech(model: Any, path: str, data: str, beam_size: int | None) -> p
     """One row per utterance of the long table ``data``: its id and ``transcript``."""
     long = _utterances(model, path, read_speech_table(data, None))
     return pd.DataFrame({str(model.long_columns_["id_column"]): long.ids, "transcript": transcribe(model, long.sequences, beam_size)})
+
+
+def predict_speech_onnx(path: str, data: str, beam_size: int | None, proba: bool) -> pd.DataFrame:
+    """``predict`` with a SpeechRecognizer's ONNX file (onnxruntime, no PyTorch): its per-frame log-probabilities for each
+    utterance of the long table ``data``, decoded here (greedy, or ``beam_size``); one row per utterance, as for the ``.safetensors``."""
+    from ..apps import greedy_decode, long_features, long_sequences, prefix_beam_search, utterance_names
+    from ..exceptions import DataError
+    from ..ship import SpeechOnnx
+
+    if proba:
+        raise UserError(f"--proba needs a classifier; '{path}' holds a SpeechRecognizer: drop --proba.")
+    model = SpeechOnnx(path)
+    if model.long_columns is None:
+        raise UserError(f"'{path}' is the export of a SpeechRecognizer fitted on frame arrays, which stores no long-table columns to read a data "
+                        "file by: run it with onnxruntime (input X, outputs log_probs and frames), or export one trained by `hiddenlayers train --app speech`.")
+    columns = model.long_columns
+    table = read_speech_table(data, None)
+    try:
+        names = long_features(table.frame, {"the id column": columns["id_column"], "the order column": columns["order_column"]}, columns["features"], "the feature column")
+        long = long_sequences(table.frame, columns["id_column"], names, columns["order_column"], table.where)
+        log_probs = model.log_probs(long.sequences, utterance_names(long, columns["id_column"], table.where))
+    except DataError as exc:
+        raise UserError(one_line(exc)) from None
+    decode = greedy_decode if not beam_size or beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
+    texts = ["".join(model.alphabet[s - 1] for s in decode(lp)) for lp in log_probs]
+    return pd.DataFrame({str(columns["id_column"]): long.ids, "transcript": texts})
 
 
 def evaluate_speech(model: Any, path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
@@ -108,4 +139,4 @@ def evaluate_speech(model: Any, path: str, data: str, target: str | None, beam_s
     return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
 
 
-__all__ = ["evaluate_speech", "predict_speech", "read_speech_table", "speech_metrics", "transcribe"]
+__all__ = ["evaluate_speech", "long_utterances", "predict_speech", "predict_speech_onnx", "read_speech_table", "speech_metrics", "transcribe"]
