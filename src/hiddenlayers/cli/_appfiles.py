@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster", "SequenceClassifier", "Translator", "SpeechRecognizer")
 CLASSIFIERS = ("TextClassifier", "ImageClassifier")
 EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier", "Translator", "SpeechRecognizer")
-_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
+_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "SpeechRecognizer", "Autoencoder", "Recommender", "Forecaster")
 
 
 def app_kind(path: str) -> str | None:
