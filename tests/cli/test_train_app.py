@@ -370,7 +370,7 @@ def _bad_files(d: Path) -> None:
 
 
 @pytest.mark.parametrize(("data", "args", "message"), [
-    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster, image, sequence, translator (did you mean 'text'?)"),
+    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster, image, sequence, translator, speech (did you mean 'text'?)"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "nope"], "--text-column 'nope' is not a column of the data"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "stars"], "--text-column 'stars' holds numbers, not text"),
     ("two_texts.csv", ["--app", "text", "--target", "label"], "a TextClassifier reads one text column but the data has 2 text columns ('title', 'body')"),

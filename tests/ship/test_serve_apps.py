@@ -247,7 +247,7 @@ def test_an_app_the_server_does_not_serve_is_refused_in_one_line(tmp_path: Path)
     Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(english, spanish).save(path)
     assert_user_error(run("serve", path, "--port", _free_port()),
                       "holds a Translator, which the server does not serve: it serves MLPClassifier, MLPRegressor, TextClassifier, ImageClassifier, "
-                      "SequenceClassifier, Autoencoder, Recommender and Forecaster files.")
+                      "SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender and Forecaster files.")
     with pytest.raises(TypeError, match="Received: DQNAgent"):
         open_served(DQNAgent())
 
@@ -495,3 +495,62 @@ def test_an_image_or_row_that_overflows_in_a_batch_fails_only_its_own_request(ap
     assert batches == [(5, 2)] and calls == [5]
     assert isinstance(err, RequestError) and str(err).startswith("row 3: the model's output is not finite")
     np.testing.assert_allclose([s for s, _ in got], apps["auto"].score_samples(apps["table"][:2]), rtol=1e-5)
+
+
+# -- SpeechRecognizer (ship/_serve/app_speech.py) ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A SpeechRecognizer that emits symbols ('a': feature 0 high for 4 frames, 'b': feature 1), saved, and held-out utterances."""
+    from hiddenlayers.apps import SpeechRecognizer
+
+    rng = np.random.default_rng(0)
+
+    def utterances(n: int) -> tuple[list[np.ndarray], list[str]]:
+        texts = ["".join(rng.choice(list("ab"), size=int(rng.integers(2, 4)))) for _ in range(n)]
+        return [np.concatenate([np.eye(3)[[0 if c == "a" else 1] * 4] * 2.0 + rng.normal(0, 0.1, (4, 3)) for c in t]) for t in texts], texts
+
+    X, y = utterances(40)
+    rec = SpeechRecognizer("conv8k3:same,pool2,conv8k3:same", max_iter=15, learning_rate_init=1e-2, early_stopping=False, random_state=0, device="cpu").fit(X, y)
+    path = tmp_path_factory.mktemp("serve_speech") / "asr.safetensors"
+    rec.save(path)
+    return {"rec": rec, "path": path, "X": utterances(6)[0]}
+
+
+def test_speech_recognizer_answers_transcripts_as_its_predict(speech: dict) -> None:
+    rec, X = speech["rec"], speech["X"]
+    assert sum(map(len, rec.predict(X))) > 6  # it emits symbols, so equal transcripts mean something
+    client = Client(speech["path"], max_rows=8)
+    try:
+        body = [x.tolist() for x in X]  # ragged lengths in one request
+        assert client.post("/predict", {"utterances": body}) == (200, {"transcripts": rec.predict(X), "model_version": 1})
+        assert client.post("/predict", {"utterances": body, "beam_size": 3}) == (200, {"transcripts": rec.predict(X, beam_size=3), "model_version": 1})
+        status, got = client.post("/predict_proba", {"utterances": body})
+        assert status == 400 and got == {"error": "/predict_proba needs a classifier; a SpeechRecognizer answers /predict with transcripts."}
+        status, meta = client.request("GET", "/metadata")
+        assert meta["input"]["alphabet"] == "ab" and meta["input"]["n_features"] == 3 and meta["input"]["min_steps"] == rec.min_length_
+    finally:
+        client.stop()
+
+
+def test_one_batch_of_requests_with_other_beam_widths_decodes_each_as_asked(speech: dict) -> None:
+    rec, X = speech["rec"], speech["X"]
+    model = open_served(speech["path"])
+    rows = model.rows({"utterances": [x.tolist() for x in X[:3]]}, 8) + model.rows({"utterances": [x.tolist() for x in X[3:]], "beam_size": 4}, 8)
+    assert model.predict(rows, False) == rec.predict(X[:3]) + rec.predict(X[3:], beam_size=4)
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"utterance": []}, 400, "unknown key 'utterance' (did you mean 'utterances'?)"),
+    ({"utterances": [[[1.0, 2.0]]]}, 422, "utterances[0] must be a list of frames, each a list of 3 numbers"),
+    ({"utterances": [[[1.0, 2.0, float("nan")]] * 4]}, 422, "utterances[0] holds NaN or infinity"),
+    ({"utterances": [[[1.0, 2.0, 3.0]]]}, 422, "utterances[0] has 1 frames, too few for the model's convolution/pooling layers: send at least 2"),
+    ({"utterances": [[[0.0, 0.0, 0.0]] * 4], "beam_size": 0}, 422, '"beam_size" must be 1 to 64'),
+    ({"utterances": [[[0.0, 0.0, 0.0]] * 4], "beam_size": "3"}, 400, '"beam_size" must be a whole number'),
+    ({"utterances": [[[0.0, 0.0, 0.0]] * 1001]}, 413, "utterances[0] has 1001 frames, over this server's limit of 1000"),
+])
+def test_bad_speech_requests_are_one_line(speech: dict, body: Any, status: int, message: str) -> None:
+    model = open_served(speech["path"])
+    with pytest.raises(RequestError) as err:
+        model.rows(body, 8)
+    assert err.value.status == status and message in str(err.value)

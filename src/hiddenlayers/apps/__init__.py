@@ -9,7 +9,9 @@
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step).
 * :class:`SpeechRecognizer` -- speech to text: conv/recurrent layers over MFCC frames trained by CTC; greedy or
-  prefix-beam decoding (:func:`greedy_decode`, :func:`prefix_beam_search`), :func:`character_error_rate` / :func:`word_error_rate`.
+  prefix-beam decoding (:func:`greedy_decode`, :func:`prefix_beam_search`), :func:`character_error_rate` / :func:`word_error_rate`;
+  :func:`long_transcripts` reads one transcript per utterance of a long table (``SpeechRecognizer.fit_long``),
+  :func:`utterance_names` names its utterances in messages.
 * :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
 * :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU).
 
@@ -41,6 +43,8 @@ _EXPORTS = {
     "prefix_beam_search": "._speech.decode",
     "character_error_rate": "._speech.metrics",
     "word_error_rate": "._speech.metrics",
+    "long_transcripts": "._speech.long",
+    "utterance_names": "._speech.long",
     "TextClassifier": "._text",
     "Translator": "._translate.translate",
 }

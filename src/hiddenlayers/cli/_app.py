@@ -187,13 +187,14 @@ AppImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="--app 
                                                    "scaled by 1/255), as predict reads them (default float32).", show_default=False)]
 AppImageLayout = Annotated[str | None, typer.Option("--image-layout", help="--app image: the order of each image's pixel columns: hwc (numpy's "
                                                     "H, W, C; the default) or chw (PyTorch's C, H, W), as predict reads them.", show_default=False)]
-AppIdColumn = Annotated[str | None, typer.Option("--id-column", help="--app sequence: the column naming each row's sequence in a long table "
-                                                 "(one row per time step).", show_default=False)]
-AppOrderColumn = Annotated[str | None, typer.Option("--order-column", help="--app sequence: the column ordering each sequence's steps "
+AppIdColumn = Annotated[str | None, typer.Option("--id-column", help="--app sequence / speech: the column naming each row's sequence "
+                                                 "(utterance) in a long table (one row per time step).", show_default=False)]
+AppOrderColumn = Annotated[str | None, typer.Option("--order-column", help="--app sequence / speech: the column ordering each sequence's steps "
                                                     "(default: the file's order).", show_default=False)]
 AppSourceColumn = Annotated[str | None, typer.Option("--source-column", help="--app translator: the column of sentences to translate "
                                                      "(default: the only text column besides --target).", show_default=False)]
-BeamSize = Annotated[int | None, typer.Option("--beam-size", help="Translator file: beam search of this width (default 1: greedy).", show_default=False)]
+BeamSize = Annotated[int | None, typer.Option("--beam-size", help="Translator or SpeechRecognizer file: beam search of this width "
+                                            "(default 1: greedy).", show_default=False)]
 AppSteps = Annotated[int | None, typer.Option("--steps", help="--app forecaster: the series' last values held out and forecast from the rest "
                                               "for the held-out MAE, as evaluate's backtest (default: --horizon; --test-size 0: none).", show_default=False)]
 
@@ -308,6 +309,7 @@ def train(
     An application: hiddenlayers train reviews.csv --app text --text-column review --target label --out reviews.safetensors
     Sequences from a long table (one row per step): hiddenlayers train steps.csv --app sequence --id-column id --order-column t --target label
     A translator from sentence pairs: hiddenlayers train pairs.tsv --app translator --source-column en --target es --out tr.safetensors
+    Speech to text from MFCC frames (one row per frame): hiddenlayers train frames.csv --app speech --id-column utt --order-column t --target text
     """
     from ._apptrain import refuse_app_options, run_app_train
 
@@ -421,7 +423,8 @@ def predict(
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
-    of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search).
+    of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
+    of `train --app speech` a long table of frames by its stored columns (-> one transcript per utterance; --beam-size K).
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
@@ -460,7 +463,8 @@ def evaluate(
     (default 1: the last --steps values forecast from the rest), each --stride (default --steps) before the next (MAE, RMSE, MASE
     per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
     per sequence against its label column (default: the training's); a Translator's translations against the target column
-    (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references.
+    (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references;
+    a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
     """
@@ -721,8 +725,9 @@ def prune(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier or Recommender.")],
-    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8.")] = None,
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender or SpeechRecognizer.")],
+    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8 (a SpeechRecognizer "
+                                               "of `train --app speech`: a long table of frames, its parity utterances).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,

@@ -28,7 +28,11 @@ Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
 * Translator (trained by ``train --app translator``, or ``fit`` on a table's columns): its stored source column -> the
   translations (``--beam-size``); ``evaluate``: BLEU against its target column (:mod:`._apptranslate`).
 
-A SequenceClassifier fitted on arrays, a Translator fitted on lists and DQNAgent files have no table form and are refused
+* SpeechRecognizer (trained by ``train --app speech`` or ``fit_long``): a long table, one row per frame, read by the id,
+  order and feature columns its file stores -> one transcript per utterance (``--beam-size``); ``evaluate``: CER, WER and
+  exact matches against its transcript column (:mod:`._appspeech`).
+
+A SequenceClassifier or SpeechRecognizer fitted on arrays, a Translator fitted on lists and DQNAgent files have no table form and are refused
 (a DQNAgent learns from an environment, not a file).
 """
 
@@ -48,12 +52,12 @@ if TYPE_CHECKING:
     from ..ship import PixelError
 
 #: the applications ``predict`` runs on a data file (see the module docstring); ``evaluate`` scores each of them (:mod:`._appscore`)
-PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster", "SequenceClassifier", "Translator")
+PREDICTABLE = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender", "Forecaster", "SequenceClassifier", "Translator", "SpeechRecognizer")
 CLASSIFIERS = ("TextClassifier", "ImageClassifier")
 #: applications whose predict reads a table and writes one row per input row: ``predict --keep`` writes input columns beside them
 KEEPS = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender")
-EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier", "Translator")
-_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "Autoencoder", "Recommender", "Forecaster")
+EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier", "Translator", "SpeechRecognizer")
+_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "SpeechRecognizer", "Autoencoder", "Recommender", "Forecaster")
 
 
 def app_kind(path: str) -> str | None:
@@ -96,9 +100,9 @@ def check_app_options(kind: str | None, **given: Any) -> None:
     """Refuse an app-only option (``--text-column``, ``--steps``, ``--folds``, ``--stride``, ``--value-column``, ``--image-dtype``,
     ``--image-layout``) on a file it does not apply to, or a value it does not take."""
     owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
-              "image_layout": "ImageClassifier", "beam_size": "Translator"}
+              "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer"}
     for name, value in given.items():
-        if value is not None and kind != owners[name]:
+        if value is not None and kind not in owners[name].split(" or "):
             option = "--" + name.replace("_", "-")
             raise UserError(f"{option} is for {owners[name]} files; this model file holds {_a(kind) if kind else 'a table model'}: drop {option}.")
     from ..ship import PIXEL_DTYPES
@@ -141,8 +145,12 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
         from ._appseq import predict_sequences
 
         return predict_sequences(model, path, data, proba)
-    if proba and kind == "Translator":
-        raise UserError(f"--proba needs a classifier; '{path}' holds a Translator: drop --proba.")
+    if proba and kind in ("Translator", "SpeechRecognizer"):
+        raise UserError(f"--proba needs a classifier; '{path}' holds {_a(kind)}: drop --proba.")
+    if kind == "SpeechRecognizer":
+        from ._appspeech import predict_speech
+
+        return predict_speech(model, path, data, options.get("beam_size"))
     if kind == "Translator":
         from ._apptranslate import predict_translations
 
@@ -400,6 +408,10 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         from ._apptranslate import evaluate_translations
 
         return evaluate_translations(model, path, data, target, options.get("beam_size"))
+    if kind == "SpeechRecognizer":
+        from ._appspeech import evaluate_speech
+
+        return evaluate_speech(model, path, data, target, options.get("beam_size"))
     if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npy":
         raise UserError("evaluate needs the labels beside the images: pass an .npz of images X and labels y (np.savez), "
                         "or a CSV/Parquet of pixel columns and a --target column.")

@@ -4,13 +4,13 @@ The options are ``train``'s where they mean the same thing for the app (``--hidd
 ``--alpha``, ``--batch-size``, ``--early-stopping``, ``--seed``, ``--test-size``, ``--out``, ``--force``, ...),
 and the app's inputs are named as ``predict`` and ``evaluate`` name them for the same app's file
 (``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``; a SequenceClassifier's file stores its
-``--id-column`` and ``--order-column``), so the file written is
+``--id-column`` and ``--order-column``, as a SpeechRecognizer's does), so the file written is
 read back by those commands with the same options. An option of ``train`` that the app has no use for
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
-``--init-from FILE`` (with ``--freeze``) starts any app but the DQNAgent (TextClassifier, Forecaster, ImageClassifier, Autoencoder,
-Recommender, SequenceClassifier, Translator) from a file of the same app (its ``init_from``).
+``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
+SequenceClassifier or Translator from a file of the same app (its ``init_from``); a SpeechRecognizer has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
 prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
 so ``--json`` is one JSON document.
@@ -31,7 +31,7 @@ from ._common import UserError, check_output, is_stream_input, one_line, summary
 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier",
-        "sequence": "SequenceClassifier", "translator": "Translator"}
+        "sequence": "SequenceClassifier", "translator": "Translator", "speech": "SpeechRecognizer"}
 #: options every app takes (the command's parameter names)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
@@ -45,10 +45,11 @@ _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss"
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze")}
+           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype")}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
-          "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column")}
+          "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column"),
+          "speech": ("target", "features", "id_column", "order_column")}
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 
@@ -274,7 +275,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     from rich.console import Console
 
     for key, label in (("app", "application"), ("id_column", "id column"), ("order_column", "order column"), ("text_column", "text column"), ("source_column", "source column"), ("features", "columns"), ("value_column", "value column"),
-                       ("target", "target"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
+                       ("target", "target"), ("alphabet", "alphabet"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
                        ("transferred", "layers copied"), ("frozen", "layers kept fixed"), ("users_from_source", "users from the source"),

@@ -22,7 +22,10 @@ a trained file reads back with the same options. The held-out part is scored by 
   and the per-sequence label ``--target``; ``--test-size`` of the sequences held out (stratified) -> accuracy, macro F1;
 * translator: sentence pairs, ``--source-column`` (default the only text column besides ``--target``) and the translations
   ``--target`` (:mod:`._apptranslate`'s reader); ``--test-size`` of the pairs held out -> corpus BLEU (sacrebleu), exact matches,
-  the mean log-probability of the references.
+  the mean log-probability of the references;
+* speech: a long table, one row per frame (:mod:`._appspeech` reads it back): ``--id-column``, ``--order-column``, ``--features``
+  and the per-utterance transcript ``--target`` (a CSV column of digit strings is read as text); ``--test-size`` of the
+  utterances held out -> CER, WER, exact-match rate.
 
 Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest.
 """
@@ -36,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._appspeech import read_speech_table
 from ._common import UserError, labelled_table, note, one_line
 
 Fit = Callable[..., Any]
@@ -319,6 +323,35 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
     return model, summary
 
 
+def fit_speech(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
+    """A SpeechRecognizer on the long table ``data`` (one row per frame); ``--test-size`` of the utterances held out -> CER, WER, exact matches."""
+    from ..apps import long_features, long_sequences, long_transcripts
+    from ..exceptions import DataError
+    from ._appspeech import speech_metrics, transcribe
+    from ._options import parse_features
+
+    id_column, order, target = options["id_column"], options["order_column"], options["target"]
+    if id_column is None or target is None:
+        missing = "--id-column NAME (the column naming each row's utterance)" if id_column is None else "--target NAME (each utterance's transcript)"
+        raise UserError(f"train --app speech reads a long table, one row per frame: pass {missing}; --order-column NAME orders the frames.")
+    table = read_speech_table(data, target)
+    frame, where = table.frame, table.where
+    try:
+        names = long_features(frame, {"--id-column": id_column, "--order-column": order, "--target": target}, parse_features(options["features"]), "--features")
+        long = long_sequences(frame, id_column, names, order, where)
+        texts = long_transcripts(frame, target, long, id_column, where)
+    except DataError as exc:
+        raise UserError(one_line(exc)) from None
+    tr, te = _split(len(long.ids), options)
+    rows = np.sort(np.concatenate([long.rows[i] for i in tr]))
+    model = fit(make(), frame.iloc[rows], target, method="fit_long", id_column=id_column, order_column=order, features=names, where=lambda i: where(int(rows[i])))
+    summary: dict[str, Any] = {"id_column": id_column, "order_column": order or "(the file's order)", "features": names, "target": target,
+                               "alphabet": model.alphabet_, "sequences": len(tr), "rows": len(rows)}
+    if te is not None:
+        summary.update(test_sequences=len(te), test_metrics=speech_metrics([texts[i] for i in te], transcribe(model, [long.sequences[i] for i in te], None)))
+    return model, summary
+
+
 def fit_translator(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Translator on a table of sentence pairs: ``--source-column`` into ``--target``; ``--test-size`` of the pairs held out -> BLEU, exact matches."""
     from ..data import read_table
@@ -354,6 +387,6 @@ def fit_translator(data: str, options: dict[str, Any], given: set[str], make: Ca
 
 #: ``--app`` name -> its reader, fit and score
 FITS = {"text": fit_text, "autoencoder": fit_autoencoder, "recommender": fit_recommender, "forecaster": fit_forecaster, "image": fit_image,
-        "sequence": fit_sequence, "translator": fit_translator}
+        "sequence": fit_sequence, "translator": fit_translator, "speech": fit_speech}
 
-__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_image", "fit_recommender", "fit_sequence", "fit_text", "fit_translator"]
+__all__ = ["FITS", "fit_autoencoder", "fit_forecaster", "fit_image", "fit_recommender", "fit_sequence", "fit_speech", "fit_text", "fit_translator"]

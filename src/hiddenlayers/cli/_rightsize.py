@@ -173,6 +173,8 @@ def _load_exportable(path: str, data: str | None) -> Any:
     model = load_model(path)
     kind = type(model).__name__
     if kind in ONNX_APPS:
+        if data is not None and kind == "SpeechRecognizer" and getattr(model, "long_columns_", None) is not None:
+            return model  # its utterances from a long table: the parity check and the graph's step count (run_export)
         if data is not None:
             raise UserError(f"DATA is a table for table models; a {kind}'s export checks parity on random inputs: leave DATA out, "
                             "or call hl.export_onnx(model, path, X=...) from Python with your own inputs.")
@@ -292,7 +294,13 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
         raise UserError("--target needs DATA: give the labelled data file after the model, e.g. `hiddenlayers export model.safetensors test.csv --target label`.")
     model = _load_exportable(model_path, data)
     X = y = None
-    if data is not None:
+    if data is not None and type(model).__name__ == "SpeechRecognizer":
+        if target is not None:
+            raise UserError("--target is for classifiers' labels; a SpeechRecognizer's export checks its log-probabilities on DATA's utterances: drop --target.")
+        from ._appspeech import long_utterances
+
+        X = long_utterances(model, model_path, data)
+    elif data is not None:
         from ._data import labelled
 
         raw, A, y = labelled(model, data, target)

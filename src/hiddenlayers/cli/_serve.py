@@ -16,7 +16,7 @@ from ._common import UserError
 
 
 def serve(
-    model: Annotated[str, typer.Argument(help="Model file: .safetensors (from `hiddenlayers train`, or a saved TextClassifier, ImageClassifier, SequenceClassifier, Autoencoder, Recommender or Forecaster) or .onnx (from `hiddenlayers export`: PyTorch is not imported).")],
+    model: Annotated[str, typer.Argument(help="Model file: .safetensors (from `hiddenlayers train`, or a saved TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender or Forecaster) or .onnx (from `hiddenlayers export`: PyTorch is not imported).")],
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the model; SIGHUP to the main process replaces them one by one).")] = 1,
@@ -34,7 +34,7 @@ def serve(
     """Serve a model over HTTP: POST /predict and /predict_proba (JSON rows by column name), GET /health, /ready, /metadata, /metrics.
 
     An application file reads its own JSON form: {"texts": [...]} (TextClassifier), {"images": [...]} (ImageClassifier),
-    {"sequences": [...]} (SequenceClassifier), table rows (Autoencoder: scores and +1/-1), {"users": [...], "items": [...]} (Recommender),
+    {"sequences": [...]} (SequenceClassifier), {"utterances": [...], "beam_size": k} (SpeechRecognizer: transcripts), table rows (Autoencoder: scores and +1/-1), {"users": [...], "items": [...]} (Recommender),
     {"series": [...], "steps": n} (Forecaster); GET /metadata shows it.
     Requests that arrive together share one forward pass (micro-batching); a lone request never waits.
     SIGHUP (or POST /reload with --reload-token) swaps in the model file again; SIGTERM drains and exits 0.

@@ -461,14 +461,20 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     """
     from ._appfiles import app_kind, check_app_options, predict_app
 
-    kind = app_kind(model_path)
+    onnx = Path(model_path).suffix.lower() == ".onnx"
+    speech = onnx and _onnx_speech(model_path)
+    kind = "SpeechRecognizer" if speech else app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
         if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
-    if Path(model_path).suffix.lower() == ".onnx":
+    if speech:
+        from ._appspeech import predict_speech_onnx
+
+        result = predict_speech_onnx(model_path, data, (app_options or {}).get("beam_size"), proba)
+    elif onnx:
         from ._data import predict_onnx
 
         result = predict_onnx(model_path, data, proba=proba, keep=keep)
@@ -484,6 +490,13 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         return
     _write_table(result, Path(out))
     note(f"wrote {len(result)} predictions to {out}")
+
+
+def _onnx_speech(path: str) -> bool:
+    """Whether ``path`` is the ONNX export of a SpeechRecognizer (read by :mod:`._appspeech`, not as a table model's export)."""
+    from ..ship import onnx_estimator
+
+    return onnx_estimator(path) == "SpeechRecognizer"
 
 
 def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:

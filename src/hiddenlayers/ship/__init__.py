@@ -18,6 +18,8 @@ _EXPORTS = {
     "ONNX_APPS": "._app_graph",
     "INPUT_DTYPES": "._app_graph",
     "OnnxModel": "._onnx_run",
+    "SpeechOnnx": "._onnx_speech",
+    "onnx_estimator": "._onnx_speech",
     "describe_onnx": "._onnx_run",
     "image_input": "._pixels",
     "PixelError": "._pixels",

@@ -36,7 +36,7 @@ def _check_exportable(model: Any) -> None:
                          "whose padding and id shift are not in the graph yet: fit on frames, or serve it with PyTorch.")
 
 
-def _sequences(model: Any, X: Any) -> list[np.ndarray]:
+def parity_sequences(model: Any, X: Any) -> list[np.ndarray]:
     """The parity sequences: the user's (any form ``predict`` takes), or random ones of mixed lengths around the training frames."""
     if X is not None:
         if isinstance(X, (str, bytes)) or not hasattr(X, "__iter__"):
@@ -67,7 +67,7 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
 
     _check_exportable(model)
     n_features, cut = int(model.n_features_in_), model.max_len
-    seqs = _sequences(model, X)
+    seqs = parity_sequences(model, X)
     try:
         reference = np.asarray(model.predict_proba(seqs), dtype=np.float64)  # also checks every sequence as predict does
     except (DataError, TypeError) as exc:
@@ -76,7 +76,7 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     network = cpu_network(model.network_).float()  # onnxruntime's LSTM and GRU take no float64: a float64 model runs in float32
     for layer in network.hidden_layers:
         if getattr(layer, "bidirectional", False):
-            _unpack(layer)
+            unpack_bidirectional(layer)
 
     class _Sequence(nn.Module):
         network: nn.Module
@@ -147,7 +147,7 @@ def _reverse(h: Any, order: Any) -> Any:
     return h.gather(1, order[..., None].expand(-1, -1, h.shape[2]))
 
 
-def _unpack(layer: Any) -> None:
+def unpack_bidirectional(layer: Any) -> None:
     """Make the bidirectional recurrent ``layer`` (a copy) exportable: each direction of each stacked layer runs as its
     own one-directional LSTM/GRU, the backward one on every sequence reversed within its own length.
 
@@ -217,4 +217,4 @@ def _check_padding_invariance(proto: Any, feeds: np.ndarray) -> None:
                          "with a dynamic steps axis; report the spec.")
 
 
-__all__ = ["pad_with_nan", "sequence_graph"]
+__all__ = ["pad_with_nan", "parity_sequences", "sequence_graph", "unpack_bidirectional"]

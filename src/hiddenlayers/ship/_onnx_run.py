@@ -178,7 +178,8 @@ class OnnxModel:
         m = parse_metadata(dict(self.session.get_modelmeta().custom_metadata_map), p)
         if m["estimator"] in ONNX_APPS:
             raise ModelFileError(f"'{p}' is the ONNX export of a {m['estimator']}, whose input is not a table: "
-                                 "run it with onnxruntime directly (`hiddenlayers info` shows its input X); predict, evaluate and serve take table models' exports.")
+                                 "run it with onnxruntime directly (`hiddenlayers info` shows its input X); predict, evaluate and serve take table models' exports "
+                                 "(and predict a SpeechRecognizer's, on a long table of frames).")
         self.output: str = m["output"]
         self.estimator: str = m["estimator"]
         self.classes_ = np.asarray(m["classes"]) if m["classes"] is not None else None

@@ -68,7 +68,7 @@ def long_features(frame: pd.DataFrame, named: dict[str, str | None], features: S
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n]) or pd.api.types.is_bool_dtype(frame[n])]
     if text:
         fix = f"leave it out of {what}" if given else f"pass the numeric feature columns as {what}"
-        raise DataError(f"feature column '{text[0]}' holds text, not numbers: a SequenceClassifier reads numbers at each step; {fix}.")
+        raise DataError(f"feature column '{text[0]}' holds text, not numbers: a sequence model reads numbers at each step; {fix}.")
     return names
 
 
@@ -119,24 +119,27 @@ def _check_sequence(frame: pd.DataFrame, key: Any, r: np.ndarray, values: np.nda
     if bad.any():
         step, col = (int(i) for i in np.argwhere(bad)[0])
         raise DataError(f"feature column '{features[col]}' has a missing or infinite value on {at_row(int(r[step]), where)} "
-                        f"(sequence {id_column}={_shown(key)}): a SequenceClassifier reads finite numbers at every step; fill or drop those rows.")
+                        f"(sequence {id_column}={_shown(key)}): a sequence model reads finite numbers at every step; fill or drop those rows.")
 
 
-def long_labels(labels: pd.Series, long: LongSequences, id_column: str, where: Where = None) -> np.ndarray:
-    """One label per sequence of ``long`` from the per-row ``labels``; a sequence whose rows disagree (or lack a label) is a DataError."""
+def long_labels(labels: pd.Series, long: LongSequences, id_column: str, where: Where = None, what: str = "label") -> np.ndarray:
+    """One label per sequence of ``long`` from the per-row ``labels``; a sequence whose rows disagree (or lack a label) is a DataError.
+
+    ``what``: how a message names a value (``"label"``; a SpeechRecognizer's ``"transcript"``)."""
     values = labels.to_numpy()
     missing = labels.isna().to_numpy()
     out = []
     for key, r in zip(long.ids, long.rows):
         if missing[r].all():
-            raise DataError(f"sequence {id_column}={_shown(key)} has no value in the label column '{labels.name}' ({at_row(int(r[0]), where)}): label it or drop it.")
+            raise DataError(f"sequence {id_column}={_shown(key)} has no value in the {what} column '{labels.name}' ({at_row(int(r[0]), where)}): "
+                            f"give it a {what} or drop it.")
         found = pd.unique(values[r][~missing[r]])
         if len(found) > 1 or missing[r].any():
             a = int(r[~missing[r]][0])
             b = int(r[np.flatnonzero(missing[r] | (values[r] != values[a]))[0]])
-            shown = "no label" if missing[b] else _shown(values[b])
-            raise DataError(f"sequence {id_column}={_shown(key)} has rows that disagree on the label column '{labels.name}': {_shown(values[a])} on {at_row(a, where)}, "
-                            f"{shown} on {at_row(b, where)}; a label is per sequence: give all its rows the same one.")
+            shown = f"no {what}" if missing[b] else _shown(values[b])
+            raise DataError(f"sequence {id_column}={_shown(key)} has rows that disagree on the {what} column '{labels.name}': {_shown(values[a])} on {at_row(a, where)}, "
+                            f"{shown} on {at_row(b, where)}; a {what} is per sequence: give all its rows the same one.")
         out.append(found[0])
     return pd.Series(out, dtype=labels.dtype).to_numpy()
 

@@ -9,6 +9,7 @@ Transcripts: one non-empty text per utterance, coded as symbol ids ``1..len(alph
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -61,13 +62,19 @@ def emitted_frames_needed(text: str) -> int:
     return len(text) + sum(a == b for a, b in zip(text, text[1:]))
 
 
-def check_emittable(texts: list[str], frames_out: np.ndarray) -> None:
-    """Refuse the first utterance whose text needs more output frames than its frames give after the spec's convolution/pooling."""
+def _name(i: int, names: Sequence[str] | None) -> str:
+    """How a message names utterance ``i``: ``names[i]`` (a long table's ``utterance utt=7 (line 12)``), else ``utterance i``."""
+    return names[i] if names is not None else f"utterance {i}"
+
+
+def check_emittable(texts: list[str], frames_out: np.ndarray, names: Sequence[str] | None = None) -> None:
+    """Refuse the first utterance whose text needs more output frames than its frames give after the spec's convolution/pooling
+    (``names``: how a message names each utterance; default its index)."""
     for i, (text, have) in enumerate(zip(texts, frames_out.tolist())):
         need = emitted_frames_needed(text)
         if have < need:
             raise DataError(
-                f"utterance {i} ({text!r}) needs at least {need} output frames but gives {have} after the spec's convolution/pooling: "
+                f"{_name(i, names)} ({text!r}) needs at least {need} output frames but gives {have} after the spec's convolution/pooling: "
                 "drop it, give it more frames, or use a spec that shortens the frames less (less pooling or stride)."
             )
 
@@ -84,13 +91,13 @@ def target_rows(texts: list[str], alphabet: str, frames_out: np.ndarray) -> np.n
     return Y
 
 
-def check_lengths(seqs: list[np.ndarray], min_length: int) -> np.ndarray:
-    """Each utterance's frames ``(N,)``; one too short for the spec's convolution/pooling is refused by index."""
+def check_lengths(seqs: list[np.ndarray], min_length: int, names: Sequence[str] | None = None) -> np.ndarray:
+    """Each utterance's frames ``(N,)``; one too short for the spec's convolution/pooling is refused by index (or ``names[i]``)."""
     lengths = lengths_of(seqs)
     short = np.flatnonzero(lengths < min_length)
     if short.size:
         i = int(short[0])
-        raise DataError(f"utterance {i} has {lengths[i]} frames, too few for the spec's convolution/pooling layers: each needs at least {min_length}.")
+        raise DataError(f"{_name(i, names)} has {lengths[i]} frames, too few for the spec's convolution/pooling layers: each needs at least {min_length}.")
     return lengths
 
 

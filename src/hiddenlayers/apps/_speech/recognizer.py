@@ -37,8 +37,10 @@ from .._appfile import DevicePickle, load_app, restore_state, save_app, split_pr
 from .._fit import hidden_spec, one_thread, progress_callbacks, seed_everything
 from .._fitted import FitRequired
 from .._seq.data import lengths_of, pad_frames
+from .._seq.long import LongSequences, check_columns, long_features, long_sequences
 from .decode import greedy_decode, prefix_beam_search
 from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
+from .long import long_transcripts, utterance_names
 from .metrics import character_error_rate, check_texts
 from .net import CTCNetwork, ctc_spec
 
@@ -106,7 +108,8 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
     Fitted attributes: ``alphabet_`` (the symbols, in id order 1..; 0 is the blank), ``network_``
     (a :class:`CTCNetwork`), ``n_features_in_``, ``mean_`` / ``scale_`` ``(F,)``, ``max_len_`` (most frames seen
     in fit), ``min_length_`` (fewest frames the spec reads), ``history_``, ``loss_curve_`` (mean CTC loss per
-    utterance), ``validation_scores_`` (1 - held-out greedy CER per epoch), ``best_validation_score_``, ``n_iter_``, ``stop_reason_``.
+    utterance), ``validation_scores_`` (1 - held-out greedy CER per epoch), ``best_validation_score_``, ``n_iter_``, ``stop_reason_``;
+    after :meth:`fit_long`, ``long_columns_`` (the id, order, feature and transcript columns read).
     """
 
     def __init__(
@@ -144,7 +147,12 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         validate(self, SPEECH_PARAMS)
         spec = _spec(self.hidden_layer_sizes)
         seqs = as_frames(X)
-        texts = check_transcripts(y, len(seqs))
+        self._fit(spec, seqs, check_transcripts(y, len(seqs)))
+        self.__dict__.pop("long_columns_", None)
+        return self
+
+    def _fit(self, spec: Any, seqs: list[np.ndarray], texts: list[str], names: list[str] | None = None) -> None:
+        """Train a new network on ``seqs`` and ``texts`` and set the fitted attributes (``names``: how a message names each utterance)."""
         alphabet = "".join(sorted(set("".join(texts))))
         lengths = lengths_of(seqs)
         frames = np.concatenate(seqs)  # (total frames, F)
@@ -156,9 +164,9 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
             network = CTCNetwork((max_len, n_features), spec, len(alphabet) + 1, activation=self.activation)
         network.to(dtype=_DTYPES[self.dtype], device=device)
         min_length = network.min_length(max_len)
-        check_lengths(seqs, min_length)
+        check_lengths(seqs, min_length, names)
         frames_out = network.output_lengths(torch.as_tensor(lengths)).numpy()
-        check_emittable(texts, frames_out)
+        check_emittable(texts, frames_out, names)
         padded = pad_frames(seqs, max_len, mean, scale)  # (N, T, F), NaN steps past each end
         Y = target_rows(texts, alphabet, frames_out)
         train_idx, val_idx = self._split(len(seqs))
@@ -166,7 +174,34 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         self.alphabet_, self.n_features_in_, self.mean_, self.scale_ = alphabet, n_features, mean, scale
         self.max_len_, self.min_length_, self._device, self.network_ = max_len, min_length, device, network
         self._set_history(history)
+
+    def fit_long(self, frame: Any, target: str, *, id_column: str, order_column: str | None = None, features: Any = None,
+                 where: Any = None) -> SpeechRecognizer:
+        """Train on a long table ``frame`` (pandas DataFrame): one row per frame, grouped into utterances by ``id_column``.
+
+        Frames are ordered by ``order_column`` (None: the rows' order); ``features`` (default: every column but the id, order
+        and ``target`` columns) are the numbers of each frame (e.g. 13 MFCCs); ``target`` holds each utterance's transcript
+        as text, the same on all its rows. The table is read and checked as :meth:`SequenceClassifier.fit_long
+        <hiddenlayers.apps.SequenceClassifier.fit_long>` reads one; a message names an utterance by its id and first row
+        (``where(i)``: row ``i``'s place, default ``row N``). The columns are kept as ``long_columns_`` (and in the model file).
+        """
+        validate(self, SPEECH_PARAMS)
+        spec = _spec(self.hidden_layer_sizes)
+        names = long_features(frame, {"id_column": id_column, "order_column": order_column, "target": target}, features)
+        long = long_sequences(frame, id_column, names, order_column, where)
+        texts = long_transcripts(frame, target, long, id_column, where)
+        self._fit(spec, [s.astype(np.float32) for s in long.sequences], texts, utterance_names(long, id_column, where))
+        self.long_columns_ = {"id_column": id_column, "order_column": order_column, "features": names, "target": target}
         return self
+
+    def sequences_from_long(self, frame: Any, where: Any = None) -> LongSequences:
+        """The utterances of a long table ``frame`` read by the columns :meth:`fit_long` read (``long_columns_``); other columns are ignored."""
+        self._require_fitted()
+        columns = getattr(self, "long_columns_", None)
+        if columns is None:
+            raise ValueError("this SpeechRecognizer was fitted on frame arrays, not a long table (fit_long): pass frames to predict.")
+        check_columns(frame, {"the id column": columns["id_column"], "the order column": columns["order_column"], "the feature column": columns["features"]})
+        return long_sequences(frame, columns["id_column"], columns["features"], columns["order_column"], where)
 
     def _split(self, n: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted training and held-out utterance indices (all for training without early stopping)."""
@@ -261,7 +296,8 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle), atomically."""
         self._require_fitted()
         state = {"alphabet": self.alphabet_, "n_features": self.n_features_in_, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
-                 "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict()}
+                 "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict(),
+                 "long_columns": getattr(self, "long_columns_", None)}
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
 
@@ -279,6 +315,8 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         restore_state(net, split_prefix(tensors, "network"), path)
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
+        if state.get("long_columns") is not None:  # fitted by fit_long: the id, order, feature and transcript columns it read
+            model.long_columns_ = dict(state["long_columns"])
         return model
 
 

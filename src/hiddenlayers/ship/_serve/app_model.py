@@ -3,7 +3,7 @@
 :func:`open_served` is what the server loads: a table model (MLP estimator, or
 an ``.onnx`` export) is a :class:`~.model.ServedModel`, unchanged; a
 TextClassifier, ImageClassifier, Autoencoder or Recommender is one of the
-adapters here, a SequenceClassifier or Forecaster one of :mod:`.app_seq`'s,
+adapters here, a SequenceClassifier or Forecaster one of :mod:`.app_seq`'s (a SpeechRecognizer :mod:`.app_speech`'s),
 which show the server the same interface (:class:`~.app_base.AppModel`:
 ``rows``, ``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
 ``version``, ``path``), so batching, metrics, reload and worker processes
@@ -29,7 +29,7 @@ Request bodies (``/metadata`` shows the form for the loaded model):
   or strings), answered with ``predictions`` and ``unseen``, the rows whose
   user or item was not seen in fit (rated from the global mean and the known
   side's bias, as ``Recommender.predict`` does);
-* SequenceClassifier, Forecaster: see :mod:`.app_seq`.
+* SequenceClassifier, Forecaster: see :mod:`.app_seq`; SpeechRecognizer: see :mod:`.app_speech`.
 
 Every item is checked before it joins a batch, so one bad request gets its
 own 4xx (400 for the body's form, 413 for too many items, 422 for a value)
@@ -47,10 +47,11 @@ from ...exceptions import ModelFileError
 from .._pixels import PIXEL_DTYPES, PixelError, image_input, image_shapes
 from .app_base import AppModel, _body, _call, _Classifier, _items
 from .app_seq import ForecasterModel, SequenceModel
+from .app_speech import SpeechModel
 from .model import Refusal, RequestError, RowsRefused, ServedModel, _require_finite, _sha256
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
-SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, Autoencoder, Recommender and Forecaster"
+SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender and Forecaster"
 
 
 def _fitted_app(app: Any) -> None:
@@ -287,7 +288,7 @@ class RecommenderModel(AppModel):
 
 _ADAPTERS: dict[str, type[AppModel]] = {
     "TextClassifier": TextModel, "ImageClassifier": ImageModel, "SequenceClassifier": SequenceModel, "Autoencoder": AutoencoderModel,
-    "Recommender": RecommenderModel, "Forecaster": ForecasterModel,
+    "Recommender": RecommenderModel, "Forecaster": ForecasterModel, "SpeechRecognizer": SpeechModel,
 }
 
 

@@ -384,7 +384,7 @@ def serve(
 
     ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
     imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
-    a TextClassifier, ImageClassifier, SequenceClassifier, Autoencoder, Recommender
+    a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender
     or Forecaster (file or fitted object) is served too, each with its own request form (see
     :mod:`hiddenlayers.ship._serve.app_model`).
     Requests that arrive together share one forward pass of at most

@@ -1,0 +1,99 @@
+"""Run the ONNX export of a :class:`~hiddenlayers.apps.SpeechRecognizer` (see :mod:`._app_graph_ctc`) on utterances.
+
+onnxruntime and NumPy only (no PyTorch): :class:`SpeechOnnx` checks each utterance against the graph's input (features
+per frame, the fewest frames the spec reads, the fixed step count), pads it with NaN steps, runs the graph in batches and
+returns each utterance's own per-frame log-probabilities ``(T'_i, 1 + len(alphabet))``, which the caller decodes (the CTC
+decoders are plain NumPy: ``hl.apps.greedy_decode``, ``hl.apps.prefix_beam_search``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DataError, ModelFileError
+from ._app_graph_ctc import SPEECH_KEY
+
+ESTIMATOR = "SpeechRecognizer"
+
+
+def _session(path: str | Path) -> Any:
+    """An onnxruntime session of ``path`` on the CPU; a missing or unreadable file is a ModelFileError."""
+    import onnxruntime as ort
+
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for any bad file
+        raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+
+
+def onnx_estimator(path: str | Path) -> str | None:
+    """The estimator an ONNX file of ours was exported from (``"SpeechRecognizer"``, ``"MLPClassifier"``, ...); None for a missing,
+    unreadable or foreign file (left to the command's own loading and its one-line error)."""
+    try:
+        meta = _session(path).get_modelmeta().custom_metadata_map
+    except ModelFileError:
+        return None
+    return meta.get("hiddenlayers_estimator")
+
+
+class SpeechOnnx:
+    """A SpeechRecognizer's ONNX file: ``alphabet`` (symbol ``k`` is ``alphabet[k - 1]``; 0 is the blank), ``steps`` (the graph's
+    fixed input length), ``min_length``, ``n_features`` and ``long_columns`` (``fit_long``'s columns, or None)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.session = _session(path)
+        meta = dict(self.session.get_modelmeta().custom_metadata_map)
+        if meta.get("hiddenlayers_estimator") != ESTIMATOR or SPEECH_KEY not in meta:
+            raise ModelFileError(f"'{path}' is not the ONNX export of a SpeechRecognizer: export one with `hiddenlayers export MODEL.safetensors`.")
+        try:
+            info = json.loads(meta[SPEECH_KEY])
+            self.alphabet, self.steps, self.min_length = str(info["alphabet"]), int(info["steps"]), int(info["min_length"])
+            self.long_columns: dict[str, Any] | None = info.get("long_columns")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
+        self.n_features = int(self.session.get_inputs()[0].shape[2])
+        self.path = str(path)
+
+    def _check(self, sequences: Sequence[np.ndarray], names: Sequence[str] | None) -> list[np.ndarray]:
+        """Each utterance as float32 ``(T_i, F)``; a wrong feature count or length is a DataError naming the utterance."""
+        out = []
+        for i, s in enumerate(sequences):
+            a = np.asarray(s, dtype=np.float32)
+            name = names[i] if names is not None else f"utterance {i}"
+            if a.ndim != 2 or a.shape[1] != self.n_features:
+                raise DataError(f"{name} has frames of shape {a.shape[1:]} but the model reads {self.n_features} features per frame: pass the same features.")
+            if not self.min_length <= a.shape[0] <= self.steps:
+                raise DataError(f"{name} has {a.shape[0]} frames, but this ONNX graph reads {self.min_length} to {self.steps} (its input is fixed at "
+                                "the export's longest utterance): transcribe it from the .safetensors file, which takes any length, or export "
+                                "again with export_onnx(model, path, X=utterances) holding one this long.")
+            out.append(a)
+        return out
+
+    def log_probs(self, sequences: Sequence[np.ndarray], names: Sequence[str] | None = None, batch: int = 256) -> list[np.ndarray]:
+        """Per utterance ``(T_i, F)`` frames, its per-frame natural-log probabilities ``(T'_i, 1 + len(alphabet))`` (column 0: the blank).
+
+        ``names``: how a message names each utterance (default ``utterance i``).
+        """
+        seqs = self._check(sequences, names)
+        result: list[np.ndarray] = []
+        for start in range(0, len(seqs), batch):
+            part = seqs[start : start + batch]
+            X = np.full((len(part), self.steps, self.n_features), np.nan, dtype=np.float32)
+            for k, s in enumerate(part):
+                X[k, : s.shape[0]] = s
+            lp, frames = self.session.run(["log_probs", "frames"], {"X": X})
+            result += [lp[k, : int(frames[k])].astype(np.float64) for k in range(len(part))]
+        return result
+
+
+__all__ = ["SpeechOnnx", "onnx_estimator"]

@@ -1,0 +1,87 @@
+"""The served SpeechRecognizer: ``{"utterances": [...], "beam_size": k}`` -> ``{"transcripts": [...]}``, by its own ``predict``.
+
+Each utterance is a list of frames of the fitted width (e.g. 13 MFCCs), of any length from the fewest its
+convolution/pooling reads up to :func:`~hiddenlayers.ship._serve.app_seq.step_limit`'s rule (4 x the longest in fit,
+at least 1000: a longer one is a 413); the frames are checked as a SequenceClassifier's are (numbers, finite, float32's
+range). ``beam_size`` (optional, default 1: greedy; at most :data:`MAX_BEAM`) is the prefix beam search's width for the
+whole request. One batch may join several requests: each beam width is decoded apart, each utterance by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...data import F32_MAX
+from .app_base import AppModel, RequestError, _body, _call, _items
+from .app_seq import MIN_STEP_LIMIT, _numbers
+from .values import F32_TEXT, shown
+
+MAX_BEAM = 64  # the widest prefix beam search one request may ask for (its cost grows with the width times the alphabet)
+
+
+class SpeechModel(AppModel):
+    """A SpeechRecognizer: ``{"utterances": [[[f1, ...], ...], ...], "beam_size": k}`` -> ``{"transcripts": [...]}``."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.width, self.min_steps = int(self.app.n_features_in_), int(self.app.min_length_)
+        self.limit = max(4 * int(self.app.max_len_), MIN_STEP_LIMIT)
+        self.form = ('{"utterances": [[[f1, f2, ...], ...], ...], "beam_size": k} (each utterance a list of frames of '
+                     f"{self.width} numbers; beam_size optional, default 1: greedy)")
+        self.no_proba = "/predict_proba needs a classifier; a SpeechRecognizer answers /predict with transcripts."
+
+    def rows(self, body: Any, max_rows: int) -> list[Any]:
+        b = _body(body, ("utterances",), ("beam_size",), self.form)
+        beam = self._beam(b.get("beam_size", 1))
+        return [(self._utterance(u, i), beam) for i, u in enumerate(_items(b, "utterances", "utterances (lists of frames)", max_rows))]
+
+    def _beam(self, v: Any) -> int:
+        if isinstance(v, float) and np.isfinite(v) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise RequestError(400, f'"beam_size" must be a whole number (1: greedy). Received: {v!r:.40}.')
+        if not 1 <= v <= MAX_BEAM:
+            raise RequestError(422, f'"beam_size" must be 1 to {MAX_BEAM} (this server\'s limit). Received: {v if abs(v) < 10**6 else shown(v)}.')
+        return v
+
+    def _utterance(self, u: Any, i: int) -> np.ndarray:
+        """Utterance ``i`` as float64 ``(T, F)``, checked as the app checks frames, and against the server's step limit."""
+        if not isinstance(u, list):
+            raise RequestError(400, f"utterances[{i}] must be a list of frames. Received: {type(u).__name__}.")
+        if not u:
+            raise RequestError(422, f"utterances[{i}] is empty: send at least one frame.")
+        a = _numbers(u)
+        if a.ndim != 2 or a.shape[1] != self.width:
+            raise RequestError(422, f"utterances[{i}] must be a list of frames, each a list of {self.width} numbers, as the model was fitted on"
+                                    + (f". Received shape {a.shape}." if a.dtype.kind != "O" else ": check for text, null or frames of different lengths."))
+        if not np.isfinite(a).all():
+            raise RequestError(422, f"utterances[{i}] holds NaN or infinity: send finite values.")
+        if np.abs(a).max() > F32_MAX:  # the app reads frames as float32: such a value would be infinite there
+            raise RequestError(422, f"utterances[{i}] holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
+        if len(a) > self.limit:
+            raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model "
+                                    f"(4 x its longest utterance in fit, at least {MIN_STEP_LIMIT}): split it.")
+        if len(a) < self.min_steps:
+            raise RequestError(422, f"utterances[{i}] has {len(a)} frames, too few for the model's convolution/pooling layers: send at least {self.min_steps}.")
+        return a.astype(np.float64)
+
+    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
+        out: list[Any] = [None] * len(rows)
+        for beam in sorted({b for _, b in rows}):  # one predict per beam width in the batch
+            idx = [i for i, (_, b) in enumerate(rows) if b == beam]
+            texts = _call(lambda X, k=beam: self.app.predict(X, beam_size=k), [rows[i][0] for i in idx])
+            for i, t in zip(idx, texts.tolist()):
+                out[i] = str(t)
+        return out
+
+    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
+        return {"transcripts": result}
+
+    def inputs(self) -> dict[str, Any]:
+        return {"body": self.form, "n_features": self.width, "min_steps": self.min_steps, "max_steps": self.limit,
+                "alphabet": self.app.alphabet_, "beam_size": {"default": 1, "max": MAX_BEAM}}
+
+
+__all__ = ["MAX_BEAM", "SpeechModel"]

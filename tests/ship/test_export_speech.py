@@ -1,0 +1,80 @@
+"""ONNX export of a SpeechRecognizer's acoustic network: NaN-padded frames in, per-frame log-probabilities and frame counts out.
+
+onnxruntime's log-probabilities must equal ``frame_log_probs``' on held-out utterances of every length, and the
+transcripts decoded from them (greedy and beam search, by :class:`hiddenlayers.ship.SpeechOnnx`) must equal ``predict``'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import hiddenlayers as hl
+from hiddenlayers import DataError, ModelFileError
+from hiddenlayers.apps import SpeechRecognizer, greedy_decode, prefix_beam_search
+from hiddenlayers.ship import SpeechOnnx, onnx_estimator
+
+
+def toy(n: int, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
+    """Utterances of 2-3 'words' ('a': feature 0 high for 4 frames, 'b': feature 1 high) and short noise between them (float32)."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for _ in range(n):
+        text = "".join(rng.choice(["a", "b"], size=int(rng.integers(2, 4))))
+        parts = []
+        for c in text:
+            block = rng.normal(0, 0.1, size=(4, 3))
+            block[:, 0 if c == "a" else 1] += 2.0
+            parts += [block, rng.normal(0, 0.1, size=(int(rng.integers(1, 3)), 3))]
+        X.append(np.concatenate(parts).astype(np.float32))
+        y.append(text)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]]:
+    X, y = toy(40)
+    held_out, texts = toy(20, seed=1)
+    held_out.append(np.concatenate([held_out[0], held_out[1]]))  # longer than any in fit: the graph widens to it
+    texts.append(texts[0] + texts[1])
+    rec = SpeechRecognizer("conv8k3:same,pool2,conv8k3:same", max_iter=15, learning_rate_init=1e-2, early_stopping=False, random_state=0).fit(X, y)
+    path = tmp_path_factory.mktemp("speech_onnx") / "asr.onnx"
+    report = hl.export_onnx(rec, path, X=held_out)
+    assert report.output_name == "log_probs, frames" and report.max_abs_diff < 1e-4
+    return rec, path, held_out, texts
+
+
+def test_onnx_log_probs_equal_torch_and_transcripts_match(exported: tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]]) -> None:
+    rec, path, X, texts = exported
+    assert rec.score(X, texts) > 0.5  # a model that emits symbols, so matching transcripts mean something
+    steps = max(len(x) for x in X)
+    assert steps > rec.max_len_
+    padded = np.full((len(X), steps, 3), np.nan, dtype=np.float32)
+    for i, x in enumerate(X):
+        padded[i, : len(x)] = x
+    log_probs, frames = ort.InferenceSession(str(path)).run(None, {"X": padded})
+    want = rec.frame_log_probs(X)
+    assert frames.tolist() == [len(w) for w in want]
+    for i, w in enumerate(want):
+        np.testing.assert_allclose(log_probs[i, : frames[i]], w, atol=1e-4)
+        assert not log_probs[i, frames[i]:].any()  # 0.0 past the utterance's own frames
+    model = SpeechOnnx(path)
+    assert model.alphabet == rec.alphabet_ and model.steps == steps and model.long_columns is None and onnx_estimator(path) == "SpeechRecognizer"
+    got = model.log_probs(X[::-1], batch=4)[::-1]  # batches of other lengths and order: each utterance gets its own
+    assert ["".join(model.alphabet[s - 1] for s in greedy_decode(lp)) for lp in got] == rec.predict(X)
+    assert ["".join(model.alphabet[s - 1] for s in prefix_beam_search(lp, 4)) for lp in got] == rec.predict(X, beam_size=4)
+
+
+def test_onnx_runner_refuses_what_the_graph_cannot_read(exported: tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]], tmp_path: Path) -> None:
+    _, path, X, _ = exported
+    model = SpeechOnnx(path)
+    with pytest.raises(DataError, match=r"^utterance 1 has \d+ frames, but this ONNX graph reads 2 to \d+ .* export again with export_onnx"):
+        model.log_probs([X[0], np.zeros((model.steps + 1, 3), np.float32)])
+    with pytest.raises(DataError, match=r"^utt 7 has frames of shape \(4,\) but the model reads 3 features per frame"):
+        model.log_probs([np.zeros((10, 4), np.float32)], names=["utt 7"])
+    with pytest.raises(ModelFileError, match="does not exist"):
+        SpeechOnnx(tmp_path / "none.onnx")
+    assert onnx_estimator(tmp_path / "none.onnx") is None
