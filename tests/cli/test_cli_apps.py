@@ -98,7 +98,7 @@ COMMANDS = {
     "info": ("info {m}", set(KINDS)),
     "cost": ("cost {m} --calls 10", set()),
     "prune": ("prune {m} {d} --out {o}.safetensors --epochs 1", set()),
-    "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq"}),
+    "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq", "dqn"}),
     "distill": ("distill {m} {d} --out {o}.safetensors", set()),
     "train-init-from": ("train {d} --target a --init-from {m} --out {o}.safetensors --epochs 1", set()),
     "serve": ("serve {m}", set()),  # only the apps the server refuses: the others would start serving (tests/ship/test_serve_apps.py)

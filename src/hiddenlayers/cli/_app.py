@@ -754,7 +754,7 @@ def prune(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier or Recommender.")],
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender or DQNAgent.")],
     data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8.")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",

@@ -164,9 +164,11 @@ def show_agent_evaluation(result: dict[str, Any], as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"greedy play of {result['env']}: {result['episodes']} episodes (seeds {result['seeds']})", title_justify="left")
+    t = Table(title=f"greedy play of {result['env']}", title_justify="left")  # short: a title wraps at the table's width
     t.add_column("metric")
     t.add_column("value", justify="right")
+    t.add_row("episodes", str(result["episodes"]))
+    t.add_row("seeds", result["seeds"])
     for k, v in result["metrics"].items():
         t.add_row(k.replace("_", " "), f"{v:.4f}" if isinstance(v, float) else str(v))
     Console().print(t)
