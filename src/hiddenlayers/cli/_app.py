@@ -322,18 +322,31 @@ def train(
     A translator from sentence pairs: hiddenlayers train pairs.tsv --app translator --source-column en --target es --out tr.safetensors
     A game agent (no data file): hiddenlayers train --app agent --env CartPole-v1 --hidden 128,128 --total-steps 100000 --target-return 500 --out agent.safetensors
     """
-    from ._apptrain import refuse_app_options, run_app_train
+    from ._apptrain import refuse_app_options
 
     options = {k: v for k, v in locals().items() if k != "ctx"}  # every option by its parameter name, for the path taken below
     if app_ is not None:
-        flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
-        run_app_train(data, app_, options, flags, {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)})
+        _train_app(ctx, data, app_, options)
         return
     refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps, image_shape=image_shape,
                        image_dtype=image_dtype, image_layout=image_layout, id_column=id_column, order_column=order_column,
                        source_column=source_column, env=env, total_steps=total_steps, eval_every=eval_every, eval_episodes=eval_episodes,
                        target_return=target_return)
     _train_table(data, options)
+
+
+def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str, Any]) -> None:
+    """``train --app``: the options typed told from the defaults (Click's parameter source); an agent plays ``--env``, the other apps read DATA."""
+    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
+    given = {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
+    if app == "agent":
+        from ._apptrain_agent import run_agent_train
+
+        run_agent_train(data, options, flags, given)
+        return
+    from ._apptrain import run_app_train
+
+    run_app_train(data, app, options, flags, given)
 
 
 #: the estimator parameters ``train`` of a table MLP sets from its options of the same name (``--hidden`` sets hidden_layer_sizes);

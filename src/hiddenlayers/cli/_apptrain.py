@@ -195,15 +195,11 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     """``train DATA --app app``: check the options, read ``data``, fit the app on the training part, score the held-out part, save.
 
     ``options``: every option of ``train`` by parameter name; ``flags``: their option names; ``given``: those set on the command line.
-    Returns (and prints, or prints as JSON with ``--json``) the summary. ``--app agent`` plays ``--env`` instead (:mod:`._appagent`).
+    Returns (and prints, or prints as JSON with ``--json``) the summary. ``--app agent`` reads no DATA: :mod:`._appagent` trains it.
     """
     from .. import apps
     from ._apptrain_fit import FITS
 
-    if app == "agent":
-        from ._appagent import run_agent_train
-
-        return run_agent_train(data, options, flags, given)
     kind = check_app(app, flags, given)
     if data is None:
         raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
