@@ -197,3 +197,39 @@ def test_q_values_read_without_dropout_noise_and_keep_the_mode() -> None:
     first, second = agent.q_values(obs), agent.q_values(obs)
     np.testing.assert_array_equal(first, second)
     assert agent.q_network_.training and all(m.training for m in agent.q_network_.modules())
+
+
+def test_the_file_keeps_the_environment_its_spaces_and_the_training_run(trained: DQNAgent, tmp_path: Path) -> None:
+    trained.save(tmp_path / "agent.safetensors")
+    again = DQNAgent.load(tmp_path / "agent.safetensors")
+    h = trained.history_
+    assert again.env_id_ == trained.env_id_ == "CartPole-v1" and again.observation_shape_ == (4,)
+    assert again.training_summary_ == trained.training_summary_ == {
+        "steps": 1200, "episodes": len(h.episode_returns), "seconds": round(h.seconds, 3), "best_eval_return": h.best_eval,
+        "eval_steps": [600, 1200], "eval_returns": h.eval_returns, "stop_reason": "total_steps"}
+
+
+def test_evaluate_gives_each_episodes_length_on_request(trained: DQNAgent) -> None:
+    returns, lengths = trained.evaluate("CartPole-v1", episodes=3, seed=5, return_lengths=True)
+    np.testing.assert_array_equal(returns, trained.evaluate("CartPole-v1", episodes=3, seed=5))
+    np.testing.assert_array_equal(returns, lengths)  # CartPole pays 1 per step
+    assert lengths.dtype == np.int64
+
+
+@pytest.mark.parametrize("call", ["evaluate", "rollout"])
+def test_an_environment_of_other_spaces_is_one_data_error(trained: DQNAgent, call: str) -> None:
+    # MountainCar: 2 observation values, 3 actions (the agent would have read them as 4 values, or stepped an action it never learned)
+    with pytest.raises(DataError, match=re.escape("environment 'MountainCar-v0' has 2 observation values and 3 actions, but this agent learned "
+                                                  "4 values and 2 actions (CartPole-v1): pass an environment with the same observation and action spaces.")):
+        getattr(trained, call)("MountainCar-v0", episodes=1)
+    with pytest.raises(DataError, match="a continuous action space Box"):
+        trained.evaluate("MountainCarContinuous-v0", episodes=1)
+
+
+def test_stop_reasons_and_the_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    agent = DQNAgent((8,), learning_starts=10, random_state=0, progress_bar=True)
+    agent.fit("CartPole-v1", total_steps=200, eval_every=50, eval_episodes=1, target_return=1)  # any episode returns >= 1
+    assert agent.history_.stop_reason == "target_return" and agent.history_.steps == 50
+    assert "training DQNAgent" in capsys.readouterr().err  # Rich's bar on stderr
+    agent.set_params(progress_bar=False).fit("CartPole-v1", total_steps=40, eval_every=20, eval_episodes=1, max_time=1e-9)
+    assert agent.history_.stop_reason == "max_time" and agent.history_.steps == 1 and capsys.readouterr().err == ""

@@ -92,17 +92,19 @@ SCORED_BY = {"image": "--target label --image-dtype uint8", "rec": "--target rat
 #: command -> (its arguments, the apps it works on); {m} the model file, {d} the data file, {o} a fresh output path
 COMMANDS = {
     "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
-    "evaluate": ("evaluate {m} {L} {T}", {"text", "image", "auto", "rec", "fc"}),
+    "evaluate": ("evaluate {m} {L} {T}", {"text", "image", "auto", "rec", "fc", "dqn"}),
     "inspect": ("inspect {m} {d} --out {o}.html", {"auto", "text", "image"}),
     "explain": ("explain --model {m} --data {d}", set()),
     "info": ("info {m}", set(KINDS)),
     "cost": ("cost {m} --calls 10", set()),
     "prune": ("prune {m} {d} --out {o}.safetensors --epochs 1", set()),
-    "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq"}),
+    "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq", "dqn"}),
     "distill": ("distill {m} {d} --out {o}.safetensors", set()),
     "train-init-from": ("train {d} --target a --init-from {m} --out {o}.safetensors --epochs 1", set()),
     "serve": ("serve {m}", set()),  # only the apps the server refuses: the others would start serving (tests/ship/test_serve_apps.py)
 }
+#: an app's own arguments for a command: a DQNAgent is evaluated by playing its environment, with no data file
+OWN_ARGS = {("dqn", "evaluate"): "evaluate {m} --episodes 2"}
 
 
 #: every (app, command) pair but serving an app the server takes: that starts a server (tests/ship/test_serve_apps.py)
@@ -117,7 +119,7 @@ def test_every_command_works_or_refuses_an_app_file_in_one_line(fitted: dict[str
     if command == "export" and name in works and not _has_onnx():
         pytest.skip("export needs onnx and onnxruntime")
     d = fitted["dir"]
-    args = template.format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out",
+    args = OWN_ARGS.get((name, command), template).format(m=d / f"{name}.safetensors", d=d / DATA[name], L=d / LABELLED.get(name, DATA[name]), o=tmp_path / "out",
                            T=SCORED_BY.get(name, "--target label")).split()
     result = run(*args)
     if name in works:

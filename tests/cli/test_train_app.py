@@ -370,7 +370,7 @@ def _bad_files(d: Path) -> None:
 
 
 @pytest.mark.parametrize(("data", "args", "message"), [
-    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster, image, sequence, translator, speech (did you mean 'text'?)"),
+    ("reviews.csv", ["--app", "txet", "--target", "label"], "--app must be one of text, autoencoder, recommender, forecaster, image, sequence, translator, speech, agent (did you mean 'text'?)"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "nope"], "--text-column 'nope' is not a column of the data"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "stars"], "--text-column 'stars' holds numbers, not text"),
     ("two_texts.csv", ["--app", "text", "--target", "label"], "a TextClassifier reads one text column but the data has 2 text columns ('title', 'body')"),
@@ -436,7 +436,7 @@ def _train_flags() -> dict[str, str]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(app=st.sampled_from(["text", "autoencoder", "recommender", "forecaster", "image"]), picked=st.sets(st.integers(0, 200), max_size=4))
+@given(app=st.sampled_from(["text", "autoencoder", "recommender", "forecaster", "image", "agent"]), picked=st.sets(st.integers(0, 200), max_size=4))
 def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picked: set[int]) -> None:
     from hiddenlayers.cli._apptrain import applicable, check_app
     from hiddenlayers.cli._common import UserError

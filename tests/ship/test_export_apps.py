@@ -120,7 +120,7 @@ def test_other_apps_are_refused_in_one_line(tmp_path: Path) -> None:
     texts, y = ["good film", "bad film", "great acting", "awful plot"] * 5, [1, 0, 1, 0] * 5
     clf = TextClassifier("embed8,lstm8,6", max_iter=1, early_stopping=False, random_state=0).fit(texts, y)
     with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a fitted MLPClassifier, MLPRegressor or one of the applications "
-                                        r"\(ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer\)\. Received: TextClassifier\.$"):
+                                        r"\(ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer, DQNAgent\)\. Received: TextClassifier\.$"):
         export_onnx(clf, tmp_path / "text.onnx")  # a SequenceClassifier subclass, still refused
     assert not (tmp_path / "text.onnx").exists()
 

@@ -4,7 +4,7 @@
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
   several forecast origins (:class:`Backtest`).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
-* :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN).
+* :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step).
@@ -28,6 +28,7 @@ _EXPORTS = {
     "Backtest": "._backtest",
     "Recommender": "._recommend",
     "DQNAgent": "._agent",
+    "make_env": "._agent",
     "ImageClassifier": "._image",
     "fitted_on_unit_scale": "._image",
     "UNIT_SCALE_FIT": "._image",

@@ -8,6 +8,8 @@ hidden layers -> one Q-value per action) trained with the flat-buffer
 optimizers of :mod:`hiddenlayers.training` in a plain loop, written out below.
 Greedy evaluations during training keep the best weights seen (model
 selection, since DQN is known to forget a solved task and re-learn it).
+The saved file records the environment's id, its spaces and a training
+summary, so ``hiddenlayers evaluate`` and ``info`` need nothing else.
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, valid
 from ..estimators import restored_on_error
 from ..exceptions import DataError
 from ..network import Network, evaluating, resolve_device
-from ..training import FlatParams, clip_grad_norm_, make_optimizer, warn_interrupted
+from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired
 
 
-def _make_env(env: Any) -> Any:
+def make_env(env: Any) -> Any:
     """``env`` itself, or the gymnasium environment registered as ``env`` (a string); an unknown id is one DataError."""
     if isinstance(env, str):
         try:
@@ -98,6 +100,13 @@ class AgentHistory:
     best_eval: float = -np.inf
     steps: int = 0
     seconds: float = 0.0
+    stop_reason: str = ""  # total_steps, target_return, max_time or interrupted
+
+    def summary(self) -> dict[str, Any]:
+        """What the saved file keeps of this run (JSON-able): steps, episodes, seconds, the evaluations and why it stopped."""
+        return {"steps": self.steps, "episodes": len(self.episode_returns), "seconds": round(self.seconds, 3),
+                "best_eval_return": float(self.best_eval) if self.eval_returns else None, "eval_steps": list(self.eval_steps),
+                "eval_returns": [float(r) for r in self.eval_returns], "stop_reason": self.stop_reason}
 
 
 AGENT_PARAMS: tuple[Param, ...] = (
@@ -115,6 +124,7 @@ AGENT_PARAMS: tuple[Param, ...] = (
     Param("double", Bool(), True, "Double DQN: the online network picks the next action, the target network values it", check=False),
     Param("max_grad_norm", number(0, strict=True), 10.0, "Clip the gradients' global L2 norm to this"),
     row("random_state", None),
+    row("progress_bar", False, "Show a Rich progress bar over the greedy evaluations on stderr while fitting (loss: mean TD loss, val: mean return)"),
 )
 
 
@@ -149,6 +159,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         double: bool = True,
         max_grad_norm: float = 10.0,
         random_state: int | None = None,
+        progress_bar: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -164,6 +175,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         self.double = double
         self.max_grad_norm = max_grad_norm
         self.random_state = random_state
+        self.progress_bar = progress_bar
 
     def _check_params(self) -> None:
         validate(self, AGENT_PARAMS)
@@ -203,29 +215,50 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
             return int((rng or np.random.default_rng()).integers(self.n_actions_))
         return int(np.argmax(self.q_values(obs)))
 
-    def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000) -> np.ndarray:
-        """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``."""
+    def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000, *, return_lengths: bool = False) -> Any:
+        """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``.
+
+        ``return_lengths=True``: ``(returns, lengths)``, the steps of each episode too. An environment whose observations or
+        actions differ from the ones the agent learned is one DataError naming both.
+        """
         self._require_fitted()
-        env = _make_env(env)
-        out = []
+        env = self.check_env(env)
+        out, lengths = [], []
         with one_thread():
             for k in range(check_positive_int(episodes, "episodes")):
                 obs, _ = env.reset(seed=seed + k)
-                total, done = 0.0, False
+                total, done, n = 0.0, False, 0
                 while not done:
                     obs, r, term, trunc, _ = env.step(self.act(obs))
-                    total += float(r)
+                    total, n = total + float(r), n + 1
                     done = term or trunc
                 out.append(total)
-        return np.asarray(out)
+                lengths.append(n)
+        return (np.asarray(out), np.asarray(lengths, dtype=np.int64)) if return_lengths else np.asarray(out)
+
+    def check_env(self, env: Any) -> Any:
+        """``env`` (or the environment its id makes), checked to have the observation size and action count the agent learned."""
+        self._require_fitted()
+        env = make_env(env)
+        space, actions = getattr(env, "observation_space", None), getattr(env, "action_space", None)
+        if space is None or actions is None:  # a bare object with reset/step: its observations are checked as they come
+            return env
+        obs_dim = int(np.prod(space.shape)) if space.shape is not None else None
+        n_actions = int(actions.n) if hasattr(actions, "n") else None
+        if (obs_dim, n_actions) != (self.obs_dim_, self.n_actions_):
+            name = getattr(getattr(env, "spec", None), "id", None) or type(env).__name__
+            has = f"{obs_dim} observation values and {n_actions} actions" if n_actions is not None else f"{obs_dim} observation values and a continuous action space {actions}"
+            trained = f" ({self.env_id_})" if getattr(self, "env_id_", None) else ""
+            raise DataError(f"environment {name!r} has {has}, but this agent learned {self.obs_dim_} values and {self.n_actions_} actions{trained}: "
+                            "pass an environment with the same observation and action spaces.")
+        return env
 
     def rollout(self, env: Any, episodes: int = 5, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
         """Play ``episodes`` greedy episodes; return every observation seen ``(n, obs_dim)`` and the action taken ``(n,)``.
 
         The states the agent actually visits: what to look inside its Q-network with (``hl.lens.report(agent, states, actions)``).
         """
-        self._require_fitted()
-        env = _make_env(env)
+        env = self.check_env(env)
         states, actions = [], []
         with one_thread():
             for k in range(check_positive_int(episodes, "episodes")):
@@ -262,12 +295,14 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
             return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time)
 
     def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None) -> DQNAgent:
-        env = _make_env(env)
-        eval_env = _make_env(env.spec.id) if getattr(env, "spec", None) is not None else env
+        env = make_env(env)
+        eval_env = make_env(env.spec.id) if getattr(env, "spec", None) is not None else env
         if not hasattr(env.action_space, "n"):
             raise DataError(f"DQNAgent needs a discrete action space; this environment has {env.action_space}.")
         self.obs_dim_ = int(np.prod(env.observation_space.shape))
         self.n_actions_ = int(env.action_space.n)
+        self.env_id_ = getattr(getattr(env, "spec", None), "id", None)  # None for an environment object made without gymnasium.make
+        self.observation_shape_ = tuple(int(d) for d in env.observation_space.shape)
         gen_seed = seed_everything(self.random_state).initial_seed()
         rng = np.random.default_rng(gen_seed)
         spec = hidden_spec(self.hidden_layer_sizes)
@@ -279,12 +314,16 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         flat = FlatParams(online)
         opt = make_optimizer("adam", flat)
         buffer = ReplayBuffer(self.buffer_size, self.obs_dim_)
-        hist = AgentHistory()
+        hist = AgentHistory(stop_reason="total_steps")
         best = flat.data.clone()
+        bar = ProgressBar(-(-total_steps // eval_every), "training DQNAgent") if self.progress_bar else None  # one tick per evaluation
         t0 = time.perf_counter()
         obs, _ = env.reset(seed=int(gen_seed % 2**31))
         ep_return, loss_sum, n_updates = 0.0, 0.0, 0
+        losses: list[float] = []  # TD losses since the last evaluation (the progress bar's)
         step = 0
+        if bar is not None:
+            bar.on_train_begin()
         try:
             for step in range(1, total_steps + 1):
                 frac = min(1.0, step / self.epsilon_decay_steps)
@@ -299,36 +338,52 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
                     obs, _ = env.reset()
                     ep_return = 0.0
                 if step > self.learning_starts and buffer.size >= self.batch_size:
-                    loss_sum += self._update(online, target, flat, opt, buffer, rng)
-                    n_updates += 1
+                    losses.append(self._update(online, target, flat, opt, buffer, rng))
+                    loss_sum, n_updates = loss_sum + losses[-1], n_updates + 1
                     if n_updates % 1000 == 0:
                         hist.losses.append(loss_sum / 1000)
                         loss_sum = 0.0
                 if step % self.target_update == 0:
                     target.load_state_dict(online.state_dict())
                 if step % eval_every == 0 or step == total_steps:
-                    score = float(self.evaluate(eval_env, eval_episodes, seed=100_000 + step).mean())
-                    hist.eval_steps.append(step)
-                    hist.eval_returns.append(score)
-                    if score > hist.best_eval:
-                        hist.best_eval = score
-                        best.copy_(flat.data)
+                    score = self._evaluation(eval_env, eval_episodes, step, hist, flat, best, bar, losses)
+                    losses = []
                     if target_return is not None and score >= target_return:
+                        hist.stop_reason = "target_return"
                         break
                 if max_time is not None and time.perf_counter() - t0 > max_time:
+                    hist.stop_reason = "max_time"
                     break
         except KeyboardInterrupt:  # Ctrl-C: stop here and keep the best evaluated weights, as the estimators do (same warning)
+            hist.stop_reason = "interrupted"
             if hist.eval_steps:
                 kept = f"the best evaluation (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]}); stopped at step {step}"
             else:
                 kept = f"the start of this run; stopped at step {step}, before the first evaluation"
             warn_interrupted(kept)  # names the line that called fit
+        finally:
+            if bar is not None:
+                bar.on_train_end()
         flat.data.copy_(best)
         flat.release()
         online.eval()
         hist.steps, hist.seconds = step, time.perf_counter() - t0
         self.history_ = hist
+        self.training_summary_: dict[str, Any] | None = hist.summary()
         return self
+
+    def _evaluation(self, env: Any, episodes: int, step: int, hist: AgentHistory, flat: FlatParams, best: torch.Tensor, bar: ProgressBar | None,
+                    losses: list[float]) -> float:
+        """One greedy evaluation during fit: recorded in ``hist``, the weights kept in ``best`` when it is the best so far; its mean return."""
+        score = float(self.evaluate(env, episodes, seed=100_000 + step).mean())
+        hist.eval_steps.append(step)
+        hist.eval_returns.append(score)
+        if score > hist.best_eval:
+            hist.best_eval = score
+            best.copy_(flat.data)
+        if bar is not None:
+            bar.on_epoch_end(logs={"train_loss": float(np.mean(losses)) if losses else float("nan"), "val_score": score})
+        return score
 
     def _update(self, online: Network, target: Network, flat: FlatParams, opt: Any, buffer: ReplayBuffer, rng: np.random.Generator) -> float:
         """One gradient step on a replayed batch; returns its Huber TD loss."""
@@ -348,10 +403,12 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the Q-network and settings to one ``.safetensors`` file (atomic; no pickle)."""
+        """Write the Q-network, settings, environment id and spaces and the training summary to one ``.safetensors`` file (atomic; no pickle)."""
         self._require_fitted()
         params = self.get_params()
-        state = {"obs_dim_": self.obs_dim_, "n_actions_": self.n_actions_}
+        state = {"obs_dim_": self.obs_dim_, "n_actions_": self.n_actions_, "env_id_": getattr(self, "env_id_", None),
+                 "observation_shape_": list(getattr(self, "observation_shape_", (self.obs_dim_,))),
+                 "training_summary_": getattr(self, "training_summary_", None)}
         save_app(path, "DQNAgent", params, state, {f"q.{k}": v for k, v in self.q_network_.state_dict().items()})
 
     @classmethod
@@ -365,9 +422,13 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         params, state, tensors = load_app(path, "DQNAgent")
         agent = cls(**params)
         agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
+        # files written before these were kept: no environment id, a flat observation, no summary
+        agent.env_id_ = state.get("env_id_")
+        agent.observation_shape_ = tuple(int(d) for d in state.get("observation_shape_") or (agent.obs_dim_,))
+        agent.training_summary_ = state.get("training_summary_")
         agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
         restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
         return agent
 
 
-__all__ = ["AgentHistory", "DQNAgent", "ReplayBuffer"]
+__all__ = ["AgentHistory", "DQNAgent", "ReplayBuffer", "make_env"]

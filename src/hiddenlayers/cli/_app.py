@@ -197,6 +197,15 @@ BeamSize = Annotated[int | None, typer.Option("--beam-size", help="Translator or
                                             "(default 1: greedy).", show_default=False)]
 AppSteps = Annotated[int | None, typer.Option("--steps", help="--app forecaster: the series' last values held out and forecast from the rest "
                                               "for the held-out MAE, as evaluate's backtest (default: --horizon; --test-size 0: none).", show_default=False)]
+#: train --app agent's options (cli/_appagent.py): the environment it plays and its play budget; evaluate plays an agent's file with --env too
+AppEnv = Annotated[str | None, typer.Option("--env", help="--app agent: the gymnasium environment to play, e.g. CartPole-v1 (discrete actions).", show_default=False)]
+TotalSteps = Annotated[int | None, typer.Option("--total-steps", help="--app agent: environment steps to learn from (default 100000; fewer once "
+                                                "--target-return or --max-time is reached).", show_default=False)]
+EvalEvery = Annotated[int | None, typer.Option("--eval-every", help="--app agent: steps between greedy evaluations, whose best weights are kept "
+                                               "(default 5000).", show_default=False)]
+EvalEpisodes = Annotated[int | None, typer.Option("--eval-episodes", help="--app agent: greedy episodes per evaluation (default 10).", show_default=False)]
+TargetReturn = Annotated[float | None, typer.Option("--target-return", help="--app agent: stop once an evaluation's mean return reaches this "
+                                                    "(e.g. 500 for CartPole-v1).", show_default=False)]
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -248,10 +257,12 @@ def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None) -> No
 @app.command()
 def train(
     ctx: typer.Context,
-    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name.")],
+    data: Annotated[str | None, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name "
+                                               "(none with --app agent, which plays --env).", show_default=False)] = None,
     app_: Annotated[str | None, typer.Option("--app", help="Train an application instead of a table MLP: text (a text column -> --target labels), "
                                              "autoencoder (numeric columns; anomaly threshold), recommender (user and item columns -> "
-                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels).", show_default=False)] = None,
+                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels), "
+                                             "sequence (a long table), translator (sentence pairs), agent (a DQNAgent playing --env).", show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
@@ -296,6 +307,7 @@ def train(
     text_column: AppTextColumn = None, value_column: AppValueColumn = None, window: Window = None, horizon: Horizon = None, steps: AppSteps = None,
     image_shape: AppImageShape = None, image_dtype: AppImageDtype = None, image_layout: AppImageLayout = None,
     id_column: AppIdColumn = None, order_column: AppOrderColumn = None, source_column: AppSourceColumn = None,
+    env: AppEnv = None, total_steps: TotalSteps = None, eval_every: EvalEvery = None, eval_episodes: EvalEpisodes = None, target_return: TargetReturn = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -310,18 +322,33 @@ def train(
     Sequences from a long table (one row per step): hiddenlayers train steps.csv --app sequence --id-column id --order-column t --target label
     A translator from sentence pairs: hiddenlayers train pairs.tsv --app translator --source-column en --target es --out tr.safetensors
     Speech to text from MFCC frames (one row per frame): hiddenlayers train frames.csv --app speech --id-column utt --order-column t --target text
+    A game agent (no data file): hiddenlayers train --app agent --env CartPole-v1 --hidden 128,128 --total-steps 100000 --target-return 500 --out agent.safetensors
     """
-    from ._apptrain import refuse_app_options, run_app_train
+    from ._apptrain import refuse_app_options
 
     options = {k: v for k, v in locals().items() if k != "ctx"}  # every option by its parameter name, for the path taken below
     if app_ is not None:
-        flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
-        run_app_train(data, app_, options, flags, {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)})
+        _train_app(ctx, data, app_, options)
         return
     refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps, image_shape=image_shape,
                        image_dtype=image_dtype, image_layout=image_layout, id_column=id_column, order_column=order_column,
-                       source_column=source_column)
+                       source_column=source_column, env=env, total_steps=total_steps, eval_every=eval_every, eval_episodes=eval_episodes,
+                       target_return=target_return)
     _train_table(data, options)
+
+
+def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str, Any]) -> None:
+    """``train --app``: the options typed told from the defaults (Click's parameter source); an agent plays ``--env``, the other apps read DATA."""
+    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
+    given = {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
+    if app == "agent":
+        from ._apptrain_agent import run_agent_train
+
+        run_agent_train(data, options, flags, given)
+        return
+    from ._apptrain import run_app_train
+
+    run_app_train(data, app, options, flags, given)
 
 
 #: the estimator parameters ``train`` of a table MLP sets from its options of the same name (``--hidden`` sets hidden_layer_sizes);
@@ -331,11 +358,14 @@ TABLE_PARAMS = ("activation", "solver", "alpha", "batch_size", "learning_rate", 
 TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "scale_target")
 
 
-def _train_table(data: str, o: dict[str, Any]) -> None:
+def _train_table(data: str | None, o: dict[str, Any]) -> None:
     """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name."""
     from ._train import parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
+    if data is None:
+        raise UserError("train needs DATA: a data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name, e.g. "
+                        "`hiddenlayers train digits`; only --app agent, which plays --env, reads none.")
     _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"])
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
     if o["workers"] > 1:
@@ -438,7 +468,8 @@ def predict(
 @app.command()
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
-    data: Annotated[str, typer.Argument(help="Labelled data file or bundled dataset name.")],
+    data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment).",
+                                               show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "
                                                       "counts as two); not the training's column unless named.", show_default=False)] = None,
@@ -450,6 +481,11 @@ def evaluate(
     stride: Stride = None,
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
+    env: Annotated[str | None, typer.Option("--env", help="DQNAgent file: the gymnasium environment to play (default: the one it learned; same "
+                                            "observation size and action count).", show_default=False)] = None,
+    episodes: Annotated[int | None, typer.Option("--episodes", help="DQNAgent file: greedy episodes to play (default 100).", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="DQNAgent file: the first episode's seed; episode k plays seed + k (default 10000, "
+                                             "as DQNAgent.evaluate).", show_default=False, callback=lambda v: v if v is None else check_seed(v))] = None,
     json: Json = False,
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
@@ -465,11 +501,21 @@ def evaluate(
     per sequence against its label column (default: the training's); a Translator's translations against the target column
     (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references;
     a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.
+    A DQNAgent file (`train --app agent`) takes no DATA: it plays --episodes greedy episodes of its environment (or --env)
+    and reports the returns (mean, median, min, max) and the episode lengths.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
+    A game agent: hiddenlayers evaluate agent.safetensors --episodes 20
     """
+    from ._appfiles import check_app_options
+
+    agent_options = _given(env=env, episodes=episodes, seed=seed)
     if model.lower().endswith(".onnx"):
         from ._onnx import run_evaluate_onnx
+
+        check_app_options(None, **agent_options)
+        if data is None:
+            raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
 
         run_evaluate_onnx(model, data, target=target, as_json=json, sample_weight=sample_weight)
         return
@@ -477,7 +523,7 @@ def evaluate(
 
     run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
                  app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds,
-                                    stride=stride, value_column=value_column, beam_size=beam_size))
+                                    stride=stride, value_column=value_column, beam_size=beam_size, **agent_options))
 
 
 @app.command()
@@ -725,7 +771,7 @@ def prune(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender or SpeechRecognizer.")],
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer or DQNAgent.")],
     data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8 (a SpeechRecognizer "
                                                "of `train --app speech`: a long table of frames, its parity utterances).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,

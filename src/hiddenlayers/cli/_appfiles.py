@@ -33,7 +33,7 @@ Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
   exact matches against its transcript column (:mod:`._appspeech`).
 
 A SequenceClassifier or SpeechRecognizer fitted on arrays, a Translator fitted on lists and DQNAgent files have no table form and are refused
-(a DQNAgent learns from an environment, not a file).
+by ``predict`` (a DQNAgent learns from an environment, not a file: ``evaluate`` plays it, :mod:`._appagent`).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ _a = article
 
 def instead(kind: str, path: str) -> str:
     """What to use for a ``kind`` file where a command takes only table models: Python, and the commands that read it."""
-    cli = [f"`hiddenlayers {c} {path}`" for c, ok in (("predict", kind in PREDICTABLE), ("serve", kind in _SERVED)) if ok]
+    cli = [f"`hiddenlayers {c} {path}`" for c, ok in (("predict", kind in PREDICTABLE), ("serve", kind in _SERVED), ("evaluate", kind == "DQNAgent")) if ok]
     return f"use hl.load('{path}') from Python" + (f", or {' / '.join(cli)}" if cli else "")
 
 
@@ -100,7 +100,7 @@ def check_app_options(kind: str | None, **given: Any) -> None:
     """Refuse an app-only option (``--text-column``, ``--steps``, ``--folds``, ``--stride``, ``--value-column``, ``--image-dtype``,
     ``--image-layout``) on a file it does not apply to, or a value it does not take."""
     owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
-              "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer"}
+              "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent"}
     for name, value in given.items():
         if value is not None and kind not in owners[name].split(" or "):
             option = "--" + name.replace("_", "-")

@@ -10,7 +10,7 @@ read back by those commands with the same options. An option of ``train`` that t
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
-SequenceClassifier or Translator from a file of the same app (its ``init_from``); a SpeechRecognizer has none and refuses it.
+SequenceClassifier or Translator from a file of the same app (its ``init_from``); a SpeechRecognizer or DQNAgent has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
 prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
 so ``--json`` is one JSON document.
@@ -31,25 +31,31 @@ from ._common import UserError, check_output, is_stream_input, one_line, summary
 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier",
-        "sequence": "SequenceClassifier", "translator": "Translator", "speech": "SpeechRecognizer"}
-#: options every app takes (the command's parameter names)
-_EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "test_size", "set_")
+        "sequence": "SequenceClassifier", "translator": "Translator", "speech": "SpeechRecognizer", "agent": "DQNAgent"}
+#: options every app takes (the command's parameter names); an agent reads no data, so it holds none out (--test-size)
+_EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "set_")
+_HOLD_OUT = ("test_size",)
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
            "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device"}
 #: apps that take only some of them: a Translator has no hidden_layer_sizes, activation or alpha (its sizes: --set hidden_size=...)
-_COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device")}
+_COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device"),
+                "agent": ("hidden", "activation", "batch_size", "learning_rate_init")}
+#: apps whose parameter of a common option has another name: a DQNAgent's Adam step size is learning_rate
+_RENAMED = {"agent": {"learning_rate_init": "learning_rate"}}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype")}
+           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype"),
+           "agent": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
           "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column"),
-          "speech": ("target", "features", "id_column", "order_column")}
+          "speech": ("target", "features", "id_column", "order_column"),
+          "agent": ("env", "total_steps", "eval_every", "eval_episodes", "target_return", "max_time")}  # what it plays, and for how long
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 
@@ -65,12 +71,13 @@ def refuse_app_options(**given: Any) -> None:
 
 def applicable(app: str) -> tuple[str, ...]:
     """The command's parameter names that ``train --app app`` takes."""
-    return (*_EVERY, *_common(app), *_PARAMS[app], *_READS[app])
+    return (*_EVERY, *(_HOLD_OUT if app != "agent" else ()), *_common(app), *_PARAMS[app], *_READS[app])
 
 
 def _common(app: str) -> dict[str, str]:
     """The options of :data:`_COMMON` that ``app`` takes (parameter name -> the app's)."""
-    return {k: v for k, v in _COMMON.items() if k in _COMMON_ONLY.get(app, _COMMON)}
+    renamed = _RENAMED.get(app, {})
+    return {k: renamed.get(k, v) for k, v in _COMMON.items() if k in _COMMON_ONLY.get(app, _COMMON)}
 
 
 def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
@@ -103,6 +110,11 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
         params.pop("batch_size") if params["batch_size"] == "auto" else params.update(batch_size=_whole(params["batch_size"], "--batch-size"))
     if "gce_q" in params and params.get("loss", "log_loss") != "gce":
         raise UserError("--gce-q needs --loss gce (the default --loss log_loss has no q): add --loss gce, or drop --gce-q.")
+    for item in options.get("set_") or []:  # a parameter a common option sets under the app's own name (the agent's learning_rate: --lr)
+        key = item.partition("=")[0].strip().replace("-", "_")
+        option = next((f"--{k.replace('_', '-')}" if k != "learning_rate_init" else "--lr" for k, v in _RENAMED.get(app, {}).items() if v == key), None)
+        if option is not None:
+            raise UserError(f"use {option} instead of --set {item}: {option} sets a {APPS[app]}'s {key}.")
     for key, value in parse_set(options.get("set_") or []).items():
         if key in _DEDICATED:
             raise UserError(f"use {_DEDICATED[key]} instead of --set {key}=...: {_DEDICATED[key]} sets {key}.")
@@ -169,7 +181,7 @@ def _whole(text: str, option: str) -> int:
         raise UserError(f"{option} must be 'auto' or an integer >= 1. Received: {text!r}.") from None
 
 
-def _by_param(app: str, flags: dict[str, str]) -> dict[str, str]:
+def param_options(app: str, flags: dict[str, str]) -> dict[str, str]:
     """The app parameter -> the option of ``train`` that sets it (``"learning_rate_init"`` -> ``"--lr"``)."""
     return {param: flags[name] for name, param in {**_common(app), **{n: n for n in _PARAMS[app]}}.items() if name in flags}
 
@@ -184,16 +196,18 @@ def option_error(exc: BaseException, by_param: dict[str, str]) -> UserError:
     return UserError(f"{option}: {message}" if option else message)
 
 
-def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str, str], given: set[str]) -> dict[str, Any]:
+def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: dict[str, str], given: set[str]) -> dict[str, Any]:
     """``train DATA --app app``: check the options, read ``data``, fit the app on the training part, score the held-out part, save.
 
     ``options``: every option of ``train`` by parameter name; ``flags``: their option names; ``given``: those set on the command line.
-    Returns (and prints, or prints as JSON with ``--json``) the summary.
+    Returns (and prints, or prints as JSON with ``--json``) the summary. ``--app agent`` reads no DATA: :mod:`._appagent` trains it.
     """
     from .. import apps
     from ._apptrain_fit import FITS
 
     kind = check_app(app, flags, given)
+    if data is None:
+        raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
     if is_stream_input(data):
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
@@ -202,15 +216,15 @@ def run_app_train(data: str, app: str, options: dict[str, Any], flags: dict[str,
     params = transfer_params(app, app_params(app, options, given, defaults))
     if "progress_bar" in defaults:  # a Translator has none
         params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
-    by_param = _by_param(app, flags)
+    by_param = param_options(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
-    make = _maker(cls, params, int(options["seed"]), by_param)
+    make = maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
         model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
     elapsed = time.perf_counter() - start
     model.save(out)
-    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": _spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
+    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if params.get("init_from") is not None:
         summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
@@ -225,7 +239,7 @@ _TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source
                  "target_tokens_copied": "target words from the source", "target_tokens_new": "new target words"}
 
 
-def _maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:
+def maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:
     """``make(**more)``: an unfitted ``cls`` with ``params``, ``more`` (the app's data-dependent ones) and ``random_state=seed``."""
 
     def make(**more: Any) -> Any:
@@ -243,7 +257,7 @@ def _seq2seq(model: Any) -> str:
     return f"{model.cell}{model.hidden_size} x {model.num_layers}{both}, attention {model.attention}"
 
 
-def _spec_text(sizes: Any) -> str:
+def spec_text(sizes: Any) -> str:
     return ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
 
 
@@ -300,4 +314,5 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     Console().print(t)
 
 
-__all__ = ["APPS", "applicable", "check_app", "refuse_app_options", "run_app_train", "show_summary"]
+__all__ = ["APPS", "applicable", "app_params", "check_app", "fit_app", "maker", "param_options", "refuse_app_options", "run_app_train", "show_summary",
+           "spec_text"]

@@ -85,7 +85,24 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         "layers": [{**r, "tensors": ", ".join(r["tensors"])} for r in rows], "parameters": sum(r["parameters"] for r in rows),
         "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
         "provenance": state.get("provenance_") or meta.get("provenance"),
+        **(_agent_info(state) if meta["estimator"] == "DQNAgent" else {}),
     })
+
+
+def _agent_info(state: dict[str, Any]) -> dict[str, Any]:
+    """A DQNAgent file's environment (id, observation shape, actions) and training run (steps, episodes, evaluations, stop reason).
+
+    A file written before these were kept has no id or summary: the shapes come from ``obs_dim_`` and ``n_actions_``.
+    """
+    shape = state.get("observation_shape_") or [state.get("obs_dim_")]
+    env = {"id": state.get("env_id_"), "observation_shape": "x".join(map(str, shape)), "actions": state.get("n_actions_")}
+    run = state.get("training_summary_")
+    if not isinstance(run, dict):
+        return {"environment": env}
+    evals = run.get("eval_returns") or []
+    training = {"steps": run.get("steps"), "episodes": run.get("episodes"), "seconds": run.get("seconds"), "evaluations": len(evals),
+                "best_eval_return": run.get("best_eval_return"), "last_eval_return": evals[-1] if evals else None, "stop_reason": run.get("stop_reason")}
+    return {"environment": env, "training": training}
 
 
 def _layers_without_weights(meta: dict[str, Any]) -> dict[str, str]:
@@ -311,6 +328,14 @@ def _show_app(info: dict[str, Any]) -> None:
             s.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
     _provenance_rows(s, info.get("provenance"))
     con.print(s)
+    for section, title in (("environment", "environment (gymnasium)"), ("training", "training")):
+        if info.get(section):  # a DQNAgent's
+            t = Table(title=title, title_justify="left", show_header=False)
+            t.add_column("", style="bold")
+            t.add_column("")
+            for k, v in info[section].items():
+                t.add_row(k.replace("_", " "), "-" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v))
+            con.print(t)
 
 
 #: The ONNX op of a layer without weights (:func:`describe_onnx`'s pool, global_pool and flatten rows), as the table shows it.

@@ -544,7 +544,20 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, data)
 
 
-def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None,
+def _evaluate_agent(model_path: str, data: str | None, target: str | None, options: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """``evaluate`` of a DQNAgent file: greedy episodes of its environment (:mod:`._appagent`); DATA and --target do not apply."""
+    from ._appagent import evaluate_agent, show_agent_evaluation
+
+    for given, what in ((data, f"DATA ('{data}')"), (target, "--target")):
+        if given is not None:
+            raise UserError(f"'{model_path}' holds a DQNAgent, which is scored by playing its environment, not on a data file: drop {what} "
+                            "(--env ID plays another environment, --episodes N sets how many).")
+    result = evaluate_agent(load_model(model_path), model_path, options)
+    show_agent_evaluation(result, as_json)
+    return result
+
+
+def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_json: bool, sample_weight: str | None = None,
                  app_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Metrics of a saved model on labelled ``data``; printed as tables or JSON.
 
@@ -560,6 +573,10 @@ def run_evaluate(model_path: str, data: str, *, target: str | None, as_json: boo
     check_app_options(kind, **(app_options or {}))
     if kind is not None and sample_weight is not None:
         raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds a {kind} (an application file): drop --sample-weight.")
+    if kind == "DQNAgent":
+        return _evaluate_agent(model_path, data, target, app_options or {}, as_json)
+    if data is None:
+        raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     model = load_model(model_path)
     if kind is not None:
         result = evaluate_app(model, model_path, data, target, app_options or {})

@@ -19,9 +19,9 @@ method returns for them (the parity reference):
 * ``Forecaster``: ``X`` float32 ``(batch, window)``, each row the last
   ``window`` values of a series, oldest first; output ``forecasts``
   ``(batch, horizon)`` in series units = the rows of ``predict(series)``.
-* ``SequenceClassifier`` (feature frames), ``Recommender`` and ``SpeechRecognizer`` (its acoustic network: per-frame
-  log-probabilities): see :mod:`hiddenlayers.ship._app_graph_seq`, :mod:`hiddenlayers.ship._app_graph_rec` and
-  :mod:`hiddenlayers.ship._app_graph_ctc`.
+* ``SequenceClassifier`` (feature frames), ``Recommender``, ``SpeechRecognizer`` (its acoustic network: per-frame
+  log-probabilities) and ``DQNAgent`` (observations -> Q-values): see :mod:`hiddenlayers.ship._app_graph_seq`,
+  :mod:`hiddenlayers.ship._app_graph_rec`, :mod:`hiddenlayers.ship._app_graph_ctc` and :mod:`hiddenlayers.ship._app_graph_agent`.
 """
 
 from __future__ import annotations
@@ -34,21 +34,22 @@ import numpy as np
 from ._app_base import APP_INPUT_KEY, AppGraph, hold_scaling
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
+from ._app_graph_agent import agent_graph
 from ._app_graph_ctc import speech_graph
 from ._app_graph_rec import recommender_graph
 from ._app_graph_seq import sequence_graph
 
-ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender", "SpeechRecognizer")  # the applications export_onnx takes
+ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender", "SpeechRecognizer", "DQNAgent")  # the applications export_onnx takes
 INPUT_DTYPES = ("float32", "uint8")  # what export_onnx's input X can be: uint8 for an ImageClassifier's pixels only
 
 
 def app_kind(model: Any) -> str | None:
     """The name in ``ONNX_APPS`` of the app ``model`` is; ``None`` for anything else (a TextClassifier, though a SequenceClassifier, too)."""
-    from ..apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, SpeechRecognizer, TextClassifier
+    from ..apps import Autoencoder, DQNAgent, Forecaster, ImageClassifier, Recommender, SequenceClassifier, SpeechRecognizer, TextClassifier
 
     if isinstance(model, TextClassifier):
         return None
-    for cls in (ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer):
+    for cls in (ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer, DQNAgent):
         if isinstance(model, cls):
             return cls.__name__
     return None
@@ -65,7 +66,7 @@ def build_app_graph(model: Any, X: Any, input_dtype: str = "float32") -> AppGrap
     if kind == "ImageClassifier":
         return _image(model, X, input_dtype)
     builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster,
-               "SequenceClassifier": sequence_graph, "Recommender": recommender_graph, "SpeechRecognizer": speech_graph}[kind or ""]
+               "SequenceClassifier": sequence_graph, "Recommender": recommender_graph, "SpeechRecognizer": speech_graph, "DQNAgent": agent_graph}[kind or ""]
     return builder(model, X)
 
 

@@ -16,10 +16,10 @@ file is checked against the PyTorch model with onnxruntime and can be
 quantised to int8.
 
 The applications in ``ONNX_APPS`` (ImageClassifier, Autoencoder, Forecaster,
-SequenceClassifier, Recommender) export with their own input preprocessing in
+SequenceClassifier, Recommender, DQNAgent) export with their own input preprocessing in
 the graph and are checked against their own ``predict_proba``,
-``score_samples`` and ``predict``; their graphs are in
-:mod:`hiddenlayers.ship._app_graph` (and ``_app_graph_seq``, ``_app_graph_rec``).
+``score_samples``, ``predict`` and ``q_values``; their graphs are in
+:mod:`hiddenlayers.ship._app_graph` (and ``_app_graph_seq``, ``_app_graph_rec``, ``_app_graph_agent``).
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
 
     if not isinstance(model, (MLPClassifier, MLPRegressor)) and app_kind(model) is None:
         raise TypeError(f"export_onnx() takes a fitted {SUPPORTED}. Received: {type(model).__name__}.")
-    if not hasattr(model, "network_"):
+    if not (hasattr(model, "network_") or hasattr(model, "q_network_")):  # a DQNAgent's network is its Q-network
         raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(...) first.")
     if quantize is False and quantized_path is not None:
         raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")
