@@ -63,6 +63,8 @@ class _Group(TyperGroup):
                 warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
                 rv = super().main(args=argv, prog_name=prog_name or "hiddenlayers", complete_var=complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == EXIT_INTERRUPTED:  # Typer turns a KeyboardInterrupt into Exit(130) itself, and says nothing
+                sys.stderr.write("interrupted\n")
         except NoArgsIsHelpError as exc:
             sys.stdout.write(exc.ctx.get_help() + "\n") if exc.ctx else None
             code = 0

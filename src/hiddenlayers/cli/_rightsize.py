@@ -360,6 +360,10 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         if "no feasible trial" in str(exc):
             raise UserError(one_line(exc)) from None
         raise
+    except KeyboardInterrupt:
+        note(f"the finished trials are kept in {storage}: the same command resumes study '{study}'" if storage else
+             "the trials were in memory and are lost: pass --storage FILE.db to make a search resumable")
+        raise
     from ._train import model_state
 
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
