@@ -447,6 +447,20 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
     return LimitSampler(inner, max_latency_us)
 
 
+def resumed_seed(seed: int | None, before: int) -> int | None:
+    """The sampler's seed for a session that finds ``before`` trials in its study: ``seed`` itself for a new study.
+
+    Why: the samplers draw their first configurations at random (TPE's startup
+    trials, NSGA-II's first generation); a resumed session seeded as the first one
+    drew the same configurations again, so every resumed trial repeated an earlier
+    one and the budget it added was spent for nothing. Drawn from ``(seed, before)``:
+    still reproducible, and another resume point gives another stream.
+    """
+    if seed is None or before == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, before]).generate_state(1)[0])
+
+
 def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int | None,
                timeout: float | None, threads: int | None = 1, callbacks: list[Any] | None = None) -> None:
     """Run trials on study ``name`` until the study holds ``trials`` trials (all states).
@@ -465,9 +479,12 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     sampler = make_sampler(len(directions), seed, setup.max_latency_us)
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
-    remaining = trials - len(study.get_trials(deepcopy=False))
+    before = len(study.get_trials(deepcopy=False))
+    remaining = trials - before
     if remaining <= 0:
         return
+    if before:  # a resumed study: a sampler seeded as before would draw the earlier trials' configurations again
+        study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us)
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
         study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
@@ -475,7 +492,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
 
 
 __all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FIXED_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
-           "make_storage", "objective", "run_worker", "score_weights"]
+           "make_storage", "objective", "resumed_seed", "run_worker", "score_weights"]
 
 
 # ------------------------------------------------------- worker processes
