@@ -598,3 +598,18 @@ def test_search_ctrl_c_stops_with_one_line_and_the_way_to_resume(tmp_path, monke
         "note: the trials were in memory and are lost: pass --storage FILE.db to make a search resumable"
     assert lines[-2] == hint
     assert not (tmp_path / "found").exists() or not list((tmp_path / "found").iterdir())
+
+
+def test_search_force_replaces_the_studys_model_files(tmp_path):
+    folder = tmp_path / "found"
+    args = ("search", "iris", "--trials", "1", "--epochs", "3", "--widths", "4", "--layers", "1", "--out-dir", folder, "--study", "st", "--json")
+    first = json.loads(ok(*args).stdout)["paths"]
+    stale, other = folder / "st-trial99.safetensors", folder / "st-trial7x-trial1.safetensors"  # an earlier front's file; another study's
+    stale.write_bytes(Path(first[0]).read_bytes())
+    other.write_bytes(Path(first[0]).read_bytes())
+    Path(first[0]).rename(folder / "st-trial98.safetensors")
+    result = ok(*args, "--force")
+    paths = json.loads(result.stdout)["paths"]
+    # before: st-trial98 and st-trial99 stayed beside the new front, which --force's message says it overwrites
+    assert sorted(p.name for p in folder.iterdir()) == sorted([Path(p).name for p in paths] + [other.name])
+    assert "note: removed 2 model file(s) of study 'st' no longer chosen: st-trial98.safetensors, st-trial99.safetensors" in result.stderr
