@@ -613,3 +613,13 @@ def test_search_force_replaces_the_studys_model_files(tmp_path):
     # before: st-trial98 and st-trial99 stayed beside the new front, which --force's message says it overwrites
     assert sorted(p.name for p in folder.iterdir()) == sorted([Path(p).name for p in paths] + [other.name])
     assert "note: removed 2 model file(s) of study 'st' no longer chosen: st-trial98.safetensors, st-trial99.safetensors" in result.stderr
+
+
+def test_search_resumed_study_refusal_names_the_study_option(tmp_path):
+    storage = tmp_path / "s.db"
+    args = ("search", "iris", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1", "--storage", storage, "--study", "st",
+            "--out-dir", tmp_path / "found", "--force", "--no-check")
+    ok(*args, "--objectives", "accuracy,params")
+    # before: "... use another study_name." (search()'s parameter; the command's option is --study)
+    assert_user_error(run(*args, "--objectives", "accuracy", "--trials", "2"),
+                      "but these objectives need ['maximize']: use another --study.")

@@ -354,7 +354,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json, sample_weight=prep["w"])
     except (ValueError, TypeError) as exc:
-        raise UserError(_with_option(one_line(exc))) from None
+        raise UserError(_study_option(_with_option(one_line(exc)))) from None
     except RuntimeError as exc:
         if "no feasible trial" in str(exc):
             raise UserError(one_line(exc)) from None
@@ -366,6 +366,11 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     from ._train import model_state
 
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
+
+
+def _study_option(message: str) -> str:
+    """search()'s refusal of a resumed study in the command's words: its fix "pass a new study_name" is ``--study`` here."""
+    return message.replace("new study_name", "new --study").replace("another study_name", "another --study")
 
 
 def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
