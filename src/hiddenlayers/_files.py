@@ -141,6 +141,27 @@ def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[st
     atomic_write_bytes(path, blob)
 
 
+def foreign_format(path: str | os.PathLike[str]) -> str | None:
+    """What a file that is no safetensors file looks like (ONNX, a pickle, a zip such as ``torch.save``'s), and what reads it; None: unknown.
+
+    Why: "of another format" left the user guessing which, and what to do with an
+    .onnx file or a pickled estimator handed to ``load`` (a pickle is never opened: unpickling runs code).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if len(head) >= 3 and head[0] == 0x80 and (head[1] in (2, 3) or (head[1] in (4, 5) and head[2] == 0x95)):  # PROTO n (FRAME)
+        return ("it is a Python pickle, which is never loaded (unpickling runs code): "
+                "save the fitted model with its .save(path) to a .safetensors file, and load that.")
+    if head.startswith(b"PK\x03\x04"):
+        return ("it is a zip archive (a torch.save checkpoint?): read a checkpoint with torch.load(path, weights_only=True); "
+                "a hiddenlayers model file is written by .save(path).")
+    # ONNX's protobuf opens with ir_version (field 1, a small varint), then producer_name, opset_import or graph
+    if Path(path).suffix.lower() == ".onnx" or (len(head) >= 3 and head[0] == 0x08 and 3 <= head[1] <= 20 and head[2] in (0x12, 0x3A, 0x42)):
+        return ("it looks like an ONNX file: run it with hl.ship.OnnxModel(path) or `hiddenlayers predict FILE.onnx`, "
+                "which read .onnx files; load() reads .safetensors model files.")
+    return None
+
+
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON metadata of a model file, validated, without loading tensors."""
     from safetensors import safe_open
@@ -155,6 +176,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
             raw = fh.metadata() or {}
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise ModelFileError(
-            f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format."
+            f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): "
+            + (foreign_format(path) or "it may be truncated, corrupt or of another format.")
         ) from None
     return parse_metadata(raw.get(META_KEY), path, ModelFileError)

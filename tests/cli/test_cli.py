@@ -421,6 +421,15 @@ def test_error_corrupt_model(tmp_path, table):
     assert_user_error(run("info", tmp_path / "none.safetensors"), "does not exist")
 
 
+def test_a_pickled_model_is_named_by_info_and_predict(tmp_path, table):
+    import pickle
+
+    pkl = tmp_path / "model.pkl"
+    pkl.write_bytes(pickle.dumps({"coefs_": [1.0]}, protocol=4))
+    for args in (("info", pkl), ("predict", pkl, table)):  # before: "it may be truncated, corrupt or of another format."
+        assert_user_error(run(*args), "it is a Python pickle, which is never loaded (unpickling runs code)")
+
+
 def test_error_bad_spec(table, tmp_path):
     assert_user_error(run("train", table, "-t", "label", "--hidden", "12x", "-o", tmp_path / "m"), "layer '12x'")
 

@@ -572,3 +572,54 @@ def test_search_refuses_class_weight_and_label_smoothing_for_a_regression_target
     for option, value in (("--class-weight", "balanced"), ("--label-smoothing", "0.1")):
         assert_user_error(run("search", data, "-t", "y", "--trials", "1", "--out-dir", tmp_path / "m", "--no-check", option, value),
                           f"{option} applies to classification, and this target is regression: drop it.")
+
+
+@pytest.mark.parametrize("with_storage", [True, False])
+def test_search_ctrl_c_stops_with_one_line_and_the_way_to_resume(tmp_path, monkeypatch, with_storage):
+    from hiddenlayers.rightsize._search import run as run_module
+
+    real_end = run_module.FoldScore.on_epoch_end
+
+    def on_epoch_end(self, **kwargs):  # Ctrl-C at the second epoch of the first trial, inside the estimator's fit
+        real_end(self, **kwargs)
+        if len(self.curve) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.FoldScore, "on_epoch_end", on_epoch_end)
+    storage = tmp_path / "s.db"
+    extra = ["--storage", storage] if with_storage else []
+    result = run("search", "iris", "--trials", "4", "--epochs", "5", "--widths", "4", "--layers", "1",
+                 "--out-dir", tmp_path / "found", "--study", "st", *extra)
+    # before: the fit took Ctrl-C as "stop this fit", and the search ran its 4 trials and exited 0
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == "interrupted" and "Traceback" not in result.output
+    hint = f"note: the finished trials are kept in {storage}: the same command resumes study 'st'" if with_storage else \
+        "note: the trials were in memory and are lost: pass --storage FILE.db to make a search resumable"
+    assert lines[-2] == hint
+    assert not (tmp_path / "found").exists() or not list((tmp_path / "found").iterdir())
+
+
+def test_search_force_replaces_the_studys_model_files(tmp_path):
+    folder = tmp_path / "found"
+    args = ("search", "iris", "--trials", "1", "--epochs", "3", "--widths", "4", "--layers", "1", "--out-dir", folder, "--study", "st", "--json")
+    first = json.loads(ok(*args).stdout)["paths"]
+    stale, other = folder / "st-trial99.safetensors", folder / "st-trial7x-trial1.safetensors"  # an earlier front's file; another study's
+    stale.write_bytes(Path(first[0]).read_bytes())
+    other.write_bytes(Path(first[0]).read_bytes())
+    Path(first[0]).rename(folder / "st-trial98.safetensors")
+    result = ok(*args, "--force")
+    paths = json.loads(result.stdout)["paths"]
+    # before: st-trial98 and st-trial99 stayed beside the new front, which --force's message says it overwrites
+    assert sorted(p.name for p in folder.iterdir()) == sorted([Path(p).name for p in paths] + [other.name])
+    assert "note: removed 2 model file(s) of study 'st' no longer chosen: st-trial98.safetensors, st-trial99.safetensors" in result.stderr
+
+
+def test_search_resumed_study_refusal_names_the_study_option(tmp_path):
+    storage = tmp_path / "s.db"
+    args = ("search", "iris", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1", "--storage", storage, "--study", "st",
+            "--out-dir", tmp_path / "found", "--force", "--no-check")
+    ok(*args, "--objectives", "accuracy,params")
+    # before: "... use another study_name." (search()'s parameter; the command's option is --study)
+    assert_user_error(run(*args, "--objectives", "accuracy", "--trials", "2"),
+                      "but these objectives need ['maximize']: use another --study.")

@@ -79,6 +79,15 @@ def test_summary_prints_a_table_with_warnings(rng):
     assert "2 of 4 ReLU units are dead" in text
 
 
+def test_summary_off_a_terminal_prints_whole_cells(rng, capsys, monkeypatch):
+    """Printed to a pipe or a log (no console given), the table is not squeezed into 80 columns of ellipses."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    summary(_net(), rng.uniform(size=(200, 2)).astype(np.float32))
+    text = capsys.readouterr().out
+    # before: "│ hid… │ den… │ relu │ ..." under the header "lay…", "kind", "act…"
+    assert "…" not in text and "hidden1" in text and "activation" in text and "eff. rank" in text
+
+
 def test_one_row_judges_activity_not_variation():
     """One row cannot show that a unit is constant: a ReLU unit active on it is alive, a saturated tanh unit is saturated."""
     s = layer_stats(np.array([[0.0, 1.0, 2.0, -1.0]]), "relu")

@@ -118,6 +118,41 @@ def test_unreadable_files(saved: Path, tmp_path: Path, kind: str) -> None:
         hl.load(bad)
 
 
+def _onnx_bytes() -> bytes:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Relu", ["X"], ["Y"])], "g",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", 2])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", 2])])
+    return helper.make_model(graph, producer_name="pytorch", opset_imports=[helper.make_opsetid("", 18)]).SerializeToString()
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_a_pickle_is_named_and_never_opened(tmp_path: Path, protocol: int) -> None:
+    import pickle
+
+    bad = tmp_path / "model.pkl"
+    bad.write_bytes(pickle.dumps({"coefs_": [1.0, 2.0]}, protocol=protocol))
+    # before: "... it may be truncated, corrupt or of another format." (which one, and what to do, unsaid)
+    with pytest.raises(hl.ModelFileError, match=r"it is a Python pickle, which is never loaded \(unpickling runs code\): save the fitted "
+                       r"model with its \.save\(path\) to a \.safetensors file, and load that\.$"):
+        hl.load(bad)
+
+
+def test_a_torch_checkpoint_and_an_onnx_file_are_named(tmp_path: Path) -> None:
+    ckpt = tmp_path / "ckpt.pt"
+    torch.save({"w": torch.zeros(2)}, ckpt)
+    with pytest.raises(hl.ModelFileError, match=r"it is a zip archive \(a torch\.save checkpoint\?\): read a checkpoint with "
+                       r"torch\.load\(path, weights_only=True\)"):
+        hl.load(ckpt)
+    for name in ("model.onnx", "renamed.safetensors"):  # by its suffix, and by its first bytes
+        path = tmp_path / name
+        path.write_bytes(_onnx_bytes())
+        with pytest.raises(hl.ModelFileError, match=r"it looks like an ONNX file: run it with hl\.ship\.OnnxModel\(path\) or "
+                           r"`hiddenlayers predict FILE\.onnx`"):
+            hl.load(path)
+
+
 def test_truncated_tensor_data(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "short.safetensors"
     bad.write_bytes(saved.read_bytes()[:-8])  # header intact, last tensor cut

@@ -63,6 +63,8 @@ class _Group(TyperGroup):
                 warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
                 rv = super().main(args=argv, prog_name=prog_name or "hiddenlayers", complete_var=complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == EXIT_INTERRUPTED:  # Typer turns a KeyboardInterrupt into Exit(130) itself, and says nothing
+                sys.stderr.write("interrupted\n")
         except NoArgsIsHelpError as exc:
             sys.stdout.write(exc.ctx.get_help() + "\n") if exc.ctx else None
             code = 0
@@ -716,7 +718,7 @@ def search(
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before the search (see `hiddenlayers check`).")] = False,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing model files / HTML page.")] = False,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Replace the study's model files in --out-dir (an earlier search's files no longer chosen are removed) and the HTML page.")] = False,
     json: Json = False,
 ) -> None:
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.

@@ -36,7 +36,9 @@ def read_header(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise UserError(f"model file '{p}' does not exist: check the path, or train one with `hiddenlayers train`.")
     if p.is_dir():
         raise UserError(f"'{p}' is a folder, not a model file: give the path of a .safetensors file.")
-    bad = f"'{p}' is not a readable safetensors model file: it may be truncated, corrupt or of another format."
+    from .._files import foreign_format
+
+    bad = f"'{p}' is not a readable safetensors model file: " + (foreign_format(p) or "it may be truncated, corrupt or of another format.")
     with p.open("rb") as fh:
         head = fh.read(8)
         if len(head) < 8:

@@ -7,7 +7,6 @@ Heavy imports (PyTorch, Optuna, onnxruntime) happen inside each function, so
 from __future__ import annotations
 
 import contextlib
-import glob
 import io
 import math
 import re
@@ -363,14 +362,23 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json, sample_weight=prep["w"])
     except (ValueError, TypeError) as exc:
-        raise UserError(_with_option(one_line(exc))) from None
+        raise UserError(_study_option(_with_option(one_line(exc)))) from None
     except RuntimeError as exc:
         if "no feasible trial" in str(exc):
             raise UserError(one_line(exc)) from None
         raise
+    except KeyboardInterrupt:
+        note(f"the finished trials are kept in {storage}: the same command resumes study '{study}'" if storage else
+             "the trials were in memory and are lost: pass --storage FILE.db to make a search resumable")
+        raise
     from ._train import model_state
 
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
+
+
+def _study_option(message: str) -> str:
+    """search()'s refusal of a resumed study in the command's words: its fix "pass a new study_name" is ``--study`` here."""
+    return message.replace("new study_name", "new --study").replace("another study_name", "another --study")
 
 
 def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
@@ -401,7 +409,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
-    old = sorted(folder.glob(f"{glob.escape(study)}-trial*.safetensors")) if folder.is_dir() else []
+    old = _study_files(folder, study)
     if old and not force:
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
     if html is not None:
@@ -465,11 +473,20 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
     return t.matrix, prep, pre
 
 
+def _study_files(folder: Path, study: str) -> list[Path]:
+    """The model files ``STUDY-trialN.safetensors`` of study ``study`` in ``folder`` (not another study's whose name starts alike)."""
+    import re
+
+    pattern = re.compile(rf"{re.escape(study)}-trial\d+\.safetensors")
+    return sorted(p for p in folder.glob("*.safetensors") if pattern.fullmatch(p.name)) if folder.is_dir() else []
+
+
 def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
     """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
 
     The summary's ``sample_weight`` is the ``--sample-weight`` column's name (``false`` without one).
     """
+    earlier = _study_files(folder, study)  # there only under --force (refused before the search otherwise)
     paths = []
     for row, model in zip(found.rows, found.models):
         path = folder / f"{study}-trial{row['trial']}.safetensors"
@@ -478,6 +495,11 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
         model.save(path)
         paths.append(str(path))
     found.paths = paths
+    stale = [f for f in earlier if str(f) not in paths]
+    for f in stale:  # --force replaces the study's model files: an earlier front's left beside the new one read as part of it
+        f.unlink(missing_ok=True)
+    if stale:
+        note(f"removed {len(stale)} model file(s) of study '{study}' no longer chosen: {', '.join(f.name for f in stale)}")
     if html is not None:
         found.save_html(html)
     summary = {**found.to_dict(), "html": html}

@@ -15,7 +15,6 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
 
     >>> summary(clf, X)  # a fitted model; prints the table  # doctest: +SKIP
     """
-    from rich.console import Console
     from rich.table import Table
 
     from ._record import record
@@ -32,7 +31,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
             s.name, rec.kinds.get(s.name, "?"), s.activation or "unknown", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
             s.active_text, dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
         )
-    console = console or Console()
+    console = console or _default_console()
     console.print(table)
     note = unknown_activation_note({s.name: s.dead_rule for s in stats})
     if note:
@@ -41,6 +40,18 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
         for w in s.warnings():
             console.print(f"[yellow]warning:[/yellow] {w}")
     return stats
+
+
+def _default_console() -> Any:
+    """Rich's console on stdout; off a terminal (a log file, a pipe, a script's captured output) 160 columns wide, not Rich's 80.
+
+    Why: eleven columns in 80 characters were cut to an ellipsis each ("hid…", "den…"),
+    so the layer names, kinds and figures could not be read where summaries are kept.
+    """
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal or console.is_jupyter else Console(width=160)
 
 
 __all__ = ["summary"]

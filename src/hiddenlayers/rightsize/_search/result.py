@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .run import AVERAGED_ATTR, FIXED_ATTR, TrialSetup, build_estimator
+from .run import AVERAGED_ATTR, FIXED_ATTR, TrialSetup, build_estimator, fit_or_interrupt
 from .scoring import scoring_text
 from .space import RATE, is_rate_name
 
@@ -313,14 +313,10 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         space=setup.space,
     )
     if refit:
-        import warnings
-
         for r in rows[:max_saved]:
             # all the data, for as many epochs as the trial's mean fold curve needed to peak
             model = build_estimator(r, setup, None, epochs=r["best_epoch"] or setup.max_epochs)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(*data, sample_weight=setup.sample_weight)
+            fit_or_interrupt(model, *data, setup.sample_weight)  # Ctrl-C: no half-trained model saved as the chosen one
             result.models.append(model)
             if save_dir is not None:
                 path = Path(save_dir) / f"{name}-trial{r['trial']}.safetensors"

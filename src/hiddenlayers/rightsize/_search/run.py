@@ -304,6 +304,53 @@ def latency_conditions() -> dict[str, int | None]:
     return {"torch_threads": torch.get_num_threads(), "blas_threads": blas_threads()}
 
 
+def fit_or_interrupt(model: Any, X: Any, y: Any, sample_weight: Any) -> None:
+    """Fit ``model`` (its warnings silenced); a Ctrl-C the fit caught goes on as ``KeyboardInterrupt``.
+
+    Why: the estimator's fit takes Ctrl-C as "stop here, keep the best weights"
+    (``stop_reason_ == "interrupted"``), which is right for one fit and wrong for a search:
+    the search went on with the next trial and scored the cut one as if it had finished.
+    Raised here, Optuna marks the trial failed and the search stops (resumable from its storage).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y, sample_weight=sample_weight)
+    if getattr(model, "stop_reason_", None) == "interrupted":
+        raise KeyboardInterrupt
+
+
+class QuietInterrupt:
+    """A logging filter for Optuna's trial log: drops its two "Trial N failed" records of a KeyboardInterrupt (and the traceback).
+
+    Why: Ctrl-C is the user's own act; the command says "interrupted" in one line,
+    and Optuna's warning printed a 40-line traceback before it.
+    """
+
+    def __init__(self) -> None:
+        self.muted: str | None = None  # "Trial N failed with value": the record Optuna logs after the interrupt's
+
+    def filter(self, record: Any) -> bool:
+        info, text = record.exc_info, record.getMessage()
+        if info and isinstance(info[1], KeyboardInterrupt):
+            self.muted = text.split(" failed", 1)[0] + " failed with value"
+            return False
+        return not (self.muted is not None and text.startswith(self.muted))
+
+
+@contextlib.contextmanager
+def quiet_interrupts() -> Any:
+    """:class:`QuietInterrupt` on Optuna's optimize logger inside the block."""
+    import logging
+
+    logger = logging.getLogger("optuna.study._optimize")
+    quiet = QuietInterrupt()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def objective(trial: Any, setup: TrialSetup) -> Any:
     """Train one configuration on every fold; return the objective values (score first)."""
     import optuna
@@ -338,9 +385,7 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial) if i == 0 else None
         model = build_estimator(cfg, setup, [scorer] + ([stop] if stop else []))
         scorer.model = model
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(setup.X[tr], setup.y[tr], sample_weight=None if sw is None else sw[tr])
+        fit_or_interrupt(model, setup.X[tr], setup.y[tr], None if sw is None else sw[tr])
         curves.append(scorer.curve)
         if stop is not None:  # the first fold screens: peers compare against it
             trial.set_user_attr("curve", [float(v) if v == v else None for v in scorer.curve])
@@ -403,6 +448,20 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
     return LimitSampler(inner, max_latency_us)
 
 
+def resumed_seed(seed: int | None, before: int) -> int | None:
+    """The sampler's seed for a session that finds ``before`` trials in its study: ``seed`` itself for a new study.
+
+    Why: the samplers draw their first configurations at random (TPE's startup
+    trials, NSGA-II's first generation); a resumed session seeded as the first one
+    drew the same configurations again, so every resumed trial repeated an earlier
+    one and the budget it added was spent for nothing. Drawn from ``(seed, before)``:
+    still reproducible, and another resume point gives another stream.
+    """
+    if seed is None or before == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, before]).generate_state(1)[0])
+
+
 def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int | None,
                timeout: float | None, threads: int | None = 1, callbacks: list[Any] | None = None) -> None:
     """Run trials on study ``name`` until the study holds ``trials`` trials (all states).
@@ -421,16 +480,20 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     sampler = make_sampler(len(directions), seed, setup.max_latency_us)
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
-    remaining = trials - len(study.get_trials(deepcopy=False))
+    before = len(study.get_trials(deepcopy=False))
+    remaining = trials - before
     if remaining <= 0:
         return
+    if before:  # a resumed study: a sampler seeded as before would draw the earlier trials' configurations again
+        study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us)
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
-    study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
-                   catch=(ValueError, FloatingPointError), gc_after_trial=False)
+    with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
+        study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
+                       catch=(ValueError, FloatingPointError), gc_after_trial=False)
 
 
-__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FIXED_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "make_folds",
-           "make_storage", "objective", "run_worker", "score_weights"]
+__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FIXED_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
+           "make_storage", "objective", "resumed_seed", "run_worker", "score_weights"]
 
 
 # ------------------------------------------------------- worker processes

@@ -240,8 +240,12 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
         check_resumed_scoring(study, setup, storage)  # before any trial: a resumed study's scores must rank with ours
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
-            run_worker(setup, store, name, directions, trials, seed, timeout, threads=None,
-                       callbacks=[_ProgressCallback(trials)] if progress else [])
+            bars = [_ProgressCallback(trials)] if progress else []
+            try:
+                run_worker(setup, store, name, directions, trials, seed, timeout, threads=None, callbacks=bars)
+            finally:  # Ctrl-C included: a live bar left running swallowed what the command printed after it
+                for bar in bars:
+                    bar.progress.stop()
         else:
             _run_processes(setup, storage, name, directions, trials, seed, timeout, workers, progress, study)
         if temporary:  # the journal is ours and goes on exit: keep the trials in memory

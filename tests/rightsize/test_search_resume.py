@@ -1,0 +1,36 @@
+"""A resumed search draws new configurations: its sampler is not seeded as the session that began the study."""
+
+from __future__ import annotations
+
+import optuna
+
+from hiddenlayers.rightsize import SearchSpace, search
+from hiddenlayers.rightsize._search.run import resumed_seed
+
+SPACE = SearchSpace(layers=(1, 3), widths=(4, 8, 16, 32, 64), batch_sizes=(16, 32, 64), learning_rate_init=(1e-3, 3e-2))
+
+
+def _configs(storage: str, name: str) -> list[tuple]:
+    study = optuna.load_study(study_name=name, storage=storage)
+    return [tuple(sorted(t.params.items())) for t in study.trials]
+
+
+def test_a_resumed_search_does_not_repeat_the_first_sessions_trials(iris, tmp_path) -> None:
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    for objectives in (("score",), ("score", "params")):  # TPE's startup trials, NSGA-II's first generation
+        name = "-".join(objectives)
+        for total in (3, 6):  # a search of 3, then resumed to 6
+            search(X, y, objectives=objectives, trials=total, space=SPACE, max_epochs=1, cv=1, storage=storage, study_name=name,
+                   refit=False, random_state=0)
+        configs = _configs(storage, name)
+        assert len(configs) == 6
+        # before: trials 3-5 drew exactly the configurations of trials 0-2 (same seed, same random stream)
+        assert configs[3:] != configs[:3]
+        assert not set(configs[3:]) <= set(configs[:3])
+
+
+def test_resumed_seed_is_the_seed_for_a_new_study_and_reproducible_otherwise() -> None:
+    assert resumed_seed(7, 0) == 7 and resumed_seed(None, 5) is None
+    assert resumed_seed(7, 3) == resumed_seed(7, 3) != 7
+    assert len({resumed_seed(7, n) for n in range(1, 50)} | {resumed_seed(8, n) for n in range(1, 50)}) == 98
