@@ -206,3 +206,34 @@ def test_the_delta_of_the_negative_class_is_negated_and_the_flag_is_checked(canc
     np.testing.assert_allclose(l_neg, -l_pos)
     with pytest.raises(TypeError, match="return_convergence_delta must be True or False"):
         attribute(clf, X[:4], target="benign", return_convergence_delta="yes")
+
+
+@pytest.mark.parametrize("where", ["weight", "head_bias"])
+def test_a_diverged_network_is_refused_not_attributed(rng, where):
+    """NaN in one weight (or the head's bias): the outputs are NaN, yet the path gradients are mostly
+    (or all) finite, so integrated gradients came back as numbers and the NaN delta warned nothing."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    with torch.no_grad():
+        if where == "weight":
+            net[0].weight[0, 0] = float("nan")
+        else:
+            net[2].bias[1] = float("inf")
+    X = rng.normal(size=(8, 4)).astype(np.float32)
+    calls = {
+        "attribute": lambda: attribute(net, X, target=1),
+        "layer_attribution": lambda: layer_attribution(net, X, "1", target=1),
+        "neuron_attribution": lambda: neuron_attribution(net, X, "1", 2),
+        "feature_importance": lambda: feature_importance(net, X),
+    }
+    for name, call in calls.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the refusal, not a warning beside numbers
+            with pytest.raises(ValueError, match=r"^the model.s output on X holds NaN or infinite values .* diverged") as info:
+                call()
+        assert "attributions would be meaningless" in str(info.value), name
+    # a finite network still attributes after the check
+    with torch.no_grad():
+        net[0].weight[0, 0] = 0.5
+        net[2].bias[1] = 0.0
+    assert np.isfinite(attribute(net, X, target=1)).all()

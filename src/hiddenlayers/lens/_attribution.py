@@ -7,6 +7,8 @@
 Baseline: zeros of the network's input (or the given number, ``(features,)`` row or
 ``(n, features)`` array, in the units of ``X``: for a model whose ``network_input``
 rescales rows, such as an Autoencoder, the baseline is rescaled the same way).
+A network whose output on ``X`` or the baseline is NaN or inf (diverged) is refused, as
+:func:`~hiddenlayers.lens.record` refuses it: its path gradients may still be finite numbers.
 ``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
@@ -108,7 +110,28 @@ def _setup(
     if not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
+    _check_finite_output(target.module, x, base)
     return target.module, x, base
+
+
+def _check_finite_output(module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor) -> None:
+    """Raise :class:`~hiddenlayers.lens._record.NonFiniteActivations` when the model's output on ``x`` or the baseline is not finite.
+
+    Why: ``x`` and the baseline were checked finite, so a NaN or inf output means the network diverged;
+    the gradients along the path may still be finite, so integrated gradients would come back as numbers
+    (and the convergence delta as NaN, which no tolerance catches), as record() refuses such a network.
+    """
+    from ._record import NonFiniteActivations, _first_tensor
+
+    with torch.no_grad():
+        for what, t in (("X", x), ("the baseline", base)):
+            out = _first_tensor(module(t))
+            if out is not None and out.is_floating_point() and not bool(torch.isfinite(out).all()):
+                raise NonFiniteActivations(
+                    f"the model's output on {what} holds NaN or infinite values from finite input: the network has diverged "
+                    "(or its input overflows its dtype), so its attributions would be meaningless; retrain it with a lower "
+                    "learning rate or scaled inputs before attributing."
+                )
 
 
 def _in_eval_mode(fn: F) -> F:
