@@ -16,12 +16,16 @@ Rows must correspond: row ``i`` of ``X`` and ``Y`` is the same example.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from ._record import Recording
 
 
 def _mat(a: Any, name: str) -> Tensor:
@@ -115,17 +119,17 @@ class CKAResult:
         return f"CKAResult({len(self.rows)}x{len(self.cols)}, unbiased={self.unbiased})"
 
 
-def cka_matrix(A: dict[str, Any], B: dict[str, Any] | None = None, *, unbiased: bool = False) -> CKAResult:
+def cka_matrix(A: Mapping[str, Any] | Recording, B: Mapping[str, Any] | Recording | None = None, *, unbiased: bool = False) -> CKAResult:
     """CKA between every representation of ``A`` and of ``B`` (``B=None``: ``A`` with itself).
 
-    ``A``/``B``: ``{name: (n_rows, features) array}``, the same rows in each; an
-    empty dict is refused (an empty matrix would read as "nothing to compare").
+    ``A``/``B``: ``{name: (n_rows, features) array}`` (any mapping), the same rows in each, or a
+    :class:`~hiddenlayers.lens.Recording` as :func:`~hiddenlayers.lens.record` returns it, read per
+    example as :func:`layer_similarity` reads it (``Recording.features``: conv/recurrent layers averaged
+    over space/time); an empty one is refused (an empty matrix would read as "nothing to compare").
     """
     same = B is None
-    B = A if B is None else B
-    for side, reps in (("A", A), ("B", B)):
-        if not isinstance(reps, dict) or not reps:
-            raise ValueError(f"cka_matrix needs {side} as a non-empty dict {{name: (n_rows, features) array}}. Received: {reps!r:.60}.")
+    A = _representations(A, "A")
+    B = A if B is None else _representations(B, "B")
     ra, rb = list(A), list(B)
     M = np.zeros((len(ra), len(rb)))
     for i, a in enumerate(ra):
@@ -135,6 +139,20 @@ def cka_matrix(A: dict[str, Any], B: dict[str, Any] | None = None, *, unbiased: 
             else:
                 M[i, j] = cka(A[a], B[b], unbiased=unbiased)
     return CKAResult(ra, rb, M, unbiased)
+
+
+def _representations(reps: Any, side: str) -> Mapping[str, Any]:
+    """``reps`` as ``{name: (n_rows, features)}``: a Recording per example, any other mapping as given; empty or not a mapping: one line."""
+    from ._record import Recording
+
+    if isinstance(reps, Recording):
+        reps = {n: reps.features(n) for n in reps}
+    if not isinstance(reps, Mapping) or not reps:
+        raise ValueError(
+            f"cka_matrix needs {side} as a non-empty dict {{name: (n_rows, features) array}} or a Recording "
+            f"(hl.lens.record(model, X)). Received: {reps!r:.60}."
+        )
+    return reps
 
 
 def layer_similarity(
