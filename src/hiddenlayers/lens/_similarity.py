@@ -177,17 +177,17 @@ def layer_similarity(
     not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
-    from ._target import check_max_rows, n_rows, sample_index, take_rows
+    from ._target import check_max_rows, count_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
-    idx = sample_index(n_rows(X), max_rows, 0)
+    idx = sample_index(count_rows(X), max_rows, 0)
     X_use = take_rows(X, idx)
     rec_a = record(model, X_use, layers)
     feats_a = {n: rec_a.features(n) for n in rec_a}
     if other is None and X_other is None:
         return cka_matrix(feats_a, unbiased=unbiased)
     if X_other is not None:
-        n_a, n_b = int(X.shape[0]), int(X_other.shape[0])
+        n_a, n_b = count_rows(X), count_rows(X_other)
         if n_a != n_b:
             raise ValueError(
                 f"X_other must hold the same examples as X, row for row (CKA compares paired rows). Received {n_a} and {n_b} rows; "

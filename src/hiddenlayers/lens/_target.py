@@ -232,6 +232,13 @@ def n_rows(X: Any) -> int:
     return int(shape[0])
 
 
+def count_rows(X: Any) -> int:
+    """The rows of ``X`` as :func:`n_rows` counts them, and of a list of examples (an application's texts or
+    sequences: ``len(X)``), for functions that draw rows before :func:`~hiddenlayers.lens.record`, which
+    reads such a list through the model (a plain module's list is refused there, in one line)."""
+    return len(X) if isinstance(X, list) else n_rows(X)
+
+
 def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) -> np.ndarray | None:
     """Sorted indices of ``cap`` rows of ``n`` drawn at random, or None when every row fits under ``cap``.
 
@@ -245,9 +252,11 @@ def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) ->
 
 
 def take_rows(X: Any, idx: np.ndarray | None) -> Any:
-    """Rows ``idx`` of ``X`` (an array, tensor, sparse matrix or DataFrame, by position); ``X`` itself for None."""
+    """Rows ``idx`` of ``X`` (an array, tensor, sparse matrix, DataFrame or list of examples, by position); ``X`` itself for None."""
     if idx is None:
         return X
+    if isinstance(X, list):  # an application's texts or sequences (see count_rows)
+        return [X[int(i)] for i in idx]
     if hasattr(X, "iloc"):
         return X.iloc[idx]
     if isinstance(X, Tensor):
@@ -261,6 +270,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]
