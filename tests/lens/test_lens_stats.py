@@ -213,3 +213,21 @@ def test_a_wide_layer_of_a_few_directions_is_low_dimensional_not_one_dimensional
     (w1,) = layer_stats(line, "identity", name="h").warnings()
     assert w1.startswith("h: the representation is nearly one-dimensional (effective rank 1.0 of 100 units)")
     assert layer_stats(rng.normal(size=(300, 8)) @ rng.normal(size=(8, 100)), "identity").warnings() == []  # 8 of 100: no warning
+
+
+def test_summary_keeps_layer_names_whole_and_prints_in_full_to_a_pipe(rng, capsys):
+    """Printed to a pipe or log file (Rich's default 80 columns), every layer name was cut to 'hid…',
+    the same for hidden1 and hidden2, and every header and number to its first letters."""
+    from rich.console import Console
+
+    X = rng.uniform(size=(50, 2)).astype(np.float32)
+    summary(_net(), X)  # no console: pytest's captured stdout is not a terminal, as a pipe is not
+    out = capsys.readouterr().out
+    for word in ("hidden1", "hidden2", "activation", "saturated", "sparsity", "eff. rank", "tanh"):
+        assert word in out, word
+    assert "…" not in out
+    buf = io.StringIO()  # a console the caller sized keeps its width, but never cuts a layer's name
+    summary(_net(), X, console=Console(file=buf, width=60))
+    narrow = buf.getvalue()
+    assert "hidden1" in narrow and "hidden2" in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 60

@@ -23,8 +23,11 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
     rec = record(model, X, layers, stream=stream, sample=1)
     stats = list(rec.stats.values())
     table = Table(title=f"hidden layers on {rec.n_rows} rows", title_justify="left")
+    longest = max((len(s.name) for s in stats), default=5)
     for col in ("layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "eff. rank"):
-        table.add_column(col, justify="left" if col in ("layer", "kind", "activation") else "right")
+        # a layer's name is never cut to "hid…" (hidden1 and hidden2 would read the same): Rich narrows the others first
+        table.add_column(col, justify="left" if col in ("layer", "kind", "activation") else "right",
+                         min_width=min(longest, 40) if col == "layer" else None, no_wrap=True)
     for s in stats:
         dead = f"[red]{s.n_dead}[/red]" if s.n_dead else "0"
         sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
@@ -32,7 +35,12 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
             s.name, rec.kinds.get(s.name, "?"), s.activation or "unknown", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
             s.active_text, dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
         )
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal and not console.is_jupyter:
+            # a pipe or log file has no width to fit: Rich's default 80 columns cut every header and number to "…"
+            wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+            console = Console(width=max(console.width, wide))
     console.print(table)
     note = unknown_activation_note({s.name: s.dead_rule for s in stats})
     if note:
