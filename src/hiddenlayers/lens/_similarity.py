@@ -85,6 +85,10 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
     >>> round(cka(h1, h1), 6)
     1.0
     """
+    from ._target import refuse_model
+
+    refuse_model(X, "X", "cka")
+    refuse_model(Y, "Y", "cka")
     Xt, Yt = _mat(X, "X"), _mat(Y, "Y")
     if Xt.shape[0] != Yt.shape[0]:
         raise ValueError(

@@ -215,6 +215,9 @@ def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str
     NaN or inf in ``h`` raises: compared with the threshold they read as
     "never active", so a diverged layer would be reported as dead units.
     """
+    from ._target import refuse_model
+
+    refuse_model(h, "h", "layer_stats")
     t = torch.as_tensor(np.asarray(h)) if not isinstance(h, Tensor) else h
     if t.ndim != 2:
         raise ValueError(f"h must be a (samples, units) matrix. Received shape {tuple(t.shape)}.")

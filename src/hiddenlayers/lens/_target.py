@@ -90,6 +90,20 @@ def _is_estimator(model: Any) -> bool:
     return _network_of(model) is not None or (hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes"))
 
 
+def refuse_model(value: Any, name: str, func: str) -> None:
+    """Raise a one-line ``TypeError`` when ``value`` (an argument meant to hold activations) is a model.
+
+    :func:`~hiddenlayers.lens.cka`, :func:`~hiddenlayers.lens.layer_stats` and
+    :func:`~hiddenlayers.lens.top_activating` take recorded activations, while their neighbours take a
+    model and X: a model there read as an array of objects ("can't convert np.ndarray of type numpy.object_").
+    """
+    if isinstance(value, nn.Module) or _is_estimator(value):
+        raise TypeError(
+            f"{func} takes activations, {name} as a (n_rows, units) array; received a model ({type(value).__name__}). "
+            f"Record them first: acts = hl.lens.record(model, X); {func}(acts['layer name'], ...)."
+        )
+
+
 def _looks_fitted(model: Any) -> bool:
     """scikit-learn's rule: a fitted estimator has attributes ending in one underscore."""
     return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
@@ -270,6 +284,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]
