@@ -273,3 +273,29 @@ def test_text_classifier_records_embedding_over_time_and_lstm() -> None:
     assert quiet_summary(clf, texts) == ["hidden1", "hidden2", "hidden3"]
     html_text = hl.lens.report(clf, texts, y, units_per_layer=3).html
     assert "attribution needs real-valued inputs; this model reads integer ids (embeddings)" in html_text
+
+
+def test_lens_functions_that_draw_rows_take_an_applications_list_of_examples() -> None:
+    """record, summary and probe read a TextClassifier's list of texts (a SequenceClassifier's list of sequences);
+    layer_similarity, project and domain_shift refused the same list ('X is a list: pass the rows as one array')."""
+    text = pytest.importorskip("hiddenlayers.apps._text")
+    texts = ["good movie great fun", "bad boring awful", "great acting good plot", "awful bad film"] * 15
+    y = np.array([1, 0, 1, 0] * 15)
+    clf = text.TextClassifier("embed8,lstm8,6", max_iter=2, early_stopping=False, random_state=0).fit(texts, y)
+    as_array = np.asarray(texts)  # an array of strings was the workaround
+    np.testing.assert_allclose(hl.lens.layer_similarity(clf, texts).matrix, hl.lens.layer_similarity(clf, as_array).matrix)
+    paired = hl.lens.layer_similarity(clf, texts, X_other=[t.upper() for t in texts])
+    assert np.allclose(np.diag(paired.matrix), 1.0)  # the vocabulary is lower-cased: the same rows
+    proj = hl.lens.project(clf, texts, max_rows=20)
+    assert len(proj.rows) == 20 and proj["hidden2"].shape == (20, 2)
+    np.testing.assert_allclose(proj["hidden2"], hl.lens.project(clf, as_array, max_rows=20)["hidden2"])
+    shift = hl.lens.domain_shift(clf, texts[:30], texts[30:], y_target=y[30:], n_permutations=20, max_rows=25)
+    assert (shift.n_source, shift.n_target) == (25, 25)
+    seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(int(rng.integers(5, 12)), 3)).astype(np.float32) for _ in range(40)]  # varying lengths: no one array
+    sc = seq.SequenceClassifier("gru8,6", max_iter=2, early_stopping=False, random_state=0).fit(seqs, y[:40])
+    sim = hl.lens.layer_similarity(sc, seqs, max_rows=30)
+    assert sim.rows == ["hidden1", "hidden2"] and np.allclose(np.diag(sim.matrix), 1.0)
+    with pytest.raises(TypeError, match="X is a list: pass the rows as one"):  # a plain module still says what to pass
+        hl.lens.layer_similarity(torch.nn.Sequential(torch.nn.Linear(2, 3)), [[0.0, 1.0], [1.0, 0.0]])

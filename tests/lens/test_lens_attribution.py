@@ -206,3 +206,53 @@ def test_the_delta_of_the_negative_class_is_negated_and_the_flag_is_checked(canc
     np.testing.assert_allclose(l_neg, -l_pos)
     with pytest.raises(TypeError, match="return_convergence_delta must be True or False"):
         attribute(clf, X[:4], target="benign", return_convergence_delta="yes")
+
+
+@pytest.mark.parametrize("where", ["weight", "head_bias"])
+def test_a_diverged_network_is_refused_not_attributed(rng, where):
+    """NaN in one weight (or the head's bias): the outputs are NaN, yet the path gradients are mostly
+    (or all) finite, so integrated gradients came back as numbers and the NaN delta warned nothing."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    with torch.no_grad():
+        if where == "weight":
+            net[0].weight[0, 0] = float("nan")
+        else:
+            net[2].bias[1] = float("inf")
+    X = rng.normal(size=(8, 4)).astype(np.float32)
+    calls = {
+        "attribute": lambda: attribute(net, X, target=1),
+        "layer_attribution": lambda: layer_attribution(net, X, "1", target=1),
+        "neuron_attribution": lambda: neuron_attribution(net, X, "1", 2),
+        "feature_importance": lambda: feature_importance(net, X),
+    }
+    for name, call in calls.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the refusal, not a warning beside numbers
+            with pytest.raises(ValueError, match=r"^the model.s output on X holds NaN or infinite values .* diverged") as info:
+                call()
+        assert "attributions would be meaningless" in str(info.value), name
+    # a finite network still attributes after the check
+    with torch.no_grad():
+        net[0].weight[0, 0] = 0.5
+        net[2].bias[1] = 0.0
+    assert np.isfinite(attribute(net, X, target=1)).all()
+
+
+def test_neuron_attribution_of_a_conv_channel_is_its_mean_over_positions_and_complete(rng):
+    """A conv layer's unit 3 (a channel) failed inside Captum ('grad can be implicitly created only for scalar
+    outputs'); unit 5 of 4 channels passed the check (it read the width) and failed with an IndexError."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Tanh(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    X = rng.normal(size=(5, 1, 8, 8)).astype(np.float32)
+    a = neuron_attribution(net, X, "1", 3, n_steps=300)
+    assert a.shape == X.shape
+    with torch.no_grad():
+        gap = (net[:2](torch.from_numpy(X))[:, 3].mean((1, 2)) - net[:2](torch.zeros(1, 1, 8, 8))[:, 3].mean((1, 2))).numpy()
+    np.testing.assert_allclose(a.reshape(5, -1).sum(1), gap, rtol=1e-2, atol=1e-4)  # completeness of the channel's mean
+    one = neuron_attribution(net, X, "1", (3, 2, 4))  # Captum's own form: one position
+    assert one.shape == X.shape and np.abs(one[:, 0, 5:, :]).max() == 0.0  # its 3x3 window starts at row 2: rows 5.. untouched
+    with pytest.raises(ValueError, match=r"unit must be in 0..3 for layer '1'. Received: unit=5."):
+        neuron_attribution(net, X, "1", 5)
+    with pytest.raises(ValueError, match=r"unit=\(3, 9, 0\) is not a position of layer '1'.s output, shape \(4, 6, 6\)"):
+        neuron_attribution(net, X, "1", (3, 9, 0))

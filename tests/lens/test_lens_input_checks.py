@@ -482,3 +482,22 @@ def test_a_model_with_stored_table_preprocessing_is_inspected_on_its_raw_frame()
     assert np.allclose(raw.mean, ready.mean) and raw.effective_rank == ready.effective_rank
     with pytest.raises(ValueError, match=_nan_x(1)):  # an array is still the network's input: no imputation
         hl.lens.summary(est, np.where(np.arange(80)[:, None] == 1, np.nan, A))
+
+
+@pytest.mark.parametrize("model", [torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU()), hl.MLPClassifier((4,))], ids=["module", "estimator"])
+def test_functions_of_activations_given_a_model_say_to_record_first(model) -> None:
+    """cka, layer_stats and top_activating take recorded activations; a model read as an object array
+    ("can't convert np.ndarray of type numpy.object_", or "acts must be (n_rows, units). Received shape (2,)")."""
+    acts = np.random.default_rng(0).normal(size=(10, 4))
+    calls = {
+        "cka": lambda: hl.lens.cka(model, acts),
+        "layer_stats": lambda: hl.lens.layer_stats(model),
+        "top_activating": lambda: hl.lens.top_activating(model),
+    }
+    for func, call in calls.items():
+        with pytest.raises(TypeError, match=rf"^{func} takes activations, .* received a model \({type(model).__name__}\)\. "
+                           rf"Record them first: acts = hl.lens.record\(model, X\); {func}\(acts\['layer name'\], \.\.\.\)\.$"):
+            call()
+    with pytest.raises(TypeError, match=r"^cka takes activations, Y as"):
+        hl.lens.cka(acts, model)
+    assert hl.lens.cka(acts, acts) == pytest.approx(1.0)  # activations still pass

@@ -71,8 +71,9 @@ def test_row_caps_draw_at_random_not_the_first_rows(sorted_iris):
     clf, X, y = sorted_iris
     res = probe(clf, X, y, max_rows=100)
     assert res.chance < 0.45  # three classes (the first 100 rows: two, chance 0.5)
-    _, Xp, yv = _prepare(clf, X, y, 100)
+    _, Xp, yv, positions = _prepare(clf, X, y, 100)
     assert Xp.shape == (100, 4) and yv is not None and set(yv.tolist()) == {0, 1, 2}
+    assert positions is not None and np.array_equal(Xp, X[positions]) and np.array_equal(yv, y[positions])  # where each row sits in X
     i = [np.flatnonzero((X == row).all(1))[0] for row in Xp[:5]]
     assert yv[:5].tolist() == y[i].tolist()  # rows and labels stay paired
 

@@ -138,3 +138,19 @@ def test_hl_lens_is_lazy_subpackage():
 
     code = "import sys, hiddenlayers as hl; assert 'torch' not in sys.modules; assert callable(hl.lens.record)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_one_example_without_a_rows_axis_is_refused_not_cut_into_rows():
+    """X[0] of shape (3,) ran through nn.Linear(3, 4) as one example; its (4,) output was cut to 3 'rows' of 1 unit."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    for call in (lambda: record(net, x), lambda: hl.lens.summary(net, x)):
+        with pytest.raises(ValueError, match=r"^X has one axis, shape \(3,\), but layer '0' read it as one example \(output shape \(4,\)\), "
+                                             r"not 3 rows: pass one example as X.reshape\(1, -1\)"):
+            call()
+    one = record(net, x.reshape(1, -1))
+    np.testing.assert_allclose(one["0"][0], net[0](torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+    ids = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 2))  # ids are rows of one value: still recorded
+    rec = record(ids, np.array([1, 2, 3, 4, 5]))
+    assert rec["0"].shape == (5, 4) and rec["1"].shape == (5, 2) and rec.n_rows == 5

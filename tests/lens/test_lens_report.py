@@ -204,3 +204,19 @@ def test_the_activations_section_histograms_plot_rows_drawn_at_random(monkeypatc
     report(net, X, layers=["1"], plot_rows=300, sections=["activations"])
     assert seen["1"].shape == (300, 1)
     assert 0.35 < float((seen["1"] > 0).mean()) < 0.65  # was 0.0: the first 300 rows
+
+
+def test_top_rows_are_positions_in_X_when_the_report_draws_a_sample(rng):
+    """Past max_rows the report draws rows at random; its 'top rows' were positions in that sample, not in X."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    body = report(net, X, max_rows=60, sections=["neurons"]).html
+    table = body[body.index("Rows that activate each unit most"):]
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td><td>([\d, ]+)</td><td>([^<]+)</td>", table)
+    assert len(rows) >= 4
+    acts = hl.lens.record(net, X)
+    for layer, unit, top, shown in rows:
+        first = int(top.split(",")[0])
+        assert f"{acts[layer][first, int(unit)]:.3g}" == shown.strip()  # the named row of X gives the value shown
+    assert "top rows: positions in X, counted from 0." in table

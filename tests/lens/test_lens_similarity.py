@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import ortho_group
@@ -137,3 +138,19 @@ def test_cka_matrix_refuses_an_empty_dict_in_one_line(args) -> None:
     with pytest.raises(ValueError, match=r"cka_matrix needs [AB] as a non-empty dict") as info:
         cka_matrix(*args)
     assert "\n" not in str(info.value)
+
+
+def test_cka_matrix_reads_a_recording_as_layer_similarity_does(rng) -> None:
+    """record() returns a Recording, a mapping but not a dict: cka_matrix(record(m, X)) was refused as 'not a non-empty dict'."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    rec = hl.lens.record(net, X)
+    got = cka_matrix(rec)
+    assert got.rows == got.cols == ["0", "1", "2"]
+    np.testing.assert_allclose(got.matrix, layer_similarity(net, X).matrix, rtol=1e-12)
+    np.testing.assert_allclose(got.matrix[0, 1], cka(rec["0"], rec["1"]), rtol=1e-12)
+    half = cka_matrix(rec, {"in": X})  # a Recording against a plain dict
+    assert half.matrix.shape == (3, 1) and half.matrix[0, 0] == pytest.approx(cka(rec["0"], X), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^cka_matrix needs A as a non-empty dict .* or a Recording"):
+        cka_matrix([rec["0"]])

@@ -208,3 +208,35 @@ def test_report_says_which_dead_rule_it_applied(rng):
     net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), _Shift())
     html = report(net, rng.normal(size=(40, 4)).astype(np.float32), sections=["layers"]).html
     assert "2: activation unknown: constant units only" in html
+
+
+def test_a_wide_layer_of_a_few_directions_is_low_dimensional_not_one_dimensional(rng):
+    """Rank about 4 of 100 units was reported as 'nearly one-dimensional' (the 5% rule's words for rank < 1.5)."""
+    few = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 100))  # four directions spread over 100 units
+    s = layer_stats(few, "identity", name="h")
+    assert 2.5 < s.effective_rank < 4.5
+    (w,) = s.warnings()
+    assert w.startswith(f"h: the representation is low-dimensional (effective rank {s.effective_rank:.1f} of 100 units, under 5%)")
+    assert "one-dimensional" not in w
+    line = rng.normal(size=(300, 1)) @ rng.normal(size=(1, 100)) + 0.01 * rng.normal(size=(300, 100))
+    (w1,) = layer_stats(line, "identity", name="h").warnings()
+    assert w1.startswith("h: the representation is nearly one-dimensional (effective rank 1.0 of 100 units)")
+    assert layer_stats(rng.normal(size=(300, 8)) @ rng.normal(size=(8, 100)), "identity").warnings() == []  # 8 of 100: no warning
+
+
+def test_summary_keeps_layer_names_whole_and_prints_in_full_to_a_pipe(rng, capsys):
+    """Printed to a pipe or log file (Rich's default 80 columns), every layer name was cut to 'hid…',
+    the same for hidden1 and hidden2, and every header and number to its first letters."""
+    from rich.console import Console
+
+    X = rng.uniform(size=(50, 2)).astype(np.float32)
+    summary(_net(), X)  # no console: pytest's captured stdout is not a terminal, as a pipe is not
+    out = capsys.readouterr().out
+    for word in ("hidden1", "hidden2", "activation", "saturated", "sparsity", "eff. rank", "tanh"):
+        assert word in out, word
+    assert "…" not in out
+    buf = io.StringIO()  # a console the caller sized keeps its width, but never cuts a layer's name
+    summary(_net(), X, console=Console(file=buf, width=60))
+    narrow = buf.getvalue()
+    assert "hidden1" in narrow and "hidden2" in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 60

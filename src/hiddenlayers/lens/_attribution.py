@@ -7,6 +7,8 @@
 Baseline: zeros of the network's input (or the given number, ``(features,)`` row or
 ``(n, features)`` array, in the units of ``X``: for a model whose ``network_input``
 rescales rows, such as an Autoencoder, the baseline is rescaled the same way).
+A network whose output on ``X`` or the baseline is NaN or inf (diverged) is refused, as
+:func:`~hiddenlayers.lens.record` refuses it: its path gradients may still be finite numbers.
 ``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
 linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
 exactly ``w ⊙ x``.
@@ -108,7 +110,28 @@ def _setup(
     if not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
+    _check_finite_output(target.module, x, base)
     return target.module, x, base
+
+
+def _check_finite_output(module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor) -> None:
+    """Raise :class:`~hiddenlayers.lens._record.NonFiniteActivations` when the model's output on ``x`` or the baseline is not finite.
+
+    Why: ``x`` and the baseline were checked finite, so a NaN or inf output means the network diverged;
+    the gradients along the path may still be finite, so integrated gradients would come back as numbers
+    (and the convergence delta as NaN, which no tolerance catches), as record() refuses such a network.
+    """
+    from ._record import NonFiniteActivations, _first_tensor
+
+    with torch.no_grad():
+        for what, t in (("X", x), ("the baseline", base)):
+            out = _first_tensor(module(t))
+            if out is not None and out.is_floating_point() and not bool(torch.isfinite(out).all()):
+                raise NonFiniteActivations(
+                    f"the model's output on {what} holds NaN or infinite values from finite input: the network has diverged "
+                    "(or its input overflows its dtype), so its attributions would be meaningless; retrain it with a lower "
+                    "learning rate or scaled inputs before attributing."
+                )
 
 
 def _in_eval_mode(fn: F) -> F:
@@ -300,31 +323,67 @@ def layer_attribution(
 
 
 @_in_eval_mode
-def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int, *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
 
+    ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
+    output column, a convolution's channel, a recurrent layer's unit; a channel or recurrent unit is
+    its output averaged over positions or steps (one number per row). A tuple of ints, Captum's own
+    form, names one position of the layer's output per row (``(channel, row, col)`` of a conv layer).
     No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
     :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
     """
     from captum.attr import NeuronIntegratedGradients
 
-    if isinstance(unit, bool) or not isinstance(unit, numbers.Integral):
-        raise TypeError(f"unit must be an integer unit index of layer {layer!r}. Received: unit={unit!r}.")
     module, x, base = _setup(model, X, baseline, n_steps)
     mod = _layer(module, layer)
-    with torch.no_grad():
-        width = None
-        out: list[torch.Tensor] = []
-        h = mod.register_forward_hook(lambda _m, _i, o: out.append(o))
-        try:
-            module(x[:1])
-        finally:
-            h.remove()
-        width = out[0].shape[-1] if out else None
-    if width is not None and not (0 <= int(unit) < width):
-        raise ValueError(f"unit must be in 0..{width - 1} for layer {layer!r}. Received: unit={unit!r}.")
-    attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=int(unit), baselines=base, n_steps=n_steps)
+    selector = _neuron_selector(module, mod, x, layer, unit)
+    attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
     return attr.detach().cpu().numpy()
+
+
+def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any) -> Any:
+    """``unit`` checked against the layer's output on one row, as Captum's ``neuron_selector``.
+
+    A dense output ``(n, units)`` takes the index as is; a conv ``(n, C, ...)`` or recurrent ``(n, T, units)``
+    output gets a callable averaging the unit over its positions (a bare index there would select a whole
+    slice, which Captum cannot differentiate); a tuple indexes one position of the output.
+    """
+    from ._record import _first_tensor, _kind
+
+    is_index = isinstance(unit, numbers.Integral) and not isinstance(unit, bool)
+    is_tuple = isinstance(unit, tuple) and bool(unit) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in unit)
+    if not (is_index or is_tuple):
+        raise TypeError(f"unit must be an integer unit index of layer {layer!r}. Received: unit={unit!r}; a tuple of ints names one position of its output.")
+    out: list[Any] = []
+    h = mod.register_forward_hook(lambda _m, _i, o: out.append(o))
+    try:
+        with torch.no_grad():
+            module(x[:1])
+    finally:
+        h.remove()
+    first = _first_tensor(out[0]) if out else None
+    if first is None:
+        return tuple(unit) if is_tuple else int(unit)  # Captum names what it cannot select
+    shape = tuple(first.shape[1:])  # one row's output
+    if is_tuple:
+        if len(unit) != len(shape) or not all(0 <= int(u) < n for u, n in zip(unit, shape, strict=True)):
+            raise ValueError(f"unit={unit!r} is not a position of layer {layer!r}'s output, shape {shape} per row: pass {len(shape)} indices within it.")
+        return tuple(int(u) for u in unit)
+    kind = _kind(mod, first)
+    axis = 1 if kind == "conv" else first.ndim - 1  # conv: channels; dense and recurrent: the last axis
+    width = int(first.shape[axis])
+    if not 0 <= int(unit) < width:
+        raise ValueError(f"unit must be in 0..{width - 1} for layer {layer!r}. Received: unit={unit!r}.")
+    u = int(unit)
+    if first.ndim == 2:
+        return u
+
+    def mean_of_unit(o: Any) -> torch.Tensor:
+        t = o[0] if isinstance(o, (tuple, list)) else o  # an RNN's (output, state)
+        return t.select(axis, u).reshape(t.shape[0], -1).mean(1)  # (n,): the unit averaged over positions/steps
+
+    return mean_of_unit
 
 
 @_in_eval_mode

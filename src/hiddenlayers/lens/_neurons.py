@@ -22,6 +22,9 @@ def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
 
     ``acts``: ``(n, units)`` per-example activations (e.g. ``record(m, X)["hidden1"]``).
     """
+    from ._target import refuse_model
+
+    refuse_model(acts, "acts", "top_activating")
     a = np.asarray(acts)
     if a.ndim != 2:
         raise ValueError(f"acts must be (n_rows, units). Received shape {a.shape}; use Recording.features(name) for conv/recurrent layers.")

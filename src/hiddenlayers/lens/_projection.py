@@ -53,10 +53,10 @@ def project(
     holds the positions in ``X`` of the rows used (see :class:`Projection`).
     """
     from ._record import record
-    from ._target import check_max_rows, n_rows, sample_index, take_rows
+    from ._target import check_max_rows, count_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows)
-    n = n_rows(X)
+    n = count_rows(X)
     idx = sample_index(n, max_rows, random_state)
     rec = record(model, take_rows(X, idx), layers)
     coords = {name: project_2d(rec.features(name), method=method, random_state=random_state) for name in rec}

@@ -173,8 +173,12 @@ def _to_array(Xp: Any) -> np.ndarray:
     return np.asarray(Xp)
 
 
-def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any, np.ndarray | None]:
-    """``(target, network-input rows, labels)``, at most ``max_rows`` of each; ``y`` must give one label per row."""
+def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
+    """``(target, network-input rows, labels, their positions)``, at most ``max_rows`` of each; ``y`` must give one label per row.
+
+    The positions are those of the drawn rows among the network-input rows (None: every row, in order), so the
+    page names a row by its place in ``X``, not in the sample.
+    """
     from ._record import as_target
     from ._target import check_max_rows, n_rows, sample_index, take_rows
 
@@ -190,7 +194,7 @@ def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any
     idx = sample_index(int(n_in), cap, 0)  # at random, not the first rows: sorted data would hide classes
     if idx is not None:
         Xp, yv = take_rows(Xp, idx), (None if yv is None else yv[idx])
-    return target, Xp, yv
+    return target, Xp, yv, idx
 
 
 def _similarity(names: list[str], feats: dict[str, np.ndarray]) -> tuple[str, str]:
@@ -294,7 +298,7 @@ def report(
     wanted = report_sections(sections)  # a misspelt section raises before the work
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
-    target, Xp, yv = _prepare(model, X, y, max_rows)
+    target, Xp, yv, positions = _prepare(model, X, y, max_rows)
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     pref = (resolve_layer(target, preferred_layer, list(rec)), check_image_shape(image_shape, Xa))  # bad arguments raise before the work
@@ -307,7 +311,7 @@ def report(
     built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted)
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
-                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted)
+                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, positions=positions)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -362,12 +366,12 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
 def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
-                       wanted: frozenset[str] = frozenset(SECTIONS)) -> list[tuple[str, str, str, str]]:
+                       wanted: frozenset[str] = frozenset(SECTIONS), positions: np.ndarray | None = None) -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
-    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section.
+    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``positions``: the rows' places in X (:func:`_prepare`).
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -379,7 +383,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
         ("probes", "Linear probes", "probes", lambda: _probe_section(model, Xa, yv, feats)),
         ("projections", "Projections", "projections", lambda: _guarded("Projections.", _projections, feats, yv, plot_rows, method)),
         ("neurons", "Neurons", "neurons", lambda: _guarded("What each hidden unit responds to.", lambda: (
-            "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer)))),
+            "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, positions)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
         ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)),
@@ -429,7 +433,7 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
     return "Which input features drive the outputs (integrated gradients, Captum).", body
 
 
-def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int) -> str:
+def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int, positions: np.ndarray | None = None) -> str:
     from ._neurons import neuron_maps, top_activating
     from ._plots import neuron_grid
 
@@ -458,8 +462,9 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
         for u in order:
             r = top[u]
             lab = "" if yv is None else ", ".join(str(yv[i]) for i in r)
-            rows.append([n, int(u), ", ".join(str(int(i)) for i in r), f"{f[r[0], u]:.3g}", lab])
-    parts.append("<h3>Rows that activate each unit most</h3>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
+            at = r if positions is None else positions[r]  # places in X, not in the drawn sample
+            rows.append([n, int(u), ", ".join(str(int(i)) for i in at), f"{f[r[0], u]:.3g}", lab])
+    parts.append("<h3>Rows that activate each unit most</h3><p>top rows: positions in X, counted from 0.</p>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
     return "".join(parts)
 
 

@@ -26,7 +26,7 @@ import torch
 from ._probes import probe_features, probe_task
 from ._record import record
 from ._similarity import cka
-from ._target import check_max_rows, n_rows, require_finite, sample_index, take_rows
+from ._target import check_max_rows, count_rows, require_finite, sample_index, take_rows
 
 
 @dataclass
@@ -179,7 +179,7 @@ def proxy_a_distance(A: np.ndarray, B: np.ndarray, *, random_state: int = 0, n_s
 
 
 def _rows(X: Any, k: int, rng: np.random.Generator) -> Any:
-    return take_rows(X, sample_index(n_rows(X), k, rng))
+    return take_rows(X, sample_index(count_rows(X), k, rng))
 
 
 def domain_shift(
@@ -220,15 +220,16 @@ def domain_shift(
     require_finite(X_source, "X_source")  # every row, not only the sampled ones
     require_finite(X_target, "X_target")
     if cap is None:  # every row: the same draws as a cap above both domains' sizes
-        cap = max(int(X_source.shape[0]), int(X_target.shape[0]))
+        cap = max(count_rows(X_source), count_rows(X_target))
     rng = np.random.default_rng(random_state)
     Xs = _rows(X_source, cap, rng)
     if y_target is not None:
         y_target = np.asarray(y_target)
-        if y_target.shape[0] != X_target.shape[0]:
-            raise ValueError(f"X_target has {X_target.shape[0]} rows but y_target has {y_target.shape[0]}: pass one label per target row.")
-        idx = np.sort(rng.choice(X_target.shape[0], size=min(cap, X_target.shape[0]), replace=False))
-        Xt = X_target.iloc[idx] if hasattr(X_target, "iloc") else X_target[idx]
+        n_t = count_rows(X_target)
+        if y_target.shape[0] != n_t:
+            raise ValueError(f"X_target has {n_t} rows but y_target has {y_target.shape[0]}: pass one label per target row.")
+        idx = np.sort(rng.choice(n_t, size=min(cap, n_t), replace=False))
+        Xt = take_rows(X_target, idx)
         y_t = y_target[idx]
     else:
         Xt, y_t = _rows(X_target, cap, rng), None
@@ -253,7 +254,7 @@ def domain_shift(
             else:
                 notes.append(f"the tuned model has no layer {name}: no CKA for it.")
         out.append(row)
-    return DomainShift(out, int(Xs.shape[0]), int(Xt.shape[0]), n_permutations, level, notes)
+    return DomainShift(out, count_rows(Xs), count_rows(Xt), n_permutations, level, notes)
 
 
 __all__ = ["DomainShift", "LayerShift", "domain_shift", "mmd2_permutation", "proxy_a_distance"]

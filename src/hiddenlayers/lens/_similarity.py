@@ -16,12 +16,16 @@ Rows must correspond: row ``i`` of ``X`` and ``Y`` is the same example.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from ._record import Recording
 
 
 def _mat(a: Any, name: str) -> Tensor:
@@ -81,6 +85,10 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
     >>> round(cka(h1, h1), 6)
     1.0
     """
+    from ._target import refuse_model
+
+    refuse_model(X, "X", "cka")
+    refuse_model(Y, "Y", "cka")
     Xt, Yt = _mat(X, "X"), _mat(Y, "Y")
     if Xt.shape[0] != Yt.shape[0]:
         raise ValueError(
@@ -115,17 +123,17 @@ class CKAResult:
         return f"CKAResult({len(self.rows)}x{len(self.cols)}, unbiased={self.unbiased})"
 
 
-def cka_matrix(A: dict[str, Any], B: dict[str, Any] | None = None, *, unbiased: bool = False) -> CKAResult:
+def cka_matrix(A: Mapping[str, Any] | Recording, B: Mapping[str, Any] | Recording | None = None, *, unbiased: bool = False) -> CKAResult:
     """CKA between every representation of ``A`` and of ``B`` (``B=None``: ``A`` with itself).
 
-    ``A``/``B``: ``{name: (n_rows, features) array}``, the same rows in each; an
-    empty dict is refused (an empty matrix would read as "nothing to compare").
+    ``A``/``B``: ``{name: (n_rows, features) array}`` (any mapping), the same rows in each, or a
+    :class:`~hiddenlayers.lens.Recording` as :func:`~hiddenlayers.lens.record` returns it, read per
+    example as :func:`layer_similarity` reads it (``Recording.features``: conv/recurrent layers averaged
+    over space/time); an empty one is refused (an empty matrix would read as "nothing to compare").
     """
     same = B is None
-    B = A if B is None else B
-    for side, reps in (("A", A), ("B", B)):
-        if not isinstance(reps, dict) or not reps:
-            raise ValueError(f"cka_matrix needs {side} as a non-empty dict {{name: (n_rows, features) array}}. Received: {reps!r:.60}.")
+    A = _representations(A, "A")
+    B = A if B is None else _representations(B, "B")
     ra, rb = list(A), list(B)
     M = np.zeros((len(ra), len(rb)))
     for i, a in enumerate(ra):
@@ -135,6 +143,20 @@ def cka_matrix(A: dict[str, Any], B: dict[str, Any] | None = None, *, unbiased: 
             else:
                 M[i, j] = cka(A[a], B[b], unbiased=unbiased)
     return CKAResult(ra, rb, M, unbiased)
+
+
+def _representations(reps: Any, side: str) -> Mapping[str, Any]:
+    """``reps`` as ``{name: (n_rows, features)}``: a Recording per example, any other mapping as given; empty or not a mapping: one line."""
+    from ._record import Recording
+
+    if isinstance(reps, Recording):
+        reps = {n: reps.features(n) for n in reps}
+    if not isinstance(reps, Mapping) or not reps:
+        raise ValueError(
+            f"cka_matrix needs {side} as a non-empty dict {{name: (n_rows, features) array}} or a Recording "
+            f"(hl.lens.record(model, X)). Received: {reps!r:.60}."
+        )
+    return reps
 
 
 def layer_similarity(
@@ -159,17 +181,17 @@ def layer_similarity(
     not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
-    from ._target import check_max_rows, n_rows, sample_index, take_rows
+    from ._target import check_max_rows, count_rows, sample_index, take_rows
 
     max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
-    idx = sample_index(n_rows(X), max_rows, 0)
+    idx = sample_index(count_rows(X), max_rows, 0)
     X_use = take_rows(X, idx)
     rec_a = record(model, X_use, layers)
     feats_a = {n: rec_a.features(n) for n in rec_a}
     if other is None and X_other is None:
         return cka_matrix(feats_a, unbiased=unbiased)
     if X_other is not None:
-        n_a, n_b = int(X.shape[0]), int(X_other.shape[0])
+        n_a, n_b = count_rows(X), count_rows(X_other)
         if n_a != n_b:
             raise ValueError(
                 f"X_other must hold the same examples as X, row for row (CKA compares paired rows). Received {n_a} and {n_b} rows; "

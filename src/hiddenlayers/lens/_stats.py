@@ -93,9 +93,15 @@ class LayerStats:
             )
         if self.units > 1 and self.samples >= 2 and self.effective_rank == 0.0:
             out.append(f"{self.name}: the representation does not vary on this data (every unit is constant).")
-        elif self.units > 1 and self.samples >= 2 and self.effective_rank < max(1.5, 0.05 * self.units):
+        elif self.units > 1 and self.samples >= 2 and self.effective_rank < 1.5:
             out.append(
-                f"{self.name}: the representation is nearly one-dimensional (effective rank {self.effective_rank:.1f} of {self.units})."
+                f"{self.name}: the representation is nearly one-dimensional (effective rank {self.effective_rank:.1f} of {self.units} units)."
+            )
+        elif self.units > 1 and self.samples >= 2 and self.effective_rank < 0.05 * self.units:
+            # A wide layer spanning a few directions (rank 4 of 100): not one-dimensional, but mostly redundant units.
+            out.append(
+                f"{self.name}: the representation is low-dimensional (effective rank {self.effective_rank:.1f} of {self.units} units, "
+                "under 5%): most units repeat a few directions."
             )
         return out
 
@@ -209,6 +215,9 @@ def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str
     NaN or inf in ``h`` raises: compared with the threshold they read as
     "never active", so a diverged layer would be reported as dead units.
     """
+    from ._target import refuse_model
+
+    refuse_model(h, "h", "layer_stats")
     t = torch.as_tensor(np.asarray(h)) if not isinstance(h, Tensor) else h
     if t.ndim != 2:
         raise ValueError(f"h must be a (samples, units) matrix. Received shape {tuple(t.shape)}.")

@@ -15,6 +15,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
 
     >>> summary(clf, X)  # a fitted model; prints the table  # doctest: +SKIP
     """
+    from rich.console import Console
     from rich.table import Table
 
     from ._record import record
@@ -22,8 +23,11 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
     rec = record(model, X, layers, stream=stream, sample=1)
     stats = list(rec.stats.values())
     table = Table(title=f"hidden layers on {rec.n_rows} rows", title_justify="left")
+    longest = max((len(s.name) for s in stats), default=5)
     for col in ("layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "eff. rank"):
-        table.add_column(col, justify="left" if col in ("layer", "kind", "activation") else "right")
+        # a layer's name is never cut to "hid…" (hidden1 and hidden2 would read the same): Rich narrows the others first
+        table.add_column(col, justify="left" if col in ("layer", "kind", "activation") else "right",
+                         min_width=min(longest, 40) if col == "layer" else None, no_wrap=True)
     for s in stats:
         dead = f"[red]{s.n_dead}[/red]" if s.n_dead else "0"
         sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
@@ -31,7 +35,12 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
             s.name, rec.kinds.get(s.name, "?"), s.activation or "unknown", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
             s.active_text, dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
         )
-    console = console or _default_console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal and not console.is_jupyter:
+            # a pipe or log file has no width to fit: Rich's default 80 columns cut every header and number to "…"
+            wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+            console = Console(width=max(console.width, wide))
     console.print(table)
     note = unknown_activation_note({s.name: s.dead_rule for s in stats})
     if note:
@@ -40,18 +49,6 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
         for w in s.warnings():
             console.print(f"[yellow]warning:[/yellow] {w}")
     return stats
-
-
-def _default_console() -> Any:
-    """Rich's console on stdout; off a terminal (a log file, a pipe, a script's captured output) 160 columns wide, not Rich's 80.
-
-    Why: eleven columns in 80 characters were cut to an ellipsis each ("hid…", "den…"),
-    so the layer names, kinds and figures could not be read where summaries are kept.
-    """
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal or console.is_jupyter else Console(width=160)
 
 
 __all__ = ["summary"]

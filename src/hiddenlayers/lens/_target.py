@@ -90,6 +90,20 @@ def _is_estimator(model: Any) -> bool:
     return _network_of(model) is not None or (hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes"))
 
 
+def refuse_model(value: Any, name: str, func: str) -> None:
+    """Raise a one-line ``TypeError`` when ``value`` (an argument meant to hold activations) is a model.
+
+    :func:`~hiddenlayers.lens.cka`, :func:`~hiddenlayers.lens.layer_stats` and
+    :func:`~hiddenlayers.lens.top_activating` take recorded activations, while their neighbours take a
+    model and X: a model there read as an array of objects ("can't convert np.ndarray of type numpy.object_").
+    """
+    if isinstance(value, nn.Module) or _is_estimator(value):
+        raise TypeError(
+            f"{func} takes activations, {name} as a (n_rows, units) array; received a model ({type(value).__name__}). "
+            f"Record them first: acts = hl.lens.record(model, X); {func}(acts['layer name'], ...)."
+        )
+
+
 def _looks_fitted(model: Any) -> bool:
     """scikit-learn's rule: a fitted estimator has attributes ending in one underscore."""
     return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
@@ -232,6 +246,13 @@ def n_rows(X: Any) -> int:
     return int(shape[0])
 
 
+def count_rows(X: Any) -> int:
+    """The rows of ``X`` as :func:`n_rows` counts them, and of a list of examples (an application's texts or
+    sequences: ``len(X)``), for functions that draw rows before :func:`~hiddenlayers.lens.record`, which
+    reads such a list through the model (a plain module's list is refused there, in one line)."""
+    return len(X) if isinstance(X, list) else n_rows(X)
+
+
 def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) -> np.ndarray | None:
     """Sorted indices of ``cap`` rows of ``n`` drawn at random, or None when every row fits under ``cap``.
 
@@ -245,9 +266,11 @@ def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) ->
 
 
 def take_rows(X: Any, idx: np.ndarray | None) -> Any:
-    """Rows ``idx`` of ``X`` (an array, tensor, sparse matrix or DataFrame, by position); ``X`` itself for None."""
+    """Rows ``idx`` of ``X`` (an array, tensor, sparse matrix, DataFrame or list of examples, by position); ``X`` itself for None."""
     if idx is None:
         return X
+    if isinstance(X, list):  # an application's texts or sequences (see count_rows)
+        return [X[int(i)] for i in idx]
     if hasattr(X, "iloc"):
         return X.iloc[idx]
     if isinstance(X, Tensor):
@@ -261,6 +284,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]
