@@ -206,11 +206,13 @@ def test_concurrent_requests_get_the_offline_predictions(server: Server, models:
 
     results = _hammer(call, threads=8, seconds=8, max_calls=15)
     assert len(results) >= 16
-    for rows, (s1, pred), (s2, proba) in results:
+    labels = _offline_each(models["a"], [rows for rows, _, _ in results])  # one batch: every request's rows, split back
+    A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame([r for rows, _, _ in results for r in rows])).matrix
+    probas = np.split(models["a"].predict_proba(A), np.cumsum([len(rows) for rows, _, _ in results])[:-1])
+    for (_, (s1, pred), (s2, proba)), expected, p in zip(results, labels, probas, strict=True):
         assert (s1, s2) == (200, 200)
-        assert pred["predictions"] == _offline(models["a"], rows)
-        A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame(rows)).matrix
-        np.testing.assert_allclose(proba["probabilities"], models["a"].predict_proba(A), rtol=1e-5, atol=1e-7)  # float32 weights: a batch and one row may round differently
+        assert pred["predictions"] == expected
+        np.testing.assert_allclose(proba["probabilities"], p, rtol=1e-5, atol=1e-7)  # float32 weights: a batch and one row may round differently
         assert proba["classes"] == ["no", "yes"]
 
 
