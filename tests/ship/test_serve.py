@@ -69,6 +69,13 @@ def _offline(model, rows: list[dict]) -> list:
     return model.predict(A).tolist()
 
 
+def _offline_each(model, requests: list[list[dict]]) -> list[list]:
+    """``_offline`` of each request's rows, computed as one batch (the preprocessing and the network work row by row)."""
+    flat = _offline(model, [r for rows in requests for r in rows])
+    ends = np.cumsum([len(rows) for rows in requests]).tolist()
+    return [flat[e - len(rows):e] for e, rows in zip(ends, requests, strict=True)]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -199,11 +206,13 @@ def test_concurrent_requests_get_the_offline_predictions(server: Server, models:
 
     results = _hammer(call, threads=8, seconds=8, max_calls=15)
     assert len(results) >= 16
-    for rows, (s1, pred), (s2, proba) in results:
+    labels = _offline_each(models["a"], [rows for rows, _, _ in results])  # one batch: every request's rows, split back
+    A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame([r for rows, _, _ in results for r in rows])).matrix
+    probas = np.split(models["a"].predict_proba(A), np.cumsum([len(rows) for rows, _, _ in results])[:-1])
+    for (_, (s1, pred), (s2, proba)), expected, p in zip(results, labels, probas, strict=True):
         assert (s1, s2) == (200, 200)
-        assert pred["predictions"] == _offline(models["a"], rows)
-        A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame(rows)).matrix
-        np.testing.assert_allclose(proba["probabilities"], models["a"].predict_proba(A), rtol=1e-5, atol=1e-7)  # float32 weights: a batch and one row may round differently
+        assert pred["predictions"] == expected
+        np.testing.assert_allclose(proba["probabilities"], p, rtol=1e-5, atol=1e-7)  # float32 weights: a batch and one row may round differently
         assert proba["classes"] == ["no", "yes"]
 
 
@@ -289,9 +298,10 @@ def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> Non
     path = tmp_path / "m.safetensors"
     path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
     s = Server(path, "--reload-token", "s3cret")
+    pool = _rows(2000, 50)  # the requests' rows, made before the load starts (a DataFrame per request kept the client busy)
     try:
         def call(k: int, i: int) -> tuple:
-            rows = _rows(2, 50 * k + i)
+            rows = pool[(500 * k + 2 * i) % 1998:][:2]
             return rows, s.post("/predict", {"rows": rows})
 
         done: list = []
@@ -310,12 +320,13 @@ def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> Non
             time.sleep(0.05)
         reloaded.set()
         t.join()
-        versions = set()
-        for rows, (status, got) in done:
-            assert status == 200
-            versions.add(got["model_version"])
-            assert got["predictions"] == _offline(models["a"] if got["model_version"] == 1 else models["b"], rows)
-        assert {1, 2} <= versions
+        assert all(status == 200 for _, (status, _) in done)
+        requests = [rows for rows, _ in done]
+        offline = {1: _offline_each(models["a"], requests), 2: _offline_each(models["b"], requests)}
+        offline[3] = offline[2]  # the SIGHUP reloaded the same file
+        for k, (_, (_, got)) in enumerate(done):
+            assert got["predictions"] == offline[got["model_version"]][k]
+        assert {1, 2} <= {got["model_version"] for _, (_, got) in done}
         assert json.loads(s.get("/ready")[1])["model_version"] == 3
     finally:
         assert s.stop() == 0
@@ -395,35 +406,42 @@ def test_freeze_heap_hides_the_long_lived_objects_from_the_collector() -> None:
 
 def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Path) -> None:
     # --workers 2: SIGHUP to the main process replaces the workers one by one (uvicorn's supervisor);
-    # every request is answered by the old file's model or the new one's, none fails
+    # every request is answered by the old file's model or the new one's, none fails. The load goes on from before
+    # the SIGHUP until only the new model answers (both workers replaced), so it covers the whole replacement.
     path = tmp_path / "m.safetensors"
     path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
+    pool = _rows(2000, 50)  # the requests' rows, made before the load starts (a DataFrame per request kept the client busy)
     s = Server(path, "--workers", "2")
     try:
         def call(k: int, i: int) -> tuple:
-            rows = _rows(2, 50 * k + i)
+            rows = pool[(500 * k + 2 * i) % 1998:][:2]
             return rows, s.post("/predict", {"rows": rows})
 
         done: list = []
-        t = threading.Thread(target=lambda: done.extend(_hammer(call, threads=4, seconds=8, max_calls=10_000)))
+        replaced = threading.Event()
+        t = threading.Thread(target=lambda: done.extend(_hammer(call, threads=4, seconds=150, max_calls=100_000, until=replaced)))
         t.start()
-        time.sleep(1.0)
-        path.write_bytes((models["dir"] / "b.safetensors").read_bytes())
-        s.proc.send_signal(signal.SIGHUP)
-        t.join()
-        assert done and all(status == 200 for _, (status, _) in done)
-        expected = [(_offline(models["a"], rows), _offline(models["b"], rows), got["predictions"]) for rows, (_, got) in done]
-        assert all(got in (a, b) for a, b, got in expected)
-        deadline, streak, seed = time.time() + 120, 0, 1000  # once both workers are replaced, only the new model answers
-        while streak < 10 and time.time() < deadline:
-            seed += 1
-            rows = _rows(8, seed)
-            a, b = _offline(models["a"], rows), _offline(models["b"], rows)
-            if a == b:  # these rows cannot tell the two models apart
-                continue
-            streak = streak + 1 if s.post("/predict", {"rows": rows})[1]["predictions"] == b else 0
-            time.sleep(0.05)
+        try:
+            time.sleep(1.0)
+            path.write_bytes((models["dir"] / "b.safetensors").read_bytes())
+            s.proc.send_signal(signal.SIGHUP)
+            deadline, streak, seed = time.time() + 120, 0, 1000  # once both workers are replaced, only the new model answers
+            while streak < 10 and time.time() < deadline:
+                seed += 1
+                rows = _rows(8, seed)
+                a, b = _offline(models["a"], rows), _offline(models["b"], rows)
+                if a == b:  # these rows cannot tell the two models apart
+                    continue
+                streak = streak + 1 if s.post("/predict", {"rows": rows})[1]["predictions"] == b else 0
+                time.sleep(0.05)
+        finally:
+            replaced.set()
+            t.join()
         assert streak == 10
+        assert done and all(status == 200 for _, (status, _) in done)
+        requests = [rows for rows, _ in done]
+        olds, news = _offline_each(models["a"], requests), _offline_each(models["b"], requests)
+        assert all(got["predictions"] in (a, b) for a, b, (_, (_, got)) in zip(olds, news, done, strict=True))
     finally:
         assert s.stop() == 0
 
