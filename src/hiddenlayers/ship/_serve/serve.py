@@ -401,6 +401,8 @@ def serve(
     """
     import uvicorn
 
+    from .grace import PROTOCOL
+
     path = str(model) if isinstance(model, (str, os.PathLike)) else ""
     cfg = ServeConfig(model=path, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
                       max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token, threads=threads)
@@ -412,7 +414,8 @@ def serve(
         raise ValueError(f"port must be in 0..65535. Received: {port}.")
     check_listen(host, port)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False,
-                              "timeout_graceful_shutdown": int(max(1, drain_timeout)), "server_header": False}
+                              "timeout_graceful_shutdown": int(max(1, drain_timeout)), "server_header": False,
+                              "http": PROTOCOL}  # uvicorn's protocol, a request that arrives during a shutdown answered (grace.py)
     if workers == 1:
         app = make_app(cfg, model if not path else None)  # load (and fail) before binding the port
         # uvicorn drains on SIGTERM, then raises the signal again under the handler it found: a
