@@ -126,8 +126,33 @@ def test_missing_options_are_one_line(tmp_path: Path) -> None:
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", _write(tmp_path, GOOD), "--app", "speech", "--target", "text", "--out", out), "pass --id-column NAME")
     assert_user_error(run("train", _write(tmp_path, GOOD), "--app", "speech", "--id-column", "utt", "--out", out), "pass --target NAME (each utterance's transcript)")
-    assert_user_error(run("train", _write(tmp_path, GOOD), *TRAIN, "--init-from", out, "--out", out), "--init-from does not apply to train --app speech")
+    assert_user_error(run("train", _write(tmp_path, GOOD), *TRAIN, "--freeze", "1", "--out", out), "--freeze needs --init-from")
     assert not out.exists()
+
+
+def test_init_from_starts_from_another_recognizer_file(tmp_path: Path) -> None:
+    """train --app speech --init-from FILE --freeze 1: the source's spec is the default, its layers and character rows are copied
+    (summary, and info's provenance); a file of another app, or a missing one, is one line and nothing is written."""
+    source = tmp_path / "src.safetensors"
+    ok("train", _write(tmp_path, GOOD), *TRAIN, "--hidden", "conv4k3:same,gru4", "--epochs", "1", "--test-size", "0", "--out", source)
+    new = tmp_path / "new.csv"
+    GOOD.assign(text=["13"] * 12 + ["310"] * 12).to_csv(new, index=False)
+    out = tmp_path / "ft.safetensors"
+    summary = _json(ok("train", new, *TRAIN, "--init-from", source, "--freeze", "1", "--epochs", "1", "--test-size", "0", "--out", out, "--json"))
+    assert summary["hidden_layers"] == "conv4k3:same,gru4" and summary["alphabet"] == "013"
+    assert summary["transferred"] == ["head", "hidden1", "hidden2"] and summary["frozen"] == ["hidden1"]
+    assert (summary["characters_copied"], summary["characters_new"]) == (2, 1)
+    shown = ok("train", new, *TRAIN, "--init-from", source, "--epochs", "1", "--test-size", "0", "--out", tmp_path / "ft2.safetensors").stdout
+    assert "characters from the source" in shown and "new characters" in shown
+    info = _json(ok("info", out, "--json"))
+    assert info["provenance"]["source"] == "src.safetensors" and info["provenance"]["characters_new"] == 1
+    bad = tmp_path / "bad_out.safetensors"
+    table = tmp_path / "table.safetensors"
+    ok("train", _write(tmp_path, GOOD), "--target", "x", "--epochs", "1", "--out", table)
+    assert_user_error(run("train", new, *TRAIN, "--init-from", table, "--out", bad), "holds a table model (`hiddenlayers train`); train --app speech "
+                      "starts from a SpeechRecognizer file")
+    assert_user_error(run("train", new, *TRAIN, "--init-from", tmp_path / "none.safetensors", "--out", bad), "does not exist")
+    assert not bad.exists()
 
 
 def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_path: Path) -> None:
