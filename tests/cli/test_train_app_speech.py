@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,4 +181,21 @@ def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_pat
         assert ok("predict", onnx, tmp_path / "new.csv", *beam).stdout == torch_out
         assert (pd.read_csv(io.StringIO(torch_out), dtype={"transcript": str})["transcript"] != "").sum() > 5
     assert_user_error(run("predict", onnx, tmp_path / "new.csv", "--proba"), "--proba needs a classifier; ")
+    for beam in ((), ("--beam-size", "3")):  # evaluate FILE.onnx: the .safetensors' numbers, from onnxruntime's outputs
+        by_torch = _json(ok("evaluate", asr, tmp_path / "new.csv", "--json", *beam))
+        by_onnx = _json(ok("evaluate", onnx, tmp_path / "new.csv", "--json", *beam))
+        assert by_onnx["metrics"] == by_torch["metrics"] and by_onnx["rows"] == 13 and by_onnx["beam_size"] == (3 if beam else 1)
+        assert {k: v for k, v in by_onnx.items() if k != "model"} == {k: v for k, v in by_torch.items() if k != "model"}
+    assert "CER" in ok("evaluate", onnx, tmp_path / "new.csv").stdout.upper()
+    pd.read_csv(tmp_path / "new.csv").rename(columns={"text": "said"}).to_csv(tmp_path / "said.csv", index=False)
+    assert _json(ok("evaluate", onnx, tmp_path / "said.csv", "--target", "said", "--json"))["metrics"] == _json(
+        ok("evaluate", asr, tmp_path / "new.csv", "--json"))["metrics"]
+    assert_user_error(run("evaluate", onnx, tmp_path / "said.csv"), "the transcript column 'text' is not a column of the data")
+    assert_user_error(run("evaluate", onnx, tmp_path / "new.csv", "--sample-weight", "t"), "--sample-weight weights a table model's metrics")
+    assert_user_error(run("evaluate", onnx, tmp_path / "new.csv", "--beam-size", "0"), "--beam-size must be a whole number >= 1")
+    assert_user_error(run("evaluate", onnx, tmp_path / "new.csv", "--text-column", "x"), "--text-column is for TextClassifier files")
+    script = ("import sys\nfrom hiddenlayers.cli import app\ntry:\n    app(['evaluate', sys.argv[1], sys.argv[2], '--json'])\n"
+              "except SystemExit as exc:\n    assert exc.code == 0, exc.code\nassert 'torch' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", script, str(onnx), str(tmp_path / "new.csv")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # evaluate of the export runs without PyTorch
     assert_user_error(run("export", asr, tmp_path / "new.csv", "--target", "text", "--out", tmp_path / "b.onnx", "--force"), "--target is for classifiers' labels")
