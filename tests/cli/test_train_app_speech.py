@@ -158,7 +158,7 @@ def test_init_from_starts_from_another_recognizer_file(tmp_path: Path) -> None:
 
 
 def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_path: Path) -> None:
-    """export MODEL DATA: parity on DATA's utterances (and the graph widened to its longest); predict FILE.onnx decodes
+    """export MODEL DATA: parity on DATA's utterances (one longer than any in fit among them); predict FILE.onnx decodes
     onnxruntime's log-probabilities as the .safetensors decodes PyTorch's, greedy and by beam search, with no PyTorch."""
     rng = np.random.default_rng(0)
 
