@@ -162,3 +162,11 @@ def test_pretraining_on_digits_0_to_6_helps_a_small_set_with_7_to_9() -> None:
         fresh_cer.append(1.0 - fresh.score(X_test, y_test))
     assert max(warm_cer) < 0.40
     assert all(w < f - 0.1 for w, f in zip(warm_cer, fresh_cer)), (warm_cer, fresh_cer)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cpu_source_starts_a_gpu_model(source: SpeechRecognizer) -> None:
+    model = SpeechRecognizer(SPEC, init_from=source, device="cuda", **STILL).fit(*toy(10, "abd"))
+    assert model.network_.head.weight.device.type == "cuda" and model.transferred_ == ["head", "hidden1", "hidden2"]
+    b_new, b_old = symbols(model.alphabet_).index("b"), symbols(source.alphabet_).index("b")
+    assert torch.allclose(model.network_.head.weight[b_new].cpu(), source.network_.head.weight[b_old], atol=1e-6)
