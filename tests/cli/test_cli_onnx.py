@@ -95,6 +95,14 @@ def test_evaluate_int8_and_target_choice(clf, data, tmp_path):
     assert evaluate_json(clf[1], gaps)["rows"] == evaluate_json(clf[0], gaps)["rows"] == 230
 
 
+def test_evaluate_onnx_refuses_app_options_as_the_safetensors_does(clf, data):
+    """--beam-size, --text-column, --steps on a table model's export were ignored silently; now one line, as for its .safetensors."""
+    for option, value in (("--beam-size", "3"), ("--text-column", "x"), ("--steps", "2")):
+        message = f"{option} is for"
+        assert_user_error(run("evaluate", clf[0], data, option, value), message)
+        assert_user_error(run("evaluate", clf[1], data, option, value), message)
+
+
 def test_evaluate_needs_target_when_file_has_none(tmp_path):
     """An estimator fitted in Python (no `hiddenlayers train`) records no target column: --target is required."""
     from hiddenlayers import MLPClassifier, export_onnx

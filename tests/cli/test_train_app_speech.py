@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +128,37 @@ def test_missing_options_are_one_line(tmp_path: Path) -> None:
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", _write(tmp_path, GOOD), "--app", "speech", "--target", "text", "--out", out), "pass --id-column NAME")
     assert_user_error(run("train", _write(tmp_path, GOOD), "--app", "speech", "--id-column", "utt", "--out", out), "pass --target NAME (each utterance's transcript)")
-    assert_user_error(run("train", _write(tmp_path, GOOD), *TRAIN, "--init-from", out, "--out", out), "--init-from does not apply to train --app speech")
+    assert_user_error(run("train", _write(tmp_path, GOOD), *TRAIN, "--freeze", "1", "--out", out), "--freeze needs --init-from")
     assert not out.exists()
 
 
+def test_init_from_starts_from_another_recognizer_file(tmp_path: Path) -> None:
+    """train --app speech --init-from FILE --freeze 1: the source's spec is the default, its layers and character rows are copied
+    (summary, and info's provenance); a file of another app, or a missing one, is one line and nothing is written."""
+    source = tmp_path / "src.safetensors"
+    ok("train", _write(tmp_path, GOOD), *TRAIN, "--hidden", "conv4k3:same,gru4", "--epochs", "1", "--test-size", "0", "--out", source)
+    new = tmp_path / "new.csv"
+    GOOD.assign(text=["13"] * 12 + ["310"] * 12).to_csv(new, index=False)
+    out = tmp_path / "ft.safetensors"
+    summary = _json(ok("train", new, *TRAIN, "--init-from", source, "--freeze", "1", "--epochs", "1", "--test-size", "0", "--out", out, "--json"))
+    assert summary["hidden_layers"] == "conv4k3:same,gru4" and summary["alphabet"] == "013"
+    assert summary["transferred"] == ["head", "hidden1", "hidden2"] and summary["frozen"] == ["hidden1"]
+    assert (summary["characters_copied"], summary["characters_new"]) == (2, 1)
+    shown = ok("train", new, *TRAIN, "--init-from", source, "--epochs", "1", "--test-size", "0", "--out", tmp_path / "ft2.safetensors").stdout
+    assert "characters from the source" in shown and "new characters" in shown
+    info = _json(ok("info", out, "--json"))
+    assert info["provenance"]["source"] == "src.safetensors" and info["provenance"]["characters_new"] == 1
+    bad = tmp_path / "bad_out.safetensors"
+    table = tmp_path / "table.safetensors"
+    ok("train", _write(tmp_path, GOOD), "--target", "x", "--epochs", "1", "--out", table)
+    assert_user_error(run("train", new, *TRAIN, "--init-from", table, "--out", bad), "holds a table model (`hiddenlayers train`); train --app speech "
+                      "starts from a SpeechRecognizer file")
+    assert_user_error(run("train", new, *TRAIN, "--init-from", tmp_path / "none.safetensors", "--out", bad), "does not exist")
+    assert not bad.exists()
+
+
 def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_path: Path) -> None:
-    """export MODEL DATA: parity on DATA's utterances (and the graph widened to its longest); predict FILE.onnx decodes
+    """export MODEL DATA: parity on DATA's utterances (one longer than any in fit among them); predict FILE.onnx decodes
     onnxruntime's log-probabilities as the .safetensors decodes PyTorch's, greedy and by beam search, with no PyTorch."""
     rng = np.random.default_rng(0)
 
@@ -154,4 +181,21 @@ def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_pat
         assert ok("predict", onnx, tmp_path / "new.csv", *beam).stdout == torch_out
         assert (pd.read_csv(io.StringIO(torch_out), dtype={"transcript": str})["transcript"] != "").sum() > 5
     assert_user_error(run("predict", onnx, tmp_path / "new.csv", "--proba"), "--proba needs a classifier; ")
+    for beam in ((), ("--beam-size", "3")):  # evaluate FILE.onnx: the .safetensors' numbers, from onnxruntime's outputs
+        by_torch = _json(ok("evaluate", asr, tmp_path / "new.csv", "--json", *beam))
+        by_onnx = _json(ok("evaluate", onnx, tmp_path / "new.csv", "--json", *beam))
+        assert by_onnx["metrics"] == by_torch["metrics"] and by_onnx["rows"] == 13 and by_onnx["beam_size"] == (3 if beam else 1)
+        assert {k: v for k, v in by_onnx.items() if k != "model"} == {k: v for k, v in by_torch.items() if k != "model"}
+    assert "CER" in ok("evaluate", onnx, tmp_path / "new.csv").stdout.upper()
+    pd.read_csv(tmp_path / "new.csv").rename(columns={"text": "said"}).to_csv(tmp_path / "said.csv", index=False)
+    assert _json(ok("evaluate", onnx, tmp_path / "said.csv", "--target", "said", "--json"))["metrics"] == _json(
+        ok("evaluate", asr, tmp_path / "new.csv", "--json"))["metrics"]
+    assert_user_error(run("evaluate", onnx, tmp_path / "said.csv"), "the transcript column 'text' is not a column of the data")
+    assert_user_error(run("evaluate", onnx, tmp_path / "new.csv", "--sample-weight", "t"), "--sample-weight weights a table model's metrics")
+    assert_user_error(run("evaluate", onnx, tmp_path / "new.csv", "--beam-size", "0"), "--beam-size must be a whole number >= 1")
+    assert_user_error(run("evaluate", onnx, tmp_path / "new.csv", "--text-column", "x"), "--text-column is for TextClassifier files")
+    script = ("import sys\nfrom hiddenlayers.cli import app\ntry:\n    app(['evaluate', sys.argv[1], sys.argv[2], '--json'])\n"
+              "except SystemExit as exc:\n    assert exc.code == 0, exc.code\nassert 'torch' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", script, str(onnx), str(tmp_path / "new.csv")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # evaluate of the export runs without PyTorch
     assert_user_error(run("export", asr, tmp_path / "new.csv", "--target", "text", "--out", tmp_path / "b.onnx", "--force"), "--target is for classifiers' labels")

@@ -2,13 +2,17 @@
 
 onnxruntime's log-probabilities must equal ``frame_log_probs``' on held-out utterances of every length, and the
 transcripts decoded from them (greedy and beam search, by :class:`hiddenlayers.ship.SpeechOnnx`) must equal ``predict``'s.
+The steps axis is dynamic: utterances far longer than any traced or seen in fit are read too; a spec the exporter cannot
+convert so (average pooling before a one-directional GRU) falls back to the fixed axis, which older files have as well.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -38,7 +42,7 @@ def toy(n: int, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]]:
     X, y = toy(40)
     held_out, texts = toy(20, seed=1)
-    held_out.append(np.concatenate([held_out[0], held_out[1]]))  # longer than any in fit: the graph widens to it
+    held_out.append(np.concatenate([held_out[0], held_out[1]]))  # longer than any in fit
     texts.append(texts[0] + texts[1])
     rec = SpeechRecognizer("conv8k3:same,pool2,conv8k3:same", max_iter=15, learning_rate_init=1e-2, early_stopping=False, random_state=0).fit(X, y)
     path = tmp_path_factory.mktemp("speech_onnx") / "asr.onnx"
@@ -55,24 +59,61 @@ def test_onnx_log_probs_equal_torch_and_transcripts_match(exported: tuple[Speech
     padded = np.full((len(X), steps, 3), np.nan, dtype=np.float32)
     for i, x in enumerate(X):
         padded[i, : len(x)] = x
-    log_probs, frames = ort.InferenceSession(str(path)).run(None, {"X": padded})
+    session = ort.InferenceSession(str(path))
+    assert session.get_inputs()[0].shape == ["batch", "steps", 3] and session.get_outputs()[0].shape[1] == "out_steps"
+    log_probs, frames = session.run(None, {"X": padded})
     want = rec.frame_log_probs(X)
     assert frames.tolist() == [len(w) for w in want]
     for i, w in enumerate(want):
         np.testing.assert_allclose(log_probs[i, : frames[i]], w, atol=1e-4)
         assert not log_probs[i, frames[i]:].any()  # 0.0 past the utterance's own frames
     model = SpeechOnnx(path)
-    assert model.alphabet == rec.alphabet_ and model.steps == steps and model.long_columns is None and onnx_estimator(path) == "SpeechRecognizer"
+    assert model.alphabet == rec.alphabet_ and model.steps is None and model.long_columns is None and onnx_estimator(path) == "SpeechRecognizer"
     got = model.log_probs(X[::-1], batch=4)[::-1]  # batches of other lengths and order: each utterance gets its own
     assert ["".join(model.alphabet[s - 1] for s in greedy_decode(lp)) for lp in got] == rec.predict(X)
     assert ["".join(model.alphabet[s - 1] for s in prefix_beam_search(lp, 4)) for lp in got] == rec.predict(X, beam_size=4)
+    long = [np.concatenate(X[:12]), X[3]]  # six times any utterance in fit: the old graph, fixed at the longest seen, refused it
+    for a, b in zip(model.log_probs(long), rec.frame_log_probs(long)):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+# measured dynamic as well (each export ~10-20 s, so not run here): lstm8:bi,lstm8:bi; conv8k3:same,pool2,gru8;
+# conv8k3:same:norm=batch,avgpool2,conv8k3:same; conv8k5:same,pool2,conv8k5:same,conv8k5:same; conv8k3,pool2,lstm8
+@pytest.mark.parametrize(("spec", "dynamic"), [("conv8k3,pool2,gru8:bi", True), ("conv8k3:same,avgpool2,gru8", False)])
+def test_steps_are_dynamic_where_the_exporter_converts_them(spec: str, dynamic: bool, tmp_path: Path) -> None:
+    """Each spec's export reads an utterance five times the longest traced as frame_log_probs does; the one spec that PyTorch's
+    exporter cannot convert with a dynamic axis is exported with the fixed one, said in the report, and refuses longer utterances."""
+    X, y = toy(24)
+    rec = SpeechRecognizer(spec, max_iter=2, early_stopping=False, random_state=0).fit(X, y)
+    report = hl.export_onnx(rec, tmp_path / "a.onnx", X=X[:8])
+    model = SpeechOnnx(tmp_path / "a.onnx")
+    assert (model.steps is None) == dynamic
+    assert ("steps dynamic" if dynamic else "steps fixed: PyTorch's exporter could not keep this spec's steps dynamic") in report.notes[0]
+    long = [np.concatenate(X[:10]), X[1]]
+    if dynamic:
+        for a, b in zip(model.log_probs(long), rec.frame_log_probs(long)):
+            np.testing.assert_allclose(a, b, atol=1e-4)
+    else:
+        assert model.steps == rec.max_len_
+        with pytest.raises(DataError, match="export again with export_onnx"):
+            model.log_probs(long)
+        for a, b in zip(model.log_probs(X[:5]), rec.frame_log_probs(X[:5])):
+            np.testing.assert_allclose(a, b, atol=1e-4)
 
 
 def test_onnx_runner_refuses_what_the_graph_cannot_read(exported: tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]], tmp_path: Path) -> None:
     _, path, X, _ = exported
     model = SpeechOnnx(path)
-    with pytest.raises(DataError, match=r"^utterance 1 has \d+ frames, but this ONNX graph reads 2 to \d+ .* export again with export_onnx"):
-        model.log_probs([X[0], np.zeros((model.steps + 1, 3), np.float32)])
+    with pytest.raises(DataError, match=r"^utterance 1 has 1 frames, but the model reads at least 2 \(its convolution and pooling need them\)"):
+        model.log_probs([X[0], np.zeros((1, 3), np.float32)])
+    proto = onnx.load(str(path))  # a file of the earlier export, whose steps were fixed at the longest utterance seen
+    speech = next(p for p in proto.metadata_props if p.key == "speech")
+    speech.value = json.dumps({**json.loads(speech.value), "steps": 30})
+    onnx.save(proto, str(tmp_path / "fixed.onnx"))
+    fixed = SpeechOnnx(tmp_path / "fixed.onnx")
+    assert fixed.steps == 30 and len(fixed.log_probs(X[:3])) == 3
+    with pytest.raises(DataError, match=r"^utterance 1 has 31 frames, but this ONNX graph reads 2 to 30 .* export again with export_onnx"):
+        fixed.log_probs([X[0], np.zeros((31, 3), np.float32)])
     with pytest.raises(DataError, match=r"^utt 7 has frames of shape \(4,\) but the model reads 3 features per frame"):
         model.log_probs([np.zeros((10, 4), np.float32)], names=["utt 7"])
     with pytest.raises(ModelFileError, match="does not exist"):

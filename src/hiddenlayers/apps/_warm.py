@@ -1,4 +1,4 @@
-"""``init_from`` / ``freeze`` of the Autoencoder, the Recommender and the Translator: start from a fitted model of the same class.
+"""``init_from`` / ``freeze`` of the Autoencoder, the Recommender, the Translator and the SpeechRecognizer: start from a fitted model of the same class.
 
 Unlike the MLP estimators' strict copy (a shared layer of another shape is an error), these copy each
 layer whose kind and shapes match and leave the others freshly initialised, naming them in one
@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torch import nn
 
 from .._stacklevel import user_stacklevel
@@ -74,4 +75,18 @@ def provenance_record(provenance: dict[str, Any] | None, copied: Sequence[str], 
     return {**provenance, "transferred": list(copied), "frozen": list(frozen_layers)}
 
 
-__all__ = ["copy_layers", "frozen_names", "open_source", "provenance_record"]
+def shared_rows(old: Sequence[str], new: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(rows of new, rows of old)`` of the tokens both vocabularies hold (the specials included), in ``new``'s order."""
+    where = {t: i for i, t in enumerate(old)}
+    pairs = [(i, where[t]) for i, t in enumerate(new) if t in where]
+    rows = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
+    return rows[:, 0], rows[:, 1]
+
+
+def copy_rows(src: torch.Tensor, dst: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor]) -> None:
+    """``dst[new rows] = src[old rows]`` (the same token's or character's row), across devices and dtypes."""
+    with torch.no_grad():
+        dst[rows[0].to(dst.device)] = src[rows[1].to(src.device)].to(dst.device, dst.dtype)
+
+
+__all__ = ["copy_layers", "copy_rows", "frozen_names", "open_source", "provenance_record", "shared_rows"]

@@ -467,6 +467,30 @@ def predict(
                                                                                      beam_size=beam_size), keep=parse_names(keep, "--keep"))
 
 
+def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool) -> None:
+    """``evaluate`` of an ``.onnx`` file: a table model's export (:mod:`._onnx`) or a SpeechRecognizer's (:mod:`._appspeech`).
+
+    ``options``: the app options given (an app option other than a SpeechRecognizer export's ``--beam-size`` is refused in one line)."""
+    from ..ship import onnx_estimator
+    from ._appfiles import check_app_options
+    from ._data import show_evaluation
+
+    speech = onnx_estimator(model) == "SpeechRecognizer"
+    check_app_options("SpeechRecognizer" if speech else None, **options)
+    if data is None:
+        raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
+    if speech:
+        from ._appspeech import evaluate_speech_onnx
+
+        if sample_weight is not None:
+            raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of a SpeechRecognizer: drop --sample-weight.")
+        show_evaluation(evaluate_speech_onnx(model, data, target, options.get("beam_size")), as_json)
+        return
+    from ._onnx import run_evaluate_onnx
+
+    run_evaluate_onnx(model, data, target=target, as_json=as_json, sample_weight=sample_weight)
+
+
 @app.command()
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
@@ -492,7 +516,8 @@ def evaluate(
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
-    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a SpeechRecognizer's export is scored as its
+    .safetensors is (below), its transcripts decoded from the graph's per-frame log-probabilities.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
     Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
     labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
@@ -509,17 +534,11 @@ def evaluate(
     Example: hiddenlayers evaluate model.safetensors test.csv
     A game agent: hiddenlayers evaluate agent.safetensors --episodes 20
     """
-    from ._appfiles import check_app_options
 
     agent_options = _given(env=env, episodes=episodes, seed=seed)
     if model.lower().endswith(".onnx"):
-        from ._onnx import run_evaluate_onnx
-
-        check_app_options(None, **agent_options)
-        if data is None:
-            raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
-
-        run_evaluate_onnx(model, data, target=target, as_json=json, sample_weight=sample_weight)
+        _evaluate_onnx(model, data, target, sample_weight, _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps,
+                                                                 folds=folds, stride=stride, value_column=value_column, beam_size=beam_size, **agent_options), json)
         return
     from ._train import run_evaluate
 

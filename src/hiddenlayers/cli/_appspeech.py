@@ -5,7 +5,8 @@ file's order), ``--features`` the numbers of each frame (default: every other co
 the utterance's transcript, the same on all its rows (``SpeechRecognizer.fit_long`` reads it; ``train --app speech``:
 :mod:`._apptrain_fit`). The file stores those columns (``long_columns_``), so ``predict`` (one transcript per utterance,
 greedy or ``--beam-size K``) and ``evaluate`` (character and word error rates, exact-match rate) read a new table of the
-same layout with no options. A transcript column that a CSV reader took for numbers (``314``) is read again as text,
+same layout with no options; so do ``predict`` and ``evaluate`` of its ONNX export (``export``), whose per-frame
+log-probabilities onnxruntime computes and this module decodes, without PyTorch. A transcript column that a CSV reader took for numbers (``314``) is read again as text,
 so ``042`` keeps its zero. A problem of the table is one line naming the column, the utterance id and the file lines.
 """
 
@@ -90,21 +91,24 @@ def predict_speech(model: Any, path: str, data: str, beam_size: int | None) -> p
     return pd.DataFrame({str(model.long_columns_["id_column"]): long.ids, "transcript": transcribe(model, long.sequences, beam_size)})
 
 
-def predict_speech_onnx(path: str, data: str, beam_size: int | None, proba: bool) -> pd.DataFrame:
-    """``predict`` with a SpeechRecognizer's ONNX file (onnxruntime, no PyTorch): its per-frame log-probabilities for each
-    utterance of the long table ``data``, decoded here (greedy, or ``beam_size``); one row per utterance, as for the ``.safetensors``."""
-    from ..apps import greedy_decode, long_features, long_sequences, prefix_beam_search, utterance_names
-    from ..exceptions import DataError
+def _open_onnx(path: str) -> Any:
+    """The SpeechRecognizer export ``path`` (:class:`hiddenlayers.ship.SpeechOnnx`); one that stores no long-table columns is one line."""
     from ..ship import SpeechOnnx
 
-    if proba:
-        raise UserError(f"--proba needs a classifier; '{path}' holds a SpeechRecognizer: drop --proba.")
     model = SpeechOnnx(path)
     if model.long_columns is None:
         raise UserError(f"'{path}' is the export of a SpeechRecognizer fitted on frame arrays, which stores no long-table columns to read a data "
                         "file by: run it with onnxruntime (input X, outputs log_probs and frames), or export one trained by `hiddenlayers train --app speech`.")
+    return model
+
+
+def _onnx_transcripts(model: Any, table: Any, beam_size: int | None) -> tuple[Any, list[str]]:
+    """``(the utterances of table by the export's stored columns, their transcripts)``: onnxruntime's per-frame
+    log-probabilities decoded here (greedy, or a prefix beam search of ``beam_size``); a problem of the table is one line."""
+    from ..apps import greedy_decode, long_features, long_sequences, prefix_beam_search, utterance_names
+    from ..exceptions import DataError
+
     columns = model.long_columns
-    table = read_speech_table(data, None)
     try:
         names = long_features(table.frame, {"the id column": columns["id_column"], "the order column": columns["order_column"]}, columns["features"], "the feature column")
         long = long_sequences(table.frame, columns["id_column"], names, columns["order_column"], table.where)
@@ -112,31 +116,65 @@ def predict_speech_onnx(path: str, data: str, beam_size: int | None, proba: bool
     except DataError as exc:
         raise UserError(one_line(exc)) from None
     decode = greedy_decode if not beam_size or beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
-    texts = ["".join(model.alphabet[s - 1] for s in decode(lp)) for lp in log_probs]
-    return pd.DataFrame({str(columns["id_column"]): long.ids, "transcript": texts})
+    return long, ["".join(model.alphabet[s - 1] for s in decode(lp)) for lp in log_probs]
+
+
+def predict_speech_onnx(path: str, data: str, beam_size: int | None, proba: bool) -> pd.DataFrame:
+    """``predict`` with a SpeechRecognizer's ONNX file (onnxruntime, no PyTorch): its per-frame log-probabilities for each
+    utterance of the long table ``data``, decoded here (greedy, or ``beam_size``); one row per utterance, as for the ``.safetensors``."""
+    if proba:
+        raise UserError(f"--proba needs a classifier; '{path}' holds a SpeechRecognizer: drop --proba.")
+    model = _open_onnx(path)
+    long, texts = _onnx_transcripts(model, read_speech_table(data, None), beam_size)
+    return pd.DataFrame({str(model.long_columns["id_column"]): long.ids, "transcript": texts})
+
+
+def _require_column(frame: Any, name: str) -> None:
+    """A UserError (one line, with the closest names) when the transcript column ``name`` is not a column of ``frame``."""
+    from ..data import did_you_mean
+
+    names = [str(c) for c in frame.columns]
+    if name not in names:
+        raise UserError(f"the transcript column '{name}' is not a column of the data; its columns are {', '.join(map(repr, names[:10]))}."
+                        f"{did_you_mean([name], names)} Pass --target COLUMN.")
+
+
+def _references(frame: Any, name: str, long: Any, id_column: str, where: Any) -> list[str]:
+    """Each utterance's transcript in the column ``name`` of ``frame`` (a missing column, or a bad transcript, is one line)."""
+    from ..apps import long_transcripts
+    from ..exceptions import DataError
+
+    _require_column(frame, name)
+    try:
+        return list(long_transcripts(frame, name, long, id_column, where))
+    except DataError as exc:
+        raise UserError(one_line(exc)) from None
+
+
+def evaluate_speech_onnx(path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
+    """``evaluate`` of a SpeechRecognizer's ONNX file (onnxruntime, no PyTorch) on the long table ``data``: CER, WER and exact
+    matches against ``target`` (default: the transcript column the model was trained on), as :func:`evaluate_speech` scores the ``.safetensors``."""
+    model = _open_onnx(path)
+    columns = model.long_columns
+    name = target or str(columns["target"])
+    table = read_speech_table(data, name)
+    _require_column(table.frame, name)  # before the graph runs
+    long, hypotheses = _onnx_transcripts(model, table, beam_size)
+    references = _references(table.frame, name, long, columns["id_column"], table.where)
+    metrics = speech_metrics(references, hypotheses)
+    return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
 
 
 def evaluate_speech(model: Any, path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
     """``evaluate``'s result for a SpeechRecognizer on the long table ``data``: CER, WER and exact matches against ``target``
     (default: the transcript column the model was trained on)."""
-    from ..apps import long_transcripts
-    from ..data import did_you_mean
-    from ..exceptions import DataError
-
     columns = _stored(model, path)
     name = target or str(columns["target"])
     table = read_speech_table(data, name)
     long = _utterances(model, path, table)
-    names = [str(c) for c in table.frame.columns]
-    if name not in names:
-        raise UserError(f"the transcript column '{name}' is not a column of the data; its columns are {', '.join(map(repr, names[:10]))}."
-                        f"{did_you_mean([name], names)} Pass --target COLUMN.")
-    try:
-        references = long_transcripts(table.frame, name, long, columns["id_column"], table.where)
-    except DataError as exc:
-        raise UserError(one_line(exc)) from None
+    references = _references(table.frame, name, long, columns["id_column"], table.where)
     metrics = speech_metrics(references, transcribe(model, long.sequences, beam_size))
     return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
 
 
-__all__ = ["evaluate_speech", "long_utterances", "predict_speech", "predict_speech_onnx", "read_speech_table", "speech_metrics", "transcribe"]
+__all__ = ["evaluate_speech", "evaluate_speech_onnx", "long_utterances", "predict_speech", "predict_speech_onnx", "read_speech_table", "speech_metrics", "transcribe"]

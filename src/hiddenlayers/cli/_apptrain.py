@@ -10,7 +10,7 @@ read back by those commands with the same options. An option of ``train`` that t
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
-SequenceClassifier or Translator from a file of the same app (its ``init_from``); a SpeechRecognizer or DQNAgent has none and refuses it.
+SequenceClassifier, Translator or SpeechRecognizer from a file of the same app (its ``init_from``); a DQNAgent has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
 prints while it fits (``--set verbose=true``: one line per epoch) goes to stderr too: stdout holds the summary only,
 so ``--json`` is one JSON document.
@@ -49,7 +49,7 @@ _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss"
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype"),
+           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
            "agent": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
@@ -229,12 +229,15 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     if params.get("init_from") is not None:
         summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
         record = getattr(model, "provenance_", None) or {}
-        summary.update({k: record[k] for k in ("users_from_source", "new_users", "items_from_source", "new_items", *_TOKEN_COUNTS) if k in record})
+        summary.update({k: record[k] for k in ("users_from_source", "new_users", "items_from_source", "new_items", *_TOKEN_COUNTS, *_CHARACTER_COUNTS)
+                        if k in record})
     show_summary(summary, bool(options["json"]))
     return summary
 
 
 #: a Translator's ``provenance_`` counts of the tokens whose rows came from the source and those new, per side (summary labels)
+#: a SpeechRecognizer's: the characters whose output rows came from the source and those new
+_CHARACTER_COUNTS = {"characters_copied": "characters from the source", "characters_new": "new characters"}
 _TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source_tokens_new": "new source words",
                  "target_tokens_copied": "target words from the source", "target_tokens_new": "new target words"}
 
@@ -293,7 +296,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),
                        ("transferred", "layers copied"), ("frozen", "layers kept fixed"), ("users_from_source", "users from the source"),
-                       ("new_users", "new users"), ("items_from_source", "items from the source"), ("new_items", "new items"), *_TOKEN_COUNTS.items()):
+                       ("new_users", "new users"), ("items_from_source", "items from the source"), ("new_items", "new items"), *_TOKEN_COUNTS.items(),
+                       *_CHARACTER_COUNTS.items()):
         if s.get(key) is not None:
             value = s[key]
             t.add_row(label, (_listed(value) or "none") if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))

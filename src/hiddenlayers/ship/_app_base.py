@@ -35,6 +35,7 @@ class AppGraph:
     input_types: list[str] = field(default_factory=lambda: ["float32"])  # each input's element type, as the report shows it
     dynamic_shapes: Any = None  # torch.onnx.export's dynamic_shapes (None: a dynamic batch on ``forward(x)``)
     edit: Callable[[Any], None] | None = None  # changes the exported ModelProto in place (input names, id lookups)
+    fallback: Callable[[], AppGraph] | None = None  # the graph to export instead when this one's export fails (a fixed steps axis)
 
     def all_feeds(self) -> dict[str, np.ndarray]:
         """The parity feeds of every ONNX input, by name."""

@@ -8,11 +8,14 @@ the natural-log softmax of every output frame (column 0 CTC's blank, column ``k`
 an utterance's own frames), and ``frames`` ``(batch,)`` int64, each utterance's output frames (its steps after the spec's
 convolution/pooling). Decoding (greedy or prefix beam search) is left to the reader: it is plain NumPy on those outputs.
 
-``steps`` is fixed at the longest of ``max_len_`` (the longest utterance in fit) and the parity utterances ``X``:
-PyTorch's exporter bakes the traced length into 1-D pooling and into what follows a recurrent layer that returns every
-step, and a CTC network's recurrent layers all do. Pad every utterance to it; a longer one has no place in the graph
-(export with ``X`` holding utterances as long as the longest to transcribe, to widen it). The file's metadata ``speech`` keeps the alphabet,
-the step count and the long-table columns of ``fit_long`` (None after ``fit``), for ``hiddenlayers predict``.
+``steps`` is dynamic (pad a batch to its longest utterance) for the specs a SpeechRecognizer takes, as measured: convolutions,
+1-D max/average pooling, (bi)LSTM/GRU layers returning every step, before a per-frame head. Each export checks it: the parity
+utterances padded to three times their steps must give the same outputs. Where the dynamic export fails (PyTorch's exporter
+cannot convert average pooling followed by a one-directional LSTM/GRU with a dynamic axis; any failure of the check), the
+export falls back to ``steps`` fixed at the longest of ``max_len_`` and the parity utterances, said in the report's notes; files
+exported before this release were all fixed so, and :class:`~hiddenlayers.ship.SpeechOnnx` still reads them.
+The file's metadata ``speech`` keeps the alphabet, the step count (None: dynamic) and the long-table columns of
+``fit_long`` (None after ``fit``), for ``hiddenlayers predict`` and ``evaluate``.
 """
 
 from __future__ import annotations
@@ -36,16 +39,19 @@ def _padded_reference(log_probs: list[np.ndarray], out_steps: int) -> tuple[np.n
     return ref, np.array([lp.shape[0] for lp in log_probs], dtype=np.int64)
 
 
-def speech_graph(model: Any, X: Any) -> AppGraph:
-    """SpeechRecognizer: NaN-padded raw frames ``(N, steps, F)`` -> ``log_probs`` ``(N, out_steps, symbols)`` and ``frames`` ``(N,)``;
-    ``steps``: the longest of ``max_len_`` and the utterances of ``X`` (parity utterances; random ones around the training frames when None)."""
+def speech_graph(model: Any, X: Any, fixed: bool = False) -> AppGraph:
+    """SpeechRecognizer: NaN-padded raw frames ``(N, steps, F)`` -> ``log_probs`` ``(N, out_steps, symbols)`` and ``frames`` ``(N,)``,
+    traced and checked on the utterances of ``X`` (parity utterances; random ones around the training frames when None).
+
+    ``steps`` is dynamic; its ``fallback`` (for an export that fails so) fixes it (``fixed=True``) at the longest of ``max_len_`` and ``X``'s."""
     import torch
     from torch import Tensor, nn
 
     from ..exceptions import DataError
 
     seqs = [np.asarray(s, dtype=np.float32) for s in parity_sequences(model, X)]
-    n_features, width = int(model.n_features_in_), max(int(model.max_len_), max(s.shape[0] for s in seqs))
+    n_features, width = int(model.n_features_in_), max(s.shape[0] for s in seqs)
+    width = max(width, int(model.max_len_)) if fixed else width
     try:
         log_probs = model.frame_log_probs(seqs)  # also checks every utterance as predict does
     except (DataError, TypeError) as exc:
@@ -54,8 +60,8 @@ def speech_graph(model: Any, X: Any) -> AppGraph:
     for layer in network.hidden_layers:
         if getattr(layer, "bidirectional", False):
             unpack_bidirectional(layer)
-    out_steps = int(network.output_lengths(torch.tensor([width]))[0])
-    reference, frames = _padded_reference(log_probs, out_steps)
+    reference, frames = _padded_reference(log_probs, int(network.output_lengths(torch.tensor([width]))[0]))
+    feeds = pad_with_nan(seqs, width)
 
     class _Speech(nn.Module):
         network: nn.Module
@@ -74,16 +80,61 @@ def speech_graph(model: Any, X: Any) -> AppGraph:
             keep = torch.arange(lp.shape[1], device=lp.device)[None, :] < out_frames[:, None]
             return torch.where(keep[..., None], lp, torch.zeros_like(lp)), out_frames
 
-    shape: list[int | str] = ["batch", width, n_features]
+    shape: list[int | str] = ["batch", width if fixed else "steps", n_features]
     meta = base_metadata(model, "log_probs", shape, "(batch, steps, n_features)", "raw feature frames; steps after an utterance's end are NaN")
-    meta[SPEECH_KEY] = json.dumps({"alphabet": model.alphabet_, "min_length": int(model.min_length_), "steps": width, "out_steps": out_steps,
+    meta[SPEECH_KEY] = json.dumps({"alphabet": model.alphabet_, "min_length": int(model.min_length_), "steps": width if fixed else None,
                                    "long_columns": getattr(model, "long_columns_", None)})
-    notes = [f"input X is raw frames (batch, {width}, {n_features}): each utterance padded after its end with whole NaN steps to {width} "
-             f"(the longest in fit or in the parity utterances X; longer ones do not fit the graph: export with a longer one in X to widen it); standardisation is in the graph; every utterance needs >= {int(model.min_length_)} frame(s)",
-             f"outputs log_probs (batch, {out_steps}, {len(model.alphabet_) + 1}): per output frame, the log-softmax over CTC's blank (column 0) and "
-             f"the alphabet {model.alphabet_!r}, 0.0 past each utterance's own frames; frames (batch,): those frames' count. Decode greedily or by beam search"]
-    return AppGraph(_Speech().eval(), torch.zeros(2, width, n_features), pad_with_nan(seqs, width), reference, ["log_probs", "frames"], shape, meta,
-                    notes, extra_reference={"frames": frames.astype(np.float64)}, dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
+    axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
+    return AppGraph(_Speech().eval(), torch.zeros(2, width, n_features), feeds, reference, ["log_probs", "frames"], shape, meta,
+                    _notes(model, width if fixed else None), extra_reference={"frames": frames.astype(np.float64)}, dynamic_shapes={"x": axes},
+                    edit=None if fixed else (lambda proto: _dynamic_steps(proto, feeds)),
+                    fallback=None if fixed else (lambda: speech_graph(model, X, fixed=True)))
+
+
+def _notes(model: Any, steps: int | None) -> list[str]:
+    """The export report's notes on the input (``steps``: its fixed count, None when dynamic) and the outputs."""
+    n_features = int(model.n_features_in_)
+    if steps is None:
+        first = (f"input X is raw frames (batch, steps, {n_features}), steps dynamic: each utterance padded after its end with whole NaN steps "
+                 "to the batch's longest")
+    else:
+        first = (f"input X is raw frames (batch, {steps}, {n_features}), steps fixed: PyTorch's exporter could not keep this spec's steps "
+                 "dynamic (average pooling before a one-directional LSTM/GRU fails its conversion), so every utterance is padded after its "
+                 f"end with whole NaN steps to {steps}, the longest in fit or in the parity utterances X; longer ones do not fit the graph "
+                 "(export with a longer one in X to widen it)")
+    return [f"{first}; standardisation is in the graph; every utterance needs >= {int(model.min_length_)} frame(s)",
+            f"outputs log_probs (batch, out_steps, {len(model.alphabet_) + 1}): per output frame, the log-softmax over CTC's blank (column 0) "
+            f"and the alphabet {model.alphabet_!r}, 0.0 past each utterance's own frames; frames (batch,): those frames' count. "
+            "Decode greedily or by beam search"]
+
+
+def _dynamic_steps(proto: Any, feeds: np.ndarray) -> None:
+    """Name the input's step axis ``steps`` and ``log_probs``' frame axis ``out_steps``, then refuse a graph whose outputs change when
+    the parity utterances ``feeds`` come with three times their steps of NaN padding (a step count baked into the graph)."""
+    import onnxruntime as ort
+
+    dim = proto.graph.input[0].type.tensor_type.shape.dim[1]
+    if dim.HasField("dim_value"):
+        raise ValueError(f"the exporter fixed the ONNX input at {dim.dim_value} steps for this spec, so the graph would not take other lengths; "
+                         "report this spec.")
+    dim.dim_param = "steps"
+    out = next(o for o in proto.graph.output if o.name == "log_probs").type.tensor_type.shape.dim[1]
+    out.dim_param = "out_steps"  # the exporter may state the traced count
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(proto.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    base, frames = sess.run(None, {"X": feeds})
+    longer = np.concatenate([feeds, np.full((feeds.shape[0], 2 * feeds.shape[1], feeds.shape[2]), np.nan, dtype=np.float32)], axis=1)
+    try:
+        more, more_frames = sess.run(None, {"X": longer})
+        diff = max(float(np.max(np.abs(more[:, : base.shape[1]] - base))), float(np.max(np.abs(more[:, base.shape[1]:]), initial=0.0)),
+                   float(np.max(np.abs(more_frames - frames))))
+        why = f"NaN padding to three times the steps changes the outputs by {diff:.3g}"
+    except Exception as exc:  # onnxruntime's own error types: a shape baked into the graph
+        diff, why = float("inf"), f"onnxruntime fails at three times the steps: {type(exc).__name__}"
+    if not diff <= 1e-5:
+        raise ValueError(f"the exported graph does not take other step counts than the traced one ({why}): this spec's layers are not "
+                         "exportable with a dynamic steps axis; report the spec.")
 
 
 __all__ = ["SPEECH_KEY", "speech_graph"]

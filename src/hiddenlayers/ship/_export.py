@@ -39,6 +39,7 @@ import numpy as np
 
 from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, NotFittedError
+from ._app_base import AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph, quantized_ops
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
@@ -401,6 +402,23 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     return report
 
 
+def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph, bytes, np.ndarray, np.ndarray, float]:
+    """``(the graph exported, its ONNX bytes, reference, ONNX output, largest difference)`` by :func:`_verified_bytes`; where the graph's
+    export fails and it has a ``fallback`` (a SpeechRecognizer's fixed steps axis for a dynamic one), the fallback's, whose error wins."""
+    def run(g: AppGraph) -> tuple[bytes, np.ndarray, np.ndarray, float]:
+        return _verified_bytes(g.module, g.sample, input_name="X", out_name=g.outputs, opset=opset, columns=None, token="", metadata=g.metadata,
+                               features=g.feeds, feeds=g.all_feeds(), tolerance=tolerance, reference=g.reference, input_names=g.inputs,
+                               dynamic_shapes=g.dynamic_shapes, edit=g.edit)
+
+    try:
+        return (graph, *run(graph))
+    except Exception:  # the exporter's own error types (a conversion it cannot do), or the graph's own check
+        if graph.fallback is None:
+            raise
+    fallback = graph.fallback()
+    return (fallback, *run(fallback))
+
+
 def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float, input_dtype: str = "float32") -> ExportReport:
     """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`)."""
     from .._files import atomic_write_files
@@ -411,11 +429,8 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
     graph = build_app_graph(model, X, input_dtype)  # before any export: bad rows are refused at once
     if y is not None and len(y) != graph.feeds.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
+    graph, data, ref, got, diff = _app_bytes(graph, opset, tolerance)
     feeds = graph.all_feeds()
-    data, ref, got, diff = _verified_bytes(
-        graph.module, graph.sample, input_name="X", out_name=graph.outputs, opset=opset, columns=None, token="",
-        metadata=graph.metadata, features=graph.feeds, feeds=feeds, tolerance=tolerance, reference=graph.reference,
-        input_names=graph.inputs, dynamic_shapes=graph.dynamic_shapes, edit=graph.edit)
     outs = _session(data).run(graph.outputs, feeds)
     for name, expected in graph.extra_reference.items():  # later outputs (the autoencoder's reconstruction) are checked too
         extra = float(np.max(np.abs(outs[graph.outputs.index(name)].astype(np.float64) - expected)))

@@ -1,7 +1,8 @@
 """Run the ONNX export of a :class:`~hiddenlayers.apps.SpeechRecognizer` (see :mod:`._app_graph_ctc`) on utterances.
 
 onnxruntime and NumPy only (no PyTorch): :class:`SpeechOnnx` checks each utterance against the graph's input (features
-per frame, the fewest frames the spec reads, the fixed step count), pads it with NaN steps, runs the graph in batches and
+per frame, the fewest frames the spec reads, the step count where the graph fixes it), pads it with NaN steps (to the fixed
+count, or to the batch's longest where the steps axis is dynamic), runs the graph in batches and
 returns each utterance's own per-frame log-probabilities ``(T'_i, 1 + len(alphabet))``, which the caller decodes (the CTC
 decoders are plain NumPy: ``hl.apps.greedy_decode``, ``hl.apps.prefix_beam_search``).
 """
@@ -48,7 +49,7 @@ def onnx_estimator(path: str | Path) -> str | None:
 
 class SpeechOnnx:
     """A SpeechRecognizer's ONNX file: ``alphabet`` (symbol ``k`` is ``alphabet[k - 1]``; 0 is the blank), ``steps`` (the graph's
-    fixed input length), ``min_length``, ``n_features`` and ``long_columns`` (``fit_long``'s columns, or None)."""
+    fixed input length; None where the steps axis is dynamic), ``min_length``, ``n_features`` and ``long_columns`` (``fit_long``'s columns, or None)."""
 
     def __init__(self, path: str | Path) -> None:
         self.session = _session(path)
@@ -57,7 +58,8 @@ class SpeechOnnx:
             raise ModelFileError(f"'{path}' is not the ONNX export of a SpeechRecognizer: export one with `hiddenlayers export MODEL.safetensors`.")
         try:
             info = json.loads(meta[SPEECH_KEY])
-            self.alphabet, self.steps, self.min_length = str(info["alphabet"]), int(info["steps"]), int(info["min_length"])
+            self.alphabet, self.min_length = str(info["alphabet"]), int(info["min_length"])
+            self.steps: int | None = None if info["steps"] is None else int(info["steps"])
             self.long_columns: dict[str, Any] | None = info.get("long_columns")
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
@@ -72,7 +74,10 @@ class SpeechOnnx:
             name = names[i] if names is not None else f"utterance {i}"
             if a.ndim != 2 or a.shape[1] != self.n_features:
                 raise DataError(f"{name} has frames of shape {a.shape[1:]} but the model reads {self.n_features} features per frame: pass the same features.")
-            if not self.min_length <= a.shape[0] <= self.steps:
+            if a.shape[0] < self.min_length:
+                raise DataError(f"{name} has {a.shape[0]} frames, but the model reads at least {self.min_length} (its convolution and pooling "
+                                "need them): drop it or pad its frames.")
+            if self.steps is not None and a.shape[0] > self.steps:
                 raise DataError(f"{name} has {a.shape[0]} frames, but this ONNX graph reads {self.min_length} to {self.steps} (its input is fixed at "
                                 "the export's longest utterance): transcribe it from the .safetensors file, which takes any length, or export "
                                 "again with export_onnx(model, path, X=utterances) holding one this long.")
@@ -85,14 +90,17 @@ class SpeechOnnx:
         ``names``: how a message names each utterance (default ``utterance i``).
         """
         seqs = self._check(sequences, names)
-        result: list[np.ndarray] = []
+        order = np.argsort([s.shape[0] for s in seqs], kind="stable")  # batches of similar lengths: little padding on a dynamic axis
+        result: list[np.ndarray] = [np.empty(0)] * len(seqs)
         for start in range(0, len(seqs), batch):
-            part = seqs[start : start + batch]
-            X = np.full((len(part), self.steps, self.n_features), np.nan, dtype=np.float32)
-            for k, s in enumerate(part):
-                X[k, : s.shape[0]] = s
+            part = order[start : start + batch].tolist()
+            steps = self.steps if self.steps is not None else max(seqs[i].shape[0] for i in part)
+            X = np.full((len(part), steps, self.n_features), np.nan, dtype=np.float32)
+            for k, i in enumerate(part):
+                X[k, : seqs[i].shape[0]] = seqs[i]
             lp, frames = self.session.run(["log_probs", "frames"], {"X": X})
-            result += [lp[k, : int(frames[k])].astype(np.float64) for k in range(len(part))]
+            for k, i in enumerate(part):
+                result[i] = lp[k, : int(frames[k])].astype(np.float64)
         return result
 
 

@@ -29,20 +29,23 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Param, document, validate
+from ...estimators import KeepsFittedSource
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
-from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, to_tensor, train
+from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from .._fit import hidden_spec, one_thread, progress_callbacks, seed_everything
 from .._fitted import FitRequired
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
+from .._warm import frozen_names, open_source, provenance_record
 from .decode import greedy_decode, prefix_beam_search
 from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
 from .long import long_transcripts, utterance_names
 from .metrics import character_error_rate, check_texts
 from .net import CTCNetwork, ctc_spec
+from .warm import start_from
 
 DEFAULT_SPEC = "conv64k5:same,pool2,conv64k5:same,conv64k5:same"  # the fastest learner measured on digit strings (see the guide)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -73,6 +76,12 @@ SPEECH_PARAMS: tuple[Param, ...] = (
     row("random_state", None),
     row("progress_bar", False),
     row("verbose", False),
+    row("init_from", None, "Start from this fitted SpeechRecognizer (or its saved file), e.g. one trained on other speakers or words: the "
+        "alphabet is learned from this fit's transcripts; the output rows of the blank and of the characters both alphabets hold are "
+        "copied (matched by character), new characters start fresh; the hidden layers are copied where kind and shapes match, the "
+        "others start fresh, named in one warning; the source's frame standardisation (mean_, scale_) is kept when the feature counts match"),
+    row("freeze", None, "Hidden layers kept fixed during fit: the first k of hidden1, hidden2, ..., or these names; the output layer always "
+        "trains, as it holds the new characters' rows (checked by fit)"),
 )
 
 
@@ -102,14 +111,16 @@ class _EpochPrinter(Callback):
 
 
 @document(SPEECH_PARAMS)
-class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
+class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     """Transcribe utterances (feature frames, e.g. MFCCs) to text with CTC-trained sequence hidden layers.
 
     Fitted attributes: ``alphabet_`` (the symbols, in id order 1..; 0 is the blank), ``network_``
     (a :class:`CTCNetwork`), ``n_features_in_``, ``mean_`` / ``scale_`` ``(F,)``, ``max_len_`` (most frames seen
     in fit), ``min_length_`` (fewest frames the spec reads), ``history_``, ``loss_curve_`` (mean CTC loss per
     utterance), ``validation_scores_`` (1 - held-out greedy CER per epoch), ``best_validation_score_``, ``n_iter_``, ``stop_reason_``;
-    after :meth:`fit_long`, ``long_columns_`` (the id, order, feature and transcript columns read).
+    after :meth:`fit_long`, ``long_columns_`` (the id, order, feature and transcript columns read); ``transferred_``,
+    ``frozen_`` (layer names) and ``provenance_`` (the ``init_from`` source, its file's hash, the layers copied and kept
+    fixed, the characters whose output rows were copied and those new; None without ``init_from`` or ``freeze``; kept in the file).
     """
 
     def __init__(
@@ -117,6 +128,7 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, early_stopping: bool = True,
         validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
         dtype: str = "float32", device: str = "auto", random_state: int | None = None, progress_bar: bool = False, verbose: bool = False,
+        init_from: Any = None, freeze: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -136,6 +148,8 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         self.random_state = random_state
         self.progress_bar = progress_bar
         self.verbose = verbose
+        self.init_from = init_from
+        self.freeze = freeze
 
     # -- fit ----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> SpeechRecognizer:
@@ -152,14 +166,18 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         return self
 
     def _fit(self, spec: Any, seqs: list[np.ndarray], texts: list[str], names: list[str] | None = None) -> None:
-        """Train a new network on ``seqs`` and ``texts`` and set the fitted attributes (``names``: how a message names each utterance)."""
+        """Train a new network on ``seqs`` and ``texts`` and set the fitted attributes (``names``: how a message names each utterance).
+
+        With ``init_from``, the source's layers and character rows are copied into the new network before training
+        (:func:`.warm.start_from`) and ``freeze``'s layers stay fixed while it trains.
+        """
+        source, provenance = open_source(self)  # another class: one ValueError, before anything changes
         alphabet = "".join(sorted(set("".join(texts))))
         lengths = lengths_of(seqs)
-        frames = np.concatenate(seqs)  # (total frames, F)
-        mean, scale = frames.mean(0).astype(np.float64), np.maximum(frames.std(0), 1e-6).astype(np.float64)
+        mean, scale = _standardisation(source, np.concatenate(seqs))  # over all frames (total, F)
         device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
-        max_len, n_features = int(lengths.max()), int(frames.shape[1])
+        max_len, n_features = int(lengths.max()), int(mean.shape[0])
         with one_thread():  # the build's dry run of a recurrent layer stalls when two threads must meet on a busy machine
             network = CTCNetwork((max_len, n_features), spec, len(alphabet) + 1, activation=self.activation)
         network.to(dtype=_DTYPES[self.dtype], device=device)
@@ -167,13 +185,19 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         check_lengths(seqs, min_length, names)
         frames_out = network.output_lengths(torch.as_tensor(lengths)).numpy()
         check_emittable(texts, frames_out, names)
+        fixed = frozen_names(self, network.hidden_names)
+        copied, counts = start_from(source, network, alphabet) if source is not None else ([], {})
         padded = pad_frames(seqs, max_len, mean, scale)  # (N, T, F), NaN steps past each end
         Y = target_rows(texts, alphabet, frames_out)
         train_idx, val_idx = self._split(len(seqs))
-        history = self._train(network, device, padded, lengths, Y, texts, alphabet, train_idx, val_idx, generator)
+        with frozen(network, fixed):
+            history = self._train(network, device, padded, lengths, Y, texts, alphabet, train_idx, val_idx, generator)
         self.alphabet_, self.n_features_in_, self.mean_, self.scale_ = alphabet, n_features, mean, scale
         self.max_len_, self.min_length_, self._device, self.network_ = max_len, min_length, device, network
         self._set_history(history)
+        self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
+        if self.provenance_ is not None:
+            self.provenance_.update(counts)
 
     def fit_long(self, frame: Any, target: str, *, id_column: str, order_column: str | None = None, features: Any = None,
                  where: Any = None) -> SpeechRecognizer:
@@ -298,8 +322,11 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         state = {"alphabet": self.alphabet_, "n_features": self.n_features_in_, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
                  "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict(),
                  "long_columns": getattr(self, "long_columns_", None)}
+        if getattr(self, "provenance_", None) is not None:
+            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, characters copied and new
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, self.get_params(deep=False), state, tensors)
+        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
+        save_app(path, type(self).__name__, params, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:
@@ -317,7 +344,17 @@ class SpeechRecognizer(FitRequired, DevicePickle, BaseEstimator):
         model._set_history(History.from_dict(state["history"]))
         if state.get("long_columns") is not None:  # fitted by fit_long: the id, order, feature and transcript columns it read
             model.long_columns_ = dict(state["long_columns"])
+        if state.get("provenance_") is not None:  # the key the other apps' files use, which `hiddenlayers info` shows
+            model.provenance_ = state["provenance_"]
         return model
+
+
+def _standardisation(source: Any, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature ``(mean, scale)`` ``(F,)`` of ``frames`` ``(total frames, F)``; a source with as many features keeps its own,
+    which its copied first layer learned to read."""
+    if source is not None and int(source.n_features_in_) == int(frames.shape[1]):
+        return source.mean_.copy(), source.scale_.copy()
+    return frames.mean(0).astype(np.float64), np.maximum(frames.std(0), 1e-6).astype(np.float64)
 
 
 @torch.inference_mode()

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._warm import copy_layers
+from .._warm import copy_layers, copy_rows, shared_rows
 from .seq2seq import Seq2Seq
 from .text import SPECIALS
 
@@ -46,20 +46,6 @@ def freezable(net: Seq2Seq) -> list[str]:
     the fine-tuning data, which a frozen layer would keep random.
     """
     return ["encoder", "bridge", *(["bridge_cell"] if net.bridge_cell is not None else []), "attn", "decoder", "combine"]
-
-
-def shared_rows(old: Sequence[str], new: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(rows of new, rows of old)`` of the tokens both vocabularies hold (the specials included), in ``new``'s order."""
-    where = {t: i for i, t in enumerate(old)}
-    pairs = [(i, where[t]) for i, t in enumerate(new) if t in where]
-    rows = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
-    return rows[:, 0], rows[:, 1]
-
-
-def _copy_rows(src: torch.Tensor, dst: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor]) -> None:
-    """``dst[new rows] = src[old rows]`` (the same token's row), across devices and dtypes."""
-    with torch.no_grad():
-        dst[rows[0].to(dst.device)] = src[rows[1].to(src.device)].to(dst.device, dst.dtype)
 
 
 def _row_layers(source: Seq2Seq, net: Seq2Seq) -> list[tuple[str, str, Any, Any]]:
@@ -102,7 +88,7 @@ def copy_token_rows(source: Seq2Seq, net: Seq2Seq, vocabs: Mapping[str, tuple[Se
             skipped.append("out_bias (tgt_embed, the tied output layer's weights, was not copied)")
         else:
             for t, m in zip(theirs, mine):
-                _copy_rows(t, m, rows[side])
+                copy_rows(t, m, rows[side])
             copied.append(name)
             done[side] = done[side] or name.endswith("embed")
     counts: dict[str, int] = {}
