@@ -121,8 +121,16 @@ def test_layers_of_another_shape_start_fresh_and_are_named_in_one_warning(source
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         other = Translator(**STILL, attention="bahdanau", random_state=0, init_from=source).fit(*domain)
-    assert "attn (the source's attention is 'luong', this model's 'bahdanau')" in str(caught[0].message)
+    assert str(caught[0].message) == ("init_from: 2 layer(s) not copied, for the reason each gives (shapes are (out, in)): attn (the source's "
+                                      "attention is 'luong', this model's 'bahdanau'); decoder (source GRU (48, 8), this model GRU (48, 40)); "
+                                      "they start from fresh random weights.")  # not "their shapes differ": the attention's are the same
     assert "attn" not in other.transferred_ and "encoder" in other.transferred_
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Translator(**{**STILL, "hidden_size": 24}, tie_embeddings=False, random_state=0, init_from=source).fit(*domain)
+    message = str(caught[0].message)
+    assert message.startswith("init_from: 6 layer(s) not copied, for the reason each gives (shapes are (out, in)): out (the source ties its "
+                              "output layer to the target embeddings); encoder (source GRU (48, 8), this model GRU (72, 8)); "), message
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -174,6 +182,7 @@ def test_file_source_provenance_and_round_trip(source: Translator, domain: tuple
     tuned.save(tmp_path / "tuned.safetensors")
     back = hl.load(tmp_path / "tuned.safetensors")
     assert back.provenance_ == tuned.provenance_ and back.init_from is None and back.freeze == 1
+    assert (back.transferred_, back.frozen_) == (tuned.transferred_, tuned.frozen_) == (tuned.provenance_["transferred"], ["encoder"])
     assert back.predict(domain[0][:5]) == tuned.predict(domain[0][:5])
     fresh = Translator(**STILL, random_state=0).fit(*domain)
     fresh.save(tmp_path / "fresh.safetensors")
