@@ -60,7 +60,8 @@ def copy_layers(source_net: nn.Module, net: nn.Module, names: Sequence[str], don
     copied, skipped = copy_matching_layers(source_net, net, names)
     copied, skipped = [*done, *copied], [*not_done, *skipped]
     if not copied:
-        raise ValueError(f"init_from: no layer of the source matches this model's shapes: {'; '.join(skipped)}. Give the model the "
+        lead = "matches this model's shapes" if _why(skipped).startswith("their shapes") else "could be copied, for the reason each gives"
+        raise ValueError(f"init_from: no layer of the source {lead}: {'; '.join(skipped)}. Give the model the "
                          f"source's layer sizes ({sizes} and the other sizes its file stores), or drop init_from.")
     if skipped:
         warnings.warn(f"init_from: {len(skipped)} layer(s) not copied, {_why(skipped)}: {'; '.join(skipped)}; "
