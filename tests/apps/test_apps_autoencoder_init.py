@@ -86,6 +86,7 @@ def test_a_file_source_is_recorded_and_the_record_survives_save(source: Autoenco
     tuned.save(tmp_path / "tuned.safetensors")
     back = Autoencoder.load(tmp_path / "tuned.safetensors")
     assert back.provenance_ == tuned.provenance_ and back.init_from is None
+    assert (back.transferred_, back.frozen_) == (tuned.transferred_, tuned.frozen_) == (tuned.provenance_["transferred"], ["decoder.hidden1"])
     np.testing.assert_array_equal(back.score_samples(rows), tuned.score_samples(rows))
     assert clone(Autoencoder(init_from=source)).init_from is source  # a fitted source is shared by clones, not unfitted
 

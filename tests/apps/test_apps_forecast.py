@@ -136,6 +136,7 @@ def test_init_from_copies_and_freeze_keeps_layers_bit_identical(tmp_path: Path) 
     from_file.save(tmp_path / "tgt.safetensors")
     loaded = Forecaster.load(tmp_path / "tgt.safetensors")
     assert loaded.get_params()["freeze"] == ["hidden2"] and loaded.provenance_ == from_file.provenance_  # where it came from, in the file
+    assert (loaded.transferred_, loaded.frozen_) == (from_file.transferred_, from_file.frozen_) == (["hidden1", "hidden2"], ["hidden2"])
     assert tgt.get_params(deep=False)["init_from"] is src  # stored unchanged
 
 

@@ -98,6 +98,7 @@ def test_the_record_survives_save_and_load(last_month: Recommender, tmp_path: Pa
     tuned.save(tmp_path / "now.safetensors")
     back = Recommender.load(tmp_path / "now.safetensors")
     assert back.provenance_ == tuned.provenance_ and back.init_from is None
+    assert (back.transferred_, back.frozen_) == (tuned.transferred_, tuned.frozen_) and back.transferred_
     np.testing.assert_array_equal(back.predict(now[["user", "item"]]), tuned.predict(now[["user", "item"]]))
 
 

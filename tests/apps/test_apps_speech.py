@@ -195,6 +195,7 @@ def test_nan_beyond_padding_is_refused(fitted: tuple[SpeechRecognizer, list[np.n
     ("y", "error", "message"),
     [
         (["ab", ""], ValueError, r"^y\[1\] is an empty text: every utterance needs at least one character"),
+        (["ab", " \t "], ValueError, r"^y\[1\] is an empty text \(whitespace only\): every utterance needs at least one character"),
         (["ab", 3], ValueError, r"^y\[1\] is int 3, not a text"),
         ("ab", ValueError, r"^y must be a list of texts, one per utterance, not one string"),
         (["ab"], ValueError, r"^y must hold one text per utterance: X has 2 utterances, y has 1 texts\.$"),

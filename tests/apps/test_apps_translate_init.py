@@ -121,15 +121,23 @@ def test_layers_of_another_shape_start_fresh_and_are_named_in_one_warning(source
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         other = Translator(**STILL, attention="bahdanau", random_state=0, init_from=source).fit(*domain)
-    assert "attn (the source's attention is 'luong', this model's 'bahdanau')" in str(caught[0].message)
+    assert str(caught[0].message) == ("init_from: 2 layer(s) not copied, for the reason each gives (shapes are (out, in)): attn (the source's "
+                                      "attention is 'luong', this model's 'bahdanau'); decoder (source GRU (48, 8), this model GRU (48, 40)); "
+                                      "they start from fresh random weights.")  # not "their shapes differ": the attention's are the same
     assert "attn" not in other.transferred_ and "encoder" in other.transferred_
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Translator(**{**STILL, "hidden_size": 24}, tie_embeddings=False, random_state=0, init_from=source).fit(*domain)
+    message = str(caught[0].message)
+    assert message.startswith("init_from: 6 layer(s) not copied, for the reason each gives (shapes are (out, in)): out (the source ties its "
+                              "output layer to the target embeddings); encoder (source GRU (48, 8), this model GRU (72, 8)); "), message
 
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"lowercase": False}, "init_from: the source Translator has lowercase=True, this one lowercase=False: their tokens would not mean the same, "
                            "so no word's row could be copied; set lowercase=True (the source's) or drop init_from."),
     ({"tokenizer": "char"}, "init_from: the source Translator has tokenizer='word', this one tokenizer='char'"),
-    ({"hidden_size": 24, "embed_dim": 4}, "init_from: no layer of the source matches this model's shapes: src_embed (source width 8, this model 4: "
+    ({"hidden_size": 24, "embed_dim": 4}, "init_from: no layer of the source could be copied, for the reason each gives: src_embed (source width 8, this model 4: "
                                           "embed_dim differs); tgt_embed (source width 8, this model 4: embed_dim differs); out_bias (tgt_embed, the tied"),
 ])
 def test_a_source_whose_tokens_or_layers_do_not_fit_is_one_error_and_the_model_is_unchanged(
@@ -147,7 +155,7 @@ def test_a_source_whose_tokens_or_layers_do_not_fit_is_one_error_and_the_model_i
 
 
 def test_no_word_in_common_is_not_a_copy(source: Translator) -> None:
-    with pytest.raises(ValueError, match="no layer of the source matches") as caught:
+    with pytest.raises(ValueError, match="^init_from: no layer of the source could be copied, for the reason each gives: ") as caught:
         Translator(**{**STILL, "hidden_size": 24}, init_from=source).fit(*pairs([("valve", "valvula"), ("pump", "bomba")], 20, 0))
     assert "src_embed (no source word in common with the source's vocabulary)" in str(caught.value)
 
@@ -174,6 +182,7 @@ def test_file_source_provenance_and_round_trip(source: Translator, domain: tuple
     tuned.save(tmp_path / "tuned.safetensors")
     back = hl.load(tmp_path / "tuned.safetensors")
     assert back.provenance_ == tuned.provenance_ and back.init_from is None and back.freeze == 1
+    assert (back.transferred_, back.frozen_) == (tuned.transferred_, tuned.frozen_) == (tuned.provenance_["transferred"], ["encoder"])
     assert back.predict(domain[0][:5]) == tuned.predict(domain[0][:5])
     fresh = Translator(**STILL, random_state=0).fit(*domain)
     fresh.save(tmp_path / "fresh.safetensors")

@@ -256,7 +256,8 @@ def test_predict_keep_refuses_a_column_named_as_an_output(model, table, tmp_path
 
 @pytest.mark.parametrize("classes", [2, 3])
 def test_predict_runs_the_network_once_with_the_two_pass_output(model, table, tmp_path, monkeypatch, classes):
-    """Labels and probabilities come from one forward pass; the CSV is what predict() plus predict_proba() wrote."""
+    """Labels and probabilities come from one forward pass; the CSV is what predict() plus predict_proba() wrote (the
+    probabilities as float32, the network's precision, which the .onnx export writes too)."""
     import hiddenlayers.estimators._mlp as mlp
     from hiddenlayers import load
     from hiddenlayers.cli._data import model_inputs
@@ -274,7 +275,7 @@ def test_predict_runs_the_network_once_with_the_two_pass_output(model, table, tm
     A = model_inputs(m, load_table(str(table)))
     old = pd.DataFrame({"predicted_label": m.predict(A)})
     for i, c in enumerate(m.classes_):
-        old[f"proba_{c}"] = m.predict_proba(A)[:, i]
+        old[f"proba_{c}"] = m.predict_proba(A)[:, i].astype(np.float32)
     calls = []
     real = mlp.raw_output
     monkeypatch.setattr(mlp, "raw_output", lambda *a, **k: calls.append(1) or real(*a, **k))

@@ -103,6 +103,38 @@ def test_predict_onnx_equals_safetensors(model, onnx_file, mixed, tmp_path):
     out = tmp_path / "p.jsonl"
     ok("predict", onnx_file[0], data, "-o", out)
     assert len(out.read_text().splitlines()) == len(frame)
+    _assert_float32_text(via_onnx.stdout, via_st.stdout)
+    for suffix in (".jsonl", ".tsv"):  # -o writes the same text as stdout, by its format
+        paths = [tmp_path / f"{name}{suffix}" for name in ("o", "s")]
+        ok("predict", onnx_file[0], data, "--proba", "-o", paths[0])
+        ok("predict", model, data, "--proba", "-o", paths[1])
+        _assert_float32_text(paths[0].read_text(), paths[1].read_text())
+    pq = [tmp_path / f"{name}.parquet" for name in ("o", "s")]
+    ok("predict", onnx_file[0], data, "--proba", "-o", pq[0])
+    ok("predict", model, data, "--proba", "-o", pq[1])
+    assert [str(t) for t in pd.read_parquet(pq[0]).dtypes[1:]] == [str(t) for t in pd.read_parquet(pq[1]).dtypes[1:]] == ["float32"] * 2
+
+
+def _numbers(text: str) -> list[str]:
+    """The number-looking tokens of a CSV, TSV or JSONL text, in order."""
+    import re
+
+    return re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", text)
+
+
+def _assert_float32_text(a: str, b: str) -> None:
+    """Both outputs write every value as float32's shortest text (``0.999941``, never a float64 copy's 17 digits), the layout
+    is identical, and the values differ by at most a few float32 steps: ONNX Runtime's float32 kernels (the scaling, matmuls,
+    softmax inside the graph) and NumPy's do not round alike, so equal text for every value is not promised."""
+    na, nb = _numbers(a), _numbers(b)
+    assert len(na) == len(nb) > 0
+    for text in na + nb:
+        assert str(np.float32(text)) == text, text
+    fa, fb = np.array(na, np.float32), np.array(nb, np.float32)
+    np.testing.assert_allclose(fa, fb, rtol=1e-5, atol=1e-6)
+    assert np.mean(fa == fb) > 0.3  # most are equal bit for bit
+    strip = __import__("re").compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
+    assert strip.sub("#", a) == strip.sub("#", b)
 
 
 def test_predict_onnx_regressor_and_errors(tmp_path, mixed):
@@ -114,6 +146,10 @@ def test_predict_onnx_regressor_and_errors(tmp_path, mixed):
     b = ok("predict", m, "diabetes").stdout.splitlines()
     assert a[0] == b[0] == "predicted_target" and len(a) == len(b) == 443
     np.testing.assert_allclose(np.array(a[1:], float), np.array(b[1:], float), rtol=1e-4, atol=1e-3)
+    _assert_float32_text("\n".join(a), "\n".join(b))
+    ok("predict", m, "diabetes", "-o", tmp_path / "d.jsonl")
+    ok("predict", o, "diabetes", "-o", tmp_path / "o.jsonl")
+    _assert_float32_text((tmp_path / "d.jsonl").read_text(), (tmp_path / "o.jsonl").read_text())
     assert_user_error(run("predict", o, "diabetes", "--proba"), "--proba needs a classifier; this model is a regressor: drop --proba.")
     assert_user_error(run("predict", o, mixed), "the data lacks column(s) 'age', 'sex', 'bmi'")
     bad = tmp_path / "bad.onnx"

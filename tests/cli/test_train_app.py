@@ -86,6 +86,23 @@ def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path,
     assert "<html" in (tmp_path / "auto.html").read_text().lower()
 
 
+def test_an_interrupted_app_fit_says_where_it_saved_as_train_does(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hiddenlayers.cli._apptrain as at
+
+    real = at.fit_app
+
+    def interrupted(model: Any, *args: Any, **kwargs: Any) -> Any:  # the app caught Ctrl-C, kept its best weights and returned
+        real(model, *args, **kwargs)
+        model.stop_reason_ = "interrupted"
+        return model
+
+    monkeypatch.setattr(at, "fit_app", interrupted)
+    out = tmp_path / "a.safetensors"
+    result = ok("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "8", "--epochs", "2", "--out", out, "--json")
+    assert _json(result)["stop_reason"] == "interrupted" and out.exists()
+    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+
+
 def test_autoencoder_without_target_reports_its_threshold(files: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(files / "cancer.csv").drop(columns=["malignant"]).assign(note="x")
     frame.to_csv(tmp_path / "plain.csv", index=False)

@@ -185,3 +185,27 @@ def test_evaluate_an_agent_of_an_environment_object_needs_env(tmp_path: Path) ->
     DQNAgent((8,), learning_starts=10, random_state=0).fit(CartPoleEnv(), total_steps=30, eval_every=30, eval_episodes=1).save(path)
     assert_user_error(run("evaluate", path), "records no environment id (the agent learned from an environment object): pass --env ID")
     assert len(_json(ok("evaluate", path, "--env", "CartPole-v1", "--episodes", "2", "--json"))["returns"]) == 2
+
+
+def test_ctrl_c_keeps_the_best_evaluation_saves_the_file_and_says_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KeyboardInterrupt (what Ctrl-C or `timeout -s INT` raises) in the middle of the play: the agent keeps the best
+    evaluation's weights, the file is written, the summary says interrupted and stderr says where, as `train` does; exit 0."""
+    from hiddenlayers.apps import DQNAgent
+
+    real, calls = DQNAgent._update, []
+
+    def update(self: DQNAgent, *args: Any) -> float:
+        calls.append(1)
+        if len(calls) > 150:  # after the first evaluation at step 150 (updates start past learning_starts=50)
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(DQNAgent, "_update", update)
+    path = tmp_path / "agent.safetensors"
+    result = run("train", "--app", "agent", "--env", "CartPole-v1", *TINY, "--seed", "3", "--out", path, "--json")
+    assert result.exit_code == 0, result.output
+    summary = _json(result)
+    assert summary["stop_reason"] == "interrupted" and summary["evaluations"] == 1 and 150 < summary["steps"] < 300
+    assert f"interrupted: the best model so far was saved to {path}" in result.stderr
+    assert "restored the weights of the best evaluation (step 150)" in result.stderr
+    assert (DQNAgent.load(path).training_summary_ or {}).get("stop_reason") == "interrupted"  # the file is the interrupted run's

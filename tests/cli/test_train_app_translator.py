@@ -189,6 +189,6 @@ def test_init_from_mismatches_are_one_line_and_nothing_is_written(trained: tuple
     assert_user_error(run(*base, "--init-from", d / "tr.safetensors", "--set", "tokenizer=char"),
                       "training failed: init_from: the source Translator has tokenizer='word', this one tokenizer='char': their tokens would not mean the same")
     assert_user_error(run(*base, "--init-from", d / "tr.safetensors", "--set", "hidden_size=8", "--set", "embed_dim=4"),
-                      "training failed: init_from: no layer of the source matches this model's shapes")
+                      "training failed: init_from: no layer of the source could be copied, for the reason each gives: src_embed (source width")
     assert_user_error(run(*base, "--freeze", "1"), "--freeze needs --init-from")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ae.safetensors"]

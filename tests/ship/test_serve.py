@@ -243,7 +243,10 @@ BAD = [
     (b'{"rows": [{"age": [40], "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: list"),
     (b'{"rows": [{"age": "old", "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be numeric but holds 'old'"),
     (b'{"rows": [{"age": {"a": 1}, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' must be a number or null. Received: dict"),
-    (b'{"rows": [{"age": Infinity, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' is infinite"),
+    (b'{"rows": [{"age": 1e400, "income": 1, "city": "Lyon", "score": 0}]}', 422, "row 1, column 'age' is infinite"),
+    (b'{"rows": [{"age": Infinity, "income": 1, "city": "Lyon", "score": 0}]}', 400,
+     "the body holds Infinity, which is not JSON: send null for a missing value, a finite number otherwise."),
+    (b'{"rows": [[NaN, 1, "Lyon", 0]]}', 400, "the body holds NaN, which is not JSON: send null for a missing value, a finite number otherwise."),
     (b'{"rows": []}', 400, "the request holds no rows"),
     (b'{"rows": [[1, 2]]}', 422, "row 1 is a list of 2 values; the model reads 4"),
     (b'{"columns": {"age": [1], "income": [1, 2], "city": ["a"], "score": [0]}}', 400, 'the lists in "columns" must all have the same length'),
@@ -543,6 +546,25 @@ def test_csv_missing_markers_are_missing_and_match_a_null(server: Server) -> Non
     assert expected[0] == 200
     for marker in ("NA", " nan ", "", "N/A", "null", "#N/A"):
         assert server.post("/predict_proba", {"rows": [{**row, "income": marker}]}) == expected, marker
+
+
+def test_a_null_where_training_had_none_is_noted_as_predict_notes_it(server: Server, models: dict) -> None:
+    """age and score had no missing value in training (no indicator learned): a null there is filled and the answer says so,
+    in the words `hiddenlayers predict` uses; a null in income (missing in training) or no null at all: no notes, as before."""
+    rows = [{"age": None, "income": 1.0, "city": "Lyon", "score": 0.5}, {"age": 40, "income": 1.0, "city": "Lyon", "score": "NA"},
+            {"age": None, "income": None, "city": None, "score": 0.0}]
+    read = pd.DataFrame(rows).replace({"NA": None})  # as the CSV reader reads "NA"
+    cli_notes = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(read).notes
+    expected = [n for n in cli_notes if "had none in training" in n]
+    assert expected == ["3 missing value(s) in column(s) that had none in training (age: 2, score: 1) were filled with the stored fill "
+                        "value (the training median; a streamed fit's mean): the model never saw them missing"]
+    for path in ("/predict", "/predict_proba"):
+        status, got = server.post(path, {"rows": rows})
+        assert status == 200 and got["notes"] == expected, got
+    status, got = server.post("/predict", {"rows": [{"age": 40, "income": None, "city": None, "score": 0.5}]})
+    assert status == 200 and "notes" not in got and set(got) == {"predictions", "model_version"}
+    onnx = ServedModel(models["dir"] / "a.onnx")  # the ONNX file lists the same columns
+    assert onnx.notes(onnx.rows({"rows": rows}, 10)) == expected
 
 
 def _arrow(table) -> bytes:

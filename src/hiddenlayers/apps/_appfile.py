@@ -67,7 +67,18 @@ def load_app(
         params["class_weight"] = class_weight_from_json(params["class_weight"])
     if device is not None:
         params["device"] = device
-    return params, {k: unjson(v) for k, v in meta.get("state", {}).items()}, tensors
+    return params, transfer_state({k: unjson(v) for k, v in meta.get("state", {}).items()}), tensors
+
+
+def transfer_state(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with ``transferred_`` and ``frozen_`` from its ``provenance_`` (an ``init_from``/``freeze`` fit's layer names),
+    so a loaded app has the attributes its fit set; a file without a provenance record adds nothing."""
+    record = state.get("provenance_")
+    if isinstance(record, dict):
+        for key in ("transferred", "frozen"):
+            if isinstance(record.get(key), list) and f"{key}_" not in state:
+                state[f"{key}_"] = list(record[key])
+    return state
 
 
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -128,7 +139,7 @@ class DevicePickle:
             self._device = next(state[self._net_attr].parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "load_app", "names_state", "restore_names", "restore_state", "save_app", "split_prefix"]
+__all__ = ["DevicePickle", "as_array", "load_app", "names_state", "restore_names", "restore_state", "save_app", "split_prefix", "transfer_state"]
 
 
 def open_model_file(path: str) -> Any:

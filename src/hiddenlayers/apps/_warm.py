@@ -54,18 +54,29 @@ def copy_layers(source_net: nn.Module, net: nn.Module, names: Sequence[str], don
     """Copy the layers ``names`` of ``source_net`` into ``net`` where their shapes match; return the names copied (``done`` first).
 
     ``done`` and ``not_done``: what the caller copied, or could not (``"name (why)"``), by its own rule (a
-    recommender's embedding rows). The layers not copied are named in one ``UserWarning`` with both shapes;
+    recommender's embedding rows). The layers not copied are named in one ``UserWarning`` with their reasons
+    (both shapes, or the caller's why: "their shapes differ" leads it only where every reason is a shape);
     nothing copied at all is a ``ValueError`` whose fix names the model's size parameters, ``sizes``.
     """
     copied, skipped = copy_matching_layers(source_net, net, names)
     copied, skipped = [*done, *copied], [*not_done, *skipped]
     if not copied:
-        raise ValueError(f"init_from: no layer of the source matches this model's shapes: {'; '.join(skipped)}. Give the model the "
+        lead = "matches this model's shapes" if _why(skipped).startswith("their shapes") else "could be copied, for the reason each gives"
+        raise ValueError(f"init_from: no layer of the source {lead}: {'; '.join(skipped)}. Give the model the "
                          f"source's layer sizes ({sizes} and the other sizes its file stores), or drop init_from.")
     if skipped:
-        warnings.warn(f"init_from: {len(skipped)} layer(s) not copied, their shapes differ (shapes are (out, in)): {'; '.join(skipped)}; "
+        warnings.warn(f"init_from: {len(skipped)} layer(s) not copied, {_why(skipped)}: {'; '.join(skipped)}; "
                       "they start from fresh random weights.", UserWarning, stacklevel=user_stacklevel())
     return copied
+
+
+def _why(skipped: Sequence[str]) -> str:
+    """The warning's lead for the ``"name (why)"`` entries: "their shapes differ" only where every reason is another shape or
+    width (``"name (source ...)"``); otherwise each entry gives its own reason (no word in common, a tied output layer, ...)."""
+    shaped = [s for s in skipped if s.partition(" (")[2].startswith("source ") and "this model" in s]
+    if len(shaped) == len(skipped):
+        return "their shapes differ (shapes are (out, in))"
+    return "for the reason each gives" + (" (shapes are (out, in))" if shaped else "")
 
 
 def provenance_record(provenance: dict[str, Any] | None, copied: Sequence[str], frozen_layers: Sequence[str]) -> dict[str, Any] | None:

@@ -224,6 +224,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
         model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
     elapsed = time.perf_counter() - start
     model.save(out)
+    said_if_interrupted(model.stop_reason_, out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if params.get("init_from") is not None:
@@ -240,6 +241,12 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
 _CHARACTER_COUNTS = {"characters_copied": "characters from the source", "characters_new": "new characters"}
 _TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source_tokens_new": "new source words",
                  "target_tokens_copied": "target words from the source", "target_tokens_new": "new target words"}
+
+
+def said_if_interrupted(stop_reason: str | None, out: Any) -> None:
+    """After a Ctrl-C'd fit (the app kept its best weights and returned), the line `train` writes for a table model: where it saved."""
+    if stop_reason == "interrupted":
+        sys.stderr.write(f"interrupted: the best model so far was saved to {out}\n")
 
 
 def maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:

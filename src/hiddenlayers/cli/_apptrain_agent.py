@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._appagent import make_env_or_fail, need_gymnasium
-from ._apptrain import app_params, check_app, fit_app, maker, param_options
+from ._apptrain import app_params, check_app, fit_app, maker, param_options, said_if_interrupted
 from ._common import UserError, check_output, summary_table
 
 #: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default
@@ -52,8 +52,9 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
     with contextlib.redirect_stdout(sys.stderr):
         fit_app(agent, by_param, env, **budget)
     elapsed = time.perf_counter() - start
-    agent.save(out)
+    agent.save(out)  # after a Ctrl-C too: fit caught it and restored the best evaluation's weights, as train's models do
     summary = agent_summary(agent)
+    said_if_interrupted(summary["stop_reason"], out)
     summary.update(model=str(out), seconds=round(elapsed, 3))
     show_agent_summary(summary, bool(options["json"]))
     return summary

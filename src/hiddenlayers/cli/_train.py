@@ -32,6 +32,7 @@ from ._data import (
     show_evaluation,
     with_kept,
 )
+from ._table_out import network_precision, write_table
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
 #: (it would either clash, as ``random_state`` did, or silently override the option).
@@ -488,7 +489,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         except BrokenPipeError:  # e.g. `| head`: the reader left, nothing more to do
             sys.stderr.close()
         return
-    _write_table(result, Path(out))
+    write_table(result, Path(out))
     note(f"wrote {len(result)} predictions to {out}")
 
 
@@ -511,6 +512,8 @@ def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | No
     col = f"predicted_{state.get('target') or 'value'}"
     pred, P = _labels_and_proba(model, A)
     check_finite_output(pred if P is None else P, table.where)  # a label hides the NaN outputs it was taken from
+    pred = pred if P is not None else network_precision(model, pred)  # written as the .onnx export's are (see ._table_out)
+    P = None if P is None else network_precision(model, P)
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
     if proba and P is not None:
         for i, c in enumerate(model.classes_):
@@ -525,23 +528,6 @@ def _labels_and_proba(model: Any, A: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if isinstance(model, MLPClassifier):
         return model.predict_with_proba(A)
     return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
-
-
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    import io
-
-    from .._files import atomic_write_bytes
-
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        buf = io.BytesIO()
-        frame.to_parquet(buf, index=False)
-        data = buf.getvalue()
-    elif suffix == ".jsonl":
-        data = frame.to_json(orient="records", lines=True).encode()
-    else:
-        data = frame.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",").encode()
-    atomic_write_bytes(path, data)
 
 
 def _evaluate_agent(model_path: str, data: str | None, target: str | None, options: dict[str, Any], as_json: bool) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 
 
 def check_texts(texts: Any, name: str, *, allow_empty: bool) -> list[str]:
-    """``texts`` as a list of ``str``: a bare string, a non-text item or (unless ``allow_empty``) an empty text is a ValueError naming it."""
+    """``texts`` as a list of ``str``: a bare string, a non-text item or (unless ``allow_empty``) an empty or whitespace-only text is a
+    ValueError naming it."""
     if isinstance(texts, (str, bytes)):
         raise ValueError(f"{name} must be a list of texts, one per utterance, not one string: wrap it as [{name}].")
     if hasattr(texts, "tolist"):
@@ -24,8 +25,9 @@ def check_texts(texts: Any, name: str, *, allow_empty: bool) -> list[str]:
     for i, t in enumerate(items):
         if not isinstance(t, str):
             raise ValueError(f"{name}[{i}] is {type(t).__name__} {t!r}, not a text: pass strings such as '314'.")
-        if not allow_empty and not t:
-            raise ValueError(f"{name}[{i}] is an empty text: every utterance needs at least one character to be transcribed and scored.")
+        if not allow_empty and not t.strip():  # whitespace alone is no transcript either, as fit_long refuses it
+            raise ValueError(f"{name}[{i}] is an empty text{' (whitespace only)' if t else ''}: every utterance needs at least one character "
+                             "to be transcribed and scored.")
     return items
 
 

@@ -153,7 +153,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     # -- fit ----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> SpeechRecognizer:
-        """Train on utterances ``X`` (frames, see :mod:`.inputs`) and their transcripts ``y`` (one non-empty text each).
+        """Train on utterances ``X`` (frames, see :mod:`.inputs`) and their transcripts ``y`` (one text each, not empty nor whitespace alone, as :meth:`fit_long` requires).
 
         Every check of the data and parameters runs before a fitted attribute changes, and the new
         network is trained apart: a refit that raises leaves a fitted model as it was.

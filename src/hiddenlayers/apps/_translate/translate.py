@@ -98,7 +98,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     ``loss_curve_``, ``validation_scores_`` (token accuracy), ``n_iter_``, ``stop_reason_``;
     ``transferred_``, ``frozen_`` (layer names) and ``provenance_`` (the ``init_from`` source, its file's
     hash, the layers copied and kept fixed, and per side the tokens whose rows were copied and those new;
-    None without ``init_from`` or ``freeze``; kept in the model file).
+    None without ``init_from`` or ``freeze``; kept in the model file, from which :meth:`load` restores all three).
     Beyond fit/predict/score/transform: :meth:`attention_map` (where each output
     word looked) and :meth:`log_probability` (how likely a given translation is).
     """
@@ -420,6 +420,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         model.__dict__.update({f"{k}_": str(state[k]) for k in ("source_column", "target_column") if state.get(k) is not None})
         if state.get("provenance_") is not None:  # the key the other apps' files use, which `hiddenlayers info` shows
             model.provenance_ = state["provenance_"]
+            model.__dict__.update({k: state[k] for k in ("transferred_", "frozen_") if k in state})  # load_app's, from the record
         return model
 
 

@@ -86,6 +86,10 @@ class AppModel(ABC):
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
         """One JSON-able answer per item of ``rows`` (a batch of several requests' items)."""
 
+    def notes(self, rows: list[Any]) -> list[str]:
+        """Notes on one request's checked items for its answer's ``notes`` (none for an application)."""
+        return []
+
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         """The JSON answer for one request's slice of :meth:`predict` (the server adds ``model_version``)."""
         return {"probabilities": result, "classes": self.classes} if proba else {"predictions": result}

@@ -198,6 +198,12 @@ class ServedModel:
                 cols = [{"name": n, "kind": "numeric"} for n in names]
                 self.pre, self.impute = None, False
         self._index_columns(cols)
+        # numeric columns that had no missing value in training (no indicator learned): a null there is filled, and noted
+        if self.pre is not None:
+            quiet = [c["name"] for c in self.pre if c["kind"] == "numeric" and not c["missing_indicator"]]
+        else:  # an ONNX file lists them (an older one does not: no note, as its predict gives none)
+            quiet = list((self.onnx.spec or {}).get("unlearned_missing", ())) if self.onnx is not None else []
+        self._unlearned: list[int] = [self._index[n] for n in quiet if n in self._index]
         if self.pre is not None:
             self._plan()
 
@@ -366,6 +372,16 @@ class ServedModel:
             return number(v, f"row {i + 1}, column '{self.columns[j]}'")
         except ValueError as exc:
             raise RequestError(422, str(exc)) from None
+
+    def notes(self, rows: list[list[Any]]) -> list[str]:
+        """What ``predict`` would note about one request's checked ``rows``: missing cells of numeric columns that had none in
+        training, filled with the stored value though the model never saw them missing (:func:`~hiddenlayers.data.unlearned_missing_note`)."""
+        counts = {self.columns[j]: n for j in self._unlearned if (n := sum(1 for r in rows if r[j] != r[j]))}
+        if not counts:
+            return []
+        from ...data import unlearned_missing_note
+
+        return [unlearned_missing_note(counts)]
 
     # ------------------------------------------------------------ one batch
     def encode(self, rows: list[list[Any]]) -> Any:

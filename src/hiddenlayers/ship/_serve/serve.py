@@ -8,7 +8,9 @@ Endpoints:
   or an Arrow IPC stream (``Content-Type: application/vnd.apache.arrow.stream``)
   for bulk rows; the stored preprocessing is applied; answers
   ``{"predictions": [...]}`` / ``{"probabilities": [[...]], "classes": [...]}``
-  with ``model_version``; an application file (TextClassifier, ImageClassifier,
+  with ``model_version`` (and ``notes`` where a null filled a numeric column that had
+  no missing value in training, as ``hiddenlayers predict`` notes it; the JSON tokens
+  ``NaN``/``Infinity`` are not JSON and are a 400); an application file (TextClassifier, ImageClassifier,
   SequenceClassifier, Autoencoder, Recommender, Forecaster) reads its own JSON form
   (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
@@ -70,6 +72,15 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
 
 
+def _not_json(token: str) -> Any:
+    raise RequestError(400, f"the body holds {token}, which is not JSON: send null for a missing value, a finite number otherwise.")
+
+
+def _loads(body: bytes) -> Any:
+    """``body`` decoded as standard JSON: Python's ``json`` would take the bare ``NaN``/``Infinity`` tokens, which are not JSON."""
+    return json.loads(body, parse_constant=_not_json)
+
+
 def _error(status: int, message: str) -> Any:
     from starlette.responses import Response
 
@@ -116,7 +127,9 @@ class _Server:
         if request.headers.get("content-type", "").split(";")[0].strip() == ARROW:
             return await asyncio.to_thread(_arrow_rows, body, model, self.cfg.max_rows)
         try:
-            data = json.loads(body) if len(body) < 65536 else await asyncio.to_thread(json.loads, body)
+            data = _loads(body) if len(body) < 65536 else await asyncio.to_thread(_loads, body)
+        except RequestError:
+            raise
         except (ValueError, RecursionError) as exc:
             raise RequestError(400, f"the body is not valid JSON ({str(exc).splitlines()[0][:120]}).") from None
         if len(body) < 65536:
@@ -138,8 +151,11 @@ class _Server:
             if proba and model.classes is None:
                 raise RequestError(400, model.no_proba)
             rows = await self._rows(request, model)
+            notes = model.notes(rows)
             result = await self.batcher.submit(model, rows, proba)
             answer = model.answer(result, proba)
+            if notes:  # as `hiddenlayers predict` notes them; an answer without any is unchanged
+                answer["notes"] = notes
             answer["model_version"] = model.version
             resp = Response(_json(answer), media_type="application/json")
         except RequestError as exc:

@@ -1,0 +1,62 @@
+"""How ``predict`` writes its table: one text for one float32 value, whichever file (``.safetensors`` or ``.onnx``) computed it.
+
+A float32 network's outputs carry float32's precision, so both paths hand them on as float32 and
+each value is written as float32's shortest round-trip text (``0.999941``, not the 17 digits of a
+float64 copy, ``0.999940955477221``): CSV/TSV and stdout by pandas (which writes a float32 column
+so), JSONL here (pandas' ``to_json`` would print 10 digits of the float64 copy), Parquet keeps the
+float32 dtype.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def network_precision(model: Any, values: np.ndarray) -> np.ndarray:
+    """``values`` (predictions or probabilities of ``model``) as float32 where the network computes in float32, else unchanged.
+
+    The estimators return float64 for float64 input (scikit-learn's promotion) though a float32
+    network made them; the digits past float32's are noise, and the ``.onnx`` export returns float32.
+    """
+    if getattr(model, "dtype", None) == "float32" and np.issubdtype(np.asarray(values).dtype, np.floating):
+        return np.asarray(values, dtype=np.float32)
+    return values
+
+
+def jsonl_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as JSON lines, one object per row; float32 columns as their shortest float32 text, others as pandas writes them."""
+    f32 = [c for c in frame.columns if frame[c].dtype == np.float32]
+    text = frame.to_json(orient="records", lines=True)
+    if not f32:
+        return text.encode()
+    # float(str(v)): the shortest decimal that reads back as the float32 v; json writes that double's repr, the same digits
+    columns = {c: [None if not np.isfinite(v) else float(str(v)) for v in frame[c].to_numpy()] for c in f32}
+    lines = []
+    for i, line in enumerate(x for x in text.splitlines() if x):  # pandas writes one bare newline for no rows
+        row = json.loads(line)
+        for c in f32:
+            row[str(c)] = columns[c][i]
+        lines.append(json.dumps(row, separators=(",", ":")))
+    return ("\n".join(lines) + "\n").encode() if lines else text.encode()
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` atomically to ``path`` by its suffix: ``.parquet``, ``.jsonl``, ``.tsv``, else CSV."""
+    from .._files import atomic_write_bytes
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        data = buf.getvalue()
+    elif suffix == ".jsonl":
+        data = jsonl_bytes(frame)
+    else:
+        data = frame.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",").encode()
+    atomic_write_bytes(path, data)
