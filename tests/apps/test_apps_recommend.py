@@ -167,6 +167,16 @@ def _rows(bad: np.ndarray) -> str:
     return f"{int(bad.sum())} of {len(bad)} rows (0-based: {where}{', ...' if bad.sum() > 5 else ''})"
 
 
+def test_nan_ratings_are_named_by_row() -> None:  # one NaN among 200 ratings read 'y must hold at least 2 finite ratings'
+    X, r = _small(n=200)
+    r = np.asarray(r, dtype=float).copy()
+    r[[3, 150]] = [np.nan, np.inf]
+    with pytest.raises(DataError, match=r"^y holds NaN or infinite ratings in 2 of 200 rows \(0-based: 3, 150\): drop those rows before fit, e\.g\. df\.dropna\(\)\.$"):
+        _quick().fit(X, r)
+    with pytest.raises(DataError, match=r"^y holds 1 rating: pass at least 2"):
+        _quick().fit(X[:1], r[:1])
+
+
 def test_nan_ids_are_a_data_error() -> None:  # the review's case: NaN became one user and one item
     X, r = _small(n=200)
     bad = np.where(X > 8, np.nan, X)
