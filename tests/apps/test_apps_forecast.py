@@ -273,3 +273,11 @@ def test_forecast_many_refuses_a_data_frame_steps_and_unfitted(fitted: Forecaste
             fitted.forecast_many(bad, [WAVE[:30]])
     with pytest.raises(NotFittedError, match="not fitted yet"):
         Forecaster().forecast_many(3, [WAVE[:30]])
+
+
+def test_a_second_series_in_fit_is_refused_not_ignored() -> None:  # sktime's fit(y, X_exog) order trained on y alone
+    y = np.sin(np.arange(80) / 5)
+    exog = np.cos(np.arange(80) / 5)
+    with pytest.raises(DataError, match=r"^Forecaster\.fit takes one series, fit\(series\): it reads no exogenous inputs .* y \(a ndarray\) would be ignored; drop it \(y=None\)\.$"):
+        Forecaster(window=8, max_iter=1).fit(y, exog)
+    assert Forecaster(window=8, max_iter=1, random_state=0).fit(y, None).n_iter_ == 1

@@ -191,7 +191,16 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         return np.ascontiguousarray(X), Y, anchor
 
     def fit(self, series: Any, y: Any = None) -> Forecaster:
-        """Learn from all windows of ``series`` (1-D, oldest first); ``y`` is ignored."""
+        """Learn from all windows of ``series`` (1-D, oldest first).
+
+        ``y`` is scikit-learn's slot and must stay None: the model reads no exogenous inputs, and a second
+        series given here (sktime's ``fit(y, X)`` order) was ignored without a word, so it is refused.
+        """
+        if y is not None:
+            raise DataError(
+                "Forecaster.fit takes one series, fit(series): it reads no exogenous inputs or second target, "
+                f"so y (a {type(y).__name__}) would be ignored; drop it (y=None)."
+            )
         device = self._check_params()
         s = _as_series(series)
         need = self.window + self.horizon + 1
