@@ -213,12 +213,12 @@ def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, cap
     assert capsys.readouterr() == ("", "")
 
 
-FRAMES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
+UTTERANCES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
 LEARNING_RATE_FITS: dict[str, tuple[type, tuple[Any, Any]]] = {
     "image": (ImageClassifier, (RNG.normal(size=(6, 8, 8)), [0, 1] * 3)),
     "text": (TextClassifier, (["a b", "c"] * 3, [0, 1] * 3)),
-    "sequence": (SequenceClassifier, (FRAMES, [0, 1] * 3)),
-    "speech": (hl.apps.SpeechRecognizer, (FRAMES, ["ab", "ba"] * 3)),
+    "sequence": (SequenceClassifier, (UTTERANCES, [0, 1] * 3)),
+    "speech": (hl.apps.SpeechRecognizer, (UTTERANCES, ["ab", "ba"] * 3)),
 }
 
 
