@@ -280,4 +280,8 @@ def test_a_second_series_in_fit_is_refused_not_ignored() -> None:  # sktime's fi
     exog = np.cos(np.arange(80) / 5)
     with pytest.raises(DataError, match=r"^Forecaster\.fit takes one series, fit\(series\): it reads no exogenous inputs .* y \(a ndarray\) would be ignored; drop it \(y=None\)\.$"):
         Forecaster(window=8, max_iter=1).fit(y, exog)
-    assert Forecaster(window=8, max_iter=1, random_state=0).fit(y, None).n_iter_ == 1
+    fitted = Forecaster(window=8, max_iter=1, random_state=0).fit(y, None)
+    assert fitted.n_iter_ == 1
+    with pytest.raises(DataError, match=r"^Forecaster\.score takes one series, score\(series\): .* drop it \(y=None\)\.$"):
+        fitted.score(y, exog)
+    assert fitted.score(y) == fitted.score(y, None)

@@ -58,6 +58,15 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+def _refuse_y(y: Any, method: str) -> None:
+    """A second series where scikit-learn's ``y`` goes (sktime's ``fit(y, X)`` order) would be ignored: refuse it."""
+    if y is not None:
+        raise DataError(
+            f"Forecaster.{method} takes one series, {method}(series): it reads no exogenous inputs or second target, "
+            f"so y (a {type(y).__name__}) would be ignored; drop it (y=None)."
+        )
+
+
 def _series_items(series: Any) -> list[Any]:
     """``forecast_many``'s series, one item per series: a list (or other sequence) of 1-D series, or the rows of a 2-D array."""
     usage = "pass a list of 1-D series (any lengths) or a 2-D array with one series per row"
@@ -196,11 +205,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         ``y`` is scikit-learn's slot and must stay None: the model reads no exogenous inputs, and a second
         series given here (sktime's ``fit(y, X)`` order) was ignored without a word, so it is refused.
         """
-        if y is not None:
-            raise DataError(
-                "Forecaster.fit takes one series, fit(series): it reads no exogenous inputs or second target, "
-                f"so y (a {type(y).__name__}) would be ignored; drop it (y=None)."
-            )
+        _refuse_y(y, "fit")
         device = self._check_params()
         s = _as_series(series)
         need = self.window + self.horizon + 1
@@ -397,7 +402,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         return self._predict_windows(s)
 
     def score(self, X: Any, y: Any = None) -> float:
-        """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``."""
+        """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``; ``y`` must stay None (as in :meth:`fit`)."""
+        _refuse_y(y, "score")
         s = _as_series(X)
         if len(s) < self.window + self.horizon:
             raise DataError(f"series needs at least window + horizon = {self.window + self.horizon} values to score.")
