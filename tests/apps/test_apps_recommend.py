@@ -434,3 +434,11 @@ def test_a_failed_refit_leaves_the_model_as_it_was(refit: Callable[[Recommender,
     after = (rec.predict(frame), rec.users_.tolist(), rec.items_.tolist(), rec.global_mean_, rec.n_iter_, rec.feature_names_in_.tolist())
     np.testing.assert_array_equal(after[0], before[0])
     assert after[1:] == before[1:]
+
+
+def test_one_pair_as_a_tuple_names_both_forms() -> None:  # predict((3, 5)) read 'users and items must be 1-D ... Received () and ()'
+    X, r = _small()
+    model = _quick().fit(X, r)
+    with pytest.raises(DataError, match=r"^X is one \(user, item\) pair as a tuple, \(3, 5\), but a tuple is read as \(users, items\): pass \[\(3, 5\)\] \(a list of pairs\) or \(\[3\], \[5\]\)\.$"):
+        model.predict((3, 5))
+    np.testing.assert_array_equal(model.predict([(3, 5)]), model.predict(([3], [5])))

@@ -71,6 +71,9 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     """Users and items from a 2-column frame/array or a ``(users, items)`` tuple."""
     if isinstance(X, tuple) and len(X) == 2:
         users, items = np.asarray(X[0]), np.asarray(X[1])
+        if users.ndim == 0 and items.ndim == 0:  # (user, item): one pair, read as the (users, items) form
+            raise DataError(f"X is one (user, item) pair as a tuple, {X!r}, but a tuple is read as (users, items): pass [{X!r}] (a list of pairs) "
+                            f"or ([{X[0]!r}], [{X[1]!r}]).")
     elif isinstance(X, pd.DataFrame):
         if X.shape[1] != 2:
             raise DataError(f"X must have exactly 2 columns (user, item). Received columns {list(X.columns)}: select them, e.g. df[['userId', 'movieId']].")
