@@ -285,3 +285,10 @@ def test_a_second_series_in_fit_is_refused_not_ignored() -> None:  # sktime's fi
     with pytest.raises(DataError, match=r"^Forecaster\.score takes one series, score\(series\): .* drop it \(y=None\)\.$"):
         fitted.score(y, exog)
     assert fitted.score(y) == fitted.score(y, None)
+
+
+@pytest.mark.parametrize("steps", [3.0, True, np.float64(2)])
+def test_predict_of_a_non_integer_count_names_steps(fitted: Forecaster, steps: object) -> None:  # read as a series: 'Received shape ()'
+    with pytest.raises(DataError, match=r"^predict takes a number of steps \(an integer >= 1\) or a series\. Received: .*: pass an int, e\.g\. predict\(3\)"):
+        fitted.predict(steps)
+    assert fitted.predict(np.int64(3)).shape == (3,)

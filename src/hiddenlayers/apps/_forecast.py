@@ -396,6 +396,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self._require_fitted()
         if isinstance(X, (int, np.integer)) and not isinstance(X, bool):
             return self.forecast(int(X))
+        if np.ndim(X) == 0:  # a float or bool count of steps read as a series of one value said 'Received shape ()'
+            raise DataError(f"predict takes a number of steps (an integer >= 1) or a series. Received: {X!r} ({type(X).__name__}): "
+                            "pass an int, e.g. predict(3), or the series to forecast from.")
         s = _as_series(X)
         if len(s) < self.window:
             raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
