@@ -130,10 +130,25 @@ class Options(Constraint):
 
 
 class StrOptions(Options):
-    """One of a fixed set of strings (as scikit-learn's ``StrOptions``)."""
+    """One of a fixed set of strings (as scikit-learn's ``StrOptions``).
+
+    ``refusal(value)``, when given, writes the whole error instead of the generic one (e.g. to point a
+    number given for ``learning_rate`` to ``learning_rate_init``).
+    """
+
+    def __init__(self, values: Iterable[Any], *, text: str | None = None, type: str | None = None,
+                 refusal: Callable[[Any], str] | None = None) -> None:
+        super().__init__(values, text=text, type=type)
+        self.refusal = refusal
 
     def allows(self, value: Any) -> bool:
         return isinstance(value, str) and value in self.values
+
+    def check(self, name: str, value: Any) -> None:
+        """The generic check, or ``refusal``'s message where one is given."""
+        if self.refusal is not None and not self.allows(value):
+            raise self.error(self.refusal(value))
+        super().check(name, value)
 
 
 class Bool(Constraint):

@@ -233,3 +233,13 @@ def test_stop_reasons_and_the_progress_bar(capsys: pytest.CaptureFixture[str]) -
     assert "training DQNAgent" in capsys.readouterr().err  # Rich's bar on stderr
     agent.set_params(progress_bar=False).fit("CartPole-v1", total_steps=40, eval_every=20, eval_episodes=1, max_time=1e-9)
     assert agent.history_.stop_reason == "max_time" and agent.history_.steps == 1 and capsys.readouterr().err == ""
+
+
+def test_act_on_a_batch_gives_one_action_per_observation(trained: DQNAgent) -> None:
+    obs = np.random.default_rng(0).normal(size=(40, 4))
+    actions = trained.act(obs)
+    assert isinstance(actions, np.ndarray) and actions.shape == (40,) and actions.dtype == np.int64
+    assert actions.tolist() == [trained.act(o) for o in obs] == trained.q_values(obs).argmax(1).tolist()
+    assert trained.act(obs[:1]).shape == (1,) and isinstance(trained.act(obs[0]), int)
+    explored = trained.act(obs, epsilon=1.0, rng=np.random.default_rng(0))
+    assert explored.shape == (40,) and set(explored.tolist()) == {0, 1}

@@ -91,8 +91,10 @@ def test_errors(fitted: Autoencoder) -> None:
         fitted.score_samples(np.zeros((2, 3)))
     with pytest.raises(DataError, match="codes have 5 columns, but n_components=2"):
         fitted.inverse_transform(np.zeros((2, 5)))
-    with pytest.raises(ValueError, match=r"contamination must be a number strictly between 0.0 and 0.5.*Received: contamination=0.9"):
-        Autoencoder(contamination=0.9).fit(np.zeros((10, 2)))
+    for bad in (0.9, 0, 0.5000001):  # the bound read 'strictly between 0.0 and 0.500000000001' (0.5 itself is allowed)
+        with pytest.raises(ValueError, match=rf"^contamination must be a number > 0 and <= 0\.5\. Received: contamination={bad}\.$"):
+            Autoencoder(contamination=bad).fit(np.zeros((10, 2)))
+    assert Autoencoder(contamination=0.5, max_iter=1, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 2))).offset_ < 0
     with pytest.raises(ValueError, match="activation must be one of .*Received: activation='relux'"):
         Autoencoder(activation="relux").fit(np.zeros((10, 2)))
     with pytest.raises(ValueError, match="n_components must be an integer >= 1. Received: n_components=0"):

@@ -211,3 +211,19 @@ def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, cap
     assert model.get_params()["progress_bar"] is True and model.n_iter_ == 2
     PROGRESS[name](False)
     assert capsys.readouterr() == ("", "")
+
+
+UTTERANCES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
+LEARNING_RATE_FITS: dict[str, tuple[type, tuple[Any, Any]]] = {
+    "image": (ImageClassifier, (RNG.normal(size=(6, 8, 8)), [0, 1] * 3)),
+    "text": (TextClassifier, (["a b", "c"] * 3, [0, 1] * 3)),
+    "sequence": (SequenceClassifier, (UTTERANCES, [0, 1] * 3)),
+    "speech": (hl.apps.SpeechRecognizer, (UTTERANCES, ["ab", "ba"] * 3)),
+}
+
+
+@pytest.mark.parametrize("app", sorted(LEARNING_RATE_FITS))
+def test_a_number_for_learning_rate_points_to_learning_rate_init(app: str) -> None:  # Keras' learning_rate=1e-3
+    cls, data = LEARNING_RATE_FITS[app]
+    with pytest.raises(ValueError, match=r"^learning_rate must be one of constant, .*Received: learning_rate=0\.001\. A number is the step size: pass learning_rate_init=0\.001 "):
+        cls(learning_rate=1e-3).fit(*data)

@@ -274,3 +274,22 @@ def test_forecast_many_refuses_a_data_frame_steps_and_unfitted(fitted: Forecaste
             fitted.forecast_many(bad, [WAVE[:30]])
     with pytest.raises(NotFittedError, match="not fitted yet"):
         Forecaster().forecast_many(3, [WAVE[:30]])
+
+
+def test_a_second_series_in_fit_is_refused_not_ignored() -> None:  # sktime's fit(y, X_exog) order trained on y alone
+    y = np.sin(np.arange(80) / 5)
+    exog = np.cos(np.arange(80) / 5)
+    with pytest.raises(DataError, match=r"^Forecaster\.fit takes one series, fit\(series\): it reads no exogenous inputs .* y \(a ndarray\) would be ignored; drop it \(y=None\)\.$"):
+        Forecaster(window=8, max_iter=1).fit(y, exog)
+    fitted = Forecaster(window=8, max_iter=1, random_state=0).fit(y, None)
+    assert fitted.n_iter_ == 1
+    with pytest.raises(DataError, match=r"^Forecaster\.score takes one series, score\(series\): .* drop it \(y=None\)\.$"):
+        fitted.score(y, exog)
+    assert fitted.score(y) == fitted.score(y, None)
+
+
+@pytest.mark.parametrize("steps", [3.0, True, np.float64(2)])
+def test_predict_of_a_non_integer_count_names_steps(fitted: Forecaster, steps: object) -> None:  # read as a series: 'Received shape ()'
+    with pytest.raises(DataError, match=r"^predict takes a number of steps \(an integer >= 1\) or a series\. Received: .*: pass an int, e\.g\. predict\(3\)"):
+        fitted.predict(steps)
+    assert fitted.predict(np.int64(3)).shape == (3,)

@@ -167,6 +167,16 @@ def _rows(bad: np.ndarray) -> str:
     return f"{int(bad.sum())} of {len(bad)} rows (0-based: {where}{', ...' if bad.sum() > 5 else ''})"
 
 
+def test_nan_ratings_are_named_by_row() -> None:  # one NaN among 200 ratings read 'y must hold at least 2 finite ratings'
+    X, r = _small(n=200)
+    r = np.asarray(r, dtype=float).copy()
+    r[[3, 150]] = [np.nan, np.inf]
+    with pytest.raises(DataError, match=r"^y holds NaN or infinite ratings in 2 of 200 rows \(0-based: 3, 150\): drop those rows before fit, e\.g\. df\.dropna\(\)\.$"):
+        _quick().fit(X, r)
+    with pytest.raises(DataError, match=r"^y holds 1 rating: pass at least 2"):
+        _quick().fit(X[:1], r[:1])
+
+
 def test_nan_ids_are_a_data_error() -> None:  # the review's case: NaN became one user and one item
     X, r = _small(n=200)
     bad = np.where(X > 8, np.nan, X)
@@ -424,3 +434,11 @@ def test_a_failed_refit_leaves_the_model_as_it_was(refit: Callable[[Recommender,
     after = (rec.predict(frame), rec.users_.tolist(), rec.items_.tolist(), rec.global_mean_, rec.n_iter_, rec.feature_names_in_.tolist())
     np.testing.assert_array_equal(after[0], before[0])
     assert after[1:] == before[1:]
+
+
+def test_one_pair_as_a_tuple_names_both_forms() -> None:  # predict((3, 5)) read 'users and items must be 1-D ... Received () and ()'
+    X, r = _small()
+    model = _quick().fit(X, r)
+    with pytest.raises(DataError, match=r"^X is one \(user, item\) pair as a tuple, \(3, 5\), but a tuple is read as \(users, items\): pass \[\(3, 5\)\] \(a list of pairs\) or \(\[3\], \[5\]\)\.$"):
+        model.predict((3, 5))
+    np.testing.assert_array_equal(model.predict([(3, 5)]), model.predict(([3], [5])))

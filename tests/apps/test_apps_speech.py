@@ -214,6 +214,8 @@ def test_bad_frames_and_specs(fitted: tuple[SpeechRecognizer, list[np.ndarray], 
         rec.predict([np.zeros((10, 5), np.float32)])
     with pytest.raises(DataError, match="reads feature frames: pass float arrays"):
         rec.predict([np.arange(5)])
+    with pytest.raises(DataError, match=r"^X is a 2-D float array \(10, 3\): one utterance of 10 frames x 3 features is \[X\] \(a list of one\); several are"):
+        rec.predict(X[0][:10])  # one utterance, not wrapped: no word of token ids
     with pytest.raises(ValueError, match=r"hidden layer 2 \(32\) does not keep the time axis"):
         SpeechRecognizer("conv8k3:same,32").fit(X, y)
     with pytest.raises(ValueError, match=r"hidden layer 2 \(gmp\) does not keep the time axis"):

@@ -502,3 +502,11 @@ def test_named_columns_are_remembered_in_the_file_and_a_refit_on_lists_forgets_t
     assert (back.source_column_, back.target_column_) == ("en", "es")
     back.fit(frame["en"].tolist(), frame["es"].tolist())
     assert not hasattr(back, "source_column_") and not hasattr(back, "target_column_")
+
+
+def test_device_defaults_to_auto_as_every_other_app() -> None:  # it was 'cpu': a GPU machine trained the Translator on the CPU
+    others = [hl.apps.ImageClassifier, hl.apps.TextClassifier, hl.apps.SequenceClassifier, hl.apps.SpeechRecognizer,
+              hl.apps.Forecaster, hl.apps.Autoencoder, hl.apps.Recommender]
+    assert {cls().get_params()["device"] for cls in others} == {"auto"}
+    assert Translator().get_params()["device"] == "auto"
+    assert "device : str, default='auto'" in (Translator.__doc__ or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -53,6 +54,8 @@ def test_texts_from_arrays_and_series() -> None:
         (lambda: Tokenizer().fit("one text"), TypeError, r"^X must be a list of texts, not one string: wrap it as \[text\]\.$"),
         (lambda: Tokenizer().fit(["ok", None]), TypeError, r"^X\[1\] is a NoneType, not a string"),
         (lambda: Tokenizer().fit(np.array([["a"]])), ValueError, r"^X must be a 1-D list of texts\. Received an array of shape \(1, 1\)\.$"),
+        (lambda: Tokenizer().fit(pd.DataFrame({"review": ["a b"]})), ValueError, r"^X must be a 1-D list of texts, not a DataFrame \(columns \['review'\]\): pass its text column, e\.g\. X\['review'\]\.$"),
+        (lambda: Tokenizer().fit(pd.DataFrame({"id": [1], "review": ["a"]})), ValueError, r"^X must be a 1-D list of texts, not a DataFrame \(columns \['id', 'review'\]\): pass its text column, e\.g\. X\['review'\]\.$"),
         (lambda: Tokenizer.from_json("{"), ValueError, r"^tokenizer JSON is not valid JSON"),
         (lambda: Tokenizer.from_json('{"tokens": ["a", "a"]}'), ValueError, r"^tokenizer 'tokens' must be distinct strings\.$"),
     ],

@@ -243,6 +243,8 @@ def test_string_features_and_bad_labels(iris: tuple[np.ndarray, np.ndarray]) -> 
         ({"alpha": -1}, "alpha must be a number >= 0. Received: alpha=-1."),
         ({"solver": "foo"}, "solver must be one of sgd, adam, adamw, rmsprop, lbfgs. Received: solver='foo'."),
         ({"learning_rate": "x"}, "learning_rate must be one of constant, invscaling, adaptive, cosine, plateau. Received: learning_rate='x'."),
+        ({"learning_rate": 0.01}, "learning_rate must be one of constant, invscaling, adaptive, cosine, plateau. Received: learning_rate=0.01. "
+                                  "A number is the step size: pass learning_rate_init=0.01 (learning_rate names the schedule, as in scikit-learn's MLP)."),
         ({"batch_size": 0}, "batch_size must be 'auto' or an integer >= 1. Received: batch_size=0."),
         ({"max_iter": 0}, "max_iter must be an integer >= 1. Received: max_iter=0."),
         ({"learning_rate_init": 0}, "learning_rate_init must be a number > 0. Received: learning_rate_init=0."),

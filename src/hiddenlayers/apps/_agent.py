@@ -209,11 +209,24 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         """Observations as the Q-network reads them: float32 ``(n, obs_dim)`` (the lens uses this)."""
         return self._observations(obs).reshape(-1, self.obs_dim_)
 
-    def act(self, obs: Any, epsilon: float = 0.0, rng: np.random.Generator | None = None) -> int:
-        """Greedy action for ``obs`` (random with probability ``epsilon``)."""
-        if epsilon > 0 and (rng or np.random.default_rng()).random() < epsilon:
-            return int((rng or np.random.default_rng()).integers(self.n_actions_))
-        return int(np.argmax(self.q_values(obs)))
+    def act(self, obs: Any, epsilon: float = 0.0, rng: np.random.Generator | None = None) -> Any:
+        """Greedy action for ``obs`` (random with probability ``epsilon``): an ``int`` for one observation,
+        an int64 array ``(n,)`` for a batch ``(n, *observation shape)``, each row's action drawn alike.
+
+        Why per row: the argmax of a batch's flattened Q-values was one index into ``n x n_actions`` values,
+        not an action (``act(np.zeros((3, 4)))`` on CartPole could return 5).
+        """
+        q = self.q_values(obs)
+        if q.ndim == 1:
+            if epsilon > 0 and (rng or np.random.default_rng()).random() < epsilon:
+                return int((rng or np.random.default_rng()).integers(self.n_actions_))
+            return int(np.argmax(q))
+        actions = q.argmax(axis=-1).astype(np.int64)
+        if epsilon > 0:
+            gen = rng or np.random.default_rng()
+            explore = gen.random(actions.shape) < epsilon
+            actions[explore] = gen.integers(self.n_actions_, size=int(explore.sum()))
+        return actions
 
     def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000, *, return_lengths: bool = False) -> Any:
         """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``.

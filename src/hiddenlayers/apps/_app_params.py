@@ -13,7 +13,7 @@ from typing import Any
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
 from ..estimators import check_class_weight
 from ..network import activation_names, resolve_device
-from ..training import SCHEDULES, SOLVERS
+from ..training import SCHEDULES, SOLVERS, schedule_refusal
 from ._fit import hidden_spec
 
 
@@ -47,7 +47,7 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
                            "The hidden layers, as a spec: widths (64, 32) or per-layer text such as 'lstm64,32'", True),
     "activation": (ACTIVATION, "Activation of the hidden layers whose spec names none", True),
     "solver": (StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "Optimizer (checked by fit)", False),
-    "learning_rate": (StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}"), "Step-size schedule (checked by fit)", False),
+    "learning_rate": (StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}", refusal=schedule_refusal), "Step-size schedule (checked by fit)", False),
     "learning_rate_init": (number(0, strict=True), "Initial step size", True),
     "alpha": (number(0, strict=False), "Strength of the L2 penalty on the weights", True),
     "batch_size": (positive_int(), "Rows per minibatch", True),

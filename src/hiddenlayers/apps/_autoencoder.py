@@ -27,7 +27,7 @@ from ..estimators import KeepsFittedSource
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History, frozen, get_loss
-from ._app_params import fraction, positive_int, row
+from ._app_params import positive_int, row
 from ._appfile import as_array, load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import (
@@ -94,7 +94,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (64, 32), "Encoder hidden layers, e.g. (64, 32); the decoder mirrors them"),
     Param("n_components", positive_int(), 8, "Width of the linear bottleneck (the code transform returns)"),
     row("activation", "relu"),
-    Param("contamination", fraction(0.0, 0.5 + 1e-12), 0.1, "Expected fraction of outliers in the training data; sets offset_"),
+    Param("contamination", Interval(Real, 0.0, 0.5, closed="right", bools=False, text="a number > 0 and <= 0.5"), 0.1, "Expected fraction of outliers in the training data; sets offset_"),
     Param("trim_fraction", Interval(Real, 0.0, 0.5, closed="left", bools=False), 0.0,
           "Robust fit on contaminated rows: each batch leaves this fraction of its rows with the largest reconstruction error "
           "out of the loss (early stopping's validation loss too), so the network does not learn to reconstruct the anomalies; "

@@ -58,6 +58,15 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+def _refuse_y(y: Any, method: str) -> None:
+    """A second series where scikit-learn's ``y`` goes (sktime's ``fit(y, X)`` order) would be ignored: refuse it."""
+    if y is not None:
+        raise DataError(
+            f"Forecaster.{method} takes one series, {method}(series): it reads no exogenous inputs or second target, "
+            f"so y (a {type(y).__name__}) would be ignored; drop it (y=None)."
+        )
+
+
 def _series_items(series: Any) -> list[Any]:
     """``forecast_many``'s series, one item per series: a list (or other sequence) of 1-D series, or the rows of a 2-D array."""
     usage = "pass a list of 1-D series (any lengths) or a 2-D array with one series per row"
@@ -191,7 +200,12 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         return np.ascontiguousarray(X), Y, anchor
 
     def fit(self, series: Any, y: Any = None) -> Forecaster:
-        """Learn from all windows of ``series`` (1-D, oldest first); ``y`` is ignored."""
+        """Learn from all windows of ``series`` (1-D, oldest first).
+
+        ``y`` is scikit-learn's slot and must stay None: the model reads no exogenous inputs, and a second
+        series given here (sktime's ``fit(y, X)`` order) was ignored without a word, so it is refused.
+        """
+        _refuse_y(y, "fit")
         device = self._check_params()
         s = _as_series(series)
         need = self.window + self.horizon + 1
@@ -382,13 +396,17 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self._require_fitted()
         if isinstance(X, (int, np.integer)) and not isinstance(X, bool):
             return self.forecast(int(X))
+        if np.ndim(X) == 0:  # a float or bool count of steps read as a series of one value said 'Received shape ()'
+            raise DataError(f"predict takes a number of steps (an integer >= 1) or a series. Received: {X!r} ({type(X).__name__}): "
+                            "pass an int, e.g. predict(3), or the series to forecast from.")
         s = _as_series(X)
         if len(s) < self.window:
             raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
         return self._predict_windows(s)
 
     def score(self, X: Any, y: Any = None) -> float:
-        """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``."""
+        """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``; ``y`` must stay None (as in :meth:`fit`)."""
+        _refuse_y(y, "score")
         s = _as_series(X)
         if len(s) < self.window + self.horizon:
             raise DataError(f"series needs at least window + horizon = {self.window + self.horizon} values to score.")

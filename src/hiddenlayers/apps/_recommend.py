@@ -71,6 +71,9 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     """Users and items from a 2-column frame/array or a ``(users, items)`` tuple."""
     if isinstance(X, tuple) and len(X) == 2:
         users, items = np.asarray(X[0]), np.asarray(X[1])
+        if users.ndim == 0 and items.ndim == 0:  # (user, item): one pair, read as the (users, items) form
+            raise DataError(f"X is one (user, item) pair as a tuple, {X!r}, but a tuple is read as (users, items): pass [{X!r}] (a list of pairs) "
+                            f"or ([{X[0]!r}], [{X[1]!r}]).")
     elif isinstance(X, pd.DataFrame):
         if X.shape[1] != 2:
             raise DataError(f"X must have exactly 2 columns (user, item). Received columns {list(X.columns)}: select them, e.g. df[['userId', 'movieId']].")
@@ -383,8 +386,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
             raise DataError(f"y must hold numeric ratings (e.g. 1 to 5 stars); it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
         if ratings.shape[0] != users.shape[0]:
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
-        if ratings.shape[0] < 2 or not np.isfinite(ratings).all():
-            raise DataError("y must hold at least 2 finite ratings (no NaN or infinity).")
+        if not np.isfinite(ratings).all():
+            raise DataError(f"y holds NaN or infinite ratings in {_rows(~np.isfinite(ratings))}: drop those rows before fit, e.g. df.dropna().")
+        if ratings.shape[0] < 2:
+            raise DataError(f"y holds {ratings.shape[0]} rating: pass at least 2 (user, item) pairs and their ratings.")
         _check_pairs(X, users, items, "fit")
         source, provenance = open_source(self)
         known = (source.users_, source.items_) if source is not None else (None, None)

@@ -40,6 +40,13 @@ def as_texts(X: Any) -> list[str]:
     """A list, tuple, 1-D array or pandas Series of strings as a list of ``str``; clear errors otherwise."""
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a list of texts, not one string: wrap it as [text].")
+    if getattr(X, "ndim", 1) == 2 and hasattr(X, "columns"):  # a DataFrame, e.g. df[["text"]]: name its column(s)
+        cols = list(X.columns)
+        from pandas.api.types import is_string_dtype
+
+        texts = [c for c in cols if is_string_dtype(X[c])] or cols
+        raise ValueError(f"X must be a 1-D list of texts, not a DataFrame (columns {[str(c) for c in cols[:5]]}): pass its text column, "
+                         f"e.g. X[{texts[0]!r}].")
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
     if isinstance(X, np.ndarray) and X.ndim != 1:

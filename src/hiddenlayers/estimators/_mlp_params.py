@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from .._params import AnyOf, Bool, Checked, Interval, Options, Param, StrOptions
 from ..exceptions import SpecError
 from ..network import Spec, get_activation, resolve_device
-from ..training import SCHEDULES, SOLVERS
+from ..training import SCHEDULES, SOLVERS, schedule_refusal
 from ._class_weight import check_class_weight
 
 
@@ -82,7 +82,7 @@ SHARED: tuple[Param, ...] = (
     Param("alpha", Interval(Real, 0, None, closed="left"), 0.0001, "Strength of the L2 penalty on the weights (as scikit-learn's, divided by n_samples)"),
     Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left"), text="'auto' or an integer >= 1", type="int or 'auto'"),
           "auto", "Rows per minibatch; 'auto' is min(200, n_samples)"),
-    Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}"), "constant",
+    Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}", refusal=schedule_refusal), "constant",
           "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau'); 'cosine' anneals from "
           "learning_rate_init to 0 over each fit call's max_iter epochs (a warm fit starts a new cycle) and partial_fit "
           "calls walk a cycle of max_iter calls, then restart at learning_rate_init; 'plateau' divides by 10 after "

@@ -28,6 +28,7 @@ _EXPORTS = {
     "Optimizer": "._optim",
     "Schedule": "._optim",
     "SCHEDULES": "._optim",
+    "schedule_refusal": "._optim",
     "SOLVERS": "._optim",
     "clip_grad_norm_": "._optim",
     "make_optimizer": "._optim",

@@ -25,6 +25,15 @@ SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
 SCHEDULES = ("constant", "invscaling", "adaptive", "cosine", "plateau")
 
 
+def schedule_refusal(value: Any) -> str:
+    """The error for a ``learning_rate`` that names no schedule; a number (Keras' and PyTorch's sense of the word)
+    is pointed to ``learning_rate_init``, the step size, as scikit-learn's MLP names it."""
+    hint = ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        hint = f" A number is the step size: pass learning_rate_init={value!r} (learning_rate names the schedule, as in scikit-learn's MLP)."
+    return f"learning_rate must be one of {', '.join(SCHEDULES)}. Received: learning_rate={value!r}.{hint}"
+
+
 class FlatParams:
     """All trainable parameters of ``module`` as views of one flat buffer.
 
@@ -539,7 +548,7 @@ class Schedule:
 
     def __init__(self, kind: str, lr0: float, *, power_t: float = 0.5, max_epochs: int = 200, patience: int = 5) -> None:
         if kind not in SCHEDULES:
-            raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}. Received: {kind!r}.")
+            raise ValueError(schedule_refusal(kind))
         self.lr0 = real("Schedule lr0", lr0, low=0, low_open=True, meaning="the starting learning rate")
         self.kind, self.lr = kind, self.lr0
         self.power_t = real("Schedule power_t", power_t, low=0, meaning="the exponent of 'invscaling'")
@@ -588,6 +597,7 @@ __all__ = [
     "check_optimizer_kwargs",
     "check_solver",
     "SCHEDULES",
+    "schedule_refusal",
     "SGD",
     "SOLVERS",
     "Adam",

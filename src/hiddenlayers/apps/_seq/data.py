@@ -47,9 +47,10 @@ def as_sequences(X: Any, max_len: int | None = None) -> tuple[str, list[np.ndarr
         elif a.ndim == 2 and a.dtype.kind in "iu":
             seqs = list(a.astype(np.int64, copy=False))
         elif a.ndim == 2:
+            t, f = a.shape
             raise DataError(
-                f"X is a 2-D float array {a.shape}: pass X[:, :, None] for one feature per step, "
-                "or an integer array for token ids."
+                f"X is a 2-D float array {a.shape}: one sequence of {t} steps x {f} features is [X] (a list of one); "
+                f"{t} sequences of one feature per step are X[:, :, None]; token ids are an integer array."
             )
         else:
             raise DataError(f"X must be 3-D (N, T, F) or 2-D integer token ids (N, T). Received an array of shape {a.shape}.")

@@ -43,6 +43,9 @@ def as_frames(X: Any) -> list[np.ndarray]:
         X = X.to_numpy()
     if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 3:
         X = _strip_padding(X)
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 2:  # the sequence reader would suggest token ids
+        t, f = X.shape
+        raise DataError(f"X is a 2-D float array {X.shape}: one utterance of {t} frames x {f} features is [X] (a list of one); several are a list of (T_i, F) arrays or a 3-D array.")
     kind, seqs = as_sequences(X)
     if kind == IDS:
         raise DataError("X holds integer token ids, but a SpeechRecognizer reads feature frames: pass float arrays (T_i, F) such as MFCCs.")

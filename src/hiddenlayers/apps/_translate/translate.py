@@ -75,7 +75,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("validation_fraction", 0.1),
     row("n_iter_no_change", 3),
     row("tol", 1e-4),
-    row("device", "cpu", check=False),  # resolved by fit
+    row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
     row("verbose", False),
     row("init_from", None, "Start from this fitted Translator (or its saved file), e.g. one pre-trained on a large general corpus: the "
@@ -134,7 +134,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
         tol: float = 1e-4,
-        device: str = "cpu",
+        device: str = "auto",
         random_state: int | None = None,
         verbose: bool = False,
         init_from: Any = None,
