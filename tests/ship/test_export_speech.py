@@ -20,22 +20,11 @@ import hiddenlayers as hl
 from hiddenlayers import DataError, ModelFileError
 from hiddenlayers.apps import SpeechRecognizer, greedy_decode, prefix_beam_search
 from hiddenlayers.ship import SpeechOnnx, onnx_estimator
+from speech_helpers import toy_utterances
 
 
 def toy(n: int, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
-    """Utterances of 2-3 'words' ('a': feature 0 high for 4 frames, 'b': feature 1 high) and short noise between them (float32)."""
-    rng = np.random.default_rng(seed)
-    X, y = [], []
-    for _ in range(n):
-        text = "".join(rng.choice(["a", "b"], size=int(rng.integers(2, 4))))
-        parts = []
-        for c in text:
-            block = rng.normal(0, 0.1, size=(4, 3))
-            block[:, 0 if c == "a" else 1] += 2.0
-            parts += [block, rng.normal(0, 0.1, size=(int(rng.integers(1, 3)), 3))]
-        X.append(np.concatenate(parts).astype(np.float32))
-        y.append(text)
-    return X, y
+    return toy_utterances(n, seed)
 
 
 @pytest.fixture(scope="module")
