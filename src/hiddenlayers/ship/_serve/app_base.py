@@ -20,6 +20,7 @@ import numpy as np
 
 from ...exceptions import DataError
 from .model import RequestError, _require_finite, versions
+from .values import shown
 
 
 def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
@@ -36,6 +37,21 @@ def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str
     if missing:
         raise RequestError(400, f"the body has no {missing[0]!r}: it must be {form}.")
     return body
+
+
+def _whole(v: Any, key: str, meaning: str, limit: int, whose: str = "") -> int:
+    """A request's count ``key`` (``"steps"``, ``"beam_size"``): a whole number (``3.0`` taken as 3) from 1 to ``limit``.
+
+    Another type is a 400 (``meaning`` follows "must be a whole number"), a number out of range a 422 naming
+    ``limit`` as this server's limit (``whose``: what it limits, e.g. " for one forecast").
+    """
+    if isinstance(v, float) and np.isfinite(v) and v.is_integer():
+        v = int(v)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise RequestError(400, f'"{key}" must be a whole number{meaning}. Received: {v!r:.40}.')
+    if not 1 <= v <= limit:
+        raise RequestError(422, f'"{key}" must be 1 to {limit} (this server\'s limit{whose}). Received: {v if abs(v) < 10**6 else shown(v)}.')
+    return v
 
 
 def _items(body: dict[str, Any], key: str, what: str, max_rows: int) -> list[Any]:

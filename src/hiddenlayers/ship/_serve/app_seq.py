@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ...data import F32_MAX
-from .app_base import AppModel, RequestError, _body, _call, _Classifier, _items
+from .app_base import AppModel, RequestError, _body, _call, _Classifier, _items, _whole
 from .model import Refusal, RowsRefused
 from .values import F32_TEXT, shown
 
@@ -142,13 +142,7 @@ class ForecasterModel(AppModel):
         return [(self._series(s, i), steps) for i, s in enumerate(_items(b, "series", "series (lists of numbers)", max_rows))]
 
     def _steps(self, v: Any) -> int:
-        if isinstance(v, float) and np.isfinite(v) and v.is_integer():
-            v = int(v)
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise RequestError(400, f'"steps" must be a whole number of values to forecast. Received: {v!r:.40}.')
-        if not 1 <= v <= self.limit:
-            raise RequestError(422, f'"steps" must be 1 to {self.limit} (this server\'s limit for one forecast). Received: {v if abs(v) < 10**6 else shown(v)}.')
-        return v
+        return _whole(v, "steps", " of values to forecast", self.limit, " for one forecast")
 
     def _series(self, s: Any, i: int) -> np.ndarray:
         """Series ``i``'s last ``window`` values, once the whole series is checked as ``forecast`` checks it (numbers, finite, long enough)."""

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...data import F32_MAX
-from .app_base import AppModel, RequestError, _body, _call, _items
+from .app_base import AppModel, RequestError, _body, _call, _items, _whole
 from .app_seq import MIN_STEP_LIMIT, _numbers
 from .values import F32_TEXT, shown
 
@@ -38,13 +38,7 @@ class SpeechModel(AppModel):
         return [(self._utterance(u, i), beam) for i, u in enumerate(_items(b, "utterances", "utterances (lists of frames)", max_rows))]
 
     def _beam(self, v: Any) -> int:
-        if isinstance(v, float) and np.isfinite(v) and v.is_integer():
-            v = int(v)
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise RequestError(400, f'"beam_size" must be a whole number (1: greedy). Received: {v!r:.40}.')
-        if not 1 <= v <= MAX_BEAM:
-            raise RequestError(422, f'"beam_size" must be 1 to {MAX_BEAM} (this server\'s limit). Received: {v if abs(v) < 10**6 else shown(v)}.')
-        return v
+        return _whole(v, "beam_size", " (1: greedy)", MAX_BEAM)
 
     def _utterance(self, u: Any, i: int) -> np.ndarray:
         """Utterance ``i`` as float64 ``(T, F)``, checked as the app checks frames, and against the server's step limit."""
