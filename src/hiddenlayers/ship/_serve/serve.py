@@ -25,7 +25,10 @@ Every refused request is a 4xx whose body is one JSON line ``{"error": ...}``;
 a fault of the server is a 500 of the same shape (the traceback goes to the log,
 never to the client). ``/metrics`` counts every answer by endpoint and status.
 SIGTERM (uvicorn's handler) stops accepting, answers what was accepted, then
-the lifespan hook drains the batcher and the process exits 0.
+the lifespan hook drains the batcher and the process exits 0. With ``workers > 1``,
+``SIGHUP`` to the main process replaces the workers one by one; a ``SIGTERM`` stops
+at once even behind queued restarts, and several queued ``SIGHUP`` are one restart
+(:mod:`.supervisor`).
 """
 
 from __future__ import annotations
@@ -418,6 +421,7 @@ def serve(
     import uvicorn
 
     from .grace import PROTOCOL
+    from .supervisor import run_workers
 
     path = str(model) if isinstance(model, (str, os.PathLike)) else ""
     cfg = ServeConfig(model=path, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
@@ -453,7 +457,8 @@ def serve(
         # SIGHUP replaces the workers one by one, each new one serving before its old one drains;
         # a worker importing PyTorch on a busy machine needs longer than uvicorn's 5 s to be ready
         common["timeout_worker_healthcheck"] = 120
-    uvicorn.run("hiddenlayers.ship._serve.serve:app_from_env", factory=True, workers=workers, **common)
+    # uvicorn's supervisor, stopping at once on SIGTERM even behind queued SIGHUP restarts (supervisor.py)
+    run_workers("hiddenlayers.ship._serve.serve:app_from_env", workers, **common)
 
 
 __all__ = ["ServeConfig", "check_listen", "make_app", "serve"]
