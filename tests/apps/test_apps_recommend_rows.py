@@ -1,10 +1,13 @@
-"""The Recommender's training step: only the batch's embedding rows move (RowAdam), the MLP by AdamW, frozen tables stay fixed."""
+"""The Recommender's training step: only the batch's embedding rows move (RowAdam), the MLP by AdamW, frozen tables stay fixed, NumPy and torch arithmetic agree."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
 from hiddenlayers import Recommender
+from hiddenlayers.apps import _recommend_rows
 from hiddenlayers.apps._recommend import RecommenderNet, _step
 from hiddenlayers.apps._recommend_rows import RowAdam
 from hiddenlayers.training import FlatParams, make_optimizer
@@ -79,3 +82,21 @@ def test_a_frozen_table_is_looked_up_but_never_updated() -> None:
     assert torch.equal(net.item.weight, before["item"])
     assert not torch.equal(net.user.weight[[0, 3]], before["user"][[0, 3]])
     assert torch.equal(net.user.weight[[1, 2, 4, 5]], before["user"][[1, 2, 4, 5]])
+
+
+def test_the_torch_arithmetic_a_gpu_runs_matches_the_numpy_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the GPU path (torch ops on the tables themselves) run on the CPU, beside the NumPy path, over three steps
+    batches = [_batch([0, 1, 1], [0, 1, 1], [5.0, 1.0, 2.0]), _batch([0, 0, 5], [2, 3, 1], [4.0, 1.0, 3.0]), _batch([1, 2], [4, 4], [2.0, 2.5])]
+    est, nets = Recommender(reg=0.05, learning_rate_init=0.01), []
+    for module in (np, torch):
+        monkeypatch.setattr(_recommend_rows, "array_module", lambda device, module=module: module)
+        net = _net()
+        flat = FlatParams(net.mlp)
+        opt, rows = make_optimizer("adamw", flat, weight_decay=est.alpha), _recommend_rows.RowAdam([net.user, net.item, net.user_bias, net.item_bias])
+        assert rows.xp is module
+        for batch in batches:
+            _step(est, net, flat, opt, rows, *batch)
+        nets.append(net)
+    for name in TABLES:
+        torch.testing.assert_close(getattr(nets[0], name).weight, getattr(nets[1], name).weight, rtol=0, atol=1e-6)
+    assert not torch.equal(nets[0].user.weight, _net().user.weight)

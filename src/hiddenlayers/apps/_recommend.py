@@ -237,11 +237,11 @@ def _fit_penalized(
     for epoch in range(1, est.max_iter + 1):
         net.train()
         perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-        total = torch.zeros((), dtype=acc_dtype, device=device)
+        losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
         for start in range(0, n, est.batch_size):
             idx = perm[start : start + est.batch_size]
-            total += _step(est, net, flat, opt, rows, X[idx], Y[idx]).to(acc_dtype)
-        train_loss = float(total) / n
+            losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
+        train_loss = float(torch.stack(losses).to(acc_dtype).sum()) / n
         val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
         _record(hist, epoch, train_loss, val, est.learning_rate_init)
         for cb in callbacks:
