@@ -298,7 +298,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (64,), "Hidden layers over the concatenated user and item embeddings"),
     row("activation", "relu"),
     Param("dropout", Interval(Real, 0, 1, closed="left"), 0.0, "Dropout on the hidden layers while training"),
-    Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings"),
+    Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings and biases of each batch's users and items"),
     Param("bias_reg", number(0, strict=False), 5.0, "L2 penalty on the user and item biases (shrinks rarely rated ones to the mean)"),
     row("alpha", 1e-4),
     row("learning_rate_init", 1e-3),
@@ -340,6 +340,11 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
     matched by id, those this month's data lacks too) plus the new ids (fresh rows),
     and starts from the source's global mean and MLP, so before any epoch it rates a
     known pair as the source did; training on the new ratings then moves it.
+
+    ``fit`` is mini-batch Adam on the squared error plus ``reg`` times the squared norms of
+    the vectors and biases the batch looks up; each step updates only those rows (lazy Adam,
+    as ``torch.optim.SparseAdam``: a row's moments and value are unchanged by steps whose batch
+    lacks it), and the MLP by AdamW with ``alpha``'s decoupled decay on its linear weights.
 
     Example
     -------
