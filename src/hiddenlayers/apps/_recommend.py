@@ -28,18 +28,21 @@ from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import FlatParams, History, NoImprovement, frozen, make_optimizer
+from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, make_optimizer
 from ._app_params import number, positive_int, row
 from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired
+from ._recommend_rows import RowAdam
 from ._recommend_warm import copy_known_rows, joined_ids
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
 
 
 class RecommenderNet(nn.Module):
     """Maps ``(B, 2)`` integer (user, item) codes to ``(B, 1)`` predicted ratings."""
+
+    mean: Tensor  # the training mean rating, a 0-d buffer
 
     def __init__(self, n_users: int, n_items: int, n_factors: int, spec: Any, activation: str, dropout: float, mean: float, init: str = "auto") -> None:
         super().__init__()
@@ -63,8 +66,14 @@ class RecommenderNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         u, i = x[:, 0].long(), x[:, 1].long()  # (B,), (B,)
-        pair = self.dropout(torch.cat([self.user(u), self.item(i)], dim=1))  # (B, 2·n_factors)
-        return self.mean + self.user_bias(u) + self.item_bias(i) + self.mlp(pair)  # (B, 1)
+        return self.rate(self.user(u), self.item(i), self.user_bias(u), self.item_bias(i))
+
+    def rate(self, user: Tensor, item: Tensor, user_bias: Tensor, item_bias: Tensor) -> Tensor:
+        """Ratings ``(B, 1)`` from the pairs' looked-up rows: vectors ``(B, n_factors)``, biases ``(B, 1)``.
+
+        ``forward`` after its lookups; fit's loop calls it on rows it gathered itself (see :class:`RowAdam`)."""
+        pair = self.dropout(torch.cat([user, item], dim=1))  # (B, 2·n_factors)
+        return self.mean + user_bias + item_bias + self.mlp(pair)  # (B, 1)
 
 
 def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -204,14 +213,18 @@ def _fit_penalized(
     Matrix factorization's usual penalty: each rating pulls only on its own
     user's and item's vectors, so rarely-rated items stay near zero. It needs
     the batch's ids, which :func:`hiddenlayers.training.train` does not pass
-    to a loss; hence this short loop. Early stopping on ``validation`` restores
+    to a loss; hence this short loop. Each step updates only the embedding and
+    bias rows of the batch's users and items (:class:`RowAdam`, lazy Adam: other
+    rows and their moments stay as they are) and the MLP by AdamW (``alpha``'s
+    decoupled decay on its linear weights). Early stopping on ``validation`` restores
     the best weights (the starting ones, :func:`start_biases`' or a source's, if no epoch
     beats them). ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
     """
     device = X.device
-    flat = FlatParams(net)
+    flat = FlatParams(net.mlp)
     opt = make_optimizer("adamw", flat, weight_decay=est.alpha)  # decoupled decay on the MLP's linear weights
-    hist, best = History(), flat.data.clone()
+    rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
+    hist, best = History(), (flat.data.clone(), rows.state())
     stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
     n = X.shape[0]
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
@@ -224,40 +237,55 @@ def _fit_penalized(
     for epoch in range(1, est.max_iter + 1):
         net.train()
         perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-        total = torch.zeros((), dtype=acc_dtype, device=device)
+        losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
         for start in range(0, n, est.batch_size):
             idx = perm[start : start + est.batch_size]
-            xb, yb = X[idx], Y[idx]
-            u, i = xb[:, 0], xb[:, 1]
-            flat.grad.zero_()
-            sq = ((net(xb) - yb) ** 2).sum()
-            emb = net.user(u).pow(2).sum() + net.item(i).pow(2).sum() + net.user_bias(u).pow(2).sum() + net.item_bias(i).pow(2).sum()
-            ((sq + est.reg * emb) / len(idx)).backward()
-            opt.step(est.learning_rate_init)
-            total += sq.detach().to(acc_dtype)
-        train_loss = float(total) / n
-        hist.epoch.append(epoch)
-        hist.train_loss.append(train_loss)
+            losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
+        train_loss = float(torch.stack(losses).to(acc_dtype).sum()) / n
         val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
-        hist.val_loss.append(val)
-        hist.val_score.append(-val)
-        hist.lr.append(est.learning_rate_init)
+        _record(hist, epoch, train_loss, val, est.learning_rate_init)
         for cb in callbacks:
             cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
         if stop.update(val if validation is not None else train_loss):
-            best.copy_(flat.data)
+            best = (flat.data.clone(), rows.state())
             hist.best_epoch = epoch
         if stop(hist):
             hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
             break
     else:
         hist.stop_reason = "max_epochs"
-    flat.data.copy_(best)
+    flat.data.copy_(best[0])
+    rows.restore(best[1])
     flat.release()
     net.eval()
     for cb in callbacks:
         cb.on_train_end(history=hist)
     return hist
+
+
+def _step(est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimizer, rows: RowAdam, xb: Tensor, yb: Tensor) -> Tensor:
+    """One step on the batch ``xb`` (B, 2) codes, ``yb`` (B, 1) ratings: the MLP by ``opt``, the batch's table rows by ``rows``.
+
+    The loss is ``(squared error + reg · Σ ‖looked-up row‖²) / B``, the sum over the batch's lookups (a user
+    rated twice counts twice); the penalty's gradient is added by ``rows.step`` rather than through autograd.
+    Returns the batch's summed squared error (a detached 0-d tensor)."""
+    u, i = xb[:, 0], xb[:, 1]
+    eu, ei, bu, bi = rows.lookup([u, i, u, i])  # (B, n_factors) ×2, (B, 1) ×2
+    flat.grad.zero_()
+    sq = ((net.rate(eu, ei, bu, bi) - yb) ** 2).sum()
+    (sq / len(xb)).backward()
+    opt.step(est.learning_rate_init)
+    rows.step(est.learning_rate_init, est.reg / len(xb))
+    return sq.detach()
+
+
+def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float) -> None:
+    """Append an epoch's figures to ``hist`` (``val``: NaN without a validation set)."""
+    hist.epoch.append(epoch)
+    hist.train_loss.append(train_loss)
+    hist.val_loss.append(val)
+    hist.val_score.append(-val)
+    hist.lr.append(lr)
 
 
 def _check_clip(clip: Any) -> None:
@@ -270,7 +298,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (64,), "Hidden layers over the concatenated user and item embeddings"),
     row("activation", "relu"),
     Param("dropout", Interval(Real, 0, 1, closed="left"), 0.0, "Dropout on the hidden layers while training"),
-    Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings"),
+    Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings and biases of each batch's users and items"),
     Param("bias_reg", number(0, strict=False), 5.0, "L2 penalty on the user and item biases (shrinks rarely rated ones to the mean)"),
     row("alpha", 1e-4),
     row("learning_rate_init", 1e-3),
@@ -312,6 +340,11 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
     matched by id, those this month's data lacks too) plus the new ids (fresh rows),
     and starts from the source's global mean and MLP, so before any epoch it rates a
     known pair as the source did; training on the new ratings then moves it.
+
+    ``fit`` is mini-batch Adam on the squared error plus ``reg`` times the squared norms of
+    the vectors and biases the batch looks up; each step updates only those rows (lazy Adam,
+    as ``torch.optim.SparseAdam``: a row's moments and value are unchanged by steps whose batch
+    lacks it), and the MLP by AdamW with ``alpha``'s decoupled decay on its linear weights.
 
     Example
     -------
