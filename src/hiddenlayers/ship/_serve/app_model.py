@@ -45,13 +45,15 @@ import numpy as np
 
 from ...exceptions import ModelFileError
 from .._pixels import PIXEL_DTYPES, PixelError, image_input, image_shapes
-from .app_base import AppModel, _body, _call, _Classifier, _items
+from .app_agent import AgentModel
+from .app_base import AppModel, _body, _call, _Classifier, _items, _texts
 from .app_seq import ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
+from .app_translate import TranslatorModel
 from .model import Refusal, RequestError, RowsRefused, ServedModel, _require_finite, _sha256
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
-SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender and Forecaster"
+SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster and DQNAgent"
 
 
 def _fitted_app(app: Any) -> None:
@@ -104,11 +106,7 @@ class TextModel(_Classifier):
     form = '{"texts": ["a text", ...]}'
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
-        texts = _items(_body(body, ("texts",), (), self.form), "texts", "strings", max_rows)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise RequestError(400, f"texts[{i}] must be a string. Received: {type(t).__name__}.")
-        return texts
+        return _texts(_body(body, ("texts",), (), self.form), max_rows)
 
     def _X(self, rows: list[Any]) -> Any:
         return list(rows)
@@ -288,7 +286,8 @@ class RecommenderModel(AppModel):
 
 _ADAPTERS: dict[str, type[AppModel]] = {
     "TextClassifier": TextModel, "ImageClassifier": ImageModel, "SequenceClassifier": SequenceModel, "Autoencoder": AutoencoderModel,
-    "Recommender": RecommenderModel, "Forecaster": ForecasterModel, "SpeechRecognizer": SpeechModel,
+    "Recommender": RecommenderModel, "Forecaster": ForecasterModel, "SpeechRecognizer": SpeechModel, "Translator": TranslatorModel,
+    "DQNAgent": AgentModel,
 }
 
 

@@ -14,11 +14,9 @@ from typing import Any
 import numpy as np
 
 from ...data import F32_MAX
-from .app_base import AppModel, RequestError, _body, _call, _items, _whole
+from .app_base import MAX_BEAM, AppModel, RequestError, _beam, _body, _items, _per_beam
 from .app_seq import MIN_STEP_LIMIT, _numbers
 from .values import F32_TEXT, shown
-
-MAX_BEAM = 64  # the widest prefix beam search one request may ask for (its cost grows with the width times the alphabet)
 
 
 class SpeechModel(AppModel):
@@ -34,11 +32,8 @@ class SpeechModel(AppModel):
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         b = _body(body, ("utterances",), ("beam_size",), self.form)
-        beam = self._beam(b.get("beam_size", 1))
+        beam = _beam(b.get("beam_size", 1))
         return [(self._utterance(u, i), beam) for i, u in enumerate(_items(b, "utterances", "utterances (lists of frames)", max_rows))]
-
-    def _beam(self, v: Any) -> int:
-        return _whole(v, "beam_size", " (1: greedy)", MAX_BEAM)
 
     def _utterance(self, u: Any, i: int) -> np.ndarray:
         """Utterance ``i`` as float64 ``(T, F)``, checked as the app checks frames, and against the server's step limit."""
@@ -62,13 +57,7 @@ class SpeechModel(AppModel):
         return a.astype(np.float64)
 
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        out: list[Any] = [None] * len(rows)
-        for beam in sorted({b for _, b in rows}):  # one predict per beam width in the batch
-            idx = [i for i, (_, b) in enumerate(rows) if b == beam]
-            texts = _call(lambda X, k=beam: self.app.predict(X, beam_size=k), [rows[i][0] for i in idx])
-            for i, t in zip(idx, texts.tolist()):
-                out[i] = str(t)
-        return out
+        return _per_beam(rows, lambda X, k: self.app.predict(X, beam_size=k))  # one predict per beam width in the batch
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"transcripts": result}
