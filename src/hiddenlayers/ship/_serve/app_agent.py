@@ -30,11 +30,13 @@ class AgentModel(AppModel):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.describe(tuple(int(d) for d in getattr(self.app, "observation_shape_", (self.app.obs_dim_,))), int(self.app.n_actions_))
+        self.describe(tuple(int(d) for d in getattr(self.app, "observation_shape_", (self.app.obs_dim_,))), int(self.app.n_actions_),
+                      getattr(self.app, "env_id_", None))
 
-    def describe(self, shape: tuple[int, ...], n_actions: int) -> None:
-        """What requests are checked against: the observation ``shape`` (``(obs_dim,)`` for a flat space) and the action count."""
-        self.shape, self.obs_dim, self.n_actions = shape, int(np.prod(shape)), n_actions
+    def describe(self, shape: tuple[int, ...], n_actions: int, env_id: str | None) -> None:
+        """What requests are checked against: the observation ``shape`` (``(obs_dim,)`` for a flat space) and the action count
+        (``env_id``: the environment learned, for /metadata)."""
+        self.shape, self.obs_dim, self.n_actions, self.env_id = shape, int(np.prod(shape)), n_actions, env_id
         nested = "" if len(shape) == 1 else f", or nested lists of shape {shape}"
         self.form = (f'{{"observations": [[x1, x2, ...], ...], "return_q": false}} (each observation {self.obs_dim} numbers{nested}; '
                      'return_q optional: true adds each action\'s Q-value)')
@@ -79,7 +81,7 @@ class AgentModel(AppModel):
 
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "observation_shape": list(self.shape), "n_actions": self.n_actions,
-                "env_id": getattr(self.app, "env_id_", None)}
+                "env_id": self.env_id}
 
 
 __all__ = ["AgentModel"]

@@ -108,6 +108,8 @@ class AppModel(ABC):
 
     form = ""  # the body, in words (messages and /metadata)
     classes: list[Any] | None = None
+    file_format = "safetensors"  # what /metadata calls a served file ("onnx": an export run by onnxruntime)
+    runtime: tuple[str, ...] = ("torch", "numpy")  # the libraries whose versions /metadata shows
 
     def __init__(self, app: Any, version: int, path: str | None, sha256: str | None) -> None:
         self.app, self.version, self.path, self.sha256 = app, version, path, sha256
@@ -144,9 +146,9 @@ class AppModel(ABC):
     def metadata(self) -> dict[str, Any]:
         """What ``GET /metadata`` shows: the app, its input form, classes, source file, versions."""
         return {
-            "format": "safetensors" if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
+            "format": self.file_format if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
             "loaded_at": self.loaded_at, "estimator": self.estimator, "classes": self.classes, "input": self.inputs(),
-            "versions": versions(("torch", "numpy")),
+            "versions": versions(self.runtime),
         }
 
 

@@ -24,8 +24,13 @@ class SpeechModel(AppModel):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.width, self.min_steps = int(self.app.n_features_in_), int(self.app.min_length_)
-        self.limit = max(4 * int(self.app.max_len_), MIN_STEP_LIMIT)
+        self.describe(int(self.app.n_features_in_), int(self.app.min_length_), max(4 * int(self.app.max_len_), MIN_STEP_LIMIT),
+                      f"4 x its longest utterance in fit, at least {MIN_STEP_LIMIT}", self.app.alphabet_)
+
+    def describe(self, width: int, min_steps: int, limit: int, why: str, alphabet: str) -> None:
+        """What requests are checked against: frames of ``width`` features, ``min_steps`` to ``limit`` of them (``why``: the
+        limit's reason, for its 413), and the ``alphabet`` /metadata shows."""
+        self.width, self.min_steps, self.limit, self.why, self.alphabet = width, min_steps, limit, why, alphabet
         self.form = ('{"utterances": [[[f1, f2, ...], ...], ...], "beam_size": k} (each utterance a list of frames of '
                      f"{self.width} numbers; beam_size optional, default 1: greedy)")
         self.no_proba = "/predict_proba needs a classifier; a SpeechRecognizer answers /predict with transcripts."
@@ -50,21 +55,24 @@ class SpeechModel(AppModel):
         if np.abs(a).max() > F32_MAX:  # the app reads frames as float32: such a value would be infinite there
             raise RequestError(422, f"utterances[{i}] holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
         if len(a) > self.limit:
-            raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model "
-                                    f"(4 x its longest utterance in fit, at least {MIN_STEP_LIMIT}): split it.")
+            raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model ({self.why}): split it.")
         if len(a) < self.min_steps:
             raise RequestError(422, f"utterances[{i}] has {len(a)} frames, too few for the model's convolution/pooling layers: send at least {self.min_steps}.")
         return a.astype(np.float64)
 
+    def transcribe(self, X: list[np.ndarray], beam_size: int) -> list[str]:
+        """The transcripts of the checked utterances ``X``, decoded with ``beam_size``: the app's own ``predict``."""
+        return list(self.app.predict(X, beam_size=beam_size))
+
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        return _per_beam(rows, lambda X, k: self.app.predict(X, beam_size=k))  # one predict per beam width in the batch
+        return _per_beam(rows, self.transcribe)  # one decode per beam width in the batch
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"transcripts": result}
 
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "n_features": self.width, "min_steps": self.min_steps, "max_steps": self.limit,
-                "alphabet": self.app.alphabet_, "beam_size": {"default": 1, "max": MAX_BEAM}}
+                "alphabet": self.alphabet, "beam_size": {"default": 1, "max": MAX_BEAM}}
 
 
 __all__ = ["MAX_BEAM", "SpeechModel"]
