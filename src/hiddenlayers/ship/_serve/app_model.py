@@ -7,7 +7,8 @@ adapters here, a SequenceClassifier or Forecaster one of :mod:`.app_seq`'s (a Sp
 which show the server the same interface (:class:`~.app_base.AppModel`:
 ``rows``, ``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
 ``version``, ``path``), so batching, metrics, reload and worker processes
-are the table path's. Translator and DQNAgent files are refused in one line naming those served.
+are the table path's. A Translator is :mod:`.app_translate`'s, a DQNAgent :mod:`.app_agent`'s, an ImageClassifier
+:mod:`.app_image`'s; an app's ``.onnx`` export is :mod:`.app_onnx`'s.
 
 Request bodies (``/metadata`` shows the form for the loaded model):
 
@@ -29,7 +30,8 @@ Request bodies (``/metadata`` shows the form for the loaded model):
   or strings), answered with ``predictions`` and ``unseen``, the rows whose
   user or item was not seen in fit (rated from the global mean and the known
   side's bias, as ``Recommender.predict`` does);
-* SequenceClassifier, Forecaster: see :mod:`.app_seq`; SpeechRecognizer: see :mod:`.app_speech`.
+* SequenceClassifier, Forecaster: see :mod:`.app_seq`; SpeechRecognizer: see :mod:`.app_speech`;
+  Translator: :mod:`.app_translate`; DQNAgent: :mod:`.app_agent`.
 
 Every item is checked before it joins a batch, so one bad request gets its
 own 4xx (400 for the body's form, 413 for too many items, 422 for a value)
