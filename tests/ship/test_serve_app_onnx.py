@@ -128,15 +128,35 @@ def test_concurrent_requests_to_an_export_each_get_their_own_answer(exports: dic
     assert answers == [(200, {"actions": agent.act(b).tolist(), "model_version": 1}) for b in bodies]
 
 
-def test_exports_the_server_does_not_run_are_refused_in_one_line(tmp_path: Path) -> None:
+def test_autoencoder_export_scores_and_labels_rows_as_the_autoencoder(tmp_path: Path) -> None:
+    import pandas as pd
+
     from hiddenlayers.apps import Autoencoder
 
-    rows = np.random.default_rng(0).normal(size=(60, 3))
-    hl.export_onnx(Autoencoder((4,), n_components=2, max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(rows), tmp_path / "ae.onnx")
-    with pytest.raises(ModelFileError, match=r"is the ONNX export of an Autoencoder; the server runs the exports of ImageClassifier, SpeechRecognizer and "
-                                             r"DQNAgent: serve the Autoencoder's .safetensors file.$"):
-        open_served(tmp_path / "ae.onnx")
-    assert_user_error(run("serve", tmp_path / "ae.onnx", "--port", _free_port()), "the server runs the exports of ImageClassifier, SpeechRecognizer")
+    table = pd.DataFrame(np.random.default_rng(0).normal(size=(80, 3)), columns=["a", "b", "c"])
+    ae = Autoencoder((4,), n_components=2, max_iter=3, early_stopping=False, random_state=0, device="cpu").fit(table)
+    hl.export_onnx(ae, tmp_path / "ae.onnx", X=table)
+    model = open_served(tmp_path / "ae.onnx")
+    rows = table.iloc[:10]
+    for body in ({"rows": rows.to_dict("records")}, {"columns": rows.to_dict("list")}):
+        got = model.answer(model.predict(model.rows(body, 16), False), False)
+        np.testing.assert_allclose(got["scores"], ae.score_samples(rows), rtol=1e-4, atol=1e-6)
+        assert got["predictions"] == ae.predict(rows).tolist()
+    with pytest.raises(RequestError, match="'d'"):
+        model.rows({"rows": [{"a": 1, "b": 2, "d": 3}]}, 16)  # a column it does not read, named as the .safetensors server names it
+    assert model.metadata()["input"]["offset"] == pytest.approx(ae.offset_)
+
+
+def test_exports_the_server_does_not_run_are_refused_in_one_line(tmp_path: Path) -> None:
+    from hiddenlayers.apps import Forecaster
+
+    series = np.sin(np.arange(120) / 5)
+    hl.export_onnx(Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(series),
+                   tmp_path / "f.onnx")
+    with pytest.raises(ModelFileError, match=r"is the ONNX export of a Forecaster; the server runs the exports of ImageClassifier, Autoencoder, "
+                                             r"SpeechRecognizer and DQNAgent: serve the Forecaster's .safetensors file.$"):
+        open_served(tmp_path / "f.onnx")
+    assert_user_error(run("serve", tmp_path / "f.onnx", "--port", _free_port()), "the server runs the exports of ImageClassifier, Autoencoder")
 
 
 def test_a_batch_joining_uint8_and_float_requests_to_an_image_export(exports: dict) -> None:

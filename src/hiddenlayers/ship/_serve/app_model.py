@@ -8,7 +8,7 @@ which show the server the same interface (:class:`~.app_base.AppModel`:
 ``rows``, ``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
 ``version``, ``path``), so batching, metrics, reload and worker processes
 are the table path's. A Translator is :mod:`.app_translate`'s, a DQNAgent :mod:`.app_agent`'s, an ImageClassifier
-:mod:`.app_image`'s; an app's ``.onnx`` export is :mod:`.app_onnx`'s.
+:mod:`.app_image`'s, an Autoencoder :mod:`.app_auto`'s; an app's ``.onnx`` export is :mod:`.app_onnx`'s.
 
 Request bodies (``/metadata`` shows the form for the loaded model):
 
@@ -47,6 +47,7 @@ import numpy as np
 
 from ...exceptions import ModelFileError
 from .app_agent import AgentModel
+from .app_auto import AutoencoderModel
 from .app_base import AppModel, _body, _call, _Classifier, _items, _texts
 from .app_image import ImageModel
 from .app_seq import ForecasterModel, SequenceModel
@@ -120,49 +121,6 @@ class TextModel(_Classifier):
 
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
-
-
-class _NumericRows(ServedModel):
-    """The table path's row checks (names, counts, the CSV number rule) for an app reading numeric columns only."""
-
-    def __init__(self, columns: list[str]) -> None:  # no model: only what rows() and arrow_rows() read
-        self.impute, self.target, self.pre, self.weight_column = False, None, None, None  # an app file records no --sample-weight column
-        self._index_columns([{"name": n, "kind": "numeric"} for n in columns])
-
-
-class AutoencoderModel(AppModel):
-    """An Autoencoder: table rows (numbers, none missing) -> ``scores`` and ``predictions`` (+1 inlier, -1 outlier)."""
-
-    form = '{"rows": [[x0, x1, ...] or {"x0": ..., ...}]} or {"columns": {"x0": [...], ...}}'
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        names = getattr(self.app, "feature_names_in_", None)
-        self.names = names is not None
-        self.table = _NumericRows([str(n) for n in names] if names is not None else [f"x{i}" for i in range(int(self.app.n_features_in_))])
-        self.no_proba = "/predict_proba needs a classifier; an Autoencoder answers /predict with scores (higher is more normal) and predictions (+1 inlier, -1 outlier)."
-
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        return self.table.rows(body, max_rows)
-
-    def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
-        return self.table.arrow_rows(table, max_rows)
-
-    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        X: Any = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
-        if self.names:
-            import pandas as pd
-
-            X = pd.DataFrame(X, columns=self.table.columns)  # the names it was fitted with, so scikit-learn does not warn
-        scores = _call(self.app.score_samples, X)
-        labels = np.where(scores - self.app.offset_ >= 0, 1, -1)  # predict's rule (decision_function >= 0), without a second pass
-        return _require_finite(scores, [[s, k] for s, k in zip(scores.tolist(), labels.tolist())])
-
-    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
-        return {"scores": [s for s, _ in result], "predictions": [k for _, k in result]}
-
-    def inputs(self) -> dict[str, Any]:
-        return {"body": self.form, "columns": self.table.column_info, "offset": float(self.app.offset_)}
 
 
 class RecommenderModel(AppModel):

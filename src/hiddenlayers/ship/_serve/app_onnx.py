@@ -1,8 +1,9 @@
 """Applications' ONNX exports behind the server, run by onnxruntime alone (no PyTorch is imported).
 
-An ``.onnx`` file exported from an ImageClassifier, a SpeechRecognizer or a DQNAgent is served with the request form,
+An ``.onnx`` file exported from an ImageClassifier, an Autoencoder, a SpeechRecognizer or a DQNAgent is served with the request form,
 the checks and the answers of that app's ``.safetensors`` server: each adapter here is that server's adapter
-(:class:`~.app_image.ImageModel`, :class:`~.app_speech.SpeechModel`, :class:`~.app_agent.AgentModel`) given, in place of
+(:class:`~.app_image.ImageModel`, :class:`~.app_auto.AutoencoderModel`, :class:`~.app_speech.SpeechModel`,
+:class:`~.app_agent.AgentModel`) given, in place of
 the fitted app, what the export's metadata says of it, with its one computing step run by the graph:
 
 * ImageClassifier: the probabilities of the graph (labels are their argmax, in the stored ``classes``); uint8 pixels are
@@ -12,9 +13,11 @@ the fitted app, what the export's metadata says of it, with its one computing st
 * SpeechRecognizer: per-frame log-probabilities decoded in NumPy (greedy, or the prefix beam search of ``beam_size``),
   as ``hiddenlayers predict``/``evaluate`` decode the export (:meth:`~hiddenlayers.ship.SpeechOnnx.transcripts`).
   Utterances may have up to 1000 frames, or the graph's fixed step count where its steps axis is fixed;
+* Autoencoder: the graph's ``scores`` (``score_samples``), the label +1 where ``scores - offset >= 0`` (the stored offset), as
+  ``predict``; rows checked by the table path's rules against the stored column names;
 * DQNAgent: the graph's Q-values, the greedy action their argmax.
 
-The other applications' exports (Autoencoder, Forecaster, SequenceClassifier, Recommender) are refused in one line
+The other applications' exports (Forecaster, SequenceClassifier, Recommender) are refused in one line
 naming their ``.safetensors`` file, which the server takes.
 """
 
@@ -32,6 +35,7 @@ from .._app_graph import ONNX_APPS, PIXELS_KEY
 from .._onnx_app import AppOnnx, onnx_estimator
 from .._onnx_speech import SpeechOnnx
 from .app_agent import AgentModel
+from .app_auto import AutoencoderModel
 from .app_base import AppModel, RequestError, _call
 from .app_image import ImageModel
 from .app_seq import MIN_STEP_LIMIT
@@ -83,6 +87,21 @@ class ImageOnnx(_Exported, ImageModel):
         return _call(self.runner.run, X)
 
 
+class AutoencoderOnnx(_Exported, AutoencoderModel):
+    """An Autoencoder's export: table rows -> ``scores`` (the graph's) and ``predictions`` (+1 where ``scores - offset >= 0``)."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        runner = AppOnnx(path, threads)
+        names = runner.info("input_columns", None)
+        facts = SimpleNamespace(n_features_in_=runner.shape[0], offset_=float(runner.info("offset")))
+        if names is not None:
+            facts.feature_names_in_ = np.asarray(names, dtype=object)
+        _opened(self, AutoencoderModel, runner, facts, path, version)
+
+    def scores(self, X: Any) -> np.ndarray:
+        return _call(self.runner.run, np.asarray(X, dtype=np.float32))
+
+
 class SpeechOnnxModel(_Exported, SpeechModel):
     """A SpeechRecognizer's export: ``{"utterances": [...], "beam_size": k}`` -> transcripts, decoded from the graph's log-probabilities."""
 
@@ -112,7 +131,9 @@ class AgentOnnx(_Exported, AgentModel):
         return _call(self.runner.run, X.reshape(len(X), *self.shape))
 
 
-_ONNX_ADAPTERS: dict[str, Callable[[Path, int, int | None], AppModel]] = {"ImageClassifier": ImageOnnx, "SpeechRecognizer": SpeechOnnxModel, "DQNAgent": AgentOnnx}
+_ONNX_ADAPTERS: dict[str, Callable[[Path, int, int | None], AppModel]] = {
+    "ImageClassifier": ImageOnnx, "Autoencoder": AutoencoderOnnx, "SpeechRecognizer": SpeechOnnxModel, "DQNAgent": AgentOnnx,
+}
 SERVED_ONNX = ", ".join(_ONNX_ADAPTERS)
 
 
@@ -128,4 +149,4 @@ def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | N
     return None
 
 
-__all__ = ["SERVED_ONNX", "AgentOnnx", "ImageOnnx", "SpeechOnnxModel", "open_onnx_app"]
+__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "SpeechOnnxModel", "open_onnx_app"]

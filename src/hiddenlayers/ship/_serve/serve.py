@@ -13,7 +13,7 @@ Endpoints:
   ``NaN``/``Infinity`` are not JSON and are a 400); an application file (TextClassifier, ImageClassifier,
   SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster, DQNAgent) reads its own JSON form
   (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``), as does an ImageClassifier's,
-  SpeechRecognizer's or DQNAgent's ``.onnx`` export (:mod:`.app_onnx`);
+  Autoencoder's, SpeechRecognizer's or DQNAgent's ``.onnx`` export (:mod:`.app_onnx`);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
   the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
 * ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
@@ -403,7 +403,7 @@ def serve(
     imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
     a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender,
     Forecaster or DQNAgent (file or fitted object) is served too, each with its own request form (see
-    :mod:`hiddenlayers.ship._serve.app_model`), and an ImageClassifier's, SpeechRecognizer's or DQNAgent's
+    :mod:`hiddenlayers.ship._serve.app_model`), and an ImageClassifier's, Autoencoder's, SpeechRecognizer's or DQNAgent's
     ``.onnx`` export with the same form, without PyTorch.
     Requests that arrive together share one forward pass of at most
     ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
