@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,26 @@ def test_any_json_body_is_checked_or_refused_never_a_crash(agent: dict, body: An
     """Whatever JSON arrives, the parser answers finite float32 observations of 4 values or a one-line RequestError (a 4xx)."""
     rows = rows_or_refusal(agent.setdefault("served", open_served(agent["path"])), body, 16)
     assert rows is None or all(o.shape == (4,) and o.dtype == np.float32 and np.isfinite(o).all() and isinstance(q, bool) for o, q in rows)
+
+
+def test_an_agent_of_a_2d_observation_space_reads_nested_or_flat_observations_from_its_file_and_export(tmp_path: Path) -> None:
+    gym = pytest.importorskip("gymnasium")
+    from gymnasium.wrappers import ReshapeObservation
+
+    import hiddenlayers as hl
+    from hiddenlayers.apps import DQNAgent
+
+    square = DQNAgent((8,), learning_starts=10, random_state=0).fit(ReshapeObservation(gym.make("CartPole-v1"), (2, 2)), total_steps=40,
+                                                                   eval_every=40, eval_episodes=1)
+    square.save(tmp_path / "sq.safetensors")
+    hl.export_onnx(square, tmp_path / "sq.onnx")
+    obs = np.random.default_rng(1).normal(size=(6, 2, 2))
+    for path in (tmp_path / "sq.safetensors", tmp_path / "sq.onnx"):
+        model = open_served(path)
+        for body in (obs.tolist(), obs.reshape(6, 4).tolist()):
+            got = model.answer(model.predict(model.rows({"observations": body, "return_q": True}, 16), False), False)
+            assert got["actions"] == square.act(obs).tolist()
+            np.testing.assert_allclose(got["q_values"], square.q_values(obs), rtol=1e-5, atol=1e-6)
+        with pytest.raises(RequestError, match=r"observations\[0\] must be 4 numbers \(or shape \(2, 2\)\)"):
+            model.rows({"observations": [[[0], [0], [0], [0]]]}, 16)
+        assert model.metadata()["input"]["observation_shape"] == [2, 2]
