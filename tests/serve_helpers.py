@@ -1,8 +1,15 @@
-"""Requests queued together into one :class:`MicroBatcher` in this process (no server): what each gets, and how many passes ran."""
+"""Requests queued together into one :class:`MicroBatcher` in this process (no server): what each gets, and how many passes ran;
+and :class:`Client`, a server in a thread of this process (uvicorn on a free loopback port) with JSON requests to it."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import json
+import socket
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from hiddenlayers.ship._batcher import MicroBatcher
@@ -37,3 +44,64 @@ def batched(model: Any, requests: list[list[Any]], proba: bool = False) -> tuple
             await b.drain()
 
     return asyncio.run(go()), batches, counted.calls
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Client:
+    """The server app for ``model`` under uvicorn in a thread of this process, and JSON requests to it."""
+
+    def __init__(self, model: Any, **cfg: Any) -> None:
+        self.port = _free_port()
+        import uvicorn
+
+        from hiddenlayers.ship._serve.serve import ServeConfig, make_app
+
+        app = make_app(ServeConfig(model=str(model) if isinstance(model, Path) else "", **cfg), None if isinstance(model, Path) else model)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            assert time.time() < deadline and self.thread.is_alive(), "server did not start"
+            time.sleep(0.01)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, Any]:
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            c.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+            r = c.getresponse()
+            raw = r.read()
+            return r.status, json.loads(raw)
+        finally:
+            c.close()
+
+    def post(self, path: str, data: Any) -> tuple[int, Any]:
+        return self.request("POST", path, json.dumps(data).encode())
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+def json_bodies(keys: list[str]) -> Any:
+    """A hypothesis strategy of any JSON value, its objects keyed by ``keys`` (a request form's keys, and others)."""
+    from hypothesis import strategies as st
+
+    return st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                        lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.sampled_from([*keys, "x"]), inner, max_size=3), max_leaves=14)
+
+
+def rows_or_refusal(model: Any, body: Any, max_rows: int) -> list[Any] | None:
+    """``model.rows(body)``, or None where it refused the body with a one-line 4xx (anything else fails the test)."""
+    from hiddenlayers.ship._serve.model import RequestError
+
+    try:
+        return model.rows(body, max_rows)  # type: ignore[no-any-return]
+    except RequestError as exc:
+        assert 400 <= exc.status < 500 and "\n" not in str(exc)
+        return None

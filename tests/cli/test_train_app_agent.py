@@ -169,7 +169,7 @@ def test_evaluate_refuses_in_one_line(trained: tuple[Path, dict[str, Any]], tmp_
     assert_user_error(run("evaluate", path, "--target", "y"), "drop --target")
     assert_user_error(run("evaluate", path, "--episodes", "0"), "--episodes must be a whole number >= 1 (greedy episodes to play). Received: 0.")
     assert_user_error(run("evaluate", path, "--text-column", "x"), "--text-column is for TextClassifier files; this model file holds a DQNAgent")
-    assert_user_error(run("predict", path, "digits"), "or `hiddenlayers evaluate")
+    assert_user_error(run("predict", path, "digits"), f"or `hiddenlayers serve {path}` / `hiddenlayers evaluate {path}`")
     table_model = tmp_path / "m.safetensors"
     ok("train", "iris", "--hidden", "4", "--epochs", "2", "--out", table_model, "--quiet")
     assert_user_error(run("evaluate", table_model, "--env", "CartPole-v1"), "--env is for DQNAgent files; this model file holds a table model: drop --env.")

@@ -140,7 +140,7 @@ def test_cli_exports_a_saved_app_file_and_info_reads_it(image_clf: ImageClassifi
     assert info["graph_inputs"] == [{"name": "X", "type": "float", "shape": ["batch", 8, 8]}]
     shown = ok("info", out).stdout
     assert "ImageClassifier" in shown and "(batch, H, W) float32" in shown
-    # predict/evaluate/serve take table exports only: one line, no traceback
+    # predict/evaluate take table exports only (serve runs this one: test_serve_app_onnx): one line, no traceback
     with pytest.raises(ModelFileError, match="is the ONNX export of a ImageClassifier, whose input is not a table"):
         OnnxModel(out)
     assert_user_error(run("predict", out, tmp_path / "x.csv"), "whose input is not a table")

@@ -6,11 +6,7 @@ the tests share the fitted apps; the table path's own tests are test_serve.py.
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
-import threading
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,55 +20,16 @@ from hypothesis import strategies as st
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
 
-import uvicorn  # noqa: E402
 
 from cli_helpers import assert_user_error, run  # noqa: E402
 from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier  # noqa: E402
 from hiddenlayers.ship._serve.app_model import open_served  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError  # noqa: E402
-from hiddenlayers.ship._serve.serve import ServeConfig, make_app  # noqa: E402
+from serve_helpers import Client, _free_port  # noqa: E402
 
 TEXTS = ["a fine film", "a dull mess", "fine acting", "a dull plot", "what a fine cast", "dull and slow"] * 4
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"] * 4
 ASKED = ["a fine mess", "never seen words", "", "DULL dull", "fine"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Client:
-    """The server app for ``model`` under uvicorn in a thread of this process, and JSON requests to it."""
-
-    def __init__(self, model: Any, **cfg: Any) -> None:
-        self.port = _free_port()
-        app = make_app(ServeConfig(model=str(model) if isinstance(model, Path) else "", **cfg), None if isinstance(model, Path) else model)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 30
-        while not self.server.started:
-            assert time.time() < deadline and self.thread.is_alive(), "server did not start"
-            time.sleep(0.01)
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, Any]:
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-        try:
-            c.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
-            r = c.getresponse()
-            raw = r.read()
-            return r.status, json.loads(raw)
-        finally:
-            c.close()
-
-    def post(self, path: str, data: Any) -> tuple[int, Any]:
-        return self.request("POST", path, json.dumps(data).encode())
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")
@@ -241,17 +198,24 @@ def test_a_fitted_app_object_is_served_too(apps: dict) -> None:
         c.stop()
 
 
-def test_an_app_the_server_does_not_serve_is_refused_in_one_line(tmp_path: Path) -> None:
-    from hiddenlayers.apps import DQNAgent, Translator
+def test_every_saved_app_is_served_and_other_inputs_are_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
 
-    path = tmp_path / "translate.safetensors"
-    english, spanish = ["the cat sleeps", "the dog eats"] * 3, ["el gato duerme", "el perro come"] * 3
-    Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(english, spanish).save(path)
-    assert_user_error(run("serve", path, "--port", _free_port()),
-                      "holds a Translator, which the server does not serve: it serves MLPClassifier, MLPRegressor, TextClassifier, ImageClassifier, "
-                      "SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender and Forecaster files.")
-    with pytest.raises(TypeError, match="Received: DQNAgent"):
-        open_served(DQNAgent())
+    from hiddenlayers.apps._appfile import save_app
+    from hiddenlayers.exceptions import ModelFileError
+    from hiddenlayers.ship._serve import app_model
+
+    path = tmp_path / "future.safetensors"
+    save_app(path, "Teleporter", {}, {}, {"w": torch.zeros(1)})  # a kind this version does not know: the loader's own refusal
+    assert_user_error(run("serve", path, "--port", _free_port()), "holds an unknown model kind 'Teleporter'")
+    monkeypatch.setattr(app_model, "_ADAPTERS", {k: v for k, v in app_model._ADAPTERS.items() if k != "ImageClassifier"})
+    apps_path = tmp_path / "image.safetensors"
+    with pytest.raises(ModelFileError, match="holds a ImageClassifier, which the server does not serve: it serves MLPClassifier, MLPRegressor, "
+                       "TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster and DQNAgent files."):
+        ImageClassifier("4", max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(np.zeros((4, 3, 3)), [0, 1, 0, 1]).save(apps_path)
+        open_served(apps_path)
+    with pytest.raises(TypeError, match="Forecaster or DQNAgent. Received: object."):
+        open_served(object())  # neither a path nor a model
 
 
 def test_an_unfitted_app_is_one_not_fitted_error() -> None:

@@ -36,6 +36,7 @@ from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import seed_everything
+from ._unit_scale import UNIT_SCALE_MAX, fitted_on_unit_scale
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
@@ -97,24 +98,6 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("class_weight", None),
     row("label_smoothing", 0.0),
 )
-
-
-#: a fitted ImageClassifier whose every channel has ``mean_ + scale_`` (mean + std of the pixels it was fitted on, as
-#: its network reads them) at most this read pixels on the 0-1 scale: pixels in [0, 1] cannot exceed about 1.21
-UNIT_SCALE_FIT = 1.25
-#: the largest float pixel such a model takes: above it the pixels are on the 0-255 scale (uint8 given as floats)
-UNIT_SCALE_MAX = 1.5
-
-
-def fitted_on_unit_scale(app: Any) -> bool:
-    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
-
-    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
-    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
-    ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
-    """
-    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
-    return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
 
 
 @document(IMAGE_PARAMS)

@@ -57,7 +57,7 @@ CLASSIFIERS = ("TextClassifier", "ImageClassifier")
 #: applications whose predict reads a table and writes one row per input row: ``predict --keep`` writes input columns beside them
 KEEPS = ("TextClassifier", "ImageClassifier", "Autoencoder", "Recommender")
 EVALUABLE = (*CLASSIFIERS, "Recommender", "Forecaster", "Autoencoder", "SequenceClassifier", "Translator", "SpeechRecognizer")
-_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "SpeechRecognizer", "Autoencoder", "Recommender", "Forecaster")
+_SERVED = ("TextClassifier", "ImageClassifier", "SequenceClassifier", "SpeechRecognizer", "Translator", "Autoencoder", "Recommender", "Forecaster", "DQNAgent")
 
 
 def app_kind(path: str) -> str | None:

@@ -105,18 +105,16 @@ def _open_onnx(path: str) -> Any:
 def _onnx_transcripts(model: Any, table: Any, beam_size: int | None) -> tuple[Any, list[str]]:
     """``(the utterances of table by the export's stored columns, their transcripts)``: onnxruntime's per-frame
     log-probabilities decoded here (greedy, or a prefix beam search of ``beam_size``); a problem of the table is one line."""
-    from ..apps import greedy_decode, long_features, long_sequences, prefix_beam_search, utterance_names
+    from ..apps import long_features, long_sequences, utterance_names
     from ..exceptions import DataError
 
     columns = model.long_columns
     try:
         names = long_features(table.frame, {"the id column": columns["id_column"], "the order column": columns["order_column"]}, columns["features"], "the feature column")
         long = long_sequences(table.frame, columns["id_column"], names, columns["order_column"], table.where)
-        log_probs = model.log_probs(long.sequences, utterance_names(long, columns["id_column"], table.where))
+        return long, model.transcripts(long.sequences, beam_size, utterance_names(long, columns["id_column"], table.where))
     except DataError as exc:
         raise UserError(one_line(exc)) from None
-    decode = greedy_decode if not beam_size or beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
-    return long, ["".join(model.alphabet[s - 1] for s in decode(lp)) for lp in log_probs]
 
 
 def predict_speech_onnx(path: str, data: str, beam_size: int | None, proba: bool) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from ._common import UserError
 
 
 def serve(
-    model: Annotated[str, typer.Argument(help="Model file: .safetensors (from `hiddenlayers train`, or a saved TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender or Forecaster) or .onnx (from `hiddenlayers export`: PyTorch is not imported).")],
+    model: Annotated[str, typer.Argument(help="Model file: .safetensors (from `hiddenlayers train`, or a saved TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster or DQNAgent) or .onnx (from `hiddenlayers export`: PyTorch is not imported).")],
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the model; SIGHUP to the main process replaces them one by one).")] = 1,

@@ -19,7 +19,7 @@ _EXPORTS = {
     "INPUT_DTYPES": "._app_graph",
     "OnnxModel": "._onnx_run",
     "SpeechOnnx": "._onnx_speech",
-    "onnx_estimator": "._onnx_speech",
+    "onnx_estimator": "._onnx_app",
     "describe_onnx": "._onnx_run",
     "image_input": "._pixels",
     "PixelError": "._pixels",

@@ -11,7 +11,8 @@ method returns for them (the parity reference):
   ``input_dtype="uint8"``, ``X`` is uint8 pixels 0-255 as a camera gives them
   and the division by 255 runs in the graph too. The channel-first transpose
   and per-channel standardisation run in the graph; output ``probabilities``
-  ``(batch, n_classes)`` = ``predict_proba``.
+  ``(batch, n_classes)`` = ``predict_proba``; the metadata key ``pixels`` holds the per-channel ``mean_``/``scale_``
+  (the server's 0-1 scale rule for float pixels reads them).
 * ``Autoencoder``: ``X`` float32 ``(batch, n_features)`` raw rows; output
   ``scores`` ``(batch,)`` = ``score_samples`` (``decision_function`` is
   ``scores - offset``, the offset is in the metadata) and ``reconstruction``
@@ -40,6 +41,7 @@ from ._app_graph_rec import recommender_graph
 from ._app_graph_seq import sequence_graph
 
 ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender", "SpeechRecognizer", "DQNAgent")  # the applications export_onnx takes
+PIXELS_KEY = "pixels"  # an ImageClassifier's metadata: JSON {"mean": [...], "scale": [...]} per channel, of the pixels as predict reads them
 INPUT_DTYPES = ("float32", "uint8")  # what export_onnx's input X can be: uint8 for an ImageClassifier's pixels only
 
 
@@ -149,6 +151,8 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
               else "float pixels as predict reads them: uint8 images divided by 255")
     meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, values, input_dtype)
     meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
+    # the per-channel standardisation as the graph holds it: the server's 0-1 scale rule for float pixels reads it (fitted_on_unit_scale)
+    meta[PIXELS_KEY] = json.dumps({"mean": np.asarray(model.mean_, dtype=np.float64).ravel().tolist(), "scale": np.asarray(model.scale_, dtype=np.float64).ravel().tolist()})
     notes = [f"input X is uint8 pixels {layout}, 0-255; the division by 255, the channel transpose and per-channel standardisation are in the graph"
              if pixels8 else
              f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
@@ -252,4 +256,4 @@ def quantized_ops(data: bytes) -> str:
     return f"int8 (dynamic): weights of {done} stored as int8, activations quantised per call{left}"
 
 
-__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "INPUT_DTYPES", "AppGraph", "app_kind", "build_app_graph", "quantized_ops"]
+__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "PIXELS_KEY", "INPUT_DTYPES", "AppGraph", "app_kind", "build_app_graph", "quantized_ops"]

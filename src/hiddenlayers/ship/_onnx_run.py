@@ -159,27 +159,19 @@ class OnnxModel:
     """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
+        from ._onnx_app import session
 
         p = Path(path)
         if not p.exists():
             raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
         if p.is_dir():
             raise ModelFileError(f"'{p}' is a folder, not a model file: give the path of a .onnx file.")
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads is not None:  # a server: its own threads per pass, none left spinning between passes
-            opts.intra_op_num_threads, opts.inter_op_num_threads = int(threads), 1
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for any bad file
-            raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+        self.session = session(p, threads)  # a server's threads per pass, none left spinning between passes
         m = parse_metadata(dict(self.session.get_modelmeta().custom_metadata_map), p)
         if m["estimator"] in ONNX_APPS:
             raise ModelFileError(f"'{p}' is the ONNX export of a {m['estimator']}, whose input is not a table: "
-                                 "run it with onnxruntime directly (`hiddenlayers info` shows its input X); predict, evaluate and serve take table models' exports "
-                                 "(and predict a SpeechRecognizer's, on a long table of frames).")
+                                 "run it with onnxruntime directly (`hiddenlayers info` shows its input X), or serve it (`hiddenlayers serve`); predict and evaluate "
+                                 "take table models' exports (and a SpeechRecognizer's, on a long table of frames).")
         self.output: str = m["output"]
         self.estimator: str = m["estimator"]
         self.classes_ = np.asarray(m["classes"]) if m["classes"] is not None else None

@@ -18,41 +18,19 @@ import numpy as np
 
 from ..exceptions import DataError, ModelFileError
 from ._app_graph_ctc import SPEECH_KEY
+from ._onnx_app import onnx_estimator, session
 
 ESTIMATOR = "SpeechRecognizer"
 
 
-def _session(path: str | Path) -> Any:
-    """An onnxruntime session of ``path`` on the CPU; a missing or unreadable file is a ModelFileError."""
-    import onnxruntime as ort
-
-    p = Path(path)
-    if not p.is_file():
-        raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for any bad file
-        raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
-
-
-def onnx_estimator(path: str | Path) -> str | None:
-    """The estimator an ONNX file of ours was exported from (``"SpeechRecognizer"``, ``"MLPClassifier"``, ...); None for a missing,
-    unreadable or foreign file (left to the command's own loading and its one-line error)."""
-    try:
-        meta = _session(path).get_modelmeta().custom_metadata_map
-    except ModelFileError:
-        return None
-    return meta.get("hiddenlayers_estimator")
-
-
 class SpeechOnnx:
     """A SpeechRecognizer's ONNX file: ``alphabet`` (symbol ``k`` is ``alphabet[k - 1]``; 0 is the blank), ``steps`` (the graph's
-    fixed input length; None where the steps axis is dynamic), ``min_length``, ``n_features`` and ``long_columns`` (``fit_long``'s columns, or None)."""
+    fixed input length; None where the steps axis is dynamic), ``min_length``, ``n_features`` and ``long_columns`` (``fit_long``'s columns, or None).
 
-    def __init__(self, path: str | Path) -> None:
-        self.session = _session(path)
+    ``threads``: onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`)."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        self.session = session(path, threads)
         meta = dict(self.session.get_modelmeta().custom_metadata_map)
         if meta.get("hiddenlayers_estimator") != ESTIMATOR or SPEECH_KEY not in meta:
             raise ModelFileError(f"'{path}' is not the ONNX export of a SpeechRecognizer: export one with `hiddenlayers export MODEL.safetensors`.")
@@ -102,6 +80,15 @@ class SpeechOnnx:
             for k, i in enumerate(part):
                 result[i] = lp[k, : int(frames[k])].astype(np.float64)
         return result
+
+
+    def transcripts(self, sequences: Sequence[np.ndarray], beam_size: int | None = None, names: Sequence[str] | None = None) -> list[str]:
+        """The transcript of each utterance: its per-frame log-probabilities (:meth:`log_probs`) decoded in NumPy, greedy for
+        ``beam_size`` None or 1, else by a prefix beam search of that width (``hl.apps.prefix_beam_search``), as the app's ``predict``."""
+        from ..apps import greedy_decode, prefix_beam_search  # NumPy decoders: no PyTorch
+
+        decode = greedy_decode if not beam_size or beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
+        return ["".join(self.alphabet[s - 1] for s in decode(lp)) for lp in self.log_probs(sequences, names)]
 
 
 __all__ = ["SpeechOnnx", "onnx_estimator"]

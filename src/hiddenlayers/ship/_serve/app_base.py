@@ -22,6 +22,8 @@ from ...exceptions import DataError
 from .model import RequestError, _require_finite, versions
 from .values import shown
 
+MAX_BEAM = 64  # the widest beam search one request may ask for (SpeechRecognizer, Translator: its cost grows with the width)
+
 
 def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
     """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``); 400 naming the nearest key otherwise."""
@@ -54,6 +56,31 @@ def _whole(v: Any, key: str, meaning: str, limit: int, whose: str = "") -> int:
     return v
 
 
+def _beam(v: Any) -> int:
+    """A request's ``"beam_size"``: a whole number from 1 (greedy) to :data:`MAX_BEAM` (the rule of :func:`_whole`)."""
+    return _whole(v, "beam_size", " (1: greedy)", MAX_BEAM)
+
+
+def _per_beam(rows: list[tuple[Any, int]], decode: Any) -> list[Any]:
+    """One answer per ``(item, beam width)`` of a batch that may join requests of other widths: ``decode(items, k)``
+    once per width ``k`` in the batch (a list of answers, in order), each answer put back at its item's place."""
+    out: list[Any] = [None] * len(rows)
+    for beam in sorted({b for _, b in rows}):
+        idx = [i for i, (_, b) in enumerate(rows) if b == beam]
+        for i, t in zip(idx, _call(lambda X, k=beam: decode(X, k), [rows[i][0] for i in idx]).tolist()):
+            out[i] = str(t)
+    return out
+
+
+def _texts(body: dict[str, Any], max_rows: int) -> list[str]:
+    """``body["texts"]``: a non-empty list of at most ``max_rows`` strings (400 naming the first item that is none, 413)."""
+    texts = _items(body, "texts", "strings", max_rows)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise RequestError(400, f"texts[{i}] must be a string. Received: {type(t).__name__}.")
+    return texts
+
+
 def _items(body: dict[str, Any], key: str, what: str, max_rows: int) -> list[Any]:
     """``body[key]``, a non-empty list of at most ``max_rows`` items (400, 413)."""
     raw = body[key]
@@ -81,6 +108,8 @@ class AppModel(ABC):
 
     form = ""  # the body, in words (messages and /metadata)
     classes: list[Any] | None = None
+    file_format = "safetensors"  # what /metadata calls a served file ("onnx": an export run by onnxruntime)
+    runtime: tuple[str, ...] = ("torch", "numpy")  # the libraries whose versions /metadata shows
 
     def __init__(self, app: Any, version: int, path: str | None, sha256: str | None) -> None:
         self.app, self.version, self.path, self.sha256 = app, version, path, sha256
@@ -117,9 +146,9 @@ class AppModel(ABC):
     def metadata(self) -> dict[str, Any]:
         """What ``GET /metadata`` shows: the app, its input form, classes, source file, versions."""
         return {
-            "format": "safetensors" if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
+            "format": self.file_format if self.path else "estimator", "path": self.path, "sha256": self.sha256, "model_version": self.version,
             "loaded_at": self.loaded_at, "estimator": self.estimator, "classes": self.classes, "input": self.inputs(),
-            "versions": versions(("torch", "numpy")),
+            "versions": versions(self.runtime),
         }
 
 
@@ -139,4 +168,4 @@ class _Classifier(AppModel):
         return _require_finite(p, p.tolist() if proba else self.app.classes_[p.argmax(axis=1)].tolist())
 
 
-__all__ = ["AppModel", "RequestError"]
+__all__ = ["MAX_BEAM", "AppModel", "RequestError"]

@@ -7,7 +7,8 @@ adapters here, a SequenceClassifier or Forecaster one of :mod:`.app_seq`'s (a Sp
 which show the server the same interface (:class:`~.app_base.AppModel`:
 ``rows``, ``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
 ``version``, ``path``), so batching, metrics, reload and worker processes
-are the table path's. Translator and DQNAgent files are refused in one line naming those served.
+are the table path's. A Translator is :mod:`.app_translate`'s, a DQNAgent :mod:`.app_agent`'s, an ImageClassifier
+:mod:`.app_image`'s, an Autoencoder :mod:`.app_auto`'s; an app's ``.onnx`` export is :mod:`.app_onnx`'s.
 
 Request bodies (``/metadata`` shows the form for the loaded model):
 
@@ -29,7 +30,8 @@ Request bodies (``/metadata`` shows the form for the loaded model):
   or strings), answered with ``predictions`` and ``unseen``, the rows whose
   user or item was not seen in fit (rated from the global mean and the known
   side's bias, as ``Recommender.predict`` does);
-* SequenceClassifier, Forecaster: see :mod:`.app_seq`; SpeechRecognizer: see :mod:`.app_speech`.
+* SequenceClassifier, Forecaster: see :mod:`.app_seq`; SpeechRecognizer: see :mod:`.app_speech`;
+  Translator: :mod:`.app_translate`; DQNAgent: :mod:`.app_agent`.
 
 Every item is checked before it joins a batch, so one bad request gets its
 own 4xx (400 for the body's form, 413 for too many items, 422 for a value)
@@ -44,14 +46,17 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import ModelFileError
-from .._pixels import PIXEL_DTYPES, PixelError, image_input, image_shapes
-from .app_base import AppModel, _body, _call, _Classifier, _items
+from .app_agent import AgentModel
+from .app_auto import AutoencoderModel
+from .app_base import AppModel, _body, _call, _Classifier, _items, _texts
+from .app_image import ImageModel
 from .app_seq import ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
-from .model import Refusal, RequestError, RowsRefused, ServedModel, _require_finite, _sha256
+from .app_translate import TranslatorModel
+from .model import RequestError, ServedModel, _require_finite, _sha256
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
-SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender and Forecaster"
+SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster and DQNAgent"
 
 
 def _fitted_app(app: Any) -> None:
@@ -70,13 +75,18 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
     """The served form of ``source`` (a model file path, a fitted estimator or app, or an already served model).
 
     Reads a ``.safetensors`` file's metadata first (no tensors) to pick the
-    form; an ``.onnx`` file is always a table model (no PyTorch import).
+    form; an ``.onnx`` file is a table model's export, or an application's (:mod:`.app_onnx`), and never imports PyTorch.
     """
     if isinstance(source, (ServedModel, AppModel)):
         return source
     if isinstance(source, (str, Path)):
         p = Path(source)
-        if p.suffix.lower() == ".onnx" or not p.is_file():
+        if p.suffix.lower() == ".onnx":
+            from .app_onnx import open_onnx_app
+
+            exported = open_onnx_app(p, version, threads)  # an app's export; None for a table model's
+            return exported if exported is not None else ServedModel(p, version, threads)
+        if not p.is_file():
             return ServedModel(p, version, threads)
         from ..._files import read_metadata
 
@@ -104,134 +114,13 @@ class TextModel(_Classifier):
     form = '{"texts": ["a text", ...]}'
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
-        texts = _items(_body(body, ("texts",), (), self.form), "texts", "strings", max_rows)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise RequestError(400, f"texts[{i}] must be a string. Received: {type(t).__name__}.")
-        return texts
+        return _texts(_body(body, ("texts",), (), self.form), max_rows)
 
     def _X(self, rows: list[Any]) -> Any:
         return list(rows)
 
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
-
-
-class ImageModel(_Classifier):
-    """An ImageClassifier: ``{"images": [...], "dtype": ...}``, each image at the fitted size."""
-
-    form = '{"images": [image, ...], "dtype": "float32" or "uint8"} with each image nested lists (H, W), (H, W, C) or (C, H, W)'
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.shape = tuple(int(d) for d in self.app.image_shape_)  # (C, H, W)
-        self.accepted = image_shapes(self.app)  # each image's shape may say its layout: (H, W[, C]) or (C, H, W)
-        from ...apps import fitted_on_unit_scale  # here, not at import: the ONNX path imports no torch
-
-        self.unit_scale = fitted_on_unit_scale(self.app)  # float pixels above UNIT_SCALE_MAX are then refused
-
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        b = _body(body, ("images",), ("dtype",), self.form)
-        dtype = b.get("dtype", "float32")
-        if dtype not in PIXEL_DTYPES:
-            raise RequestError(400, f'"dtype" must be "float32" (pixels as given) or "uint8" (whole numbers 0-255, scaled by 1/255). Received: {dtype!r:.40}.')
-        return [(dtype, self._image(x, i, dtype)) for i, x in enumerate(_items(b, "images", "images (nested lists of numbers)", max_rows))]
-
-    def _image(self, x: Any, i: int, dtype: str) -> np.ndarray:
-        """Image ``i`` by :func:`~hiddenlayers.ship.image_input`'s rule, in the shape the app reads; a broken rule is a 422 in the request's words."""
-        try:
-            return image_input(self.app, [x], dtype, layout="any")[0]
-        except PixelError as exc:
-            raise RequestError(422, self._says(exc, i, np.asarray(x).shape if exc.problem == "shape" else ())) from None
-
-    def _says(self, exc: PixelError, i: int, shape: tuple[int, ...]) -> str:
-        """The 422 text of pixel rule ``exc.problem`` broken by image ``i`` (``shape``: its shape, for the shape rule)."""
-        if exc.problem == "numbers":
-            return f"images[{i}] must be nested lists of numbers of one shape {self._shapes()}: check for text, null or rows of different lengths."
-        if exc.problem == "shape":
-            return (f"images[{i}] has shape {shape}, but the model reads {self.shape[1]} x {self.shape[2]} pixels with "
-                    f"{self.shape[0]} channel(s): send {self._shapes()}, resized as in fit.")
-        if exc.problem == "finite":
-            return f"images[{i}] holds NaN or infinity: send finite pixel values."
-        if exc.problem == "float32_range":
-            return f"images[{i}] holds values beyond float32's range (largest {exc.value:.3g}): send pixels as fitted, e.g. 0-1 or 0-255."
-        if exc.problem == "unit_scale":
-            return (f'images[{i}] holds float pixels up to {exc.value:.4g}, but the model was fitted on pixels 0-1 (uint8 '
-                    'images scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or float pixels divided by 255.')
-        return f'images[{i}] holds values that are not whole numbers 0-255, as "dtype": "uint8" needs: send such pixels, or "dtype": "float32".'
-
-    def _shapes(self) -> str:
-        return " or ".join(str(list(s)) for s in self.accepted)
-
-    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        if len({kind for kind, _ in rows}) < 2:
-            return super().predict(rows, proba)
-        out: list[Any] = [None] * len(rows)  # a batch of uint8 and float32 requests: one pass each, answers in order
-        refused: dict[int, Refusal] = {}
-        for kind in ("float32", "uint8"):
-            idx = [k for k, (d, _) in enumerate(rows) if d == kind]
-            try:
-                res = super().predict([rows[k] for k in idx], proba)
-            except RowsRefused as exc:  # the pass's row numbers -> the batch's
-                res = exc.results
-                refused.update({idx[r]: msg for r, msg in exc.refused.items()})
-            for k, r in zip(idx, res):
-                out[k] = r
-        if refused:
-            raise RowsRefused(out, refused)
-        return out
-
-    def _X(self, rows: list[Any]) -> Any:
-        return np.stack([a for _, a in rows])
-
-    def inputs(self) -> dict[str, Any]:
-        pixels = ('float32: 0-1, as fitted (0-255 pixels: send "dtype": "uint8")' if self.unit_scale
-                  else "float32: as fitted; uint8: whole numbers 0-255, scaled by 1/255")
-        return {"body": self.form, "image_shape": list(self.shape), "shapes": [list(s) for s in self.accepted], "dtype": ["float32", "uint8"],
-                "pixels": pixels}
-
-
-class _NumericRows(ServedModel):
-    """The table path's row checks (names, counts, the CSV number rule) for an app reading numeric columns only."""
-
-    def __init__(self, columns: list[str]) -> None:  # no model: only what rows() and arrow_rows() read
-        self.impute, self.target, self.pre, self.weight_column = False, None, None, None  # an app file records no --sample-weight column
-        self._index_columns([{"name": n, "kind": "numeric"} for n in columns])
-
-
-class AutoencoderModel(AppModel):
-    """An Autoencoder: table rows (numbers, none missing) -> ``scores`` and ``predictions`` (+1 inlier, -1 outlier)."""
-
-    form = '{"rows": [[x0, x1, ...] or {"x0": ..., ...}]} or {"columns": {"x0": [...], ...}}'
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        names = getattr(self.app, "feature_names_in_", None)
-        self.names = names is not None
-        self.table = _NumericRows([str(n) for n in names] if names is not None else [f"x{i}" for i in range(int(self.app.n_features_in_))])
-        self.no_proba = "/predict_proba needs a classifier; an Autoencoder answers /predict with scores (higher is more normal) and predictions (+1 inlier, -1 outlier)."
-
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        return self.table.rows(body, max_rows)
-
-    def arrow_rows(self, table: Any, max_rows: int) -> list[Any]:
-        return self.table.arrow_rows(table, max_rows)
-
-    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        X: Any = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
-        if self.names:
-            import pandas as pd
-
-            X = pd.DataFrame(X, columns=self.table.columns)  # the names it was fitted with, so scikit-learn does not warn
-        scores = _call(self.app.score_samples, X)
-        labels = np.where(scores - self.app.offset_ >= 0, 1, -1)  # predict's rule (decision_function >= 0), without a second pass
-        return _require_finite(scores, [[s, k] for s, k in zip(scores.tolist(), labels.tolist())])
-
-    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
-        return {"scores": [s for s, _ in result], "predictions": [k for _, k in result]}
-
-    def inputs(self) -> dict[str, Any]:
-        return {"body": self.form, "columns": self.table.column_info, "offset": float(self.app.offset_)}
 
 
 class RecommenderModel(AppModel):
@@ -288,7 +177,8 @@ class RecommenderModel(AppModel):
 
 _ADAPTERS: dict[str, type[AppModel]] = {
     "TextClassifier": TextModel, "ImageClassifier": ImageModel, "SequenceClassifier": SequenceModel, "Autoencoder": AutoencoderModel,
-    "Recommender": RecommenderModel, "Forecaster": ForecasterModel, "SpeechRecognizer": SpeechModel,
+    "Recommender": RecommenderModel, "Forecaster": ForecasterModel, "SpeechRecognizer": SpeechModel, "Translator": TranslatorModel,
+    "DQNAgent": AgentModel,
 }
 
 

@@ -14,11 +14,9 @@ from typing import Any
 import numpy as np
 
 from ...data import F32_MAX
-from .app_base import AppModel, RequestError, _body, _call, _items, _whole
+from .app_base import MAX_BEAM, AppModel, RequestError, _beam, _body, _items, _per_beam
 from .app_seq import MIN_STEP_LIMIT, _numbers
 from .values import F32_TEXT, shown
-
-MAX_BEAM = 64  # the widest prefix beam search one request may ask for (its cost grows with the width times the alphabet)
 
 
 class SpeechModel(AppModel):
@@ -26,19 +24,21 @@ class SpeechModel(AppModel):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.width, self.min_steps = int(self.app.n_features_in_), int(self.app.min_length_)
-        self.limit = max(4 * int(self.app.max_len_), MIN_STEP_LIMIT)
+        self.describe(int(self.app.n_features_in_), int(self.app.min_length_), max(4 * int(self.app.max_len_), MIN_STEP_LIMIT),
+                      f"4 x its longest utterance in fit, at least {MIN_STEP_LIMIT}", self.app.alphabet_)
+
+    def describe(self, width: int, min_steps: int, limit: int, why: str, alphabet: str) -> None:
+        """What requests are checked against: frames of ``width`` features, ``min_steps`` to ``limit`` of them (``why``: the
+        limit's reason, for its 413), and the ``alphabet`` /metadata shows."""
+        self.width, self.min_steps, self.limit, self.why, self.alphabet = width, min_steps, limit, why, alphabet
         self.form = ('{"utterances": [[[f1, f2, ...], ...], ...], "beam_size": k} (each utterance a list of frames of '
                      f"{self.width} numbers; beam_size optional, default 1: greedy)")
         self.no_proba = "/predict_proba needs a classifier; a SpeechRecognizer answers /predict with transcripts."
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         b = _body(body, ("utterances",), ("beam_size",), self.form)
-        beam = self._beam(b.get("beam_size", 1))
+        beam = _beam(b.get("beam_size", 1))
         return [(self._utterance(u, i), beam) for i, u in enumerate(_items(b, "utterances", "utterances (lists of frames)", max_rows))]
-
-    def _beam(self, v: Any) -> int:
-        return _whole(v, "beam_size", " (1: greedy)", MAX_BEAM)
 
     def _utterance(self, u: Any, i: int) -> np.ndarray:
         """Utterance ``i`` as float64 ``(T, F)``, checked as the app checks frames, and against the server's step limit."""
@@ -55,27 +55,24 @@ class SpeechModel(AppModel):
         if np.abs(a).max() > F32_MAX:  # the app reads frames as float32: such a value would be infinite there
             raise RequestError(422, f"utterances[{i}] holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
         if len(a) > self.limit:
-            raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model "
-                                    f"(4 x its longest utterance in fit, at least {MIN_STEP_LIMIT}): split it.")
+            raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model ({self.why}): split it.")
         if len(a) < self.min_steps:
             raise RequestError(422, f"utterances[{i}] has {len(a)} frames, too few for the model's convolution/pooling layers: send at least {self.min_steps}.")
         return a.astype(np.float64)
 
+    def transcribe(self, X: list[np.ndarray], beam_size: int) -> list[str]:
+        """The transcripts of the checked utterances ``X``, decoded with ``beam_size``: the app's own ``predict``."""
+        return list(self.app.predict(X, beam_size=beam_size))
+
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        out: list[Any] = [None] * len(rows)
-        for beam in sorted({b for _, b in rows}):  # one predict per beam width in the batch
-            idx = [i for i, (_, b) in enumerate(rows) if b == beam]
-            texts = _call(lambda X, k=beam: self.app.predict(X, beam_size=k), [rows[i][0] for i in idx])
-            for i, t in zip(idx, texts.tolist()):
-                out[i] = str(t)
-        return out
+        return _per_beam(rows, self.transcribe)  # one decode per beam width in the batch
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"transcripts": result}
 
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "n_features": self.width, "min_steps": self.min_steps, "max_steps": self.limit,
-                "alphabet": self.app.alphabet_, "beam_size": {"default": 1, "max": MAX_BEAM}}
+                "alphabet": self.alphabet, "beam_size": {"default": 1, "max": MAX_BEAM}}
 
 
 __all__ = ["MAX_BEAM", "SpeechModel"]

@@ -11,8 +11,9 @@ Endpoints:
   with ``model_version`` (and ``notes`` where a null filled a numeric column that had
   no missing value in training, as ``hiddenlayers predict`` notes it; the JSON tokens
   ``NaN``/``Infinity`` are not JSON and are a 400); an application file (TextClassifier, ImageClassifier,
-  SequenceClassifier, Autoencoder, Recommender, Forecaster) reads its own JSON form
-  (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``);
+  SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster, DQNAgent) reads its own JSON form
+  (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``), as does an ImageClassifier's,
+  Autoencoder's, SpeechRecognizer's or DQNAgent's ``.onnx`` export (:mod:`.app_onnx`);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
   the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
 * ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
@@ -403,9 +404,10 @@ def serve(
 
     ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
     imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
-    a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Autoencoder, Recommender
-    or Forecaster (file or fitted object) is served too, each with its own request form (see
-    :mod:`hiddenlayers.ship._serve.app_model`).
+    a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender,
+    Forecaster or DQNAgent (file or fitted object) is served too, each with its own request form (see
+    :mod:`hiddenlayers.ship._serve.app_model`), and an ImageClassifier's, Autoencoder's, SpeechRecognizer's or DQNAgent's
+    ``.onnx`` export with the same form, without PyTorch.
     Requests that arrive together share one forward pass of at most
     ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
     wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and

@@ -1,0 +1,80 @@
+"""Open an ONNX file of ours with onnxruntime (no PyTorch), and run an application's export (:data:`~._app_graph.ONNX_APPS`).
+
+:func:`session` is the one way the runners open a file (a missing or unreadable one is a one-line ModelFileError;
+``threads`` for a server); :class:`AppOnnx` is an application's export as its metadata describes it (the estimator, its
+input ``X``'s shape and element type, the app's own keys) with :meth:`AppOnnx.run`, its first output for a batch.
+The SpeechRecognizer's export, which needs padding and decoding, has its own runner (:mod:`._onnx_speech`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ModelFileError
+from ._app_base import APP_INPUT_KEY
+
+
+def session(path: str | Path, threads: int | None = None) -> Any:
+    """An onnxruntime session of ``path`` on the CPU; a missing or unreadable file is a ModelFileError.
+
+    ``threads``: onnxruntime's threads per run, without spin-waiting between runs (a server's passes; None: onnxruntime's
+    defaults, one spinning thread per core).
+    """
+    import onnxruntime as ort
+
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if threads is not None:
+        opts.intra_op_num_threads, opts.inter_op_num_threads = int(threads), 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for any bad file
+        raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+
+
+def onnx_estimator(path: str | Path) -> str | None:
+    """The estimator an ONNX file of ours was exported from (``"SpeechRecognizer"``, ``"MLPClassifier"``, ...); None for a missing,
+    unreadable or foreign file (left to the command's own loading and its one-line error)."""
+    try:
+        meta = session(path).get_modelmeta().custom_metadata_map
+    except ModelFileError:
+        return None
+    return meta.get("hiddenlayers_estimator")
+
+
+class AppOnnx:
+    """An application's ONNX export: ``estimator``, ``shape`` (one input's shape, without the batch axis), ``dtype`` (``X``'s
+    element type, ``"float32"`` or ``"uint8"``), :meth:`info` (a JSON metadata key of the app), :meth:`run`."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        self.session = session(path, threads)
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.path = str(path)
+        self.estimator = str(self.metadata.get("hiddenlayers_estimator"))
+        x = self.info(APP_INPUT_KEY)
+        self.shape = tuple(int(d) for d in x["shape"][1:])
+        self.dtype = str(x.get("dtype", "float32"))
+
+    def info(self, key: str, default: Any = ...) -> Any:
+        """Metadata ``key`` decoded from JSON; ``default`` where the file has none (older exports), else a ModelFileError."""
+        if key not in self.metadata and default is not ...:
+            return default
+        try:
+            return json.loads(self.metadata[key])
+        except (KeyError, ValueError) as exc:
+            raise ModelFileError(f"'{self.path}' has damaged hiddenlayers metadata ({type(exc).__name__}: {key}): export the model again.") from None
+
+    def run(self, X: np.ndarray) -> np.ndarray:
+        """The graph's first output for the batch ``X`` ``(n, *shape)`` (``dtype``)."""
+        return np.asarray(self.session.run(None, {"X": X})[0])
+
+
+__all__ = ["AppOnnx", "onnx_estimator", "session"]
