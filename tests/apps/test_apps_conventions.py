@@ -191,6 +191,7 @@ def test_one_image_or_flat_pixels_get_a_hint_with_the_fitted_size() -> None:
     assert model.predict(IMAGES[0][None]).shape == (1,)
 
 
+UTTERANCES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
 #: every app that trains for ``max_iter`` epochs -> fit it for two with ``progress_bar`` as given
 PROGRESS: dict[str, Callable[[bool], Any]] = {
     "Autoencoder": lambda bar: Autoencoder((4,), n_components=2, max_iter=2, early_stopping=False, progress_bar=bar).fit(ROWS),
@@ -199,6 +200,8 @@ PROGRESS: dict[str, Callable[[bool], Any]] = {
     "ImageClassifier": lambda bar: ImageClassifier("conv2k3,4", max_iter=2, early_stopping=False, progress_bar=bar).fit(IMAGES, [0, 1] * 6),
     "SequenceClassifier": lambda bar: SequenceClassifier("gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(list(FRAMES), [0, 1] * 6),
     "TextClassifier": lambda bar: TextClassifier("embed4,gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(TEXTS, [0, 1] * 6),
+    "Translator": lambda bar: hl.apps.Translator(hidden_size=4, embed_dim=4, max_iter=2, early_stopping=False, progress_bar=bar).fit(TEXTS, TEXTS),
+    "SpeechRecognizer": lambda bar: hl.apps.SpeechRecognizer("gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(UTTERANCES, ["ab", "ba"] * 3),
 }
 
 
@@ -213,7 +216,6 @@ def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, cap
     assert capsys.readouterr() == ("", "")
 
 
-UTTERANCES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
 LEARNING_RATE_FITS: dict[str, tuple[type, tuple[Any, Any]]] = {
     "image": (ImageClassifier, (RNG.normal(size=(6, 8, 8)), [0, 1] * 3)),
     "text": (TextClassifier, (["a b", "c"] * 3, [0, 1] * 3)),

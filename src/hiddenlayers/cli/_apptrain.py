@@ -214,7 +214,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     cls = getattr(apps, kind)
     defaults = cls().get_params()
     params = transfer_params(app, app_params(app, options, given, defaults))
-    if "progress_bar" in defaults:  # a Translator has none
+    if "progress_bar" in defaults:  # every app's, a Translator's too
         params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     by_param = param_options(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave

@@ -77,6 +77,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("tol", 1e-4),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("progress_bar", False),
     row("verbose", False),
     row("init_from", None, "Start from this fitted Translator (or its saved file), e.g. one pre-trained on a large general corpus: the "
         "vocabularies are learned from this fit's data; the embedding and output rows of the tokens both know are copied (matched by "
@@ -136,6 +137,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         tol: float = 1e-4,
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
@@ -166,6 +168,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self.tol = tol
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
         self.verbose = verbose
         self.init_from = init_from
         self.freeze = freeze
