@@ -35,7 +35,7 @@ from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import seed_everything
+from ._fit import hidden_layer_index, seed_everything
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
@@ -380,9 +380,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for, columns ``hiddenK_j``."""
         Xc = self._check_X(X)
         n_hidden = len(self.network_.hidden_names)
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
-            raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
-        idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
+        idx = hidden_layer_index(layer, n_hidden)
         values = self._logits(self._tensor(Xc), layer=idx).cpu().numpy().astype(np.float64)
         return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
