@@ -229,3 +229,38 @@ def test_a_number_for_learning_rate_points_to_learning_rate_init(app: str) -> No
     cls, data = LEARNING_RATE_FITS[app]
     with pytest.raises(ValueError, match=r"^learning_rate must be one of constant, .*Received: learning_rate=0\.001\. A number is the step size: pass learning_rate_init=0\.001 "):
         cls(learning_rate=1e-3).fit(*data)
+
+
+# -- n_features_in_: scikit-learn's count of the values one example holds, for the image classifier and the forecaster too --------
+N_FEATURES_FITS: dict[str, tuple[Callable[[], Any], int, Any, str]] = {
+    # name -> (fit a model, its n_features_in_, an input of another count, scikit-learn's message for it)
+    "ImageClassifier": (lambda: ImageClassifier("conv2k3,4", max_iter=1, early_stopping=False, random_state=0).fit(IMAGES, [0, 1] * 6), 36,
+                        np.zeros((2, 9, 9)), r"X has 81 features \(pixels per image, .*\), but ImageClassifier is expecting 36 features as input"),
+    "Forecaster": (lambda: Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(SERIES), 1,
+                   np.stack([SERIES, SERIES], axis=1), r"X has 2 features, but Forecaster is expecting 1 feature as input: .* e\.g\. X\[:, 0\]\.$"),
+}
+
+
+@pytest.mark.parametrize("name", list(N_FEATURES_FITS))
+def test_n_features_in_is_set_by_fit_kept_by_files_and_checked_at_predict(name: str, tmp_path: Path) -> None:
+    import pickle
+
+    fit, count, other, message = N_FEATURES_FITS[name]
+    model = fit()
+    assert model.n_features_in_ == count and type(model.n_features_in_) is int
+    model.save(tmp_path / "m.safetensors")
+    for again in (hl.load(tmp_path / "m.safetensors"), pickle.loads(pickle.dumps(model))):
+        assert again.n_features_in_ == count
+    calls = (lambda: model.predict(other), lambda: model.score(other) if name == "Forecaster" else model.score(other, [0, 1]))
+    for call in calls:
+        with pytest.raises(DataError, match=message):
+            call()
+    assert not hasattr(type(model)(), "n_features_in_")  # a fitted attribute, as scikit-learn's
+
+
+def test_a_forecaster_of_a_two_column_frame_names_its_first_column() -> None:
+    model = N_FEATURES_FITS["Forecaster"][0]()
+    frame = pd.DataFrame({"load": SERIES, "temperature": SERIES})
+    with pytest.raises(DataError, match=r"^X has 2 features, but Forecaster is expecting 1 feature as input: .* e\.g\. X\['load'\]\.$"):
+        model.predict(frame)
+    assert model.predict(frame[["load"]]).shape == model.predict(SERIES).shape  # one column is the series

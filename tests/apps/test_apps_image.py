@@ -135,7 +135,7 @@ def test_bad_input(X: np.ndarray, y: list, message: str) -> None:
 def test_bad_params_and_shapes(fitted: ImageClassifier) -> None:
     with pytest.raises(ValueError, match=r"^max_iter must be an integer >= 1\. Received: max_iter=0\.$"):
         ImageClassifier(max_iter=0).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
-    with pytest.raises(DataError, match=r"^images have shape \(1, 9, 9\) \(C, H, W\) but the model was fitted on \(1, 8, 8\): resize them to 8 x 8 pixels\.$"):
+    with pytest.raises(DataError, match=r"^X has 81 features \(pixels per image, shape \(1, 9, 9\) \(C, H, W\)\), but ImageClassifier is expecting 64 features as input \(shape \(1, 8, 8\)\): resize them to 8 x 8 pixels\.$"):
         fitted.predict(np.zeros((2, 9, 9)))
     with pytest.raises(ValueError, match=r"^layer must be 1\.\.3 \(or -1\.\.-3 from the end\)\. Received: layer=4\.$"):
         fitted.transform(np.zeros((2, 8, 8)), layer=4)

@@ -123,7 +123,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
-    ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)`` and ``hidden_spec_``
+    ``stop_reason_``, ``n_features_in_`` (pixels per image, C x H x W), plus ``image_shape_`` ``(C, H, W)`` and ``hidden_spec_``
     (the hidden layers fitted, as spec text).
 
     The default ``hidden_layer_sizes`` (:data:`DEFAULT_SPEC`) is sized to the
@@ -185,6 +185,12 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         self.random_state = random_state
         self.progress_bar = progress_bar
         self.verbose = verbose
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A model pickled before ``n_features_in_`` was set gets it from its ``image_shape_``."""
+        if "image_shape_" in state and "n_features_in_" not in state:
+            state = {**state, "n_features_in_": int(np.prod(state["image_shape_"]))}
+        super().__setstate__(state)
 
     # -- data -------------------------------------------------------------
     def _pixels(self, X: Any) -> np.ndarray:
@@ -255,7 +261,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
                 f"convert them to {name} first, e.g. with PIL's Image.convert({mode!r})."
             )
         if a.shape[1:] != fitted:
-            raise DataError(f"images have shape {a.shape[1:]} (C, H, W) but the model was fitted on {fitted}: resize them to {fitted[1]} x {fitted[2]} pixels.")
+            raise DataError(f"X has {int(np.prod(a.shape[1:]))} features (pixels per image, shape {a.shape[1:]} (C, H, W)), but {type(self).__name__} is "
+                            f"expecting {int(np.prod(fitted))} features as input (shape {fitted}): resize them to {fitted[1]} x {fitted[2]} pixels.")
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
@@ -323,6 +330,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         Xs = (pixels - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in fit_reused
             self.classes_, self.image_shape_, self.mean_, self.scale_ = classes, image_shape, mean, scale
+            self.n_features_in_ = int(np.prod(image_shape))  # pixels per image (C x H x W): the values scikit-learn would count
             self._device, self.network_ = device, network
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
         return self
@@ -404,6 +412,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         model = cls(**params)
         model.classes_ = np.asarray(state["classes"])
         model.image_shape_ = tuple(int(d) for d in state["image_shape"])
+        model.n_features_in_ = int(np.prod(model.image_shape_))
         model.mean_ = np.asarray(state["mean"], dtype=np.float64)
         model.scale_ = np.asarray(state["scale"], dtype=np.float64)
         model._device = load_device(model.device, device)
