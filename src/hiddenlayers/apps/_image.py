@@ -36,6 +36,7 @@ from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import hidden_layer_index, seed_everything
+from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
@@ -99,24 +100,6 @@ IMAGE_PARAMS: tuple[Param, ...] = (
 )
 
 
-#: a fitted ImageClassifier whose every channel has ``mean_ + scale_`` (mean + std of the pixels it was fitted on, as
-#: its network reads them) at most this read pixels on the 0-1 scale: pixels in [0, 1] cannot exceed about 1.21
-UNIT_SCALE_FIT = 1.25
-#: the largest float pixel such a model takes: above it the pixels are on the 0-255 scale (uint8 given as floats)
-UNIT_SCALE_MAX = 1.5
-
-
-def fitted_on_unit_scale(app: Any) -> bool:
-    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
-
-    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
-    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
-    ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
-    """
-    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
-    return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
-
-
 @document(IMAGE_PARAMS)
 class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
@@ -124,7 +107,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
     ``stop_reason_``, ``n_features_in_`` (pixels per image, C x H x W), plus ``image_shape_`` ``(C, H, W)`` and ``hidden_spec_``
-    (the hidden layers fitted, as spec text).
+    (the hidden layers fitted, as spec text), ``pixel_range_`` (min, max of the training pixels as given) and ``pixel_dtype_``
+    (``"uint8"`` or ``"float"``): what the pixel-scale warning names.
 
     The default ``hidden_layer_sizes`` (:data:`DEFAULT_SPEC`) is sized to the
     images, as scikit-learn's defaults work on any data: images smaller than
@@ -195,6 +179,10 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
     # -- data -------------------------------------------------------------
     def _pixels(self, X: Any) -> np.ndarray:
         """Any accepted input as ``float`` ``(N, C, H, W)`` before standardisation."""
+        return self._read(X)[0]
+
+    def _read(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(pixels, raw)``: :meth:`_pixels`' float ``(N, C, H, W)`` and the same images as given (uint8 unscaled)."""
         if _is_path(X):
             from ..data import load_image_folder
 
@@ -226,14 +214,17 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
         if a.dtype != np.uint8 and getattr(self, "mean_", None) is not None:
             self._warn_if_on_another_scale(scaled)
-        return scaled
+        return scaled, a
 
     def _warn_if_on_another_scale(self, scaled: np.ndarray) -> None:
         """A UserWarning when float pixels above 1.5 reach a model fitted on 0-1 pixels: 0-255 pixels given as floats, which
-        the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``)."""
-        if fitted_on_unit_scale(self) and float(scaled.max()) > UNIT_SCALE_MAX:
-            warnings.warn(f"these float pixels go up to {float(scaled.max()):.4g}, but the model was fitted on pixels 0-1 (uint8 images "
-                          "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.", UserWarning, stacklevel=user_stacklevel())
+        the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``).
+        The advice names the model's own training range (``scale_advice``): 255 is the divisor only for 0-255 images."""
+        top = float(scaled.max())
+        if fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
+            said = scale_advice(self, top, "pass the images as a uint8 array") or ("the model was fitted on pixels 0-1 (uint8 images "
+                                                                                 "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.")
+            warnings.warn(f"these float pixels go up to {top:.4g}, but {said}", UserWarning, stacklevel=user_stacklevel())
 
     def _shape_hint(self, a: np.ndarray) -> str:
         """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
@@ -317,7 +308,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
-        pixels = self._pixels(X)
+        pixels, raw = self._read(X)
         classes, y_idx = self._classes(y, pixels.shape[0])
         image_shape = tuple(int(d) for d in pixels.shape[1:])
         spec = self._sized_spec(spec, image_shape)
@@ -331,6 +322,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in fit_reused
             self.classes_, self.image_shape_, self.mean_, self.scale_ = classes, image_shape, mean, scale
             self.n_features_in_ = int(np.prod(image_shape))  # pixels per image (C x H x W): the values scikit-learn would count
+            self.pixel_range_ = (float(raw.min()), float(raw.max()))  # the training pixels as given: the scale predict's advice names
+            self.pixel_dtype_ = "uint8" if raw.dtype == np.uint8 else "float"
             self._device, self.network_ = device, network
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
         return self
@@ -400,6 +393,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             "classes": self.classes_.tolist(), "image_shape": list(self.image_shape_), "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(), "network": self.network_.config(), "history": self.history_.to_dict(),
         }
+        if getattr(self, "pixel_range_", None) is not None:  # a model pickled before it was kept has none
+            state.update(pixel_range=list(self.pixel_range_), pixel_dtype=self.pixel_dtype_)
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, state, tensors)
 
@@ -413,6 +408,10 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         model.classes_ = np.asarray(state["classes"])
         model.image_shape_ = tuple(int(d) for d in state["image_shape"])
         model.n_features_in_ = int(np.prod(model.image_shape_))
+        if state.get("pixel_range") is not None:  # files written before it was kept: the generic 0-1 advice
+            low, high = (float(v) for v in state["pixel_range"])
+            model.pixel_range_ = (low, high)
+            model.pixel_dtype_ = str(state["pixel_dtype"])
         model.mean_ = np.asarray(state["mean"], dtype=np.float64)
         model.scale_ = np.asarray(state["scale"], dtype=np.float64)
         model._device = load_device(model.device, device)
@@ -423,4 +422,4 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         return model
 
 
-__all__ = ["DEFAULT_SPEC", "SMALL_SPEC", "ImageClassifier", "default_spec_for"]
+__all__ = ["DEFAULT_SPEC", "SMALL_SPEC", "UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "ImageClassifier", "default_spec_for", "fitted_on_unit_scale"]
