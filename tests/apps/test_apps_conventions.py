@@ -6,6 +6,7 @@ rows) each give one clear line, not a NumPy, PyTorch or scikit-learn error from 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -264,3 +265,41 @@ def test_a_forecaster_of_a_two_column_frame_names_its_first_column() -> None:
     with pytest.raises(DataError, match=r"^X has 2 features, but Forecaster is expecting 1 feature as input: .* e\.g\. X\['load'\]\.$"):
         model.predict(frame)
     assert model.predict(frame[["load"]]).shape == model.predict(SERIES).shape  # one column is the series
+
+
+# -- no example at all: one error, in scikit-learn's words, from every app's predict/predict_proba/transform/score ----------------
+EMPTY_FITS: dict[str, tuple[Callable[[], Any], list[Any], tuple[str, ...]]] = {
+    # name -> (fit a small model, empty inputs of each form it reads, its methods that take X)
+    "Autoencoder": (lambda: Autoencoder((4,), n_components=2, max_iter=1, random_state=0).fit(ROWS),
+                    [[], np.empty((0, 4)), pd.DataFrame(ROWS[:0])], ("predict", "transform", "inverse_transform", "score_samples", "decision_function")),
+    "Forecaster": (lambda: Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(SERIES), [[], np.empty(0)], ("predict", "score")),
+    "Recommender": (lambda: Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(PAIRS, RATINGS),
+                    [[], np.empty((0, 2)), PAIRS[:0], ([], [])], ("predict", "score")),
+    "ImageClassifier": (lambda: ImageClassifier("conv2k3,4", max_iter=1, early_stopping=False, random_state=0).fit(IMAGES, [0, 1] * 6),
+                        [[], np.empty((0, 6, 6))], ("predict", "predict_proba", "transform", "score")),
+    "SequenceClassifier": (lambda: SequenceClassifier("gru4", max_iter=1, early_stopping=False, random_state=0).fit(list(FRAMES), [0, 1] * 6),
+                           [[], np.empty((0, 4, 2))], ("predict", "predict_proba", "transform", "score")),
+    "TextClassifier": (lambda: TextClassifier("embed4,gru4", max_iter=1, early_stopping=False, random_state=0).fit(TEXTS, [0, 1] * 6),
+                       [[], np.array([], dtype=str), pd.Series([], dtype=str)], ("predict", "predict_proba", "transform", "score")),
+    "SpeechRecognizer": (lambda: hl.apps.SpeechRecognizer("gru4", max_iter=1, early_stopping=False, random_state=0).fit(UTTERANCES, ["ab", "ba"] * 3),
+                         [[], np.empty((0, 9, 2))], ("predict", "transform", "score")),
+    "Translator": (lambda: hl.apps.Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(TEXTS, TEXTS),
+                   [[], pd.Series([], dtype=str)], ("predict", "transform", "score")),
+}
+_EMPTY_MODELS: dict[str, Any] = {}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_FITS))
+def test_no_example_is_one_error_in_scikit_learns_words_from_every_app(name: str) -> None:
+    """predict([]) crashed in some apps, returned an empty answer in others (Recommender) and said it five ways elsewhere:
+    every app's predict/predict_proba/transform/score now raise one ValueError, scikit-learn's 'Found array with 0 sample(s)'."""
+    fit, empties, methods = EMPTY_FITS[name]
+    model = _EMPTY_MODELS.setdefault(name, fit())
+    for X in empties:
+        shape = re.escape(str(getattr(X, "shape", (0,))))
+        for method in methods:
+            needs_y = method == "score" and name not in ("Autoencoder", "Forecaster")
+            with pytest.raises(ValueError, match=rf"^Found array with 0 sample\(s\) \(shape={shape}\) while a minimum of 1 is required by {name}\.$"):
+                getattr(model, method)(X, []) if needs_y else getattr(model, method)(X)
+    with pytest.raises(NotFittedError):  # before fit, the fitted check comes first, as in scikit-learn
+        getattr(type(model)(), methods[0])([])

@@ -39,7 +39,7 @@ from ._fit import (
     progress_callbacks,
     seed_everything,
 )
-from ._fitted import FitRequired
+from ._fitted import FitRequired, refuses_empty
 
 TARGETS = ("level", "delta")
 
@@ -410,6 +410,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         s = _as_series(series)
         return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride)
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``."""
         self._require_fitted()
@@ -424,6 +425,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
             raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
         return self._predict_windows(s)
 
+    @refuses_empty
     def score(self, X: Any, y: Any = None) -> float:
         """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``; ``y`` must stay None (as in :meth:`fit`)."""
         _refuse_y(y, "score")

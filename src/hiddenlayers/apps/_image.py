@@ -36,6 +36,7 @@ from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import hidden_layer_index, seed_everything
+from ._fitted import refuses_empty
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
@@ -366,16 +367,19 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
                 parts.append(out if layer is None else hidden[layer].flatten(1))
         return torch.cat(parts)
 
+    @refuses_empty
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
         logits = self._logits(self._tensor(self._check_X(X)))
         return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class label per image."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
+    @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> Any:
         """Hidden layer ``layer``'s output (1-based; ``-1`` = last), flattened to ``(N, features)``: a NumPy array, or
         the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for, columns ``hiddenK_j``."""

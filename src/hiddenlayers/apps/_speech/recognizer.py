@@ -36,7 +36,7 @@ from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ct
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
-from .._fitted import FitRequired
+from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
 from .._seq.net import step_lengths, zero_padding
@@ -298,6 +298,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         lengths = (~np.isnan(padded[..., 0])).sum(1)
         return _run(self.network_, to_tensor(padded, _DTYPES[self.dtype], self._device), lengths)[0]
 
+    @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """Hidden layer ``layer``'s output (1-based; ``-1`` = last) per utterance: float64 ``(N, T', units)``.
 
@@ -311,12 +312,14 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         lengths = (~np.isnan(padded[..., 0])).sum(1)
         return _hidden(self.network_, to_tensor(padded, _DTYPES[self.dtype], self._device), lengths, idx)
 
+    @refuses_empty
     def predict(self, X: Any, *, beam_size: int = 1) -> list[str]:
         """The transcript of each utterance: greedy CTC decoding (``beam_size=1``), or a prefix beam search keeping ``beam_size`` labels."""
         positive_int().check("beam_size", beam_size)
         decode = greedy_decode if beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
         return ["".join(self.alphabet_[s - 1] for s in decode(lp)) for lp in self.frame_log_probs(X)]
 
+    @refuses_empty
     def score(self, X: Any, y: Any, *, beam_size: int = 1) -> float:
         """1 - the corpus character error rate of :meth:`predict` against the transcripts ``y`` (higher is better, as scikit-learn's scores).
 

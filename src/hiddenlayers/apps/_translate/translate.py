@@ -38,7 +38,7 @@ from ...training import History, frozen
 from .._app_params import number, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from .._fit import check_positive_int, seed_everything
-from .._fitted import FitRequired
+from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
 from .fit import train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
@@ -295,6 +295,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self.stop_reason_ = history.stop_reason
 
     # -- use --------------------------------------------------------------
+    @refuses_empty
     def predict(
         self, sources: Any, *, beam_size: int = 1, max_len: int | None = None, length_penalty: float = 1.0, copy_unknown: bool = True
     ) -> list[str]:
@@ -355,6 +356,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
                 out[b] = picked.sum(1).cpu().numpy()
         return out
 
+    @refuses_empty
     def score(self, sources: Any, targets: Any, *, beam_size: int = 1) -> float:
         """Corpus BLEU (0-100, ``sacrebleu``, 13a tokenization) of the translations of ``sources``
         against the reference ``targets`` (compared lowercased when ``lowercase=True``)."""
@@ -382,6 +384,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     @single_thread
     @torch.no_grad()
+    @refuses_empty
     def transform(self, sources: Any) -> np.ndarray:
         """Encoder states averaged over each sentence's tokens, ``(N, hidden_size * directions)``."""
         self._require_fitted()
