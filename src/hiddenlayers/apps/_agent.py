@@ -110,11 +110,13 @@ class AgentHistory:
                 "eval_returns": [float(r) for r in self.eval_returns], "stop_reason": self.stop_reason}
 
 
+_STEP = 5e-4  # learning_rate_init's default: a deprecated learning_rate is read only beside it
+
 AGENT_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (128, 128), "Hidden layers of the Q-network"),
     row("activation", "relu"),
     Param("gamma", fraction(), 0.99, "Discount of future rewards"),
-    row("learning_rate_init", 5e-4, "Adam's step size (scikit-learn's name, as every other estimator and app)"),
+    row("learning_rate_init", _STEP, "Adam's step size (scikit-learn's name, as every other estimator and app)"),
     row("batch_size", 64, "Transitions per gradient step"),
     Param("buffer_size", positive_int(), 50_000, "Transitions the replay buffer keeps"),
     Param("learning_starts", positive_int(0), 1_000, "Steps of random play before learning starts"),
@@ -151,7 +153,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         *,
         activation: str = "relu",
         gamma: float = 0.99,
-        learning_rate_init: float = 5e-4,
+        learning_rate_init: float = _STEP,
         batch_size: int = 64,
         buffer_size: int = 50_000,
         learning_starts: int = 1_000,
@@ -185,7 +187,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     def _check_params(self) -> float:
         """Validate the parameters; return Adam's step size: ``learning_rate_init``, or the deprecated ``learning_rate`` with a FutureWarning."""
         validate(self, AGENT_PARAMS)
-        return step_size(self.learning_rate_init, self.learning_rate)
+        return step_size(self.learning_rate_init, self.learning_rate, _STEP)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """An agent pickled when the step size was ``learning_rate`` gets it back as ``learning_rate_init``."""

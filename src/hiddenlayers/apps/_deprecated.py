@@ -16,18 +16,16 @@ from .._stacklevel import user_stacklevel
 
 #: the default of a deprecated keyword: "not given" (scikit-learn's marker)
 DEPRECATED = "deprecated"
-#: the step size's default, when the deprecated keyword is read instead
-_DEFAULT_STEP = 5e-4
 
 
-def step_size(learning_rate_init: float, learning_rate: Any) -> float:
+def step_size(learning_rate_init: float, learning_rate: Any, default: float) -> float:
     """The step size to train with: ``learning_rate_init``, or a deprecated ``learning_rate`` (one FutureWarning).
 
-    Both given (``learning_rate_init`` not at its default) is a ValueError: which one was meant is unclear.
+    Both given (``learning_rate_init`` not at its ``default``) is a ValueError: which one was meant is unclear.
     """
     if isinstance(learning_rate, str) and learning_rate == DEPRECATED:
         return float(learning_rate_init)
-    if learning_rate_init != _DEFAULT_STEP:
+    if learning_rate_init != default:
         raise ValueError(f"learning_rate={learning_rate!r} and learning_rate_init={learning_rate_init!r} were both given: "
                          "learning_rate is the deprecated name of learning_rate_init; pass learning_rate_init only.")
     warnings.warn(f"'learning_rate' was renamed to 'learning_rate_init' (scikit-learn's name, as every other hiddenlayers estimator and app) "
