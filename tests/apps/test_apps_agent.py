@@ -48,7 +48,7 @@ def test_td_loss_decreases_on_replayed_batch() -> None:
         nxt, r, term, trunc, _ = env.step(a)
         buf.add(obs, a, r, nxt, term)
         obs = nxt if not (term or trunc) else env.reset()[0]
-    agent = DQNAgent((32,), batch_size=64, learning_rate=1e-3)
+    agent = DQNAgent((32,), batch_size=64, learning_rate_init=1e-3)
     online, target = Network(4, "32", 2), Network(4, "32", 2)
     target.load_state_dict(online.state_dict())
     flat = FlatParams(online)
@@ -63,7 +63,7 @@ def test_td_loss_decreases_on_replayed_batch() -> None:
     before = full_loss()
     with one_thread():
         for _ in range(150):
-            agent._update(online, target, flat, opt, buf, rng)
+            agent._update(online, target, flat, opt, buf, rng, agent.learning_rate_init)
     assert full_loss() < 0.5 * before
 
 
@@ -243,3 +243,76 @@ def test_act_on_a_batch_gives_one_action_per_observation(trained: DQNAgent) -> N
     assert trained.act(obs[:1]).shape == (1,) and isinstance(trained.act(obs[0]), int)
     explored = trained.act(obs, epsilon=1.0, rng=np.random.default_rng(0))
     assert explored.shape == (40,) and set(explored.tolist()) == {0, 1}
+
+
+# -- learning_rate_init, scikit-learn's name for the step size; learning_rate read for one deprecation cycle --------------------
+
+def _short_fit(agent: DQNAgent) -> DQNAgent:
+    return agent.fit("CartPole-v1", total_steps=60, eval_every=60, eval_episodes=1)
+
+
+def test_learning_rate_init_is_the_step_size_and_learning_rate_is_deprecated() -> None:
+    small = dict(learning_starts=10, batch_size=8, random_state=0)
+    new = _short_fit(DQNAgent((8,), learning_rate_init=0.01, **small))
+    with pytest.warns(FutureWarning, match=r"'learning_rate' was renamed to 'learning_rate_init'.*pass learning_rate_init=0\.01 instead"):
+        old = _short_fit(DQNAgent((8,), learning_rate=0.01, **small))
+    obs = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    np.testing.assert_array_equal(old.q_values(obs), new.q_values(obs))  # the same step size, under either name
+    default = _short_fit(DQNAgent((8,), **small))
+    assert not np.array_equal(default.q_values(obs), new.q_values(obs))  # and the step size is read
+    from sklearn.base import clone
+
+    assert clone(DQNAgent(learning_rate=0.01)).get_params()["learning_rate"] == 0.01
+    assert DQNAgent().get_params()["learning_rate"] == "deprecated" and DQNAgent().learning_rate_init == 5e-4
+
+
+def test_both_step_size_names_given_is_one_error() -> None:
+    with pytest.raises(ValueError, match="learning_rate=0.01 and learning_rate_init=0.02 were both given"):
+        DQNAgent(learning_rate=0.01, learning_rate_init=0.02).fit("CartPole-v1", total_steps=10)
+
+
+def _rewrite_params(path: Path, change: dict[str, object], drop: tuple[str, ...]) -> None:
+    """Rewrite ``path``'s stored params as a file written before the rename holds them."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(path), "pt") as f:
+        metadata = dict(f.metadata())
+    doc = json.loads(metadata["hiddenlayers"])
+    doc["params"] = {**{k: v for k, v in doc["params"].items() if k not in drop}, **change}
+    save_file(load_file(str(path)), str(path), metadata={**metadata, "hiddenlayers": json.dumps(doc)})
+
+
+@pytest.mark.parametrize("stored", ["old", "deprecated_keyword"])
+def test_agent_files_of_either_spelling_load_with_learning_rate_init(tmp_path: Path, stored: str) -> None:
+    import warnings
+
+    import hiddenlayers as hl
+
+    agent = _short_fit(DQNAgent((8,), learning_rate_init=0.002, learning_starts=10, batch_size=8, random_state=0))
+    path = tmp_path / "agent.safetensors"
+    agent.save(path)
+    if stored == "old":  # written before the rename: learning_rate only, no learning_rate_init
+        _rewrite_params(path, {"learning_rate": 0.002}, drop=("learning_rate_init",))
+    else:  # written since by a user who passed learning_rate=0.002: both keys, the default in learning_rate_init
+        _rewrite_params(path, {"learning_rate": 0.002, "learning_rate_init": 5e-4}, drop=())
+    for again in (DQNAgent.load(path), hl.load(path)):
+        assert again.learning_rate_init == 0.002 and again.learning_rate == "deprecated"
+        obs = np.zeros((3, 4), np.float32)
+        np.testing.assert_array_equal(again.q_values(obs), agent.q_values(obs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # a loaded file refits without the deprecation warning: the user wrote neither
+        _short_fit(again)
+
+
+def test_an_agent_pickled_before_the_rename_unpickles_with_learning_rate_init() -> None:
+    import pickle
+
+    agent = DQNAgent((8,), random_state=0)
+    state = {k: v for k, v in agent.__dict__.items() if k not in ("learning_rate_init", "learning_rate")}
+    old = DQNAgent.__new__(DQNAgent)
+    old.__setstate__({**state, "learning_rate": 0.003})
+    again = pickle.loads(pickle.dumps(old))
+    assert again.learning_rate_init == 0.003 and again.learning_rate == "deprecated"

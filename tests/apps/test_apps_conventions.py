@@ -6,6 +6,7 @@ rows) each give one clear line, not a NumPy, PyTorch or scikit-learn error from 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -191,6 +192,7 @@ def test_one_image_or_flat_pixels_get_a_hint_with_the_fitted_size() -> None:
     assert model.predict(IMAGES[0][None]).shape == (1,)
 
 
+UTTERANCES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
 #: every app that trains for ``max_iter`` epochs -> fit it for two with ``progress_bar`` as given
 PROGRESS: dict[str, Callable[[bool], Any]] = {
     "Autoencoder": lambda bar: Autoencoder((4,), n_components=2, max_iter=2, early_stopping=False, progress_bar=bar).fit(ROWS),
@@ -199,6 +201,8 @@ PROGRESS: dict[str, Callable[[bool], Any]] = {
     "ImageClassifier": lambda bar: ImageClassifier("conv2k3,4", max_iter=2, early_stopping=False, progress_bar=bar).fit(IMAGES, [0, 1] * 6),
     "SequenceClassifier": lambda bar: SequenceClassifier("gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(list(FRAMES), [0, 1] * 6),
     "TextClassifier": lambda bar: TextClassifier("embed4,gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(TEXTS, [0, 1] * 6),
+    "Translator": lambda bar: hl.apps.Translator(hidden_size=4, embed_dim=4, max_iter=2, early_stopping=False, progress_bar=bar).fit(TEXTS, TEXTS),
+    "SpeechRecognizer": lambda bar: hl.apps.SpeechRecognizer("gru4", max_iter=2, early_stopping=False, progress_bar=bar).fit(UTTERANCES, ["ab", "ba"] * 3),
 }
 
 
@@ -213,7 +217,6 @@ def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, cap
     assert capsys.readouterr() == ("", "")
 
 
-UTTERANCES = [RNG.normal(size=(9, 2)).astype(np.float32)] * 6
 LEARNING_RATE_FITS: dict[str, tuple[type, tuple[Any, Any]]] = {
     "image": (ImageClassifier, (RNG.normal(size=(6, 8, 8)), [0, 1] * 3)),
     "text": (TextClassifier, (["a b", "c"] * 3, [0, 1] * 3)),
@@ -227,3 +230,76 @@ def test_a_number_for_learning_rate_points_to_learning_rate_init(app: str) -> No
     cls, data = LEARNING_RATE_FITS[app]
     with pytest.raises(ValueError, match=r"^learning_rate must be one of constant, .*Received: learning_rate=0\.001\. A number is the step size: pass learning_rate_init=0\.001 "):
         cls(learning_rate=1e-3).fit(*data)
+
+
+# -- n_features_in_: scikit-learn's count of the values one example holds, for the image classifier and the forecaster too --------
+N_FEATURES_FITS: dict[str, tuple[Callable[[], Any], int, Any, str]] = {
+    # name -> (fit a model, its n_features_in_, an input of another count, scikit-learn's message for it)
+    "ImageClassifier": (lambda: ImageClassifier("conv2k3,4", max_iter=1, early_stopping=False, random_state=0).fit(IMAGES, [0, 1] * 6), 36,
+                        np.zeros((2, 9, 9)), r"X has 81 features \(pixels per image, .*\), but ImageClassifier is expecting 36 features as input"),
+    "Forecaster": (lambda: Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(SERIES), 1,
+                   np.stack([SERIES, SERIES], axis=1), r"X has 2 features, but Forecaster is expecting 1 feature as input: .* e\.g\. X\[:, 0\]\.$"),
+}
+
+
+@pytest.mark.parametrize("name", list(N_FEATURES_FITS))
+def test_n_features_in_is_set_by_fit_kept_by_files_and_checked_at_predict(name: str, tmp_path: Path) -> None:
+    import pickle
+
+    fit, count, other, message = N_FEATURES_FITS[name]
+    model = fit()
+    assert model.n_features_in_ == count and type(model.n_features_in_) is int
+    model.save(tmp_path / "m.safetensors")
+    for again in (hl.load(tmp_path / "m.safetensors"), pickle.loads(pickle.dumps(model))):
+        assert again.n_features_in_ == count
+    calls = (lambda: model.predict(other), lambda: model.score(other) if name == "Forecaster" else model.score(other, [0, 1]))
+    for call in calls:
+        with pytest.raises(DataError, match=message):
+            call()
+    assert not hasattr(type(model)(), "n_features_in_")  # a fitted attribute, as scikit-learn's
+
+
+def test_a_forecaster_of_a_two_column_frame_names_its_first_column() -> None:
+    model = N_FEATURES_FITS["Forecaster"][0]()
+    frame = pd.DataFrame({"load": SERIES, "temperature": SERIES})
+    with pytest.raises(DataError, match=r"^X has 2 features, but Forecaster is expecting 1 feature as input: .* e\.g\. X\['load'\]\.$"):
+        model.predict(frame)
+    assert model.predict(frame[["load"]]).shape == model.predict(SERIES).shape  # one column is the series
+
+
+# -- no example at all: one error, in scikit-learn's words, from every app's predict/predict_proba/transform/score ----------------
+EMPTY_FITS: dict[str, tuple[Callable[[], Any], list[Any], tuple[str, ...]]] = {
+    # name -> (fit a small model, empty inputs of each form it reads, its methods that take X)
+    "Autoencoder": (lambda: Autoencoder((4,), n_components=2, max_iter=1, random_state=0).fit(ROWS),
+                    [[], np.empty((0, 4)), pd.DataFrame(ROWS[:0])], ("predict", "transform", "inverse_transform", "score_samples", "decision_function")),
+    "Forecaster": (lambda: Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(SERIES), [[], np.empty(0)], ("predict", "score")),
+    "Recommender": (lambda: Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(PAIRS, RATINGS),
+                    [[], np.empty((0, 2)), PAIRS[:0], ([], [])], ("predict", "score")),
+    "ImageClassifier": (lambda: ImageClassifier("conv2k3,4", max_iter=1, early_stopping=False, random_state=0).fit(IMAGES, [0, 1] * 6),
+                        [[], np.empty((0, 6, 6))], ("predict", "predict_proba", "transform", "score")),
+    "SequenceClassifier": (lambda: SequenceClassifier("gru4", max_iter=1, early_stopping=False, random_state=0).fit(list(FRAMES), [0, 1] * 6),
+                           [[], np.empty((0, 4, 2))], ("predict", "predict_proba", "transform", "score")),
+    "TextClassifier": (lambda: TextClassifier("embed4,gru4", max_iter=1, early_stopping=False, random_state=0).fit(TEXTS, [0, 1] * 6),
+                       [[], np.array([], dtype=str), pd.Series([], dtype=str)], ("predict", "predict_proba", "transform", "score")),
+    "SpeechRecognizer": (lambda: hl.apps.SpeechRecognizer("gru4", max_iter=1, early_stopping=False, random_state=0).fit(UTTERANCES, ["ab", "ba"] * 3),
+                         [[], np.empty((0, 9, 2))], ("predict", "transform", "score")),
+    "Translator": (lambda: hl.apps.Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(TEXTS, TEXTS),
+                   [[], pd.Series([], dtype=str)], ("predict", "transform", "score")),
+}
+_EMPTY_MODELS: dict[str, Any] = {}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_FITS))
+def test_no_example_is_one_error_in_scikit_learns_words_from_every_app(name: str) -> None:
+    """predict([]) crashed in some apps, returned an empty answer in others (Recommender) and said it five ways elsewhere:
+    every app's predict/predict_proba/transform/score now raise one ValueError, scikit-learn's 'Found array with 0 sample(s)'."""
+    fit, empties, methods = EMPTY_FITS[name]
+    model = _EMPTY_MODELS.setdefault(name, fit())
+    for X in empties:
+        shape = re.escape(str(getattr(X, "shape", (0,))))
+        for method in methods:
+            needs_y = method == "score" and name not in ("Autoencoder", "Forecaster")
+            with pytest.raises(ValueError, match=rf"^Found array with 0 sample\(s\) \(shape={shape}\) while a minimum of 1 is required by {name}\.$"):
+                getattr(model, method)(X, []) if needs_y else getattr(model, method)(X)
+    with pytest.raises(NotFittedError):  # before fit, the fitted check comes first, as in scikit-learn
+        getattr(type(model)(), methods[0])([])

@@ -135,7 +135,7 @@ def test_bad_input(X: np.ndarray, y: list, message: str) -> None:
 def test_bad_params_and_shapes(fitted: ImageClassifier) -> None:
     with pytest.raises(ValueError, match=r"^max_iter must be an integer >= 1\. Received: max_iter=0\.$"):
         ImageClassifier(max_iter=0).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
-    with pytest.raises(DataError, match=r"^images have shape \(1, 9, 9\) \(C, H, W\) but the model was fitted on \(1, 8, 8\): resize them to 8 x 8 pixels\.$"):
+    with pytest.raises(DataError, match=r"^X has 81 features \(pixels per image, shape \(1, 9, 9\) \(C, H, W\)\), but ImageClassifier is expecting 64 features as input \(shape \(1, 8, 8\)\): resize them to 8 x 8 pixels\.$"):
         fitted.predict(np.zeros((2, 9, 9)))
     with pytest.raises(ValueError, match=r"^layer must be 1\.\.3 \(or -1\.\.-3 from the end\)\. Received: layer=4\.$"):
         fitted.transform(np.zeros((2, 8, 8)), layer=4)
@@ -168,7 +168,7 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
     model = hl.apps.ImageClassifier(max_iter=1, random_state=0).fit(X, rng.integers(0, 2, 60))
-    with pytest.warns(UserWarning, match=r"float pixels go up to 255, but the model was fitted on pixels 0-1 .* pass the images as a uint8 array"):
+    with pytest.warns(UserWarning, match=r"float pixels go up to 255, but the model was fitted on uint8 images 0-255 \(scaled by 1/255\): pass the images as a uint8 array, or divide the floats by 255\.$"):
         model.predict(X.astype(np.float32))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the scales the model was fitted on: no warning
@@ -197,3 +197,40 @@ def test_pipeline_set_output_pandas_works_as_with_the_mlps(fitted: ImageClassifi
         np.testing.assert_array_equal(frame.to_numpy(), fitted.set_output(transform="default").transform(X[:4]))
     finally:
         fitted.set_output(transform="default")  # the module's fixture is shared
+
+
+def test_the_pixel_scale_advice_names_the_models_own_training_range(tmp_path: Path) -> None:
+    """digits fitted on X / 16 (floats 0-1) and given raw X (0-16) were told to 'divide by 255'; the advice now names the
+    training range and the matching division, in predict's warning and in the server's refusal. A file written before the
+    range was kept keeps the generic wording."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+    from sklearn.datasets import load_digits
+
+    from hiddenlayers.ship._serve.app_model import open_served
+    from hiddenlayers.ship._serve.model import RequestError
+
+    X, y = load_digits(return_X_y=True)
+    images = X[:200].reshape(-1, 8, 8)
+    model = hl.apps.ImageClassifier("conv4k3:same,8", max_iter=1, random_state=0).fit(images / 16, y[:200])
+    assert model.pixel_range_ == (0.0, 1.0) and model.pixel_dtype_ == "float"
+    advice = r"the model was fitted on float pixels from 0 to 1: scale these as its training images were, e.g\. divide them by 16 if 16 is their full scale\.$"
+    with pytest.warns(UserWarning, match=r"^these float pixels go up to 16, but " + advice):
+        model.predict(images[:5])
+    path = tmp_path / "digits.safetensors"
+    model.save(path)
+    assert hl.load(path).pixel_range_ == (0.0, 1.0)
+    full = int(np.argmax(images.max(axis=(1, 2)) == 16))  # an image whose brightest pixel is 16
+    with pytest.raises(RequestError, match=r"^images\[0\] holds float pixels up to 16, but " + advice):
+        open_served(path).rows({"images": images[full : full + 1].tolist()}, 8)
+    with safe_open(str(path), "pt") as f:  # the file as written before the range was kept
+        metadata = dict(f.metadata())
+    doc = json.loads(metadata["hiddenlayers"])
+    del doc["state"]["pixel_range"], doc["state"]["pixel_dtype"]
+    save_file(load_file(str(path)), str(path), metadata={**metadata, "hiddenlayers": json.dumps(doc)})
+    old = hl.load(path)
+    assert not hasattr(old, "pixel_range_")
+    with pytest.warns(UserWarning, match=r"but the model was fitted on pixels 0-1 \(uint8 images scaled by 1/255\): pass the images as a uint8 array"):
+        old.predict(images[:5])

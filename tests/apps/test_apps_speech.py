@@ -278,3 +278,24 @@ def test_lens_reads_the_network_input(fitted: tuple[SpeechRecognizer, list[np.nd
     acts = hl.lens.record(rec, X[:5])
     assert set(acts) >= {"hidden1", "hidden2"}
     assert acts["hidden2"].shape[0] == 5 and acts["hidden2"].shape[-1] == 16  # bi-GRU of 8 per direction, every frame
+
+
+# -- transform: the hidden representation, shaped as SequenceClassifier.transform's sequence-shaped layers ----------------------
+def test_transform_gives_each_layers_steps_zero_past_each_utterances_end() -> None:
+    X, y = toy(12)
+    rec = SpeechRecognizer("conv4k3,pool2,gru5:bi", max_iter=1, early_stopping=False, random_state=0).fit(X, y)
+    lengths = np.array([len(x) for x in X])
+    after_conv = lengths - 2  # a kernel of 3 without padding
+    after_pool = (after_conv - 2) // 2 + 1
+    for layer, steps, units in ((1, after_conv, 4), (2, after_pool, 4), (3, after_pool, 10), (-1, after_pool, 10)):
+        H = rec.transform(X, layer=layer)
+        assert H.shape == (12, steps.max(), units) and H.dtype == np.float64
+        for i in range(12):
+            assert np.abs(H[i, : steps[i]]).sum() > 0 and not H[i, steps[i] :].any()  # zero past its own end
+            alone = rec.transform([X[i]], layer=layer)  # the batch does not change an utterance's values
+            np.testing.assert_allclose(H[i, : steps[i]], alone[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(rec.transform(X), rec.transform(X, layer=3))
+    with pytest.raises(ValueError, match=r"layer must be 1\.\.3 \(or -1\.\.-3 from the end\)\. Received: layer=4\."):
+        rec.transform(X, layer=4)
+    with pytest.raises(NotFittedError):
+        SpeechRecognizer().transform(X)

@@ -194,7 +194,7 @@ def test_image_predict_reads_pixel_columns_and_npy_by_the_servers_dtype_rule(fit
     assert as_uint8["predicted_label"].tolist() == app.predict(px).tolist()
     np.testing.assert_allclose(as_uint8[[f"proba_{c}" for c in app.classes_]].to_numpy(), app.predict_proba(px), atol=1e-6)
     # float32 (the default): as given; this model was fitted on uint8 pixels (scaled to 0-1), so 0-255 floats are refused, as the server does
-    assert_user_error(run("predict", d / "image.safetensors", flat), "fitted on pixels 0-1 (uint8 images scaled by 1/255): pass --image-dtype uint8")
+    assert_user_error(run("predict", d / "image.safetensors", flat), "fitted on uint8 images 0-255 (scaled by 1/255): pass --image-dtype uint8 for 0-255 pixels, or divide the floats by 255.")
     as_float = _csv(run("predict", d / "image.safetensors", d / "unit.csv"))
     assert as_float["predicted_label"].tolist() == app.predict(px.astype(np.float32) / 255).tolist()
     npy = _csv(run("predict", d / "image.safetensors", d / "pixels.npy"))  # a uint8 array: the uint8 rule

@@ -42,7 +42,7 @@ def test_train_plays_the_budget_and_writes_an_agent_of_its_options(trained: tupl
     assert summary["steps"] == 300 and summary["evaluations"] == 2 and summary["stop_reason"] == "total_steps" and summary["episodes"] >= 1
     assert summary["hidden_layers"] == "16" and summary["model"] == str(path)
     agent = DQNAgent.load(path)
-    assert agent.env_id_ == "CartPole-v1" and agent.learning_rate == 0.002 and agent.random_state == 3 and agent.learning_starts == 50
+    assert agent.env_id_ == "CartPole-v1" and agent.learning_rate_init == 0.002 and agent.learning_rate == "deprecated" and agent.random_state == 3 and agent.learning_starts == 50
     assert agent.q_network_.hidden1.linear.out_features == 16
     assert agent.training_summary_["best_eval_return"] == summary["best_eval_return"] == max(agent.training_summary_["eval_returns"])
 
@@ -126,7 +126,7 @@ def test_export_runs_the_agents_greedy_actions_in_onnxruntime(trained: tuple[Pat
     (("--env", "CartPole-v1", "--total-steps", "0"), "--total-steps must be a whole number >= 1 (environment steps to learn from). Received: 0."),
     (("--env", "CartPole-v1", "--eval-episodes", "0"), "--eval-episodes must be a whole number >= 1"),
     (("--env", "CartPole-v1", "--max-time", "0"), "--max-time must be a number of seconds > 0. Received: 0.0."),
-    (("--env", "CartPole-v1", "--set", "learning_rate=0.1"), "use --lr instead of --set learning_rate=0.1: --lr sets a DQNAgent's learning_rate."),
+    (("--env", "CartPole-v1", "--set", "learning_rate=0.1"), "use --lr instead of --set learning_rate=0.1: learning_rate is the deprecated name of a DQNAgent's learning_rate_init, which --lr sets."),
     (("--env", "CartPole-v1", "--set", "gamma=2", "--total-steps", "10"), "--set gamma: gamma must be a number strictly between 0.0 and 1.0"),
     (("--env", "CartPole-v1", "--set", "gama=0.9"), "--set gama: a DQNAgent has no parameter 'gama' (did you mean 'gamma'?)"),
     (("--env", "CartPole-v1", "--hidden", "0"), "--hidden"),

@@ -423,7 +423,7 @@ def test_whole_number_pixels_sent_as_floats_to_a_model_fitted_on_uint8_images_ar
     X = apps["pixels"][:3]
     status, got = clients["image"].post("/predict", {"images": X.tolist()})
     assert status == 422 and got["error"].startswith("images[0] holds float pixels up to ")
-    assert 'but the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): send 0-255 pixels with "dtype": "uint8"' in got["error"]
+    assert 'but the model was fitted on uint8 images 0-255 (scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or divide the floats by 255.' in got["error"]
     status, got = clients["image"].post("/predict", {"images": X.tolist(), "dtype": "uint8"})  # the fix the message names
     assert status == 200 and got["predictions"] == apps["image"].predict(X).tolist()
     edge = np.full((8, 8), 1.5)

@@ -26,13 +26,14 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
-from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
+from .._params import AnyOf, Bool, DefaultsOnUnpickle, Interval, Options, Param, document, validate
 from ..estimators import restored_on_error
 from ..exceptions import DataError
 from ..network import Network, evaluating, resolve_device
 from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._deprecated import DEPRECATED, renamed_params, step_size
 from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired
 
@@ -109,11 +110,13 @@ class AgentHistory:
                 "eval_returns": [float(r) for r in self.eval_returns], "stop_reason": self.stop_reason}
 
 
+_STEP = 5e-4  # learning_rate_init's default: a deprecated learning_rate is read only beside it
+
 AGENT_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (128, 128), "Hidden layers of the Q-network"),
     row("activation", "relu"),
     Param("gamma", fraction(), 0.99, "Discount of future rewards"),
-    Param("learning_rate", number(0, strict=True), 5e-4, "Adam's step size"),
+    row("learning_rate_init", _STEP, "Adam's step size (scikit-learn's name, as every other estimator and app)"),
     row("batch_size", 64, "Transitions per gradient step"),
     Param("buffer_size", positive_int(), 50_000, "Transitions the replay buffer keeps"),
     Param("learning_starts", positive_int(0), 1_000, "Steps of random play before learning starts"),
@@ -125,6 +128,8 @@ AGENT_PARAMS: tuple[Param, ...] = (
     Param("max_grad_norm", number(0, strict=True), 10.0, "Clip the gradients' global L2 norm to this"),
     row("random_state", None),
     row("progress_bar", False, "Show a Rich progress bar over the greedy evaluations on stderr while fitting (loss: mean TD loss, val: mean return)"),
+    Param("learning_rate", AnyOf(Options((DEPRECATED,)), number(0, strict=True), text="a number > 0 (deprecated: use learning_rate_init)", type="float"),
+          DEPRECATED, "Deprecated name of learning_rate_init, read for one deprecation cycle with a FutureWarning; pass learning_rate_init"),
 )
 
 
@@ -148,7 +153,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         *,
         activation: str = "relu",
         gamma: float = 0.99,
-        learning_rate: float = 5e-4,
+        learning_rate_init: float = _STEP,
         batch_size: int = 64,
         buffer_size: int = 50_000,
         learning_starts: int = 1_000,
@@ -160,11 +165,12 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         max_grad_norm: float = 10.0,
         random_state: int | None = None,
         progress_bar: bool = False,
+        learning_rate: Any = DEPRECATED,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.gamma = gamma
-        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.buffer_size = buffer_size
         self.learning_starts = learning_starts
@@ -176,9 +182,16 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         self.max_grad_norm = max_grad_norm
         self.random_state = random_state
         self.progress_bar = progress_bar
+        self.learning_rate = learning_rate
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> float:
+        """Validate the parameters; return Adam's step size: ``learning_rate_init``, or the deprecated ``learning_rate`` with a FutureWarning."""
         validate(self, AGENT_PARAMS)
+        return step_size(self.learning_rate_init, self.learning_rate, _STEP)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """An agent pickled when the step size was ``learning_rate`` gets it back as ``learning_rate_init``."""
+        super().__setstate__(renamed_params(state))
 
     # ------------------------------------------------------------- acting
     @torch.no_grad()
@@ -302,12 +315,13 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         episodes on a separate copy of the environment; the best-scoring
         weights are kept and restored at the end.
         """
-        self._check_params()
+        lr = self._check_params()
         check_positive_int(total_steps, "total_steps")
         with one_thread(), restored_on_error(self):  # an environment that raises mid-fit leaves a fitted agent as it was
-            return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time)
+            return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time, lr)
 
-    def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None) -> DQNAgent:
+    def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None,
+             lr: float) -> DQNAgent:
         env = make_env(env)
         eval_env = make_env(env.spec.id) if getattr(env, "spec", None) is not None else env
         if not hasattr(env.action_space, "n"):
@@ -351,7 +365,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
                     obs, _ = env.reset()
                     ep_return = 0.0
                 if step > self.learning_starts and buffer.size >= self.batch_size:
-                    losses.append(self._update(online, target, flat, opt, buffer, rng))
+                    losses.append(self._update(online, target, flat, opt, buffer, rng, lr))
                     loss_sum, n_updates = loss_sum + losses[-1], n_updates + 1
                     if n_updates % 1000 == 0:
                         hist.losses.append(loss_sum / 1000)
@@ -398,8 +412,9 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
             bar.on_epoch_end(logs={"train_loss": float(np.mean(losses)) if losses else float("nan"), "val_score": score})
         return score
 
-    def _update(self, online: Network, target: Network, flat: FlatParams, opt: Any, buffer: ReplayBuffer, rng: np.random.Generator) -> float:
-        """One gradient step on a replayed batch; returns its Huber TD loss."""
+    def _update(self, online: Network, target: Network, flat: FlatParams, opt: Any, buffer: ReplayBuffer, rng: np.random.Generator,
+                lr: float) -> float:
+        """One Adam step of size ``lr`` on a replayed batch; returns its Huber TD loss."""
         s, a, r, s2, done = buffer.sample(rng, self.batch_size)  # (B, d), (B,), (B,), (B, d), (B,)
         with torch.no_grad():
             q_next = target(s2)  # (B, A)
@@ -411,7 +426,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         loss = F.smooth_l1_loss(q, y)
         loss.backward()
         clip_grad_norm_(flat, self.max_grad_norm)
-        opt.step(self.learning_rate)
+        opt.step(lr)
         return float(loss.detach())
 
     # --------------------------------------------------------------- files
@@ -433,7 +448,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         if device is not None and resolve_device(device).type != "cpu":
             raise ValueError("DQNAgent runs on the CPU only: load it without device= (or with device='cpu').")
         params, state, tensors = load_app(path, "DQNAgent")
-        agent = cls(**params)
+        agent = cls(**renamed_params(params))  # a file of either spelling: learning_rate (before the rename) or learning_rate_init
         agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
         # files written before these were kept: no environment id, a flat observation, no summary
         agent.env_id_ = state.get("env_id_")

@@ -39,7 +39,7 @@ from ._fit import (
     progress_callbacks,
     seed_everything,
 )
-from ._fitted import FitRequired
+from ._fitted import FitRequired, refuses_empty
 from ._trimmed import trimmed_squared_error
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
 
@@ -280,11 +280,13 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         return (trimmed_squared_error(trim) if trim else get_loss("squared_error")).value(z, targets, None)
 
     # -------------------------------------------------------- transforming
+    @refuses_empty
     def transform(self, X: Any) -> np.ndarray:
         """Encode ``X`` (n, n_features) to the bottleneck codes (n, n_components)."""
         Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
         return forward_batches(self.network_.encoder, Z).cpu().numpy().astype(np.float64)
 
+    @refuses_empty
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
         self._require_fitted()
@@ -300,14 +302,17 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         return _reconstruction_error(self.network_, Z)
 
     # ----------------------------------------------------- outlier detector
+    @refuses_empty
     def score_samples(self, X: Any) -> np.ndarray:
         """Negative reconstruction error: higher is more normal (scikit-learn's convention)."""
         return -self.reconstruction_error(X)
 
+    @refuses_empty
     def decision_function(self, X: Any) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for outliers."""
         return self.score_samples(X) - self.offset_
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """+1 for inliers, -1 for outliers (the ``contamination`` share of training rows is flagged)."""
         return np.where(self.decision_function(X) >= 0, 1, -1)

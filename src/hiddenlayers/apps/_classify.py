@@ -26,7 +26,7 @@ from ..data import check_class_labels, check_score_labels
 from ..estimators import check_sample_weight, class_row_weights, combine, loss_row_weights, smooth_targets
 from ..training import Callback, History, Loss, classification_loss
 from ._fit import progress_callbacks
-from ._fitted import FitRequired
+from ._fitted import FitRequired, refuses_empty
 
 
 class _EpochPrinter(Callback):
@@ -158,6 +158,7 @@ class ClassifierFitting(FitRequired):
             raise ValueError(f"y has a single class {classes.tolist()[0]!r}: a classifier needs at least two.")
         return classes, codes
 
+    @refuses_empty
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of ``predict(X)`` against labels ``y`` (scikit-learn's ``ClassifierMixin.score``).
 

@@ -80,6 +80,13 @@ def forward_batches(module: nn.Module, X: Tensor, batch_size: int = 8192) -> Ten
         return torch.cat([module(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]) if X.shape[0] else module(X)
 
 
+def hidden_layer_index(layer: Any, n_hidden: int) -> int:
+    """The 0-based index of ``transform``'s ``layer`` (1-based; ``-1`` = the last) among ``n_hidden`` hidden layers; another value is a ValueError."""
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
+        raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
+    return int(layer) - 1 if layer > 0 else n_hidden + int(layer)
+
+
 def progress_callbacks(est: Any) -> list[Callback]:
     """``est``'s Rich progress bar over its ``max_iter`` epochs (on stderr) when ``est.progress_bar``; else none."""
     return [ProgressBar(int(est.max_iter), f"training {type(est).__name__}")] if getattr(est, "progress_bar", False) else []
@@ -135,4 +142,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["hidden_layer_index", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

@@ -1,15 +1,25 @@
-"""The applications' one "fitted yet?" check, shared by every app class.
+"""The applications' checks before a prediction: "fitted yet?" and "any examples?", shared by every app class.
 
 Each app says which attribute ``fit`` sets (``network_``, ``model_``,
 ``q_network_``) and, where it differs from scikit-learn's, what its message
 asks the user to do; the check and the error are written once, here.
+:func:`refuses_empty` gives every app's ``predict``/``predict_proba``/``transform``/``score``
+one error for zero examples (scikit-learn's "Found array with 0 sample(s)"), where each app
+had said it its own way, or returned an empty answer.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
-from ..exceptions import NotFittedError
+import numpy as np
+
+from ..exceptions import DataError, NotFittedError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FitRequired:
@@ -33,4 +43,39 @@ class FitRequired:
             raise NotFittedError(self._not_fitted.format(name=type(self).__name__))
 
 
-__all__ = ["FitRequired"]
+def _empty_shape(X: Any) -> tuple[int, ...] | None:
+    """The shape of ``X`` when it holds no example (a list, array, frame, Series, or a (users, items) tuple of empty ones), else None."""
+    if isinstance(X, (str, bytes)) or isinstance(X, (int, float, np.number)):
+        return None  # a text, or a Forecaster's count of steps: not a collection of examples
+    if isinstance(X, tuple) and X and all(hasattr(part, "__len__") and not isinstance(part, (str, bytes)) for part in X):
+        return (0,) if all(len(part) == 0 for part in X) else None  # the Recommender's (users, items)
+    try:
+        n = len(X)
+    except TypeError:
+        return None
+    if n:
+        return None
+    shape = getattr(X, "shape", None)
+    return tuple(int(d) for d in shape) if shape is not None else (0,)
+
+
+def refuses_empty(method: F) -> F:
+    """Decorate an app's ``method(X, ...)``: after the fitted check, ``X`` without one example is a ``DataError`` (a ValueError)
+    in scikit-learn's words, ``Found array with 0 sample(s) (shape=(0, 4)) while a minimum of 1 is required by Autoencoder.``"""
+
+    name = list(inspect.signature(method).parameters)[1]  # X, or the Translator's sources: given by position or by name
+
+    @functools.wraps(method)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        require = getattr(self, "_require_fitted", None)
+        if require is not None:
+            require()
+        shape = _empty_shape(args[0] if args else kwargs.get(name))
+        if shape is not None:
+            raise DataError(f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required by {type(self).__name__}.")
+        return method(self, *args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
+
+__all__ = ["FitRequired", "refuses_empty"]

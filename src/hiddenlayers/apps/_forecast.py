@@ -39,7 +39,7 @@ from ._fit import (
     progress_callbacks,
     seed_everything,
 )
-from ._fitted import FitRequired
+from ._fitted import FitRequired, refuses_empty
 
 TARGETS = ("level", "delta")
 
@@ -56,6 +56,15 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     if not np.isfinite(s).all():
         raise DataError(f"{name} has missing or non-finite values: fill them first (e.g. pandas' Series.interpolate()).")
     return s
+
+
+def _check_one_column(X: Any) -> None:
+    """A table of several columns where one series goes: scikit-learn's ``n_features_in_`` message (the forecaster reads one series, 1 feature)."""
+    shape = np.shape(X) if not hasattr(X, "columns") else (len(X), len(X.columns))
+    if len(shape) == 2 and min(shape) > 1:
+        first = f"X[{X.columns[0]!r}]" if hasattr(X, "columns") else "X[:, 0]"
+        raise DataError(f"X has {shape[1]} features, but Forecaster is expecting 1 feature as input: it forecasts one series and reads no "
+                        f"exogenous inputs; pass the series alone, e.g. {first}.")
 
 
 def _refuse_y(y: Any, method: str) -> None:
@@ -121,6 +130,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
     series, ``forecast_many(steps, [series, ...])`` after each of several
     (one row per series).
 
+    ``n_features_in_`` is 1, scikit-learn's count of ``X``'s columns: one series and no exogenous
+    features, so ``predict``/``score`` of a table of several columns is refused in scikit-learn's words.
+
     The windows are made on ``device``. ``init_from`` starts the hidden layers
     from another fitted forecaster (or model file) whose layers match in shape
     (same ``window``: one of another window is refused, since its first layer
@@ -179,6 +191,12 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self.random_state = random_state
         self.progress_bar = progress_bar
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A fitted forecaster pickled before ``n_features_in_`` was set gets it (1: the one series it read)."""
+        if "last_window_" in state and "n_features_in_" not in state:
+            state = {**state, "n_features_in_": 1}
+        super().__setstate__(state)
+
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         validate(self, FORECASTER_PARAMS)
@@ -232,6 +250,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
             self.loss_curve_ = list(self.history_.train_loss)
             self.stop_reason_ = self.history_.stop_reason
             self.last_window_ = s[-self.window :].copy()
+            self.n_features_in_ = 1  # scikit-learn's count of X's columns: one series, no exogenous features
         return self
 
     def _check_source_window(self) -> None:
@@ -391,6 +410,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         s = _as_series(series)
         return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride)
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``."""
         self._require_fitted()
@@ -399,14 +419,18 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         if np.ndim(X) == 0:  # a float or bool count of steps read as a series of one value said 'Received shape ()'
             raise DataError(f"predict takes a number of steps (an integer >= 1) or a series. Received: {X!r} ({type(X).__name__}): "
                             "pass an int, e.g. predict(3), or the series to forecast from.")
+        _check_one_column(X)
         s = _as_series(X)
         if len(s) < self.window:
             raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
         return self._predict_windows(s)
 
+    @refuses_empty
     def score(self, X: Any, y: Any = None) -> float:
         """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``; ``y`` must stay None (as in :meth:`fit`)."""
         _refuse_y(y, "score")
+        self._require_fitted()
+        _check_one_column(X)
         s = _as_series(X)
         if len(s) < self.window + self.horizon:
             raise DataError(f"series needs at least window + horizon = {self.window + self.horizon} values to score.")
@@ -423,7 +447,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
         params = {**self.get_params(deep=False), "init_from": None}
-        state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_}
+        state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
+                 "n_features_in_": self.n_features_in_}
         if getattr(self, "provenance_", None) is not None:
             state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
         save_app(path, "Forecaster", params, state, tensors)
@@ -437,6 +462,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         restore_state(net, split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])
+        model.n_features_in_ = 1  # files written before it was stored: the one series they all read
         for k, v in state.items():
             setattr(model, k, v)
         return model

@@ -35,8 +35,9 @@ from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import row
 from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import seed_everything
-from ._unit_scale import UNIT_SCALE_MAX, fitted_on_unit_scale
+from ._fit import hidden_layer_index, seed_everything
+from ._fitted import refuses_empty
+from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
@@ -106,8 +107,9 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
     ``history_``, ``loss_curve_``, ``validation_scores_``, ``n_iter_``,
-    ``stop_reason_``, plus ``image_shape_`` ``(C, H, W)`` and ``hidden_spec_``
-    (the hidden layers fitted, as spec text).
+    ``stop_reason_``, ``n_features_in_`` (pixels per image, C x H x W), plus ``image_shape_`` ``(C, H, W)`` and ``hidden_spec_``
+    (the hidden layers fitted, as spec text), ``pixel_range_`` (min, max of the training pixels as given) and ``pixel_dtype_``
+    (``"uint8"`` or ``"float"``): what the pixel-scale warning names.
 
     The default ``hidden_layer_sizes`` (:data:`DEFAULT_SPEC`) is sized to the
     images, as scikit-learn's defaults work on any data: images smaller than
@@ -169,9 +171,19 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         self.progress_bar = progress_bar
         self.verbose = verbose
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A model pickled before ``n_features_in_`` was set gets it from its ``image_shape_``."""
+        if "image_shape_" in state and "n_features_in_" not in state:
+            state = {**state, "n_features_in_": int(np.prod(state["image_shape_"]))}
+        super().__setstate__(state)
+
     # -- data -------------------------------------------------------------
     def _pixels(self, X: Any) -> np.ndarray:
         """Any accepted input as ``float`` ``(N, C, H, W)`` before standardisation."""
+        return self._read(X)[0]
+
+    def _read(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(pixels, raw)``: :meth:`_pixels`' float ``(N, C, H, W)`` and the same images as given (uint8 unscaled)."""
         if _is_path(X):
             from ..data import load_image_folder
 
@@ -203,14 +215,17 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
         if a.dtype != np.uint8 and getattr(self, "mean_", None) is not None:
             self._warn_if_on_another_scale(scaled)
-        return scaled
+        return scaled, a
 
     def _warn_if_on_another_scale(self, scaled: np.ndarray) -> None:
         """A UserWarning when float pixels above 1.5 reach a model fitted on 0-1 pixels: 0-255 pixels given as floats, which
-        the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``)."""
-        if fitted_on_unit_scale(self) and float(scaled.max()) > UNIT_SCALE_MAX:
-            warnings.warn(f"these float pixels go up to {float(scaled.max()):.4g}, but the model was fitted on pixels 0-1 (uint8 images "
-                          "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.", UserWarning, stacklevel=user_stacklevel())
+        the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``).
+        The advice names the model's own training range (``scale_advice``): 255 is the divisor only for 0-255 images."""
+        top = float(scaled.max())
+        if fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
+            said = scale_advice(self, top, "pass the images as a uint8 array") or ("the model was fitted on pixels 0-1 (uint8 images "
+                                                                                 "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.")
+            warnings.warn(f"these float pixels go up to {top:.4g}, but {said}", UserWarning, stacklevel=user_stacklevel())
 
     def _shape_hint(self, a: np.ndarray) -> str:
         """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
@@ -238,7 +253,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
                 f"convert them to {name} first, e.g. with PIL's Image.convert({mode!r})."
             )
         if a.shape[1:] != fitted:
-            raise DataError(f"images have shape {a.shape[1:]} (C, H, W) but the model was fitted on {fitted}: resize them to {fitted[1]} x {fitted[2]} pixels.")
+            raise DataError(f"X has {int(np.prod(a.shape[1:]))} features (pixels per image, shape {a.shape[1:]} (C, H, W)), but {type(self).__name__} is "
+                            f"expecting {int(np.prod(fitted))} features as input (shape {fitted}): resize them to {fitted[1]} x {fitted[2]} pixels.")
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
@@ -293,7 +309,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
-        pixels = self._pixels(X)
+        pixels, raw = self._read(X)
         classes, y_idx = self._classes(y, pixels.shape[0])
         image_shape = tuple(int(d) for d in pixels.shape[1:])
         spec = self._sized_spec(spec, image_shape)
@@ -306,6 +322,9 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         Xs = (pixels - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in fit_reused
             self.classes_, self.image_shape_, self.mean_, self.scale_ = classes, image_shape, mean, scale
+            self.n_features_in_ = int(np.prod(image_shape))  # pixels per image (C x H x W): the values scikit-learn would count
+            self.pixel_range_ = (float(raw.min()), float(raw.max()))  # the training pixels as given: the scale predict's advice names
+            self.pixel_dtype_ = "uint8" if raw.dtype == np.uint8 else "float"
             self._device, self.network_ = device, network
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
         return self
@@ -348,24 +367,25 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
                 parts.append(out if layer is None else hidden[layer].flatten(1))
         return torch.cat(parts)
 
+    @refuses_empty
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
         logits = self._logits(self._tensor(self._check_X(X)))
         return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class label per image."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
+    @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> Any:
         """Hidden layer ``layer``'s output (1-based; ``-1`` = last), flattened to ``(N, features)``: a NumPy array, or
         the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for, columns ``hiddenK_j``."""
         Xc = self._check_X(X)
         n_hidden = len(self.network_.hidden_names)
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
-            raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
-        idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
+        idx = hidden_layer_index(layer, n_hidden)
         values = self._logits(self._tensor(Xc), layer=idx).cpu().numpy().astype(np.float64)
         return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
@@ -377,6 +397,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             "classes": self.classes_.tolist(), "image_shape": list(self.image_shape_), "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(), "network": self.network_.config(), "history": self.history_.to_dict(),
         }
+        if getattr(self, "pixel_range_", None) is not None:  # a model pickled before it was kept has none
+            state.update(pixel_range=list(self.pixel_range_), pixel_dtype=self.pixel_dtype_)
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, state, tensors)
 
@@ -389,6 +411,11 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         model = cls(**params)
         model.classes_ = np.asarray(state["classes"])
         model.image_shape_ = tuple(int(d) for d in state["image_shape"])
+        model.n_features_in_ = int(np.prod(model.image_shape_))
+        if state.get("pixel_range") is not None:  # files written before it was kept: the generic 0-1 advice
+            low, high = (float(v) for v in state["pixel_range"])
+            model.pixel_range_ = (low, high)
+            model.pixel_dtype_ = str(state["pixel_dtype"])
         model.mean_ = np.asarray(state["mean"], dtype=np.float64)
         model.scale_ = np.asarray(state["scale"], dtype=np.float64)
         model._device = load_device(model.device, device)
@@ -399,4 +426,4 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         return model
 
 
-__all__ = ["DEFAULT_SPEC", "SMALL_SPEC", "ImageClassifier", "default_spec_for"]
+__all__ = ["DEFAULT_SPEC", "SMALL_SPEC", "UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "ImageClassifier", "default_spec_for", "fitted_on_unit_scale"]

@@ -33,7 +33,7 @@ from ._app_params import number, positive_int, row
 from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
-from ._fitted import FitRequired
+from ._fitted import FitRequired, refuses_empty
 from ._recommend_rows import RowAdam
 from ._recommend_warm import copy_known_rows, joined_ids
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
@@ -493,6 +493,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         check_id_kinds("item", items, i, self.items_)
         return u, i
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean."""
         u, i = self._codes(X)

@@ -266,9 +266,12 @@ def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Calla
         return f"{where} has a missing or infinite pixel{image}: fill it."
     if exc.problem == "float32_range":
         return f"{where} holds pixels beyond float32's range{image} (largest {exc.value:.3g}): pass pixels as fitted, e.g. 0-1 or 0-255."
-    if exc.problem == "unit_scale":
-        return (f"{where} holds float pixels up to {exc.value:.4g}{image}, but the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): "
-                "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
+    if exc.problem == "unit_scale":  # the fix from the model's own training range; a file without it: the generic 0-1 advice
+        from ..apps import scale_advice
+
+        said = scale_advice(model, float(exc.value or 0.0), "pass --image-dtype uint8 for 0-255 pixels")
+        return f"{where} holds float pixels up to {exc.value:.4g}{image}, but " + (said or "the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): "
+                                                                              "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
     return f"{where} holds pixels that are not whole numbers 0-255{image}, as --image-dtype uint8 needs: fix them, or use --image-dtype float32."
 
 

@@ -42,8 +42,8 @@ _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": 
 #: apps that take only some of them: a Translator has no hidden_layer_sizes, activation or alpha (its sizes: --set hidden_size=...)
 _COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device"),
                 "agent": ("hidden", "activation", "batch_size", "learning_rate_init")}
-#: apps whose parameter of a common option has another name: a DQNAgent's Adam step size is learning_rate
-_RENAMED = {"agent": {"learning_rate_init": "learning_rate"}}
+#: apps' deprecated parameter names (-> the name an option sets now): --set may not set them (a DQNAgent's learning_rate is --lr)
+_DEPRECATED = {"agent": {"learning_rate": "learning_rate_init"}}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
@@ -76,8 +76,7 @@ def applicable(app: str) -> tuple[str, ...]:
 
 def _common(app: str) -> dict[str, str]:
     """The options of :data:`_COMMON` that ``app`` takes (parameter name -> the app's)."""
-    renamed = _RENAMED.get(app, {})
-    return {k: renamed.get(k, v) for k, v in _COMMON.items() if k in _COMMON_ONLY.get(app, _COMMON)}
+    return {k: v for k, v in _COMMON.items() if k in _COMMON_ONLY.get(app, _COMMON)}
 
 
 def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
@@ -110,11 +109,12 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
         params.pop("batch_size") if params["batch_size"] == "auto" else params.update(batch_size=_whole(params["batch_size"], "--batch-size"))
     if "gce_q" in params and params.get("loss", "log_loss") != "gce":
         raise UserError("--gce-q needs --loss gce (the default --loss log_loss has no q): add --loss gce, or drop --gce-q.")
-    for item in options.get("set_") or []:  # a parameter a common option sets under the app's own name (the agent's learning_rate: --lr)
+    for item in options.get("set_") or []:  # a deprecated name of a parameter a common option sets (the agent's learning_rate: --lr)
         key = item.partition("=")[0].strip().replace("-", "_")
-        option = next((f"--{k.replace('_', '-')}" if k != "learning_rate_init" else "--lr" for k, v in _RENAMED.get(app, {}).items() if v == key), None)
-        if option is not None:
-            raise UserError(f"use {option} instead of --set {item}: {option} sets a {APPS[app]}'s {key}.")
+        new = _DEPRECATED.get(app, {}).get(key)
+        if new is not None:
+            option = "--lr" if new == "learning_rate_init" else f"--{new.replace('_', '-')}"
+            raise UserError(f"use {option} instead of --set {item}: {key} is the deprecated name of a {APPS[app]}'s {new}, which {option} sets.")
     for key, value in parse_set(options.get("set_") or []).items():
         if key in _DEDICATED:
             raise UserError(f"use {_DEDICATED[key]} instead of --set {key}=...: {_DEDICATED[key]} sets {key}.")
@@ -214,7 +214,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     cls = getattr(apps, kind)
     defaults = cls().get_params()
     params = transfer_params(app, app_params(app, options, given, defaults))
-    if "progress_bar" in defaults:  # a Translator has none
+    if "progress_bar" in defaults:  # every app's, a Translator's too
         params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     by_param = param_options(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave

@@ -2,7 +2,7 @@
 
 It reads no data file: ``--env`` names the environment and the play budget is ``--total-steps``, ``--max-time`` and
 ``--target-return``, with a greedy evaluation of ``--eval-episodes`` episodes every ``--eval-every`` steps whose best
-weights are kept. ``--hidden``, ``--activation``, ``--lr`` (the agent's ``learning_rate``), ``--batch-size`` and ``--seed``
+weights are kept. ``--hidden``, ``--activation``, ``--lr`` (the agent's ``learning_rate_init``), ``--batch-size`` and ``--seed``
 mean what they mean for the other apps (:mod:`._apptrain` checks them and refuses the others in one line); any other
 parameter is ``--set KEY=VALUE``. The file is read back by ``evaluate``, ``info`` and ``export`` (:mod:`._appagent`).
 """

@@ -36,7 +36,8 @@ from ...training import History, NoImprovement, Schedule, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
 from .._classify import ClassifierFitting
-from .._fit import hidden_spec, one_thread, seed_everything
+from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
+from .._fitted import refuses_empty
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
@@ -364,16 +365,19 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         padded, lengths = self._pad(*self._sequences(X))
         return self._tensor(padded), lengths
 
+    @refuses_empty
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
         logits = self._forward(*self._padded(X))
         return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
+    @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class label per sequence."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
+    @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> Any:
         """Hidden layer ``layer``'s output (1-based; ``-1`` = last).
 
@@ -384,9 +388,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         """
         self._require_fitted()
         n_hidden = len(self.network_.hidden_names)
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer == 0 or not -n_hidden <= layer <= n_hidden:
-            raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
-        idx = int(layer) - 1 if layer > 0 else n_hidden + int(layer)
+        idx = hidden_layer_index(layer, n_hidden)
         values = self._forward(*self._padded(X), layer=idx).cpu().numpy().astype(np.float64)
         return hidden_output(self, values, X, self.network_.hidden_names[idx])
 

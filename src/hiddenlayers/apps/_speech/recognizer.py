@@ -35,10 +35,11 @@ from ...network import evaluating, load_device, resolve_device
 from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
-from .._fit import hidden_spec, one_thread, progress_callbacks, seed_everything
-from .._fitted import FitRequired
+from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
+from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
+from .._seq.net import step_lengths, zero_padding
 from .._warm import frozen_names, open_source, provenance_record
 from .decode import greedy_decode, prefix_beam_search
 from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
@@ -297,12 +298,28 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         lengths = (~np.isnan(padded[..., 0])).sum(1)
         return _run(self.network_, to_tensor(padded, _DTYPES[self.dtype], self._device), lengths)[0]
 
+    @refuses_empty
+    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
+        """Hidden layer ``layer``'s output (1-based; ``-1`` = last) per utterance: float64 ``(N, T', units)``.
+
+        Every layer of a recognizer keeps the time axis, so this is the shape :meth:`SequenceClassifier.transform
+        <hiddenlayers.apps.SequenceClassifier.transform>` gives a sequence-shaped layer: ``T'`` is the longest utterance's
+        steps after that layer's convolutions and pooling, and each utterance's steps past its own end are zero. A NumPy
+        array (the hidden representation the lens and a downstream model read; a frame would need one row per step).
+        """
+        padded = self.network_input(X)
+        idx = hidden_layer_index(layer, len(self.network_.hidden_names))
+        lengths = (~np.isnan(padded[..., 0])).sum(1)
+        return _hidden(self.network_, to_tensor(padded, _DTYPES[self.dtype], self._device), lengths, idx)
+
+    @refuses_empty
     def predict(self, X: Any, *, beam_size: int = 1) -> list[str]:
         """The transcript of each utterance: greedy CTC decoding (``beam_size=1``), or a prefix beam search keeping ``beam_size`` labels."""
         positive_int().check("beam_size", beam_size)
         decode = greedy_decode if beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
         return ["".join(self.alphabet_[s - 1] for s in decode(lp)) for lp in self.frame_log_probs(X)]
 
+    @refuses_empty
     def score(self, X: Any, y: Any, *, beam_size: int = 1) -> float:
         """1 - the corpus character error rate of :meth:`predict` against the transcripts ``y`` (higher is better, as scikit-learn's scores).
 
@@ -355,6 +372,26 @@ def _standardisation(source: Any, frames: np.ndarray) -> tuple[np.ndarray, np.nd
     if source is not None and int(source.n_features_in_) == int(frames.shape[1]):
         return source.mean_.copy(), source.scale_.copy()
     return frames.mean(0).astype(np.float64), np.maximum(frames.std(0), 1e-6).astype(np.float64)
+
+
+@torch.inference_mode()
+def _hidden(network: CTCNetwork, X: torch.Tensor, lengths: np.ndarray, layer: int, batch: int = 256) -> np.ndarray:
+    """Hidden layer ``layer``'s (0-based) output ``(N, T', units)`` float64 for padded ``X``, in batches of similar lengths,
+    zero past each utterance's steps at that layer."""
+    order = np.argsort(lengths, kind="stable")
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    with evaluating(network), one_thread():
+        for start in range(0, len(order), batch):
+            idx = order[start : start + batch]
+            h = network(X[torch.as_tensor(idx, device=X.device)][:, : int(lengths[idx].max())], return_hidden=True)[1][layer]
+            steps = torch.as_tensor(lengths[idx])
+            for module in network.hidden_layers[: layer + 1]:
+                steps = step_lengths(module, steps)
+            parts.append((idx, zero_padding(h, steps).double().cpu().numpy()))
+    out = np.zeros((len(order), max(p.shape[1] for _, p in parts), parts[0][1].shape[2]))
+    for idx, values in parts:
+        out[idx, : values.shape[1]] = values
+    return out
 
 
 @torch.inference_mode()

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ...training import STOP_REASONS, History, MaxEpochs, NoImprovement, TimeLimit, warn_interrupted
+from ...training import STOP_REASONS, Callback, History, MaxEpochs, NoImprovement, TimeLimit, warn_interrupted
+from .._fit import progress_callbacks
 from .text import PAD
 
 if TYPE_CHECKING:
@@ -39,8 +40,23 @@ def train(
 ) -> History:
     """The fit loop: forward, loss per target token, backward, clip, Adam step; then validation and stopping.
 
-    ``clock`` reads seconds (``time.perf_counter``, passed by ``Translator.fit``) for ``max_time``."""
-    model, history = tr.model_, History()
+    ``clock`` reads seconds (``time.perf_counter``, passed by ``Translator.fit``) for ``max_time``. ``tr.progress_bar``: the other
+    apps' Rich bar over the ``max_iter`` epochs on stderr (:func:`~.._fit.progress_callbacks`), called as ``training.train`` calls it."""
+    callbacks = progress_callbacks(tr)
+    for cb in callbacks:
+        cb.on_train_begin()
+    history = History()
+    try:
+        return _train(tr, src, tgt, train_idx, val_idx, rng, clock, history, callbacks)
+    finally:  # after a Ctrl-C or an error too: the bar stops and gives the terminal back
+        for cb in callbacks:
+            cb.on_train_end(history=history)
+
+
+def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx: np.ndarray, val_idx: np.ndarray | None,
+           rng: np.random.Generator, clock: Callable[[], float], history: History, callbacks: list[Callback]) -> History:
+    """:func:`train`'s epochs, recorded in ``history``; each epoch's end goes to ``callbacks``."""
+    model = tr.model_
     optimizer = torch.optim.Adam(model.parameters(), lr=float(tr.learning_rate_init))
     monitor = NoImprovement("val_loss" if val_idx is not None else "train_loss", tr.tol, tr.n_iter_no_change)
     rule = monitor | MaxEpochs(tr.max_iter)
@@ -53,6 +69,8 @@ def train(
     try:
         for epoch in range(1, tr.max_iter + 1):
             reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, elapsed=lambda: clock() - t0)
+            for cb in callbacks:
+                cb.on_epoch_end(logs={"epoch": epoch, "train_loss": history.train_loss[-1], "val_score": history.val_score[-1]})
             if reason == "diverged":
                 break
             if monitor.update(history.val_loss[-1] if val_idx is not None else history.train_loss[-1]):

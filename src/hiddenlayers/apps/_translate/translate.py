@@ -38,7 +38,7 @@ from ...training import History, frozen
 from .._app_params import number, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
 from .._fit import check_positive_int, seed_everything
-from .._fitted import FitRequired
+from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
 from .fit import train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
@@ -77,6 +77,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("tol", 1e-4),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("progress_bar", False),
     row("verbose", False),
     row("init_from", None, "Start from this fitted Translator (or its saved file), e.g. one pre-trained on a large general corpus: the "
         "vocabularies are learned from this fit's data; the embedding and output rows of the tokens both know are copied (matched by "
@@ -136,6 +137,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         tol: float = 1e-4,
         device: str = "auto",
         random_state: int | None = None,
+        progress_bar: bool = False,
         verbose: bool = False,
         init_from: Any = None,
         freeze: Any = None,
@@ -166,6 +168,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self.tol = tol
         self.device = device
         self.random_state = random_state
+        self.progress_bar = progress_bar
         self.verbose = verbose
         self.init_from = init_from
         self.freeze = freeze
@@ -292,6 +295,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self.stop_reason_ = history.stop_reason
 
     # -- use --------------------------------------------------------------
+    @refuses_empty
     def predict(
         self, sources: Any, *, beam_size: int = 1, max_len: int | None = None, length_penalty: float = 1.0, copy_unknown: bool = True
     ) -> list[str]:
@@ -352,6 +356,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
                 out[b] = picked.sum(1).cpu().numpy()
         return out
 
+    @refuses_empty
     def score(self, sources: Any, targets: Any, *, beam_size: int = 1) -> float:
         """Corpus BLEU (0-100, ``sacrebleu``, 13a tokenization) of the translations of ``sources``
         against the reference ``targets`` (compared lowercased when ``lowercase=True``)."""
@@ -379,6 +384,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     @single_thread
     @torch.no_grad()
+    @refuses_empty
     def transform(self, sources: Any) -> np.ndarray:
         """Encoder states averaged over each sentence's tokens, ``(N, hidden_size * directions)``."""
         self._require_fitted()

@@ -52,9 +52,12 @@ class ImageModel(_Classifier):
             return f"images[{i}] holds NaN or infinity: send finite pixel values."
         if exc.problem == "float32_range":
             return f"images[{i}] holds values beyond float32's range (largest {exc.value:.3g}): send pixels as fitted, e.g. 0-1 or 0-255."
-        if exc.problem == "unit_scale":
-            return (f'images[{i}] holds float pixels up to {exc.value:.4g}, but the model was fitted on pixels 0-1 (uint8 '
-                    'images scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or float pixels divided by 255.')
+        if exc.problem == "unit_scale":  # the fix from the model's own training range; a file without it: the generic 0-1 advice
+            from ...apps import scale_advice
+
+            said = scale_advice(self.app, float(exc.value or 0.0), 'send 0-255 pixels with "dtype": "uint8"')
+            return f"images[{i}] holds float pixels up to {exc.value:.4g}, but " + (said or 'the model was fitted on pixels 0-1 (uint8 '
+                                                                                 'images scaled by 1/255): send 0-255 pixels with "dtype": "uint8", or float pixels divided by 255.')
         return f'images[{i}] holds values that are not whole numbers 0-255, as "dtype": "uint8" needs: send such pixels, or "dtype": "float32".'
 
     def _shapes(self) -> str:

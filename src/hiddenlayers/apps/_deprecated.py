@@ -1,0 +1,49 @@
+"""Deprecated parameter names of the applications, read for one deprecation cycle (scikit-learn's way).
+
+``DQNAgent(learning_rate=...)`` was its Adam step size while every other estimator and app calls it
+``learning_rate_init`` (scikit-learn's name). The old keyword stays in the signature with the default
+:data:`DEPRECATED` (so ``get_params``/``clone`` see it); ``fit`` reads a value given there with one
+``FutureWarning`` naming the new word. Saved files and pickles of the old spelling load as the new one.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Real
+from typing import Any
+
+from .._stacklevel import user_stacklevel
+
+#: the default of a deprecated keyword: "not given" (scikit-learn's marker)
+DEPRECATED = "deprecated"
+
+
+def step_size(learning_rate_init: float, learning_rate: Any, default: float) -> float:
+    """The step size to train with: ``learning_rate_init``, or a deprecated ``learning_rate`` (one FutureWarning).
+
+    Both given (``learning_rate_init`` not at its ``default``) is a ValueError: which one was meant is unclear.
+    """
+    if isinstance(learning_rate, str) and learning_rate == DEPRECATED:
+        return float(learning_rate_init)
+    if learning_rate_init != default:
+        raise ValueError(f"learning_rate={learning_rate!r} and learning_rate_init={learning_rate_init!r} were both given: "
+                         "learning_rate is the deprecated name of learning_rate_init; pass learning_rate_init only.")
+    warnings.warn(f"'learning_rate' was renamed to 'learning_rate_init' (scikit-learn's name, as every other hiddenlayers estimator and app) "
+                  f"and will be removed in the next minor release: pass learning_rate_init={learning_rate!r} instead.",
+                  FutureWarning, stacklevel=user_stacklevel())
+    return float(learning_rate)
+
+
+def renamed_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` (a saved file's, or a pickle's ``__dict__``) with a numeric ``learning_rate`` moved to ``learning_rate_init``.
+
+    A file or pickle written before the rename holds ``learning_rate`` only; one written since by a user who passed the
+    old keyword holds both. Either way the value the agent trained with is ``learning_rate``'s, now under the new name.
+    """
+    old = params.get("learning_rate")
+    if isinstance(old, Real) and not isinstance(old, bool):
+        params = {**params, "learning_rate_init": float(old), "learning_rate": DEPRECATED}
+    return params
+
+
+__all__ = ["DEPRECATED", "renamed_params", "step_size"]

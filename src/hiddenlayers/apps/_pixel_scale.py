@@ -1,0 +1,52 @@
+"""The 0-1 pixel-scale guard of an ImageClassifier and its callers: when float pixels look like another scale, and what to say.
+
+A model fitted on pixels 0-1 (uint8 images it scaled by 1/255, or floats such as digits ``X / 16``) reads float
+pixels above :data:`UNIT_SCALE_MAX` far too bright. ``predict`` warns, the server and the CLI refuse; each names the
+fix through :func:`scale_advice`, from the training pixels' own range (``pixel_range_``, ``pixel_dtype_``, stored at
+fit): "divide by 255" is right only for 0-255 images, not for digits fitted on ``X / 16``. Files written before the
+range was stored have none: the callers keep their generic wording.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: a fitted ImageClassifier whose every channel has ``mean_ + scale_`` (mean + std of the pixels it was fitted on, as
+#: its network reads them) at most this read pixels on the 0-1 scale: pixels in [0, 1] cannot exceed about 1.21
+UNIT_SCALE_FIT = 1.25
+#: the largest float pixel such a model takes: above it the pixels are on the 0-255 scale (uint8 given as floats)
+UNIT_SCALE_MAX = 1.5
+
+
+def fitted_on_unit_scale(app: Any) -> bool:
+    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
+
+    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
+    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
+    ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
+    """
+    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
+    return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
+
+
+def scale_advice(app: Any, value: float, uint8_fix: str) -> str | None:
+    """What the model was fitted on and how to scale float pixels up to ``value`` to it, from its training range; None without one.
+
+    ``uint8_fix``: the caller's words for giving 0-255 pixels as uint8 (``"pass the images as a uint8 array"``), offered only
+    for a model fitted on uint8 images. A model fitted on floats ``low``-``high`` is told to scale them the same way, e.g. a
+    division by ``value / high`` (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale.
+    """
+    span, dtype = getattr(app, "pixel_range_", None), getattr(app, "pixel_dtype_", None)
+    if span is None or dtype is None:
+        return None
+    low, high = (float(v) for v in span)
+    if dtype == "uint8":
+        return f"the model was fitted on uint8 images 0-255 (scaled by 1/255): {uint8_fix}, or divide the floats by 255."
+    factor = f"{value / high:.4g}" if high > 0 else f"{value:.4g}"
+    return (f"the model was fitted on float pixels from {low:.4g} to {high:.4g}: scale these as its training images were, "
+            f"e.g. divide them by {factor} if {value:.4g} is their full scale.")
+
+
+__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "fitted_on_unit_scale", "scale_advice"]
