@@ -154,6 +154,22 @@ def test_inspect_bad_sections_are_one_line_before_reading_anything(tmp_path, sec
     assert not (tmp_path / "r.html").exists()
 
 
+def test_inspect_baseline_names_the_features_reference(model, table, tmp_path):
+    leads = {}
+    for baseline in ("auto", "zeros", "Median"):
+        out = tmp_path / f"{baseline}.html"
+        result = run("inspect", model, table, "-o", out, "--sections", "features", "--baseline", baseline)
+        assert result.exit_code == 0, result.output
+        leads[baseline] = re.search(r"integrated gradients from ([^,]+), Captum", out.read_text(encoding="utf-8")).group(1)
+    assert leads == {"auto": "the rows&#x27; mean", "zeros": "zeros", "Median": "the rows&#x27; median"}
+
+
+def test_inspect_bad_baseline_is_one_line_before_reading_anything(tmp_path):
+    result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--baseline", "average")
+    assert_user_error(result, "--baseline must be one of auto, mean, median, zeros. Received: 'average'.")
+    assert not (tmp_path / "r.html").exists()
+
+
 # ------------------------------------------------------------------ errors
 def test_error_missing_model(table, tmp_path):
     assert_user_error(run("inspect", tmp_path / "nope.safetensors", table, "-o", tmp_path / "r.html"), "nope.safetensors' does not exist")

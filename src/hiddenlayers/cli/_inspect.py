@@ -81,7 +81,7 @@ APP_GRADIENT_FLOW_HINT = "an application's fit does not record it; `hiddenlayers
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
     image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
-    sections: str | None = None,
+    sections: str | None = None, baseline: str = "auto",
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
@@ -91,8 +91,10 @@ def run_inspect(
     ``app_options``: ``text_column``, ``image_dtype``, ``image_layout`` for a TextClassifier or ImageClassifier file, whose
     texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, if given).
     ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
+    ``baseline``: ``--baseline``, the features section's reference input (auto, mean, median, zeros).
     """
     wanted = parse_sections(sections)
+    baseline = parse_baseline(baseline)
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
     if landscape is not None:
@@ -103,7 +105,7 @@ def run_inspect(
 
     kind = app_kind(model_path)
     if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted)
+        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline)
     model = load_model(model_path)
     features, y, name, where = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -111,26 +113,17 @@ def run_inspect(
 
         check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
     A, features, y = _report_rows(model, features, y, image_shape, where)
-    from ..data import check
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
-    from ..lens import record, report
+    from ..lens import record
 
     names = _output_names(model) if getattr(model, "preprocessing_", None) else None
     start = time.perf_counter()
     title, hint = f"Inside {Path(model_path).name}", GRADIENT_FLOW_HINT if kind is None else APP_GRADIENT_FLOW_HINT
     try:
         stats = record(model, A, stream=True, sample=1).stats
-        # The Data section checks the file's own columns (names, raw values), not the encoded model matrix.
-        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted}
-        checked = wanted is None or "data" in wanted  # the checks cost a pass over the table: only for the Data section
-        try:
-            rep = report(model, A, y, data_report=check(features, y, fast=True) if checked else None, **options)
-        except ValueError as exc:
-            if y is None:
-                raise
-            # The labels only feed the probes and colours (e.g. too few rows per class to probe): go on without them.
-            note(f"built the report without labels ({one_line(exc)})")
-            rep = report(model, A, None, data_report=check(features, fast=True) if checked else None, **options)
+        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
+                                   "baseline": baseline}
+        rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     drawn = None
@@ -160,6 +153,26 @@ def run_inspect(
     return result
 
 
+def _table_report(model: Any, A: np.ndarray, y: Any, features: Any, options: dict[str, Any]) -> Any:
+    """The report of a table model on its input rows ``A``; labels it cannot use (too few rows per class to probe) are dropped with a note.
+
+    The Data section checks the file's own columns ``features`` (names, raw values), not the encoded model matrix.
+    """
+    from ..data import check
+    from ..lens import report
+
+    wanted = options.get("sections")
+    checked = wanted is None or "data" in wanted  # the checks cost a pass over the table: only for the Data section
+    try:
+        return report(model, A, y, data_report=check(features, y, fast=True) if checked else None, **options)
+    except ValueError as exc:
+        if y is None:
+            raise
+        # The labels only feed the probes and colours: go on without them.
+        note(f"built the report without labels ({one_line(exc)})")
+        return report(model, A, None, data_report=check(features, fast=True) if checked else None, **options)
+
+
 def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
     """Whether ``model_path`` holds a TextClassifier or ImageClassifier (inspected from its texts or images); an app with
     no table form, an option it does not take, or a table-only option (``table_only``: given or None) is one line."""
@@ -177,7 +190,7 @@ def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **
 
 
 def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
-                            sections: tuple[str, ...] | None = None) -> dict[str, Any]:
+                            sections: tuple[str, ...] | None = None, baseline: str = "auto") -> dict[str, Any]:
     """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``)."""
     from ..lens import record, report
     from ._appfiles import app_inputs
@@ -209,7 +222,8 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     start = time.perf_counter()
     try:
         stats = record(model, X, stream=True, sample=1).stats
-        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections)
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections,
+                     baseline=baseline)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     rep.save(out_path)
@@ -223,6 +237,16 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     })
     _show(result, as_json, APP_GRADIENT_FLOW_HINT)
     return result
+
+
+def parse_baseline(text: str) -> str:
+    """``--baseline``'s name, lower-cased; an unknown one is one line before any work."""
+    from ..lens import ATTRIBUTION_BASELINES as BASELINES
+
+    name = text.strip().lower()
+    if name not in BASELINES:
+        raise UserError(f"--baseline must be one of {', '.join(BASELINES)}. Received: {text!r}.")
+    return name
 
 
 def parse_sections(text: str | None) -> tuple[str, ...] | None:

@@ -264,6 +264,7 @@ def report(
     preferred_layer: Any = None,
     image_shape: tuple[int, ...] | None = None,
     sections: Sequence[str] | None = None,
+    baseline: Any = "auto",
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
@@ -289,13 +290,19 @@ def report(
     sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``),
     always in page order; default every one. The loss landscape, neurons,
     preferred inputs and features take most of the time: leaving them out
-    gives a quick report.
+    gives a quick report. ``baseline``: the "Top features" section's reference input, as
+    :func:`~hiddenlayers.lens.feature_importance` takes it (default ``"auto"``: the rows' mean for a
+    table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row of network input).
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._record import record_prepared
 
     wanted = report_sections(sections)  # a misspelt section raises before the work
+    if isinstance(baseline, str):
+        from ._attribution import named_baseline
+
+        named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
     target, Xp, yv, positions = _prepare(model, X, y, max_rows)
@@ -311,7 +318,8 @@ def report(
     built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted)
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
-                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, positions=positions)
+                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, positions=positions,
+                                baseline=baseline)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -366,12 +374,14 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
 def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
-                       wanted: frozenset[str] = frozenset(SECTIONS), positions: np.ndarray | None = None) -> list[tuple[str, str, str, str]]:
+                       wanted: frozenset[str] = frozenset(SECTIONS), positions: np.ndarray | None = None,
+                       baseline: Any = "auto") -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
-    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``positions``: the rows' places in X (:func:`_prepare`).
+    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``positions``: the rows' places in X (:func:`_prepare`);
+    ``baseline``: the features section's (:func:`report`).
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -386,7 +396,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
             "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, positions)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
-        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)),
+        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, baseline)),
         ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data)),
     ]
     sections: list[tuple[str, str, str, str]] = []
@@ -411,8 +421,10 @@ def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
     return lead, data_report.html_section()
 
 
-def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names: list[str] | None) -> tuple[str, str]:
-    from ._attribution import feature_importance
+def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto") -> tuple[str, str]:
+    """The "Top features" section: mean |integrated gradients| per input from ``baseline`` (network-input units;
+    a name is resolved over ``Xa`` with the model's own training mean where it stores one, as feature_importance does)."""
+    from ._attribution import feature_importance, named_baseline
     from ._plot_text import font_families, shortened
     from ._plots import bars, top_order
 
@@ -420,7 +432,8 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
         return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
     if Xa.ndim != 2:
         return "Input attribution.", H.na_html(f"attribution is summarised per tabular feature; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example.")
-    imp = feature_importance(module, Xa, max_rows=300)  # 300 of the rows at random, not the first (sorted data)
+    b = named_baseline(baseline, Xa, target.estimator)
+    imp = feature_importance(target.module, Xa, baseline=b, max_rows=300)  # 300 of the rows at random, not the first (sorted data)
     known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
     fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
     top = [int(i) for i in top_order(imp)]
@@ -430,7 +443,10 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
         # the chart shortens long names and no installed font draws some characters: the full names as text
         rows = [[fnames[i], f"{imp[i]:.3g}"] for i in top]
         body = f'<div class="side">{body}{H.table_html(["feature (full name)", "mean |IG|"], rows)}</div>'
-    return "Which input features drive the outputs (integrated gradients, Captum).", body
+    named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
+    mean = "the training mean" if isinstance(b, float) and named in ("auto", "mean") else "the rows' mean"
+    frm = {"auto": mean, "mean": mean, "median": "the rows' median", "zeros": "zeros", "given": "the given baseline"}[named]
+    return f"Which input features drive the outputs (integrated gradients from {frm}, Captum).", body
 
 
 def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int, positions: np.ndarray | None = None) -> str:
