@@ -164,6 +164,26 @@ def test_inspect_baseline_names_the_features_reference(model, table, tmp_path):
     assert leads == {"auto": "the rows&#x27; mean", "zeros": "zeros", "Median": "the rows&#x27; median"}
 
 
+def test_inspect_of_a_sampled_file_names_top_rows_by_their_file_line(model, table, tmp_path, monkeypatch):
+    """Past the CLI's row cap the report got a random sample: its 'top rows' were positions in that sample."""
+    import hiddenlayers as hl
+    from hiddenlayers.cli import _inspect
+
+    monkeypatch.setattr(_inspect, "MAX_ROWS", 60)  # the 10,000-row cap, on a 150-row file
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out, "--sections", "neurons")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert f"top rows: lines of &#x27;{table}&#x27; (the file line, header = line 1)." in page
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td><td>([\d, ]+)</td><td>([^<]+)</td>", page[page.index("Rows that activate"):])
+    assert len(rows) >= 4
+    clf, frame = hl.load(model), pd.read_csv(table).drop(columns=["label"])
+    for layer, unit, top, shown in rows:
+        line = int(top.split(",")[0])  # line 2 is the first data row
+        acts = hl.lens.record(clf, frame.iloc[[line - 2]], layers=[layer])
+        assert f"{acts[layer][0, int(unit)]:.3g}" == shown.strip()
+
+
 def test_inspect_bad_baseline_is_one_line_before_reading_anything(tmp_path):
     result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--baseline", "average")
     assert_user_error(result, "--baseline must be one of auto, mean, median, zeros. Received: 'average'.")

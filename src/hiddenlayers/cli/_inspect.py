@@ -30,8 +30,9 @@ from ._data import (
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
 
-def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None, Any]:
-    """``(features frame, labels or None, target name or None, where)``; ``where(i)`` names row ``i``'s file line (``Table.where``).
+def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None, Table]:
+    """``(features frame, labels or None, target name or None, table)``; ``table`` holds the frame's rows (``table.where(i)``
+    names row ``i``'s file line, ``table.lines()`` every row's).
 
     An explicit ``--target`` must exist; the target stored in the model file is
     used when the data has it, and otherwise the report is built without labels.
@@ -48,7 +49,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if name is None:
         if table.n_dropped:
             note(table.drop_summary())
-        return frame, None, None, table.where
+        return frame, None, None, table
     name = resolve_column(name, [str(c) for c in frame.columns])
     table = table.drop_missing(name, f"no value in the target column '{name}'")
     frame = table.frame
@@ -61,7 +62,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
         y = class_labels(y_raw, model.classes_, name) if name == state.get("target") else coerce_labels(y_raw, model.classes_)
     else:
         y = regression_target(y_raw, name, table.where, fix=MODEL_IS_REGRESSOR)
-    return frame.drop(columns=[name]), y, name, table.where
+    return frame.drop(columns=[name]), y, name, table
 
 
 def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
@@ -107,12 +108,12 @@ def run_inspect(
     if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
         return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline)
     model = load_model(model_path)
-    features, y, name, where = _labels(model, data, read_table(data), target)
+    features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
         from ._landscape import check_landscape_labels
 
         check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
-    A, features, y = _report_rows(model, features, y, image_shape, where)
+    A, features, y, idx = _report_rows(model, features, y, image_shape, table.where)
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
     from ..lens import record
 
@@ -122,7 +123,7 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
-                                   "baseline": baseline}
+                                   "baseline": baseline, **_file_rows(table, data, idx, len(A))}
         rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -173,6 +174,19 @@ def _table_report(model: Any, A: np.ndarray, y: Any, features: Any, options: dic
         return report(model, A, None, data_report=check(features, fast=True) if checked else None, **options)
 
 
+def _file_rows(table: Table, data: str, idx: np.ndarray | None, n: int) -> dict[str, Any]:
+    """``report``'s ``row_names`` and ``row_names_note`` for the ``n`` rows of ``table`` at ``idx`` (all when None): their place
+    in the user's file, as every command's messages name rows (the report's own positions would count in the sample).
+    Nothing when the model's rows are not the table's one for one."""
+    lines = table.lines()
+    chosen = lines if idx is None else lines[idx]
+    if len(chosen) != n:
+        return {}
+    note = (f"lines of '{data}' (the file line, header = line 1)" if table.unit == "line"
+            else f"data rows of '{data}', counted from 1")
+    return {"row_names": [int(v) for v in chosen], "row_names_note": note}
+
+
 def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
     """Whether ``model_path`` holds a TextClassifier or ImageClassifier (inspected from its texts or images); an app with
     no table form, an option it does not take, or a table-only option (``table_only``: given or None) is one line."""
@@ -216,6 +230,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     if idx is not None:
         X = X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
         y = None if y is None else y[idx]
+    rows = _file_rows(table, data, idx, len(X))
     if y is not None and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
@@ -223,7 +238,7 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     try:
         stats = record(model, X, stream=True, sample=1).stats
         rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections,
-                     baseline=baseline)
+                     baseline=baseline, **rows)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     rep.save(out_path)
@@ -263,9 +278,10 @@ def parse_sections(text: str | None) -> tuple[str, ...] | None:
     return names
 
 
-def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None, where: Any = None) -> tuple[np.ndarray, Any, Any]:
+def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None, where: Any = None) -> tuple[np.ndarray, Any, Any, np.ndarray | None]:
     """The model's input rows for the report (a seeded sample of at most ``MAX_ROWS``), checked against
-    ``--image-shape``; single-class labels dropped with a note (nothing to probe). ``where``: as :func:`_labels` gives it."""
+    ``--image-shape``; single-class labels dropped with a note (nothing to probe). ``where``: ``Table.where``.
+    Returns ``(rows, features, labels, the sample's positions in features or None)``."""
     A = model_inputs(model, features, where)
     idx = _sample(A.shape[0], MAX_ROWS)
     if idx is not None:
@@ -280,15 +296,15 @@ def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...]
     if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
-    return A, features, y
+    return A, features, y, idx
 
 
 def _shift(model: Any, shift_from: str, A_target: np.ndarray, y_target: Any, target: str | None) -> Any:
     """``lens.domain_shift`` of the source rows in ``shift_from`` against the target matrix ``A_target``."""
     from ..lens import domain_shift
 
-    features, _, _, where = _labels(model, shift_from, read_table(shift_from), target)
-    A_source = model_inputs(model, features, where)
+    features, _, _, table = _labels(model, shift_from, read_table(shift_from), target)
+    A_source = model_inputs(model, features, table.where)
     idx = _sample(A_source.shape[0], MAX_ROWS)
     A_source = A_source if idx is None else A_source[idx]
     y_probe = y_target if y_target is not None and hasattr(model, "classes_") else None
