@@ -76,10 +76,19 @@ def test_inspect_without_labels_notes_it(model, table, tmp_path):
 def test_inspect_bundled_dataset_regressor(tmp_path):
     m = tmp_path / "d.safetensors"
     assert run("train", "diabetes", "--hidden", "8", "--epochs", "3", "-q", "-o", m).exit_code == 0
-    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json", "--sections", "probes")
+    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json", "--sections", "probes", "--landscape", tmp_path / "l.png")
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert d["rows"] == 442 and d["target"] == "target"
+    # train scales the target (scale_target on): the loss was in standard deviations of y; now y's units, and said
+    from sklearn.datasets import load_diabetes
+
+    import hiddenlayers as hl
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    half_mse = 0.5 * float(np.mean((hl.load(m).predict(X) - y.to_numpy()) ** 2))
+    assert d["landscape"]["loss_unit"] == "half squared error per row, in y's units squared"
+    assert d["landscape"]["center_loss"] == pytest.approx(half_mse, rel=1e-3) and half_mse > 1000
     assert "Held-out r2 of a linear model" in (tmp_path / "d.html").read_text(encoding="utf-8")
 
 

@@ -349,6 +349,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         con.print(f"gradient flow: not recorded ({hint})")
     if r.get("landscape"):
         land = r["landscape"]
-        con.print(f"loss landscape ({land['steps']}x{land['steps']} grid on {land['rows']:,} rows, loss {land['center_loss']:.4g} at the fitted weights) "
+        unit = f" ({land['loss_unit']})" if land.get("loss_unit") else ""
+        con.print(f"loss landscape ({land['steps']}x{land['steps']} grid on {land['rows']:,} rows, loss {land['center_loss']:.4g}{unit} at the fitted weights) "
                   f"written to {land['path']}", highlight=False, soft_wrap=True)
     con.print(f"report written to {r['report']}", highlight=False, soft_wrap=True)
