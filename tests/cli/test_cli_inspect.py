@@ -76,10 +76,19 @@ def test_inspect_without_labels_notes_it(model, table, tmp_path):
 def test_inspect_bundled_dataset_regressor(tmp_path):
     m = tmp_path / "d.safetensors"
     assert run("train", "diabetes", "--hidden", "8", "--epochs", "3", "-q", "-o", m).exit_code == 0
-    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json", "--sections", "probes")
+    result = run("inspect", m, "diabetes", "-o", tmp_path / "d.html", "--json", "--sections", "probes", "--landscape", tmp_path / "l.png")
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     assert d["rows"] == 442 and d["target"] == "target"
+    # train scales the target (scale_target on): the loss was in standard deviations of y; now y's units, and said
+    from sklearn.datasets import load_diabetes
+
+    import hiddenlayers as hl
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    half_mse = 0.5 * float(np.mean((hl.load(m).predict(X) - y.to_numpy()) ** 2))
+    assert d["landscape"]["loss_unit"] == "half squared error per row, in y's units squared"
+    assert d["landscape"]["center_loss"] == pytest.approx(half_mse, rel=1e-3) and half_mse > 1000
     assert "Held-out r2 of a linear model" in (tmp_path / "d.html").read_text(encoding="utf-8")
 
 
@@ -151,6 +160,42 @@ def test_inspect_bad_sections_are_one_line_before_reading_anything(tmp_path, sec
     result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--sections", sections)
     assert_user_error(result, message)
     assert "Did you mean 'probes'?" in result.stderr or "probs" not in sections
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_inspect_baseline_names_the_features_reference(model, table, tmp_path):
+    leads = {}
+    for baseline in ("auto", "zeros", "Median"):
+        out = tmp_path / f"{baseline}.html"
+        result = run("inspect", model, table, "-o", out, "--sections", "features", "--baseline", baseline)
+        assert result.exit_code == 0, result.output
+        leads[baseline] = re.search(r"integrated gradients from ([^,]+), Captum", out.read_text(encoding="utf-8")).group(1)
+    assert leads == {"auto": "the rows&#x27; mean", "zeros": "zeros", "Median": "the rows&#x27; median"}
+
+
+def test_inspect_of_a_sampled_file_names_top_rows_by_their_file_line(model, table, tmp_path, monkeypatch):
+    """Past the CLI's row cap the report got a random sample: its 'top rows' were positions in that sample."""
+    import hiddenlayers as hl
+    from hiddenlayers.cli import _inspect
+
+    monkeypatch.setattr(_inspect, "MAX_ROWS", 60)  # the 10,000-row cap, on a 150-row file
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out, "--sections", "neurons")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert f"top rows: lines of &#x27;{table}&#x27; (the file line, header = line 1)." in page
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td><td>([\d, ]+)</td><td>([^<]+)</td>", page[page.index("Rows that activate"):])
+    assert len(rows) >= 4
+    clf, frame = hl.load(model), pd.read_csv(table).drop(columns=["label"])
+    for layer, unit, top, shown in rows:
+        line = int(top.split(",")[0])  # line 2 is the first data row
+        acts = hl.lens.record(clf, frame.iloc[[line - 2]], layers=[layer])
+        assert f"{acts[layer][0, int(unit)]:.3g}" == shown.strip()
+
+
+def test_inspect_bad_baseline_is_one_line_before_reading_anything(tmp_path):
+    result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--baseline", "average")
+    assert_user_error(result, "--baseline must be one of auto, mean, median, zeros. Received: 'average'.")
     assert not (tmp_path / "r.html").exists()
 
 

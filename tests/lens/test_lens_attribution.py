@@ -17,8 +17,10 @@ def test_integrated_gradients_of_a_linear_model_is_weight_times_input(rng):
     lin = nn.Linear(4, 3)
     X = rng.normal(size=(6, 4)).astype(np.float32)
     for k in range(3):
-        a = attribute(lin, X, target=k)
+        a = attribute(lin, X, target=k, baseline="zeros")
         np.testing.assert_allclose(a, lin.weight.detach().numpy()[k] * X, rtol=1e-4, atol=1e-5)
+        centred = attribute(lin, X, target=k)  # the default for table rows: their mean, w * (x - mean)
+        np.testing.assert_allclose(centred, lin.weight.detach().numpy()[k] * (X - X.mean(0)), rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="pass target="):
         attribute(lin, X)
 
@@ -27,11 +29,11 @@ def test_layer_conductance_is_complete_and_neuron_ig_of_a_linear_unit(rng):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
     X = rng.normal(size=(5, 3)).astype(np.float32)
-    cond = layer_attribution(net, X, "1", n_steps=200)
+    cond = layer_attribution(net, X, "1", n_steps=200, baseline="zeros")
     with torch.no_grad():
         gap = (net(torch.from_numpy(X)) - net(torch.zeros(1, 3))).numpy()[:, 0]
     np.testing.assert_allclose(cond.sum(1), gap, rtol=1e-2, atol=1e-3)  # completeness
-    nia = neuron_attribution(net, X, "0", 2)  # unit 2 of a linear layer: w[2] * x
+    nia = neuron_attribution(net, X, "0", 2, baseline="zeros")  # unit 2 of a linear layer: w[2] * x
     np.testing.assert_allclose(nia, net[0].weight.detach().numpy()[2] * X, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="unit must be in 0..3"):
         neuron_attribution(net, X, "0", 9)
@@ -71,7 +73,7 @@ def test_integrated_gradients_are_complete_on_a_trained_mlp(cancer_clf):
     """Captum's completeness axiom: attributions sum to output(x) - output(baseline), for the logit attributed."""
     clf, X = cancer_clf
     x = X[:12]
-    a = attribute(clf, x, target="malignant", n_steps=300)  # classes_[1]: the network's one logit
+    a = attribute(clf, x, target="malignant", n_steps=300, baseline="zeros")  # classes_[1]: the network's one logit
     with torch.no_grad():
         gap = (clf.network_(torch.from_numpy(x)) - clf.network_(torch.zeros(1, 30))).numpy()[:, 0]
     assert np.abs(gap).max() > 1.0
@@ -120,7 +122,7 @@ def test_layer_errors_name_the_layer_argument_and_unit_must_be_an_integer(rng):
     for bad in (1.7, True, "2"):  # 1.7 was read as unit 1, True as unit 1
         with pytest.raises(TypeError, match=r"^unit must be an integer unit index of layer '0'\. Received: unit="):
             neuron_attribution(net, X, "0", bad)
-    np.testing.assert_allclose(neuron_attribution(net, X, "0", np.int64(2)), net[0].weight.detach().numpy()[2] * X, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(neuron_attribution(net, X, "0", np.int64(2), baseline="zeros"), net[0].weight.detach().numpy()[2] * X, rtol=1e-4, atol=1e-5)
 
 
 def test_feature_importance_draws_its_rows_at_random_and_a_whole_x_baseline_follows_them():
@@ -132,7 +134,7 @@ def test_feature_importance_draws_its_rows_at_random_and_a_whole_x_baseline_foll
     X = np.zeros((1000, 2), dtype=np.float32)
     X[:500, 0] = 1.0  # the first half of the rows (one "class") uses feature 0 only, the second half feature 1 only
     X[500:, 1] = 1.0
-    imp = feature_importance(lin, X, max_rows=300, n_steps=4)
+    imp = feature_importance(lin, X, max_rows=300, n_steps=4, baseline="zeros")
     assert 0.35 < imp[0] < 0.65 and 0.35 < imp[1] < 0.65 and imp.sum() == pytest.approx(1.0)  # was [1, 0]: the first 300 rows
     np.testing.assert_allclose(feature_importance(lin, X, baseline=np.zeros_like(X), max_rows=300, n_steps=4), imp, rtol=1e-6)
     shifted = feature_importance(lin, X, baseline=X.tolist(), max_rows=300, n_steps=4)  # baseline = the rows: nothing to attribute
@@ -156,15 +158,15 @@ def test_too_few_steps_warn_with_the_fix_and_the_delta_shows_the_miss():
     with torch.no_grad():
         gap = (m(torch.from_numpy(X)) - m(torch.zeros(1, 3))).numpy()[:, 0]  # each row's f(x) - f(0), about 1
     with pytest.warns(UserWarning, match=r"did not converge.*raise n_steps \(now 50") as record:
-        a, delta = attribute(m, X, return_convergence_delta=True)
+        a, delta = attribute(m, X, return_convergence_delta=True, baseline="zeros")
     assert len(record) == 1 and record[0].filename == __file__  # points at the user's line
     assert delta.shape == (3,)
     np.testing.assert_allclose(delta, a.sum(1) - gap, atol=1e-5)  # Captum's delta: the sum's miss, row by row
     assert np.abs(delta).sum() / np.abs(gap).sum() > 0.1
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # enough steps: no warning, a delta near 0
-        a, delta = attribute(m, X, n_steps=1000, return_convergence_delta=True)
-        plain = attribute(m, X, n_steps=1000)
+        a, delta = attribute(m, X, n_steps=1000, return_convergence_delta=True, baseline="zeros")
+        plain = attribute(m, X, n_steps=1000, baseline="zeros")
     np.testing.assert_allclose(a, plain)
     np.testing.assert_allclose(a.sum(1), gap, atol=1e-4)
     assert np.abs(delta).max() < 1e-4
@@ -181,15 +183,15 @@ def test_layer_conductance_returns_its_delta_and_warns_when_too_few_steps_miss()
     with torch.no_grad():
         gap = (net(torch.from_numpy(X)) - net(torch.zeros(1, 3))).numpy()[:, 0]  # about 2 per row
     with pytest.warns(UserWarning, match=r"^layer conductance did not converge.*raise n_steps \(now 50") as record:
-        cond, delta = layer_attribution(net, X, "0", return_convergence_delta=True)
+        cond, delta = layer_attribution(net, X, "0", return_convergence_delta=True, baseline="zeros")
     assert len(record) == 1 and record[0].filename == __file__  # points at the user's line
     assert cond.shape == (3, 1) and delta.shape == (3,)
     np.testing.assert_allclose(delta, cond.sum(1) - gap, atol=1e-5)
     assert np.abs(delta).sum() / np.abs(gap).sum() > 0.1
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # enough steps: no warning, a delta near 0
-        cond, delta = layer_attribution(net, X, "0", n_steps=1000, return_convergence_delta=True)
-        plain = layer_attribution(net, X, "0", n_steps=1000)
+        cond, delta = layer_attribution(net, X, "0", n_steps=1000, return_convergence_delta=True, baseline="zeros")
+        plain = layer_attribution(net, X, "0", n_steps=1000, baseline="zeros")
     np.testing.assert_allclose(cond, plain)
     assert np.abs(delta).max() < 1e-3
     with pytest.raises(TypeError, match="return_convergence_delta must be True or False"):
@@ -256,3 +258,48 @@ def test_neuron_attribution_of_a_conv_channel_is_its_mean_over_positions_and_com
         neuron_attribution(net, X, "1", 5)
     with pytest.raises(ValueError, match=r"unit=\(3, 9, 0\) is not a position of layer '1'.s output, shape \(4, 6, 6\)"):
         neuron_attribution(net, X, "1", (3, 9, 0))
+
+
+def test_a_constant_column_gets_zero_importance_under_the_default_baseline():
+    """A column that is 5.0 in every row changed nothing, yet a zero baseline ranked it first (the gap 5 - 0 times its weight)."""
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    X = np.column_stack([(X - X.mean(0)) / X.std(0), np.full(len(X), 5.0)]).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((16,), max_iter=50, random_state=0).fit(X, y)
+    few = {"max_rows": 60, "n_steps": 8}
+    zeros = feature_importance(clf, X, baseline="zeros", **few)
+    assert int(np.argmax(zeros)) == 13  # the old default: the constant column first
+    default = feature_importance(clf, X, **few)
+    for imp in (default, feature_importance(clf, X, baseline="median", **few)):
+        assert imp[13] == 0.0 and imp[:13].min() > 0.0
+    assert np.abs(attribute(clf, X[:5], target=0, n_steps=8)[:, 13]).max() == 0.0  # attribute's default too (mean over X's rows)
+    np.testing.assert_allclose(feature_importance(clf, X, baseline=X.mean(axis=0), **few), default, rtol=1e-5)
+
+
+def test_named_baselines_are_checked_and_images_keep_zeros(rng):
+    lin = nn.Linear(3, 1)
+    X = rng.normal(size=(4, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^baseline must be one of 'auto', 'mean', 'median', 'zeros'.*Received: baseline='average'"):
+        attribute(lin, X, baseline="average")
+    with pytest.raises(ValueError, match=r"baseline='mean' needs at least 2 rows of X .*baseline=X_train.mean\(axis=0\)"):
+        attribute(lin, X[:1])  # one row would be its own baseline: every attribution 0
+    np.testing.assert_allclose(attribute(lin, X[:1], baseline=X.mean(0)), lin.weight.detach().numpy() * (X[:1] - X.mean(0)), rtol=1e-4, atol=1e-6)
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.LazyLinear(1))
+    imgs = rng.normal(size=(4, 1, 5, 5)).astype(np.float32) + 3.0
+    conv(torch.from_numpy(imgs))
+    np.testing.assert_allclose(attribute(conv, imgs), attribute(conv, imgs, baseline="zeros"))  # images: a black image
+    assert np.abs(attribute(conv, imgs) - attribute(conv, imgs, baseline="mean")).max() > 1e-3
+
+
+def test_an_autoencoders_mean_baseline_is_its_training_mean():
+    """It standardises rows with fit's mean_/scale_: "mean" (the default) is zero there, whatever rows are attributed."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=50.0, scale=10.0, size=(60, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ae = hl.Autoencoder((4,), n_components=2, max_iter=5, random_state=0).fit(X)
+    np.testing.assert_allclose(attribute(ae, X[:3], target=0), attribute(ae, X[:3], target=0, baseline="zeros"))
+    np.testing.assert_allclose(attribute(ae, X[:1], target=0), attribute(ae, X[:1], target=0, baseline=ae.mean_), atol=1e-6)

@@ -328,7 +328,7 @@ def test_baselines_that_fit_give_the_same_answer_and_nan_is_refused(iris):
     row = X.mean(axis=0)
     a = attribute(clf, X[:5], target=1, baseline=row)
     np.testing.assert_allclose(a, attribute(clf, X[:5], target=1, baseline=np.tile(row, (5, 1))), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(attribute(clf, X[:5], target=1, baseline=0.0), attribute(clf, X[:5], target=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(attribute(clf, X[:5], target=1, baseline=0.0), attribute(clf, X[:5], target=1, baseline="zeros"), rtol=1e-5, atol=1e-6)
     msg = re.escape("baseline holds NaN or infinite values: pass a finite reference input, e.g. np.zeros(X.shape[1]) or X.mean(axis=0).")
     with pytest.raises(ValueError, match=msg):
         attribute(clf, X[:5], target=1, baseline=[np.nan, 0, 0, 0])

@@ -60,6 +60,26 @@ def test_regressor_centre_is_half_mean_squared_error():
         reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
     land = hl.lens.loss_landscape(reg, X, y, steps=5, random_state=0)
     assert land.center_loss == pytest.approx(0.5 * np.mean((reg.predict(X) - y) ** 2), rel=1e-5)
+    assert land.unit == "half squared error per row, in y's units squared"
+
+
+def test_a_scale_target_regressors_landscape_is_in_ys_units_and_says_so():
+    """scale_target=True trains on standardised y: the landscape was in standard deviations of y (diabetes: 2226 read 0.375), unlabelled."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(Warning):
+        reg = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0, scale_target=True).fit(X, y)
+    assert reg.target_scale_[0] > 50
+    land = hl.lens.loss_landscape(reg, X, y, steps=5, random_state=0)
+    assert land.center_loss == pytest.approx(0.5 * np.mean((reg.predict(X) - y) ** 2), rel=1e-5)
+    assert land.label == "loss (half squared error per row, in y's units squared)"
+    assert land.plot().get_ylabel() == land.label
+    lead = dict((s[0], s[2]) for s in hl.lens.report(reg, X[:200], y[:200], sections=["loss-landscape"]).sections)["loss-landscape"]
+    assert "Training loss (no L2 term; half squared error per row, in y's units squared)" in lead
+    clf_unit = hl.lens.loss_landscape(hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y > 140), X, y > 140, steps=3).unit
+    assert clf_unit == "cross entropy per row, nats"
+    assert hl.lens.loss_landscape(reg.network_, X, y[:, None], loss=torch.nn.MSELoss(), steps=3).label == "loss"  # a loss= given: its own units
 
 
 def test_linear_least_squares_is_a_parabola_with_its_minimum_at_zero():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -140,6 +141,23 @@ def test_hl_lens_is_lazy_subpackage():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.parametrize(("net", "one", "layer", "out"), [
+    (lambda: nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 2)), (1, 8, 8), "0", (4, 6, 6)),
+    (lambda: nn.Sequential(nn.Conv1d(2, 3, 3), nn.ReLU()), (2, 7), "0", (3, 5)),
+    (lambda: nn.GRU(3, 5, batch_first=True), (6, 3), "", (6, 5)),
+])
+def test_one_image_or_sequence_without_a_rows_axis_is_refused(net, one, layer, out):
+    """One (C, H, W) image to a Conv2d, one (C, L) signal to a Conv1d or one (T, F) sequence to a GRU ran unbatched: channels or steps read as rows."""
+    torch.manual_seed(0)
+    module = net()
+    x = np.random.default_rng(0).normal(size=one).astype(np.float32)
+    with pytest.raises(ValueError, match=rf"^X has shape \({one[0]}, .*but layer '{layer}' read it as one example \(output shape "
+                                         rf"{re.escape(str(out))}\), not {one[0]} rows of shape .*pass one example as X\[None\]"):
+        record(module, x, layers=[layer] if layer else None)
+    if not isinstance(module, nn.GRU):  # the batched form records one row
+        assert record(module, x[None]).n_rows == 1
+
+
 def test_one_example_without_a_rows_axis_is_refused_not_cut_into_rows():
     """X[0] of shape (3,) ran through nn.Linear(3, 4) as one example; its (4,) output was cut to 3 'rows' of 1 unit."""
     torch.manual_seed(0)
@@ -151,6 +169,9 @@ def test_one_example_without_a_rows_axis_is_refused_not_cut_into_rows():
             call()
     one = record(net, x.reshape(1, -1))
     np.testing.assert_allclose(one["0"][0], net[0](torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+    square = nn.Sequential(nn.Linear(3, 3), nn.ReLU())  # its (3,) output had 3 'rows': the old check compared widths only
+    with pytest.raises(ValueError, match=r"^X has one axis, shape \(3,\), but layer '0' read it as one example \(output shape \(3,\)\), not 3 rows"):
+        record(square, x)
     ids = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 2))  # ids are rows of one value: still recorded
     rec = record(ids, np.array([1, 2, 3, 4, 5]))
     assert rec["0"].shape == (5, 4) and rec["1"].shape == (5, 2) and rec.n_rows == 5

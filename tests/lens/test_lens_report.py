@@ -220,3 +220,22 @@ def test_top_rows_are_positions_in_X_when_the_report_draws_a_sample(rng):
         first = int(top.split(",")[0])
         assert f"{acts[layer][first, int(unit)]:.3g}" == shown.strip()  # the named row of X gives the value shown
     assert "top rows: positions in X, counted from 0." in table
+
+
+def test_top_rows_take_the_callers_row_names_and_say_what_they_are(rng):
+    """inspect hands the report a sample of the file: row_names gives each row of X its file line, shown and explained."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    lines = np.arange(200) * 3 + 7  # any names, one per row
+    body = report(net, X, max_rows=60, sections=["neurons"], row_names=lines.tolist(), row_names_note="lines of 'd.csv'").html
+    table = body[body.index("Rows that activate each unit most"):]
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td><td>([\d, ]+)</td><td>([^<]+)</td>", table)
+    assert len(rows) >= 4
+    acts = hl.lens.record(net, X)
+    for layer, unit, top, shown in rows:
+        row = int(np.flatnonzero(lines == int(top.split(",")[0]))[0])
+        assert f"{acts[layer][row, int(unit)]:.3g}" == shown.strip()
+    assert "top rows: lines of &#x27;d.csv&#x27;." in table
+    with pytest.raises(ValueError, match=r"^X gives 200 rows but row_names has 3 names: pass one name per row of X\.$"):
+        report(net, X, sections=["neurons"], row_names=[1, 2, 3])

@@ -562,6 +562,8 @@ def inspect(
     sections: Annotated[str | None, typer.Option("--sections", help="Build only these report sections, comma-separated, in page order whatever the order given "
                                                  "(default: all): architecture, training, gradient-flow, layers, activations, loss-landscape, similarity, "
                                                  "probes, projections, neurons, preferred-inputs, features, data. E.g. layers,probes for a quick look.")] = None,
+    baseline: Annotated[str, typer.Option("--baseline", help="Reference input of the 'Top features' attribution: auto (default: the rows' mean for "
+                                          "table rows, zeros for images), mean, median or zeros. A column that never changes gets 0 from the mean.")] = "auto",
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -578,7 +580,8 @@ def inspect(
     from ._inspect import run_inspect
 
     run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
-                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout), sections=sections)
+                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout), sections=sections,
+                baseline=baseline)
 
 
 @app.command()

@@ -30,8 +30,9 @@ from ._data import (
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
 
-def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None, Any]:
-    """``(features frame, labels or None, target name or None, where)``; ``where(i)`` names row ``i``'s file line (``Table.where``).
+def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[Any, np.ndarray | None, str | None, Table]:
+    """``(features frame, labels or None, target name or None, table)``; ``table`` holds the frame's rows (``table.where(i)``
+    names row ``i``'s file line, ``table.lines()`` every row's).
 
     An explicit ``--target`` must exist; the target stored in the model file is
     used when the data has it, and otherwise the report is built without labels.
@@ -48,7 +49,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
     if name is None:
         if table.n_dropped:
             note(table.drop_summary())
-        return frame, None, None, table.where
+        return frame, None, None, table
     name = resolve_column(name, [str(c) for c in frame.columns])
     table = table.drop_missing(name, f"no value in the target column '{name}'")
     frame = table.frame
@@ -61,7 +62,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
         y = class_labels(y_raw, model.classes_, name) if name == state.get("target") else coerce_labels(y_raw, model.classes_)
     else:
         y = regression_target(y_raw, name, table.where, fix=MODEL_IS_REGRESSOR)
-    return frame.drop(columns=[name]), y, name, table.where
+    return frame.drop(columns=[name]), y, name, table
 
 
 def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
@@ -81,7 +82,7 @@ APP_GRADIENT_FLOW_HINT = "an application's fit does not record it; `hiddenlayers
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
     image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
-    sections: str | None = None,
+    sections: str | None = None, baseline: str = "auto",
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
@@ -91,8 +92,10 @@ def run_inspect(
     ``app_options``: ``text_column``, ``image_dtype``, ``image_layout`` for a TextClassifier or ImageClassifier file, whose
     texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, if given).
     ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
+    ``baseline``: ``--baseline``, the features section's reference input (auto, mean, median, zeros).
     """
     wanted = parse_sections(sections)
+    baseline = parse_baseline(baseline)
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
     if landscape is not None:
@@ -103,34 +106,25 @@ def run_inspect(
 
     kind = app_kind(model_path)
     if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted)
+        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline)
     model = load_model(model_path)
-    features, y, name, where = _labels(model, data, read_table(data), target)
+    features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
         from ._landscape import check_landscape_labels
 
         check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
-    A, features, y = _report_rows(model, features, y, image_shape, where)
-    from ..data import check
+    A, features, y, idx = _report_rows(model, features, y, image_shape, table.where)
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
-    from ..lens import record, report
+    from ..lens import record
 
     names = _output_names(model) if getattr(model, "preprocessing_", None) else None
     start = time.perf_counter()
     title, hint = f"Inside {Path(model_path).name}", GRADIENT_FLOW_HINT if kind is None else APP_GRADIENT_FLOW_HINT
     try:
         stats = record(model, A, stream=True, sample=1).stats
-        # The Data section checks the file's own columns (names, raw values), not the encoded model matrix.
-        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted}
-        checked = wanted is None or "data" in wanted  # the checks cost a pass over the table: only for the Data section
-        try:
-            rep = report(model, A, y, data_report=check(features, y, fast=True) if checked else None, **options)
-        except ValueError as exc:
-            if y is None:
-                raise
-            # The labels only feed the probes and colours (e.g. too few rows per class to probe): go on without them.
-            note(f"built the report without labels ({one_line(exc)})")
-            rep = report(model, A, None, data_report=check(features, fast=True) if checked else None, **options)
+        options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
+                                   "baseline": baseline, **_file_rows(table, data, idx, len(A))}
+        rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     drawn = None
@@ -160,6 +154,39 @@ def run_inspect(
     return result
 
 
+def _table_report(model: Any, A: np.ndarray, y: Any, features: Any, options: dict[str, Any]) -> Any:
+    """The report of a table model on its input rows ``A``; labels it cannot use (too few rows per class to probe) are dropped with a note.
+
+    The Data section checks the file's own columns ``features`` (names, raw values), not the encoded model matrix.
+    """
+    from ..data import check
+    from ..lens import report
+
+    wanted = options.get("sections")
+    checked = wanted is None or "data" in wanted  # the checks cost a pass over the table: only for the Data section
+    try:
+        return report(model, A, y, data_report=check(features, y, fast=True) if checked else None, **options)
+    except ValueError as exc:
+        if y is None:
+            raise
+        # The labels only feed the probes and colours: go on without them.
+        note(f"built the report without labels ({one_line(exc)})")
+        return report(model, A, None, data_report=check(features, fast=True) if checked else None, **options)
+
+
+def _file_rows(table: Table, data: str, idx: np.ndarray | None, n: int) -> dict[str, Any]:
+    """``report``'s ``row_names`` and ``row_names_note`` for the ``n`` rows of ``table`` at ``idx`` (all when None): their place
+    in the user's file, as every command's messages name rows (the report's own positions would count in the sample).
+    Nothing when the model's rows are not the table's one for one."""
+    lines = table.lines()
+    chosen = lines if idx is None else lines[idx]
+    if len(chosen) != n:
+        return {}
+    note = (f"lines of '{data}' (the file line, header = line 1)" if table.unit == "line"
+            else f"data rows of '{data}', counted from 1")
+    return {"row_names": [int(v) for v in chosen], "row_names_note": note}
+
+
 def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
     """Whether ``model_path`` holds a TextClassifier or ImageClassifier (inspected from its texts or images); an app with
     no table form, an option it does not take, or a table-only option (``table_only``: given or None) is one line."""
@@ -177,7 +204,7 @@ def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **
 
 
 def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
-                            sections: tuple[str, ...] | None = None) -> dict[str, Any]:
+                            sections: tuple[str, ...] | None = None, baseline: str = "auto") -> dict[str, Any]:
     """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``)."""
     from ..lens import record, report
     from ._appfiles import app_inputs
@@ -203,13 +230,15 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     if idx is not None:
         X = X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
         y = None if y is None else y[idx]
+    rows = _file_rows(table, data, idx, len(X))
     if y is not None and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
     start = time.perf_counter()
     try:
         stats = record(model, X, stream=True, sample=1).stats
-        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections)
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections,
+                     baseline=baseline, **rows)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     rep.save(out_path)
@@ -223,6 +252,16 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     })
     _show(result, as_json, APP_GRADIENT_FLOW_HINT)
     return result
+
+
+def parse_baseline(text: str) -> str:
+    """``--baseline``'s name, lower-cased; an unknown one is one line before any work."""
+    from ..lens import ATTRIBUTION_BASELINES as BASELINES
+
+    name = text.strip().lower()
+    if name not in BASELINES:
+        raise UserError(f"--baseline must be one of {', '.join(BASELINES)}. Received: {text!r}.")
+    return name
 
 
 def parse_sections(text: str | None) -> tuple[str, ...] | None:
@@ -239,9 +278,10 @@ def parse_sections(text: str | None) -> tuple[str, ...] | None:
     return names
 
 
-def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None, where: Any = None) -> tuple[np.ndarray, Any, Any]:
+def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...] | None, where: Any = None) -> tuple[np.ndarray, Any, Any, np.ndarray | None]:
     """The model's input rows for the report (a seeded sample of at most ``MAX_ROWS``), checked against
-    ``--image-shape``; single-class labels dropped with a note (nothing to probe). ``where``: as :func:`_labels` gives it."""
+    ``--image-shape``; single-class labels dropped with a note (nothing to probe). ``where``: ``Table.where``.
+    Returns ``(rows, features, labels, the sample's positions in features or None)``."""
     A = model_inputs(model, features, where)
     idx = _sample(A.shape[0], MAX_ROWS)
     if idx is not None:
@@ -256,15 +296,15 @@ def _report_rows(model: Any, features: Any, y: Any, image_shape: tuple[int, ...]
     if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
-    return A, features, y
+    return A, features, y, idx
 
 
 def _shift(model: Any, shift_from: str, A_target: np.ndarray, y_target: Any, target: str | None) -> Any:
     """``lens.domain_shift`` of the source rows in ``shift_from`` against the target matrix ``A_target``."""
     from ..lens import domain_shift
 
-    features, _, _, where = _labels(model, shift_from, read_table(shift_from), target)
-    A_source = model_inputs(model, features, where)
+    features, _, _, table = _labels(model, shift_from, read_table(shift_from), target)
+    A_source = model_inputs(model, features, table.where)
     idx = _sample(A_source.shape[0], MAX_ROWS)
     A_source = A_source if idx is None else A_source[idx]
     y_probe = y_target if y_target is not None and hasattr(model, "classes_") else None
@@ -309,6 +349,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         con.print(f"gradient flow: not recorded ({hint})")
     if r.get("landscape"):
         land = r["landscape"]
-        con.print(f"loss landscape ({land['steps']}x{land['steps']} grid on {land['rows']:,} rows, loss {land['center_loss']:.4g} at the fitted weights) "
+        unit = f" ({land['loss_unit']})" if land.get("loss_unit") else ""
+        con.print(f"loss landscape ({land['steps']}x{land['steps']} grid on {land['rows']:,} rows, loss {land['center_loss']:.4g}{unit} at the fitted weights) "
                   f"written to {land['path']}", highlight=False, soft_wrap=True)
     con.print(f"report written to {r['report']}", highlight=False, soft_wrap=True)

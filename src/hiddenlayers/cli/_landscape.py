@@ -53,13 +53,13 @@ def write_landscape(model: Any, A: np.ndarray, y: Any, path: Path) -> dict[str, 
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not draw the loss landscape: {one_line(exc)}") from None
     ax = land.plot()
-    ax.set_title(f"training loss around the fitted weights ({land.rows:,} rows)", fontsize=9)
+    ax.set_title(f"training loss around the fitted weights ({land.rows:,} rows)" + (f"\n{land.unit}" if land.unit else ""), fontsize=9)
     buf = io.BytesIO()
     ax.figure.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120, bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())
     finite = land.losses[np.isfinite(land.losses)]
     return {"path": str(path), "rows": land.rows, "center_loss": land.center_loss,
-            "min_loss": float(finite.min()) if finite.size else None, "steps": STEPS}
+            "min_loss": float(finite.min()) if finite.size else None, "steps": STEPS, "loss_unit": land.unit}
 
 
 __all__ = ["check_landscape_labels", "check_landscape_output", "write_landscape"]

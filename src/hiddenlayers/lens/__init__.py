@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from ._attribution import BASELINES as ATTRIBUTION_BASELINES
 from ._attribution import attribute, feature_importance, layer_attribution, neuron_attribution
 from ._freeze_curve import FreezeCurve, freeze_curve
 from ._gradflow import KEY as GRADIENT_FLOW_KEY
@@ -34,6 +35,7 @@ from ._target import Target, as_target
 from ._timelapse import Timelapse, TimelapseFrame
 
 __all__ = [
+    "ATTRIBUTION_BASELINES",
     "GRADIENT_FLOW_KEY",
     "REPORT_SECTIONS",
     "CKAResult",

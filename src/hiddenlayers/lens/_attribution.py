@@ -4,14 +4,24 @@
 - :func:`layer_attribution`: layer conductance — how much each hidden unit of a
   layer carries of an output's change from the baseline.
 - :func:`neuron_attribution`: integrated gradients of one hidden unit w.r.t. the inputs.
-Baseline: zeros of the network's input (or the given number, ``(features,)`` row or
-``(n, features)`` array, in the units of ``X``: for a model whose ``network_input``
-rescales rows, such as an Autoencoder, the baseline is rescaled the same way).
+Baseline (``baseline=``), the reference input the path starts from: ``"auto"`` (the default;
+None means the same), ``"mean"``, ``"median"``, ``"zeros"``, or a number, ``(features,)`` row or
+``(n, features)`` array in the units of ``X`` (for a model whose ``network_input`` rescales rows,
+such as an Autoencoder, the baseline is rescaled the same way). ``"mean"``/``"median"``: each
+network input's mean/median over the rows of ``X`` given (all of them, before ``max_rows`` draws;
+SHAP's background mean; at least 2 rows), except that a model standardising its input with its
+training data's ``mean_``/``scale_`` (Autoencoder, Forecaster) takes that training mean for ``"mean"``. ``"auto"`` is ``"mean"`` for tabular rows ``(n, features)``:
+zero in a table's raw units is usually no "absent" value (a column that is 5 everywhere would get
+the weight of the gap 5 - 0 and rank first), while the mean is the typical row, so a column that never
+changes gets exactly zero attribution. For images ``(n, C, H, W)`` and sequences ``(n, T, F)`` it is
+``"zeros"``: a black image, all-zero frames, the usual references there. ``"zeros"``: the network
+input's zeros (the default before; an estimator trained by ``hiddenlayers train`` standardises its
+numeric columns, so zero there is the training mean).
 A network whose output on ``X`` or the baseline is NaN or inf (diverged) is refused, as
 :func:`~hiddenlayers.lens.record` refuses it: its path gradients may still be finite numbers.
 ``layer``: a layer name or a 1-based hidden-layer index (as ``transform`` takes). For a
-linear model ``f(x) = w·x + b`` integrated gradients from a zero baseline are
-exactly ``w ⊙ x``.
+linear model ``f(x) = w·x + b`` integrated gradients from a baseline ``b`` are
+exactly ``w ⊙ (x - b)``.
 
 Completeness: a row's integrated gradients (and a layer's conductances) sum to ``f(x) - f(baseline)``
 as the steps grow; :func:`attribute` and :func:`layer_attribution` warn when, over the rows, ``Σ|delta| / Σ|f(x) - f(baseline)|``
@@ -39,6 +49,46 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 COMPLETENESS_TOLERANCE = 0.05
 """Largest ``Σ|delta| / Σ|f(x) - f(baseline)|`` over the rows that :func:`attribute` and :func:`layer_attribution` accept without a warning."""
+
+
+BASELINES = ("auto", "mean", "median", "zeros")
+"""The named baselines (see the module docstring); ``"auto"`` is the default."""
+
+
+def named_baseline(baseline: Any, rows: Any, estimator: Any = None) -> Any:
+    """A named ``baseline`` (None/"auto", "mean", "median", "zeros") as one row of network input, else ``baseline`` unchanged.
+
+    ``rows``: the network-input rows ``(n, ...)`` the statistics are taken over. ``estimator``: the model, when
+    it standardises its input with its training data's ``mean_`` and ``scale_`` (an Autoencoder, a Forecaster),
+    "mean" is that training mean: 0 in network units. Returns a float64 array of one row's shape, or the
+    number 0.0. An unknown name, or "mean"/"median" of fewer than 2 rows (the row itself would be its own
+    baseline: every attribution 0), is one line naming the fix.
+    """
+    if baseline is not None and not isinstance(baseline, str):
+        return baseline
+    name = "auto" if baseline is None else baseline.strip().lower()
+    if name not in BASELINES:
+        raise ValueError(f"baseline must be one of {', '.join(map(repr, BASELINES))}, a number or one row of X. Received: baseline={baseline!r}.")
+    ndim = len(rows.shape) if hasattr(rows, "shape") else np.ndim(rows)
+    if name == "zeros" or (name == "auto" and ndim > 2):  # images, sequences: black image, silent frames
+        return 0.0
+    if name in ("auto", "mean") and all(hasattr(estimator, a) for a in ("network_input", "mean_", "scale_")):
+        return 0.0  # rows standardised by the training data's statistics: zero is the training mean
+    a = _as_float_rows(rows)
+    if len(a) < 2:
+        stat = "mean" if name == "auto" else name
+        raise ValueError(f"baseline={stat!r} needs at least 2 rows of X to take the {stat} over (X has {len(a)}): pass "
+                         "the training rows' mean as one row, baseline=X_train.mean(axis=0), or baseline='zeros'.")
+    return np.median(a, axis=0) if name == "median" else a.mean(axis=0)
+
+
+def _as_float_rows(rows: Any) -> np.ndarray:
+    """Network-input rows as a float64 array (a tensor copied to the CPU, a sparse matrix densified)."""
+    if isinstance(rows, torch.Tensor):
+        return rows.detach().cpu().double().numpy()
+    if hasattr(rows, "toarray"):
+        rows = rows.toarray()
+    return np.asarray(rows, dtype=np.float64)
 
 
 def _baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
@@ -107,7 +157,9 @@ def _setup(
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
-    if not prepared:
+    if baseline is None or isinstance(baseline, str):
+        baseline = named_baseline(baseline, x, target.estimator)  # taken over the network-input rows: already in their units
+    elif not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
     _check_finite_output(target.module, x, base)
@@ -254,7 +306,7 @@ def attribute(
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def attribute(
-    model: Any, X: Any, *, target: Any = None, baseline: Any = None, n_steps: int = 50, return_convergence_delta: bool = False
+    model: Any, X: Any, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
 
@@ -301,7 +353,7 @@ def layer_attribution(
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def layer_attribution(
-    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = None, n_steps: int = 50, return_convergence_delta: bool = False
+    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``.
 
@@ -323,7 +375,7 @@ def layer_attribution(
 
 
 @_in_eval_mode
-def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = None, n_steps: int = 50) -> np.ndarray:
+def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
 
     ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
@@ -387,11 +439,13 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
 
 
 @_in_eval_mode
-def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: int | None = 300, n_steps: int = 32) -> np.ndarray:
+def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: int | None = 300, n_steps: int = 32) -> np.ndarray:
     """Mean |integrated gradients| per input feature, each row for its own predicted output: ``(features,)``.
 
     One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
-    ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used).
+    ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used); the default
+    ``"auto"`` is the mean of ``X``'s rows for a table (a constant column gets importance 0: it changed
+    nothing) and zeros for images and sequences, see the module docstring.
     ``max_rows``: at most this many rows, drawn at random (seed 0), not the first ones (data
     sorted by label would be explained by its first classes only); None: every row.
     ``n_steps``: integration steps per row.
@@ -404,7 +458,8 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = None, max_rows: in
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
-    b = _baseline_in_network_units(target, X, baseline)
+    named = baseline is None or isinstance(baseline, str)
+    b = named_baseline(baseline, Xp, target.estimator) if named else _baseline_in_network_units(target, X, baseline)  # over every row of X
     idx = sample_index(n_rows(Xp), max_rows, 0)
     if idx is not None:
         if b is not None and not isinstance(b, numbers.Number):  # checked against all of X's rows, before some are drawn

@@ -153,8 +153,11 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
         ready = targets_from_X(est)  # then y already holds network_targets(X) (see _self_targets)
         Y = torch.as_tensor(np.asarray(y if ready else est.network_targets(y), dtype=np.float64), device=device).to(dtype)
         own = est.network_loss
+        s = _target_scale(est, device, dtype)
 
         def fn(out: Any, yb: Tensor, wb: Tensor | None) -> Tensor:
+            if s is not None:  # standardised targets: the squared error back in y's units, (s·(z - y))², as loss_unit says
+                out, yb = out * s, yb * s
             return own(out, yb) if wb is None else own(out, yb, sample_weight=wb)
     else:
         if not callable(loss):
@@ -173,6 +176,39 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
         got = "a single value" if Y.ndim == 0 else f"{Y.shape[0]} rows"
         raise ValueError(f"y has {got} but the network reads {rows} rows of X: pass one target per row of X.")
     return Y, fn
+
+
+def _target_scale(est: Any, device: torch.device, dtype: torch.dtype) -> Tensor | None:
+    """``target_scale_`` ``(n_outputs,)`` of a regressor fitted with ``scale_target=True`` (squared error only), as a tensor; else None.
+
+    Why: such a network trains on ``(y - target_mean_) / target_scale_``, so its own loss is in standard
+    deviations of y; the half squared error of the outputs and targets both times the scale is the same
+    loss in y's units (the mean cancels in the difference).
+    """
+    scale = getattr(est, "target_scale_", None)
+    if scale is None:
+        return None
+    return torch.as_tensor(np.asarray(scale, dtype=np.float64).reshape(-1), device=device).to(dtype)
+
+
+def loss_unit(est: Any, loss: Any = None) -> str:
+    """What the landscape's numbers are, in words, for the model's own loss (``loss`` None); ``""`` for a ``loss=`` given.
+
+    A regressor's half squared error is in y's units squared (converted from a ``scale_target`` fit's
+    standardised targets, see :func:`_target_scale`); an Autoencoder's or Forecaster's is in the standardised
+    units of its data (``mean_``/``scale_``), which the lens does not convert.
+    """
+    if loss is not None or est is None:
+        return ""
+    params = est.get_params() if callable(getattr(est, "get_params", None)) else {}
+    name = str(params.get("loss", ""))
+    if hasattr(est, "classes_"):
+        return {"log_loss": "cross entropy per row, nats", "gce": "generalized cross entropy per row"}.get(name, "")
+    if all(hasattr(est, a) for a in ("network_input", "mean_", "scale_")):
+        return "per row, in the standardised units of the model's data"
+    if not hasattr(est, "n_outputs_"):  # an application with its own loss: no claim
+        return ""
+    return {"poisson": "Poisson deviance per row", "squared_error": "half squared error per row, in y's units squared"}.get(name, "")
 
 
 def _grid(low: float, high: float, steps: int, anchors: tuple[float, ...], *, insert: bool) -> np.ndarray:
@@ -347,7 +383,7 @@ def landscape_prepared(target: Target, Xp: Any, y: Any, *, loss: Callable[[Any, 
         else:
             losses = np.array([[center if a == 0 and b == 0 else at((float(a), float(b))) for b in betas] for a in alphas])
     return LossLandscape(alphas, betas, losses, center, "between" if between is not None else "random",
-                         None if between is not None else normalization, rows, other)
+                         None if between is not None else normalization, rows, other, loss_unit(target.estimator, loss))
 
 
-__all__ = ["LossLandscape", "landscape_prepared", "loss_landscape", "targets_from_X"]
+__all__ = ["LossLandscape", "landscape_prepared", "loss_landscape", "loss_unit", "targets_from_X"]

@@ -19,7 +19,9 @@ class LossLandscape:
     ``center_loss``: the loss at the model's own weights (alpha = beta = 0).
     ``kind``: ``"random"`` (directions drawn at random, scaled by ``normalization``)
     or ``"between"`` (the straight line to another model's weights, which
-    ``alpha = 1`` reaches; its loss is ``other_loss``).
+    ``alpha = 1`` reaches; its loss is ``other_loss``). ``unit``: what the losses are, in words
+    (``"half squared error per row, in y's units squared"`` for a regressor, whose ``scale_target``
+    standardisation is undone; ``""`` for a ``loss=`` given, in that loss's own units).
     """
 
     alphas: np.ndarray
@@ -30,11 +32,17 @@ class LossLandscape:
     normalization: str | None
     rows: int
     other_loss: float | None = None
+    unit: str = ""
 
     def __post_init__(self) -> None:
         for values in (self.alphas, self.betas, self.losses):
             if values is not None:
                 values.setflags(write=False)  # frozen all the way down: a plot or a frame cannot change the result
+
+    @property
+    def label(self) -> str:
+        """``"loss"``, with :attr:`unit` in brackets when it is known: the plots' axis label."""
+        return f"loss ({self.unit})" if self.unit else "loss"
 
     @property
     def directions(self) -> int:
@@ -65,7 +73,7 @@ class LossLandscape:
             ax.plot([0.0], [self.center_loss], "o", color="#1a1a1a", label=f"the model ({self.center_loss:.4g})")
             if self.other_loss is not None:
                 ax.plot([1.0], [self.other_loss], "s", color="#c05621", label=f"the other model ({self.other_loss:.4g})")
-            ax.set_ylabel("loss")
+            ax.set_ylabel(self.label)
             ax.legend(frameon=False, fontsize=8)
         else:
             finite = self.losses[np.isfinite(self.losses)]
@@ -74,7 +82,7 @@ class LossLandscape:
             filled = ax.contourf(self.alphas, self.betas, z, levels=20, cmap="viridis")
             ax.contour(self.alphas, self.betas, z, levels=20, colors="white", linewidths=0.3)
             ax.plot([0.0], [0.0], marker="*", color="#d62728", markersize=11, ls="none", label=f"the model ({self.center_loss:.4g})")
-            ax.figure.colorbar(filled, ax=ax, label="loss")
+            ax.figure.colorbar(filled, ax=ax, label=self.label)
             ax.set_ylabel("direction 2")
             ax.legend(frameon=False, fontsize=8, loc="upper right")
         ax.set_xlabel(first)

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from ._batches import is_batch_source, loader_batches
+from ._one_example import check_rows, watching
 from ._runnable import check_runnable, diagnosed
 from ._select import Selector, select_layers
 from ._state import evaluating
@@ -403,23 +404,6 @@ def record_prepared(
     return _record_blocks(target, blocks, layers, rows=n, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
 
 
-def _check_one_axis_rows(xb: Tensor, rec: Recorder) -> None:
-    """A 1-D block ``(B,)`` is B rows only if every recorded layer returns B rows.
-
-    Why: ids for an embedding are rows of one value, but one example's features given without a rows axis
-    (``X[0]`` of shape ``(3,)``) run through ``nn.Linear`` as one example: its ``(4,)`` output was cut to 3
-    "rows" of 1 unit, wrong numbers with no error.
-    """
-    if xb.ndim != 1:
-        return
-    for name, outs in rec.outputs.items():
-        if outs and (outs[-1].ndim == 0 or outs[-1].shape[0] != xb.shape[0]):
-            raise ValueError(
-                f"X has one axis, shape {tuple(xb.shape)}, but layer {name!r} read it as one example (output shape {tuple(outs[-1].shape)}), "
-                f"not {xb.shape[0]} rows: pass one example as X.reshape(1, -1), or rows as a (n_rows, n_features) array."
-            )
-
-
 def _record_blocks(
     target: Target,
     blocks: Iterator[Tensor],
@@ -441,12 +425,14 @@ def _record_blocks(
     pres: dict[str, list[np.ndarray]] = {}
     outs: list[np.ndarray] = []
     kept = n = 0
-    with evaluating(module), torch.inference_mode(), diagnosed(module, rows=rows, batch_size=batch_size) as forward, recording(module, selection, pre=pre, stream=stream) as rec:
+    with (evaluating(module), torch.inference_mode(), diagnosed(module, rows=rows, batch_size=batch_size) as forward,
+          recording(module, selection, pre=pre, stream=stream) as rec, watching(module) as watch):
         rec.finite = True
         for xb in blocks:
             rec.keep = kept < cap
-            out = forward(xb)
-            _check_one_axis_rows(xb, rec)
+            watch.block = tuple(xb.shape) if rows is None else (rows, *xb.shape[1:])  # X's shape in the message, not the batch's
+            out = forward(xb)  # X[0], one image or one sequence given as rows: one line (watching, check_rows)
+            check_rows(xb, rec.outputs)
             n += xb.shape[0]
             if rec.keep:
                 take = int(min(cap - kept, xb.shape[0]))

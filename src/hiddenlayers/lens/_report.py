@@ -173,11 +173,12 @@ def _to_array(Xp: Any) -> np.ndarray:
     return np.asarray(Xp)
 
 
-def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
+def _prepare(model: Any, X: Any, y: Any, max_rows: int | None, n_names: int | None = None) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
     """``(target, network-input rows, labels, their positions)``, at most ``max_rows`` of each; ``y`` must give one label per row.
 
     The positions are those of the drawn rows among the network-input rows (None: every row, in order), so the
-    page names a row by its place in ``X``, not in the sample.
+    page names a row by its place in ``X``, not in the sample. ``n_names``: the length of :func:`report`'s ``row_names``,
+    which must give one name per network-input row.
     """
     from ._record import as_target
     from ._target import check_max_rows, n_rows, sample_index, take_rows
@@ -191,10 +192,21 @@ def _prepare(model: Any, X: Any, y: Any, max_rows: int | None) -> tuple[Any, Any
         got = "a scalar" if yv.ndim == 0 else str(yv.shape[0])
         what = " rows" if target.estimator is None or not hasattr(target.estimator, "network_input") else f" network-input rows ({type(model).__name__}.network_input(X))"
         raise ValueError(f"X gives {n_in}{what} but y has {got}: pass one label per row.")
+    if n_names is not None and n_names != n_in:
+        raise ValueError(f"X gives {n_in} rows but row_names has {n_names} names: pass one name per row of X.")
     idx = sample_index(int(n_in), cap, 0)  # at random, not the first rows: sorted data would hide classes
     if idx is not None:
         Xp, yv = take_rows(Xp, idx), (None if yv is None else yv[idx])
     return target, Xp, yv, idx
+
+
+def _row_names(row_names: Any, note: str | None, positions: np.ndarray | None, n_drawn: int) -> tuple[np.ndarray, str]:
+    """``(name of each drawn row, what the names are)``: ``row_names`` (one per network-input row, checked by
+    :func:`_prepare`) at the drawn ``positions``, else the positions in X counted from 0."""
+    if row_names is None:
+        return (np.arange(n_drawn) if positions is None else np.asarray(positions)), "positions in X, counted from 0"
+    names = np.asarray(list(row_names), dtype=object)
+    return (names if positions is None else names[positions]), (note or "as row_names names the rows of X")
 
 
 def _similarity(names: list[str], feats: dict[str, np.ndarray]) -> tuple[str, str]:
@@ -264,6 +276,9 @@ def report(
     preferred_layer: Any = None,
     image_shape: tuple[int, ...] | None = None,
     sections: Sequence[str] | None = None,
+    baseline: Any = "auto",
+    row_names: Sequence[Any] | None = None,
+    row_names_note: str | None = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
@@ -289,18 +304,27 @@ def report(
     sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``),
     always in page order; default every one. The loss landscape, neurons,
     preferred inputs and features take most of the time: leaving them out
-    gives a quick report.
+    gives a quick report. ``baseline``: the "Top features" section's reference input, as
+    :func:`~hiddenlayers.lens.feature_importance` takes it (default ``"auto"``: the rows' mean for a
+    table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row of network input).
+    ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
+    instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines,
+    as ``X`` is a sample of the file there); ``row_names_note`` says on the page what they are.
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
+    from ._attribution import named_baseline
     from ._record import record_prepared
 
     wanted = report_sections(sections)  # a misspelt section raises before the work
+    if isinstance(baseline, str):
+        named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
-    target, Xp, yv, positions = _prepare(model, X, y, max_rows)
+    target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
+    shown = _row_names(row_names, row_names_note, positions, len(Xa))
     pref = (resolve_layer(target, preferred_layer, list(rec)), check_image_shape(image_shape, Xa))  # bad arguments raise before the work
     t["record"] = time.perf_counter() - t0
     if gradient_flow is not None:
@@ -311,7 +335,8 @@ def report(
     built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted)
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
-                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, positions=positions)
+                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
+                                baseline=baseline)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -366,12 +391,14 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
 def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np.ndarray | None, t: dict[str, float], t0: float, *,
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
-                       wanted: frozenset[str] = frozenset(SECTIONS), positions: np.ndarray | None = None) -> list[tuple[str, str, str, str]]:
+                       wanted: frozenset[str] = frozenset(SECTIONS), shown: tuple[np.ndarray, str] | None = None,
+                       baseline: Any = "auto") -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
-    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``positions``: the rows' places in X (:func:`_prepare`).
+    ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``shown``: the rows' names and what they are (:func:`_row_names`);
+    ``baseline``: the features section's (:func:`report`).
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -383,10 +410,10 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
         ("probes", "Linear probes", "probes", lambda: _probe_section(model, Xa, yv, feats)),
         ("projections", "Projections", "projections", lambda: _guarded("Projections.", _projections, feats, yv, plot_rows, method)),
         ("neurons", "Neurons", "neurons", lambda: _guarded("What each hidden unit responds to.", lambda: (
-            "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, positions)))),
+            "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, shown)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
-        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target.module, Xa, model, feature_names)),
+        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, baseline)),
         ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data)),
     ]
     sections: list[tuple[str, str, str, str]] = []
@@ -411,8 +438,10 @@ def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
     return lead, data_report.html_section()
 
 
-def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names: list[str] | None) -> tuple[str, str]:
-    from ._attribution import feature_importance
+def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto") -> tuple[str, str]:
+    """The "Top features" section: mean |integrated gradients| per input from ``baseline`` (network-input units;
+    a name is resolved over ``Xa`` with the model's own training mean where it stores one, as feature_importance does)."""
+    from ._attribution import feature_importance, named_baseline
     from ._plot_text import font_families, shortened
     from ._plots import bars, top_order
 
@@ -420,7 +449,8 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
         return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
     if Xa.ndim != 2:
         return "Input attribution.", H.na_html(f"attribution is summarised per tabular feature; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example.")
-    imp = feature_importance(module, Xa, max_rows=300)  # 300 of the rows at random, not the first (sorted data)
+    b = named_baseline(baseline, Xa, target.estimator)
+    imp = feature_importance(target.module, Xa, baseline=b, max_rows=300)  # 300 of the rows at random, not the first (sorted data)
     known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
     fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
     top = [int(i) for i in top_order(imp)]
@@ -430,10 +460,15 @@ def _features(module: torch.nn.Module, Xa: np.ndarray, model: Any, feature_names
         # the chart shortens long names and no installed font draws some characters: the full names as text
         rows = [[fnames[i], f"{imp[i]:.3g}"] for i in top]
         body = f'<div class="side">{body}{H.table_html(["feature (full name)", "mean |IG|"], rows)}</div>'
-    return "Which input features drive the outputs (integrated gradients, Captum).", body
+    named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
+    mean = "the training mean" if isinstance(b, float) and named in ("auto", "mean") else "the rows' mean"
+    frm = {"auto": mean, "mean": mean, "median": "the rows' median", "zeros": "zeros", "given": "the given baseline"}[named]
+    return f"Which input features drive the outputs (integrated gradients from {frm}, Captum).", body
 
 
-def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int, positions: np.ndarray | None = None) -> str:
+def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int, shown: tuple[np.ndarray, str] | None = None) -> str:
+    """The neurons section: maps of the dense units over the input plane, and each unit's top rows named by ``shown``
+    (``(name of each row of Xa, what the names are)``; None: positions in ``Xa``, counted from 0)."""
     from ._neurons import neuron_maps, top_activating
     from ._plots import neuron_grid
 
@@ -462,9 +497,10 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
         for u in order:
             r = top[u]
             lab = "" if yv is None else ", ".join(str(yv[i]) for i in r)
-            at = r if positions is None else positions[r]  # places in X, not in the drawn sample
-            rows.append([n, int(u), ", ".join(str(int(i)) for i in at), f"{f[r[0], u]:.3g}", lab])
-    parts.append("<h3>Rows that activate each unit most</h3><p>top rows: positions in X, counted from 0.</p>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
+            at = [str(int(i)) for i in r] if shown is None else [str(shown[0][i]) for i in r]  # names in X or the file, not places in the sample
+            rows.append([n, int(u), ", ".join(at), f"{f[r[0], u]:.3g}", lab])
+    note = "positions in X, counted from 0" if shown is None else shown[1]
+    parts.append(f"<h3>Rows that activate each unit most</h3><p>top rows: {H.esc(note)}.</p>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
     return "".join(parts)
 
 

@@ -52,7 +52,7 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str,
         ax.plot(c.alphas, c.losses, label=f"random direction {i}")
     ax.plot([0.0], [curves[0].center_loss], "o", color="#1a1a1a", label=f"fitted weights ({curves[0].center_loss:.4g})")
     ax.set_xlabel("step along the direction (1 = each unit's weights moved by their own norm)")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel("training " + curves[0].label)
     ax.legend(frameon=False, fontsize=8)
     rows = [[f"direction {i}", f"{c.losses[0]:.4g}", f"{c.center_loss:.4g}", f"{c.losses[-1]:.4g}",
              f"{c.alphas[int(np.nanargmin(c.losses))]:+.2f}" if np.isfinite(c.losses).any() else "n/a"] for i, c in enumerate(curves, start=1)]
@@ -63,7 +63,8 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str,
         notes.append("the training loss (without the L2 term) is lower away from the fitted weights along a random direction: training stopped "
                      "before the bottom of this valley (too few epochs, or early stopping), or the L2 penalty (alpha) holds the weights back from it.")
     weighted = " (weighted by the model's class_weight, as in fit)" if weights is not None else ""
-    lead = (f"Training loss (no L2 term){weighted} on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
+    unit = f"; {curves[0].unit}" if curves[0].unit else ""
+    lead = (f"Training loss (no L2 term{unit}){weighted} on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
             "a narrow valley is a sharp minimum, a wide one a flat minimum.")
     return lead, H.figure_html(fig, "0 = the fitted weights; hl.lens.loss_landscape draws more (2-D, or the line to another model)") + table + (
         H.note_html(" ".join(notes)) if notes else "")
