@@ -200,3 +200,21 @@ def test_spec_examples_in_the_docs_parse() -> None:
     for text in examples:
         hl.Spec.parse(text)
     assert "conv(" not in (hl.MLPClassifier.__doc__ or "")
+
+
+def test_alpha_documents_what_adamw_makes_of_it() -> None:
+    # help(alpha) said "L2 penalty ... divided by n_samples" for every solver; adamw takes alpha as its decoupled
+    # weight decay (not divided by n_samples, not in loss_curve_), which the docs did not say
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    doc = " ".join(hl.MLPClassifier.__doc__.split())
+    assert "with solver='adamw' it is AdamW's decoupled weight decay" in doc and "not in loss_curve_" in doc
+    curves = {}
+    for solver in ("adam", "adamw"):
+        for alpha in (0.0, 10.0):
+            clf = hl.MLPClassifier((4,), solver=solver, alpha=alpha, max_iter=1, random_state=0, dtype="float64", shuffle=False)
+            with pytest.warns(UserWarning):  # one epoch does not converge
+                curves[solver, alpha] = clf.fit(X, y).loss_curve_[0]
+    assert curves["adamw", 10.0] == curves["adamw", 0.0]  # the decay is no term of the loss
+    assert curves["adam", 10.0] > curves["adam", 0.0]  # the L2 term is

@@ -78,8 +78,11 @@ SHARED: tuple[Param, ...] = (
     Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
           "Activation of every hidden layer whose spec names none ('identity', 'logistic', 'tanh', 'relu', 'gelu', ...)"),
     Param("solver", StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "adam",
-          "Optimizer: scikit-learn's 'sgd', 'adam', 'lbfgs', plus 'adamw' and 'rmsprop'"),
-    Param("alpha", Interval(Real, 0, None, closed="left"), 0.0001, "Strength of the L2 penalty on the weights (as scikit-learn's, divided by n_samples)"),
+          "Optimizer: scikit-learn's 'sgd', 'adam', 'lbfgs', plus 'adamw' (Adam with alpha as decoupled weight decay) and 'rmsprop'"),
+    Param("alpha", Interval(Real, 0, None, closed="left"), 0.0001, ("Strength of the L2 penalty on the weights (as scikit-learn's: alpha / 2 x the squared weights, divided by n_samples, "
+           "added to the loss and to loss_curve_); with solver='adamw' it is AdamW's decoupled weight decay instead (PyTorch's "
+           "weight_decay, 0.01 there): each step shrinks the linear weights by learning rate x alpha, not divided by n_samples, "
+           "not in loss_curve_")),
     Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left"), text="'auto' or an integer >= 1", type="int or 'auto'"),
           "auto", "Rows per minibatch; 'auto' is min(200, n_samples)"),
     Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}", refusal=schedule_refusal), "constant",
