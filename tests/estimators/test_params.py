@@ -218,3 +218,16 @@ def test_alpha_documents_what_adamw_makes_of_it() -> None:
                 curves[solver, alpha] = clf.fit(X, y).loss_curve_[0]
     assert curves["adamw", 10.0] == curves["adamw", 0.0]  # the decay is no term of the loss
     assert curves["adam", 10.0] > curves["adam", 0.0]  # the L2 term is
+
+
+@pytest.mark.parametrize("param, says", [
+    ("batch_size", "batch_size must be 'auto' or an integer >= 1. Received: batch_size=True."),
+    ("n_iter_no_change", "n_iter_no_change must be an integer >= 1 or numpy.inf. Received: n_iter_no_change=True."),
+    ("max_fun", "max_fun must be an integer >= 1. Received: max_fun=True."),
+])
+def test_a_bool_is_no_count(param: str, says: str) -> None:
+    # batch_size=True trained on batches of one row without a word (max_iter=True was already refused)
+    est = hl.MLPRegressor(**{param: True})
+    with pytest.raises(ValueError) as info:
+        validate(est, _table(type(est)))
+    assert str(info.value) == says

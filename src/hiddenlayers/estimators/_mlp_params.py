@@ -83,7 +83,7 @@ SHARED: tuple[Param, ...] = (
            "added to the loss and to loss_curve_); with solver='adamw' it is AdamW's decoupled weight decay instead (PyTorch's "
            "weight_decay, 0.01 there): each step shrinks the linear weights by learning rate x alpha, not divided by n_samples, "
            "not in loss_curve_")),
-    Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left"), text="'auto' or an integer >= 1", type="int or 'auto'"),
+    Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left", bools=False), text="'auto' or an integer >= 1", type="int or 'auto'"),
           "auto", "Rows per minibatch; 'auto' is min(200, n_samples)"),
     Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}", refusal=schedule_refusal), "constant",
           "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau'); 'cosine' anneals from "
@@ -108,9 +108,9 @@ SHARED: tuple[Param, ...] = (
     Param("beta_1", Interval(Real, 0, 1, closed="left"), 0.9, "Decay of Adam's first-moment estimate"),
     Param("beta_2", Interval(Real, 0, 1, closed="left"), 0.999, "Decay of Adam's second-moment estimate"),
     Param("epsilon", Interval(Real, 0, None, closed="neither"), 1e-8, "Adam's numerical-stability term"),
-    Param("n_iter_no_change", AnyOf(Interval(Integral, 1, None, closed="left"), Options((math.inf,)), text="an integer >= 1 or numpy.inf", type="int"),
+    Param("n_iter_no_change", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Options((math.inf,)), text="an integer >= 1 or numpy.inf", type="int"),
           10, "Epochs without tol improvement before stopping"),
-    Param("max_fun", Interval(Integral, 1, None, closed="left"), 15000, "Most loss evaluations of 'lbfgs'"),
+    Param("max_fun", Interval(Integral, 1, None, closed="left", bools=False), 15000, "Most loss evaluations of 'lbfgs'"),
     Param("loss_threshold", _none_or(Interval(Real, 0, None, closed="left"), "None or a number >= 0"), None, "Stop once the training loss falls below this"),
     Param("max_time", _none_or(Interval(Real, 0, None, closed="neither", finite=False), "None or a number of seconds > 0"), None,
           "Stop after this many seconds of training (wall clock) in each fit call; earlier warm fits do not count"),
