@@ -102,7 +102,9 @@ SHARED: tuple[Param, ...] = (
     Param("warm_start", Bool(), False, "Start fit from the previous solution instead of new weights"),
     Param("momentum", Interval(Real, 0, 1), 0.9, "Momentum of 'sgd'"),
     Param("nesterovs_momentum", Bool(), True, "Use Nesterov's momentum with 'sgd'"),
-    Param("early_stopping", Bool(), False, "Hold out validation_fraction of the rows and stop when their score stops improving"),
+    Param("early_stopping", Bool(), False, "Hold out validation_fraction of the rows and stop when their score stops improving "
+          "(the stochastic solvers; solver='lbfgs' trains on every row and ignores it, as scikit-learn's does, leaving "
+          "validation_scores_ and best_validation_score_ None)"),
     Param("validation_fraction", Interval(Real, 0, 1, closed="left"), 0.1,
           "Share of the training rows held out by early_stopping (0, as in scikit-learn, only without early_stopping)"),
     Param("beta_1", Interval(Real, 0, 1, closed="left"), 0.9, "Decay of Adam's first-moment estimate"),
