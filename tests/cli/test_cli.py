@@ -789,3 +789,18 @@ def test_info_shows_no_file_marker_for_a_score_never_given(tmp_path):
     training = json.loads(run("info", out, "--json").stdout)["training"]
     assert training["final_loss"] is None and training["best_validation_score"] is None  # unknown, as JSON says it
     assert "__nonfinite_float__" not in run("info", out).stdout
+
+
+def test_early_stopping_with_lbfgs_is_refused_and_not_turned_on(tmp_path):
+    # `--solver lbfgs --early-stopping` trained on every row, the option silently ignored; from 1000 training
+    # rows train's default turned it on for L-BFGS too (a model file claiming early_stopping=True)
+    import hiddenlayers as hl
+
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", "iris", "-t", "target", "--solver", "lbfgs", "--early-stopping", "-q", "--no-check", "-o", out),
+                      "--early-stopping needs a stochastic --solver (sgd, adam, adamw or rmsprop): L-BFGS trains on every row")
+    assert not out.exists()
+    result = run("train", "digits", "-t", "target", "--solver", "lbfgs", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", out)
+    assert result.exit_code == 0, result.output  # 1437 training rows: the default would turn early stopping on
+    model = hl.load(out)
+    assert model.early_stopping is False and model.validation_scores_ is None
