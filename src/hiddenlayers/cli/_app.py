@@ -155,6 +155,8 @@ SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Colum
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
 Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
 #: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
+LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
+                                           callback=check_schedule)]
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
 SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight-averaging swa: first averaged epoch, a share of --epochs in (0, 1] or an epoch number (default 0.75).", show_default=False, callback=parse_swa_start)]
@@ -284,8 +286,7 @@ def train(
     solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
     alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
     batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto'.")] = "auto",
-    learning_rate: Annotated[str, typer.Option(help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
-                                               callback=check_schedule)] = "constant",
+    learning_rate: LearningRate = "constant",
     learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
     max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
     early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
