@@ -769,3 +769,38 @@ def test_a_text_value_in_a_saved_regressors_target_names_no_task_option(tmp_path
     for args in (("inspect", tmp_path / "m.safetensors", tmp_path / "bad.csv", "--target", "target", "--out", tmp_path / "r.html"),
                  ("explain", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "bad.csv", "--row", 1)):
         assert_user_error(run(*args), "fix it, or check --target (the model is a regressor: its target holds numbers).")
+
+
+def test_info_shows_no_file_marker_for_a_score_never_given(tmp_path):
+    # Ctrl-C in the first epoch of an early-stopping fit keeps a NaN loss_ and a -inf best_validation_score_;
+    # info printed the file's tags for them, "{'__nonfinite_float__': '-inf'}", as the values
+    import hiddenlayers as hl
+
+    class Cut(hl.Callback):
+        def on_batch_end(self, **kwargs):
+            raise KeyboardInterrupt
+
+    X = np.random.RandomState(0).rand(40, 3)
+    with pytest.warns(hl.InterruptedWarning):
+        clf = hl.MLPClassifier((4,), early_stopping=True, random_state=0, callbacks=[Cut()]).fit(X, np.arange(40) % 2)
+    assert np.isnan(clf.loss_) and clf.best_validation_score_ == -np.inf
+    out = tmp_path / "cut.safetensors"
+    clf.set_params(callbacks=None).save(out)
+    training = json.loads(run("info", out, "--json").stdout)["training"]
+    assert training["final_loss"] is None and training["best_validation_score"] is None  # unknown, as JSON says it
+    assert "__nonfinite_float__" not in run("info", out).stdout
+
+
+def test_early_stopping_with_lbfgs_is_refused_and_not_turned_on(tmp_path):
+    # `--solver lbfgs --early-stopping` trained on every row, the option silently ignored; from 1000 training
+    # rows train's default turned it on for L-BFGS too (a model file claiming early_stopping=True)
+    import hiddenlayers as hl
+
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", "iris", "-t", "target", "--solver", "lbfgs", "--early-stopping", "-q", "--no-check", "-o", out),
+                      "--early-stopping needs a stochastic --solver (sgd, adam, adamw or rmsprop): L-BFGS trains on every row")
+    assert not out.exists()
+    result = run("train", "digits", "-t", "target", "--solver", "lbfgs", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", out)
+    assert result.exit_code == 0, result.output  # 1437 training rows: the default would turn early stopping on
+    model = hl.load(out)
+    assert model.early_stopping is False and model.validation_scores_ is None

@@ -151,3 +151,22 @@ def test_parse_image_shape_refuses_anything_else_in_one_line(text):
 def test_parse_image_shape_examples_refused(bad):
     with pytest.raises(UserError, match="--image-shape must be HxW or CxHxW"):
         parse_image_shape(bad)
+
+
+@pytest.mark.parametrize("value", ["0.01", "1e-3", "3"])
+def test_a_number_for_learning_rate_names_lr(value, table, tmp_path):
+    # '--learning-rate 0.01' (Keras' and PyTorch's word for the step size) read 'must be one of constant, ...
+    # Received: learning_rate='0.01'.', with no word of --lr
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "-q", "--learning-rate", value, "-o", out)
+    assert_user_error(result, f"--learning-rate names the schedule (constant, invscaling, adaptive, cosine, plateau), not the step size. "
+                              f"Received: {value}. A number is the step size: pass --lr {value}.")
+    assert not out.exists()
+
+
+def test_a_schedule_name_passes_the_learning_rate_check(table, tmp_path):
+    from hiddenlayers.cli._options import check_schedule
+
+    assert check_schedule("cosine") == "cosine" and check_schedule("nan") == "nan"  # names: the estimator checks them
+    result = run("train", table, "-t", "label", "-q", "--epochs", "2", "--learning-rate", "cosine", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output

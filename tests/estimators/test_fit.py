@@ -441,3 +441,13 @@ def test_lbfgs_stops_at_max_time_and_a_callbacks_stop_wins_over_the_rule(monkeyp
 
     est = quiet_fit(hl.MLPClassifier((8,), solver="lbfgs", max_iter=30, loss_threshold=1e9, callbacks=[_StopAtOne()], random_state=0), X, y)
     assert est.stop_reason_ == "callback" and est.n_iter_ == 1
+
+
+def test_lbfgs_ignores_early_stopping_and_reports_no_validation_score() -> None:
+    # L-BFGS trains on every row (scikit-learn's too), yet the fit reported validation_scores_ == [] and
+    # best_validation_score_ == -inf, a score no validation ever gave (shown by `info` as the file's -inf marker)
+    X, y = _data()
+    clf = quiet_fit(hl.MLPClassifier((4,), solver="lbfgs", early_stopping=True, max_iter=20, random_state=0), X, y)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    assert clf.t_ == X.shape[0] * clf.n_iter_  # every row trained: none held out
+    assert "solver='lbfgs' trains on every row and ignores it" in " ".join(hl.MLPClassifier.__doc__.split())

@@ -200,3 +200,34 @@ def test_spec_examples_in_the_docs_parse() -> None:
     for text in examples:
         hl.Spec.parse(text)
     assert "conv(" not in (hl.MLPClassifier.__doc__ or "")
+
+
+def test_alpha_documents_what_adamw_makes_of_it() -> None:
+    # help(alpha) said "L2 penalty ... divided by n_samples" for every solver; adamw takes alpha as its decoupled
+    # weight decay (not divided by n_samples, not in loss_curve_), which the docs did not say
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    doc = " ".join(hl.MLPClassifier.__doc__.split())
+    assert "with solver='adamw' it is AdamW's decoupled weight decay" in doc and "not in loss_curve_" in doc
+    curves = {}
+    for solver in ("adam", "adamw"):
+        for alpha in (0.0, 10.0):
+            clf = hl.MLPClassifier((4,), solver=solver, alpha=alpha, max_iter=1, random_state=0, dtype="float64", shuffle=False)
+            with pytest.warns(UserWarning):  # one epoch does not converge
+                curves[solver, alpha] = clf.fit(X, y).loss_curve_[0]
+    assert curves["adamw", 10.0] == curves["adamw", 0.0]  # the decay is no term of the loss
+    assert curves["adam", 10.0] > curves["adam", 0.0]  # the L2 term is
+
+
+@pytest.mark.parametrize("param, says", [
+    ("batch_size", "batch_size must be 'auto' or an integer >= 1. Received: batch_size=True."),
+    ("n_iter_no_change", "n_iter_no_change must be an integer >= 1 or numpy.inf. Received: n_iter_no_change=True."),
+    ("max_fun", "max_fun must be an integer >= 1. Received: max_fun=True."),
+])
+def test_a_bool_is_no_count(param: str, says: str) -> None:
+    # batch_size=True trained on batches of one row without a word (max_iter=True was already refused)
+    est = hl.MLPRegressor(**{param: True})
+    with pytest.raises(ValueError) as info:
+        validate(est, _table(type(est)))
+    assert str(info.value) == says

@@ -72,3 +72,28 @@ def test_a_warm_fit_takes_settings_of_the_run_and_the_same_network_in_other_word
         clf.set_params(**change).fit(X, y)
     assert len(clf.loss_curve_) > first  # it went on from the fitted network
     assert np.isfinite(clf.loss_)
+
+
+@pytest.mark.parametrize("solver, schedule", [("sgd", "adaptive"), ("sgd", "invscaling"), ("adam", "plateau"), ("sgd", "constant")])
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_a_warm_call_starts_at_a_changed_learning_rate_init(iris, solver, schedule, call):
+    # 'adaptive' and 'plateau' went on at the rate the last call left (and 'invscaling' for its first epoch):
+    # set_params(learning_rate_init=0.5) before fine-tuning was ignored, 0.01 kept
+    X, y = iris
+    clf = _fitted(X, y, solver=solver, learning_rate=schedule, learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.set_params(learning_rate_init=0.5)
+        getattr(clf, call)(X, y)
+    assert clf.history_.lr[3] == 0.5  # the first epoch of the warm call
+    assert clf._optimizer_state["t"] > 3  # the moments and step count went on
+
+
+def test_a_warm_call_at_the_same_learning_rate_init_goes_on_at_the_schedules_rate(iris):
+    X, y = iris
+    clf = _fitted(X, y, solver="sgd", learning_rate="invscaling", learning_rate_init=0.1)
+    left = clf._optimizer_state["lr"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert left < 0.1 and clf.history_.lr[3] == left

@@ -27,6 +27,7 @@ from ._options import (
     check_ema_decay,
     check_features,
     check_image_shape,
+    check_schedule,
     check_seed,
     check_swa_anneal_epochs,
     check_swa_lr,
@@ -154,6 +155,8 @@ SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Colum
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
 Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
 #: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
+LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
+                                           callback=check_schedule)]
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
 SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight-averaging swa: first averaged epoch, a share of --epochs in (0, 1] or an epoch number (default 0.75).", show_default=False, callback=parse_swa_start)]
@@ -249,6 +252,13 @@ def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str
     _check_swa_anneal(swa_lr, swa_anneal_epochs)
 
 
+def _check_early_stopping(solver: str, early_stopping: bool | None) -> None:
+    """Refuse ``--early-stopping`` with ``--solver lbfgs``: L-BFGS trains on every row, so the estimator ignores it (as scikit-learn's)."""
+    if early_stopping and solver == "lbfgs":
+        raise UserError("--early-stopping needs a stochastic --solver (sgd, adam, adamw or rmsprop): L-BFGS trains on every row and holds "
+                        "none out, so it would be ignored; drop --early-stopping, or pick another --solver.")
+
+
 def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None) -> None:
     """Refuse ``--swa-anneal-epochs`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
     if swa_anneal_epochs is not None and swa_lr is None:
@@ -276,10 +286,10 @@ def train(
     solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
     alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
     batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto'.")] = "auto",
-    learning_rate: Annotated[str, typer.Option(help="Learning-rate schedule: constant, invscaling, adaptive, ...")] = "constant",
+    learning_rate: LearningRate = "constant",
     learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
     max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
-    early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows).", show_default=False)] = None,
+    early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
     validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping.")] = 0.1,
     n_iter_no_change: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 10,
     tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
@@ -369,6 +379,7 @@ def _train_table(data: str | None, o: dict[str, Any]) -> None:
         raise UserError("train needs DATA: a data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name, e.g. "
                         "`hiddenlayers train digits`; only --app agent, which plays --env, reads none.")
     _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"])
+    _check_early_stopping(o["solver"], o["early_stopping"])
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
     if o["workers"] > 1:
         launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])

@@ -244,6 +244,10 @@ def _class_weight_text(stored: Any) -> str | None:
 
 
 def _num(v: Any) -> Any:
+    """A stored number, None where it is not finite: the file tags those ``{"__nonfinite_float__": "-inf"}``
+    (``_files.jsonable``, not imported: it loads NumPy), older files wrote the text."""
+    if isinstance(v, dict) and set(v) == {"__nonfinite_float__"}:
+        return None
     if isinstance(v, str) and v in ("inf", "-inf", "nan"):
         return None
     return v

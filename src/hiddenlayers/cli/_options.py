@@ -55,6 +55,19 @@ def positive_seconds(option: str) -> Callable[[float], float]:
     return check
 
 
+def check_schedule(value: str) -> str:
+    """``--learning-rate`` names the schedule, as scikit-learn's ``learning_rate``; a number there (Keras' and PyTorch's
+    word for the step size) is pointed to ``--lr``. Names are checked by the estimator, with its list."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(number):
+        return value
+    raise UserError(f"--learning-rate names the schedule (constant, invscaling, adaptive, cosine, plateau), not the step size. "
+                    f"Received: {value}. A number is the step size: pass --lr {value}.")
+
+
 def check_weight_averaging(value: str | None) -> str | None:
     """``--weight-averaging`` as train takes it: ``ema`` or ``swa`` (any case); None when not given."""
     if value is None:

@@ -261,7 +261,7 @@ def run_train(
         refuse_fatal(checked, prep["dropped"])
     X_tr, X_te, y_tr, y_te, w_tr, w_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
     if params.get("early_stopping") is None:
-        params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS
+        params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS and params.get("solver") != "lbfgs"  # L-BFGS holds out no rows
     model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
     where_tr = rows_of(prep["where"], X_tr.index)  # the file line of a training row, not its place in the shuffled split

@@ -64,8 +64,9 @@ def build(est: _BaseMLP, spec: Spec, n_features: int, n_outputs: int, rng: np.ra
     est.t_ = 0
     est.best_loss_ = np.inf
     est._no_improvement_count = 0  # epochs without tol progress, carried over warm fits and partial_fit calls as sklearn's
-    est.validation_scores_ = [] if est.early_stopping else None
-    est.best_validation_score_ = -np.inf if est.early_stopping else None
+    held_out = est.early_stopping and est.solver != "lbfgs"  # L-BFGS holds out no rows: early_stopping is for the stochastic solvers
+    est.validation_scores_ = [] if held_out else None
+    est.best_validation_score_ = -np.inf if held_out else None
 
 
 def _check_split_weights(w_train: Any, w_val: Any) -> None:

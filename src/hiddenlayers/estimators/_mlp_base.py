@@ -35,7 +35,7 @@ from ._predict import cache_weights, check_X, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
-from ._warm import refuse_new_shape
+from ._warm import record_rate, refuse_new_shape, restart_changed_rate
 
 _PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
                           "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
@@ -207,11 +207,16 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             if setup is not None:
                 setup()
             _refuse_averaging(self, incremental, is_source(X), X_target)
+            if hasattr(self, "network_"):  # a warm call (a cold fit's build clears the state)
+                restart_changed_rate(self)
             if is_source(X):  # a table streamed from files: y is its target column (each chunk's partial_fit is guarded too)
                 self._fit_target_scaling(None, None, incremental=incremental, first_pass=False, streamed=True)
-                return fit_source(self, X, incremental)
-            first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-            return self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
+                fitted = fit_source(self, X, incremental)
+            else:
+                first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+                fitted = self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
+            record_rate(self)
+            return fitted
 
     def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool) -> Any:
         """:meth:`_fit` on arrays: validate, build on the first pass, train by the solver's path, cache the weights."""

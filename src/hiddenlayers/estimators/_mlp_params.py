@@ -78,9 +78,12 @@ SHARED: tuple[Param, ...] = (
     Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
           "Activation of every hidden layer whose spec names none ('identity', 'logistic', 'tanh', 'relu', 'gelu', ...)"),
     Param("solver", StrOptions(SOLVERS, text=f"one of {', '.join(SOLVERS)}"), "adam",
-          "Optimizer: scikit-learn's 'sgd', 'adam', 'lbfgs', plus 'adamw' and 'rmsprop'"),
-    Param("alpha", Interval(Real, 0, None, closed="left"), 0.0001, "Strength of the L2 penalty on the weights (as scikit-learn's, divided by n_samples)"),
-    Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left"), text="'auto' or an integer >= 1", type="int or 'auto'"),
+          "Optimizer: scikit-learn's 'sgd', 'adam', 'lbfgs', plus 'adamw' (Adam with alpha as decoupled weight decay) and 'rmsprop'"),
+    Param("alpha", Interval(Real, 0, None, closed="left"), 0.0001, ("Strength of the L2 penalty on the weights (as scikit-learn's: alpha / 2 x the squared weights, divided by n_samples, "
+           "added to the loss and to loss_curve_); with solver='adamw' it is AdamW's decoupled weight decay instead (PyTorch's "
+           "weight_decay, 0.01 there): each step shrinks the linear weights by learning rate x alpha, not divided by n_samples, "
+           "not in loss_curve_")),
+    Param("batch_size", AnyOf(StrOptions(("auto",)), Interval(Integral, 1, None, closed="left", bools=False), text="'auto' or an integer >= 1", type="int or 'auto'"),
           "auto", "Rows per minibatch; 'auto' is min(200, n_samples)"),
     Param("learning_rate", StrOptions(SCHEDULES, text=f"one of {', '.join(SCHEDULES)}", refusal=schedule_refusal), "constant",
           "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau'); 'cosine' anneals from "
@@ -99,15 +102,17 @@ SHARED: tuple[Param, ...] = (
     Param("warm_start", Bool(), False, "Start fit from the previous solution instead of new weights"),
     Param("momentum", Interval(Real, 0, 1), 0.9, "Momentum of 'sgd'"),
     Param("nesterovs_momentum", Bool(), True, "Use Nesterov's momentum with 'sgd'"),
-    Param("early_stopping", Bool(), False, "Hold out validation_fraction of the rows and stop when their score stops improving"),
+    Param("early_stopping", Bool(), False, "Hold out validation_fraction of the rows and stop when their score stops improving "
+          "(the stochastic solvers; solver='lbfgs' trains on every row and ignores it, as scikit-learn's does, leaving "
+          "validation_scores_ and best_validation_score_ None)"),
     Param("validation_fraction", Interval(Real, 0, 1, closed="left"), 0.1,
           "Share of the training rows held out by early_stopping (0, as in scikit-learn, only without early_stopping)"),
     Param("beta_1", Interval(Real, 0, 1, closed="left"), 0.9, "Decay of Adam's first-moment estimate"),
     Param("beta_2", Interval(Real, 0, 1, closed="left"), 0.999, "Decay of Adam's second-moment estimate"),
     Param("epsilon", Interval(Real, 0, None, closed="neither"), 1e-8, "Adam's numerical-stability term"),
-    Param("n_iter_no_change", AnyOf(Interval(Integral, 1, None, closed="left"), Options((math.inf,)), text="an integer >= 1 or numpy.inf", type="int"),
+    Param("n_iter_no_change", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Options((math.inf,)), text="an integer >= 1 or numpy.inf", type="int"),
           10, "Epochs without tol improvement before stopping"),
-    Param("max_fun", Interval(Integral, 1, None, closed="left"), 15000, "Most loss evaluations of 'lbfgs'"),
+    Param("max_fun", Interval(Integral, 1, None, closed="left", bools=False), 15000, "Most loss evaluations of 'lbfgs'"),
     Param("loss_threshold", _none_or(Interval(Real, 0, None, closed="left"), "None or a number >= 0"), None, "Stop once the training loss falls below this"),
     Param("max_time", _none_or(Interval(Real, 0, None, closed="neither", finite=False), "None or a number of seconds > 0"), None,
           "Stop after this many seconds of training (wall clock) in each fit call; earlier warm fits do not count"),

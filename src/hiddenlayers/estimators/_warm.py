@@ -2,12 +2,14 @@
 
 ``hidden_layer_sizes``, ``activation`` (where a layer takes the default) and ``dtype`` are read when the network is built:
 after :meth:`set_params` a warm fit would keep the old layers silently. Parameters of the training run itself
-(``learning_rate_init``, ``max_iter``, ``alpha``, ``batch_size``, the solver's settings, ...) are read by every fit and stay free.
+(``learning_rate_init``, ``max_iter``, ``alpha``, ``batch_size``, the solver's settings, ...) are read by every fit and stay free:
+a ``learning_rate_init`` changed since the last call restarts the schedule at it (:func:`restart_changed_rate`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -53,3 +55,21 @@ def refuse_new_shape(est: _BaseMLP, spec: Spec, incremental: bool) -> None:
     if changed is not None:
         raise ValueError(f"{how} goes on from the fitted network's layers, which this change would leave as they are. Received: "
                          f"{changed}; {fix}, or set the old value back.")
+
+
+def restart_changed_rate(est: _BaseMLP) -> None:
+    """Before a warm call: if ``learning_rate_init`` changed since the call that left the optimizer state, the
+    schedule starts over at the new rate (``'adaptive'``/``'plateau'`` kept the old, possibly divided, rate, and
+    ``'invscaling'`` its first epoch, so ``set_params(learning_rate_init=1e-4)`` before a warm fit was ignored).
+    Moments, velocity and step count go on; a state kept before the rate was recorded goes on as before."""
+    state = getattr(est, "_optimizer_state", None)
+    new = est.learning_rate_init
+    if state and isinstance(new, Real) and "learning_rate_init" in state and state["learning_rate_init"] != float(new):
+        est._optimizer_state = {k: v for k, v in state.items() if k not in ("lr", "stalled")}
+
+
+def record_rate(est: _BaseMLP) -> None:
+    """After a call: the ``learning_rate_init`` the kept optimizer state (rate, moments) was trained from, for :func:`restart_changed_rate`."""
+    state = getattr(est, "_optimizer_state", None)
+    if state is not None:
+        est._optimizer_state = {**state, "learning_rate_init": float(est.learning_rate_init)}
