@@ -30,8 +30,9 @@ def worker_threads() -> int | None:
     None outside xdist (``-n0``) or when the caller set ``OMP_NUM_THREADS`` (then their choice stands).
 
     ``make test`` runs 2 workers on a 2-core machine: with PyTorch's and the BLAS's default of one thread per core
-    in each, 4 busy threads shared 2 cores and their spin-waits stalled each other (the digits quick start: 22 CPU
-    seconds, 15 on one thread per worker; a lens report 8 s, 4 s). The work, and what each test asserts, is the same.
+    in each, 4 busy threads shared 2 cores and their spin-waits stalled each other (README's digits quick start on the
+    shared machine: 21-23 CPU seconds with the defaults, 14-15 on one thread; its lens report 8 s, 4 s; its prune 5 s,
+    2 s). The work, and what each test asserts, is the same.
     """
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
     if workers < 1 or "OMP_NUM_THREADS" in os.environ:
