@@ -401,18 +401,26 @@ def test_cli_refuses_bad_flags(tmp_path: Path) -> None:
 
 def test_thread_limits_apply_to_blas_torch_and_onnxruntime_and_are_undone(models: dict) -> None:
     import torch
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from hiddenlayers.ship._serve.serve import _limit_threads
 
-    before = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
-    restore = _limit_threads(1)
+    # from 2 threads (an xdist worker of the suite runs on one, tests/conftest.py), so both the limit and its undo show
+    own = torch.get_num_threads()
+    torch.set_num_threads(2)
     try:
-        assert torch.get_num_threads() == 1
-        assert all(p["num_threads"] == 1 for p in threadpool_info())
+        with threadpool_limits(limits=2):
+            before = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
+            assert before[0] == 2
+            restore = _limit_threads(1)
+            try:
+                assert torch.get_num_threads() == 1
+                assert all(p["num_threads"] == 1 for p in threadpool_info())
+            finally:
+                restore()
+            assert (torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]) == before
     finally:
-        restore()
-    assert (torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]) == before
+        torch.set_num_threads(own)
     opts = ServedModel(models["dir"] / "a.onnx", threads=1).onnx.session.get_session_options()
     assert opts.intra_op_num_threads == 1 and opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
