@@ -496,3 +496,27 @@ def test_train_app_text_names_a_missing_text_by_its_file_line(tmp_path):
     assert_user_error(run("train", p, "--app", "text", "--target", "label", "-o", out),
                       "text column 'text' has no text in line 3 (1 row(s)): fill or drop those rows.")
     assert not out.exists()
+
+
+def test_ctrl_c_during_a_recommender_fit_keeps_the_best_epoch_and_saves(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Recommender trains in its own loop, which let Ctrl-C through: `train --app recommender` printed 'interrupted', wrote
+    nothing and exited 130, losing every epoch. It now stops as the other apps do: the best epoch's weights, the file, exit 0."""
+    import hiddenlayers.apps._recommend as rec
+
+    real, calls = rec.forward_batches, []
+
+    def forward_batches(*args: Any, **kwargs: Any) -> Any:  # the held-out loss: once before training, then once per epoch
+        calls.append(1)
+        if len(calls) == 5:  # during epoch 4, after three whole epochs
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rec, "forward_batches", forward_batches)
+    out = tmp_path / "r.safetensors"
+    result = run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--epochs", "50", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    summary = _json(result)
+    assert summary["stop_reason"] == "interrupted" and summary["epochs"] == 3 and out.exists()
+    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+    assert "training interrupted by the user; restored the weights of epoch" in " ".join(result.stderr.split())
+    assert summary["test_metrics"]["rmse"] < summary["test_metrics"]["mean_rating_rmse"]  # three epochs' weights, not lost
