@@ -520,3 +520,23 @@ def test_ctrl_c_during_a_recommender_fit_keeps_the_best_epoch_and_saves(files: P
     assert f"interrupted: the best model so far was saved to {out}" in result.stderr
     assert "training interrupted by the user; restored the weights of epoch" in " ".join(result.stderr.split())
     assert summary["test_metrics"]["rmse"] < summary["test_metrics"]["mean_rating_rmse"]  # three epochs' weights, not lost
+
+
+def test_predict_on_the_labelled_pixel_table_an_image_app_was_trained_on_names_keep(tmp_path: Path) -> None:
+    """`predict` read every column of the training table as a pixel, the label too: 'each image has shape (65,)', no way named
+    to leave the label out. It now says how many columns are not pixels and names --keep (and --target), which read it right."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images[:100] * (255 / 16)).astype(np.uint8)
+    pd.DataFrame(pixels.reshape(100, 64), columns=[f"p{i}" for i in range(64)]).assign(digit=digits.target[:100]).to_csv(tmp_path / "d.csv", index=False)
+    model = tmp_path / "img.safetensors"
+    ok("train", tmp_path / "d.csv", "--app", "image", "--target", "digit", "--image-dtype", "uint8", "--hidden", "conv2k3:same,8", "--epochs", "1",
+       "--out", model, "--quiet")
+    assert_user_error(run("predict", model, tmp_path / "d.csv", "--image-dtype", "uint8"),
+                      "the data has 65 columns but the model reads 64 pixel columns (8 x 8, 1 channel(s)): name the other 1 (a label or id column) "
+                      "with predict's --keep NAME")
+    kept = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.csv", "--image-dtype", "uint8", "--keep", "digit").stdout))
+    np.save(tmp_path / "d.npy", pixels)
+    alone = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))
+    assert kept["digit"].tolist() == digits.target[:100].tolist() and kept["predicted_label"].tolist() == alone["predicted_label"].tolist()

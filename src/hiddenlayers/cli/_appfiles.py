@@ -279,6 +279,12 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any], wher
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
+    pixels = int(np.prod(model.image_shape_))
+    if frame.shape[1] > pixels:  # a label or id column beside the pixels, as in the table `train --app image --target` read
+        c, h, w = (int(d) for d in model.image_shape_)
+        raise UserError(f"the data has {frame.shape[1]} columns but the model reads {pixels} pixel columns ({h} x {w}, {c} channel(s)): name the other "
+                        f"{frame.shape[1] - pixels} (a label or id column) with predict's --keep NAME (written beside the predictions, not read as "
+                        "pixels) or --target (evaluate, inspect), or drop them.")
     return read_images(model, numeric_matrix(frame, where), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data",
                        where)
 
