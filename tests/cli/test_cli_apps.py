@@ -278,7 +278,8 @@ def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fit
 def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
     gap = tmp_path / "gap.csv"
     pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)
-    assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "missing or non-finite values")
+    # predict names the gap's file line as evaluate and train do (it said 'series has missing ...: e.g. pandas' Series.interpolate()')
+    assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "the series 'level' has missing or non-finite values (line 3, 1 in all): fill or drop them.")
     assert_user_error(run("evaluate", fitted["dir"] / "image.safetensors", fitted["dir"] / "pixels.npy"), "evaluate needs the labels beside the images")
 
 

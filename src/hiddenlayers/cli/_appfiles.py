@@ -368,7 +368,10 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
 
 
 def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
-    """``data``'s value column ``column`` (default: its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line."""
+    """``data``'s value column ``column`` (default: its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line.
+
+    A missing or infinite value is refused here, naming its file line, for ``train --app forecaster``, ``predict`` and ``evaluate`` alike.
+    """
     from ..data import read_table
 
     table = read_table(data).every_row()
@@ -384,7 +387,11 @@ def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
         what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
         hint = did_you_mean([column], numeric) if column not in frame.columns else ""
         raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.{hint}")
-    return frame[column].to_numpy(dtype=np.float64), column, table.where
+    values = frame[column].to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))  # one rule for train, predict and evaluate: the first gap's file line
+    if bad.size:
+        raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
+    return values, column, table.where
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
