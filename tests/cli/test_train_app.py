@@ -540,3 +540,12 @@ def test_predict_on_the_labelled_pixel_table_an_image_app_was_trained_on_names_k
     np.save(tmp_path / "d.npy", pixels)
     alone = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))
     assert kept["digit"].tolist() == digits.target[:100].tolist() and kept["predicted_label"].tolist() == alone["predicted_label"].tolist()
+
+
+def test_train_help_names_every_app_it_takes() -> None:
+    """`train --help` listed text ... translator, agent, but not speech, an app --app takes (and the docs train from the CLI)."""
+    from hiddenlayers.cli._apptrain import APPS
+
+    shown = " ".join(ok("train", "--help").stdout.split())
+    missing = [name for name in [*APPS, "agent"] if f"{name} (" not in shown]
+    assert not missing, missing
