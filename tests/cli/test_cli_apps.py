@@ -249,6 +249,15 @@ def test_autoencoder_recommender_and_forecaster_predict_as_their_apps(fitted: di
     np.testing.assert_allclose(got["forecast_level"], apps["fc"].forecast(5, fitted["series"]), rtol=1e-6)
 
 
+def test_a_renamed_column_of_a_recommender_table_is_named_with_the_columns_not_read(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """'the data lacks column(s) 'user' that the Recommender was fitted on.' named neither the renamed column nor the fix."""
+    renamed = tmp_path / "renamed.csv"
+    fitted["pairs"].rename(columns={"user": "customer"}).assign(rating=1.0).to_csv(renamed, index=False)
+    assert_user_error(run("predict", fitted["dir"] / "rec.safetensors", renamed),
+                      "the data lacks column(s) 'user' that the Recommender was fitted on; the columns it does not read are 'customer', 'rating'. "
+                      "Did you mean 'customer'? Give those columns the names the model was fitted on.")
+
+
 def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any], tmp_path: Path) -> None:
     d = fitted["dir"]
     assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--steps", "3"), "--steps is for Forecaster files")

@@ -344,7 +344,12 @@ def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     missing = [str(n) for n in names if n not in frame.columns]
     if missing:
-        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on.")
+        from ..data import did_you_mean
+
+        unread = [str(c) for c in frame.columns if c not in set(names)]
+        hint = did_you_mean(missing, unread)
+        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on; the columns it does not "
+                        f"read are {', '.join(map(repr, unread[:10])) or 'none'}.{hint} Give those columns the names the model was fitted on.")
     return frame[list(names)]
 
 
