@@ -258,6 +258,19 @@ def test_a_renamed_column_of_a_recommender_table_is_named_with_the_columns_not_r
                       "Did you mean 'customer'? Give those columns the names the model was fitted on.")
 
 
+def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """predict and evaluate said 'X contains NaN or infinity in 1 of N rows (first: row 3): ... sklearn.impute.SimpleImputer in a
+    Pipeline', a 0-based row and a Python fix; a command-line user gets the column and the file line, as other apps' readers say."""
+    table = fitted["table"].copy()
+    column = str(table.columns[1])
+    table.iloc[3, 1] = np.nan
+    gap = tmp_path / "gap.csv"
+    table.assign(anomaly=np.arange(len(table)) % 2).to_csv(gap, index=False)
+    said = f"column '{column}' has a missing or infinite value in line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
+    assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", gap), said)
+    assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
+
+
 def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any], tmp_path: Path) -> None:
     d = fitted["dir"]
     assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--steps", "3"), "--steps is for Forecaster files")

@@ -357,6 +357,7 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
     """The app's own predictions on ``X`` as a DataFrame (classifiers: ``predicted_label`` and ``proba_<class>`` columns)."""
     kind = type(model).__name__
     if kind == "Autoencoder":
+        _refuse_missing_cells(X, where)
         error = _call(model.reconstruction_error, X)
         return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
     if kind == "Recommender":
@@ -370,6 +371,21 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
     return result
+
+def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
+    """An Autoencoder's input columns ``X`` with a missing or infinite cell: one line naming its column and file line (``where``: :func:`at_row`).
+
+    The app's own error names a 0-based row and a Python fix (SimpleImputer); on the command line the file line and the cell are what to fix.
+    """
+    from ..data import numeric_matrix
+
+    values = numeric_matrix(X, where)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise UserError(f"column '{X.columns[col]}' has a missing or infinite value in {at_row(row, where)} ({int(bad.any(axis=1).sum())} row(s) in all): "
+                        "an Autoencoder reads every fitted column of every row; fill or drop those rows.")
+
 
 
 def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
@@ -472,7 +488,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     if kind == "Recommender":
         result = _score_recommender(model, frame, name, table.where)
     elif kind == "Autoencoder":
-        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
+        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False, table.where).to_numpy().T)
     else:
         labels = class_labels(frame[name], model.classes_, name)
         X = app_inputs(model, frame.drop(columns=[name]), options, table.where)
