@@ -249,6 +249,28 @@ def test_autoencoder_recommender_and_forecaster_predict_as_their_apps(fitted: di
     np.testing.assert_allclose(got["forecast_level"], apps["fc"].forecast(5, fitted["series"]), rtol=1e-6)
 
 
+def test_a_renamed_column_of_a_recommender_table_is_named_with_the_columns_not_read(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """'the data lacks column(s) 'user' that the Recommender was fitted on.' named neither the renamed column nor the fix."""
+    renamed = tmp_path / "renamed.csv"
+    fitted["pairs"].rename(columns={"user": "customer"}).assign(rating=1.0).to_csv(renamed, index=False)
+    assert_user_error(run("predict", fitted["dir"] / "rec.safetensors", renamed),
+                      "the data lacks column(s) 'user' that the Recommender was fitted on; the columns it does not read are 'customer', 'rating'. "
+                      "Did you mean 'customer'? Give those columns the names the model was fitted on.")
+
+
+def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """predict and evaluate said 'X contains NaN or infinity in 1 of N rows (first: row 3): ... sklearn.impute.SimpleImputer in a
+    Pipeline', a 0-based row and a Python fix; a command-line user gets the column and the file line, as other apps' readers say."""
+    table = fitted["table"].copy()
+    column = str(table.columns[1])
+    table.iloc[3, 1] = np.nan
+    gap = tmp_path / "gap.csv"
+    table.assign(anomaly=np.arange(len(table)) % 2).to_csv(gap, index=False)
+    said = f"column '{column}' has a missing or infinite value in line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
+    assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", gap), said)
+    assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
+
+
 def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any], tmp_path: Path) -> None:
     d = fitted["dir"]
     assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--steps", "3"), "--steps is for Forecaster files")
@@ -278,7 +300,8 @@ def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fit
 def test_forecaster_series_with_a_gap_and_npy_evaluate_are_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
     gap = tmp_path / "gap.csv"
     pd.DataFrame({"level": [0.1, None, 0.3] + [0.2] * 10}).to_csv(gap, index=False)
-    assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "missing or non-finite values")
+    # predict names the gap's file line as evaluate and train do (it said 'series has missing ...: e.g. pandas' Series.interpolate()')
+    assert_user_error(run("predict", fitted["dir"] / "fc.safetensors", gap), "the series 'level' has missing or non-finite values (line 3, 1 in all): fill or drop them.")
     assert_user_error(run("evaluate", fitted["dir"] / "image.safetensors", fitted["dir"] / "pixels.npy"), "evaluate needs the labels beside the images")
 
 

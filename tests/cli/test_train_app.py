@@ -496,3 +496,56 @@ def test_train_app_text_names_a_missing_text_by_its_file_line(tmp_path):
     assert_user_error(run("train", p, "--app", "text", "--target", "label", "-o", out),
                       "text column 'text' has no text in line 3 (1 row(s)): fill or drop those rows.")
     assert not out.exists()
+
+
+def test_ctrl_c_during_a_recommender_fit_keeps_the_best_epoch_and_saves(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Recommender trains in its own loop, which let Ctrl-C through: `train --app recommender` printed 'interrupted', wrote
+    nothing and exited 130, losing every epoch. It now stops as the other apps do: the best epoch's weights, the file, exit 0."""
+    import hiddenlayers.apps._recommend as rec
+
+    real, calls = rec.forward_batches, []
+
+    def forward_batches(*args: Any, **kwargs: Any) -> Any:  # the held-out loss: once before training, then once per epoch
+        calls.append(1)
+        if len(calls) == 5:  # during epoch 4, after three whole epochs
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rec, "forward_batches", forward_batches)
+    out = tmp_path / "r.safetensors"
+    result = run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--epochs", "50", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    summary = _json(result)
+    assert summary["stop_reason"] == "interrupted" and summary["epochs"] == 3 and out.exists()
+    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+    assert "training interrupted by the user; restored the weights of epoch" in " ".join(result.stderr.split())
+    assert summary["test_metrics"]["rmse"] < summary["test_metrics"]["mean_rating_rmse"]  # three epochs' weights, not lost
+
+
+def test_predict_on_the_labelled_pixel_table_an_image_app_was_trained_on_names_keep(tmp_path: Path) -> None:
+    """`predict` read every column of the training table as a pixel, the label too: 'each image has shape (65,)', no way named
+    to leave the label out. It now says how many columns are not pixels and names --keep (and --target), which read it right."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images[:100] * (255 / 16)).astype(np.uint8)
+    pd.DataFrame(pixels.reshape(100, 64), columns=[f"p{i}" for i in range(64)]).assign(digit=digits.target[:100]).to_csv(tmp_path / "d.csv", index=False)
+    model = tmp_path / "img.safetensors"
+    ok("train", tmp_path / "d.csv", "--app", "image", "--target", "digit", "--image-dtype", "uint8", "--hidden", "conv2k3:same,8", "--epochs", "1",
+       "--out", model, "--quiet")
+    assert_user_error(run("predict", model, tmp_path / "d.csv", "--image-dtype", "uint8"),
+                      "the data has 65 columns but the model reads 64 pixel columns (8 x 8, 1 channel(s)): name the other 1 (a label or id column) "
+                      "with predict's --keep NAME")
+    kept = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.csv", "--image-dtype", "uint8", "--keep", "digit").stdout))
+    np.save(tmp_path / "d.npy", pixels)
+    alone = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))
+    assert kept["digit"].tolist() == digits.target[:100].tolist() and kept["predicted_label"].tolist() == alone["predicted_label"].tolist()
+
+
+def test_train_help_names_every_app_it_takes() -> None:
+    """`train --help` listed text ... translator, agent, but not speech, an app --app takes (and the docs train from the CLI)."""
+    from hiddenlayers.cli._apptrain import APPS
+
+    shown = " ".join(ok("train", "--help").stdout.split())
+    missing = [name for name in [*APPS, "agent"] if f"{name} (" not in shown]
+    assert not missing, missing

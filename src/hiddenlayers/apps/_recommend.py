@@ -28,7 +28,7 @@ from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, make_optimizer
+from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, kept_weights, make_optimizer, warn_interrupted
 from ._app_params import number, positive_int, row
 from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
@@ -218,7 +218,8 @@ def _fit_penalized(
     rows and their moments stay as they are) and the MLP by AdamW (``alpha``'s
     decoupled decay on its linear weights). Early stopping on ``validation`` restores
     the best weights (the starting ones, :func:`start_biases`' or a source's, if no epoch
-    beats them). ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
+    beats them). Ctrl-C (``KeyboardInterrupt``) stops there with those best weights, ``stop_reason`` ``"interrupted"``
+    and the estimators' warning. ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
     """
     device = X.device
     flat = FlatParams(net.mlp)
@@ -226,7 +227,6 @@ def _fit_penalized(
     rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
     hist, best = History(), (flat.data.clone(), rows.state())
     stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
-    n = X.shape[0]
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
@@ -234,26 +234,24 @@ def _fit_penalized(
     callbacks = progress_callbacks(est)  # called as hl.training.train calls them: the progress bar
     for cb in callbacks:
         cb.on_train_begin()
-    for epoch in range(1, est.max_iter + 1):
-        net.train()
-        perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-        losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
-        for start in range(0, n, est.batch_size):
-            idx = perm[start : start + est.batch_size]
-            losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
-        train_loss = float(torch.stack(losses).to(acc_dtype).sum()) / n
-        val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
-        _record(hist, epoch, train_loss, val, est.learning_rate_init)
-        for cb in callbacks:
-            cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
-        if stop.update(val if validation is not None else train_loss):
-            best = (flat.data.clone(), rows.state())
-            hist.best_epoch = epoch
-        if stop(hist):
-            hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
-            break
-    else:
-        hist.stop_reason = "max_epochs"
+    try:
+        for epoch in range(1, est.max_iter + 1):
+            train_loss = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype)
+            val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
+            _record(hist, epoch, train_loss, val, est.learning_rate_init)
+            for cb in callbacks:
+                cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
+            if stop.update(val if validation is not None else train_loss):
+                best = (flat.data.clone(), rows.state())
+                hist.best_epoch = epoch
+            if stop(hist):
+                hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
+                break
+        else:
+            hist.stop_reason = "max_epochs"
+    except KeyboardInterrupt:  # Ctrl-C: keep the best epoch's weights (the start's if none), as the estimators do, with their warning
+        hist.stop_reason = "interrupted"
+        warn_interrupted(kept_weights(hist.best_epoch, this_run=True))
     flat.data.copy_(best[0])
     rows.restore(best[1])
     flat.release()
@@ -286,6 +284,21 @@ def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float)
     hist.val_loss.append(val)
     hist.val_score.append(-val)
     hist.lr.append(lr)
+
+
+def _penalized_epoch(
+    est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimizer, rows: RowAdam, X: Tensor, Y: Tensor, gen: torch.Generator,
+    acc_dtype: torch.dtype,
+) -> float:
+    """One pass over ``X`` (n, 2) codes and ``Y`` (n, 1) ratings in shuffled mini-batches of :func:`_step`; the mean squared error."""
+    net.train()
+    n, device = X.shape[0], X.device
+    perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
+    losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
+    for start in range(0, n, est.batch_size):
+        idx = perm[start : start + est.batch_size]
+        losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
+    return float(torch.stack(losses).to(acc_dtype).sum()) / n
 
 
 def _check_clip(clip: Any) -> None:

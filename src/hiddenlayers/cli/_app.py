@@ -274,7 +274,7 @@ def train(
     app_: Annotated[str | None, typer.Option("--app", help="Train an application instead of a table MLP: text (a text column -> --target labels), "
                                              "autoencoder (numeric columns; anomaly threshold), recommender (user and item columns -> "
                                              "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels), "
-                                             "sequence (a long table), translator (sentence pairs), agent (a DQNAgent playing --env).", show_default=False)] = None,
+                                             "sequence (a long table), translator (sentence pairs), speech (MFCC frames -> --target transcripts), agent (a DQNAgent playing --env).", show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
@@ -455,7 +455,7 @@ def predict(
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to write in front of each prediction, comma-separated "
-                                             "(an ID to join the predictions back on); table models and their .onnx files.", show_default=False)] = None,
+                                             "(an ID to join the predictions back on); table models, their .onnx files, and Text, Image, Autoencoder, Recommender files.", show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).

@@ -282,6 +282,12 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any], wher
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise UserError(f"an ImageClassifier reads pixel columns (numbers) but column '{bad[0]}' holds text: drop it.")
+    pixels = int(np.prod(model.image_shape_))
+    if frame.shape[1] > pixels:  # a label or id column beside the pixels, as in the table `train --app image --target` read
+        c, h, w = (int(d) for d in model.image_shape_)
+        raise UserError(f"the data has {frame.shape[1]} columns but the model reads {pixels} pixel columns ({h} x {w}, {c} channel(s)): name the other "
+                        f"{frame.shape[1] - pixels} (a label or id column) with predict's --keep NAME (written beside the predictions, not read as "
+                        "pixels) or --target (evaluate, inspect), or drop them.")
     return read_images(model, numeric_matrix(frame, where), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data",
                        where)
 
@@ -341,7 +347,12 @@ def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     missing = [str(n) for n in names if n not in frame.columns]
     if missing:
-        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on.")
+        from ..data import did_you_mean
+
+        unread = [str(c) for c in frame.columns if c not in set(names)]
+        hint = did_you_mean(missing, unread)
+        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on; the columns it does not "
+                        f"read are {', '.join(map(repr, unread[:10])) or 'none'}.{hint} Give those columns the names the model was fitted on.")
     return frame[list(names)]
 
 
@@ -349,6 +360,7 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
     """The app's own predictions on ``X`` as a DataFrame (classifiers: ``predicted_label`` and ``proba_<class>`` columns)."""
     kind = type(model).__name__
     if kind == "Autoencoder":
+        _refuse_missing_cells(X, where)
         error = _call(model.reconstruction_error, X)
         return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
     if kind == "Recommender":
@@ -363,9 +375,27 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
             result[f"proba_{c}"] = P[:, i]
     return result
 
+def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
+    """An Autoencoder's input columns ``X`` with a missing or infinite cell: one line naming its column and file line (``where``: :func:`at_row`).
+
+    The app's own error names a 0-based row and a Python fix (SimpleImputer); on the command line the file line and the cell are what to fix.
+    """
+    from ..data import numeric_matrix
+
+    values = numeric_matrix(X, where)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise UserError(f"column '{X.columns[col]}' has a missing or infinite value in {at_row(row, where)} ({int(bad.any(axis=1).sum())} row(s) in all): "
+                        "an Autoencoder reads every fitted column of every row; fill or drop those rows.")
+
+
 
 def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
-    """``data``'s value column ``column`` (default: its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line."""
+    """``data``'s value column ``column`` (default: its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line.
+
+    A missing or infinite value is refused here, naming its file line, for ``train --app forecaster``, ``predict`` and ``evaluate`` alike.
+    """
     from ..data import read_table
 
     table = read_table(data).every_row()
@@ -381,7 +411,11 @@ def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
         what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
         hint = did_you_mean([column], numeric) if column not in frame.columns else ""
         raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.{hint}")
-    return frame[column].to_numpy(dtype=np.float64), column, table.where
+    values = frame[column].to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))  # one rule for train, predict and evaluate: the first gap's file line
+    if bad.size:
+        raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
+    return values, column, table.where
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
@@ -457,7 +491,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     if kind == "Recommender":
         result = _score_recommender(model, frame, name, table.where)
     elif kind == "Autoencoder":
-        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False).to_numpy().T)
+        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False, table.where).to_numpy().T)
     else:
         labels = class_labels(frame[name], model.classes_, name)
         X = app_inputs(model, frame.drop(columns=[name]), options, table.where)
