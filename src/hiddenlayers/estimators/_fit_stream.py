@@ -114,7 +114,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     fresh = forget_if_fresh(est, incremental)
     # scale_target: y's mean and std from the statistics pass (the same on every rank: each scans every unit in order)
     est._fit_target_scaling(None, None, incremental=incremental, first_pass=fresh, streamed=True, moments=scan.target_moments)
-    val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world)
+    val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world)
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est):
