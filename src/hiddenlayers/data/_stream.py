@@ -357,7 +357,7 @@ class ParquetSource:
                         for f in checks.located(checks.infinite() + checks.beyond_float32(self.target)):
                             raise DataError(f"data check: {f.message}: {f.fix}.")
                     frame = _as_missing_beyond_float32(frame)  # the check's pass: read on, those cells (inf, 1e308) as missing
-                pre.partial_fit(frame)
+                pre.partial_fit(frame, wait_for_values=True)  # a column empty in the first files: refused only if empty in all
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)
                     known = y.notna().to_numpy()
@@ -371,6 +371,7 @@ class ParquetSource:
             weights.append(w_sum)
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
+        pre.refuse_empty()
         classes = None if capped else np.array(sorted(seen))
         self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None, moments if numeric else None)
         return self._scan
