@@ -983,3 +983,26 @@ def test_empty_and_na_text_cells_of_a_csv_folder_are_missing_as_read_table_reads
     assert streamed.output_names == in_memory.output_names  # no "color=" or "color=NA" category: imputed, with its indicator
     rows = pd.read_csv(d / "part0.csv").drop(columns="y")
     np.testing.assert_allclose(streamed.transform(rows).matrix, in_memory.transform(rows).matrix, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_a_column_empty_in_the_first_file_is_learnt_from_the_later_ones(tmp_path, kind) -> None:
+    """A feature with no value in the first file (all NaN, or an empty CSV column) and values later: the pass refused it
+    as 'no values (all missing)' after the first file; it learns the mean over every row, as pandas reads the files."""
+    parts = [_frame(a=A, b=np.full(300, np.nan), y=None), _frame(a=A, b=A / 10, y=None)]
+    d = _files(tmp_path, "late", parts, kind)
+    b = next(c for c in ParquetSource(d, target="y").scan().preprocessor.columns if c["name"] == "b")
+    assert (b["mean"], b["missing_indicator"]) == (pytest.approx(np.mean(A / 10)), True)
+    d = _files(tmp_path, "never", [parts[0], parts[0]], kind)
+    with pytest.raises(DataError, match="column 'b' has no values"):
+        ParquetSource(d, target="y").scan()
+
+
+def test_a_csv_column_of_whole_numbers_then_decimals_reads_as_numbers(tmp_path) -> None:
+    """pyarrow typed every CSV file by the first one's first rows: whole numbers there, then '0.5' in a later file,
+    was refused as "holds '0.5', not a number"; the files' types are promoted as Parquet files' are."""
+    d = _files(tmp_path, "d", [_frame(a=np.arange(300), y=None), _frame(a=A + 0.5, y=None)], "csv")
+    src = ParquetSource(d, target="y")
+    a = src.scan().preprocessor.columns[0]
+    assert a["mean"] == pytest.approx(np.concatenate([np.arange(300), A + 0.5]).mean())
+    assert src.scan().n_rows == 600

@@ -21,7 +21,9 @@ turns those numbers into the file lines read_table names.
 The rule: every file has the target. With ``features`` given, every file has
 those columns (others are ignored); without, every file has exactly the first
 file's columns, in any order. Parquet types may differ only as Arrow's
-permissive promotion allows (``int64`` and ``double`` read as ``double``).
+permissive promotion allows (``int64`` and ``double`` read as ``double``);
+CSV files' types (pyarrow's, from each file's first block) promote between numbers and from null alike
+(``ParquetSource._csv_schema``).
 """
 
 from __future__ import annotations
