@@ -1006,3 +1006,32 @@ def test_a_csv_column_of_whole_numbers_then_decimals_reads_as_numbers(tmp_path) 
     a = src.scan().preprocessor.columns[0]
     assert a["mean"] == pytest.approx(np.concatenate([np.arange(300), A + 0.5]).mean())
     assert src.scan().n_rows == 600
+
+
+def test_ctrl_c_while_the_next_chunk_is_read_ends_the_fit_with_the_last_whole_epochs_weights(tmp_path, monkeypatch) -> None:
+    """Most of an I/O-bound pass waits for the read-ahead thread's next chunk: a Ctrl-C there escaped the fit (train DIR
+    exited 130 with no model saved); it now ends the fit as a Ctrl-C inside a chunk does, on epoch 1's weights."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, y = _stalling_source(tmp_path)
+    kw = dict(hidden_layer_sizes=(4,), batch_size=50, random_state=0, early_stopping=False)
+    one_epoch = hl.MLPClassifier(max_iter=1, **kw).fit(src)
+    passes = []
+
+    def reads(chunks: Any, depth: int = 1) -> Any:  # Ctrl-C as epoch 2's third chunk is awaited
+        passes.append(1)
+        for i, chunk in enumerate(chunks):
+            if len(passes) == 2 and i == 2:
+                raise KeyboardInterrupt
+            yield chunk
+
+    monkeypatch.setattr(_fit_stream, "read_ahead", reads)
+    est = hl.MLPClassifier(max_iter=5, **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(src)
+    assert [str(w.message) for w in caught if issubclass(w.category, hl.InterruptedWarning)] == [
+        "training interrupted by the user; restored the weights of epoch 1."]
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and est.t_ == one_epoch.t_
+    np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))

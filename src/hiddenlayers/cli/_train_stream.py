@@ -199,6 +199,8 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         if summary.get("target_scaling"):
             note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
+    if model.stop_reason_ == "interrupted":  # Ctrl-C: the fit kept its weights and the file is saved, as train FILE says
+        sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     return summary
 
 

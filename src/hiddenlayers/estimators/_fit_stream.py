@@ -283,10 +283,14 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
     A chunk's Ctrl-C or divergence (its weights back at its start) ends the pass, as it ends an
     in-memory fit; under ``torchrun`` every rank must take the same steps, so there a Ctrl-C's
     pass goes on (each chunk warns on its own), while a divergence, whose loss the ranks agree on
-    (``GradientSync.agree``), ends every rank's pass at the same chunk.
+    (``GradientSync.agree``), ends every rank's pass at the same chunk. A Ctrl-C while the next chunk is
+    read (most of an I/O-bound pass) ends it between chunks alike (in one process, once a chunk has built the network).
     """
     loss_sum = rows = 0.0
-    for X, y, w in chunks:
+    while (chunk := _next_chunk(est, chunks, world)) is not None:
+        if chunk == "interrupted":
+            return loss_sum, rows, "interrupted"
+        X, y, w = chunk
         if hasattr(est, "network_"):  # a chunk is no epoch: its own stall count starts afresh and never fires
             est._no_improvement_count, est.best_loss_ = 0, np.inf
         with warnings.catch_warnings():
@@ -303,6 +307,23 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
             loss_sum += float(est.loss_) * counted
             rows += counted
     return loss_sum, rows, None
+
+
+def _next_chunk(est: _BaseMLP, chunks: Iterator[Any], world: int) -> Any:
+    """The pass's next ``(X, y, w)`` chunk, None after the last, or ``"interrupted"`` on a Ctrl-C while it was read.
+
+    The Ctrl-C escaped the fit there (the command exited 130, no model saved) where one inside a chunk's ``partial_fit``
+    kept the weights; a first fit's first chunk not yet trained, or a distributed run, has nothing to keep: raised on.
+    """
+    try:
+        return next(chunks)
+    except StopIteration:
+        return None
+    except KeyboardInterrupt:
+        if world > 1 or not hasattr(est, "network_"):
+            raise
+        getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected
+        return "interrupted"
 
 
 def _row_weights(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray | None:
