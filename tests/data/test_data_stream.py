@@ -1035,3 +1035,21 @@ def test_ctrl_c_while_the_next_chunk_is_read_ends_the_fit_with_the_last_whole_ep
         "training interrupted by the user; restored the weights of epoch 1."]
     assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and est.t_ == one_epoch.t_
     np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
+
+
+def test_a_hive_partitioned_folder_names_its_subfolders_files_and_the_glob(tmp_path) -> None:
+    """year=2023/part-0.parquet, year=2024/part-0.parquet: 'no .parquet files in DIR' sent a data engineer looking for
+    files that are there; the message names them, the glob that reads them, and that the partition value is no column."""
+    for year in (2023, 2024):
+        (tmp_path / "d" / f"year={year}").mkdir(parents=True)
+        _frame(a=A, y=None).to_parquet(tmp_path / "d" / f"year={year}" / "part-0.parquet")
+    (tmp_path / "d" / "_temporary").mkdir()
+    _frame(a=A, y=None).to_parquet(tmp_path / "d" / "_temporary" / "part-9.parquet")  # Spark's, not counted
+    d = str(tmp_path / "d")
+    with pytest.raises(DataError) as info:
+        ParquetSource(d, target="y")
+    assert str(info.value) == (
+        f"no .parquet/.pq/.csv/.csv.gz files in {d} itself, but 2 in its subfolders (e.g. '{d}/year=2023/part-0.parquet'), which are not "
+        f"searched: give a glob such as '{d}/year=*/*.parquet' (a hive partition's value, year=2024/, is then no column: write it into the "
+        "files to use it as a feature).")
+    assert ParquetSource(f"{d}/year=*/*.parquet", target="y").scan().n_rows == 600
