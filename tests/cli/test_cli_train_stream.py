@@ -221,3 +221,14 @@ def test_streamed_train_json_with_verbose_keeps_stdout_one_document(tmp_path):
     result = ok("train", d, "--target", "y", "--epochs", "2", "--hidden", "4", "--json", "--set", "verbose=true", "--out", out)
     assert json.loads(result.stdout)["epochs"] == 2  # the whole of stdout
     assert "Iteration 2, loss = " in result.stderr
+
+
+def test_gradient_flow_is_recorded_and_test_size_refused_for_a_folder(tmp_path):
+    """Both were ignored without a word for a folder: --gradient-flow recorded nothing, --test-size held out nothing
+    and reported no test metric. Now the flow is recorded each pass, and --test-size is one line naming what to do."""
+    d, out = _folder(tmp_path), tmp_path / "m.safetensors"
+    ok("train", d, "--target", "y", "--epochs", "2", "--gradient-flow", "--out", out)
+    assert len(hl.load(out).history_.extra["gradient_flow"]) == 2
+    res = run("train", d, "--target", "y", "--test-size", "0.2", "--out", tmp_path / "t.safetensors")
+    assert_user_error(res, "--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row")
+    assert not (tmp_path / "t.safetensors").exists()

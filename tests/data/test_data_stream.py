@@ -983,3 +983,73 @@ def test_empty_and_na_text_cells_of_a_csv_folder_are_missing_as_read_table_reads
     assert streamed.output_names == in_memory.output_names  # no "color=" or "color=NA" category: imputed, with its indicator
     rows = pd.read_csv(d / "part0.csv").drop(columns="y")
     np.testing.assert_allclose(streamed.transform(rows).matrix, in_memory.transform(rows).matrix, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_a_column_empty_in_the_first_file_is_learnt_from_the_later_ones(tmp_path, kind) -> None:
+    """A feature with no value in the first file (all NaN, or an empty CSV column) and values later: the pass refused it
+    as 'no values (all missing)' after the first file; it learns the mean over every row, as pandas reads the files."""
+    parts = [_frame(a=A, b=np.full(300, np.nan), y=None), _frame(a=A, b=A / 10, y=None)]
+    d = _files(tmp_path, "late", parts, kind)
+    b = next(c for c in ParquetSource(d, target="y").scan().preprocessor.columns if c["name"] == "b")
+    assert (b["mean"], b["missing_indicator"]) == (pytest.approx(np.mean(A / 10)), True)
+    d = _files(tmp_path, "never", [parts[0], parts[0]], kind)
+    with pytest.raises(DataError, match="column 'b' has no values"):
+        ParquetSource(d, target="y").scan()
+
+
+def test_a_csv_column_of_whole_numbers_then_decimals_reads_as_numbers(tmp_path) -> None:
+    """pyarrow typed every CSV file by the first one's first rows: whole numbers there, then '0.5' in a later file,
+    was refused as "holds '0.5', not a number"; the files' types are promoted as Parquet files' are."""
+    d = _files(tmp_path, "d", [_frame(a=np.arange(300), y=None), _frame(a=A + 0.5, y=None)], "csv")
+    src = ParquetSource(d, target="y")
+    a = src.scan().preprocessor.columns[0]
+    assert a["mean"] == pytest.approx(np.concatenate([np.arange(300), A + 0.5]).mean())
+    assert src.scan().n_rows == 600
+
+
+def test_ctrl_c_while_the_next_chunk_is_read_ends_the_fit_with_the_last_whole_epochs_weights(tmp_path, monkeypatch) -> None:
+    """Most of an I/O-bound pass waits for the read-ahead thread's next chunk: a Ctrl-C there escaped the fit (train DIR
+    exited 130 with no model saved); it now ends the fit as a Ctrl-C inside a chunk does, on epoch 1's weights."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 1)
+    src, X, y = _stalling_source(tmp_path)
+    kw = dict(hidden_layer_sizes=(4,), batch_size=50, random_state=0, early_stopping=False)
+    one_epoch = hl.MLPClassifier(max_iter=1, **kw).fit(src)
+    passes = []
+
+    def reads(chunks: Any, depth: int = 1) -> Any:  # Ctrl-C as epoch 2's third chunk is awaited
+        passes.append(1)
+        for i, chunk in enumerate(chunks):
+            if len(passes) == 2 and i == 2:
+                raise KeyboardInterrupt
+            yield chunk
+
+    monkeypatch.setattr(_fit_stream, "read_ahead", reads)
+    est = hl.MLPClassifier(max_iter=5, **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(src)
+    assert [str(w.message) for w in caught if issubclass(w.category, hl.InterruptedWarning)] == [
+        "training interrupted by the user; restored the weights of epoch 1."]
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 1 and est.t_ == one_epoch.t_
+    np.testing.assert_array_equal(est.predict_proba(X), one_epoch.predict_proba(X))
+
+
+def test_a_hive_partitioned_folder_names_its_subfolders_files_and_the_glob(tmp_path) -> None:
+    """year=2023/part-0.parquet, year=2024/part-0.parquet: 'no .parquet files in DIR' sent a data engineer looking for
+    files that are there; the message names them, the glob that reads them, and that the partition value is no column."""
+    for year in (2023, 2024):
+        (tmp_path / "d" / f"year={year}").mkdir(parents=True)
+        _frame(a=A, y=None).to_parquet(tmp_path / "d" / f"year={year}" / "part-0.parquet")
+    (tmp_path / "d" / "_temporary").mkdir()
+    _frame(a=A, y=None).to_parquet(tmp_path / "d" / "_temporary" / "part-9.parquet")  # Spark's, not counted
+    d = str(tmp_path / "d")
+    with pytest.raises(DataError) as info:
+        ParquetSource(d, target="y")
+    assert str(info.value) == (
+        f"no .parquet/.pq/.csv/.csv.gz files in {d} itself, but 2 in its subfolders (e.g. '{d}/year=2023/part-0.parquet'), which are not "
+        f"searched: give a glob such as '{d}/year=*/*.parquet' (a hive partition's value, year=2024/, is then no column: write it into the "
+        "files to use it as a feature).")
+    assert ParquetSource(f"{d}/year=*/*.parquet", target="y").scan().n_rows == 600

@@ -348,3 +348,23 @@ def test_missing_cells_of_a_column_that_had_none_in_training_are_noted():
                          "(the training median; a streamed fit's mean): the model never saw them missing"]
     assert res.matrix[:2, 0].tolist() == [0.0, 0.0]  # the median 2.0, standardised
     assert pre.transform(pd.DataFrame({"a": [1.0], "b": [None], "c": ["x"]})).notes == []
+
+
+def test_partial_fit_waiting_for_values_learns_a_column_empty_in_the_first_chunks():
+    """A column with no value in the first chunk (a sensor added later): partial_fit refused it at once, though later
+    chunks hold values; waiting for them, the state is fit's on every row (mean fill), and refuse_empty refuses a
+    column still empty at the end with fit's message."""
+    frame = pd.DataFrame({"a": np.arange(8.0), "b": [np.nan] * 4 + [1.0, 2.0, 4.0, 5.0]})
+    with pytest.raises(DataError, match="column 'b' has no values"):
+        TablePreprocessor().partial_fit(frame.iloc[:4])
+    pre = TablePreprocessor()
+    pre.partial_fit(frame.iloc[:4], wait_for_values=True)
+    assert [c["name"] for c in pre.columns] == ["a"]
+    pre.partial_fit(frame.iloc[4:], wait_for_values=True)
+    pre.refuse_empty()
+    b = pre.columns[1]
+    assert (b["name"], b["mean"], b["missing_indicator"]) == ("b", 3.0, True)
+    assert b["scale"] == pytest.approx(np.sqrt(((frame["b"].fillna(3.0) - 3.0) ** 2).mean()))
+    empty = TablePreprocessor().partial_fit(frame.iloc[:4], wait_for_values=True)
+    with pytest.raises(DataError, match=r"^column 'b' has no values \(all missing\): drop it with --features\.$"):
+        empty.refuse_empty()

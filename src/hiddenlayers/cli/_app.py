@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Collection
 from typing import Annotated, Any
 
 import typer
@@ -346,13 +347,18 @@ def train(
                        image_dtype=image_dtype, image_layout=image_layout, id_column=id_column, order_column=order_column,
                        source_column=source_column, env=env, total_steps=total_steps, eval_every=eval_every, eval_episodes=eval_episodes,
                        target_return=target_return)
-    _train_table(data, options)
+    _train_table(data, options, _typed(ctx, options))
+
+
+def _typed(ctx: typer.Context, names: Collection[str]) -> set[str]:
+    """The options among ``names`` the user typed (Click's parameter source), not left at their defaults."""
+    return {n for n in names if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
 
 
 def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str, Any]) -> None:
     """``train --app``: the options typed told from the defaults (Click's parameter source); an agent plays ``--env``, the other apps read DATA."""
     flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
-    given = {n for n in flags if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
+    given = _typed(ctx, flags)
     if app == "agent":
         from ._apptrain_agent import run_agent_train
 
@@ -370,8 +376,9 @@ TABLE_PARAMS = ("activation", "solver", "alpha", "batch_size", "learning_rate", 
 TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "scale_target")
 
 
-def _train_table(data: str | None, o: dict[str, Any]) -> None:
-    """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name."""
+def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = ()) -> None:
+    """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name;
+    ``given``: the options typed (not left at their defaults)."""
     from ._train import parse_set, run_train
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
@@ -381,17 +388,20 @@ def _train_table(data: str | None, o: dict[str, Any]) -> None:
     _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"])
     _check_early_stopping(o["solver"], o["early_stopping"])
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
+    if "test_size" in given and (o["workers"] > 1 or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored
+        raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
+                        "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "
+                        "with `hiddenlayers evaluate MODEL FILE`, and drop --test-size.")
     if o["workers"] > 1:
         launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
         return
     params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in TABLE_PARAMS}, **_given(**{k: o[k] for k in TABLE_OPTIONAL})}
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
-                  force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"])
+                  force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"], gradient_flow=o["gradient_flow"])
     if is_stream_input(data):
         run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], **common)
         return
-    run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], gradient_flow=o["gradient_flow"],
-              timelapse=o["timelapse"], **common)
+    run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"], **common)
 
 
 @app.command(name="lr-find")

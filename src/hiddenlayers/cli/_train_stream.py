@@ -79,6 +79,7 @@ def _without_option(argv: list[str], name: str) -> list[str]:
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
     max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
+    gradient_flow: bool = False,
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
@@ -88,6 +89,7 @@ def run_train_stream(
     rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
     ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
     never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
+    ``gradient_flow``: ``--gradient-flow``'s :class:`hiddenlayers.lens.GradientFlow` each pass (:func:`_add_gradient_flow`).
     """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
@@ -115,6 +117,8 @@ def run_train_stream(
         model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
         if not is_writer():  # --set verbose=true: rank 0's lines only (every rank printed the same lines, interleaved)
             model.set_params(verbose=False)
+        if gradient_flow:
+            _add_gradient_flow(model, src, seed)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
@@ -141,6 +145,8 @@ def run_train_stream(
         elapsed = time.perf_counter() - start
         if not is_writer():
             return None
+        if gradient_flow and not model.history_.extra.get("gradient_flow"):
+            note("--gradient-flow recorded nothing: the fit ran no epoch.")
         if sample_weight is not None:  # a record for info and evaluate (predicting never reads it)
             model.preprocessing_ = {**model.preprocessing_, WEIGHT_COLUMN_KEY: sample_weight}
         model.save(out_path)
@@ -150,6 +156,15 @@ def run_train_stream(
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _add_gradient_flow(model: Any, src: Any, seed: int) -> None:
+    """``--gradient-flow``: a :class:`hiddenlayers.lens.GradientFlow` callback whose statistics use 512 preprocessed rows of the
+    first units in a ``seed``-shuffled order (the in-memory path draws them from its table)."""
+    from ._train import gradient_flow_callback
+
+    sample, _ = next(src.chunks(range(len(src.units)), rows=512, seed=seed, limit=512))
+    model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(sample, seed)])
 
 
 def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -> None:
@@ -184,6 +199,8 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         if summary.get("target_scaling"):
             note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
+    if model.stop_reason_ == "interrupted":  # Ctrl-C: the fit kept its weights and the file is saved, as train FILE says
+        sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     return summary
 
 

@@ -169,7 +169,7 @@ class TablePreprocessor:
                 })
         return self
 
-    def partial_fit(self, frame: Any) -> TablePreprocessor:
+    def partial_fit(self, frame: Any, *, wait_for_values: bool = False) -> TablePreprocessor:
         """Learn the same state as :meth:`fit` from one more chunk of a table too big for memory.
 
         Call it on each chunk in turn (one streaming pass); after every call the
@@ -177,6 +177,10 @@ class TablePreprocessor:
         al.), category counts summed; the one difference from :meth:`fit` is the
         fill value of a missing number: the streamed mean, since an exact median
         needs all values at once. The column kinds come from the first chunk.
+        A numeric column with no value yet is a :class:`DataError`, unless ``wait_for_values``:
+        then it is left out of the state until a later chunk brings one (a column empty in
+        the first files of a folder), and the caller refuses what is still empty after its
+        last chunk (:meth:`refuse_empty`).
         """
         import pandas as pd
 
@@ -218,9 +222,16 @@ class TablePreprocessor:
                     st["counts"][k] = st["counts"].get(k, 0) + int(v)
         columns = []
         for name, st in acc.items():
-            columns.append(self._stream_column(name, st))
+            if not (wait_for_values and st["kind"] == "numeric" and st["n"] == 0):
+                columns.append(self._stream_column(name, st))
         self.columns = columns
         return self
+
+    def refuse_empty(self) -> None:
+        """The :class:`DataError` of :meth:`partial_fit` for a numeric column that had no value in any chunk (after the last one)."""
+        for name, st in self._stream.items():
+            if st["kind"] == "numeric" and st["n"] == 0:
+                raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
 
     def streamed_counts(self) -> dict[str, dict[str, int]]:
         """Each categorical column's present values (as category text) and their counts so far, from :meth:`partial_fit`.

@@ -186,11 +186,33 @@ class ParquetSource:
         try:
             if self.file_format == "parquet":
                 return ds.dataset(self.files, format="parquet", schema=common_schema({f: s for f, (_, s) in listed.items()}, used))
-            return ds.dataset(self.files[0], format=self._csv_format(self.files[0]))
+            return ds.dataset(self.files[0], format=self._csv_format(self.files[0]), schema=self._csv_schema(used))
         except DataError:
             raise
         except Exception as exc:  # pyarrow raises its own types for unreadable files
             raise read_error(exc, self.files[0], None, self._headers.get(self.files[0]), self.files[0], self.files[0] in self._open_quote) from None
+
+    def _csv_schema(self, used: list[str]) -> Any:
+        """One Arrow schema of the ``used`` columns for every CSV file: each file's types as pyarrow infers them from its first
+        block, promoted as Parquet files' are (:func:`common_schema`), so a column of whole numbers in the first file and
+        decimals in a later one reads as decimals, and one empty in the first file takes a later file's type (the first
+        file's types alone refused ``127.5`` as "not a number", where pandas reads the files alike). Types that do not
+        promote (numbers and text) keep the first file's: the read then names the file, line and value that differ."""
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        types: dict[str, Any] = {}
+        for f in self.files:
+            try:
+                schema = ds.dataset(f, format=self._csv_format(f)).schema
+            except Exception as exc:  # pyarrow raises its own types for unreadable files
+                raise read_error(exc, f, None, self._headers.get(f), self.files[0], f in self._open_quote) from None
+            for c in used:
+                have, mine = types.get(c), schema.field(c).type
+                types[c] = mine if have is None else (_promoted(have, mine) or have)
+        # a column empty in every file's first block: float64, as pandas reads an empty column (so it is numeric, and
+        # refused as empty if it stays so, as read_table's is; a null column was learnt as a category-less categorical)
+        return pa.schema([(c, pa.float64() if pa.types.is_null(types[c]) else types[c]) for c in used])
 
     def _csv_format(self, file: str) -> Any:
         """pyarrow's CSV format for ``file``: a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
@@ -357,7 +379,7 @@ class ParquetSource:
                         for f in checks.located(checks.infinite() + checks.beyond_float32(self.target)):
                             raise DataError(f"data check: {f.message}: {f.fix}.")
                     frame = _as_missing_beyond_float32(frame)  # the check's pass: read on, those cells (inf, 1e308) as missing
-                pre.partial_fit(frame)
+                pre.partial_fit(frame, wait_for_values=True)  # a column empty in the first files: refused only if empty in all
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)
                     known = y.notna().to_numpy()
@@ -371,6 +393,7 @@ class ParquetSource:
             weights.append(w_sum)
         if sum(rows) == 0:
             raise DataError(f"{self.path} has no rows to learn from.")
+        pre.refuse_empty()
         classes = None if capped else np.array(sorted(seen))
         self._scan = Scan(pre, rows, classes, numeric, checks, weights if self.weight is not None else None, moments if numeric else None)
         return self._scan
@@ -484,6 +507,19 @@ def _refuse_open_quote(frame: Any, file: str) -> None:
         found = open_quote_error(file)
         if found is not None:
             raise found
+
+
+def _promoted(a: Any, b: Any) -> Any:
+    """The Arrow type CSV columns typed ``a`` and ``b`` both read into: the other where one is null (no value in its first
+    block), a number type where both are numbers (int64 and double: double); None otherwise (text and bytes that are not
+    UTF-8 stay apart, so the read names the cell)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_null(a) or pt.is_null(b):
+        return b if pt.is_null(a) else a
+    number = (pt.is_integer(a) or pt.is_floating(a)) and (pt.is_integer(b) or pt.is_floating(b))
+    return pa.float64() if number and a != b else (a if a == b else None)
 
 
 def is_source(obj: Any) -> bool:

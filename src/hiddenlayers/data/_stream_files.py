@@ -21,7 +21,9 @@ turns those numbers into the file lines read_table names.
 The rule: every file has the target. With ``features`` given, every file has
 those columns (others are ignored); without, every file has exactly the first
 file's columns, in any order. Parquet types may differ only as Arrow's
-permissive promotion allows (``int64`` and ``double`` read as ``double``).
+permissive promotion allows (``int64`` and ``double`` read as ``double``);
+CSV files' types (pyarrow's, from each file's first block) promote between numbers and from null alike
+(``ParquetSource._csv_schema``).
 """
 
 from __future__ import annotations
@@ -58,12 +60,33 @@ def find_files(path: str, format: str) -> list[str]:
         files = [path]
     else:
         raise DataError(f"no such file or directory: {path}")
+    if not files and os.path.isdir(path) and (nested := _nested(path, exts)):
+        raise DataError(f"no {'/'.join(exts)} files in {path} itself, but {len(nested)} in its subfolders (e.g. '{nested[0]}'), which are not "
+                        f"searched: give a glob such as '{_glob_for(path, nested[0])}' (a hive partition's "
+                        "value, year=2024/, is then no column: write it into the files to use it as a feature).")
     if not files:
         raise DataError(f"no {'/'.join(exts)} files in {path}: give a directory of Parquet or CSV files, or a glob.")
     kinds = {"csv" if f.lower().endswith((".csv", ".csv.gz")) else "parquet" for f in files}
     if len(kinds) > 1:
         raise DataError(f"{path} mixes Parquet and CSV files: keep one format per source (or pass format=).")
     return files
+
+
+def _nested(path: str, exts: tuple[str, ...]) -> list[str]:
+    """The ``exts`` files in ``path``'s subfolders (sorted), skipping those Spark and Hadoop keep to themselves (``_temporary``, ``.x``)."""
+    found = []
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        found += [os.path.join(root, n) for n in sorted(names) if n.lower().endswith(exts) and not n.startswith(("_", "."))]
+    return found
+
+
+def _glob_for(path: str, file: str) -> str:
+    """A glob of ``path`` that reads files laid out as ``file`` is: ``big/year=*/month=*/*.parquet`` (a partition folder ``key=value``
+    as ``key=*``, so Spark's ``_temporary`` is left out), ``big/*/*.csv`` for plain subfolders."""
+    *folders, name = os.path.relpath(file, path).split(os.sep)
+    parts = [f"{d.split('=', 1)[0]}=*" if "=" in d else "*" for d in folders]
+    return os.path.join(path, *parts, "*" + (".csv.gz" if name.lower().endswith(".csv.gz") else os.path.splitext(name)[1]))
 
 
 def file_columns(file: str, kind: str) -> tuple[list[str], Any]:

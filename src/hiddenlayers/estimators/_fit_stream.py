@@ -49,9 +49,10 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,7 +73,7 @@ from ._stream_plan import (
     plan_units,
     stream_seed,
 )
-from ._stream_stop import go_back, stop_diverged, stop_interrupted, stop_reason_after
+from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
 from ._target_scale import restore_checkpoint_scaling, scaling_to_json, streamed_chunks
 from ._transfer import head_first_passes
 
@@ -97,6 +98,8 @@ class _Stream:
     limit: int  # rows per rank per epoch
     rank: int
     world: int
+    offset: float = 0.0  # seconds the history this call continues already counts (history_.time runs on over warm calls)
+    started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
 
 
 def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
@@ -114,8 +117,9 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     fresh = forget_if_fresh(est, incremental)
     # scale_target: y's mean and std from the statistics pass (the same on every rank: each scans every unit in order)
     est._fit_target_scaling(None, None, incremental=incremental, first_pass=fresh, streamed=True, moments=scan.target_moments)
-    val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world)
-    stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world)
+    val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank)
+    stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
+                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_))
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est):
         if est.freeze != "head_first":
@@ -156,6 +160,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     hooks = PassHooks.make(fit_callbacks(est, schedule, epochs), history)
     # t_, the schedule and the no-improvement count with the best weights
     best_at = (int(est.t_), schedule.state(), no_imp.count) if best_state is not None else None
+    limits = stream_limits(est, s.offset, incremental)  # loss_threshold, max_time: as in memory
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + s.rank
@@ -187,7 +192,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
         logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": math.nan, "val_score": val_score, "lr": schedule.lr}
         hooks.end_pass(est.network_, logs)  # the epoch's callbacks, then the stopping checks, as in memory
-        reason = stop_reason_after(est, history, no_imp, schedule, incremental, hooks.state.stop_training)
+        reason = stop_reason_after(est, history, no_imp, schedule, incremental, hooks.state.stop_training, limits)
         if improved and s.val_units:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
@@ -204,13 +209,17 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
 
 
 def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_sum: float, rows: float, rate: float) -> tuple[float, float]:
-    """Record pass ``epoch`` in ``history``: ``(train_loss, val_score)``, the loss agreed by every rank, the held-out units scored (else NaN)."""
+    """Record pass ``epoch`` in ``history``: ``(train_loss, val_score)``, the loss agreed by every rank, the held-out units scored (else NaN).
+
+    Its time (seconds, as ``history_.time`` counts them in memory) is the ranks' mean, so ``max_time`` stops every rank at the same pass.
+    """
     from ..training import reduce_sum
 
-    loss_sum, rows = reduce_sum([loss_sum, rows])  # agreed by every rank
+    seconds = s.offset + time.perf_counter() - s.started
+    loss_sum, rows, seconds = reduce_sum([loss_sum, rows, seconds])  # agreed by every rank
     train_loss = loss_sum / rows
     val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
-    _record(history, epoch, train_loss, val_score, rate)
+    _record(history, epoch, train_loss, val_score, rate, seconds / s.world)
     return train_loss, val_score
 
 
@@ -274,10 +283,14 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
     A chunk's Ctrl-C or divergence (its weights back at its start) ends the pass, as it ends an
     in-memory fit; under ``torchrun`` every rank must take the same steps, so there a Ctrl-C's
     pass goes on (each chunk warns on its own), while a divergence, whose loss the ranks agree on
-    (``GradientSync.agree``), ends every rank's pass at the same chunk.
+    (``GradientSync.agree``), ends every rank's pass at the same chunk. A Ctrl-C while the next chunk is
+    read (most of an I/O-bound pass) ends it between chunks alike (in one process, once a chunk has built the network).
     """
     loss_sum = rows = 0.0
-    for X, y, w in chunks:
+    while (chunk := _next_chunk(est, chunks, world)) is not None:
+        if chunk == "interrupted":
+            return loss_sum, rows, "interrupted"
+        X, y, w = chunk
         if hasattr(est, "network_"):  # a chunk is no epoch: its own stall count starts afresh and never fires
             est._no_improvement_count, est.best_loss_ = 0, np.inf
         with warnings.catch_warnings():
@@ -296,6 +309,23 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
     return loss_sum, rows, None
 
 
+def _next_chunk(est: _BaseMLP, chunks: Iterator[Any], world: int) -> Any:
+    """The pass's next ``(X, y, w)`` chunk, None after the last, or ``"interrupted"`` on a Ctrl-C while it was read.
+
+    The Ctrl-C escaped the fit there (the command exited 130, no model saved) where one inside a chunk's ``partial_fit``
+    kept the weights; a first fit's first chunk not yet trained, or a distributed run, has nothing to keep: raised on.
+    """
+    try:
+        return next(chunks)
+    except StopIteration:
+        return None
+    except KeyboardInterrupt:
+        if world > 1 or not hasattr(est, "network_"):
+            raise
+        getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected
+        return "interrupted"
+
+
 def _row_weights(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray | None:
     """The rows' weights as the fit weighs them ``(n,)``: ``w`` times ``class_weight``'s (the in-memory product); None for neither."""
     return est._with_class_weight(y, w, X, True) if hasattr(est, "classes_") else w
@@ -307,14 +337,14 @@ def _weight_sum(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | Non
     return float(len(y)) if rw is None else float(np.sum(rw))
 
 
-def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float) -> None:
-    """One streamed epoch's row of ``history`` (no validation loss or time: NaN)."""
+def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float, seconds: float = math.nan) -> None:
+    """One streamed epoch's row of ``history`` (no validation loss: NaN; ``seconds`` since the fit's first call)."""
     history.epoch.append(epoch)
     history.train_loss.append(train_loss)
     history.val_loss.append(math.nan)
     history.val_score.append(val_score)
     history.lr.append(lr)
-    history.time.append(math.nan)
+    history.time.append(seconds)
 
 
 def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, incremental: bool, no_imp: NoImprovement) -> None:

@@ -9,12 +9,14 @@ settings each chunk's ``partial_fit`` runs under.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import is_classifier
 
+from .._stacklevel import user_stacklevel
 from ..training import Callback, NoImprovement
 from ._class_weight import balanced_from_counts
 
@@ -31,11 +33,16 @@ def check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
         raise ValueError(f"the target {src.target!r} is not numeric: use MLPClassifier for labels.")
 
 
-def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int) -> tuple[list[int], list[list[int]], int, int]:
+def plan_units(
+    est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int, rank: int = 0,
+) -> tuple[list[int], list[list[int]], int, int]:
     """``(validation units, each rank's training units, per-rank batch, rows per rank per epoch)``.
 
     Early stopping holds out whole units (row groups or CSV files); every rank
     reads the same number of rows, cut to whole batches, so all take the same steps.
+    The units are shared out by their rows (:func:`balanced_shards`), so a large row group
+    among small ones does not cut every rank's epoch to the smallest share; what is still
+    left out each epoch (over 5 % of the rows) is a warning, from rank 0 (``rank``) only.
     """
     units = list(range(len(src.units)))
     val_units: list[int] = []
@@ -46,7 +53,7 @@ def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, 
         val_units = sorted(np.random.RandomState(stream_seed(est)).permutation(len(units))[:k].tolist())
     train_units = [u for u in units if u not in set(val_units)]
     _check_unit_weights(src, scan, train_units, val_units)
-    shards = [train_units[r::world] for r in range(world)]
+    shards = balanced_shards(train_units, scan.units_rows, world)
     global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
     if global_batch % world:
         raise ValueError(f"batch_size={global_batch} must be a multiple of the {world} processes: each takes an equal share.")
@@ -56,7 +63,33 @@ def plan_units(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, 
         limit -= limit % batch
     if limit < 1:
         raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
+    total = sum(scan.units_rows[u] for u in train_units)
+    if world > 1 and rank == 0 and total - world * limit > 0.05 * total:
+        largest = max(scan.units_rows[u] for u in train_units)
+        warnings.warn(
+            f"each epoch trains on {world * limit:,} of the {total:,} training rows: the row groups (or CSV files) of {src.path} do not "
+            f"split evenly over {world} processes (each takes the rows of the smallest share; the largest unit holds {largest:,} rows): "
+            "write smaller row groups (pyarrow's row_group_size=) or more files, or train with fewer processes.",
+            UserWarning, stacklevel=user_stacklevel())
     return val_units, shards, batch, limit
+
+
+def balanced_shards(units: list[int], rows: list[int], world: int) -> list[list[int]]:
+    """``units`` shared out over ``world`` ranks by their ``rows``: largest first, each to the rank holding fewest rows so far.
+
+    Every rank reads as many rows as the smallest share (same steps everywhere), so shares of
+    equal rows lose the least; ``units[r::world]`` gave a rank with the one large row group half the units
+    and cut every epoch to the other's few rows. Each share is in unit order; one rank takes every unit.
+    """
+    if world == 1:
+        return [list(units)]
+    shares: list[list[int]] = [[] for _ in range(world)]
+    held = [0] * world
+    for u in sorted(units, key=lambda u: (-rows[u], u)):
+        r = min(range(world), key=lambda r: (held[r], r))
+        shares[r].append(u)
+        held[r] += rows[u]
+    return [sorted(s) for s in shares]
 
 
 def _check_unit_weights(src: ParquetSource, scan: Any, train_units: list[int], val_units: list[int]) -> None:

@@ -14,18 +14,37 @@ from typing import TYPE_CHECKING, Any
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
-from ..training import History, held_at_start, kept_weights, warn_interrupted
+from ..training import AnyOf, History, LossBelow, StoppingRule, TimeLimit, held_at_start, kept_weights, warn_interrupted
 from ._fit import NON_FINITE
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
 
 
-def stop_reason_after(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool, asked: bool) -> str | None:
+def stream_limits(est: _BaseMLP, offset: float, incremental: bool) -> StoppingRule | None:
+    """A fit call's ``loss_threshold`` and ``max_time`` rules (``max_time`` from ``offset``, the seconds the history already
+    counts), as the in-memory fit makes them; None for ``partial_fit`` or without either (a streamed fit ignored both)."""
+    rules: list[StoppingRule] = []
+    if not incremental and est.loss_threshold is not None:
+        rules.append(LossBelow(est.loss_threshold))
+    if not incremental and est.max_time is not None:
+        rules.append(TimeLimit(offset + est.max_time))
+    return None if not rules else rules[0] if len(rules) == 1 else AnyOf(*rules)
+
+
+def last_time(history: History) -> float:
+    """The seconds ``history`` counts (its last finite time; 0 without one, as a stream's epochs before times were kept)."""
+    times = [t for t in history.time if math.isfinite(t)]
+    return float(times[-1]) if times else 0.0
+
+
+def stop_reason_after(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, incremental: bool, asked: bool,
+                      limits: StoppingRule | None = None) -> str | None:
     """After an epoch: why the fit stops now, or None; the next epoch's (or call's) rate goes into the optimizer state.
 
     A callback's ``state.stop_training`` (``asked``) wins, as in memory; 'adaptive' takes a stall instead of
-    stopping (its count starts over); a ``partial_fit`` stops early only when a callback asks.
+    stopping (its count starts over); a ``partial_fit`` stops early only when a callback asks. Then
+    ``limits`` (:func:`stream_limits`), after the no-improvement rule as in memory.
     """
     if asked:
         est._optimizer_state = {**(est._optimizer_state or {}), **schedule.state()}
@@ -34,7 +53,9 @@ def stop_reason_after(est: _BaseMLP, history: History, no_imp: Any, schedule: An
     if reason and schedule.on_no_improvement():
         no_imp.count, reason = 0, None
     est._optimizer_state = {**(est._optimizer_state or {}), **schedule.state()}
-    return None if incremental else reason
+    if incremental:
+        return None
+    return reason or (limits(history) if limits is not None else None)
 
 
 def go_back(est: _BaseMLP, schedule: Any, no_imp: Any, kept: dict[str, Any] | None, at: tuple[int, dict[str, Any] | None, int],
