@@ -32,12 +32,14 @@ import numpy as np
 
 from ...exceptions import ModelFileError
 from .._app_graph import ONNX_APPS, PIXELS_KEY
+from .._app_graph_rec import IDS_KEY
 from .._onnx_app import AppOnnx, onnx_estimator
 from .._onnx_speech import SpeechOnnx
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
 from .app_base import AppModel, RequestError, _call
 from .app_image import ImageModel
+from .app_model import RecommenderModel
 from .app_seq import MIN_STEP_LIMIT
 from .app_speech import SpeechModel
 from .model import _sha256
@@ -131,10 +133,40 @@ class AgentOnnx(_Exported, AgentModel):
         return _call(self.runner.run, X.reshape(len(X), *self.shape))
 
 
+class RecommenderOnnx(_Exported, RecommenderModel):
+    """A Recommender's export: ``{"users": [...], "items": [...]}`` -> ratings by the graph (unseen ids included), and the rows
+    whose user or item was not seen in fit, from the fitted ids the export's metadata lists."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        import pandas as pd
+
+        runner = AppOnnx(path, threads)
+        ids = runner.info(IDS_KEY, None)
+        if ids is None:
+            raise ModelFileError(f"'{path}' is a Recommender export without the fitted ids the server needs to tell unseen ones (exported before they "
+                                 "were stored): export it again with `hiddenlayers export`, or serve the Recommender's .safetensors file.")
+        users, items = pd.Index(ids["users"]), pd.Index(ids["items"])
+        _opened(self, RecommenderModel, runner, SimpleNamespace(users_=users, items_=items, predict=self._ratings), path, version)
+        # an integer id beyond int64 (none was seen in fit) is fed as one that fits int64 and was not seen either
+        self.absent = {side: int(known.max()) + 1 if int(known.max()) < np.iinfo(np.int64).max else int(known.min()) - 1
+                       for side, known in (("users", users), ("items", items)) if self.kinds[side[:-1]] is int}
+
+    def _ratings(self, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The graph's ratings of ``(users, items)`` (raw ids, as :meth:`RecommenderModel.predict` hands them to ``predict``)."""
+        feeds = {}
+        for side, ids in zip(("users", "items"), pairs):
+            if side in self.absent:
+                top = np.iinfo(np.int64)
+                ids = np.array([v if top.min <= v <= top.max else self.absent[side] for v in ids.tolist()], dtype=np.int64)
+            feeds[side] = ids.astype(object) if side not in self.absent else ids
+        return np.asarray(self.runner.session.run(None, feeds)[0])
+
+
 _ONNX_ADAPTERS: dict[str, Callable[[Path, int, int | None], AppModel]] = {
     "ImageClassifier": ImageOnnx, "Autoencoder": AutoencoderOnnx, "SpeechRecognizer": SpeechOnnxModel, "DQNAgent": AgentOnnx,
+    "Recommender": RecommenderOnnx,
 }
-SERVED_ONNX = ", ".join(_ONNX_ADAPTERS)
+SERVED_ONNX = ", ".join(list(_ONNX_ADAPTERS)[:-1]) + " and " + list(_ONNX_ADAPTERS)[-1]
 
 
 def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | None:
@@ -145,8 +177,8 @@ def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | N
         return _ONNX_ADAPTERS[kind](path, version, threads)
     if kind in ONNX_APPS:
         raise ModelFileError(f"'{path}' is the ONNX export of {'an' if kind[:1] in 'AEIOU' else 'a'} {kind}; the server runs the exports of "
-                             f"{SERVED_ONNX.replace(', DQNAgent', ' and DQNAgent')}: serve the {kind}'s .safetensors file.")
+                             f"{SERVED_ONNX}: serve the {kind}'s .safetensors file.")
     return None
 
 
-__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "SpeechOnnxModel", "open_onnx_app"]
+__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "RecommenderOnnx", "SpeechOnnxModel", "open_onnx_app"]
