@@ -154,7 +154,7 @@ def test_exports_the_server_does_not_run_are_refused_in_one_line(tmp_path: Path)
     hl.export_onnx(Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(series),
                    tmp_path / "f.onnx")
     with pytest.raises(ModelFileError, match=r"is the ONNX export of a Forecaster; the server runs the exports of ImageClassifier, Autoencoder, "
-                                             r"SpeechRecognizer, DQNAgent and Recommender: serve the Forecaster's .safetensors file.$"):
+                                             r"SpeechRecognizer, DQNAgent, Recommender and SequenceClassifier: serve the Forecaster's .safetensors file.$"):
         open_served(tmp_path / "f.onnx")
     assert_user_error(run("serve", tmp_path / "f.onnx", "--port", _free_port()), "the server runs the exports of ImageClassifier, Autoencoder")
 

@@ -31,7 +31,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Tiny fitted apps, each exported, and a server of each export that the tests post to over HTTP."""
     import pandas as pd
 
-    from hiddenlayers.apps import Recommender
+    from hiddenlayers.apps import Recommender, SequenceClassifier
 
     d = tmp_path_factory.mktemp("serve_onnx_more")
     rng = np.random.default_rng(0)
@@ -41,19 +41,48 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
     named = pd.DataFrame({"user": [f"u{u}" for u in pairs["user"]], "item": [f"i{i}" for i in pairs["item"]]})
     rec_s = Recommender(max_iter=2, random_state=0, device="cpu").fit(named, rng.normal(3, 1, 300))
     hl.export_onnx(rec_s, d / "rec_s.onnx")
-    apps = {"rec": rec, "rec_s": rec_s}
-    clients = {name: Client(d / f"{name}.onnx", max_rows=16) for name in ("rec",)}
+    frames = _frames(rng, rng.integers(4, 13, size=120))
+    labels = np.array(["up" if x[:, 0].mean() > 1 else "down" for x in frames])
+    kw: dict[str, Any] = {"max_iter": 3, "early_stopping": False, "device": "cpu", "random_state": 0}
+    seq = SequenceClassifier("gru6,4", **kw).fit(frames, labels)  # a dynamic steps axis
+    pool = SequenceClassifier("conv4k3:same,pool2,gap,4", **kw).fit(frames, labels)  # pooling fixes the graph at the longest in fit (12)
+    even = [f[:4] for f in frames]
+    flat = SequenceClassifier("conv4k3:same,4", **kw).fit(even, labels)  # the time axis flattened: exactly 4 steps
+    for name, app, X in (("seq", seq, frames[:30]), ("pool", pool, frames[:30]), ("flat", flat, even[:30])):
+        hl.export_onnx(app, d / f"{name}.onnx", X=X)
+    apps = {"rec": rec, "rec_s": rec_s, "seq": seq, "pool": pool, "flat": flat}
+    clients = {name: Client(d / f"{name}.onnx", max_rows=16) for name in ("rec", "seq")}
     yield {"dir": d, "clients": clients, **apps}
     for c in clients.values():
         c.stop()
 
 
 def test_the_server_of_these_exports_imports_no_torch(exports: dict) -> None:
-    paths = [str(exports["dir"] / f"{n}.onnx") for n in ("rec", "rec_s")]
+    paths = [str(exports["dir"] / f"{n}.onnx") for n in ("rec", "seq")]
     code = ("import sys; from hiddenlayers.ship._serve.serve import make_app, ServeConfig; "
             f"[make_app(ServeConfig(model=p)) for p in {paths!r}]; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def _frames(rng: np.random.Generator, lengths: Any) -> list[np.ndarray]:
+    return [rng.normal(size=(int(t), 3)) * 2 + 1 for t in lengths]
+
+
+def _older(path: Path, out: Path, key: str, field: str | None = None) -> None:
+    """``path`` as an older export wrote it: without the metadata ``key`` (or only its JSON ``field``), saved to ``out``."""
+    import json
+
+    import onnx
+
+    proto = onnx.load(str(path))
+    kept = [p for p in proto.metadata_props if p.key != key or field is not None]
+    for p in kept:
+        if p.key == key:
+            p.value = json.dumps({k: v for k, v in json.loads(p.value).items() if k != field})
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    onnx.save(proto, str(out))
 
 
 def _rated(model: Any, body: dict) -> dict:
@@ -94,13 +123,54 @@ def test_recommender_export_of_string_ids(exports: dict) -> None:
 
 
 def test_a_recommender_export_without_its_fitted_ids_is_refused_saying_to_export_again(exports: dict, tmp_path: Path) -> None:
-    import onnx
-
-    proto = onnx.load(str(exports["dir"] / "rec.onnx"))
-    kept = [p for p in proto.metadata_props if p.key != "recommender_ids"]
-    del proto.metadata_props[:]
-    proto.metadata_props.extend(kept)
-    onnx.save(proto, str(tmp_path / "old.onnx"))
+    _older(exports["dir"] / "rec.onnx", tmp_path / "old.onnx", "recommender_ids")
     with pytest.raises(ModelFileError, match=r"without the fitted ids .* export it again with `hiddenlayers export`, or serve the Recommender's "
                                              r"\.safetensors file\.$"):
         open_served(tmp_path / "old.onnx")
+
+
+def test_sequence_export_classifies_frames_as_the_classifier_any_length(exports: dict) -> None:
+    clf, client = exports["seq"], exports["clients"]["seq"]
+    seqs = _frames(np.random.default_rng(1), [1, 7, 12, 20, 3])  # one batch of mixed lengths, 20 longer than any in fit
+    body = {"sequences": [s.tolist() for s in seqs]}
+    status, got = client.post("/predict_proba", body)
+    assert status == 200 and got["classes"] == ["down", "up"]
+    np.testing.assert_allclose(got["probabilities"], clf.predict_proba(seqs), atol=1e-5)
+    assert client.post("/predict", body) == (200, {"predictions": clf.predict(seqs).tolist(), "model_version": 1})
+    status, meta = client.request("GET", "/metadata")
+    assert meta["format"] == "onnx" and meta["estimator"] == "SequenceClassifier" and "torch" not in meta["versions"]
+    assert meta["input"] == open_served(clf).inputs() and meta["input"]["max_steps"] == 1000
+    assert client.request("GET", "/ready")[0] == 200
+    status, got = client.post("/predict", {"sequences": [[[0.0, 0.0, 0.0]] * 1001]})
+    assert status == 413 and "over this server's limit of 1000" in got["error"]
+    assert client.post("/predict", {"sequences": [[[0.0, 0.0]]]}) == (
+        422, {"error": "sequences[0] must be a list of frames, each a list of 3 numbers, as the model was fitted on. Received shape (1, 2)."})
+    assert client.post("/predict", {"sequence": []})[0] == 400
+
+
+def test_a_sequence_export_fixed_by_pooling_reads_up_to_the_fitted_length(exports: dict) -> None:
+    clf, model = exports["pool"], open_served(exports["dir"] / "pool.onnx")
+    seqs = _frames(np.random.default_rng(2), [12, 2, 5, 9])
+    got = model.predict(model.rows({"sequences": [s.tolist() for s in seqs]}, 16), True)
+    np.testing.assert_allclose(got, clf.predict_proba(seqs), atol=1e-5)
+    assert open_served(clf).rows({"sequences": [[[0.0] * 3] * 13]}, 16)  # the .safetensors server reads 13 steps; the export's graph cannot
+    with pytest.raises(RequestError, match=r"^sequences\[0\] has 13 steps, but this export's graph is fixed at 12 steps \(the longest sequence in fit\): "
+                                           r"send at most 12, or serve the SequenceClassifier's \.safetensors file, which reads longer ones\.$"):
+        model.rows({"sequences": [[[0.0] * 3] * 13]}, 16)
+    assert model.inputs()["max_steps"] == 12
+
+
+def test_a_sequence_export_that_flattens_time_reads_the_fitted_length_only(exports: dict) -> None:
+    clf, model = exports["flat"], open_served(exports["dir"] / "flat.onnx")
+    seqs = _frames(np.random.default_rng(3), [4, 4, 4])
+    np.testing.assert_allclose(model.predict(model.rows({"sequences": [s.tolist() for s in seqs]}, 16), True), clf.predict_proba(seqs), atol=1e-5)
+    with pytest.raises(RequestError, match=r"sequences\[0\] has 3 steps, but this model's layers flatten the time axis: every sequence needs 4 steps"):
+        model.rows({"sequences": [[[0.0] * 3] * 3]}, 16)
+
+
+def test_an_older_sequence_export_fixed_at_the_fitted_length_reads_only_that_length(exports: dict, tmp_path: Path) -> None:
+    _older(exports["dir"] / "pool.onnx", tmp_path / "old.onnx", "sequence", "fixed_length")  # pooling or flattening: it does not say
+    model = open_served(tmp_path / "old.onnx")
+    assert len(model.rows({"sequences": [[[0.0] * 3] * 12]}, 16)) == 1
+    with pytest.raises(RequestError, match="every sequence needs 12 steps"):
+        model.rows({"sequences": [[[0.0] * 3] * 5]}, 16)

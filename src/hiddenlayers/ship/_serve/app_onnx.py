@@ -33,6 +33,7 @@ import numpy as np
 from ...exceptions import ModelFileError
 from .._app_graph import ONNX_APPS, PIXELS_KEY
 from .._app_graph_rec import IDS_KEY
+from .._app_graph_seq import pad_with_nan
 from .._onnx_app import AppOnnx, onnx_estimator
 from .._onnx_speech import SpeechOnnx
 from .app_agent import AgentModel
@@ -40,7 +41,7 @@ from .app_auto import AutoencoderModel
 from .app_base import AppModel, RequestError, _call
 from .app_image import ImageModel
 from .app_model import RecommenderModel
-from .app_seq import MIN_STEP_LIMIT
+from .app_seq import MIN_STEP_LIMIT, SequenceModel
 from .app_speech import SpeechModel
 from .model import _sha256
 
@@ -133,6 +134,39 @@ class AgentOnnx(_Exported, AgentModel):
         return _call(self.runner.run, X.reshape(len(X), *self.shape))
 
 
+class SequenceOnnx(_Exported, SequenceModel):
+    """A SequenceClassifier's export (feature frames): ``{"sequences": [...]}`` -> labels or probabilities, by the graph on the
+    sequences padded with NaN steps; a graph whose steps axis is fixed reads at most that many steps."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        runner = AppOnnx(path, threads)
+        seq, (steps, width) = runner.info("sequence"), runner.shape
+        self.graph_steps = steps if steps > 0 else None  # the graph's fixed step count (pad to it), None where it is dynamic
+        # exports from before "fixed_length" was stored: a fixed graph at the fitted length reads only that length (the safe reading)
+        exact = seq.get("fixed_length", self.graph_steps == int(seq["fitted_steps"]))
+        facts = SimpleNamespace(input_kind_="features", n_features_in_=width, max_len=seq["max_len"], max_len_=int(seq["fitted_steps"]),
+                                min_length_=int(seq["min_length"]), network_=SimpleNamespace(fixed_length=bool(exact)),
+                                classes_=np.asarray(runner.info("classes")), predict_proba=self._graph_proba)
+        _opened(self, SequenceModel, runner, facts, path, version)
+
+    def _graph_proba(self, seqs: list[np.ndarray]) -> np.ndarray:
+        """The graph's probabilities ``(n, n_classes)`` for checked sequences ``(T_i, F)``, NaN-padded to the batch's longest or the fixed steps."""
+        return self.runner.run(pad_with_nan(seqs, self.graph_steps))  # type: ignore[no-any-return]
+
+    def _length(self, a: np.ndarray, i: int) -> np.ndarray:
+        a = super()._length(a, i)
+        if self.graph_steps is not None and len(a) > self.graph_steps:
+            raise RequestError(422, f"sequences[{i}] has {len(a)} steps, but this export's graph is fixed at {self.graph_steps} steps (the longest sequence "
+                                    f"in fit): send at most {self.graph_steps}, or serve the SequenceClassifier's .safetensors file, which reads longer ones.")
+        return a
+
+    def inputs(self) -> dict[str, Any]:
+        info = super().inputs()
+        if self.graph_steps is not None and self.app.max_len is None:  # (with max_len, longer sequences are cut: no limit)
+            info["max_steps"] = self.graph_steps
+        return info
+
+
 class RecommenderOnnx(_Exported, RecommenderModel):
     """A Recommender's export: ``{"users": [...], "items": [...]}`` -> ratings by the graph (unseen ids included), and the rows
     whose user or item was not seen in fit, from the fitted ids the export's metadata lists."""
@@ -164,7 +198,7 @@ class RecommenderOnnx(_Exported, RecommenderModel):
 
 _ONNX_ADAPTERS: dict[str, Callable[[Path, int, int | None], AppModel]] = {
     "ImageClassifier": ImageOnnx, "Autoencoder": AutoencoderOnnx, "SpeechRecognizer": SpeechOnnxModel, "DQNAgent": AgentOnnx,
-    "Recommender": RecommenderOnnx,
+    "Recommender": RecommenderOnnx, "SequenceClassifier": SequenceOnnx,
 }
 SERVED_ONNX = ", ".join(list(_ONNX_ADAPTERS)[:-1]) + " and " + list(_ONNX_ADAPTERS)[-1]
 
@@ -181,4 +215,4 @@ def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | N
     return None
 
 
-__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "RecommenderOnnx", "SpeechOnnxModel", "open_onnx_app"]
+__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "RecommenderOnnx", "SequenceOnnx", "SpeechOnnxModel", "open_onnx_app"]
