@@ -19,11 +19,9 @@ pytest.importorskip("starlette")
 pytest.importorskip("onnxruntime")
 
 import hiddenlayers as hl  # noqa: E402
-from cli_helpers import assert_user_error, run  # noqa: E402
-from hiddenlayers.exceptions import ModelFileError  # noqa: E402
 from hiddenlayers.ship._serve.app_model import open_served  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError  # noqa: E402
-from serve_helpers import Client, _free_port  # noqa: E402
+from serve_helpers import Client  # noqa: E402
 from speech_helpers import toy_utterances  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -147,16 +145,11 @@ def test_autoencoder_export_scores_and_labels_rows_as_the_autoencoder(tmp_path: 
     assert model.metadata()["input"]["offset"] == pytest.approx(ae.offset_)
 
 
-def test_exports_the_server_does_not_run_are_refused_in_one_line(tmp_path: Path) -> None:
-    from hiddenlayers.apps import Forecaster
+def test_the_export_of_every_app_export_onnx_takes_is_served() -> None:
+    from hiddenlayers.ship._app_graph import ONNX_APPS
+    from hiddenlayers.ship._serve.app_onnx import _ONNX_ADAPTERS
 
-    series = np.sin(np.arange(120) / 5)
-    hl.export_onnx(Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=2, early_stopping=False, random_state=0, device="cpu").fit(series),
-                   tmp_path / "f.onnx")
-    with pytest.raises(ModelFileError, match=r"is the ONNX export of a Forecaster; the server runs the exports of ImageClassifier, Autoencoder, "
-                                             r"SpeechRecognizer, DQNAgent, Recommender and SequenceClassifier: serve the Forecaster's .safetensors file.$"):
-        open_served(tmp_path / "f.onnx")
-    assert_user_error(run("serve", tmp_path / "f.onnx", "--port", _free_port()), "the server runs the exports of ImageClassifier, Autoencoder")
+    assert set(_ONNX_ADAPTERS) == set(ONNX_APPS)  # a new exportable app needs its adapter (the others: test_serve_app_onnx_more)
 
 
 def test_a_batch_joining_uint8_and_float_requests_to_an_image_export(exports: dict) -> None:

@@ -31,7 +31,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Tiny fitted apps, each exported, and a server of each export that the tests post to over HTTP."""
     import pandas as pd
 
-    from hiddenlayers.apps import Recommender, SequenceClassifier
+    from hiddenlayers.apps import Forecaster, Recommender, SequenceClassifier
 
     d = tmp_path_factory.mktemp("serve_onnx_more")
     rng = np.random.default_rng(0)
@@ -50,15 +50,19 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
     flat = SequenceClassifier("conv4k3:same,4", **kw).fit(even, labels)  # the time axis flattened: exactly 4 steps
     for name, app, X in (("seq", seq, frames[:30]), ("pool", pool, frames[:30]), ("flat", flat, even[:30])):
         hl.export_onnx(app, d / f"{name}.onnx", X=X)
-    apps = {"rec": rec, "rec_s": rec_s, "seq": seq, "pool": pool, "flat": flat}
-    clients = {name: Client(d / f"{name}.onnx", max_rows=16) for name in ("rec", "seq")}
+    series = 5 + 3 * np.sin(np.arange(200) / 4) + rng.normal(0, 0.1, 200)
+    fc = Forecaster(window=6, horizon=2, hidden_layer_sizes=(8,), target="delta", max_iter=20, early_stopping=False, random_state=0, device="cpu")
+    fc.fit(series)
+    hl.export_onnx(fc, d / "fc.onnx", X=series)
+    apps = {"rec": rec, "rec_s": rec_s, "seq": seq, "pool": pool, "flat": flat, "fc": fc, "series": series}
+    clients = {name: Client(d / f"{name}.onnx", max_rows=16) for name in ("rec", "seq", "fc")}
     yield {"dir": d, "clients": clients, **apps}
     for c in clients.values():
         c.stop()
 
 
 def test_the_server_of_these_exports_imports_no_torch(exports: dict) -> None:
-    paths = [str(exports["dir"] / f"{n}.onnx") for n in ("rec", "seq")]
+    paths = [str(exports["dir"] / f"{n}.onnx") for n in ("rec", "seq", "fc")]
     code = ("import sys; from hiddenlayers.ship._serve.serve import make_app, ServeConfig; "
             f"[make_app(ServeConfig(model=p)) for p in {paths!r}]; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True, text=True, timeout=120)
@@ -70,7 +74,7 @@ def _frames(rng: np.random.Generator, lengths: Any) -> list[np.ndarray]:
 
 
 def _older(path: Path, out: Path, key: str, field: str | None = None) -> None:
-    """``path`` as an older export wrote it: without the metadata ``key`` (or only its JSON ``field``), saved to ``out``."""
+    """``path`` as an older export wrote it: without the metadata ``key`` (or only its JSON ``field``, or fields "a,b"), saved to ``out``."""
     import json
 
     import onnx
@@ -79,7 +83,7 @@ def _older(path: Path, out: Path, key: str, field: str | None = None) -> None:
     kept = [p for p in proto.metadata_props if p.key != key or field is not None]
     for p in kept:
         if p.key == key:
-            p.value = json.dumps({k: v for k, v in json.loads(p.value).items() if k != field})
+            p.value = json.dumps({k: v for k, v in json.loads(p.value).items() if k not in (field or "").split(",")})
     del proto.metadata_props[:]
     proto.metadata_props.extend(kept)
     onnx.save(proto, str(out))
@@ -174,3 +178,42 @@ def test_an_older_sequence_export_fixed_at_the_fitted_length_reads_only_that_len
     assert len(model.rows({"sequences": [[[0.0] * 3] * 12]}, 16)) == 1
     with pytest.raises(RequestError, match="every sequence needs 12 steps"):
         model.rows({"sequences": [[[0.0] * 3] * 5]}, 16)
+
+
+def test_forecaster_export_forecasts_as_the_forecaster_recursively_past_its_horizon(exports: dict) -> None:
+    fc, client, series = exports["fc"], exports["clients"]["fc"], exports["series"]
+    tails = [series[:50], series[:80].tolist() + [7.5], series[-30:]]  # histories of different lengths: the last window of each is read
+    body = {"series": [list(map(float, t)) for t in tails], "steps": 9}  # horizon 2: five passes, each block fed back
+    status, got = client.post("/predict", body)
+    assert status == 200
+    np.testing.assert_allclose(got["forecasts"], fc.forecast_many(9, [np.asarray(t, dtype=float) for t in tails]), rtol=1e-4, atol=1e-4)
+    assert np.ptp(np.asarray(got["forecasts"])[0]) > 0.1  # a forecast that moves: equal answers mean something
+    status, got = client.post("/predict", {"series": [series[:40].tolist()]})  # steps: the horizon by default
+    np.testing.assert_allclose(got["forecasts"], [fc.forecast(2, series[:40])], rtol=1e-4, atol=1e-4)
+    status, meta = client.request("GET", "/metadata")
+    assert meta["format"] == "onnx" and meta["estimator"] == "Forecaster" and "torch" not in meta["versions"]
+    assert meta["input"] == open_served(fc).inputs() and meta["input"]["steps"] == {"default": 2, "max": 1000}
+    assert client.request("GET", "/ready")[0] == 200
+    assert client.post("/predict", {"series": [series[:40].tolist()], "steps": 1001}) == (
+        422, {"error": "\"steps\" must be 1 to 1000 (this server's limit for one forecast). Received: 1001."})
+    assert client.post("/predict", {"series": [[1.0, 2.0]]}) == (
+        422, {"error": "series[0] has 2 values, but the model reads the last window=6: send at least 6."})
+    assert client.post("/predict", {"series": [[1.0] * 5 + [None]]})[0] == 422
+    assert client.post("/predict", {"serie": []})[0] == 400
+
+
+def test_a_forecaster_export_checks_values_against_its_stored_scaling_and_float32(exports: dict, tmp_path: Path) -> None:
+    fc = exports["fc"]
+    assert fc.scale_ > 1.5  # the series' spread: the values below are within float32 once scaled, and beyond it raw
+    model, safe = open_served(exports["dir"] / "fc.onnx"), open_served(fc)
+    for served in (model, safe):
+        with pytest.raises(RequestError, match=r"^series\[0\] holds 1e\+39, beyond .* after the model's scaling"):
+            served.rows({"series": [[1.0] * 5 + [1e39]]}, 16)
+    assert len(safe.rows({"series": [[1.0] * 5 + [4.5e38]]}, 16)) == 1  # PyTorch scales it in float64 first; the graph reads it as float32:
+    with pytest.raises(RequestError, match=r"^series\[0\] holds 4\.5e\+38, beyond .*, which this export reads"):
+        model.rows({"series": [[1.0] * 5 + [4.5e38]]}, 16)
+    _older(exports["dir"] / "fc.onnx", tmp_path / "old.onnx", "forecaster", "mean,scale")  # before the scaling was stored
+    old = open_served(tmp_path / "old.onnx")
+    assert len(old.rows({"series": [[1.0] * 5 + [3e38]]}, 16)) == 1
+    with pytest.raises(RequestError, match=r"^series\[0\] holds 4\.5e\+38, beyond"):
+        old.rows({"series": [[1.0] * 5 + [4.5e38]]}, 16)
