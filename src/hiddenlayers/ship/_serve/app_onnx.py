@@ -3,7 +3,7 @@
 An ``.onnx`` file exported from any application ``export_onnx`` takes is served with the request form, the checks and
 the answers of that app's ``.safetensors`` server: each adapter here is that server's adapter
 (:class:`~.app_image.ImageModel`, :class:`~.app_auto.AutoencoderModel`, :class:`~.app_speech.SpeechModel`,
-:class:`~.app_agent.AgentModel`, :class:`~.app_model.RecommenderModel`, :class:`~.app_seq.SequenceModel`,
+:class:`~.app_agent.AgentModel`, :class:`~.app_rec.RecommenderModel`, :class:`~.app_seq.SequenceModel`,
 :class:`~.app_seq.ForecasterModel`) given, in place of the fitted app, what the export's metadata says of it, with its
 one computing step run by the graph:
 
@@ -47,7 +47,7 @@ from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
 from .app_base import AppModel, RequestError, _call
 from .app_image import ImageModel
-from .app_model import RecommenderModel
+from .app_rec import RecommenderModel
 from .app_seq import MIN_STEP_LIMIT, ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
 from .model import _sha256
