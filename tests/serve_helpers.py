@@ -1,12 +1,16 @@
 """Requests queued together into one :class:`MicroBatcher` in this process (no server): what each gets, and how many passes ran;
-and :class:`Client`, a server in a thread of this process (uvicorn on a free loopback port) with JSON requests to it."""
+:class:`Client`, a server in a thread of this process (uvicorn on a free loopback port) with JSON requests to it; and
+:func:`serving_imports_torch`, whether a fresh process that builds the server apps of some files imports PyTorch."""
 
 from __future__ import annotations
 
 import asyncio
 import http.client
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -86,6 +90,16 @@ class Client:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(30)
+
+
+def serving_imports_torch(paths: list[Path]) -> bool:
+    """Whether a fresh Python process (this checkout's ``src`` first) imports PyTorch while it builds the server app of each of ``paths``."""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    code = ("import sys; from hiddenlayers.ship._serve.serve import make_app, ServeConfig; "
+            f"[make_app(ServeConfig(model=p)) for p in {[str(p) for p in paths]!r}]; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": src}, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() in ("True", "False"), out.stderr
+    return out.stdout.strip() == "True"
 
 
 def json_bodies(keys: list[str]) -> Any:

@@ -2,7 +2,7 @@
 
 * :class:`Autoencoder` -- encode/decode, reconstruction-error anomaly scores.
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
-  several forecast origins (:class:`Backtest`).
+  several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
@@ -26,6 +26,7 @@ _EXPORTS = {
     "Autoencoder": "._autoencoder",
     "Forecaster": "._forecast",
     "Backtest": "._backtest",
+    "recursive_forecast": "._recursive",
     "Recommender": "._recommend",
     "DQNAgent": "._agent",
     "make_env": "._agent",

@@ -40,6 +40,7 @@ from ._fit import (
     seed_everything,
 )
 from ._fitted import FitRequired, refuses_empty
+from ._recursive import recursive_forecast
 
 TARGETS = ("level", "delta")
 
@@ -372,14 +373,14 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         """``steps`` forecasts after each window of ``last`` (n, window): (n, steps), series units.
 
         One direct prediction per ``horizon`` block, for all n windows in one pass;
-        each block is fed back as the newest inputs of the next (recursive).
+        each block is fed back as the newest inputs of the next (:func:`recursive_forecast`).
         """
-        hist, blocks = last, []
-        for _ in range(-(-steps // self.horizon)):
-            X, _, anchor = self._relative((hist - self.mean_) / self.scale_, with_targets=False)
-            blocks.append(self._forward(X, anchor))  # (n, horizon)
-            hist = np.concatenate([hist, blocks[-1]], axis=1)[:, -self.window :]
-        return np.concatenate(blocks, axis=1)[:, :steps]
+        return recursive_forecast(self._next_block, last, steps)
+
+    def _next_block(self, hist: np.ndarray) -> np.ndarray:
+        """The network's next ``horizon`` values after windows ``hist`` (n, window) of raw values: (n, horizon), series units."""
+        X, _, anchor = self._relative((hist - self.mean_) / self.scale_, with_targets=False)
+        return self._forward(X, anchor)
 
     def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None) -> Backtest:
         """Rolling-origin evaluation on ``series`` (1-D, oldest first): ``folds`` forecasts of ``steps`` values, each scored.

@@ -238,7 +238,7 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
             return (self.network(z - anchor) + anchor) * scale + mean
 
     meta = _base_metadata(model, "forecasts", ["batch", window], "(batch, window)", "the last window values of the series, oldest first")
-    meta["forecaster"] = json.dumps({"window": window, "horizon": horizon, "target": model.target})
+    meta["forecaster"] = json.dumps({"window": window, "horizon": horizon, "target": model.target, "mean": mean, "scale": scale})  # the server's value check
     notes = [f"input X is windows of the last {window} raw values (oldest first); scaling{' and the delta from the last value' if delta else ''} are in the graph; "
              f"output forecasts = the next {horizon} value(s), as the rows of predict(series)"]
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)

@@ -8,6 +8,7 @@ write that lookup, so it is added to the exported graph with
 ``onnx.helper``. Output ``predictions`` ``(batch,)`` = ``predict``: the
 network for known pairs, and for a pair with an unknown side the global mean
 plus the known side's bias (``clip`` applied to both), as the app does.
+The metadata key :data:`IDS_KEY` lists the ids seen in fit, so a server can say which rows had an unseen id.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from ._app_base import APP_INPUT_KEY, AppGraph, base_metadata, cpu_network
 
 _ML_DOMAIN, _ML_OPSET = "ai.onnx.ml", 2  # LabelEncoder-2: int64 or string keys, int64 values, a default
+IDS_KEY = "recommender_ids"  # metadata: JSON {"users": [...], "items": [...]}, the ids seen in fit in code order (the server's unseen list)
 
 
 def _key_type(side: str, fitted: Any) -> str:
@@ -75,9 +77,14 @@ def _pairs(model: Any, X: Any, types: tuple[str, str]) -> tuple[np.ndarray, np.n
     return _raw_ids("user", users, types[0]), _raw_ids("item", items, types[1])
 
 
+def _fitted_ids(fitted: Any, key_type: str) -> list[Any]:
+    """A side's ids seen in fit, in code order, as the graph's lookup and the metadata hold them (``str`` or ``int``)."""
+    return [str(v) for v in fitted] if key_type == "string" else [int(v) for v in fitted]
+
+
 def _label_encoder(onnx: Any, side: str, fitted: Any, key_type: str) -> Any:
     """``LabelEncoder`` node: raw ids ``{side}s`` -> fitted codes ``{side}_codes`` (int64, -1 when unseen)."""
-    keys = {"keys_strings": [str(v) for v in fitted]} if key_type == "string" else {"keys_int64s": [int(v) for v in fitted]}
+    keys = {f"keys_{'strings' if key_type == 'string' else 'int64s'}": _fitted_ids(fitted, key_type)}
     return onnx.helper.make_node("LabelEncoder", [f"{side}s"], [f"{side}_codes"], name=f"{side}_ids_to_codes", domain=_ML_DOMAIN,
                                  values_int64s=list(range(len(fitted))), default_int64=-1, **keys)
 
@@ -143,6 +150,7 @@ def recommender_graph(model: Any, X: Any) -> AppGraph:
     meta[APP_INPUT_KEY] = json.dumps({**app, "inputs": {"users": types[0], "items": types[1]}, "dtype": ""})
     meta["recommender"] = json.dumps({"global_mean": float(model.global_mean_), "clip": list(clip) if clip else None,
                                       "n_users": len(model.users_), "n_items": len(model.items_)})
+    meta[IDS_KEY] = json.dumps({"users": _fitted_ids(model.users_, types[0]), "items": _fitted_ids(model.items_, types[1])})
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         meta["input_columns"] = json.dumps([str(c) for c in names])
@@ -154,4 +162,4 @@ def recommender_graph(model: Any, X: Any) -> AppGraph:
                     dynamic_shapes={"u": {0: batch}, "i": {0: batch}}, edit=lambda proto: _add_id_lookup(proto, model, types))
 
 
-__all__ = ["recommender_graph"]
+__all__ = ["IDS_KEY", "recommender_graph"]

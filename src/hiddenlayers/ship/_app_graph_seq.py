@@ -115,7 +115,8 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
 
     meta = base_metadata(model, "probabilities", shape, "(batch, steps, n_features)", "raw feature frames; steps after a sequence's end are NaN")
     meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
-    meta["sequence"] = json.dumps({"min_length": int(model.min_length_), "max_len": cut, "fitted_steps": longest, "steps_fixed": fixed})
+    meta["sequence"] = json.dumps({"min_length": int(model.min_length_), "max_len": cut, "fitted_steps": longest, "steps_fixed": fixed,
+                                   "fixed_length": bool(model.network_.fixed_length)})  # the layers read exactly fitted_steps (a server's check)
     notes = ["input X is raw frames (batch, steps, n_features), each sequence padded after its end with whole NaN steps; "
              f"standardisation is in the graph; every sequence needs >= {int(model.min_length_)} step(s)"]
     if fixed and (model.network_.fixed_length or cut is None):

@@ -51,7 +51,7 @@ def onnx_estimator(path: str | Path) -> str | None:
 
 
 class AppOnnx:
-    """An application's ONNX export: ``estimator``, ``shape`` (one input's shape, without the batch axis), ``dtype`` (``X``'s
+    """An application's ONNX export: ``estimator``, ``shape`` (one input's shape, without the batch axis; -1 for a dynamic axis), ``dtype`` (``X``'s
     element type, ``"float32"`` or ``"uint8"``), :meth:`info` (a JSON metadata key of the app), :meth:`run`."""
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
@@ -60,7 +60,7 @@ class AppOnnx:
         self.path = str(path)
         self.estimator = str(self.metadata.get("hiddenlayers_estimator"))
         x = self.info(APP_INPUT_KEY)
-        self.shape = tuple(int(d) for d in x["shape"][1:])
+        self.shape = tuple(-1 if isinstance(d, str) else int(d) for d in x["shape"][1:])  # -1: a named (dynamic) axis, e.g. "steps"
         self.dtype = str(x.get("dtype", "float32"))
 
     def info(self, key: str, default: Any = ...) -> Any:

@@ -3,7 +3,7 @@
 ``serve``: :func:`~hiddenlayers.ship.serve`, the routes, reload and drain, and
 the worker processes (uvicorn imports ``hiddenlayers.ship._serve.serve:app_from_env``);
 ``model``: ``ServedModel``, a loaded table model file and its request rows; ``app_model``:
-the served applications (text, recommender; ``app_image``, ``app_auto``, ``app_seq``, ``app_speech``,
+the served applications (text; ``app_rec``, ``app_image``, ``app_auto``, ``app_seq``, ``app_speech``,
 ``app_translate``, ``app_agent`` the others), each request form checked, behind the same interface (``app_base``);
 ``app_onnx``: applications' ONNX exports behind those same adapters, run by onnxruntime; ``values``:
 the number and missing-value rule requests share with the CSV reader;

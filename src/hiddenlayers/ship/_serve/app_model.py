@@ -8,7 +8,7 @@ which show the server the same interface (:class:`~.app_base.AppModel`:
 ``rows``, ``arrow_rows``, ``predict``, ``answer``, ``metadata``, ``classes``,
 ``version``, ``path``), so batching, metrics, reload and worker processes
 are the table path's. A Translator is :mod:`.app_translate`'s, a DQNAgent :mod:`.app_agent`'s, an ImageClassifier
-:mod:`.app_image`'s, an Autoencoder :mod:`.app_auto`'s; an app's ``.onnx`` export is :mod:`.app_onnx`'s.
+:mod:`.app_image`'s, an Autoencoder :mod:`.app_auto`'s, a Recommender :mod:`.app_rec`'s; an app's ``.onnx`` export is :mod:`.app_onnx`'s.
 
 Request bodies (``/metadata`` shows the form for the loaded model):
 
@@ -43,17 +43,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ...exceptions import ModelFileError
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
-from .app_base import AppModel, _body, _call, _Classifier, _items, _texts
+from .app_base import AppModel, _body, _Classifier, _texts
 from .app_image import ImageModel
+from .app_rec import RecommenderModel
 from .app_seq import ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
 from .app_translate import TranslatorModel
-from .model import RequestError, ServedModel, _require_finite, _sha256
+from .model import ServedModel, _sha256
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
 SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster and DQNAgent"
@@ -121,58 +120,6 @@ class TextModel(_Classifier):
 
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
-
-
-class RecommenderModel(AppModel):
-    """A Recommender: ``{"users": [...], "items": [...]}`` -> predicted ratings, and which rows had an unseen id."""
-
-    form = '{"users": [id, ...], "items": [id, ...]} (ids as fitted, one user and one item per row)'
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        import pandas as pd
-
-        kinds: dict[str, type] = {"integer": int, "string": str}
-        self.kinds: dict[str, type | None] = {side: kinds.get(pd.api.types.infer_dtype(getattr(self.app, f"{side}s_"), skipna=True)) for side in ("user", "item")}
-        self.no_proba = "/predict_proba needs a classifier; a Recommender answers /predict with ratings."
-
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        b = _body(body, ("users", "items"), (), self.form)
-        users = _items(b, "users", "ids", max_rows)
-        items = _items(b, "items", "ids", max_rows)
-        if len(users) != len(items):
-            raise RequestError(400, f'"users" has {len(users)} ids but "items" has {len(items)}: send one user and one item per row.')
-        return [(self._id("user", u, k), self._id("item", i, k)) for k, (u, i) in enumerate(zip(users, items))]
-
-    def _id(self, side: str, v: Any, k: int) -> Any:
-        """One id, checked: an integer (a whole float is one) or a string, of the kind the model was fitted on."""
-        if isinstance(v, float) and v == v and v not in (float("inf"), float("-inf")) and v.is_integer():
-            v = int(v)
-        if isinstance(v, bool) or not isinstance(v, (int, str)):
-            raise RequestError(422, f"{side}s[{k}] must be an id (an integer or a string). Received: {v!r:.40}.")
-        want = self.kinds[side]
-        if want is not None and not isinstance(v, want):
-            fitted = "integers" if want is int else "strings"
-            raise RequestError(422, f"{side}s[{k}] is {v!r:.40}, but the model's {side} ids are {fitted}: send them as {fitted}, so that known ids are found.")
-        return v
-
-    def predict(self, rows: list[Any], proba: bool) -> list[Any]:
-        cols = []
-        for side in (0, 1):
-            ids = [r[side] for r in rows]
-            cols.append(np.asarray(ids) if self.kinds["user" if side == 0 else "item"] is not None else np.array(ids, dtype=object))
-        ratings = _call(self.app.predict, tuple(cols))
-        seen = (self.app.users_.get_indexer(cols[0]) >= 0) & (self.app.items_.get_indexer(cols[1]) >= 0)
-        return _require_finite(ratings, [[r, bool(s)] for r, s in zip(ratings.tolist(), seen.tolist())])
-
-    def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
-        return {"predictions": [r for r, _ in result], "unseen": [k for k, (_, s) in enumerate(result) if not s]}
-
-    def inputs(self) -> dict[str, Any]:
-        shown: dict[type | None, str] = {None: "integers or strings", int: "integers", str: "strings"}
-        return {"body": self.form, "user_ids": shown[self.kinds["user"]], "item_ids": shown[self.kinds["item"]],
-                "n_users": len(self.app.users_), "n_items": len(self.app.items_),
-                "unseen": "an id not seen in fit is rated from the global mean plus the known side's bias; the answer's 'unseen' lists those rows"}
 
 
 _ADAPTERS: dict[str, type[AppModel]] = {

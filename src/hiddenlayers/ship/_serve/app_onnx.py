@@ -1,10 +1,11 @@
 """Applications' ONNX exports behind the server, run by onnxruntime alone (no PyTorch is imported).
 
-An ``.onnx`` file exported from an ImageClassifier, an Autoencoder, a SpeechRecognizer or a DQNAgent is served with the request form,
-the checks and the answers of that app's ``.safetensors`` server: each adapter here is that server's adapter
+An ``.onnx`` file exported from any application ``export_onnx`` takes is served with the request form, the checks and
+the answers of that app's ``.safetensors`` server: each adapter here is that server's adapter
 (:class:`~.app_image.ImageModel`, :class:`~.app_auto.AutoencoderModel`, :class:`~.app_speech.SpeechModel`,
-:class:`~.app_agent.AgentModel`) given, in place of
-the fitted app, what the export's metadata says of it, with its one computing step run by the graph:
+:class:`~.app_agent.AgentModel`, :class:`~.app_rec.RecommenderModel`, :class:`~.app_seq.SequenceModel`,
+:class:`~.app_seq.ForecasterModel`) given, in place of the fitted app, what the export's metadata says of it, with its
+one computing step run by the graph:
 
 * ImageClassifier: the probabilities of the graph (labels are their argmax, in the stored ``classes``); uint8 pixels are
   divided by 255 before a float32 graph, as ``predict`` does; a graph exported with ``input_dtype="uint8"`` reads only
@@ -15,10 +16,15 @@ the fitted app, what the export's metadata says of it, with its one computing st
   Utterances may have up to 1000 frames, or the graph's fixed step count where its steps axis is fixed;
 * Autoencoder: the graph's ``scores`` (``score_samples``), the label +1 where ``scores - offset >= 0`` (the stored offset), as
   ``predict``; rows checked by the table path's rules against the stored column names;
-* DQNAgent: the graph's Q-values, the greedy action their argmax.
-
-The other applications' exports (Forecaster, SequenceClassifier, Recommender) are refused in one line
-naming their ``.safetensors`` file, which the server takes.
+* DQNAgent: the graph's Q-values, the greedy action their argmax;
+* Recommender: ratings by the graph, whose id lookup rates unseen ids as ``predict`` does (cold start); the answer's
+  ``unseen`` rows from the fitted ids the metadata lists (an export from before they were stored is refused in one line
+  saying to export it again);
+* SequenceClassifier (feature frames; ``export_onnx`` takes no token-id model): probabilities by the graph on the
+  sequences padded with NaN steps, the same step limits; a graph whose steps axis is fixed (1-D pooling, a recurrent
+  layer returning every step) reads at most the fitted length, one whose layers flatten time exactly that length;
+* Forecaster: each ``horizon`` block one pass of the graph, fed back recursively past ``horizon``
+  (:func:`hiddenlayers.apps.recursive_forecast`, the loop of ``forecast_many``).
 """
 
 from __future__ import annotations
@@ -30,17 +36,22 @@ from typing import Any
 
 import numpy as np
 
+from ...data import F32_MAX
 from ...exceptions import ModelFileError
-from .._app_graph import ONNX_APPS, PIXELS_KEY
+from .._app_graph import PIXELS_KEY
+from .._app_graph_rec import IDS_KEY
+from .._app_graph_seq import pad_with_nan
 from .._onnx_app import AppOnnx, onnx_estimator
 from .._onnx_speech import SpeechOnnx
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
 from .app_base import AppModel, RequestError, _call
 from .app_image import ImageModel
-from .app_seq import MIN_STEP_LIMIT
+from .app_rec import RecommenderModel
+from .app_seq import MIN_STEP_LIMIT, ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
 from .model import _sha256
+from .values import F32_TEXT, shown
 
 
 def _opened(model: Any, base: type[AppModel], runner: AppOnnx, facts: Any, path: Path, version: int) -> None:
@@ -131,22 +142,105 @@ class AgentOnnx(_Exported, AgentModel):
         return _call(self.runner.run, X.reshape(len(X), *self.shape))
 
 
+class SequenceOnnx(_Exported, SequenceModel):
+    """A SequenceClassifier's export (feature frames): ``{"sequences": [...]}`` -> labels or probabilities, by the graph on the
+    sequences padded with NaN steps; a graph whose steps axis is fixed reads at most that many steps."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        runner = AppOnnx(path, threads)
+        seq, (steps, width) = runner.info("sequence"), runner.shape
+        self.graph_steps = steps if steps > 0 else None  # the graph's fixed step count (pad to it), None where it is dynamic
+        # exports from before "fixed_length" was stored: a fixed graph at the fitted length reads only that length (the safe reading)
+        exact = seq.get("fixed_length", self.graph_steps == int(seq["fitted_steps"]))
+        facts = SimpleNamespace(input_kind_="features", n_features_in_=width, max_len=seq["max_len"], max_len_=int(seq["fitted_steps"]),
+                                min_length_=int(seq["min_length"]), network_=SimpleNamespace(fixed_length=bool(exact)),
+                                classes_=np.asarray(runner.info("classes")), predict_proba=self._graph_proba)
+        _opened(self, SequenceModel, runner, facts, path, version)
+
+    def _graph_proba(self, seqs: list[np.ndarray]) -> np.ndarray:
+        """The graph's probabilities ``(n, n_classes)`` for checked sequences ``(T_i, F)``, NaN-padded to the batch's longest or the fixed steps."""
+        return self.runner.run(pad_with_nan(seqs, self.graph_steps))  # type: ignore[no-any-return]
+
+    def _length(self, a: np.ndarray, i: int) -> np.ndarray:
+        a = super()._length(a, i)
+        if self.graph_steps is not None and len(a) > self.graph_steps:
+            raise RequestError(422, f"sequences[{i}] has {len(a)} steps, but this export's graph is fixed at {self.graph_steps} steps (the longest sequence "
+                                    f"in fit): send at most {self.graph_steps}, or serve the SequenceClassifier's .safetensors file, which reads longer ones.")
+        return a
+
+    def inputs(self) -> dict[str, Any]:
+        info = super().inputs()
+        if self.graph_steps is not None and self.app.max_len is None:  # (with max_len, longer sequences are cut: no limit)
+            info["max_steps"] = self.graph_steps
+        return info
+
+
+class ForecasterOnnx(_Exported, ForecasterModel):
+    """A Forecaster's export: ``{"series": [...], "steps": n}`` -> forecasts, each ``horizon`` block one pass of the graph,
+    fed back as the newest inputs of the next past ``horizon`` (:func:`hiddenlayers.apps.recursive_forecast`, as ``forecast_many``)."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        runner = AppOnnx(path, threads)
+        f = runner.info("forecaster")
+        # exports from before the scaling was stored: values checked as the graph reads them (float32's range, unscaled)
+        facts = SimpleNamespace(window=int(f["window"]), horizon=int(f["horizon"]), target=f["target"], mean_=float(f.get("mean", 0.0)),
+                                scale_=float(f.get("scale", 1.0)), forecast_many=self._forecast_many)
+        _opened(self, ForecasterModel, runner, facts, path, version)
+
+    def _series(self, s: Any, i: int) -> np.ndarray:
+        window = super()._series(s, i)
+        if np.abs(window).max() > F32_MAX:  # the graph reads raw values as float32, before its scaling
+            raise RequestError(422, f"series[{i}] holds {shown(window.flat[np.abs(window).argmax()])}, beyond {F32_TEXT}, which this export reads: "
+                                    "send values of the size the model was trained on.")
+        return window
+
+    def _forecast_many(self, steps: int, windows: np.ndarray) -> np.ndarray:
+        """``(n, steps)`` forecasts after each of the checked last windows ``(n, window)``, by the graph."""
+        from ...apps import recursive_forecast  # NumPy: no PyTorch
+
+        return recursive_forecast(lambda hist: self.runner.run(hist.astype(np.float32)).astype(np.float64), windows, steps)
+
+
+class RecommenderOnnx(_Exported, RecommenderModel):
+    """A Recommender's export: ``{"users": [...], "items": [...]}`` -> ratings by the graph (unseen ids included), and the rows
+    whose user or item was not seen in fit, from the fitted ids the export's metadata lists."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        import pandas as pd
+
+        runner = AppOnnx(path, threads)
+        ids = runner.info(IDS_KEY, None)
+        if ids is None:
+            raise ModelFileError(f"'{path}' is a Recommender export without the fitted ids the server needs to tell unseen ones (exported before they "
+                                 "were stored): export it again with `hiddenlayers export`, or serve the Recommender's .safetensors file.")
+        users, items = pd.Index(ids["users"]), pd.Index(ids["items"])
+        _opened(self, RecommenderModel, runner, SimpleNamespace(users_=users, items_=items, predict=self._ratings), path, version)
+        # an integer id beyond int64 (none was seen in fit) is fed as one that fits int64 and was not seen either
+        self.absent = {side: int(known.max()) + 1 if int(known.max()) < np.iinfo(np.int64).max else int(known.min()) - 1
+                       for side, known in (("users", users), ("items", items)) if self.kinds[side[:-1]] is int}
+
+    def _ratings(self, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The graph's ratings of ``(users, items)`` (raw ids, as :meth:`RecommenderModel.predict` hands them to ``predict``)."""
+        feeds = {}
+        for side, ids in zip(("users", "items"), pairs):
+            if side in self.absent:
+                top = np.iinfo(np.int64)
+                ids = np.array([v if top.min <= v <= top.max else self.absent[side] for v in ids.tolist()], dtype=np.int64)
+            feeds[side] = ids.astype(object) if side not in self.absent else ids
+        return np.asarray(self.runner.session.run(None, feeds)[0])
+
+
 _ONNX_ADAPTERS: dict[str, Callable[[Path, int, int | None], AppModel]] = {
     "ImageClassifier": ImageOnnx, "Autoencoder": AutoencoderOnnx, "SpeechRecognizer": SpeechOnnxModel, "DQNAgent": AgentOnnx,
+    "Recommender": RecommenderOnnx, "SequenceClassifier": SequenceOnnx, "Forecaster": ForecasterOnnx,
 }
-SERVED_ONNX = ", ".join(_ONNX_ADAPTERS)
 
 
 def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | None:
-    """The served form of the application export ``path``; None for any other ``.onnx`` file (a table model's, or one the
-    table path's own loading refuses in one line). An export of an app this server runs only from its ``.safetensors`` file is refused."""
+    """The served form of the application export ``path`` (every app in :data:`~.._app_graph.ONNX_APPS`); None for any other
+    ``.onnx`` file (a table model's, or one the table path's own loading refuses in one line)."""
     kind = onnx_estimator(path) if path.is_file() else None
-    if kind in _ONNX_ADAPTERS:
-        return _ONNX_ADAPTERS[kind](path, version, threads)
-    if kind in ONNX_APPS:
-        raise ModelFileError(f"'{path}' is the ONNX export of {'an' if kind[:1] in 'AEIOU' else 'a'} {kind}; the server runs the exports of "
-                             f"{SERVED_ONNX.replace(', DQNAgent', ' and DQNAgent')}: serve the {kind}'s .safetensors file.")
-    return None
+    return _ONNX_ADAPTERS[kind](path, version, threads) if kind in _ONNX_ADAPTERS else None
 
 
-__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "SpeechOnnxModel", "open_onnx_app"]
+__all__ = ["AgentOnnx", "AutoencoderOnnx", "ForecasterOnnx", "ImageOnnx", "RecommenderOnnx", "SequenceOnnx", "SpeechOnnxModel", "open_onnx_app"]

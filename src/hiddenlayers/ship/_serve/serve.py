@@ -12,8 +12,8 @@ Endpoints:
   no missing value in training, as ``hiddenlayers predict`` notes it; the JSON tokens
   ``NaN``/``Infinity`` are not JSON and are a 400); an application file (TextClassifier, ImageClassifier,
   SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster, DQNAgent) reads its own JSON form
-  (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``), as does an ImageClassifier's,
-  Autoencoder's, SpeechRecognizer's or DQNAgent's ``.onnx`` export (:mod:`.app_onnx`);
+  (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``), as does the ``.onnx`` export of any of
+  them but the TextClassifier and Translator, which have none (:mod:`.app_onnx`);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
   the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
 * ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
@@ -406,8 +406,7 @@ def serve(
     imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
     a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender,
     Forecaster or DQNAgent (file or fitted object) is served too, each with its own request form (see
-    :mod:`hiddenlayers.ship._serve.app_model`), and an ImageClassifier's, Autoencoder's, SpeechRecognizer's or DQNAgent's
-    ``.onnx`` export with the same form, without PyTorch.
+    :mod:`hiddenlayers.ship._serve.app_model`), and any app's ``.onnx`` export with the same form, without PyTorch.
     Requests that arrive together share one forward pass of at most
     ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
     wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and
