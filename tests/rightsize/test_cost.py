@@ -271,3 +271,22 @@ def test_default_train_step_is_the_fits_own_batch_capped_at_the_epoch() -> None:
         assert r.flops_per_train_step == 150 * (hand_fwd + hand_bwd)
     assert cost(auto, n_calls=10, throughput_batch=8, per_layer_latency=False, train_batch_size=200).train_batch_size == 200  # given: kept
     assert cost(auto, n_calls=10, throughput_batch=8, per_layer_latency=False, epoch_samples=1000).train_batch_size == 200
+
+
+def test_epoch_rows_after_warm_fits_partial_fit_and_prune() -> None:
+    """t_ counts the samples of every fit since the model was built, n_iter_ the last fit's epochs alone:
+    their ratio read 3 epochs' rows as one after three warm fits (an L-BFGS step on 3x the rows, 3x the FLOPs)."""
+    X, y = load_iris(return_X_y=True)
+    hand_step = 150 * (2 * 2 * (4 * 16 + 16 * 8 + 8 * 3) + 2 * (16 * 8 + 8 * 3))  # full batch: forward + backward FLOPs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lbfgs = hl.MLPClassifier((16, 8), solver="lbfgs", max_iter=3, warm_start=True, random_state=0).fit(X, y)
+        lbfgs.fit(X, y)
+        lbfgs.fit(X, y)
+        streamed = hl.MLPClassifier((16, 8), random_state=0)
+        for _ in range(4):
+            streamed.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    assert lbfgs.t_ == 3 * 3 * 150  # three fits of 3 epochs
+    r = cost(lbfgs, n_calls=10, throughput_batch=8, per_layer_latency=False)
+    assert (r.epoch_samples, r.train_batch_size, r.flops_per_train_step) == (150, 150, hand_step)
+    assert cost(streamed, n_calls=10, throughput_batch=8, per_layer_latency=False).epoch_samples == 50  # 4 calls of 50 rows

@@ -147,9 +147,16 @@ def _training_defaults(est: Any, train_batch_size: int | None, epoch_samples: in
     ``"auto"``) capped at the rows of an epoch, as ``fit`` clips it
     (``min(200, n_samples)``), and the whole epoch for ``solver="lbfgs"``
     (full-batch). Without ``epoch_samples`` known the cap cannot apply.
+    The rows of an epoch are the samples seen (``t_``) over the epochs that saw them:
+    ``loss_curve_`` has one entry per epoch of every fit since the model was built, as
+    ``t_`` counts them (sklearn's convention); ``n_iter_`` counts the last fit's alone
+    (a warm fit, a ``partial_fit`` call or ``prune``'s fine-tuning restart it).
     """
-    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
-        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
+    if epoch_samples is None and est is not None and getattr(est, "t_", None):
+        curve = getattr(est, "loss_curve_", None)
+        epochs = len(curve) if isinstance(curve, (list, tuple)) and curve else getattr(est, "n_iter_", None)
+        if epochs:
+            epoch_samples = max(1, int(round(est.t_ / epochs)))
     if train_batch_size is None:
         bs: Any = getattr(est, "batch_size", "auto")
         train_batch_size = 200 if bs == "auto" or bs is None else int(bs)
