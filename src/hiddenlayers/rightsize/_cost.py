@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._cost_report import CostReport, LayerCost
+from ._cost_report import CostReport, LayerCost, with_remainder
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
 from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
 from ._energy import _epoch_energy
@@ -172,7 +172,7 @@ def _layer_costs(
     """One :class:`LayerCost` per hidden layer and the head, each fed the previous one's output on ``x1``.
 
     FLOPs come from the counts ``f_pred``/``f_train`` (keyed "Network.hidden1", ...);
-    energy shares are the layers' shares of the prediction FLOPs. Runs
+    energy shares are the layers' shares of the prediction FLOPs; what no layer holds is one ``(other)`` row. Runs
     ``net`` in the mode it finds it in (:func:`cost` holds it in eval).
     """
     param = next(net.parameters())
@@ -206,9 +206,8 @@ def _layer_costs(
         ))
         h = out
     total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
-    for lc in layers:
-        lc.energy_share = lc.flops_per_prediction / total_pred if total_pred else 1.0 / len(layers)
-    return layers
+    total_train = f_train.get("Global", sum(lc.flops_per_train_step for lc in layers))
+    return with_remainder(layers, sum(q.numel() for q in net.parameters()), total_pred, total_train, itemsize)
 
 
 def _predict_calls(est: Any, net: Any, X: Any, throughput_batch: int, notes: list[str]) -> tuple[Any, Any]:
@@ -329,7 +328,7 @@ def _network_cost(
     in_size = int(np.prod(tuple(getattr(net, "input_shape", (net.in_features,)))))
     in_itemsize = x1.element_size() if isinstance(x1, torch.Tensor) else itemsize  # ids: int64, what nn.Embedding is fed
     return CostReport(
-        layers=layers, params=sum(lc.params for lc in layers), flops_per_prediction=int(total_pred),
+        layers=layers, params=sum(q.numel() for q in net.parameters()), flops_per_prediction=int(total_pred),
         flops_per_train_step=int(f_train.get("Global", 0)), train_batch_size=train_batch_size,
         weight_bytes=sum(lc.weight_bytes for lc in layers),
         activation_bytes=batch_size * (in_itemsize * in_size + itemsize * sum(lc.out_features for lc in layers)), batch_size=batch_size,

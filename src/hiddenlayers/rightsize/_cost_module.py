@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._cost_report import CostReport, LayerCost
+from ._cost_report import CostReport, LayerCost, with_remainder
 from ._measure import _big_batch_energy, _flops, _forward_times_us, blas_threads
 
 
@@ -93,7 +93,8 @@ def _leaf_shapes(module: nn.Module, x1: torch.Tensor) -> dict[str, tuple[int, in
 
 
 def _module_layers(module: nn.Module, x1: torch.Tensor, f_pred: dict[str, int], f_train: dict[str, int], batch_size: int) -> list[LayerCost]:
-    """One :class:`LayerCost` per leaf module with parameters that ran, in the order of ``named_modules``; no per-layer latency."""
+    """One :class:`LayerCost` per leaf module with parameters that ran, in the order of ``named_modules``, then ``(other)``
+    for the parameters and FLOPs outside them (:func:`with_remainder`); no per-layer latency."""
     top, itemsize = type(module).__name__, next(module.parameters()).element_size()
     shapes = _leaf_shapes(module, x1)
     layers = []
@@ -107,10 +108,8 @@ def _module_layers(module: nn.Module, x1: torch.Tensor, f_pred: dict[str, int], 
             flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
             weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize,
         ))
-    total = f_pred.get("Global", 0)
-    for lc in layers:
-        lc.energy_share = lc.flops_per_prediction / total if total else 1.0 / len(layers)
-    return layers
+    params = sum(p.numel() for p in module.parameters())
+    return with_remainder(layers, params, f_pred.get("Global", 0), f_train.get("Global", 0), itemsize)
 
 
 def module_cost(

@@ -28,6 +28,30 @@ class LayerCost:
     energy_share: float = 0.0
 
 
+#: the name of the row holding what no layer row does (:func:`with_remainder`)
+OTHER = "(other)"
+
+
+def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_train: int, itemsize: int) -> list[LayerCost]:
+    """``layers`` and, when they fall short of the totals, one ``(other)`` row with the rest; energy shares from the FLOPs.
+
+    Why: a custom module's own ``nn.Parameter`` (``x @ self.w``) and the matrix
+    products of its ``forward`` belong to no leaf layer, so the rows summed to
+    less than the totals and their energy shares to less than 100%. The row has
+    no shape (0 -> 0) and no activation memory; its weights are its parameters.
+    """
+    rest = (params - sum(lc.params for lc in layers), flops_pred - sum(lc.flops_per_prediction for lc in layers),
+            flops_train - sum(lc.flops_per_train_step for lc in layers))
+    out = list(layers)
+    if any(rest):
+        out.append(LayerCost(name=OTHER, in_features=0, out_features=0, activation="outside the layers", params=rest[0],
+                             flops_per_prediction=rest[1], flops_per_train_step=rest[2], weight_bytes=rest[0] * itemsize,
+                             activation_bytes=0))
+    for lc in out:
+        lc.energy_share = lc.flops_per_prediction / flops_pred if flops_pred else 1.0 / len(out)
+    return out
+
+
 @dataclass
 class CostReport:
     """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
@@ -80,7 +104,7 @@ class CostReport:
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:
             t.add_row(
-                lc.name, f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
+                lc.name, "" if lc.name == OTHER else f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
                 f"{lc.flops_per_prediction:,}", f"{lc.flops_per_train_step:,}", _fmt_bytes(lc.weight_bytes),
                 _fmt_bytes(lc.activation_bytes), "" if lc.latency_p50_us is None else f"{lc.latency_p50_us:.1f}",
                 f"{100 * lc.energy_share:.0f}%",
@@ -131,4 +155,4 @@ def _fmt_bytes(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-__all__ = ["CostReport", "LayerCost"]
+__all__ = ["CostReport", "LayerCost", "with_remainder"]
