@@ -290,3 +290,12 @@ def test_epoch_rows_after_warm_fits_partial_fit_and_prune() -> None:
     r = cost(lbfgs, n_calls=10, throughput_batch=8, per_layer_latency=False)
     assert (r.epoch_samples, r.train_batch_size, r.flops_per_train_step) == (150, 150, hand_step)
     assert cost(streamed, n_calls=10, throughput_batch=8, per_layer_latency=False).epoch_samples == 50  # 4 calls of 50 rows
+
+
+def test_the_table_says_what_the_flops_count_and_the_training_steps_batch(clf: hl.MLPClassifier) -> None:
+    """'FLOPs/step' had no batch and the report no word on what a FLOP is (fvcore/ptflops count a multiply-add as 1)."""
+    r = cost(clf, n_calls=10, throughput_batch=8, per_layer_latency=False, train_batch_size=32)
+    assert "FLOPs/step@32" in str(r)
+    said = r.summary()  # the table's caption
+    assert "2 per multiply-add" in said and "activations, normalisation, bias adds and pooling not counted" in said
+    assert "training step at batch 32" in said

@@ -28,6 +28,12 @@ class LayerCost:
     energy_share: float = 0.0
 
 
+#: what the FLOPs figures count, said under every table (fvcore and ptflops count a multiply-add as 1, and some count
+#: activations: without it a figure compares with theirs at 2x or 1x by guess)
+FLOP_CONVENTION = ("FLOPs: 2 per multiply-add of the matrix products and convolutions (torch.utils.flop_counter); activations, "
+                   "normalisation, bias adds and pooling not counted; FLOPs/pred at batch 1, FLOPs/step: forward and backward "
+                   "of one training step at batch {batch}")
+
 #: the name of the row holding what no layer row does (:func:`with_remainder`)
 OTHER = "(other)"
 
@@ -56,7 +62,9 @@ def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_
 class CostReport:
     """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
 
-    Units: bytes, FLOPs, microseconds, predictions per second, joules.
+    Units: bytes, FLOPs, microseconds, predictions per second, joules. FLOPs count 2 per
+    multiply-add of matrix products and convolutions, nothing else (``FLOP_CONVENTION``,
+    shown under the table); ``flops_per_train_step`` is at ``train_batch_size``.
     ``activation_bytes`` is what one forward pass at ``batch_size`` produces
     (every layer's output plus the input, the input at the dtype the network
     is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
@@ -100,7 +108,7 @@ class CostReport:
 
         blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
         t = Table(title=f"cost on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
-        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
+        for col in ("layer", "shape", "act", "params", "FLOPs/pred", f"FLOPs/step@{self.train_batch_size}", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:
             t.add_row(
@@ -118,7 +126,7 @@ class CostReport:
         return t
 
     def summary(self) -> str:
-        lines = []
+        lines = [FLOP_CONVENTION.format(batch=self.train_batch_size)]
         if self.latency_predict_p50_us is not None:
             lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")
         lines.append(f"raw forward batch 1: p50 {self.latency_forward_p50_us:.1f} µs, p99 {self.latency_forward_p99_us:.1f} µs ({self.n_calls} calls)")
@@ -155,4 +163,4 @@ def _fmt_bytes(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-__all__ = ["CostReport", "LayerCost", "with_remainder"]
+__all__ = ["FLOP_CONVENTION", "CostReport", "LayerCost", "with_remainder"]
