@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
@@ -299,3 +300,29 @@ def test_the_table_says_what_the_flops_count_and_the_training_steps_batch(clf: h
     said = r.summary()  # the table's caption
     assert "2 per multiply-add" in said and "activations, normalisation, bias adds and pooling not counted" in said
     assert "training step at batch 32" in said
+
+
+class _RowMeter(_Meter):
+    """A counter of 1 J per row the network is fed (a forward hook adds them): energy exactly proportional to rows."""
+
+    measured = True
+
+    def __init__(self, net: Network) -> None:
+        self.rows = 0.0
+        net.register_forward_hook(lambda _m, args, _out: setattr(self, "rows", self.rows + args[0].shape[0]))
+
+    def read(self) -> float:
+        return self.rows
+
+
+@pytest.mark.parametrize(("samples", "norm"), [(201, None), (450, None), (201, "batch")])
+def test_an_epochs_last_partial_step_is_costed_on_its_own_rows(samples: int, norm: str | None) -> None:
+    """201 rows at batch 200 are a step of 200 rows and one of 1: the epoch was costed as two steps of 200 (400 J here)."""
+    from hiddenlayers.network import Dense, Spec
+    from hiddenlayers.rightsize._energy import _epoch_energy
+
+    torch.manual_seed(0)
+    net = Network(4, Spec((Dense(8, norm=norm),)), 3)
+    joules = _epoch_energy(net, 200, samples, True, _RowMeter(net), torch.device("cpu"), torch.float32)
+    expected = samples if norm is None or samples % 200 != 1 else samples + 1  # batch norm's last step of 1 row is timed on 2
+    assert joules == pytest.approx(expected)

@@ -129,11 +129,25 @@ def _sync(device: torch.device) -> None:
 
 
 def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype) -> float:
-    """Joules for one epoch: energy of a few timed steps x steps per epoch."""
-    steps_per_epoch = -(-samples // batch)
+    """Joules for one epoch of ``samples`` rows in steps of ``batch``: each step's energy timed on a few steps.
+
+    An epoch is ``samples // batch`` full steps and, when the rows do not divide, one last
+    step of the rest, timed on its own rows: costing it as a full step overstated the
+    epoch up to twice (201 rows at batch 200 are a step of 200 and one of 1, not two of 200).
+    """
+    full, rest = divmod(samples, batch)
+    joules = full * _step_energy(net, batch, is_clf, meter, device, dtype, min_calls=min(full, 5)) if full else 0.0
+    if rest:  # batch norm cannot train on one row: such a last step is timed on two (a step's cost is mostly per call there)
+        one_row_ok = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+        joules += _step_energy(net, rest if one_row_ok else max(rest, 2), is_clf, meter, device, dtype, min_calls=1)
+    return joules
+
+
+def _step_energy(net: nn.Module, rows: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype, *,
+                 min_calls: int) -> float:
+    """Joules of one training step (forward, backward, SGD step) on ``rows`` random inputs, after 3 warm-up steps."""
     shape = tuple(getattr(net, "input_shape", (net.in_features,)))
     vocab = getattr(net, "vocab_size", None)
-    rows = min(batch, samples)
     x = torch.randint(0, int(vocab), (rows, *shape), device=device) if vocab else torch.randn(rows, *shape, dtype=dtype, device=device)
     opt = torch.optim.SGD(net.parameters(), lr=1e-6)
     net.train()
@@ -148,8 +162,8 @@ def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter:
     for _ in range(3):
         step()
     _sync(device)
-    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min(steps_per_epoch, 5), min_seconds=0.2)
-    return e_step * steps_per_epoch
+    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min_calls, min_seconds=0.2)
+    return e_step
 
 
 def _energy_per_call(fn: Callable[[], Any], meter: _Meter, device: torch.device, *, min_calls: int, min_seconds: float) -> tuple[float, int, float]:
