@@ -326,3 +326,16 @@ def test_an_epochs_last_partial_step_is_costed_on_its_own_rows(samples: int, nor
     joules = _epoch_energy(net, 200, samples, True, _RowMeter(net), torch.device("cpu"), torch.float32)
     expected = samples if norm is None or samples % 200 != 1 else samples + 1  # batch norm's last step of 1 row is timed on 2
     assert joules == pytest.approx(expected)
+
+
+def test_weight_bytes_hold_batch_norms_running_statistics() -> None:
+    """predict needs the running mean and variance (and PyTorch keeps a step count): 'weights' counted parameters alone."""
+    from hiddenlayers.network import Dense, Spec
+
+    net = Network(4, Spec((Dense(8, norm="batch"), Dense(6))), 3)
+    r = cost(net, n_calls=10, throughput_batch=8, per_layer_latency=False)
+    params = (4 * 8 + 8 + 2 * 8) + (8 * 6 + 6) + (6 * 3 + 3)  # linear, batch norm's weight and bias; then plain layers
+    buffers = 2 * 8 * 4 + 8  # running mean and variance (float32), num_batches_tracked (int64)
+    assert r.params == params and r.weight_bytes == 4 * params + buffers
+    assert [lc.weight_bytes for lc in r.layers] == [4 * (4 * 8 + 8 + 2 * 8) + buffers, 4 * (8 * 6 + 6), 4 * (6 * 3 + 3)]
+    assert r.weight_bytes == sum(b.numel() * b.element_size() for b in (*net.parameters(), *net.buffers()))

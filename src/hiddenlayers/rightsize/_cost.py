@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._cost_report import CostReport, LayerCost, with_remainder
+from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
 from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
 from ._energy import _epoch_energy
@@ -202,12 +202,12 @@ def _layer_costs(
             name=name, in_features=int(np.prod(h.shape[1:])), out_features=n_out,
             activation=getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__), params=p,
             flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
-            weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
+            weight_bytes=tensor_bytes(mod), activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
         ))
         h = out
     total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
     total_train = f_train.get("Global", sum(lc.flops_per_train_step for lc in layers))
-    return with_remainder(layers, sum(q.numel() for q in net.parameters()), total_pred, total_train, itemsize)
+    return with_remainder(layers, sum(q.numel() for q in net.parameters()), total_pred, total_train, tensor_bytes(net))
 
 
 def _predict_calls(est: Any, net: Any, X: Any, throughput_batch: int, notes: list[str]) -> tuple[Any, Any]:

@@ -38,20 +38,25 @@ FLOP_CONVENTION = ("FLOPs: 2 per multiply-add of the matrix products and convolu
 OTHER = "(other)"
 
 
-def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_train: int, itemsize: int) -> list[LayerCost]:
+def tensor_bytes(module: Any) -> int:
+    """Bytes of ``module``'s parameters and buffers (batch norm's running statistics), each at its own dtype."""
+    return sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
+
+
+def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_train: int, weight_bytes: int) -> list[LayerCost]:
     """``layers`` and, when they fall short of the totals, one ``(other)`` row with the rest; energy shares from the FLOPs.
 
     Why: a custom module's own ``nn.Parameter`` (``x @ self.w``) and the matrix
     products of its ``forward`` belong to no leaf layer, so the rows summed to
     less than the totals and their energy shares to less than 100%. The row has
-    no shape (0 -> 0) and no activation memory; its weights are its parameters.
+    no shape (0 -> 0) and no activation memory; ``weight_bytes`` is the model's total (:func:`tensor_bytes`).
     """
     rest = (params - sum(lc.params for lc in layers), flops_pred - sum(lc.flops_per_prediction for lc in layers),
-            flops_train - sum(lc.flops_per_train_step for lc in layers))
+            flops_train - sum(lc.flops_per_train_step for lc in layers), weight_bytes - sum(lc.weight_bytes for lc in layers))
     out = list(layers)
     if any(rest):
         out.append(LayerCost(name=OTHER, in_features=0, out_features=0, activation="outside the layers", params=rest[0],
-                             flops_per_prediction=rest[1], flops_per_train_step=rest[2], weight_bytes=rest[0] * itemsize,
+                             flops_per_prediction=rest[1], flops_per_train_step=rest[2], weight_bytes=rest[3],
                              activation_bytes=0))
     for lc in out:
         lc.energy_share = lc.flops_per_prediction / flops_pred if flops_pred else 1.0 / len(out)
@@ -65,7 +70,8 @@ class CostReport:
     Units: bytes, FLOPs, microseconds, predictions per second, joules. FLOPs count 2 per
     multiply-add of matrix products and convolutions, nothing else (``FLOP_CONVENTION``,
     shown under the table); ``flops_per_train_step`` is at ``train_batch_size``.
-    ``activation_bytes`` is what one forward pass at ``batch_size`` produces
+    ``weight_bytes`` holds the parameters and buffers (batch norm's running statistics, needed to
+    predict), each at its own dtype. ``activation_bytes`` is what one forward pass at ``batch_size`` produces
     (every layer's output plus the input, the input at the dtype the network
     is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
     ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
@@ -163,4 +169,4 @@ def _fmt_bytes(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-__all__ = ["FLOP_CONVENTION", "CostReport", "LayerCost", "with_remainder"]
+__all__ = ["FLOP_CONVENTION", "CostReport", "LayerCost", "tensor_bytes", "with_remainder"]
