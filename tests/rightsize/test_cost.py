@@ -218,8 +218,12 @@ def test_applications_are_measured_on_their_own_inputs() -> None:
     assert r.latency_predict_p50_us is not None and r.flops_per_prediction > 0
 
     ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))
-    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: pass one of the Networks inside it instead\.$"):
+    # the way to measure it names the plain-module path, which takes it whole
+    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: "
+                       r"measure it as a plain module, cost\(model\.network_, example_input=\.\.\.\) .* or pass one of the Networks inside it\.$"):
         cost(ae)
+    whole = cost(ae.network_, example_input=rng.random((5, 4)).astype(np.float32), n_calls=20, throughput_batch=16)
+    assert whole.params == sum(p.numel() for p in ae.network_.parameters())
 
 
 def test_print_shows_the_table() -> None:

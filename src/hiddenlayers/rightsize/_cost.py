@@ -46,7 +46,8 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
     if net is not None:
         raise TypeError(
             f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is a "
-            f"{type(net).__name__}: pass one of the Networks inside it instead."
+            f"{type(net).__name__}: measure it as a plain module, cost(model.network_, example_input=...) with inputs as the "
+            "network takes them (batch first), or pass one of the Networks inside it."
         )
     if hasattr(model, "hidden_layer_sizes"):
         from ..exceptions import NotFittedError
