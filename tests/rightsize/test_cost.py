@@ -215,6 +215,10 @@ def test_applications_are_measured_on_their_own_inputs() -> None:
     seq = SequenceClassifier(hidden_layer_sizes="gru6", max_iter=1, random_state=0).fit(seqs, rng.integers(0, 2, 30))
     r = cost(seq, X=seqs[:4], n_calls=20, throughput_batch=16, per_layer_latency=False)
     assert r.params == sum(p.numel() for p in seq.network_.parameters())
+    # no t_ to read an epoch's rows from: the summary left energy per epoch out without a word
+    assert r.energy_per_epoch_j is None and "energy per epoch not measured: SequenceClassifier records no rows per epoch; " \
+        "pass epoch_samples= (rows per epoch) for it" in r.notes
+    assert cost(seq, X=seqs[:4], n_calls=20, throughput_batch=16, per_layer_latency=False, epoch_samples=30).energy_per_epoch_j > 0
     assert r.latency_predict_p50_us is not None and r.flops_per_prediction > 0
 
     ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))

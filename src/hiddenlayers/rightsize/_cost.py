@@ -323,6 +323,9 @@ def _network_cost(
     e_epoch = None
     if epoch_samples:
         e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype)
+    else:  # the figure is absent from the summary: say why and how to get it
+        owner = type(est).__name__ if est is not None else "a bare Network"
+        notes.append(f"energy per epoch not measured: {owner} records no rows per epoch; pass epoch_samples= (rows per epoch) for it")
     if device.type == "cpu":
         notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
     pred_p50, pred_p99 = _percentiles(lat_pred)

@@ -30,7 +30,8 @@ class LayerCost:
 
 #: what the FLOPs figures count, said under every table (fvcore and ptflops count a multiply-add as 1, and some count
 #: activations: without it a figure compares with theirs at 2x or 1x by guess)
-FLOP_CONVENTION = ("FLOPs: 2 per multiply-add of the matrix products and convolutions (torch.utils.flop_counter); activations, "
+FLOP_CONVENTION = ("FLOPs: 2 per multiply-add of the matrix products and convolutions (torch.utils.flop_counter; recurrent layers "
+                   "by hand alike); activations, "
                    "normalisation, bias adds and pooling not counted; FLOPs/pred at batch 1, FLOPs/step: forward and backward "
                    "of one training step at batch {batch}")
 
