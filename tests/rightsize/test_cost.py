@@ -347,3 +347,20 @@ def test_weight_bytes_hold_batch_norms_running_statistics() -> None:
     assert r.params == params and r.weight_bytes == 4 * params + buffers
     assert [lc.weight_bytes for lc in r.layers] == [4 * (4 * 8 + 8 + 2 * 8) + buffers, 4 * (8 * 6 + 6), 4 * (6 * 3 + 3)]
     assert r.weight_bytes == sum(b.numel() * b.element_size() for b in (*net.parameters(), *net.buffers()))
+
+
+def test_the_cpu_estimate_charges_the_cpu_time_run_not_wall_time_x_threads() -> None:
+    """Waiting (a sleep here; a thread without a core on a busy machine) used no energy, yet it was charged 10 W per torch thread."""
+    import torch
+
+    m = _EstimateMeter(torch.device("cpu"), None, "test")
+    start = m.read()
+    time.sleep(0.3)
+    assert m.read() - start < 0.3 * 10 * 0.2  # a fifth of one busy thread at most (the old estimate: 3 J per thread)
+    cpu0, deadline = time.process_time(), time.perf_counter() + 60
+    while time.process_time() - cpu0 < 0.1 and time.perf_counter() < deadline:  # 0.1 s of one busy thread, however shared its core
+        pass
+    assert m.read() - start >= 0.1 * 10  # what ran is charged
+    assert "CPU time of this process" in m.method and "10 W assumed per busy CPU thread" in m.method
+    given = _EstimateMeter(torch.device("cpu"), 5.0, "test")  # watts= given: that power for the wall time, as documented
+    assert "measured wall time x 5 W assumed" in given.method

@@ -8,8 +8,8 @@ kernels it cannot see into (the CPU LSTM, cuDNN) from :func:`rnn_flops`. Latency
 batch 1 through the estimator's ``predict`` and through a raw forward, as
 p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD
 RAPL counters (``/sys/class/powercap/intel-rapl*/energy_uj``) or NVIDIA NVML
-when they can be read, and otherwise **estimated** as measured time x an
-assumed power; ``energy_method`` says which and how (the meters live in
+when they can be read, and otherwise **estimated**: the process's CPU time x an
+assumed power per busy thread (a GPU's, or a given ``watts``: wall time x the power); ``energy_method`` says which and how (the meters live in
 :mod:`hiddenlayers.rightsize._energy`).
 """
 

@@ -1,7 +1,8 @@
 """Energy of a running model: counters read in joules, and joules per call.
 
 Reads Intel/AMD RAPL counters (``/sys/class/powercap``) or NVIDIA NVML when it
-can, else estimates measured wall time x an assumed power (and says so). Used
+can, else estimates (and says so): the process's CPU time x an assumed power per busy CPU
+thread, or wall time x an assumed power for a GPU or a ``watts`` given. Used
 by :func:`hiddenlayers.rightsize.cost` for energy per prediction and per epoch.
 """
 
@@ -89,20 +90,31 @@ class _NvmlMeter(_Meter):
 
 
 class _EstimateMeter(_Meter):
+    """Joules estimated: a GPU's (or a given power's) wall time x watts; a CPU's own CPU time x watts per busy thread.
+
+    Why CPU time: the work runs on PyTorch's threads or, for the MLPs' ``predict``, on NumPy's
+    BLAS threads, and on a shared machine those threads wait for a core part of the time;
+    wall time x PyTorch's thread count charged both the waiting and threads that were idle
+    (or missed BLAS's). The process's CPU time counts what its threads ran, whichever library.
+    """
+
     def __init__(self, device: torch.device, watts: float | None, why: str) -> None:
+        self._clock = time.perf_counter
         if device.type == "cuda":
             self.watts = ASSUMED_GPU_WATTS if watts is None else watts
-            how = f"{self.watts:g} W assumed for the GPU"
+            how = f"measured wall time x {self.watts:g} W assumed for the GPU"
+        elif watts is not None:
+            self.watts = watts
+            how = f"measured wall time x {self.watts:g} W assumed"
         else:
-            threads = torch.get_num_threads()
-            self.watts = ASSUMED_WATTS_PER_CPU_THREAD * threads if watts is None else watts
-            how = (f"{self.watts:g} W assumed" if watts is not None
-                   else f"{ASSUMED_WATTS_PER_CPU_THREAD:g} W assumed per busy CPU thread x {threads} thread(s)")
-        self.method = f"ESTIMATE, not a measurement ({why}): measured wall time x {how}; pass watts=... (CLI: --watts) to change"
-        self._t0 = time.perf_counter()
+            self.watts, self._clock = ASSUMED_WATTS_PER_CPU_THREAD, time.process_time
+            how = (f"CPU time of this process (all its threads, PyTorch's and BLAS's) x {ASSUMED_WATTS_PER_CPU_THREAD:g} W "
+                   "assumed per busy CPU thread")
+        self.method = f"ESTIMATE, not a measurement ({why}): {how}; pass watts=... (CLI: --watts) to change"
+        self._t0 = self._clock()
 
     def read(self) -> float:
-        return (time.perf_counter() - self._t0) * self.watts
+        return (self._clock() - self._t0) * self.watts
 
 
 def _meter(device: torch.device, watts: float | None) -> _Meter:
