@@ -58,6 +58,9 @@ def test_cost_json_and_table(model):
     assert r["energy_method"].startswith("measured" if r["energy_measured"] else "ESTIMATE")
     text = ok("cost", model, "--calls", "20", "--watts", "15").stdout
     assert "hidden1" in text and "total" in text and "energy (ESTIMATE)" in text and "15 W assumed" in text
+    # the file's size on disk, what shipping it takes, beside the weights it holds
+    assert r["file_bytes"] == model.stat().st_size > r["weight_bytes"]
+    assert f"model file: {model.stat().st_size:,} bytes on disk ({r['weight_bytes']:,} bytes of weights" in text
 
 
 def test_cost_errors(model, onnx_file):

@@ -359,3 +359,20 @@ def test_prune_says_why_no_cut_was_kept_when_every_cut_costs_too_much() -> None:
     console.print(r.table())
     text = console.export_text()
     assert "no cut kept: the model is unchanged" in text and "nan" not in text and "+0.0000" not in text and "pruned" not in text
+
+
+def test_the_tables_score_change_is_in_points_as_max_drop_is() -> None:
+    """An R² of 0.02 -> 0.01 read '-50.0%' beside a drop of +0.0100 and max_drop=0.02; accuracy 0.9016 -> 0.9174 read '+1.8%'."""
+    from rich.console import Console
+
+    report = PruneReport(units_before=[8], units_after=[4], params_before=50, params_after=26, score_before=0.02,
+                         score_after=0.01, max_drop=0.02, ratio=0.5, validation_rows=100, latency_b1_before_us=10.0,
+                         latency_b1_after_us=8.0, big_batch=64, latency_big_before_ms=1.0, latency_big_after_ms=0.5,
+                         fine_tune_epochs=10, drop=0.01, drop_low=0.0, drop_high=0.015, confidence=0.9, cv=5)
+    console = Console(width=200, color_system=None, record=True)
+    console.print(report.table())
+    lines = console.export_text().splitlines()
+    score_line = next(line for line in lines if "held-out score" in line)
+    assert "-0.0100" in score_line and "%" not in score_line
+    params_line = next(line for line in lines if "parameters" in line)
+    assert "-48.0%" in params_line  # counts keep their relative change

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
@@ -214,11 +215,19 @@ def test_applications_are_measured_on_their_own_inputs() -> None:
     seq = SequenceClassifier(hidden_layer_sizes="gru6", max_iter=1, random_state=0).fit(seqs, rng.integers(0, 2, 30))
     r = cost(seq, X=seqs[:4], n_calls=20, throughput_batch=16, per_layer_latency=False)
     assert r.params == sum(p.numel() for p in seq.network_.parameters())
+    # no t_ to read an epoch's rows from: the summary left energy per epoch out without a word
+    assert r.energy_per_epoch_j is None and "energy per epoch not measured: SequenceClassifier records no rows per epoch; " \
+        "pass epoch_samples= (rows per epoch) for it" in r.notes
+    assert cost(seq, X=seqs[:4], n_calls=20, throughput_batch=16, per_layer_latency=False, epoch_samples=30).energy_per_epoch_j > 0
     assert r.latency_predict_p50_us is not None and r.flops_per_prediction > 0
 
     ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))
-    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: pass one of the Networks inside it instead\.$"):
+    # the way to measure it names the plain-module path, which takes it whole
+    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: "
+                       r"measure it as a plain module, cost\(model\.network_, example_input=\.\.\.\) .* or pass one of the Networks inside it\.$"):
         cost(ae)
+    whole = cost(ae.network_, example_input=rng.random((5, 4)).astype(np.float32), n_calls=20, throughput_batch=16)
+    assert whole.params == sum(p.numel() for p in ae.network_.parameters())
 
 
 def test_print_shows_the_table() -> None:
@@ -272,3 +281,87 @@ def test_default_train_step_is_the_fits_own_batch_capped_at_the_epoch() -> None:
         assert r.flops_per_train_step == 150 * (hand_fwd + hand_bwd)
     assert cost(auto, n_calls=10, throughput_batch=8, per_layer_latency=False, train_batch_size=200).train_batch_size == 200  # given: kept
     assert cost(auto, n_calls=10, throughput_batch=8, per_layer_latency=False, epoch_samples=1000).train_batch_size == 200
+
+
+def test_epoch_rows_after_warm_fits_partial_fit_and_prune() -> None:
+    """t_ counts the samples of every fit since the model was built, n_iter_ the last fit's epochs alone:
+    their ratio read 3 epochs' rows as one after three warm fits (an L-BFGS step on 3x the rows, 3x the FLOPs)."""
+    X, y = load_iris(return_X_y=True)
+    hand_step = 150 * (2 * 2 * (4 * 16 + 16 * 8 + 8 * 3) + 2 * (16 * 8 + 8 * 3))  # full batch: forward + backward FLOPs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lbfgs = hl.MLPClassifier((16, 8), solver="lbfgs", max_iter=3, warm_start=True, random_state=0).fit(X, y)
+        lbfgs.fit(X, y)
+        lbfgs.fit(X, y)
+        streamed = hl.MLPClassifier((16, 8), random_state=0)
+        for _ in range(4):
+            streamed.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    assert lbfgs.t_ == 3 * 3 * 150  # three fits of 3 epochs
+    r = cost(lbfgs, n_calls=10, throughput_batch=8, per_layer_latency=False)
+    assert (r.epoch_samples, r.train_batch_size, r.flops_per_train_step) == (150, 150, hand_step)
+    assert cost(streamed, n_calls=10, throughput_batch=8, per_layer_latency=False).epoch_samples == 50  # 4 calls of 50 rows
+
+
+def test_the_table_says_what_the_flops_count_and_the_training_steps_batch(clf: hl.MLPClassifier) -> None:
+    """'FLOPs/step' had no batch and the report no word on what a FLOP is (fvcore/ptflops count a multiply-add as 1)."""
+    r = cost(clf, n_calls=10, throughput_batch=8, per_layer_latency=False, train_batch_size=32)
+    assert "FLOPs/step@32" in str(r)
+    said = r.summary()  # the table's caption
+    assert "2 per multiply-add" in said and "activations, normalisation, bias adds and pooling not counted" in said
+    assert "training step at batch 32" in said
+
+
+class _RowMeter(_Meter):
+    """A counter of 1 J per row the network is fed (a forward hook adds them): energy exactly proportional to rows."""
+
+    measured = True
+
+    def __init__(self, net: Network) -> None:
+        self.rows = 0.0
+        net.register_forward_hook(lambda _m, args, _out: setattr(self, "rows", self.rows + args[0].shape[0]))
+
+    def read(self) -> float:
+        return self.rows
+
+
+@pytest.mark.parametrize(("samples", "norm"), [(201, None), (450, None), (201, "batch")])
+def test_an_epochs_last_partial_step_is_costed_on_its_own_rows(samples: int, norm: str | None) -> None:
+    """201 rows at batch 200 are a step of 200 rows and one of 1: the epoch was costed as two steps of 200 (400 J here)."""
+    from hiddenlayers.network import Dense, Spec
+    from hiddenlayers.rightsize._energy import _epoch_energy
+
+    torch.manual_seed(0)
+    net = Network(4, Spec((Dense(8, norm=norm),)), 3)
+    joules = _epoch_energy(net, 200, samples, True, _RowMeter(net), torch.device("cpu"), torch.float32)
+    expected = samples if norm is None or samples % 200 != 1 else samples + 1  # batch norm's last step of 1 row is timed on 2
+    assert joules == pytest.approx(expected)
+
+
+def test_weight_bytes_hold_batch_norms_running_statistics() -> None:
+    """predict needs the running mean and variance (and PyTorch keeps a step count): 'weights' counted parameters alone."""
+    from hiddenlayers.network import Dense, Spec
+
+    net = Network(4, Spec((Dense(8, norm="batch"), Dense(6))), 3)
+    r = cost(net, n_calls=10, throughput_batch=8, per_layer_latency=False)
+    params = (4 * 8 + 8 + 2 * 8) + (8 * 6 + 6) + (6 * 3 + 3)  # linear, batch norm's weight and bias; then plain layers
+    buffers = 2 * 8 * 4 + 8  # running mean and variance (float32), num_batches_tracked (int64)
+    assert r.params == params and r.weight_bytes == 4 * params + buffers
+    assert [lc.weight_bytes for lc in r.layers] == [4 * (4 * 8 + 8 + 2 * 8) + buffers, 4 * (8 * 6 + 6), 4 * (6 * 3 + 3)]
+    assert r.weight_bytes == sum(b.numel() * b.element_size() for b in (*net.parameters(), *net.buffers()))
+
+
+def test_the_cpu_estimate_charges_the_cpu_time_run_not_wall_time_x_threads() -> None:
+    """Waiting (a sleep here; a thread without a core on a busy machine) used no energy, yet it was charged 10 W per torch thread."""
+    import torch
+
+    m = _EstimateMeter(torch.device("cpu"), None, "test")
+    start = m.read()
+    time.sleep(0.3)
+    assert m.read() - start < 0.3 * 10 * 0.2  # a fifth of one busy thread at most (the old estimate: 3 J per thread)
+    cpu0, deadline = time.process_time(), time.perf_counter() + 60
+    while time.process_time() - cpu0 < 0.1 and time.perf_counter() < deadline:  # 0.1 s of one busy thread, however shared its core
+        pass
+    assert m.read() - start >= 0.1 * 10  # what ran is charged
+    assert "CPU time of this process" in m.method and "10 W assumed per busy CPU thread" in m.method
+    given = _EstimateMeter(torch.device("cpu"), 5.0, "test")  # watts= given: that power for the wall time, as documented
+    assert "measured wall time x 5 W assumed" in given.method

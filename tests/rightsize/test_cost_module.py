@@ -107,3 +107,29 @@ def test_an_input_the_module_cannot_take_is_one_line_naming_its_shape() -> None:
     with pytest.raises(ValueError, match=r"^Sequential cannot run on an input of shape \(1, 5\) \(torch\.float32\): .*input_shape it takes\.$") as info:
         cost(nn.Sequential(nn.Linear(4, 2)), input_shape=(5,), **FAST)
     assert "\n" not in str(info.value)
+
+
+class _OwnWeight(nn.Module):
+    """A layer, then a matrix product with the module's own parameter: 12 parameters and 24 FLOPs no leaf layer holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(8, 4)
+        self.w = nn.Parameter(torch.randn(4, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.a(x)) @ self.w
+
+
+def test_the_rows_sum_to_the_totals_when_a_module_owns_weights_outside_its_layers() -> None:
+    """The rows summed to 36 of 48 parameters and their energy shares to 73% under a 'total ... 100%' row."""
+    torch.manual_seed(0)
+    r = cost(_OwnWeight(), input_shape=(8,), **FAST)
+    assert r.params == 36 + 12 and r.flops_per_prediction == 2 * (8 * 4 + 4 * 3)
+    assert [(lc.name, lc.params, lc.flops_per_prediction) for lc in r.layers] == [("a", 36, 64), ("(other)", 12, 24)]
+    assert sum(lc.flops_per_train_step for lc in r.layers) == r.flops_per_train_step > 0
+    assert sum(lc.weight_bytes for lc in r.layers) == r.weight_bytes == 4 * 48
+    assert sum(lc.energy_share for lc in r.layers) == pytest.approx(1.0)
+    assert "(other)" in str(r) and "outside the layers" in str(r)
+    plain = cost(nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 3)), input_shape=(8,), **FAST)
+    assert "(other)" not in [lc.name for lc in plain.layers]  # everything in a layer: no such row

@@ -719,7 +719,7 @@ def cost(
     watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
     json: Json = False,
 ) -> None:
-    """Parameters, FLOPs, memory, latency p50/p99, throughput and energy, per hidden layer and in total.
+    """Parameters, FLOPs, memory, latency p50/p99, throughput and energy, per hidden layer and in total; the file's size on disk.
 
     Energy is measured where RAPL (CPU) or NVML (GPU) counters can be read, and otherwise estimated; the note says which.
 

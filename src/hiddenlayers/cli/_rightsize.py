@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -216,8 +217,12 @@ def run_cost(model_path: str, *, batch: int, calls: int, watts: float | None, as
         report = cost(model, batch_size=batch, n_calls=calls, watts=watts)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
-    _show(report, as_json, {"model": model_path})
-    return report.to_dict()
+    # what shipping it takes: the file holds the weights and its metadata (preprocessing, provenance) beside them
+    file_bytes = os.path.getsize(model_path)
+    _show(report, as_json, {"model": model_path, "file_bytes": file_bytes})
+    if not as_json:
+        _console().print(f"model file: {file_bytes:,} bytes on disk ({report.weight_bytes:,} bytes of weights, the rest its metadata)")
+    return {**report.to_dict(), "file_bytes": file_bytes}
 
 
 # ------------------------------------------------------------------ prune

@@ -8,8 +8,8 @@ kernels it cannot see into (the CPU LSTM, cuDNN) from :func:`rnn_flops`. Latency
 batch 1 through the estimator's ``predict`` and through a raw forward, as
 p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD
 RAPL counters (``/sys/class/powercap/intel-rapl*/energy_uj``) or NVIDIA NVML
-when they can be read, and otherwise **estimated** as measured time x an
-assumed power; ``energy_method`` says which and how (the meters live in
+when they can be read, and otherwise **estimated**: the process's CPU time x an
+assumed power per busy thread (a GPU's, or a given ``watts``: wall time x the power); ``energy_method`` says which and how (the meters live in
 :mod:`hiddenlayers.rightsize._energy`).
 """
 
@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._cost_report import CostReport, LayerCost
+from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
 from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREAD
 from ._energy import _epoch_energy
@@ -46,7 +46,8 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
     if net is not None:
         raise TypeError(
             f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is a "
-            f"{type(net).__name__}: pass one of the Networks inside it instead."
+            f"{type(net).__name__}: measure it as a plain module, cost(model.network_, example_input=...) with inputs as the "
+            "network takes them (batch first), or pass one of the Networks inside it."
         )
     if hasattr(model, "hidden_layer_sizes"):
         from ..exceptions import NotFittedError
@@ -147,9 +148,16 @@ def _training_defaults(est: Any, train_batch_size: int | None, epoch_samples: in
     ``"auto"``) capped at the rows of an epoch, as ``fit`` clips it
     (``min(200, n_samples)``), and the whole epoch for ``solver="lbfgs"``
     (full-batch). Without ``epoch_samples`` known the cap cannot apply.
+    The rows of an epoch are the samples seen (``t_``) over the epochs that saw them:
+    ``loss_curve_`` has one entry per epoch of every fit since the model was built, as
+    ``t_`` counts them (sklearn's convention); ``n_iter_`` counts the last fit's alone
+    (a warm fit, a ``partial_fit`` call or ``prune``'s fine-tuning restart it).
     """
-    if epoch_samples is None and est is not None and getattr(est, "n_iter_", None) and getattr(est, "t_", None):
-        epoch_samples = max(1, int(round(est.t_ / est.n_iter_)))
+    if epoch_samples is None and est is not None and getattr(est, "t_", None):
+        curve = getattr(est, "loss_curve_", None)
+        epochs = len(curve) if isinstance(curve, (list, tuple)) and curve else getattr(est, "n_iter_", None)
+        if epochs:
+            epoch_samples = max(1, int(round(est.t_ / epochs)))
     if train_batch_size is None:
         bs: Any = getattr(est, "batch_size", "auto")
         train_batch_size = 200 if bs == "auto" or bs is None else int(bs)
@@ -165,7 +173,7 @@ def _layer_costs(
     """One :class:`LayerCost` per hidden layer and the head, each fed the previous one's output on ``x1``.
 
     FLOPs come from the counts ``f_pred``/``f_train`` (keyed "Network.hidden1", ...);
-    energy shares are the layers' shares of the prediction FLOPs. Runs
+    energy shares are the layers' shares of the prediction FLOPs; what no layer holds is one ``(other)`` row. Runs
     ``net`` in the mode it finds it in (:func:`cost` holds it in eval).
     """
     param = next(net.parameters())
@@ -195,13 +203,12 @@ def _layer_costs(
             name=name, in_features=int(np.prod(h.shape[1:])), out_features=n_out,
             activation=getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__), params=p,
             flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
-            weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
+            weight_bytes=tensor_bytes(mod), activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
         ))
         h = out
     total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
-    for lc in layers:
-        lc.energy_share = lc.flops_per_prediction / total_pred if total_pred else 1.0 / len(layers)
-    return layers
+    total_train = f_train.get("Global", sum(lc.flops_per_train_step for lc in layers))
+    return with_remainder(layers, sum(q.numel() for q in net.parameters()), total_pred, total_train, tensor_bytes(net))
 
 
 def _predict_calls(est: Any, net: Any, X: Any, throughput_batch: int, notes: list[str]) -> tuple[Any, Any]:
@@ -316,13 +323,16 @@ def _network_cost(
     e_epoch = None
     if epoch_samples:
         e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype)
+    else:  # the figure is absent from the summary: say why and how to get it
+        owner = type(est).__name__ if est is not None else "a bare Network"
+        notes.append(f"energy per epoch not measured: {owner} records no rows per epoch; pass epoch_samples= (rows per epoch) for it")
     if device.type == "cpu":
         notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
     pred_p50, pred_p99 = _percentiles(lat_pred)
     in_size = int(np.prod(tuple(getattr(net, "input_shape", (net.in_features,)))))
     in_itemsize = x1.element_size() if isinstance(x1, torch.Tensor) else itemsize  # ids: int64, what nn.Embedding is fed
     return CostReport(
-        layers=layers, params=sum(lc.params for lc in layers), flops_per_prediction=int(total_pred),
+        layers=layers, params=sum(q.numel() for q in net.parameters()), flops_per_prediction=int(total_pred),
         flops_per_train_step=int(f_train.get("Global", 0)), train_batch_size=train_batch_size,
         weight_bytes=sum(lc.weight_bytes for lc in layers),
         activation_bytes=batch_size * (in_itemsize * in_size + itemsize * sum(lc.out_features for lc in layers)), batch_size=batch_size,

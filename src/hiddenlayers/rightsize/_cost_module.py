@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._cost_report import CostReport, LayerCost
+from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._measure import _big_batch_energy, _flops, _forward_times_us, blas_threads
 
 
@@ -93,7 +93,8 @@ def _leaf_shapes(module: nn.Module, x1: torch.Tensor) -> dict[str, tuple[int, in
 
 
 def _module_layers(module: nn.Module, x1: torch.Tensor, f_pred: dict[str, int], f_train: dict[str, int], batch_size: int) -> list[LayerCost]:
-    """One :class:`LayerCost` per leaf module with parameters that ran, in the order of ``named_modules``; no per-layer latency."""
+    """One :class:`LayerCost` per leaf module with parameters that ran, in the order of ``named_modules``, then ``(other)``
+    for the parameters and FLOPs outside them (:func:`with_remainder`); no per-layer latency."""
     top, itemsize = type(module).__name__, next(module.parameters()).element_size()
     shapes = _leaf_shapes(module, x1)
     layers = []
@@ -105,12 +106,10 @@ def _module_layers(module: nn.Module, x1: torch.Tensor, f_pred: dict[str, int], 
         layers.append(LayerCost(
             name=name, in_features=n_in, out_features=n_out, activation=type(m).__name__, params=p,
             flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
-            weight_bytes=p * itemsize, activation_bytes=batch_size * n_out * itemsize,
+            weight_bytes=tensor_bytes(m), activation_bytes=batch_size * n_out * itemsize,
         ))
-    total = f_pred.get("Global", 0)
-    for lc in layers:
-        lc.energy_share = lc.flops_per_prediction / total if total else 1.0 / len(layers)
-    return layers
+    params = sum(p.numel() for p in module.parameters())
+    return with_remainder(layers, params, f_pred.get("Global", 0), f_train.get("Global", 0), tensor_bytes(module))
 
 
 def module_cost(
@@ -149,7 +148,7 @@ def module_cost(
     params = sum(p.numel() for p in module.parameters())
     return CostReport(
         layers=layers, params=params, flops_per_prediction=int(f_pred.get("Global", 0)), flops_per_train_step=int(f_train.get("Global", 0)),
-        train_batch_size=train_batch_size, weight_bytes=params * itemsize,
+        train_batch_size=train_batch_size, weight_bytes=tensor_bytes(module),
         activation_bytes=batch_size * (x1.element_size() * int(x1[0].numel()) + itemsize * sum(lc.out_features for lc in layers)),
         batch_size=batch_size, device=str(device), threads=torch_threads, blas_threads=numpy_threads,
         latency_predict_p50_us=None, latency_predict_p99_us=None,

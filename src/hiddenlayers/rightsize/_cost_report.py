@@ -28,12 +28,51 @@ class LayerCost:
     energy_share: float = 0.0
 
 
+#: what the FLOPs figures count, said under every table (fvcore and ptflops count a multiply-add as 1, and some count
+#: activations: without it a figure compares with theirs at 2x or 1x by guess)
+FLOP_CONVENTION = ("FLOPs: 2 per multiply-add of the matrix products and convolutions (torch.utils.flop_counter; recurrent layers "
+                   "by hand alike); activations, "
+                   "normalisation, bias adds and pooling not counted; FLOPs/pred at batch 1, FLOPs/step: forward and backward "
+                   "of one training step at batch {batch}")
+
+#: the name of the row holding what no layer row does (:func:`with_remainder`)
+OTHER = "(other)"
+
+
+def tensor_bytes(module: Any) -> int:
+    """Bytes of ``module``'s parameters and buffers (batch norm's running statistics), each at its own dtype."""
+    return sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
+
+
+def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_train: int, weight_bytes: int) -> list[LayerCost]:
+    """``layers`` and, when they fall short of the totals, one ``(other)`` row with the rest; energy shares from the FLOPs.
+
+    Why: a custom module's own ``nn.Parameter`` (``x @ self.w``) and the matrix
+    products of its ``forward`` belong to no leaf layer, so the rows summed to
+    less than the totals and their energy shares to less than 100%. The row has
+    no shape (0 -> 0) and no activation memory; ``weight_bytes`` is the model's total (:func:`tensor_bytes`).
+    """
+    rest = (params - sum(lc.params for lc in layers), flops_pred - sum(lc.flops_per_prediction for lc in layers),
+            flops_train - sum(lc.flops_per_train_step for lc in layers), weight_bytes - sum(lc.weight_bytes for lc in layers))
+    out = list(layers)
+    if any(rest):
+        out.append(LayerCost(name=OTHER, in_features=0, out_features=0, activation="outside the layers", params=rest[0],
+                             flops_per_prediction=rest[1], flops_per_train_step=rest[2], weight_bytes=rest[3],
+                             activation_bytes=0))
+    for lc in out:
+        lc.energy_share = lc.flops_per_prediction / flops_pred if flops_pred else 1.0 / len(out)
+    return out
+
+
 @dataclass
 class CostReport:
     """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
 
-    Units: bytes, FLOPs, microseconds, predictions per second, joules.
-    ``activation_bytes`` is what one forward pass at ``batch_size`` produces
+    Units: bytes, FLOPs, microseconds, predictions per second, joules. FLOPs count 2 per
+    multiply-add of matrix products and convolutions, nothing else (``FLOP_CONVENTION``,
+    shown under the table); ``flops_per_train_step`` is at ``train_batch_size``.
+    ``weight_bytes`` holds the parameters and buffers (batch norm's running statistics, needed to
+    predict), each at its own dtype. ``activation_bytes`` is what one forward pass at ``batch_size`` produces
     (every layer's output plus the input, the input at the dtype the network
     is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
     ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
@@ -76,11 +115,11 @@ class CostReport:
 
         blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
         t = Table(title=f"cost on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
-        for col in ("layer", "shape", "act", "params", "FLOPs/pred", "FLOPs/step", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
+        for col in ("layer", "shape", "act", "params", "FLOPs/pred", f"FLOPs/step@{self.train_batch_size}", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:
             t.add_row(
-                lc.name, f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
+                lc.name, "" if lc.name == OTHER else f"{lc.in_features}→{lc.out_features}", lc.activation, f"{lc.params:,}",
                 f"{lc.flops_per_prediction:,}", f"{lc.flops_per_train_step:,}", _fmt_bytes(lc.weight_bytes),
                 _fmt_bytes(lc.activation_bytes), "" if lc.latency_p50_us is None else f"{lc.latency_p50_us:.1f}",
                 f"{100 * lc.energy_share:.0f}%",
@@ -94,7 +133,7 @@ class CostReport:
         return t
 
     def summary(self) -> str:
-        lines = []
+        lines = [FLOP_CONVENTION.format(batch=self.train_batch_size)]
         if self.latency_predict_p50_us is not None:
             lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")
         lines.append(f"raw forward batch 1: p50 {self.latency_forward_p50_us:.1f} µs, p99 {self.latency_forward_p99_us:.1f} µs ({self.n_calls} calls)")
@@ -131,4 +170,4 @@ def _fmt_bytes(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-__all__ = ["CostReport", "LayerCost"]
+__all__ = ["FLOP_CONVENTION", "CostReport", "LayerCost", "tensor_bytes", "with_remainder"]

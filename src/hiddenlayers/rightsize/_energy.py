@@ -1,7 +1,8 @@
 """Energy of a running model: counters read in joules, and joules per call.
 
 Reads Intel/AMD RAPL counters (``/sys/class/powercap``) or NVIDIA NVML when it
-can, else estimates measured wall time x an assumed power (and says so). Used
+can, else estimates (and says so): the process's CPU time x an assumed power per busy CPU
+thread, or wall time x an assumed power for a GPU or a ``watts`` given. Used
 by :func:`hiddenlayers.rightsize.cost` for energy per prediction and per epoch.
 """
 
@@ -89,20 +90,31 @@ class _NvmlMeter(_Meter):
 
 
 class _EstimateMeter(_Meter):
+    """Joules estimated: a GPU's (or a given power's) wall time x watts; a CPU's own CPU time x watts per busy thread.
+
+    Why CPU time: the work runs on PyTorch's threads or, for the MLPs' ``predict``, on NumPy's
+    BLAS threads, and on a shared machine those threads wait for a core part of the time;
+    wall time x PyTorch's thread count charged both the waiting and threads that were idle
+    (or missed BLAS's). The process's CPU time counts what its threads ran, whichever library.
+    """
+
     def __init__(self, device: torch.device, watts: float | None, why: str) -> None:
+        self._clock = time.perf_counter
         if device.type == "cuda":
             self.watts = ASSUMED_GPU_WATTS if watts is None else watts
-            how = f"{self.watts:g} W assumed for the GPU"
+            how = f"measured wall time x {self.watts:g} W assumed for the GPU"
+        elif watts is not None:
+            self.watts = watts
+            how = f"measured wall time x {self.watts:g} W assumed"
         else:
-            threads = torch.get_num_threads()
-            self.watts = ASSUMED_WATTS_PER_CPU_THREAD * threads if watts is None else watts
-            how = (f"{self.watts:g} W assumed" if watts is not None
-                   else f"{ASSUMED_WATTS_PER_CPU_THREAD:g} W assumed per busy CPU thread x {threads} thread(s)")
-        self.method = f"ESTIMATE, not a measurement ({why}): measured wall time x {how}; pass watts=... (CLI: --watts) to change"
-        self._t0 = time.perf_counter()
+            self.watts, self._clock = ASSUMED_WATTS_PER_CPU_THREAD, time.process_time
+            how = (f"CPU time of this process (all its threads, PyTorch's and BLAS's) x {ASSUMED_WATTS_PER_CPU_THREAD:g} W "
+                   "assumed per busy CPU thread")
+        self.method = f"ESTIMATE, not a measurement ({why}): {how}; pass watts=... (CLI: --watts) to change"
+        self._t0 = self._clock()
 
     def read(self) -> float:
-        return (time.perf_counter() - self._t0) * self.watts
+        return (self._clock() - self._t0) * self.watts
 
 
 def _meter(device: torch.device, watts: float | None) -> _Meter:
@@ -129,11 +141,25 @@ def _sync(device: torch.device) -> None:
 
 
 def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype) -> float:
-    """Joules for one epoch: energy of a few timed steps x steps per epoch."""
-    steps_per_epoch = -(-samples // batch)
+    """Joules for one epoch of ``samples`` rows in steps of ``batch``: each step's energy timed on a few steps.
+
+    An epoch is ``samples // batch`` full steps and, when the rows do not divide, one last
+    step of the rest, timed on its own rows: costing it as a full step overstated the
+    epoch up to twice (201 rows at batch 200 are a step of 200 and one of 1, not two of 200).
+    """
+    full, rest = divmod(samples, batch)
+    joules = full * _step_energy(net, batch, is_clf, meter, device, dtype, min_calls=min(full, 5)) if full else 0.0
+    if rest:  # batch norm cannot train on one row: such a last step is timed on two (a step's cost is mostly per call there)
+        one_row_ok = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+        joules += _step_energy(net, rest if one_row_ok else max(rest, 2), is_clf, meter, device, dtype, min_calls=1)
+    return joules
+
+
+def _step_energy(net: nn.Module, rows: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype, *,
+                 min_calls: int) -> float:
+    """Joules of one training step (forward, backward, SGD step) on ``rows`` random inputs, after 3 warm-up steps."""
     shape = tuple(getattr(net, "input_shape", (net.in_features,)))
     vocab = getattr(net, "vocab_size", None)
-    rows = min(batch, samples)
     x = torch.randint(0, int(vocab), (rows, *shape), device=device) if vocab else torch.randn(rows, *shape, dtype=dtype, device=device)
     opt = torch.optim.SGD(net.parameters(), lr=1e-6)
     net.train()
@@ -148,8 +174,8 @@ def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter:
     for _ in range(3):
         step()
     _sync(device)
-    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min(steps_per_epoch, 5), min_seconds=0.2)
-    return e_step * steps_per_epoch
+    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min_calls, min_seconds=0.2)
+    return e_step
 
 
 def _energy_per_call(fn: Callable[[], Any], meter: _Meter, device: torch.device, *, min_calls: int, min_seconds: float) -> tuple[float, int, float]:

@@ -128,13 +128,14 @@ class PruneReport:
         def shown(v: float, fmt: str) -> str:
             return format(v, fmt) if v == v else "—"  # NaN: not measured
 
-        def row(name: str, a: float, b: float, fmt: str) -> None:
-            change = f"{100 * (b - a) / a:+.1f}%" if a and a == a and b == b else ""
+        def row(name: str, a: float, b: float, fmt: str, points: bool = False) -> None:
+            # a score changes by points, as max_drop and the drop are read: a relative change of an R² near 0 means nothing
+            change = (f"{b - a:+.4f}" if points else f"{100 * (b - a) / a:+.1f}%") if (points or a) and a == a and b == b else ""
             t.add_row(name, shown(a, fmt), shown(b, fmt), change)
 
         t.add_row("hidden units", ",".join(map(str, self.units_before)), ",".join(map(str, self.units_after)), "")
         row("parameters", self.params_before, self.params_after, ",")
-        row("held-out score (cross-fitted)", self.score_before, self.score_after, ".4f")
+        row("held-out score (cross-fitted)", self.score_before, self.score_after, ".4f", points=True)
         interval = f"[{self.drop_low:+.4f}, {self.drop_high:+.4f}]" if self.cut else ""
         t.add_row(f"score drop ({100 * self.confidence:g}% interval)", "", shown(self.drop, "+.4f"), interval)
         row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
