@@ -28,15 +28,39 @@ from torch import Tensor
 Batch = tuple[Any, Any, Any]
 
 
-def _weighted(W: Any, batch_size: int) -> list[bool]:
-    """Whether each batch of ``W`` (this epoch's ``(n,)`` weights, in order: NumPy or tensor) has a weight > 0.
+def batch_bounds(n: int, batch_size: int, min_rows: int = 1) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each batch of ``n`` rows: ``batch_size`` rows each, the last one shorter.
+
+    A last batch of fewer than ``min_rows`` rows joins the batch before it (when there is one): batch
+    norm cannot train on a batch of one row (PyTorch raises "Expected more than 1 value per channel"),
+    and 201 rows at the default batch of 200 would end on one; dropping it instead would lose that row's
+    step each epoch it comes last.
+    """
+    starts = list(range(0, n, batch_size))
+    bounds = [(s, min(s + batch_size, n)) for s in starts]
+    if len(bounds) > 1 and n - starts[-1] < min_rows:
+        bounds.pop()
+        bounds[-1] = (bounds[-1][0], n)
+    return bounds
+
+
+def min_batch_rows(module: torch.nn.Module) -> int:
+    """The fewest rows a training batch of ``module`` may hold: 2 with a batch-norm layer, else 1."""
+    return 2 if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()) else 1
+
+
+def _weighted(W: Any, bounds: list[tuple[int, int]]) -> list[bool]:
+    """Whether each batch ``bounds`` of ``W`` (this epoch's ``(n,)`` weights, in order: NumPy or tensor) has a weight > 0.
 
     Weights are checked to be >= 0 before training, so a batch without one sums to exactly 0.
     """
+    starts = [s for s, _ in bounds]
     if isinstance(W, np.ndarray):
-        return np.logical_or.reduceat(W > 0, np.arange(0, W.shape[0], batch_size)).tolist()  # type: ignore[no-any-return]
-    pad = -W.shape[0] % batch_size
-    return (torch.nn.functional.pad(W > 0, (0, pad)).view(-1, batch_size).any(1)).tolist()  # type: ignore[no-any-return]
+        return np.logical_or.reduceat(W > 0, np.asarray(starts)).tolist()  # type: ignore[no-any-return]
+    counts = torch.cumsum((W > 0).to(torch.int64), 0)  # rows with a weight > 0 up to each row: one pass, one host read
+    ends = counts[torch.as_tensor([e - 1 for _, e in bounds], device=W.device)]
+    before = torch.cat([ends.new_zeros(1), ends[:-1]])
+    return (ends > before).tolist()  # type: ignore[no-any-return]
 
 
 def _rows(X: Any, sl: slice | Tensor, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -80,6 +104,8 @@ class Batches:
     row has weight 0 (one host read here; the check per epoch runs only then).
     ``skip_unweighted=False`` yields every batch: under DDP every rank must take
     the same steps, so a rank's empty batch adds a zero gradient instead.
+    ``min_rows``: a last batch with fewer rows joins the one before (2 for a network
+    with batch norm: see :func:`batch_bounds`).
     """
 
     def __init__(
@@ -96,10 +122,12 @@ class Batches:
         device: torch.device,
         dtype: torch.dtype,
         skip_unweighted: bool = True,
+        min_rows: int = 1,
     ) -> None:
         self.X, self.Y, self.W = X, Y, sample_weight
         self.n = int(X.shape[0])
         self.batch_size = batch_size
+        self.bounds = batch_bounds(self.n, batch_size, min_rows)
         self.shuffle, self.generator = shuffle, generator
         self.convert, self.device, self.dtype = convert, device, dtype
         self.dense = isinstance(X, Tensor)
@@ -107,28 +135,29 @@ class Batches:
         self.gather = None
         if numpy_engine and shuffle and self.dense:
             cv = convert
-            self.gather = _BatchGather(cv(X), cv(Y), None if sample_weight is None else cv(sample_weight), min(batch_size, self.n))
+            widest = max(e - s for s, e in self.bounds)
+            self.gather = _BatchGather(cv(X), cv(Y), None if sample_weight is None else cv(sample_weight), widest)
 
     def __len__(self) -> int:
         """Batches per epoch."""
-        return -(-self.n // self.batch_size)
+        return len(self.bounds)
 
     def __iter__(self) -> Iterator[Batch]:
         """The batches of one epoch (a fresh permutation when shuffling)."""
         if self.gather is not None:
             perm = torch.randperm(self.n, generator=self.generator).numpy()
-            keep = _weighted(self.gather.src[2][perm], self.batch_size) if self.some_zero else None
-            for b, start in enumerate(range(0, self.n, self.batch_size)):
+            keep = _weighted(self.gather.src[2][perm], self.bounds) if self.some_zero else None
+            for b, (start, stop) in enumerate(self.bounds):
                 if keep is None or keep[b]:
-                    yield self.gather(perm[start : start + self.batch_size])
+                    yield self.gather(perm[start:stop])
             return
         X, Y, W = self._epoch_order()
         cv = self.convert
-        keep = _weighted(W, self.batch_size) if self.some_zero else None
-        for b, start in enumerate(range(0, self.n, self.batch_size)):
+        keep = _weighted(W, self.bounds) if self.some_zero else None
+        for b, (start, stop) in enumerate(self.bounds):
             if keep is not None and not keep[b]:
                 continue
-            sl = slice(start, start + self.batch_size)
+            sl = slice(start, stop)
             xb = X[sl] if self.dense else cv(_rows(X, sl, self.device, self.dtype))
             yield xb, Y[sl], (W[sl] if W is not None else None)
 
@@ -144,4 +173,4 @@ class Batches:
         return (cv(X) if self.dense else X), cv(Y), (cv(W) if W is not None else None)
 
 
-__all__ = ["Batch", "Batches"]
+__all__ = ["Batch", "Batches", "batch_bounds", "min_batch_rows"]

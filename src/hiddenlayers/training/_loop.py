@@ -33,7 +33,7 @@ from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
 from ._averaging import WeightAveraging
-from ._batches import Batches
+from ._batches import Batches, min_batch_rows
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
 from ._engine import AutogradStep, DenseEngine, make_step
@@ -447,7 +447,8 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     stepper = make_step(network, loss, flat, 0.0 if fold_l2 else l2, engine, low=compute_dtype(precision))
     on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
     batches = Batches(X, Y, sample_weight, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
-                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype, skip_unweighted=sync is None)
+                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype, skip_unweighted=sync is None,
+                      min_rows=min_batch_rows(network))
     # the graphs replay a fixed number of steps per epoch: not for data with batches of zero weight, which are skipped,
     # nor with an EMA, which updates after every step
     graphs = cuda_graphs and not batches.some_zero and (averaging is None or averaging.kind != "ema")

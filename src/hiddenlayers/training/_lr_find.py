@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from ..network import in_mode
-from ._batches import Batches
+from ._batches import Batches, min_batch_rows
 from ._engine import make_step
 from ._inputs import as_tensor, check_lengths, check_shapes, check_weights
 from ._loop import thread_limits
@@ -162,7 +162,7 @@ def _sweep(module: torch.nn.Module, X: Any, Y: Tensor, W: Tensor | None, *, loss
     stepper = make_step(module, loss, flat, l2, engine)
     on_numpy = isinstance(stepper.convert(flat.data[:1]), np.ndarray)
     batches = Batches(X, Y, W, batch_size, shuffle=shuffle, generator=generator, convert=stepper.convert,
-                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype)
+                      numpy_engine=on_numpy, device=device, dtype=flat.data.dtype, min_rows=min_batch_rows(module))
     lrs: list[float] = []
     losses: list[float] = []
     beta, avg, best = 1.0 - smooth, 0.0, math.inf
