@@ -223,6 +223,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
         model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
     elapsed = time.perf_counter() - start
+    remember_columns(app, data, model, summary)
     model.save(out)
     said_if_interrupted(model.stop_reason_, out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
@@ -241,6 +242,21 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
 _CHARACTER_COUNTS = {"characters_copied": "characters from the source", "characters_new": "new characters"}
 _TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source_tokens_new": "new source words",
                  "target_tokens_copied": "target words from the source", "target_tokens_new": "new target words"}
+
+
+#: per app, the columns of the data file its file keeps (``data_columns_``), which predict, evaluate and inspect then read by default
+#: (a SequenceClassifier, Translator or SpeechRecognizer keeps its own: ``long_columns_``, ``source_column_``)
+_KEPT_COLUMNS = {"text": ("text_column", "target"), "image": ("target",), "autoencoder": ("target",), "recommender": ("target",)}
+
+
+def remember_columns(app: str, data: str, model: Any, summary: dict[str, Any]) -> None:
+    """Set ``model.data_columns_`` to the columns of ``data`` the fit read (the text column, the label, rating or anomaly column), which
+    its :meth:`save` stores; an ``.npz``'s labels are an array, not a column, and a column not given (an Autoencoder without ``--target``) is left out."""
+    if data.lower().endswith(".npz"):
+        return
+    columns = {role: str(summary[role]) for role in _KEPT_COLUMNS.get(app, ()) if summary.get(role) is not None}
+    if columns:
+        model.data_columns_ = columns
 
 
 def said_if_interrupted(stop_reason: str | None, out: Any) -> None:
