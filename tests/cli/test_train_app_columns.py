@@ -48,7 +48,7 @@ def test_a_text_app_file_reads_its_text_column_with_no_option(reviews: Path, tex
     truth = pd.read_csv(reviews / "labelled.csv")["label"]
     assert list(predicted.columns) == ["predicted_label"]
     assert (predicted["predicted_label"] == truth).mean() >= 0.9  # learned, read from 'review' (not from 'label')
-    scored = _json(ok("evaluate", text_model, reviews / "labelled.csv", "--target", "label", "--json"))
+    scored = _json(ok("evaluate", text_model, reviews / "labelled.csv", "--json"))  # the text and the label column both kept
     assert scored["target"] == "label" and scored["metrics"]["accuracy"] >= 0.9
 
 
@@ -75,6 +75,7 @@ def test_a_text_file_fitted_from_python_keeps_todays_rule(reviews: Path, tmp_pat
     frame = pd.read_csv(reviews / "labelled.csv")
     TextClassifier("embed4,gru4", max_iter=1, random_state=0).fit(list(frame["review"]), frame["label"]).save(tmp_path / "py.safetensors")
     assert_user_error(run("predict", tmp_path / "py.safetensors", reviews / "labelled.csv"), "the data has 2 text columns ('review', 'label')")
+    assert_user_error(run("evaluate", tmp_path / "py.safetensors", reviews / "labelled.csv"), "no target column given")
 
 
 def test_the_kept_columns_survive_save_and_load(text_model: Path, tmp_path: Path) -> None:
@@ -105,3 +106,29 @@ def test_an_image_app_file_leaves_its_label_column_out_of_the_pixels(digits: Pat
     assert (predicted["predicted_label"] == pd.read_csv(digits / "d.csv")["digit"]).mean() >= 0.8  # 64 pixels read, 'digit' not one of them
     kept = pd.read_csv(io.StringIO(ok("predict", digits / "img.safetensors", digits / "d.csv", "--image-dtype", "uint8", "--keep", "digit").stdout))
     assert list(kept.columns) == ["digit", "predicted_label"]  # --keep still writes it beside the predictions
+
+
+def test_an_image_app_file_is_evaluated_against_its_label_column(digits: Path) -> None:
+    scored = _json(ok("evaluate", digits / "img.safetensors", digits / "d.csv", "--image-dtype", "uint8", "--json"))
+    assert scored["target"] == "digit" and scored["metrics"]["accuracy"] >= 0.8
+
+
+def test_autoencoder_and_recommender_files_are_evaluated_against_their_kept_column(tmp_path: Path) -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    cancer = load_breast_cancer(as_frame=True).frame
+    cancer.assign(malignant=1 - cancer.pop("target")).to_csv(tmp_path / "cancer.csv", index=False)
+    ok("train", tmp_path / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "16", "--set", "n_components=4", "--epochs", "30",
+       "--test-size", "0", "--out", tmp_path / "auto.safetensors", "--quiet")
+    scored = _json(ok("evaluate", tmp_path / "auto.safetensors", tmp_path / "cancer.csv", "--json"))
+    assert scored["target"] == "malignant" and scored["metrics"]["roc_auc"] >= 0.85  # scored against the kept anomaly column
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 20, 600), rng.integers(0, 15, 600)
+    ratings = np.clip(3 + rng.normal(0, 1, 20)[users] + rng.normal(0, 1, 15)[items], 1, 5)
+    pd.DataFrame({"user": users, "item": items, "stars": ratings, "ones": 1.0}).to_csv(tmp_path / "stars.csv", index=False)
+    ok("train", tmp_path / "stars.csv", "--app", "recommender", "--target", "stars", "--features", "user,item", "--epochs", "3", "--test-size", "0",
+       "--out", tmp_path / "rec.safetensors", "--quiet")
+    scored = _json(ok("evaluate", tmp_path / "rec.safetensors", tmp_path / "stars.csv", "--json"))
+    assert scored["target"] == "stars" and np.isfinite(scored["metrics"]["rmse"])
+    other = _json(ok("evaluate", tmp_path / "rec.safetensors", tmp_path / "stars.csv", "--target", "ones", "--json"))  # an explicit --target wins
+    assert other["target"] == "ones" and other["metrics"]["rmse"] != scored["metrics"]["rmse"]

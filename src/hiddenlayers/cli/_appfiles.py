@@ -442,7 +442,8 @@ def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> p
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """``evaluate``'s result (rows, task, metrics) for an application file on ``data``.
 
-    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target``; a Recommender, Forecaster
+    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target`` (default: the column a file of ``train --app``
+    keeps, as for a Recommender's ratings and an Autoencoder's anomaly column); a Recommender, Forecaster
     or Autoencoder: the metrics of :mod:`._appscore` (rating error with the cold-start rows apart, a rolling-origin backtest, anomaly ranking).
     """
     from ._appscore import score_forecaster
@@ -499,7 +500,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
 
     kind = type(model).__name__
     what = _TARGETS.get(kind, "the label column")
-    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
+    table, name = labelled_table(data, target, data_column(model, "target"), lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
     frame = table.frame
     if kind == "Recommender":
         result = _score_recommender(model, frame, name, table.where)
