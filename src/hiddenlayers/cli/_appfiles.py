@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..data import at_row
 from ._common import UserError, one_line
+from ._table_out import network_precision
 
 if TYPE_CHECKING:
     from ..ship import PixelError
@@ -374,11 +375,11 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
     kind = type(model).__name__
     if kind == "Autoencoder":
         _refuse_missing_cells(X, where)
-        error = _call(model.reconstruction_error, X)
+        error = network_precision(model, _call(model.reconstruction_error, X))  # float32 text for a float32 network, as table models' (._table_out)
         return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
     if kind == "Recommender":
-        return pd.DataFrame({"predicted_rating": _call(model.predict, X)})
-    P = _call(model.predict_proba, X)
+        return pd.DataFrame({"predicted_rating": network_precision(model, _call(model.predict, X))})
+    P = network_precision(model, _call(model.predict_proba, X))
     if not np.isfinite(P).all():
         row = int(np.flatnonzero(~np.isfinite(P).all(axis=1))[0])
         raise UserError(f"the model's output for {at_row(row, where)} is not finite (its values are far from the training data): fix that row.")
@@ -435,7 +436,7 @@ def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> p
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
     values, column, _ = read_series(data, column)
     n = int(model.horizon) if steps is None else steps
-    out = _call(model.forecast, n, values)
+    out = network_precision(model, _call(model.forecast, n, values))
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
 
 
