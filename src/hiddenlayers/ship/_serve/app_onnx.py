@@ -140,13 +140,18 @@ SERVED_ONNX = ", ".join(_ONNX_ADAPTERS)
 def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | None:
     """The served form of the application export ``path``; None for any other ``.onnx`` file (a table model's, or one the
     table path's own loading refuses in one line). An export of an app this server runs only from its ``.safetensors`` file is refused."""
+    kind = served_onnx_kind(path)
+    return _ONNX_ADAPTERS[kind](path, version, threads) if kind in _ONNX_ADAPTERS else None
+
+
+def served_onnx_kind(path: Path) -> str | None:
+    """The application whose export ``path`` is, read from the graph's metadata (no session built); None for any other ``.onnx``
+    file. An export of an app this server runs only from its ``.safetensors`` file is refused in one line (:class:`ModelFileError`)."""
     kind = onnx_estimator(path) if path.is_file() else None
-    if kind in _ONNX_ADAPTERS:
-        return _ONNX_ADAPTERS[kind](path, version, threads)
-    if kind in ONNX_APPS:
+    if kind in ONNX_APPS and kind not in _ONNX_ADAPTERS:
         raise ModelFileError(f"'{path}' is the ONNX export of {'an' if kind[:1] in 'AEIOU' else 'a'} {kind}; the server runs the exports of "
                              f"{SERVED_ONNX.replace(', DQNAgent', ' and DQNAgent')}: serve the {kind}'s .safetensors file.")
-    return None
+    return kind
 
 
-__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "SpeechOnnxModel", "open_onnx_app"]
+__all__ = ["SERVED_ONNX", "AgentOnnx", "AutoencoderOnnx", "ImageOnnx", "SpeechOnnxModel", "open_onnx_app", "served_onnx_kind"]
