@@ -9,6 +9,7 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
+``--max-time SECONDS`` sets a Translator's ``max_time`` (stop reason ``time_limit``); the other data-file apps have no time limit and refuse it.
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
 SequenceClassifier, Translator or SpeechRecognizer from a file of the same app (its ``init_from``); a DQNAgent has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
@@ -49,7 +50,7 @@ _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss"
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
+           "translator": ("init_from", "freeze", "max_time"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
            "agent": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
