@@ -132,3 +132,8 @@ def test_autoencoder_and_recommender_files_are_evaluated_against_their_kept_colu
     assert scored["target"] == "stars" and np.isfinite(scored["metrics"]["rmse"])
     other = _json(ok("evaluate", tmp_path / "rec.safetensors", tmp_path / "stars.csv", "--target", "ones", "--json"))  # an explicit --target wins
     assert other["target"] == "ones" and other["metrics"]["rmse"] != scored["metrics"]["rmse"]
+
+
+def test_inspect_of_a_text_app_file_takes_its_kept_label_column(reviews: Path, text_model: Path, tmp_path: Path) -> None:
+    shown = _json(ok("inspect", text_model, reviews / "labelled.csv", "--out", tmp_path / "r.html", "--json"))
+    assert shown["target"] == "label"  # the probes' labels: the kept column, with no --target (it read no label before)
