@@ -533,13 +533,15 @@ def test_predict_on_the_labelled_pixel_table_an_image_app_was_trained_on_names_k
     model = tmp_path / "img.safetensors"
     ok("train", tmp_path / "d.csv", "--app", "image", "--target", "digit", "--image-dtype", "uint8", "--hidden", "conv2k3:same,8", "--epochs", "1",
        "--out", model, "--quiet")
-    assert_user_error(run("predict", model, tmp_path / "d.csv", "--image-dtype", "uint8"),
+    pd.read_csv(tmp_path / "d.csv").assign(photo=np.arange(100)).to_csv(tmp_path / "ids.csv", index=False)  # the file keeps 'digit': an id column is left
+    assert_user_error(run("predict", model, tmp_path / "ids.csv", "--image-dtype", "uint8"),
                       "the data has 65 columns but the model reads 64 pixel columns (8 x 8, 1 channel(s)): name the other 1 (a label or id column) "
                       "with predict's --keep NAME")
-    kept = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.csv", "--image-dtype", "uint8", "--keep", "digit").stdout))
+    kept = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "ids.csv", "--image-dtype", "uint8", "--keep", "photo,digit").stdout))
     np.save(tmp_path / "d.npy", pixels)
     alone = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))
     assert kept["digit"].tolist() == digits.target[:100].tolist() and kept["predicted_label"].tolist() == alone["predicted_label"].tolist()
+    assert kept["photo"].tolist() == list(range(100))
 
 
 def test_train_help_names_every_app_it_takes() -> None:

@@ -110,6 +110,26 @@ def restore_names(model: Any, state: dict[str, Any], path: str | os.PathLike[str
     model.feature_names_in_ = np.asarray(names, dtype=object)
 
 
+def columns_state(model: Any) -> dict[str, dict[str, str]]:
+    """``{"data_columns": {...}}`` when ``model.data_columns_`` is set, else ``{}``: what ``state`` stores of the data file's columns.
+
+    ``data_columns_`` (role -> column name: ``text_column``, ``target``) records which columns of a data file the model was
+    trained on (``hiddenlayers train --app`` sets it), so the command line reads a new file of the same layout with no options.
+    """
+    columns = getattr(model, "data_columns_", None)
+    return {"data_columns": {str(k): str(v) for k, v in columns.items()}} if columns else {}
+
+
+def restore_columns(model: Any, state: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Take ``data_columns`` out of a loaded ``state`` onto ``model.data_columns_``; a file written without it sets nothing."""
+    columns = state.pop("data_columns", None)
+    if columns is None:
+        return
+    if not isinstance(columns, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+        raise ModelFileError(f"'{path}' data_columns is not a mapping of column roles to names: the file was altered or is damaged.")
+    model.data_columns_ = dict(columns)
+
+
 def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
     """Load ``tensors`` into ``module`` exactly; a mismatch means the file was altered."""
     try:
@@ -139,7 +159,7 @@ class DevicePickle:
             self._device = next(state[self._net_attr].parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "load_app", "names_state", "restore_names", "restore_state", "save_app", "split_prefix", "transfer_state"]
+__all__ = ["DevicePickle", "as_array", "columns_state", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "save_app", "split_prefix", "transfer_state"]
 
 
 def open_model_file(path: str) -> Any:

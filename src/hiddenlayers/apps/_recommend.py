@@ -30,7 +30,7 @@ from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, kept_weights, make_optimizer, warn_interrupted
 from ._app_params import number, positive_int, row
-from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
+from ._appfile import columns_state, load_app, names_state, restore_columns, restore_names, restore_state, save_app, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired, refuses_empty
@@ -590,6 +590,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
+            **columns_state(self),
         }
         if getattr(self, "provenance_", None) is not None:
             state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers, ids kept and new
@@ -604,6 +605,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         model = cls(**params)
         model.users_, model.items_ = pd.Index(state.pop("users_")), pd.Index(state.pop("items_"))
         restore_names(model, state, path, 2)
+        restore_columns(model, state, path)
         model.network_ = RecommenderNet(
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
         )

@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..data import at_row
 from ._common import UserError, one_line
+from ._table_out import network_precision
 
 if TYPE_CHECKING:
     from ..ship import PixelError
@@ -121,6 +122,14 @@ def check_app_options(kind: str | None, **given: Any) -> None:
         raise UserError(f"--stride must be a whole number >= 1 (values from one forecast origin to the next). Received: {given['stride']}.")
 
 
+def data_column(model: Any, role: str) -> str | None:
+    """The column of ``role`` (``"text_column"``, ``"target"``) that the file of ``model`` keeps from ``train --app`` (``data_columns_``);
+    None for a file without it (fitted from Python, or written before it was kept): the command's own default applies."""
+    columns = getattr(model, "data_columns_", None) or {}
+    value = columns.get(role)
+    return None if value is None else str(value)
+
+
 def _call(method: Any, *args: Any) -> Any:
     """``method(*args)``; a ValueError or TypeError of the app (a value it refuses) is a one-line UserError."""
     try:
@@ -175,7 +184,7 @@ def _inputs(model: Any, data: str, options: dict[str, Any], keep: list[str] | No
 
     ``keep``: ``--keep``'s columns, checked here before any prediction (:func:`~._data.check_keep`) and left out of the columns
     the app reads unless it reads them by name (``--text-column``, the columns it was fitted on): an ID column beside pixel
-    columns, or beside the one text column, is no input.
+    columns, or beside the one text column, is no input; nor is the label column the file keeps from ``train --app``.
     """
     kind = type(model).__name__
     if kind == "ImageClassifier" and Path(data).suffix.lower() in (".npy", ".npz"):
@@ -195,8 +204,9 @@ def _inputs(model: Any, data: str, options: dict[str, Any], keep: list[str] | No
         frame = frame.drop(columns=[drop])
     check_keep(frame, keep, _output_names(model))
     fitted = getattr(model, "feature_names_in_", None)
-    named = {str(c) for c in (fitted if fitted is not None else ())} | {options.get("text_column")}
-    inputs = frame.drop(columns=[k for k in keep or () if k not in named])
+    named = {str(c) for c in (fitted if fitted is not None else ())} | {options.get("text_column") or data_column(model, "text_column")}
+    label = data_column(model, "target")  # the label column train --app read beside the inputs: no input (kept by --keep if named)
+    inputs = frame.drop(columns=[k for k in {*(keep or ()), *([label] if label in frame.columns else [])} if k not in named])
     if kind in CLASSIFIERS:
         return app_inputs(model, inputs, options, table.where), table.where, frame
     return _named_columns(model, inputs), table.where, frame
@@ -212,17 +222,21 @@ def _output_names(model: Any) -> list[str]:
     return ["predicted_label", *(f"proba_{c}" for c in getattr(model, "classes_", ()))]
 
 
-def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None) -> list[str]:
-    """The texts of ``column``, else of the only text column; a missing text is an error naming its row (``where``: its file line).
+def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, stored: str | None = None) -> list[str]:
+    """The texts of ``column``, else of ``stored`` (the text column the model file keeps) where ``frame`` has it, else of the only
+    text column; a missing text is an error naming its row (``where``: its file line).
 
     ``train --app text``, ``predict`` and ``evaluate`` read a TextClassifier's texts here, so one rule refuses a
     ``--text-column`` of numbers (or booleans) for all three.
     """
+    if column is None and stored is not None and stored in frame.columns:
+        column = stored
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
             found = f"{len(texts)} text columns ({', '.join(map(repr, texts[:8]))})" if texts else "no text column"
-            raise UserError(f"a TextClassifier reads one text column but the data has {found}: pass --text-column NAME.")
+            kept = f" (the model was trained on a column '{stored}', which it lacks)" if stored is not None else ""
+            raise UserError(f"a TextClassifier reads one text column but the data has {found}{kept}: pass --text-column NAME.")
         column = texts[0]
     if column not in frame.columns:
         from ..data import did_you_mean
@@ -361,11 +375,11 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
     kind = type(model).__name__
     if kind == "Autoencoder":
         _refuse_missing_cells(X, where)
-        error = _call(model.reconstruction_error, X)
+        error = network_precision(model, _call(model.reconstruction_error, X))  # float32 text for a float32 network, as table models' (._table_out)
         return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
     if kind == "Recommender":
-        return pd.DataFrame({"predicted_rating": _call(model.predict, X)})
-    P = _call(model.predict_proba, X)
+        return pd.DataFrame({"predicted_rating": network_precision(model, _call(model.predict, X))})
+    P = network_precision(model, _call(model.predict_proba, X))
     if not np.isfinite(P).all():
         row = int(np.flatnonzero(~np.isfinite(P).all(axis=1))[0])
         raise UserError(f"the model's output for {at_row(row, where)} is not finite (its values are far from the training data): fix that row.")
@@ -422,14 +436,15 @@ def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> p
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
     values, column, _ = read_series(data, column)
     n = int(model.horizon) if steps is None else steps
-    out = _call(model.forecast, n, values)
+    out = network_precision(model, _call(model.forecast, n, values))
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """``evaluate``'s result (rows, task, metrics) for an application file on ``data``.
 
-    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target``; a Recommender, Forecaster
+    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target`` (default: the column a file of ``train --app``
+    keeps, as for a Recommender's ratings and an Autoencoder's anomaly column); a Recommender, Forecaster
     or Autoencoder: the metrics of :mod:`._appscore` (rating error with the cold-start rows apart, a rolling-origin backtest, anomaly ranking).
     """
     from ._appscore import score_forecaster
@@ -486,7 +501,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
 
     kind = type(model).__name__
     what = _TARGETS.get(kind, "the label column")
-    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
+    table, name = labelled_table(data, target, data_column(model, "target"), lambda cols: f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}.")
     frame = table.frame
     if kind == "Recommender":
         result = _score_recommender(model, frame, name, table.where)
@@ -531,5 +546,5 @@ def app_inputs(model: Any, frame: pd.DataFrame, options: dict[str, Any], where: 
     ``where(i)``: row ``i``'s file line (``Table.where``), for an error naming a row; without it ``row N``, counted from 1.
     """
     if type(model).__name__ == "TextClassifier":
-        return read_texts(frame, options.get("text_column"), where)
+        return read_texts(frame, options.get("text_column"), where, data_column(model, "text_column"))
     return _pixel_images(model, frame, options, where)

@@ -45,7 +45,9 @@ def _long(model: Any, path: str, table: Any) -> Any:
 def predict_sequences(model: Any, path: str, data: str, proba: bool) -> pd.DataFrame:
     """One row per sequence of the long table ``data``: its id, ``predicted_label`` and (``proba``) the ``proba_<class>`` columns."""
     long = _long(model, path, _read(data))
-    P = model.predict_proba(long.sequences)
+    from ._table_out import network_precision
+
+    P = network_precision(model, model.predict_proba(long.sequences))  # float32 text for a float32 network, as table models' (._table_out)
     result = pd.DataFrame({str(model.long_columns_["id_column"]): long.ids, "predicted_label": model.classes_[P.argmax(axis=1)]})
     if proba:
         for i, c in enumerate(model.classes_):

@@ -9,6 +9,7 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
+``--max-time SECONDS`` sets a Translator's ``max_time`` (stop reason ``time_limit``); the other data-file apps have no time limit and refuse it.
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
 SequenceClassifier, Translator or SpeechRecognizer from a file of the same app (its ``init_from``); a DQNAgent has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
@@ -49,7 +50,7 @@ _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss"
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
+           "translator": ("init_from", "freeze", "max_time"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
            "agent": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
@@ -223,6 +224,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
         model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
     elapsed = time.perf_counter() - start
+    remember_columns(app, data, model, summary)
     model.save(out)
     said_if_interrupted(model.stop_reason_, out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
@@ -241,6 +243,21 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
 _CHARACTER_COUNTS = {"characters_copied": "characters from the source", "characters_new": "new characters"}
 _TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source_tokens_new": "new source words",
                  "target_tokens_copied": "target words from the source", "target_tokens_new": "new target words"}
+
+
+#: per app, the columns of the data file its file keeps (``data_columns_``), which predict, evaluate and inspect then read by default
+#: (a SequenceClassifier, Translator or SpeechRecognizer keeps its own: ``long_columns_``, ``source_column_``)
+_KEPT_COLUMNS = {"text": ("text_column", "target"), "image": ("target",), "autoencoder": ("target",), "recommender": ("target",)}
+
+
+def remember_columns(app: str, data: str, model: Any, summary: dict[str, Any]) -> None:
+    """Set ``model.data_columns_`` to the columns of ``data`` the fit read (the text column, the label, rating or anomaly column), which
+    its :meth:`save` stores; an ``.npz``'s labels are an array, not a column, and a column not given (an Autoencoder without ``--target``) is left out."""
+    if data.lower().endswith(".npz"):
+        return
+    columns = {role: str(summary[role]) for role in _KEPT_COLUMNS.get(app, ()) if summary.get(role) is not None}
+    if columns:
+        model.data_columns_ = columns
 
 
 def said_if_interrupted(stop_reason: str | None, out: Any) -> None:

@@ -87,8 +87,17 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         "layers": [{**r, "tensors": ", ".join(r["tensors"])} for r in rows], "parameters": sum(r["parameters"] for r in rows),
         "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
         "provenance": state.get("provenance_") or meta.get("provenance"),
-        **(_agent_info(state) if meta["estimator"] == "DQNAgent" else {}),
+        **(_agent_info(state) if meta["estimator"] == "DQNAgent" else _fit_info(state)),
     })
+
+
+def _fit_info(state: dict[str, Any]) -> dict[str, Any]:
+    """An application file's training run: its epochs and why it stopped (``time_limit``: ``--max-time``; ``interrupted``: Ctrl-C),
+    from its ``history`` (the classifiers, Translator, SpeechRecognizer) or its ``n_iter_`` and ``stop_reason_``; none if it stores neither."""
+    history = state.get("history") if isinstance(state.get("history"), dict) else {}
+    epochs = len(history.get("train_loss") or []) if history else state.get("n_iter_")
+    reason = history.get("stop_reason") if history else state.get("stop_reason_")
+    return {"training": {"epochs": epochs, "stop_reason": reason}} if epochs is not None or reason else {}
 
 
 def _agent_info(state: dict[str, Any]) -> dict[str, Any]:
@@ -335,7 +344,7 @@ def _show_app(info: dict[str, Any]) -> None:
     _provenance_rows(s, info.get("provenance"))
     con.print(s)
     for section, title in (("environment", "environment (gymnasium)"), ("training", "training")):
-        if info.get(section):  # a DQNAgent's
+        if info.get(section):  # a DQNAgent's environment and run; another app's epochs and stop reason
             t = Table(title=title, title_justify="left", show_header=False)
             t.add_column("", style="bold")
             t.add_column("")

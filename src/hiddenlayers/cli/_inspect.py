@@ -90,7 +90,8 @@ def run_inspect(
     ``image_shape``: ``(H, W)`` or ``(C, H, W)`` of the model's input rows (``--image-shape``), for the preferred-inputs images.
     ``landscape``: an image path (``--landscape``): the 2-D training-loss surface around the fitted weights is drawn there.
     ``app_options``: ``text_column``, ``image_dtype``, ``image_layout`` for a TextClassifier or ImageClassifier file, whose
-    texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, if given).
+    texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, else the label column the file
+    keeps from ``train --app`` where ``data`` has it).
     ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
     ``baseline``: ``--baseline``, the features section's reference input (auto, mean, median, zeros).
     """
@@ -207,12 +208,14 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
                             sections: tuple[str, ...] | None = None, baseline: str = "auto") -> dict[str, Any]:
     """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``)."""
     from ..lens import record, report
-    from ._appfiles import app_inputs
+    from ._appfiles import app_inputs, data_column
     from ._common import labelled_table
 
     model = load_model(model_path)
     table = read_table(data)
     frame, y = table.frame, None
+    kept = data_column(model, "target")  # the label column of train --app, where the data has it: labels for the probes
+    target = target if target is not None or kept not in frame.columns else kept
     if target is not None:
         table, target = labelled_table(data, target, None, "", table=table)
         frame = table.frame

@@ -62,9 +62,10 @@ def serve(
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("serving needs uvicorn and starlette: pip install 'hiddenlayers[serve]'.") from None
-    from ..ship import check_listen
+    from ..ship import check_listen, check_servable
     from ..ship import serve as run
 
+    check_servable(str(p))  # the file's own refusal (ModelFileError, one line) before the port's: a busy port would hide it
     try:
         check_listen(host, port, host_name="--host", port_name="--port")  # before uvicorn, whose failure names no option
     except ValueError as exc:

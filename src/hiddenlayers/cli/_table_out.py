@@ -23,10 +23,21 @@ def network_precision(model: Any, values: np.ndarray) -> np.ndarray:
 
     The estimators return float64 for float64 input (scikit-learn's promotion) though a float32
     network made them; the digits past float32's are noise, and the ``.onnx`` export returns float32.
+    A model without a ``dtype`` parameter (an Autoencoder, Recommender or Forecaster) is judged by its fitted network's weights.
     """
-    if getattr(model, "dtype", None) == "float32" and np.issubdtype(np.asarray(values).dtype, np.floating):
+    if _network_dtype(model) == "float32" and np.issubdtype(np.asarray(values).dtype, np.floating):
         return np.asarray(values, dtype=np.float32)
     return values
+
+
+def _network_dtype(model: Any) -> str | None:
+    """``model.dtype`` (``"float32"``, ``"float64"``), else the element type of its ``network_``'s first weight; None when neither is known."""
+    dtype = getattr(model, "dtype", None)
+    if dtype is not None:
+        return str(dtype)
+    parameters = getattr(getattr(model, "network_", None), "parameters", None)
+    first = next(iter(parameters()), None) if callable(parameters) else None
+    return None if first is None else str(first.dtype).removeprefix("torch.")
 
 
 def jsonl_bytes(frame: pd.DataFrame) -> bytes:

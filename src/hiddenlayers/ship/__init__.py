@@ -27,6 +27,7 @@ _EXPORTS = {
     "IMAGE_LAYOUTS": "._pixels",
     "serve": "._serve.serve",
     "check_listen": "._serve.serve",
+    "check_servable": "._serve.app_model",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

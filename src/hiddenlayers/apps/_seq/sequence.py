@@ -34,7 +34,7 @@ from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_app, split_prefix
 from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
@@ -405,7 +405,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
             state.update(n_features=self.n_features_in_, mean=self.mean_.tolist(), scale=self.scale_.tolist())
         if getattr(self, "long_columns_", None) is not None:
             state["long_columns"] = self.long_columns_
-        return state
+        return {**state, **columns_state(self)}  # a TextClassifier of train --app text: its text and label columns
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.classes_ = np.asarray(json.loads(state["classes"]))
@@ -431,6 +431,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         params, state, tensors = load_app(path, cls.__name__, device)
         model = cls(**params)
         model._restore(state)
+        restore_columns(model, state, path)
         model._device = load_device(model.device, device)
         with one_thread():
             net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))

@@ -70,6 +70,25 @@ def _fitted_app(app: Any) -> None:
         raise NotFittedError(f"serve() needs a fitted model: this {type(app).__name__} instance is not fitted yet. Call fit first, or pass the path of a saved model file.") from None
 
 
+def check_servable(path: str | Path) -> str | None:
+    """The model kind of the file ``path`` from its header alone (no weights read, no session built), or None where only loading can
+    tell (a table model's ``.onnx``, a missing file); a file the server refuses is one line (:class:`ModelFileError`), so a caller can
+    say so before it binds a port."""
+    p = Path(path)
+    if p.suffix.lower() == ".onnx":
+        from .app_onnx import served_onnx_kind
+
+        return served_onnx_kind(p)
+    if not p.is_file():
+        return None
+    from ..._files import read_metadata
+
+    kind = str(read_metadata(p)["estimator"])
+    if kind not in TABLE_MODELS and kind not in _ADAPTERS:
+        raise ModelFileError(f"'{p}' holds a {kind}, which the server does not serve: it serves {SERVED} files. Use the {kind} from Python (hl.load).")
+    return kind
+
+
 def open_served(source: Any, version: int = 1, threads: int | None = None) -> Any:
     """The served form of ``source`` (a model file path, a fitted estimator or app, or an already served model).
 
@@ -87,14 +106,9 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
             return exported if exported is not None else ServedModel(p, version, threads)
         if not p.is_file():
             return ServedModel(p, version, threads)
-        from ..._files import read_metadata
-
-        kind = read_metadata(p)["estimator"]
+        kind = str(check_servable(p))  # a file's kind (it exists), refused in one line if the server does not serve it
         if kind in TABLE_MODELS:
             return ServedModel(p, version, threads)
-        if kind not in _ADAPTERS:
-            raise ModelFileError(f"'{p}' holds a {kind}, which the server does not serve: it serves {SERVED} files. "
-                                 f"Use the {kind} from Python (hl.load).")
         from .._modelfile import load
 
         return _ADAPTERS[kind](load(p), version, str(p.resolve()), _sha256(p))
@@ -129,4 +143,4 @@ _ADAPTERS: dict[str, type[AppModel]] = {
 }
 
 
-__all__ = ["SERVED", "AppModel", "open_served"]
+__all__ = ["SERVED", "AppModel", "check_servable", "open_served"]

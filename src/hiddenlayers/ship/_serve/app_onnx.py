@@ -41,7 +41,7 @@ from ...exceptions import ModelFileError
 from .._app_graph import PIXELS_KEY
 from .._app_graph_rec import IDS_KEY
 from .._app_graph_seq import pad_with_nan
-from .._onnx_app import AppOnnx, onnx_estimator
+from .._onnx_app import AppOnnx, onnx_estimator, session
 from .._onnx_speech import SpeechOnnx
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
@@ -243,4 +243,13 @@ def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | N
     return _ONNX_ADAPTERS[kind](path, version, threads) if kind in _ONNX_ADAPTERS else None
 
 
-__all__ = ["AgentOnnx", "AutoencoderOnnx", "ForecasterOnnx", "ImageOnnx", "RecommenderOnnx", "SequenceOnnx", "SpeechOnnxModel", "open_onnx_app"]
+def served_onnx_kind(path: Path) -> str | None:
+    """The application whose export ``path`` is, read from the graph's metadata; None for any other ``.onnx`` file (a table
+    model's, a missing one). A file that is no ONNX model is one line (:class:`ModelFileError`), as loading it says."""
+    if not path.is_file():
+        return None
+    return session(path).get_modelmeta().custom_metadata_map.get("hiddenlayers_estimator")  # type: ignore[no-any-return]
+
+
+__all__ = ["AgentOnnx", "AutoencoderOnnx", "ForecasterOnnx", "ImageOnnx", "RecommenderOnnx", "SequenceOnnx", "SpeechOnnxModel", "open_onnx_app",
+           "served_onnx_kind"]

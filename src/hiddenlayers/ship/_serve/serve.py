@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .._batcher import MicroBatcher, Overloaded
-from .app_model import AppModel, open_served
+from .app_model import AppModel, check_servable, open_served
 from .metrics import Metrics
 from .model import RequestError, ServedModel
 
@@ -433,6 +433,8 @@ def serve(
         raise ValueError(f"threads must be >= 1. Received: {threads}.")
     if not (0 <= port <= 65535):
         raise ValueError(f"port must be in 0..65535. Received: {port}.")
+    if path:
+        check_servable(path)  # a file the server refuses says so before the port is checked (a busy port would hide it)
     check_listen(host, port)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False,
                               "timeout_graceful_shutdown": int(max(1, drain_timeout)), "server_header": False,
