@@ -102,7 +102,7 @@ def run_train_stream(
     try:
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
-                            max_categories=max_categories)
+                            max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()

@@ -121,6 +121,11 @@ class ParquetSource:
         Rows per Arrow record batch read from disk.
     max_categories : int
         One-hot columns per categorical feature, as :class:`TablePreprocessor`.
+    data_checks : bool
+        False: the statistics pass (:meth:`scan`) keeps none of the data check's per-row bookkeeping (a hash per row for
+        duplicates, the values kept for leakage, the missing cells against a regression target: up to hundreds of MB),
+        only what training needs (missing targets, infinite cells and those beyond float32, the class counts), and
+        :meth:`check` is refused. ``train DIR --no-check`` sets it. Default True.
 
     Every file's columns are checked against the first file's when the source
     is made (see :mod:`._stream_files`): a file without the target, without a
@@ -133,7 +138,7 @@ class ParquetSource:
 
     def __init__(
         self, path: str, target: str | None, *, features: Sequence[str] | None = None, weight: str | None = None, format: str = "auto",
-        shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20,
+        shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20, data_checks: bool = True,
     ) -> None:
         if format not in ("auto", "parquet", "csv"):
             raise ValueError(f"format must be 'auto', 'parquet' or 'csv'. Received: format={format!r}.")
@@ -149,6 +154,7 @@ class ParquetSource:
         self.shuffle_buffer = shuffle_buffer
         self.read_rows = read_rows
         self.max_categories = max_categories
+        self.data_checks = bool(data_checks)
         self.files = find_files(self.path, format)
         self.file_format = format if format != "auto" else ("csv" if self.files[0].lower().endswith((".csv", ".csv.gz")) else "parquet")
         self._dataset = self._open()
@@ -355,7 +361,7 @@ class ParquetSource:
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
-        checks = StreamCheck(locate=self.locate, lines_of=self.lines_of)
+        checks = StreamCheck(locate=self.locate, lines_of=self.lines_of, row_checks=self.data_checks)
         rows: list[int] = []
         weights: list[float] = []
         seen: set[Any] = set()
@@ -420,6 +426,8 @@ class ParquetSource:
         """
         if task not in ("auto", "classification", "regression"):
             raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
+        if not self.data_checks:
+            raise ValueError("this source was made with data_checks=False, whose pass keeps no data-check tallies: make it with data_checks=True to check it.")
         scan = self.scan(refuse_infinite=False)  # an infinite value is one finding among the others here
         if scan.checks is None:
             raise DataError("this scan holds no data-check tallies: make the source again (ParquetSource(...)) and call check().")
