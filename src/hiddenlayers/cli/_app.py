@@ -393,7 +393,9 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                         "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "
                         "with `hiddenlayers evaluate MODEL FILE`, and drop --test-size.")
     if o["workers"] > 1:
-        launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
+        code = launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
+        if code:
+            raise typer.Exit(code)
         return
     params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in TABLE_PARAMS}, **_given(**{k: o[k] for k in TABLE_OPTIONAL})}
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
