@@ -3,6 +3,14 @@ the cost of comparing duplicates (row hashes) and near duplicates (a second read
 
     python benchmarks/bench_stream_check.py                        # 1,000,000 rows x 10 columns, this checkout
     python benchmarks/bench_stream_check.py --rows 200000 --old /tmp/oldsrc/src   # also the pass of another checkout
+    python benchmarks/bench_stream_check.py --rows 4000000 --no-check-memory --old /tmp/oldsrc/src   # what --no-check saves
+
+``--no-check-memory``: one Parquet file of ``--rows`` rows of 30 float64 columns (random: ~250 bytes a row on disk), a text
+column of 5 values and a 3-class target (in a temp folder, removed after), and the peak RSS
+(psutil, polled every 20 ms) of the statistics pass alone (``ParquetSource.scan()``)
+with the data check's bookkeeping and without it (``data_checks=False``, what ``train DIR --no-check`` passes), and
+of ``hiddenlayers train DIR --target y --epochs 1 --no-check``; ``--old``: the same pass and command on another checkout
+(before ``data_checks``, the pass kept the bookkeeping whatever the command).
 
 Each variant runs in its own process (``PYTHONPATH`` picks the code): the scan (the one streaming pass) plus the report,
 and the peak resident memory (``ru_maxrss``). The table: 6 numeric columns (one 20% missing), 2 text columns of 5 and 50
@@ -59,6 +67,59 @@ def _table(rows: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+_PASS = r"""
+import json, resource, sys, warnings
+warnings.simplefilter("ignore")
+from hiddenlayers.data import ParquetSource
+d, checks = sys.argv[1], sys.argv[2] == "1"
+try:
+    src = ParquetSource(d, target="y", data_checks=checks)
+except TypeError:  # a checkout before data_checks: its pass always keeps the bookkeeping
+    src = ParquetSource(d, target="y")
+print(json.dumps({"rows": src.scan().n_rows, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _polled(cmd: list[str], env: dict) -> float:
+    """psutil's peak RSS of running ``cmd``, polled every 20 ms, in MB."""
+    import psutil
+
+    proc = psutil.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, proc.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    err = proc.stderr.read()  # type: ignore[union-attr]
+    if proc.returncode:
+        raise SystemExit(f"{cmd[2:4]} failed (exit {proc.returncode}): {err[-2000:]}")
+    return peak / 2**20
+
+
+def _no_check_memory(args: argparse.Namespace, here: str) -> None:
+    """Peak RSS of the statistics pass with and without the data check's bookkeeping, and of train --no-check (see the docstring)."""
+    with tempfile.TemporaryDirectory() as d:
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame(rng.normal(size=(args.rows, 30)), columns=[f"x{j}" for j in range(30)])
+        frame["t5"] = pd.Series(rng.choice(["a", "b", "c", "d", "e"], args.rows), dtype=object)
+        frame["y"] = rng.integers(0, 3, args.rows)
+        frame.to_parquet(os.path.join(d, "big.parquet"), row_group_size=250_000, index=False)
+        del frame
+        mb = os.path.getsize(os.path.join(d, "big.parquet")) / 2**20
+        print(f"{args.rows:,} rows x 31 feature columns, one Parquet file of {mb:.0f} MB (row groups of 250,000 rows)")
+        for name, src in [("this checkout", here), *([("--old", args.old)] if args.old else [])]:
+            env = {**os.environ, "PYTHONPATH": src}
+            for label, flag in (("pass, check bookkeeping", "1"), ("pass, data_checks=False", "0")):
+                polled = _polled([sys.executable, "-c", _PASS, d, flag], env)
+                print(f"  {name:14s} {label:26s} peak RSS {polled:6.0f} MB (psutil)")
+            out = os.path.join(d, "m.safetensors")
+            polled = _polled([sys.executable, "-m", "hiddenlayers", "train", d, "--target", "y", "--epochs", "1", "--no-check",
+                                 "--out", out, "--force"], env)
+            print(f"  {name:14s} {'train --epochs 1 --no-check':26s} peak RSS {polled:6.0f} MB (psutil)")
+
+
 def _run(src: str, d: str, how: str) -> dict:
     env = {**os.environ, "PYTHONPATH": src}
     out = subprocess.run([sys.executable, "-c", _CHILD, d, how], env=env, capture_output=True, text=True, check=True)
@@ -89,8 +150,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--old", help="src folder of another checkout, run the same way (its streamed pass)")
+    ap.add_argument("--no-check-memory", action="store_true", help="only the peak RSS of the pass with and without the check's bookkeeping")
     args = ap.parse_args()
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+    if args.no_check_memory:
+        _no_check_memory(args, here)
+        return
     with tempfile.TemporaryDirectory() as d:
         frame = _table(args.rows)
         for i, part in enumerate(np.array_split(np.arange(args.rows), 4)):

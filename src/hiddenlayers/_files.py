@@ -8,13 +8,15 @@ so a crash or Ctrl-C never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -111,6 +113,29 @@ def atomic_write_files(files: dict[str | os.PathLike[str], bytes]) -> None:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+        raise
+
+
+@contextlib.contextmanager
+def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A binary file to write ``path`` piece by piece, atomically: a temp file beside it, renamed onto ``path`` on leaving.
+
+    For output too large to hold in memory (``predict DIR --out``). An exception (or Ctrl-C) inside
+    the block removes the temp file and leaves ``path`` as it was; the new file gets the mode
+    ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
+    """
+    target = check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), _file_mode(target))
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 

@@ -232,3 +232,19 @@ def test_gradient_flow_is_recorded_and_test_size_refused_for_a_folder(tmp_path):
     res = run("train", d, "--target", "y", "--test-size", "0.2", "--out", tmp_path / "t.safetensors")
     assert_user_error(res, "--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row")
     assert not (tmp_path / "t.safetensors").exists()
+
+
+def test_no_check_makes_a_source_whose_pass_keeps_no_check_bookkeeping(tmp_path, monkeypatch):
+    """train DIR --no-check passed nothing to the source, so its statistics pass still kept the data check's per-row arrays."""
+    made = []
+    real = hl.data.ParquetSource
+
+    def spy(*args, **kwargs):
+        made.append(kwargs.get("data_checks", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hl.data, "ParquetSource", spy)
+    d = _folder(tmp_path)
+    ok("train", d, "--target", "y", "--epochs", "1", "--no-check", "--out", tmp_path / "a.safetensors")
+    ok("train", d, "--target", "y", "--epochs", "1", "--out", tmp_path / "b.safetensors")
+    assert made == [False, True]

@@ -393,7 +393,9 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                         "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "
                         "with `hiddenlayers evaluate MODEL FILE`, and drop --test-size.")
     if o["workers"] > 1:
-        launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
+        code = launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
+        if code:
+            raise typer.Exit(code)
         return
     params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in TABLE_PARAMS}, **_given(**{k: o[k] for k in TABLE_OPTIONAL})}
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
@@ -455,7 +457,8 @@ def lr_find(
 @app.command()
 def predict(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
-    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored).")],
+    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
+                                        "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
     text_column: TextColumn = None,
@@ -500,6 +503,9 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     check_app_options("SpeechRecognizer" if speech else None, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
+    from ._score_stream import refuse_folder
+
+    refuse_folder(data, "an .onnx export")
     if speech:
         from ._appspeech import evaluate_speech_onnx
 
@@ -515,7 +521,8 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
 @app.command()
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
-    data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment).",
+    data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment); "
+                                               "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files).",
                                                show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "

@@ -228,11 +228,13 @@ def load_model(path: str) -> Any:
     return load(path)
 
 
-def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None = None) -> np.ndarray:
+def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> np.ndarray:
     """The matrix ``model`` reads, from a raw table (its stored preprocessing, or plain numeric columns).
 
     ``where(i)``: where row ``i`` of ``frame`` is in the user's file (``Table.where``: ``"line 7"``), for an error naming a row.
+    ``notes``: a list that collects the preprocessing's notes (a folder's batches: said once at the end); None prints them.
     """
+    say = note if notes is None else notes.append
     state = getattr(model, "preprocessing_", None)
     if state:
         pre = TablePreprocessor.from_dict(state)
@@ -241,9 +243,9 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
         res = pre.transform(frame.drop(columns=own), where)
         check_float32(res.matrix, pre.output_names, frame, where)  # before the notes: an error stays the only line on stderr
         if weight in own:  # not "a column the model does not use": the user may wonder whether it was read
-            note(f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
+            say(f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         for msg in res.notes:
-            note(msg)
+            say(msg)
         return res.matrix
     names = [str(n) for n in getattr(model, "feature_names_in_", [])]
     if names:

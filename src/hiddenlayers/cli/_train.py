@@ -20,19 +20,16 @@ from ._common import UserError, averaging_text, check_output, note, one_line, ro
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
-    check_finite_output,
     check_float32,
     check_keep,
     labelled_weighted,
     load_model,
     metrics,
-    model_inputs,
     output_columns,
     prepare,
     show_evaluation,
-    with_kept,
 )
-from ._table_out import network_precision, write_table
+from ._table_out import write_table
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
 #: (it would either clash, as ``random_state`` did, or silently override the option).
@@ -471,6 +468,15 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         suffix = Path(out).suffix.lower()
         if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
+    from ._score_stream import is_folder_input, predict_stream, refuse_folder
+
+    if is_folder_input(data):
+        if onnx or kind is not None:
+            refuse_folder(data, "an .onnx export" if onnx else f"a {kind} file")
+        n = predict_stream(model_path, data, proba=proba, out=out, keep=keep)
+        if out is not None:
+            note(f"wrote {n} predictions to {out}")
+        return
     if speech:
         from ._appspeech import predict_speech_onnx
 
@@ -502,32 +508,14 @@ def _onnx_speech(path: str) -> bool:
 
 def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
     """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame (``keep``: input columns in front)."""
+    from ._predict_rows import predict_rows, refuse_proba
+
     model = load_model(model_path)
-    if proba and not hasattr(model, "classes_"):
-        raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
+    refuse_proba(model, proba)
     table = read_table(data).every_row()
     state = getattr(model, "preprocessing_", None) or {}
     check_keep(table.frame, keep, output_columns(state.get("target"), getattr(model, "classes_", None), proba))
-    A = model_inputs(model, table.frame, table.where)
-    col = f"predicted_{state.get('target') or 'value'}"
-    pred, P = _labels_and_proba(model, A)
-    check_finite_output(pred if P is None else P, table.where)  # a label hides the NaN outputs it was taken from
-    pred = pred if P is not None else network_precision(model, pred)  # written as the .onnx export's are (see ._table_out)
-    P = None if P is None else network_precision(model, P)
-    result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
-    if proba and P is not None:
-        for i, c in enumerate(model.classes_):
-            result[f"proba_{c}"] = P[:, i]
-    return with_kept(result, table.frame, keep)
-
-
-def _labels_and_proba(model: Any, A: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(predict(A), predict_proba(A) or None for a regressor)``: one forward pass for an MLP classifier."""
-    from ..estimators import MLPClassifier
-
-    if isinstance(model, MLPClassifier):
-        return model.predict_with_proba(A)
-    return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
+    return predict_rows(model, table.frame, table.where, proba, keep)
 
 
 def _evaluate_agent(model_path: str, data: str | None, target: str | None, options: dict[str, Any], as_json: bool) -> dict[str, Any]:
@@ -563,6 +551,14 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         return _evaluate_agent(model_path, data, target, app_options or {}, as_json)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
+    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
+
+    if is_folder_input(data):
+        if kind is not None:
+            refuse_folder(data, f"a {kind} file")
+        result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)
+        show_evaluation(result, as_json)
+        return result
     model = load_model(model_path)
     if kind is not None:
         result = evaluate_app(model, model_path, data, target, app_options or {})

@@ -10,6 +10,7 @@ which a restarted run (``--max-restarts``) resumes.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -23,9 +24,22 @@ from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
 from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
 
+#: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
+#: did, whatever torchrun's exit status says (after Ctrl-C torchrun exits non-zero though rank 0 saved).
+RESULT_ENV = "HIDDENLAYERS_RESULT_FILE"
+
 
 def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
-    """Run this command in ``workers`` processes on this machine via ``torch.distributed.run``; its exit status."""
+    """Run this command in ``workers`` processes on this machine via ``torch.distributed.run``; its exit status.
+
+    torchrun runs in its own session, so a Ctrl-C reaches the launcher alone, which passes one SIGINT on (torchrun sends it
+    to each worker: rank 0 stops the fit between steps, keeps the best weights and saves them); a second Ctrl-C stops the
+    workers (SIGTERM). What is said and the exit status come from what rank 0 did (:func:`workers_outcome`).
+    """
+    import signal
+    import tempfile
+    import threading
+
     if workers < 1:
         raise UserError(f"--workers must be >= 1. Received: {workers}.")
     if max_restarts < 0:
@@ -33,18 +47,80 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     args = _without_option(argv, "--workers")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={workers}",
            f"--max-restarts={max_restarts}", "-m", "hiddenlayers", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo")}
-    proc = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
-    for ln in proc.stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
+    with tempfile.TemporaryDirectory(prefix="hiddenlayers-workers-") as tmp:
+        result_file = os.path.join(tmp, "result.json")
+        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo"),
+               RESULT_ENV: result_file}
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        err: list[str] = []
+        reader = threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True)
+        reader.start()
+        interrupted = False
+        while True:
+            try:
+                proc.wait()
+                break
+            except KeyboardInterrupt:
+                if interrupted:  # a second Ctrl-C: stop the workers now
+                    proc.terminate()
+                    continue
+                interrupted = True
+                proc.send_signal(signal.SIGINT)
+        reader.join()
+        result = _read_result(result_file)
+    stderr = "".join(err)
+    for ln in stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
         # rank 0's data-check summary too, and its --set verbose=true lines, which --json sends to stderr
         if ln.startswith(("note:", "warning:", "data check", "  warning ", "  fatal ", *_VERBOSE_LINES)):
             sys.stderr.write(ln + "\n")
-    if proc.returncode:
+    code, message = workers_outcome(proc.returncode, interrupted, result, stderr, workers)
+    if message:
+        sys.stderr.write(message + "\n")
+    return code
+
+
+def _read_result(path: str) -> dict[str, Any] | None:
+    """Rank 0's result file (:data:`RESULT_ENV`), or None where it wrote none (nothing saved)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return dict(json.load(fh))
+    except (OSError, ValueError):
+        return None
+
+
+def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] | None, stderr: str, workers: int) -> tuple[int, str | None]:
+    """``(exit status, last line for stderr or None)`` of a ``--workers`` run, from what rank 0 did.
+
+    ``returncode``: torchrun's; ``interrupted``: the launcher was sent Ctrl-C; ``result``: rank 0's result file (None: it
+    saved nothing); ``stderr``: the workers' and torchrun's. Rank 0 saved: exit 0, as the one-process path after Ctrl-C
+    (``interrupted: the best model so far was saved to PATH`` where the fit was interrupted), whatever torchrun's status
+    (it is non-zero after a signal). Nothing saved after Ctrl-C: exit 130 saying so (the command then says
+    ``interrupted``), never "failed". Otherwise a
+    worker's one-line error (a :class:`UserError`), as before.
+    """
+    if result is not None:
+        if result.get("stop_reason") == "interrupted":
+            return 0, f"interrupted: the best model so far was saved to {result.get('model')}"
+        if interrupted:  # Ctrl-C once the fit had ended (rank 0 saving, the workers leaving)
+            return 0, f"interrupted after the fit ended: the model was saved to {result.get('model')}"
+        return 0, (None if returncode == 0 else f"note: saved {result.get('model')}; a worker exited with status {returncode} after that")
+    if interrupted:
+        return 130, "note: the workers stopped before rank 0 saved a model: nothing was saved"  # then the command's "interrupted"
+    if returncode:
         # torchrun's own report is pages long: show the workers' one-line errors instead
-        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
+        lines = [ln for ln in stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
         shown = sorted({ln[ln.index("error:"):] for ln in lines})
-        raise UserError(shown[0][len("error: "):] if shown else f"the {workers} workers failed (exit {proc.returncode}); rerun with --workers 1 to see why.")
-    return 0
+        raise UserError(shown[0][len("error: "):] if shown else f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
+    return 0, None
+
+
+def write_result(out_path: Any, stop_reason: str) -> None:
+    """Rank 0, once the model is saved: the launcher's result file (:data:`RESULT_ENV`, when a launcher named one)."""
+    path = os.environ.get(RESULT_ENV)
+    if path:
+        from .._files import atomic_write_bytes
+
+        atomic_write_bytes(path, json.dumps({"model": str(out_path), "stop_reason": stop_reason}).encode())
 
 
 _VERBOSE_LINES = ("Iteration ", "Validation score", "Training loss")  # how SklearnLines' lines begin (training/_progress.py)
@@ -102,7 +178,7 @@ def run_train_stream(
     try:
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
-                            max_categories=max_categories)
+                            max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
@@ -149,13 +225,19 @@ def run_train_stream(
             note("--gradient-flow recorded nothing: the fit ran no epoch.")
         if sample_weight is not None:  # a record for info and evaluate (predicting never reads it)
             model.preprocessing_ = {**model.preprocessing_, WEIGHT_COLUMN_KEY: sample_weight}
-        model.save(out_path)
-        if os.path.exists(ckpt):
-            os.remove(ckpt)
+        _save(model, out_path, ckpt)
         return _summary(model, src, out_path, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json)
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _save(model: Any, out_path: Any, ckpt: str) -> None:
+    """Rank 0: the model file (atomic), then the launcher's result file (:func:`write_result`); the checkpoint, now done, removed."""
+    model.save(out_path)
+    write_result(out_path, model.stop_reason_)
+    if os.path.exists(ckpt):
+        os.remove(ckpt)
 
 
 def _add_gradient_flow(model: Any, src: Any, seed: int) -> None:

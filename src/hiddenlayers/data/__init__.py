@@ -38,6 +38,7 @@ _EXPORTS = {
     "require_2d": "._shape",
     "ParquetSource": "._stream",
     "is_source": "._stream",
+    "stream_file_columns": "._stream_files",
     "Moments": "._moments",
     "load_shuttle": "._real",
     "load_sunspots": "._real",

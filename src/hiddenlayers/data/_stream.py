@@ -101,8 +101,10 @@ class ParquetSource:
     ----------
     path : str
         A directory, a file, or a glob such as ``"big/*.parquet"``.
-    target : str
+    target : str or None
         The column to predict; every other column is a feature unless ``features`` names them.
+        None: a source only read (:meth:`batches`, as ``predict DIR`` reads it), which then needs ``features``
+        (the columns to read); :meth:`scan` and ``fit`` refuse it.
     weight : str, optional
         A numeric column of per-row weights (``fit``'s ``sample_weight``; LightGBM's ``weight_column``),
         read with each record batch and never a feature. Its values are checked as ``fit`` checks
@@ -119,6 +121,11 @@ class ParquetSource:
         Rows per Arrow record batch read from disk.
     max_categories : int
         One-hot columns per categorical feature, as :class:`TablePreprocessor`.
+    data_checks : bool
+        False: the statistics pass (:meth:`scan`) keeps none of the data check's per-row bookkeeping (a hash per row for
+        duplicates, the values kept for leakage, the missing cells against a regression target: up to hundreds of MB),
+        only what training needs (missing targets, infinite cells and those beyond float32, the class counts), and
+        :meth:`check` is refused. ``train DIR --no-check`` sets it. Default True.
 
     Every file's columns are checked against the first file's when the source
     is made (see :mod:`._stream_files`): a file without the target, without a
@@ -130,8 +137,8 @@ class ParquetSource:
     """
 
     def __init__(
-        self, path: str, target: str, *, features: Sequence[str] | None = None, weight: str | None = None, format: str = "auto",
-        shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20,
+        self, path: str, target: str | None, *, features: Sequence[str] | None = None, weight: str | None = None, format: str = "auto",
+        shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20, data_checks: bool = True,
     ) -> None:
         if format not in ("auto", "parquet", "csv"):
             raise ValueError(f"format must be 'auto', 'parquet' or 'csv'. Received: format={format!r}.")
@@ -147,6 +154,7 @@ class ParquetSource:
         self.shuffle_buffer = shuffle_buffer
         self.read_rows = read_rows
         self.max_categories = max_categories
+        self.data_checks = bool(data_checks)
         self.files = find_files(self.path, format)
         self.file_format = format if format != "auto" else ("csv" if self.files[0].lower().endswith((".csv", ".csv.gz")) else "parquet")
         self._dataset = self._open()
@@ -160,7 +168,7 @@ class ParquetSource:
     @property
     def _columns(self) -> list[str]:
         """The columns read from each file: the features, the target and the weight column (if any)."""
-        return [*self.features, self.target, *([self.weight] if self.weight is not None else [])]  # type: ignore[misc]
+        return [*self.features, *([self.target] if self.target is not None else []), *([self.weight] if self.weight is not None else [])]  # type: ignore[misc]
 
     # ------------------------------------------------------------ reading
     def _open(self) -> Any:
@@ -169,7 +177,7 @@ class ParquetSource:
 
         listed = {f: file_columns(f, self.file_format) for f in self.files}
         names = {f: n for f, (n, _) in listed.items()}
-        if self.weight is not None:
+        if self.weight is not None and self.target is not None:
             check_weight_name(self.weight, self.target, self.features)
         self.features = check_columns(self.path, names, self.target, self.features)
         if self.weight is not None:
@@ -304,6 +312,8 @@ class ParquetSource:
         holding either is still refused by ``scan()`` (as ``fit`` calls it), with the same
         error: no training on it.
         """
+        if self.target is None:
+            raise ValueError("this source has no target (target=None: read with batches()): make it with target= to scan or fit it.")
         if self._scan is None:
             self._scan = self._pass(stop_at_infinite=refuse_infinite)
         if refuse_infinite and self._scan.checks is not None:
@@ -351,7 +361,7 @@ class ParquetSource:
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
-        checks = StreamCheck(locate=self.locate, lines_of=self.lines_of)
+        checks = StreamCheck(locate=self.locate, lines_of=self.lines_of, row_checks=self.data_checks)
         rows: list[int] = []
         weights: list[float] = []
         seen: set[Any] = set()
@@ -416,12 +426,29 @@ class ParquetSource:
         """
         if task not in ("auto", "classification", "regression"):
             raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
+        if not self.data_checks:
+            raise ValueError("this source was made with data_checks=False, whose pass keeps no data-check tallies: make it with data_checks=True to check it.")
         scan = self.scan(refuse_infinite=False)  # an infinite value is one finding among the others here
         if scan.checks is None:
             raise DataError("this scan holds no data-check tallies: make the source again (ParquetSource(...)) and call check().")
         if task == "auto":
             task = scan.inferred_task()
         return scan.checks.report(task, scan.preprocessor.streamed_counts(), self.target, reread=self._feature_batches)
+
+    def batches(self) -> Iterator[tuple[str, int, Any]]:
+        """Every record batch once, in file order (each file's row groups in order): ``(file, row, frame)``.
+
+        ``row`` is the batch's first row among the rows read from ``file`` (0-based; :meth:`locate` of
+        ``row + i`` names row ``i`` of ``frame`` by file and line); ``frame`` holds the read columns
+        (features, then the target and weight columns if any), at most ``read_rows`` rows. Memory holds one batch.
+        """
+        in_file: dict[str, int] = {}
+        for i in range(len(self.units)):
+            file = self._unit_files[i]
+            for frame in self.read_unit(i):
+                at = in_file.get(file, 0)
+                in_file[file] = at + len(frame)
+                yield file, at, frame
 
     def _feature_batches(self) -> Iterator[Any]:
         """Every unit's record batches again, in the scan's order, without the target and weight columns (the check's second read)."""

@@ -72,6 +72,17 @@ def find_files(path: str, format: str) -> list[str]:
     return files
 
 
+def stream_file_columns(path: str) -> dict[str, list[str]]:
+    """Each file of ``path`` (a directory or glob of Parquet or CSV files) and its column names, in reading order.
+
+    Cheap (Parquet footers, CSV header lines): a command checks every file's columns against a model's
+    before a :class:`~._stream.ParquetSource` reads a row, so its message names the file.
+    """
+    files = find_files(path, "auto")
+    kind = "csv" if files[0].lower().endswith((".csv", ".csv.gz")) else "parquet"
+    return {f: file_columns(f, kind)[0] for f in files}
+
+
 def _nested(path: str, exts: tuple[str, ...]) -> list[str]:
     """The ``exts`` files in ``path``'s subfolders (sorted), skipping those Spark and Hadoop keep to themselves (``_temporary``, ``.x``)."""
     found = []
@@ -102,13 +113,18 @@ def file_columns(file: str, kind: str) -> tuple[list[str], Any]:
     return list(schema.names), schema
 
 
-def check_columns(path: str, columns: dict[str, list[str]], target: str, features: Sequence[str] | None) -> list[str]:
+def check_columns(path: str, columns: dict[str, list[str]], target: str | None, features: Sequence[str] | None) -> list[str]:
     """The feature columns, once every file (``columns``: file -> names) has the target and the same columns.
 
+    ``target`` None (a source read for prediction): only the ``features`` (then required) are checked.
     Raises :class:`DataError` naming the first file that differs from the first file, and the column.
     """
     files = list(columns)
     first, names = files[0], columns[files[0]]
+    if target is None:
+        if features is None:
+            raise ValueError("a source without a target needs features= (the columns to read).")
+        return _features_in_every_file(path, columns, list(features))
     having = [f for f in files if target in columns[f]]
     if not having:
         position = target.lstrip("-").isdigit()  # `--target -1` picks a column of one file by position; a folder's is named
@@ -127,14 +143,29 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str, feature
         absent = [c for c in used if c not in names]
         if absent:
             raise DataError(f"feature column(s) {absent} are not in {path}: check --features.{did_you_mean(absent, [n for n in names if n not in set(used)])}")
+    if features is not None:
+        return _features_in_every_file(path, columns, used)
     for file in files[1:]:
         have = set(columns[file])
         missing = next((c for c in used if c not in have), None)
         if missing is not None:
             raise DataError(f"'{file}' lacks column {missing!r} that '{first}' has: write every file with the same columns, or leave {missing!r} out of features= (--features).")
-        extra = next((c for c in columns[file] if c not in set(names)), None) if features is None else None
+        extra = next((c for c in columns[file] if c not in set(names)), None)
         if extra is not None:
             raise DataError(f"'{file}' has column {extra!r} that '{first}' lacks: write every file with the same columns, or name the columns to use with features= (--features).")
+    return used
+
+
+def _features_in_every_file(path: str, columns: dict[str, list[str]], used: list[str]) -> list[str]:
+    """``used`` once every file has each of them (other columns are ignored); a DataError names the first file lacking one."""
+    files = list(columns)
+    absent = [c for c in used if c not in columns[files[0]]]
+    if absent:
+        raise DataError(f"feature column(s) {absent} are not in {path}: check --features.{did_you_mean(absent, columns[files[0]])}")
+    for file in files[1:]:
+        missing = next((c for c in used if c not in set(columns[file])), None)
+        if missing is not None:
+            raise DataError(f"'{file}' lacks column {missing!r} that '{files[0]}' has: write every file with the same columns, or leave {missing!r} out of features= (--features).")
     return used
 
 

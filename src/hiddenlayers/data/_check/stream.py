@@ -165,7 +165,8 @@ class StreamCheck:
     data rows from 1): the report's findings name their rows by file and line with it (:meth:`located`).
     """
 
-    def __init__(self, locate: Callable[[str, int], str] | None = None, lines_of: LinesOf | None = None) -> None:
+    def __init__(self, locate: Callable[[str, int], str] | None = None, lines_of: LinesOf | None = None, *, row_checks: bool = True) -> None:
+        self.row_checks = row_checks  # False: none of the per-row arrays (duplicates, leakage, missingness by value): no report
         self.locate = locate or file_row_text
         self.lines_of = lines_of or rows_lines  # the findings' rows as file lines (see located)
         self.rows = RowHashes()  # every row's hash: duplicates and conflicting labels
@@ -207,10 +208,11 @@ class StreamCheck:
 
         start, n = self.n, len(frame)
         self._where.append((start, file, file_row))
-        if self.first is None:
+        if self.first is None and self.row_checks:
             self.first, self.first_y = frame, y
-        self.rows.add(frame, y)
-        self.leak.add(frame, y)
+        if self.row_checks:
+            self.rows.add(frame, y)
+            self.leak.add(frame, y)
         for name in frame.columns:
             if str(name) not in self.columns:
                 s = frame[name]
@@ -241,7 +243,8 @@ class StreamCheck:
         if len(names) >= 2 and 2 * len(masks) >= len(names):  # else no row can miss half its values
             per_row = np.sum(list(masks.values()), axis=0, dtype=np.int32)
             self.missing_rows.add(np.flatnonzero(per_row * 2 >= len(names)) + start)
-        self.by_value.add(masks, y)
+        if self.row_checks:
+            self.by_value.add(masks, y)
         self._target_big(y, start)
         y_miss = y.isna().to_numpy()
         if y_miss.any():
@@ -252,7 +255,7 @@ class StreamCheck:
             for k, v in y.value_counts(dropna=True, sort=False).items():
                 self.labels[k] = self.labels.get(k, 0) + int(v)
             self.labels_capped = len(self.labels) > label_cap(self.target_numeric)
-            if masks and len(self.labels) <= 1000:  # per column: bounded by 1000 labels (no missingness test beyond)
+            if masks and len(self.labels) <= 1000 and self.row_checks:  # per column: bounded by 1000 labels (no missingness test beyond)
                 self._missing_labels(masks, y)
         self.n += n
 
@@ -359,6 +362,8 @@ class StreamCheck:
         ``reread()``: the same feature batches again, in the same order, for near duplicates over
         every row (None: within the first batch only).
         """
+        if not self.row_checks:
+            raise ValueError("these tallies were made without the row checks (row_checks=False): no report; tally with row_checks=True.")
         found = self._table() + self.infinite() + self.beyond_float32(target) + self.missing_target()
         kind: str | None = task
         found += self._target(task, target)

@@ -1,0 +1,185 @@
+"""``predict DIR`` and ``evaluate DIR``: a folder (or glob) of Parquet or CSV files scored batch by batch.
+
+A model trained with ``train big/ --target y`` scores a held-out folder without loading it: the record batches
+of :meth:`hiddenlayers.data.ParquetSource.batches` (file order, each file's rows in order) go through the model one
+at a time. ``predict`` writes each batch's rows as they come (``--out``: a temp file beside it, renamed at the end,
+so a failure or Ctrl-C leaves no half file; stdout: CSV); ``evaluate`` adds each batch to :class:`~._stream_metrics.MetricSums`,
+whose metrics equal those of every row at once. Every file's columns are checked against the model's before a row
+is read, with the one-file messages and the file named; a cell is named by its file and line (Parquet: row).
+Table models' ``.safetensors`` files only: an application file or an ``.onnx`` export reads one file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from ..exceptions import DataError
+from ._common import UserError, note
+from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs
+
+#: Rows per record batch read from disk (``ParquetSource(read_rows=)``): memory holds one batch and its predictions.
+READ_ROWS = 65_536
+
+
+def is_folder_input(data: str) -> bool:
+    """A directory, or a glob that names no file: scored batch by batch (a file keeps the in-memory path)."""
+    return os.path.isdir(data) or (any(ch in data for ch in "*?[") and not os.path.isfile(data))
+
+
+def refuse_folder(data: str, what: str) -> None:
+    """A UserError when ``data`` is a folder or glob and ``what`` (an application file, an .onnx export) reads one file."""
+    if is_folder_input(data):
+        raise UserError(f"'{data}' is a folder or a glob, which is scored batch by batch for a table model's .safetensors file only; "
+                        f"{what} reads one data file: pass one file.")
+
+
+def _checked_files(model: Any, data: str, extra: list[str], check: Callable[[pd.DataFrame], None] | None = None) -> list[str]:
+    """The columns to read (the model's inputs, then ``extra`` not among them), once every file of ``data`` has the model's
+    inputs (the one-file message, the file named) and passes ``check`` (given an empty frame of its columns)."""
+    from ..data import stream_file_columns
+
+    inputs = input_columns(model)
+    if not inputs:
+        raise UserError("this model file records no column names, so a folder's columns cannot be matched to it: pass one file.")
+    for file, names in stream_file_columns(data).items():
+        try:
+            refuse_missing_inputs(model, names)
+            if check is not None:
+                check(pd.DataFrame(columns=names))
+        except (DataError, UserError) as exc:
+            raise type(exc)(f"'{file}': {exc}") from None
+    return [*inputs, *[c for c in extra if c not in inputs]]
+
+
+def _where(src: Any, file: str, at: int, rows: Any = None) -> Callable[[int], str]:
+    """``where(i)``: row ``i`` of a batch (``rows[i]`` of it where rows were left out) by its file and line."""
+    return lambda i: src.locate(file, at + (i if rows is None else int(rows[i])))
+
+
+def _say_notes(notes: list[str]) -> None:
+    """The preprocessing's notes of every batch, each text once (a batch's counts are its own: the first batches' are shown)."""
+    shown = list(dict.fromkeys(notes))
+    for msg in shown[:5]:
+        note(msg)
+    if len(shown) > 5:
+        note(f"... and {len(shown) - 5} more notes of later record batches")
+
+
+def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS) -> int:
+    """Write the predictions of every row of the folder ``data`` to ``out`` (by its suffix) or stdout as CSV; the rows written.
+
+    The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them.
+    """
+    from ..data import ParquetSource
+    from ._predict_rows import predict_rows, refuse_proba
+
+    model = load_model(model_path)
+    refuse_proba(model, proba)
+    state = getattr(model, "preprocessing_", None) or {}
+    outputs = output_columns(state.get("target"), getattr(model, "classes_", None), proba)
+    columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
+    src = ParquetSource(data, target=None, features=columns, read_rows=read_rows)
+    notes: list[str] = []
+    batches = (predict_rows(model, frame, _where(src, file, at), proba, keep, notes) for file, at, frame in src.batches())
+    if out is None:
+        n = _write_batches(batches, sys.stdout, ".csv", text=True)
+    else:
+        from .._files import atomic_stream
+
+        with atomic_stream(out) as fh:
+            n = _write_batches(batches, fh, Path(out).suffix.lower(), text=False)
+    _say_notes(notes)
+    for msg in src.drop_notes():
+        note(msg)
+    return n
+
+
+def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool) -> int:
+    """Write each DataFrame of ``batches`` to ``fh`` as ``suffix`` (.parquet: one row group each; .csv/.tsv: the header once;
+    .jsonl); the rows written. A batch whose Parquet types differ from the first's is cast to them (a DataError if it cannot)."""
+    from ._table_out import jsonl_bytes
+
+    n, writer, schema = 0, None, None
+    try:
+        for frame in batches:
+            if suffix == ".parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(frame, preserve_index=False, schema=schema)
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(fh, schema)
+                writer.write_table(table)
+            elif suffix == ".jsonl":
+                fh.write(jsonl_bytes(frame).decode() if text else jsonl_bytes(frame))
+            else:
+                body = frame.to_csv(index=False, header=n == 0, sep="\t" if suffix == ".tsv" else ",")
+                fh.write(body if text else body.encode())
+            n += len(frame)
+    finally:
+        if writer is not None:
+            writer.close()
+    if n == 0 and suffix == ".parquet":
+        raise DataError("the folder has no rows to predict: nothing written.")
+    return n
+
+
+def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_weight: str | None, read_rows: int = READ_ROWS) -> dict[str, Any]:
+    """``evaluate``'s result (``rows``, ``task``, ``metrics``, ...) for every row of the folder ``data``, batch by batch.
+
+    Rows without a target value are left out (and counted in a note), as ``evaluate FILE`` drops them; labels, weights
+    and cells are checked as there, a bad one named by its file and line.
+    """
+    from ..data import ParquetSource
+    from ._data import MODEL_IS_REGRESSOR, class_labels, model_inputs, refuse_input_as_target, regression_target
+    from ._stream_metrics import MetricSums
+    from ._weights import stored_weight_column, take_weights
+
+    model = load_model(model_path)
+    name = target or (getattr(model, "preprocessing_", None) or {}).get("target")
+    if name is None:
+        raise UserError("this model file does not record its target column: pass --target COLUMN.")
+    refuse_input_as_target(model, target)
+    if sample_weight is not None and sample_weight in input_columns(model):
+        raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "
+                        "pass a column the model does not read.")
+    src = ParquetSource(data, target=name, features=_checked_files(model, data, []), weight=sample_weight, read_rows=read_rows)
+    classes = getattr(model, "classes_", None)
+    sums, dropped = MetricSums(classes), 0
+    notes: list[str] = []
+    for file, at, frame in src.batches():
+        y = frame.pop(name)
+        labelled = y.notna().to_numpy()
+        rows = labelled.nonzero()[0]
+        dropped += len(y) - len(rows)
+        frame, y = frame[labelled].reset_index(drop=True), y[labelled].reset_index(drop=True)
+        where = _where(src, file, at, rows)
+        frame, w = take_weights(frame, sample_weight, target=name, where=where)
+        yv = class_labels(y, classes, name) if classes is not None else regression_target(y, name, where, MODEL_IS_REGRESSOR)
+        if len(yv):
+            sums.add(yv, model.predict(model_inputs(model, frame, where, notes)), w)
+    if sums.rows == 0:
+        raise DataError(f"{data} has no rows with a value of the target '{name}' to score the model on.")
+    _say_notes(notes)
+    for msg in src.drop_notes():
+        note(msg)
+    if dropped:
+        note(f"left out {dropped} row(s) without a value of the target '{name}'")
+    trained = stored_weight_column(model)
+    if sample_weight is None and trained is not None and trained in next(iter(_file_columns(data).values())):
+        note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
+    return {"model": model_path, "data": data, "rows": sums.rows, "task": "classification" if classes is not None else "regression",
+            "weighted_by": sample_weight, "metrics": sums.metrics()}
+
+
+def _file_columns(data: str) -> dict[str, list[str]]:
+    from ..data import stream_file_columns
+
+    return stream_file_columns(data)

@@ -1,0 +1,86 @@
+"""``evaluate DIR``'s metrics, summed batch by batch: exactly :func:`~._data.prediction_metrics` of every row at once.
+
+Why sums and not a mean of per-batch metrics: accuracy, balanced accuracy and F1 of a classifier all follow from
+the (weighted) confusion matrix, which adds up over batches; a regressor's MAE and RMSE from the weighted sums of
+the absolute and squared errors, and R² from those and the target's weighted variance about its mean over every
+row (:class:`~hiddenlayers.data.Moments`, a pairwise merge that keeps float64 accuracy). A mean of per-batch F1 or
+R² would be another number. Memory holds one confusion matrix or five floats, whatever the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class MetricSums:
+    """The sums behind ``evaluate``'s metrics; :meth:`add` each batch, then :meth:`metrics`.
+
+    ``classes``: a classifier's ``classes_`` (the confusion matrix's labels, in that order); None for a regressor.
+    """
+
+    def __init__(self, classes: Any = None) -> None:
+        from ..data import Moments
+
+        self.labels = None if classes is None else list(classes)
+        self.cm = None if classes is None else np.zeros((len(self.labels), len(self.labels)), dtype=np.float64)  # type: ignore[arg-type]
+        self.rows = 0
+        self.weight = 0.0
+        self.abs_error = 0.0  # sum of w * |y - pred|
+        self.sq_error = 0.0  # sum of w * (y - pred)**2
+        self.target = Moments()
+        self.weighted = False
+
+    def add(self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        """Count a batch: labels or values ``y`` ``(n,)``, the model's ``pred`` ``(n,)``, row weights ``(n,)`` (None: each 1)."""
+        self.rows += len(y)
+        self.weighted = self.weighted or sample_weight is not None
+        if self.cm is not None:
+            from sklearn.metrics import confusion_matrix
+
+            if sample_weight is not None and not np.any(sample_weight):  # counts nothing (scikit-learn refuses all-zero weights)
+                return
+
+            self.cm += confusion_matrix(y, pred, labels=self.labels, sample_weight=sample_weight)
+            return
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        e = np.asarray(y, dtype=np.float64) - np.asarray(pred, dtype=np.float64).ravel()
+        self.weight += float(w.sum())
+        self.abs_error += float(np.dot(w, np.abs(e)))
+        self.sq_error += float(np.dot(w, e * e))
+        self.target.add(np.asarray(y, dtype=np.float64), w)
+
+    def metrics(self) -> dict[str, Any]:
+        """The dict :func:`~._data.prediction_metrics` gives for every row added (the same keys and rules)."""
+        if self.cm is not None:
+            return self._classification()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mae = self.abs_error / self.weight if self.weight else float("nan")
+            rmse = float(np.sqrt(self.sq_error / self.weight)) if self.weight else float("nan")
+        total = self.target.var * self.target.weight if self.target.weight > 0 else 0.0  # the weighted sum of squares about the mean
+        if self.rows <= 1:
+            r2 = float("nan")
+        elif total == 0:  # scikit-learn's force_finite: a constant target scores 1 if predicted exactly, else 0
+            r2 = 1.0 if self.sq_error == 0 else 0.0
+        else:
+            r2 = 1.0 - self.sq_error / total
+        return {"r2": float(r2), "mae": float(mae), "rmse": rmse}
+
+    def _classification(self) -> dict[str, Any]:
+        """Accuracy, balanced accuracy, macro F1 (zero_division=0) and the confusion matrix, from the summed matrix."""
+        cm = self.cm
+        assert cm is not None and self.labels is not None
+        tp, true, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
+        total = cm.sum()
+        present = true > 0  # balanced accuracy: the recall of each class that occurs (scikit-learn leaves the others out)
+        balanced = float(np.mean(tp[present] / true[present])) if present.any() else 0.0
+        denom = true + predicted  # 2 tp + fp + fn
+        f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+        return {
+            "accuracy": float(tp.sum() / total) if total else float("nan"),
+            "balanced_accuracy": balanced,
+            "f1_macro": float(np.mean(f1)),
+            "confusion_matrix": {"labels": [str(c) for c in self.labels],
+                                 "matrix": (cm.astype(np.int64) if not self.weighted else np.round(cm, 6)).tolist()},
+        }

@@ -1,0 +1,150 @@
+"""`hiddenlayers predict/evaluate MODEL DIR`: a folder scored batch by batch equals the same rows in one file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hiddenlayers.cli._predict_rows as predict_rows_module
+from cli_helpers import assert_user_error, ok, run
+
+ROWS = 150  # per file
+
+
+def _frames(task: str) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(1)
+    frames = []
+    for i in range(3):
+        a, b = rng.normal(size=ROWS), rng.normal(size=ROWS)
+        y = (a + 0.5 * b > 0).astype(int) if task == "classification" else 3 * a - b + rng.normal(scale=0.3, size=ROWS)
+        frames.append(pd.DataFrame({"id": np.arange(ROWS) + 1000 * i, "a": a, "b": b, "c": rng.choice(["p", "q", "r"], ROWS),
+                                    "w": rng.uniform(0.5, 2.0, ROWS), "y": y}))
+    return frames
+
+
+@pytest.fixture(scope="module", params=["classification", "regression"])
+def trained(request, tmp_path_factory):
+    """A folder of three Parquet files (two row groups each) and a CSV twin, one file of every row, a model trained on the folder."""
+    d = tmp_path_factory.mktemp(request.param)
+    frames = _frames(request.param)
+    (d / "pq").mkdir()
+    (d / "csv").mkdir()
+    for i, f in enumerate(frames):
+        f.to_parquet(d / "pq" / f"part{i}.parquet", row_group_size=ROWS // 2)
+        f.to_csv(d / "csv" / f"part{i}.csv", index=False)
+    whole = pd.concat(frames, ignore_index=True)
+    whole.to_parquet(d / "all.parquet")
+    whole.to_csv(d / "all.csv", index=False)
+    model = d / "m.safetensors"
+    # float64: the folder's batches and the one file's rows go through the network in different shapes, which float32
+    # rounds apart (~1e-7, as predicting in batches in memory does); in float64 the difference is below 1e-12
+    ok("train", d / "pq", "--target", "y", "--features", "a,b,c", "--task", request.param, "--epochs", "2", "--dtype", "float64", "--out", model)
+    return d, model, request.param
+
+
+@pytest.mark.parametrize("kind", ["pq", "csv"])
+def test_predict_on_a_folder_writes_the_rows_of_the_single_file_in_file_order(trained, kind):
+    d, model, task = trained
+    proba = ["--proba"] if task == "classification" else []
+    single = "all.parquet" if kind == "pq" else "all.csv"
+    ok("predict", model, d / single, "--keep", "id", *proba, "--out", d / f"one_{kind}.parquet")
+    res = ok("predict", model, d / kind, "--keep", "id", *proba, "--out", d / f"dir_{kind}.parquet")
+    assert f"wrote {3 * ROWS} predictions" in res.stderr
+    one, many = pd.read_parquet(d / f"one_{kind}.parquet"), pd.read_parquet(d / f"dir_{kind}.parquet")
+    pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
+    assert list(many["id"]) == list(pd.read_parquet(d / "all.parquet")["id"])
+    assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
+
+
+def test_predict_on_a_glob_to_stdout_and_csv_equals_the_single_file(trained):
+    d, model, _ = trained
+    one = pd.read_csv(io.StringIO(ok("predict", model, d / "all.csv", "--keep", "id").stdout))
+    many = pd.read_csv(io.StringIO(ok("predict", model, str(d / "csv" / "*.csv"), "--keep", "id").stdout))
+    pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
+    ok("predict", model, str(d / "csv" / "*.csv"), "--keep", "id", "--out", d / "dir.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(d / "dir.csv"), one, check_exact=False, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_evaluate_on_a_folder_gives_the_single_file_metrics(trained, weighted):
+    d, model, task = trained
+    w = ["--sample-weight", "w"] if weighted else []
+    one = json.loads(ok("evaluate", model, d / "all.parquet", *w, "--json").stdout)
+    many = json.loads(ok("evaluate", model, d / "pq", *w, "--json").stdout)
+    assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task
+    assert many["weighted_by"] == one["weighted_by"]
+    assert many["metrics"].keys() == one["metrics"].keys()
+    for k, v in one["metrics"].items():
+        if k == "confusion_matrix":
+            assert many["metrics"][k] == v
+        else:
+            assert many["metrics"][k] == pytest.approx(v, abs=1e-12, rel=0), k
+
+
+def test_the_folder_is_read_in_bounded_batches(trained, monkeypatch):
+    """The model sees record batches of at most read_rows rows, every row once: never the whole folder."""
+    from hiddenlayers.cli._score_stream import evaluate_stream, predict_stream
+
+    d, model, _ = trained
+    seen: list[int] = []
+    real = predict_rows_module.model_inputs
+
+    def counting(model, frame, *args, **kwargs):
+        seen.append(len(frame))
+        return real(model, frame, *args, **kwargs)
+
+    monkeypatch.setattr(predict_rows_module, "model_inputs", counting)
+    assert predict_stream(str(model), str(d / "pq"), proba=False, out=str(d / "b.csv"), keep=None, read_rows=40) == 3 * ROWS
+    assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12  # 6 row groups of 75 rows: 2 batches each at least
+    import hiddenlayers.cli._data as data_module
+
+    seen.clear()
+    monkeypatch.setattr(data_module, "model_inputs", counting)
+    evaluate_stream(str(model), str(d / "csv"), target=None, sample_weight=None, read_rows=40)
+    assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
+
+
+def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_written(trained, tmp_path):
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[0].to_parquet(folder / "p0.parquet")
+    frames[1].drop(columns=["b"]).to_parquet(folder / "p1.parquet")
+    out = tmp_path / "p.parquet"
+    assert_user_error(run("predict", model, folder, "--out", out), f"'{folder}/p1.parquet': the data lacks column(s) 'b'")
+    assert not out.exists() and os.listdir(tmp_path) == ["f"]
+    assert_user_error(run("evaluate", model, folder), f"'{folder}/p1.parquet': the data lacks column(s) 'b'")
+    assert_user_error(run("predict", model, folder, "--keep", "idd"), "--keep: the data has no column 'idd'")
+
+
+def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(trained, tmp_path):
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[0].to_csv(folder / "p0.csv", index=False)
+    bad = frames[1].astype({"a": object})
+    bad.loc[7, "a"] = "oops"
+    bad.to_csv(folder / "p1.csv", index=False)
+    out = tmp_path / "p.csv"
+    res = run("predict", model, folder, "--out", out)
+    assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in res.stderr.replace(f"{folder}/", "") and "Traceback" not in res.output, res.output
+    assert os.listdir(tmp_path) == ["f"]  # the first file's rows were written to a temp file, removed
+    out.write_text("old")
+    assert run("predict", model, folder, "--out", out, "--force").exit_code == 2
+    assert out.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f", "p.csv"]
+
+
+def test_an_app_file_or_an_onnx_export_refuses_a_folder(tmp_path, trained):
+    d, model, _ = trained
+    onnx = tmp_path / "m.onnx"
+    pytest.importorskip("onnx")
+    ok("export", model, "--out", onnx)
+    assert_user_error(run("predict", onnx, d / "pq"), "an .onnx export reads one data file: pass one file")
+    assert_user_error(run("evaluate", onnx, d / "pq"), "an .onnx export reads one data file: pass one file")

@@ -1,0 +1,95 @@
+"""`train DIR --workers N`: what the launcher says and its exit status come from what rank 0 did, not torchrun's status.
+
+After Ctrl-C torchrun exits non-zero even when rank 0 stopped the fit and saved the model: the launcher said
+"interrupted" (exit 130) or "the 2 workers failed (exit 1)". No torchrun is started here: a stand-in for its process
+writes (or not) rank 0's result file where the launcher asked for it, and exits as torchrun does after a signal.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+
+import pytest
+
+import hiddenlayers.cli._train_stream as train_stream
+from cli_helpers import run
+from hiddenlayers.cli._common import UserError
+from hiddenlayers.cli._train_stream import RESULT_ENV, workers_outcome
+
+
+class _Torchrun:
+    """A stand-in for ``subprocess.Popen(torchrun ...)``: Ctrl-C while waiting (``ctrl_c``), rank 0's result file, an exit status."""
+
+    saved: str | None = None
+    stop_reason = "interrupted"
+    ctrl_c = True
+    returncode_after = 1
+    stderr_text = "[rank1]: Traceback ...\ntorch.distributed.elastic.multiprocessing.api.SignalException: Process 7 got signal: 2\n"
+    signals: list[int] = []
+
+    def __init__(self, cmd, *, env, **kwargs):
+        self.env, self.returncode = env, None
+        self.stderr = io.StringIO(self.stderr_text)
+        self._waits = 0
+
+    def wait(self):
+        self._waits += 1
+        if self.ctrl_c and self._waits == 1:
+            raise KeyboardInterrupt
+        if self.saved is not None:  # rank 0 stopped between steps and saved, then wrote its result file
+            with open(self.env[RESULT_ENV], "w") as fh:
+                json.dump({"model": self.saved, "stop_reason": self.stop_reason}, fh)
+        self.returncode = self.returncode_after
+        return self.returncode
+
+    def send_signal(self, sig):
+        type(self).signals.append(sig)
+
+    def terminate(self):
+        type(self).signals.append(signal.SIGTERM)
+
+
+@pytest.fixture
+def torchrun(monkeypatch):
+    class T(_Torchrun):
+        signals: list[int] = []
+
+    monkeypatch.setattr(train_stream.subprocess, "Popen", T)
+    return T
+
+
+def test_ctrl_c_after_rank_0_saved_is_exit_0_naming_the_file(torchrun, tmp_path):
+    torchrun.saved = str(tmp_path / "m.safetensors")
+    res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert res.exit_code == 0, res.output
+    assert f"interrupted: the best model so far was saved to {tmp_path / 'm.safetensors'}" in res.stderr
+    assert "failed" not in res.stderr and torchrun.signals == [signal.SIGINT]  # passed on once to torchrun's own session
+
+
+def test_ctrl_c_before_anything_was_saved_is_exit_130_saying_so_never_failed(torchrun, tmp_path):
+    res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert res.exit_code == 130, res.output
+    assert res.stderr.splitlines()[-2:] == ["note: the workers stopped before rank 0 saved a model: nothing was saved", "interrupted"]
+    assert "failed" not in res.stderr
+
+
+def test_workers_interrupted_directly_and_saved_is_exit_0(torchrun, tmp_path):
+    torchrun.ctrl_c, torchrun.saved = False, str(tmp_path / "m.safetensors")
+    res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert res.exit_code == 0 and "interrupted: the best model so far was saved to" in res.stderr, res.output
+
+
+def test_the_outcome_from_the_exit_status_and_rank_0s_result():
+    saved = {"model": "m.safetensors", "stop_reason": "max_epochs"}
+    assert workers_outcome(0, False, saved, "", 2) == (0, None)
+    assert workers_outcome(1, True, {**saved, "stop_reason": "interrupted"}, "", 2) == (0, "interrupted: the best model so far was saved to m.safetensors")
+    assert workers_outcome(1, True, saved, "", 2) == (0, "interrupted after the fit ended: the model was saved to m.safetensors")
+    code, line = workers_outcome(1, False, saved, "", 2)  # saved, then a worker failed on its way out
+    assert code == 0 and "saved m.safetensors" in line
+    assert workers_outcome(-2, True, None, "", 2)[0] == 130
+    with pytest.raises(UserError, match="training failed: bad"):  # a worker's own one-line error, as before
+        workers_outcome(1, False, None, "[rank0]: error: training failed: bad\n", 2)
+    with pytest.raises(UserError, match=r"the 2 workers failed \(exit 1\)"):
+        workers_outcome(1, False, None, "", 2)
