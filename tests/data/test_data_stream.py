@@ -925,7 +925,8 @@ def test_a_diverged_streamed_fit_stops_and_goes_back_with_its_counts(tmp_path, m
     assert est.t_ == kept.t_ == (120 if early_stopping else 150)
     assert est._no_improvement_count == kept._no_improvement_count == 0
     assert (est.best_loss_, est.best_validation_score_) == (kept.best_loss_, kept.best_validation_score_)
-    assert est._optimizer_state == {"lr": 0.2, "stalled": 0}  # no moments: the next call starts them afresh
+    # no moments: the next call starts them afresh; learning_rate_init: the rate the state was left by (a changed one restarts the schedule)
+    assert est._optimizer_state == {"lr": 0.2, "stalled": 0, "learning_rate_init": 0.2}
 
 
 def test_a_streamed_first_fit_diverging_in_its_first_pass_raises_sklearns_error(tmp_path, monkeypatch) -> None:
