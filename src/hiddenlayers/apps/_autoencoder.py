@@ -28,7 +28,7 @@ from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
-from ._appfile import as_array, load_app, names_state, restore_names, restore_state, save_app, split_prefix
+from ._appfile import as_array, load_app, names_state, restore_names, restore_state, save_fitted, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import (
     device_of,
@@ -323,12 +323,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  **names_state(self)}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
-        save_app(path, "Autoencoder", params, state, tensors)
+        save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:

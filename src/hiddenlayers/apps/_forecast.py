@@ -27,7 +27,7 @@ from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History, get_loss
 from ._app_params import positive_int, row
-from ._appfile import as_array, load_app, open_model_file, restore_state, save_app, split_prefix
+from ._appfile import as_array, load_app, open_model_file, restore_state, save_fitted, split_prefix
 from ._backtest import Backtest, run_backtest
 from ._fit import (
     check_positive_int,
@@ -446,12 +446,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
-        params = {**self.get_params(deep=False), "init_from": None}
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  "n_features_in_": self.n_features_in_}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
-        save_app(path, "Forecaster", params, state, tensors)
+        save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:

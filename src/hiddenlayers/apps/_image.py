@@ -33,7 +33,7 @@ from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, to_tensor, train
 from ._app_params import row
-from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, load_app, open_model_file, restore_state, save_fitted, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
@@ -400,7 +400,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         if getattr(self, "pixel_range_", None) is not None:  # a model pickled before it was kept has none
             state.update(pixel_range=list(self.pixel_range_), pixel_dtype=self.pixel_dtype_)
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, state, tensors)
+        save_fitted(path, self, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:

@@ -30,7 +30,7 @@ from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, make_optimizer
 from ._app_params import number, positive_int, row
-from ._appfile import load_app, names_state, restore_names, restore_state, save_app, split_prefix
+from ._appfile import load_app, names_state, restore_names, restore_state, save_fitted, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired, refuses_empty
@@ -571,16 +571,12 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
-        if params["clip"] is not None:
-            params["clip"] = [float(c) for c in params["clip"]]
+        clip = None if self.clip is None else [float(c) for c in self.clip]
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
         }
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers, ids kept and new
-        save_app(path, "Recommender", params, state, tensors)
+        save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:

@@ -34,7 +34,7 @@ from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, load_app, open_model_file, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, load_app, open_model_file, restore_state, save_fitted, split_prefix
 from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
@@ -423,7 +423,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
         self._require_fitted()
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, self._state(), tensors)
+        save_fitted(path, self, self._state(), tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:

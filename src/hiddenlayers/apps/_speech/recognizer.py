@@ -34,7 +34,7 @@ from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
 from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
@@ -339,11 +339,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         state = {"alphabet": self.alphabet_, "n_features": self.n_features_in_, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
                  "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict(),
                  "long_columns": getattr(self, "long_columns_", None)}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, characters copied and new
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
-        save_app(path, type(self).__name__, params, state, tensors)
+        save_fitted(path, self, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:

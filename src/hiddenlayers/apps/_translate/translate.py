@@ -36,7 +36,7 @@ from ...estimators import KeepsFittedSource, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen
 from .._app_params import number, positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
@@ -403,11 +403,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self._require_fitted()
         state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict(),
                  **{k[:-1]: getattr(self, k) for k in ("source_column_", "target_column_") if hasattr(self, k)}}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, tokens copied and new
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
-        save_app(path, type(self).__name__, params, state, tensors)
+        save_fitted(path, self, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
