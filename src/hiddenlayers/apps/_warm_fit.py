@@ -1,0 +1,82 @@
+"""``warm_start=True``: a second ``fit`` of an application goes on from its fitted network (scikit-learn's MLP rule).
+
+What the first fit learned from the data stays fixed (classes, vocabulary, image shape, standardisation,
+...); data that does not fit it is a ``ValueError`` naming what changed and the fix. The parameters that
+shaped the network (``hidden_layer_sizes``, ``activation``, ``dtype``, a tokenizer's settings, ...) are
+recorded when it is built (:func:`mark_built`) and a warm fit after :meth:`set_params` changed one is
+refused, as the MLP estimators refuse it (``estimators/_warm.py``): the old layers would be kept silently.
+The optimizer restarts at every ``fit`` (its moments are not kept), as scikit-learn's ``MLPClassifier``'s
+do with ``warm_start``; ``history_`` goes on, its epochs numbered on, so ``n_iter_`` grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..network import Spec
+
+_FIX = "set warm_start=False to fit a new model"
+
+
+def continues(model: Any) -> bool:
+    """Whether this ``fit`` of ``model`` goes on from its fitted network: ``warm_start=True`` and fitted before."""
+    return bool(getattr(model, "warm_start", False)) and model.__sklearn_is_fitted__()
+
+
+def _comparable(name: str, value: Any) -> Any:
+    """``value`` of parameter ``name`` in a form where equal meanings compare equal (a spec as its text: ``(64,)`` is ``"64"``)."""
+    if name.endswith("hidden_layer_sizes") or name.endswith("_layers"):
+        try:
+            return Spec.parse(list(value) if isinstance(value, tuple) else value).to_text()
+        except (TypeError, ValueError):
+            return repr(value)
+    return value
+
+
+def mark_built(model: Any, names: Sequence[str]) -> None:
+    """Record the values of ``model``'s parameters ``names`` that built its fitted network (after fit, and in ``load``)."""
+    model._built_with = {n: _comparable(n, getattr(model, n)) for n in names}
+
+
+def refuse_rebuilt(model: Any, names: Sequence[str]) -> None:
+    """A ValueError when a parameter of ``names`` differs from the value the fitted network was built with, before a warm fit.
+
+    A model pickled before the record existed has none: nothing to compare, the warm fit goes on.
+    """
+    built = getattr(model, "_built_with", None)
+    if not isinstance(built, dict):
+        return
+    for name in names:
+        if name in built and _comparable(name, getattr(model, name)) != built[name]:
+            raise ValueError(f"warm_start=True goes on from the fitted network, which this change would leave as it is. Received: "
+                             f"{name}={getattr(model, name)!r}, but the fitted network was built with {name}={built[name]!r}; "
+                             f"{_FIX} (init_from=the fitted model copies its layers where they match), or set the old value back.")
+
+
+def known_codes(model: Any, y: Any, n: int) -> np.ndarray:
+    """Codes ``(n,)`` of labels ``y`` among the fitted ``classes_`` (a warm fit keeps them; some may be absent from ``y``).
+
+    ``y`` gets the classifier's own checks (one label per sample, class labels); a label not in ``classes_`` is a ValueError.
+    """
+    classes, codes = model._classes(y, n)
+    fitted = np.asarray(model.classes_)
+    where = {c: i for i, c in enumerate(fitted.tolist())}
+    new = [c for c in classes.tolist() if c not in where]
+    if new:
+        raise ValueError(f"y has class(es) {new[:5]} that the fitted model does not know (classes_ {fitted.tolist()[:10]}): warm_start=True "
+                         f"goes on with the fitted classes; {_FIX} on these labels, or init_from=the fitted model to start one from its layers.")
+    return np.array([where[c] for c in classes.tolist()], dtype=np.intp)[codes]
+
+
+def refuse_other_data(what: str, fitted: Any, given: Any, advice: str) -> None:
+    """A ValueError when the data's ``what`` (an image shape, a window, ...) is ``given`` but the first fit's was ``fitted``;
+    ``advice`` is the first fix (e.g. "resize them to 8 x 8 pixels"), the second is ``warm_start=False``."""
+    if given != fitted:
+        raise ValueError(f"warm_start=True goes on from a network fitted on {what} {fitted}, but X has {what} {given}: "
+                         f"{advice}, or {_FIX} on this data.")
+
+
+__all__ = ["continues", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]
