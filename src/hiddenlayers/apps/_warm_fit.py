@@ -11,12 +11,14 @@ do with ``warm_start``; ``history_`` goes on, its epochs numbered on, so ``n_ite
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..network import Spec
+from ..training import History
 
 _FIX = "set warm_start=False to fit a new model"
 
@@ -79,4 +81,16 @@ def refuse_other_data(what: str, fitted: Any, given: Any, advice: str) -> None:
                          f"{advice}, or {_FIX} on this data.")
 
 
-__all__ = ["continues", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]
+def past_history(model: Any) -> History:
+    """The history a warm fit of ``model`` goes on from: its ``history_``, or for a model loaded from a file that keeps only
+    ``loss_curve_`` (the Autoencoder's, the Forecaster's) one made of it, epochs ``1..n_iter_`` (no validation numbers)."""
+    history = getattr(model, "history_", None)
+    if isinstance(history, History):
+        return history
+    curve = [float(v) for v in model.loss_curve_]
+    n = len(curve)
+    return History(epoch=list(range(1, n + 1)), train_loss=curve, val_loss=[math.nan] * n, val_score=[math.nan] * n, lr=[math.nan] * n,
+                   time=[0.0] * n, stop_reason=getattr(model, "stop_reason_", None))
+
+
+__all__ = ["continues", "past_history", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]
