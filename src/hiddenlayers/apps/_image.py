@@ -37,6 +37,7 @@ from ._appfile import DevicePickle, load_app, open_model_file, restore_state, sa
 from ._classify import ClassifierFitting
 from ._fit import hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
+from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt
 
@@ -105,7 +106,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
 
 
 @document(IMAGE_PARAMS)
-class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
@@ -345,7 +346,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         """
         refuse_rebuilt(self, _BUILT_FROM)
         shape = tuple(int(d) for d in self.image_shape_)
-        refuse_other_data("images of shape (C, H, W)", shape, tuple(int(d) for d in pixels.shape[1:]),
+        refuse_other_data(self, "images of shape (C, H, W)", shape, tuple(int(d) for d in pixels.shape[1:]),
                           f"give them {shape[0]} channel(s) and resize them to {shape[1]} x {shape[2]} pixels")
         y_idx = known_codes(self, y, pixels.shape[0])
         generator = seed_everything(self.random_state)

@@ -20,7 +20,13 @@ import numpy as np
 from ..network import Spec
 from ..training import History
 
-_FIX = "set warm_start=False to fit a new model"
+
+def wording(model: Any) -> tuple[str, str]:
+    """``(what goes on, the fix)`` in a message: ``warm_start=True`` and ``set warm_start=False``, or, inside ``partial_fit``
+    (``_partial``), ``partial_fit`` and ``call fit with warm_start=False``."""
+    if getattr(model, "_incremental", False):
+        return "partial_fit", "call fit with warm_start=False to fit a new model"
+    return "warm_start=True", "set warm_start=False to fit a new model"
 
 
 def continues(model: Any) -> bool:
@@ -53,9 +59,10 @@ def refuse_rebuilt(model: Any, names: Sequence[str]) -> None:
         return
     for name in names:
         if name in built and _comparable(name, getattr(model, name)) != built[name]:
-            raise ValueError(f"warm_start=True goes on from the fitted network, which this change would leave as it is. Received: "
+            how, fix = wording(model)
+            raise ValueError(f"{how} goes on from the fitted network, which this change would leave as it is. Received: "
                              f"{name}={getattr(model, name)!r}, but the fitted network was built with {name}={built[name]!r}; "
-                             f"{_FIX} (init_from=the fitted model copies its layers where they match), or set the old value back.")
+                             f"{fix} (init_from=the fitted model copies its layers where they match), or set the old value back.")
 
 
 def known_codes(model: Any, y: Any, n: int) -> np.ndarray:
@@ -63,22 +70,23 @@ def known_codes(model: Any, y: Any, n: int) -> np.ndarray:
 
     ``y`` gets the classifier's own checks (one label per sample, class labels); a label not in ``classes_`` is a ValueError.
     """
-    classes, codes = model._classes(y, n)
+    classes, codes = model._classes(y, n, 1)
     fitted = np.asarray(model.classes_)
     where = {c: i for i, c in enumerate(fitted.tolist())}
     new = [c for c in classes.tolist() if c not in where]
     if new:
-        raise ValueError(f"y has class(es) {new[:5]} that the fitted model does not know (classes_ {fitted.tolist()[:10]}): warm_start=True "
-                         f"goes on with the fitted classes; {_FIX} on these labels, or init_from=the fitted model to start one from its layers.")
+        how, fix = wording(model)
+        raise ValueError(f"y has class(es) {new[:5]} that the fitted model does not know (classes_ {fitted.tolist()[:10]}): {how} "
+                         f"goes on with the fitted classes; {fix} on these labels, or init_from=the fitted model to start one from its layers.")
     return np.array([where[c] for c in classes.tolist()], dtype=np.intp)[codes]
 
 
-def refuse_other_data(what: str, fitted: Any, given: Any, advice: str) -> None:
+def refuse_other_data(model: Any, what: str, fitted: Any, given: Any, advice: str) -> None:
     """A ValueError when the data's ``what`` (an image shape, a window, ...) is ``given`` but the first fit's was ``fitted``;
     ``advice`` is the first fix (e.g. "resize them to 8 x 8 pixels"), the second is ``warm_start=False``."""
     if given != fitted:
-        raise ValueError(f"warm_start=True goes on from a network fitted on {what} {fitted}, but X has {what} {given}: "
-                         f"{advice}, or {_FIX} on this data.")
+        how, fix = wording(model)
+        raise ValueError(f"{how} goes on from a network fitted on {what} {fitted}, but X has {what} {given}: {advice}, or {fix} on this data.")
 
 
 def past_history(model: Any) -> History:
@@ -93,4 +101,4 @@ def past_history(model: Any) -> History:
                    time=[0.0] * n, stop_reason=getattr(model, "stop_reason_", None))
 
 
-__all__ = ["continues", "past_history", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]
+__all__ = ["continues", "past_history", "wording", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]

@@ -38,7 +38,8 @@ from .._appfile import DevicePickle, load_app, open_model_file, restore_state, s
 from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
-from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt
+from .._partial import PartialFitting
+from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt, wording
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
@@ -117,7 +118,7 @@ def _reads_numbers(est: Any) -> bool:
 
 
 @document(SEQUENCE_PARAMS)
-class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
     With token ids and a spec that does not start with ``embedD``, an ``embed32``
@@ -306,9 +307,9 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         y_idx = known_codes(self, y, len(seqs))
         padded, lengths = self._pad(kind, seqs)
         if padded.shape[1] > self.max_len_:  # the network reads (n, max_len_, ...) batches in training
-            raise ValueError(f"warm_start=True goes on from a network fitted on sequences of at most {self.max_len_} steps (max_len_), but X has "
-                             f"sequences of {padded.shape[1]} steps: cut them to their first {self.max_len_}, or set warm_start=False to fit a new "
-                             "model on this data.")
+            how, fix = wording(self)
+            raise ValueError(f"{how} goes on from a network fitted on sequences of at most {self.max_len_} steps (max_len_), but X has "
+                             f"sequences of {padded.shape[1]} steps: cut them to their first {self.max_len_}, or {fix} on this data.")
         fill = 0 if kind == IDS else np.nan  # padding: id 0, or NaN steps
         padded = np.pad(padded, [(0, 0), (0, self.max_len_ - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
         row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)

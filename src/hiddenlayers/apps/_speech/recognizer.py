@@ -221,7 +221,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
             raise ValueError(f"the transcripts have character(s) {new[:10]} outside the fitted alphabet_ {self.alphabet_!r}: warm_start=True goes on "
                              "with the fitted output rows; set warm_start=False to fit a new model, or init_from=the fitted model to start one "
                              "from its layers (its characters' rows copied).")
-        refuse_other_data("frames of width (features per frame)", int(self.n_features_in_), int(seqs[0].shape[1]), "pass the same features")
+        refuse_other_data(self, "frames of width (features per frame)", int(self.n_features_in_), int(seqs[0].shape[1]), "pass the same features")
         lengths = check_lengths(seqs, self.min_length_, names)
         if int(lengths.max()) > self.max_len_:  # the network reads (n, max_len_, F) batches in training
             raise ValueError(f"warm_start=True goes on from a network fitted on utterances of at most {self.max_len_} frames (max_len_), but X has "
