@@ -13,11 +13,11 @@ from hiddenlayers.apps import Autoencoder, ImageClassifier, SequenceClassifier
 
 def test_init_from_is_stored_as_none_and_the_provenance_record_kept(tmp_path: Path) -> None:
     d = load_digits()
-    X, y = d.images[:200] / 16, d.target[:200]
+    X, y = d.images[:100] / 16, d.target[:100]
     kw = {"max_iter": 1, "early_stopping": False, "random_state": 0, "device": "cpu"}
     for make, data in ((lambda **k: ImageClassifier("conv4k3:same,pool2,16", **kw, **k), (X, y)),
                        (lambda **k: SequenceClassifier("gru8,16", **kw, **k), (X, y)),
-                       (lambda **k: Autoencoder((8,), n_components=2, **kw, **k), (X.reshape(200, -1),))):
+                       (lambda **k: Autoencoder((8,), n_components=2, **kw, **k), (X.reshape(100, -1),))):
         source = make().fit(*data)
         tuned = make(init_from=source, freeze=1).fit(*data)
         tuned.save(tmp_path / "m.safetensors")
