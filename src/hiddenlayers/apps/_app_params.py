@@ -63,6 +63,8 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
                      "Seed of the weight init, shuffling and splits; an int gives repeatable fits (checked by fit)", False),
     "verbose": (Bool(), "Print one line per epoch (checked by fit)", False),
     "progress_bar": (Bool(), "Show a Rich progress bar over epochs on stderr while fitting, as the MLP estimators' (checked by fit)", False),
+    "warm_start": (Bool(), "fit goes on from the fitted network's weights for max_iter epochs more (the optimizer restarts, as "
+                   "scikit-learn's MLP's); what the first fit learned from the data (classes, vocabulary, shapes, standardisation) is kept", False),
     "init_from": (Options((None,), text="None, a fitted model or a saved model file", type="estimator, str or None"),
                   "Start from this fitted model's hidden layers (those that match by name and shape; checked by fit)", False),
     "freeze": (Options((None,), text="None, a count or layer names", type="int, list of str or None"),

@@ -35,6 +35,20 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
     write_model_file(path, estimator, {"params": jsonable(params), "state": jsonable(state)}, tensors)
 
 
+def save_fitted(path: str | os.PathLike[str], model: Any, state: dict[str, Any], tensors: dict[str, torch.Tensor], *,
+                estimator: str | None = None, **params: Any) -> None:
+    """:func:`save_app` for a fitted application ``model``: its ``get_params(deep=False)`` (updated by ``params``, e.g. a
+    parameter in its JSON form) with ``init_from`` stored as None (the source model is not stored; ``provenance_`` names it),
+    and ``state`` plus the model's ``provenance_`` record when it has one. ``estimator`` defaults to the class name.
+    """
+    given = model.get_params(deep=False)
+    if "init_from" in given:
+        given["init_from"] = None
+    if getattr(model, "provenance_", None) is not None:
+        state = {**state, "provenance_": model.provenance_}  # init_from's source (file hash), layers copied and kept fixed, rows kept and new
+    save_app(path, estimator or type(model).__name__, {**given, **params}, state, tensors)
+
+
 def load_app(
     path: str | os.PathLike[str], estimator: str, device: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
@@ -159,7 +173,7 @@ class DevicePickle:
             self._device = next(state[self._net_attr].parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "columns_state", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "save_app", "split_prefix", "transfer_state"]
+__all__ = ["DevicePickle", "as_array", "columns_state", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "save_app", "save_fitted", "split_prefix", "transfer_state"]
 
 
 def open_model_file(path: str) -> Any:

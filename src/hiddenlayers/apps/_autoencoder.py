@@ -23,12 +23,22 @@ from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
-from ..estimators import KeepsFittedSource
+from ..estimators import KeepsFittedSource, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
-from ._appfile import as_array, columns_state, load_app, names_state, restore_columns, restore_names, restore_state, save_app, split_prefix
+from ._appfile import (
+    as_array,
+    columns_state,
+    load_app,
+    names_state,
+    restore_columns,
+    restore_names,
+    restore_state,
+    save_fitted,
+    split_prefix,
+)
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import (
     device_of,
@@ -42,6 +52,9 @@ from ._fit import (
 from ._fitted import FitRequired, refuses_empty
 from ._trimmed import trimmed_squared_error
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
+from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
+
+_BUILT_FROM = ("hidden_layer_sizes", "n_components", "activation", "standardize")  # what shaped the network and its input: a warm fit refuses another value
 
 
 class AutoencoderNet(nn.Module):
@@ -112,6 +125,8 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("device", "auto"),
     row("random_state", None),
     row("progress_bar", False),
+    row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more on the rows given (the optimizer "
+        "restarts, as scikit-learn's MLP's); the first fit's columns, mean_ and scale_ are kept, offset_ is set from these rows"),
     row("init_from", None, "Start from this fitted Autoencoder (or its saved file): each layer whose shape matches is copied (the decoder's "
         "output layer too: it reconstructs the same columns); the others start fresh, named in one warning (checked by fit)"),
     row("freeze", None, "Layers kept fixed during fit: the first k of encoder.hidden1.., encoder.head (the bottleneck), decoder.hidden1.. "
@@ -135,6 +150,10 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
     ((500, 3), [1, 1, 1])
     """
 
+    network_: AutoencoderNet  # fitted attributes, set by fit and load
+    mean_: np.ndarray
+    scale_: np.ndarray
+
     def __init__(
         self,
         hidden_layer_sizes: Any = (64, 32),
@@ -155,9 +174,11 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         device: str = "auto",
         random_state: int | None = None,
         progress_bar: bool = False,
+        warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
     ) -> None:
+        self.warm_start = warm_start
         self.init_from = init_from
         self.freeze = freeze
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -198,34 +219,43 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         """
         device = self._check_params()
         names = column_names(X)
-        X = _rows(X, self)
+        warm = continues(self)  # warm_start: the fitted network, columns, mean_ and scale_ go on; init_from is not read again
+        if warm:
+            refuse_rebuilt(self, _BUILT_FROM)
+        X = self._input(X) if warm else _rows(X, self)  # a warm fit's columns are checked as transform's
         if X.shape[0] < 2:
             raise DataError(f"Autoencoder.fit needs at least 2 rows. Received: {X.shape[0]}.")
-        mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
-        scale = X.std(0) if self.standardize else np.ones(X.shape[1])
-        scale = np.where(scale > 1e-12, scale, 1.0)
-        source, provenance = open_source(self)
-        gen = seed_everything(self.random_state)
-        # built on the CPU, then moved: the same random_state gives the same initial weights on every device
-        net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
-        fixed = frozen_names(self, net.inner_layers)
+        source, provenance = (None, None) if warm else open_source(self)
+        gen = seed_everything(self.random_state)  # before the network is built: its initial weights come from this seed
+        if warm:
+            mean, scale, net = self.mean_, self.scale_, self.network_
+            device, fixed = device_of(net), list(getattr(self, "frozen_", None) or [])
+        else:
+            mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
+            scale = np.where((s := X.std(0) if self.standardize else np.ones(X.shape[1])) > 1e-12, s, 1.0)
+            # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+            net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
+            fixed = frozen_names(self, net.inner_layers)
         copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
         Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
-        with frozen(net, fixed):
-            history = self._train(net, Zn, device, gen)
+        with restored_on_error(self), frozen(net, fixed):  # a warm fit's weights go back if training fails
+            history = self._train(net, Zn, device, gen, past_history(self) if warm else None)
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
-        self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
+        if not warm:
+            self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
         self.n_features_in_ = X.shape[1]
         set_fitted_names(self, names)
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
         self.offset_ = float(np.percentile(-errors, 100.0 * self.contamination))
+        mark_built(self, _BUILT_FROM)
         return self
 
-    def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
-        """Fit ``net`` to reproduce the standardized rows ``Zn``, holding out ``validation_fraction`` for early stopping."""
+    def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None) -> History:
+        """Fit ``net`` to reproduce the standardized rows ``Zn``, holding out ``validation_fraction`` for early stopping;
+        ``history``: a warm fit's, which goes on."""
         trim = float(self.trim_fraction)
         validation = None
         if self.early_stopping and Zn.shape[0] >= 20:
@@ -236,7 +266,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         return fit_squared_error(
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=progress_callbacks(self),
+            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=progress_callbacks(self), history=history,
         )
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
@@ -323,12 +353,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  **names_state(self), **columns_state(self)}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
-        save_app(path, "Autoencoder", params, state, tensors)
+        save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
@@ -343,6 +370,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         restore_columns(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
+        mark_built(model, _BUILT_FROM)
         return model
 
 

@@ -27,6 +27,7 @@ from ..estimators import check_sample_weight, class_row_weights, combine, loss_r
 from ..training import Callback, History, Loss, classification_loss
 from ._fit import progress_callbacks
 from ._fitted import FitRequired, refuses_empty
+from ._partial import partial_codes
 
 
 class _EpochPrinter(Callback):
@@ -144,8 +145,10 @@ class ClassifierFitting(FitRequired):
         self._require_fitted()
         return self._train_loss().value(z, targets, loss_row_weights(sample_weight, z))
 
-    def _classes(self, y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(classes, codes)`` of labels ``y`` for ``n`` samples, checked: one label each, class labels, two classes at least."""
+    def _classes(self, y: Any, n: int, least: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """``(classes, codes)`` of labels ``y`` for ``n`` samples, checked: one label each, class labels, ``least`` classes at least.
+
+        During a first :meth:`partial_fit` call its ``classes`` are the classes (``y``'s labels must be among them)."""
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != n:
             raise ValueError(f"y must hold one label per {self._samples[:-1]}: X has {n} {self._samples}, y has shape {y.shape}.")
@@ -154,7 +157,10 @@ class ClassifierFitting(FitRequired):
             classes, codes = np.unique(y, return_inverse=True)
         except TypeError as exc:  # labels of one Python type that do not sort (e.g. dicts)
             raise ValueError(f"y has labels that cannot be sorted into classes ({exc}): pass integers, strings or booleans.") from None
-        if len(classes) < 2:
+        given = getattr(self, "_partial_classes", None)
+        if given is not None:
+            return given, partial_codes(given, classes, codes)
+        if len(classes) < least:
             raise ValueError(f"y has a single class {classes.tolist()[0]!r}: a classifier needs at least two.")
         return classes, codes
 

@@ -108,6 +108,7 @@ def fit_squared_error(
     loss: Loss | None = None,
     val_trim: float = 0.0,
     callbacks: list[Callback] | None = None,
+    history: History | None = None,
 ) -> History:
     """Train ``module`` to map ``X`` to ``Y`` with half squared error; return its History.
 
@@ -116,7 +117,8 @@ def fit_squared_error(
     without the validation loss (mean squared error per row) improving by
     ``tol`` and the best weights are restored; otherwise the training loss is
     watched. ``loss`` (default: half squared error) goes to the training loop; ``val_trim`` leaves that fraction of the validation rows with
-    the largest error out of the validation loss (the trimmed fits of the Autoencoder); ``callbacks`` (e.g. :func:`progress_callbacks`) get the epochs.
+    the largest error out of the validation loss (the trimmed fits of the Autoencoder); ``callbacks`` (e.g. :func:`progress_callbacks`) get the epochs;
+    ``history`` (a warm fit's) goes on, its epochs numbered on, up to ``max_epochs`` more.
     """
     validate = None
     if validation is not None:
@@ -134,7 +136,7 @@ def fit_squared_error(
             module, X, Y, loss=loss if loss is not None else get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
-            device=Y.device, callbacks=callbacks,
+            device=Y.device, callbacks=callbacks, history=history,
         )
     module.eval()
     if not math.isfinite(result.history.train_loss[-1] if result.history.train_loss else 0.0) and result.history.best_epoch == 0:

@@ -25,9 +25,9 @@ from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import KeepsFittedSource, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
-from ..training import History, get_loss
+from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
-from ._appfile import as_array, load_app, open_model_file, restore_state, save_app, split_prefix
+from ._appfile import as_array, load_app, open_model_file, restore_state, save_fitted, split_prefix
 from ._backtest import Backtest, run_backtest
 from ._fit import (
     check_positive_int,
@@ -41,8 +41,10 @@ from ._fit import (
 )
 from ._fitted import FitRequired, refuses_empty
 from ._recursive import recursive_forecast
+from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
 
 TARGETS = ("level", "delta")
+_BUILT_FROM = ("window", "horizon", "hidden_layer_sizes", "activation", "target")  # what shaped the network: a warm fit refuses another value
 
 
 def _as_series(series: Any, name: str = "series") -> np.ndarray:
@@ -112,6 +114,8 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
     row("device", "auto"),
     row("random_state", None),
     row("progress_bar", False),
+    row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more on the windows of the series given "
+        "(the optimizer restarts, as scikit-learn's MLP's); the first fit's mean_ and scale_ are kept, and predict(steps) forecasts after this series"),
     row("init_from", None),
     row("freeze", None),
 )
@@ -151,6 +155,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
     (2, 5)
     """
 
+    network_: Network  # set by fit and load
+
     def __init__(
         self,
         window: int = 24,
@@ -170,9 +176,11 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         device: str = "auto",
         random_state: int | None = None,
         progress_bar: bool = False,
+        warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
     ) -> None:
+        self.warm_start = warm_start
         self.init_from = init_from
         self.freeze = freeze
         self.window = window
@@ -235,23 +243,31 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
                 f"(window + horizon + 1): pass a series of at least {need} values, or shorten the {longer}."
             )
         spec = hidden_spec(self.hidden_layer_sizes)
-        self._check_source_window()
+        warm = continues(self)  # warm_start: the fitted network, mean_ and scale_ go on; init_from is not read again
+        if warm:
+            refuse_rebuilt(self, _BUILT_FROM)
+        else:
+            self._check_source_window()
         # the new state is assigned and trained in this block; a failure (a bad spec or init_from, a diverging fit) puts the old back
         with restored_on_error(self):
-            self.mean_ = float(s.mean())
-            std = float(s.std())
-            self.scale_ = std if std > 1e-12 else 1.0
+            if not warm:
+                self.mean_ = float(s.mean())
+                std = float(s.std())
+                self.scale_ = std if std > 1e-12 else 1.0
             X, Y, _ = self._windows(s, with_targets=True)
             assert Y is not None
             gen = seed_everything(self.random_state)
-            # built on the CPU, then moved: the same random_state gives the same initial weights on every device
-            self.network_ = Network(self.window, spec, self.horizon, activation=self.activation).to(device)
-            self.history_: History = self._train(X, Y, device, gen)
+            if warm:
+                device = device_of(self.network_)
+            else:  # built on the CPU, then moved: the same random_state gives the same initial weights on every device
+                self.network_ = Network(self.window, spec, self.horizon, activation=self.activation).to(device)
+            self.history_: History = self._train(X, Y, device, gen, past_history(self) if warm else None)
             self.n_iter_ = len(self.history_)
             self.loss_curve_ = list(self.history_.train_loss)
             self.stop_reason_ = self.history_.stop_reason
             self.last_window_ = s[-self.window :].copy()
             self.n_features_in_ = 1  # scikit-learn's count of X's columns: one series, no exogenous features
+            mark_built(self, _BUILT_FROM)
         return self
 
     def _check_source_window(self) -> None:
@@ -265,19 +281,22 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
                              f"(hidden1) reads {source.window} values, not {self.window}, and layers are copied from the first on, so none could "
                              f"be copied; set window={source.window} (the source's), or drop init_from.")
 
-    def _train(self, X: np.ndarray, Y: np.ndarray, device: torch.device, gen: torch.Generator) -> History:
-        """Fit ``network_`` to the windows ``X`` (m, window) -> ``Y`` (m, horizon), validating on the latest ones."""
+    def _train(self, X: np.ndarray, Y: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None) -> History:
+        """Fit ``network_`` to the windows ``X`` (m, window) -> ``Y`` (m, horizon), validating on the latest ones; ``history``:
+        a warm fit's, which goes on (the layers the first fit froze stay fixed)."""
         Xt, Yt = float_tensor(X, device), float_tensor(Y, device)
         validation = None
         n_val = int(round(len(X) * self.validation_fraction)) if self.early_stopping else 0
         if n_val >= 2 and len(X) - n_val >= 2:  # chronological split: validate on the latest windows
             validation = (Xt[-n_val:], Yt[-n_val:])
             Xt, Yt = Xt[:-n_val], Yt[:-n_val]
-        with reuse_layers(self, open_model_file):  # init_from / freeze: the source's hidden layers, frozen ones kept fixed
+        # init_from / freeze: the source's hidden layers, frozen ones kept fixed
+        layers = reuse_layers(self, open_model_file) if history is None else frozen(self.network_, list(getattr(self, "frozen_", None) or []))
+        with layers:
             return fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-                callbacks=progress_callbacks(self),
+                callbacks=progress_callbacks(self), history=history,
             )
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:
@@ -447,12 +466,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
-        params = {**self.get_params(deep=False), "init_from": None}
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
                  "n_features_in_": self.n_features_in_}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers
-        save_app(path, "Forecaster", params, state, tensors)
+        save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
@@ -466,6 +482,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         model.n_features_in_ = 1  # files written before it was stored: the one series they all read
         for k, v in state.items():
             setattr(model, k, v)
+        mark_built(model, _BUILT_FROM)
         return model
 
 

@@ -31,18 +31,21 @@ from .._stacklevel import user_stacklevel
 from ..estimators import HiddenOutput, KeepsFittedSource, fit_reused, hidden_output, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, to_tensor, train
+from ..training import History, NoImprovement, Schedule, frozen, to_tensor, train
 from ._app_params import row
-from ._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_app, split_prefix
+from ._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
 from ._classify import ClassifierFitting
 from ._fit import hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
+from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
+from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
 _MIN_DEFAULT, _MIN_SMALL = 10, 4  # the smallest side each of the two takes (pool2 twice must leave one pixel)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_BUILT_FROM = ("hidden_layer_sizes", "activation", "dtype")  # what shaped the network: a warm fit refuses another value
 _MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # channels -> (name, Pillow mode)
 
 
@@ -90,6 +93,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("random_state", None),
     row("progress_bar", False),
     row("verbose", False),
+    row("warm_start", False),
     row("init_from", None, "Start from this fitted model's hidden layers (those that match by name and shape); a source "
         "ImageClassifier's per-channel mean and scale are kept too, since its layers learned on inputs standardised that way (checked by fit)"),
     row("freeze", None, "Hidden layers kept fixed during fit: the first k, these names, or 'head_first' (the head alone, "
@@ -102,7 +106,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
 
 
 @document(IMAGE_PARAMS)
-class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Image classification with convolutional hidden layers (default: a small CNN).
 
     Fitted attributes follow scikit-learn: ``classes_``, ``network_``,
@@ -140,6 +144,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         random_state: int | None = None,
         progress_bar: bool = False,
         verbose: bool = False,
+        warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
         loss: str = "log_loss",
@@ -147,6 +152,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         class_weight: Any = None,
         label_smoothing: float = 0.0,
     ) -> None:
+        self.warm_start = warm_start
         self.init_from = init_from
         self.freeze = freeze
         self.loss = loss
@@ -310,6 +316,8 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
         pixels, raw = self._read(X)
+        if continues(self):
+            return self._fit_warm(pixels, y, sample_weight)
         classes, y_idx = self._classes(y, pixels.shape[0])
         image_shape = tuple(int(d) for d in pixels.shape[1:])
         spec = self._sized_spec(spec, image_shape)
@@ -327,12 +335,32 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             self.pixel_dtype_ = "uint8" if raw.dtype == np.uint8 else "float"
             self._device, self.network_ = device, network
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
+            mark_built(self, _BUILT_FROM)
+        return self
+
+    def _fit_warm(self, pixels: np.ndarray, y: Any, sample_weight: Any) -> ImageClassifier:
+        """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``.
+
+        The first fit's image shape, ``classes_`` and per-channel ``mean_``/``scale_`` stay; the layers its ``freeze``
+        kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start).
+        """
+        refuse_rebuilt(self, _BUILT_FROM)
+        shape = tuple(int(d) for d in self.image_shape_)
+        refuse_other_data(self, "images of shape (C, H, W)", shape, tuple(int(d) for d in pixels.shape[1:]),
+                          f"give them {shape[0]} channel(s) and resize them to {shape[1]} x {shape[2]} pixels")
+        y_idx = known_codes(self, y, pixels.shape[0])
+        generator = seed_everything(self.random_state)
+        train_idx, val_idx = self._split(y_idx)
+        weights = self._split_weights(self._row_weights(sample_weight, self.classes_[y_idx], self.classes_), train_idx, val_idx)
+        Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
+        with restored_on_error(self):  # the weights and history_ go back if training fails
+            self._train(Xs, y_idx, (train_idx, val_idx), weights, generator, warm=True)
         return self
 
     def _train(self, Xs: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
-               weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator) -> None:
+               weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator, warm: bool = False) -> None:
         """Train ``network_`` on standardised images ``Xs`` ``(N, C, H, W)`` with class codes ``y_idx``, ``split``'s
-        (train, validation) rows and their ``weights`` (None: unweighted); set the history."""
+        (train, validation) rows and their ``weights`` (None: unweighted); set the history (``warm``: ``history_`` goes on)."""
         (train_idx, val_idx), (w_train, w_val) = split, weights
         Xt, Yt = self._tensor(Xs[train_idx]), self._tensor(self._targets(y_idx[train_idx]))
         Wt = None if w_train is None else self._tensor(w_train)
@@ -352,8 +380,11 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
             )
 
-        # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
-        result = fit_reused(self, run, open_model_file)
+        if warm:  # the first fit's frozen layers stay fixed; its history goes on
+            with frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
+                result = run(float(self.learning_rate_init), self.history_)
+        else:  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
+            result = fit_reused(self, run, open_model_file)
         self.network_.eval()
         self._set_history(result.history)
 
@@ -401,7 +432,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
             state.update(pixel_range=list(self.pixel_range_), pixel_dtype=self.pixel_dtype_)
         state.update(columns_state(self))  # train --app image's label column
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, state, tensors)
+        save_fitted(path, self, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
@@ -425,6 +456,7 @@ class ImageClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Device
         restore_state(net, split_prefix(tensors, "network"), path)
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
+        mark_built(model, _BUILT_FROM)
         return model
 
 

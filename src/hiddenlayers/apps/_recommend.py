@@ -25,18 +25,19 @@ from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import KeepsFittedSource
+from ..estimators import KeepsFittedSource, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, load_device, resolve_device
 from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, kept_weights, make_optimizer, warn_interrupted
 from ._app_params import number, positive_int, row
-from ._appfile import columns_state, load_app, names_state, restore_columns, restore_names, restore_state, save_app, split_prefix
+from ._appfile import columns_state, load_app, names_state, restore_columns, restore_names, restore_state, save_fitted, split_prefix
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired, refuses_empty
 from ._recommend_rows import RowAdam
 from ._recommend_warm import copy_known_rows, joined_ids
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
+from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
 
 
 class RecommenderNet(nn.Module):
@@ -141,6 +142,7 @@ def _rows(bad: np.ndarray) -> str:
     return f"{int(bad.sum())} of {len(bad)} rows (0-based: {where}{more})"
 
 
+_BUILT_FROM = ("n_factors", "hidden_layer_sizes", "activation", "dropout")  # what shaped the network: a warm fit refuses another value
 _NO_FLOATS = ("string", "bytes", "integer", "boolean", "empty")  # object ids pandas' fast scan proves hold no float
 
 
@@ -206,7 +208,8 @@ def start_biases(net: RecommenderNet, X: Tensor, Y: Tensor, mean: float, lam: fl
 
 
 def _fit_penalized(
-    est: Recommender, net: RecommenderNet, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator
+    est: Recommender, net: RecommenderNet, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator,
+    history: History | None = None,
 ) -> History:
     """Mini-batch Adam on squared error + ``reg`` · (squared norms of the batch's embeddings and biases).
 
@@ -220,12 +223,14 @@ def _fit_penalized(
     the best weights (the starting ones, :func:`start_biases`' or a source's, if no epoch
     beats them). Ctrl-C (``KeyboardInterrupt``) stops there with those best weights, ``stop_reason`` ``"interrupted"``
     and the estimators' warning. ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
+    ``history`` (a warm fit's) goes on, its epochs numbered on; the optimizers start afresh.
     """
     device = X.device
     flat = FlatParams(net.mlp)
     opt = make_optimizer("adamw", flat, weight_decay=est.alpha)  # decoupled decay on the MLP's linear weights
     rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
-    hist, best = History(), (flat.data.clone(), rows.state())
+    hist, best = History() if history is None else history, (flat.data.clone(), rows.state())
+    first = len(hist)  # a warm fit's epochs so far
     stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
@@ -235,7 +240,7 @@ def _fit_penalized(
     for cb in callbacks:
         cb.on_train_begin()
     try:
-        for epoch in range(1, est.max_iter + 1):
+        for epoch in range(first + 1, first + est.max_iter + 1):
             train_loss = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype)
             val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
             _record(hist, epoch, train_loss, val, est.learning_rate_init)
@@ -249,9 +254,9 @@ def _fit_penalized(
                 break
         else:
             hist.stop_reason = "max_epochs"
-    except KeyboardInterrupt:  # Ctrl-C: keep the best epoch's weights (the start's if none), as the estimators do, with their warning
+    except KeyboardInterrupt:  # Ctrl-C: keep the best epoch's weights (the start's if none in this run), as the estimators do, with their warning
         hist.stop_reason = "interrupted"
-        warn_interrupted(kept_weights(hist.best_epoch, this_run=True))
+        warn_interrupted(kept_weights(hist.best_epoch if (hist.best_epoch or 0) > first else None, this_run=True))
     flat.data.copy_(best[0])
     rows.restore(best[1])
     flat.release()
@@ -326,6 +331,8 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("device", "auto"),
     row("random_state", None),
     row("progress_bar", False),
+    row("warm_start", False, "fit goes on from the fitted network for max_iter epochs more on the ratings given (the optimizers restart, "
+        "as scikit-learn's MLP's); the first fit's user and item ids, biases as trained and global_mean_ are kept, a new id is refused"),
     row("init_from", None, "Start from this fitted Recommender (or its saved file), e.g. last month's: the embeddings and biases of the "
         "ids it knew (matched by id), its global mean and its MLP layers of matching shape are copied; new ids get fresh rows; "
         "layers of another shape start fresh, named in one warning (checked by fit)"),
@@ -388,9 +395,11 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         device: str = "auto",
         random_state: int | None = None,
         progress_bar: bool = False,
+        warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
     ) -> None:
+        self.warm_start = warm_start
         self.init_from = init_from
         self.freeze = freeze
         self.n_factors = n_factors
@@ -437,6 +446,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         if ratings.shape[0] < 2:
             raise DataError(f"y holds {ratings.shape[0]} rating: pass at least 2 (user, item) pairs and their ratings.")
         _check_pairs(X, users, items, "fit")
+        if continues(self):
+            return self._fit_warm(X, users, items, ratings)
         source, provenance = open_source(self)
         known = (source.users_, source.items_) if source is not None else (None, None)
         if source is not None:  # ids of another type than the source's ("1" for 1) would all be new: the cause is the type
@@ -463,6 +474,29 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
+        mark_built(self, _BUILT_FROM)
+        return self
+
+    def _fit_warm(self, X: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> Recommender:
+        """``warm_start=True``: go on training ``network_`` on the ``ratings`` of ``X``'s (user, item) pairs (``users``, ``items``).
+
+        The first fit's ids (``users_``, ``items_``), column names and ``global_mean_`` stay, and so do its biases and head
+        as trained (no new bias start); an id it has not seen is a ValueError; the layers its ``freeze`` kept fixed stay fixed.
+        """
+        refuse_rebuilt(self, _BUILT_FROM)
+        u, i = self._codes(X)  # column names and id types checked as predict checks them
+        for side, ids, codes in (("user", users, u), ("item", items, i)):
+            new = pd.unique(ids[codes < 0])
+            if len(new):
+                raise ValueError(f"X has {len(new)} {side} id(s) not seen in the first fit (first: {_plain(new[0])!r}): warm_start=True goes on "
+                                 f"with the fitted ids ({side}s_) and their embedding rows; fit a new model with init_from=the fitted model to add "
+                                 "them (known ids' rows copied), or set warm_start=False.")
+        net = self.network_
+        gen = seed_everything(self.random_state)
+        with restored_on_error(self), frozen(net, list(getattr(self, "frozen_", None) or [])):
+            history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
+                                  (len(self.users_), len(self.items_)), True, past_history(self))
+        self.history_, self.n_iter_, self.loss_curve_, self.stop_reason_ = history, len(history), list(history.train_loss), history.stop_reason
         return self
 
     @staticmethod
@@ -473,11 +507,12 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
 
     def _train(
         self, net: RecommenderNet, mean: float, codes: np.ndarray, ratings: np.ndarray, device: torch.device, gen: torch.Generator,
-        kept: tuple[int, int] = (0, 0), head_kept: bool = False,
+        kept: tuple[int, int] = (0, 0), head_kept: bool = False, history: History | None = None,
     ) -> History:
         """Fit ``net`` to ``ratings`` of the ``(n, 2)`` user and item ``codes``, holding out ``validation_fraction`` for early stopping.
 
-        ``kept`` and ``head_kept``: what a source gave (:func:`start_biases` leaves those biases and the head as they are)."""
+        ``kept`` and ``head_kept``: what a source (or a warm fit) gave (:func:`start_biases` leaves those biases and the head as they are);
+        ``history``: a warm fit's, which goes on."""
         Xt = torch.as_tensor(codes, dtype=torch.int64, device=device)  # (n, 2) user and item codes
         Yt = torch.as_tensor(ratings[:, None], dtype=torch.float32, device=device)  # (n, 1)
         validation = None
@@ -488,7 +523,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
             Xt, Yt = Xt[tr_idx], Yt[tr_idx]
         start_biases(net, Xt, Yt, mean, self.bias_reg, kept, head_kept)
         with one_thread():
-            return _fit_penalized(self, net, Xt, Yt, validation, gen)
+            return _fit_penalized(self, net, Xt, Yt, validation, gen, history)
 
     def _codes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """The fitted vocabularies' codes of ``X``'s users and items (-1 for unseen), after scikit-learn's column-name check.
@@ -584,17 +619,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
-        if params["clip"] is not None:
-            params["clip"] = [float(c) for c in params["clip"]]
+        clip = None if self.clip is None else [float(c) for c in self.clip]
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
             **columns_state(self),
         }
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), copied and frozen layers, ids kept and new
-        save_app(path, "Recommender", params, state, tensors)
+        save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
@@ -613,6 +644,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         model.network_.to(load_device(model.device, device))
         for k, v in state.items():
             setattr(model, k, v)
+        mark_built(model, _BUILT_FROM)
         model.n_features_in_ = 2
         return model
 

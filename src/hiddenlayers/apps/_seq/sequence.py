@@ -32,12 +32,14 @@ from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
-from ...training import History, NoImprovement, Schedule, to_tensor, train
+from ...training import History, NoImprovement, Schedule, frozen, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
 from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
+from .._partial import PartialFitting
+from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt, wording
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
@@ -99,6 +101,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("random_state", None),
     row("progress_bar", False),
     row("verbose", False),
+    row("warm_start", False),
     row("init_from", None),
     row("freeze", None),
     row("loss", "log_loss"),
@@ -115,7 +118,7 @@ def _reads_numbers(est: Any) -> bool:
 
 
 @document(SEQUENCE_PARAMS)
-class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
+class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, ClassifierFitting, DevicePickle, ClassifierMixin, BaseEstimator):
     """Classify whole sequences (frames or token ids) with recurrent or 1-D conv hidden layers.
 
     With token ids and a spec that does not start with ``embedD``, an ``embed32``
@@ -130,6 +133,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
     _param_table: tuple[Param, ...] = SEQUENCE_PARAMS
 
     _id_shift = 1  # user ids 0.. become 1.. so that 0 can mean padding
+    _built_from: tuple[str, ...] = ("hidden_layer_sizes", "activation", "dtype", "max_len")  # a warm fit refuses another value
 
     def __init__(
         self,
@@ -153,6 +157,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         random_state: int | None = None,
         progress_bar: bool = False,
         verbose: bool = False,
+        warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
         loss: str = "log_loss",
@@ -185,6 +190,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         self.random_state = random_state
         self.progress_bar = progress_bar
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # -- data (TextClassifier overrides _sequences and _fit_sequences) ---------------
     def _sequences(self, X: Any) -> tuple[str, list[np.ndarray]]:
@@ -248,6 +254,8 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         refit that raises leaves a fitted model as it was (same attributes, same predictions).
         """
         spec = self._validate_params()
+        if continues(self):
+            return self._fit_warm(X, y, sample_weight)
         kind, seqs, state = self._fit_sequences(X)
         classes, y_idx = self._classes(y, len(seqs))
         row_weights = self._row_weights(sample_weight, classes[y_idx], classes)  # checked before the network is built
@@ -284,14 +292,40 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
             self.classes_, self.input_kind_, self.max_len_, self.min_length_ = classes, kind, max_len, min_length
             self._device, self.network_ = device, network
             self._train(padded, lengths, y_idx, split, weights, generator)
+            mark_built(self, self._built_from)
+        return self
+
+    def _fit_warm(self, X: Any, y: Any, sample_weight: Any) -> SequenceClassifier:
+        """``warm_start=True``: go on training ``network_`` on sequences ``X`` with labels among ``classes_``.
+
+        The first fit's input kind, ``classes_``, vocabulary (a text's tokenizer), features per step and their
+        ``mean_``/``scale_`` stay, and X is checked against them as predict checks it; the layers its ``freeze``
+        kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start).
+        """
+        refuse_rebuilt(self, self._built_from)
+        kind, seqs = self._sequences(X)
+        y_idx = known_codes(self, y, len(seqs))
+        padded, lengths = self._pad(kind, seqs)
+        if padded.shape[1] > self.max_len_:  # the network reads (n, max_len_, ...) batches in training
+            how, fix = wording(self)
+            raise ValueError(f"{how} goes on from a network fitted on sequences of at most {self.max_len_} steps (max_len_), but X has "
+                             f"sequences of {padded.shape[1]} steps: cut them to their first {self.max_len_}, or {fix} on this data.")
+        fill = 0 if kind == IDS else np.nan  # padding: id 0, or NaN steps
+        padded = np.pad(padded, [(0, 0), (0, self.max_len_ - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
+        row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)
+        generator = seed_everything(self.random_state)
+        split = self._split(y_idx)
+        weights = self._split_weights(row_weights, *split)
+        with restored_on_error(self):  # the weights and history_ go back if training fails
+            self._train(padded, lengths, y_idx, split, weights, generator, warm=True)
         return self
 
     def _train(
         self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
-        weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator,
+        weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator, warm: bool = False,
     ) -> None:
         """Train ``network_`` on ``padded`` sequences with class codes ``y_idx``, ``split``'s (train, validation) rows
-        and their ``weights`` (None: unweighted)."""
+        and their ``weights`` (None: unweighted); ``warm``: ``history_`` goes on, the first fit's frozen layers stay fixed."""
         (train_idx, val_idx), (w_train, w_val) = split, weights
         Xt, Yt = self._tensor(padded[train_idx]), self._tensor(self._targets(y_idx[train_idx]))
         Wt = None if w_train is None else self._tensor(w_train)
@@ -301,7 +335,9 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
             validate = self._validator(lambda: self._forward(Xv, lv), yv, w_val)
 
         monitor = "val_score" if validate is not None else "train_loss"
-        with one_thread(), reuse_layers(self, open_model_file):  # small recurrent steps: one thread; init_from / freeze: the source's layers
+        # init_from / freeze: the source's layers (a warm fit: the first fit's frozen layers, kept fixed)
+        layers = frozen(self.network_, list(getattr(self, "frozen_", None) or [])) if warm else reuse_layers(self, open_model_file)
+        with one_thread(), layers:  # small recurrent steps: one thread
             result = train(
                 self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
@@ -309,6 +345,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+                history=self.history_ if warm else None,
             )
         self.network_.eval()
         self._set_history(result.history)
@@ -423,7 +460,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
         self._require_fitted()
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        save_app(path, type(self).__name__, {**self.get_params(deep=False), "init_from": None}, self._state(), tensors)
+        save_fitted(path, self, self._state(), tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
@@ -438,6 +475,7 @@ class SequenceClassifier(KeepsFittedSource, HiddenOutput, ClassifierFitting, Dev
         restore_state(net, split_prefix(tensors, "network"), path)
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
+        mark_built(model, model._built_from)
         return model
 
 

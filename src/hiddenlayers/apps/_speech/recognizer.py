@@ -29,18 +29,19 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Param, document, validate
-from ...estimators import KeepsFittedSource
+from ...estimators import KeepsFittedSource, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
 from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
 from .._seq.net import step_lengths, zero_padding
 from .._warm import frozen_names, open_source, provenance_record
+from .._warm_fit import continues, mark_built, refuse_other_data, refuse_rebuilt
 from .decode import greedy_decode, prefix_beam_search
 from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
 from .long import long_transcripts, utterance_names
@@ -50,6 +51,7 @@ from .warm import start_from
 
 DEFAULT_SPEC = "conv64k5:same,pool2,conv64k5:same,conv64k5:same"  # the fastest learner measured on digit strings (see the guide)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_BUILT_FROM = ("hidden_layer_sizes", "activation", "dtype")  # what shaped the network: a warm fit refuses another value
 
 
 def _spec(value: Any) -> Any:
@@ -77,6 +79,8 @@ SPEECH_PARAMS: tuple[Param, ...] = (
     row("random_state", None),
     row("progress_bar", False),
     row("verbose", False),
+    row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more (the optimizer restarts, as "
+        "scikit-learn's MLP's); the first fit's alphabet_, features and their mean_/scale_ are kept, a new character is refused"),
     row("init_from", None, "Start from this fitted SpeechRecognizer (or its saved file), e.g. one trained on other speakers or words: the "
         "alphabet is learned from this fit's transcripts; the output rows of the blank and of the characters both alphabets hold are "
         "copied (matched by character), new characters start fresh; the hidden layers are copied where kind and shapes match, the "
@@ -129,8 +133,9 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, early_stopping: bool = True,
         validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
         dtype: str = "float32", device: str = "auto", random_state: int | None = None, progress_bar: bool = False, verbose: bool = False,
-        init_from: Any = None, freeze: Any = None,
+        warm_start: bool = False, init_from: Any = None, freeze: Any = None,
     ) -> None:
+        self.warm_start = warm_start
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -172,6 +177,9 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         With ``init_from``, the source's layers and character rows are copied into the new network before training
         (:func:`.warm.start_from`) and ``freeze``'s layers stay fixed while it trains.
         """
+        if continues(self):
+            self._fit_warm(seqs, texts, names)
+            return
         source, provenance = open_source(self)  # another class: one ValueError, before anything changes
         alphabet = "".join(sorted(set("".join(texts))))
         lengths = lengths_of(seqs)
@@ -199,6 +207,34 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
         if self.provenance_ is not None:
             self.provenance_.update(counts)
+        mark_built(self, _BUILT_FROM)
+
+    def _fit_warm(self, seqs: list[np.ndarray], texts: list[str], names: list[str] | None) -> None:
+        """``warm_start=True``: go on training ``network_`` on ``seqs`` and ``texts`` (``names``: how a message names each utterance).
+
+        The first fit's alphabet, features per frame and their ``mean_``/``scale_`` stay; a character outside ``alphabet_``,
+        other features or an utterance longer than ``max_len_`` frames is a ValueError; the layers its ``freeze`` kept fixed stay fixed.
+        """
+        refuse_rebuilt(self, _BUILT_FROM)
+        new = sorted(set("".join(texts)) - set(self.alphabet_))
+        if new:
+            raise ValueError(f"the transcripts have character(s) {new[:10]} outside the fitted alphabet_ {self.alphabet_!r}: warm_start=True goes on "
+                             "with the fitted output rows; set warm_start=False to fit a new model, or init_from=the fitted model to start one "
+                             "from its layers (its characters' rows copied).")
+        refuse_other_data(self, "frames of width (features per frame)", int(self.n_features_in_), int(seqs[0].shape[1]), "pass the same features")
+        lengths = check_lengths(seqs, self.min_length_, names)
+        if int(lengths.max()) > self.max_len_:  # the network reads (n, max_len_, F) batches in training
+            raise ValueError(f"warm_start=True goes on from a network fitted on utterances of at most {self.max_len_} frames (max_len_), but X has "
+                             f"one of {int(lengths.max())}: cut or split it, or set warm_start=False to fit a new model on this data.")
+        frames_out = self.network_.output_lengths(torch.as_tensor(lengths)).numpy()
+        check_emittable(texts, frames_out, names)
+        padded = pad_frames(seqs, self.max_len_, self.mean_, self.scale_)  # (N, max_len_, F), NaN steps past each end
+        Y = target_rows(texts, self.alphabet_, frames_out)
+        generator = seed_everything(self.random_state)
+        train_idx, val_idx = self._split(len(seqs))
+        with restored_on_error(self), frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
+            self._set_history(self._train(self.network_, self._device, padded, lengths, Y, texts, self.alphabet_, train_idx, val_idx,
+                                          generator, self.history_))
 
     def fit_long(self, frame: Any, target: str, *, id_column: str, order_column: str | None = None, features: Any = None,
                  where: Any = None) -> SpeechRecognizer:
@@ -240,8 +276,10 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _train(self, network: CTCNetwork, device: torch.device, padded: np.ndarray, lengths: np.ndarray, Y: np.ndarray, texts: list[str],
-               alphabet: str, train_idx: np.ndarray, val_idx: np.ndarray | None, generator: torch.Generator) -> History:
-        """Train ``network`` on the ``train_idx`` utterances; with ``val_idx``, keep the epoch of their best greedy CER."""
+               alphabet: str, train_idx: np.ndarray, val_idx: np.ndarray | None, generator: torch.Generator,
+               history: History | None = None) -> History:
+        """Train ``network`` on the ``train_idx`` utterances; with ``val_idx``, keep the epoch of their best greedy CER; ``history``
+        (a warm fit's) goes on."""
         dtype = _DTYPES[self.dtype]
         Xt, Yt = to_tensor(padded[train_idx], dtype, device), to_tensor(Y[train_idx], dtype, device)
         validate_fn = None
@@ -264,7 +302,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                 batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate_fn,
                 no_improvement=rule,
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
-                generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks,
+                generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks, history=history,
             )
         network.eval()
         return result.history
@@ -339,11 +377,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         state = {"alphabet": self.alphabet_, "n_features": self.n_features_in_, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
                  "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict(),
                  "long_columns": getattr(self, "long_columns_", None)}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, characters copied and new
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
-        save_app(path, type(self).__name__, params, state, tensors)
+        save_fitted(path, self, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:
@@ -363,6 +398,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
             model.long_columns_ = dict(state["long_columns"])
         if state.get("provenance_") is not None:  # the key the other apps' files use, which `hiddenlayers info` shows
             model.provenance_ = state["provenance_"]
+        mark_built(model, _BUILT_FROM)
         return model
 
 

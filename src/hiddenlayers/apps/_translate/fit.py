@@ -37,15 +37,19 @@ def train(
     rng: np.random.Generator,
     *,
     clock: Callable[[], float],
+    history: History | None = None,
 ) -> History:
     """The fit loop: forward, loss per target token, backward, clip, Adam step; then validation and stopping.
+
+    ``history`` (a warm fit's) goes on: epochs numbered on, ``max_iter`` more at most, its clock run on (``max_time`` bounds this call);
+    Adam starts afresh.
 
     ``clock`` reads seconds (``time.perf_counter``, passed by ``Translator.fit``) for ``max_time``. ``tr.progress_bar``: the other
     apps' Rich bar over the ``max_iter`` epochs on stderr (:func:`~.._fit.progress_callbacks`), called as ``training.train`` calls it."""
     callbacks = progress_callbacks(tr)
     for cb in callbacks:
         cb.on_train_begin()
-    history = History()
+    history = History() if history is None else history
     try:
         return _train(tr, src, tgt, train_idx, val_idx, rng, clock, history, callbacks)
     finally:  # after a Ctrl-C or an error too: the bar stops and gives the terminal back
@@ -59,16 +63,17 @@ def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx
     model = tr.model_
     optimizer = torch.optim.Adam(model.parameters(), lr=float(tr.learning_rate_init))
     monitor = NoImprovement("val_loss" if val_idx is not None else "train_loss", tr.tol, tr.n_iter_no_change)
-    rule = monitor | MaxEpochs(tr.max_iter)
+    first, before = len(history), (history.time[-1] if history.time else 0.0)  # a warm fit's epochs and seconds so far
+    rule = monitor | MaxEpochs(first + tr.max_iter)
     if tr.max_time is not None:
-        rule = rule | TimeLimit(float(tr.max_time))
+        rule = rule | TimeLimit(before + float(tr.max_time))
     best = copy.deepcopy(model.state_dict())  # the monitored loss's best epoch's weights (the start's before any)
     last, last_epoch = best, 0  # without validation, Ctrl-C keeps the last whole epoch's weights
     t0, reason = clock(), None
     tr_lengths = [len(src[i]) for i in train_idx]
     try:
-        for epoch in range(1, tr.max_iter + 1):
-            reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, elapsed=lambda: clock() - t0)
+        for epoch in range(first + 1, first + tr.max_iter + 1):
+            reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, elapsed=lambda: before + clock() - t0)
             for cb in callbacks:
                 cb.on_epoch_end(logs={"epoch": epoch, "train_loss": history.train_loss[-1], "val_score": history.val_score[-1]})
             if reason == "diverged":
@@ -80,7 +85,7 @@ def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx
             reason = rule(history)
             if not reason and tr.max_time is not None:
                 spent = history.time[-1] - (history.time[-2] if len(history.time) > 1 else 0.0)
-                if history.time[-1] + spent > float(tr.max_time):  # another epoch like the last would overrun
+                if history.time[-1] + spent > before + float(tr.max_time):  # another epoch like the last would overrun
                     reason = "time_limit"
             if reason:
                 break

@@ -36,16 +36,19 @@ from ...estimators import KeepsFittedSource, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen
 from .._app_params import number, positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_app, split_prefix
+from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
+from .._warm_fit import continues, mark_built, refuse_rebuilt
 from .fit import train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
 from .warm import check_same_tokens, freezable, start_from
 
 _FLAG = Bool(error=TypeError)
+_BUILT_FROM = ("hidden_size", "embed_dim", "cell", "num_layers", "bidirectional", "attention", "input_feeding", "tie_embeddings",
+               "tokenizer", "lowercase", "max_vocab", "min_freq")  # what shaped the model and its vocabularies: a warm fit refuses another value
 
 TRANSLATOR_PARAMS: tuple[Param, ...] = (
     Param("hidden_size", positive_int(), 128, "Units of each recurrent layer (per direction in the encoder)"),
@@ -79,6 +82,8 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("random_state", None),
     row("progress_bar", False),
     row("verbose", False),
+    row("warm_start", False, "fit goes on from the fitted model's weights for max_iter epochs more (Adam restarts, as scikit-learn's "
+        "MLP's); the first fit's vocabularies are kept (new words read as the unknown token)"),
     row("init_from", None, "Start from this fitted Translator (or its saved file), e.g. one pre-trained on a large general corpus: the "
         "vocabularies are learned from this fit's data; the embedding and output rows of the tokens both know are copied (matched by "
         "text), new tokens start fresh; the encoder, bridge, attention, decoder and combine layers are copied where their shapes "
@@ -139,9 +144,11 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         random_state: int | None = None,
         progress_bar: bool = False,
         verbose: bool = False,
+        warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
     ) -> None:
+        self.warm_start = warm_start
         self.hidden_size = hidden_size
         self.embed_dim = embed_dim
         self.cell = cell
@@ -244,6 +251,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             train_idx = np.arange(n)
         src_tok = [self._tokens(s) for s in src_text]
         tgt_tok = [self._tokens(t) for t in tgt_text]
+        if continues(self):
+            return self._fit_warm(src_tok, tgt_tok, (train_idx, val_idx), rng)
         source, provenance = open_source(self)  # another class: one ValueError, before anything changes
         if source is not None:
             check_same_tokens(source, self)
@@ -265,6 +274,19 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
             if self.provenance_ is not None:
                 self.provenance_.update(counts)
+            mark_built(self, _BUILT_FROM)
+        return self
+
+    def _fit_warm(self, src_tok: list[list[str]], tgt_tok: list[list[str]], split: tuple[np.ndarray, np.ndarray | None],
+                  rng: np.random.Generator) -> Translator:
+        """``warm_start=True``: go on training ``model_`` on the token lists ``src_tok``/``tgt_tok`` with ``split``'s (train,
+        validation) pairs. The first fit's vocabularies stay (a token they lack reads as the unknown token, as in predict);
+        the layers its ``freeze`` kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start)."""
+        refuse_rebuilt(self, _BUILT_FROM)
+        src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
+        tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
+        with restored_on_error(self), frozen(self.model_, list(getattr(self, "frozen_", None) or [])):  # a failed fit puts the weights back
+            self._set_history(train(self, src, tgt, *split, rng, clock=time.perf_counter, history=self.history_))
         return self
 
     def _start_from(self, source: Translator) -> tuple[list[str], dict[str, int]]:
@@ -403,11 +425,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self._require_fitted()
         state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict(),
                  **{k[:-1]: getattr(self, k) for k in ("source_column_", "target_column_") if hasattr(self, k)}}
-        if getattr(self, "provenance_", None) is not None:
-            state["provenance_"] = self.provenance_  # init_from's source (file hash), layers copied and kept fixed, tokens copied and new
         tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        params = {**self.get_params(deep=False), "init_from": None}  # the source model is not stored; provenance_ names it
-        save_app(path, type(self).__name__, params, state, tensors)
+        save_fitted(path, self, state, tensors)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
@@ -427,6 +446,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         if state.get("provenance_") is not None:  # the key the other apps' files use, which `hiddenlayers info` shows
             model.provenance_ = state["provenance_"]
             model.__dict__.update({k: state[k] for k in ("transferred_", "frozen_") if k in state})  # load_app's, from the record
+        mark_built(model, _BUILT_FROM)
         return model
 
 
