@@ -196,9 +196,12 @@ def test_training_loss_tools_see_the_scaled_targets(diabetes):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_loss_landscape_centre_is_the_scaled_training_loss(diabetes):
-    """hl.lens.loss_landscape evaluates the loss fit trained on: the centre is half the scaled MSE, not the raw one."""
+    """hl.lens.loss_landscape evaluates the loss fit trained on (half the MSE of the scaled target), reported in y's units:
+    times ``target_scale_**2``, so the centre is half the MSE of ``predict`` and its ``unit`` says so."""
     X, y = diabetes
     m = _reg(alpha=0.0, max_iter=20).fit(X, y)
     land = hl.lens.loss_landscape(m, X, y, directions=1, steps=3, max_rows=None, random_state=0)
     half_scaled_mse = float(0.5 * (((m.predict(X) - y) / m.target_scale_[0]) ** 2).mean())
-    assert land.center_loss == pytest.approx(half_scaled_mse, rel=1e-6) and land.center_loss < 1
+    assert land.center_loss == pytest.approx(half_scaled_mse * m.target_scale_[0] ** 2, rel=1e-6)
+    assert land.center_loss == pytest.approx(float(0.5 * ((m.predict(X) - y) ** 2).mean()), rel=1e-6) and land.center_loss > 1
+    assert "y" in land.unit
