@@ -33,6 +33,7 @@ from ..training import (
     TrainResult,
     WeightAveraging,
     check_callbacks,
+    no_usable_epoch,
     thread_limits,
     to_tensor,
     train,
@@ -365,7 +366,8 @@ def fit_stochastic(
         # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
         # the initial weights instead, and so do we, with a DivergedWarning). A streamed pass's chunk
         # (at_pass_rate) keeps its start's weights: the streamed fit falls back on a whole epoch's, or raises.
-        raise ValueError(NON_FINITE)
+        # A finite explosion (the loss past DIVERGENCE_FACTOR x its start) is as unusable: its message says what the loss did.
+        raise ValueError(no_usable_epoch(hist.train_loss[-1], hist.start_loss, lr0))
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est)
