@@ -97,6 +97,22 @@ def split_rows(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed
     return (*parts, None, None) if w is None else tuple(parts)
 
 
+def weighted_rows(prep: dict[str, Any]) -> dict[str, Any]:
+    """``prep`` (:func:`~._data.prepare`'s) without its rows of ``--sample-weight`` 0, which are as if absent.
+
+    The fit leaves them out too (``estimators/_zero_weight``), but before it the split would hold some of them out
+    in place of weighted rows and the preprocessing's medians, means, scales and categories would count them.
+    Unchanged without weights, or when every weight is 0 (the fit's own error names that).
+    """
+    w = prep["w"]
+    if w is None:
+        return prep
+    keep = np.asarray(w) > 0
+    if keep.all() or not keep.any():
+        return prep
+    return {**prep, "X": prep["X"][keep], "y": np.asarray(prep["y"])[keep], "w": np.asarray(w)[keep]}
+
+
 def _check_train_rows(n: int, test_size: float) -> None:
     """Refuse a ``--test-size`` that leaves fewer than :data:`MIN_TRAIN_ROWS` of ``n`` rows to train on.
 
@@ -259,6 +275,7 @@ def run_train(
         from ._check import refuse_fatal
 
         refuse_fatal(checked, prep["dropped"])
+    prep = weighted_rows(prep)  # rows of --sample-weight 0 as if absent: the split, the preprocessing's statistics, the fit
     X_tr, X_te, y_tr, y_te, w_tr, w_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS and params.get("solver") != "lbfgs"  # L-BFGS holds out no rows

@@ -382,12 +382,12 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
     Such a chunk carries no information (its weighted mean loss is 0/0), as a zero-weight minibatch
     inside ``fit`` (``training/_batches.py``): no optimizer step, no L2 term, no ``loss_curve_``
     entry; the weights, optimizer state, learning rate and no-improvement count stay as they were.
-    ``t_`` counts its rows as passed over (as ``fit`` counts a skipped batch's, and scikit-learn's
-    ``t_`` counts every row of a call); ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
+    ``t_`` does not count its rows: a row of weight 0 is as if absent (``_zero_weight``), as in a chunk
+    where only some rows weigh 0; ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
     grows by ``n_iter_`` per call). A first call has built the network and learnt ``classes_``.
     """
     est.n_iter_ = 0
-    est.t_ = int(est.t_) + int(n_rows)
+    est.t_ = int(getattr(est, "t_", 0))
     est.loss_curve_ = list(est.history_.train_loss)
     est.loss_ = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # NaN: no epoch trained yet
     est.stop_reason_ = "partial_fit"

@@ -36,6 +36,7 @@ from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 from ._warm import record_rate, refuse_new_shape, restart_changed_rate
+from ._zero_weight import drop_unweighted
 
 _PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
                           "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
@@ -240,6 +241,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
             self._fit_target_scaling(y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=False)
             Y = self._targets(y)
+            X, Xt, y, Y, sample_weight = drop_unweighted(X, Xt, y, Y, sample_weight)  # weight 0: as if absent (batch norm, split, t_)
             if not incremental:  # partial_fit has no loss_threshold rule
                 self._warn_unreachable_threshold(Y.shape[1])
             distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head
