@@ -43,7 +43,7 @@ DEDICATED = {
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
     "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
-    "swa_anneal_epochs": "--swa-anneal-epochs", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
+    "swa_anneal_epochs": "--swa-anneal-epochs", "swa_anneal_strategy": "--swa-anneal-strategy", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
     "scale_target": "--scale-target", "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
 #: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)

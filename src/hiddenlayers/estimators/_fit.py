@@ -395,7 +395,8 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
 
 
 def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
-    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr`` and ``swa_anneal_epochs``
+    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr``, ``swa_anneal_epochs``
+    and ``swa_anneal_strategy``
     (None without averaging).
 
     A UserWarning when an EMA spans more steps (about ``1 / (1 - ema_decay)``) than the call can take (``most_steps``):
@@ -409,7 +410,8 @@ def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
                       f"the average still leans on the first steps' weights. Lower ema_decay below {1 - 1 / most_steps:.4g}, "
                       "or train longer.", UserWarning, stacklevel=user_stacklevel())
     return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter),
-                           swa_lr=None if est.swa_lr is None else float(est.swa_lr), anneal_epochs=int(est.swa_anneal_epochs))
+                           swa_lr=None if est.swa_lr is None else float(est.swa_lr), anneal_epochs=int(est.swa_anneal_epochs),
+                           anneal_strategy=est.swa_anneal_strategy)
 
 
 def _warn_nothing_averaged(est: _BaseMLP) -> None:

@@ -105,7 +105,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         domain_adaptation: str | None = None,
         weight_averaging: str | None = None,
         ema_decay: float = 0.99,
-        swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10,
+        swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10, swa_anneal_strategy: str = "cos",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -137,13 +137,12 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         self.progress_bar = progress_bar
         self.device = device
         self.dtype = dtype
-        self.init = init
-        self.engine = engine
-        self.precision = precision
+        self.init, self.engine, self.precision = init, engine, precision
         self.init_from = init_from
         self.freeze = freeze
         self.domain_adaptation = domain_adaptation
         self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr, self.swa_anneal_epochs = weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs
+        self.swa_anneal_strategy = swa_anneal_strategy
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]

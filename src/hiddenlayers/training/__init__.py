@@ -13,6 +13,7 @@ _EXPORTS = {
     "WeightAveraging": "._averaging",
     "SwaSchedule": "._swa_lr",
     "swa_rate": "._swa_lr",
+    "ANNEAL_STRATEGIES": "._swa_lr",
     "TrainResult": "._loop",
     "thread_limits": "._loop",
     "to_tensor": "._inputs",
