@@ -207,3 +207,28 @@ def test_a_chunk_whose_class_weight_times_sample_weight_is_zero_is_a_no_op_and_f
         hl.MLPClassifier((6,), random_state=0).fit(X, y, sample_weight=np.zeros(30))
     with pytest.raises(ValueError, match="must be >= 0"):
         hl.MLPClassifier((6,), random_state=0).partial_fit(X, y, classes=[0, 1], sample_weight=-np.ones(30))
+
+
+def test_a_zero_weight_rows_values_change_nothing_in_a_batch_norm_network() -> None:
+    """Inside a batch, rows of weight 0 are left out of the step (training/_loop._weighted_rows), as a streamed chunk's are:
+    batch norm's batch and running statistics took them in, so their values (here 1e3 outliers) changed the fit. (A batch
+    with one weighted row keeps its zero rows, as batch norm cannot train on one row: shuffled, that fit still runs.)"""
+    X, Y, W = _data()
+    W = W.clone()
+    W[W > 0] = (1.0 + torch.arange(int((W > 0).sum())) % 3).double()  # weighted rows 1-3; the rest of KEPT's batches and the others 0
+    other = X.clone()
+    other[W == 0] = 1e3
+
+    def fit(X_: torch.Tensor) -> dict[str, torch.Tensor]:
+        torch.manual_seed(0)
+        net = hl.Network(4, "8:batchnorm", 2).double()
+        train(net, X_, Y, loss="log_loss", solver="adam", learning_rate_init=0.01, batch_size=B, max_epochs=3, sample_weight=W,
+              shuffle=shuffle, generator=torch.Generator().manual_seed(0))
+        return {k: v.clone() for k, v in net.state_dict().items()}
+
+    shuffle = True
+    assert all(torch.isfinite(v).all() for v in fit(X).values())  # batches of one weighted row among them
+    shuffle = False  # KEPT's batches: 4 or 5 weighted rows each
+    a, b = fit(X), fit(other)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], msg=k)

@@ -240,7 +240,8 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
             self._fit_target_scaling(y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=False)
             Y = self._targets(y)
-            X, Xt, y, Y, sample_weight = drop_unweighted(X, Xt, y, Y, sample_weight)  # weight 0: as if absent (batch norm, split, t_)
+            if self.__dict__.get("_pass_rate") is None:  # weight 0: as if absent (split, t_); a streamed chunk's: per batch, by train()
+                X, Xt, y, Y, sample_weight = drop_unweighted(X, Xt, y, Y, sample_weight)
             if not incremental:  # partial_fit has no loss_threshold rule
                 self._warn_unreachable_threshold(Y.shape[1])
             distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head

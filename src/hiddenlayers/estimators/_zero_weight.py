@@ -6,8 +6,9 @@ batch norm's batch statistics (and so its running statistics), the
 early-stopping split (which rows are held out), ``batch_size="auto"``'s
 ``min(200, n)``, the batches' composition and the samples counted in ``t_``
 (which ``invscaling`` reads). Dropping the rows once, before the split, makes the
-fit the fit on the other rows (same seed, same result). A streamed fit gets the
-same rule per chunk, since each chunk goes through ``partial_fit``.
+fit the fit on the other rows (same seed, same result). A streamed fit's chunks keep
+their rows (its passes count them, one process as ``--workers`` ranks do) and
+``train`` leaves them out of each batch's step (``training/_loop._weighted_rows``).
 """
 
 from __future__ import annotations

@@ -426,6 +426,7 @@ class _Plan:
     device: torch.device
     averaging: WeightAveraging | None  # the run's EMA or SWA of the weights, or None
     steps: int = 0  # optimizer steps taken so far in this run (counted per step: Ctrl-C mid-epoch keeps the epoch's count)
+    zero_rows: bool = False  # some sample weight is 0: each batch's rows of weight 0 are left out of its step (_weighted_rows)
     start_loss: float | None = None  # the mean loss of this run's first batch, before its step (the divergence rule's reference)
 
 
@@ -458,10 +459,22 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     n = X.shape[0]
     if averaging is not None:
         averaging.begin(flat, network, X, batch_size)
+    zero_rows = sample_weight is not None and bool((sample_weight == 0).any())  # (the CUDA graphs are off then: some_zero, or DDP)
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
-                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy,
+                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, zero_rows=zero_rows,
                  best=_BestWeights(flat, on_numpy, optimizer, optimizer_state, held),
                  sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device, averaging=averaging)
+
+
+def _weighted_rows(xb: Any, yb: Any, wb: Any) -> tuple[Any, Any, Any]:
+    """A batch without its rows of sample weight 0, which are as if absent: the loss gave them no share, but batch norm's
+    batch statistics (and running ones) counted them. Unchanged when none weighs 0, or fewer than 2 rows weigh more (under
+    DDP a rank's batch of weight 0 still steps with the others, adding nothing; batch norm cannot take one row in training:
+    there the zero rows stay, as they did, while without batch norm they change nothing either way). NumPy arrays or tensors alike."""
+    keep = wb > 0
+    if bool(keep.all()) or int(keep.sum()) < 2:
+        return xb, yb, wb
+    return xb[keep], yb[keep], wb[keep]
 
 
 def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, lr: float) -> tuple[Any, Any]:
@@ -471,6 +484,8 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
     total: Any = 0.0  # read once per epoch
     l2_sum: Any = 0.0
     for xb, yb, wb in plan.batches:
+        if plan.zero_rows:
+            xb, yb, wb = _weighted_rows(xb, yb, wb)
         before = flat.l2() if l2 else 0.0  # the weights this batch's loss is computed with
         batch_loss = stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
         if plan.start_loss is None:  # the run's first batch: its loss at the starting weights (one read per run)
@@ -594,7 +609,7 @@ def train(
     ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
     batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
     ``sample_weight``: ``(n,)`` or None; a batch's loss is its weighted mean, and a batch of weight 0 makes
-    no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen). ``loss``: a ``Loss`` from
+    no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen), other rows of weight 0 none. ``loss``: a ``Loss`` from
     ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...). ``solver``: one of ``SOLVERS``, built with
     ``optimizer_kwargs`` and resumed from ``optimizer_state``;
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step
