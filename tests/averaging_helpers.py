@@ -29,12 +29,13 @@ class RecordWeights(Callback):
         self.epochs.append(flat(network))
 
 
-def swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int) -> list[float]:
-    """The rate of each of ``epochs`` epochs under PyTorch's own SWALR (cosine), built at the first's start and stepped after each."""
+def swalr_rates(lr_start: float, swa_lr: float, anneal_epochs: int, epochs: int, strategy: str = "cos") -> list[float]:
+    """The rate of each of ``epochs`` epochs under PyTorch's own SWALR (``strategy``: its ``anneal_strategy``), built at the
+    first's start and stepped after each."""
     from torch.optim.swa_utils import SWALR
 
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr_start)
-    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="cos")
+    sched = SWALR(opt, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy=strategy)
     rates = []
     for _ in range(epochs):
         rates.append(opt.param_groups[0]["lr"])

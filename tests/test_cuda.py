@@ -183,6 +183,14 @@ def test_cuda_graph_fit_equals_eager_fit(digits, solver, sample_weight):
     assert graph.steps == eager.steps and graph.optimizer.t == eager.optimizer.t
     np.testing.assert_allclose(graph.history.train_loss, eager.history.train_loss, rtol=1e-4)
     torch.testing.assert_close(w_graph, w_eager, rtol=1e-4, atol=1e-5)
+    # the divergence rule's reference, the first batch's loss, read from the graphs' warm-up step as from the eager one
+    assert graph.history.start_loss == pytest.approx(eager.history.start_loss, rel=1e-5)
+
+
+def test_a_finite_explosion_under_cuda_graphs_stops_as_eagerly(digits):
+    with pytest.warns(hl.DivergedWarning, match="the loss (grew to|became)"):
+        res, _ = _train_digits(digits, cuda_graphs=True, solver="sgd", learning_rate_init=50.0)
+    assert res.history.stop_reason == "diverged" and res.history.start_loss is not None
 
 
 def test_cuda_graph_is_used_and_skipped_for_batch_callbacks(digits, monkeypatch):

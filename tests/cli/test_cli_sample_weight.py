@@ -52,14 +52,15 @@ def _load(path: Path):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_train_equals_the_python_fit_with_the_same_weights(weighted, weighted_model):
-    """Same seed, same preprocessing, same weights: the CLI's model predicts exactly what ``fit(sample_weight=)`` gives."""
+    """Same seed, same preprocessing, same weights: the CLI's model predicts exactly what ``fit(sample_weight=)`` gives.
+    The preprocessing is fitted on the rows of weight > 0 (those of weight 0 are as if absent)."""
     import hiddenlayers as hl
     from hiddenlayers.data import TablePreprocessor
 
     cli = _load(weighted_model)
     frame = pd.read_csv(weighted)
     X, y, w = frame[["a", "b", "color"]], frame["label"].to_numpy(dtype=object), frame["w"].to_numpy(dtype=np.float64)
-    A = TablePreprocessor(max_categories=20).fit(X).transform(X).matrix
+    A = TablePreprocessor(max_categories=20).fit(X[w > 0]).transform(X).matrix
     params = cli.get_params()
     fitted = hl.MLPClassifier(**params).fit(A, y, sample_weight=w)
     unweighted = hl.MLPClassifier(**params).fit(A, y)
@@ -95,8 +96,10 @@ def test_train_summary_says_the_held_out_metrics_are_weighted(weighted, tmp_path
     assert "held-out weighted accuracy" in text and "column 'w'" in text
 
 
-def test_held_out_rows_all_of_weight_zero_give_plain_metrics_and_say_so(weighted, tmp_path):
-    """A weighted mean over weights that are all 0 is undefined: the held-out metrics are the plain ones, and a note says why."""
+def test_rows_of_weight_zero_are_held_out_from_nothing(weighted, tmp_path):
+    """The rows the split would hold out, all given weight 0: they are as if absent, so the split holds out a fifth of the
+    others and the metrics are weighted. Before, the held-out rows were exactly those (a weighted mean over weights that
+    are all 0 is undefined: the metrics fell back to plain ones, with a note)."""
     from sklearn.model_selection import train_test_split
 
     frame = pd.read_csv(weighted)
@@ -107,9 +110,9 @@ def test_held_out_rows_all_of_weight_zero_give_plain_metrics_and_say_so(weighted
     frame.to_csv(path, index=False)
     result = run("train", path, "-t", "label", "--sample-weight", "w", *TRAIN, "--json", "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 0, result.output
-    assert "every held-out row has --sample-weight 0: the held-out metrics are unweighted." in result.stderr
+    assert "every held-out row has --sample-weight 0" not in result.stderr
     s = json.loads(result.stdout)
-    assert s["test_metrics_weighted"] is False and s["test_rows"] == len(held)
+    assert s["test_metrics_weighted"] is True and s["test_rows"] == int(np.ceil(0.2 * (len(frame) - len(held))))
 
 
 # --- evaluate -----------------------------------------------------------------------------------------------------
@@ -398,3 +401,23 @@ def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path):
     model = _load(out)
     assert model.preprocessing_["sample_weight_column"] == "w" and np.isfinite(model.loss_)
     assert [c["name"] for c in model.preprocessing_["columns"]] == ["a", "b", "color"]
+
+
+def test_rows_of_weight_zero_are_as_if_absent_from_the_split_and_the_preprocessing(weighted, tmp_path):
+    """Weight-0 rows whose ``a`` is 1000 and whose colour is 'violet': the preprocessing counted them (a's mean and scale,
+    a 'violet' category) and the --test-size split held some of them out in place of weighted rows. The model is now the
+    one trained on the file without them."""
+    frame = pd.read_csv(weighted)
+    frame = frame[frame["w"] > 0].reset_index(drop=True)
+    without, padded = tmp_path / "without.csv", tmp_path / "padded.csv"
+    frame.to_csv(without, index=False)
+    extra = frame.head(30).assign(a=1000.0, color="violet", w=0)
+    pd.concat([frame, extra], ignore_index=True).to_csv(padded, index=False)
+    models = []
+    for path in (without, padded):
+        out = tmp_path / f"{path.stem}.safetensors"
+        ok("train", path, "-t", "label", "--sample-weight", "w", "--test-size", "0.25", *TRAIN, "-o", out)
+        models.append(_load(out))
+    assert models[0].preprocessing_ == models[1].preprocessing_
+    X = frame[["a", "b", "color"]]
+    np.testing.assert_array_equal(models[0].predict_proba(X), models[1].predict_proba(X))

@@ -40,6 +40,16 @@ def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path) ->
     assert "weight_averaging" not in plain
 
 
+def test_train_swa_anneal_strategy_linear_is_stored_and_shown(table, tmp_path) -> None:
+    out = tmp_path / "m.safetensors"
+    ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "6", "-q", "-o", out, "--weight-averaging", "swa", "--swa-start", "2",
+       "--lr", "0.01", "--swa-lr", "0.002", "--swa-anneal-epochs", "3", "--swa-anneal-strategy", "linear")
+    model = hl.load(out)
+    assert model.swa_anneal_strategy == "linear"
+    assert model.history_.lr[1:] == pytest.approx([0.01, 0.022 / 3, 0.014 / 3, 0.002, 0.002])  # equal steps from --lr to --swa-lr (cos: 0.008)
+    assert "swa (swa_start=2, swa_lr=0.002, swa_anneal_epochs=3, swa_anneal_strategy=linear)" in ok("info", out, "--json").output
+
+
 def test_train_stores_swa_lr_and_info_shows_it(table, tmp_path) -> None:
     out = tmp_path / "m.safetensors"
     ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "-q", "-o", out, "--weight-averaging", "swa", "--swa-start", "2",
@@ -74,6 +84,10 @@ def test_train_stores_swa_lr_and_info_shows_it(table, tmp_path) -> None:
      "--swa-anneal-epochs must be a whole number of epochs >= 0, e.g. 10 (0: --swa-lr at once). Received: -1."),
     (["--weight-averaging", "swa", "--swa-anneal-epochs", "3"], "--swa-anneal-epochs sets how --swa-lr is reached, and no --swa-lr was given"),
     (["--set", "swa_lr=0.1"], "use --swa-lr instead of --set swa_lr=0.1"),
+    (["--weight-averaging", "swa", "--swa-lr", "0.1", "--swa-anneal-strategy", "cosine"],
+     "--swa-anneal-strategy must be cos or linear (PyTorch SWALR's names). Received: 'cosine'."),
+    (["--weight-averaging", "swa", "--swa-anneal-strategy", "linear"], "--swa-anneal-strategy sets how --swa-lr is reached, and no --swa-lr was given"),
+    (["--set", "swa_anneal_strategy=linear"], "use --swa-anneal-strategy instead of --set swa_anneal_strategy=linear"),
 ])
 def test_bad_averaging_options_are_refused(table, tmp_path, options, message) -> None:
     out = tmp_path / "m.safetensors"

@@ -20,11 +20,11 @@ def chunky(monkeypatch) -> None:
     monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)  # 4 chunks a pass: the chunks' losses must add up as the epoch's
 
 
-def _weighted_frame(n: int = 400, zero: int = 61) -> pd.DataFrame:
+def _weighted_frame(n: int = 400, zero: int = 61, low: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     df = pd.DataFrame(rng.normal(size=(n, 3)), columns=list("abc"))
     df["y"] = (df["a"] + 0.5 * rng.normal(size=n) > 0).astype(int)
-    df["w"] = rng.integers(0, 4, size=n).astype(float)
+    df["w"] = rng.integers(low, 4, size=n).astype(float)
     df.loc[: zero - 1, "w"] = 0.0  # the first batch (rows 0-49) weighs nothing: skipped, as in memory
     return df
 
@@ -41,13 +41,13 @@ def _same(a: Any, b: Any) -> None:
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize(("class_weight", "zero"), [(None, 61), ({0: 1.0, 1: 3.0}, 61), ("balanced", 61), (None, 121)])
+@pytest.mark.parametrize(("class_weight", "zero"), [(None, 100), ({0: 1.0, 1: 3.0}, 100), ("balanced", 100), (None, 200)])
 def test_a_weighted_streamed_fit_is_the_in_memory_fit_with_those_weights(tmp_path, chunky, class_weight, zero: int) -> None:
     """The source's rows in its reading order, fitted in memory with sample_weight=, take the same steps: the weights
     (times class_weight; 'balanced' from the unweighted label counts, as compute_sample_weight) weigh every batch's loss,
-    the all-zero first batch is skipped (with zero=121 the whole first chunk of 100 rows: a no-op partial_fit), and the epochs'
-    losses are sum(w·loss)/sum(w). Before, the weights were never read."""
-    df = _weighted_frame(zero=zero)
+    the all-zero first chunk (zero=100; 200: two) is a no-op partial_fit, as its rows are absent in memory (estimators/_zero_weight:
+    so the batches line up, the rest weigh 1-3), and the epochs' losses are sum(w·loss)/sum(w). Before, the weights were never read."""
+    df = _weighted_frame(zero=zero, low=1)
     df.to_parquet(tmp_path / "t.parquet", row_group_size=100)
     src = ParquetSource(str(tmp_path), target="y", weight="w")
     X, y, w = next(src.weighted_chunks(range(len(src.units)), rows=400))

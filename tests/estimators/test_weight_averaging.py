@@ -233,6 +233,20 @@ def test_swa_lr_gives_each_epoch_swalrs_rate(digits, engine: str) -> None:
     torch.testing.assert_close(flat(clf.network_), torch.stack(rec.epochs[3:]).mean(0), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+def test_swa_anneal_strategy_gives_swalrs_rates_of_that_strategy_and_is_kept_in_the_file(digits, strategy: str, tmp_path) -> None:
+    """swa_anneal_strategy='linear' (PyTorch SWALR's other anneal_strategy); before, the annealing was cosine only."""
+    X, y = digits[0][:300], digits[1][:300]
+    common = dict(solver="sgd", learning_rate_init=0.2, max_iter=8, random_state=0, n_iter_no_change=100, weight_averaging="swa", swa_start=3,
+                  swa_lr=0.02, swa_anneal_epochs=4)
+    clf = hl.MLPClassifier((16,), **common, swa_anneal_strategy=strategy).fit(X, y)
+    assert clf.history_.lr[2:] == pytest.approx(swalr_rates(0.2, 0.02, 4, 6, strategy), rel=1e-12, abs=0)
+    clf.save(tmp_path / "m.safetensors")
+    assert hl.load(tmp_path / "m.safetensors").swa_anneal_strategy == strategy
+    with pytest.raises(ValueError, match=r"swa_anneal_strategy must be a str among \{'cos', 'linear'\}|swa_anneal_strategy"):
+        hl.MLPClassifier((16,), **common, swa_anneal_strategy="cosine").fit(X, y)
+
+
 def test_swa_lr_none_is_bit_identical(digits) -> None:
     X, y = digits[0][:300], digits[1][:300]
     common = dict(solver="sgd", learning_rate="invscaling", max_iter=5, random_state=0, weight_averaging="swa", swa_start=2)
@@ -305,6 +319,9 @@ def test_verbose_adaptive_stop_under_swa_lr_is_no_small_rate(digits, capsys) -> 
      "swa_anneal_epochs is a setting of swa_lr (how SWA's rate is reached) and would be ignored without it. Received: swa_anneal_epochs=0 "
      "with swa_lr=None; set swa_lr (e.g. 0.01), or leave swa_anneal_epochs at its default 10."),
     ({"swa_anneal_epochs": 3}, "Received: swa_anneal_epochs=3 with swa_lr=None;"),
+    ({"weight_averaging": "swa", "swa_anneal_strategy": "linear"},
+     "swa_anneal_strategy is a setting of swa_lr (how SWA's rate is reached) and would be ignored without it. Received: "
+     "swa_anneal_strategy='linear' with swa_lr=None; set swa_lr (e.g. 0.01), or leave swa_anneal_strategy at its default 'cos'."),
 ])
 def test_a_setting_of_an_averaging_the_fit_does_not_run_is_refused_as_swa_lr_and_the_cli_refuse_it(kw, says):
     """ema_decay without weight_averaging='ema' (swa_start without 'swa', swa_anneal_epochs without swa_lr) was silently ignored; swa_lr without 'swa' was refused, and `train --ema-decay` without --weight-averaging ema is: refused alike."""

@@ -225,3 +225,31 @@ def test_ctrl_c_in_an_swa_lr_epoch_puts_the_wrapped_schedule_back() -> None:
                     averaging=WeightAveraging("swa", start_epoch=2, swa_lr=0.05, anneal_epochs=0))
     assert res.history.stop_reason == "interrupted" and res.history.lr[1:] == [0.05, 0.05, 0.05]
     assert schedule.lr == pytest.approx(0.1 / (60 + 1) ** 0.5)  # the schedule stood at epoch 2's rate: SWA's took over there
+
+
+@settings(max_examples=60, deadline=None)
+@given(lr_start=st.floats(1e-5, 1.0), swa_lr=st.floats(1e-5, 1.0), anneal_epochs=st.integers(0, 12), start_epoch=st.integers(1, 4))
+def test_linear_annealing_gives_swalrs_linear_rates(lr_start: float, swa_lr: float, anneal_epochs: int, start_epoch: int) -> None:
+    """anneal_strategy='linear' (SWALR's other strategy): before, SWA's rate could only anneal by a cosine."""
+    avg = WeightAveraging("swa", start_epoch=start_epoch, swa_lr=swa_lr, anneal_epochs=anneal_epochs, anneal_strategy="linear")
+    s = avg.schedule(Schedule("constant", lr_start))
+    rates = []
+    for epoch in range(1, start_epoch + 15):
+        rates.append(s.lr)
+        s.epoch_end(epoch, 0, False)
+    assert rates[start_epoch - 1 :] == pytest.approx(swalr_rates(lr_start, swa_lr, anneal_epochs, 15, "linear"), rel=1e-9, abs=0)
+
+
+def test_linear_annealing_drives_the_loop_s_rates_and_is_named() -> None:
+    X, Y = _data()
+    avg = WeightAveraging("swa", start_epoch=2, swa_lr=0.01, anneal_epochs=4, anneal_strategy="linear")
+    assert repr(avg) == "WeightAveraging('swa', start_epoch=2, swa_lr=0.01, anneal_epochs=4, anneal_strategy='linear')"
+    lr = train(_net(), X, Y, loss="log_loss", solver="sgd", learning_rate_init=0.09, batch_size=16, max_epochs=7, averaging=avg).history.lr
+    assert lr == pytest.approx([0.09, 0.09, 0.07, 0.05, 0.03, 0.01, 0.01])  # equal steps of (0.09 - 0.01) / 4
+
+
+@pytest.mark.parametrize("strategy", ["cosine", "Linear", None, 1])
+def test_an_unknown_anneal_strategy_is_refused(strategy: Any) -> None:
+    with pytest.raises(ValueError) as err:
+        WeightAveraging("swa", swa_lr=0.01, anneal_strategy=strategy)
+    assert str(err.value) == f"swa_anneal_strategy must be 'cos' or 'linear' (PyTorch SWALR's names). Received: swa_anneal_strategy={strategy!r}."

@@ -31,6 +31,7 @@ from ._options import (
     check_schedule,
     check_seed,
     check_swa_anneal_epochs,
+    check_swa_anneal_strategy,
     check_swa_lr,
     check_weight_averaging,
     parse_image_shape,
@@ -161,10 +162,13 @@ LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rat
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
 SwaStart = Annotated[str | None, typer.Option("--swa-start", help="With --weight-averaging swa: first averaged epoch, a share of --epochs in (0, 1] or an epoch number (default 0.75).", show_default=False, callback=parse_swa_start)]
-SwaLr = Annotated[float | None, typer.Option("--swa-lr", help="With --weight-averaging swa: SWA's own learning rate, > 0; from --swa-start the rate anneals to it (cosine, as PyTorch's SWALR) "
+SwaLr = Annotated[float | None, typer.Option("--swa-lr", help="With --weight-averaging swa: SWA's own learning rate, > 0; from --swa-start the rate anneals to it (--swa-anneal-strategy, as PyTorch's SWALR) "
                                              "over --swa-anneal-epochs, then stays (the --learning-rate schedule stops there). Default: the schedule runs on.", show_default=False, callback=check_swa_lr)]
 SwaAnnealEpochs = Annotated[int | None, typer.Option("--swa-anneal-epochs", help="With --swa-lr: epochs over which the rate anneals to it, >= 0 (default 10, as SWALR's; 0: at once).",
                                                      show_default=False, callback=check_swa_anneal_epochs)]
+SwaAnnealStrategy = Annotated[str | None, typer.Option("--swa-anneal-strategy", help="With --swa-lr: how the rate anneals to it, cos (a half cosine, "
+                                                       "the default, as SWALR's) or linear (equal steps).", show_default=False,
+                                                       callback=check_swa_anneal_strategy)]
 #: the application files' options of predict and evaluate (checked by _appfiles.check_app_options)
 TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
 ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
@@ -240,9 +244,9 @@ def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
 
 
 def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str | None, ema_decay: float | None, swa_start: object,
-                    swa_lr: float | None = None, swa_anneal_epochs: int | None = None) -> None:
+                    swa_lr: float | None = None, swa_anneal_epochs: int | None = None, swa_anneal_strategy: str | None = None) -> None:
     """Refuse a setting the fit would ignore: ``--gce-q`` without ``--loss gce`` (:func:`_check_gce_q`), ``--ema-decay`` without
-    ``--weight-averaging ema``, ``--swa-start``/``--swa-lr`` without ``swa`` and ``--swa-anneal-epochs`` without ``--swa-lr``
+    ``--weight-averaging ema``, ``--swa-start``/``--swa-lr`` without ``swa`` and ``--swa-anneal-epochs``/``--swa-anneal-strategy`` without ``--swa-lr``
     (the estimator ignores a setting of the other kind of averaging, or of none, silently, so an explicit one is a mistake).
     ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
     _check_gce_q(loss, gce_q)
@@ -250,7 +254,7 @@ def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str
         if value is not None and weight_averaging != kind:
             given = f"--weight-averaging {weight_averaging} does not use it" if weight_averaging is not None else "no --weight-averaging was given"
             raise UserError(f"{option} needs --weight-averaging {kind} ({given}): add --weight-averaging {kind}, or drop {option}.")
-    _check_swa_anneal(swa_lr, swa_anneal_epochs)
+    _check_swa_anneal(swa_lr, swa_anneal_epochs, swa_anneal_strategy)
 
 
 def _check_early_stopping(solver: str, early_stopping: bool | None) -> None:
@@ -260,11 +264,12 @@ def _check_early_stopping(solver: str, early_stopping: bool | None) -> None:
                         "none out, so it would be ignored; drop --early-stopping, or pick another --solver.")
 
 
-def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None) -> None:
-    """Refuse ``--swa-anneal-epochs`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
-    if swa_anneal_epochs is not None and swa_lr is None:
-        raise UserError("--swa-anneal-epochs sets how --swa-lr is reached, and no --swa-lr was given: add --swa-lr (e.g. --swa-lr 0.01), "
-                        "or drop --swa-anneal-epochs.")
+def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None, swa_anneal_strategy: str | None = None) -> None:
+    """Refuse ``--swa-anneal-epochs`` or ``--swa-anneal-strategy`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
+    for option, value in (("--swa-anneal-epochs", swa_anneal_epochs), ("--swa-anneal-strategy", swa_anneal_strategy)):
+        if value is not None and swa_lr is None:
+            raise UserError(f"{option} sets how --swa-lr is reached, and no --swa-lr was given: add --swa-lr (e.g. --swa-lr 0.01), "
+                            f"or drop {option}.")
 
 
 @app.command()
@@ -301,9 +306,9 @@ def train(
     gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
-    sample_weight: SampleWeight = None, scale_target: ScaleTarget = None,
-    weight_averaging: WeightAveraging = None,
+    sample_weight: SampleWeight = None, scale_target: ScaleTarget = None, weight_averaging: WeightAveraging = None,
     ema_decay: EmaDecay = None, swa_start: SwaStart = None, swa_lr: SwaLr = None, swa_anneal_epochs: SwaAnnealEpochs = None,
+    swa_anneal_strategy: SwaAnnealStrategy = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -373,7 +378,8 @@ def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str
 #: the optional ones only when given, so the estimator's own default holds
 TABLE_PARAMS = ("activation", "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction",
                 "n_iter_no_change", "tol", "loss_threshold", "max_time", "clip_grad_norm", "device", "dtype", "init_from", "freeze")
-TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "scale_target")
+TABLE_OPTIONAL = ("loss", "gce_q", "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "swa_anneal_strategy",
+                  "scale_target")
 
 
 def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = ()) -> None:
@@ -385,7 +391,8 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     if data is None:
         raise UserError("train needs DATA: a data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name, e.g. "
                         "`hiddenlayers train digits`; only --app agent, which plays --env, reads none.")
-    _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"])
+    _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"],
+                    o["swa_anneal_strategy"])
     _check_early_stopping(o["solver"], o["early_stopping"])
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
     if "test_size" in given and (o["workers"] > 1 or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored

@@ -230,6 +230,7 @@ def averaging_text(params: dict[str, Any]) -> str | None:
         return None
     setting = "ema_decay" if kind == "ema" else "swa_start"
     rate = "" if params.get("swa_lr") is None else f", swa_lr={params['swa_lr']}, swa_anneal_epochs={params.get('swa_anneal_epochs', 10)}"
+    rate += f", swa_anneal_strategy={params['swa_anneal_strategy']}" if rate and params.get("swa_anneal_strategy", "cos") != "cos" else ""
     return f"{kind} ({setting}={params.get(setting)}{rate})"
 
 

@@ -92,6 +92,13 @@ def check_swa_lr(value: float | None) -> float | None:
     return value
 
 
+def check_swa_anneal_strategy(value: str | None) -> str | None:
+    """``--swa-anneal-strategy``: ``cos`` or ``linear`` (PyTorch SWALR's ``anneal_strategy``)."""
+    if value is not None and value not in ("cos", "linear"):
+        raise UserError(f"--swa-anneal-strategy must be cos or linear (PyTorch SWALR's names). Received: {value!r}.")
+    return value
+
+
 def check_swa_anneal_epochs(value: int | None) -> int | None:
     """``--swa-anneal-epochs``: a whole number of epochs >= 0."""
     if value is not None and value < 0:

@@ -40,7 +40,7 @@ DEDICATED = {
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
     "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
-    "swa_anneal_epochs": "--swa-anneal-epochs", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
+    "swa_anneal_epochs": "--swa-anneal-epochs", "swa_anneal_strategy": "--swa-anneal-strategy", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
     "scale_target": "--scale-target", "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
 }
 #: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)
@@ -92,6 +92,22 @@ def split_rows(X: pd.DataFrame, y: np.ndarray, task: str, test_size: float, seed
     except ValueError:
         parts = train_test_split(*arrays, test_size=test_size, random_state=seed)
     return (*parts, None, None) if w is None else tuple(parts)
+
+
+def weighted_rows(prep: dict[str, Any]) -> dict[str, Any]:
+    """``prep`` (:func:`~._data.prepare`'s) without its rows of ``--sample-weight`` 0, which are as if absent.
+
+    The fit leaves them out too (``estimators/_zero_weight``), but before it the split would hold some of them out
+    in place of weighted rows and the preprocessing's medians, means, scales and categories would count them.
+    Unchanged without weights, or when every weight is 0 (the fit's own error names that).
+    """
+    w = prep["w"]
+    if w is None:
+        return prep
+    keep = np.asarray(w) > 0
+    if keep.all() or not keep.any():
+        return prep
+    return {**prep, "X": prep["X"][keep], "y": np.asarray(prep["y"])[keep], "w": np.asarray(w)[keep]}
 
 
 def _check_train_rows(n: int, test_size: float) -> None:
@@ -256,6 +272,7 @@ def run_train(
         from ._check import refuse_fatal
 
         refuse_fatal(checked, prep["dropped"])
+    prep = weighted_rows(prep)  # rows of --sample-weight 0 as if absent: the split, the preprocessing's statistics, the fit
     X_tr, X_te, y_tr, y_te, w_tr, w_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
     if params.get("early_stopping") is None:
         params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS and params.get("solver") != "lbfgs"  # L-BFGS holds out no rows

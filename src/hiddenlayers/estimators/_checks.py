@@ -127,7 +127,7 @@ def _check_averaging(est: _BaseMLP) -> None:
 def _refuse_unused_averaging(est: _BaseMLP) -> None:
     """A ValueError for a setting of an averaging the fit does not run, which it would ignore: ``ema_decay`` other than its
     default without ``weight_averaging='ema'``, ``swa_start`` other than its default without ``'swa'``, ``swa_anneal_epochs``
-    other than its default without ``swa_lr``. As ``swa_lr`` without ``'swa'`` is refused, and as ``train --ema-decay`` without
+    (and ``swa_anneal_strategy``) other than its default without ``swa_lr``. As ``swa_lr`` without ``'swa'`` is refused, and as ``train --ema-decay`` without
     ``--weight-averaging ema`` is (a grid over both parameters leaves the other one at its default where it does not apply)."""
     defaults = defaults_of(type(est))
     for name, kind in (("ema_decay", "ema"), ("swa_start", "swa")):
@@ -135,10 +135,11 @@ def _refuse_unused_averaging(est: _BaseMLP) -> None:
         if est.weight_averaging != kind and value != default:
             raise ValueError(f"{name} is a setting of weight_averaging='{kind}' and would be ignored without it. Received: {name}={value!r} with "
                              f"weight_averaging={est.weight_averaging!r}; set weight_averaging='{kind}', or leave {name} at its default {default!r}.")
-    anneal, default = est.swa_anneal_epochs, defaults.get("swa_anneal_epochs")
-    if est.swa_lr is None and anneal != default:
-        raise ValueError(f"swa_anneal_epochs is a setting of swa_lr (how SWA's rate is reached) and would be ignored without it. Received: "
-                         f"swa_anneal_epochs={anneal!r} with swa_lr=None; set swa_lr (e.g. 0.01), or leave swa_anneal_epochs at its default {default!r}.")
+    for name in ("swa_anneal_epochs", "swa_anneal_strategy"):
+        anneal, default = getattr(est, name), defaults.get(name)
+        if est.swa_lr is None and anneal != default:
+            raise ValueError(f"{name} is a setting of swa_lr (how SWA's rate is reached) and would be ignored without it. Received: "
+                             f"{name}={anneal!r} with swa_lr=None; set swa_lr (e.g. 0.01), or leave {name} at its default {default!r}.")
 
 
 def swa_start_epoch(swa_start: float, max_iter: int) -> int:

@@ -33,6 +33,7 @@ from ..training import (
     TrainResult,
     WeightAveraging,
     check_callbacks,
+    no_usable_epoch,
     thread_limits,
     to_tensor,
     train,
@@ -365,7 +366,8 @@ def fit_stochastic(
         # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
         # the initial weights instead, and so do we, with a DivergedWarning). A streamed pass's chunk
         # (at_pass_rate) keeps its start's weights: the streamed fit falls back on a whole epoch's, or raises.
-        raise ValueError(NON_FINITE)
+        # A finite explosion (the loss past DIVERGENCE_FACTOR x its start) is as unusable: its message says what the loss did.
+        raise ValueError(no_usable_epoch(hist.train_loss[-1], hist.start_loss, lr0))
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est)
@@ -380,12 +382,12 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
     Such a chunk carries no information (its weighted mean loss is 0/0), as a zero-weight minibatch
     inside ``fit`` (``training/_batches.py``): no optimizer step, no L2 term, no ``loss_curve_``
     entry; the weights, optimizer state, learning rate and no-improvement count stay as they were.
-    ``t_`` counts its rows as passed over (as ``fit`` counts a skipped batch's, and scikit-learn's
-    ``t_`` counts every row of a call); ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
+    ``t_`` does not count its rows: a row of weight 0 is as if absent (``_zero_weight``), as in a chunk
+    where only some rows weigh 0; ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
     grows by ``n_iter_`` per call). A first call has built the network and learnt ``classes_``.
     """
     est.n_iter_ = 0
-    est.t_ = int(est.t_) + int(n_rows)
+    est.t_ = int(getattr(est, "t_", 0))
     est.loss_curve_ = list(est.history_.train_loss)
     est.loss_ = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # NaN: no epoch trained yet
     est.stop_reason_ = "partial_fit"
@@ -393,7 +395,8 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
 
 
 def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
-    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr`` and ``swa_anneal_epochs``
+    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr``, ``swa_anneal_epochs``
+    and ``swa_anneal_strategy``
     (None without averaging).
 
     A UserWarning when an EMA spans more steps (about ``1 / (1 - ema_decay)``) than the call can take (``most_steps``):
@@ -407,7 +410,8 @@ def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
                       f"the average still leans on the first steps' weights. Lower ema_decay below {1 - 1 / most_steps:.4g}, "
                       "or train longer.", UserWarning, stacklevel=user_stacklevel())
     return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter),
-                           swa_lr=None if est.swa_lr is None else float(est.swa_lr), anneal_epochs=int(est.swa_anneal_epochs))
+                           swa_lr=None if est.swa_lr is None else float(est.swa_lr), anneal_epochs=int(est.swa_anneal_epochs),
+                           anneal_strategy=est.swa_anneal_strategy)
 
 
 def _warn_nothing_averaged(est: _BaseMLP) -> None:

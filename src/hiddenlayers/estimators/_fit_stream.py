@@ -169,10 +169,12 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         rate = schedule.lr  # every chunk of the pass trains at the epoch's rate
         hooks.begin_pass(epoch)
         with one_epoch_settings(est, s.batch, hooks), at_pass_rate(est, rate):
-            if hasattr(est, "network_"):
-                est.history_ = History()  # the chunks' own records: scratch, the epoch's go to ``history``
+            if hasattr(est, "network_"):  # the chunks' own records: scratch, the epoch's go to ``history``; the divergence
+                est.history_ = History(start_loss=history.start_loss)  # rule's reference is the fit's, not each pass's start
             chunks = read_ahead(s.src.weighted_chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
             loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
+            if history.start_loss is None and not len(history):  # a fresh fit's first pass: its first batch's loss (training's)
+                history.start_loss = est.history_.start_loss
         if stopped == "interrupted":
             stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)

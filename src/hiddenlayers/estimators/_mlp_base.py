@@ -36,6 +36,7 @@ from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 from ._warm import record_rate, refuse_new_shape, restart_changed_rate
+from ._zero_weight import drop_unweighted
 
 _PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
                           "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
@@ -104,7 +105,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         domain_adaptation: str | None = None,
         weight_averaging: str | None = None,
         ema_decay: float = 0.99,
-        swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10,
+        swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10, swa_anneal_strategy: str = "cos",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -136,13 +137,12 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         self.progress_bar = progress_bar
         self.device = device
         self.dtype = dtype
-        self.init = init
-        self.engine = engine
-        self.precision = precision
+        self.init, self.engine, self.precision = init, engine, precision
         self.init_from = init_from
         self.freeze = freeze
         self.domain_adaptation = domain_adaptation
         self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr, self.swa_anneal_epochs = weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs
+        self.swa_anneal_strategy = swa_anneal_strategy
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> Spec:  # type: ignore[override]
@@ -240,6 +240,8 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             sample_weight = self._with_class_weight(y, sample_weight, X, incremental)
             self._fit_target_scaling(y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=False)
             Y = self._targets(y)
+            if self.__dict__.get("_pass_rate") is None:  # weight 0: as if absent (split, t_); a streamed chunk's: per batch, by train()
+                X, Xt, y, Y, sample_weight = drop_unweighted(X, Xt, y, Y, sample_weight)
             if not incremental:  # partial_fit has no loss_threshold rule
                 self._warn_unreachable_threshold(Y.shape[1])
             distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head

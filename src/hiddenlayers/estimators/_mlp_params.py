@@ -153,13 +153,17 @@ SHARED: tuple[Param, ...] = (
           "or an int epoch number (at most max_iter); another value than 0.75 without weight_averaging='swa' is refused (it would be ignored)"),
     Param("swa_lr", _none_or(Interval(Real, 0, None, closed="neither", bools=False), "None or a number > 0"), None,
           "weight_averaging='swa': SWA's own learning rate (None: the learning_rate schedule runs on, unchanged); from swa_start's "
-          "epoch the rate anneals from the schedule's to swa_lr over swa_anneal_epochs (cosine, as torch.optim.swa_utils.SWALR), "
+          "epoch the rate anneals from the schedule's to swa_lr over swa_anneal_epochs (by swa_anneal_strategy, as torch.optim.swa_utils.SWALR), "
           "then stays there, and 'invscaling', 'adaptive', 'plateau' and 'cosine' stop driving it ('adaptive' no longer cuts "
           "it, so n_iter_no_change stops training); a warm fit goes on from the schedule's rate, not swa_lr; refused without "
           "weight_averaging='swa'"),
     Param("swa_anneal_epochs", Interval(Integral, 0, None, closed="left", bools=False), 10,
           "swa_lr: epochs from swa_start's over which the rate anneals to swa_lr (10, SWALR's and Lightning's default; 0: "
           "swa_lr at once); they are averaged too; another value than 10 without swa_lr is refused (it would be ignored)"),
+    Param("swa_anneal_strategy", StrOptions(("cos", "linear"), text="'cos' or 'linear'"), "cos",
+          "swa_lr: how the rate goes from the schedule's to swa_lr over swa_anneal_epochs, PyTorch SWALR's anneal_strategy: "
+          "'cos' (its default: a half cosine, slow at both ends) or 'linear' (equal steps); another value than 'cos' "
+          "without swa_lr is refused (it would be ignored)"),
 )
 
 # The classifier's own, after the shared ones (keyword arguments in practice).

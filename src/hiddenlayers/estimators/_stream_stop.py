@@ -14,8 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
-from ..training import AnyOf, History, LossBelow, StoppingRule, TimeLimit, held_at_start, kept_weights, warn_interrupted
-from ._fit import NON_FINITE
+from ..training import (
+    AnyOf,
+    History,
+    LossBelow,
+    StoppingRule,
+    TimeLimit,
+    diverged_message,
+    held_at_start,
+    kept_weights,
+    no_usable_epoch,
+    warn_interrupted,
+)
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -112,14 +122,13 @@ def stop_diverged(est: _BaseMLP, history: History, start: dict[str, Any] | None,
     last whole epoch's, or the model's before this call). A first fit's first pass has no whole epoch to
     fall back on: scikit-learn's ``ValueError``, as in memory before any good epoch (the model stays unfitted).
     """
+    loss = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # the diverged chunk's
     if best_state is None and start is None:
-        raise ValueError(NON_FINITE)
+        raise ValueError(no_usable_epoch(loss, est.history_.start_loss, est.learning_rate_init))
     where = _go_back_weights(est, history, start, best_state, first)
     history.stop_reason = "diverged"
-    loss = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # the diverged chunk's
     warnings.warn(
-        f"training diverged at epoch {epoch}: the loss became {loss}; restored the weights of {where}. "
-        f"Lower learning_rate_init (now {est.learning_rate_init}), scale the inputs, or set clip_grad_norm.",
+        diverged_message(epoch, loss, est.history_.start_loss, where, est.learning_rate_init),
         DivergedWarning,
         stacklevel=user_stacklevel(),  # the caller of est.fit(source), on every path
     )

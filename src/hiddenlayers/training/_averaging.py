@@ -32,7 +32,7 @@ from torch import Tensor
 from torch.optim.swa_utils import get_ema_multi_avg_fn, get_swa_multi_avg_fn, update_bn
 
 from ._optim import FlatParams, Schedule
-from ._swa_lr import SwaSchedule
+from ._swa_lr import ANNEAL_STRATEGIES, SwaSchedule
 
 #: the kinds of weight averaging :func:`~hiddenlayers.training.train` runs
 AVERAGING_KINDS = ("ema", "swa")
@@ -44,8 +44,8 @@ class WeightAveraging:
     ``decay``: EMA's weight on the old average, in (0, 1) (0.99: the newest step counts 1 %). ``start_epoch``:
     SWA's first averaged epoch of the call, an integer >= 1 (epochs before it are trained, not averaged). ``swa_lr``:
     SWA's learning rate, a number > 0, or None to keep the fit's schedule; from ``start_epoch`` the rate anneals
-    (cosine, as SWALR's default) from the schedule's to it over ``anneal_epochs`` epochs (an integer >= 0; 10, as
-    SWALR's and Lightning's default), then stays there. Until its first update the average is the raw weights.
+    from the schedule's to it over ``anneal_epochs`` epochs (an integer >= 0; 10, as SWALR's and Lightning's default),
+    by ``anneal_strategy`` (SWALR's names: ``"cos"``, its default, or ``"linear"``), then stays there. Until its first update the average is the raw weights.
     One object serves one run (``train`` calls :meth:`begin`).
 
     >>> avg = WeightAveraging("swa", start_epoch=3, swa_lr=0.05, anneal_epochs=2)
@@ -53,7 +53,8 @@ class WeightAveraging:
     WeightAveraging('swa', start_epoch=3, swa_lr=0.05, anneal_epochs=2)
     """
 
-    def __init__(self, kind: str, *, decay: float = 0.99, start_epoch: int = 1, swa_lr: float | None = None, anneal_epochs: int = 10) -> None:
+    def __init__(self, kind: str, *, decay: float = 0.99, start_epoch: int = 1, swa_lr: float | None = None, anneal_epochs: int = 10,
+                 anneal_strategy: str = "cos") -> None:
         if kind not in AVERAGING_KINDS:
             raise ValueError(f"weight averaging must be one of {', '.join(map(repr, AVERAGING_KINDS))}. Received: {kind!r}.")
         if isinstance(decay, bool) or not isinstance(decay, Real) or not 0 < decay < 1:
@@ -68,11 +69,14 @@ class WeightAveraging:
                 raise ValueError(f"swa_lr must be a finite number > 0, e.g. 0.01, or None. Received: swa_lr={swa_lr!r}.")
         if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, Integral) or anneal_epochs < 0:
             raise ValueError(f"swa_anneal_epochs must be an integer >= 0, e.g. 10. Received: swa_anneal_epochs={anneal_epochs!r}.")
+        if not isinstance(anneal_strategy, str) or anneal_strategy not in ANNEAL_STRATEGIES:
+            raise ValueError(f"swa_anneal_strategy must be 'cos' or 'linear' (PyTorch SWALR's names). Received: swa_anneal_strategy={anneal_strategy!r}.")
         self.kind: str = kind
         self.decay: float = float(decay)
         self.start_epoch: int = int(start_epoch)
         self.swa_lr: float | None = None if swa_lr is None else float(swa_lr)
         self.anneal_epochs: int = int(anneal_epochs)
+        self.anneal_strategy: str = anneal_strategy
         self._update: Callable[..., None] = get_ema_multi_avg_fn(self.decay) if kind == "ema" else get_swa_multi_avg_fn()
         self.n_averaged: int = 0  # weights folded into the average so far (0: the average is the raw weights)
         self._flat: FlatParams | None = None
@@ -87,13 +91,15 @@ class WeightAveraging:
         detail = f"decay={self.decay:g}" if self.kind == "ema" else f"start_epoch={self.start_epoch}"
         if self.swa_lr is not None:
             detail += f", swa_lr={self.swa_lr:g}, anneal_epochs={self.anneal_epochs}"
+            detail += "" if self.anneal_strategy == "cos" else f", anneal_strategy={self.anneal_strategy!r}"
         return f"WeightAveraging({self.kind!r}, {detail})"
 
     def schedule(self, schedule: Schedule) -> Schedule:
         """The run's learning-rate schedule: ``schedule`` itself, or with ``swa_lr`` SWA's rate from ``start_epoch`` on (:class:`SwaSchedule`)."""
         if self.swa_lr is None:
             return schedule
-        return SwaSchedule(schedule, swa_lr=self.swa_lr, start_epoch=self.start_epoch, anneal_epochs=self.anneal_epochs)
+        return SwaSchedule(schedule, swa_lr=self.swa_lr, start_epoch=self.start_epoch, anneal_epochs=self.anneal_epochs,
+                           anneal_strategy=self.anneal_strategy)
 
     def begin(self, flat: FlatParams, network: torch.nn.Module, X: Any, batch_size: int) -> None:
         """Start a run on ``flat`` (``network``'s parameters); ``X`` ``(n, in_features)`` and ``batch_size`` feed ``update_bn``."""

@@ -57,6 +57,7 @@ class GraphEpochs:
         self.l2_total = torch.zeros((), dtype=flat.data.dtype, device=X.device)  # sum of |W|² before each step
         self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
         self._warm = False
+        self.first_loss: float | None = None  # the mean loss of the first batch, before its step (read once, after warm-up)
         optimizer.prepare_device_step()
 
     def _one(self, rows: Tensor, s: Tensor) -> None:
@@ -98,9 +99,12 @@ class GraphEpochs:
             with torch.cuda.stream(side):
                 for _ in range(min(2, self.n_full)):
                     self._one(perm[pos : pos + B], scal[step])
+                    if step == 0:  # the first batch's summed loss at the starting weights, and its weight
+                        first = (self.total.clone(), B if self.W is None else self.W.index_select(0, perm[:B]).sum())
                     pos, step = pos + B, step + 1
             torch.cuda.current_stream().wait_stream(side)
             self._warm = True
+            self.first_loss = float(first[0]) / float(first[1]) if float(first[1]) > 0 else float("nan")
         while pos < end:
             k = min(self.chunk, (end - pos) // B)
             self.idx[: k * B].copy_(perm[pos : pos + k * B])

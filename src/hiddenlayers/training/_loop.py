@@ -10,7 +10,7 @@ data behind one iterator), :func:`thread_limits` (a context manager),
 end-of-epoch bookkeeping (``_epoch_loss``, ``_record_epoch``, ``_improved``,
 ``_stop_reason``) and the finish (``_end_run``: ``_restore``, ``_rewound``, ``_finish``).
 The epoch's loss accumulates on the device and is read once per epoch, so a
-step never waits on the host. A non-finite loss or Ctrl-C stops training,
+step never waits on the host. A diverging loss (NaN/inf, or past ``_divergence``'s line) or Ctrl-C stops training,
 restores the best weights seen and records why in ``History.stop_reason``.
 """
 
@@ -36,6 +36,7 @@ from ._averaging import WeightAveraging
 from ._batches import Batches, min_batch_rows
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
+from ._divergence import diverged_message, has_diverged
 from ._engine import AutogradStep, DenseEngine, make_step
 from ._inputs import as_tensor, check_lengths, check_numbers, check_rules, check_shapes, check_weights
 from ._losses import Loss, get_loss
@@ -353,9 +354,7 @@ def _restore(reason: str | None, best: _BestWeights, history: History, *, restor
         held, where = best.epoch, best.where()
         if reason == "diverged" and (history.best_epoch or warn_at_start):
             warnings.warn(
-                f"training diverged at epoch {epoch}: the loss became {history.train_loss[-1]}; "
-                f"restored the weights of {where}. Lower learning_rate_init (now {learning_rate_init}), "
-                "scale the inputs, or set clip_grad_norm.",
+                diverged_message(epoch, history.train_loss[-1], history.start_loss, where, learning_rate_init),
                 DivergedWarning,
                 stacklevel=user_stacklevel(),  # the user's line: the call of fit, partial_fit or train
             )
@@ -427,6 +426,8 @@ class _Plan:
     device: torch.device
     averaging: WeightAveraging | None  # the run's EMA or SWA of the weights, or None
     steps: int = 0  # optimizer steps taken so far in this run (counted per step: Ctrl-C mid-epoch keeps the epoch's count)
+    zero_rows: bool = False  # some sample weight is 0: each batch's rows of weight 0 are left out of its step (_weighted_rows)
+    start_loss: float | None = None  # the mean loss of this run's first batch, before its step (the divergence rule's reference)
 
 
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
@@ -459,10 +460,22 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     n = X.shape[0]
     if averaging is not None:
         averaging.begin(flat, network, X, batch_size)
+    zero_rows = sample_weight is not None and bool((sample_weight == 0).any())  # (the CUDA graphs are off then: some_zero, or DDP)
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
-                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy,
+                 l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, zero_rows=zero_rows,
                  best=_BestWeights(flat, on_numpy, optimizer, optimizer_state, held),
                  sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device, averaging=averaging)
+
+
+def _weighted_rows(xb: Any, yb: Any, wb: Any) -> tuple[Any, Any, Any]:
+    """A batch without its rows of sample weight 0, which are as if absent: the loss gave them no share, but batch norm's
+    batch statistics (and running ones) counted them. Unchanged when none weighs 0, or fewer than 2 rows weigh more (under
+    DDP a rank's batch of weight 0 still steps with the others, adding nothing; batch norm cannot take one row in training:
+    there the zero rows stay, as they did, while without batch norm they change nothing either way). NumPy arrays or tensors alike."""
+    keep = wb > 0
+    if bool(keep.all()) or int(keep.sum()) < 2:
+        return xb, yb, wb
+    return xb[keep], yb[keep], wb[keep]
 
 
 def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, lr: float) -> tuple[Any, Any]:
@@ -472,8 +485,14 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
     total: Any = 0.0  # read once per epoch
     l2_sum: Any = 0.0
     for xb, yb, wb in plan.batches:
+        if plan.zero_rows:
+            xb, yb, wb = _weighted_rows(xb, yb, wb)
         before = flat.l2() if l2 else 0.0  # the weights this batch's loss is computed with
-        total = total + stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
+        batch_loss = stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
+        if plan.start_loss is None:  # the run's first batch: its loss at the starting weights (one read per run)
+            weight = _batch_weight(xb, wb)
+            plan.start_loss = float(batch_loss) / weight if weight > 0 else math.nan
+        total = total + batch_loss
         # DDP: the gradient averaged over the ranks (weighted by each rank's batch weight); no step where no rank's rows weigh anything
         if sync is not None and not sync(flat.grad, None if wb is None else wb.sum()):
             continue
@@ -491,6 +510,21 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
         for cb in plan.batch_cbs:
             cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
     return total, l2_sum
+
+
+def _note_start_loss(history: History, plan: _Plan, fresh: bool) -> None:
+    """After a history's first epoch, keep its first batch's loss as ``history.start_loss`` (the divergence rule's reference).
+
+    Under DDP the ranks' values are averaged, so every rank judges divergence alike (a rank whose first
+    batch weighed nothing gives NaN, which leaves the rule to finiteness alone). A resumed history keeps the start
+    it has; one from before it was kept (None) gets none, as its first batch is no untrained network's.
+    """
+    if not fresh or history.start_loss is not None or plan.start_loss is None:
+        return
+    start = plan.start_loss
+    if plan.sync is not None:
+        start = plan.sync.agree(start)[0]
+    history.start_loss = float(start)
 
 
 def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callback], history: History, state: TrainState, *,
@@ -512,7 +546,10 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
 
     plan.best.settle(samples_seen, schedule, monitors)  # "best" before any improvement: the run's start
     sample = batches.X[:1] if batches.dense else None
-    with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy, sample=sample), precision_scope(precision):
+    fresh = not history.epoch  # a history's first run: its first batch's loss becomes history.start_loss
+    # a diverging NumPy step overflows: the loop's own check reports that (one DivergedWarning), not NumPy's RuntimeWarnings
+    with thread_limits(network, batches.batch_size, plan.device, numpy_engine=plan.on_numpy, sample=sample), precision_scope(precision), \
+            np.errstate(over="ignore", invalid="ignore"):
         try:
             while not reason:
                 epoch += 1
@@ -524,8 +561,10 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as _eager_epoch's
                     total, l2_sum = runner.run_epoch(_order(plan.n, plan.shuffle, plan.generator, plan.device), schedule.lr)
                     plan.steps += len(batches)
+                    plan.start_loss = runner.first_loss if plan.start_loss is None else plan.start_loss
                 else:
                     total, l2_sum = _eager_epoch(plan, network, history, state, schedule.lr)
+                _note_start_loss(history, plan, fresh)
                 samples_seen += plan.n
                 weighted_sync = plan.sync if plan.sync is not None and plan.batches.W is not None else None
                 train_loss = _epoch_loss(total, plan.sw_total, l2_sum, plan.l2, weighted_sync)
@@ -533,7 +572,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     averaging.after_epoch(epoch - first)
                 with averaging.swapped() if averaging is not None else nullcontext():  # validation scores the averaged weights
                     logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync, loss_agreed=weighted_sync is not None)
-                if not math.isfinite(train_loss):
+                if has_diverged(train_loss, history.start_loss):  # NaN/inf, or a finite explosion (_divergence)
                     reason = "diverged"
                     break
                 improved = _improved(monitors, history, logs)
@@ -571,7 +610,7 @@ def train(
     ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
     batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
     ``sample_weight``: ``(n,)`` or None; a batch's loss is its weighted mean, and a batch of weight 0 makes
-    no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen). ``loss``: a ``Loss`` from
+    no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen), other rows of weight 0 none. ``loss``: a ``Loss`` from
     ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...). ``solver``: one of ``SOLVERS``, built with
     ``optimizer_kwargs`` and resumed from ``optimizer_state``;
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step

@@ -33,7 +33,7 @@ STOP_REASONS = {
     "no_improvement_validation_score": "validation score stopped improving",
     "no_improvement_validation_loss": "validation loss stopped improving",
     "time_limit": "reached the time limit",
-    "diverged": "the loss became NaN or infinite; best weights restored",
+    "diverged": "the loss became NaN or infinite, or grew past 1e4 times its start; best weights restored",
     "interrupted": "interrupted by the user (Ctrl-C); best weights restored",
     "callback": "a callback asked to stop",
     "converged": "the optimizer converged (L-BFGS)",
@@ -84,7 +84,9 @@ class History:
     callbacks (e.g. gradient flow). ``best_epoch`` is the best epoch by the no-improvement
     rule; ``held_epoch`` the epoch whose weights the network held when the last run ended
     (0: its starting weights; None: not recorded, as in files written before it was kept), which
-    differs from the last epoch after Ctrl-C, a divergence or restored best weights.
+    differs from the last epoch after Ctrl-C, a divergence or restored best weights. ``start_loss`` is the
+    mean loss of the first batch at the weights the history's first run began from (None: not known yet, or a
+    history from before it was kept): the reference of the divergence rule (``_divergence``).
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -97,6 +99,7 @@ class History:
     stop_message: str = ""
     best_epoch: int | None = None
     held_epoch: int | None = None
+    start_loss: float | None = None
     extra: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:

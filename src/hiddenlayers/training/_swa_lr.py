@@ -1,12 +1,13 @@
 """SWA's own learning rate: from SWA's first averaged epoch the rate anneals to ``swa_lr``, then stays there.
 
-This is ``torch.optim.swa_utils.SWALR`` with its default cosine annealing, written where the fit loop sets its
+This is ``torch.optim.swa_utils.SWALR`` (its ``anneal_strategy``: ``"cos"``, the default, or ``"linear"``), written where the fit loop sets its
 rate: the loop's optimizers (``_optim``) take the rate as an argument of ``step(lr)`` and hold no
 ``torch.optim`` parameter groups, which ``SWALR`` reads and writes. The rates are SWALR's for the same settings
 (``tests/training/test_averaging.py`` steps a real ``SWALR`` beside the loop): the first averaged epoch runs at the
 rate the fit's schedule gave it (SWALR built at that epoch's start), and each averaged epoch's end is one
-``SWALR.step()``: after ``k`` of them the rate is ``(1 - a) * lr_start + a * swa_lr``, ``a = (1 - cos(pi * min(1, k / E))) / 2``
-(``E = anneal_epochs``; ``E = 0``: ``swa_lr`` from the first averaged epoch on).
+``SWALR.step()``: after ``k`` of them the rate is ``(1 - a) * lr_start + a * swa_lr``, ``a = (1 - cos(pi * t)) / 2``
+for ``"cos"`` and ``a = t`` for ``"linear"``, ``t = min(1, k / E)`` (``E = anneal_epochs``; ``E = 0``: ``swa_lr`` from the first
+averaged epoch on).
 
 :class:`SwaSchedule` wraps the fit's :class:`~._optim.Schedule`: before SWA's first epoch the wrapped schedule
 drives the rate (``invscaling``, ``adaptive``'s cuts, ``plateau``, ``cosine``), from it on SWA's rate does and the
@@ -22,25 +23,31 @@ from typing import Any
 
 from ._optim import Schedule
 
+#: SWALR's anneal_strategy names: cosine (its default) or linear annealing of the rate to swa_lr
+ANNEAL_STRATEGIES = ("cos", "linear")
 
-def swa_rate(lr_start: float, swa_lr: float, anneal_epochs: int, k: int) -> float:
-    """The rate after ``k >= 0`` SWA epochs (SWALR's after ``k`` steps, cosine annealing) from ``lr_start`` towards ``swa_lr``."""
+
+def swa_rate(lr_start: float, swa_lr: float, anneal_epochs: int, k: int, strategy: str = "cos") -> float:
+    """The rate after ``k >= 0`` SWA epochs (SWALR's after ``k`` steps) from ``lr_start`` towards ``swa_lr``, annealed by
+    ``strategy`` (``"cos"`` or ``"linear"``, SWALR's ``anneal_strategy``)."""
     t = 1.0 if anneal_epochs == 0 else min(1.0, k / anneal_epochs)
-    alpha = (1.0 - math.cos(math.pi * t)) / 2.0
+    alpha = t if strategy == "linear" else (1.0 - math.cos(math.pi * t)) / 2.0
     return swa_lr * alpha + lr_start * (1.0 - alpha)
 
 
 class SwaSchedule(Schedule):
     """The fit's ``inner`` schedule until epoch ``start_epoch`` of the run (1-based), then SWA's rate (:func:`swa_rate`).
 
-    ``swa_lr``: the rate SWA anneals to, > 0; ``anneal_epochs``: the epochs it takes, >= 0. ``kind``, ``lr0`` and
+    ``swa_lr``: the rate SWA anneals to, > 0; ``anneal_epochs``: the epochs it takes, >= 0; ``anneal_strategy``: ``"cos"`` or
+    ``"linear"`` (:data:`ANNEAL_STRATEGIES`). ``kind``, ``lr0`` and
     the other settings are ``inner``'s, so what reads them (``SklearnLines``) sees the fit's own schedule. One
     object serves one :func:`~hiddenlayers.training.train` call (it counts that call's epochs).
     """
 
-    def __init__(self, inner: Schedule, *, swa_lr: float, start_epoch: int, anneal_epochs: int) -> None:
+    def __init__(self, inner: Schedule, *, swa_lr: float, start_epoch: int, anneal_epochs: int, anneal_strategy: str = "cos") -> None:
         super().__init__(inner.kind, inner.lr0, power_t=inner.power_t, max_epochs=inner.max_epochs, patience=inner.patience)
         self.inner, self.swa_lr, self.start_epoch, self.anneal_epochs = inner, float(swa_lr), int(start_epoch), int(anneal_epochs)
+        self.anneal_strategy = anneal_strategy
         self.epochs = 0  # epochs of this call ended
         self.lr_start = inner.lr  # the wrapped schedule's rate for SWA's first epoch (set when that epoch is next)
         self._sync()
@@ -54,7 +61,7 @@ class SwaSchedule(Schedule):
             return
         if done == 0:
             self.lr_start = self.inner.lr
-        self.lr = swa_rate(self.lr_start, self.swa_lr, self.anneal_epochs, done)
+        self.lr = swa_rate(self.lr_start, self.swa_lr, self.anneal_epochs, done, self.anneal_strategy)
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
         """The wrapped schedule's update after an epoch before SWA's first; SWA's annealing step after the others."""
@@ -81,4 +88,4 @@ class SwaSchedule(Schedule):
         self._sync()
 
 
-__all__ = ["SwaSchedule", "swa_rate"]
+__all__ = ["ANNEAL_STRATEGIES", "SwaSchedule", "swa_rate"]

@@ -259,15 +259,15 @@ def shrink(model: Any, keep: list[np.ndarray], H: list[np.ndarray]) -> Any:
 #: epochs in the order the rows are given, that no rule stops early (partial_fit's epochs have no stopping rule either)
 _FINE_TUNE_PARAMS = ("early_stopping", "verbose", "progress_bar", "solver", "callbacks", "warm_start", "shuffle", "max_iter",
                      "n_iter_no_change", "loss_threshold", "max_time", "weight_averaging",
-                     "swa_lr", "ema_decay", "swa_start", "swa_anneal_epochs")
+                     "swa_lr", "ema_decay", "swa_start", "swa_anneal_epochs", "swa_anneal_strategy")
 
 
 def _averaging_defaults(model: Any) -> dict[str, Any]:
-    """``ema_decay``, ``swa_start`` and ``swa_anneal_epochs`` at their defaults: without averaging (and swa_lr) the estimator refuses another value (it would be ignored)."""
+    """``ema_decay``, ``swa_start``, ``swa_anneal_epochs`` and ``swa_anneal_strategy`` at their defaults: without averaging (and swa_lr) the estimator refuses another value (it would be ignored)."""
     import inspect
 
     params = inspect.signature(type(model)).parameters
-    return {k: params[k].default for k in ("ema_decay", "swa_start", "swa_anneal_epochs") if k in params}
+    return {k: params[k].default for k in ("ema_decay", "swa_start", "swa_anneal_epochs", "swa_anneal_strategy") if k in params}
 
 
 class _EpochWeights(Callback):

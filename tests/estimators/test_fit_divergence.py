@@ -1,0 +1,57 @@
+"""The estimators on a diverging fit: a loss that explodes while finite is a divergence too, and a fit with no usable
+epoch raises instead of returning a model that predicts garbage (training/_divergence)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn.exceptions import ConvergenceWarning
+
+import hiddenlayers as hl
+from hiddenlayers.training import DIVERGENCE_FACTOR
+
+
+@pytest.mark.parametrize(("solver", "lr"), [("rmsprop", 1e6), ("sgd", 10.0)])
+def test_a_first_epoch_that_explodes_raises_and_leaves_the_model_unfitted(solver: str, lr: float) -> None:
+    """RMSprop at 1e6 on diabetes reached a loss of 3e30 and stopped on 'no improvement' (predictions ~1e15, NumPy's
+    overflow warnings, no DivergedWarning); SGD at 10 restored epoch 1 (loss 3e15), which predicted a constant 1e9. With
+    no usable epoch the fit now raises, as scikit-learn's does on non-finite weights, and says what the loss did."""
+    X, y = datasets.load_diabetes(return_X_y=True)
+    est = hl.MLPRegressor(solver=solver, learning_rate_init=lr, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning, no DivergedWarning before the error
+        with pytest.raises(ValueError, match=rf"^training diverged in its first epoch: the loss grew to \S+, more than 10000 times "
+                                             rf"its start \(1\.5e\+04\), and no epoch is usable\. Lower learning_rate_init \(now {lr}\)"):
+            est.fit(X, y)
+    assert not hasattr(est, "network_")
+
+
+def test_with_early_stopping_an_exploding_fit_keeps_the_initial_weights_and_warns() -> None:
+    """scikit-learn's early stopping keeps the initial weights when no epoch is good; so do we, with one DivergedWarning."""
+    X, y = datasets.load_diabetes(return_X_y=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = hl.MLPRegressor(solver="rmsprop", learning_rate_init=1e6, early_stopping=True, random_state=0).fit(X, y)
+    assert [w.category for w in caught] == [hl.DivergedWarning]
+    assert "the loss grew to" in str(caught[0].message) and "restored the weights of the start of this run" in str(caught[0].message)
+    assert est.stop_reason_ == "diverged" and np.abs(est.predict(X)).max() < 10  # the untrained network's outputs, not 1e15
+
+
+@pytest.mark.parametrize("name", ["digits", "breast_cancer", "wine", "diabetes", "iris"])
+def test_no_default_fit_of_a_bundled_dataset_counts_as_diverged(name: str) -> None:
+    """Default settings, every stochastic solver: no DivergedWarning or RuntimeWarning, and the loss stays far below the
+    rule's line (the highest seen, SGD on raw wine: 18 x its start in epoch 3, then down; the line is 10,000 x)."""
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    cls = hl.MLPRegressor if name == "diabetes" else hl.MLPClassifier
+    for solver in ("sgd", "adam", "adamw", "rmsprop"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = cls(solver=solver, max_iter=15, random_state=0).fit(X, y)
+        assert est.stop_reason_ != "diverged"
+        assert max(est.loss_curve_) < DIVERGENCE_FACTOR / 100 * est.history_.start_loss, (solver, max(est.loss_curve_))
+        assert math.isfinite(est.history_.start_loss)

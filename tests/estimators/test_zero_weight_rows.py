@@ -1,0 +1,68 @@
+"""A row of sample_weight 0 is as if absent (scikit-learn's sample-weight equivalence): batch norm's statistics, the
+early-stopping split, batch_size="auto", the batches and t_ no longer see it (estimators/_zero_weight)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+
+import hiddenlayers as hl
+
+
+def _fit(est: Any, X: Any, y: np.ndarray, w: np.ndarray | None = None) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, sample_weight=w)
+
+
+def _weights(n: int) -> np.ndarray:
+    """Weights 0.5-2 with a quarter of the rows 0 (spread through the data, so every batch holds some)."""
+    rng = np.random.RandomState(1)
+    w = rng.uniform(0.5, 2.0, n)
+    w[rng.rand(n) < 0.25] = 0.0
+    return w
+
+
+def _same(a: Any, b: Any, X: np.ndarray) -> None:
+    for c, d in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(c, d, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-5, atol=1e-6)
+    assert a.loss_curve_ == pytest.approx(b.loss_curve_, rel=1e-5) and a.t_ == b.t_ and a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_a_zero_weight_row_is_as_if_absent_with_batch_norm(solver: str, early_stopping: bool) -> None:
+    """Batch norm's batch (and running) statistics took the weight-0 rows in, the early-stopping split held them out in
+    place of others, and t_ counted them: the fit differed from the fit on the other rows. It is now that fit."""
+    if solver == "lbfgs" and early_stopping:
+        pytest.skip("L-BFGS holds out no rows")
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    w = _weights(len(y))
+    kw: dict[str, Any] = dict(hidden_layer_sizes="16:batchnorm,8", solver=solver, max_iter=8, random_state=0,
+                              early_stopping=early_stopping, n_iter_no_change=100)
+    a = _fit(hl.MLPClassifier(**kw), X, y, w)
+    b = _fit(hl.MLPClassifier(**kw), X[w > 0], y[w > 0], w[w > 0])
+    _same(a, b, X)
+    for k, v in a.network_.state_dict().items():  # running statistics included
+        np.testing.assert_allclose(v.numpy(), b.network_.state_dict()[k].numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_partial_fit_and_sparse_input_drop_the_rows_too() -> None:
+    X, y = load_diabetes(return_X_y=True)
+    w = _weights(len(y))
+    kw: dict[str, Any] = dict(hidden_layer_sizes="8:batchnorm", random_state=0, batch_size=32)
+    a = hl.MLPRegressor(**kw).partial_fit(X, y, sample_weight=w)
+    b = hl.MLPRegressor(**kw).partial_fit(X[w > 0], y[w > 0], sample_weight=w[w > 0])
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-5, atol=1e-4)
+    assert a.t_ == b.t_ == int((w > 0).sum())
+    c = _fit(hl.MLPRegressor(max_iter=3, **kw), sp.csr_matrix(X), y, w)
+    d = _fit(hl.MLPRegressor(max_iter=3, **kw), sp.csr_matrix(X[w > 0]), y[w > 0], w[w > 0])
+    np.testing.assert_allclose(c.predict(X), d.predict(X), rtol=1e-5, atol=1e-4)
