@@ -38,7 +38,7 @@ def batch_bounds(n: int, batch_size: int, min_rows: int = 1) -> list[tuple[int, 
     """
     starts = list(range(0, n, batch_size))
     bounds = [(s, min(s + batch_size, n)) for s in starts]
-    if len(bounds) > 1 and n - starts[-1] < min_rows:
+    while len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < min_rows:  # once for min_rows 2 (batch norm's): a batch holds >= 1 row
         bounds.pop()
         bounds[-1] = (bounds[-1][0], n)
     return bounds
