@@ -101,16 +101,11 @@ def child(mode: str, path: str, memory_rows: int, hidden: tuple[int, ...], batch
 
 def run_child(args: argparse.Namespace, mode: str) -> dict:
     import psutil
+    from _rss import peak_rss  # benchmarks/_rss.py, beside this script (its folder is on sys.path when run)
 
     cmd = [sys.executable, __file__, "--child", mode, "--gb", str(args.gb), "--dir", args.dir, "--rows", str(args.rows), "--hidden", args.hidden, "--batch", str(args.batch)]
     proc = psutil.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            peak = max(peak, proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
+    peak = peak_rss(proc, 0.05)
     out = proc.stdout.read()  # type: ignore[union-attr]
     if proc.returncode:
         raise SystemExit(f"{mode} run failed (exit {proc.returncode})")

@@ -83,15 +83,10 @@ print(json.dumps({"rows": src.scan().n_rows, "rss_mb": resource.getrusage(resour
 def _polled(cmd: list[str], env: dict) -> float:
     """psutil's peak RSS of running ``cmd``, polled every 20 ms, in MB."""
     import psutil
+    from _rss import peak_rss  # benchmarks/_rss.py, beside this script (its folder is on sys.path when run)
 
     proc = psutil.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            peak = max(peak, proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.02)
+    peak = peak_rss(proc, 0.02)
     err = proc.stderr.read()  # type: ignore[union-attr]
     if proc.returncode:
         raise SystemExit(f"{cmd[2:4]} failed (exit {proc.returncode}): {err[-2000:]}")
