@@ -32,5 +32,8 @@ timeout 60 python3 benchmarks/bench_fit_setup.py --device cuda --repeats 3 >"$OU
 # 3. the benchmark
 (cd benchmarks && timeout 230 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log")
 
-# 4. every other CUDA test
+# 4. every other CUDA test of tests/test_cuda.py and the precision tests
 timeout 150 $PYTEST tests/test_cuda.py tests/training/test_precision.py -k "not graph" 2>&1 | tee "$OUT/tests.log" | tail -25
+
+# 5. the CUDA tests that live beside their CPU twins (transfer of a CPU-fitted speech or translator source to a GPU model)
+timeout 120 $PYTEST tests/apps/test_apps_speech_init.py tests/apps/test_apps_translate_init.py -k "gpu_model" 2>&1 | tee "$OUT/apps_tests.log" | tail -8
