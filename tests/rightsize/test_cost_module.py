@@ -44,7 +44,7 @@ def test_an_mlp_module_on_real_rows_matches_the_flop_counter_and_numel() -> None
     assert r.flops_per_train_step == _flop_count(mlp, x[:10], True) > 2 * r.flops_per_prediction
     assert [(lc.name, lc.in_features, lc.out_features, lc.activation) for lc in r.layers] == [("0", 4, 16, "Linear"), ("2", 16, 3, "Linear")]
     assert [lc.flops_per_prediction for lc in r.layers] == [2 * 4 * 16, 2 * 16 * 3]
-    assert r.weight_bytes == 4 * r.params and r.activation_bytes == 8 * 4 * (4 + 16 + 3)
+    assert r.weight_bytes == 4 * r.params and r.activation_bytes == 8 * 4 * (4 + 16)  # the input and the ReLU's output, as backward keeps them
     assert 0 < r.latency_forward_p50_us <= r.latency_forward_p99_us and r.throughput_per_s > 0 and r.energy_per_1000_predictions_j > 0
     assert r.latency_predict_p50_us is None  # no predict() to time
     assert r.energy_per_epoch_j is None and r.epoch_samples is None

@@ -923,3 +923,60 @@ def test_a_database_another_worker_is_writing_passes_the_check_at_once(tmp_path)
         writer.execute("ROLLBACK")
         writer.close()
     assert (tmp_path / "s.db").read_bytes() == before
+
+
+def _lat_trial(name: str, score: float, latency: float, spread: float | None = None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(name=name, values=[score, latency], user_attrs={} if spread is None else {"latency_spread_us": spread})
+
+
+def test_pareto_front_takes_latencies_within_their_resolution_as_the_same() -> None:
+    """A model worse on score and 0.01 µs faster is dominated (the front kept it); within 5% or the timings' spread is the same."""
+    from hiddenlayers.rightsize._search.result import pareto_front, same_latency
+
+    objectives = ("score", "latency")
+    front = {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.00), _lat_trial("b", 0.8, 9.99)], objectives)}
+    assert front == {"a"}
+    # 5% of the faster one: 9.6 is the same as 10, 9.4 is faster
+    assert {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.0), _lat_trial("b", 0.8, 9.6)], objectives)} == {"a"}
+    assert {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.0), _lat_trial("b", 0.8, 9.4)], objectives)} == {"a", "b"}
+    # the spread of either trial's timings widens it: 8 µs against 10 µs with a spread of 2.5 is the same
+    trials = [_lat_trial("a", 0.9, 10.0, spread=2.5), _lat_trial("b", 0.8, 8.0, spread=0.1), _lat_trial("c", 0.7, 5.0, spread=0.1)]
+    assert {t.name for t in pareto_front(trials, objectives)} == {"a", "c"}
+    # a better score at a latency within the resolution dominates from the slow side too; equal scores keep both
+    assert {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.2), _lat_trial("b", 0.8, 10.0)], objectives)} == {"a"}
+    assert {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.2), _lat_trial("b", 0.9, 10.0)], objectives)} == {"a", "b"}
+    assert same_latency(10.0, 10.4) and not same_latency(10.0, 10.6) and same_latency(10.0, 12.0, 0.1, 2.0)
+    # without the objectives' names every value compares exactly, as before
+    assert {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.00), _lat_trial("b", 0.8, 9.99)])} == {"a", "b"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.7, 0.8, 0.9]), st.floats(1.0, 20.0), st.sampled_from([None, 0.0, 0.5, 3.0])),
+                min_size=1, max_size=12))
+def test_pareto_front_with_a_latency_resolution_is_never_empty(points) -> None:
+    """Comparing within a resolution is no order; still no cycle: some trial always stays, and none kept is dominated."""
+    from hiddenlayers.rightsize._search.result import _dominates, pareto_front
+
+    trials = [_lat_trial(str(i), s, lat, spread) for i, (s, lat, spread) in enumerate(points)]
+    front = pareto_front(trials, ("score", "latency"))
+    assert front
+    assert not any(_dominates(b, a, 1) for a in front for b in trials if b is not a)
+    best = max(s for s, _, _ in points)
+    assert any(t.values[0] == best for t in front)
+
+
+def test_the_result_states_what_the_same_latency_means() -> None:
+    """The rule is in the table's caption, the page's lead and to_dict; with no latency objective it is absent."""
+    from rich.console import Console
+
+    from hiddenlayers.rightsize._search.result import SAME_LATENCY_RULE, SearchResult
+
+    row = {"trial": 0, "hidden": "8", "activation": "relu", "score": 0.9, "latency": 10.0, "latency_spread": 0.3}
+    r = SearchResult(("score", "latency"), [row], 1, 1, 0, "s", None)
+    assert r.to_dict()["same_latency"] == SAME_LATENCY_RULE and "5% of the faster one" in SAME_LATENCY_RULE
+    console = Console(width=400, record=True)
+    console.print(r)
+    assert "latencies count as the same when they differ by at most 5%" in console.export_text()
+    assert SearchResult(("score", "params"), [row], 1, 1, 0, "s", None).to_dict()["same_latency"] is None

@@ -30,6 +30,7 @@ from ._energy import ASSUMED_WATTS_PER_CPU_THREAD as ASSUMED_WATTS_PER_CPU_THREA
 from ._energy import _epoch_energy
 from ._measure import _big_batch_energy, _flops, _forward_times_us, blas_threads, time_calls
 from ._measure import rnn_flops as rnn_flops
+from ._saved import saved_activation_bytes
 
 
 def _unwrap(model: Any) -> tuple[Any, Any]:
@@ -168,16 +169,17 @@ def _training_defaults(est: Any, train_batch_size: int | None, epoch_samples: in
 
 
 def _layer_costs(
-    net: Any, x1: torch.Tensor, f_pred: dict[str, int], f_train: dict[str, int], *, batch_size: int, per_layer_latency: bool, n_calls: int
+    net: Any, x1: torch.Tensor, f_pred: dict[str, int], f_train: dict[str, int], saved: dict[str | None, int], *,
+    per_layer_latency: bool, n_calls: int
 ) -> list[LayerCost]:
     """One :class:`LayerCost` per hidden layer and the head, each fed the previous one's output on ``x1``.
 
     FLOPs come from the counts ``f_pred``/``f_train`` (keyed "Network.hidden1", ...);
+    ``saved``: each row's activation bytes (``None``: saved before any row), :func:`~hiddenlayers.rightsize._saved.saved_activation_bytes`;
     energy shares are the layers' shares of the prediction FLOPs; what no layer holds is one ``(other)`` row. Runs
     ``net`` in the mode it finds it in (:func:`cost` holds it in eval).
     """
-    param = next(net.parameters())
-    device, itemsize = param.device, param.element_size()
+    device = next(net.parameters()).device
     top = type(net).__name__
     names = list(net.hidden_names) + ["head"]
     layers: list[LayerCost] = []
@@ -201,14 +203,22 @@ def _layer_costs(
         n_out = int(np.prod(out.shape[1:]))
         layers.append(LayerCost(
             name=name, in_features=int(np.prod(h.shape[1:])), out_features=n_out,
-            activation=getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__), params=p,
+            activation=_activation_text(mod, name), params=p,
             flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
-            weight_bytes=tensor_bytes(mod), activation_bytes=batch_size * n_out * itemsize, latency_p50_us=lat,
+            weight_bytes=tensor_bytes(mod), activation_bytes=saved.get(name, 0), latency_p50_us=lat,
         ))
         h = out
     total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
     total_train = f_train.get("Global", sum(lc.flops_per_train_step for lc in layers))
-    return with_remainder(layers, sum(q.numel() for q in net.parameters()), total_pred, total_train, tensor_bytes(net))
+    return with_remainder(layers, sum(q.numel() for q in net.parameters()), total_pred, total_train, tensor_bytes(net), saved.get(None, 0))
+
+
+def _activation_text(mod: nn.Module, name: str) -> str:
+    """A row's ``activation``: the layer's own, a recurrent layer's cell (its gates are sigmoids, its state tanh), else the kind."""
+    cell = getattr(mod, "cell", None)
+    if isinstance(cell, str):
+        return f"{cell}: sigmoid gates, tanh"
+    return getattr(mod, "activation_name", "output" if name == "head" else type(mod).__name__)
 
 
 def _predict_calls(est: Any, net: Any, X: Any, throughput_batch: int, notes: list[str]) -> tuple[Any, Any]:
@@ -260,7 +270,8 @@ def cost(
 
     ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``), or any
     ``torch.nn.Module`` with ``example_input``/``input_shape``.
-    ``batch_size``: batch for the activation-memory figure; ``n_calls``: timed
+    ``batch_size``: batch for the activation-memory figure (what a training forward keeps for backward, autograd's saved
+    tensors: :mod:`hiddenlayers.rightsize._saved`); ``n_calls``: timed
     batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
     of one training step (default: the model's own, as its fit took it: ``batch_size``
@@ -294,7 +305,7 @@ def _network_cost(
     """:func:`cost` of a hiddenlayers estimator, application or ``Network`` (arguments checked there)."""
     est, net = _unwrap(model)
     param = next(net.parameters())
-    device, dtype, itemsize = param.device, param.dtype, param.element_size()
+    device, dtype = param.device, param.dtype
     example = _example_maker(est, net, X)
     is_clf = est is not None and hasattr(est, "classes_")
     train_batch_size, epoch_samples = _training_defaults(est, train_batch_size, epoch_samples)
@@ -305,9 +316,11 @@ def _network_cost(
     f_train = _flops(probe, example(train_batch_size), True, is_clf)
     x1 = example(1)
     notes: list[str] = []
+    rows = [(n, getattr(probe, n)) for n in (*probe.hidden_names, "head")]
+    saved = saved_activation_bytes(probe, example, rows, batch_size)  # on the copy: its batch-norm statistics may move
     # the user's network is timed in eval mode; every submodule's own mode comes back after, also on error
     with in_mode(net, False):
-        layers = _layer_costs(net, x1, f_pred, f_train, batch_size=batch_size, per_layer_latency=per_layer_latency, n_calls=n_calls)
+        layers = _layer_costs(net, x1, f_pred, f_train, saved, per_layer_latency=per_layer_latency, n_calls=n_calls)
         total_pred = f_pred.get("Global", sum(lc.flops_per_prediction for lc in layers))
         torch_threads, numpy_threads = torch.get_num_threads(), blas_threads()  # what the timings below run under
 
@@ -329,13 +342,11 @@ def _network_cost(
     if device.type == "cpu":
         notes.append("batch-1 latency includes Python call overhead; the raw forward is the PyTorch module alone")
     pred_p50, pred_p99 = _percentiles(lat_pred)
-    in_size = int(np.prod(tuple(getattr(net, "input_shape", (net.in_features,)))))
-    in_itemsize = x1.element_size() if isinstance(x1, torch.Tensor) else itemsize  # ids: int64, what nn.Embedding is fed
     return CostReport(
         layers=layers, params=sum(q.numel() for q in net.parameters()), flops_per_prediction=int(total_pred),
         flops_per_train_step=int(f_train.get("Global", 0)), train_batch_size=train_batch_size,
         weight_bytes=sum(lc.weight_bytes for lc in layers),
-        activation_bytes=batch_size * (in_itemsize * in_size + itemsize * sum(lc.out_features for lc in layers)), batch_size=batch_size,
+        activation_bytes=sum(lc.activation_bytes for lc in layers), batch_size=batch_size,
         device=str(device), threads=torch_threads, blas_threads=numpy_threads,
         latency_predict_p50_us=pred_p50, latency_predict_p99_us=pred_p99,
         latency_forward_p50_us=float(np.percentile(lat_fwd, 50)), latency_forward_p99_us=float(np.percentile(lat_fwd, 99)),

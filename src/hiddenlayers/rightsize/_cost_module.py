@@ -24,6 +24,7 @@ from torch import nn
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._measure import _big_batch_energy, _flops, _forward_times_us, blas_threads
+from ._saved import saved_activation_bytes
 
 
 def _input_maker(module: nn.Module, example_input: Any, input_shape: Any) -> Callable[[int], torch.Tensor]:
@@ -92,11 +93,18 @@ def _leaf_shapes(module: nn.Module, x1: torch.Tensor) -> dict[str, tuple[int, in
     return seen
 
 
-def _module_layers(module: nn.Module, x1: torch.Tensor, f_pred: dict[str, int], f_train: dict[str, int], batch_size: int) -> list[LayerCost]:
+def _module_layers(module: nn.Module, probe: nn.Module, example: Callable[[int], torch.Tensor], f_pred: dict[str, int],
+                   f_train: dict[str, int], batch_size: int) -> list[LayerCost]:
     """One :class:`LayerCost` per leaf module with parameters that ran, in the order of ``named_modules``, then ``(other)``
-    for the parameters and FLOPs outside them (:func:`with_remainder`); no per-layer latency."""
-    top, itemsize = type(module).__name__, next(module.parameters()).element_size()
-    shapes = _leaf_shapes(module, x1)
+    for the parameters, FLOPs and saved activations outside them (:func:`with_remainder`); no per-layer latency.
+
+    Activation bytes are measured on ``probe`` (a copy of ``module``): what autograd saves while a row's module or
+    the parameter-free modules after it (its ReLU, its pooling) run, :func:`~hiddenlayers.rightsize._saved.saved_activation_bytes`.
+    """
+    top = type(module).__name__
+    shapes = _leaf_shapes(module, example(1))
+    probe_modules = dict(probe.named_modules())
+    saved = saved_activation_bytes(probe, example, [(n, probe_modules[n]) for n in shapes], batch_size)
     layers = []
     for name, m in module.named_modules():
         if name not in shapes:
@@ -106,10 +114,10 @@ def _module_layers(module: nn.Module, x1: torch.Tensor, f_pred: dict[str, int], 
         layers.append(LayerCost(
             name=name, in_features=n_in, out_features=n_out, activation=type(m).__name__, params=p,
             flops_per_prediction=f_pred.get(f"{top}.{name}", 0), flops_per_train_step=f_train.get(f"{top}.{name}", 0),
-            weight_bytes=tensor_bytes(m), activation_bytes=batch_size * n_out * itemsize,
+            weight_bytes=tensor_bytes(m), activation_bytes=saved.get(name, 0),
         ))
     params = sum(p.numel() for p in module.parameters())
-    return with_remainder(layers, params, f_pred.get("Global", 0), f_train.get("Global", 0), tensor_bytes(module))
+    return with_remainder(layers, params, f_pred.get("Global", 0), f_train.get("Global", 0), tensor_bytes(module), saved.get(None, 0))
 
 
 def module_cost(
@@ -121,7 +129,7 @@ def module_cost(
         raise ValueError(f"cost() measures modules with parameters; {type(module).__name__} has none.")
     example = _input_maker(module, example_input, input_shape)
     param = next(module.parameters())
-    device, itemsize = param.device, param.element_size()
+    device = param.device
     train_batch_size = batch_size if train_batch_size is None else train_batch_size
     x1 = example(1)
     notes = ["a plain torch.nn.Module: no predict() to time (the raw forward is), no loss or rows per epoch, so no energy per epoch",
@@ -139,7 +147,7 @@ def module_cost(
         f_train = {}
         notes.append(f"training-step FLOPs not counted: sum(output²) cannot be taken of this module's output ({type(exc).__name__})")
     with in_mode(module, False):
-        layers = _module_layers(module, x1, f_pred, f_train, batch_size)
+        layers = _module_layers(module, probe, example, f_pred, f_train, batch_size)
         torch_threads, numpy_threads = torch.get_num_threads(), blas_threads()
         lat = _forward_times_us(module, x1, n_calls, device)
         meter, e_call, reps, elapsed = _big_batch_energy(module, example, None, throughput_batch, device, watts)
@@ -149,7 +157,7 @@ def module_cost(
     return CostReport(
         layers=layers, params=params, flops_per_prediction=int(f_pred.get("Global", 0)), flops_per_train_step=int(f_train.get("Global", 0)),
         train_batch_size=train_batch_size, weight_bytes=tensor_bytes(module),
-        activation_bytes=batch_size * (x1.element_size() * int(x1[0].numel()) + itemsize * sum(lc.out_features for lc in layers)),
+        activation_bytes=sum(lc.activation_bytes for lc in layers),
         batch_size=batch_size, device=str(device), threads=torch_threads, blas_threads=numpy_threads,
         latency_predict_p50_us=None, latency_predict_p99_us=None,
         latency_forward_p50_us=float(np.percentile(lat, 50)), latency_forward_p99_us=float(np.percentile(lat, 99)),

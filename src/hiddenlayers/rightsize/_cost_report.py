@@ -35,6 +35,10 @@ FLOP_CONVENTION = ("FLOPs: 2 per multiply-add of the matrix products and convolu
                    "normalisation, bias adds and pooling not counted; FLOPs/pred at batch 1, FLOPs/step: forward and backward "
                    "of one training step at batch {batch}")
 
+#: what the acts column counts, said under every table (it is no sum of the layers' output sizes)
+ACTIVATION_CONVENTION = ("acts@{batch}: the bytes a training forward at batch {batch} keeps for backward (autograd's saved tensors: "
+                         "inputs, gates, masks, statistics), each once, in the row of the layer that first saves it; weights not counted")
+
 #: the name of the row holding what no layer row does (:func:`with_remainder`)
 OTHER = "(other)"
 
@@ -44,21 +48,24 @@ def tensor_bytes(module: Any) -> int:
     return sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
 
 
-def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_train: int, weight_bytes: int) -> list[LayerCost]:
+def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_train: int, weight_bytes: int,
+                   activation_bytes: int = 0) -> list[LayerCost]:
     """``layers`` and, when they fall short of the totals, one ``(other)`` row with the rest; energy shares from the FLOPs.
 
     Why: a custom module's own ``nn.Parameter`` (``x @ self.w``) and the matrix
     products of its ``forward`` belong to no leaf layer, so the rows summed to
     less than the totals and their energy shares to less than 100%. The row has
-    no shape (0 -> 0) and no activation memory; ``weight_bytes`` is the model's total (:func:`tensor_bytes`).
+    no shape (0 -> 0); ``weight_bytes`` is the model's total (:func:`tensor_bytes`), ``activation_bytes`` what autograd
+    saved outside every row (:mod:`~hiddenlayers.rightsize._saved`).
     """
     rest = (params - sum(lc.params for lc in layers), flops_pred - sum(lc.flops_per_prediction for lc in layers),
-            flops_train - sum(lc.flops_per_train_step for lc in layers), weight_bytes - sum(lc.weight_bytes for lc in layers))
+            flops_train - sum(lc.flops_per_train_step for lc in layers), weight_bytes - sum(lc.weight_bytes for lc in layers),
+            activation_bytes)
     out = list(layers)
     if any(rest):
         out.append(LayerCost(name=OTHER, in_features=0, out_features=0, activation="outside the layers", params=rest[0],
                              flops_per_prediction=rest[1], flops_per_train_step=rest[2], weight_bytes=rest[3],
-                             activation_bytes=0))
+                             activation_bytes=rest[4]))
     for lc in out:
         lc.energy_share = lc.flops_per_prediction / flops_pred if flops_pred else 1.0 / len(out)
     return out
@@ -72,9 +79,10 @@ class CostReport:
     multiply-add of matrix products and convolutions, nothing else (``FLOP_CONVENTION``,
     shown under the table); ``flops_per_train_step`` is at ``train_batch_size``.
     ``weight_bytes`` holds the parameters and buffers (batch norm's running statistics, needed to
-    predict), each at its own dtype. ``activation_bytes`` is what one forward pass at ``batch_size`` produces
-    (every layer's output plus the input, the input at the dtype the network
-    is fed: token ids are int64, 8 bytes each), i.e. what training keeps for backward.
+    predict), each at its own dtype. ``activation_bytes`` is what training keeps for backward at ``batch_size``:
+    the tensors autograd saves in one training forward (the input at the dtype the network is fed, token ids
+    int64; an LSTM's gates and cell states per step; dropout's masks), each counted once, per layer in
+    the row that first saves it (``ACTIVATION_CONVENTION``; measured by :mod:`~hiddenlayers.rightsize._saved`).
     ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
     ``predict``'s NumPy path multiplies with; None when no BLAS is loaded) are
     the conditions the latencies were measured under.
@@ -133,7 +141,7 @@ class CostReport:
         return t
 
     def summary(self) -> str:
-        lines = [FLOP_CONVENTION.format(batch=self.train_batch_size)]
+        lines = [FLOP_CONVENTION.format(batch=self.train_batch_size), ACTIVATION_CONVENTION.format(batch=self.batch_size)]
         if self.latency_predict_p50_us is not None:
             lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")
         lines.append(f"raw forward batch 1: p50 {self.latency_forward_p50_us:.1f} µs, p99 {self.latency_forward_p99_us:.1f} µs ({self.n_calls} calls)")

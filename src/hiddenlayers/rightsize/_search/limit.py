@@ -22,6 +22,7 @@ from typing import Any
 from optuna.samplers import BaseSampler
 
 LATENCY_ATTR = "latency_us"  # the trial's user attribute holding its measured batch-1 predict p50 (µs)
+LATENCY_SPREAD_ATTR = "latency_spread_us"  # half the interquartile range of those timed calls (µs)
 CONSTRAINT_KEY = "latency_us"  # the constraint's name (Optuna 5: system attribute "constraints:latency_us")
 _STORED = "constraints"  # Optuna's system attribute: a list (Optuna 4), or the prefix of "constraints:NAME" (Optuna 5)
 
@@ -109,4 +110,4 @@ class LimitSampler(BaseSampler):
         self.sampler.reseed_rng()
 
 
-__all__ = ["CONSTRAINT_KEY", "LATENCY_ATTR", "LimitSampler", "constraint_attrs", "trial_constraints"]
+__all__ = ["CONSTRAINT_KEY", "LATENCY_ATTR", "LATENCY_SPREAD_ATTR", "LimitSampler", "constraint_attrs", "trial_constraints"]

@@ -24,9 +24,10 @@ class SearchResult:
     """The outcome of :func:`~hiddenlayers.rightsize.search`: best trial(s), the study, saved model files.
 
     ``rows``: one dict per best configuration (the Pareto front when several
-    objectives), sorted by score; a measured ``latency`` (µs) comes with the
-    ``torch_threads`` and ``blas_threads`` it was measured under (None in
-    trials stored before they were recorded); ``models``: the refitted estimators of those
+    objectives), sorted by score; a measured ``latency`` (µs) comes with its ``latency_spread`` (half the
+    interquartile range of the timed calls) and the ``torch_threads`` and ``blas_threads`` it was measured under (None in
+    trials stored before they were recorded); on the front, latencies within :func:`same_latency` count as equal
+    (:meth:`same_latency_rule` says it); ``models``: the refitted estimators of those
     rows; ``paths``: their model files when ``save_dir`` was given; ``max_latency_us``: the
     latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
     ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials;
@@ -65,7 +66,7 @@ class SearchResult:
         return {
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
-            "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible,
+            "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible, "same_latency": self.same_latency_rule(),
             **self._scoring(), "trials": self.trials(),
         }
 
@@ -95,6 +96,10 @@ class SearchResult:
         trials = self.study.get_trials(deepcopy=False) if self.study is not None else []
         return [{"state": t.state.name.lower(), **_row(t, fixed), **_trial_extra(t)}
                 for t in trials if t.state.is_finished() and "hidden" in t.params]
+
+    def same_latency_rule(self) -> str | None:
+        """What "the same latency" meant when the Pareto front was picked (:data:`SAME_LATENCY_RULE`); None when latency was no objective."""
+        return SAME_LATENCY_RULE if "latency" in self.objectives[1:] else None
 
     def _title(self) -> str:
         return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
@@ -130,7 +135,7 @@ class SearchResult:
     def table(self) -> Any:
         from rich.table import Table
 
-        t = Table(title=f"{self._title()} — {self._counts()}")
+        t = Table(title=f"{self._title()} — {self._counts()}", caption=self.same_latency_rule())
         cols = self._columns()
         for c in cols:
             t.add_column(c, justify="left" if c in ("hidden", "activation", "solver", "averaging") else "right")
@@ -173,7 +178,7 @@ class SearchResult:
         cols = self._columns()
         table = table_html(cols, [[_cell(r, c) for c in cols] for r in self.rows])
         shown = f"{len(self.rows)} of {self.n_trials} trials shown ({self._counts()}); objectives: {', '.join(self.objectives)}."
-        lead = f"Every trial's validation score; stars mark the {starred}."
+        lead = f"Every trial's validation score; stars mark the {starred}." + (f" On it, {self.same_latency_rule()}." if self.same_latency_rule() else "")
         text = page(f"Search: {self.study_name}", shown, [
             ("trials", "Trials", lead, f"<figure>{svg}</figure>"),
             ("best", self._title()[0].upper() + self._title()[1:], "The kept trials: settings, validation score and costs.", table),
@@ -222,7 +227,7 @@ def _best_epoch(t: Any) -> int | None:
 
 #: a result row's keys, in order (:func:`_row`)
 _ROW_KEYS = ("trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", "solver", "weight_averaging",
-             "averaged", "params", "flops", "latency", "torch_threads", "blas_threads", "epochs", "best_epoch", "score")
+             "averaged", "params", "flops", "latency", "latency_spread", "torch_threads", "blas_threads", "epochs", "best_epoch", "score")
 _TRIAL_KEYS = ("duration_s", "stopped_at")  # what a trial row of trials() adds to a result row
 UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
 
@@ -250,7 +255,8 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
         "batch_size": p["batch_size"], "solver": p["solver"], "weight_averaging": p["weight_averaging"],
         "averaged": bool(t.user_attrs.get(AVERAGED_ATTR, False)),
         "params": t.user_attrs.get("params"), "flops": t.user_attrs.get("flops"),
-        "latency": t.user_attrs.get("latency_us"), "torch_threads": t.user_attrs.get("torch_threads"),
+        "latency": t.user_attrs.get("latency_us"), "latency_spread": t.user_attrs.get("latency_spread_us"),
+        "torch_threads": t.user_attrs.get("torch_threads"),
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
         "score": t.values[0] if t.values else None,
     }
@@ -263,14 +269,58 @@ def _trial_extra(t: Any) -> dict[str, Any]:
     return {"duration_s": duration, "stopped_at": None if stopped is None else int(stopped)}
 
 
-def pareto_front(trials: list[Any]) -> list[Any]:
+#: latencies closer than this share of the faster one are the same on the Pareto front (timing noise, not speed)
+LATENCY_TOLERANCE = 0.05
+#: the rule, as the table, the page and ``to_dict`` state it
+SAME_LATENCY_RULE = (f"latencies count as the same when they differ by at most {LATENCY_TOLERANCE:.0%} of the faster one or by "
+                     "the spread of either trial's timed calls (half their interquartile range), whichever is more")
+
+
+def same_latency(a: float, b: float, spread_a: float | None = None, spread_b: float | None = None) -> bool:
+    """Whether latencies ``a`` and ``b`` (µs) are the same within the measurement's resolution (:data:`SAME_LATENCY_RULE`).
+
+    Why: a median latency moves by more than a few percent between two runs of the
+    same model on a busy machine, so a model 0.01 µs faster is not faster. ``spread_*``:
+    half the interquartile range of each trial's timed calls (None for trials stored before it was recorded).
+    """
+    resolution = max(LATENCY_TOLERANCE * min(a, b), spread_a or 0.0, spread_b or 0.0)
+    return abs(a - b) <= resolution
+
+
+def _dominates(b: Any, a: Any, latency_at: int | None) -> bool:
+    """Whether trial ``b`` dominates ``a``: at least as good in every objective and better in one.
+
+    Score (``values[0]``) is maximised, the rest minimised; the latency (at ``latency_at``) compares within
+    :func:`same_latency`: a latency no more than the resolution above ``a``'s is as good, and only one
+    below it by more than that is better.
+    """
+    va, vb = a.values, b.values
+    at_least, better = vb[0] >= va[0], vb[0] > va[0]
+    for i in range(1, len(va)):
+        if i == latency_at and same_latency(va[i], vb[i], _spread(a), _spread(b)):
+            continue  # as good, not better
+        at_least, better = at_least and vb[i] <= va[i], better or vb[i] < va[i]
+    return at_least and better
+
+
+def _spread(t: Any) -> float | None:
+    """Trial ``t``'s latency spread (µs), None when not recorded."""
+    from .limit import LATENCY_SPREAD_ATTR
+
+    return getattr(t, "user_attrs", {}).get(LATENCY_SPREAD_ATTR)
+
+
+def pareto_front(trials: list[Any], objectives: tuple[str, ...] | None = None) -> list[Any]:
     """The trials no other trial dominates: score (``values[0]``) maximised, every other value minimised.
 
     A trial dominates another when it is at least as good in every objective
     and better in one; trials with equal values dominate neither and are all kept.
+    ``objectives`` names the values; a ``"latency"`` among them compares within the
+    measurement's resolution (:func:`same_latency`), so a model worse on score and
+    not meaningfully faster is dominated. Without ``objectives`` every value compares exactly.
     """
-    keys = [np.array([-t.values[0], *t.values[1:]], dtype=float) for t in trials]
-    return [t for t, a in zip(trials, keys) if not any(np.all(b <= a) and np.any(b < a) for b in keys)]
+    latency_at = objectives.index("latency") if objectives is not None and "latency" in objectives else None
+    return [a for a in trials if not any(b is not a and _dominates(b, a, latency_at) for b in trials)]
 
 
 def _feasible(t: Any, max_latency_us: float | None) -> bool:
@@ -299,7 +349,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
     if len(objectives) == 1:
         best = [max(feasible, key=lambda t: (t.values[0], -t.user_attrs.get("params", 0)))]  # ties: the smaller network
     else:
-        best = pareto_front(feasible)
+        best = pareto_front(feasible, objectives)
     rows = sorted((_row(t, setup.space.fixed()) for t in best), key=lambda r: -r["score"])
     for r in rows:
         for o in objectives:

@@ -282,12 +282,19 @@ def build_estimator(cfg: dict[str, Any], setup: TrialSetup, callbacks: list[Any]
     )
 
 
-def measure_latency(model: Any, X: Any, calls: int) -> float:
-    """The median time of ``model.predict`` on one row (µs), over ``calls`` timed calls; see :func:`latency_conditions`."""
+def measure_latency(model: Any, X: Any, calls: int) -> tuple[float, float]:
+    """``(median, spread)`` of ``model.predict``'s time on one row (µs), over ``calls`` timed calls; see :func:`latency_conditions`.
+
+    ``spread`` is half the interquartile range of the calls: how far one timing
+    strays from the median, which the Pareto front takes as the latency's resolution
+    (:func:`~hiddenlayers.rightsize._search.result.same_latency`).
+    """
     from .._cost import time_calls
 
     x1 = np.ascontiguousarray(np.asarray(X[:1], dtype=np.float32))
-    return float(np.median(time_calls(lambda: model.predict(x1), calls))) * 1e6
+    times = time_calls(lambda: model.predict(x1), calls) * 1e6
+    q1, median, q3 = np.percentile(times, [25, 50, 75])
+    return float(median), float(q3 - q1) / 2.0
 
 
 def latency_conditions() -> dict[str, int | None]:
@@ -356,7 +363,7 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     import optuna
 
     from ...estimators import class_weight_to_json
-    from .limit import CONSTRAINT_KEY, LATENCY_ATTR, trial_constraints
+    from .limit import CONSTRAINT_KEY, LATENCY_ATTR, LATENCY_SPREAD_ATTR, trial_constraints
 
     trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
     cfg = suggest(trial, setup)
@@ -407,8 +414,9 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     trial.set_user_attr("epochs", len(mean))
     latency = None
     if "latency" in setup.objectives or setup.max_latency_us is not None:
-        latency = measure_latency(model, setup.X, setup.latency_calls)
+        latency, spread = measure_latency(model, setup.X, setup.latency_calls)
         trial.set_user_attr(LATENCY_ATTR, latency)  # a resumed search judges the trial by it, under its own limit (limit.py)
+        trial.set_user_attr(LATENCY_SPREAD_ATTR, spread)  # the front's resolution: closer latencies are the same (result.py)
         for key, threads in latency_conditions().items():  # what the latency was measured under
             trial.set_user_attr(key, threads)
     if setup.max_latency_us is not None and latency is not None:
