@@ -727,7 +727,7 @@ def demo(
 
 @app.command()
 def cost(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`.")],
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`, or an application's file.")],
     batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
     calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up).")] = 2000,
     watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
@@ -736,6 +736,8 @@ def cost(
     """Parameters, FLOPs, memory, latency p50/p99, throughput and energy, per hidden layer and in total; the file's size on disk.
 
     Energy is measured where RAPL (CPU) or NVML (GPU) counters can be read, and otherwise estimated; the note says which.
+    An application file is measured on inputs of its fitted form (an Autoencoder's network on rows of its fitted columns,
+    a Recommender's on pairs of its fitted user and item codes); a Translator's, which reads several inputs, is refused.
 
     Example: hiddenlayers cost model.safetensors --calls 5000
     """
