@@ -111,3 +111,55 @@ def test_a_sequence_export_reads_the_long_table_its_file_read(tmp_path: Path) ->
     assert not (tmp_path / "out.csv").exists()
     assert_user_error(run("predict", ox, tmp_path / "lacks.csv", "--out", tmp_path / "out.csv"), "'f2'")
     assert not (tmp_path / "out.csv").exists()  # nothing written
+
+
+def test_an_autoencoder_export_scores_rows_as_its_file(tmp_path: Path) -> None:
+    from hiddenlayers.apps import Autoencoder
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(80, 4)), columns=list("abcd"))
+    st, ox = _export(Autoencoder((8,), n_components=2, max_iter=5, random_state=0, device="cpu").fit(table), tmp_path, "auto")
+    marked = pd.concat([table.iloc[:20], table.iloc[:6] * 6 + 3], ignore_index=True)[["d", "c", "b", "a"]]  # columns by name, any order
+    marked.assign(key=range(26), anomaly=[0] * 20 + [1] * 6).to_csv(tmp_path / "marked.csv", index=False)
+    a = _table(st, tmp_path / "marked.csv", "--keep", "key,anomaly")
+    b = _table(ox, tmp_path / "marked.csv", "--keep", "key,anomaly")
+    assert list(b.columns) == list(a.columns) == ["key", "anomaly", "reconstruction_error", "predicted_anomaly"]
+    np.testing.assert_allclose(b["reconstruction_error"], a["reconstruction_error"], rtol=TOL, atol=TOL)
+    assert b["predicted_anomaly"].tolist() == a["predicted_anomaly"].tolist() and b["predicted_anomaly"].iloc[20:].tolist() == [-1] * 6
+    _close(_evaluation(st, tmp_path / "marked.csv", "--target", "anomaly"), _evaluation(ox, tmp_path / "marked.csv", "--target", "anomaly"))
+    marked.drop(columns=["c"]).to_csv(tmp_path / "lacks.csv", index=False)
+    assert_user_error(run("predict", ox, tmp_path / "lacks.csv"), "'c'")
+    gap = marked.copy()
+    gap.loc[3, "b"] = np.nan
+    gap.to_csv(tmp_path / "gap.csv", index=False)
+    assert_user_error(run("predict", ox, tmp_path / "gap.csv"), "column 'b' has a missing or infinite value in line 5")
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "uint8"])
+def test_an_image_export_reads_pixel_tables_and_arrays_as_its_file(tmp_path: Path, input_dtype: str) -> None:
+    from sklearn.datasets import load_digits
+
+    from hiddenlayers import export_onnx
+    from hiddenlayers.apps import ImageClassifier
+
+    digits = load_digits()
+    pixels = (digits.images[:60] * (255 / 16)).astype(np.uint8)  # 0-255
+    clf = ImageClassifier("conv4k3:same,pool2,8", max_iter=2, random_state=0, device="cpu").fit(pixels, digits.target[:60])
+    st, ox = tmp_path / "img.safetensors", tmp_path / "img.onnx"
+    clf.save(st)
+    export_onnx(clf, ox, input_dtype=input_dtype)
+    table = pd.DataFrame(pixels.reshape(60, -1), columns=[f"p{i}" for i in range(64)]).assign(label=digits.target[:60], key=range(60))
+    table.to_csv(tmp_path / "px.csv", index=False)
+    args = ("--image-dtype", "uint8", "--keep", "key,label", "--proba")
+    a, b = _table(st, tmp_path / "px.csv", *args), _table(ox, tmp_path / "px.csv", *args)
+    assert list(b.columns) == list(a.columns) and list(a.columns[:3]) == ["key", "label", "predicted_label"]
+    probas = [c for c in a.columns if c.startswith("proba_")]
+    np.testing.assert_allclose(b[probas], a[probas], rtol=TOL, atol=TOL)
+    assert (b["predicted_label"] == a["predicted_label"]).mean() >= 0.95  # a tie within 1e-4 may break either way
+    np.save(tmp_path / "px.npy", pixels)
+    np.testing.assert_allclose(_table(ox, tmp_path / "px.npy", "--proba")[probas], _table(st, tmp_path / "px.npy", "--proba")[probas], rtol=TOL, atol=TOL)
+    np.savez(tmp_path / "px.npz", X=pixels, y=digits.target[:60])
+    _close(_evaluation(st, tmp_path / "px.npz"), _evaluation(ox, tmp_path / "px.npz"))
+    if input_dtype == "uint8":  # float pixels that are no 0-255 whole numbers: one line
+        pd.DataFrame(pixels.reshape(60, -1) / 300).to_csv(tmp_path / "frac.csv", index=False)
+        assert_user_error(run("predict", ox, tmp_path / "frac.csv"), "this export reads uint8 pixels 0-255")

@@ -481,7 +481,7 @@ def predict(
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a Recommender's, Forecaster's,
-    SequenceClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
+    SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw) or an .npy
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
@@ -501,7 +501,7 @@ def predict(
 
 def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool) -> None:
     """``evaluate`` of an ``.onnx`` file: a table model's export (:mod:`._onnx`), a SpeechRecognizer's (:mod:`._appspeech`), or a
-    Recommender's, Forecaster's or SequenceClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
+    Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's or ImageClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
 
     ``options``: the app options given (one the export's app does not take is refused in one line)."""
     from ..ship import onnx_estimator
@@ -524,7 +524,7 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
 
         show_evaluation(evaluate_speech_onnx(model, data, target, options.get("beam_size")), as_json)
         return
-    if kind is not None:  # a Recommender's, Forecaster's or SequenceClassifier's export, scored as its .safetensors file is
+    if kind is not None:  # an app export of ._apponnx.TABLE_EXPORTS, scored as its .safetensors file is
         from ._appfiles import evaluate_app
         from ._apponnx import exported_app
 
@@ -561,8 +561,8 @@ def evaluate(
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
-    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a SpeechRecognizer's, Recommender's, Forecaster's
-    or SequenceClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a SpeechRecognizer's, Recommender's, Forecaster's,
+    SequenceClassifier's, Autoencoder's or ImageClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
     Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
     labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the

@@ -500,7 +500,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         from ._appspeech import predict_speech_onnx
 
         result = predict_speech_onnx(model_path, data, (app_options or {}).get("beam_size"), proba)
-    elif table_export:  # a Recommender's, Forecaster's or SequenceClassifier's export, read as its .safetensors file is
+    elif table_export:  # an app export (._apponnx.TABLE_EXPORTS), read as its .safetensors file is
         from ._apponnx import exported_app
 
         result = predict_app(exported_app(model_path), model_path, data, app_options or {}, proba=proba, keep=keep)
@@ -523,8 +523,8 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
 
 
 def _onnx_kind(path: str) -> str | None:
-    """The estimator whose ONNX export ``path`` is (a SpeechRecognizer's is read by :mod:`._appspeech`, a Recommender's, Forecaster's or
-    SequenceClassifier's by :mod:`._apponnx`, a table model's by :func:`._data.predict_onnx`); None for a missing or foreign file."""
+    """The estimator whose ONNX export ``path`` is (a SpeechRecognizer's is read by :mod:`._appspeech`, a Recommender's, Forecaster's,
+    SequenceClassifier's, Autoencoder's or ImageClassifier's by :mod:`._apponnx`, a table model's by :func:`._data.predict_onnx`); None for a missing or foreign file."""
     from ..ship import onnx_estimator
 
     return onnx_estimator(path)
