@@ -96,7 +96,7 @@ COMMANDS = {
     "inspect": ("inspect {m} {d} --out {o}.html", {"auto", "text", "image"}),
     "explain": ("explain --model {m} --data {d}", set()),
     "info": ("info {m}", set(KINDS)),
-    "cost": ("cost {m} --calls 10", set()),
+    "cost": ("cost {m} --calls 10", set(KINDS) - {"tr"}),  # each app on its fitted input (cli/_appcost); a Translator has several inputs
     "prune": ("prune {m} {d} --out {o}.safetensors --epochs 1", set()),
     "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq", "dqn"}),
     "distill": ("distill {m} {d} --out {o}.safetensors", set()),

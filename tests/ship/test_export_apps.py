@@ -140,10 +140,10 @@ def test_cli_exports_a_saved_app_file_and_info_reads_it(image_clf: ImageClassifi
     assert info["graph_inputs"] == [{"name": "X", "type": "float", "shape": ["batch", 8, 8]}]
     shown = ok("info", out).stdout
     assert "ImageClassifier" in shown and "(batch, H, W) float32" in shown
-    # predict/evaluate take table exports only (serve runs this one: test_serve_app_onnx): one line, no traceback
+    # OnnxModel runs table exports only; predict reads this one as its .safetensors file (tests/cli/test_cli_app_onnx.py)
     with pytest.raises(ModelFileError, match="is the ONNX export of a ImageClassifier, whose input is not a table"):
         OnnxModel(out)
-    assert_user_error(run("predict", out, tmp_path / "x.csv"), "whose input is not a table")
+    assert_user_error(run("predict", out, tmp_path / "x.csv"), "x.csv")  # a missing data file: one line, no traceback
     ae = tmp_path / "ae.safetensors"
     autoencoder.save(ae)
     ok("export", ae, "--out", tmp_path / "ae.onnx")

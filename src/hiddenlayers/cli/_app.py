@@ -480,7 +480,8 @@ def predict(
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
 
-    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside.
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a Recommender's, Forecaster's,
+    SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw) or an .npy
     array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
@@ -499,26 +500,35 @@ def predict(
 
 
 def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool) -> None:
-    """``evaluate`` of an ``.onnx`` file: a table model's export (:mod:`._onnx`) or a SpeechRecognizer's (:mod:`._appspeech`).
+    """``evaluate`` of an ``.onnx`` file: a table model's export (:mod:`._onnx`), a SpeechRecognizer's (:mod:`._appspeech`), or a
+    Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's or ImageClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
 
-    ``options``: the app options given (an app option other than a SpeechRecognizer export's ``--beam-size`` is refused in one line)."""
+    ``options``: the app options given (one the export's app does not take is refused in one line)."""
     from ..ship import onnx_estimator
     from ._appfiles import check_app_options
+    from ._apponnx import TABLE_EXPORTS
     from ._data import show_evaluation
 
-    speech = onnx_estimator(model) == "SpeechRecognizer"
-    check_app_options("SpeechRecognizer" if speech else None, **options)
+    kind = onnx_estimator(model)
+    kind = kind if kind == "SpeechRecognizer" or kind in TABLE_EXPORTS else None  # an app export read here (None: a table model's)
+    check_app_options(kind, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from ._score_stream import refuse_folder
 
     refuse_folder(data, "an .onnx export")
-    if speech:
+    if kind is not None and sample_weight is not None:
+        raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of a {kind}: drop --sample-weight.")
+    if kind == "SpeechRecognizer":
         from ._appspeech import evaluate_speech_onnx
 
-        if sample_weight is not None:
-            raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of a SpeechRecognizer: drop --sample-weight.")
         show_evaluation(evaluate_speech_onnx(model, data, target, options.get("beam_size")), as_json)
+        return
+    if kind is not None:  # an app export of ._apponnx.TABLE_EXPORTS, scored as its .safetensors file is
+        from ._appfiles import evaluate_app
+        from ._apponnx import exported_app
+
+        show_evaluation(evaluate_app(exported_app(model), model, data, target, options), as_json)
         return
     from ._onnx import run_evaluate_onnx
 
@@ -551,8 +561,8 @@ def evaluate(
 ) -> None:
     """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
 
-    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a SpeechRecognizer's export is scored as its
-    .safetensors is (below), its transcripts decoded from the graph's per-frame log-probabilities.
+    An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a SpeechRecognizer's, Recommender's, Forecaster's,
+    SequenceClassifier's, Autoencoder's or ImageClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
     Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
     labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
@@ -727,7 +737,7 @@ def demo(
 
 @app.command()
 def cost(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`.")],
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`, or an application's file.")],
     batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
     calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up).")] = 2000,
     watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
@@ -736,6 +746,8 @@ def cost(
     """Parameters, FLOPs, memory, latency p50/p99, throughput and energy, per hidden layer and in total; the file's size on disk.
 
     Energy is measured where RAPL (CPU) or NVML (GPU) counters can be read, and otherwise estimated; the note says which.
+    An application file is measured on inputs of its fitted form (an Autoencoder's network on rows of its fitted columns,
+    a Recommender's on pairs of its fitted user and item codes); a Translator's, which reads several inputs, is refused.
 
     Example: hiddenlayers cost model.safetensors --calls 5000
     """

@@ -210,19 +210,31 @@ def run_cost(model_path: str, *, batch: int, calls: int, watts: float | None, as
         raise UserError(f"--calls must be an integer >= 10 (timed batch-1 calls). Received: {calls}.")
     if watts is not None and not watts > 0:
         raise UserError(f"--watts must be a positive power in watts. Received: {watts}.")
-    model = _load_estimator(model_path)
-    from ..rightsize import cost
-
-    try:
-        report = cost(model, batch_size=batch, n_calls=calls, watts=watts)
-    except ValueError as exc:
-        raise UserError(one_line(exc)) from None
+    report = _measure(model_path, batch=batch, calls=calls, watts=watts)
     # what shipping it takes: the file holds the weights and its metadata (preprocessing, provenance) beside them
     file_bytes = os.path.getsize(model_path)
     _show(report, as_json, {"model": model_path, "file_bytes": file_bytes})
     if not as_json:
         _console().print(f"model file: {file_bytes:,} bytes on disk ({report.weight_bytes:,} bytes of weights, the rest its metadata)")
     return {**report.to_dict(), "file_bytes": file_bytes}
+
+
+def _measure(model_path: str, *, batch: int, calls: int, watts: float | None) -> Any:
+    """The cost report of a table model's file, or of an application's (:mod:`._appcost`: each on its fitted input)."""
+    from ._appfiles import app_kind
+
+    if app_kind(model_path) is not None:
+        from ._appcost import app_cost
+        from ._data import load_model
+
+        return app_cost(load_model(model_path), model_path, batch_size=batch, n_calls=calls, watts=watts)
+    model = _load_estimator(model_path)
+    from ..rightsize import cost
+
+    try:
+        return cost(model, batch_size=batch, n_calls=calls, watts=watts)
+    except ValueError as exc:
+        raise UserError(one_line(exc)) from None
 
 
 # ------------------------------------------------------------------ prune

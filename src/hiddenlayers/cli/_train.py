@@ -475,10 +475,12 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     applications that predict one row per input row: :data:`._appfiles.KEEPS`).
     """
     from ._appfiles import app_kind, check_app_options, predict_app
+    from ._apponnx import TABLE_EXPORTS
 
     onnx = Path(model_path).suffix.lower() == ".onnx"
-    speech = onnx and _onnx_speech(model_path)
-    kind = "SpeechRecognizer" if speech else app_kind(model_path)
+    exported = _onnx_kind(model_path) if onnx else None  # the app an .onnx file is the export of (None: a table model's)
+    speech, table_export = exported == "SpeechRecognizer", exported in TABLE_EXPORTS
+    kind = exported if speech or table_export else app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
@@ -498,6 +500,10 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         from ._appspeech import predict_speech_onnx
 
         result = predict_speech_onnx(model_path, data, (app_options or {}).get("beam_size"), proba)
+    elif table_export:  # an app export (._apponnx.TABLE_EXPORTS), read as its .safetensors file is
+        from ._apponnx import exported_app
+
+        result = predict_app(exported_app(model_path), model_path, data, app_options or {}, proba=proba, keep=keep)
     elif onnx:
         from ._data import predict_onnx
 
@@ -516,11 +522,12 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     note(f"wrote {len(result)} predictions to {out}")
 
 
-def _onnx_speech(path: str) -> bool:
-    """Whether ``path`` is the ONNX export of a SpeechRecognizer (read by :mod:`._appspeech`, not as a table model's export)."""
+def _onnx_kind(path: str) -> str | None:
+    """The estimator whose ONNX export ``path`` is (a SpeechRecognizer's is read by :mod:`._appspeech`, a Recommender's, Forecaster's,
+    SequenceClassifier's, Autoencoder's or ImageClassifier's by :mod:`._apponnx`, a table model's by :func:`._data.predict_onnx`); None for a missing or foreign file."""
     from ..ship import onnx_estimator
 
-    return onnx_estimator(path) == "SpeechRecognizer"
+    return onnx_estimator(path)
 
 
 def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:

@@ -17,6 +17,7 @@ _EXPORTS = {
     "export_onnx": "._export",
     "ONNX_APPS": "._app_graph",
     "INPUT_DTYPES": "._app_graph",
+    "TABLE_COLUMNS_KEY": "._app_base",
     "OnnxModel": "._onnx_run",
     "SpeechOnnx": "._onnx_speech",
     "onnx_estimator": "._onnx_app",
@@ -28,6 +29,7 @@ _EXPORTS = {
     "serve": "._serve.serve",
     "check_listen": "._serve.serve",
     "check_servable": "._serve.app_model",
+    "app_export": "._serve.app_onnx",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

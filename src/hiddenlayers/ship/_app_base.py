@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 
 APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text, "dtype": "float32" | "uint8"}, optionally "inputs"
+#: metadata: JSON {"data_columns": ..., "long_columns": ...}, the table columns the app's file keeps (``data_columns_`` of
+#: ``train --app``, ``long_columns_`` of ``fit_long``; None where it has none), which ``predict``/``evaluate`` of the export read by
+TABLE_COLUMNS_KEY = "hiddenlayers_table_columns"
 
 
 @dataclass
@@ -43,13 +46,22 @@ class AppGraph:
 
 
 def base_metadata(model: Any, output: str, shape: list[int | str], layout: str, values: str, dtype: str = "float32") -> dict[str, str]:
-    """The ``metadata_props`` every app's file has: its class, output, library version and input (shape, layout, values, element type)."""
+    """The ``metadata_props`` every app's file has: its class, output, library version, input (shape, layout, values, element type) and
+    the table columns its file keeps (:data:`TABLE_COLUMNS_KEY`)."""
     from .. import __version__
 
     return {
         "hiddenlayers_estimator": type(model).__name__, "hiddenlayers_output": output, "hiddenlayers_version": __version__,
         APP_INPUT_KEY: json.dumps({"shape": shape, "layout": layout, "values": values, "dtype": dtype}),
+        TABLE_COLUMNS_KEY: json.dumps({"data_columns": _plain(getattr(model, "data_columns_", None)), "long_columns": _plain(getattr(model, "long_columns_", None))}),
     }
+
+
+def _plain(columns: Any) -> Any:
+    """A file's column record (a dict of names, lists of names or None) as JSON-able values; None stays None."""
+    if columns is None:
+        return None
+    return {str(k): (None if v is None else [str(c) for c in v] if isinstance(v, (list, tuple)) else str(v)) for k, v in dict(columns).items()}
 
 
 def hold_scaling(module: Any, network: Any, mean: Any, scale: Any, shape: tuple[int, ...] = (-1,)) -> None:
@@ -69,4 +81,4 @@ def cpu_network(network: Any) -> Any:
     return copy.deepcopy(network).to(device="cpu").eval()
 
 
-__all__ = ["APP_INPUT_KEY", "AppGraph", "base_metadata", "cpu_network", "hold_scaling"]
+__all__ = ["APP_INPUT_KEY", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network", "hold_scaling"]

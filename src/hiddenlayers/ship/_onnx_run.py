@@ -171,7 +171,8 @@ class OnnxModel:
         if m["estimator"] in ONNX_APPS:
             raise ModelFileError(f"'{p}' is the ONNX export of a {m['estimator']}, whose input is not a table: "
                                  "run it with onnxruntime directly (`hiddenlayers info` shows its input X), or serve it (`hiddenlayers serve`); predict and evaluate "
-                                 "take table models' exports (and a SpeechRecognizer's, on a long table of frames).")
+                                 "take table models' exports (and every app's but a DQNAgent's, on the tables and arrays their "
+                                 ".safetensors files read).")
         self.output: str = m["output"]
         self.estimator: str = m["estimator"]
         self.classes_ = np.asarray(m["classes"]) if m["classes"] is not None else None

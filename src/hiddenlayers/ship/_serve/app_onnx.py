@@ -243,6 +243,16 @@ def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | N
     return _ONNX_ADAPTERS[kind](path, version, threads) if kind in _ONNX_ADAPTERS else None
 
 
+def app_export(path: str | Path) -> AppModel:
+    """The served form of the application export ``path`` (its request form, checks and answers: :meth:`AppModel.rows`,
+    :meth:`AppModel.predict`), for ``hiddenlayers predict``/``evaluate``, which read a data file through the same rules
+    as a request; a file that is no application's export is a one-line :class:`ModelFileError`."""
+    model = open_onnx_app(Path(path), 1, None)
+    if model is None:
+        raise ModelFileError(f"'{path}' is not the ONNX export of an application ({', '.join(_ONNX_ADAPTERS)}): export one with `hiddenlayers export`.")
+    return model
+
+
 def served_onnx_kind(path: Path) -> str | None:
     """The application whose export ``path`` is, read from the graph's metadata; None for any other ``.onnx`` file (a table
     model's, a missing one). A file that is no ONNX model is one line (:class:`ModelFileError`), as loading it says."""
@@ -251,5 +261,5 @@ def served_onnx_kind(path: Path) -> str | None:
     return session(path).get_modelmeta().custom_metadata_map.get("hiddenlayers_estimator")  # type: ignore[no-any-return]
 
 
-__all__ = ["AgentOnnx", "AutoencoderOnnx", "ForecasterOnnx", "ImageOnnx", "RecommenderOnnx", "SequenceOnnx", "SpeechOnnxModel", "open_onnx_app",
+__all__ = ["AgentOnnx", "AutoencoderOnnx", "app_export", "ForecasterOnnx", "ImageOnnx", "RecommenderOnnx", "SequenceOnnx", "SpeechOnnxModel", "open_onnx_app",
            "served_onnx_kind"]
