@@ -34,6 +34,7 @@ from ..training import (
     WeightAveraging,
     check_callbacks,
     no_usable_epoch,
+    steps_per_epoch,
     thread_limits,
     to_tensor,
     train,
@@ -361,7 +362,7 @@ def fit_stochastic(
             optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
             history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
             warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
-            averaging=_averaging(est, max_epochs * math.ceil(n / min(batch_size, n))),
+            averaging=_averaging(est, max_epochs * steps_per_epoch(n, batch_size, est.network_)),
         )
     hist = result.history
     if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
