@@ -631,8 +631,7 @@ def train(
     size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
     per step (capped at n); ``shuffle`` draws each epoch's order from
     ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
-    gradient's global norm. ``history`` and ``samples_seen`` resume a fit (each epoch adds its rows of weight > 0,
-    every row under ``torch.distributed``);
+    gradient's global norm. ``history`` and ``samples_seen`` resume a fit (an epoch adds its rows of weight > 0: :func:`_counted_rows`);
     ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
     the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
     no-improvement rules' best and count of that epoch (or of the start, before any improvement);
