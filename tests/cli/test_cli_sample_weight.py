@@ -421,3 +421,37 @@ def test_rows_of_weight_zero_are_as_if_absent_from_the_split_and_the_preprocessi
     assert models[0].preprocessing_ == models[1].preprocessing_
     X = frame[["a", "b", "color"]]
     np.testing.assert_array_equal(models[0].predict_proba(X), models[1].predict_proba(X))
+
+
+def _padded(weighted: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The file without its rows of weight 0, and that file with 30 rows of weight 0 whose ``a`` is 1000 and colour 'violet'."""
+    frame = pd.read_csv(weighted)
+    frame = frame[frame["w"] > 0].reset_index(drop=True)
+    without, padded = tmp_path / "without.csv", tmp_path / "padded.csv"
+    frame.to_csv(without, index=False)
+    pd.concat([frame, frame.head(30).assign(a=1000.0, color="violet", w=0)], ignore_index=True).to_csv(padded, index=False)
+    return without, padded
+
+
+def test_lr_find_leaves_rows_of_weight_zero_out_as_train_does(weighted, tmp_path):
+    """lr-find learnt a's mean and scale and a 'violet' category from weight-0 rows, and its split held some of them
+    out in place of weighted rows: the sweep differed from the sweep without them. It is now that sweep."""
+    got = [json.loads(ok("lr-find", path, "-t", "label", "--sample-weight", "w", "--hidden", "8", "--num-steps", "20", "--json").stdout)
+           for path in _padded(weighted, tmp_path)]
+    assert got[0]["curve"] == got[1]["curve"] and got[0]["rows_swept"] == got[1]["rows_swept"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_search_leaves_rows_of_weight_zero_out_as_train_does(weighted, tmp_path):
+    """search's preprocessing counted weight-0 rows (a's scale, a 'violet' category) and its folds drew them: now the
+    search, its scores and its model are those of the file without them."""
+    found = []
+    for path in _padded(weighted, tmp_path):
+        out = tmp_path / path.stem
+        found.append(json.loads(ok("search", path, "-t", "label", "--sample-weight", "w", "--trials", "2", "--epochs", "4",
+                                   "--widths", "8", "--layers", "1", "--out-dir", out, "--no-check", "--json").stdout))
+    assert [r["score"] for r in found[0]["rows"]] == [r["score"] for r in found[1]["rows"]]
+    models = [_load(f["paths"][0]) for f in found]
+    assert models[0].preprocessing_ == models[1].preprocessing_
+    X = pd.read_csv(weighted)[["a", "b", "color"]]
+    np.testing.assert_array_equal(models[0].predict_proba(X), models[1].predict_proba(X))

@@ -334,3 +334,27 @@ def test_weight_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], i
             hl.distill(s, iris_teacher, X, y, **kw)
         assert "\n" not in str(info.value)
     assert not hasattr(s, "network_")
+
+
+def test_unlabelled_rows_weigh_the_mean_labelled_weight_so_scaling_sample_weight_changes_nothing(
+        iris: tuple[np.ndarray, np.ndarray], iris_teacher: hl.MLPClassifier) -> None:
+    """The unlabelled rows weighed 1 whatever sample_weight's scale: sample_weight=4*w gave X's rows 4 times the unlabelled
+    rows' share (fit gives w and 4*w one model). Not given, they now weigh the mean weight of X's rows of weight > 0."""
+    X, y = iris
+    kw = {"hidden_layer_sizes": (4,), "solver": "lbfgs", "max_iter": 15, "random_state": 0, "dtype": "float64", "alpha": 0.0}
+    w = np.where(np.arange(75) % 3 == 0, 3.0, 0.5)
+    w[::7] = 0.0  # as if absent: they do not pull the unlabelled rows' weight down
+    mean = w[w > 0].mean()
+
+    def student(**weights: object) -> hl.MLPClassifier:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 15 L-BFGS iterations do not converge
+            return hl.distill(hl.MLPClassifier(**kw), iris_teacher, X[::2], y[::2], X_unlabeled=X[1::2], **weights)
+
+    a, b = student(sample_weight=w), student(sample_weight=4 * w)
+    c = student(sample_weight=w, unlabeled_weight=np.full(75, mean))
+    for other in (b, c):
+        for p, q in zip(a.coefs_ + a.intercepts_, other.coefs_ + other.intercepts_):
+            np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-9)
+    d = student(sample_weight=w, unlabeled_weight=np.ones(75))  # the old rule: a different student
+    assert not np.allclose(a.coefs_[0], d.coefs_[0])

@@ -55,3 +55,32 @@ def test_no_default_fit_of_a_bundled_dataset_counts_as_diverged(name: str) -> No
         assert est.stop_reason_ != "diverged"
         assert max(est.loss_curve_) < DIVERGENCE_FACTOR / 100 * est.history_.start_loss, (solver, max(est.loss_curve_))
         assert math.isfinite(est.history_.start_loss)
+
+
+def _warnings_of(fit) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit()
+    return seen
+
+
+def test_lbfgs_shows_no_numpy_overflow_warning() -> None:
+    """L-BFGS's line search tried points whose Poisson loss overflowed: NumPy's 'overflow encountered in exp' and
+    'invalid value encountered in matmul' reached the user (the other solvers' were silenced by the loop's own message).
+    Now none does; the fit still ends on a finite iterate."""
+    X, y = datasets.load_diabetes(return_X_y=True)
+    est = hl.MLPRegressor(loss="poisson", hidden_layer_sizes=(16,), solver="lbfgs", max_iter=30, random_state=0)
+    seen = _warnings_of(lambda: est.fit(X * 1e3, y * 1e6))
+    assert not [w for w in seen if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in seen]
+    assert all(np.isfinite(c).all() for c in est.coefs_) and np.isfinite(est.loss_)
+
+
+def test_lbfgs_that_overflows_from_its_start_says_so_in_one_warning() -> None:
+    """Unscaled huge inputs and targets: every point L-BFGS tried overflowed, and the user saw NumPy's RuntimeWarnings
+    then 'ABNORMAL'. Now one ConvergenceWarning says the loss overflowed and what to scale."""
+    X, y = datasets.load_diabetes(return_X_y=True)
+    est = hl.MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=30, random_state=0, dtype="float64")
+    seen = _warnings_of(lambda: est.fit(X * 1e150, y * 1e150))
+    assert [w.category for w in seen] == [ConvergenceWarning], [str(w.message) for w in seen]
+    assert str(seen[0].message).startswith("lbfgs failed to converge after 0 iteration(s): the loss overflowed (became inf or NaN) at ")
+    assert str(seen[0].message).endswith("Scale the inputs (and a regression's targets: scale_target=True).")

@@ -124,3 +124,19 @@ def test_weights_all_zero_in_the_held_out_or_training_units_are_refused_before_a
         warnings.simplefilter("ignore")
         est.fit(src)  # without a split, the one weighted unit trains
     assert np.isfinite(est.loss_)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_streamed_fit_counts_the_rows_of_weight_zero_of_mixed_chunks_as_the_in_memory_fit_does(tmp_path, chunky, solver) -> None:
+    """Rows of weight 0 inside chunks that also hold weighted rows: the streamed fit counted them in t_ (which invscaling
+    reads), the in-memory fit (which leaves them out before training) did not. Both now count the rows of weight > 0."""
+    df = _weighted_frame(zero=0, low=0)  # about a quarter of the rows weigh 0, spread through every chunk
+    df.to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(str(tmp_path), target="y", weight="w")
+    X, y, w = next(src.weighted_chunks(range(len(src.units)), rows=400))
+    assert 0 < (w == 0).sum() < 400
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        in_memory = _sgd(solver=solver).fit(X, y, sample_weight=w)
+        streamed = _sgd(solver=solver).fit(src)
+    assert streamed.t_ == in_memory.t_ == 4 * int((w > 0).sum())

@@ -190,3 +190,19 @@ def test_with_early_stopping_the_sweep_runs_on_fits_training_rows_only(digits, m
     assert torch.equal(swept, trained)  # the same rows, in the same order
     every = _rows_trained(monkeypatch, lambda: hl.lr_find(est(**{**kw, "early_stopping": False}), X, y, num_steps=5), _lr_find, "lr_find_module")
     assert every.shape[0] == 300  # without early stopping fit trains on every row, and so does the sweep
+
+
+def test_rows_of_weight_zero_are_as_if_absent(digits) -> None:
+    """Rows of sample_weight 0 took places in the early-stopping split and the batches (as fit no longer lets them):
+    the sweep differed from the sweep without them. It is now that sweep, as fit is that fit."""
+    X, y = digits[0][:300], digits[2][:300]
+    rng = np.random.RandomState(0)
+    w = rng.uniform(0.5, 2.0, len(y))
+    at = np.sort(rng.choice(len(y) + 60, 60, replace=False))
+    at -= np.arange(60)
+    Xp, yp, wp = np.insert(X, at, 30.0 * rng.randn(60, X.shape[1]), axis=0), np.insert(y, at, rng.randint(0, 10, 60)), np.insert(w, at, 0.0)
+    est = hl.MLPClassifier("16:batchnorm", solver="sgd", early_stopping=True, random_state=0)
+    a = hl.lr_find(est, X, y, sample_weight=w, num_steps=30)
+    b = hl.lr_find(est, Xp, yp, sample_weight=wp, num_steps=30)
+    np.testing.assert_allclose(a.losses, b.losses, rtol=1e-6)
+    assert np.isfinite(a.losses).all()

@@ -331,3 +331,11 @@ def test_a_setting_of_an_averaging_the_fit_does_not_run_is_refused_as_swa_lr_and
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hl.MLPClassifier(max_iter=2, ema_decay=0.99, swa_start=0.75, swa_anneal_epochs=10).fit(X, y)  # the defaults, given: no error
+
+
+def test_the_ema_warning_counts_the_steps_taken(digits) -> None:
+    """201 rows at batch 200 with batch norm: the lone last row joins the first batch, one step an epoch (5 in 5 epochs),
+    where the warning counted ceil(201 / 200) = 2 (10), a step more per epoch than taken, and advised ema_decay below 0.9."""
+    X, y = digits[0][:201], digits[1][:201]
+    with pytest.warns(UserWarning, match=r"ema_decay=0.99 averages over about 100 steps, but this fit takes at most 5: .* below 0.8, or"):
+        hl.MLPClassifier("8:batchnorm", max_iter=5, random_state=0, weight_averaging="ema", ema_decay=0.99).fit(X, y)

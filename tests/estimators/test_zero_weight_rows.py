@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 
@@ -66,3 +68,44 @@ def test_partial_fit_and_sparse_input_drop_the_rows_too() -> None:
     c = _fit(hl.MLPRegressor(max_iter=3, **kw), sp.csr_matrix(X), y, w)
     d = _fit(hl.MLPRegressor(max_iter=3, **kw), sp.csr_matrix(X[w > 0]), y[w > 0], w[w > 0])
     np.testing.assert_allclose(c.predict(X), d.predict(X), rtol=1e-5, atol=1e-4)
+
+
+@given(fraction=st.floats(0.01, 0.95), n=st.integers(1, 400))
+@settings(max_examples=200, deadline=None)
+def test_the_weighted_split_refusal_names_the_least_rows_that_split(fraction: float, n: int) -> None:
+    """The rows the refusal asks for are the fewest whose split (scikit-learn's sizes) holds out 2 and trains on 1."""
+    from sklearn.model_selection import train_test_split
+
+    from hiddenlayers.estimators._fit import _check_weighted_split
+
+    def fits(m: int) -> bool:
+        try:
+            train, held = train_test_split(np.arange(m), test_size=fraction, random_state=0)
+        except ValueError:  # its own refusal of a split that leaves no training row
+            return False
+        return len(train) >= 1 and len(held) >= 2
+
+    if fits(n):
+        _check_weighted_split(n, fraction)
+        return
+    with pytest.raises(ValueError, match=r"needs at least (\d+) rows") as err:
+        _check_weighted_split(n, fraction)
+    need = int(err.value.args[0].split("needs at least ")[1].split()[0])
+    assert fits(need) and not fits(need - 1) and need > n
+
+
+@pytest.mark.parametrize("est", [hl.MLPClassifier, hl.MLPRegressor])
+def test_early_stopping_on_too_few_weighted_rows_is_refused_in_our_words(est: Any) -> None:
+    """Two weighted rows of 150 with early_stopping: scikit-learn's 'The validation set is too small' (one row:
+    'With n_samples=1 ... the resulting train set will be empty') named neither the weights nor a fix that works."""
+    X, y = load_breast_cancer(return_X_y=True)
+    w = np.zeros(len(y))
+    w[[0, 20]] = 1.0
+    model = est(hidden_layer_sizes=(4,), max_iter=2, random_state=0, early_stopping=True, validation_fraction=0.2)
+    with pytest.raises(ValueError) as err:
+        model.fit(X, y, sample_weight=w)
+    assert str(err.value) == ("early_stopping=True holds out validation_fraction=0.2 of the rows to score each epoch and needs at least "
+                              "6 rows for it (2 held out, 1 to train on), and 2 row(s) have sample_weight > 0 (rows of weight 0 are "
+                              "as if absent): give at least 6 rows a weight > 0, or pass early_stopping=False.")
+    w[[1, 21, 40, 41]] = 1.0  # 6 rows: fits (either class)
+    _fit(model, X, y, w)

@@ -127,7 +127,9 @@ def test_worker_processes_get_the_weights_and_a_dict_s_labels(imbalanced, tmp_pa
     ({"class_weight": {0: 1.0, 1: 2.0}}, "class_weight gives no weight to the classes [2] of y"),
     ({"class_weight": {0: 1.0, 1: 1.0, 2: 1.0, 7: 1.0}}, "class_weight names labels that are not classes of y: [7]"),
     ({"label_smoothing": 1.0}, "label_smoothing must be a share of each target in [0, 1), e.g. 0.1 (0: none). Received: label_smoothing=1.0."),
-    ({"sample_weight": np.r_[1.0, np.zeros(109)]}, "a cross-validation fold's training or held-out rows all have sample_weight 0"),
+    ({"sample_weight": np.zeros(110)}, "Sample weights must contain at least one non-zero number"),
+    ({"sample_weight": np.r_[1.0, np.zeros(109)]}, "search() scores each trial on 3 parts of the data and got 1 row(s) of sample_weight > 0 "
+                                                   "(rows of weight 0 are as if absent): give at least 3 rows a weight > 0, or pass a smaller cv"),
     ({"sample_weight": np.ones(3)}, "sample_weight"),
 ])
 def test_bad_weights_fail_before_any_trial(imbalanced, monkeypatch, kwargs, message) -> None:
@@ -194,3 +196,19 @@ def test_a_resumed_study_with_the_same_settings_goes_on(imbalanced, tmp_path) ->
     again = search(X, y, trials=2, space=ONE, max_epochs=1, cv=2, refit=False, storage=storage, study_name="s",
                    class_weight={2: 3, 1: 1, 0: 1}, label_smoothing=0.1)  # the same weights, in another order and type
     assert again.n_trials == 2
+
+
+def test_rows_of_weight_zero_are_as_if_absent(imbalanced) -> None:
+    """Rows of sample_weight 0 took places in the folds (the other rows' folds changed) and came back in the refit's data:
+    the search differed from the search without them. It is now that search (as fit leaves such rows out)."""
+    X, y = imbalanced
+    sw = np.linspace(0.5, 2.0, len(y))
+    rng = np.random.RandomState(0)
+    at = np.sort(rng.choice(len(y) + 30, 30, replace=False))  # 30 rows of weight 0 spread through the data
+    Xp = np.insert(X, at - np.arange(30), 50.0 * rng.randn(30, X.shape[1]), axis=0)
+    yp, swp = np.insert(y, at - np.arange(30), rng.randint(0, 3, 30)), np.insert(sw, at - np.arange(30), 0.0)
+    assert (Xp[swp > 0] == X).all() and (yp[swp > 0] == y).all()
+    found = [search(a, b, trials=2, space=ONE, max_epochs=3, cv=2, sample_weight=w) for a, b, w in ((X, y, sw), (Xp, yp, swp))]
+    assert [r["score"] for r in found[0].rows] == [r["score"] for r in found[1].rows]
+    for c, d in zip(found[0].best_model.coefs_, found[1].best_model.coefs_):
+        np.testing.assert_array_equal(c, d)

@@ -84,3 +84,12 @@ def test_lr_find_takes_a_batch_norm_network_with_a_lone_last_row() -> None:
     y = (X[:, 0] > 0).astype(int)
     found = hl.lr_find(hl.MLPClassifier("8:batchnorm", random_state=0), X, y, num_steps=5)
     assert len(found.lrs) >= 2
+
+
+@given(n=st.integers(1, 500), batch_size=st.integers(1, 600), norm=st.booleans())
+def test_steps_per_epoch_counts_the_batches(n: int, batch_size: int, norm: bool) -> None:
+    """``steps_per_epoch`` is the number of batches ``batch_bounds`` makes (counted without the list), batch norm's joins included."""
+    from hiddenlayers.training import steps_per_epoch
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), *([torch.nn.BatchNorm1d(2)] if norm else []))
+    assert steps_per_epoch(n, batch_size, net) == len(batch_bounds(n, min(batch_size, n), min_batch_rows(net)))

@@ -67,7 +67,7 @@ def test_a_zero_weight_batch_is_a_fit_without_it(engine: str, solver: str, clip:
     for k in sa:
         if isinstance(sa[k], torch.Tensor):
             np.testing.assert_allclose(sa[k].numpy(), sb[k].numpy(), rtol=0, atol=1e-12, err_msg=k)
-    assert ra.samples_seen == 3 * 100  # the skipped rows were passed over: samples_seen counts them
+    assert ra.samples_seen == rb.samples_seen == 3 * int((w > 0).sum())  # rows of weight 0 as if absent: not counted
 
 
 def test_adam_state_is_untouched_by_a_run_of_zero_batches() -> None:
@@ -149,7 +149,7 @@ def test_lr_find_skips_empty_batches() -> None:
 @pytest.mark.parametrize("est", [hl.MLPClassifier, hl.MLPRegressor])
 def test_an_early_stopping_split_with_a_weightless_side_is_refused_before_training(est: Any) -> None:
     """One weighted row: the rows of weight 0 are left out (estimators/_zero_weight), so one row is left to split: refused up
-    front, in scikit-learn's words for a fit on that one row (before, the split's weightless side was refused by its own message)."""
+    front, in our words: what the split needs and the fix (was scikit-learn's train_test_split or stratification error)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
@@ -157,7 +157,9 @@ def test_an_early_stopping_split_with_a_weightless_side_is_refused_before_traini
         w = np.zeros(40)
         w[row] = 1.0
         model = est(hidden_layer_sizes=(4,), max_iter=2, random_state=0, early_stopping=True)
-        with pytest.raises(ValueError, match="only 1 member|n_samples=1|validation set is too small") as err:
+        with pytest.raises(ValueError, match=r"^early_stopping=True holds out validation_fraction=0.1 of the rows to score each epoch "
+                                             r"and needs at least 11 rows for it \(2 held out, 1 to train on\), and 1 row\(s\) have "
+                                             r"sample_weight > 0 .*: give at least 11 rows a weight > 0, or pass early_stopping=False\.$") as err:
             model.fit(X, y, sample_weight=w)
         assert "\n" not in str(err.value)
         assert not hasattr(model, "loss_curve_")  # refused before any epoch

@@ -57,18 +57,19 @@ def run_lr_find(
     """Load, split and preprocess ``data`` as ``train`` does, sweep the rate on the rows ``train`` fits on, print a
     table and the ``--lr`` to use; returns the summary (``rows_swept``: how many rows the sweep drew its batches from).
 
-    ``sample_weight``: the ``--sample-weight`` column, whose weights weigh the swept loss as ``train``'s fit weighs it.
+    ``sample_weight``: the ``--sample-weight`` column, whose weights weigh the swept loss as ``train``'s fit weighs it; its rows
+    of weight 0 are left out before the split and the preprocessing, as ``train`` leaves them out.
     """
     from ..data import TablePreprocessor
     from ..estimators import lr_find
     from ._data import prepare
-    from ._train import EARLY_STOPPING_ROWS, make_estimator, split_rows
+    from ._train import EARLY_STOPPING_ROWS, make_estimator, split_rows, weighted_rows
 
     _check_numbers(start_lr, end_lr, num_steps, str(params.get("solver")))
     plot_path = _check_plot(plot, data, force)
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
-    prep = prepare(data, target, features, task, max_categories, sample_weight=sample_weight)
+    prep = weighted_rows(prepare(data, target, features, task, max_categories, sample_weight=sample_weight))  # weight 0: as if absent, as in train
     X_tr, _, y_tr, _, w_tr, _ = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])  # train's test rows are never swept
     params = {**params, "early_stopping": len(y_tr) >= EARLY_STOPPING_ROWS}  # as train decides it: fit then holds out more rows
     labels = prep["y"] if prep["task"] == "classification" else None  # --class-weight LABEL=WEIGHT names these, as in train

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json
+from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json, rows_of
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -468,6 +468,7 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
         without_column_hints,
     )
     from ._data import prepare
+    from ._train import weighted_rows
 
     checked, table = None, None
     if check:  # as train: the table is read once, and the summary printed just before the search
@@ -476,9 +477,11 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
         checked = fast_check_for_train(frame, found + weight_found, data, target, features, "auto", table)
     prep = prepare(data, target, features, "auto", max_categories, table=table, sample_weight=sample_weight, task_option=False)
     refuse_fatal(checked, prep["dropped"])
+    prep = weighted_rows(prep)  # rows of --sample-weight 0 as if absent, as in train: the preprocessing's statistics, the folds
+    where = rows_of(prep["where"], prep["X"].index)  # an error names the row's file line
     with without_column_hints(hinted_columns(checked)):  # the check named those columns: said once
-        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"], prep["where"])
-    t = pre.transform(prep["X"], prep["where"])
+        pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"], where)
+    t = pre.transform(prep["X"], where)
     try:
         check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"])
     except ValueError as exc:

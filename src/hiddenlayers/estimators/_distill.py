@@ -94,9 +94,10 @@ def distill(
     student's classes are then those the teacher predicts). ``alpha`` in [0, 1]: the hard labels' weight.
     ``X_unlabeled``: more rows, same columns, that get only the soft term (needs ``alpha < 1``).
     ``sample_weight`` ``(n,)`` and ``unlabeled_weight`` ``(n_unlabeled,)``: weights ``>= 0`` of ``X``'s and
-    ``X_unlabeled``'s rows (None: all 1), multiplied into each row's distillation loss as ``fit``'s
-    ``sample_weight`` is (a weighted mean per batch; times ``class_weight``, which for unlabelled rows
-    goes by the teacher's label).
+    ``X_unlabeled``'s rows, multiplied into each row's distillation loss as ``fit``'s ``sample_weight`` is (a
+    weighted mean per batch; a row of weight 0 as if absent; times ``class_weight``, which for unlabelled rows
+    goes by the teacher's label). Not given, ``X``'s rows weigh 1 and ``X_unlabeled``'s the mean weight of
+    ``X``'s rows of weight > 0 (1 without ``sample_weight``), so scaling ``sample_weight`` changes nothing, as in ``fit``.
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.ensemble import RandomForestClassifier
@@ -131,14 +132,22 @@ def distill(
 
 
 def _row_weights(X: Any, X_unlabeled: Any, sample_weight: Any, unlabeled_weight: Any) -> np.ndarray | None:
-    """The fit's ``sample_weight`` ``(n + n_unlabeled,)``: ``X``'s rows' weights, then ``X_unlabeled``'s (1 where not given); None if neither is."""
+    """The fit's ``sample_weight`` ``(n + n_unlabeled,)``: ``X``'s rows' weights, then ``X_unlabeled``'s; None if neither is given.
+
+    Not given, ``X``'s weigh 1 each, and ``X_unlabeled``'s the mean weight of ``X``'s rows of weight > 0 (1 when none is):
+    an unlabelled row counts as much as an average row of ``X``. Were it 1, ``sample_weight=10 * w`` would give ``X``'s
+    rows 10 times the unlabelled rows' share of each batch's weighted mean, where ``fit`` gives ``w`` and ``10 * w`` one
+    model; and rows of weight 0 are as if absent, so they do not pull the mean down.
+    """
     if sample_weight is None and unlabeled_weight is None:
         return None
     w = np.ones(_rows(X)) if sample_weight is None else _weights_of(sample_weight, X, "sample_weight")
     if X_unlabeled is None:
         u = np.zeros(0)
+    elif unlabeled_weight is None:
+        u = np.full(_rows(X_unlabeled), float(w[w > 0].mean()) if w.any() else 1.0)
     else:
-        u = np.ones(_rows(X_unlabeled)) if unlabeled_weight is None else _weights_of(unlabeled_weight, X_unlabeled, "unlabeled_weight")
+        u = _weights_of(unlabeled_weight, X_unlabeled, "unlabeled_weight")
     if not (w.any() or u.any()):
         raise ValueError("every row has weight 0 (sample_weight, unlabeled_weight): none is left to learn from. Give some rows a weight > 0.")
     return np.concatenate([w, u])

@@ -34,6 +34,7 @@ from ..training import (
     WeightAveraging,
     check_callbacks,
     no_usable_epoch,
+    steps_per_epoch,
     thread_limits,
     to_tensor,
     train,
@@ -94,6 +95,8 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     if not est.early_stopping:
         return X, Y, sample_weight, None
     w_val = None
+    if sample_weight is not None:  # weighted: our words (scikit-learn's name no weights); unweighted: its own, as its MLP's
+        _check_weighted_split(X.shape[0], float(est.validation_fraction))
     stratify = y if is_classifier(est) and est.n_outputs_ == 1 and y.ndim == 1 else None
     if stratify is not None:
         _check_stratifiable(stratify)
@@ -359,7 +362,7 @@ def fit_stochastic(
             optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
             history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
             warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
-            averaging=_averaging(est, max_epochs * math.ceil(n / min(batch_size, n))),
+            averaging=_averaging(est, max_epochs * steps_per_epoch(n, batch_size, est.network_)),
         )
     hist = result.history
     if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
@@ -448,6 +451,35 @@ def seed_dropout(seed: int, device: torch.device) -> None:
 
 
 NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
+
+
+def _split_sizes(n: int, fraction: float) -> tuple[int, int]:
+    """``(training rows, held-out rows)`` of scikit-learn's ``train_test_split`` of ``n`` rows at ``test_size=fraction``."""
+    held = math.ceil(fraction * n)
+    return n - held, held
+
+
+def _check_weighted_split(n: int, fraction: float) -> None:
+    """Refuse an early-stopping split of ``n`` weighted rows (those of ``sample_weight`` > 0: the others are left out
+    before it) that leaves fewer than 2 rows to score or none to train on, in one line naming the rows it needs.
+
+    Without it one weighted row met scikit-learn's ``train_test_split`` error ("With n_samples=1 ... the resulting
+    train set will be empty") or its stratification error, neither of which says the weights made the data small.
+    """
+    def fits(m: int) -> bool:
+        train, held = _split_sizes(m, fraction)
+        return train >= 1 and held >= 2
+
+    if fits(n):
+        return
+    need = max(3, math.floor(1 / fraction) + 1, math.ceil(1 / (1 - fraction)))  # about the least m that fits; rounding fixed below
+    while need > 3 and fits(need - 1):
+        need -= 1
+    while not fits(need):
+        need += 1
+    raise ValueError(f"early_stopping=True holds out validation_fraction={fraction:g} of the rows to score each epoch and needs "
+                     f"at least {need} rows for it (2 held out, 1 to train on), and {n} row(s) have sample_weight > 0 (rows of "
+                     f"weight 0 are as if absent): give at least {need} rows a weight > 0, or pass early_stopping=False.")
 
 
 def _check_stratifiable(y: np.ndarray) -> None:

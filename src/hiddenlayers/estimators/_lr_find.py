@@ -27,6 +27,7 @@ from ._checks import _DTYPES, check_sample_weight
 from ._fit import build, optimizer_kwargs, seed_dropout, split_validation, training_tensor
 from ._mlp_base import _BaseMLP
 from ._transfer import start_from_source
+from ._zero_weight import drop_unweighted
 
 LBFGS = "solver='lbfgs' has no learning rate to find (it sizes each step by line search): use solver='sgd' or 'adam' for the sweep and the fit."
 
@@ -41,7 +42,7 @@ def lr_find(
     geometrically from ``start_lr`` to ``end_lr``, stopping early once the smoothed loss passes ``diverge``
     times its best; see :func:`hiddenlayers.training.lr_find`. ``result.suggestion`` (the rate where the
     smoothed loss falls fastest) is a ``learning_rate_init`` to fit with; ``result.plot()`` shows the curve.
-    ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it. With ``early_stopping`` the sweep runs on the
+    ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it (a row of weight 0 is as if absent, as in ``fit``). With ``early_stopping`` the sweep runs on the
     rows ``fit`` trains on, never on the ``validation_fraction`` it holds out to score (the same split, from
     the same ``random_state``), so the rate is not tuned on the rows that judge the fit. ``freeze`` and ``clip_grad_norm`` apply as in ``fit``: frozen hidden
     layers are never stepped, and each step's gradient is clipped; with ``freeze="head_first"`` the sweep
@@ -71,6 +72,7 @@ def lr_find(
     sw = est._with_class_weight(y, sw, X, False)  # the classifier's class_weight: the sweep's loss is the fit's
     est._fit_target_scaling(y, sw, incremental=False, first_pass=True, streamed=False)  # scale_target: fit's scaled targets
     Y = est._targets(y)
+    X, _, y, Y, sw = drop_unweighted(X, None, y, Y, sw)  # weight 0: as if absent, as in fit (the split, batch_size, the batches)
     est._random_state = rng = check_random_state(est.random_state)
     est.n_outputs_ = Y.shape[1]
     with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it

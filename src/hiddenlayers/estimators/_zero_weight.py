@@ -7,8 +7,10 @@ early-stopping split (which rows are held out), ``batch_size="auto"``'s
 ``min(200, n)``, the batches' composition and the samples counted in ``t_``
 (which ``invscaling`` reads). Dropping the rows once, before the split, makes the
 fit the fit on the other rows (same seed, same result). A streamed fit's chunks keep
-their rows (its passes count them, one process as ``--workers`` ranks do) and
-``train`` leaves them out of each batch's step (``training/_loop._weighted_rows``).
+their rows (so one process and ``--workers`` ranks take the same batches);
+``train`` leaves them out of each batch's step (``training/_loop._weighted_rows``) and
+out of ``t_`` (``_counted_rows``), as the in-memory fit does (under ``torch.distributed``
+every row counts, each rank its own, so the ranks' ``invscaling`` rates stay equal).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ _EXPORTS = {
     "ANNEAL_STRATEGIES": "._swa_lr",
     "TrainResult": "._loop",
     "thread_limits": "._loop",
+    "steps_per_epoch": "._batches",
     "to_tensor": "._inputs",
     "Loss": "._losses",
     "LOSSES": "._losses",

@@ -44,6 +44,20 @@ def batch_bounds(n: int, batch_size: int, min_rows: int = 1) -> list[tuple[int, 
     return bounds
 
 
+def steps_per_epoch(n: int, batch_size: int, module: torch.nn.Module) -> int:
+    """The optimizer steps :func:`~hiddenlayers.training.train` takes in an epoch of ``n`` rows (``n`` >= 1) at ``batch_size``
+    for ``module``: ``len(batch_bounds(...))`` counted without the list, so a lone last row that joins the batch before it
+    (batch norm) is no step of its own, as ``ceil(n / batch_size)`` counted it. Every batch holds a weight > 0 (the fit
+    leaves rows of weight 0 out first), so each is a step.
+    """
+    size = min(int(batch_size), n)
+    count, min_rows = -(-n // size), min_batch_rows(module)
+    last = n - (count - 1) * size
+    while count > 1 and last < min_rows:  # batch_bounds' joins
+        count, last = count - 1, last + size
+    return count
+
+
 def min_batch_rows(module: torch.nn.Module) -> int:
     """The fewest rows a training batch of ``module`` may hold: 2 with a batch-norm layer, else 1."""
     return 2 if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()) else 1
@@ -173,4 +187,4 @@ class Batches:
         return (cv(X) if self.dense else X), cv(Y), (cv(W) if W is not None else None)
 
 
-__all__ = ["Batch", "Batches", "batch_bounds", "min_batch_rows"]
+__all__ = ["Batch", "Batches", "batch_bounds", "min_batch_rows", "steps_per_epoch"]

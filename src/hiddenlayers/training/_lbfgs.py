@@ -124,11 +124,12 @@ def fit_lbfgs(
 
     fun, on_iter, stopped = _objective(network, flat, stepper, (xs, ys, ws), denom, alpha, kept, history, state, callbacks, stopping, t0)
 
-    try:
-        res = minimize(
-            fun, kept.x.copy(), method="L-BFGS-B", jac=True, callback=on_iter,
-            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-        )
+    try:  # an overflowing evaluation is said once by _stop_reason (kept.overflowed), not by NumPy's RuntimeWarnings, as in train()
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = minimize(
+                fun, kept.x.copy(), method="L-BFGS-B", jac=True, callback=on_iter,
+                options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+            )
     except KeyboardInterrupt:  # Ctrl-C: stop with the best weights evaluated, as the stochastic solvers do
         res = _interrupted(kept, history, t0, before)
     flat.data.copy_(torch.from_numpy(res.x))
@@ -223,12 +224,13 @@ def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
 
     from sklearn.exceptions import ConvergenceWarning
 
-    warnings.warn(
-        f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): {res.message}. "
-        "Increase max_iter or max_fun, or scale the data.",
-        ConvergenceWarning,
-        stacklevel=user_stacklevel(),
-    )
+    text = (f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): {res.message}. "
+            "Increase max_iter or max_fun, or scale the data.")
+    if kept.overflowed:  # what NumPy's overflow warnings said, in one line with the fix
+        text = (f"lbfgs failed to converge after {res.nit} iteration(s): the loss overflowed (became inf or NaN) at "
+                f"{kept.overflowed} of the {kept.evaluations} point(s) it evaluated; the model keeps its last finite iterate. "
+                "Scale the inputs (and a regression's targets: scale_target=True).")
+    warnings.warn(text, ConvergenceWarning, stacklevel=user_stacklevel())
     return "max_epochs"
 
 
@@ -249,6 +251,7 @@ class _Kept:
 
     def __init__(self, x0: np.ndarray, start: int = 0) -> None:
         self.x, self.fun, self.evaluations, self.start = x0, math.inf, 0, start
+        self.overflowed = 0  # evaluations whose loss was inf or NaN (an overflow: NumPy's warnings are silenced)
         self.iteration, self.first = 0, True  # in which iteration the kept point was evaluated; whether it is the start
 
     def offer(self, theta: np.ndarray, value: float, completed: int) -> None:
@@ -257,6 +260,7 @@ class _Kept:
         ``completed``: the iterations done before this evaluation (it is part of the next one).
         """
         self.evaluations += 1
+        self.overflowed += not math.isfinite(value)
         if math.isfinite(value) and value < self.fun:
             np.copyto(self.x, theta)
             self.fun, self.iteration, self.first = value, completed + 1, self.evaluations == 1

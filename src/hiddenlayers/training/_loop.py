@@ -421,6 +421,7 @@ class _Plan:
     best: _BestWeights
     sw_total: float  # the rows, or the summed sample weights: what the epoch's loss is divided by
     n: int  # rows of X
+    counted: int  # what an epoch adds to samples_seen: the rows of weight > 0 (as if the others were absent); all rows under DDP
     shuffle: bool  # shuffle, generator, device: the CUDA-graph runner's row order (_order)
     generator: torch.Generator | None
     device: torch.device
@@ -464,7 +465,20 @@ def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | N
     return _Plan(flat=flat, optimizer=optimizer, stepper=stepper, batches=batches, runner=runner, sync=sync, batch_cbs=batch_cbs,
                  l2=l2, fold_l2=fold_l2, clip_grad_norm=clip_grad_norm, on_numpy=on_numpy, zero_rows=zero_rows,
                  best=_BestWeights(flat, on_numpy, optimizer, optimizer_state, held),
-                 sw_total=sw_total, n=n, shuffle=shuffle, generator=generator, device=device, averaging=averaging)
+                 sw_total=sw_total, n=n, counted=_counted_rows(n, sample_weight, sync), shuffle=shuffle, generator=generator, device=device, averaging=averaging)
+
+
+def _counted_rows(n: int, sample_weight: Tensor | None, sync: Any) -> int:
+    """The rows of ``n`` an epoch counts in ``samples_seen`` (``t_``, which ``invscaling`` reads): those of weight > 0.
+
+    A row of weight 0 is as if absent, as the estimators' in-memory fit drops it before training: a streamed chunk's
+    rows of weight 0 (kept so that one process and the ranks take the same batches) are not counted either. Under
+    ``torch.distributed`` every row counts, as there the in-memory fit keeps them too: each rank's count is its own,
+    and a rank-dependent count would give the ranks different ``invscaling`` rates.
+    """
+    if sample_weight is None or sync is not None:
+        return n
+    return int((sample_weight > 0).sum())
 
 
 def _weighted_rows(xb: Any, yb: Any, wb: Any) -> tuple[Any, Any, Any]:
@@ -565,7 +579,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 else:
                     total, l2_sum = _eager_epoch(plan, network, history, state, schedule.lr)
                 _note_start_loss(history, plan, fresh)
-                samples_seen += plan.n
+                samples_seen += plan.counted
                 weighted_sync = plan.sync if plan.sync is not None and plan.batches.W is not None else None
                 train_loss = _epoch_loss(total, plan.sw_total, l2_sum, plan.l2, weighted_sync)
                 if averaging is not None:
@@ -617,7 +631,7 @@ def train(
     size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
     per step (capped at n); ``shuffle`` draws each epoch's order from
     ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
-    gradient's global norm. ``history`` and ``samples_seen`` resume a fit;
+    gradient's global norm. ``history`` and ``samples_seen`` resume a fit (an epoch adds its rows of weight > 0: :func:`_counted_rows`);
     ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
     the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
     no-improvement rules' best and count of that epoch (or of the start, before any improvement);

@@ -34,7 +34,7 @@ import numpy as np
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
-from .run import TrialSetup, make_folds, make_sampler, run_worker, score_weights
+from .run import TrialSetup, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
@@ -154,7 +154,7 @@ def search(
     ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
 
     ``sample_weight`` ``(n_rows,)``, and for classification ``class_weight`` (None, ``"balanced"`` or ``{label: weight}``) and
-    ``label_smoothing`` in [0, 1): passed to every trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them.
+    ``label_smoothing`` in [0, 1): passed to every trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them (a row of weight 0 is as if absent).
     The held-out ``score`` that ranks the trials is then weighted by ``sample_weight`` times the class weights, as the estimator's own
     early-stopping score is: with ``"balanced"`` every class counts alike (about the balanced accuracy), not the plain accuracy a
     majority class rules. ``scale_target``: regression only, every trial's and refit's
@@ -171,7 +171,7 @@ def search(
         workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
         patience=patience, threads=threads, class_weight=class_weight, label_smoothing=label_smoothing)
     space = space if space is not None else SearchSpace()
-    setup, threads = _trial_setup(
+    setup, threads, rows = _trial_setup(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
         max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
@@ -179,16 +179,18 @@ def search(
     with _threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
-        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, (X, y))
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
 
 
 def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace, *, task: str, cv: int | str,
                  threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
                  validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
                  random_state: int, patience: int, sample_weight: Any = None, class_weight: Any = None,
-                 label_smoothing: float = 0.0, scale_target: bool = False) -> tuple[TrialSetup, int | None]:
-    """``(setup, threads)``: the checked data as dense arrays and what every trial needs, ``cv``
-    and ``threads`` resolved for the number of rows (:func:`_row_defaults`).
+                 label_smoothing: float = 0.0, scale_target: bool = False) -> tuple[TrialSetup, int | None, np.ndarray | None]:
+    """``(setup, threads, rows)``: the checked data as dense arrays and what every trial needs, ``cv``
+    and ``threads`` resolved for the number of rows (:func:`_row_defaults`); ``rows``: the indices of the rows of
+    ``sample_weight`` > 0 the setup keeps (None: all). A row of weight 0 is as if absent, as in ``fit``: it would
+    otherwise take a place in a fold (other rows' folds change) and count in the rows that set ``cv="auto"``.
 
     The weights are checked here, before any trial: a trial's ValueError only fails that
     trial, so a ``class_weight`` that does not fit ``y`` would otherwise fail them all, unsaid.
@@ -197,7 +199,14 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
 
     X, y = _inputs(X, y, task)
     sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+    rows = None if sw is None or (sw > 0).all() or not (sw > 0).any() else np.flatnonzero(sw > 0)  # all 0: the fold check says so
+    if rows is not None and sw is not None:
+        X, y, sw = X[rows], y[rows], sw[rows]
     folds, threads = _row_defaults(X.shape[0], cv, threads)
+    if X.shape[0] < max(folds, 2):  # before scikit-learn's KFold says it in its words
+        rows_text = f"{X.shape[0]} row(s)" + ("" if sw is None else " of sample_weight > 0 (rows of weight 0 are as if absent)")
+        raise ValueError(f"search() scores each trial on {max(folds, 2)} parts of the data and got {rows_text}: "
+                         f"give at least {max(folds, 2)} rows a weight > 0, or pass a smaller cv (1 is one validation split).")
     classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
     if not classifier and (class_weight is not None or label_smoothing):
         raise ValueError("class_weight and label_smoothing apply to classification, and y is a regression target: "
@@ -211,19 +220,17 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
         class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target))
-    _check_fold_weights(setup)
-    return setup, threads
+    score_weights(setup)  # the estimator's error for a class_weight that does not fit y (every kept row weighs > 0: no fold weighs 0)
+    return setup, threads, rows
 
 
-def _check_fold_weights(setup: TrialSetup) -> None:
-    """A ValueError when a fold's training or held-out rows all weigh 0 (the estimator refuses such a split too)."""
-    weights = score_weights(setup)  # also the estimator's error for a class_weight that does not fit y
-    if weights is None:
-        return
-    for tr, va in make_folds(setup):
-        if not weights[tr].sum() > 0 or not weights[va].sum() > 0:
-            raise ValueError("a cross-validation fold's training or held-out rows all have sample_weight 0 (times class_weight): "
-                             "give more rows a weight > 0, or drop the rows of weight 0.")
+def _rows(X: Any, y: Any, rows: np.ndarray | None) -> tuple[Any, Any]:
+    """``(X, y)`` as given (a DataFrame keeps its column names for the refits), cut to ``rows`` unless None."""
+    if rows is None:
+        return X, y
+    from sklearn.utils import _safe_indexing
+
+    return _safe_indexing(X, rows), _safe_indexing(y, rows)
 
 
 def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, workers: int, seed: int, timeout: float | None,
