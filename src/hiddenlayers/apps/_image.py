@@ -31,11 +31,11 @@ from .._stacklevel import user_stacklevel
 from ..estimators import HiddenOutput, KeepsFittedSource, fit_reused, hidden_output, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, frozen, to_tensor, train
+from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
 from ._app_params import row
 from ._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
 from ._classify import ClassifierFitting
-from ._fit import hidden_layer_index, seed_everything
+from ._fit import DATA_FIX, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
@@ -378,6 +378,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+                warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
             )
 
         if warm:  # the first fit's frozen layers stay fixed; its history goes on
@@ -386,6 +387,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         else:  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
             result = fit_reused(self, run, open_model_file)
         self.network_.eval()
+        refuse_unusable(result.history, float(self.learning_rate_init), DATA_FIX)  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
 
     # -- predict ----------------------------------------------------------

@@ -32,7 +32,7 @@ from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
-from ...training import History, NoImprovement, Schedule, frozen, to_tensor, train
+from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
 from .._classify import ClassifierFitting
@@ -345,9 +345,10 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
-                history=self.history_ if warm else None,
+                history=self.history_ if warm else None, warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises
             )
         self.network_.eval()
+        refuse_unusable(result.history, float(self.learning_rate_init))  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
 
 
