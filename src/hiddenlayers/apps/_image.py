@@ -33,7 +33,18 @@ from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
 from ._app_params import row
-from ._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
+from ._appfile import (
+    DevicePickle,
+    columns_state,
+    forget_columns,
+    load_app,
+    open_model_file,
+    restore_columns,
+    restore_state,
+    restore_transfer,
+    save_fitted,
+    split_prefix,
+)
 from ._classify import ClassifierFitting
 from ._fit import DATA_FIX, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
@@ -336,7 +347,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             self._device, self.network_ = device, network
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
             mark_built(self, _BUILT_FROM)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _fit_warm(self, pixels: np.ndarray, y: Any, sample_weight: Any) -> ImageClassifier:
         """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``.
@@ -355,7 +366,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # the weights and history_ go back if training fails
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator, warm=True)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _train(self, Xs: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
                weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator, warm: bool = False) -> None:
@@ -453,6 +464,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         model.mean_ = np.asarray(state["mean"], dtype=np.float64)
         model.scale_ = np.asarray(state["scale"], dtype=np.float64)
         restore_columns(model, state, path)
+        restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         net = Network.from_config(state["network"])
         restore_state(net, split_prefix(tensors, "network"), path)

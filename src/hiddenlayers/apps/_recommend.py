@@ -44,7 +44,17 @@ from ..training import (
     warn_interrupted,
 )
 from ._app_params import number, positive_int, row
-from ._appfile import columns_state, load_app, names_state, restore_columns, restore_names, restore_state, save_fitted, split_prefix
+from ._appfile import (
+    columns_state,
+    forget_columns,
+    load_app,
+    names_state,
+    restore_columns,
+    restore_names,
+    restore_state,
+    save_fitted,
+    split_prefix,
+)
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired, refuses_empty
@@ -514,7 +524,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
         mark_built(self, _BUILT_FROM)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _fit_warm(self, X: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> Recommender:
         """``warm_start=True``: go on training ``network_`` on the ``ratings`` of ``X``'s (user, item) pairs (``users``, ``items``).
@@ -536,7 +546,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
             history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
                                   (len(self.users_), len(self.items_)), True, past_history(self))
         self.history_, self.n_iter_, self.loss_curve_, self.stop_reason_ = history, len(history), list(history.train_loss), history.stop_reason
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     @staticmethod
     def _start_from(source: Recommender, net: RecommenderNet) -> list[str]:

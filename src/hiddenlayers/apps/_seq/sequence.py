@@ -34,7 +34,18 @@ from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
+from .._appfile import (
+    DevicePickle,
+    columns_state,
+    forget_columns,
+    load_app,
+    open_model_file,
+    restore_columns,
+    restore_state,
+    restore_transfer,
+    save_fitted,
+    split_prefix,
+)
 from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
@@ -293,7 +304,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             self._device, self.network_ = device, network
             self._train(padded, lengths, y_idx, split, weights, generator)
             mark_built(self, self._built_from)
-        return self
+        return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
     def _fit_warm(self, X: Any, y: Any, sample_weight: Any) -> SequenceClassifier:
         """``warm_start=True``: go on training ``network_`` on sequences ``X`` with labels among ``classes_``.
@@ -318,7 +329,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         weights = self._split_weights(row_weights, *split)
         with restored_on_error(self):  # the weights and history_ go back if training fails
             self._train(padded, lengths, y_idx, split, weights, generator, warm=True)
-        return self
+        return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
     def _train(
         self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
@@ -470,6 +481,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         model = cls(**params)
         model._restore(state)
         restore_columns(model, state, path)
+        restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         with one_thread():
             net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))
