@@ -50,7 +50,7 @@ from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
 from .._partial import PartialFitting
-from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt, wording
+from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
@@ -137,7 +137,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
     scikit-learn (``classes_``, ``network_``, ``history_``, ``loss_curve_``,
     ``validation_scores_``, ``n_iter_``, ``stop_reason_``) plus
     ``input_kind_`` (``"features"`` or ``"ids"``), ``n_features_in_``
-    (features per step) or ``vocab_size_`` and ``max_id_`` (the largest id it reads), and ``max_len_`` (longest step count seen in fit).
+    (features per step) or ``vocab_size_`` and ``max_id_`` (the largest id it reads), and ``max_len_`` (the longest step count any fit has read: a warm fit on longer sequences raises it).
     """
 
     _samples = "sequences"
@@ -316,19 +316,17 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         refuse_rebuilt(self, self._built_from)
         kind, seqs = self._sequences(X)
         y_idx = known_codes(self, y, len(seqs))
-        padded, lengths = self._pad(kind, seqs)
-        if padded.shape[1] > self.max_len_:  # the network reads (n, max_len_, ...) batches in training
-            how, fix = wording(self)
-            raise ValueError(f"{how} goes on from a network fitted on sequences of at most {self.max_len_} steps (max_len_), but X has "
-                             f"sequences of {padded.shape[1]} steps: cut them to their first {self.max_len_}, or {fix} on this data.")
+        padded, lengths = self._pad(kind, seqs)  # a spec that flattens time: every sequence max_len_ steps, as predict refuses others
+        longest = max(int(self.max_len_), padded.shape[1])  # longer sequences are read in full, as predict reads them
         fill = 0 if kind == IDS else np.nan  # padding: id 0, or NaN steps
-        padded = np.pad(padded, [(0, 0), (0, self.max_len_ - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
+        padded = np.pad(padded, [(0, 0), (0, longest - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
         row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)
         generator = seed_everything(self.random_state)
         split = self._split(y_idx)
         weights = self._split_weights(row_weights, *split)
         with restored_on_error(self):  # the weights and history_ go back if training fails
             self._train(padded, lengths, y_idx, split, weights, generator, warm=True)
+            self.max_len_ = longest  # the longest sequence any fit has read (the export's and the server's step limits follow it)
         return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
     def _train(
