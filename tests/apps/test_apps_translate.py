@@ -484,7 +484,7 @@ def test_a_diverging_fit_warns_once_at_the_users_line_and_keeps_the_best_weights
     monkeypatch.setattr(tr, "_batches", batches)
     monkeypatch.setattr(translate_fit.torch.nn.functional, "cross_entropy", cross_entropy)
     with pytest.warns(hl.DivergedWarning, match=r"^training diverged at epoch 3: the loss became nan; restored the weights of epoch [12]\. "
-                                                 r"Lower learning_rate_init \(now 0\.002\) or max_grad_norm \(now 5\.0\)\.$") as caught:
+                                                 r"Lower learning_rate_init \(now 0\.002\), or lower max_grad_norm \(now 5\.0\)\.$") as caught:
         tr.fit(data["S"][:300], data["T"][:300])
     assert [w.filename for w in caught if w.category is hl.DivergedWarning] == [__file__]
     assert tr.stop_reason_ == "diverged" and tr.n_iter_ == 3

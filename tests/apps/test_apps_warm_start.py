@@ -177,16 +177,42 @@ def test_frames_with_other_features_are_refused(fitted: tuple[Any, Case]) -> Non
         model.fit(X[:50, :, :6], y[:50])
 
 
-def test_longer_sequences_than_fitted_are_refused_shorter_ones_train(fitted: tuple[Any, Case]) -> None:
+def test_longer_sequences_than_fitted_are_read_in_full_shorter_ones_padded(fitted: tuple[Any, Case]) -> None:
+    """A warm fit reads a text longer than the first fit's longest in full, as predict reads it (it was refused); max_len_ follows."""
     model, (make, X, y, _, _) = fitted
     if not isinstance(model, TextClassifier):
         pytest.skip("texts only")
     warm = make().fit(X, y)
     longest = warm.max_len_
-    with pytest.raises(ValueError, match=rf"sequences of at most {longest} steps \(max_len_\), but X has sequences of {longest + 3} steps"):
-        warm.fit(["good " * (longest + 3), "bad"], ["pos", "neg"])
+    warm.fit(["good " * (longest + 3), "bad"] * 5, ["pos", "neg"] * 5)
+    assert warm.max_len_ == longest + 3 and warm.n_iter_ == 4
     warm.fit(["good", "bad"] * 5, ["pos", "neg"] * 5)  # shorter than any of the first fit's: padded
-    assert warm.n_iter_ == 4
+    assert warm.n_iter_ == 6 and warm.max_len_ == longest + 3
+
+
+def test_a_warm_fit_learns_from_the_steps_past_the_first_fits_longest() -> None:
+    """The label is the sign of step 8; the first fit saw 5 steps. Trained on the full sequences (not cut to max_len_), the warm
+    fit reads step 8 as predict does: held-out accuracy near 1 (cut to 5 steps it could not beat a coin)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 8, 1))
+    y = (X[:, 7, 0] > 0).astype(int)
+    model = SequenceClassifier("gru8", max_iter=1, early_stopping=False, random_state=0, warm_start=True, device="cpu").fit(X[:400, :5], y[:400])
+    assert model.max_len_ == 5
+    model.set_params(max_iter=20, learning_rate_init=0.01).fit(X[:400], y[:400])
+    assert model.max_len_ == 8 and model.n_iter_ == 21
+    assert model.score(X[400:], y[400:]) > 0.9
+
+
+def test_a_spec_that_flattens_time_refuses_other_lengths_as_predict_does() -> None:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 5, 2)), np.arange(60) % 2
+    model = SequenceClassifier("8", max_iter=1, early_stopping=False, random_state=0, warm_start=True, device="cpu").fit(X, y)
+    assert model.network_.fixed_length
+    longer = rng.normal(size=(60, 7, 2))
+    for call in (model.predict, lambda Z: model.fit(Z, y)):
+        with pytest.raises(ValueError, match="sequence 0 has 7 steps but this spec flattens the time axis, so every sequence needs 5"):
+            call(longer)
+    assert model.n_iter_ == 1 and model.max_len_ == 5
 
 
 def test_text_keeps_its_vocabulary(fitted: tuple[Any, Case]) -> None:

@@ -47,3 +47,33 @@ def test_domain_loss_carries_a_planted_shift_over():
         with torch.no_grad():
             acc[weight] = float((net(Xt).argmax(1) == yt).float().mean())
     assert acc[1.0] > acc[0.0] + 0.1, acc
+
+
+
+def test_estimator_dann_stops_a_finite_explosion_and_refuses_a_fit_with_no_usable_epoch():
+    """An MLPClassifier with domain_adaptation='dann' (train_dann) keeps training's rule: SGD at rate 10 on raw wine, one batch
+    per epoch, sends epoch 2's task loss to ~6e9 (finite), which ran on to max_iter before; now it stops there with the
+    DivergedWarning and epoch 1's weights (a one-epoch fit's: the first step's rate and lambda do not depend on max_iter).
+    A first epoch that explodes (batches of 64 at rate 0.3) leaves no usable weights: one ValueError saying what the loss
+    did, the fitted model as it was (before: NaN alone raised, in sklearn's 'non-finite' words)."""
+    import warnings
+
+    from sklearn.datasets import load_wine
+
+    from hiddenlayers import MLPClassifier
+    from hiddenlayers.exceptions import DivergedWarning
+
+    X, y = load_wine(return_X_y=True)
+    params = dict(hidden_layer_sizes=(8,), learning_rate_init=10.0, random_state=0, domain_adaptation="dann", solver="sgd")
+    one = MLPClassifier(max_iter=1, **params).fit(X, y, X_target=X)
+    est = MLPClassifier(max_iter=3, **params)
+    with pytest.warns(DivergedWarning, match=r"at epoch 2: the loss grew to .*more than 10000 times its start.*restored the weights of epoch 1\."):
+        est.fit(X, y, X_target=X)
+    assert est.stop_reason_ == "diverged" and est.n_iter_ == 2
+    torch.testing.assert_close(torch.as_tensor(est.predict_proba(X)), torch.as_tensor(one.predict_proba(X)))
+    est.set_params(batch_size=64, learning_rate_init=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergedWarning)  # the error says it; no warning besides
+        with pytest.raises(ValueError, match="training diverged in its first epoch: the loss grew to .*no epoch is usable"):
+            est.fit(X, y, X_target=X)
+    torch.testing.assert_close(torch.as_tensor(est.predict_proba(X)), torch.as_tensor(one.predict_proba(X)))

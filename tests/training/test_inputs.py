@@ -165,3 +165,26 @@ print("clean")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "clean", done.stderr[-2000:]
+
+
+@given(steps=st.integers(1, 12), features=st.integers(1, 4), any_length=st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_a_network_of_any_length_takes_other_steps_but_not_other_features(steps: int, features: int, any_length: bool) -> None:
+    """check_shapes: a network that states ``any_length`` (the sequence apps' when no layer flattens time) takes batches of any
+    number of steps; the features per step are checked as before, and a network without it still needs its input_shape."""
+    from hiddenlayers.training._inputs import check_shapes
+
+    class Steps(torch.nn.Module):
+        input_shape = (5, 2)
+        out_features = 2
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.any_length = any_length
+
+    X, Y, loss = torch.zeros(3, steps, features), torch.zeros(3, 2), hl.training.get_loss("log_loss")
+    if features == 2 and (any_length or steps == 5):
+        check_shapes(Steps(), X, Y, loss)
+    else:
+        with pytest.raises(ValueError, match=rf"^X must be \(n, {steps if any_length else 5}, 2\) .*got \(3, {steps}, {features}\)"):
+            check_shapes(Steps(), X, Y, loss)

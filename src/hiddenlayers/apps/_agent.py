@@ -36,6 +36,7 @@ from ._appfile import load_app, restore_state, save_app, split_prefix
 from ._deprecated import DEPRECATED, renamed_params, step_size
 from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired
+from ._warm_fit import continues, mark_built, refuse_rebuilt
 
 
 def make_env(env: Any) -> Any:
@@ -90,6 +91,9 @@ class ReplayBuffer:
         return tuple(torch.from_numpy(arr[idx]) for arr in (self.s, self.a, self.r, self.s2, self.done))
 
 
+_BUILT_FROM = ("hidden_layer_sizes", "activation")  # the parameters that shape the Q-network: a warm fit refuses another value
+
+
 @dataclass
 class AgentHistory:
     """Per-episode training returns and the periodic greedy evaluations."""
@@ -102,10 +106,11 @@ class AgentHistory:
     steps: int = 0
     seconds: float = 0.0
     stop_reason: str = ""  # total_steps, target_return, max_time or interrupted
+    earlier_episodes: int = 0  # episodes of earlier fits whose returns are not kept (a loaded agent's file keeps their count only)
 
     def summary(self) -> dict[str, Any]:
         """What the saved file keeps of this run (JSON-able): steps, episodes, seconds, the evaluations and why it stopped."""
-        return {"steps": self.steps, "episodes": len(self.episode_returns), "seconds": round(self.seconds, 3),
+        return {"steps": self.steps, "episodes": self.earlier_episodes + len(self.episode_returns), "seconds": round(self.seconds, 3),
                 "best_eval_return": float(self.best_eval) if self.eval_returns else None, "eval_steps": list(self.eval_steps),
                 "eval_returns": [float(r) for r in self.eval_returns], "stop_reason": self.stop_reason}
 
@@ -128,6 +133,9 @@ AGENT_PARAMS: tuple[Param, ...] = (
     Param("max_grad_norm", number(0, strict=True), 10.0, "Clip the gradients' global L2 norm to this"),
     row("random_state", None),
     row("progress_bar", False, "Show a Rich progress bar over the greedy evaluations on stderr while fitting (loss: mean TD loss, val: mean return)"),
+    row("warm_start", False, "fit goes on from the fitted Q-network for total_steps more (Adam restarts; the target network starts as its "
+        "copy; the replay buffer, not kept, refills for learning_starts steps; epsilon goes on from the steps already taken; the best "
+        "evaluation so far stays the one to beat); an environment of another observation size or action count is refused"),
     Param("learning_rate", AnyOf(Options((DEPRECATED,)), number(0, strict=True), text="a number > 0 (deprecated: use learning_rate_init)", type="float"),
           DEPRECATED, "Deprecated name of learning_rate_init, read for one deprecation cycle with a FutureWarning; pass learning_rate_init"),
 )
@@ -146,6 +154,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
 
     _fitted_attribute = "q_network_"
     _not_fitted = "This {name} is not trained yet. Call 'fit' with an environment before acting."
+    obs_dim_: int  # set by fit (the observation's values) and load
+    n_actions_: int
 
     def __init__(
         self,
@@ -166,6 +176,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         random_state: int | None = None,
         progress_bar: bool = False,
         learning_rate: Any = DEPRECATED,
+        warm_start: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -183,6 +194,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         self.random_state = random_state
         self.progress_bar = progress_bar
         self.learning_rate = learning_rate
+        self.warm_start = warm_start
 
     def _check_params(self) -> float:
         """Validate the parameters; return Adam's step size: ``learning_rate_init``, or the deprecated ``learning_rate`` with a FutureWarning."""
@@ -313,7 +325,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
 
         Every ``eval_every`` steps the greedy policy plays ``eval_episodes``
         episodes on a separate copy of the environment; the best-scoring
-        weights are kept and restored at the end.
+        weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on (:meth:`_start`).
         """
         lr = self._check_params()
         check_positive_int(total_steps, "total_steps")
@@ -326,23 +338,18 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         eval_env = make_env(env.spec.id) if getattr(env, "spec", None) is not None else env
         if not hasattr(env.action_space, "n"):
             raise DataError(f"DQNAgent needs a discrete action space; this environment has {env.action_space}.")
-        self.obs_dim_ = int(np.prod(env.observation_space.shape))
-        self.n_actions_ = int(env.action_space.n)
-        self.env_id_ = getattr(getattr(env, "spec", None), "id", None)  # None for an environment object made without gymnasium.make
-        self.observation_shape_ = tuple(int(d) for d in env.observation_space.shape)
-        gen_seed = seed_everything(self.random_state).initial_seed()
+        gen_seed = seed_everything(self.random_state).initial_seed()  # before a fresh Q-network is built: its weights come from this seed
         rng = np.random.default_rng(gen_seed)
-        spec = hidden_spec(self.hidden_layer_sizes)
-        online = Network(self.obs_dim_, spec, self.n_actions_, activation=self.activation)
-        target = Network(self.obs_dim_, spec, self.n_actions_, activation=self.activation, init="none")
-        target.load_state_dict(online.state_dict())
+        online, hist = self._start(env)
+        before, seconds_before = hist.steps, hist.seconds  # a warm fit's steps and seconds so far (0 for a fresh fit)
+        target = Network(self.obs_dim_, hidden_spec(self.hidden_layer_sizes), self.n_actions_, activation=self.activation, init="none")
+        target.load_state_dict(online.state_dict())  # (a warm fit's too: the target network is not kept, it starts as the Q-network)
         target.eval()
         self.q_network_ = online
         flat = FlatParams(online)
         opt = make_optimizer("adam", flat)
         buffer = ReplayBuffer(self.buffer_size, self.obs_dim_)
-        hist = AgentHistory(stop_reason="total_steps")
-        best = flat.data.clone()
+        best = flat.data.clone()  # a warm fit's: the fitted weights, the best evaluation's so far (hist.best_eval)
         bar = ProgressBar(-(-total_steps // eval_every), "training DQNAgent") if self.progress_bar else None  # one tick per evaluation
         t0 = time.perf_counter()
         obs, _ = env.reset(seed=int(gen_seed % 2**31))
@@ -353,7 +360,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
             bar.on_train_begin()
         try:
             for step in range(1, total_steps + 1):
-                frac = min(1.0, step / self.epsilon_decay_steps)
+                frac = min(1.0, (before + step) / self.epsilon_decay_steps)  # epsilon goes on from the steps of earlier fits
                 eps = self.epsilon_start + frac * (self.epsilon_end - self.epsilon_start)
                 online.eval()
                 action = self.act(obs, eps, rng)
@@ -373,7 +380,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
                 if step % self.target_update == 0:
                     target.load_state_dict(online.state_dict())
                 if step % eval_every == 0 or step == total_steps:
-                    score = self._evaluation(eval_env, eval_episodes, step, hist, flat, best, bar, losses)
+                    score = self._evaluation(eval_env, eval_episodes, before + step, hist, flat, best, bar, losses)
                     losses = []
                     if target_return is not None and score >= target_return:
                         hist.stop_reason = "target_return"
@@ -394,10 +401,47 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         flat.data.copy_(best)
         flat.release()
         online.eval()
-        hist.steps, hist.seconds = step, time.perf_counter() - t0
+        hist.steps, hist.seconds = before + step, seconds_before + time.perf_counter() - t0
         self.history_ = hist
         self.training_summary_: dict[str, Any] | None = hist.summary()
+        mark_built(self, _BUILT_FROM)
         return self
+
+    def _start(self, env: Any) -> tuple[Network, AgentHistory]:
+        """``(Q-network, history)`` a fit on ``env`` starts from: a fresh network and history (the fitted attributes of ``env``'s
+        spaces set), or with ``warm_start=True`` on a fitted agent the fitted network and its history going on (numbered on).
+
+        A warm fit refuses a changed ``hidden_layer_sizes``/``activation`` and an environment of another observation size or
+        action count, in one line; ``env_id_`` and ``observation_shape_`` describe the last environment trained on."""
+        obs_dim, n_actions = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
+        warm = continues(self)
+        if warm:
+            refuse_rebuilt(self, _BUILT_FROM)
+            if (obs_dim, n_actions) != (self.obs_dim_, self.n_actions_):
+                name = getattr(getattr(env, "spec", None), "id", None) or type(env).__name__
+                raise DataError(f"warm_start=True goes on from a Q-network fitted on {self.obs_dim_} observation values and {self.n_actions_} "
+                                f"actions, but environment {name!r} has {obs_dim} and {n_actions}: pass an environment with the same "
+                                "observation and action spaces, or set warm_start=False to train a new agent on it.")
+        self.obs_dim_, self.n_actions_ = obs_dim, n_actions
+        self.env_id_ = getattr(getattr(env, "spec", None), "id", None)  # None for an environment object made without gymnasium.make
+        self.observation_shape_ = tuple(int(d) for d in env.observation_space.shape)
+        if warm:
+            return self.q_network_, self._past_history()
+        online = Network(obs_dim, hidden_spec(self.hidden_layer_sizes), n_actions, activation=self.activation)
+        return online, AgentHistory(stop_reason="total_steps")
+
+    def _past_history(self) -> AgentHistory:
+        """A copy of the fitted agent's history to go on from (its own lists: a failed fit leaves ``history_`` as it was); for a
+        loaded agent, whose file keeps only ``training_summary_``, one made of that (steps, seconds, evaluations, best return)."""
+        old = getattr(self, "history_", None)
+        if isinstance(old, AgentHistory):
+            return AgentHistory(list(old.episode_returns), list(old.eval_steps), list(old.eval_returns), list(old.losses), old.best_eval,
+                                old.steps, old.seconds, "total_steps", old.earlier_episodes)
+        s = getattr(self, "training_summary_", None) or {}
+        best = s.get("best_eval_return")
+        return AgentHistory(eval_steps=[int(v) for v in s.get("eval_steps", [])], eval_returns=[float(v) for v in s.get("eval_returns", [])],
+                            best_eval=-np.inf if best is None else float(best), steps=int(s.get("steps", 0)),
+                            seconds=float(s.get("seconds", 0.0)), stop_reason="total_steps", earlier_episodes=int(s.get("episodes", 0)))
 
     def _evaluation(self, env: Any, episodes: int, step: int, hist: AgentHistory, flat: FlatParams, best: torch.Tensor, bar: ProgressBar | None,
                     losses: list[float]) -> float:
@@ -456,6 +500,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         agent.training_summary_ = state.get("training_summary_")
         agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
         restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
+        mark_built(agent, _BUILT_FROM)
         return agent
 
 

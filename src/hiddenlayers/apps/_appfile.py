@@ -95,6 +95,15 @@ def transfer_state(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def restore_transfer(model: Any, state: dict[str, Any]) -> None:
+    """Set ``provenance_``, ``transferred_`` and ``frozen_`` of a loaded ``model`` from its ``state`` (after :func:`transfer_state`) as
+    the fit set them (the estimators' ``fit_reused``/``reuse_layers``): a plain fit's file, without a record, gives None, [] and [].
+    ``frozen_`` matters beyond the record: a warm fit of the loaded model keeps those layers fixed, as the fitted one did."""
+    model.provenance_ = state.get("provenance_")
+    model.transferred_ = list(state.get("transferred_") or [])
+    model.frozen_ = list(state.get("frozen_") or [])
+
+
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     """The tensors whose name starts with ``prefix + '.'``, with the prefix removed."""
     n = len(prefix) + 1
@@ -132,6 +141,15 @@ def columns_state(model: Any) -> dict[str, dict[str, str]]:
     """
     columns = getattr(model, "data_columns_", None)
     return {"data_columns": {str(k): str(v) for k, v in columns.items()}} if columns else {}
+
+
+def forget_columns(model: Any) -> Any:
+    """After a fit of ``model`` succeeded: drop ``data_columns_`` and ``long_columns_`` (the columns of a data file or long table an
+    earlier fit read), so they describe the last fit or are absent. ``train --app`` and ``fit_long`` set them again after their
+    fit; a Python ``fit`` (fresh, warm or ``partial_fit``) on arrays read no column. Returns ``model`` (``return forget_columns(self)``)."""
+    for attr in ("data_columns_", "long_columns_"):
+        model.__dict__.pop(attr, None)
+    return model
 
 
 def restore_columns(model: Any, state: dict[str, Any], path: str | os.PathLike[str]) -> None:
@@ -173,7 +191,7 @@ class DevicePickle:
             self._device = next(state[self._net_attr].parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "columns_state", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "save_app", "save_fitted", "split_prefix", "transfer_state"]
+__all__ = ["DevicePickle", "as_array", "columns_state", "forget_columns", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "restore_transfer", "save_app", "save_fitted", "split_prefix", "transfer_state"]
 
 
 def open_model_file(path: str) -> Any:

@@ -31,6 +31,7 @@ from ._app_params import positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
+    forget_columns,
     load_app,
     names_state,
     restore_columns,
@@ -251,7 +252,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         self.stop_reason_ = history.stop_reason
         self.offset_ = float(np.percentile(-errors, 100.0 * self.contamination))
         mark_built(self, _BUILT_FROM)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None) -> History:
         """Fit ``net`` to reproduce the standardized rows ``Zn``, holding out ``validation_fraction`` for early stopping;

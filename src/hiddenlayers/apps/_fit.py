@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,8 +11,11 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec, evaluating
-from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, to_tensor, train
+from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, refuse_unusable, to_tensor, train
 from ._trimmed import trimmed_mean
+
+#: the remedy after "Lower learning_rate_init" in the divergence messages of an app without gradient clipping
+DATA_FIX = "or check the data for huge values"
 
 
 def hidden_spec(hidden_layer_sizes: Any, name: str = "hidden_layer_sizes") -> Spec:
@@ -116,7 +118,8 @@ def fit_squared_error(
     With ``validation=(X_val, Y_val)`` training stops after ``patience`` epochs
     without the validation loss (mean squared error per row) improving by
     ``tol`` and the best weights are restored; otherwise the training loss is
-    watched. ``loss`` (default: half squared error) goes to the training loop; ``val_trim`` leaves that fraction of the validation rows with
+    watched. A first epoch that diverges (``training``'s rule: NaN/inf, or 1e4 x the first batch's loss), leaving no
+    usable weights, is a ``ValueError`` (:func:`~hiddenlayers.training.refuse_unusable`). ``loss`` (default: half squared error) goes to the training loop; ``val_trim`` leaves that fraction of the validation rows with
     the largest error out of the validation loss (the trimmed fits of the Autoencoder); ``callbacks`` (e.g. :func:`progress_callbacks`) get the epochs;
     ``history`` (a warm fit's) goes on, its epochs numbered on, up to ``max_epochs`` more.
     """
@@ -136,12 +139,11 @@ def fit_squared_error(
             module, X, Y, loss=loss if loss is not None else get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
-            device=Y.device, callbacks=callbacks, history=history,
+            device=Y.device, callbacks=callbacks, history=history, warn_if_diverged_at_start=False,  # no usable epoch: raised below
         )
     module.eval()
-    if not math.isfinite(result.history.train_loss[-1] if result.history.train_loss else 0.0) and result.history.best_epoch == 0:
-        raise FloatingPointError("training diverged from the first epoch: lower learning_rate_init or check the data for huge values.")
+    refuse_unusable(result.history, learning_rate_init, DATA_FIX)  # a first epoch that diverged: no usable weights
     return result.history
 
 
-__all__ = ["hidden_layer_index", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["DATA_FIX", "hidden_layer_index", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

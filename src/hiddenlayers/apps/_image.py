@@ -31,11 +31,22 @@ from .._stacklevel import user_stacklevel
 from ..estimators import HiddenOutput, KeepsFittedSource, fit_reused, hidden_output, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, frozen, to_tensor, train
+from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
 from ._app_params import row
-from ._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
+from ._appfile import (
+    DevicePickle,
+    columns_state,
+    forget_columns,
+    load_app,
+    open_model_file,
+    restore_columns,
+    restore_state,
+    restore_transfer,
+    save_fitted,
+    split_prefix,
+)
 from ._classify import ClassifierFitting
-from ._fit import hidden_layer_index, seed_everything
+from ._fit import DATA_FIX, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
@@ -336,7 +347,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             self._device, self.network_ = device, network
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
             mark_built(self, _BUILT_FROM)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _fit_warm(self, pixels: np.ndarray, y: Any, sample_weight: Any) -> ImageClassifier:
         """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``.
@@ -355,7 +366,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # the weights and history_ go back if training fails
             self._train(Xs, y_idx, (train_idx, val_idx), weights, generator, warm=True)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _train(self, Xs: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
                weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator, warm: bool = False) -> None:
@@ -378,6 +389,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
+                warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
             )
 
         if warm:  # the first fit's frozen layers stay fixed; its history goes on
@@ -386,6 +398,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         else:  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
             result = fit_reused(self, run, open_model_file)
         self.network_.eval()
+        refuse_unusable(result.history, float(self.learning_rate_init), DATA_FIX)  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
 
     # -- predict ----------------------------------------------------------
@@ -451,6 +464,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         model.mean_ = np.asarray(state["mean"], dtype=np.float64)
         model.scale_ = np.asarray(state["scale"], dtype=np.float64)
         restore_columns(model, state, path)
+        restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         net = Network.from_config(state["network"])
         restore_state(net, split_prefix(tensors, "network"), path)

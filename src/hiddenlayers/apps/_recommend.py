@@ -26,11 +26,35 @@ from torch import Tensor, nn
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
 from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource, restored_on_error
-from ..exceptions import DataError
+from ..exceptions import DataError, DivergedWarning
 from ..network import Network, load_device, resolve_device
-from ..training import FlatParams, History, NoImprovement, Optimizer, frozen, kept_weights, make_optimizer, warn_interrupted
+from ..training import (
+    FlatParams,
+    History,
+    NoImprovement,
+    Optimizer,
+    diverged_message,
+    frozen,
+    has_diverged,
+    held_at_start,
+    kept_weights,
+    make_optimizer,
+    note_start_loss,
+    refuse_unusable,
+    warn_interrupted,
+)
 from ._app_params import number, positive_int, row
-from ._appfile import columns_state, load_app, names_state, restore_columns, restore_names, restore_state, save_fitted, split_prefix
+from ._appfile import (
+    columns_state,
+    forget_columns,
+    load_app,
+    names_state,
+    restore_columns,
+    restore_names,
+    restore_state,
+    save_fitted,
+    split_prefix,
+)
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
 from ._fitted import FitRequired, refuses_empty
@@ -223,14 +247,17 @@ def _fit_penalized(
     the best weights (the starting ones, :func:`start_biases`' or a source's, if no epoch
     beats them). Ctrl-C (``KeyboardInterrupt``) stops there with those best weights, ``stop_reason`` ``"interrupted"``
     and the estimators' warning. ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
-    ``history`` (a warm fit's) goes on, its epochs numbered on; the optimizers start afresh.
+    ``history`` (a warm fit's) goes on, its epochs numbered on; the optimizers start afresh. An epoch whose mean squared
+    error diverges (NaN/inf, or past 1e4 x the history's first batch's: ``training``'s rule) stops it with ``stop_reason``
+    ``"diverged"`` and the best weights, with the estimators' ``DivergedWarning`` when they are an epoch's (``history.held_epoch``;
+    0: no usable epoch, and ``Recommender.fit`` raises).
     """
     device = X.device
     flat = FlatParams(net.mlp)
     opt = make_optimizer("adamw", flat, weight_decay=est.alpha)  # decoupled decay on the MLP's linear weights
     rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
     hist, best = History() if history is None else history, (flat.data.clone(), rows.state())
-    first = len(hist)  # a warm fit's epochs so far
+    first, began = len(hist), held_at_start(hist) or 0  # a warm fit's epochs so far; the epoch whose weights the run begins with
     stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
@@ -241,11 +268,15 @@ def _fit_penalized(
         cb.on_train_begin()
     try:
         for epoch in range(first + 1, first + est.max_iter + 1):
-            train_loss = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype)
+            train_loss, first_batch = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype)
+            note_start_loss(hist, first_batch)
             val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
             _record(hist, epoch, train_loss, val, est.learning_rate_init)
             for cb in callbacks:
                 cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
+            if has_diverged(train_loss, hist.start_loss):
+                hist.stop_reason = "diverged"
+                break
             if stop.update(val if validation is not None else train_loss):
                 best = (flat.data.clone(), rows.state())
                 hist.best_epoch = epoch
@@ -260,10 +291,22 @@ def _fit_penalized(
     flat.data.copy_(best[0])
     rows.restore(best[1])
     flat.release()
+    _note_held(hist, first, began, est.learning_rate_init)
     net.eval()
     for cb in callbacks:
         cb.on_train_end(history=hist)
     return hist
+
+
+def _note_held(hist: History, first: int, began: int, learning_rate_init: float) -> None:
+    """After a run that began after epoch ``first`` on the weights of epoch ``began`` (0: a fresh fit's start): record in
+    ``hist.held_epoch`` whose weights the model keeps (this run's best epoch's, else those it began with), and after a
+    divergence say so in the estimators' ``DivergedWarning`` when they are an epoch's (with none, ``Recommender.fit`` raises)."""
+    this_run = (hist.best_epoch or 0) > first
+    hist.held_epoch = hist.best_epoch if this_run else began
+    if hist.stop_reason == "diverged" and hist.held_epoch:
+        warnings.warn(diverged_message(hist.epoch[-1], hist.train_loss[-1], hist.start_loss, kept_weights(hist.held_epoch, this_run),
+                                       learning_rate_init, RATINGS_FIX), DivergedWarning, stacklevel=user_stacklevel())
 
 
 def _step(est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimizer, rows: RowAdam, xb: Tensor, yb: Tensor) -> Tensor:
@@ -294,16 +337,22 @@ def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float)
 def _penalized_epoch(
     est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimizer, rows: RowAdam, X: Tensor, Y: Tensor, gen: torch.Generator,
     acc_dtype: torch.dtype,
-) -> float:
-    """One pass over ``X`` (n, 2) codes and ``Y`` (n, 1) ratings in shuffled mini-batches of :func:`_step`; the mean squared error."""
+) -> tuple[float, float]:
+    """One pass over ``X`` (n, 2) codes and ``Y`` (n, 1) ratings in shuffled mini-batches of :func:`_step`: ``(the epoch's mean
+    squared error, the first batch's, before its step)``, the second the divergence rule's reference in a history's first epoch."""
     net.train()
     n, device = X.shape[0], X.device
     perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
     losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
-    for start in range(0, n, est.batch_size):
-        idx = perm[start : start + est.batch_size]
-        losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
-    return float(torch.stack(losses).to(acc_dtype).sum()) / n
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step's overflow: the DivergedWarning or the error says it
+        for start in range(0, n, est.batch_size):
+            idx = perm[start : start + est.batch_size]
+            losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
+    return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, est.batch_size)
+
+
+#: the Recommender's remedy after "Lower learning_rate_init" in the divergence messages (it has no gradient clipping)
+RATINGS_FIX = "or check the ratings for huge values"
 
 
 def _check_clip(clip: Any) -> None:
@@ -475,7 +524,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
         mark_built(self, _BUILT_FROM)
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _fit_warm(self, X: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> Recommender:
         """``warm_start=True``: go on training ``network_`` on the ``ratings`` of ``X``'s (user, item) pairs (``users``, ``items``).
@@ -497,7 +546,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
             history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
                                   (len(self.users_), len(self.items_)), True, past_history(self))
         self.history_, self.n_iter_, self.loss_curve_, self.stop_reason_ = history, len(history), list(history.train_loss), history.stop_reason
-        return self
+        return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     @staticmethod
     def _start_from(source: Recommender, net: RecommenderNet) -> list[str]:
@@ -523,7 +572,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
             Xt, Yt = Xt[tr_idx], Yt[tr_idx]
         start_biases(net, Xt, Yt, mean, self.bias_reg, kept, head_kept)
         with one_thread():
-            return _fit_penalized(self, net, Xt, Yt, validation, gen, history)
+            result = _fit_penalized(self, net, Xt, Yt, validation, gen, history)
+        refuse_unusable(result, self.learning_rate_init, RATINGS_FIX)  # before fit sets an attribute (a warm fit's: restored_on_error)
+        return result
 
     def _codes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """The fitted vocabularies' codes of ``X``'s users and items (-1 for unseen), after scikit-learn's column-name check.

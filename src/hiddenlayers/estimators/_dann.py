@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from ..data import require_2d
-from ..training import to_tensor, train_dann
+from ..training import refuse_unusable, to_tensor, train_dann
 from ._checks import _DTYPES, _validate
-from ._fit import NON_FINITE, _stopping_rules, optimizer_kwargs
+from ._fit import _stopping_rules, optimizer_kwargs
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -66,8 +66,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
             batch_size=batch_size, max_epochs=est.max_iter, alpha=est.alpha if est.solver != "adamw" else 0.0,
             generator=torch.Generator().manual_seed(seed), optimizer_kwargs=optimizer_kwargs(est), history=est.history_,
         )
-    if hist.stop_reason == "diverged":
-        raise ValueError(NON_FINITE)
+    refuse_unusable(hist, lr0)  # a first epoch that diverged: no usable weights (the caller puts the model back)
     est._optimizer_state = None
     for loss in hist.train_loss[epochs_before:]:
         no_imp.update(loss)

@@ -56,6 +56,8 @@ _EXPORTS = {
     "diverged_message": "._divergence",
     "has_diverged": "._divergence",
     "no_usable_epoch": "._divergence",
+    "note_start_loss": "._divergence",
+    "refuse_unusable": "._divergence",
     "AnyOf": "._stopping",
     "Callback": "._stopping",
     "check_callbacks": "._stopping",

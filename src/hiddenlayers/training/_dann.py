@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._stacklevel import user_stacklevel
+from ..exceptions import DivergedWarning
+from ._divergence import diverged_message, has_diverged, note_start_loss
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, make_optimizer
 from ._stopping import History, held_at_start, kept_weights, warn_interrupted
@@ -105,6 +110,7 @@ def _l2_penalty(weights: list[Tensor], alpha: float, rows: int) -> Tensor | floa
     return 0.5 * alpha / rows * sum((W * W).sum() for W in weights)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a diverging step's overflow: the DivergedWarning or the caller's error says it
 def train_dann(
     network: nn.Module,
     X: Tensor,
@@ -131,6 +137,9 @@ def train_dann(
     (batch mean, plus ``alpha/2 · |W|²`` per row) plus ``domain_weight`` times the
     domain head's binary cross-entropy; ``history.train_loss`` records the task loss.
     The step size anneals from ``learning_rate_init`` (:func:`dann_learning_rate`).
+    An epoch whose task loss diverges (NaN/inf, or past ``_divergence``'s 1e4 x the history's start loss) stops the
+    run: the last whole epoch's weights (or those it began with) are put back, with a ``DivergedWarning`` when they
+    are an epoch's; ``history.held_epoch`` 0 then means no epoch is usable (the caller raises: ``refuse_unusable``).
     """
     history = history if history is not None else History()
     n, n_t = X.shape[0], X_target.shape[0]
@@ -138,11 +147,8 @@ def train_dann(
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
     batch_size = max(1, min(int(batch_size), n))
     model, flat, optimizer, weights = _build(network, X, domain_width, solver, optimizer_kwargs)
-    n_batches = math.ceil(n / batch_size)
-    total_steps = max(1, max_epochs * n_batches)
-    step = 0
-    lr = learning_rate_init
-    t0 = time.perf_counter()
+    total_steps = max(1, max_epochs * math.ceil(n / batch_size))
+    step, lr, t0 = 0, learning_rate_init, time.perf_counter()
     model.train()
     kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's (0: the run's start)
     at_start = held_at_start(history)  # the epoch of the weights the run began with
@@ -157,16 +163,19 @@ def train_dann(
                 flat.grad.zero_()
                 lambd, lr = dann_lambda(step / total_steps), dann_learning_rate(learning_rate_init, step / total_steps)
                 objective, task_sum = model.objective(X[idx], Y[idx], X_target[tidx], loss, lambd, domain_weight)
+                batch_sum = float(task_sum.detach())
+                note_start_loss(history, batch_sum / len(idx))  # a history's first batch, before its step: the divergence rule's reference
                 if alpha:
                     objective = objective + _l2_penalty(weights, alpha, len(idx))
                 objective.backward()
                 optimizer.step(lr)
-                total += float(task_sum.detach())
+                total += batch_sum
                 step += 1
             train_loss = total / n
             _record(history, train_loss, lr, time.perf_counter() - t0)
-            if not math.isfinite(train_loss):
+            if has_diverged(train_loss, history.start_loss):
                 history.stop_reason = "diverged"
+                _fall_back(flat, kept, kept_epoch or at_start, bool(kept_epoch), history, learning_rate_init)
                 break
             kept.copy_(flat.data)
             kept_epoch = len(history)
@@ -178,10 +187,20 @@ def train_dann(
         history.stop_reason = "interrupted"
         warn_interrupted(kept_weights(kept_epoch or at_start, this_run=bool(kept_epoch)))
     finally:
-        history.held_epoch = kept_epoch or at_start  # (after a divergence the caller raises and puts the model back)
+        history.held_epoch = kept_epoch or at_start or 0  # 0 after a divergence: no usable epoch (the caller raises)
         model.eval()
         flat.release()
     return history
+
+
+def _fall_back(flat: FlatParams, kept: Tensor, epoch: int | None, this_run: bool, history: History, learning_rate_init: float) -> None:
+    """After a diverged epoch: put ``kept`` (the weights of ``epoch``, the last whole one; 0/None: the run's start) back into
+    ``flat`` and, when they are an epoch's, say so in one ``DivergedWarning`` (with none the caller raises instead)."""
+    with torch.no_grad():
+        flat.data.copy_(kept)
+    if epoch:
+        warnings.warn(diverged_message(history.epoch[-1], history.train_loss[-1], history.start_loss, kept_weights(epoch, this_run),
+                                       learning_rate_init), DivergedWarning, stacklevel=user_stacklevel())
 
 
 __all__ = ["GradientReversal", "dann_lambda", "dann_learning_rate", "grad_reverse", "train_dann"]

@@ -19,9 +19,16 @@ start (a custom loss) is judged by finiteness only.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._stopping import History
 
 #: a finite epoch loss above this many times the start loss counts as diverged
 DIVERGENCE_FACTOR = 1e4
+
+#: the end of the messages' fix for a model whose gradients can be clipped by ``clip_grad_norm``
+CLIP_FIX = "scale the inputs, or set clip_grad_norm"
 
 
 def has_diverged(loss: float, start_loss: float | None) -> bool:
@@ -40,21 +47,42 @@ def divergence_words(loss: float, start_loss: float | None) -> str:
     return f"the loss grew to {loss:.3g}, more than {DIVERGENCE_FACTOR:g} times its start ({start_loss:.3g})"
 
 
-def diverged_message(epoch: int, loss: float, start_loss: float | None, where: str, learning_rate_init: float) -> str:
+def diverged_message(epoch: int, loss: float, start_loss: float | None, where: str, learning_rate_init: float, fix: str = CLIP_FIX) -> str:
     """The :class:`~hiddenlayers.exceptions.DivergedWarning`'s text: the epoch, what the loss did, the weights restored
-    (``where``, from :func:`~._stopping.kept_weights`) and the fix."""
+    (``where``, from :func:`~._stopping.kept_weights`) and the fix: lower ``learning_rate_init``, then ``fix`` (the
+    model's other remedies, e.g. ``"or lower max_grad_norm (now 5.0)"``; default :data:`CLIP_FIX`)."""
     return (f"training diverged at epoch {epoch}: {divergence_words(loss, start_loss)}; restored the weights of {where}. "
-            f"Lower learning_rate_init (now {learning_rate_init}), scale the inputs, or set clip_grad_norm.")
+            f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
-def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float) -> str:
+def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX) -> str:
     """The ``ValueError`` of a fit whose first epoch diverged (nothing to fall back on): scikit-learn's words for a
     non-finite loss, and for a finite explosion what the loss did and the fix (the weights are finite, so sklearn's
-    "non-finite parameter weights" would not be true)."""
+    "non-finite parameter weights" would not be true); ``fix`` as in :func:`diverged_message`."""
     if not math.isfinite(loss):
         return "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
     return (f"training diverged in its first epoch: {divergence_words(loss, start_loss)}, and no epoch is usable. "
-            f"Lower learning_rate_init (now {learning_rate_init}), scale the inputs, or set clip_grad_norm.")
+            f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
-__all__ = ["DIVERGENCE_FACTOR", "diverged_message", "divergence_words", "has_diverged", "no_usable_epoch"]
+def note_start_loss(history: History, batch_loss: float) -> None:
+    """For a loop of its own: keep ``batch_loss`` (a batch's mean loss at the weights before its step) as
+    ``history.start_loss`` when it is the first batch of the history's first run (no epoch recorded, none kept yet).
+
+    A warm run on a history that has epochs keeps the reference it has (None for a history from before it was kept:
+    such a run is judged by finiteness only), as :func:`~._loop.train` does."""
+    if history.start_loss is None and not history.epoch:
+        history.start_loss = float(batch_loss)
+
+
+def refuse_unusable(history: History, learning_rate_init: float, fix: str = CLIP_FIX) -> None:
+    """Raise :func:`no_usable_epoch`'s ``ValueError`` when the run on ``history`` diverged and the weights it was left with
+    are no epoch's (``held_epoch`` 0: a fresh fit's untrained start). A warm run that falls back on the weights it began
+    with has a usable epoch (its ``held_epoch`` is an earlier call's) and is kept, with the ``DivergedWarning`` alone.
+
+    The caller raises before it sets a fitted attribute (or inside ``restored_on_error``), so the model stays as it was."""
+    if history.stop_reason == "diverged" and not history.held_epoch:
+        raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix))
+
+
+__all__ = ["CLIP_FIX", "DIVERGENCE_FACTOR", "diverged_message", "divergence_words", "has_diverged", "no_usable_epoch", "note_start_loss", "refuse_unusable"]

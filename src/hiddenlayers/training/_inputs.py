@@ -71,9 +71,13 @@ def check_shapes(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
     """``X``'s and ``Y``'s widths against the network's ``input_shape`` and ``out_features``, where it states them.
 
     Networks that do not state them (the applications' own modules) are
-    trusted: their inputs are made by code, not typed in by a user.
+    trusted: their inputs are made by code, not typed in by a user. A network whose
+    ``any_length`` is true (a sequence network that reads sequences of any length) states
+    the steps of its first fit in ``input_shape``: ``X``'s steps axis (``X.shape[1]``) is free.
     """
     shape = getattr(network, "input_shape", None)
+    if shape is not None and getattr(network, "any_length", False) and X.ndim >= 2:
+        shape = (int(X.shape[1]), *tuple(shape)[1:])  # the steps are free; the features per step are not
     if shape is not None and tuple(X.shape[1:]) != tuple(shape):
         want = ", ".join(["n", *map(str, shape)])
         raise ValueError(f"X must be ({want}) for this network's in_features={getattr(network, 'in_features', shape)}; got {tuple(X.shape)}.")

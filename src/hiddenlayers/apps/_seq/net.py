@@ -150,6 +150,12 @@ class SequenceNetwork(Network):
         last = self.hidden_shapes[-1] if self.hidden_shapes else self.input_shape
         return len(last) > 1
 
+    @property
+    def any_length(self) -> bool:
+        """True when the network reads sequences of any length (no layer flattens time): ``input_shape``'s steps are the first
+        fit's longest, and ``training.train`` takes batches of other lengths (a warm fit on longer sequences, as predict reads them)."""
+        return not self.fixed_length
+
     def split_padding(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``(x with padding as zeros, lengths (N,) int64)`` from a padded batch."""
         if self.vocab_size is not None:

@@ -32,14 +32,25 @@ from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
-from ...training import History, NoImprovement, Schedule, frozen, to_tensor, train
+from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
 from .._app_params import positive_int, row
-from .._appfile import DevicePickle, columns_state, load_app, open_model_file, restore_columns, restore_state, save_fitted, split_prefix
+from .._appfile import (
+    DevicePickle,
+    columns_state,
+    forget_columns,
+    load_app,
+    open_model_file,
+    restore_columns,
+    restore_state,
+    restore_transfer,
+    save_fitted,
+    split_prefix,
+)
 from .._classify import ClassifierFitting
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
 from .._partial import PartialFitting
-from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt, wording
+from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
@@ -126,7 +137,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
     scikit-learn (``classes_``, ``network_``, ``history_``, ``loss_curve_``,
     ``validation_scores_``, ``n_iter_``, ``stop_reason_``) plus
     ``input_kind_`` (``"features"`` or ``"ids"``), ``n_features_in_``
-    (features per step) or ``vocab_size_`` and ``max_id_`` (the largest id it reads), and ``max_len_`` (longest step count seen in fit).
+    (features per step) or ``vocab_size_`` and ``max_id_`` (the largest id it reads), and ``max_len_`` (the longest step count any fit has read: a warm fit on longer sequences raises it).
     """
 
     _samples = "sequences"
@@ -293,7 +304,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             self._device, self.network_ = device, network
             self._train(padded, lengths, y_idx, split, weights, generator)
             mark_built(self, self._built_from)
-        return self
+        return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
     def _fit_warm(self, X: Any, y: Any, sample_weight: Any) -> SequenceClassifier:
         """``warm_start=True``: go on training ``network_`` on sequences ``X`` with labels among ``classes_``.
@@ -305,20 +316,18 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         refuse_rebuilt(self, self._built_from)
         kind, seqs = self._sequences(X)
         y_idx = known_codes(self, y, len(seqs))
-        padded, lengths = self._pad(kind, seqs)
-        if padded.shape[1] > self.max_len_:  # the network reads (n, max_len_, ...) batches in training
-            how, fix = wording(self)
-            raise ValueError(f"{how} goes on from a network fitted on sequences of at most {self.max_len_} steps (max_len_), but X has "
-                             f"sequences of {padded.shape[1]} steps: cut them to their first {self.max_len_}, or {fix} on this data.")
+        padded, lengths = self._pad(kind, seqs)  # a spec that flattens time: every sequence max_len_ steps, as predict refuses others
+        longest = max(int(self.max_len_), padded.shape[1])  # longer sequences are read in full, as predict reads them
         fill = 0 if kind == IDS else np.nan  # padding: id 0, or NaN steps
-        padded = np.pad(padded, [(0, 0), (0, self.max_len_ - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
+        padded = np.pad(padded, [(0, 0), (0, longest - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
         row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)
         generator = seed_everything(self.random_state)
         split = self._split(y_idx)
         weights = self._split_weights(row_weights, *split)
         with restored_on_error(self):  # the weights and history_ go back if training fails
             self._train(padded, lengths, y_idx, split, weights, generator, warm=True)
-        return self
+            self.max_len_ = longest  # the longest sequence any fit has read (the export's and the server's step limits follow it)
+        return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
     def _train(
         self, padded: np.ndarray, lengths: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],
@@ -345,9 +354,10 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
-                history=self.history_ if warm else None,
+                history=self.history_ if warm else None, warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises
             )
         self.network_.eval()
+        refuse_unusable(result.history, float(self.learning_rate_init))  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
 
 
@@ -469,6 +479,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         model = cls(**params)
         model._restore(state)
         restore_columns(model, state, path)
+        restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         with one_thread():
             net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))

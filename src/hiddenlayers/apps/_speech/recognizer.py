@@ -32,7 +32,7 @@ from ..._params import Param, document, validate
 from ...estimators import KeepsFittedSource, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
-from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, to_tensor, train
+from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, refuse_unusable, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
@@ -303,8 +303,10 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                 no_improvement=rule,
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks, history=history,
+                warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
             )
         network.eval()
+        refuse_unusable(result.history, float(self.learning_rate_init))  # a first epoch that diverged: before fit sets an attribute
         return result.history
 
     def _set_history(self, history: History) -> None:

@@ -5,8 +5,9 @@ batches and returns the :class:`History`; :func:`evaluate` scores held-out pairs
 Ctrl-C stops it as it stops the estimators and the other applications: one
 ``InterruptedWarning`` naming the user's line, ``stop_reason`` ``"interrupted"``, the
 unfinished epoch not recorded, and the weights kept those of the best validation epoch
-(without validation: the last whole epoch's; before any: the run's start). A loss that becomes NaN or
-infinite stops it with one ``DivergedWarning`` and the best weights, as the estimators do.
+(without validation: the last whole epoch's; before any: the run's start). A diverging loss (NaN/inf, or past
+1e4 x the history's start loss: ``training``'s rule) stops it with one ``DivergedWarning`` and the best weights, as
+the estimators do; with no usable epoch (a fresh fit's first) ``Translator.fit`` raises instead (``refuse_unusable``).
 ``History.held_epoch`` records the epoch whose weights the model keeps (0: the run's start).
 """
 
@@ -20,7 +21,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ...training import STOP_REASONS, Callback, History, MaxEpochs, NoImprovement, TimeLimit, warn_interrupted
+from ...training import (
+    STOP_REASONS,
+    Callback,
+    History,
+    MaxEpochs,
+    NoImprovement,
+    TimeLimit,
+    diverged_message,
+    has_diverged,
+    kept_weights,
+    note_start_loss,
+    warn_interrupted,
+)
 from .._fit import progress_callbacks
 from .text import PAD
 
@@ -107,20 +120,25 @@ def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx
     return history
 
 
+def diverged_fix(tr: Translator) -> str:
+    """The Translator's remedy after "Lower learning_rate_init" in the divergence messages (it clips by ``max_grad_norm``)."""
+    return f"or lower max_grad_norm (now {tr.max_grad_norm})"
+
+
 def _warn_diverged(tr: Translator, history: History) -> None:
-    """One ``DivergedWarning`` at the user's line, as the estimators and the other applications say it (the best weights are put back after)."""
+    """One ``DivergedWarning`` at the user's line, in the estimators' words (the best weights are put back after); none when
+    no epoch is usable (a fresh fit's first diverged): ``Translator.fit`` raises then."""
     import warnings
 
     from ..._stacklevel import user_stacklevel
     from ...exceptions import DivergedWarning
 
-    where = f"epoch {history.best_epoch}" if history.best_epoch else "the start of this run"
-    warnings.warn(
-        f"training diverged at epoch {history.epoch[-1]}: the loss became {history.train_loss[-1]}; restored the weights of {where}. "
-        f"Lower learning_rate_init (now {tr.learning_rate_init}) or max_grad_norm (now {tr.max_grad_norm}).",
-        DivergedWarning,
-        stacklevel=user_stacklevel(),
-    )
+    kept = history.best_epoch or 0
+    if not kept:
+        return
+    where = kept_weights(kept, this_run=True)
+    warnings.warn(diverged_message(history.epoch[-1], history.train_loss[-1], history.start_loss, where, tr.learning_rate_init, diverged_fix(tr)),
+                  DivergedWarning, stacklevel=user_stacklevel())
 
 
 def _epoch(
@@ -138,7 +156,7 @@ def _epoch(
 ) -> str | None:
     """One teacher-forced pass over the training pairs, then validation; records the epoch in ``history``.
 
-    Returns ``"diverged"`` when the training loss (cross-entropy per target token) is not finite, else None."""
+    Returns ``"diverged"`` when the training loss (cross-entropy per target token) has diverged (``has_diverged``), else None."""
     model = tr.model_
     model.train()
     total, tokens = 0.0, 0
@@ -148,6 +166,7 @@ def _epoch(
         logits = model(s, lengths, t_in, float(tr.teacher_forcing), mask=mask)
         loss = torch.nn.functional.cross_entropy(logits, t_out[mask], reduction="sum")
         n_tok = int(mask.sum())
+        note_start_loss(history, loss.item() / n_tok)  # the first batch of a history's first run: the divergence rule's reference
         optimizer.zero_grad(set_to_none=True)
         (loss / n_tok).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr.max_grad_norm))
@@ -167,7 +186,7 @@ def _epoch(
         getattr(history, key).append(value)
     if tr.verbose:
         print(f"epoch {epoch}: loss {train_loss:.4f}, validation loss {val_loss:.4f}, token accuracy {val_acc:.4f}", flush=True)
-    return None if math.isfinite(train_loss) else "diverged"
+    return "diverged" if has_diverged(train_loss, history.start_loss) else None
 
 
 @torch.no_grad()

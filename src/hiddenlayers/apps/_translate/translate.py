@@ -34,14 +34,14 @@ from sklearn.base import BaseEstimator
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ...estimators import KeepsFittedSource, restored_on_error
 from ...network import evaluating, load_device, resolve_device
-from ...training import History, frozen
+from ...training import History, frozen, refuse_unusable
 from .._app_params import number, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
 from .._warm_fit import continues, mark_built, refuse_rebuilt
-from .fit import train
+from .fit import diverged_fix, train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
 from .warm import check_same_tokens, freezable, start_from
@@ -270,7 +270,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             fixed = frozen_names(self, freezable(self.model_))
             copied, counts = self._start_from(source) if source is not None else ([], {})
             with frozen(self.model_, fixed):
-                self._set_history(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter))
+                self._set_history(self._usable(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter)))
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
             if self.provenance_ is not None:
                 self.provenance_.update(counts)
@@ -286,7 +286,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
         tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
         with restored_on_error(self), frozen(self.model_, list(getattr(self, "frozen_", None) or [])):  # a failed fit puts the weights back
-            self._set_history(train(self, src, tgt, *split, rng, clock=time.perf_counter, history=self.history_))
+            self._set_history(self._usable(train(self, src, tgt, *split, rng, clock=time.perf_counter, history=self.history_)))
         return self
 
     def _start_from(self, source: Translator) -> tuple[list[str], dict[str, int]]:
@@ -308,6 +308,12 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             input_feeding=bool(self.input_feeding),
             tie_embeddings=bool(self.tie_embeddings),
         )
+
+    def _usable(self, history: History) -> History:
+        """``history`` of a run that left usable weights; a run whose first epoch diverged (no epoch to fall back on) is
+        ``training``'s one-line ValueError, raised inside ``restored_on_error`` (the model stays as it was)."""
+        refuse_unusable(history, self.learning_rate_init, diverged_fix(self))
+        return history
 
     def _set_history(self, history: History) -> None:
         self.history_ = history
