@@ -57,15 +57,18 @@ def _free_port() -> int:
 
 
 class Client:
-    """The server app for ``model`` under uvicorn in a thread of this process, and JSON requests to it."""
+    """The server app for ``model`` under uvicorn in a thread of this process, and JSON requests to it.
 
-    def __init__(self, model: Any, **cfg: Any) -> None:
+    ``model``: a file, or a served model object (then ``cfg`` may name its file as ``model=``); ``cfg``: ServeConfig's fields."""
+
+    def __init__(self, model: Any, /, **cfg: Any) -> None:
         self.port = _free_port()
         import uvicorn
 
         from hiddenlayers.ship._serve.serve import ServeConfig, make_app
 
-        app = make_app(ServeConfig(model=str(model) if isinstance(model, Path) else "", **cfg), None if isinstance(model, Path) else model)
+        cfg = {"model": str(model) if isinstance(model, Path) else "", **cfg}
+        app = make_app(ServeConfig(**cfg), None if isinstance(model, Path) else model)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

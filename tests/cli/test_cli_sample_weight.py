@@ -381,22 +381,26 @@ def test_row_weights_accepts_exactly_what_fit_accepts(cells):
             row_weights(series.replace("", None), "w")
 
 
-def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path):
+def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, monkeypatch):
     """`--workers 2 --sample-weight w` (before: refused) trains both processes on their shares' weights; rank 0 saves the
-    model, which records the column. (Weighted two-rank equality with one process: tests/training/test_distributed.py.)"""
+    model, which records the column. (Weighted two-rank equality with one process: tests/training/test_distributed.py.)
+    The launcher runs in this process (as README's `train big/ --workers 2` does in tests/test_docs_examples.py); the
+    workers are torchrun's processes."""
     import os
-    import subprocess
-    import sys
 
     folder = _parts(weighted, tmp_path / "parts")
     out = tmp_path / "m.safetensors"
     src = str(Path(__file__).parents[2] / "src")
-    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
-    env.update(PYTHONPATH=src + os.pathsep + env.get("PYTHONPATH", ""), OMP_NUM_THREADS="1", HIDDENLAYERS_BACKEND="gloo")
-    cmd = [sys.executable, "-m", "hiddenlayers", "train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",
-           "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--no-early-stopping", "-o", str(out)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-    assert res.returncode == 0, res.stderr[-3000:]
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHONPATH", src + os.pathsep + os.environ.get("PYTHONPATH", ""))  # the workers import this checkout
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("HIDDENLAYERS_BACKEND", "gloo")
+    args = ["train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",
+            "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--no-early-stopping", "-o", str(out)]
+    monkeypatch.setattr("sys.argv", ["hiddenlayers", *args])  # the launcher passes its command line on to the workers
+    res = run(*args)
+    assert res.exit_code == 0, res.output[-3000:]
     assert "(2 processes)" in res.stderr
     model = _load(out)
     assert model.preprocessing_["sample_weight_column"] == "w" and np.isfinite(model.loss_)

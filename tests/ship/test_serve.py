@@ -23,8 +23,10 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
 
 import hiddenlayers as hl  # noqa: E402
+from cli_helpers import run  # noqa: E402
 from hiddenlayers.data import TablePreprocessor  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError, ServedModel  # noqa: E402
+from serve_helpers import Client  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -389,14 +391,13 @@ def test_a_connection_made_before_sigterm_has_its_request_answered(models: dict)
 
 
 def test_cli_refuses_bad_flags(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    run = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve"]
-    out = subprocess.run([*run, str(tmp_path / "none.safetensors")], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"error: model file '{tmp_path / 'none.safetensors'}' does not exist: check the path, or write one with `hiddenlayers train` / `hiddenlayers export`."]
-    out = subprocess.run([*run, "x.safetensors", "--max-batch", "0"], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and out.stderr.strip() == "error: --max-batch must be >= 1. Received: 0."
-    out = subprocess.run([*run, "x.safetensors", "--threads", "0"], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and out.stderr.strip() == "error: --threads must be >= 1. Received: 0."
+    # in-process (the refusals come before uvicorn starts): a subprocess per call paid the CLI's imports again
+    out = run("serve", tmp_path / "none.safetensors")
+    assert out.exit_code == 2 and out.stderr.strip().splitlines() == [f"error: model file '{tmp_path / 'none.safetensors'}' does not exist: check the path, or write one with `hiddenlayers train` / `hiddenlayers export`."]
+    out = run("serve", "x.safetensors", "--max-batch", "0")
+    assert out.exit_code == 2 and out.stderr.strip() == "error: --max-batch must be >= 1. Received: 0."
+    out = run("serve", "x.safetensors", "--threads", "0")
+    assert out.exit_code == 2 and out.stderr.strip() == "error: --threads must be >= 1. Received: 0."
 
 
 def test_thread_limits_apply_to_blas_torch_and_onnxruntime_and_are_undone(models: dict) -> None:
@@ -483,26 +484,25 @@ def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Pa
 
 
 def test_cli_names_a_folder_a_bad_host_and_a_busy_port(tmp_path: Path, models: dict) -> None:
-    """Checked before uvicorn starts: one line naming the option (uvicorn only logged '[Errno -2] Name or service not known')."""
-    env = {**os.environ, "PYTHONPATH": SRC}
-    run = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve"]
+    """Checked before uvicorn starts: one line naming the option (uvicorn only logged '[Errno -2] Name or service not known').
+    In-process, as the refusals come before the server would start."""
     folder = tmp_path / "adir.safetensors"
     folder.mkdir()
-    out = subprocess.run([*run, str(folder)], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"error: '{folder}' is a folder, not a model file: give the path of a .safetensors or .onnx file."]
+    out = run("serve", folder)
+    assert out.exit_code == 2 and out.stderr.strip().splitlines() == [f"error: '{folder}' is a folder, not a model file: give the path of a .safetensors or .onnx file."]
     model = str(models["dir"] / "a.safetensors")
-    out = subprocess.run([*run, model, "--host", "999.1.1.1", "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60)
+    out = run("serve", model, "--host", "999.1.1.1", "--port", _free_port())
     lines = out.stderr.strip().splitlines()
-    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert out.exit_code == 2 and len(lines) == 1, out.stderr
     assert lines[0].startswith("error: --host '999.1.1.1' is not an address this machine can listen on (")
     assert lines[0].endswith("): give one of its IP addresses or host names, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        out = subprocess.run([*run, model, "--port", str(port)], env=env, capture_output=True, text=True, timeout=60)
+        out = run("serve", model, "--port", port)
     lines = out.stderr.strip().splitlines()
-    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: --port {port} on 127.0.0.1 is in use ("), out.stderr
+    assert out.exit_code == 2 and len(lines) == 1 and lines[0].startswith(f"error: --port {port} on 127.0.0.1 is in use ("), out.stderr
     assert lines[0].endswith("): stop what listens there or choose another --port.")
 
 
@@ -630,42 +630,27 @@ def test_every_status_is_counted(server: Server) -> None:
     assert (_metric(server, "/predict", "422"), _metric(server, "other", "404"), _metric(server, "/predict", "405")) == tuple(b + 1 for b in before)
 
 
-BROKEN = """
-import sys, uvicorn
-from hiddenlayers.ship._serve.serve import ServeConfig, make_app
-from hiddenlayers.ship._serve.model import ServedModel
+class _Broken(ServedModel):
+    """A served model whose predict fails with a message that must not reach the client."""
 
-class Broken(ServedModel):
-    def predict(self, rows, proba):
+    def predict(self, rows: list, proba: bool) -> list:
         raise RuntimeError("a bug with a secret /home/x/path")
-
-model = Broken(sys.argv[1])
-uvicorn.run(make_app(ServeConfig(model=sys.argv[1]), model), host="127.0.0.1", port=int(sys.argv[2]), log_level="critical")
-"""
 
 
 def test_an_unexpected_exception_is_a_counted_json_500_without_traceback(models: dict) -> None:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BROKEN, str(models["dir"] / "a.safetensors"), str(port)],
-                            env={**os.environ, "PYTHONPATH": SRC}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # the server in a thread of this process (serve_helpers.Client): the answer and the count are the app's, no process needed
+    path = models["dir"] / "a.safetensors"
+    client = Client(_Broken(str(path)), model=str(path))
     try:
         s = Server.__new__(Server)
-        s.port, s.proc = port, proc
-        deadline = time.time() + 60
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                if s.get("/ready")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        s.port = client.port
         status, text = s.request("POST", "/predict", json.dumps({"rows": _rows(1, 0)}).encode(), {"Content-Type": "application/json"})
         assert (status, json.loads(text)) == (500, {"error": "POST /predict: the server failed to answer (its log has the details); "
                                                              "the request may be retried, and reported if it keeps failing."})
         assert b"secret" not in text and b"Traceback" not in text
         assert _metric(s, "/predict", "500") == 1
     finally:
-        proc.kill()
-        proc.wait(timeout=30)
+        client.stop()
 
 
 def _blown_up(models: dict, scale: float | None = None, weight: float = 1.0) -> ServedModel:
