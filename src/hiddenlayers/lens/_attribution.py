@@ -157,27 +157,45 @@ def _setup(
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
+    out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
     if baseline is None or isinstance(baseline, str):
         baseline = named_baseline(baseline, x, target.estimator)  # taken over the network-input rows: already in their units
     elif not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
-    _check_finite_output(target.module, x, base)
+    _check_finite_output(target.module, x, base, out_x)
     return target.module, x, base
 
 
-def _check_finite_output(module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor) -> None:
+def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
+    """The module's output on ``x``, after the lens's one-example rule (:mod:`._one_example`): one unbatched example
+    (``X[0]``: a ``(features,)`` row, a ``(C, H, W)`` image) is refused in one line, as :func:`~hiddenlayers.lens.record`
+    refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows."""
+    from ._one_example import check_rows, watching
+    from ._record import _first_tensor
+
+    with torch.no_grad(), watching(module) as watch:
+        watch.block = tuple(x.shape)
+        out = module(x)
+    first = _first_tensor(out)
+    if first is not None:
+        check_rows(x, {type(module).__name__: [first]})
+    return out
+
+
+def _check_finite_output(module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, out_x: Any = None) -> None:
     """Raise :class:`~hiddenlayers.lens._record.NonFiniteActivations` when the model's output on ``x`` or the baseline is not finite.
 
     Why: ``x`` and the baseline were checked finite, so a NaN or inf output means the network diverged;
     the gradients along the path may still be finite, so integrated gradients would come back as numbers
     (and the convergence delta as NaN, which no tolerance catches), as record() refuses such a network.
+    ``out_x``: the module's output on ``x`` when already computed (:func:`_rows_output`).
     """
     from ._record import NonFiniteActivations, _first_tensor
 
     with torch.no_grad():
         for what, t in (("X", x), ("the baseline", base)):
-            out = _first_tensor(module(t))
+            out = _first_tensor(out_x if what == "X" and out_x is not None else module(t))
             if out is not None and out.is_floating_point() and not bool(torch.isfinite(out).all()):
                 raise NonFiniteActivations(
                     f"the model's output on {what} holds NaN or infinite values from finite input: the network has diverged "
