@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -328,3 +329,37 @@ def test_captum_attributions_of_one_unbatched_example_follow_the_one_example_rul
     with pytest.raises(ValueError, match=r"^X has shape \(1, 8, 8\), but layer '0' read it as one example .*pass one example as X\[None\]"):
         attribute(conv, image, target=0)
     assert attribute(conv, image[None], target=0).shape == (1, 1, 8, 8)
+
+
+def test_a_train_made_models_mean_baseline_is_its_stored_training_mean_categories_included():
+    """A model with a stored table preprocessing_ (hiddenlayers train's): "mean"/"auto" is the training rows' mean stored at
+    fit time (category frequencies, missing rates, 0 per standardised number), not the mean of the few rows given; an older
+    file without the frequencies keeps the rows' mean."""
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({"a": rng.normal(5, 2, n), "city": rng.choice(["Lyon", "Nice", "Lille"], n, p=[0.6, 0.3, 0.1]).astype(object)})
+    frame.loc[::10, "a"] = np.nan
+    frame.loc[::7, "city"] = None
+    y = ((frame["city"] == "Nice") | (frame["a"] > 6)).to_numpy().astype(int)
+    pre = TablePreprocessor().fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(pre.transform(frame).matrix, y)
+    clf.preprocessing_ = pre.to_dict()
+    few = frame.iloc[:4]  # all four rows are Lyon or missing: their mean gives Nice and Lille a frequency of 0
+    trained = pre.transform(frame).matrix.mean(0)
+    for name in ("mean", "auto"):
+        got = attribute(clf, few, target=1, baseline=name, n_steps=200)
+        np.testing.assert_allclose(got, attribute(clf, few, target=1, baseline=trained, n_steps=200), rtol=1e-5, atol=1e-7)
+        assert not np.allclose(got, attribute(clf, few, target=1, baseline=pre.transform(few).matrix.mean(0), n_steps=200), atol=1e-4)
+    fi = feature_importance(clf, few)
+    np.testing.assert_allclose(fi, feature_importance(clf, few, baseline=trained), rtol=1e-5, atol=1e-7)
+    old = pre.to_dict()
+    for c in old["columns"]:
+        c.pop("frequencies", None)
+        c.pop("missing_rate", None)
+    clf.preprocessing_ = old
+    np.testing.assert_allclose(attribute(clf, few, target=1, baseline="mean"),
+                               attribute(clf, few, target=1, baseline=pre.transform(few).matrix.mean(0)), rtol=1e-5, atol=1e-7)
