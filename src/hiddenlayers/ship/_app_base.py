@@ -52,16 +52,6 @@ def base_metadata(model: Any, output: str, shape: list[int | str], layout: str, 
     }
 
 
-def hold_scaling(module: Any, network: Any, mean: Any, scale: Any, shape: tuple[int, ...] = (-1,)) -> None:
-    """Give a graph ``module`` the app's ``network`` and its fitted per-feature ``mean``/``scale`` as float32 buffers
-    (reshaped to ``shape`` to broadcast over the input), which its ``forward`` standardises by."""
-    import torch
-
-    module.network = network
-    module.register_buffer("mean", torch.tensor(np.asarray(mean), dtype=torch.float32).reshape(shape))
-    module.register_buffer("scale", torch.tensor(np.asarray(scale), dtype=torch.float32).reshape(shape))
-
-
 def cpu_network(network: Any) -> Any:
     """A CPU copy in eval mode to trace, so the user's network keeps its device and mode."""
     import copy
@@ -69,4 +59,4 @@ def cpu_network(network: Any) -> Any:
     return copy.deepcopy(network).to(device="cpu").eval()
 
 
-__all__ = ["APP_INPUT_KEY", "AppGraph", "base_metadata", "cpu_network", "hold_scaling"]
+__all__ = ["APP_INPUT_KEY", "AppGraph", "base_metadata", "cpu_network"]
