@@ -170,7 +170,15 @@ def test_inspect_baseline_names_the_features_reference(model, table, tmp_path):
         result = run("inspect", model, table, "-o", out, "--sections", "features", "--baseline", baseline)
         assert result.exit_code == 0, result.output
         leads[baseline] = re.search(r"integrated gradients from ([^,]+), Captum", out.read_text(encoding="utf-8")).group(1)
-    assert leads == {"auto": "the rows&#x27; mean", "zeros": "zeros", "Median": "the rows&#x27; median"}
+    # a train-made model stores its training rows' mean (category frequencies included): auto reads it, not the rows'
+    assert leads == {"auto": "the training mean", "zeros": "zeros", "Median": "the rows&#x27; median"}
+    import hiddenlayers as hl
+
+    color = next(c for c in hl.load(model).preprocessing_["columns"] if c["name"] == "color")
+    counts = pd.read_csv(table)["color"].value_counts(dropna=False, normalize=True)  # train holds some rows out: close, not equal
+    assert len(color["frequencies"]) == len(color["categories"]) + 1 and sum(color["frequencies"]) == pytest.approx(1.0)
+    for cat, f in zip(color["categories"], color["frequencies"], strict=False):
+        assert f == pytest.approx(counts[cat], abs=0.1)
 
 
 def test_inspect_of_a_sampled_file_names_top_rows_by_their_file_line(model, table, tmp_path, monkeypatch):

@@ -236,3 +236,18 @@ def test_evaluate_onnx_with_labels_the_model_does_not_know(clf, data, tmp_path):
     for model in clf[:2]:
         assert_user_error(run("evaluate", model, unknown), "label 'maybe' is not a class of the model (no, yes): check --target or the data.")
         assert_user_error(run("evaluate", model, data, "--target", "value"), "target 'value' is continuous")
+
+
+def test_a_float64_model_exports_predicts_and_shows_float64(data) -> None:
+    """train --dtype float64, export: the .onnx graph computes in float64 (it cast to float32 before), predict gives the
+    .safetensors file's float64 numbers from it, and info says so; an int8 copy is refused in one line, nothing written."""
+    st_path, onnx_path = data.parent / "reg64.safetensors", data.parent / "reg64.onnx"
+    ok("train", data, "-t", "value", "--features", "a,b,color", "--hidden", "6", "--epochs", "5", "--dtype", "float64", "-q", "-o", st_path)
+    ok("export", st_path, "--out", onnx_path)
+    assert [(v["name"], v["type"]) for v in describe_onnx(onnx_path)["graph_inputs"]] == [("X", "double"), ("C", "string")]
+    assert "computes in float64" in ok("info", onnx_path).stdout.replace("\n", " ")
+    from_onnx = pd.read_csv(__import__("io").StringIO(ok("predict", onnx_path, data).stdout))
+    from_file = pd.read_csv(__import__("io").StringIO(ok("predict", st_path, data).stdout))
+    np.testing.assert_allclose(from_onnx.iloc[:, -1], from_file.iloc[:, -1], rtol=0, atol=1e-10)
+    assert_user_error(run("export", st_path, "--out", data.parent / "q64.onnx", "--int8"), "quantize=True needs a float32 graph")
+    assert not (data.parent / "q64.onnx").exists()

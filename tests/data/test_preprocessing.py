@@ -368,3 +368,41 @@ def test_partial_fit_waiting_for_values_learns_a_column_empty_in_the_first_chunk
     empty = TablePreprocessor().partial_fit(frame.iloc[:4], wait_for_values=True)
     with pytest.raises(DataError, match=r"^column 'b' has no values \(all missing\): drop it with --features\.$"):
         empty.refuse_empty()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cities=st.lists(st.sampled_from(["a", "b", "c", "d", None]), min_size=2, max_size=40),
+    ages=st.lists(st.one_of(st.none(), st.floats(-1e3, 1e3)), min_size=2, max_size=40),
+    max_categories=st.integers(2, 5),
+    chunk=st.integers(1, 7),
+)
+def test_training_mean_is_the_encoded_training_rows_mean_in_fit_and_partial_fit(cities, ages, max_categories, chunk):
+    """What the lens's "mean" baseline reads of a train-made model: stored at fit time, equal to the mean of the encoded
+    training matrix (0 per standardised number, missing rates, category frequencies with <other> and missing)."""
+    n = min(len(cities), len(ages))
+    frame = pd.DataFrame({"age": pd.array(ages[:n], dtype="Float64").astype(float), "city": pd.Series(cities[:n], dtype=object)})
+    if frame["age"].isna().all() or frame["city"].isna().all():
+        return
+    pre = TablePreprocessor(max_categories=max_categories).fit(frame)
+    np.testing.assert_allclose(pre.training_mean(), pre.transform(frame).matrix.mean(0), atol=1e-9)
+    streamed = TablePreprocessor(max_categories=max_categories)
+    for k in range(0, n, chunk):
+        streamed.partial_fit(frame.iloc[k:k + chunk], wait_for_values=True)
+    streamed.refuse_empty()
+    np.testing.assert_allclose(streamed.training_mean(), streamed.transform(frame).matrix.mean(0), atol=1e-9)
+    again = TablePreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    np.testing.assert_array_equal(again.training_mean(), pre.training_mean())
+
+
+def test_an_older_state_without_frequencies_loads_and_has_no_training_mean():
+    state = TablePreprocessor().fit(_frame()).to_dict()
+    for c in state["columns"]:
+        c.pop("frequencies", None)
+        c.pop("missing_rate", None)
+    old = TablePreprocessor.from_dict(state)
+    assert old.training_mean() is None
+    np.testing.assert_array_equal(old.transform(_frame()).matrix, TablePreprocessor().fit(_frame()).transform(_frame()).matrix)
+    state["columns"][1]["frequencies"] = [0.5]
+    with pytest.raises(DataError, match="stored preprocessing is damaged.*1 frequencies for"):
+        TablePreprocessor.from_dict(state)

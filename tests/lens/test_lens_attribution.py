@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -303,3 +304,62 @@ def test_an_autoencoders_mean_baseline_is_its_training_mean():
         ae = hl.Autoencoder((4,), n_components=2, max_iter=5, random_state=0).fit(X)
     np.testing.assert_allclose(attribute(ae, X[:3], target=0), attribute(ae, X[:3], target=0, baseline="zeros"))
     np.testing.assert_allclose(attribute(ae, X[:1], target=0), attribute(ae, X[:1], target=0, baseline=ae.mean_), atol=1e-6)
+
+
+def test_captum_attributions_of_one_unbatched_example_follow_the_one_example_rule():
+    """X[0] given to attribute, layer_attribution, neuron_attribution or feature_importance failed deep inside Captum
+    ("mat1 and mat2 shapes cannot be multiplied"); it is now refused in record()'s one line, before Captum runs."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    row_rule = r"^X has one axis, shape \(3,\), but layer '0' read it as one example \(output shape \(4,\)\), not 3 rows: pass one example as X.reshape\(1, -1\)"
+    calls = {
+        "attribute": lambda X, **kw: attribute(net, X, target=0, **kw),
+        "layer_attribution": lambda X, **kw: layer_attribution(net, X, "0", target=0, **kw),
+        "neuron_attribution": lambda X, **kw: neuron_attribution(net, X, "0", 1, **kw),
+        "feature_importance": lambda X, **kw: feature_importance(net, X, **kw),
+    }
+    for name, call in calls.items():
+        for baseline in ("auto", "zeros"):
+            with pytest.raises(ValueError, match=row_rule):
+                call(x, baseline=baseline)
+        assert np.shape(call(x[None], baseline="zeros"))[0] in (1, 3), name  # the batched form runs
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(72, 3))
+    image = np.random.default_rng(0).random((1, 8, 8)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^X has shape \(1, 8, 8\), but layer '0' read it as one example .*pass one example as X\[None\]"):
+        attribute(conv, image, target=0)
+    assert attribute(conv, image[None], target=0).shape == (1, 1, 8, 8)
+
+
+def test_a_train_made_models_mean_baseline_is_its_stored_training_mean_categories_included():
+    """A model with a stored table preprocessing_ (hiddenlayers train's): "mean"/"auto" is the training rows' mean stored at
+    fit time (category frequencies, missing rates, 0 per standardised number), not the mean of the few rows given; an older
+    file without the frequencies keeps the rows' mean."""
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({"a": rng.normal(5, 2, n), "city": rng.choice(["Lyon", "Nice", "Lille"], n, p=[0.6, 0.3, 0.1]).astype(object)})
+    frame.loc[::10, "a"] = np.nan
+    frame.loc[::7, "city"] = None
+    y = ((frame["city"] == "Nice") | (frame["a"] > 6)).to_numpy().astype(int)
+    pre = TablePreprocessor().fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(pre.transform(frame).matrix, y)
+    clf.preprocessing_ = pre.to_dict()
+    few = frame.iloc[:4]  # all four rows are Lyon or missing: their mean gives Nice and Lille a frequency of 0
+    trained = pre.transform(frame).matrix.mean(0)
+    for name in ("mean", "auto"):
+        got = attribute(clf, few, target=1, baseline=name, n_steps=200)
+        np.testing.assert_allclose(got, attribute(clf, few, target=1, baseline=trained, n_steps=200), rtol=1e-5, atol=1e-7)
+        assert not np.allclose(got, attribute(clf, few, target=1, baseline=pre.transform(few).matrix.mean(0), n_steps=200), atol=1e-4)
+    fi = feature_importance(clf, few)
+    np.testing.assert_allclose(fi, feature_importance(clf, few, baseline=trained), rtol=1e-5, atol=1e-7)
+    old = pre.to_dict()
+    for c in old["columns"]:
+        c.pop("frequencies", None)
+        c.pop("missing_rate", None)
+    clf.preprocessing_ = old
+    np.testing.assert_allclose(attribute(clf, few, target=1, baseline="mean"),
+                               attribute(clf, few, target=1, baseline=pre.transform(few).matrix.mean(0)), rtol=1e-5, atol=1e-7)

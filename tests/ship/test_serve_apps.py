@@ -517,6 +517,10 @@ def test_one_batch_of_requests_with_other_beam_widths_decodes_each_as_asked(spee
     ({"utterances": [[[0.0, 0.0, 0.0]] * 4], "beam_size": 0}, 422, '"beam_size" must be 1 to 64'),
     ({"utterances": [[[0.0, 0.0, 0.0]] * 4], "beam_size": "3"}, 400, '"beam_size" must be a whole number'),
     ({"utterances": [[[0.0, 0.0, 0.0]] * 1001]}, 413, "utterances[0] has 1001 frames, over this server's limit of 1000"),
+    ({"utterances": [[[0.0, 0.0, 0.0]] * 4, "abc"]}, 400, "utterances[1] must be a list of frames. Received: str."),
+    ({"utterances": [[]]}, 422, "utterances[0] is empty: send at least one frame."),
+    ({"utterances": [[[0.0, 0.0, 1e39]] * 4]}, 422, "utterances[0] holds 1e+39, beyond ±3.4e38"),
+    ({"utterances": [[[0.0, None, 0.0]] * 4]}, 422, "utterances[0] must be a list of frames, each a list of 3 numbers, as the model was fitted on: check for text"),
 ])
 def test_bad_speech_requests_are_one_line(speech: dict, body: Any, status: int, message: str) -> None:
     model = open_served(speech["path"])

@@ -607,8 +607,9 @@ def inspect(
     sections: Annotated[str | None, typer.Option("--sections", help="Build only these report sections, comma-separated, in page order whatever the order given "
                                                  "(default: all): architecture, training, gradient-flow, layers, activations, loss-landscape, similarity, "
                                                  "probes, projections, neurons, preferred-inputs, features, data. E.g. layers,probes for a quick look.")] = None,
-    baseline: Annotated[str, typer.Option("--baseline", help="Reference input of the 'Top features' attribution: auto (default: the rows' mean for "
-                                          "table rows, zeros for images), mean, median or zeros. A column that never changes gets 0 from the mean.")] = "auto",
+    baseline: Annotated[str, typer.Option("--baseline", help="Reference input of the 'Top features' attribution: auto (default: the mean for "
+                                          "table rows, zeros for images), mean, median or zeros. The mean is the training rows' (category frequencies included) "
+                                          "for a model of hiddenlayers train, else the rows'. A column that never changes gets 0 from the mean.")] = "auto",
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,

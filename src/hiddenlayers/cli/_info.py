@@ -382,7 +382,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
     opsets = ", ".join(f"{k} {v}" for k, v in info["opset_imports"].items())
     written = f"hiddenlayers {info['library_version']}" if info["library_version"] else "hiddenlayers (version not recorded)"
     con.print(f"[bold]{info['file']}[/]: ONNX (opset {opsets}), {info['bytes']:,} bytes, {info['estimator'] or 'model'}"
-              f"{', int8-quantised' if info['quantized'] else ''}; written by {written}, producer {info['producer'] or 'unknown'}")
+              f"{', int8-quantised' if info['quantized'] else ''}, computes in {info.get('dtype') or 'unknown'}; written by {written}, producer {info['producer'] or 'unknown'}")
     io = Table(title="graph inputs and outputs", title_justify="left")
     for col in ("", "name", "type", "shape"):
         io.add_column(col)

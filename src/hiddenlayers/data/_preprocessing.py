@@ -151,6 +151,7 @@ class TablePreprocessor:
                 self.columns.append({
                     "name": str(name), "kind": "numeric", "fill": median, "mean": float(filled.mean()),
                     "scale": std if std > 1e-12 else 1.0, "missing_indicator": bool(np.isnan(values).any()),
+                    "missing_rate": float(np.isnan(values).mean()),
                 })
             else:
                 text = _category_texts(col)
@@ -166,6 +167,7 @@ class TablePreprocessor:
                 self.columns.append({
                     "name": str(name), "kind": "categorical", "categories": keep, "other": other,
                     "missing_indicator": bool(text.isna().any()),
+                    "frequencies": _frequencies(dict(counts.items()), keep, other, int(text.isna().sum())),
                 })
         return self
 
@@ -247,7 +249,8 @@ class TablePreprocessor:
                 raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
             # missing values are filled with the mean: they add rows but no spread
             std = float(np.sqrt(st["m2"] / (st["n"] + st["missing"])))
-            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": std if std > 1e-12 else 1.0, "missing_indicator": st["missing"] > 0}
+            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": std if std > 1e-12 else 1.0,
+                    "missing_indicator": st["missing"] > 0, "missing_rate": st["missing"] / (st["n"] + st["missing"])}
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]
         if not st.get("marked"):  # once per column, not once per chunk (as the hints below)
@@ -257,7 +260,8 @@ class TablePreprocessor:
         other = len(keep) > self.max_categories
         if other:
             keep = keep[: self.max_categories - 1]
-        return {"name": name, "kind": "categorical", "categories": keep, "other": other, "missing_indicator": st["missing"] > 0}
+        return {"name": name, "kind": "categorical", "categories": keep, "other": other, "missing_indicator": st["missing"] > 0,
+                "frequencies": _frequencies(st["counts"], keep, other, st["missing"])}
 
     def _check_numeric_text(self, name: str, col: Any, where: Callable[[int], str] | None) -> None:
         import pandas as pd
@@ -364,6 +368,28 @@ class TablePreprocessor:
         """:meth:`fit` then :meth:`transform` on the same table (``where`` as in :meth:`fit`)."""
         return self.fit(frame, where).transform(frame, where)
 
+    def training_mean(self) -> np.ndarray | None:
+        """The mean of the training rows' encoded matrix, ``(n_features,)`` in :meth:`output_names`' order; None when not stored.
+
+        What the lens's ``"mean"``/``"auto"`` attribution baseline needs of a model that reads a raw table: 0 for a
+        standardised numeric column (its training mean), a missing-value indicator's training missing rate, and the
+        training frequency of each one-hot column (each kept category, ``<other>``, missing). A state written before
+        these were stored (no ``missing_rate``/``frequencies``) gives None.
+        """
+        parts: list[float] = []
+        for c in self.columns:
+            if c["kind"] == "numeric":
+                parts.append(0.0)
+                if c["missing_indicator"]:
+                    if "missing_rate" not in c:
+                        return None
+                    parts.append(float(c["missing_rate"]))
+            else:
+                if "frequencies" not in c:
+                    return None
+                parts.extend(float(f) for f in c["frequencies"])
+        return np.asarray(parts, dtype=np.float64)
+
     # ------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
         """The complete state as JSON types (stored in the model file)."""
@@ -383,8 +409,13 @@ class TablePreprocessor:
             for c in cols:
                 if c["kind"] == "numeric":
                     float(c["fill"]), float(c["mean"]), float(c["scale"]), bool(c["missing_indicator"])
+                    if "missing_rate" in c:  # optional: older files lack it
+                        float(c["missing_rate"])
                 elif c["kind"] == "categorical":
                     list(c["categories"]), bool(c["other"]), bool(c["missing_indicator"])
+                    width = len(c["categories"]) + int(bool(c["other"])) + int(bool(c["missing_indicator"]))
+                    if "frequencies" in c and len([float(f) for f in c["frequencies"]]) != width:  # optional: older files lack it
+                        raise ValueError(f"column {c['name']!r} has {len(c['frequencies'])} frequencies for {width} encoded columns")
                 else:
                     raise DataError(f"unknown preprocessing column kind {c['kind']!r}.")
         except DataError:
@@ -393,6 +424,18 @@ class TablePreprocessor:
             raise DataError(f"the stored preprocessing is damaged ({type(exc).__name__}: {exc}).") from None
         pre.columns = cols
         return pre
+
+
+def _frequencies(counts: dict[Any, int], keep: list[str], other: bool, missing: int) -> list[float]:
+    """The training fraction of rows in each one-hot column of a categorical column: each kept category in ``keep``'s
+    order, then ``<other>`` (the values beyond ``keep``, when ``other``), then missing (when any was)."""
+    total = sum(int(v) for v in counts.values()) + missing
+    freq = [int(counts.get(k, 0)) / total for k in keep]
+    if other:
+        freq.append((total - missing - sum(int(counts.get(k, 0)) for k in keep)) / total)
+    if missing:
+        freq.append(missing / total)
+    return freq
 
 
 def _refuse_beyond_float32(name: str, values: np.ndarray, where: Callable[[int], str] | None, chunk: str = "") -> None:

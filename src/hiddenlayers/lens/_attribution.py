@@ -10,7 +10,10 @@ None means the same), ``"mean"``, ``"median"``, ``"zeros"``, or a number, ``(fea
 such as an Autoencoder, the baseline is rescaled the same way). ``"mean"``/``"median"``: each
 network input's mean/median over the rows of ``X`` given (all of them, before ``max_rows`` draws;
 SHAP's background mean; at least 2 rows), except that a model standardising its input with its
-training data's ``mean_``/``scale_`` (Autoencoder, Forecaster) takes that training mean for ``"mean"``. ``"auto"`` is ``"mean"`` for tabular rows ``(n, features)``:
+training data's ``mean_``/``scale_`` (Autoencoder, Forecaster) takes that training mean for ``"mean"``, and a model
+with a stored table ``preprocessing_`` (``hiddenlayers train``'s) takes its training rows' mean as stored at fit time:
+0 per standardised number, each missing-value indicator's missing rate and each one-hot column's category
+frequency (a file written before these were stored: the rows given, as before). ``"auto"`` is ``"mean"`` for tabular rows ``(n, features)``:
 zero in a table's raw units is usually no "absent" value (a column that is 5 everywhere would get
 the weight of the gap 5 - 0 and rank first), while the mean is the typical row, so a column that never
 changes gets exactly zero attribution. For images ``(n, C, H, W)`` and sequences ``(n, T, F)`` it is
@@ -74,12 +77,31 @@ def named_baseline(baseline: Any, rows: Any, estimator: Any = None) -> Any:
         return 0.0
     if name in ("auto", "mean") and all(hasattr(estimator, a) for a in ("network_input", "mean_", "scale_")):
         return 0.0  # rows standardised by the training data's statistics: zero is the training mean
+    stored = stored_training_mean(estimator) if name in ("auto", "mean") else None
+    if stored is not None and ndim == 2 and tuple(rows.shape)[1] == len(stored):
+        return stored  # a model reading a raw table (hiddenlayers train): its training rows' mean, categories' frequencies included
     a = _as_float_rows(rows)
     if len(a) < 2:
         stat = "mean" if name == "auto" else name
         raise ValueError(f"baseline={stat!r} needs at least 2 rows of X to take the {stat} over (X has {len(a)}): pass "
                          "the training rows' mean as one row, baseline=X_train.mean(axis=0), or baseline='zeros'.")
     return np.median(a, axis=0) if name == "median" else a.mean(axis=0)
+
+
+def stored_training_mean(estimator: Any) -> np.ndarray | None:
+    """The training rows' mean in network units that a model's stored table ``preprocessing_`` holds (``hiddenlayers train``'s
+    models: 0 per standardised number, missing rates, category frequencies); None without one, or for an older file
+    that did not store the frequencies (the mean is then taken over the rows given, as before)."""
+    state = getattr(estimator, "preprocessing_", None)
+    if not isinstance(state, dict) or state.get("kind") != "table":
+        return None
+    from ..data import TablePreprocessor
+    from ..exceptions import DataError
+
+    try:
+        return TablePreprocessor.from_dict(state).training_mean()
+    except DataError:
+        return None  # a damaged state: the model's own calls name it
 
 
 def _as_float_rows(rows: Any) -> np.ndarray:
@@ -157,27 +179,45 @@ def _setup(
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
+    out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
     if baseline is None or isinstance(baseline, str):
         baseline = named_baseline(baseline, x, target.estimator)  # taken over the network-input rows: already in their units
     elif not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
-    _check_finite_output(target.module, x, base)
+    _check_finite_output(target.module, x, base, out_x)
     return target.module, x, base
 
 
-def _check_finite_output(module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor) -> None:
+def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
+    """The module's output on ``x``, after the lens's one-example rule (:mod:`._one_example`): one unbatched example
+    (``X[0]``: a ``(features,)`` row, a ``(C, H, W)`` image) is refused in one line, as :func:`~hiddenlayers.lens.record`
+    refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows."""
+    from ._one_example import check_rows, watching
+    from ._record import _first_tensor
+
+    with torch.no_grad(), watching(module) as watch:
+        watch.block = tuple(x.shape)
+        out = module(x)
+    first = _first_tensor(out)
+    if first is not None:
+        check_rows(x, {type(module).__name__: [first]})
+    return out
+
+
+def _check_finite_output(module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, out_x: Any = None) -> None:
     """Raise :class:`~hiddenlayers.lens._record.NonFiniteActivations` when the model's output on ``x`` or the baseline is not finite.
 
     Why: ``x`` and the baseline were checked finite, so a NaN or inf output means the network diverged;
     the gradients along the path may still be finite, so integrated gradients would come back as numbers
     (and the convergence delta as NaN, which no tolerance catches), as record() refuses such a network.
+    ``out_x``: the module's output on ``x`` when already computed (:func:`_rows_output`).
     """
     from ._record import NonFiniteActivations, _first_tensor
 
     with torch.no_grad():
         for what, t in (("X", x), ("the baseline", base)):
-            out = _first_tensor(module(t))
+            out = _first_tensor(out_x if what == "X" and out_x is not None else module(t))
             if out is not None and out.is_floating_point() and not bool(torch.isfinite(out).all()):
                 raise NonFiniteActivations(
                     f"the model's output on {what} holds NaN or infinite values from finite input: the network has diverged "

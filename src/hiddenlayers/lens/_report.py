@@ -441,7 +441,7 @@ def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
 def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto") -> tuple[str, str]:
     """The "Top features" section: mean |integrated gradients| per input from ``baseline`` (network-input units;
     a name is resolved over ``Xa`` with the model's own training mean where it stores one, as feature_importance does)."""
-    from ._attribution import feature_importance, named_baseline
+    from ._attribution import feature_importance, named_baseline, stored_training_mean
     from ._plot_text import font_families, shortened
     from ._plots import bars, top_order
 
@@ -461,7 +461,9 @@ def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] 
         rows = [[fnames[i], f"{imp[i]:.3g}"] for i in top]
         body = f'<div class="side">{body}{H.table_html(["feature (full name)", "mean |IG|"], rows)}</div>'
     named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
-    mean = "the training mean" if isinstance(b, float) and named in ("auto", "mean") else "the rows' mean"
+    stored = stored_training_mean(target.estimator)  # a train-made model's stored training mean, categories included
+    trained = isinstance(b, float) or (stored is not None and isinstance(b, np.ndarray) and b.shape == stored.shape)
+    mean = "the training mean" if trained and named in ("auto", "mean") else "the rows' mean"
     frm = {"auto": mean, "mean": mean, "median": "the rows' median", "zeros": "zeros", "given": "the given baseline"}[named]
     return f"Which input features drive the outputs (integrated gradients from {frm}, Captum).", body
 

@@ -64,16 +64,6 @@ def _plain(columns: Any) -> Any:
     return {str(k): (None if v is None else [str(c) for c in v] if isinstance(v, (list, tuple)) else str(v)) for k, v in dict(columns).items()}
 
 
-def hold_scaling(module: Any, network: Any, mean: Any, scale: Any, shape: tuple[int, ...] = (-1,)) -> None:
-    """Give a graph ``module`` the app's ``network`` and its fitted per-feature ``mean``/``scale`` as float32 buffers
-    (reshaped to ``shape`` to broadcast over the input), which its ``forward`` standardises by."""
-    import torch
-
-    module.network = network
-    module.register_buffer("mean", torch.tensor(np.asarray(mean), dtype=torch.float32).reshape(shape))
-    module.register_buffer("scale", torch.tensor(np.asarray(scale), dtype=torch.float32).reshape(shape))
-
-
 def cpu_network(network: Any) -> Any:
     """A CPU copy in eval mode to trace, so the user's network keeps its device and mode."""
     import copy
@@ -81,4 +71,4 @@ def cpu_network(network: Any) -> Any:
     return copy.deepcopy(network).to(device="cpu").eval()
 
 
-__all__ = ["APP_INPUT_KEY", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network", "hold_scaling"]
+__all__ = ["APP_INPUT_KEY", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network"]

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import APP_INPUT_KEY, AppGraph, hold_scaling
+from ._app_base import APP_INPUT_KEY, AppGraph
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
 from ._app_graph_agent import agent_graph
@@ -105,7 +105,9 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
     the graph); ``"uint8"``: the camera's 0-255 pixels, divided by 255 inside, as ``predict`` does.
     """
     import torch
-    from torch import Tensor, nn
+    from torch import Tensor
+
+    from ._scaled_graph import ScaledGraph
 
     pixels8 = input_dtype == "uint8"
     channels, height, width = (int(d) for d in model.image_shape_)
@@ -131,15 +133,7 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
     network = _cpu_network(model.network_)
     dtype = next(network.parameters()).dtype
 
-    class _Image(nn.Module):
-        network: nn.Module
-        mean: Tensor
-        scale: Tensor
-
-        def __init__(self) -> None:
-            super().__init__()
-            hold_scaling(self, network, model.mean_, model.scale_, (1, channels, 1, 1))
-
+    class _Image(ScaledGraph):
         def forward(self, x: Tensor) -> Tensor:
             if pixels8:
                 x = x.to(torch.float32) / 255.0  # uint8 0-255 -> [0, 1], as predict scales uint8 images
@@ -157,13 +151,15 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
              if pixels8 else
              f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
     sample = torch.zeros(2, *shape, dtype=torch.uint8 if pixels8 else torch.float32)
-    return AppGraph(_Image().eval(), sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes, input_types=[input_dtype])
+    return AppGraph(_Image(network, model.mean_, model.scale_, (1, channels, 1, 1)).eval(), sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes, input_types=[input_dtype])
 
 
 def _autoencoder(model: Any, X: Any) -> AppGraph:
     """Autoencoder: raw rows ``(N, d)`` -> ``scores`` ``(N,)`` (``score_samples``) and ``reconstruction`` ``(N, d)``."""
     import torch
-    from torch import Tensor, nn
+    from torch import Tensor
+
+    from ._scaled_graph import ScaledGraph
 
     d = int(model.n_features_in_)
     if X is None:
@@ -176,15 +172,7 @@ def _autoencoder(model: Any, X: Any) -> AppGraph:
     recon = np.asarray(model.inverse_transform(model.transform(feeds)), dtype=np.float64)
     network = _cpu_network(model.network_)
 
-    class _Scores(nn.Module):
-        network: nn.Module
-        mean: Tensor
-        scale: Tensor
-
-        def __init__(self) -> None:
-            super().__init__()
-            hold_scaling(self, network, model.mean_, model.scale_)
-
+    class _Scores(ScaledGraph):
         def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
             z = (x - self.mean) / self.scale  # (N, d) standardised
             r = self.network(z)  # (N, d) reconstruction, standardised
@@ -199,7 +187,7 @@ def _autoencoder(model: Any, X: Any) -> AppGraph:
              f"output scores = score_samples (higher = more normal); decision_function = scores - offset (offset = {float(model.offset_):.6g}, "
              "in the metadata), an outlier where < 0",
              "second output reconstruction: the decoded rows in the input's units"]
-    return AppGraph(_Scores().eval(), torch.zeros(2, d), feeds, reference, ["scores", "reconstruction"], ["batch", d], meta, notes,
+    return AppGraph(_Scores(network, model.mean_, model.scale_).eval(), torch.zeros(2, d), feeds, reference, ["scores", "reconstruction"], ["batch", d], meta, notes,
                     extra_reference={"reconstruction": recon})
 
 

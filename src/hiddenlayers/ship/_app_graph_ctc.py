@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import AppGraph, base_metadata, cpu_network, hold_scaling
+from ._app_base import AppGraph, base_metadata, cpu_network
 from ._app_graph_seq import pad_with_nan, parity_sequences, unpack_bidirectional
 
 SPEECH_KEY = "speech"
@@ -45,9 +45,10 @@ def speech_graph(model: Any, X: Any, fixed: bool = False) -> AppGraph:
 
     ``steps`` is dynamic; its ``fallback`` (for an export that fails so) fixes it (``fixed=True``) at the longest of ``max_len_`` and ``X``'s."""
     import torch
-    from torch import Tensor, nn
+    from torch import Tensor
 
     from ..exceptions import DataError
+    from ._scaled_graph import ScaledGraph
 
     seqs = [np.asarray(s, dtype=np.float32) for s in parity_sequences(model, X)]
     n_features, width = int(model.n_features_in_), max(s.shape[0] for s in seqs)
@@ -63,15 +64,7 @@ def speech_graph(model: Any, X: Any, fixed: bool = False) -> AppGraph:
     reference, frames = _padded_reference(log_probs, int(network.output_lengths(torch.tensor([width]))[0]))
     feeds = pad_with_nan(seqs, width)
 
-    class _Speech(nn.Module):
-        network: nn.Module
-        mean: Tensor
-        scale: Tensor
-
-        def __init__(self) -> None:
-            super().__init__()
-            hold_scaling(self, network, model.mean_, model.scale_)
-
+    class _Speech(ScaledGraph):
         def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
             lengths = (~torch.isnan(x[..., 0])).sum(1).clamp_min(1)  # (N,) each utterance's frames, as the network reads them
             z = (x - self.mean) / self.scale  # (N, steps, F) standardised; NaN padding stays NaN
@@ -85,7 +78,7 @@ def speech_graph(model: Any, X: Any, fixed: bool = False) -> AppGraph:
     meta[SPEECH_KEY] = json.dumps({"alphabet": model.alphabet_, "min_length": int(model.min_length_), "steps": width if fixed else None,
                                    "long_columns": getattr(model, "long_columns_", None)})
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
-    return AppGraph(_Speech().eval(), torch.zeros(2, width, n_features), feeds, reference, ["log_probs", "frames"], shape, meta,
+    return AppGraph(_Speech(network, model.mean_, model.scale_).eval(), torch.zeros(2, width, n_features), feeds, reference, ["log_probs", "frames"], shape, meta,
                     _notes(model, width if fixed else None), extra_reference={"frames": frames.astype(np.float64)}, dynamic_shapes={"x": axes},
                     edit=None if fixed else (lambda proto: _dynamic_steps(proto, feeds)),
                     fallback=None if fixed else (lambda: speech_graph(model, X, fixed=True)))

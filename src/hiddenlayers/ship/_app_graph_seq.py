@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import AppGraph, base_metadata, cpu_network, hold_scaling
+from ._app_base import AppGraph, base_metadata, cpu_network
 
 
 def _check_exportable(model: Any) -> None:
@@ -61,9 +61,10 @@ def pad_with_nan(seqs: list[np.ndarray], steps: int | None = None) -> np.ndarray
 def sequence_graph(model: Any, X: Any) -> AppGraph:
     """SequenceClassifier: NaN-padded raw frames ``(N, steps, F)`` -> class probabilities ``(N, n_classes)``."""
     import torch
-    from torch import Tensor, nn
+    from torch import Tensor
 
     from ..exceptions import DataError
+    from ._scaled_graph import ScaledGraph
 
     _check_exportable(model)
     n_features, cut = int(model.n_features_in_), model.max_len
@@ -78,15 +79,7 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
         if getattr(layer, "bidirectional", False):
             unpack_bidirectional(layer)
 
-    class _Sequence(nn.Module):
-        network: nn.Module
-        mean: Tensor
-        scale: Tensor
-
-        def __init__(self) -> None:
-            super().__init__()
-            hold_scaling(self, network, model.mean_, model.scale_)
-
+    class _Sequence(ScaledGraph):
         def forward(self, x: Tensor) -> Tensor:
             z = (x - self.mean) / self.scale  # (N, steps, F) standardised; NaN padding stays NaN
             return torch.softmax(self.network(z).to(torch.float64), dim=1).to(torch.float32)
@@ -125,7 +118,7 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     elif fixed:
         notes.append(f"steps is fixed at max_len = {width}: feed each sequence's first {width} steps (all that predict reads), padded with NaN")
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
-    return AppGraph(_Sequence().eval(), torch.zeros(2, width, n_features), feeds, reference, ["probabilities"], shape, meta, notes,
+    return AppGraph(_Sequence(network, model.mean_, model.scale_).eval(), torch.zeros(2, width, n_features), feeds, reference, ["probabilities"], shape, meta, notes,
                     dynamic_shapes={"x": axes}, edit=edit)
 
 

@@ -1,7 +1,8 @@
 """ONNX export of a fitted estimator, preprocessing included, parity-checked.
 
 :func:`export_onnx` writes one ``.onnx`` file whose input ``X`` is
-``(batch, n_inputs)`` float32 with a dynamic batch size and whose output is
+``(batch, n_inputs)`` float32 (float64 for a ``dtype="float64"`` model: its graph
+computes and answers in float64) with a dynamic batch size and whose output is
 what the estimator's own API returns: ``probabilities`` for classifiers (the
 columns of ``predict_proba``, in ``classes_`` order) and ``predictions`` for
 regressors. A model with a stored table ``preprocessing_`` takes the raw
@@ -81,20 +82,21 @@ def _session(data: bytes) -> Any:
     return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
 
 
-def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: Any, token: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The parity rows as (ONNX feeds, the traced module's float input)."""
+def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: Any, token: str,
+            dtype: Any = np.float32) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The parity rows as (ONNX feeds, the traced module's float input), in the graph's float ``dtype``."""
     import pandas as pd
 
     if columns is None or not any(c["kind"] != "numeric" for c in columns):
         if isinstance(X, pd.DataFrame) and columns is not None:
-            X = feeds_from_frame(X, input_spec(columns, token))[0]["X"]
+            X = feeds_from_frame(X, input_spec(columns, token), dtype=dtype)[0]["X"]
         if X is not None:
-            X = _numeric_rows(X, n_inputs, missing_allowed=columns is not None)
+            X = _numeric_rows(X, n_inputs, missing_allowed=columns is not None, dtype=dtype)
             return {"X": X}, X
         rng = np.random.default_rng(0)
-        Z = rng.standard_normal((256, n_inputs)).astype(np.float32)
+        Z = rng.standard_normal((256, n_inputs)).astype(dtype)
         if columns is not None:
-            Z = Z * np.array([c["scale"] for c in columns], dtype=np.float32) + np.array([c["mean"] for c in columns], dtype=np.float32)
+            Z = Z * np.array([c["scale"] for c in columns], dtype=dtype) + np.array([c["mean"] for c in columns], dtype=dtype)
             Z[::17, 0] = np.nan  # exercise the missing-value path
         return {"X": Z}, Z
     names = [c["name"] for c in columns]
@@ -107,7 +109,7 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
         if X.ndim != 2 or X.shape[1] != len(names):
             raise ValueError(f"X must be a table with columns {names} (a DataFrame, or an array in that order). Received shape {X.shape}.")
         frame = pd.DataFrame(X, columns=names)
-    feeds, _ = feeds_from_frame(frame, input_spec(columns, token))
+    feeds, _ = feeds_from_frame(frame, input_spec(columns, token), dtype=dtype)
     from ..data import TablePreprocessor
 
     pre = TablePreprocessor()
@@ -116,13 +118,13 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
     starts = np.cumsum([0] + [_width(c) for c in columns])
     hot = [matrix[:, starts[i] : starts[i + 1]] for i, c in enumerate(columns) if c["kind"] != "numeric"]
     parts = ([feeds["X"]] if "X" in feeds else []) + hot
-    return feeds, np.hstack(parts).astype(np.float32)
+    return feeds, np.hstack(parts).astype(dtype)
 
 
-def _numeric_rows(X: Any, n_inputs: int, *, missing_allowed: bool) -> np.ndarray:
-    """``X`` as float32 parity rows, after one-line errors for its type, shape and values (NaN only where the graph fills missing values)."""
+def _numeric_rows(X: Any, n_inputs: int, *, missing_allowed: bool, dtype: Any = np.float32) -> np.ndarray:
+    """``X`` as parity rows of ``dtype``, after one-line errors for its type, shape and values (NaN only where the graph fills missing values)."""
     try:
-        rows = np.asarray(X, dtype=np.float32)
+        rows = np.asarray(X, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X must be numbers, (n_rows, {n_inputs}), for this model's ONNX input: {exc}.") from None
     if rows.ndim != 2 or rows.shape[1] != n_inputs or rows.shape[0] == 0:
@@ -212,8 +214,9 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
     lo, hi = opset_range()
     if isinstance(opset, bool) or not isinstance(opset, int) or not lo <= opset <= hi:
         raise ValueError(f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset={opset!r}.")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
-        raise ValueError(f"tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4. Received: tolerance={tolerance!r}.")
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0):
+        raise ValueError(f"tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4, or None for the "
+                         f"default of the graph's float type. Received: tolerance={tolerance!r}.")
     from ..estimators import MLPClassifier, MLPRegressor
 
     if not isinstance(model, (MLPClassifier, MLPRegressor)) and app_kind(model) is None:
@@ -270,8 +273,9 @@ def _verified_bytes(
     # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
     # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
     del proto.graph.value_info[:]
+    double = getattr(sample, "dtype", None) == torch.float64  # a float64 model's graph: float64 from input to output
     if categorical:
-        _add_string_inputs(proto, columns or [], token)
+        _add_string_inputs(proto, columns or [], token, double)
     if edit is not None:
         edit(proto)
     if categorical or edit is not None:
@@ -280,7 +284,17 @@ def _verified_bytes(
     onnx.helper.set_model_props(proto, metadata)
     data = proto.SerializeToString()
     ref = _reference(module, features) if reference is None else reference
-    got = _session(data).run(None, feeds)[0].astype(np.float64)
+    try:
+        got = _session(data).run(None, feeds)[0].astype(np.float64)
+    except Exception as exc:  # onnxruntime's own error types; NOT_IMPLEMENTED where an operator has no float64 kernel
+        if not double:
+            raise
+        import re
+
+        op = re.search(r"implementation for (\w+)", str(exc))
+        what = f"its {op.group(1)} operator" + (" (the gelu activation)" if op.group(1) == "Erf" else "") if op else "one of its operators"
+        raise ValueError(f"this float64 model's graph cannot run in onnxruntime: {what} has no float64 kernel there. "
+                         "Fit the model with dtype='float32' (or another activation) to export it.") from None
     diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
     if not diff <= tolerance:
         raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
@@ -297,7 +311,7 @@ def export_onnx(
     quantize: bool = False,
     quantized_path: str | os.PathLike[str] | None = None,
     opset: int = 18,
-    tolerance: float = 1e-4,
+    tolerance: float | None = None,
     input_dtype: str = "float32",
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
@@ -324,7 +338,12 @@ def export_onnx(
     the newest the installed onnx knows (``opset_range()``; 16 and 17 only
     where the model's operators convert down); the report's ``opset`` is read
     back from the file. Raises ``ValueError`` when the parity check's
-    largest difference exceeds ``tolerance``. Files are written atomically.
+    largest difference exceeds ``tolerance`` (default ``None``: 1e-4 for a
+    float32 graph, 1e-8 for a float64 one). Files are written atomically.
+    A table model fitted with ``dtype="float64"`` exports a float64 graph: input
+    ``X`` and the output are float64 and every operator computes in float64 (a network
+    operator onnxruntime has no float64 kernel for is refused in one line); its
+    int8 copy (``quantize=True``) is refused, as onnxruntime quantises float32 graphs only.
     ``input_dtype="uint8"`` (ImageClassifier only): ``X`` is uint8 pixels
     0-255, as a camera gives them, and the division by 255 that ``predict``
     applies to uint8 images runs inside the graph (parity ``X``: uint8 images).
@@ -348,16 +367,24 @@ def export_onnx(
     if app_kind(model) is not None:
         if not include_preprocessing:
             raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
-        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype)
+        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=1e-4 if tolerance is None else tolerance, input_dtype=input_dtype)
     return _export_table(model, path, qpath, include_preprocessing=include_preprocessing, X=X, y=y, opset=opset, tolerance=tolerance)
 
 
 def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,
-                  tolerance: float) -> ExportReport:
-    """:func:`export_onnx` for an MLPClassifier or MLPRegressor: its table preprocessing (unless left out) in the graph."""
+                  tolerance: float | None) -> ExportReport:
+    """:func:`export_onnx` for an MLPClassifier or MLPRegressor: its table preprocessing (unless left out) in the graph,
+    in the network's float type (float32, or float64 from input to output)."""
     import torch
 
     from .._files import atomic_write_files
+
+    dt = next(model.network_.parameters()).dtype
+    double = dt == torch.float64
+    if double and qpath is not None:
+        raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
+                         "export without quantize, or fit with dtype='float32'.")
+    tolerance = (1e-8 if double else 1e-4) if tolerance is None else tolerance
 
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
@@ -368,7 +395,7 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
         expect = sum(_width(c) for c in columns)
         if expect != model.network_.in_features:
             raise DataError(f"the preprocessing produces {expect} features but the network reads {model.network_.in_features}: the model is inconsistent.")
-    feeds, features = _parity(model, columns, n_inputs, X, token)  # before any export: bad rows are refused at once
+    feeds, features = _parity(model, columns, n_inputs, X, token, np.float64 if double else np.float32)  # before any export: bad rows are refused at once
     if y is not None and len(y) != features.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {features.shape[0]} and {len(y)}.")
     is_clf = hasattr(model, "classes_")
@@ -378,7 +405,7 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     module = _exportable(_cpu_copy(model.network_), out_act, binary, columns, target)
     out_name = "probabilities" if is_clf else "predictions"
     width = n_inputs + sum(_width(c) for c in categorical)
-    sample = torch.zeros(2, width, dtype=torch.float32)
+    sample = torch.zeros(2, width, dtype=dt)
 
     data, ref, got, diff = _verified_bytes(
         module, sample, input_name=_FEATURES if categorical else "X", out_name=out_name, opset=opset, columns=columns,
@@ -388,6 +415,7 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
         input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,  # _verified_bytes read the written opset back and refused any other
         bytes=len(data), max_abs_diff=diff, parity_rows=int(features.shape[0]),
         string_input_columns=[c["name"] for c in categorical] or None, missing_token=token if categorical else None,
+        input_dtype="float64" if double else "float32",
     )
     if categorical:
         report.notes.append(f"input C is the raw categorical columns as text (missing = {token!r}); one-hot encoding, <other> and unseen values are in the graph")

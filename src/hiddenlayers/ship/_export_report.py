@@ -29,7 +29,7 @@ class ExportReport:
     metric: str | None = None
     notes: list[str] = field(default_factory=list)
     input_shape: list[int | str] | None = None  # an application's input X, e.g. ["batch", 8, 8] (None: (batch, n_inputs))
-    input_dtype: str = "float32"  # X's element type: "uint8" for an ImageClassifier exported with input_dtype="uint8"
+    input_dtype: str = "float32"  # X's element type: "uint8" for an ImageClassifier exported with input_dtype="uint8", "float64" for a float64 table model
     input_types: list[str] | None = None  # an application's inputs' element types, in input_name's order (e.g. ["int64", "string"])
 
     def to_dict(self) -> dict[str, Any]:

@@ -42,7 +42,8 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
     ``target``: ``(target_mean_, target_scale_)`` of an ``MLPRegressor(scale_target=True)``, each
     ``(n_outputs,)``: the graph ends with ``out * scale + mean`` (one Mul and one Add), so it predicts in y's units.
 
-    Input: ``(N, n_numeric + n_onehot)`` float32, the raw numeric columns (NaN
+    Input: ``(N, n_numeric + n_onehot)`` in the network's float type (float32, or float64 for a
+    ``dtype="float64"`` model, whose graph computes and answers in float64), the raw numeric columns (NaN
     = missing) then the one-hot blocks of the categorical columns (which the
     ONNX graph builds from strings, see :func:`_add_string_inputs`); without
     ``columns``, the matrix the network reads.
@@ -51,6 +52,7 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
     from torch import Tensor, nn
 
     numeric = [c for c in columns or [] if c["kind"] == "numeric"]
+    dt = next(network.parameters()).dtype  # the graph's float type, input to output
 
     class _Exportable(nn.Module):
         fill: Tensor
@@ -63,11 +65,10 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
             super().__init__()
             self.network = network
             if numeric:
-                self.register_buffer("fill", torch.tensor([c["fill"] for c in numeric], dtype=torch.float32))
-                self.register_buffer("mean", torch.tensor([c["mean"] for c in numeric], dtype=torch.float32))
-                self.register_buffer("scale", torch.tensor([c["scale"] for c in numeric], dtype=torch.float32))
+                self.register_buffer("fill", torch.tensor([c["fill"] for c in numeric], dtype=dt))
+                self.register_buffer("mean", torch.tensor([c["mean"] for c in numeric], dtype=dt))
+                self.register_buffer("scale", torch.tensor([c["scale"] for c in numeric], dtype=dt))
             if target is not None:  # in the network's dtype, where the head's output is
-                dt = next(network.parameters()).dtype
                 self.register_buffer("target_mean", torch.as_tensor(np.asarray(target[0], dtype=np.float64)).to(dt))
                 self.register_buffer("target_scale", torch.as_tensor(np.asarray(target[1], dtype=np.float64)).to(dt))
 
@@ -90,7 +91,7 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
                         parts.append(x[:, off : off + w])
                         off += w
                 x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-            out = self.network(x.to(next(self.network.parameters()).dtype))
+            out = self.network(x.to(dt))
             if out_activation == "softmax":
                 out = torch.softmax(out, dim=1)
             elif out_activation == "logistic":
@@ -101,13 +102,15 @@ def _exportable(network: Any, out_activation: str, binary: bool, columns: list[d
                 out = torch.exp(out)
             if target is not None:
                 out = out * self.target_scale + self.target_mean
-            return out.to(torch.float32)
+            return out.to(dt)
 
     return _Exportable().eval()
 
 
-def _add_string_inputs(proto: Any, columns: list[dict[str, Any]], token: str) -> None:
+def _add_string_inputs(proto: Any, columns: list[dict[str, Any]], token: str, double: bool = False) -> None:
     """Replace the graph input ``_hl_features`` by ``X`` (numeric, float) and ``C`` (categorical, string).
+
+    ``double``: the graph computes in float64, so ``X`` and the one-hot blocks are float64 (else float32).
 
     Per categorical column: its text -> ``LabelEncoder`` (category -> one-hot
     position; unseen -> ``<other>`` or nowhere; ``token`` -> ``<missing>`` or
@@ -115,13 +118,14 @@ def _add_string_inputs(proto: Any, columns: list[dict[str, Any]], token: str) ->
     """
     from onnx import TensorProto, helper
 
+    real = TensorProto.DOUBLE if double else TensorProto.FLOAT
     g = proto.graph
     feat = next(i for i in g.input if i.name == _FEATURES)
     g.input.remove(feat)
     numeric = [c for c in columns if c["kind"] == "numeric"]
     cats = [c for c in columns if c["kind"] != "numeric"]
     if numeric:
-        g.input.append(helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", len(numeric)]))
+        g.input.append(helper.make_tensor_value_info("X", real, ["batch", len(numeric)]))
     g.input.append(helper.make_tensor_value_info("C", TensorProto.STRING, ["batch", len(cats)]))
     nodes, blocks = [], ["X"] if numeric else []
     for j, c in enumerate(cats):
@@ -138,7 +142,7 @@ def _add_string_inputs(proto: Any, columns: list[dict[str, Any]], token: str) ->
                              values_int64s=values, default_int64=k if c["other"] else w),  # (N, 1) int64
             helper.make_node("Constant", [], [f"{p}_range"], value=helper.make_tensor(f"{p}_rangev", TensorProto.INT64, [w], list(range(w)))),
             helper.make_node("Equal", [f"{p}_code", f"{p}_range"], [f"{p}_hot"]),  # (N, w) bool
-            helper.make_node("Cast", [f"{p}_hot"], [f"{p}_block"], to=TensorProto.FLOAT),
+            helper.make_node("Cast", [f"{p}_hot"], [f"{p}_block"], to=real),
         ]
         blocks.append(f"{p}_block")
     nodes.append(helper.make_node("Concat", blocks, [_FEATURES], axis=1))

@@ -5,7 +5,8 @@ onnxruntime, NumPy and pandas but never PyTorch (start-up time). The file's
 ``metadata_props`` (JSON strings, never pickles) say which raw columns feed
 which graph input:
 
-* ``X``: ``(batch, n_numeric)`` float32, the numeric columns, NaN = missing;
+* ``X``: ``(batch, n_numeric)`` float32 (float64 for a ``dtype="float64"`` model's export, which computes
+  in float64), the numeric columns, NaN = missing;
 * ``C``: ``(batch, n_categorical)`` string, the categorical columns as text,
   a missing cell given as ``missing_token`` (present only when the model has
   categorical columns; their one-hot encoding, ``<other>`` bucket included,
@@ -58,8 +59,11 @@ def _text(value: Any) -> str | None:
     return None if is_missing(value) else category_text(value)
 
 
-def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
+def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], str] | None = None,
+                     dtype: Any = np.float32) -> tuple[dict[str, np.ndarray], list[str]]:
     """Graph inputs from a raw table (columns in any order, extras ignored); also one-line notes.
+
+    ``dtype``: ``X``'s element type, the graph input's (``np.float64`` for a float64 model's export).
 
     Missing columns are a :class:`DataError` naming them; text in a numeric
     column is a :class:`DataError` naming the row (``where(i)``: row ``i``'s file line, as the CLI
@@ -83,7 +87,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], st
     feeds: dict[str, np.ndarray] = {}
     unlearned: dict[str, int] = {}
     if numeric:
-        X = np.empty((n, len(numeric)), dtype=np.float32)
+        X = np.empty((n, len(numeric)), dtype=dtype)
         quiet = set(spec.get("unlearned_missing", ()))  # an older file lacks the list: no note, as before
         for j, name in enumerate(numeric):
             X[:, j] = numeric_values(name, frame[name], where)  # as TablePreprocessor reads it: booleans as 1.0/0.0, text as numbers
@@ -184,11 +188,13 @@ class OnnxModel:
         self.columns: list[str] | None = m["input_columns"]
         self.path = str(p)
         self.n_inputs = int(self.session.get_inputs()[0].shape[1]) if self.spec is None else len(self.spec["numeric"])
+        # X's element type: float64 where the export of a dtype="float64" model computes in float64, else float32
+        self.input_dtype: Any = np.float64 if any(i.name == "X" and i.type == "tensor(double)" for i in self.session.get_inputs()) else np.float32
 
     def feeds(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
         """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`, also for ``where``)."""
         if self.spec is not None:
-            return feeds_from_frame(frame, self.spec, where)
+            return feeds_from_frame(frame, self.spec, where, self.input_dtype)
         notes: list[str] = []
         if self.columns:  # no stored preprocessing: the named numeric columns, as they are
             missing = [c for c in self.columns if c not in frame.columns]
@@ -201,7 +207,7 @@ class OnnxModel:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
         from ..data import numeric_matrix
 
-        return {"X": numeric_matrix(frame, where).astype(np.float32)}, notes
+        return {"X": numeric_matrix(frame, where).astype(self.input_dtype)}, notes
 
     def run(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[np.ndarray, list[str]]:
         """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes; ``where`` as in :func:`feeds_from_frame`."""
@@ -247,7 +253,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     """What an ONNX file from :func:`hiddenlayers.export_onnx` holds, read from the file alone (no onnxruntime, no PyTorch).
 
     The file (opset, size in bytes, producer), the graph's inputs and outputs
-    with element types and shapes (a dimension is an int or its symbolic
+    with element types and shapes, ``dtype`` (the float type it computes in: ``"float32"``, or ``"float64"``) (a dimension is an int or its symbolic
     name), our metadata (see :func:`parse_metadata`), whether it is int8
     quantised, and one row per layer with stored weights, in graph order:
 
@@ -306,6 +312,8 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         "output": meta["output"], "classes": meta["classes"], "label_type": meta["label_type"],
         "graph_inputs": graph_inputs,
         "graph_outputs": [_value_info(v) for v in g.output],
+        # the float type the graph computes and answers in: float64 for a dtype="float64" model's export
+        "dtype": {"float": "float32", "double": "float64"}.get(_value_info(g.output[0])["type"], _value_info(g.output[0])["type"]) if g.output else None,
         "input_columns": meta["input_columns"], "app_input": meta["app_input"],
         "numeric_columns": list(spec["numeric"]) if spec else None,
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,

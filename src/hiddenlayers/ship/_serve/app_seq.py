@@ -55,6 +55,32 @@ def _numbers(x: Any) -> np.ndarray:
     return a if a.dtype.kind in "iuf" else np.asarray([None])
 
 
+def item_numbers(s: Any, where: str, what: str, step: str) -> np.ndarray:
+    """Request item ``s`` (``where``: ``"sequences[3]"``), a non-empty list of ``what`` (``"frames"``), as :func:`_numbers` gives it.
+
+    Not a list: a 400 naming ``what``; an empty list: a 422 asking for at least one ``step``.
+    """
+    if not isinstance(s, list):
+        raise RequestError(400, f"{where} must be a list of {what}. Received: {type(s).__name__}.")
+    if not s:
+        raise RequestError(422, f"{where} is empty: send at least one {step}.")
+    return _numbers(s)
+
+
+def checked_frames(a: np.ndarray, where: str, width: int) -> np.ndarray:
+    """Frames ``a`` of request item ``where`` (from :func:`item_numbers`) checked as the apps check frames, as float64 ``(T, width)``:
+    ``width`` numbers each (a 422 naming the shape, or text/null/ragged frames), finite, within float32's range (the apps read frames
+    as float32: such a value would be infinite there)."""
+    if a.ndim != 2 or a.shape[1] != width:
+        raise RequestError(422, f"{where} must be a list of frames, each a list of {width} numbers, as the model was fitted on"
+                                + (f". Received shape {a.shape}." if a.dtype.kind != "O" else ": check for text, null or frames of different lengths."))
+    if not np.isfinite(a).all():
+        raise RequestError(422, f"{where} holds NaN or infinity: send finite values.")
+    if np.abs(a).max() > F32_MAX:
+        raise RequestError(422, f"{where} holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
+    return a.astype(np.float64)
+
+
 class SequenceModel(_Classifier):
     """A SequenceClassifier: ``{"sequences": [...]}`` of frames or token ids, as it was fitted."""
 
@@ -76,11 +102,7 @@ class SequenceModel(_Classifier):
 
     def _sequence(self, s: Any, i: int) -> np.ndarray:
         """Sequence ``i``, checked as the app checks it (kind, width, ids, finite, lengths) and cut at its ``max_len``."""
-        if not isinstance(s, list):
-            raise RequestError(400, f"sequences[{i}] must be a list of {'token ids' if self.ids else 'frames'}. Received: {type(s).__name__}.")
-        if not s:
-            raise RequestError(422, f"sequences[{i}] is empty: send at least one step.")
-        a = _numbers(s)
+        a = item_numbers(s, f"sequences[{i}]", "token ids" if self.ids else "frames", "step")
         if self.ids:
             if a.dtype.kind == "O" or a.ndim != 1 or any(isinstance(v, bool) for v in s) or (a.dtype.kind == "f" and not (np.isfinite(a).all() and (a == np.trunc(a)).all())):
                 raise RequestError(422, f"sequences[{i}] must be a list of token ids (integers 0 to {self.max_id}), as the model was fitted on.")
@@ -89,14 +111,7 @@ class SequenceModel(_Classifier):
                 raise RequestError(422, f"sequences[{i}] holds the token id {bad:g}, outside the ids seen in fit (0 to {self.max_id}): map unseen tokens to an id seen in fit.")
             a = a.astype(np.int64)
         else:
-            if a.ndim != 2 or a.shape[1] != self.width:
-                raise RequestError(422, f"sequences[{i}] must be a list of frames, each a list of {self.width} numbers, as the model was fitted on"
-                                        + (f". Received shape {a.shape}." if a.dtype.kind != "O" else ": check for text, null or frames of different lengths."))
-            if not np.isfinite(a).all():
-                raise RequestError(422, f"sequences[{i}] holds NaN or infinity: send finite values.")
-            if np.abs(a).max() > F32_MAX:  # the app reads frames as float32: such a value would be infinite there
-                raise RequestError(422, f"sequences[{i}] holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
-            a = a.astype(np.float64)
+            a = checked_frames(a, f"sequences[{i}]", self.width)
         return self._length(a, i)
 
     def _length(self, a: np.ndarray, i: int) -> np.ndarray:

@@ -13,10 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ...data import F32_MAX
 from .app_base import MAX_BEAM, AppModel, RequestError, _beam, _body, _items, _per_beam
-from .app_seq import MIN_STEP_LIMIT, _numbers
-from .values import F32_TEXT, shown
+from .app_seq import MIN_STEP_LIMIT, checked_frames, item_numbers
 
 
 class SpeechModel(AppModel):
@@ -42,23 +40,12 @@ class SpeechModel(AppModel):
 
     def _utterance(self, u: Any, i: int) -> np.ndarray:
         """Utterance ``i`` as float64 ``(T, F)``, checked as the app checks frames, and against the server's step limit."""
-        if not isinstance(u, list):
-            raise RequestError(400, f"utterances[{i}] must be a list of frames. Received: {type(u).__name__}.")
-        if not u:
-            raise RequestError(422, f"utterances[{i}] is empty: send at least one frame.")
-        a = _numbers(u)
-        if a.ndim != 2 or a.shape[1] != self.width:
-            raise RequestError(422, f"utterances[{i}] must be a list of frames, each a list of {self.width} numbers, as the model was fitted on"
-                                    + (f". Received shape {a.shape}." if a.dtype.kind != "O" else ": check for text, null or frames of different lengths."))
-        if not np.isfinite(a).all():
-            raise RequestError(422, f"utterances[{i}] holds NaN or infinity: send finite values.")
-        if np.abs(a).max() > F32_MAX:  # the app reads frames as float32: such a value would be infinite there
-            raise RequestError(422, f"utterances[{i}] holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
+        a = checked_frames(item_numbers(u, f"utterances[{i}]", "frames", "frame"), f"utterances[{i}]", self.width)
         if len(a) > self.limit:
             raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model ({self.why}): split it.")
         if len(a) < self.min_steps:
             raise RequestError(422, f"utterances[{i}] has {len(a)} frames, too few for the model's convolution/pooling layers: send at least {self.min_steps}.")
-        return a.astype(np.float64)
+        return a
 
     def transcribe(self, X: list[np.ndarray], beam_size: int) -> list[str]:
         """The transcripts of the checked utterances ``X``, decoded with ``beam_size``: the app's own ``predict``."""

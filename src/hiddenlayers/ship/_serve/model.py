@@ -390,7 +390,7 @@ class ServedModel:
         if self.onnx is not None and self.onnx.spec is not None:
             feeds: dict[str, np.ndarray] = {}
             if len(self._num_idx):
-                feeds["X"] = np.array([[r[j] for j in self._num_idx] for r in rows], dtype=np.float32).reshape(n, -1)
+                feeds["X"] = np.array([[r[j] for j in self._num_idx] for r in rows], dtype=self.onnx.input_dtype).reshape(n, -1)
             if len(self._cat_idx):
                 tok = self._missing_token
                 pairs = list(zip(self._cat_idx, self._stored))
@@ -398,7 +398,7 @@ class ServedModel:
             return feeds
         if self.pre is None:
             X = np.array(rows, dtype=np.float64).reshape(n, -1)
-            return {"X": X.astype(np.float32)} if self.onnx is not None else X
+            return {"X": X.astype(self.onnx.input_dtype)} if self.onnx is not None else X
         out = np.zeros((n, self._width))
         if len(self._num_idx):
             X = np.array([[r[j] for j in self._num_idx] for r in rows], dtype=np.float64).reshape(n, -1)
