@@ -413,7 +413,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key in ("_np_layers", "_np_acts"):
+        for key in ("_np_layers", "_np_acts", "_np_net", "_np_params", "_np_stamp"):
             state.pop(key, None)
         return state
 

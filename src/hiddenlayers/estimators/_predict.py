@@ -23,14 +23,31 @@ if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
 
 
+def _stamp(params: tuple[torch.Tensor, ...]) -> tuple[tuple[int, int], ...]:
+    """Each parameter's in-place version counter (bumped by an optimizer's step, ``load_state_dict``, ``mul_`` under
+    ``no_grad``, ``nn.init``) and data pointer (moved by ``.to()``, ``.double()``, ``p.data = ...``): about a microsecond."""
+    return tuple((p._version, p.data_ptr()) for p in params)
+
+
 def cache_weights(est: _BaseMLP) -> None:
-    """Copy the network's weights to NumPy (``est._np_layers``) for :func:`raw_output`."""
+    """Copy the network's weights to NumPy (``est._np_layers``) for :func:`raw_output`, with what :func:`weights_fresh`
+    compares to know they still hold (the network, its parameters and their :func:`_stamp`)."""
     net = est.network_
+    est._np_net, est._np_params = net, tuple(net.parameters())
+    est._np_stamp = _stamp(est._np_params)
     est._np_ok = net.is_plain_dense() and est._device.type == "cpu"
     dt = np.float32 if est.dtype == "float32" else np.float64
     est._np_layers = [(lin.weight.detach().cpu().numpy().T.astype(dt), lin.bias.detach().cpu().numpy().astype(dt)) for lin in net.linears()]
     est._np_acts = [get_activation(a).np_forward for a in net.activation_names()]
     est._np_dtype = dt
+
+
+def weights_fresh(est: _BaseMLP) -> bool:
+    """Whether the NumPy copies still hold ``network_``'s weights: the same network, none of its parameters changed in
+    place or moved since :func:`cache_weights`. A layer or parameter object swapped inside ``network_`` is not seen
+    (:meth:`~._mlp_base._BaseMLP.replace_network` takes such a network)."""
+    d = est.__dict__
+    return d.get("_np_net") is est.network_ and d.get("_np_stamp") == _stamp(d["_np_params"])
 
 
 def check_X(est: _BaseMLP, X: Any) -> Any:
@@ -82,9 +99,16 @@ def output_dtype(est: _BaseMLP, X: Any) -> np.dtype:
 
 
 def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
-    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy, in the network's dtype."""
+    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy, in the network's dtype.
+
+    The NumPy copies of the weights are made again when ``network_``'s weights changed since they were taken (a user's
+    own PyTorch steps on it, ``load_state_dict``, ``nn.init``, ``.double()``) or ``network_`` was replaced: ``predict``
+    computes with what ``network_`` holds.
+    """
     if check_input:
         X = check_X(est, X)
+    if not weights_fresh(est):
+        cache_weights(est)
     if getattr(est, "_np_ok", False) and not sp.issparse(X):
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said below, in one error, not a RuntimeWarning
             h = X.astype(est._np_dtype, copy=False)

@@ -1,0 +1,61 @@
+"""``predict`` computes with the weights ``network_`` holds, after a user's own PyTorch changes to it.
+
+A plain dense network predicts from NumPy copies of its weights (``_predict.cache_weights``); a PyTorch user who trains
+``network_`` further in their own loop, loads a ``state_dict`` into it or replaces it got the old model's predictions.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris
+
+import hiddenlayers as hl
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_iris(return_X_y=True)
+    return X / X.max(axis=0), y
+
+
+def _fitted(X, y, seed: int) -> hl.MLPClassifier:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hl.MLPClassifier((8,), max_iter=5, random_state=seed).fit(X, y)
+
+
+def _module_proba(clf: hl.MLPClassifier, X) -> np.ndarray:
+    with torch.no_grad():
+        return torch.softmax(clf.network_(torch.as_tensor(X, dtype=torch.float32)), dim=1).numpy()
+
+
+def test_predict_follows_a_users_own_training_loop(data) -> None:
+    X, y = data
+    clf = _fitted(X, y, 0)
+    before = clf.predict_proba(X)  # the NumPy copies are made and used once
+    opt = torch.optim.SGD(clf.network_.parameters(), lr=0.5)
+    xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
+    for _ in range(30):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(clf.network_(xt), yt).backward()
+        opt.step()
+    after = clf.predict_proba(X)
+    assert not np.allclose(after, before)
+    np.testing.assert_allclose(after, _module_proba(clf, X), rtol=1e-5, atol=1e-6)
+    assert clf.score(X, y) == np.mean(after.argmax(axis=1) == y)
+
+
+def test_predict_follows_load_state_dict_and_a_replaced_network(data) -> None:
+    X, y = data
+    clf, other = _fitted(X, y, 0), _fitted(X, y, 1)
+    clf.predict(X)
+    clf.network_.load_state_dict(other.network_.state_dict())
+    np.testing.assert_allclose(clf.predict_proba(X), other.predict_proba(X), rtol=1e-6)
+    third = _fitted(X, y, 2)
+    clf.network_ = third.network_
+    np.testing.assert_allclose(clf.predict_proba(X), third.predict_proba(X), rtol=1e-6)
+    np.testing.assert_allclose(clf.coefs_[0], third.coefs_[0])
