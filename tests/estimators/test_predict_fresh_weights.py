@@ -59,3 +59,18 @@ def test_predict_follows_load_state_dict_and_a_replaced_network(data) -> None:
     clf.network_ = third.network_
     np.testing.assert_allclose(clf.predict_proba(X), third.predict_proba(X), rtol=1e-6)
     np.testing.assert_allclose(clf.coefs_[0], third.coefs_[0])
+
+
+@pytest.mark.parametrize("spec", ["8", "8:relu:dropout=0.1"])  # the NumPy path and the PyTorch one
+def test_set_params_dtype_after_fit_leaves_inference_to_the_fitted_network(data, spec: str) -> None:
+    """scikit-learn's rule: a parameter set after fit is for the next fit. A float32 network told ``dtype='float64'``
+    raised PyTorch's 'mat1 and mat2 must have the same dtype' from ``transform`` (and from ``predict`` with dropout)."""
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier(spec, max_iter=5, random_state=0).fit(X, y)
+    proba, hidden = clf.predict_proba(X), clf.transform(X)
+    clf.set_params(dtype="float64")
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    np.testing.assert_array_equal(clf.transform(X), hidden)
+    assert clf.score(X, y) == np.mean(clf.predict(X) == y)

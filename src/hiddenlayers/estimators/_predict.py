@@ -17,7 +17,7 @@ from ..data import TablePreprocessor, first_beyond_float32
 from ..exceptions import DataError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
-from ._checks import _DTYPES, _validate, refuse_beyond_float32
+from ._checks import _validate, refuse_beyond_float32
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -36,10 +36,17 @@ def cache_weights(est: _BaseMLP) -> None:
     est._np_net, est._np_params = net, tuple(net.parameters())
     est._np_stamp = _stamp(est._np_params)
     est._np_ok = net.is_plain_dense() and est._device.type == "cpu"
-    dt = np.float32 if est.dtype == "float32" else np.float64
+    dt = np.float64 if network_dtype(net) == torch.float64 else np.float32
     est._np_layers = [(lin.weight.detach().cpu().numpy().T.astype(dt), lin.bias.detach().cpu().numpy().astype(dt)) for lin in net.linears()]
     est._np_acts = [get_activation(a).np_forward for a in net.activation_names()]
     est._np_dtype = dt
+
+
+def network_dtype(net: torch.nn.Module) -> torch.dtype:
+    """The dtype ``net``'s weights hold, which inference computes in: the fitted network's, not the ``dtype`` parameter
+    (a ``set_params(dtype=...)`` since the fit is for the next fit, as every scikit-learn parameter is)."""
+    first = next(net.parameters(), None)
+    return first.dtype if first is not None else torch.float32
 
 
 def weights_fresh(est: _BaseMLP) -> bool:
@@ -127,7 +134,7 @@ def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
 
 def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """Head outputs and (for ``layer``, 0-based) ``[hidden activations]`` through PyTorch, 8192 rows at a time."""
-    dtype = _DTYPES[est.dtype]
+    dtype = network_dtype(est.network_)
     outs, hiddens = [], []
     with evaluating(est.network_), torch.inference_mode():  # each submodule's own mode comes back after
         for start in range(0, X.shape[0], 8192):
