@@ -1,8 +1,9 @@
 """Predicting with the MLP estimators: NumPy copies of the weights and the forward passes.
 
 Functions of the fitted estimator (``est``): plain dense networks on the CPU run as
-NumPy matrix products on cached weights (fast for small batches); others, sparse
-input and hidden activations go through the PyTorch network in blocks.
+NumPy matrix products on cached weights (fast for small batches; a sparse ``X`` by
+scipy's sparse product, never made dense); other networks and hidden activations
+go through the PyTorch network in blocks.
 """
 
 from __future__ import annotations
@@ -116,15 +117,15 @@ def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
         X = check_X(est, X)
     if not weights_fresh(est):
         cache_weights(est)
-    if getattr(est, "_np_ok", False) and not sp.issparse(X):
+    if getattr(est, "_np_ok", False):  # a sparse X too: its product with the first layer is scipy's, on the stored values
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said below, in one error, not a RuntimeWarning
             h = X.astype(est._np_dtype, copy=False)
         layers = est._np_layers
         with np.errstate(invalid="ignore", over="ignore"):
             for (W, b), act in zip(layers[:-1], est._np_acts):
-                h = act(h @ W + b)
+                h = act(np.asarray(h @ W) + b)
             W, b = layers[-1]
-            out = h @ W + b
+            out = np.asarray(h @ W) + b
     else:
         out = torch_forward(est, X)[0]
     if not np.isfinite(out).all():  # one pass over the small output; only then is X looked at
