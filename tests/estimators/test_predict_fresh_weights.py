@@ -99,3 +99,23 @@ def test_sparse_X_is_predicted_without_being_made_dense(data, monkeypatch: pytes
         np.testing.assert_allclose(clf.predict_proba(fmt(X)), dense_proba, rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(reg.predict(fmt(X)), dense_reg, rtol=1e-5, atol=1e-6)
         assert clf.score(fmt(X), y) == np.mean(dense_proba.argmax(axis=1) == y)
+
+
+def test_sparse_X_is_transformed_without_being_made_dense(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``transform`` of a sparse X (an MLP as a feature step after HashingVectorizer) made blocks of 8192 rows dense
+    (8 GB at 2**18 columns); each hidden layer now comes from the sparse product, with the dense X's numbers."""
+    import scipy.sparse as sp
+
+    X, y = data
+    X = np.where(X > 0.6, X, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8, 6), max_iter=5, random_state=0).fit(X, y)
+    dense = [clf.transform(X, layer=k) for k in (1, 2)]
+    for cls in (sp.csr_matrix, sp.csc_matrix):
+        monkeypatch.setattr(cls, "toarray", lambda self, *a, **k: pytest.fail("the sparse X was made dense"))
+    for k, want in zip((1, 2), dense):
+        got = clf.transform(sp.csr_matrix(X), layer=k)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.transform(sp.csr_matrix(X)), dense[1], rtol=1e-5, atol=1e-6)  # layer=-1: the last

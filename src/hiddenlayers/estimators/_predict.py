@@ -118,19 +118,37 @@ def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
     if not weights_fresh(est):
         cache_weights(est)
     if getattr(est, "_np_ok", False):  # a sparse X too: its product with the first layer is scipy's, on the stored values
-        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said below, in one error, not a RuntimeWarning
-            h = X.astype(est._np_dtype, copy=False)
-        layers = est._np_layers
-        with np.errstate(invalid="ignore", over="ignore"):
-            for (W, b), act in zip(layers[:-1], est._np_acts):
-                h = act(np.asarray(h @ W) + b)
-            W, b = layers[-1]
-            out = np.asarray(h @ W) + b
+        out = numpy_forward(est, X)
     else:
         out = torch_forward(est, X)[0]
     if not np.isfinite(out).all():  # one pass over the small output; only then is X looked at
         refuse_beyond_float32(est, X, "X")  # finite in X, infinite in the float32 network: as fit refuses it
     return out
+
+
+def numpy_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> np.ndarray:
+    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), from the NumPy copies of a plain
+    dense network's weights (``est._np_ok``; fresh: :func:`weights_fresh`); a sparse ``X`` is multiplied as it is stored."""
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said by the caller, in one error, not a RuntimeWarning
+        h = X.astype(est._np_dtype, copy=False)
+    layers = est._np_layers
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k, ((W, b), act) in enumerate(zip(layers[:-1], est._np_acts)):
+            h = act(np.asarray(h @ W) + b)
+            if k == layer:
+                return h  # type: ignore[no-any-return]
+        W, b = layers[-1]
+        return np.asarray(h @ W) + b  # type: ignore[no-any-return]
+
+
+def sparse_hidden(est: _BaseMLP, X: Any, layer: int) -> np.ndarray | None:
+    """Hidden layer ``layer``'s activations (0-based) of a sparse ``X`` on the NumPy path, never made dense (a PyTorch block
+    of 8192 rows of 2**18 hashed columns is 8 GB); None for a dense ``X`` or a network that needs PyTorch."""
+    if not sp.issparse(X):
+        return None
+    if not weights_fresh(est):
+        cache_weights(est)
+    return numpy_forward(est, X, layer) if est._np_ok else None
 
 
 def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
