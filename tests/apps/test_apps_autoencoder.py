@@ -87,7 +87,7 @@ def test_load_rejects_other_files(tmp_path: Path) -> None:
 def test_errors(fitted: Autoencoder) -> None:
     with pytest.raises(NotFittedError, match="not fitted yet"):
         Autoencoder().score_samples(np.zeros((2, 3)))
-    with pytest.raises(DataError, match="X has 3 features, but this Autoencoder was fitted with 8"):
+    with pytest.raises(DataError, match="X has 3 features, but Autoencoder is expecting 8 features as input"):
         fitted.score_samples(np.zeros((2, 3)))
     with pytest.raises(DataError, match="codes have 5 columns, but n_components=2"):
         fitted.inverse_transform(np.zeros((2, 5)))
@@ -300,3 +300,14 @@ def test_a_failed_refit_leaves_the_model_as_it_was(frame: pd.DataFrame, refit: C
     assert after.keys() == before.keys()
     for key, value in before.items():
         np.testing.assert_array_equal(after[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("check", ["check_n_features_in_after_fitting", "check_fit2d_1sample"])
+def test_scikit_learn_checks_of_its_messages(check: str) -> None:
+    """Two of ``check_estimator``'s checks read the message: another column count is scikit-learn's 'X has 1 features, but
+    Autoencoder is expecting 4 features as input', a one-row fit names n_samples=1 (both failed with our own wording)."""
+    from sklearn.utils import estimator_checks
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        getattr(estimator_checks, check)("Autoencoder", Autoencoder(max_iter=2, random_state=0))

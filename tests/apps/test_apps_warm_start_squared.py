@@ -107,7 +107,7 @@ def test_autoencoder_other_columns_are_refused() -> None:
     model = make(max_iter=1).fit(X)
     with pytest.raises(ValueError, match="The feature names should match those that were passed during fit"):
         model.fit(X.iloc[:, :5])
-    with pytest.raises(ValueError, match="X has 5 features, but this Autoencoder was fitted with 13"):
+    with pytest.raises(ValueError, match="X has 5 features, but Autoencoder is expecting 13 features as input"):
         model.fit(X.to_numpy()[:, :5])
 
 

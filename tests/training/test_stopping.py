@@ -257,3 +257,21 @@ def test_no_improvement_tol_is_finite_and_not_negative(tol: float) -> None:
     else:
         with pytest.raises(ValueError, match=r"^NoImprovement tol must be a finite number >= 0 "):
             NoImprovement(tol=tol)
+
+
+def test_history_to_frame_is_one_row_per_epoch() -> None:
+    """Keras users plot ``pd.DataFrame(history.history)``; ``pd.DataFrame(history_.to_dict())`` raised pandas' 'Mixing
+    dicts with non-Series' (the run's scalars sit beside the lists), so ``to_frame`` gives the per-epoch columns."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier((8,), max_iter=7, early_stopping=True, n_iter_no_change=50, random_state=0).fit(X, y)
+    frame = clf.history_.to_frame()
+    assert list(frame.columns) == ["train_loss", "val_loss", "val_score", "lr", "time"]
+    assert frame.index.name == "epoch" and list(frame.index) == [1, 2, 3, 4, 5, 6, 7]
+    np.testing.assert_array_equal(frame["train_loss"], clf.loss_curve_)
+    np.testing.assert_array_equal(frame["val_score"], clf.validation_scores_)
+    older = hl.History(epoch=[1, 2], train_loss=[0.5, 0.4])  # a history with the loss alone
+    assert list(older.to_frame().columns) == ["train_loss"]

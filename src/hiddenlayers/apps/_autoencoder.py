@@ -225,7 +225,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
             refuse_rebuilt(self, _BUILT_FROM)
         X = self._input(X) if warm else _rows(X, self)  # a warm fit's columns are checked as transform's
         if X.shape[0] < 2:
-            raise DataError(f"Autoencoder.fit needs at least 2 rows. Received: {X.shape[0]}.")
+            raise DataError(f"Autoencoder.fit needs at least 2 rows (n_samples={X.shape[0]}): the scaling and the loss need a spread.")
         source, provenance = (None, None) if warm else open_source(self)
         gen = seed_everything(self.random_state)  # before the network is built: its initial weights come from this seed
         if warm:
@@ -280,7 +280,8 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         check_column_names(self, X)
         X = _rows(X, self)
         if X.shape[1] != self.n_features_in_:
-            raise DataError(f"X has {X.shape[1]} features, but this Autoencoder was fitted with {self.n_features_in_}: pass the same columns as in fit.")
+            raise DataError(f"X has {X.shape[1]} features, but Autoencoder is expecting {self.n_features_in_} features as input (scikit-learn's "
+                            "words): pass the same columns as in fit.")
         return X
 
     def network_input(self, X: Any) -> np.ndarray:

@@ -31,7 +31,7 @@ from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
 from ._fit_stream import fit_source
 from ._mlp_params import SHARED
-from ._predict import cache_weights, check_X, torch_forward
+from ._predict import cache_weights, check_X, sparse_hidden, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
@@ -353,7 +353,9 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         if not isinstance(layer, numbers.Integral) or layer == 0 or not (-n_hidden <= layer <= n_hidden):
             raise ValueError(f"layer must be 1..{n_hidden} (or -1..-{n_hidden} from the end). Received: layer={layer!r}.")
         idx = layer - 1 if layer > 0 else n_hidden + layer
-        values = torch_forward(self, X_checked, layer=idx)[1][0]
+        values = sparse_hidden(self, X_checked, idx)
+        if values is None:
+            values = torch_forward(self, X_checked, layer=idx)[1][0]
         return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
     def fit_transform(self, X: Any, y: Any, sample_weight: Any = None, layer: int = -1) -> Any:
@@ -413,7 +415,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key in ("_np_layers", "_np_acts"):
+        for key in ("_np_layers", "_np_acts", "_np_net", "_np_params", "_np_stamp"):
             state.pop(key, None)
         return state
 

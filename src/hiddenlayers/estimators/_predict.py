@@ -1,8 +1,9 @@
 """Predicting with the MLP estimators: NumPy copies of the weights and the forward passes.
 
 Functions of the fitted estimator (``est``): plain dense networks on the CPU run as
-NumPy matrix products on cached weights (fast for small batches); others, sparse
-input and hidden activations go through the PyTorch network in blocks.
+NumPy matrix products on cached weights (fast for small batches; a sparse ``X`` by
+scipy's sparse product, never made dense); other networks and hidden activations
+go through the PyTorch network in blocks.
 """
 
 from __future__ import annotations
@@ -17,20 +18,44 @@ from ..data import TablePreprocessor, first_beyond_float32
 from ..exceptions import DataError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
-from ._checks import _DTYPES, _validate, refuse_beyond_float32
+from ._checks import _validate, refuse_beyond_float32
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
 
 
+def _stamp(params: tuple[torch.Tensor, ...]) -> tuple[tuple[int, int], ...]:
+    """Each parameter's in-place version counter (bumped by an optimizer's step, ``load_state_dict``, ``mul_`` under
+    ``no_grad``, ``nn.init``) and data pointer (moved by ``.to()``, ``.double()``, ``p.data = ...``): about a microsecond."""
+    return tuple((p._version, p.data_ptr()) for p in params)
+
+
 def cache_weights(est: _BaseMLP) -> None:
-    """Copy the network's weights to NumPy (``est._np_layers``) for :func:`raw_output`."""
+    """Copy the network's weights to NumPy (``est._np_layers``) for :func:`raw_output`, with what :func:`weights_fresh`
+    compares to know they still hold (the network, its parameters and their :func:`_stamp`)."""
     net = est.network_
+    est._np_net, est._np_params = net, tuple(net.parameters())
+    est._np_stamp = _stamp(est._np_params)
     est._np_ok = net.is_plain_dense() and est._device.type == "cpu"
-    dt = np.float32 if est.dtype == "float32" else np.float64
+    dt = np.float64 if network_dtype(net) == torch.float64 else np.float32
     est._np_layers = [(lin.weight.detach().cpu().numpy().T.astype(dt), lin.bias.detach().cpu().numpy().astype(dt)) for lin in net.linears()]
     est._np_acts = [get_activation(a).np_forward for a in net.activation_names()]
     est._np_dtype = dt
+
+
+def network_dtype(net: torch.nn.Module) -> torch.dtype:
+    """The dtype ``net``'s weights hold, which inference computes in: the fitted network's, not the ``dtype`` parameter
+    (a ``set_params(dtype=...)`` since the fit is for the next fit, as every scikit-learn parameter is)."""
+    first = next(net.parameters(), None)
+    return first.dtype if first is not None else torch.float32
+
+
+def weights_fresh(est: _BaseMLP) -> bool:
+    """Whether the NumPy copies still hold ``network_``'s weights: the same network, none of its parameters changed in
+    place or moved since :func:`cache_weights`. A layer or parameter object swapped inside ``network_`` is not seen
+    (:meth:`~._mlp_base._BaseMLP.replace_network` takes such a network)."""
+    d = est.__dict__
+    return d.get("_np_net") is est.network_ and d.get("_np_stamp") == _stamp(d["_np_params"])
 
 
 def check_X(est: _BaseMLP, X: Any) -> Any:
@@ -82,18 +107,18 @@ def output_dtype(est: _BaseMLP, X: Any) -> np.dtype:
 
 
 def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
-    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy, in the network's dtype."""
+    """Head outputs ``(n, n_outputs)`` (before the output activation) as NumPy, in the network's dtype.
+
+    The NumPy copies of the weights are made again when ``network_``'s weights changed since they were taken (a user's
+    own PyTorch steps on it, ``load_state_dict``, ``nn.init``, ``.double()``) or ``network_`` was replaced: ``predict``
+    computes with what ``network_`` holds.
+    """
     if check_input:
         X = check_X(est, X)
-    if getattr(est, "_np_ok", False) and not sp.issparse(X):
-        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said below, in one error, not a RuntimeWarning
-            h = X.astype(est._np_dtype, copy=False)
-        layers = est._np_layers
-        with np.errstate(invalid="ignore", over="ignore"):
-            for (W, b), act in zip(layers[:-1], est._np_acts):
-                h = act(h @ W + b)
-            W, b = layers[-1]
-            out = h @ W + b
+    if not weights_fresh(est):
+        cache_weights(est)
+    if getattr(est, "_np_ok", False):  # a sparse X too: its product with the first layer is scipy's, on the stored values
+        out = numpy_forward(est, X)
     else:
         out = torch_forward(est, X)[0]
     if not np.isfinite(out).all():  # one pass over the small output; only then is X looked at
@@ -101,9 +126,34 @@ def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
     return out
 
 
+def numpy_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> np.ndarray:
+    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), from the NumPy copies of a plain
+    dense network's weights (``est._np_ok``; fresh: :func:`weights_fresh`); a sparse ``X`` is multiplied as it is stored."""
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said by the caller, in one error, not a RuntimeWarning
+        h = X.astype(est._np_dtype, copy=False)
+    layers = est._np_layers
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k, ((W, b), act) in enumerate(zip(layers[:-1], est._np_acts)):
+            h = act(np.asarray(h @ W) + b)
+            if k == layer:
+                return h  # type: ignore[no-any-return]
+        W, b = layers[-1]
+        return np.asarray(h @ W) + b  # type: ignore[no-any-return]
+
+
+def sparse_hidden(est: _BaseMLP, X: Any, layer: int) -> np.ndarray | None:
+    """Hidden layer ``layer``'s activations (0-based) of a sparse ``X`` on the NumPy path, never made dense (a PyTorch block
+    of 8192 rows of 2**18 hashed columns is 8 GB); None for a dense ``X`` or a network that needs PyTorch."""
+    if not sp.issparse(X):
+        return None
+    if not weights_fresh(est):
+        cache_weights(est)
+    return numpy_forward(est, X, layer) if est._np_ok else None
+
+
 def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """Head outputs and (for ``layer``, 0-based) ``[hidden activations]`` through PyTorch, 8192 rows at a time."""
-    dtype = _DTYPES[est.dtype]
+    dtype = network_dtype(est.network_)
     outs, hiddens = [], []
     with evaluating(est.network_), torch.inference_mode():  # each submodule's own mode comes back after
         for start in range(0, X.shape[0], 8192):

@@ -108,6 +108,17 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
 
+    def to_frame(self) -> Any:
+        """The per-epoch record as a pandas DataFrame indexed by ``epoch``: columns ``train_loss``, ``val_loss``,
+        ``val_score``, ``lr`` and ``time`` (seconds), one row per epoch, for ``history_.to_frame().plot()`` as Keras users
+        plot ``pd.DataFrame(history.history)``. A column not recorded for every epoch (a history read from an older
+        file) is left out; ``extra`` (callbacks' records) and the run's scalars stay in :meth:`to_dict`."""
+        import pandas as pd
+
+        columns = {name: list(getattr(self, name)) for name in ("train_loss", "val_loss", "val_score", "lr", "time")
+                   if len(getattr(self, name)) == len(self.epoch)}
+        return pd.DataFrame(columns, index=pd.Index(list(self.epoch), name="epoch"))
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
