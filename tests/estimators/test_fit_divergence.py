@@ -84,3 +84,18 @@ def test_lbfgs_that_overflows_from_its_start_says_so_in_one_warning() -> None:
     assert [w.category for w in seen] == [ConvergenceWarning], [str(w.message) for w in seen]
     assert str(seen[0].message).startswith("lbfgs failed to converge after 0 iteration(s): the loss overflowed (became inf or NaN) at ")
     assert str(seen[0].message).endswith("Scale the inputs (and a regression's targets: scale_target=True).")
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_an_l2_penalty_large_from_the_start_is_no_divergence(solver: str) -> None:
+    # The penalty is alpha·|W|²/(2·Σw), as scikit-learn's: with a total weight of 1.23e-32 it is ~1e28 at the first
+    # step. The start loss left it out, so the first epoch read as a 1e28-fold explosion (hypothesis found the weights).
+    X = np.random.RandomState(0).rand(30, 3)
+    y = (X[:, 0] > 0.5).astype(int)
+    sw = np.zeros(30)
+    sw[-1] = 1.23e-32
+    est = hl.MLPClassifier((4,), solver=solver, max_iter=1, random_state=0)  # SGD's second step truly explodes (rate·alpha/Σw ~ 1e25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, sample_weight=sw)
+    assert est.history_.start_loss > 1e20 and est.stop_reason_ != "diverged"

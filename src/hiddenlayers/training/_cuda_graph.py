@@ -41,7 +41,7 @@ class GraphEpochs:
 
     def __init__(
         self, stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Tensor, Y: Tensor, W: Tensor | None,
-        batch_size: int, clip_grad_norm: float | None = None, chunk: int = 16, track_l2: bool = False,
+        batch_size: int, clip_grad_norm: float | None = None, chunk: int = 16, track_l2: bool = False, l2: float = 0.0,
     ) -> None:
         self.stepper, self.opt, self.flat = stepper, optimizer, flat
         self.X, self.Y, self.W = X, Y, W
@@ -54,10 +54,11 @@ class GraphEpochs:
         self.scal = torch.zeros((self.chunk, 2), dtype=flat.data.dtype, device=X.device)  # each step's rates
         self.total = torch.zeros((), dtype=flat.data.dtype, device=X.device)
         self.track_l2 = track_l2
+        self.l2 = float(l2)  # the L2 strength, for the start loss's penalty (the epoch loss's own is added by the caller)
         self.l2_total = torch.zeros((), dtype=flat.data.dtype, device=X.device)  # sum of |W|² before each step
         self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
         self._warm = False
-        self.first_loss: float | None = None  # the mean loss of the first batch, before its step (read once, after warm-up)
+        self.first_loss: float | None = None  # the first batch's mean loss and L2 penalty, before its step (read once, after warm-up)
         optimizer.prepare_device_step()
 
     def _one(self, rows: Tensor, s: Tensor) -> None:
@@ -99,12 +100,13 @@ class GraphEpochs:
             with torch.cuda.stream(side):
                 for _ in range(min(2, self.n_full)):
                     self._one(perm[pos : pos + B], scal[step])
-                    if step == 0:  # the first batch's summed loss at the starting weights, and its weight
-                        first = (self.total.clone(), B if self.W is None else self.W.index_select(0, perm[:B]).sum())
+                    if step == 0:  # the first batch's summed loss and |W|² at the starting weights, and its weight
+                        first = (self.total.clone(), B if self.W is None else self.W.index_select(0, perm[:B]).sum(), self.l2_total.clone())
                     pos, step = pos + B, step + 1
             torch.cuda.current_stream().wait_stream(side)
             self._warm = True
-            self.first_loss = float(first[0]) / float(first[1]) if float(first[1]) > 0 else float("nan")
+            summed = float(first[0]) + (0.5 * self.l2 * float(first[2]) if self.track_l2 else 0.0)  # the penalty as the epoch loss counts it
+            self.first_loss = summed / float(first[1]) if float(first[1]) > 0 else float("nan")
         while pos < end:
             k = min(self.chunk, (end - pos) // B)
             self.idx[: k * B].copy_(perm[pos : pos + k * B])

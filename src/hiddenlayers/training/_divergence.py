@@ -3,7 +3,7 @@
 A NaN or infinite loss has diverged (Keras' ``TerminateOnNaN``, Lightning's
 ``check_finite``). So has a finite one that has exploded: an epoch's mean loss
 above :data:`DIVERGENCE_FACTOR` times the history's start loss
-(``History.start_loss``: the mean loss of the first batch at the weights the
+(``History.start_loss``: the mean loss, L2 penalty included, of the first batch at the weights the
 history's first run began from, an untrained network's loss for a fresh fit).
 Lightning's ``divergence_threshold`` is the same test with a threshold the user
 picks; here it follows from the start, so no setting is needed. A loss 10,000

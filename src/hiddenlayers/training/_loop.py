@@ -259,7 +259,7 @@ def _graph_runner(stepper: Any, optimizer: Optimizer, flat: FlatParams, X: Any, 
         and type(optimizer).device_step is not Optimizer.device_step and sync is None
     ):
         return None
-    return GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, track_l2=bool(l2))
+    return GraphEpochs(stepper, optimizer, flat, X, Y, sample_weight, batch_size, clip_grad_norm, track_l2=bool(l2), l2=l2)
 
 
 def _order(n: int, shuffle: bool, generator: torch.Generator | None, device: torch.device) -> Tensor:
@@ -503,9 +503,9 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
             xb, yb, wb = _weighted_rows(xb, yb, wb)
         before = flat.l2() if l2 else 0.0  # the weights this batch's loss is computed with
         batch_loss = stepper.step(xb, yb, wb)  # forward, loss, zeroed gradients, backward
-        if plan.start_loss is None:  # the run's first batch: its loss at the starting weights (one read per run)
-            weight = _batch_weight(xb, wb)
-            plan.start_loss = float(batch_loss) / weight if weight > 0 else math.nan
+        if plan.start_loss is None:  # the run's first batch: its loss and L2 penalty at the starting weights (one read per run)
+            weight = _batch_weight(xb, wb)  # the penalty as _epoch_loss counts it: alpha/Σw can dwarf the data loss (tiny weights)
+            plan.start_loss = (float(batch_loss) + (0.5 * l2 * float(before) if l2 else 0.0)) / weight if weight > 0 else math.nan
         total = total + batch_loss
         # DDP: the gradient averaged over the ranks (weighted by each rank's batch weight); no step where no rank's rows weigh anything
         if sync is not None and not sync(flat.grad, None if wb is None else wb.sum()):

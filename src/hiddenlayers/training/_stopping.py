@@ -85,7 +85,7 @@ class History:
     rule; ``held_epoch`` the epoch whose weights the network held when the last run ended
     (0: its starting weights; None: not recorded, as in files written before it was kept), which
     differs from the last epoch after Ctrl-C, a divergence or restored best weights. ``start_loss`` is the
-    mean loss of the first batch at the weights the history's first run began from (None: not known yet, or a
+    mean loss of the first batch at the weights the history's first run began from, with its L2 penalty as the epoch loss counts it (None: not known yet, or a
     history from before it was kept): the reference of the divergence rule (``_divergence``).
     """
 
