@@ -90,7 +90,7 @@ class Server:
         env = {**os.environ, "PYTHONPATH": SRC}
         cmd = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve", str(model), "--port", str(self.port), "--log-level", "warning", *flags]
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 60
+        deadline = time.time() + 150  # a --workers server imports torch in each worker: minutes on a loaded 2-core machine
         while time.time() < deadline:
             try:
                 if self.get("/ready")[0] == 200:
