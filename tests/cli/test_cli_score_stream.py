@@ -179,3 +179,23 @@ def test_rows_without_a_target_get_the_one_file_note_naming_them(trained, tmp_pa
     assert notes == expected and result["rows"] == 2 * ROWS - 6
     many = ok("evaluate", model, folder).stderr
     assert [line for line in many.splitlines() if "dropped" in line or "left out" in line] == expected
+
+
+@pytest.mark.parametrize("kind", ["pq", "csv"])
+def test_a_keep_column_of_another_type_in_a_later_file_is_one_line_and_nothing_is_written(trained, tmp_path, kind):
+    """--keep id, whole numbers in one file and text in the next: one line naming the column and both files (not pyarrow's
+    error), exit 2, no output. (Already so before this branch: a guard, the brief's item 1 found done.)"""
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[1]["id"] = [f"r{i}" for i in range(ROWS)]
+    for i, f in enumerate(frames[:2]):
+        f.to_parquet(folder / f"p{i}.parquet") if kind == "pq" else f.to_csv(folder / f"p{i}.csv", index=False)
+    out = tmp_path / "p.parquet"
+    res = run("predict", model, folder, "--keep", "id", "--out", out)
+    ext = "parquet" if kind == "pq" else "csv"
+    said = res.stderr.replace(f"{folder}/", "")
+    assert res.exit_code == 2 and "Traceback" not in res.output and len(said.strip().splitlines()) == 1, res.output
+    assert f"'p1.{ext}'" in said and "column 'id'" in said and f"'p0.{ext}'" in said and "write the column with one type in every file" in said
+    assert os.listdir(tmp_path) == ["f"]
