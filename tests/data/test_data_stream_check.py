@@ -409,6 +409,27 @@ def test_past_the_budget_leakage_says_it_judged_a_sample():
     assert found.details["sample_rows"] == 200
 
 
+def test_a_text_column_past_the_code_cap_is_named_as_not_judged_where_check_would_judge_it(monkeypatch):
+    """A text column of more values than the streamed check keeps codes for was left out of the leakage check in silence;
+    now one info finding names it, where check() would judge it (values <= rows / 20), and nothing where it would not."""
+    import hiddenlayers.data._check.stream_leak as stream_leak
+
+    monkeypatch.setattr(stream_leak, "MAX_CODES", 10)  # 1.3M rows' worth of the real cap would take minutes
+    y = pd.Series(np.resize([0, 1], 400))
+    codes = np.resize(np.arange(15), 400)  # 15 values: over the cap of 10, within check()'s 400 // 20 = 20
+    frame = pd.DataFrame({"code": [f"k{c}" for c in codes], "many": [f"m{c}" for c in codes], "b": np.linspace(0, 1, 400)})
+    kept = stream_leak.LeakColumns()
+    for lo in range(0, 400, 64):
+        kept.add(frame.iloc[lo : lo + 64], y.iloc[lo : lo + 64])
+    (found,) = kept.findings("classification", set())
+    assert found.check == "leakage_skipped" and found.severity == "info" and found.columns == ("code", "many")
+    assert found.message.startswith("leakage not judged for 2 column(s) of over 10 distinct values: code, many")
+    assert kept.findings("classification", {"code", "many"}) == []  # ID-like columns check() leaves out too: no word
+    few = stream_leak.LeakColumns()
+    few.add(frame.iloc[:180], y.iloc[:180])  # 180 // 20 = 9 values at most: check() would not judge 15 either
+    assert few.findings("classification", set()) == []
+
+
 def test_a_csv_file_checked_in_memory_and_streamed_gives_the_same_duplicates(tmp_path):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"a": rng.integers(0, 4, 200), "t": rng.choice(["x", "y", ""], 200), "y": rng.integers(0, 2, 200)})

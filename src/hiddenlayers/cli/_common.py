@@ -191,7 +191,7 @@ def labelled_table(
     Fewer than ``min_rows`` rows left is a DataError naming ``purpose`` and the dropped lines.
     ``table``: ``data`` as ``read_table`` already returned it (not read again).
     """
-    from ..data import default_target, read_table, resolve_column
+    from ..data import default_target, missing_target_reason, read_table, resolve_column
     from ..exceptions import DataError
 
     table = read_table(data) if table is None else table
@@ -200,9 +200,9 @@ def labelled_table(
     if name is None:
         raise UserError(missing(columns) if callable(missing) else missing)
     name = resolve_column(name, columns)
-    table = table.drop_missing(name, f"no value in the target column '{name}'")
+    table = table.drop_missing(name, missing_target_reason(name))
     n, summary = len(table.frame), table.drop_summary()
-    if n == 0 and table.dropped.get(f"no value in the target column '{name}'") and len(table.dropped) == 1:
+    if n == 0 and table.dropped.get(missing_target_reason(name)) and len(table.dropped) == 1:
         raise DataError(f"the target column '{name}' is empty (every value is missing).")
     if n < min_rows:
         if n == 0:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Table, default_target, read_table, resolve_column
+from ..data import Table, default_target, missing_target_reason, read_table, resolve_column
 from ..exceptions import DataError
 from ._common import UserError, check_report_output, clean, note, one_line, print_json
 from ._data import (
@@ -51,7 +51,7 @@ def _labels(model: Any, data: str, table: Table, target: str | None) -> tuple[An
             note(table.drop_summary())
         return frame, None, None, table
     name = resolve_column(name, [str(c) for c in frame.columns])
-    table = table.drop_missing(name, f"no value in the target column '{name}'")
+    table = table.drop_missing(name, missing_target_reason(name))
     frame = table.frame
     if frame.empty:
         raise DataError(f"the target column '{name}' is empty (every value is missing).")

@@ -134,10 +134,10 @@ def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool) -> int
 def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_weight: str | None, read_rows: int = READ_ROWS) -> dict[str, Any]:
     """``evaluate``'s result (``rows``, ``task``, ``metrics``, ...) for every row of the folder ``data``, batch by batch.
 
-    Rows without a target value are left out (and counted in a note), as ``evaluate FILE`` drops them; labels, weights
+    Rows without a target value are left out (and named per file in ``evaluate FILE``'s note), as ``evaluate FILE`` drops them; labels, weights
     and cells are checked as there, a bad one named by its file and line.
     """
-    from ..data import ParquetSource
+    from ..data import SHOW_LINES, ParquetSource
     from ._data import MODEL_IS_REGRESSOR, class_labels, model_inputs, refuse_input_as_target, regression_target
     from ._stream_metrics import MetricSums
     from ._weights import stored_weight_column, take_weights
@@ -152,13 +152,15 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
                         "pass a column the model does not read.")
     src = ParquetSource(data, target=name, features=_checked_files(model, data, []), weight=sample_weight, read_rows=read_rows)
     classes = getattr(model, "classes_", None)
-    sums, dropped = MetricSums(classes), 0
+    sums, no_target = MetricSums(classes), dict[str, tuple[int, list[int]]]()
     notes: list[str] = []
     for file, at, frame in src.batches():
         y = frame.pop(name)
         labelled = y.notna().to_numpy()
         rows = labelled.nonzero()[0]
-        dropped += len(y) - len(rows)
+        if len(rows) < len(y):  # the file's count and first rows without a target, for its drop note
+            n, first = no_target.get(file, (0, []))
+            no_target[file] = (n + len(y) - len(rows), [*first, *(at + (~labelled).nonzero()[0][:SHOW_LINES]).tolist()][:SHOW_LINES])
         frame, y = frame[labelled].reset_index(drop=True), y[labelled].reset_index(drop=True)
         where = _where(src, file, at, rows)
         frame, w = take_weights(frame, sample_weight, target=name, where=where)
@@ -168,10 +170,8 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     if sums.rows == 0:
         raise DataError(f"{data} has no rows with a value of the target '{name}' to score the model on.")
     _say_notes(notes)
-    for msg in src.drop_notes():
+    for msg in src.drop_notes(no_target):  # as evaluate FILE's note: per file, with the lines
         note(msg)
-    if dropped:
-        note(f"left out {dropped} row(s) without a value of the target '{name}'")
     trained = stored_weight_column(model)
     if sample_weight is None and trained is not None and trained in next(iter(_file_columns(data).values())):
         note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")

@@ -20,7 +20,7 @@ read by :meth:`ParquetSource.check`): no file is read twice for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +160,7 @@ class ParquetSource:
         self._dataset = self._open()
         self.units = self._units()
         self._scan: Scan | None = None
+        self._batch_rows: dict[str, int] = {}  # file -> rows batches() has read from it (drop_notes' counts)
 
     def __repr__(self) -> str:
         weight = f", weight={self.weight!r}" if self.weight is not None else ""
@@ -281,13 +282,19 @@ class ParquetSource:
             row_group = unit.row_groups[0].id if self.file_format == "parquet" and unit.row_groups else None
             raise read_error(exc, file, row_group, self._headers.get(file), self.files[0], file in self._open_quote) from None
 
-    def drop_notes(self) -> list[str]:
-        """One note per CSV file with rows of the wrong width skipped so far: ``"dropped 1 of 12 data rows of 'p1.csv': ..."``."""
-        from ._table import TOO_FEW, TOO_MANY, Table
+    def drop_notes(self, no_target: Mapping[str, tuple[int, Sequence[int]]] | None = None) -> list[str]:
+        """One note per file with rows left out so far, in :func:`~._table.drop_note`'s words (as ``read_table``'s one file):
+        ``"dropped 3 of 101 data rows of 'p1.csv': 1 with fewer fields than the 3 header columns (line 102); 2 with no value
+        in the target column 'y' (lines 5, 9)"``. CSV rows of the wrong width are the source's own; ``no_target``: file ->
+        (rows the caller left out for a missing target, the first of them, 0-based among the rows read from the file)."""
+        from ._table import TOO_FEW, TOO_MANY, drop_note, missing_target_reason
 
-        notes = []
         rows = dict(zip(self.files, self._scan.units_rows)) if self._scan is not None and self.file_format == "csv" else {}
-        for file, records in sorted(self._dropped.items()):
+        rows.update(self._batch_rows)
+        no_target = no_target or {}
+        notes = []
+        for file in sorted(set(self._dropped) | {f for f, (n, _) in no_target.items() if n}):
+            records = self._dropped.get(file, {})
             numbered = sorted(k for k in records if isinstance(k, int))
             at = file_lines(file, numbered)
             # file lines in order, then any pyarrow could not number ("unknown", never 0)
@@ -297,8 +304,13 @@ class ParquetSource:
             for line, key in found:
                 fields, width = records[key]
                 reasons.setdefault(f"{TOO_FEW if fields < width else TOO_MANY} than the {width} header columns", []).append(line)
-            kept = rows.get(file, 0)
-            notes.append(Table(None, file, kept + len(records), reasons, "line").drop_summary())
+            counted = {r: (len(where), where) for r, where in reasons.items()}
+            unit = "line" if self.file_format == "csv" else "row"
+            if file in no_target and self.target is not None:
+                n, first = no_target[file]
+                unit, lines = self.lines_of(file, list(first))
+                counted[missing_target_reason(self.target)] = (n, lines)
+            notes.append(drop_note(file, rows.get(file, 0) + len(records), counted, unit))
         return notes
 
     def scan(self, *, refuse_infinite: bool = True) -> Scan:
@@ -442,7 +454,8 @@ class ParquetSource:
         ``row + i`` names row ``i`` of ``frame`` by file and line); ``frame`` holds the read columns
         (features, then the target and weight columns if any), at most ``read_rows`` rows. Memory holds one batch.
         """
-        in_file: dict[str, int] = {}
+        in_file = self._batch_rows
+        in_file.clear()
         for i in range(len(self.units)):
             file = self._unit_files[i]
             for frame in self.read_unit(i):

@@ -14,6 +14,7 @@ scikit-learn (no download): a dataset name works wherever a file path does.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,17 +154,40 @@ class Table:
 
     def drop_summary(self) -> str:
         """``"dropped 2 of 4 data rows of 't.csv': 1 with fewer fields than the 3 header columns (line 5); ..."``; empty if none was dropped."""
-        if not self.n_dropped:
-            return ""
-        return f"dropped {self.n_dropped} of {self.data_rows} data rows of '{self.source}': {self.drop_reasons()}"
+        return drop_note(self.source, self.data_rows, {r: (len(w), w) for r, w in self.dropped.items()}, self.unit)
 
     def drop_reasons(self) -> str:
         """``"1 with fewer fields than the 3 header columns (line 5); 2 with ... (lines 7, 9)"``: why, and where."""
-        parts = []
-        for reason, where in self.dropped.items():
-            shown = ", ".join(str(v) for v in where[:SHOW_LINES]) + (", ..." if len(where) > SHOW_LINES else "")
-            parts.append(f"{len(where)} with {reason} ({self.unit}{'s' if len(where) > 1 else ''} {shown})")
-        return "; ".join(parts)
+        return _drop_reasons({r: (len(w), w) for r, w in self.dropped.items()}, self.unit)
+
+
+def missing_target_reason(name: str) -> str:
+    """Why a row without a value of the target ``name`` was left out, in :func:`drop_note`'s words (every command's)."""
+    return f"no value in the target column '{name}'"
+
+
+def drop_note(source: str, data_rows: int, reasons: Mapping[str, tuple[int, Sequence[Any]]], unit: str) -> str:
+    """The one note of the rows a read of ``source`` left out: ``"dropped 3 of 101 data rows of 't.csv': 1 with fewer fields
+    than the 3 header columns (line 102); 2 with no value in the target column 'y' (lines 5, 9)"``; empty if none.
+
+    ``data_rows``: the rows ``source`` held (dropped ones included); ``reasons``: reason -> (rows it dropped, their first
+    lines or rows, at least :data:`SHOW_LINES` of them where there are); ``unit``: "line" (CSV/TSV) or "row".
+    One function, so a file read whole (:meth:`Table.drop_summary`) and a folder read batch by batch say it alike.
+    """
+    n = sum(count for count, _ in reasons.values())
+    if not n:
+        return ""
+    return f"dropped {n} of {data_rows} data rows of '{source}': {_drop_reasons(reasons, unit)}"
+
+
+def _drop_reasons(reasons: Mapping[str, tuple[int, Sequence[Any]]], unit: str) -> str:
+    parts = []
+    for reason, (count, where) in reasons.items():
+        if not count:
+            continue
+        shown = ", ".join(str(v) for v in list(where)[:SHOW_LINES]) + (", ..." if count > SHOW_LINES else "")
+        parts.append(f"{count} with {reason} ({unit}{'s' if count > 1 else ''} {shown})")
+    return "; ".join(parts)
 
 
 def load_table(source: str | os.PathLike[str]) -> Any:
@@ -458,4 +482,4 @@ def mistyped_numeric_target(y: Any) -> list[int]:
     return [int(r) for r in np.flatnonzero(bad)]
 
 
-__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "find_dataset", "infer_task", "load_table", "mistyped_numeric_target", "read_table", "split_target", "Table"]
+__all__ = ["DATASETS", "DATASET_TARGET", "BundledDataset", "default_target", "drop_note", "find_dataset", "infer_task", "load_table", "missing_target_reason", "mistyped_numeric_target", "read_table", "split_target", "Table"]

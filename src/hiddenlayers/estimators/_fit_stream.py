@@ -31,7 +31,9 @@ Ctrl-C ends a streamed fit as it ends an in-memory one (one ``InterruptedWarning
 ``stop_reason_ == "interrupted"``, the unfinished epoch not recorded), keeping the best
 epoch's weights with held-out units, else the last whole epoch's, with the optimizer
 state (moments, step count), ``t_``, learning rate (plateau's stalled epochs too) and
-no-improvement count they went with (one process only). A chunk whose loss turns NaN/inf ends the
+no-improvement count they went with. Under ``torch.distributed`` a rank's Ctrl-C is a flag the ranks agree on
+(:func:`~hiddenlayers.training.agreed_interrupts`), so every rank stops at the same step or chunk and keeps the same
+weights. A chunk whose loss turns NaN/inf ends the
 fit the same way (one ``DivergedWarning``, ``stop_reason_ == "diverged"``), but with fresh moments and
 the rate kept, as in memory; in a first fit's first pass, with no whole epoch to go back to, it raises
 scikit-learn's ``ValueError``. ``best_loss_`` and ``best_validation_score_`` are the no-improvement
@@ -100,6 +102,7 @@ class _Stream:
     world: int
     offset: float = 0.0  # seconds the history this call continues already counts (history_.time runs on over warm calls)
     started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
+    stop: Any = None  # under torch.distributed: the ranks' Ctrl-C flag (training.agreed_interrupts), else None
 
 
 def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
@@ -108,7 +111,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     ``freeze="head_first"`` runs two such runs (:func:`~._transfer.head_first_passes`); its phase 1 keeps no
     checkpoint, so a restarted run trains phase 1 again and resumes phase 2 from its last epoch.
     """
-    from ..training import distributed_world
+    from ..training import agreed_interrupts, distributed_world
 
     rank, world = distributed_world()
     scan = src.scan()
@@ -121,7 +124,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
                      offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_))
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
-    with balanced_from_scan(est, scan, incremental), streamed_chunks(est):
+    with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
             return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
 
@@ -164,7 +167,8 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + s.rank
-        start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") and s.world == 1 else None
+        # the last whole epoch's weights, for Ctrl-C (the ranks stop together: agreed_interrupts) or a divergence
+        start = {k: v.clone() for k, v in est.network_.state_dict().items()} if hasattr(est, "network_") else None
         start_opt, start_t = getattr(est, "_optimizer_state", None), getattr(est, "t_", 0)
         rate = schedule.lr  # every chunk of the pass trains at the epoch's rate
         hooks.begin_pass(epoch)
@@ -172,7 +176,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             if hasattr(est, "network_"):  # the chunks' own records: scratch, the epoch's go to ``history``; the divergence
                 est.history_ = History(start_loss=history.start_loss)  # rule's reference is the fit's, not each pass's start
             chunks = read_ahead(s.src.weighted_chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
-            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world)
+            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world, s.stop)
             if history.start_loss is None and not len(history):  # a fresh fit's first pass: its first batch's loss (training's)
                 history.start_loss = est.history_.start_loss
         if stopped == "interrupted":
@@ -275,7 +279,7 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
 
 
 def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], kw: dict[str, Any],
-          world: int) -> tuple[float, float, str | None]:
+          world: int, stop: Any = None) -> tuple[float, float, str | None]:
     """One pass's chunks, a ``partial_fit`` each: ``(weighted loss sum, summed weights, "interrupted", "diverged" or None)``.
 
     A chunk's loss counts by its rows' summed weights (the source's weight column times ``class_weight``;
@@ -283,13 +287,22 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
     A chunk whose weights are all 0 is a no-op of ``partial_fit`` (its batches are skipped) and adds nothing.
 
     A chunk's Ctrl-C or divergence (its weights back at its start) ends the pass, as it ends an
-    in-memory fit; under ``torchrun`` every rank must take the same steps, so there a Ctrl-C's
-    pass goes on (each chunk warns on its own), while a divergence, whose loss the ranks agree on
-    (``GradientSync.agree``), ends every rank's pass at the same chunk. A Ctrl-C while the next chunk is
-    read (most of an I/O-bound pass) ends it between chunks alike (in one process, once a chunk has built the network).
+    in-memory fit; a divergence, whose loss the ranks agree on (``GradientSync.agree``), ends every rank's
+    pass at the same chunk. A Ctrl-C while the next chunk is read (most of an I/O-bound pass) ends it between
+    chunks alike (once a chunk has built the network; before, it is raised on: nothing to keep).
+    Under ``torchrun`` every rank must take the same steps: ``stop`` (:func:`~hiddenlayers.training.agreed_interrupts`)
+    turns a rank's Ctrl-C into a flag, which the ranks agree on at their next gradient all-reduce (the chunk's
+    ``partial_fit`` then stops at that step on every rank) or, while they read, once each has its next chunk
+    (one all-reduce per chunk): every rank ends the pass at the same point. Without ``stop`` (a program's own
+    SIGINT handler) a distributed pass goes on after a chunk's Ctrl-C.
     """
     loss_sum = rows = 0.0
     while (chunk := _next_chunk(est, chunks, world)) is not None:
+        if stop is not None and stop.agreed():  # every rank reads as many chunks: each asks here alike
+            if not hasattr(est, "network_"):
+                raise KeyboardInterrupt  # a first fit's first chunk, not yet trained: nothing to keep, as in one process
+            getattr(chunks, "close", lambda: None)()
+            return loss_sum, rows, "interrupted"
         if chunk == "interrupted":
             return loss_sum, rows, "interrupted"
         X, y, w = chunk
@@ -297,11 +310,11 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
             est._no_improvement_count, est.best_loss_ = 0, np.inf
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergedWarning)  # the streamed fit warns once, naming the weights it keeps
-            if world == 1:
+            if world == 1 or stop is not None:  # the streamed fit warns once (stop_interrupted)
                 warnings.simplefilter("ignore", InterruptedWarning)
             est.partial_fit(X, y, sample_weight=w, **kw)
         stopped = est.history_.stop_reason if est.history_.stop_reason in ("interrupted", "diverged") else None
-        if stopped and (world == 1 or stopped == "diverged"):
+        if stopped and (world == 1 or stopped == "diverged" or stop is not None):
             getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected
             return loss_sum, rows, stopped
         counted = _weight_sum(est, X, y, w)

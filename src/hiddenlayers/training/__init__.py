@@ -77,6 +77,8 @@ _EXPORTS = {
     "explain": "._explain",
     "explain_network": "._explain",
     "DistributedError": "._distributed",
+    "AgreedInterrupt": "._distributed",
+    "agreed_interrupts": "._distributed",
     "distributed_world": "._distributed",
     "gradient_sync": "._distributed",
     "init_from_env": "._distributed",

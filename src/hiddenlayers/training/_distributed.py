@@ -6,14 +6,16 @@ with one ``all_reduce`` per step (the hand-written engine and autograd both
 write their gradients there). :func:`reduce_sum` agrees epoch figures (loss,
 rows) so that early stopping, the schedule and ``history_`` are the same on
 every rank. :func:`init_from_env` joins the group that ``torchrun`` describes
-in the environment, with a timeout and one-line errors.
+in the environment, with a timeout and one-line errors. :func:`agreed_interrupts` turns a
+rank's Ctrl-C into a flag the ranks agree on, so they stop at the same point together.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -111,16 +113,30 @@ class GradientSync:
         mean gradient of the ranks' rows together, as one process computes it on the whole batch (one
         all-reduce of the gradient and the weight together). A batch whose rows weigh 0 on every rank
         gives False: no rank steps, as one process skips such a batch (``Batches``).
+        Inside :func:`agreed_interrupts` the rank's Ctrl-C flag rides along in the same all-reduce (one number more):
+        :attr:`stop_agreed` then says alike on every rank, at this step, whether any rank got Ctrl-C.
         """
         import torch.distributed as dist
 
-        if weight is None:
+        flag = _ACTIVE
+        if weight is None and flag is None:
             dist.all_reduce(grad, op=dist.ReduceOp.SUM)
             grad.div_(self.world)
             return True
-        total = torch.as_tensor(weight, dtype=grad.dtype, device=grad.device).reshape(1)
-        buf = torch.cat([grad * total, total])
+        parts = [grad]
+        if weight is not None:
+            total = torch.as_tensor(weight, dtype=grad.dtype, device=grad.device).reshape(1)
+            parts = [grad * total, total]
+        if flag is not None:
+            parts.append(torch.full((1,), 1.0 if flag.raised else 0.0, dtype=grad.dtype, device=grad.device))
+        buf = torch.cat(parts)
         dist.all_reduce(buf, op=dist.ReduceOp.SUM)
+        if flag is not None:
+            flag.stop = flag.stop or float(buf[-1]) > 0
+            buf = buf[:-1]
+        if weight is None:
+            grad.copy_(buf).div_(self.world)
+            return True
         summed = float(buf[-1])
         if summed == 0:
             grad.zero_()
@@ -128,6 +144,10 @@ class GradientSync:
         grad.copy_(buf[:-1]).div_(summed)
         return True
 
+    @property
+    def stop_agreed(self) -> bool:
+        """Whether the ranks agreed, at the last all-reduce, to stop for a Ctrl-C (inside :func:`agreed_interrupts` only)."""
+        return _ACTIVE is not None and _ACTIVE.stop
 
     def check_steps(self, steps: int) -> None:
         """Raise a one-line error unless every rank takes ``steps`` steps an epoch (else the all-reduces would hang)."""
@@ -177,6 +197,60 @@ def barrier() -> None:
         dist.barrier()
 
 
+class AgreedInterrupt:
+    """Ctrl-C under ``torch.distributed``, taken by every rank at the same point: see :func:`agreed_interrupts`."""
+
+    def __init__(self) -> None:
+        self.raised = False  # this rank got SIGINT
+        self.stop = False  # the ranks agreed to stop (a gradient all-reduce carried a raised flag)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.raised = True
+
+    def agreed(self) -> bool:
+        """Whether any rank got Ctrl-C: one all-reduce (MAX) of one number, so every rank answers alike.
+
+        Every rank must call it at the same point of its work (a streamed pass: after each chunk is read, the ranks
+        reading as many chunks), as every collective; a rank gone bounds the wait by the process group's timeout."""
+        import torch.distributed as dist
+
+        t = torch.tensor([1 if self.raised else 0], dtype=torch.int64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        self.stop = self.stop or bool(t.item())
+        return self.stop
+
+
+@contextmanager
+def agreed_interrupts() -> Iterator[AgreedInterrupt | None]:
+    """Inside the block, a Ctrl-C (SIGINT) of a rank sets a flag instead of raising :class:`KeyboardInterrupt`; None in one process.
+
+    Why: a KeyboardInterrupt lands on each rank at its own moment (one in a step, another reading data), so the ranks
+    would stop at different steps and the next all-reduce would pair unlike calls or hang. With the flag, the caller asks
+    :meth:`AgreedInterrupt.agreed` at points every rank reaches alike and every rank stops there together. Only Python's
+    default handler is replaced (on the main thread; restored after the block): a program's own handler, or SIG_IGN, stays.
+    """
+    import signal
+    import threading
+
+    _, world = distributed_world()
+    if world <= 1 or threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield None
+        return
+    global _ACTIVE
+    flag = AgreedInterrupt()
+    signal.signal(signal.SIGINT, flag._handle)
+    _ACTIVE = flag
+    try:
+        yield flag
+    finally:
+        _ACTIVE = None
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+#: The flag of the :func:`agreed_interrupts` block in effect (None outside one): :class:`GradientSync` carries it.
+_ACTIVE: AgreedInterrupt | None = None
+
+
 def save_checkpoint(path: str, payload: dict[str, Any]) -> None:
     """Rank 0 writes ``payload`` (tensors, numbers, lists, text) to ``path`` atomically; others wait."""
     import io
@@ -198,6 +272,6 @@ def load_checkpoint(path: str) -> dict[str, Any] | None:
 
 
 __all__ = [
-    "DistributedError", "GradientSync", "barrier", "distributed_world", "gradient_sync", "init_from_env",
+    "AgreedInterrupt", "agreed_interrupts", "DistributedError", "GradientSync", "barrier", "distributed_world", "gradient_sync", "init_from_env",
     "is_writer", "load_checkpoint", "reduce_sum", "save_checkpoint", "shutdown_distributed",
 ]

@@ -508,8 +508,12 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
             plan.start_loss = (float(batch_loss) + (0.5 * l2 * float(before) if l2 else 0.0)) / weight if weight > 0 else math.nan
         total = total + batch_loss
         # DDP: the gradient averaged over the ranks (weighted by each rank's batch weight); no step where no rank's rows weigh anything
-        if sync is not None and not sync(flat.grad, None if wb is None else wb.sum()):
-            continue
+        if sync is not None:
+            stepping = sync(flat.grad, None if wb is None else wb.sum())
+            if sync.stop_agreed:  # a rank's Ctrl-C (agreed_interrupts), known to every rank at this step: all stop here
+                raise KeyboardInterrupt
+            if not stepping:
+                continue
         if l2:
             l2_sum = l2_sum + before
         if plan.clip_grad_norm:

@@ -6,7 +6,9 @@ values and the target of every row at once. :class:`LeakColumns` keeps them for
 the first rows that fit :data:`LEAK_BUDGET` bytes: a numeric column as float64
 (8 bytes a row), any other as int32 codes of its values (4 bytes; a column with
 over :data:`MAX_CODES` distinct values stops being kept, as check() does not
-judge one with more values than a twentieth of the rows under 1.3M rows), the
+judge one with more values than a twentieth of the rows under 1.3M rows; past
+that, where check() would judge it, one ``leakage_skipped`` info finding names
+such columns, so none is left out in silence), the
 target as float64 (numeric) and as codes of its text (its first 1000 labels).
 Scoring a column at the report takes about 40 bytes a kept row more, for that column only.
 :meth:`LeakColumns.findings` then scores each column with check()'s own
@@ -40,6 +42,7 @@ class LeakColumns:
         self._numeric: dict[str, bool] = {}
         self._values: dict[str, list[np.ndarray]] = {}
         self._codes: dict[str, dict[Any, int]] = {}  # non-numeric column -> value -> code
+        self._given_up: list[str] = []  # non-numeric columns past MAX_CODES values: not judged (findings says so)
         self._y: list[np.ndarray] | None = []  # float64 while the target is numeric
         self._labels: dict[str, int] | None = {}  # the target's text -> code, None past _MAX_LABELS
         self._y_codes: list[np.ndarray] = []
@@ -81,6 +84,7 @@ class LeakColumns:
         if len(table) > MAX_CODES:
             self._values.pop(c, None)
             self._codes.pop(c, None)
+            self._given_up.append(c)
             return None
         lookup = np.array([table[u] for u in uniques.tolist()] + [-1], dtype=np.int32)
         return lookup[local]  # code -1 (missing) indexes the trailing -1
@@ -125,7 +129,21 @@ class LeakColumns:
             score = leakage_score(s, target, perm)
             if score is not None and score >= 0.99:
                 hits.append((c, score))
-        return leakage_finding(hits, kind == "classification", self.n if self.seen > self.n else None)
+        return leakage_finding(hits, kind == "classification", self.n if self.seen > self.n else None) + self._unjudged(skip, len(perm))
+
+    def _unjudged(self, skip: set[str], n: int) -> list[Finding]:
+        """One info finding naming the columns given up past :data:`MAX_CODES` values that check() would judge on the ``n``
+        rows scored (it judges a column of up to ``n // 20`` values): [] when there are none (where ``n // 20`` is below
+        the cap, check() leaves such a column out too, and so nothing differs)."""
+        names = [c for c in self._given_up if c not in skip]
+        if not names or n // 20 <= MAX_CODES:
+            return []
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return [Finding("leakage_skipped", "info",
+                        f"leakage not judged for {len(names)} column(s) of over {MAX_CODES:,} distinct values: {shown} (a streamed "
+                        f"check keeps at most {MAX_CODES:,} values a column; check() in memory judges up to {n // 20:,} here)",
+                        "if one of them could be known only with the target, check a sample of the rows in memory (hl.check on a DataFrame)",
+                        columns=tuple(names))]
 
     def _target(self, kind: str | None) -> np.ndarray | None:
         """The kept target as check() reads it: float64 for regression, label codes (as text) for classification."""
