@@ -113,12 +113,15 @@ class GradientSync:
         mean gradient of the ranks' rows together, as one process computes it on the whole batch (one
         all-reduce of the gradient and the weight together). A batch whose rows weigh 0 on every rank
         gives False: no rank steps, as one process skips such a batch (``Batches``).
-        Inside :func:`agreed_interrupts` the rank's Ctrl-C flag rides along in the same all-reduce (one number more):
-        :attr:`stop_agreed` then says alike on every rank, at this step, whether any rank got Ctrl-C.
+        Inside :func:`agreed_interrupts` the rank's Ctrl-C flag rides along in the same all-reduce on the CPU (one number
+        more): :attr:`stop_agreed` then says alike on every rank, at this step, whether any rank got Ctrl-C (on a GPU the
+        ranks agree at the next chunk read instead, so that unweighted steps read nothing back).
         """
         import torch.distributed as dist
 
-        flag = _ACTIVE
+        # the Ctrl-C flag rides along on the CPU (gloo) only: on a GPU, reading it back would make every step wait for the
+        # all-reduce on the host, so there the ranks agree once per chunk read (AgreedInterrupt.agreed) instead
+        flag = _ACTIVE if grad.device.type == "cpu" else None
         if weight is None and flag is None:
             dist.all_reduce(grad, op=dist.ReduceOp.SUM)
             grad.div_(self.world)
