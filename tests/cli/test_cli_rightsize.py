@@ -662,3 +662,18 @@ def test_search_resumed_study_refusal_names_the_study_option(tmp_path):
     # before: "... use another study_name." (search()'s parameter; the command's option is --study)
     assert_user_error(run(*args, "--objectives", "accuracy", "--trials", "2"),
                       "but these objectives need ['maximize']: use another --study.")
+
+
+def test_search_resumed_on_another_target_is_refused(tmp_path):
+    data = tmp_path / "wine.csv"
+    from sklearn.datasets import load_wine
+
+    load_wine(as_frame=True).frame.to_csv(data, index=False)
+    storage = tmp_path / "s.db"
+    args = ("search", data, "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1", "--storage", storage,
+            "--out-dir", tmp_path / "found", "--force", "--no-check")
+    ok(*args, "--target", "target")
+    # before: the regression of alcohol resumed the study of the wine classes and saved trial 0 (ranked by its accuracy) refitted on alcohol
+    result = run(*args, "--target", "alcohol", "--trials", "2")
+    assert_user_error(result, "holds trials scored on other data (classification on 178 rows x 13 columns")
+    assert "Pass a new --study, or the data and target the study was run with." in result.stderr

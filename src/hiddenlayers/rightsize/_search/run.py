@@ -104,6 +104,24 @@ class TrialSetup:
     class_weight: Any = None
     label_smoothing: float = 0.0
     scale_target: bool = False
+    data: dict[str, Any] | None = None  # what the trials are scored on (:func:`data_of`); a resumed study refuses other data
+
+
+def data_of(X: np.ndarray, y: np.ndarray, classifier: bool) -> dict[str, Any]:
+    """``{"task", "rows", "columns", "digest"}``: the data a search's trials are scored on, as each trial records it.
+
+    ``digest``: the first 16 hex digits of the SHA-256 of ``X`` (float64) and ``y`` (as text for labels).
+    Why: a resumed study whose trials were scored on another target or other rows would rank their
+    scores (an accuracy beside an R², say) with this search's, and refit the winner on this data.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(np.asarray(X, dtype=np.float64)).tobytes())
+    yy = np.asarray(y)
+    digest.update((yy.astype(str) if yy.dtype == object or classifier else np.asarray(yy, dtype=np.float64)).tobytes())
+    return {"task": "classification" if classifier else "regression", "rows": int(X.shape[0]), "columns": int(X.shape[1]),
+            "digest": digest.hexdigest()[:16]}
 
 
 def score_weights(setup: TrialSetup) -> np.ndarray | None:
@@ -382,6 +400,8 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         trial.set_user_attr("class_weight", class_weight_to_json(setup.class_weight))
         trial.set_user_attr("label_smoothing", float(setup.label_smoothing))
     trial.set_user_attr("sample_weight", setup.sample_weight is not None)
+    if setup.data is not None:  # a resumed study refuses other data (scoring.check_resumed_data)
+        trial.set_user_attr("data", setup.data)
     if not setup.classifier:  # a resumed study refuses another scale_target (resumed.py)
         trial.set_user_attr("scale_target", bool(setup.scale_target))
     curves, model = [], None

@@ -34,8 +34,8 @@ import numpy as np
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
-from .run import TrialSetup, make_folds, make_sampler, run_worker, score_weights
-from .scoring import check_resumed_scoring
+from .run import TrialSetup, data_of, make_folds, make_sampler, run_worker, score_weights
+from .scoring import check_resumed_data, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 
@@ -210,7 +210,8 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
-        class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target))
+        class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target),
+        data=data_of(X, y, classifier))
     _check_fold_weights(setup)
     return setup, threads
 
@@ -237,7 +238,8 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
-        check_resumed_scoring(study, setup, storage)  # before any trial: a resumed study's scores must rank with ours
+        check_resumed_data(study, setup, storage)  # before any trial: a resumed study's trials must be scored on this data
+        check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
             bars = [_ProgressCallback(trials)] if progress else []
