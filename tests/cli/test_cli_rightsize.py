@@ -677,3 +677,17 @@ def test_search_resumed_on_another_target_is_refused(tmp_path):
     result = run(*args, "--target", "alcohol", "--trials", "2")
     assert_user_error(result, "holds trials scored on other data (classification on 178 rows x 13 columns")
     assert "Pass a new --study, or the data and target the study was run with." in result.stderr
+
+
+def test_search_whose_trials_all_diverge_says_why_in_one_line(tmp_path):
+    data = tmp_path / "diabetes.csv"
+    from sklearn.datasets import load_diabetes
+
+    load_diabetes(as_frame=True).frame.to_csv(data, index=False)
+    result = run("search", data, "--target", "target", "--trials", "2", "--epochs", "2", "--layers", "1",
+                 "--lr", "20,50", "--activations", "relu", "--widths", "64", "--no-scale-target", "--out-dir", tmp_path / "found", "--no-check")
+    # before: 'no feasible trial finished (0 complete of 2): raise the constraints or run more trials.' (no constraint was given),
+    # after a 30-line traceback per trial
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no trial finished: 2 of 2 failed (trial 0: ValueError: training diverged")
+    assert "Traceback" not in result.stderr and result.stderr.count("failed with parameters") == 2  # Optuna's one line per trial

@@ -369,7 +369,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     except (ValueError, TypeError) as exc:
         raise UserError(_study_option(_with_option(one_line(exc)))) from None
     except RuntimeError as exc:
-        if "no feasible trial" in str(exc):
+        if str(exc).startswith(("no feasible trial", "no trial finished")):
             raise UserError(one_line(exc)) from None
         raise
     except KeyboardInterrupt:
@@ -507,6 +507,10 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
         note(f"removed {len(stale)} model file(s) of study '{study}' no longer chosen: {', '.join(f.name for f in stale)}")
     if html is not None:
         found.save_html(html)
+    failures = found.failures()
+    if failures:  # on stderr, --json too: a failed trial is no row of the table
+        more = f"; ... {len(failures) - 3} more" if len(failures) > 3 else ""
+        note(f"{len(failures)} trial(s) failed: {'; '.join(failures[:3])}{more} (search --json: each trial's failed_because)")
     summary = {**found.to_dict(), "html": html}
     if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
         summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)
