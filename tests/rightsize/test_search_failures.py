@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import optuna
 import pytest
@@ -68,3 +70,23 @@ def test_when_every_trial_fails_the_error_says_why_not_the_constraints(iris, mon
     with pytest.raises(RuntimeError, match=r"no trial finished: 2 of 2 failed \(trial 0: ValueError: training diverged.*"
                                            r"fix what the failure names"):
         search(X, y, trials=2, space=TINY, max_epochs=2, cv=1, refit=False)
+
+
+def test_a_failed_worker_process_names_its_kept_log(iris, tmp_path, monkeypatch) -> None:
+    X, y = iris
+    real = run_module.write_job
+
+    def broken_job(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        path = real(*args, **kwargs)
+        with open(path, "w") as fh:
+            fh.write("{}")  # the worker fails reading it, with a traceback in its log
+        return path
+
+    monkeypatch.setattr(run_module, "write_job", broken_job)
+    with pytest.raises(RuntimeError, match=r"2 search worker process\(es\) failed \(exit 1: KeyError: 'data' \(log: ") as caught:
+        search(X, y, trials=2, space=TINY, max_epochs=1, cv=1, refit=False, workers=2, storage=str(tmp_path / "s.log"))
+    # before: the line named no log, and the worker's log (its traceback) was removed with the job's temporary folder
+    log = str(caught.value).split("(log: ")[1].split(")")[0]
+    text = Path(log).read_text()
+    shutil.rmtree(Path(log).parent)
+    assert "Traceback" in text and "KeyError: 'data'" in text

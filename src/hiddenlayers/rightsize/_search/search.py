@@ -359,15 +359,30 @@ def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[
         finally:
             if bar is not None:
                 bar.progress.stop()
-        failed = []
-        for p, log in zip(procs, logs):
-            if p.returncode != 0:
-                log.seek(0)
-                tail = log.read().strip().splitlines()[-1:] or ["(no output)"]
-                failed.append(f"exit {p.returncode}: {tail[0]}")
-            log.close()
+        failed = _failed_workers(procs, logs)
     if failed:
         raise RuntimeError(f"{len(failed)} search worker process(es) failed ({'; '.join(failed)}); completed trials are kept in the storage.")
+
+
+def _failed_workers(procs: list[Any], logs: list[Any]) -> list[str]:
+    """``"exit 1: KeyError: 'trials' (log: /tmp/hl-search-logs-.../worker0.log)"`` for each worker process that failed; the logs closed.
+
+    A failed worker's log (its traceback) is copied into a kept folder whose path the line names:
+    the job's temporary folder, where the worker wrote it, is removed when the search ends.
+    """
+    failed, kept = [], None
+    for i, (p, log) in enumerate(zip(procs, logs)):
+        if p.returncode != 0:
+            log.seek(0)
+            text = log.read()
+            tail = text.strip().splitlines()[-1:] or ["(no output)"]
+            kept = kept or tempfile.mkdtemp(prefix="hl-search-logs-")
+            path = os.path.join(kept, f"worker{i}.log")
+            with open(path, "w") as fh:
+                fh.write(text)
+            failed.append(f"exit {p.returncode}: {tail[0]} (log: {path})")
+        log.close()
+    return failed
 
 
 __all__ = ["OBJECTIVES", "SearchResult", "SearchSpace", "search"]
