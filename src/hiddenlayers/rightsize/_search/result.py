@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .run import AVERAGED_ATTR, FAILED_ATTR, FIXED_ATTR, TrialSetup, build_estimator, fit_or_interrupt
+from .run import AVERAGED_ATTR, FAILED_ATTR, FIXED_ATTR, FOLD_SCORES_ATTR, TrialSetup, build_estimator, fit_or_interrupt
 from .scoring import scoring_text
 from .space import RATE, is_rate_name
 
@@ -69,6 +69,7 @@ class SearchResult:
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "n_failed": self.n_failed, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
             "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible, "same_latency": self.same_latency_rule(),
+            "within_noise": self.within_noise(),
             **self._scoring(), "trials": self.trials(),
         }
 
@@ -98,6 +99,31 @@ class SearchResult:
         trials = self.study.get_trials(deepcopy=False) if self.study is not None else []
         return [{"state": t.state.name.lower(), **_row(t, fixed), **_trial_extra(t)}
                 for t in trials if t.state.is_finished() and "hidden" in t.params]
+
+    def within_noise(self) -> list[int]:
+        """The other finished trials whose score is within one fold standard deviation (``score_sd``) of the best row's:
+        the folds cannot tell them from the best. Empty with one fold or when nothing comes that close."""
+        sd = self.best.get("score_sd") if self.rows else None
+        if sd is None:
+            return []
+        floor = self.best["score"] - sd
+        return [t["trial"] for t in self.trials()
+                if t["state"] == "complete" and t["trial"] != self.best["trial"] and t["score"] is not None and t["score"] >= floor]
+
+    def noise_note(self) -> str | None:
+        """One sentence on the best score's noise for the table and the page: its fold sd, and the trials within it (None with one fold)."""
+        sd = self.best.get("score_sd") if self.rows else None
+        if sd is None:
+            return None
+        close = self.within_noise()
+        shown = ", ".join(map(str, close[:8])) + (", ..." if len(close) > 8 else "")
+        return (f"score: mean over the folds, sd: their standard deviation; the best is {self.best['score']:.4g} ± {sd:.2g}"
+                + (f", and {len(close)} other trial(s) score within one sd of it ({shown}): the folds cannot tell them apart"
+                   if close else ", and no other trial scores within one sd of it"))
+
+    def _caption(self) -> str | None:
+        parts = [p for p in (self.noise_note(), self.same_latency_rule()) if p]
+        return "; ".join(parts) if parts else None
 
     def failures(self) -> list[str]:
         """``"trial 3: ValueError: training diverged ..."`` for every failed trial of the study, in trial order."""
@@ -129,6 +155,8 @@ class SearchResult:
         cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch"]
         cols += [c for c, key in (("solver", "solver"), ("averaging", "weight_averaging")) if self._shows(key)]
         cols += list(self.objectives)
+        if any(r.get("score_sd") is not None for r in self.rows):  # the score's spread over the folds, beside it
+            cols.insert(cols.index("score") + 1, "sd")
         cols += [c for c in ("params", "flops", "latency") if c not in cols and any(r.get(c) is not None for r in self.rows)]
         if "latency" in cols:  # a latency says what it was measured under
             cols.insert(cols.index("latency") + 1, "threads")
@@ -142,7 +170,7 @@ class SearchResult:
     def table(self) -> Any:
         from rich.table import Table
 
-        t = Table(title=f"{self._title()} — {self._counts()}", caption=self.same_latency_rule())
+        t = Table(title=f"{self._title()} — {self._counts()}", caption=self._caption())
         cols = self._columns()
         for c in cols:
             t.add_column(c, justify="left" if c in ("hidden", "activation", "solver", "averaging") else "right")
@@ -186,6 +214,7 @@ class SearchResult:
         table = table_html(cols, [[_cell(r, c) for c in cols] for r in self.rows])
         shown = f"{len(self.rows)} of {self.n_trials} trials shown ({self._counts()}); objectives: {', '.join(self.objectives)}."
         lead = f"Every trial's validation score; stars mark the {starred}." + (f" On it, {self.same_latency_rule()}." if self.same_latency_rule() else "")
+        lead += f" The {self.noise_note()}." if self.noise_note() and len(self.objectives) == 1 else ""
         text = page(f"Search: {self.study_name}", shown, [
             ("trials", "Trials", lead, f"<figure>{svg}</figure>"),
             ("best", self._title()[0].upper() + self._title()[1:], "The kept trials: settings, validation score and costs.", table),
@@ -200,7 +229,7 @@ def _cell(r: dict[str, Any], col: str) -> str:
     if col == "averaging":  # an SWA that never started (the trial stopped or peaked before it) is said so
         kind = r.get("weight_averaging")
         return "none" if kind is None else kind if r.get("averaged") else f"{kind} (not reached)"
-    key = {"lr": "learning_rate_init", "batch": "batch_size"}.get(col, col)
+    key = {"lr": "learning_rate_init", "batch": "batch_size", "sd": "score_sd"}.get(col, col)
     v = r.get(key)
     if v is None:
         return "-"
@@ -208,7 +237,7 @@ def _cell(r: dict[str, Any], col: str) -> str:
         return f"{v:.2g}"
     if col == "dropout":
         return f"{v:.2f}"
-    if col == "score":
+    if col in ("score", "sd"):
         return f"{v:.4g}"
     if col == "latency":
         return f"{v:.4g} µs"
@@ -234,7 +263,7 @@ def _best_epoch(t: Any) -> int | None:
 
 #: a result row's keys, in order (:func:`_row`)
 _ROW_KEYS = ("trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", "solver", "weight_averaging",
-             "averaged", "params", "flops", "latency", "latency_spread", "torch_threads", "blas_threads", "epochs", "best_epoch", "score")
+             "averaged", "params", "flops", "latency", "latency_spread", "torch_threads", "blas_threads", "epochs", "best_epoch", "score", "score_sd")
 _TRIAL_KEYS = ("duration_s", "stopped_at", "failed_because")  # what a trial row of trials() adds to a result row
 UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
 
@@ -265,8 +294,17 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
         "latency": t.user_attrs.get("latency_us"), "latency_spread": t.user_attrs.get("latency_spread_us"),
         "torch_threads": t.user_attrs.get("torch_threads"),
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
-        "score": t.values[0] if t.values else None,
+        "score": t.values[0] if t.values else None, "score_sd": _fold_sd(t),
     }
+
+
+def _fold_sd(t: Any) -> float | None:
+    """The standard deviation (ddof=1) of trial ``t``'s fold scores at its best epoch: how far its score moves with the rows
+    it is held out on; None with one fold, a fold without a score, or a trial stored before they were recorded."""
+    folds = t.user_attrs.get(FOLD_SCORES_ATTR) or []
+    if len(folds) < 2 or any(v is None for v in folds):
+        return None
+    return float(np.std(folds, ddof=1))
 
 
 def _trial_extra(t: Any) -> dict[str, Any]:

@@ -381,6 +381,7 @@ def quiet_interrupts() -> Any:
         logger.removeFilter(quiet)
 
 
+FOLD_SCORES_ATTR = "fold_scores_at_best"  # the trial's user attribute: each fold's score at its best epoch (the score is their mean)
 FAILED_ATTR = "failed_because"  # the trial's user attribute: why it failed, in one line (a dead worker's trial too: storage.py)
 #: what a trial may raise without ending the search: it is marked failed with its reason, and the next trial runs
 TRIAL_ERRORS = (Exception,)
@@ -462,6 +463,8 @@ def _trial_values(trial: Any, setup: TrialSetup) -> Any:
         raise FloatingPointError(f"configuration {cfg['hidden']} diverged on every fold")
     trial.set_user_attr("cv_curve", mean)
     trial.set_user_attr("fold_scores", [float(max(c)) for c in curves])
+    at_best = [c[min(best_epoch, len(c)) - 1] for c in curves]  # each fold's score at the epoch the refit trains for
+    trial.set_user_attr(FOLD_SCORES_ATTR, [float(v) if v == v else None for v in at_best])
     trial.set_user_attr("best_epoch", best_epoch)
     start = averaging_start(cfg, setup)  # whether the best epoch's score was of averaged weights (an SWA may not have started)
     trial.set_user_attr(AVERAGED_ATTR, bool(start) and best_epoch >= start)
@@ -554,7 +557,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
                        catch=TRIAL_ERRORS, gc_after_trial=False)
 
 
-__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FAILED_ATTR", "FIXED_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
+__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FAILED_ATTR", "FIXED_ATTR", "FOLD_SCORES_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
            "make_storage", "objective", "resumed_seed", "run_worker", "score_weights"]
 
 
