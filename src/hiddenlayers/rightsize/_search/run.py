@@ -406,6 +406,9 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         return _trial_values(trial, setup)
     except optuna.TrialPruned:
         raise
+    except KeyboardInterrupt:
+        trial.set_user_attr(FAILED_ATTR, "interrupted (Ctrl-C)")
+        raise
     except Exception as exc:
         trial.set_user_attr(FAILED_ATTR, failure_text(exc))
         raise
