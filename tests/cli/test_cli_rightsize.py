@@ -690,4 +690,4 @@ def test_search_whose_trials_all_diverge_says_why_in_one_line(tmp_path):
     # after a 30-line traceback per trial
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no trial finished: 2 of 2 failed (trial 0: ValueError: training diverged")
-    assert "Traceback" not in result.stderr and result.stderr.count("failed with parameters") == 2  # Optuna's one line per trial
+    assert "Traceback" not in result.stderr
