@@ -686,8 +686,8 @@ def test_search_whose_trials_all_diverge_says_why_in_one_line(tmp_path):
     load_diabetes(as_frame=True).frame.to_csv(data, index=False)
     result = run("search", data, "--target", "target", "--trials", "2", "--epochs", "2", "--layers", "1",
                  "--lr", "20,50", "--activations", "relu", "--widths", "64", "--no-scale-target", "--out-dir", tmp_path / "found", "--no-check")
-    # before: 'no feasible trial finished (0 complete of 2): raise the constraints or run more trials.' (no constraint was given),
-    # after a 30-line traceback per trial
+    # before: 'no feasible trial finished (0 complete of 2): raise the constraints or run more trials.' (no constraint was given)
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no trial finished: 2 of 2 failed (trial 0: ValueError: training diverged")
-    assert "Traceback" not in result.stderr
+    # (Optuna's one line per failed trial, without the traceback: tests/rightsize/test_search_failures.py; in-process, Optuna's
+    # handler writes to the stderr of the first command that configured it, so this result's stderr cannot show it)
