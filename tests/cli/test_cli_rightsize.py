@@ -691,3 +691,14 @@ def test_search_whose_trials_all_diverge_says_why_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith("error: no trial finished: 2 of 2 failed (trial 0: ValueError: training diverged")
     # (Optuna's one line per failed trial, without the traceback: tests/rightsize/test_search_failures.py; in-process, Optuna's
     # handler writes to the stderr of the first command that configured it, so this result's stderr cannot show it)
+
+
+def test_info_on_a_search_s_model_names_its_study_trial_and_score(tmp_path):
+    storage = tmp_path / "s.db"
+    found = json.loads(ok("search", "iris", "--trials", "2", "--epochs", "2", "--widths", "4", "--layers", "1", "--storage", storage,
+                          "--study", "st", "--out-dir", tmp_path / "found", "--json", "--no-check").stdout)
+    best = found["rows"][0]
+    shown = json.loads(ok("info", found["paths"][0], "--json").stdout)["training"]["search"]
+    # before: nothing in the file said it came from a search, nor which trial of which study, nor its score's noise
+    assert shown == (f"study 'st' ({storage}), trial {best['trial']} of 2: validation score {best['score']:.4g} ± {best['score_sd']:.2g}")
+    assert ok("predict", found["paths"][0], "iris").exit_code == 0  # the record is no input of the stored preprocessing

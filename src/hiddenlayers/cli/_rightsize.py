@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json
+from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -486,6 +486,12 @@ def _study_files(folder: Path, study: str) -> list[Path]:
     return sorted(p for p in folder.glob("*.safetensors") if pattern.fullmatch(p.name)) if folder.is_dir() else []
 
 
+def _search_record(found: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """What a saved model file records of its search: study, storage, trial, objectives, its cross-validated score and fold sd."""
+    return {"study": found.study_name, "storage": found.storage, "trial": row["trial"], "objectives": list(found.objectives),
+            "score": row["score"], "score_sd": row.get("score_sd"), "n_trials": found.n_trials}
+
+
 def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
     """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
 
@@ -496,7 +502,7 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     for row, model in zip(found.rows, found.models):
         path = folder / f"{study}-trial{row['trial']}.safetensors"
         folder.mkdir(parents=True, exist_ok=True)
-        model.preprocessing_ = state
+        model.preprocessing_ = {**state, SEARCH_KEY: _search_record(found, row)}  # info says which trial of which study
         model.save(path)
         paths.append(str(path))
     found.paths = paths
