@@ -51,3 +51,15 @@ def test_a_resumed_study_refuses_trials_scored_on_another_target_or_data(iris, t
     assert len(optuna.load_study(study_name="hiddenlayers", storage=storage).trials) == 2  # nothing ran
     found = search(X, y, trials=3, **tiny)  # the same data goes on
     assert found.n_trials == 3
+
+
+def test_a_resumed_study_refuses_other_objectives_of_the_same_directions(iris, tmp_path) -> None:
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    tiny = {"space": SPACE, "max_epochs": 1, "cv": 1, "storage": storage, "refit": False}
+    search(X, y, objectives=("score", "params"), trials=2, **tiny)
+    assert optuna.load_study(study_name="hiddenlayers", storage=storage).metric_names == ["score", "params"]  # Optuna's names
+    # before: (maximize, minimize) both, so the FLOPs of new trials were ranked against the parameter counts of old ones
+    with pytest.raises(ValueError, match="run for the objectives score, params, and this search has score, flops.*Pass a new study_name"):
+        search(X, y, objectives=("score", "flops"), trials=4, **tiny)
+    assert search(X, y, objectives=("score", "params"), trials=3, **tiny).n_trials == 3

@@ -35,7 +35,7 @@ from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
 from .run import TrialSetup, data_of, make_folds, make_sampler, run_worker, score_weights
-from .scoring import check_resumed_data, check_resumed_scoring
+from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 
@@ -238,7 +238,8 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
-        check_resumed_data(study, setup, storage)  # before any trial: a resumed study's trials must be scored on this data
+        check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
+        check_resumed_data(study, setup, storage)  # ... its trials scored on this data
         check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
