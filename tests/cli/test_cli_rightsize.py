@@ -702,3 +702,11 @@ def test_info_on_a_search_s_model_names_its_study_trial_and_score(tmp_path):
     # before: nothing in the file said it came from a search, nor which trial of which study, nor its score's noise
     assert shown == (f"study 'st' ({storage}), trial {best['trial']} of 2: validation score {best['score']:.4g} ± {best['score_sd']:.2g}")
     assert ok("predict", found["paths"][0], "iris").exit_code == 0  # the record is no input of the stored preprocessing
+
+
+def test_search_says_when_timeout_cut_the_trials_short(tmp_path):
+    result = ok("search", "iris", "--trials", "5", "--epochs", "2", "--widths", "4", "--layers", "1", "--timeout", "0.001",
+                "--out-dir", tmp_path / "found", "--json", "--no-check")
+    assert json.loads(result.stdout)["n_trials"] == 1  # Optuna runs the first trial, then starts none after the timeout
+    # before: the summary said 1 trial of the 5 asked for, and nothing said why
+    assert "note: --timeout 0.001 s stopped the search at 1 of 5 trials" in result.stderr

@@ -378,6 +378,9 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         raise
     from ._train import model_state
 
+    if timeout is not None and found.n_trials < trials:  # Optuna's timeout: no trial starts after it, and the study is short
+        how = "the same command resumes it" if storage else "pass --storage FILE.db to make a search resumable"
+        note(f"--timeout {timeout:g} s stopped the search at {found.n_trials} of {trials} trials: {how}, or give a longer --timeout")
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
 
 
