@@ -17,6 +17,9 @@ META_KEY = "hiddenlayers"
 #: the key under which a model file's stored preprocessing records the column its row weights came from (``train
 #: --sample-weight``): never an input; ``info`` shows it, ``evaluate``/``predict`` and the server name it
 WEIGHT_COLUMN_KEY = "sample_weight_column"
+#: the key under which a model file saved by ``hiddenlayers search`` records where it came from: study, trial, storage,
+#: its cross-validated score and fold sd (``info`` shows it)
+SEARCH_KEY = "search"
 MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Recommender", "DQNAgent", "ImageClassifier",
                "SequenceClassifier", "TextClassifier", "Translator", "SpeechRecognizer")
 

@@ -38,13 +38,19 @@ def test_ctrl_c_in_a_trial_stops_the_search_and_fails_that_trial(iris, tmp_path,
     X, y = iris
     _ctrl_c_in_trial(monkeypatch, trial=2)  # cv=1: one fit per trial, so fit 2 is trial 1
     storage = f"sqlite:///{tmp_path / 's.db'}"
-    with caplog.at_level(logging.WARNING, logger="optuna"), pytest.raises(KeyboardInterrupt):
-        search(X, y, trials=6, space=TINY, max_epochs=6, cv=1, storage=storage, study_name="s", refit=False)
+    optuna.logging.enable_propagation()  # Optuna's logger does not propagate by default: caplog would see none of its records
+    try:
+        with caplog.at_level(logging.WARNING, logger="optuna"), pytest.raises(KeyboardInterrupt):
+            search(X, y, trials=6, space=TINY, max_epochs=6, cv=1, storage=storage, study_name="s", refit=False)
+    finally:
+        optuna.logging.disable_propagation()
     study = optuna.load_study(study_name="s", storage=storage)
     states = [t.state for t in study.trials]
     # before: the fit caught Ctrl-C, the cut trial was scored as complete and the search ran all 6 trials
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
     assert not [r for r in caplog.records if "Trial 1" in r.getMessage()], "Optuna's log of the interrupt (and traceback) is not shown"
+    # before: the interrupted trial said no reason (trials()' failed_because: "reason not recorded")
+    assert study.trials[1].user_attrs["failed_because"] == "interrupted (Ctrl-C)"
 
 
 def test_ctrl_c_in_the_refit_saves_no_model(iris, tmp_path, monkeypatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import optuna
+import pytest
 
 from hiddenlayers.rightsize import SearchSpace, search
 from hiddenlayers.rightsize._search.run import resumed_seed
@@ -34,3 +35,31 @@ def test_resumed_seed_is_the_seed_for_a_new_study_and_reproducible_otherwise() -
     assert resumed_seed(7, 0) == 7 and resumed_seed(None, 5) is None
     assert resumed_seed(7, 3) == resumed_seed(7, 3) != 7
     assert len({resumed_seed(7, n) for n in range(1, 50)} | {resumed_seed(8, n) for n in range(1, 50)}) == 98
+
+
+def test_a_resumed_study_refuses_trials_scored_on_another_target_or_data(iris, tmp_path) -> None:
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    tiny = {"space": SPACE, "max_epochs": 1, "cv": 1, "storage": storage, "refit": False}
+    search(X, y, trials=2, **tiny)
+    # before: a regression of another column resumed the accuracy study, ranked an accuracy beside R² and refitted the winner
+    with pytest.raises(ValueError, match=r"other data \(classification on 150 rows x 4 columns.*regression on 150 rows x 3 "
+                                         r"columns.*Pass a new study_name"):
+        search(X[:, 1:], X[:, 0], trials=4, **tiny)
+    with pytest.raises(ValueError, match="other data"):  # the same shapes, other rows
+        search(X[::-1].copy(), y, trials=4, **tiny)
+    assert len(optuna.load_study(study_name="hiddenlayers", storage=storage).trials) == 2  # nothing ran
+    found = search(X, y, trials=3, **tiny)  # the same data goes on
+    assert found.n_trials == 3
+
+
+def test_a_resumed_study_refuses_other_objectives_of_the_same_directions(iris, tmp_path) -> None:
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    tiny = {"space": SPACE, "max_epochs": 1, "cv": 1, "storage": storage, "refit": False}
+    search(X, y, objectives=("score", "params"), trials=2, **tiny)
+    assert optuna.load_study(study_name="hiddenlayers", storage=storage).metric_names == ["score", "params"]  # Optuna's names
+    # before: (maximize, minimize) both, so the FLOPs of new trials were ranked against the parameter counts of old ones
+    with pytest.raises(ValueError, match="run for the objectives score, params, and this search has score, flops.*Pass a new study_name"):
+        search(X, y, objectives=("score", "flops"), trials=4, **tiny)
+    assert search(X, y, objectives=("score", "params"), trials=3, **tiny).n_trials == 3

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .._meta import SEARCH_KEY as SEARCH_KEY
 from .._meta import WEIGHT_COLUMN_KEY as WEIGHT_COLUMN_KEY  # a light module: info reads the key without pandas
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, parse_metadata
-from ._common import WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text
+from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text
 
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
@@ -197,6 +197,7 @@ def model_info(path: str) -> dict[str, Any]:
                 "sample_weight": (pre or {}).get(WEIGHT_COLUMN_KEY),
                 "weight_averaging": averaging_text(params),
                 "target_scaling": scaling_text(meta.get("target_scaling")),
+                "search": _search_text((pre or {}).get(SEARCH_KEY)),
             },
             "classes": (meta.get("classes") or {}).get("values"),
             "target": (pre or {}).get("target"), "task": (pre or {}).get("task"),
@@ -205,6 +206,16 @@ def model_info(path: str) -> dict[str, Any]:
         })
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
         raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+
+
+def _search_text(record: Any) -> str | None:
+    """``"study 'hiddenlayers' (s.db), trial 4 of 5: cross-validated score 0.9816 ± 0.0044"``: a search's model file's origin; None for others."""
+    if not isinstance(record, dict):
+        return None
+    where = f" ({record['storage']})" if record.get("storage") else ""
+    sd = f" ± {record['score_sd']:.2g}" if isinstance(record.get("score_sd"), (int, float)) else ""
+    score = f"{record['score']:.4g}{sd}" if isinstance(record.get("score"), (int, float)) else "-"
+    return f"study '{record.get('study')}'{where}, trial {record.get('trial')} of {record.get('n_trials')}: validation score {score}"
 
 
 _REQUIRED = ("params", "network", "fitted", "history")  # an MLP file's sections; classes, preprocessing, provenance are optional

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json, rows_of
+from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json, rows_of
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -381,7 +381,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     except (ValueError, TypeError) as exc:
         raise UserError(_study_option(_with_option(one_line(exc)))) from None
     except RuntimeError as exc:
-        if "no feasible trial" in str(exc):
+        if str(exc).startswith(("no feasible trial", "no trial finished")):
             raise UserError(one_line(exc)) from None
         raise
     except KeyboardInterrupt:
@@ -390,6 +390,9 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         raise
     from ._train import model_state
 
+    if timeout is not None and found.n_trials < trials:  # Optuna's timeout: no trial starts after it, and the study is short
+        how = "the same command resumes it" if storage else "pass --storage FILE.db to make a search resumable"
+        note(f"--timeout {timeout:g} s stopped the search at {found.n_trials} of {trials} trials: {how}, or give a longer --timeout")
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
 
 
@@ -501,6 +504,12 @@ def _study_files(folder: Path, study: str) -> list[Path]:
     return sorted(p for p in folder.glob("*.safetensors") if pattern.fullmatch(p.name)) if folder.is_dir() else []
 
 
+def _search_record(found: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """What a saved model file records of its search: study, storage, trial, objectives, its cross-validated score and fold sd."""
+    return {"study": found.study_name, "storage": found.storage, "trial": row["trial"], "objectives": list(found.objectives),
+            "score": row["score"], "score_sd": row.get("score_sd"), "n_trials": found.n_trials}
+
+
 def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
     """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
 
@@ -511,7 +520,7 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     for row, model in zip(found.rows, found.models):
         path = folder / f"{study}-trial{row['trial']}.safetensors"
         folder.mkdir(parents=True, exist_ok=True)
-        model.preprocessing_ = state
+        model.preprocessing_ = {**state, SEARCH_KEY: _search_record(found, row)}  # info says which trial of which study
         model.save(path)
         paths.append(str(path))
     found.paths = paths
@@ -522,6 +531,10 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
         note(f"removed {len(stale)} model file(s) of study '{study}' no longer chosen: {', '.join(f.name for f in stale)}")
     if html is not None:
         found.save_html(html)
+    failures = found.failures()
+    if failures:  # on stderr, --json too: a failed trial is no row of the table
+        more = f"; ... {len(failures) - 3} more" if len(failures) > 3 else ""
+        note(f"{len(failures)} trial(s) failed: {'; '.join(failures[:3])}{more} (search --json: each trial's failed_because)")
     summary = {**found.to_dict(), "html": html}
     if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
         summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)

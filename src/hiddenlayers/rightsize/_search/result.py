@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .run import AVERAGED_ATTR, FIXED_ATTR, TrialSetup, build_estimator, fit_or_interrupt
+from .run import AVERAGED_ATTR, FAILED_ATTR, FIXED_ATTR, FOLD_SCORES_ATTR, TrialSetup, build_estimator, fit_or_interrupt
 from .scoring import scoring_text
 from .space import RATE, is_rate_name
 
@@ -31,7 +31,8 @@ class SearchResult:
     rows; ``paths``: their model files when ``save_dir`` was given; ``max_latency_us``: the
     latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
     ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials;
-    ``space``: the :class:`~hiddenlayers.rightsize.SearchSpace` searched. Each row says its ``solver``, ``weight_averaging`` and
+    ``space``: the :class:`~hiddenlayers.rightsize.SearchSpace` searched; ``n_failed``: trials that raised (a diverged one, say),
+    each one's reason in :meth:`trials`' ``failed_because`` and :meth:`failures`. Each row says its ``solver``, ``weight_averaging`` and
     whether its score was of ``averaged`` weights (an SWA stopped or peaking before its start epoch averaged none).
     """
 
@@ -51,6 +52,7 @@ class SearchResult:
     label_smoothing: float = 0.0
     sample_weight: bool = False
     space: Any = field(default=None, repr=False)
+    n_failed: int = 0
 
     @property
     def best(self) -> dict[str, Any]:
@@ -65,8 +67,9 @@ class SearchResult:
         """The result as JSON-able values: the counts, ``rows`` (the best configurations) and ``trials`` (every finished trial, :meth:`trials`)."""
         return {
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
-            "n_pruned": self.n_pruned, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
+            "n_pruned": self.n_pruned, "n_failed": self.n_failed, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
             "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible, "same_latency": self.same_latency_rule(),
+            "within_noise": self.within_noise(),
             **self._scoring(), "trials": self.trials(),
         }
 
@@ -97,6 +100,35 @@ class SearchResult:
         return [{"state": t.state.name.lower(), **_row(t, fixed), **_trial_extra(t)}
                 for t in trials if t.state.is_finished() and "hidden" in t.params]
 
+    def within_noise(self) -> list[int]:
+        """The other finished trials whose score is within one fold standard deviation (``score_sd``) of the best row's:
+        the folds cannot tell them from the best. Empty with one fold or when nothing comes that close."""
+        sd = self.best.get("score_sd") if self.rows else None
+        if sd is None:
+            return []
+        floor = self.best["score"] - sd
+        return [t["trial"] for t in self.trials()
+                if t["state"] == "complete" and t["trial"] != self.best["trial"] and t["score"] is not None and t["score"] >= floor]
+
+    def noise_note(self) -> str | None:
+        """One sentence on the best score's noise for the table and the page: its fold sd, and the trials within it (None with one fold)."""
+        sd = self.best.get("score_sd") if self.rows else None
+        if sd is None:
+            return None
+        close = self.within_noise()
+        shown = ", ".join(map(str, close[:8])) + (", ..." if len(close) > 8 else "")
+        return (f"score: mean over the folds, sd: their standard deviation; the best is {self.best['score']:.4g} ± {sd:.2g}"
+                + (f", and {len(close)} other trial(s) score within one sd of it ({shown}): the folds cannot tell them apart"
+                   if close else ", and no other trial scores within one sd of it"))
+
+    def _caption(self) -> str | None:
+        parts = [p for p in (self.noise_note(), self.same_latency_rule()) if p]
+        return "; ".join(parts) if parts else None
+
+    def failures(self) -> list[str]:
+        """``"trial 3: ValueError: training diverged ..."`` for every failed trial of the study, in trial order."""
+        return [f"trial {t['trial']}: {t['failed_because']}" for t in self.trials() if t["state"] == "fail"]
+
     def same_latency_rule(self) -> str | None:
         """What "the same latency" meant when the Pareto front was picked (:data:`SAME_LATENCY_RULE`); None when latency was no objective."""
         return SAME_LATENCY_RULE if "latency" in self.objectives[1:] else None
@@ -105,7 +137,8 @@ class SearchResult:
         return "best trial" if len(self.objectives) == 1 else f"Pareto front ({len(self.rows)} configurations)"
 
     def _counts(self) -> str:
-        counts = f"{self.n_complete} complete, {self.n_pruned} stopped early of {self.n_trials} trials"
+        failed = f", {self.n_failed} failed" if self.n_failed else ""  # trials() says why
+        counts = f"{self.n_complete} complete, {self.n_pruned} stopped early{failed} of {self.n_trials} trials"
         if self.max_latency_us is not None:  # what the limit left out: those trials are in no row
             counts += f"; {self.n_infeasible} over the latency limit of {self.max_latency_us:g} µs"
         weighted = scoring_text(self._scoring())
@@ -122,6 +155,8 @@ class SearchResult:
         cols = ["trial", "hidden", "activation", "lr", "alpha", "dropout", "batch"]
         cols += [c for c, key in (("solver", "solver"), ("averaging", "weight_averaging")) if self._shows(key)]
         cols += list(self.objectives)
+        if any(r.get("score_sd") is not None for r in self.rows):  # the score's spread over the folds, beside it
+            cols.insert(cols.index("score") + 1, "sd")
         cols += [c for c in ("params", "flops", "latency") if c not in cols and any(r.get(c) is not None for r in self.rows)]
         if "latency" in cols:  # a latency says what it was measured under
             cols.insert(cols.index("latency") + 1, "threads")
@@ -135,7 +170,7 @@ class SearchResult:
     def table(self) -> Any:
         from rich.table import Table
 
-        t = Table(title=f"{self._title()} — {self._counts()}", caption=self.same_latency_rule())
+        t = Table(title=f"{self._title()} — {self._counts()}", caption=self._caption())
         cols = self._columns()
         for c in cols:
             t.add_column(c, justify="left" if c in ("hidden", "activation", "solver", "averaging") else "right")
@@ -179,6 +214,7 @@ class SearchResult:
         table = table_html(cols, [[_cell(r, c) for c in cols] for r in self.rows])
         shown = f"{len(self.rows)} of {self.n_trials} trials shown ({self._counts()}); objectives: {', '.join(self.objectives)}."
         lead = f"Every trial's validation score; stars mark the {starred}." + (f" On it, {self.same_latency_rule()}." if self.same_latency_rule() else "")
+        lead += f" The {self.noise_note()}." if self.noise_note() and len(self.objectives) == 1 else ""
         text = page(f"Search: {self.study_name}", shown, [
             ("trials", "Trials", lead, f"<figure>{svg}</figure>"),
             ("best", self._title()[0].upper() + self._title()[1:], "The kept trials: settings, validation score and costs.", table),
@@ -193,7 +229,7 @@ def _cell(r: dict[str, Any], col: str) -> str:
     if col == "averaging":  # an SWA that never started (the trial stopped or peaked before it) is said so
         kind = r.get("weight_averaging")
         return "none" if kind is None else kind if r.get("averaged") else f"{kind} (not reached)"
-    key = {"lr": "learning_rate_init", "batch": "batch_size"}.get(col, col)
+    key = {"lr": "learning_rate_init", "batch": "batch_size", "sd": "score_sd"}.get(col, col)
     v = r.get(key)
     if v is None:
         return "-"
@@ -201,7 +237,7 @@ def _cell(r: dict[str, Any], col: str) -> str:
         return f"{v:.2g}"
     if col == "dropout":
         return f"{v:.2f}"
-    if col == "score":
+    if col in ("score", "sd"):
         return f"{v:.4g}"
     if col == "latency":
         return f"{v:.4g} µs"
@@ -227,8 +263,8 @@ def _best_epoch(t: Any) -> int | None:
 
 #: a result row's keys, in order (:func:`_row`)
 _ROW_KEYS = ("trial", "hidden", "activation", "learning_rate_init", "alpha", "dropout", "batch_size", "solver", "weight_averaging",
-             "averaged", "params", "flops", "latency", "latency_spread", "torch_threads", "blas_threads", "epochs", "best_epoch", "score")
-_TRIAL_KEYS = ("duration_s", "stopped_at")  # what a trial row of trials() adds to a result row
+             "averaged", "params", "flops", "latency", "latency_spread", "torch_threads", "blas_threads", "epochs", "best_epoch", "score", "score_sd")
+_TRIAL_KEYS = ("duration_s", "stopped_at", "failed_because")  # what a trial row of trials() adds to a result row
 UNSEARCHED = {"solver": "adam", "weight_averaging": None}  # what trials trained with before these were searched
 
 
@@ -258,15 +294,26 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
         "latency": t.user_attrs.get("latency_us"), "latency_spread": t.user_attrs.get("latency_spread_us"),
         "torch_threads": t.user_attrs.get("torch_threads"),
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
-        "score": t.values[0] if t.values else None,
+        "score": t.values[0] if t.values else None, "score_sd": _fold_sd(t),
     }
 
 
+def _fold_sd(t: Any) -> float | None:
+    """The standard deviation (ddof=1) of trial ``t``'s fold scores at its best epoch: how far its score moves with the rows
+    it is held out on; None with one fold, a fold without a score, or a trial stored before they were recorded."""
+    folds = t.user_attrs.get(FOLD_SCORES_ATTR) or []
+    if len(folds) < 2 or any(v is None for v in folds):
+        return None
+    return float(np.std(folds, ddof=1))
+
+
 def _trial_extra(t: Any) -> dict[str, Any]:
-    """Trial ``t``'s wall time in seconds and, stopped early, its epoch then (a trial stored before ``stopped_at`` was: its epochs)."""
+    """Trial ``t``'s wall time in seconds; stopped early, its epoch then (a trial stored before ``stopped_at`` was: its epochs);
+    failed, why (``failed_because``: the exception in one line; "reason not recorded" for a trial stored before it was)."""
     duration = t.duration.total_seconds() if t.duration is not None else None
     stopped = t.user_attrs.get("stopped_at", t.user_attrs.get("epochs")) if t.state.name == "PRUNED" else None
-    return {"duration_s": duration, "stopped_at": None if stopped is None else int(stopped)}
+    failed = (t.user_attrs.get(FAILED_ATTR) or "reason not recorded") if t.state.name == "FAIL" else None
+    return {"duration_s": duration, "stopped_at": None if stopped is None else int(stopped), "failed_because": failed}
 
 
 #: latencies closer than this share of the faster one are the same on the Pareto front (timing noise, not speed)
@@ -336,6 +383,19 @@ def _feasible(t: Any, max_latency_us: float | None) -> bool:
     return latency is not None and latency <= max_latency_us
 
 
+def _nothing_found(trials: list[Any], complete: list[Any], max_latency_us: float | None) -> str:
+    """Why no trial can be chosen, and the fix: every trial failed (the first's reason), or none complete met the limit."""
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    if not complete and failed:
+        reason = failed[0].user_attrs.get(FAILED_ATTR) or "reason not recorded"
+        return (f"no trial finished: {len(failed)} of {len(trials)} failed (trial {failed[0].number}: {reason}) and "
+                f"{len(trials) - len(failed)} stopped early or ran no further; fix what the failure names and run again.")
+    if complete and max_latency_us is not None:
+        return (f"no feasible trial finished: all {len(complete)} complete trials of {len(trials)} are over the latency limit of "
+                f"{max_latency_us:g} µs: raise the limit or search smaller networks.")
+    return f"no trial finished ({len(complete)} complete of {len(trials)}): run more trials, or a longer timeout."
+
+
 def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage: Any, name: str,
             save_dir: Any, max_saved: int, refit: bool, data: tuple[Any, Any]) -> SearchResult:
     import optuna
@@ -345,7 +405,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
     complete = [t for t in trials if t.state == S.COMPLETE]
     feasible = [t for t in complete if _feasible(t, setup.max_latency_us)]
     if not feasible:
-        raise RuntimeError(f"no feasible trial finished ({len(complete)} complete of {len(trials)}): raise the constraints or run more trials.")
+        raise RuntimeError(_nothing_found(trials, complete, setup.max_latency_us))
     if len(objectives) == 1:
         best = [max(feasible, key=lambda t: (t.values[0], -t.user_attrs.get("params", 0)))]  # ties: the smaller network
     else:
@@ -356,7 +416,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
             r.setdefault(o, None)
     result = SearchResult(
         objectives=objectives, rows=rows, n_trials=len(trials), n_complete=len(complete),
-        n_pruned=sum(t.state == S.PRUNED for t in trials), study_name=name,
+        n_pruned=sum(t.state == S.PRUNED for t in trials), n_failed=sum(t.state == S.FAIL for t in trials), study_name=name,
         storage=None if storage is None else str(storage), study=study,
         max_latency_us=setup.max_latency_us, n_infeasible=len(complete) - len(feasible),
         class_weight=setup.class_weight, label_smoothing=setup.label_smoothing, sample_weight=setup.sample_weight is not None,

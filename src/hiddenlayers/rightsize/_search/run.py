@@ -104,6 +104,24 @@ class TrialSetup:
     class_weight: Any = None
     label_smoothing: float = 0.0
     scale_target: bool = False
+    data: dict[str, Any] | None = None  # what the trials are scored on (:func:`data_of`); a resumed study refuses other data
+
+
+def data_of(X: np.ndarray, y: np.ndarray, classifier: bool) -> dict[str, Any]:
+    """``{"task", "rows", "columns", "digest"}``: the data a search's trials are scored on, as each trial records it.
+
+    ``digest``: the first 16 hex digits of the SHA-256 of ``X`` (float64) and ``y`` (as text for labels).
+    Why: a resumed study whose trials were scored on another target or other rows would rank their
+    scores (an accuracy beside an R², say) with this search's, and refit the winner on this data.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(np.asarray(X, dtype=np.float64)).tobytes())
+    yy = np.asarray(y)
+    digest.update((yy.astype(str) if yy.dtype == object or classifier else np.asarray(yy, dtype=np.float64)).tobytes())
+    return {"task": "classification" if classifier else "regression", "rows": int(X.shape[0]), "columns": int(X.shape[1]),
+            "digest": digest.hexdigest()[:16]}
 
 
 def score_weights(setup: TrialSetup) -> np.ndarray | None:
@@ -327,20 +345,25 @@ def fit_or_interrupt(model: Any, X: Any, y: Any, sample_weight: Any) -> None:
 
 
 class QuietInterrupt:
-    """A logging filter for Optuna's trial log: drops its two "Trial N failed" records of a KeyboardInterrupt (and the traceback).
+    """A logging filter for Optuna's trial log: drops its two "Trial N failed" records of a KeyboardInterrupt (and the traceback),
+    and logs a trial failed by one of ``QUIET_ERRORS`` in Optuna's one line, without the traceback or the "failed with value None" after it.
 
     Why: Ctrl-C is the user's own act; the command says "interrupted" in one line,
-    and Optuna's warning printed a 40-line traceback before it.
+    and Optuna's warning printed a 40-line traceback before it. A diverged trial printed
+    30 lines of the search's own frames around a message that already names the fix.
     """
 
     def __init__(self) -> None:
-        self.muted: str | None = None  # "Trial N failed with value": the record Optuna logs after the interrupt's
+        self.muted: str | None = None  # "Trial N failed with value": the record Optuna logs after the failure's
 
     def filter(self, record: Any) -> bool:
         info, text = record.exc_info, record.getMessage()
-        if info and isinstance(info[1], KeyboardInterrupt):
+        if info and isinstance(info[1], (KeyboardInterrupt, *QUIET_ERRORS)):
             self.muted = text.split(" failed", 1)[0] + " failed with value"
-            return False
+            if isinstance(info[1], KeyboardInterrupt):
+                return False
+            record.exc_info, record.exc_text = None, None
+            return True
         return not (self.muted is not None and text.startswith(self.muted))
 
 
@@ -358,8 +381,41 @@ def quiet_interrupts() -> Any:
         logger.removeFilter(quiet)
 
 
+FOLD_SCORES_ATTR = "fold_scores_at_best"  # the trial's user attribute: each fold's score at its best epoch (the score is their mean)
+FAILED_ATTR = "failed_because"  # the trial's user attribute: why it failed, in one line (a dead worker's trial too: storage.py)
+#: what a trial may raise without ending the search: it is marked failed with its reason, and the next trial runs
+TRIAL_ERRORS = (Exception,)
+#: raised by the estimators with a message that names the fix: logged in one line, without Optuna's traceback
+QUIET_ERRORS = (ValueError, FloatingPointError)
+
+
+def failure_text(exc: BaseException) -> str:
+    """``"ValueError: training diverged ..."``: an exception in one line, as a failed trial records it."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
 def objective(trial: Any, setup: TrialSetup) -> Any:
-    """Train one configuration on every fold; return the objective values (score first)."""
+    """Train one configuration on every fold; return the objective values (score first).
+
+    A trial that raises (one that diverges, say) records why in its ``failed_because`` attribute
+    (:func:`failure_text`) before Optuna marks it failed: the result's ``trials()`` and ``search --json`` show it.
+    """
+    import optuna
+
+    try:
+        return _trial_values(trial, setup)
+    except optuna.TrialPruned:
+        raise
+    except KeyboardInterrupt:
+        trial.set_user_attr(FAILED_ATTR, "interrupted (Ctrl-C)")
+        raise
+    except Exception as exc:
+        trial.set_user_attr(FAILED_ATTR, failure_text(exc))
+        raise
+
+
+def _trial_values(trial: Any, setup: TrialSetup) -> Any:
+    """:func:`objective`'s work: the trial's settings and costs recorded, every fold trained and scored."""
     import optuna
 
     from ...estimators import class_weight_to_json
@@ -382,6 +438,8 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         trial.set_user_attr("class_weight", class_weight_to_json(setup.class_weight))
         trial.set_user_attr("label_smoothing", float(setup.label_smoothing))
     trial.set_user_attr("sample_weight", setup.sample_weight is not None)
+    if setup.data is not None:  # a resumed study refuses other data (scoring.check_resumed_data)
+        trial.set_user_attr("data", setup.data)
     if not setup.classifier:  # a resumed study refuses another scale_target (resumed.py)
         trial.set_user_attr("scale_target", bool(setup.scale_target))
     curves, model = [], None
@@ -408,6 +466,8 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
         raise FloatingPointError(f"configuration {cfg['hidden']} diverged on every fold")
     trial.set_user_attr("cv_curve", mean)
     trial.set_user_attr("fold_scores", [float(max(c)) for c in curves])
+    at_best = [c[min(best_epoch, len(c)) - 1] for c in curves]  # each fold's score at the epoch the refit trains for
+    trial.set_user_attr(FOLD_SCORES_ATTR, [float(v) if v == v else None for v in at_best])
     trial.set_user_attr("best_epoch", best_epoch)
     start = averaging_start(cfg, setup)  # whether the best epoch's score was of averaged weights (an SWA may not have started)
     trial.set_user_attr(AVERAGED_ATTR, bool(start) and best_epoch >= start)
@@ -497,10 +557,10 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
         study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
-                       catch=(ValueError, FloatingPointError), gc_after_trial=False)
+                       catch=TRIAL_ERRORS, gc_after_trial=False)
 
 
-__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FIXED_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
+__all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FAILED_ATTR", "FIXED_ATTR", "FOLD_SCORES_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
            "make_storage", "objective", "resumed_seed", "run_worker", "score_weights"]
 
 

@@ -72,4 +72,54 @@ def check_resumed_scoring(study: Any, setup: TrialSetup, storage: Any) -> None:
                 "or the settings the study was run with.")
 
 
-__all__ = ["check_resumed_scoring", "scoring_of", "scoring_text"]
+def _data_text(data: dict[str, Any]) -> str:
+    """``"classification on 178 rows x 13 columns (digest 0123abcd...)"``: a trial's recorded data in words."""
+    return f"{data['task']} on {data['rows']} rows x {data['columns']} columns (digest {data['digest']})"
+
+
+def check_resumed_data(study: Any, setup: TrialSetup, storage: Any) -> None:
+    """A one-line ValueError when study ``study`` (resumed from ``storage``) holds finished or stopped trials
+    scored on other data (another target, task, rows or columns; :func:`~hiddenlayers.rightsize._search.run.data_of`).
+
+    Why: Optuna resumes a study whatever the objective computes, so a study of one target resumed on another
+    ranked an accuracy beside an R² and saved the winner refitted on the new target. Trials stored before
+    the data was recorded are not judged.
+    """
+    import optuna
+
+    S = optuna.trial.TrialState
+    if setup.data is None:
+        return
+    for t in study.get_trials(deepcopy=False, states=(S.COMPLETE, S.PRUNED)):
+        theirs = t.user_attrs.get("data")
+        if isinstance(theirs, dict) and theirs != setup.data:
+            raise ValueError(
+                f"study {study.study_name!r} in {storage} holds trials scored on other data ({_data_text(theirs)}), and this search "
+                f"has {_data_text(setup.data)}: their scores do not rank together. Pass a new study_name, "
+                "or the data and target the study was run with.")
+
+
+def check_resumed_objectives(study: Any, objectives: tuple[str, ...], storage: Any) -> None:
+    """A one-line ValueError when study ``study`` (resumed from ``storage``) was run for other objectives; a new study
+    (no trials) gets them as Optuna's metric names (``study.set_metric_names``: the dashboard shows them too).
+
+    Why: the directions alone were checked, and ``("score", "params")`` and ``("score", "flops")`` have the same,
+    so a resumed search ranked one trial's parameter count against another's FLOPs on one Pareto axis.
+    A study with trials and no metric names (stored before they were set) is not judged.
+    """
+    import warnings
+
+    import optuna
+
+    names = getattr(study, "metric_names", None)
+    if names is not None and list(names) != list(objectives):
+        raise ValueError(
+            f"study {study.study_name!r} in {storage} was run for the objectives {', '.join(names)}, and this search has "
+            f"{', '.join(objectives)}: their values do not compare. Pass a new study_name, or the objectives the study was run with.")
+    if names is None and not study.get_trials(deepcopy=False) and hasattr(study, "set_metric_names"):
+        with warnings.catch_warnings():  # experimental in Optuna 4; the user can do nothing about it
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(list(objectives))
+
+
+__all__ = ["check_resumed_data", "check_resumed_objectives", "check_resumed_scoring", "scoring_of", "scoring_text"]

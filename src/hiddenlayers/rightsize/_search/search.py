@@ -34,8 +34,8 @@ import numpy as np
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
-from .run import TrialSetup, make_sampler, run_worker, score_weights
-from .scoring import check_resumed_scoring
+from .run import TrialSetup, data_of, make_sampler, run_worker, score_weights
+from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 
@@ -219,7 +219,8 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
-        class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target))
+        class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target),
+        data=data_of(X, y, classifier))
     score_weights(setup)  # the estimator's error for a class_weight that does not fit y (every kept row weighs > 0: no fold weighs 0)
     return setup, threads, rows
 
@@ -244,7 +245,9 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
-        check_resumed_scoring(study, setup, storage)  # before any trial: a resumed study's scores must rank with ours
+        check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
+        check_resumed_data(study, setup, storage)  # ... its trials scored on this data
+        check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
             bars = [_ProgressCallback(trials)] if progress else []
@@ -364,15 +367,30 @@ def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[
         finally:
             if bar is not None:
                 bar.progress.stop()
-        failed = []
-        for p, log in zip(procs, logs):
-            if p.returncode != 0:
-                log.seek(0)
-                tail = log.read().strip().splitlines()[-1:] or ["(no output)"]
-                failed.append(f"exit {p.returncode}: {tail[0]}")
-            log.close()
+        failed = _failed_workers(procs, logs)
     if failed:
         raise RuntimeError(f"{len(failed)} search worker process(es) failed ({'; '.join(failed)}); completed trials are kept in the storage.")
+
+
+def _failed_workers(procs: list[Any], logs: list[Any]) -> list[str]:
+    """``"exit 1: KeyError: 'trials' (log: /tmp/hl-search-logs-.../worker0.log)"`` for each worker process that failed; the logs closed.
+
+    A failed worker's log (its traceback) is copied into a kept folder whose path the line names:
+    the job's temporary folder, where the worker wrote it, is removed when the search ends.
+    """
+    failed, kept = [], None
+    for i, (p, log) in enumerate(zip(procs, logs)):
+        if p.returncode != 0:
+            log.seek(0)
+            text = log.read()
+            tail = text.strip().splitlines()[-1:] or ["(no output)"]
+            kept = kept or tempfile.mkdtemp(prefix="hl-search-logs-")
+            path = os.path.join(kept, f"worker{i}.log")
+            with open(path, "w") as fh:
+                fh.write(text)
+            failed.append(f"exit {p.returncode}: {tail[0]} (log: {path})")
+        log.close()
+    return failed
 
 
 __all__ = ["OBJECTIVES", "SearchResult", "SearchSpace", "search"]
