@@ -222,14 +222,16 @@ def test_predict_keep_writes_input_columns_in_front_of_each_prediction(model, ta
     frame.insert(0, "id", [f"c{i:03d}" for i in range(len(frame))])
     data = tmp_path / "ids.csv"
     frame.to_csv(data, index=False)
-    plain = pd.read_csv(__import__("io").StringIO(ok("predict", model, data, "--proba").stdout))
-    kept = pd.read_csv(__import__("io").StringIO(ok("predict", model, data, "--proba", "--keep", "id, label").stdout))
+    plain_run, kept_run = ok("predict", model, data, "--proba"), ok("predict", model, data, "--proba", "--keep", "id, label")
+    plain, kept = (pd.read_csv(__import__("io").StringIO(r.stdout)) for r in (plain_run, kept_run))
+    assert "ignored 1 column(s) the model does not use: id" in plain_run.stderr
+    assert "ignored" not in kept_run.stderr  # a kept column is written, not "ignored"
     assert list(kept.columns) == ["id", "label", *plain.columns]
     assert kept["id"].tolist() == frame["id"].tolist() and kept["label"].tolist() == frame["label"].tolist()
     pd.testing.assert_frame_equal(kept[plain.columns], plain)
     onnx = tmp_path / "m.onnx"
     ok("export", model, "-o", onnx)
-    ok("predict", onnx, data, "--keep", "id", "-o", tmp_path / "p.parquet")
+    assert "ignored" not in ok("predict", onnx, data, "--keep", "id", "-o", tmp_path / "p.parquet").stderr
     via_onnx = pd.read_parquet(tmp_path / "p.parquet")
     assert list(via_onnx.columns) == ["id", "predicted_label"] and via_onnx["id"].tolist() == frame["id"].tolist()
     assert (via_onnx["predicted_label"] == plain["predicted_label"]).all()

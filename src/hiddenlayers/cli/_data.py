@@ -446,6 +446,25 @@ def check_keep(frame: Any, keep: list[str] | None, outputs: list[str]) -> None:
         raise DataError(f"--keep: the data has no column {absent[0]!r}.{did_you_mean(absent[:1], have)}")
 
 
+def without_kept(frame: Any, keep: list[str] | None, inputs: list[str] | None) -> Any:
+    """``frame`` less its ``--keep`` columns that are not among the model's ``inputs`` (its column names; None: unknown, as for
+    a model fitted on an unnamed array, and nothing is dropped), so that a column the user asked to keep is not also
+    reported as "ignored: a column the model does not use"."""
+    if not keep or inputs is None:
+        return frame
+    drop = [k for k in keep if k not in set(inputs)]
+    return frame.drop(columns=drop) if drop else frame
+
+
+def model_columns(model: Any) -> list[str] | None:
+    """The table columns ``model`` reads by name (its stored preprocessing's, else ``feature_names_in_``), or None."""
+    state = getattr(model, "preprocessing_", None)
+    if state:
+        return list(TablePreprocessor.from_dict(state).feature_names)
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
 def with_kept(result: Any, frame: Any, keep: list[str] | None) -> Any:
     """``result`` (one row per row of ``frame``) with ``frame``'s ``keep`` columns in front, as read (an ID to join on)."""
     if not keep:
@@ -467,7 +486,8 @@ def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | N
     table = read_table(data).every_row()
     check_keep(table.frame, keep, output_columns(model.target, model.classes_, proba))
     with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
-        out, notes = model.run(table.frame, table.where)
+        inputs = None if model.spec is None else list(model.spec["numeric"]) + [c["name"] for c in model.spec["categorical"]]
+        out, notes = model.run(without_kept(table.frame, keep, inputs), table.where)
     check_finite_output(out, table.where)
     for msg in notes:
         note(msg)

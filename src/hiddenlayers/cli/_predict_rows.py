@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import UserError
-from ._data import check_finite_output, model_inputs, with_kept
+from ._data import check_finite_output, model_columns, model_inputs, with_kept, without_kept
 from ._table_out import network_precision
 
 
@@ -25,7 +25,7 @@ def predict_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     The caller has checked ``proba`` (a classifier) and ``keep`` (:func:`~._data.check_keep`).
     """
     state = getattr(model, "preprocessing_", None) or {}
-    A = model_inputs(model, frame, where, notes)
+    A = model_inputs(model, without_kept(frame, keep, model_columns(model)), where, notes)
     col = f"predicted_{state.get('target') or 'value'}"
     pred, P = labels_and_proba(model, A)
     check_finite_output(pred if P is None else P, where)  # a label hides the NaN outputs it was taken from
