@@ -3,9 +3,10 @@
 Why: every ``torch.onnx.export`` builds an ``ONNXRegistry`` from scratch
 (``torch/onnx/_internal/exporter/_compat.py`` calls
 ``ONNXRegistry.from_torchlib``): it walks onnxscript's ~1,000 torchlib
-functions, resolves each one's ATen overload and infers its signature, about
-0.65 s of CPU per export (torch 2.13, one thread), the same work with the same
-result every time. Within :func:`reused_registry` that class method hands out a
+functions, resolves each one's ATen overload and infers its signature: 0.6-1.1 s
+of CPU per export (torch 2.13, one thread; a small MLP's whole export 1.57 s
+against 0.70 s reused, ``benchmarks/bench_export_registry.py``), the same work
+with the same result every time. Within :func:`reused_registry` that class method hands out a
 copy of the registry it built first for the opset asked (a new registry object
 with its own per-operator lists, so a caller's ``register_op``, e.g. torch's
 ``custom_translation_table``, changes that copy only); the torchlib functions and
