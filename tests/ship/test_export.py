@@ -13,7 +13,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
 
 import hiddenlayers as hl
-from hiddenlayers.ship import export_onnx
+from hiddenlayers.ship import describe_onnx, export_onnx
 from hiddenlayers.ship._export import opset_range
 
 ort = pytest.importorskip("onnxruntime")
@@ -62,6 +62,7 @@ def test_binary_classifier_gives_two_columns(tmp_path) -> None:
     out = _run(tmp_path / "bc.onnx", X[:50])
     assert out.shape == (50, 2) and r.max_abs_diff < 1e-5
     np.testing.assert_allclose(out, clf.predict_proba(X[:50]), atol=1e-5)
+    assert describe_onnx(tmp_path / "bc.onnx")["dtype"] == "float32"  # info's "computes in" (float64: test_export_float64)
 
 
 def test_regressor_with_numeric_preprocessing_in_graph(tmp_path) -> None:

@@ -57,7 +57,10 @@ def test_a_float64_model_exports_a_float64_graph_with_float64_parity(tmp_path) -
     np.testing.assert_allclose(model.predict(frame), reg.predict(pre.transform(frame).matrix), rtol=0, atol=1e-10)
 
 
-def test_a_float64_classifier_without_preprocessing_and_the_server(tmp_path) -> None:
+def test_a_float64_classifier_without_preprocessing_the_server_and_info(tmp_path) -> None:
+    """The float64 graph runs, serves, and describe_onnx (info) says it computes in float64 (a float32 export's 'float32':
+    tests/ship/test_export.py's binary classifier)."""
+    from hiddenlayers.ship import describe_onnx
     from hiddenlayers.ship._serve.model import ServedModel
 
     X, y = load_iris(return_X_y=True)
@@ -72,20 +75,9 @@ def test_a_float64_classifier_without_preprocessing_and_the_server(tmp_path) -> 
     rows = served.rows({"rows": X[:5].tolist()}, 10)
     np.testing.assert_allclose(served.onnx.run(pd.DataFrame(X[:5]))[0], clf.predict_proba(X[:5]), rtol=0, atol=1e-10)
     assert served.encode(rows)["X"].dtype == np.float64
-
-
-def test_info_shows_the_float64_graph(tmp_path) -> None:
-    from hiddenlayers.ship import describe_onnx
-
-    X, y = load_iris(return_X_y=True)
-    clf = _fit(hl.MLPClassifier((4,), max_iter=5, random_state=0, dtype="float64"), X, y)
-    export_onnx(clf, tmp_path / "m.onnx")
-    info = describe_onnx(tmp_path / "m.onnx")
+    info = describe_onnx(path)
     assert info["dtype"] == "float64"
     assert [(v["name"], v["type"]) for v in info["graph_inputs"]] == [("X", "double")]
-    clf32 = _fit(hl.MLPClassifier((4,), max_iter=5, random_state=0), X, y)
-    export_onnx(clf32, tmp_path / "m32.onnx")
-    assert describe_onnx(tmp_path / "m32.onnx")["dtype"] == "float32"
 
 
 def test_a_float64_graph_onnxruntime_cannot_run_or_quantise_is_refused_in_one_line(tmp_path) -> None:

@@ -46,6 +46,7 @@ from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
+from ._torchlib_registry import reused_registry
 
 
 @contextlib.contextmanager
@@ -258,7 +259,8 @@ def _verified_bytes(
     import torch
 
     categorical = [c for c in columns or [] if c["kind"] != "numeric"]
-    with _scratch() as folder, _quiet(), fresh_dispatch():  # each export as in a fresh process: see _fresh_dispatch
+    # each export as in a fresh process (see _fresh_dispatch), but for torch's torchlib registry, built once (_torchlib_registry)
+    with _scratch() as folder, _quiet(), fresh_dispatch(), reused_registry():
         tmp = folder / "model.onnx"
         torch.onnx.export(
             module, sample if isinstance(sample, tuple) else (sample,), str(tmp), input_names=input_names or [input_name],
