@@ -60,6 +60,29 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+#: errno values that mean the storage, not the program, refused a write: each the start of its one-line message
+DISK_ERRORS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for the file system",
+    errno.EROFS: "read-only file system",
+    errno.EIO: "input/output error (a failing disk or a lost network mount)",
+}
+
+
+def disk_error(exc: OSError, path: Path) -> OSError:
+    """``exc`` as one sentence naming ``path`` and the fix where the disk refused the write (:data:`DISK_ERRORS`); else ``exc``.
+
+    Why: a full disk surfaced as ``[Errno 28] No space left on device`` with no file named (the temp file's
+    write raised it), read as a crash; what the user must know is which output, that nothing was replaced, and what to do.
+    """
+    reason = DISK_ERRORS.get(exc.errno or 0)
+    if reason is None:
+        return exc
+    return OSError(exc.errno, f"{reason} while writing '{path}': nothing was written there (an old file is as it was); "
+                              "free some space or choose another output path.", str(path))
+
+
 def check_writable(path: str | os.PathLike[str], *, what: str = "the output") -> Path:
     """``path`` as a :class:`~pathlib.Path` once it is somewhere a file can be written atomically.
 
@@ -102,17 +125,20 @@ def atomic_write_files(files: dict[str | os.PathLike[str], bytes]) -> None:
     """
     paths = {check_writable(p): data for p, data in files.items()}
     staged: list[tuple[str, Path]] = []
+    path = next(iter(paths), Path())
     try:
         for path, data in paths.items():
             staged.append((_write_temp(path, data), path))
         for tmp, path in staged:
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in staged:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+            raise disk_error(exc, path) from None
         raise
 
 
@@ -125,7 +151,10 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
     """
     target = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise disk_error(exc, target) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), _file_mode(target))
@@ -133,9 +162,11 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+            raise disk_error(exc, target) from None
         raise
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -96,3 +97,38 @@ def test_an_output_on_the_data_file_is_refused_even_with_force(model, table, tmp
         for flags in ((), ("--force",)):
             assert_user_error(run(*args, "--out", out, *flags), f"--out '{out}' is the data file this command reads: writing there would replace it")
     assert data.read_bytes() == before
+
+
+def _full_tmpfs(folder: Path, keep: Path) -> Path:
+    """A 64 KiB tmpfs at ``folder`` holding a copy of ``keep`` and then filled to the last byte (root only); the copy's path."""
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root; tests/test_files.py checks the same code with a monkeypatched ENOSPC")
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("this container may not mount a tmpfs")
+    old = Path(shutil.copyfile(keep, folder / "old.safetensors"))
+    with open(folder / "filler", "wb") as fh, contextlib.suppress(OSError):
+        fh.write(b"\0" * (1 << 20))
+    return old
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_old_file(model, table, tmp_path):
+    """train over an old file, predict and export onto a full disk: one line naming the output and the fix, exit 2 (was
+    'internal error OSError: [Errno 28] ... please report it', exit 1), the old file intact, no temp file left."""
+    import subprocess
+
+    full = tmp_path / "full"
+    old = _full_tmpfs(full, model)
+    try:
+        before = old.read_bytes()
+        for out, args in ((old, ("train", table, "-t", "label", "--hidden", "4", "--epochs", "1", "-q", "--no-check", "--force", "-o")),
+                          (full / "pred.csv", ("predict", model, table, "--out")),
+                          (full / "m.onnx", ("export", model, "--out"))):
+            assert_user_error(run(*args, out), f"no space left on the device while writing '{out}': nothing was written there")
+        assert old.read_bytes() == before
+        assert sorted(p.name for p in full.iterdir()) == ["filler", "old.safetensors"]
+    finally:
+        subprocess.run(["umount", str(full)], check=False)

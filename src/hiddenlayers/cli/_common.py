@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -11,6 +12,10 @@ from typing import Any, NamedTuple
 
 from .._meta import WEIGHT_COLUMN_KEY as WEIGHT_COLUMN_KEY  # a light module: info reads the key without pandas
 
+# errno values the disk, not the program, raises: ENOSPC, EDQUOT, EFBIG, EROFS, EIO (as _files.DISK_ERRORS,
+# whose messages name the output; kept here as numbers so this module imports nothing heavy)
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
 
 class UserError(Exception):
     """A mistake the user can fix: printed as one ``error: ...`` line, exit status 2."""
@@ -19,6 +24,8 @@ class UserError(Exception):
 def is_user_error(exc: BaseException) -> bool:
     """True for errors caused by input (ours, and hiddenlayers' own exception tree)."""
     if isinstance(exc, (UserError, FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError)):
+        return True
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:  # a full disk, a quota, a read-only mount: the user's to fix
         return True
     exceptions = sys.modules.get("hiddenlayers.exceptions")  # loaded only if a command needed it
     return exceptions is not None and isinstance(exc, exceptions.HiddenLayersError)
@@ -31,7 +38,7 @@ def one_line(exc: BaseException) -> str:
     one whose reason is already our sentence naming the file is that sentence alone.
     """
     text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError)) and exc.filename:
+    if isinstance(exc, OSError) and exc.filename:
         reason = exc.strerror or type(exc).__name__
         text = reason if f"'{exc.filename}'" in reason else f"{reason}: '{exc.filename}'"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
