@@ -68,3 +68,15 @@ def test_other_os_errors_pass_unchanged(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(OSError, match="bad file descriptor") as info:
         atomic_write_bytes(tmp_path / "x", b"x")
     assert info.value.errno == errno.EBADF and _left(tmp_path) == []
+
+
+def test_a_read_only_file_system_is_not_told_to_free_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EROFS (a read-only mount, where even root cannot write) names a writable file system, not space to free."""
+    def mkstemp(**kwargs: object) -> tuple[int, str]:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / ".x.tmp"))
+
+    monkeypatch.setattr(_files.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(OSError) as info:
+        atomic_write_bytes(tmp_path / "x.onnx", b"x")
+    assert info.value.strerror == (f"read-only file system while writing '{tmp_path / 'x.onnx'}': nothing was written there "
+                                   "(an old file is as it was); choose an output path on a writable file system.")

@@ -60,13 +60,13 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-#: errno values that mean the storage, not the program, refused a write: each the start of its one-line message
+#: errno values that mean the storage, not the program, refused a write: the start and the fix of its one-line message
 DISK_ERRORS = {
-    errno.ENOSPC: "no space left on the device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EFBIG: "file too large for the file system",
-    errno.EROFS: "read-only file system",
-    errno.EIO: "input/output error (a failing disk or a lost network mount)",
+    errno.ENOSPC: ("no space left on the device", "free some space or choose another output path"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or choose another output path"),
+    errno.EFBIG: ("file too large for the file system", "choose an output path on another file system"),
+    errno.EROFS: ("read-only file system", "choose an output path on a writable file system"),
+    errno.EIO: ("input/output error (a failing disk or a lost network mount)", "check the disk, or choose another output path"),
 }
 
 
@@ -76,11 +76,10 @@ def disk_error(exc: OSError, path: Path) -> OSError:
     Why: a full disk surfaced as ``[Errno 28] No space left on device`` with no file named (the temp file's
     write raised it), read as a crash; what the user must know is which output, that nothing was replaced, and what to do.
     """
-    reason = DISK_ERRORS.get(exc.errno or 0)
-    if reason is None:
+    if exc.errno not in DISK_ERRORS:
         return exc
-    return OSError(exc.errno, f"{reason} while writing '{path}': nothing was written there (an old file is as it was); "
-                              "free some space or choose another output path.", str(path))
+    reason, fix = DISK_ERRORS[exc.errno]
+    return OSError(exc.errno, f"{reason} while writing '{path}': nothing was written there (an old file is as it was); {fix}.", str(path))
 
 
 def check_writable(path: str | os.PathLike[str], *, what: str = "the output") -> Path:
