@@ -72,11 +72,62 @@ def test_other_os_errors_pass_unchanged(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_a_read_only_file_system_is_not_told_to_free_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """EROFS (a read-only mount, where even root cannot write) names a writable file system, not space to free."""
-    def mkstemp(**kwargs: object) -> tuple[int, str]:
+    def mkstemp(path: Path) -> tuple[int, str]:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / ".x.tmp"))
 
-    monkeypatch.setattr(_files.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(_files, "_open_temp", mkstemp)
     with pytest.raises(OSError) as info:
         atomic_write_bytes(tmp_path / "x.onnx", b"x")
     assert info.value.strerror == (f"read-only file system while writing '{tmp_path / 'x.onnx'}': nothing was written there "
                                    "(an old file is as it was); choose an output path on a writable file system.")
+
+
+_KILLED_MID_SAVE = """
+import os, sys, time
+from hiddenlayers import _files
+
+def fsync(fd):  # the bytes are written; wait here, as a large save waits on the disk, to be killed
+    print("writing", flush=True)
+    time.sleep(60)
+
+_files.os.fsync = fsync
+_files.atomic_write_bytes(sys.argv[1], b"new" * 1000)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"), reason="unnamed temp files need Linux's O_TMPFILE and /proc")
+def test_a_kill_during_a_save_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> None:
+    """kill -9 (or the OOM killer) while the temp file is written: the old file as it was and nothing beside it
+    (a named temp file stayed behind, as large as the model)."""
+    import signal
+    import subprocess
+    import sys
+
+    old = tmp_path / "model.safetensors"
+    old.write_bytes(b"old")
+    src = Path(_files.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_MID_SAVE, str(old)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "writing\n"
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        child.kill()
+    assert old.read_bytes() == b"old" and _left(tmp_path) == ["model.safetensors"]
+
+
+def test_where_linking_is_refused_the_temp_file_is_a_named_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandbox that refuses the /proc link still gets the whole file, with its mode, and no temp file left."""
+    def link(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(_files.os, "link", link)
+    old_umask = os.umask(0o022)
+    try:
+        atomic_write_files({tmp_path / "a.bin": b"a" * 3_000_000, tmp_path / "b.bin": b"b"})
+    finally:
+        os.umask(old_umask)
+    assert (tmp_path / "a.bin").read_bytes() == b"a" * 3_000_000 and (tmp_path / "b.bin").read_bytes() == b"b"
+    assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644
+    assert _left(tmp_path) == ["a.bin", "b.bin"]

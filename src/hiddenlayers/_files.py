@@ -12,6 +12,7 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -120,25 +121,26 @@ def atomic_write_files(files: dict[str | os.PathLike[str], bytes]) -> None:
     Nothing is renamed until every temp file is written, so a failure (a full
     disk, Ctrl-C) leaves every old file as it was and no temp file behind. New
     files get the mode ``open(path, "w")`` would give them (the umask), and
-    replaced files keep theirs.
+    replaced files keep theirs. The temp files are unnamed while written (:func:`_open_temp`),
+    so even a kill -9 or the OOM killer during a large save leaves no file behind.
     """
     paths = {check_writable(p): data for p, data in files.items()}
-    staged: list[tuple[str, Path]] = []
+    staged: list[tuple[int, str | None, Path]] = []
     path = next(iter(paths), Path())
     try:
         for path, data in paths.items():
-            staged.append((_write_temp(path, data), path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
+            staged.append((*_write_temp(path, data), path))
+        for fd, name, path in staged:
+            _publish(fd, name, path)
     except BaseException as exc:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+        for _fd, name, _ in staged:
+            _discard(name)
         if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
             raise disk_error(exc, path) from None
         raise
+    finally:
+        for fd, _, _ in staged:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -146,42 +148,116 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """A binary file to write ``path`` piece by piece, atomically: a temp file beside it, renamed onto ``path`` on leaving.
 
     For output too large to hold in memory (``predict DIR --out``). An exception (or Ctrl-C) inside
-    the block removes the temp file and leaves ``path`` as it was; the new file gets the mode
-    ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
+    the block removes the temp file and leaves ``path`` as it was (a kill -9 too, where the temp file is unnamed:
+    :func:`_open_temp`); the new file gets the mode ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
     """
     target = check_writable(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, name = _open_temp(target)
     except OSError as exc:
         raise disk_error(exc, target) from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), _file_mode(target))
+        os.fchmod(fd, _file_mode(target))
+        with os.fdopen(fd, "wb", closefd=False) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        os.fsync(fd)
+        _publish(fd, name, target)
     except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _discard(name)
         if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
             raise disk_error(exc, target) from None
         raise
+    finally:
+        os.close(fd)
 
 
-def _write_temp(path: Path, data: bytes) -> str:
-    """A synced temp file holding ``data`` in ``path``'s folder, with the mode ``path`` should get; its name."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _open_temp(path: Path) -> tuple[int, str | None]:
+    """A new file in ``path``'s folder, open for writing: ``(fd, None)`` unnamed (Linux's ``O_TMPFILE``), else ``(fd, name)``, mkstemp's.
+
+    Why unnamed: a process killed while it writes (kill -9, the OOM killer, a lost session) cannot
+    remove a named temp file, and hidden ``.model.safetensors.*.tmp`` files of a model's size piled up
+    beside the outputs; an unnamed file vanishes with the process. It gets a name only for the rename
+    (:func:`_publish`). File systems or kernels without ``O_TMPFILE`` (and systems without ``/proc``) use mkstemp.
+    """
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(path.parent, flag | os.O_RDWR, 0o600), None  # RDWR: a named copy can read it back
+        except OSError as exc:  # the kernel (EISDIR) or the file system (EOPNOTSUPP) lacks it; a full disk is raised
+            if exc.errno not in (errno.EISDIR, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def _publish(fd: int, name: str | None, path: Path) -> None:
+    """Rename the written temp file ``fd`` onto ``path``; an unnamed one gets a fresh temp name first (:func:`_name_unnamed`)."""
+    if name is None:
+        name = _name_unnamed(fd, path)
+        try:
+            os.replace(name, path)
+        except BaseException:
+            _discard(name)
+            raise
+    else:
+        os.replace(name, path)
+
+
+def _name_unnamed(fd: int, path: Path) -> str:
+    """A hidden temp name beside ``path`` for the unnamed file ``fd``: a hard link through ``/proc/self/fd`` (linkat with
+    AT_SYMLINK_FOLLOW, as open(2) shows; ``dst_dir_fd`` makes Python call linkat, its plain link() does not follow),
+    else, where linking is refused (a sandbox), a named copy of its bytes."""
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), _file_mode(path))  # mkstemp makes 0600; keep what open() would give
+        while True:
+            name = f".{path.name}.{secrets.token_hex(4)}.tmp"
+            try:
+                os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=folder, follow_symlinks=True)
+                return str(path.parent / name)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                if exc.errno in DISK_ERRORS:
+                    raise
+                break
+    finally:
+        os.close(folder)
+    copy, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(copy, os.fstat(fd).st_mode & 0o7777)
+        with os.fdopen(copy, "wb", closefd=False) as out:
+            while chunk := os.pread(fd, 1 << 20, out.tell()):
+                out.write(chunk)
+        os.fsync(copy)
+    except BaseException:
+        _discard(name)
+        raise
+    finally:
+        os.close(copy)
+    return name
+
+
+def _discard(name: str | None) -> None:
+    """Remove the named temp file ``name`` if it is still there (an unnamed one, None, needs nothing)."""
+    if name is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def _write_temp(path: Path, data: bytes) -> tuple[int, str | None]:
+    """A synced temp file holding ``data`` in ``path``'s folder, with the mode ``path`` should get: :func:`_open_temp`'s pair, still open."""
+    fd, name = _open_temp(path)
+    try:
+        os.fchmod(fd, _file_mode(path))  # mkstemp and O_TMPFILE make 0600; keep what open() would give
+        with os.fdopen(fd, "wb", closefd=False) as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+        os.fsync(fd)
     except BaseException:
-        os.unlink(tmp)
+        _discard(name)
+        os.close(fd)
         raise
-    return tmp
+    return fd, name
 
 
 def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[str, Any], tensors: dict[str, Any]) -> None:
