@@ -66,8 +66,12 @@ def check_output(
         check_writable(path, what=what)
     except OSError as exc:
         raise UserError(one_line(exc)) from None
-    if any(_same_file(path, Path(i)) for i in inputs if i):
-        raise UserError(f"{what} '{path}' is the data file this command reads: writing there would replace it; choose another {what} path.")
+    for given in inputs:
+        if given and Path(given).is_dir() and _inside(path, Path(given)):
+            raise UserError(f"{what} '{path}' is a data file of the folder '{given}' this command reads: writing there would replace "
+                            f"your data (and train on the output next time); choose a path outside '{given}'.")
+        if given and any(_same_file(path, Path(i)) for i in _matches(str(given))):
+            raise UserError(f"{what} '{path}' is the data file this command reads: writing there would replace it; choose another {what} path.")
     if path.exists() and not force:
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
@@ -92,6 +96,25 @@ def check_report_output(
     if not folder.is_dir():
         raise UserError(f"folder '{folder}' of {what} '{out}' does not exist: create it first, or give a path in an existing folder.")
     return check_output(out, force=force, inputs=inputs, what=what, example=f"{page}.html")
+
+
+# the files a folder of data is read as (data/_stream_files.EXTENSIONS['auto'], kept equal by tests/cli/test_cli_files.py)
+STREAM_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True where ``path`` is a file the folder ``folder`` is read as (a data suffix, at any depth: hive partitions)."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve()) and path.name.lower().endswith(STREAM_SUFFIXES)
+    except OSError:
+        return False
+
+
+def _matches(given: str) -> list[str]:
+    """The files ``given`` names: itself, or what it matches where it is a glob (``predict m.safetensors 'parts/*.parquet'``)."""
+    import glob
+
+    return [given, *glob.glob(given)] if any(c in given for c in "*?[") else [given]
 
 
 def _same_file(a: Path, b: Path) -> bool:

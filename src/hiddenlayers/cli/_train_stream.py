@@ -174,7 +174,7 @@ def run_train_stream(
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
     resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
-    out_path = check_output(out, force=force or resume, what="--out")
+    out_path = check_output(out, force=force or resume, inputs=(data,), what="--out")
     model = None
     try:
         init_from_env(join_timeout)
