@@ -131,3 +131,19 @@ def test_where_linking_is_refused_the_temp_file_is_a_named_copy(tmp_path: Path, 
     assert (tmp_path / "a.bin").read_bytes() == b"a" * 3_000_000 and (tmp_path / "b.bin").read_bytes() == b"b"
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644
     assert _left(tmp_path) == ["a.bin", "b.bin"]
+
+
+def test_a_symlink_output_stays_a_link_and_its_file_is_written(tmp_path: Path) -> None:
+    """The rename replaced the link with a plain file (the file it named kept the old bytes): the link's file is written, as open() would."""
+    real = tmp_path / "v3.safetensors"
+    real.write_bytes(b"old")
+    link = tmp_path / "current.safetensors"
+    link.symlink_to(real.name)
+    atomic_write_bytes(link, b"new")
+    assert link.is_symlink() and os.readlink(link) == real.name and real.read_bytes() == b"new"
+    dangling = tmp_path / "next.csv"
+    dangling.symlink_to("made.csv")
+    with atomic_stream(dangling) as fh:
+        fh.write(b"a\n")
+    assert dangling.is_symlink() and (tmp_path / "made.csv").read_bytes() == b"a\n"
+    assert _left(tmp_path) == ["current.safetensors", "made.csv", "next.csv", "v3.safetensors"]

@@ -124,7 +124,7 @@ def atomic_write_files(files: dict[str | os.PathLike[str], bytes]) -> None:
     replaced files keep theirs. The temp files are unnamed while written (:func:`_open_temp`),
     so even a kill -9 or the OOM killer during a large save leaves no file behind.
     """
-    paths = {check_writable(p): data for p, data in files.items()}
+    paths = {check_writable(_through_link(p)): data for p, data in files.items()}
     staged: list[tuple[int, str | None, Path]] = []
     path = next(iter(paths), Path())
     try:
@@ -151,7 +151,7 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     the block removes the temp file and leaves ``path`` as it was (a kill -9 too, where the temp file is unnamed:
     :func:`_open_temp`); the new file gets the mode ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
     """
-    target = check_writable(path)
+    target = check_writable(_through_link(path))
     try:
         fd, name = _open_temp(target)
     except OSError as exc:
@@ -170,6 +170,16 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         raise
     finally:
         os.close(fd)
+
+
+def _through_link(path: str | os.PathLike[str]) -> Path:
+    """The file a symlink ``path`` points to (at any depth, resolved as ``open`` would), else ``path``.
+
+    Why: the rename replaced the link itself with a plain file, so ``current.safetensors -> v3.safetensors``
+    stopped being a link and v3 kept the old model; ``open(path, "w")`` writes where the link points, and so do we.
+    """
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _open_temp(path: Path) -> tuple[int, str | None]:
