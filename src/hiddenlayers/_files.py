@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._meta import FORMAT, FORMAT_VERSION, META_KEY, parse_metadata
+from ._meta import FORMAT, FORMAT_VERSION, META_KEY, UNREADABLE, parse_metadata
 from .exceptions import ModelFileError
 
 _NONFINITE = "__nonfinite_float__"
@@ -290,6 +290,8 @@ def foreign_format(path: str | os.PathLike[str]) -> str | None:
     """
     with open(path, "rb") as fh:
         head = fh.read(4)
+    if not head:
+        return "it is empty (0 bytes: a save or copy that never finished?): copy or save it again."
     if len(head) >= 3 and head[0] == 0x80 and (head[1] in (2, 3) or (head[1] in (4, 5) and head[2] == 0x95)):  # PROTO n (FRAME)
         return ("it is a Python pickle, which is never loaded (unpickling runs code): "
                 "save the fitted model with its .save(path) to a .safetensors file, and load that.")
@@ -318,6 +320,6 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise ModelFileError(
             f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): "
-            + (foreign_format(path) or "it may be truncated, corrupt or of another format.")
+            + (foreign_format(path) or UNREADABLE)
         ) from None
     return parse_metadata(raw.get(META_KEY), path, ModelFileError)
