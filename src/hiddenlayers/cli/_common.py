@@ -71,7 +71,8 @@ def check_output(
             raise UserError(f"{what} '{path}' is a data file of the folder '{given}' this command reads: writing there would replace "
                             f"your data (and train on the output next time); choose a path outside '{given}'.")
         if given and any(_same_file(path, Path(i)) for i in _matches(str(given))):
-            raise UserError(f"{what} '{path}' is the data file this command reads: writing there would replace it; choose another {what} path.")
+            kind = "model" if Path(given).suffix.lower() in (".safetensors", ".onnx") else "data"  # distill's teacher was 'the data file'
+            raise UserError(f"{what} '{path}' is the {kind} file this command reads: writing there would replace it; choose another {what} path.")
     if path.exists() and not force:
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
