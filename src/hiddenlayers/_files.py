@@ -12,6 +12,7 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._meta import FORMAT, FORMAT_VERSION, META_KEY, parse_metadata
+from ._meta import FORMAT, FORMAT_VERSION, META_KEY, UNREADABLE, parse_metadata
 from .exceptions import ModelFileError
 
 _NONFINITE = "__nonfinite_float__"
@@ -58,6 +59,28 @@ def _file_mode(path: Path) -> int:
         umask = os.umask(0o022)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+#: errno values that mean the storage, not the program, refused a write: the start and the fix of its one-line message
+DISK_ERRORS = {
+    errno.ENOSPC: ("no space left on the device", "free some space or choose another output path"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or choose another output path"),
+    errno.EFBIG: ("file too large for the file system", "choose an output path on another file system"),
+    errno.EROFS: ("read-only file system", "choose an output path on a writable file system"),
+    errno.EIO: ("input/output error (a failing disk or a lost network mount)", "check the disk, or choose another output path"),
+}
+
+
+def disk_error(exc: OSError, path: Path) -> OSError:
+    """``exc`` as one sentence naming ``path`` and the fix where the disk refused the write (:data:`DISK_ERRORS`); else ``exc``.
+
+    Why: a full disk surfaced as ``[Errno 28] No space left on device`` with no file named (the temp file's
+    write raised it), read as a crash; what the user must know is which output, that nothing was replaced, and what to do.
+    """
+    if exc.errno not in DISK_ERRORS:
+        return exc
+    reason, fix = DISK_ERRORS[exc.errno]
+    return OSError(exc.errno, f"{reason} while writing '{path}': nothing was written there (an old file is as it was); {fix}.", str(path))
 
 
 def check_writable(path: str | os.PathLike[str], *, what: str = "the output") -> Path:
@@ -98,22 +121,26 @@ def atomic_write_files(files: dict[str | os.PathLike[str], bytes]) -> None:
     Nothing is renamed until every temp file is written, so a failure (a full
     disk, Ctrl-C) leaves every old file as it was and no temp file behind. New
     files get the mode ``open(path, "w")`` would give them (the umask), and
-    replaced files keep theirs.
+    replaced files keep theirs. The temp files are unnamed while written (:func:`_open_temp`),
+    so even a kill -9 or the OOM killer during a large save leaves no file behind.
     """
-    paths = {check_writable(p): data for p, data in files.items()}
-    staged: list[tuple[str, Path]] = []
+    paths = {check_writable(_through_link(p)): data for p, data in files.items()}
+    staged: list[tuple[int, str | None, Path]] = []
+    path = next(iter(paths), Path())
     try:
         for path, data in paths.items():
-            staged.append((_write_temp(path, data), path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+            staged.append((*_write_temp(path, data), path))
+        for fd, name, path in staged:
+            _publish(fd, name, path)
+    except BaseException as exc:
+        for _fd, name, _ in staged:
+            _discard(name)
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+            raise disk_error(exc, path) from None
         raise
+    finally:
+        for fd, _, _ in staged:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -121,37 +148,126 @@ def atomic_stream(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """A binary file to write ``path`` piece by piece, atomically: a temp file beside it, renamed onto ``path`` on leaving.
 
     For output too large to hold in memory (``predict DIR --out``). An exception (or Ctrl-C) inside
-    the block removes the temp file and leaves ``path`` as it was; the new file gets the mode
-    ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
+    the block removes the temp file and leaves ``path`` as it was (a kill -9 too, where the temp file is unnamed:
+    :func:`_open_temp`); the new file gets the mode ``open(path, "w")`` would give it, as :func:`atomic_write_bytes`'s do.
     """
-    target = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    target = check_writable(_through_link(path))
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), _file_mode(target))
+        fd, name = _open_temp(target)
+    except OSError as exc:
+        raise disk_error(exc, target) from None
+    try:
+        os.fchmod(fd, _file_mode(target))
+        with os.fdopen(fd, "wb", closefd=False) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        os.fsync(fd)
+        _publish(fd, name, target)
+    except BaseException as exc:
+        _discard(name)
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+            raise disk_error(exc, target) from None
         raise
+    finally:
+        os.close(fd)
 
 
-def _write_temp(path: Path, data: bytes) -> str:
-    """A synced temp file holding ``data`` in ``path``'s folder, with the mode ``path`` should get; its name."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _through_link(path: str | os.PathLike[str]) -> Path:
+    """The file a symlink ``path`` points to (at any depth, resolved as ``open`` would), else ``path``.
+
+    Why: the rename replaced the link itself with a plain file, so ``current.safetensors -> v3.safetensors``
+    stopped being a link and v3 kept the old model; ``open(path, "w")`` writes where the link points, and so do we.
+    """
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _open_temp(path: Path) -> tuple[int, str | None]:
+    """A new file in ``path``'s folder, open for writing: ``(fd, None)`` unnamed (Linux's ``O_TMPFILE``), else ``(fd, name)``, mkstemp's.
+
+    Why unnamed: a process killed while it writes (kill -9, the OOM killer, a lost session) cannot
+    remove a named temp file, and hidden ``.model.safetensors.*.tmp`` files of a model's size piled up
+    beside the outputs; an unnamed file vanishes with the process. It gets a name only for the rename
+    (:func:`_publish`). File systems or kernels without ``O_TMPFILE`` (and systems without ``/proc``) use mkstemp.
+    """
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(path.parent, flag | os.O_RDWR, 0o600), None  # RDWR: a named copy can read it back
+        except OSError as exc:  # the kernel (EISDIR) or the file system (EOPNOTSUPP) lacks it; a full disk is raised
+            if exc.errno not in (errno.EISDIR, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def _publish(fd: int, name: str | None, path: Path) -> None:
+    """Rename the written temp file ``fd`` onto ``path``; an unnamed one gets a fresh temp name first (:func:`_name_unnamed`)."""
+    if name is None:
+        name = _name_unnamed(fd, path)
+        try:
+            os.replace(name, path)
+        except BaseException:
+            _discard(name)
+            raise
+    else:
+        os.replace(name, path)
+
+
+def _name_unnamed(fd: int, path: Path) -> str:
+    """A hidden temp name beside ``path`` for the unnamed file ``fd``: a hard link through ``/proc/self/fd`` (linkat with
+    AT_SYMLINK_FOLLOW, as open(2) shows; ``dst_dir_fd`` makes Python call linkat, its plain link() does not follow),
+    else, where linking is refused (a sandbox), a named copy of its bytes."""
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), _file_mode(path))  # mkstemp makes 0600; keep what open() would give
+        while True:
+            name = f".{path.name}.{secrets.token_hex(4)}.tmp"
+            try:
+                os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=folder, follow_symlinks=True)
+                return str(path.parent / name)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                if exc.errno in DISK_ERRORS:
+                    raise
+                break
+    finally:
+        os.close(folder)
+    copy, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(copy, os.fstat(fd).st_mode & 0o7777)
+        with os.fdopen(copy, "wb", closefd=False) as out:
+            while chunk := os.pread(fd, 1 << 20, out.tell()):
+                out.write(chunk)
+        os.fsync(copy)
+    except BaseException:
+        _discard(name)
+        raise
+    finally:
+        os.close(copy)
+    return name
+
+
+def _discard(name: str | None) -> None:
+    """Remove the named temp file ``name`` if it is still there (an unnamed one, None, needs nothing)."""
+    if name is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def _write_temp(path: Path, data: bytes) -> tuple[int, str | None]:
+    """A synced temp file holding ``data`` in ``path``'s folder, with the mode ``path`` should get: :func:`_open_temp`'s pair, still open."""
+    fd, name = _open_temp(path)
+    try:
+        os.fchmod(fd, _file_mode(path))  # mkstemp and O_TMPFILE make 0600; keep what open() would give
+        with os.fdopen(fd, "wb", closefd=False) as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+        os.fsync(fd)
     except BaseException:
-        os.unlink(tmp)
+        _discard(name)
+        os.close(fd)
         raise
-    return tmp
+    return fd, name
 
 
 def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[str, Any], tensors: dict[str, Any]) -> None:
@@ -174,6 +290,8 @@ def foreign_format(path: str | os.PathLike[str]) -> str | None:
     """
     with open(path, "rb") as fh:
         head = fh.read(4)
+    if not head:
+        return "it is empty (0 bytes: a save or copy that never finished?): copy or save it again."
     if len(head) >= 3 and head[0] == 0x80 and (head[1] in (2, 3) or (head[1] in (4, 5) and head[2] == 0x95)):  # PROTO n (FRAME)
         return ("it is a Python pickle, which is never loaded (unpickling runs code): "
                 "save the fitted model with its .save(path) to a .safetensors file, and load that.")
@@ -202,6 +320,6 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise ModelFileError(
             f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): "
-            + (foreign_format(path) or "it may be truncated, corrupt or of another format.")
+            + (foreign_format(path) or UNREADABLE)
         ) from None
     return parse_metadata(raw.get(META_KEY), path, ModelFileError)

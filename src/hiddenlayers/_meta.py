@@ -24,6 +24,10 @@ MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Re
                "SequenceClassifier", "TextClassifier", "Translator", "SpeechRecognizer")
 
 
+#: the end of every "not a readable model file" message: what to do about a file that cannot be read
+UNREADABLE = "it may be truncated, corrupt or of another format: copy or save it again (a copy or download that stopped leaves a truncated file)."
+
+
 def parse_metadata(raw: Any, where: Any, error: type[Exception]) -> dict[str, Any]:
     """The metadata JSON ``raw`` (None where the file has none) of the file ``where``, validated.
 
@@ -31,7 +35,8 @@ def parse_metadata(raw: Any, where: Any, error: type[Exception]) -> dict[str, An
     another format, a newer format version than this library reads, an unknown model kind.
     """
     if raw is None:
-        raise error(f"'{where}' is a safetensors file but not a hiddenlayers model (no '{META_KEY}' metadata).")
+        raise error(f"'{where}' is a safetensors file but not a hiddenlayers model (no '{META_KEY}' metadata): read its tensors with "
+                    "safetensors.torch.load_file(path); hiddenlayers loads the files its save() and `hiddenlayers train` write.")
     try:
         meta = json.loads(raw)
     except (TypeError, json.JSONDecodeError):

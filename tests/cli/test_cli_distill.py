@@ -51,7 +51,7 @@ def test_distill_errors_are_one_line(teacher, table, tmp_path):
     out = tmp_path / "s.safetensors"
     assert_user_error(run("distill", teacher, table, "--temperature", "0", "--out", out), "--temperature must be a finite number > 0")
     assert_user_error(run("distill", teacher, table, "--alpha", "1.5", "--out", out), "--alpha must lie in [0, 1]")
-    assert_user_error(run("distill", teacher, table, "--out", teacher, "--force"), "is the data file this command reads")
+    assert_user_error(run("distill", teacher, table, "--out", teacher, "--force"), f"--out '{teacher}' is the model file this command reads: writing there would replace it")  # was: the data file
     assert_user_error(run("distill", "nope.safetensors", table, "--out", out), "model file 'nope.safetensors' does not exist")
     assert_user_error(run("distill", teacher, table, "--sizes", "0", "--out", out), "dense layer units must be a positive integer")
     bad = tmp_path / "bad.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -96,3 +97,74 @@ def test_an_output_on_the_data_file_is_refused_even_with_force(model, table, tmp
         for flags in ((), ("--force",)):
             assert_user_error(run(*args, "--out", out, *flags), f"--out '{out}' is the data file this command reads: writing there would replace it")
     assert data.read_bytes() == before
+
+
+def _full_tmpfs(folder: Path, keep: Path) -> Path:
+    """A 64 KiB tmpfs at ``folder`` holding a copy of ``keep`` and then filled to the last byte (root only); the copy's path."""
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root; tests/test_files.py checks the same code with a monkeypatched ENOSPC")
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("this container may not mount a tmpfs")
+    old = Path(shutil.copyfile(keep, folder / "old.safetensors"))
+    with open(folder / "filler", "wb") as fh, contextlib.suppress(OSError):
+        fh.write(b"\0" * (1 << 20))
+    return old
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_old_file(model, table, tmp_path):
+    """train over an old file, predict and export onto a full disk: one line naming the output and the fix, exit 2 (was
+    'internal error OSError: [Errno 28] ... please report it', exit 1), the old file intact, no temp file left."""
+    import subprocess
+
+    full = tmp_path / "full"
+    old = _full_tmpfs(full, model)
+    try:
+        before = old.read_bytes()
+        for out, args in ((old, ("train", table, "-t", "label", "--hidden", "4", "--epochs", "1", "-q", "--no-check", "--force", "-o")),
+                          (full / "pred.csv", ("predict", model, table, "--out")),
+                          (full / "m.onnx", ("export", model, "--out"))):
+            assert_user_error(run(*args, out), f"no space left on the device while writing '{out}': nothing was written there")
+        assert old.read_bytes() == before
+        assert sorted(p.name for p in full.iterdir()) == ["filler", "old.safetensors"]
+    finally:
+        subprocess.run(["umount", str(full)], check=False)
+
+
+def test_an_output_among_a_folders_data_files_is_refused_even_with_force(model, table, tmp_path):
+    """train DIR --out DIR/a.parquet --force wrote the model over a.parquet (data lost); predict DIR or a glob over one of
+    its files would replace it too. Refused before any work; a model file beside the data is still allowed."""
+    import pandas as pd
+
+    folder = tmp_path / "parts"
+    (folder / "year=2024").mkdir(parents=True)
+    frame = pd.read_csv(table)
+    frame.to_parquet(folder / "a.parquet")
+    frame.to_csv(folder / "year=2024" / "b.csv", index=False)
+    before = {p: p.read_bytes() for p in (folder / "a.parquet", folder / "year=2024" / "b.csv")}
+    for out in before:
+        assert_user_error(run("train", folder, "-t", "label", "--epochs", "1", "-q", "--no-check", "--force", "--out", out),
+                          f"--out '{out}' is a data file of the folder '{folder}' this command reads: writing there would replace your data")
+        assert_user_error(run("predict", model, folder, "--force", "--out", out), f"is a data file of the folder '{folder}'")
+    glob = str(folder / "*.parquet")
+    assert_user_error(run("predict", model, glob, "--force", "--out", folder / "a.parquet"), "is the data file this command reads")
+    assert all(p.read_bytes() == data for p, data in before.items())
+    ok("train", folder, "-t", "label", "--epochs", "1", "-q", "--no-check", "--out", folder / "model.safetensors")
+
+
+def test_the_stream_suffixes_are_the_folder_readers():
+    from hiddenlayers.cli._common import STREAM_SUFFIXES
+    from hiddenlayers.data._stream_files import EXTENSIONS
+
+    assert STREAM_SUFFIXES == EXTENSIONS["auto"]
+
+
+def test_a_timelapse_on_the_model_path_is_refused(table, tmp_path):
+    """train --out t.html --timelapse t.html saved the model, then wrote the page over it: the model was lost."""
+    out = tmp_path / "t.html"
+    assert_user_error(run("train", table, "-t", "label", "--epochs", "1", "-q", "--no-check", "--out", out, "--timelapse", out),
+                      f"--timelapse '{out}' is the --out path: the page would replace the model file; give each its own path.")
+    assert not out.exists()

@@ -93,3 +93,14 @@ def test_the_outcome_from_the_exit_status_and_rank_0s_result():
         workers_outcome(1, False, None, "[rank0]: error: training failed: bad\n", 2)
     with pytest.raises(UserError, match=r"the 2 workers failed \(exit 1\)"):
         workers_outcome(1, False, None, "", 2)
+
+
+def test_a_workers_own_error_is_shown_before_the_others_broken_connection():
+    """Rank 0 stops on a full disk; rank 1 then fails in gloo ('Connection closed by peer'): the launcher showed the
+    alphabetically first line, rank 1's 'internal error ... please report it', and not why the run stopped."""
+    stderr = ("[rank1]: error: internal error RuntimeError: [gloo/transport/tcp/pair.cc:553] Connection closed by peer (rerun with --debug)\n"
+              "[rank0]: error: no space left on the device while writing 'full/w.safetensors.ckpt': nothing was written there\n")
+    with pytest.raises(UserError, match=r"^no space left on the device while writing 'full/w.safetensors.ckpt'"):
+        workers_outcome(1, False, None, stderr, 2)
+    with pytest.raises(UserError, match=r"^internal error RuntimeError: \[gloo"):  # nothing better to show: the first
+        workers_outcome(1, False, None, stderr.splitlines()[0] + "\n", 2)

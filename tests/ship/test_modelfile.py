@@ -114,7 +114,9 @@ def test_unreadable_files(saved: Path, tmp_path: Path, kind: str) -> None:
     bad = tmp_path / "bad.safetensors"
     data = saved.read_bytes()
     bad.write_bytes({"truncated": data[: len(data) // 2], "random": os.urandom(4096), "empty": b"", "text": b"hello, world\n" * 10}[kind])
-    with pytest.raises(hl.ModelFileError, match=r"^'.*bad\.safetensors' is not a readable safetensors model file \(\w+\): it may be truncated, corrupt or of another format\.$"):
+    fix = ("it is empty \\(0 bytes: a save or copy that never finished\\?\\): copy or save it again\\." if kind == "empty" else  # was: what to do unsaid
+           "it may be truncated, corrupt or of another format: copy or save it again \\(a copy or download that stopped leaves a truncated file\\)\\.")
+    with pytest.raises(hl.ModelFileError, match=rf"^'.*bad\.safetensors' is not a readable safetensors model file \(\w+\): {fix}$"):
         hl.load(bad)
 
 
@@ -165,7 +167,8 @@ def test_foreign_safetensors_file(tmp_path: Path) -> None:
     foreign.write_bytes(st_save({"w": torch.zeros(2, 2)}))
     with pytest.raises(hl.ModelFileError) as info:
         hl.load(foreign)
-    assert str(info.value) == f"'{foreign}' is a safetensors file but not a hiddenlayers model (no 'hiddenlayers' metadata)."
+    assert str(info.value) == (f"'{foreign}' is a safetensors file but not a hiddenlayers model (no 'hiddenlayers' metadata): read its tensors "
+                               "with safetensors.torch.load_file(path); hiddenlayers loads the files its save() and `hiddenlayers train` write.")
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .._files import jsonable, read_metadata, unjson, write_model_file
+from .._meta import UNREADABLE
 from ..exceptions import ModelFileError
 
 
@@ -66,7 +67,7 @@ def load_app(
     try:
         tensors = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for damaged tensor data
-        raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+        raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): {UNREADABLE}") from None
     if meta.get("estimator") != estimator:
         raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
     from ..estimators import class_weight_from_json, sizes_from_json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -12,6 +13,10 @@ from typing import Any, NamedTuple
 from .._meta import SEARCH_KEY as SEARCH_KEY
 from .._meta import WEIGHT_COLUMN_KEY as WEIGHT_COLUMN_KEY  # a light module: info reads the key without pandas
 
+# errno values the disk, not the program, raises: ENOSPC, EDQUOT, EFBIG, EROFS, EIO (as _files.DISK_ERRORS,
+# whose messages name the output; kept here as numbers so this module imports nothing heavy)
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
 
 class UserError(Exception):
     """A mistake the user can fix: printed as one ``error: ...`` line, exit status 2."""
@@ -20,6 +25,8 @@ class UserError(Exception):
 def is_user_error(exc: BaseException) -> bool:
     """True for errors caused by input (ours, and hiddenlayers' own exception tree)."""
     if isinstance(exc, (UserError, FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError)):
+        return True
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:  # a full disk, a quota, a read-only mount: the user's to fix
         return True
     exceptions = sys.modules.get("hiddenlayers.exceptions")  # loaded only if a command needed it
     return exceptions is not None and isinstance(exc, exceptions.HiddenLayersError)
@@ -32,7 +39,7 @@ def one_line(exc: BaseException) -> str:
     one whose reason is already our sentence naming the file is that sentence alone.
     """
     text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError)) and exc.filename:
+    if isinstance(exc, OSError) and exc.filename:
         reason = exc.strerror or type(exc).__name__
         text = reason if f"'{exc.filename}'" in reason else f"{reason}: '{exc.filename}'"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -60,8 +67,13 @@ def check_output(
         check_writable(path, what=what)
     except OSError as exc:
         raise UserError(one_line(exc)) from None
-    if any(_same_file(path, Path(i)) for i in inputs if i):
-        raise UserError(f"{what} '{path}' is the data file this command reads: writing there would replace it; choose another {what} path.")
+    for given in inputs:
+        if given and Path(given).is_dir() and _inside(path, Path(given)):
+            raise UserError(f"{what} '{path}' is a data file of the folder '{given}' this command reads: writing there would replace "
+                            f"your data (and train on the output next time); choose a path outside '{given}'.")
+        if given and any(_same_file(path, Path(i)) for i in _matches(str(given))):
+            kind = "model" if Path(given).suffix.lower() in (".safetensors", ".onnx") else "data"  # distill's teacher was 'the data file'
+            raise UserError(f"{what} '{path}' is the {kind} file this command reads: writing there would replace it; choose another {what} path.")
     if path.exists() and not force:
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
@@ -86,6 +98,25 @@ def check_report_output(
     if not folder.is_dir():
         raise UserError(f"folder '{folder}' of {what} '{out}' does not exist: create it first, or give a path in an existing folder.")
     return check_output(out, force=force, inputs=inputs, what=what, example=f"{page}.html")
+
+
+# the files a folder of data is read as (data/_stream_files.EXTENSIONS['auto'], kept equal by tests/cli/test_cli_files.py)
+STREAM_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True where ``path`` is a file the folder ``folder`` is read as (a data suffix, at any depth: hive partitions)."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve()) and path.name.lower().endswith(STREAM_SUFFIXES)
+    except OSError:
+        return False
+
+
+def _matches(given: str) -> list[str]:
+    """The files ``given`` names: itself, or what it matches where it is a glob (``predict m.safetensors 'parts/*.parquet'``)."""
+    import glob
+
+    return [given, *glob.glob(given)] if any(c in given for c in "*?[") else [given]
 
 
 def _same_file(a: Path, b: Path) -> bool:

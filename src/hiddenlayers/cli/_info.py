@@ -37,8 +37,9 @@ def read_header(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if p.is_dir():
         raise UserError(f"'{p}' is a folder, not a model file: give the path of a .safetensors file.")
     from .._files import foreign_format
+    from .._meta import UNREADABLE
 
-    bad = f"'{p}' is not a readable safetensors model file: " + (foreign_format(p) or "it may be truncated, corrupt or of another format.")
+    bad = f"'{p}' is not a readable safetensors model file: " + (foreign_format(p) or UNREADABLE)
     with p.open("rb") as fh:
         head = fh.read(8)
         if len(head) < 8:

@@ -231,6 +231,19 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any, where: Any = N
         return TablePreprocessor(max_categories=max_categories).fit(X, where)
 
 
+def _outputs(data: str, out: str, timelapse: str | None, force: bool) -> tuple[Path, Path | None]:
+    """``train``'s model path and ``--timelapse`` page path, checked before any work: neither the data, nor one the other."""
+    out_path = check_output(out, force=force, inputs=(data,), what="--out")
+    if timelapse is None:
+        return out_path, None
+    from ._common import check_report_output
+
+    lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,), page="timelapse")
+    if lapse_path.resolve() == out_path.resolve():  # the page was written over the model just saved
+        raise UserError(f"--timelapse '{timelapse}' is the --out path: the page would replace the model file; give each its own path.")
+    return out_path, lapse_path
+
+
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
@@ -248,12 +261,7 @@ def run_train(
     the training rows, so the saved history carries per-layer gradient records.
     ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
     """
-    out_path = check_output(out, force=force, inputs=(data,), what="--out")
-    lapse_path = None
-    if timelapse is not None:
-        from ._common import check_report_output
-
-        lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,), page="timelapse")
+    out_path, lapse_path = _outputs(data, out, timelapse, force)
     params = {**params, **parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")

@@ -107,10 +107,11 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
     if interrupted:
         return 130, "note: the workers stopped before rank 0 saved a model: nothing was saved"  # then the command's "interrupted"
     if returncode:
-        # torchrun's own report is pages long: show the workers' one-line errors instead
+        # torchrun's own report is pages long: show the workers' one-line errors instead. A worker's own error (a full disk,
+        # bad data) comes first: the others then fail as 'internal error' (gloo's 'Connection closed by peer'), an effect
         lines = [ln for ln in stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
-        shown = sorted({ln[ln.index("error:"):] for ln in lines})
-        raise UserError(shown[0][len("error: "):] if shown else f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
+        shown = sorted(dict.fromkeys(ln[ln.index("error:") + len("error: "):] for ln in lines), key=lambda e: e.startswith("internal error"))
+        raise UserError(shown[0] if shown else f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
     return 0, None
 
 
@@ -173,7 +174,7 @@ def run_train_stream(
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
     resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
-    out_path = check_output(out, force=force or resume, what="--out")
+    out_path = check_output(out, force=force or resume, inputs=(data,), what="--out")
     model = None
     try:
         init_from_env(join_timeout)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._meta import UNREADABLE
 from ..exceptions import ModelFileError
 from ._app_base import APP_INPUT_KEY
 
@@ -37,7 +38,7 @@ def session(path: str | Path, threads: int | None = None) -> Any:
     try:
         return ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for any bad file
-        raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): it may be truncated, corrupt or of another format.") from None
+        raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): {UNREADABLE}") from None
 
 
 def onnx_estimator(path: str | Path) -> str | None:
