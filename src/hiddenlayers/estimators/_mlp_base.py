@@ -238,6 +238,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
         refuse_beyond_float32(self, None if on_tensor else X, "X")  # on_tensor: the tensor's check (require_finite)
         refuse_beyond_float32(self, y if is_regressor(self) else None, "y")
+        validation = None if given_val is None else check_validation(self, X, y, *given_val)  # before the model is built or trained
         with setup_threads(self, X.shape[0], first_pass):  # a small network's repeat call: its tensor work on one thread
             Xt = checked_training_tensor(self, X) if on_tensor and X.shape[0] else None
             if X.shape[0] == 0:
@@ -266,7 +267,6 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             self.out_activation_ = self._loss().out_activation
             if self.early_stopping and incremental:
                 raise ValueError("partial_fit does not support early_stopping=True")
-            validation = None if given_val is None else check_validation(self, X, y, *given_val)
             if self.domain_adaptation is not None or X_target is not None:  # (refuses partial_fit and sample_weight)
                 fit_frozen(self, lambda lr: fit_dann(self, X, Y, sample_weight, X_target, incremental, lr))
             # a partial_fit chunk of weight 0: a no-op (under torch.distributed this rank still steps with the others, adding nothing)
