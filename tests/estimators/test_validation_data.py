@@ -176,3 +176,24 @@ def test_metadata_routing_through_grid_search_and_pipeline_transform_input() -> 
                      scaler.transform(X), y, X_val=scaler.transform(Xv), y_val=yv)
     assert fitted[-1].validation_scores_ == by_hand.validation_scores_  # X_val scaled as fitted on X
     assert search.best_estimator_[-1].t_ == 4 * len(y)
+
+
+def test_the_rule_over_every_combination() -> None:
+    """Refused exactly when scikit-learn's pairing is broken (X_val without y_val or the reverse, sample_weight_val without
+    them) or early stopping does not run (early_stopping=False, lbfgs); otherwise the given rows are the scored ones."""
+    import itertools
+
+    X, y, Xv, yv = _iris()
+    for has_x, has_y, has_w, early, solver in itertools.product((False, True), (False, True), (False, True), (False, True), ("adam", "lbfgs")):
+        kwargs = {k: v for k, v, on in (("X_val", Xv, has_x), ("y_val", yv, has_y), ("sample_weight_val", np.ones(len(yv)), has_w)) if on}
+        given = has_x or has_y
+        refused = (has_x != has_y) or (has_w and not given) or (given and (not early or solver == "lbfgs"))
+        est = hl.MLPClassifier((3,), early_stopping=early, solver=solver, max_iter=2, random_state=0)
+        if refused:
+            with pytest.raises(ValueError, match="X_val|y_val|sample_weight_val"):
+                est.fit(X, y, **kwargs)
+            assert not hasattr(est, "network_")
+        else:
+            _quiet(est.fit, X, y, **kwargs)
+            if given:  # every row of X trained, and the last score is the held model's on X_val (2 epochs: no better one to restore)
+                assert est.t_ == est.n_iter_ * len(y) and len(est.validation_scores_) == est.n_iter_
