@@ -195,5 +195,5 @@ def test_the_rule_over_every_combination() -> None:
             assert not hasattr(est, "network_")
         else:
             _quiet(est.fit, X, y, **kwargs)
-            if given:  # every row of X trained, and the last score is the held model's on X_val (2 epochs: no better one to restore)
+            if given:  # every row of X trained; one score per epoch
                 assert est.t_ == est.n_iter_ * len(y) and len(est.validation_scores_) == est.n_iter_
