@@ -212,11 +212,13 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         validate(self, AUTOENCODER_PARAMS)
         return resolve_device(self.device)
 
-    def fit(self, X: Any, y: Any = None) -> Autoencoder:
+    def fit(self, X: Any, y: Any = None, *, X_val: Any = None) -> Autoencoder:
         """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised).
 
         A DataFrame's string column names become ``feature_names_in_``. Everything is
         checked and trained before the model changes, so a failed refit leaves it as it was.
+        ``X_val`` (n_val, n_features): your own held-out rows (a later period), whose reconstruction error early stopping
+        scores instead of a ``validation_fraction`` split (every row of ``X`` trains); standardized as ``X`` is, never learnt from.
         """
         device = self._check_params()
         names = column_names(X)
@@ -226,6 +228,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         X = self._input(X) if warm else _rows(X, self)  # a warm fit's columns are checked as transform's
         if X.shape[0] < 2:
             raise DataError(f"Autoencoder.fit needs at least 2 rows (n_samples={X.shape[0]}): the scaling and the loss need a spread.")
+        Xv = None if X_val is None else self._validation_rows(X_val, X.shape[1], names)
         source, provenance = (None, None) if warm else open_source(self)
         gen = seed_everything(self.random_state)  # before the network is built: its initial weights come from this seed
         if warm:
@@ -240,7 +243,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
         Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
         with restored_on_error(self), frozen(net, fixed):  # a warm fit's weights go back if training fails
-            history = self._train(net, Zn, device, gen, past_history(self) if warm else None)
+            history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else (Xv - mean) / scale)
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
         if not warm:
@@ -254,12 +257,35 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         mark_built(self, _BUILT_FROM)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
 
-    def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None) -> History:
+    def _validation_rows(self, X_val: Any, n_features: int, names: Any) -> np.ndarray:
+        """``X_val`` checked as ``X``: finite numbers, ``n_features`` columns, ``X``'s column ``names`` in order (when both have names),
+        at least 2 rows, and ``early_stopping=True`` (its rows are what early stopping scores)."""
+        if not self.early_stopping:
+            raise ValueError("X_val is passed to fit while early_stopping=False: its rows are what early stopping scores. "
+                             "Set early_stopping=True, or drop X_val.")
+        try:
+            Xv = _rows(X_val, self, "X_val")
+        except DataError as exc:
+            raise DataError(f"X_val: {exc}") from None
+        given = column_names(X_val)
+        if names is not None and given is not None and list(given) != list(names):
+            raise DataError(f"X_val's columns {list(given)[:8]} are not X's {list(names)[:8]} in the same order: pass X's columns.")
+        if Xv.shape[1] != n_features:
+            raise DataError(f"X_val has {Xv.shape[1]} columns and X {n_features}: pass the same columns.")
+        if Xv.shape[0] < 2:
+            raise DataError(f"X_val has {Xv.shape[0]} row(s): early stopping scores at least 2. Pass more validation rows.")
+        return Xv
+
+    def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None,
+               Zvn: np.ndarray | None = None) -> History:
         """Fit ``net`` to reproduce the standardized rows ``Zn``, holding out ``validation_fraction`` for early stopping;
-        ``history``: a warm fit's, which goes on."""
+        ``history``: a warm fit's, which goes on; ``Zvn``: fit's ``X_val`` standardized, scored instead of a split."""
         trim = float(self.trim_fraction)
         validation = None
-        if self.early_stopping and Zn.shape[0] >= 20:
+        if Zvn is not None:
+            Zv = float_tensor(Zvn, device)
+            validation = (Zv, Zv)
+        elif self.early_stopping and Zn.shape[0] >= 20:
             Zn, Zvn = train_test_split(Zn, test_size=self.validation_fraction, random_state=self.random_state)
             Zv = float_tensor(Zvn, device)
             validation = (Zv, Zv)

@@ -151,6 +151,10 @@ LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help=
 #: the regressor's target scaling, as train, lr-find and search take it (decided by _train.target_scaling_option)
 ScaleTarget = Annotated[bool | None, typer.Option("--scale-target/--no-scale-target", help="Regression: standardize the target for training and "
                                                   "predict in its units (default: on for --loss squared_error, in memory or streamed; the model file keeps the scaling).", show_default=False)]
+#: train's own validation file (cli/_validation.py): the rows early stopping scores
+Validation = Annotated[str | None, typer.Option("--validation", help="Your own validation file (DATA's columns, e.g. a later time span): early "
+                                                 "stopping scores its rows instead of holding out --validation-fraction; every training row trains.",
+                                                 show_default=False)]
 #: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
@@ -264,6 +268,21 @@ def _check_early_stopping(solver: str, early_stopping: bool | None) -> None:
                         "none out, so it would be ignored; drop --early-stopping, or pick another --solver.")
 
 
+def _check_validation(o: dict[str, Any], given: Collection[str], *, streamed: bool) -> None:
+    """``--validation FILE`` with what early stopping on its rows needs: a table in memory, early stopping on, a stochastic
+    solver, no ``--validation-fraction`` (no rows of DATA are held out for it); each refusal one line naming the fix."""
+    if o["validation"] is None:
+        return
+    for bad, why in (
+        (streamed, "a folder of files (or --workers) is streamed, and its early stopping holds out whole row groups: load one table, or drop --validation"),
+        (o["early_stopping"] is False, "its rows are scored by early stopping, which --no-early-stopping turns off: drop one of them"),
+        (o["solver"] == "lbfgs", "its rows are scored by early stopping, and --solver lbfgs runs none: pick adam or sgd, or drop --validation"),
+        ("validation_fraction" in given, "its rows replace the --validation-fraction share of DATA, which would be ignored: drop --validation-fraction"),
+    ):
+        if bad:
+            raise UserError(f"--validation {o['validation']}: {why}.")
+
+
 def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None, swa_anneal_strategy: str | None = None) -> None:
     """Refuse ``--swa-anneal-epochs`` or ``--swa-anneal-strategy`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
     for option, value in (("--swa-anneal-epochs", swa_anneal_epochs), ("--swa-anneal-strategy", swa_anneal_strategy)):
@@ -308,7 +327,7 @@ def train(
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None, scale_target: ScaleTarget = None, weight_averaging: WeightAveraging = None,
     ema_decay: EmaDecay = None, swa_start: SwaStart = None, swa_lr: SwaLr = None, swa_anneal_epochs: SwaAnnealEpochs = None,
-    swa_anneal_strategy: SwaAnnealStrategy = None,
+    swa_anneal_strategy: SwaAnnealStrategy = None, validation: Validation = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
@@ -394,6 +413,7 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"],
                     o["swa_anneal_strategy"])
     _check_early_stopping(o["solver"], o["early_stopping"])
+    _check_validation(o, given, streamed=o["workers"] > 1 or is_stream_input(data))
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
     if "test_size" in given and (o["workers"] > 1 or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored
         raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
@@ -410,7 +430,8 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     if is_stream_input(data):
         run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], **common)
         return
-    run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"], **common)
+    run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"],
+              validation=o["validation"], **common)
 
 
 @app.command(name="lr-find")

@@ -30,6 +30,7 @@ from ._data import (
     show_evaluation,
 )
 from ._table_out import write_table
+from ._validation import validation_rows
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
 #: (it would either clash, as ``random_state`` did, or silently override the option).
@@ -231,14 +232,15 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any, where: Any = N
         return TablePreprocessor(max_categories=max_categories).fit(X, where)
 
 
-def _outputs(data: str, out: str, timelapse: str | None, force: bool) -> tuple[Path, Path | None]:
-    """``train``'s model path and ``--timelapse`` page path, checked before any work: neither the data, nor one the other."""
-    out_path = check_output(out, force=force, inputs=(data,), what="--out")
+def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bool) -> tuple[Path, Path | None]:
+    """``train``'s model path and ``--timelapse`` page path, checked before any work: neither one of the data files
+    ``inputs`` (DATA, and a ``--validation`` file), nor one the other."""
+    out_path = check_output(out, force=force, inputs=inputs, what="--out")
     if timelapse is None:
         return out_path, None
     from ._common import check_report_output
 
-    lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=(data,), page="timelapse")
+    lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=inputs, page="timelapse")
     if lapse_path.resolve() == out_path.resolve():  # the page was written over the model just saved
         raise UserError(f"--timelapse '{timelapse}' is the --out path: the page would replace the model file; give each its own path.")
     return out_path, lapse_path
@@ -247,12 +249,13 @@ def _outputs(data: str, out: str, timelapse: str | None, force: bool) -> tuple[P
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
-    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None,
+    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None,
 ) -> dict[str, Any]:
     """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
 
     ``sample_weight``: the ``--sample-weight`` column: its weights reach ``fit`` (and so the early-stopping
     split's score) and weight the held-out metrics; the model file records the column's name, but never reads it.
+    ``validation``: a file of DATA's columns whose rows early stopping scores (``fit``'s ``X_val``; ``test_size`` still splits ``data``).
 
     ``check`` runs the fast data checks first (a short summary on stderr); a
     fatal finding that the preparation itself does not already refuse stops here.
@@ -261,7 +264,7 @@ def run_train(
     the training rows, so the saved history carries per-layer gradient records.
     ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
     """
-    out_path, lapse_path = _outputs(data, out, timelapse, force)
+    out_path, lapse_path = _outputs((data,) if validation is None else (data, validation), out, timelapse, force)
     params = {**params, **parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
@@ -282,13 +285,14 @@ def run_train(
         refuse_fatal(checked, prep["dropped"])
     prep = weighted_rows(prep)  # rows of --sample-weight 0 as if absent: the split, the preprocessing's statistics, the fit
     X_tr, X_te, y_tr, y_te, w_tr, w_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
-    if params.get("early_stopping") is None:
-        params["early_stopping"] = len(y_tr) >= EARLY_STOPPING_ROWS and params.get("solver") != "lbfgs"  # L-BFGS holds out no rows
+    if params.get("early_stopping") is None:  # on from 1000 rows or with --validation; L-BFGS holds out no rows
+        params["early_stopping"] = (validation is not None or len(y_tr) >= EARLY_STOPPING_ROWS) and params.get("solver") != "lbfgs"
     model = make_estimator(prep["task"], params, seed, quiet, labels=prep["y"] if prep["task"] == "classification" else None)
     # --init-from: the source's preprocessing, so its first layer reads the columns (by name) and scales it learned on
     where_tr = rows_of(prep["where"], X_tr.index)  # the file line of a training row, not its place in the shuffled split
     pre = TablePreprocessor.from_dict(source_pre) if source_pre else _fit_preprocessing(X_tr, max_categories, checked, where_tr)
     A_tr, A_te = _model_matrices(pre, X_tr, where_tr, X_te, rows_of(prep["where"], X_te.index) if X_te is not None else None)
+    val = None if validation is None else validation_rows(validation, pre, model_state(pre, prep), prep["task"], y_tr)
     for msg in [prep["dropped"], *A_tr.notes] if prep["dropped"] else A_tr.notes:
         note(msg)
     if checked is not None:
@@ -302,23 +306,30 @@ def run_train(
         model.set_params(callbacks=[*(model.callbacks or []), lapse])
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
-        model = fit_model(model, A_tr.matrix, y_tr, w_tr)
+        model = fit_model(model, A_tr.matrix, y_tr, w_tr, val)
     elapsed = time.perf_counter() - start
     if lapse is not None and lapse_path is not None:
-        if lapse.frames:
-            lapse.save(lapse_path, title=f"Training timelapse: {Path(data).name}")
-            note(f"wrote {lapse_path}: {len(lapse.frames)} frames of the hidden units over the {'–'.join(lapse.plane.axes) if lapse.plane else ''} plane.")
-        else:
-            note(f"--timelapse recorded no frame (the activations were never finite: {lapse.note}); no page written.")
+        _save_timelapse(lapse, lapse_path, data)
     if gradient_flow and not model.history_.extra.get("gradient_flow"):
         note("--gradient-flow recorded nothing: the fit ran no epoch.")
     model.preprocessing_ = model_state(pre, prep)
     model.save(out_path)
     summary = _summary(model, prep, pre, A_te, y_te, elapsed, out_path, w_te)
+    if val is not None:
+        summary.update(validation=validation, validation_rows=len(val[1]), best_validation_score=model.best_validation_score_)
     if model.stop_reason_ == "interrupted":
         sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     _show_summary(summary, as_json)
     return summary
+
+
+def _save_timelapse(lapse: Any, path: Path, data: str) -> None:
+    """Write ``--timelapse``'s page to ``path`` (a note says what it holds), or note that no frame was recorded."""
+    if lapse.frames:
+        lapse.save(path, title=f"Training timelapse: {Path(data).name}")
+        note(f"wrote {path}: {len(lapse.frames)} frames of the hidden units over the {'–'.join(lapse.plane.axes) if lapse.plane else ''} plane.")
+    else:
+        note(f"--timelapse recorded no frame (the activations were never finite: {lapse.note}); no page written.")
 
 
 def model_state(pre: TablePreprocessor, prep: dict[str, Any]) -> dict[str, Any]:
@@ -391,14 +402,19 @@ def timelapse_callback(A: Any, y: np.ndarray, task: str) -> Any:
         raise UserError(f"--timelapse: {exc}") from None
 
 
-def fit_model(model: Any, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
-    """``model.fit(X, y, sample_weight=)``; estimator ValueErrors (bad parameter combinations, too little data) become UserErrors."""
+def fit_model(model: Any, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
+              val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None) -> Any:
+    """``model.fit(X, y, sample_weight=)``; estimator ValueErrors (bad parameter combinations, too little data) become UserErrors.
+
+    ``val``: ``(X_val, y_val, sample_weight_val)``, the rows early stopping scores (``--validation``).
+    """
     from sklearn.exceptions import ConvergenceWarning
 
+    given = {} if val is None else dict(zip(("X_val", "y_val", "sample_weight_val"), val))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
-            model.fit(X, y, sample_weight=sample_weight)
+            model.fit(X, y, sample_weight=sample_weight, **given)
         except HiddenLayersError:
             raise
         except (ValueError, TypeError) as exc:
@@ -464,6 +480,8 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
         t.add_row(f"held-out {'weighted ' if weighted else ''}{k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
+    if "validation" in s:
+        t.add_row("early stopping on", f"{s['validation_rows']} rows of {s['validation']} (best score {s['best_validation_score']:.4f})")
     t.add_row("epochs", str(s["epochs"]))
     t.add_row("stop reason", f"{s['stop_reason']} ({s['stop_message']})" if s["stop_message"] else str(s["stop_reason"]))
     t.add_row("parameters", f"{s['parameters']:,}")

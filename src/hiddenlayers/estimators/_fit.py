@@ -41,6 +41,7 @@ from ..training import (
 )
 from ._checks import _DTYPES, require_finite, swa_start_epoch
 from ._transfer import keep_frozen_record
+from ._validation_data import ValidationSet
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -85,15 +86,19 @@ def _check_split_weights(w_train: Any, w_val: Any) -> None:
                          "the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
 
 
-def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
+def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any,
+                     given: ValidationSet | None = None) -> tuple[Any, np.ndarray, Any, Callable[[], tuple[float, float]] | None]:
     """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
 
     The split is scikit-learn's (stratified for one-output classifiers, from
     ``est._random_state``); ``validate()`` returns ``(nan, score)`` on the held-out part.
+    ``given``: the user's own held-out rows (``fit``'s ``X_val``/``y_val``): no split is drawn, every row trains.
     Without early stopping the data comes back whole and ``validate`` is None.
     """
     if not est.early_stopping:
         return X, Y, sample_weight, None
+    if given is not None:
+        return X, Y, sample_weight, _scorer(est, given.X, given.y, given.w)
     w_val = None
     if sample_weight is not None:  # weighted: our words (scikit-learn's name no weights); unweighted: its own, as its MLP's
         _check_weighted_split(X.shape[0], float(est.validation_fraction))
@@ -111,14 +116,18 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     if X_val.shape[0] < 2:
         raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
     _check_split_weights(sample_weight, w_val)
+    return X, Y, sample_weight, _scorer(est, X_val, y_val, w_val)
 
+
+def _scorer(est: _BaseMLP, X_val: Any, y_val: np.ndarray, w_val: Any) -> Callable[[], tuple[float, float]]:
+    """``validate()`` for :func:`train`: ``(nan, score)`` of the network as it stands on the held-out rows (accuracy or R²)."""
     def validate() -> tuple[float, float]:
         est._cache_weights()
         # X_val is validated already: scored without input checks (and their feature-name warning)
         score = est._score(X_val, y_val, sample_weight=w_val)
         return math.nan, float(score)
 
-    return X, Y, sample_weight, validate
+    return validate
 
 
 def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement, StoppingRule | None, int]:
@@ -323,21 +332,22 @@ def checked_training_tensor(est: _BaseMLP, X: np.ndarray) -> torch.Tensor:
 
 def fit_stochastic(
     est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample_weight: Any, incremental: bool, learning_rate_init: float | None = None,
-    Xt: torch.Tensor | None = None,
+    Xt: torch.Tensor | None = None, validation: ValidationSet | None = None,
 ) -> None:
     """Mini-batch fit (``partial_fit``: one epoch) through :func:`train`; sets sklearn's fitted attributes.
 
     ``learning_rate_init`` overrides the estimator's (the second phase of ``freeze="head_first"``).
     ``Xt``: ``X`` already on the device (:func:`checked_training_tensor`), used when there is no early-stopping split.
+    ``validation``: the user's held-out rows, which early stopping scores in place of a split of ``X``.
     """
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
-    X, Y, sample_weight, validate = split_validation(est, X, Y, y, sample_weight)
+    X, Y, sample_weight, validate = split_validation(est, X, Y, y, sample_weight, validation)
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
         warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=user_stacklevel())
-    if Xt is None:  # (given only without early stopping: the whole X, no split)
+    if Xt is None:  # (given only when no split is drawn: the whole X)
         Xt = training_tensor(est, X)
     Yt = to_tensor(Y, dtype, device)
     Wt = None if sample_weight is None else to_tensor(sample_weight, dtype, device)

@@ -118,15 +118,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                                  f"pass labels from classes_ {self.classes_.tolist()[:10]}.")
         return y
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPClassifier:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None, *, X_val: Any = None, y_val: Any = None,
+            sample_weight_val: Any = None) -> MLPClassifier:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
 
         ``X_target``: unlabelled rows of another domain, with ``domain_adaptation="dann"``.
         ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
         mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
         loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        ``X_val`` ``(n_val, n_features)``, ``y_val`` ``(n_val,)``: your own held-out rows (a later time span, other groups),
+        scored by early stopping after each epoch in place of the ``validation_fraction`` split, so every row of ``X``
+        trains; given together, with ``early_stopping=True`` (scikit-learn's ``HistGradientBoosting*`` rule).
+        ``sample_weight_val`` ``(n_val,)``: weights of that score (with ``X_val`` only; ``class_weight`` is not applied to it).
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target,  # type: ignore[no-any-return]
+                         val=(X_val, y_val, sample_weight_val))
 
     @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
@@ -281,14 +287,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                             streamed: bool, moments: Any = None) -> None:
         set_target_scaling(self, y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=streamed, moments=moments)
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None) -> MLPRegressor:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None, *, X_val: Any = None, y_val: Any = None,
+            sample_weight_val: Any = None) -> MLPRegressor:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's).
 
         ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
         mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
         loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
+        ``X_val``, ``y_val`` (targets in ``y``'s units, ``(n_val,)`` or ``(n_val, n_outputs)``), ``sample_weight_val``:
+        your own held-out rows for early stopping's R², as the classifier's.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target)  # type: ignore[no-any-return]
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target,  # type: ignore[no-any-return]
+                         val=(X_val, y_val, sample_weight_val))
 
     @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MLPRegressor:

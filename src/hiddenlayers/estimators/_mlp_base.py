@@ -35,6 +35,7 @@ from ._predict import cache_weights, check_X, sparse_hidden, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
+from ._validation_data import check_validation, refuse_misused
 from ._warm import record_rate, refuse_new_shape, restart_changed_rate
 from ._zero_weight import drop_unweighted
 
@@ -197,15 +198,17 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         """Warn when ``loss_threshold`` is below the least loss the targets allow (the classifier's ``label_smoothing``); none here."""
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False, X_target: Any = None,
-             setup: Callable[[], None] | None = None) -> Any:
+             setup: Callable[[], None] | None = None, val: tuple[Any, Any, Any] = (None, None, None)) -> Any:
         """Fit on arrays or a streamed source; ``setup`` runs first, inside the same guard (``partial_fit``'s first-call classes).
 
+        ``val``: ``fit``'s ``(X_val, y_val, sample_weight_val)``, the rows early stopping scores (:mod:`._validation_data`).
         A call that raises (bad data, a callback's error at epoch 7 of a warm fit, a bad row in a streamed
         file's fifth chunk) leaves the model as it was: fitted as before, or unfitted (no ``classes_`` of a failed first call).
         """
         with restored_on_error(self):
             if setup is not None:
                 setup()
+            given_val = val if refuse_misused(self, *val, streamed=is_source(X)) else None
             _refuse_averaging(self, incremental, is_source(X), X_target)
             if hasattr(self, "network_"):  # a warm call (a cold fit's build clears the state)
                 restart_changed_rate(self)
@@ -214,23 +217,28 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
                 fitted = fit_source(self, X, incremental)
             else:
                 first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-                fitted = self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass)
+                fitted = self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass, given_val)
             record_rate(self)
             return fitted
 
-    def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool) -> Any:
-        """:meth:`_fit` on arrays: validate, build on the first pass, train by the solver's path, cache the weights."""
+    def _fit_arrays(self, X: Any, y: Any, sample_weight: Any, incremental: bool, X_target: Any, first_pass: bool,
+                    given_val: tuple[Any, Any, Any] | None = None) -> Any:
+        """:meth:`_fit` on arrays: validate, build on the first pass, train by the solver's path, cache the weights.
+
+        ``given_val``: ``(X_val, y_val, sample_weight_val)`` that early stopping scores (checked here once ``X`` and ``y`` are).
+        """
         spec = self._validate_params()
         self._device = resolve_device(self.device)
         # A dense X going whole to the stochastic solvers is checked for NaN/inf as its training tensor (on a GPU one sum
         # there, not a pass over the host array before the copy), made here, before anything of a fitted model changes
-        on_tensor = (self.solver != "lbfgs" and not self.early_stopping and self.domain_adaptation is None and X_target is None
-                     and not sp.issparse(X))
+        on_tensor = (self.solver != "lbfgs" and (not self.early_stopping or given_val is not None) and self.domain_adaptation is None
+                     and X_target is None and not sp.issparse(X))
         if not first_pass:
             refuse_new_shape(self, spec, incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
         refuse_beyond_float32(self, None if on_tensor else X, "X")  # on_tensor: the tensor's check (require_finite)
         refuse_beyond_float32(self, y if is_regressor(self) else None, "y")
+        validation = None if given_val is None else check_validation(self, X, y, *given_val)  # before the model is built or trained
         with setup_threads(self, X.shape[0], first_pass):  # a small network's repeat call: its tensor work on one thread
             Xt = checked_training_tensor(self, X) if on_tensor and X.shape[0] else None
             if X.shape[0] == 0:
@@ -267,7 +275,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             elif self.solver == "lbfgs":
                 fit_frozen(self, lambda lr: fit_lbfgs(self, X, Y, sample_weight))
             else:
-                fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr, Xt=Xt))
+                fit_frozen(self, lambda lr: fit_stochastic(self, X, Y, y, sample_weight, incremental, lr, Xt=Xt, validation=validation))
             if not all(bool(torch.isfinite(p).all()) for p in self.network_.parameters()):
                 raise ValueError(NON_FINITE)
             self._cache_weights()

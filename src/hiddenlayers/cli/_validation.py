@@ -1,0 +1,52 @@
+"""``train DATA --validation FILE``: the user's own held-out rows, which early stopping scores (the estimators' ``X_val``/``y_val``).
+
+FILE has DATA's columns; it is read as ``evaluate`` reads a table for a model (the preprocessing fitted on DATA's
+training rows, never on FILE; labels checked against the training rows' classes; the ``--sample-weight`` column
+weighting the score), and each problem is one line naming ``--validation`` and the file.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from ..data import TablePreprocessor
+from ..exceptions import DataError
+from ._common import WEIGHT_COLUMN_KEY, UserError
+
+
+def validation_rows(path: str, pre: TablePreprocessor, state: dict[str, Any], task: str,
+                    y_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(A_val, y_val, w_val)`` of the labelled table ``path``: the model matrix ``(n_val, inputs)`` by ``pre``, the target
+    ``(n_val,)`` (a classifier's labels among ``y_train``'s classes, a regressor's numbers) and the weight column's weights or None.
+
+    ``state``: what the model file will store as ``preprocessing_`` (target, task, weight column).
+    """
+    from ._data import labelled_weighted
+
+    reader = SimpleNamespace(preprocessing_=state)  # read as evaluate reads a table for a model with this preprocessing
+    if task == "classification":
+        reader.classes_ = np.unique(y_train.astype(str)) if y_train.dtype == object else np.unique(y_train)
+    try:
+        _, A, y, w = labelled_weighted(reader, path, state["target"], state.get(WEIGHT_COLUMN_KEY))
+    except (UserError, DataError) as exc:
+        raise type(exc)(f"--validation {path}: {_plain(exc)}") from None
+    if len(y) < 2:
+        raise DataError(f"--validation {path}: {len(y)} usable row(s), and early stopping scores at least 2: pass a larger file.")
+    if w is not None and not np.sum(w) > 0:
+        raise DataError(f"--validation {path}: every row's --sample-weight is 0, so they cannot score the model: give some rows a weight > 0.")
+    return A, np.asarray(y), w
+
+
+def _plain(exc: Exception) -> str:
+    """The message of ``exc``, its 'the model' said as what it is here (the model being trained)."""
+    text = str(exc.args[0]) if exc.args else str(exc)
+    for said, meant in (("of the model (", "of the training data ("), ("but the model is a classifier of the classes", "but DATA's target has the classes"),
+                        ("that the model was trained on", "that DATA has"), ("the model is a regressor: its target holds numbers", "DATA's target holds numbers")):
+        text = text.replace(said, meant)
+    return text
+
+
+__all__ = ["validation_rows"]
