@@ -32,7 +32,19 @@ from ..._params import Param, document, validate
 from ...estimators import KeepsFittedSource, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
-from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, refuse_unusable, to_tensor, train
+from ...training import (
+    Callback,
+    History,
+    NoImprovement,
+    Schedule,
+    ctc_loss,
+    ctc_per_row,
+    frozen,
+    refuse_unusable,
+    time_limit,
+    to_tensor,
+    train,
+)
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
@@ -68,6 +80,7 @@ SPEECH_PARAMS: tuple[Param, ...] = (
     row("alpha", 0.0),
     row("batch_size", 32),
     row("max_iter", 30),
+    row("max_time", None),
     row("early_stopping", True, "Hold out validation_fraction of the utterances and keep the epoch of their lowest greedy character error rate, "
         "stopping when it stops improving"),
     row("validation_fraction", 0.1),
@@ -130,8 +143,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     def __init__(
         self, hidden_layer_sizes: Any = DEFAULT_SPEC, *, activation: str = "relu", solver: str = "adam", learning_rate: str = "constant",
-        learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, early_stopping: bool = True,
-        validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
+        learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, max_time: float | None = None,
+        early_stopping: bool = True, validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
         dtype: str = "float32", device: str = "auto", random_state: int | None = None, progress_bar: bool = False, verbose: bool = False,
         warm_start: bool = False, init_from: Any = None, freeze: Any = None,
     ) -> None:
@@ -144,6 +157,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -300,7 +314,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                 network, Xt, Yt, loss=ctc_loss(Y.shape[1] - 2), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
                 batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate_fn,
-                no_improvement=rule,
+                no_improvement=rule, stopping=time_limit(self.max_time, history),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks, history=history,
                 warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
