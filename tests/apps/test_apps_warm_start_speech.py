@@ -69,8 +69,9 @@ def test_refusals_leave_the_model(data: tuple[list[np.ndarray], list[str]]) -> N
     assert _same(_weights(model), before) and model.n_iter_ == 1
 
 
-def _joined(X: list[np.ndarray], y: list[str], k: int) -> tuple[list[np.ndarray], list[str]]:
-    """Utterances ``k`` times as long: each ``k`` consecutive ones one after the other, their transcripts joined."""
+def _joined(n: int, seed: int, k: int = 3) -> tuple[list[np.ndarray], list[str]]:
+    """``n // k`` toy utterances ``k`` times as long: each ``k`` consecutive ones one after the other, their transcripts joined."""
+    X, y = toy_utterances(n, seed, "abc", n_features=3)
     return [np.concatenate(X[i : i + k]) for i in range(0, len(X) - k + 1, k)], ["".join(y[i : i + k]) for i in range(0, len(y) - k + 1, k)]
 
 
@@ -80,13 +81,13 @@ def test_a_warm_fit_reads_utterances_longer_than_max_len_in_full_as_predict_does
     X, y = toy_utterances(60, 0, "abc", n_features=3)
     model = _make(max_iter=12, batch_size=8).fit(X, y)
     first = model.max_len_
-    test_X, test_y = _joined(*toy_utterances(60, 2, "abc", n_features=3), 3)  # 20 utterances about 3 x as long
+    test_X, test_y = _joined(60, 2)  # 20 utterances about 3 x as long
 
     def exact() -> float:
         return float(np.mean([h == r for h, r in zip(model.predict(test_X), test_y)]))
 
     assert exact() < 0.5  # the short utterances alone do not teach the long ones
-    long_X, long_y = _joined(*toy_utterances(180, 1, "abc", n_features=3), 3)
+    long_X, long_y = _joined(180, 1)
     assert max(len(x) for x in long_X) > first
     model.set_params(max_iter=6).fit(long_X, long_y)
     assert model.max_len_ == max(len(x) for x in long_X) and model.n_iter_ == 18
