@@ -14,7 +14,7 @@ from ..network import Spec, evaluating
 from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, refuse_unusable, time_limit, to_tensor, train
 from ._trimmed import trimmed_mean
 
-#: the remedy after "Lower learning_rate_init" in the divergence messages of an app without gradient clipping
+#: the remedy after "Lower learning_rate_init" in the divergence messages (the error and the warning) of an app without gradient clipping
 DATA_FIX = "or check the data for huge values"
 
 
@@ -142,6 +142,7 @@ def fit_squared_error(
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), stopping=time_limit(max_time, history), generator=generator, restore_best=validation is not None,
             device=Y.device, callbacks=callbacks, history=history, warn_if_diverged_at_start=False,  # no usable epoch: raised below
+            diverged_fix=DATA_FIX,  # no clip_grad_norm to name
         )
     module.eval()
     refuse_unusable(result.history, learning_rate_init, DATA_FIX)  # a first epoch that diverged: no usable weights

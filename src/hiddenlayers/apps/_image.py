@@ -393,7 +393,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), stopping=limit, generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
-                warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
+                warn_if_diverged_at_start=False, diverged_fix=DATA_FIX,  # no usable epoch: refuse_unusable raises; no clip_grad_norm to name
             )
 
         if warm:  # the first fit's frozen layers stay fixed; its history goes on
