@@ -11,12 +11,13 @@ untrained network saved as if fitted.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_wine
 
-from hiddenlayers.apps import Autoencoder, ImageClassifier, Recommender, SequenceClassifier, Translator
+from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, Translator
 from hiddenlayers.exceptions import DivergedWarning
 
 SOURCES = ["a b c", "b c d", "c d e", "d e f"] * 10
@@ -97,3 +98,26 @@ def test_train_based_apps_refuse_a_fit_with_no_usable_epoch(app: str) -> None:
         with pytest.raises(ValueError, match=f"{FIRST_EPOCH}|Solver produced non-finite parameter weights"):
             model.fit(*args)
     assert not hasattr(model, "history_") and not hasattr(model, "network_")
+
+
+@pytest.mark.parametrize("app", ["image", "autoencoder", "forecaster"])
+def test_apps_without_clip_grad_norm_name_a_fix_they_have(app: str) -> None:
+    """Their warning said '... or set clip_grad_norm', a parameter they do not have; it names the step size and the data, as their error does."""
+    model: Any
+    args: tuple[Any, ...]
+    if app == "autoencoder":
+        model, args = Autoencoder(max_iter=2, random_state=0, batch_size=16, warm_start=True), (load_wine(return_X_y=True)[0],)
+    elif app == "forecaster":
+        model, args = Forecaster(window=8, hidden_layer_sizes=(8,), max_iter=2, random_state=0, warm_start=True), (np.sin(np.arange(200) / 5),)
+    else:
+        X, y = load_digits(return_X_y=True)
+        model, args = ImageClassifier("conv4k3:same,8", max_iter=2, random_state=0, early_stopping=False, warm_start=True,
+                                      batch_size=10), (X[:100].reshape(-1, 1, 8, 8) / 16, y[:100])
+    model.fit(*args)
+    model.set_params(learning_rate_init=1e7)
+    with pytest.warns(DivergedWarning) as caught:
+        model.fit(*args)
+    message = str(caught[0].message)
+    assert message.endswith("Lower learning_rate_init (now 10000000.0), or check the data for huge values.") and "clip_grad_norm" not in message
+    assert not hasattr(model, "clip_grad_norm")
+    assert model.stop_reason_ == "diverged"

@@ -268,7 +268,7 @@ def test_fit_errors(sources, targets, exc, message) -> None:
         ({"teacher_forcing": 1.5}, r"teacher_forcing must be a probability in \[0, 1\]. Received: teacher_forcing=1.5."),
         ({"learning_rate_init": 0}, "learning_rate_init must be a number > 0. Received: learning_rate_init=0."),
         ({"max_vocab": 3}, "max_vocab must be an integer >= 5. Received: max_vocab=3."),
-        ({"max_time": 0}, "max_time must be a number > 0. Received: max_time=0."),
+        ({"max_time": 0}, "max_time must be None or a number of seconds > 0. Received: max_time=0."),
     ],
 )
 def test_param_errors(params, message) -> None:

@@ -1,5 +1,6 @@
 """SpeechRecognizer(warm_start=True): a second fit goes on from the fitted weights with the fitted alphabet and standardisation;
-a new character, other features, a longer utterance or a changed layer spec is refused; save/load and clone behave."""
+a new character, other features or a changed layer spec is refused; a longer utterance is read in full, as predict reads it;
+save/load and clone behave."""
 
 from __future__ import annotations
 
@@ -62,13 +63,35 @@ def test_refusals_leave_the_model(data: tuple[list[np.ndarray], list[str]]) -> N
     wide, _ = toy_utterances(5, 1, "abc", n_features=4)
     with pytest.raises(ValueError, match=r"fitted on frames of width \(features per frame\) 3, but X has .* 4: pass the same features"):
         model.fit(wide, y[:5])
-    longest = model.max_len_
-    with pytest.raises(ValueError, match=rf"utterances of at most {longest} frames \(max_len_\)"):
-        model.fit([np.concatenate([X[0]] * 6)], [y[0] * 6])
     model.set_params(hidden_layer_sizes="conv8k3:same,lstm8")
     with pytest.raises(ValueError, match="Received: hidden_layer_sizes='conv8k3:same,lstm8'"):
         model.fit(X, y)
     assert _same(_weights(model), before) and model.n_iter_ == 1
+
+
+def _joined(n: int, seed: int, k: int = 3) -> tuple[list[np.ndarray], list[str]]:
+    """``n // k`` toy utterances ``k`` times as long: each ``k`` consecutive ones one after the other, their transcripts joined."""
+    X, y = toy_utterances(n, seed, "abc", n_features=3)
+    return [np.concatenate(X[i : i + k]) for i in range(0, len(X) - k + 1, k)], ["".join(y[i : i + k]) for i in range(0, len(y) - k + 1, k)]
+
+
+def test_a_warm_fit_reads_utterances_longer_than_max_len_in_full_as_predict_does() -> None:
+    """It refused them ('utterances of at most N frames (max_len_)') although predict reads any length, as the
+    Sequence and Text classifiers' warm fits now read longer sequences: training on what predict scores."""
+    X, y = toy_utterances(60, 0, "abc", n_features=3)
+    model = _make(max_iter=12, batch_size=8).fit(X, y)
+    first = model.max_len_
+    test_X, test_y = _joined(60, 2)  # 20 utterances about 3 x as long
+
+    def exact() -> float:
+        return float(np.mean([h == r for h, r in zip(model.predict(test_X), test_y)]))
+
+    assert exact() < 0.5  # the short utterances alone do not teach the long ones
+    long_X, long_y = _joined(180, 1)
+    assert max(len(x) for x in long_X) > first
+    model.set_params(max_iter=6).fit(long_X, long_y)
+    assert model.max_len_ == max(len(x) for x in long_X) and model.n_iter_ == 18
+    assert exact() >= 0.8  # whole transcripts, their letters past the first fit's max_len_ frames included
 
 
 def test_save_load_then_warm_fit_and_clone(data: tuple[list[np.ndarray], list[str]], tmp_path: Path) -> None:

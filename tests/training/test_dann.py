@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
@@ -77,3 +78,45 @@ def test_estimator_dann_stops_a_finite_explosion_and_refuses_a_fit_with_no_usabl
         with pytest.raises(ValueError, match="training diverged in its first epoch: the loss grew to .*no epoch is usable"):
             est.fit(X, y, X_target=X)
     torch.testing.assert_close(torch.as_tensor(est.predict_proba(X)), torch.as_tensor(one.predict_proba(X)))
+
+
+def _dann_wine(**params):  # type: ignore[no-untyped-def]
+    from sklearn.datasets import load_wine
+
+    from hiddenlayers import MLPClassifier
+
+    X, y = load_wine(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    est = MLPClassifier(**{"hidden_layer_sizes": (8,), "random_state": 0, "domain_adaptation": "dann", "solver": "sgd", "momentum": 0.0,
+                           "nesterovs_momentum": False, **params})
+    return est.fit(X, y, X_target=X[::-1].copy())
+
+
+def _flat(est) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.concatenate([a.ravel() for a in (*est.coefs_, *est.intercepts_)])
+
+
+def test_dann_honours_clip_grad_norm():
+    """DANN's own loop ignored clip_grad_norm. Plain SGD moves the weights by at most rate x the clipped norm a step
+    (the whole gradient, the domain head's included, is clipped): 2 steps at rate 0.1 with clip 1e-3 move them < 2e-4."""
+    start = _flat(_dann_wine(max_iter=1, learning_rate_init=1e-30))  # the same initial weights (the step is ~0)
+    clipped = _flat(_dann_wine(max_iter=2, learning_rate_init=0.1, clip_grad_norm=1e-3))
+    free = _flat(_dann_wine(max_iter=2, learning_rate_init=0.1))
+    assert np.linalg.norm(clipped - start) <= 2 * 0.1 * 1e-3 * (1 + 1e-6)
+    assert np.linalg.norm(free - start) > 1e-2  # unclipped, the same steps go much further
+
+
+def test_dann_honours_max_time_and_loss_threshold(monkeypatch):
+    """DANN's own loop ran max_iter epochs whatever the estimators' max_time or loss_threshold; now they stop it after the
+    epoch that crosses them, with the tables' stop reasons. The clock moves 1000 s at each reading (no test reads real time)."""
+    import itertools
+    import time
+
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "perf_counter", lambda: 1000.0 * next(ticks))
+    timed = _dann_wine(max_iter=5, learning_rate_init=0.01, max_time=1.0)
+    assert timed.stop_reason_ == "time_limit" and timed.n_iter_ == 1 and timed.history_.time[-1] >= 1.0
+    monkeypatch.undo()
+    low = _dann_wine(max_iter=5, learning_rate_init=0.01, loss_threshold=100.0)
+    assert low.stop_reason_ == "loss_below" and low.n_iter_ == 1
+    assert _dann_wine(max_iter=3, learning_rate_init=0.01).stop_reason_ == "max_epochs"

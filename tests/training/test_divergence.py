@@ -88,3 +88,15 @@ def test_a_divergence_after_good_epochs_restores_the_best_one() -> None:
     assert hist.stop_reason == "diverged"
     assert all(torch.equal(a, b) for a, b in zip(good, net.parameters()))
     assert np.isfinite(net(Xs).detach().numpy()).all()
+
+
+def test_the_warnings_remedy_is_the_callers_diverged_fix() -> None:
+    """train() named clip_grad_norm to every caller, also to apps that have no such parameter; diverged_fix names theirs."""
+    X, Y = _diabetes()
+    Xs = (X - X.mean(0)) / X.std(0)
+    net = _net()
+    hist = train(net, Xs, Y, loss="squared_error", solver="sgd", learning_rate_init=1e-4, batch_size=50, max_epochs=2).history
+    with pytest.warns(hl.DivergedWarning) as caught:
+        train(net, Xs, Y, loss="squared_error", solver="sgd", learning_rate_init=1.0, batch_size=50, max_epochs=20, history=hist,
+              optimizer_kwargs={"momentum": 0.9}, diverged_fix="or check the data")
+    assert str(caught[0].message).endswith("Lower learning_rate_init (now 1.0), or check the data.")

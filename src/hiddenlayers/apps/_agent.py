@@ -175,8 +175,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         max_grad_norm: float = 10.0,
         random_state: int | None = None,
         progress_bar: bool = False,
-        learning_rate: Any = DEPRECATED,
         warm_start: bool = False,
+        learning_rate: Any = DEPRECATED,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation

@@ -52,6 +52,10 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
     "alpha": (number(0, strict=False), "Strength of the L2 penalty on the weights", True),
     "batch_size": (positive_int(), "Rows per minibatch", True),
     "max_iter": (positive_int(), "Most epochs", True),
+    "max_time": (number(0, strict=True, none=True, text="None or a number of seconds > 0", finite=False),
+                 "Seconds of training (wall clock) in each fit call: the fit stops after the epoch in which they are reached and keeps "
+                 "the weights any other stop keeps (the best held-out epoch with early stopping, else the last); stop_reason_ "
+                 "'time_limit'; None: no limit", True),
     "tol": (number(0, strict=False), "Least improvement of the validation (or training) loss that counts as progress", True),
     "n_iter_no_change": (positive_int(), "Epochs without tol improvement before stopping", True),
     "early_stopping": (Bool(), "Hold out validation_fraction of the rows and stop when their loss stops improving", False),

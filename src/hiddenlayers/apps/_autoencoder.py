@@ -119,6 +119,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("learning_rate_init", 1e-3),
     row("batch_size", 256),
     row("max_iter", 200),
+    row("max_time", None),
     row("tol", 1e-5),
     row("n_iter_no_change", 10),
     row("early_stopping", True, "Hold out validation_fraction of the rows and stop when their reconstruction error stops falling"),
@@ -168,6 +169,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         learning_rate_init: float = 1e-3,
         batch_size: int = 256,
         max_iter: int = 200,
+        max_time: float | None = None,
         tol: float = 1e-5,
         n_iter_no_change: int = 10,
         early_stopping: bool = True,
@@ -192,6 +194,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -294,6 +297,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMix
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
             loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=progress_callbacks(self), history=history,
+            max_time=self.max_time,
         )
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:

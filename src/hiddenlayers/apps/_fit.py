@@ -11,10 +11,10 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec, evaluating
-from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, refuse_unusable, to_tensor, train
+from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, refuse_unusable, time_limit, to_tensor, train
 from ._trimmed import trimmed_mean
 
-#: the remedy after "Lower learning_rate_init" in the divergence messages of an app without gradient clipping
+#: the remedy after "Lower learning_rate_init" in the divergence messages (the error and the warning) of an app without gradient clipping
 DATA_FIX = "or check the data for huge values"
 
 
@@ -111,6 +111,7 @@ def fit_squared_error(
     val_trim: float = 0.0,
     callbacks: list[Callback] | None = None,
     history: History | None = None,
+    max_time: float | None = None,
 ) -> History:
     """Train ``module`` to map ``X`` to ``Y`` with half squared error; return its History.
 
@@ -121,7 +122,8 @@ def fit_squared_error(
     watched. A first epoch that diverges (``training``'s rule: NaN/inf, or 1e4 x the first batch's loss), leaving no
     usable weights, is a ``ValueError`` (:func:`~hiddenlayers.training.refuse_unusable`). ``loss`` (default: half squared error) goes to the training loop; ``val_trim`` leaves that fraction of the validation rows with
     the largest error out of the validation loss (the trimmed fits of the Autoencoder); ``callbacks`` (e.g. :func:`progress_callbacks`) get the epochs;
-    ``history`` (a warm fit's) goes on, its epochs numbered on, up to ``max_epochs`` more.
+    ``history`` (a warm fit's) goes on, its epochs numbered on, up to ``max_epochs`` more; ``max_time`` (seconds, None: no limit)
+    stops it after the epoch in which this call's time reaches it (:func:`~hiddenlayers.training.time_limit`), with the weights any stop keeps.
     """
     validate = None
     if validation is not None:
@@ -138,8 +140,9 @@ def fit_squared_error(
         result = train(
             module, X, Y, loss=loss if loss is not None else get_loss("squared_error"), learning_rate_init=learning_rate_init, batch_size=batch_size,
             max_epochs=max_epochs, alpha=alpha, validate=validate,
-            no_improvement=NoImprovement(monitor, tol, patience), generator=generator, restore_best=validation is not None,
+            no_improvement=NoImprovement(monitor, tol, patience), stopping=time_limit(max_time, history), generator=generator, restore_best=validation is not None,
             device=Y.device, callbacks=callbacks, history=history, warn_if_diverged_at_start=False,  # no usable epoch: raised below
+            diverged_fix=DATA_FIX,  # no clip_grad_norm to name
         )
     module.eval()
     refuse_unusable(result.history, learning_rate_init, DATA_FIX)  # a first epoch that diverged: no usable weights

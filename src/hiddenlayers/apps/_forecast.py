@@ -107,6 +107,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
     row("learning_rate_init", 1e-3),
     row("batch_size", 32),
     row("max_iter", 500),
+    row("max_time", None),
     row("tol", 1e-6),
     row("n_iter_no_change", 20),
     row("early_stopping", True, "Hold out the last validation_fraction of the windows and stop when their error stops falling"),
@@ -169,6 +170,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         learning_rate_init: float = 1e-3,
         batch_size: int = 32,
         max_iter: int = 500,
+        max_time: float | None = None,
         tol: float = 1e-6,
         n_iter_no_change: int = 20,
         early_stopping: bool = True,
@@ -192,6 +194,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -296,7 +299,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimat
             return fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-                callbacks=progress_callbacks(self), history=history,
+                callbacks=progress_callbacks(self), history=history, max_time=self.max_time,
             )
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from .._stacklevel import user_stacklevel
 from ..estimators import HiddenOutput, KeepsFittedSource, fit_reused, hidden_output, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
+from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
 from ._app_params import row
 from ._appfile import (
     DevicePickle,
@@ -95,6 +95,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("alpha", 0.0),
     row("batch_size", 128),
     row("max_iter", 20),
+    row("max_time", None),
     row("early_stopping", True, "Hold out a stratified validation_fraction of the images and stop when their loss stops improving"),
     row("validation_fraction", 0.1),
     row("n_iter_no_change", 3),
@@ -146,6 +147,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         alpha: float = 0.0,
         batch_size: int = 128,
         max_iter: int = 20,
+        max_time: float | None = None,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
@@ -178,6 +180,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -381,15 +384,16 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             validate = self._validator(lambda: self._logits(Xv), yv, w_val)
 
         monitor = "val_score" if validate is not None else "train_loss"
+        limit = time_limit(self.max_time, self.history_ if warm else None)  # one deadline for the call (both phases of head_first)
 
         def run(lr: float, history: History | None) -> Any:  # history: the second phase of freeze="head_first" goes on
             return train(
                 self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=lr,
                 schedule=Schedule(self.learning_rate, lr, max_epochs=self.max_iter), batch_size=self.batch_size,
                 max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
-                no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), generator=generator, history=history,
+                no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), stopping=limit, generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
-                warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
+                warn_if_diverged_at_start=False, diverged_fix=DATA_FIX,  # no usable epoch: refuse_unusable raises; no clip_grad_norm to name
             )
 
         if warm:  # the first fit's frozen layers stay fixed; its history goes on

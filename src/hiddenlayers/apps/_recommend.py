@@ -12,6 +12,7 @@ another type than fit's (``"1"`` for ``1``) that match no known id are a ``DataE
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from numbers import Real
 from typing import Any
@@ -41,6 +42,7 @@ from ..training import (
     make_optimizer,
     note_start_loss,
     refuse_unusable,
+    time_limit,
     warn_interrupted,
 )
 from ._app_params import number, positive_int, row
@@ -250,7 +252,8 @@ def _fit_penalized(
     ``history`` (a warm fit's) goes on, its epochs numbered on; the optimizers start afresh. An epoch whose mean squared
     error diverges (NaN/inf, or past 1e4 x the history's first batch's: ``training``'s rule) stops it with ``stop_reason``
     ``"diverged"`` and the best weights, with the estimators' ``DivergedWarning`` when they are an epoch's (``history.held_epoch``;
-    0: no usable epoch, and ``Recommender.fit`` raises).
+    0: no usable epoch, and ``Recommender.fit`` raises). ``est.max_time`` stops it after the epoch in which this call's seconds
+    reach it (``stop_reason`` ``"time_limit"``, training's rule :func:`~hiddenlayers.training.time_limit`; ``history.time`` runs on).
     """
     device = X.device
     flat = FlatParams(net.mlp)
@@ -259,6 +262,7 @@ def _fit_penalized(
     hist, best = History() if history is None else history, (flat.data.clone(), rows.state())
     first, began = len(hist), held_at_start(hist) or 0  # a warm fit's epochs so far; the epoch whose weights the run begins with
     stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
+    limit, t0 = time_limit(est.max_time, hist), time.perf_counter() - (hist.time[-1] if hist.time else 0.0)  # the clock runs on
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
@@ -271,7 +275,7 @@ def _fit_penalized(
             train_loss, first_batch = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype)
             note_start_loss(hist, first_batch)
             val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
-            _record(hist, epoch, train_loss, val, est.learning_rate_init)
+            _record(hist, epoch, train_loss, val, est.learning_rate_init, time.perf_counter() - t0)
             for cb in callbacks:
                 cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
             if has_diverged(train_loss, hist.start_loss):
@@ -282,6 +286,9 @@ def _fit_penalized(
                 hist.best_epoch = epoch
             if stop(hist):
                 hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
+                break
+            if limit is not None and limit(hist):
+                hist.stop_reason = "time_limit"
                 break
         else:
             hist.stop_reason = "max_epochs"
@@ -325,13 +332,14 @@ def _step(est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimize
     return sq.detach()
 
 
-def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float) -> None:
-    """Append an epoch's figures to ``hist`` (``val``: NaN without a validation set)."""
+def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float, seconds: float) -> None:
+    """Append an epoch's figures to ``hist`` (``val``: NaN without a validation set; ``seconds``: since the history's first run)."""
     hist.epoch.append(epoch)
     hist.train_loss.append(train_loss)
     hist.val_loss.append(val)
     hist.val_score.append(-val)
     hist.lr.append(lr)
+    hist.time.append(seconds)
 
 
 def _penalized_epoch(
@@ -371,6 +379,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("learning_rate_init", 1e-3),
     row("batch_size", 256),
     row("max_iter", 100),
+    row("max_time", None),
     row("tol", 1e-4),
     row("n_iter_no_change", 3),
     row("early_stopping", True, "Hold out validation_fraction of the ratings and stop when their error stops falling"),
@@ -436,6 +445,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         learning_rate_init: float = 1e-3,
         batch_size: int = 256,
         max_iter: int = 100,
+        max_time: float | None = None,
         tol: float = 1e-4,
         n_iter_no_change: int = 3,
         early_stopping: bool = True,
@@ -461,6 +471,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorM
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping

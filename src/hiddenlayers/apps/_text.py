@@ -53,7 +53,7 @@ TEXT_PARAMS: tuple[Param, ...] = (
     Param("min_freq", positive_int(), 1, "Drop tokens seen fewer times than this in fit"),
     Param("lowercase", Bool(), True, "Fold case before tokenizing"),
     replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
-    *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter",
+    *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter", "max_time",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
                                "device", "random_state", "progress_bar", "verbose", "warm_start", "init_from", "freeze", "loss", "gce_q",
                                "class_weight", "label_smoothing")),
@@ -88,6 +88,7 @@ class TextClassifier(SequenceClassifier):
         alpha: float = 0.0,
         batch_size: int = 64,
         max_iter: int = 30,
+        max_time: float | None = None,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
@@ -108,7 +109,7 @@ class TextClassifier(SequenceClassifier):
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation=activation, solver=solver, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, alpha=alpha, batch_size=batch_size, max_iter=max_iter,
+            learning_rate_init=learning_rate_init, alpha=alpha, batch_size=batch_size, max_iter=max_iter, max_time=max_time,
             early_stopping=early_stopping, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             tol=tol, clip_grad_norm=clip_grad_norm, max_len=max_len, dtype=dtype, device=device,
             random_state=random_state, progress_bar=progress_bar, verbose=verbose, warm_start=warm_start, init_from=init_from, freeze=freeze, loss=loss, gce_q=gce_q,

@@ -319,7 +319,7 @@ def train(
     n_iter_no_change: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 10,
     tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
     loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
-    max_time: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached; with --app, the app's max_time (an agent's: seconds of play).")] = None,
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
     loss: Loss = None,
     gce_q: GceQ = None,

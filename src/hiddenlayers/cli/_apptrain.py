@@ -9,7 +9,8 @@ read back by those commands with the same options. An option of ``train`` that t
 (``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
-``--max-time SECONDS`` sets a Translator's ``max_time`` (stop reason ``time_limit``); the other data-file apps have no time limit and refuse it.
+``--max-time SECONDS`` sets the app's ``max_time`` (seconds of training: the fit stops after the epoch that reaches them,
+stop reason ``time_limit``; a DQNAgent's is its ``fit``'s ``max_time``, in seconds of play and learning).
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
 SequenceClassifier, Translator or SpeechRecognizer from a file of the same app (its ``init_from``); a DQNAgent has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
@@ -39,9 +40,11 @@ _HOLD_OUT = ("test_size",)
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
-           "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device"}
+           "validation_fraction": "validation_fraction", "n_iter_no_change": "n_iter_no_change", "tol": "tol", "device": "device",
+           "max_time": "max_time"}
 #: apps that take only some of them: a Translator has no hidden_layer_sizes, activation or alpha (its sizes: --set hidden_size=...)
-_COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device"),
+_COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device",
+                               "max_time"),
                 "agent": ("hidden", "activation", "batch_size", "learning_rate_init")}
 #: apps' deprecated parameter names (-> the name an option sets now): --set may not set them (a DQNAgent's learning_rate is --lr)
 _DEPRECATED = {"agent": {"learning_rate": "learning_rate_init"}}
@@ -50,7 +53,7 @@ _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss"
            "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze", "max_time"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
+           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
            "agent": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),

@@ -27,7 +27,8 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     """Fit ``est.network_`` on ``(X, Y)`` and unlabelled ``X_target`` with a domain head (DANN).
 
     DANN runs ``max_iter`` epochs (its lambda ramp is set by them): no-improvement does not
-    stop it. It still keeps scikit-learn's count of epochs without ``tol`` progress of the
+    stop it; ``loss_threshold`` and ``max_time`` stop it after the epoch that crosses them, as in the other
+    fits, and ``clip_grad_norm`` caps each step's whole gradient (the domain head's included). It still keeps scikit-learn's count of epochs without ``tol`` progress of the
     task loss, carried on from earlier calls, so a later warm fit or ``partial_fit`` without
     DANN carries on from it as after any stochastic fit.
     """
@@ -56,7 +57,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     as_t = lambda a: to_tensor(a, dtype, device)  # noqa: E731
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     batch_size = min(200, X.shape[0]) if est.batch_size == "auto" else int(est.batch_size)
-    no_imp = _stopping_rules(est, incremental=False)[0]  # from the earlier calls' best loss and count
+    no_imp, stopping, _ = _stopping_rules(est, incremental=False)  # from the earlier calls' best loss and count; loss_threshold, max_time
     epochs_before = len(est.history_)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -65,6 +66,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
             est.network_, as_t(X), as_t(Y), as_t(Xt), loss=est._loss(), solver=est.solver, learning_rate_init=lr0,
             batch_size=batch_size, max_epochs=est.max_iter, alpha=est.alpha if est.solver != "adamw" else 0.0,
             generator=torch.Generator().manual_seed(seed), optimizer_kwargs=optimizer_kwargs(est), history=est.history_,
+            clip_grad_norm=est.clip_grad_norm, stopping=stopping,
         )
     refuse_unusable(hist, lr0)  # a first epoch that diverged: no usable weights (the caller puts the model back)
     est._optimizer_state = None
@@ -76,7 +78,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     est.loss_curve_ = list(hist.train_loss)
     est.loss_ = hist.train_loss[-1] if hist.train_loss else np.nan  # no loss when Ctrl-C came in the first epoch
     est.best_loss_ = float(no_imp.best)  # the rule's, as the MLPs' (inf before any finite loss; was NaN after a Ctrl-C in epoch 1)
-    est.stop_reason_ = hist.stop_reason  # DANN runs max_iter epochs (its λ ramp is set by them), unless interrupted
+    est.stop_reason_ = hist.stop_reason  # max_iter epochs (its λ ramp is set by them), unless interrupted, diverged, or loss_threshold/max_time
 
 
 __all__ = ["DOMAIN_ADAPTATIONS", "fit_dann"]

@@ -29,13 +29,13 @@ from ..training import (
     NoImprovement,
     Schedule,
     StoppingRule,
-    TimeLimit,
     TrainResult,
     WeightAveraging,
     check_callbacks,
     no_usable_epoch,
     steps_per_epoch,
     thread_limits,
+    time_limit,
     to_tensor,
     train,
 )
@@ -155,9 +155,9 @@ def _stopping_rules(est: _BaseMLP, incremental: bool) -> tuple[NoImprovement, St
     if not incremental:
         if est.loss_threshold is not None:
             rules.append(LossBelow(est.loss_threshold))
-        if est.max_time is not None:
-            started = est.history_.time[-1] if est.history_.time else 0.0  # the clock runs on over warm fits: count from here
-            rules.append(TimeLimit(started + est.max_time))
+        limit = time_limit(est.max_time, est.history_)  # the clock runs on over warm fits: counted from here
+        if limit is not None:
+            rules.append(limit)
     stopping = rules[0] if rules else None
     for r in rules[1:]:
         stopping = stopping | r

@@ -67,6 +67,7 @@ _EXPORTS = {
     "NoImprovement": "._stopping",
     "StoppingRule": "._stopping",
     "TimeLimit": "._stopping",
+    "time_limit": "._stopping",
     "warn_interrupted": "._stopping",
     "held_at_start": "._stopping",
     "kept_weights": "._stopping",

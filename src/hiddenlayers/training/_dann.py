@@ -26,8 +26,8 @@ from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ._divergence import diverged_message, has_diverged, note_start_loss
 from ._losses import Loss
-from ._optim import FlatParams, Optimizer, make_optimizer
-from ._stopping import History, held_at_start, kept_weights, warn_interrupted
+from ._optim import FlatParams, Optimizer, clip_grad_norm_, make_optimizer
+from ._stopping import History, StoppingRule, held_at_start, kept_weights, warn_interrupted
 
 
 class GradientReversal(torch.autograd.Function):
@@ -110,6 +110,35 @@ def _l2_penalty(weights: list[Tensor], alpha: float, rows: int) -> Tensor | floa
     return 0.5 * alpha / rows * sum((W * W).sum() for W in weights)
 
 
+def _epoch_steps(model: _DANN, flat: FlatParams, optimizer: Optimizer, weights: list[Tensor], data: tuple[Tensor, Tensor, Tensor],
+                 history: History, *, loss: Loss, step: int, total_steps: int, learning_rate_init: float, batch_size: int, alpha: float,
+                 domain_weight: float, clip_grad_norm: float | None, generator: torch.Generator | None) -> tuple[float, int, float]:
+    """One epoch of DANN steps over ``data`` = (X ``(n, ...)``, Y ``(n, k)``, X_target ``(n_t, ...)``), each source batch paired with
+    a target batch of its size (the target rows cycle): ``(the epoch's mean task loss, steps taken so far, the last step's rate)``."""
+    X, Y, X_target = data
+    n, n_t = X.shape[0], X_target.shape[0]
+    perm = torch.randperm(n, generator=generator).to(X.device)
+    perm_t = torch.randperm(n_t, generator=generator).to(X.device)
+    total, lr = 0.0, learning_rate_init
+    for b, start in enumerate(range(0, n, batch_size)):
+        idx = perm[start : start + batch_size]
+        tidx = perm_t[torch.arange(b * batch_size, b * batch_size + len(idx)) % n_t]
+        flat.grad.zero_()
+        lambd, lr = dann_lambda(step / total_steps), dann_learning_rate(learning_rate_init, step / total_steps)
+        objective, task_sum = model.objective(X[idx], Y[idx], X_target[tidx], loss, lambd, domain_weight)
+        batch_sum = float(task_sum.detach())
+        note_start_loss(history, batch_sum / len(idx))  # a history's first batch, before its step: the divergence rule's reference
+        if alpha:
+            objective = objective + _l2_penalty(weights, alpha, len(idx))
+        objective.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(flat, clip_grad_norm)
+        optimizer.step(lr)
+        total += batch_sum
+        step += 1
+    return total / n, step, lr
+
+
 @np.errstate(over="ignore", invalid="ignore")  # a diverging step's overflow: the DivergedWarning or the caller's error says it
 def train_dann(
     network: nn.Module,
@@ -128,6 +157,8 @@ def train_dann(
     generator: torch.Generator | None = None,
     optimizer_kwargs: dict[str, Any] | None = None,
     history: History | None = None,
+    clip_grad_norm: float | None = None,
+    stopping: StoppingRule | None = None,
 ) -> History:
     """Train ``network`` on labelled ``(X, Y)`` and unlabelled ``X_target`` in place (DANN).
 
@@ -140,6 +171,9 @@ def train_dann(
     An epoch whose task loss diverges (NaN/inf, or past ``_divergence``'s 1e4 x the history's start loss) stops the
     run: the last whole epoch's weights (or those it began with) are put back, with a ``DivergedWarning`` when they
     are an epoch's; ``history.held_epoch`` 0 then means no epoch is usable (the caller raises: ``refuse_unusable``).
+    ``clip_grad_norm`` caps each step's whole gradient (network and domain head) at that L2 norm; ``stopping`` (e.g. ``LossBelow``,
+    ``TimeLimit``) is asked after each epoch that did not diverge and stops the run there with its reason. A resumed ``history``'s
+    clock runs on, as in :func:`~._loop.train`.
     """
     history = history if history is not None else History()
     n, n_t = X.shape[0], X_target.shape[0]
@@ -148,30 +182,15 @@ def train_dann(
     batch_size = max(1, min(int(batch_size), n))
     model, flat, optimizer, weights = _build(network, X, domain_width, solver, optimizer_kwargs)
     total_steps = max(1, max_epochs * math.ceil(n / batch_size))
-    step, lr, t0 = 0, learning_rate_init, time.perf_counter()
+    step, lr, t0 = 0, learning_rate_init, time.perf_counter() - (history.time[-1] if history.time else 0.0)
     model.train()
     kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's (0: the run's start)
     at_start = held_at_start(history)  # the epoch of the weights the run began with
     try:
         for _epoch in range(max_epochs):
-            perm = torch.randperm(n, generator=generator).to(X.device)
-            perm_t = torch.randperm(n_t, generator=generator).to(X.device)
-            total = 0.0
-            for b, start in enumerate(range(0, n, batch_size)):
-                idx = perm[start : start + batch_size]
-                tidx = perm_t[torch.arange(b * batch_size, b * batch_size + len(idx)) % n_t]
-                flat.grad.zero_()
-                lambd, lr = dann_lambda(step / total_steps), dann_learning_rate(learning_rate_init, step / total_steps)
-                objective, task_sum = model.objective(X[idx], Y[idx], X_target[tidx], loss, lambd, domain_weight)
-                batch_sum = float(task_sum.detach())
-                note_start_loss(history, batch_sum / len(idx))  # a history's first batch, before its step: the divergence rule's reference
-                if alpha:
-                    objective = objective + _l2_penalty(weights, alpha, len(idx))
-                objective.backward()
-                optimizer.step(lr)
-                total += batch_sum
-                step += 1
-            train_loss = total / n
+            train_loss, step, lr = _epoch_steps(model, flat, optimizer, weights, (X, Y, X_target), history, loss=loss, step=step,
+                                                total_steps=total_steps, learning_rate_init=learning_rate_init, batch_size=batch_size,
+                                                alpha=alpha, domain_weight=domain_weight, clip_grad_norm=clip_grad_norm, generator=generator)
             _record(history, train_loss, lr, time.perf_counter() - t0)
             if has_diverged(train_loss, history.start_loss):
                 history.stop_reason = "diverged"
@@ -179,6 +198,10 @@ def train_dann(
                 break
             kept.copy_(flat.data)
             kept_epoch = len(history)
+            reason = stopping(history) if stopping is not None else None
+            if reason:
+                history.stop_reason = reason
+                break
         else:
             history.stop_reason = "max_epochs"
     except KeyboardInterrupt:

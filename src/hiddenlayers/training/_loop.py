@@ -36,7 +36,7 @@ from ._averaging import WeightAveraging
 from ._batches import Batches, min_batch_rows
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
-from ._divergence import diverged_message, has_diverged
+from ._divergence import CLIP_FIX, diverged_message, has_diverged
 from ._engine import AutogradStep, DenseEngine, make_step
 from ._inputs import as_tensor, check_lengths, check_numbers, check_rules, check_shapes, check_weights
 from ._losses import Loss, get_loss
@@ -341,12 +341,13 @@ def _stop_reason(state: TrainState, rule: StoppingRule | None, history: History,
     return reason
 
 
-def _restore(reason: str | None, best: _BestWeights, history: History, *, restore_best: bool, warn_at_start: bool, learning_rate_init: float, epoch: int) -> None:
+def _restore(reason: str | None, best: _BestWeights, history: History, *, restore_best: bool, warn_at_start: bool, learning_rate_init: float, epoch: int,
+             fix: str = CLIP_FIX) -> None:
     """Put the best weights back after a divergence or Ctrl-C (with a warning), or when ``restore_best`` asks.
 
     The warning names the weights put back: this run's best epoch's, or those it began with (a warm fit or
     ``partial_fit`` that has not improved on them), whose epoch ``history.best_epoch`` may not be. ``history.held_epoch``
-    records the epoch whose weights the network is left with, for the next run's warning.
+    records the epoch whose weights the network is left with, for the next run's warning; ``fix``: the warning's remedy after the step size.
     """
     held = history.epoch[-1] if history.epoch else best.epoch  # the last epoch's weights, unless put back below
     if reason in ("diverged", "interrupted"):
@@ -354,7 +355,7 @@ def _restore(reason: str | None, best: _BestWeights, history: History, *, restor
         held, where = best.epoch, best.where()
         if reason == "diverged" and (history.best_epoch or warn_at_start):
             warnings.warn(
-                diverged_message(epoch, history.train_loss[-1], history.start_loss, where, learning_rate_init),
+                diverged_message(epoch, history.train_loss[-1], history.start_loss, where, learning_rate_init, fix),
                 DivergedWarning,
                 stacklevel=user_stacklevel(),  # the user's line: the call of fit, partial_fit or train
             )
@@ -618,7 +619,7 @@ def train(
     callbacks: Sequence[Callback] = (), clip_grad_norm: float | None = None, generator: torch.Generator | None = None, engine: str = "auto",
     optimizer_kwargs: dict[str, Any] | None = None, optimizer_state: dict[str, Any] | None = None, history: History | None = None,
     restore_best: bool = False, samples_seen: int = 0, device: torch.device | None = None, warn_if_diverged_at_start: bool = True,
-    precision: str = "fp32", cuda_graphs: bool = True, averaging: WeightAveraging | None = None,
+    precision: str = "fp32", cuda_graphs: bool = True, averaging: WeightAveraging | None = None, diverged_fix: str = CLIP_FIX,
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
@@ -654,7 +655,7 @@ def train(
     ``solver="adamw"`` takes ``alpha`` as its weight decay unless ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
     the first step, so a call that raises changes no weight and no ``history``.
     ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a divergence before any good epoch
-    (the starting weights are restored either way) for a caller that raises its own error then, as the estimators do.
+    (the starting weights are restored either way) for a caller that raises its own error then, as the estimators do; ``diverged_fix``: its remedy after the step size.
     ``cuda_graphs=True`` replays the dense engine's full batches as CUDA graphs on a GPU where nothing reads per-batch values
     (no batch callbacks); False keeps every step eager. Under ``torchrun``
     (a process group is up) each step's gradient is all-reduced (``_distributed``).
@@ -690,16 +691,16 @@ def train(
 
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     return _end_run(reason, plan, network, history, state, callbacks, schedule, epoch=epoch, steps=steps, samples_seen=samples_seen,
-                    restore_best=restore_best, warn_at_start=warn_if_diverged_at_start, learning_rate_init=learning_rate_init)
+                    restore_best=restore_best, warn_at_start=warn_if_diverged_at_start, learning_rate_init=learning_rate_init, fix=diverged_fix)
 
 
 def _end_run(reason: str | None, plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, callbacks: Sequence[Callback],
              schedule: Schedule, *, epoch: int, steps: int, samples_seen: int, restore_best: bool, warn_at_start: bool,
-             learning_rate_init: float) -> TrainResult:
+             learning_rate_init: float, fix: str = CLIP_FIX) -> TrainResult:
     """:func:`train`'s finish and result: the best weights back where asked (:func:`_restore`, with its warning), the
     samples seen, schedule and rules that go with them (:func:`_rewound`), then the stop reason and ``on_train_end`` (:func:`_finish`)."""
     _restore(reason, plan.best, history, restore_best=restore_best, warn_at_start=warn_at_start,
-             learning_rate_init=learning_rate_init, epoch=epoch)
+             learning_rate_init=learning_rate_init, epoch=epoch, fix=fix)
     if plan.averaging is not None:  # the averaged weights, unless _restore put the best epoch's (averaged too) or the start's back
         plan.averaging.finish(put=not (reason in ("diverged", "interrupted") or (restore_best and history.best_epoch)))
     samples_seen = _rewound(reason, plan.best, schedule, samples_seen)

@@ -277,6 +277,19 @@ class TimeLimit(StoppingRule):
         return f"TimeLimit({self.seconds})"
 
 
+def time_limit(max_time: float | None, history: History | None) -> TimeLimit | None:
+    """``max_time``'s rule for one fit call: stop after the epoch in which ``max_time`` seconds of this call are reached.
+
+    A fit's :class:`History` clock runs on over warm fits (``history.time`` counts seconds from the history's first run),
+    so the limit is the seconds ``history`` already holds plus ``max_time``; None (no limit) for ``max_time=None``.
+    The one rule of the MLP estimators' ``max_time`` and the applications' (``time_limit`` is the stop reason).
+    """
+    if max_time is None:
+        return None
+    started = history.time[-1] if history is not None and history.time else 0.0
+    return TimeLimit(started + float(max_time))
+
+
 @dataclass
 class TrainState:
     """Mutable state a callback may read, and the flag it sets to stop.
@@ -349,6 +362,7 @@ __all__ = [
     "StoppingRule",
     "TimeLimit",
     "TrainState",
+    "time_limit",
     "held_at_start",
     "kept_weights",
     "warn_interrupted",

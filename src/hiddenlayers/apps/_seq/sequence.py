@@ -32,7 +32,7 @@ from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
-from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, to_tensor, train
+from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
 from .._app_params import positive_int, row
 from .._appfile import (
     DevicePickle,
@@ -101,6 +101,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("alpha", 0.0),
     row("batch_size", 64),
     row("max_iter", 30),
+    row("max_time", None),
     row("early_stopping", True, "Hold out a stratified validation_fraction of the sequences and stop when their loss stops improving"),
     row("validation_fraction", 0.1),
     row("n_iter_no_change", 5),
@@ -157,6 +158,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         alpha: float = 0.0,
         batch_size: int = 64,
         max_iter: int = 30,
+        max_time: float | None = None,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
@@ -190,6 +192,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -343,7 +346,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             Xv, lv, yv = self._tensor(padded[val_idx]), lengths[val_idx], torch.as_tensor(y_idx[val_idx], device=self._device)
             validate = self._validator(lambda: self._forward(Xv, lv), yv, w_val)
 
-        monitor = "val_score" if validate is not None else "train_loss"
+        monitor, history = ("val_score" if validate is not None else "train_loss"), (self.history_ if warm else None)
         # init_from / freeze: the source's layers (a warm fit: the first fit's frozen layers, kept fixed)
         layers = frozen(self.network_, list(getattr(self, "frozen_", None) or [])) if warm else reuse_layers(self, open_model_file)
         with one_thread(), layers:  # small recurrent steps: one thread
@@ -351,10 +354,10 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
                 self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
                 batch_size=self.batch_size, max_epochs=self.max_iter, sample_weight=Wt, alpha=float(self.alpha), validate=validate,
-                no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change),
+                no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), stopping=time_limit(self.max_time, history),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
-                history=self.history_ if warm else None, warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises
+                history=history, warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises
             )
         self.network_.eval()
         refuse_unusable(result.history, float(self.learning_rate_init))  # a first epoch that diverged: raised inside restored_on_error

@@ -32,7 +32,19 @@ from ..._params import Param, document, validate
 from ...estimators import KeepsFittedSource, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
-from ...training import Callback, History, NoImprovement, Schedule, ctc_loss, ctc_per_row, frozen, refuse_unusable, to_tensor, train
+from ...training import (
+    Callback,
+    History,
+    NoImprovement,
+    Schedule,
+    ctc_loss,
+    ctc_per_row,
+    frozen,
+    refuse_unusable,
+    time_limit,
+    to_tensor,
+    train,
+)
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
@@ -68,6 +80,7 @@ SPEECH_PARAMS: tuple[Param, ...] = (
     row("alpha", 0.0),
     row("batch_size", 32),
     row("max_iter", 30),
+    row("max_time", None),
     row("early_stopping", True, "Hold out validation_fraction of the utterances and keep the epoch of their lowest greedy character error rate, "
         "stopping when it stops improving"),
     row("validation_fraction", 0.1),
@@ -120,8 +133,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
     """Transcribe utterances (feature frames, e.g. MFCCs) to text with CTC-trained sequence hidden layers.
 
     Fitted attributes: ``alphabet_`` (the symbols, in id order 1..; 0 is the blank), ``network_``
-    (a :class:`CTCNetwork`), ``n_features_in_``, ``mean_`` / ``scale_`` ``(F,)``, ``max_len_`` (most frames seen
-    in fit), ``min_length_`` (fewest frames the spec reads), ``history_``, ``loss_curve_`` (mean CTC loss per
+    (a :class:`CTCNetwork`), ``n_features_in_``, ``mean_`` / ``scale_`` ``(F,)``, ``max_len_`` (the most frames
+    any fit has read: a warm fit on longer utterances raises it), ``min_length_`` (fewest frames the spec reads), ``history_``, ``loss_curve_`` (mean CTC loss per
     utterance), ``validation_scores_`` (1 - held-out greedy CER per epoch), ``best_validation_score_``, ``n_iter_``, ``stop_reason_``;
     after :meth:`fit_long`, ``long_columns_`` (the id, order, feature and transcript columns read); ``transferred_``,
     ``frozen_`` (layer names) and ``provenance_`` (the ``init_from`` source, its file's hash, the layers copied and kept
@@ -130,8 +143,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     def __init__(
         self, hidden_layer_sizes: Any = DEFAULT_SPEC, *, activation: str = "relu", solver: str = "adam", learning_rate: str = "constant",
-        learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, early_stopping: bool = True,
-        validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
+        learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, max_time: float | None = None,
+        early_stopping: bool = True, validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
         dtype: str = "float32", device: str = "auto", random_state: int | None = None, progress_bar: bool = False, verbose: bool = False,
         warm_start: bool = False, init_from: Any = None, freeze: Any = None,
     ) -> None:
@@ -144,6 +157,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_time = max_time
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -213,7 +227,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """``warm_start=True``: go on training ``network_`` on ``seqs`` and ``texts`` (``names``: how a message names each utterance).
 
         The first fit's alphabet, features per frame and their ``mean_``/``scale_`` stay; a character outside ``alphabet_``,
-        other features or an utterance longer than ``max_len_`` frames is a ValueError; the layers its ``freeze`` kept fixed stay fixed.
+        or other features is a ValueError; the layers its ``freeze`` kept fixed stay fixed. Utterances longer than ``max_len_`` frames
+        are read in full, as ``predict`` reads them (the network reads any length), and ``max_len_`` grows to the longest any fit has read.
         """
         refuse_rebuilt(self, _BUILT_FROM)
         new = sorted(set("".join(texts)) - set(self.alphabet_))
@@ -223,18 +238,17 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                              "from its layers (its characters' rows copied).")
         refuse_other_data(self, "frames of width (features per frame)", int(self.n_features_in_), int(seqs[0].shape[1]), "pass the same features")
         lengths = check_lengths(seqs, self.min_length_, names)
-        if int(lengths.max()) > self.max_len_:  # the network reads (n, max_len_, F) batches in training
-            raise ValueError(f"warm_start=True goes on from a network fitted on utterances of at most {self.max_len_} frames (max_len_), but X has "
-                             f"one of {int(lengths.max())}: cut or split it, or set warm_start=False to fit a new model on this data.")
         frames_out = self.network_.output_lengths(torch.as_tensor(lengths)).numpy()
         check_emittable(texts, frames_out, names)
-        padded = pad_frames(seqs, self.max_len_, self.mean_, self.scale_)  # (N, max_len_, F), NaN steps past each end
+        longest = max(int(self.max_len_), int(lengths.max()))  # longer utterances are read in full, as predict reads them
+        padded = pad_frames(seqs, longest, self.mean_, self.scale_)  # (N, longest, F), NaN steps past each end
         Y = target_rows(texts, self.alphabet_, frames_out)
         generator = seed_everything(self.random_state)
         train_idx, val_idx = self._split(len(seqs))
         with restored_on_error(self), frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
             self._set_history(self._train(self.network_, self._device, padded, lengths, Y, texts, self.alphabet_, train_idx, val_idx,
                                           generator, self.history_))
+            self.max_len_ = longest  # the longest utterance any fit has read
 
     def fit_long(self, frame: Any, target: str, *, id_column: str, order_column: str | None = None, features: Any = None,
                  where: Any = None) -> SpeechRecognizer:
@@ -300,7 +314,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                 network, Xt, Yt, loss=ctc_loss(Y.shape[1] - 2), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
                 schedule=Schedule(self.learning_rate, float(self.learning_rate_init), max_epochs=self.max_iter),
                 batch_size=self.batch_size, max_epochs=self.max_iter, alpha=float(self.alpha), validate=validate_fn,
-                no_improvement=rule,
+                no_improvement=rule, stopping=time_limit(self.max_time, history),
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks, history=history,
                 warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
