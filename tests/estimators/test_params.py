@@ -224,9 +224,13 @@ def test_alpha_documents_what_adamw_makes_of_it() -> None:
     ("batch_size", "batch_size must be 'auto' or an integer >= 1. Received: batch_size=True."),
     ("n_iter_no_change", "n_iter_no_change must be an integer >= 1 or numpy.inf. Received: n_iter_no_change=True."),
     ("max_fun", "max_fun must be an integer >= 1. Received: max_fun=True."),
+    ("max_time", "max_time must be None or a number of seconds > 0. Received: max_time=True."),
+    ("loss_threshold", "loss_threshold must be None or a number >= 0. Received: loss_threshold=True."),
+    ("clip_grad_norm", "clip_grad_norm must be None or a number > 0. Received: clip_grad_norm=True."),
 ])
 def test_a_bool_is_no_count(param: str, says: str) -> None:
-    # batch_size=True trained on batches of one row without a word (max_iter=True was already refused)
+    # batch_size=True trained on batches of one row without a word (max_iter=True was already refused); max_time=True
+    # was one second, loss_threshold=True a threshold of 1.0 and clip_grad_norm=True a norm of 1 (the apps refuse them)
     est = hl.MLPRegressor(**{param: True})
     with pytest.raises(ValueError) as info:
         validate(est, _table(type(est)))
