@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import check_resumed_budget
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
@@ -247,7 +248,8 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
         store, study = _open_study(storage, name, directions, sampler)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
         check_resumed_data(study, setup, storage)  # ... its trials scored on this data
-        check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours
+        check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours,
+        check_resumed_budget(study, setup, storage)  # ... earned under our epochs, folds and patience
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
             bars = [_ProgressCallback(trials)] if progress else []
