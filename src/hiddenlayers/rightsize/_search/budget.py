@@ -19,9 +19,10 @@ the same budget, not another budget; a resumed session reseeds its sampler anywa
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .run import TrialSetup
+if TYPE_CHECKING:  # run.py imports this module to record the budget: no import back at run time
+    from .run import TrialSetup
 
 #: the trial attribute that holds :func:`budget_of`
 BUDGET_ATTR = "budget"

@@ -150,7 +150,7 @@ def search(
     ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
     :class:`SearchSpace` (default: its defaults; ``weight_averaging`` and ``solvers`` sampled per trial, the folds scoring the averaged
     weights, each solver's rate in its range; a resumed study that sampled other choices, or rates under other names, is refused); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
-    exists; ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
+    exists (one scored under another ``max_epochs``, ``cv``, ``validation_fraction`` or ``patience``: ResumedBudgetError); ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
     ``warmup_epochs``, ``min_peers``: a trial may be stopped below its peers' median only after that many epochs and peers;
     ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
 
