@@ -63,3 +63,41 @@ def test_a_resumed_study_refuses_other_objectives_of_the_same_directions(iris, t
     with pytest.raises(ValueError, match="run for the objectives score, params, and this search has score, flops.*Pass a new study_name"):
         search(X, y, objectives=("score", "flops"), trials=4, **tiny)
     assert search(X, y, objectives=("score", "params"), trials=3, **tiny).n_trials == 3
+
+
+def test_a_resumed_study_refuses_another_budget_before_any_trial_and_names_the_fix(iris, tmp_path) -> None:
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    tiny = {"space": SPACE, "storage": storage, "refit": False}
+    search(X, y, trials=2, max_epochs=2, cv=1, patience=3, **tiny)
+    study = optuna.load_study(study_name="hiddenlayers", storage=storage)
+    assert [t.user_attrs["budget"] for t in study.trials] == [{"max_epochs": 2, "cv": 1, "validation_fraction": 0.2, "patience": 3}] * 2
+    # before: each was accepted, and the best was chosen across trials trained for 2 and for 3 epochs (or on other folds)
+    for other, said in (({"max_epochs": 3}, "max_epochs=2, and this search has max_epochs=3"),
+                        ({"cv": 2}, "cv=1, and this search has cv=2"),
+                        ({"validation_fraction": 0.3}, "validation_fraction=0.2, and this search has validation_fraction=0.3"),
+                        ({"patience": 4}, "patience=3, and this search has patience=4"),
+                        ({"max_epochs": 3, "patience": 4}, "max_epochs=2, patience=3, and this search has max_epochs=3, patience=4")):
+        budget = {"max_epochs": 2, "cv": 1, "patience": 3, **other}
+        with pytest.raises(ValueError, match=rf"^study 'hiddenlayers' in {storage} holds trials scored with {said}: scores earned under "
+                                             r"another training budget do not rank together\. Pass .* \(the study's\), or a new study_name\.$"):
+            search(X, y, trials=4, **budget, **tiny)
+    assert len(optuna.load_study(study_name="hiddenlayers", storage=storage).trials) == 2  # nothing ran
+    # not budget: how many trials, for how long, on how many threads, and the hopeless-trial rule's warmup and peers
+    found = search(X, y, trials=3, max_epochs=2, cv=1, patience=3, timeout=600, threads=2, warmup_epochs=1, min_peers=1, **tiny)
+    assert found.n_trials == 3
+
+
+def test_folds_resume_under_any_validation_fraction_and_a_study_without_a_budget_is_not_judged(iris, tmp_path) -> None:
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    tiny = {"space": SPACE, "storage": storage, "refit": False, "max_epochs": 1}
+    search(X, y, trials=1, cv=2, **tiny)
+    assert search(X, y, trials=2, cv=2, validation_fraction=0.5, **tiny).n_trials == 2  # no split uses it with folds
+    with pytest.raises(ValueError, match=r"holds trials scored with cv=2, and this search has cv=1: .* Pass cv=2 \(the study's\)"):
+        search(X, y, trials=3, cv=1, **tiny)  # one split against folds: cv says it all
+    old = optuna.create_study(study_name="old", storage=storage, direction="maximize")
+    for t in optuna.load_study(study_name="hiddenlayers", storage=storage).trials:  # as written before budgets were recorded
+        old.add_trial(optuna.trial.create_trial(params=t.params, distributions=t.distributions, value=t.value, state=t.state,
+                                                user_attrs={k: v for k, v in t.user_attrs.items() if k != "budget"}))
+    assert search(X, y, trials=3, cv=1, study_name="old", **tiny).n_trials == 3

@@ -369,7 +369,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force,
         classifier={"class_weight": class_weight, "label_smoothing": label_smoothing},
         choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": tried, **search_learning_rates(lr, tried)})
-    from ..rightsize import search
+    from ..rightsize import ResumedBudgetError, search
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
     given = classifier_options(prep["task"], {"class_weight": class_weight, "label_smoothing": label_smoothing}, prep["y"], fix="drop it")
@@ -378,6 +378,8 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     try:
         found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json, sample_weight=prep["w"])
+    except ResumedBudgetError as exc:
+        raise UserError(_budget_refusal(exc)) from None
     except (ValueError, TypeError) as exc:
         raise UserError(_study_option(_with_option(one_line(exc)))) from None
     except RuntimeError as exc:
@@ -394,6 +396,25 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         how = "the same command resumes it" if storage else "pass --storage FILE.db to make a search resumable"
         note(f"--timeout {timeout:g} s stopped the search at {found.n_trials} of {trials} trials: {how}, or give a longer --timeout")
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
+
+
+#: search()'s budget settings the command sets, and its option for each (the others keep search()'s defaults)
+_BUDGET_OPTIONS = {"max_epochs": "--epochs"}
+
+
+def _budget_refusal(exc: Any) -> str:
+    """search()'s refusal of a resumed study of another budget (:class:`~hiddenlayers.rightsize.ResumedBudgetError`)
+    in the command's words: ``--epochs 5`` and ``--study``; a setting the command has no option for is said as search() takes it."""
+    def spell(name: str, value: Any) -> str:
+        return f"{_BUDGET_OPTIONS[name]} {value}" if name in _BUDGET_OPTIONS else f"{name}={value!r}"
+
+    theirs = ", ".join(spell(k, v) for k, v in exc.theirs.items())
+    if all(k in _BUDGET_OPTIONS for k in exc.theirs):
+        fix = f"Pass {theirs} (the study's), or a new --study."
+    else:
+        fix = (f"Pass a new --study: the command has no option for {', '.join(k for k in exc.theirs if k not in _BUDGET_OPTIONS)} "
+               f"(resume the study from Python with hiddenlayers.rightsize.search({', '.join(f'{k}={v!r}' for k, v in exc.theirs.items())})).")
+    return exc.worded(spell, fix)
 
 
 def _study_option(message: str) -> str:

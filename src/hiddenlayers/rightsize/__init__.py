@@ -21,6 +21,7 @@ _EXPORTS = {
     "check_search_data": "._search.search",
     "storage_problem": "._search.storage",
     "SearchResult": "._search.result",
+    "ResumedBudgetError": "._search.budget",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -419,6 +419,7 @@ def _trial_values(trial: Any, setup: TrialSetup) -> Any:
     import optuna
 
     from ...estimators import class_weight_to_json
+    from .budget import BUDGET_ATTR, budget_of
     from .limit import CONSTRAINT_KEY, LATENCY_ATTR, LATENCY_SPREAD_ATTR, trial_constraints
 
     trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
@@ -442,6 +443,7 @@ def _trial_values(trial: Any, setup: TrialSetup) -> Any:
         trial.set_user_attr("data", setup.data)
     if not setup.classifier:  # a resumed study refuses another scale_target (resumed.py)
         trial.set_user_attr("scale_target", bool(setup.scale_target))
+    trial.set_user_attr(BUDGET_ATTR, budget_of(setup))  # a resumed study refuses another budget (budget.check_resumed_budget)
     curves, model = [], None
     weights, sw = score_weights(setup), setup.sample_weight
     for i, (tr, va) in enumerate(make_folds(setup)):

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import check_resumed_budget
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
@@ -149,7 +150,7 @@ def search(
     ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
     :class:`SearchSpace` (default: its defaults; ``weight_averaging`` and ``solvers`` sampled per trial, the folds scoring the averaged
     weights, each solver's rate in its range; a resumed study that sampled other choices, or rates under other names, is refused); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
-    exists; ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
+    exists (one scored under another ``max_epochs``, ``cv``, ``validation_fraction`` or ``patience``: ResumedBudgetError); ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
     ``warmup_epochs``, ``min_peers``: a trial may be stopped below its peers' median only after that many epochs and peers;
     ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
 
@@ -247,7 +248,8 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
         store, study = _open_study(storage, name, directions, sampler)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
         check_resumed_data(study, setup, storage)  # ... its trials scored on this data
-        check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours
+        check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours,
+        check_resumed_budget(study, setup, storage)  # ... earned under our epochs, folds and patience
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
             bars = [_ProgressCallback(trials)] if progress else []
