@@ -41,4 +41,4 @@ def test_a_trial_stopped_early_says_its_epoch_and_every_trial_its_seconds(state,
     start = datetime.datetime(2026, 1, 1, 12, 0, 0)
     t = optuna.trial.create_trial(state=state, value=0.5 if state == optuna.trial.TrialState.COMPLETE else None, user_attrs=attrs)
     t.datetime_start, t.datetime_complete = start, start + datetime.timedelta(seconds=2.5)
-    assert _trial_extra(t) == {"duration_s": 2.5, "stopped_at": stopped}
+    assert _trial_extra(t) == {"duration_s": 2.5, "stopped_at": stopped, "failed_because": None}  # a trial that did not fail
