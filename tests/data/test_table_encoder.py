@@ -169,6 +169,16 @@ def test_same_matrix_as_the_preprocessor(rows: list[tuple[float | None, str | No
     assert out.shape == (len(X), len(enc.get_feature_names_out()))
 
 
+def test_table_preprocessor_in_a_pipeline_names_table_encoder() -> None:
+    """TablePreprocessor.fit's second argument is where: a Pipeline's y there was taken silently (old code)."""
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
+    pipe = Pipeline([("pre", TablePreprocessor()), ("clf", LogisticRegression())])
+    with pytest.raises(TypeError, match="use hl.TableEncoder"):
+        pipe.fit(X, np.array([0, 1, 0, 1]))
+    with pytest.raises(TypeError, match="second argument is where"):
+        TablePreprocessor().fit(X).transform(X, [0, 1])
+
+
 @parametrize_with_checks([hl.TableEncoder()])
 def test_sklearn_estimator_checks(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
