@@ -117,6 +117,9 @@ def test_columns_by_name_or_by_position() -> None:
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["x", "y", "x"]})
     enc = hl.TableEncoder().fit(X)
     np.testing.assert_array_equal(enc.transform(X[["c", "a"]]), enc.transform(X))  # by name
+    import pyarrow as pa
+
+    np.testing.assert_array_equal(enc.transform(pa.Table.from_pandas(X[["c", "a"]])), enc.transform(X))  # to_pandas()
     with pytest.raises(hl.DataError, match="'a'"):
         enc.transform(X[["c"]])
     with pytest.warns(UserWarning, match="does not have valid feature names"):
