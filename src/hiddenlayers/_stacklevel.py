@@ -14,15 +14,17 @@ import sys
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def user_stacklevel() -> int:
+def user_stacklevel(also: tuple[str, ...] = ()) -> int:
     """``stacklevel`` for a ``warnings.warn`` in the caller of this function: the first frame whose file is outside hiddenlayers.
 
     1 is that caller itself (as ``warnings.warn`` counts); a stack that is all hiddenlayers
-    (``python -m hiddenlayers``) gives the outermost frame.
+    (``python -m hiddenlayers``) gives the outermost frame. ``also``: more folders to walk out of
+    (scikit-learn's, for a transformer called by a ``Pipeline`` or ``GridSearchCV``).
     """
+    prefixes = (_PACKAGE, *(os.path.abspath(p) + os.sep for p in also))
     frame = sys._getframe(1)  # the function that calls warnings.warn: stacklevel 1
     level = 1
-    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(prefixes):
         frame = frame.f_back
         level += 1
     return level

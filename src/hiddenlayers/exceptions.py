@@ -76,6 +76,11 @@ class ColumnWarning(UserWarning):
         return type(self), (str(self), self.column, self.reason)
 
 
+class TableNoteWarning(UserWarning):
+    """A note of :class:`~hiddenlayers.TableEncoder`'s ``transform``: extra columns ignored, values outside the
+    categories kept in training, or missing cells in a column that had none in training (filled, no indicator learned)."""
+
+
 __all__ = [
     "ColumnWarning",
     "DataError",
@@ -85,4 +90,5 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "SpecError",
+    "TableNoteWarning",
 ]

@@ -25,6 +25,7 @@ _EXPORTS = {
     "resolve_column": "._table",
     "split_target": "._table",
     "TablePreprocessor": "._preprocessing",
+    "TableEncoder": "._table_encoder",
     "is_missing": "._cells",
     "at_row": "._cells",
     "numeric_values": "._cells",

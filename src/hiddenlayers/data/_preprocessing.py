@@ -93,8 +93,20 @@ def unlearned_missing_note(counts: dict[str, int]) -> str:
             "stored fill value (the training median; a streamed fit's mean): the model never saw them missing")
 
 
+def _check_where(where: Any, method: str) -> None:
+    """Refuse a ``where`` that is not a function: a scikit-learn ``Pipeline`` passes ``y`` there (``fit_transform(X, y)``)."""
+    if where is not None and not callable(where):
+        raise TypeError(f"TablePreprocessor.{method}'s second argument is where (a function naming a row), not "
+                        f"{type(where).__name__}: for a scikit-learn Pipeline use hl.TableEncoder (the same encoding, fit(X, y) "
+                        "and transform returning an array).")
+
+
 class TablePreprocessor:
     """Fit on a training table, then transform any table with the same columns.
+
+    This is the preprocessing model files store (:meth:`to_dict`); :meth:`transform` returns a
+    :class:`Transformed` (matrix and notes). For a scikit-learn ``Pipeline``, ``GridSearchCV`` or
+    ``clone``, use :class:`~hiddenlayers.TableEncoder`: the same encoding as a transformer.
 
     ``max_categories`` caps the one-hot columns of one categorical feature
     (the rest share an ``<other>`` column); ``numeric_text_ratio`` is the share
@@ -126,6 +138,7 @@ class TablePreprocessor:
         """
         import pandas as pd
 
+        _check_where(where, "fit")
         if frame.shape[1] == 0:
             raise DataError("the table has no feature columns.")
         if frame.shape[0] == 0:
@@ -308,6 +321,7 @@ class TablePreprocessor:
         """``frame`` (columns in any order, extras ignored) -> :class:`Transformed`; ``where`` as in :meth:`fit`."""
         import pandas as pd
 
+        _check_where(where, "transform")
         if not self.columns:
             raise DataError("the preprocessing is not fitted: call fit first.")
         check_column_names(frame)
