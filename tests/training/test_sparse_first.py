@@ -88,3 +88,27 @@ def test_columns_linear_and_gradient_by_hand() -> None:
     np.testing.assert_allclose(out, dz.T @ x.toarray() + 0.25 * W)
     grad_w_into(xs, dz, W, 0.0, out)
     np.testing.assert_allclose(out[:, [0, 2, 3]], 0.0)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_train_on_sparse_X_with_zero_weight_rows_equals_dense(shuffle: bool) -> None:
+    """train() itself: a batch's rows of weight 0 left out by a CSR row mask, a batch of weight 0 skipped, float32 X
+    fitted in float64 (one cast of the stored values), shuffled or not: the dense X's weights and losses."""
+    from hiddenlayers.training import train
+
+    rng = np.random.default_rng(5)
+    x = _batch(rng, 60, 40, 0.15).astype(np.float32)
+    Y = torch.from_numpy(np.eye(2)[rng.integers(0, 2, 60)])
+    w = torch.from_numpy(rng.uniform(0.5, 2.0, 60))
+    w[::5] = 0.0
+    w[40:50] = 0.0  # one whole batch of weight 0
+    nets = []
+    for X in (x, torch.from_numpy(x.toarray()).double()):
+        torch.manual_seed(0)
+        net = Network(40, (6,), 2).double()
+        res = train(net, X, Y, loss="log_loss", sample_weight=w, batch_size=10, max_epochs=3, shuffle=shuffle, alpha=0.01,
+                    generator=torch.Generator().manual_seed(1))
+        nets.append((net, res.history.train_loss))
+    for pa, pb in zip(nets[0][0].parameters(), nets[1][0].parameters()):
+        torch.testing.assert_close(pa, pb, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(nets[0][1], nets[1][1], rtol=1e-10)
