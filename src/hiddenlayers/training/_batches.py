@@ -8,7 +8,9 @@
   permuted once, then sliced;
 - **in order** (``shuffle=False``): the data is sliced as it is.
 
-Sparse ``X`` is densified one batch at a time. ``w`` is None without sample
+Sparse ``X`` stays sparse on the NumPy engine (its first layer multiplies the
+stored values: ``_sparse_first``), in the weights' dtype; the torch engine and
+autograd get it densified one batch at a time. ``w`` is None without sample
 weights. A batch whose rows all have sample weight 0 is left out: the loss is
 a weighted mean per batch, and such a batch carries no information (its mean
 is 0/0), so it makes no step; the batches around it are the ones a fit without
@@ -145,6 +147,9 @@ class Batches:
         self.shuffle, self.generator = shuffle, generator
         self.convert, self.device, self.dtype = convert, device, dtype
         self.dense = isinstance(X, Tensor)
+        self.sparse_batches = numpy_engine and not self.dense  # CSR batches in the engine's dtype (one copy of the stored values at most)
+        if self.sparse_batches:
+            self.X = X.tocsr().astype(torch.empty(0, dtype=dtype).numpy().dtype, copy=False)
         self.some_zero = skip_unweighted and sample_weight is not None and bool((sample_weight == 0).any())
         self.gather = None
         if numpy_engine and shuffle and self.dense:
@@ -172,7 +177,7 @@ class Batches:
             if keep is not None and not keep[b]:
                 continue
             sl = slice(start, stop)
-            xb = X[sl] if self.dense else cv(_rows(X, sl, self.device, self.dtype))
+            xb = X[sl] if self.dense or self.sparse_batches else cv(_rows(X, sl, self.device, self.dtype))
             yield xb, Y[sl], (W[sl] if W is not None else None)
 
     def _epoch_order(self) -> Batch:

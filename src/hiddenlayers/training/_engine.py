@@ -19,10 +19,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor
 
 from ..network import Network, get_activation
+from . import _sparse_first
 from ._losses import Loss
 from ._np_const import filled as _filled
 from ._optim import FlatParams
@@ -230,17 +232,22 @@ class DenseEngine:
         if low is not None:
             self._flat_low.copy_(self.flat.data)  # one cast for every layer's weights and biases
             x = x.to(low)
+        xs = _sparse_first.columns(x) if sp.issparse(x) else None  # a sparse batch (NumPy backend): its columns, once
         hs = [x]  # h_0 = x: (B, in_features)
         zs: list[Any] = []
         for W, b, act, relu in zip(self.Wc, self.bc, self.acts, self.relu):
-            if relu:  # relu' needs only h: no z kept
+            if xs is not None and len(hs) == 1:  # the first layer's product on the batch's columns
+                z = _sparse_first.linear(xs, W, b)
+                h = ops.relu_(z) if relu else ops.act_forward(act, z)
+            elif relu:  # relu' needs only h: no z kept
                 z = h = ops.linear_relu(hs[-1], W, b)  # (B, units)
             else:
                 z = ops.linear(hs[-1], W, b)
                 h = ops.act_forward(act, z)
             zs.append(z)
             hs.append(h)
-        z_out = ops.linear(hs[-1], self.Wc[-1], self.bc[-1])  # (B, n_outputs)
+        last = (self.Wc[-1], self.bc[-1])
+        z_out: Any = _sparse_first.linear(xs, *last) if xs is not None and len(hs) == 1 else ops.linear(hs[-1], *last)  # (B, n_outputs)
         if low is not None:
             z_out = z_out.float()  # the loss and its gradient in float32, as autocast does
         loss_sum, dz = ops.value_grad(self.loss, z_out, y, w)  # dz: per-sample dL/dz
@@ -257,7 +264,9 @@ class DenseEngine:
             gW, gb = self.gW[layer], self.gb[layer]
             if gW is not None:
                 l2 = self.alpha * nonempty / denom if self.alpha else 0.0
-                if low is None:
+                if xs is not None and layer == 0:
+                    _sparse_first.grad_w_into(xs, dz, self.W[0], l2, gW)  # the same, on the batch's columns
+                elif low is None:
                     ops.grad_w_into(dz, hs[layer], self.W[layer], l2, gW)  # dz.T @ h + l2·W: (out, in)
                 else:
                     gW.copy_(torch.mm(dz.T, hs[layer]))

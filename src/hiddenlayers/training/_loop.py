@@ -626,7 +626,7 @@ def train(
     ``network``: the module whose parameters are trained (a plain dense
     :class:`~hiddenlayers.network.Network` gets the hand-written engine,
     others autograd; ``engine``: ``"auto"``, ``"dense"`` or ``"autograd"``).
-    ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix, densified per
+    ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix: kept sparse by the CPU dense engine, else densified per
     batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
     ``sample_weight``: ``(n,)`` or None; a batch's loss is its weighted mean, and a batch of weight 0 makes
     no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen), other rows of weight 0 none. ``loss``: a ``Loss`` from
