@@ -181,6 +181,9 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert [layer["units"] for layer in info["layers"][:-1]] == r["units_after"]
     assert ok("predict", out, mixed).stdout.startswith("predicted_label\n")
     assert_user_error(run("prune", model, mixed, "--out", out), "already exists: pass --force to overwrite it")
+    before = model.read_bytes()  # --force over the model being pruned: refused as distill refuses its teacher (it was replaced)
+    assert_user_error(run("prune", model, mixed, "--out", model, "--force"), f"--out '{model}' is the model file this command reads")
+    assert model.read_bytes() == before
     assert_user_error(run("prune", model, mixed, "--out", tmp_path / "x.safetensors", "--max-drop", "2"), "--max-drop must be a score drop in [0, 1)")
     assert_user_error(run("prune", model, mixed, "-t", "nope", "--out", tmp_path / "x.safetensors"), "nope")
     res = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force")  # 200 rows cannot confirm the default 0.005

@@ -246,7 +246,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     columns, target and task), as ``train`` does: a short summary on stderr, and a
     fatal finding refused before any unit is cut.
     """
-    out_path = check_output(out, force=force, inputs=(data,), what="--out")
+    out_path = check_output(out, force=force, inputs=(data, model_path), what="--out")  # never the model being pruned, as distill never writes over its teacher
     if not 0 <= max_drop < 1:
         raise UserError(f"--max-drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: {max_drop}.")
     if epochs < 0:
