@@ -242,6 +242,20 @@ def test_search_option_errors(args, message, tmp_path):
     assert_user_error(run("search", "iris", "--trials", "1", "--epochs", "2", "--out-dir", tmp_path, *args), message)
 
 
+def test_search_refuses_an_out_dir_it_cannot_write_before_any_trial(tmp_path, monkeypatch):
+    # a read-only --out-dir failed only at the best model's save, after every trial had trained
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    assert_user_error(run("search", "iris", "--trials", "1", "--epochs", "2", "--out-dir", tmp_path / "models"),
+                      f"--out-dir '{tmp_path / 'models'}' cannot be written (Read-only file system): choose a folder you can write to.")
+    assert not (tmp_path / "models").exists()
+
+
 @pytest.mark.parametrize("args", [["--storage", "foo.txt"], ["--max-params", "10"], ["--workers", "0"]])
 def test_search_option_errors_come_before_the_data_is_read(args, tmp_path, monkeypatch):
     """Data with a warning-level finding (duplicate rows) and a mistyped option: one error line, exit 2,

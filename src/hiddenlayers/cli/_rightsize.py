@@ -450,6 +450,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
+    _check_folder_writable(folder)
     old = _study_files(folder, study)
     if old and not force:
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
@@ -471,6 +472,19 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     except (ValueError, TypeError) as exc:
         raise UserError(_with_option(one_line(exc))) from None
     return settings, folder
+
+
+def _check_folder_writable(folder: Path) -> None:
+    """``--out-dir`` (or the nearest folder above it that exists, where it will be made) takes a file: tried with a nameless
+    temporary file, before any trial, so a read-only folder or mount is one line now and not after the first trial's fit."""
+    import tempfile
+
+    probe = folder if folder.is_dir() else next((p for p in folder.absolute().parents if p.is_dir()), Path("."))
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise UserError(f"--out-dir '{folder}' cannot be written ({exc.strerror or exc}): choose a folder you can write to.") from None
 
 
 def _search_table(data: str, target: str | None, features: str | None, max_categories: int, check: bool,
