@@ -110,3 +110,15 @@ def test_the_file_keeps_max_time_and_an_old_file_loads(tmp_path: Path, monkeypat
     old = DQNAgent.load(path)
     assert old.max_time is None  # the default: its budget was fit's, not kept
     assert old.stop_reason_ == old.training_summary_["stop_reason"] == "time_limit"  # the old name read in today's words
+
+
+def test_an_agent_pickled_before_max_time_unpickles_with_none_and_its_stop_read_as_time_limit() -> None:
+    import pickle
+
+    agent = DQNAgent((8,), **KW).fit("CartPole-v1", **BUDGET)
+    state = {k: v for k, v in agent.__dict__.items() if k != "max_time"}
+    state["training_summary_"] = {**state["training_summary_"], "stop_reason": "max_time"}
+    old = DQNAgent.__new__(DQNAgent)
+    old.__setstate__(state)
+    again = pickle.loads(pickle.dumps(old))
+    assert again.max_time is None and again.stop_reason_ == "time_limit"
