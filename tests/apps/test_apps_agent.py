@@ -231,8 +231,8 @@ def test_stop_reasons_and_the_progress_bar(capsys: pytest.CaptureFixture[str]) -
     agent.fit("CartPole-v1", total_steps=200, eval_every=50, eval_episodes=1, target_return=1)  # any episode returns >= 1
     assert agent.history_.stop_reason == "target_return" and agent.history_.steps == 50
     assert "training DQNAgent" in capsys.readouterr().err  # Rich's bar on stderr
-    agent.set_params(progress_bar=False).fit("CartPole-v1", total_steps=40, eval_every=20, eval_episodes=1, max_time=1e-9)
-    assert agent.history_.stop_reason == "max_time" and agent.history_.steps == 1 and capsys.readouterr().err == ""
+    agent.set_params(progress_bar=False, max_time=1e-9).fit("CartPole-v1", total_steps=40, eval_every=20, eval_episodes=1)
+    assert agent.history_.stop_reason == agent.stop_reason_ == "time_limit" and agent.history_.steps == 1 and capsys.readouterr().err == ""
 
 
 def test_act_on_a_batch_gives_one_action_per_observation(trained: DQNAgent) -> None:

@@ -125,7 +125,7 @@ def test_export_runs_the_agents_greedy_actions_in_onnxruntime(trained: tuple[Pat
     (("--env", "CartPole-v1", "--features", "a,b"), "--features does not apply to train --app agent"),
     (("--env", "CartPole-v1", "--total-steps", "0"), "--total-steps must be a whole number >= 1 (environment steps to learn from). Received: 0."),
     (("--env", "CartPole-v1", "--eval-episodes", "0"), "--eval-episodes must be a whole number >= 1"),
-    (("--env", "CartPole-v1", "--max-time", "0"), "--max-time must be a number of seconds > 0. Received: 0.0."),
+    (("--env", "CartPole-v1", "--max-time", "0"), "--max-time: max_time must be None or a number of seconds > 0. Received: max_time=0.0."),
     (("--env", "CartPole-v1", "--set", "learning_rate=0.1"), "use --lr instead of --set learning_rate=0.1: learning_rate is the deprecated name of a DQNAgent's learning_rate_init, which --lr sets."),
     (("--env", "CartPole-v1", "--set", "gamma=2", "--total-steps", "10"), "--set gamma: gamma must be a number strictly between 0.0 and 1.0"),
     (("--env", "CartPole-v1", "--set", "gama=0.9"), "--set gama: a DQNAgent has no parameter 'gama' (did you mean 'gamma'?)"),

@@ -103,3 +103,46 @@ def test_info_shows_an_app_files_epochs_and_stop_reason(tmp_path: Path) -> None:
         pd.DataFrame({"user": rng.integers(0, 5, 50), "item": rng.integers(0, 4, 50)}), rng.uniform(1, 5, 50)).save(tmp_path / "r.safetensors")
     assert json.loads(ok("info", tmp_path / "r.safetensors", "--json").stdout)["training"] == {"epochs": 2, "stop_reason": "max_epochs"}
     assert "stop reason" in ok("info", tmp_path / "r.safetensors").stdout
+
+
+def test_the_agents_max_time_is_its_parameter_and_info_shows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``train --app agent --max-time`` sets ``DQNAgent(max_time=)`` (it was fit's argument: stop reason ``max_time``, not in the file's
+    settings); the stop reason is ``time_limit`` as every app's, with no FutureWarning. The clock moves 1000 s at each reading."""
+    import warnings
+
+    pytest.importorskip("gymnasium")
+    from hiddenlayers.apps import DQNAgent
+
+    model = tmp_path / "agent.safetensors"
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "perf_counter", lambda: 1000.0 * next(ticks))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        out = ok("train", "--app", "agent", "--env", "CartPole-v1", "--hidden", "8", "--total-steps", "200", "--eval-every", "100",
+                 "--eval-episodes", "1", "--max-time", "1", "--out", model, "--json").stdout
+    summary = json.loads(out[out.index("{"):])
+    assert summary["stop_reason"] == "time_limit" and summary["steps"] == 1
+    monkeypatch.undo()
+    assert DQNAgent.load(model).max_time == 1.0
+    info = json.loads(ok("info", model, "--json").stdout)
+    assert info["settings"]["max_time"] == 1.0 and info["training"]["stop_reason"] == "time_limit"
+    assert "time_limit" in ok("info", model).stdout
+
+
+def test_an_old_agent_files_max_time_stop_reads_time_limit(tmp_path: Path) -> None:
+    """A file written when the budget was fit's argument: no max_time setting, its stop reason stored as ``max_time``."""
+    pytest.importorskip("gymnasium")
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    model = tmp_path / "agent.safetensors"
+    ok("train", "--app", "agent", "--env", "CartPole-v1", "--hidden", "8", "--total-steps", "20", "--eval-every", "20", "--eval-episodes", "1",
+       "--set", "learning_starts=5", "--out", model, "--quiet")
+    with safe_open(str(model), "pt") as f:
+        metadata = dict(f.metadata())
+    doc = json.loads(metadata["hiddenlayers"])
+    doc["params"].pop("max_time")
+    doc["state"]["training_summary_"]["stop_reason"] = "max_time"
+    save_file(load_file(str(model)), str(model), metadata={**metadata, "hiddenlayers": json.dumps(doc)})
+    info = json.loads(ok("info", model, "--json").stdout)
+    assert info["training"]["stop_reason"] == "time_limit" and "max_time" not in info["settings"]

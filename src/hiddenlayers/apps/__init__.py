@@ -4,7 +4,8 @@
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
   several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
-* :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors).
+* :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
+  :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step).
@@ -31,6 +32,7 @@ _EXPORTS = {
     "Recommender": "._recommend",
     "DQNAgent": "._agent",
     "make_env": "._agent",
+    "renamed_stop_reason": "._deprecated",
     "ImageClassifier": "._image",
     "fitted_on_unit_scale": "._pixel_scale",
     "scale_advice": "._pixel_scale",

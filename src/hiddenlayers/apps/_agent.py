@@ -33,7 +33,7 @@ from ..network import Network, evaluating, resolve_device
 from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
-from ._deprecated import DEPRECATED, renamed_params, step_size
+from ._deprecated import DEPRECATED, fit_max_time, renamed_params, renamed_stop_reason, step_size
 from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired
 from ._warm_fit import continues, mark_built, refuse_rebuilt
@@ -105,7 +105,7 @@ class AgentHistory:
     best_eval: float = -np.inf
     steps: int = 0
     seconds: float = 0.0
-    stop_reason: str = ""  # total_steps, target_return, max_time or interrupted
+    stop_reason: str = ""  # total_steps, target_return, time_limit or interrupted
     earlier_episodes: int = 0  # episodes of earlier fits whose returns are not kept (a loaded agent's file keeps their count only)
 
     def summary(self) -> dict[str, Any]:
@@ -116,6 +116,7 @@ class AgentHistory:
 
 
 _STEP = 5e-4  # learning_rate_init's default: a deprecated learning_rate is read only beside it
+_MAX_TIME = row("max_time", None).constraint  # the shared row's check, which a deprecated fit(max_time=) value passes too
 
 AGENT_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (128, 128), "Hidden layers of the Q-network"),
@@ -131,6 +132,9 @@ AGENT_PARAMS: tuple[Param, ...] = (
     Param("epsilon_decay_steps", positive_int(), 10_000, "Steps over which epsilon falls linearly from start to end"),
     Param("double", Bool(), True, "Double DQN: the online network picks the next action, the target network values it", check=False),
     Param("max_grad_norm", number(0, strict=True), 10.0, "Clip the gradients' global L2 norm to this"),
+    row("max_time", None, "Seconds of training (wall clock: play, learning and evaluations) in each fit call, as every app's: the fit "
+        "stops after the environment step in which they are reached and keeps the weights any other stop keeps (the best greedy "
+        "evaluation's; the run's start if none came yet); stop_reason_ 'time_limit'; a warm fit counts its own call; None: no limit"),
     row("random_state", None),
     row("progress_bar", False, "Show a Rich progress bar over the greedy evaluations on stderr while fitting (loss: mean TD loss, val: mean return)"),
     row("warm_start", False, "fit goes on from the fitted Q-network for total_steps more (Adam restarts; the target network starts as its "
@@ -173,6 +177,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         epsilon_decay_steps: int = 10_000,
         double: bool = True,
         max_grad_norm: float = 10.0,
+        max_time: float | None = None,
         random_state: int | None = None,
         progress_bar: bool = False,
         warm_start: bool = False,
@@ -191,6 +196,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         self.epsilon_decay_steps = epsilon_decay_steps
         self.double = double
         self.max_grad_norm = max_grad_norm
+        self.max_time = max_time
         self.random_state = random_state
         self.progress_bar = progress_bar
         self.learning_rate = learning_rate
@@ -204,6 +210,14 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         """An agent pickled when the step size was ``learning_rate`` gets it back as ``learning_rate_init``."""
         super().__setstate__(renamed_params(state))
+
+    @property
+    def stop_reason_(self) -> str | None:
+        """Why the last fit stopped, as the other apps' ``stop_reason_``: ``"total_steps"``, ``"target_return"``, ``"time_limit"``
+        (``max_time``) or ``"interrupted"`` (Ctrl-C); a loaded agent's is its file's (None for a file that keeps no summary; a file's
+        or pickle's ``"max_time"``, the name before ``max_time`` was a parameter, reads ``"time_limit"``)."""
+        self._require_fitted()
+        return (renamed_stop_reason(getattr(self, "training_summary_", None)) or {}).get("stop_reason")
 
     # ------------------------------------------------------------- acting
     @torch.no_grad()
@@ -326,8 +340,11 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         Every ``eval_every`` steps the greedy policy plays ``eval_episodes``
         episodes on a separate copy of the environment; the best-scoring
         weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on (:meth:`_start`).
+        The time budget is the ``max_time`` parameter; ``fit(max_time=...)`` is its deprecated place, read for one
+        release with a FutureWarning (both given: a ValueError).
         """
         lr = self._check_params()
+        max_time = fit_max_time(self.max_time, max_time, _MAX_TIME)
         check_positive_int(total_steps, "total_steps")
         with one_thread(), restored_on_error(self):  # an environment that raises mid-fit leaves a fitted agent as it was
             return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time, lr)
@@ -385,8 +402,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
                     if target_return is not None and score >= target_return:
                         hist.stop_reason = "target_return"
                         break
-                if max_time is not None and time.perf_counter() - t0 > max_time:
-                    hist.stop_reason = "max_time"
+                if max_time is not None and time.perf_counter() - t0 >= max_time:  # training.time_limit's rule: this call's seconds
+                    hist.stop_reason = "time_limit"
                     break
         except KeyboardInterrupt:  # Ctrl-C: stop here and keep the best evaluated weights, as the estimators do (same warning)
             hist.stop_reason = "interrupted"
@@ -497,7 +514,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
         # files written before these were kept: no environment id, a flat observation, no summary
         agent.env_id_ = state.get("env_id_")
         agent.observation_shape_ = tuple(int(d) for d in state.get("observation_shape_") or (agent.obs_dim_,))
-        agent.training_summary_ = state.get("training_summary_")
+        agent.training_summary_ = renamed_stop_reason(state.get("training_summary_"))  # a file's "max_time" stop reads "time_limit"
         agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
         restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
         mark_built(agent, _BUILT_FROM)

@@ -10,7 +10,7 @@ read back by those commands with the same options. An option of ``train`` that t
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
 ``--max-time SECONDS`` sets the app's ``max_time`` (seconds of training: the fit stops after the epoch that reaches them,
-stop reason ``time_limit``; a DQNAgent's is its ``fit``'s ``max_time``, in seconds of play and learning).
+stop reason ``time_limit``; a DQNAgent's counts seconds of play and learning and stops after the step that reaches them).
 ``--init-from FILE`` (with ``--freeze``) starts a TextClassifier, Forecaster, ImageClassifier, Autoencoder, Recommender,
 SequenceClassifier, Translator or SpeechRecognizer from a file of the same app (its ``init_from``); a DQNAgent has none and refuses it.
 The app shows ``train``'s Rich progress bar over its epochs on stderr (``--quiet``, or ``--json``: none). What the app
@@ -45,7 +45,7 @@ _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": 
 #: apps that take only some of them: a Translator has no hidden_layer_sizes, activation or alpha (its sizes: --set hidden_size=...)
 _COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "device",
                                "max_time"),
-                "agent": ("hidden", "activation", "batch_size", "learning_rate_init")}
+                "agent": ("hidden", "activation", "batch_size", "learning_rate_init", "max_time")}
 #: apps' deprecated parameter names (-> the name an option sets now): --set may not set them (a DQNAgent's learning_rate is --lr)
 _DEPRECATED = {"agent": {"learning_rate": "learning_rate_init"}}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
@@ -59,7 +59,7 @@ _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
           "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column"),
           "speech": ("target", "features", "id_column", "order_column"),
-          "agent": ("env", "total_steps", "eval_every", "eval_episodes", "target_return", "max_time")}  # what it plays, and for how long
+          "agent": ("env", "total_steps", "eval_every", "eval_episodes", "target_return")}  # what it plays, and for how long
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 

@@ -2,8 +2,8 @@
 
 It reads no data file: ``--env`` names the environment and the play budget is ``--total-steps``, ``--max-time`` and
 ``--target-return``, with a greedy evaluation of ``--eval-episodes`` episodes every ``--eval-every`` steps whose best
-weights are kept. ``--hidden``, ``--activation``, ``--lr`` (the agent's ``learning_rate_init``), ``--batch-size`` and ``--seed``
-mean what they mean for the other apps (:mod:`._apptrain` checks them and refuses the others in one line); any other
+weights are kept. ``--hidden``, ``--activation``, ``--lr`` (the agent's ``learning_rate_init``), ``--batch-size``, ``--max-time``
+(the agent's ``max_time`` parameter, checked by its row as every app's) and ``--seed`` mean what they mean for the other apps (:mod:`._apptrain` checks them and refuses the others in one line); any other
 parameter is ``--set KEY=VALUE``. The file is read back by ``evaluate``, ``info`` and ``export`` (:mod:`._appagent`).
 """
 
@@ -20,9 +20,8 @@ from ._appagent import make_env_or_fail, need_gymnasium
 from ._apptrain import app_params, check_app, fit_app, maker, param_options, said_if_interrupted
 from ._common import UserError, check_output, summary_table
 
-#: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default
-_FIT = {"total_steps": "total_steps", "eval_every": "eval_every", "eval_episodes": "eval_episodes", "target_return": "target_return",
-        "max_time": "max_time"}
+#: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default (--max-time sets the agent's max_time)
+_FIT = {"total_steps": "total_steps", "eval_every": "eval_every", "eval_episodes": "eval_episodes", "target_return": "target_return"}
 
 
 def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, str], given: set[str]) -> dict[str, Any]:
@@ -61,13 +60,13 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
 
 
 def _check_budget(options: dict[str, Any]) -> None:
-    """``--total-steps``, ``--eval-every``, ``--eval-episodes`` whole numbers >= 1, ``--max-time`` > 0: one line each, before any play."""
+    """``--total-steps``, ``--eval-every``, ``--eval-episodes`` whole numbers >= 1, ``--target-return`` finite: one line each, before any play.
+
+    ``--max-time`` is the agent's ``max_time`` parameter, checked by its shared row when fit starts (before any play, as every app's)."""
     for name, what in (("total_steps", "environment steps to learn from"), ("eval_every", "steps between greedy evaluations"),
                        ("eval_episodes", "greedy episodes per evaluation")):
         if options[name] is not None and options[name] < 1:
             raise UserError(f"--{name.replace('_', '-')} must be a whole number >= 1 ({what}). Received: {options[name]}.")
-    if options["max_time"] is not None and not options["max_time"] > 0:
-        raise UserError(f"--max-time must be a number of seconds > 0. Received: {options['max_time']}.")
     if options["target_return"] is not None and not np.isfinite(options["target_return"]):
         raise UserError(f"--target-return must be a finite number (the mean greedy return that ends training). Received: {options['target_return']}.")
 

@@ -104,11 +104,14 @@ def _fit_info(state: dict[str, Any]) -> dict[str, Any]:
 def _agent_info(state: dict[str, Any]) -> dict[str, Any]:
     """A DQNAgent file's environment (id, observation shape, actions) and training run (steps, episodes, evaluations, stop reason).
 
-    A file written before these were kept has no id or summary: the shapes come from ``obs_dim_`` and ``n_actions_``.
+    A file written before these were kept has no id or summary: the shapes come from ``obs_dim_`` and ``n_actions_``; one whose
+    time budget was ``fit``'s argument stored the stop reason ``"max_time"``, shown as ``"time_limit"`` as the agent reads it.
     """
     shape = state.get("observation_shape_") or [state.get("obs_dim_")]
     env = {"id": state.get("env_id_"), "observation_shape": "x".join(map(str, shape)), "actions": state.get("n_actions_")}
-    run = state.get("training_summary_")
+    from ..apps import renamed_stop_reason
+
+    run = renamed_stop_reason(state.get("training_summary_"))  # a file written before max_time was a parameter: "max_time" reads "time_limit"
     if not isinstance(run, dict):
         return {"environment": env}
     evals = run.get("eval_returns") or []
