@@ -126,3 +126,22 @@ def test_a_refused_x_val_leaves_a_fitted_model_as_it_was() -> None:
         clf.set_params(early_stopping=True).fit(X[:100], y[:100], X_val=Xv[:, :6, :6], y_val=yv)
     np.testing.assert_array_equal(clf.predict_proba(Xv), before)
     assert clf.n_iter_ == 3 and clf.validation_scores_ is None
+
+
+def test_an_image_folder_is_x_val_with_its_sub_folders_as_labels(tmp_path: Any) -> None:
+    from PIL import Image
+
+    X, y, Xv, yv = _data("image")
+    pixels = (Xv * 16).clip(0, 255).astype(np.uint8)  # 0-16 values as 8-bit images, at 16 x 16 (resized to X's 8 x 8 on reading)
+    for i, (img, label) in enumerate(zip(pixels, yv)):
+        (tmp_path / str(label)).mkdir(exist_ok=True)
+        Image.fromarray(img).resize((16, 16)).save(tmp_path / str(label) / f"{i:03d}.png")
+    clf = MAKE["image"]().fit((X * 16).clip(0, 255).astype(np.uint8), y.astype(str), X_val=str(tmp_path))
+    images, labels, _ = hl.data.load_image_folder(tmp_path, size=(8, 8), mode="L")  # the folder's order: by sub-folder
+    assert clf.best_validation_score_ == pytest.approx(clf.score(images, labels), abs=1e-6)
+
+
+def test_a_spec_that_flattens_time_refuses_x_val_of_another_length() -> None:
+    X, y, Xv, yv = _data("sequence")
+    with pytest.raises(DataError, match="X_val: sequence 0 has 5 steps but this spec flattens the time axis"):
+        hl.SequenceClassifier("conv4k3,8", **ARGS).fit(X, y, X_val=[s[:5] for s in Xv], y_val=yv)
