@@ -72,6 +72,10 @@ def test_a_warm_fit_scores_x_val_of_other_lengths() -> None:
     clf.set_params(warm_start=True, early_stopping=True).fit(X, y, X_val=shorter, y_val=yv)
     assert clf.n_iter_ == 6 and np.isfinite(clf.validation_scores_[3:]).all()  # history_ goes on: the first fit's epochs had none
     assert clf.best_validation_score_ == pytest.approx(clf.score(shorter, yv), abs=1e-6)
+    before = clf.predict_proba(shorter)
+    with pytest.raises(DataError, match="X_val: X has 7 features per step but the model was fitted on 8"):
+        clf.fit(X, y, X_val=[s[:, :7] for s in Xv], y_val=yv)  # checked as predict checks a warm fit's X
+    np.testing.assert_array_equal(clf.predict_proba(shorter), before)
 
 
 @pytest.mark.parametrize("kind", KINDS)
