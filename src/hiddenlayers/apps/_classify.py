@@ -4,7 +4,8 @@ All train on cross entropy or, for ``loss="gce"``, the noise-robust generalized
 cross entropy; weight rows by ``fit``'s ``sample_weight`` times ``class_weight`` and
 soften the one-hot targets by ``label_smoothing``, as ``MLPClassifier`` does (the
 estimators' public helpers, so both read the same rules and messages); hold out a
-stratified validation split for early stopping, scored with the same weights; print one
+stratified validation split for early stopping, scored with the same weights, or score ``fit``'s own
+``X_val``/``y_val``/``sample_weight_val`` instead (the tables' names and refusals; every row of ``X`` trains); print one
 line per epoch when ``verbose``, copy the training ``History`` into
 scikit-learn's fitted attributes and refuse to predict before ``fit``.
 
@@ -17,17 +18,42 @@ when a check that needs the new network (``init_from``, ``freeze``) or training 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from ..data import check_class_labels, check_score_labels
-from ..estimators import check_sample_weight, class_row_weights, combine, loss_row_weights, smooth_targets
+from ..estimators import (
+    check_sample_weight,
+    class_row_weights,
+    combine,
+    loss_row_weights,
+    smooth_targets,
+    validation_given,
+    validation_labels,
+)
 from ..training import Callback, History, Loss, classification_loss
 from ._fit import progress_callbacks
 from ._fitted import FitRequired, refuses_empty
 from ._partial import partial_codes
+
+
+@dataclass
+class HeldOut:
+    """``fit``'s own validation set, checked: class ``codes`` ``(n_val,)`` among the fit's classes, and ``weight``
+    ``(n_val,)`` (``sample_weight_val``; None: unweighted) that scores them (``class_weight`` is not applied, as the tables')."""
+
+    codes: np.ndarray
+    weight: np.ndarray | None
+
+
+def named(what: str, exc: Exception) -> Exception:
+    """``exc`` (its type kept) with its message prefixed by ``what``: ``"X_val: images must have shape ..."``."""
+    if exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{what}: {exc.args[0]}", *exc.args[1:])
+    return exc
 
 
 class _EpochPrinter(Callback):
@@ -175,6 +201,42 @@ class ClassifierFitting(FitRequired):
         check_score_labels(y, self.classes_, type(self).__name__)
         return float(super().score(X, y, sample_weight))  # type: ignore[misc]  # ClassifierMixin.score, later in the MRO
 
+    def _val_given(self, X_val: Any, y_val: Any, sample_weight_val: Any, *, labelled: bool = False) -> bool:
+        """Whether ``fit`` got its own validation set; the tables' refusals (one without the other, ``sample_weight_val``
+        alone, ``early_stopping=False``) before any data is read. ``labelled``: ``X_val`` brings its labels (an image folder)."""
+        labels = "its own" if labelled and y_val is None else y_val
+        return validation_given(X_val, labels, sample_weight_val, bool(self.early_stopping))
+
+    def _held_out(self, y_val: Any, n_val: int, classes: np.ndarray, sample_weight_val: Any) -> HeldOut:
+        """``y_val`` (one label per sample of ``X_val``, ``n_val`` of them, all among ``classes``: others refused by name) and
+        ``sample_weight_val`` checked as the tables check them, as a :class:`HeldOut`."""
+        labels = validation_labels(y_val, classes)
+        one = self._samples[:-1]
+        if labels.shape[0] != n_val:
+            raise ValueError(f"X_val has {n_val} {self._samples} and y_val {labels.shape[0]} labels: give one label per {one} of X_val.")
+        if n_val < 2:
+            raise ValueError(f"X_val has {n_val} {one}: early stopping scores at least 2. Pass more validation {self._samples}.")
+        weight = None
+        if sample_weight_val is not None:
+            try:
+                weight = check_sample_weight(sample_weight_val, np.empty((n_val, 0)), allow_all_zero=True)
+            except ValueError as exc:
+                raise named("sample_weight_val", exc) from None
+            if not weight.sum() > 0:
+                raise ValueError(f"sample_weight_val is 0 for every {one} of X_val, so they cannot score the model: give some a weight > 0.")
+        return HeldOut(np.searchsorted(classes, labels).astype(np.intp), weight)
+
+    def _rows(self, y_idx: np.ndarray, row_weights: np.ndarray | None, held: HeldOut | None) -> tuple[
+            np.ndarray, tuple[np.ndarray, np.ndarray | None], tuple[np.ndarray | None, np.ndarray | None]]:
+        """``(codes, (train, validation) rows, their weights)`` for ``_train``: the split of ``y_idx`` ``(n,)`` drawn by
+        :meth:`_split`, or with ``held`` (``X_val``'s, whose samples the caller puts after ``X``'s) all ``n`` rows training
+        and rows ``n..n+n_val`` scoring, weighted by ``sample_weight_val``."""
+        if held is None:
+            split = self._split(y_idx)
+            return y_idx, split, self._split_weights(row_weights, *split)
+        n, n_val = y_idx.shape[0], held.codes.shape[0]
+        return np.concatenate([y_idx, held.codes]), (np.arange(n), np.arange(n, n + n_val)), (row_weights, held.weight)
+
     def _split(self, y_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sorted train and validation row indices; stratified when every class can give a row."""
         n = y_idx.shape[0]
@@ -219,4 +281,4 @@ def _kept_score(history: History) -> float:
     return float(history.val_score[history.epoch.index(history.best_epoch)])
 
 
-__all__ = ["ClassifierFitting"]
+__all__ = ["ClassifierFitting", "HeldOut", "named"]

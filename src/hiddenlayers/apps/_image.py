@@ -45,7 +45,7 @@ from ._appfile import (
     save_fitted,
     split_prefix,
 )
-from ._classify import ClassifierFitting
+from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
 from ._partial import PartialFitting
@@ -312,16 +312,24 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
         return pixels.mean(axis=(0, 2, 3)).astype(np.float64), np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> ImageClassifier:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
+            sample_weight_val: Any = None) -> ImageClassifier:
         """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names).
 
         ``sample_weight``: ``(n_images,)`` weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training
         loss is their weighted mean per batch and the early-stopping score their weighted accuracy.
 
+        ``X_val`` (images as ``X``: X's channels and size, or a folder), ``y_val`` ``(n_val,)`` (labels ``y`` has; None with a
+        folder: its sub-folder names): your own held-out images, which early stopping scores instead of a
+        ``validation_fraction`` split (every image of ``X`` trains), standardised with ``X``'s ``mean_``/``scale_``;
+        ``sample_weight_val`` ``(n_val,)`` weights their score (``class_weight`` is not applied to it). They need
+        ``early_stopping=True``; ``partial_fit`` does not take them.
+
         Every check of the new data and parameters runs before a fitted attribute changes, so a
         refit that raises leaves a fitted model as it was (same attributes, same predictions).
         """
         spec = self._validate_params()
+        given = self._val_given(X_val, y_val, sample_weight_val, labelled=_is_path(X_val))
         if _is_path(X):
             from ..data import load_image_folder
 
@@ -330,30 +338,57 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
         pixels, raw = self._read(X)
+        val = (X_val, y_val, sample_weight_val) if given else None
         if continues(self):
-            return self._fit_warm(pixels, y, sample_weight)
+            return self._fit_warm(pixels, y, sample_weight, val)
         classes, y_idx = self._classes(y, pixels.shape[0])
         image_shape = tuple(int(d) for d in pixels.shape[1:])
         spec = self._sized_spec(spec, image_shape)
         mean, scale = self._input_scale(pixels)
+        row_weights = self._row_weights(sample_weight, classes[y_idx], classes)
+        every, held = self._held_images(pixels, val, classes)
         device = resolve_device(self.device)
         generator = seed_everything(self.random_state)
-        train_idx, val_idx = self._split(y_idx)
-        weights = self._split_weights(self._row_weights(sample_weight, classes[y_idx], classes), train_idx, val_idx)
+        y_all, split, weights = self._rows(y_idx, row_weights, held)
         network = Network(image_shape, spec, len(classes), activation=self.activation).to(dtype=_DTYPES[self.dtype], device=device)
-        Xs = (pixels - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
+        Xs = (every - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in fit_reused
             self.classes_, self.image_shape_, self.mean_, self.scale_ = classes, image_shape, mean, scale
             self.n_features_in_ = int(np.prod(image_shape))  # pixels per image (C x H x W): the values scikit-learn would count
             self.pixel_range_ = (float(raw.min()), float(raw.max()))  # the training pixels as given: the scale predict's advice names
             self.pixel_dtype_ = "uint8" if raw.dtype == np.uint8 else "float"
             self._device, self.network_ = device, network
-            self._train(Xs, y_idx, (train_idx, val_idx), weights, generator)
+            self._train(Xs, y_all, split, weights, generator)
             mark_built(self, _BUILT_FROM)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
 
-    def _fit_warm(self, pixels: np.ndarray, y: Any, sample_weight: Any) -> ImageClassifier:
-        """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``.
+    def _held_images(self, pixels: np.ndarray, val: tuple[Any, Any, Any] | None, classes: np.ndarray) -> tuple[np.ndarray, HeldOut | None]:
+        """``(pixels, None)`` without a validation set; with ``val`` (``fit``'s ``X_val``, ``y_val``, ``sample_weight_val``)
+        float ``pixels`` ``(n, C, H, W)`` with X_val's images after them, and their labels' codes among ``classes``.
+
+        X_val is read as ``X`` is (a folder's images converted and resized to X's channels and size, its sub-folder names
+        the labels unless ``y_val`` is given); arrays of another channel count or size are refused, named."""
+        if val is None:
+            return pixels, None
+        X_val, y_val, sample_weight_val = val
+        shape = tuple(int(d) for d in pixels.shape[1:])
+        if _is_path(X_val):
+            from ..data import load_image_folder
+
+            X_val, folder_y, _ = load_image_folder(X_val, size=shape[1:], mode="L" if shape[0] == 1 else "RGB")
+            y_val = folder_y if y_val is None else y_val
+        try:
+            given = self._read(X_val)[0]
+        except DataError as exc:
+            raise named("X_val", exc) from None
+        if given.shape[1:] != shape:
+            raise DataError(f"X_val has images of shape {given.shape[1:]} (C, H, W) and X {shape}: give them X's {shape[0]} channel(s) "
+                            f"and size, {shape[1]} x {shape[2]} pixels.")
+        return np.concatenate([pixels, given]), self._held_out(y_val, given.shape[0], classes, sample_weight_val)
+
+    def _fit_warm(self, pixels: np.ndarray, y: Any, sample_weight: Any, val: tuple[Any, Any, Any] | None) -> ImageClassifier:
+        """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``
+        (``val``: ``fit``'s own validation set, scored instead of a split).
 
         The first fit's image shape, ``classes_`` and per-channel ``mean_``/``scale_`` stay; the layers its ``freeze``
         kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start).
@@ -363,12 +398,13 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         refuse_other_data(self, "images of shape (C, H, W)", shape, tuple(int(d) for d in pixels.shape[1:]),
                           f"give them {shape[0]} channel(s) and resize them to {shape[1]} x {shape[2]} pixels")
         y_idx = known_codes(self, y, pixels.shape[0])
+        row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)
+        every, held = self._held_images(pixels, val, self.classes_)
         generator = seed_everything(self.random_state)
-        train_idx, val_idx = self._split(y_idx)
-        weights = self._split_weights(self._row_weights(sample_weight, self.classes_[y_idx], self.classes_), train_idx, val_idx)
-        Xs = (pixels - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
+        y_all, split, weights = self._rows(y_idx, row_weights, held)
+        Xs = (every - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # the weights and history_ go back if training fails
-            self._train(Xs, y_idx, (train_idx, val_idx), weights, generator, warm=True)
+            self._train(Xs, y_all, split, weights, generator, warm=True)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     def _train(self, Xs: np.ndarray, y_idx: np.ndarray, split: tuple[np.ndarray, np.ndarray | None],

@@ -134,6 +134,10 @@ class TextClassifier(SequenceClassifier):
             ).fit(texts)
         return IDS, _ids(texts, tokenizer), {"tokenizer_": tokenizer, "vocab_size_": tokenizer.vocab_size}
 
+    def _val_sequences(self, X_val: Any, state: dict[str, Any]) -> tuple[str, list[np.ndarray]]:
+        """``X_val``'s texts as ids by the tokenizer fitted on ``X`` (``state``'s): words ``X`` lacks read as unknown."""
+        return IDS, _ids(_texts(X_val), state["tokenizer_"])
+
     def _state(self) -> dict[str, Any]:
         return {**super()._state(), "tokenizer": self.tokenizer_.to_json()}
 

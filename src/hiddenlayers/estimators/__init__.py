@@ -27,6 +27,9 @@ _EXPORTS = {
     "distill": "._distill",
     # the weighting the applications' classifiers share with MLPClassifier
     "check_sample_weight": "._checks",
+    # fit's own validation set (X_val, y_val, sample_weight_val): the pairing rules and the label check the apps share
+    "validation_given": "._validation_data",
+    "validation_labels": "._validation_data",
     "loss_row_weights": "._checks",
     # the first epoch an SWA fit averages (search's trials and refits start SWA where the estimator would)
     "swa_start_epoch": "._checks",

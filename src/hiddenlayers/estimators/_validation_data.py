@@ -32,11 +32,16 @@ class ValidationSet:
     w: np.ndarray | None
 
 
-def refuse_misused(est: _BaseMLP, X_val: Any, y_val: Any, sample_weight_val: Any, *, streamed: bool) -> bool:
-    """Whether a validation set is given; a ValueError for one that cannot be used, before anything is fitted.
+_NO_EARLY_STOPPING = ("X_val and y_val are passed to fit while early_stopping=False: they are the rows early stopping scores. "
+                      "Set early_stopping=True, or drop X_val and y_val.")
 
-    ``X_val`` and ``y_val`` come together (scikit-learn's words), ``sample_weight_val`` only with them; they score
-    early stopping, so they need ``early_stopping=True`` and a stochastic solver, and an in-memory fit.
+
+def validation_given(X_val: Any, y_val: Any, sample_weight_val: Any, early_stopping: bool | None = None) -> bool:
+    """Whether ``fit`` was given a validation set; a ValueError for a pairing that cannot be used, before anything is fitted.
+
+    ``X_val`` and ``y_val`` come together (scikit-learn's words), ``sample_weight_val`` only with them. ``early_stopping``
+    (when not None): they are the rows early stopping scores, so ``False`` is refused. The tables' and the classifier
+    apps' one wording of these refusals.
     """
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
@@ -46,12 +51,24 @@ def refuse_misused(est: _BaseMLP, X_val: Any, y_val: Any, sample_weight_val: Any
         raise ValueError("X_val is provided, but y_val was not provided: pass the labels of X_val's rows as y_val.")
     if X_val is None:
         raise ValueError("y_val is provided, but X_val was not provided: pass the rows y_val labels as X_val.")
+    if early_stopping is False:
+        raise ValueError(_NO_EARLY_STOPPING)
+    return True
+
+
+def refuse_misused(est: _BaseMLP, X_val: Any, y_val: Any, sample_weight_val: Any, *, streamed: bool) -> bool:
+    """Whether a validation set is given; a ValueError for one that cannot be used, before anything is fitted.
+
+    :func:`validation_given`'s pairing rules; they score early stopping, so they need ``early_stopping=True`` and a
+    stochastic solver, and an in-memory fit.
+    """
+    if not validation_given(X_val, y_val, sample_weight_val):
+        return False
     if streamed:
         raise ValueError("X_val and y_val are for a fit on arrays: a streamed fit (fit(source)) holds out whole row groups of its "
                          "source (validation_fraction); load the table into memory to score your own rows, or drop X_val and y_val.")
     if not est.early_stopping:
-        raise ValueError("X_val and y_val are passed to fit while early_stopping=False: they are the rows early stopping scores. "
-                         "Set early_stopping=True, or drop X_val and y_val.")
+        raise ValueError(_NO_EARLY_STOPPING)
     if est.solver == "lbfgs":
         raise ValueError("X_val and y_val are the rows early stopping scores, and solver='lbfgs' runs no early stopping (it trains on "
                          "every row and ignores early_stopping, as scikit-learn's does): use solver='adam' or 'sgd', or drop X_val and y_val.")
@@ -96,22 +113,29 @@ def check_validation(est: _BaseMLP, X: Any, y: np.ndarray, X_val: Any, y_val: An
     return ValidationSet(Xv, yv, w)
 
 
+def validation_labels(y_val: Any, classes: np.ndarray) -> np.ndarray:
+    """``y_val`` as one column of labels ``(n_val,)``, all among ``classes`` (those ``y`` has); labels ``y`` lacks are
+    refused, named (the model cannot predict them). The tables' and the classifier apps' one check."""
+    yv = np.asarray(y_val)
+    yv = column_or_1d(yv, warn=False) if yv.ndim == 2 and yv.shape[1] == 1 else yv
+    if yv.ndim != 1:
+        raise ValueError(f"y_val must be one column of labels, as y is. Received shape {yv.shape}.")
+    known = set(np.asarray(classes).tolist())
+    unseen = [v for v in dict.fromkeys(yv.tolist()) if v not in known]
+    if unseen:
+        raise ValueError(f"y_val holds labels that y does not ({', '.join(map(repr, unseen[:5]))}"
+                         f"{f' and {len(unseen) - 5} more' if len(unseen) > 5 else ''}), which the model cannot predict: "
+                         f"keep X_val's rows of the classes {np.asarray(classes).tolist()[:10]}, or add those labels to y.")
+    return yv
+
+
 def _checked_labels(est: _BaseMLP, y: np.ndarray, y_val: Any) -> np.ndarray:
     """``y_val`` in ``y``'s form: a classifier's labels all in ``classes_`` (unseen ones named), a regressor's finite numbers
     with ``y``'s number of outputs."""
     if is_classifier(est):
         yv = np.asarray(y_val)
         if y.ndim == 1:
-            yv = column_or_1d(yv, warn=False) if yv.ndim == 2 and yv.shape[1] == 1 else yv
-            if yv.ndim != 1:
-                raise ValueError(f"y_val must be one column of labels, as y is. Received shape {yv.shape}.")
-            known = set(est.classes_.tolist())
-            unseen = [v for v in dict.fromkeys(yv.tolist()) if v not in known]
-            if unseen:
-                raise ValueError(f"y_val holds labels that y does not ({', '.join(map(repr, unseen[:5]))}"
-                                 f"{f' and {len(unseen) - 5} more' if len(unseen) > 5 else ''}), which the model cannot predict: "
-                                 f"keep X_val's rows of the classes {est.classes_.tolist()[:10]}, or add those labels to y.")
-            return yv
+            return validation_labels(yv, est.classes_)
         if yv.ndim != 2 or yv.shape[1] != y.shape[1] or not np.isin(yv, (0, 1)).all():
             raise ValueError(f"y_val must be a 0/1 indicator matrix of {y.shape[1]} columns, as y is. Received shape {yv.shape}.")
         return yv
@@ -127,4 +151,4 @@ def _checked_labels(est: _BaseMLP, y: np.ndarray, y_val: Any) -> np.ndarray:
     return yv
 
 
-__all__ = ["ValidationSet", "check_validation", "refuse_misused"]
+__all__ = ["ValidationSet", "check_validation", "refuse_misused", "validation_given", "validation_labels"]

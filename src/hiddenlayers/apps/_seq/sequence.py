@@ -46,7 +46,7 @@ from .._appfile import (
     save_fitted,
     split_prefix,
 )
-from .._classify import ClassifierFitting
+from .._classify import ClassifierFitting, HeldOut, named
 from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
 from .._partial import PartialFitting
@@ -75,6 +75,28 @@ def _check_lengths(lengths: np.ndarray, min_length: int, fixed: int | None) -> N
             f"sequence {i} has {lengths[i]} steps but this spec flattens the time axis, so every sequence needs {fixed} "
             "like in fit: end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp) to take any length."
         )
+
+
+def _check_val_lengths(lengths: np.ndarray, min_length: int, fixed: int | None) -> None:
+    """:func:`_check_lengths` of X_val's sequences, its message naming X_val."""
+    if lengths.size:
+        try:
+            _check_lengths(lengths, min_length, fixed)
+        except DataError as exc:
+            raise DataError(f"X_val: {exc}") from None
+
+
+def _widen(padded: np.ndarray, steps: int, kind: str) -> np.ndarray:
+    """``padded`` ``(N, T, ...)`` padded to ``steps`` time steps (at least its own): id 0, or NaN steps for frames."""
+    fill = 0 if kind == IDS else np.nan
+    extra = max(0, steps - padded.shape[1])
+    return np.pad(padded, [(0, 0), (0, extra), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
+
+
+def _stacked(first: np.ndarray, second: np.ndarray, kind: str) -> np.ndarray:
+    """Two padded arrays ``(N, T1, ...)``, ``(M, T2, ...)`` as one ``(N + M, max(T1, T2), ...)``."""
+    steps = max(first.shape[1], second.shape[1])
+    return np.concatenate([_widen(first, steps, kind), _widen(second, steps, kind)])
 
 
 def _frame_scale(seqs: list[np.ndarray]) -> dict[str, Any]:
@@ -258,21 +280,30 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         self._check_smoothing()
         return hidden_spec(self.hidden_layer_sizes)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SequenceClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
+            sample_weight_val: Any = None) -> SequenceClassifier:
         """Train on sequences ``X`` with one label per sequence ``y``.
 
         ``sample_weight``: ``(n_sequences,)`` weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training
         loss is their weighted mean per batch and the early-stopping score their weighted accuracy.
 
+        ``X_val`` (sequences as ``X``: the same kind, features per step or ids ``X`` has), ``y_val`` ``(n_val,)`` (labels
+        ``y`` has): your own held-out sequences, which early stopping scores instead of a ``validation_fraction`` split
+        (every sequence of ``X`` trains), read with what ``X`` fits (standardisation, a text's vocabulary);
+        ``sample_weight_val`` ``(n_val,)`` weights their score (``class_weight`` is not applied to it). They need
+        ``early_stopping=True``; ``partial_fit`` does not take them.
+
         Every check of the new data and parameters runs before a fitted attribute changes, so a
         refit that raises leaves a fitted model as it was (same attributes, same predictions).
         """
         spec = self._validate_params()
+        val = (X_val, y_val, sample_weight_val) if self._val_given(X_val, y_val, sample_weight_val) else None
         if continues(self):
-            return self._fit_warm(X, y, sample_weight)
+            return self._fit_warm(X, y, sample_weight, val)
         kind, seqs, state = self._fit_sequences(X)
         classes, y_idx = self._classes(y, len(seqs))
         row_weights = self._row_weights(sample_weight, classes[y_idx], classes)  # checked before the network is built
+        val_seqs, held = self._held_sequences(val, kind, seqs, state, classes)
         lengths = lengths_of(seqs)
         max_len = int(lengths.max())
         if kind == IDS:
@@ -296,21 +327,50 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
                 "end the sequence layers with a recurrent layer (last state) or global pooling (gap/gmp), or pad X yourself."
             )
         _check_lengths(lengths, min_length, None)
-        padded = _pad_array(kind, seqs, lengths, state.get("mean_"), state.get("scale_"))
-        split = self._split(y_idx)
-        weights = self._split_weights(row_weights, *split)
+        _check_val_lengths(lengths_of(val_seqs), min_length, max_len if network.fixed_length else None)
+        every = seqs + val_seqs
+        padded = _pad_array(kind, every, lengths_of(every), state.get("mean_"), state.get("scale_"))
+        y_all, split, weights = self._rows(y_idx, row_weights, held)
         with restored_on_error(self):  # init_from and freeze are checked against the new network, in reuse_layers
             for attr in ("n_features_in_", "vocab_size_", "mean_", "scale_", "long_columns_"):
                 self.__dict__.pop(attr, None)
             self.__dict__.update(state)
             self.classes_, self.input_kind_, self.max_len_, self.min_length_ = classes, kind, max_len, min_length
             self._device, self.network_ = device, network
-            self._train(padded, lengths, y_idx, split, weights, generator)
+            self._train(padded, lengths_of(every), y_all, split, weights, generator)
             mark_built(self, self._built_from)
         return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
-    def _fit_warm(self, X: Any, y: Any, sample_weight: Any) -> SequenceClassifier:
-        """``warm_start=True``: go on training ``network_`` on sequences ``X`` with labels among ``classes_``.
+    def _val_sequences(self, X_val: Any, state: dict[str, Any]) -> tuple[str, list[np.ndarray]]:
+        """``X_val`` as ``(kind, sequences)`` read as a first fit reads ``X`` (ids shifted; a text's: by the tokenizer in ``state``)."""
+        return self._sequences(X_val)
+
+    def _held_sequences(self, val: tuple[Any, Any, Any] | None, kind: str, seqs: list[np.ndarray], state: dict[str, Any],
+                        classes: np.ndarray) -> tuple[list[np.ndarray], HeldOut | None]:
+        """A first fit's validation set: X_val's sequences (checked against ``X``'s ``kind`` and ``seqs``: features per step,
+        ids ``X`` has) and its labels' codes among ``classes``; ``([], None)`` without one."""
+        if val is None:
+            return [], None
+        X_val, y_val, sample_weight_val = val
+        try:
+            val_kind, val_seqs = self._val_sequences(X_val, state)
+        except ValueError as exc:
+            raise named("X_val", exc) from None
+        what = {IDS: "token ids", FRAMES: "feature frames (T, F)"}
+        if val_kind != kind:
+            raise DataError(f"X_val holds {what[val_kind]} but X holds {what[kind]}: pass the same kind of input.")
+        if kind == IDS:
+            top = max(int(s.max()) for s in val_seqs)
+            if top >= state["vocab_size_"]:
+                raise DataError(f"X_val: token id {top - self._id_shift} is larger than any id in X "
+                                f"({state['vocab_size_'] - 1 - self._id_shift}): map unseen tokens to an id X holds.")
+        elif val_seqs[0].shape[1] != seqs[0].shape[1]:
+            raise DataError(f"X_val has {val_seqs[0].shape[1]} features per step and X {seqs[0].shape[1]}: pass the same features.")
+        return val_seqs, self._held_out(y_val, len(val_seqs), classes, sample_weight_val)
+
+    def _fit_warm(self, X: Any, y: Any, sample_weight: Any, val: tuple[Any, Any, Any] | None) -> SequenceClassifier:
+        """``warm_start=True``: go on training ``network_`` on sequences ``X`` with labels among ``classes_`` (``val``:
+        ``fit``'s own validation set, checked as predict checks sequences, scored instead of a split).
 
         The first fit's input kind, ``classes_``, vocabulary (a text's tokenizer), features per step and their
         ``mean_``/``scale_`` stay, and X is checked against them as predict checks it; the layers its ``freeze``
@@ -321,14 +381,20 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         y_idx = known_codes(self, y, len(seqs))
         padded, lengths = self._pad(kind, seqs)  # a spec that flattens time: every sequence max_len_ steps, as predict refuses others
         longest = max(int(self.max_len_), padded.shape[1])  # longer sequences are read in full, as predict reads them
-        fill = 0 if kind == IDS else np.nan  # padding: id 0, or NaN steps
-        padded = np.pad(padded, [(0, 0), (0, longest - padded.shape[1]), *[(0, 0)] * (padded.ndim - 2)], constant_values=fill)
         row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)
+        held = None
+        if val is not None:
+            try:
+                val_padded, val_lengths = self._pad(*self._sequences(val[0]))
+            except ValueError as exc:
+                raise named("X_val", exc) from None
+            held = self._held_out(val[1], len(val_lengths), self.classes_, val[2])
+            padded, lengths = _stacked(padded, val_padded, kind), np.concatenate([lengths, val_lengths])
+        padded = _widen(padded, longest, kind)
         generator = seed_everything(self.random_state)
-        split = self._split(y_idx)
-        weights = self._split_weights(row_weights, *split)
+        y_all, split, weights = self._rows(y_idx, row_weights, held)
         with restored_on_error(self):  # the weights and history_ go back if training fails
-            self._train(padded, lengths, y_idx, split, weights, generator, warm=True)
+            self._train(padded, lengths, y_all, split, weights, generator, warm=True)
             self.max_len_ = longest  # the longest sequence any fit has read (the export's and the server's step limits follow it)
         return forget_columns(self)  # train --app's or fit_long's columns describe an earlier fit
 
