@@ -113,8 +113,8 @@ def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
 
     real = ct.fit_model
 
-    def interrupted(model, X, y, sample_weight=None):
-        real(model, X, y, sample_weight)
+    def interrupted(model, X, y, sample_weight=None, val=None):
+        real(model, X, y, sample_weight, val)
         model.stop_reason_ = "interrupted"
         return model
 

@@ -12,6 +12,7 @@ set (two ranks on loopback, no torchrun). Test hooks, in this script only:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ import torch
 
 
 def main() -> None:
+    # a pytest-xdist worker ignores SIGINT, and a child started from it inherits SIG_IGN (Python then installs no
+    # KeyboardInterrupt handler): give this rank what a terminal's Ctrl-C reaches, Python's default handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     torch.set_num_threads(1)
     out, (where, at), argv = Path(sys.argv[1]), sys.argv[2].split(":"), sys.argv[3:]
     from hiddenlayers.data import ParquetSource
