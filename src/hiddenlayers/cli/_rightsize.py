@@ -450,7 +450,6 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
-    _check_folder_writable(folder)
     old = _study_files(folder, study)
     if old and not force:
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
@@ -458,6 +457,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
         check_report_output(html, force=force, inputs=(data,), what="--html")
     if storage is not None:
         _check_storage(storage)
+    _check_folder_writable(folder)
     from ..rightsize import SearchSpace, check_search_options
 
     space = SearchSpace(layers=lo_hi, widths=ws, activations=acts, **(choices or {}))
@@ -479,8 +479,8 @@ def _check_folder_writable(folder: Path) -> None:
     temporary file, before any trial, so a read-only folder or mount is one line now and not after the first trial's fit."""
     import tempfile
 
-    probe = folder if folder.is_dir() else next((p for p in folder.absolute().parents if p.is_dir()), Path("."))
     try:
+        probe = folder if folder.is_dir() else next((p for p in folder.parents if p.is_dir()), Path("."))
         with tempfile.TemporaryFile(dir=probe):
             pass
     except OSError as exc:
