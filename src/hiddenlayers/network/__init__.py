@@ -40,7 +40,6 @@ _EXPORTS = {
     "resolve_device": "._network",
     "PortablePickle": "._pickling",
     "portable_state": "._pickling",
-    "tensors_to": "._pickling",
     "unpickled_placement": "._pickling",
 }
 

@@ -7,15 +7,15 @@ off the CPU is copied to the CPU, one tensor at a time (pickling a large GPU mod
 wrapped in :class:`_OnDevice`, which pickles as "this CPU tensor, fitted on ``cuda:0``". Unpickling puts each such
 tensor back on that device when this machine has it, else leaves it on the CPU, and ``__setstate__`` warns once.
 
-:func:`tensors_to` is the walk both use: only the objects on the way from the state to a tensor that changes are copied
-(dicts, lists, tuples, modules and plain objects pickled by their ``__dict__``); everything else, the live model
-included, is shared as it is. Objects that pickle themselves (another estimator inside the state) are left to their
-own ``__getstate__``. A view is copied as its own tensor (no state of this library shares storage between tensors).
+:func:`portable_state` walks the state: only the containers on the way from it to a tensor off the CPU are copied
+(dicts, lists, tuples); a module or other object pickled from its ``__getstate__`` is written, in their place, as
+:class:`_Rebuilt` ("an object of this class, from this state"), so nothing live is copied or changed. Objects that
+make themselves portable (another estimator inside the state) are left to their own ``__getstate__``. A view is
+copied as its own tensor (no state of this library shares storage between tensors).
 """
 
 from __future__ import annotations
 
-import copy
 import types
 import warnings
 from collections import OrderedDict
@@ -28,7 +28,6 @@ from torch import Tensor, nn
 from .._stacklevel import user_stacklevel
 
 FITTED_DEVICE = "_fitted_device"  # the state's record of the device the model was fitted on (absent: the CPU)
-_PLAIN_GETSTATE = (object.__getstate__, nn.Module.__getstate__)
 _NOT_WALKED = (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType)
 
 
@@ -68,24 +67,20 @@ def _on_fitted_device(tensor: Tensor, device: str) -> Tensor:
     return tensor if tensor.device == target else _copied_to(tensor, target)
 
 
-def tensors_to(obj: Any, device: str | torch.device) -> Any:
-    """``obj`` with every tensor it reaches on ``device``: tensors elsewhere are copied there, and so are the
-    containers and modules that hold them; ``obj`` itself and everything it shares are left unchanged."""
-    target = torch.device(device)
-    return _walk(obj, lambda t: None if t.device == target else _copied_to(t, target), {})
-
-
-def _walk(obj: Any, leaf: Callable[[Tensor], Any], memo: dict[int, Any]) -> Any:
-    """``obj`` with ``leaf(t)`` in place of each tensor ``t`` it reaches for which ``leaf`` returns something (None: keep ``t``)."""
+def _walk(obj: Any, leaf: Callable[[Tensor], Any], memo: dict[int, tuple[Any, Any]]) -> Any:
+    """``obj`` with ``leaf(t)`` in place of each tensor ``t`` it reaches for which ``leaf`` returns something (None: keep ``t``).
+    ``memo`` (id -> (object, result)) makes an object reached twice one object in the result too; it holds each object, so
+    that no id is reused while walking (``__getstate__`` makes dicts that would otherwise be freed)."""
     key = id(obj)
     if key in memo:
-        return memo[key]
-    memo[key] = obj  # reached again while being walked (a cycle): kept as it is
-    memo[key] = new = _walk_one(obj, leaf, memo)
+        return memo[key][1]
+    memo[key] = (obj, obj)  # reached again while being walked (a cycle): kept as it is
+    new = _walk_one(obj, leaf, memo)
+    memo[key] = (obj, new)
     return new
 
 
-def _walk_one(obj: Any, leaf: Callable[[Tensor], Any], memo: dict[int, Any]) -> Any:
+def _walk_one(obj: Any, leaf: Callable[[Tensor], Any], memo: dict[int, tuple[Any, Any]]) -> Any:
     if isinstance(obj, Tensor):
         new = leaf(obj)
         return obj if new is None else new
@@ -96,24 +91,38 @@ def _walk_one(obj: Any, leaf: Callable[[Tensor], Any], memo: dict[int, Any]) -> 
     if kind in (list, tuple):
         values = [_walk(v, leaf, memo) for v in obj]
         return obj if all(a is b for a, b in zip(values, obj)) else kind(values)
-    if not _pickled_by_dict(obj):
+    if not _pickled_by_state(obj):
         return obj
     state = obj.__getstate__()
     if not isinstance(state, dict):
         return obj
     walked = _walk(state, leaf, memo)
-    if walked is state:
-        return obj
-    new = copy.copy(obj)  # a shallow copy (a module's through its __getstate__/__setstate__): its own __dict__
-    new.__dict__.update(walked)
-    return new
+    return obj if walked is state else _Rebuilt(kind, walked)
 
 
-def _pickled_by_dict(obj: Any) -> bool:
-    """Whether pickle writes ``obj`` as its class and ``__dict__`` (modules, plain objects), so a copy with another ``__dict__`` pickles alike."""
+def _pickled_by_state(obj: Any) -> bool:
+    """Whether pickle writes ``obj`` as "a new object of its class, then ``__setstate__`` (or ``__dict__``) from ``__getstate__()``"
+    (modules, plain objects), so :class:`_Rebuilt` with another state pickles alike; objects that make themselves portable are not walked."""
     cls = type(obj)
-    return (hasattr(obj, "__dict__") and not isinstance(obj, _NOT_WALKED) and cls.__reduce_ex__ is object.__reduce_ex__
-            and cls.__reduce__ is object.__reduce__ and cls.__getstate__ in _PLAIN_GETSTATE)
+    return (hasattr(obj, "__dict__") and not isinstance(obj, (*_NOT_WALKED, PortablePickle)) and cls.__reduce_ex__ is object.__reduce_ex__
+            and cls.__reduce__ is object.__reduce__ and not hasattr(cls, "__getnewargs_ex__") and not hasattr(cls, "__getnewargs__"))
+
+
+class _Rebuilt:
+    """Pickles as an object of ``cls`` made from ``state``, as pickle writes ``cls``'s objects by default (protocol 2+), with another state."""
+
+    __slots__ = ("cls", "state")
+
+    def __init__(self, cls: type, state: dict[str, Any]) -> None:
+        self.cls, self.state = cls, state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_new_object, (self.cls,), self.state)
+
+
+def _new_object(cls: type) -> Any:
+    """A new, empty object of ``cls`` (what ``copyreg.__newobj__`` makes; the pickler refuses that name in another's reduce)."""
+    return cls.__new__(cls)
 
 
 def _on_host(t: Tensor) -> bool:
@@ -181,4 +190,4 @@ class PortablePickle:
             self.__dict__.update(state)
 
 
-__all__ = ["FITTED_DEVICE", "PortablePickle", "placement", "portable_state", "tensors_to", "unpickled_placement"]
+__all__ = ["FITTED_DEVICE", "PortablePickle", "placement", "portable_state", "unpickled_placement"]
