@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from pickle_helpers import play_gpu, tensors_written, unpickled_with_one_warning
 
 import hiddenlayers as hl
 from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier
+from pickle_helpers import play_gpu, tensors_written, unpickled_with_one_warning
 
 RNG = np.random.default_rng(0)
 ROWS = RNG.normal(size=(60, 4))

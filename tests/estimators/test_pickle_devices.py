@@ -12,11 +12,11 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from pickle_helpers import play_gpu, tensors_written, unpickled_with_one_warning
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits
 
 import hiddenlayers as hl
+from pickle_helpers import play_gpu, tensors_written, unpickled_with_one_warning
 
 DIGITS_X, DIGITS_Y = load_digits(return_X_y=True)
 DIGITS_X = DIGITS_X / 16.0

@@ -169,6 +169,16 @@ def unpickled_placement(state: dict[str, Any], owner: str) -> torch.device | Non
     return target
 
 
+def _flatten_recurrent(state: dict[str, Any]) -> None:
+    """Put the recurrent layers of the state's modules back in cuDNN's one contiguous buffer (their tensors were moved
+    one by one; without it each forward pass warns and copies the weights)."""
+    for value in state.values():
+        if isinstance(value, nn.Module):
+            for module in value.modules():
+                if isinstance(module, nn.RNNBase):
+                    module.flatten_parameters()
+
+
 class PortablePickle:
     """Mixin (before ``BaseEstimator``): pickles hold CPU tensors only and the device the model was fitted on; unpickling puts
     the tensors back on it where it exists, else on the CPU with one warning. A ``_device`` in the state becomes that placement."""
@@ -183,6 +193,8 @@ class PortablePickle:
         target = unpickled_placement(state, type(self).__name__)
         if target is not None and "_device" in state:
             state["_device"] = target
+        if target is not None and target.type == "cuda":
+            _flatten_recurrent(state)
         parent: Any = super()
         if hasattr(parent, "__setstate__"):
             parent.__setstate__(state)
