@@ -122,7 +122,8 @@ class _Rebuilt:
 
 def _new_object(cls: type) -> Any:
     """A new, empty object of ``cls`` (what ``copyreg.__newobj__`` makes; the pickler refuses that name in another's reduce)."""
-    return cls.__new__(cls)
+    make: Any = cls.__new__  # (typed for ``type`` itself by typeshed)
+    return make(cls)
 
 
 def _on_host(t: Tensor) -> bool:
