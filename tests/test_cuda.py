@@ -308,6 +308,7 @@ def test_an_app_pickled_on_cuda_unpickles_without_a_gpu(digits, tmp_path):
 
 
 def test_pickled_on_cuda_unpickles_back_on_cuda_and_partial_fit_goes_on(digits):
+    import copy
     import pickle
 
     Xtr, Xte, ytr, _ = digits
@@ -318,6 +319,8 @@ def test_pickled_on_cuda_unpickles_back_on_cuda_and_partial_fit_goes_on(digits):
         b = pickle.loads(pickle.dumps(a))
     assert b._device.type == "cuda" and {p.device.type for p in b.network_.parameters()} == {"cuda"}
     assert all(t.device.type == "cuda" for t in (b._optimizer_state["m"], b._optimizer_state["v"]))
+    twin = copy.deepcopy(a)  # a deep copy stays on the GPU (copied there, not through the host)
+    assert twin._device.type == "cuda" and {p.device.type for p in twin.network_.parameters()} == {"cuda"}
     for model in (a, b):
         model.partial_fit(Xtr[600:], ytr[600:])
     np.testing.assert_allclose(b.predict_proba(Xte), a.predict_proba(Xte), rtol=0, atol=1e-6)

@@ -132,3 +132,15 @@ def test_unpickled_where_the_device_exists_goes_there_without_a_warning(monkeypa
 def test_unpickled_placement_without_a_record_is_none() -> None:
     s: dict[str, Any] = {"a": 1}
     assert unpickled_placement(s, "X") is None and s == {"a": 1}
+
+
+def test_deepcopy_keeps_tensors_where_they_are(fake_gpu: None, recwarn: pytest.WarningsRecorder) -> None:
+    import copy
+
+    h = Holder(net=nn.Linear(2, 2), _device=torch.device("cpu"))
+    h.same = h.net
+    twin = copy.deepcopy(h)
+    assert not recwarn.list  # not through a pickle's CPU copies (which would warn here that cuda:0 is missing)
+    assert twin.net is twin.same and twin.net is not h.net and twin._device == h._device
+    torch.testing.assert_close(twin.net.weight, h.net.weight)
+    assert pickle.loads(pickle.dumps(h, protocol=4)) is not None and recwarn.list  # a pickle still writes from the CPU, and warns

@@ -16,6 +16,8 @@ copied as its own tensor (no state of this library shares storage between tensor
 
 from __future__ import annotations
 
+import copy
+import threading
 import types
 import warnings
 from collections import OrderedDict
@@ -28,6 +30,7 @@ from torch import Tensor, nn
 from .._stacklevel import user_stacklevel
 
 FITTED_DEVICE = "_fitted_device"  # the state's record of the device the model was fitted on (absent: the CPU)
+_copying = threading.local()  # depth > 0 inside PortablePickle.__deepcopy__'s __getstate__: the state as it is
 _NOT_WALKED = (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType)
 
 
@@ -187,7 +190,19 @@ class PortablePickle:
     def __getstate__(self) -> dict[str, Any]:
         parent: Any = super()
         state = parent.__getstate__() if hasattr(parent, "__getstate__") else self.__dict__
-        return portable_state(dict(state))
+        return dict(state) if getattr(_copying, "depth", 0) else portable_state(dict(state))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """``copy.deepcopy``: the copy's tensors on the same devices, copied there (not through the CPU, as a pickle's)."""
+        _copying.depth = getattr(_copying, "depth", 0) + 1
+        try:
+            state = self.__getstate__()  # the class's own state (a subclass may leave out caches), tensors where they are
+        finally:
+            _copying.depth -= 1
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__setstate__(copy.deepcopy(state, memo))
+        return new
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
