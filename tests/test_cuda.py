@@ -259,3 +259,95 @@ def test_nan_or_inf_checked_on_the_gpu_gives_scikit_learns_error_and_keeps_the_m
     assert str(ours.value) == str(theirs.value)
     for a, b in zip(before, model.coefs_):
         np.testing.assert_array_equal(a, b)
+
+
+# -- pickles of GPU-fitted models: CPU tensors only, read on a machine without the GPU ------------------------------------------------
+_READ_WITHOUT_GPU = """
+import pickle, sys, warnings
+import numpy as np
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = pickle.load(open(sys.argv[1], "rb"))
+X = np.load(sys.argv[2])
+assert {p.device.type for p in model.network_.parameters()} == {"cpu"}
+lacks = [str(w.message) for w in caught if "which this machine lacks" in str(w.message)]
+assert len(lacks) == 1 and "fitted on cuda:0" in lacks[0], lacks
+np.save(sys.argv[3], model.predict_proba(X) if hasattr(model, "predict_proba") else model.score_samples(X))
+"""
+
+
+def _read_without_gpu(model, X, tmp_path):
+    """What ``model`` pickled here predicts in a fresh process that sees no GPU (``CUDA_VISIBLE_DEVICES=""``)."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "m.pkl").write_bytes(pickle.dumps(model))
+    np.save(tmp_path / "X.npy", X)
+    src = str(Path(hl.__file__).resolve().parents[1])
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.run([sys.executable, "-c", _READ_WITHOUT_GPU, str(tmp_path / "m.pkl"), str(tmp_path / "X.npy"), str(tmp_path / "p.npy")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return np.load(tmp_path / "p.npy")
+
+
+def test_pickled_on_cuda_unpickles_and_predicts_without_a_gpu(fitted, digits, tmp_path):
+    _, Xte, _, _ = digits
+    got = _read_without_gpu(fitted, Xte, tmp_path)
+    assert next(fitted.network_.parameters()).device.type == "cuda"  # the live model stays where it is
+    np.testing.assert_allclose(got, fitted.predict_proba(Xte), rtol=0, atol=1e-6)
+
+
+def test_an_app_pickled_on_cuda_unpickles_without_a_gpu(digits, tmp_path):
+    Xtr = digits[0]
+    ae = hl.Autoencoder((32,), n_components=4, max_iter=5, random_state=0, device="cuda").fit(Xtr)
+    np.testing.assert_allclose(_read_without_gpu(ae, Xtr, tmp_path), ae.score_samples(Xtr), rtol=1e-6, atol=1e-6)
+
+
+def test_pickled_on_cuda_unpickles_back_on_cuda_and_partial_fit_goes_on(digits):
+    import copy
+    import pickle
+
+    Xtr, Xte, ytr, _ = digits
+    kw = dict(hidden_layer_sizes=(32,), random_state=0, shuffle=False, dtype="float64", device="cuda")
+    a = hl.MLPClassifier(**kw).partial_fit(Xtr[:600], ytr[:600], classes=np.arange(10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        b = pickle.loads(pickle.dumps(a))
+    assert b._device.type == "cuda" and {p.device.type for p in b.network_.parameters()} == {"cuda"}
+    assert all(t.device.type == "cuda" for t in (b._optimizer_state["m"], b._optimizer_state["v"]))
+    twin = copy.deepcopy(a)  # a deep copy stays on the GPU (copied there, not through the host)
+    assert twin._device.type == "cuda" and {p.device.type for p in twin.network_.parameters()} == {"cuda"}
+    for model in (a, b):
+        model.partial_fit(Xtr[600:], ytr[600:])
+    np.testing.assert_allclose(b.predict_proba(Xte), a.predict_proba(Xte), rtol=0, atol=1e-6)
+
+
+def test_pickling_a_large_gpu_model_does_not_double_gpu_memory(digits):
+    import pickle
+
+    Xtr, _, ytr, _ = digits
+    big = hl.MLPClassifier(hidden_layer_sizes=(2048, 2048), max_iter=1, random_state=0, device="cuda").fit(Xtr[:256], ytr[:256])
+    model_bytes = sum(p.numel() * p.element_size() for p in big.network_.parameters())  # ~17 MB, Adam's moments twice that
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    data = pickle.dumps(big)
+    torch.cuda.synchronize()
+    assert torch.cuda.max_memory_allocated() - before < model_bytes // 10  # copied to the host tensor by tensor
+    assert len(data) > 3 * model_bytes  # the weights and both moments were written
+
+
+def test_a_recurrent_app_unpickles_on_cuda_in_cudnns_layout(tmp_path):
+    import pickle
+
+    texts = ["good fine great", "bad awful poor", "great good", "poor bad"] * 25
+    labels = [1, 0, 1, 0] * 25
+    txt = hl.TextClassifier(max_iter=3, random_state=0, device="cuda").fit(texts, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # cuDNN's "weights are not contiguous" note included
+        back = pickle.loads(pickle.dumps(txt))
+        np.testing.assert_allclose(back.predict_proba(texts), txt.predict_proba(texts), rtol=0, atol=1e-6)

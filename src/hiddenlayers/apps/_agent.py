@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator
 from .._params import AnyOf, Bool, DefaultsOnUnpickle, Interval, Options, Param, document, validate
 from ..estimators import restored_on_error
 from ..exceptions import DataError
-from ..network import Network, evaluating, resolve_device
+from ..network import Network, PortablePickle, evaluating, resolve_device
 from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import load_app, restore_state, save_app, split_prefix
@@ -146,7 +146,7 @@ AGENT_PARAMS: tuple[Param, ...] = (
 
 
 @document(AGENT_PARAMS)
-class DQNAgent(FitRequired, DefaultsOnUnpickle, BaseEstimator):
+class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
     Example

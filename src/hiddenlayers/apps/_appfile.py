@@ -18,6 +18,7 @@ import torch
 from .._files import jsonable, read_metadata, unjson, write_model_file
 from .._meta import UNREADABLE
 from ..exceptions import ModelFileError
+from ..network import PortablePickle
 
 
 def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any], state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
@@ -173,23 +174,24 @@ def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], pat
     module.eval()
 
 
-class DevicePickle:
-    """Pickling for models that keep their resolved ``_device``: it is left out (a device of the
-    pickling machine) and read back from the fitted network's parameters. ``_net_attr`` names that network."""
+class DevicePickle(PortablePickle):
+    """Pickling for models that keep their resolved ``_device``: tensors are written from the CPU and go back to the device
+    fitted on where it exists (:class:`~hiddenlayers.network.PortablePickle`); ``_device`` (the pickling machine's) is left
+    out and read back from the unpickled network's parameters. ``_net_attr`` names that network."""
 
     _net_attr = "network_"
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         state.pop("_device", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         from .._params import missing_defaults
 
-        self.__dict__.update({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
+        super().__setstate__({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
         if self._net_attr in state:
-            self._device = next(state[self._net_attr].parameters()).device
+            self._device = next(getattr(self, self._net_attr).parameters()).device
 
 
 __all__ = ["DevicePickle", "as_array", "columns_state", "forget_columns", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "restore_transfer", "save_app", "save_fitted", "split_prefix", "transfer_state"]

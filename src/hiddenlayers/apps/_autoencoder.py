@@ -25,7 +25,7 @@ from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, valid
 from ..data import require_2d
 from ..estimators import KeepsFittedSource, restored_on_error
 from ..exceptions import DataError
-from ..network import Network, load_device, resolve_device
+from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
 from ._appfile import (
@@ -137,7 +137,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
 
 
 @document(AUTOENCODER_PARAMS)
-class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, OutlierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePickle, OutlierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Dense autoencoder for representation learning and anomaly detection.
 
     ``transform`` returns the bottleneck code; ``score_samples`` the negative

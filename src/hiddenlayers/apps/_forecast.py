@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import KeepsFittedSource, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
-from ..network import Network, load_device, resolve_device
+from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
 from ._appfile import as_array, load_app, open_model_file, restore_state, save_fitted, split_prefix
@@ -123,7 +123,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
 
 
 @document(FORECASTER_PARAMS)
-class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, BaseEstimator):
+class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     """Forecast the next ``horizon`` values of a series from its last ``window`` values.
 
     ``fit(series)`` learns from every window of one series. ``predict(steps)``

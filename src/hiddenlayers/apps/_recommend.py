@@ -28,7 +28,7 @@ from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, va
 from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource, restored_on_error
 from ..exceptions import DataError, DivergedWarning
-from ..network import Network, load_device, resolve_device
+from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
     FlatParams,
     History,
@@ -399,7 +399,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
 
 
 @document(RECOMMENDER_PARAMS)
-class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, RegressorMixin, BaseEstimator):
+class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
     ``fit(X, ratings)`` with ``X`` a 2-column DataFrame (user, item), an

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from .._params import Param, missing_defaults
 from ..data import is_source
 from ..exceptions import NotFittedError
-from ..network import Network, Spec, count_parameters, resolve_device
+from ..network import Network, PortablePickle, Spec, count_parameters, resolve_device
 from ..training import Loss, distributed_world, get_loss
 from ._checks import check_sample_weight, loss_row_weights, refuse_beyond_float32, validate_params
 from ._dann import fit_dann
@@ -56,7 +56,7 @@ def _refuse_averaging(est: _BaseMLP, incremental: bool, streamed: bool, X_target
         raise ValueError("weight_averaging is not supported with domain adaptation (fit's X_target): set weight_averaging=None.")
 
 
-class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
+class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, ABC):
     """Shared machinery of the two estimators (not public)."""
 
     _loss_name = "squared_error"
@@ -422,12 +422,15 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         return from_file(cls, path, device)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        """The state to pickle: tensors on the CPU and the device fitted on (:class:`~hiddenlayers.network.PortablePickle`),
+        without ``predict``'s NumPy weight copies (made again on unpickling)."""
+        state = super().__getstate__()
         for key in ("_np_layers", "_np_acts", "_np_net", "_np_params", "_np_stamp"):
             state.pop(key, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
+        """Unpickle: the network on the device fitted on when this machine has it, else on the CPU (one warning)."""
+        super().__setstate__({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
         if "network_" in state:
             self._cache_weights()

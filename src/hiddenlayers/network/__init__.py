@@ -38,6 +38,9 @@ _EXPORTS = {
     "count_parameters": "._network",
     "load_device": "._network",
     "resolve_device": "._network",
+    "PortablePickle": "._pickling",
+    "portable_state": "._pickling",
+    "unpickled_placement": "._pickling",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
