@@ -44,6 +44,7 @@ def test_a_gpu_fitted_classifier_pickles_cpu_tensors_and_predicts_on_the_cpu(kw:
     np.testing.assert_array_equal(back.predict_proba(DIGITS_X), expected)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 20 iterations: the pickle, not the fit, is tested
 def test_a_model_of_device_cuda_predicts_after_unpickling_without_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     model = hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(*load_diabetes(return_X_y=True))
     model.device = "cuda"  # as a model fitted with device="cuda" has it
