@@ -142,6 +142,8 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
                          "trains on (leakage)"),
     ("out_in_valid", "--out '{val}/m.csv' is a data file of the folder '{val}' this command reads"),
     ("missing", "--validation {val}: "),
+    ("jsonl", "--validation {val}: a streamed DATA (a folder, a glob or --workers) streams its validation rows too, from Parquet or CSV"),
+    ("no_early_stopping", "--validation {val}: its rows are scored by early stopping, which --no-early-stopping turns off"),
 ])
 def test_a_validation_folder_that_cannot_score_is_one_line_and_nothing_is_written(streamed, tmp_path, case, words) -> None:
     train, valid, late = streamed
@@ -153,10 +155,12 @@ def test_a_validation_folder_that_cannot_score_is_one_line_and_nothing_is_writte
         "unseen_label": lambda: _write_csv(late.assign(y=np.where(late["y"] > 0, "up", "down")), tmp_path / "lab" / "v.csv").parent,
         "empty": lambda: _write_csv(late.iloc[:0], tmp_path / "empty" / "v.csv").parent,
         "same_folder": lambda: train, "one_file_of_data": lambda: train / "p1.csv", "out_in_valid": lambda: valid,
-        "missing": lambda: tmp_path / "none",
+        "missing": lambda: tmp_path / "none", "no_early_stopping": lambda: valid,
+        "jsonl": lambda: Path(late.to_json(tmp_path / "v.jsonl", orient="records", lines=True) or tmp_path / "v.jsonl"),
     }[case]()
     out = val / "m.csv" if case == "out_in_valid" else tmp_path / "m.safetensors"
     features = [] if case == "other_columns" else ["--features", "x1,x2,kind"]
-    res = run("train", data, "-t", "y", *features, "--validation", val, *TRAIN, "-o", out)
+    off = ["--no-early-stopping"] if case == "no_early_stopping" else []
+    res = run("train", data, "-t", "y", *features, *off, "--validation", val, *TRAIN, "-o", out)
     assert_user_error(res, words.format(val=val, train=data))
     assert not out.exists() and not Path(f"{out}.ckpt").exists()

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data import TablePreprocessor
 from ..exceptions import DataError
-from ._common import WEIGHT_COLUMN_KEY, UserError
+from ._common import STREAM_SUFFIXES, WEIGHT_COLUMN_KEY, UserError
 
 
 def validation_rows(path: str, pre: TablePreprocessor, state: dict[str, Any], task: str,
@@ -52,6 +52,9 @@ def validation_source(path: str, src: Any, *, features: list[str] | None, max_ca
 
     from ..data import ParquetSource
 
+    if os.path.isfile(path) and not path.lower().endswith(STREAM_SUFFIXES):  # ParquetSource would read it as Parquet
+        raise UserError(f"--validation {path}: a streamed DATA (a folder, a glob or --workers) streams its validation rows too, from "
+                        f"Parquet or CSV files ({', '.join(STREAM_SUFFIXES)}): convert the file, or give DATA as one table.")
     try:
         val = ParquetSource(path, target=src.target, features=features, weight=src.weight, max_categories=max_categories, data_checks=False)
     except (ValueError, OSError) as exc:
