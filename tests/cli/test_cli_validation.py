@@ -141,7 +141,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     ("one_file_of_data", "--validation {val}: '{train}/p1.csv' is also in DATA ({train}), so early stopping would score rows the model "
                          "trains on (leakage)"),
     ("out_in_valid", "--out '{val}/m.csv' is a data file of the folder '{val}' this command reads"),
-    ("missing", "--validation {val}: "),
+    ("missing", "--validation {val}: no such file or directory: {val}"),
     ("jsonl", "--validation {val}: a streamed DATA (a folder, a glob or --workers) streams its validation rows too, from Parquet or CSV"),
     ("no_early_stopping", "--validation {val}: its rows are scored by early stopping, which --no-early-stopping turns off"),
 ])
